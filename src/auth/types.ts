@@ -1,0 +1,38 @@
+/**
+ * Credentials for one registry host. At most one form is used:
+ * username+password (Basic, or exchanged for a Bearer token), an identity token (OAuth2 refresh token
+ * exchanged at the token realm), or a ready registry token sent as Bearer.
+ */
+export interface Credential {
+  username?: string;
+  password?: string;
+  /** Docker config `identitytoken`: exchanged with grant_type=refresh_token. */
+  identityToken?: string;
+  /** A bearer token sent as is (no exchange). */
+  registryToken?: string;
+  /** Where the credential came from, for messages ("flags", "environment", "docker config ~/.docker/config.json", "ECR"). Never the secret. */
+  source?: string;
+  /** When the credential stops being valid (ECR tokens); the client renews before then. */
+  expiresAt?: Date;
+}
+
+export const ANONYMOUS: Credential = Object.freeze({ source: 'anonymous' });
+
+export function isAnonymous(c: Credential): boolean {
+  return c.username === undefined && c.identityToken === undefined && c.registryToken === undefined;
+}
+
+/**
+ * One link of the credential chain (the aws-sdk provider idea): return undefined when it does not apply
+ * so the next provider is tried; throw a PackpubError('CREDENTIALS') naming itself and the fix when it
+ * applies but fails.
+ */
+export interface CredentialProvider {
+  readonly name: string;
+  resolve(host: string): Promise<Credential | undefined>;
+  /**
+   * Called when the registry rejected a credential this provider returned as expired, so it can mint a
+   * new one (ECR). Optional.
+   */
+  invalidate?(host: string): void;
+}

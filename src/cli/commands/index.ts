@@ -1,0 +1,27 @@
+import type { CommandSpec } from '../context.js';
+import { buildCommand } from './build.js';
+import { copyCommand } from './copy.js';
+import { initCommand } from './init.js';
+import { inspectCommand } from './inspect.js';
+import { listCommand } from './list.js';
+import { loginCommand } from './login.js';
+import { logoutCommand } from './logout.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
+import { tagCommand } from './tag.js';
+import { validateCommand } from './validate.js';
+
+/** In the order `--help` lists them. */
+export const commands: CommandSpec[] = [
+  validateCommand,
+  buildCommand,
+  pushCommand,
+  listCommand,
+  inspectCommand,
+  pullCommand,
+  tagCommand,
+  copyCommand,
+  loginCommand,
+  logoutCommand,
+  initCommand,
+];

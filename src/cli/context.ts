@@ -1,0 +1,33 @@
+import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { CliIo } from './io.js';
+
+export interface CliContext {
+  io: CliIo;
+  /** Set by a command handler; main() returns it. */
+  exitCode: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Args = ArgumentsCamelCase<Record<string, any>>;
+
+/** Every command file exports one of these: flags in `builder`, a few lines calling the library in `run`. */
+export interface CommandSpec {
+  command: string | string[];
+  describe: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  builder: (y: Argv<any>) => Argv<any>;
+  /** Returns the exit code. Throw PackpubError for failures; main() renders it. */
+  run: (args: Args, ctx: CliContext) => Promise<number>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function toYargs(spec: CommandSpec, ctx: CliContext): CommandModule<any, any> {
+  return {
+    command: spec.command,
+    describe: spec.describe,
+    builder: spec.builder,
+    handler: async (args: Args) => {
+      ctx.exitCode = await spec.run(args, ctx);
+    },
+  };
+}

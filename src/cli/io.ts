@@ -1,0 +1,73 @@
+import type { Readable, Writable } from 'node:stream';
+import { PackpubError, type ErrorCode } from '../errors.js';
+
+/** The process surface the CLI touches, injectable so e2e-style tests can run main() in-process. */
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  stdin: Readable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+/** Documented exit codes. */
+export const EXIT_OK = 0;
+/** Some pack failed (validation errors, conflicts, registry errors). */
+export const EXIT_FAILURE = 1;
+/** Usage or configuration error: nothing was attempted. */
+export const EXIT_USAGE = 2;
+/** Interrupted by SIGINT/SIGTERM. */
+export const EXIT_INTERRUPTED = 130;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+    case 'CONFIG':
+      return EXIT_USAGE;
+    case 'ABORTED':
+      return EXIT_INTERRUPTED;
+    default:
+      return EXIT_FAILURE;
+  }
+}
+
+/** Colours and live redraws only on a TTY, never with NO_COLOR (no-color.org) or TERM=dumb. */
+export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boolean {
+  const env = io.env;
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
+  if (env['TERM'] === 'dumb') return false;
+  return io[stream].isTTY === true;
+}
+
+export function writeLine(stream: Writable, line = ''): void {
+  stream.write(`${line}\n`);
+}
+
+/** One clear line (plus a hint line) for an error; the stack only with --debug. */
+export function renderError(io: CliIo, err: unknown, debug: boolean): number {
+  if (err instanceof PackpubError) {
+    writeLine(io.stderr, `error: ${err.message}`);
+    if (err.hint !== undefined) writeLine(io.stderr, `hint: ${err.hint}`);
+    if (debug) {
+      writeLine(io.stderr, err.stack ?? '');
+      if (err.cause !== undefined) writeLine(io.stderr, `caused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`);
+    }
+    return exitCodeFor(err.code);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  writeLine(io.stderr, `error: ${message}`);
+  if (debug && err instanceof Error && err.stack !== undefined) writeLine(io.stderr, err.stack);
+  else writeLine(io.stderr, 'hint: this is a bug in packpub; run again with --debug and report the output');
+  return EXIT_FAILURE;
+}
+
+/** Read a whole secret from stdin (for --password-stdin), trimming one trailing newline. */
+export async function readStdinSecret(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

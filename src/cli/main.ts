@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { PackpubError } from '../errors.js';
+import { commands } from './commands/index.js';
+import { toYargs, type CliContext } from './context.js';
+import { EXIT_USAGE, processIo, renderError, type CliIo } from './io.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const ctx: CliContext = { io, exitCode: 0 };
+  const debug = argv.includes('--debug');
+  let usageFailure: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('packpub')
+    .usage('packpub <command> [options]\n\nPublish Spectro Cloud Palette packs to OCI registries.')
+    .version(VERSION)
+    .option('debug', { type: 'boolean', default: false, describe: 'Print redacted request traces and stack traces' })
+    .strict()
+    .demandCommand(1, 'Name a command (see packpub --help).')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message: string | undefined, err: Error | undefined) => {
+      if (err !== undefined) throw err;
+      usageFailure = message ?? 'invalid usage';
+    })
+    .epilogue(
+      'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 130 interrupted.\n' +
+        'Docs: README.md',
+    );
+  for (const spec of commands) parser.command(toYargs(spec, ctx));
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    return renderError(io, err, debug);
+  }
+  if (usageFailure !== undefined) {
+    return renderError(io, new PackpubError('USAGE', usageFailure, { hint: 'run packpub --help, or packpub <command> --help' }), debug) || EXIT_USAGE;
+  }
+  return ctx.exitCode;
+}

@@ -1,0 +1,62 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { PackpubError } from '../errors.js';
+
+/** `sha256:<64 hex>`. Only sha256 is produced; other registered algorithms are rejected on input. */
+export type Digest = `sha256:${string}`;
+
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+export function isDigest(value: string): value is Digest {
+  return DIGEST_RE.test(value);
+}
+
+export function parseDigest(value: string): Digest {
+  if (!isDigest(value)) {
+    throw new PackpubError('REFERENCE', `"${value}" is not a sha256 digest (expected sha256:<64 lowercase hex>)`);
+  }
+  return value;
+}
+
+export function sha256Digest(data: Uint8Array | string): Digest {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A pass-through stream that hashes and counts what flows through it. */
+export class DigestStream extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private bytes = 0;
+  private result: Digest | undefined;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.result = `sha256:${this.hash.digest('hex')}`;
+    callback();
+  }
+
+  /** Available once the stream has ended. */
+  get digest(): Digest {
+    if (this.result === undefined) throw new Error('DigestStream: digest read before end of stream');
+    return this.result;
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+}
+
+/** Hash a file or stream to a digest without buffering it. */
+export async function digestStream(source: AsyncIterable<Uint8Array>): Promise<{ digest: Digest; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
+}

@@ -1,0 +1,178 @@
+import { PackpubError } from '../errors.js';
+import { isDigest, sha256Digest, type Digest } from './digest.js';
+import {
+  ANNOTATION_CREATED,
+  ANNOTATION_TITLE,
+  MEDIA_TYPE_LAYER_TAR,
+  MEDIA_TYPE_OCI_MANIFEST,
+  MEDIA_TYPE_UNKNOWN_CONFIG,
+} from './media-types.js';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+/** The two-byte `{}` config ORAS 1.0 pushes when none is given. */
+export const EMPTY_CONFIG_BYTES = Buffer.from('{}');
+export const EMPTY_CONFIG: Descriptor = {
+  mediaType: MEDIA_TYPE_UNKNOWN_CONFIG,
+  digest: sha256Digest(EMPTY_CONFIG_BYTES),
+  size: EMPTY_CONFIG_BYTES.length,
+};
+
+/**
+ * JSON string literal exactly as Go's encoding/json (Go 1.20, which built ORAS 1.0.0) writes it:
+ * `<`, `>`, `&`, U+2028 and U+2029 as \u escapes, control characters other than \n \r \t as \u00xx.
+ */
+export function goJsonString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || ch === '<' || ch === '>' || ch === '&' || code === 0x2028 || code === 0x2029) {
+      out += `\\u${code.toString(16).padStart(4, '0')}`;
+    } else if (code >= 0xd800 && code <= 0xdfff) {
+      out += '\\ufffd'; // lone surrogate: Go replaces invalid UTF-8 with U+FFFD
+    } else out += ch;
+  }
+  return `${out}"`;
+}
+
+/** Go marshals map keys sorted bytewise. */
+function goAnnotations(map: Record<string, string>): string {
+  const keys = Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return `{${keys.map((k) => `${goJsonString(k)}:${goJsonString(map[k] ?? '')}`).join(',')}}`;
+}
+
+function goDescriptor(d: Descriptor): string {
+  let out = `{"mediaType":${goJsonString(d.mediaType)},"digest":${goJsonString(d.digest)},"size":${d.size}`;
+  if (d.annotations !== undefined && Object.keys(d.annotations).length > 0) {
+    out += `,"annotations":${goAnnotations(d.annotations)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * Serialize a manifest byte-for-byte as ORAS 1.0.0 (oras-go v2.0.2, image-spec v1.1.0-rc2 structs):
+ * compact, fields in struct order, empty annotation maps omitted, no trailing newline.
+ */
+export function serializeManifest(m: ImageManifest): Buffer {
+  let out = `{"schemaVersion":${m.schemaVersion},"mediaType":${goJsonString(m.mediaType)}`;
+  out += `,"config":${goDescriptor(m.config)}`;
+  out += `,"layers":[${m.layers.map(goDescriptor).join(',')}]`;
+  if (m.subject !== undefined) out += `,"subject":${goDescriptor(m.subject)}`;
+  if (m.annotations !== undefined && Object.keys(m.annotations).length > 0) {
+    out += `,"annotations":${goAnnotations(m.annotations)}`;
+  }
+  return Buffer.from(`${out}}`, 'utf8');
+}
+
+/** RFC 3339 UTC with whole seconds, as ORAS writes `org.opencontainers.image.created`. */
+export function formatCreated(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * The creation time to stamp: `SOURCE_DATE_EPOCH` (reproducible-builds.org) when set, else now.
+ * An unparsable SOURCE_DATE_EPOCH is an error rather than silently ignored.
+ */
+export function createdTime(env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): Date {
+  const raw = env['SOURCE_DATE_EPOCH'];
+  if (raw === undefined || raw === '') return now();
+  if (!/^\d{1,12}$/.test(raw)) {
+    throw new PackpubError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds since 1970, got "${raw}"`);
+  }
+  return new Date(Number(raw) * 1000);
+}
+
+export interface PackManifestInput {
+  layer: { digest: Digest; size: number };
+  /** Layer title: the bare archive file name, `<name>-<version>.tar.gz`. */
+  title: string;
+  created: Date;
+}
+
+/** The manifest `oras push REG/REPO:TAG NAME-VERSION.tar.gz` (ORAS 1.0.0) writes. */
+export function packManifest(input: PackManifestInput): ImageManifest {
+  return {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_OCI_MANIFEST,
+    config: EMPTY_CONFIG,
+    layers: [
+      {
+        mediaType: MEDIA_TYPE_LAYER_TAR,
+        digest: input.layer.digest,
+        size: input.layer.size,
+        annotations: { [ANNOTATION_TITLE]: input.title },
+      },
+    ],
+    annotations: { [ANNOTATION_CREATED]: formatCreated(input.created) },
+  };
+}
+
+/** The "empty artifact" `oras push REG/BASE/spectro-packs/archive` writes to create the base repository. */
+export function emptyArtifactManifest(created: Date): ImageManifest {
+  return {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_OCI_MANIFEST,
+    config: EMPTY_CONFIG,
+    layers: [],
+    annotations: { [ANNOTATION_CREATED]: formatCreated(created) },
+  };
+}
+
+function isDescriptor(v: unknown): v is Descriptor {
+  if (typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return (
+    typeof d['mediaType'] === 'string' &&
+    typeof d['digest'] === 'string' &&
+    isDigest(d['digest']) &&
+    typeof d['size'] === 'number' &&
+    Number.isSafeInteger(d['size']) &&
+    d['size'] >= 0
+  );
+}
+
+/** Parse manifest bytes read from a registry or layout; throws a typed error when it is not an image manifest. */
+export function parseManifest(bytes: Uint8Array): ImageManifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new PackpubError('REGISTRY', 'manifest is not valid JSON', { cause: err });
+  }
+  const m = doc as Record<string, unknown>;
+  if (
+    typeof doc !== 'object' ||
+    doc === null ||
+    m['schemaVersion'] !== 2 ||
+    !isDescriptor(m['config']) ||
+    !Array.isArray(m['layers']) ||
+    !m['layers'].every(isDescriptor)
+  ) {
+    throw new PackpubError('REGISTRY', 'manifest is not an OCI image manifest (schemaVersion 2 with config and layers)');
+  }
+  return doc as ImageManifest;
+}
+
+/** The pack layer of a manifest: its single layer. */
+export function packLayer(m: ImageManifest): Descriptor | undefined {
+  return m.layers.length === 1 ? m.layers[0] : undefined;
+}

@@ -1,0 +1,147 @@
+import { PackpubError } from '../errors.js';
+
+/*
+ * Reference grammar from distribution/reference (regexp.go) and the OCI distribution spec:
+ *   path-component := [a-z0-9]+ (separator [a-z0-9]+)*   separator := [._] | __ | -+
+ *   tag            := [\w][\w.-]{0,127}
+ *   domain         := host components joined by '.', optional :port; or a bracketed IPv6 literal
+ * A full repository name (without the host) is at most 255 characters.
+ */
+const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DOMAIN_COMPONENT_RE = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+const IPV6_RE = /^\[[0-9a-fA-F:.]+\]$/;
+const MAX_REPOSITORY_LENGTH = 255;
+
+export function isValidTag(tag: string): boolean {
+  return TAG_RE.test(tag);
+}
+
+export function validateTag(tag: string, what = 'tag'): string {
+  if (!isValidTag(tag)) {
+    const why =
+      tag.length === 0
+        ? 'it is empty'
+        : tag.length > 128
+          ? `it is ${tag.length} characters long (at most 128)`
+          : /^[.-]/.test(tag)
+            ? `it starts with "${tag[0]}"`
+            : `"${[...tag].find((c) => !/[A-Za-z0-9_.-]/.test(c)) ?? ''}" is not allowed`;
+    throw new PackpubError('REFERENCE', `${what} "${tag}" is not a valid OCI tag: ${why}`, {
+      hint: 'tags use letters, digits, "_", "." and "-", start with a letter, digit or "_", and are at most 128 characters (no "+build")',
+    });
+  }
+  return tag;
+}
+
+/** Validate a repository path (components joined by '/'); `what` names it in the message. */
+export function validateRepositoryPath(path: string, what = 'repository'): string {
+  if (path.length > MAX_REPOSITORY_LENGTH) {
+    throw new PackpubError('REFERENCE', `${what} "${path}" is ${path.length} characters long (at most ${MAX_REPOSITORY_LENGTH})`);
+  }
+  for (const component of path.split('/')) {
+    if (!PATH_COMPONENT_RE.test(component)) {
+      const hint =
+        component === ''
+          ? 'remove the empty path segment (a doubled or trailing "/")'
+          : component !== component.toLowerCase()
+            ? `use lowercase: "${component.toLowerCase()}"`
+            : 'path components use lowercase letters and digits separated by ".", "_", "__" or "-"';
+      throw new PackpubError('REFERENCE', `${what} "${path}" has an invalid path component "${component}"`, { hint });
+    }
+  }
+  return path;
+}
+
+export function isValidRepositoryPath(path: string): boolean {
+  try {
+    validateRepositoryPath(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Validate `host[:port]` (a DNS name, IPv4, or bracketed IPv6, with an optional port). */
+export function validateHost(host: string): string {
+  const bad = (why: string): never => {
+    throw new PackpubError('REFERENCE', `registry host "${host}" is not valid: ${why}`, {
+      hint: 'give the registry as HOST[:PORT]/BASE-PATH, e.g. harbor.example.com/spectro-oci-registry',
+    });
+  };
+  if (host === '') bad('it is empty');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) bad('leave out the URL scheme (use --plain-http for HTTP)');
+  let name = host;
+  const portMatch = /^(.*):(\d+)$/.exec(host);
+  if (portMatch !== null && !(host.startsWith('[') && !host.includes(']:'))) {
+    name = portMatch[1] ?? '';
+    const port = Number(portMatch[2]);
+    if (port < 1 || port > 65535) bad(`port ${portMatch[2]} is out of range`);
+  } else if (/:[^\]]*$/.test(host) && !host.startsWith('[')) {
+    bad('the port is not a number');
+  }
+  if (IPV6_RE.test(name)) return host;
+  for (const part of name.split('.')) {
+    if (!DOMAIN_COMPONENT_RE.test(part)) bad(`"${part}" is not a valid host name label`);
+  }
+  return host;
+}
+
+/** Host without port, lowercased; brackets kept for IPv6. */
+export function hostName(host: string): string {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host);
+  return (m?.[1] ?? host).toLowerCase();
+}
+
+/** True for hosts ORAS talks to over plain HTTP by default (localhost and loopback). */
+export function isLoopbackHost(host: string): boolean {
+  const name = hostName(host);
+  return name === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '[::1]';
+}
+
+export interface RegistryLocation {
+  /** `host[:port]` */
+  host: string;
+  /** Path below the host, possibly empty, without leading or trailing '/'. */
+  basePath: string;
+}
+
+/** Parse `--registry HOST[:PORT]/BASE-PATH`. */
+export function parseRegistryLocation(spec: string): RegistryLocation {
+  const trimmed = spec.trim().replace(/\/+$/, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    throw new PackpubError('REFERENCE', `registry "${spec}" must not include a URL scheme`, {
+      hint: `use "${trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}" (add --plain-http for an HTTP registry)`,
+    });
+  }
+  const slash = trimmed.indexOf('/');
+  const host = slash === -1 ? trimmed : trimmed.slice(0, slash);
+  const basePath = slash === -1 ? '' : trimmed.slice(slash + 1);
+  validateHost(host);
+  if (basePath !== '') validateRepositoryPath(basePath, 'base path');
+  return { host, basePath };
+}
+
+export interface PackRef {
+  name: string;
+  version: string;
+}
+
+/** Parse `<name>:<version>` as given to tag / inspect / pull. */
+export function parsePackRef(ref: string): PackRef {
+  const colon = ref.lastIndexOf(':');
+  if (colon <= 0 || colon === ref.length - 1) {
+    throw new PackpubError('USAGE', `"${ref}" is not a pack reference`, { hint: 'write it as <name>:<version>, e.g. hello-universe:1.2.0' });
+  }
+  const name = ref.slice(0, colon);
+  const version = ref.slice(colon + 1);
+  validateRepositoryPath(name, 'pack name');
+  validateTag(version, 'pack version');
+  return { name, version };
+}
+
+/** `host/repo:tag` for display. */
+export function formatReference(host: string, repository: string, tag?: string): string {
+  const base = host === '' ? repository : `${host}/${repository}`;
+  return tag === undefined ? base : `${base}:${tag}`;
+}

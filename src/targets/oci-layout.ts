@@ -1,0 +1,259 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PackpubError } from '../errors.js';
+import { DigestStream, isDigest, sha256Digest, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
+import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
+import { validateRepositoryPath } from '../oci/reference.js';
+import type { ArtifactStore, FetchedManifest } from './types.js';
+
+/*
+ * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
+ * One layout per repository at `<root>/<repository>/`, tags as `org.opencontainers.image.ref.name`,
+ * which is what `skopeo ... oci:<root>/<repository>:<tag>` reads.
+ * Every write is temp file + rename, and blobs are in place before index.json names them, so an
+ * interrupted run never leaves a tag pointing at a missing blob.
+ */
+
+const LAYOUT_FILE = 'oci-layout';
+const LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
+const LOCK_STALE_MS = 30_000;
+
+interface IndexFile {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+  [key: string]: unknown;
+}
+
+function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
+  const tmp = tempName(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class OciLayoutStore implements ArtifactStore {
+  readonly kind = 'oci-layout' as const;
+  readonly location: string;
+  /** Serializes index.json updates within this process; a lock file covers other processes. */
+  private indexQueue = new Map<string, Promise<unknown>>();
+
+  constructor(root: string) {
+    this.location = root;
+  }
+
+  reference(repository: string, tag?: string): string {
+    const base = `oci:${join(this.location, repository)}`;
+    return tag === undefined ? base : `${base}:${tag}`;
+  }
+
+  private dir(repository: string): string {
+    validateRepositoryPath(repository);
+    return join(this.location, repository);
+  }
+
+  private blobPath(repository: string, digest: Digest): string {
+    return join(this.dir(repository), 'blobs', 'sha256', digest.slice('sha256:'.length));
+  }
+
+  private async readIndex(repository: string): Promise<IndexFile | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir(repository), 'index.json'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const index = JSON.parse(text) as IndexFile;
+      if (!Array.isArray(index.manifests)) throw new Error('no "manifests" array');
+      return index;
+    } catch (err) {
+      throw new PackpubError('REGISTRY', `${join(this.dir(repository), 'index.json')} is not a valid OCI index`, { cause: err });
+    }
+  }
+
+  private async ensureLayout(repository: string): Promise<void> {
+    const dir = this.dir(repository);
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    if (!(await exists(join(dir, LAYOUT_FILE)))) await writeAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
+  }
+
+  private findEntry(index: IndexFile | undefined, reference: string): Descriptor | undefined {
+    if (index === undefined) return undefined;
+    if (isDigest(reference)) return index.manifests.find((m) => m.digest === reference);
+    return index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === reference);
+  }
+
+  async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    const entry = this.findEntry(await this.readIndex(repository), reference);
+    if (entry === undefined) return undefined;
+    if (!(await exists(this.blobPath(repository, entry.digest)))) return undefined;
+    return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+  }
+
+  async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+    const entry = this.findEntry(await this.readIndex(repository), reference);
+    if (entry === undefined) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.blobPath(repository, entry.digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (sha256Digest(bytes) !== entry.digest) {
+      throw new PackpubError('DIGEST_MISMATCH', `manifest blob ${entry.digest} in ${this.dir(repository)} does not match its digest`);
+    }
+    return { descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: bytes.length }, bytes };
+  }
+
+  async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    const digest = sha256Digest(bytes);
+    await this.ensureLayout(repository);
+    const path = this.blobPath(repository, digest);
+    if (!(await exists(path))) await writeAtomic(path, bytes);
+    await this.updateIndex(repository, (index) => {
+      const descriptor: Descriptor = { mediaType, digest, size: bytes.length };
+      if (isDigest(reference)) {
+        if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(descriptor);
+        return;
+      }
+      index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== reference);
+      index.manifests.push({ ...descriptor, annotations: { [ANNOTATION_REF_NAME]: reference } });
+    });
+    return digest;
+  }
+
+  async hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    return exists(this.blobPath(repository, digest));
+  }
+
+  async pushBlob(repository: string, descriptor: Descriptor, openStream: () => Readable): Promise<void> {
+    await this.ensureLayout(repository);
+    const path = this.blobPath(repository, descriptor.digest);
+    if (await exists(path)) return;
+    const tmp = tempName(path);
+    const hasher = new DigestStream();
+    try {
+      await pipeline(openStream(), hasher, createWriteStream(tmp));
+      if (hasher.digest !== descriptor.digest || hasher.size !== descriptor.size) {
+        throw new PackpubError(
+          'DIGEST_MISMATCH',
+          `blob content does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), got ${hasher.digest} (${hasher.size} bytes)`,
+        );
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
+    const path = this.blobPath(repository, descriptor.digest);
+    if (!(await exists(path))) {
+      throw new PackpubError('NOT_FOUND', `blob ${descriptor.digest} is missing from ${this.dir(repository)}`);
+    }
+    return createReadStream(path);
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const index = await this.readIndex(repository);
+    if (index === undefined) return [];
+    return index.manifests.flatMap((m) => {
+      const tag = m.annotations?.[ANNOTATION_REF_NAME];
+      return tag === undefined ? [] : [tag];
+    });
+  }
+
+  async listRepositories(prefix: string): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (repo: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(join(this.location, repo), { withFileTypes: true });
+      } catch {
+        return;
+      }
+      if (repo !== prefix && entries.some((e) => e.isFile() && e.name === LAYOUT_FILE)) found.push(repo);
+      for (const e of entries) {
+        if (e.isDirectory() && e.name !== 'blobs') await walk(`${repo}/${e.name}`);
+      }
+    };
+    await walk(prefix);
+    return found.sort();
+  }
+
+  async prepareRepository(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  private async updateIndex(repository: string, change: (index: IndexFile) => void): Promise<void> {
+    const previous = this.indexQueue.get(repository) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.withLock(repository, async () => {
+      const index: IndexFile = (await this.readIndex(repository)) ?? { schemaVersion: 2, manifests: [] };
+      index.mediaType ??= MEDIA_TYPE_OCI_INDEX;
+      change(index);
+      await writeAtomic(join(this.dir(repository), 'index.json'), JSON.stringify(index));
+    }));
+    this.indexQueue.set(repository, next);
+    try {
+      await next;
+    } finally {
+      if (this.indexQueue.get(repository) === next) this.indexQueue.delete(repository);
+    }
+  }
+
+  /** A lock file next to index.json so concurrent packpub processes do not lose each other's tags. */
+  private async withLock<T>(repository: string, fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.dir(repository), 'index.json.lock');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const info = await stat(lock).catch(() => undefined);
+        if (info !== undefined && Date.now() - info.mtimeMs > LOCK_STALE_MS) {
+          await unlink(lock).catch(() => undefined);
+          continue;
+        }
+        if (attempt > 600) {
+          throw new PackpubError('REGISTRY', `${lock} is held by another process`, { hint: `remove ${lock} if no packpub is running` });
+        }
+        await sleep(25 + Math.random() * 25);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
+
+export interface FetchedManifest {
+  /** mediaType, digest and size of the manifest bytes. */
+  descriptor: Descriptor;
+  bytes: Buffer;
+}
+
+export type StoreKind = 'oci-layout' | 'generic' | 'harbor' | 'ecr';
+
+/**
+ * Where packs live: a registry (generic, Harbor, ECR) or a local OCI image layout.
+ * Every operation works through this interface, so any store can stand where another stands
+ * (the oras-go "Target" idea: fetch, push, tag, resolve, list roles composed into one).
+ * Repository names are full paths below the host, e.g. `proj/spectro-packs/archive/hello`.
+ */
+export interface ArtifactStore {
+  readonly kind: StoreKind;
+  /** `host[:port]` of a registry, or the layout directory as given. */
+  readonly location: string;
+  /** A reference for user messages, e.g. `harbor.example.com/p/spectro-packs/archive/x:1.0.0` or `oci:./oci-packs/...:1.0.0`. */
+  reference(repository: string, tag?: string): string;
+
+  /** The manifest under a tag or digest, or undefined when the tag, digest or repository does not exist. */
+  getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined>;
+  /** Digest-only existence check of a manifest (HEAD); undefined when absent. */
+  headManifest(repository: string, reference: string): Promise<Descriptor | undefined>;
+  /**
+   * Store manifest bytes under a tag or under their digest (reference = digest: untagged).
+   * Returns the digest the store reports (checked against the local digest where the store sends one).
+   */
+  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest>;
+
+  hasBlob(repository: string, digest: Digest): Promise<boolean>;
+  /** Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream. */
+  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable): Promise<void>;
+  /** A stream of the blob's bytes. Callers verify the digest while consuming. */
+  fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable>;
+
+  /** Tags of a repository (unsorted); empty when the repository does not exist. */
+  listTags(repository: string): Promise<string[]>;
+  /** Repositories whose name starts with `prefix/` (every level below it). */
+  listRepositories(prefix: string): Promise<string[]>;
+
+  /** Make sure a repository can receive pushes (ECR CreateRepository, Harbor project check); no-op elsewhere. */
+  prepareRepository(repository: string): Promise<void>;
+
+  /** Release connections and timers. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createdTime,
+  emptyArtifactManifest,
+  goJsonString,
+  packManifest,
+  parseManifest,
+  serializeManifest,
+  EMPTY_CONFIG,
+} from '../../../src/oci/manifest.js';
+import { sha256Digest } from '../../../src/oci/digest.js';
+
+// The example from oras-1.0-push.md, pushed by ORAS 1.0.0 with a fixed created time.
+const ORAS_EXAMPLE =
+  '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.unknown.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447","size":12,"annotations":{"org.opencontainers.image.title":"file.tar.gz"}}],"annotations":{"org.opencontainers.image.created":"2023-06-01T12:00:00Z"}}';
+
+describe('pack manifest', () => {
+  it('is byte-identical to the ORAS 1.0.0 reference example', () => {
+    const bytes = serializeManifest(
+      packManifest({
+        layer: { digest: 'sha256:a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447', size: 12 },
+        title: 'file.tar.gz',
+        created: new Date('2023-06-01T12:00:00.789Z'),
+      }),
+    );
+    expect(bytes.toString('utf8')).toBe(ORAS_EXAMPLE);
+  });
+
+  it('uses the {} config and its well-known digest', () => {
+    expect(EMPTY_CONFIG.digest).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+    expect(sha256Digest('{}')).toBe(EMPTY_CONFIG.digest);
+  });
+
+  it('writes the base-repository empty artifact with "layers":[]', () => {
+    const text = serializeManifest(emptyArtifactManifest(new Date('2024-01-02T03:04:05Z'))).toString();
+    expect(text).toContain('"layers":[]');
+    expect(text.endsWith('"annotations":{"org.opencontainers.image.created":"2024-01-02T03:04:05Z"}}')).toBe(true);
+  });
+
+  it('escapes like Go encoding/json', () => {
+    expect(goJsonString('a<b>&c')).toBe('"a\\u003cb\\u003e\\u0026c"');
+    expect(goJsonString('x\u2028y\u2029')).toBe('"x\\u2028y\\u2029"');
+    expect(goJsonString('t\tn\n\b\f"\\')).toBe('"t\\tn\\n\\u0008\\u000c\\"\\\\"');
+    expect(goJsonString('é✓')).toBe('"é✓"');
+  });
+
+  it('sorts annotation keys bytewise', () => {
+    const m = packManifest({ layer: { digest: EMPTY_CONFIG.digest, size: 2 }, title: 'a.tar.gz', created: new Date(0) });
+    m.annotations = { b: '1', B: '2', a: '3' };
+    expect(serializeManifest(m).toString()).toContain('"annotations":{"B":"2","a":"3","b":"1"}}');
+  });
+
+  it('round-trips through parseManifest', () => {
+    const parsed = parseManifest(Buffer.from(ORAS_EXAMPLE));
+    expect(serializeManifest(parsed).toString()).toBe(ORAS_EXAMPLE);
+    expect(() => parseManifest(Buffer.from('{"schemaVersion":2}'))).toThrow(/not an OCI image manifest/);
+    expect(() => parseManifest(Buffer.from('nope'))).toThrow(/not valid JSON/);
+  });
+
+  it('takes the created time from SOURCE_DATE_EPOCH', () => {
+    expect(createdTime({ SOURCE_DATE_EPOCH: '1700000000' }).toISOString()).toBe('2023-11-14T22:13:20.000Z');
+    expect(() => createdTime({ SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);
+    const fixed = new Date('2020-01-01T00:00:00Z');
+    expect(createdTime({}, () => fixed)).toBe(fixed);
+  });
+});
