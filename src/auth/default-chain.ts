@@ -8,6 +8,10 @@ export interface DefaultChainOptions {
   env?: NodeJS.ProcessEnv;
   /** --registry-config: a Docker config.json to read instead of the default. */
   registryConfig?: string;
+  /** ECR token exchange settings (used only for ECR hosts). */
+  ecrEndpoint?: string;
+  awsProfile?: string;
+  awsRoleArn?: string;
 }
 
 /**

@@ -153,6 +153,9 @@ export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promis
       password,
       env,
       registryConfig: args['registryConfig'] as string | undefined,
+      ecrEndpoint: (args['ecrEndpoint'] as string | undefined) ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined),
+      awsProfile: args['awsProfile'] as string | undefined,
+      awsRoleArn: args['awsRoleArn'] as string | undefined,
     }),
     retry: {
       ...(attempts === undefined ? {} : { attempts }),
