@@ -5,6 +5,8 @@ export interface CliContext {
   io: CliIo;
   /** Set by a command handler; main() returns it. */
   exitCode: number;
+  /** Set when SIGINT/SIGTERM arrived during the command. */
+  interrupted?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

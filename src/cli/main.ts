@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { PackpubError } from '../errors.js';
 import { commands } from './commands/index.js';
 import { toYargs, type CliContext } from './context.js';
 import { EXIT_USAGE, processIo, renderError, type CliIo } from './io.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 /** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {

@@ -1,11 +1,45 @@
-import { PackpubError } from '../../errors.js';
+import { buildPack } from '../../operations/build.js';
+import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
+import { DEFAULT_OCI_LAYOUT } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_OK, writeLine } from '../io.js';
+import { formatBytes } from '../render.js';
+import { join, resolve } from 'node:path';
 
 export const buildCommand: CommandSpec = {
-  command: 'build',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'build is not implemented yet');
+  command: 'build <pack>',
+  describe: 'Validate a pack and write its deterministic archive; print the reference, layer and manifest digests',
+  builder: (y) =>
+    y
+      .positional('pack', { type: 'string', describe: 'Pack folder' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Archive file to write (default ./<name>-<version>.tar.gz)' })
+      .option('registry', { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
+  run: async (args, ctx) => {
+    const registry = (args['registry'] as string | undefined) ?? (ctx.io.env['PACKPUB_REGISTRY'] || undefined);
+    const location = registry === undefined ? undefined : parseRegistryLocation(registry);
+    const result = await buildPack(args['pack'] as string, {
+      ...(args['output'] === undefined ? {} : { outFile: resolve(ctx.io.cwd, args['output'] as string) }),
+      strict: args['strict'] === true,
+      env: ctx.io.env,
+      basePath: location?.basePath ?? '',
+      referenceFor: (repo, tag) =>
+        location === undefined ? `oci:${join(DEFAULT_OCI_LAYOUT, repo)}:${tag}` : formatReference(location.host, repo, tag),
+    });
+    if (args['json'] === true) {
+      const { bytes: _bytes, ...manifest } = result.manifest;
+      writeLine(ctx.io.stdout, JSON.stringify({ name: result.name, version: result.version, reference: result.reference, archive: result.archive, manifest }, null, 2));
+      return EXIT_OK;
+    }
+    const out = ctx.io.stdout;
+    writeLine(out, `built ${result.archive.path}`);
+    writeLine(out, `  reference  ${result.reference}`);
+    writeLine(out, `  layer      ${result.archive.digest} (${formatBytes(result.archive.size)}, ${result.archive.entries} entries)`);
+    writeLine(out, `  manifest   ${result.manifest.digest} (${result.manifest.size} bytes)`);
+    if (ctx.io.env['SOURCE_DATE_EPOCH'] === undefined) {
+      writeLine(out, '  note: the manifest digest includes the current time; set SOURCE_DATE_EPOCH for a reproducible one');
+    }
+    return EXIT_OK;
   },
 };

@@ -1,11 +1,38 @@
-import { PackpubError } from '../../errors.js';
+import { inspectPack } from '../../operations/inspect.js';
+import { parsePackRef } from '../../oci/reference.js';
+import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_OK, writeLine } from '../io.js';
+import { formatBytes } from '../render.js';
+import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
 
 export const inspectCommand: CommandSpec = {
-  command: 'inspect',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'inspect is not implemented yet');
+  command: 'inspect <ref>',
+  describe: 'Show a published pack: manifest, digest, layer, and the pack.json inside its archive',
+  builder: (y) =>
+    targetFlags(y)
+      .positional('ref', { type: 'string', describe: '<name>:<version>' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+  run: async (args, ctx) => {
+    const ref = parsePackRef(args['ref'] as string);
+    const target = await openTarget(await targetOptionsFromArgs(args, ctx));
+    try {
+      const result = await inspectPack(target, ref);
+      if (args['json'] === true) {
+        writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
+        return EXIT_OK;
+      }
+      const out = ctx.io.stdout;
+      writeLine(out, result.reference);
+      writeLine(out, `  manifest  ${result.manifest.digest} (${result.manifest.size} bytes, ${result.manifest.mediaType})`);
+      writeLine(out, `  created   ${result.manifest.created ?? '-'}`);
+      writeLine(out, `  layer     ${result.layer.digest} (${formatBytes(result.layer.size)}) ${result.layer.title ?? ''}`.trimEnd());
+      writeLine(out, `  folder    ${result.folder ?? '-'}`);
+      writeLine(out, '  pack.json');
+      for (const line of JSON.stringify(result.packJson ?? null, null, 2).split('\n')) writeLine(out, `    ${line}`);
+      return EXIT_OK;
+    } finally {
+      await target.store.close();
+    }
   },
 };

@@ -1,11 +1,36 @@
-import { PackpubError } from '../../errors.js';
+import { listPacks } from '../../operations/list.js';
+import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_OK, writeLine } from '../io.js';
+import { formatBytes, renderTable, shortDigest } from '../render.js';
+import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
 
 export const listCommand: CommandSpec = {
-  command: 'list',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'list is not implemented yet');
+  command: 'list [name]',
+  describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
+  builder: (y) =>
+    targetFlags(y)
+      .positional('name', { type: 'string', describe: 'Only this pack' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+  run: async (args, ctx) => {
+    const target = await openTarget(await targetOptionsFromArgs(args, ctx));
+    try {
+      const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });
+      if (args['json'] === true) {
+        writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
+        return EXIT_OK;
+      }
+      if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
+        writeLine(ctx.io.stderr, `no packs in ${target.display}`);
+        return EXIT_OK;
+      }
+      const rows = packs.flatMap((p) =>
+        p.versions.map((v) => [p.name, v.version, shortDigest(v.digest), formatBytes(v.size), v.created ?? '-']),
+      );
+      for (const line of renderTable(['PACK', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows)) writeLine(ctx.io.stdout, line);
+      return EXIT_OK;
+    } finally {
+      await target.store.close();
+    }
   },
 };

@@ -1,11 +1,34 @@
-import { PackpubError } from '../../errors.js';
+import { resolve } from 'node:path';
+import { pullPack } from '../../operations/pull.js';
+import { parsePackRef } from '../../oci/reference.js';
+import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_OK, writeLine } from '../io.js';
+import { formatBytes } from '../render.js';
+import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
 
 export const pullCommand: CommandSpec = {
-  command: 'pull',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'pull is not implemented yet');
+  command: 'pull <ref>',
+  describe: 'Download a published pack, verify its digests and extract it safely into a folder',
+  builder: (y) =>
+    targetFlags(y)
+      .positional('ref', { type: 'string', describe: '<name>:<version>' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>; must not exist or be empty)' })
+      .option('max-size', { type: 'number', describe: 'Refuse archives expanding beyond this many MiB (default 2048)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+  run: async (args, ctx) => {
+    const ref = parsePackRef(args['ref'] as string);
+    const target = await openTarget(await targetOptionsFromArgs(args, ctx));
+    try {
+      const result = await pullPack(target, ref, {
+        outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? `${ref.name}-${ref.version}`),
+        ...(args['maxSize'] === undefined ? {} : { maxBytes: (args['maxSize'] as number) * 1024 * 1024 }),
+      });
+      if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
+      else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
+      return EXIT_OK;
+    } finally {
+      await target.store.close();
+    }
   },
 };

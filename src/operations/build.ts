@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { archiveMtime, buildArchive } from '../archive/index.js';
+import { PackpubError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { createdTime, packManifest, serializeManifest } from '../oci/manifest.js';
+import { sha256Digest } from '../oci/digest.js';
+import { archiveFileName, packRepository } from '../pack/naming.js';
+import { validatePack } from '../pack/validate.js';
+import type { ValidationReportLike } from './types.js';
+
+export interface BuildOptions {
+  /** Output archive path (default `<name>-<version>.tar.gz` in the current directory). */
+  outFile?: string;
+  strict?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Host and base path the reference is shown for (default: the local OCI layout naming). */
+  referenceFor?: (repository: string, tag: string) => string;
+  basePath?: string;
+}
+
+export interface BuildResult {
+  name: string;
+  version: string;
+  archive: { path: string; fileName: string; digest: Digest; size: number; entries: number; uncompressedSize: number };
+  manifest: { digest: Digest; size: number; bytes: Buffer };
+  reference: string;
+  validation: ValidationReportLike;
+}
+
+/** Validate a pack and write its deterministic archive; compute the manifest a push would write. */
+export async function buildPack(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const env = options.env ?? process.env;
+  const validation = await validatePack(dir, { strict: options.strict === true });
+  if (validation.errors > 0 || validation.pack === undefined || (options.strict === true && validation.warnings > 0)) {
+    throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))`, {
+      hint: `run: packpub validate ${dir}`,
+    });
+  }
+  const { name, version } = validation.pack;
+  const fileName = archiveFileName(name, version);
+  const outFile = resolve(options.outFile ?? fileName);
+  const archive = await buildArchive(dir, outFile, { name, version, mtime: archiveMtime(env) });
+  const bytes = serializeManifest(
+    packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
+  );
+  const repository = packRepository(options.basePath ?? '', name);
+  return {
+    name,
+    version,
+    archive,
+    manifest: { digest: sha256Digest(bytes), size: bytes.length, bytes },
+    reference: options.referenceFor?.(repository, version) ?? `${repository}:${version}`,
+    validation,
+  };
+}

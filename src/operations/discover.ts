@@ -1,0 +1,127 @@
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { PackpubError } from '../errors.js';
+
+export interface DiscoverOptions {
+  /** Search directories without pack.json for packs below them. */
+  recursive?: boolean;
+  /** `I/N`: keep only this shard (1-based) of the sorted packs. */
+  shard?: string;
+  cwd?: string;
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git', 'oci-packs']);
+const GLOB_CHARS = /[*?[]/;
+
+/** Expand `*`, `?`, `[...]` and `**` against the file system (directories only). */
+async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
+  const absolute = resolve(cwd, pattern);
+  const parts = absolute.split(sep);
+  const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
+  const root = parts.slice(0, firstGlob).join(sep) || sep;
+  const rest = parts.slice(firstGlob);
+  const toRegex = (seg: string) =>
+    new RegExp(
+      `^${seg
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}$`,
+    );
+  const out: string[] = [];
+  const walk = async (dir: string, segs: string[]): Promise<void> => {
+    if (segs.length === 0) {
+      out.push(dir);
+      return;
+    }
+    const [seg, ...tail] = segs as [string, ...string[]];
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (seg === '**') {
+      await walk(dir, tail);
+      for (const e of entries) if (e.isDirectory() && !SKIP_DIRS.has(e.name)) await walk(join(dir, e.name), segs);
+      return;
+    }
+    const re = toRegex(seg);
+    for (const e of entries) {
+      if (e.isDirectory() && re.test(e.name) && !(e.name.startsWith('.') && !seg.startsWith('.'))) {
+        await walk(join(dir, e.name), tail);
+      }
+    }
+  };
+  await walk(root, rest);
+  return out;
+}
+
+async function hasPackJson(dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, 'pack.json'))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function findPacksBelow(dir: string, found: string[]): Promise<void> {
+  if (await hasPackJson(dir)) {
+    found.push(dir);
+    return; // a pack's own folders (charts/, manifests/) hold no packs
+  }
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const e of entries) {
+    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await findPacksBelow(join(dir, e.name), found);
+  }
+}
+
+export function parseShard(spec: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || count < 1 || index < 1 || index > count) {
+    throw new PackpubError('USAGE', `--shard "${spec}" is not I/N with 1 <= I <= N`, { hint: 'e.g. --shard 2/3 for the second of three jobs' });
+  }
+  return { index, count };
+}
+
+/**
+ * Turn command-line arguments (pack folders, globs, roots with --recursive) into a sorted, de-duplicated
+ * list of pack folders, optionally one shard of it. Sorting by path makes shards the same on every machine.
+ */
+export async function discoverPacks(args: string[], options: DiscoverOptions = {}): Promise<string[]> {
+  const cwd = options.cwd ?? process.cwd();
+  const found: string[] = [];
+  for (const arg of args) {
+    const candidates = GLOB_CHARS.test(arg) ? await expandGlob(arg, cwd) : [resolve(cwd, arg)];
+    if (candidates.length === 0) throw new PackpubError('USAGE', `"${arg}" matches no directory`);
+    for (const dir of candidates) {
+      let info;
+      try {
+        info = await stat(dir);
+      } catch {
+        throw new PackpubError('USAGE', `${arg}: no such directory`);
+      }
+      if (!info.isDirectory()) throw new PackpubError('USAGE', `${arg} is not a directory`, { hint: 'give the pack folder (the one holding pack.json)' });
+      if (await hasPackJson(dir)) found.push(dir);
+      else if (options.recursive === true || GLOB_CHARS.test(arg)) {
+        const before = found.length;
+        if (options.recursive === true) await findPacksBelow(dir, found);
+        if (found.length === before && !GLOB_CHARS.test(arg)) throw new PackpubError('USAGE', `no pack.json found in or below ${arg}`);
+      } else {
+        throw new PackpubError('USAGE', `${arg} has no pack.json`, { hint: 'pass --recursive to publish every pack below it' });
+      }
+    }
+  }
+  const unique = new Map<string, string>();
+  for (const dir of found) {
+    const real = await realpath(dir);
+    if (!unique.has(real)) unique.set(real, dir);
+  }
+  let packs = [...unique.values()].sort((a, b) => (relative(cwd, a) < relative(cwd, b) ? -1 : 1));
+  if (options.shard !== undefined) {
+    const { index, count } = parseShard(options.shard);
+    packs = packs.filter((_, i) => i % count === index - 1);
+  }
+  return packs;
+}

@@ -1,0 +1,32 @@
+import { PackpubError } from '../errors.js';
+import { packLayer, parseManifest, type Descriptor, type ImageManifest } from '../oci/manifest.js';
+import { packRepository } from '../pack/naming.js';
+import type { PackRef } from '../oci/reference.js';
+import type { PackTarget } from '../targets/open.js';
+import type { FetchedManifest } from '../targets/types.js';
+
+export interface ResolvedPack {
+  repository: string;
+  reference: string;
+  fetched: FetchedManifest;
+  manifest: ImageManifest;
+  layer: Descriptor;
+}
+
+/** Read a published pack's manifest and its single archive layer, or fail with NOT_FOUND. */
+export async function resolvePack(target: PackTarget, ref: PackRef): Promise<ResolvedPack> {
+  const repository = packRepository(target.basePath, ref.name);
+  const reference = target.store.reference(repository, ref.version);
+  const fetched = await target.store.getManifest(repository, ref.version);
+  if (fetched === undefined) {
+    throw new PackpubError('NOT_FOUND', `${reference} does not exist`, {
+      hint: `list what is published with: packpub list ${ref.name}`,
+    });
+  }
+  const manifest = parseManifest(fetched.bytes);
+  const layer = packLayer(manifest);
+  if (layer === undefined) {
+    throw new PackpubError('REGISTRY', `${reference} is not a pack: its manifest has ${manifest.layers.length} layers (a pack has exactly one)`);
+  }
+  return { repository, reference, fetched, manifest, layer };
+}

@@ -1,0 +1,79 @@
+import { createGunzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { PackpubError } from '../errors.js';
+import { DigestStream, type Digest } from '../oci/digest.js';
+import type { Descriptor, ImageManifest } from '../oci/manifest.js';
+import type { PackRef } from '../oci/reference.js';
+import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
+import type { PackTarget } from '../targets/open.js';
+import { resolvePack } from './fetch.js';
+
+/** pack.json larger than this inside an archive is not read (a pack.json is a few KB). */
+const MAX_PACK_JSON_BYTES = 4 * 1024 * 1024;
+
+export interface InspectResult {
+  reference: string;
+  repository: string;
+  manifest: { digest: Digest; size: number; mediaType: string; created?: string; content: ImageManifest };
+  layer: Descriptor & { title?: string };
+  /** The archive's top-level folder. */
+  folder?: string;
+  /** pack.json read from inside the archive. */
+  packJson?: unknown;
+}
+
+/** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
+export async function inspectPack(target: PackTarget, ref: PackRef): Promise<InspectResult> {
+  const resolved = await resolvePack(target, ref);
+  const { layer } = resolved;
+  const blob = await target.store.fetchBlob(resolved.repository, layer);
+  const hasher = new DigestStream();
+  const extract = tar.extract();
+  let packJson: unknown;
+  let folder: string | undefined;
+  // Hash the compressed bytes while unpacking them: one pass over the blob.
+  const feeding = pipeline(blob, hasher, createGunzip(), extract);
+  try {
+    for await (const entry of extract) {
+      const parts = entry.header.name.replace(/\/+$/, '').split('/');
+      folder ??= parts[0];
+      const isPackJson = parts.length === 2 && parts[1] === 'pack.json' && entry.header.type === 'file';
+      if (isPackJson && (entry.header.size ?? 0) <= MAX_PACK_JSON_BYTES) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        try {
+          packJson = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          packJson = undefined;
+        }
+      } else {
+        entry.resume();
+      }
+    }
+    await feeding;
+  } catch (err) {
+    feeding.catch(() => undefined);
+    if (err instanceof PackpubError) throw err;
+    throw new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err });
+  }
+  if (hasher.digest !== layer.digest || hasher.size !== layer.size) {
+    throw new PackpubError('DIGEST_MISMATCH', `the archive of ${resolved.reference} does not match its digest ${layer.digest}`);
+  }
+  const created = resolved.manifest.annotations?.[ANNOTATION_CREATED];
+  const title = layer.annotations?.[ANNOTATION_TITLE];
+  return {
+    reference: resolved.reference,
+    repository: resolved.repository,
+    manifest: {
+      digest: resolved.fetched.descriptor.digest,
+      size: resolved.fetched.bytes.length,
+      mediaType: resolved.fetched.descriptor.mediaType,
+      ...(created === undefined ? {} : { created }),
+      content: resolved.manifest,
+    },
+    layer: { ...layer, ...(title === undefined ? {} : { title }) },
+    ...(folder === undefined ? {} : { folder }),
+    ...(packJson === undefined ? {} : { packJson }),
+  };
+}

@@ -1,0 +1,76 @@
+import semver from 'semver';
+import type { Digest } from '../oci/digest.js';
+import { packLayer, parseManifest } from '../oci/manifest.js';
+import { ANNOTATION_CREATED } from '../oci/media-types.js';
+import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
+import type { PackTarget } from '../targets/open.js';
+import { mapConcurrent } from '../util/concurrency.js';
+
+export interface ListedVersion {
+  version: string;
+  reference: string;
+  /** Manifest digest. */
+  digest?: Digest;
+  /** Size of the pack archive layer in bytes. */
+  size?: number;
+  /** `org.opencontainers.image.created` of the manifest. */
+  created?: string;
+}
+
+export interface ListedPack {
+  name: string;
+  repository: string;
+  versions: ListedVersion[];
+}
+
+export interface ListOptions {
+  /** Only this pack. */
+  name?: string;
+  /** Read each version's manifest for digest, size and created time (default true). */
+  details?: boolean;
+  concurrency?: number;
+}
+
+/** Versions that parse as semver (leading `v` allowed) in semver order, then the others in string order. */
+export function sortVersions(versions: string[]): string[] {
+  const parsed = versions.filter((v) => semver.valid(v, { loose: true }) !== null);
+  const other = versions.filter((v) => semver.valid(v, { loose: true }) === null);
+  parsed.sort((a, b) => semver.compare(a, b, { loose: true }) || (a < b ? -1 : a > b ? 1 : 0));
+  other.sort();
+  return [...parsed, ...other];
+}
+
+/** Packs under the target's base path and their versions. */
+export async function listPacks(target: PackTarget, options: ListOptions = {}): Promise<ListedPack[]> {
+  const store = target.store;
+  const repositories =
+    options.name !== undefined
+      ? [packRepository(target.basePath, options.name)]
+      : await store.listRepositories(baseRepository(target.basePath));
+  const packs: ListedPack[] = [];
+  for (const repository of repositories.sort()) {
+    const name = packNameOf(target.basePath, repository);
+    if (name === undefined) continue;
+    const tags = sortVersions(await store.listTags(repository));
+    if (tags.length === 0 && options.name === undefined) continue;
+    const versions = await mapConcurrent(tags, options.concurrency ?? 8, async (version): Promise<ListedVersion> => {
+      const listed: ListedVersion = { version, reference: store.reference(repository, version) };
+      if (options.details === false) return listed;
+      const fetched = await store.getManifest(repository, version);
+      if (fetched === undefined) return listed;
+      listed.digest = fetched.descriptor.digest;
+      try {
+        const manifest = parseManifest(fetched.bytes);
+        const layer = packLayer(manifest);
+        if (layer !== undefined) listed.size = layer.size;
+        const created = manifest.annotations?.[ANNOTATION_CREATED];
+        if (created !== undefined) listed.created = created;
+      } catch {
+        // Not a pack manifest (e.g. an index): list it with its digest only.
+      }
+      return listed;
+    });
+    packs.push({ name, repository, versions });
+  }
+  return packs;
+}

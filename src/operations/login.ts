@@ -1,0 +1,205 @@
+import { staticProvider } from '../auth/chain.js';
+import { helperErase, helperStore, type CredentialHelperOptions } from '../auth/cred-helper.js';
+import {
+  authKeysFor,
+  dockerConfigPath,
+  encodeAuth,
+  findAuthEntry,
+  helperFor,
+  normalizeRegistryKey,
+  readDockerConfig,
+  registryKey,
+  updateDockerConfig,
+  type DockerConfig,
+} from '../auth/docker-config.js';
+import { parseEcrHost } from '../auth/ecr-host.js';
+import { AuthSession } from '../auth/session.js';
+import { PackpubError } from '../errors.js';
+import { validateHost } from '../oci/reference.js';
+import { errorFromResponse, readBounded } from '../registry/errors.js';
+import { createHttpTransport, discardBody } from '../registry/http.js';
+import type { RegistryConnectionOptions } from '../targets/options.js';
+
+/*
+ * `packpub login` / `logout`: what `docker login` does, in the same file format, so Docker, ORAS, Helm and
+ * skopeo read what packpub writes and the other way round (oras-1.0-push.md, "Auth as ORAS does it").
+ * Credentials are checked against `GET /v2/` before anything is saved, as `oras login` does.
+ */
+
+/** Network settings used to reach the registry for the check. */
+export type LoginConnection = Pick<RegistryConnectionOptions, 'plainHttp' | 'caFile' | 'insecure' | 'resolve' | 'allowCrossHostAuth' | 'retry' | 'debug' | 'userAgent'>;
+
+export interface LoginOptions extends LoginConnection {
+  /** Registry host (`host[:port]`; a scheme or path, as Docker accepts, is dropped). */
+  host: string;
+  username: string;
+  password: string;
+  /** --registry-config: this Docker config file instead of the default. */
+  registryConfig?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Credential helper process settings. */
+  helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
+}
+
+export type StoredIn = { kind: 'helper'; helper: string; program: string } | { kind: 'file'; path: string };
+
+export interface LoginResult {
+  host: string;
+  /** The key or server URL the credentials are stored under. */
+  key: string;
+  storedIn: StoredIn;
+  /** The Docker config file that was read (and written for a plain `auths` entry). */
+  configPath: string;
+}
+
+export interface LogoutOptions {
+  host: string;
+  registryConfig?: string;
+  env?: NodeJS.ProcessEnv;
+  helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
+}
+
+export interface LogoutResult {
+  host: string;
+  /** False when nothing was stored for the host. */
+  removed: boolean;
+  /** Where credentials were removed from. */
+  removedFrom: StoredIn[];
+  configPath: string;
+}
+
+/** `https://harbor.example.com/v2/` -> `harbor.example.com` (Docker accepts URLs here); validated. */
+export function loginHost(input: string): { host: string; plainHttp?: boolean } {
+  const trimmed = input.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
+  const host = trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? '';
+  validateHost(host);
+  return { host: normalizeRegistryKey(host) === 'docker.io' ? 'docker.io' : host.toLowerCase(), ...(scheme === 'http' ? { plainHttp: true } : {}) };
+}
+
+/**
+ * Why `login` is not needed for this host, or undefined when it is. ECR registry passwords last 12 hours
+ * and are minted on demand from AWS credentials, so storing one would only leave a stale secret behind.
+ */
+export function loginNotNeeded(host: string): string | undefined {
+  const ecr = parseEcrHost(host);
+  if (ecr === undefined) return undefined;
+  return (
+    `${host} is an AWS ECR registry: packpub mints its registry password on demand with ecr:GetAuthorizationToken ` +
+    `from your AWS credentials (AWS_PROFILE / --aws-profile, aws sso login, environment keys, OIDC web identity, ` +
+    `instance or task roles), so there is nothing to log in to`
+  );
+}
+
+/** `docker.io` is served by registry-1.docker.io; every other host serves its own API. */
+function apiHost(host: string): string {
+  return host === 'docker.io' ? 'registry-1.docker.io' : host;
+}
+
+/** `GET /v2/` with the credentials; throws the registry client's AUTH error when they are rejected. */
+export async function verifyCredentials(options: LoginOptions & { host: string }): Promise<void> {
+  const host = apiHost(options.host);
+  const transport = createHttpTransport({ ...options, host });
+  try {
+    const session = new AuthSession({
+      host,
+      transport,
+      credentials: staticProvider('login', { username: options.username, password: options.password }),
+      allowCrossHostAuth: options.allowCrossHostAuth,
+      debug: options.debug,
+    });
+    const url = new URL(`${transport.origin(host)}/v2/`);
+    const res = await session.send({ method: 'GET', url, headers: { accept: 'application/json' } });
+    if (res.status >= 200 && res.status < 300) {
+      await discardBody(res);
+      if (!res.auth.credentialSent) {
+        throw new PackpubError('AUTH', `${host} did not ask for credentials, so they could not be checked`, {
+          hint: res.auth.withheld === 'plain-http' ? 'pass --plain-http explicitly to send credentials over HTTP' : 'this registry allows anonymous access; there is nothing to log in to',
+        });
+      }
+      return;
+    }
+    const body = await readBounded(res.body);
+    throw errorFromResponse({ method: 'GET', url, status: res.status, host, body, auth: res.auth });
+  } finally {
+    await transport.close();
+  }
+}
+
+/**
+ * Check the credentials against the registry, then save them: into the credential helper configured for
+ * the host (`credHelpers[host]`, else `credsStore`), else as `auths[host].auth` in the Docker config.
+ */
+export async function login(options: LoginOptions): Promise<LoginResult> {
+  const parsed = loginHost(options.host);
+  const host = parsed.host;
+  const notNeeded = loginNotNeeded(host);
+  if (notNeeded !== undefined) throw new PackpubError('USAGE', notNeeded, { hint: 'run packpub push directly; no login is needed for ECR' });
+  if (options.username === '') throw new PackpubError('USAGE', 'login needs a user name', { hint: 'pass -u USER' });
+  if (options.password === '') {
+    throw new PackpubError('USAGE', 'login needs a password or token', { hint: 'pipe it in: echo "$TOKEN" | packpub login HOST -u USER --password-stdin' });
+  }
+  const configPath = dockerConfigPath({ ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }), ...(options.env === undefined ? {} : { env: options.env }) });
+  // Read first: a broken config should stop us before we talk to the registry.
+  const existing = (await readDockerConfig(configPath)) ?? {};
+  await verifyCredentials({ ...options, ...parsed, host });
+
+  const key = registryKey(host);
+  const helper = helperFor(existing, host);
+  if (helper !== undefined) {
+    await helperStore(helper.helper, { serverUrl: key, username: options.username, secret: options.password }, {
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...options.helper,
+      configuredIn: `${helper.via} of ${configPath}`,
+    });
+    // As docker login does with a helper: keep an `auths` entry without secrets, and drop any old secret
+    // there, which packpub would otherwise read before asking the helper.
+    await updateDockerConfig(configPath, (config) => {
+      config.auths ??= {};
+      const keys = authKeysFor(config, host);
+      if (keys.length === 0) config.auths[key] = {};
+      for (const k of keys) config.auths[k] = stripSecrets(config.auths[k] ?? {});
+    });
+    return { host, key, storedIn: { kind: 'helper', helper: helper.helper, program: `docker-credential-${helper.helper}` }, configPath };
+  }
+  let writtenKey = key;
+  await updateDockerConfig(configPath, (config) => {
+    config.auths ??= {};
+    const found = findAuthEntry(config, host);
+    writtenKey = found?.key ?? key;
+    config.auths[writtenKey] = { ...stripSecrets(found?.entry ?? {}), auth: encodeAuth(options.username, options.password) };
+  });
+  return { host, key: writtenKey, storedIn: { kind: 'file', path: configPath }, configPath };
+}
+
+function stripSecrets(entry: NonNullable<DockerConfig['auths']>[string]): NonNullable<DockerConfig['auths']>[string] {
+  const { auth: _auth, identitytoken: _id, password: _pw, username: _user, registrytoken: _rt, ...rest } = entry;
+  return rest;
+}
+
+/** Remove stored credentials for the host: from its credential helper and from `auths`. */
+export async function logout(options: LogoutOptions): Promise<LogoutResult> {
+  const { host } = loginHost(options.host);
+  const configPath = dockerConfigPath({ ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }), ...(options.env === undefined ? {} : { env: options.env }) });
+  const config = await readDockerConfig(configPath);
+  const removedFrom: StoredIn[] = [];
+  if (config === undefined) return { host, removed: false, removedFrom, configPath };
+  const helper = helperFor(config, host);
+  if (helper !== undefined) {
+    const erased = await helperErase(helper.helper, registryKey(host), {
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...options.helper,
+      configuredIn: `${helper.via} of ${configPath}`,
+    });
+    if (erased) removedFrom.push({ kind: 'helper', helper: helper.helper, program: `docker-credential-${helper.helper}` });
+  }
+  const keys = authKeysFor(config, host);
+  if (keys.length > 0) {
+    const hadSecret = keys.some((k) => Object.keys(config.auths?.[k] ?? {}).length > 0);
+    await updateDockerConfig(configPath, (c) => {
+      for (const k of authKeysFor(c, host)) delete c.auths?.[k];
+    });
+    if (hadSecret) removedFrom.push({ kind: 'file', path: configPath });
+  }
+  return { host, removed: removedFrom.length > 0, removedFrom, configPath };
+}

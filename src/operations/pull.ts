@@ -1,0 +1,81 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { extractArchive } from '../archive/index.js';
+import { PackpubError } from '../errors.js';
+import { DigestStream, type Digest } from '../oci/digest.js';
+import type { PackRef } from '../oci/reference.js';
+import type { PackTarget } from '../targets/open.js';
+import { resolvePack } from './fetch.js';
+
+export interface PullOptions {
+  /** Directory that becomes the pack folder (default `./<name>-<version>`). Must not exist or be empty. */
+  outDir?: string;
+  /** Refuse archives that expand beyond this many bytes (decompression-bomb guard). */
+  maxBytes?: number;
+}
+
+export interface PullResult {
+  reference: string;
+  digest: Digest;
+  layerDigest: Digest;
+  path: string;
+  entries: number;
+  bytes: number;
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) return false;
+    return (await readdir(dir)).length === 0;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Download a pack, verify every digest, and extract it safely into a folder of its own.
+ * Extraction happens in a temp folder beside the target and is renamed into place at the end,
+ * so a refused or interrupted pull leaves nothing half-written at the target.
+ */
+export async function pullPack(target: PackTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
+  const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
+  if (!(await isEmptyOrMissing(outDir))) {
+    throw new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });
+  }
+  const resolved = await resolvePack(target, ref);
+  await mkdir(dirname(outDir), { recursive: true });
+  const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.packpub-`));
+  try {
+    const archivePath = join(staging, 'layer.tar.gz');
+    const hasher = new DigestStream();
+    await pipeline(await target.store.fetchBlob(resolved.repository, resolved.layer), hasher, createWriteStream(archivePath));
+    if (hasher.digest !== resolved.layer.digest || hasher.size !== resolved.layer.size) {
+      throw new PackpubError(
+        'DIGEST_MISMATCH',
+        `the archive of ${resolved.reference} does not match its digest: expected ${resolved.layer.digest} (${resolved.layer.size} bytes), got ${hasher.digest} (${hasher.size} bytes)`,
+      );
+    }
+    const tree = join(staging, 'tree');
+    const extracted = await extractArchive(createReadStream(archivePath), tree, {
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    });
+    // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
+    const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
+    const source = (await stat(top)).isDirectory() ? top : tree;
+    await rm(outDir, { recursive: true, force: true });
+    await rename(source, outDir);
+    return {
+      reference: resolved.reference,
+      digest: resolved.fetched.descriptor.digest,
+      layerDigest: resolved.layer.digest,
+      path: outDir,
+      entries: extracted.entries,
+      bytes: extracted.bytes,
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

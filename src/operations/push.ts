@@ -1,0 +1,394 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { archiveMtime, buildArchive, packContentKey } from '../archive/index.js';
+import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
+import { sha256Digest, type Digest } from '../oci/digest.js';
+import {
+  EMPTY_CONFIG,
+  EMPTY_CONFIG_BYTES,
+  createdTime,
+  emptyArtifactManifest,
+  packLayer,
+  packManifest,
+  parseManifest,
+  serializeManifest,
+  type Descriptor,
+} from '../oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
+import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
+import { validatePack } from '../pack/validate.js';
+import type { PackTarget } from '../targets/open.js';
+import type { ArtifactStore, FetchedManifest } from '../targets/types.js';
+import { mapConcurrent, onceper } from '../util/concurrency.js';
+import { ArchiveCache } from './archive-cache.js';
+import type { EventSink } from './events.js';
+import { summarize, type PackResult, type PushReport, type ValidationReportLike } from './types.js';
+
+export interface PushOptions {
+  /** Pack directories (already expanded from globs / recursive roots). */
+  packs: string[];
+  /** Replace a different archive already published under the same version. */
+  force?: boolean;
+  /** Keep a different archive already published under the same version, and report it as skipped. */
+  skipExisting?: boolean;
+  /** Report what would happen; write nothing. */
+  dryRun?: boolean;
+  /** Warnings fail validation too. */
+  strict?: boolean;
+  /** Push the valid packs even when others are invalid. */
+  continueOnError?: boolean;
+  /** Stop starting new packs after the first failure. */
+  failFast?: boolean;
+  /** Packs built and uploaded at once (default: the number of cores, at least 2, at most 8). */
+  concurrency?: number;
+  /** Extra tags to put on every pushed pack besides its version. */
+  extraTags?: string[];
+  /** Manifest creation time (default SOURCE_DATE_EPOCH or now). */
+  created?: Date;
+  /** Archive entry mtime (default SOURCE_DATE_EPOCH or a fixed constant). */
+  mtime?: Date;
+  /**
+   * Folder of the archive-digest cache that lets unchanged packs skip compression; undefined: no cache.
+   * The CLI passes defaultCacheDir() unless --no-cache.
+   */
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+}
+
+export function defaultConcurrency(): number {
+  return Math.max(2, Math.min(8, availableParallelism()));
+}
+
+/** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */
+const BASE_ARTIFACT_CREATED = new Date('2000-01-01T00:00:00Z');
+
+const PALETTE_CACHE_NOTE =
+  'Palette caches pack digests: replacing a published version can break clusters that use it. Publish a new version instead, or pass --force to replace it (--skip-existing to keep it)';
+
+function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
+  if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+  return { code: 'INTERNAL', message: errorMessage(err) };
+}
+
+/** Counts bytes as they stream, for progress events. */
+function counting(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+}
+
+interface ValidPack {
+  dir: string;
+  name: string;
+  version: string;
+}
+
+/** Per run and target: what every pack push shares. */
+interface TargetState {
+  target: PackTarget;
+  ensureBase: (repo: string) => Promise<void>;
+}
+
+/**
+ * Validate, build and publish packs to one or more targets. Each pack is built once, so every target
+ * receives identical bytes and manifest digests. Order guarantees: blobs are confirmed present before the
+ * manifest is written, and the version tag only comes into being with that manifest write.
+ */
+export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], options: PushOptions): Promise<PushReport> {
+  const started = Date.now();
+  const targets = Array.isArray(targetOrTargets) ? targetOrTargets : [targetOrTargets];
+  const emit: EventSink = options.onEvent ?? (() => undefined);
+  if (targets.length === 0) throw new PackpubError('USAGE', 'no target to push to');
+  if (options.force === true && options.skipExisting === true) {
+    throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
+  }
+  if (options.packs.length === 0) throw new PackpubError('USAGE', 'no packs to push', { hint: 'name one or more pack directories' });
+  for (const tag of options.extraTags ?? []) validateTag(tag, 'extra tag');
+  const env = options.env ?? process.env;
+  const created = options.created ?? createdTime(env);
+  const mtime = options.mtime ?? archiveMtime(env);
+  const concurrency = options.concurrency ?? defaultConcurrency();
+
+  // 1. Validate everything first (issue 5: nothing is pushed while any pack is invalid, unless told).
+  const reports = await mapConcurrent(options.packs, concurrency, async (dir) => {
+    const report = await validatePack(dir, { strict: options.strict === true });
+    emit({ type: 'validated', dir, report });
+    return report;
+  });
+  const invalid: PackResult[] = [];
+  const valid: ValidPack[] = [];
+  const seen = new Map<string, string>();
+  for (const report of reports) {
+    const failing = report.errors > 0 || (options.strict === true && report.warnings > 0);
+    if (failing || report.pack === undefined) {
+      invalid.push(invalidResult(report, options.strict === true));
+      continue;
+    }
+    const key = `${report.pack.name}:${report.pack.version}`;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new PackpubError('USAGE', `${other} and ${report.dir} are both ${key}`, {
+        hint: 'each pack name and version may be pushed once per run: remove one folder or change its pack.json version',
+      });
+    }
+    seen.set(key, report.dir);
+    valid.push({ dir: report.dir, ...report.pack });
+  }
+  const blockAll = invalid.length > 0 && options.continueOnError !== true;
+
+  const states: TargetState[] = targets.map((target) => ({
+    target,
+    ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
+  }));
+  const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
+  const workDir = await mkdtemp(join(tmpdir(), 'packpub-'));
+  let stop = false;
+  const pushed: PackResult[][] = [];
+  try {
+    const perPack = await mapConcurrent(valid, concurrency, async (pack) => {
+      if (blockAll || stop || options.signal?.aborted === true) {
+        const error = blockAll
+          ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
+          : { code: 'ABORTED', message: 'not started: the run was stopped' };
+        return states.map(({ target }) => ({
+          dir: pack.dir,
+          name: pack.name,
+          version: pack.version,
+          reference: target.store.reference(packRepository(target.basePath, pack.name), pack.version),
+          target: target.display,
+          status: 'failed' as const,
+          uploadedBytes: 0,
+          durationMs: 0,
+          error,
+        }));
+      }
+      const results = await pushOnePack(states, pack, { ...options, created, mtime, workDir, emit, cache });
+      for (const result of results) emit({ type: 'pack-done', result });
+      if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
+      return results;
+    });
+    pushed.push(...perPack);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  const results = [...invalid, ...pushed.flat()];
+  return {
+    target: targets.map((t) => t.display).join(', '),
+    results,
+    summary: summarize(results),
+    durationMs: Date.now() - started,
+    aborted: stop || options.signal?.aborted === true,
+  };
+}
+
+function invalidResult(report: ValidationReportLike, strict: boolean): PackResult {
+  return {
+    dir: report.dir,
+    ...(report.pack ?? {}),
+    status: 'invalid',
+    uploadedBytes: 0,
+    durationMs: 0,
+    findings: report.findings,
+    error: {
+      code: 'PACK_INVALID',
+      message: `${report.errors} error(s)${strict ? ` and ${report.warnings} warning(s)` : ''} in validation`,
+      hint: `run: packpub validate ${report.dir}`,
+    },
+  };
+}
+
+interface RunContext extends PushOptions {
+  created: Date;
+  mtime: Date;
+  workDir: string;
+  emit: EventSink;
+  cache: ArchiveCache | undefined;
+}
+
+interface Built {
+  path?: string;
+  digest: Digest;
+  size: number;
+  manifestBytes?: Buffer;
+  manifest?: ReturnType<typeof packManifest>;
+}
+
+/** Push one pack to every target: read what each holds, build at most once, publish where needed. */
+async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunContext): Promise<PackResult[]> {
+  const started = Date.now();
+  const { name, version, dir } = pack;
+  const fileName = archiveFileName(name, version);
+  const perTarget = states.map(({ target }) => {
+    const repo = packRepository(target.basePath, name);
+    return { repo, reference: target.store.reference(repo, version) };
+  });
+  const fail = (err: unknown, built?: Built): PackResult[] =>
+    states.map(({ target }, i) => failure(pack, target, perTarget[i]?.reference, err, built, Date.now() - started));
+
+  let built: Built | undefined;
+  let existing: Array<FetchedManifest | undefined>;
+  try {
+    for (const { repo } of perTarget) validateRepositoryPath(repo, 'pack repository');
+    ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
+    // The content key costs a hash of the files, not a compression: when every target already holds
+    // the archive this key produced last time, the pack is unchanged and nothing is built.
+    const key = ctx.cache === undefined ? undefined : await packContentKey(dir, { mtime: ctx.mtime });
+    const cached = key === undefined ? undefined : await ctx.cache?.get(key);
+    existing = await Promise.all(states.map(({ target }, i) => target.store.getManifest(perTarget[i]?.repo ?? '', version)));
+    const allSame = cached !== undefined && existing.every((m) => m !== undefined && safeLayer(m.bytes)?.digest === cached.digest);
+    if (allSame && cached !== undefined) {
+      built = { digest: cached.digest, size: cached.size };
+      ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
+    } else {
+      const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), { name, version, mtime: ctx.mtime });
+      const manifest = packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: ctx.created });
+      built = { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
+      if (key !== undefined) await ctx.cache?.set(key, { digest: archive.digest, size: archive.size });
+      ctx.emit({ type: 'archive-built', name, version, digest: archive.digest, size: archive.size, cached: false });
+    }
+  } catch (err) {
+    return fail(err, built);
+  }
+
+  const results: PackResult[] = [];
+  for (const [i, state] of states.entries()) {
+    const t0 = Date.now();
+    const where = perTarget[i] as { repo: string; reference: string };
+    try {
+      results.push(await publishTo(state, pack, where, built, existing[i], ctx, t0));
+    } catch (err) {
+      results.push(failure(pack, state.target, where.reference, err, built, Date.now() - t0));
+    } finally {
+      if (built.path !== undefined && i === states.length - 1) await rm(built.path, { force: true });
+    }
+  }
+  return results;
+}
+
+function failure(pack: ValidPack, target: PackTarget, reference: string | undefined, err: unknown, built: Built | undefined, durationMs: number): PackResult {
+  const info = errorInfo(err);
+  return {
+    dir: pack.dir,
+    name: pack.name,
+    version: pack.version,
+    ...(reference === undefined ? {} : { reference }),
+    target: target.display,
+    status: info.code === 'CONFLICT' ? 'conflict' : 'failed',
+    ...(built === undefined ? {} : { layerDigest: built.digest, size: built.size }),
+    uploadedBytes: 0,
+    durationMs,
+    error: info,
+  };
+}
+
+async function publishTo(
+  state: TargetState,
+  pack: ValidPack,
+  where: { repo: string; reference: string },
+  built: Built,
+  existing: FetchedManifest | undefined,
+  ctx: RunContext,
+  started: number,
+): Promise<PackResult> {
+  const { target } = state;
+  const store = target.store;
+  const { name, version } = pack;
+  const base = { dir: pack.dir, name, version, reference: where.reference, target: target.display, layerDigest: built.digest, size: built.size };
+  const done = (fields: Partial<PackResult> & Pick<PackResult, 'status'>): PackResult => ({
+    ...base,
+    uploadedBytes: 0,
+    durationMs: Date.now() - started,
+    ...fields,
+  });
+  let overwrite = false;
+  if (existing !== undefined) {
+    const existingLayer = safeLayer(existing.bytes);
+    const digest = existing.descriptor.digest;
+    if (existingLayer?.digest === built.digest) {
+      if (ctx.dryRun === true) return done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
+      await tagExtra(store, where.repo, existing.bytes, existing.descriptor.mediaType, ctx.extraTags);
+      return done({ status: 'unchanged', digest });
+    }
+    if (ctx.skipExisting === true) {
+      return done(ctx.dryRun === true ? { status: 'planned', plan: 'skip', digest, bytesToUpload: 0 } : { status: 'skipped', digest });
+    }
+    if (ctx.force !== true) {
+      if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0 });
+      throw new PackpubError(
+        'CONFLICT',
+        `${where.reference} already holds different content (published layer ${existingLayer?.digest ?? 'unknown'}, this build ${built.digest})`,
+        { hint: PALETTE_CACHE_NOTE },
+      );
+    }
+    overwrite = true;
+  }
+  if (built.path === undefined || built.manifest === undefined || built.manifestBytes === undefined) {
+    // Only reachable when the cache said unchanged for every target, which returned above.
+    throw new PackpubError('INTERNAL', `archive of ${name}:${version} was not built`);
+  }
+  if (ctx.dryRun === true) {
+    const bytesToUpload = (await store.hasBlob(where.repo, built.digest)) ? 0 : built.size;
+    return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', bytesToUpload });
+  }
+
+  if (store.kind !== 'oci-layout') await state.ensureBase(baseRepository(target.basePath));
+  await store.prepareRepository(where.repo);
+  // Blobs first, manifest last: a tag never points at missing content.
+  await ensureBlob(store, where.repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+  const archivePath = built.path;
+  const uploadedBytes = await ensureBlob(store, where.repo, built.manifest.layers[0] as Descriptor, () => {
+    let sent = 0;
+    ctx.emit({ type: 'blob-upload-start', name, version, digest: built.digest, size: built.size });
+    return createReadStream(archivePath).pipe(
+      counting((n) => {
+        sent += n;
+        ctx.emit({ type: 'blob-upload-progress', name, version, digest: built.digest, bytes: sent, size: built.size });
+      }),
+    );
+  });
+  ctx.emit({ type: 'blob-upload-done', name, version, digest: built.digest, size: built.size, skipped: uploadedBytes === 0 });
+  const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST);
+  await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
+  return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
+}
+
+function safeLayer(bytes: Buffer): Descriptor | undefined {
+  try {
+    return packLayer(parseManifest(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+async function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined): Promise<void> {
+  for (const tag of tags ?? []) await store.pushManifest(repo, tag, bytes, mediaType);
+}
+
+/** Upload a blob unless the store has it; returns the bytes sent. */
+export async function ensureBlob(store: ArtifactStore, repo: string, descriptor: Descriptor, open: () => Readable): Promise<number> {
+  if (await store.hasBlob(repo, descriptor.digest)) return 0;
+  await store.pushBlob(repo, descriptor, open);
+  return descriptor.size;
+}
+
+/**
+ * Make sure `<base>/spectro-packs/archive` exists, as the Palette docs do with `oras push` of an empty
+ * artifact (Harbor shows the namespace; ECR needs the repository). Pushed untagged, by digest.
+ */
+export async function ensureBaseRepository(store: ArtifactStore, repo: string): Promise<void> {
+  await store.prepareRepository(repo);
+  const bytes = serializeManifest(emptyArtifactManifest(BASE_ARTIFACT_CREATED));
+  const digest = sha256Digest(bytes);
+  if ((await store.headManifest(repo, digest)) !== undefined) return;
+  await ensureBlob(store, repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+  await store.pushManifest(repo, digest, bytes, MEDIA_TYPE_OCI_MANIFEST);
+}

@@ -1,0 +1,97 @@
+import type { Digest } from '../oci/digest.js';
+import type { Finding } from '../pack/findings.js';
+
+export interface ValidationReportLike {
+  dir: string;
+  pack?: { name: string; version: string };
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+}
+
+/**
+ * What happened to one pack in a push.
+ * - published: the version did not exist and was pushed
+ * - unchanged: the same archive was already published under this version (nothing written)
+ * - overwritten: a different archive was replaced (--force)
+ * - skipped: a different archive exists and --skip-existing kept it
+ * - conflict: a different archive exists; nothing written
+ * - invalid: validation errors; nothing written
+ * - failed: an error while building or publishing
+ * - planned: --dry-run; `plan` says what would happen
+ */
+export type PackStatus = 'published' | 'unchanged' | 'overwritten' | 'skipped' | 'conflict' | 'invalid' | 'failed' | 'planned';
+
+export type PlannedAction = 'new' | 'unchanged' | 'conflict' | 'overwrite' | 'skip';
+
+export interface PackResult {
+  dir: string;
+  name?: string;
+  version?: string;
+  /** Where the pack is (or would be) published. */
+  reference?: string;
+  /** The target's display name (several targets in one run). */
+  target?: string;
+  status: PackStatus;
+  plan?: PlannedAction;
+  /** Manifest digest under the version tag after the run (ours, or the existing one when unchanged/conflict/skipped). */
+  digest?: Digest;
+  /** The archive layer. */
+  layerDigest?: Digest;
+  size?: number;
+  /** Bytes actually uploaded in this run (0 when everything was present). */
+  uploadedBytes: number;
+  /** Bytes a --dry-run would upload. */
+  bytesToUpload?: number;
+  durationMs: number;
+  error?: { code: string; message: string; hint?: string };
+  findings?: Finding[];
+}
+
+export interface PushSummary {
+  total: number;
+  published: number;
+  unchanged: number;
+  overwritten: number;
+  skipped: number;
+  conflict: number;
+  invalid: number;
+  failed: number;
+  planned: number;
+  uploadedBytes: number;
+}
+
+export interface PushReport {
+  target: string;
+  results: PackResult[];
+  summary: PushSummary;
+  durationMs: number;
+  /** True when the run was stopped early (--fail-fast, interrupt). */
+  aborted: boolean;
+}
+
+export function summarize(results: PackResult[]): PushSummary {
+  const summary: PushSummary = {
+    total: results.length,
+    published: 0,
+    unchanged: 0,
+    overwritten: 0,
+    skipped: 0,
+    conflict: 0,
+    invalid: 0,
+    failed: 0,
+    planned: 0,
+    uploadedBytes: 0,
+  };
+  for (const r of results) {
+    summary[r.status]++;
+    summary.uploadedBytes += r.uploadedBytes;
+  }
+  return summary;
+}
+
+/** A run succeeded when no pack is invalid, conflicting or failed. */
+export function pushSucceeded(report: PushReport): boolean {
+  const s = report.summary;
+  return s.invalid === 0 && s.conflict === 0 && s.failed === 0 && !report.aborted;
+}

@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS_DIR, HAVE_CORPUS, tempDir, writePack } from '../support/packs.js';
+import { runCli } from '../support/cli.js';
+
+const run = promisify(execFile);
+
+async function skopeoRaw(layout: string, repo: string, tag: string): Promise<Buffer> {
+  const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, repo)}:${tag}`], { encoding: 'buffer' });
+  return stdout;
+}
+
+async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
+    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
+  }
+  return out;
+}
+
+describe('push to the local OCI layout', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let layout: string;
+  let pack: string;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir());
+    layout = join(root, 'store');
+    pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  });
+  afterAll(async () => cleanup());
+
+  it('publishes a pack that skopeo reads back byte for byte', async () => {
+    const result = await runCli(['push', pack, '--oci-layout', layout], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`published hello:1.0.0 -> oci:${layout}/spectro-packs/archive/hello:1.0.0`);
+    const raw = await skopeoRaw(layout, 'spectro-packs/archive/hello', '1.0.0');
+    const text = raw.toString('utf8');
+    expect(text).toMatch(
+      /^\{"schemaVersion":2,"mediaType":"application\/vnd\.oci\.image\.manifest\.v1\+json","config":\{"mediaType":"application\/vnd\.unknown\.config\.v1\+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2\},"layers":\[\{"mediaType":"application\/vnd\.oci\.image\.layer\.v1\.tar","digest":"sha256:[0-9a-f]{64}","size":\d+,"annotations":\{"org\.opencontainers\.image\.title":"hello-1\.0\.0\.tar\.gz"\}\}\],"annotations":\{"org\.opencontainers\.image\.created":"2023-11-14T22:13:20Z"\}\}$/,
+    );
+    const index = JSON.parse(await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8'));
+    const blob = await readFile(join(layout, 'spectro-packs/archive/hello/blobs/sha256', index.manifests[0].digest.slice(7)));
+    expect(blob.equals(raw)).toBe(true);
+  });
+
+  it('reports an identical re-push as unchanged and writes nothing', async () => {
+    const before = await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8');
+    const result = await runCli(['push', pack, '--oci-layout', layout], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('unchanged hello:1.0.0: already published');
+    expect(await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8')).toBe(before);
+  });
+
+  it('refuses different content under a published version unless --force', async () => {
+    const changed = await writePack(join(root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    const refused = await runCli(['push', changed, '--oci-layout', layout]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
+    expect(refused.stderr).toContain('Palette caches pack digests');
+    const forced = await runCli(['push', changed, '--oci-layout', layout, '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('overwritten hello:1.0.0');
+    const skipped = await runCli(['push', pack, '--oci-layout', layout, '--skip-existing']);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toContain('skipped hello:1.0.0');
+    // Put the original back for the tests below.
+    expect((await runCli(['push', pack, '--oci-layout', layout, '--force'])).code).toBe(0);
+  });
+
+  it('lists, inspects, tags and pulls what it published', async () => {
+    const pack2 = await writePack(join(root, 'hello-1.10.0'), { name: 'hello', version: '1.10.0' });
+    const pack3 = await writePack(join(root, 'hello-1.9.0'), { name: 'hello', version: '1.9.0' });
+    expect((await runCli(['push', pack2, pack3, '--oci-layout', layout])).code).toBe(0);
+    const list = await runCli(['list', '--oci-layout', layout]);
+    expect(list.code).toBe(0);
+    const versions = list.stdout.split('\n').filter((l) => l.startsWith('hello ')).map((l) => l.split(/\s+/)[1]);
+    expect(versions).toEqual(['1.0.0', '1.9.0', '1.10.0']);
+
+    const inspect = await runCli(['inspect', 'hello:1.0.0', '--oci-layout', layout, '--json']);
+    expect(inspect.code).toBe(0);
+    const info = JSON.parse(inspect.stdout);
+    expect(info.packJson.name).toBe('hello');
+    expect(info.folder).toBe('hello-1.0.0');
+    expect(info.layer.title).toBe('hello-1.0.0.tar.gz');
+
+    const tag = await runCli(['tag', 'hello:1.0.0', '1.0.x', '--oci-layout', layout]);
+    expect(tag.code).toBe(0);
+    expect((await skopeoRaw(layout, 'spectro-packs/archive/hello', '1.0.x')).equals(await skopeoRaw(layout, 'spectro-packs/archive/hello', '1.0.0'))).toBe(true);
+
+    const out = join(root, 'pulled');
+    const pull = await runCli(['pull', 'hello:1.0.0', '--oci-layout', layout, '-o', out]);
+    expect(pull.code).toBe(0);
+    expect(pull.stdout).toContain(`into ${out}`);
+    expect(await treeOf(out)).toEqual(await treeOf(pack));
+  });
+
+  it('gives reproducible manifest digests with SOURCE_DATE_EPOCH', async () => {
+    const env = { SOURCE_DATE_EPOCH: '1600000000' };
+    const a = await runCli(['push', pack, '--oci-layout', join(root, 'a'), '--json'], { env });
+    const b = await runCli(['push', pack, '--oci-layout', join(root, 'b'), '--json'], { env });
+    expect(a.code).toBe(0);
+    const da = JSON.parse(a.stdout).results[0].digest;
+    expect(da).toMatch(/^sha256:/);
+    expect(JSON.parse(b.stdout).results[0].digest).toBe(da);
+  });
+
+  it('validates first: an invalid pack is not published', async () => {
+    const bad = await writePack(join(root, 'bad'), { name: 'bad', version: '1.0.0', files: { 'pack.json': '{"name": "bad",' } });
+    const result = await runCli(['push', bad, '--oci-layout', layout]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('INVALID');
+    expect(result.stderr).toContain('pack.json');
+    expect((await runCli(['list', 'bad', '--oci-layout', layout])).stdout).not.toContain('1.0.0');
+  });
+
+  it('gives a usage error (exit 2) for a folder without pack.json', async () => {
+    const result = await runCli(['push', root, '--oci-layout', layout]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('has no pack.json');
+    expect(result.stderr).toContain('--recursive');
+  });
+
+  describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
+    it('publishes every corpus pack to a layout and pulls it back identical', async () => {
+      const store = join(root, 'corpus-store');
+      const folders = (await readdir(CORPUS_DIR)).map((f) => join(CORPUS_DIR, f));
+      const result = await runCli(['push', ...folders, '--oci-layout', store, '--json']);
+      const report = JSON.parse(result.stdout);
+      expect(report.results.map((r: { status: string }) => r.status)).toEqual(folders.map(() => 'published'));
+      expect(result.code).toBe(0);
+      for (const r of report.results as Array<{ name: string; version: string; dir: string }>) {
+        const out = join(root, 'corpus-pull', r.name);
+        const pull = await runCli(['pull', `${r.name}:${r.version}`, '--oci-layout', store, '-o', out]);
+        expect(pull.code, pull.stderr).toBe(0);
+        expect(await treeOf(out)).toEqual(await treeOf(r.dir));
+      }
+    });
+  });
+});
+
+describe('packpub build', () => {
+  it('writes the archive and prints reference and digests', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const pack = await writePack(join(dir, 'demo'), { name: 'demo', version: '2.0.0' });
+      const result = await runCli(['build', pack, '-o', 'demo.tar.gz', '--registry', 'harbor.example.com/proj'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('harbor.example.com/proj/spectro-packs/archive/demo:2.0.0');
+      expect(result.stdout).toMatch(/layer {6}sha256:[0-9a-f]{64}/);
+      const { stdout } = await run('tar', ['-tzf', join(dir, 'demo.tar.gz')]);
+      expect(stdout.split('\n')[0]).toBe('demo/');
+      await writeFile(join(dir, 'x'), '');
+    } finally {
+      await cleanup();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** A valid 1x1 PNG. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+export interface PackSpec {
+  name: string;
+  version: string;
+  /** Extra or replacing files, relative path -> content. */
+  files?: Record<string, string | Buffer>;
+  packJson?: Record<string, unknown>;
+}
+
+/** Write a small manifest pack that passes `validate --strict`; returns its folder. */
+export async function writePack(dir: string, spec: PackSpec): Promise<string> {
+  const packJson = {
+    name: spec.name,
+    displayName: spec.name,
+    version: spec.version,
+    layer: 'addon',
+    addonType: 'app services',
+    cloudTypes: ['all'],
+    kubeManifests: ['manifests/app.yaml'],
+    ...spec.packJson,
+  };
+  const files: Record<string, string | Buffer> = {
+    'pack.json': `${JSON.stringify(packJson, null, 2)}\n`,
+    'values.yaml': [
+      'pack:',
+      `  namespace: ${spec.name}`,
+      '  content:',
+      '    images:',
+      '      - image: ghcr.io/example/app:1.0.0',
+      'manifests:',
+      '  app:',
+      '    replicas: 1',
+      '',
+    ].join('\n'),
+    'logo.png': TINY_PNG,
+    'README.md': `# ${spec.name}\n\nA test pack.\n`,
+    'manifests/app.yaml': [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      `  name: ${spec.name}`,
+      'data:',
+      '  replicas: "{{ .Values.replicas }}"',
+      '',
+    ].join('\n'),
+    ...spec.files,
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    const path = join(dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+  }
+  return dir;
+}
+
+/** A temp dir removed by the returned cleanup. */
+export async function tempDir(prefix = 'packpub-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** ../shared/corpus/packs beside the repository, when present (a user's fresh clone has none). */
+export const CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta.url));
+export const HAVE_CORPUS = existsSync(CORPUS_DIR);
+if (!HAVE_CORPUS) console.warn(`skipping corpus tests: ${CORPUS_DIR} is absent`);
+
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
