@@ -1,6 +1,4 @@
-import yargs from 'yargs';
 import { PackpubError } from '../errors.js';
-import { commands } from './commands/index.js';
 import { toYargs, type CliContext } from './context.js';
 import { EXIT_USAGE, processIo, renderError, type CliIo } from './io.js';
 
@@ -10,6 +8,12 @@ export { VERSION };
 
 /** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  // Fast path: version checks in scripts should not pay for loading the argument parser.
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const [{ default: yargs }, { commands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
   const ctx: CliContext = { io, exitCode: 0 };
   const debug = argv.includes('--debug');
   let usageFailure: string | undefined;

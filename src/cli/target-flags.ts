@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { defaultCredentialChain } from '../auth/default-chain.js';
 import { PackpubError } from '../errors.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { RegistryType } from '../targets/options.js';
@@ -114,6 +113,7 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
 
 /** Map parsed flags and environment to library options. Reads stdin for --password-stdin. */
 export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promise<OpenTargetOptions> {
+  const { defaultCredentialChain } = await import('../auth/default-chain.js');
   const env = ctx.io.env;
   const registry = (args['registry'] as string | undefined) ?? (env['PACKPUB_REGISTRY'] || undefined);
   const ociLayout = args['ociLayout'] as string | undefined;

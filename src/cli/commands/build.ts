@@ -1,4 +1,3 @@
-import { buildPack } from '../../operations/build.js';
 import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
 import { DEFAULT_OCI_LAYOUT } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
@@ -17,6 +16,7 @@ export const buildCommand: CommandSpec = {
       .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
   run: async (args, ctx) => {
+    const { buildPack } = await import('../../operations/build.js');
     const registry = (args['registry'] as string | undefined) ?? (ctx.io.env['PACKPUB_REGISTRY'] || undefined);
     const location = registry === undefined ? undefined : parseRegistryLocation(registry);
     const result = await buildPack(args['pack'] as string, {

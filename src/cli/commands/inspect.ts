@@ -1,10 +1,8 @@
-import { inspectPack } from '../../operations/inspect.js';
 import { parsePackRef } from '../../oci/reference.js';
-import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
+import { targetFlags } from '../target-flags.js';
 
 export const inspectCommand: CommandSpec = {
   command: 'inspect <ref>',
@@ -14,6 +12,11 @@ export const inspectCommand: CommandSpec = {
       .positional('ref', { type: 'string', describe: '<name>:<version>' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   run: async (args, ctx) => {
+    const [{ inspectPack }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+      import('../../operations/inspect.js'),
+      import('../../targets/open.js'),
+      import('../target-flags.js'),
+    ]);
     const ref = parsePackRef(args['ref'] as string);
     const target = await openTarget(await targetOptionsFromArgs(args, ctx));
     try {

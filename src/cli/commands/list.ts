@@ -1,9 +1,7 @@
-import { listPacks } from '../../operations/list.js';
-import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
-import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
+import { targetFlags } from '../target-flags.js';
 
 export const listCommand: CommandSpec = {
   command: 'list [name]',
@@ -13,6 +11,11 @@ export const listCommand: CommandSpec = {
       .positional('name', { type: 'string', describe: 'Only this pack' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   run: async (args, ctx) => {
+    const [{ listPacks }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+      import('../../operations/list.js'),
+      import('../../targets/open.js'),
+      import('../target-flags.js'),
+    ]);
     const target = await openTarget(await targetOptionsFromArgs(args, ctx));
     try {
       const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });

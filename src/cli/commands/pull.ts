@@ -1,11 +1,9 @@
 import { resolve } from 'node:path';
-import { pullPack } from '../../operations/pull.js';
 import { parsePackRef } from '../../oci/reference.js';
-import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
+import { targetFlags } from '../target-flags.js';
 
 export const pullCommand: CommandSpec = {
   command: 'pull <ref>',
@@ -17,6 +15,11 @@ export const pullCommand: CommandSpec = {
       .option('max-size', { type: 'number', describe: 'Refuse archives expanding beyond this many MiB (default 2048)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   run: async (args, ctx) => {
+    const [{ pullPack }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+      import('../../operations/pull.js'),
+      import('../../targets/open.js'),
+      import('../target-flags.js'),
+    ]);
     const ref = parsePackRef(args['ref'] as string);
     const target = await openTarget(await targetOptionsFromArgs(args, ctx));
     try {

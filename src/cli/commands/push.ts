@@ -1,15 +1,7 @@
 import { PackpubError } from '../../errors.js';
-import { defaultCacheDir } from '../../operations/archive-cache.js';
-import { discoverPacks } from '../../operations/discover.js';
-import { defaultConcurrency, pushPacks } from '../../operations/push.js';
-import { pushSucceeded } from '../../operations/types.js';
-import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
-import { PushRenderer } from '../render.js';
-import { reportJson } from '../report.js';
-import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
-import { withInterrupt } from '../signals.js';
+import { targetFlags } from '../target-flags.js';
 
 export const pushCommand: CommandSpec = {
   command: 'push <packs...>',
@@ -24,7 +16,7 @@ export const pushCommand: CommandSpec = {
       .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' })
       .option('continue-on-error', { type: 'boolean', default: false, describe: 'Push the valid packs even when others are invalid' })
       .option('fail-fast', { type: 'boolean', default: false, describe: 'Stop starting new packs after the first failure' })
-      .option('concurrency', { type: 'number', describe: `Packs built and uploaded at once (default ${defaultConcurrency()} here: cores, 2 to 8)` })
+      .option('concurrency', { type: 'number', describe: 'Packs built and uploaded at once (default: the number of cores, 2 to 8)' })
       .option('shard', { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' })
       .option('tag', { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' })
       .option('cache', {
@@ -37,6 +29,18 @@ export const pushCommand: CommandSpec = {
       .example('$0 push examples/hello-manifests', 'Publish to ./oci-packs')
       .example('$0 push packs/ --recursive --registry harbor.example.com/spectro-oci-registry -u "robot\\$proj+ci" --password-stdin', 'Publish a tree to Harbor'),
   run: async (args, ctx) => {
+    const [{ defaultCacheDir }, { discoverPacks }, { pushPacks }, { pushSucceeded }, { openTarget }, { PushRenderer }, { reportJson }, { targetOptionsFromArgs }, { withInterrupt }] =
+      await Promise.all([
+        import('../../operations/archive-cache.js'),
+        import('../../operations/discover.js'),
+        import('../../operations/push.js'),
+        import('../../operations/types.js'),
+        import('../../targets/open.js'),
+        import('../render.js'),
+        import('../report.js'),
+        import('../target-flags.js'),
+        import('../signals.js'),
+      ]);
     if (args['force'] === true && args['skipExisting'] === true) {
       throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
     }

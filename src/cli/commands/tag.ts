@@ -1,9 +1,7 @@
-import { tagPack } from '../../operations/tag.js';
 import { parsePackRef } from '../../oci/reference.js';
-import { openTarget } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
-import { targetFlags, targetOptionsFromArgs } from '../target-flags.js';
+import { targetFlags } from '../target-flags.js';
 
 export const tagCommand: CommandSpec = {
   command: 'tag <ref> <tags...>',
@@ -13,6 +11,11 @@ export const tagCommand: CommandSpec = {
       .positional('ref', { type: 'string', describe: '<name>:<version>' })
       .positional('tags', { type: 'string', array: true, describe: 'New tags' }),
   run: async (args, ctx) => {
+    const [{ tagPack }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+      import('../../operations/tag.js'),
+      import('../../targets/open.js'),
+      import('../target-flags.js'),
+    ]);
     const ref = parsePackRef(args['ref'] as string);
     const target = await openTarget(await targetOptionsFromArgs(args, ctx));
     try {

@@ -1,11 +1,61 @@
-import { PackpubError } from '../../errors.js';
+import { resolve } from 'node:path';
+import type { Finding } from '../../pack/findings.js';
+import type { ValidationReport } from '../../pack/validate.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_FAILURE, EXIT_OK, useColor, writeLine, type CliIo } from '../io.js';
+
+/** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
+export function formatFinding(f: Finding): string {
+  const where = f.line === undefined ? f.file : f.column === undefined ? `${f.file}:${f.line}` : `${f.file}:${f.line}:${f.column}`;
+  const subject = f.path === undefined ? `${where}:` : `${where} ${f.path}:`;
+  return `  ${f.severity.padEnd(7)} ${subject} ${f.message}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function renderHuman(io: CliIo, shown: string[], reports: ValidationReport[], strict: boolean): void {
+  const color = useColor(io, 'stdout');
+  const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  reports.forEach((report, i) => {
+    const id = report.pack === undefined ? '' : ` ${report.pack.name}:${report.pack.version}`;
+    const verdict = report.passed ? paint('32', 'OK') : paint('31', 'FAILED');
+    writeLine(io.stdout, `${shown[i] ?? report.dir}:${id} ${verdict}`);
+    for (const f of report.findings) writeLine(io.stdout, formatFinding(f));
+  });
+  const failed = reports.filter((r) => !r.passed).length;
+  const errors = reports.reduce((n, r) => n + r.errors, 0);
+  const warnings = reports.reduce((n, r) => n + r.warnings, 0);
+  writeLine(io.stdout);
+  writeLine(
+    io.stdout,
+    `${plural(reports.length, 'pack')} checked: ${reports.length - failed} passed, ${failed} failed (${plural(errors, 'error')}, ${plural(warnings, 'warning')}${strict && warnings > 0 ? ', warnings fail with --strict' : ''})`,
+  );
+}
 
 export const validateCommand: CommandSpec = {
-  command: 'validate',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'validate is not implemented yet');
+  command: 'validate <pack-dir...>',
+  describe: 'Check pack folders against what Palette and pack-central expect; every finding says how to fix it',
+  builder: (y) =>
+    y
+      .positional('pack-dir', { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'Fail on warnings too' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the reports as one JSON array on stdout' })
+      .example('packpub validate examples/hello-helm', 'Check one pack')
+      .example('packpub validate --strict --json packs/*', 'Check many packs, as JSON, failing on warnings'),
+  run: async (args, ctx) => {
+    // Loaded here, not at the top: other commands should not pay for the validator's imports.
+    const { resolvePackDir } = await import('../../pack/files.js');
+    const { validatePack } = await import('../../pack/validate.js');
+    const shown = (args['packDir'] as string[]).map(String);
+    const strict = args['strict'] === true;
+    // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
+    for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
+    const reports: ValidationReport[] = [];
+    for (const dir of shown) reports.push(await validatePack(resolve(ctx.io.cwd, dir), { strict }));
+    if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
+    else renderHuman(ctx.io, shown, reports, strict);
+    return reports.every((r) => r.passed) ? EXIT_OK : EXIT_FAILURE;
   },
 };

@@ -1,0 +1,156 @@
+import { constants as fsConstants } from 'node:fs';
+import { lstat, open, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { PackpubError, errorMessage } from '../errors.js';
+
+/**
+ * Largest pack.json / values.yaml / schema.yaml / presets.yaml we read (4 MiB). Real ones are far
+ * smaller (the largest values.yaml in pack-central is a few hundred KB); anything bigger is refused
+ * rather than parsed, so a hostile pack cannot make us allocate without bound.
+ */
+export const MAX_PACK_TEXT_BYTES = 4 * 1024 * 1024;
+
+/** What a path named by the pack turned out to be. */
+export type PackFileStatus =
+  | { kind: 'file'; /** Real path (symlinks resolved), inside the pack. */ realPath: string; size: number }
+  | { kind: 'missing'; /** Set when a symlink exists but points nowhere. */ danglingLink?: boolean }
+  | { kind: 'outside'; /** Where it leads, when known (absolute). */ target?: string }
+  | { kind: 'not-file'; /** "a directory", "a FIFO", ... */ what: string; realPath: string };
+
+/** True when `child` is `root` or below it (both absolute, normalised). */
+export function isInside(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * The absolute real path of a pack folder. Throws a USAGE error when it does not exist or is not a
+ * directory: that is a mistake in the command line, not in a pack. `display` names it in the message.
+ */
+export async function resolvePackDir(dir: string, display = dir): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(resolve(dir));
+  } catch (err) {
+    throw new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
+      hint: 'give the path of a pack folder (the folder that holds pack.json)',
+      cause: err,
+    });
+  }
+  const info = await stat(real);
+  if (!info.isDirectory()) {
+    throw new PackpubError('USAGE', `"${display}" is not a folder`, {
+      hint: 'give the pack folder itself (the folder that holds pack.json), not a file inside it',
+    });
+  }
+  return real;
+}
+
+function describeKind(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device file';
+  return 'not a regular file';
+}
+
+/**
+ * Resolve `rel` (as written in pack.json, or a fixed name like `values.yaml`) inside the pack
+ * without following it out: absolute paths, `..` and symlinks whose target leaves the pack are
+ * reported as `outside`. `packDir` must already be a real path (see resolvePackDir).
+ */
+export async function statInPack(packDir: string, rel: string): Promise<PackFileStatus> {
+  // No file name holds NUL; Node would throw on it rather than answer ENOENT.
+  if (rel.includes('\0')) return { kind: 'missing' };
+  if (isAbsolute(rel)) return { kind: 'outside', target: rel };
+  const joined = resolve(packDir, rel);
+  if (!isInside(packDir, joined)) return { kind: 'outside', target: joined };
+  try {
+    await lstat(joined);
+  } catch (err) {
+    if (isMissingError(err)) return { kind: 'missing' };
+    throw err;
+  }
+  let real: string;
+  try {
+    real = await realpath(joined);
+  } catch (err) {
+    if (isMissingError(err)) return { kind: 'missing', danglingLink: true };
+    throw err;
+  }
+  if (!isInside(packDir, real)) return { kind: 'outside', target: real };
+  const info = await stat(real);
+  if (!info.isFile()) return { kind: 'not-file', what: describeKind(info), realPath: real };
+  return { kind: 'file', realPath: real, size: info.size };
+}
+
+function isMissingError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP';
+}
+
+export type TextReadResult =
+  | { ok: true; text: string; bom: boolean }
+  | { ok: false; reason: 'too-large'; size: number }
+  | { ok: false; reason: 'not-utf8' };
+
+/**
+ * Read a regular file as UTF-8, refusing anything over `limit` bytes without reading it. Reads at most
+ * limit+1 bytes even if the file grows meanwhile. A leading BOM is removed and reported.
+ */
+export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BYTES): Promise<TextReadResult> {
+  // O_NONBLOCK: if the path was swapped for a FIFO after statInPack, open must not hang.
+  const handle = await open(realPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new PackpubError('PACK_FILE', `${realPath} is not a regular file`);
+    if (info.size > limit) return { ok: false, reason: 'too-large', size: info.size };
+    const buffer = Buffer.alloc(Math.min(info.size, limit) + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled > limit) return { ok: false, reason: 'too-large', size: filled };
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buffer.subarray(0, filled));
+    } catch {
+      return { ok: false, reason: 'not-utf8' };
+    }
+    const bom = text.charCodeAt(0) === 0xfeff;
+    return { ok: true, text: bom ? text.slice(1) : text, bom };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Read the first `count` bytes of a file (fewer when it is shorter). */
+export async function readHead(realPath: string, count: number): Promise<Buffer> {
+  const handle = await open(realPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const buffer = Buffer.alloc(count);
+    let filled = 0;
+    while (filled < count) {
+      const { bytesRead } = await handle.read(buffer, filled, count - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `4.0 MiB`, `812 KiB`, `17 B`. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${n} B`;
+}
+
+/** A message for an unexpected I/O failure on a pack file. */
+export function ioProblem(rel: string, err: unknown): string {
+  return `cannot read ${rel}: ${errorMessage(err)}; check the file's permissions`;
+}

@@ -1,0 +1,501 @@
+import semver from 'semver';
+import { PackpubError, errorMessage } from '../errors.js';
+import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { checkChartArchive } from './chart-archive.js';
+import { deepCheckPack } from './deep-checks.js';
+import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
+import type { Finding } from './findings.js';
+import { formatPath, type SourcePosition } from './json-source.js';
+import {
+  KNOWN_CLOUD_TYPES,
+  LOGO_PNG,
+  PACK_JSON,
+  PRESETS_YAML,
+  README_MD,
+  readPackJson,
+  SCHEMA_YAML,
+  VALUES_YAML,
+} from './model.js';
+import { checkPng } from './png.js';
+import { locate, schemaFindings } from './schema.js';
+import { checkYamlText } from './yaml-source.js';
+
+export interface ValidateOptions {
+  /** Treat warnings as failures (`passed` is false when there are any). Default false. */
+  strict?: boolean;
+}
+
+export interface ValidationReport {
+  /** Absolute real path of the pack folder. */
+  dir: string;
+  /** Set when pack.json names the pack (even if other checks fail). */
+  pack?: { name: string; version: string };
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+  /** No errors, and with `strict` no warnings either. */
+  passed: boolean;
+}
+
+/** Layers that need no image inventory (pack-central's rule for pack.content.images). */
+const LAYERS_WITHOUT_IMAGES = new Set(['os', 'k8s']);
+/** Tab and indentation warnings listed per file before they are summarised. */
+const MAX_LAYOUT_FINDINGS = 10;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function at(position: SourcePosition | undefined): { line?: number; column?: number } {
+  return position === undefined ? {} : { line: position.line, column: position.column };
+}
+
+/**
+ * Check a pack folder against everything Palette and pack-central expect (palette-packs.md). Never
+ * throws for a bad pack: every problem is a finding. Throws PackpubError('USAGE') only when `dir` is
+ * not a folder.
+ */
+export async function validatePack(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
+  const root = await resolvePackDir(dir);
+  const findings: Finding[] = [];
+  let pack: ValidationReport['pack'];
+  let json: Json | undefined;
+  let schemaOk = false;
+
+  const read = await readPackJson(root);
+  if (!read.ok) {
+    findings.push(read.finding);
+  } else {
+    const { value, positions, problems } = read.located;
+    for (const p of problems) {
+      findings.push({
+        severity: 'error',
+        rule: p.kind === 'duplicate-key' ? 'pack-json-duplicate-key' : 'pack-json-number',
+        file: PACK_JSON,
+        ...(p.path === '' ? {} : { path: p.path }),
+        line: p.position.line,
+        column: p.position.column,
+        message: p.message,
+      });
+    }
+    const schemaProblems = await schemaFindings(value, positions);
+    findings.push(...schemaProblems);
+    schemaOk = schemaProblems.length === 0;
+    if (isObject(value)) {
+      json = value;
+      const { name, version } = value;
+      if (typeof name === 'string' && name !== '' && typeof version === 'string' && version !== '') pack = { name, version };
+      findings.push(...identityFindings(value, positions));
+      findings.push(...metadataFindings(value, positions));
+      findings.push(...(await referencedFileFindings(root, value, positions)));
+    }
+  }
+
+  const values = await valuesFindings(root, typeof json?.['layer'] === 'string' ? json['layer'] : undefined);
+  findings.push(...values.findings);
+  findings.push(...(await optionalYamlFindings(root, SCHEMA_YAML)));
+  findings.push(...(await optionalYamlFindings(root, PRESETS_YAML)));
+  findings.push(...(await logoFindings(root)));
+  findings.push(...(await readmeFindings(root)));
+
+  // deep-checks.ts expects a schema-checked pack.json; with schema errors the author fixes those first.
+  if (json !== undefined && schemaOk) {
+    try {
+      findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText })));
+    } catch (err) {
+      findings.push({
+        severity: 'error',
+        rule: 'internal',
+        file: VALUES_YAML,
+        message: `a values check failed unexpectedly (${errorMessage(err)}); this is a bug in packpub: please report it with the pack`,
+      });
+    }
+  }
+
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.length - errors;
+  return {
+    dir: root,
+    ...(pack === undefined ? {} : { pack }),
+    findings,
+    errors,
+    warnings,
+    passed: errors === 0 && (options.strict !== true || warnings === 0),
+  };
+}
+
+function identityFindings(json: Json, positions: Map<string, SourcePosition>): Finding[] {
+  const findings: Finding[] = [];
+  const { name, version } = json;
+  if (typeof name === 'string' && name !== '') {
+    const where = at(locate(positions, ['name']));
+    // The name is the last component of <base>/spectro-packs/archive/<name> (palette-packs.md).
+    if (name.includes('/')) {
+      findings.push({
+        severity: 'error',
+        rule: 'name-not-oci',
+        file: PACK_JSON,
+        path: 'name',
+        ...where,
+        message: `name "${name}" contains "/"; it must be a single OCI repository path component, e.g. "${name.replace(/\//g, '-').toLowerCase()}"`,
+      });
+    } else {
+      try {
+        validateRepositoryPath(name, 'name');
+      } catch (err) {
+        findings.push({ severity: 'error', rule: 'name-not-oci', file: PACK_JSON, path: 'name', ...where, message: withHint(err, 'it becomes the OCI repository name') });
+      }
+    }
+  }
+  if (typeof version === 'string' && version !== '') {
+    const where = at(locate(positions, ['version']));
+    try {
+      validateTag(version, 'version');
+    } catch (err) {
+      findings.push({ severity: 'error', rule: 'version-not-oci-tag', file: PACK_JSON, path: 'version', ...where, message: withHint(err, 'it becomes the OCI tag') });
+    }
+    const bare = /^v\d/i.test(version) ? version.slice(1) : version;
+    if (bare !== version) {
+      findings.push({
+        severity: 'warning',
+        rule: 'version-leading-v',
+        file: PACK_JSON,
+        path: 'version',
+        ...where,
+        message: `version "${version}" starts with "v"; pack-central rejects that: use "${bare}"`,
+      });
+    }
+    if (semver.parse(bare) === null || /^[=v]/i.test(bare)) {
+      findings.push({
+        severity: 'warning',
+        rule: 'version-not-semver',
+        file: PACK_JSON,
+        path: 'version',
+        ...where,
+        message: `version "${version}" is not a semantic version (MAJOR.MINOR.PATCH[-PRERELEASE]); use e.g. "${semverGuess(bare)}" so versions sort correctly`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** "1.5" -> "1.5.0", for the message. */
+function semverGuess(version: string): string {
+  const coerced = semver.coerce(version);
+  return coerced === null ? '1.0.0' : coerced.version;
+}
+
+function withHint(err: unknown, why: string): string {
+  if (err instanceof PackpubError) return `${err.message} (${why})${err.hint === undefined ? '' : `; ${err.hint}`}`;
+  return errorMessage(err);
+}
+
+function metadataFindings(json: Json, positions: Map<string, SourcePosition>): Finding[] {
+  const findings: Finding[] = [];
+  if (json['layer'] === 'addon' && (typeof json['addonType'] !== 'string' || json['addonType'] === '')) {
+    findings.push({
+      severity: 'warning',
+      rule: 'addon-type-missing',
+      file: PACK_JSON,
+      path: 'addonType',
+      ...at(locate(positions, ['layer'])),
+      message: 'add-on pack without "addonType"; set it (e.g. "monitoring", "security", "system app") so Palette lists the pack in the right category',
+    });
+  }
+  const known = new Set<string>(KNOWN_CLOUD_TYPES);
+  const cloudTypes = json['cloudTypes'];
+  const checkCloudType = (value: unknown, segments: (string | number)[]): void => {
+    if (typeof value !== 'string' || known.has(value)) return;
+    findings.push({
+      severity: 'warning',
+      rule: 'cloud-type-unknown',
+      file: PACK_JSON,
+      path: formatPath(segments),
+      ...at(locate(positions, segments)),
+      message: `unknown cloud type "${value}"; known: ${KNOWN_CLOUD_TYPES.join(', ')}`,
+    });
+  };
+  if (Array.isArray(cloudTypes)) cloudTypes.forEach((value, i) => checkCloudType(value, ['cloudTypes', i]));
+  checkCloudType(json['cloudType'], ['cloudType']);
+  return findings;
+}
+
+async function referencedFileFindings(root: string, json: Json, positions: Map<string, SourcePosition>): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const field of ['charts', 'kubeManifests'] as const) {
+    const entries = json[field];
+    if (!Array.isArray(entries)) continue;
+    const noun = field === 'charts' ? 'chart archive' : 'manifest';
+    for (const [i, entry] of entries.entries()) {
+      if (typeof entry !== 'string' || entry === '') continue; // the schema reports it
+      const segments = [field, i];
+      const base = { file: PACK_JSON, path: formatPath(segments), ...at(locate(positions, segments)) };
+      let status: PackFileStatus;
+      try {
+        status = await statInPack(root, entry);
+      } catch (err) {
+        findings.push({ severity: 'error', rule: 'file-unreadable', ...base, message: ioProblem(entry, err) });
+        continue;
+      }
+      switch (status.kind) {
+        case 'missing':
+          findings.push({
+            severity: 'error',
+            rule: field === 'charts' ? 'chart-missing' : 'manifest-missing',
+            ...base,
+            message:
+              status.danglingLink === true
+                ? `${noun} "${entry}" is a symlink to a file that does not exist; replace it with the real file`
+                : `${noun} "${entry}" does not exist in the pack; add the file or fix the path (it is relative to the pack folder)`,
+          });
+          continue;
+        case 'outside':
+          findings.push({
+            severity: 'error',
+            rule: 'path-outside-pack',
+            ...base,
+            message: `${noun} "${entry}" points outside the pack folder; only the pack folder is published, so move the file into it and use a relative path`,
+          });
+          continue;
+        case 'not-file':
+          findings.push({
+            severity: 'error',
+            rule: 'not-a-file',
+            ...base,
+            message:
+              field === 'charts' && status.what === 'a directory'
+                ? `chart "${entry}" is a directory; package it with \`helm package ${entry}\` and list the .tgz`
+                : `${noun} "${entry}" is ${status.what}, not a file`,
+          });
+          continue;
+        case 'file':
+          if (field === 'charts') findings.push(...(await chartFindings(entry, status.realPath)));
+      }
+    }
+  }
+  return findings;
+}
+
+async function chartFindings(rel: string, realPath: string): Promise<Finding[]> {
+  let check;
+  try {
+    check = await checkChartArchive(realPath);
+  } catch (err) {
+    return [{ severity: 'error', rule: 'file-unreadable', file: rel, message: ioProblem(rel, err) }];
+  }
+  if (check.ok) return [];
+  switch (check.problem) {
+    case 'no-chart-yaml': {
+      const found = check.topDirs.length === 0 ? 'the archive is empty' : `found at the top: ${check.topDirs.join(', ')}`;
+      return [
+        {
+          severity: 'error',
+          rule: 'chart-no-chart-yaml',
+          file: rel,
+          message: `no Chart.yaml in the archive's top folder (${found}); build it with \`helm package <chart-dir>\``,
+        },
+      ];
+    }
+    case 'unreadable':
+      return [{ severity: 'error', rule: 'chart-unreadable', file: rel, message: `not a Helm chart archive: ${check.reason}; build it with \`helm package <chart-dir>\`` }];
+    case 'too-large':
+      return [{ severity: 'error', rule: 'chart-too-large', file: rel, message: `chart archive refused: ${check.reason}` }];
+  }
+}
+
+type TextFile = { ok: true; text: string } | { ok: false; findings: Finding[] };
+
+/** Read a pack text file that exists as a regular file, or explain why not (missing is the caller's call). */
+async function readPackText(rel: string, status: PackFileStatus): Promise<TextFile> {
+  const fail = (rule: string, message: string): TextFile => ({ ok: false, findings: [{ severity: 'error', rule, file: rel, message }] });
+  switch (status.kind) {
+    case 'missing':
+      return { ok: false, findings: [] };
+    case 'outside':
+      return fail('path-outside-pack', 'a symlink that leads outside the pack folder; put the real file in the pack');
+    case 'not-file':
+      return fail('not-a-file', `${status.what}, not a file`);
+    case 'file':
+      break;
+  }
+  try {
+    const read = await readTextLimited(status.realPath);
+    if (read.ok) return { ok: true, text: read.text };
+    if (read.reason === 'too-large') {
+      return fail('file-too-large', `too large (${formatBytes(read.size)}, the limit is ${formatBytes(MAX_PACK_TEXT_BYTES)}); refusing to parse it`);
+    }
+    return fail('file-not-utf8', 'not valid UTF-8 text; save it as UTF-8');
+  } catch (err) {
+    return fail('file-unreadable', ioProblem(rel, err));
+  }
+}
+
+async function statOrFinding(root: string, rel: string): Promise<{ status?: PackFileStatus; findings: Finding[] }> {
+  try {
+    return { status: await statInPack(root, rel), findings: [] };
+  } catch (err) {
+    return { findings: [{ severity: 'error', rule: 'file-unreadable', file: rel, message: ioProblem(rel, err) }] };
+  }
+}
+
+async function valuesFindings(root: string, layer: string | undefined): Promise<{ findings: Finding[]; usableText: string }> {
+  const stat = await statOrFinding(root, VALUES_YAML);
+  if (stat.status === undefined) return { findings: stat.findings, usableText: '' };
+  if (stat.status.kind === 'missing') {
+    return {
+      findings: [
+        {
+          severity: 'error',
+          rule: 'values-missing',
+          file: VALUES_YAML,
+          message: 'missing; every pack needs one (it may be empty for OS packs): create it with at least `pack:` settings',
+        },
+      ],
+      usableText: '',
+    };
+  }
+  const file = await readPackText(VALUES_YAML, stat.status);
+  if (!file.ok) return { findings: file.findings, usableText: '' };
+  const check = checkYamlText(file.text, VALUES_YAML);
+  const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
+  if (!check.ok) return { findings, usableText: '' };
+
+  if (check.documents.length > 1) {
+    findings.push({
+      severity: 'warning',
+      rule: 'values-multiple-documents',
+      file: VALUES_YAML,
+      message: `holds ${check.documents.length} YAML documents (separated by ---); keep a single document`,
+    });
+  }
+  const doc = check.documents[0];
+  if (doc !== undefined && doc !== null && !isObject(doc)) {
+    findings.push({
+      severity: 'error',
+      rule: 'values-not-mapping',
+      file: VALUES_YAML,
+      line: 1,
+      message: `must be a mapping of keys (pack:, charts:, manifests:), not ${Array.isArray(doc) ? 'a list' : 'a single value'}`,
+    });
+    return { findings, usableText: '' };
+  }
+  if (layer !== undefined && !LAYERS_WITHOUT_IMAGES.has(layer)) {
+    const packKey = isObject(doc) ? doc['pack'] : undefined;
+    const content = isObject(packKey) ? packKey['content'] : undefined;
+    const images = isObject(content) ? content['images'] : undefined;
+    const where = at(check.keyPositions.get('pack.content') ?? check.keyPositions.get('pack'));
+    if (images === undefined || images === null) {
+      findings.push({
+        severity: 'warning',
+        rule: 'values-images-missing',
+        file: VALUES_YAML,
+        path: 'pack.content.images',
+        ...where,
+        message: `missing: list every container image the pack deploys (\`- image: REGISTRY/REPO:TAG\`), as pack-central requires for ${layer} packs`,
+      });
+    } else if (!Array.isArray(images)) {
+      findings.push({
+        severity: 'warning',
+        rule: 'values-images-missing',
+        file: VALUES_YAML,
+        path: 'pack.content.images',
+        ...at(check.keyPositions.get('pack.content.images')),
+        message: 'must be a list of `- image: REGISTRY/REPO:TAG` entries',
+      });
+    }
+  }
+  return { findings, usableText: file.text };
+}
+
+/** pack-central CI rejects tabs and indentation that is not a multiple of 2 in values.yaml. */
+export function layoutFindings(text: string, skipLines: ReadonlySet<number>): Finding[] {
+  const tabs: Finding[] = [];
+  const odd: Finding[] = [];
+  let tabCount = 0;
+  let oddCount = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    if (skipLines.has(line)) continue;
+    const content = (lines[i] ?? '').replace(/\r$/, '');
+    const tab = content.indexOf('\t');
+    if (tab !== -1) {
+      tabCount++;
+      if (tabs.length < MAX_LAYOUT_FINDINGS) {
+        tabs.push({ severity: 'warning', rule: 'values-tabs', file: VALUES_YAML, line, column: tab + 1, message: 'tab character; use spaces (pack-central rejects tabs in values.yaml)' });
+      }
+    }
+    const trimmed = content.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const indent = content.length - content.replace(/^ +/, '').length;
+    if (indent % 2 === 1) {
+      oddCount++;
+      if (odd.length < MAX_LAYOUT_FINDINGS) {
+        odd.push({
+          severity: 'warning',
+          rule: 'values-indentation',
+          file: VALUES_YAML,
+          line,
+          column: 1,
+          message: `indented by ${indent} spaces; indent by a multiple of 2 (pack-central rejects odd indentation)`,
+        });
+      }
+    }
+  }
+  if (tabCount > tabs.length) {
+    tabs.push({ severity: 'warning', rule: 'values-tabs', file: VALUES_YAML, message: `and ${tabCount - tabs.length} more lines with tab characters` });
+  }
+  if (oddCount > odd.length) {
+    odd.push({ severity: 'warning', rule: 'values-indentation', file: VALUES_YAML, message: `and ${oddCount - odd.length} more lines indented by an odd number of spaces` });
+  }
+  return [...tabs, ...odd];
+}
+
+async function optionalYamlFindings(root: string, rel: string): Promise<Finding[]> {
+  const stat = await statOrFinding(root, rel);
+  if (stat.status === undefined) return stat.findings;
+  if (stat.status.kind === 'missing') return [];
+  const file = await readPackText(rel, stat.status);
+  if (!file.ok) return file.findings;
+  return checkYamlText(file.text, rel).findings;
+}
+
+async function logoFindings(root: string): Promise<Finding[]> {
+  const stat = await statOrFinding(root, LOGO_PNG);
+  if (stat.status === undefined) return stat.findings;
+  const status = stat.status;
+  switch (status.kind) {
+    case 'missing':
+      return [{ severity: 'error', rule: 'logo-missing', file: LOGO_PNG, message: 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' }];
+    case 'outside':
+      return [{ severity: 'error', rule: 'path-outside-pack', file: LOGO_PNG, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
+    case 'not-file':
+      return [{ severity: 'error', rule: 'not-a-file', file: LOGO_PNG, message: `${status.what}, not a file` }];
+    case 'file':
+      break;
+  }
+  try {
+    const png = await checkPng(status.realPath);
+    if (png.ok) return [];
+    return [{ severity: 'error', rule: 'logo-not-png', file: LOGO_PNG, message: `not a PNG image: ${png.reason}; convert it to PNG` }];
+  } catch (err) {
+    return [{ severity: 'error', rule: 'file-unreadable', file: LOGO_PNG, message: ioProblem(LOGO_PNG, err) }];
+  }
+}
+
+async function readmeFindings(root: string): Promise<Finding[]> {
+  const stat = await statOrFinding(root, README_MD);
+  if (stat.status === undefined) return stat.findings;
+  switch (stat.status.kind) {
+    case 'missing':
+      return [{ severity: 'warning', rule: 'readme-missing', file: README_MD, message: 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)' }];
+    case 'outside':
+      return [{ severity: 'error', rule: 'path-outside-pack', file: README_MD, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
+    case 'not-file':
+      return [{ severity: 'error', rule: 'not-a-file', file: README_MD, message: `${stat.status.what}, not a file` }];
+    case 'file':
+      return [];
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import type { ValidationReport } from '../../src/pack/validate.js';
+import { packJsonWith, put, writeValidPack } from '../unit/pack/fixtures.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI in-process with captured output, as a user's shell in `cwd` would. */
+async function run(argv: string[], cwd = REPO): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, cwd };
+  const code = await main(argv, io);
+  return { code, stdout: out, stderr: err };
+}
+
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'packpub-e2e-validate-'));
+  // broken: an error; warned: only a warning (no README.md).
+  await mkdir(join(work, 'broken'));
+  await writeValidPack(join(work, 'broken'));
+  await put(join(work, 'broken'), 'pack.json', packJsonWith((j) => (j['layer'] = 'addons')));
+  await mkdir(join(work, 'warned'));
+  await writeValidPack(join(work, 'warned'));
+  await rm(join(work, 'warned', 'README.md'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('packpub validate', () => {
+  it('passes both examples with exit 0 and says so per pack', async () => {
+    const r = await run(['validate', '--strict', 'examples/hello-manifests', 'examples/hello-helm']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('examples/hello-manifests: hello-manifests:1.0.0 OK\n');
+    expect(r.stdout).toContain('examples/hello-helm: hello-helm:1.0.0 OK\n');
+    expect(r.stdout).toContain('2 packs checked: 2 passed, 0 failed (0 errors, 0 warnings)');
+    expect(r.stderr).toBe('');
+  });
+
+  it('fails a broken pack with exit 1, printing the finding with file, line, column and JSON path', async () => {
+    const r = await run(['validate', 'broken', 'warned'], work);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('broken: web:1.0.0 FAILED\n');
+    expect(r.stdout).toContain('  error   pack.json:17:12 layer: must be one of kernel, os, k8s, cni, csi, addon (found "addons")\n');
+    expect(r.stdout).toContain('warned: web:1.0.0 OK\n');
+    expect(r.stdout).toContain('  warning README.md: missing; add one');
+    expect(r.stdout).toMatch(/2 packs checked: 1 passed, 1 failed \(\d+ errors?, \d+ warnings?\)/);
+  });
+
+  it('lets warnings pass by default and fail with --strict', async () => {
+    expect((await run(['validate', 'warned'], work)).code).toBe(0);
+    const strict = await run(['validate', '--strict', 'warned'], work);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('warned: web:1.0.0 FAILED\n');
+    expect(strict.stdout).toContain('warnings fail with --strict');
+  });
+
+  it('prints one JSON array of reports with --json', async () => {
+    const r = await run(['validate', '--json', 'broken', 'warned'], work);
+    expect(r.code).toBe(1);
+    const reports = JSON.parse(r.stdout) as ValidationReport[];
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toMatchObject({ dir: join(work, 'broken'), pack: { name: 'web', version: '1.0.0' }, passed: false });
+    expect(reports[0]!.errors).toBeGreaterThan(0);
+    expect(reports[0]!.findings).toContainEqual(
+      expect.objectContaining({ severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'layer', line: 17, column: 12 }),
+    );
+    expect(reports[1]).toMatchObject({ errors: 0, warnings: 1, passed: true });
+  });
+
+  it('exits 2 for a folder that does not exist, before checking any pack', async () => {
+    const r = await run(['validate', 'warned', 'no-such-pack'], work);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error: pack folder "no-such-pack" does not exist');
+    expect(r.stderr).toContain('hint: give the path of a pack folder');
+  });
+
+  it('exits 2 for a file given instead of a pack folder, and without any folder', async () => {
+    const file = await run(['validate', 'warned/pack.json'], work);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain('"warned/pack.json" is not a folder');
+    const none = await run(['validate'], work);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('error: Not enough non-option arguments');
+    expect(none.stderr).toContain('hint: run packpub --help');
+  });
+});

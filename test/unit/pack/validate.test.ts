@@ -1,0 +1,531 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPackpubError } from '../../../src/errors.js';
+import type { Finding } from '../../../src/pack/findings.js';
+import { MAX_PACK_TEXT_BYTES, loadPack, validatePack } from '../../../src/pack/index.js';
+import { packJsonWith, put, tgz, writeValidPack, zeroBombTgz } from './fixtures.js';
+
+let root: string;
+let counter = 0;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'packpub-validate-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A fresh valid pack in its own folder (plus a sibling folder for things "outside" the pack). */
+async function freshPack(): Promise<string> {
+  const base = join(root, `case-${++counter}`);
+  const dir = join(base, 'pack');
+  await mkdir(dir, { recursive: true });
+  return writeValidPack(dir);
+}
+
+type Expected = Partial<Finding> & { severity: Finding['severity']; rule: string; file: string; message: string };
+
+interface Case {
+  name: string;
+  mutate: (dir: string) => Promise<void>;
+  /** The finding the user sees; `message` is a fragment of it. */
+  expect: Expected;
+  /** Other rules this breakage also (rightly) triggers. */
+  alsoRules?: string[];
+}
+
+const writeJson = (edit: (json: Record<string, unknown>) => void) => (dir: string) => put(dir, 'pack.json', packJsonWith(edit));
+const dependency = (json: Record<string, unknown>) => (json['constraints'] as { dependencies: Record<string, unknown>[] }).dependencies[0]!;
+const resource = (json: Record<string, unknown>) => (json['constraints'] as { resources: Record<string, unknown>[] }).resources[0]!;
+
+const cases: Case[] = [
+  {
+    name: 'pack.json missing',
+    mutate: (dir) => rm(join(dir, 'pack.json')),
+    expect: { severity: 'error', rule: 'pack-json-missing', file: 'pack.json', message: 'every pack needs one' },
+  },
+  {
+    name: 'pack.json with a trailing comma',
+    mutate: (dir) => put(dir, 'pack.json', '{\n  "name": "web",\n  "version": "1.0.0",\n}\n'),
+    expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 3, column: 21, message: "trailing comma before '}'" },
+  },
+  {
+    name: 'pack.json with single-quoted strings',
+    mutate: (dir) => put(dir, 'pack.json', "{\n  'name': 'web'\n}\n"),
+    expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 2, column: 3, message: 'double quotes' },
+  },
+  {
+    name: 'pack.json cut short',
+    mutate: (dir) => put(dir, 'pack.json', '{\n  "name": "web",\n  "layer": ['),
+    expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 3, message: 'unexpected end of file' },
+  },
+  {
+    name: 'displayName missing',
+    mutate: writeJson((j) => delete j['displayName']),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'displayName', line: 1, message: 'required field "displayName" is missing' },
+  },
+  {
+    name: 'version missing',
+    mutate: writeJson((j) => delete j['version']),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'version', message: 'e.g. "1.0.0"' },
+  },
+  {
+    name: 'layer not in the enum',
+    mutate: writeJson((j) => (j['layer'] = 'addons')),
+    expect: {
+      severity: 'error',
+      rule: 'pack-json-schema',
+      file: 'pack.json',
+      path: 'layer',
+      line: 17,
+      column: 12,
+      message: 'must be one of kernel, os, k8s, cni, csi, addon (found "addons")',
+    },
+  },
+  {
+    name: 'dependency with a bad layer',
+    mutate: writeJson((j) => (dependency(j)['layer'] = 'kubernetes')),
+    expect: {
+      severity: 'error',
+      rule: 'pack-json-schema',
+      file: 'pack.json',
+      path: 'constraints.dependencies[0].layer',
+      line: 24,
+      column: 18,
+      message: 'must be one of kernel, os, k8s, cni, csi, addon',
+    },
+  },
+  {
+    name: 'dependency without packName',
+    mutate: writeJson((j) => delete dependency(j)['packName']),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.dependencies[0].packName', line: 22, message: 'required field "packName" is missing' },
+  },
+  {
+    name: 'dependency with an unknown type',
+    mutate: writeJson((j) => (dependency(j)['type'] = 'mandatory')),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.dependencies[0].type', message: 'must be one of required, optional, notSupported, upgrade' },
+  },
+  {
+    name: 'resource with an unknown type',
+    mutate: writeJson((j) => (resource(j)['type'] = 'gpu')),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.resources[0].type', message: 'must be one of cpu, memory, diskSize' },
+  },
+  {
+    name: 'resource minLimit written as a string',
+    mutate: writeJson((j) => (resource(j)['minLimit'] = '100')),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.resources[0].minLimit', line: 33, message: 'must be a number (found a string)' },
+  },
+  {
+    name: 'resource component with a bad scheduleType',
+    mutate: writeJson((j) => ((resource(j)['components'] as Record<string, unknown>[])[0]!['scheduleType'] = 'controlplane')),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.resources[0].components[0].scheduleType', message: 'all, master, worker, control-plane' },
+  },
+  {
+    name: 'annotation value that is not a string',
+    mutate: writeJson((j) => ((j['annotations'] as Record<string, unknown>)['ingressSupported'] = true)),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'annotations.ingressSupported', line: 6, message: 'must be a string (found a boolean); put it in double quotes: "true"' },
+  },
+  {
+    name: 'pack.json holding an array',
+    mutate: (dir) => put(dir, 'pack.json', '[]\n'),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', line: 1, message: 'must be an object (found an array)' },
+  },
+  {
+    name: 'version with +build metadata (not an OCI tag)',
+    mutate: writeJson((j) => (j['version'] = '1.0.0+build.5')),
+    expect: { severity: 'error', rule: 'version-not-oci-tag', file: 'pack.json', path: 'version', line: 19, message: '"+" is not allowed' },
+  },
+  {
+    name: 'version with a leading v',
+    mutate: writeJson((j) => (j['version'] = 'v1.0.0')),
+    expect: { severity: 'warning', rule: 'version-leading-v', file: 'pack.json', path: 'version', line: 19, message: 'use "1.0.0"' },
+  },
+  {
+    name: 'version that is not semver',
+    mutate: writeJson((j) => (j['version'] = '1.5')),
+    expect: { severity: 'warning', rule: 'version-not-semver', file: 'pack.json', path: 'version', message: 'use e.g. "1.5.0"' },
+  },
+  {
+    name: 'name with uppercase letters',
+    mutate: writeJson((j) => (j['name'] = 'Web_App')),
+    expect: { severity: 'error', rule: 'name-not-oci', file: 'pack.json', path: 'name', line: 18, message: 'use lowercase: "web_app"' },
+  },
+  {
+    name: 'name with a slash',
+    mutate: writeJson((j) => (j['name'] = 'team/web')),
+    expect: { severity: 'error', rule: 'name-not-oci', file: 'pack.json', path: 'name', message: 'single OCI repository path component' },
+  },
+  {
+    name: 'addon without addonType',
+    mutate: writeJson((j) => delete j['addonType']),
+    expect: { severity: 'warning', rule: 'addon-type-missing', file: 'pack.json', path: 'addonType', message: 'set it (e.g. "monitoring"' },
+  },
+  {
+    name: 'unknown cloud type',
+    mutate: writeJson((j) => (j['cloudTypes'] = ['all', 'awz'])),
+    expect: { severity: 'warning', rule: 'cloud-type-unknown', file: 'pack.json', path: 'cloudTypes[1]', line: 9, message: 'unknown cloud type "awz"' },
+  },
+  {
+    name: 'huge number in pack.json',
+    // Raw text: JSON.stringify cannot write 1e400.
+    mutate: (dir) => put(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 1e400')),
+    expect: { severity: 'error', rule: 'pack-json-number', file: 'pack.json', path: 'constraints.resources[0].minLimit', line: 33, message: 'too large to represent' },
+  },
+  {
+    name: 'duplicate key in pack.json',
+    mutate: (dir) =>
+      put(dir, 'pack.json', packJsonWith(() => undefined).replace('"name": "web",', '"name": "web",\n  "name": "web2",')),
+    expect: { severity: 'error', rule: 'pack-json-duplicate-key', file: 'pack.json', path: 'name', line: 19, column: 3, message: '"name" appears more than once' },
+  },
+  {
+    name: 'pack.json with a byte-order mark',
+    mutate: (dir) => put(dir, 'pack.json', `\ufeff${packJsonWith(() => undefined)}`),
+    expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 1, message: 'byte-order mark' },
+  },
+  {
+    name: 'values.yaml missing',
+    mutate: (dir) => rm(join(dir, 'values.yaml')),
+    expect: { severity: 'error', rule: 'values-missing', file: 'values.yaml', message: 'every pack needs one' },
+  },
+  {
+    name: 'values.yaml that is not YAML',
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: [web\n  content: {}\n'),
+    expect: { severity: 'error', rule: 'yaml-syntax', file: 'values.yaml', line: 3, message: 'not valid YAML' },
+  },
+  {
+    name: 'values.yaml with a duplicate key',
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  namespace: other\n  content:\n    images: []\n'),
+    expect: { severity: 'error', rule: 'yaml-duplicate-key', file: 'values.yaml', line: 3, column: 3, message: 'key "namespace" appears twice' },
+  },
+  {
+    name: 'values.yaml holding a list',
+    mutate: (dir) => put(dir, 'values.yaml', '- pack\n- charts\n'),
+    expect: { severity: 'error', rule: 'values-not-mapping', file: 'values.yaml', message: 'not a list' },
+  },
+  {
+    name: 'values.yaml with a tab',
+    mutate: (dir) => put(dir, 'values.yaml', `pack:\n  namespace: web\t# the namespace\n  content:\n    images: []\n`),
+    expect: { severity: 'warning', rule: 'values-tabs', file: 'values.yaml', line: 2, column: 17, message: 'use spaces' },
+  },
+  {
+    name: 'values.yaml indented by 3 spaces',
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n   namespace: web\n   content:\n      images: []\n'),
+    expect: { severity: 'warning', rule: 'values-indentation', file: 'values.yaml', line: 2, message: 'indented by 3 spaces' },
+  },
+  {
+    name: 'values.yaml without pack.content.images',
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n'),
+    expect: { severity: 'warning', rule: 'values-images-missing', file: 'values.yaml', path: 'pack.content.images', line: 1, message: 'list every container image' },
+  },
+  {
+    name: 'logo.png missing',
+    mutate: (dir) => rm(join(dir, 'logo.png')),
+    expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'as a PNG file named logo.png' },
+  },
+  {
+    name: 'logo.png that is a JPEG',
+    mutate: (dir) => put(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
+    expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it does not start with the PNG signature (it looks like a JPEG); convert it to PNG' },
+  },
+  {
+    name: 'logo.png that is empty',
+    mutate: (dir) => put(dir, 'logo.png', ''),
+    expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it is empty' },
+  },
+  {
+    name: 'README.md missing',
+    mutate: (dir) => rm(join(dir, 'README.md')),
+    expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'add one' },
+  },
+  {
+    name: 'chart archive missing',
+    mutate: (dir) => rm(join(dir, 'charts/web-1.0.0.tgz')),
+    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', line: 11, message: '"charts/web-1.0.0.tgz" does not exist in the pack' },
+  },
+  {
+    name: 'chart path leaving the pack with ..',
+    mutate: async (dir) => {
+      await put(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
+      await put(dir, 'pack.json', packJsonWith((j) => (j['charts'] = ['../elsewhere.tgz'])));
+    },
+    expect: { severity: 'error', rule: 'path-outside-pack', file: 'pack.json', path: 'charts[0]', message: 'points outside the pack folder' },
+  },
+  {
+    name: 'chart symlink pointing outside the pack',
+    mutate: async (dir) => {
+      await put(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
+      await rm(join(dir, 'charts/web-1.0.0.tgz'));
+      await symlink(join(dir, '..', 'elsewhere.tgz'), join(dir, 'charts/web-1.0.0.tgz'));
+    },
+    expect: { severity: 'error', rule: 'path-outside-pack', file: 'pack.json', path: 'charts[0]', message: 'points outside the pack folder' },
+  },
+  {
+    name: 'chart directory listed instead of its archive',
+    mutate: async (dir) => {
+      await put(dir, 'charts/web/Chart.yaml', 'name: web\n');
+      await put(dir, 'pack.json', packJsonWith((j) => (j['charts'] = ['charts/web'])));
+    },
+    expect: { severity: 'error', rule: 'not-a-file', file: 'pack.json', path: 'charts[0]', message: 'helm package charts/web' },
+  },
+  {
+    name: 'chart archive without Chart.yaml at its top',
+    mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/values.yaml': 'a: 1\n', 'web/sub/Chart.yaml': 'name: sub\n' })),
+    expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'found at the top: web' },
+  },
+  {
+    name: 'chart archive that is not gzip',
+    mutate: (dir) => put(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
+    expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a valid gzip'd tar archive" },
+  },
+  {
+    name: 'manifest missing',
+    mutate: (dir) => rm(join(dir, 'manifests/extra.yaml')),
+    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', line: 14, message: '"manifests/extra.yaml" does not exist' },
+  },
+  {
+    name: 'manifest given as an absolute path',
+    mutate: writeJson((j) => (j['kubeManifests'] = ['/etc/hosts'])),
+    expect: { severity: 'error', rule: 'path-outside-pack', file: 'pack.json', path: 'kubeManifests[0]', message: 'use a relative path' },
+  },
+  {
+    name: 'manifest path with a NUL byte',
+    mutate: writeJson((j) => (j['kubeManifests'] = ['manifests/extra.yaml\u0000.txt'])),
+    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: 'does not exist' },
+  },
+  {
+    name: 'schema.yaml that is not YAML',
+    mutate: (dir) => put(dir, 'schema.yaml', 'pack.namespace:\n  schema: "{{ required }}\n'),
+    expect: { severity: 'error', rule: 'yaml-syntax', file: 'schema.yaml', message: 'not valid YAML' },
+  },
+  {
+    name: 'presets.yaml with a duplicate key',
+    mutate: (dir) => put(dir, 'presets.yaml', 'presets:\n  - name: a\n    name: b\n'),
+    expect: { severity: 'error', rule: 'yaml-duplicate-key', file: 'presets.yaml', line: 3, message: 'key "name" appears twice' },
+  },
+  {
+    name: 'pack.json that is a directory',
+    mutate: async (dir) => {
+      await rm(join(dir, 'pack.json'));
+      await mkdir(join(dir, 'pack.json'));
+    },
+    expect: { severity: 'error', rule: 'not-a-file', file: 'pack.json', message: 'a directory, not a file' },
+  },
+  {
+    name: 'values.yaml that is not UTF-8',
+    mutate: (dir) => put(dir, 'values.yaml', Buffer.from([0x70, 0x61, 0x63, 0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a])),
+    expect: { severity: 'error', rule: 'file-not-utf8', file: 'values.yaml', message: 'save it as UTF-8' },
+  },
+];
+
+/**
+ * Findings of this validator, leaving out the deep checks (deep-checks.ts, tested on their own): a
+ * broken case here may rightly also upset a values-vs-chart comparison.
+ */
+function ownFindings(findings: Finding[]): Finding[] {
+  return findings.filter((f) => !f.rule.startsWith('deep-'));
+}
+
+function matches(f: Finding, e: Expected): boolean {
+  return (
+    f.severity === e.severity &&
+    f.rule === e.rule &&
+    f.file === e.file &&
+    (e.path === undefined || f.path === e.path) &&
+    (e.line === undefined || f.line === e.line) &&
+    (e.column === undefined || f.column === e.column) &&
+    f.message.includes(e.message)
+  );
+}
+
+describe('validatePack', () => {
+  it('passes the valid base pack with no findings at all', async () => {
+    const report = await validatePack(await freshPack(), { strict: true });
+    expect(report.findings).toEqual([]);
+    expect(report).toMatchObject({ pack: { name: 'web', version: '1.0.0' }, errors: 0, warnings: 0, passed: true });
+  });
+
+  it('has at least 25 broken-pack cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  describe.each(cases)('$name', (c) => {
+    it(`reports ${c.expect.severity} ${c.expect.rule}`, async () => {
+      const dir = await freshPack();
+      await c.mutate(dir);
+      const report = await validatePack(dir);
+      const found = report.findings.find((f) => matches(f, c.expect));
+      expect(found, `expected ${JSON.stringify(c.expect)} among\n${JSON.stringify(report.findings, null, 2)}`).toBeDefined();
+      // Nothing else goes wrong: one breakage, one finding (plus the ones it rightly causes).
+      const allowed = new Set([c.expect.rule, ...(c.alsoRules ?? [])]);
+      expect(ownFindings(report.findings).filter((f) => !allowed.has(f.rule))).toEqual([]);
+      if (c.expect.severity === 'error') {
+        expect(report.passed).toBe(false);
+      } else {
+        expect(report.errors).toBe(0);
+        expect(report.passed).toBe(true);
+        expect((await validatePack(dir, { strict: true })).passed).toBe(false);
+      }
+    });
+  });
+});
+
+describe('validatePack accepts what real packs do', () => {
+  it('allows unknown top-level keys, a chart symlink inside the pack, merge keys and odd indentation inside block scalars', async () => {
+    const dir = await freshPack();
+    await put(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { commit_msg: 'bump', kubeVersion: '>=1.25', readme: 'x' })));
+    await rm(join(dir, 'charts/web-1.0.0.tgz'));
+    await put(dir, 'vendor/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }));
+    await symlink('../vendor/web-1.0.0.tgz', join(dir, 'charts/web-1.0.0.tgz'));
+    await put(
+      dir,
+      'values.yaml',
+      [
+        'defaults: &defaults',
+        '  replicas: 1',
+        'pack:',
+        '  namespace: web',
+        '  content:',
+        '    images:',
+        '      - image: ghcr.io/example/web:1.0.0',
+        'charts:',
+        '  web:',
+        '    <<: *defaults',
+        '    script: |',
+        '       echo "three spaces in a block scalar are content"',
+        '    note: "a quoted string that goes',
+        '       on to the next line"',
+        '',
+      ].join('\n'),
+    );
+    const report = await validatePack(dir, { strict: true });
+    expect(ownFindings(report.findings)).toEqual([]);
+  });
+
+  it('accepts an OS pack with a comment-only values.yaml and no image list', async () => {
+    const dir = await freshPack();
+    await put(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { layer: 'os', charts: [], kubeManifests: [] })));
+    await put(dir, 'values.yaml', '# nothing to configure\n');
+    const report = await validatePack(dir, { strict: true });
+    expect(ownFindings(report.findings)).toEqual([]);
+  });
+});
+
+describe('hostile pack input', () => {
+  const billionLaughs = (): string => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      lines.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    return `${lines.join('\n')}\n`;
+  };
+
+  it('refuses a billion-laughs alias bomb in values.yaml with a finding naming the line', async () => {
+    const dir = await freshPack();
+    await put(dir, 'values.yaml', billionLaughs());
+    const report = await validatePack(dir);
+    const bomb = report.findings.find((f) => f.rule === 'yaml-alias-bomb');
+    // Line 6 is where the expansion passes the budget (9^6 nodes); nothing before it was expanded.
+    expect(bomb).toMatchObject({ severity: 'error', file: 'values.yaml', line: 6 });
+    expect(bomb?.message).toContain('alias bomb');
+    expect(report.passed).toBe(false);
+  });
+
+  it('refuses the same bomb in schema.yaml and presets.yaml', async () => {
+    const dir = await freshPack();
+    await put(dir, 'schema.yaml', billionLaughs());
+    await put(dir, 'presets.yaml', billionLaughs());
+    const report = await validatePack(dir);
+    expect(report.findings.filter((f) => f.rule === 'yaml-alias-bomb').map((f) => f.file)).toEqual(['schema.yaml', 'presets.yaml']);
+  });
+
+  it('refuses a merge-key bomb (<<: *big repeated) in values.yaml', async () => {
+    const dir = await freshPack();
+    const keys = Array.from({ length: 100 }, (_, i) => `  k${i}: ${i}`).join('\n');
+    const merges = Array.from({ length: 200 }, (_, i) => `m${i}:\n  <<: *big`).join('\n');
+    await put(dir, 'values.yaml', `big: &big\n${keys}\n${merges}\n`);
+    const report = await validatePack(dir);
+    expect(report.findings.find((f) => f.rule === 'yaml-alias-bomb')).toMatchObject({ severity: 'error', file: 'values.yaml' });
+  });
+
+  it('refuses deeply nested YAML and JSON without overflowing the stack', async () => {
+    const dir = await freshPack();
+    await put(dir, 'values.yaml', `${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    await put(dir, 'pack.json', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    const report = await validatePack(dir);
+    expect(report.findings.find((f) => f.rule === 'yaml-too-deep')).toMatchObject({ severity: 'error', file: 'values.yaml', line: 1 });
+    expect(report.findings.find((f) => f.rule === 'pack-json-too-deep')).toMatchObject({ severity: 'error', file: 'pack.json', line: 1, column: 65 });
+  });
+
+  it('refuses pack.json and values.yaml over the size limit without reading them', async () => {
+    const dir = await freshPack();
+    // Sparse files: the size is what matters, and the disk stays empty.
+    await truncate(join(dir, 'values.yaml'), MAX_PACK_TEXT_BYTES + 1);
+    await truncate(join(dir, 'pack.json'), 64 * 1024 * 1024);
+    const report = await validatePack(dir);
+    const tooLarge = report.findings.filter((f) => f.rule === 'file-too-large');
+    expect(tooLarge.map((f) => f.file).sort()).toEqual(['pack.json', 'values.yaml']);
+    expect(tooLarge.find((f) => f.file === 'pack.json')?.message).toContain('64.0 MiB, the limit is 4.0 MiB');
+  });
+
+  it('reports integers beyond 2^53 in pack.json', async () => {
+    const dir = await freshPack();
+    await put(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 123456789012345678901234567890'));
+    const report = await validatePack(dir);
+    expect(report.findings.find((f) => f.rule === 'pack-json-number')).toMatchObject({
+      severity: 'error',
+      path: 'constraints.resources[0].minLimit',
+      line: 33,
+    });
+  });
+
+  it('does not hang on a named pipe where values.yaml should be', async () => {
+    const dir = await freshPack();
+    await rm(join(dir, 'values.yaml'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'values.yaml')]);
+    } catch {
+      console.warn('mkfifo is not available; skipping the FIFO case');
+      return;
+    }
+    const report = await validatePack(dir);
+    expect(report.findings.find((f) => f.file === 'values.yaml')).toMatchObject({ severity: 'error', rule: 'not-a-file', message: expect.stringContaining('named pipe') });
+  });
+
+  it('refuses a chart archive that inflates past Helm\'s 100 MiB limit', async () => {
+    const dir = await freshPack();
+    await put(dir, 'charts/web-1.0.0.tgz', await zeroBombTgz(101 * 1024 * 1024));
+    const report = await validatePack(dir);
+    expect(report.findings.find((f) => f.rule === 'chart-too-large')).toMatchObject({ severity: 'error', file: 'charts/web-1.0.0.tgz', message: expect.stringContaining('100 MiB') });
+  });
+});
+
+describe('loadPack', () => {
+  it('returns the identity of a valid pack, with the real folder path', async () => {
+    const dir = await freshPack();
+    const pack = await loadPack(join(dir, '..', 'pack'));
+    expect(pack).toMatchObject({ dir, folderName: 'pack', name: 'web', version: '1.0.0' });
+    expect(pack.json.layer).toBe('addon');
+  });
+
+  it('throws PACK_INVALID with the position when pack.json is not JSON', async () => {
+    const dir = await freshPack();
+    await writeFile(join(dir, 'pack.json'), '{\n  "name": "web"\n  "version": "1.0.0"\n}\n');
+    const err = await loadPack(dir).catch((e: unknown) => e);
+    expect(isPackpubError(err, 'PACK_INVALID')).toBe(true);
+    expect((err as Error).message).toContain('pack.json:3:3: not valid JSON');
+    expect((err as { hint?: string }).hint).toContain('packpub validate');
+  });
+
+  it('throws PACK_INVALID when version is absent, and USAGE when the folder does not exist', async () => {
+    const dir = await freshPack();
+    await put(dir, 'pack.json', packJsonWith((j) => delete j['version']));
+    await expect(loadPack(dir)).rejects.toMatchObject({ code: 'PACK_INVALID', message: expect.stringContaining('"version" is missing') });
+    await expect(loadPack(join(root, 'no-such-folder'))).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(validatePack(join(dir, 'pack.json'))).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('is not a folder') });
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_YAML_ALIAS_EXPANSION, checkYamlText } from '../../../src/pack/yaml-source.js';
+
+describe('checkYamlText', () => {
+  it('records where mapping keys sit, through sequences and flow collections', () => {
+    const text = ['pack:', '  content:', '    images:', '      - image: a', '        tag: {x: 1}', 'charts: {web: {replicas: 2}}', ''].join('\n');
+    const check = checkYamlText(text, 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.keyPositions.get('pack.content.images')).toEqual({ line: 3, column: 5 });
+    expect(check.keyPositions.get('pack.content.images[0].tag')).toEqual({ line: 5, column: 9 });
+    expect(check.keyPositions.get('pack.content.images[0].tag.x')).toEqual({ line: 5, column: 15 });
+    expect(check.keyPositions.get('charts.web.replicas')).toEqual({ line: 6, column: 16 });
+  });
+
+  it('marks the lines inside block and multi-line scalars', () => {
+    const text = ['a: |', '   one', '   two', 'b: "x', '   y"', 'c: 1', ''].join('\n');
+    expect([...checkYamlText(text, 'values.yaml').scalarContentLines].sort()).toEqual([2, 3, 5]);
+  });
+
+  it('accepts aliases that expand a little, and refuses one that expands past the budget', () => {
+    expect(checkYamlText('base: &b {x: 1, y: 2}\none: *b\ntwo: *b\n', 'values.yaml').ok).toBe(true);
+    // One anchor of N nodes used twice: 2N nodes of expansion, just over the budget.
+    const n = Math.ceil(MAX_YAML_ALIAS_EXPANSION / 2) + 1;
+    const big = `big: &big [${Array.from({ length: n }, () => '0').join(',')}]\nx: *big\ny: *big\n`;
+    const check = checkYamlText(big, 'values.yaml');
+    expect(check.ok).toBe(false);
+    expect(check.findings).toEqual([expect.objectContaining({ rule: 'yaml-alias-bomb', line: 3, column: 5 })]);
+  });
+
+  it('treats an empty file as zero documents, not an error', () => {
+    expect(checkYamlText('', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
+    expect(checkYamlText('# only a comment\n', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
+  });
+
+  it('refuses an alias to an anchor that does not exist, with its line', () => {
+    const check = checkYamlText('a: 1\nb: *nope\n', 'values.yaml');
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', line: 2, message: expect.stringContaining('unidentified alias "nope"') })]);
+  });
+});
