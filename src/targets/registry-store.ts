@@ -1,8 +1,110 @@
-import { PackpubError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { parseEcrHost } from '../auth/ecr-host.js';
+import { isPackpubError } from '../errors.js';
+import { isDigest, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
+import { formatReference, validateRepositoryPath } from '../oci/reference.js';
+import { RegistryClient, type ClientDeps } from '../registry/client.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore } from './types.js';
+import type { ArtifactStore, FetchedManifest, StoreKind } from './types.js';
 
-/** Open a registry as an ArtifactStore (generic distribution; Harbor and ECR add their own behaviour). */
-export async function openRegistryStore(_options: RegistryConnectionOptions): Promise<ArtifactStore> {
-  throw new PackpubError('INTERNAL', 'registry targets are not implemented yet');
+/** Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour. */
+export async function openRegistryStore(options: RegistryConnectionOptions): Promise<ArtifactStore> {
+  const type = options.type ?? (parseEcrHost(options.host) ? 'ecr' : 'generic');
+  if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, openGenericRegistryStore);
+  if (type === 'harbor') return (await import('./harbor.js')).openHarborStore(options, openGenericRegistryStore);
+  return openGenericRegistryStore(options);
+}
+
+/** The plain distribution-API store; `deps` lets tests inject a transport or a clock. */
+export async function openGenericRegistryStore(options: RegistryConnectionOptions, deps: ClientDeps = {}): Promise<GenericRegistryStore> {
+  return new GenericRegistryStore(RegistryClient.create(options, deps));
+}
+
+/** A 404 for a manifest, tag or repository: "not there" rather than a failure. */
+function isNotFound(err: unknown): boolean {
+  return isPackpubError(err, 'NOT_FOUND');
+}
+
+/**
+ * Any OCI distribution registry as a pack store. `client` is public so the ECR and Harbor stores can reuse
+ * its transport, auth session and retry policy for their own API calls.
+ */
+export class GenericRegistryStore implements ArtifactStore {
+  readonly kind: StoreKind = 'generic';
+  readonly location: string;
+  readonly client: RegistryClient;
+
+  constructor(client: RegistryClient) {
+    this.client = client;
+    this.location = client.host;
+  }
+
+  reference(repository: string, tag?: string): string {
+    if (tag !== undefined && isDigest(tag)) return `${formatReference(this.location, repository)}@${tag}`;
+    return formatReference(this.location, repository, tag);
+  }
+
+  async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+    try {
+      return await this.client.getManifest(repository, reference);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    try {
+      return await this.client.headManifest(repository, reference);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    return this.client.putManifest(repository, reference, bytes, mediaType);
+  }
+
+  hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    return this.client.blobExists(repository, digest);
+  }
+
+  /** Always uploads: the push operation asks hasBlob first, so existing blobs are not sent again. */
+  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable): Promise<void> {
+    return this.client.uploadBlob(repository, descriptor, open);
+  }
+
+  fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
+    return this.client.fetchBlob(repository, descriptor);
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    try {
+      return await this.client.listTags(repository);
+    } catch (err) {
+      // distribution answers NAME_UNKNOWN for a repository with no pushes yet
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+
+  /** Through `/v2/_catalog` (needs catalog access; the ECR and Harbor stores list through their APIs). */
+  async listRepositories(prefix: string): Promise<string[]> {
+    if (prefix !== '') validateRepositoryPath(prefix, 'repository prefix');
+    const all = await this.client.catalog();
+    const under = prefix === '' ? all : all.filter((r) => r.startsWith(`${prefix}/`));
+    return [...new Set(under)].sort();
+  }
+
+  /** Nothing to prepare on a plain registry: repositories appear on first push. Declares push intent for auth scopes. */
+  async prepareRepository(repository: string): Promise<void> {
+    validateRepositoryPath(repository);
+    this.client.declarePush(repository);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }

@@ -1,0 +1,255 @@
+import { hostName, isLoopbackHost } from '../oci/reference.js';
+import { parseOciErrors, readBounded, type AuthOutcome } from '../registry/errors.js';
+import { discardBody, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../registry/http.js';
+import { redactUrl, registerSecret } from '../registry/redact.js';
+import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
+import { basicAuthorization, fetchToken, TokenCache, type TokenCredentials } from './token.js';
+import { ANONYMOUS, type Credential, type CredentialProvider } from './types.js';
+
+/*
+ * Challenge-driven auth for one registry host, as oras-go's auth.Client: send anonymously first; on 401
+ * read WWW-Authenticate and answer it (Basic, or a Bearer token from the realm); remember the scheme so
+ * later requests authenticate up front; on a 401 with a cached token, drop it and fetch a new one once.
+ * It wraps the transport; retries wrap it (src/registry/retry.ts), so a retried request re-authenticates.
+ */
+
+export interface AuthSessionOptions {
+  /** Registry `host[:port]` the credentials belong to. */
+  host: string;
+  transport: HttpTransport;
+  credentials: CredentialProvider;
+  /** Send credentials to a token realm on another host name (default false). */
+  allowCrossHostAuth?: boolean | undefined;
+  now?: (() => number) | undefined;
+  /** OAuth2 client_id for identity-token exchanges (default "packpub"). */
+  clientId?: string | undefined;
+  debug?: ((line: string) => void) | undefined;
+}
+
+export interface AuthedRequest extends HttpRequest {
+  /** Token scopes the request needs, e.g. `repository:p/r:pull,push` (merged with the challenge's). */
+  scopes?: readonly string[] | undefined;
+}
+
+export interface AuthedResponse extends HttpResponse {
+  auth: AuthOutcome;
+}
+
+interface Prepared {
+  header?: string | undefined;
+  outcome: AuthOutcome;
+  tokenKey?: string | undefined;
+  token?: string | undefined;
+}
+
+const NO_AUTH: AuthOutcome = { scheme: 'none', credentialSent: false };
+/** Renew a credential that says it expires (ECR tokens) this long before it does. */
+const CREDENTIAL_RENEW_MARGIN_MS = 5 * 60_000;
+
+function hasSecret(c: Credential): boolean {
+  return c.username !== undefined || c.identityToken !== undefined || c.registryToken !== undefined;
+}
+
+export class AuthSession {
+  readonly host: string;
+  readonly tokens: TokenCache;
+  private readonly transport: HttpTransport;
+  private readonly provider: CredentialProvider;
+  private readonly allowCrossHostAuth: boolean;
+  private readonly now: () => number;
+  private readonly clientId: string;
+  private readonly debug: ((line: string) => void) | undefined;
+  private scheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
+  private bearer: { realm: URL; service?: string | undefined } | undefined;
+  private credential: Promise<Credential> | undefined;
+  /** Bumped each time the credential is invalidated, so concurrent requests refresh it once. */
+  private generation = 0;
+
+  constructor(options: AuthSessionOptions) {
+    this.host = options.host;
+    this.transport = options.transport;
+    this.provider = options.credentials;
+    this.allowCrossHostAuth = options.allowCrossHostAuth === true;
+    this.now = options.now ?? Date.now;
+    this.clientId = options.clientId ?? 'packpub';
+    this.debug = options.debug;
+    this.tokens = new TokenCache(this.now);
+  }
+
+  /** The credential for this host, resolved once per run (and again after invalidate). */
+  async getCredential(renewed = false): Promise<Credential> {
+    const gen = this.generation;
+    let current = this.credential;
+    if (current === undefined) {
+      current = this.provider.resolve(this.host).then((c) => {
+        const cred = c ?? ANONYMOUS;
+        registerSecret(cred.password);
+        registerSecret(cred.identityToken);
+        registerSecret(cred.registryToken);
+        return cred;
+      });
+      this.credential = current;
+      current.catch(() => {
+        if (this.credential === current) this.credential = undefined;
+      });
+    }
+    const cred = await current;
+    const expiring = cred.expiresAt !== undefined && cred.expiresAt.getTime() - this.now() < CREDENTIAL_RENEW_MARGIN_MS;
+    if (expiring && !renewed && gen === this.generation) {
+      this.invalidateCredential(gen);
+      return this.getCredential(true); // once: a provider that keeps answering the same one is used as is
+    }
+    return cred;
+  }
+
+  /** Ask the provider for a new credential (it was rejected as expired); concurrent callers do it once. */
+  private invalidateCredential(seenGeneration: number): void {
+    if (seenGeneration !== this.generation) return;
+    this.generation++;
+    this.provider.invalidate?.(this.host);
+    this.credential = undefined;
+    this.tokens.clear();
+    this.debug?.(`auth: credentials for ${this.host} invalidated, resolving again`);
+  }
+
+  /** Why credentials must not go to `url`, or undefined when they may. */
+  private withheldFor(url: URL): AuthOutcome['withheld'] {
+    if (hostName(url.host) !== hostName(this.host) && !this.allowCrossHostAuth) return 'cross-host';
+    // Never Basic over plain HTTP to a non-loopback host unless --plain-http was explicit.
+    if (url.protocol === 'http:' && !isLoopbackHost(url.host) && !this.transport.plainHttpExplicit) return 'plain-http';
+    return undefined;
+  }
+
+  private basicFor(cred: Credential, url: URL): Prepared {
+    if (cred.username === undefined) return { outcome: NO_AUTH };
+    const withheld = this.withheldFor(url);
+    if (withheld !== undefined) return { outcome: { scheme: 'basic', credentialSent: false, source: cred.source, withheld } };
+    return {
+      header: basicAuthorization(cred.username, cred.password ?? ''),
+      outcome: { scheme: 'basic', credentialSent: true, source: cred.source },
+    };
+  }
+
+  private async bearerFor(cred: Credential, scopes: readonly string[], reject?: Prepared, signal?: AbortSignal, attempt?: number): Promise<Prepared> {
+    if (cred.registryToken !== undefined) {
+      // A ready registry token is sent as is; if it was just rejected there is nothing else to try.
+      return { header: `Bearer ${cred.registryToken}`, outcome: { scheme: 'bearer', credentialSent: true, source: cred.source } };
+    }
+    const bearer = this.bearer;
+    if (bearer === undefined) return { outcome: NO_AUTH };
+    const merged = mergeScopes(scopes);
+    const key = TokenCache.key(bearer.realm.href, bearer.service, merged);
+    if (reject?.tokenKey !== undefined) this.tokens.delete(reject.tokenKey, reject.token);
+    const withheld = hasSecret(cred) ? this.withheldFor(bearer.realm) : undefined;
+    const tokenCreds: TokenCredentials | undefined =
+      withheld !== undefined || !hasSecret(cred)
+        ? undefined
+        : cred.identityToken !== undefined
+          ? { identityToken: cred.identityToken }
+          : { username: cred.username, password: cred.password ?? '' };
+    const covering = this.tokens.getCovering(bearer.realm.href, bearer.service, merged);
+    const tokenKey = covering?.key ?? key;
+    const token =
+      covering?.token ??
+      (await this.tokens.getOrFetch(key, () => {
+        this.debug?.(`auth: token for [${merged.join(' ')}] from ${redactUrl(bearer.realm)}${tokenCreds === undefined ? ' (anonymous)' : ''}`);
+        return fetchToken({
+          transport: this.transport,
+          realm: bearer.realm,
+          service: bearer.service,
+          scopes: merged,
+          credentials: tokenCreds,
+          clientId: this.clientId,
+          signal,
+          attempt,
+        });
+      }));
+    return {
+      header: `Bearer ${token}`,
+      outcome: {
+        scheme: 'bearer',
+        credentialSent: tokenCreds !== undefined,
+        source: cred.source,
+        withheld,
+        realmHost: bearer.realm.host,
+      },
+      tokenKey,
+      token,
+    };
+  }
+
+  private async prepare(req: AuthedRequest, cred: Credential): Promise<Prepared> {
+    if (this.scheme === 'basic') return this.basicFor(cred, req.url);
+    if (this.scheme === 'bearer') return this.bearerFor(cred, req.scopes ?? [], undefined, req.signal, req.attempt);
+    return { outcome: NO_AUTH };
+  }
+
+  private send1(req: AuthedRequest, prepared: Prepared): Promise<HttpResponse> {
+    const headers = { ...(req.headers ?? {}) };
+    if (prepared.header !== undefined) headers['authorization'] = prepared.header;
+    return this.transport.request({ ...req, headers });
+  }
+
+  /** One request with at most one re-authentication after a 401. */
+  private async exchange(req: AuthedRequest, cred: Credential): Promise<AuthedResponse> {
+    const prepared = await this.prepare(req, cred);
+    const res = await this.send1(req, prepared);
+    if (res.status !== 401) {
+      if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.scheme = 'basic';
+      return { ...res, auth: prepared.outcome };
+    }
+    const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
+    const bearer = findBearer(challenges);
+    let next: Prepared | undefined;
+    if (bearer !== undefined) {
+      let realm: URL;
+      try {
+        realm = new URL(bearer.realm);
+      } catch {
+        this.debug?.(`auth: ignoring a Bearer challenge with an invalid realm from ${this.host}`);
+        return { ...res, auth: prepared.outcome };
+      }
+      if (realm.protocol !== 'https:' && realm.protocol !== 'http:') return { ...res, auth: prepared.outcome };
+      if (prepared.outcome.scheme === 'bearer' && cred.registryToken !== undefined) return { ...res, auth: prepared.outcome };
+      this.scheme = 'bearer';
+      this.bearer = { realm, service: bearer.service };
+      const rejected = prepared.outcome.scheme === 'bearer' ? prepared : undefined;
+      next = await this.bearerFor(cred, [...(req.scopes ?? []), ...bearer.scopes], rejected, req.signal, req.attempt);
+    } else if (hasBasic(challenges)) {
+      if (prepared.outcome.scheme === 'bearer' && this.bearer !== undefined) {
+        // Harbor may answer an expired Bearer token with a Basic challenge: renew the token once.
+        next = await this.bearerFor(cred, req.scopes ?? [], prepared, req.signal, req.attempt);
+      } else if (prepared.outcome.scheme !== 'basic') {
+        next = this.basicFor(cred, req.url);
+        if (next.header === undefined) return { ...res, auth: next.outcome.withheld === undefined ? NO_AUTH : next.outcome };
+      }
+    }
+    if (next === undefined || next.header === undefined) return { ...res, auth: prepared.outcome };
+    await discardBody(res);
+    const retried = await this.send1(req, next);
+    if (retried.status !== 401 && next.outcome.scheme === 'basic') this.scheme = 'basic';
+    return { ...retried, auth: next.outcome };
+  }
+
+  /**
+   * Send a request with whatever authentication the host asks for. The response is returned as is (any
+   * status); `auth` says what was sent, so a 401/403 can be explained precisely.
+   */
+  async send(req: AuthedRequest): Promise<AuthedResponse> {
+    const gen = this.generation;
+    const cred = await this.getCredential();
+    const res = await this.exchange(req, cred);
+    if (!hasSecret(cred) || this.provider.invalidate === undefined || ![400, 401, 403].includes(res.status)) return res;
+    // ECR: an expired token is `DENIED ... Your authorization token has expired` (400 on ECR Public).
+    const body = await readBounded(res.body);
+    const expired = parseOciErrors(body).some((e) => e.code === 'DENIED' && /expired/i.test(e.message));
+    if (!expired) return withBufferedBody(res, body);
+    this.invalidateCredential(gen); // no-op when a concurrent request already did it
+    return this.exchange(req, await this.getCredential());
+  }
+
+  /** The Authorization header value to send to this host up front, for REST APIs without challenges (Harbor API). */
+  async basicHeader(url: URL): Promise<string | undefined> {
+    return this.basicFor(await this.getCredential(), url).header;
+  }
+}

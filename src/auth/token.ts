@@ -1,0 +1,237 @@
+import { PackpubError } from '../errors.js';
+import { errorFromResponse, readBounded, RegistryError } from '../registry/errors.js';
+import type { HttpResponse, HttpTransport } from '../registry/http.js';
+import { redactUrl, registerSecret } from '../registry/redact.js';
+import { mergeScopes } from './challenge.js';
+
+/*
+ * The distribution token flow (distribution "Token Authentication Specification" and its OAuth2 variant):
+ * GET <realm>?service=..&scope=.. with Basic credentials, or POST <realm> grant_type=refresh_token for an
+ * identity token. Harbor answers {"token": jwt, "access_token": "", "expires_in": 1800}: use the non-empty one.
+ */
+
+/** distribution token spec: "If expires_in is not given, a default of 60 seconds should be assumed." */
+export const DEFAULT_TOKEN_LIFETIME_S = 60;
+/** Token answers are small JSON documents. */
+const TOKEN_BODY_LIMIT = 1024 * 1024;
+
+export interface TokenResponse {
+  token: string;
+  expiresInS: number;
+  issuedAt?: Date;
+  /** A new refresh token, when the OAuth2 endpoint rotates it. */
+  refreshToken?: string;
+}
+
+/** Read a token service's JSON answer. */
+export function parseTokenResponse(doc: unknown, realmHost: string): TokenResponse {
+  const rec = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>;
+  const pick = (k: string) => (typeof rec[k] === 'string' ? (rec[k] as string) : '');
+  const token = pick('token') !== '' ? pick('token') : pick('access_token');
+  if (token === '') {
+    throw new PackpubError('REGISTRY', `token service ${realmHost} answered without a token`, {
+      hint: 'check that the registry’s token service works (its answer had neither "token" nor "access_token")',
+    });
+  }
+  const raw = rec['expires_in'];
+  const expiresInS = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_TOKEN_LIFETIME_S;
+  const issued = typeof rec['issued_at'] === 'string' ? new Date(rec['issued_at']) : undefined;
+  const refresh = pick('refresh_token');
+  return {
+    token,
+    expiresInS,
+    ...(issued !== undefined && !Number.isNaN(issued.getTime()) ? { issuedAt: issued } : {}),
+    ...(refresh === '' ? {} : { refreshToken: refresh }),
+  };
+}
+
+/** What to present to the token service; undefined fields mean anonymous. */
+export interface TokenCredentials {
+  username?: string | undefined;
+  password?: string | undefined;
+  /** OAuth2 refresh token (docker config `identitytoken`): exchanged with POST. */
+  identityToken?: string | undefined;
+}
+
+export interface FetchTokenOptions {
+  transport: HttpTransport;
+  realm: URL;
+  service?: string | undefined;
+  scopes: readonly string[];
+  credentials?: TokenCredentials | undefined;
+  /** OAuth2 client_id for the refresh-token grant. */
+  clientId?: string | undefined;
+  signal?: AbortSignal | undefined;
+  attempt?: number | undefined;
+}
+
+export function basicAuthorization(username: string, password: string): string {
+  const value = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+  registerSecret(value);
+  return `Basic ${value}`;
+}
+
+/** Ask the token service for a token covering `scopes`. */
+export async function fetchToken(options: FetchTokenOptions): Promise<TokenResponse> {
+  const { transport, realm, credentials } = options;
+  const scopes = mergeScopes(options.scopes);
+  const url = new URL(realm);
+  let res: HttpResponse;
+  if (credentials?.identityToken !== undefined) {
+    // OAuth2 refresh-token grant (distribution "oauth.md"); scopes space-separated in one field.
+    const form = new URLSearchParams();
+    form.set('grant_type', 'refresh_token');
+    if (options.service !== undefined) form.set('service', options.service);
+    if (scopes.length > 0) form.set('scope', scopes.join(' '));
+    form.set('refresh_token', credentials.identityToken);
+    form.set('client_id', options.clientId ?? 'packpub');
+    res = await transport.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: Buffer.from(form.toString()),
+      signal: options.signal,
+      attempt: options.attempt,
+    });
+  } else {
+    if (options.service !== undefined) url.searchParams.set('service', options.service);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (credentials?.username !== undefined && credentials.password !== undefined) {
+      headers['authorization'] = basicAuthorization(credentials.username, credentials.password);
+    }
+    res = await transport.request({ method: 'GET', url, headers, signal: options.signal, attempt: options.attempt });
+  }
+  const method = credentials?.identityToken !== undefined ? 'POST' : 'GET';
+  const body = await readBounded(res.body, TOKEN_BODY_LIMIT);
+  if (res.status !== 200) {
+    const sentCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryError('AUTH', sentCredentials ? `credentials rejected by ${realm.host}` : `token service ${realm.host} requires credentials`, {
+        method,
+        url: res.url,
+        status: res.status,
+        hint: sentCredentials
+          ? 'check the user name and password (or token), or run packpub login'
+          : 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login',
+      });
+    }
+    throw errorFromResponse({ method, url: res.url, status: res.status, host: realm.host, body, subject: 'token service' });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new PackpubError('REGISTRY', `token service ${realm.host} answered with something that is not JSON`, {
+      cause: err,
+      hint: `check that ${redactUrl(realm)} (the realm the registry named) is its token service`,
+    });
+  }
+  const parsed = parseTokenResponse(doc, realm.host);
+  registerSecret(parsed.token);
+  registerSecret(parsed.refreshToken);
+  return parsed;
+}
+
+function splitScope(scope: string): { resource: string; actions: string[] } {
+  const last = scope.lastIndexOf(':');
+  if (last <= scope.indexOf(':')) return { resource: scope, actions: [] };
+  return { resource: scope.slice(0, last), actions: scope.slice(last + 1).split(',') };
+}
+
+/** True when the scopes in `have` grant everything in `want` (`*` grants every action). */
+export function scopesCover(have: readonly string[], want: readonly string[]): boolean {
+  return want.every((w) => {
+    const need = splitScope(w);
+    return have.some((h) => {
+      const got = splitScope(h);
+      if (got.resource !== need.resource) return false;
+      if (need.actions.length === 0) return h === w;
+      return got.actions.includes('*') || need.actions.every((a) => got.actions.includes(a));
+    });
+  });
+}
+
+interface CacheEntry {
+  token: string;
+  /** ms since epoch after which the token is not used any more. */
+  staleAt: number;
+}
+
+/**
+ * Tokens per realm + scope set, used until `expires_in` minus a margin (a fifth of the lifetime, at most
+ * 30 s) so a token does not expire between being read from the cache and reaching the registry.
+ * Concurrent callers asking for the same key share one pending fetch (aws-sdk memoize habit).
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly pending = new Map<string, Promise<string>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  static key(realm: string, service: string | undefined, scopes: readonly string[]): string {
+    return `${realm}|${service ?? ''}|${mergeScopes(scopes).join(' ')}`;
+  }
+
+  get(key: string): string | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined) return undefined;
+    if (this.now() >= e.staleAt) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.token;
+  }
+
+  set(key: string, token: string, expiresInS: number): void {
+    const lifetimeMs = Math.max(0, expiresInS * 1000);
+    const margin = Math.min(30_000, lifetimeMs / 5);
+    this.entries.set(key, { token, staleAt: this.now() + lifetimeMs - margin });
+  }
+
+  /**
+   * A fresh cached token whose scopes include every requested one (a `pull,push` token serves a pull), so
+   * a push asks the token service once per repository.
+   */
+  getCovering(realm: string, service: string | undefined, scopes: readonly string[]): { key: string; token: string } | undefined {
+    const prefix = `${realm}|${service ?? ''}|`;
+    const wanted = mergeScopes(scopes);
+    for (const key of this.entries.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const have = key.slice(prefix.length).split(' ').filter((s) => s !== '');
+      if (!scopesCover(have, wanted)) continue;
+      const token = this.get(key);
+      if (token !== undefined) return { key, token };
+    }
+    return undefined;
+  }
+
+  /** Forget a token the registry rejected; only if it is still the one cached. */
+  delete(key: string, token?: string): void {
+    const e = this.entries.get(key);
+    if (e !== undefined && (token === undefined || e.token === token)) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /** The cached token, or the result of `fetch` (shared by concurrent callers) stored for next time. */
+  async getOrFetch(key: string, fetch: () => Promise<TokenResponse>): Promise<string> {
+    const cached = this.get(key);
+    if (cached !== undefined) return cached;
+    const inFlight = this.pending.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const p = (async () => {
+      const answer = await fetch();
+      this.set(key, answer.token, answer.expiresInS);
+      return answer.token;
+    })();
+    this.pending.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.pending.delete(key);
+    }
+  }
+}

@@ -1,0 +1,491 @@
+import type { Readable } from 'node:stream';
+import { CATALOG_SCOPE, repositoryScope } from '../auth/challenge.js';
+import { defaultCredentialChain } from '../auth/default-chain.js';
+import { AuthSession, type AuthedResponse } from '../auth/session.js';
+import { PackpubError } from '../errors.js';
+import { isDigest, parseDigest, sha256Digest, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
+import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
+import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
+import type { RegistryConnectionOptions } from '../targets/options.js';
+import type { FetchedManifest } from '../targets/types.js';
+import { errorFromNetwork, errorFromResponse, readBounded, type Intent } from './errors.js';
+import { createHttpTransport, discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
+import { redactText } from './redact.js';
+import { parseRetryAfter, RetryPolicy, type RetryClock } from './retry.js';
+import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
+import { verifyBlobStream } from './verify.js';
+
+/** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Page size asked for tags and catalog; ECR refuses n above 1000. */
+export const DEFAULT_PAGE_SIZE = 1000;
+const LIST_BODY_LIMIT = 16 * 1024 * 1024;
+const MAX_PAGES = 10_000;
+
+/** One registry call: what to send, which statuses are success, and context for error messages. */
+export interface CallSpec {
+  method: HttpMethod;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Statuses returned to the caller; anything else becomes a typed error. */
+  expect: readonly number[];
+  scopes?: readonly string[];
+  repository?: string;
+  intent?: Intent;
+  /** For messages: `manifest 1.0.0`, `blob sha256:...`. */
+  subject?: string;
+  followRedirects?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ClientDeps {
+  transport?: HttpTransport;
+  clock?: RetryClock;
+}
+
+export interface ListOptions {
+  /** `n` per page, 1..1000 (default 1000). */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+function validateReference(reference: string): string {
+  if (reference.startsWith('sha256:')) return parseDigest(reference);
+  return validateTag(reference, 'reference');
+}
+
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  const t = contentType?.split(';')[0]?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}
+
+function checkPageSize(n: number | undefined): number {
+  const size = n ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > 1000) {
+    throw new PackpubError('USAGE', `page size must be a whole number from 1 to 1000, got ${size}`);
+  }
+  return size;
+}
+
+/**
+ * A typed client for the OCI distribution API (distribution-spec v1.0) on one registry host. Layers, outside
+ * in: retry (./retry.ts) -> auth (src/auth/session.ts) -> transport (./http.ts). Each call is retried as a
+ * whole, so a retried upload re-opens its body and re-authenticates when needed.
+ */
+export class RegistryClient {
+  readonly host: string;
+  readonly transport: HttpTransport;
+  readonly session: AuthSession;
+  readonly retry: RetryPolicy;
+  private readonly origin: URL;
+  /** Repositories this run pushes to: their token scope is `pull,push` from the first request on. */
+  private readonly pushRepositories = new Set<string>();
+
+  constructor(host: string, transport: HttpTransport, session: AuthSession, retry: RetryPolicy) {
+    this.host = host;
+    this.transport = transport;
+    this.session = session;
+    this.retry = retry;
+    this.origin = new URL(transport.origin(host));
+  }
+
+  /** The client for `options.host`: one transport (pooled connections), the credential chain, the retry policy. */
+  static create(options: RegistryConnectionOptions, deps: ClientDeps = {}): RegistryClient {
+    validateHost(options.host);
+    const transport = deps.transport ?? createHttpTransport(options);
+    const debug = options.debug;
+    const session = new AuthSession({
+      host: options.host,
+      transport,
+      credentials:
+        options.credentials ??
+        defaultCredentialChain({
+          env: options.env ?? process.env,
+          ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
+          ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+          ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+        }),
+      allowCrossHostAuth: options.allowCrossHostAuth,
+      ...(deps.clock === undefined ? {} : { now: () => deps.clock!.now() }),
+      debug,
+    });
+    const retry = new RetryPolicy({
+      attempts: options.retry?.attempts,
+      deadlineMs: options.retry?.deadlineMs,
+      clock: deps.clock,
+      ...(debug === undefined
+        ? {}
+        : {
+            onRetry: (info) =>
+              debug(`retry ${info.attempt + 1}/${info.attempts} in ${info.delayMs}ms after: ${redactText(info.error instanceof Error ? info.error.message : String(info.error))}`),
+          }),
+    });
+    return new RegistryClient(options.host, transport, session, retry);
+  }
+
+  /** An absolute URL on the registry for a path like `/v2/`. */
+  url(path: string): URL {
+    return new URL(path, this.origin);
+  }
+
+  /** Ask for `pull,push` on this repository from the first request on (Helm #31117: asking pull first breaks pushes). */
+  declarePush(repository: string): void {
+    this.pushRepositories.add(repository);
+  }
+
+  scopesFor(repository: string, intent: Intent): string[] {
+    if (intent === 'delete') return [repositoryScope(repository, ['delete'])];
+    if (intent === 'push' || this.pushRepositories.has(repository)) return [repositoryScope(repository, ['pull', 'push'])];
+    return [repositoryScope(repository, ['pull'])];
+  }
+
+  /** One attempt: auth and transport, then status check. Throws the mapped error for unexpected statuses. */
+  private async attempt(spec: CallSpec, attempt: number): Promise<AuthedResponse> {
+    // Credentials and tokens only go to the registry's own origin (an upload Location could point elsewhere).
+    const ownOrigin = spec.url.origin === this.origin.origin;
+    const res = ownOrigin
+      ? await this.session.send({ ...spec, attempt })
+      : { ...(await this.transport.request({ ...spec, attempt })), auth: { scheme: 'none' as const, credentialSent: false } };
+    if (spec.expect.includes(res.status)) return res;
+    const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readBounded(res.body).catch(() => Buffer.alloc(0));
+    if (spec.method === 'HEAD') await discardBody(res);
+    throw errorFromResponse({
+      method: spec.method,
+      url: res.url,
+      status: res.status,
+      host: this.host,
+      body,
+      repository: spec.repository,
+      subject: spec.subject,
+      intent: spec.intent,
+      auth: res.auth,
+      retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.retry.clock.now()) : undefined,
+      attempts: attempt,
+    });
+  }
+
+  /**
+   * Send a call with retries, auth and error mapping; `consume` reads the response inside the retried unit
+   * (a reset while reading a manifest body retries the GET). Exposed for the Harbor REST client and tests.
+   */
+  async request<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>): Promise<T> {
+    return this.retry.run(async (n) => {
+      const res = await this.attempt(spec, n);
+      try {
+        return await consume(res);
+      } catch (err) {
+        if (!res.body.destroyed) res.body.destroy();
+        throw errorFromNetwork(err, { method: spec.method, url: res.url });
+      }
+    }, spec.signal);
+  }
+
+  /** `GET /v2/`: the registry answers and accepts our credentials. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.request({ method: 'GET', url: this.url('/v2/'), expect: [200], ...(signal ? { signal } : {}) }, discardBody);
+  }
+
+  private repoUrl(repository: string, rest: string): URL {
+    validateRepositoryPath(repository);
+    return this.url(`/v2/${repository}/${rest}`);
+  }
+
+  /** `HEAD /v2/<repo>/blobs/<digest>`. */
+  async blobExists(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    parseDigest(digest);
+    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
+    const spec: CallSpec = {
+      method: 'HEAD',
+      url: this.repoUrl(repository, `blobs/${digest}`),
+      expect: [200, 404],
+      scopes: this.scopesFor(repository, intent),
+      repository,
+      intent,
+      subject: `blob ${digest}`,
+      ...(signal ? { signal } : {}),
+    };
+    return this.request(spec, async (res) => {
+      await discardBody(res);
+      return res.status === 200;
+    });
+  }
+
+  /**
+   * Upload a blob as ORAS 1.0 does: `POST /v2/<repo>/blobs/uploads/`, then one monolithic `PUT <Location>`
+   * with `digest=` added (oras-1.0-push.md; never PATCH). A failed attempt starts over with a new upload
+   * session and a fresh stream from `open`, after checking that the blob did not arrive after all.
+   */
+  async uploadBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: () => Readable, signal?: AbortSignal): Promise<void> {
+    const digest = parseDigest(descriptor.digest);
+    if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
+      throw new PackpubError('INTERNAL', `blob ${digest} has an invalid size ${descriptor.size}`);
+    }
+    this.declarePush(repository);
+    const common = {
+      scopes: this.scopesFor(repository, 'push'),
+      repository,
+      intent: 'push' as const,
+      subject: `blob ${digest}`,
+      ...(signal ? { signal } : {}),
+    };
+    const uploadsUrl = this.repoUrl(repository, 'blobs/uploads/');
+    await this.retry.run(async (n) => {
+      if (n > 1 && (await this.existsOnce(repository, digest, signal))) return;
+      const post = await this.attempt({ ...common, method: 'POST', url: uploadsUrl, expect: [202, 201] }, n);
+      await discardBody(post);
+      if (post.status === 201) return; // the registry already had it (mount)
+      const location = withDigestParam(resolveLocation(getHeader(post, 'location'), post.url), digest);
+      const put = await this.attempt(
+        {
+          ...common,
+          method: 'PUT',
+          url: location,
+          headers: { 'content-type': MEDIA_TYPE_OCTET_STREAM },
+          body: { open, length: descriptor.size },
+          expect: [201],
+        },
+        n,
+      );
+      await discardBody(put);
+    }, signal);
+  }
+
+  private async existsOnce(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.attempt(
+      {
+        method: 'HEAD',
+        url: this.repoUrl(repository, `blobs/${digest}`),
+        expect: [200, 404],
+        scopes: this.scopesFor(repository, 'push'),
+        repository,
+        intent: 'push',
+        ...(signal ? { signal } : {}),
+      },
+      1,
+    );
+    await discardBody(res);
+    return res.status === 200;
+  }
+
+  /**
+   * `GET /v2/<repo>/blobs/<digest>`: the body as a stream. Redirects (ECR -> S3) are followed without
+   * credentials. The caller verifies the digest while reading (see fetchBlobVerified / verifyBlobStream).
+   */
+  async fetchBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
+    const digest = parseDigest(descriptor.digest);
+    const res = await this.retry.run(
+      (n) =>
+        this.attempt(
+          {
+            method: 'GET',
+            url: this.repoUrl(repository, `blobs/${digest}`),
+            expect: [200],
+            scopes: this.scopesFor(repository, 'pull'),
+            repository,
+            intent: 'pull',
+            subject: `blob ${digest}`,
+            followRedirects: true,
+            ...(signal ? { signal } : {}),
+          },
+          n,
+        ),
+      signal,
+    );
+    const announced = getHeader(res, 'content-length');
+    if (announced !== undefined && Number(announced) !== descriptor.size) {
+      res.body.destroy();
+      throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} is ${announced} bytes on ${this.host}, its descriptor says ${descriptor.size}`);
+    }
+    return res.body;
+  }
+
+  /** fetchBlob through verifyBlobStream: reading it to the end proves the content; errors with DIGEST_MISMATCH otherwise. */
+  async fetchBlobVerified(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
+    return verifyBlobStream(await this.fetchBlob(repository, descriptor, signal), descriptor);
+  }
+
+  private manifestSpec(method: HttpMethod, repository: string, reference: string, signal?: AbortSignal): CallSpec {
+    validateReference(reference);
+    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
+    return {
+      method,
+      url: this.repoUrl(repository, `manifests/${reference}`),
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      expect: [200],
+      scopes: this.scopesFor(repository, intent),
+      repository,
+      intent,
+      subject: `manifest ${reference}`,
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  /** `HEAD /v2/<repo>/manifests/<ref>`: the descriptor; throws NOT_FOUND when absent. */
+  async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
+    const found = await this.request(this.manifestSpec('HEAD', repository, reference, signal), async (res) => {
+      await discardBody(res);
+      const header = getHeader(res, 'docker-content-digest')?.trim();
+      const digest = header !== undefined && isDigest(header) ? header : isDigest(reference) ? reference : undefined;
+      const size = Number(getHeader(res, 'content-length'));
+      const mediaType = mediaTypeOf(getHeader(res, 'content-type'));
+      if (digest === undefined || mediaType === undefined || !Number.isSafeInteger(size)) return undefined;
+      return { mediaType, digest, size };
+    });
+    // Some registries leave Docker-Content-Digest off HEAD answers: read the manifest instead.
+    return found ?? (await this.getManifest(repository, reference, signal)).descriptor;
+  }
+
+  /**
+   * `GET /v2/<repo>/manifests/<ref>`: bytes and descriptor; throws NOT_FOUND when absent and DIGEST_MISMATCH
+   * when the bytes do not match the digest asked for or the `Docker-Content-Digest` sent.
+   */
+  async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    return this.request(this.manifestSpec('GET', repository, reference, signal), async (res) => {
+      const announced = Number(getHeader(res, 'content-length') ?? '0');
+      if (announced > MAX_MANIFEST_BYTES) {
+        res.body.destroy();
+        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is ${announced} bytes, more than the 4 MiB limit`);
+      }
+      const bytes = await readBounded(res.body, MAX_MANIFEST_BYTES + 1);
+      if (bytes.length > MAX_MANIFEST_BYTES) {
+        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`);
+      }
+      const digest = sha256Digest(bytes);
+      const header = getHeader(res, 'docker-content-digest')?.trim();
+      if (isDigest(reference) && digest !== reference) {
+        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} from ${this.host} has digest ${digest}`);
+      }
+      if (header !== undefined && isDigest(header) && header !== digest) {
+        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} in ${repository}: ${this.host} says ${header}, the bytes hash to ${digest}`);
+      }
+      let mediaType = mediaTypeOf(getHeader(res, 'content-type'));
+      if (mediaType === undefined || mediaType === 'application/json' || mediaType === MEDIA_TYPE_OCTET_STREAM) {
+        try {
+          const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
+          if (typeof doc.mediaType === 'string') mediaType = doc.mediaType;
+        } catch {
+          // not JSON: parseManifest will say so where it matters
+        }
+      }
+      return { descriptor: { mediaType: mediaType ?? 'application/octet-stream', digest, size: bytes.length }, bytes };
+    });
+  }
+
+  /**
+   * `PUT /v2/<repo>/manifests/<ref>` with `Content-Type: <mediaType>`; returns the local digest after checking
+   * the registry's `Docker-Content-Digest` (trust the PUT's answer: Harbor policies may block a read-back).
+   */
+  async putManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<Digest> {
+    validateReference(reference);
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      throw new PackpubError('REGISTRY', `manifest for ${repository}:${reference} is ${bytes.length} bytes, more than the 4 MiB registries accept`);
+    }
+    const digest = sha256Digest(bytes);
+    if (isDigest(reference) && reference !== digest) {
+      throw new PackpubError('DIGEST_MISMATCH', `manifest bytes hash to ${digest}, not to the reference ${reference}`);
+    }
+    this.declarePush(repository);
+    const stored = await this.request(
+      {
+        method: 'PUT',
+        url: this.repoUrl(repository, `manifests/${reference}`),
+        headers: { 'content-type': mediaType },
+        body: bytes,
+        expect: [200, 201, 204],
+        scopes: this.scopesFor(repository, 'push'),
+        repository,
+        intent: 'push',
+        subject: `manifest ${reference}`,
+        ...(signal ? { signal } : {}),
+      },
+      async (res) => {
+        await discardBody(res);
+        return getHeader(res, 'docker-content-digest')?.trim();
+      },
+    );
+    if (stored !== undefined && stored !== '' && stored !== digest) {
+      throw new PackpubError('DIGEST_MISMATCH', `${this.host} stored the manifest for ${repository}:${reference} as ${stored}, expected ${digest}`, {
+        hint: 'the registry rewrote the manifest; it may not support OCI manifests of this shape',
+      });
+    }
+    return digest;
+  }
+
+  /** `DELETE /v2/<repo>/manifests/<ref>` (a digest; tag deletion is a distribution-spec 1.1 feature). */
+  async deleteManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
+    validateReference(reference);
+    await this.request(
+      {
+        method: 'DELETE',
+        url: this.repoUrl(repository, `manifests/${reference}`),
+        expect: [200, 202, 204],
+        scopes: this.scopesFor(repository, 'delete'),
+        repository,
+        intent: 'delete',
+        subject: `manifest ${reference}`,
+        ...(signal ? { signal } : {}),
+      },
+      discardBody,
+    );
+  }
+
+  /** Follow `Link: <...>; rel="next"` pages, collecting `field` from each JSON page. */
+  private async paged(first: URL, field: 'tags' | 'repositories', spec: Omit<CallSpec, 'method' | 'url' | 'expect'>): Promise<string[]> {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    let url: URL | undefined = first;
+    for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
+      seen.add(url.href);
+      const current: URL = url;
+      const { items, next } = await this.request({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
+        const body = await readBounded(res.body, LIST_BODY_LIMIT);
+        let doc: Record<string, unknown>;
+        try {
+          doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        } catch (err) {
+          throw new PackpubError('REGISTRY', `${this.host} answered ${current.pathname} with something that is not JSON`, { cause: err });
+        }
+        const list = doc[field];
+        const items = Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : [];
+        return { items, next: parseNextLink(getHeader(res, 'link'), res.url) };
+      });
+      out.push(...items);
+      // Follow only links on the same origin and never loop.
+      url = next !== undefined && next.origin === this.origin.origin && !seen.has(next.href) ? next : undefined;
+    }
+    return out;
+  }
+
+  /** All tags of a repository (`GET /v2/<repo>/tags/list`, paged); throws NOT_FOUND for an unknown repository. */
+  async listTags(repository: string, options: ListOptions = {}): Promise<string[]> {
+    const n = checkPageSize(options.pageSize);
+    const first = this.repoUrl(repository, 'tags/list');
+    first.searchParams.set('n', String(n));
+    return this.paged(first, 'tags', {
+      scopes: this.scopesFor(repository, 'pull'),
+      repository,
+      intent: 'list',
+      subject: `tags of ${repository}`,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Every repository (`GET /v2/_catalog`, paged). Needs catalog access; ECR answers 405 and Harbor is admin-only. */
+  async catalog(options: ListOptions = {}): Promise<string[]> {
+    const n = checkPageSize(options.pageSize);
+    const first = this.url('/v2/_catalog');
+    first.searchParams.set('n', String(n));
+    return this.paged(first, 'repositories', {
+      scopes: [CATALOG_SCOPE],
+      intent: 'list',
+      subject: 'repository catalog',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,368 @@
+import type { Readable } from 'node:stream';
+import { PackpubError, type ErrorCode } from '../errors.js';
+import { redactText, redactUrl } from './redact.js';
+
+/** One entry of an OCI error body: `{"errors":[{"code","message","detail"}]}` (distribution-spec "Error Codes"). */
+export interface OciError {
+  code: string;
+  message: string;
+  detail?: unknown;
+}
+
+/** Error codes that cannot succeed on a retry (registries.md, "Failure handling"). */
+export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'NAME_UNKNOWN',
+  'NAME_INVALID',
+  'TAG_INVALID',
+  'DENIED',
+  'UNAUTHORIZED',
+  'PRECONDITION',
+  'PROJECTPOLICYVIOLATION',
+  'UNSUPPORTED',
+  'MANIFEST_INVALID',
+  'MANIFEST_UNKNOWN',
+  'MANIFEST_BLOB_UNKNOWN',
+  'BLOB_UNKNOWN',
+  'DIGEST_INVALID',
+  'SIZE_INVALID',
+]);
+
+/** Statuses worth another attempt (oras-go retry policy plus 408). */
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
+export interface RegistryErrorInit {
+  method?: string | undefined;
+  /** Redacted before it is stored. */
+  url?: string | URL | undefined;
+  status?: number | undefined;
+  ociCode?: string | undefined;
+  ociMessage?: string | undefined;
+  hint?: string | undefined;
+  cause?: unknown;
+  /** Another attempt may succeed (5xx, 429, reset, timeout). */
+  retryable?: boolean | undefined;
+  /** Registry asked us to wait this long (Retry-After). */
+  retryAfterMs?: number | undefined;
+}
+
+/** A failed registry call: what we asked (method, redacted URL) and what came back (status, OCI code). */
+export class RegistryError extends PackpubError {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly status: number | undefined;
+  readonly ociCode: string | undefined;
+  readonly ociMessage: string | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, init: RegistryErrorInit = {}) {
+    super(code, redactText(message), {
+      ...(init.hint === undefined ? {} : { hint: redactText(init.hint) }),
+      ...(init.cause === undefined ? {} : { cause: init.cause }),
+    });
+    this.name = 'RegistryError';
+    this.method = init.method;
+    this.url = init.url === undefined ? undefined : redactUrl(init.url);
+    this.status = init.status;
+    this.ociCode = init.ociCode;
+    this.ociMessage = init.ociMessage === undefined ? undefined : redactText(init.ociMessage);
+    this.retryable = init.retryable ?? false;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+export function isRegistryError(err: unknown): err is RegistryError {
+  return err instanceof RegistryError;
+}
+
+/** Error bodies are small; never read more than this of one. */
+export const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Read at most `limit` bytes of a body, then drop the rest (error bodies, token answers). */
+export async function readBounded(body: Readable, limit = ERROR_BODY_LIMIT): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      if (size + buf.length > limit) {
+        chunks.push(buf.subarray(0, limit - size));
+        size = limit;
+        break;
+      }
+      chunks.push(buf);
+      size += buf.length;
+    }
+  } finally {
+    if (!body.readableEnded) body.destroy();
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Parse `{"errors":[...]}`; anything else yields no entries. */
+export function parseOciErrors(body: Buffer | string): OciError[] {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') return [];
+  try {
+    const doc = JSON.parse(text) as { errors?: unknown };
+    if (!Array.isArray(doc.errors)) return [];
+    return doc.errors.flatMap((e: unknown) => {
+      if (typeof e !== 'object' || e === null) return [];
+      const entry = e as Record<string, unknown>;
+      const code = typeof entry['code'] === 'string' ? entry['code'].toUpperCase() : 'UNKNOWN';
+      const message = typeof entry['message'] === 'string' ? entry['message'] : '';
+      return [{ code, message, ...(entry['detail'] === undefined ? {} : { detail: entry['detail'] }) }];
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** What the auth layer did for a request; lets error mapping tell "wrong password" from "no permission". */
+export interface AuthOutcome {
+  scheme: 'none' | 'basic' | 'bearer';
+  /** Credentials (Basic header, or a token obtained with credentials) went with the final attempt. */
+  credentialSent: boolean;
+  /** Where the credentials came from ("environment", "flags", ...), never the secret. */
+  source?: string | undefined;
+  /** Credentials existed but were deliberately not sent, and why. */
+  withheld?: 'plain-http' | 'cross-host' | undefined;
+  /** Host name of the token realm, when a token service was involved. */
+  realmHost?: string | undefined;
+}
+
+export type Intent = 'push' | 'pull' | 'delete' | 'list';
+
+export interface ResponseErrorContext {
+  method: string;
+  url: URL;
+  status: number;
+  /** Registry host as given by the user (`host[:port]`). */
+  host: string;
+  body: Buffer;
+  repository?: string | undefined;
+  /** What the request was for, in words: `manifest 1.0.0`, `blob sha256:...`. */
+  subject?: string | undefined;
+  intent?: Intent | undefined;
+  auth?: AuthOutcome | undefined;
+  retryAfterMs?: number | undefined;
+  attempts?: number | undefined;
+}
+
+const LOGIN_HINT = 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login';
+
+function permissionWord(intent: Intent | undefined): string {
+  return intent === 'push' || intent === 'delete' ? intent : 'pull';
+}
+
+/** Map a non-success registry response to one clear, typed, secret-free error. */
+export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
+  const errors = parseOciErrors(ctx.body);
+  const first = errors[0];
+  const ociCode = first?.code;
+  const ociText = first === undefined ? '' : `${first.code}${first.message === '' ? '' : `: ${first.message}`}`;
+  const base: RegistryErrorInit = {
+    method: ctx.method,
+    url: ctx.url,
+    status: ctx.status,
+    ociCode,
+    ociMessage: first?.message,
+  };
+  const codes = new Set(errors.map((e) => e.code));
+  const repo = ctx.repository;
+  const auth = ctx.auth;
+
+  if (ctx.status === 401 || ctx.status === 403 || codes.has('DENIED') || codes.has('UNAUTHORIZED')) {
+    if (first !== undefined && /expired/i.test(first.message)) {
+      return new RegistryError('AUTH', `credentials for ${ctx.host} have expired`, {
+        ...base,
+        hint: 'log in again (packpub login), or refresh the token your CI hands to packpub',
+      });
+    }
+    if (auth?.withheld === 'plain-http') {
+      return new RegistryError('AUTH', `credentials were not sent to ${ctx.host} over plain HTTP`, {
+        ...base,
+        hint: 'use HTTPS, or pass --plain-http explicitly to allow sending credentials unencrypted',
+      });
+    }
+    if (auth === undefined || (!auth.credentialSent && auth.withheld === undefined)) {
+      return new RegistryError('AUTH', `authentication required by ${ctx.host}${repo === undefined ? '' : ` for ${repo}`}`, {
+        ...base,
+        hint: LOGIN_HINT,
+      });
+    }
+    const crossHostHint =
+      auth.withheld === 'cross-host'
+        ? `the token service ${auth.realmHost ?? ''} is on another host than the registry, so no credentials were sent to it; pass --allow-cross-host-auth if you trust it`
+        : undefined;
+    if (auth.scheme === 'basic' && ctx.status === 401) {
+      return new RegistryError('AUTH', `credentials rejected by ${ctx.host}`, {
+        ...base,
+        hint: `check the user name and password${auth.source === undefined ? '' : ` (they came from ${auth.source})`}, or run packpub login`,
+      });
+    }
+    if (repo !== undefined) {
+      const detail = ctx.status === 403 && first !== undefined && first.message !== '' ? `: ${first.message}` : '';
+      return new RegistryError('AUTH', `credentials rejected or no ${permissionWord(ctx.intent)} permission on ${repo}${detail}`, {
+        ...base,
+        hint:
+          crossHostHint ??
+          `check that the user or robot account may ${permissionWord(ctx.intent)} ${repo}${auth.source === undefined ? '' : ` (credentials from ${auth.source})`}, or run packpub login`,
+      });
+    }
+    return new RegistryError('AUTH', `credentials rejected by ${ctx.host}`, {
+      ...base,
+      hint: crossHostHint ?? `check the user name and password${auth.source === undefined ? '' : ` (they came from ${auth.source})`}, or run packpub login`,
+    });
+  }
+
+  if (ctx.status === 404 || codes.has('NAME_UNKNOWN') || codes.has('MANIFEST_UNKNOWN') || codes.has('BLOB_UNKNOWN')) {
+    if (codes.has('NAME_UNKNOWN')) {
+      return new RegistryError('NOT_FOUND', `repository ${repo ?? '(unknown)'} not found on ${ctx.host}`, {
+        ...base,
+        hint: 'check the registry base path; on ECR the repository must exist (packpub creates it unless --no-create-repositories)',
+      });
+    }
+    if (codes.has('MANIFEST_UNKNOWN')) {
+      return new RegistryError('NOT_FOUND', `${ctx.subject ?? 'manifest'} not found in ${repo ?? ctx.host}`, {
+        ...base,
+        hint: 'check the name and version (packpub list shows what is published)',
+      });
+    }
+    if (codes.has('BLOB_UNKNOWN')) {
+      return new RegistryError('NOT_FOUND', `${ctx.subject ?? 'blob'} not found in ${repo ?? ctx.host}`, {
+        ...base,
+        hint: 'the registry lost or never received this content; push the pack again',
+      });
+    }
+    return new RegistryError('NOT_FOUND', `${ctx.subject ?? redactUrl(ctx.url)} not found${repo === undefined ? ` on ${ctx.host}` : ` in ${repo}`}`, {
+      ...base,
+      hint: `check the host and base path (is ${ctx.host} an OCI registry?)`,
+    });
+  }
+
+  if (codes.has('DIGEST_INVALID')) {
+    return new RegistryError('DIGEST_MISMATCH', `${ctx.host} says the content of ${ctx.subject ?? 'the upload'} does not match its digest`, {
+      ...base,
+      hint: 'the file changed while it was uploaded, or something on the path altered it; build and push again',
+    });
+  }
+
+  const retryable = isRetryableStatus(ctx.status) && !errors.some((e) => NON_RETRYABLE_CODES.has(e.code));
+  const where = `${ctx.method} ${redactUrl(ctx.url)}`;
+  const attempts = ctx.attempts !== undefined && ctx.attempts > 1 ? ` after ${ctx.attempts} attempts` : '';
+  const status = `${ctx.status}${ociText === '' ? '' : ` ${ociText}`}`;
+  let hint: string | undefined;
+  if (ctx.status === 429) hint = 'the registry is rate limiting; wait and run again, or push fewer packs at once';
+  else if (ctx.status >= 500) hint = `${ctx.host} is failing; try again later or check the registry's health`;
+  else if (codes.has('TAG_INVALID') && /immutable|overwritten/i.test(first?.message ?? '')) {
+    hint = 'the tag is immutable on this registry; publish a new version instead';
+  } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
+  else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
+  return new RegistryError('REGISTRY', `${ctx.host} answered ${status}${attempts} (${where})`, {
+    ...base,
+    retryable,
+    retryAfterMs: ctx.retryAfterMs,
+    ...(hint === undefined ? {} : { hint }),
+  });
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ESOCKETTIMEDOUT']);
+
+/** The error code of a Node/undici error, looking through AggregateError and `cause`. */
+export function systemErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const rec = e as { code?: unknown; errors?: unknown; cause?: unknown };
+    if (typeof rec.code === 'string') return rec.code;
+    if (Array.isArray(rec.errors) && rec.errors.length > 0) {
+      const inner = systemErrorCode(rec.errors[0]);
+      if (inner !== undefined) return inner;
+    }
+    e = rec.cause;
+  }
+  return undefined;
+}
+
+export interface NetworkErrorContext {
+  method: string;
+  url: URL;
+}
+
+/** Map a failure below HTTP (DNS, TCP, TLS, timeouts) to NETWORK or TLS, with what to check. */
+export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): PackpubError {
+  if (err instanceof PackpubError) return err;
+  const code = systemErrorCode(err);
+  const host = ctx.url.host;
+  const base: RegistryErrorInit = { method: ctx.method, url: ctx.url, cause: err };
+  const message = err instanceof Error ? err.message : String(err);
+  if (code !== undefined && TLS_CODES.has(code)) {
+    return new RegistryError('TLS', `TLS certificate of ${host} could not be verified (${code})`, {
+      ...base,
+      hint: 'pass --ca-file <pem> for a private CA (or --insecure to skip verification)',
+    });
+  }
+  if (code === 'EPROTO' || /wrong version number|packet length too long|SSL routines/i.test(message)) {
+    return new RegistryError('NETWORK', `${host} did not answer with TLS`, {
+      ...base,
+      hint: 'is it a plain HTTP registry? pass --plain-http',
+    });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+    return new RegistryError('NETWORK', `cannot resolve host ${ctx.url.hostname}`, {
+      ...base,
+      retryable: code === 'EAI_AGAIN',
+      hint: 'check the registry host name and your DNS (or map it with --resolve HOST:PORT:ADDRESS)',
+    });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new RegistryError('NETWORK', `connection refused by ${host}`, {
+      ...base,
+      hint: 'check the host and port and that the registry is running (an HTTP-only registry needs --plain-http)',
+    });
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return new RegistryError('NETWORK', `${host} is unreachable`, { ...base, hint: 'check the network route, VPN or proxy to the registry' });
+  }
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new RegistryError('NETWORK', `timed out waiting for ${host}`, {
+      ...base,
+      retryable: true,
+      hint: 'check connectivity to the registry; raise --request-timeout for a slow registry',
+    });
+  }
+  if (code !== undefined && RESET_CODES.has(code)) {
+    return new RegistryError('NETWORK', `connection to ${host} was closed unexpectedly`, {
+      ...base,
+      retryable: true,
+      hint: 'the registry or a proxy dropped the connection; run again, and check proxies or firewalls if it persists',
+    });
+  }
+  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR' || (err instanceof Error && err.name === 'AbortError')) {
+    return new PackpubError('ABORTED', `request to ${host} was cancelled`, { cause: err });
+  }
+  return new RegistryError('NETWORK', `request to ${host} failed: ${redactText(message)}${code === undefined ? '' : ` (${code})`}`, {
+    ...base,
+    hint: 'check the registry address and your network',
+  });
+}

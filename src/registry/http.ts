@@ -1,0 +1,308 @@
+import { readFileSync } from 'node:fs';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { Readable } from 'node:stream';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { PackpubError, errorMessage } from '../errors.js';
+import { isLoopbackHost } from '../oci/reference.js';
+import type { RegistryConnectionOptions } from '../targets/options.js';
+import { errorFromNetwork } from './errors.js';
+import { redactUrl } from './redact.js';
+import { ResolveMap } from './resolve.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
+
+/*
+ * The HTTP layer every registry call goes through: one pooled keep-alive undici Agent per run, TLS
+ * verification on by default, redirects followed by hand so credentials never cross to another origin
+ * (ECR blob GETs redirect to presigned S3 URLs, where an Authorization header makes S3 answer 400).
+ * Bodies stream both ways. Auth and retries are layers above (src/auth/session.ts, ./retry.ts).
+ */
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A request body: bytes in memory, or a factory of fresh streams so retries can replay it. */
+export type RequestBody = Buffer | { open: () => Readable; length: number };
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: URL;
+  /** Header names in any case; `authorization` is dropped on a redirect to another origin. */
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Follow 301/302/303/307/308 for GET and HEAD (default true). Other methods get the 3xx back. */
+  followRedirects?: boolean;
+  signal?: AbortSignal;
+  /** Attempt number for the debug trace (1 = first). */
+  attempt?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lowercase header names, as undici gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Final URL, after redirects. */
+  url: URL;
+  /** The body as a stream; consume or destroy it. */
+  body: Readable;
+}
+
+export interface HttpTransport {
+  /** `http` or `https` for the registry host, decided once from the options. */
+  readonly scheme: 'http' | 'https';
+  /** True when the user asked for plain HTTP (not the loopback default): credentials may then travel unencrypted. */
+  readonly plainHttpExplicit: boolean;
+  readonly requestTimeoutMs: number;
+  /** `scheme://host` for a registry host. */
+  origin(host: string): string;
+  request(req: HttpRequest): Promise<HttpResponse>;
+  /** Close pooled connections (waits briefly for in-flight requests, then destroys). */
+  close(): Promise<void>;
+}
+
+/** One header value; repeated headers are joined with ", " (RFC 9110 5.3). */
+export function getHeader(res: Pick<HttpResponse, 'headers'>, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** Read and drop a body we do not need, so the connection goes back to the pool. */
+export async function discardBody(res: HttpResponse): Promise<void> {
+  const body = res.body as Readable & { dump?: (opts?: { limit?: number }) => Promise<void> };
+  try {
+    if (typeof body.dump === 'function') await body.dump({ limit: 256 * 1024 });
+    else body.destroy();
+  } catch {
+    // a broken body of a response we discard does not matter
+  }
+}
+
+/** A copy of a response whose body is the given bytes (for bodies already read to decide something). */
+export function withBufferedBody<T extends HttpResponse>(res: T, bytes: Buffer): T {
+  return { ...res, body: Readable.from(bytes.length === 0 ? [] : [bytes]) };
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+/** Headers that carry credentials; never forwarded to another origin. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+
+export interface TransportOptions {
+  host: string;
+  plainHttp?: boolean | undefined;
+  caFile?: string | undefined;
+  insecure?: boolean | undefined;
+  resolve?: readonly string[] | undefined;
+  requestTimeoutMs?: number | undefined;
+  userAgent?: string | undefined;
+  debug?: ((line: string) => void) | undefined;
+}
+
+function loadCa(caFile: string): string[] {
+  let pem: string;
+  try {
+    pem = readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new PackpubError('USAGE', `cannot read --ca-file ${caFile}: ${errorMessage(err)}`, {
+      hint: 'give the path of a PEM file holding the CA certificate(s) that signed the registry certificate',
+    });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new PackpubError('USAGE', `--ca-file ${caFile} holds no PEM certificate`, {
+      hint: 'the file must contain "-----BEGIN CERTIFICATE-----" blocks',
+    });
+  }
+  // Node's `ca` replaces the default trust store; keep the public roots and add the private CA.
+  return [...rootCertificates, pem];
+}
+
+/** A `lookup` that answers one fixed address, in both shapes net.connect may ask for. */
+function fixedLookup(address: string) {
+  const family = isIP(address) === 6 ? 6 : 4;
+  return (
+    _hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    if (options.all === true) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+}
+
+class UndiciTransport implements HttpTransport {
+  readonly scheme: 'http' | 'https';
+  readonly plainHttpExplicit: boolean;
+  readonly requestTimeoutMs: number;
+  private readonly agent: Agent;
+  private readonly userAgent: string;
+  private readonly debug: ((line: string) => void) | undefined;
+
+  constructor(options: TransportOptions) {
+    this.scheme = (options.plainHttp ?? isLoopbackHost(options.host)) ? 'http' : 'https';
+    this.plainHttpExplicit = options.plainHttp === true;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(this.requestTimeoutMs > 0)) {
+      throw new PackpubError('USAGE', `request timeout must be positive, got ${this.requestTimeoutMs} ms`);
+    }
+    this.userAgent = options.userAgent ?? 'packpub';
+    this.debug = options.debug;
+
+    const tlsOptions = {
+      rejectUnauthorized: options.insecure !== true,
+      ...(options.caFile === undefined ? {} : { ca: loadCa(options.caFile) }),
+      timeout: Math.min(this.requestTimeoutMs, 30_000),
+    };
+    const base = buildConnector(tlsOptions);
+    const resolveMap = new ResolveMap(options.resolve ?? []);
+    // curl-style --resolve: same host name (so SNI, certificate check and Host header stay), other address.
+    const overridden = new Map<string, buildConnector.connector>();
+    const connect: buildConnector.connector = (opts, callback) => {
+      const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+      const address = resolveMap.size === 0 ? undefined : resolveMap.lookup(opts.hostname, port);
+      if (address === undefined) {
+        base(opts, callback);
+        return;
+      }
+      if (isIP(opts.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0) {
+        // an IP literal is never looked up: connect to the mapped address directly
+        base({ ...opts, hostname: address }, callback);
+        return;
+      }
+      let connector = overridden.get(address);
+      if (connector === undefined) {
+        connector = buildConnector({ ...tlsOptions, lookup: fixedLookup(address) });
+        overridden.set(address, connector);
+      }
+      connector(opts, callback);
+    };
+    this.agent = new Agent({
+      connect,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      headersTimeout: this.requestTimeoutMs,
+      bodyTimeout: this.requestTimeoutMs,
+      connections: 32,
+    });
+  }
+
+  origin(host: string): string {
+    return `${this.scheme}://${host}`;
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    let method = req.method;
+    let url = req.url;
+    let body = req.body;
+    const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
+    for (let hop = 0; ; hop++) {
+      const res = await this.once(method, url, headers, body, req.signal, req.attempt);
+      const location = getHeader(res, 'location');
+      if (!follow || !REDIRECT_STATUSES.has(res.status) || location === undefined) return res;
+      await discardBody(res);
+      if (hop >= MAX_REDIRECTS) {
+        throw new PackpubError('REGISTRY', `too many redirects (more than ${MAX_REDIRECTS}) from ${redactUrl(req.url)}`);
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch (err) {
+        throw new PackpubError('REGISTRY', `${url.host} redirected to an invalid URL`, { cause: err });
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new PackpubError('REGISTRY', `${url.host} redirected to an unsupported URL scheme ${next.protocol}`);
+      }
+      // Credentials belong to the origin they were issued for (sigstore-js habit; ECR -> S3).
+      if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) delete headers[h];
+      if (res.status === 303 && method !== 'HEAD') {
+        method = 'GET';
+        body = undefined;
+        delete headers['content-type'];
+        delete headers['content-length'];
+      }
+      url = next;
+    }
+  }
+
+  private async once(
+    method: HttpMethod,
+    url: URL,
+    headers: Record<string, string>,
+    body: RequestBody | undefined,
+    signal: AbortSignal | undefined,
+    attempt: number | undefined,
+  ): Promise<HttpResponse> {
+    const started = Date.now();
+    const sendHeaders = { ...headers };
+    let payload: Buffer | Readable | undefined;
+    if (body === undefined) {
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') sendHeaders['content-length'] = '0';
+    } else if (Buffer.isBuffer(body)) {
+      payload = body;
+      sendHeaders['content-length'] = String(body.length);
+    } else {
+      payload = body.open();
+      sendHeaders['content-length'] = String(body.length);
+    }
+    const trace = (outcome: string) => {
+      if (this.debug === undefined) return;
+      const retry = attempt !== undefined && attempt > 1 ? ` (attempt ${attempt})` : '';
+      this.debug(`${method} ${redactUrl(url)} -> ${outcome} ${Date.now() - started}ms${retry}`);
+    };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: sendHeaders,
+        body: payload ?? null,
+        signal: signal ?? null,
+      });
+    } catch (err) {
+      if (payload instanceof Readable) payload.destroy();
+      const code = (err as { code?: string }).code;
+      if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+        trace('error body length mismatch');
+        throw new PackpubError('DIGEST_MISMATCH', `the ${method} body to ${url.host} was not the ${sendHeaders['content-length']} bytes announced`, {
+          hint: 'the file changed while it was being uploaded; build and push again',
+          cause: err,
+        });
+      }
+      const mapped = errorFromNetwork(err, { method, url });
+      trace(`error ${code ?? mapped.code}`);
+      throw mapped;
+    }
+    trace(String(res.statusCode));
+    return { status: res.statusCode, headers: res.headers, url, body: res.body };
+  }
+
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.agent.close().then(() => true);
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 2_000);
+      timer.unref();
+    });
+    const closed = await Promise.race([graceful, timeout]).catch(() => false);
+    clearTimeout(timer);
+    if (!closed) await this.agent.destroy().catch(() => undefined);
+  }
+}
+
+/** The transport for one run against `options.host` (one pooled Agent; reuse it for every request). */
+export function createHttpTransport(options: RegistryConnectionOptions | TransportOptions): HttpTransport {
+  const retry = 'retry' in options ? options.retry : undefined;
+  return new UndiciTransport({
+    host: options.host,
+    plainHttp: options.plainHttp,
+    caFile: options.caFile,
+    insecure: options.insecure,
+    resolve: options.resolve,
+    requestTimeoutMs: 'requestTimeoutMs' in options ? options.requestTimeoutMs : retry?.requestTimeoutMs,
+    userAgent: options.userAgent,
+    debug: options.debug,
+  });
+}

@@ -1,0 +1,139 @@
+import { PackpubError } from '../errors.js';
+import { systemErrorCode, isRegistryError } from './errors.js';
+
+/*
+ * Retry policy of oras-go v2 (registry/remote/retry): backoff 250 ms x 2^n with +-10 % jitter, clamped to
+ * 200 ms..3 s, five retries; Retry-After honoured. Errors decide for themselves: RegistryError.retryable is
+ * set for 408/429/5xx without a non-retryable OCI code, resets and timeouts. 401/403/404/other 4xx never.
+ */
+
+export const DEFAULT_ATTEMPTS = 6;
+export const DEFAULT_DEADLINE_MS = 600_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const BASE_DELAY_MS = 250;
+const MIN_DELAY_MS = 200;
+const MAX_DELAY_MS = 3_000;
+const JITTER = 0.1;
+/** A Retry-After beyond this is clamped: a publisher should fail and say so rather than hang for hours. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Time source, injectable so unit tests run without waiting. */
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Uniform in [0, 1). */
+  random(): number;
+}
+
+export const systemClock: RetryClock = {
+  now: () => Date.now(),
+  random: () => Math.random(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new PackpubError('ABORTED', 'cancelled'));
+        return;
+      }
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new PackpubError('ABORTED', 'cancelled'));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/** Delay before retry number `retry` (0 for the first retry). */
+export function backoffDelayMs(retry: number, random: () => number = Math.random): number {
+  const raw = BASE_DELAY_MS * 2 ** Math.min(retry, 20);
+  const jittered = raw * (1 - JITTER + 2 * JITTER * random());
+  return Math.round(Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, jittered)));
+}
+
+/** `Retry-After` as milliseconds to wait (RFC 9110 10.2.3: delay-seconds or an HTTP-date), clamped; undefined when absent or unparsable. */
+export function parseRetryAfter(value: string | undefined, nowMs: number, maxMs = MAX_RETRY_AFTER_MS): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else if (!/[a-z]/i.test(text)) return undefined; // an HTTP-date names a day and month
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - nowMs;
+  }
+  return Math.min(maxMs, Math.max(0, ms));
+}
+
+/** Whether a thrown error is worth another attempt. */
+export function isRetryableError(err: unknown): boolean {
+  if (isRegistryError(err)) return err.retryable;
+  if (err instanceof PackpubError) return false;
+  const code = systemErrorCode(err);
+  return (
+    code !== undefined &&
+    ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)
+  );
+}
+
+export interface RetryInfo {
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  attempts: number;
+  delayMs: number;
+  error: unknown;
+}
+
+export interface RetryPolicyOptions {
+  /** Total attempts, first included (default 6). */
+  attempts?: number;
+  /** Stop retrying once this much time has passed since the first attempt (default 600 000 ms). */
+  deadlineMs?: number;
+  clock?: RetryClock;
+  /** Called before each wait, e.g. for a debug line. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export class RetryPolicy {
+  readonly attempts: number;
+  readonly deadlineMs: number;
+  readonly clock: RetryClock;
+  private readonly onRetry: ((info: RetryInfo) => void) | undefined;
+
+  constructor(options: RetryPolicyOptions = {}) {
+    const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
+    if (!Number.isInteger(attempts) || attempts < 1) {
+      throw new PackpubError('USAGE', `retry attempts must be a whole number of at least 1, got ${attempts}`);
+    }
+    const deadline = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!(deadline > 0)) throw new PackpubError('USAGE', `retry deadline must be positive, got ${deadline} ms`);
+    this.attempts = attempts;
+    this.deadlineMs = deadline;
+    this.clock = options.clock ?? systemClock;
+    this.onRetry = options.onRetry;
+  }
+
+  /**
+   * Run `fn` until it succeeds, throws a non-retryable error, runs out of attempts or passes the deadline.
+   * `fn` must be safe to repeat: request bodies are re-opened on each call.
+   */
+  async run<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const start = this.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        if (attempt >= this.attempts || !isRetryableError(err)) throw err;
+        const asked = isRegistryError(err) ? err.retryAfterMs : undefined;
+        const delayMs = asked ?? backoffDelayMs(attempt - 1, () => this.clock.random());
+        if (this.clock.now() + delayMs - start > this.deadlineMs) throw err;
+        this.onRetry?.({ attempt, attempts: this.attempts, delayMs, error: err });
+        await this.clock.sleep(delayMs, signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { verifyBlobStream } from '../../src/registry/verify.js';
+import { openGenericRegistryStore, openRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
+import { staticProvider } from '../../src/auth/chain.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+
+const anonymous = staticProvider('test', undefined);
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Push a pack-shaped artifact (config + one layer + manifest) the way the push operation does. */
+async function pushPack(store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) {
+  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
+  for (const [desc, bytes] of [
+    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
+    [layerDesc, layer],
+  ] as const) {
+    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
+  }
+  const manifest = serializeManifest(packManifest({ layer: layerDesc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
+  const digest = await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+  return { manifest, digest, layerDesc };
+}
+
+describe('generic registry store against distribution (anonymous)', () => {
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+  let store: GenericRegistryStore;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    proxy = await startRecordingProxy(registry.host);
+    store = await openGenericRegistryStore({ host: proxy.host, credentials: anonymous });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await proxy?.close();
+    await registry?.stop();
+  });
+
+  it('pushes blobs and a manifest, and reads them back identically (skopeo agrees)', async () => {
+    const layer = randomBytes(300_000);
+    const { manifest, digest, layerDesc } = await pushPack(store, 'base/spectro-packs/archive/hello', '1.0.0', layer);
+    expect(digest).toBe(sha256Digest(manifest));
+
+    const fetched = await store.getManifest('base/spectro-packs/archive/hello', '1.0.0');
+    expect(fetched?.bytes.equals(manifest)).toBe(true);
+    expect(fetched?.descriptor).toEqual({ mediaType: MEDIA_TYPE_OCI_MANIFEST, digest, size: manifest.length });
+    expect(await store.headManifest('base/spectro-packs/archive/hello', '1.0.0')).toEqual(fetched?.descriptor);
+    expect(await store.headManifest('base/spectro-packs/archive/hello', digest)).toEqual(fetched?.descriptor);
+
+    const blob = await readAll(verifyBlobStream(await store.fetchBlob('base/spectro-packs/archive/hello', layerDesc), layerDesc));
+    expect(blob.equals(layer)).toBe(true);
+
+    const raw = await skopeoInspectRaw(`${registry.host}/base/spectro-packs/archive/hello:1.0.0`);
+    expect(raw.equals(manifest)).toBe(true);
+  });
+
+  it('does not upload blobs again when they are already there', async () => {
+    const layer = randomBytes(5_000);
+    await pushPack(store, 'base/spectro-packs/archive/again', '1.0.0', layer);
+    proxy.clear();
+    await pushPack(store, 'base/spectro-packs/archive/again', '1.0.1', layer);
+    expect(proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'))).toBe(0);
+    expect(proxy.count((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/'))).toBe(0);
+    expect(proxy.count((r) => r.method === 'HEAD' && r.path.includes('/blobs/sha256:'))).toBe(2);
+    expect(proxy.count((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1.0.1'))).toBe(1);
+  });
+
+  it('uploads with one POST and one monolithic PUT per blob, never PATCH', async () => {
+    proxy.clear();
+    await pushPack(store, 'mono/spectro-packs/archive/x', '2.0.0', randomBytes(70_000));
+    expect(proxy.count((r) => r.method === 'PATCH')).toBe(0);
+    const puts = proxy.requests.filter((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/'));
+    expect(puts).toHaveLength(2);
+    for (const put of puts) {
+      expect(put.path).toMatch(/[?&]digest=sha256(%3A|:)[a-f0-9]{64}/);
+      expect(put.status).toBe(201);
+    }
+  });
+
+  it('lists the catalog through Link pagination', async () => {
+    const repo = 'paging/spectro-packs/archive/many';
+    const layer = randomBytes(1000);
+    const tags = ['1.0.0', '1.0.1', '1.1.0', '2.0.0', '2.0.1'];
+    for (const tag of tags) await pushPack(store, repo, tag, layer);
+    proxy.clear();
+    expect([...(await store.listTags(repo))].sort()).toEqual(tags);
+
+    const catalog = await store.client.catalog({ pageSize: 2 });
+    expect(catalog).toContain(repo);
+    expect(catalog).toContain('base/spectro-packs/archive/hello');
+    expect(new Set(catalog).size).toBe(catalog.length);
+    const pages = proxy.requests.filter((r) => r.path.startsWith('/v2/_catalog'));
+    expect(pages.length).toBeGreaterThanOrEqual(Math.ceil(catalog.length / 2));
+    expect(pages[1]?.path).toContain('last=');
+
+    expect(await store.listRepositories('paging')).toEqual([repo]);
+    expect(await store.listRepositories('paging/spectro-packs/archive')).toEqual([repo]);
+    expect(await store.listRepositories('nothing-here')).toEqual([]);
+  });
+
+  it('follows Link pages of tags/list, relative or absolute (as ECR pages them)', async () => {
+    // distribution 2.8 does not page tags; the proxy answers tags/list like ECR does.
+    const all = Array.from({ length: 7 }, (_, i) => `1.0.${i}`);
+    proxy.onRequest = (req) => {
+      if (!req.path.startsWith('/v2/paged/repo/tags/list')) return 'pass';
+      const q = new URL(req.path, 'http://x').searchParams;
+      const n = Number(q.get('n'));
+      const start = q.get('last') === null ? 0 : all.indexOf(q.get('last') ?? '') + 1;
+      const page = all.slice(start, start + n);
+      const last = page[page.length - 1];
+      const more = start + n < all.length;
+      const next = `/v2/paged/repo/tags/list?n=${n}&last=${last ?? ''}`;
+      return {
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          ...(more ? { link: start === 0 ? `<${next}>; rel="next"` : `<${proxy.url}${next}>; rel=next` } : {}),
+        },
+        body: JSON.stringify({ name: 'paged/repo', tags: page }),
+      };
+    };
+    try {
+      proxy.clear();
+      expect(await store.client.listTags('paged/repo', { pageSize: 3 })).toEqual(all);
+      expect(proxy.count((r) => r.path.startsWith('/v2/paged/repo/tags/list'))).toBe(3);
+    } finally {
+      proxy.onRequest = undefined;
+    }
+  });
+
+  it('answers "absent" for unknown manifests and repositories', async () => {
+    expect(await store.getManifest('base/spectro-packs/archive/hello', '9.9.9')).toBeUndefined();
+    expect(await store.headManifest('base/spectro-packs/archive/hello', '9.9.9')).toBeUndefined();
+    expect(await store.getManifest('no/such/repo', '1.0.0')).toBeUndefined();
+    expect(await store.listTags('no/such/repo')).toEqual([]);
+    expect(await store.hasBlob('no/such/repo', EMPTY_CONFIG.digest)).toBe(false);
+  });
+
+  it('fails fetching a missing blob with NOT_FOUND', async () => {
+    const digest = sha256Digest('never pushed');
+    await expect(store.fetchBlob('base/spectro-packs/archive/hello', { mediaType: 'x', digest, size: 12 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('detects a blob whose content does not match its descriptor', async () => {
+    const layer = Buffer.from('real content');
+    const desc = { mediaType: 'application/octet-stream', digest: sha256Digest(layer), size: layer.length };
+    await store.pushBlob('verify/me', desc, () => Readable.from([layer]));
+    const lying = { ...desc, digest: sha256Digest('other content') };
+    // the registry refuses an upload whose bytes do not hash to the digest
+    await expect(store.pushBlob('verify/me', lying, () => Readable.from([layer]))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    // and a stream that does not match is caught while reading
+    const stream = verifyBlobStream(Readable.from([Buffer.from('tampered!!!!')]), desc);
+    await expect(readAll(stream)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+  });
+
+  it('pushes an untagged manifest by digest and deletes it', async () => {
+    const bytes = Buffer.from(serializeManifest({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: EMPTY_CONFIG, layers: [] }));
+    const repo = 'empty/spectro-packs/archive';
+    await store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+    const digest = await store.pushManifest(repo, sha256Digest(bytes), bytes, MEDIA_TYPE_OCI_MANIFEST);
+    expect(await store.listTags(repo)).toEqual([]);
+    expect((await store.getManifest(repo, digest))?.bytes.equals(bytes)).toBe(true);
+    await store.client.deleteManifest(repo, digest);
+    expect(await store.getManifest(repo, digest)).toBeUndefined();
+  });
+
+  it('rejects invalid repository names and references before any request', async () => {
+    proxy.clear();
+    await expect(store.getManifest('Upper/Case', '1.0.0')).rejects.toMatchObject({ code: 'REFERENCE' });
+    await expect(store.getManifest('ok/repo', '1.0.0+build')).rejects.toMatchObject({ code: 'REFERENCE' });
+    await expect(store.pushManifest('ok/repo', 'sha256:abc', Buffer.from('{}'), MEDIA_TYPE_OCI_MANIFEST)).rejects.toMatchObject({ code: 'REFERENCE' });
+    expect(proxy.count()).toBe(0);
+  });
+
+  it('opens the generic store through openRegistryStore and names references', async () => {
+    const generic = await openRegistryStore({ host: registry.host, credentials: anonymous });
+    try {
+      expect(generic.kind).toBe('generic');
+      expect(generic.reference('a/b', '1.0.0')).toBe(`${registry.host}/a/b:1.0.0`);
+      expect(generic.reference('a/b', EMPTY_CONFIG.digest)).toBe(`${registry.host}/a/b@${EMPTY_CONFIG.digest}`);
+      expect(await generic.listTags('base/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+    } finally {
+      await generic.close();
+    }
+  });
+});

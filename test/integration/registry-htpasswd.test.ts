@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/auth/chain.js';
+import type { CredentialProvider } from '../../src/auth/types.js';
+import { PackpubError } from '../../src/errors.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+
+const USER = 'alice';
+const PASSWORD = 'S3cret-htpasswd-Pa55';
+const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+
+async function pushPack(store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) {
+  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
+  for (const [desc, bytes] of [
+    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
+    [layerDesc, layer],
+  ] as const) {
+    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
+  }
+  const manifest = serializeManifest(packManifest({ layer: layerDesc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
+  await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+  return manifest;
+}
+
+function expectNoSecret(err: unknown) {
+  const e = err as PackpubError;
+  const text = `${e.message}\n${e.hint ?? ''}\n${JSON.stringify(e)}`;
+  expect(text).not.toContain(PASSWORD);
+  expect(text).not.toContain(BASIC);
+}
+
+async function failure(p: Promise<unknown>): Promise<PackpubError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(PackpubError);
+    return err as PackpubError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('generic registry store against distribution (htpasswd Basic auth)', () => {
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+    proxy = await startRecordingProxy(registry.host);
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await registry?.stop();
+  });
+
+  it('pushes and reads back with Basic credentials, sending them up front after the first challenge', async () => {
+    const resolved: string[] = [];
+    const provider: CredentialProvider = {
+      name: 'test',
+      resolve: async (host) => {
+        resolved.push(host);
+        return { username: USER, password: PASSWORD, source: 'test' };
+      },
+    };
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: provider });
+    try {
+      proxy.clear();
+      const manifest = await pushPack(store, 'team/spectro-packs/archive/basic', '1.0.0', randomBytes(10_000));
+      // one challenge for the whole push, then Basic on every request
+      expect(proxy.count((r) => r.status === 401)).toBe(1);
+      expect(proxy.requests.slice(2).every((r) => r.hadAuthorization)).toBe(true);
+      expect(resolved).toEqual([proxy.host]);
+
+      const fetched = await store.getManifest('team/spectro-packs/archive/basic', '1.0.0');
+      expect(fetched?.bytes.equals(manifest)).toBe(true);
+      const raw = await skopeoInspectRaw(`${registry.host}/team/spectro-packs/archive/basic:1.0.0`, { creds: { username: USER, password: PASSWORD } });
+      expect(raw.equals(manifest)).toBe(true);
+      await store.client.ping();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('says "credentials rejected by <host>" for a wrong password, without the password', async () => {
+    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('environment', { username: USER, password: 'wrong-password-123' }) });
+    try {
+      const err = await failure(store.hasBlob('team/spectro-packs/archive/basic', EMPTY_CONFIG.digest));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toBe(`credentials rejected by ${registry.host}`);
+      expect(err.hint).toContain('environment');
+      expect(err.message + (err.hint ?? '')).not.toContain('wrong-password-123');
+      expectNoSecret(err);
+      const push = await failure(store.pushBlob('team/x', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
+      expect(push.code).toBe('AUTH');
+      expect(push.message).toBe(`credentials rejected by ${registry.host}`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('says authentication is required when no credentials are configured', async () => {
+    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
+    try {
+      const err = await failure(store.getManifest('team/spectro-packs/archive/basic', '1.0.0'));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toBe(`authentication required by ${registry.host} for team/spectro-packs/archive/basic`);
+      expect(err.hint).toMatch(/--password-stdin|packpub login/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reaches the registry under another host name with a curl-style --resolve mapping', async () => {
+    const fake = `registry.packpub.test:${registry.port}`;
+    const store = await openGenericRegistryStore({
+      host: fake,
+      plainHttp: true,
+      resolve: [`registry.packpub.test:${registry.port}:127.0.0.1`],
+      credentials: staticProvider('test', { username: USER, password: PASSWORD }),
+    });
+    try {
+      await store.client.ping();
+      const manifest = await pushPack(store, 'resolved/spectro-packs/archive/r', '0.1.0', randomBytes(2_000));
+      expect((await store.getManifest('resolved/spectro-packs/archive/r', '0.1.0'))?.bytes.equals(manifest)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('does not fall back to HTTP for a non-loopback name: it says to pass --plain-http', async () => {
+    const fake = `registry.packpub.test:${registry.port}`;
+    const store = await openGenericRegistryStore({
+      host: fake,
+      resolve: [`registry.packpub.test:${registry.port}:127.0.0.1`],
+      credentials: staticProvider('test', { username: USER, password: PASSWORD }),
+      retry: { attempts: 1 },
+    });
+    try {
+      const err = await failure(store.client.ping());
+      expect(err.code).toBe('NETWORK');
+      expect(err.hint).toContain('--plain-http');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/auth/chain.js';
+import type { CredentialProvider } from '../../src/auth/types.js';
+import { PackpubError } from '../../src/errors.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
+import { startRecordingProxy, type ProxyAction, type RecordingProxy } from '../support/recording-proxy.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * Faults injected by the recording proxy in front of a real registry; the default retry policy (6 attempts,
+ * real backoff of a few hundred ms) must get through the retryable ones and stop at once on the others.
+ */
+
+async function failure(p: Promise<unknown>): Promise<PackpubError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(PackpubError);
+    return err as PackpubError;
+  }
+  throw new Error('expected a failure');
+}
+
+function blob(size = 4_000) {
+  const bytes = randomBytes(size);
+  return { bytes, desc: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(bytes), size } };
+}
+
+/** Inject `action` for the first `times` requests matching `match`, then pass. */
+function firstN(proxy: RecordingProxy, times: number, match: (method: string, path: string) => boolean, action: ProxyAction) {
+  let left = times;
+  proxy.onRequest = (req) => {
+    if (left > 0 && match(req.method, req.path)) {
+      left--;
+      return action;
+    }
+    return 'pass';
+  };
+}
+
+const isUploadPut = (m: string, p: string) => m === 'PUT' && p.includes('/blobs/uploads/');
+
+describe('retries against a registry behind a fault-injecting proxy', () => {
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+  let store: GenericRegistryStore;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    proxy = await startRecordingProxy(registry.host);
+    store = await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined) });
+  });
+
+  afterEach(() => {
+    proxy.onRequest = undefined;
+    proxy.clear();
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await proxy?.close();
+    await registry?.stop();
+  });
+
+  it('restarts an upload from a fresh stream after 500 and 503 answers to the PUT', async () => {
+    const { bytes, desc } = blob();
+    let opened = 0;
+    firstN(proxy, 2, isUploadPut, { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}' });
+    await store.pushBlob('faults/a', desc, () => {
+      opened++;
+      return Readable.from([bytes]);
+    });
+    expect(opened).toBe(3);
+    expect(proxy.count((r) => r.method === 'POST')).toBe(3); // a new upload session each time
+    expect(await store.hasBlob('faults/a', desc.digest)).toBe(true);
+  });
+
+  it('survives a connection reset during the upload and does not send a blob that arrived', async () => {
+    const { bytes, desc } = blob();
+    firstN(proxy, 1, isUploadPut, 'reset');
+    await store.pushBlob('faults/b', desc, () => Readable.from([bytes]));
+    expect(proxy.count((r) => r.outcome === 'reset')).toBe(1);
+    // second attempt checked for the blob first (HEAD), then uploaded it
+    expect(proxy.count((r) => r.method === 'HEAD' && r.path.endsWith(desc.digest))).toBe(1);
+    expect(await store.hasBlob('faults/b', desc.digest)).toBe(true);
+  });
+
+  it('waits as Retry-After asks on 429 and then succeeds', async () => {
+    const { bytes, desc } = blob();
+    await store.pushBlob('faults/c', desc, () => Readable.from([bytes]));
+    await store.pushBlob('faults/c', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+    const manifest = serializeManifest(packManifest({ layer: desc, title: 'c.tar.gz', created: new Date(0) }));
+    firstN(proxy, 2, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
+      status: 429,
+      headers: { 'retry-after': '1', 'content-type': 'application/json' },
+      body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}',
+    });
+    await store.pushManifest('faults/c', '1.0.0', manifest, MEDIA_TYPE_OCI_MANIFEST);
+    expect(proxy.count((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1.0.0'))).toBe(3);
+    expect((await store.getManifest('faults/c', '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+  });
+
+  it('does not retry a MANIFEST_INVALID answer', async () => {
+    firstN(proxy, 10, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}',
+    });
+    const err = await failure(store.pushManifest('faults/d', '1.0.0', Buffer.from('{}'), MEDIA_TYPE_OCI_MANIFEST));
+    expect(err.code).toBe('REGISTRY');
+    expect(err.message).toContain('400 MANIFEST_INVALID: manifest invalid');
+    expect(proxy.count((r) => r.method === 'PUT')).toBe(1);
+  });
+
+  it('does not retry a 500 that carries a non-retryable code', async () => {
+    firstN(proxy, 10, (m) => m === 'GET', {
+      status: 500,
+      headers: { 'content-type': 'application/json' },
+      body: '{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}',
+    });
+    const err = await failure(store.client.getManifest('faults/e', '1.0.0'));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(proxy.count()).toBe(1);
+  });
+
+  it('maps an ECR-style NAME_UNKNOWN on upload to NOT_FOUND naming the repository, without retrying', async () => {
+    firstN(proxy, 10, (m) => m === 'POST', {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: `{"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'faults/f' does not exist in the registry with id '123456789012'"}]}`,
+    });
+    const { bytes, desc } = blob(10);
+    const err = await failure(store.pushBlob('faults/f', desc, () => Readable.from([bytes])));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.message).toBe(`repository faults/f not found on ${proxy.host}`);
+    expect(proxy.count((r) => r.method === 'POST')).toBe(1);
+  });
+
+  it('gives up after the configured attempts with the status in the message', async () => {
+    const limited = await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined), retry: { attempts: 3 } });
+    try {
+      proxy.onRequest = () => ({ status: 502, body: 'bad gateway' });
+      const err = await failure(limited.client.ping());
+      expect(err.code).toBe('REGISTRY');
+      expect(err.message).toBe(`${proxy.host} answered 502 after 3 attempts (GET http://${proxy.host}/v2/)`);
+      expect(proxy.count()).toBe(3);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('expired credentials (ECR-style DENIED)', () => {
+  const USER = 'AWS';
+  const OLD = 'expired-ecr-token-0000';
+  const NEW = 'fresh-ecr-token-1111';
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: NEW } });
+    proxy = await startRecordingProxy(registry.host);
+    // The old token gets ECR's answer for an expired authorization token.
+    const old = `Basic ${Buffer.from(`${USER}:${OLD}`).toString('base64')}`;
+    proxy.onRequest = (req) =>
+      req.headers.authorization === old
+        ? {
+            status: 403,
+            headers: { 'content-type': 'application/json' },
+            body: '{"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]}',
+          }
+        : 'pass';
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await registry?.stop();
+  });
+
+  it('invalidates the credential once, resolves it again and carries on', async () => {
+    let current = OLD;
+    const calls: string[] = [];
+    const provider: CredentialProvider = {
+      name: 'ecr-like',
+      resolve: async (host) => {
+        calls.push(`resolve ${host}`);
+        return { username: USER, password: current, source: 'ECR' };
+      },
+      invalidate: (host) => {
+        calls.push(`invalidate ${host}`);
+        current = NEW;
+      },
+    };
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: provider });
+    try {
+      const { bytes, desc } = blob(100);
+      await store.pushBlob('ecr/like', desc, () => Readable.from([bytes]));
+      expect(await store.hasBlob('ecr/like', desc.digest)).toBe(true);
+      expect(calls).toEqual([`resolve ${proxy.host}`, `invalidate ${proxy.host}`, `resolve ${proxy.host}`]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('says the credentials expired when a fresh one is refused too', async () => {
+    const provider: CredentialProvider = {
+      name: 'stuck',
+      resolve: async () => ({ username: USER, password: OLD, source: 'ECR' }),
+      invalidate: () => undefined,
+    };
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: provider });
+    try {
+      // (a HEAD answer has no body to say "expired", so read something with a GET)
+      const err = await failure(store.getManifest('ecr/like', '1.0.0'));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toBe(`credentials for ${proxy.host} have expired`);
+      expect(`${err.message} ${err.hint}`).not.toContain(OLD);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/auth/chain.js';
+import { PackpubError } from '../../src/errors.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+const ADMIN = 'admin';
+const ADMIN_PASSWORD = 'Harbor12345-admin-secret';
+const READER = 'robot$reader';
+const READER_PASSWORD = 'reader-only-secret-42';
+const SECRETS = [ADMIN_PASSWORD, READER_PASSWORD, 'wrong-password-xyz'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function pushBlob(store: GenericRegistryStore, repo: string, bytes: Buffer, mediaType = 'application/vnd.oci.image.layer.v1.tar') {
+  const desc = { mediaType, digest: sha256Digest(bytes), size: bytes.length };
+  if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
+  return desc;
+}
+
+async function pushPack(store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) {
+  await pushBlob(store, repo, EMPTY_CONFIG_BYTES, EMPTY_CONFIG.mediaType);
+  const desc = await pushBlob(store, repo, layer);
+  const manifest = serializeManifest(packManifest({ layer: desc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
+  await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+  return manifest;
+}
+
+async function failure(p: Promise<unknown>): Promise<PackpubError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(PackpubError);
+    return err as PackpubError;
+  }
+  throw new Error('expected a failure');
+}
+
+function expectNoSecrets(err: PackpubError, tokens: readonly string[]) {
+  const text = `${err.message}\n${err.hint ?? ''}\n${JSON.stringify(err)}`;
+  for (const secret of [...SECRETS, ...tokens]) expect(text).not.toContain(secret);
+}
+
+describe('generic registry store against distribution with a Harbor-like token service', () => {
+  let tokens: TokenServer;
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+
+  beforeAll(async () => {
+    tokens = await startTokenServer({
+      users: { [ADMIN]: ADMIN_PASSWORD, [READER]: { password: READER_PASSWORD, actions: ['pull'], catalog: false } },
+    });
+    registry = await startRegistry({ auth: 'token', token: tokens });
+    proxy = await startRecordingProxy(registry.host);
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await registry?.stop();
+    await tokens?.close();
+  });
+
+  const admin = () => staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD });
+
+  it('pushes with one token asked for pull,push up front, and reads back byte-identical (skopeo agrees)', async () => {
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
+    try {
+      const repo = 'proj/spectro-packs/archive/tok';
+      tokens.requests.length = 0;
+      await store.prepareRepository(repo);
+      const manifest = await pushPack(store, repo, '1.0.0', randomBytes(20_000));
+      expect(tokens.requests).toHaveLength(1);
+      expect(tokens.requests[0]).toMatchObject({
+        method: 'GET',
+        service: 'harbor-registry',
+        scopes: [`repository:${repo}:pull,push`],
+        user: ADMIN,
+        authenticated: true,
+      });
+      expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+      expect(await store.listTags(repo)).toEqual(['1.0.0']);
+      expect(await store.listRepositories('proj')).toContain(repo);
+      const raw = await skopeoInspectRaw(`${registry.host}/${repo}:1.0.0`, { creds: { username: ADMIN, password: ADMIN_PASSWORD } });
+      expect(raw.equals(manifest)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a wrong password as "credentials rejected or no push permission on <repo>" (Harbor hands out an empty token)', async () => {
+    const store = await openGenericRegistryStore({
+      host: registry.host,
+      credentials: staticProvider('environment', { username: ADMIN, password: 'wrong-password-xyz' }),
+    });
+    try {
+      const repo = 'proj/spectro-packs/archive/denied';
+      const err = await failure(store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
+      expectNoSecrets(err, tokens.issuedTokens);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets a pull-only robot read but refuses its push with a clear AUTH error', async () => {
+    const repo = 'proj/spectro-packs/archive/readable';
+    const writer = await openGenericRegistryStore({ host: registry.host, credentials: admin() });
+    const manifest = await pushPack(writer, repo, '2.0.0', randomBytes(3_000));
+    await writer.close();
+
+    const reader = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('test', { username: READER, password: READER_PASSWORD }) });
+    try {
+      expect((await reader.getManifest(repo, '2.0.0'))?.bytes.equals(manifest)).toBe(true);
+      const err = await failure(pushPack(reader, repo, '2.0.1', randomBytes(100)));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
+      expect(err.hint).toMatch(/robot|packpub login/);
+      expectNoSecrets(err, tokens.issuedTokens);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('renews a token that expires in the middle of a push (expires_in honoured)', async () => {
+    tokens.expiresIn = 2;
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
+    try {
+      const repo = 'proj/spectro-packs/archive/slow';
+      tokens.requests.length = 0;
+      proxy.clear();
+      await store.prepareRepository(repo);
+      await pushBlob(store, repo, randomBytes(1000));
+      await pushBlob(store, repo, randomBytes(1000));
+      expect(tokens.requests).toHaveLength(1);
+      await sleep(2_500);
+      const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
+      expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+      // a second token was fetched before the first one expired at the registry
+      expect(tokens.requests.length).toBeGreaterThanOrEqual(2);
+      expect(proxy.count((r) => r.status === 401)).toBe(1); // only the very first, anonymous request
+    } finally {
+      tokens.expiresIn = 300;
+      await store.close();
+    }
+  });
+
+  it('re-authenticates once when the registry rejects a token the client still thought valid', async () => {
+    // The answer claims an hour, the registry stops accepting it after 2 s: only a 401 reveals it.
+    tokens.expiresIn = 2;
+    tokens.advertisedExpiresIn = 3600;
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
+    try {
+      const repo = 'proj/spectro-packs/archive/stale';
+      await store.prepareRepository(repo);
+      await pushBlob(store, repo, randomBytes(1000));
+      tokens.requests.length = 0;
+      proxy.clear();
+      await sleep(2_500);
+      const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
+      expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+      // the stale token was refused once, then a new one was fetched and used
+      expect(proxy.count((r) => r.status === 401)).toBe(1);
+      expect(tokens.requests).toHaveLength(1);
+    } finally {
+      tokens.expiresIn = 300;
+      tokens.advertisedExpiresIn = undefined;
+      await store.close();
+    }
+  });
+});
+
+describe('token realm on another host name than the registry', () => {
+  let tokens: TokenServer;
+  let registry: RunningRegistry;
+
+  beforeAll(async () => {
+    // registry at 127.0.0.1, realm at localhost: different host names
+    tokens = await startTokenServer({ users: { [ADMIN]: ADMIN_PASSWORD }, realmHost: 'localhost' });
+    registry = await startRegistry({ auth: 'token', token: tokens });
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await tokens?.close();
+  });
+
+  it('sends no credentials to it by default and says how to allow it', async () => {
+    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD }) });
+    try {
+      tokens.requests.length = 0;
+      const repo = 'other/spectro-packs/archive/x';
+      const err = await failure(store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
+      expect(err.hint).toContain('--allow-cross-host-auth');
+      expect(tokens.requests.length).toBeGreaterThan(0);
+      expect(tokens.requests.every((r) => r.user === undefined)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('sends them with allowCrossHostAuth', async () => {
+    const store = await openGenericRegistryStore({
+      host: registry.host,
+      allowCrossHostAuth: true,
+      credentials: staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD }),
+    });
+    try {
+      tokens.requests.length = 0;
+      const manifest = await pushPack(store, 'other/spectro-packs/archive/y', '1.0.0', randomBytes(500));
+      expect((await store.getManifest('other/spectro-packs/archive/y', '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+      expect(tokens.requests.some((r) => r.user === ADMIN && r.authenticated)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,214 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import { makeTestCertificates, type TestCertificates } from './tls.js';
+import type { TokenServer } from './token-server.js';
+
+/*
+ * A real CNCF distribution registry (`docker-registry`, 2.8) on 127.0.0.1 and a random port, with its own
+ * config and temp storage, for integration tests. Usage:
+ *
+ *   const registry = await startRegistry({ auth: 'htpasswd', users: { alice: 'secret' } });
+ *   afterAll(() => registry.stop());
+ *   // registry.host === '127.0.0.1:<port>', plain HTTP (TLS with { tls: true }: registry.caFile)
+ */
+
+const execFileP = promisify(execFile);
+
+export interface StartRegistryOptions {
+  /** none (default), htpasswd Basic (needs users), or token (needs token: a running startTokenServer()). */
+  auth?: 'none' | 'htpasswd' | 'token';
+  /** htpasswd users: name -> password (bcrypt entries made with `htpasswd -Bbn`). */
+  users?: Record<string, string>;
+  token?: TokenServer;
+  /** Serve HTTPS with a throwaway CA (true), or with given certificates. */
+  tls?: boolean | TestCertificates;
+  /** Allow DELETE of manifests (default true). */
+  deleteEnabled?: boolean;
+}
+
+export interface RunningRegistry {
+  /** `127.0.0.1:<port>` */
+  host: string;
+  port: number;
+  /** `http://127.0.0.1:<port>` or `https://...` */
+  url: string;
+  storageDir: string;
+  /** CA certificate that signed the server certificate (TLS only). */
+  caFile: string | undefined;
+  /** The registry's stderr so far (for failure messages). */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** A port that was free a moment ago (bind to 0, read it, release it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function htpasswdFile(path: string, users: Record<string, string>): Promise<void> {
+  const lines: string[] = [];
+  for (const [user, password] of Object.entries(users)) {
+    const { stdout } = await execFileP('htpasswd', ['-Bbn', user, password]);
+    lines.push(stdout.trim());
+  }
+  await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, logs: () => string): Promise<void> {
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  const deadline = Date.now() + 20_000;
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}): ${logs().trim().slice(-2000)}`);
+      }
+      try {
+        const res = await request(`${url}/v2/`, { dispatcher: agent, headersTimeout: 2_000, bodyTimeout: 2_000 });
+        await res.body.dump();
+        if (res.statusCode === 200 || res.statusCode === 401) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`docker-registry did not answer ${url}/v2/ within 20 s: ${logs().trim().slice(-2000)}`);
+  } finally {
+    await agent.close();
+  }
+}
+
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
+  const auth = options.auth ?? 'none';
+  const dir = await mkdtemp(join(tmpdir(), 'packpub-registry-'));
+  const storageDir = join(dir, 'storage');
+  await mkdir(storageDir);
+  let ownCerts: TestCertificates | undefined;
+  try {
+    const certs = options.tls === true ? (ownCerts = await makeTestCertificates()) : options.tls === false ? undefined : options.tls;
+    const authConfig: Record<string, unknown> = {};
+    if (auth === 'htpasswd') {
+      if (options.users === undefined || Object.keys(options.users).length === 0) throw new Error('startRegistry: htpasswd needs users');
+      const path = join(dir, 'htpasswd');
+      await htpasswdFile(path, options.users);
+      authConfig['htpasswd'] = { realm: 'packpub-test', path };
+    } else if (auth === 'token') {
+      const token = options.token;
+      if (token === undefined) throw new Error('startRegistry: token auth needs a token server (startTokenServer)');
+      authConfig['token'] = { realm: token.realm, service: token.service, issuer: token.issuer, rootcertbundle: token.certFile };
+    }
+
+    for (let tries = 0; ; tries++) {
+      const port = await freePort();
+      const config = {
+        version: '0.1',
+        log: { level: 'error', accesslog: { disabled: true } },
+        storage: {
+          filesystem: { rootdirectory: storageDir },
+          delete: { enabled: options.deleteEnabled ?? true },
+          maintenance: { uploadpurging: { enabled: false } },
+          cache: { blobdescriptor: 'inmemory' },
+        },
+        http: {
+          addr: `127.0.0.1:${port}`,
+          secret: randomBytes(16).toString('hex'),
+          ...(certs === undefined ? {} : { tls: { certificate: certs.certFile, key: certs.keyFile } }),
+        },
+        ...(Object.keys(authConfig).length === 0 ? {} : { auth: authConfig }),
+        health: { storagedriver: { enabled: false } },
+      };
+      // JSON is valid YAML; distribution reads it as its config file.
+      const configFile = join(dir, 'config.yml');
+      await writeFile(configFile, JSON.stringify(config, null, 2));
+      let stderr = '';
+      const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      live.add(child);
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-20_000);
+      });
+      child.once('exit', () => live.delete(child));
+      const url = `${certs === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+      try {
+        await waitUntilUp(url, child, () => stderr);
+      } catch (err) {
+        child.kill('SIGKILL');
+        if (tries < 2 && /address already in use/i.test(stderr)) continue;
+        throw err;
+      }
+      const stop = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await rm(dir, { recursive: true, force: true });
+        await ownCerts?.cleanup();
+      };
+      return {
+        host: `127.0.0.1:${port}`,
+        port,
+        url,
+        storageDir,
+        caFile: certs?.caFile,
+        logs: () => stderr,
+        stop,
+      };
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    await ownCerts?.cleanup();
+    throw err;
+  }
+}
+
+export interface SkopeoOptions {
+  /** `user:password` for the registry (passed in a temp auth file, never on the command line). */
+  creds?: { username: string; password: string };
+  /** The registry serves HTTPS; accepted for readability, skopeo handles both since verification is off. */
+  tls?: boolean;
+  /** Verify TLS (default false: test registries use throwaway certificates or plain HTTP). */
+  tlsVerify?: boolean;
+}
+
+/** `skopeo inspect --raw docker://<ref>`: the manifest bytes exactly as the registry serves them. */
+export async function skopeoInspectRaw(ref: string, options: SkopeoOptions = {}): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'packpub-skopeo-'));
+  try {
+    const args = ['inspect', '--raw', `--tls-verify=${options.tlsVerify === true ? 'true' : 'false'}`];
+    if (options.creds !== undefined) {
+      const registry = ref.split('/')[0] ?? '';
+      const authFile = join(dir, 'auth.json');
+      const auth = Buffer.from(`${options.creds.username}:${options.creds.password}`).toString('base64');
+      await writeFile(authFile, JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
+      args.push('--authfile', authFile);
+    }
+    args.push(`docker://${ref}`);
+    return await new Promise<Buffer>((resolve, reject) => {
+      execFile('skopeo', args, { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
+        if (err !== null) reject(new Error(`skopeo inspect ${ref} failed: ${stderr.toString().trim()}`));
+        else resolve(stdout);
+      });
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,229 @@
+import { execFile } from 'node:child_process';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/*
+ * A Harbor-like token service for distribution's token auth (registries.md, "Harbor" and "A real registry"):
+ * GET only (POST -> 405), Basic credentials checked against a users map, answer
+ * {"token": jwt, "access_token": "", "expires_in": N, "issued_at": ...}; wrong or missing credentials get a
+ * 200 with an empty-permission token, as Harbor does. JWTs are RS256 with header `kid` = the libtrust
+ * fingerprint of the signing key; `aud` is a single string (distribution rejects an array).
+ */
+
+export interface TokenUser {
+  password: string;
+  /** Repository actions this user may get (default pull, push, delete). */
+  actions?: string[];
+  /** May list `/v2/_catalog` (default true). */
+  catalog?: boolean;
+}
+
+export interface TokenServerOptions {
+  /** user -> password (all actions) or a TokenUser. */
+  users?: Record<string, string | TokenUser>;
+  /** Seconds the registry accepts a token (default 300). */
+  expiresIn?: number;
+  /** `expires_in` written in the answer (default: expiresIn). Larger than expiresIn makes a client trust a dead token. */
+  advertisedExpiresIn?: number;
+  /** Repository actions for anonymous requests (default none). */
+  anonymousActions?: string[];
+  /** Host name put in the realm URL (default 127.0.0.1); use `localhost` to put the realm on "another host". */
+  realmHost?: string;
+  service?: string;
+  issuer?: string;
+}
+
+/** One token request as seen by the server (never the password). */
+export interface TokenRequestRecord {
+  method: string;
+  path: string;
+  service: string | undefined;
+  scopes: string[];
+  /** User name from the Basic header, if any was sent. */
+  user: string | undefined;
+  /** The credentials matched a user. */
+  authenticated: boolean;
+  /** Access granted, as `repository:name:actions` strings. */
+  granted: string[];
+}
+
+export interface TokenServer {
+  realm: string;
+  service: string;
+  issuer: string;
+  /** PEM certificate of the signing key: distribution's `auth.token.rootcertbundle`. */
+  certFile: string;
+  requests: TokenRequestRecord[];
+  /** Tokens handed out (to check that none appears in output). */
+  issuedTokens: string[];
+  /** Seconds the registry accepts tokens issued from now on (change it between steps of a test). */
+  expiresIn: number;
+  /** `expires_in` written in answers from now on; undefined = expiresIn. */
+  advertisedExpiresIn: number | undefined;
+  close(): Promise<void>;
+}
+
+/** distribution's token verification allows 60 s of clock skew on `exp` (registry/auth/token Leeway). */
+const REGISTRY_LEEWAY_S = 60;
+
+const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
+
+/** libtrust key id: base32(sha256(DER SubjectPublicKeyInfo)[:30]) without padding, 12 groups of 4 joined by ':'. */
+export function libtrustKeyId(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const sum = createHash('sha256').update(der).digest().subarray(0, 30);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of sum) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
+  return (out.match(/.{1,4}/g) ?? []).join(':');
+}
+
+function parseScope(scope: string): { type: string; name: string; actions: string[] } | undefined {
+  const first = scope.indexOf(':');
+  const last = scope.lastIndexOf(':');
+  if (first === -1 || last === first) return undefined;
+  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter((a) => a !== '') };
+}
+
+export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  const service = options.service ?? 'harbor-registry';
+  const issuer = options.issuer ?? 'packpub-test-token-issuer';
+  const users = new Map<string, TokenUser>(
+    Object.entries(options.users ?? {}).map(([u, v]) => [u, typeof v === 'string' ? { password: v } : v]),
+  );
+
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = libtrustKeyId(publicKey);
+  const dir = await mkdtemp(join(tmpdir(), 'packpub-token-'));
+  const keyFile = join(dir, 'signing.key');
+  const certFile = join(dir, 'signing.pem');
+  await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  try {
+    await promisify(execFile)('openssl', ['req', '-new', '-x509', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=packpub test token signer']);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`openssl could not make the token signing certificate: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+  }
+  // The cert's key must be the one we sign with; re-read to be sure the PEM round-trips.
+  const signingKey = createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  if (libtrustKeyId(createPublicKey(signingKey)) !== kid) throw new Error('token server: key id mismatch');
+
+  const requests: TokenRequestRecord[] = [];
+  const issuedTokens: string[] = [];
+  const tokenServer: TokenServer = {
+    realm: '',
+    service,
+    issuer,
+    certFile,
+    requests,
+    issuedTokens,
+    expiresIn: options.expiresIn ?? 300,
+    advertisedExpiresIn: options.advertisedExpiresIn,
+    close: async () => undefined,
+  };
+
+  const makeToken = (subject: string, access: Array<{ type: string; name: string; actions: string[] }>): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', kid };
+    const claims = {
+      iss: issuer,
+      sub: subject,
+      aud: service,
+      // exp in the past by the registry's leeway, so the registry really stops accepting it after expiresIn.
+      exp: now + tokenServer.expiresIn - REGISTRY_LEEWAY_S,
+      nbf: now - 1,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const signature = sign('RSA-SHA256', Buffer.from(input), signingKey);
+    return `${input}.${b64url(signature)}`;
+  };
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://token.invalid');
+    if (req.method !== 'GET') {
+      // Harbor's token service only answers GET.
+      res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed');
+      requests.push({ method: req.method ?? '', path: url.pathname, service: undefined, scopes: [], user: undefined, authenticated: false, granted: [] });
+      return;
+    }
+    let user: string | undefined;
+    let authenticated = false;
+    const auth = req.headers.authorization;
+    if (auth !== undefined && /^basic /i.test(auth)) {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      user = colon === -1 ? decoded : decoded.slice(0, colon);
+      const password = colon === -1 ? '' : decoded.slice(colon + 1);
+      authenticated = users.get(user)?.password === password;
+    }
+    const spec = authenticated && user !== undefined ? users.get(user) : undefined;
+    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
+    const access: Array<{ type: string; name: string; actions: string[] }> = [];
+    for (const scope of scopes) {
+      const parsed = parseScope(scope);
+      if (parsed === undefined) continue;
+      let allowed: string[];
+      if (parsed.type === 'registry' && parsed.name === 'catalog') allowed = spec !== undefined && spec.catalog !== false ? ['*'] : [];
+      else if (parsed.type === 'repository') allowed = spec !== undefined ? (spec.actions ?? ['pull', 'push', 'delete']) : (options.anonymousActions ?? []);
+      else allowed = [];
+      const granted = parsed.actions.filter((a) => allowed.includes(a) || allowed.includes('*'));
+      if (granted.length > 0) access.push({ type: parsed.type, name: parsed.name, actions: granted });
+    }
+    requests.push({
+      method: 'GET',
+      path: url.pathname,
+      service: url.searchParams.get('service') ?? undefined,
+      scopes,
+      user,
+      authenticated,
+      granted: access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`),
+    });
+    const token = makeToken(authenticated && user !== undefined ? user : '', access);
+    issuedTokens.push(token);
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({
+          token,
+          access_token: '',
+          expires_in: tokenServer.advertisedExpiresIn ?? tokenServer.expiresIn,
+          issued_at: new Date().toISOString(),
+        }),
+      );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  Object.assign(tokenServer, {
+    realm: `http://${options.realmHost ?? '127.0.0.1'}:${port}/service/token`,
+    service,
+    issuer,
+    certFile,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  });
+  return tokenServer;
+}

@@ -1,0 +1,263 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { staticProvider } from '../../../src/auth/chain.js';
+import { AuthSession } from '../../../src/auth/session.js';
+import type { Credential, CredentialProvider } from '../../../src/auth/types.js';
+import { errorFromResponse } from '../../../src/registry/errors.js';
+import type { HttpRequest, HttpResponse, HttpTransport } from '../../../src/registry/http.js';
+
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A transport that answers from a script and records what was sent (including Authorization, to assert on). */
+function scripted(handler: (req: HttpRequest) => Answer, opts: { scheme?: 'http' | 'https'; plainHttpExplicit?: boolean } = {}) {
+  const sent: Array<{ method: string; url: string; authorization: string | undefined }> = [];
+  const transport: HttpTransport = {
+    scheme: opts.scheme ?? 'https',
+    plainHttpExplicit: opts.plainHttpExplicit ?? false,
+    requestTimeoutMs: 1000,
+    origin: (host) => `${opts.scheme ?? 'https'}://${host}`,
+    close: async () => undefined,
+    async request(req): Promise<HttpResponse> {
+      sent.push({ method: req.method, url: req.url.href, authorization: req.headers?.['authorization'] });
+      const a = handler(req);
+      return { status: a.status, headers: a.headers ?? {}, url: req.url, body: Readable.from(a.body === undefined ? [] : [Buffer.from(a.body)]) };
+    },
+  };
+  return { transport, sent };
+}
+
+const USER = 'alice';
+const PASSWORD = 'session-test-password';
+const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+const creds = (c: Credential = { username: USER, password: PASSWORD, source: 'test' }) => staticProvider('test', c);
+
+function basicRegistry(req: HttpRequest): Answer {
+  if (req.url.pathname.startsWith('/v2') && req.headers?.['authorization'] !== BASIC) {
+    return { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' }, body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}' };
+  }
+  return { status: 200 };
+}
+
+/** A token-auth registry whose realm is `realm`; tokens are "tok-N"; `valid` decides which tokens the registry accepts. */
+function bearerRegistry(realm: string, valid: (token: string) => boolean = () => true) {
+  let issued = 0;
+  const tokenRequests: Array<{ url: URL; authorization: string | undefined }> = [];
+  const handler = (req: HttpRequest): Answer => {
+    if (req.url.href.startsWith(realm)) {
+      tokenRequests.push({ url: req.url, authorization: req.headers?.['authorization'] });
+      return { status: 200, body: JSON.stringify({ token: `tok-${++issued}`, access_token: '', expires_in: 300 }) };
+    }
+    const auth = req.headers?.['authorization'];
+    if (auth === undefined || !auth.startsWith('Bearer ') || !valid(auth.slice(7))) {
+      return { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm}",service="harbor-registry"` } };
+    }
+    return { status: 200 };
+  };
+  return { handler, tokenRequests };
+}
+
+const get = (url: string, scopes: string[] = []) => ({ method: 'GET' as const, url: new URL(url), scopes });
+
+describe('AuthSession with Basic', () => {
+  it('answers the challenge once, then sends Basic up front', async () => {
+    const { transport, sent } = scripted(basicRegistry);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds() });
+    expect((await session.send(get('https://registry.example.com/v2/'))).status).toBe(200);
+    expect((await session.send(get('https://registry.example.com/v2/a/tags/list'))).status).toBe(200);
+    expect(sent.map((s) => s.authorization)).toEqual([undefined, BASIC, BASIC]);
+  });
+
+  it('does not loop on a rejected password and says so', async () => {
+    const { transport, sent } = scripted(basicRegistry);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds({ username: USER, password: 'nope-nope', source: 'environment' }) });
+    const res = await session.send(get('https://registry.example.com/v2/'));
+    expect(res.status).toBe(401);
+    expect(sent).toHaveLength(2);
+    const err = errorFromResponse({ method: 'GET', url: res.url, status: res.status, host: 'registry.example.com', body: Buffer.alloc(0), auth: res.auth });
+    expect(err.message).toBe('credentials rejected by registry.example.com');
+    expect(err.hint).toContain('environment');
+  });
+
+  it('never sends Basic over plain HTTP to a non-loopback host unless plain HTTP was explicit', async () => {
+    const implicit = scripted(basicRegistry, { scheme: 'http' });
+    const s1 = new AuthSession({ host: 'registry.example.com', transport: implicit.transport, credentials: creds() });
+    const res = await s1.send(get('http://registry.example.com/v2/'));
+    expect(res.status).toBe(401);
+    expect(res.auth.withheld).toBe('plain-http');
+    expect(implicit.sent.every((s) => s.authorization === undefined)).toBe(true);
+    const err = errorFromResponse({ method: 'GET', url: res.url, status: 401, host: 'registry.example.com', body: Buffer.alloc(0), auth: res.auth });
+    expect(err.message).toBe('credentials were not sent to registry.example.com over plain HTTP');
+    expect(err.hint).toContain('--plain-http');
+
+    const explicit = scripted(basicRegistry, { scheme: 'http', plainHttpExplicit: true });
+    const s2 = new AuthSession({ host: 'registry.example.com', transport: explicit.transport, credentials: creds() });
+    expect((await s2.send(get('http://registry.example.com/v2/'))).status).toBe(200);
+
+    const loopback = scripted(basicRegistry, { scheme: 'http' });
+    const s3 = new AuthSession({ host: '127.0.0.1:5000', transport: loopback.transport, credentials: creds() });
+    expect((await s3.send(get('http://127.0.0.1:5000/v2/'))).status).toBe(200);
+  });
+
+  it('says authentication is required when there are no credentials', async () => {
+    const { transport } = scripted(basicRegistry);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: staticProvider('none', undefined) });
+    const res = await session.send(get('https://registry.example.com/v2/'));
+    const err = errorFromResponse({ method: 'GET', url: res.url, status: 401, host: 'registry.example.com', body: Buffer.alloc(0), auth: res.auth, repository: 'a/b' });
+    expect(err.message).toBe('authentication required by registry.example.com for a/b');
+  });
+
+  it('resolves credentials once per host, even for concurrent requests', async () => {
+    let resolved = 0;
+    const provider: CredentialProvider = {
+      name: 'counting',
+      resolve: async () => {
+        resolved++;
+        await new Promise((r) => setTimeout(r, 5));
+        return { username: USER, password: PASSWORD };
+      },
+    };
+    const { transport } = scripted(basicRegistry);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: provider });
+    await Promise.all([1, 2, 3, 4].map(() => session.send(get('https://registry.example.com/v2/'))));
+    expect(resolved).toBe(1);
+  });
+});
+
+describe('AuthSession with Bearer tokens', () => {
+  it('fetches a token for the requested scopes with Basic credentials at a same-host realm, and reuses it', async () => {
+    const reg = bearerRegistry('https://registry.example.com:8443/service/token');
+    const { transport, sent } = scripted(reg.handler);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds() });
+    const scopes = ['repository:p/r:pull,push'];
+    expect((await session.send(get('https://registry.example.com/v2/p/r/blobs/uploads/', scopes))).status).toBe(200);
+    expect((await session.send(get('https://registry.example.com/v2/p/r/manifests/1', scopes))).status).toBe(200);
+    // a pull on the same repository is served by the pull,push token
+    expect((await session.send(get('https://registry.example.com/v2/p/r/manifests/2', ['repository:p/r:pull']))).status).toBe(200);
+    expect(reg.tokenRequests).toHaveLength(1);
+    expect(reg.tokenRequests[0]!.url.searchParams.getAll('scope')).toEqual(['repository:p/r:pull,push']);
+    expect(reg.tokenRequests[0]!.url.searchParams.get('service')).toBe('harbor-registry');
+    expect(reg.tokenRequests[0]!.authorization).toBe(BASIC);
+    expect(sent.filter((s) => s.url.includes('/v2/')).map((s) => s.authorization)).toEqual([undefined, 'Bearer tok-1', 'Bearer tok-1', 'Bearer tok-1']);
+  });
+
+  it('sends no credentials to a realm on another host name unless allowed', async () => {
+    const reg = bearerRegistry('https://auth.elsewhere.example/token');
+    const { transport } = scripted(reg.handler);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds() });
+    const res = await session.send(get('https://registry.example.com/v2/', []));
+    expect(res.status).toBe(200);
+    expect(res.auth).toMatchObject({ scheme: 'bearer', credentialSent: false, withheld: 'cross-host', realmHost: 'auth.elsewhere.example' });
+    expect(reg.tokenRequests[0]!.authorization).toBeUndefined();
+
+    const reg2 = bearerRegistry('https://auth.elsewhere.example/token');
+    const allowed = new AuthSession({ host: 'registry.example.com', transport: scripted(reg2.handler).transport, credentials: creds(), allowCrossHostAuth: true });
+    await allowed.send(get('https://registry.example.com/v2/', []));
+    expect(reg2.tokenRequests[0]!.authorization).toBe(BASIC);
+  });
+
+  it('sends no credentials to a plain-HTTP realm on a non-loopback host', async () => {
+    const reg = bearerRegistry('http://registry.example.com:8080/token');
+    const { transport } = scripted(reg.handler);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds() });
+    const res = await session.send(get('https://registry.example.com/v2/', []));
+    expect(res.auth.withheld).toBe('plain-http');
+    expect(reg.tokenRequests[0]!.authorization).toBeUndefined();
+  });
+
+  it('on a 401 with a cached token, fetches a new token once and retries once', async () => {
+    let accepted = new Set(['tok-1']);
+    const reg = bearerRegistry('https://registry.example.com/token', (t) => accepted.has(t));
+    const { transport, sent } = scripted(reg.handler);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds() });
+    const scopes = ['repository:a:pull'];
+    await session.send(get('https://registry.example.com/v2/a/manifests/1', scopes));
+    accepted = new Set(['tok-2']); // tok-1 expired at the registry
+    sent.length = 0;
+    const res = await session.send(get('https://registry.example.com/v2/a/manifests/1', scopes));
+    expect(res.status).toBe(200);
+    expect(sent.filter((s) => s.url.includes('/v2/')).map((s) => s.authorization)).toEqual(['Bearer tok-1', 'Bearer tok-2']);
+
+    accepted = new Set(); // nothing works: one renewal, then the 401 is returned
+    sent.length = 0;
+    const denied = await session.send(get('https://registry.example.com/v2/a/manifests/1', scopes));
+    expect(denied.status).toBe(401);
+    expect(sent.filter((s) => s.url.includes('/v2/'))).toHaveLength(2);
+    expect(reg.tokenRequests).toHaveLength(3);
+  });
+
+  it('renews the token when Harbor answers an expired Bearer with a Basic challenge', async () => {
+    let phase = 0;
+    const reg = bearerRegistry('https://registry.example.com/token');
+    const { transport } = scripted((req) => {
+      const auth = req.headers?.['authorization'];
+      if (phase === 1 && auth === 'Bearer tok-1' && req.url.pathname.startsWith('/v2')) {
+        return { status: 401, headers: { 'www-authenticate': 'Basic realm="harbor"' } };
+      }
+      return reg.handler(req);
+    });
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds() });
+    await session.send(get('https://registry.example.com/v2/x', ['repository:x:pull']));
+    phase = 1;
+    const res = await session.send(get('https://registry.example.com/v2/x', ['repository:x:pull']));
+    expect(res.status).toBe(200);
+    expect(res.auth.scheme).toBe('bearer');
+    expect(reg.tokenRequests).toHaveLength(2);
+  });
+
+  it('uses a ready registry token as is, without a token request', async () => {
+    const reg = bearerRegistry('https://registry.example.com/token', (t) => t === 'ready-made');
+    const { transport } = scripted(reg.handler);
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: creds({ registryToken: 'ready-made' }) });
+    expect((await session.send(get('https://registry.example.com/v2/', []))).status).toBe(200);
+    expect(reg.tokenRequests).toHaveLength(0);
+  });
+
+  it('never writes a token or password into debug lines', async () => {
+    const lines: string[] = [];
+    const reg = bearerRegistry('https://registry.example.com/token');
+    const session = new AuthSession({ host: 'registry.example.com', transport: scripted(reg.handler).transport, credentials: creds(), debug: (l) => lines.push(l) });
+    await session.send(get('https://registry.example.com/v2/', ['repository:a:pull']));
+    expect(lines.join('\n')).toContain('auth: token for [repository:a:pull]');
+    expect(lines.join('\n')).not.toMatch(/tok-1|session-test-password/);
+  });
+});
+
+describe('AuthSession with expiring credentials', () => {
+  it('renews a credential that is about to expire before using it', async () => {
+    let now = Date.parse('2024-01-01T00:00:00Z');
+    let generation = 0;
+    const provider: CredentialProvider = {
+      name: 'ecr-like',
+      resolve: async () => ({ username: 'AWS', password: `pw-${generation}`, expiresAt: new Date(now + 60 * 60_000) }),
+      invalidate: () => {
+        generation++;
+      },
+    };
+    const { transport, sent } = scripted(() => ({ status: 200 }));
+    const session = new AuthSession({ host: 'r.example', transport, credentials: provider, now: () => now });
+    expect((await session.getCredential()).password).toBe('pw-0');
+    now += 56 * 60_000; // within five minutes of expiry
+    expect((await session.getCredential()).password).toBe('pw-1');
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe('AuthSession with a provider that cannot renew', () => {
+  it('uses a nearly expired credential after one renewal attempt instead of looping', async () => {
+    let invalidations = 0;
+    const provider: CredentialProvider = {
+      name: 'stale',
+      resolve: async () => ({ username: 'AWS', password: 'same-old-token', expiresAt: new Date(Date.now() + 1000) }),
+      invalidate: () => {
+        invalidations++;
+      },
+    };
+    const session = new AuthSession({ host: 'r.example', transport: scripted(() => ({ status: 200 })).transport, credentials: provider });
+    expect((await session.getCredential()).password).toBe('same-old-token');
+    expect(invalidations).toBe(1);
+  });
+});

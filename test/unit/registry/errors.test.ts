@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { errorFromNetwork, errorFromResponse, parseOciErrors, readBounded, type AuthOutcome, type ResponseErrorContext } from '../../../src/registry/errors.js';
+import { Readable } from 'node:stream';
+
+const url = new URL('https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=SECRETSTATE');
+const base: ResponseErrorContext = { method: 'POST', url, status: 500, host: 'harbor.example.com', body: Buffer.alloc(0) };
+const body = (code: string, message: string) => Buffer.from(JSON.stringify({ errors: [{ code, message, detail: { secret: 'x' } }] }));
+const basicSent: AuthOutcome = { scheme: 'basic', credentialSent: true, source: 'docker config' };
+const bearerSent: AuthOutcome = { scheme: 'bearer', credentialSent: true, source: 'flags', realmHost: 'harbor.example.com' };
+
+describe('parseOciErrors', () => {
+  it('reads code, message and detail; tolerates other bodies', () => {
+    expect(parseOciErrors(body('denied', 'no'))).toEqual([{ code: 'DENIED', message: 'no', detail: { secret: 'x' } }]);
+    expect(parseOciErrors('<html>502</html>')).toEqual([]);
+    expect(parseOciErrors('{"errors":"nope"}')).toEqual([]);
+    expect(parseOciErrors('')).toEqual([]);
+  });
+
+  it('reads at most the limit of a body', async () => {
+    const big = Readable.from([Buffer.alloc(40_000, 1), Buffer.alloc(40_000, 2)]);
+    expect((await readBounded(big, 50_000)).length).toBe(50_000);
+  });
+});
+
+describe('errorFromResponse', () => {
+  it.each<[string, Partial<ResponseErrorContext>, string, string]>([
+    ['wrong Basic password', { status: 401, auth: basicSent }, 'AUTH', 'credentials rejected by harbor.example.com'],
+    [
+      'token without push permission (insufficient_scope)',
+      { status: 401, auth: bearerSent, repository: 'proj/spectro-packs/archive/x', intent: 'push', body: body('UNAUTHORIZED', 'authentication required') },
+      'AUTH',
+      'credentials rejected or no push permission on proj/spectro-packs/archive/x',
+    ],
+    [
+      '403 DENIED on push shows the registry reason',
+      { status: 403, auth: bearerSent, repository: 'p/r', intent: 'push', body: body('DENIED', 'adding 1 GiB of storage would exceed the quota') },
+      'AUTH',
+      'credentials rejected or no push permission on p/r: adding 1 GiB of storage would exceed the quota',
+    ],
+    ['no credentials', { status: 401, auth: { scheme: 'none', credentialSent: false }, repository: 'p/r' }, 'AUTH', 'authentication required by harbor.example.com for p/r'],
+    [
+      'expired ECR token',
+      { status: 403, auth: basicSent, body: body('DENIED', 'Your authorization token has expired. Reauthenticate and try again.') },
+      'AUTH',
+      'credentials for harbor.example.com have expired',
+    ],
+    [
+      'NAME_UNKNOWN',
+      { status: 404, repository: 'p/r', body: body('NAME_UNKNOWN', "The repository with name 'p/r' does not exist") },
+      'NOT_FOUND',
+      'repository p/r not found on harbor.example.com',
+    ],
+    ['MANIFEST_UNKNOWN', { status: 404, repository: 'p/r', subject: 'manifest 1.0.0', body: body('MANIFEST_UNKNOWN', 'manifest unknown') }, 'NOT_FOUND', 'manifest 1.0.0 not found in p/r'],
+    ['plain 404', { status: 404, subject: 'blob sha256:ab' }, 'NOT_FOUND', 'blob sha256:ab not found on harbor.example.com'],
+    ['DIGEST_INVALID', { status: 400, subject: 'blob sha256:ab', body: body('DIGEST_INVALID', 'provided digest did not match uploaded content') }, 'DIGEST_MISMATCH', 'harbor.example.com says the content of blob sha256:ab does not match its digest'],
+    [
+      'immutable tag (ECR)',
+      { method: 'PUT', status: 400, body: body('TAG_INVALID', "The image tag '1.0.0' already exists and cannot be overwritten because the repository is immutable.") },
+      'REGISTRY',
+      "harbor.example.com answered 400 TAG_INVALID: The image tag '1.0.0' already exists and cannot be overwritten because the repository is immutable. (PUT https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=***)",
+    ],
+    ['server error after retries', { status: 503, attempts: 6 }, 'REGISTRY', 'harbor.example.com answered 503 after 6 attempts (POST https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=***)'],
+  ])('%s', (_name, ctx, code, message) => {
+    const err = errorFromResponse({ ...base, ...ctx });
+    expect(err.code).toBe(code);
+    expect(err.message).toBe(message);
+    expect(err.message).not.toContain('\n');
+    expect(err.message).not.toContain('SECRETSTATE');
+    expect(err.url).not.toContain('SECRETSTATE');
+    expect(err.hint ?? '').not.toBe('');
+  });
+
+  it('keeps status, OCI code and method on the error for callers to branch on', () => {
+    const err = errorFromResponse({ ...base, status: 412, body: body('PRECONDITION', 'immutable tag rule') });
+    expect(err).toMatchObject({ status: 412, ociCode: 'PRECONDITION', ociMessage: 'immutable tag rule', method: 'POST', retryable: false });
+  });
+
+  it('points at --allow-cross-host-auth when credentials were held back from the token service', () => {
+    const err = errorFromResponse({
+      ...base,
+      status: 401,
+      repository: 'p/r',
+      intent: 'push',
+      auth: { scheme: 'bearer', credentialSent: false, withheld: 'cross-host', realmHost: 'auth.other.example' },
+    });
+    expect(err.message).toBe('credentials rejected or no push permission on p/r');
+    expect(err.hint).toContain('--allow-cross-host-auth');
+  });
+});
+
+describe('errorFromNetwork', () => {
+  const net = (code: string, message = 'boom') => errorFromNetwork(Object.assign(new Error(message), { code }), { method: 'GET', url: new URL('https://r.example:5000/v2/') });
+  it.each([
+    ['ENOTFOUND', 'NETWORK', 'cannot resolve host r.example', '--resolve'],
+    ['ECONNREFUSED', 'NETWORK', 'connection refused by r.example:5000', 'host and port'],
+    ['ECONNRESET', 'NETWORK', 'connection to r.example:5000 was closed unexpectedly', 'proxies'],
+    ['UND_ERR_HEADERS_TIMEOUT', 'NETWORK', 'timed out waiting for r.example:5000', '--request-timeout'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'TLS', 'TLS certificate of r.example:5000 could not be verified (SELF_SIGNED_CERT_IN_CHAIN)', '--ca-file <pem>'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS', 'TLS certificate of r.example:5000 could not be verified (ERR_TLS_CERT_ALTNAME_INVALID)', '--insecure'],
+  ])('%s', (code, expectedCode, message, hint) => {
+    const err = net(code);
+    expect(err.code).toBe(expectedCode);
+    expect(err.message).toBe(message);
+    expect(err.hint).toContain(hint);
+  });
+
+  it('looks through AggregateError (happy eyeballs) for the code', () => {
+    const agg = Object.assign(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], 'failed'), {});
+    expect(errorFromNetwork(agg, { method: 'GET', url: new URL('http://localhost:1/') }).message).toBe('connection refused by localhost:1');
+  });
+
+  it('scrubs URLs with secrets out of unknown causes', () => {
+    const err = net('EWEIRD', 'failed for https://x/y?X-Amz-Signature=abcdef');
+    expect(err.message).toBe('request to r.example:5000 failed: failed for https://x/y?X-Amz-Signature=*** (EWEIRD)');
+  });
+});
