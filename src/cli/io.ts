@@ -27,6 +27,7 @@ export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'USAGE':
     case 'CONFIG':
+    case 'REFERENCE': // a registry, base path or <name>:<version> given on the command line
       return EXIT_USAGE;
     case 'ABORTED':
       return EXIT_INTERRUPTED;

@@ -13,11 +13,10 @@ import {
   type DockerConfig,
 } from '../auth/docker-config.js';
 import { parseEcrHost } from '../auth/ecr-host.js';
-import { AuthSession } from '../auth/session.js';
 import { PackpubError } from '../errors.js';
 import { validateHost } from '../oci/reference.js';
-import { errorFromResponse, readBounded } from '../registry/errors.js';
-import { createHttpTransport, discardBody } from '../registry/http.js';
+import { RegistryClient } from '../registry/client.js';
+import { discardBody } from '../registry/http.js';
 import type { RegistryConnectionOptions } from '../targets/options.js';
 
 /*
@@ -50,6 +49,8 @@ export interface LoginResult {
   storedIn: StoredIn;
   /** The Docker config file that was read (and written for a plain `auths` entry). */
   configPath: string;
+  /** False when `/v2/` answered without asking for credentials, so they were saved unchecked (as docker login does). */
+  checked: boolean;
 }
 
 export interface LogoutOptions {
@@ -96,33 +97,34 @@ function apiHost(host: string): string {
   return host === 'docker.io' ? 'registry-1.docker.io' : host;
 }
 
-/** `GET /v2/` with the credentials; throws the registry client's AUTH error when they are rejected. */
-export async function verifyCredentials(options: LoginOptions & { host: string }): Promise<void> {
+/**
+ * `GET /v2/` with the credentials; throws the registry client's AUTH error when they are rejected or would
+ * not be sent. Returns false when the registry answered without asking for credentials (nothing checked).
+ */
+export async function verifyCredentials(options: LoginOptions): Promise<boolean> {
   const host = apiHost(options.host);
-  const transport = createHttpTransport({ ...options, host });
+  const client = RegistryClient.create({
+    ...options,
+    host,
+    credentials: staticProvider('login', { username: options.username, password: options.password }),
+  });
   try {
-    const session = new AuthSession({
-      host,
-      transport,
-      credentials: staticProvider('login', { username: options.username, password: options.password }),
-      allowCrossHostAuth: options.allowCrossHostAuth,
-      debug: options.debug,
-    });
-    const url = new URL(`${transport.origin(host)}/v2/`);
-    const res = await session.send({ method: 'GET', url, headers: { accept: 'application/json' } });
-    if (res.status >= 200 && res.status < 300) {
+    const auth = await client.request({ method: 'GET', url: client.url('/v2/'), expect: [200] }, async (res) => {
       await discardBody(res);
-      if (!res.auth.credentialSent) {
-        throw new PackpubError('AUTH', `${host} did not ask for credentials, so they could not be checked`, {
-          hint: res.auth.withheld === 'plain-http' ? 'pass --plain-http explicitly to send credentials over HTTP' : 'this registry allows anonymous access; there is nothing to log in to',
-        });
-      }
-      return;
+      return res.auth;
+    });
+    if (auth.withheld !== undefined) {
+      // Later commands would withhold them the same way: saving them would only hide the problem.
+      throw new PackpubError('AUTH', `credentials for ${host} were not sent, so they could not be checked`, {
+        hint:
+          auth.withheld === 'plain-http'
+            ? 'pass --plain-http explicitly to send credentials over HTTP'
+            : `the token service ${auth.realmHost ?? ''} is on another host; pass --allow-cross-host-auth if you trust it`,
+      });
     }
-    const body = await readBounded(res.body);
-    throw errorFromResponse({ method: 'GET', url, status: res.status, host, body, auth: res.auth });
+    return auth.credentialSent;
   } finally {
-    await transport.close();
+    await client.close();
   }
 }
 
@@ -142,7 +144,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const configPath = dockerConfigPath({ ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }), ...(options.env === undefined ? {} : { env: options.env }) });
   // Read first: a broken config should stop us before we talk to the registry.
   const existing = (await readDockerConfig(configPath)) ?? {};
-  await verifyCredentials({ ...options, ...parsed, host });
+  const checked = await verifyCredentials({ ...options, ...parsed, host });
 
   const key = registryKey(host);
   const helper = helperFor(existing, host);
@@ -160,7 +162,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       if (keys.length === 0) config.auths[key] = {};
       for (const k of keys) config.auths[k] = stripSecrets(config.auths[k] ?? {});
     });
-    return { host, key, storedIn: { kind: 'helper', helper: helper.helper, program: `docker-credential-${helper.helper}` }, configPath };
+    return { host, key, storedIn: { kind: 'helper', helper: helper.helper, program: `docker-credential-${helper.helper}` }, configPath, checked };
   }
   let writtenKey = key;
   await updateDockerConfig(configPath, (config) => {
@@ -169,7 +171,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     writtenKey = found?.key ?? key;
     config.auths[writtenKey] = { ...stripSecrets(found?.entry ?? {}), auth: encodeAuth(options.username, options.password) };
   });
-  return { host, key: writtenKey, storedIn: { kind: 'file', path: configPath }, configPath };
+  return { host, key: writtenKey, storedIn: { kind: 'file', path: configPath }, configPath, checked };
 }
 
 function stripSecrets(entry: NonNullable<DockerConfig['auths']>[string]): NonNullable<DockerConfig['auths']>[string] {

@@ -1,10 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { extractArchive } from '../archive/index.js';
-import { PackpubError } from '../errors.js';
-import { DigestStream, type Digest } from '../oci/digest.js';
+import { PackpubError, isPackpubError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
 import { resolvePack } from './fetch.js';
@@ -23,6 +21,14 @@ export interface PullResult {
   path: string;
   entries: number;
   bytes: number;
+}
+
+const DOWNLOAD_ATTEMPTS = 3;
+
+function isRetryableDownloadError(err: unknown): boolean {
+  if (isPackpubError(err)) return err.code === 'NETWORK';
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -49,19 +55,22 @@ export async function pullPack(target: PackTarget, ref: PackRef, options: PullOp
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.packpub-`));
   try {
-    const archivePath = join(staging, 'layer.tar.gz');
-    const hasher = new DigestStream();
-    await pipeline(await target.store.fetchBlob(resolved.repository, resolved.layer), hasher, createWriteStream(archivePath));
-    if (hasher.digest !== resolved.layer.digest || hasher.size !== resolved.layer.size) {
-      throw new PackpubError(
-        'DIGEST_MISMATCH',
-        `the archive of ${resolved.reference} does not match its digest: expected ${resolved.layer.digest} (${resolved.layer.size} bytes), got ${hasher.digest} (${hasher.size} bytes)`,
-      );
-    }
     const tree = join(staging, 'tree');
-    const extracted = await extractArchive(createReadStream(archivePath), tree, {
-      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-    });
+    // One pass: the blob streams through the digest check into the extractor, which places nothing
+    // until the whole archive was read and its digest matched. A connection lost mid-body is retried.
+    let extracted: Awaited<ReturnType<typeof extractArchive>> | undefined;
+    for (let attempt = 1; extracted === undefined; attempt++) {
+      try {
+        const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
+        extracted = await extractArchive(blob, tree, {
+          expectedDigest: resolved.layer.digest,
+          ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+        });
+      } catch (err) {
+        if (attempt >= DOWNLOAD_ATTEMPTS || !isRetryableDownloadError(err)) throw err;
+        await rm(tree, { recursive: true, force: true });
+      }
+    }
     // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
     const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
     const source = (await stat(top)).isDirectory() ? top : tree;

@@ -243,7 +243,15 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     // the archive this key produced last time, the pack is unchanged and nothing is built.
     const key = ctx.cache === undefined ? undefined : await packContentKey(dir, { mtime: ctx.mtime });
     const cached = key === undefined ? undefined : await ctx.cache?.get(key);
-    existing = await Promise.all(states.map(({ target }, i) => target.store.getManifest(perTarget[i]?.repo ?? '', version)));
+    existing = await Promise.all(
+      states.map(async ({ target }, i) => {
+        const repo = perTarget[i]?.repo ?? '';
+        // Declaring the push first lets a token service grant pull,push in one token (and ECR create the
+        // repository); a dry run only reads.
+        if (ctx.dryRun !== true) await target.store.prepareRepository(repo);
+        return target.store.getManifest(repo, version);
+      }),
+    );
     const allSame = cached !== undefined && existing.every((m) => m !== undefined && safeLayer(m.bytes)?.digest === cached.digest);
     if (allSame && cached !== undefined) {
       built = { digest: cached.digest, size: cached.size };
@@ -341,7 +349,6 @@ async function publishTo(
   }
 
   if (store.kind !== 'oci-layout') await state.ensureBase(baseRepository(target.basePath));
-  await store.prepareRepository(where.repo);
   // Blobs first, manifest last: a tag never points at missing content.
   await ensureBlob(store, where.repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
   const archivePath = built.path;

@@ -102,6 +102,24 @@ describe('push to the local OCI layout', () => {
     expect(await treeOf(out)).toEqual(await treeOf(pack));
   });
 
+  it('refuses to pull an archive whose bytes do not match the digest, writing nothing', async () => {
+    const store = join(root, 'tamper');
+    expect((await runCli(['push', pack, '--oci-layout', store])).code).toBe(0);
+    const repoDir = join(store, 'spectro-packs/archive/hello');
+    const index = JSON.parse(await readFile(join(repoDir, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(join(repoDir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+    const layerPath = join(repoDir, 'blobs/sha256', manifest.layers[0].digest.slice(7));
+    const bytes = await readFile(layerPath);
+    bytes[bytes.length - 20] ^= 0xff;
+    await writeFile(layerPath, bytes);
+    const out = join(root, 'tampered-out');
+    const pull = await runCli(['pull', 'hello:1.0.0', '--oci-layout', store, '-o', out]);
+    expect(pull.code).toBe(1);
+    expect(pull.stderr).toMatch(/digest|not valid gzip/i);
+    await expect(readdir(out)).rejects.toThrow();
+    expect((await readdir(root)).filter((f) => f.includes('packpub-'))).toEqual([]);
+  });
+
   it('gives reproducible manifest digests with SOURCE_DATE_EPOCH', async () => {
     const env = { SOURCE_DATE_EPOCH: '1600000000' };
     const a = await runCli(['push', pack, '--oci-layout', join(root, 'a'), '--json'], { env });

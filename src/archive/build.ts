@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { PackpubError } from '../errors.js';
+import { DigestStream, type Digest } from '../oci/digest.js';
+import { archiveFileName } from '../pack/naming.js';
+import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
+import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
+import { listPackEntries, type WalkOptions } from './walk.js';
+
+export interface BuildOptions extends GzipOptions {
+  /** pack.json name and version: the file name is `<name>-<version>.tar.gz`. */
+  name: string;
+  version: string;
+  /** mtime of every entry. Default DEFAULT_ARCHIVE_MTIME; pass archiveMtime(process.env) to honour SOURCE_DATE_EPOCH. */
+  mtime?: Date;
+  /** Limits of the folder walk (depth, path length, sizes). */
+  walk?: WalkOptions;
+  /** Called after each gzip member is written. */
+  onProgress?: (progress: BuildProgress) => void;
+}
+
+export interface BuildProgress {
+  /** Uncompressed tar bytes read so far. */
+  tarBytes: number;
+  /** Compressed bytes written so far. */
+  writtenBytes: number;
+}
+
+export interface BuiltArchive {
+  /** Absolute path of the written file. */
+  path: string;
+  /** `<name>-<version>.tar.gz`: the layer title. */
+  fileName: string;
+  /** sha256 of the .tar.gz bytes: the layer digest. */
+  digest: Digest;
+  /** Bytes of the .tar.gz. */
+  size: number;
+  /** Tar entries, folders included. */
+  entries: number;
+  /** Bytes of the tar before compression. */
+  uncompressedSize: number;
+  /** gzip members in the file (one per block of uncompressed tar). */
+  members: number;
+}
+
+/**
+ * Builds `<name>-<version>.tar.gz` of a pack folder in one streaming pass:
+ * walk -> tar -> block-parallel gzip -> sha256 -> temp file -> rename to `outFile`.
+ * The same folder content and options give byte-identical files on any machine (see gzip.ts for
+ * the one caveat, the zlib build). An interrupted or failed build leaves no partial `outFile`.
+ */
+export async function buildArchive(packDir: string, outFile: string, options: BuildOptions): Promise<BuiltArchive> {
+  if (options.name === '' || options.version === '') {
+    throw new PackpubError('USAGE', 'buildArchive needs the pack name and version', { hint: 'pass pack.json name and version' });
+  }
+  const gzip = checkGzipOptions(options);
+  const mtime = checkMtime(options.mtime ?? DEFAULT_ARCHIVE_MTIME);
+  const entries = await listPackEntries(packDir, options.walk);
+
+  const path = resolve(outFile);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+  const signal = options.signal;
+  let tarSize = 0;
+  let writtenBytes = 0;
+  let members = 0;
+  async function* countedTar(): AsyncGenerator<Buffer> {
+    for await (const chunk of tarBytes(entries, signal === undefined ? { mtime } : { mtime, signal })) {
+      tarSize += chunk.length;
+      yield chunk;
+    }
+  }
+  async function* compressed(): AsyncGenerator<Buffer> {
+    for await (const parts of gzipMembers(countedTar(), signal === undefined ? gzip : { ...gzip, signal })) {
+      yield* parts;
+      for (const part of parts) writtenBytes += part.length;
+      members++;
+      options.onProgress?.({ tarBytes: tarSize, writtenBytes });
+    }
+  }
+  const digest = new DigestStream();
+  try {
+    await pipeline(compressed, digest, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), signal === undefined ? {} : { signal });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    if (err instanceof Error && err.name === 'AbortError') {
+      throw new PackpubError('ABORTED', `building ${archiveFileName(options.name, options.version)} was interrupted`, { cause: err });
+    }
+    throw err;
+  }
+  return {
+    path,
+    fileName: archiveFileName(options.name, options.version),
+    digest: digest.digest,
+    size: digest.size,
+    entries: entries.length,
+    uncompressedSize: tarSize,
+    members,
+  };
+}

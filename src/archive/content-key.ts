@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { PackpubError } from '../errors.js';
+import { checkGzipOptions, type GzipOptions } from './gzip.js';
+import { DEFAULT_ARCHIVE_MTIME, checkMtime } from './tar.js';
+import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
+
+/**
+ * Bumped whenever a change in this module changes archive bytes for the same input (tar layout,
+ * header fields, gzip framing, tar-stream upgrade), so cached keys stop matching.
+ */
+export const ARCHIVE_FORMAT_VERSION = 1;
+
+export interface ContentKeyOptions extends Pick<GzipOptions, 'level' | 'blockSize'> {
+  mtime?: Date;
+  walk?: WalkOptions;
+  /** Files hashed at the same time. Default 4. Does not change the key. */
+  concurrency?: number;
+}
+
+/**
+ * A fingerprint of everything that determines the archive bytes buildArchive would write: the format
+ * version, the zlib build, mtime, level, block size, the folder name, and every entry's path, type,
+ * mode, size and sha256 of content. Equal keys mean equal archives, so a release job can skip an
+ * unchanged pack without compressing it. Reads every byte (sha256 only, no deflate): stat data alone
+ * cannot prove content is unchanged. Returns 64 lowercase hex characters.
+ */
+export async function packContentKey(packDir: string, options: ContentKeyOptions = {}): Promise<string> {
+  const { level, blockSize } = checkGzipOptions({
+    ...(options.level === undefined ? {} : { level: options.level }),
+    ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+    concurrency: 1,
+  });
+  const mtime = checkMtime(options.mtime ?? DEFAULT_ARCHIVE_MTIME);
+  const entries = await listPackEntries(packDir, options.walk);
+  const fileHashes = await hashFiles(entries, options.concurrency ?? 4);
+
+  const key = createHash('sha256');
+  // JSON lines: every string is quoted and escaped, so no two inputs serialise alike.
+  key.update(
+    JSON.stringify({
+      format: ARCHIVE_FORMAT_VERSION,
+      zlib: process.versions.zlib,
+      mtime: mtime.getTime() / 1000,
+      level,
+      blockSize,
+    }) + '\n',
+  );
+  entries.forEach((entry, i) => {
+    key.update(JSON.stringify([entry.type, entry.archivePath, entry.mode, entry.size, fileHashes[i] ?? '']) + '\n');
+  });
+  return key.digest('hex');
+}
+
+async function hashFiles(entries: readonly PackEntry[], concurrency: number): Promise<string[]> {
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new PackpubError('USAGE', `concurrency ${concurrency} is not a positive integer`, { hint: 'leave it unset' });
+  }
+  const hashes: string[] = new Array<string>(entries.length).fill('');
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const entry = entries[i]!;
+      if (entry.type === 'file') hashes[i] = await hashFile(entry);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  return hashes;
+}
+
+// Small files are read whole (one call instead of a stream per file: most pack files are a few KB).
+const SMALL_FILE_BYTES = 512 * 1024;
+
+async function hashFile(entry: PackEntry): Promise<string> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    if (entry.size <= SMALL_FILE_BYTES) {
+      const data = await readFile(entry.source);
+      hash.update(data);
+      size = data.length;
+    } else {
+      for await (const chunk of createReadStream(entry.source, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+    }
+  } catch (err) {
+    throw new PackpubError('PACK_FILE', `cannot read ${entry.relativePath}: ${(err as Error).message}`, {
+      hint: 'make the file readable, or list it in .packignore',
+      cause: err,
+    });
+  }
+  if (size !== entry.size) {
+    throw new PackpubError('PACK_FILE', `${entry.relativePath} changed size while it was being read`, {
+      hint: 'make sure nothing writes into the pack folder, then run it again',
+    });
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,390 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
+import { PackpubError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+
+/**
+ * Safe extraction of a pack archive pulled from a registry (issues 3 and 6).
+ *
+ * Decisions:
+ * - Extraction goes into a fresh temp folder inside `targetDir` (mode 0700) and the archive's
+ *   top-level entries are renamed into `targetDir` only once the whole archive was read, every check
+ *   passed and (when given) the digest matched. On any refusal the temp folder is removed, and
+ *   `targetDir` too when this call created it: nothing is left half-written.
+ * - Refused with UNSAFE_ARCHIVE: absolute paths, `..` segments, backslashes, NUL bytes, every symbolic
+ *   link (packpub never writes them: links in a pack are stored as the files they point to, so a
+ *   symlink in a pulled archive is either foreign or hostile), device and fifo entries, unknown entry
+ *   types, more than `maxEntries` entries, paths longer than `maxPathBytes` or deeper than `maxDepth`,
+ *   a tar stream larger than `maxBytes` once decompressed, a compression ratio above `maxRatio`.
+ * - Hard links (GNU tar writes them for hard-linked files) are accepted only when they name a regular
+ *   file extracted earlier from the same archive; the content is copied, no link is created.
+ * - Because no link is ever created, no write can go through one: every path stays inside the temp
+ *   folder. Files are created exclusively (O_EXCL) with mode 0644, or 0755 when the archive gave any
+ *   execute bit; folders 0755. setuid/setgid/sticky bits and owners from the archive are ignored.
+ */
+
+export interface ExtractOptions {
+  /** Largest tar stream after decompression (headers and padding included). Default 2 GiB. */
+  maxBytes?: number;
+  /** Most entries. Default 100 000. */
+  maxEntries?: number;
+  /**
+   * Largest ratio of decompressed to compressed bytes, checked once 16 MiB were decompressed
+   * (deflate tops out near 1032:1; real packs stay far below 100:1). Default 500. 0 = no check.
+   */
+  maxRatio?: number;
+  /** Longest entry path in UTF-8 bytes. Default 4096. */
+  maxPathBytes?: number;
+  /** Most path segments in an entry name. Default 128. */
+  maxDepth?: number;
+  /** sha256 of the compressed input; a mismatch refuses the whole extraction (DIGEST_MISMATCH). */
+  expectedDigest?: Digest;
+  /** Replace top-level entries that already exist in targetDir. Default false: refuse (CONFLICT). */
+  overwrite?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ExtractResult {
+  /** Entries read from the archive (folders included). */
+  entries: number;
+  /** Bytes of file content written. */
+  bytes: number;
+  /** Names placed directly in targetDir, sorted (a pack archive has exactly one: the pack folder). */
+  topLevel: string[];
+}
+
+export const EXTRACT_DEFAULTS = {
+  maxBytes: 2 * 1024 ** 3,
+  maxEntries: 100_000,
+  maxRatio: 500,
+  maxPathBytes: 4096,
+  maxDepth: 128,
+} as const;
+
+const RATIO_FLOOR_BYTES = 16 * 1024 * 1024;
+const STAGING_PREFIX = '.packpub-extract-';
+
+type Limits = typeof EXTRACT_DEFAULTS extends infer T ? { [K in keyof T]: number } : never;
+
+function unsafe(message: string, hint = 'do not use this archive; ask its publisher to rebuild it with packpub build'): PackpubError {
+  return new PackpubError('UNSAFE_ARCHIVE', message, { hint });
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** The path segments of an entry name, refused when it could land outside the extraction folder. */
+export function safeEntrySegments(name: string, limits: Pick<Limits, 'maxPathBytes' | 'maxDepth'>, what = 'entry'): string[] {
+  const shown = JSON.stringify(name);
+  if (name.includes('\0')) throw unsafe(`archive ${what} ${shown} contains a NUL byte`);
+  if (name.startsWith('/')) throw unsafe(`archive ${what} ${shown} is an absolute path`);
+  if (name.includes('\\')) throw unsafe(`archive ${what} ${shown} contains a backslash`);
+  if (/^[A-Za-z]:/.test(name)) throw unsafe(`archive ${what} ${shown} starts with a drive letter`);
+  if (Buffer.byteLength(name) > limits.maxPathBytes) {
+    throw unsafe(`archive ${what} ${shown.slice(0, 80)}... is longer than ${limits.maxPathBytes} bytes`);
+  }
+  const segments = name.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) throw unsafe(`archive ${what} ${shown} contains a ".." segment (path traversal)`);
+  if (segments.length > limits.maxDepth) throw unsafe(`archive ${what} ${shown} is nested deeper than ${limits.maxDepth} levels`);
+  return segments;
+}
+
+function isInside(root: string, path: string): boolean {
+  return path.startsWith(root + sep);
+}
+
+/**
+ * Extracts a gzip-compressed tar (one or several gzip members) into `targetDir`, refusing anything
+ * that could write outside it or exhaust the disk. See the decisions above.
+ */
+export async function extractArchive(source: Readable, targetDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  const limits: Limits = {
+    maxBytes: options.maxBytes ?? EXTRACT_DEFAULTS.maxBytes,
+    maxEntries: options.maxEntries ?? EXTRACT_DEFAULTS.maxEntries,
+    maxRatio: options.maxRatio ?? EXTRACT_DEFAULTS.maxRatio,
+    maxPathBytes: options.maxPathBytes ?? EXTRACT_DEFAULTS.maxPathBytes,
+    maxDepth: options.maxDepth ?? EXTRACT_DEFAULTS.maxDepth,
+  };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new PackpubError('USAGE', `extract option ${key}=${value} is not a non-negative number`, { hint: 'leave it unset for the default' });
+    }
+  }
+  const target = resolve(targetDir);
+  let createdRoot: string | undefined;
+  try {
+    createdRoot = await mkdir(target, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    source.destroy();
+    throw err;
+  }
+  let staging: string | undefined;
+  let ok = false;
+  try {
+    staging = await mkdtemp(join(target, STAGING_PREFIX));
+    const { entries, bytes, digest } = await extractInto(source, staging, limits, options);
+    if (options.expectedDigest !== undefined && digest !== options.expectedDigest) {
+      throw new PackpubError('DIGEST_MISMATCH', `the archive does not match its digest: expected ${options.expectedDigest}, got ${digest}`, {
+        hint: 'the download was corrupted or the registry served other content; pull again',
+      });
+    }
+    const topLevel = (await readdir(staging)).sort();
+    await moveInto(staging, target, topLevel, options.overwrite === true);
+    ok = true;
+    return { entries, bytes, topLevel };
+  } finally {
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+    if (!ok && createdRoot !== undefined) await rm(createdRoot, { recursive: true, force: true });
+  }
+}
+
+async function moveInto(staging: string, target: string, names: readonly string[], overwrite: boolean): Promise<void> {
+  const existing: string[] = [];
+  for (const name of names) {
+    try {
+      await lstat(join(target, name));
+      existing.push(name);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  if (existing.length > 0 && !overwrite) {
+    throw new PackpubError('CONFLICT', `${join(target, existing[0]!)} already exists`, {
+      hint: 'remove it, or extract into another folder',
+    });
+  }
+  for (const name of names) {
+    if (existing.includes(name)) await rm(join(target, name), { recursive: true, force: true });
+    await rename(join(staging, name), join(target, name));
+  }
+}
+
+interface Progress {
+  entries: number;
+  bytes: number;
+}
+
+/** Counts (and optionally hashes) the bytes flowing through, and applies a limit check. */
+function meter(onChunk: (chunk: Buffer) => PackpubError | undefined): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      const refusal = onChunk(chunk);
+      if (refusal) cb(refusal);
+      else cb(null, chunk);
+    },
+  });
+}
+
+async function extractInto(
+  source: Readable,
+  staging: string,
+  limits: Limits,
+  options: ExtractOptions,
+): Promise<Progress & { digest: Digest }> {
+  const hash: Hash = createHash('sha256');
+  let compressed = 0;
+  let decompressed = 0;
+  const input = meter((chunk) => {
+    compressed += chunk.length;
+    hash.update(chunk);
+    return undefined;
+  });
+  const output = meter((chunk) => {
+    decompressed += chunk.length;
+    if (decompressed > limits.maxBytes) {
+      return unsafe(`the archive expands to more than ${limits.maxBytes} bytes (decompression-bomb guard)`, 'raise the size limit only if you trust this archive');
+    }
+    if (limits.maxRatio > 0 && decompressed > RATIO_FLOOR_BYTES && decompressed / Math.max(1, compressed) > limits.maxRatio) {
+      return unsafe(`the archive expands more than ${limits.maxRatio} times its compressed size (decompression-bomb guard)`, 'raise the ratio limit only if you trust this archive');
+    }
+    return undefined;
+  });
+  const extract = tarExtract();
+
+  let failure: unknown;
+  const abort = new AbortController();
+  const fail = (err: unknown) => {
+    if (failure !== undefined) return;
+    failure = err;
+    abort.abort(err);
+    extract.destroy(err instanceof Error ? err : new Error(String(err)));
+  };
+  const onAbort = () => fail(new PackpubError('ABORTED', 'extraction was interrupted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const feeding = pipeline(source, input, createGunzip(), output, (tarBytes: AsyncIterable<Buffer>) => feed(tarBytes, extract), {
+    signal: abort.signal,
+  }).catch((err: unknown) => fail(wrapStreamError(err)));
+
+  const progress: Progress = { entries: 0, bytes: 0 };
+  try {
+    const tree = new StagingTree(staging);
+    for await (const entry of extract) {
+      await extractEntry(entry, tree, limits, progress);
+    }
+  } catch (err) {
+    fail(err);
+  }
+  await feeding;
+  options.signal?.removeEventListener('abort', onAbort);
+  if (failure !== undefined) throw failure;
+  return { ...progress, digest: `sha256:${hash.digest('hex')}` };
+}
+
+/** Writes the decompressed tar into tar-stream's parser with backpressure. */
+async function feed(tarBytes: AsyncIterable<Buffer>, extract: Extract): Promise<void> {
+  for await (const chunk of tarBytes) {
+    if (!extract.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          extract.off('drain', done);
+          extract.off('close', done);
+          resolve();
+        };
+        extract.on('drain', done);
+        extract.on('close', done);
+      });
+      if (extract.destroyed || extract.destroying) return;
+    }
+  }
+  extract.end(undefined);
+}
+
+function wrapStreamError(err: unknown): unknown {
+  if (err instanceof PackpubError) return err;
+  const code = errnoCode(err);
+  if (code !== undefined && code.startsWith('Z_')) {
+    return unsafe(`the archive is not valid gzip: ${(err as Error).message}`, 'check that the blob is a .tar.gz pack archive');
+  }
+  return err;
+}
+
+async function drain(entry: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of entry) {
+    // Folders and links carry no data; a size field on them is ignored, not written anywhere.
+  }
+}
+
+// Small files are collected (at most this many bytes) and written with one call: a write stream per
+// file costs more than the few KB most pack files hold.
+const SMALL_FILE_BYTES = 512 * 1024;
+
+/**
+ * What this extraction created in its private temp folder. Nothing else writes there, so the map is
+ * the truth and no lstat is needed to detect duplicates and file/folder clashes.
+ */
+class StagingTree {
+  private readonly kinds = new Map<string, 'file' | 'directory'>();
+
+  constructor(readonly root: string) {}
+
+  kind(segments: readonly string[]): 'file' | 'directory' | undefined {
+    return this.kinds.get(segments.join('/'));
+  }
+
+  /** Creates the folder `segments` and its parents, refusing when one of them is a file. */
+  async ensureDir(segments: readonly string[], shown: string): Promise<void> {
+    let firstMissing = -1;
+    for (let i = 1; i <= segments.length; i++) {
+      const kind = this.kinds.get(segments.slice(0, i).join('/'));
+      if (kind === 'file') throw unsafe(`archive entry ${shown} needs a folder where an earlier entry wrote a file`);
+      if (kind === undefined) {
+        firstMissing = i;
+        break;
+      }
+    }
+    if (firstMissing === -1) return;
+    await mkdir(join(this.root, ...segments), { recursive: true, mode: 0o755 });
+    for (let i = firstMissing; i <= segments.length; i++) this.kinds.set(segments.slice(0, i).join('/'), 'directory');
+  }
+
+  /** Parent folders exist; an earlier file of the same name is removed (tar's last entry wins), a folder is not. */
+  async prepareFile(segments: readonly string[], shown: string): Promise<string> {
+    await this.ensureDir(segments.slice(0, -1), shown);
+    const dest = join(this.root, ...segments);
+    const kind = this.kind(segments);
+    if (kind === 'directory') throw unsafe(`archive entry ${shown} would replace a folder of the same name`);
+    if (kind === 'file') await rm(dest, { force: true });
+    this.kinds.set(segments.join('/'), 'file');
+    return dest;
+  }
+}
+
+async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, tree: StagingTree, limits: Limits, progress: Progress): Promise<void> {
+  const h = entry.header;
+  progress.entries++;
+  if (progress.entries > limits.maxEntries) {
+    throw unsafe(`the archive has more than ${limits.maxEntries} entries`, 'raise the entry limit only if you trust this archive');
+  }
+  const segments = safeEntrySegments(h.name, limits);
+  const shown = JSON.stringify(h.name);
+  const type = h.type as string | null;
+  if (segments.length === 0) {
+    // `./` as written by `tar -C dir .`: the extraction folder itself.
+    if (type === 'directory') return drain(entry);
+    throw unsafe(`archive entry ${shown} has no file name`);
+  }
+  if (!isInside(tree.root, join(tree.root, ...segments))) throw unsafe(`archive entry ${shown} resolves outside the target folder`);
+
+  switch (type) {
+    case 'directory':
+      await tree.ensureDir(segments, shown);
+      return drain(entry);
+    case 'file':
+    case 'contiguous-file': {
+      if (progress.bytes + h.size > limits.maxBytes) {
+        throw unsafe(`archive entry ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`, 'raise the size limit only if you trust this archive');
+      }
+      const dest = await tree.prepareFile(segments, shown);
+      const mode = (h.mode & 0o111) !== 0 ? 0o755 : 0o644;
+      if (h.size <= SMALL_FILE_BYTES) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        await writeFile(dest, Buffer.concat(chunks), { flag: 'wx', mode });
+      } else {
+        // A generator in between: Node's pipeline does not know tar-stream's (streamx) streams.
+        await pipeline(async function* () {
+          for await (const chunk of entry) yield chunk as Buffer;
+        }, createWriteStream(dest, { flags: 'wx', mode }));
+      }
+      progress.bytes += h.size;
+      return;
+    }
+    case 'link': {
+      const linkSegments = safeEntrySegments(h.linkname ?? '', limits, `hard link target of ${shown}:`);
+      if (linkSegments.length === 0) throw unsafe(`hard link ${shown} has no target`);
+      if (tree.kind(linkSegments) !== 'file') {
+        throw unsafe(`hard link ${shown} points to ${JSON.stringify(h.linkname)}, which is not an earlier file of the archive`);
+      }
+      const src = join(tree.root, ...linkSegments);
+      const st = await lstat(src);
+      if (progress.bytes + st.size > limits.maxBytes) {
+        throw unsafe(`hard link ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`);
+      }
+      // A link to itself changes nothing (and preparing the file would delete it).
+      if (linkSegments.join('/') !== segments.join('/')) {
+        const dest = await tree.prepareFile(segments, shown);
+        await copyFile(src, dest, fsConstants.COPYFILE_EXCL);
+        await chmod(dest, (st.mode & 0o111) !== 0 ? 0o755 : 0o644);
+        progress.bytes += st.size;
+      }
+      return drain(entry);
+    }
+    case 'symlink':
+      throw unsafe(`archive entry ${shown} is a symbolic link (to ${JSON.stringify(h.linkname)}); pack archives must not contain links`);
+    case 'character-device':
+    case 'block-device':
+      throw unsafe(`archive entry ${shown} is a device file`);
+    case 'fifo':
+      throw unsafe(`archive entry ${shown} is a named pipe (fifo)`);
+    default:
+      throw unsafe(`archive entry ${shown} has an unsupported type (${type === null ? 'unknown' : type})`);
+  }
+}

@@ -1,0 +1,130 @@
+import { availableParallelism } from 'node:os';
+import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { PackpubError } from '../errors.js';
+
+/**
+ * Deterministic, block-parallel gzip.
+ *
+ * The input is cut into fixed-size blocks and each block becomes one complete gzip member
+ * (header + raw deflate + CRC32/ISIZE trailer). Concatenated members are one valid gzip file
+ * (RFC 1952 §2.2) that gzip, GNU tar, Node's zlib.gunzip and Go's gzip.Reader (multistream by
+ * default) read as a single stream. The block size is fixed, not derived from the core count, so the
+ * bytes are identical on any machine and at any concurrency; only the zlib build could change them
+ * (see packContentKey, which includes the zlib version).
+ *
+ * Blocks are deflated with zlib's async API, which runs on the libuv threadpool: several blocks in
+ * flight keep every core busy without worker threads. At most `concurrency` blocks are in flight,
+ * so memory stays at about 2 x concurrency x blockSize.
+ */
+
+/** 1 MiB: large enough that splitting costs well under 1 % of ratio, small enough to spread a few MiB over the cores. */
+export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
+export const DEFAULT_GZIP_LEVEL = 6;
+
+/**
+ * The fixed 10-byte member header (RFC 1952 §2.3): magic 1f 8b, CM 8 (deflate), FLG 0 (no name,
+ * comment or extra), MTIME 0, XFL 0, OS 255 (unknown). Node's own gzip writes the platform's OS byte,
+ * so it is not used. Go's gzip writer writes the same OS byte.
+ */
+export const GZIP_HEADER: Buffer = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
+
+export interface GzipOptions {
+  /** zlib level 0..9. Default 6 (what `gzip` and `tar -z` use). */
+  level?: number;
+  /** Uncompressed bytes per gzip member. Default DEFAULT_BLOCK_SIZE; part of the output format. */
+  blockSize?: number;
+  /** Blocks compressed at the same time. Default: available cores (at least 2). Does not change the bytes. */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export function defaultConcurrency(): number {
+  return Math.max(2, availableParallelism());
+}
+
+export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOptions, 'signal'>> {
+  const level = options.level ?? DEFAULT_GZIP_LEVEL;
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const concurrency = options.concurrency ?? defaultConcurrency();
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new PackpubError('USAGE', `compression level ${level} is not an integer from 0 to 9`, { hint: 'use 6 (the default) or 1 for speed, 9 for size' });
+  }
+  if (!Number.isInteger(blockSize) || blockSize < 1024 || blockSize > 64 * 1024 * 1024) {
+    throw new PackpubError('USAGE', `gzip block size ${blockSize} is not an integer from 1 KiB to 64 MiB`, { hint: 'leave it at the default (1 MiB)' });
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new PackpubError('USAGE', `concurrency ${concurrency} is not a positive integer`, { hint: 'use the number of cores, or leave it unset' });
+  }
+  return { level, blockSize, concurrency };
+}
+
+function zlibOptions(level: number): ZlibOptions {
+  // Everything explicit: the output must not depend on zlib's defaults changing.
+  return { level, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY };
+}
+
+function deflateRawAsync(data: Buffer, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    deflateRaw(data, zlibOptions(level), (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
+
+/** One complete gzip member of `data`, as its three parts (header, deflate stream, trailer). */
+export async function gzipMember(data: Buffer, level: number = DEFAULT_GZIP_LEVEL): Promise<Buffer[]> {
+  const deflatePromise = deflateRawAsync(data, level);
+  // CRC on this thread while the threadpool deflates.
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data) >>> 0, 0);
+  trailer.writeUInt32LE(data.length % 2 ** 32, 4); // ISIZE: input size modulo 2^32
+  return [GZIP_HEADER, await deflatePromise, trailer];
+}
+
+/**
+ * Compresses a byte stream into consecutive gzip members of `blockSize` input bytes each, yielding
+ * each member (as its parts) in order. Empty input gives one empty member, so the output is always
+ * a valid gzip file.
+ */
+export async function* gzipMembers(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: GzipOptions = {}): AsyncGenerator<Buffer[], void, undefined> {
+  const { level, blockSize, concurrency } = checkGzipOptions(options);
+  const inFlight: Promise<Buffer[]>[] = [];
+  let block = Buffer.allocUnsafe(blockSize);
+  let filled = 0;
+  let members = 0;
+
+  const launch = (data: Buffer) => {
+    const p = gzipMember(data, level);
+    // Awaited in order below; this only keeps a later failure from being reported as unhandled.
+    p.catch(() => undefined);
+    inFlight.push(p);
+    members++;
+  };
+
+  for await (const chunk of source) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(blockSize - filled, chunk.length - offset);
+      block.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+      if (filled === blockSize) {
+        launch(block);
+        block = Buffer.allocUnsafe(blockSize);
+        filled = 0;
+        while (inFlight.length >= concurrency) {
+          options.signal?.throwIfAborted();
+          yield await inFlight.shift()!;
+        }
+      }
+    }
+  }
+  if (filled > 0 || members === 0) launch(block.subarray(0, filled));
+  while (inFlight.length > 0) {
+    options.signal?.throwIfAborted();
+    yield await inFlight.shift()!;
+  }
+}
+
+/** gzipMembers as a flat byte stream. */
+export async function* gzipBlocks(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: GzipOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+  for await (const parts of gzipMembers(source, options)) yield* parts;
+}

@@ -1,0 +1,25 @@
+// The archive module: deterministic streaming tar.gz of a pack folder, and safe extraction.
+export { buildArchive, type BuildOptions, type BuildProgress, type BuiltArchive } from './build.js';
+export { ARCHIVE_FORMAT_VERSION, packContentKey, type ContentKeyOptions } from './content-key.js';
+export { EXTRACT_DEFAULTS, extractArchive, safeEntrySegments, type ExtractOptions, type ExtractResult } from './extract.js';
+export {
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_GZIP_LEVEL,
+  GZIP_HEADER,
+  gzipBlocks,
+  gzipMember,
+  gzipMembers,
+  type GzipOptions,
+} from './gzip.js';
+export { DEFAULT_ARCHIVE_MTIME, archiveMtime, tarBytes, type TarOptions } from './tar.js';
+export {
+  PACKIGNORE_FILE,
+  WALK_DEFAULTS,
+  compareArchivePaths,
+  isAlwaysExcluded,
+  listPackEntries,
+  normaliseMode,
+  type PackEntry,
+  type PackEntryType,
+  type WalkOptions,
+} from './walk.js';

@@ -1,0 +1,285 @@
+import { isUtf8 } from 'node:buffer';
+import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, join, sep } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { PackpubError } from '../errors.js';
+
+/**
+ * The walk that decides what goes into a pack archive.
+ *
+ * Decisions (documented here because the archive bytes depend on them):
+ * - `.git` (file or folder), `.DS_Store` and `._*` are left out at every depth.
+ * - `.packignore` at the pack root holds gitignore patterns relative to the pack root; the file
+ *   itself is build configuration, not pack content, so it is left out of the archive too
+ *   (like `.npmignore` in npm). Matching is case-sensitive on every platform, so the same
+ *   folder gives the same archive on Linux and macOS.
+ * - A symlink is followed: when it resolves inside the pack it is stored as the regular file or
+ *   folder it points to (issue 2). Hard links are stored as separate regular files.
+ * - Refused with PACK_FILE, naming the path: symlinks leaving the pack, dangling symlinks, symlink
+ *   loops, fifos, sockets and devices, names that are not valid UTF-8, folders nested deeper than
+ *   `maxDepth`, archive paths longer than `maxPathBytes`, files over `maxFileBytes`, packs over
+ *   `maxTotalBytes` or `maxEntries`.
+ */
+
+export type PackEntryType = 'file' | 'directory';
+
+export interface PackEntry {
+  type: PackEntryType;
+  /** The name in the tar: `<folder>/<path>`, directories with a trailing `/` (`hello-1.0.0/manifests/`). */
+  archivePath: string;
+  /** Path inside the pack folder with `/` separators, no trailing slash; `''` for the folder itself. */
+  relativePath: string;
+  /** Real path on disk to read (symlinks already resolved). */
+  source: string;
+  /** Normalised mode: directories 0755; files 0755 when any execute bit is set, else 0644. */
+  mode: number;
+  /** Bytes of a file; 0 for directories. */
+  size: number;
+}
+
+export interface WalkOptions {
+  /** Deepest folder nesting below the pack root. Default 64. */
+  maxDepth?: number;
+  /** Longest archive path in UTF-8 bytes (the tar stores long names in pax headers). Default 4096. */
+  maxPathBytes?: number;
+  /** Most entries (files and folders) in one pack. Default 100 000. */
+  maxEntries?: number;
+  /** Largest single file. Default 4 GiB. */
+  maxFileBytes?: number;
+  /** Largest sum of file sizes. Default 16 GiB. */
+  maxTotalBytes?: number;
+}
+
+export const WALK_DEFAULTS = {
+  maxDepth: 64,
+  maxPathBytes: 4096,
+  maxEntries: 100_000,
+  maxFileBytes: 4 * 1024 ** 3,
+  maxTotalBytes: 16 * 1024 ** 3,
+} as const satisfies Required<WalkOptions>;
+
+export const PACKIGNORE_FILE = '.packignore';
+
+/** Names left out of every archive, at any depth. */
+export function isAlwaysExcluded(name: string): boolean {
+  return name === '.git' || name === '.DS_Store' || name.startsWith('._');
+}
+
+/** Files with any execute bit become 0755, everything else 0644; folders are always 0755. */
+export function normaliseMode(type: PackEntryType, mode: number): number {
+  if (type === 'directory') return 0o755;
+  return (mode & 0o111) !== 0 ? 0o755 : 0o644;
+}
+
+/** Bytewise order of the UTF-8 archive paths (JS string order is UTF-16 and differs above U+FFFF). */
+export function compareArchivePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** A name for messages, with bytes that are not printable ASCII shown as \xNN. */
+function showBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
+function packFileError(message: string, hint: string, cause?: unknown): PackpubError {
+  return new PackpubError('PACK_FILE', message, cause === undefined ? { hint } : { hint, cause });
+}
+
+function isInside(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** The folder's real path and the name it gets as the archive's single top-level directory. */
+export async function resolvePackRoot(packDir: string): Promise<{ root: string; name: string }> {
+  let rootBytes: Buffer;
+  try {
+    rootBytes = await realpath(packDir, { encoding: 'buffer' });
+  } catch (err) {
+    throw new PackpubError('NOT_FOUND', `pack folder ${packDir} does not exist`, {
+      hint: 'pass the path of a folder that holds pack.json',
+      cause: err,
+    });
+  }
+  const name = basename(rootBytes.toString('latin1'));
+  const nameBytes = Buffer.from(name, 'latin1');
+  if (!isUtf8(nameBytes)) {
+    throw packFileError(`the pack folder name "${showBytes(nameBytes)}" is not valid UTF-8`, 'rename the folder using UTF-8 characters');
+  }
+  if (!isUtf8(rootBytes)) {
+    throw packFileError(`the path to pack folder ${nameBytes.toString('utf8')} is not valid UTF-8`, 'move the pack to a folder whose path is UTF-8');
+  }
+  const root = rootBytes.toString('utf8');
+  const rootName = basename(root);
+  if (rootName === '') {
+    throw packFileError(`${packDir} is the filesystem root, not a pack folder`, 'pass the folder that holds pack.json');
+  }
+  const st = await stat(root);
+  if (!st.isDirectory()) {
+    throw new PackpubError('USAGE', `${packDir} is not a folder`, { hint: 'pass the folder that holds pack.json, not a file in it' });
+  }
+  return { root, name: rootName };
+}
+
+async function loadPackignore(root: string): Promise<Ignore> {
+  // Case-sensitive like git on Linux, whatever the platform: the same folder must give the same archive.
+  const ig = ignore({ ignorecase: false, allowRelativePaths: true });
+  let text: string;
+  try {
+    text = await readFile(join(root, PACKIGNORE_FILE), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return ig;
+    throw packFileError(`cannot read ${PACKIGNORE_FILE}: ${(err as Error).message}`, 'make the file readable or remove it', err);
+  }
+  return ig.add(text);
+}
+
+interface WalkState {
+  root: string;
+  name: string;
+  ig: Ignore;
+  opts: Required<WalkOptions>;
+  entries: PackEntry[];
+  totalBytes: number;
+}
+
+/**
+ * Every entry of the pack archive, sorted bytewise by archive path, the pack folder itself first.
+ * Only metadata is read; file contents are streamed later by the tar writer.
+ */
+export async function listPackEntries(packDir: string, options: WalkOptions = {}): Promise<PackEntry[]> {
+  const opts: Required<WalkOptions> = { ...WALK_DEFAULTS, ...definedOnly(options) };
+  const { root, name } = await resolvePackRoot(packDir);
+  const state: WalkState = { root, name, ig: await loadPackignore(root), opts, entries: [], totalBytes: 0 };
+  const rootStat = await stat(root);
+  state.entries.push({
+    type: 'directory',
+    archivePath: `${name}/`,
+    relativePath: '',
+    source: root,
+    mode: normaliseMode('directory', rootStat.mode),
+    size: 0,
+  });
+  await walkDir(state, root, '', 1, new Set([root]));
+  state.entries.sort((a, b) => compareArchivePaths(a.archivePath, b.archivePath));
+  return state.entries;
+}
+
+function definedOnly<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function walkDir(state: WalkState, realDir: string, relDir: string, depth: number, ancestors: Set<string>): Promise<void> {
+  let names: Buffer[];
+  try {
+    names = await readdir(realDir, { encoding: 'buffer' });
+  } catch (err) {
+    throw packFileError(`cannot read folder ${relDir || '.'}: ${(err as Error).message}`, 'make the folder readable or list it in .packignore', err);
+  }
+  // Sorted so errors (and the order of work) do not depend on the filesystem's readdir order.
+  names.sort(Buffer.compare);
+  for (const nameBytes of names) {
+    // latin1 keeps bytes 1:1, so the ASCII names below match whatever the rest of the name holds.
+    if (isAlwaysExcluded(nameBytes.toString('latin1'))) continue;
+    if (!isUtf8(nameBytes)) {
+      const shown = relDir === '' ? showBytes(nameBytes) : `${relDir}/${showBytes(nameBytes)}`;
+      throw packFileError(`${shown}: the file name is not valid UTF-8`, 'rename it using UTF-8 characters, or delete it');
+    }
+    const name = nameBytes.toString('utf8');
+    if (relDir === '' && name === PACKIGNORE_FILE) continue;
+    const rel = relDir === '' ? name : `${relDir}/${name}`;
+    const fsPath = join(realDir, name);
+    const linkStats = await lstatEntry(rel, fsPath);
+    // A symlink is matched as a file first (as git does), before it is resolved, so .packignore can
+    // leave out a link that points outside the pack.
+    if (linkStats.isSymbolicLink() && state.ig.ignores(rel)) continue;
+    const { stats, source } = linkStats.isSymbolicLink() ? await resolveLink(state, rel, fsPath) : { stats: linkStats, source: fsPath };
+
+    let type: PackEntryType;
+    if (stats.isDirectory()) type = 'directory';
+    else if (stats.isFile()) type = 'file';
+    else if (state.ig.ignores(rel)) continue;
+    else {
+      throw packFileError(
+        `${rel} is a ${specialKind(stats)}, which cannot be stored in a pack`,
+        'delete it, or list it in .packignore',
+      );
+    }
+    if (state.ig.ignores(type === 'directory' ? `${rel}/` : rel)) continue;
+
+    if (depth > state.opts.maxDepth) {
+      throw packFileError(`${rel} is nested deeper than ${state.opts.maxDepth} folders`, 'flatten the folder structure, or list it in .packignore');
+    }
+    const archivePath = type === 'directory' ? `${state.name}/${rel}/` : `${state.name}/${rel}`;
+    if (Buffer.byteLength(archivePath) > state.opts.maxPathBytes) {
+      throw packFileError(`${rel}: the path is longer than ${state.opts.maxPathBytes} bytes`, 'shorten the file or folder names');
+    }
+    if (state.entries.length >= state.opts.maxEntries) {
+      throw packFileError(`the pack has more than ${state.opts.maxEntries} files and folders (at ${rel})`, 'list generated or vendored folders in .packignore');
+    }
+    const size = type === 'file' ? stats.size : 0;
+    if (size > state.opts.maxFileBytes) {
+      throw packFileError(`${rel} is ${size} bytes, over the ${state.opts.maxFileBytes}-byte limit for one file`, 'list it in .packignore, or raise the limit');
+    }
+    state.totalBytes += size;
+    if (state.totalBytes > state.opts.maxTotalBytes) {
+      throw packFileError(`the pack is over ${state.opts.maxTotalBytes} bytes (at ${rel})`, 'list large files in .packignore, or raise the limit');
+    }
+    state.entries.push({ type, archivePath, relativePath: rel, source, mode: normaliseMode(type, stats.mode), size });
+
+    if (type === 'directory') {
+      if (ancestors.has(source)) {
+        throw packFileError(`${rel} is a symlink loop (it points back to a folder that contains it)`, 'replace the symlink with a copy, or list it in .packignore');
+      }
+      const next = new Set(ancestors);
+      next.add(source);
+      await walkDir(state, source, rel, depth + 1, next);
+    }
+  }
+}
+
+async function lstatEntry(rel: string, fsPath: string): Promise<Stats> {
+  try {
+    return await lstat(fsPath);
+  } catch (err) {
+    throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err);
+  }
+}
+
+/** Where a symlink resolves, checked to stay inside the pack. */
+async function resolveLink(state: WalkState, rel: string, fsPath: string): Promise<{ stats: Stats; source: string }> {
+  let target: string;
+  try {
+    target = await realpath(fsPath);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ELOOP') {
+      throw packFileError(`${rel} is a symlink loop`, 'replace the symlink with a copy of what it should point to', err);
+    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw packFileError(`${rel} is a dangling symlink (its target does not exist)`, 'fix or delete the symlink, or list it in .packignore', err);
+    }
+    throw packFileError(`cannot resolve symlink ${rel}: ${(err as Error).message}`, 'fix or delete the symlink', err);
+  }
+  if (!isInside(state.root, target)) {
+    throw packFileError(
+      `${rel} is a symlink to ${target}, outside the pack folder`,
+      'copy the file into the pack instead of linking to it, or list the symlink in .packignore',
+    );
+  }
+  return { stats: await stat(target), source: target };
+}
+
+function specialKind(st: Stats): string {
+  if (st.isFIFO()) return 'named pipe (fifo)';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  return 'special file';
+}

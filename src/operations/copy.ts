@@ -1,0 +1,408 @@
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
+import { sha256Digest, type Digest } from '../oci/digest.js';
+import { parseManifest, type Descriptor } from '../oci/manifest.js';
+import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
+import type { PackTarget } from '../targets/open.js';
+import type { ArtifactStore } from '../targets/types.js';
+import { mapConcurrent, onceper } from '../util/concurrency.js';
+import { sortVersions } from './list.js';
+import { defaultConcurrency, ensureBaseRepository } from './push.js';
+import type { PlannedAction } from './types.js';
+
+/**
+ * What happened to one pack version in a copy.
+ * - copied: the version did not exist at the destination and now holds the source's manifest
+ * - unchanged: the destination already held the same manifest digest (nothing written)
+ * - overwritten: a different manifest was replaced (--force)
+ * - skipped: a different manifest exists and --skip-existing kept it
+ * - conflict: a different manifest exists; nothing written
+ * - failed: reading, uploading or verifying failed
+ * - planned: --dry-run; `plan` says what would happen
+ */
+export type CopyStatus = 'copied' | 'unchanged' | 'overwritten' | 'skipped' | 'conflict' | 'failed' | 'planned';
+
+export interface CopyResult {
+  name: string;
+  version: string;
+  /** Source reference, e.g. `staging.example.com/p/spectro-packs/archive/hello:1.0.0`. */
+  source: string;
+  /** Destination reference. */
+  destination: string;
+  status: CopyStatus;
+  plan?: PlannedAction;
+  /** Manifest digest at the source: after a copy, the destination's digest is the same. */
+  digest?: Digest;
+  /** What the destination held before, when it differed (conflict, skipped, overwritten). */
+  existingDigest?: Digest;
+  /** Bytes of the manifest's blobs (config and layers). */
+  size?: number;
+  /** Blob bytes uploaded to the destination in this run (0 when it had them all). */
+  copiedBytes: number;
+  /** Bytes a --dry-run would upload. */
+  bytesToCopy?: number;
+  durationMs: number;
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface CopySummary {
+  total: number;
+  copied: number;
+  unchanged: number;
+  overwritten: number;
+  skipped: number;
+  conflict: number;
+  failed: number;
+  planned: number;
+  copiedBytes: number;
+}
+
+export interface CopyReport {
+  /** Display names of the source and destination targets. */
+  from: string;
+  to: string;
+  results: CopyResult[];
+  summary: CopySummary;
+  durationMs: number;
+  /** True when the run was stopped early (--fail-fast, interrupt). */
+  aborted: boolean;
+}
+
+export type CopyEvent =
+  | { type: 'selected'; total: number }
+  | { type: 'pack-start'; name: string; version: string; source: string; destination: string }
+  | { type: 'blob-copy-progress'; name: string; version: string; digest: Digest; bytes: number; size: number }
+  | { type: 'blob-copy-done'; name: string; version: string; digest: Digest; size: number; skipped: boolean }
+  /** Once per selected version, also for versions not started after a stop. */
+  | { type: 'pack-done'; result: CopyResult };
+
+export type CopyEventSink = (event: CopyEvent) => void;
+
+export interface CopyOptions {
+  /** Pack name; with `version` one version, with `all` every version. Without a name, `all` copies every pack. */
+  name?: string;
+  version?: string;
+  /** Every version of `name`, or with no name every pack under the source base path. */
+  all?: boolean;
+  /** Replace a different manifest already under the version at the destination. */
+  force?: boolean;
+  /** Keep a different manifest already under the version, and report it as skipped. */
+  skipExisting?: boolean;
+  /** Report what would happen; write nothing. */
+  dryRun?: boolean;
+  /** Stop starting new versions after the first failure or conflict. */
+  failFast?: boolean;
+  /** Versions copied at once (default: as push). */
+  concurrency?: number;
+  onEvent?: CopyEventSink;
+  signal?: AbortSignal;
+}
+
+const PALETTE_CACHE_NOTE =
+  'Palette caches pack digests: replacing a published version can break clusters that use it. Copy a new version instead, or pass --force to replace it (--skip-existing to keep it)';
+
+function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
+  if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+  return { code: 'INTERNAL', message: errorMessage(err) };
+}
+
+export function summarizeCopy(results: CopyResult[]): CopySummary {
+  const s: CopySummary = { total: results.length, copied: 0, unchanged: 0, overwritten: 0, skipped: 0, conflict: 0, failed: 0, planned: 0, copiedBytes: 0 };
+  for (const r of results) {
+    s[r.status]++;
+    s.copiedBytes += r.copiedBytes;
+  }
+  return s;
+}
+
+/** A copy succeeded when nothing conflicted or failed and the run was not stopped. */
+export function copySucceeded(report: CopyReport): boolean {
+  return report.summary.conflict === 0 && report.summary.failed === 0 && !report.aborted;
+}
+
+/**
+ * Passes bytes through while hashing them; fails the stream when the content is longer than the
+ * descriptor says, or when it ends with another digest or size (OCI image-spec descriptor.md: content
+ * must be verified against its digest).
+ */
+class VerifyingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+
+  constructor(
+    private readonly expected: Descriptor,
+    private readonly onBytes: (total: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.expected.size) {
+      callback(new PackpubError('DIGEST_MISMATCH', `blob ${this.expected.digest} at the source is longer than its ${this.expected.size} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onBytes(this.bytes);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const digest = `sha256:${this.hash.digest('hex')}`;
+    if (digest !== this.expected.digest || this.bytes !== this.expected.size) {
+      callback(
+        new PackpubError(
+          'DIGEST_MISMATCH',
+          `blob read from the source does not match its descriptor: expected ${this.expected.digest} (${this.expected.size} bytes), got ${digest} (${this.bytes} bytes)`,
+          { hint: 'the source registry returned corrupted content; retry, and report it to the registry operator if it persists' },
+        ),
+      );
+      return;
+    }
+    callback();
+  }
+}
+
+/**
+ * `pushBlob` wants a synchronous `open()`; fetching from the source is async. The PassThrough is
+ * returned at once and fed when the fetch answers, so the blob streams from one store to the other
+ * without being held in memory.
+ */
+function openSourceBlob(source: ArtifactStore, repo: string, descriptor: Descriptor, onBytes: (total: number) => void): Readable {
+  const out = new PassThrough();
+  source
+    .fetchBlob(repo, descriptor)
+    .then((stream) => {
+      const verify = new VerifyingStream(descriptor, onBytes);
+      stream.on('error', (err) => out.destroy(err));
+      verify.on('error', (err) => {
+        stream.destroy();
+        out.destroy(err);
+      });
+      out.on('close', () => {
+        if (!stream.destroyed) stream.destroy();
+      });
+      stream.pipe(verify).pipe(out);
+    })
+    .catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+  return out;
+}
+
+interface Selected {
+  name: string;
+  version: string;
+}
+
+async function selectVersions(from: PackTarget, options: CopyOptions): Promise<Selected[]> {
+  if (options.name !== undefined) validateRepositoryPath(options.name, 'pack name');
+  if (options.all === true && options.version !== undefined) {
+    throw new PackpubError('USAGE', `give either ${options.name ?? '<name>'}:${options.version} or --all, not both`, {
+      hint: '--all copies every version of the named pack (or every pack, without a name)',
+    });
+  }
+  if (options.all !== true) {
+    if (options.name === undefined || options.version === undefined) {
+      throw new PackpubError('USAGE', 'name what to copy: <name>:<version>, <name> --all, or --all for every pack', {
+        hint: 'e.g. packpub copy hello-universe:1.2.0 --from staging --to prod',
+      });
+    }
+    validateTag(options.version, 'pack version');
+    return [{ name: options.name, version: options.version }];
+  }
+  const store = from.store;
+  const repositories =
+    options.name !== undefined ? [packRepository(from.basePath, options.name)] : (await store.listRepositories(baseRepository(from.basePath))).sort();
+  const selected: Selected[] = [];
+  for (const repository of repositories) {
+    const name = packNameOf(from.basePath, repository);
+    if (name === undefined) continue;
+    for (const version of sortVersions(await store.listTags(repository))) selected.push({ name, version });
+  }
+  if (selected.length === 0) {
+    const what = options.name === undefined ? `no packs under ${store.reference(baseRepository(from.basePath))}` : `${store.reference(packRepository(from.basePath, options.name))} has no versions`;
+    throw new PackpubError('NOT_FOUND', `nothing to copy: ${what}`, {
+      hint: `check --from (${from.display}) and the pack name; packpub list shows what is published there`,
+    });
+  }
+  return selected;
+}
+
+/**
+ * Copy published packs from one target to another by digest: the destination ends up with the
+ * source's manifest bytes, so the digest Palette sees is the same on both sides. Blobs stream from
+ * source to destination and are verified on the way; blobs the destination has are not sent.
+ * An identical digest at the destination is `unchanged`; a different one is a conflict unless
+ * `force` (replace) or `skipExisting` (keep).
+ */
+export async function copyPacks(from: PackTarget, to: PackTarget, options: CopyOptions = {}): Promise<CopyReport> {
+  const started = Date.now();
+  const emit: CopyEventSink = options.onEvent ?? (() => undefined);
+  if (options.force === true && options.skipExisting === true) {
+    throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
+  }
+  const selected = await selectVersions(from, options);
+  emit({ type: 'selected', total: selected.length });
+
+  const ensureBase = onceper((repo: string) => ensureBaseRepository(to.store, repo));
+  const prepare = onceper((repo: string) => to.store.prepareRepository(repo));
+  // Two tags of one repository often share blobs: upload each blob once per destination repository.
+  // The first caller counts the bytes; later callers wait for it and count nothing.
+  const blobsInFlight = new Map<string, Promise<void>>();
+  const copyBlob = async (repo: string, srcRepo: string, item: Selected, descriptor: Descriptor): Promise<number> => {
+    const key = `${repo}@${descriptor.digest}`;
+    const pending = blobsInFlight.get(key);
+    if (pending !== undefined) {
+      await pending;
+      return 0;
+    }
+    const { name, version } = item;
+    const { digest, size } = descriptor;
+    let sent = 0;
+    const work = (async () => {
+      if (await to.store.hasBlob(repo, digest)) {
+        emit({ type: 'blob-copy-done', name, version, digest, size, skipped: true });
+        return;
+      }
+      await to.store.pushBlob(repo, descriptor, () =>
+        openSourceBlob(from.store, srcRepo, descriptor, (bytes) => emit({ type: 'blob-copy-progress', name, version, digest, bytes, size })),
+      );
+      sent = size;
+      emit({ type: 'blob-copy-done', name, version, digest, size, skipped: false });
+    })();
+    blobsInFlight.set(key, work);
+    work.catch(() => blobsInFlight.delete(key));
+    await work;
+    return sent;
+  };
+
+  let stop = false;
+  const results = await mapConcurrent(selected, options.concurrency ?? defaultConcurrency(), async (item): Promise<CopyResult> => {
+    const srcRepo = packRepository(from.basePath, item.name);
+    const dstRepo = packRepository(to.basePath, item.name);
+    const base = {
+      name: item.name,
+      version: item.version,
+      source: from.store.reference(srcRepo, item.version),
+      destination: to.store.reference(dstRepo, item.version),
+    };
+    if (stop || options.signal?.aborted === true) {
+      const result: CopyResult = { ...base, status: 'failed', copiedBytes: 0, durationMs: 0, error: { code: 'ABORTED', message: 'not started: the run was stopped' } };
+      emit({ type: 'pack-done', result });
+      return result;
+    }
+    const result = await copyOne(from, to, item, base, srcRepo, dstRepo, options, { emit, ensureBase, prepare, copyBlob });
+    emit({ type: 'pack-done', result });
+    if (options.failFast === true && (result.status === 'failed' || result.status === 'conflict')) stop = true;
+    return result;
+  });
+  return {
+    from: from.display,
+    to: to.display,
+    results,
+    summary: summarizeCopy(results),
+    durationMs: Date.now() - started,
+    aborted: stop || options.signal?.aborted === true,
+  };
+}
+
+interface CopyContext {
+  emit: CopyEventSink;
+  ensureBase: (repo: string) => Promise<void>;
+  prepare: (repo: string) => Promise<void>;
+  copyBlob: (repo: string, srcRepo: string, item: Selected, descriptor: Descriptor) => Promise<number>;
+}
+
+async function copyOne(
+  from: PackTarget,
+  to: PackTarget,
+  item: Selected,
+  base: Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>,
+  srcRepo: string,
+  dstRepo: string,
+  options: CopyOptions,
+  ctx: CopyContext,
+): Promise<CopyResult> {
+  const started = Date.now();
+  let digest: Digest | undefined;
+  let size: number | undefined;
+  let copiedBytes = 0;
+  const done = (rest: Omit<CopyResult, 'name' | 'version' | 'source' | 'destination' | 'durationMs' | 'copiedBytes'>): CopyResult => ({
+    ...base,
+    ...rest,
+    copiedBytes,
+    durationMs: Date.now() - started,
+  });
+  try {
+    ctx.emit({ type: 'pack-start', ...base });
+    const fetched = await from.store.getManifest(srcRepo, item.version);
+    if (fetched === undefined) {
+      throw new PackpubError('NOT_FOUND', `${base.source} does not exist`, { hint: `list what is published with: packpub list ${item.name}` });
+    }
+    // Copy by digest: the bytes we write must be exactly the bytes whose digest the source reports.
+    digest = sha256Digest(fetched.bytes);
+    if (digest !== fetched.descriptor.digest) {
+      throw new PackpubError('DIGEST_MISMATCH', `${base.source}: manifest bytes hash to ${digest}, the source says ${fetched.descriptor.digest}`);
+    }
+    const manifest = parseManifest(fetched.bytes);
+    const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
+    size = blobs.reduce((n, b) => n + b.size, 0);
+
+    const existing = await to.store.headManifest(dstRepo, item.version);
+    let overwrite = false;
+    if (existing !== undefined) {
+      if (existing.digest === digest) {
+        return done({ status: options.dryRun === true ? 'planned' : 'unchanged', ...(options.dryRun === true ? { plan: 'unchanged', bytesToCopy: 0 } : {}), digest, size });
+      }
+      const existingDigest = existing.digest;
+      if (options.skipExisting === true) {
+        return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, existingDigest, size });
+      }
+      if (options.force !== true) {
+        if (options.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, existingDigest, size, bytesToCopy: 0 });
+        return done({
+          status: 'conflict',
+          digest,
+          existingDigest,
+          size,
+          error: {
+            code: 'CONFLICT',
+            message: `${base.destination} already holds a different manifest (${existingDigest}; the source has ${digest})`,
+            hint: PALETTE_CACHE_NOTE,
+          },
+        });
+      }
+      overwrite = true;
+    }
+
+    if (options.dryRun === true) {
+      let bytesToCopy = 0;
+      for (const blob of blobs) if (!(await to.store.hasBlob(dstRepo, blob.digest))) bytesToCopy += blob.size;
+      return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size, bytesToCopy });
+    }
+
+    // As push: the base repository first (Harbor shows it, ECR needs it), then this pack's repository.
+    if (to.store.kind !== 'oci-layout') await ctx.ensureBase(baseRepository(to.basePath));
+    await ctx.prepare(dstRepo);
+    // Blobs before the manifest, so the tag never points at missing content.
+    for (const blob of blobs) {
+      copiedBytes += await ctx.copyBlob(dstRepo, srcRepo, item, blob);
+    }
+    const written = await to.store.pushManifest(dstRepo, item.version, fetched.bytes, fetched.descriptor.mediaType);
+    if (written !== digest) {
+      throw new PackpubError('DIGEST_MISMATCH', `${base.destination}: the destination stored the manifest as ${written}, not ${digest}`, {
+        hint: 'the destination rewrote the manifest; Palette would see another digest than the source has',
+      });
+    }
+    return done({ status: overwrite ? 'overwritten' : 'copied', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size });
+  } catch (err) {
+    const info = errorInfo(err);
+    return done({
+      status: info.code === 'CONFLICT' ? 'conflict' : 'failed',
+      ...(digest === undefined ? {} : { digest }),
+      ...(size === undefined ? {} : { size }),
+      error: info,
+    });
+  }
+}

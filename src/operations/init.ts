@@ -1,0 +1,343 @@
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { load } from 'js-yaml';
+import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
+import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { findImages, type FoundImage } from '../pack/chart-images.js';
+import { isChartArchiveName, missingDependencies, packChartDirectory, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
+import { placeholderLogo } from '../pack/logo.js';
+import { PACK_LAYERS, type PackLayer } from '../pack/model.js';
+import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
+import { parseYamlTree } from '../pack/yaml-tree.js';
+
+export interface InitOptions {
+  /** Folder to create the pack in; created when missing. */
+  dir: string;
+  /** pack.json name. Required without `fromChart`; defaults to the chart's Chart.yaml name. */
+  name?: string;
+  /** pack.json version. Required without `fromChart`; defaults to the chart's version (see chartVersionFrom). */
+  version?: string;
+  /** Default: the name in title case (`hello-universe` -> `Hello Universe`). */
+  displayName?: string;
+  /** Default `addon`. */
+  layer?: PackLayer;
+  /** Default `system app` for add-on packs (the validator warns when it is missing); ignored for other layers unless given. */
+  addonType?: string;
+  /** pack.namespace. Default: the name as a Kubernetes name. */
+  namespace?: string;
+  /** A chart `.tgz` or an unpacked chart directory to build the pack from. */
+  fromChart?: string;
+  /** Which Chart.yaml field gives the default version. Default `version`. */
+  chartVersionFrom?: 'version' | 'appVersion';
+  /** Write into a non-empty folder, replacing files of the same names. Default false. */
+  force?: boolean;
+  /** mtime of the entries when a chart directory is packed (SOURCE_DATE_EPOCH). Default a fixed date. */
+  sourceDateEpoch?: number;
+}
+
+export interface InitChart {
+  /** Chart.yaml name: the key under `charts:`. */
+  name: string;
+  version?: string;
+  appVersion?: string;
+  /** The archive in the pack, as listed in pack.json (`charts/<file>.tgz`). */
+  archive: string;
+  /** True when a chart directory was packed into the archive (else the given .tgz was copied). */
+  packed: boolean;
+  /** Keys of the vendored subcharts, nested as `parent/child`. */
+  subcharts: string[];
+}
+
+export interface InitResult {
+  /** Absolute pack folder. */
+  dir: string;
+  name: string;
+  version: string;
+  displayName: string;
+  layer: PackLayer;
+  /** Files written, relative to `dir`, sorted. */
+  files: string[];
+  chart?: InitChart;
+  /** Images written to pack.content.images. */
+  images: FoundImage[];
+  /** The images the author should check (empty, templated or floating tags). */
+  review: FoundImage[];
+  /** Things packpub decided or could not do, one line each. */
+  notes: string[];
+}
+
+const DEFAULT_ADDON_TYPE = 'system app';
+
+async function ensureWritableDir(dir: string, force: boolean): Promise<void> {
+  let entries: string[];
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) {
+      throw new PackpubError('USAGE', `${dir} exists and is not a folder`, { hint: 'give a new folder name (packpub init creates it)' });
+    }
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (entries.length > 0 && !force) {
+    throw new PackpubError('USAGE', `${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'})`, {
+      hint: 'give a new or empty folder, or add --force to write into it (files with the same names are replaced)',
+    });
+  }
+}
+
+/** Name and version are user input here: a bad one is a usage error (exit 2), nothing is written. */
+function packName(name: string, fromChart: boolean): string {
+  const hint = fromChart ? 'pass --name with a lowercase name such as my-chart' : 'use lowercase letters, digits and "-", e.g. my-pack';
+  if (name.includes('/')) {
+    throw new PackpubError('USAGE', `pack name "${name}" contains "/"`, { hint: `it becomes the last part of the OCI repository; ${hint}` });
+  }
+  try {
+    return validateRepositoryPath(name, 'pack name');
+  } catch (err) {
+    if (err instanceof PackpubError) throw new PackpubError('USAGE', err.message, { hint: fromChart ? hint : (err.hint ?? hint), cause: err });
+    throw err;
+  }
+}
+
+function packVersion(version: string, fromChart: boolean): string {
+  try {
+    return validateTag(version, 'pack version');
+  } catch (err) {
+    if (err instanceof PackpubError) {
+      throw new PackpubError('USAGE', err.message, { hint: fromChart ? 'pass --version with a valid version such as 1.2.3' : (err.hint ?? ''), cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Images of a chart and its vendored subcharts, review flags included. */
+function chartImages(chart: HelmChart, prefix: string[] = [], depth = 0): FoundImage[] {
+  const out: FoundImage[] = [];
+  try {
+    const tree = parseYamlTree(chart.valuesText);
+    out.push(...findImages(tree, { prefix, ...(chart.appVersion === undefined ? {} : { appVersion: chart.appVersion }) }));
+  } catch {
+    // A chart whose values do not parse names no images we can trust.
+  }
+  if (depth < 8) {
+    for (const sub of chart.subcharts) {
+      const key = subchartValueKeys(chart, sub)[0] ?? sub.name;
+      out.push(...chartImages(sub, [...prefix, key], depth + 1));
+    }
+  }
+  const seen = new Set<string>();
+  return out.filter((i) => !seen.has(i.image) && seen.add(i.image));
+}
+
+function subchartKeys(chart: HelmChart, prefix = '', depth = 0): string[] {
+  if (depth >= 8) return [];
+  return chart.subcharts.flatMap((sub) =>
+    subchartValueKeys(chart, sub).flatMap((key) => {
+      const path = prefix === '' ? key : `${prefix}/${key}`;
+      return [path, ...subchartKeys(sub, path, depth + 1)];
+    }),
+  );
+}
+
+async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Scaffold a pack that passes `validate --strict`: pack.json, values.yaml, README.md, a placeholder
+ * logo.png, and either an example manifest or a Helm chart (copied, or packed from a directory) with
+ * its default values nested under `charts.<chart-name>` and its images listed in pack.content.images.
+ */
+export async function initPack(options: InitOptions): Promise<InitResult> {
+  const dir = resolve(options.dir);
+  const notes: string[] = [];
+  const layer = options.layer ?? 'addon';
+  if (!(PACK_LAYERS as readonly string[]).includes(layer)) {
+    throw new PackpubError('USAGE', `layer "${layer}" is not one of ${PACK_LAYERS.join(', ')}`, { hint: 'most packs you write are add-ons: --layer addon' });
+  }
+
+  let chart: HelmChart | undefined;
+  let chartIsDir = false;
+  if (options.fromChart !== undefined) {
+    const source = resolve(options.fromChart);
+    try {
+      chart = await readChart(source);
+    } catch (err) {
+      // A --from-chart path that does not exist is a mistake on the command line (exit 2).
+      if (isPackpubError(err, 'NOT_FOUND')) throw new PackpubError('USAGE', err.message, { hint: err.hint ?? '', cause: err });
+      throw err;
+    }
+    chartIsDir = (await stat(source)).isDirectory();
+  }
+
+  let name = options.name;
+  let version = options.version;
+  if (chart !== undefined) {
+    name ??= chart.name;
+    if (version === undefined) {
+      const field = options.chartVersionFrom ?? 'version';
+      const value = field === 'appVersion' ? chart.appVersion : chart.version;
+      if (value === undefined) {
+        throw new PackpubError('USAGE', `the chart's Chart.yaml has no ${field}`, { hint: `pass --version, or --chart-version-from ${field === 'version' ? 'appVersion' : 'version'}` });
+      }
+      // pack-central rejects a leading "v" (palette-packs.md); charts often carry one in appVersion.
+      version = /^v\d/.test(value) ? value.slice(1) : value;
+      if (version !== value) notes.push(`version ${version} taken from the chart's ${field} "${value}" without the leading "v" (pack-central rejects it)`);
+    }
+  }
+  if (name === undefined || version === undefined) {
+    throw new PackpubError('USAGE', `packpub init needs ${name === undefined ? '--name' : '--version'}`, {
+      hint: 'pass --name and --version, or --from-chart to take them from a Helm chart',
+    });
+  }
+  name = packName(name, chart !== undefined && options.name === undefined);
+  version = packVersion(version, chart !== undefined && options.version === undefined);
+  const displayName = options.displayName ?? displayNameFor(name);
+  let addonType = options.addonType;
+  if (layer === 'addon' && (addonType === undefined || addonType === '')) {
+    addonType = DEFAULT_ADDON_TYPE;
+    notes.push(`addonType set to "${DEFAULT_ADDON_TYPE}"; pick the category Palette lists the pack under with --addon-type (e.g. monitoring, security, ingress)`);
+  }
+  const namespace = options.namespace ?? kubernetesName(name);
+
+  // Checked before anything is written; folders are created only once the content is ready.
+  await ensureWritableDir(dir, options.force === true);
+  const files: string[] = [];
+  const write = async (rel: string, data: string | Buffer): Promise<void> => {
+    await writeAtomic(join(dir, rel), data);
+    files.push(rel);
+  };
+
+  let images: FoundImage[] = [];
+  let initChart: InitChart | undefined;
+  let kubeManifests: string[] | undefined;
+  let manifestKey: string | undefined;
+  let valuesText: string;
+
+  if (chart !== undefined && options.fromChart !== undefined) {
+    const source = resolve(options.fromChart);
+    const given = basename(source);
+    const fileName = !chartIsDir && isChartArchiveName(given) ? given : `${chart.name}-${chart.version ?? version}.tgz`;
+    const rel = `charts/${fileName}`;
+    images = chartImages(chart);
+    valuesText = valuesYamlText({
+      displayName,
+      version,
+      namespace,
+      images,
+      chart: { key: chart.name, valuesText: chart.valuesText, source: `chart ${chart.name}${chart.version === undefined ? '' : ` ${chart.version}`}` },
+    });
+    verifyChartValues(valuesText, chart, notes);
+    await mkdir(join(dir, 'charts'), { recursive: true });
+    if (chartIsDir) {
+      await packChartDirectory(source, join(dir, rel), options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
+    } else {
+      const tmp = join(dir, `${rel}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      try {
+        await copyFile(source, tmp);
+        await rename(tmp, join(dir, rel));
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    }
+    files.push(rel);
+    initChart = {
+      name: chart.name,
+      ...(chart.version === undefined ? {} : { version: chart.version }),
+      ...(chart.appVersion === undefined ? {} : { appVersion: chart.appVersion }),
+      archive: rel,
+      packed: chartIsDir,
+      subcharts: subchartKeys(chart),
+    };
+    for (const dep of missingDependencies(chart)) {
+      notes.push(`the chart depends on "${dep.name}"${dep.version === undefined ? '' : ` ${dep.version}`}, which is not in its charts/ folder: run \`helm dependency build\` on the chart and init again, or Palette's install will fail`);
+    }
+  } else {
+    manifestKey = name;
+    kubeManifests = [`manifests/${manifestKey}.yaml`];
+    valuesText = valuesYamlText({ displayName, version, namespace, images: [], manifestKey, manifestFile: kubeManifests[0] });
+  }
+
+  await mkdir(dir, { recursive: true });
+  await write(
+    'pack.json',
+    packJsonText({
+      name,
+      version,
+      displayName,
+      layer,
+      ...(addonType === undefined || addonType === '' ? {} : { addonType }),
+      ...(initChart === undefined ? {} : { charts: [initChart.archive] }),
+      ...(kubeManifests === undefined ? {} : { kubeManifests }),
+    }),
+  );
+  await write('values.yaml', valuesText);
+  await write(
+    'README.md',
+    readmeText({
+      name,
+      displayName,
+      version,
+      layer,
+      ...(initChart === undefined
+        ? {}
+        : { chart: { name: initChart.name, key: initChart.name, archive: initChart.archive, ...(initChart.version === undefined ? {} : { version: initChart.version }), ...(initChart.appVersion === undefined ? {} : { appVersion: initChart.appVersion }) } }),
+      ...(kubeManifests === undefined || manifestKey === undefined ? {} : { manifest: { file: kubeManifests[0] ?? '', key: manifestKey } }),
+    }),
+  );
+  await write('logo.png', placeholderLogo(name));
+  if (kubeManifests !== undefined && manifestKey !== undefined) {
+    await mkdir(join(dir, 'manifests'), { recursive: true });
+    await write(kubeManifests[0] ?? '', exampleManifestText(name, manifestKey));
+  }
+
+  files.sort();
+  return {
+    dir,
+    name,
+    version,
+    displayName,
+    layer,
+    files,
+    ...(initChart === undefined ? {} : { chart: initChart }),
+    images,
+    review: images.filter((i) => i.review !== undefined),
+    notes,
+  };
+}
+
+/**
+ * The generated values.yaml must hold exactly the chart's defaults under charts.<name>: the text was
+ * re-indented, not re-serialised, so check it reads back the same before writing anything.
+ */
+function verifyChartValues(valuesText: string, chart: HelmChart, notes: string[]): void {
+  let expected: unknown;
+  try {
+    expected = load(chart.valuesText, { json: true }) ?? {};
+  } catch (err) {
+    notes.push(`the chart's values.yaml does not parse (${errorMessage(err).split('\n')[0]}); it was copied as is under charts.${chart.name}: fix it there`);
+    return;
+  }
+  let actual: unknown;
+  try {
+    const doc = load(valuesText, { json: true }) as { charts?: Record<string, unknown> };
+    actual = doc.charts?.[chart.name] ?? {};
+  } catch (err) {
+    throw new PackpubError('INTERNAL', `the generated values.yaml does not parse: ${errorMessage(err)}`, { hint: 'this is a bug in packpub; please report it with the chart', cause: err });
+  }
+  if (!isDeepStrictEqual(actual, expected)) {
+    throw new PackpubError('INTERNAL', `the generated values.yaml does not reproduce chart ${chart.name}'s default values`, { hint: 'this is a bug in packpub; please report it with the chart' });
+  }
+}

@@ -1,0 +1,197 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { CORPUS_DIR, HAVE_CORPUS, tempDir, writePack } from '../support/packs.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+const USER = 'ci-bot';
+const PASSWORD = 'e2e-secret-Pa55word';
+const BASE = 'spectro-oci-registry';
+
+async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
+    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
+  }
+  return out;
+}
+
+type Mode = 'anonymous' | 'htpasswd' | 'token';
+
+describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry (%s)', (mode) => {
+  let registry: RunningRegistry;
+  let token: TokenServer | undefined;
+  let proxy: RecordingProxy;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let env: NodeJS.ProcessEnv;
+  let registryArg: string;
+
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli([...args, '--registry', registryArg], { env: { ...env, ...extraEnv } });
+  const creds = mode === 'anonymous' ? undefined : { username: USER, password: PASSWORD };
+  const uploads = () => proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
+
+  beforeAll(async () => {
+    if (mode === 'token') {
+      token = await startTokenServer({ users: { [USER]: PASSWORD } });
+      registry = await startRegistry({ auth: 'token', token });
+    } else {
+      registry = await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {});
+    }
+    proxy = await startRecordingProxy(registry.url);
+    registryArg = `${proxy.host}/${BASE}`;
+    env = { SOURCE_DATE_EPOCH: '1700000000', ...(creds === undefined ? {} : { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD }) };
+    ({ dir: root, cleanup } = await tempDir());
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await registry?.stop();
+    await token?.close();
+    await cleanup?.();
+  });
+
+  it('publishes, then recognises the same content without uploading anything', async () => {
+    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const first = await cli(['push', pack]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`published hello:1.0.0 -> ${proxy.host}/${BASE}/spectro-packs/archive/hello:1.0.0`);
+    // The {} config into the base repository (with its empty artifact) and into the pack repository, then the layer.
+    expect(uploads()).toBe(3);
+
+    // skopeo, an independent client, reads exactly the ORAS 1.0.0 shape we pushed.
+    const raw = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/hello:1.0.0`, creds === undefined ? {} : { creds });
+    expect(raw.toString()).toMatch(
+      /^\{"schemaVersion":2,"mediaType":"application\/vnd\.oci\.image\.manifest\.v1\+json","config":\{"mediaType":"application\/vnd\.unknown\.config\.v1\+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2\},"layers":\[\{"mediaType":"application\/vnd\.oci\.image\.layer\.v1\.tar","digest":"sha256:[0-9a-f]{64}","size":\d+,"annotations":\{"org\.opencontainers\.image\.title":"hello-1\.0\.0\.tar\.gz"\}\}\],"annotations":\{"org\.opencontainers\.image\.created":"2023-11-14T22:13:20Z"\}\}$/,
+    );
+    // The base repository exists (an untagged empty artifact, as the Palette docs push with ORAS).
+    const catalog = await cli(['list']);
+    expect(catalog.code).toBe(0);
+
+    proxy.clear();
+    const again = await cli(['push', pack]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('unchanged hello:1.0.0');
+    expect(uploads()).toBe(0);
+    expect(proxy.count((r) => r.method === 'PUT')).toBe(0);
+  });
+
+  it('refuses different content under a published version, and replaces it with --force', async () => {
+    const changed = await writePack(join(root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    proxy.clear();
+    const refused = await cli(['push', changed]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
+    expect(refused.stderr).toContain('Palette caches pack digests');
+    expect(proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
+    const forced = await cli(['push', changed, '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('overwritten hello:1.0.0');
+    const inspect = await cli(['inspect', 'hello:1.0.0', '--json']);
+    expect(JSON.parse(inspect.stdout).layer.digest).toBe(JSON.parse((await cli(['push', changed, '--json'])).stdout).results[0].layerDigest);
+  });
+
+  it('tags, lists, inspects and pulls back the identical tree', async () => {
+    const pack = await writePack(join(root, 'tools-2.1.0'), { name: 'tools', version: '2.1.0', files: { 'charts/readme.txt': 'x'.repeat(10_000) } });
+    const older = await writePack(join(root, 'tools-2.0.9'), { name: 'tools', version: '2.0.9' });
+    expect((await cli(['push', pack, older])).code).toBe(0);
+    const tag = await cli(['tag', 'tools:2.1.0', '2.1.x', '2.x']);
+    expect(tag.code).toBe(0);
+    expect(tag.stdout).toContain('as 2.1.x, 2.x');
+    const byTag = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/tools:2.x`, creds === undefined ? {} : { creds });
+    const byVersion = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/tools:2.1.0`, creds === undefined ? {} : { creds });
+    expect(byTag.equals(byVersion)).toBe(true);
+
+    const list = await cli(['list', '--json']);
+    expect(list.code).toBe(0);
+    const listed = JSON.parse(list.stdout).packs as Array<{ name: string; versions: Array<{ version: string; digest: string; size: number; created: string }> }>;
+    const tools = listed.find((p) => p.name === 'tools');
+    expect(tools?.versions.map((v) => v.version)).toEqual(['2.0.9', '2.1.0', '2.1.x', '2.x']);
+    expect(tools?.versions[1]?.created).toBe('2023-11-14T22:13:20Z');
+    expect(listed.map((p) => p.name)).toContain('hello');
+
+    const inspect = await cli(['inspect', 'tools:2.1.0']);
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout).toContain('"name": "tools"');
+    expect(inspect.stdout).toContain('tools-2.1.0.tar.gz');
+
+    const out = join(root, 'pulled-tools');
+    const pull = await cli(['pull', 'tools:2.1.0', '-o', out]);
+    expect(pull.code).toBe(0);
+    expect(await treeOf(out)).toEqual(await treeOf(pack));
+  });
+
+  it('explains a missing pack and a wrong password in one line, without the secret', async () => {
+    const missing = await cli(['inspect', 'nope:1.0.0']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.split('\n')[0]).toMatch(/^error: .*nope:1\.0\.0 does not exist$/);
+    if (mode === 'anonymous') return;
+    const pack = await writePack(join(root, 'denied'), { name: 'denied', version: '1.0.0' });
+    const wrong = await cli(['push', pack], { PACKPUB_PASSWORD: 'not-the-password' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/credentials rejected/);
+    expect(wrong.stderr).not.toContain('Error:');
+    expect(wrong.stdout + wrong.stderr).not.toContain('not-the-password');
+    expect(wrong.stdout + wrong.stderr).not.toContain(PASSWORD);
+  });
+
+  it('takes the password from stdin with --username', async () => {
+    if (mode === 'anonymous') return;
+    const pack = await writePack(join(root, 'stdin-pack'), { name: 'stdin-pack', version: '0.1.0' });
+    const result = await runCli(['push', pack, '--registry', registryArg, '--username', USER, '--password-stdin'], {
+      stdin: `${PASSWORD}\n`,
+      env: { SOURCE_DATE_EPOCH: '1700000000' },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
+    it('pushes every corpus pack and pulls each back byte-identical', async () => {
+      const folders = (await readdir(CORPUS_DIR)).map((f) => join(CORPUS_DIR, f));
+      const push = await cli(['push', ...folders, '--json']);
+      const report = JSON.parse(push.stdout);
+      expect(report.summary.published).toBe(folders.length);
+      expect(push.code).toBe(0);
+      for (const r of report.results as Array<{ name: string; version: string; dir: string; digest: string }>) {
+        const raw = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/${r.name}:${r.version}`, creds === undefined ? {} : { creds });
+        const { createHash } = await import('node:crypto');
+        expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(r.digest);
+        const out = join(root, 'corpus', r.name);
+        const pull = await cli(['pull', `${r.name}:${r.version}`, '-o', out]);
+        expect(pull.code, pull.stderr).toBe(0);
+        expect(await treeOf(out)).toEqual(await treeOf(r.dir));
+      }
+    });
+  });
+});
+
+describe('registry errors a user must get right', () => {
+  it('a refused connection is one line, exit 1', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const pack = await writePack(join(dir, 'p'), { name: 'p', version: '1.0.0' });
+      const result = await runCli(['push', pack, '--registry', '127.0.0.1:1/base', '--retry-attempts', '1']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/127\.0\.0\.1:1/);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      await writeFile(join(dir, 'done'), '');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('an invalid base path or pack name names the offending part (exit 2 / 1)', async () => {
+    const bad = await runCli(['list', '--registry', 'example.com/Bad_Path']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"Bad_Path"');
+    const scheme = await runCli(['list', '--registry', 'https://example.com/base']);
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('must not include a URL scheme');
+  });
+});

@@ -1,0 +1,40 @@
+import { existsSync, readdirSync, createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildArchive, extractArchive, packContentKey } from '../../src/archive/index.js';
+import { TempDirs, readTree, run } from '../unit/archive/fixtures.js';
+
+// The shared corpus of real packs sits beside the repository (../shared/corpus/packs).
+const CORPUS = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta.url));
+const present = existsSync(CORPUS);
+if (!present) console.warn(`archive corpus tests skipped: ${CORPUS} is absent`);
+const packs = present ? readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+
+const temp = new TempDirs();
+afterAll(() => temp.cleanup());
+
+describe.skipIf(!present)('archives of the real packs in the shared corpus', () => {
+  it.each(packs)('%s: deterministic, one top-level folder, byte-identical round trip', async (folder) => {
+    const dir = join(CORPUS, folder);
+    const out = await temp.make();
+    const opts = { name: 'corpus', version: '1.0.0' };
+    const a = await buildArchive(dir, join(out, 'a.tar.gz'), { ...opts, concurrency: 1 });
+    const b = await buildArchive(dir, join(out, 'b.tar.gz'), { ...opts, concurrency: 2 });
+    expect(b.digest).toBe(a.digest);
+    expect(await packContentKey(dir)).toBe(await packContentKey(dir));
+
+    const listed = await run('tar', ['-tzf', a.path]);
+    expect(listed.code).toBe(0);
+    const names = listed.stdout.trim().split('\n');
+    expect(names[0]).toBe(`${folder}/`);
+    expect(names.every((n) => n.startsWith(`${folder}/`))).toBe(true);
+    expect(names).toHaveLength(a.entries);
+
+    const target = await temp.make();
+    const result = await extractArchive(createReadStream(a.path), target, { expectedDigest: a.digest });
+    expect(result.topLevel).toEqual([folder]);
+    const strip = (tree: Map<string, { type: string; sha256?: string }>) => [...tree].map(([p, i]) => [p, i.type, i.sha256 ?? '']);
+    expect(strip(await readTree(join(target, folder)))).toEqual(strip(await readTree(dir)));
+  });
+});

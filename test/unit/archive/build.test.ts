@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ARCHIVE_MTIME,
+  archiveMtime,
+  buildArchive,
+  listPackEntries,
+  tarBytes,
+} from '../../../src/archive/index.js';
+import { isPackpubError } from '../../../src/errors.js';
+import { SMALL_PACK, TempDirs, listWithNode, run, sha256File, writeTree } from './fixtures.js';
+
+const temp = new TempDirs();
+afterAll(() => temp.cleanup());
+
+const opts = { name: 'hello', version: '1.0.0' };
+
+async function packAt(parent: string, files = SMALL_PACK): Promise<string> {
+  const dir = join(parent, 'hello-pack');
+  await writeTree(dir, files);
+  return dir;
+}
+
+describe('buildArchive determinism', () => {
+  it('gives the same digest whatever the file mtimes, permission bits and creation order', async () => {
+    const a = await packAt(await temp.make());
+
+    // Second copy: files created in reverse order, other mtimes, 0600 instead of 0644, 0700 folders.
+    const bParent = await temp.make();
+    const b = join(bParent, 'hello-pack');
+    const reversed = Object.fromEntries(Object.entries(SMALL_PACK).reverse());
+    await writeTree(b, reversed);
+    for (const rel of ['pack.json', 'values.yaml', 'README.md', 'logo.png', 'manifests/hello.yaml']) {
+      await chmod(join(b, rel), 0o600);
+      await utimes(join(b, rel), new Date('2011-05-05T10:00:00Z'), new Date('2011-05-05T10:00:00Z'));
+    }
+    await chmod(join(b, 'scripts/run.sh'), 0o700); // still executable: stays 0755
+    await chmod(join(b, 'manifests'), 0o700);
+    await utimes(b, new Date('2019-01-01T00:00:00Z'), new Date('2019-01-01T00:00:00Z'));
+
+    const outA = await buildArchive(a, join(await temp.make(), 'a.tar.gz'), opts);
+    const outB = await buildArchive(b, join(await temp.make(), 'b.tar.gz'), opts);
+    expect(outB.digest).toBe(outA.digest);
+    expect(outB.size).toBe(outA.size);
+    expect(`sha256:${await sha256File(outA.path)}`).toBe(outA.digest);
+    expect(await sha256File(outB.path)).toBe(await sha256File(outA.path));
+  });
+
+  it('changes the digest when the mtime option (SOURCE_DATE_EPOCH) changes', async () => {
+    const dir = await packAt(await temp.make());
+    const out = await temp.make();
+    const fixed = await buildArchive(dir, join(out, 'a.tar.gz'), opts);
+    const epoch = await buildArchive(dir, join(out, 'b.tar.gz'), { ...opts, mtime: archiveMtime({ SOURCE_DATE_EPOCH: '1700000000' }) });
+    expect(epoch.digest).not.toBe(fixed.digest);
+    const again = await buildArchive(dir, join(out, 'c.tar.gz'), { ...opts, mtime: new Date(1_700_000_000_000) });
+    expect(again.digest).toBe(epoch.digest);
+  });
+
+  it('changes the digest when one byte of content changes', async () => {
+    const dir = await packAt(await temp.make());
+    const out = await temp.make();
+    const before = await buildArchive(dir, join(out, 'a.tar.gz'), opts);
+    await writeFile(join(dir, 'values.yaml'), 'pack:\n  namespace: hellO\n');
+    const after = await buildArchive(dir, join(out, 'b.tar.gz'), opts);
+    expect(after.digest).not.toBe(before.digest);
+  });
+
+  it('writes the same tar bytes as when this format was fixed (golden digest of the uncompressed tar)', async () => {
+    // Fails when a change (ours or a tar-stream upgrade) alters archive bytes: bump ARCHIVE_FORMAT_VERSION then.
+    const dir = await packAt(await temp.make());
+    const hash = createHash('sha256');
+    for await (const chunk of tarBytes(await listPackEntries(dir), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
+    expect(hash.digest('hex')).toBe(GOLDEN_TAR_SHA256);
+  });
+});
+
+const GOLDEN_TAR_SHA256 = 'f6e99f972e6eeb4e9462120719936f8b5df1f12868bc48050ad6bd7e336fb086';
+
+describe('archiveMtime', () => {
+  it('reads SOURCE_DATE_EPOCH, else the fixed default', () => {
+    expect(archiveMtime({}).toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    expect(archiveMtime({ SOURCE_DATE_EPOCH: '' }).toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    expect(archiveMtime({ SOURCE_DATE_EPOCH: '1685620800' }).toISOString()).toBe('2023-06-01T12:00:00.000Z');
+  });
+
+  it.each(['abc', '-5', '1.5', '99999999999'])('refuses SOURCE_DATE_EPOCH=%s with a usage error', (value) => {
+    let caught: unknown;
+    try {
+      archiveMtime({ SOURCE_DATE_EPOCH: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isPackpubError(caught, 'USAGE')).toBe(true);
+    expect((caught as Error).message).toContain('SOURCE_DATE_EPOCH');
+  });
+});
+
+describe('archive contents', () => {
+  it('holds the folder as the single top-level directory, folders included, uid/gid 0 (tar -tzvf)', async () => {
+    const dir = await packAt(await temp.make());
+    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
+    expect(built.fileName).toBe('hello-1.0.0.tar.gz');
+
+    const listed = await run('tar', ['--numeric-owner', '-tzvf', built.path]);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split('\n');
+    const names = lines.map((l) => l.split(/\s+/).at(-1));
+    expect(names).toEqual([
+      'hello-pack/',
+      'hello-pack/README.md',
+      'hello-pack/logo.png',
+      'hello-pack/manifests/',
+      'hello-pack/manifests/hello.yaml',
+      'hello-pack/manifests/nested/',
+      'hello-pack/manifests/nested/deep.yaml',
+      'hello-pack/pack.json',
+      'hello-pack/scripts/',
+      'hello-pack/scripts/run.sh',
+      'hello-pack/values.yaml',
+    ]);
+    for (const line of lines) {
+      const [perms, owner, , date] = line.split(/\s+/);
+      expect(owner).toBe('0/0');
+      expect(date).toBe('2000-01-01');
+      if (line.endsWith('/')) expect(perms).toBe('drwxr-xr-x');
+      else if (line.endsWith('run.sh')) expect(perms).toBe('-rwxr-xr-x');
+      else expect(perms).toBe('-rw-r--r--');
+    }
+    expect(built.entries).toBe(lines.length);
+  });
+
+  it('reads back with Node (gunzip + tar-stream) with empty owner names and the fixed mtime', async () => {
+    const dir = await packAt(await temp.make());
+    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
+    const headers = await listWithNode(built.path);
+    expect(headers.map((h) => h.name)[0]).toBe('hello-pack/');
+    expect(new Set(headers.map((h) => h.name.split('/')[0]))).toEqual(new Set(['hello-pack']));
+    for (const h of headers) {
+      expect(h.uid).toBe(0);
+      expect(h.gid).toBe(0);
+      expect(h.uname).toBe('');
+      expect(h.gname).toBe('');
+      expect(h.mtime.toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    }
+    const values = headers.find((h) => h.name === 'hello-pack/values.yaml');
+    expect(values?.size).toBe(Buffer.byteLength(SMALL_PACK['values.yaml'] as string));
+  });
+
+  it('names the top-level folder after the real folder name, not the path given', async () => {
+    const parent = await temp.make();
+    const dir = await packAt(parent);
+    const built = await buildArchive(join(dir, 'manifests', '..'), join(await temp.make(), 'x.tar.gz'), opts);
+    const headers = await listWithNode(built.path);
+    expect(headers[0]?.name).toBe('hello-pack/');
+  });
+
+  it('stores names longer than ustar allows (pax) so GNU tar extracts them', async () => {
+    const long = `${'d'.repeat(120)}/${'f'.repeat(150)}.yaml`;
+    const unicode = 'manifests/çà-日本-🚀.yaml';
+    const dir = await packAt(await temp.make(), { ...SMALL_PACK, [long]: 'long\n', [unicode]: 'u\n' });
+    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
+    const out = await temp.make();
+    const res = await run('tar', ['-xzf', built.path, '-C', out]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(await readdir(join(out, 'hello-pack', 'd'.repeat(120)))).toEqual([`${'f'.repeat(150)}.yaml`]);
+    expect((await stat(join(out, 'hello-pack', unicode))).size).toBe(2);
+  });
+
+  it('writes nothing at the output path when the build fails', async () => {
+    const dir = await packAt(await temp.make());
+    await mkdir(join(dir, 'bad'));
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(dir, 'bad', 'pipe')]);
+    const out = await temp.make();
+    await expect(buildArchive(dir, join(out, 'x.tar.gz'), opts)).rejects.toMatchObject({ code: 'PACK_FILE' });
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('stops with ABORTED and writes nothing when the signal fires', async () => {
+    const dir = await packAt(await temp.make());
+    const out = await temp.make();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(buildArchive(dir, join(out, 'x.tar.gz'), { ...opts, signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it.each([
+    ['a small file', 10],
+    ['a large (streamed) file', 600 * 1024],
+  ])('refuses %s that changes size between the walk and the read', async (_what, size) => {
+    const dir = await packAt(await temp.make(), { ...SMALL_PACK, 'data.bin': Buffer.alloc(size, 1) });
+    const entries = await listPackEntries(dir);
+    await writeFile(join(dir, 'data.bin'), Buffer.alloc(size + 1, 1));
+    const drain = async () => {
+      for await (const _ of tarBytes(entries, { mtime: DEFAULT_ARCHIVE_MTIME })) {
+        // read everything
+      }
+    };
+    await expect(drain()).rejects.toMatchObject({ code: 'PACK_FILE', message: 'data.bin changed size while it was being archived' });
+  });
+});
+

@@ -1,0 +1,274 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { pack as tarPack, type Header } from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildArchive, extractArchive, type ExtractOptions } from '../../../src/archive/index.js';
+import { sha256Digest } from '../../../src/oci/digest.js';
+import { PackpubError } from '../../../src/errors.js';
+import { SMALL_PACK, TempDirs, readTree, writeTree } from './fixtures.js';
+
+const temp = new TempDirs();
+
+function sumFileSizes(files: Record<string, string | Buffer | { content: string | Buffer }>): number {
+  return Object.values(files).reduce<number>((n, f) => n + Buffer.byteLength(typeof f === 'string' || Buffer.isBuffer(f) ? f : f.content), 0);
+}
+afterAll(() => temp.cleanup());
+
+type CraftEntry = Partial<Header> & { name: string; content?: string | Buffer };
+
+/** The tar bytes of hand-made entries (hostile ones included), written with tar-stream. */
+async function craftTar(entries: CraftEntry[]): Promise<Buffer> {
+  const pack = tarPack();
+  const chunks: Buffer[] = [];
+  const collected = (async () => {
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+  })();
+  for (const { content, ...header } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (content === undefined) pack.entry({ mtime: new Date(0), ...header }, cb);
+      else pack.entry({ mtime: new Date(0), ...header }, content, cb);
+    });
+  }
+  pack.finalize();
+  await collected;
+  return Buffer.concat(chunks);
+}
+
+async function craft(entries: CraftEntry[]): Promise<Buffer> {
+  return gzipSync(await craftTar(entries));
+}
+
+/** A parent folder holding a sentinel file and the target folder (pre-created, with its own sentinel). */
+async function scene(): Promise<{ parent: string; target: string }> {
+  const parent = await temp.make();
+  await writeFile(join(parent, 'sentinel.txt'), 'untouched');
+  const target = join(parent, 'target');
+  await mkdir(target);
+  await writeFile(join(target, 'existing.txt'), 'keep me');
+  return { parent, target };
+}
+
+async function expectRefused(gz: Buffer | (() => Readable), options: ExtractOptions = {}, code = 'UNSAFE_ARCHIVE'): Promise<PackpubError> {
+  const { parent, target } = await scene();
+  const before = await readTree(parent);
+  let caught: unknown;
+  try {
+    await extractArchive(typeof gz === 'function' ? gz() : Readable.from([gz]), target, options);
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(PackpubError);
+  expect((caught as PackpubError).code).toBe(code);
+  // Nothing written anywhere: the parent (and the target inside it) are exactly as before.
+  expect(await readTree(parent)).toEqual(before);
+  return caught as PackpubError;
+}
+
+describe('extractArchive refuses hostile archives, writing nothing', () => {
+  it('an absolute path', async () => {
+    const victim = join(await temp.make(), 'abs-evil.txt');
+    const err = await expectRefused(await craft([{ name: victim, content: 'pwned' }]));
+    expect(err.message).toContain('is an absolute path');
+    await expect(stat(victim)).rejects.toThrow();
+  });
+
+  it.each(['../escape.txt', 'pack/../../escape.txt', 'pack/./../..//escape.txt'])('a ".." traversal: %s', async (name) => {
+    const err = await expectRefused(await craft([{ name: 'pack/', type: 'directory' }, { name, content: 'pwned' }]));
+    expect(err.message).toContain('".." segment');
+  });
+
+  it('a symlink leaving the target, followed by a file written through it', async () => {
+    const err = await expectRefused(
+      await craft([
+        { name: 'pack/', type: 'directory' },
+        { name: 'pack/link', type: 'symlink', linkname: '../..' },
+        { name: 'pack/link/evil.txt', content: 'pwned' },
+      ]),
+    );
+    expect(err.message).toContain('"pack/link" is a symbolic link');
+  });
+
+  it('any symlink, even one pointing inside (pack archives never hold links)', async () => {
+    const err = await expectRefused(
+      await craft([
+        { name: 'pack/values.yaml', content: 'a: 1\n' },
+        { name: 'pack/alias.yaml', type: 'symlink', linkname: 'values.yaml' },
+      ]),
+    );
+    expect(err.hint).toContain('packpub build');
+  });
+
+  it('a hard link leaving the target', async () => {
+    const err = await expectRefused(
+      await craft([
+        { name: 'pack/', type: 'directory' },
+        { name: 'pack/hl', type: 'link', linkname: '../../sentinel.txt' },
+      ]),
+    );
+    expect(err.message).toContain('".." segment');
+  });
+
+  it('a hard link to an absolute path', async () => {
+    const err = await expectRefused(await craft([{ name: 'pack/passwd', type: 'link', linkname: '/etc/passwd' }]));
+    expect(err.message).toContain('absolute path');
+  });
+
+  it('a hard link to an entry that is not in the archive', async () => {
+    const err = await expectRefused(await craft([{ name: 'pack/hl', type: 'link', linkname: 'pack/missing' }]));
+    expect(err.message).toContain('not an earlier file of the archive');
+  });
+
+  it.each([
+    ['character-device', 'device file'],
+    ['block-device', 'device file'],
+    ['fifo', 'named pipe'],
+  ] as const)('a %s entry', async (type, words) => {
+    const err = await expectRefused(await craft([{ name: 'pack/', type: 'directory' }, { name: 'pack/dev', type, devmajor: 1, devminor: 3 }]));
+    expect(err.message).toContain(words);
+  });
+
+  it('more entries than maxEntries', async () => {
+    const entries = Array.from({ length: 10 }, (_, i) => ({ name: `pack/f${i}`, content: 'x' }));
+    const err = await expectRefused(await craft(entries), { maxEntries: 5 });
+    expect(err.message).toContain('more than 5 entries');
+  });
+
+  it('a path nested too deep', async () => {
+    const err = await expectRefused(await craft([{ name: `${'d/'.repeat(20)}f`, content: 'x' }]), { maxDepth: 10 });
+    expect(err.message).toContain('nested deeper than 10 levels');
+  });
+
+  it('a file where an earlier entry made a folder', async () => {
+    const err = await expectRefused(await craft([{ name: 'pack/x/', type: 'directory' }, { name: 'pack/x', content: 'file' }]));
+    expect(err.message).toContain('would replace a folder');
+  });
+
+  it('a file below a path an earlier entry wrote as a file', async () => {
+    const err = await expectRefused(await craft([{ name: 'pack/x', content: 'file' }, { name: 'pack/x/y', content: 'below' }]));
+    expect(err.message).toContain('needs a folder where an earlier entry wrote a file');
+  });
+
+  it('input that is not gzip', async () => {
+    const err = await expectRefused(Buffer.from('this is not a gzip stream at all, just text'.repeat(10)));
+    expect(err.message).toContain('not valid gzip');
+  });
+
+  it('a digest mismatch, detected after reading everything', async () => {
+    const gz = await craft([{ name: 'pack/a.txt', content: 'a' }]);
+    const err = await expectRefused(gz, { expectedDigest: sha256Digest('something else') }, 'DIGEST_MISMATCH');
+    expect(err.message).toContain(sha256Digest(gz));
+  });
+});
+
+describe('extractArchive refuses decompression bombs', () => {
+  const MEMBER = 16 * 1024 * 1024;
+  let zerosMember: Buffer;
+  beforeAll(() => {
+    zerosMember = gzipSync(Buffer.alloc(MEMBER));
+  });
+
+  /** About 3 GiB once decompressed, about 3 MB compressed: concatenated gzip members of zeros after `head`. */
+  const bomb = (head: Buffer) => () =>
+    Readable.from(
+      (function* () {
+        yield head;
+        for (let i = 0; i < 192; i++) yield zerosMember;
+      })(),
+    );
+
+  it('a file entry declaring 3 GiB, refused from its header', async () => {
+    // tar-stream cannot write a header without its data: take a small entry's header and patch size and checksum.
+    const small = await craftTar([{ name: 'pack/zeros.bin', content: 'x' }]);
+    const header = Buffer.from(small.subarray(0, 512));
+    header.write(`${(3 * 1024 ** 3).toString(8).padStart(11, '0')} `, 124, 'ascii');
+    header.fill(' ', 148, 156);
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+    const err = await expectRefused(bomb(gzipSync(header)), { maxBytes: 64 * 1024 * 1024 });
+    expect(err.message).toContain('"pack/zeros.bin" would bring the extracted size over 67108864 bytes');
+  });
+
+  it('a stream of zeros over maxBytes, refused while decompressing', async () => {
+    const err = await expectRefused(bomb(Buffer.alloc(0)), { maxBytes: 32 * 1024 * 1024, maxRatio: 0 });
+    expect(err.message).toContain('expands to more than 33554432 bytes');
+  });
+
+  it('a compression ratio over maxRatio with the default size limit', async () => {
+    const err = await expectRefused(bomb(Buffer.alloc(0)), { maxRatio: 100 });
+    expect(err.message).toContain('more than 100 times its compressed size');
+  });
+});
+
+describe('extractArchive of good archives', () => {
+  it('round-trips a built pack: same paths and content, normalised modes', async () => {
+    const dir = join(await temp.make(), 'hello-pack');
+    await writeTree(dir, { ...SMALL_PACK, 'private.yaml': { content: 'p', mode: 0o600 }, 'empty.txt': '', 'big/data.bin': Buffer.alloc(700 * 1024, 7) });
+    await mkdir(join(dir, 'empty-folder'));
+    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), { name: 'hello', version: '1.0.0' });
+    const target = join(await temp.make(), 'fresh', 'out');
+    const result = await extractArchive(createReadStream(built.path), target, { expectedDigest: built.digest });
+    expect(result).toEqual({ entries: built.entries, bytes: expect.any(Number), topLevel: ['hello-pack'] });
+
+    const source = await readTree(dir);
+    const extracted = await readTree(join(target, 'hello-pack'));
+    expect([...extracted.keys()]).toEqual([...source.keys()]);
+    for (const [path, item] of source) expect(extracted.get(path)?.sha256).toBe(item.sha256);
+    expect(extracted.get('scripts/run.sh')?.mode).toBe(0o755 & ~process.umask());
+    expect(extracted.get('private.yaml')?.mode).toBe(0o644 & ~process.umask());
+    expect(extracted.get('empty-folder')?.type).toBe('directory');
+    expect(result.bytes).toBe(sumFileSizes(SMALL_PACK) + 1 + 700 * 1024); // + private.yaml + big/data.bin
+  });
+
+  it('copies a hard link to an earlier file, and strips setuid bits', async () => {
+    const target = await temp.make();
+    await extractArchive(
+      Readable.from([
+        await craft([
+          { name: 'pack/tool', content: '#!/bin/sh\n', mode: 0o4755 },
+          { name: 'pack/same', type: 'link', linkname: 'pack/tool' },
+        ]),
+      ]),
+      target,
+    );
+    expect(await readFile(join(target, 'pack/same'), 'utf8')).toBe('#!/bin/sh\n');
+    const tool = await stat(join(target, 'pack/tool'));
+    const same = await stat(join(target, 'pack/same'));
+    expect(tool.mode & 0o7777).toBe(0o755 & ~process.umask());
+    expect(same.ino).not.toBe(tool.ino);
+  });
+
+  it('accepts a "./" root entry and lets a later duplicate file win, as tar does', async () => {
+    const target = await temp.make();
+    const result = await extractArchive(
+      Readable.from([await craft([{ name: './', type: 'directory' }, { name: './pack/a', content: 'old' }, { name: './pack/a', content: 'new' }])]),
+      target,
+    );
+    expect(result.topLevel).toEqual(['pack']);
+    expect(await readFile(join(target, 'pack/a'), 'utf8')).toBe('new');
+  });
+
+  it('refuses to replace an existing top-level entry unless overwrite is set', async () => {
+    const target = await temp.make();
+    await mkdir(join(target, 'pack'));
+    await writeFile(join(target, 'pack', 'old.txt'), 'old');
+    const gz = await craft([{ name: 'pack/new.txt', content: 'new' }]);
+    await expect(extractArchive(Readable.from([gz]), target)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await readFile(join(target, 'pack', 'old.txt'), 'utf8')).toBe('old');
+    await extractArchive(Readable.from([gz]), target, { overwrite: true });
+    expect([...(await readTree(join(target, 'pack'))).keys()]).toEqual(['new.txt']);
+  });
+
+  it('removes a target folder it created when it refuses the archive', async () => {
+    const parent = await temp.make();
+    const target = join(parent, 'new-target');
+    await expect(extractArchive(Readable.from([await craft([{ name: '../x', content: 'x' }])]), target)).rejects.toMatchObject({
+      code: 'UNSAFE_ARCHIVE',
+    });
+    await expect(stat(target)).rejects.toThrow();
+  });
+});

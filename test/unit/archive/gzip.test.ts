@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_BLOCK_SIZE,
+  GZIP_HEADER,
+  buildArchive,
+  extractArchive,
+  gzipBlocks,
+  listPackEntries,
+  tarBytes,
+  DEFAULT_ARCHIVE_MTIME,
+  type BuiltArchive,
+} from '../../../src/archive/index.js';
+import { SMALL_PACK, TempDirs, readTree, run, writeTree } from './fixtures.js';
+import { createReadStream } from 'node:fs';
+
+const temp = new TempDirs();
+afterAll(() => temp.cleanup());
+
+/** Walks a gzip file member by member with raw inflate: [uncompressed size of each member]. */
+function parseMembers(file: Buffer): number[] {
+  const sizes: number[] = [];
+  let offset = 0;
+  while (offset < file.length) {
+    expect(file.subarray(offset, offset + 10)).toEqual(GZIP_HEADER);
+    const { buffer, engine } = inflateRawSync(file.subarray(offset + 10), { info: true }) as unknown as {
+      buffer: Buffer;
+      engine: { bytesWritten: number };
+    };
+    const trailer = offset + 10 + engine.bytesWritten;
+    expect(file.readUInt32LE(trailer)).toBe(crc32(buffer) >>> 0);
+    expect(file.readUInt32LE(trailer + 4)).toBe(buffer.length);
+    sizes.push(buffer.length);
+    offset = trailer + 8;
+  }
+  return sizes;
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('multi-member gzip of a pack larger than several blocks', () => {
+  let dir: string;
+  let built: BuiltArchive;
+  let tarSha: string;
+
+  beforeAll(async () => {
+    dir = join(await temp.make(), 'big-pack');
+    const yamlLine = 'image: registry.example.com/team/app:1.2.3 # replicas: 3\n';
+    await writeTree(dir, {
+      ...SMALL_PACK,
+      'charts/random.bin': randomBytes(2 * 1024 * 1024 + 123),
+      'manifests/large.yaml': yamlLine.repeat(Math.ceil((3 * 1024 * 1024) / yamlLine.length)),
+    });
+    built = await buildArchive(dir, join(await temp.make(), 'big.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 4 });
+    const hash = createHash('sha256');
+    for await (const chunk of tarBytes(await listPackEntries(dir), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
+    tarSha = hash.digest('hex');
+  });
+
+  it('writes one member per 1 MiB block of tar, each with the fixed header and a correct CRC32/ISIZE trailer', async () => {
+    const expected = Math.ceil(built.uncompressedSize / DEFAULT_BLOCK_SIZE);
+    expect(expected).toBeGreaterThanOrEqual(5);
+    expect(built.members).toBe(expected);
+    const sizes = parseMembers(await readFile(built.path));
+    expect(sizes).toHaveLength(expected);
+    expect(sizes.slice(0, -1).every((s) => s === DEFAULT_BLOCK_SIZE)).toBe(true);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(built.uncompressedSize);
+  });
+
+  it('passes gzip -t, and gzip -dc and Node gunzip give the exact tar bytes', async () => {
+    expect((await run('gzip', ['-t', built.path])).code).toBe(0);
+    const viaGzip = execFileSync('gzip', ['-dc', built.path], { maxBuffer: 64 * 1024 * 1024 });
+    const viaNode = gunzipSync(await readFile(built.path));
+    expect(sha256(viaGzip)).toBe(tarSha);
+    expect(sha256(viaNode)).toBe(tarSha);
+    expect(viaNode.length).toBe(built.uncompressedSize);
+  });
+
+  it('extracts identically with tar -xzf and extractArchive, matching the pack folder', async () => {
+    const byTar = await temp.make();
+    const res = await run('tar', ['-xzf', built.path, '-C', byTar]);
+    expect(res.code).toBe(0);
+    const byNode = await temp.make();
+    const result = await extractArchive(createReadStream(built.path), byNode);
+    expect(result.topLevel).toEqual(['big-pack']);
+    expect(result.entries).toBe(built.entries);
+
+    const source = await readTree(dir);
+    const fromTar = await readTree(join(byTar, 'big-pack'));
+    const fromNode = await readTree(join(byNode, 'big-pack'));
+    const contentOnly = (tree: Map<string, { type: string; sha256?: string }>) =>
+      [...tree].map(([path, item]) => [path, item.type, item.sha256 ?? '']);
+    expect(contentOnly(fromNode)).toEqual(contentOnly(source));
+    expect(contentOnly(fromTar)).toEqual(contentOnly(source));
+  });
+
+  it.skipIf(!hasCommand('python3'))('reads as one stream with Python gzip (another multi-member reader)', async () => {
+    const out = execFileSync('python3', ['-c', 'import gzip,hashlib,sys; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())', built.path]);
+    expect(out.toString().trim()).toBe(tarSha);
+  });
+
+  it('is byte-identical at concurrency 1 and 4', async () => {
+    const one = await buildArchive(dir, join(await temp.make(), 'one.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 1 });
+    expect(one.digest).toBe(built.digest);
+    expect(one.size).toBe(built.size);
+  });
+});
+
+describe('gzip members', () => {
+  it('makes a small input a single member with the fixed header (no name, mtime 0, OS 255)', async () => {
+    const parts: Buffer[] = [];
+    for await (const part of gzipBlocks([Buffer.from('hello, pack\n')])) parts.push(part);
+    const file = Buffer.concat(parts);
+    expect([...file.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    expect(parseMembers(file)).toEqual([12]);
+    expect(gunzipSync(file).toString()).toBe('hello, pack\n');
+  });
+
+  it('writes a valid empty member for empty input', async () => {
+    const parts: Buffer[] = [];
+    for await (const part of gzipBlocks([])) parts.push(part);
+    expect(gunzipSync(Buffer.concat(parts)).length).toBe(0);
+  });
+
+  it('splits exactly at block boundaries whatever the chunking of the input', async () => {
+    const data = randomBytes(10_000);
+    const chunkings = [[data], [data.subarray(0, 1), data.subarray(1, 4097), data.subarray(4097)], Array.from({ length: 100 }, (_, i) => data.subarray(i * 100, i * 100 + 100))];
+    const outputs: string[] = [];
+    for (const chunks of chunkings) {
+      const parts: Buffer[] = [];
+      for await (const part of gzipBlocks(chunks, { blockSize: 4096, concurrency: 3 })) parts.push(part);
+      const file = Buffer.concat(parts);
+      expect(parseMembers(file)).toEqual([4096, 4096, 1808]);
+      outputs.push(sha256(file));
+    }
+    expect(new Set(outputs).size).toBe(1);
+  });
+
+  it('changes the bytes with the level and refuses an invalid level', async () => {
+    const data = Buffer.from('abc'.repeat(10_000));
+    const collect = async (level: number) => {
+      const parts: Buffer[] = [];
+      for await (const part of gzipBlocks([data], { level })) parts.push(part);
+      return Buffer.concat(parts);
+    };
+    expect(sha256(await collect(1))).not.toBe(sha256(await collect(9)));
+    await expect(collect(10)).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});

@@ -1,0 +1,258 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildArchive, listPackEntries, type WalkOptions } from '../../../src/archive/index.js';
+import { PackpubError } from '../../../src/errors.js';
+import { SMALL_PACK, TempDirs, listWithNode, writeTree } from './fixtures.js';
+
+const temp = new TempDirs();
+afterAll(() => temp.cleanup());
+
+async function newPack(files = SMALL_PACK): Promise<string> {
+  const dir = join(await temp.make(), 'pack');
+  await writeTree(dir, files);
+  return dir;
+}
+
+async function paths(dir: string, options?: WalkOptions): Promise<string[]> {
+  return (await listPackEntries(dir, options)).map((e) => e.archivePath);
+}
+
+async function refusal(promise: Promise<unknown>): Promise<PackpubError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(PackpubError);
+    return err as PackpubError;
+  }
+  throw new Error('expected the walk to be refused');
+}
+
+describe('listPackEntries: what is left out', () => {
+  it('leaves out .git, .DS_Store and ._* at any depth', async () => {
+    const dir = await newPack({
+      ...SMALL_PACK,
+      '.git/config': '[core]\n',
+      '.git/objects/ab/cdef': 'x',
+      '.DS_Store': 'mac',
+      'manifests/.DS_Store': 'mac',
+      '._pack.json': 'resource fork',
+      'manifests/._hello.yaml': 'resource fork',
+      'sub/.git': 'gitdir: ../.git/modules/sub\n',
+      'sub/keep.yaml': 'k: v\n',
+    });
+    const listed = await paths(dir);
+    expect(listed.filter((p) => p.includes('.git') || p.includes('.DS_Store') || p.includes('/._'))).toEqual([]);
+    expect(listed).toContain('pack/sub/keep.yaml');
+    expect(listed).toContain('pack/manifests/hello.yaml');
+  });
+
+  it('applies .packignore (gitignore syntax, negation, folder patterns) and leaves the file itself out', async () => {
+    const dir = await newPack({
+      ...SMALL_PACK,
+      '.packignore': '# build output\n*.tmp\n/notes.md\nbuild/\n!keep.tmp\ncharts/**/test/\n',
+      'a.tmp': 'x',
+      'manifests/b.tmp': 'x',
+      'keep.tmp': 'kept',
+      'notes.md': 'root notes',
+      'manifests/notes.md': 'nested notes stay (pattern anchored at the root)',
+      'build/out.bin': 'x',
+      'charts/app/test/t.yaml': 'x',
+      'charts/app/Chart.yaml': 'name: app\n',
+    });
+    const listed = await paths(dir);
+    expect(listed).not.toContain('pack/.packignore');
+    expect(listed).not.toContain('pack/a.tmp');
+    expect(listed).not.toContain('pack/manifests/b.tmp');
+    expect(listed).toContain('pack/keep.tmp');
+    expect(listed).not.toContain('pack/notes.md');
+    expect(listed).toContain('pack/manifests/notes.md');
+    expect(listed.some((p) => p.startsWith('pack/build'))).toBe(false);
+    expect(listed.some((p) => p.includes('/test/'))).toBe(false);
+    expect(listed).toContain('pack/charts/app/Chart.yaml');
+  });
+
+  it('matches .packignore patterns case-sensitively on every platform', async () => {
+    const dir = await newPack({ ...SMALL_PACK, '.packignore': 'readme.md\n' });
+    expect(await paths(dir)).toContain('pack/README.md');
+  });
+});
+
+describe('listPackEntries: order and modes', () => {
+  it('sorts bytewise by archive path with folder entries before their contents', async () => {
+    const dir = await newPack({ 'a/b': '1', 'a-b': '2', 'a.b': '3', B: '4', 'é': '5', 'z/𝒳': '6', 'z/\uffff': '7' });
+    expect(await paths(dir)).toEqual(['pack/', 'pack/B', 'pack/a-b', 'pack/a.b', 'pack/a/', 'pack/a/b', 'pack/z/', 'pack/z/\uffff', 'pack/z/𝒳', 'pack/é']
+      // Sorted as UTF-8 bytes: U+FFFF (ef bf bf) before U+1D4B3 (f0 9d 92 b3), "é" (c3 a9) after "z".
+      .sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    const entries = await paths(dir);
+    expect(entries.indexOf('pack/z/\uffff')).toBeLessThan(entries.indexOf('pack/z/𝒳'));
+    expect(entries.at(-1)).toBe('pack/é');
+  });
+
+  it('normalises modes: folders 0755, executables 0755, other files 0644', async () => {
+    const dir = await newPack({
+      ...SMALL_PACK,
+      'private.yaml': { content: 'x', mode: 0o600 },
+      'group-exec.sh': { content: 'x', mode: 0o710 },
+      'setuid.sh': { content: 'x', mode: 0o4755 },
+    });
+    const byPath = new Map((await listPackEntries(dir)).map((e) => [e.relativePath, e.mode]));
+    expect(byPath.get('')).toBe(0o755);
+    expect(byPath.get('manifests')).toBe(0o755);
+    expect(byPath.get('private.yaml')).toBe(0o644);
+    expect(byPath.get('group-exec.sh')).toBe(0o755);
+    expect(byPath.get('setuid.sh')).toBe(0o755);
+    expect(byPath.get('scripts/run.sh')).toBe(0o755);
+  });
+});
+
+describe('listPackEntries: symlinks', () => {
+  it('stores a symlink to a file inside the pack as that regular file', async () => {
+    const dir = await newPack();
+    await symlink('manifests/hello.yaml', join(dir, 'link.yaml'));
+    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), { name: 'x', version: '1' });
+    const link = (await listWithNode(built.path)).find((h) => h.name === 'pack/link.yaml');
+    expect(link?.type).toBe('file');
+    expect(link?.size).toBe(Buffer.byteLength(SMALL_PACK['manifests/hello.yaml'] as string));
+  });
+
+  it('stores a symlink to a folder inside the pack as a folder with its files', async () => {
+    const dir = await newPack();
+    await symlink('manifests', join(dir, 'alias'));
+    const listed = await paths(dir);
+    expect(listed).toContain('pack/alias/');
+    expect(listed).toContain('pack/alias/nested/deep.yaml');
+  });
+
+  it('refuses a symlink leaving the pack, naming it', async () => {
+    const outside = await temp.make();
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    const dir = await newPack();
+    await symlink(join(outside, 'secret.txt'), join(dir, 'manifests', 'leak.yaml'));
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toContain('manifests/leak.yaml');
+    expect(err.message).toContain('outside the pack');
+    expect(err.hint).toBeTruthy();
+  });
+
+  it('refuses a relative symlink climbing out of the pack', async () => {
+    const dir = await newPack();
+    await symlink('../../..', join(dir, 'manifests', 'up'));
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toContain('manifests/up');
+  });
+
+  it('lets .packignore exclude an escaping symlink', async () => {
+    const dir = await newPack({ ...SMALL_PACK, '.packignore': 'leak\n' });
+    await symlink('/etc/hostname', join(dir, 'leak'));
+    expect(await paths(dir)).not.toContain('pack/leak');
+  });
+
+  it('refuses a dangling symlink', async () => {
+    const dir = await newPack();
+    await symlink('missing.yaml', join(dir, 'dangling.yaml'));
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toMatch(/dangling\.yaml is a dangling symlink/);
+  });
+
+  it('refuses a symlink loop between two links', async () => {
+    const dir = await newPack();
+    await symlink('b', join(dir, 'a'));
+    await symlink('a', join(dir, 'b'));
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toMatch(/^a is a symlink loop/);
+  });
+
+  it('refuses a symlink to a folder that contains it', async () => {
+    const dir = await newPack();
+    await symlink('..', join(dir, 'manifests', 'parent'));
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toContain('manifests/parent is a symlink loop');
+  });
+});
+
+describe('listPackEntries: hostile packs', () => {
+  it('refuses a fifo, naming it', async () => {
+    const dir = await newPack();
+    execFileSync('mkfifo', [join(dir, 'manifests', 'pipe')]);
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toBe('manifests/pipe is a named pipe (fifo), which cannot be stored in a pack');
+  });
+
+  it('skips a fifo listed in .packignore', async () => {
+    const dir = await newPack({ ...SMALL_PACK, '.packignore': '*.pipe\n' });
+    execFileSync('mkfifo', [join(dir, 'manifests', 'x.pipe')]);
+    expect(await paths(dir)).not.toContain('pack/manifests/x.pipe');
+  });
+
+  it('refuses a socket', async () => {
+    const dir = await newPack();
+    const net = await import('node:net');
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(join(dir, 'sock'), r));
+    try {
+      const err = await refusal(listPackEntries(dir));
+      expect(err.message).toContain('sock is a socket');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('refuses a file name that is not valid UTF-8, showing its bytes', async () => {
+    const dir = await newPack();
+    const bad = Buffer.concat([Buffer.from(join(dir, 'manifests', 'bad-')), Buffer.from([0xff, 0xfe]), Buffer.from('.yaml')]);
+    await writeFile(bad, 'x');
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toBe('manifests/bad-\\xff\\xfe.yaml: the file name is not valid UTF-8');
+  });
+
+  it('refuses folders nested deeper than the limit', async () => {
+    const dir = await newPack();
+    await mkdir(join(dir, ...Array.from({ length: 6 }, (_, i) => `d${i}`)), { recursive: true });
+    await expect(paths(dir, { maxDepth: 6 })).resolves.toContain('pack/d0/d1/d2/d3/d4/d5/');
+    const err = await refusal(listPackEntries(dir, { maxDepth: 5 }));
+    expect(err.message).toBe('d0/d1/d2/d3/d4/d5 is nested deeper than 5 folders');
+  });
+
+  it('refuses the default nesting limit (64) with the default options', async () => {
+    const dir = await newPack();
+    await mkdir(join(dir, ...Array.from({ length: 70 }, () => 'n')), { recursive: true });
+    const err = await refusal(listPackEntries(dir));
+    expect(err.message).toMatch(/nested deeper than 64 folders$/);
+  });
+
+  it('refuses paths longer than the limit', async () => {
+    const dir = await newPack({ ...SMALL_PACK, [`${'x'.repeat(200)}/${'y'.repeat(200)}`]: 'z' });
+    await expect(paths(dir)).resolves.toHaveLength(13);
+    const err = await refusal(listPackEntries(dir, { maxPathBytes: 300 }));
+    expect(err.message).toMatch(/the path is longer than 300 bytes$/);
+  });
+
+  it('refuses an enormous file before reading it (sparse 5 GiB file against the 4 GiB default)', async () => {
+    const dir = await newPack();
+    await writeFile(join(dir, 'huge.bin'), '');
+    await truncate(join(dir, 'huge.bin'), 5 * 1024 ** 3);
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toBe(`huge.bin is ${5 * 1024 ** 3} bytes, over the ${4 * 1024 ** 3}-byte limit for one file`);
+  });
+
+  it('refuses too many entries', async () => {
+    const dir = await newPack();
+    const err = await refusal(listPackEntries(dir, { maxEntries: 5 }));
+    expect(err.message).toMatch(/more than 5 files and folders/);
+  });
+
+  it('refuses a missing pack folder with NOT_FOUND', async () => {
+    const err = await refusal(listPackEntries(join(await temp.make(), 'nope')));
+    expect(err.code).toBe('NOT_FOUND');
+  });
+});
