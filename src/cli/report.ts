@@ -8,6 +8,7 @@ export const REPORT_SCHEMA_VERSION = 1;
 export function reportJson(report: PushReport): Record<string, unknown> {
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
+    operation: 'push',
     tool: 'packpub',
     toolVersion: VERSION,
     target: report.target,

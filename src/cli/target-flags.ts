@@ -115,6 +115,11 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
 export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promise<OpenTargetOptions> {
   const { defaultCredentialChain } = await import('../auth/default-chain.js');
   const env = ctx.io.env;
+  if (Array.isArray(args['registry'])) {
+    throw new PackpubError('USAGE', `--registry was given ${args['registry'].length} times; this command works on one registry`, {
+      hint: 'only push takes several targets',
+    });
+  }
   const registry = (args['registry'] as string | undefined) ?? (env['PACKPUB_REGISTRY'] || undefined);
   const ociLayout = args['ociLayout'] as string | undefined;
   if (args['registry'] !== undefined && ociLayout !== undefined) {

@@ -1,4 +1,22 @@
+import { posix } from 'node:path';
+import { errorMessage, isPackpubError } from '../errors.js';
+import { ChartError, readChart, subchartValueKeys, type HelmChart } from './chart.js';
+import { readTextLimited, statInPack } from './files.js';
 import type { Finding } from './findings.js';
+import { valuesReferences } from './template-refs.js';
+import {
+  compareToScope,
+  describeMismatch,
+  editDistance,
+  formatPath,
+  isOpenValue,
+  lookupDotted,
+  lookupPath,
+  pathAllowed,
+  type RefRoot,
+  type ValuesScope,
+} from './values-paths.js';
+import { isNullScalar, mapEntry, mapKeys, parseYamlTree, resolveAlias, type YamlTree, type YEntry, type YMap, type YNode } from './yaml-tree.js';
 
 export interface DeepCheckInput {
   /** Absolute pack folder. */
@@ -9,10 +27,666 @@ export interface DeepCheckInput {
   valuesText: string;
 }
 
+const VALUES = 'values.yaml';
+const SCHEMA = 'schema.yaml';
+const PRESETS = 'presets.yaml';
+/** Mismatches reported per chart or manifest before the rest are summarised. */
+const MAX_PER_SOURCE = 50;
+const MAX_DUPLICATES = 100;
+/** Manifests can be large (argo-rollouts ships 800 KB); reading one for `.Values` references is bounded. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 /**
  * Checks of values.yaml against the pack's charts and manifests, schema.yaml and presets.yaml shapes,
  * duplicate keys (the authoring issue). Findings are warnings unless they are errors by nature.
+ * Problems the validator already reports (missing files, YAML syntax, charts without Chart.yaml) are
+ * skipped here rather than reported twice.
  */
-export async function deepCheckPack(_input: DeepCheckInput): Promise<Finding[]> {
-  return [];
+export async function deepCheckPack(input: DeepCheckInput): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const values = await valuesTree(input, findings);
+  const presets = await readOptionalYaml(input.dir, PRESETS);
+  const presetAdds = presets === undefined ? [] : presetAddRoots(presets);
+
+  if (values !== undefined) {
+    const charts = stringList(input.packJson['charts']);
+    if (charts.length > 0) await checkCharts(input.dir, charts, values, findings);
+    const manifests = stringList(input.packJson['kubeManifests']);
+    if (manifests.length > 0) await checkManifests(input.dir, manifests, values, presetAdds, findings);
+  }
+  if (presets !== undefined) checkPresets(presets, values, input.valuesText, findings);
+  const schema = await readOptionalYaml(input.dir, SCHEMA);
+  if (schema !== undefined) checkSchema(schema, values, presetAdds, findings);
+  return findings;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v !== '') : [];
+}
+
+/** values.yaml as a tree, or undefined when it is missing or broken (the validator reports that). */
+async function valuesTree(input: DeepCheckInput, findings: Finding[]): Promise<YamlTree | undefined> {
+  if (input.valuesText.trim() === '') {
+    // '' also stands for "missing" or "did not parse": only an existing, empty file is checked as empty.
+    const existing = await readPackFile(input.dir, VALUES);
+    if (existing === undefined || existing.trim() !== '') return undefined;
+  }
+  let tree: YamlTree;
+  try {
+    tree = parseYamlTree(input.valuesText);
+  } catch {
+    return undefined;
+  }
+  for (const d of tree.duplicates.slice(0, MAX_DUPLICATES)) {
+    findings.push({
+      severity: 'error',
+      rule: 'values-duplicate-key',
+      file: VALUES,
+      path: formatPath([...d.parent, d.key]),
+      line: d.line,
+      column: d.column,
+      message: `key "${d.key}" is set twice in ${d.parent.length === 0 ? 'the top level' : formatPath(d.parent)} (first on line ${d.firstLine}); most YAML readers silently keep only the last one, so merge the two into one`,
+    });
+  }
+  if (tree.duplicates.length > MAX_DUPLICATES) {
+    findings.push({ severity: 'error', rule: 'values-duplicate-key', file: VALUES, message: `and ${tree.duplicates.length - MAX_DUPLICATES} more duplicate keys` });
+  }
+  if (tree.truncated) {
+    findings.push({
+      severity: 'warning',
+      rule: 'deep-values-too-large',
+      file: VALUES,
+      message: `values.yaml has more than ${tree.nodes - 1} nodes; only the first ones were checked against charts and manifests. Split the values or trim unused defaults`,
+    });
+  }
+  return tree;
+}
+
+async function readPackFile(dir: string, rel: string, limit?: number): Promise<string | undefined> {
+  try {
+    const status = await statInPack(dir, rel);
+    if (status.kind !== 'file') return undefined;
+    const read = await readTextLimited(status.realPath, limit);
+    return read.ok ? read.text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readOptionalYaml(dir: string, rel: string): Promise<YamlTree | undefined> {
+  const text = await readPackFile(dir, rel);
+  if (text === undefined) return undefined;
+  try {
+    return parseYamlTree(text);
+  } catch {
+    return undefined; // the validator reports the syntax error
+  }
+}
+
+function rootMap(tree: YamlTree | undefined): YMap | undefined {
+  const root = resolveAlias(tree?.root, tree?.anchors ?? new Map());
+  return root?.kind === 'map' ? root : undefined;
+}
+
+function childMap(tree: YamlTree, map: YMap | undefined, key: string): { map?: YMap; line?: number; present: boolean } {
+  if (map === undefined) return { present: false };
+  const entry = mapEntry(map, key, tree.anchors);
+  if (entry === undefined) return { present: false };
+  const value = resolveAlias(entry.value, tree.anchors);
+  return value?.kind === 'map' ? { map: value, line: entry.keyLine, present: true } : { line: entry.keyLine, present: true };
+}
+
+/* ---------- Helm packs ---------- */
+
+function syntheticMap(): YMap {
+  return { kind: 'map', entries: [], line: 0, column: 0 };
+}
+
+/** Entries of synthetic maps by key, while they are built (template references can number thousands). */
+const syntheticIndex = new WeakMap<YMap, Map<string, YEntry>>();
+
+function syntheticLeaf(open: boolean): YNode {
+  return { kind: 'scalar', value: open ? '' : 'true', plain: true, line: 0, column: 0 };
+}
+
+/**
+ * Add `segments` to a synthetic tree; the leaf is open (anything below it is allowed, as for a value a
+ * template passes to toYaml) or a plain value (a dependency condition). An open leaf is never narrowed.
+ */
+function addSyntheticPath(map: YMap, segments: readonly string[], open: boolean): void {
+  let current = map;
+  for (const [i, key] of segments.entries()) {
+    let index = syntheticIndex.get(current);
+    if (index === undefined) {
+      index = new Map(current.entries.map((e) => [e.key, e]));
+      syntheticIndex.set(current, index);
+    }
+    let entry = index.get(key);
+    if (entry !== undefined && isOpenValue(entry.value)) return;
+    if (i === segments.length - 1) {
+      if (entry === undefined) {
+        entry = { key, keyLine: 0, keyColumn: 0, value: syntheticLeaf(open) };
+        current.entries.push(entry);
+        index.set(key, entry);
+      } else if (open) entry.value = syntheticLeaf(true);
+      return;
+    }
+    if (entry === undefined) {
+      entry = { key, keyLine: 0, keyColumn: 0, value: syntheticMap() };
+      current.entries.push(entry);
+      index.set(key, entry);
+    } else if (entry.value.kind !== 'map') entry.value = syntheticMap();
+    current = entry.value as YMap;
+  }
+}
+
+/** The synthetic tree (global, conditions, tags) of each scope, for adding paths after it is built. */
+const syntheticRoots = new WeakMap<ValuesScope, YMap>();
+
+interface ScopeBuild {
+  scope: ValuesScope;
+  /** Charts whose own values.yaml did not parse, for one warning each. */
+  unreadable: Array<{ chart: HelmChart; reason: string }>;
+}
+
+/**
+ * What `charts.<chart>` may hold: the chart's own values, `global` (free-form, shared with subcharts),
+ * dependency conditions and tags, and one nested scope per vendored subchart (its values, plus what the
+ * parent's values set under its key). Helm docs: "Subcharts and Global Values", "Chart Dependencies".
+ */
+function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0): ValuesScope {
+  const synthetic = syntheticMap();
+  addSyntheticPath(synthetic, ['global'], true);
+  const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map() };
+  syntheticRoots.set(scope, synthetic);
+  let own: RefRoot | undefined;
+  if (chart.valuesText.trim() !== '') {
+    try {
+      const tree = parseYamlTree(chart.valuesText);
+      if (tree.root !== undefined) own = { node: tree.root, anchors: tree.anchors };
+      if (tree.truncated) scope.open = true;
+    } catch (err) {
+      build.push({ chart, reason: errorMessage(err).split('\n')[0] ?? '' });
+      scope.open = true;
+    }
+  }
+  if (own !== undefined) scope.roots.unshift(own);
+  for (const path of chart.templateValuePaths) addSyntheticPath(synthetic, path, true);
+  if (depth < 8) {
+    for (const sub of chart.subcharts) {
+      for (const key of subchartValueKeys(chart, sub)) {
+        const subOverrides: RefRoot[] = [];
+        for (const root of [own, ...overrides]) {
+          if (root === undefined) continue;
+          const node = lookupPath(root, [key]);
+          if (node?.kind === 'map') subOverrides.push({ node, anchors: root.anchors });
+        }
+        scope.children.set(key, chartScope(sub, subOverrides, build, depth + 1));
+      }
+    }
+  }
+  for (const dep of chart.dependencies) {
+    for (const condition of (dep.condition ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '')) {
+      const segments = condition.split('.');
+      const child = scope.children.get(segments[0] ?? '');
+      if (child !== undefined && segments.length > 1) {
+        const target = syntheticRoots.get(child);
+        if (target !== undefined) addSyntheticPath(target, segments.slice(1), false);
+      } else addSyntheticPath(synthetic, segments, false);
+    }
+    for (const tag of dep.tags ?? []) addSyntheticPath(synthetic, ['tags', tag], false);
+  }
+  return scope;
+}
+
+function topLevelKeys(chart: HelmChart): Set<string> {
+  try {
+    const tree = parseYamlTree(chart.valuesText);
+    const root = resolveAlias(tree.root, tree.anchors);
+    return new Set(root?.kind === 'map' ? mapKeys(root, tree.anchors) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+async function checkCharts(dir: string, chartPaths: string[], values: YamlTree, findings: Finding[]): Promise<void> {
+  const charts: Array<{ rel: string; chart: HelmChart }> = [];
+  for (const rel of chartPaths) {
+    let status;
+    try {
+      status = await statInPack(dir, rel);
+    } catch {
+      continue;
+    }
+    if (status.kind !== 'file') continue; // missing, outside or a directory: the validator reports it
+    try {
+      charts.push({ rel, chart: await readChart(status.realPath) });
+    } catch (err) {
+      // No Chart.yaml / not a gzip'd tar: the validator's chart checks already say so.
+      if (err instanceof ChartError && !err.nested && (err.problem === 'no-chart-yaml' || err.problem === 'not-an-archive')) continue;
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-chart-unreadable',
+        file: rel,
+        message: `the chart could not be read for the values checks (${errorMessage(err)}); ${isPackpubError(err) && err.hint !== undefined ? err.hint : 'rebuild it with `helm package`'}`,
+      });
+    }
+  }
+  if (charts.length === 0) return;
+
+  const root = rootMap(values);
+  const chartsKey = childMap(values, root, 'charts');
+  const names = new Set(charts.map((c) => c.chart.name));
+
+  for (const { rel, chart } of charts) {
+    const prefix = ['charts', chart.name];
+    const entry = chartsKey.map === undefined ? undefined : mapEntry(chartsKey.map, chart.name, values.anchors);
+    if (entry === undefined) {
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-values-chart-missing',
+        file: VALUES,
+        path: formatPath(prefix),
+        ...(chartsKey.line === undefined ? {} : { line: chartsKey.line }),
+        message: `values.yaml has no ${formatPath(prefix)} for chart "${chart.name}" (${rel}), so users cannot see or change its settings in Palette: add \`charts:\` > \`${chart.name}:\` holding the chart's values (its name in Chart.yaml, not the archive or folder name)`,
+      });
+      continue;
+    }
+    const user = resolveAlias(entry.value, values.anchors);
+    if (user === undefined || isNullScalar(user) || user.kind !== 'map') {
+      if (user !== undefined && user.kind === 'scalar' && !isNullScalar(user)) {
+        findings.push({
+          severity: 'warning',
+          rule: 'deep-values-type',
+          file: VALUES,
+          path: formatPath(prefix),
+          line: entry.keyLine,
+          column: entry.keyColumn,
+          message: `${formatPath(prefix)} must be a map of the chart's values, not a single value`,
+        });
+      }
+      continue;
+    }
+    const unreadable: ScopeBuild['unreadable'] = [];
+    const scope = chartScope(chart, [], unreadable);
+    for (const u of unreadable) {
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-chart-values-unreadable',
+        file: rel,
+        message: `values.yaml of chart "${u.chart.name}" (${u.chart.location}) does not parse (${u.reason}), so the pack's values for it were not checked; fix the chart`,
+      });
+    }
+    const result = compareToScope(user, values.anchors, scope, { maxMismatches: MAX_PER_SOURCE });
+    const what = `chart "${chart.name}"${chart.version === undefined ? '' : ` ${chart.version}`}`;
+    for (const m of result.mismatches) {
+      findings.push({
+        severity: 'warning',
+        rule: m.kind === 'unknown-key' || m.kind === 'misplaced-keys' ? 'deep-values-nesting' : 'deep-values-type',
+        file: VALUES,
+        path: formatPath([...prefix, ...m.path]),
+        line: m.line,
+        column: m.column,
+        message: describeMismatch(m, prefix, what),
+      });
+    }
+    if (result.truncated) {
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-values-nesting',
+        file: VALUES,
+        path: formatPath(prefix),
+        message: `more keys under ${formatPath(prefix)} do not match ${what}; fix the ones above first`,
+      });
+    }
+  }
+
+  // Keys under `charts:` that name no chart, and chart keys written at the top level.
+  const topKeys = new Map(charts.map(({ chart }) => [chart.name, topLevelKeys(chart)]));
+  const owners = (key: string): string[] => [...topKeys].filter(([, keys]) => keys.has(key)).map(([name]) => name);
+  if (chartsKey.map !== undefined) {
+    for (const e of chartsKey.map.entries) {
+      if (names.has(e.key) || e.key === '<<') continue;
+      const owner = owners(e.key);
+      const known = [...names].map((n) => formatPath(['charts', n])).join(', ');
+      const close = [...names].filter((n) => !mapHas(chartsKey.map, n, values) && (editDistance(n, e.key) <= 2 || n.includes(e.key) || e.key.includes(n)));
+      findings.push({
+        severity: 'warning',
+        rule: owner.length > 0 ? 'deep-values-nesting' : 'deep-values-unknown-chart',
+        file: VALUES,
+        path: formatPath(['charts', e.key]),
+        line: e.keyLine,
+        column: e.keyColumn,
+        message:
+          owner.length > 0
+            ? `${formatPath(['charts', e.key])} is not a chart of this pack: it is nested one level too shallow; did you mean ${owner.map((o) => formatPath(['charts', o, e.key])).join(' or ')}?`
+            : close.length > 0
+              ? `${formatPath(['charts', e.key])} does not match any chart of this pack, so Palette ignores it: did you mean ${close.map((n) => formatPath(['charts', n])).join(' or ')}? (the key is the chart's name in its Chart.yaml)`
+              : `${formatPath(['charts', e.key])} does not match any chart of this pack, so Palette ignores it: values for a chart go under charts.<name in its Chart.yaml> (${known})`,
+      });
+    }
+  }
+  if (root !== undefined) {
+    for (const e of root.entries) {
+      if (e.key === 'pack' || e.key === 'charts' || e.key === 'manifests' || e.key === '<<') continue;
+      const target = names.has(e.key) ? [formatPath(['charts', e.key])] : owners(e.key).map((o) => formatPath(['charts', o, e.key]));
+      if (target.length === 0) continue;
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-values-nesting',
+        file: VALUES,
+        path: formatPath([e.key]),
+        line: e.keyLine,
+        column: e.keyColumn,
+        message: `${e.key} is at the top level of values.yaml, where Palette does not pass it to the chart: it is nested too shallow; move it to ${target.join(' or ')}`,
+      });
+    }
+  }
+}
+
+function mapHas(map: YMap | undefined, key: string, tree: YamlTree): boolean {
+  return map !== undefined && mapEntry(map, key, tree.anchors) !== undefined;
+}
+
+/* ---------- manifest packs ---------- */
+
+/** `manifests/hello-universe.yaml` -> `hello-universe` (palette-packs.md, values.yaml shape). */
+export function manifestValuesKey(path: string): string {
+  const base = posix.basename(path.replace(/\\/g, '/'));
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+async function checkManifests(dir: string, manifests: string[], values: YamlTree, presetAdds: RefRoot[], findings: Finding[]): Promise<void> {
+  const root = rootMap(values);
+  const manifestsKey = childMap(values, root, 'manifests');
+  const keys = new Set<string>();
+  for (const rel of manifests) {
+    const key = manifestValuesKey(rel);
+    keys.add(key);
+    const prefix = ['manifests', key];
+    const text = await readPackFile(dir, rel, MAX_MANIFEST_BYTES);
+    const refs = text === undefined ? [] : valuesReferences(text);
+    const entry = manifestsKey.map === undefined ? undefined : mapEntry(manifestsKey.map, key, values.anchors);
+    const roots: RefRoot[] = [];
+    if (entry !== undefined) roots.push({ node: entry.value, anchors: values.anchors });
+    for (const add of presetAdds) {
+      const node = lookupPath(add, prefix);
+      if (node !== undefined) roots.push({ node, anchors: add.anchors });
+    }
+    if (entry === undefined) {
+      const used = [...new Set(refs.map((r) => r.path.join('.')))];
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-manifest-values-missing',
+        file: VALUES,
+        path: formatPath(prefix),
+        ...(manifestsKey.line === undefined ? {} : { line: manifestsKey.line }),
+        message:
+          `values.yaml has no ${formatPath(prefix)} for ${rel}; Palette passes that entry to the manifest as .Values: add \`manifests:\` > \`${key}:\`` +
+          (used.length === 0 ? ' (it may be empty: `{}`)' : ` with the values it uses (${used.slice(0, 5).join(', ')}${used.length > 5 ? ', ...' : ''})`),
+      });
+      if (roots.length === 0) continue;
+    }
+    const seen = new Set<string>();
+    let reported = 0;
+    for (const ref of refs) {
+      const id = ref.path.join('.');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (pathAllowed(roots, ref.path)) continue;
+      if (++reported > MAX_PER_SOURCE) {
+        findings.push({ severity: 'warning', rule: 'deep-manifest-value-missing', file: rel, message: `more .Values references in ${rel} are missing from ${formatPath(prefix)}; fix the ones above first` });
+        break;
+      }
+      const full = formatPath([...prefix, ...ref.path]);
+      const hint = manifestSuggestion(roots, ref.path, prefix);
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-manifest-value-missing',
+        file: rel,
+        path: full,
+        line: ref.line,
+        column: ref.column,
+        message: `${rel} uses .Values.${id}, but values.yaml has no ${full}${hint === undefined ? `: add it under ${formatPath(prefix)} (a default, even empty), or fix the reference` : `: ${hint}`}`,
+      });
+    }
+  }
+  if (manifestsKey.map !== undefined) {
+    for (const e of manifestsKey.map.entries) {
+      if (keys.has(e.key) || e.key === '<<') continue;
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-values-unknown-manifest',
+        file: VALUES,
+        path: formatPath(['manifests', e.key]),
+        line: e.keyLine,
+        column: e.keyColumn,
+        message: `${formatPath(['manifests', e.key])} matches no manifest in pack.json kubeManifests (${[...keys].map((k) => formatPath(['manifests', k])).join(', ')}), so no manifest sees these values: rename it to the manifest's file name without extension`,
+      });
+    }
+  }
+}
+
+/** Where values.yaml has a reference's key instead, for the message. */
+function manifestSuggestion(roots: RefRoot[], path: string[], prefix: string[]): string | undefined {
+  for (const root of roots) {
+    const node = resolveAlias(root.node, root.anchors);
+    if (node?.kind !== 'map') continue;
+    // Nested one level too deep in values.yaml: manifests.x.<k>.<path>.
+    for (const k of mapKeys(node, root.anchors)) {
+      const inner = mapEntry(node, k, root.anchors)?.value;
+      if (inner !== undefined && lookupPath({ node: inner, anchors: root.anchors }, path) !== undefined) {
+        return `values.yaml has it one level too deep, at ${formatPath([...prefix, k, ...path])}; move it up to ${formatPath([...prefix, ...path])}`;
+      }
+    }
+    // Nested too shallow in values.yaml: the path without its leading keys.
+    for (let drop = 1; drop < path.length; drop++) {
+      if (lookupPath(root, path.slice(drop)) !== undefined) {
+        return `values.yaml has it ${drop === 1 ? 'one level' : `${drop} levels`} too shallow, at ${formatPath([...prefix, ...path.slice(drop)])}; move it to ${formatPath([...prefix, ...path])}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/* ---------- presets.yaml and schema.yaml ---------- */
+
+/** The `add` blocks of presets.yaml parsed as values trees: values a preset adds count as defined. */
+function presetAddRoots(presets: YamlTree): RefRoot[] {
+  const roots: RefRoot[] = [];
+  for (const item of presetItems(presets)) {
+    const add = mapEntry(item, 'add', presets.anchors)?.value;
+    if (add?.kind !== 'scalar' || add.value.trim() === '') continue;
+    try {
+      const tree = parseYamlTree(add.value);
+      if (tree.root !== undefined) roots.push({ node: tree.root, anchors: tree.anchors });
+    } catch {
+      // reported by checkPresets
+    }
+  }
+  return roots;
+}
+
+function presetItems(presets: YamlTree): YMap[] {
+  const list = resolveAlias(mapEntry(rootMap(presets) ?? syntheticMap(), 'presets', presets.anchors)?.value, presets.anchors);
+  if (list?.kind !== 'seq') return [];
+  return list.items.map((i) => resolveAlias(i, presets.anchors)).filter((i): i is YMap => i?.kind === 'map');
+}
+
+function scalarText(node: YNode | undefined): string | undefined {
+  return node?.kind === 'scalar' && !isNullScalar(node) ? node.value : undefined;
+}
+
+/*
+ * presets.yaml shape (Palette API V1PackPreset; pack-central's hello-universe 1.2.0): a top-level
+ * `presets:` list of {name, displayName, group, add: YAML text merged into values, remove: [dotted paths]}.
+ * values.yaml may select presets in a `# spectrocloud.com/enabled-presets: Group:name` comment.
+ */
+function checkPresets(presets: YamlTree, values: YamlTree | undefined, valuesText: string, findings: Finding[]): void {
+  const shape = (message: string, line?: number, path?: string): void => {
+    findings.push({ severity: 'warning', rule: 'deep-presets-shape', file: PRESETS, ...(path === undefined ? {} : { path }), ...(line === undefined ? {} : { line }), message });
+  };
+  const root = rootMap(presets);
+  const listEntry = root === undefined ? undefined : mapEntry(root, 'presets', presets.anchors);
+  const list = resolveAlias(listEntry?.value, presets.anchors);
+  if (list?.kind !== 'seq') {
+    shape('presets.yaml must hold a top-level `presets:` list of {name, displayName, group, add, remove} entries', listEntry?.keyLine ?? 1, 'presets');
+    return;
+  }
+  const names = new Map<string, number>();
+  // An empty values.yaml has no keys: every remove path is then missing.
+  const valuesRoot: RefRoot | undefined = values === undefined ? undefined : { node: values.root ?? syntheticMap(), anchors: values.anchors };
+  const declared = new Set<string>();
+  list.items.forEach((raw, i) => {
+    const item = resolveAlias(raw, presets.anchors);
+    const at = `presets[${i}]`;
+    if (item?.kind !== 'map') {
+      shape(`${at} must be a map with name, displayName, group, add and remove`, raw.line, at);
+      return;
+    }
+    const field = (key: string) => mapEntry(item, key, presets.anchors);
+    const name = scalarText(field('name')?.value);
+    if (name === undefined || name.trim() === '') {
+      shape(`${at} has no name; give every preset a unique \`name:\``, item.line, `${at}.name`);
+    } else {
+      const first = names.get(name);
+      if (first !== undefined) {
+        findings.push({
+          severity: 'warning',
+          rule: 'deep-presets-duplicate-name',
+          file: PRESETS,
+          path: `${at}.name`,
+          line: field('name')?.keyLine ?? item.line,
+          message: `preset name "${name}" is used twice (first on line ${first}); Palette tells presets apart by name, so rename one`,
+        });
+      } else names.set(name, field('name')?.keyLine ?? item.line);
+      const group = scalarText(field('group')?.value);
+      declared.add(`${group ?? ''}:${name}`);
+    }
+    for (const key of ['displayName', 'group'] as const) {
+      const entry = field(key);
+      if (key === 'displayName' && entry === undefined) shape(`${at} has no displayName; add the label Palette shows for the preset`, item.line, `${at}.displayName`);
+      else if (entry !== undefined && entry.value.kind !== 'scalar') shape(`${at}.${key} must be a string`, entry.keyLine, `${at}.${key}`);
+    }
+    const add = field('add');
+    if (add !== undefined) {
+      const value = resolveAlias(add.value, presets.anchors);
+      if (value?.kind !== 'scalar') {
+        shape(`${at}.add must be YAML text (write \`add: |\` followed by the indented values), not a ${value?.kind === 'seq' ? 'list' : 'map'}`, add.keyLine, `${at}.add`);
+      } else if (value.value.trim() !== '') {
+        try {
+          const tree = parseYamlTree(value.value);
+          const r = resolveAlias(tree.root, tree.anchors);
+          if (r !== undefined && r.kind !== 'map' && !isNullScalar(r)) shape(`${at}.add must be a map of values (like values.yaml), not a single value or list`, add.keyLine, `${at}.add`);
+        } catch (err) {
+          const mark = (err as { mark?: { line?: number } }).mark;
+          // Block scalar content starts on the line after `add: |`.
+          const line = mark?.line === undefined ? add.keyLine : add.keyLine + 1 + mark.line;
+          findings.push({
+            severity: 'warning',
+            rule: 'deep-presets-add-invalid',
+            file: PRESETS,
+            path: `${at}.add`,
+            line,
+            message: `${at}.add is not valid YAML (${(err as { reason?: string }).reason ?? errorMessage(err).split('\n')[0]}); Palette merges it into values.yaml, so fix its indentation and syntax`,
+          });
+        }
+      }
+    }
+    const remove = field('remove');
+    if (remove !== undefined) {
+      const value = resolveAlias(remove.value, presets.anchors);
+      if (value?.kind !== 'seq' && !(value !== undefined && isNullScalar(value))) {
+        shape(`${at}.remove must be a list of dotted value paths, e.g. \`- charts.foo.ingress\``, remove.keyLine, `${at}.remove`);
+      } else if (value.kind === 'seq') {
+        value.items.forEach((p, j) => {
+          const path = scalarText(p);
+          if (path === undefined) {
+            shape(`${at}.remove[${j}] must be a dotted value path string`, p.line, `${at}.remove[${j}]`);
+            return;
+          }
+          if (valuesRoot !== undefined && lookupDotted(valuesRoot, path) === undefined) {
+            findings.push({
+              severity: 'warning',
+              rule: 'deep-presets-remove-missing',
+              file: PRESETS,
+              path: `${at}.remove[${j}]`,
+              line: p.line,
+              message: `${at}.remove names ${path}, which values.yaml does not have, so removing it does nothing; fix the path (dotted, from the top of values.yaml)`,
+            });
+          }
+        });
+      }
+    }
+  });
+
+  // `# spectrocloud.com/enabled-presets: Group:name[,Group:name]` in values.yaml selects presets.
+  const lines = valuesText.split('\n');
+  lines.forEach((text, i) => {
+    const m = /^\s*#\s*spectrocloud\.com\/enabled-presets\s*:\s*(.*)$/.exec(text);
+    if (m === null) return;
+    for (const selected of (m[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      const colon = selected.lastIndexOf(':');
+      const id = colon === -1 ? `:${selected}` : selected;
+      if (declared.has(id) || (colon === -1 && [...declared].some((d) => d.endsWith(`:${selected}`)))) continue;
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-presets-enabled-unknown',
+        file: VALUES,
+        line: i + 1,
+        message: `the enabled-presets comment selects "${selected}", but presets.yaml has no preset with that group and name (${[...declared].join(', ') || 'none'}); write it as Group:name`,
+      });
+    }
+  });
+}
+
+/*
+ * schema.yaml shape (pack-central's hello-universe 1.2.0): top-level keys are dotted values paths,
+ * each a map with `schema: '{{ required | format "${string}" | hints "..." }}'`.
+ */
+function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds: RefRoot[], findings: Finding[]): void {
+  const root = rootMap(schema);
+  if (root === undefined) {
+    if (schema.root !== undefined && !isOpenValue(schema.root)) {
+      findings.push({ severity: 'warning', rule: 'deep-schema-shape', file: SCHEMA, line: 1, message: 'schema.yaml must be a map of dotted value paths (e.g. `charts.foo.replicas:`), each with a `schema:` string' });
+    }
+    return;
+  }
+  const roots: RefRoot[] = [...(values === undefined ? [] : [{ node: values.root ?? syntheticMap(), anchors: values.anchors }]), ...presetAdds];
+  for (const e of root.entries) {
+    const value = resolveAlias(e.value, schema.anchors);
+    const spec = value?.kind === 'map' ? resolveAlias(mapEntry(value, 'schema', schema.anchors)?.value, schema.anchors) : undefined;
+    if (spec?.kind !== 'scalar' || isNullScalar(spec)) {
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-schema-shape',
+        file: SCHEMA,
+        path: formatPath([e.key]),
+        line: e.keyLine,
+        message: `${e.key} must be a map with a \`schema:\` string, e.g. \`schema: '{{ required | format "\${string}" }}'\``,
+      });
+      continue;
+    }
+    if (!/^\s*\{\{[\s\S]*\}\}\s*$/.test(spec.value)) {
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-schema-shape',
+        file: SCHEMA,
+        path: formatPath([e.key, 'schema']),
+        line: spec.line,
+        message: `${e.key}.schema must be a template in {{ ... }}, e.g. '{{ required | format "\${number}" | hints "..." }}'`,
+      });
+    }
+    if (roots.length > 0 && !roots.some((r) => lookupDotted(r, e.key) !== undefined)) {
+      findings.push({
+        severity: 'warning',
+        rule: 'deep-schema-path-missing',
+        file: SCHEMA,
+        path: formatPath([e.key]),
+        line: e.keyLine,
+        message: `schema.yaml describes ${e.key}, which neither values.yaml nor a preset's \`add\` defines; fix the dotted path or add the value`,
+      });
+    }
+  }
 }

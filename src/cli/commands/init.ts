@@ -1,11 +1,79 @@
-import { PackpubError } from '../../errors.js';
+import { relative, resolve } from 'node:path';
+import type { InitOptions } from '../../operations/init.js';
+import { PACK_LAYERS, type PackLayer } from '../../pack/model.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_OK, writeLine } from '../io.js';
 
 export const initCommand: CommandSpec = {
-  command: 'init',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'init is not implemented yet');
+  command: 'init <dir>',
+  describe: 'Create a new pack folder that passes validate --strict, optionally from a Helm chart',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' })
+      .option('name', { type: 'string', describe: 'Pack name (default with --from-chart: the chart name)' })
+      // yargs reserves --version for the program version; the pack version needs the flag here.
+      .version(false)
+      .option('version', { type: 'string', describe: 'Pack version, an OCI tag such as 1.0.0 (default with --from-chart: the chart version)' })
+      .option('display-name', { type: 'string', describe: 'Name shown in Palette (default: the name in title case)' })
+      .option('layer', { type: 'string', choices: [...PACK_LAYERS], default: 'addon', describe: 'Pack layer' })
+      .option('addon-type', { type: 'string', describe: 'Add-on category, e.g. monitoring, security (default for add-ons: "system app")' })
+      .option('namespace', { type: 'string', describe: 'pack.namespace (default: the pack name)' })
+      .option('from-chart', { type: 'string', describe: 'Build the pack from a Helm chart: a .tgz or an unpacked chart folder' })
+      .option('chart-version-from', {
+        type: 'string',
+        choices: ['version', 'appVersion'],
+        default: 'version',
+        describe: 'Chart.yaml field the pack version defaults to (with --from-chart)',
+      })
+      .option('force', { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
+  run: async (args, ctx) => {
+    const { initPack } = await import('../../operations/init.js');
+    const cwd = ctx.io.cwd;
+    const str = (key: string): string | undefined => (typeof args[key] === 'string' ? (args[key] as string) : undefined);
+    const options: InitOptions = {
+      dir: resolve(cwd, args['dir'] as string),
+      layer: args['layer'] as PackLayer,
+      chartVersionFrom: args['chartVersionFrom'] === 'appVersion' ? 'appVersion' : 'version',
+      force: args['force'] === true,
+    };
+    const fromChart = str('fromChart');
+    if (fromChart !== undefined) options.fromChart = resolve(cwd, fromChart);
+    for (const [flag, key] of [
+      ['name', 'name'],
+      ['version', 'version'],
+      ['displayName', 'displayName'],
+      ['addonType', 'addonType'],
+      ['namespace', 'namespace'],
+    ] as const) {
+      const value = str(flag);
+      if (value !== undefined) options[key] = value;
+    }
+    const epoch = Number(ctx.io.env['SOURCE_DATE_EPOCH']);
+    if (ctx.io.env['SOURCE_DATE_EPOCH'] !== undefined && Number.isInteger(epoch) && epoch >= 0) options.sourceDateEpoch = epoch;
+
+    const result = await initPack(options);
+    const out = ctx.io.stdout;
+    if (args['json'] === true) {
+      writeLine(out, JSON.stringify(result, null, 2));
+      return EXIT_OK;
+    }
+    const shown = relative(cwd, result.dir) || '.';
+    writeLine(out, `created pack ${result.name}:${result.version} in ${shown}`);
+    for (const file of result.files) writeLine(out, `  ${file}`);
+    if (result.chart !== undefined) {
+      const c = result.chart;
+      writeLine(out, `chart ${c.name}${c.version === undefined ? '' : ` ${c.version}`} ${c.packed ? 'packed into' : 'copied to'} ${c.archive}; its default values are under charts.${c.name} in values.yaml`);
+      if (c.subcharts.length > 0) writeLine(out, `  subcharts: ${c.subcharts.join(', ')}`);
+      writeLine(out, `images listed in pack.content.images: ${result.images.length}`);
+    }
+    const err = ctx.io.stderr;
+    if (result.review.length > 0) {
+      writeLine(err, `review these images in values.yaml (pack.content.images):`);
+      for (const i of result.review) writeLine(err, `  ${i.image} (from ${i.path}): ${i.review ?? ''}`);
+    }
+    for (const note of result.notes) writeLine(err, `note: ${note}`);
+    writeLine(out, `next: packpub validate ${shown} --strict, then packpub push ${shown}`);
+    return EXIT_OK;
   },
 };

@@ -1,11 +1,127 @@
 import { PackpubError } from '../../errors.js';
-import type { CommandSpec } from '../context.js';
+import type { CommandSpec, CliContext } from '../context.js';
+import { EXIT_OK, readStdinSecret, writeLine } from '../io.js';
+
+const NET_GROUP = 'Network:';
+
+/** Read a line from a terminal without echoing it (raw mode); Ctrl-C cancels. */
+async function promptHidden(ctx: CliContext, question: string): Promise<string> {
+  const stdin = ctx.io.stdin as NodeJS.ReadStream;
+  ctx.io.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let value = '';
+      const onData = (text: string) => {
+        for (const ch of text) {
+          if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+            stdin.off('data', onData);
+            resolve(value);
+            return;
+          }
+          if (ch === '\u0003') {
+            stdin.off('data', onData);
+            reject(new PackpubError('ABORTED', 'login cancelled'));
+            return;
+          }
+          value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    ctx.io.stderr.write('\n');
+  }
+}
+
+/** A visible line from a terminal (the user name). */
+async function promptLine(ctx: CliContext, question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal: true });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
 
 export const loginCommand: CommandSpec = {
-  command: 'login',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'login is not implemented yet');
+  command: 'login <host>',
+  describe: 'Check credentials against a registry and save them where Docker, ORAS, Helm and skopeo find them',
+  builder: (y) =>
+    y
+      .positional('host', { type: 'string', describe: 'Registry host[:port], e.g. harbor.example.com' })
+      .option('username', { alias: 'u', type: 'string', describe: 'User or robot account (env PACKPUB_USERNAME); quote robot names: -u \'robot$proj+ci\'' })
+      .option('password-stdin', { type: 'boolean', default: false, describe: 'Read the password or token from standard input (else PACKPUB_PASSWORD, else a prompt on a terminal)' })
+      .option('registry-config', {
+        type: 'string',
+        describe: 'Docker config file to write (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
+      })
+      .option('plain-http', { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8)' })
+      .option('ca-file', { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' })
+      .option('insecure', { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns)' })
+      .option('resolve', { type: 'string', array: true, group: NET_GROUP, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)' })
+      .option('allow-cross-host-auth', { type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' })
+      .example("echo \"$HARBOR_TOKEN\" | $0 login harbor.example.com -u 'robot$spectro+ci' --password-stdin", 'Log in with a Harbor robot account'),
+  run: async (args, ctx) => {
+    // Loaded on use: the registry client stays out of CLI start-up.
+    const { login, loginHost, loginNotNeeded } = await import('../../operations/login.js');
+    const io = ctx.io;
+    const hostArg = String(args['host']);
+    const notNeeded = loginNotNeeded(loginHost(hostArg).host);
+    if (notNeeded !== undefined) {
+      writeLine(io.stdout, `${notNeeded}.`);
+      writeLine(io.stdout, 'Nothing was saved. Run packpub push / list / pull directly.');
+      return EXIT_OK;
+    }
+    const stdinIsTty = (io.stdin as { isTTY?: boolean }).isTTY === true;
+    let username = (args['username'] as string | undefined) ?? (io.env['PACKPUB_USERNAME'] || undefined);
+    if (username === undefined) {
+      if (args['passwordStdin'] === true || !stdinIsTty) {
+        throw new PackpubError('USAGE', 'login needs a user name', { hint: 'pass -u USER (or set PACKPUB_USERNAME)' });
+      }
+      username = await promptLine(ctx, 'Username: ');
+    }
+    let password: string;
+    if (args['passwordStdin'] === true) password = await readStdinSecret(io);
+    else if (io.env['PACKPUB_PASSWORD'] !== undefined && io.env['PACKPUB_PASSWORD'] !== '') password = io.env['PACKPUB_PASSWORD'];
+    else if (stdinIsTty) password = await promptHidden(ctx, 'Password: ');
+    else {
+      throw new PackpubError('USAGE', 'no password given and standard input is not a terminal to ask for one', {
+        hint: 'pipe it in: echo "$TOKEN" | packpub login HOST -u USER --password-stdin',
+      });
+    }
+    if (args['insecure'] === true) writeLine(io.stderr, 'warning: --insecure: TLS certificates are not verified');
+    const debugOn = args['debug'] === true;
+    const result = await login({
+      host: hostArg,
+      username,
+      password,
+      env: io.env,
+      ...(args['registryConfig'] === undefined ? {} : { registryConfig: args['registryConfig'] as string }),
+      ...(args['plainHttp'] === undefined ? {} : { plainHttp: args['plainHttp'] as boolean }),
+      ...(args['caFile'] === undefined ? {} : { caFile: args['caFile'] as string }),
+      insecure: args['insecure'] === true,
+      ...(args['resolve'] === undefined ? {} : { resolve: args['resolve'] as string[] }),
+      allowCrossHostAuth: args['allowCrossHostAuth'] === true,
+      ...(debugOn ? { debug: (line: string) => writeLine(io.stderr, `debug: ${line}`) } : {}),
+    });
+    if (!result.checked) {
+      writeLine(io.stderr, `warning: ${result.host} answered /v2/ without asking for credentials, so they were saved without being checked`);
+    }
+    if (result.storedIn.kind === 'helper') {
+      writeLine(io.stdout, `Login succeeded: credentials for ${result.host} stored with ${result.storedIn.program}`);
+    } else {
+      writeLine(io.stdout, `Login succeeded: credentials for ${result.host} saved in ${result.storedIn.path}`);
+      writeLine(
+        io.stderr,
+        'note: the password is stored base64-encoded, not encrypted (mode 0600); set "credsStore" in that file to keep it in a credential helper instead',
+      );
+    }
+    return EXIT_OK;
   },
 };

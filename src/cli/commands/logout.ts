@@ -1,11 +1,32 @@
-import { PackpubError } from '../../errors.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_OK, writeLine } from '../io.js';
 
 export const logoutCommand: CommandSpec = {
-  command: 'logout',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new PackpubError('INTERNAL', 'logout is not implemented yet');
+  command: 'logout <host>',
+  describe: 'Remove saved credentials for a registry (from its credential helper and the Docker config)',
+  builder: (y) =>
+    y
+      .positional('host', { type: 'string', describe: 'Registry host[:port]' })
+      .option('registry-config', {
+        type: 'string',
+        describe: 'Docker config file to change (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
+      }),
+  run: async (args, ctx) => {
+    const { loginHost, loginNotNeeded, logout } = await import('../../operations/login.js');
+    const result = await logout({
+      host: String(args['host']),
+      env: ctx.io.env,
+      ...(args['registryConfig'] === undefined ? {} : { registryConfig: args['registryConfig'] as string }),
+    });
+    if (!result.removed) {
+      writeLine(ctx.io.stdout, `Not logged in to ${result.host}: nothing stored in ${result.configPath}`);
+      if (loginNotNeeded(loginHost(result.host).host) !== undefined) {
+        writeLine(ctx.io.stdout, 'ECR registry passwords are minted on demand from AWS credentials and never stored.');
+      }
+      return EXIT_OK;
+    }
+    const where = result.removedFrom.map((s) => (s.kind === 'helper' ? s.program : s.path)).join(' and ');
+    writeLine(ctx.io.stdout, `Removed credentials for ${result.host} from ${where}`);
+    return EXIT_OK;
   },
 };

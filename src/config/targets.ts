@@ -1,0 +1,165 @@
+import { chainProviders, staticProvider } from '../auth/chain.js';
+import { defaultCredentialChain } from '../auth/default-chain.js';
+import type { Credential, CredentialProvider } from '../auth/types.js';
+import { PackpubError } from '../errors.js';
+import type { OpenTargetOptions } from '../targets/open.js';
+import type { LoadedConfig } from './load.js';
+import type { ConfigTarget, PackpubConfig } from './schema.js';
+
+/** The target names `defaults.target` selects (empty when the file names none). */
+export function defaultTargetNames(config: PackpubConfig | undefined): string[] {
+  const t = config?.defaults?.target;
+  if (t === undefined) return [];
+  return Array.isArray(t) ? [...t] : [t];
+}
+
+/** A named target from the file, or a USAGE error listing the names that exist. */
+export function getConfigTarget(loaded: LoadedConfig, name: string): ConfigTarget {
+  const target = loaded.config?.targets?.[name];
+  if (target !== undefined) return target;
+  const known = Object.keys(loaded.config?.targets ?? {});
+  if (loaded.file === undefined) {
+    throw new PackpubError('USAGE', `target "${name}" is not defined: no packpub.yaml was found`, {
+      hint: 'create packpub.yaml with a targets: section in this folder, or pass --config FILE',
+    });
+  }
+  throw new PackpubError('USAGE', `target "${name}" is not defined in ${loaded.file}`, {
+    hint: known.length === 0 ? 'add it under targets:' : `defined targets: ${known.join(', ')}`,
+  });
+}
+
+/** True when PACKPUB_USERNAME and PACKPUB_PASSWORD are both set (they then beat the file). */
+export function hasEnvCredentials(env: NodeJS.ProcessEnv): boolean {
+  return (env['PACKPUB_USERNAME'] ?? '') !== '' && env['PACKPUB_PASSWORD'] !== undefined;
+}
+
+/**
+ * The credential a target's `auth` section names: `username` plus the password read from the
+ * environment variable `passwordEnv`. Undefined when the section names no user.
+ */
+export function fileCredential(loaded: LoadedConfig, name: string, env: NodeJS.ProcessEnv): Credential | undefined {
+  const auth = getConfigTarget(loaded, name).auth;
+  if (auth?.username === undefined || auth.passwordEnv === undefined) return undefined;
+  const password = env[auth.passwordEnv];
+  if (password === undefined || password === '') {
+    throw new PackpubError('CONFIG', `targets.${name}.auth.passwordEnv in ${loaded.file ?? 'packpub.yaml'} names ${auth.passwordEnv}, which is not set`, {
+      hint: `set ${auth.passwordEnv} to the password of ${auth.username} (in CI: from a secret), or remove auth from the target to use the Docker config`,
+    });
+  }
+  return { username: auth.username, password, source: `${loaded.file ?? 'packpub.yaml'} (targets.${name}.auth)` };
+}
+
+export interface TargetCredentialOptions {
+  env: NodeJS.ProcessEnv;
+  /** Credential from the configuration file; used when the environment has none. */
+  file?: Credential;
+  registryConfig?: string;
+  ecrEndpoint?: string;
+  awsProfile?: string;
+  awsRoleArn?: string;
+}
+
+/**
+ * The chain for a configured target: environment (PACKPUB_USERNAME/PACKPUB_PASSWORD) -> the file's
+ * auth -> Docker config -> ECR -> anonymous. Flags, when given, are put in front by the CLI.
+ */
+export function targetCredentials(options: TargetCredentialOptions): CredentialProvider {
+  const chain = defaultCredentialChain({
+    env: options.env,
+    ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }),
+    ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
+    ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+    ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+  });
+  if (options.file === undefined || hasEnvCredentials(options.env)) return chain;
+  return chainProviders(staticProvider(options.file.source ?? 'configuration file', options.file), chain);
+}
+
+/** Settings given on the command line; each one beats the environment and the file. */
+export interface TargetOverrides {
+  type?: OpenTargetOptions['type'];
+  plainHttp?: boolean;
+  caFile?: string;
+  insecure?: boolean;
+  resolve?: string[];
+  allowCrossHostAuth?: boolean;
+  registryConfig?: string;
+  /** Credentials from flags (--username with --password-stdin): they replace the whole chain. */
+  credentials?: CredentialProvider;
+  ecrEndpoint?: string;
+  awsProfile?: string;
+  awsRoleArn?: string;
+  ecr?: {
+    create?: boolean;
+    tagMutability?: NonNullable<OpenTargetOptions['ecrRepositories']>['tagMutability'];
+    encryption?: NonNullable<OpenTargetOptions['ecrRepositories']>['encryption'];
+    kmsKey?: string;
+    tags?: Record<string, string>;
+  };
+  createProject?: boolean;
+}
+
+/**
+ * Options to open a configured target: overrides (flags) beat the environment, which beats the file.
+ * Without overrides this is what a library caller gets for `--target NAME`.
+ */
+export function configTargetOptions(
+  loaded: LoadedConfig,
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: TargetOverrides = {},
+): OpenTargetOptions {
+  const t = getConfigTarget(loaded, name);
+  if (t.ociLayout !== undefined) return { ociLayout: t.ociLayout, env };
+  const o = overrides;
+  const ecrEndpoint = o.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined) ?? t.ecr?.endpoint;
+  // AWS_PROFILE in the environment beats the file's profile (env over file); the SDK reads it itself.
+  const awsProfile = o.awsProfile ?? ((env['AWS_PROFILE'] ?? '') !== '' ? undefined : t.ecr?.awsProfile);
+  const awsRoleArn = o.awsRoleArn ?? t.ecr?.awsRoleArn;
+  const registryConfig = o.registryConfig ?? t.auth?.registryConfig;
+  const plainHttp = o.plainHttp ?? t.tls?.plainHttp;
+  const caFile = o.caFile ?? t.tls?.caFile;
+  const resolveHosts = o.resolve ?? t.resolve;
+  const type = o.type ?? t.type;
+  const ecr = {
+    create: o.ecr?.create ?? t.ecr?.createRepositories,
+    tagMutability: o.ecr?.tagMutability ?? t.ecr?.tagMutability,
+    encryption: o.ecr?.encryption ?? t.ecr?.encryption,
+    kmsKey: o.ecr?.kmsKey ?? t.ecr?.kmsKey,
+    tags: o.ecr?.tags ?? t.ecr?.tags,
+  };
+  let credentials = o.credentials;
+  if (credentials === undefined) {
+    const file = hasEnvCredentials(env) ? undefined : fileCredential(loaded, name, env);
+    credentials = targetCredentials({
+      env,
+      ...(file === undefined ? {} : { file }),
+      ...(registryConfig === undefined ? {} : { registryConfig }),
+      ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
+      ...(awsProfile === undefined ? {} : { awsProfile }),
+      ...(awsRoleArn === undefined ? {} : { awsRoleArn }),
+    });
+  }
+  return {
+    ...(t.registry === undefined ? {} : { registry: t.registry }),
+    ...(type === undefined ? {} : { type }),
+    ...(plainHttp === undefined ? {} : { plainHttp }),
+    ...(caFile === undefined ? {} : { caFile }),
+    insecure: (o.insecure ?? t.tls?.insecure) === true,
+    ...(resolveHosts === undefined ? {} : { resolve: resolveHosts }),
+    allowCrossHostAuth: (o.allowCrossHostAuth ?? t.auth?.allowCrossHostAuth) === true,
+    credentials,
+    ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
+    ...(awsProfile === undefined ? {} : { awsProfile }),
+    ...(awsRoleArn === undefined ? {} : { awsRoleArn }),
+    ecrRepositories: {
+      create: ecr.create !== false,
+      ...(ecr.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),
+      ...(ecr.encryption === undefined ? {} : { encryption: ecr.encryption }),
+      ...(ecr.kmsKey === undefined ? {} : { kmsKey: ecr.kmsKey }),
+      ...(ecr.tags === undefined ? {} : { tags: ecr.tags }),
+    },
+    createProject: (o.createProject ?? t.harbor?.createProject) === true,
+    env,
+  };
+}

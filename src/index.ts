@@ -1,0 +1,89 @@
+/**
+ * packpub as a library: everything the CLI does is a typed function here.
+ *
+ *   import { openTarget, pushPacks, discoverPacks } from 'packpub';
+ *   const target = await openTarget({ registry: 'harbor.example.com/spectro-oci-registry' });
+ *   const report = await pushPacks(target, { packs: await discoverPacks(['packs/'], { recursive: true }) });
+ *   await target.store.close();
+ */
+export { PackpubError, isPackpubError, type ErrorCode, type PackpubErrorOptions } from './errors.js';
+
+// OCI model (no I/O)
+export { DigestStream, isDigest, parseDigest, sha256Digest, type Digest } from './oci/digest.js';
+export {
+  EMPTY_CONFIG,
+  createdTime,
+  emptyArtifactManifest,
+  formatCreated,
+  packLayer,
+  packManifest,
+  parseManifest,
+  serializeManifest,
+  type Descriptor,
+  type ImageManifest,
+  type PackManifestInput,
+} from './oci/manifest.js';
+export * from './oci/media-types.js';
+export {
+  formatReference,
+  isValidTag,
+  parsePackRef,
+  parseRegistryLocation,
+  validateRepositoryPath,
+  validateTag,
+  type PackRef,
+  type RegistryLocation,
+} from './oci/reference.js';
+
+// Packs and archives
+export * from './pack/index.js';
+export * from './archive/index.js';
+
+// Targets: where packs live
+export { DEFAULT_OCI_LAYOUT, openTarget, type OpenTargetOptions, type PackTarget } from './targets/open.js';
+export type { ArtifactStore, FetchedManifest, StoreKind } from './targets/types.js';
+export type { EcrRepositoryOptions, RegistryConnectionOptions, RegistryType, RetryOptions } from './targets/options.js';
+export { OciLayoutStore } from './targets/oci-layout.js';
+export { openGenericRegistryStore, openRegistryStore } from './targets/registry-store.js';
+
+// The distribution client
+export { RegistryClient } from './registry/client.js';
+export { RegistryError, isRegistryError } from './registry/errors.js';
+export { redactUrl } from './registry/redact.js';
+
+// Credentials
+export { ANONYMOUS, type Credential, type CredentialProvider } from './auth/types.js';
+export { chainProviders, staticProvider } from './auth/chain.js';
+export { defaultCredentialChain, type DefaultChainOptions } from './auth/default-chain.js';
+
+// Operations
+export { defaultConcurrency, ensureBaseRepository, pushPacks, type PushOptions } from './operations/push.js';
+export { discoverPacks, parseShard, type DiscoverOptions } from './operations/discover.js';
+export { buildPack, type BuildOptions as BuildPackOptions, type BuildResult } from './operations/build.js';
+export { listPacks, sortVersions, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';
+export { inspectPack, type InspectResult } from './operations/inspect.js';
+export { pullPack, type PullOptions, type PullResult } from './operations/pull.js';
+export { tagPack, type TagResult } from './operations/tag.js';
+export { ArchiveCache, defaultCacheDir } from './operations/archive-cache.js';
+export type { PushEvent, EventSink } from './operations/events.js';
+export type { PackResult, PackStatus, PlannedAction, PushReport, PushSummary } from './operations/types.js';
+export * from './config/index.js';
+export {
+  copyPacks,
+  copySucceeded,
+  summarizeCopy,
+  type CopyEvent,
+  type CopyEventSink,
+  type CopyOptions,
+  type CopyReport,
+  type CopyResult,
+  type CopyStatus,
+  type CopySummary,
+} from './operations/copy.js';
+
+// Authoring
+export { initPack, type InitChart, type InitOptions, type InitResult } from './operations/init.js';
+export { deepCheckPack, type DeepCheckInput } from './pack/deep-checks.js';
+export { missingDependencies, packChartDirectory, readChart, subchartValueKeys, type ChartError, type ChartProblem, type HelmChart } from './pack/chart.js';
+export { findImages, type FoundImage } from './pack/chart-images.js';
+export { encodePngRgb, placeholderLogo } from './pack/logo.js';

@@ -1,0 +1,41 @@
+import { LineIndex } from './yaml-tree.js';
+
+/*
+ * `.Values` references in Go templates: Palette renders pack manifests with them, and Helm charts read
+ * their values through them. Used to check a manifest's references against values.yaml, and to accept
+ * keys a chart's templates read even when its values.yaml does not list a default for them.
+ */
+
+export interface ValuesReference {
+  /** Key path after `.Values`, e.g. `['image', 'tag']`. */
+  path: string[];
+  line: number;
+  column: number;
+}
+
+/**
+ * `.Values.a.b` and `$.Values.a.b` inside `{{ ... }}` actions. Comment actions (`{{/* ... *\/}}`) are
+ * skipped; keys with dashes need `index` in Go templates and are not field references, so they are
+ * not found here.
+ */
+export function valuesReferences(text: string, limit = 10_000): ValuesReference[] {
+  const refs: ValuesReference[] = [];
+  let lines: LineIndex | undefined;
+  const field = /(^|[^\w$.)\]])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
+  // Actions are found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
+  for (let open = text.indexOf('{{'); open !== -1 && refs.length < limit; ) {
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) break;
+    const body = text.slice(open + 2, close);
+    if (!/^-?\s*\/\*/.test(body)) {
+      field.lastIndex = 0;
+      for (let f = field.exec(body); f !== null && refs.length < limit; f = field.exec(body)) {
+        lines ??= new LineIndex(text);
+        const path = (f[2] ?? '').slice(1).split('.');
+        refs.push({ path, ...lines.position(open + 2 + f.index + (f[1] ?? '').length) });
+      }
+    }
+    open = text.indexOf('{{', close + 2);
+  }
+  return refs;
+}

@@ -1,0 +1,193 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/auth/chain.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { copyPacks, type CopyEvent } from '../../src/operations/copy.js';
+import { openTarget } from '../../src/targets/open.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+/*
+ * Promotion between two real registries: a distribution behind a Harbor-like token service (staging) and
+ * a distribution with htpasswd Basic auth (production), through a recording proxy that counts uploads.
+ */
+
+const run = promisify(execFile);
+const HARBOR_USER = 'robot$staging+ci';
+const HARBOR_PASSWORD = 'staging-token-secret-31';
+const BASIC_USER = 'releaser';
+const BASIC_PASSWORD = 'basic-prod-secret-77';
+const SECRETS = [HARBOR_PASSWORD, BASIC_PASSWORD];
+const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
+const ARCHIVE = 'spectro-packs/archive';
+const VERSIONS = [
+  ['hello', '1.0.0'],
+  ['hello', '1.1.0'],
+  ['world', '2.0.0'],
+] as const;
+
+describe('copy between a token-auth registry and a Basic-auth registry', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let tokens: TokenServer;
+  let staging: RunningRegistry;
+  let prod: RunningRegistry;
+  let proxy: RecordingProxy;
+  let stagingRef: string;
+  let prodRef: string;
+  /** Both sides' credentials from the environment, as a CI job would set them from secrets. */
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-copy-reg-'));
+    tokens = await startTokenServer({ users: { [HARBOR_USER]: HARBOR_PASSWORD } });
+    staging = await startRegistry({ auth: 'token', token: tokens });
+    prod = await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_PASSWORD } });
+    proxy = await startRecordingProxy(prod.host);
+    stagingRef = `${staging.host}/staging`;
+    prodRef = `${proxy.host}/prod`;
+    env = {
+      ...ENV,
+      PACKPUB_FROM_USERNAME: HARBOR_USER,
+      PACKPUB_FROM_PASSWORD: HARBOR_PASSWORD,
+      PACKPUB_TO_USERNAME: BASIC_USER,
+      PACKPUB_TO_PASSWORD: BASIC_PASSWORD,
+    };
+    const packs = await Promise.all(VERSIONS.map(([name, version]) => writePack(join(root, 'packs', `${name}-${version}`), { name, version })));
+    const pushed = await runCli(['push', ...packs, '--registry', stagingRef, '--username', HARBOR_USER, '--password-stdin'], {
+      env: ENV,
+      stdin: `${HARBOR_PASSWORD}\n`,
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await prod?.stop();
+    await staging?.stop();
+    await tokens?.close();
+    await cleanup?.();
+  });
+
+  const stagingCreds = { username: HARBOR_USER, password: HARBOR_PASSWORD };
+  const prodCreds = { username: BASIC_USER, password: BASIC_PASSWORD };
+  const rawAt = (host: string, base: string, name: string, version: string, creds: { username: string; password: string }) =>
+    skopeoInspectRaw(`${host}/${base}/${ARCHIVE}/${name}:${version}`, { creds });
+
+  function expectNoSecrets(text: string): void {
+    for (const secret of [...SECRETS, ...tokens.issuedTokens]) expect(text).not.toContain(secret);
+  }
+
+  it('--all yields identical manifest digests on both registries, and a re-run uploads nothing', async () => {
+    const first = await runCli(['copy', '--all', '--from', stagingRef, '--to', prodRef, '--json'], { env });
+    expectNoSecrets(first.stdout + first.stderr);
+    expect(first.code, first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as { ok: boolean; summary: Record<string, number>; results: Array<{ name: string; version: string; status: string; digest: string }> };
+    expect(report.ok).toBe(true);
+    expect(report.summary).toMatchObject({ total: 3, copied: 3, failed: 0, conflict: 0 });
+    for (const [name, version] of VERSIONS) {
+      const a = await rawAt(staging.host, 'staging', name, version, stagingCreds);
+      const b = await rawAt(prod.host, 'prod', name, version, prodCreds);
+      expect(b.equals(a)).toBe(true);
+      expect(report.results.find((r) => r.name === name && r.version === version)?.digest).toBe(sha256Digest(a));
+    }
+    // Per repository each blob goes up once: hello's two versions share one config upload.
+    // base repository: config; hello: config + 2 layers; world: config + 1 layer.
+    const uploads = proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
+    expect(uploads).toBe(6);
+    // Palette's base repository exists at the destination, as after a push (an untagged empty artifact).
+    expect(proxy.count((r) => r.method === 'PUT' && r.path.startsWith(`/v2/prod/${ARCHIVE}/manifests/sha256:`))).toBe(1);
+
+    proxy.clear();
+    const again = await runCli(['copy', '--all', '--from', stagingRef, '--to', prodRef], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('3 unchanged');
+    expect(proxy.count((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')).toBe(0);
+  });
+
+  it('verifies blobs end to end: skopeo can pull what was copied', async () => {
+    const authFile = join(root, 'auth.json');
+    const auth = Buffer.from(`${BASIC_USER}:${BASIC_PASSWORD}`).toString('base64');
+    await writeFile(authFile, JSON.stringify({ auths: { [prod.host]: { auth } } }), { mode: 0o600 });
+    const out = join(root, 'skopeo-pulled');
+    // skopeo checks every blob against its digest while copying.
+    await run('skopeo', ['copy', '--src-tls-verify=false', '--src-authfile', authFile, `docker://${prod.host}/prod/${ARCHIVE}/world:2.0.0`, `oci:${out}:world`]);
+    const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${out}:world`], { encoding: 'buffer' });
+    expect((stdout as Buffer).equals(await rawAt(staging.host, 'staging', 'world', '2.0.0', stagingCreds))).toBe(true);
+  });
+
+  it('copies from a registry to an OCI layout and back with the same digest', async () => {
+    const layout = join(root, 'layout');
+    const down = await runCli(['copy', 'hello:1.1.0', '--from', prodRef, '--to', `oci:${layout}`], {
+      env: { PACKPUB_FROM_USERNAME: BASIC_USER, PACKPUB_FROM_PASSWORD: BASIC_PASSWORD },
+    });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('copied hello:1.1.0');
+    const { stdout: local } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, ARCHIVE, 'hello')}:1.1.0`], { encoding: 'buffer' });
+    const original = await rawAt(staging.host, 'staging', 'hello', '1.1.0', stagingCreds);
+    expect((local as Buffer).equals(original)).toBe(true);
+
+    const up = await runCli(['copy', 'hello:1.1.0', '--from', `oci:${layout}`, '--to', `${staging.host}/restored`], {
+      env: { PACKPUB_TO_USERNAME: HARBOR_USER, PACKPUB_TO_PASSWORD: HARBOR_PASSWORD },
+    });
+    expect(up.code, up.stderr).toBe(0);
+    expect((await rawAt(staging.host, 'restored', 'hello', '1.1.0', stagingCreds)).equals(original)).toBe(true);
+  });
+
+  it('a different manifest under the version is a conflict; --force replaces it', async () => {
+    const changed = await writePack(join(root, 'changed/hello-1.0.0'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    const pushed = await runCli(['push', changed, '--registry', `${prod.host}/other`, '--username', BASIC_USER, '--password-stdin'], {
+      env: ENV,
+      stdin: BASIC_PASSWORD,
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const theirs = await rawAt(prod.host, 'other', 'hello', '1.0.0', prodCreds);
+
+    const refused = await runCli(['copy', 'hello:1.0.0', '--from', stagingRef, '--to', `${prod.host}/other`], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
+    expect((await rawAt(prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(theirs)).toBe(true);
+
+    const forced = await runCli(['copy', 'hello:1.0.0', '--from', stagingRef, '--to', `${prod.host}/other`, '--force'], { env });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('overwritten hello:1.0.0');
+    expect((await rawAt(prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(await rawAt(staging.host, 'staging', 'hello', '1.0.0', stagingCreds))).toBe(true);
+  });
+
+  it('reports rejected destination credentials per version without printing secrets', async () => {
+    const result = await runCli(['copy', 'world:2.0.0', '--from', stagingRef, '--to', `${prod.host}/denied`], {
+      env: { ...env, PACKPUB_TO_PASSWORD: 'wrong-password-xyz' },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('FAILED world:2.0.0');
+    expectNoSecrets(result.stdout + result.stderr);
+    expect(result.stderr).not.toContain('wrong-password-xyz');
+  });
+
+  it('works as a library with per-side credential providers, streaming and reporting each blob', async () => {
+    const from = await openTarget({ registry: stagingRef, credentials: staticProvider('test', stagingCreds) });
+    const to = await openTarget({ registry: `${prod.host}/library`, credentials: staticProvider('test', prodCreds) });
+    const events: CopyEvent[] = [];
+    try {
+      const report = await copyPacks(from, to, { name: 'hello', all: true, onEvent: (e) => events.push(e) });
+      expect(report.summary).toMatchObject({ total: 2, copied: 2 });
+      expect(report.results.map((r) => r.version)).toEqual(['1.0.0', '1.1.0']);
+      const uploaded = events.filter((e) => e.type === 'blob-copy-done' && !e.skipped).length;
+      // Two distinct layers and one shared config blob.
+      expect(uploaded).toBe(3);
+      expect(report.summary.copiedBytes).toBe(report.results.reduce((n, r) => n + (r.size ?? 0), 0) - 2);
+      for (const r of report.results) {
+        expect((await rawAt(prod.host, 'library', 'hello', r.version, prodCreds)).equals(await rawAt(staging.host, 'staging', 'hello', r.version, stagingCreds))).toBe(true);
+      }
+    } finally {
+      await from.store.close();
+      await to.store.close();
+    }
+  });
+});

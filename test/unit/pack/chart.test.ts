@@ -1,0 +1,229 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPackpubError } from '../../../src/errors.js';
+import { ChartError, missingDependencies, packChartDirectory, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
+
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'packpub-chart-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  const pack = tar.pack();
+  const done = pipeline(pack, createGzip(), createWriteStream(out));
+  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
+  pack.finalize();
+  await done;
+}
+
+async function put(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [rel, data] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), data);
+  }
+}
+
+/** Entries of a .tgz: name, mode, mtime, uid/gid, owner names, size. */
+async function listTgz(path: string): Promise<Array<{ name: string; mode?: number; mtime?: number; uid?: number; gid?: number; uname?: string; gname?: string; type?: string | null }>> {
+  const extract = tar.extract();
+  const done = pipeline(createReadStream(path), createGunzip(), extract);
+  const out = [];
+  for await (const entry of extract) {
+    const h = entry.header;
+    out.push({ name: h.name, mode: h.mode, mtime: h.mtime?.getTime(), uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, type: h.type });
+    entry.resume();
+  }
+  await done;
+  return out;
+}
+
+const PARENT_CHART = `apiVersion: v2
+name: parent
+version: 1.2.3
+appVersion: v9.9.9
+dependencies:
+  - name: child
+    version: 0.1.0
+    alias: kid
+    condition: kid.enabled
+  - name: child
+    version: 0.1.0
+  - name: absent
+    version: 2.0.0
+    repository: https://charts.example.com
+`;
+
+function shape(c: HelmChart): unknown {
+  return { name: c.name, version: c.version, values: c.valuesText, subcharts: c.subcharts.map(shape) };
+}
+
+describe('readChart', () => {
+  it('reads a chart archive with subchart folders and nested subchart archives, streaming past other files', async () => {
+    const inner = join(work, 'grandchild.tgz');
+    await writeTgz(inner, { 'grandchild/Chart.yaml': 'apiVersion: v2\nname: grandchild\nversion: 0.0.1\n', 'grandchild/values.yaml': 'leaf: 1\n' });
+    const archive = join(work, 'parent.tgz');
+    await writeTgz(archive, {
+      // The folder in the archive is not the chart's name: Chart.yaml's name wins.
+      'some-folder/Chart.yaml': PARENT_CHART,
+      'some-folder/values.yaml': '# parent values\nreplicas: 1\n',
+      'some-folder/templates/deploy.yaml': 'x: {{ .Values.fromTemplate.deep }} {{ $.Values.other }}\n{{/* .Values.commented */}}\n',
+      'some-folder/README.md': 'not read',
+      'some-folder/charts/child/Chart.yaml': 'apiVersion: v2\nname: child\nversion: 0.1.0\n',
+      'some-folder/charts/child/values.yaml': 'childKey: true\n',
+      'some-folder/charts/child/charts/grandchild-0.0.1.tgz': await readFile(inner),
+      'some-folder/examples/values.yaml': 'not: a chart values file\n',
+    });
+    const chart = await readChart(archive);
+    expect(shape(chart)).toEqual({
+      name: 'parent',
+      version: '1.2.3',
+      values: '# parent values\nreplicas: 1\n',
+      subcharts: [{ name: 'child', version: '0.1.0', values: 'childKey: true\n', subcharts: [{ name: 'grandchild', version: '0.0.1', values: 'leaf: 1\n', subcharts: [] }] }],
+    });
+    expect(chart.appVersion).toBe('v9.9.9');
+    expect(chart.templateValuePaths).toEqual([['fromTemplate', 'deep'], ['other']]);
+    const child = chart.subcharts[0] as HelmChart;
+    expect(subchartValueKeys(chart, child)).toEqual(['kid', 'child']);
+    expect(missingDependencies(chart).map((d) => d.name)).toEqual(['absent']);
+  });
+
+  it('reads an unpacked chart folder the same way', async () => {
+    const dir = join(work, 'folder-chart');
+    await put(dir, {
+      'Chart.yaml': PARENT_CHART,
+      'values.yaml': 'replicas: 1\n',
+      'templates/nested/cm.yaml': 'a: {{ .Values.replicas }}\n',
+      'charts/child/Chart.yaml': 'apiVersion: v2\nname: child\nversion: 0.1.0\n',
+    });
+    const chart = await readChart(dir);
+    expect(shape(chart)).toEqual({ name: 'parent', version: '1.2.3', values: 'replicas: 1\n', subcharts: [{ name: 'child', version: '0.1.0', values: '', subcharts: [] }] });
+    expect(chart.templateValuePaths).toEqual([['replicas']]);
+  });
+
+  it.each<{ name: string; files: Record<string, string>; problem: string; nested: boolean; message: RegExp }>([
+    { name: 'an archive without Chart.yaml', files: { 'x/values.yaml': 'a: 1\n' }, problem: 'no-chart-yaml', nested: false, message: /has no Chart\.yaml in its top folder/ },
+    { name: 'a Chart.yaml without a name', files: { 'x/Chart.yaml': 'version: 1.0.0\n' }, problem: 'bad-metadata', nested: false, message: /Chart\.yaml has no name/ },
+    {
+      name: 'a subchart whose Chart.yaml is not YAML',
+      files: { 'x/Chart.yaml': 'name: x\nversion: 1.0.0\n', 'x/charts/y/Chart.yaml': 'name: [y\n' },
+      problem: 'bad-metadata',
+      nested: true,
+      message: /x\/charts\/y\/Chart\.yaml is not valid YAML/,
+    },
+  ])('refuses $name', async ({ files, problem, nested, message }) => {
+    const path = join(work, `bad-${Math.random().toString(16).slice(2)}.tgz`);
+    await writeTgz(path, files);
+    const err = await readChart(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChartError);
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem, nested });
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('refuses a file that is not a gzip tar, and a missing path', async () => {
+    await writeFile(join(work, 'plain.tgz'), 'hello');
+    const bad = await readChart(join(work, 'plain.tgz')).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 'PACK_FILE', problem: 'not-an-archive', nested: false });
+    expect((bad as Error).message).toContain('is not a readable chart archive');
+    const missing = await readChart(join(work, 'nope.tgz')).catch((e: unknown) => e);
+    expect(isPackpubError(missing, 'NOT_FOUND')).toBe(true);
+  });
+
+  it('stops a decompression bomb and an entry flood at the limits', async () => {
+    const bomb = join(work, 'bomb.tgz');
+    await writeTgz(bomb, { 'b/Chart.yaml': 'name: b\nversion: 1.0.0\n', 'b/zeros.bin': Buffer.alloc(2 * 1024 * 1024) });
+    const err = await readChart(bomb, { maxBytes: 1024 * 1024 }).catch((e: unknown) => e);
+    expect(isPackpubError(err, 'UNSAFE_ARCHIVE')).toBe(true);
+    expect((err as Error).message).toContain('expands to more than 1048576 bytes');
+
+    const flood = join(work, 'flood.tgz');
+    const files: Record<string, string> = { 'f/Chart.yaml': 'name: f\nversion: 1.0.0\n' };
+    for (let i = 0; i < 50; i++) files[`f/templates/t${i}.yaml`] = '';
+    await writeTgz(flood, files);
+    const err2 = await readChart(flood, { maxEntries: 20 }).catch((e: unknown) => e);
+    expect(isPackpubError(err2, 'UNSAFE_ARCHIVE')).toBe(true);
+  });
+});
+
+describe('packChartDirectory', () => {
+  const FILES: Record<string, string> = {
+    'Chart.yaml': 'apiVersion: v2\nname: mychart\nversion: 0.3.0\n',
+    'values.yaml': '# defaults\nreplicas: 1\n',
+    'templates/deploy.yaml': 'kind: Deployment\n',
+    'templates/_helpers.tpl': '{{- define "x" -}}{{- end -}}\n',
+    'charts/dep/Chart.yaml': 'apiVersion: v2\nname: dep\nversion: 1.0.0\n',
+    '.helmignore': '*.bak\nsecrets/\n',
+    'old.bak': 'ignored',
+    'secrets/token': 'ignored',
+    'scripts/run.sh': '#!/bin/sh\n',
+  };
+
+  it('writes the same bytes whatever the file order, times and permissions, laid out as helm package does', async () => {
+    const a = join(work, 'pack-a', 'folder-name-a');
+    const b = join(work, 'pack-b', 'folder-name-b');
+    const names = Object.keys(FILES);
+    await put(a, Object.fromEntries(names.map((n) => [n, FILES[n] as string])));
+    await put(b, Object.fromEntries([...names].reverse().map((n) => [n, FILES[n] as string])));
+    await chmod(join(a, 'scripts/run.sh'), 0o755);
+    await chmod(join(b, 'scripts/run.sh'), 0o700);
+    await chmod(join(b, 'values.yaml'), 0o600);
+    await utimes(join(b, 'Chart.yaml'), new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'));
+
+    const outA = join(work, 'a.tgz');
+    const outB = join(work, 'b.tgz');
+    const packed = await packChartDirectory(a, outA);
+    await packChartDirectory(b, outB);
+    expect((await readFile(outA)).equals(await readFile(outB))).toBe(true);
+    expect(packed.entries).toBe(7);
+
+    const entries = await listTgz(outA);
+    expect(entries.map((e) => e.name)).toEqual([
+      'mychart/.helmignore',
+      'mychart/Chart.yaml',
+      'mychart/charts/dep/Chart.yaml',
+      'mychart/scripts/run.sh',
+      'mychart/templates/_helpers.tpl',
+      'mychart/templates/deploy.yaml',
+      'mychart/values.yaml',
+    ]);
+    const run = entries.find((e) => e.name === 'mychart/scripts/run.sh');
+    expect(run).toMatchObject({ mode: 0o755, uid: 0, gid: 0, uname: '', gname: '', type: 'file', mtime: Date.UTC(1980, 0, 1) });
+    expect(entries.find((e) => e.name === 'mychart/values.yaml')?.mode).toBe(0o644);
+
+    const gz = await readFile(outA);
+    expect(gz.readUInt32LE(4)).toBe(0); // gzip MTIME unset
+    expect(gz[9]).toBe(3); // OS: Unix, whatever platform wrote it
+    expect((await readChart(outA)).name).toBe('mychart');
+  });
+
+  it('uses SOURCE_DATE_EPOCH for entry times when given', async () => {
+    const dir = join(work, 'epoch');
+    await put(dir, { 'Chart.yaml': 'name: e\nversion: 1.0.0\n' });
+    await packChartDirectory(dir, join(work, 'epoch.tgz'), { sourceDateEpoch: 1_700_000_000 });
+    expect((await listTgz(join(work, 'epoch.tgz')))[0]?.mtime).toBe(1_700_000_000_000);
+  });
+
+  it('stores a symlink inside the chart as its file, and refuses one that leaves the chart', async () => {
+    const dir = join(work, 'links');
+    await put(dir, { 'Chart.yaml': 'name: l\nversion: 1.0.0\n', 'files/real.txt': 'real' });
+    await symlink('real.txt', join(dir, 'files/alias.txt'));
+    await packChartDirectory(dir, join(work, 'links.tgz'));
+    expect((await listTgz(join(work, 'links.tgz'))).map((e) => [e.name, e.type])).toContainEqual(['l/files/alias.txt', 'file']);
+
+    await writeFile(join(work, 'outside.txt'), 'secret');
+    await symlink(join(work, 'outside.txt'), join(dir, 'files/escape.txt'));
+    const err = await packChartDirectory(dir, join(work, 'links2.tgz')).catch((e: unknown) => e);
+    expect(isPackpubError(err, 'PACK_FILE')).toBe(true);
+    expect((err as Error).message).toContain('points outside the chart');
+  });
+});

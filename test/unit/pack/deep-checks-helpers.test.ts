@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { valuesReferences } from '../../../src/pack/template-refs.js';
+import { compareToScope, editDistance, lookupDotted, pathAllowed, type RefRoot } from '../../../src/pack/values-paths.js';
+import { parseYamlTree, type YMap } from '../../../src/pack/yaml-tree.js';
+
+const root = (yaml: string): RefRoot => {
+  const tree = parseYamlTree(yaml);
+  if (tree.root === undefined) throw new Error('empty');
+  return { node: tree.root, anchors: tree.anchors };
+};
+
+describe('parseYamlTree', () => {
+  it('keeps lines, finds every duplicate key, and leaves aliases unexpanded', () => {
+    const tree = parseYamlTree('a: &x\n  b: 1\n  b: 2\nlist:\n  - k: 1\n    k: 2\nc: *x\n');
+    expect(tree.duplicates).toEqual([
+      { parent: ['a'], key: 'b', line: 3, column: 3, firstLine: 2 },
+      { parent: ['list', 0], key: 'k', line: 6, column: 5, firstLine: 5 },
+    ]);
+    const map = tree.root as YMap;
+    expect(map.entries.map((e) => [e.key, e.keyLine, e.value.kind])).toEqual([
+      ['a', 1, 'map'],
+      ['list', 4, 'seq'],
+      ['c', 7, 'alias'],
+    ]);
+  });
+
+  it('stops at the node cap and says so', () => {
+    const tree = parseYamlTree(Array.from({ length: 100 }, (_, i) => `k${i}: ${i}`).join('\n'), { maxNodes: 50 });
+    expect(tree.truncated).toBe(true);
+    expect((tree.root as YMap).entries.length).toBeLessThan(50);
+  });
+
+  it('throws the parser error, with its position, for broken YAML', () => {
+    let mark: { line?: number } | undefined;
+    try {
+      parseYamlTree('a: 1\nb: [1,\n');
+    } catch (err) {
+      mark = (err as { mark?: { line?: number } }).mark;
+    }
+    expect(mark?.line).toBe(2); // 0-based: the line after the unclosed list
+  });
+});
+
+describe('value paths', () => {
+  it('looks up dotted paths whose keys contain dots', () => {
+    const r = root('pack:\n  spectrocloud.com/install-priority: "1"\nmanifests:\n  app:\n    x: 1\n');
+    expect(lookupDotted(r, 'pack.spectrocloud.com/install-priority')).toBeDefined();
+    expect(lookupDotted(r, 'manifests.app.x')).toBeDefined();
+    expect(lookupDotted(r, 'manifests.app.y')).toBeUndefined();
+  });
+
+  it('allows anything below empty maps, lists and nulls, and nothing below plain values', () => {
+    const r = root('a: {}\nb: []\nc:\nd: 1\ne:\n  f: 2\n');
+    expect([['a', 'x', 'y'], ['b', 'x'], ['c', 'x'], ['d', 'x'], ['e', 'f'], ['e', 'g']].map((p) => pathAllowed([r], p))).toEqual([true, true, true, false, true, false]);
+  });
+
+  it("follows merge keys in the chart's values, as Helm does", () => {
+    const chart = root('base: &base\n  port: 80\nservice:\n  <<: *base\n  type: ClusterIP\n');
+    const user = parseYamlTree('service:\n  port: 8080\n  type: NodePort\n  nope: 1\n');
+    const { mismatches } = compareToScope(user.root as YMap, user.anchors, { roots: [chart], children: new Map() });
+    expect(mismatches.map((m) => m.path)).toEqual([['service', 'nope']]);
+  });
+
+  it('measures edit distance for "did you mean"', () => {
+    expect(editDistance('crossplane', 'crossplan')).toBe(1);
+    expect(editDistance('foo', 'bar')).toBe(3);
+  });
+});
+
+describe('valuesReferences', () => {
+  it('finds .Values and $.Values field chains in actions, with positions, skipping comments', () => {
+    const text = 'a: {{ .Values.one }}\nb: {{- if and .Values.two.three $.Values.four -}}\n{{/* .Values.hidden */}}\nc: {{ index .Values "dash-key" }} {{ .Values.x-y }}\n';
+    expect(valuesReferences(text)).toEqual([
+      { path: ['one'], line: 1, column: 7 },
+      { path: ['two', 'three'], line: 2, column: 15 },
+      { path: ['four'], line: 2, column: 33 },
+      { path: ['x'], line: 4, column: 38 },
+    ]);
+  });
+
+  it('stops at an unclosed action and at the limit', () => {
+    expect(valuesReferences('{{ .Values.a }} {{ .Values.b')).toEqual([{ path: ['a'], line: 1, column: 4 }]);
+    expect(valuesReferences('{{ .Values.a }}{{ .Values.b }}{{ .Values.c }}', 2)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,460 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deepCheckPack } from '../../../src/pack/deep-checks.js';
+import type { Finding } from '../../../src/pack/findings.js';
+
+/** Write a gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`), as `helm package` would. */
+async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  const pack = tar.pack();
+  const done = pipeline(pack, createGzip(), createWriteStream(out));
+  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
+  pack.finalize();
+  await done;
+}
+
+async function tgzBuffer(files: Record<string, string>): Promise<Buffer> {
+  const path = join(work, `inner-${Math.random().toString(16).slice(2)}.tgz`);
+  await writeTgz(path, files);
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path);
+}
+
+async function put(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [rel, data] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), data);
+  }
+}
+
+const CHART_YAML = `apiVersion: v2
+name: foo
+version: 1.0.0
+appVersion: "2.0.0"
+dependencies:
+  - name: sub
+    version: 0.1.0
+    condition: sub.enabled
+  - name: sub
+    alias: sub2
+    version: 0.1.0
+  - name: tagged
+    version: 0.1.0
+    tags: [extras]
+`;
+
+const CHART_VALUES = `# Default values for foo.
+replicaCount: 1
+image:
+  repository: example/foo
+  tag: ""
+service:
+  type: ClusterIP
+  port: 80
+podAnnotations: {}
+tolerations: []
+extraEnv:
+resources:
+  limits:
+    cpu: 100m
+sub:
+  fromParent: true
+`;
+
+const TEMPLATE = `apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    metadata:
+      annotations: {{ toYaml .Values.templateOnly.setting }}
+    spec:
+      containers:
+        - image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+`;
+
+let work: string;
+
+/** The chart `foo` with subchart `sub` (a folder, itself holding `subsub` as a nested .tgz) and `tagged`. */
+async function fooChartFiles(top: string): Promise<Record<string, string | Buffer>> {
+  return {
+    [`${top}/Chart.yaml`]: CHART_YAML,
+    [`${top}/values.yaml`]: CHART_VALUES,
+    [`${top}/templates/deployment.yaml`]: TEMPLATE,
+    [`${top}/charts/sub/Chart.yaml`]: 'apiVersion: v2\nname: sub\nversion: 0.1.0\n',
+    [`${top}/charts/sub/values.yaml`]: 'subKey: a\nnested:\n  deep: 1\n',
+    [`${top}/charts/sub/charts/subsub-0.1.0.tgz`]: await tgzBuffer({
+      'subsub/Chart.yaml': 'apiVersion: v2\nname: subsub\nversion: 0.1.0\n',
+      'subsub/values.yaml': 'leaf: x\n',
+    }),
+    [`${top}/charts/tagged/Chart.yaml`]: 'apiVersion: v2\nname: tagged\nversion: 0.1.0\n',
+    [`${top}/charts/tagged/values.yaml`]: 'on: true\n',
+  };
+}
+
+let helmPack: string;
+let renamedPack: string;
+const helmPackJson = { name: 'foo', displayName: 'Foo', version: '1.0.0', layer: 'addon', charts: ['charts/foo-1.0.0.tgz'] };
+const renamedPackJson = { ...helmPackJson, charts: ['charts/weird.tgz'] };
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'packpub-deep-'));
+  helmPack = join(work, 'helm');
+  await writeTgz(join(helmPack, 'charts/foo-1.0.0.tgz'), await fooChartFiles('foo'));
+  renamedPack = join(work, 'renamed');
+  // The archive's folder is not the chart's name: the values key is still Chart.yaml's name.
+  await writeTgz(join(renamedPack, 'charts/weird.tgz'), await fooChartFiles('weird-dir'));
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function checkHelm(valuesText: string, dir = helmPack, packJson: Record<string, unknown> = helmPackJson): Promise<Finding[]> {
+  await writeFile(join(dir, 'values.yaml'), valuesText);
+  return deepCheckPack({ dir, packJson, valuesText });
+}
+
+const brief = (f: Finding[]) => f.map((x) => ({ rule: x.rule, severity: x.severity, path: x.path, line: x.line }));
+
+describe('deep checks: Helm packs', () => {
+  it('accepts values nested as the chart, its subcharts, conditions, tags, globals and templates expect', async () => {
+    const findings = await checkHelm(`pack:
+  namespace: foo
+charts:
+  foo:
+    replicaCount: 2
+    image:
+      tag: "2.0.0"
+    podAnnotations:
+      a: b
+    tolerations:
+      - key: x
+    extraEnv:
+      FOO: bar
+    templateOnly:
+      setting: true
+    global:
+      anything: 1
+    sub:
+      enabled: true
+      subKey: b
+      fromParent: false
+      nested:
+        deep: 2
+      subsub:
+        leaf: y
+      global:
+        x: 1
+    sub2:
+      subKey: c
+    tags:
+      extras: true
+`);
+    expect(findings).toEqual([]);
+  });
+
+  it.each([
+    {
+      name: 'the chart name repeated (one level too deep)',
+      values: 'charts:\n  foo:\n    foo:\n      replicaCount: 2\n      image:\n        tag: "1"\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.foo.foo',
+      line: 3,
+      message: 'charts.foo.foo is not a value of chart "foo" 1.0.0: the keys below it are nested one level too deep; move them up to charts.foo and remove charts.foo.foo',
+    },
+    {
+      name: 'a chart key directly under charts (too shallow)',
+      values: 'charts:\n  replicaCount: 2\n  foo: {}\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.replicaCount',
+      line: 2,
+      message: 'charts.replicaCount is not a chart of this pack: it is nested one level too shallow; did you mean charts.foo.replicaCount?',
+    },
+    {
+      name: 'a key that belongs one level deeper',
+      values: 'charts:\n  foo:\n    tag: "2"\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.foo.tag',
+      line: 3,
+      message: 'charts.foo.tag is not a value of chart "foo" 1.0.0: it is nested one level too shallow; did you mean charts.foo.image.tag?',
+    },
+    {
+      name: 'a top-level chart key under the wrong parent',
+      values: 'charts:\n  foo:\n    service:\n      replicaCount: 3\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.foo.service.replicaCount',
+      line: 4,
+      message: 'charts.foo.service.replicaCount is not a value of chart "foo" 1.0.0: it is nested one level too deep; move it to charts.foo.replicaCount',
+    },
+    {
+      name: 'an unknown key in a subchart',
+      values: 'charts:\n  foo:\n    sub:\n      bogus: 1\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.foo.sub.bogus',
+      line: 4,
+      message: 'charts.foo.sub.bogus is not a value of chart "foo" 1.0.0 (neither its values.yaml nor its templates use it): check the spelling and nesting, or remove it; Palette passes misplaced keys on without a word',
+    },
+    {
+      name: 'an unknown key in a nested subchart (from a .tgz inside the chart)',
+      values: 'charts:\n  foo:\n    sub:\n      subsub:\n        leaf: y\n        nope: 1\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.foo.sub.subsub.nope',
+      line: 6,
+    },
+    {
+      name: 'one value where the chart has a map',
+      values: 'charts:\n  foo:\n    image: nginx:1.27\n',
+      rule: 'deep-values-type',
+      path: 'charts.foo.image',
+      line: 3,
+      message: 'charts.foo.image is a single value here, but chart "foo" 1.0.0 takes a map of settings at this path: write the individual keys under charts.foo.image instead of one value',
+    },
+    {
+      name: 'a map where the chart has one value',
+      values: 'charts:\n  foo:\n    replicaCount:\n      min: 1\n',
+      rule: 'deep-values-type',
+      path: 'charts.foo.replicaCount',
+      line: 3,
+    },
+    {
+      name: 'no charts.<chart-name> at all',
+      values: 'pack:\n  namespace: foo\n',
+      rule: 'deep-values-chart-missing',
+      path: 'charts.foo',
+    },
+    {
+      name: 'a misspelt chart key',
+      values: 'charts:\n  fooo:\n    replicaCount: 1\n',
+      rule: 'deep-values-unknown-chart',
+      path: 'charts.fooo',
+      line: 2,
+      message: "charts.fooo does not match any chart of this pack, so Palette ignores it: did you mean charts.foo? (the key is the chart's name in its Chart.yaml)",
+    },
+    {
+      name: 'chart values at the top level of values.yaml',
+      values: 'foo:\n  replicaCount: 1\ncharts:\n  foo: {}\n',
+      rule: 'deep-values-nesting',
+      path: 'foo',
+      line: 1,
+      message: 'foo is at the top level of values.yaml, where Palette does not pass it to the chart: it is nested too shallow; move it to charts.foo',
+    },
+  ])('flags $name', async ({ values, rule, path, line, message }) => {
+    const findings = await checkHelm(values);
+    const hit = findings.filter((f) => f.rule === rule);
+    expect(hit, JSON.stringify(findings, null, 2)).toHaveLength(1);
+    expect(hit[0]).toMatchObject({ severity: 'warning', file: 'values.yaml', path, ...(line === undefined ? {} : { line }) });
+    if (message !== undefined) expect(hit[0]?.message).toBe(message);
+  });
+
+  it('reports every duplicate key as an error with its line', async () => {
+    const findings = await checkHelm('charts:\n  foo:\n    replicaCount: 1\n    replicaCount: 2\n    image:\n      tag: a\n      tag: b\n');
+    const dups = findings.filter((f) => f.rule === 'values-duplicate-key');
+    expect(brief(dups)).toEqual([
+      { rule: 'values-duplicate-key', severity: 'error', path: 'charts.foo.replicaCount', line: 4 },
+      { rule: 'values-duplicate-key', severity: 'error', path: 'charts.foo.image.tag', line: 7 },
+    ]);
+    expect(dups[0]?.message).toContain('(first on line 3)');
+  });
+
+  it('does not expand aliases in the pack values (an alias bomb costs nothing)', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+    const findings = await checkHelm(`charts:\n  foo:\n    bomb:\n${levels.map((l) => `      ${l}`).join('\n')}\n`);
+    expect(brief(findings)).toEqual([{ rule: 'deep-values-nesting', severity: 'warning', path: 'charts.foo.bomb', line: 3 }]);
+  });
+
+  it("keys the values by Chart.yaml's name when the archive folder is named otherwise", async () => {
+    const findings = await checkHelm('charts:\n  foo:\n    replicaCount: 1\n  weird-dir:\n    replicaCount: 1\n', renamedPack, renamedPackJson);
+    expect(brief(findings)).toEqual([{ rule: 'deep-values-unknown-chart', severity: 'warning', path: 'charts.weird-dir', line: 4 }]);
+    expect(findings[0]?.message).toContain('values for a chart go under charts.<name in its Chart.yaml> (charts.foo)');
+  });
+
+  it('leaves a missing values.yaml to the validator', async () => {
+    const dir = join(work, 'no-values');
+    await writeTgz(join(dir, 'charts/foo-1.0.0.tgz'), await fooChartFiles('foo'));
+    expect(await deepCheckPack({ dir, packJson: helmPackJson, valuesText: '' })).toEqual([]);
+  });
+
+  it('leaves missing, outside and broken chart archives to the validator', async () => {
+    const dir = join(work, 'bad-charts');
+    await writeTgz(join(dir, 'charts/empty.tgz'), { 'x/README.md': 'no chart here' });
+    await put(dir, { 'charts/garbage.tgz': 'not gzip at all' });
+    const findings = await deepCheckPack({
+      dir,
+      packJson: { ...helmPackJson, charts: ['charts/empty.tgz', 'charts/garbage.tgz', 'charts/missing.tgz', '../outside.tgz'] },
+      valuesText: 'charts:\n  foo: {}\n',
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it('warns when a subchart inside the chart cannot be read (the validator looks only at the top)', async () => {
+    const dir = join(work, 'broken-subchart');
+    await writeTgz(join(dir, 'charts/foo-1.0.0.tgz'), {
+      'foo/Chart.yaml': 'apiVersion: v2\nname: foo\nversion: 1.0.0\n',
+      'foo/charts/bar-1.0.0.tgz': 'not gzip',
+    });
+    const findings = await deepCheckPack({ dir, packJson: helmPackJson, valuesText: 'charts:\n  foo: {}\n' });
+    expect(brief(findings)).toEqual([{ rule: 'deep-chart-unreadable', severity: 'warning', path: undefined, line: undefined }]);
+    expect(findings[0]?.message).toContain('foo/charts/bar-1.0.0.tgz is not a readable chart archive');
+  });
+
+  it("warns once when a chart's own values.yaml does not parse, and checks nothing against it", async () => {
+    const dir = join(work, 'broken-chart-values');
+    await writeTgz(join(dir, 'charts/foo-1.0.0.tgz'), { 'foo/Chart.yaml': 'apiVersion: v2\nname: foo\nversion: 1.0.0\n', 'foo/values.yaml': 'a: [1,\n' });
+    const findings = await deepCheckPack({ dir, packJson: helmPackJson, valuesText: 'charts:\n  foo:\n    anything: 1\n' });
+    expect(brief(findings)).toEqual([{ rule: 'deep-chart-values-unreadable', severity: 'warning', path: undefined, line: undefined }]);
+    expect(findings[0]).toMatchObject({ file: 'charts/foo-1.0.0.tgz' });
+  });
+});
+
+describe('deep checks: manifest packs', () => {
+  const manifestPackJson = { name: 'app', displayName: 'App', version: '1.0.0', layer: 'addon', kubeManifests: ['manifests/app.yaml', 'manifests/extra.yml'] };
+  const APP = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Values.name }}
+data:
+  port: "{{ .Values.server.port }}"
+  {{- if .Values.feature.enabled }}
+  x: "{{ $.Values.missing.key }}"
+  {{- end }}
+  {{/* .Values.commented.out */}}
+  tag: "{{ .Values.image.tag }}"
+`;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = join(work, 'manifests');
+    await put(dir, { 'manifests/app.yaml': APP, 'manifests/extra.yml': 'data:\n  a: "{{ .Values.foo }}"\n' });
+  });
+
+  const values = `manifests:
+  app:
+    name: demo
+    server:
+      port: 80
+    feature: {}
+    wrap:
+      image:
+        tag: "1"
+  stale:
+    a: 1
+`;
+
+  it('checks every .Values reference against manifests.<basename>, with the manifest line', async () => {
+    await rm(join(dir, 'presets.yaml'), { force: true });
+    const findings = await deepCheckPack({ dir, packJson: manifestPackJson, valuesText: values });
+    expect(brief(findings)).toEqual([
+      { rule: 'deep-manifest-value-missing', severity: 'warning', path: 'manifests.app.missing.key', line: 8 },
+      { rule: 'deep-manifest-value-missing', severity: 'warning', path: 'manifests.app.image.tag', line: 11 },
+      { rule: 'deep-manifest-values-missing', severity: 'warning', path: 'manifests.extra', line: 1 },
+      { rule: 'deep-values-unknown-manifest', severity: 'warning', path: 'manifests.stale', line: 10 },
+    ]);
+    expect(findings[0]).toMatchObject({ file: 'manifests/app.yaml', column: 10 });
+    expect(findings[0]?.message).toBe(
+      'manifests/app.yaml uses .Values.missing.key, but values.yaml has no manifests.app.missing.key: add it under manifests.app (a default, even empty), or fix the reference',
+    );
+    expect(findings[1]?.message).toContain('values.yaml has it one level too deep, at manifests.app.wrap.image.tag; move it up to manifests.app.image.tag');
+    expect(findings[2]?.message).toContain('with the values it uses (foo)');
+  });
+
+  it("counts values a preset's add block defines", async () => {
+    await put(dir, { 'presets.yaml': 'presets:\n  - name: full\n    displayName: Full\n    group: G\n    remove: []\n    add: |\n      manifests:\n        app:\n          missing:\n            key: v\n' });
+    const findings = await deepCheckPack({ dir, packJson: manifestPackJson, valuesText: values });
+    expect(findings.map((f) => f.path)).not.toContain('manifests.app.missing.key');
+    await rm(join(dir, 'presets.yaml'));
+  });
+});
+
+describe('deep checks: presets.yaml and schema.yaml', () => {
+  const packJson = { name: 'app', displayName: 'App', version: '1.0.0', layer: 'addon' };
+  const values = '# spectrocloud.com/enabled-presets: Backend:small,Backend:gone\nmanifests:\n  app:\n    size: 1\n    api:\n      enabled: false\n';
+
+  async function check(files: Record<string, string>): Promise<Finding[]> {
+    const dir = await mkdtemp(join(work, 'presets-'));
+    await put(dir, files);
+    return deepCheckPack({ dir, packJson, valuesText: values });
+  }
+
+  it('accepts presets and a schema shaped like the real packs', async () => {
+    const findings = await check({
+      'presets.yaml': `presets:
+  - name: "small"
+    displayName: "Small"
+    group: "Backend"
+    remove: ["manifests.app.api"]
+    add: |
+      manifests:
+        app:
+          size: 1
+  - name: "gone"
+    displayName: "Gone"
+    group: "Backend"
+    remove: []
+    add: |
+      manifests:
+        app:
+          extra: true
+`,
+      'schema.yaml': `manifests.app.size:
+  # The size.
+  schema: '{{ required | format "\${number}" | hints "How big." }}'
+manifests.app.extra:
+  schema: '{{ format "\${boolean}" }}'
+`,
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it('flags duplicate names, bad add YAML (with its line), remove paths that do not exist, and unknown enabled presets', async () => {
+    const findings = await check({
+      'presets.yaml': `presets:
+  - name: small
+    displayName: Small
+    group: Backend
+    remove:
+      - manifests.app.nothere
+    add: |
+      manifests:
+        app: [1, 2
+  - name: small
+    displayName: Small again
+    group: Backend
+  - displayName: Nameless
+    add:
+      not: text
+`,
+    });
+    expect(brief(findings)).toEqual([
+      { rule: 'deep-presets-add-invalid', severity: 'warning', path: 'presets[0].add', line: 10 },
+      { rule: 'deep-presets-remove-missing', severity: 'warning', path: 'presets[0].remove[0]', line: 6 },
+      { rule: 'deep-presets-duplicate-name', severity: 'warning', path: 'presets[1].name', line: 10 },
+      { rule: 'deep-presets-shape', severity: 'warning', path: 'presets[2].name', line: 13 },
+      { rule: 'deep-presets-shape', severity: 'warning', path: 'presets[2].add', line: 14 },
+      { rule: 'deep-presets-enabled-unknown', severity: 'warning', path: undefined, line: 1 },
+    ]);
+    expect(findings.find((f) => f.rule === 'deep-presets-enabled-unknown')?.message).toContain('selects "Backend:gone"');
+  });
+
+  it('flags a presets.yaml without a presets list', async () => {
+    const findings = await check({ 'presets.yaml': 'name: small\n' });
+    expect(brief(findings).filter((f) => f.rule === 'deep-presets-shape')).toEqual([{ rule: 'deep-presets-shape', severity: 'warning', path: 'presets', line: 1 }]);
+  });
+
+  it('flags schema entries without a schema template and paths values.yaml lacks', async () => {
+    const findings = await check({
+      'schema.yaml': 'manifests.app.size:\n  hint: big\nmanifests.app.api.enabled:\n  schema: required\nmanifests.app.nope:\n  schema: \'{{ required }}\'\n',
+    });
+    expect(brief(findings)).toEqual([
+      { rule: 'deep-schema-shape', severity: 'warning', path: '["manifests.app.size"]', line: 1 },
+      { rule: 'deep-schema-shape', severity: 'warning', path: '["manifests.app.api.enabled"].schema', line: 4 },
+      { rule: 'deep-schema-path-missing', severity: 'warning', path: '["manifests.app.nope"]', line: 5 },
+    ]);
+  });
+});
