@@ -55,6 +55,10 @@ export { redactUrl } from './registry/redact.js';
 export { ANONYMOUS, type Credential, type CredentialProvider } from './auth/types.js';
 export { chainProviders, staticProvider } from './auth/chain.js';
 export { defaultCredentialChain, type DefaultChainOptions } from './auth/default-chain.js';
+export { dockerConfigProvider, dockerConfigPath, readDockerConfig, updateDockerConfig } from './auth/docker-config.js';
+export { ecrCredentialProvider } from './auth/ecr.js';
+export { isEcrHost, parseEcrHost, type EcrHost } from './auth/ecr-host.js';
+export { login, logout } from './operations/login.js';
 
 // Operations
 export { defaultConcurrency, ensureBaseRepository, pushPacks, type PushOptions } from './operations/push.js';

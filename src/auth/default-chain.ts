@@ -1,4 +1,7 @@
 import { chainProviders, staticProvider } from './chain.js';
+import type { CredentialHelperOptions } from './cred-helper.js';
+import { dockerConfigProvider } from './docker-config.js';
+import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr.js';
 import type { CredentialProvider } from './types.js';
 
 export interface DefaultChainOptions {
@@ -12,11 +15,17 @@ export interface DefaultChainOptions {
   ecrEndpoint?: string;
   awsProfile?: string;
   awsRoleArn?: string;
+  /** Credential helper process settings (timeout, a custom runner). */
+  helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
+  /** ECR token provider extras (injectable clock or token source, for tests and embedding). */
+  ecr?: Pick<EcrTokenProviderOptions, 'now' | 'fetchToken'>;
 }
 
 /**
  * The documented credential chain, first answer wins:
- * flags -> environment (PACKPUB_USERNAME / PACKPUB_PASSWORD) -> anonymous.
+ * flags -> environment (PACKPUB_USERNAME / PACKPUB_PASSWORD) -> Docker config (`auths`, `credHelpers`,
+ * `credsStore`) -> ECR (ECR hosts only) -> anonymous.
+ * To add a provider of your own, compose: `chainProviders(myProvider, defaultCredentialChain(options))`.
  */
 export function defaultCredentialChain(options: DefaultChainOptions = {}): CredentialProvider {
   const env = options.env ?? process.env;
@@ -29,5 +38,20 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
   if (envUser !== undefined && envUser !== '' && envPassword !== undefined) {
     providers.push(staticProvider('environment', { username: envUser, password: envPassword }));
   }
+  providers.push(
+    dockerConfigProvider({
+      env,
+      ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }),
+      ...(options.helper === undefined ? {} : { helper: options.helper }),
+    }),
+  );
+  providers.push(
+    ecrCredentialProvider({
+      ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
+      ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+      ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+      ...options.ecr,
+    }),
+  );
   return chainProviders(...providers);
 }

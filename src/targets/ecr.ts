@@ -1,10 +1,107 @@
-import type { RegistryConnectionOptions } from './options.js';
+import { parseEcrHost } from '../auth/ecr-host.js';
+import { PackpubError } from '../errors.js';
+import { sha256Digest, type Digest } from '../oci/digest.js';
+import { isRegistryError } from '../registry/errors.js';
+import { EcrApi } from './ecr-api.js';
+import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
+import { WrappedStore, memoizeByKey } from './store-wrapper.js';
 import type { ArtifactStore } from './types.js';
 
-/** Open an ECR registry: the generic store plus repository creation and API listing (filled in by the ECR work). */
+/*
+ * AWS ECR on top of the generic registry store (registries.md, "AWS ECR"):
+ * - repositories are not created on push: prepareRepository calls CreateRepository (already-exists is fine);
+ * - `/v2/_catalog` answers 405: listRepositories uses DescribeRepositories;
+ * - an immutable repository refuses to re-put a tag with 400 TAG_INVALID, even with the same manifest:
+ *   same digest means "already published", a different one is a conflict.
+ * Tags are listed through the registry API (Link pages of at most 1000), which the generic store does.
+ */
+
+export class EcrStore extends WrappedStore {
+  private readonly ensure: (repository: string) => Promise<void>;
+
+  constructor(
+    inner: ArtifactStore,
+    private readonly api: EcrApi,
+    private readonly settings: EcrRepositoryOptions,
+  ) {
+    super(inner, 'ecr');
+    this.ensure = memoizeByKey(async (repository) => {
+      await this.api.createRepository(repository, this.settings);
+    });
+  }
+
+  override async prepareRepository(repository: string): Promise<void> {
+    if (this.settings.create !== false) await this.ensure(repository);
+    await this.inner.prepareRepository(repository);
+  }
+
+  override async listRepositories(prefix: string): Promise<string[]> {
+    const repos = await this.api.listRepositories(prefix);
+    return repos.map((r) => r.name).sort();
+  }
+
+  override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    try {
+      return await this.inner.pushManifest(repository, reference, bytes, mediaType);
+    } catch (err) {
+      if (!isRegistryError(err) || err.ociCode !== 'TAG_INVALID' || reference.startsWith('sha256:')) throw this.explain(err, repository);
+      // Immutable repository: ECR refuses any re-put of an existing tag, even with identical bytes.
+      const local = sha256Digest(bytes);
+      const current = await this.inner.headManifest(repository, reference).catch(() => undefined);
+      if (current?.digest === local) return local;
+      throw new PackpubError('CONFLICT', `${this.reference(repository, reference)} is immutable and already holds a different artifact${current === undefined ? '' : ` (${current.digest})`}`, {
+        hint: 'the ECR repository has immutable tags: publish a new version instead of replacing this one',
+        cause: err,
+      });
+    }
+  }
+
+  override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
+    try {
+      await this.inner.pushBlob(...args);
+    } catch (err) {
+      throw this.explain(err, args[0]);
+    }
+  }
+
+  /** A missing repository when creation is off: say how to create it. */
+  private explain(err: unknown, repository: string): unknown {
+    if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN' && this.settings.create === false) {
+      return new PackpubError('NOT_FOUND', `ECR repository ${repository} does not exist on ${this.location}`, {
+        hint: `drop --no-create-repositories so packpub creates it, or run: aws ecr create-repository --repository-name ${repository}`,
+        cause: err,
+      });
+    }
+    return err;
+  }
+
+  override async close(): Promise<void> {
+    this.api.close();
+    await this.inner.close();
+  }
+}
+
+/** Open an ECR registry: the generic store plus repository creation and API listing. */
 export async function openEcrStore(
   options: RegistryConnectionOptions,
   openGeneric: (options: RegistryConnectionOptions) => Promise<ArtifactStore>,
 ): Promise<ArtifactStore> {
-  return openGeneric(options);
+  const host = parseEcrHost(options.host);
+  if (host === undefined) {
+    throw new PackpubError('USAGE', `${options.host} is not an AWS ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)`, {
+      hint: 'drop --registry-type ecr for other registries',
+    });
+  }
+  const settings = options.ecrRepositories ?? {};
+  if (settings.kmsKey !== undefined && settings.encryption !== 'KMS' && settings.encryption !== 'KMS_DSSE') {
+    throw new PackpubError('USAGE', '--ecr-kms-key needs --ecr-encryption KMS (or KMS_DSSE)', {
+      hint: 'ECR uses AES256 unless told otherwise; a KMS key only applies to KMS encryption',
+    });
+  }
+  const api = new EcrApi(host, options.host, {
+    ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
+    ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+    ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+  });
+  return new EcrStore(await openGeneric(options), api, settings);
 }

@@ -1,10 +1,192 @@
+import { defaultCredentialChain } from '../auth/default-chain.js';
+import { AuthSession } from '../auth/session.js';
+import { PackpubError } from '../errors.js';
+import { sha256Digest, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
+import { isRegistryError, type RegistryError } from '../registry/errors.js';
+import type { RegistryClient } from '../registry/client.js';
+import { createHttpTransport, type HttpTransport } from '../registry/http.js';
+import { HarborApi } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore } from './types.js';
+import { WrappedStore, memoizeByKey } from './store-wrapper.js';
+import type { ArtifactStore, FetchedManifest } from './types.js';
 
-/** Open a Harbor registry: the generic store plus project checks and REST listing (filled in by the Harbor work). */
+/*
+ * Harbor on top of the generic registry store (registries.md, "Harbor"):
+ * - the first path segment is the project, which must exist before a push (Harbor's own answer is a
+ *   confusing 401/403): prepareRepository checks it and, with --create-project, creates it;
+ * - `/v2/_catalog` is admin-only: listRepositories uses the project's repositories API;
+ * - policy refusals get their own messages: 412 PRECONDITION (immutable tag rule), 403 DENIED quota,
+ *   412 PROJECTPOLICYVIOLATION on manifest reads (signature / vulnerability policy).
+ */
+
+function projectOf(repository: string): string {
+  return repository.split('/')[0] ?? repository;
+}
+
+function isPolicyViolation(err: unknown): err is RegistryError {
+  return isRegistryError(err) && (err.ociCode === 'PROJECTPOLICYVIOLATION' || (err.status === 412 && err.ociCode !== 'PRECONDITION'));
+}
+
+export class HarborStore extends WrappedStore {
+  private readonly ensureProject: (project: string) => Promise<void>;
+  /** Manifests pushed in this run, so a read-back blocked by a project policy can trust the PUT. */
+  private readonly pushed = new Map<string, { digest: Digest; bytes: Buffer; mediaType: string }>();
+
+  constructor(
+    inner: ArtifactStore,
+    private readonly api: HarborApi,
+    /** Closed with the store when it is not the generic store's own. */
+    private readonly ownTransport: HttpTransport | undefined,
+    private readonly createProject: boolean,
+  ) {
+    super(inner, 'harbor');
+    this.ensureProject = memoizeByKey(async (project) => {
+      const state = await this.api.projectState(project);
+      if (state !== 'missing') return;
+      if (!this.createProject) {
+        throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location}; create it or pass --create-project`, {
+          hint: `the first segment of the base path is the Harbor project; create "${project}" in Harbor, or pass --create-project (needs a user allowed to create projects)`,
+        });
+      }
+      await this.api.createProject(project);
+    });
+  }
+
+  override async prepareRepository(repository: string): Promise<void> {
+    await this.ensureProject(projectOf(repository));
+    await this.inner.prepareRepository(repository);
+  }
+
+  override async listRepositories(prefix: string): Promise<string[]> {
+    const clean = prefix.replace(/\/+$/, '');
+    if (clean === '') return this.inner.listRepositories(prefix);
+    const all = await this.api.listRepositories(projectOf(clean));
+    return all.filter((name) => name.startsWith(`${clean}/`)).sort();
+  }
+
+  override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    let digest: Digest;
+    try {
+      digest = await this.inner.pushManifest(repository, reference, bytes, mediaType);
+    } catch (err) {
+      if (!isRegistryError(err)) throw err;
+      const project = projectOf(repository);
+      if (err.status === 412 && err.ociCode === 'PRECONDITION') {
+        // Immutable tag rule: the tag exists. Same digest means this version is already published.
+        const local = sha256Digest(bytes);
+        const current = await this.headManifest(repository, reference).catch(() => undefined);
+        if (current?.digest === local) return local;
+        throw new PackpubError('CONFLICT', `${this.reference(repository, reference)} is protected by an immutable tag rule of project ${project} and holds a different artifact`, {
+          hint: 'publish a new version, or ask a Harbor project admin to change the tag immutability rule',
+          cause: err,
+        });
+      }
+      if (err.status === 403 && /quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
+        throw new PackpubError('REGISTRY', `project ${project} quota exceeded on ${this.location}`, {
+          hint: 'delete old artifacts from the project or ask a Harbor admin to raise its storage quota',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    this.pushed.set(`${repository}@${reference}`, { digest, bytes, mediaType });
+    this.pushed.set(`${repository}@${digest}`, { digest, bytes, mediaType });
+    return digest;
+  }
+
+  override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
+    try {
+      await this.inner.pushBlob(...args);
+    } catch (err) {
+      if (isRegistryError(err) && err.status === 403 && /quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
+        throw new PackpubError('REGISTRY', `project ${projectOf(args[0])} quota exceeded on ${this.location}`, {
+          hint: 'delete old artifacts from the project or ask a Harbor admin to raise its storage quota',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Harbor denies (401/403 "project <p> not found") any registry call into a missing project. For a read
+   * that means "not there", so the push that follows reaches prepareRepository, which says what to do.
+   */
+  private async inMissingProject(err: unknown, repository: string): Promise<boolean> {
+    if (!isRegistryError(err) || (err.status !== 401 && err.status !== 403)) return false;
+    return (await this.api.projectState(projectOf(repository)).catch(() => 'unknown')) === 'missing';
+  }
+
+  override async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    try {
+      return await this.inner.headManifest(repository, reference);
+    } catch (err) {
+      const mine = this.pushed.get(`${repository}@${reference}`);
+      if (isPolicyViolation(err) && mine !== undefined) return { mediaType: mine.mediaType, digest: mine.digest, size: mine.bytes.length };
+      if (await this.inMissingProject(err, repository)) return undefined;
+      throw this.explainRead(err, repository, reference);
+    }
+  }
+
+  override async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+    try {
+      return await this.inner.getManifest(repository, reference);
+    } catch (err) {
+      const mine = this.pushed.get(`${repository}@${reference}`);
+      if (isPolicyViolation(err) && mine !== undefined) {
+        return { descriptor: { mediaType: mine.mediaType, digest: mine.digest, size: mine.bytes.length }, bytes: mine.bytes };
+      }
+      if (await this.inMissingProject(err, repository)) return undefined;
+      throw this.explainRead(err, repository, reference);
+    }
+  }
+
+  override async hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    try {
+      return await this.inner.hasBlob(repository, digest);
+    } catch (err) {
+      if (await this.inMissingProject(err, repository)) return false;
+      throw err;
+    }
+  }
+
+  override async listTags(repository: string): Promise<string[]> {
+    try {
+      return await this.inner.listTags(repository);
+    } catch (err) {
+      if (await this.inMissingProject(err, repository)) return [];
+      throw err;
+    }
+  }
+
+  private explainRead(err: unknown, repository: string, reference: string): unknown {
+    if (!isPolicyViolation(err)) return err;
+    return new PackpubError('REGISTRY', `${this.location} refused to serve ${this.reference(repository, reference)}: a policy of project ${projectOf(repository)} blocks it (PROJECTPOLICYVIOLATION)`, {
+      hint: 'the project only serves signed artifacts or ones without known vulnerabilities; sign or scan the artifact, or ask a project admin to relax the policy',
+      cause: err,
+    });
+  }
+
+  override async close(): Promise<void> {
+    await Promise.all([this.inner.close(), this.ownTransport?.close()]);
+  }
+}
+
+/** Open a Harbor registry: the generic store plus project checks and REST listing. */
 export async function openHarborStore(
   options: RegistryConnectionOptions,
   openGeneric: (options: RegistryConnectionOptions) => Promise<ArtifactStore>,
 ): Promise<ArtifactStore> {
-  return openGeneric(options);
+  const credentials = options.credentials ?? defaultCredentialChain({ ...(options.env === undefined ? {} : { env: options.env }) });
+  const inner = await openGeneric({ ...options, credentials });
+  // Reuse the generic store's client (pooled connections, auth session, retry policy) when it has one.
+  const client = (inner as { client?: RegistryClient }).client;
+  if (client !== undefined) {
+    const api = new HarborApi(client.transport, options.host, client.session, client.retry);
+    return new HarborStore(inner, api, undefined, options.createProject === true);
+  }
+  const transport = createHttpTransport(options);
+  const session = new AuthSession({ host: options.host, transport, credentials, allowCrossHostAuth: options.allowCrossHostAuth, debug: options.debug });
+  return new HarborStore(inner, new HarborApi(transport, options.host, session), transport, options.createProject === true);
 }

@@ -5,15 +5,37 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { formatReference, validateRepositoryPath } from '../oci/reference.js';
 import { RegistryClient, type ClientDeps } from '../registry/client.js';
+import { readBounded } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from './options.js';
 import type { ArtifactStore, FetchedManifest, StoreKind } from './types.js';
 
 /** Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour. */
 export async function openRegistryStore(options: RegistryConnectionOptions): Promise<ArtifactStore> {
-  const type = options.type ?? (parseEcrHost(options.host) ? 'ecr' : 'generic');
+  const type = options.type ?? (parseEcrHost(options.host) ? 'ecr' : undefined);
   if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, openGenericRegistryStore);
   if (type === 'harbor') return (await import('./harbor.js')).openHarborStore(options, openGenericRegistryStore);
-  return openGenericRegistryStore(options);
+  const generic = await openGenericRegistryStore(options);
+  if (type === undefined && (await isHarbor(generic.client))) {
+    options.debug?.(`${options.host} is Harbor (GET /api/v2.0/systeminfo answered); use --registry-type to override`);
+    return (await import('./harbor.js')).openHarborStore(options, async () => generic);
+  }
+  return generic;
+}
+
+/**
+ * Harbor answers `GET /api/v2.0/systeminfo` to anyone with its version; a plain distribution registry
+ * answers 404. One request per run, on the pooled connection; any failure means "not Harbor" and the
+ * real error, if any, surfaces on the first registry call with its proper message.
+ */
+async function isHarbor(client: RegistryClient): Promise<boolean> {
+  try {
+    const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false });
+    const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
+    if (res.status !== 200) return false;
+    return typeof (JSON.parse(body) as { harbor_version?: unknown }).harbor_version === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** The plain distribution-API store; `deps` lets tests inject a transport or a clock. */

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { PackpubError } from '../errors.js';
+import type { Credential } from './types.js';
+
+/*
+ * Docker credential helpers (docker/docker-credential-helpers protocol): the program
+ * `docker-credential-<name>` with one argument `get | store | erase | list`.
+ *   get:   server URL on stdin, `{"ServerURL","Username","Secret"}` on stdout
+ *   store: that JSON on stdin
+ *   erase: server URL on stdin
+ * Errors go to stdout (sometimes stderr) with a non-zero exit; "credentials not found in native keychain"
+ * means "nothing stored", which is not a failure.
+ */
+
+export type HelperAction = 'get' | 'store' | 'erase';
+
+export interface HelperResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one helper invocation; injectable for tests and for callers with their own process policy. */
+export type HelperRunner = (program: string, action: HelperAction, input: string) => Promise<HelperResult>;
+
+export interface CredentialHelperOptions {
+  /** Environment for the helper process (its PATH is where the program is looked up). */
+  env?: NodeJS.ProcessEnv;
+  /** Kill a helper that has not answered after this many ms (default 60 000: some prompt for a passphrase). */
+  timeoutMs?: number;
+  runner?: HelperRunner;
+  /** Where the helper was configured, for messages (e.g. `credHelpers in ~/.docker/config.json`). */
+  configuredIn?: string;
+}
+
+/** Docker's marker user name: the Secret is an identity (refresh) token, not a password. */
+export const IDENTITY_TOKEN_USERNAME = '<token>';
+
+const NOT_FOUND_RE = /credentials not found/i;
+
+export function helperProgram(name: string): string {
+  return `docker-credential-${name}`;
+}
+
+function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner {
+  return (program, action, input) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(Object.assign(new Error(`${program} ${action} did not answer within ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => err.push(c));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      });
+      // A helper that exits without reading stdin makes the write fail with EPIPE: the exit code tells.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    });
+}
+
+/** First line of what a failing helper said; helpers print errors, never secrets, on failure. */
+function helperSaid(result: HelperResult): string {
+  const text = `${result.stdout}\n${result.stderr}`.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  return text === undefined ? `exit code ${result.code}` : text.slice(0, 200);
+}
+
+async function run(name: string, action: HelperAction, input: string, options: CredentialHelperOptions): Promise<HelperResult> {
+  const program = helperProgram(name);
+  const runner = options.runner ?? defaultRunner(options.env ?? process.env, options.timeoutMs ?? 60_000);
+  const where = options.configuredIn === undefined ? '' : ` (configured in ${options.configuredIn})`;
+  try {
+    return await runner(program, action, input);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new PackpubError('CREDENTIALS', `credential helper ${program}${where} is not installed or not on PATH`, {
+        hint: `install ${program}, or remove the credHelpers/credsStore entry that names "${name}"`,
+        cause: err,
+      });
+    }
+    throw new PackpubError('CREDENTIALS', `credential helper ${program}${where} could not be run: ${(err as Error).message}`, {
+      hint: `run "echo <server> | ${program} ${action}" by hand to see what it needs`,
+      cause: err,
+    });
+  }
+}
+
+function failure(name: string, action: HelperAction, result: HelperResult, options: CredentialHelperOptions): PackpubError {
+  const program = helperProgram(name);
+  const where = options.configuredIn === undefined ? '' : ` (configured in ${options.configuredIn})`;
+  return new PackpubError('CREDENTIALS', `credential helper ${program} ${action} failed${where}: ${helperSaid(result)}`, {
+    hint: `fix the helper (try "${program} ${action}" by hand), or remove the credHelpers/credsStore entry that names "${name}"`,
+  });
+}
+
+/** The stored credential for `serverUrl`, or undefined when the helper has none. */
+export async function helperGet(name: string, serverUrl: string, options: CredentialHelperOptions = {}): Promise<Credential | undefined> {
+  const result = await run(name, 'get', serverUrl, options);
+  if (result.code !== 0) {
+    if (NOT_FOUND_RE.test(result.stdout) || NOT_FOUND_RE.test(result.stderr)) return undefined;
+    throw failure(name, 'get', result, options);
+  }
+  let parsed: { Username?: unknown; Secret?: unknown };
+  try {
+    parsed = JSON.parse(result.stdout) as typeof parsed;
+  } catch (err) {
+    // Never echo stdout here: it may hold the secret.
+    throw new PackpubError('CREDENTIALS', `credential helper ${helperProgram(name)} get answered something that is not JSON`, {
+      hint: `check the helper with "echo ${serverUrl} | ${helperProgram(name)} get"`,
+      cause: err,
+    });
+  }
+  const username = typeof parsed.Username === 'string' ? parsed.Username : '';
+  const secret = typeof parsed.Secret === 'string' ? parsed.Secret : '';
+  if (secret === '' && username === '') return undefined;
+  const source = `credential helper ${helperProgram(name)}`;
+  if (username === IDENTITY_TOKEN_USERNAME) return { identityToken: secret, source };
+  return { username, password: secret, source };
+}
+
+export async function helperStore(
+  name: string,
+  entry: { serverUrl: string; username: string; secret: string },
+  options: CredentialHelperOptions = {},
+): Promise<void> {
+  const input = JSON.stringify({ ServerURL: entry.serverUrl, Username: entry.username, Secret: entry.secret });
+  const result = await run(name, 'store', input, options);
+  if (result.code !== 0) throw failure(name, 'store', result, options);
+}
+
+/** Erase the stored credential; false when the helper had none. */
+export async function helperErase(name: string, serverUrl: string, options: CredentialHelperOptions = {}): Promise<boolean> {
+  const result = await run(name, 'erase', serverUrl, options);
+  if (result.code === 0) return true;
+  if (NOT_FOUND_RE.test(result.stdout) || NOT_FOUND_RE.test(result.stderr)) return false;
+  throw failure(name, 'erase', result, options);
+}

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PackpubError } from '../errors.js';
+import { helperGet, type CredentialHelperOptions } from './cred-helper.js';
+import type { Credential, CredentialProvider } from './types.js';
+
+/*
+ * Docker's client config file (docker/cli cli/config/configfile), as Docker, ORAS, Helm, skopeo and
+ * podman read and write it:
+ *   { "auths": { "<host>": { "auth": base64("user:pass"), "identitytoken": "..." } },
+ *     "credHelpers": { "<host>": "<helper>" }, "credsStore": "<helper>", ...other fields... }
+ * Keys of `auths` may carry a scheme and a path (`https://index.docker.io/v1/`); Docker Hub lives under
+ * `https://index.docker.io/v1/`.
+ */
+
+export interface DockerAuthEntry {
+  auth?: string;
+  identitytoken?: string;
+  username?: string;
+  password?: string;
+  [key: string]: unknown;
+}
+
+export interface DockerConfig {
+  auths?: Record<string, DockerAuthEntry>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+  [key: string]: unknown;
+}
+
+export interface DockerConfigLocation {
+  /** --registry-config: this file instead of the default. */
+  registryConfig?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Docker Hub's key in `auths` and the server URL its helpers are asked about. */
+export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
+const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+export function dockerConfigPath(location: DockerConfigLocation = {}): string {
+  if (location.registryConfig !== undefined && location.registryConfig !== '') return location.registryConfig;
+  const env = location.env ?? process.env;
+  const dockerConfig = env['DOCKER_CONFIG'];
+  if (dockerConfig !== undefined && dockerConfig !== '') return join(dockerConfig, 'config.json');
+  const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : homedir();
+  return join(home, '.docker', 'config.json');
+}
+
+/** `https://host:5000/v1/` -> `host:5000`; Docker Hub's names -> `docker.io`; lowercased. */
+export function normalizeRegistryKey(key: string): string {
+  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? '';
+  const lower = host.toLowerCase();
+  return DOCKER_HUB_NAMES.has(lower) ? 'docker.io' : lower;
+}
+
+/** The key a new `auths` entry gets, and the server URL helpers are asked about. */
+export function registryKey(host: string): string {
+  const normalized = normalizeRegistryKey(host);
+  return normalized === 'docker.io' ? DOCKER_HUB_KEY : normalized;
+}
+
+/** Keys of `record` that name `host`: the exact key first, then any spelling that normalises to it. */
+function matchingKeys(record: Record<string, unknown> | undefined, host: string): string[] {
+  if (record === undefined || typeof record !== 'object') return [];
+  const wanted = normalizeRegistryKey(host);
+  const exact = registryKey(host);
+  const keys = Object.keys(record).filter((k) => normalizeRegistryKey(k) === wanted);
+  return keys.sort((a, b) => Number(b === exact) - Number(a === exact));
+}
+
+export function findAuthEntry(config: DockerConfig, host: string): { key: string; entry: DockerAuthEntry } | undefined {
+  const key = matchingKeys(config.auths, host)[0];
+  if (key === undefined) return undefined;
+  const entry = config.auths?.[key];
+  return entry === undefined || typeof entry !== 'object' ? undefined : { key, entry };
+}
+
+/** All `auths` keys naming `host` (a file may hold `host` and `https://host/v1/` side by side). */
+export function authKeysFor(config: DockerConfig, host: string): string[] {
+  return matchingKeys(config.auths, host);
+}
+
+/** The helper for `host`: `credHelpers[host]`, else `credsStore`. */
+export function helperFor(config: DockerConfig, host: string): { helper: string; via: 'credHelpers' | 'credsStore' } | undefined {
+  const key = matchingKeys(config.credHelpers, host)[0];
+  const specific = key === undefined ? undefined : config.credHelpers?.[key];
+  if (typeof specific === 'string' && specific !== '') return { helper: specific, via: 'credHelpers' };
+  if (typeof config.credsStore === 'string' && config.credsStore !== '') return { helper: config.credsStore, via: 'credsStore' };
+  return undefined;
+}
+
+export function encodeAuth(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+}
+
+/** base64 `user:pass`, split at the first colon (robot accounts `robot$proj+name` have none in the name). */
+export function decodeAuth(auth: string): { username: string; password: string } | undefined {
+  if (!/^[A-Za-z0-9+/=\s]*$/.test(auth)) return undefined;
+  const text = Buffer.from(auth, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** The config at `path`, or undefined when there is no such file. Throws CREDENTIALS when it cannot be parsed. */
+export async function readDockerConfig(path: string): Promise<DockerConfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PackpubError('CREDENTIALS', `docker config ${path} cannot be read: ${(err as Error).message}`, {
+      hint: 'fix its permissions, or point --registry-config at another file',
+      cause: err,
+    });
+  }
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new PackpubError('CREDENTIALS', `docker config ${path} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'fix the file (it is JSON, as docker login writes it), or point --registry-config at another file',
+      cause: err,
+    });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new PackpubError('CREDENTIALS', `docker config ${path} is not a JSON object`, {
+      hint: 'fix the file, or point --registry-config at another file',
+    });
+  }
+  return parsed as DockerConfig;
+}
+
+/** Resolve a symlinked config to its target, as Docker does, so the link survives the rename. */
+async function writeTarget(path: string): Promise<string> {
+  try {
+    if ((await lstat(path)).isSymbolicLink()) return await realpath(path);
+  } catch {
+    // missing file: written where asked
+  }
+  return path;
+}
+
+/**
+ * Read, change and write back the config: every other field and the key order are kept, the directory is
+ * created (0700), and the file is replaced atomically (temp file + rename) with mode 0600.
+ */
+export async function updateDockerConfig(path: string, change: (config: DockerConfig) => void | Promise<void>): Promise<void> {
+  const config = (await readDockerConfig(path)) ?? {};
+  await change(config);
+  const target = await writeTarget(path);
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    // Tab indentation, as docker/cli writes it.
+    await writeFile(tmp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+    await chmod(tmp, 0o600); // exactly 0600 whatever the umask
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new PackpubError('CREDENTIALS', `cannot write docker config ${target}: ${(err as Error).message}`, {
+      hint: 'check that the directory is writable, or point --registry-config at another file',
+      cause: err,
+    });
+  }
+}
+
+export interface DockerConfigProviderOptions extends DockerConfigLocation {
+  /** Options for running credential helpers (runner, timeout). `env` defaults to the location's env. */
+  helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
+}
+
+/**
+ * Credentials from the Docker config: `auths[host]` (`identitytoken`, else `auth`), then
+ * `credHelpers[host]`, then `credsStore`. Does not apply (undefined) when the file does not exist or
+ * holds nothing for the host; fails (CREDENTIALS) on an unreadable file, a broken entry or a failing helper.
+ */
+export function dockerConfigProvider(options: DockerConfigProviderOptions = {}): CredentialProvider {
+  const path = dockerConfigPath(options);
+  const name = `docker config ${path}`;
+  let loaded: Promise<DockerConfig | undefined> | undefined;
+  return {
+    name,
+    async resolve(host: string): Promise<Credential | undefined> {
+      loaded ??= readDockerConfig(path);
+      const config = await loaded;
+      if (config === undefined) {
+        if (options.registryConfig !== undefined && options.registryConfig !== '') {
+          throw new PackpubError('CREDENTIALS', `registry config ${path} does not exist`, {
+            hint: `check the path, or create it with: packpub login ${host} --registry-config ${path}`,
+          });
+        }
+        return undefined;
+      }
+      const found = findAuthEntry(config, host);
+      if (found !== undefined) {
+        const { entry, key } = found;
+        // One form per credential (auth/types.ts): the identity token wins; Docker keeps `auth` = "user:" beside it.
+        if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') return { identityToken: entry.identitytoken, source: name };
+        if (typeof entry.auth === 'string' && entry.auth !== '') {
+          const decoded = decodeAuth(entry.auth);
+          if (decoded === undefined) {
+            throw new PackpubError('CREDENTIALS', `the "auth" of "${key}" in ${path} is not base64 of user:password`, {
+              hint: `log in again with: packpub login ${host} (or remove the entry)`,
+            });
+          }
+          return { ...decoded, source: name };
+        }
+        if (typeof entry.username === 'string' && entry.username !== '' && typeof entry.password === 'string') {
+          return { username: entry.username, password: entry.password, source: name };
+        }
+        // `{}`: Docker writes this placeholder when the secret went to a credential helper.
+      }
+      const helper = helperFor(config, host);
+      if (helper === undefined) return undefined;
+      return helperGet(helper.helper, registryKey(host), {
+        env: options.env,
+        ...options.helper,
+        configuredIn: `${helper.via} of ${path}`,
+      });
+    },
+  };
+}

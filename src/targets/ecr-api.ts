@@ -1,0 +1,119 @@
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { EcrHost } from '../auth/ecr-host.js';
+import { mapAwsError, openEcrClient, type EcrAwsOptions, type EcrSdk } from '../auth/ecr.js';
+import { PackpubError } from '../errors.js';
+import type { EcrRepositoryOptions } from './options.js';
+
+/*
+ * The ECR API calls a pack publisher needs besides the registry protocol (registries.md): ECR does not
+ * create repositories on push, and answers 405 to `/v2/_catalog`, so repositories are created with
+ * CreateRepository and listed with DescribeRepositories. The SDK is loaded on first use.
+ */
+
+export interface EcrRepositorySummary {
+  name: string;
+  createdAt?: Date;
+  imageTagMutability?: string;
+}
+
+export class EcrApi {
+  private opened: Promise<{ sdk: EcrSdk; client: ECRClient }> | undefined;
+
+  constructor(
+    readonly host: EcrHost,
+    /** Registry host as the user gave it, for messages. */
+    readonly hostName: string,
+    private readonly aws: EcrAwsOptions = {},
+  ) {}
+
+  private open(): Promise<{ sdk: EcrSdk; client: ECRClient }> {
+    this.opened ??= openEcrClient(this.host, this.aws);
+    return this.opened;
+  }
+
+  private fail(err: unknown, action: string): PackpubError {
+    return mapAwsError(err, action, {
+      host: this.hostName,
+      ...(this.aws.endpoint === undefined ? {} : { endpoint: this.aws.endpoint }),
+      ...(this.aws.awsRoleArn === undefined ? {} : { roleArn: this.aws.awsRoleArn }),
+    });
+  }
+
+  /** Create a repository; 'exists' when ECR already has it (RepositoryAlreadyExistsException is fine). */
+  async createRepository(name: string, settings: EcrRepositoryOptions = {}): Promise<'created' | 'exists'> {
+    const { sdk, client } = await this.open();
+    const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+    try {
+      await client.send(
+        new sdk.CreateRepositoryCommand({
+          registryId: this.host.accountId,
+          repositoryName: name,
+          ...(settings.tagMutability === undefined ? {} : { imageTagMutability: settings.tagMutability }),
+          ...(settings.encryption === undefined
+            ? {}
+            : { encryptionConfiguration: { encryptionType: settings.encryption, ...(settings.kmsKey === undefined ? {} : { kmsKey: settings.kmsKey }) } }),
+          ...(tags.length === 0 ? {} : { tags }),
+        }),
+      );
+      return 'created';
+    } catch (err) {
+      if ((err as { name?: string }).name === 'RepositoryAlreadyExistsException') return 'exists';
+      throw this.fail(err, 'ecr:CreateRepository');
+    }
+  }
+
+  /** Every repository of the registry whose name starts with `prefix/` (DescribeRepositories has no filter). */
+  async listRepositories(prefix: string): Promise<EcrRepositorySummary[]> {
+    const { sdk, client } = await this.open();
+    const wanted = prefix === '' ? '' : `${prefix.replace(/\/+$/, '')}/`;
+    const found: EcrRepositorySummary[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.send(
+          new sdk.DescribeRepositoriesCommand({
+            registryId: this.host.accountId,
+            maxResults: 1000,
+            ...(nextToken === undefined ? {} : { nextToken }),
+          }),
+        );
+      } catch (err) {
+        throw this.fail(err, 'ecr:DescribeRepositories');
+      }
+      for (const repo of page.repositories ?? []) {
+        const name = repo.repositoryName;
+        if (name === undefined || !name.startsWith(wanted)) continue;
+        found.push({
+          name,
+          ...(repo.createdAt === undefined ? {} : { createdAt: repo.createdAt }),
+          ...(repo.imageTagMutability === undefined ? {} : { imageTagMutability: repo.imageTagMutability }),
+        });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined && nextToken !== '');
+    return found;
+  }
+
+  /** Describe one repository; undefined when it does not exist. */
+  async describeRepository(name: string): Promise<EcrRepositorySummary | undefined> {
+    const { sdk, client } = await this.open();
+    try {
+      const out = await client.send(new sdk.DescribeRepositoriesCommand({ registryId: this.host.accountId, repositoryNames: [name] }));
+      const repo = out.repositories?.[0];
+      if (repo === undefined) return undefined;
+      return {
+        name,
+        ...(repo.createdAt === undefined ? {} : { createdAt: repo.createdAt }),
+        ...(repo.imageTagMutability === undefined ? {} : { imageTagMutability: repo.imageTagMutability }),
+      };
+    } catch (err) {
+      if ((err as { name?: string }).name === 'RepositoryNotFoundException') return undefined;
+      throw this.fail(err, 'ecr:DescribeRepositories');
+    }
+  }
+
+  close(): void {
+    void this.opened?.then(({ client }) => client.destroy(), () => undefined);
+  }
+}

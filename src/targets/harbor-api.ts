@@ -1,0 +1,132 @@
+import type { AuthSession } from '../auth/session.js';
+import { PackpubError } from '../errors.js';
+import { errorFromResponse, isRetryableStatus, readBounded, type RegistryError } from '../registry/errors.js';
+import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
+import { RetryPolicy } from '../registry/retry.js';
+import { parseNextLink } from '../registry/urls.js';
+
+/*
+ * The few Harbor REST API v2.0 calls a pack publisher needs (registries.md, "Harbor"): project lookup and
+ * creation, and repository listing (`/v2/_catalog` is admin-only). Same host, TLS and --resolve settings
+ * as the registry: it reuses the registry's transport. Basic credentials come from the same provider.
+ */
+
+export type ProjectState = 'exists' | 'missing' | 'unknown';
+
+/** Harbor caps page_size at 100. */
+const PAGE_SIZE = 100;
+const MAX_PAGES = 10_000;
+
+export class HarborApi {
+  constructor(
+    private readonly transport: HttpTransport,
+    /** `host[:port]` of Harbor (registry and API share it). */
+    readonly host: string,
+    /** The registry's auth session: same credentials, same rules on where they may be sent. */
+    private readonly session: AuthSession,
+    /** The registry client's retry policy (429, 5xx, resets), so REST calls behave like registry calls. */
+    private readonly retry: RetryPolicy = new RetryPolicy(),
+  ) {}
+
+  /** Harbor's API takes Basic up front (no challenge round trip); robot names `robot$p+n` go as they are. */
+  private async authHeader(url: URL): Promise<Record<string, string>> {
+    const header = await this.session.basicHeader(url);
+    return header === undefined ? {} : { authorization: header };
+  }
+
+  private url(path: string): URL {
+    return new URL(`${this.transport.origin(this.host)}/api/v2.0${path}`);
+  }
+
+  /** One REST call, retried on 429 / 5xx / resets; any other status is returned to the caller. */
+  private async call(method: HttpMethod, url: URL, body?: unknown): Promise<HttpResponse> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const headers = {
+      accept: 'application/json',
+      // GET /projects/{project_name_or_id}: a name made of digits would be read as an id without this.
+      'x-is-resource-name': 'true',
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(await this.authHeader(url)),
+    };
+    return this.retry.run(async (attempt) => {
+      const res = await this.transport.request({ method, url, headers, attempt, ...(payload === undefined ? {} : { body: payload }) });
+      if (isRetryableStatus(res.status)) throw await this.fail(res, method, url.pathname);
+      return res;
+    });
+  }
+
+  private async fail(res: HttpResponse, method: string, what: string): Promise<RegistryError> {
+    const bytes = await readBounded(res.body);
+    return errorFromResponse({ method, url: res.url, status: res.status, host: this.host, body: bytes, subject: what });
+  }
+
+  /**
+   * Whether a project exists. 'unknown' when Harbor will not say to these credentials (403, or 401 without
+   * credentials): the push then tells the user what is missing. A 401 to credentials we sent is an error.
+   */
+  async projectState(project: string): Promise<ProjectState> {
+    const url = this.url(`/projects/${encodeURIComponent(project)}`);
+    const res = await this.call('GET', url);
+    if (![200, 401, 403, 404].includes(res.status)) throw await this.fail(res, 'GET', `project ${project}`);
+    await discardBody(res);
+    if (res.status === 200) return 'exists';
+    if (res.status === 404) return 'missing';
+    if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
+      const who = await this.session.getCredential();
+      throw new PackpubError('AUTH', `credentials rejected by ${this.host}`, {
+        hint: `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; quote robot names in shells: 'robot$project+name'`,
+      });
+    }
+    return 'unknown';
+  }
+
+  /** Create a private project; 'exists' when someone else created it meanwhile. */
+  async createProject(project: string): Promise<'created' | 'exists'> {
+    const res = await this.call('POST', this.url('/projects'), { project_name: project, metadata: { public: 'false' } });
+    if (res.status === 201 || res.status === 200) {
+      await discardBody(res);
+      return 'created';
+    }
+    if (res.status === 409) {
+      await discardBody(res);
+      return 'exists';
+    }
+    if (res.status === 401 || res.status === 403) {
+      await discardBody(res);
+      const who = await this.session.getCredential();
+      const robot = who.username?.startsWith('robot$') === true;
+      throw new PackpubError('AUTH', `${this.host} refused to create project ${project}${robot ? ' (robot accounts cannot create projects)' : ''}`, {
+        hint: `create project ${project} in the Harbor UI (or with a user allowed to create projects), then push again`,
+      });
+    }
+    throw await this.fail(res, 'POST', `project ${project}`);
+  }
+
+  /**
+   * Full names (`<project>/<path>`) of the project's repositories, paged with `page`/`page_size` and the
+   * `Link: <...>; rel="next"` header (X-Total-Count as a stop when there is no Link).
+   */
+  async listRepositories(project: string): Promise<string[]> {
+    const names: string[] = [];
+    let url: URL | undefined = this.url(`/projects/${encodeURIComponent(project)}/repositories?page=1&page_size=${PAGE_SIZE}`);
+    for (let page = 1; url !== undefined && page <= MAX_PAGES; page++) {
+      const res = await this.call('GET', url);
+      if (res.status === 404) {
+        await discardBody(res);
+        return [];
+      }
+      if (res.status !== 200) throw await this.fail(res, 'GET', `repositories of project ${project}`);
+      const body = JSON.parse((await readBounded(res.body, 16 * 1024 * 1024)).toString('utf8')) as unknown;
+      const entries = Array.isArray(body) ? (body as { name?: unknown }[]) : [];
+      for (const e of entries) if (typeof e.name === 'string') names.push(e.name);
+      const total = Number(getHeader(res, 'x-total-count'));
+      const next = parseNextLink(getHeader(res, 'link'), url);
+      if (next !== undefined) url = next;
+      else if (entries.length === PAGE_SIZE && (!Number.isFinite(total) || names.length < total)) {
+        url = this.url(`/projects/${encodeURIComponent(project)}/repositories?page=${page + 1}&page_size=${PAGE_SIZE}`);
+      } else url = undefined;
+    }
+    return names;
+  }
+}
+

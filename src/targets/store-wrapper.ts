@@ -1,0 +1,69 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
+import type { ArtifactStore, FetchedManifest, StoreKind } from './types.js';
+
+/**
+ * An ArtifactStore that hands every call to another one; registry flavours (ECR, Harbor) extend it and
+ * override only what their registry does differently.
+ */
+export class WrappedStore implements ArtifactStore {
+  readonly kind: StoreKind;
+  readonly location: string;
+
+  constructor(
+    protected readonly inner: ArtifactStore,
+    kind: StoreKind,
+  ) {
+    this.kind = kind;
+    this.location = inner.location;
+  }
+
+  reference(repository: string, tag?: string): string {
+    return this.inner.reference(repository, tag);
+  }
+  getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+    return this.inner.getManifest(repository, reference);
+  }
+  headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    return this.inner.headManifest(repository, reference);
+  }
+  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    return this.inner.pushManifest(repository, reference, bytes, mediaType);
+  }
+  hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    return this.inner.hasBlob(repository, digest);
+  }
+  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable): Promise<void> {
+    return this.inner.pushBlob(repository, descriptor, open);
+  }
+  fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
+    return this.inner.fetchBlob(repository, descriptor);
+  }
+  listTags(repository: string): Promise<string[]> {
+    return this.inner.listTags(repository);
+  }
+  listRepositories(prefix: string): Promise<string[]> {
+    return this.inner.listRepositories(prefix);
+  }
+  prepareRepository(repository: string): Promise<void> {
+    return this.inner.prepareRepository(repository);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Memoize one promise per key; a failed attempt is forgotten so a later call can try again. */
+export function memoizeByKey<T>(fn: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (key) => {
+    let p = cache.get(key);
+    if (p === undefined) {
+      p = fn(key);
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  };
+}

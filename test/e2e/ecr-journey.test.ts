@@ -1,0 +1,133 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
+import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * The ECR journey of the Palette docs as one command: `packpub push <pack> --registry <acct>.dkr.ecr.<region>
+ * .amazonaws.com/<base>` creates both repositories and pushes; then list, inspect and pull. The real ECR
+ * host name is kept and mapped to the loopback stand-ins with --resolve; the ECR API goes to the stand-in.
+ */
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const AWS_ENV: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'testAKIDJOURNEY',
+  AWS_SECRET_ACCESS_KEY: 'test-secret-journey-not-real',
+  AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+let registry: RunningRegistry;
+let standin: EcrStandin;
+let proxy: EcrProxy;
+let root: string;
+let cleanup: () => Promise<void>;
+let pack: string;
+const saved: Record<string, string | undefined> = {};
+
+async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
+    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  // The AWS SDK reads its credentials from the process environment, as it would in CI.
+  for (const [k, v] of Object.entries(AWS_ENV)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  ({ dir: root, cleanup } = await tempDir('packpub-ecr-journey-'));
+  pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
+  registry = await startRegistry({ auth: 'none' });
+  standin = await startEcrStandin();
+  proxy = await startEcrProxy({ upstream: registry.url, standin });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await standin?.close();
+  await registry?.stop();
+  await cleanup?.();
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+function ecrArgs(base: string): string[] {
+  const host = `${ECR}:${proxy.port}`;
+  return ['--registry', `${host}/${base}`, '--resolve', `${host}:127.0.0.1`, '--plain-http', '--ecr-endpoint', standin.url];
+}
+const env = () => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+
+describe('ECR journey through the CLI', () => {
+  it('push creates both repositories and publishes; list, inspect and pull read it back', async () => {
+    const push = await runCli(['push', pack, ...ecrArgs('spectro-oci-registry')], { env: env() });
+    expect(push.stderr).not.toContain('error');
+    expect(push.code).toBe(0);
+    expect([...standin.repositories.keys()].sort()).toEqual([
+      'spectro-oci-registry/spectro-packs/archive',
+      'spectro-oci-registry/spectro-packs/archive/hello-universe',
+    ]);
+    expect(proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
+
+    const list = await runCli(['list', ...ecrArgs('spectro-oci-registry'), '--json'], { env: env() });
+    expect(list.code).toBe(0);
+    const listed = JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] };
+    expect(listed.packs.map((p) => [p.name, p.versions.map((v) => v.version)])).toEqual([['hello-universe', ['1.0.0']]]);
+
+    const inspect = await runCli(['inspect', 'hello-universe:1.0.0', ...ecrArgs('spectro-oci-registry'), '--json'], { env: env() });
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout).toContain('"name": "hello-universe"');
+
+    const out = join(root, 'pulled');
+    proxy.s3Requests.length = 0;
+    const pull = await runCli(['pull', 'hello-universe:1.0.0', ...ecrArgs('spectro-oci-registry'), '-o', out], { env: env() });
+    expect(pull.code).toBe(0);
+    expect(await treeOf(out)).toEqual(await treeOf(pack));
+    // The layer came from "S3", without the registry's Authorization header.
+    expect(proxy.s3Requests.length).toBeGreaterThan(0);
+    expect(proxy.s3Requests.every((r) => !r.hadAuthorization && r.status === 200)).toBe(true);
+  });
+
+  it('a re-push is a no-op, also into an immutable repository', async () => {
+    const args = [...ecrArgs('immutable-base'), '--ecr-tag-mutability', 'IMMUTABLE'];
+    expect((await runCli(['push', pack, ...args], { env: env() })).code).toBe(0);
+    expect(standin.repositories.get('immutable-base/spectro-packs/archive/hello-universe')?.imageTagMutability).toBe('IMMUTABLE');
+    const again = await runCli(['push', pack, ...args], { env: env() });
+    expect(again.code).toBe(0);
+    expect(`${again.stdout}${again.stderr}`).toMatch(/already published|unchanged/i);
+  });
+
+  it('with --no-create-repositories, a missing repository says how to create it', async () => {
+    const run = await runCli(['push', pack, ...ecrArgs('not-created'), '--no-create-repositories'], { env: env() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('does not exist');
+    expect(standin.repositories.has('not-created/spectro-packs/archive/hello-universe')).toBe(false);
+  });
+
+  it('without AWS credentials, says how to provide them', async () => {
+    const keep = { id: process.env['AWS_ACCESS_KEY_ID'], secret: process.env['AWS_SECRET_ACCESS_KEY'] };
+    delete process.env['AWS_ACCESS_KEY_ID'];
+    delete process.env['AWS_SECRET_ACCESS_KEY'];
+    try {
+      const run = await runCli(['push', pack, ...ecrArgs('no-creds')], { env: env() });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('no AWS credentials');
+      expect(run.stderr).toContain('aws sso login');
+    } finally {
+      process.env['AWS_ACCESS_KEY_ID'] = keep.id;
+      process.env['AWS_SECRET_ACCESS_KEY'] = keep.secret;
+    }
+  });
+});

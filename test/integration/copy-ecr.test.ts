@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCredentialChain } from '../../src/auth/default-chain.js';
+import { copyPacks } from '../../src/operations/copy.js';
+import { openTarget, type PackTarget } from '../../src/targets/open.js';
+import { runCli } from '../support/cli.js';
+import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
+import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * Promotion into and out of ECR (API stand-in + an ECR-like registry front): repositories do not appear
+ * on push, so copy must create them; blob downloads redirect to "S3", which must not see credentials.
+ */
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const AWS_ENV: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'testAKIDCOPYECR',
+  AWS_SECRET_ACCESS_KEY: 'test-secret-copy-ecr',
+  AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+describe('copy to and from ECR', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let registry: RunningRegistry;
+  let standin: EcrStandin;
+  let proxy: EcrProxy;
+  let staging: string;
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    // The AWS SDK reads its credentials from the process environment.
+    for (const [k, v] of Object.entries(AWS_ENV)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    ({ dir: root, cleanup } = await tempDir('packpub-copy-ecr-'));
+    registry = await startRegistry({ auth: 'none' });
+    standin = await startEcrStandin();
+    proxy = await startEcrProxy({ upstream: registry.url, standin });
+    staging = join(root, 'staging');
+    const packs = [
+      await writePack(join(root, 'packs/hello-1.0.0'), { name: 'hello', version: '1.0.0' }),
+      await writePack(join(root, 'packs/hello-1.1.0'), { name: 'hello', version: '1.1.0' }),
+    ];
+    const pushed = await runCli(['push', ...packs, '--oci-layout', staging], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    expect(pushed.code, pushed.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await standin?.close();
+    await registry?.stop();
+    await cleanup?.();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  async function openEcr(): Promise<PackTarget> {
+    const host = `${ECR}:${proxy.port}`;
+    return openTarget({
+      registry: `${host}/spectro-oci`,
+      plainHttp: true,
+      resolve: [`${host}:127.0.0.1`],
+      ecrEndpoint: standin.url,
+      ecrRepositories: { tagMutability: 'IMMUTABLE' },
+      credentials: defaultCredentialChain({ env: { HOME: root }, ecrEndpoint: standin.url }),
+      env: { HOME: root },
+      retry: { attempts: 2 },
+    });
+  }
+
+  it('creates the repositories, copies by digest, and finds a re-run unchanged', async () => {
+    const from = await openTarget({ ociLayout: staging });
+    const to = await openEcr();
+    try {
+      const report = await copyPacks(from, to, { name: 'hello', all: true });
+      expect(report.summary).toMatchObject({ total: 2, copied: 2, failed: 0 });
+      expect([...standin.repositories.keys()].sort()).toEqual(['spectro-oci/spectro-packs/archive', 'spectro-oci/spectro-packs/archive/hello']);
+      expect(standin.repositories.get('spectro-oci/spectro-packs/archive/hello')?.imageTagMutability).toBe('IMMUTABLE');
+      for (const r of report.results) {
+        const there = await to.store.getManifest('spectro-oci/spectro-packs/archive/hello', r.version);
+        const here = await from.store.getManifest('spectro-packs/archive/hello', r.version);
+        expect(there?.descriptor.digest).toBe(here?.descriptor.digest);
+        expect(there?.bytes.equals(here?.bytes ?? Buffer.alloc(0))).toBe(true);
+      }
+      // Immutable tags: an identical digest is recognised before any write, so a re-run does not trip over them.
+      const again = await copyPacks(from, to, { name: 'hello', all: true });
+      expect(again.summary).toMatchObject({ total: 2, unchanged: 2, copiedBytes: 0 });
+    } finally {
+      await from.store.close();
+      await to.store.close();
+    }
+  });
+
+  it('copies back out of ECR through the S3 redirect without sending credentials there', async () => {
+    const from = await openEcr();
+    const to = await openTarget({ ociLayout: join(root, 'from-ecr') });
+    try {
+      proxy.s3Requests.length = 0;
+      const report = await copyPacks(from, to, { all: true });
+      expect(report.summary).toMatchObject({ total: 2, copied: 2 });
+      expect(proxy.s3Requests.length).toBeGreaterThan(0);
+      expect(proxy.s3Requests.every((r) => !r.hadAuthorization && r.status === 200)).toBe(true);
+      const original = await openTarget({ ociLayout: staging });
+      for (const version of ['1.0.0', '1.1.0']) {
+        expect((await to.store.headManifest('spectro-packs/archive/hello', version))?.digest).toBe(
+          (await original.store.headManifest('spectro-packs/archive/hello', version))?.digest,
+        );
+      }
+    } finally {
+      await from.store.close();
+      await to.store.close();
+    }
+  });
+});

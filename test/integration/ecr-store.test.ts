@@ -1,0 +1,236 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { defaultCredentialChain } from '../../src/auth/default-chain.js';
+import { isPackpubError, type PackpubError } from '../../src/errors.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import type { EcrRepositoryOptions } from '../../src/targets/options.js';
+import { openRegistryStore } from '../../src/targets/registry-store.js';
+import type { ArtifactStore } from '../../src/targets/types.js';
+import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
+import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const BASE = 'spectro-oci';
+const AWS_ENV: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'testAKIDECRSTORE',
+  AWS_SECRET_ACCESS_KEY: 'test-secret-ecr-store',
+  AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+let registry: RunningRegistry;
+let standin: EcrStandin;
+let proxy: EcrProxy;
+let home: string;
+const saved: Record<string, string | undefined> = {};
+const open: ArtifactStore[] = [];
+
+beforeAll(async () => {
+  for (const [k, v] of Object.entries(AWS_ENV)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  home = await mkdtemp(join(tmpdir(), 'packpub-ecr-home-'));
+  registry = await startRegistry({ auth: 'none' });
+  standin = await startEcrStandin({ maxPageSize: 2 });
+  proxy = await startEcrProxy({ upstream: registry.url, standin });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await standin?.close();
+  await registry?.stop();
+  if (home !== undefined) await rm(home, { recursive: true, force: true });
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+beforeEach(() => {
+  standin.calls.length = 0;
+  proxy.requests.length = 0;
+  proxy.s3Requests.length = 0;
+});
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+async function ecrStore(ecrRepositories: EcrRepositoryOptions = {}): Promise<ArtifactStore> {
+  const host = `${ECR}:${proxy.port}`;
+  const store = await openRegistryStore({
+    host,
+    plainHttp: true,
+    resolve: [`${host}:127.0.0.1`],
+    ecrEndpoint: standin.url,
+    ecrRepositories,
+    credentials: defaultCredentialChain({ env: { HOME: home }, ecrEndpoint: standin.url }),
+    env: { HOME: home },
+    retry: { attempts: 2 },
+  });
+  open.push(store);
+  return store;
+}
+
+async function pushArtifact(store: ArtifactStore, repo: string, tag: string, content: string): Promise<{ digest: string; layer: Buffer }> {
+  const layer = Buffer.from(content);
+  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
+  for (const [desc, bytes] of [
+    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
+    [layerDesc, layer],
+  ] as const) {
+    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
+  }
+  const manifest = serializeManifest(packManifest({ layer: layerDesc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
+  const digest = await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+  return { digest, layer };
+}
+
+async function failure(p: Promise<unknown>): Promise<PackpubError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
+  return err;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
+  it('is chosen from the host name', async () => {
+    expect((await ecrStore()).kind).toBe('ecr');
+  });
+
+  it('creates missing repositories once, with mutability, encryption and tags, then pushes with a minted token', async () => {
+    const store = await ecrStore({ tagMutability: 'MUTABLE', encryption: 'KMS', kmsKey: 'alias/packs', tags: { team: 'platform' } });
+    const repo = `${BASE}/spectro-packs/archive/hello`;
+    await store.prepareRepository(`${BASE}/spectro-packs/archive`);
+    await store.prepareRepository(repo);
+    await store.prepareRepository(repo);
+    expect(standin.calls.filter((c) => c.op === 'CreateRepository').map((c) => c.body['repositoryName'])).toEqual([`${BASE}/spectro-packs/archive`, repo]);
+    expect(standin.repositories.get(repo)).toMatchObject({ imageTagMutability: 'MUTABLE', encryptionType: 'KMS', kmsKey: 'alias/packs', tags: { team: 'platform' } });
+    const { digest } = await pushArtifact(store, repo, '1.0.0', 'hello layer');
+    expect((await store.headManifest(repo, '1.0.0'))?.digest).toBe(digest);
+    // Basic challenge answered with the ECR token; one GetAuthorizationToken for the whole run.
+    expect(proxy.requests.some((r) => r.status === 401)).toBe(true);
+    expect(standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
+  });
+
+  it('treats an existing repository as fine', async () => {
+    const store = await ecrStore();
+    const repo = `${BASE}/spectro-packs/archive/already`;
+    await store.prepareRepository(repo);
+    const other = await ecrStore();
+    await other.prepareRepository(repo);
+    expect(standin.calls.filter((c) => c.op === 'CreateRepository')).toHaveLength(2);
+  });
+
+  it('with --no-create-repositories, says how to create the missing repository', async () => {
+    const store = await ecrStore({ create: false });
+    const repo = `${BASE}/spectro-packs/archive/never-created`;
+    await store.prepareRepository(repo);
+    expect(standin.calls.filter((c) => c.op === 'CreateRepository')).toHaveLength(0);
+    const err = await failure(pushArtifact(store, repo, '1.0.0', 'x'));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.message).toContain(`ECR repository ${repo} does not exist`);
+    expect(err.hint).toContain(`aws ecr create-repository --repository-name ${repo}`);
+  });
+
+  it('names ecr:CreateRepository when IAM denies it', async () => {
+    standin.deny('CreateRepository');
+    try {
+      const store = await ecrStore();
+      const err = await failure(store.prepareRepository(`${BASE}/spectro-packs/archive/denied`));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toContain('ecr:CreateRepository');
+      expect(err.hint).toContain('grant ecr:CreateRepository');
+    } finally {
+      standin.allow('CreateRepository');
+    }
+  });
+
+  it('lists repositories with DescribeRepositories (paged), never _catalog', async () => {
+    const store = await ecrStore();
+    for (const name of ['list-a', 'list-b', 'list-c']) await store.prepareRepository(`listing/spectro-packs/archive/${name}`);
+    await store.prepareRepository('elsewhere/spectro-packs/archive/x');
+    standin.calls.length = 0;
+    expect(await store.listRepositories('listing/spectro-packs/archive')).toEqual([
+      'listing/spectro-packs/archive/list-a',
+      'listing/spectro-packs/archive/list-b',
+      'listing/spectro-packs/archive/list-c',
+    ]);
+    const describes = standin.calls.filter((c) => c.op === 'DescribeRepositories');
+    expect(describes.length).toBeGreaterThan(1);
+    expect(describes.slice(1).every((c) => typeof c.body['nextToken'] === 'string')).toBe(true);
+    expect(proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
+  });
+
+  it('lists tags through the registry API', async () => {
+    const store = await ecrStore();
+    const repo = `${BASE}/spectro-packs/archive/tags`;
+    await store.prepareRepository(repo);
+    await pushArtifact(store, repo, '1.0.0', 'one');
+    await pushArtifact(store, repo, '1.1.0', 'two');
+    expect((await store.listTags(repo)).sort()).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('downloads blobs through the S3 redirect without sending Authorization there', async () => {
+    const store = await ecrStore();
+    const repo = `${BASE}/spectro-packs/archive/download`;
+    await store.prepareRepository(repo);
+    const { layer } = await pushArtifact(store, repo, '1.0.0', 'bytes served by S3');
+    proxy.s3Requests.length = 0;
+    const body = await readAll(await store.fetchBlob(repo, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length }));
+    expect(body.toString()).toBe('bytes served by S3');
+    expect(proxy.requests.some((r) => r.status === 307)).toBe(true);
+    expect(proxy.s3Requests).toEqual([expect.objectContaining({ hadAuthorization: false, status: 200 })]);
+  });
+
+  it('turns an immutable-tag refusal into "already there" for the same digest and a conflict otherwise', async () => {
+    const store = await ecrStore({ tagMutability: 'IMMUTABLE' });
+    const repo = `${BASE}/spectro-packs/archive/immutable`;
+    await store.prepareRepository(repo);
+    const first = await pushArtifact(store, repo, '1.0.0', 'original');
+    const again = await pushArtifact(store, repo, '1.0.0', 'original');
+    expect(again.digest).toBe(first.digest);
+    expect(proxy.requests.some((r) => r.method === 'PUT' && r.status === 400)).toBe(true);
+    const err = await failure(pushArtifact(store, repo, '1.0.0', 'changed'));
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toContain('is immutable and already holds a different artifact');
+    expect((await store.headManifest(repo, '1.0.0'))?.digest).toBe(first.digest);
+  });
+
+  it('mints a new token when the registry says the old one expired', async () => {
+    const store = await ecrStore();
+    const repo = `${BASE}/spectro-packs/archive/expiry`;
+    await store.prepareRepository(repo);
+    await pushArtifact(store, repo, '1.0.0', 'before expiry');
+    standin.expireAllTokens();
+    // A GET carries ECR's "DENIED ... Your authorization token has expired" body (a HEAD answer cannot).
+    expect(await store.listTags(repo)).toEqual(['1.0.0']);
+    expect(proxy.requests.some((r) => r.status === 403)).toBe(true);
+    await pushArtifact(store, repo, '2.0.0', 'after expiry');
+    expect(standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(2);
+    expect((await store.listTags(repo)).sort()).toEqual(['1.0.0', '2.0.0']);
+  });
+});
+
+describe('ECR store options', () => {
+  it('refuses a KMS key without KMS encryption before touching AWS', async () => {
+    const err = await failure(ecrStore({ encryption: 'AES256', kmsKey: 'alias/x' }));
+    expect(err.code).toBe('USAGE');
+    expect(err.message).toContain('--ecr-kms-key needs --ecr-encryption KMS');
+  });
+});

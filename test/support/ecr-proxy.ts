@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EcrStandin } from './ecr-standin.js';
+
+/*
+ * An ECR-like front for a real registry running without auth (registries.md, "AWS ECR"):
+ * - 401 `Basic realm="https://<host>/",service="ecr.amazonaws.com"` unless `Basic base64(AWS:<password>)`
+ *   carries a password the ECR stand-in minted; an expired one gets 403 DENIED "...has expired";
+ * - 405 on `/v2/_catalog`;
+ * - 404 NAME_UNKNOWN for repositories not created through the stand-in's CreateRepository;
+ * - 400 TAG_INVALID when a tag already present is pushed again in an IMMUTABLE repository;
+ * - blob GETs answered with a 307 to a second loopback server ("S3") that answers 400 to any request
+ *   carrying `Authorization` and serves the blob otherwise.
+ */
+
+export interface EcrProxyRequest {
+  method: string;
+  path: string;
+  /** What the proxy answered itself (401/403/404/405/400/307) or the upstream's status. */
+  status: number;
+}
+
+export interface S3Request {
+  path: string;
+  hadAuthorization: boolean;
+  status: number;
+}
+
+export interface EcrProxy {
+  /** `127.0.0.1:<port>` of the registry front. */
+  address: string;
+  port: number;
+  /** `127.0.0.1:<port>` of the S3 stand-in. */
+  s3Address: string;
+  requests: EcrProxyRequest[];
+  s3Requests: S3Request[];
+  close(): Promise<void>;
+}
+
+export interface EcrProxyOptions {
+  /** Base URL of the registry behind the proxy, e.g. `http://127.0.0.1:5000` (auth: none). */
+  upstream: string;
+  standin: EcrStandin;
+}
+
+const REPO_PATH_RE = /^\/v2\/(.+)\/(manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|blobs\/[a-z0-9]+:[a-f0-9]+|tags\/list)$/;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function ociError(code: string, message: string): unknown {
+  return { errors: [{ code, message }] };
+}
+
+function drain(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.resume();
+  });
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy> {
+  const upstream = new URL(options.upstream);
+  const { standin } = options;
+  const requests: EcrProxyRequest[] = [];
+  const s3Requests: S3Request[] = [];
+  /** Presigned-URL signature -> blob path on the upstream. */
+  const presigned = new Map<string, string>();
+
+  /** Forward to the upstream registry, keeping the Host header so its Location URLs point back here. */
+  const forward = (req: IncomingMessage, res: ServerResponse, path: string, record: (status: number) => void, bodyAlreadyRead = false) => {
+    const headers = { ...req.headers };
+    delete headers['authorization'];
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path, headers },
+      (up) => {
+        record(up.statusCode ?? 502);
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on('error', (err) => {
+      record(502);
+      if (!res.headersSent) sendJson(res, 502, ociError('UNKNOWN', `upstream failed: ${err.message}`));
+      else res.destroy();
+    });
+    if (bodyAlreadyRead) out.end();
+    else req.pipe(out);
+  };
+
+  const upstreamHas = (path: string): Promise<boolean> =>
+    new Promise((resolve) => {
+      // distribution 2.8 hides OCI manifests from a HEAD whose Accept does not name the OCI type.
+      const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+      const r = httpRequest({ host: upstream.hostname, port: upstream.port, method: 'HEAD', path, headers: { accept } }, (up) => {
+        up.resume();
+        resolve(up.statusCode === 200);
+      });
+      r.on('error', () => resolve(false));
+      r.end();
+    });
+
+  let s3Port = 0;
+  const s3 = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://s3');
+    const hadAuthorization = req.headers['authorization'] !== undefined;
+    const record = (status: number) => s3Requests.push({ path: url.pathname, hadAuthorization, status });
+    if (hadAuthorization) {
+      // S3's real answer when a presigned URL also carries an Authorization header.
+      record(400);
+      const xml =
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>';
+      res.writeHead(400, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+      res.end(xml);
+      return;
+    }
+    const blobPath = presigned.get(url.searchParams.get('X-Amz-Signature') ?? '');
+    if (blobPath === undefined) {
+      record(403);
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+      return;
+    }
+    const up = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: blobPath }, (u) => {
+      record(u.statusCode ?? 502);
+      const headers: Record<string, string | string[] | undefined> = {
+        'content-type': 'application/octet-stream',
+        'content-length': u.headers['content-length'],
+      };
+      res.writeHead(u.statusCode ?? 502, headers);
+      u.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    up.end();
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const rawPath = req.url ?? '/';
+    const url = new URL(rawPath, 'http://proxy');
+    const method = req.method ?? 'GET';
+    const record = (status: number) => requests.push({ method, path: url.pathname, status });
+    const hostHeader = String(req.headers['host'] ?? `127.0.0.1:${port}`);
+
+    const auth = String(req.headers['authorization'] ?? '');
+    const basic = /^Basic\s+(.+)$/i.exec(auth);
+    const decoded = basic === null ? '' : Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
+    const password = decoded.startsWith('AWS:') ? decoded.slice(4) : '';
+    const state = password === '' ? 'unknown' : standin.checkPassword(password);
+    if (state !== 'valid') {
+      await drain(req);
+      if (state === 'expired') {
+        record(403);
+        sendJson(res, 403, ociError('DENIED', 'Your authorization token has expired. Reauthenticate and try again.'));
+      } else {
+        record(401);
+        sendJson(res, 401, ociError('UNAUTHORIZED', 'Not Authorized'), {
+          'www-authenticate': `Basic realm="https://${hostHeader.replace(/:\d+$/, '')}/",service="ecr.amazonaws.com"`,
+        });
+      }
+      return;
+    }
+    if (url.pathname === '/v2/_catalog') {
+      await drain(req);
+      record(405);
+      sendJson(res, 405, ociError('UNSUPPORTED', "The operation is unsupported."));
+      return;
+    }
+    const m = REPO_PATH_RE.exec(url.pathname);
+    if (m !== null) {
+      const repo = m[1] ?? '';
+      const rest = m[2] ?? '';
+      const known = standin.repositories.get(repo);
+      if (known === undefined) {
+        await drain(req);
+        record(404);
+        sendJson(res, 404, ociError('NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${standin.accountId}'`));
+        return;
+      }
+      if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && known.imageTagMutability.startsWith('IMMUTABLE')) {
+        const tag = rest.slice('manifests/'.length);
+        // Buffer the manifest (at most 4 MiB on ECR) so the existence check can run before forwarding.
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        if (await upstreamHas(`/v2/${repo}/manifests/${tag}`)) {
+          record(400);
+          sendJson(
+            res,
+            400,
+            ociError('TAG_INVALID', `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.`),
+          );
+          return;
+        }
+        const headers = { ...req.headers, 'content-length': String(Buffer.concat(chunks).length) };
+        delete headers['authorization'];
+        const out = httpRequest({ host: upstream.hostname, port: upstream.port, method, path: rawPath, headers }, (up) => {
+          record(up.statusCode ?? 502);
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        out.on('error', () => res.destroy());
+        out.end(Buffer.concat(chunks));
+        return;
+      }
+      if (method === 'GET' && rest.startsWith('blobs/') && !rest.startsWith('blobs/uploads')) {
+        await drain(req);
+        const signature = randomBytes(32).toString('hex');
+        presigned.set(signature, `/v2/${repo}/${rest}`);
+        record(307);
+        const location = `http://127.0.0.1:${s3Port}/prod-us-east-1-starport-layer-bucket/${rest.slice('blobs/'.length).replace(':', '/')}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=${signature}`;
+        res.writeHead(307, { location, 'content-length': 0 });
+        res.end();
+        return;
+      }
+    }
+    forward(req, res, rawPath, record);
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  const port = await listen(server);
+  s3Port = await listen(s3);
+  const close = (s: Server) =>
+    new Promise<void>((resolve) => {
+      s.closeAllConnections();
+      s.close(() => resolve());
+    });
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    s3Address: `127.0.0.1:${s3Port}`,
+    requests,
+    s3Requests,
+    close: async () => {
+      await Promise.all([close(server), close(s3)]);
+    },
+  };
+}

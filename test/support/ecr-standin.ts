@@ -1,0 +1,290 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/*
+ * A loopback stand-in for the AWS ECR API as the real @aws-sdk/client-ecr talks to it (registries.md):
+ * AWS JSON 1.1 protocol, `POST /`, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`,
+ * `Content-Type: application/x-amz-json-1.1`, SigV4 headers (presence and access key checked, not the
+ * signature), errors as `{"__type": "<Exception>", "message": "..."}` with status 400.
+ * Timestamps are epoch seconds, as the protocol sends them.
+ * It also answers STS AssumeRole (AWS Query protocol: form body in, XML out) so `--aws-role-arn` can be
+ * followed end to end: point AWS_ENDPOINT_URL_STS at it.
+ */
+
+export interface EcrStandinRepository {
+  name: string;
+  registryId: string;
+  createdAt: Date;
+  imageTagMutability: string;
+  encryptionType: string;
+  kmsKey?: string;
+  tags: Record<string, string>;
+}
+
+export interface EcrStandinCall {
+  op: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  accessKeyId: string | undefined;
+}
+
+export interface EcrStandinOptions {
+  /** Account of the registry (and of every known access key). */
+  accountId?: string;
+  region?: string;
+  /** Access key ids the stand-in accepts (default: any id starting with "test"). */
+  accessKeys?: string[];
+  /** Lifetime of minted registry passwords in ms (default 12 h, as ECR). */
+  tokenTtlMs?: number;
+  /** DescribeRepositories page size when the caller gives no maxResults (real ECR: 100). */
+  defaultPageSize?: number;
+  /** Cap on any page, below what the caller asks, so tests see several pages without 1000 repositories. */
+  maxPageSize?: number;
+  /** Clock in ms; tests move it to expire tokens. */
+  now?: () => number;
+  /** Host name put into proxyEndpoint / repositoryUri (default the real ECR host name). */
+  registryHost?: string;
+}
+
+export interface EcrStandin {
+  /** `http://127.0.0.1:<port>`: give it to the SDK as the endpoint. */
+  url: string;
+  accountId: string;
+  region: string;
+  /** The real ECR host name for this account and region. */
+  registryHost: string;
+  repositories: Map<string, EcrStandinRepository>;
+  calls: EcrStandinCall[];
+  /** Make an operation answer AccessDeniedException (IAM tests); `allow` undoes it. */
+  deny(op: string): void;
+  allow(op: string): void;
+  /** 'valid' | 'expired' | 'unknown' for a registry password. */
+  checkPassword(password: string): 'valid' | 'expired' | 'unknown';
+  /** Expire every password minted so far. */
+  expireAllTokens(): void;
+  close(): Promise<void>;
+}
+
+const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+// ECR's repository name pattern (API reference, CreateRepository.repositoryName).
+const REPO_NAME_RE = /^(?=.{2,256}$)((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
+
+class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<EcrStandin> {
+  const accountId = options.accountId ?? '123456789012';
+  const region = options.region ?? 'us-east-1';
+  const registryHost = options.registryHost ?? `${accountId}.dkr.ecr.${region}.amazonaws.com`;
+  const now = options.now ?? Date.now;
+  const ttl = options.tokenTtlMs ?? 12 * 3600_000;
+  const pageSize = options.defaultPageSize ?? 100;
+  const knownKey = (id: string) => (options.accessKeys === undefined ? id.startsWith('test') : options.accessKeys.includes(id));
+  const repositories = new Map<string, EcrStandinRepository>();
+  const passwords = new Map<string, number>();
+  const denied = new Set<string>();
+  const calls: EcrStandinCall[] = [];
+
+  const describe = (r: EcrStandinRepository) => ({
+    repositoryArn: `arn:aws:ecr:${region}:${r.registryId}:repository/${r.name}`,
+    registryId: r.registryId,
+    repositoryName: r.name,
+    repositoryUri: `${registryHost}/${r.name}`,
+    createdAt: r.createdAt.getTime() / 1000,
+    imageTagMutability: r.imageTagMutability,
+    imageScanningConfiguration: { scanOnPush: false },
+    encryptionConfiguration: { encryptionType: r.encryptionType, ...(r.kmsKey === undefined ? {} : { kmsKey: r.kmsKey }) },
+  });
+  const notFound = (name: string, registryId: string) =>
+    new AwsError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
+
+  const ops: Record<string, (body: Record<string, unknown>) => unknown> = {
+    GetAuthorizationToken: () => {
+      const password = `eyJ${randomBytes(24).toString('base64url')}`;
+      const expiresAt = now() + ttl;
+      passwords.set(password, expiresAt);
+      return {
+        authorizationData: [
+          {
+            authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
+            expiresAt: expiresAt / 1000,
+            proxyEndpoint: `https://${registryHost}`,
+          },
+        ],
+      };
+    },
+    CreateRepository: (body) => {
+      const name = String(body['repositoryName'] ?? '');
+      const registryId = typeof body['registryId'] === 'string' ? body['registryId'] : accountId;
+      if (!REPO_NAME_RE.test(name)) {
+        throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression pattern'`);
+      }
+      if (repositories.has(name)) {
+        throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
+      }
+      const enc = (body['encryptionConfiguration'] ?? {}) as { encryptionType?: string; kmsKey?: string };
+      if (enc.encryptionType === 'AES256' && enc.kmsKey !== undefined) {
+        throw new AwsError('InvalidParameterException', 'Invalid parameter: kmsKey cannot be specified with AES256 encryption');
+      }
+      const tags: Record<string, string> = {};
+      for (const t of (body['tags'] ?? []) as { Key: string; Value: string }[]) tags[t.Key] = t.Value;
+      const repo: EcrStandinRepository = {
+        name,
+        registryId,
+        createdAt: new Date(now()),
+        imageTagMutability: typeof body['imageTagMutability'] === 'string' ? body['imageTagMutability'] : 'MUTABLE',
+        encryptionType: enc.encryptionType ?? 'AES256',
+        ...(enc.kmsKey === undefined ? {} : { kmsKey: enc.kmsKey }),
+        tags,
+      };
+      repositories.set(name, repo);
+      return { repository: describe(repo) };
+    },
+    DescribeRepositories: (body) => {
+      const registryId = typeof body['registryId'] === 'string' ? body['registryId'] : accountId;
+      const names = body['repositoryNames'] as string[] | undefined;
+      if (names !== undefined) {
+        if (body['nextToken'] !== undefined || body['maxResults'] !== undefined) {
+          throw new AwsError('InvalidParameterException', 'nextToken and maxResults cannot be used with repositoryNames');
+        }
+        return {
+          repositories: names.map((n) => {
+            const r = repositories.get(n);
+            if (r === undefined) throw notFound(n, registryId);
+            return describe(r);
+          }),
+        };
+      }
+      const asked = typeof body['maxResults'] === 'number' ? body['maxResults'] : pageSize;
+      if (asked < 1 || asked > 1000) throw new AwsError('InvalidParameterException', 'maxResults must be between 1 and 1000');
+      const max = Math.min(asked, options.maxPageSize ?? asked);
+      const all = [...repositories.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const start = typeof body['nextToken'] === 'string' ? Number(Buffer.from(body['nextToken'], 'base64').toString()) : 0;
+      const page = all.slice(start, start + max);
+      const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+      return { repositories: page.map(describe), ...(next === undefined ? {} : { nextToken: next }) };
+    },
+  };
+
+  /** STS AssumeRole (awsQuery): temporary credentials whose key id names the role session. */
+  const assumeRole = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+    const form = new URLSearchParams(raw);
+    const auth = String(req.headers['authorization'] ?? '');
+    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/[^/]+\/sts\/aws4_request/.exec(auth);
+    calls.push({ op: `sts:${form.get('Action') ?? ''}`, headers: req.headers, body: Object.fromEntries(form), accessKeyId: m?.[1] });
+    const xml = (status: number, text: string) => {
+      res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (m === null || !knownKey(m[1] ?? '')) {
+      return xml(403, '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>');
+    }
+    const session = form.get('RoleSessionName') ?? 'session';
+    const roleArn = form.get('RoleArn') ?? '';
+    const expiration = new Date(now() + 3600_000).toISOString();
+    return xml(
+      200,
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>` +
+        `<AccessKeyId>testASIAASSUMED</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey><SessionToken>assumed-session-token</SessionToken>` +
+        `<Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><Arn>${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${session}</Arn>` +
+        `<AssumedRoleId>AROATEST:${session}</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>` +
+        `<ResponseMetadata><RequestId>${randomBytes(16).toString('hex')}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    );
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const send = (status: number, payload: unknown, type?: string) => {
+      const text = JSON.stringify(payload);
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': randomBytes(16).toString('hex'),
+        ...(type === undefined ? {} : { 'x-amzn-errortype': type }),
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    try {
+      const raw = await readBody(req);
+      if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return assumeRole(req, res, raw);
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
+        throw new AwsError('UnknownOperationException', `unknown operation ${target || req.method}`);
+      }
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) {
+        throw new AwsError('SerializationException', 'expected Content-Type application/x-amz-json-1.1');
+      }
+      const op = target.slice(TARGET_PREFIX.length);
+      const auth = String(req.headers['authorization'] ?? '');
+      const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/ecr\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(auth);
+      const body = raw === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
+      calls.push({ op, headers: req.headers, body, accessKeyId: m?.[1] });
+      if (m === null || req.headers['x-amz-date'] === undefined) {
+        throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+      }
+      if (!knownKey(m[1] ?? '')) {
+        throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      }
+      if (m[2] !== region) {
+        throw new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${m[2]}'.`);
+      }
+      const impl = ops[op];
+      if (impl === undefined) throw new AwsError('UnknownOperationException', `operation ${op} is not implemented by the stand-in`);
+      if (denied.has(op)) {
+        const resource =
+          typeof body['repositoryName'] === 'string' ? `arn:aws:ecr:${region}:${accountId}:repository/${body['repositoryName']}` : '*';
+        throw new AwsError(
+          'AccessDeniedException',
+          `User: arn:aws:iam::${accountId}:user/packpub-test is not authorized to perform: ecr:${op} on resource: ${resource} because no identity-based policy allows the ecr:${op} action`,
+        );
+      }
+      send(200, impl(body));
+    } catch (err) {
+      if (err instanceof AwsError) send(err.status, { __type: err.type, message: err.message }, err.type);
+      else send(500, { __type: 'ServerException', message: (err as Error).message }, 'ServerException');
+    }
+  };
+
+  const server: Server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    accountId,
+    region,
+    registryHost,
+    repositories,
+    calls,
+    deny: (op) => void denied.add(op),
+    allow: (op) => void denied.delete(op),
+    checkPassword(password) {
+      const expiresAt = passwords.get(password);
+      if (expiresAt === undefined) return 'unknown';
+      return now() < expiresAt ? 'valid' : 'expired';
+    },
+    expireAllTokens() {
+      for (const key of passwords.keys()) passwords.set(key, 0);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

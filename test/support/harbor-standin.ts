@@ -1,0 +1,272 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startRegistry, type RunningRegistry } from './registry.js';
+import { startTokenServer, type TokenServer, type TokenUser } from './token-server.js';
+
+/*
+ * A Harbor stand-in on one loopback host (registries.md, "Harbor"): the Harbor REST API v2.0 endpoints
+ * packpub uses, served here, in front of a real distribution registry in token-auth mode whose token
+ * service is the Harbor-like test token server (empty-permission tokens for wrong credentials).
+ *   GET  /api/v2.0/projects/{name}          200 / 404 / 401 (wrong credentials, or anonymous on a private project)
+ *   HEAD /api/v2.0/projects?project_name=p  200 / 404
+ *   POST /api/v2.0/projects                 201 / 409; robot accounts get 403, anonymous 401
+ *   GET  /api/v2.0/projects/{p}/repositories?page=&page_size=   paged, X-Total-Count, relative Link
+ *   GET  /v2/ with a token issued to wrong credentials          401, as Harbor's core answers it
+ * Registry traffic is proxied with its Host header kept, so upload Locations point back here. Pushes into a
+ * project that does not exist are refused as Harbor does. Policy errors can be switched on per test.
+ */
+
+export interface HarborStandinOptions {
+  /** user -> password. Robot accounts are users named `robot$...`. */
+  users: Record<string, string | TokenUser>;
+  /** Projects that exist from the start. */
+  projects?: string[];
+  /** Largest page the repositories API returns (Harbor: 100), lowered in tests to see several pages. */
+  maxPageSize?: number;
+}
+
+export interface HarborPolicy {
+  /** Projects with a tag immutability rule matching every tag: re-putting an existing tag -> 412 PRECONDITION. */
+  immutableProjects: Set<string>;
+  /** Projects over quota: blob and manifest PUTs -> 403 DENIED quota message. */
+  overQuotaProjects: Set<string>;
+  /** Projects whose signature/vulnerability policy blocks manifest reads -> 412 PROJECTPOLICYVIOLATION. */
+  blockedReadProjects: Set<string>;
+}
+
+export interface HarborApiRecord {
+  method: string;
+  path: string;
+  user: string | undefined;
+  status: number;
+}
+
+export interface HarborStandin {
+  /** `127.0.0.1:<port>`: registry and API, as one Harbor host. */
+  host: string;
+  projects: Set<string>;
+  /** Repositories with at least one manifest pushed, full names `<project>/<path>`. */
+  repositories: Set<string>;
+  policy: HarborPolicy;
+  apiRequests: HarborApiRecord[];
+  /** Policy refusals sent on the registry side: OCI error code and path. */
+  refusals: { code: string; path: string }[];
+  token: TokenServer;
+  registry: RunningRegistry;
+  close(): Promise<void>;
+}
+
+const REPO_PATH_RE = /^\/v2\/(.+)\/(manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|blobs\/[a-z0-9]+:[a-f0-9]+|tags\/list)$/;
+const OCI_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const harborError = (code: string, message: string) => ({ errors: [{ code, message }] });
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startHarborStandin(options: HarborStandinOptions): Promise<HarborStandin> {
+  const users = new Map<string, string>(Object.entries(options.users).map(([u, v]) => [u, typeof v === 'string' ? v : v.password]));
+  const token = await startTokenServer({ users: options.users });
+  let registry: RunningRegistry;
+  try {
+    registry = await startRegistry({ auth: 'token', token });
+  } catch (err) {
+    await token.close();
+    throw err;
+  }
+  const upstream = new URL(registry.url);
+  const projects = new Set(options.projects ?? []);
+  const repositories = new Set<string>();
+  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set() };
+  const apiRequests: HarborApiRecord[] = [];
+  const refusals: { code: string; path: string }[] = [];
+  const refuse = (res: ServerResponse, status: number, code: string, message: string, path: string) => {
+    refusals.push({ code, path });
+    sendJson(res, status, harborError(code, message));
+  };
+  const maxPageSize = Math.min(options.maxPageSize ?? 100, 100);
+
+  /** The Basic user, 'invalid' for wrong credentials, undefined for anonymous. */
+  const basicUser = (req: IncomingMessage): string | 'invalid' | undefined => {
+    const auth = req.headers['authorization'];
+    if (auth === undefined || !/^basic /i.test(auth)) return undefined;
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const user = decoded.slice(0, colon);
+    return colon > 0 && users.get(user) === decoded.slice(colon + 1) ? user : 'invalid';
+  };
+
+  const api = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const user = basicUser(req);
+    const method = req.method ?? 'GET';
+    const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      apiRequests.push({ method, path: `${url.pathname}${url.search}`, user: user === 'invalid' ? undefined : user, status });
+      sendJson(res, status, body, headers);
+    };
+    const body = await readBody(req);
+    if (user === 'invalid') return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+    const path = url.pathname.slice('/api/v2.0'.length);
+    // Harbor answers systeminfo to anyone; packpub uses it to recognise Harbor without --registry-type.
+    if (path === '/systeminfo' && method === 'GET') return answer(200, { harbor_version: 'v2.11.0-standin', auth_mode: 'db_auth' });
+    if (path === '/projects' && method === 'HEAD') {
+      return answer(projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404);
+    }
+    if (path === '/projects' && method === 'POST') {
+      if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+      if (user.startsWith('robot$')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
+      const doc = JSON.parse(body.toString('utf8') || '{}') as { project_name?: string };
+      const name = doc.project_name ?? '';
+      if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) return answer(400, harborError('BAD_REQUEST', `invalid project name ${name}`));
+      if (projects.has(name)) return answer(409, harborError('CONFLICT', `The project named ${name} already exists`));
+      projects.add(name);
+      return answer(201, undefined, { location: `/api/v2.0/projects/${projects.size}` });
+    }
+    const project = /^\/projects\/([^/]+)$/.exec(path);
+    if (project !== null && method === 'GET') {
+      const name = decodeURIComponent(project[1] ?? '');
+      if (!projects.has(name)) return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
+      if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+      return answer(200, { project_id: 1, name, metadata: { public: 'false' } });
+    }
+    const repos = /^\/projects\/([^/]+)\/repositories$/.exec(path);
+    if (repos !== null && method === 'GET') {
+      const name = decodeURIComponent(repos[1] ?? '');
+      if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+      if (!projects.has(name)) return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
+      const page = Math.max(1, Number(url.searchParams.get('page') ?? '1'));
+      const size = Math.min(maxPageSize, Math.max(1, Number(url.searchParams.get('page_size') ?? '10')));
+      const all = [...repositories].filter((r) => r.startsWith(`${name}/`)).sort();
+      const items = all.slice((page - 1) * size, page * size).map((r, i) => ({ id: i + 1, name: r, project_id: 1, artifact_count: 1 }));
+      const links: string[] = [];
+      if (page > 1) links.push(`</api/v2.0/projects/${name}/repositories?page=${page - 1}&page_size=${size}>; rel="prev"`);
+      if (page * size < all.length) links.push(`</api/v2.0/projects/${name}/repositories?page=${page + 1}&page_size=${size}>; rel="next"`);
+      return answer(200, items, { 'x-total-count': String(all.length), ...(links.length === 0 ? {} : { link: links.join(' , ') }) });
+    }
+    return answer(404, harborError('NOT_FOUND', `no route for ${method} ${url.pathname}`));
+  };
+
+  /** `sub` of a Bearer JWT ('' for anonymous or wrong credentials), undefined without a Bearer header. */
+  const bearerSubject = (req: IncomingMessage): string | undefined => {
+    const auth = req.headers['authorization'];
+    if (auth === undefined || !/^bearer /i.test(auth)) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(auth.slice(7).split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string };
+      return claims.sub ?? '';
+    } catch {
+      return '';
+    }
+  };
+
+  const upstreamHasTag = (repo: string, tag: string, authorization: string | undefined): Promise<boolean> =>
+    new Promise((resolve) => {
+      const r = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: 'HEAD',
+          path: `/v2/${repo}/manifests/${tag}`,
+          headers: { accept: OCI_ACCEPT, ...(authorization === undefined ? {} : { authorization }) },
+        },
+        (up) => {
+          up.resume();
+          resolve(up.statusCode === 200);
+        },
+      );
+      r.on('error', () => resolve(false));
+      r.end();
+    });
+
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, onStatus?: (status: number) => void) => {
+    const headers = { ...req.headers, ...(body === undefined ? {} : { 'content-length': String(body.length) }) };
+    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
+      onStatus?.(up.statusCode ?? 502);
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', (err) => {
+      if (!res.headersSent) sendJson(res, 502, harborError('UNKNOWN', err.message));
+      else res.destroy();
+    });
+    if (body !== undefined) out.end(body);
+    else req.pipe(out);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://harbor');
+    if (url.pathname.startsWith('/api/v2.0/')) return api(req, res, url);
+    if (url.pathname === '/v2/' && bearerSubject(req) === '') {
+      // Harbor's core answers the ping itself: a token issued to wrong credentials (no subject) is refused,
+      // which is why `docker login` fails on a wrong password although the token service answered 200.
+      await readBody(req);
+      return sendJson(res, 401, harborError('UNAUTHORIZED', 'authentication required'), {
+        'www-authenticate': `Bearer realm="${token.realm}",service="${token.service}"`,
+      });
+    }
+    const m = REPO_PATH_RE.exec(url.pathname);
+    if (m === null) return forward(req, res, undefined);
+    const repo = m[1] ?? '';
+    const rest = m[2] ?? '';
+    const project = repo.split('/')[0] ?? '';
+    const method = req.method ?? 'GET';
+    const isManifest = rest.startsWith('manifests/');
+    const reference = isManifest ? rest.slice('manifests/'.length) : '';
+    // Harbor checks the project before the registry sees the request.
+    if (req.headers['authorization'] !== undefined && !projects.has(project)) {
+      await readBody(req);
+      return refuse(res, 403, 'DENIED', `project ${project} not found`, url.pathname);
+    }
+    if ((method === 'GET' || method === 'HEAD') && isManifest && policy.blockedReadProjects.has(project) && req.headers['authorization'] !== undefined) {
+      await readBody(req);
+      return refuse(res, 412, 'PROJECTPOLICYVIOLATION', 'The image is not signed by cosign.', url.pathname);
+    }
+    if (method === 'PUT' && policy.overQuotaProjects.has(project) && req.headers['authorization'] !== undefined) {
+      await readBody(req);
+      return refuse(
+        res,
+        403,
+        'DENIED',
+        'Quota exceeded when processing the request of adding 1.2 KiB of storage resource, which when updated to current usage of 10.0 MiB will exceed the configured upper limit of 10.0 MiB.',
+        url.pathname,
+      );
+    }
+    if (method === 'PUT' && isManifest) {
+      const body = await readBody(req);
+      if (!reference.startsWith('sha256:') && policy.immutableProjects.has(project) && (await upstreamHasTag(repo, reference, req.headers['authorization']))) {
+        return refuse(res, 412, 'PRECONDITION', `Failed to process request due to '${repo.slice(project.length + 1)}:${reference}' configured as immutable.`, url.pathname);
+      }
+      return forward(req, res, body, (status) => {
+        if (status === 201) repositories.add(repo);
+      });
+    }
+    return forward(req, res, undefined);
+  };
+
+  const server: Server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    host: `127.0.0.1:${port}`,
+    projects,
+    repositories,
+    policy,
+    apiRequests,
+    refusals,
+    token,
+    registry,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await registry.stop();
+      await token.close();
+    },
+  };
+}

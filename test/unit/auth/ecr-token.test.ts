@@ -1,0 +1,158 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ecrCredentialProvider } from '../../../src/auth/ecr.js';
+import { isPackpubError, type PackpubError } from '../../../src/errors.js';
+import { startEcrStandin, type EcrStandin } from '../../support/ecr-standin.js';
+
+const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const AWS_VARS = [
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_ENDPOINT_URL_ECR',
+  'AWS_ENDPOINT_URL', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED',
+  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ENDPOINT_URL_STS', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+];
+
+let clock = Date.now();
+let standin: EcrStandin;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  standin = await startEcrStandin({ now: () => clock, tokenTtlMs: 1000_000 });
+});
+afterAll(async () => {
+  await standin?.close();
+});
+beforeEach(() => {
+  for (const k of AWS_VARS) {
+    saved[k] = process.env[k];
+    delete process.env[k];
+  }
+  // Keep the SDK away from this machine's AWS files and from instance metadata.
+  process.env['AWS_CONFIG_FILE'] = '/nonexistent/packpub-test/config';
+  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/packpub-test/credentials';
+  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+  process.env['AWS_ACCESS_KEY_ID'] = 'testAKIDEXAMPLE';
+  process.env['AWS_SECRET_ACCESS_KEY'] = 'test-secret-not-real';
+  standin.calls.length = 0;
+});
+afterEach(() => {
+  for (const k of AWS_VARS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+async function failure(p: Promise<unknown>): Promise<PackpubError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
+  return err;
+}
+
+describe('ECR token provider with the real SDK', () => {
+  it('does not apply to other hosts', async () => {
+    const provider = ecrCredentialProvider({ endpoint: standin.url });
+    expect(await provider.resolve('harbor.example.com')).toBeUndefined();
+    expect(await provider.resolve('123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example')).toBeUndefined();
+    expect(standin.calls).toHaveLength(0);
+  });
+
+  it('mints a registry password the ECR API accepts, over a SigV4-signed JSON 1.1 call', async () => {
+    const provider = ecrCredentialProvider({ endpoint: standin.url, now: () => clock });
+    const credential = await provider.resolve(HOST);
+    expect(credential?.username).toBe('AWS');
+    expect(standin.checkPassword(credential?.password ?? '')).toBe('valid');
+    expect(credential?.expiresAt?.getTime()).toBeGreaterThan(clock);
+    expect(credential?.source).toBe('ECR');
+    const call = standin.calls[0];
+    expect(call?.op).toBe('GetAuthorizationToken');
+    expect(call?.headers['x-amz-target']).toBe('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken');
+    expect(call?.headers['content-type']).toMatch(/^application\/x-amz-json-1\.1/);
+    expect(call?.headers['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=testAKIDEXAMPLE\/\d{8}\/us-east-1\/ecr\/aws4_request/);
+    expect(call?.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+
+  it('takes the endpoint from AWS_ENDPOINT_URL_ECR when no endpoint option is given', async () => {
+    process.env['AWS_ENDPOINT_URL_ECR'] = standin.url;
+    const credential = await ecrCredentialProvider().resolve(HOST);
+    expect(standin.checkPassword(credential?.password ?? '')).toBe('valid');
+  });
+
+  it('shares one fetch between concurrent callers and caches for the run', async () => {
+    const provider = ecrCredentialProvider({ endpoint: standin.url, now: () => clock });
+    const [a, b, c] = await Promise.all([provider.resolve(HOST), provider.resolve(HOST), provider.resolve(HOST)]);
+    const d = await provider.resolve(HOST);
+    expect(standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
+    expect(new Set([a?.password, b?.password, c?.password, d?.password]).size).toBe(1);
+  });
+
+  it('renews at half the token life, and after invalidate', async () => {
+    const provider = ecrCredentialProvider({ endpoint: standin.url, now: () => clock });
+    const first = await provider.resolve(HOST);
+    clock += 400_000; // 40 % of the life: still cached
+    expect((await provider.resolve(HOST))?.password).toBe(first?.password);
+    clock += 200_000; // 60 %: renewed
+    const second = await provider.resolve(HOST);
+    expect(second?.password).not.toBe(first?.password);
+    expect(standin.checkPassword(second?.password ?? '')).toBe('valid');
+    provider.invalidate?.(HOST);
+    const third = await provider.resolve(HOST);
+    expect(third?.password).not.toBe(second?.password);
+    expect(standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(3);
+  });
+
+  it('says how to provide AWS credentials when there are none', async () => {
+    delete process.env['AWS_ACCESS_KEY_ID'];
+    delete process.env['AWS_SECRET_ACCESS_KEY'];
+    const err = await failure(ecrCredentialProvider({ endpoint: standin.url }).resolve(HOST));
+    expect(err.code).toBe('CREDENTIALS');
+    expect(err.message).toContain('ECR provider');
+    expect(err.hint).toContain('AWS_PROFILE');
+    expect(err.hint).toContain('aws sso login');
+  });
+
+  it('reports credentials AWS does not recognise', async () => {
+    process.env['AWS_ACCESS_KEY_ID'] = 'AKIAUNKNOWNKEY';
+    const err = await failure(ecrCredentialProvider({ endpoint: standin.url }).resolve(HOST));
+    expect(err.code).toBe('CREDENTIALS');
+    expect(err.message).toContain('UnrecognizedClientException');
+    expect(err.message).not.toContain('test-secret-not-real');
+  });
+
+  it('names the missing IAM action when access is denied', async () => {
+    standin.deny('GetAuthorizationToken');
+    try {
+      const err = await failure(ecrCredentialProvider({ endpoint: standin.url }).resolve(HOST));
+      expect(err.code).toBe('AUTH');
+      expect(err.message).toContain('ecr:GetAuthorizationToken');
+      expect(err.hint).toContain('grant ecr:GetAuthorizationToken');
+    } finally {
+      standin.allow('GetAuthorizationToken');
+    }
+  });
+
+  it('reports an unreachable ECR API endpoint as a network problem', async () => {
+    const err = await failure(ecrCredentialProvider({ endpoint: 'http://127.0.0.1:9' }).resolve(HOST));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toContain('http://127.0.0.1:9');
+  });
+});
+
+describe('ECR token provider with --aws-role-arn', () => {
+  it('assumes the role through STS first and signs the ECR call with the role credentials', async () => {
+    process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
+    try {
+      const provider = ecrCredentialProvider({ endpoint: standin.url, awsRoleArn: 'arn:aws:iam::123456789012:role/packpub-publisher' });
+      const credential = await provider.resolve(HOST);
+      expect(standin.checkPassword(credential?.password ?? '')).toBe('valid');
+      const sts = standin.calls.find((c) => c.op === 'sts:AssumeRole');
+      expect(sts?.body['RoleArn']).toBe('arn:aws:iam::123456789012:role/packpub-publisher');
+      expect(sts?.accessKeyId).toBe('testAKIDEXAMPLE');
+      const ecr = standin.calls.find((c) => c.op === 'GetAuthorizationToken');
+      expect(ecr?.accessKeyId).toBe('testASIAASSUMED');
+      expect(ecr?.headers['x-amz-security-token']).toBe('assumed-session-token');
+    } finally {
+      delete process.env['AWS_ENDPOINT_URL_STS'];
+    }
+  });
+});
