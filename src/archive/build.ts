@@ -8,7 +8,8 @@ import { DigestStream, type Digest } from '../oci/digest.js';
 import { archiveFileName } from '../pack/naming.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
-import { listPackEntries, type WalkOptions } from './walk.js';
+import { contentKeyOf, type FileHashCache } from './content-key.js';
+import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
 
 export interface BuildOptions extends GzipOptions {
   /** pack.json name and version: the file name is `<name>-<version>.tar.gz`. */
@@ -20,6 +21,8 @@ export interface BuildOptions extends GzipOptions {
   walk?: WalkOptions;
   /** Called after each gzip member is written. */
   onProgress?: (progress: BuildProgress) => void;
+  /** Remember each file's hash by stat signature, for cachedPackContentKey on later runs. */
+  fileHashes?: FileHashCache;
 }
 
 export interface BuildProgress {
@@ -44,6 +47,8 @@ export interface BuiltArchive {
   uncompressedSize: number;
   /** gzip members in the file (one per block of uncompressed tar). */
   members: number;
+  /** packContentKey of the folder as archived (files hashed while they were read). */
+  contentKey: string;
 }
 
 /**
@@ -68,8 +73,13 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   let tarSize = 0;
   let writtenBytes = 0;
   let members = 0;
+  const fileHashes = new Map<PackEntry, string>();
+  const onFileHash = (entry: PackEntry, sha256: string) => {
+    fileHashes.set(entry, sha256);
+    if (entry.signature !== undefined) options.fileHashes?.set(entry.source, entry.signature, sha256);
+  };
   async function* countedTar(): AsyncGenerator<Buffer> {
-    for await (const chunk of tarBytes(entries, signal === undefined ? { mtime } : { mtime, signal })) {
+    for await (const chunk of tarBytes(entries, { mtime, onFileHash, ...(signal === undefined ? {} : { signal }) })) {
       tarSize += chunk.length;
       yield chunk;
     }
@@ -101,5 +111,10 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     entries: entries.length,
     uncompressedSize: tarSize,
     members,
+    contentKey: contentKeyOf(
+      entries,
+      entries.map((e) => fileHashes.get(e) ?? ''),
+      { mtime, level: gzip.level, blockSize: gzip.blockSize },
+    ),
   };
 }

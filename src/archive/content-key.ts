@@ -10,32 +10,66 @@ import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
  * Bumped whenever a change in this module changes archive bytes for the same input (tar layout,
  * header fields, gzip framing, tar-stream upgrade), so cached keys stop matching.
  */
-export const ARCHIVE_FORMAT_VERSION = 1;
+export const ARCHIVE_FORMAT_VERSION = 2; // 2: incompressible blocks are stored (gzip.ts)
 
 export interface ContentKeyOptions extends Pick<GzipOptions, 'level' | 'blockSize'> {
   mtime?: Date;
   walk?: WalkOptions;
   /** Files hashed at the same time. Default 4. Does not change the key. */
   concurrency?: number;
+  /** Remembered file hashes: a file whose stat signature is unchanged is not read again. */
+  fileHashes?: FileHashCache;
+}
+
+/**
+ * sha256 of file contents by path and stat signature (see PackEntry.signature). A cache only saves
+ * reads: a stale hit needs a file rewritten with the same size within the same mtime and ctime tick.
+ */
+export interface FileHashCache {
+  get(source: string, signature: string): string | undefined;
+  set(source: string, signature: string, sha256: string): void;
 }
 
 /**
  * A fingerprint of everything that determines the archive bytes buildArchive would write: the format
  * version, the zlib build, mtime, level, block size, the folder name, and every entry's path, type,
  * mode, size and sha256 of content. Equal keys mean equal archives, so a release job can skip an
- * unchanged pack without compressing it. Reads every byte (sha256 only, no deflate): stat data alone
- * cannot prove content is unchanged. Returns 64 lowercase hex characters.
+ * unchanged pack without compressing it. Reads every byte (sha256 only, no deflate) unless
+ * `fileHashes` knows the file. Returns 64 lowercase hex characters.
  */
 export async function packContentKey(packDir: string, options: ContentKeyOptions = {}): Promise<string> {
+  const entries = await listPackEntries(packDir, options.walk);
+  const fileHashes = await hashFiles(entries, options.concurrency ?? 4, options.fileHashes);
+  return contentKeyOf(entries, fileHashes, options);
+}
+
+/**
+ * The content key from remembered file hashes alone, without reading any file: undefined as soon as
+ * one file is not in `fileHashes` (changed, or never built here). Costs a walk of the folder (stat calls).
+ */
+export async function cachedPackContentKey(packDir: string, fileHashes: FileHashCache, options: ContentKeyOptions = {}): Promise<string | undefined> {
+  const entries = await listPackEntries(packDir, options.walk);
+  const hashes: string[] = [];
+  for (const entry of entries) {
+    if (entry.type !== 'file') {
+      hashes.push('');
+      continue;
+    }
+    const known = entry.signature === undefined ? undefined : fileHashes.get(entry.source, entry.signature);
+    if (known === undefined) return undefined;
+    hashes.push(known);
+  }
+  return contentKeyOf(entries, hashes, options);
+}
+
+/** The key formula, shared by packContentKey and buildArchive (which hashes files as it archives them). */
+export function contentKeyOf(entries: readonly PackEntry[], fileHashes: readonly string[], options: Pick<ContentKeyOptions, 'mtime' | 'level' | 'blockSize'>): string {
   const { level, blockSize } = checkGzipOptions({
     ...(options.level === undefined ? {} : { level: options.level }),
     ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
     concurrency: 1,
   });
   const mtime = checkMtime(options.mtime ?? DEFAULT_ARCHIVE_MTIME);
-  const entries = await listPackEntries(packDir, options.walk);
-  const fileHashes = await hashFiles(entries, options.concurrency ?? 4);
-
   const key = createHash('sha256');
   // JSON lines: every string is quoted and escaped, so no two inputs serialise alike.
   key.update(
@@ -53,7 +87,7 @@ export async function packContentKey(packDir: string, options: ContentKeyOptions
   return key.digest('hex');
 }
 
-async function hashFiles(entries: readonly PackEntry[], concurrency: number): Promise<string[]> {
+async function hashFiles(entries: readonly PackEntry[], concurrency: number, cache?: FileHashCache): Promise<string[]> {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new PackpubError('USAGE', `concurrency ${concurrency} is not a positive integer`, { hint: 'leave it unset' });
   }
@@ -63,7 +97,10 @@ async function hashFiles(entries: readonly PackEntry[], concurrency: number): Pr
     while (next < entries.length) {
       const i = next++;
       const entry = entries[i]!;
-      if (entry.type === 'file') hashes[i] = await hashFile(entry);
+      if (entry.type !== 'file') continue;
+      const known = entry.signature === undefined ? undefined : cache?.get(entry.source, entry.signature);
+      hashes[i] = known ?? (await hashFile(entry));
+      if (known === undefined && entry.signature !== undefined) cache?.set(entry.source, entry.signature, hashes[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));

@@ -38,8 +38,12 @@ export interface GzipOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Blocks in flight: twice the cores (at least 4), so the threadpool always has a block to deflate while
+ * this thread reads files, writes tar headers and hashes output. Does not change the bytes.
+ */
 export function defaultConcurrency(): number {
-  return Math.max(2, availableParallelism());
+  return Math.max(4, 2 * availableParallelism());
 }
 
 export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOptions, 'signal'>> {
@@ -69,9 +73,30 @@ function deflateRawAsync(data: Buffer, level: number): Promise<Buffer> {
   });
 }
 
+/** Sampled bytes per block for the compressibility test, and the ratio above which a block is stored. */
+const SAMPLE_SLICES = 4;
+const SAMPLE_SLICE_BYTES = 8 * 1024;
+const INCOMPRESSIBLE_RATIO = 0.97;
+
+/**
+ * Deflating data that does not compress (chart .tgz files inside packs, images, random bytes) costs as
+ * much CPU as text and gains nothing. A block whose sample (four 8 KiB slices spread over it) does not
+ * shrink by 3 % at level 1 is stored (level 0) instead. The test depends only on the block's bytes, so
+ * the output stays deterministic.
+ */
+async function levelFor(data: Buffer, level: number): Promise<number> {
+  if (level === 0 || data.length < SAMPLE_SLICES * SAMPLE_SLICE_BYTES * 2) return level;
+  const step = Math.floor(data.length / SAMPLE_SLICES);
+  const sample = Buffer.concat(
+    Array.from({ length: SAMPLE_SLICES }, (_, i) => data.subarray(i * step, i * step + SAMPLE_SLICE_BYTES)),
+  );
+  const probe = await deflateRawAsync(sample, 1);
+  return probe.length >= sample.length * INCOMPRESSIBLE_RATIO ? 0 : level;
+}
+
 /** One complete gzip member of `data`, as its three parts (header, deflate stream, trailer). */
 export async function gzipMember(data: Buffer, level: number = DEFAULT_GZIP_LEVEL): Promise<Buffer[]> {
-  const deflatePromise = deflateRawAsync(data, level);
+  const deflatePromise = levelFor(data, level).then((chosen) => deflateRawAsync(data, chosen));
   // CRC on this thread while the threadpool deflates.
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(data) >>> 0, 0);

@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { PackpubError } from '../errors.js';
@@ -48,6 +49,8 @@ type TarHeader = Partial<Header> & Pick<Header, 'name'>;
 
 export interface TarOptions {
   mtime: Date;
+  /** Called with each file's sha256 (hex) as it is archived, so the content key costs no second read. */
+  onFileHash?: (entry: PackEntry, sha256: string) => void;
   /** Stop between entries and chunks when aborted. */
   signal?: AbortSignal;
 }
@@ -80,8 +83,8 @@ export async function* tarBytes(entries: readonly PackEntry[], options: TarOptio
       const entry = entries[i]!;
       options.signal?.throwIfAborted();
       if (entry.type === 'directory') await addVoidEntry(pack, header(entry, mtime));
-      else if (isSmall(entry)) await addBufferedEntry(pack, entry, header(entry, mtime), prefetch.take(i));
-      else await addFileEntry(pack, entry, header(entry, mtime), options.signal);
+      else if (isSmall(entry)) await addBufferedEntry(pack, entry, header(entry, mtime), prefetch.take(i), options.onFileHash);
+      else await addFileEntry(pack, entry, header(entry, mtime), options.signal, options.onFileHash);
     }
     pack.finalize();
   })().catch((err: unknown) => {
@@ -102,6 +105,7 @@ export async function* tarBytes(entries: readonly PackEntry[], options: TarOptio
  * written. Memory stays bounded: at most PREFETCH_FILES x SMALL_FILE_BYTES. Larger files stream.
  */
 const SMALL_FILE_BYTES = 512 * 1024;
+const TINY_FILE_BYTES = 64 * 1024;
 const PREFETCH_FILES = 16;
 
 function isSmall(entry: PackEntry): boolean {
@@ -115,11 +119,21 @@ class SmallFilePrefetch {
   constructor(private readonly entries: readonly PackEntry[]) {}
 
   /** The content of small file `index`, keeping the next few small files in flight. */
-  take(index: number): Promise<Buffer> {
+  take(index: number): Promise<Buffer> | Buffer {
+    const entry = this.entries[index]!;
+    if (entry.size <= TINY_FILE_BYTES) {
+      // A promise-based read is four threadpool round trips (open, fstat, read, close), queued behind
+      // deflate jobs; for a few KB a synchronous read is far cheaper.
+      try {
+        return readFileSync(entry.source);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     this.next = Math.max(this.next, index);
     while (this.next < this.entries.length && this.reads.size < PREFETCH_FILES) {
       const entry = this.entries[this.next]!;
-      if (isSmall(entry)) {
+      if (isSmall(entry) && entry.size > TINY_FILE_BYTES) {
         const read = readFile(entry.source);
         read.catch(() => undefined); // reported when taken
         this.reads.set(this.next, read);
@@ -132,10 +146,17 @@ class SmallFilePrefetch {
   }
 }
 
-function addBufferedEntry(pack: Pack, entry: PackEntry, h: TarHeader, data: Promise<Buffer> | Buffer): Promise<void> {
+function addBufferedEntry(
+  pack: Pack,
+  entry: PackEntry,
+  h: TarHeader,
+  data: Promise<Buffer> | Buffer,
+  onFileHash?: TarOptions['onFileHash'],
+): Promise<void> {
   return Promise.resolve(data).then(
     (buf) => {
       if (buf.length !== entry.size) throw changedError(entry);
+      onFileHash?.(entry, createHash('sha256').update(buf).digest('hex'));
       return new Promise<void>((resolve, reject) => {
         pack.entry(h, buf, (err) => (err ? reject(err) : resolve()));
       });
@@ -158,7 +179,7 @@ function changedError(entry: PackEntry): PackpubError {
   });
 }
 
-function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: AbortSignal): Promise<void> {
+function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: AbortSignal, onFileHash?: TarOptions['onFileHash']): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let failed = false;
     const fail = (err: unknown) => {
@@ -182,10 +203,12 @@ function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: Abort
       });
     (async () => {
       let written = 0;
+      const hash = onFileHash === undefined ? undefined : createHash('sha256');
       try {
         for await (const chunk of createReadStream(entry.source, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
           signal?.throwIfAborted();
           written += chunk.length;
+          hash?.update(chunk);
           // A file that grew since the walk would corrupt the tar (the header holds the old size).
           if (written > entry.size) throw changedError(entry);
           if (!sink.write(chunk)) await waitDrain();
@@ -195,6 +218,7 @@ function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: Abort
         throw err instanceof PackpubError || isAbort(err) ? err : readError(entry, err);
       }
       if (written !== entry.size) throw changedError(entry);
+      if (hash !== undefined) onFileHash?.(entry, hash.digest('hex'));
       sink.end(undefined);
     })().catch((err: unknown) => {
       sink.destroy(err instanceof Error ? err : new Error(String(err)));

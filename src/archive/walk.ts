@@ -36,6 +36,11 @@ export interface PackEntry {
   mode: number;
   /** Bytes of a file; 0 for directories. */
   size: number;
+  /**
+   * Files: size, mtime, ctime, inode and device of the file read. Equal signatures mean the content is
+   * unchanged (as git's index assumes), which lets a file-hash cache skip reading it.
+   */
+  signature?: string;
 }
 
 export interface WalkOptions {
@@ -184,7 +189,13 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
   }
   // Sorted so errors (and the order of work) do not depend on the filesystem's readdir order.
   names.sort(Buffer.compare);
-  for (const nameBytes of names) {
+  // lstat the whole folder at once (the threadpool runs them in parallel); results are used in order.
+  const lstats = names.map((nameBytes) => {
+    const probe = lstat(join(realDir, nameBytes.toString('utf8')));
+    probe.catch(() => undefined);
+    return probe;
+  });
+  for (const [index, nameBytes] of names.entries()) {
     // latin1 keeps bytes 1:1, so the ASCII names below match whatever the rest of the name holds.
     if (isAlwaysExcluded(nameBytes.toString('latin1'))) continue;
     if (!isUtf8(nameBytes)) {
@@ -195,7 +206,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
     if (relDir === '' && name === PACKIGNORE_FILE) continue;
     const rel = relDir === '' ? name : `${relDir}/${name}`;
     const fsPath = join(realDir, name);
-    const linkStats = await lstatEntry(rel, fsPath);
+    const linkStats = await lstatEntry(rel, fsPath, lstats[index]);
     // A symlink is matched as a file first (as git does), before it is resolved, so .packignore can
     // leave out a link that points outside the pack.
     if (linkStats.isSymbolicLink() && state.ig.ignores(rel)) continue;
@@ -231,7 +242,15 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
     if (state.totalBytes > state.opts.maxTotalBytes) {
       throw packFileError(`the pack is over ${state.opts.maxTotalBytes} bytes (at ${rel})`, 'list large files in .packignore, or raise the limit');
     }
-    state.entries.push({ type, archivePath, relativePath: rel, source, mode: normaliseMode(type, stats.mode), size });
+    state.entries.push({
+      type,
+      archivePath,
+      relativePath: rel,
+      source,
+      mode: normaliseMode(type, stats.mode),
+      size,
+      ...(type === 'file' ? { signature: `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}:${stats.dev}` } : {}),
+    });
 
     if (type === 'directory') {
       if (ancestors.has(source)) {
@@ -244,9 +263,9 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
   }
 }
 
-async function lstatEntry(rel: string, fsPath: string): Promise<Stats> {
+async function lstatEntry(rel: string, fsPath: string, pending?: Promise<Stats>): Promise<Stats> {
   try {
-    return await lstat(fsPath);
+    return await (pending ?? lstat(fsPath));
   } catch (err) {
     throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err);
   }

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { archiveMtime, buildArchive, packContentKey } from '../archive/index.js';
+import { archiveMtime, buildArchive, cachedPackContentKey, type FileHashCache } from '../archive/index.js';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import {
@@ -43,7 +43,7 @@ export interface PushOptions {
   continueOnError?: boolean;
   /** Stop starting new packs after the first failure. */
   failFast?: boolean;
-  /** Packs built and uploaded at once (default: the number of cores, at least 2, at most 8). */
+  /** Packs built and uploaded at once (default: four per core, 4 to 16). */
   concurrency?: number;
   /** Extra tags to put on every pushed pack besides its version. */
   extraTags?: string[];
@@ -61,8 +61,9 @@ export interface PushOptions {
   signal?: AbortSignal;
 }
 
+/** Packs in flight: four per core (4 to 16), since a pack alternates between file reads, compression and round trips. */
 export function defaultConcurrency(): number {
-  return Math.max(2, Math.min(8, availableParallelism()));
+  return Math.max(4, Math.min(16, 4 * availableParallelism()));
 }
 
 /** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */
@@ -118,9 +119,28 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const mtime = options.mtime ?? archiveMtime(env);
   const concurrency = options.concurrency ?? defaultConcurrency();
 
+  const strict = options.strict === true;
+  const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
+  const fileHashes = cache === undefined ? undefined : await cache.fileHashes();
+  const lookUpKeys = cache?.knowsFiles() === true;
+  /** Content keys known without reading files (every file's stat signature was remembered). */
+  const contentKeys = new Map<string, string>();
+
   // 1. Validate everything first (issue 5: nothing is pushed while any pack is invalid, unless told).
-  const reports = await mapConcurrent(options.packs, concurrency, async (dir) => {
-    const report = await validatePack(dir, { strict: options.strict === true });
+  // A pack whose content key has a passing verdict from an earlier run is not validated again. Push runs
+  // the deep values checks only with --strict: they add warnings, and `packpub validate` shows them.
+  const reports = await mapConcurrent(options.packs, concurrency, async (dir): Promise<ValidationReportLike> => {
+    const key = fileHashes === undefined || !lookUpKeys ? undefined : await cachedPackContentKey(dir, fileHashes, { mtime }).catch(() => undefined);
+    const verdict = key === undefined ? undefined : await cache?.getVerdict(key, strict);
+    let report: ValidationReportLike;
+    if (key !== undefined && verdict !== undefined) {
+      const root = await realpath(dir);
+      contentKeys.set(root, key);
+      report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: [], errors: 0, warnings: verdict.warnings };
+    } else {
+      report = await validatePack(dir, { strict, deep: strict });
+      if (key !== undefined) contentKeys.set(report.dir, key);
+    }
     emit({ type: 'validated', dir, report });
     return report;
   });
@@ -149,7 +169,6 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     target,
     ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
   }));
-  const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
   const workDir = await mkdtemp(join(tmpdir(), 'packpub-'));
   let stop = false;
   const pushed: PackResult[][] = [];
@@ -171,7 +190,17 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           error,
         }));
       }
-      const results = await pushOnePack(states, pack, { ...options, created, mtime, workDir, emit, cache });
+      const results = await pushOnePack(states, pack, {
+        ...options,
+        created,
+        mtime,
+        workDir,
+        emit,
+        cache,
+        fileHashes,
+        contentKey: contentKeys.get(pack.dir),
+        warnings: reports.find((r) => r.dir === pack.dir)?.warnings ?? 0,
+      });
       for (const result of results) emit({ type: 'pack-done', result });
       if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
       return results;
@@ -179,6 +208,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     pushed.push(...perPack);
   } finally {
     await rm(workDir, { recursive: true, force: true });
+    await cache?.save();
   }
   const results = [...invalid, ...pushed.flat()];
   return {
@@ -212,6 +242,11 @@ interface RunContext extends PushOptions {
   workDir: string;
   emit: EventSink;
   cache: ArchiveCache | undefined;
+  fileHashes: FileHashCache | undefined;
+  /** The pack's content key when known without reading its files. */
+  contentKey: string | undefined;
+  /** Validation warnings of this pack (for the verdict cache). */
+  warnings: number;
 }
 
 interface Built {
@@ -239,9 +274,9 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
   try {
     for (const { repo } of perTarget) validateRepositoryPath(repo, 'pack repository');
     ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
-    // The content key costs a hash of the files, not a compression: when every target already holds
-    // the archive this key produced last time, the pack is unchanged and nothing is built.
-    const key = ctx.cache === undefined ? undefined : await packContentKey(dir, { mtime: ctx.mtime });
+    // When every target already holds the archive this content key produced last time, the pack is
+    // unchanged and nothing is built (the key came from remembered file hashes: no file was read).
+    const key = ctx.contentKey;
     const cached = key === undefined ? undefined : await ctx.cache?.get(key);
     existing = await Promise.all(
       states.map(async ({ target }, i) => {
@@ -257,10 +292,16 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       built = { digest: cached.digest, size: cached.size };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
     } else {
-      const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), { name, version, mtime: ctx.mtime });
+      const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), {
+        name,
+        version,
+        mtime: ctx.mtime,
+        ...(ctx.fileHashes === undefined ? {} : { fileHashes: ctx.fileHashes }),
+      });
       const manifest = packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: ctx.created });
       built = { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
-      if (key !== undefined) await ctx.cache?.set(key, { digest: archive.digest, size: archive.size });
+      await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
+      await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: ctx.warnings });
       ctx.emit({ type: 'archive-built', name, version, digest: archive.digest, size: archive.size, cached: false });
     }
   } catch (err) {

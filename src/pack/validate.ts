@@ -23,6 +23,11 @@ import { checkYamlText } from './yaml-source.js';
 export interface ValidateOptions {
   /** Treat warnings as failures (`passed` is false when there are any). Default false. */
   strict?: boolean;
+  /**
+   * Run the deep checks of values against charts and manifests (deep-checks.ts). Default true. They
+   * only add warnings (duplicate keys are caught above as errors), so `push` skips them unless --strict.
+   */
+  deep?: boolean;
 }
 
 export interface ValidationReport {
@@ -101,7 +106,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
   findings.push(...(await readmeFindings(root)));
 
   // deep-checks.ts expects a schema-checked pack.json; with schema errors the author fixes those first.
-  if (json !== undefined && schemaOk) {
+  if (json !== undefined && schemaOk && options.deep !== false) {
     try {
       findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText })));
     } catch (err) {

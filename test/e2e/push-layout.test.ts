@@ -139,6 +139,22 @@ describe('push to the local OCI layout', () => {
     expect((await runCli(['list', 'bad', '--oci-layout', layout])).stdout).not.toContain('1.0.0');
   });
 
+  it('never reuses a remembered verdict or archive once a file changed', async () => {
+    const dir = await writePack(join(root, 'cached-1.0.0'), { name: 'cached', version: '1.0.0' });
+    const store = join(root, 'cache-store');
+    const cacheEnv = { PACKPUB_CACHE_DIR: join(root, 'own-cache') };
+    expect((await runCli(['push', dir, '--oci-layout', store], { env: cacheEnv })).code).toBe(0);
+    expect((await runCli(['push', dir, '--oci-layout', store], { env: cacheEnv })).stdout).toContain('unchanged cached:1.0.0');
+    await writeFile(join(dir, 'pack.json'), '{"name": "cached", "version": "1.0.0", "layer": "nope"}');
+    const broken = await runCli(['push', dir, '--oci-layout', store], { env: cacheEnv });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('INVALID cached:1.0.0');
+    await writePack(dir, { name: 'cached', version: '1.0.0', files: { 'README.md': '# same version, new text\n' } });
+    const changed = await runCli(['push', dir, '--oci-layout', store], { env: cacheEnv });
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('CONFLICT cached:1.0.0');
+  });
+
   it('gives a usage error (exit 2) for a folder without pack.json', async () => {
     const result = await runCli(['push', root, '--oci-layout', layout]);
     expect(result.code).toBe(2);

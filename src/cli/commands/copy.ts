@@ -45,7 +45,7 @@ function copyFlags(y: Argv<any>): Argv<any> {
     .option('skip-existing', { type: 'boolean', describe: 'Keep a version that holds a different manifest and report it as skipped' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to copy); write nothing' })
     .option('fail-fast', { type: 'boolean', default: false, describe: 'Stop starting new versions after the first failure' })
-    .option('concurrency', { type: 'number', describe: 'Versions copied at once (default: the number of cores, 2 to 8)' })
+    .option('concurrency', { type: 'number', describe: 'Versions copied at once (default: four per core, 4 to 16)' })
     .option('json', { type: 'boolean', describe: 'Print one JSON report on stdout (docs/report.md)' })
     .option('json-lines', { type: 'boolean', describe: 'Print one JSON line per version, then a summary line' });
   return configFileFlag(

@@ -22,7 +22,7 @@ export const pushCommand: CommandSpec = {
       .option('strict', { type: 'boolean', describe: 'Validation warnings fail too' })
       .option('continue-on-error', { type: 'boolean', describe: 'Push the valid packs even when others are invalid' })
       .option('fail-fast', { type: 'boolean', describe: 'Stop starting new packs after the first failure' })
-      .option('concurrency', { type: 'number', describe: 'Packs built and uploaded at once (default: the number of cores, 2 to 8)' })
+      .option('concurrency', { type: 'number', describe: 'Packs built and uploaded at once (default: four per core, 4 to 16)' })
       .option('shard', { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' })
       .option('tag', { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' })
       .option('cache', {

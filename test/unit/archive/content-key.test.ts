@@ -1,7 +1,7 @@
 import { chmod, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildArchive, packContentKey } from '../../../src/archive/index.js';
+import { buildArchive, cachedPackContentKey, packContentKey, type FileHashCache } from '../../../src/archive/index.js';
 import { SMALL_PACK, TempDirs, writeTree } from './fixtures.js';
 
 const temp = new TempDirs();
@@ -65,5 +65,37 @@ describe('packContentKey', () => {
     await writeFile(join(b, 'extra.yaml'), 'x: 1\n');
     expect(await packContentKey(a)).not.toBe(await packContentKey(b));
     expect((await buildArchive(a, join(out, 'c.tgz'), opts)).digest).not.toBe((await buildArchive(b, join(out, 'd.tgz'), opts)).digest);
+  });
+});
+
+describe('content keys from a build and from remembered file hashes', () => {
+  function memoryCache(): FileHashCache {
+    const map = new Map<string, string>();
+    return {
+      get(source, signature) {
+        return map.get(`${source}\0${signature}`);
+      },
+      set(source, signature, sha256) {
+        map.set(`${source}\0${signature}`, sha256);
+      },
+    };
+  }
+
+  it('buildArchive reports the same key packContentKey computes, and remembers every file', async () => {
+    const dir = await pack();
+    const cache = memoryCache();
+    const built = await buildArchive(dir, join(await temp.make(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
+    expect(built.contentKey).toBe(await packContentKey(dir));
+    expect(await cachedPackContentKey(dir, cache)).toBe(built.contentKey);
+  });
+
+  it('knows nothing once a file changed (new signature), so the pack is rebuilt', async () => {
+    const dir = await pack();
+    const cache = memoryCache();
+    await buildArchive(dir, join(await temp.make(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
+    await writeFile(join(dir, 'values.yaml'), 'pack:\n  namespace: changed\n');
+    expect(await cachedPackContentKey(dir, cache)).toBeUndefined();
+    const fresh = await packContentKey(dir, { fileHashes: cache });
+    expect(await cachedPackContentKey(dir, cache)).toBe(fresh);
   });
 });

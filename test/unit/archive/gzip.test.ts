@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { constants, crc32, deflateRaw, gunzipSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  gzipMember,
   DEFAULT_BLOCK_SIZE,
   GZIP_HEADER,
   buildArchive,
@@ -160,5 +162,21 @@ describe('gzip members', () => {
     };
     expect(sha256(await collect(1))).not.toBe(sha256(await collect(9)));
     await expect(collect(10)).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});
+
+describe('incompressible blocks', () => {
+  it('stores a block of random bytes instead of deflating it, and still round-trips', async () => {
+    const random = randomBytes(256 * 1024);
+    const text = Buffer.from('apiVersion: v1\nkind: ConfigMap\n'.repeat(8192));
+    const storedParts = await gzipMember(random);
+    const deflatedParts = await gzipMember(text);
+    const stored = Buffer.concat(storedParts);
+    // Exactly what zlib writes at level 0 (stored), with the same settings.
+    const level0 = await promisify(deflateRaw)(random, { level: 0, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY });
+    expect(storedParts[1]!.equals(level0)).toBe(true);
+    expect(gunzipSync(stored).equals(random)).toBe(true);
+    expect(Buffer.concat(deflatedParts).length).toBeLessThan(text.length / 20);
+    expect(Buffer.concat(await gzipMember(random)).equals(stored)).toBe(true);
   });
 });
