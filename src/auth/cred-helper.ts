@@ -113,11 +113,10 @@ export async function helperGet(name: string, serverUrl: string, options: Creden
   let parsed: { Username?: unknown; Secret?: unknown };
   try {
     parsed = JSON.parse(result.stdout) as typeof parsed;
-  } catch (err) {
-    // Never echo stdout here: it may hold the secret.
+  } catch {
+    // Never echo stdout here, not even as a cause: the parse error quotes it, and it may hold the secret.
     throw new PackpubError('CREDENTIALS', `credential helper ${helperProgram(name)} get answered something that is not JSON`, {
       hint: `check the helper with "echo ${serverUrl} | ${helperProgram(name)} get"`,
-      cause: err,
     });
   }
   const username = typeof parsed.Username === 'string' ? parsed.Username : '';

@@ -123,9 +123,10 @@ export async function readDockerConfig(path: string): Promise<DockerConfig | und
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new PackpubError('CREDENTIALS', `docker config ${path} is not valid JSON: ${(err as Error).message}`, {
+    // Only the position: JSON.parse's message quotes the text around the error, which may be a stored secret.
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new PackpubError('CREDENTIALS', `docker config ${path} is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`, {
       hint: 'fix the file (it is JSON, as docker login writes it), or point --registry-config at another file',
-      cause: err,
     });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -241,7 +241,8 @@ export class AuthSession {
     const res = await this.exchange(req, cred);
     if (!hasSecret(cred) || this.provider.invalidate === undefined || ![400, 401, 403].includes(res.status)) return res;
     // ECR: an expired token is `DENIED ... Your authorization token has expired` (400 on ECR Public).
-    const body = await readBounded(res.body);
+    // A body cut short cannot say "expired"; the status still reaches the caller.
+    const body = await readBounded(res.body).catch(() => Buffer.alloc(0));
     const expired = parseOciErrors(body).some((e) => e.code === 'DENIED' && /expired/i.test(e.message));
     if (!expired) return withBufferedBody(res, body);
     this.invalidateCredential(gen); // no-op when a concurrent request already did it

@@ -1,5 +1,5 @@
 import { PackpubError } from '../errors.js';
-import { errorFromResponse, readBounded, RegistryError } from '../registry/errors.js';
+import { errorFromNetwork, errorFromResponse, readBounded, RegistryError } from '../registry/errors.js';
 import type { HttpResponse, HttpTransport } from '../registry/http.js';
 import { redactUrl, registerSecret } from '../registry/redact.js';
 import { mergeScopes } from './challenge.js';
@@ -103,7 +103,13 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
     res = await transport.request({ method: 'GET', url, headers, signal: options.signal, attempt: options.attempt });
   }
   const method = credentials?.identityToken !== undefined ? 'POST' : 'GET';
-  const body = await readBounded(res.body, TOKEN_BODY_LIMIT);
+  let body: Buffer;
+  try {
+    body = await readBounded(res.body, TOKEN_BODY_LIMIT);
+  } catch (err) {
+    // A connection lost mid-answer is a network error like any other (retried by the caller's policy).
+    throw errorFromNetwork(err, { method, url: res.url });
+  }
   if (res.status !== 200) {
     const sentCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
     if (res.status === 401 || res.status === 403) {
@@ -121,9 +127,10 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new PackpubError('REGISTRY', `token service ${realm.host} answered with something that is not JSON`, {
-      cause: err,
+  } catch {
+    // No cause: V8's SyntaxError quotes the start of the body, which may be a bare token.
+    const type = res.headers['content-type'];
+    throw new PackpubError('REGISTRY', `token service ${realm.host} answered with something that is not JSON (${body.length} bytes${type === undefined ? '' : `, ${String(type)}`})`, {
       hint: `check that ${redactUrl(realm)} (the realm the registry named) is its token service`,
     });
   }

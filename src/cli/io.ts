@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
+import { redactText } from '../registry/redact.js';
 
 /** The process surface the CLI touches, injectable so e2e-style tests can run main() in-process. */
 export interface CliIo {
@@ -54,14 +55,15 @@ export function renderError(io: CliIo, err: unknown, debug: boolean): number {
     writeLine(io.stderr, `error: ${err.message}`);
     if (err.hint !== undefined) writeLine(io.stderr, `hint: ${err.hint}`);
     if (debug) {
-      writeLine(io.stderr, err.stack ?? '');
-      if (err.cause !== undefined) writeLine(io.stderr, `caused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`);
+      // Second line of defence: stacks and causes come from libraries too.
+      writeLine(io.stderr, redactText(err.stack ?? ''));
+      if (err.cause !== undefined) writeLine(io.stderr, redactText(`caused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`));
     }
     return exitCodeFor(err.code);
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = redactText(err instanceof Error ? err.message : String(err));
   writeLine(io.stderr, `error: ${message}`);
-  if (debug && err instanceof Error && err.stack !== undefined) writeLine(io.stderr, err.stack);
+  if (debug && err instanceof Error && err.stack !== undefined) writeLine(io.stderr, redactText(err.stack));
   else writeLine(io.stderr, 'hint: this is a bug in packpub; run again with --debug and report the output');
   return EXIT_FAILURE;
 }

@@ -1,6 +1,6 @@
 import { PackpubError } from '../errors.js';
 import { toYargs, type CliContext } from './context.js';
-import { EXIT_USAGE, processIo, renderError, type CliIo } from './io.js';
+import { processIo, renderError, type CliIo } from './io.js';
 
 import { VERSION } from './version.js';
 
@@ -16,7 +16,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const [{ default: yargs }, { commands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
   const ctx: CliContext = { io, exitCode: 0 };
   const debug = argv.includes('--debug');
-  let usageFailure: string | undefined;
   const parser = yargs(argv)
     .scriptName('packpub')
     .usage('packpub <command> [options]\n\nPublish Spectro Cloud Palette packs to OCI registries.')
@@ -28,8 +27,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message: string | undefined, err: Error | undefined) => {
+      // Throwing here stops yargs before the command runs: a misspelled flag must never publish.
       if (err !== undefined) throw err;
-      usageFailure = message ?? 'invalid usage';
+      throw new PackpubError('USAGE', message ?? 'invalid usage', { hint: 'run packpub --help, or packpub <command> --help' });
     })
     .epilogue(
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 130 interrupted.\n' +
@@ -40,9 +40,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     await parser.parseAsync();
   } catch (err) {
     return renderError(io, err, debug);
-  }
-  if (usageFailure !== undefined) {
-    return renderError(io, new PackpubError('USAGE', usageFailure, { hint: 'run packpub --help, or packpub <command> --help' }), debug) || EXIT_USAGE;
   }
   return ctx.exitCode;
 }

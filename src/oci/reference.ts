@@ -13,6 +13,11 @@ const DOMAIN_COMPONENT_RE = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
 const IPV6_RE = /^\[[0-9a-fA-F:.]+\]$/;
 const MAX_REPOSITORY_LENGTH = 255;
 
+/** User input as it may appear in a message: control characters (newlines, escape sequences) shown as U+XXXX. */
+export function shown(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
 export function isValidTag(tag: string): boolean {
   return TAG_RE.test(tag);
 }
@@ -25,9 +30,9 @@ export function validateTag(tag: string, what = 'tag'): string {
         : tag.length > 128
           ? `it is ${tag.length} characters long (at most 128)`
           : /^[.-]/.test(tag)
-            ? `it starts with "${tag[0]}"`
-            : `"${[...tag].find((c) => !/[A-Za-z0-9_.-]/.test(c)) ?? ''}" is not allowed`;
-    throw new PackpubError('REFERENCE', `${what} "${tag}" is not a valid OCI tag: ${why}`, {
+            ? `it starts with "${shown(tag[0] ?? '')}"`
+            : `"${shown([...tag].find((c) => !/[A-Za-z0-9_.-]/.test(c)) ?? '')}" is not allowed`;
+    throw new PackpubError('REFERENCE', `${what} "${shown(tag)}" is not a valid OCI tag: ${why}`, {
       hint: 'tags use letters, digits, "_", "." and "-", start with a letter, digit or "_", and are at most 128 characters (no "+build")',
     });
   }
@@ -37,7 +42,7 @@ export function validateTag(tag: string, what = 'tag'): string {
 /** Validate a repository path (components joined by '/'); `what` names it in the message. */
 export function validateRepositoryPath(path: string, what = 'repository'): string {
   if (path.length > MAX_REPOSITORY_LENGTH) {
-    throw new PackpubError('REFERENCE', `${what} "${path}" is ${path.length} characters long (at most ${MAX_REPOSITORY_LENGTH})`);
+    throw new PackpubError('REFERENCE', `${what} "${shown(path)}" is ${path.length} characters long (at most ${MAX_REPOSITORY_LENGTH})`);
   }
   for (const component of path.split('/')) {
     if (!PATH_COMPONENT_RE.test(component)) {
@@ -45,9 +50,9 @@ export function validateRepositoryPath(path: string, what = 'repository'): strin
         component === ''
           ? 'remove the empty path segment (a doubled or trailing "/")'
           : component !== component.toLowerCase()
-            ? `use lowercase: "${component.toLowerCase()}"`
+            ? `use lowercase: "${shown(component.toLowerCase())}"`
             : 'path components use lowercase letters and digits separated by ".", "_", "__" or "-"';
-      throw new PackpubError('REFERENCE', `${what} "${path}" has an invalid path component "${component}"`, { hint });
+      throw new PackpubError('REFERENCE', `${what} "${shown(path)}" has an invalid path component "${shown(component)}"`, { hint });
     }
   }
   return path;
@@ -65,7 +70,7 @@ export function isValidRepositoryPath(path: string): boolean {
 /** Validate `host[:port]` (a DNS name, IPv4, or bracketed IPv6, with an optional port). */
 export function validateHost(host: string): string {
   const bad = (why: string): never => {
-    throw new PackpubError('REFERENCE', `registry host "${host}" is not valid: ${why}`, {
+    throw new PackpubError('REFERENCE', `registry host "${shown(host)}" is not valid: ${why}`, {
       hint: 'give the registry as HOST[:PORT]/BASE-PATH, e.g. harbor.example.com/spectro-oci-registry',
     });
   };
@@ -82,7 +87,7 @@ export function validateHost(host: string): string {
   }
   if (IPV6_RE.test(name)) return host;
   for (const part of name.split('.')) {
-    if (!DOMAIN_COMPONENT_RE.test(part)) bad(`"${part}" is not a valid host name label`);
+    if (!DOMAIN_COMPONENT_RE.test(part)) bad(`"${shown(part)}" is not a valid host name label`);
   }
   return host;
 }
@@ -109,9 +114,16 @@ export interface RegistryLocation {
 /** Parse `--registry HOST[:PORT]/BASE-PATH`. */
 export function parseRegistryLocation(spec: string): RegistryLocation {
   const trimmed = spec.trim().replace(/\/+$/, '');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
-    throw new PackpubError('REFERENCE', `registry "${spec}" must not include a URL scheme`, {
-      hint: `use "${trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}" (add --plain-http for an HTTP registry)`,
+  const withoutScheme = trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  // user:password@host: never echo it (it would print the password), and never use it.
+  if (withoutScheme.split('/')[0]?.includes('@')) {
+    throw new PackpubError('REFERENCE', 'the registry must not carry credentials (user@host or user:password@host)', {
+      hint: 'give HOST[:PORT]/BASE-PATH, and credentials with --username and --password-stdin, or packpub login',
+    });
+  }
+  if (withoutScheme !== trimmed) {
+    throw new PackpubError('REFERENCE', `registry "${shown(spec)}" must not include a URL scheme`, {
+      hint: `use "${shown(withoutScheme)}" (add --plain-http for an HTTP registry)`,
     });
   }
   const slash = trimmed.indexOf('/');
@@ -131,7 +143,7 @@ export interface PackRef {
 export function parsePackRef(ref: string): PackRef {
   const colon = ref.lastIndexOf(':');
   if (colon <= 0 || colon === ref.length - 1) {
-    throw new PackpubError('USAGE', `"${ref}" is not a pack reference`, { hint: 'write it as <name>:<version>, e.g. hello-universe:1.2.0' });
+    throw new PackpubError('USAGE', `"${shown(ref)}" is not a pack reference`, { hint: 'write it as <name>:<version>, e.g. hello-universe:1.2.0' });
   }
   const name = ref.slice(0, colon);
   const version = ref.slice(colon + 1);

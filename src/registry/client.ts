@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CATALOG_SCOPE, repositoryScope } from '../auth/challenge.js';
 import { defaultCredentialChain } from '../auth/default-chain.js';
 import { AuthSession, type AuthedResponse } from '../auth/session.js';
@@ -12,7 +12,7 @@ import type { FetchedManifest } from '../targets/types.js';
 import { errorFromNetwork, errorFromResponse, readBounded, type Intent } from './errors.js';
 import { createHttpTransport, discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { redactText } from './redact.js';
-import { parseRetryAfter, RetryPolicy, type RetryClock } from './retry.js';
+import { backoffDelayMs, isRetryableError, parseRetryAfter, RetryPolicy, type RetryClock } from './retry.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 import { verifyBlobStream } from './verify.js';
 
@@ -22,6 +22,8 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_PAGE_SIZE = 1000;
 const LIST_BODY_LIMIT = 16 * 1024 * 1024;
 const MAX_PAGES = 10_000;
+const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
+const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
 
 /** One registry call: what to send, which statuses are success, and context for error messages. */
 export interface CallSpec {
@@ -80,14 +82,16 @@ export class RegistryClient {
   readonly session: AuthSession;
   readonly retry: RetryPolicy;
   private readonly origin: URL;
+  private readonly debug: ((line: string) => void) | undefined;
   /** Repositories this run pushes to: their token scope is `pull,push` from the first request on. */
   private readonly pushRepositories = new Set<string>();
 
-  constructor(host: string, transport: HttpTransport, session: AuthSession, retry: RetryPolicy) {
+  constructor(host: string, transport: HttpTransport, session: AuthSession, retry: RetryPolicy, debug?: (line: string) => void) {
     this.host = host;
     this.transport = transport;
     this.session = session;
     this.retry = retry;
+    this.debug = debug;
     this.origin = new URL(transport.origin(host));
   }
 
@@ -122,7 +126,7 @@ export class RegistryClient {
               debug(`retry ${info.attempt + 1}/${info.attempts} in ${info.delayMs}ms after: ${redactText(info.error instanceof Error ? info.error.message : String(info.error))}`),
           }),
     });
-    return new RegistryClient(options.host, transport, session, retry);
+    return new RegistryClient(options.host, transport, session, retry, debug);
   }
 
   /** An absolute URL on the registry for a path like `/v2/`. */
@@ -269,19 +273,16 @@ export class RegistryClient {
     return res.status === 200;
   }
 
-  /**
-   * `GET /v2/<repo>/blobs/<digest>`: the body as a stream. Redirects (ECR -> S3) are followed without
-   * credentials. The caller verifies the digest while reading (see fetchBlobVerified / verifyBlobStream).
-   */
-  async fetchBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
-    const digest = parseDigest(descriptor.digest);
+  /** One blob GET from byte `offset` on (`Range`, RFC 9110 14.2), retried as a whole until the headers arrive. */
+  private async openBlob(repository: string, digest: Digest, size: number, offset: number, signal?: AbortSignal): Promise<{ body: Readable; skip: number; url: URL }> {
     const res = await this.retry.run(
       (n) =>
         this.attempt(
           {
             method: 'GET',
             url: this.repoUrl(repository, `blobs/${digest}`),
-            expect: [200],
+            ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+            expect: offset > 0 ? [200, 206] : [200],
             scopes: this.scopesFor(repository, 'pull'),
             repository,
             intent: 'pull',
@@ -294,11 +295,67 @@ export class RegistryClient {
       signal,
     );
     const announced = getHeader(res, 'content-length');
-    if (announced !== undefined && Number(announced) !== descriptor.size) {
+    const range = res.status === 206 ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(getHeader(res, 'content-range')?.trim() ?? '') : undefined;
+    const mismatch = (why: string) => {
       res.body.destroy();
-      throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} is ${announced} bytes on ${this.host}, its descriptor says ${descriptor.size}`);
+      return new PackpubError('DIGEST_MISMATCH', `blob ${digest} ${why}`, { hint: OTHER_CONTENT_HINT });
+    };
+    if (range === null || (range !== undefined && (Number(range[1]) !== offset || Number(range[2]) !== size - 1))) {
+      throw mismatch(`was resumed from ${offset} with a wrong range ${getHeader(res, 'content-range') ?? '(none)'}`);
     }
-    return res.body;
+    const expected = res.status === 206 ? size - offset : size;
+    if (announced !== undefined && Number(announced) !== expected) {
+      throw mismatch(`is ${announced} bytes on ${this.host}, its descriptor says ${expected}`);
+    }
+    // A registry that ignores Range answers 200 with the whole blob: skip what was already delivered.
+    return { body: res.body, skip: res.status === 206 ? 0 : offset, url: res.url };
+  }
+
+  /**
+   * `GET /v2/<repo>/blobs/<digest>`: the body as a stream. Redirects (ECR -> S3) are followed without
+   * credentials. A connection lost mid-body is resumed where it stopped (a `Range` request, or the whole
+   * blob again with the delivered bytes skipped), within the retry policy's attempts, so a consumer sees one
+   * unbroken stream. The caller verifies the digest while reading (see fetchBlobVerified / verifyBlobStream).
+   */
+  async fetchBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
+    const digest = parseDigest(descriptor.digest);
+    const size = descriptor.size;
+    const first = await this.openBlob(repository, digest, size, 0, signal);
+    const retry = this.retry;
+    const resume = (offset: number) => this.openBlob(repository, digest, size, offset, signal);
+    const debug = this.debug;
+    async function* bytes(): AsyncGenerator<Buffer> {
+      let current = first;
+      let delivered = 0;
+      for (let resumes = 0; ; ) {
+        try {
+          let skip = current.skip;
+          for await (const chunk of current.body) {
+            let buf = chunk as Buffer;
+            if (skip > 0) {
+              const dropped = Math.min(skip, buf.length);
+              skip -= dropped;
+              buf = buf.subarray(dropped);
+              if (buf.length === 0) continue;
+            }
+            delivered += buf.length;
+            yield buf;
+          }
+          if (skip > 0) throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} ended before the ${current.skip} bytes already received`, { hint: OTHER_CONTENT_HINT });
+          return;
+        } catch (err) {
+          // current.url: after redirects, so the message names the host that dropped the connection
+          const mapped = errorFromNetwork(err, { method: 'GET', url: current.url });
+          resumes++;
+          if (!isRetryableError(mapped) || resumes >= retry.attempts || delivered >= size) throw mapped;
+          const delayMs = backoffDelayMs(resumes - 1, () => retry.clock.random());
+          debug?.(`resuming blob ${digest} at byte ${delivered} of ${size} in ${delayMs}ms after: ${mapped.message}`);
+          await retry.clock.sleep(delayMs, signal);
+          current = await resume(delivered);
+        }
+      }
+    }
+    return Readable.from(bytes(), { objectMode: false });
   }
 
   /** fetchBlob through verifyBlobStream: reading it to the end proves the content; errors with DIGEST_MISMATCH otherwise. */
@@ -346,19 +403,19 @@ export class RegistryClient {
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
         res.body.destroy();
-        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is ${announced} bytes, more than the 4 MiB limit`);
+        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is ${announced} bytes, more than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
       }
       const bytes = await readBounded(res.body, MAX_MANIFEST_BYTES + 1);
       if (bytes.length > MAX_MANIFEST_BYTES) {
-        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`);
+        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
       }
       const digest = sha256Digest(bytes);
       const header = getHeader(res, 'docker-content-digest')?.trim();
       if (isDigest(reference) && digest !== reference) {
-        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} from ${this.host} has digest ${digest}`);
+        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} from ${this.host} has digest ${digest}`, { hint: OTHER_CONTENT_HINT });
       }
       if (header !== undefined && isDigest(header) && header !== digest) {
-        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} in ${repository}: ${this.host} says ${header}, the bytes hash to ${digest}`);
+        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} in ${repository}: ${this.host} says ${header}, the bytes hash to ${digest}`, { hint: OTHER_CONTENT_HINT });
       }
       let mediaType = mediaTypeOf(getHeader(res, 'content-type'));
       if (mediaType === undefined || mediaType === 'application/json' || mediaType === MEDIA_TYPE_OCTET_STREAM) {
@@ -445,7 +502,10 @@ export class RegistryClient {
         try {
           doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
         } catch (err) {
-          throw new PackpubError('REGISTRY', `${this.host} answered ${current.pathname} with something that is not JSON`, { cause: err });
+          throw new PackpubError('REGISTRY', `${this.host} answered ${current.pathname} with something that is not JSON`, {
+            cause: err,
+            hint: `check the host and base path (is ${this.host} an OCI registry, and not a web page or proxy in front of it?)`,
+          });
         }
         const list = doc[field];
         const items = Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : [];

@@ -155,6 +155,16 @@ export interface ResponseErrorContext {
 
 const LOGIN_HINT = 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login';
 
+/** ", or run packpub login", unless the credentials being checked are packpub login's own. */
+function loginAdvice(auth: AuthOutcome): string {
+  return auth.source === 'login' ? '' : ', or run packpub login';
+}
+
+function passwordHint(auth: AuthOutcome): string {
+  const from = auth.source === undefined || auth.source === 'login' ? '' : ` (they came from ${auth.source})`;
+  return `check the user name and password${from}${loginAdvice(auth)}`;
+}
+
 function permissionWord(intent: Intent | undefined): string {
   return intent === 'push' || intent === 'delete' ? intent : 'pull';
 }
@@ -202,7 +212,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (auth.scheme === 'basic' && ctx.status === 401) {
       return new RegistryError('AUTH', `credentials rejected by ${ctx.host}`, {
         ...base,
-        hint: `check the user name and password${auth.source === undefined ? '' : ` (they came from ${auth.source})`}, or run packpub login`,
+        hint: passwordHint(auth),
       });
     }
     if (repo !== undefined) {
@@ -211,12 +221,12 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
         ...base,
         hint:
           crossHostHint ??
-          `check that the user or robot account may ${permissionWord(ctx.intent)} ${repo}${auth.source === undefined ? '' : ` (credentials from ${auth.source})`}, or run packpub login`,
+          `check that the user or robot account may ${permissionWord(ctx.intent)} ${repo}${auth.source === undefined ? '' : ` (credentials from ${auth.source})`}${loginAdvice(auth)}`,
       });
     }
     return new RegistryError('AUTH', `credentials rejected by ${ctx.host}`, {
       ...base,
-      hint: crossHostHint ?? `check the user name and password${auth.source === undefined ? '' : ` (they came from ${auth.source})`}, or run packpub login`,
+      hint: crossHostHint ?? passwordHint(auth),
     });
   }
 

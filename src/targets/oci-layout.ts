@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -55,6 +56,21 @@ async function exists(path: string): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A lock left by a process that no longer runs on this host, or older than LOCK_STALE_MS. */
+async function lockIsStale(lock: string): Promise<boolean> {
+  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readFile(lock, 'utf8').catch(() => '')]);
+  if (info === undefined) return false; // gone already: just try again
+  const [pid, host] = text.split(' ');
+  if (pid !== undefined && /^\d+$/.test(pid) && host === hostname()) {
+    try {
+      process.kill(Number(pid), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+  }
+  return Date.now() - info.mtimeMs > LOCK_STALE_MS;
+}
 
 export class OciLayoutStore implements ArtifactStore {
   readonly kind = 'oci-layout' as const;
@@ -229,22 +245,25 @@ export class OciLayoutStore implements ArtifactStore {
     }
   }
 
-  /** A lock file next to index.json so concurrent packpub processes do not lose each other's tags. */
+  /**
+   * A lock file next to index.json so concurrent packpub processes do not lose each other's tags. It
+   * holds the owner's pid and host: a lock whose process is gone (a killed run) is taken over at once.
+   */
   private async withLock<T>(repository: string, fn: () => Promise<T>): Promise<T> {
     const lock = join(this.dir(repository), 'index.json.lock');
-    for (let attempt = 0; ; attempt++) {
+    const owner = `${process.pid} ${hostname()}`;
+    const started = Date.now();
+    for (;;) {
       try {
-        const handle = await open(lock, 'wx');
-        await handle.close();
+        await writeFile(lock, owner, { flag: 'wx' });
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const info = await stat(lock).catch(() => undefined);
-        if (info !== undefined && Date.now() - info.mtimeMs > LOCK_STALE_MS) {
+        if (await lockIsStale(lock)) {
           await unlink(lock).catch(() => undefined);
           continue;
         }
-        if (attempt > 600) {
+        if (Date.now() - started > LOCK_STALE_MS * 2) {
           throw new PackpubError('REGISTRY', `${lock} is held by another process`, { hint: `remove ${lock} if no packpub is running` });
         }
         await sleep(25 + Math.random() * 25);

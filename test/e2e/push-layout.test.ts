@@ -110,7 +110,7 @@ describe('push to the local OCI layout', () => {
     const manifest = JSON.parse(await readFile(join(repoDir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
     const layerPath = join(repoDir, 'blobs/sha256', manifest.layers[0].digest.slice(7));
     const bytes = await readFile(layerPath);
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 20) ^ 0xff, bytes.length - 20);
     await writeFile(layerPath, bytes);
     const out = join(root, 'tampered-out');
     const pull = await runCli(['pull', 'hello:1.0.0', '--oci-layout', store, '-o', out]);
@@ -153,6 +153,15 @@ describe('push to the local OCI layout', () => {
     const changed = await runCli(['push', dir, '--oci-layout', store], { env: cacheEnv });
     expect(changed.code).toBe(1);
     expect(changed.stderr).toContain('CONFLICT cached:1.0.0');
+  });
+
+  it('refuses a misspelled flag before doing anything (exit 2)', async () => {
+    const store = join(root, 'typo-store');
+    const result = await runCli(['push', pack, '--oci-layout', store, '--dry-runn']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown argument');
+    expect(result.stdout).toBe('');
+    await expect(readdir(store)).rejects.toThrow();
   });
 
   it('gives a usage error (exit 2) for a folder without pack.json', async () => {

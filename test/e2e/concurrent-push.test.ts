@@ -1,0 +1,82 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST_BUILT, generatePacks, layoutHoldings, RegistryReader, spawnCli, type GeneratedPack } from '../support/faults.js';
+import { tempDir } from '../support/packs.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * issue 6: two publishers pushing the same packs at the same time both finish successfully with identical
+ * results, on a registry and on one OCI layout directory (whose index.json is guarded by a lock file).
+ * SOURCE_DATE_EPOCH makes both build the same manifests.
+ */
+
+interface Report {
+  ok: boolean;
+  results: Array<{ name: string; version: string; status: string; digest?: string }>;
+}
+
+function digests(report: Report): Record<string, string | undefined> {
+  return Object.fromEntries(report.results.map((r) => [`${r.name}:${r.version}`, r.digest]));
+}
+
+describe.skipIf(!DIST_BUILT)('two publishers at the same time', () => {
+  let registry: RunningRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let packs: GeneratedPack[];
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-concurrent-'));
+    registry = await startRegistry();
+    packs = await generatePacks(join(root, 'tree'), 12, { seed: 13, prefix: 'twin', payloadBytes: [20_000, 300_000] });
+    env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: join(root, 'cache') };
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await cleanup?.();
+  });
+
+  /** Start both runs before awaiting either; different concurrency so their requests interleave differently. */
+  async function both(target: string[]): Promise<[Report, Report]> {
+    const runs = [2, 3].map((c) => spawnCli(['push', join(root, 'tree'), '--recursive', ...target, '--concurrency', String(c), '--json'], { env }));
+    const [a, b] = await Promise.all(runs.map((r) => r.done));
+    expect(a?.code, a?.stderr).toBe(0);
+    expect(b?.code, b?.stderr).toBe(0);
+    return [JSON.parse(a?.stdout ?? '') as Report, JSON.parse(b?.stdout ?? '') as Report];
+  }
+
+  const expectedTags = (prefix: string) => packs.map((p) => `${prefix}spectro-packs/archive/${p.name}:${p.version}`).sort();
+
+  it('to one registry: both succeed with identical manifest digests per tag', async () => {
+    const [a, b] = await both(['--registry', `${registry.host}/twins`]);
+    for (const report of [a, b]) {
+      expect(report.ok).toBe(true);
+      expect(report.results.filter((r) => r.status !== 'published' && r.status !== 'unchanged')).toEqual([]);
+    }
+    expect(digests(a)).toEqual(digests(b));
+    const holdings = await new RegistryReader(registry.url).holdings('twins');
+    expect(holdings.problems).toEqual([]);
+    expect([...holdings.tags.keys()].sort()).toEqual(expectedTags('twins/'));
+    for (const r of a.results) expect(holdings.tags.get(`twins/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
+  });
+
+  it('to one OCI layout directory: both succeed, and index.json names every tag once', async () => {
+    const layout = join(root, 'layout');
+    const [a, b] = await both(['--oci-layout', layout]);
+    expect(digests(a)).toEqual(digests(b));
+    const holdings = await layoutHoldings(layout);
+    expect(holdings.problems).toEqual([]);
+    expect([...holdings.tags.keys()].sort()).toEqual(expectedTags(''));
+    for (const r of a.results) expect(holdings.tags.get(`spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
+    for (const p of packs) {
+      const dir = join(layout, 'spectro-packs/archive', p.name);
+      const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: unknown[] };
+      expect(index.manifests).toHaveLength(1);
+      // no temp or lock file left behind
+      expect((await readdir(dir)).filter((f) => f.includes('.tmp-') || f.endsWith('.lock'))).toEqual([]);
+    }
+  });
+});

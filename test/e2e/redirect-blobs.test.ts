@@ -1,0 +1,157 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { fileTree } from '../support/faults.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+/*
+ * issue 6: blob downloads redirected to another host (as ECR sends them to presigned S3 URLs) must not
+ * carry credentials there. A proxy in front of an authenticated registry answers every authorized blob GET
+ * with a 307 to a "bucket" host, a second loopback server under another name (mapped with --resolve) that
+ * serves the blob from the registry's storage and records the headers it receives.
+ */
+
+const USER = 'ci-robot';
+const PASSWORD = 'redirect-Pa55word-5b7e';
+const BUCKET = 'bucket.s3.packpub.test';
+const SIGNATURE = 'f00dfeedSIGNATUREd00d';
+const KEY_ID = 'AKIAPACKPUBTESTKEY';
+
+interface Seen {
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** Serves `/bucket/sha256/<hex>` from a distribution storage folder, recording every request. */
+async function startBucket(storageDir: string): Promise<{ port: number; seen: Seen[]; close: () => Promise<void> }> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', headers: req.headers });
+    const hex = /^\/bucket\/sha256\/([0-9a-f]{64})\?/.exec(req.url ?? '')?.[1];
+    if (hex === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    const data = join(storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+    stat(data).then(
+      (info) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(info.size) });
+        createReadStream(data).pipe(res);
+      },
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('blob GETs redirected to another host', () => {
+  for (const mode of ['htpasswd', 'token'] as const) {
+    describe(`${mode} registry`, () => {
+      let tokens: TokenServer | undefined;
+      let registry: RunningRegistry;
+      let proxy: RecordingProxy;
+      let bucket: Awaited<ReturnType<typeof startBucket>>;
+      let root: string;
+      let cleanup: () => Promise<void>;
+      let pack: string;
+      let common: string[];
+      let env: NodeJS.ProcessEnv;
+
+      beforeAll(async () => {
+        ({ dir: root, cleanup } = await tempDir(`packpub-redirect-${mode}-`));
+        if (mode === 'token') {
+          tokens = await startTokenServer({ users: { [USER]: PASSWORD } });
+          registry = await startRegistry({ auth: 'token', token: tokens });
+        } else {
+          registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+        }
+        bucket = await startBucket(registry.storageDir);
+        proxy = await startRecordingProxy(registry.host);
+        env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') };
+        common = ['--registry', `${proxy.host}/base`, '--resolve', `${BUCKET}:${bucket.port}:127.0.0.1`];
+        pack = await writePack(join(root, 'pack'), { name: 'redirected', version: '2.0.0' });
+        const push = await runCli(['push', pack, ...common], { env });
+        expect(push.code, push.stderr).toBe(0);
+        // From now on, an authorized blob GET is sent to the bucket with a presigned-looking URL (ECR -> S3).
+        proxy.onRequest = (req) => {
+          if (req.kind !== 'blob-get' || req.headers.authorization === undefined) return 'pass';
+          const hex = /sha256:([0-9a-f]{64})/.exec(req.path)?.[1] ?? '';
+          const query = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${KEY_ID}%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=${SIGNATURE}`;
+          return { status: 307, headers: { location: `http://${BUCKET}:${bucket.port}/bucket/sha256/${hex}?${query}` } };
+        };
+      });
+
+      afterAll(async () => {
+        await proxy?.close();
+        await bucket?.close();
+        await registry?.stop();
+        await tokens?.close();
+        await cleanup?.();
+      });
+
+      function expectNoCredentialsAtTheBucket(from: number): void {
+        const requests = bucket.seen.slice(from);
+        expect(requests.length).toBeGreaterThan(0);
+        for (const r of requests) {
+          expect(r.path).toContain(`X-Amz-Signature=${SIGNATURE}`); // the redirect was followed as given
+          expect(r.headers.authorization).toBeUndefined();
+          expect(r.headers['proxy-authorization']).toBeUndefined();
+          expect(r.headers.cookie).toBeUndefined();
+        }
+      }
+
+      function expectRedactedTrace(stderr: string): void {
+        expect(stderr).toContain(`debug: GET http://${BUCKET}:${bucket.port}/bucket/sha256/`);
+        expect(stderr).toContain('X-Amz-Signature=***');
+        expect(stderr).not.toContain(SIGNATURE);
+        expect(stderr).not.toContain(KEY_ID);
+      }
+
+      it('pull follows the redirect without credentials and still gets the pack byte for byte', async () => {
+        const before = bucket.seen.length;
+        proxy.clear();
+        const out = join(root, 'pulled');
+        const run = await runCli(['pull', 'redirected:2.0.0', ...common, '-o', out, '--debug'], { env });
+        expect(run.code, run.stderr).toBe(0);
+        expect(await fileTree(out)).toEqual(await fileTree(pack));
+        expect(proxy.count((r) => r.kind === 'blob-get' && r.status === 307 && r.hadAuthorization)).toBe(1);
+        expectNoCredentialsAtTheBucket(before);
+        expectRedactedTrace(run.stderr);
+      });
+
+      it('inspect reads the archive through the redirect, without credentials there', async () => {
+        const before = bucket.seen.length;
+        const run = await runCli(['inspect', 'redirected:2.0.0', ...common, '--json', '--debug'], { env });
+        expect(run.code, run.stderr).toBe(0);
+        expect((JSON.parse(run.stdout) as { packJson: { name: string } }).packJson.name).toBe('redirected');
+        expectNoCredentialsAtTheBucket(before);
+        expectRedactedTrace(run.stderr);
+      });
+
+      it('copy to a local layout fetches the blobs through the redirect, without credentials there', async () => {
+        const before = bucket.seen.length;
+        const layout = join(root, 'copied');
+        const run = await runCli(['copy', 'redirected:2.0.0', '--from', `${proxy.host}/base`, '--to', `oci:${layout}`, '--resolve', `${BUCKET}:${bucket.port}:127.0.0.1`], {
+          env,
+        });
+        expect(run.code, run.stderr).toBe(0);
+        expectNoCredentialsAtTheBucket(before);
+      });
+    });
+  }
+});

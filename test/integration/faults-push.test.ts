@@ -1,0 +1,148 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { runCli } from '../support/cli.js';
+import { generatePacks, RegistryReader, skopeoCopyToLayout, stackLines, type GeneratedPack } from '../support/faults.js';
+import { CORPUS_DIR, HAVE_CORPUS, tempDir } from '../support/packs.js';
+import { FAILING_FAULTS, FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * issue 6, "Faults": the corpus and 50 generated packs go through a proxy that resets connections, answers
+ * 429 (Retry-After 0 or 1) and 500/502/503, slows and truncates answers, on about 10 % of requests; the push
+ * must still succeed, and the registry (read directly, and by skopeo) must hold every tag intact. Through
+ * 100 % faults the run must fail pack by pack, cleanly, and create no tag.
+ * The fault plan is seeded and keyed by request identity, so a run makes the same decisions every time.
+ */
+
+const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
+
+interface ReportResult {
+  name: string;
+  version: string;
+  status: string;
+  digest?: string;
+}
+
+describe('push through a faulty network', () => {
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+  let reader: RegistryReader;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let generated: GeneratedPack[];
+  let corpus: string[] = [];
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-faults-'));
+    registry = await startRegistry();
+    proxy = await startRecordingProxy(registry.host);
+    reader = new RegistryReader(registry.url);
+    generated = await generatePacks(join(root, 'packs'), 50, { seed: 6 });
+    if (HAVE_CORPUS) corpus = (await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d));
+    else console.warn('faults: the ../shared/corpus packs are absent; pushing the generated packs only');
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await registry?.stop();
+    await cleanup?.();
+  });
+
+  it('publishes every pack through ~10 % faults, and the registry holds every tag intact', async () => {
+    proxy.faults = new FaultPlan({ rate: 0.1, seed: 2026 });
+    proxy.clear();
+    const dirs = [...corpus, ...generated.map((p) => p.dir)];
+    const run = await runCli(['push', ...dirs, '--registry', `${proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
+    proxy.faults = undefined;
+
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; results: ReportResult[] };
+    expect(report.ok).toBe(true);
+    expect(report.results).toHaveLength(dirs.length);
+    expect(report.results.filter((r) => r.status !== 'published')).toEqual([]);
+
+    // The faults really happened, every kind of them.
+    const counts = proxy.faultCounts();
+    const injected = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+    expect(injected).toBeGreaterThan(proxy.count() * 0.05);
+    for (const kind of FAILING_FAULTS) expect(counts[kind] ?? 0, `faults of kind ${kind}`).toBeGreaterThan(0);
+
+    // Straight from the registry: each pack's tag, its manifest digest as reported, and every blob present.
+    const holdings = await reader.holdings('faulty');
+    expect(holdings.problems).toEqual([]);
+    for (const r of report.results) {
+      const repo = `faulty/spectro-packs/archive/${r.name}`;
+      expect(holdings.tags.get(`${repo}:${r.version}`), `${repo}:${r.version}`).toBe(r.digest);
+    }
+    expect(holdings.tags.size).toBe(dirs.length);
+
+    // skopeo, an independent client, reads every manifest byte for byte as the digest says.
+    for (const r of report.results) {
+      const raw = await skopeoInspectRaw(`${registry.host}/faulty/spectro-packs/archive/${r.name}:${r.version}`);
+      expect(sha256Digest(raw)).toBe(r.digest);
+    }
+  });
+
+  it('leaves archives that skopeo copies out blob by blob with matching digests', async () => {
+    const layout = join(root, 'copied');
+    const picks = [generated[0], generated[25], generated[49]].map((p) => ({ name: p?.name ?? '', version: p?.version ?? '' }));
+    if (HAVE_CORPUS) picks.push({ name: 'argo-rollouts', version: '1.2.1' }, { name: 'nvidia-nvsentinel', version: 'v1.1.0' });
+    for (const { name, version } of picks) {
+      const repo = `faulty/spectro-packs/archive/${name}`;
+      await skopeoCopyToLayout(`${registry.host}/${repo}:${version}`, layout, `${name}-${version}`);
+      const manifest = await reader.manifest(repo, version);
+      const layer = (JSON.parse(String(manifest)) as { layers: Array<{ digest: string; size: number }> }).layers[0];
+      const copied = await readFile(join(layout, 'blobs', 'sha256', (layer?.digest ?? '').slice(7)));
+      expect(sha256Digest(copied)).toBe(layer?.digest);
+      expect(copied.length).toBe(layer?.size);
+    }
+  });
+
+  it('re-runs through faults as a no-op: every pack unchanged, nothing uploaded', async () => {
+    proxy.faults = new FaultPlan({ rate: 0.1, seed: 7 });
+    proxy.clear();
+    const dirs = [...corpus, ...generated.map((p) => p.dir)];
+    const run = await runCli(['push', ...dirs, '--registry', `${proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
+    proxy.faults = undefined;
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { results: ReportResult[] };
+    expect(report.results.filter((r) => r.status !== 'unchanged')).toEqual([]);
+    expect(proxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
+    expect(proxy.count((r) => r.kind === 'upload-start' || r.kind === 'upload-put' || r.kind === 'manifest-put')).toBe(0);
+  });
+
+  it('gives up on answers slower than --request-timeout and retries them', async () => {
+    const some = generated.slice(40, 45);
+    proxy.faults = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 2_500 });
+    proxy.clear();
+    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${proxy.host}/slow`, '--request-timeout', '1', '--concurrency', '4', '--json'], { env: ENV });
+    proxy.faults = undefined;
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { results: ReportResult[] }).results.map((r) => r.status)).toEqual(some.map(() => 'published'));
+    expect(proxy.count((r) => r.fault === 'slow')).toBeGreaterThan(0);
+    expect((await reader.holdings('slow')).problems).toEqual([]);
+  });
+
+  it('fails cleanly through 100 % faults: one line per pack, no stack trace, no tag created', async () => {
+    const some = generated.slice(0, 8);
+    proxy.faults = new FaultPlan({ rate: 1, seed: 99, kinds: FAILING_FAULTS });
+    proxy.clear();
+    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${proxy.host}/broken`, '--retry-attempts', '2'], { env: ENV });
+    proxy.faults = undefined;
+
+    expect(run.code).toBe(1);
+    const failed = run.stderr.split('\n').filter((l) => l.startsWith('FAILED '));
+    expect(failed).toHaveLength(some.length);
+    for (const p of some) expect(failed.filter((l) => l.startsWith(`FAILED ${p.name}:${p.version}: `))).toHaveLength(1);
+    expect(stackLines(run.stderr + run.stdout)).toEqual([]);
+    expect(run.stdout).toContain(`${some.length} failed`);
+    expect(proxy.count((r) => r.fault === undefined)).toBe(0);
+
+    // Nothing under the base path carries a tag.
+    const holdings = await reader.holdings('broken');
+    expect([...holdings.tags.keys()]).toEqual([]);
+    for (const p of some) expect(await reader.tags(`broken/spectro-packs/archive/${p.name}`)).toEqual([]);
+  });
+});
