@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-test-tools.sh
-[ -f dist/cli/main.js ] || npm run build
+# The end-to-end tests that spawn bin/packpub.js run dist/: always build it from the current sources.
+npm run build
 npm run typecheck
 npx vitest run "$@"

@@ -64,6 +64,8 @@ export class AuthSession {
   private credential: Promise<Credential> | undefined;
   /** Bumped each time the credential is invalidated, so concurrent requests refresh it once. */
   private generation = 0;
+  /** The credential resolved by the last early renewal (not renewed early again). */
+  private renewedCredential: Credential | undefined;
 
   constructor(options: AuthSessionOptions) {
     this.host = options.host;
@@ -94,10 +96,13 @@ export class AuthSession {
       });
     }
     const cred = await current;
+    if (renewed) this.renewedCredential = cred;
     const expiring = cred.expiresAt !== undefined && cred.expiresAt.getTime() - this.now() < CREDENTIAL_RENEW_MARGIN_MS;
-    if (expiring && !renewed && gen === this.generation) {
+    // Renew once per credential: one the provider just minted is used even when it is short-lived
+    // (otherwise every request would mint another), until a registry rejects it as expired.
+    if (expiring && !renewed && gen === this.generation && cred !== this.renewedCredential) {
       this.invalidateCredential(gen);
-      return this.getCredential(true); // once: a provider that keeps answering the same one is used as is
+      return this.getCredential(true);
     }
     return cred;
   }

@@ -18,7 +18,7 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
       process.exit(EXIT_INTERRUPTED);
     }
     ctx.interrupted = true;
-    writeLine(ctx.io.stderr, `${sig}: starting no new packs; finishing the ones in flight (signal again to stop at once)`);
+    writeLine(ctx.io.stderr, `${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
     controller.abort();
     timer = setTimeout(() => {
       writeLine(ctx.io.stderr, 'abandoning requests still in flight; no tag was written for unfinished packs');

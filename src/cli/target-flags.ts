@@ -64,6 +64,7 @@ export function targetFlags(y: Argv<any>): Argv<any> {
     })
     .option('retry-attempts', { type: 'number', group: NET_GROUP, describe: 'Attempts per request, first included (default 6)' })
     .option('request-timeout', { type: 'number', group: NET_GROUP, describe: 'Seconds to wait for a response or body progress (default 60)' })
+    .option('retry-deadline', { type: 'number', group: NET_GROUP, describe: 'Seconds after which a request is not retried any more (default 600)' })
     .option('aws-profile', { type: 'string', group: ECR_GROUP, describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' })
     .option('aws-role-arn', { type: 'string', group: ECR_GROUP, describe: 'Assume this IAM role (STS) before calling ECR' })
     .option('ecr-endpoint', { type: 'string', group: ECR_GROUP, describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint)' })
@@ -145,6 +146,12 @@ export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promis
   const debugOn = args['debug'] === true;
   const timeout = args['requestTimeout'] as number | undefined;
   const attempts = args['retryAttempts'] as number | undefined;
+  const deadline = args['retryDeadline'] as number | undefined;
+  for (const [flag, value] of [['--retry-attempts', attempts], ['--request-timeout', timeout], ['--retry-deadline', deadline]] as const) {
+    if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
+      throw new PackpubError('USAGE', `${flag} must be a positive number, got ${String(value)}`);
+    }
+  }
   const options: OpenTargetOptions = {
     ...(registry === undefined ? { ociLayout: ociLayout } : { registry }),
     type: args['registryType'] as RegistryType | undefined,
@@ -165,6 +172,7 @@ export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promis
     retry: {
       ...(attempts === undefined ? {} : { attempts }),
       ...(timeout === undefined ? {} : { requestTimeoutMs: timeout * 1000 }),
+      ...(deadline === undefined ? {} : { deadlineMs: deadline * 1000 }),
     },
     ecrEndpoint: (args['ecrEndpoint'] as string | undefined) ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined),
     awsProfile: args['awsProfile'] as string | undefined,

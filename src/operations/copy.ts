@@ -349,6 +349,9 @@ async function copyOne(
     const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
     size = blobs.reduce((n, b) => n + b.size, 0);
 
+    // Declaring the push first gets a pull,push token in one go, so rejected credentials are reported as
+    // missing push permission (and ECR creates the repository); a dry run only reads.
+    if (options.dryRun !== true) await ctx.prepare(dstRepo);
     const existing = await to.store.headManifest(dstRepo, item.version);
     let overwrite = false;
     if (existing !== undefined) {

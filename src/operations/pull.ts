@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
@@ -12,6 +13,7 @@ export interface PullOptions {
   outDir?: string;
   /** Refuse archives that expand beyond this many bytes (decompression-bomb guard). */
   maxBytes?: number;
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -54,6 +56,9 @@ export async function pullPack(target: PackTarget, ref: PackRef, options: PullOp
   const resolved = await resolvePack(target, ref);
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.packpub-`));
+  // An interrupted pull exits through process.exit (cli/signals.ts): still leave nothing beside the target.
+  const removeStaging = () => rmSync(staging, { recursive: true, force: true });
+  process.once('exit', removeStaging);
   try {
     const tree = join(staging, 'tree');
     // One pass: the blob streams through the digest check into the extractor, which places nothing
@@ -64,6 +69,7 @@ export async function pullPack(target: PackTarget, ref: PackRef, options: PullOp
         const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
         extracted = await extractArchive(blob, tree, {
           expectedDigest: resolved.layer.digest,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
           ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
         });
       } catch (err) {
@@ -85,6 +91,7 @@ export async function pullPack(target: PackTarget, ref: PackRef, options: PullOp
       bytes: extracted.bytes,
     };
   } finally {
+    process.off('exit', removeStaging);
     await rm(staging, { recursive: true, force: true });
   }
 }

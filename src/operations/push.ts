@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +170,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
   }));
   const workDir = await mkdtemp(join(tmpdir(), 'packpub-'));
+  // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind.
+  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+  process.once('exit', removeWorkDir);
   let stop = false;
   const pushed: PackResult[][] = [];
   try {
@@ -207,6 +210,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     });
     pushed.push(...perPack);
   } finally {
+    process.off('exit', removeWorkDir);
     await rm(workDir, { recursive: true, force: true });
     await cache?.save();
   }

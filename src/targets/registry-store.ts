@@ -15,7 +15,7 @@ export async function openRegistryStore(options: RegistryConnectionOptions): Pro
   if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, openGenericRegistryStore);
   if (type === 'harbor') return (await import('./harbor.js')).openHarborStore(options, openGenericRegistryStore);
   const generic = await openGenericRegistryStore(options);
-  if (type === undefined && (await isHarbor(generic.client))) {
+  if (type === undefined && (await isHarbor(generic.client, options.debug))) {
     options.debug?.(`${options.host} is Harbor (GET /api/v2.0/systeminfo answered); use --registry-type to override`);
     return (await import('./harbor.js')).openHarborStore(options, async () => generic);
   }
@@ -27,15 +27,21 @@ export async function openRegistryStore(options: RegistryConnectionOptions): Pro
  * answers 404. One request per run, on the pooled connection; any failure means "not Harbor" and the
  * real error, if any, surfaces on the first registry call with its proper message.
  */
-async function isHarbor(client: RegistryClient): Promise<boolean> {
-  try {
-    const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false });
-    const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
-    if (res.status !== 200) return false;
-    return typeof (JSON.parse(body) as { harbor_version?: unknown }).harbor_version === 'string';
-  } catch {
-    return false;
+async function isHarbor(client: RegistryClient, debug?: (line: string) => void): Promise<boolean> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false });
+      const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
+      if (res.status >= 500) continue; // a passing fault: ask again rather than guess "not Harbor"
+      if (res.status !== 200) return false;
+      return typeof (JSON.parse(body) as { harbor_version?: unknown }).harbor_version === 'string';
+    } catch (err) {
+      if (err instanceof SyntaxError || (isPackpubError(err) && err.code !== 'NETWORK')) return false;
+      debug?.(`Harbor probe attempt ${attempt} failed: ${(err as Error).message}`);
+    }
   }
+  debug?.('could not tell whether this is Harbor; treating it as a generic registry (use --registry-type harbor)');
+  return false;
 }
 
 /** The plain distribution-API store; `deps` lets tests inject a transport or a clock. */

@@ -47,7 +47,7 @@ describe.skipIf(!DIST_BUILT)('push interrupted by a signal', () => {
     const result = await run.done;
 
     expect(result.code, result.stderr).toBe(130);
-    expect(result.stderr).toContain(`${signal}: starting no new packs; finishing the ones in flight`);
+    expect(result.stderr).toContain(`${signal}: starting no new work; what is in flight may finish`);
     expect(stackLines(result.stderr)).toEqual([]);
     const published = packs.filter((p) => result.stdout.includes(`published ${p.name}:${p.version} -> `));
     const notStarted = packs.filter((p) => result.stderr.includes(`FAILED ${p.name}:${p.version}: not started: the run was stopped`));
@@ -72,7 +72,7 @@ describe.skipIf(!DIST_BUILT)('push interrupted by a signal', () => {
     const run = push('twice');
     await waitFor(() => proxy.count((r) => r.kind === 'upload-put' && r.path.includes('/twice/')) > 0, 'the first upload');
     run.child.kill('SIGINT');
-    await waitFor(() => run.stderr().includes('SIGINT: starting no new packs'), 'the first signal to be seen');
+    await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).toBe(130);

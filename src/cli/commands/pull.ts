@@ -15,18 +15,22 @@ export const pullCommand: CommandSpec = {
       .option('max-size', { type: 'number', describe: 'Refuse archives expanding beyond this many MiB (default 2048)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   run: async (args, ctx) => {
-    const [{ pullPack }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+    const [{ pullPack }, { openTarget }, { targetOptionsFromArgs }, { withInterrupt }] = await Promise.all([
       import('../../operations/pull.js'),
       import('../../targets/open.js'),
       import('../target-flags.js'),
+      import('../signals.js'),
     ]);
     const ref = parsePackRef(args['ref'] as string);
     const target = await openTarget(await targetOptionsFromArgs(args, ctx));
     try {
-      const result = await pullPack(target, ref, {
-        outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? `${ref.name}-${ref.version}`),
-        ...(args['maxSize'] === undefined ? {} : { maxBytes: (args['maxSize'] as number) * 1024 * 1024 }),
-      });
+      const result = await withInterrupt(ctx, (signal) =>
+        pullPack(target, ref, {
+          outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? `${ref.name}-${ref.version}`),
+          ...(args['maxSize'] === undefined ? {} : { maxBytes: (args['maxSize'] as number) * 1024 * 1024 }),
+          signal,
+        }),
+      );
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
       else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
       return EXIT_OK;

@@ -261,3 +261,24 @@ describe('AuthSession with a provider that cannot renew', () => {
     expect(invalidations).toBe(1);
   });
 });
+
+describe('short-lived credentials', () => {
+  it('renews a credential close to expiry once, not on every request', async () => {
+    let resolved = 0;
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const provider: CredentialProvider = {
+      name: 'short-lived',
+      resolve: async () => {
+        resolved++;
+        return { username: 'AWS', password: `token-${resolved}`, expiresAt: new Date(now + 60_000) };
+      },
+      invalidate: () => undefined,
+    };
+    const transport = { request: async () => { throw new Error('not used'); }, close: async () => undefined } as unknown as HttpTransport;
+    const session = new AuthSession({ host: 'registry.example.com', transport, credentials: provider, now: () => now });
+    const seen = new Set<string>();
+    for (let i = 0; i < 5; i++) seen.add((await session.getCredential()).password ?? '');
+    expect(resolved).toBe(2);
+    expect([...seen]).toEqual(['token-2']);
+  });
+});

@@ -1,0 +1,86 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { summariseProfiles } from '../../../bench/profile.js';
+import { evaluate, type Measurements } from '../../../bench/report.js';
+import { median } from '../../../bench/stats.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('summariseProfiles', () => {
+  it('adds self time per function over every thread profile, from the sample time deltas', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'packpub-bench-prof-'));
+    dirs.push(dir);
+    const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, scriptId: '0', columnNumber: 0 });
+    const profile = (extra: number) => ({
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '') },
+        { id: 2, callFrame: frame('buildArchive', 'file:///repo/dist/archive/build.js', 9) },
+        { id: 3, callFrame: frame('(idle)', '') },
+        { id: 4, callFrame: frame('parse', 'file:///repo/node_modules/js-yaml/dist/index.js', 99) },
+      ],
+      startTime: 0,
+      endTime: 10_000,
+      samples: [2, 2, 3, 4, 2],
+      timeDeltas: [1000, 1000, 4000, 2000 + extra, 1000],
+    });
+    await writeFile(join(dir, 'CPU.1.main.cpuprofile'), JSON.stringify(profile(0)));
+    await writeFile(join(dir, 'CPU.2.worker.cpuprofile'), JSON.stringify(profile(1000)));
+    await writeFile(join(dir, 'notes.txt'), 'not a profile');
+
+    const s = await summariseProfiles(dir, '/repo');
+    expect(s.files).toHaveLength(2);
+    expect(s.totalMs).toBeCloseTo(19, 5);
+    expect(s.functions[0]).toMatchObject({ label: '(idle)', selfMs: 8 });
+    expect(s.functions.find((f) => f.label === 'buildArchive (dist/archive/build.js:10)')?.selfMs).toBeCloseTo(6, 5);
+    expect(s.areas.find((a) => a.label === 'packpub archive/')?.selfMs).toBeCloseTo(6, 5);
+    expect(s.areas.find((a) => a.label === 'dependency js-yaml')?.selfMs).toBeCloseTo(5, 5);
+  });
+});
+
+describe('evaluate', () => {
+  const base = {
+    machine: { cores: 2 },
+    corpus: { packs: new Array(200).fill({ kind: 'manifest' }), quick: false },
+    options: { runs: 3 },
+    baselineMs: [100_000, 90_000, 120_000],
+    baselineCpuS: [20, 20, 20],
+    boundCpuS: [12, 12, 12],
+    boundMs: [6000, 6000, 6000],
+    registry: [],
+    layoutMs: [],
+    large: undefined,
+    startup: undefined,
+    newVersion: undefined,
+    checks: [],
+    totalMs: 0,
+  } as unknown as Measurements;
+  const run = (emptyMs: number) => ({ emptyMs, emptyCpuS: 10, emptyRssKb: 1, uploadedBytes: 1, unchangedMs: 800, unchangedUploads: 0, unchangedRequests: 200 });
+
+  it('passes the empty-registry targets at 10x the baseline and within 2x the bound', () => {
+    const rows = evaluate({ ...base, registry: [run(9000), run(9500), run(8000)] });
+    expect(rows.find((r) => r.scenario.endsWith('vs manual'))?.result).toBe('pass');
+    expect(rows.find((r) => r.scenario.endsWith('vs compression bound'))?.result).toBe('pass');
+    expect(rows.find((r) => r.scenario.includes('nothing changed: wall'))?.result).toBe('pass');
+  });
+
+  it('says by how much a target is missed', () => {
+    const rows = evaluate({ ...base, registry: [run(15_000), run(15_000), run(15_000)] });
+    const manual = rows.find((r) => r.scenario.endsWith('vs manual'));
+    expect(manual?.result).toBe('miss');
+    expect(manual?.missBy).toContain('needs 10.0 s or less');
+    expect(manual?.missBy).toContain('50% longer');
+    const bound = rows.find((r) => r.scenario.endsWith('vs compression bound'));
+    expect(bound?.result).toBe('miss');
+    expect(bound?.missBy).toContain('25% over');
+  });
+
+  it('takes the median', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+});
