@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -189,13 +190,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
   }
   // Sorted so errors (and the order of work) do not depend on the filesystem's readdir order.
   names.sort(Buffer.compare);
-  // lstat the whole folder at once (the threadpool runs them in parallel); results are used in order.
-  const lstats = names.map((nameBytes) => {
-    const probe = lstat(join(realDir, nameBytes.toString('utf8')));
-    probe.catch(() => undefined);
-    return probe;
-  });
-  for (const [index, nameBytes] of names.entries()) {
+  for (const nameBytes of names) {
     // latin1 keeps bytes 1:1, so the ASCII names below match whatever the rest of the name holds.
     if (isAlwaysExcluded(nameBytes.toString('latin1'))) continue;
     if (!isUtf8(nameBytes)) {
@@ -206,7 +201,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
     if (relDir === '' && name === PACKIGNORE_FILE) continue;
     const rel = relDir === '' ? name : `${relDir}/${name}`;
     const fsPath = join(realDir, name);
-    const linkStats = await lstatEntry(rel, fsPath, lstats[index]);
+    const linkStats = lstatEntry(rel, fsPath);
     // A symlink is matched as a file first (as git does), before it is resolved, so .packignore can
     // leave out a link that points outside the pack.
     if (linkStats.isSymbolicLink() && state.ig.ignores(rel)) continue;
@@ -263,9 +258,13 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
   }
 }
 
-async function lstatEntry(rel: string, fsPath: string, pending?: Promise<Stats>): Promise<Stats> {
+/**
+ * Synchronous on purpose: metadata of a pack's files is in the page cache, and a promise-based lstat
+ * costs a threadpool round trip each (thousands per Helm pack), which dominated unchanged re-runs.
+ */
+function lstatEntry(rel: string, fsPath: string): Stats {
   try {
-    return await (pending ?? lstat(fsPath));
+    return lstatSync(fsPath);
   } catch (err) {
     throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err);
   }

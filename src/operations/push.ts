@@ -20,7 +20,6 @@ import {
 import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
-import { validatePack } from '../pack/validate.js';
 import type { PackTarget } from '../targets/open.js';
 import type { ArtifactStore, FetchedManifest } from '../targets/types.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
@@ -91,6 +90,8 @@ interface ValidPack {
   dir: string;
   name: string;
   version: string;
+  /** Validation warnings (kept with the verdict cache). */
+  warnings: number;
 }
 
 /** Per run and target: what every pack push shares. */
@@ -138,6 +139,8 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       contentKeys.set(root, key);
       report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: [], errors: 0, warnings: verdict.warnings };
     } else {
+      // Loaded on first use: an unchanged re-run never needs the validator (schema compiler, YAML parser).
+      const { validatePack } = await import('../pack/validate.js');
       report = await validatePack(dir, { strict, deep: strict });
       if (key !== undefined) contentKeys.set(report.dir, key);
     }
@@ -148,9 +151,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const valid: ValidPack[] = [];
   const seen = new Map<string, string>();
   for (const report of reports) {
-    const failing = report.errors > 0 || (options.strict === true && report.warnings > 0);
+    const failing = report.errors > 0 || (strict && report.warnings > 0);
     if (failing || report.pack === undefined) {
-      invalid.push(invalidResult(report, options.strict === true));
+      invalid.push(invalidResult(report, strict));
       continue;
     }
     const key = `${report.pack.name}:${report.pack.version}`;
@@ -161,7 +164,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       });
     }
     seen.set(key, report.dir);
-    valid.push({ dir: report.dir, ...report.pack });
+    valid.push({ dir: report.dir, ...report.pack, warnings: report.warnings });
   }
   const blockAll = invalid.length > 0 && options.continueOnError !== true;
 
@@ -174,9 +177,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   process.once('exit', removeWorkDir);
   let stop = false;
-  const pushed: PackResult[][] = [];
+  let pushed: PackResult[][] = [];
   try {
-    const perPack = await mapConcurrent(valid, concurrency, async (pack) => {
+    pushed = await mapConcurrent(valid, concurrency, async (pack) => {
       if (blockAll || stop || options.signal?.aborted === true) {
         const error = blockAll
           ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
@@ -202,13 +205,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         cache,
         fileHashes,
         contentKey: contentKeys.get(pack.dir),
-        warnings: reports.find((r) => r.dir === pack.dir)?.warnings ?? 0,
       });
       for (const result of results) emit({ type: 'pack-done', result });
       if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
       return results;
     });
-    pushed.push(...perPack);
   } finally {
     process.off('exit', removeWorkDir);
     await rm(workDir, { recursive: true, force: true });
@@ -249,8 +250,6 @@ interface RunContext extends PushOptions {
   fileHashes: FileHashCache | undefined;
   /** The pack's content key when known without reading its files. */
   contentKey: string | undefined;
-  /** Validation warnings of this pack (for the verdict cache). */
-  warnings: number;
 }
 
 interface Built {
@@ -305,7 +304,7 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       const manifest = packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: ctx.created });
       built = { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
       await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
-      await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: ctx.warnings });
+      await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings });
       ctx.emit({ type: 'archive-built', name, version, digest: archive.digest, size: archive.size, cached: false });
     }
   } catch (err) {

@@ -1,0 +1,281 @@
+import type { Corpus } from './corpus.js';
+import { machineLines, type Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+import type { LargeRun, NewVersionResult, RegistryRun, StartupResult } from './scenarios.js';
+import { formatBytes, formatMs, formatRatio, list, median } from './stats.js';
+
+/** The results table (stdout) and bench/RESULTS.md, from the raw measurements. */
+
+export interface Measurements {
+  machine: Machine;
+  corpus: Corpus;
+  options: BenchOptions;
+  corpusValidateMs?: number;
+  baselineMs: number[];
+  baselineCpuS: number[];
+  boundCpuS: number[];
+  boundMs: number[];
+  registry: RegistryRun[];
+  layoutMs: number[];
+  large: { runs: LargeRun[]; packBytes: number } | undefined;
+  startup: StartupResult | undefined;
+  newVersion: NewVersionResult | undefined;
+  checks: string[];
+  totalMs: number;
+  /** 1-minute load average when the measurements ended. */
+  loadEnd?: number;
+}
+
+export type ProfileKey = 'empty' | 'unchanged' | 'large' | 'version' | 'validate';
+
+export interface Row {
+  scenario: string;
+  measured: string;
+  target: string;
+  /** '' for reference rows without a target. */
+  result: 'pass' | 'miss' | '';
+  /** How far off a missed target is, in words. */
+  missBy: string;
+  /** Why-analysis available for this row. */
+  profile?: ProfileKey;
+  /** Plain-number hints printed under a miss (CPU use and the like). */
+  hints: string[];
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** measured <= limit */
+function atMost(measured: number, limit: number, fmt: (v: number) => string): Pick<Row, 'result' | 'missBy'> {
+  if (!Number.isFinite(measured)) return { result: '', missBy: '' };
+  if (measured <= limit) return { result: 'pass', missBy: '' };
+  return { result: 'miss', missBy: `${fmt(measured)} against ${fmt(limit)}: ${pct(measured / limit - 1)} over the target` };
+}
+
+export function evaluate(m: Measurements): Row[] {
+  const rows: Row[] = [];
+  const baseline = median(m.baselineMs);
+  const bound = median(m.boundMs);
+  const cores = m.machine.cores;
+  if (m.baselineMs.length > 0) {
+    rows.push({ scenario: `manual baseline (${m.corpus.packs.length} packs: tar -czf + skopeo copy, in sequence)`, measured: formatMs(baseline), target: 'reference', result: '', missBy: '', hints: [] });
+  }
+  if (m.boundMs.length > 0) {
+    rows.push({
+      scenario: `compression bound (tar | gzip -6 CPU time / ${cores} cores)`,
+      measured: `${formatMs(bound)} (CPU ${median(m.boundCpuS).toFixed(1)} s)`,
+      target: 'reference',
+      result: '',
+      missBy: '',
+      hints: [],
+    });
+  }
+  if (m.registry.length > 0) {
+    const empty = median(m.registry.map((r) => r.emptyMs));
+    const cpu = median(m.registry.map((r) => r.emptyCpuS));
+    const validateHint =
+      m.corpusValidateMs === undefined ? [] : [`for scale: \`packpub validate\` of the whole corpus (one process) takes ${formatMs(m.corpusValidateMs)}`];
+    const hints: string[] = [
+      `packpub used ${cpu.toFixed(1)} CPU-s in ${formatMs(empty)} wall: ${pct(cpu / (empty / 1000) / cores)} of ${cores} cores` +
+        (m.boundCpuS.length > 0 ? `; compressing the corpus once takes ${median(m.boundCpuS).toFixed(1)} CPU-s (gzip -6)` : '') +
+        (m.baselineCpuS.length > 0 ? `; the manual loop's tar, gzip and skopeo processes use ${median(m.baselineCpuS).toFixed(1)} CPU-s` : ''),
+      ...validateHint,
+      ...(m.layoutMs.length > 0
+        ? [`the same push into a local OCI layout (no HTTP, no registry) takes ${formatMs(median(m.layoutMs))}: the registry side accounts for about ${formatMs(Math.max(0, empty - median(m.layoutMs)))}`]
+        : []),
+    ];
+    if (m.baselineMs.length > 0) {
+      const speedup = baseline / empty;
+      rows.push({
+        scenario: 'packpub push, empty registry: vs manual',
+        measured: `${formatMs(empty)} = ${speedup >= 1 ? `${formatRatio(speedup)} faster` : `${formatRatio(1 / speedup)} slower`}`,
+        target: '>= 10x faster',
+        ...(speedup >= 10
+          ? { result: 'pass' as const, missBy: '' }
+          : { result: 'miss' as const, missBy: `${formatRatio(speedup)} the manual speed instead of 10x: needs ${formatMs(baseline / 10)} or less, took ${pct(empty / (baseline / 10) - 1)} longer` }),
+        profile: 'empty',
+        hints,
+      });
+    }
+    if (m.boundMs.length > 0) {
+      const ratio = empty / bound;
+      rows.push({
+        scenario: 'packpub push, empty registry: vs compression bound',
+        measured: `${formatRatio(ratio)} the bound`,
+        target: '<= 2x',
+        ...atMost(ratio, 2, formatRatio),
+        profile: 'empty',
+        hints,
+      });
+    }
+    const unchanged = median(m.registry.map((r) => r.unchangedMs));
+    rows.push({ scenario: 'packpub push again, nothing changed: wall', measured: formatMs(unchanged), target: '<= 1.5 s', ...atMost(unchanged, 1500, formatMs), profile: 'unchanged', hints: [] });
+    const uploads = Math.max(...m.registry.map((r) => r.unchangedUploads));
+    rows.push({
+      scenario: 'packpub push again, nothing changed: blob uploads',
+      measured: `${uploads} (${median(m.registry.map((r) => r.unchangedRequests))} requests in all)`,
+      target: '0 POST /blobs/uploads/',
+      ...(uploads === 0 ? { result: 'pass' as const, missBy: '' } : { result: 'miss' as const, missBy: `${uploads} uploads started` }),
+      hints: [],
+    });
+  }
+  if (m.layoutMs.length > 0) {
+    const layout = median(m.layoutMs);
+    rows.push({
+      scenario: 'packpub push --oci-layout, empty layout (no network)',
+      measured: m.boundMs.length > 0 ? `${formatMs(layout)} = ${formatRatio(layout / bound)} the bound` : formatMs(layout),
+      target: 'info',
+      result: '',
+      missBy: '',
+      hints: [],
+    });
+  }
+  if (m.large !== undefined && m.large.runs.length > 0) {
+    const p = median(m.large.runs.map((r) => r.packpubMs));
+    const man = median(m.large.runs.map((r) => r.manualMs));
+    const cpu = median(m.large.runs.map((r) => r.packpubCpuS));
+    const manCpu = median(m.large.runs.map((r) => r.manualCpuS));
+    rows.push({
+      scenario: `one ${formatBytes(m.large.packBytes)} pack: packpub vs manual`,
+      measured: `${formatMs(p)} vs ${formatMs(man)} = ${formatRatio(p / man)}`,
+      target: '<= 0.7x',
+      ...atMost(p / man, 0.7, formatRatio),
+      profile: 'large',
+      hints: [
+        `packpub used ${cpu.toFixed(1)} CPU-s in ${formatMs(p)} wall: ${pct(cpu / (p / 1000) / cores)} of ${cores} cores; ` +
+          `the manual tar -czf + skopeo used ${manCpu.toFixed(1)} CPU-s in ${formatMs(man)} (one core)`,
+      ],
+    });
+    const rssMb = (Math.max(...m.large.runs.map((r) => r.packpubRssKb)) * 1024) / 1e6;
+    rows.push({
+      scenario: `one ${formatBytes(m.large.packBytes)} pack: packpub peak RSS`,
+      measured: `${rssMb.toFixed(0)} MB`,
+      target: '<= 200 MB',
+      ...atMost(rssMb, 200, (v) => `${v.toFixed(0)} MB`),
+      profile: 'large',
+      hints: [],
+    });
+  }
+  if (m.startup !== undefined) {
+    const v = median(m.startup.versionMs);
+    const val = median(m.startup.validateMs);
+    rows.push({ scenario: 'packpub --version', measured: formatMs(v), target: '<= 150 ms', ...atMost(v, 150, formatMs), profile: 'version', hints: [] });
+    rows.push({ scenario: 'packpub validate <one small pack>', measured: formatMs(val), target: '<= 300 ms', ...atMost(val, 300, formatMs), profile: 'validate', hints: [] });
+  }
+  if (m.newVersion !== undefined) {
+    const n = median(m.newVersion.counts);
+    const once = m.newVersion.oneOffs;
+    rows.push({
+      scenario: 'HTTP requests per new pack version, existing repository',
+      measured: `${n}${once > 0 ? ` (+${once} once per run, outside the pack's repository)` : ''}`,
+      target: '<= 6',
+      ...atMost(n, 6, (x) => `${x}`),
+      hints: [`requests: ${m.newVersion.lastRequests.map((r) => `${r.method} ${r.path.replace(/\?.*$/, '?...')} ${r.status ?? '-'}`).join(', ')}`],
+    });
+  }
+  return rows;
+}
+
+export function textTable(m: Measurements, rows: readonly Row[]): string {
+  const header = ['scenario', 'measured', 'target', 'result'];
+  const body = rows.map((r) => [r.scenario, r.measured, r.target, r.result === '' ? '-' : r.result]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
+  return [
+    ...machineLines(m.machine),
+    ...(m.loadEnd === undefined ? [] : [`load average at end (1 min): ${m.loadEnd.toFixed(2)}`]),
+    corpusLine(m),
+    '',
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('-|-'),
+    ...body.map(line),
+    '',
+    ...rows.filter((r) => r.result === 'miss').map((r) => `miss: ${r.scenario}: ${r.missBy}`),
+  ].join('\n');
+}
+
+function corpusLine(m: Measurements): string {
+  const kinds = new Map<string, number>();
+  for (const p of m.corpus.packs) kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + 1);
+  const mix = [...kinds.entries()].map(([k, n]) => `${n} ${k}`).join(', ');
+  return `corpus: ${m.corpus.packs.length} packs (${mix}), ${m.corpus.totalFiles} files, ${formatBytes(m.corpus.totalBytes)} (${(m.corpus.totalBytes / 1e6).toFixed(0)} MB) uncompressed, seed ${m.corpus.seed}${m.corpus.quick ? ' (QUICK corpus: not the issue 7 corpus)' : ''}`;
+}
+
+export interface ProfileSection {
+  title: string;
+  lines: string[];
+}
+
+export function resultsMarkdown(m: Measurements, rows: readonly Row[], profiles: readonly ProfileSection[]): string {
+  const out: string[] = [];
+  const md = (s: string) => s.replaceAll('|', '\\|');
+  out.push('# packpub benchmark results', '');
+  out.push(`Written by \`npm run bench${m.options.quick ? ' -- --quick' : ''}\` (bench/README.md explains each scenario). Medians of ${m.options.runs} run(s); start-up medians of ${m.options.startupRuns}. Whole bench: ${formatMs(m.totalMs)}.`, '');
+  out.push('## Machine', '', ...machineLines(m.machine).map((l) => `- ${l}`));
+  if (m.loadEnd !== undefined) out.push(`- load average at end (1 min): ${m.loadEnd.toFixed(2)}`);
+  // The end figure includes the bench's own last runs; only the start says whether others were busy.
+  if (m.machine.load > m.machine.cores * 0.5) {
+    out.push('', `The machine was not idle when the bench started (load average ${m.machine.load.toFixed(2)} on ${m.machine.cores} cores): wall and start-up times may be inflated by other work; CPU times much less so.`);
+  }
+  out.push('');
+  out.push('## Corpus', '', `- ${corpusLine(m).replace(/^corpus: /, '')}`);
+  const byKind = (k: string) => m.corpus.packs.filter((p) => p.kind === k);
+  for (const [kind, what] of [
+    ['manifest', 'small manifest packs (pack.json, values.yaml, README, logo.png, 1-4 manifests)'],
+    ['helm', 'Helm packs (unpacked chart of hundreds of templates + CRDs, and the chart .tgz)'],
+    ['large-manifest', 'packs with multi-MB YAML manifests'],
+  ] as const) {
+    const ps = byKind(kind);
+    if (ps.length === 0) continue;
+    const sizes = ps.map((p) => p.bytes);
+    out.push(`- ${ps.length} ${what}: ${formatBytes(Math.min(...sizes))} to ${formatBytes(Math.max(...sizes))} each, ${formatBytes(sizes.reduce((a, b) => a + b, 0))} in all, ${Math.round(median(ps.map((p) => p.files)))} files (median)`);
+  }
+  if (m.large !== undefined) out.push(`- one separate pack of ${formatBytes(m.large.packBytes)}: 32 x 16 MiB generated YAML and 32 x 16 MiB random bytes, plus a small manifest pack around them`);
+  out.push('');
+  out.push('## Results', '', '| scenario | measured | target | result |', '| --- | --- | --- | --- |');
+  for (const r of rows) out.push(`| ${md(r.scenario)} | ${md(r.measured)} | ${md(r.target)} | ${r.result === '' ? '-' : r.result === 'miss' ? '**miss**' : 'pass'} |`);
+  out.push('');
+  const misses = rows.filter((r) => r.result === 'miss');
+  out.push('## Missed targets and why', '');
+  if (misses.length === 0) out.push('Every target was met.', '');
+  for (const r of misses) {
+    out.push(`### ${r.scenario}`, '', `- missed by: ${r.missBy}`, ...r.hints.map((h) => `- ${h}`), '');
+  }
+  for (const p of profiles) out.push(`### Profile: ${p.title}`, '', ...p.lines, '');
+  out.push('## Details (every run)', '');
+  if (m.baselineMs.length > 0) out.push(`- manual baseline: ${list(m.baselineMs, formatMs)}; CPU ${list(m.baselineCpuS, (v) => `${v.toFixed(1)} s`)}`);
+  if (m.boundMs.length > 0) out.push(`- compression bound: CPU ${list(m.boundCpuS, (v) => `${v.toFixed(2)} s`)} -> ${list(m.boundMs, formatMs)} on ${m.machine.cores} cores`);
+  if (m.registry.length > 0) {
+    out.push(`- packpub, empty registry: ${list(m.registry.map((r) => r.emptyMs), formatMs)}; CPU ${list(m.registry.map((r) => r.emptyCpuS), (v) => `${v.toFixed(1)} s`)}; peak RSS ${list(m.registry.map((r) => r.emptyRssKb), (v) => `${Math.round((v * 1024) / 1e6)} MB`)}; uploaded ${formatBytes(m.registry[0]?.uploadedBytes ?? 0)} per run`);
+    out.push(`- packpub, unchanged: ${list(m.registry.map((r) => r.unchangedMs), formatMs)}; blob uploads ${m.registry.map((r) => r.unchangedUploads).join(', ')}; requests ${m.registry.map((r) => r.unchangedRequests).join(', ')}`);
+  }
+  if (m.layoutMs.length > 0) out.push(`- packpub --oci-layout: ${list(m.layoutMs, formatMs)}`);
+  if (m.large !== undefined) {
+    out.push(`- 1 GiB pack, packpub: ${list(m.large.runs.map((r) => r.packpubMs), formatMs)}; CPU ${list(m.large.runs.map((r) => r.packpubCpuS), (v) => `${v.toFixed(1)} s`)}; peak RSS ${list(m.large.runs.map((r) => r.packpubRssKb), (v) => `${Math.round((v * 1024) / 1e6)} MB`)}; layer ${formatBytes(m.large.runs[0]?.layerBytes ?? 0)}`);
+    out.push(`- 1 GiB pack, manual: ${list(m.large.runs.map((r) => r.manualMs), formatMs)}; CPU ${list(m.large.runs.map((r) => r.manualCpuS), (v) => `${v.toFixed(1)} s`)}`);
+  }
+  if (m.startup !== undefined) {
+    out.push(`- packpub --version: ${list(m.startup.versionMs, formatMs)}`);
+    out.push(`- packpub validate ${m.startup.pack}: ${list(m.startup.validateMs, formatMs)}`);
+  }
+  if (m.newVersion !== undefined) {
+    // Compared by value: the measurements may have been read back from last-run.json.
+    const perPack = new Set(m.newVersion.lastRequests.map((r) => `${r.method} ${r.path}`));
+    const inPackRepository = (r: { method: string; path: string }) => perPack.has(`${r.method} ${r.path}`);
+    out.push(`- new version in an existing repository: ${m.newVersion.counts.join(', ')} requests in the pack's repository; last run, every request:`);
+    for (const r of m.newVersion.allRequests) out.push(`  - \`${r.method} ${r.path.replace(/_state=[^&]*/, '_state=...')}\` -> ${r.status ?? 'no answer'}${inPackRepository(r) ? '' : ' (once per run)'}`);
+  }
+  if (m.corpusValidateMs !== undefined) out.push(`- \`packpub validate\` of the whole corpus (one process): ${formatMs(m.corpusValidateMs)}`);
+  out.push('');
+  out.push('## Correctness checks (the bench stops if one fails)', '', ...m.checks.map((c) => `- ${c}`), '');
+  out.push(
+    '## Notes',
+    '',
+    '- ORAS is not installable on this machine (no Debian or npm package), so the manual baseline pushes with `skopeo copy --all --preserve-digests` from an OCI layout the bench writes with exactly the ORAS 1.0 manifest (config `{}` of the unknown type, one layer titled NAME-VERSION.tar.gz); the digests read back afterwards prove skopeo kept those bytes. Hashing the archive and writing the layout (ORAS\'s own work) is inside the timed loop.',
+    '- The manual loop does not push the base repository\'s empty artifact the docs push once: that only favours the baseline.',
+    '- Timed pushes go straight to the registry; the recording proxy (a Node process in the bench) sits only in front of the runs whose requests are counted, so its CPU is not billed to the publisher on a 2-core machine.',
+    '- Every packpub run gets its own HOME and archive cache (`PACKPUB_CACHE_DIR`): "empty registry" runs start cold, the "unchanged" run reuses the cache of the push before it, as a CI job with a kept cache would.',
+    '- CPU time and peak RSS come from GNU time (`/usr/bin/time -f "%U %S %M"`), wall time from the bench itself.',
+    '',
+  );
+  return `${out.join('\n')}\n`;
+}
