@@ -29,7 +29,7 @@ export function targetFlags(y: Argv<any>): Argv<any> {
       type: 'string',
       choices: ['generic', 'harbor', 'ecr'],
       group: TARGET_GROUP,
-      describe: 'Registry flavour; default: ecr for ECR host names, else generic',
+      describe: 'Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor\'s /api/v2.0/systeminfo, else generic',
     })
     .option('username', { alias: 'u', type: 'string', group: AUTH_GROUP, describe: 'Registry user name (env PACKPUB_USERNAME)' })
     .option('password-stdin', {

@@ -1,10 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir, treeOf, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 
 /*
@@ -30,15 +29,6 @@ let cleanup: () => Promise<void>;
 let pack: string;
 const saved: Record<string, string | undefined> = {};
 
-async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
-    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
-  }
-  return out;
-}
 
 beforeAll(async () => {
   // The AWS SDK reads its credentials from the process environment, as it would in CI.

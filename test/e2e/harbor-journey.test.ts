@@ -1,9 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir, treeOf, writePack } from '../support/packs.js';
 
 /*
  * Pushing packs to Harbor through the CLI, as the Palette docs describe it (project = first segment of the
@@ -22,15 +21,6 @@ let root: string;
 let cleanup: () => Promise<void>;
 let pack: string;
 
-async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
-    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
-  }
-  return out;
-}
 
 beforeAll(async () => {
   ({ dir: root, cleanup } = await tempDir('packpub-harbor-journey-'));

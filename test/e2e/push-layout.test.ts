@@ -3,7 +3,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS_DIR, HAVE_CORPUS, tempDir, writePack } from '../support/packs.js';
+import { CORPUS_DIR, HAVE_CORPUS, tempDir, treeOf, writePack } from '../support/packs.js';
 import { runCli } from '../support/cli.js';
 
 const run = promisify(execFile);
@@ -13,15 +13,6 @@ async function skopeoRaw(layout: string, repo: string, tag: string): Promise<Buf
   return stdout;
 }
 
-async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
-    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
-  }
-  return out;
-}
 
 describe('push to the local OCI layout', () => {
   let root: string;

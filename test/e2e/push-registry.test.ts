@@ -1,8 +1,8 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { CORPUS_DIR, HAVE_CORPUS, tempDir, writePack } from '../support/packs.js';
+import { CORPUS_DIR, HAVE_CORPUS, tempDir, treeOf, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
@@ -11,15 +11,6 @@ const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';
 const BASE = 'spectro-oci-registry';
 
-async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
-    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
-  }
-  return out;
-}
 
 type Mode = 'anonymous' | 'htpasswd' | 'token';
 

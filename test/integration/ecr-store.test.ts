@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultCredentialChain } from '../../src/auth/default-chain.js';
-import { isPackpubError, type PackpubError } from '../../src/errors.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
@@ -14,6 +13,7 @@ import type { ArtifactStore } from '../../src/targets/types.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { failure } from '../support/errors.js';
 
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const BASE = 'spectro-oci';
@@ -93,14 +93,6 @@ async function pushArtifact(store: ArtifactStore, repo: string, tag: string, con
   return { digest, layer };
 }
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
-  return err;
-}
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -5,13 +5,13 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCredentialChain } from '../../src/auth/default-chain.js';
 import { encodeAuth } from '../../src/auth/docker-config.js';
-import { isPackpubError, type PackpubError } from '../../src/errors.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openRegistryStore } from '../../src/targets/registry-store.js';
 import type { ArtifactStore } from '../../src/targets/types.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
+import { failure } from '../support/errors.js';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-standin';
@@ -70,14 +70,6 @@ async function pushArtifact(store: ArtifactStore, repo: string, tag: string, con
   return store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
 }
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
-  return err;
-}
 
 describe('Harbor store (Harbor REST stand-in + token-auth registry)', () => {
   it('says the project is missing instead of Harbor\'s confusing denial', async () => {

@@ -10,6 +10,7 @@ import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { failure } from '../support/errors.js';
 
 const USER = 'alice';
 const PASSWORD = 'S3cret-htpasswd-Pa55';
@@ -35,15 +36,6 @@ function expectNoSecret(err: unknown) {
   expect(text).not.toContain(BASIC);
 }
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PackpubError);
-    return err as PackpubError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('generic registry store against distribution (htpasswd Basic auth)', () => {
   let registry: RunningRegistry;

@@ -4,10 +4,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/auth/chain.js';
-import { PackpubError } from '../../src/errors.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { freePort } from '../support/registry.js';
+import { failure } from '../support/errors.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'redirect-test-Pa55word';
@@ -32,15 +32,6 @@ async function close(server: Server | undefined): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PackpubError);
-    return err as PackpubError;
-  }
-  throw new Error('expected a failure');
-}
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

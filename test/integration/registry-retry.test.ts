@@ -3,28 +3,19 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/auth/chain.js';
 import type { CredentialProvider } from '../../src/auth/types.js';
-import { PackpubError } from '../../src/errors.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRecordingProxy, type ProxyAction, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { failure } from '../support/errors.js';
 
 /*
  * Faults injected by the recording proxy in front of a real registry; the default retry policy (6 attempts,
  * real backoff of a few hundred ms) must get through the retryable ones and stop at once on the others.
  */
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PackpubError);
-    return err as PackpubError;
-  }
-  throw new Error('expected a failure');
-}
 
 function blob(size = 4_000) {
   const bytes = randomBytes(size);

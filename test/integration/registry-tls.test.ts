@@ -1,24 +1,15 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/auth/chain.js';
-import { PackpubError } from '../../src/errors.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import type { RegistryConnectionOptions } from '../../src/targets/options.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
+import { failure } from '../support/errors.js';
 
 const anonymous = staticProvider('none', undefined);
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PackpubError);
-    return err as PackpubError;
-  }
-  throw new Error('expected a failure');
-}
 
 async function withStore<T>(options: RegistryConnectionOptions, fn: (s: Awaited<ReturnType<typeof openGenericRegistryStore>>) => Promise<T>): Promise<T> {
   const store = await openGenericRegistryStore({ credentials: anonymous, retry: { attempts: 1 }, ...options });

@@ -10,6 +10,7 @@ import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/t
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { failure } from '../support/errors.js';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-admin-secret';
@@ -33,15 +34,6 @@ async function pushPack(store: GenericRegistryStore, repo: string, tag: string, 
   return manifest;
 }
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PackpubError);
-    return err as PackpubError;
-  }
-  throw new Error('expected a failure');
-}
 
 function expectNoSecrets(err: PackpubError, tokens: readonly string[]) {
   const text = `${err.message}\n${err.hint ?? ''}\n${JSON.stringify(err)}`;

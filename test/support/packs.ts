@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -76,3 +76,14 @@ export const HAVE_CORPUS = existsSync(CORPUS_DIR);
 if (!HAVE_CORPUS) console.warn(`skipping corpus tests: ${CORPUS_DIR} is absent`);
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
+
+/** Every file below `dir` (relative path -> base64 content): two trees are equal when these are. */
+export async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
+    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
+  }
+  return out;
+}

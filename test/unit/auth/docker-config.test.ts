@@ -11,8 +11,8 @@ import {
   registryKey,
   updateDockerConfig,
 } from '../../../src/auth/docker-config.js';
-import { isPackpubError, type PackpubError } from '../../../src/errors.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../../support/cred-helper-fixture.js';
+import { failure } from '../../support/errors.js';
 
 let dir: string;
 let helper: CredHelperFixture;
@@ -33,14 +33,6 @@ async function configFile(content: unknown): Promise<string> {
   return path;
 }
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
-  return err;
-}
 
 describe('where the Docker config is', () => {
   it('prefers --registry-config, then $DOCKER_CONFIG, then ~/.docker', () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ecrCredentialProvider } from '../../../src/auth/ecr.js';
-import { isPackpubError, type PackpubError } from '../../../src/errors.js';
 import { startEcrStandin, type EcrStandin } from '../../support/ecr-standin.js';
+import { failure } from '../../support/errors.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const AWS_VARS = [
@@ -40,14 +40,6 @@ afterEach(() => {
   }
 });
 
-async function failure(p: Promise<unknown>): Promise<PackpubError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
-  return err;
-}
 
 describe('ECR token provider with the real SDK', () => {
   it('does not apply to other hosts', async () => {
