@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { errorMessage, isPackpubError } from '../errors.js';
 import { ChartError, readChart, subchartValueKeys, type HelmChart } from './chart.js';
@@ -42,7 +43,9 @@ const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
  * Problems the validator already reports (missing files, YAML syntax, charts without Chart.yaml) are
  * skipped here rather than reported twice.
  */
-export async function deepCheckPack(input: DeepCheckInput): Promise<Finding[]> {
+export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
+  // Files are checked to stay inside the pack by their real paths: the folder must be real too.
+  const input: DeepCheckInput = { ...given, dir: await realpath(given.dir) };
   const findings: Finding[] = [];
   const values = await valuesTree(input, findings);
   const presets = await readOptionalYaml(input.dir, PRESETS);
