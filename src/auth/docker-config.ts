@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PackpubError } from '../errors.js';
 import { helperGet, type CredentialHelperOptions } from './cred-helper.js';
 import type { Credential, CredentialProvider } from './types.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 /*
  * Docker's client config file (docker/cli cli/config/configfile), as Docker, ORAS, Helm, skopeo and
@@ -156,14 +156,10 @@ export async function updateDockerConfig(path: string, change: (config: DockerCo
   await change(config);
   const target = await writeTarget(path);
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    // Tab indentation, as docker/cli writes it.
-    await writeFile(tmp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
-    await chmod(tmp, 0o600); // exactly 0600 whatever the umask
-    await rename(tmp, target);
+    // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
+    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new PackpubError('CREDENTIALS', `cannot write docker config ${target}: ${(err as Error).message}`, {
       hint: 'check that the directory is writable, or point --registry-config at another file',
       cause: err,

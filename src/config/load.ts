@@ -5,6 +5,7 @@ import { isEcrHost } from '../auth/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import { formatPath, type PathSegment, type SourcePosition } from '../pack/json-source.js';
+import { pointerToSegments } from '../pack/schema.js';
 import { checkYamlText } from '../pack/yaml-source.js';
 import { CONFIG_FILE_NAMES, CONFIG_SCHEMA, CONFIG_VERSION, knownKeys, type ConfigTarget, type PackpubConfig } from './schema.js';
 
@@ -74,22 +75,6 @@ function displayPath(file: string, cwd: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
-  if (pointer === '') return [];
-  const segments: PathSegment[] = [];
-  let node: unknown = root;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      segments.push(Number(key));
-      node = node[Number(key)];
-    } else {
-      segments.push(key);
-      node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
-    }
-  }
-  return segments;
-}
 
 /** The closest key whose spelling differs only by case or one or two edits, for "did you mean". */
 function closest(word: string, candidates: string[]): string | undefined {

@@ -1,9 +1,9 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FileHashCache } from '../archive/index.js';
 import { isDigest, type Digest } from '../oci/digest.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 
 export interface CachedArchive {
@@ -21,14 +21,9 @@ export interface CachedVerdict {
 /** File hashes kept between runs: at most this many entries (oldest dropped), ~150 bytes each. */
 const MAX_FILE_HASHES = 500_000;
 
+/** A cache that cannot be written only costs speed. */
 async function writeAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch {
-    await rm(tmp, { force: true }); // a cache that cannot be written only costs speed
-  }
+  await writeFileAtomic(path, data).catch(() => undefined);
 }
 
 /**

@@ -1,5 +1,4 @@
-import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { load } from 'js-yaml';
@@ -11,6 +10,7 @@ import { placeholderLogo } from '../pack/logo.js';
 import { PACK_LAYERS, type PackLayer } from '../pack/model.js';
 import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
 import { parseYamlTree } from '../pack/yaml-tree.js';
+import { tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 export interface InitOptions {
   /** Folder to create the pack in; created when missing. */
@@ -143,16 +143,6 @@ function subchartKeys(chart: HelmChart, prefix = '', depth = 0): string[] {
   );
 }
 
-async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /**
  * Scaffold a pack that passes `validate --strict`: pack.json, values.yaml, README.md, a placeholder
@@ -215,7 +205,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
   await ensureWritableDir(dir, options.force === true);
   const files: string[] = [];
   const write = async (rel: string, data: string | Buffer): Promise<void> => {
-    await writeAtomic(join(dir, rel), data);
+    await writeFileAtomic(join(dir, rel), data);
     files.push(rel);
   };
 
@@ -243,7 +233,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     if (chartIsDir) {
       await packChartDirectory(source, join(dir, rel), options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
     } else {
-      const tmp = join(dir, `${rel}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const tmp = tempPathFor(join(dir, rel));
       try {
         await copyFile(source, tmp);
         await rename(tmp, join(dir, rel));

@@ -94,7 +94,8 @@ function validator(): Promise<ValidateFunction> {
   return compiled;
 }
 
-function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
+/** A JSON pointer (ajv's instancePath) as path segments, array indexes as numbers. */
+export function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
   if (pointer === '') return [];
   const segments: PathSegment[] = [];
   let node: unknown = root;

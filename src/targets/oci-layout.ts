@@ -1,7 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +10,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
 import type { ArtifactStore, FetchedManifest } from './types.js';
+import { tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -31,20 +31,6 @@ interface IndexFile {
   [key: string]: unknown;
 }
 
-function tempName(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = tempName(path);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -116,7 +102,7 @@ export class OciLayoutStore implements ArtifactStore {
   private async ensureLayout(repository: string): Promise<void> {
     const dir = this.dir(repository);
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
-    if (!(await exists(join(dir, LAYOUT_FILE)))) await writeAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
+    if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
   }
 
   private findEntry(index: IndexFile | undefined, reference: string): Descriptor | undefined {
@@ -152,7 +138,7 @@ export class OciLayoutStore implements ArtifactStore {
     const digest = sha256Digest(bytes);
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, digest);
-    if (!(await exists(path))) await writeAtomic(path, bytes);
+    if (!(await exists(path))) await writeFileAtomic(path, bytes);
     await this.updateIndex(repository, (index) => {
       const descriptor: Descriptor = { mediaType, digest, size: bytes.length };
       if (isDigest(reference)) {
@@ -173,7 +159,7 @@ export class OciLayoutStore implements ArtifactStore {
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, descriptor.digest);
     if (await exists(path)) return;
-    const tmp = tempName(path);
+    const tmp = tempPathFor(path);
     const hasher = new DigestStream();
     try {
       await pipeline(openStream(), hasher, createWriteStream(tmp));
@@ -235,7 +221,7 @@ export class OciLayoutStore implements ArtifactStore {
       const index: IndexFile = (await this.readIndex(repository)) ?? { schemaVersion: 2, manifests: [] };
       index.mediaType ??= MEDIA_TYPE_OCI_INDEX;
       change(index);
-      await writeAtomic(join(this.dir(repository), 'index.json'), JSON.stringify(index));
+      await writeFileAtomic(join(this.dir(repository), 'index.json'), JSON.stringify(index));
     }));
     this.indexQueue.set(repository, next);
     try {
