@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+
+const ESC = '\u001b[';
+
+describe('push output for people and for machines', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let packs: string[];
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir());
+    packs = [
+      await writePack(join(root, 'a'), { name: 'out-a', version: '1.0.0' }),
+      await writePack(join(root, 'b'), { name: 'out-b', version: '2.0.0', files: { 'manifests/big.yaml': 'x: y\n'.repeat(50_000) } }),
+    ];
+  });
+  afterAll(async () => cleanup());
+
+  it('on a terminal: a live status line and a summary table', async () => {
+    const run = await runCli(['push', ...packs, '--oci-layout', join(root, 'tty')], { tty: true, env: { TERM: 'xterm' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^PACK\s+VERSION\s+RESULT\s+DIGEST\s+SIZE\s+TIME$/m);
+    expect(run.stdout).toMatch(/^out-b\s+2\.0\.0\s+published\s+sha256:/m);
+    expect(run.stderr).toContain(`\r${ESC}K`);
+  });
+
+  it('not on a terminal, or with NO_COLOR: plain lines without escape codes', async () => {
+    for (const [name, options] of [
+      ['pipe', {}],
+      ['no-color', { tty: true, env: { NO_COLOR: '1', TERM: 'xterm' } }],
+    ] as const) {
+      const run = await runCli(['push', ...packs, '--oci-layout', join(root, name)], options);
+      expect(run.code).toBe(0);
+      expect(run.stdout + run.stderr).not.toContain(ESC);
+      expect(run.stdout).toContain('published out-a:1.0.0');
+      expect(run.stdout).toMatch(/2 pack\(s\) to oci-layout .*: 2 published; uploaded/);
+    }
+  });
+
+  it('--json-lines: one line per pack, then a summary line', async () => {
+    const run = await runCli(['push', ...packs, '--oci-layout', join(root, 'jl'), '--json-lines']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; summary?: { published: number } });
+    expect(lines.map((l) => l.type)).toEqual(['result', 'result', 'summary']);
+    expect(lines.slice(0, 2).every((l) => l.status === 'published')).toBe(true);
+    expect(lines[2]?.summary?.published).toBe(2);
+  });
+});
