@@ -98,6 +98,19 @@ interface ValidPack {
 interface TargetState {
   target: PackTarget;
   ensureBase: (repo: string) => Promise<void>;
+  /** Set once the target could not be reached (after retries): later packs fail at once instead of retrying again. */
+  unreachable?: PackpubError;
+}
+
+/**
+ * A connection or TLS failure that survived the retries means the target is down for this run: say so
+ * once, and fail the remaining packs for it at once rather than spending every retry on each of them.
+ */
+function noteUnreachable(state: TargetState, err: unknown): void {
+  if (state.unreachable !== undefined || !isPackpubError(err) || (err.code !== 'NETWORK' && err.code !== 'TLS')) return;
+  state.unreachable = new PackpubError(err.code, `not attempted: ${state.target.display} failed earlier in this run (${err.message})`, {
+    ...(err.hint === undefined ? {} : { hint: err.hint }),
+  });
 }
 
 /**
@@ -273,24 +286,36 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     states.map(({ target }, i) => failure(pack, target, perTarget[i]?.reference, err, built, Date.now() - started));
 
   let built: Built | undefined;
-  let existing: Array<FetchedManifest | undefined>;
+  // Per target: what it holds under this version, or why it could not be asked (one target being down
+  // does not stop the others).
+  let lookups: Array<{ manifest: FetchedManifest | undefined } | { error: unknown }>;
   try {
     for (const { repo } of perTarget) validateRepositoryPath(repo, 'pack repository');
     ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
+    lookups = await Promise.all(
+      states.map(async (state, i) => {
+        if (state.unreachable !== undefined) return { error: state.unreachable };
+        const repo = perTarget[i]?.repo ?? '';
+        try {
+          // Declaring the push first lets a token service grant pull,push in one token (and ECR create the
+          // repository); a dry run only reads.
+          if (ctx.dryRun !== true) await state.target.store.prepareRepository(repo);
+          return { manifest: await state.target.store.getManifest(repo, version) };
+        } catch (err) {
+          noteUnreachable(state, err);
+          return { error: err };
+        }
+      }),
+    );
+    const live = lookups.filter((l): l is { manifest: FetchedManifest | undefined } => !('error' in l));
+    if (live.length === 0) {
+      return lookups.map((l, i) => failure(pack, states[i]!.target, perTarget[i]?.reference, 'error' in l ? l.error : undefined, built, Date.now() - started));
+    }
     // When every target already holds the archive this content key produced last time, the pack is
     // unchanged and nothing is built (the key came from remembered file hashes: no file was read).
     const key = ctx.contentKey;
     const cached = key === undefined ? undefined : await ctx.cache?.get(key);
-    existing = await Promise.all(
-      states.map(async ({ target }, i) => {
-        const repo = perTarget[i]?.repo ?? '';
-        // Declaring the push first lets a token service grant pull,push in one token (and ECR create the
-        // repository); a dry run only reads.
-        if (ctx.dryRun !== true) await target.store.prepareRepository(repo);
-        return target.store.getManifest(repo, version);
-      }),
-    );
-    const allSame = cached !== undefined && existing.every((m) => m !== undefined && safeLayer(m.bytes)?.digest === cached.digest);
+    const allSame = cached !== undefined && live.every((l) => l.manifest !== undefined && safeLayer(l.manifest.bytes)?.digest === cached.digest);
     if (allSame && cached !== undefined) {
       built = { digest: cached.digest, size: cached.size };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
@@ -315,9 +340,12 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
   for (const [i, state] of states.entries()) {
     const t0 = Date.now();
     const where = perTarget[i] as { repo: string; reference: string };
+    const lookup = lookups[i];
     try {
-      results.push(await publishTo(state, pack, where, built, existing[i], ctx, t0));
+      if (lookup === undefined || 'error' in lookup) throw lookup?.error;
+      results.push(await publishTo(state, pack, where, built, lookup.manifest, ctx, t0));
     } catch (err) {
+      noteUnreachable(state, err);
       results.push(failure(pack, state.target, where.reference, err, built, Date.now() - t0));
     } finally {
       if (built.path !== undefined && i === states.length - 1) await rm(built.path, { force: true });
