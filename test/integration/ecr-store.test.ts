@@ -1,12 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultCredentialChain } from '../../src/auth/default-chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
-import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import type { EcrRepositoryOptions } from '../../src/targets/options.js';
 import { openRegistryStore } from '../../src/targets/registry-store.js';
 import type { ArtifactStore } from '../../src/targets/types.js';
@@ -14,6 +11,7 @@ import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
+import { pushTestPack, readAll } from '../support/artifacts.js';
 
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const BASE = 'spectro-oci';
@@ -81,24 +79,10 @@ async function ecrStore(ecrRepositories: EcrRepositoryOptions = {}): Promise<Art
 
 async function pushArtifact(store: ArtifactStore, repo: string, tag: string, content: string): Promise<{ digest: string; layer: Buffer }> {
   const layer = Buffer.from(content);
-  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
-  for (const [desc, bytes] of [
-    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
-    [layerDesc, layer],
-  ] as const) {
-    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
-  }
-  const manifest = serializeManifest(packManifest({ layer: layerDesc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
-  const digest = await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
-  return { digest, layer };
+  return { digest: (await pushTestPack(store, repo, tag, layer)).digest, layer };
 }
 
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
   it('is chosen from the host name', async () => {

@@ -1,17 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCredentialChain } from '../../src/auth/default-chain.js';
 import { encodeAuth } from '../../src/auth/docker-config.js';
-import { sha256Digest } from '../../src/oci/digest.js';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
-import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openRegistryStore } from '../../src/targets/registry-store.js';
 import type { ArtifactStore } from '../../src/targets/types.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
 import { failure } from '../support/errors.js';
+import { pushTestPack } from '../support/artifacts.js';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-standin';
@@ -51,23 +48,9 @@ async function harborStore(env: NodeJS.ProcessEnv, extra: { createProject?: bool
 const asAdmin = (extra = {}) => harborStore({ PACKPUB_USERNAME: ADMIN, PACKPUB_PASSWORD: ADMIN_PASSWORD }, extra);
 const asRobot = (extra = {}) => harborStore({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD }, extra);
 
-function manifestFor(content: string): { manifest: Buffer; layer: Buffer } {
-  const layer = Buffer.from(content);
-  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
-  return { layer, manifest: serializeManifest(packManifest({ layer: layerDesc, title: 'x.tar.gz', created: new Date('2024-05-01T00:00:00Z') })) };
-}
-
 async function pushArtifact(store: ArtifactStore, repo: string, tag: string, content: string): Promise<string> {
   await store.prepareRepository(repo);
-  const { manifest, layer } = manifestFor(content);
-  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
-  for (const [desc, bytes] of [
-    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
-    [layerDesc, layer],
-  ] as const) {
-    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
-  }
-  return store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+  return (await pushTestPack(store, repo, tag, Buffer.from(content), 'x.tar.gz')).digest;
 }
 
 

@@ -2,35 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { verifyBlobStream } from '../../src/registry/verify.js';
 import { openGenericRegistryStore, openRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
 import { staticProvider } from '../../src/auth/chain.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { pushTestPack, readAll } from '../support/artifacts.js';
 
 const anonymous = staticProvider('test', undefined);
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
-/** Push a pack-shaped artifact (config + one layer + manifest) the way the push operation does. */
-async function pushPack(store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) {
-  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
-  for (const [desc, bytes] of [
-    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
-    [layerDesc, layer],
-  ] as const) {
-    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
-  }
-  const manifest = serializeManifest(packManifest({ layer: layerDesc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
-  const digest = await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
-  return { manifest, digest, layerDesc };
-}
+const pushPack = (store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) => pushTestPack(store, repo, tag, layer);
 
 describe('generic registry store against distribution (anonymous)', () => {
   let registry: RunningRegistry;

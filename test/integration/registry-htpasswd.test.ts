@@ -4,29 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/auth/chain.js';
 import type { CredentialProvider } from '../../src/auth/types.js';
 import { PackpubError } from '../../src/errors.js';
-import { sha256Digest } from '../../src/oci/digest.js';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
-import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
+import { pushTestPack } from '../support/artifacts.js';
 
 const USER = 'alice';
 const PASSWORD = 'S3cret-htpasswd-Pa55';
 const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
 
-async function pushPack(store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) {
-  const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length };
-  for (const [desc, bytes] of [
-    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
-    [layerDesc, layer],
-  ] as const) {
-    if (!(await store.hasBlob(repo, desc.digest))) await store.pushBlob(repo, desc, () => Readable.from([bytes]));
-  }
-  const manifest = serializeManifest(packManifest({ layer: layerDesc, title: `${tag}.tar.gz`, created: new Date('2024-05-01T00:00:00Z') }));
-  await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
-  return manifest;
+async function pushPack(store: GenericRegistryStore, repo: string, tag: string, layer: Buffer): Promise<Buffer> {
+  return (await pushTestPack(store, repo, tag, layer)).manifest;
 }
 
 function expectNoSecret(err: unknown) {

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/auth/chain.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { freePort } from '../support/registry.js';
 import { failure } from '../support/errors.js';
+import { readAll } from '../support/artifacts.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'redirect-test-Pa55word';
@@ -33,11 +33,6 @@ async function close(server: Server | undefined): Promise<void> {
 }
 
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('blob redirects (ECR -> S3 style)', () => {
   let registry: Server;
