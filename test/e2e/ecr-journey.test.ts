@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
-import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
+import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { tempDir, treeOf, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 
@@ -12,14 +12,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry.js';
  * host name is kept and mapped to the loopback stand-ins with --resolve; the ECR API goes to the stand-in.
  */
 
-const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-const AWS_ENV: Record<string, string> = {
-  AWS_ACCESS_KEY_ID: 'testAKIDJOURNEY',
-  AWS_SECRET_ACCESS_KEY: 'test-secret-journey-not-real',
-  AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
+const ECR = TEST_ECR_HOST;
 
 let registry: RunningRegistry;
 let standin: EcrStandin;
@@ -27,15 +20,11 @@ let proxy: EcrProxy;
 let root: string;
 let cleanup: () => Promise<void>;
 let pack: string;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 
 beforeAll(async () => {
-  // The AWS SDK reads its credentials from the process environment, as it would in CI.
-  for (const [k, v] of Object.entries(AWS_ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = useFakeAwsEnvironment('testAKIDJOURNEY');
   ({ dir: root, cleanup } = await tempDir('packpub-ecr-journey-'));
   pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
   registry = await startRegistry({ auth: 'none' });
@@ -48,10 +37,7 @@ afterAll(async () => {
   await standin?.close();
   await registry?.stop();
   await cleanup?.();
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv?.();
 });
 
 function ecrArgs(base: string): string[] {

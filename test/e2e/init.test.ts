@@ -1,25 +1,15 @@
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
-import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCli } from '../support/cli.js';
+import { writeTgz } from '../support/packs.js';
 
 let work: string;
 let chartTgz: string;
 
-async function writeTgz(out: string, files: Record<string, string>): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  const pack = tar.pack();
-  const done = pipeline(pack, createGzip(), createWriteStream(out));
-  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
-  pack.finalize();
-  await done;
-}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'packpub-e2e-init-'));

@@ -5,7 +5,7 @@ import { copyPacks } from '../../src/operations/copy.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
 import { runCli } from '../support/cli.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
-import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
+import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { tempDir, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 
@@ -14,14 +14,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry.js';
  * on push, so copy must create them; blob downloads redirect to "S3", which must not see credentials.
  */
 
-const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-const AWS_ENV: Record<string, string> = {
-  AWS_ACCESS_KEY_ID: 'testAKIDCOPYECR',
-  AWS_SECRET_ACCESS_KEY: 'test-secret-copy-ecr',
-  AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
+const ECR = TEST_ECR_HOST;
 
 describe('copy to and from ECR', () => {
   let root: string;
@@ -30,14 +23,10 @@ describe('copy to and from ECR', () => {
   let standin: EcrStandin;
   let proxy: EcrProxy;
   let staging: string;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
-    // The AWS SDK reads its credentials from the process environment.
-    for (const [k, v] of Object.entries(AWS_ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    restoreEnv = useFakeAwsEnvironment('testAKIDCOPYECR');
     ({ dir: root, cleanup } = await tempDir('packpub-copy-ecr-'));
     registry = await startRegistry({ auth: 'none' });
     standin = await startEcrStandin();
@@ -56,10 +45,7 @@ describe('copy to and from ECR', () => {
     await standin?.close();
     await registry?.stop();
     await cleanup?.();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv?.();
   });
 
   async function openEcr(): Promise<PackTarget> {

@@ -8,33 +8,23 @@ import type { EcrRepositoryOptions } from '../../src/targets/options.js';
 import { openRegistryStore } from '../../src/targets/registry-store.js';
 import type { ArtifactStore } from '../../src/targets/types.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
-import { startEcrStandin, type EcrStandin } from '../support/ecr-standin.js';
+import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
 import { pushTestPack, readAll } from '../support/artifacts.js';
 
-const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const ECR = TEST_ECR_HOST;
 const BASE = 'spectro-oci';
-const AWS_ENV: Record<string, string> = {
-  AWS_ACCESS_KEY_ID: 'testAKIDECRSTORE',
-  AWS_SECRET_ACCESS_KEY: 'test-secret-ecr-store',
-  AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
 
 let registry: RunningRegistry;
 let standin: EcrStandin;
 let proxy: EcrProxy;
 let home: string;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 const open: ArtifactStore[] = [];
 
 beforeAll(async () => {
-  for (const [k, v] of Object.entries(AWS_ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = useFakeAwsEnvironment('testAKIDECRSTORE');
   home = await mkdtemp(join(tmpdir(), 'packpub-ecr-home-'));
   registry = await startRegistry({ auth: 'none' });
   standin = await startEcrStandin({ maxPageSize: 2 });
@@ -46,10 +36,7 @@ afterAll(async () => {
   await standin?.close();
   await registry?.stop();
   if (home !== undefined) await rm(home, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv?.();
 });
 
 beforeEach(() => {

@@ -1,10 +1,10 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { load } from 'js-yaml';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { isPackpubError } from '../../src/errors.js';
 import { initPack } from '../../src/operations/init.js';
 import { validatePack } from '../../src/pack/validate.js';
+import { writeTgz, writeFiles as put } from '../support/packs.js';
 
 let work: string;
 
@@ -23,21 +24,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function put(dir: string, files: Record<string, string | Buffer>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
-    await writeFile(join(dir, rel), data);
-  }
-}
 
-async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  const pack = tar.pack();
-  const done = pipeline(pack, createGzip(), createWriteStream(out));
-  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
-  pack.finalize();
-  await done;
-}
 
 async function tgzNames(path: string): Promise<string[]> {
   const extract = tar.extract();

@@ -288,3 +288,31 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       }),
   };
 }
+
+/** The ECR host name the tests use (reached through --resolve or the ECR-like proxy, never the network). */
+export const TEST_ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+/**
+ * Give the real AWS SDK fake static credentials through the process environment, as CI would, and keep it
+ * away from this machine's AWS files and instance metadata. Returns a function that restores the environment.
+ */
+export function useFakeAwsEnvironment(accessKeyId: string): () => void {
+  const values: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: `${accessKeyId}-secret-not-real`,
+    AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(values)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

@@ -1,7 +1,10 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack as tarPack } from 'tar-stream';
 import { fileURLToPath } from 'node:url';
 
 /** A valid 1x1 PNG. */
@@ -86,4 +89,22 @@ export async function treeOf(dir: string, prefix = ''): Promise<Record<string, s
     else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
   }
   return out;
+}
+
+/** Write files (relative path -> content) below `dir`, creating folders. */
+export async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [rel, data] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), data);
+  }
+}
+
+/** A gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`), as `helm package` would write it. */
+export async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  const pack = tarPack();
+  const done = pipeline(pack, createGzip(), createWriteStream(out));
+  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
+  pack.finalize();
+  await done;
 }

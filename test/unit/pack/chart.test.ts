@@ -1,13 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import { ChartError, missingDependencies, packChartDirectory, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
+import { writeTgz, writeFiles as put } from '../../support/packs.js';
 
 let work: string;
 
@@ -18,21 +19,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  const pack = tar.pack();
-  const done = pipeline(pack, createGzip(), createWriteStream(out));
-  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
-  pack.finalize();
-  await done;
-}
 
-async function put(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
-    await writeFile(join(dir, rel), data);
-  }
-}
 
 /** Entries of a .tgz: name, mode, mtime, uid/gid, owner names, size. */
 async function listTgz(path: string): Promise<Array<{ name: string; mode?: number; mtime?: number; uid?: number; gid?: number; uname?: string; gname?: string; type?: string | null }>> {

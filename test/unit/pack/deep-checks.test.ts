@@ -1,23 +1,11 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepCheckPack } from '../../../src/pack/deep-checks.js';
 import type { Finding } from '../../../src/pack/findings.js';
+import { writeTgz, writeFiles as put } from '../../support/packs.js';
 
-/** Write a gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`), as `helm package` would. */
-async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  const pack = tar.pack();
-  const done = pipeline(pack, createGzip(), createWriteStream(out));
-  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
-  pack.finalize();
-  await done;
-}
 
 async function tgzBuffer(files: Record<string, string>): Promise<Buffer> {
   const path = join(work, `inner-${Math.random().toString(16).slice(2)}.tgz`);
@@ -26,12 +14,6 @@ async function tgzBuffer(files: Record<string, string>): Promise<Buffer> {
   return readFile(path);
 }
 
-async function put(dir: string, files: Record<string, string | Buffer>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
-    await writeFile(join(dir, rel), data);
-  }
-}
 
 const CHART_YAML = `apiVersion: v2
 name: foo
