@@ -66,6 +66,16 @@ describe('push to the local OCI layout', () => {
     expect((await runCli(['push', pack, '--oci-layout', layout, '--force'])).code).toBe(0);
   });
 
+  it('refuses --force together with --skip-existing as a usage error and writes nothing', async () => {
+    const changed = await writePack(join(root, 'hello-contradiction'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# other\n' } });
+    const before = await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8');
+    const result = await runCli(['push', changed, '--oci-layout', layout, '--force', '--skip-existing']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--force and --skip-existing contradict each other');
+    expect(result.stdout).toBe('');
+    expect(await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8')).toBe(before);
+  });
+
   it('lists, inspects, tags and pulls what it published', async () => {
     const pack2 = await writePack(join(root, 'hello-1.10.0'), { name: 'hello', version: '1.10.0' });
     const pack3 = await writePack(join(root, 'hello-1.9.0'), { name: 'hello', version: '1.9.0' });

@@ -63,10 +63,11 @@ export const pushCommand: CommandSpec = {
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;
     if (json && jsonLines) throw new PackpubError('USAGE', '--json and --json-lines contradict each other: choose one');
-    const run = await configuredRunDefaults(args, ctx);
-    if (args['force'] === true && run.skipExisting) {
+    // Checked on the raw flags: configuredRunDefaults lets --force beat a file's skipExisting.
+    if (args['force'] === true && args['skipExisting'] === true) {
       throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
     }
+    const run = await configuredRunDefaults(args, ctx);
     const roots = await configuredPackRoots(args, ctx);
     if (roots.packs.length === 0) {
       throw new PackpubError('USAGE', 'no packs given', { hint: 'name pack folders (or roots with --recursive), or list them under `packs:` in packpub.yaml' });
