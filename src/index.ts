@@ -41,7 +41,7 @@ export * from './archive/index.js';
 
 // Targets: where packs live
 export { DEFAULT_OCI_LAYOUT, openTarget, type OpenTargetOptions, type PackTarget } from './targets/open.js';
-export type { ArtifactStore, FetchedManifest, StoreKind } from './targets/types.js';
+export type { ArtifactStore, FetchedManifest, StoreKind } from './targets/artifact-store.js';
 export type { EcrRepositoryOptions, RegistryConnectionOptions, RegistryType, RetryOptions } from './targets/options.js';
 export { OciLayoutStore } from './targets/oci-layout.js';
 export { openGenericRegistryStore, openRegistryStore } from './targets/registry-store.js';
@@ -49,15 +49,15 @@ export { openGenericRegistryStore, openRegistryStore } from './targets/registry-
 // The distribution client
 export { RegistryClient } from './registry/client.js';
 export { RegistryError, isRegistryError } from './registry/errors.js';
-export { redactUrl } from './registry/redact.js';
+export { redactUrl } from './util/redact.js';
 
 // Credentials
-export { ANONYMOUS, type Credential, type CredentialProvider } from './auth/types.js';
-export { chainProviders, staticProvider } from './auth/chain.js';
-export { defaultCredentialChain, type DefaultChainOptions } from './auth/default-chain.js';
-export { dockerConfigProvider, dockerConfigPath, readDockerConfig, updateDockerConfig } from './auth/docker-config.js';
-export { ecrCredentialProvider } from './auth/ecr.js';
-export { isEcrHost, parseEcrHost, type EcrHost } from './auth/ecr-host.js';
+export { ANONYMOUS, type Credential, type CredentialProvider } from './credentials/types.js';
+export { chainProviders, staticProvider } from './credentials/chain.js';
+export { defaultCredentialChain, type DefaultChainOptions } from './credentials/default-chain.js';
+export { dockerConfigProvider, dockerConfigPath, readDockerConfig, updateDockerConfig } from './credentials/docker-config.js';
+export { ecrCredentialProvider } from './credentials/ecr-token.js';
+export { isEcrHost, parseEcrHost, type EcrHost } from './aws/ecr-host.js';
 export { login, logout } from './operations/login.js';
 
 // Operations
@@ -69,8 +69,7 @@ export { inspectPack, type InspectResult } from './operations/inspect.js';
 export { pullPack, type PullOptions, type PullResult } from './operations/pull.js';
 export { tagPack, type TagResult } from './operations/tag.js';
 export { ArchiveCache, defaultCacheDir } from './operations/archive-cache.js';
-export type { PushEvent, EventSink } from './operations/events.js';
-export type { PackResult, PackStatus, PlannedAction, PushReport, PushSummary } from './operations/types.js';
+export type { EventSink, PackResult, PackStatus, PlannedAction, PushEvent, PushReport, PushSummary } from './operations/push-report.js';
 export * from './config/index.js';
 export {
   copyPacks,

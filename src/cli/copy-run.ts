@@ -3,14 +3,14 @@ import type { LoadedConfig } from '../config/load.js';
 import { PackpubError } from '../errors.js';
 import { copyPacks, copySucceeded, type CopyEvent, type CopyReport, type CopyResult } from '../operations/copy.js';
 import { openTarget, type OpenTargetOptions, type PackTarget } from '../targets/open.js';
-import { configuredTargetOptions, loadCliConfig } from './config-targets.js';
+import { configuredTargetOptions, loadCliConfig } from './target-options.js';
 import type { Args, CliContext } from './context.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, useColor, writeLine, type CliIo } from './io.js';
 import { formatBytes, formatDuration, shortDigest } from './render.js';
 import { REPORT_SCHEMA_VERSION } from './report.js';
 import { withInterrupt } from './signals.js';
 import { targetOptionsFromArgs } from './target-flags.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 
 type Side = 'from' | 'to';

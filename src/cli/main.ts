@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { toYargs, type CliContext } from './context.js';
 import { processIo, renderError, type CliIo } from './io.js';
 
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 export { VERSION };
 

@@ -1,5 +1,4 @@
-import type { PushEvent } from '../operations/events.js';
-import type { PackResult, PushReport } from '../operations/types.js';
+import type { PackResult, PushEvent, PushReport } from '../operations/push-report.js';
 import { useColor, writeLine, type CliIo } from './io.js';
 
 export function formatBytes(n: number | undefined): string {

@@ -1,5 +1,5 @@
-import type { PushReport } from '../operations/types.js';
-import { VERSION } from './version.js';
+import type { PushReport } from '../operations/push-report.js';
+import { VERSION } from '../version.js';
 
 /** Version of the JSON report format (docs/report.md); bumped only on incompatible changes. */
 export const REPORT_SCHEMA_VERSION = 1;

@@ -114,7 +114,7 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
 
 /** Map parsed flags and environment to library options. Reads stdin for --password-stdin. */
 export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promise<OpenTargetOptions> {
-  const { defaultCredentialChain } = await import('../auth/default-chain.js');
+  const { defaultCredentialChain } = await import('../credentials/default-chain.js');
   const env = ctx.io.env;
   if (Array.isArray(args['registry'])) {
     throw new PackpubError('USAGE', `--registry was given ${args['registry'].length} times; this command works on one registry`, {

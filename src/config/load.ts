@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isEcrHost } from '../auth/ecr-host.js';
+import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import { formatPath, type PathSegment, type SourcePosition } from '../pack/json-source.js';

@@ -1,6 +1,6 @@
-import { chainProviders, staticProvider } from '../auth/chain.js';
-import { defaultCredentialChain } from '../auth/default-chain.js';
-import type { Credential, CredentialProvider } from '../auth/types.js';
+import { chainProviders, staticProvider } from '../credentials/chain.js';
+import { defaultCredentialChain } from '../credentials/default-chain.js';
+import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { LoadedConfig } from './load.js';

@@ -6,7 +6,7 @@ import { createdTime, packManifest, serializeManifest } from '../oci/manifest.js
 import { sha256Digest } from '../oci/digest.js';
 import { archiveFileName, packRepository } from '../pack/naming.js';
 import { validatePack } from '../pack/validate.js';
-import type { ValidationReportLike } from './types.js';
+import type { ValidationReportLike } from './push-report.js';
 
 export interface BuildOptions {
   /** Output archive path (default `<name>-<version>.tar.gz` in the current directory). */

@@ -6,11 +6,11 @@ import { parseManifest, type Descriptor } from '../oci/manifest.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
-import type { ArtifactStore } from '../targets/types.js';
+import type { ArtifactStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
 import { defaultConcurrency, ensureBaseRepository } from './push.js';
-import type { PlannedAction } from './types.js';
+import type { PlannedAction } from './push-report.js';
 
 /**
  * What happened to one pack version in a copy.

@@ -7,7 +7,7 @@ import type { Descriptor, ImageManifest } from '../oci/manifest.js';
 import type { PackRef } from '../oci/reference.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
 import type { PackTarget } from '../targets/open.js';
-import { resolvePack } from './fetch.js';
+import { resolvePack } from './resolve-pack.js';
 
 /** pack.json larger than this inside an archive is not read (a pack.json is a few KB). */
 const MAX_PACK_JSON_BYTES = 4 * 1024 * 1024;

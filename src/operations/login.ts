@@ -1,5 +1,5 @@
-import { staticProvider } from '../auth/chain.js';
-import { helperErase, helperStore, type CredentialHelperOptions } from '../auth/cred-helper.js';
+import { staticProvider } from '../credentials/chain.js';
+import { helperErase, helperStore, type CredentialHelperOptions } from '../credentials/cred-helper.js';
 import {
   authKeysFor,
   dockerConfigPath,
@@ -11,8 +11,8 @@ import {
   registryKey,
   updateDockerConfig,
   type DockerConfig,
-} from '../auth/docker-config.js';
-import { parseEcrHost } from '../auth/ecr-host.js';
+} from '../credentials/docker-config.js';
+import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import { validateHost } from '../oci/reference.js';
 import { RegistryClient } from '../registry/client.js';

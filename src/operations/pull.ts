@@ -6,7 +6,7 @@ import { PackpubError, isPackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
-import { resolvePack } from './fetch.js';
+import { resolvePack } from './resolve-pack.js';
 
 export interface PullOptions {
   /** Directory that becomes the pack folder (default `./<name>-<version>`). Must not exist or be empty. */

@@ -21,11 +21,10 @@ import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
-import type { ArtifactStore, FetchedManifest } from '../targets/types.js';
+import type { ArtifactStore, FetchedManifest } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
-import type { EventSink } from './events.js';
-import { summarize, type PackResult, type PushReport, type ValidationReportLike } from './types.js';
+import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
 export interface PushOptions {
   /** Pack directories (already expanded from globs / recursive roots). */

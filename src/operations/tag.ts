@@ -1,7 +1,7 @@
 import type { Digest } from '../oci/digest.js';
 import { validateTag, type PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
-import { resolvePack } from './fetch.js';
+import { resolvePack } from './resolve-pack.js';
 
 export interface TagResult {
   reference: string;

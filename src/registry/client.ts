@@ -1,17 +1,17 @@
 import { Readable } from 'node:stream';
-import { CATALOG_SCOPE, repositoryScope } from '../auth/challenge.js';
-import { defaultCredentialChain } from '../auth/default-chain.js';
-import { AuthSession, type AuthedResponse } from '../auth/session.js';
+import { CATALOG_SCOPE, repositoryScope } from './auth/challenge.js';
+import { defaultCredentialChain } from '../credentials/default-chain.js';
+import { AuthSession, type AuthedResponse } from './auth/session.js';
 import { PackpubError } from '../errors.js';
 import { isDigest, parseDigest, sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import type { RegistryConnectionOptions } from '../targets/options.js';
-import type { FetchedManifest } from '../targets/types.js';
+import type { FetchedManifest } from '../targets/artifact-store.js';
 import { errorFromNetwork, errorFromResponse, readBounded, type Intent } from './errors.js';
 import { createHttpTransport, discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
-import { redactText } from './redact.js';
+import { redactText } from '../util/redact.js';
 import { backoffDelayMs, isRetryableError, parseRetryAfter, RetryPolicy, type RetryClock } from './retry.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 import { verifyBlobStream } from './verify.js';
@@ -73,7 +73,7 @@ function checkPageSize(n: number | undefined): number {
 
 /**
  * A typed client for the OCI distribution API (distribution-spec v1.0) on one registry host. Layers, outside
- * in: retry (./retry.ts) -> auth (src/auth/session.ts) -> transport (./http.ts). Each call is retried as a
+ * in: retry (./retry.ts) -> auth (./auth/session.ts) -> transport (./http.ts). Each call is retried as a
  * whole, so a retried upload re-opens its body and re-authenticates when needed.
  */
 export class RegistryClient {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
-import { redactText, redactUrl } from './redact.js';
+import { redactText, redactUrl } from '../util/redact.js';
 
 /** One entry of an OCI error body: `{"errors":[{"code","message","detail"}]}` (distribution-spec "Error Codes"). */
 export interface OciError {

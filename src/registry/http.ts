@@ -8,15 +8,15 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import type { RegistryConnectionOptions } from '../targets/options.js';
 import { errorFromNetwork } from './errors.js';
-import { redactUrl } from './redact.js';
-import { ResolveMap } from './resolve.js';
+import { redactUrl } from '../util/redact.js';
+import { ResolveMap } from './host-overrides.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
 
 /*
  * The HTTP layer every registry call goes through: one pooled keep-alive undici Agent per run, TLS
  * verification on by default, redirects followed by hand so credentials never cross to another origin
  * (ECR blob GETs redirect to presigned S3 URLs, where an Authorization header makes S3 answer 400).
- * Bodies stream both ways. Auth and retries are layers above (src/auth/session.ts, ./retry.ts).
+ * Bodies stream both ways. Auth and retries are layers above (./auth/session.ts, ./retry.ts).
  */
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

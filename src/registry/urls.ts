@@ -1,6 +1,6 @@
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../util/redact.js';
 
 /**
  * Resolve an upload `Location` against the URL of the request that returned it. distribution-spec

@@ -1,6 +1,6 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import type { EcrHost } from '../auth/ecr-host.js';
-import { mapAwsError, openEcrClient, type EcrAwsOptions, type EcrSdk } from '../auth/ecr.js';
+import type { EcrHost } from '../aws/ecr-host.js';
+import { mapAwsError, openEcrClient, type EcrAwsOptions, type EcrSdk } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import type { EcrRepositoryOptions } from './options.js';
 

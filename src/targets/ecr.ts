@@ -1,11 +1,12 @@
-import { parseEcrHost } from '../auth/ecr-host.js';
+import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { isRegistryError } from '../registry/errors.js';
 import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
-import { WrappedStore, memoizeByKey } from './store-wrapper.js';
-import type { ArtifactStore } from './types.js';
+import { onceper } from '../util/concurrency.js';
+import { DecoratedStore } from './decorated-store.js';
+import type { ArtifactStore } from './artifact-store.js';
 
 /*
  * AWS ECR on top of the generic registry store (registries.md, "AWS ECR"):
@@ -16,7 +17,7 @@ import type { ArtifactStore } from './types.js';
  * Tags are listed through the registry API (Link pages of at most 1000), which the generic store does.
  */
 
-export class EcrStore extends WrappedStore {
+export class EcrStore extends DecoratedStore {
   private readonly ensure: (repository: string) => Promise<void>;
 
   constructor(
@@ -25,7 +26,7 @@ export class EcrStore extends WrappedStore {
     private readonly settings: EcrRepositoryOptions,
   ) {
     super(inner, 'ecr');
-    this.ensure = memoizeByKey(async (repository) => {
+    this.ensure = onceper(async (repository) => {
       await this.api.createRepository(repository, this.settings);
     });
   }

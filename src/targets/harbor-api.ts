@@ -1,4 +1,4 @@
-import type { AuthSession } from '../auth/session.js';
+import type { AuthSession } from '../registry/auth/session.js';
 import { PackpubError } from '../errors.js';
 import { errorFromResponse, isRetryableStatus, readBounded, type RegistryError } from '../registry/errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';

@@ -1,5 +1,5 @@
-import { defaultCredentialChain } from '../auth/default-chain.js';
-import { AuthSession } from '../auth/session.js';
+import { defaultCredentialChain } from '../credentials/default-chain.js';
+import { AuthSession } from '../registry/auth/session.js';
 import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
@@ -8,8 +8,9 @@ import type { RegistryClient } from '../registry/client.js';
 import { createHttpTransport, type HttpTransport } from '../registry/http.js';
 import { HarborApi } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
-import { WrappedStore, memoizeByKey } from './store-wrapper.js';
-import type { ArtifactStore, FetchedManifest } from './types.js';
+import { onceper } from '../util/concurrency.js';
+import { DecoratedStore } from './decorated-store.js';
+import type { ArtifactStore, FetchedManifest } from './artifact-store.js';
 
 /*
  * Harbor on top of the generic registry store (registries.md, "Harbor"):
@@ -28,7 +29,7 @@ function isPolicyViolation(err: unknown): err is RegistryError {
   return isRegistryError(err) && (err.ociCode === 'PROJECTPOLICYVIOLATION' || (err.status === 412 && err.ociCode !== 'PRECONDITION'));
 }
 
-export class HarborStore extends WrappedStore {
+export class HarborStore extends DecoratedStore {
   private readonly ensureProject: (project: string) => Promise<void>;
   /** Manifests pushed in this run, so a read-back blocked by a project policy can trust the PUT. */
   private readonly pushed = new Map<string, { digest: Digest; bytes: Buffer; mediaType: string }>();
@@ -41,7 +42,7 @@ export class HarborStore extends WrappedStore {
     private readonly createProject: boolean,
   ) {
     super(inner, 'harbor');
-    this.ensureProject = memoizeByKey(async (project) => {
+    this.ensureProject = onceper(async (project) => {
       const state = await this.api.projectState(project);
       if (state !== 'missing') return;
       if (!this.createProject) {

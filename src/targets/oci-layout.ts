@@ -9,7 +9,7 @@ import { DigestStream, isDigest, sha256Digest, type Digest } from '../oci/digest
 import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
-import type { ArtifactStore, FetchedManifest } from './types.js';
+import type { ArtifactStore, FetchedManifest } from './artifact-store.js';
 import { tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 /*

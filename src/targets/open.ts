@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import { OciLayoutStore } from './oci-layout.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore } from './types.js';
+import type { ArtifactStore } from './artifact-store.js';
 
 /** The store the CLI publishes to when no registry is given. */
 export const DEFAULT_OCI_LAYOUT = './oci-packs';

@@ -1,4 +1,4 @@
-import type { CredentialProvider } from '../auth/types.js';
+import type { CredentialProvider } from '../credentials/types.js';
 
 export type RegistryType = 'generic' | 'harbor' | 'ecr';
 

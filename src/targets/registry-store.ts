@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parseEcrHost } from '../auth/ecr-host.js';
+import { parseEcrHost } from '../aws/ecr-host.js';
 import { isPackpubError } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
@@ -7,7 +7,7 @@ import { formatReference, validateRepositoryPath } from '../oci/reference.js';
 import { RegistryClient, type ClientDeps } from '../registry/client.js';
 import { readBounded } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore, FetchedManifest, StoreKind } from './types.js';
+import type { ArtifactStore, FetchedManifest, StoreKind } from './artifact-store.js';
 
 /** Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour. */
 export async function openRegistryStore(options: RegistryConnectionOptions): Promise<ArtifactStore> {

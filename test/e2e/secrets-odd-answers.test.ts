@@ -62,7 +62,7 @@ describe('secrets in answers that are not what was expected', () => {
     expect(leaks(text, [...secretForms('token', TOKEN), { label: 'token prefix', value: TOKEN.slice(0, 8) }])).toEqual([]);
   });
 
-  // Known bug (issue 6 report, src/auth/cred-helper.ts): the helper's non-JSON answer reaches --debug through
+  // Known bug (issue 6 report, src/credentials/cred-helper.ts): the helper's non-JSON answer reaches --debug through
   // the SyntaxError kept as the error's cause. Drop `.fails` once the cause no longer quotes it.
   it('a credential helper printing its secret instead of JSON: not quoted even with --debug', async () => {
     const bin = join(root, 'bin');
@@ -81,7 +81,7 @@ describe('secrets in answers that are not what was expected', () => {
     expect(leaks(run.stdout + run.stderr, [{ label: 'helper secret prefix', value: HELPER_SECRET.slice(0, 8) }])).toEqual([]);
   });
 
-  // Known bug (issue 6 report, src/auth/docker-config.ts): "is not valid JSON: <SyntaxError message>" quotes
+  // Known bug (issue 6 report, src/credentials/docker-config.ts): "is not valid JSON: <SyntaxError message>" quotes
   // the text around the error, here the start of a stored `auth`, even without --debug. Drop `.fails` once fixed.
   it('a broken Docker config: the error does not quote the stored auth', async () => {
     const docker = join(root, 'broken-docker');

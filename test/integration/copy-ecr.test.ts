@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultCredentialChain } from '../../src/auth/default-chain.js';
+import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
 import { copyPacks } from '../../src/operations/copy.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
 import { runCli } from '../support/cli.js';

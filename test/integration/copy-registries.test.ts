@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticProvider } from '../../src/auth/chain.js';
+import { staticProvider } from '../../src/credentials/chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { copyPacks, type CopyEvent } from '../../src/operations/copy.js';
 import { openTarget } from '../../src/targets/open.js';

@@ -6,7 +6,7 @@ import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, serializeManifest } from '../../src/o
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { verifyBlobStream } from '../../src/registry/verify.js';
 import { openGenericRegistryStore, openRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
-import { staticProvider } from '../../src/auth/chain.js';
+import { staticProvider } from '../../src/credentials/chain.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { pushTestPack, readAll } from '../support/artifacts.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticProvider } from '../../src/auth/chain.js';
-import type { CredentialProvider } from '../../src/auth/types.js';
+import { staticProvider } from '../../src/credentials/chain.js';
+import type { CredentialProvider } from '../../src/credentials/types.js';
 import { PackpubError } from '../../src/errors.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticProvider } from '../../src/auth/chain.js';
+import { staticProvider } from '../../src/credentials/chain.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import type { RegistryConnectionOptions } from '../../src/targets/options.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest, type Descriptor } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
-import type { ArtifactStore } from '../../src/targets/types.js';
+import type { ArtifactStore } from '../../src/targets/artifact-store.js';
 
 export interface PushedTestPack {
   manifest: Buffer;

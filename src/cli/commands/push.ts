@@ -53,11 +53,11 @@ export const pushCommand: CommandSpec = {
       import('../../operations/archive-cache.js'),
       import('../../operations/discover.js'),
       import('../../operations/push.js'),
-      import('../../operations/types.js'),
+      import('../../operations/push-report.js'),
       import('../../targets/open.js'),
       import('../render.js'),
       import('../report.js'),
-      import('../config-targets.js'),
+      import('../target-options.js'),
       import('../signals.js'),
     ]);
     const json = args['json'] === true;

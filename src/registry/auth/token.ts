@@ -1,7 +1,7 @@
-import { PackpubError } from '../errors.js';
-import { errorFromNetwork, errorFromResponse, readBounded, RegistryError } from '../registry/errors.js';
-import type { HttpResponse, HttpTransport } from '../registry/http.js';
-import { redactUrl, registerSecret } from '../registry/redact.js';
+import { PackpubError } from '../../errors.js';
+import { errorFromNetwork, errorFromResponse, readBounded, RegistryError } from '../errors.js';
+import type { HttpResponse, HttpTransport } from '../http.js';
+import { redactUrl, registerSecret } from '../../util/redact.js';
 import { mergeScopes } from './challenge.js';
 
 /*

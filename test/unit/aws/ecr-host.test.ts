@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEcrHost, parseEcrHost } from '../../../src/auth/ecr-host.js';
+import { isEcrHost, parseEcrHost } from '../../../src/aws/ecr-host.js';
 
 describe('parseEcrHost', () => {
   it.each([

@@ -3,7 +3,7 @@ import { packLayer, parseManifest, type Descriptor, type ImageManifest } from '.
 import { packRepository } from '../pack/naming.js';
 import type { PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
-import type { FetchedManifest } from '../targets/types.js';
+import type { FetchedManifest } from '../targets/artifact-store.js';
 
 export interface ResolvedPack {
   repository: string;

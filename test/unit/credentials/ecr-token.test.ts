@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ecrCredentialProvider } from '../../../src/auth/ecr.js';
+import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
 import { startEcrStandin, type EcrStandin } from '../../support/ecr-standin.js';
 import { failure } from '../../support/errors.js';
 

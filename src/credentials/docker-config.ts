@@ -197,7 +197,7 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
       const found = findAuthEntry(config, host);
       if (found !== undefined) {
         const { entry, key } = found;
-        // One form per credential (auth/types.ts): the identity token wins; Docker keeps `auth` = "user:" beside it.
+        // One form per credential (./types.ts): the identity token wins; Docker keeps `auth` = "user:" beside it.
         if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') return { identityToken: entry.identitytoken, source: name };
         if (typeof entry.auth === 'string' && entry.auth !== '') {
           const decoded = decodeAuth(entry.auth);

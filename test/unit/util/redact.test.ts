@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactText, redactUrl, registerSecret } from '../../../src/registry/redact.js';
+import { redactText, redactUrl, registerSecret } from '../../../src/util/redact.js';
 
 describe('redactUrl', () => {
   it.each([

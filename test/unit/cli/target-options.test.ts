@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFlags, configuredPackRoots, configuredRunDefaults, resolveTargetOptions } from '../../../src/cli/config-targets.js';
+import { configFlags, configuredPackRoots, configuredRunDefaults, resolveTargetOptions } from '../../../src/cli/target-options.js';
 import type { Args, CliContext } from '../../../src/cli/context.js';
 import { targetFlags } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
@@ -51,7 +51,7 @@ targets:
 `;
 
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('packpub-config-targets-'));
+  ({ dir: root, cleanup } = await tempDir('packpub-target-options-'));
   home = join(root, 'home');
   await mkdir(home, { recursive: true });
   await writeFile(join(root, 'packpub.yaml'), CONFIG);

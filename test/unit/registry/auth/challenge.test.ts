@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate, repositoryScope } from '../../../src/auth/challenge.js';
+import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate, repositoryScope } from '../../../../src/registry/auth/challenge.js';
 
 describe('parseWwwAuthenticate', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { fetchToken, parseTokenResponse, scopesCover, TokenCache, type TokenResponse } from '../../../src/auth/token.js';
-import type { HttpRequest, HttpResponse, HttpTransport } from '../../../src/registry/http.js';
+import { fetchToken, parseTokenResponse, scopesCover, TokenCache, type TokenResponse } from '../../../../src/registry/auth/token.js';
+import type { HttpRequest, HttpResponse, HttpTransport } from '../../../../src/registry/http.js';
 
 function fakeTransport(answer: (req: HttpRequest, body: string) => { status: number; body: string }) {
   const seen: Array<{ req: HttpRequest; body: string }> = [];

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainProviders } from '../../../src/auth/chain.js';
-import { defaultCredentialChain } from '../../../src/auth/default-chain.js';
-import { encodeAuth } from '../../../src/auth/docker-config.js';
-import type { CredentialProvider } from '../../../src/auth/types.js';
+import { chainProviders } from '../../../src/credentials/chain.js';
+import { defaultCredentialChain } from '../../../src/credentials/default-chain.js';
+import { encodeAuth } from '../../../src/credentials/docker-config.js';
+import type { CredentialProvider } from '../../../src/credentials/types.js';
 import { isPackpubError } from '../../../src/errors.js';
 
 const ECR = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';

@@ -1,10 +1,10 @@
-import { hostName, isLoopbackHost } from '../oci/reference.js';
-import { parseOciErrors, readBounded, type AuthOutcome } from '../registry/errors.js';
-import { discardBody, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../registry/http.js';
-import { redactUrl, registerSecret } from '../registry/redact.js';
+import { hostName, isLoopbackHost } from '../../oci/reference.js';
+import { parseOciErrors, readBounded, type AuthOutcome } from '../errors.js';
+import { discardBody, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
+import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
 import { basicAuthorization, fetchToken, TokenCache, type TokenCredentials } from './token.js';
-import { ANONYMOUS, type Credential, type CredentialProvider } from './types.js';
+import { ANONYMOUS, type Credential, type CredentialProvider } from '../../credentials/types.js';
 
 /*
  * Challenge-driven auth for one registry host, as oras-go's auth.Client: send anonymously first; on 401

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { helperErase, helperGet, helperStore } from '../../../src/auth/cred-helper.js';
+import { helperErase, helperGet, helperStore } from '../../../src/credentials/cred-helper.js';
 import { isPackpubError } from '../../../src/errors.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../../support/cred-helper-fixture.js';
 

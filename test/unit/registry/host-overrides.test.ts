@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResolveEntry, ResolveMap } from '../../../src/registry/resolve.js';
+import { parseResolveEntry, ResolveMap } from '../../../src/registry/host-overrides.js';
 
 describe('--resolve HOST:PORT:ADDRESS', () => {
   it.each([

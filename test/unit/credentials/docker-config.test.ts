@@ -10,7 +10,7 @@ import {
   normalizeRegistryKey,
   registryKey,
   updateDockerConfig,
-} from '../../../src/auth/docker-config.js';
+} from '../../../src/credentials/docker-config.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../../support/cred-helper-fixture.js';
 import { failure } from '../../support/errors.js';
 

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { staticProvider } from '../../../src/auth/chain.js';
-import { AuthSession } from '../../../src/auth/session.js';
-import type { Credential, CredentialProvider } from '../../../src/auth/types.js';
-import { errorFromResponse } from '../../../src/registry/errors.js';
-import type { HttpRequest, HttpResponse, HttpTransport } from '../../../src/registry/http.js';
+import { staticProvider } from '../../../../src/credentials/chain.js';
+import { AuthSession } from '../../../../src/registry/auth/session.js';
+import type { Credential, CredentialProvider } from '../../../../src/credentials/types.js';
+import { errorFromResponse } from '../../../../src/registry/errors.js';
+import type { HttpRequest, HttpResponse, HttpTransport } from '../../../../src/registry/http.js';
 
 interface Answer {
   status: number;

@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
-import type { ArtifactStore, FetchedManifest, StoreKind } from './types.js';
+import type { ArtifactStore, FetchedManifest, StoreKind } from './artifact-store.js';
 
 /**
  * An ArtifactStore that hands every call to another one; registry flavours (ECR, Harbor) extend it and
  * override only what their registry does differently.
  */
-export class WrappedStore implements ArtifactStore {
+export class DecoratedStore implements ArtifactStore {
   readonly kind: StoreKind;
   readonly location: string;
 
@@ -52,18 +52,4 @@ export class WrappedStore implements ArtifactStore {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-/** Memoize one promise per key; a failed attempt is forgotten so a later call can try again. */
-export function memoizeByKey<T>(fn: (key: string) => Promise<T>): (key: string) => Promise<T> {
-  const cache = new Map<string, Promise<T>>();
-  return (key) => {
-    let p = cache.get(key);
-    if (p === undefined) {
-      p = fn(key);
-      cache.set(key, p);
-      p.catch(() => cache.delete(key));
-    }
-    return p;
-  };
 }

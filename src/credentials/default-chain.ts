@@ -1,7 +1,7 @@
 import { chainProviders, staticProvider } from './chain.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { dockerConfigProvider } from './docker-config.js';
-import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr.js';
+import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr-token.js';
 import type { CredentialProvider } from './types.js';
 
 export interface DefaultChainOptions {
