@@ -87,6 +87,7 @@ export {
 // Authoring
 export { initPack, type InitChart, type InitOptions, type InitResult } from './operations/init.js';
 export { deepCheckPack, type DeepCheckInput } from './pack/deep-checks.js';
-export { missingDependencies, packChartDirectory, readChart, subchartValueKeys, type ChartError, type ChartProblem, type HelmChart } from './pack/chart.js';
+export { missingDependencies, readChart, subchartValueKeys, type ChartError, type ChartProblem, type HelmChart } from './pack/chart.js';
+export { packChartDirectory } from './archive/chart-package.js';
 export { findImages, type FoundImage } from './pack/chart-images.js';
 export { encodePngRgb, placeholderLogo } from './pack/logo.js';

@@ -1,29 +1,41 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, sep } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
-import ignore from 'ignore';
-import { load } from 'js-yaml';
+import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { valuesReferences } from './template-refs.js';
+import { checkYamlText } from './yaml-source.js';
 
 /*
- * Helm charts as a pack author hands them over: a `helm package` archive (.tgz) or an unpacked chart
- * directory. Only Chart.yaml, values.yaml and requirements.yaml of the chart and of its vendored
- * subcharts (`charts/<sub>/` directories or `charts/<sub>.tgz` archives, nested) are read; every other
- * entry is streamed past. Chart layout: helm.sh/docs/topics/charts ("The Chart File Structure").
+ * The one reader of Helm charts, as a pack author hands them over: a `helm package` archive (.tgz) or
+ * an unpacked chart directory. Validation, the deep checks and `init --from-chart` all read charts here.
+ *
+ * Archives follow Helm's own loader (helm/helm pkg/chart/loader/archive.go LoadArchiveFiles and
+ * load.go LoadFiles): the first path component of EVERY entry is dropped, whatever it is, so
+ * `mychart/Chart.yaml`, `./Chart.yaml` and `other/Chart.yaml` all read as `Chart.yaml`; directory
+ * entries are skipped; what is left must be a relative path inside the chart. Subcharts live in
+ * `charts/<name>/` folders or `charts/<name>.tgz` archives (names starting with `_` or `.` are
+ * ignored, as Helm ignores them). Only Chart.yaml, values.yaml, requirements.yaml and the templates'
+ * `.Values` references are kept; every other entry is streamed past.
  */
 
-/** What is wrong with a chart, for callers that handle some problems themselves (the validator reports archive-level ones). */
-export type ChartProblem = 'no-chart-yaml' | 'not-an-archive' | 'bad-metadata' | 'too-large' | 'too-many-entries' | 'too-deep' | 'unsafe-file';
+/** What is wrong with a chart, for callers that handle some problems themselves. */
+export type ChartProblem =
+  | 'no-chart-yaml'
+  | 'helm-refuses'
+  | 'not-an-archive'
+  | 'bad-metadata'
+  | 'too-large'
+  | 'too-many-entries'
+  | 'too-deep'
+  | 'unsafe-file';
 
 export class ChartError extends PackpubError {
   readonly problem: ChartProblem;
-  /** True when the problem is in a subchart archive inside the chart rather than the chart's own archive. */
+  /** True when the problem is in a subchart inside the chart rather than the chart itself. */
   readonly nested: boolean;
 
   constructor(code: 'PACK_FILE' | 'UNSAFE_ARCHIVE', problem: ChartProblem, nested: boolean, message: string, options: { hint?: string; cause?: unknown } = {}) {
@@ -47,7 +59,7 @@ export interface HelmChart {
   name: string;
   version?: string;
   appVersion?: string;
-  /** The folder the chart sits in (inside its archive, or on disk), for messages. */
+  /** Where the chart sits (the archive or folder, plus `charts/<sub>` for subcharts), for messages. */
   location: string;
   /** Parsed Chart.yaml. */
   metadata: Record<string, unknown>;
@@ -59,30 +71,42 @@ export interface HelmChart {
   subcharts: HelmChart[];
   /**
    * `.Values` paths the chart's templates read (`templates/**`), e.g. `['image', 'tag']`: keys a chart
-   * uses without listing a default in values.yaml are still valid settings.
+   * uses without listing a default in values.yaml are still valid settings. Empty when read with
+   * `templates: false`.
    */
   templateValuePaths: string[][];
 }
 
-export interface ChartReadLimits {
-  /** Largest Chart.yaml / values.yaml read (default 8 MiB). */
+export interface ChartReadOptions {
+  /** Largest Chart.yaml / values.yaml / requirements.yaml read (default 8 MiB). */
   maxTextBytes?: number;
-  /** Most tar entries across nested archives (default 100 000). */
+  /** Most tar entries across nested archives (default MAX_CHART_ENTRIES). */
   maxEntries?: number;
-  /** Most uncompressed bytes across nested archives: a gzip bomb stops here. Default 100 MiB, Helm's own limit (pkg/chart/loader MaxDecompressedChartSize). */
+  /** Most uncompressed bytes across nested archives: a gzip bomb stops here. Default MAX_CHART_INFLATED_BYTES. */
   maxBytes?: number;
-  /** Deepest nesting of subchart archives (default 6). */
+  /** Deepest nesting of subcharts (default 6). */
   maxNesting?: number;
+  /** Scan templates for `.Values` references (default true; validation without deep checks skips it). */
+  templates?: boolean;
 }
 
-const DEFAULT_LIMITS: Required<ChartReadLimits> = {
+/**
+ * Helm refuses charts over 100 MiB decompressed by default (pkg/chart/loader/archive
+ * MaxDecompressedChartSize); we stop at the same size, and at an entry count no real chart
+ * approaches, so a gzip bomb costs bounded time and no memory.
+ */
+export const MAX_CHART_INFLATED_BYTES = 100 * 1024 * 1024;
+export const MAX_CHART_ENTRIES = 20_000;
+
+const DEFAULTS: Required<ChartReadOptions> = {
   maxTextBytes: 8 * 1024 * 1024,
-  maxEntries: 100_000,
-  maxBytes: 100 * 1024 * 1024,
+  maxEntries: MAX_CHART_ENTRIES,
+  maxBytes: MAX_CHART_INFLATED_BYTES,
   maxNesting: 6,
+  templates: true,
 };
 
-const CHART_FILES = new Set(['Chart.yaml', 'values.yaml', 'requirements.yaml']);
+const HELM_HINT = 'Helm drops the first folder of every entry in a chart archive, so Chart.yaml must sit one folder deep (`mychart/Chart.yaml`, or `./Chart.yaml` as `tar -C mychart -czf mychart.tgz .` writes it); rebuild it with `helm package <chart-dir>`';
 
 /** True for names `helm package` writes or users hand in. */
 export function isChartArchiveName(name: string): boolean {
@@ -90,46 +114,42 @@ export function isChartArchiveName(name: string): boolean {
 }
 
 /** Read a chart from a `.tgz` or a directory. Throws PackpubError `PACK_FILE` when it is not a chart. */
-export async function readChart(source: string, limits: ChartReadLimits = {}): Promise<HelmChart> {
+export async function readChart(source: string, options: ChartReadOptions = {}): Promise<HelmChart> {
   let info;
   try {
     info = await stat(source);
   } catch (err) {
     throw new PackpubError('NOT_FOUND', `chart ${source} does not exist`, { hint: 'give a chart .tgz (from `helm package`) or an unpacked chart directory', cause: err });
   }
-  if (info.isDirectory()) return readChartDirectory(source, { ...DEFAULT_LIMITS, ...limits });
-  return readChartArchive(() => createReadStream(source), source, limits);
+  const budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0 };
+  if (info.isDirectory()) return readChartDirectory(source, budget);
+  return readArchive(() => createReadStream(source), source, budget, 0);
 }
 
 /** Read a chart from a gzip'd tar stream (`helm package` output), streaming. */
-export async function readChartArchive(open: () => Readable, label: string, limits: ChartReadLimits = {}): Promise<HelmChart> {
-  const budget = { ...DEFAULT_LIMITS, ...limits, entries: 0, bytes: 0 };
-  const files = new Map<string, ChartDirFiles>();
-  const nested = new Map<string, HelmChart[]>();
-  await scanArchive(open(), label, budget, 0, files, nested);
-  return assemble(files, nested, label, false);
+export async function readChartArchive(open: () => Readable, label: string, options: ChartReadOptions = {}): Promise<HelmChart> {
+  return readArchive(open, label, { ...DEFAULTS, ...options, entries: 0, bytes: 0 }, 0);
 }
 
-function notAnArchive(label: string, nested: boolean, err: unknown): ChartError {
-  return new ChartError('PACK_FILE', 'not-an-archive', nested, `${label} is not a readable chart archive: ${errorMessage(err)}`, {
-    hint: 'a chart archive is a gzip-compressed tar as `helm package` writes it',
-    cause: err,
-  });
-}
+type Budget = Required<ChartReadOptions> & { entries: number; bytes: number };
 
-interface ChartDirFiles {
+interface ChartSlot {
   chartYaml?: string;
   values?: string;
   requirements?: string;
   templateRefs?: Set<string>;
+  /** Subchart archives found in this chart's charts/ folder, already read. */
+  archives: HelmChart[];
 }
 
 /** Largest template scanned for `.Values` references; bigger ones are skipped. */
 const MAX_TEMPLATE_BYTES = 4 * 1024 * 1024;
 /** Distinct template references kept per chart. */
 const MAX_TEMPLATE_REFS = 20_000;
+/** Deepest chain of `charts/<sub>/charts/<sub>/...` folders followed. */
+const MAX_FOLDER_NESTING = 16;
 
-function addTemplateRefs(slot: ChartDirFiles, text: string): void {
+function addTemplateRefs(slot: ChartSlot, text: string): void {
   slot.templateRefs ??= new Set();
   for (const ref of valuesReferences(text)) {
     if (slot.templateRefs.size >= MAX_TEMPLATE_REFS) return;
@@ -137,37 +157,76 @@ function addTemplateRefs(slot: ChartDirFiles, text: string): void {
   }
 }
 
-/** The chart folder a `templates/...` file belongs to, or undefined. */
-function templateOwner(dirSegments: readonly string[]): string | undefined {
-  for (let k = 1; k < dirSegments.length; k += 2) {
-    if (dirSegments[k] === 'templates' && isChartDir(dirSegments.slice(0, k))) return dirSegments.slice(0, k).join('/');
+function refused(label: string, helmSays: string, nested: boolean, hint = HELM_HINT): ChartError {
+  return new ChartError('PACK_FILE', 'helm-refuses', nested, `${label}: Helm refuses this chart archive ("${helmSays}")`, { hint });
+}
+
+/** Go's path.Clean for a relative, slash-separated path. */
+function cleanPath(path: string): string {
+  if (path === '') return '.';
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else out.push(seg);
   }
-  return undefined;
+  return out.length === 0 ? '.' : out.join('/');
 }
 
-type Budget = Required<ChartReadLimits> & { entries: number; bytes: number };
-
-/** Directory segments that hold chart files: `top` or `top/charts/x[/charts/y...]`. */
-function isChartDir(segments: readonly string[]): boolean {
-  if (segments.length % 2 !== 1) return false;
-  for (let i = 1; i < segments.length; i += 2) if (segments[i] !== 'charts') return false;
-  return true;
+/**
+ * Where Helm puts an archive entry: its name without the first path component, cleaned, or Helm's
+ * own error for it (helm/helm pkg/chart/loader/archive.go, checked in the same order).
+ */
+export function helmEntryPath(name: string): { path: string } | { error: string } {
+  const delimiter = name.includes('\\') ? '\\' : '/';
+  const parts = name.split(delimiter);
+  const rest = parts.slice(1).join('/');
+  if (rest.startsWith('/')) return { error: 'chart illegally contains absolute paths' };
+  const path = cleanPath(rest);
+  if (path === '.') return { error: `chart illegally contains content outside the base directory: ${JSON.stringify(name)}` };
+  if (path.startsWith('..')) return { error: 'chart illegally references parent directory' };
+  if (/^[a-zA-Z]:\//.test(path)) return { error: 'chart contains illegally named files' };
+  if (parts[0] === 'Chart.yaml') return { error: 'chart yaml not in base directory' };
+  return { path };
 }
 
-function normalizeEntryName(name: string): string[] | undefined {
-  const segments = name.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
-  if (segments.some((s) => s === '..') || name.startsWith('/')) return undefined;
-  return segments;
+/**
+ * Which chart of the tree a path belongs to (Helm's LoadFiles): `charts/<sub>/...` belongs to subchart
+ * `<sub>`, recursively; `charts/<sub>.tgz` is a subchart archive; names starting with `_` or `.` under
+ * charts/ are ignored, and `.prov` files stay with their chart.
+ */
+type Placement =
+  | { kind: 'file'; chain: string[]; rel: string }
+  | { kind: 'archive'; chain: string[]; name: string }
+  | { kind: 'ignored' }
+  | { kind: 'stray'; chain: string[]; name: string };
+
+function place(path: string): Placement {
+  const segs = path.split('/');
+  const chain: string[] = [];
+  let i = 0;
+  while (segs[i] === 'charts' && i + 1 < segs.length && !path.endsWith('.prov')) {
+    const sub = segs[i + 1] ?? '';
+    if (sub.startsWith('_') || sub.startsWith('.')) return { kind: 'ignored' };
+    if (i + 2 === segs.length) {
+      return posix.extname(sub) === '.tgz' ? { kind: 'archive', chain, name: sub } : { kind: 'stray', chain, name: sub };
+    }
+    if (posix.extname(sub) === '.tgz') return { kind: 'ignored' }; // Helm keeps only the file named exactly charts/<x>.tgz
+    chain.push(sub);
+    if (chain.length > MAX_FOLDER_NESTING) return { kind: 'ignored' };
+    i += 2;
+  }
+  return { kind: 'file', chain, rel: segs.slice(i).join('/') };
 }
 
-async function readText(stream: Readable, limit: number, what: string, nested = false): Promise<string> {
+async function readText(stream: Readable, limit: number, what: string, nested: boolean): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     size += (chunk as Buffer).length;
     if (size > limit) {
       stream.destroy();
-      throw new ChartError('PACK_FILE', 'too-large', nested, `${what} is larger than ${limit} bytes`, { hint: 'chart metadata and values files are small text files; check the archive' });
+      throw new ChartError('PACK_FILE', 'too-large', nested, `${what}: larger than ${limit} bytes`, { hint: 'chart metadata and values files are small text files; check the archive' });
     }
     chunks.push(chunk as Buffer);
   }
@@ -187,7 +246,7 @@ class ByteCounter extends Transform {
     this.budget.bytes += chunk.length;
     if (this.budget.bytes > this.budget.maxBytes) {
       done(
-        new ChartError('UNSAFE_ARCHIVE', 'too-large', this.nested, `${this.label} expands to more than ${this.budget.maxBytes} bytes`, {
+        new ChartError('UNSAFE_ARCHIVE', 'too-large', this.nested, `${this.label}: expands to more than ${this.budget.maxBytes} bytes (Helm's own limit is 100 MiB)`, {
           hint: 'the archive looks like a decompression bomb; rebuild it with `helm package`',
         }),
       );
@@ -197,87 +256,139 @@ class ByteCounter extends Transform {
   }
 }
 
-async function scanArchive(
-  input: Readable,
-  label: string,
-  budget: Budget,
-  depth: number,
-  files: Map<string, ChartDirFiles>,
-  nested: Map<string, HelmChart[]>,
-): Promise<void> {
+function drain(entry: Readable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    entry.once('end', resolve);
+    entry.once('error', reject);
+    entry.resume();
+  });
+}
+
+async function readArchive(open: () => Readable, label: string, budget: Budget, depth: number): Promise<HelmChart> {
+  const nested = depth > 0;
+  const slots = new Map<string, ChartSlot>();
+  /** Post-strip paths of Chart.yaml files that are not at the chart's top, to explain a missing one. */
+  const deeperChartYamls: string[] = [];
+  let files = 0;
+  const slotOf = (chain: string[]): ChartSlot => {
+    const key = chain.join('/');
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slot = { archives: [] };
+      slots.set(key, slot);
+    }
+    return slot;
+  };
+  slotOf([]);
+
+  const input = open();
   const extract = tar.extract();
-  const feeding = pipeline(input, createGunzip(), new ByteCounter(budget, label, depth > 0), extract);
+  const feeding = pipeline(input, createGunzip(), new ByteCounter(budget, label, nested), extract);
   feeding.catch(() => undefined);
   try {
     for await (const item of extract) {
       const entry = item as unknown as Readable & { header: tar.Header };
       if (++budget.entries > budget.maxEntries) {
-        throw new ChartError('UNSAFE_ARCHIVE', 'too-many-entries', depth > 0, `${label} has more than ${budget.maxEntries} entries`, { hint: 'check the chart archive; real charts have a few hundred files' });
+        throw new ChartError('UNSAFE_ARCHIVE', 'too-many-entries', nested, `${label}: more than ${budget.maxEntries} entries`, { hint: 'check the chart archive; real charts have a few hundred files' });
       }
-      const segments = normalizeEntryName(entry.header.name);
-      const isFile = entry.header.type === 'file' || entry.header.type === 'contiguous-file';
-      const file = segments?.at(-1);
-      const dirSegments = segments?.slice(0, -1) ?? [];
-      if (isFile && file !== undefined && CHART_FILES.has(file) && isChartDir(dirSegments)) {
-        const text = await readText(entry, budget.maxTextBytes, `${label}:${entry.header.name}`, depth > 0);
-        const key = dirSegments.join('/');
-        const slot = files.get(key) ?? {};
-        if (file === 'Chart.yaml') slot.chartYaml = text;
-        else if (file === 'values.yaml') slot.values = text;
-        else slot.requirements = text;
-        files.set(key, slot);
-      } else if (isFile && templateOwner(dirSegments) !== undefined && (entry.header.size ?? 0) <= MAX_TEMPLATE_BYTES) {
-        const key = templateOwner(dirSegments) ?? '';
-        const text = await readText(entry, MAX_TEMPLATE_BYTES, `${label}:${entry.header.name}`, depth > 0);
-        const slot = files.get(key) ?? {};
-        addTemplateRefs(slot, text);
-        files.set(key, slot);
-      } else if (
-        isFile &&
-        file !== undefined &&
-        isChartArchiveName(file) &&
-        dirSegments.at(-1) === 'charts' &&
-        isChartDir(dirSegments.slice(0, -1))
-      ) {
-        if (depth + 1 > budget.maxNesting) {
-          throw new ChartError('UNSAFE_ARCHIVE', 'too-deep', true, `${label} nests subchart archives more than ${budget.maxNesting} deep`);
+      const type = entry.header.type;
+      if (type === 'directory') {
+        await drain(entry);
+        continue;
+      }
+      files++;
+      const where = helmEntryPath(entry.header.name);
+      if ('error' in where) throw refused(label, where.error, nested);
+      const placed = place(where.path);
+      const entryLabel = `${label}:${entry.header.name}`;
+      if (placed.kind === 'file') {
+        const slot = slotOf(placed.chain);
+        const rel = placed.rel;
+        if (rel === 'Chart.yaml') slot.chartYaml = await readText(entry, budget.maxTextBytes, entryLabel, nested || placed.chain.length > 0);
+        else if (rel === 'values.yaml') slot.values = await readText(entry, budget.maxTextBytes, entryLabel, nested || placed.chain.length > 0);
+        else if (rel === 'requirements.yaml') slot.requirements = await readText(entry, budget.maxTextBytes, entryLabel, nested || placed.chain.length > 0);
+        else if (budget.templates && rel.startsWith('templates/') && (entry.header.size ?? 0) <= MAX_TEMPLATE_BYTES) {
+          addTemplateRefs(slot, await readText(entry, MAX_TEMPLATE_BYTES, entryLabel, nested));
+        } else {
+          if (rel.endsWith('/Chart.yaml') && deeperChartYamls.length < 5) deeperChartYamls.push(entry.header.name);
+          await drain(entry);
         }
-        const innerFiles = new Map<string, ChartDirFiles>();
-        const innerNested = new Map<string, HelmChart[]>();
-        const innerLabel = `${label}:${entry.header.name}`;
-        await scanArchive(entry, innerLabel, budget, depth + 1, innerFiles, innerNested);
-        const parent = dirSegments.slice(0, -1).join('/');
-        const list = nested.get(parent) ?? [];
-        list.push(assemble(innerFiles, innerNested, innerLabel, true));
-        nested.set(parent, list);
+      } else if (placed.kind === 'archive') {
+        if (depth + 1 > budget.maxNesting) {
+          throw new ChartError('UNSAFE_ARCHIVE', 'too-deep', true, `${label}: subchart archives nested more than ${budget.maxNesting} deep`);
+        }
+        const sub = await readArchive(() => entry, entryLabel, budget, depth + 1);
+        slotOf(placed.chain).archives.push(sub);
+      } else if (placed.kind === 'stray') {
+        // Helm reads charts/<name> (not a folder, not .tgz) as a subchart without a Chart.yaml.
+        slotOf([...placed.chain, placed.name]);
+        await drain(entry);
       } else {
-        entry.resume();
-        await new Promise<void>((resolve, reject) => {
-          entry.once('end', resolve);
-          entry.once('error', reject);
-        });
+        await drain(entry);
       }
     }
     await feeding;
   } catch (err) {
     input.destroy();
     if (err instanceof PackpubError) throw err;
-    throw notAnArchive(label, depth > 0, err);
+    throw new ChartError('PACK_FILE', 'not-an-archive', nested, `${label}: not a gzip'd tar archive (${errorMessage(err)})`, {
+      hint: 'a chart archive is a gzip-compressed tar as `helm package` writes it',
+      cause: err,
+    });
   }
+  if (files === 0) throw refused(label, 'no files in chart archive', nested, 'rebuild it with `helm package <chart-dir>`');
+  if (slots.get('')?.chartYaml === undefined) {
+    const found = deeperChartYamls.length === 0 ? '' : `; its Chart.yaml is one folder too deep (${deeperChartYamls.join(', ')})`;
+    throw new ChartError('PACK_FILE', 'no-chart-yaml', nested, `${label}: Helm refuses this chart archive ("Chart.yaml file is missing")${found}`, { hint: HELM_HINT });
+  }
+  return assemble(slots, label, nested);
 }
 
+function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean): HelmChart {
+  const build = (key: string, parentName: string | undefined): HelmChart => {
+    const slot = slots.get(key) ?? { archives: [] };
+    const location = key === '' ? label : `${label}:charts/${key.split('/').join('/charts/')}`;
+    if (slot.chartYaml === undefined) {
+      const sub = key.split('/').at(-1) ?? key;
+      throw new ChartError('PACK_FILE', 'no-chart-yaml', true, `${label}: Helm refuses this chart ("error unpacking ${sub} in ${parentName ?? 'the chart'}: Chart.yaml file is missing")`, {
+        hint: `charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives): fix or remove charts/${sub} (Helm ignores names starting with "_" or ".")`,
+      });
+    }
+    const metadata = chartMetadata(slot.chartYaml, `${location}/Chart.yaml`, nested || key !== '');
+    const name = String(metadata['name']);
+    const subs: HelmChart[] = [];
+    const prefix = key === '' ? '' : `${key}/`;
+    for (const k of slots.keys()) {
+      if (k !== key && k.startsWith(prefix) && !k.slice(prefix.length).includes('/')) subs.push(build(k, name));
+    }
+    subs.push(...slot.archives);
+    return makeChart(location, metadata, slot, subs, nested || key !== '');
+  };
+  return build('', undefined);
+}
+
+/** A chart YAML file as a mapping; empty files are empty, as Helm reads them. */
 function parseYamlObject(text: string, what: string, nested: boolean): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = load(text, { json: true });
-  } catch (err) {
-    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what} is not valid YAML: ${errorMessage(err).split('\n')[0]}`, { hint: `fix ${what}`, cause: err });
+  const check = checkYamlText(text, what);
+  const first = check.findings.find((f) => f.severity === 'error');
+  if (!check.ok || first !== undefined) {
+    const at = first?.line === undefined ? '' : ` (line ${first.line}${first.column === undefined ? '' : `, column ${first.column}`})`;
+    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: not valid YAML${at}: ${first?.message ?? 'unreadable'}`, { hint: `fix ${what}` });
   }
+  const parsed = check.documents[0];
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what} is not a YAML mapping`, { hint: `fix ${what}` });
+    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: not a YAML mapping`, { hint: `fix ${what}` });
   }
   return parsed as Record<string, unknown>;
+}
+
+function chartMetadata(text: string, what: string, nested: boolean): Record<string, unknown> {
+  const metadata = parseYamlObject(text, what, nested);
+  if (str(metadata['name']) === undefined) {
+    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: no name (Helm: "validation: chart.metadata.name is required")`, { hint: 'Helm requires `name:` in Chart.yaml' });
+  }
+  return metadata;
 }
 
 function str(value: unknown): string | undefined {
@@ -309,15 +420,10 @@ function parseDependencies(list: unknown): ChartDependency[] {
   return deps;
 }
 
-function makeChart(location: string, slot: ChartDirFiles, subcharts: HelmChart[], nested: boolean): HelmChart {
-  const metadata = parseYamlObject(slot.chartYaml ?? '', `${location}/Chart.yaml`, nested);
-  const name = str(metadata['name']);
-  if (name === undefined) {
-    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${location}/Chart.yaml has no name`, { hint: 'Helm requires `name:` in Chart.yaml' });
-  }
+function makeChart(location: string, metadata: Record<string, unknown>, slot: Omit<ChartSlot, 'archives' | 'chartYaml'>, subcharts: HelmChart[], nested: boolean): HelmChart {
   const requirements = slot.requirements === undefined ? {} : parseYamlObject(slot.requirements, `${location}/requirements.yaml`, nested);
   const chart: HelmChart = {
-    name,
+    name: String(metadata['name']),
     location,
     metadata,
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
@@ -332,31 +438,11 @@ function makeChart(location: string, slot: ChartDirFiles, subcharts: HelmChart[]
   return chart;
 }
 
-function assemble(files: Map<string, ChartDirFiles>, nested: Map<string, HelmChart[]>, label: string, isNested: boolean): HelmChart {
-  const roots = [...files.entries()].filter(([dir, slot]) => slot.chartYaml !== undefined && !dir.includes('/')).map(([dir]) => dir);
-  roots.sort();
-  const top = roots[0];
-  if (top === undefined) {
-    throw new ChartError('PACK_FILE', 'no-chart-yaml', isNested, `${label} has no Chart.yaml in its top folder`, {
-      hint: 'a chart archive holds one folder with Chart.yaml in it, as `helm package` writes it',
-    });
-  }
-  const build = (dir: string): HelmChart => {
-    const subs: HelmChart[] = [];
-    const prefix = `${dir}/charts/`;
-    for (const [d, slot] of files) {
-      if (d.startsWith(prefix) && !d.slice(prefix.length).includes('/') && slot.chartYaml !== undefined) subs.push(build(d));
-    }
-    subs.push(...(nested.get(dir) ?? []));
-    return makeChart(`${label}:${dir}`, files.get(dir) ?? {}, subs, isNested || dir !== top);
-  };
-  return build(top);
-}
-
-async function readOptional(path: string, limit: number): Promise<string | undefined> {
+/** Read a small file, or undefined when it does not exist. */
+export async function readOptionalText(path: string, limit: number): Promise<string | undefined> {
   try {
     const info = await stat(path);
-    if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path} is larger than ${limit} bytes`);
+    if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path}: larger than ${limit} bytes`);
     return (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -364,17 +450,18 @@ async function readOptional(path: string, limit: number): Promise<string | undef
   }
 }
 
-async function readChartDirectory(dir: string, limits: Required<ChartReadLimits>, depth = 0): Promise<HelmChart> {
-  const chartYaml = await readOptional(join(dir, 'Chart.yaml'), limits.maxTextBytes);
+async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promise<HelmChart> {
+  const chartYaml = await readOptionalText(join(dir, 'Chart.yaml'), budget.maxTextBytes);
   if (chartYaml === undefined) {
-    throw new ChartError('PACK_FILE', 'no-chart-yaml', depth > 0, `${dir} has no Chart.yaml`, { hint: 'give the chart folder (the one holding Chart.yaml), or a chart .tgz' });
+    throw new ChartError('PACK_FILE', 'no-chart-yaml', depth > 0, `${dir}: no Chart.yaml (Helm: "Chart.yaml file is missing")`, { hint: 'give the chart folder (the one holding Chart.yaml), or a chart .tgz' });
   }
-  const slot: ChartDirFiles = { chartYaml };
-  const values = await readOptional(join(dir, 'values.yaml'), limits.maxTextBytes);
+  const slot: ChartSlot = { chartYaml, archives: [] };
+  const values = await readOptionalText(join(dir, 'values.yaml'), budget.maxTextBytes);
   if (values !== undefined) slot.values = values;
-  const requirements = await readOptional(join(dir, 'requirements.yaml'), limits.maxTextBytes);
+  const requirements = await readOptionalText(join(dir, 'requirements.yaml'), budget.maxTextBytes);
   if (requirements !== undefined) slot.requirements = requirements;
-  await readTemplateDirectory(join(dir, 'templates'), slot, 0);
+  if (budget.templates) await readTemplateDirectory(join(dir, 'templates'), slot, 0);
+  const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];
   let entries: string[] = [];
   try {
@@ -383,19 +470,20 @@ async function readChartDirectory(dir: string, limits: Required<ChartReadLimits>
     entries = [];
   }
   for (const name of entries) {
+    if (name.startsWith('_') || name.startsWith('.')) continue;
     const path = join(dir, 'charts', name);
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) continue;
-    if (info.isDirectory() && depth < limits.maxNesting) {
-      if ((await readOptional(join(path, 'Chart.yaml'), limits.maxTextBytes)) !== undefined) subcharts.push(await readChartDirectory(path, limits, depth + 1));
+    if (info.isDirectory() && depth < budget.maxNesting) {
+      if ((await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes)) !== undefined) subcharts.push(await readChartDirectory(path, budget, depth + 1));
     } else if (info.isFile() && isChartArchiveName(name)) {
-      subcharts.push(await readChartArchive(() => createReadStream(path), path, limits));
+      subcharts.push(await readArchive(() => createReadStream(path), path, budget, depth + 1));
     }
   }
-  return makeChart(dir, slot, subcharts, depth > 0);
+  return makeChart(dir, metadata, slot, subcharts, depth > 0);
 }
 
-async function readTemplateDirectory(dir: string, slot: ChartDirFiles, depth: number): Promise<void> {
+async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number): Promise<void> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
@@ -428,124 +516,3 @@ export function missingDependencies(chart: HelmChart): ChartDependency[] {
   return chart.dependencies.filter((d) => !vendored.has(d.name));
 }
 
-/* ---------- packing a chart directory into a deterministic .tgz ---------- */
-
-/** 1980-01-01T00:00:00Z: a fixed, plausible mtime when SOURCE_DATE_EPOCH is not set. */
-const DEFAULT_MTIME_SECONDS = 315_532_800;
-
-export interface PackChartOptions {
-  /** Seconds since the epoch for every entry (reproducible-builds.org SOURCE_DATE_EPOCH). */
-  sourceDateEpoch?: number;
-}
-
-export interface PackedChart {
-  file: string;
-  size: number;
-  entries: number;
-}
-
-/**
- * RFC 1952: byte 9 of the gzip header is the OS that wrote it, which zlib sets per platform;
- * pin it to 3 (Unix) so the same chart gives the same bytes on every machine.
- */
-class GzipOsByte extends Transform {
-  private offset = 0;
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.offset <= 9 && this.offset + chunk.length > 9) {
-      chunk = Buffer.from(chunk);
-      chunk[9 - this.offset] = 3;
-    }
-    this.offset += chunk.length;
-    done(null, chunk);
-  }
-}
-
-interface ChartFileEntry {
-  rel: string;
-  path: string;
-  size: number;
-  mode: number;
-}
-
-async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
-  const rootReal = await realpath(root);
-  const ig = ignore();
-  const helmignore = await readOptional(join(root, '.helmignore'), 1024 * 1024);
-  if (helmignore !== undefined) ig.add(helmignore);
-  const out: ChartFileEntry[] = [];
-  const visited = new Set<string>([rootReal]);
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    const names = (await readdir(dir)).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
-    for (const name of names) {
-      const path = join(dir, name);
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      let info = await lstat(path);
-      if (info.isSymbolicLink()) {
-        const target = await realpath(path).catch(() => undefined);
-        if (target === undefined || (target !== rootReal && !target.startsWith(rootReal + sep))) {
-          throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, { hint: 'replace it with the file it points to, or list it in .helmignore' });
-        }
-        info = await stat(path);
-        if (info.isDirectory()) {
-          if (visited.has(target)) continue;
-          visited.add(target);
-        }
-      }
-      if (info.isDirectory()) {
-        if (ig.ignores(`${childRel}/`)) continue;
-        await walk(path, childRel);
-      } else if (info.isFile()) {
-        if (ig.ignores(childRel)) continue;
-        out.push({ rel: childRel, path, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
-      } else {
-        throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is not a regular file or directory`, { hint: 'remove it from the chart, or list it in .helmignore' });
-      }
-    }
-  };
-  await walk(root, '');
-  return out;
-}
-
-/**
- * Pack a chart directory as `helm package` lays it out (one top folder named after Chart.yaml's `name`,
- * files only, .helmignore honoured), but deterministically: sorted entries, uid/gid 0 without owner
- * names, normalised modes, a fixed mtime, and a gzip header without name or time. Files are streamed.
- * The archive is written to a temporary name and renamed into place.
- */
-export async function packChartDirectory(dir: string, outFile: string, options: PackChartOptions = {}): Promise<PackedChart> {
-  const chart = await readChart(dir);
-  const mtime = new Date((options.sourceDateEpoch ?? DEFAULT_MTIME_SECONDS) * 1000);
-  const files = await listChartFiles(dir);
-  const tmp = join(dirname(outFile), `.${basename(outFile)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const pack = tar.pack();
-  const writing = pipeline(pack, createGzip({ level: 9 }), new GzipOsByte(), createWriteStream(tmp));
-  writing.catch(() => undefined);
-  try {
-    for (const f of files) {
-      const entry = pack.entry({
-        name: `${chart.name}/${f.rel}`,
-        size: f.size,
-        mode: f.mode,
-        mtime,
-        uid: 0,
-        gid: 0,
-        uname: '',
-        gname: '',
-        type: 'file',
-      });
-      await pipeline(createReadStream(f.path), entry);
-    }
-    pack.finalize();
-    await writing;
-    await rename(tmp, outFile);
-  } catch (err) {
-    pack.destroy();
-    await writing.catch(() => undefined);
-    await rm(tmp, { force: true });
-    if (err instanceof PackpubError) throw err;
-    throw new PackpubError('PACK_FILE', `cannot pack chart ${dir}: ${errorMessage(err)}`, { cause: err });
-  }
-  const { size } = await stat(outFile);
-  return { file: outFile, size, entries: files.length };
-}

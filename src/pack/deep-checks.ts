@@ -26,6 +26,17 @@ export interface DeepCheckInput {
   packJson: Record<string, unknown>;
   /** values.yaml text ('' when missing). */
   valuesText: string;
+  /**
+   * The pack's charts, already read by the validator (which reports the ones that cannot be read).
+   * When absent, the charts listed in pack.json are read here.
+   */
+  charts?: ReadChart[];
+}
+
+/** A chart archive of the pack (path as in pack.json) and what the chart reader made of it. */
+export interface ReadChart {
+  rel: string;
+  chart: HelmChart;
 }
 
 const VALUES = 'values.yaml';
@@ -53,7 +64,8 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
 
   if (values !== undefined) {
     const charts = stringList(input.packJson['charts']);
-    if (charts.length > 0) await checkCharts(input.dir, charts, values, findings);
+    const read = input.charts ?? (charts.length > 0 ? await readCharts(input.dir, charts, findings) : []);
+    if (read.length > 0) checkCharts(read, values, findings);
     const manifests = stringList(input.packJson['kubeManifests']);
     if (manifests.length > 0) await checkManifests(input.dir, manifests, values, presetAdds, findings);
   }
@@ -252,8 +264,8 @@ function topLevelKeys(chart: HelmChart): Set<string> {
   }
 }
 
-async function checkCharts(dir: string, chartPaths: string[], values: YamlTree, findings: Finding[]): Promise<void> {
-  const charts: Array<{ rel: string; chart: HelmChart }> = [];
+async function readCharts(dir: string, chartPaths: string[], findings: Finding[]): Promise<ReadChart[]> {
+  const charts: ReadChart[] = [];
   for (const rel of chartPaths) {
     let status;
     try {
@@ -275,7 +287,10 @@ async function checkCharts(dir: string, chartPaths: string[], values: YamlTree, 
       });
     }
   }
-  if (charts.length === 0) return;
+  return charts;
+}
+
+function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[]): void {
 
   const root = rootMap(values);
   const chartsKey = childMap(values, root, 'charts');

@@ -1,8 +1,8 @@
 import semver from 'semver';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
-import { checkChartArchive } from './chart-archive.js';
-import { deepCheckPack } from './deep-checks.js';
+import { ChartError, readChart, type HelmChart } from './chart.js';
+import { deepCheckPack, type ReadChart } from './deep-checks.js';
 import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
@@ -68,6 +68,8 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
   let pack: ValidationReport['pack'];
   let json: Json | undefined;
   let schemaOk = false;
+  /** Each chart archive read once, here, and handed to the deep checks. */
+  const charts: ReadChart[] = [];
 
   const read = await readPackJson(root);
   if (!read.ok) {
@@ -94,7 +96,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
       if (typeof name === 'string' && name !== '' && typeof version === 'string' && version !== '') pack = { name, version };
       findings.push(...identityFindings(value, positions));
       findings.push(...metadataFindings(value, positions));
-      findings.push(...(await referencedFileFindings(root, value, positions)));
+      findings.push(...(await referencedFileFindings(root, value, positions, charts, options.deep !== false)));
     }
   }
 
@@ -108,7 +110,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
   // deep-checks.ts expects a schema-checked pack.json; with schema errors the author fixes those first.
   if (json !== undefined && schemaOk && options.deep !== false) {
     try {
-      findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText })));
+      findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText, charts })));
     } catch (err) {
       findings.push({
         severity: 'error',
@@ -227,7 +229,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
   return findings;
 }
 
-async function referencedFileFindings(root: string, json: Json, positions: Map<string, SourcePosition>): Promise<Finding[]> {
+async function referencedFileFindings(root: string, json: Json, positions: Map<string, SourcePosition>, charts: ReadChart[], deep: boolean): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const field of ['charts', 'kubeManifests'] as const) {
     const entries = json[field];
@@ -276,37 +278,38 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
           });
           continue;
         case 'file':
-          if (field === 'charts') findings.push(...(await chartFindings(entry, status.realPath)));
+          if (field === 'charts') {
+            const read = await readPackChart(entry, status.realPath, deep);
+            if ('chart' in read) charts.push({ rel: entry, chart: read.chart });
+            else findings.push(...read.findings);
+          }
       }
     }
   }
   return findings;
 }
 
-async function chartFindings(rel: string, realPath: string): Promise<Finding[]> {
-  let check;
+const CHART_RULES: Record<string, string> = {
+  'no-chart-yaml': 'chart-no-chart-yaml',
+  'helm-refuses': 'chart-refused-by-helm',
+  'not-an-archive': 'chart-unreadable',
+  'bad-metadata': 'chart-metadata-invalid',
+  'too-large': 'chart-too-large',
+  'too-many-entries': 'chart-too-large',
+  'too-deep': 'chart-too-large',
+};
+
+/** Read a chart archive of the pack with the one chart reader; what Helm would refuse is an error. */
+async function readPackChart(rel: string, realPath: string, templates: boolean): Promise<{ chart: HelmChart } | { findings: Finding[] }> {
   try {
-    check = await checkChartArchive(realPath);
+    return { chart: await readChart(realPath, { templates }) };
   } catch (err) {
-    return [{ severity: 'error', rule: 'file-unreadable', file: rel, message: ioProblem(rel, err) }];
-  }
-  if (check.ok) return [];
-  switch (check.problem) {
-    case 'no-chart-yaml': {
-      const found = check.topDirs.length === 0 ? 'the archive is empty' : `found at the top: ${check.topDirs.join(', ')}`;
-      return [
-        {
-          severity: 'error',
-          rule: 'chart-no-chart-yaml',
-          file: rel,
-          message: `no Chart.yaml in the archive's top folder (${found}); build it with \`helm package <chart-dir>\``,
-        },
-      ];
+    if (err instanceof ChartError) {
+      // The reader names the archive by its real path; the finding names it as pack.json does.
+      const text = (err.message.startsWith(`${realPath}: `) ? err.message.slice(realPath.length + 2) : err.message).replaceAll(realPath, rel);
+      return { findings: [{ severity: 'error', rule: CHART_RULES[err.problem] ?? 'chart-unreadable', file: rel, message: `${text}${err.hint === undefined ? '' : `; ${err.hint}`}` }] };
     }
-    case 'unreadable':
-      return [{ severity: 'error', rule: 'chart-unreadable', file: rel, message: `not a Helm chart archive: ${check.reason}; build it with \`helm package <chart-dir>\`` }];
-    case 'too-large':
-      return [{ severity: 'error', rule: 'chart-too-large', file: rel, message: `chart archive refused: ${check.reason}` }];
+    return { findings: [{ severity: 'error', rule: 'file-unreadable', file: rel, message: ioProblem(rel, err) }] };
   }
 }
 

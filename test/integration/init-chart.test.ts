@@ -183,6 +183,35 @@ describe('initPack --from-chart', () => {
     expect((await validatePack(dir, { strict: true })).findings).toEqual([]);
   });
 
+  it('builds a pack from an archive written with ./ entries and an empty subchart requirements.yaml (Helm loads both)', async () => {
+    const archive = join(work, 'dotted.tgz');
+    await writeTgz(archive, {
+      './': '',
+      './Chart.yaml': 'apiVersion: v1\nname: dotted\nversion: 0.2.0\n',
+      './requirements.yaml': 'dependencies:\n  - name: sub\n    version: 0.0.1\n',
+      './values.yaml': 'image: docker.io/library/busybox:1.36\n',
+      './charts/sub/Chart.yaml': 'apiVersion: v1\nname: sub\nversion: 0.0.1\n',
+      './charts/sub/requirements.yaml': '',
+      './charts/sub/values.yaml': '# nothing to set\n',
+    });
+    const result = await cli(['init', join(work, 'dotted-pack'), '--from-chart', archive]);
+    expect(result.code, result.stderr).toBe(0);
+    const values = await readFile(join(work, 'dotted-pack', 'values.yaml'), 'utf8');
+    expect(values).toContain('  dotted:\n');
+    expect(values).toContain('- image: docker.io/library/busybox:1.36');
+    expect((await readFile(join(work, 'dotted-pack', 'charts/dotted.tgz'))).equals(await readFile(archive))).toBe(true);
+    expect((await validatePack(join(work, 'dotted-pack'), { strict: true })).findings).toEqual([]);
+  });
+
+  it('refuses an archive Helm refuses, with what Helm says, and writes nothing', async () => {
+    const archive = join(work, 'too-deep.tgz');
+    await writeTgz(archive, { './': '', './mychart/Chart.yaml': 'apiVersion: v2\nname: mychart\nversion: 1.0.0\n' });
+    const result = await cli(['init', join(work, 'too-deep-pack'), '--from-chart', archive]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (./mychart/Chart.yaml)');
+    await expect(readFile(join(work, 'too-deep-pack', 'pack.json'))).rejects.toThrow();
+  });
+
   it('tells the author about dependencies that are not vendored, and refuses a chart version that is no OCI tag', async () => {
     const dir = join(work, 'deps-src');
     await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: deps\nversion: 1.0.0+build.5\ndependencies:\n  - name: redis\n    version: 18.0.0\n    repository: https://charts.example.com\n' });

@@ -104,7 +104,11 @@ export async function writeTgz(out: string, files: Record<string, string | Buffe
   await mkdir(dirname(out), { recursive: true });
   const pack = tarPack();
   const done = pipeline(pack, createGzip(), createWriteStream(out));
-  for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, data);
+  // A name ending in "/" is a directory entry, as tar writes them.
+  for (const [name, data] of Object.entries(files)) {
+    if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755 });
+    else pack.entry({ name, mode: 0o644 }, data);
+  }
   pack.finalize();
   await done;
 }

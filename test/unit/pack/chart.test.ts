@@ -7,7 +7,8 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
-import { ChartError, missingDependencies, packChartDirectory, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
+import { packChartDirectory } from '../../../src/archive/chart-package.js';
+import { ChartError, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
 import { writeTgz, writeFiles as put } from '../../support/packs.js';
 
 let work: string;
@@ -99,14 +100,14 @@ describe('readChart', () => {
   });
 
   it.each<{ name: string; files: Record<string, string>; problem: string; nested: boolean; message: RegExp }>([
-    { name: 'an archive without Chart.yaml', files: { 'x/values.yaml': 'a: 1\n' }, problem: 'no-chart-yaml', nested: false, message: /has no Chart\.yaml in its top folder/ },
-    { name: 'a Chart.yaml without a name', files: { 'x/Chart.yaml': 'version: 1.0.0\n' }, problem: 'bad-metadata', nested: false, message: /Chart\.yaml has no name/ },
+    { name: 'an archive without Chart.yaml', files: { 'x/values.yaml': 'a: 1\n' }, problem: 'no-chart-yaml', nested: false, message: /Helm refuses this chart archive \("Chart\.yaml file is missing"\)$/ },
+    { name: 'a Chart.yaml without a name', files: { 'x/Chart.yaml': 'version: 1.0.0\n' }, problem: 'bad-metadata', nested: false, message: /Chart\.yaml: no name \(Helm: "validation: chart\.metadata\.name is required"\)/ },
     {
       name: 'a subchart whose Chart.yaml is not YAML',
       files: { 'x/Chart.yaml': 'name: x\nversion: 1.0.0\n', 'x/charts/y/Chart.yaml': 'name: [y\n' },
       problem: 'bad-metadata',
       nested: true,
-      message: /x\/charts\/y\/Chart\.yaml is not valid YAML/,
+      message: /\.tgz:charts\/y\/Chart\.yaml: not valid YAML \(line 2, column 1\)/,
     },
   ])('refuses $name', async ({ files, problem, nested, message }) => {
     const path = join(work, `bad-${Math.random().toString(16).slice(2)}.tgz`);
@@ -117,11 +118,61 @@ describe('readChart', () => {
     expect((err as Error).message).toMatch(message);
   });
 
+  // Helm's rule (helm/helm pkg/chart/loader/archive.go LoadArchiveFiles): the first path component of
+  // every entry is dropped, whatever it is; directory entries are skipped; load.go LoadFiles then wants
+  // Chart.yaml at the top, reads charts/<sub>/ and charts/<sub>.tgz as subcharts and ignores charts/_x, charts/.x.
+  it('reads an archive whose entries start with ./, as `tar -C chart -czf chart.tgz .` writes it', async () => {
+    const path = join(work, 'dot.tgz');
+    await writeTgz(path, {
+      './': '',
+      './Chart.yaml': 'apiVersion: v2\nname: dotted\nversion: 0.3.0\n',
+      './values.yaml': 'replicas: 2\n',
+      './templates/': '',
+      './templates/deploy.yaml': 'replicas: {{ .Values.replicas }}\n',
+      './charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 0.0.1\n',
+      // An empty YAML file is empty for Helm, not an error.
+      './charts/sub/requirements.yaml': '',
+      './charts/sub/values.yaml': '',
+      './charts/_helpers/Chart.yaml': 'not read: names starting with _ are ignored\n',
+      './charts/.git/config': 'ignored too\n',
+    });
+    const chart = await readChart(path);
+    expect(shape(chart)).toEqual({ name: 'dotted', version: '0.3.0', values: 'replicas: 2\n', subcharts: [{ name: 'sub', version: '0.0.1', values: '', subcharts: [] }] });
+    expect(chart.templateValuePaths).toEqual([['replicas']]);
+  });
+
+  it.each<{ name: string; files: Record<string, string>; problem: string; message: string }>([
+    {
+      name: './mychart/Chart.yaml alone (Helm reads it as mychart/Chart.yaml)',
+      files: { './': '', './mychart/': '', './mychart/Chart.yaml': 'name: mychart\nversion: 1.0.0\n' },
+      problem: 'no-chart-yaml',
+      message: 'Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (./mychart/Chart.yaml)',
+    },
+    { name: 'a file at the archive root', files: { 'Chart.yaml': 'name: x\n' }, problem: 'helm-refuses', message: 'Helm refuses this chart archive ("chart illegally contains content outside the base directory: "Chart.yaml"")' },
+    { name: 'a path that leaves the chart', files: { 'x/Chart.yaml': 'name: x\n', 'x/../../etc/passwd': 'x' }, problem: 'helm-refuses', message: '("chart illegally references parent directory")' },
+    { name: 'an absolute path', files: { 'x/Chart.yaml': 'name: x\n', 'x//etc/passwd': 'x' }, problem: 'helm-refuses', message: '("chart illegally contains absolute paths")' },
+    { name: 'an archive of folders only', files: { 'x/': '', 'x/templates/': '' }, problem: 'helm-refuses', message: '("no files in chart archive")' },
+    {
+      name: 'a stray file in charts/',
+      files: { 'x/Chart.yaml': 'name: x\nversion: 1.0.0\n', 'x/charts/README.md': 'subcharts go here\n' },
+      problem: 'no-chart-yaml',
+      message: 'Helm refuses this chart ("error unpacking README.md in x: Chart.yaml file is missing")',
+    },
+  ])('refuses what Helm refuses: $name, with what Helm says', async ({ files, problem, message }) => {
+    const path = join(work, `helm-${Math.random().toString(16).slice(2)}.tgz`);
+    await writeTgz(path, files);
+    const err = await readChart(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChartError);
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem });
+    expect((err as Error).message).toContain(message);
+    expect((err as ChartError).hint).toMatch(/Helm drops the first folder of every entry|helm package|charts\/ holds subcharts only/);
+  });
+
   it('refuses a file that is not a gzip tar, and a missing path', async () => {
     await writeFile(join(work, 'plain.tgz'), 'hello');
     const bad = await readChart(join(work, 'plain.tgz')).catch((e: unknown) => e);
     expect(bad).toMatchObject({ code: 'PACK_FILE', problem: 'not-an-archive', nested: false });
-    expect((bad as Error).message).toContain('is not a readable chart archive');
+    expect((bad as Error).message).toContain(": not a gzip'd tar archive (incorrect header check)");
     const missing = await readChart(join(work, 'nope.tgz')).catch((e: unknown) => e);
     expect(isPackpubError(missing, 'NOT_FOUND')).toBe(true);
   });

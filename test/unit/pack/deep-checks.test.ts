@@ -283,7 +283,7 @@ charts:
     });
     const findings = await deepCheckPack({ dir, packJson: helmPackJson, valuesText: 'charts:\n  foo: {}\n' });
     expect(brief(findings)).toEqual([{ rule: 'deep-chart-unreadable', severity: 'warning', path: undefined, line: undefined }]);
-    expect(findings[0]?.message).toContain('foo/charts/bar-1.0.0.tgz is not a readable chart archive');
+    expect(findings[0]?.message).toContain("foo/charts/bar-1.0.0.tgz: not a gzip'd tar archive");
   });
 
   it("warns once when a chart's own values.yaml does not parse, and checks nothing against it", async () => {

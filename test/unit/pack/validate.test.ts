@@ -273,12 +273,23 @@ const cases: Case[] = [
   {
     name: 'chart archive without Chart.yaml at its top',
     mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/values.yaml': 'a: 1\n', 'web/sub/Chart.yaml': 'name: sub\n' })),
-    expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'found at the top: web' },
+    expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (web/sub/Chart.yaml)' },
+  },
+  {
+    // Helm drops the first path component of every entry (pkg/chart/loader/archive.go): ./web/Chart.yaml reads as web/Chart.yaml.
+    name: 'chart archive with ./web/Chart.yaml',
+    mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ './web/Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
+    expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'its Chart.yaml is one folder too deep (./web/Chart.yaml); Helm drops the first folder of every entry' },
+  },
+  {
+    name: 'chart archive with Chart.yaml at the archive root',
+    mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ 'Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
+    expect: { severity: 'error', rule: 'chart-refused-by-helm', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("chart illegally contains content outside the base directory: "Chart.yaml"")' },
   },
   {
     name: 'chart archive that is not gzip',
     mutate: (dir) => put(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
-    expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a valid gzip'd tar archive" },
+    expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
   },
   {
     name: 'manifest missing',
@@ -373,6 +384,14 @@ describe('validatePack', () => {
 });
 
 describe('validatePack accepts what real packs do', () => {
+  it('accepts a chart archive whose entries start with ./ (Helm loads it), reading it once', async () => {
+    const dir = await freshPack();
+    await put(dir, 'charts/web-1.0.0.tgz', await tgz({ './Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', './values.yaml': 'replicas: 1\n', './templates/d.yaml': '{{ .Values.replicas }}\n' }));
+    const report = await validatePack(dir, { strict: true });
+    expect(report.findings).toEqual([]);
+    expect(report.passed).toBe(true);
+  });
+
   it('allows unknown top-level keys, a chart symlink inside the pack, merge keys and odd indentation inside block scalars', async () => {
     const dir = await freshPack();
     await put(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { commit_msg: 'bump', kubeVersion: '>=1.25', readme: 'x' })));

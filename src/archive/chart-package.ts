@@ -1,0 +1,134 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, sep } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import ignore from 'ignore';
+import * as tar from 'tar-stream';
+import { PackpubError, errorMessage } from '../errors.js';
+import { ChartError, readChart, readOptionalText } from '../pack/chart.js';
+
+/* Packing a chart directory into a deterministic .tgz, as `helm package` lays it out. */
+
+/** 1980-01-01T00:00:00Z: a fixed, plausible mtime when SOURCE_DATE_EPOCH is not set. */
+const DEFAULT_MTIME_SECONDS = 315_532_800;
+
+export interface PackChartOptions {
+  /** Seconds since the epoch for every entry (reproducible-builds.org SOURCE_DATE_EPOCH). */
+  sourceDateEpoch?: number;
+}
+
+export interface PackedChart {
+  file: string;
+  size: number;
+  entries: number;
+}
+
+/**
+ * RFC 1952: byte 9 of the gzip header is the OS that wrote it, which zlib sets per platform;
+ * pin it to 3 (Unix) so the same chart gives the same bytes on every machine.
+ */
+export class GzipOsByte extends Transform {
+  private offset = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.offset <= 9 && this.offset + chunk.length > 9) {
+      chunk = Buffer.from(chunk);
+      chunk[9 - this.offset] = 3;
+    }
+    this.offset += chunk.length;
+    done(null, chunk);
+  }
+}
+
+interface ChartFileEntry {
+  rel: string;
+  path: string;
+  size: number;
+  mode: number;
+}
+
+/** The files of a chart directory in byte order of their paths, `.helmignore` honoured, symlinks inside the chart followed. */
+export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
+  const rootReal = await realpath(root);
+  const ig = ignore();
+  const helmignore = await readOptionalText(join(root, '.helmignore'), 1024 * 1024);
+  if (helmignore !== undefined) ig.add(helmignore);
+  const out: ChartFileEntry[] = [];
+  const visited = new Set<string>([rootReal]);
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    const names = (await readdir(dir)).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
+    for (const name of names) {
+      const path = join(dir, name);
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      let info = await lstat(path);
+      if (info.isSymbolicLink()) {
+        const target = await realpath(path).catch(() => undefined);
+        if (target === undefined || (target !== rootReal && !target.startsWith(rootReal + sep))) {
+          throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, { hint: 'replace it with the file it points to, or list it in .helmignore' });
+        }
+        info = await stat(path);
+        if (info.isDirectory()) {
+          if (visited.has(target)) continue;
+          visited.add(target);
+        }
+      }
+      if (info.isDirectory()) {
+        if (ig.ignores(`${childRel}/`)) continue;
+        await walk(path, childRel);
+      } else if (info.isFile()) {
+        if (ig.ignores(childRel)) continue;
+        out.push({ rel: childRel, path, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
+      } else {
+        throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is not a regular file or directory`, { hint: 'remove it from the chart, or list it in .helmignore' });
+      }
+    }
+  };
+  await walk(root, '');
+  return out;
+}
+
+/**
+ * Pack a chart directory as `helm package` lays it out (one top folder named after Chart.yaml's `name`,
+ * files only, .helmignore honoured), but deterministically: sorted entries, uid/gid 0 without owner
+ * names, normalised modes, a fixed mtime, and a gzip header without name or time. Files are streamed.
+ * The archive is written to a temporary name and renamed into place.
+ */
+export async function packChartDirectory(dir: string, outFile: string, options: PackChartOptions = {}): Promise<PackedChart> {
+  const chart = await readChart(dir, { templates: false });
+  const mtime = new Date((options.sourceDateEpoch ?? DEFAULT_MTIME_SECONDS) * 1000);
+  const files = await listChartFiles(dir);
+  const tmp = join(dirname(outFile), `.${basename(outFile)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const pack = tar.pack();
+  const writing = pipeline(pack, createGzip({ level: 9 }), new GzipOsByte(), createWriteStream(tmp));
+  writing.catch(() => undefined);
+  try {
+    for (const f of files) {
+      const entry = pack.entry({
+        name: `${chart.name}/${f.rel}`,
+        size: f.size,
+        mode: f.mode,
+        mtime,
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+        type: 'file',
+      });
+      await pipeline(createReadStream(f.path), entry);
+    }
+    pack.finalize();
+    await writing;
+    await rename(tmp, outFile);
+  } catch (err) {
+    pack.destroy();
+    await writing.catch(() => undefined);
+    await rm(tmp, { force: true });
+    if (err instanceof PackpubError) throw err;
+    throw new PackpubError('PACK_FILE', `cannot pack chart ${dir}: ${errorMessage(err)}`, { cause: err });
+  }
+  const { size } = await stat(outFile);
+  return { file: outFile, size, entries: files.length };
+}
