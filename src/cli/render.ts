@@ -1,4 +1,5 @@
 import type { PackResult, PushEvent, PushReport } from '../operations/push-report.js';
+import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
 import { useColor, writeLine, type CliIo } from './io.js';
 
 export function formatBytes(n: number | undefined): string {
@@ -72,18 +73,44 @@ export class PushRenderer {
   private readonly live: boolean;
   private readonly uploads = new Map<string, { bytes: number; size: number }>();
   private done = 0;
+  private validated = 0;
+  private packs = 0;
+  private phaseText = '';
   private statusShown = false;
   readonly reported = new Set<PackResult>();
 
+  /** `total`: results expected (packs x targets), 0 while packs are still being found. */
   constructor(
     private readonly io: CliIo,
-    private readonly total: number,
+    private total = 0,
   ) {
     this.live = useColor(io, 'stderr');
   }
 
+  /** What the run is doing before packs finish (finding packs, probing the registry): shown at once on a terminal. */
+  phase(text: string): void {
+    this.phaseText = text;
+    this.drawStatus();
+  }
+
+  /** Once packs are found: how many, and how many results to expect. */
+  expect(packs: number, targets: number): void {
+    this.packs = packs;
+    this.total = packs * targets;
+  }
+
   onEvent = (event: PushEvent): void => {
     switch (event.type) {
+      case 'validated':
+        this.validated++;
+        this.phase(`validating ${this.validated}/${this.packs} packs`);
+        break;
+      case 'pack-start':
+        if (this.uploads.size === 0) this.phase(`building ${event.name}:${event.version}`);
+        break;
+      case 'blob-upload-start':
+        this.phaseText = 'uploading';
+        break;
       case 'blob-upload-progress':
         this.uploads.set(`${event.name}:${event.version}`, { bytes: event.bytes, size: event.size });
         this.drawStatus();
@@ -93,6 +120,9 @@ export class PushRenderer {
         break;
       case 'pack-done':
         this.done++;
+        // A failure that may share its cause with other packs (the target is down, credentials were
+        // rejected) is told once, with the others, when the run ends.
+        if (mayShareCause(event.result)) break;
         this.reported.add(event.result);
         this.clearStatus();
         this.printResult(event.result);
@@ -109,9 +139,14 @@ export class PushRenderer {
       .slice(0, 3)
       .map(([id, u]) => `${id} ${formatBytes(u.bytes)}/${formatBytes(u.size)}`)
       .join(', ');
-    const text = `[${this.done}/${this.total}] ${active}`;
+    const text = `${this.total === 0 ? '' : `[${this.done}/${this.total}] `}${active === '' ? this.phaseText : active}`;
     this.io.stderr.write(`\r\x1b[K${text.slice(0, (this.io.stderr as { columns?: number }).columns ?? 120)}`);
     this.statusShown = true;
+  }
+
+  /** Take the status line away (the run ends with an error printed below). */
+  stop(): void {
+    this.clearStatus();
   }
 
   private clearStatus(): void {
@@ -128,6 +163,17 @@ export class PushRenderer {
   /** Prints the results that had no pack-done event (invalid packs, packs not started) and the summary. */
   finish(report: PushReport): void {
     this.clearStatus();
+    // Invalid packs with their errors, then each shared cause in one line (with the number of packs it stopped).
+    for (const cause of failureCauses(report.results.filter((r) => !this.reported.has(r)))) {
+      if (cause.kind === 'pack') {
+        this.printResult(cause.result);
+        this.reported.add(cause.result);
+        continue;
+      }
+      writeLine(this.io.stderr, causeLine(cause));
+      if (cause.hint !== undefined) writeLine(this.io.stderr, `  hint: ${cause.hint}`);
+      for (const r of cause.results) this.reported.add(r);
+    }
     for (const r of report.results) if (!this.reported.has(r)) this.printResult(r);
     const s = report.summary;
     const parts = [

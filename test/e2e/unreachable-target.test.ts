@@ -21,13 +21,20 @@ describe('a target that cannot be reached', () => {
     await cleanup?.();
   });
 
-  it('fails the remaining packs at once with one explanation, instead of retrying each', async () => {
+  it('fails the remaining packs at once, and says so once with the number of packs it stopped', async () => {
     const run = await runCli(['push', ...packs, '--registry', '127.0.0.1:1/base', '--concurrency', '2']);
     expect(run.code).toBe(1);
-    const failed = run.stderr.split('\n').filter((l) => l.startsWith('FAILED '));
-    expect(failed).toHaveLength(12);
-    expect(failed.filter((l) => l.includes('connection refused by 127.0.0.1:1')).length).toBeGreaterThanOrEqual(1);
-    expect(failed.filter((l) => l.includes('not attempted: registry 127.0.0.1:1/base failed earlier in this run')).length).toBeGreaterThanOrEqual(9);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^FAILED registry 127\.0\.0\.1:1\/base: connection refused by 127\.0\.0\.1:1.* \(stopped 12 packs: down-0:1\.0\.0, down-1:1\.0\.0, down-10:1\.0\.0 and 9 more\)$/);
+    expect(lines[1]).toMatch(/^ {2}hint: /);
+    expect(run.stdout).toContain('12 pack(s) to registry 127.0.0.1:1/base: 12 failed');
+
+    // The report still tells each pack's story: the first failures, then the packs failed at once.
+    const json = await runCli(['push', ...packs, '--registry', '127.0.0.1:1/base', '--concurrency', '2', '--json']);
+    const results = (JSON.parse(json.stdout) as { results: Array<{ error: { message: string } }> }).results;
+    expect(results.filter((r) => r.error.message.includes('not attempted: registry 127.0.0.1:1/base failed earlier in this run')).length).toBeGreaterThanOrEqual(9);
+    expect(json.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('does not hold back the other targets of the same run', async () => {

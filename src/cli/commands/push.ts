@@ -1,7 +1,8 @@
 import { PackpubError } from '../../errors.js';
 import type { PackTarget } from '../../targets/open.js';
 import { configFlags } from '../config-flags.js';
-import type { CommandSpec } from '../context.js';
+import type { Args, CliContext, CommandSpec } from '../context.js';
+import type { PushRenderer } from '../render.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
 import { targetFlags } from '../target-flags.js';
 
@@ -32,6 +33,7 @@ export const pushCommand: CommandSpec = {
       })
       .option('json', { type: 'boolean', describe: 'Print one JSON report on stdout (docs/report.md)' })
       .option('json-lines', { type: 'boolean', describe: 'Print one JSON line per pack result, then a summary line' })
+      .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' })
       .example('$0 push examples/hello-manifests', 'Publish to ./oci-packs')
       .example(
         '$0 push packs/ --recursive --registry harbor.example.com/spectro-oci-registry -u \'robot$proj+ci\' --password-stdin',
@@ -39,27 +41,6 @@ export const pushCommand: CommandSpec = {
       )
       .example('$0 push --target prod --target ecr', 'Publish the packs named in packpub.yaml to two targets'),
   run: async (args, ctx) => {
-    const [
-      { defaultCacheDir },
-      { discoverPacks },
-      { pushPacks },
-      { pushSucceeded, summarize },
-      { openTarget },
-      { PushRenderer },
-      { reportJson },
-      { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
-      { withInterrupt },
-    ] = await Promise.all([
-      import('../../operations/archive-cache.js'),
-      import('../../operations/discover.js'),
-      import('../../operations/push.js'),
-      import('../../operations/push-report.js'),
-      import('../../targets/open.js'),
-      import('../render.js'),
-      import('../report.js'),
-      import('../target-options.js'),
-      import('../signals.js'),
-    ]);
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;
     if (json && jsonLines) throw new PackpubError('USAGE', '--json and --json-lines contradict each other: choose one');
@@ -67,60 +48,109 @@ export const pushCommand: CommandSpec = {
     if (args['force'] === true && args['skipExisting'] === true) {
       throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
     }
-    const run = await configuredRunDefaults(args, ctx);
-    const roots = await configuredPackRoots(args, ctx);
-    if (roots.packs.length === 0) {
-      throw new PackpubError('USAGE', 'no packs given', { hint: 'name pack folders (or roots with --recursive), or list them under `packs:` in packpub.yaml' });
-    }
-    const packs = await discoverPacks(roots.packs, {
-      recursive: roots.recursive,
-      ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
-      cwd: ctx.io.cwd,
-    });
-    const targetOptions = await resolveTargetOptions(args, ctx);
-    const targets: PackTarget[] = [];
+    // On a terminal, progress shows from the first moment (finding packs, probing the registry,
+    // validating, building, uploading), before the heavier modules are even loaded.
+    const { PushRenderer } = await import('../render.js');
+    const renderer = json || jsonLines ? undefined : new PushRenderer(ctx.io);
+    renderer?.phase('starting');
     try {
-      for (const options of targetOptions) targets.push(await openTarget(options));
-      const display = targets.map((t) => t.display).join(', ');
-      if (packs.length === 0) {
-        // An empty shard is not an error: a matrix may have more jobs than packs.
-        const empty = { target: display, results: [], summary: summarize([]), durationMs: 0, aborted: false };
-        if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(empty), null, 2));
-        else if (jsonLines) writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: display, summary: empty.summary, durationMs: 0, aborted: false }));
-        else writeLine(ctx.io.stderr, `nothing to push${args['shard'] === undefined ? '' : ` in shard ${String(args['shard'])}`}`);
-        return EXIT_OK;
-      }
-      const renderer = json || jsonLines ? undefined : new PushRenderer(ctx.io, packs.length * targets.length);
-      const report = await withInterrupt(ctx, (signal) =>
-        pushPacks(targets, {
-          packs,
-          force: args['force'] === true,
-          skipExisting: run.skipExisting,
-          dryRun: args['dryRun'] === true,
-          strict: run.strict,
-          continueOnError: run.continueOnError,
-          failFast: run.failFast,
-          ...(run.concurrency === undefined ? {} : { concurrency: run.concurrency }),
-          ...(args['tag'] === undefined ? {} : { extraTags: (args['tag'] as string[]).map(String) }),
-          env: ctx.io.env,
-          ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
-          signal,
-          onEvent: (event) => {
-            renderer?.onEvent(event);
-            if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
-          },
-        }),
-      );
-      if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(report), null, 2));
-      else if (jsonLines) {
-        // Packs that never started (invalid, or held back) had no pack-done event.
-        for (const r of report.results) if (r.durationMs === 0 && (r.status === 'invalid' || r.status === 'failed')) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
-        writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }));
-      } else renderer?.finish(report);
-      if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
-      return pushSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
-    } finally {
-      for (const target of targets) await target.store.close();
+      return await runPush(args, ctx, renderer);
+    } catch (err) {
+      renderer?.stop();
+      throw err;
     }
   },
 };
+
+async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | undefined): Promise<number> {
+  const [
+    { defaultCacheDir },
+    { discoverPacks },
+    { pushPacks },
+    { pushSucceeded, summarize },
+    { openTarget },
+    { reportJson },
+    { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
+    { withInterrupt },
+    { writeCiOutputs, checkJunitPath },
+  ] = await Promise.all([
+    import('../../operations/archive-cache.js'),
+    import('../../operations/discover.js'),
+    import('../../operations/push.js'),
+    import('../../operations/push-report.js'),
+    import('../../targets/open.js'),
+    import('../report.js'),
+    import('../target-options.js'),
+    import('../signals.js'),
+    import('../ci-output/index.js'),
+  ]);
+  const started = new Date();
+  const json = args['json'] === true;
+  const jsonLines = args['jsonLines'] === true;
+  const junit = args['junit'] === undefined ? undefined : String(args['junit']);
+  if (junit !== undefined) await checkJunitPath(ctx.io.cwd, junit);
+  renderer?.phase('finding packs');
+  const run = await configuredRunDefaults(args, ctx);
+  const roots = await configuredPackRoots(args, ctx);
+  if (roots.packs.length === 0) {
+    throw new PackpubError('USAGE', 'no packs given', { hint: 'name pack folders (or roots with --recursive), or list them under `packs:` in packpub.yaml' });
+  }
+  const packs = await discoverPacks(roots.packs, {
+    recursive: roots.recursive,
+    ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
+    cwd: ctx.io.cwd,
+  });
+  const targetOptions = await resolveTargetOptions(args, ctx);
+  const targets: PackTarget[] = [];
+  try {
+    for (const options of targetOptions) {
+      renderer?.phase(options.registry === undefined ? 'opening the OCI layout' : `probing ${options.registry}`);
+      targets.push(await openTarget(options));
+    }
+    const display = targets.map((t) => t.display).join(', ');
+    const ciOutputs = { machine: json || jsonLines, ...(junit === undefined ? {} : { junit }), targets: targets.map((t) => t.display), started };
+    if (packs.length === 0) {
+      // An empty shard is not an error: a matrix may have more jobs than packs.
+      const empty = { target: display, results: [], summary: summarize([]), durationMs: 0, aborted: false };
+      renderer?.phase('');
+      if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(empty), null, 2));
+      else if (jsonLines) writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: display, summary: empty.summary, durationMs: 0, aborted: false }));
+      else writeLine(ctx.io.stderr, `nothing to push${args['shard'] === undefined ? '' : ` in shard ${String(args['shard'])}`}`);
+      await writeCiOutputs(ctx.io, empty, ciOutputs);
+      return EXIT_OK;
+    }
+    renderer?.expect(packs.length, targets.length);
+    renderer?.phase(`validating ${packs.length} pack${packs.length === 1 ? '' : 's'}`);
+    const report = await withInterrupt(ctx, (signal) =>
+      pushPacks(targets, {
+        packs,
+        force: args['force'] === true,
+        skipExisting: run.skipExisting,
+        dryRun: args['dryRun'] === true,
+        strict: run.strict,
+        continueOnError: run.continueOnError,
+        failFast: run.failFast,
+        ...(run.concurrency === undefined ? {} : { concurrency: run.concurrency }),
+        ...(args['tag'] === undefined ? {} : { extraTags: (args['tag'] as string[]).map(String) }),
+        env: ctx.io.env,
+        ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
+        signal,
+        onEvent: (event) => {
+          renderer?.onEvent(event);
+          if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
+        },
+      }),
+    );
+    if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(report), null, 2));
+    else if (jsonLines) {
+      // Packs that never started (invalid, or held back) had no pack-done event.
+      for (const r of report.results) if (r.durationMs === 0 && (r.status === 'invalid' || r.status === 'failed')) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+      writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }));
+    } else renderer?.finish(report);
+    await writeCiOutputs(ctx.io, report, ciOutputs);
+    if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
+    return pushSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    for (const target of targets) await target.store.close();
+  }
+}

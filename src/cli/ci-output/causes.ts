@@ -1,0 +1,119 @@
+import type { PackResult } from '../../operations/push-report.js';
+
+/**
+ * One cause, one line: failures that share a cause are told once with the number of packs they stopped.
+ * Two kinds share a cause:
+ * - a target-wide error (credentials rejected, host unreachable, TLS, a credential provider failing) hits
+ *   every pack sent to that target;
+ * - the invalid-pack gate holds every valid pack back because others are invalid.
+ * Everything else (a conflict, a pack's own upload error, an invalid pack) is its own cause.
+ */
+
+/** Error codes that belong to a whole target rather than to one pack. */
+const TARGET_WIDE = new Set(['AUTH', 'CREDENTIALS', 'NETWORK', 'TLS']);
+
+export type Cause =
+  | { kind: 'pack'; result: PackResult }
+  | { kind: 'target'; target: string; code: string; message: string; hint?: string; results: PackResult[] }
+  | { kind: 'held-back'; results: PackResult[]; invalid: number; hint?: undefined };
+
+/** The pack as people name it. */
+export function packId(r: PackResult): string {
+  return r.name === undefined ? r.dir : `${r.name}:${r.version ?? '?'}`;
+}
+
+/** ` -> <reference>` for a failure line, unless the message names it already. */
+export function referenceUnlessSaid(r: PackResult): string {
+  return r.reference === undefined || (r.error?.message ?? '').includes(r.reference) ? '' : ` -> ${r.reference}`;
+}
+
+export function isFailure(r: PackResult): boolean {
+  return r.status === 'failed' || r.status === 'conflict' || r.status === 'invalid';
+}
+
+/** A failure whose cause may be shared with other packs of the same run (held back until the run ends). */
+export function mayShareCause(r: PackResult): boolean {
+  return r.status === 'failed' && r.error !== undefined && (TARGET_WIDE.has(r.error.code) || r.error.code === 'PACK_INVALID');
+}
+
+/** The pack's own repository and reference removed from a message, so the same cause reads the same for every pack. */
+function normalized(r: PackResult): string {
+  let message = r.error?.message ?? '';
+  if (r.reference !== undefined) {
+    const repo = r.reference.replace(/:[^:/]+$/, '');
+    const path = repo.replace(/^[^/]+\//, '');
+    for (const s of [r.reference, repo, path]) message = message.split(s).join('<pack repository>');
+  }
+  return message;
+}
+
+/** Group failed results by cause, in the order their first pack appears. Successes are left out. */
+export function failureCauses(results: PackResult[]): Cause[] {
+  const causes: Cause[] = [];
+  const byKey = new Map<string, Extract<Cause, { kind: 'target' }>>();
+  let heldBack: Extract<Cause, { kind: 'held-back' }> | undefined;
+  const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.dir)).size;
+  for (const r of results) {
+    if (!isFailure(r)) continue;
+    const code = r.error?.code;
+    if (r.status === 'failed' && code === 'PACK_INVALID') {
+      if (heldBack === undefined) {
+        // Its line already says what to do: no hint of its own.
+        heldBack = { kind: 'held-back', results: [], invalid };
+        causes.push(heldBack);
+      }
+      heldBack.results.push(r);
+      continue;
+    }
+    if (r.status === 'failed' && code !== undefined && TARGET_WIDE.has(code)) {
+      // Network and TLS failures of one target are one cause whatever the pack; an AUTH refusal may
+      // differ per repository (Harbor permissions), so its message is part of the key.
+      const key = `${r.target ?? ''}\u0000${code}\u0000${code === 'AUTH' ? normalized(r) : ''}`;
+      const group = byKey.get(key);
+      if (group === undefined) {
+        const cause: Extract<Cause, { kind: 'target' }> = {
+          kind: 'target',
+          target: r.target ?? '',
+          code,
+          message: normalized(r),
+          ...(r.error?.hint === undefined ? {} : { hint: r.error.hint }),
+          results: [r],
+        };
+        byKey.set(key, cause);
+        causes.push(cause);
+      } else {
+        group.results.push(r);
+        // Packs failed at once after the first failure carry it wrapped ("not attempted: ... (cause)"):
+        // the shortest message is the cause itself.
+        const message = normalized(r);
+        if (message.length < group.message.length) group.message = message;
+        if (group.hint === undefined && r.error?.hint !== undefined) group.hint = r.error.hint;
+      }
+      continue;
+    }
+    causes.push({ kind: 'pack', result: r });
+  }
+  // A target-wide error that stopped one pack only is that pack's own line.
+  return causes.map((c) => (c.kind === 'target' && c.results.length === 1 ? { kind: 'pack', result: c.results[0] as PackResult } : c));
+}
+
+/** `a:1.0.0, b:2.0.0, c:1.1.0 and 12 more` */
+export function listPacks(results: PackResult[], max = 3): string {
+  const ids = results.slice(0, max).map(packId);
+  const rest = results.length - ids.length;
+  return rest > 0 ? `${ids.join(', ')} and ${rest} more` : ids.join(', ');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The one line a shared cause gets (without its hint). */
+export function causeLine(cause: Exclude<Cause, { kind: 'pack' }>): string {
+  if (cause.kind === 'held-back') {
+    // With several targets a held-back pack has one result per target: count packs, not results.
+    const packs = new Set(cause.results.map((r) => r.dir)).size;
+    return `${plural(packs, 'valid pack')} not pushed because ${cause.invalid} ${cause.invalid === 1 ? 'is' : 'are'} invalid; pass --continue-on-error to push them`;
+  }
+  return `FAILED ${cause.target}: ${cause.message} (stopped ${plural(cause.results.length, 'pack')}: ${listPacks(cause.results)})`;
+}

@@ -1,0 +1,150 @@
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { PackResult, PushReport } from '../../operations/push-report.js';
+import { formatBytes } from '../render.js';
+import { causeLine, failureCauses, isFailure, packId, referenceUnlessSaid } from './causes.js';
+
+/*
+ * Output for GitHub Actions (when GITHUB_ACTIONS=true): workflow commands that become annotations, and a
+ * Markdown job summary appended to the file named by GITHUB_STEP_SUMMARY.
+ * Workflow command syntax and escaping: GitHub Docs, "Workflow commands for GitHub Actions"
+ * (`::error file=F,line=L,col=C,title=T::message`; data escapes % CR LF, properties also : and ,).
+ */
+
+export function inGitHubActions(env: NodeJS.ProcessEnv): boolean {
+  return env['GITHUB_ACTIONS'] === 'true';
+}
+
+/** Escape a workflow command's message. */
+export function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escape a workflow command's property value. */
+export function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+export function workflowCommand(command: 'error' | 'warning' | 'notice', properties: Record<string, string | number | undefined>, message: string): string {
+  const props = Object.entries(properties)
+    .filter((e): e is [string, string | number] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
+    .join(',');
+  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(message)}`;
+}
+
+/** A file below the pack folder as the workspace-relative path annotations need (forward slashes). */
+function annotationFile(dir: string, file: string, workspace: string): string {
+  const path = join(dir, file);
+  const rel = relative(workspace, path);
+  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  return shown.split(sep).join('/');
+}
+
+function withHint(message: string, hint: string | undefined): string {
+  return hint === undefined ? message : `${message}\nhint: ${hint}`;
+}
+
+/**
+ * Annotations for a push: one per validation finding, at its file, line and column; one per pack that
+ * failed to publish, at its pack.json; one per shared cause (a target-wide error, the invalid-pack gate).
+ */
+export function annotations(report: PushReport, workspace: string): string[] {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    for (const f of r.findings ?? []) {
+      lines.push(
+        workflowCommand(
+          f.severity === 'error' ? 'error' : 'warning',
+          { file: annotationFile(r.dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` },
+          `${packId(r)}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`,
+        ),
+      );
+    }
+  }
+  for (const cause of failureCauses(report.results)) {
+    if (cause.kind === 'pack') {
+      const r = cause.result;
+      if (r.status === 'invalid' && (r.findings?.length ?? 0) > 0) continue; // its findings were annotated
+      lines.push(
+        workflowCommand(
+          'error',
+          { file: annotationFile(r.dir, 'pack.json', workspace), title: `packpub ${r.status}` },
+          withHint(`${r.status} ${packId(r)}${referenceUnlessSaid(r)}: ${r.error?.message ?? r.status}`, r.error?.hint),
+        ),
+      );
+    } else {
+      lines.push(workflowCommand('error', { title: 'packpub push' }, withHint(causeLine(cause), cause.hint)));
+    }
+  }
+  return lines;
+}
+
+/** Text for a Markdown table cell: GFM backslash escapes, HTML entities, one line. */
+export function markdownCell(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_[\]|#~])/g, '\\$1')
+    .replace(/\r?\n/g, '<br>');
+}
+
+/** Rows past this are summed up in one line: a step summary may hold at most 1 MiB. */
+const MAX_ROWS = 1000;
+
+function reason(r: PackResult): string {
+  if (!isFailure(r) && r.status !== 'skipped') return '';
+  if (r.status === 'skipped') return 'holds different content; kept (--skip-existing)';
+  const first = r.findings?.find((f) => f.severity === 'error');
+  const finding = first === undefined ? '' : ` (${first.file}${first.line === undefined ? '' : `:${first.line}`}: ${first.message})`;
+  return `${r.error?.message ?? r.status}${finding}`;
+}
+
+/** The job summary: a heading with the totals, a table of packs, and the shared causes. */
+export function stepSummary(report: PushReport): string {
+  const s = report.summary;
+  const counts = (
+    [
+      ['published', s.published],
+      ['overwritten', s.overwritten],
+      ['unchanged', s.unchanged],
+      ['skipped', s.skipped],
+      ['planned', s.planned],
+      ['conflict', s.conflict],
+      ['invalid', s.invalid],
+      ['failed', s.failed],
+    ] as const
+  )
+    .filter(([, n]) => n > 0)
+    .map(([w, n]) => `${n} ${w}`);
+  const out: string[] = [];
+  out.push(`### packpub push: ${report.summary.invalid + report.summary.conflict + report.summary.failed === 0 && !report.aborted ? 'succeeded' : 'failed'}`);
+  out.push('');
+  out.push('| pack | version | target | status | digest | size | reason |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of report.results.slice(0, MAX_ROWS)) {
+    const cells = [
+      r.name ?? r.dir,
+      r.version ?? '',
+      r.target ?? '',
+      r.status === 'planned' ? `planned ${r.plan ?? ''}`.trim() : r.status,
+      r.digest ?? '',
+      r.size === undefined ? '' : formatBytes(r.size),
+      reason(r),
+    ].map(markdownCell);
+    if (r.digest !== undefined) cells[4] = `\`${r.digest}\``;
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  if (report.results.length > MAX_ROWS) out.push('', `${report.results.length - MAX_ROWS} more results are in the JSON report.`);
+  out.push('');
+  out.push(
+    `**Totals:** ${s.total} result${s.total === 1 ? '' : 's'} to ${markdownCell(report.target)}: ${counts.join(', ') || 'nothing to do'}; uploaded ${formatBytes(s.uploadedBytes)}${report.aborted ? '; stopped early' : ''}`,
+  );
+  const shared = failureCauses(report.results).filter((c) => c.kind !== 'pack');
+  if (shared.length > 0) {
+    out.push('');
+    for (const c of shared) out.push(`- ${markdownCell(causeLine(c))}${c.hint === undefined ? '' : ` (${markdownCell(c.hint)})`}`);
+  }
+  out.push('');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,77 @@
+import { appendFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { PackpubError, errorMessage } from '../../errors.js';
+import type { PackResult, PushReport } from '../../operations/push-report.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import type { CliIo } from '../io.js';
+import { writeLine } from '../io.js';
+import { causeLine, failureCauses, packId, referenceUnlessSaid } from './causes.js';
+import { annotations, inGitHubActions, stepSummary } from './github.js';
+import { junitXml } from './junit.js';
+
+/** One line for a failed pack, for logs where stdout is the JSON report. */
+export function failureLine(r: PackResult): string {
+  let text = `${r.status.toUpperCase()} ${packId(r)}${referenceUnlessSaid(r)}: ${r.error?.message ?? r.status}`;
+  const errors = r.findings?.filter((f) => f.severity === 'error') ?? [];
+  const first = errors[0];
+  if (first !== undefined) {
+    const at = [first.file, first.line, first.column].filter((x) => x !== undefined).join(':');
+    text += `: ${at}${first.path === undefined ? '' : ` ${first.path}`}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`;
+  }
+  return r.error?.hint === undefined ? text : `${text} (hint: ${r.error.hint})`;
+}
+
+/** With --json/--json-lines: one human line per failure (one per shared cause) for stderr. */
+export function failureLines(results: PackResult[]): string[] {
+  return failureCauses(results).map((c) =>
+    c.kind === 'pack' ? failureLine(c.result) : `${causeLine(c)}${c.hint === undefined ? '' : ` (hint: ${c.hint})`}`,
+  );
+}
+
+export interface CiOutputOptions {
+  /** stdout is machine-only (--json, --json-lines): failures also go to stderr, one line each. */
+  machine: boolean;
+  /** --junit FILE, relative to the working directory. */
+  junit?: string;
+  targets: string[];
+  started: Date;
+}
+
+/**
+ * Everything a push reports besides its own renderer: stderr failure lines for machine output, GitHub
+ * annotations and the job summary when GITHUB_ACTIONS=true, and the JUnit file.
+ */
+export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiOutputOptions): Promise<void> {
+  if (options.machine) for (const line of failureLines(report.results)) writeLine(io.stderr, line);
+  if (inGitHubActions(io.env)) {
+    for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd)) writeLine(io.stderr, line);
+    const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+    if (summaryFile !== undefined && summaryFile !== '') {
+      try {
+        await appendFile(summaryFile, stepSummary(report));
+      } catch (err) {
+        writeLine(io.stderr, `warning: cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}`);
+      }
+    }
+  }
+  if (options.junit !== undefined) {
+    const path = resolve(io.cwd, options.junit);
+    try {
+      await writeFileAtomic(path, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname() }));
+    } catch (err) {
+      throw new PackpubError('USAGE', `cannot write the JUnit report ${options.junit}: ${errorMessage(err)}`, {
+        hint: 'give --junit a path in a folder that exists and is writable',
+      });
+    }
+  }
+}
+
+/** Refuse --junit before anything is pushed when its folder does not exist. */
+export async function checkJunitPath(cwd: string, file: string): Promise<void> {
+  const dir = dirname(resolve(cwd, file));
+  const info = await stat(dir).catch(() => undefined);
+  if (info?.isDirectory() !== true) {
+    throw new PackpubError('USAGE', `--junit ${file}: folder ${dir} does not exist`, { hint: 'create the folder first, or give another path' });
+  }
+}

@@ -1,0 +1,110 @@
+import type { PackResult, PushReport } from '../../operations/push-report.js';
+import { isFailure, packId } from './causes.js';
+
+/*
+ * `--junit FILE`: the push as a JUnit XML report in the Ant/Jenkins shape that GitLab CI, Jenkins and
+ * Azure DevOps read: <testsuites> holding one <testsuite> per target, one <testcase> per pack (and
+ * target), a <failure> for an invalid, conflicting or failed pack, <skipped> for --skip-existing.
+ */
+
+/** Characters XML 1.0 does not allow at all (control characters other than tab, LF, CR). */
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+export function xmlEscape(s: string): string {
+  return s
+    .replace(NOT_XML, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\t/g, '&#9;');
+}
+
+/** Text content keeps line breaks; only markup characters are escaped. */
+function xmlText(s: string): string {
+  return s.replace(NOT_XML, '\ufffd').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+function attrs(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`)
+    .join('');
+}
+
+function failureBody(r: PackResult): string {
+  const lines = [r.error?.message ?? r.status];
+  if (r.error?.hint !== undefined) lines.push(`hint: ${r.error.hint}`);
+  for (const f of r.findings ?? []) {
+    const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
+    lines.push(`${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
+  }
+  return lines.join('\n');
+}
+
+function testcase(r: PackResult, suite: string): string {
+  const open = `    <testcase${attrs({ name: packId(r), classname: suite, time: seconds(r.durationMs) })}`;
+  if (isFailure(r)) {
+    const type = r.error?.code ?? r.status.toUpperCase();
+    const message = `${r.status}: ${r.error?.message ?? r.status}`;
+    return `${open}>\n      <failure${attrs({ message, type })}>${xmlText(failureBody(r))}</failure>\n    </testcase>`;
+  }
+  if (r.status === 'skipped') {
+    return `${open}>\n      <skipped${attrs({ message: 'holds different content; kept as is (--skip-existing)' })}/>\n    </testcase>`;
+  }
+  const detail = [r.status === 'planned' ? `planned ${r.plan ?? ''}` : r.status, r.reference, r.digest].filter((x) => x !== undefined).join(' ');
+  return `${open}>\n      <system-out>${xmlText(detail)}</system-out>\n    </testcase>`;
+}
+
+export interface JunitOptions {
+  /** Display names of the run's targets, in order; invalid packs (which reached none) count for each. */
+  targets: string[];
+  /** When the run started (the suites' timestamp). */
+  started: Date;
+  hostname?: string;
+}
+
+export function junitXml(report: PushReport, options: JunitOptions): string {
+  const targets = options.targets.length > 0 ? options.targets : [report.target];
+  const suites: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  for (const target of targets) {
+    const results = report.results.filter((r) => r.target === undefined || r.target === target);
+    const failed = results.filter(isFailure).length;
+    const skipped = results.filter((r) => r.status === 'skipped').length;
+    const time = results.reduce((n, r) => n + r.durationMs, 0);
+    tests += results.length;
+    failures += failed;
+    suites.push(
+      [
+        `  <testsuite${attrs({
+          name: target,
+          tests: results.length,
+          failures: failed,
+          errors: 0,
+          skipped,
+          time: seconds(time),
+          timestamp: options.started.toISOString().replace(/\.\d{3}Z$/, ''),
+          hostname: options.hostname ?? 'localhost',
+        })}>`,
+        ...results.map((r) => testcase(r, target)),
+        '  </testsuite>',
+      ].join('\n'),
+    );
+  }
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name: 'packpub push', tests, failures, errors: 0, time: seconds(report.durationMs) })}>`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
