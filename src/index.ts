@@ -40,14 +40,15 @@ export * from './pack/index.js';
 export * from './archive/index.js';
 
 // Targets: where packs live
-export { DEFAULT_OCI_LAYOUT, openTarget, type OpenTargetOptions, type PackTarget } from './targets/open.js';
-export type { ArtifactStore, FetchedManifest, StoreKind } from './targets/artifact-store.js';
+export { DEFAULT_OCI_LAYOUT, openTarget, type OpenTargetOptions, type PackTarget, type ReadableTarget, type WritableTarget } from './targets/open.js';
+export type { ArtifactStore, FetchedManifest, ReadableStore, StoreKind, WritableStore } from './targets/artifact-store.js';
 export type { EcrRepositoryOptions, RegistryConnectionOptions, RegistryType, RetryOptions } from './targets/options.js';
 export { OciLayoutStore } from './targets/oci-layout.js';
 export { openGenericRegistryStore, openRegistryStore } from './targets/registry-store.js';
 
 // The distribution client
-export { RegistryClient } from './registry/client.js';
+export { RegistryClient, type ClientDeps, type RegistryClientOptions } from './registry/client.js';
+export type { RetryClock } from './registry/retry.js';
 export { RegistryError, isRegistryError } from './registry/errors.js';
 export { redactUrl } from './util/redact.js';
 

@@ -25,6 +25,31 @@ export async function loadEcrSdk(): Promise<EcrSdk> {
   return import('@aws-sdk/client-ecr');
 }
 
+/**
+ * The ECR API clients of one run: one per region, endpoint flavour and AWS settings, shared by the token
+ * provider (GetAuthorizationToken) and the store's API calls (CreateRepository, DescribeRepositories).
+ * `destroy` releases them when the run's store closes.
+ */
+export class EcrClients {
+  private readonly opened = new Map<string, Promise<{ sdk: EcrSdk; client: ECRClient }>>();
+
+  get(host: EcrHost, aws: EcrAwsOptions = {}): Promise<{ sdk: EcrSdk; client: ECRClient }> {
+    const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn]);
+    let pending = this.opened.get(key);
+    if (pending === undefined) {
+      pending = openEcrClient(host, aws);
+      this.opened.set(key, pending);
+      pending.catch(() => this.opened.delete(key));
+    }
+    return pending;
+  }
+
+  destroy(): void {
+    for (const pending of this.opened.values()) void pending.then(({ client }) => client.destroy(), () => undefined);
+    this.opened.clear();
+  }
+}
+
 /** An ECR API client for the host's region (and FIPS / dual-stack endpoint flavour), with the SDK loaded. */
 export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}): Promise<{ sdk: EcrSdk; client: ECRClient }> {
   const [sdk, providers] = await Promise.all([loadEcrSdk(), import('@aws-sdk/credential-providers')]);

@@ -18,7 +18,7 @@ export interface DefaultChainOptions {
   /** Credential helper process settings (timeout, a custom runner). */
   helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
   /** ECR token provider extras (injectable clock or token source, for tests and embedding). */
-  ecr?: Pick<EcrTokenProviderOptions, 'now' | 'fetchToken'>;
+  ecr?: Pick<EcrTokenProviderOptions, 'now' | 'fetchToken' | 'clients'>;
 }
 
 /**

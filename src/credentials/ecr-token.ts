@@ -1,4 +1,4 @@
-import { mapAwsError, openEcrClient, type EcrAwsOptions } from '../aws/ecr-sdk.js';
+import { EcrClients, mapAwsError, type EcrAwsOptions } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import { parseEcrHost, type EcrHost } from '../aws/ecr-host.js';
 import type { Credential, CredentialProvider } from './types.js';
@@ -12,6 +12,8 @@ import type { Credential, CredentialProvider } from './types.js';
 export interface EcrTokenProviderOptions extends EcrAwsOptions {
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now?: () => number;
+  /** The run's ECR API clients (shared with the store); without it each token fetch opens and closes one. */
+  clients?: EcrClients;
   /** Replaces the SDK call (tests, or callers with their own token source). */
   fetchToken?: (host: EcrHost, hostName: string) => Promise<EcrToken>;
 }
@@ -31,10 +33,11 @@ export function decodeEcrToken(authorizationToken: string): { username: string; 
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-/** One GetAuthorizationToken call through the SDK. */
-export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions): Promise<EcrToken> {
+/** One GetAuthorizationToken call through the SDK, on the run's client for this host when `clients` is given. */
+export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions, clients?: EcrClients): Promise<EcrToken> {
   const context = { host: hostName, ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }), ...(aws.awsRoleArn === undefined ? {} : { roleArn: aws.awsRoleArn }) };
-  const { sdk, client } = await openEcrClient(host, aws);
+  const own = clients === undefined ? new EcrClients() : undefined;
+  const { sdk, client } = await (clients ?? own!).get(host, aws);
   try {
     const out = await client.send(new sdk.GetAuthorizationTokenCommand({}));
     const data = out.authorizationData?.[0];
@@ -50,7 +53,7 @@ export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAws
   } catch (err) {
     throw mapAwsError(err, 'ecr:GetAuthorizationToken', context);
   } finally {
-    client.destroy();
+    own?.destroy();
   }
 }
 
@@ -66,7 +69,7 @@ interface CacheEntry {
  */
 export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): CredentialProvider {
   const now = options.now ?? Date.now;
-  const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options));
+  const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options, options.clients));
   const cache = new Map<string, CacheEntry>();
   const pending = new Map<string, Promise<Credential>>();
   const keyOf = (h: EcrHost) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`;

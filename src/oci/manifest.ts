@@ -15,6 +15,12 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** Manifest bytes as fetched, with their descriptor (mediaType, digest and size of the bytes). */
+export interface FetchedManifest {
+  descriptor: Descriptor;
+  bytes: Buffer;
+}
+
 export interface ImageManifest {
   schemaVersion: 2;
   mediaType: string;

@@ -5,8 +5,8 @@ import { sha256Digest, type Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
-import type { PackTarget } from '../targets/open.js';
-import type { ArtifactStore } from '../targets/artifact-store.js';
+import type { ReadableTarget, WritableTarget } from '../targets/open.js';
+import type { ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
 import { defaultConcurrency, ensureBaseRepository } from './push.js';
@@ -170,7 +170,7 @@ class VerifyingStream extends Transform {
  * returned at once and fed when the fetch answers, so the blob streams from one store to the other
  * without being held in memory.
  */
-function openSourceBlob(source: ArtifactStore, repo: string, descriptor: Descriptor, onBytes: (total: number) => void): Readable {
+function openSourceBlob(source: ReadableStore, repo: string, descriptor: Descriptor, onBytes: (total: number) => void): Readable {
   const out = new PassThrough();
   source
     .fetchBlob(repo, descriptor)
@@ -195,7 +195,7 @@ interface Selected {
   version: string;
 }
 
-async function selectVersions(from: PackTarget, options: CopyOptions): Promise<Selected[]> {
+async function selectVersions(from: ReadableTarget, options: CopyOptions): Promise<Selected[]> {
   if (options.name !== undefined) validateRepositoryPath(options.name, 'pack name');
   if (options.all === true && options.version !== undefined) {
     throw new PackpubError('USAGE', `give either ${options.name ?? '<name>'}:${options.version} or --all, not both`, {
@@ -236,7 +236,7 @@ async function selectVersions(from: PackTarget, options: CopyOptions): Promise<S
  * An identical digest at the destination is `unchanged`; a different one is a conflict unless
  * `force` (replace) or `skipExisting` (keep).
  */
-export async function copyPacks(from: PackTarget, to: PackTarget, options: CopyOptions = {}): Promise<CopyReport> {
+export async function copyPacks(from: ReadableTarget, to: WritableTarget, options: CopyOptions = {}): Promise<CopyReport> {
   const started = Date.now();
   const emit: CopyEventSink = options.onEvent ?? (() => undefined);
   if (options.force === true && options.skipExisting === true) {
@@ -315,8 +315,8 @@ interface CopyContext {
 }
 
 async function copyOne(
-  from: PackTarget,
-  to: PackTarget,
+  from: ReadableTarget,
+  to: WritableTarget,
   item: Selected,
   base: Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>,
   srcRepo: string,

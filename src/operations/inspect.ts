@@ -6,7 +6,7 @@ import { DigestStream, type Digest } from '../oci/digest.js';
 import type { Descriptor, ImageManifest } from '../oci/manifest.js';
 import type { PackRef } from '../oci/reference.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
-import type { PackTarget } from '../targets/open.js';
+import type { ReadableTarget } from '../targets/open.js';
 import { resolvePack } from './resolve-pack.js';
 
 /** pack.json larger than this inside an archive is not read (a pack.json is a few KB). */
@@ -24,7 +24,7 @@ export interface InspectResult {
 }
 
 /** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
-export async function inspectPack(target: PackTarget, ref: PackRef): Promise<InspectResult> {
+export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
   const resolved = await resolvePack(target, ref);
   const { layer } = resolved;
   const blob = await target.store.fetchBlob(resolved.repository, layer);

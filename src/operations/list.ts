@@ -3,7 +3,7 @@ import type { Digest } from '../oci/digest.js';
 import { packLayer, parseManifest } from '../oci/manifest.js';
 import { ANNOTATION_CREATED } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
-import type { PackTarget } from '../targets/open.js';
+import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
 
 export interface ListedVersion {
@@ -41,7 +41,7 @@ export function sortVersions(versions: string[]): string[] {
 }
 
 /** Packs under the target's base path and their versions. */
-export async function listPacks(target: PackTarget, options: ListOptions = {}): Promise<ListedPack[]> {
+export async function listPacks(target: ReadableTarget, options: ListOptions = {}): Promise<ListedPack[]> {
   const store = target.store;
   const repositories =
     options.name !== undefined

@@ -5,7 +5,7 @@ import { extractArchive } from '../archive/index.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
-import type { PackTarget } from '../targets/open.js';
+import type { ReadableTarget } from '../targets/open.js';
 import { resolvePack } from './resolve-pack.js';
 
 export interface PullOptions {
@@ -48,7 +48,7 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
  * Extraction happens in a temp folder beside the target and is renamed into place at the end,
  * so a refused or interrupted pull leaves nothing half-written at the target.
  */
-export async function pullPack(target: PackTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
+export async function pullPack(target: ReadableTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
   if (!(await isEmptyOrMissing(outDir))) {
     throw new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });

@@ -21,7 +21,7 @@ import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
-import type { ArtifactStore, FetchedManifest } from '../targets/artifact-store.js';
+import type { ArtifactStore, FetchedManifest, WritableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
@@ -452,7 +452,7 @@ async function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, media
 }
 
 /** Upload a blob unless the store has it; returns the bytes sent. */
-export async function ensureBlob(store: ArtifactStore, repo: string, descriptor: Descriptor, open: () => Readable): Promise<number> {
+export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable): Promise<number> {
   if (await store.hasBlob(repo, descriptor.digest)) return 0;
   await store.pushBlob(repo, descriptor, open);
   return descriptor.size;
@@ -462,7 +462,7 @@ export async function ensureBlob(store: ArtifactStore, repo: string, descriptor:
  * Make sure `<base>/spectro-packs/archive` exists, as the Palette docs do with `oras push` of an empty
  * artifact (Harbor shows the namespace; ECR needs the repository). Pushed untagged, by digest.
  */
-export async function ensureBaseRepository(store: ArtifactStore, repo: string): Promise<void> {
+export async function ensureBaseRepository(store: WritableStore, repo: string): Promise<void> {
   await store.prepareRepository(repo);
   const bytes = serializeManifest(emptyArtifactManifest(BASE_ARTIFACT_CREATED));
   const digest = sha256Digest(bytes);

@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { packLayer, parseManifest, type Descriptor, type ImageManifest } from '../oci/manifest.js';
 import { packRepository } from '../pack/naming.js';
 import type { PackRef } from '../oci/reference.js';
-import type { PackTarget } from '../targets/open.js';
+import type { ReadableTarget } from '../targets/open.js';
 import type { FetchedManifest } from '../targets/artifact-store.js';
 
 export interface ResolvedPack {
@@ -14,7 +14,7 @@ export interface ResolvedPack {
 }
 
 /** Read a published pack's manifest and its single archive layer, or fail with NOT_FOUND. */
-export async function resolvePack(target: PackTarget, ref: PackRef): Promise<ResolvedPack> {
+export async function resolvePack(target: ReadableTarget, ref: PackRef): Promise<ResolvedPack> {
   const repository = packRepository(target.basePath, ref.name);
   const reference = target.store.reference(repository, ref.version);
   const fetched = await target.store.getManifest(repository, ref.version);

@@ -1,18 +1,16 @@
 import { Readable } from 'node:stream';
 import { CATALOG_SCOPE, repositoryScope } from './auth/challenge.js';
-import { defaultCredentialChain } from '../credentials/default-chain.js';
-import { AuthSession, type AuthedResponse } from './auth/session.js';
+import type { AuthSession, AuthedResponse } from './auth/session.js';
 import { PackpubError } from '../errors.js';
 import { isDigest, parseDigest, sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
-import type { RegistryConnectionOptions } from '../targets/options.js';
-import type { FetchedManifest } from '../targets/artifact-store.js';
+import type { FetchedManifest } from '../oci/manifest.js';
 import { errorFromNetwork, errorFromResponse, readBounded, type Intent } from './errors.js';
-import { createHttpTransport, discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
-import { redactText } from '../util/redact.js';
-import { backoffDelayMs, isRetryableError, parseRetryAfter, RetryPolicy, type RetryClock } from './retry.js';
+import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
+import { backoffDelayMs, isRetryableError, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 import { verifyBlobStream } from './verify.js';
 
@@ -42,10 +40,7 @@ export interface CallSpec {
   signal?: AbortSignal;
 }
 
-export interface ClientDeps {
-  transport?: HttpTransport;
-  clock?: RetryClock;
-}
+export type { ClientDeps, RegistryClientOptions } from './stack.js';
 
 export interface ListOptions {
   /** `n` per page, 1..1000 (default 1000). */
@@ -86,47 +81,18 @@ export class RegistryClient {
   /** Repositories this run pushes to: their token scope is `pull,push` from the first request on. */
   private readonly pushRepositories = new Set<string>();
 
-  constructor(host: string, transport: HttpTransport, session: AuthSession, retry: RetryPolicy, debug?: (line: string) => void) {
-    this.host = host;
-    this.transport = transport;
-    this.session = session;
-    this.retry = retry;
-    this.debug = debug;
-    this.origin = new URL(transport.origin(host));
+  constructor(readonly stack: RegistryStack) {
+    this.host = stack.host;
+    this.transport = stack.transport;
+    this.session = stack.auth;
+    this.retry = stack.retry;
+    this.debug = stack.debug;
+    this.origin = new URL(stack.transport.origin(stack.host));
   }
 
-  /** The client for `options.host`: one transport (pooled connections), the credential chain, the retry policy. */
-  static create(options: RegistryConnectionOptions, deps: ClientDeps = {}): RegistryClient {
-    validateHost(options.host);
-    const transport = deps.transport ?? createHttpTransport(options);
-    const debug = options.debug;
-    const session = new AuthSession({
-      host: options.host,
-      transport,
-      credentials:
-        options.credentials ??
-        defaultCredentialChain({
-          env: options.env ?? process.env,
-          ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
-          ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
-          ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-        }),
-      allowCrossHostAuth: options.allowCrossHostAuth,
-      ...(deps.clock === undefined ? {} : { now: () => deps.clock!.now() }),
-      debug,
-    });
-    const retry = new RetryPolicy({
-      attempts: options.retry?.attempts,
-      deadlineMs: options.retry?.deadlineMs,
-      clock: deps.clock,
-      ...(debug === undefined
-        ? {}
-        : {
-            onRetry: (info) =>
-              debug(`retry ${info.attempt + 1}/${info.attempts} in ${info.delayMs}ms after: ${redactText(info.error instanceof Error ? info.error.message : String(info.error))}`),
-          }),
-    });
-    return new RegistryClient(options.host, transport, session, retry, debug);
+  /** The client for `options.host`, on a stack of its own (createRegistryStack). */
+  static create(options: RegistryClientOptions, deps: ClientDeps = {}): RegistryClient {
+    return new RegistryClient(createRegistryStack(options, deps));
   }
 
   /** An absolute URL on the registry for a path like `/v2/`. */

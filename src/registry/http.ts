@@ -6,11 +6,11 @@ import { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
-import type { RegistryConnectionOptions } from '../targets/options.js';
 import { errorFromNetwork } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
+import type { RegistryClientOptions } from './stack.js';
 
 /*
  * The HTTP layer every registry call goes through: one pooled keep-alive undici Agent per run, TLS
@@ -58,6 +58,31 @@ export interface HttpTransport {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** Close pooled connections (waits briefly for in-flight requests, then destroys). */
   close(): Promise<void>;
+}
+
+/**
+ * A layer over another transport (auth, retry): same scheme, origin and timeouts, closed with it. Layers
+ * implement `request` and stack in any order.
+ */
+export abstract class TransportLayer implements HttpTransport {
+  constructor(protected readonly inner: HttpTransport) {}
+
+  get scheme(): 'http' | 'https' {
+    return this.inner.scheme;
+  }
+  get plainHttpExplicit(): boolean {
+    return this.inner.plainHttpExplicit;
+  }
+  get requestTimeoutMs(): number {
+    return this.inner.requestTimeoutMs;
+  }
+  origin(host: string): string {
+    return this.inner.origin(host);
+  }
+  abstract request(req: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 /** One header value; repeated headers are joined with ", " (RFC 9110 5.3). */
@@ -293,7 +318,7 @@ class UndiciTransport implements HttpTransport {
 }
 
 /** The transport for one run against `options.host` (one pooled Agent; reuse it for every request). */
-export function createHttpTransport(options: RegistryConnectionOptions | TransportOptions): HttpTransport {
+export function createHttpTransport(options: RegistryClientOptions | TransportOptions): HttpTransport {
   const retry = 'retry' in options ? options.retry : undefined;
   return new UndiciTransport({
     host: options.host,

@@ -17,6 +17,15 @@ const JITTER = 0.1;
 /** A Retry-After beyond this is clamped: a publisher should fail and say so rather than hang for hours. */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
+export interface RetryOptions {
+  /** Total attempts per request, first included (default 6: five retries, as oras-go). */
+  attempts?: number;
+  /** Per-request timeout in ms for headers and for each body chunk (default 60 000). */
+  requestTimeoutMs?: number;
+  /** Give up retrying a request after this many ms in all (default 600 000). */
+  deadlineMs?: number;
+}
+
 /** Time source, injectable so unit tests run without waiting. */
 export interface RetryClock {
   now(): number;

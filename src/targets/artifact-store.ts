@@ -1,12 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
-import type { Descriptor } from '../oci/manifest.js';
+import type { Descriptor, FetchedManifest } from '../oci/manifest.js';
 
-export interface FetchedManifest {
-  /** mediaType, digest and size of the manifest bytes. */
-  descriptor: Descriptor;
-  bytes: Buffer;
-}
+export type { FetchedManifest } from '../oci/manifest.js';
 
 export type StoreKind = 'oci-layout' | 'generic' | 'harbor' | 'ecr';
 
@@ -50,3 +46,15 @@ export interface ArtifactStore {
   /** Release connections and timers. */
   close(): Promise<void>;
 }
+
+/** What a read-only operation may do to a store (list, inspect, pull, the source of a copy): it cannot write. */
+export type ReadableStore = Pick<
+  ArtifactStore,
+  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'fetchBlob' | 'listTags' | 'listRepositories'
+>;
+
+/** What publishing to a store needs (the destination of a copy): check what is there, then write blobs and manifests. */
+export type WritableStore = Pick<
+  ArtifactStore,
+  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository'
+>;

@@ -1,6 +1,6 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EcrHost } from '../aws/ecr-host.js';
-import { mapAwsError, openEcrClient, type EcrAwsOptions, type EcrSdk } from '../aws/ecr-sdk.js';
+import { EcrClients, mapAwsError, type EcrAwsOptions, type EcrSdk } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import type { EcrRepositoryOptions } from './options.js';
 
@@ -17,18 +17,18 @@ export interface EcrRepositorySummary {
 }
 
 export class EcrApi {
-  private opened: Promise<{ sdk: EcrSdk; client: ECRClient }> | undefined;
 
   constructor(
     readonly host: EcrHost,
     /** Registry host as the user gave it, for messages. */
     readonly hostName: string,
     private readonly aws: EcrAwsOptions = {},
+    /** The run's ECR API clients, shared with the ECR token provider; destroyed by close(). */
+    private readonly clients: EcrClients = new EcrClients(),
   ) {}
 
   private open(): Promise<{ sdk: EcrSdk; client: ECRClient }> {
-    this.opened ??= openEcrClient(this.host, this.aws);
-    return this.opened;
+    return this.clients.get(this.host, this.aws);
   }
 
   private fail(err: unknown, action: string): PackpubError {
@@ -114,6 +114,6 @@ export class EcrApi {
   }
 
   close(): void {
-    void this.opened?.then(({ client }) => client.destroy(), () => undefined);
+    this.clients.destroy();
   }
 }

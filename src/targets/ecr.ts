@@ -85,7 +85,7 @@ export class EcrStore extends DecoratedStore {
 /** Open an ECR registry: the generic store plus repository creation and API listing. */
 export async function openEcrStore(
   options: RegistryConnectionOptions,
-  openGeneric: (options: RegistryConnectionOptions) => Promise<ArtifactStore>,
+  openGeneric: () => Promise<ArtifactStore>,
 ): Promise<ArtifactStore> {
   const host = parseEcrHost(options.host);
   if (host === undefined) {
@@ -103,6 +103,6 @@ export async function openEcrStore(
     ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-  });
-  return new EcrStore(await openGeneric(options), api, settings);
+  }, options.ecrClients);
+  return new EcrStore(await openGeneric(), api, settings);
 }

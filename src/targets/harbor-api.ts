@@ -1,8 +1,8 @@
-import type { AuthSession } from '../registry/auth/session.js';
 import { PackpubError } from '../errors.js';
-import { errorFromResponse, isRetryableStatus, readBounded, type RegistryError } from '../registry/errors.js';
+import type { AuthSession } from '../registry/auth/session.js';
+import { errorFromResponse, readBounded, type RegistryError } from '../registry/errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
-import { RetryPolicy } from '../registry/retry.js';
+import type { RegistryStack } from '../registry/stack.js';
 import { parseNextLink } from '../registry/urls.js';
 
 /*
@@ -18,15 +18,18 @@ const PAGE_SIZE = 100;
 const MAX_PAGES = 10_000;
 
 export class HarborApi {
-  constructor(
-    private readonly transport: HttpTransport,
-    /** `host[:port]` of Harbor (registry and API share it). */
-    readonly host: string,
-    /** The registry's auth session: same credentials, same rules on where they may be sent. */
-    private readonly session: AuthSession,
-    /** The registry client's retry policy (429, 5xx, resets), so REST calls behave like registry calls. */
-    private readonly retry: RetryPolicy = new RetryPolicy(),
-  ) {}
+  /** `host[:port]` of Harbor (registry and API share it). */
+  readonly host: string;
+  /** The registry's transport under its retry policy (429, 5xx, resets), so REST calls behave like registry calls. */
+  private readonly transport: HttpTransport;
+  /** The registry's auth session: same credentials, same rules on where they may be sent. */
+  private readonly session: AuthSession;
+
+  constructor(stack: RegistryStack) {
+    this.host = stack.host;
+    this.transport = stack.rest;
+    this.session = stack.auth;
+  }
 
   /** Harbor's API takes Basic up front (no challenge round trip); robot names `robot$p+n` go as they are. */
   private async authHeader(url: URL): Promise<Record<string, string>> {
@@ -48,11 +51,7 @@ export class HarborApi {
       ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
       ...(await this.authHeader(url)),
     };
-    return this.retry.run(async (attempt) => {
-      const res = await this.transport.request({ method, url, headers, attempt, ...(payload === undefined ? {} : { body: payload }) });
-      if (isRetryableStatus(res.status)) throw await this.fail(res, method, url.pathname);
-      return res;
-    });
+    return this.transport.request({ method, url, headers, ...(payload === undefined ? {} : { body: payload }) });
   }
 
   private async fail(res: HttpResponse, method: string, what: string): Promise<RegistryError> {

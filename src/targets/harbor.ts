@@ -1,16 +1,13 @@
-import { defaultCredentialChain } from '../credentials/default-chain.js';
-import { AuthSession } from '../registry/auth/session.js';
 import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
-import type { RegistryClient } from '../registry/client.js';
-import { createHttpTransport, type HttpTransport } from '../registry/http.js';
 import { HarborApi } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import { DecoratedStore } from './decorated-store.js';
 import type { ArtifactStore, FetchedManifest } from './artifact-store.js';
+import type { GenericRegistryStore } from './registry-store.js';
 
 /*
  * Harbor on top of the generic registry store (registries.md, "Harbor"):
@@ -37,8 +34,6 @@ export class HarborStore extends DecoratedStore {
   constructor(
     inner: ArtifactStore,
     private readonly api: HarborApi,
-    /** Closed with the store when it is not the generic store's own. */
-    private readonly ownTransport: HttpTransport | undefined,
     private readonly createProject: boolean,
   ) {
     super(inner, 'harbor');
@@ -169,25 +164,10 @@ export class HarborStore extends DecoratedStore {
     });
   }
 
-  override async close(): Promise<void> {
-    await Promise.all([this.inner.close(), this.ownTransport?.close()]);
-  }
+
 }
 
-/** Open a Harbor registry: the generic store plus project checks and REST listing. */
-export async function openHarborStore(
-  options: RegistryConnectionOptions,
-  openGeneric: (options: RegistryConnectionOptions) => Promise<ArtifactStore>,
-): Promise<ArtifactStore> {
-  const credentials = options.credentials ?? defaultCredentialChain({ ...(options.env === undefined ? {} : { env: options.env }) });
-  const inner = await openGeneric({ ...options, credentials });
-  // Reuse the generic store's client (pooled connections, auth session, retry policy) when it has one.
-  const client = (inner as { client?: RegistryClient }).client;
-  if (client !== undefined) {
-    const api = new HarborApi(client.transport, options.host, client.session, client.retry);
-    return new HarborStore(inner, api, undefined, options.createProject === true);
-  }
-  const transport = createHttpTransport(options);
-  const session = new AuthSession({ host: options.host, transport, credentials, allowCrossHostAuth: options.allowCrossHostAuth, debug: options.debug });
-  return new HarborStore(inner, new HarborApi(transport, options.host, session), transport, options.createProject === true);
+/** Open a Harbor registry: the generic store plus project checks and REST listing, on the generic store's HTTP stack. */
+export function openHarborStore(options: RegistryConnectionOptions, generic: GenericRegistryStore): ArtifactStore {
+  return new HarborStore(generic, new HarborApi(generic.client.stack), options.createProject === true);
 }

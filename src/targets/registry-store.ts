@@ -9,23 +9,28 @@ import { readBounded } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from './options.js';
 import type { ArtifactStore, FetchedManifest, StoreKind } from './artifact-store.js';
 
-/** Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour. */
-export async function openRegistryStore(options: RegistryConnectionOptions): Promise<ArtifactStore> {
+/**
+ * Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour.
+ * The HTTP stack (transport, auth, retry) is built once, by the generic store's client, and the flavours
+ * reuse it; `deps` lets tests inject a transport or a clock.
+ */
+export async function openRegistryStore(options: RegistryConnectionOptions, deps: ClientDeps = {}): Promise<ArtifactStore> {
   const type = options.type ?? (parseEcrHost(options.host) ? 'ecr' : undefined);
-  if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, openGenericRegistryStore);
-  if (type === 'harbor') return (await import('./harbor.js')).openHarborStore(options, openGenericRegistryStore);
-  const generic = await openGenericRegistryStore(options);
+  if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, () => openGenericRegistryStore(options, deps));
+  const generic = await openGenericRegistryStore(options, deps);
+  if (type === 'harbor') return (await import('./harbor.js')).openHarborStore(options, generic);
   if (type === undefined && (await isHarbor(generic.client, options.debug))) {
     options.debug?.(`${options.host} is Harbor (GET /api/v2.0/systeminfo answered); use --registry-type to override`);
-    return (await import('./harbor.js')).openHarborStore(options, async () => generic);
+    return (await import('./harbor.js')).openHarborStore(options, generic);
   }
   return generic;
 }
 
 /**
  * Harbor answers `GET /api/v2.0/systeminfo` to anyone with its version; a plain distribution registry
- * answers 404. One request per run, on the pooled connection; any failure means "not Harbor" and the
- * real error, if any, surfaces on the first registry call with its proper message.
+ * answers 404. One request per run, on the pooled connection, without credentials (the answer is public)
+ * and with a short loop of its own rather than the full retry policy: any failure means "not Harbor" and
+ * the real error, if any, surfaces on the first registry call with its proper message.
  */
 async function isHarbor(client: RegistryClient, debug?: (line: string) => void): Promise<boolean> {
   for (let attempt = 1; attempt <= 3; attempt++) {
@@ -56,7 +61,7 @@ function isNotFound(err: unknown): boolean {
 
 /**
  * Any OCI distribution registry as a pack store. `client` is public so the ECR and Harbor stores can reuse
- * its transport, auth session and retry policy for their own API calls.
+ * its HTTP stack (`client.stack`: transport, auth session, retry policy) for their own API calls.
  */
 export class GenericRegistryStore implements ArtifactStore {
   readonly kind: StoreKind = 'generic';

@@ -11,7 +11,7 @@ import { failure } from '../support/errors.js';
 const anonymous = staticProvider('none', undefined);
 
 
-async function withStore<T>(options: RegistryConnectionOptions, fn: (s: Awaited<ReturnType<typeof openGenericRegistryStore>>) => Promise<T>): Promise<T> {
+async function withStore<T>(options: Omit<RegistryConnectionOptions, 'credentials'>, fn: (s: Awaited<ReturnType<typeof openGenericRegistryStore>>) => Promise<T>): Promise<T> {
   const store = await openGenericRegistryStore({ credentials: anonymous, retry: { attempts: 1 }, ...options });
   try {
     return await fn(store);

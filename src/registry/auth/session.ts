@@ -1,6 +1,6 @@
 import { hostName, isLoopbackHost } from '../../oci/reference.js';
 import { parseOciErrors, readBounded, type AuthOutcome } from '../errors.js';
-import { discardBody, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
+import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
 import { basicAuthorization, fetchToken, TokenCache, type TokenCredentials } from './token.js';
@@ -10,7 +10,7 @@ import { ANONYMOUS, type Credential, type CredentialProvider } from '../../crede
  * Challenge-driven auth for one registry host, as oras-go's auth.Client: send anonymously first; on 401
  * read WWW-Authenticate and answer it (Basic, or a Bearer token from the realm); remember the scheme so
  * later requests authenticate up front; on a 401 with a cached token, drop it and fetch a new one once.
- * It wraps the transport; retries wrap it (src/registry/retry.ts), so a retried request re-authenticates.
+ * It is an HttpTransport over another one; retries wrap it (../retry.ts), so a retried request re-authenticates.
  */
 
 export interface AuthSessionOptions {
@@ -50,16 +50,15 @@ function hasSecret(c: Credential): boolean {
   return c.username !== undefined || c.identityToken !== undefined || c.registryToken !== undefined;
 }
 
-export class AuthSession {
+export class AuthSession extends TransportLayer {
   readonly host: string;
   readonly tokens: TokenCache;
-  private readonly transport: HttpTransport;
   private readonly provider: CredentialProvider;
   private readonly allowCrossHostAuth: boolean;
   private readonly now: () => number;
   private readonly clientId: string;
   private readonly debug: ((line: string) => void) | undefined;
-  private scheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
+  private authScheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
   private bearer: { realm: URL; service?: string | undefined } | undefined;
   private credential: Promise<Credential> | undefined;
   /** Bumped each time the credential is invalidated, so concurrent requests refresh it once. */
@@ -68,14 +67,19 @@ export class AuthSession {
   private renewedCredential: Credential | undefined;
 
   constructor(options: AuthSessionOptions) {
+    super(options.transport);
     this.host = options.host;
-    this.transport = options.transport;
     this.provider = options.credentials;
     this.allowCrossHostAuth = options.allowCrossHostAuth === true;
     this.now = options.now ?? Date.now;
     this.clientId = options.clientId ?? 'packpub';
     this.debug = options.debug;
     this.tokens = new TokenCache(this.now);
+  }
+
+  /** The HttpTransport face of send(): auth stacks over any transport. */
+  request(req: AuthedRequest): Promise<AuthedResponse> {
+    return this.send(req);
   }
 
   /** The credential for this host, resolved once per run (and again after invalidate). */
@@ -121,7 +125,7 @@ export class AuthSession {
   private withheldFor(url: URL): AuthOutcome['withheld'] {
     if (hostName(url.host) !== hostName(this.host) && !this.allowCrossHostAuth) return 'cross-host';
     // Never Basic over plain HTTP to a non-loopback host unless --plain-http was explicit.
-    if (url.protocol === 'http:' && !isLoopbackHost(url.host) && !this.transport.plainHttpExplicit) return 'plain-http';
+    if (url.protocol === 'http:' && !isLoopbackHost(url.host) && !this.inner.plainHttpExplicit) return 'plain-http';
     return undefined;
   }
 
@@ -159,7 +163,7 @@ export class AuthSession {
       (await this.tokens.getOrFetch(key, () => {
         this.debug?.(`auth: token for [${merged.join(' ')}] from ${redactUrl(bearer.realm)}${tokenCreds === undefined ? ' (anonymous)' : ''}`);
         return fetchToken({
-          transport: this.transport,
+          transport: this.inner,
           realm: bearer.realm,
           service: bearer.service,
           scopes: merged,
@@ -184,15 +188,15 @@ export class AuthSession {
   }
 
   private async prepare(req: AuthedRequest, cred: Credential): Promise<Prepared> {
-    if (this.scheme === 'basic') return this.basicFor(cred, req.url);
-    if (this.scheme === 'bearer') return this.bearerFor(cred, req.scopes ?? [], undefined, req.signal, req.attempt);
+    if (this.authScheme === 'basic') return this.basicFor(cred, req.url);
+    if (this.authScheme === 'bearer') return this.bearerFor(cred, req.scopes ?? [], undefined, req.signal, req.attempt);
     return { outcome: NO_AUTH };
   }
 
   private send1(req: AuthedRequest, prepared: Prepared): Promise<HttpResponse> {
     const headers = { ...(req.headers ?? {}) };
     if (prepared.header !== undefined) headers['authorization'] = prepared.header;
-    return this.transport.request({ ...req, headers });
+    return this.inner.request({ ...req, headers });
   }
 
   /** One request with at most one re-authentication after a 401. */
@@ -200,7 +204,7 @@ export class AuthSession {
     const prepared = await this.prepare(req, cred);
     const res = await this.send1(req, prepared);
     if (res.status !== 401) {
-      if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.scheme = 'basic';
+      if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.authScheme = 'basic';
       return { ...res, auth: prepared.outcome };
     }
     const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
@@ -216,7 +220,7 @@ export class AuthSession {
       }
       if (realm.protocol !== 'https:' && realm.protocol !== 'http:') return { ...res, auth: prepared.outcome };
       if (prepared.outcome.scheme === 'bearer' && cred.registryToken !== undefined) return { ...res, auth: prepared.outcome };
-      this.scheme = 'bearer';
+      this.authScheme = 'bearer';
       this.bearer = { realm, service: bearer.service };
       const rejected = prepared.outcome.scheme === 'bearer' ? prepared : undefined;
       next = await this.bearerFor(cred, [...(req.scopes ?? []), ...bearer.scopes], rejected, req.signal, req.attempt);
@@ -232,7 +236,7 @@ export class AuthSession {
     if (next === undefined || next.header === undefined) return { ...res, auth: prepared.outcome };
     await discardBody(res);
     const retried = await this.send1(req, next);
-    if (retried.status !== 401 && next.outcome.scheme === 'basic') this.scheme = 'basic';
+    if (retried.status !== 401 && next.outcome.scheme === 'basic') this.authScheme = 'basic';
     return { ...retried, auth: next.outcome };
   }
 

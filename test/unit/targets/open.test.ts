@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { EcrClients } from '../../../src/aws/ecr-sdk.js';
+import { parseEcrHost } from '../../../src/aws/ecr-host.js';
+import { staticProvider } from '../../../src/credentials/chain.js';
+import type { HttpTransport } from '../../../src/registry/http.js';
+import type { RetryClock } from '../../../src/registry/retry.js';
+import { openTarget } from '../../../src/targets/open.js';
+import { scripted, type Answer } from '../../support/fake-transport.js';
+
+/** A clock that never waits: sleeps are recorded and time moves by them. */
+function fakeClock(): RetryClock & { slept: number[] } {
+  let now = 1_000_000;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+  };
+}
+
+const USER = 'stack-user';
+const PASSWORD = 'stack-test-password';
+const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+
+function openWith(registry: string, transport: HttpTransport, clock: RetryClock) {
+  return openTarget({ registry, credentials: staticProvider('test', { username: USER, password: PASSWORD }) }, { transport, clock });
+}
+
+describe('openTarget builds one HTTP stack per registry target, with injectable transport and clock', () => {
+  it('retries through the injected clock (no real backoff) and authenticates through the same stack', async () => {
+    let failures = 2;
+    const { transport, sent } = scripted((req): Answer => {
+      if (req.url.pathname === '/api/v2.0/systeminfo') return { status: 404 };
+      if (req.headers?.['authorization'] !== BASIC) return { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } };
+      if (failures-- > 0) return { status: 503 };
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'base/spectro-packs/archive/hello', tags: ['1.0.0'] }) };
+    });
+    const clock = fakeClock();
+    const target = await openWith('registry.example.com/base', transport, clock);
+    try {
+      expect(target.store.kind).toBe('generic');
+      expect(await target.store.listTags('base/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+    } finally {
+      await target.store.close();
+    }
+    expect(clock.slept).toHaveLength(2); // two 503s, two backoffs, no real wait
+    const tagCalls = sent.filter((s) => s.url.includes('/tags/list'));
+    expect(tagCalls.map((s) => s.authorization)).toEqual([undefined, BASIC, BASIC, BASIC]);
+  });
+
+  it('gives Harbor REST calls the registry stack: same transport, same credentials, same retry clock', async () => {
+    let projectFailures = 1;
+    const { transport, sent } = scripted((req): Answer => {
+      if (req.url.pathname === '/api/v2.0/systeminfo') return { status: 200, body: JSON.stringify({ harbor_version: 'v2.11.0' }) };
+      if (req.url.pathname === '/api/v2.0/projects/proj') {
+        if (projectFailures-- > 0) return { status: 502 };
+        return { status: req.headers?.['authorization'] === BASIC ? 200 : 401 };
+      }
+      if (req.url.pathname === '/api/v2.0/projects/proj/repositories') {
+        return { status: 200, body: JSON.stringify([{ name: 'proj/spectro-packs/archive/hello' }]) };
+      }
+      return { status: 404 };
+    });
+    const clock = fakeClock();
+    const target = await openWith('harbor.example.com/proj', transport, clock);
+    try {
+      expect(target.store.kind).toBe('harbor');
+      expect(await target.store.listRepositories('proj/spectro-packs/archive')).toEqual(['proj/spectro-packs/archive/hello']);
+      await target.store.prepareRepository('proj/spectro-packs/archive/hello');
+    } finally {
+      await target.store.close();
+    }
+    expect(clock.slept).toHaveLength(1); // the 502 on the project lookup was retried on the injected clock
+    const rest = sent.filter((s) => s.url.includes('/api/v2.0/projects'));
+    expect(rest.length).toBeGreaterThanOrEqual(3);
+    expect(rest.every((s) => s.authorization === BASIC)).toBe(true);
+  });
+});
+
+describe('EcrClients', () => {
+  it('opens one ECR API client per region and AWS settings for the run, shared by every caller', async () => {
+    const clients = new EcrClients();
+    const host = parseEcrHost('123456789012.dkr.ecr.eu-west-1.amazonaws.com')!;
+    const other = parseEcrHost('123456789012.dkr.ecr.us-east-2.amazonaws.com')!;
+    try {
+      const a = await clients.get(host, { endpoint: 'http://127.0.0.1:9' });
+      const b = await clients.get(host, { endpoint: 'http://127.0.0.1:9' });
+      const c = await clients.get(other, { endpoint: 'http://127.0.0.1:9' });
+      expect(b.client).toBe(a.client);
+      expect(c.client).not.toBe(a.client);
+      expect(await a.client.config.region()).toBe('eu-west-1');
+    } finally {
+      clients.destroy();
+    }
+  });
+});
