@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 /** Command-line options of `npm run bench -- [options]`. */
 
-export const SCENARIOS = ['baseline', 'bound', 'empty', 'unchanged', 'layout', 'large', 'startup', 'new-version'] as const;
+export const SCENARIOS = ['baseline', 'bound', 'empty', 'unchanged', 'validate', 'first-output', 'layout', 'large', 'startup', 'new-version', 'scaling'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

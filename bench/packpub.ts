@@ -49,6 +49,8 @@ export interface PackpubRunOptions {
   /** Write V8 CPU profiles (one per thread) to this directory. */
   cpuProfDir?: string;
   allowFailure?: boolean;
+  /** Called with the pid of the spawned process (GNU time's for timed runs). */
+  onSpawn?: (pid: number) => void;
 }
 
 function nodeArgs(cli: PackpubCli, args: readonly string[], cpuProfDir: string | undefined): string[] {
@@ -60,7 +62,12 @@ export function packpub(cli: PackpubCli, args: readonly string[], options: Packp
 }
 
 export function packpubTimed(cli: PackpubCli, args: readonly string[], options: PackpubRunOptions): Promise<TimedResult> {
-  return runTimed(process.execPath, nodeArgs(cli, args, options.cpuProfDir), { env: options.env, cwd: options.cwd ?? cli.workDir, allowFailure: options.allowFailure === true });
+  return runTimed(process.execPath, nodeArgs(cli, args, options.cpuProfDir), {
+    env: options.env,
+    cwd: options.cwd ?? cli.workDir,
+    allowFailure: options.allowFailure === true,
+    ...(options.onSpawn === undefined ? {} : { onSpawn: options.onSpawn }),
+  });
 }
 
 /** `packpub push ... --json`, timed; throws unless every pack ends with `expect` status. */

@@ -14,6 +14,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Send stdout to /dev/null instead of capturing it (large outputs). */
   discardStdout?: boolean;
+  /** Called with the child's pid once it is spawned (CPU sampling). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {
@@ -51,6 +53,7 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     child.stdout?.on('data', (c: Buffer) => out.push(c));
     child.stderr?.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     child.on('close', (code, signal) => {
       const result: RunResult = {
         code: code ?? (signal === null ? -1 : 128),

@@ -9,7 +9,7 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { ensureGnuTime, run } from './proc.js';
 import { profileMarkdown, summariseProfiles } from './profile.js';
 import { stopAllRegistries } from './registry.js';
-import { evaluate, resultsMarkdown, textTable, type Measurements, type ProfileKey, type ProfileSection, type Row } from './report.js';
+import { evaluate, resultsMarkdown, textTable, type Measurements, type ProfileKey, type ProfileSection, type Row, type ScalingRun } from './report.js';
 import {
   boundRun,
   largeManualRun,
@@ -20,8 +20,10 @@ import {
   profileDir,
   profilesRoot,
   registryRun,
+  firstOutputRun,
   startupRuns,
   validateCorpus,
+  validateRun,
   type BenchContext,
   type LargeRun,
 } from './scenarios.js';
@@ -82,11 +84,14 @@ const PROFILES: Record<ProfileKey, { dir: string; title: string; note: string }>
   large: { dir: 'large', title: 'packpub push of the 1 GiB pack', note: 'One extra run under `node --cpu-prof` (cold cache, fresh registry).' },
   version: { dir: 'version', title: 'packpub --version', note: 'One run under `node --cpu-prof`.' },
   validate: { dir: 'validate', title: 'packpub validate <one small pack>', note: 'One run under `node --cpu-prof`.' },
+  'validate-tree': { dir: 'validate-tree', title: 'packpub validate of the tree', note: 'One run under `node --cpu-prof` (every thread, worker threads included).' },
 };
 
 function profileKeys(rows: readonly Row[], mode: BenchOptions['profile']): Set<ProfileKey> {
   const keys = new Set<ProfileKey>();
   for (const r of rows) if (r.profile !== undefined && mode !== 'none' && (mode === 'all' || r.result === 'miss')) keys.add(r.profile);
+  // RESULTS.md always shows where the first publish spends its time (issue 16).
+  if (mode !== 'none' && rows.some((r) => r.profile === 'empty')) keys.add('empty');
   return keys;
 }
 
@@ -103,6 +108,10 @@ async function recordProfiles(ctx: BenchContext, keys: Set<ProfileKey>, hugePack
   if (keys.has('large')) {
     log('profiling: packpub push of the 1 GiB pack');
     await largePackpubRun(ctx, await hugePack(), 0, await profileDir(ctx, PROFILES.large.dir));
+  }
+  if (keys.has('validate-tree')) {
+    log('profiling: packpub validate of the tree');
+    await validateRun(ctx, await profileDir(ctx, PROFILES['validate-tree'].dir));
   }
   if (keys.has('version') || keys.has('validate')) {
     log('profiling: start-up');
@@ -151,6 +160,47 @@ async function reportOnly(options: BenchOptions): Promise<number> {
   return 0;
 }
 
+/** The CPUs this process may run on, as taskset prints them ("0,1" or "0-3"). */
+async function affinity(): Promise<string> {
+  const r = await run('taskset', ['-p', '-c', String(process.pid)]);
+  return r.stdout.trim().split(': ').pop() ?? '';
+}
+
+/** Pin this process (every thread) to `cpus`; processes it starts afterwards inherit it. */
+async function pin(cpus: string): Promise<void> {
+  await run('taskset', ['-a', '-p', '-c', cpus, String(process.pid)]);
+}
+
+/** The bound, the first publish + unchanged and validate of the tree, pinned to 1 core and then to 2 cores. */
+async function scalingRuns(ctx: BenchContext): Promise<ScalingRun[]> {
+  const original = await affinity();
+  const sets = ctx.cores >= 2 ? ['0', '0,1'] : ['0'];
+  const out: ScalingRun[] = [];
+  try {
+    for (const cpus of sets) {
+      await pin(cpus);
+      const cores = cpus.split(',').length;
+      const pinned: BenchContext = { ...ctx, cores };
+      const s: ScalingRun = { cpus, cores, boundCpuS: [], emptyMs: [], emptyCpuS: [], unchangedMs: [], validateMs: [], validateCpuS: [] };
+      for (let i = 0; i < ctx.options.runs; i++) {
+        log(`scaling, taskset -c ${cpus}: run ${i + 1}/${ctx.options.runs}`);
+        s.boundCpuS.push((await boundRun(pinned)).cpuS);
+        const r = await registryRun(pinned, { runIndex: i, verify: false });
+        s.emptyMs.push(r.emptyMs);
+        s.emptyCpuS.push(r.emptyCpuS);
+        s.unchangedMs.push(r.unchangedMs);
+        const v = await validateRun(pinned);
+        s.validateMs.push(v.ms);
+        s.validateCpuS.push(v.cpuS);
+      }
+      out.push(s);
+    }
+  } finally {
+    await pin(original);
+  }
+  return out;
+}
+
 async function bench(options: BenchOptions): Promise<number> {
   const started = performance.now();
   const root = repoRoot();
@@ -182,6 +232,8 @@ async function bench(options: BenchOptions): Promise<number> {
   };
   m.corpusValidateMs = (await validateCorpus(ctx)).ms;
   const want = options.scenarios;
+  if (want.has('validate')) m.validate = await timedRuns('packpub validate of the tree', options.runs, () => validateRun(ctx));
+  if (want.has('first-output')) m.firstOutputMs = await timedRuns('first output line on a terminal', options.runs, () => firstOutputRun(ctx));
 
   // Start-up first, on a quiet machine.
   if (want.has('startup')) {
@@ -224,6 +276,8 @@ async function bench(options: BenchOptions): Promise<number> {
     });
     m.large = { runs, packBytes: pack.bytes };
   }
+
+  if (want.has('scaling')) m.scaling = await scalingRuns(ctx);
 
   m.loadEnd = loadavg()[0] ?? 0;
   const keys = profileKeys(evaluate(m), options.profile);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { packRepository } from '../src/pack/naming.js';
@@ -7,6 +8,7 @@ import type { Corpus, HugePack } from './corpus.js';
 import type { BenchOptions } from './options.js';
 import { packpub, packpubEnv, packpubTimed, pushAll, type PackpubCli, type PushJson } from './packpub.js';
 import { runTimed } from './proc.js';
+import { watchCpu, type CpuSplit } from './threads.js';
 import { isBlobUploadStart, withRegistry, type BenchRegistry } from './registry.js';
 import { verifyCopies, verifyManifests, type Published } from './verify.js';
 
@@ -98,6 +100,8 @@ export async function boundRun(ctx: BenchContext): Promise<{ cpuS: number; bound
 
 export interface RegistryRun {
   emptyMs: number;
+  /** Where the first publish's CPU went (main thread, other threads, registry process). */
+  emptyCpu?: CpuSplit;
   emptyCpuS: number;
   emptyRssKb: number;
   uploadedBytes: number;
@@ -119,7 +123,9 @@ export async function registryRun(ctx: BenchContext, options: RegistryRunOptions
     await rm(join(ctx.workDir, 'cache', cache), { recursive: true, force: true });
     const env = await packpubEnv(ctx.cli, cache);
     const args = [ctx.corpus.dir, '--recursive', '--registry', `${registry.host}/${BASE_PATH}`];
-    const empty = await pushAll(ctx.cli, args, 'published', { env, ...(options.profileEmpty === undefined ? {} : { cpuProfDir: options.profileEmpty }) });
+    const watch = await watchCpu();
+    const empty = await pushAll(ctx.cli, args, 'published', { env, onSpawn: (pid) => watch.spawned(pid), ...(options.profileEmpty === undefined ? {} : { cpuProfDir: options.profileEmpty }) });
+    const emptyCpu = await watch.stop();
     if (empty.report.results.length !== ctx.corpus.packs.length) {
       throw new Error(`packpub pushed ${empty.report.results.length} packs, the corpus has ${ctx.corpus.packs.length}`);
     }
@@ -132,6 +138,7 @@ export async function registryRun(ctx: BenchContext, options: RegistryRunOptions
     const log = [...registry.requests];
     return {
       emptyMs: empty.timed.wallMs,
+      emptyCpu,
       emptyCpuS: empty.timed.userS + empty.timed.sysS,
       emptyRssKb: empty.timed.maxRssKb,
       uploadedBytes: empty.report.results.reduce((s, r) => s + r.uploadedBytes, 0),
@@ -307,14 +314,22 @@ export async function newVersionRuns(ctx: BenchContext, runs: number): Promise<N
   }
 }
 
+export interface ValidateRun {
+  ms: number;
+  cpuS: number;
+  rssKb: number;
+  packs: number;
+  warnings: number;
+}
+
 /**
- * Every corpus pack passes `packpub validate` (one CLI call, JSON out). Its wall time is also what any push
- * pays before it can skip anything, which explains part of the "unchanged" number.
+ * `packpub validate` of every corpus pack (one CLI call, JSON out), timed; throws unless every pack passes.
+ * The first call also records the correctness check.
  */
-export async function validateCorpus(ctx: BenchContext): Promise<{ packs: number; warnings: number; ms: number }> {
+export async function validateRun(ctx: BenchContext, cpuProfDir?: string): Promise<ValidateRun> {
   const env = await packpubEnv(ctx.cli, 'validate');
   const dirs = ctx.corpus.packs.map((p) => join(ctx.corpus.dir, p.folder));
-  const r = await packpubTimed(ctx.cli, ['validate', '--json', ...dirs], { env, allowFailure: true });
+  const r = await packpubTimed(ctx.cli, ['validate', '--json', ...dirs], { env, allowFailure: true, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
   let reports: Array<{ dir: string; passed: boolean; errors: number; warnings: number; findings: Array<{ file: string; message: string }> }>;
   try {
     reports = JSON.parse(r.stdout) as typeof reports;
@@ -327,6 +342,50 @@ export async function validateCorpus(ctx: BenchContext): Promise<{ packs: number
     throw new Error(`the generated corpus does not validate (exit ${r.code}, ${failing.length} packs failing):\n${lines.join('\n')}`);
   }
   const warnings = reports.reduce((s, x) => s + x.warnings, 0);
-  ctx.checks.push(`corpus: \`packpub validate\` passes for all ${reports.length} packs (${warnings} warnings)`);
-  return { packs: reports.length, warnings, ms: r.wallMs };
+  const check = `corpus: \`packpub validate\` passes for all ${reports.length} packs (${warnings} warnings)`;
+  if (!ctx.checks.includes(check)) ctx.checks.push(check);
+  return { ms: r.wallMs, cpuS: r.userS + r.sysS, rssKb: r.maxRssKb, packs: reports.length, warnings };
+}
+
+// ---- time to the first output line on a terminal ----
+
+/**
+ * `packpub push` of the corpus to a fresh registry under `script` (a pseudo-terminal, as a user at a
+ * terminal runs it), timed from spawning to the first line on the terminal; then the run is interrupted
+ * (SIGINT to its process group, as Ctrl-C would) and awaited.
+ */
+export async function firstOutputRun(ctx: BenchContext): Promise<number> {
+  return withRegistry(async (registry) => {
+    const cache = 'first-output';
+    await rm(join(ctx.workDir, 'cache', cache), { recursive: true, force: true });
+    const env = { ...(await packpubEnv(ctx.cli, cache)), TERM: 'xterm-256color' };
+    const command = [process.execPath, ctx.cli.bin, 'push', ctx.corpus.dir, '--recursive', '--registry', `${registry.host}/${BASE_PATH}`]
+      .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+      .join(' ');
+    return new Promise<number>((resolvePromise, reject) => {
+      const started = performance.now();
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { env, cwd: ctx.workDir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      let firstLineMs: number | undefined;
+      let seen = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (firstLineMs !== undefined) return;
+        seen += chunk.toString('utf8');
+        if (seen.includes('\n')) {
+          firstLineMs = performance.now() - started;
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
+        }
+      });
+      child.stderr.on('data', () => undefined);
+      child.on('error', reject);
+      child.on('close', () => {
+        if (firstLineMs === undefined) reject(new Error(`packpub push under script printed no line: ${seen.slice(-500)}`));
+        else resolvePromise(firstLineMs);
+      });
+    });
+  });
+}
+
+/** The pre-check of every run: all corpus packs validate. */
+export async function validateCorpus(ctx: BenchContext): Promise<ValidateRun> {
+  return validateRun(ctx);
 }

@@ -138,8 +138,13 @@ export function k8sObject(rng: Prng, app: string, kind = rng.pick(KINDS)): strin
   return `${lines.join('\n')}\n`;
 }
 
-/** A CRD with a long OpenAPI schema: the bulk of real multi-megabyte manifests. */
-export function crd(rng: Prng, app: string, approxBytes: number): string {
+/**
+ * A CRD with a long OpenAPI schema: the bulk of real multi-megabyte manifests. Real schemas repeat whole
+ * property blocks (the same core types embedded again and again): with probability `repeat` a property
+ * reuses an earlier block of this CRD under a new name, which is what brings gzip to the ~11x it gets on
+ * pack-central's CRDs.
+ */
+export function crd(rng: Prng, app: string, approxBytes: number, repeat = 0): string {
   const plural = `${rng.pick(WORDS)}${rng.pick(WORDS)}s`;
   const lines = [
     'apiVersion: apiextensions.k8s.io/v1',
@@ -163,37 +168,68 @@ export function crd(rng: Prng, app: string, approxBytes: number): string {
   ];
   let size = lines.join('\n').length;
   let n = 0;
+  const pool: string[] = [];
   while (size < approxBytes) {
-    const field = [
-      `            ${camel(rng)}${n++}:`,
-      `              description: ${sentence(rng, 8, 30)}`,
-      `              type: ${rng.pick(['string', 'integer', 'boolean', 'object', 'array'])}`,
-    ];
-    if (rng.int(0, 2) === 0) field.push(`              default: ${scalar(rng)}`);
-    const text = field.join('\n');
+    let body: string;
+    if (pool.length > 0 && rng.float() < repeat) {
+      body = rng.pick(pool);
+    } else {
+      const field = [`              description: ${sentence(rng, 8, 30)}`, `              type: ${rng.pick(['string', 'integer', 'boolean', 'object', 'array'])}`];
+      if (rng.int(0, 2) === 0) field.push(`              default: ${scalar(rng)}`);
+      body = field.join('\n');
+      if (pool.length < 64) pool.push(body);
+    }
+    const text = `            ${camel(rng)}${n++}:\n${body}`;
     lines.push(text);
     size += text.length + 1;
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Multi-document YAML of about `approxBytes`. */
-export function manifestYaml(rng: Prng, app: string, approxBytes: number): string {
+/** Multi-document YAML of about `approxBytes`; `repeat` as for crd(). */
+export function manifestYaml(rng: Prng, app: string, approxBytes: number, repeat = 0): string {
   const docs: string[] = [];
   let size = 0;
   while (size < approxBytes) {
-    const doc = rng.int(0, 9) === 0 && approxBytes - size > 20_000 ? crd(rng, app, rng.int(8_000, 40_000)) : k8sObject(rng, app);
+    const reuse = repeat > 0 && docs.length > 0 && rng.float() < repeat * 0.7;
+    const doc = reuse ? rng.pick(docs) : rng.int(0, 9) === 0 && approxBytes - size > 20_000 ? crd(rng, app, rng.int(8_000, 40_000), repeat) : k8sObject(rng, app);
     docs.push(doc);
     size += doc.length + 4;
   }
   return docs.join('---\n');
 }
 
+/**
+ * A line source that, with probability `p`, repeats one of its earlier lines: real files repeat themselves
+ * (pack-central's text compresses 4-11x with gzip -6), random words alone compress only about 3x.
+ */
+export function repeating(rng: Prng, p: number, line: () => string): () => string {
+  const pool: string[] = [];
+  return () => {
+    if (pool.length > 0 && rng.float() < p) return rng.pick(pool);
+    const l = line();
+    if (pool.length < 256) pool.push(l);
+    else pool[rng.int(0, 255)] = l;
+    return l;
+  };
+}
+
+/** Lines from `line()` until the text holds about `bytes` (nothing for 0). */
+export function linesOfSize(bytes: number, line: () => string): string {
+  const out: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const l = line();
+    out.push(l);
+    size += l.length + 1;
+  }
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
+
 /** A nested values tree in YAML, 2-space indented, returned as lines at the given indentation. */
-export function valuesLines(rng: Prng, indent: number, depth: number, keys: number): string[] {
+export function valuesLines(rng: Prng, indent: number, depth: number, keys: number, used = new Set<string>()): string[] {
   const pad = ' '.repeat(indent);
   const out: string[] = [];
-  const used = new Set<string>();
   for (let i = 0; i < keys; i++) {
     let key = camel(rng);
     while (used.has(key)) key = `${camel(rng)}${i}`;
@@ -217,6 +253,53 @@ export function markdown(rng: Prng, title: string, paragraphs: number): string {
     const n = rng.int(2, 6);
     for (let s = 0; s < n; s++) p.push(sentence(rng));
     parts.push(p.join(' '), '');
+  }
+  return parts.join('\n');
+}
+
+/**
+ * A values tree of about `bytes` at this indentation, as lines (top-level keys unique). With probability
+ * `repeat` a top-level key takes the body of an earlier one, as real values files repeat blocks.
+ */
+export function valuesOfSize(rng: Prng, indent: number, bytes: number, repeat = 0): string[] {
+  const used = new Set<string>();
+  const out: string[] = [];
+  const pad = ' '.repeat(indent);
+  const bodies: string[][] = [];
+  let size = 0;
+  while (size < bytes) {
+    let lines: string[];
+    if (bodies.length > 0 && rng.float() < repeat) {
+      let key = camel(rng);
+      for (let i = 0; used.has(key); i++) key = `${camel(rng)}${i}`;
+      used.add(key);
+      const body = rng.pick(bodies);
+      lines = body.length === 1 ? [`${pad}${key}: ${body[0] ?? ''}`] : [`${pad}${key}:`, ...body];
+    } else {
+      lines = valuesLines(rng, indent, 2, 1, used);
+      const last = lines[lines.length - 1] ?? '';
+      if (lines.length > 1 && !lines[0]?.startsWith(`${pad}#`)) bodies.push(lines.slice(1));
+      else if (!last.startsWith(`${pad}#`) && last.includes(': ')) bodies.push([last.slice(last.indexOf(': ') + 2)]);
+    }
+    out.push(...lines);
+    size += lines.reduce((s, l) => s + l.length + 1, 0);
+  }
+  return out;
+}
+
+/** Markdown of about `bytes`. */
+export function markdownOfSize(rng: Prng, title: string, bytes: number, repeat = 0): string {
+  const next = repeating(rng, repeat, () => sentence(rng));
+  const parts = [`# ${title}`, ''];
+  let size = title.length + 3;
+  for (let i = 0; size < bytes; i++) {
+    if (i % 3 === 1) parts.push(`## ${sentence(rng, 2, 5).slice(0, -1)}`, '');
+    const p: string[] = [];
+    const n = rng.int(2, 6);
+    for (let s = 0; s < n; s++) p.push(next());
+    const text = p.join(' ');
+    parts.push(text, '');
+    size += text.length + 2;
   }
   return parts.join('\n');
 }

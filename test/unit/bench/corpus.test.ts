@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureCorpus, type Corpus } from '../../../bench/corpus.js';
 import { Prng } from '../../../bench/prng.js';
+import { atPercentile, countsList, Stratified } from '../../../bench/sample.js';
 import { checkPng } from '../../../src/pack/png.js';
 import { validatePack } from '../../../src/pack/validate.js';
 
@@ -34,7 +35,7 @@ async function treeHash(root: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const MIX = { manifest: 3, helm: 1, largeManifest: 0 };
+const MIX = { archive: 1, chart: 2, manifest: 2 };
 
 describe('Prng', () => {
   it('repeats the same sequence for a seed and differs between seeds', () => {
@@ -58,26 +59,38 @@ describe('Prng', () => {
 describe('the generated corpus', () => {
   let first: Corpus;
 
-  it('generates valid packs of each kind: pack.json, values, PNG logo, and for Helm a chart tgz that tar reads', async () => {
+  it('generates valid packs of each kind: pack.json, values, PNG logo, chart archives tar reads, unpacked charts equal to their archives', async () => {
     const work = await tempDir();
     first = await ensureCorpus({ workDir: work, seed: 11, quick: false, mix: MIX });
     expect(first.fresh).toBe(true);
-    expect(first.packs.map((p) => p.kind)).toEqual(['manifest', 'manifest', 'manifest', 'helm']);
+    expect(first.packs.map((p) => p.kind)).toEqual(['archive', 'chart', 'chart', 'manifest', 'manifest']);
     for (const pack of first.packs) {
       const dir = join(first.dir, pack.folder);
       const report = await validatePack(dir);
       expect(report.findings.filter((f) => f.severity === 'error'), pack.folder).toEqual([]);
       expect(report.pack).toEqual({ name: pack.name, version: pack.version });
       expect((await checkPng(join(dir, 'logo.png'))).ok).toBe(true);
+      const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+      expect(files.length).toBe(pack.files);
     }
-    const helm = first.packs.find((p) => p.kind === 'helm');
-    if (helm === undefined) throw new Error('no helm pack');
-    const chartName = `${helm.name}-chart`;
-    const { stdout } = await execFileP('tar', ['-tzf', join(first.dir, helm.folder, 'charts', `${chartName}-${helm.version}.tgz`)], { maxBuffer: 16 * 1024 * 1024 });
-    const entries = stdout.trim().split('\n');
-    expect(entries).toContain(`${chartName}/Chart.yaml`);
-    expect(entries.filter((e) => e.startsWith(`${chartName}/templates/`)).length).toBeGreaterThanOrEqual(200);
-    expect(helm.files).toBeGreaterThan(200);
+    for (const pack of first.packs.filter((p) => p.kind !== 'manifest')) {
+      const charts = join(first.dir, pack.folder, 'charts');
+      const archives = (await readdir(charts)).filter((f) => f.endsWith('.tgz'));
+      expect(archives.length).toBeGreaterThan(0);
+      for (const archive of archives) {
+        const chart = archive.slice(0, -`-${pack.version}.tgz`.length);
+        const { stdout } = await execFileP('tar', ['-tzf', join(charts, archive)], { maxBuffer: 16 * 1024 * 1024 });
+        const entries = stdout.trim().split('\n').filter((e) => !e.endsWith('/'));
+        expect(entries).toContain(`${chart}/Chart.yaml`);
+        if (pack.kind === 'chart') {
+          // The unpacked chart beside the archive holds exactly the archive's files, as in pack-central.
+          const unpacked = (await readdir(join(charts, chart), { recursive: true, withFileTypes: true }))
+            .filter((e) => e.isFile())
+            .map((e) => `${chart}/${join(e.parentPath, e.name).slice(join(charts, chart).length + 1)}`);
+          expect(unpacked.sort()).toEqual(entries.sort());
+        }
+      }
+    }
   });
 
   it('is the same bytes for the same seed, and reused rather than regenerated', async () => {
@@ -90,12 +103,44 @@ describe('the generated corpus', () => {
   });
 
   it('compresses like real YAML: neither raw nor 100x', async () => {
-    const pack = first.packs.find((p) => p.kind === 'manifest');
-    if (pack === undefined) throw new Error('no manifest pack');
-    const dir = join(first.dir, pack.folder, 'manifests');
-    const text = Buffer.concat(await Promise.all((await readdir(dir)).map((f) => readFile(join(dir, f)))));
+    const texts: Buffer[] = [];
+    for (const pack of first.packs.filter((p) => p.kind === 'manifest')) {
+      const dir = join(first.dir, pack.folder, 'manifests');
+      texts.push(...(await Promise.all((await readdir(dir)).map((f) => readFile(join(dir, f))))));
+    }
+    const text = Buffer.concat(texts);
     const ratio = text.length / gzipSync(text, { level: 6 }).length;
     expect(ratio).toBeGreaterThan(2.5);
     expect(ratio).toBeLessThan(15);
+  });
+});
+
+describe('sampling the measured distributions', () => {
+  const q = [0, 10, 20, 30, 100, 1000, 2000, 3000, 9000, 10000] as const;
+
+  it('hits the measured points exactly and interpolates between them', () => {
+    expect(atPercentile(q, 0)).toBeCloseTo(0);
+    expect(atPercentile(q, 50)).toBeCloseTo(100);
+    expect(atPercentile(q, 100)).toBeCloseTo(10000);
+    const between = atPercentile(q, 60);
+    expect(between).toBeGreaterThan(100);
+    expect(between).toBeLessThan(1000);
+  });
+
+  it('stratified draws match the quantiles after one block, tail included', () => {
+    const s = new Stratified(new Prng(5), q);
+    const draws = Array.from({ length: 100 }, () => s.next()).sort((a, b) => a - b);
+    expect(draws[49]).toBeGreaterThanOrEqual(30);
+    expect(draws[50]).toBeLessThanOrEqual(1000);
+    expect(draws[99]).toBeGreaterThanOrEqual(9000);
+    expect(draws.filter((d) => d > 3000)).toHaveLength(5);
+  });
+
+  it('counts lists keep the measured frequencies', () => {
+    const list = countsList(new Prng(2), [[1, 178], [4, 7], [8, 1]], 186);
+    expect(list.filter((n) => n === 1)).toHaveLength(178);
+    expect(list.filter((n) => n === 4)).toHaveLength(7);
+    expect(list.filter((n) => n === 8)).toHaveLength(1);
+    expect(countsList(new Prng(2), [[1, 178], [4, 7], [8, 1]], 10)).toHaveLength(10);
   });
 });

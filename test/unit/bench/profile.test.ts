@@ -59,13 +59,26 @@ describe('evaluate', () => {
     checks: [],
     totalMs: 0,
   } as unknown as Measurements;
-  const run = (emptyMs: number) => ({ emptyMs, emptyCpuS: 10, emptyRssKb: 1, uploadedBytes: 1, unchangedMs: 800, unchangedUploads: 0, unchangedRequests: 200 });
+  const run = (emptyMs: number) => ({ emptyMs, emptyCpuS: 10, emptyRssKb: 1, uploadedBytes: 1, unchangedMs: 400, unchangedUploads: 0, unchangedRequests: 200 });
 
   it('passes the empty-registry targets at 10x the baseline and within 2x the bound', () => {
     const rows = evaluate({ ...base, registry: [run(9000), run(9500), run(8000)] });
     expect(rows.find((r) => r.scenario.endsWith('vs manual'))?.result).toBe('pass');
     expect(rows.find((r) => r.scenario.endsWith('vs compression bound'))?.result).toBe('pass');
     expect(rows.find((r) => r.scenario.includes('nothing changed: wall'))?.result).toBe('pass');
+    expect(rows.find((r) => r.scenario.includes('whole tree: peak RSS'))?.result).toBe('pass');
+  });
+
+  it('judges validate of the tree by its wall time and by the cores it keeps busy', () => {
+    const validate = (ms: number, cpuS: number) => ({ ms, cpuS, rssKb: 1, packs: 200, warnings: 0 });
+    const fast = evaluate({ ...base, validate: [validate(1200, 2.0)] });
+    expect(fast.find((r) => r.scenario.startsWith('packpub validate of the tree ('))?.result).toBe('pass');
+    expect(fast.find((r) => r.scenario.includes('cores used'))?.result).toBe('pass');
+    const serial = evaluate({ ...base, validate: [validate(1400, 1.3)] });
+    expect(serial.find((r) => r.scenario.startsWith('packpub validate of the tree ('))?.result).toBe('pass');
+    const cores = serial.find((r) => r.scenario.includes('cores used'));
+    expect(cores?.result).toBe('miss');
+    expect(cores?.missBy).toContain('0.93 cores busy');
   });
 
   it('says by how much a target is missed', () => {
