@@ -261,6 +261,10 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     valuesText = valuesYamlText({ displayName, version, namespace, images: [], manifestKey, manifestFile: kubeManifests[0] });
   }
 
+  if (images.length === 0 && layer !== 'os' && layer !== 'k8s') {
+    notes.push('pack.content.images in values.yaml is empty: list every container image the pack deploys (`- image: REGISTRY/REPO:TAG`); validate --strict and pack-central fail an add-on pack without them');
+  }
+
   await mkdir(dir, { recursive: true });
   await write(
     'pack.json',

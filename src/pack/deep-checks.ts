@@ -385,9 +385,17 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
     }
   }
   if (root !== undefined) {
+    const byName = new Map(charts.map(({ chart }) => [chart.name, chart]));
     for (const e of root.entries) {
       if (e.key === 'pack' || e.key === 'charts' || e.key === 'manifests' || e.key === '<<') continue;
-      const target = names.has(e.key) ? [formatPath(['charts', e.key])] : owners(e.key).map((o) => formatPath(['charts', o, e.key]));
+      const owned = owners(e.key).map((o) => formatPath(['charts', o, e.key]));
+      const chart = byName.get(e.key);
+      let target = owned;
+      // A key named like a chart is that chart's values, unless the chart has a value of its own name
+      // (chart spegel, value spegel:) and the entry holds what that value holds.
+      if (chart !== undefined && !(owners(e.key).includes(e.key) && holdsOwnValue(chart, resolveAlias(e.value, values.anchors), values.anchors))) {
+        target = [formatPath(['charts', e.key])];
+      }
       if (target.length === 0) continue;
       findings.push({
         severity: 'warning',
@@ -400,6 +408,29 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
       });
     }
   }
+}
+
+/**
+ * True when `node` looks like the value `<chart>.<chart-name>` (a chart with a value named like
+ * itself) rather than the chart's whole values: more of its keys are keys of that value than of the
+ * chart's top level, or it is a single value where the chart has one.
+ */
+function holdsOwnValue(chart: HelmChart, node: YNode | undefined, anchors: Map<string, YNode>): boolean {
+  let tree: YamlTree;
+  try {
+    tree = parseYamlTree(chart.valuesText);
+  } catch {
+    return false;
+  }
+  const top = resolveAlias(tree.root, tree.anchors);
+  if (top?.kind !== 'map') return false;
+  const own = resolveAlias(mapEntry(top, chart.name, tree.anchors)?.value, tree.anchors);
+  if (node?.kind !== 'map') return own !== undefined && own.kind !== 'map';
+  if (own?.kind !== 'map') return false;
+  const keys = mapKeys(node, anchors);
+  const ownKeys = new Set(mapKeys(own, tree.anchors));
+  const topKeys = new Set(mapKeys(top, tree.anchors));
+  return keys.filter((k) => ownKeys.has(k)).length > keys.filter((k) => topKeys.has(k)).length;
 }
 
 function mapHas(map: YMap | undefined, key: string, tree: YamlTree): boolean {

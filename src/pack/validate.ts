@@ -393,24 +393,28 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     const packKey = isObject(doc) ? doc['pack'] : undefined;
     const content = isObject(packKey) ? packKey['content'] : undefined;
     const images = isObject(content) ? content['images'] : undefined;
-    const where = at(check.keyPositions.get('pack.content') ?? check.keyPositions.get('pack'));
+    const imagesAt = at(check.keyPositions.get('pack.content.images'));
+    const imagesFinding = (message: string, where = imagesAt): Finding => ({ severity: 'warning', rule: 'values-images-missing', file: VALUES_YAML, path: 'pack.content.images', ...where, message });
     if (images === undefined || images === null) {
-      findings.push({
-        severity: 'warning',
-        rule: 'values-images-missing',
-        file: VALUES_YAML,
-        path: 'pack.content.images',
-        ...where,
-        message: `missing: list every container image the pack deploys (\`- image: REGISTRY/REPO:TAG\`), as pack-central requires for ${layer} packs`,
-      });
+      const where = at(check.keyPositions.get('pack.content') ?? check.keyPositions.get('pack'));
+      findings.push(imagesFinding(`missing: list every container image the pack deploys (\`- image: REGISTRY/REPO:TAG\`), as pack-central requires for ${layer} packs`, where));
     } else if (!Array.isArray(images)) {
-      findings.push({
-        severity: 'warning',
-        rule: 'values-images-missing',
-        file: VALUES_YAML,
-        path: 'pack.content.images',
-        ...at(check.keyPositions.get('pack.content.images')),
-        message: 'must be a list of `- image: REGISTRY/REPO:TAG` entries',
+      findings.push(imagesFinding('must be a list of `- image: REGISTRY/REPO:TAG` entries'));
+    } else if (images.length === 0) {
+      // pack-central's validate-packs.sh fails the pack: "Image sources size is 0".
+      findings.push(imagesFinding(`empty: list every container image the pack deploys (\`- image: REGISTRY/REPO:TAG\`); pack-central fails ${layer} packs whose list is empty ("Image sources size is 0")`));
+    } else {
+      images.forEach((entry, i) => {
+        const image = isObject(entry) ? entry['image'] : undefined;
+        if (typeof image === 'string' && image.trim() !== '') return;
+        findings.push({
+          severity: 'warning',
+          rule: 'values-image-entry',
+          file: VALUES_YAML,
+          path: `pack.content.images[${i}]`,
+          ...at(check.keyPositions.get(`pack.content.images[${i}]`) ?? check.keyPositions.get('pack.content.images')),
+          message: `entry ${i} has no \`image:\` (pack-central requires \`- image: REGISTRY/REPO:TAG\` in every entry, and Palette mirrors only those for air-gapped installs)`,
+        });
       });
     }
   }
@@ -487,6 +491,17 @@ async function logoFindings(root: string): Promise<Finding[]> {
   try {
     const png = await checkPng(status.realPath);
     if (png.ok) return [];
+    if (png.showable !== undefined) {
+      // Palette serves the file as it is and browsers show a JPEG/GIF/WebP whatever its name; pack-central checks only that it exists.
+      return [
+        {
+          severity: 'warning',
+          rule: 'logo-not-png',
+          file: LOGO_PNG,
+          message: `a ${png.showable} image named logo.png; browsers still show it, but convert it to a real PNG, e.g. \`magick logo.png PNG:logo.png\` (ImageMagick) or \`sips -s format png logo.png --out logo.png\` (macOS)`,
+        },
+      ];
+    }
     return [{ severity: 'error', rule: 'logo-not-png', file: LOGO_PNG, message: `not a PNG image: ${png.reason}; convert it to PNG` }];
   } catch (err) {
     return [{ severity: 'error', rule: 'file-unreadable', file: LOGO_PNG, message: ioProblem(LOGO_PNG, err) }];

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,13 +35,22 @@ describe('packpub init', () => {
         '  manifests/demo.yaml',
         '  pack.json',
         '  values.yaml',
-        'next: packpub validate demo --strict, then packpub push demo',
+        'next: list the images in values.yaml (pack.content.images), then packpub validate demo --strict, then packpub push demo',
         '',
       ].join('\n'),
     );
-    expect(r.stderr).toBe('note: addonType set to "system app"; pick the category Palette lists the pack under with --addon-type (e.g. monitoring, security, ingress)\n');
+    expect(r.stderr).toBe(
+      'note: addonType set to "system app"; pick the category Palette lists the pack under with --addon-type (e.g. monitoring, security, ingress)\n' +
+        'note: pack.content.images in values.yaml is empty: list every container image the pack deploys (`- image: REGISTRY/REPO:TAG`); validate --strict and pack-central fail an add-on pack without them\n',
+    );
+    // The example manifest deploys no image; pack-central fails a pack without any ("Image sources size is 0").
     const v = await runCli(['validate', 'demo', '--strict'], { cwd: work });
-    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.code, v.stdout + v.stderr).toBe(1);
+    expect(v.stdout).toContain('warning values.yaml:7:5 pack.content.images: empty: list every container image the pack deploys');
+    const values = await readFile(join(work, 'demo', 'values.yaml'), 'utf8');
+    await writeFile(join(work, 'demo', 'values.yaml'), values.replace('images: []', 'images:\n      - image: docker.io/library/busybox:1.36'));
+    const listed = await runCli(['validate', 'demo', '--strict'], { cwd: work });
+    expect(listed.code, listed.stdout + listed.stderr).toBe(0);
   });
 
   it('refuses to write into a non-empty folder with exit 2 and a hint', async () => {

@@ -180,7 +180,9 @@ describe('initPack --from-chart', () => {
     expect((await readFile(join(dir, 'charts/odd.tgz'))).equals(await readFile(archive))).toBe(true);
     const values = await readFile(join(dir, 'values.yaml'), 'utf8');
     expect(values).toContain('  realname: {}\n    # only a comment\n');
-    expect((await validatePack(dir, { strict: true })).findings).toEqual([]);
+    // The chart names no image: the image list is the one thing left to write.
+    expect(result.notes).toContainEqual(expect.stringContaining('pack.content.images in values.yaml is empty'));
+    expect((await validatePack(dir, { strict: true })).findings.map((f) => f.rule)).toEqual(['values-images-missing']);
   });
 
   it('builds a pack from an archive written with ./ entries and an empty subchart requirements.yaml (Helm loads both)', async () => {

@@ -20,12 +20,19 @@ describe('initPack: a manifest pack', () => {
   it('scaffolds a pack that passes validate --strict, with the example manifest wired to its values', async () => {
     const dir = join(work, 'hello');
     const result = await initPack({ dir, name: 'hello-world', version: '0.1.0', addonType: 'app services' });
-    expect(result).toMatchObject({ dir, name: 'hello-world', version: '0.1.0', displayName: 'Hello World', layer: 'addon', images: [], review: [], notes: [] });
+    const emptyImages =
+      'pack.content.images in values.yaml is empty: list every container image the pack deploys (`- image: REGISTRY/REPO:TAG`); validate --strict and pack-central fail an add-on pack without them';
+    expect(result).toMatchObject({ dir, name: 'hello-world', version: '0.1.0', displayName: 'Hello World', layer: 'addon', images: [], review: [], notes: [emptyImages] });
     expect(result.files).toEqual(['README.md', 'logo.png', 'manifests/hello-world.yaml', 'pack.json', 'values.yaml']);
 
+    // The example manifest deploys no image: the one thing left for the author is the image list,
+    // which pack-central requires ("Image sources size is 0").
     const report = await validatePack(dir, { strict: true });
-    expect(report.findings).toEqual([]);
-    expect(report.passed).toBe(true);
+    expect(report.findings.map((f) => `${f.severity} ${f.rule} ${f.path ?? ''}`)).toEqual(['warning values-images-missing pack.content.images']);
+    expect(report.errors).toBe(0);
+    const listed = (await readFile(join(dir, 'values.yaml'), 'utf8')).replace('images: []', 'images:\n      - image: docker.io/library/busybox:1.36');
+    await writeFile(join(dir, 'values.yaml'), listed);
+    expect((await validatePack(dir, { strict: true })).findings).toEqual([]);
 
     expect(JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8'))).toEqual({
       name: 'hello-world',
@@ -38,7 +45,7 @@ describe('initPack: a manifest pack', () => {
     });
     const values = load(await readFile(join(dir, 'values.yaml'), 'utf8'));
     expect(values).toEqual({
-      pack: { namespace: 'hello-world', content: { images: [] } },
+      pack: { namespace: 'hello-world', content: { images: [{ image: 'docker.io/library/busybox:1.36' }] } },
       manifests: { 'hello-world': { message: 'Hello from Hello World' } },
     });
     const manifest = await readFile(join(dir, 'manifests/hello-world.yaml'), 'utf8');
@@ -50,7 +57,7 @@ describe('initPack: a manifest pack', () => {
 
   it('defaults the add-on type and says so; other layers get none', async () => {
     const addon = await initPack({ dir: join(work, 'addon'), name: 'addon', version: '1.0.0' });
-    expect(addon.notes).toEqual([expect.stringContaining('addonType set to "system app"')]);
+    expect(addon.notes).toEqual([expect.stringContaining('addonType set to "system app"'), expect.stringContaining('pack.content.images in values.yaml is empty')]);
     const k8s = await initPack({ dir: join(work, 'k8s'), name: 'my-k8s', version: '1.30.0', layer: 'k8s', displayName: 'My Kubernetes' });
     expect(k8s.notes).toEqual([]);
     expect(JSON.parse(await readFile(join(work, 'k8s', 'pack.json'), 'utf8'))).not.toHaveProperty('addonType');

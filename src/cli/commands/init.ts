@@ -6,7 +6,7 @@ import { EXIT_OK, writeLine } from '../io.js';
 
 export const initCommand: CommandSpec = {
   command: 'init <dir>',
-  describe: 'Create a new pack folder that passes validate --strict, optionally from a Helm chart',
+  describe: 'Create a new pack folder, optionally from a Helm chart (its images listed, so it passes validate --strict)',
   builder: (y) =>
     y
       .positional('dir', { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' })
@@ -73,7 +73,8 @@ export const initCommand: CommandSpec = {
       for (const i of result.review) writeLine(err, `  ${i.image} (from ${i.path}): ${i.review ?? ''}`);
     }
     for (const note of result.notes) writeLine(err, `note: ${note}`);
-    writeLine(out, `next: packpub validate ${shown} --strict, then packpub push ${shown}`);
+    const listImages = result.images.length === 0 && result.layer !== 'os' && result.layer !== 'k8s' ? 'list the images in values.yaml (pack.content.images), then ' : '';
+    writeLine(out, `next: ${listImages}packpub validate ${shown} --strict, then packpub push ${shown}`);
     return EXIT_OK;
   },
 };

@@ -234,6 +234,26 @@ charts:
     if (message !== undefined) expect(hit[0]?.message).toBe(message);
   });
 
+  it('says charts.spegel.spegel for a value named like its chart, and charts.spegel for the chart values themselves', async () => {
+    const dir = join(work, 'spegel');
+    await writeTgz(join(dir, 'charts/spegel-0.1.0.tgz'), {
+      'spegel/Chart.yaml': 'apiVersion: v2\nname: spegel\nversion: 0.1.0\n',
+      'spegel/values.yaml': 'image:\n  tag: ""\nspegel:\n  containerdSock: /run/containerd/containerd.sock\n  registries: []\n',
+    });
+    const packJson = { name: 'spegel', displayName: 'Spegel', version: '0.1.0', layer: 'addon', charts: ['charts/spegel-0.1.0.tgz'] };
+    // The chart's values were pasted at the top level: spegel: is the chart's own `spegel` value.
+    const pasted = await checkHelm('image:\n  tag: v1\nspegel:\n  containerdSock: /run/k3s/containerd/containerd.sock\ncharts:\n  spegel: {}\n', dir, packJson);
+    expect(pasted.filter((f) => f.rule === 'deep-values-nesting').map((f) => f.message)).toEqual([
+      'image is at the top level of values.yaml, where Palette does not pass it to the chart: it is nested too shallow; move it to charts.spegel.image',
+      'spegel is at the top level of values.yaml, where Palette does not pass it to the chart: it is nested too shallow; move it to charts.spegel.spegel',
+    ]);
+    // The whole chart block at the top level (charts: forgotten): spegel: holds the chart's values.
+    const block = await checkHelm('spegel:\n  image:\n    tag: v1\n  spegel:\n    registries: []\n', dir, packJson);
+    expect(block.filter((f) => f.rule === 'deep-values-nesting').map((f) => f.message)).toEqual([
+      'spegel is at the top level of values.yaml, where Palette does not pass it to the chart: it is nested too shallow; move it to charts.spegel',
+    ]);
+  });
+
   it('reports every duplicate key as an error with its line', async () => {
     const findings = await checkHelm('charts:\n  foo:\n    replicaCount: 1\n    replicaCount: 2\n    image:\n      tag: a\n      tag: b\n');
     const dups = findings.filter((f) => f.rule === 'values-duplicate-key');

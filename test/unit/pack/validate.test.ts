@@ -207,18 +207,28 @@ const cases: Case[] = [
   },
   {
     name: 'values.yaml with a tab',
-    mutate: (dir) => put(dir, 'values.yaml', `pack:\n  namespace: web\t# the namespace\n  content:\n    images: []\n`),
+    mutate: (dir) => put(dir, 'values.yaml', `pack:\n  namespace: web\t# the namespace\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n`),
     expect: { severity: 'warning', rule: 'values-tabs', file: 'values.yaml', line: 2, column: 17, message: 'use spaces' },
   },
   {
     name: 'values.yaml indented by 3 spaces',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n   namespace: web\n   content:\n      images: []\n'),
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n   namespace: web\n   content:\n      images:\n         - image: ghcr.io/example/web:1.0.0\n'),
     expect: { severity: 'warning', rule: 'values-indentation', file: 'values.yaml', line: 2, message: 'indented by 3 spaces' },
   },
   {
     name: 'values.yaml without pack.content.images',
     mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n'),
     expect: { severity: 'warning', rule: 'values-images-missing', file: 'values.yaml', path: 'pack.content.images', line: 1, message: 'list every container image' },
+  },
+  {
+    name: 'values.yaml with an empty pack.content.images list',
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images: []\n'),
+    expect: { severity: 'warning', rule: 'values-images-missing', file: 'values.yaml', path: 'pack.content.images', line: 4, column: 5, message: 'pack-central fails addon packs whose list is empty ("Image sources size is 0")' },
+  },
+  {
+    name: 'values.yaml with an image entry that has no image:',
+    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n      - name: sidecar\n'),
+    expect: { severity: 'warning', rule: 'values-image-entry', file: 'values.yaml', path: 'pack.content.images[1]', message: 'entry 1 has no `image:`' },
   },
   {
     name: 'logo.png missing',
@@ -228,7 +238,13 @@ const cases: Case[] = [
   {
     name: 'logo.png that is a JPEG',
     mutate: (dir) => put(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
-    expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it does not start with the PNG signature (it looks like a JPEG); convert it to PNG' },
+    // A warning: Palette serves the file and browsers show it; pack-central only checks that it exists.
+    expect: { severity: 'warning', rule: 'logo-not-png', file: 'logo.png', message: 'a JPEG image named logo.png; browsers still show it, but convert it to a real PNG, e.g. `magick logo.png PNG:logo.png`' },
+  },
+  {
+    name: 'logo.png that is an SVG',
+    mutate: (dir) => put(dir, 'logo.png', '<svg xmlns="http://www.w3.org/2000/svg"/>\n'),
+    expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it does not start with the PNG signature (it looks like an SVG); convert it to PNG' },
   },
   {
     name: 'logo.png that is empty',
