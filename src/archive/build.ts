@@ -63,7 +63,8 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   }
   const gzip = checkGzipOptions(options);
   const mtime = checkMtime(options.mtime ?? DEFAULT_ARCHIVE_MTIME);
-  const entries = await listPackEntries(packDir, options.walk);
+  // The top folder comes from pack.json, not the folder's name: the same content anywhere, the same digest.
+  const entries = await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` });
 
   const path = resolve(outFile);
   await mkdir(dirname(path), { recursive: true });

@@ -10,7 +10,8 @@ import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
  * Bumped whenever a change in this module changes archive bytes for the same input (tar layout,
  * header fields, gzip framing, tar-stream upgrade), so cached keys stop matching.
  */
-export const ARCHIVE_FORMAT_VERSION = 2; // 2: incompressible blocks are stored (gzip.ts)
+// 2: incompressible blocks are stored (gzip.ts); 3: the top folder is <name>-<version> from pack.json.
+export const ARCHIVE_FORMAT_VERSION = 3;
 
 export interface ContentKeyOptions extends Pick<GzipOptions, 'level' | 'blockSize'> {
   mtime?: Date;
@@ -32,8 +33,9 @@ export interface FileHashCache {
 
 /**
  * A fingerprint of everything that determines the archive bytes buildArchive would write: the format
- * version, the zlib build, mtime, level, block size, the folder name, and every entry's path, type,
- * mode, size and sha256 of content. Equal keys mean equal archives, so a release job can skip an
+ * version, the zlib build, mtime, level, block size, and every entry's path inside the pack, type,
+ * mode, size and sha256 of content. The folder's own name is not part of it: the archive's top folder
+ * is `<name>-<version>` from pack.json, whose content the key covers. Equal keys mean equal archives, so a release job can skip an
  * unchanged pack without compressing it. Reads every byte (sha256 only, no deflate) unless
  * `fileHashes` knows the file. Returns 64 lowercase hex characters.
  */
@@ -82,7 +84,7 @@ export function contentKeyOf(entries: readonly PackEntry[], fileHashes: readonly
     }) + '\n',
   );
   entries.forEach((entry, i) => {
-    key.update(JSON.stringify([entry.type, entry.archivePath, entry.mode, entry.size, fileHashes[i] ?? '']) + '\n');
+    key.update(JSON.stringify([entry.type, entry.relativePath, entry.mode, entry.size, fileHashes[i] ?? '']) + '\n');
   });
   return key.digest('hex');
 }

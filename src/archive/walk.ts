@@ -55,6 +55,11 @@ export interface WalkOptions {
   maxFileBytes?: number;
   /** Largest sum of file sizes. Default 16 GiB. */
   maxTotalBytes?: number;
+  /**
+   * The archive's single top-level directory. buildArchive sets `<name>-<version>` from pack.json, so
+   * the archive does not depend on what the folder is called. Default: the folder's own name.
+   */
+  topFolder?: string;
 }
 
 export const WALK_DEFAULTS = {
@@ -63,7 +68,7 @@ export const WALK_DEFAULTS = {
   maxEntries: 100_000,
   maxFileBytes: 4 * 1024 ** 3,
   maxTotalBytes: 16 * 1024 ** 3,
-} as const satisfies Required<WalkOptions>;
+} as const satisfies Required<Omit<WalkOptions, 'topFolder'>>;
 
 export const PACKIGNORE_FILE = '.packignore';
 
@@ -150,7 +155,7 @@ interface WalkState {
   root: string;
   name: string;
   ig: Ignore;
-  opts: Required<WalkOptions>;
+  opts: Required<Omit<WalkOptions, 'topFolder'>>;
   entries: PackEntry[];
   totalBytes: number;
 }
@@ -160,8 +165,14 @@ interface WalkState {
  * Only metadata is read; file contents are streamed later by the tar writer.
  */
 export async function listPackEntries(packDir: string, options: WalkOptions = {}): Promise<PackEntry[]> {
-  const opts: Required<WalkOptions> = { ...WALK_DEFAULTS, ...definedOnly(options) };
-  const { root, name } = await resolvePackRoot(packDir);
+  const { topFolder, ...limits } = options;
+  const opts: Required<Omit<WalkOptions, 'topFolder'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
+  const resolved = await resolvePackRoot(packDir);
+  const root = resolved.root;
+  const name = topFolder ?? resolved.name;
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new PackpubError('USAGE', `"${name}" cannot be the archive's top folder`, { hint: 'it is <name>-<version> from pack.json: fix the name or version' });
+  }
   const state: WalkState = { root, name, ig: await loadPackignore(root), opts, entries: [], totalBytes: 0 };
   const rootStat = await stat(root);
   state.entries.push({

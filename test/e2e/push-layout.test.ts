@@ -50,6 +50,17 @@ describe('push to the local OCI layout', () => {
     expect(await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8')).toBe(before);
   });
 
+  it('publishes the same pack from a differently named folder as the same digest: unchanged, no conflict', async () => {
+    const copy = await writePack(join(root, 'ci-runner-checkout'), { name: 'hello', version: '1.0.0' });
+    expect(await treeOf(copy)).toEqual(await treeOf(pack));
+    const before = await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8');
+    const result = await runCli(['push', copy, '--oci-layout', layout], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('unchanged hello:1.0.0: already published');
+    expect(await readFile(join(layout, 'spectro-packs/archive/hello/index.json'), 'utf8')).toBe(before);
+  });
+
   it('refuses different content under a published version unless --force', async () => {
     const changed = await writePack(join(root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
     const refused = await runCli(['push', changed, '--oci-layout', layout]);
@@ -200,7 +211,8 @@ describe('packpub build', () => {
       expect(result.stdout).toContain('harbor.example.com/proj/spectro-packs/archive/demo:2.0.0');
       expect(result.stdout).toMatch(/layer {6}sha256:[0-9a-f]{64}/);
       const { stdout } = await run('tar', ['-tzf', join(dir, 'demo.tar.gz')]);
-      expect(stdout.split('\n')[0]).toBe('demo/');
+      // The top folder is <name>-<version> from pack.json, whatever the folder is called.
+      expect(stdout.split('\n')[0]).toBe('demo-2.0.0/');
       await writeFile(join(dir, 'x'), '');
     } finally {
       await cleanup();

@@ -27,14 +27,15 @@ describe.skipIf(!present)('archives of the real packs in the shared corpus', () 
     const listed = await run('tar', ['-tzf', a.path]);
     expect(listed.code).toBe(0);
     const names = listed.stdout.trim().split('\n');
-    expect(names[0]).toBe(`${folder}/`);
-    expect(names.every((n) => n.startsWith(`${folder}/`))).toBe(true);
+    // The top folder is <name>-<version> (here the options'), not the corpus folder's name.
+    expect(names[0]).toBe('corpus-1.0.0/');
+    expect(names.every((n) => n.startsWith('corpus-1.0.0/'))).toBe(true);
     expect(names).toHaveLength(a.entries);
 
     const target = await temp.make();
     const result = await extractArchive(createReadStream(a.path), target, { expectedDigest: a.digest });
-    expect(result.topLevel).toEqual([folder]);
+    expect(result.topLevel).toEqual(['corpus-1.0.0']);
     const strip = (tree: Map<string, { type: string; sha256?: string }>) => [...tree].map(([p, i]) => [p, i.type, i.sha256 ?? '']);
-    expect(strip(await readTree(join(target, folder)))).toEqual(strip(await readTree(dir)));
+    expect(strip(await readTree(join(target, 'corpus-1.0.0')))).toEqual(strip(await readTree(dir)));
   });
 });

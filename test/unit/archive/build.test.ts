@@ -71,12 +71,13 @@ describe('buildArchive determinism', () => {
     // Fails when a change (ours or a tar-stream upgrade) alters archive bytes: bump ARCHIVE_FORMAT_VERSION then.
     const dir = await packAt(await temp.make());
     const hash = createHash('sha256');
-    for await (const chunk of tarBytes(await listPackEntries(dir), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
+    for await (const chunk of tarBytes(await listPackEntries(dir, { topFolder: 'hello-1.0.0' }), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
     expect(hash.digest('hex')).toBe(GOLDEN_TAR_SHA256);
   });
 });
 
-const GOLDEN_TAR_SHA256 = 'f6e99f972e6eeb4e9462120719936f8b5df1f12868bc48050ad6bd7e336fb086';
+// Format 3: the top folder is <name>-<version> (hello-1.0.0), no longer the folder's name.
+const GOLDEN_TAR_SHA256 = '9e5b560c0183178c12ca03c96dea20d3e4ebdafc157e08179d047b4e9394b9c9';
 
 describe('archiveMtime', () => {
   it('reads SOURCE_DATE_EPOCH, else the fixed default', () => {
@@ -108,17 +109,17 @@ describe('archive contents', () => {
     const lines = listed.stdout.trim().split('\n');
     const names = lines.map((l) => l.split(/\s+/).at(-1));
     expect(names).toEqual([
-      'hello-pack/',
-      'hello-pack/README.md',
-      'hello-pack/logo.png',
-      'hello-pack/manifests/',
-      'hello-pack/manifests/hello.yaml',
-      'hello-pack/manifests/nested/',
-      'hello-pack/manifests/nested/deep.yaml',
-      'hello-pack/pack.json',
-      'hello-pack/scripts/',
-      'hello-pack/scripts/run.sh',
-      'hello-pack/values.yaml',
+      'hello-1.0.0/',
+      'hello-1.0.0/README.md',
+      'hello-1.0.0/logo.png',
+      'hello-1.0.0/manifests/',
+      'hello-1.0.0/manifests/hello.yaml',
+      'hello-1.0.0/manifests/nested/',
+      'hello-1.0.0/manifests/nested/deep.yaml',
+      'hello-1.0.0/pack.json',
+      'hello-1.0.0/scripts/',
+      'hello-1.0.0/scripts/run.sh',
+      'hello-1.0.0/values.yaml',
     ]);
     for (const line of lines) {
       const [perms, owner, , date] = line.split(/\s+/);
@@ -135,8 +136,8 @@ describe('archive contents', () => {
     const dir = await packAt(await temp.make());
     const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
     const headers = await listWithNode(built.path);
-    expect(headers.map((h) => h.name)[0]).toBe('hello-pack/');
-    expect(new Set(headers.map((h) => h.name.split('/')[0]))).toEqual(new Set(['hello-pack']));
+    expect(headers.map((h) => h.name)[0]).toBe('hello-1.0.0/');
+    expect(new Set(headers.map((h) => h.name.split('/')[0]))).toEqual(new Set(['hello-1.0.0']));
     for (const h of headers) {
       expect(h.uid).toBe(0);
       expect(h.gid).toBe(0);
@@ -144,16 +145,16 @@ describe('archive contents', () => {
       expect(h.gname).toBe('');
       expect(h.mtime.toISOString()).toBe('2000-01-01T00:00:00.000Z');
     }
-    const values = headers.find((h) => h.name === 'hello-pack/values.yaml');
+    const values = headers.find((h) => h.name === 'hello-1.0.0/values.yaml');
     expect(values?.size).toBe(Buffer.byteLength(SMALL_PACK['values.yaml'] as string));
   });
 
-  it('names the top-level folder after the real folder name, not the path given', async () => {
+  it("names the top-level folder <name>-<version> from pack.json, whatever the path given or the folder's name", async () => {
     const parent = await temp.make();
     const dir = await packAt(parent);
     const built = await buildArchive(join(dir, 'manifests', '..'), join(await temp.make(), 'x.tar.gz'), opts);
     const headers = await listWithNode(built.path);
-    expect(headers[0]?.name).toBe('hello-pack/');
+    expect(headers[0]?.name).toBe('hello-1.0.0/');
   });
 
   it('stores names longer than ustar allows (pax) so GNU tar extracts them', async () => {
@@ -165,8 +166,8 @@ describe('archive contents', () => {
     const res = await run('tar', ['-xzf', built.path, '-C', out]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(await readdir(join(out, 'hello-pack', 'd'.repeat(120)))).toEqual([`${'f'.repeat(150)}.yaml`]);
-    expect((await stat(join(out, 'hello-pack', unicode))).size).toBe(2);
+    expect(await readdir(join(out, 'hello-1.0.0', 'd'.repeat(120)))).toEqual([`${'f'.repeat(150)}.yaml`]);
+    expect((await stat(join(out, 'hello-1.0.0', unicode))).size).toBe(2);
   });
 
   it('writes nothing at the output path when the build fails', async () => {

@@ -51,8 +51,15 @@ describe('packContentKey', () => {
     expect(await packContentKey(dir)).toBe(base);
   });
 
-  it('depends on the folder name, which is the archive top-level directory', async () => {
-    expect(await packContentKey(await pack('one'))).not.toBe(await packContentKey(await pack('two')));
+  it('does not depend on the folder name: the archive top folder is <name>-<version> from pack.json', async () => {
+    const one = await pack('one');
+    const two = await pack('two');
+    expect(await packContentKey(one)).toBe(await packContentKey(two));
+    const out = await temp.make();
+    const a = await buildArchive(one, join(out, 'one.tgz'), { name: 'hello', version: '1.0.0' });
+    const b = await buildArchive(two, join(out, 'two.tgz'), { name: 'hello', version: '1.0.0' });
+    expect(a.digest).toBe(b.digest);
+    expect(a.contentKey).toBe(b.contentKey);
   });
 
   it('agrees with the archive: equal keys, equal digests; different keys, different digests', async () => {

@@ -212,10 +212,10 @@ describe('extractArchive of good archives', () => {
     const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), { name: 'hello', version: '1.0.0' });
     const target = join(await temp.make(), 'fresh', 'out');
     const result = await extractArchive(createReadStream(built.path), target, { expectedDigest: built.digest });
-    expect(result).toEqual({ entries: built.entries, bytes: expect.any(Number), topLevel: ['hello-pack'] });
+    expect(result).toEqual({ entries: built.entries, bytes: expect.any(Number), topLevel: ['hello-1.0.0'] });
 
     const source = await readTree(dir);
-    const extracted = await readTree(join(target, 'hello-pack'));
+    const extracted = await readTree(join(target, 'hello-1.0.0'));
     expect([...extracted.keys()]).toEqual([...source.keys()]);
     for (const [path, item] of source) expect(extracted.get(path)?.sha256).toBe(item.sha256);
     expect(extracted.get('scripts/run.sh')?.mode).toBe(0o755 & ~process.umask());

@@ -70,7 +70,7 @@ describe('multi-member gzip of a pack larger than several blocks', () => {
     });
     built = await buildArchive(dir, join(await temp.make(), 'big.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 4 });
     const hash = createHash('sha256');
-    for await (const chunk of tarBytes(await listPackEntries(dir), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
+    for await (const chunk of tarBytes(await listPackEntries(dir, { topFolder: 'big-1.0.0' }), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
     tarSha = hash.digest('hex');
   });
 
@@ -99,12 +99,12 @@ describe('multi-member gzip of a pack larger than several blocks', () => {
     expect(res.code).toBe(0);
     const byNode = await temp.make();
     const result = await extractArchive(createReadStream(built.path), byNode);
-    expect(result.topLevel).toEqual(['big-pack']);
+    expect(result.topLevel).toEqual(['big-1.0.0']);
     expect(result.entries).toBe(built.entries);
 
     const source = await readTree(dir);
-    const fromTar = await readTree(join(byTar, 'big-pack'));
-    const fromNode = await readTree(join(byNode, 'big-pack'));
+    const fromTar = await readTree(join(byTar, 'big-1.0.0'));
+    const fromNode = await readTree(join(byNode, 'big-1.0.0'));
     const contentOnly = (tree: Map<string, { type: string; sha256?: string }>) =>
       [...tree].map(([path, item]) => [path, item.type, item.sha256 ?? '']);
     expect(contentOnly(fromNode)).toEqual(contentOnly(source));

@@ -112,7 +112,7 @@ describe('listPackEntries: symlinks', () => {
     const dir = await newPack();
     await symlink('manifests/hello.yaml', join(dir, 'link.yaml'));
     const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), { name: 'x', version: '1' });
-    const link = (await listWithNode(built.path)).find((h) => h.name === 'pack/link.yaml');
+    const link = (await listWithNode(built.path)).find((h) => h.name === 'x-1/link.yaml');
     expect(link?.type).toBe('file');
     expect(link?.size).toBe(Buffer.byteLength(SMALL_PACK['manifests/hello.yaml'] as string));
   });
