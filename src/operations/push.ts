@@ -22,8 +22,9 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
 import type { ArtifactStore, FetchedManifest, WritableStore } from '../targets/artifact-store.js';
-import { mapConcurrent, onceper } from '../util/concurrency.js';
+import { deferred, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
+import { createValidatePool } from './validate-pool.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
 export interface PushOptions {
@@ -139,46 +140,39 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   /** Content keys known without reading files (every file's stat signature was remembered). */
   const contentKeys = new Map<string, string>();
 
-  // 1. Validate everything first (issue 5: nothing is pushed while any pack is invalid, unless told).
-  // A pack whose content key has a passing verdict from an earlier run is not validated again. Push runs
-  // the deep values checks only with --strict: they add warnings, and `packpub validate` shows them.
-  const reports = await mapConcurrent(options.packs, concurrency, async (dir): Promise<ValidationReportLike> => {
-    const key = fileHashes === undefined || !lookUpKeys ? undefined : await cachedPackContentKey(dir, fileHashes, { mtime }).catch(() => undefined);
-    const verdict = key === undefined ? undefined : await cache?.getVerdict(key, strict);
-    let report: ValidationReportLike;
-    if (key !== undefined && verdict !== undefined) {
-      const root = await realpath(dir);
-      contentKeys.set(root, key);
-      report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: [], errors: 0, warnings: verdict.warnings };
-    } else {
-      // Loaded on first use: an unchanged re-run never needs the validator (schema compiler, YAML parser).
-      const { validatePack } = await import('../pack/validate.js');
-      report = await validatePack(dir, { strict, deep: strict });
-      if (key !== undefined) contentKeys.set(report.dir, key);
+  // 1. Validate on every core (validate-pool.ts), overlapped with building: a pack that passed starts
+  // building while others are still being checked. Nothing is uploaded, and no registry is touched,
+  // until every pack has its verdict: an invalid pack then holds back all the others (issue 5), unless
+  // --continue-on-error. A pack whose content key has a passing verdict from an earlier run is not
+  // validated again. Push runs the deep values checks only with --strict: they add warnings, and
+  // `packpub validate` shows them.
+  const pool = createValidatePool({ expected: options.packs.length });
+  const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
+  const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
+    try {
+      const key = fileHashes === undefined || !lookUpKeys ? undefined : await cachedPackContentKey(dir, fileHashes, { mtime }).catch(() => undefined);
+      const verdict = key === undefined ? undefined : await cache?.getVerdict(key, strict);
+      let report: ValidationReportLike;
+      if (key !== undefined && verdict !== undefined) {
+        const root = await realpath(dir);
+        contentKeys.set(root, key);
+        report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: [], errors: 0, warnings: verdict.warnings };
+      } else {
+        report = await pool.validate(dir, { strict, deep: strict });
+        if (key !== undefined) contentKeys.set(report.dir, key);
+      }
+      emit({ type: 'validated', dir, report });
+      reportOf[i]?.resolve(report);
+      return report;
+    } catch (err) {
+      reportOf[i]?.reject(err);
+      throw err;
     }
-    emit({ type: 'validated', dir, report });
-    return report;
   });
-  const invalid: PackResult[] = [];
-  const valid: ValidPack[] = [];
-  const seen = new Map<string, string>();
-  for (const report of reports) {
-    const failing = report.errors > 0 || (strict && report.warnings > 0);
-    if (failing || report.pack === undefined) {
-      invalid.push(invalidResult(report, strict));
-      continue;
-    }
-    const key = `${report.pack.name}:${report.pack.version}`;
-    const other = seen.get(key);
-    if (other !== undefined) {
-      throw new PackpubError('USAGE', `${other} and ${report.dir} are both ${key}`, {
-        hint: 'each pack name and version may be pushed once per run: remove one folder or change its pack.json version',
-      });
-    }
-    seen.set(key, report.dir);
-    valid.push({ dir: report.dir, ...report.pack, warnings: report.warnings });
-  }
-  const blockAll = invalid.length > 0 && options.continueOnError !== true;
+  const verdicts = validation.then((reports) => decide(reports, strict, options.continueOnError === true));
+  // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
+  verdicts.catch(() => undefined);
+  for (const r of reportOf) r.promise.catch(() => undefined);
 
   const states: TargetState[] = targets.map((target) => ({
     target,
@@ -190,10 +184,28 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   process.once('exit', removeWorkDir);
   let stop = false;
   let pushed: PackResult[][] = [];
+  let decided: Verdicts;
   try {
-    pushed = await mapConcurrent(valid, concurrency, async (pack) => {
-      if (blockAll || stop || options.signal?.aborted === true) {
-        const error = blockAll
+    const run: RunContext = { ...options, created, mtime, workDir, emit, cache, fileHashes, contentKey: undefined };
+    pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
+      const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
+      if (report.pack === undefined || isFailing(report, strict)) return [];
+      const pack: ValidPack = { dir: report.dir, ...report.pack, warnings: report.warnings };
+      const ctx: RunContext = { ...run, contentKey: contentKeys.get(pack.dir) };
+      // Compression does not wait for the other verdicts: build now when the build is needed anyway (no
+      // archive remembered for this content), upload only once every pack is known to be valid.
+      const remembered = ctx.contentKey === undefined ? undefined : await cache?.get(ctx.contentKey);
+      let prebuilt: Built | undefined;
+      try {
+        if (remembered === undefined && options.signal?.aborted !== true) prebuilt = await buildPack(pack, ctx);
+      } catch {
+        prebuilt = undefined; // built again below, where the error is reported per target
+      }
+      const verdict = await verdicts;
+      if (verdict.usage !== undefined || verdict.blockAll || stop || options.signal?.aborted === true) {
+        if (prebuilt?.path !== undefined) await rm(prebuilt.path, { force: true });
+        if (verdict.usage !== undefined) return [];
+        const error = verdict.blockAll
           ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
           : { code: 'ABORTED', message: 'not started: the run was stopped' };
         return states.map(({ target }) => ({
@@ -208,26 +220,20 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           error,
         }));
       }
-      const results = await pushOnePack(states, pack, {
-        ...options,
-        created,
-        mtime,
-        workDir,
-        emit,
-        cache,
-        fileHashes,
-        contentKey: contentKeys.get(pack.dir),
-      });
+      const results = await pushOnePack(states, pack, { ...ctx, prebuilt });
       for (const result of results) emit({ type: 'pack-done', result });
       if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
       return results;
     });
+    decided = await verdicts;
   } finally {
     process.off('exit', removeWorkDir);
+    await pool.close();
     await rm(workDir, { recursive: true, force: true });
     await cache?.save();
   }
-  const results = [...invalid, ...pushed.flat()];
+  if (decided.usage !== undefined) throw decided.usage;
+  const results = [...decided.invalid, ...pushed.flat()];
   return {
     target: targets.map((t) => t.display).join(', '),
     results,
@@ -235,6 +241,40 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     durationMs: Date.now() - started,
     aborted: stop || options.signal?.aborted === true,
   };
+}
+
+function isFailing(report: ValidationReportLike, strict: boolean): boolean {
+  return report.errors > 0 || (strict && report.warnings > 0);
+}
+
+interface Verdicts {
+  invalid: PackResult[];
+  /** Some pack is invalid and --continue-on-error was not given: nothing is pushed. */
+  blockAll: boolean;
+  /** Two folders are the same pack name and version: the run is a usage error, nothing is pushed. */
+  usage?: PackpubError;
+}
+
+/** Once every pack has its report: which are invalid, and whether the valid ones may be pushed. */
+function decide(reports: ValidationReportLike[], strict: boolean, continueOnError: boolean): Verdicts {
+  const invalid: PackResult[] = [];
+  const seen = new Map<string, string>();
+  for (const report of reports) {
+    if (isFailing(report, strict) || report.pack === undefined) {
+      invalid.push(invalidResult(report, strict));
+      continue;
+    }
+    const key = `${report.pack.name}:${report.pack.version}`;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      const usage = new PackpubError('USAGE', `${other} and ${report.dir} are both ${key}`, {
+        hint: 'each pack name and version may be pushed once per run: remove one folder or change its pack.json version',
+      });
+      return { invalid, blockAll: true, usage };
+    }
+    seen.set(key, report.dir);
+  }
+  return { invalid, blockAll: invalid.length > 0 && !continueOnError };
 }
 
 function invalidResult(report: ValidationReportLike, strict: boolean): PackResult {
@@ -262,6 +302,8 @@ interface RunContext extends PushOptions {
   fileHashes: FileHashCache | undefined;
   /** The pack's content key when known without reading its files. */
   contentKey: string | undefined;
+  /** The archive, when it was built while other packs were still being validated. */
+  prebuilt?: Built | undefined;
 }
 
 interface Built {
@@ -319,19 +361,11 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       built = { digest: cached.digest, size: cached.size };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
     } else {
-      const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), {
-        name,
-        version,
-        mtime: ctx.mtime,
-        ...(ctx.fileHashes === undefined ? {} : { fileHashes: ctx.fileHashes }),
-      });
-      const manifest = packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: ctx.created });
-      built = { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
-      await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
-      await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings });
-      ctx.emit({ type: 'archive-built', name, version, digest: archive.digest, size: archive.size, cached: false });
+      built = ctx.prebuilt ?? (await buildPack(pack, ctx));
+      ctx.emit({ type: 'archive-built', name, version, digest: built.digest, size: built.size, cached: false });
     }
   } catch (err) {
+    if (ctx.prebuilt?.path !== undefined && built === undefined) await rm(ctx.prebuilt.path, { force: true });
     return fail(err, built);
   }
 
@@ -351,6 +385,22 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     }
   }
   return results;
+}
+
+/** Build the pack's archive and manifest into the work folder, and remember its digest and verdict by content. */
+async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
+  const { name, version, dir } = pack;
+  const fileName = archiveFileName(name, version);
+  const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), {
+    name,
+    version,
+    mtime: ctx.mtime,
+    ...(ctx.fileHashes === undefined ? {} : { fileHashes: ctx.fileHashes }),
+  });
+  const manifest = packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: ctx.created });
+  await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
+  await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings });
+  return { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
 }
 
 function failure(pack: ValidPack, target: PackTarget, reference: string | undefined, err: unknown, built: Built | undefined, durationMs: number): PackResult {

@@ -29,3 +29,20 @@ export function onceper<K, V>(fn: (key: K) => Promise<V>): (key: K) => Promise<V
     return pending;
   };
 }
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** A promise with its resolve and reject functions (Promise.withResolvers, which Node 20 lacks). */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
+import { mapConcurrent } from '../../util/concurrency.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, useColor, writeLine, type CliIo } from '../io.js';
 
@@ -10,6 +11,9 @@ export function formatFinding(f: Finding): string {
   const subject = f.path === undefined ? `${where}:` : `${where} ${f.path}:`;
   return `  ${f.severity.padEnd(7)} ${subject} ${f.message}`;
 }
+
+/** Packs handed to the validation pool at once (it runs as many as it has threads for, and queues the rest). */
+const VALIDATE_IN_FLIGHT = 16;
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -47,13 +51,19 @@ export const validateCommand: CommandSpec = {
   run: async (args, ctx) => {
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { resolvePackDir } = await import('../../pack/files.js');
-    const { validatePack } = await import('../../pack/validate.js');
+    const { createValidatePool } = await import('../../operations/validate-pool.js');
     const shown = (args['packDir'] as string[]).map(String);
     const strict = args['strict'] === true;
     // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
     for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
-    const reports: ValidationReport[] = [];
-    for (const dir of shown) reports.push(await validatePack(resolve(ctx.io.cwd, dir), { strict }));
+    // Packs are checked on every core (worker threads); the reports keep the order of the arguments.
+    const pool = createValidatePool({ expected: shown.length });
+    let reports: ValidationReport[];
+    try {
+      reports = await mapConcurrent(shown, VALIDATE_IN_FLIGHT, (dir) => pool.validate(resolve(ctx.io.cwd, dir), { strict }));
+    } finally {
+      await pool.close();
+    }
     if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
     else renderHuman(ctx.io, shown, reports, strict);
     return reports.every((r) => r.passed) ? EXIT_OK : EXIT_FAILURE;

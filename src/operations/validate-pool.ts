@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { PackpubError, type ErrorCode } from '../errors.js';
+import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
+
+/*
+ * Pack validation on every core (issue 16): a pool of worker threads, each running validatePack on the
+ * packs it is handed (validate-worker.ts). Validation is CPU work (YAML parsing, schema checks, gunzip of
+ * chart archives) that would otherwise hold the main thread while it should be compressing and uploading.
+ *
+ * The worker is the compiled validate-worker.js beside this module (dist/). When it is not there (the
+ * sources run directly, as under the test runner) or only one pack is validated (starting a worker costs
+ * more than checking one pack), packs are validated on the calling thread: same function, same reports.
+ */
+
+/** What a worker is asked: one pack. */
+export interface ValidateRequest {
+  id: number;
+  dir: string;
+  options: ValidateOptions;
+}
+
+/** What a worker answers: the report, or the error validatePack threw (a folder that is not one). */
+export type ValidateResponse =
+  | { id: number; report: ValidationReport }
+  | { id: number; error: { message: string; code?: ErrorCode; hint?: string } };
+
+export interface ValidatePool {
+  validate(dir: string, options: ValidateOptions): Promise<ValidationReport>;
+  /** Stop the workers (idempotent). Pending validations are rejected. */
+  close(): Promise<void>;
+}
+
+export interface ValidatePoolOptions {
+  /** Packs the caller expects to validate: no worker is started for fewer than two. */
+  expected: number;
+  /** Worker threads at most (default: one per core). */
+  threads?: number;
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./validate-worker.js', import.meta.url));
+
+/** Packs a worker is given at once: one parsing while the other waits for its file reads. */
+const PER_WORKER = 2;
+
+async function validateHere(dir: string, options: ValidateOptions): Promise<ValidationReport> {
+  // Loaded on first use: an unchanged re-run never needs the validator (schema compiler, YAML parser).
+  const { validatePack } = await import('../pack/validate.js');
+  return validatePack(dir, options);
+}
+
+interface Task {
+  request: ValidateRequest;
+  resolve: (report: ValidationReport) => void;
+  reject: (err: unknown) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  busy: Map<number, Task>;
+}
+
+/** A pool of validation workers, started on first use, at most one per core and one per expected pack. */
+export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
+  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), options.expected));
+  if (options.expected < 2 || !existsSync(WORKER_FILE)) {
+    return { validate: validateHere, close: async () => undefined };
+  }
+  const workers: PoolWorker[] = [];
+  const queue: Task[] = [];
+  let nextId = 0;
+  let closed = false;
+
+  const fail = (pw: PoolWorker, err: unknown): void => {
+    const i = workers.indexOf(pw);
+    if (i >= 0) workers.splice(i, 1);
+    for (const task of pw.busy.values()) task.reject(err);
+    pw.busy.clear();
+    void pw.worker.terminate();
+    pump();
+  };
+
+  const start = (): PoolWorker => {
+    const worker = new Worker(WORKER_FILE);
+    const pw: PoolWorker = { worker, busy: new Map() };
+    worker.on('message', (msg: ValidateResponse) => {
+      const task = pw.busy.get(msg.id);
+      if (task === undefined) return;
+      pw.busy.delete(msg.id);
+      if ('report' in msg) task.resolve(msg.report);
+      else task.reject(msg.error.code === undefined ? new Error(msg.error.message) : new PackpubError(msg.error.code, msg.error.message, msg.error.hint === undefined ? {} : { hint: msg.error.hint }));
+      pump();
+    });
+    worker.on('error', (err) => fail(pw, new PackpubError('INTERNAL', `a validation worker failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => {
+      if (pw.busy.size > 0) fail(pw, new PackpubError('INTERNAL', `a validation worker exited (code ${code}) before it answered`));
+    });
+    workers.push(pw);
+    return pw;
+  };
+
+  function pump(): void {
+    while (queue.length > 0 && !closed) {
+      const pw = workers.find((w) => w.busy.size === 0) ?? (workers.length < threads ? start() : workers.find((w) => w.busy.size < PER_WORKER));
+      if (pw === undefined) break;
+      const task = queue.shift() as Task;
+      pw.busy.set(task.request.id, task);
+      pw.worker.ref();
+      pw.worker.postMessage(task.request);
+    }
+    // Idle workers must not keep the process alive (a library caller that forgets close()).
+    for (const w of workers) if (w.busy.size === 0) w.worker.unref();
+  }
+
+  return {
+    validate(dir, validateOptions) {
+      if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));
+      return new Promise<ValidationReport>((resolve, reject) => {
+        queue.push({ request: { id: nextId++, dir, options: validateOptions }, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const err = new PackpubError('ABORTED', 'validation stopped');
+      for (const task of queue.splice(0)) task.reject(err);
+      await Promise.all(
+        workers.splice(0).map((w) => {
+          for (const task of w.busy.values()) task.reject(err);
+          return w.worker.terminate();
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validatePack } from '../../src/pack/validate.js';
+import { BIN, runBin, type CliRun } from '../support/cli.js';
+import { CORPUS_DIR, HAVE_CORPUS, tempDir, writePack } from '../support/packs.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * Validation on worker threads (src/operations/validate-pool.ts), through the built CLI: the worker entry
+ * runs from dist/, so these tests spawn bin/packpub.js (npm run build first).
+ */
+
+const VALID = 12;
+
+let root: string;
+let cleanup: () => Promise<void>;
+let tree: string;
+let packDirs: string[];
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('packpub-pool-'));
+  tree = join(root, 'packs');
+  for (let i = 0; i < VALID; i++) await writePack(join(tree, `p${String(i).padStart(2, '0')}`), { name: `pool-${i}`, version: `1.0.${i}` });
+  // Sorted last: the valid packs are validated (and built) before its verdict arrives.
+  await writePack(join(tree, 'zz-bad'), { name: 'pool-bad', version: '1.0.0', packJson: { layer: 'nope' } });
+  packDirs = (await readdir(tree)).sort().map((d) => join(tree, d));
+  if (HAVE_CORPUS) packDirs.push(...(await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d)));
+});
+afterAll(async () => {
+  await cleanup?.();
+});
+
+/** The built CLI under `node --cpu-prof`: V8 writes one profile per JavaScript thread, workers included. */
+function runProfiled(args: string[], profDir: string): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, BIN, ...args], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+describe('packpub validate on worker threads', () => {
+  it('checks many packs on worker threads, with the same reports, in the same order, as checking them one by one', async () => {
+    const profDir = join(root, 'profiles');
+    await mkdir(profDir);
+    const run = await runProfiled(['validate', '--json', ...packDirs], profDir);
+    expect(run.code, run.stderr).toBe(1);
+    const reports = JSON.parse(run.stdout) as Array<{ dir: string; passed: boolean }>;
+    const expected = [];
+    for (const dir of packDirs) expected.push(await validatePack(dir));
+    expect(reports).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(reports.filter((r) => !r.passed).map((r) => r.dir)).toEqual([join(tree, 'zz-bad')]);
+    // The main thread's profile plus at least one worker thread's.
+    const profiles = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
+    expect(profiles.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('checks a single pack on the main thread (no worker to start) and says it passed', async () => {
+    const profDir = join(root, 'profiles-one');
+    await mkdir(profDir);
+    const run = await runProfiled(['validate', join(tree, 'p00')], profDir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('pool-0:1.0.0 OK');
+    expect((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+  });
+});
+
+describe('packpub push with validation overlapped with building', () => {
+  let registry: RunningRegistry;
+  let proxy: RecordingProxy;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    proxy = await startRecordingProxy(registry.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await registry?.stop();
+  });
+
+  it('touches no registry and leaves no archive behind when one pack is invalid; --continue-on-error pushes the others', async () => {
+    const tmp = join(root, 'tmp');
+    await mkdir(tmp);
+    const env = { TMPDIR: tmp, PACKPUB_CACHE_DIR: join(root, 'cache') };
+    proxy.clear();
+    const blocked = await runBin(['push', tree, '--recursive', '--registry', `${proxy.host}/pool`, '--json'], { env });
+    expect(blocked.code, blocked.stderr).toBe(1);
+    const report = JSON.parse(blocked.stdout) as { summary: Record<string, number>; results: Array<{ name: string; status: string; error?: { message: string } }> };
+    expect(report.summary['invalid']).toBe(1);
+    expect(report.summary['published'] ?? 0).toBe(0);
+    const held = report.results.filter((r) => r.status === 'failed');
+    expect(held).toHaveLength(VALID);
+    for (const r of held) expect(r.error?.message).toBe('not pushed because other packs are invalid');
+    expect(proxy.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
+    // Archives built while the verdicts came in are gone with the run's work folder.
+    expect(await readdir(tmp)).toEqual([]);
+
+    const pushed = await runBin(['push', tree, '--recursive', '--registry', `${proxy.host}/pool`, '--continue-on-error', '--json'], { env });
+    expect(pushed.code, pushed.stderr).toBe(1);
+    const after = JSON.parse(pushed.stdout) as typeof report;
+    expect(after.summary['published']).toBe(VALID);
+    expect(after.summary['invalid']).toBe(1);
+    const tagged = proxy.requests.filter((r) => r.method === 'PUT' && /\/manifests\/1\.0\.\d+$/.test(r.path) && r.status === 201);
+    expect(tagged.map((r) => r.path).sort()).toEqual(
+      Array.from({ length: VALID }, (_, i) => `/v2/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
+    );
+    expect(await readdir(tmp)).toEqual([]);
+  });
+});
