@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'DIGEST_MISMATCH' // content did not match its digest
   | 'UNSAFE_ARCHIVE' // an archive tried to write outside its target, a device file, a bomb
   | 'ABORTED' // interrupted by the user (SIGINT/SIGTERM)
+  | 'PALETTE' // Palette's API answered an error, or a Palette registry sync failed
+  | 'PALETTE_NOT_VISIBLE' // published, but Palette does not list the pack (exit 3)
   | 'INTERNAL';
 
 export interface PackpubErrorOptions {

@@ -21,6 +21,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Usage or configuration error: nothing was attempted. */
 export const EXIT_USAGE = 2;
+/** Published, but Palette does not show every pack (push --palette-sync, palette sync). */
+export const EXIT_NOT_VISIBLE = 3;
 /** Interrupted by SIGINT/SIGTERM. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -32,6 +34,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT_USAGE;
     case 'ABORTED':
       return EXIT_INTERRUPTED;
+    case 'PALETTE_NOT_VISIBLE':
+      return EXIT_NOT_VISIBLE;
     default:
       return EXIT_FAILURE;
   }

@@ -18,7 +18,7 @@ const LAYERS: string[][] = [
   ['pack', 'aws'],
   ['archive', 'credentials'],
   ['registry'],
-  ['targets'],
+  ['targets', 'palette'],
   ['config', 'operations'],
   ['cli'],
   ['index'],

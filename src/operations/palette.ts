@@ -1,0 +1,448 @@
+import { PackpubError } from '../errors.js';
+import {
+  ecrRegion,
+  endpointHost,
+  flavourForHost,
+  flavourOf,
+  includesPacksNamespace,
+  paletteEndpointFor,
+  trimSlashes,
+} from '../palette/endpoint.js';
+import type { PaletteClient } from '../palette/client.js';
+import {
+  syncPhase,
+  type PaletteBasicSpec,
+  type PaletteEcrSpec,
+  type PaletteRegistry,
+  type PaletteRegistryFlavour,
+  type PaletteRegistrySummary,
+} from '../palette/types.js';
+import { systemClock, type RetryClock } from '../registry/retry.js';
+import type { PushReport } from './types.js';
+
+/*
+ * The closed loop after publishing (palette-api.md 3): find the Palette registry that serves the target,
+ * trigger its sync, wait for a sync that ran after this call (a stale Success from an earlier run does not
+ * count), then confirm each published name:version is listed through that registry.
+ */
+
+/** Where packs were published, as Palette sees it: `<host>/<basePath>/spectro-packs/archive/<name>`. */
+export interface PaletteTargetRef {
+  /** `host[:port]` of the registry. */
+  host: string;
+  basePath: string;
+  /** The registry speaks plain HTTP (loopback); Palette's endpoint then starts with http://. */
+  plainHttp?: boolean;
+}
+
+/** A Palette registry that serves a target. */
+export interface ResolvedPaletteRegistry {
+  uid: string;
+  name: string;
+  flavour: PaletteRegistryFlavour;
+  endpoint: string;
+  baseContentPath: string;
+}
+
+export interface ResolveOptions {
+  /** `--palette-registry NAME|UID`: use this one (it must still be a Pack registry on the target's host). */
+  registry?: string;
+}
+
+/** A registry of the summary with its full record, when its flavour could be read. */
+export interface PaletteRegistryDetails {
+  summary: PaletteRegistrySummary;
+  flavour: PaletteRegistryFlavour | undefined;
+  record: PaletteRegistry | undefined;
+}
+
+/** Every OCI registry on the target's host, with the per-registry record (which holds baseContentPath). */
+export async function registriesOnHost(client: PaletteClient, host: string): Promise<PaletteRegistryDetails[]> {
+  const wanted = endpointHost(host);
+  const out: PaletteRegistryDetails[] = [];
+  for (const summary of await client.listOciRegistries()) {
+    if (endpointHost(summary.spec?.endpoint) !== wanted) continue;
+    out.push(await readDetails(client, summary));
+  }
+  return out;
+}
+
+async function readDetails(client: PaletteClient, summary: PaletteRegistrySummary): Promise<PaletteRegistryDetails> {
+  const named = flavourOf(summary.spec?.registryType);
+  // Asking the wrong flavour answers 404 (palette-api.md 2(b)); Terraform's import tries ecr, then basic.
+  for (const flavour of named === undefined ? (['ecr', 'basic'] as const) : [named]) {
+    const record = await client.getRegistry(summary.metadata.uid, flavour);
+    if (record !== undefined) return { summary, flavour, record };
+  }
+  return { summary, flavour: named, record: undefined };
+}
+
+function isPackProvider(d: PaletteRegistryDetails): boolean {
+  return (d.record?.spec.providerType ?? d.summary.spec?.providerType ?? '').toLowerCase() === 'pack';
+}
+
+function toResolved(d: PaletteRegistryDetails): ResolvedPaletteRegistry {
+  return {
+    uid: d.summary.metadata.uid,
+    name: d.summary.metadata.name,
+    flavour: d.flavour ?? 'basic',
+    endpoint: d.record?.spec.endpoint ?? d.summary.spec?.endpoint ?? '',
+    baseContentPath: trimSlashes(d.record?.spec.baseContentPath),
+  };
+}
+
+/** The Pack registries on the target's host whose base content path is the target's base path. */
+export function matchingRegistries(target: PaletteTargetRef, details: PaletteRegistryDetails[]): PaletteRegistryDetails[] {
+  return details.filter((d) => d.record !== undefined && isPackProvider(d) && trimSlashes(d.record.spec.baseContentPath) === trimSlashes(target.basePath));
+}
+
+/**
+ * The one Palette registry that serves the target (match by endpoint host and base content path, as
+ * palette-api.md 3.1). None: NOT_FOUND pointing to doctor/register. Several: USAGE asking for --palette-registry.
+ */
+export async function resolvePaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
+  const where = `${target.host}${target.basePath === '' ? '' : `/${target.basePath}`}`;
+  if (options.registry !== undefined) {
+    const all = await client.listOciRegistries();
+    const chosen = all.find((r) => r.metadata.uid === options.registry) ?? all.find((r) => r.metadata.name === options.registry);
+    if (chosen === undefined) {
+      throw new PackpubError('NOT_FOUND', `Palette has no OCI registry named or with uid "${options.registry}"`, {
+        hint: `registries on ${target.host}: run packpub palette doctor for the target`,
+      });
+    }
+    const details = await readDetails(client, chosen);
+    if (!isPackProvider(details)) {
+      throw new PackpubError('PALETTE', `Palette registry ${chosen.metadata.name} is not a Pack registry (provider ${details.record?.spec.providerType ?? chosen.spec?.providerType ?? 'unknown'})`, {
+        hint: 'Palette lists packs only from registries with Provider Pack; run packpub palette doctor',
+      });
+    }
+    return toResolved(details);
+  }
+  const found = matchingRegistries(target, await registriesOnHost(client, target.host));
+  if (found.length === 0) {
+    throw new PackpubError('NOT_FOUND', `no Pack registry in Palette serves ${where}`, {
+      hint: 'run packpub palette doctor to see the settings Palette needs, or packpub palette register to add it',
+    });
+  }
+  if (found.length > 1) {
+    throw new PackpubError('USAGE', `${found.length} Pack registries in Palette serve ${where}: ${found.map((d) => `${d.summary.metadata.name} (${d.summary.metadata.uid})`).join(', ')}`, {
+      hint: 'choose one with --palette-registry NAME|UID (or palette.registry of the target in packpub.yaml)',
+    });
+  }
+  return toResolved(found[0] as PaletteRegistryDetails);
+}
+
+/** A published version to confirm in Palette. */
+export interface PalettePackRef {
+  name: string;
+  version: string;
+}
+
+export type PalettePackStatus = 'visible' | 'not-visible';
+
+export interface PalettePackVisibility {
+  name: string;
+  version: string;
+  status: PalettePackStatus;
+  /** Palette's uid of the pack version, when visible. */
+  packUid?: string;
+  /** Why it is not visible. */
+  reason?: string;
+}
+
+export type PaletteSyncOutcome = 'success' | 'failed' | 'timeout' | 'not-supported';
+
+/**
+ * `visible`: every pack is listed by Palette. `published-not-visible`: the packs are in the registry but
+ * Palette does not list all of them (the CLI exits 3).
+ */
+export type PaletteRunStatus = 'visible' | 'published-not-visible';
+
+export interface PaletteSyncReport {
+  status: PaletteRunStatus;
+  registry: ResolvedPaletteRegistry;
+  /** forceSync=true was sent (a version was replaced in this run). */
+  forced: boolean;
+  sync: { outcome: PaletteSyncOutcome; status?: string; message?: string; lastRunTime?: string };
+  packs: PalettePackVisibility[];
+  durationMs: number;
+}
+
+export type PaletteSyncEvent =
+  | { type: 'palette-registry'; registry: ResolvedPaletteRegistry }
+  | { type: 'palette-sync-started'; forced: boolean }
+  | { type: 'palette-sync-status'; status: string; message?: string }
+  | { type: 'palette-pack'; pack: PalettePackVisibility };
+
+export interface PaletteSyncOptions {
+  /** Name:version pairs to confirm (empty: only sync). */
+  packs: PalettePackRef[];
+  /** Send forceSync=true: a version was replaced, and Palette caches digests. */
+  force?: boolean;
+  /** The registry to use, else resolved from the target. */
+  registry?: ResolvedPaletteRegistry | string;
+  /** Give up after this long (default 600 000 ms). */
+  timeoutMs?: number;
+  /** Between polls of the sync status and of the packs (default 10 000 ms, as Terraform's provider). */
+  pollIntervalMs?: number;
+  clock?: RetryClock;
+  signal?: AbortSignal;
+  onEvent?: (event: PaletteSyncEvent) => void;
+}
+
+export const DEFAULT_PALETTE_TIMEOUT_MS = 600_000;
+export const DEFAULT_PALETTE_POLL_MS = 10_000;
+
+function timeOf(s: string | undefined): number | undefined {
+  if (s === undefined || s === '') return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** True when `after` is a run time later than `before` (or there was none before). */
+function isNewer(after: string | undefined, before: string | undefined): boolean {
+  const a = timeOf(after);
+  if (a === undefined) return false;
+  const b = timeOf(before);
+  return b === undefined || a > b;
+}
+
+function findVersion(tags: { tag?: string; version?: string; packUid?: string }[] | undefined, version: string): { packUid?: string } | undefined {
+  // Terraform matches tags[].version, the upload script tags[].tag; parent tags like 1.0.x sit in the same list.
+  return (tags ?? []).find((t) => t.version === version || t.tag === version);
+}
+
+/**
+ * Sync the Palette registry serving `target` and confirm every pack is listed. Never throws for a pack
+ * that stays invisible: the report says so (status `published-not-visible`). Throws for API errors
+ * (key rejected, registry not found, ...).
+ */
+export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
+  const interval = options.pollIntervalMs ?? DEFAULT_PALETTE_POLL_MS;
+  const registry =
+    typeof options.registry === 'object'
+      ? options.registry
+      : await resolvePaletteRegistry(client, target, options.registry === undefined ? {} : { registry: options.registry });
+  options.onEvent?.({ type: 'palette-registry', registry });
+  const forced = options.force === true;
+  const report = (outcome: PaletteSyncOutcome, packs: PalettePackVisibility[], extra: Partial<PaletteSyncReport['sync']> = {}): PaletteSyncReport => ({
+    status: packs.every((p) => p.status === 'visible') ? 'visible' : 'published-not-visible',
+    registry,
+    forced,
+    sync: { outcome, ...extra },
+    packs,
+    durationMs: clock.now() - started,
+  });
+  const notVisible = (reason: string) => options.packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
+
+  const before = await client.syncStatus(registry.uid, registry.flavour);
+  if (before.isSyncSupported === false) {
+    const packs = notVisible(`sync is off for Palette registry ${registry.name}: turn it on (Palette lists packs only from synced registries)`);
+    for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
+    return report('not-supported', packs);
+  }
+  const previousRun = before.lastRunTime ?? before.lastSyncedTime;
+  await client.triggerSync(registry.uid, registry.flavour, forced);
+  options.onEvent?.({ type: 'palette-sync-started', forced });
+
+  // Wait for a sync that ran after the trigger: a done/failed status with an older lastRunTime is the
+  // previous run's (palette-api.md 3.3).
+  let last = before;
+  let lastShown = '';
+  for (;;) {
+    if (clock.now() >= deadline) {
+      const waited = Math.round((clock.now() - started) / 1000);
+      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})`);
+      for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
+      return report('timeout', packs, statusFields(last));
+    }
+    await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), options.signal);
+    last = await client.syncStatus(registry.uid, registry.flavour);
+    const shown = `${last.status ?? ''}|${last.message ?? ''}`;
+    if (shown !== lastShown) {
+      lastShown = shown;
+      options.onEvent?.({ type: 'palette-sync-status', status: last.status ?? '', ...(last.message === undefined ? {} : { message: last.message }) });
+    }
+    const phase = syncPhase(last.status);
+    const fresh = isNewer(last.lastRunTime ?? last.lastSyncedTime, previousRun);
+    if (phase === 'failed' && fresh) {
+      const said = last.message === undefined || last.message === '' ? 'no message' : last.message;
+      const packs = notVisible(`Palette's sync of ${registry.name} failed: ${said}`);
+      for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
+      return report('failed', packs, statusFields(last));
+    }
+    if (phase === 'done' && fresh) break;
+  }
+
+  // Indexing can lag the sync status: poll each pack until listed or the deadline.
+  const results = new Map<string, PalettePackVisibility>();
+  const key = (p: PalettePackRef) => `${p.name}:${p.version}`;
+  let pending = [...options.packs];
+  for (;;) {
+    const byName = new Map<string, PalettePackRef[]>();
+    for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
+    const still: PalettePackRef[] = [];
+    for (const [name, refs] of byName) {
+      const entity = await client.packTags(name, registry.uid);
+      for (const ref of refs) {
+        const hit = findVersion(entity?.tags, ref.version);
+        if (hit === undefined) {
+          still.push(ref);
+          continue;
+        }
+        const visible: PalettePackVisibility = { ...ref, status: 'visible', ...(hit.packUid === undefined ? {} : { packUid: hit.packUid }) };
+        results.set(key(ref), visible);
+        options.onEvent?.({ type: 'palette-pack', pack: visible });
+      }
+    }
+    pending = still;
+    if (pending.length === 0) break;
+    if (clock.now() + interval > deadline) {
+      const msg = last.message === undefined || last.message === '' ? '' : ` (sync message: ${last.message})`;
+      for (const ref of pending) {
+        const missing: PalettePackVisibility = {
+          ...ref,
+          status: 'not-visible',
+          reason: `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}${msg}; Palette may have refused the pack`,
+        };
+        results.set(key(ref), missing);
+        options.onEvent?.({ type: 'palette-pack', pack: missing });
+      }
+      break;
+    }
+    await clock.sleep(interval, options.signal);
+  }
+  return report('success', options.packs.map((p) => results.get(key(p)) as PalettePackVisibility), statusFields(last));
+}
+
+function statusFields(s: { status?: string; message?: string; lastRunTime?: string }): Partial<PaletteSyncReport['sync']> {
+  return {
+    ...(s.status === undefined ? {} : { status: s.status }),
+    ...(s.message === undefined || s.message === '' ? {} : { message: s.message }),
+    ...(s.lastRunTime === undefined ? {} : { lastRunTime: s.lastRunTime }),
+  };
+}
+
+/** Credentials Palette stores to read the registry. Basic: user + password; ECR: access key or an STS role. */
+export type PaletteRegistryCredentials =
+  | { kind: 'basic'; username: string; password: string }
+  | { kind: 'none' }
+  | { kind: 'ecr-secret'; accessKey: string; secretKey: string }
+  | { kind: 'ecr-sts'; roleArn: string; externalId?: string };
+
+export interface RegistrySpecOptions {
+  credentials: PaletteRegistryCredentials;
+  /** PEM CA of the registry, for Palette to trust. */
+  ca?: string;
+  insecureSkipVerify?: boolean;
+}
+
+/** The registry spec Palette needs for the target (palette-api.md 2(c), 4). */
+export function paletteRegistrySpec(target: PaletteTargetRef, options: RegistrySpecOptions): { flavour: PaletteRegistryFlavour; spec: PaletteBasicSpec | PaletteEcrSpec } {
+  const flavour = flavourForHost(target.host);
+  const base = trimSlashes(target.basePath);
+  const endpoint = paletteEndpointFor(target.host, target.plainHttp === true);
+  const tls = { enabled: target.plainHttp !== true, insecureSkipVerify: options.insecureSkipVerify === true, ...(options.ca === undefined ? {} : { ca: options.ca }) };
+  const c = options.credentials;
+  if (flavour === 'ecr') {
+    const region = ecrRegion(target.host);
+    const spec: PaletteEcrSpec = {
+      endpoint,
+      isPrivate: c.kind !== 'none',
+      baseContentPath: base,
+      providerType: 'pack',
+      isSyncSupported: true,
+      ...(region === undefined ? {} : { defaultRegion: region }),
+      tls,
+    };
+    if (c.kind === 'ecr-secret') spec.credentials = { credentialType: 'secret', accessKey: c.accessKey, secretKey: c.secretKey };
+    else if (c.kind === 'ecr-sts') spec.credentials = { credentialType: 'sts', sts: { arn: c.roleArn, ...(c.externalId === undefined ? {} : { externalId: c.externalId }) } };
+    else if (c.kind === 'basic') {
+      throw new PackpubError('USAGE', `${target.host} is an ECR registry: Palette reads it with AWS credentials, not a user name and password`, {
+        hint: 'give Palette an IAM user (PALETTE_ECR_ACCESS_KEY_ID / PALETTE_ECR_SECRET_ACCESS_KEY) or a role (--palette-ecr-role-arn)',
+      });
+    }
+    return { flavour, spec };
+  }
+  if (c.kind === 'ecr-secret' || c.kind === 'ecr-sts') {
+    throw new PackpubError('USAGE', `${target.host} is not an ECR registry: AWS credentials do not apply`, {
+      hint: 'give Palette a user name and password (--username with --password-stdin or PACKPUB_PASSWORD)',
+    });
+  }
+  const spec: PaletteBasicSpec = {
+    endpoint,
+    baseContentPath: base,
+    providerType: 'pack',
+    isSyncSupported: true,
+    auth: c.kind === 'basic' ? { type: 'basic', username: c.username, password: c.password, tls } : { type: 'noAuth', tls },
+  };
+  return { flavour, spec };
+}
+
+/** Refuse targets Palette cannot use as a Pack registry, before any API call. */
+export function checkPaletteTarget(target: PaletteTargetRef): void {
+  if (trimSlashes(target.basePath) === '') {
+    throw new PackpubError('USAGE', `${target.host} has no base path: Palette needs a base content path for a Pack registry with sync on`, {
+      hint: 'publish under a base path, e.g. --registry HOST/spectro-oci-registry',
+    });
+  }
+  if (includesPacksNamespace(target.basePath)) {
+    throw new PackpubError('USAGE', `the base path ${target.basePath} ends with spectro-packs/archive, which packpub and Palette add themselves`, {
+      hint: `use --registry ${target.host}/${trimSlashes(target.basePath).replace(/\/?spectro-packs\/archive$/, '') || 'BASE'}`,
+    });
+  }
+}
+
+export interface RegisterOptions {
+  /** Name in Palette (default derived from host and base path). */
+  name?: string;
+  credentials: PaletteRegistryCredentials;
+  ca?: string;
+  insecureSkipVerify?: boolean;
+}
+
+export interface RegisterResult {
+  status: 'created' | 'exists';
+  registry: ResolvedPaletteRegistry;
+}
+
+/** A Palette-friendly default name: lowercase letters, digits and dashes. */
+export function defaultRegistryName(target: PaletteTargetRef): string {
+  const raw = `${target.host.split(':')[0] ?? target.host}-${target.basePath}`.toLowerCase();
+  return raw.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+}
+
+/**
+ * Create the Pack registry for the target in Palette unless one already serves it (idempotent). The spec is
+ * validated by Palette first (POST .../validate): a registry Palette cannot read is never created.
+ */
+export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): Promise<RegisterResult> {
+  checkPaletteTarget(target);
+  const existing = matchingRegistries(target, await registriesOnHost(client, target.host));
+  if (existing.length > 0) return { status: 'exists', registry: toResolved(existing[0] as PaletteRegistryDetails) };
+  const { flavour, spec } = paletteRegistrySpec(target, options);
+  await client.validateRegistry(flavour, spec);
+  const name = options.name ?? defaultRegistryName(target);
+  const uid = await client.createRegistry(flavour, name, spec);
+  return { status: 'created', registry: { uid, name, flavour, endpoint: spec.endpoint, baseContentPath: trimSlashes(spec.baseContentPath) } };
+}
+
+/**
+ * What a push run asks Palette to show: every name:version the target holds after the run (published,
+ * replaced, unchanged or kept), and whether a version was replaced (then the sync is forced).
+ */
+export function palettePacksFromPush(report: PushReport, targetDisplay?: string): { packs: PalettePackRef[]; force: boolean } {
+  const packs: PalettePackRef[] = [];
+  let force = false;
+  for (const r of report.results) {
+    if (targetDisplay !== undefined && r.target !== undefined && r.target !== targetDisplay) continue;
+    if (r.name === undefined || r.version === undefined) continue;
+    if (!['published', 'overwritten', 'unchanged', 'skipped'].includes(r.status)) continue;
+    if (r.status === 'overwritten') force = true;
+    if (!packs.some((p) => p.name === r.name && p.version === r.version)) packs.push({ name: r.name, version: r.version });
+  }
+  return { packs, force };
+}

@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
+import { PackpubError, errorMessage } from '../errors.js';
+import { redactText, registerSecret } from '../registry/redact.js';
+import { systemErrorCode } from '../registry/errors.js';
+import { systemClock, type RetryClock } from '../registry/retry.js';
+import { paletteBaseUrl } from './endpoint.js';
+import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
+import type {
+  PaletteBasicSpec,
+  PaletteEcrSpec,
+  PaletteErrorBody,
+  PalettePackTags,
+  PaletteRegistry,
+  PaletteRegistryFlavour,
+  PaletteRegistrySummary,
+  PaletteSyncStatus,
+} from './types.js';
+
+/*
+ * A small client for Palette's REST API (palette-api.md). Its own undici Agent, so the API key is only
+ * ever sent to the Palette endpoint: `ApiKey` header on every request, no redirects followed. Registry
+ * calls go at tenant scope (no ProjectUid: registries are tenant-level); pack calls carry `ProjectUid`
+ * when a project is given. Requests are paced per path prefix under Palette's rate limit; 429, 5xx other
+ * than 500, and dropped connections are retried with the SDK's backoff (2 s, doubling, jitter).
+ */
+
+export interface PaletteClientOptions {
+  /** Host or URL of the Palette API; default the SaaS API. */
+  endpoint?: string;
+  apiKey: string;
+  /** Project uid for pack calls (header ProjectUid); registry calls are always tenant-scoped. */
+  projectUid?: string;
+  /** PEM file with a CA for a self-hosted Palette. */
+  caFile?: string;
+  insecure?: boolean;
+  clock?: RetryClock;
+  rate?: RateLimit;
+  /** Retries of 429 / 5xx / resets per request (default 6). */
+  retries?: number;
+  /** Per-request timeout in ms (default 30 000). */
+  requestTimeoutMs?: number;
+  debug?: (line: string) => void;
+  userAgent?: string;
+}
+
+interface CallOptions {
+  query?: Record<string, string | boolean>;
+  body?: unknown;
+  /** Statuses answered with undefined instead of an error. */
+  allow?: number[];
+  /** What the call does, for messages ("list registries"). */
+  what: string;
+}
+
+interface CallResult<T> {
+  status: number;
+  body: T | undefined;
+}
+
+const BASE_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export class PaletteClient {
+  readonly baseUrl: URL;
+  readonly projectUid: string | undefined;
+  private readonly apiKey: string;
+  private readonly agent: Agent;
+  private readonly clock: RetryClock;
+  private readonly rate: RateLimit;
+  private readonly retries: number;
+  private readonly timeoutMs: number;
+  private readonly debug: ((line: string) => void) | undefined;
+  private readonly userAgent: string;
+
+  constructor(options: PaletteClientOptions) {
+    if (options.apiKey.trim() === '') {
+      throw new PackpubError('USAGE', 'the Palette API key is empty', {
+        hint: 'set SPECTROCLOUD_APIKEY or pipe the key to --palette-api-key-stdin',
+      });
+    }
+    this.baseUrl = paletteBaseUrl(options.endpoint);
+    this.apiKey = options.apiKey.trim();
+    registerSecret(this.apiKey);
+    this.projectUid = options.projectUid === undefined || options.projectUid === '' ? undefined : options.projectUid;
+    this.clock = options.clock ?? systemClock;
+    this.rate = options.rate ?? PALETTE_CLIENT_RATE;
+    this.retries = options.retries ?? 6;
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.debug = options.debug;
+    this.userAgent = options.userAgent ?? 'packpub';
+    let ca: string[] | undefined;
+    if (options.caFile !== undefined) {
+      try {
+        ca = [...rootCertificates, readFileSync(options.caFile, 'utf8')];
+      } catch (err) {
+        throw new PackpubError('USAGE', `cannot read the Palette CA file ${options.caFile}: ${errorMessage(err)}`);
+      }
+    }
+    this.agent = new Agent({
+      connect: { rejectUnauthorized: options.insecure !== true, ...(ca === undefined ? {} : { ca }) },
+      connections: 4,
+    });
+  }
+
+  /** `host[:port]` of the API, for messages. */
+  get host(): string {
+    return this.baseUrl.host;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  // (a) GET /v1/registries/oci/summary
+  async listOciRegistries(): Promise<PaletteRegistrySummary[]> {
+    const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what: 'list OCI registries' });
+    return res.body?.items ?? [];
+  }
+
+  // (b) GET /v1/registries/oci/{uid}/basic|ecr; undefined on 404 (wrong flavour or gone)
+  async getRegistry(uid: string, flavour: PaletteRegistryFlavour): Promise<PaletteRegistry | undefined> {
+    const res = await this.call<PaletteRegistry>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}`, {
+      what: `read registry ${uid}`,
+      allow: [404],
+    });
+    return res.status === 404 ? undefined : res.body;
+  }
+
+  // (c) POST /v1/registries/oci/basic|ecr -> 201 {uid}
+  async createRegistry(flavour: PaletteRegistryFlavour, name: string, spec: PaletteBasicSpec | PaletteEcrSpec): Promise<string> {
+    const res = await this.call<{ uid?: string }>('POST', `/v1/registries/oci/${flavour}`, {
+      what: `create registry ${name}`,
+      body: { metadata: { name }, spec },
+    });
+    const uid = res.body?.uid;
+    if (typeof uid !== 'string' || uid === '') {
+      throw new PackpubError('PALETTE', `Palette created registry ${name} but returned no uid`);
+    }
+    return uid;
+  }
+
+  // (d) POST /v1/registries/oci/basic|ecr/validate -> 204, or Palette's error
+  async validateRegistry(flavour: PaletteRegistryFlavour, spec: PaletteBasicSpec | PaletteEcrSpec): Promise<void> {
+    await this.call('POST', `/v1/registries/oci/${flavour}/validate`, { what: 'validate the registry settings', body: spec });
+  }
+
+  // (e) POST /v1/registries/oci/{uid}/basic|ecr/sync?forceSync= -> 202
+  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean): Promise<void> {
+    await this.call('POST', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`, {
+      what: `sync registry ${uid}`,
+      query: { forceSync: force },
+    });
+  }
+
+  // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status
+  async syncStatus(uid: string, flavour: PaletteRegistryFlavour): Promise<PaletteSyncStatus> {
+    const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, {
+      what: `read the sync status of registry ${uid}`,
+    });
+    return res.body ?? {};
+  }
+
+  // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 (not indexed yet)
+  async packTags(name: string, registryUid: string): Promise<PalettePackTags | undefined> {
+    const res = await this.call<PalettePackTags>('GET', `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`, {
+      what: `read pack ${name}`,
+      allow: [404],
+    });
+    return res.status === 404 ? undefined : res.body;
+  }
+
+  private bucket(path: string): TokenBucket {
+    return sharedBucket(this.baseUrl.origin, path, this.rate, this.clock);
+  }
+
+  private async call<T = unknown>(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<CallResult<T>> {
+    const url = new URL(this.baseUrl.toString());
+    url.pathname = `${this.baseUrl.pathname.replace(/\/+$/, "")}${path}`;
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { apikey: this.apiKey, accept: 'application/json', 'user-agent': this.userAgent };
+    // Registries are tenant-level: only pack calls take the project scope (palette-api.md 1, "Scope").
+    if (this.projectUid !== undefined && path.startsWith('/v1/packs')) headers['projectuid'] = this.projectUid;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    for (let attempt = 0; ; attempt++) {
+      await this.bucket(path).take();
+      const started = this.clock.now();
+      let status: number;
+      let text: string;
+      let retryAfter: string | undefined;
+      try {
+        const res = await request(url, {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          dispatcher: this.agent as Dispatcher,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
+        status = res.statusCode;
+        text = await res.body.text();
+        const ra = res.headers['retry-after'];
+        retryAfter = Array.isArray(ra) ? ra[0] : ra;
+      } catch (err) {
+        const code = systemErrorCode(err);
+        this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
+        if (attempt < this.retries && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT')) {
+          await this.clock.sleep(this.backoff(attempt));
+          continue;
+        }
+        throw new PackpubError('NETWORK', `cannot reach Palette at ${this.host}: ${redactText(errorMessage(err))}`, {
+          hint: 'check --palette-endpoint (or SPECTROCLOUD_HOST) and the network path to Palette',
+          cause: err,
+        });
+      }
+      this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
+      if (status === 429 || status > 500) {
+        if (attempt < this.retries) {
+          await this.clock.sleep(Math.max(this.backoff(attempt), retryAfterMs(retryAfter)));
+          continue;
+        }
+        throw new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempt + 1} attempts${status === 429 ? ' (rate limit)' : ''}`, {
+          hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
+        });
+      }
+      if (status >= 200 && status < 300) return { status, body: parseJson<T>(text) };
+      if (options.allow?.includes(status)) return { status, body: undefined };
+      throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const raw = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
+    return Math.round(raw * (0.75 + 0.5 * this.clock.random()));
+  }
+
+  private errorFor(status: number, body: PaletteErrorBody | undefined, text: string, path: string, what: string): PackpubError {
+    const said = redactText(body?.message ?? (text.trim() === '' ? '' : text.trim().slice(0, 300)));
+    const detail = said === '' ? '' : `: ${said}`;
+    if (status === 401) {
+      return new PackpubError('AUTH', `Palette at ${this.host} rejected the API key (401)${detail}`, {
+        hint: 'check SPECTROCLOUD_APIKEY (or --palette-api-key-stdin): create a key in Palette under Profile > My API Keys; for a self-hosted Palette set --palette-endpoint',
+      });
+    }
+    if (status === 403 && path.startsWith('/v1/registries')) {
+      return new PackpubError('AUTH', `the Palette API key may not ${what} (403)${detail}`, {
+        hint: 'registries are tenant-level in Palette: use an API key of a tenant admin (a key of a project-scoped user cannot read, add or sync registries)',
+      });
+    }
+    if (status === 403) {
+      return new PackpubError('AUTH', `the Palette API key may not ${what}${this.projectUid === undefined ? ' at tenant scope' : ` in project ${this.projectUid}`} (403)${detail}`, {
+        hint: this.projectUid === undefined ? 'a project-scoped key reads packs only in its project: pass --palette-project UID (or SPECTROCLOUD_DEFAULT_PROJECT_ID)' : 'use a key whose user may read packs in that project',
+      });
+    }
+    return new PackpubError('PALETTE', `Palette could not ${what} (${status}${body?.code === undefined ? '' : ` ${body.code}`})${detail}`, {
+      hint: status === 400 ? 'Palette rejected the request body; run with --debug and report it' : 'see Palette\'s message above',
+    });
+  }
+}
+
+function parseJson<T>(text: string): T | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function retryAfterMs(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 60_000) : 0;
+}

@@ -1,0 +1,92 @@
+import { isEcrHost, parseEcrHost } from '../auth/ecr-host.js';
+import { PackpubError } from '../errors.js';
+import { isLoopbackHost } from '../oci/reference.js';
+import { PACKS_NAMESPACE } from '../pack/naming.js';
+import type { PaletteRegistryFlavour } from './types.js';
+
+/** Palette SaaS API (terraform-provider-spectrocloud's default host; palette-api.md 1). */
+export const PALETTE_SAAS_ENDPOINT = 'https://api.spectrocloud.com';
+
+/**
+ * Environment variables Spectro's own tools read: the Terraform provider takes the key from
+ * SPECTROCLOUD_APIKEY and the host from SPECTROCLOUD_HOST (a bare host name or a URL); Palette's MCP
+ * server takes a project uid from SPECTROCLOUD_DEFAULT_PROJECT_ID.
+ */
+export const PALETTE_ENV = {
+  apiKey: 'SPECTROCLOUD_APIKEY',
+  host: 'SPECTROCLOUD_HOST',
+  project: 'SPECTROCLOUD_DEFAULT_PROJECT_ID',
+} as const;
+
+/**
+ * The API base URL for an endpoint given as a host or URL (default SaaS). HTTPS unless `http://` is given
+ * for a loopback host: the API key must not travel in clear text over a network.
+ */
+export function paletteBaseUrl(endpoint: string | undefined): URL {
+  const raw = (endpoint ?? '').trim() === '' ? PALETTE_SAAS_ENDPOINT : (endpoint ?? '').trim();
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
+  } catch {
+    throw new PackpubError('USAGE', `Palette endpoint "${raw}" is not a host name or URL`, {
+      hint: 'give the API host of your Palette, e.g. --palette-endpoint https://palette.example.com (default: the SaaS API)',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new PackpubError('USAGE', `Palette endpoint "${raw}" must be an https:// URL`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.host)) {
+    throw new PackpubError('USAGE', `refusing to send the Palette API key over plain HTTP to ${url.host}`, {
+      hint: 'use https:// for the Palette endpoint',
+    });
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+/** An endpoint as Palette stores it, reduced to `host[:port]`: no scheme, no trailing slash, lowercase. */
+export function endpointHost(endpoint: string | undefined): string {
+  return (endpoint ?? '')
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
+}
+
+/** True when an endpoint carries a scheme (`https://...`), which Palette does not want for ECR. */
+export function endpointHasScheme(endpoint: string | undefined): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test((endpoint ?? '').trim());
+}
+
+export function trimSlashes(path: string | undefined): string {
+  return (path ?? '').replace(/^\/+|\/+$/g, '');
+}
+
+/** A Palette registry's flavour from `spec.registryType` (Terraform lowercases it and expects basic or ecr). */
+export function flavourOf(registryType: string | undefined): PaletteRegistryFlavour | undefined {
+  const t = (registryType ?? '').toLowerCase();
+  return t === 'basic' || t === 'ecr' ? t : undefined;
+}
+
+/** The flavour Palette needs for a registry host: ECR for `<acct>.dkr.ecr.<region>.amazonaws.com`, else Basic. */
+export function flavourForHost(host: string): PaletteRegistryFlavour {
+  return isEcrHost(host) ? 'ecr' : 'basic';
+}
+
+export function ecrRegion(host: string): string | undefined {
+  return parseEcrHost(host)?.region;
+}
+
+/** True when a base content path wrongly includes the `spectro-packs/archive` that Palette adds itself. */
+export function includesPacksNamespace(basePath: string): boolean {
+  const p = trimSlashes(basePath);
+  return p === PACKS_NAMESPACE || p.endsWith(`/${PACKS_NAMESPACE}`);
+}
+
+/** The endpoint value to enter in Palette for a target host. */
+export function paletteEndpointFor(host: string, plainHttp: boolean): string {
+  if (flavourForHost(host) === 'ecr') return host; // "Exclude the https:// prefix" (add-oci-packs.md)
+  return `${plainHttp ? 'http' : 'https'}://${host}`;
+}

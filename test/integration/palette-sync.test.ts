@@ -1,0 +1,173 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/auth/chain.js';
+import {
+  palettePacksFromPush,
+  registerPaletteRegistry,
+  resolvePaletteRegistry,
+  syncPaletteRegistry,
+  type PaletteTargetRef,
+} from '../../src/operations/palette.js';
+import { pushPacks } from '../../src/operations/push.js';
+import { PaletteClient } from '../../src/palette/client.js';
+import type { RetryClock } from '../../src/registry/retry.js';
+import { openTarget, type PackTarget } from '../../src/targets/open.js';
+import { failure } from '../support/errors.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * The closed loop as library calls: a real registry, the Palette stand-in reading it, PaletteClient and
+ * the palette operations. Polls run every 20 ms (the default is 10 s); the timeout case runs on a fake clock.
+ */
+
+const USER = 'palette-ci';
+const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-registry`;
+const KEY = `key-${Math.random().toString(36).slice(2)}-tenant`;
+const PROJECT_KEY = `key-${Math.random().toString(36).slice(2)}-project`;
+
+let registry: RunningRegistry;
+let palette: PaletteStandin;
+let root: string;
+let cleanup: () => Promise<void>;
+const opened: PackTarget[] = [];
+const clients: PaletteClient[] = [];
+
+async function target(base: string): Promise<PackTarget> {
+  const t = await openTarget({ registry: `${registry.host}/${base}`, credentials: staticProvider('test', { username: USER, password: PASSWORD }) });
+  opened.push(t);
+  return t;
+}
+function client(key = KEY, extra: { projectUid?: string } = {}): PaletteClient {
+  const c = new PaletteClient({ endpoint: palette.url, apiKey: key, ...extra });
+  clients.push(c);
+  return c;
+}
+const ref = (base: string): PaletteTargetRef => ({ host: registry.host, basePath: base, plainHttp: true });
+const basic = { kind: 'basic' as const, username: USER, password: PASSWORD };
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('packpub-palette-'));
+  registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+  palette = await startPaletteStandin({
+    keys: { [KEY]: { role: 'tenant-admin' }, [PROJECT_KEY]: { role: 'project', projects: ['proj-1'] } },
+    labs: { [registry.host]: { url: registry.url } },
+    startDelayPolls: 2,
+    inProgressPolls: 2,
+  });
+});
+afterAll(async () => {
+  for (const c of clients) await c.close();
+  for (const t of opened) await t.store.close();
+  await palette?.close();
+  await registry?.stop();
+  await cleanup?.();
+});
+
+describe('Palette closed loop (library)', () => {
+  it('register creates one registry, validated first; a second register finds it', async () => {
+    const first = await registerPaletteRegistry(client(), ref('lib-reg'), { credentials: basic });
+    expect(first.status).toBe('created');
+    const second = await registerPaletteRegistry(client(), ref('lib-reg'), { credentials: basic });
+    expect(second).toMatchObject({ status: 'exists', registry: { uid: first.registry.uid } });
+    const stored = [...palette.registries.values()].filter((r) => r.spec['baseContentPath'] === 'lib-reg');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.spec).toMatchObject({ endpoint: `http://${registry.host}`, providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER } });
+    expect(palette.requests.some((r) => r.path === '/v1/registries/oci/basic/validate' && r.status === 204)).toBe(true);
+    expect(palette.schemaRejections).toEqual([]);
+  });
+
+  it('a wrong registry password is refused by Palette\'s validation and nothing is created', async () => {
+    const before = palette.registries.size;
+    const err = await failure(registerPaletteRegistry(client(), ref('lib-badpw'), { credentials: { ...basic, password: 'not-the-password' } }));
+    expect(err.code).toBe('PALETTE');
+    expect(err.message).toContain('unauthorized');
+    expect(palette.registries.size).toBe(before);
+  });
+
+  it('sync after a push waits past a stale Success and confirms every pack with its packUid', async () => {
+    const t = await target('lib-sync');
+    const uid = palette.addRegistry('basic', 'lib-sync', { endpoint: `http://${registry.host}`, baseContentPath: 'lib-sync', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } }, {
+      status: 'Success',
+      lastRunTime: new Date(Date.now() - 86_400_000).toISOString(),
+    });
+    const packs = [
+      await writePack(join(root, 'a'), { name: 'lib-alpha', version: '1.0.0' }),
+      await writePack(join(root, 'b'), { name: 'lib-beta', version: '2.1.0' }),
+    ];
+    const report = await pushPacks(t, { packs, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const wanted = palettePacksFromPush(report);
+    expect(wanted).toEqual({ packs: [{ name: 'lib-alpha', version: '1.0.0' }, { name: 'lib-beta', version: '2.1.0' }], force: false });
+    const statuses: string[] = [];
+    const result = await syncPaletteRegistry(client(), ref('lib-sync'), {
+      ...wanted,
+      pollIntervalMs: 20,
+      onEvent: (e) => {
+        if (e.type === 'palette-sync-status') statuses.push(e.status);
+      },
+    });
+    expect(result.status).toBe('visible');
+    expect(result.registry.uid).toBe(uid);
+    // The stale Success was seen first and did not end the wait.
+    expect(statuses[0]).toBe('Success');
+    expect(statuses).toContain('InProgress');
+    const indexed = palette.registries.get(uid)?.index;
+    for (const p of result.packs) {
+      expect(p.status).toBe('visible');
+      expect(p.packUid).toBe(indexed?.get(p.name)?.get(p.version)?.packUid);
+    }
+    expect(palette.throttled()).toBe(0);
+    expect(palette.maxPerSecond('/v1/registries')).toBeLessThanOrEqual(10);
+    // Registry calls at tenant scope.
+    expect(palette.requests.filter((r) => r.prefix === '/v1/registries').every((r) => r.projectUid === undefined)).toBe(true);
+  });
+
+  it('no registry for the target points to doctor and register; two ask for --palette-registry', async () => {
+    const none = await failure(resolvePaletteRegistry(client(), ref('nothing-here')));
+    expect(none.code).toBe('NOT_FOUND');
+    expect(none.hint).toContain('packpub palette doctor');
+    expect(none.hint).toContain('packpub palette register');
+    for (const name of ['twin-1', 'twin-2']) {
+      palette.addRegistry('basic', name, { endpoint: `https://${registry.host}/`, baseContentPath: '/twins/', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    }
+    const two = await failure(resolvePaletteRegistry(client(), ref('twins')));
+    expect(two.code).toBe('USAGE');
+    expect(two.message).toContain('twin-1');
+    expect(two.hint).toContain('--palette-registry');
+    const chosen = await resolvePaletteRegistry(client(), ref('twins'), { registry: 'twin-2' });
+    expect(chosen.name).toBe('twin-2');
+  });
+
+  it('a timeout on a sync that never ends is reported per pack (fake clock: ten minutes pass instantly)', async () => {
+    palette.addRegistry('basic', 'lib-hang', { endpoint: `http://${registry.host}`, baseContentPath: 'lib-hang', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+    let now = 1_000_000;
+    const clock: RetryClock = { now: () => now, random: () => 0.5, sleep: async (ms) => void (now += ms) };
+    palette.hangSyncs = true;
+    try {
+      const result = await syncPaletteRegistry(client(), ref('lib-hang'), { packs: [{ name: 'x', version: '1.0.0' }], clock, timeoutMs: 60_000, pollIntervalMs: 10_000 });
+      expect(result.status).toBe('published-not-visible');
+      expect(result.sync.outcome).toBe('timeout');
+      expect(result.packs[0]?.reason).toContain('timed out after 60 s');
+      expect(result.packs[0]?.reason).toContain('InProgress');
+    } finally {
+      palette.hangSyncs = false;
+    }
+  });
+
+  it('a wrong key and a project-scoped key get errors that say what to do', async () => {
+    const wrong = await failure(client('not-a-key-123456').listOciRegistries());
+    expect(wrong.code).toBe('AUTH');
+    expect(wrong.message).toContain('rejected the API key (401)');
+    expect(wrong.hint).toContain('SPECTROCLOUD_APIKEY');
+    const project = await failure(client(PROJECT_KEY).listOciRegistries());
+    expect(project.code).toBe('AUTH');
+    expect(project.message).toContain('(403)');
+    expect(project.hint).toContain('tenant admin');
+    // Pack reads with the project header work for the project key.
+    expect(await client(PROJECT_KEY, { projectUid: 'proj-1' }).packTags('nothing', 'nothing')).toBeUndefined();
+    const packsCall = palette.requests.filter((r) => r.prefix === '/v1/packs').at(-1);
+    expect(packsCall?.projectUid).toBe('proj-1');
+    for (const r of palette.requests) expect(JSON.stringify(r)).not.toContain(KEY);
+  });
+});

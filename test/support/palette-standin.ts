@@ -1,0 +1,532 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { load as loadYaml } from 'js-yaml';
+
+/*
+ * A loopback stand-in for the part of Palette's API packpub uses (shared/reference/palette-api.md):
+ *   - `ApiKey` header checked: missing or unknown -> 401 v1Error;
+ *   - /v1/registries/* need a tenant admin's key -> 403 for a project-scoped key; /v1/packs/* accept a
+ *     project key only with the `ProjectUid` of one of its projects;
+ *   - rate limit per path prefix (/v1/registries, /v1/packs): 10 req/s, burst 5 -> 429 TooManyRequests;
+ *   - every request body validated against palette-api-subset.yaml (read at run time) with ajv -> 400;
+ *   - the summary (no baseContentPath, `status.sync`) and the per-registry GET (baseContentPath,
+ *     `status.syncStatus`, secrets masked); the wrong flavour -> 404 ResourceNotFound;
+ *   - a sync lifecycle: after POST .../sync the status may keep showing the previous run for a few polls
+ *     (`startDelayPolls`), then InProgress, then Success or Failed with a new lastRunTime. The sync reads the
+ *     real loopback registry (catalog or a lab's repository list, tags, manifests) when it starts, so a pack
+ *     is visible only after a sync that started after its push. A version already indexed keeps its old
+ *     digest unless the sync was forced (Palette caches digests).
+ */
+
+export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/reference/palette-api-subset.yaml', import.meta.url));
+
+export interface PaletteKey {
+  role: 'tenant-admin' | 'project';
+  /** Project uids a project-scoped key may use. */
+  projects?: string[];
+}
+
+/** How Palette reaches one registry host of a test lab. */
+export interface PaletteLab {
+  /** Base URL the stand-in reads the registry at (`http://127.0.0.1:<port>`). */
+  url: string;
+  /**
+   * Headers for a registry request with the credentials stored in Palette, or an Error carrying the
+   * message Palette would show. Default: Basic, or the Bearer token dance, with auth.username/password.
+   */
+  authorize?: (spec: StoredSpec, scope: string, challenge: string) => Promise<Record<string, string>>;
+  /** Repository names when the catalog is refused (ECR, Harbor robots). */
+  repositories?: () => Iterable<string>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StoredSpec = Record<string, any>;
+
+export interface StoredSync {
+  status: string;
+  message: string;
+  lastRunTime?: string;
+  lastSyncedTime?: string;
+  isSyncSupported: boolean;
+}
+
+export interface IndexedPack {
+  digest: string;
+  packUid: string;
+}
+
+export interface StoredRegistry {
+  uid: string;
+  flavour: 'basic' | 'ecr';
+  name: string;
+  spec: StoredSpec;
+  sync: StoredSync;
+  /** name -> version -> indexed entry. */
+  index: Map<string, Map<string, IndexedPack>>;
+  /** Every sync request: forceSync flag and when. */
+  syncRequests: { force: boolean; at: number }[];
+  run?: SyncRun;
+  /** Packs a sync saw with a new digest but kept the cached one (not forced). */
+  staleVersions: string[];
+}
+
+interface SyncRun {
+  force: boolean;
+  startedAt: Date;
+  polls: number;
+  previous: StoredSync;
+  indexing: Promise<{ found: Map<string, Map<string, string>>; skipped: string[] } | { error: string }>;
+  settled: boolean;
+}
+
+export interface PaletteRequestRecord {
+  method: string;
+  path: string;
+  prefix: string;
+  at: number;
+  status: number;
+  projectUid: string | undefined;
+  query: string;
+}
+
+export interface PaletteStandinOptions {
+  keys: Record<string, PaletteKey>;
+  /** Registry hosts (`host[:port]` as in a Palette endpoint without scheme) the stand-in can read. */
+  labs?: Record<string, PaletteLab>;
+  /** Status polls after a trigger that still show the previous run (default 0). */
+  startDelayPolls?: number;
+  /** Status polls that show InProgress before the result (default 1). */
+  inProgressPolls?: number;
+  /** Per-prefix rate limit (default 10/s, burst 5, as Palette). */
+  rate?: { perSecond: number; burst: number };
+}
+
+export interface PaletteStandin {
+  /** `http://127.0.0.1:<port>`: give it as the Palette endpoint. */
+  url: string;
+  registries: Map<string, StoredRegistry>;
+  requests: PaletteRequestRecord[];
+  /** Bodies refused by the schema check, with ajv's messages. */
+  schemaRejections: { path: string; errors: string }[];
+  /** Add a registry as if a user had created it in the UI; returns its uid. */
+  addRegistry(flavour: 'basic' | 'ecr', name: string, spec: StoredSpec, sync?: Partial<StoredSync>): string;
+  /** The next sync of each registry ends Failed with this message (undefined: succeed). */
+  failSyncs: string | undefined;
+  /** Syncs never finish (InProgress forever). */
+  hangSyncs: boolean;
+  /** The largest number of requests to one prefix within any 1-second window. */
+  maxPerSecond(prefix: string): number;
+  /** Requests answered 429. */
+  throttled(): number;
+  close(): Promise<void>;
+}
+
+const MASK = '**********';
+
+function mask(spec: StoredSpec): StoredSpec {
+  const copy = JSON.parse(JSON.stringify(spec)) as StoredSpec;
+  if (copy['auth']?.password !== undefined) copy['auth'].password = MASK;
+  if (copy['auth']?.token !== undefined) copy['auth'].token = MASK;
+  if (copy['credentials']?.secretKey !== undefined) copy['credentials'].secretKey = MASK;
+  return copy;
+}
+
+function endpointHostOf(endpoint: string | undefined): string {
+  return (endpoint ?? '').replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+}
+
+function loadValidators(): Record<string, ValidateFunction> {
+  const doc = loadYaml(readFileSync(PALETTE_SUBSET_FILE, 'utf8')) as { components: { schemas: Record<string, unknown> } };
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  ajv.addSchema({ $id: 'palette', components: doc.components });
+  const get = (name: string) => {
+    const v = ajv.getSchema(`palette#/components/schemas/${name}`);
+    if (v === undefined) throw new Error(`palette-api-subset.yaml has no schema ${name}`);
+    return v;
+  };
+  return {
+    v1BasicOciRegistry: get('v1BasicOciRegistry'),
+    v1EcrRegistry: get('v1EcrRegistry'),
+    v1BasicOciRegistrySpec: get('v1BasicOciRegistrySpec'),
+    v1EcrRegistrySpec: get('v1EcrRegistrySpec'),
+    v1PacksFilterSpec: get('v1PacksFilterSpec'),
+  };
+}
+
+/** GET a registry path the way Palette's sync would: Basic, or a Bearer token from the realm, with the stored credentials. */
+async function defaultAuthorize(spec: StoredSpec, scope: string, challenge: string): Promise<Record<string, string>> {
+  const user = spec['auth']?.username as string | undefined;
+  const password = spec['auth']?.password as string | undefined;
+  const basic = user === undefined ? undefined : `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
+  if (/^basic/i.test(challenge)) return basic === undefined ? {} : { authorization: basic };
+  const realm = /realm="([^"]+)"/.exec(challenge)?.[1];
+  const service = /service="([^"]+)"/.exec(challenge)?.[1];
+  if (realm === undefined) return {};
+  const url = new URL(realm);
+  if (service !== undefined) url.searchParams.set('service', service);
+  url.searchParams.set('scope', scope);
+  const res = await fetch(url, { headers: basic === undefined ? {} : { authorization: basic } });
+  if (res.status !== 200) throw new Error(`token service answered ${res.status}`);
+  const body = (await res.json()) as { token?: string; access_token?: string };
+  return { authorization: `Bearer ${body.token ?? body.access_token ?? ''}` };
+}
+
+async function registryGet(lab: PaletteLab, spec: StoredSpec, path: string, scope: string, accept?: string): Promise<Response> {
+  const headers: Record<string, string> = accept === undefined ? {} : { accept };
+  const first = await fetch(`${lab.url}${path}`, { headers });
+  if (first.status !== 401) return first;
+  await first.arrayBuffer();
+  const challenge = first.headers.get('www-authenticate') ?? '';
+  const auth = await (lab.authorize ?? defaultAuthorize)(spec, scope, challenge);
+  return fetch(`${lab.url}${path}`, { headers: { ...headers, ...auth } });
+}
+
+const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+
+/** What a sync of this registry finds: name -> version -> manifest digest, plus skipped entries. */
+async function readPacks(lab: PaletteLab, spec: StoredSpec): Promise<{ found: Map<string, Map<string, string>>; skipped: string[] }> {
+  const base = String(spec['baseContentPath'] ?? '').replace(/^\/+|\/+$/g, '');
+  const prefix = `${base === '' ? '' : `${base}/`}spectro-packs/archive/`;
+  let repositories: string[];
+  if (lab.repositories !== undefined) repositories = [...lab.repositories()];
+  else {
+    const res = await registryGet(lab, spec, '/v2/_catalog?n=1000', 'registry:catalog:*');
+    if (res.status !== 200) throw new Error(`listing repositories of ${spec['endpoint']} failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    repositories = ((await res.json()) as { repositories?: string[] }).repositories ?? [];
+  }
+  const found = new Map<string, Map<string, string>>();
+  const skipped: string[] = [];
+  for (const repo of repositories.sort()) {
+    if (!repo.startsWith(prefix)) continue;
+    const name = repo.slice(prefix.length);
+    if (name === '' || name.includes('/')) continue;
+    const scope = `repository:${repo}:pull`;
+    const tagsRes = await registryGet(lab, spec, `/v2/${repo}/tags/list`, scope);
+    if (tagsRes.status === 404) continue;
+    if (tagsRes.status !== 200) throw new Error(`reading tags of ${repo} failed: ${tagsRes.status} ${(await tagsRes.text()).slice(0, 200)}`);
+    const tags = ((await tagsRes.json()) as { tags?: string[] | null }).tags ?? [];
+    for (const tag of tags) {
+      const res = await registryGet(lab, spec, `/v2/${repo}/manifests/${tag}`, scope, MANIFEST_ACCEPT);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) throw new Error(`reading ${repo}:${tag} failed: ${res.status}`);
+      // A pack is one layer titled `<name>-<version>.tar.gz`, as ORAS 1.0 pushes it (palette-packs.md).
+      const manifest = JSON.parse(bytes.toString('utf8')) as { layers?: { annotations?: Record<string, string> }[] };
+      if (!(manifest.layers ?? []).some((l) => (l.annotations?.['org.opencontainers.image.title'] ?? '').endsWith('.tar.gz'))) {
+        skipped.push(`${name}:${tag} (no tar.gz layer)`);
+        continue;
+      }
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const versions = found.get(name) ?? new Map<string, string>();
+      versions.set(tag, digest);
+      found.set(name, versions);
+    }
+  }
+  return { found, skipped };
+}
+
+function v1Error(res: ServerResponse, status: number, code: string, message: string): void {
+  const text = JSON.stringify({ code, message, details: {}, ref: randomBytes(6).toString('hex') });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const uid = () => randomBytes(12).toString('hex');
+
+export async function startPaletteStandin(options: PaletteStandinOptions): Promise<PaletteStandin> {
+  const validators = loadValidators();
+  const labs = new Map(Object.entries(options.labs ?? {}).map(([host, lab]) => [host.toLowerCase(), lab]));
+  const registries = new Map<string, StoredRegistry>();
+  const requests: PaletteRequestRecord[] = [];
+  const schemaRejections: { path: string; errors: string }[] = [];
+  const rate = options.rate ?? { perSecond: 10, burst: 5 };
+  const buckets = new Map<string, { tokens: number; last: number }>();
+  const startDelay = options.startDelayPolls ?? 0;
+  const inProgressPolls = options.inProgressPolls ?? 1;
+
+  const addRegistry = (flavour: 'basic' | 'ecr', name: string, spec: StoredSpec, sync: Partial<StoredSync> = {}): string => {
+    const id = uid();
+    registries.set(id, {
+      uid: id,
+      flavour,
+      name,
+      spec,
+      sync: { status: '', message: '', isSyncSupported: spec['isSyncSupported'] !== false, ...sync },
+      index: new Map(),
+      syncRequests: [],
+      staleVersions: [],
+    });
+    return id;
+  };
+  // Palette's own registry is always in the list, and is not editable (registries.md).
+  addRegistry('basic', 'Palette Registry', { endpoint: 'https://registry.palette.example', providerType: 'pack', baseContentPath: 'packs', isSyncSupported: true, auth: { type: 'noAuth' } }, { status: 'Success', lastRunTime: new Date(Date.now() - 3600_000).toISOString() });
+
+  const standin: PaletteStandin = {
+    url: '',
+    registries,
+    requests,
+    schemaRejections,
+    addRegistry,
+    failSyncs: undefined,
+    hangSyncs: false,
+    maxPerSecond(prefix) {
+      const times = requests.filter((r) => r.prefix === prefix).map((r) => r.at);
+      let max = 0;
+      for (let i = 0, j = 0; i < times.length; i++) {
+        while ((times[i] as number) - (times[j] as number) >= 1000) j++;
+        max = Math.max(max, i - j + 1);
+      }
+      return max;
+    },
+    throttled: () => requests.filter((r) => r.status === 429).length,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const allowRate = (prefix: string): boolean => {
+    const now = Date.now();
+    const b = buckets.get(prefix) ?? { tokens: rate.burst, last: now };
+    b.tokens = Math.min(rate.burst, b.tokens + ((now - b.last) / 1000) * rate.perSecond);
+    b.last = now;
+    buckets.set(prefix, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+
+  const startSync = (reg: StoredRegistry, force: boolean) => {
+    const lab = labs.get(endpointHostOf(reg.spec['endpoint'] as string));
+    const indexing =
+      lab === undefined
+        ? Promise.resolve({ error: `dial tcp: lookup ${endpointHostOf(reg.spec['endpoint'] as string)}: no such host` })
+        : readPacks(lab, reg.spec).catch((err: Error) => ({ error: err.message }));
+    reg.run = { force, startedAt: new Date(), polls: 0, previous: { ...reg.sync }, indexing, settled: false };
+    reg.syncRequests.push({ force, at: Date.now() });
+  };
+
+  /** The status a GET shows now; finishes the run when its polls are done and indexing has ended. */
+  const statusOf = async (reg: StoredRegistry): Promise<StoredSync> => {
+    const run = reg.run;
+    if (run === undefined || run.settled) return reg.sync;
+    run.polls++;
+    if (run.polls <= startDelay) return run.previous;
+    const running: StoredSync = { ...reg.sync, status: 'InProgress', message: 'Sync in progress', lastRunTime: run.startedAt.toISOString() };
+    if (run.polls <= startDelay + inProgressPolls || standin.hangSyncs) return running;
+    const outcome = await run.indexing;
+    run.settled = true;
+    const failMessage = standin.failSyncs;
+    standin.failSyncs = undefined;
+    if ('error' in outcome || failMessage !== undefined) {
+      reg.sync = { ...reg.sync, status: 'Failed', message: failMessage ?? (outcome as { error: string }).error, lastRunTime: run.startedAt.toISOString() };
+      return reg.sync;
+    }
+    for (const [name, versions] of outcome.found) {
+      const known = reg.index.get(name) ?? new Map<string, IndexedPack>();
+      for (const [version, digest] of versions) {
+        const old = known.get(version);
+        if (old !== undefined && old.digest !== digest && !run.force) {
+          reg.staleVersions.push(`${name}:${version}`);
+          continue;
+        }
+        if (old === undefined || old.digest !== digest) {
+          known.set(version, { digest, packUid: createHash('sha1').update(`${reg.uid}/${name}/${version}/${digest}`).digest('hex').slice(0, 24) });
+        }
+      }
+      reg.index.set(name, known);
+    }
+    const total = [...outcome.found.values()].reduce((n, v) => n + v.size, 0);
+    reg.sync = {
+      ...reg.sync,
+      status: 'Success',
+      message: outcome.skipped.length === 0 ? `Synced ${total} pack versions` : `Synced ${total} pack versions; skipped ${outcome.skipped.join(', ')}`,
+      lastRunTime: run.startedAt.toISOString(),
+      lastSyncedTime: new Date().toISOString(),
+    };
+    return reg.sync;
+  };
+
+  const summaryItem = (r: StoredRegistry) => ({
+    metadata: { uid: r.uid, name: r.name },
+    spec: {
+      endpoint: r.spec['endpoint'],
+      providerType: r.spec['providerType'] ?? 'helm',
+      registryType: r.flavour,
+      isPrivate: r.flavour === 'ecr' ? r.spec['isPrivate'] : r.spec['auth']?.type !== 'noAuth',
+      ...(r.spec['defaultRegion'] === undefined ? {} : { defaultRegion: r.spec['defaultRegion'] }),
+      scope: 'tenant',
+    },
+    status: { sync: r.sync },
+  });
+
+  const validate = async (flavour: 'basic' | 'ecr', spec: StoredSpec): Promise<string | undefined> => {
+    const lab = labs.get(endpointHostOf(spec['endpoint'] as string));
+    if (lab === undefined) return `Failed to connect to registry ${spec['endpoint']}: no such host`;
+    if (flavour === 'ecr' && /^[a-z]+:\/\//i.test(String(spec['endpoint']))) return `invalid ECR endpoint ${spec['endpoint']}: remove the scheme`;
+    try {
+      const res = await registryGet(lab, spec, '/v2/', 'registry:catalog:*');
+      if (res.status === 401 || res.status === 403) return `Failed to authenticate with registry ${spec['endpoint']}: unauthorized`;
+      const base = String(spec['baseContentPath'] ?? '').replace(/^\/+|\/+$/g, '');
+      const repo = `${base === '' ? '' : `${base}/`}spectro-packs/archive`;
+      const tags = await registryGet(lab, spec, `/v2/${repo}/tags/list`, `repository:${repo}:pull`);
+      if (tags.status === 401 || tags.status === 403) return `Failed to read ${repo} in registry ${spec['endpoint']}: access denied`;
+      return undefined;
+    } catch (err) {
+      return `Failed to authenticate with registry ${spec['endpoint']}: ${(err as Error).message}`;
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://palette');
+    const path = url.pathname;
+    const prefix = /^\/v1\/[^/]+/.exec(path)?.[0] ?? path;
+    const projectUid = req.headers['projectuid'] as string | undefined;
+    const record: PaletteRequestRecord = { method: req.method ?? '', path, prefix, at: Date.now(), status: 0, projectUid, query: url.search };
+    requests.push(record);
+    const answer = (status: number, body?: unknown) => {
+      record.status = status;
+      if (body === undefined) {
+        res.writeHead(status);
+        res.end();
+      } else sendJson(res, status, body);
+    };
+    const error = (status: number, code: string, message: string) => {
+      record.status = status;
+      v1Error(res, status, code, message);
+    };
+    const raw = await readBody(req);
+    if (!allowRate(prefix)) return error(429, 'TooManyRequests', 'Too many requests');
+    const key = options.keys[String(req.headers['apikey'] ?? '')];
+    if (key === undefined) return error(401, 'Unauthorized', 'Invalid or missing api key');
+    if (prefix === '/v1/registries' && key.role !== 'tenant-admin') return error(403, 'Forbidden', 'User is not authorized to access tenant resources');
+    if (prefix === '/v1/packs' && key.role !== 'tenant-admin' && (projectUid === undefined || !(key.projects ?? []).includes(projectUid))) {
+      return error(403, 'Forbidden', 'User is not authorized to access the resource');
+    }
+    let body: unknown;
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return error(400, 'BadRequest', 'request body is not JSON');
+      }
+    }
+    const check = (schema: string): boolean => {
+      const v = validators[schema] as ValidateFunction;
+      if (v(body)) return true;
+      const errors = (v.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`).join('; ');
+      schemaRejections.push({ path, errors });
+      error(400, 'BadRequest', `validation failure list: ${errors}`);
+      return false;
+    };
+
+    let m: RegExpExecArray | null;
+    if (req.method === 'GET' && path === '/v1/registries/oci/summary') {
+      return answer(200, { items: [...registries.values()].map(summaryItem) });
+    }
+    if (req.method === 'POST' && (m = /^\/v1\/registries\/oci\/(basic|ecr)\/validate$/.exec(path)) !== null) {
+      const flavour = m[1] as 'basic' | 'ecr';
+      if (!check(flavour === 'basic' ? 'v1BasicOciRegistrySpec' : 'v1EcrRegistrySpec')) return;
+      const problem = await validate(flavour, body as StoredSpec);
+      if (problem !== undefined) return error(400, 'RegistryValidationFailed', problem);
+      return answer(204);
+    }
+    if (req.method === 'POST' && (m = /^\/v1\/registries\/oci\/(basic|ecr)$/.exec(path)) !== null) {
+      const flavour = m[1] as 'basic' | 'ecr';
+      if (!check(flavour === 'basic' ? 'v1BasicOciRegistry' : 'v1EcrRegistry')) return;
+      const b = body as { metadata?: { name?: string }; spec?: StoredSpec };
+      if (b.metadata?.name === undefined || b.spec === undefined) return error(400, 'BadRequest', 'metadata.name and spec are required');
+      if ([...registries.values()].some((r) => r.name === b.metadata?.name)) return error(409, 'DuplicateRegistryName', `registry ${b.metadata.name} already exists`);
+      const id = addRegistry(flavour, b.metadata.name, b.spec);
+      if (url.searchParams.get('skipPackSync') !== 'true') startSync(registries.get(id) as StoredRegistry, false);
+      return answer(201, { uid: id });
+    }
+    if ((m = /^\/v1\/registries\/oci\/([^/]+)\/(basic|ecr)(\/sync(?:\/status)?)?$/.exec(path)) !== null) {
+      const reg = registries.get(m[1] ?? '');
+      if (reg === undefined || reg.flavour !== m[2]) return error(404, 'ResourceNotFound', 'Resource not found');
+      if (req.method === 'GET' && m[3] === undefined) {
+        const sync = reg.run !== undefined && !reg.run.settled ? { ...reg.sync, status: 'InProgress' } : reg.sync;
+        return answer(200, { kind: reg.flavour, metadata: { uid: reg.uid, name: reg.name }, spec: mask(reg.spec), status: { syncStatus: sync } });
+      }
+      if (req.method === 'POST' && m[3] === '/sync') {
+        if (raw !== '') return error(400, 'BadRequest', 'sync takes no body');
+        startSync(reg, url.searchParams.get('forceSync') === 'true');
+        return answer(202);
+      }
+      if (req.method === 'GET' && m[3] === '/sync/status') return answer(200, await statusOf(reg));
+    }
+    if (req.method === 'GET' && (m = /^\/v1\/packs\/([^/]+)\/registries\/([^/]+)$/.exec(path)) !== null) {
+      const reg = registries.get(m[2] ?? '');
+      const name = decodeURIComponent(m[1] ?? '');
+      const versions = reg?.index.get(name);
+      if (reg === undefined || versions === undefined || versions.size === 0) return error(404, 'ResourceNotFound', 'Resource not found');
+      const entries = [...versions.entries()];
+      return answer(200, {
+        name,
+        displayName: name,
+        layer: 'addon',
+        registryUid: reg.uid,
+        cloudTypes: ['all'],
+        tags: entries.map(([version, e]) => ({ tag: version, version, packUid: e.packUid, group: '', parentTags: [] })),
+        packValues: entries.map(([, e]) => ({ packUid: e.packUid, values: 'pack: {}\n' })),
+      });
+    }
+    if (req.method === 'POST' && path === '/v1/packs/search') {
+      if (!check('v1PacksFilterSpec')) return;
+      return answer(200, { items: [], listmeta: { continue: '', count: 0, limit: 50, offset: 0 } });
+    }
+    return error(404, 'ResourceNotFound', 'Resource not found');
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) v1Error(res, 500, 'InternalError', err.message);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  standin.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return standin;
+}
+
+/**
+ * How Palette reads an ECR-like lab with the credentials stored in an ECR registry: the access key goes to
+ * the ECR stand-in's GetAuthorizationToken (its key check applies), and the minted password to the registry.
+ */
+export function ecrLabAuthorize(ecrApiUrl: string, region: string): PaletteLab['authorize'] {
+  return async (spec) => {
+    const creds = spec['credentials'] as { credentialType?: string; accessKey?: string } | undefined;
+    if (creds?.accessKey === undefined) throw new Error('no AWS credentials: enable authentication on the registry');
+    const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const res = await fetch(ecrApiUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken',
+        'x-amz-date': date,
+        authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKey}/${date.slice(0, 8)}/${region}/ecr/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+      },
+      body: '{}',
+    });
+    const body = (await res.json()) as { authorizationData?: { authorizationToken: string }[]; message?: string };
+    if (res.status !== 200) throw new Error(`ECR: ${body.message ?? res.status}`);
+    return { authorization: `Basic ${body.authorizationData?.[0]?.authorizationToken ?? ''}` };
+  };
+}
