@@ -92,3 +92,29 @@ export { missingDependencies, readChart, subchartValueKeys, type ChartError, typ
 export { packChartDirectory } from './archive/chart-package.js';
 export { findImages, type FoundImage } from './pack/chart-images.js';
 export { encodePngRgb, placeholderLogo } from './pack/logo.js';
+
+// Palette: the closed loop after publishing (README "After publishing: Palette")
+export { PaletteClient, type PaletteClientOptions } from './palette/client.js';
+export { PALETTE_ENV, PALETTE_SAAS_ENDPOINT, paletteBaseUrl } from './palette/endpoint.js';
+export type { PaletteRegistryFlavour, PaletteSyncStatus } from './palette/types.js';
+export {
+  DEFAULT_PALETTE_POLL_MS,
+  DEFAULT_PALETTE_TIMEOUT_MS,
+  palettePacksFromPush,
+  paletteRegistrySpec,
+  registerPaletteRegistry,
+  resolvePaletteRegistry,
+  syncPaletteRegistry,
+  type PalettePackRef,
+  type PalettePackVisibility,
+  type PaletteRegistryCredentials,
+  type PaletteRunStatus,
+  type PaletteSyncEvent,
+  type PaletteSyncOptions,
+  type PaletteSyncReport,
+  type PaletteTargetRef,
+  type RegisterOptions,
+  type RegisterResult,
+  type ResolvedPaletteRegistry,
+} from './operations/palette.js';
+export { paletteDoctor, paletteSettings, type DoctorFinding, type DoctorOptions, type DoctorReport, type PaletteSettings } from './operations/palette-doctor.js';

@@ -32,7 +32,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       throw new PackpubError('USAGE', message ?? 'invalid usage', { hint: 'run packpub --help, or packpub <command> --help' });
     })
     .epilogue(
-      'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 130 interrupted.\n' +
+      'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +
         'Docs: README.md',
     );
   for (const spec of commands) parser.command(toYargs(spec, ctx));

@@ -233,6 +233,7 @@ function resolvePaths(config: PackpubConfig, base: string, env: NodeJS.ProcessEn
       if (t.ociLayout !== undefined) target.ociLayout = expandPath(t.ociLayout, base, env);
       if (t.tls?.caFile !== undefined) target.tls = { ...t.tls, caFile: expandPath(t.tls.caFile, base, env) };
       if (t.auth?.registryConfig !== undefined) target.auth = { ...t.auth, registryConfig: expandPath(t.auth.registryConfig, base, env) };
+      if (t.palette?.caFile !== undefined) target.palette = { ...t.palette, caFile: expandPath(t.palette.caFile, base, env) };
       out.targets[name] = target;
     }
   }

@@ -44,6 +44,22 @@ export interface ConfigTarget {
   harbor?: {
     createProject?: boolean;
   };
+  /** The Palette that uses this target's packs (`palette` commands, `push --palette-sync`). */
+  palette?: ConfigPalette;
+}
+
+/** Where a target's packs show up in Palette. The API key itself is never in the file. */
+export interface ConfigPalette {
+  /** Palette API host or URL, as --palette-endpoint (default: SPECTROCLOUD_HOST, else the SaaS API). */
+  endpoint?: string;
+  /** Name or uid of the Palette registry serving the target, as --palette-registry. */
+  registry?: string;
+  /** Project uid for pack reads, as --palette-project. */
+  project?: string;
+  /** Environment variable holding the API key (default SPECTROCLOUD_APIKEY). */
+  apiKeyEnv?: string;
+  /** PEM CA of a self-hosted Palette (made absolute against the file's folder). */
+  caFile?: string;
 }
 
 /** Settings a run uses when neither a flag nor the environment gives them. */
@@ -117,6 +133,11 @@ const TARGET_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: { createProject: bool },
+    },
+    palette: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { endpoint: str, registry: str, project: str, apiKeyEnv: { type: 'string', pattern: ENV_NAME_PATTERN }, caFile: str },
     },
   },
 } as const;

@@ -18,7 +18,7 @@ import {
   type PaletteRegistrySummary,
 } from '../palette/types.js';
 import { systemClock, type RetryClock } from '../registry/retry.js';
-import type { PushReport } from './types.js';
+import type { PushReport } from './push-report.js';
 
 /*
  * The closed loop after publishing (palette-api.md 3): find the Palette registry that serves the target,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
-import { redactText, registerSecret } from '../registry/redact.js';
+import { redactText, registerSecret } from '../util/redact.js';
 import { systemErrorCode } from '../registry/errors.js';
 import { systemClock, type RetryClock } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';

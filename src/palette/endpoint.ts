@@ -1,4 +1,4 @@
-import { isEcrHost, parseEcrHost } from '../auth/ecr-host.js';
+import { isEcrHost, parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PACKS_NAMESPACE } from '../pack/naming.js';

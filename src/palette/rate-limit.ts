@@ -3,8 +3,8 @@ import type { RetryClock } from '../registry/retry.js';
 /*
  * Palette limits each source IP per path prefix (`/v1/registries`, `/v1/packs`) to 10 requests/s with a
  * burst of 5 (palette-api.md 1, "Rate limits"). packpub keeps its own token bucket per prefix below that
- * (8/s, burst 4) so a run never meets a 429 on its own; a 429 caused by someone else sharing the IP is
- * still backed off by the client.
+ * (6/s, burst 4: at most 10 requests in any one-second window) so a run never meets a 429 on its own; a
+ * 429 caused by someone else sharing the address is still backed off by the client.
  */
 
 export interface RateLimit {
@@ -12,7 +12,7 @@ export interface RateLimit {
   burst: number;
 }
 
-export const PALETTE_CLIENT_RATE: RateLimit = { perSecond: 8, burst: 4 };
+export const PALETTE_CLIENT_RATE: RateLimit = { perSecond: 6, burst: 4 };
 
 /** The prefix a Palette path is limited under. */
 export function ratePrefix(path: string): string {

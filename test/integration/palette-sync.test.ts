@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticProvider } from '../../src/auth/chain.js';
+import { staticProvider } from '../../src/credentials/chain.js';
 import {
   palettePacksFromPush,
   registerPaletteRegistry,

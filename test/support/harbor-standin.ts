@@ -142,6 +142,9 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       const name = decodeURIComponent(repos[1] ?? '');
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
       if (!projects.has(name)) return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
+      // A robot or user without pull permission may not list the project's repositories either.
+      const rights = options.users[user];
+      if (typeof rights === 'object' && rights.actions !== undefined && !rights.actions.includes('pull')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
       const page = Math.max(1, Number(url.searchParams.get('page') ?? '1'));
       const size = Math.min(maxPageSize, Math.max(1, Number(url.searchParams.get('page_size') ?? '10')));
       const all = [...repositories].filter((r) => r.startsWith(`${name}/`)).sort();

@@ -6,6 +6,7 @@ import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
 import { loginCommand } from './login.js';
 import { logoutCommand } from './logout.js';
+import { paletteCommand } from './palette.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
 import { tagCommand } from './tag.js';
@@ -21,6 +22,7 @@ export const commands: CommandSpec[] = [
   pullCommand,
   tagCommand,
   copyCommand,
+  paletteCommand,
   loginCommand,
   logoutCommand,
   initCommand,

@@ -3,14 +3,15 @@ import type { PackTarget } from '../../targets/open.js';
 import { configFlags } from '../config-flags.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
+import { paletteFlags } from '../palette-options.js';
 import { targetFlags } from '../target-flags.js';
 
 export const pushCommand: CommandSpec = {
   command: 'push [packs...]',
   describe: 'Validate, build and publish packs (default target: the local OCI layout ./oci-packs)',
   builder: (y) =>
-    configFlags(targetFlags(y))
+    paletteFlags(configFlags(targetFlags(y)))
       .positional('packs', {
         type: 'string',
         array: true,
@@ -31,6 +32,11 @@ export const pushCommand: CommandSpec = {
         default: true,
         describe: 'Remember archive digests so unchanged packs skip compression (--no-cache to turn off; dir: PACKPUB_CACHE_DIR, else ~/.cache/packpub)',
       })
+      .option('palette-sync', {
+        type: 'boolean',
+        group: 'Palette:',
+        describe: 'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible)',
+      })
       .option('json', { type: 'boolean', describe: 'Print one JSON report on stdout (docs/report.md)' })
       .option('json-lines', { type: 'boolean', describe: 'Print one JSON line per pack result, then a summary line' })
       .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' })
@@ -39,7 +45,8 @@ export const pushCommand: CommandSpec = {
         '$0 push packs/ --recursive --registry harbor.example.com/spectro-oci-registry -u \'robot$proj+ci\' --password-stdin',
         'Publish a tree to Harbor',
       )
-      .example('$0 push --target prod --target ecr', 'Publish the packs named in packpub.yaml to two targets'),
+      .example('$0 push --target prod --target ecr', 'Publish the packs named in packpub.yaml to two targets')
+      .example('$0 push packs/ --recursive --target prod --palette-sync', 'Publish, then wait until Palette lists every pack (SPECTROCLOUD_APIKEY)'),
   run: async (args, ctx) => {
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;
@@ -100,7 +107,13 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
     cwd: ctx.io.cwd,
   });
+  const paletteSync = args['paletteSync'] === true && args['dryRun'] !== true;
+  const palette = paletteSync ? await import('../palette-options.js') : undefined;
+  palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
+  // Checked before anything is published: registry targets with a base path, and a Palette API key.
+  const paletteTargets = palette === undefined ? [] : await palette.paletteTargetsOf(args, ctx, targetOptions);
+  for (const t of paletteTargets) await (await palette?.paletteClient(args, ctx, t.config, true))?.close();
   const targets: PackTarget[] = [];
   try {
     for (const options of targetOptions) {
@@ -141,15 +154,31 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         },
       }),
     );
-    if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(report), null, 2));
-    else if (jsonLines) {
+    const { paletteAfterPush } = await import('../palette-run.js');
+    const afterPush = async () =>
+      paletteSync && !report.aborted ? paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines) : { notVisible: false };
+    let synced: Awaited<ReturnType<typeof afterPush>>;
+    if (json) {
+      synced = await afterPush();
+      const doc = reportJson(report);
+      // `ok` is true exactly when the exit code is 0 (docs/report.md).
+      const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && synced.json?.status === 'visible' } : {};
+      writeLine(ctx.io.stdout, JSON.stringify({ ...doc, ...palette }, null, 2));
+    } else if (jsonLines) {
       // Packs that never started (invalid, or held back) had no pack-done event.
       for (const r of report.results) if (r.durationMs === 0 && (r.status === 'invalid' || r.status === 'failed')) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+      synced = await afterPush();
+      if ('json' in synced) writeLine(ctx.io.stdout, JSON.stringify({ type: 'palette', ...synced.json }));
       writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }));
-    } else renderer?.finish(report);
+    } else {
+      renderer?.finish(report);
+      synced = await afterPush();
+    }
     await writeCiOutputs(ctx.io, report, ciOutputs);
+    if ('error' in synced && synced.error !== undefined) throw synced.error;
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
-    return pushSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
+    if (!pushSucceeded(report)) return EXIT_FAILURE;
+    return synced.notVisible ? EXIT_NOT_VISIBLE : EXIT_OK;
   } finally {
     for (const target of targets) await target.store.close();
   }

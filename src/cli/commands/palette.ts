@@ -1,0 +1,177 @@
+import { PackpubError } from '../../errors.js';
+import type { PaletteRegistryCredentials } from '../../operations/palette.js';
+import { configFlags } from '../config-flags.js';
+import type { Args, CliContext, CommandSpec } from '../context.js';
+import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
+import { paletteFlags, type PaletteTarget } from '../palette-options.js';
+import { targetFlags } from '../target-flags.js';
+
+/** Environment variables with the AWS credentials Palette stores for an ECR registry (never packpub's own). */
+export const PALETTE_ECR_ENV = { accessKey: 'PACKPUB_PALETTE_ECR_ACCESS_KEY_ID', secretKey: 'PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY' } as const;
+
+/** The credentials Palette will use for the target: the target's own for Basic; for ECR an IAM user or role given for Palette. */
+async function paletteCredentials(args: Args, ctx: CliContext, target: PaletteTarget): Promise<PaletteRegistryCredentials | undefined> {
+  const [{ flavourForHost }, { registerSecret }] = await Promise.all([import('../../palette/endpoint.js'), import('../../util/redact.js')]);
+  const env = ctx.io.env;
+  if (flavourForHost(target.ref.host) === 'ecr') {
+    const roleArn = args['paletteEcrRoleArn'] as string | undefined;
+    if (roleArn !== undefined) {
+      const externalId = args['paletteEcrExternalId'] as string | undefined;
+      return { kind: 'ecr-sts', roleArn, ...(externalId === undefined ? {} : { externalId }) };
+    }
+    const accessKey = env[PALETTE_ECR_ENV.accessKey];
+    const secretKey = env[PALETTE_ECR_ENV.secretKey];
+    if ((accessKey ?? '') !== '' && (secretKey ?? '') !== '') {
+      registerSecret(secretKey);
+      return { kind: 'ecr-secret', accessKey: accessKey as string, secretKey: secretKey as string };
+    }
+    return undefined;
+  }
+  const cred = await target.options.credentials?.resolve(target.ref.host);
+  if (cred?.username !== undefined && cred.password !== undefined) {
+    registerSecret(cred.password);
+    return { kind: 'basic', username: cred.username, password: cred.password };
+  }
+  return { kind: 'none' };
+}
+
+function oneTarget(targets: PaletteTarget[]): PaletteTarget {
+  if (targets.length !== 1) {
+    throw new PackpubError('USAGE', `palette doctor and register work on one target, got ${targets.length}`, { hint: 'run once per target' });
+  }
+  return targets[0] as PaletteTarget;
+}
+
+async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promise<number> {
+  const [{ paletteDoctor }, { openTarget }, { paletteClient, paletteRunSettings }] = await Promise.all([
+    import('../../operations/palette-doctor.js'),
+    import('../../targets/open.js'),
+    import('../palette-options.js'),
+  ]);
+  const client = await paletteClient(args, ctx, target.config, false);
+  const store = await openTarget(target.options);
+  try {
+    const credentials = await paletteCredentials(args, ctx, target);
+    const registry = paletteRunSettings(args, target.config).registry;
+    const report = await paletteDoctor({
+      target: target.ref,
+      store,
+      ...(client === undefined ? {} : { client }),
+      ...(registry === undefined ? {} : { registry }),
+      ...(credentials === undefined ? {} : { credentials }),
+    });
+    if (args['json'] === true) {
+      writeLine(ctx.io.stdout, JSON.stringify(report, null, 2));
+      return report.problems === 0 ? EXIT_OK : EXIT_FAILURE;
+    }
+    const s = report.settings;
+    const out = (line: string) => writeLine(ctx.io.stdout, line);
+    out(`Palette settings for ${report.target} (Tenant Settings > Registries > OCI Registries > Add New OCI Registry):`);
+    out(`  Provider                 ${s.provider}`);
+    out(`  OCI Authentication Type  ${s.authenticationType}`);
+    out(`  Endpoint                 ${s.endpoint}`);
+    out(`  Base Content Path        ${s.baseContentPath === '' ? '(none: publish under a base path)' : s.baseContentPath}`);
+    out(`  Sync                     ${s.sync}`);
+    out(`  TLS                      ${s.tls}`);
+    if (s.ecr !== undefined) {
+      out(`  AWS authentication       ${s.ecr.credentialOptions.join('; or ')}`);
+      out(`  IAM permissions          ${s.ecr.iamPermissions.join(', ')}`);
+      out(`  Airgapped networks       allow ${s.ecr.s3Endpoint} (ECR layers come from S3)`);
+    }
+    if (client === undefined) out(`(set SPECTROCLOUD_APIKEY or --palette-api-key-stdin to compare with Palette's registries and let Palette validate the settings)`);
+    out('');
+    out('Checks:');
+    for (const f of report.findings) {
+      out(`  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.message}`);
+      if (!f.ok && f.fix !== undefined) out(`        fix: ${f.fix}`);
+    }
+    out('');
+    out(report.problems === 0 ? 'no problems found' : `${report.problems} problem${report.problems === 1 ? '' : 's'} found`);
+    return report.problems === 0 ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    await store.store.close();
+    await client?.close();
+  }
+}
+
+async function register(args: Args, ctx: CliContext, target: PaletteTarget): Promise<number> {
+  const [{ registerPaletteRegistry }, { paletteClient }] = await Promise.all([import('../../operations/palette.js'), import('../palette-options.js')]);
+  const client = (await paletteClient(args, ctx, target.config, true)) as NonNullable<Awaited<ReturnType<typeof paletteClient>>>;
+  try {
+    const credentials = await paletteCredentials(args, ctx, target);
+    if (credentials === undefined) {
+      throw new PackpubError('USAGE', `${target.ref.host} is an ECR registry: Palette needs its own AWS credentials to read it`, {
+        hint: `set ${PALETTE_ECR_ENV.accessKey} and ${PALETTE_ECR_ENV.secretKey} (an IAM user with ECR read permissions), or pass --palette-ecr-role-arn`,
+      });
+    }
+    const name = args['paletteRegistryName'] as string | undefined;
+    const result = await registerPaletteRegistry(client, target.ref, { credentials, ...(name === undefined ? {} : { name }) });
+    if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
+    else if (result.status === 'created') {
+      writeLine(ctx.io.stdout, `created Palette registry ${result.registry.name} (${result.registry.uid}) for ${target.ref.host}/${target.ref.basePath}; Palette validated the settings`);
+    } else {
+      writeLine(ctx.io.stdout, `Palette registry ${result.registry.name} (${result.registry.uid}) already serves ${target.ref.host}/${target.ref.basePath}: nothing created`);
+    }
+    return EXIT_OK;
+  } finally {
+    await client.close();
+  }
+}
+
+async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
+  const [{ runPaletteSyncs }, { listPacks }, { openTarget }, { parsePackRef }] = await Promise.all([
+    import('../palette-run.js'),
+    import('../../operations/list.js'),
+    import('../../targets/open.js'),
+    import('../../oci/reference.js'),
+  ]);
+  const refs = ((args['packs'] as string[] | undefined) ?? []).map(String);
+  const items = [];
+  for (const target of targets) {
+    let packs: { name: string; version: string }[];
+    if (refs.length > 0) {
+      packs = refs.map((r) => parsePackRef(r));
+    } else {
+      // Everything already published under the base path.
+      const opened = await openTarget(target.options);
+      try {
+        packs = (await listPacks(opened, { details: false })).flatMap((p) => p.versions.map((v) => ({ name: p.name, version: v.version })));
+      } finally {
+        await opened.store.close();
+      }
+    }
+    items.push({ target, packs, force: args['forceSync'] === true });
+  }
+  const json = args['json'] === true;
+  const result = await runPaletteSyncs(args, ctx, items, json);
+  if (json) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
+  return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
+}
+
+export const paletteCommand: CommandSpec = {
+  command: 'palette <action> [packs...]',
+  describe: 'Palette: doctor (settings and checks), register (add the Pack registry), sync (sync and confirm packs are visible)',
+  builder: (y) =>
+    paletteFlags(configFlags(targetFlags(y)))
+      .positional('action', { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' })
+      .positional('packs', { type: 'string', array: true, describe: 'sync: NAME:VERSION to confirm (default: every version under the base path)' })
+      .option('force-sync', { type: 'boolean', default: false, group: 'Palette:', describe: 'sync: send forceSync=true (after replacing a version)' })
+      .option('palette-registry-name', { type: 'string', group: 'Palette:', describe: 'register: name of the new registry (default: from host and base path)' })
+      .option('palette-ecr-role-arn', { type: 'string', group: 'Palette:', describe: `register/doctor, ECR: IAM role Palette assumes (STS), instead of ${PALETTE_ECR_ENV.accessKey}/${PALETTE_ECR_ENV.secretKey}` })
+      .option('palette-ecr-external-id', { type: 'string', group: 'Palette:', describe: 'register/doctor, ECR: external id of the STS trust (from Palette)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON (docs/report.md)' })
+      .example('$0 palette doctor --registry harbor.example.com/spectro-oci-registry', 'Print the Palette settings and check them')
+      .example('printf %s "$KEY" | $0 palette register --target prod --palette-api-key-stdin', 'Add the Pack registry to Palette')
+      .example('$0 palette sync --target prod', 'Sync and wait until Palette lists every published version'),
+  run: async (args, ctx) => {
+    const { paletteTargets } = await import('../palette-options.js');
+    const action = String(args['action']);
+    if (action !== 'sync' && ((args['packs'] as unknown[] | undefined) ?? []).length > 0) {
+      throw new PackpubError('USAGE', `palette ${action} takes no pack arguments`);
+    }
+    const targets = await paletteTargets(args, ctx);
+    if (action === 'doctor') return doctor(args, ctx, oneTarget(targets));
+    if (action === 'register') return register(args, ctx, oneTarget(targets));
+    return sync(args, ctx, targets);
+  },
+};

@@ -1,0 +1,172 @@
+import type { Argv } from 'yargs';
+import { defaultTargetNames } from '../config/targets.js';
+import type { ConfigPalette } from '../config/schema.js';
+import { PackpubError } from '../errors.js';
+import type { PaletteTargetRef } from '../operations/palette.js';
+import { DEFAULT_PALETTE_POLL_MS, DEFAULT_PALETTE_TIMEOUT_MS } from '../operations/palette.js';
+import type { PaletteClient } from '../palette/client.js';
+import { PALETTE_ENV } from '../palette/endpoint.js';
+import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
+import type { OpenTargetOptions } from '../targets/open.js';
+import type { Args, CliContext } from './context.js';
+import { readStdinSecret, writeLine } from './io.js';
+import { listArg, loadCliConfig, resolveTargetOptions } from './target-options.js';
+
+const PALETTE_GROUP = 'Palette:';
+
+/** Flags that reach Palette's API; shared by `palette doctor|register|sync` and `push --palette-sync`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function paletteFlags(y: Argv<any>): Argv<any> {
+  return y
+    .option('palette-endpoint', {
+      type: 'string',
+      group: PALETTE_GROUP,
+      describe: `Palette API host or URL (env ${PALETTE_ENV.host}, else palette.endpoint of the target; default: the SaaS API)`,
+    })
+    .option('palette-api-key-stdin', {
+      type: 'boolean',
+      default: false,
+      group: PALETTE_GROUP,
+      describe: `Read the Palette API key from standard input (env ${PALETTE_ENV.apiKey})`,
+    })
+    .option('palette-project', {
+      type: 'string',
+      group: PALETTE_GROUP,
+      describe: `Project uid for pack reads (env ${PALETTE_ENV.project}); registries are always read at tenant scope`,
+    })
+    .option('palette-registry', {
+      type: 'string',
+      group: PALETTE_GROUP,
+      describe: 'Name or uid of the Palette registry serving the target (default: the one Pack registry with its host and base path)',
+    })
+    .option('palette-timeout', {
+      type: 'number',
+      group: PALETTE_GROUP,
+      describe: `Seconds to wait for the sync and for every pack to be visible (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000})`,
+    })
+    .option('palette-poll-interval', {
+      type: 'number',
+      group: PALETTE_GROUP,
+      describe: `Seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider)`,
+    })
+    .option('palette-ca-file', { type: 'string', group: PALETTE_GROUP, describe: 'PEM CA of a self-hosted Palette' });
+}
+
+/** One target of the run, with where its packs show up in Palette. */
+export interface PaletteTarget {
+  options: OpenTargetOptions;
+  ref: PaletteTargetRef;
+  /** The target's `palette:` section of packpub.yaml, when it came from the file. */
+  config: ConfigPalette | undefined;
+}
+
+/** Registry targets of this command line (--registry / --target / packpub.yaml), each with its palette section. */
+export async function paletteTargets(args: Args, ctx: CliContext): Promise<PaletteTarget[]> {
+  refuseTwoStdinReaders(args);
+  return paletteTargetsOf(args, ctx, await resolveTargetOptions(args, ctx));
+}
+
+/** Only one flag may read standard input; checked before either reads it. */
+export function refuseTwoStdinReaders(args: Args): void {
+  if (args['paletteApiKeyStdin'] === true && args['passwordStdin'] === true) {
+    throw new PackpubError('USAGE', '--palette-api-key-stdin and --password-stdin cannot both read standard input', {
+      hint: `give the API key in ${PALETTE_ENV.apiKey}, or the registry password in PACKPUB_PASSWORD`,
+    });
+  }
+}
+
+/**
+ * The targets resolveTargetOptions gave (same order) with their palette sections, checked before anything
+ * is published: registries only, a base path Palette can use, and an API key.
+ */
+export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTargetOptions[]): Promise<PaletteTarget[]> {
+  refuseTwoStdinReaders(args);
+  const { checkPaletteTarget } = await import('../operations/palette.js');
+  const loaded = await loadCliConfig(args, ctx);
+  // The same choice resolveTargetOptions made: named targets, else defaults.target unless a registry is given.
+  const named = listArg(args['target']);
+  const names =
+    named.length > 0
+      ? [...new Set(named)]
+      : listArg(args['registry']).length === 0 && args['ociLayout'] === undefined && (ctx.io.env['PACKPUB_REGISTRY'] ?? '') === ''
+        ? [...new Set(defaultTargetNames(loaded.config))]
+        : [];
+  return all.map((options, i) => {
+    if (options.registry === undefined) {
+      throw new PackpubError('USAGE', 'Palette reads packs from a registry, not from an OCI layout', {
+        hint: 'name the registry with --registry HOST/BASE-PATH or --target NAME',
+      });
+    }
+    const { host, basePath } = parseRegistryLocation(options.registry);
+    const name = names[i];
+    const ref = { host, basePath, plainHttp: options.plainHttp ?? isLoopbackHost(host) };
+    checkPaletteTarget(ref);
+    return { options, ref, config: name === undefined ? undefined : loaded.config?.targets?.[name]?.palette };
+  });
+}
+
+function seconds(args: Args, key: string, flag: string): number | undefined {
+  const v = args[key] as number | undefined;
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v <= 0) throw new PackpubError('USAGE', `${flag} must be a positive number of seconds, got ${String(v)}`);
+  return Math.round(v * 1000);
+}
+
+export interface PaletteRunSettings {
+  timeoutMs?: number;
+  pollIntervalMs?: number;
+  registry?: string;
+}
+
+export function paletteRunSettings(args: Args, config: ConfigPalette | undefined): PaletteRunSettings {
+  const timeoutMs = seconds(args, 'paletteTimeout', '--palette-timeout');
+  const pollIntervalMs = seconds(args, 'palettePollInterval', '--palette-poll-interval');
+  const registry = (args['paletteRegistry'] as string | undefined) ?? config?.registry;
+  return {
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+    ...(registry === undefined ? {} : { registry }),
+  };
+}
+
+const stdinKeys = new WeakMap<object, Promise<string>>();
+
+/**
+ * A Palette client for one target: endpoint flag > SPECTROCLOUD_HOST > the target's palette.endpoint >
+ * SaaS; key from stdin (read once per command line) > the file's apiKeyEnv > SPECTROCLOUD_APIKEY.
+ */
+export async function paletteClient(args: Args, ctx: CliContext, config: ConfigPalette | undefined, required: boolean): Promise<PaletteClient | undefined> {
+  const env = ctx.io.env;
+  let apiKey: string | undefined;
+  if (args['paletteApiKeyStdin'] === true) {
+    let pending = stdinKeys.get(args);
+    if (pending === undefined) {
+      pending = readStdinSecret(ctx.io);
+      stdinKeys.set(args, pending);
+    }
+    apiKey = await pending;
+  } else {
+    const fromFile = config?.apiKeyEnv;
+    apiKey = (fromFile === undefined ? undefined : env[fromFile]) || env[PALETTE_ENV.apiKey] || undefined;
+    if (fromFile !== undefined && (env[fromFile] ?? '') === '' && apiKey === undefined && required) {
+      throw new PackpubError('CONFIG', `palette.apiKeyEnv names ${fromFile}, which is not set`, { hint: `set ${fromFile} to a Palette API key (in CI: from a secret)` });
+    }
+  }
+  if (apiKey === undefined || apiKey.trim() === '') {
+    if (!required) return undefined;
+    throw new PackpubError('USAGE', 'no Palette API key', {
+      hint: `set ${PALETTE_ENV.apiKey} (as Spectro's Terraform provider reads it) or pipe the key to --palette-api-key-stdin; create one in Palette under Profile > My API Keys`,
+    });
+  }
+  const { PaletteClient } = await import('../palette/client.js');
+  const endpoint = (args['paletteEndpoint'] as string | undefined) ?? (env[PALETTE_ENV.host] || undefined) ?? config?.endpoint;
+  const projectUid = (args['paletteProject'] as string | undefined) ?? (env[PALETTE_ENV.project] || undefined) ?? config?.project;
+  const caFile = (args['paletteCaFile'] as string | undefined) ?? config?.caFile;
+  return new PaletteClient({
+    apiKey,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(projectUid === undefined ? {} : { projectUid }),
+    ...(caFile === undefined ? {} : { caFile }),
+    ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),
+  });
+}

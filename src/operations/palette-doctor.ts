@@ -1,0 +1,289 @@
+import { errorMessage, isPackpubError } from '../errors.js';
+import { baseRepository, packNameOf } from '../pack/naming.js';
+import type { PaletteClient } from '../palette/client.js';
+import { endpointHasScheme, flavourForHost, includesPacksNamespace, paletteEndpointFor, trimSlashes } from '../palette/endpoint.js';
+import type { PackTarget } from '../targets/open.js';
+import {
+  matchingRegistries,
+  paletteRegistrySpec,
+  registriesOnHost,
+  type PaletteRegistryCredentials,
+  type PaletteRegistryDetails,
+  type PaletteTargetRef,
+} from './palette.js';
+
+/*
+ * `packpub palette doctor`: the settings Palette needs for a target (palette-api.md 4), checked from
+ * packpub's side with the credentials Palette will use, and, with an API key, against the registries
+ * Palette already has and Palette's own validation of the settings.
+ */
+
+/** Read permissions Palette's IAM user or role needs on ECR (librarium add-oci-packs.md lists the full policy). */
+export const PALETTE_ECR_READ_PERMISSIONS = [
+  'ecr:GetAuthorizationToken',
+  'ecr:DescribeRegistry',
+  'ecr:DescribeRepositories',
+  'ecr:DescribeImages',
+  'ecr:ListImages',
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:GetRepositoryPolicy',
+  'ecr:ListTagsForResource',
+];
+
+export interface PaletteSettings {
+  provider: 'Pack';
+  authenticationType: 'Basic' | 'ECR';
+  endpoint: string;
+  baseContentPath: string;
+  sync: 'on';
+  tls: string;
+  ecr?: {
+    credentialOptions: string[];
+    iamPermissions: string[];
+    /** ECR layers come from S3: airgapped networks must allow this host. */
+    s3Endpoint: string;
+  };
+}
+
+export interface DoctorFinding {
+  /** Stable id for scripts: base-path, reachable, credentials, listing, base-repository, palette-access, palette-registry, palette-provider, palette-endpoint, palette-auth-type, palette-base-path, palette-sync, palette-validate. */
+  check: string;
+  ok: boolean;
+  message: string;
+  fix?: string;
+}
+
+export interface DoctorReport {
+  /** `host/base`. */
+  target: string;
+  settings: PaletteSettings;
+  findings: DoctorFinding[];
+  /** Findings that are not ok. */
+  problems: number;
+  palette?: {
+    endpoint: string;
+    registries: { uid: string; name: string; flavour?: string; endpoint?: string; baseContentPath?: string; providerType?: string }[];
+    validation?: { ok: boolean; message?: string };
+  };
+}
+
+export interface DoctorOptions {
+  target: PaletteTargetRef;
+  /** The target opened with the credentials Palette will use, to check the registry from packpub's side. */
+  store?: PackTarget;
+  /** With an API key: compare with Palette's registries and ask Palette to validate the settings. */
+  client?: PaletteClient;
+  /** Only this Palette registry (name or uid). */
+  registry?: string;
+  /** Credentials Palette will use; sent to Palette's validation (never printed). */
+  credentials?: PaletteRegistryCredentials;
+}
+
+export function paletteSettings(target: PaletteTargetRef): PaletteSettings {
+  const flavour = flavourForHost(target.host);
+  const settings: PaletteSettings = {
+    provider: 'Pack',
+    authenticationType: flavour === 'ecr' ? 'ECR' : 'Basic',
+    endpoint: paletteEndpointFor(target.host, target.plainHttp === true),
+    baseContentPath: trimSlashes(target.basePath),
+    sync: 'on',
+    tls:
+      flavour === 'ecr'
+        ? 'AWS certificates: nothing to upload'
+        : target.plainHttp === true
+          ? 'plain HTTP registry: Palette needs HTTPS outside a lab'
+          : 'upload the registry CA when its certificate is not from a public CA (or Insecure Skip TLS Verify)',
+  };
+  if (flavour === 'ecr') {
+    const region = /\.dkr[.-]ecr(?:-fips)?\.([^.]+)\./.exec(target.host)?.[1] ?? '<region>';
+    settings.ecr = {
+      credentialOptions: ['Credentials: access key and secret key of an IAM user', 'STS: an IAM role ARN whose trust policy lets Palette assume it'],
+      iamPermissions: PALETTE_ECR_READ_PERMISSIONS,
+      s3Endpoint: `prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com`,
+    };
+  }
+  return settings;
+}
+
+function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): DoctorFinding[] {
+  const name = `${d.summary.metadata.name} (${d.summary.metadata.uid})`;
+  const spec = d.record?.spec;
+  const base = trimSlashes(target.basePath);
+  const out: DoctorFinding[] = [];
+  const provider = spec?.providerType ?? d.summary.spec?.providerType ?? 'helm';
+  if (provider.toLowerCase() !== 'pack') {
+    out.push({
+      check: 'palette-provider',
+      ok: false,
+      message: `Palette registry ${name} on this host has provider ${provider[0]?.toUpperCase()}${provider.slice(1)}; Palette lists packs only from a registry with Provider Pack`,
+      fix: 'add a registry with Provider Pack (packpub palette register), or change the provider of this one',
+    });
+    return out;
+  }
+  const wantFlavour = flavourForHost(target.host);
+  if (d.flavour !== undefined && d.flavour !== wantFlavour) {
+    out.push({
+      check: 'palette-auth-type',
+      ok: false,
+      message: `Palette registry ${name} uses authentication type ${d.flavour === 'ecr' ? 'ECR' : 'Basic'}; this host needs ${wantFlavour === 'ecr' ? 'ECR (ECR passwords expire after 12 hours)' : 'Basic'}`,
+      fix: `add the registry again with OCI Authentication Type ${wantFlavour === 'ecr' ? 'ECR' : 'Basic'}`,
+    });
+  }
+  if (d.flavour === 'ecr' && endpointHasScheme(spec?.endpoint)) {
+    out.push({
+      check: 'palette-endpoint',
+      ok: false,
+      message: `Palette registry ${name} has endpoint ${spec?.endpoint ?? ''}; Palette wants an ECR endpoint without https://`,
+      fix: `edit ${d.summary.metadata.name}: Endpoint ${target.host}`,
+    });
+  }
+  const theirs = trimSlashes(spec?.baseContentPath);
+  if (includesPacksNamespace(theirs)) {
+    out.push({
+      check: 'palette-base-path',
+      ok: false,
+      message: `Palette registry ${name} has Base Content Path ${theirs}, which includes spectro-packs/archive: Palette looks under <base>/spectro-packs/archive itself`,
+      fix: `edit ${d.summary.metadata.name}: Base Content Path ${theirs.replace(/\/?spectro-packs\/archive$/, '') || base}`,
+    });
+  } else if (theirs !== base) {
+    out.push({ check: 'palette-base-path', ok: true, message: `Palette registry ${name} serves another base path on this host (${theirs === '' ? 'none' : theirs})` });
+  }
+  if (spec?.isSyncSupported === false && theirs === base) {
+    out.push({ check: 'palette-sync', ok: false, message: `Palette registry ${name} has sync off`, fix: `edit ${d.summary.metadata.name}: turn sync on (Pack registries need it)` });
+  }
+  return out;
+}
+
+async function registrySideChecks(target: PaletteTargetRef, store: PackTarget): Promise<DoctorFinding[]> {
+  const out: DoctorFinding[] = [];
+  const where = `${target.host}/${trimSlashes(target.basePath)}`;
+  let repositories: string[];
+  try {
+    repositories = await store.store.listRepositories(trimSlashes(target.basePath));
+  } catch (err) {
+    const code = isPackpubError(err) ? err.code : 'INTERNAL';
+    const hint = isPackpubError(err) ? err.hint : undefined;
+    if (code === 'NETWORK' || code === 'TLS') {
+      out.push({ check: 'reachable', ok: false, message: `cannot reach ${target.host}: ${errorMessage(err)}`, ...(hint === undefined ? {} : { fix: hint }) });
+    } else if (code === 'AUTH' || code === 'CREDENTIALS') {
+      out.push({ check: 'reachable', ok: true, message: `${target.host} answers` });
+      out.push({
+        check: 'credentials',
+        ok: false,
+        message: `the credentials Palette would use cannot list the packs under ${where}: ${errorMessage(err)}`,
+        fix:
+          store.store.kind === 'harbor'
+            ? `give the robot account (or user) pull and list-repository permissions on Harbor project ${trimSlashes(target.basePath).split('/')[0] ?? ''}; Harbor robots cannot use /v2/_catalog`
+            : store.store.kind === 'ecr'
+              ? `allow ${PALETTE_ECR_READ_PERMISSIONS.join(', ')} for the IAM identity Palette uses`
+              : (hint ?? 'give the account read and catalog permissions on the registry'),
+      });
+    } else {
+      out.push({ check: 'reachable', ok: true, message: `${target.host} answers` });
+      out.push({ check: 'listing', ok: false, message: `listing ${where} failed: ${errorMessage(err)}`, ...(hint === undefined ? {} : { fix: hint }) });
+    }
+    return out;
+  }
+  out.push({ check: 'reachable', ok: true, message: `${target.host} answers` });
+  out.push({ check: 'credentials', ok: true, message: `the credentials can list repositories under ${where}` });
+  const base = baseRepository(trimSlashes(target.basePath));
+  const packs = repositories.filter((r) => packNameOf(trimSlashes(target.basePath), r) !== undefined);
+  if (repositories.includes(base) || packs.length > 0) {
+    out.push({ check: 'base-repository', ok: true, message: `${target.host}/${base} exists (${packs.length} pack ${packs.length === 1 ? 'repository' : 'repositories'} below it)` });
+  } else {
+    out.push({
+      check: 'base-repository',
+      ok: false,
+      message: `${target.host}/${base} does not exist: Palette finds nothing to sync`,
+      fix: `publish a pack there first: packpub push <pack> --registry ${where}`,
+    });
+  }
+  return out;
+}
+
+export async function paletteDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const target = options.target;
+  const base = trimSlashes(target.basePath);
+  const findings: DoctorFinding[] = [];
+  if (base === '') {
+    findings.push({ check: 'base-path', ok: false, message: `${target.host} has no base path; Palette needs a Base Content Path for a Pack registry with sync on`, fix: `publish under a base path, e.g. --registry ${target.host}/spectro-oci-registry` });
+  } else if (includesPacksNamespace(base)) {
+    findings.push({
+      check: 'base-path',
+      ok: false,
+      message: `the base path ${base} ends with spectro-packs/archive, which packpub and Palette add themselves`,
+      fix: `use --registry ${target.host}/${base.replace(/\/?spectro-packs\/archive$/, '') || 'BASE'}`,
+    });
+  } else {
+    findings.push({ check: 'base-path', ok: true, message: `Base Content Path ${base}` });
+  }
+  if (options.store !== undefined) findings.push(...(await registrySideChecks(target, options.store)));
+
+  let palette: DoctorReport['palette'];
+  if (options.client !== undefined) {
+    const client = options.client;
+    palette = { endpoint: client.baseUrl.origin, registries: [] };
+    let details: PaletteRegistryDetails[] | undefined;
+    try {
+      details = await registriesOnHost(client, target.host);
+    } catch (err) {
+      findings.push({ check: 'palette-access', ok: false, message: errorMessage(err), ...(isPackpubError(err) && err.hint !== undefined ? { fix: err.hint } : {}) });
+    }
+    if (details !== undefined) {
+      if (options.registry !== undefined) details = details.filter((d) => d.summary.metadata.uid === options.registry || d.summary.metadata.name === options.registry);
+      palette.registries = details.map((d) => ({
+        uid: d.summary.metadata.uid,
+        name: d.summary.metadata.name,
+        ...(d.flavour === undefined ? {} : { flavour: d.flavour }),
+        ...(d.record?.spec.endpoint === undefined ? {} : { endpoint: d.record.spec.endpoint }),
+        baseContentPath: trimSlashes(d.record?.spec.baseContentPath),
+        providerType: d.record?.spec.providerType ?? d.summary.spec?.providerType ?? '',
+      }));
+      for (const d of details) findings.push(...registryChecks(target, d));
+      const serving = matchingRegistries(target, details);
+      if (serving.length === 1) {
+        const d = serving[0] as PaletteRegistryDetails;
+        findings.push({ check: 'palette-registry', ok: true, message: `Palette registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) serves ${target.host}/${base}` });
+      } else if (serving.length === 0) {
+        findings.push({
+          check: 'palette-registry',
+          ok: false,
+          message: `no Pack registry in Palette serves ${target.host}/${base}`,
+          fix: 'run packpub palette register, or add it under Tenant Settings > Registries > OCI Registries with the settings above',
+        });
+      } else {
+        findings.push({
+          check: 'palette-registry',
+          ok: false,
+          message: `${serving.length} Pack registries in Palette serve ${target.host}/${base}: ${serving.map((d) => d.summary.metadata.name).join(', ')}`,
+          fix: 'remove the extra ones, or pass --palette-registry NAME|UID to sync',
+        });
+      }
+    }
+    if (options.credentials !== undefined && base !== '' && !includesPacksNamespace(base)) {
+      try {
+        const { flavour, spec } = paletteRegistrySpec(target, { credentials: options.credentials });
+        await client.validateRegistry(flavour, spec);
+        palette.validation = { ok: true };
+        findings.push({ check: 'palette-validate', ok: true, message: 'Palette reached the registry with these settings and credentials' });
+      } catch (err) {
+        palette.validation = { ok: false, message: errorMessage(err) };
+        findings.push({
+          check: 'palette-validate',
+          ok: false,
+          message: `Palette's own check of the settings failed: ${errorMessage(err)}`,
+          fix: 'fix the credentials or permissions Palette uses (see the findings above), then run doctor again',
+        });
+      }
+    }
+  }
+  return {
+    target: `${target.host}/${base}`,
+    settings: paletteSettings(target),
+    findings,
+    problems: findings.filter((f) => !f.ok).length,
+    ...(palette === undefined ? {} : { palette }),
+  };
+}

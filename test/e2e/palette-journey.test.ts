@@ -1,0 +1,200 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * The Palette closed loop through the CLI against a real registry (htpasswd) and the Palette stand-in:
+ * register (twice), push --palette-sync, a replaced version, a failing sync, a timeout, wrong and
+ * project-scoped keys, doctor on a wrong base path and a Helm-provider registry. Every run stays under
+ * Palette's rate limit, and no secret is ever printed.
+ */
+
+const USER = 'palette-e2e';
+const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-e2e-registry`;
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const PROJECT_KEY = `apikey-${Math.random().toString(36).slice(2)}-project`;
+
+let registry: RunningRegistry;
+let palette: PaletteStandin;
+let root: string;
+let cleanup: () => Promise<void>;
+let alpha: string;
+let beta: string;
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('packpub-palette-e2e-'));
+  alpha = await writePack(join(root, 'alpha'), { name: 'e2e-alpha', version: '1.0.0' });
+  beta = await writePack(join(root, 'beta'), { name: 'e2e-beta', version: '0.3.1' });
+  registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+  palette = await startPaletteStandin({
+    keys: { [KEY]: { role: 'tenant-admin' }, [PROJECT_KEY]: { role: 'project', projects: ['p-1'] } },
+    labs: { [registry.host]: { url: registry.url } },
+    startDelayPolls: 1,
+  });
+});
+afterAll(async () => {
+  await palette?.close();
+  await registry?.stop();
+  await cleanup?.();
+});
+
+const env = (extra: Record<string, string> = {}) => ({
+  HOME: join(root, 'home'),
+  DOCKER_CONFIG: join(root, 'docker'),
+  SOURCE_DATE_EPOCH: '1700000000',
+  SPECTROCLOUD_HOST: palette.url,
+  SPECTROCLOUD_APIKEY: KEY,
+  PACKPUB_USERNAME: USER,
+  PACKPUB_PASSWORD: PASSWORD,
+  ...extra,
+});
+const at = (base: string) => ['--registry', `${registry.host}/${base}`];
+const fast = ['--palette-poll-interval', '0.02'];
+
+function expectNoSecrets(run: CliRun): void {
+  for (const s of [KEY, PROJECT_KEY, PASSWORD]) {
+    expect(run.stdout).not.toContain(s);
+    expect(run.stderr).not.toContain(s);
+  }
+}
+/** docs/report.schema.json, or one of its $defs. */
+async function reportValidator(fragment: string) {
+  const schema = JSON.parse(await readFile(fileURLToPath(new URL('../../docs/report.schema.json', import.meta.url)), 'utf8')) as { $id: string };
+  const ajv = new Ajv2020({ allErrors: true });
+  ajv.addSchema(schema);
+  return ajv.getSchema(`${schema.$id}${fragment}`);
+}
+const registriesWithBase = (base: string) => [...palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
+
+describe('Palette closed loop through the CLI', () => {
+  it('register twice creates one Pack registry; push --palette-sync ends with every pack visible', async () => {
+    const first = await runCli(['palette', 'register', ...at('journey')], { env: env() });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^created Palette registry 127-0-0-1-journey \([0-9a-f]{24}\) for 127\.0\.0\.1:\d+\/journey; Palette validated the settings\n$/);
+    const again = await runCli(['palette', 'register', ...at('journey')], { env: env() });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('already serves');
+    expect(registriesWithBase('journey')).toHaveLength(1);
+    const stored = registriesWithBase('journey')[0];
+    expect(stored?.spec).toMatchObject({ providerType: 'pack', isSyncSupported: true, endpoint: `http://${registry.host}`, auth: { type: 'basic', username: USER } });
+
+    const push = await runCli(['push', alpha, beta, ...at('journey'), '--palette-sync', ...fast], { env: env() });
+    expect(push.code).toBe(0);
+    const uid = stored?.uid ?? '';
+    const packUid = (name: string, version: string) => palette.registries.get(uid)?.index.get(name)?.get(version)?.packUid;
+    expect(push.stdout).toContain(`visible in Palette e2e-alpha:1.0.0 (packUid ${packUid('e2e-alpha', '1.0.0')})`);
+    expect(push.stdout).toContain(`visible in Palette e2e-beta:0.3.1 (packUid ${packUid('e2e-beta', '0.3.1')})`);
+    expect(push.stderr).toContain(`is served by Palette registry 127-0-0-1-journey (${uid})`);
+    expect(push.stderr).toContain('palette: sync status InProgress');
+    // The sync was a plain one (nothing replaced), at tenant scope.
+    expect(palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(false);
+    expectNoSecrets(first);
+    expectNoSecrets(push);
+  });
+
+  it('a replaced version forces the sync, and Palette then holds the new digest', async () => {
+    const uid = registriesWithBase('journey')[0]?.uid ?? '';
+    await writeFile(join(alpha, 'README.md'), '# e2e-alpha\n\nChanged after publishing.\n');
+    const push = await runCli(['push', alpha, ...at('journey'), '--force', '--palette-sync', '--json', ...fast], { env: env() });
+    expect(push.code).toBe(0);
+    const report = JSON.parse(push.stdout) as { results: { status: string; digest: string }[]; palette: { status: string; targets: { forced: boolean; packs: { status: string }[] }[] } };
+    // The report, palette included, is what docs/report.schema.json documents.
+    const validate = await reportValidator('');
+    expect(validate?.(report), JSON.stringify(validate?.errors)).toBe(true);
+    expect(report.results[0]?.status).toBe('overwritten');
+    expect(report.palette.status).toBe('visible');
+    expect(report.palette.targets[0]?.forced).toBe(true);
+    expect(palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(true);
+    expect(palette.registries.get(uid)?.index.get('e2e-alpha')?.get('1.0.0')?.digest).toBe(report.results[0]?.digest);
+  });
+
+  it('a failing sync shows Palette\'s message and exits 3 (published, not visible)', async () => {
+    palette.failSyncs = 'failed to pull e2e-beta:0.3.1: manifest unknown';
+    const run = await runCli(['palette', 'sync', ...at('journey'), ...fast], { env: env() });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain("NOT VISIBLE in Palette e2e-beta:0.3.1: Palette's sync of 127-0-0-1-journey failed: failed to pull e2e-beta:0.3.1: manifest unknown");
+    expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)');
+  });
+
+  it('a sync that does not finish in --palette-timeout exits 3 with status published-not-visible', async () => {
+    palette.hangSyncs = true;
+    try {
+      const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', ...at('journey'), '--palette-timeout', '0.4', '--palette-poll-interval', '0.1', '--json'], { env: env() });
+      expect(run.code).toBe(3);
+      const out = JSON.parse(run.stdout) as { status: string; targets: { sync: { outcome: string }; packs: { status: string; reason: string }[] }[] };
+      const validateRun = await reportValidator('#/$defs/paletteRun');
+      expect(validateRun?.(out), JSON.stringify(validateRun?.errors)).toBe(true);
+      expect(out.status).toBe('published-not-visible');
+      expect(out.targets[0]?.sync.outcome).toBe('timeout');
+      expect(out.targets[0]?.packs[0]).toMatchObject({ status: 'not-visible' });
+      expect(out.targets[0]?.packs[0]?.reason).toContain('timed out after');
+    } finally {
+      palette.hangSyncs = false;
+    }
+  });
+
+  it('a wrong key and a project-scoped key give clear errors; the key never shows, not even with --debug', async () => {
+    const wrong = await runCli(['palette', 'sync', ...at('journey'), '--debug'], { env: env({ SPECTROCLOUD_APIKEY: 'wrong-key-0123456789' }) });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`error: Palette at ${palette.url.slice('http://'.length)} rejected the API key (401)`);
+    expect(wrong.stderr).toContain('hint: check SPECTROCLOUD_APIKEY');
+    expect(wrong.stderr).not.toContain('wrong-key-0123456789');
+    const project = await runCli(['palette', 'sync', ...at('journey'), '--palette-project', 'p-1', '--debug'], { env: env({ SPECTROCLOUD_APIKEY: PROJECT_KEY }) });
+    expect(project.code).toBe(1);
+    expect(project.stderr).toContain('error: the Palette API key may not list OCI registries (403)');
+    expect(project.stderr).toContain('tenant admin');
+    expectNoSecrets(project);
+    // The key from stdin works as well as the environment.
+    const stdin = await runCli(['palette', 'register', ...at('journey'), '--palette-api-key-stdin'], { env: env({ SPECTROCLOUD_APIKEY: '' }), stdin: `${KEY}\n` });
+    expect(stdin.code).toBe(0);
+    expect(stdin.stdout).toContain('already serves');
+  });
+
+  it('no Palette registry for the target: push --palette-sync publishes, then points to doctor and register', async () => {
+    const run = await runCli(['push', beta, ...at('unregistered'), '--palette-sync', ...fast], { env: env() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${registry.host}/unregistered`);
+    expect(run.stderr).toContain('packpub palette doctor');
+    const list = await runCli(['list', ...at('unregistered'), '--json'], { env: env() });
+    expect(JSON.parse(list.stdout).packs).toHaveLength(1);
+  });
+
+  it('doctor names a base path that includes spectro-packs/archive and a Helm-provider registry, with fixes', async () => {
+    palette.addRegistry('basic', 'wrong-base', { endpoint: `https://${registry.host}`, baseContentPath: 'docbase/spectro-packs/archive', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+    palette.addRegistry('basic', 'helm-one', { endpoint: `http://${registry.host}/`, baseContentPath: 'docbase', providerType: 'helm', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+    const push = await runCli(['push', beta, ...at('docbase')], { env: env() });
+    expect(push.code).toBe(0);
+    const run = await runCli(['palette', 'doctor', ...at('docbase')], { env: env() });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('  Provider                 Pack');
+    expect(run.stdout).toContain(`  Endpoint                 http://${registry.host}`);
+    expect(run.stdout).toContain('  Base Content Path        docbase');
+    expect(run.stdout).toMatch(/FAIL {2}palette-base-path: Palette registry wrong-base \([0-9a-f]+\) has Base Content Path docbase\/spectro-packs\/archive, which includes spectro-packs\/archive/);
+    expect(run.stdout).toContain('fix: edit wrong-base: Base Content Path docbase');
+    expect(run.stdout).toMatch(/FAIL {2}palette-provider: Palette registry helm-one \([0-9a-f]+\) on this host has provider Helm/);
+    expect(run.stdout).toContain(`FAIL  palette-registry: no Pack registry in Palette serves ${registry.host}/docbase`);
+    expect(run.stdout).toContain('ok    palette-validate: Palette reached the registry');
+    expect(run.stdout).toContain('ok    base-repository:');
+    expect(run.stdout).toContain('3 problems found');
+    const json = await runCli(['palette', 'doctor', ...at('docbase'), '--json'], { env: env() });
+    const report = JSON.parse(json.stdout) as { problems: number; findings: { check: string; ok: boolean }[] };
+    expect(report.problems).toBe(3);
+    expect(report.findings.filter((f) => !f.ok).map((f) => f.check).sort()).toEqual(['palette-base-path', 'palette-provider', 'palette-registry']);
+    expectNoSecrets(run);
+    expectNoSecrets(json);
+  });
+
+  it('no run went over Palette\'s rate limit, and every body passed the schema', () => {
+    expect(palette.throttled()).toBe(0);
+    expect(palette.maxPerSecond('/v1/registries')).toBeLessThanOrEqual(10);
+    expect(palette.maxPerSecond('/v1/packs')).toBeLessThanOrEqual(10);
+    expect(palette.schemaRejections).toEqual([]);
+  });
+});
