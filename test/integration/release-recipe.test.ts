@@ -17,7 +17,6 @@ import { tempDir, writePack } from '../support/packs.js';
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WORKFLOW = join(ROOT, 'examples/ci/github-actions-publish.yml');
 const ACTION = join(ROOT, 'action.yml');
 const CI_README = join(ROOT, 'examples/ci/README.md');
 
@@ -60,33 +59,65 @@ function runScripts(doc: unknown): string[] {
   return out;
 }
 
-describe('the GitHub Actions recipe', () => {
+interface WorkflowStep {
+  uses?: string;
+  run?: string;
+  with?: Record<string, string>;
+}
+
+/** Every step of every job of a workflow. */
+function stepsOf(doc: unknown): WorkflowStep[] {
+  const jobs = (doc as { jobs?: Record<string, { steps?: WorkflowStep[] }> }).jobs ?? {};
+  return Object.values(jobs).flatMap((job) => job.steps ?? []);
+}
+
+const WORKFLOWS = ['github-actions-publish.yml', 'harbor.yml', 'ecr-oidc.yml'].map((f) => join(ROOT, 'examples/ci', f));
+const isPackpubAction = (uses: string | undefined) => uses !== undefined && /^[\w-]+\/packpub@/.test(uses);
+
+describe('the GitHub Actions recipes', () => {
   const known = { push: flagsOf(pushCommand), copy: flagsOf(copyCommand) } as Record<string, Set<string>>;
 
-  it('passes only flags that packpub push and copy define', async () => {
-    const workflow = load(await readFile(WORKFLOW, 'utf8'));
-    const action = load(await readFile(ACTION, 'utf8'));
+  it('pass only flags and inputs that packpub push, copy and the action define', async () => {
+    const action = load(await readFile(ACTION, 'utf8')) as { inputs: Record<string, unknown> };
     const readme = await readFile(CI_README, 'utf8');
-    // The README's configuration-file variation needs `push --target`, which the push command wires in.
-    const pushHasTarget = known['push']?.has('target') === true;
-    if (!pushHasTarget) console.warn('not checking the README\'s `push --target` variation: packpub push has no --target flag yet');
-    const readmeCalls = invocations(readme).map((c) => (pushHasTarget || c.command !== 'push' ? c : { ...c, flags: c.flags.filter((f) => f !== 'target') }));
-    const calls = [...runScripts(workflow).flatMap(invocations), ...runScripts(action).flatMap(invocations), ...readmeCalls];
-    // The validate step, the Harbor and ECR publish steps, the action's push, the README's copy.
-    expect(calls.length).toBeGreaterThanOrEqual(5);
+    const calls = [...runScripts(action).flatMap(invocations), ...invocations(readme)];
+    const badInputs: string[] = [];
+    for (const file of WORKFLOWS) {
+      const workflow = load(await readFile(file, 'utf8'));
+      calls.push(...runScripts(workflow).flatMap(invocations));
+      for (const step of stepsOf(workflow).filter((s) => isPackpubAction(s.uses))) {
+        for (const input of Object.keys(step.with ?? {})) if (!(input in action.inputs)) badInputs.push(`${file}: ${input}`);
+        // `args` holds one argument per line; the flags among them are push flags.
+        const args = String(step.with?.['args'] ?? '').split('\n').map((l) => l.trim());
+        calls.push({ command: 'push', flags: args.filter((a) => a.startsWith('--')).map((a) => a.slice(2)) });
+      }
+    }
+    expect(badInputs).toEqual([]);
+    // The action's push, each workflow's uses of the action, the README's copy.
+    expect(calls.length).toBeGreaterThanOrEqual(7);
     const unknown = calls.flatMap((c) => c.flags.filter((f) => !(known[c.command]?.has(f) ?? false)).map((f) => `${c.command} --${f}`));
     expect(unknown).toEqual([]);
   });
 
-  it('uses OIDC for ECR and keeps secrets off command lines', async () => {
-    const text = await readFile(WORKFLOW, 'utf8');
-    expect(text).toContain('id-token: write');
-    expect(text).toContain('aws-actions/configure-aws-credentials');
-    for (const script of runScripts(load(text))) expect(script).not.toMatch(/get-login-password|docker login/);
-    expect(text).toContain('--password-stdin');
-    expect(text).toContain('--shard "$SHARD/3"');
-    // A secret is only ever read into the environment, never interpolated into a run script.
-    for (const script of runScripts(load(text))) expect(script).not.toMatch(/\$\{\{\s*secrets\./);
+  it('use the action by ref, pin third-party actions by commit, use OIDC for ECR, keep secrets off command lines', async () => {
+    const texts = await Promise.all(WORKFLOWS.map((f) => readFile(f, 'utf8')));
+    for (const text of texts) {
+      const steps = stepsOf(load(text));
+      expect(steps.filter((s) => isPackpubAction(s.uses)).length).toBeGreaterThanOrEqual(1);
+      for (const s of steps) if (s.uses !== undefined && !isPackpubAction(s.uses)) expect(s.uses).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
+      // A secret is only ever an input of the action (which passes it on stdin), never in a run script.
+      for (const script of runScripts(load(text))) {
+        expect(script).not.toMatch(/\$\{\{\s*secrets\./);
+        expect(script).not.toMatch(/get-login-password|docker login|npm (install|i) .*packpub/);
+      }
+    }
+    const [sharded, harbor, ecr] = texts;
+    for (const text of [sharded, ecr]) {
+      expect(text).toContain('id-token: write');
+      expect(text).toContain('aws-actions/configure-aws-credentials@');
+    }
+    expect(harbor).toContain('password: ${{ secrets.HARBOR_ROBOT_SECRET }}');
+    expect(sharded).toContain('shard: ${{ matrix.shard }}/3');
   });
 });
 
@@ -99,7 +130,7 @@ describe("the recipe's validation step", () => {
   });
   afterAll(async () => cleanup?.());
 
-  // packpub push packs/ --recursive --dry-run --oci-layout "$RUNNER_TEMP/plan"
+  // The validate job: the action with no registry and args --dry-run --oci-layout "$RUNNER_TEMP/plan".
   const validateStep = (cwd: string) => runCli(['push', 'packs/', '--recursive', '--dry-run', '--oci-layout', join(cwd, 'plan')], { cwd });
 
   it('passes a valid tree and writes nothing', async () => {

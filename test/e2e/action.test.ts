@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAction, type ActionRun } from '../support/action-runner.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * The composite action, run step by step as the GitHub runner would (test/support/action-runner.ts), from
+ * a fresh clone of this repository's committed HEAD as GITHUB_ACTION_PATH: it installs packpub from that
+ * checkout (npm ci + build, no package fetched by name) and publishes to a registry on loopback.
+ */
+
+const execFileP = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const USER = 'robot$ci+publisher';
+const PASSWORD = 'action-Secret-0f-the-robot';
+
+describe('the composite action (action.yml)', () => {
+  let registry: RunningRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let actionPath: string;
+  let workspace: string;
+  let runnerTemp: string;
+  let reg: string;
+  let first: ActionRun;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+    reg = `${registry.host}/spectro-oci-registry`;
+    ({ dir: root, cleanup } = await tempDir('packpub-action-'));
+    actionPath = join(root, 'action');
+    workspace = join(root, 'workspace');
+    runnerTemp = join(root, 'runner-temp');
+    await mkdir(runnerTemp);
+    const { stdout: head } = await execFileP('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
+    await execFileP('git', ['clone', '--quiet', '--no-checkout', ROOT, actionPath]);
+    await execFileP('git', ['-C', actionPath, 'checkout', '--quiet', head.trim()]);
+
+    // A folder name with a space (one argument per line, no word splitting), and a version already
+    // published with other content (a conflict).
+    await writePack(join(workspace, 'packs/hello world'), { name: 'hello', version: '1.0.0' });
+    await writePack(join(workspace, 'packs/clash'), { name: 'clash', version: '1.0.0' });
+    const before = await runCli(['push', join(workspace, 'packs/clash'), '--registry', reg], { env: { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD } });
+    expect(before.code, before.stderr).toBe(0);
+    await writeFile(join(workspace, 'packs/clash/README.md'), '# clash\n\nChanged since it was published.\n');
+
+    first = await runAction({
+      actionPath,
+      workspace,
+      runnerTemp,
+      env: { SOURCE_DATE_EPOCH: '946684800', npm_config_prefer_offline: 'true' },
+      inputs: {
+        packs: 'packs/hello world\npacks/clash\n',
+        recursive: 'false',
+        registry: reg,
+        username: USER,
+        password: PASSWORD,
+        args: '--continue-on-error\n--concurrency\n2',
+        junit: 'junit.xml',
+        'report-artifact': 'packpub-report-1',
+      },
+    });
+  }, 600_000);
+  afterAll(async () => {
+    await registry?.stop();
+    await cleanup?.();
+  });
+
+  it('installs from its own checkout and pins every other action by commit', async () => {
+    const install = first.steps.find((s) => s.id === 'install');
+    expect(install?.exitCode, install?.stderr).toBe(0);
+    expect(install?.stdout.trim().split('\n').at(-1)).toMatch(/^\d+\.\d+\.\d+/);
+    const action = load(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { runs: { steps: Array<{ uses?: string; run?: string }> } };
+    for (const step of action.runs.steps) {
+      if (step.uses !== undefined) expect(step.uses).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
+      // Inputs reach scripts only through env: an expression in a script could inject shell code.
+      if (step.run !== undefined) expect(step.run).not.toContain('${{');
+      if (step.run !== undefined) expect(step.run).not.toMatch(/npm (install|i) .*packpub@|npx packpub/);
+    }
+  });
+
+  it('publishes, fails with packpub\'s exit code on the conflict, and reports where CI users look', async () => {
+    expect(first.exitCode).toBe(1);
+    expect(first.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '1' });
+    const report = JSON.parse(await readFile(join(workspace, 'packpub-report.json'), 'utf8')) as { results: Array<{ name: string; status: string }> };
+    expect(report.results.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['clash conflict', 'hello published']);
+    // What the registry holds, read by skopeo.
+    const raw = await skopeoInspectRaw(`${reg}/spectro-packs/archive/hello:1.0.0`, { creds: { username: USER, password: PASSWORD } });
+    expect(JSON.parse(raw.toString()).layers[0].annotations['org.opencontainers.image.title']).toBe('hello-1.0.0.tar.gz');
+
+    expect(first.summary).toContain('### packpub push: failed');
+    expect(first.summary).toMatch(new RegExp(`\\| hello \\| 1\\.0\\.0 \\| registry ${reg.replace(/\./g, '\\.')} \\| published \\| \`sha256:[0-9a-f]{64}\``));
+    expect(first.summary).toContain('| clash | 1.0.0 |');
+    expect(first.summary).toContain('**Totals:** 2 results to registry');
+    expect(first.log).toMatch(/^::error file=packs\/clash\/pack\.json,title=packpub conflict::conflict clash:1\.0\.0: /m);
+    expect(first.log).not.toContain(PASSWORD);
+    expect(await readFile(join(workspace, 'junit.xml'), 'utf8')).toContain('<testcase name="clash:1.0.0"');
+
+    // The cache (keyed by this build's code, restored from earlier runs) and the artifact upload (also after a failure).
+    const cache = first.steps.find((s) => s.uses?.startsWith('actions/cache@') === true);
+    const prefix = cache?.with?.['restore-keys'] ?? '';
+    expect(prefix).toMatch(/^packpub-Linux-[0-9a-f]{16}-$/);
+    expect(cache?.with).toMatchObject({ path: join(runnerTemp, 'packpub-cache'), key: `${prefix}4242-1-publish-` });
+    const upload = first.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@') === true);
+    expect(upload?.ran).toBe(true);
+    expect(upload?.with?.['name']).toBe('packpub-report-1');
+    expect(upload?.with?.['path']?.split('\n').filter((l) => l !== '')).toEqual(['packpub-report.json', 'junit.xml']);
+  });
+
+  it('succeeds (exit 0) when told to keep the conflicting version, and uploads nothing when not asked', async () => {
+    const again = await runAction({
+      actionPath,
+      workspace,
+      runnerTemp,
+      skip: ['install'],
+      path: first.path,
+      env: { SOURCE_DATE_EPOCH: '946684800' },
+      inputs: { packs: 'packs', registry: reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'false' },
+    });
+    expect(again.steps.find((s) => s.id === 'push')?.stderr).not.toContain('error');
+    expect(again.exitCode).toBe(0);
+    expect(again.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '0' });
+    expect(again.summary).toContain('### packpub push: succeeded');
+    expect(again.summary).toContain('1 unchanged, 1 skipped');
+    expect(again.steps.filter((s) => s.uses !== undefined && s.ran).map((s) => s.uses?.split('@')[0])).toEqual(['actions/setup-node']);
+  });
+
+  it('the release tarball (npm pack of the same checkout) installs with npm install --global and runs as packpub', async () => {
+    // README, "Install": the release workflow attaches this tarball; it carries the built code.
+    const dest = join(root, 'release');
+    await mkdir(dest);
+    await execFileP('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: actionPath });
+    const prefix = join(root, 'global');
+    const tarball = join(dest, (await execFileP('ls', [dest])).stdout.trim());
+    await execFileP('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: root });
+    const packpub = join(prefix, 'bin/packpub');
+    const version = await execFileP(packpub, ['--version']);
+    expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(actionPath, 'package.json'), 'utf8')).version);
+    const validate = await execFileP(packpub, ['validate', join(workspace, 'packs/hello world')]);
+    expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed');
+  }, 300_000);
+});
