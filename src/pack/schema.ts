@@ -22,6 +22,8 @@ export const PACK_JSON_SCHEMA = {
     group: { type: 'string' },
     addonType: { type: 'string' },
     addonSubType: { type: 'string' },
+    eol: { type: 'string' },
+    ansibleRoles: { type: 'array', items: { type: 'string' } },
     charts: { type: 'array', items: nonEmptyString },
     kubeManifests: { type: 'array', items: nonEmptyString },
     annotations: { type: 'object', additionalProperties: { type: 'string' } },
@@ -32,7 +34,8 @@ export const PACK_JSON_SCHEMA = {
           type: 'array',
           items: {
             type: 'object',
-            required: ['packName', 'layer', 'type'],
+            // pack-central's schema also requires `type`; Palette serves packs without it (validate warns).
+            required: ['packName', 'layer'],
             properties: {
               packName: nonEmptyString,
               layer: { enum: [...PACK_LAYERS] },

@@ -7,6 +7,7 @@ import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePa
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import {
+  DEPENDENCY_TYPES,
   KNOWN_CLOUD_TYPES,
   LOGO_PNG,
   PACK_JSON,
@@ -78,7 +79,8 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
     const { value, positions, problems } = read.located;
     for (const p of problems) {
       findings.push({
-        severity: 'error',
+        // Palette and pack-central's jq read duplicate keys (the last one wins): a warning, not a refusal.
+        severity: p.kind === 'duplicate-key' ? 'warning' : 'error',
         rule: p.kind === 'duplicate-key' ? 'pack-json-duplicate-key' : 'pack-json-number',
         file: PACK_JSON,
         ...(p.path === '' ? {} : { path: p.path }),
@@ -163,7 +165,8 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
     } catch (err) {
       findings.push({ severity: 'error', rule: 'version-not-oci-tag', file: PACK_JSON, path: 'version', ...where, message: withHint(err, 'it becomes the OCI tag') });
     }
-    const bare = /^v\d/i.test(version) ? version.slice(1) : version;
+    // pack-central's validate-packs.sh fails any version starting with "v" (case v*).
+    const bare = /^v/i.test(version) ? version.slice(1) : version;
     if (bare !== version) {
       findings.push({
         severity: 'warning',
@@ -226,6 +229,46 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
   };
   if (Array.isArray(cloudTypes)) cloudTypes.forEach((value, i) => checkCloudType(value, ['cloudTypes', i]));
   checkCloudType(json['cloudType'], ['cloudType']);
+  if (json['cloudType'] === 'custom') {
+    findings.push({
+      severity: 'warning',
+      rule: 'cloud-type-unknown',
+      file: PACK_JSON,
+      path: 'cloudType',
+      ...at(locate(positions, ['cloudType'])),
+      message: 'cloudType "custom" is not in pack-central\'s schema (it allows "custom" only in cloudTypes); use cloudTypes: ["custom"]',
+    });
+  }
+  const dependencies = isObject(json['constraints']) ? json['constraints']['dependencies'] : undefined;
+  (Array.isArray(dependencies) ? dependencies : []).forEach((dependency, d) => {
+    if (!isObject(dependency) || dependency['type'] !== undefined) return;
+    const segments = ['constraints', 'dependencies', d];
+    findings.push({
+      severity: 'warning',
+      rule: 'dependency-type-missing',
+      file: PACK_JSON,
+      path: `${formatPath(segments)}.type`,
+      ...at(locate(positions, segments)),
+      message: `dependency without "type"; pack-central's schema requires it: add "type": one of ${DEPENDENCY_TYPES.join(', ')}`,
+    });
+  });
+  // pack-central's pack-schema.json lists scheduleType all, master and worker only.
+  const resources = isObject(json['constraints']) ? json['constraints']['resources'] : undefined;
+  (Array.isArray(resources) ? resources : []).forEach((resource, r) => {
+    const components = isObject(resource) ? resource['components'] : undefined;
+    (Array.isArray(components) ? components : []).forEach((component, c) => {
+      if (!isObject(component) || component['scheduleType'] !== 'control-plane') return;
+      const segments = ['constraints', 'resources', r, 'components', c, 'scheduleType'];
+      findings.push({
+        severity: 'warning',
+        rule: 'schedule-type-control-plane',
+        file: PACK_JSON,
+        path: formatPath(segments),
+        ...at(locate(positions, segments)),
+        message: 'scheduleType "control-plane" is not in pack-central\'s schema (all, master, worker); use "master" for packs published there',
+      });
+    });
+  });
   return findings;
 }
 
@@ -421,48 +464,66 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   return { findings, usableText: file.text };
 }
 
-/** pack-central CI rejects tabs and indentation that is not a multiple of 2 in values.yaml. */
-export function layoutFindings(text: string, skipLines: ReadonlySet<number>): Finding[] {
-  const tabs: Finding[] = [];
-  const odd: Finding[] = [];
-  let tabCount = 0;
-  let oddCount = 0;
+/** A limited list of findings of one kind, with a closing "and N more" line. */
+class Capped {
+  readonly list: Finding[] = [];
+  private count = 0;
+
+  constructor(private readonly rule: string, private readonly more: string) {}
+
+  add(finding: Omit<Finding, 'severity' | 'rule' | 'file'>): void {
+    if (++this.count <= MAX_LAYOUT_FINDINGS) this.list.push({ severity: 'warning', rule: this.rule, file: VALUES_YAML, ...finding });
+  }
+
+  done(): Finding[] {
+    const rest = this.count - this.list.length;
+    return rest > 0 ? [...this.list, { severity: 'warning', rule: this.rule, file: VALUES_YAML, message: `and ${rest} more ${this.more}` }] : this.list;
+  }
+}
+
+/**
+ * The line rules of pack-central's validator/validate-values.sh, which reads values.yaml line by line
+ * (every line that is not empty or a comment, block scalar content included): a tab anywhere, a line
+ * indented by an odd number of spaces, and its calico rule (after a `calico:` line, key lines must sit
+ * at least two spaces deeper until the next `manifests:` line). `scalarLines` are lines inside block
+ * or multi-line scalars, where YAML itself allows any indentation: the message says so.
+ */
+export function layoutFindings(text: string, scalarLines: ReadonlySet<number>): Finding[] {
+  const tabs = new Capped('values-tabs', 'lines with tab characters');
+  const odd = new Capped('values-indentation', 'lines indented by an odd number of spaces');
+  const calico = new Capped('values-calico-indentation', 'lines less indented than the calico: above them');
+  let afterManifests = false;
+  let calicoIndent: number | undefined;
+  let calicoLine = 0;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
-    if (skipLines.has(line)) continue;
     const content = (lines[i] ?? '').replace(/\r$/, '');
+    if (content === '' || /^\s*#/.test(content)) continue;
+    const inScalar = scalarLines.has(line);
+    const yamlAllows = inScalar ? ' (inside a multi-line value, where YAML allows it, but pack-central checks every line)' : '';
     const tab = content.indexOf('\t');
-    if (tab !== -1) {
-      tabCount++;
-      if (tabs.length < MAX_LAYOUT_FINDINGS) {
-        tabs.push({ severity: 'warning', rule: 'values-tabs', file: VALUES_YAML, line, column: tab + 1, message: 'tab character; use spaces (pack-central rejects tabs in values.yaml)' });
-      }
-    }
-    const trimmed = content.trimStart();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (tab !== -1) tabs.add({ line, column: tab + 1, message: `tab character; use spaces (pack-central rejects tabs in values.yaml)${yamlAllows}` });
     const indent = content.length - content.replace(/^ +/, '').length;
     if (indent % 2 === 1) {
-      oddCount++;
-      if (odd.length < MAX_LAYOUT_FINDINGS) {
-        odd.push({
-          severity: 'warning',
-          rule: 'values-indentation',
-          file: VALUES_YAML,
-          line,
-          column: 1,
-          message: `indented by ${indent} spaces; indent by a multiple of 2 (pack-central rejects odd indentation)`,
-        });
-      }
+      const what = indent === content.length ? `a line of ${indent} spaces` : `indented by ${indent} spaces`;
+      odd.add({ line, column: 1, message: `${what}; indent by a multiple of 2 (pack-central rejects odd indentation)${yamlAllows}` });
+    }
+    if (/^\s*manifests:$/.test(content)) {
+      afterManifests = true;
+      calicoIndent = undefined;
+    } else if (/^\s*calico:$/.test(content)) {
+      calicoIndent = indent;
+      calicoLine = line;
+    } else if (calicoIndent !== undefined && indent < calicoIndent + 2 && (indent > 0 || (afterManifests && /^\s*[a-zA-Z]/.test(content)))) {
+      calico.add({
+        line,
+        column: 1,
+        message: `indented by ${indent} spaces after the calico: on line ${calicoLine}; pack-central's validate-values.sh wants every line after calico: indented by at least ${calicoIndent + 2} until the next manifests: line (move calico: last, or under manifests:)`,
+      });
     }
   }
-  if (tabCount > tabs.length) {
-    tabs.push({ severity: 'warning', rule: 'values-tabs', file: VALUES_YAML, message: `and ${tabCount - tabs.length} more lines with tab characters` });
-  }
-  if (oddCount > odd.length) {
-    odd.push({ severity: 'warning', rule: 'values-indentation', file: VALUES_YAML, message: `and ${oddCount - odd.length} more lines indented by an odd number of spaces` });
-  }
-  return [...tabs, ...odd];
+  return [...tabs.done(), ...odd.done(), ...calico.done()];
 }
 
 async function optionalYamlFindings(root: string, rel: string): Promise<Finding[]> {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import type { Finding } from '../../../src/pack/findings.js';
 import { MAX_PACK_TEXT_BYTES, loadPack, validatePack } from '../../../src/pack/index.js';
-import { packJsonWith, put, tgz, writeValidPack, zeroBombTgz } from './fixtures.js';
+import { VALID_VALUES, packJsonWith, put, tgz, writeValidPack, zeroBombTgz } from './fixtures.js';
 
 let root: string;
 let counter = 0;
@@ -104,6 +104,12 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.dependencies[0].packName', line: 22, message: 'required field "packName" is missing' },
   },
   {
+    // Palette serves such packs (pack-central has one); pack-central's pack-schema.json requires the field.
+    name: 'dependency without type',
+    mutate: writeJson((j) => delete dependency(j)['type']),
+    expect: { severity: 'warning', rule: 'dependency-type-missing', file: 'pack.json', path: 'constraints.dependencies[0].type', message: 'pack-central\'s schema requires it' },
+  },
+  {
     name: 'dependency with an unknown type',
     mutate: writeJson((j) => (dependency(j)['type'] = 'mandatory')),
     expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'constraints.dependencies[0].type', message: 'must be one of required, optional, notSupported, upgrade' },
@@ -178,7 +184,7 @@ const cases: Case[] = [
     name: 'duplicate key in pack.json',
     mutate: (dir) =>
       put(dir, 'pack.json', packJsonWith(() => undefined).replace('"name": "web",', '"name": "web",\n  "name": "web2",')),
-    expect: { severity: 'error', rule: 'pack-json-duplicate-key', file: 'pack.json', path: 'name', line: 19, column: 3, message: '"name" appears more than once' },
+    expect: { severity: 'warning', rule: 'pack-json-duplicate-key', file: 'pack.json', path: 'name', line: 19, column: 3, message: '"name" appears more than once' },
   },
   {
     name: 'pack.json with a byte-order mark',
@@ -229,6 +235,39 @@ const cases: Case[] = [
     name: 'values.yaml with an image entry that has no image:',
     mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n      - name: sidecar\n'),
     expect: { severity: 'warning', rule: 'values-image-entry', file: 'values.yaml', path: 'pack.content.images[1]', message: 'entry 1 has no `image:`' },
+  },
+  // pack-central rules (spectrocloud/pack-central validator/validate-packs.sh, validate-values.sh, pack-schema.json).
+  {
+    name: 'values.yaml with a line of three spaces',
+    mutate: (dir) => put(dir, 'values.yaml', `${VALID_VALUES}   \n`),
+    expect: { severity: 'warning', rule: 'values-indentation', file: 'values.yaml', line: 14, message: 'a line of 3 spaces; indent by a multiple of 2' },
+  },
+  {
+    name: 'values.yaml with keys after manifests.calico at a lower indentation',
+    mutate: (dir) => put(dir, 'values.yaml', VALID_VALUES.replace('manifests:\n  extra:\n    message: hello\n', 'manifests:\n  calico:\n    x: 1\n  extra:\n    message: hello\n')),
+    expect: { severity: 'warning', rule: 'values-calico-indentation', file: 'values.yaml', line: 14, message: "indented by 2 spaces after the calico: on line 12; pack-central's validate-values.sh wants every line after calico: indented by at least 4" },
+    alsoRules: ['deep-values-unknown-manifest'],
+  },
+  {
+    name: 'pack.json with a version starting with v but no digit',
+    mutate: writeJson((j) => (j['version'] = 'vnext')),
+    expect: { severity: 'warning', rule: 'version-leading-v', file: 'pack.json', path: 'version', message: 'pack-central rejects that' },
+    alsoRules: ['version-not-semver'],
+  },
+  {
+    name: 'pack.json with eol that is not a string',
+    mutate: writeJson((j) => (j['eol'] = 2027)),
+    expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', path: 'eol', message: 'string' },
+  },
+  {
+    name: 'pack.json with cloudType custom',
+    mutate: writeJson((j) => (j['cloudType'] = 'custom')),
+    expect: { severity: 'warning', rule: 'cloud-type-unknown', file: 'pack.json', path: 'cloudType', message: 'allows "custom" only in cloudTypes' },
+  },
+  {
+    name: 'pack.json with scheduleType control-plane',
+    mutate: writeJson((j) => (j['constraints'] = { resources: [{ type: 'cpu', minLimit: 1, components: [{ scheduleType: 'control-plane' }] }] })),
+    expect: { severity: 'warning', rule: 'schedule-type-control-plane', file: 'pack.json', path: 'constraints.resources[0].components[0].scheduleType', message: 'use "master"' },
   },
   {
     name: 'logo.png missing',
@@ -408,7 +447,7 @@ describe('validatePack accepts what real packs do', () => {
     expect(report.passed).toBe(true);
   });
 
-  it('allows unknown top-level keys, a chart symlink inside the pack, merge keys and odd indentation inside block scalars', async () => {
+  it('allows unknown top-level keys, a chart symlink inside the pack, merge keys, and odd indentation inside block scalars with a warning', async () => {
     const dir = await freshPack();
     await put(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { commit_msg: 'bump', kubeVersion: '>=1.25', readme: 'x' })));
     await rm(join(dir, 'charts/web-1.0.0.tgz'));
@@ -435,8 +474,16 @@ describe('validatePack accepts what real packs do', () => {
         '',
       ].join('\n'),
     );
-    const report = await validatePack(dir, { strict: true });
-    expect(ownFindings(report.findings)).toEqual([]);
+    // YAML and Palette accept the odd indentation inside the two multi-line values; pack-central's
+    // validate-values.sh checks every line, so --strict fails with warnings that say so.
+    const report = await validatePack(dir);
+    expect(report.errors).toBe(0);
+    expect(report.passed).toBe(true);
+    expect(ownFindings(report.findings).map((f) => `${f.rule} ${f.line}: ${f.message}`)).toEqual([
+      'values-indentation 12: indented by 7 spaces; indent by a multiple of 2 (pack-central rejects odd indentation) (inside a multi-line value, where YAML allows it, but pack-central checks every line)',
+      'values-indentation 14: indented by 7 spaces; indent by a multiple of 2 (pack-central rejects odd indentation) (inside a multi-line value, where YAML allows it, but pack-central checks every line)',
+    ]);
+    expect((await validatePack(dir, { strict: true })).passed).toBe(false);
   });
 
   it('accepts an OS pack with a comment-only values.yaml and no image list', async () => {
