@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import { Prng } from '../../bench/prng.js';
 
 /*
@@ -234,7 +234,6 @@ function faultAction(decision: FaultDecision): ProxyAction {
 export async function startRecordingProxy(target: string, options: { onRequest?: ProxyHook; faults?: FaultPlan } = {}): Promise<RecordingProxy> {
   const [targetHost = '127.0.0.1', targetPortText = '80'] = target.replace(/^https?:\/\//, '').split(':');
   const targetPort = Number(targetPortText);
-  const sockets = new Set<Socket>();
   let index = 0;
 
   const proxy: RecordingProxy = {
@@ -252,10 +251,7 @@ export async function startRecordingProxy(target: string, options: { onRequest?:
     clear: () => {
       proxy.requests.length = 0;
     },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: async () => undefined, // replaced once listening
   };
 
   /** Forward to the registry; `mode` says whether the answer reaches the client whole, cut short, or not at all. */
@@ -345,16 +341,9 @@ export async function startRecordingProxy(target: string, options: { onRequest?:
       forward(req, res, record, action === 'reset-after' || action === 'truncate' ? action : 'pass');
     })();
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  proxy.host = `127.0.0.1:${port}`;
-  proxy.url = `http://127.0.0.1:${port}`;
+  const listening = await listenOnLoopback(server);
+  proxy.host = listening.host;
+  proxy.url = listening.url;
+  proxy.close = listening.close;
   return proxy;
 }

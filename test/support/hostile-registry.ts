@@ -1,0 +1,203 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOnLoopback, type ListeningServer } from './loopback.js';
+
+/*
+ * A registry an attacker controls, on 127.0.0.1: an in-memory distribution-API server (the ORAS 1.0 push
+ * flow of oras-1.0-push.md, manifest and blob reads, tag listing) that answers honestly until a test asks
+ * it to lie. packpub pushes a real pack to it first, then the test flips a behaviour and watches what
+ * packpub does with the lie:
+ *
+ *   const hostile = await startHostileRegistry();
+ *   await runCli(['push', dir, '--registry', `${hostile.host}/evil`]);
+ *   hostile.behaviour = { blobSizeDelta: 7 };            // Content-Length differs from the descriptor
+ *   hostile.behaviour = { stallBlobAfter: 100 };         // a body that stops and never ends
+ *   hostile.behaviour = { tagCount: 1_000_000 };         // one enormous tag page
+ *   hostile.behaviour = { linkLoop: 'repeat' };          // a `Link` back to a page already served
+ *   hostile.behaviour = { linkLoop: 'endless' };         // a `Link` to a new page, forever
+ *   hostile.behaviour = { users: { u: 'pw' }, echoCredentials: true };  // a 401 body that echoes the password
+ *
+ * Everything it sends is counted in `requests`.
+ */
+
+export interface HostileBehaviour {
+  /** Blob GETs announce (Content-Length) and send this many bytes more than the blob (negative: fewer). */
+  blobSizeDelta?: number;
+  /** Blob GETs announce the true size, send this many bytes, then hold the connection open without ending. */
+  stallBlobAfter?: number;
+  /** Every tag listing is one page of this many generated tags (`0.0.<n>`), streamed. */
+  tagCount?: number;
+  /** Tag listings carry a `Link: rel="next"`: back to the first page (`repeat`) or to a new page forever (`endless`). */
+  linkLoop?: 'repeat' | 'endless';
+  /** Require Basic credentials (user -> password) for every request; a wrong one gets 401. */
+  users?: Record<string, string>;
+  /** 401 and 403 bodies quote the credentials the request carried (decoded), as a careless registry might. */
+  echoCredentials?: boolean;
+}
+
+export interface HostileRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface HostileRegistry {
+  /** `127.0.0.1:<port>` */
+  host: string;
+  url: string;
+  behaviour: HostileBehaviour;
+  requests: HostileRequest[];
+  /** Connections currently open (a stalled body holds one). */
+  openConnections(): number;
+  close(): Promise<void>;
+}
+
+interface Repo {
+  manifests: Map<string, { bytes: Buffer; mediaType: string }>;
+  blobs: Map<string, Buffer>;
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+function ociError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...extra });
+  res.end(JSON.stringify({ errors: [{ code, message }] }));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A tag page of `count` generated tags, written in pieces so the stand-in's own memory stays small. */
+function streamTags(res: ServerResponse, name: string, count: number, headers: Record<string, string>): void {
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  let i = 0;
+  res.write(`{"name":${JSON.stringify(name)},"tags":[`);
+  const more = (): void => {
+    while (i < count) {
+      const end = Math.min(count, i + 10_000);
+      const parts: string[] = [];
+      for (; i < end; i++) parts.push(`${i === 0 ? '' : ','}"0.0.${i}"`);
+      if (!res.write(parts.join(''))) {
+        res.once('drain', more);
+        return;
+      }
+    }
+    res.end(']}');
+  };
+  more();
+}
+
+export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Promise<HostileRegistry> {
+  const repos = new Map<string, Repo>();
+  const uploads = new Map<string, string>();
+  const repo = (name: string): Repo => {
+    let r = repos.get(name);
+    if (r === undefined) repos.set(name, (r = { manifests: new Map(), blobs: new Map() }));
+    return r;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, b: HostileBehaviour): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    const path = url.pathname;
+    if (b.users !== undefined) {
+      const header = req.headers.authorization ?? '';
+      const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
+      const [user = '', ...rest] = decoded.split(':');
+      if (b.users[user] === undefined || b.users[user] !== rest.join(':')) {
+        req.resume();
+        const echo = b.echoCredentials === true && decoded !== '' ? ` for ${user} with password ${rest.join(':')}` : '';
+        return ociError(res, 401, 'UNAUTHORIZED', `authentication required${echo}`, { 'www-authenticate': 'Basic realm="hostile"' });
+      }
+    }
+    if (path === '/v2/' || path === '/v2') {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end('{}');
+    }
+    let m: RegExpExecArray | null;
+    if ((m = /^\/v2\/(.+)\/tags\/list$/.exec(path)) !== null) {
+      req.resume();
+      const name = m[1] as string;
+      const headers: Record<string, string> = {};
+      if (b.linkLoop === 'repeat') headers['link'] = `</v2/${name}/tags/list?n=1000>; rel="next"`;
+      if (b.linkLoop === 'endless') headers['link'] = `</v2/${name}/tags/list?n=1000&last=${randomUUID()}>; rel="next"`;
+      if (b.tagCount !== undefined) return streamTags(res, name, b.tagCount, headers);
+      const r = repos.get(name);
+      if (r === undefined) return ociError(res, 404, 'NAME_UNKNOWN', 'repository name not known to registry');
+      const tags = [...r.manifests.keys()].filter((t) => !t.startsWith('sha256:'));
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      return void res.end(JSON.stringify({ name, tags }));
+    }
+    if ((m = /^\/v2\/(.+)\/blobs\/uploads\/?$/.exec(path)) !== null && req.method === 'POST') {
+      req.resume();
+      const id = randomUUID();
+      uploads.set(id, m[1] as string);
+      res.writeHead(202, { location: `/v2/${m[1]}/blobs/uploads/${id}`, 'content-length': '0' });
+      return void res.end();
+    }
+    if ((m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/.exec(path)) !== null && req.method === 'PUT') {
+      const body = await readBody(req);
+      const name = uploads.get(m[2] as string);
+      const digest = url.searchParams.get('digest');
+      if (name === undefined || digest === null) return ociError(res, 404, 'BLOB_UPLOAD_UNKNOWN', 'upload unknown');
+      if (sha256(body) !== digest) return ociError(res, 400, 'DIGEST_INVALID', 'digest does not match');
+      uploads.delete(m[2] as string);
+      repo(name).blobs.set(digest, body);
+      res.writeHead(201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest, 'content-length': '0' });
+      return void res.end();
+    }
+    if ((m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path)) !== null) {
+      req.resume();
+      const blob = repos.get(m[1] as string)?.blobs.get(m[2] as string);
+      if (blob === undefined) return ociError(res, 404, 'BLOB_UNKNOWN', 'blob unknown to registry');
+      const body = b.blobSizeDelta === undefined ? blob : b.blobSizeDelta >= 0 ? Buffer.concat([blob, Buffer.alloc(b.blobSizeDelta, 0x41)]) : blob.subarray(0, blob.length + b.blobSizeDelta);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'docker-content-digest': m[2] as string });
+      if (req.method === 'HEAD') return void res.end();
+      if (b.stallBlobAfter !== undefined) return void res.write(body.subarray(0, b.stallBlobAfter)); // and never end
+      return void res.end(body);
+    }
+    if ((m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path)) !== null) {
+      const [, name = '', ref = ''] = m;
+      if (req.method === 'PUT') {
+        const bytes = await readBody(req);
+        const digest = sha256(bytes);
+        const entry = { bytes, mediaType: String(req.headers['content-type'] ?? '') };
+        repo(name).manifests.set(ref, entry);
+        repo(name).manifests.set(digest, entry);
+        res.writeHead(201, { 'docker-content-digest': digest, location: `/v2/${name}/manifests/${digest}`, 'content-length': '0' });
+        return void res.end();
+      }
+      req.resume();
+      const found = repos.get(name)?.manifests.get(ref);
+      if (found === undefined) return ociError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
+      res.writeHead(200, { 'content-type': found.mediaType, 'content-length': String(found.bytes.length), 'docker-content-digest': sha256(found.bytes) });
+      return void res.end(req.method === 'HEAD' ? undefined : found.bytes);
+    }
+    req.resume();
+    ociError(res, 404, 'UNSUPPORTED', `the stand-in does not serve ${req.method} ${path}`);
+  };
+
+  let listening: ListeningServer | undefined;
+  const registry: HostileRegistry = {
+    host: '',
+    url: '',
+    behaviour,
+    requests: [],
+    openConnections: () => listening?.sockets.size ?? 0,
+    close: async () => listening?.close(),
+  };
+  const server: Server = createServer((req, res) => {
+    res.on('finish', () => registry.requests.push({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode }));
+    handle(req, res, registry.behaviour).catch((err: unknown) => {
+      if (!res.headersSent) ociError(res, 500, 'UNKNOWN', String(err));
+      else res.destroy();
+    });
+  });
+  listening = await listenOnLoopback(server);
+  registry.host = listening.host;
+  registry.url = listening.url;
+  return registry;
+}
