@@ -72,9 +72,19 @@ export function renderError(io: CliIo, err: unknown, debug: boolean): number {
   return EXIT_FAILURE;
 }
 
-/** Read a whole secret from stdin (for --password-stdin), trimming one trailing newline. */
+/**
+ * Read a whole secret from stdin (for --password-stdin), trimming one trailing newline. Nothing (or only
+ * blanks) is refused: it is what an unset CI secret pipes in, and sending it would only come back as
+ * "credentials rejected".
+ */
 export async function readStdinSecret(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (secret.trim() === '') {
+    throw new PackpubError('USAGE', 'empty password on standard input (--password-stdin)', {
+      hint: 'the variable or secret piped in is empty or unset: check its name and that the job can read it, e.g. printf \'%s\' "$REGISTRY_PASSWORD" | packpub ...',
+    });
+  }
+  return secret;
 }

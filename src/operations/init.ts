@@ -2,6 +2,7 @@ import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { load } from 'js-yaml';
+import semver from 'semver';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { findImages, type FoundImage } from '../pack/chart-images.js';
@@ -104,15 +105,30 @@ function packName(name: string, fromChart: boolean): string {
   }
 }
 
+/**
+ * The version must be one `validate --strict` accepts (init promises that): an OCI tag that is a semantic
+ * version without a leading "v" (pack-central's rule; see the version-* rules in pack/validate.ts).
+ */
 function packVersion(version: string, fromChart: boolean): string {
   try {
-    return validateTag(version, 'pack version');
+    validateTag(version, 'pack version');
   } catch (err) {
     if (err instanceof PackpubError) {
       throw new PackpubError('USAGE', err.message, { hint: fromChart ? 'pass --version with a valid version such as 1.2.3' : (err.hint ?? ''), cause: err });
     }
     throw err;
   }
+  const bare = /^v\d/i.test(version) ? version.slice(1) : version;
+  if (bare !== version) {
+    throw new PackpubError('USAGE', `pack version "${version}" starts with "v", which pack-central rejects`, { hint: `pass --version ${bare}` });
+  }
+  if (semver.parse(version) === null) {
+    const guess = semver.coerce(version)?.version ?? '1.0.0';
+    throw new PackpubError('USAGE', `pack version "${version}" is not a semantic version (MAJOR.MINOR.PATCH[-PRERELEASE])`, {
+      hint: `pass --version ${guess}${fromChart ? ', or --chart-version-from with the other Chart.yaml field' : ''}`,
+    });
+  }
+  return version;
 }
 
 /** Images of a chart and its vendored subcharts, review flags included. */

@@ -21,7 +21,7 @@ import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
-import type { ArtifactStore, FetchedManifest, WritableStore } from '../targets/artifact-store.js';
+import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
 import { createValidatePool } from './validate-pool.js';
@@ -233,6 +233,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     await cache?.save();
   }
   if (decided.usage !== undefined) throw decided.usage;
+  if (options.dryRun !== true) pushed = await confirmHeld(states, pushed, emit);
   const results = [...decided.invalid, ...pushed.flat()];
   return {
     target: targets.map((t) => t.display).join(', '),
@@ -484,9 +485,52 @@ async function publishTo(
     );
   });
   ctx.emit({ type: 'blob-upload-done', name, version, digest: built.digest, size: built.size, skipped: uploadedBytes === 0 });
-  const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST);
+  // Registries offer no compare-and-swap: look again right before the write (the uploads took time), write,
+  // and read the tag back. The OCI layout checks `ifTagHolds` under its lock, which makes this exact there.
+  const expected = existing?.descriptor.digest ?? null;
+  const local = sha256Digest(built.manifestBytes);
+  const before = (await store.headManifest(where.repo, version))?.digest ?? null;
+  if (before === local) return done({ status: 'unchanged', digest: local, uploadedBytes });
+  if (before !== expected) throw raced(where.reference, before, local);
+  const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
+  const after = (await store.headManifest(where.repo, version))?.digest ?? null;
+  if (after !== digest) throw raced(where.reference, after, digest);
   await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
   return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
+}
+
+/** Another run wrote this version while this one was publishing it. */
+function raced(reference: string, holds: Digest | null, ours: Digest): PackpubError {
+  return new PackpubError('CONFLICT', `${reference} was replaced by another publisher during this run (it holds ${holds ?? 'nothing'}, this run wrote ${ours})`, {
+    hint: TAG_RACE_HINT,
+  });
+}
+
+/**
+ * The end-of-run read-back: a version this run published (or found unchanged) whose tag now holds another
+ * digest was replaced by a concurrent publisher after its own read-back; report it as a conflict.
+ */
+async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: EventSink): Promise<PackResult[][]> {
+  return Promise.all(
+    pushed.map((results) =>
+      Promise.all(
+        results.map(async (r, i) => {
+          const state = states[i];
+          if (state === undefined || r.digest === undefined || r.name === undefined || r.version === undefined) return r;
+          if (r.status !== 'published' && r.status !== 'overwritten' && r.status !== 'unchanged') return r;
+          const held = await state.target.store.headManifest(packRepository(state.target.basePath, r.name), r.version).then(
+            (d) => d?.digest ?? null,
+            () => r.digest, // cannot look: the write and its read-back stand
+          );
+          if (held === r.digest) return r;
+          const err = raced(r.reference ?? `${r.name}:${r.version}`, held ?? null, r.digest);
+          const changed: PackResult = { ...r, status: 'conflict', error: { code: err.code, message: err.message, hint: TAG_RACE_HINT } };
+          emit({ type: 'pack-done', result: changed }); // supersedes the earlier result of this pack and target
+          return changed;
+        }),
+      ),
+    ),
+  );
 }
 
 function safeLayer(bytes: Buffer): Descriptor | undefined {

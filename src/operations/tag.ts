@@ -1,20 +1,54 @@
+import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { validateTag, type PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
 import { resolvePack } from './resolve-pack.js';
 
+export interface TagOptions {
+  /** Move a tag that already points at another digest (Palette caches digests: avoid). */
+  force?: boolean;
+}
+
+export interface TagOutcome {
+  tag: string;
+  /** `tagged`: new tag; `already`: it held this digest already (nothing written); `moved`: --force moved it from `previous`. */
+  status: 'tagged' | 'already' | 'moved';
+  previous?: Digest;
+}
+
 export interface TagResult {
   reference: string;
   digest: Digest;
-  tags: string[];
+  tags: TagOutcome[];
 }
 
-/** Put more tags on a published pack version: the same manifest bytes under each new tag. */
-export async function tagPack(target: PackTarget, ref: PackRef, tags: string[]): Promise<TagResult> {
+/**
+ * Put more tags on a published pack version: the same manifest bytes under each new tag. A tag that
+ * already names another digest is refused before anything is written (unless `force`); one that already
+ * names this digest is left alone.
+ */
+export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], options: TagOptions = {}): Promise<TagResult> {
   for (const tag of tags) validateTag(tag);
   const resolved = await resolvePack(target, ref);
-  for (const tag of tags) {
-    await target.store.pushManifest(resolved.repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType);
+  const { repository } = resolved;
+  const digest = resolved.fetched.descriptor.digest;
+  const store = target.store;
+  const current = await Promise.all(tags.map(async (tag) => (await store.headManifest(repository, tag))?.digest));
+  const taken = tags.flatMap((tag, i) => (current[i] !== undefined && current[i] !== digest ? [`${tag} (${current[i]})`] : []));
+  if (taken.length > 0 && options.force !== true) {
+    throw new PackpubError('CONFLICT', `${store.reference(repository)}: ${taken.join(', ')} already tag${taken.length === 1 ? 's' : ''} other content; ${resolved.reference} is ${digest}`, {
+      hint: 'Palette caches pack digests: moving a tag that clusters use can break them. Nothing was changed; choose another tag, or pass --force to move it',
+    });
   }
-  return { reference: resolved.reference, digest: resolved.fetched.descriptor.digest, tags };
+  const outcomes: TagOutcome[] = [];
+  for (const [i, tag] of tags.entries()) {
+    const previous = current[i] ?? null;
+    if (previous === digest) {
+      outcomes.push({ tag, status: 'already' });
+      continue;
+    }
+    await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: previous });
+    outcomes.push(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });
+  }
+  return { reference: resolved.reference, digest, tags: outcomes };
 }

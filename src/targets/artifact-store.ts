@@ -4,6 +4,20 @@ import type { Descriptor, FetchedManifest } from '../oci/manifest.js';
 
 export type { FetchedManifest } from '../oci/manifest.js';
 
+/** What to do when another publisher wrote the same tag while this run was writing it. */
+export const TAG_RACE_HINT =
+  'two runs published this version at the same time; check which content it holds now (packpub inspect), and publish different content under a new version';
+
+export interface PushManifestOptions {
+  /**
+   * Write the tag only if it still holds this digest (`null`: only if the tag does not exist). The OCI
+   * layout checks this under its index lock, so check-and-write is atomic there (CONFLICT otherwise).
+   * Registries offer no compare-and-swap (distribution-spec has no conditional PUT): they ignore it, and
+   * callers check just before writing and read the tag back afterwards.
+   */
+  ifTagHolds?: Digest | null;
+}
+
 export type StoreKind = 'oci-layout' | 'generic' | 'harbor' | 'ecr';
 
 /**
@@ -27,7 +41,7 @@ export interface ArtifactStore {
    * Store manifest bytes under a tag or under their digest (reference = digest: untagged).
    * Returns the digest the store reports (checked against the local digest where the store sends one).
    */
-  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest>;
+  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, options?: PushManifestOptions): Promise<Digest>;
 
   hasBlob(repository: string, digest: Digest): Promise<boolean>;
   /** Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream. */

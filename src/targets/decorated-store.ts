@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
-import type { ArtifactStore, FetchedManifest, StoreKind } from './artifact-store.js';
+import type { ArtifactStore, FetchedManifest, PushManifestOptions, StoreKind } from './artifact-store.js';
 
 /**
  * An ArtifactStore that hands every call to another one; registry flavours (ECR, Harbor) extend it and
@@ -28,8 +28,8 @@ export class DecoratedStore implements ArtifactStore {
   headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
     return this.inner.headManifest(repository, reference);
   }
-  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
-    return this.inner.pushManifest(repository, reference, bytes, mediaType);
+  pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, options?: PushManifestOptions): Promise<Digest> {
+    return this.inner.pushManifest(repository, reference, bytes, mediaType, options);
   }
   hasBlob(repository: string, digest: Digest): Promise<boolean> {
     return this.inner.hasBlob(repository, digest);

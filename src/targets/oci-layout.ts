@@ -9,7 +9,7 @@ import { DigestStream, isDigest, sha256Digest, type Digest } from '../oci/digest
 import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
-import type { ArtifactStore, FetchedManifest } from './artifact-store.js';
+import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 /*
@@ -134,7 +134,7 @@ export class OciLayoutStore implements ArtifactStore {
     return { descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: bytes.length }, bytes };
   }
 
-  async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+  async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, options: PushManifestOptions = {}): Promise<Digest> {
     const digest = sha256Digest(bytes);
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, digest);
@@ -144,6 +144,15 @@ export class OciLayoutStore implements ArtifactStore {
       if (isDigest(reference)) {
         if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(descriptor);
         return;
+      }
+      // Checked under the index lock: no other process can write this tag between the check and the write.
+      const current = this.findEntry(index, reference)?.digest ?? null;
+      if (options.ifTagHolds !== undefined && current !== options.ifTagHolds && current !== digest) {
+        throw new PackpubError(
+          'CONFLICT',
+          `${this.reference(repository, reference)} was ${options.ifTagHolds === null ? 'created' : 'changed'} by another publisher during this run (it holds ${current ?? 'nothing'})`,
+          { hint: TAG_RACE_HINT },
+        );
       }
       index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== reference);
       index.manifests.push({ ...descriptor, annotations: { [ANNOTATION_REF_NAME]: reference } });

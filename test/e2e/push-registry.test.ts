@@ -93,7 +93,8 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     expect((await cli(['push', pack, older])).code).toBe(0);
     const tag = await cli(['tag', 'tools:2.1.0', '2.1.x', '2.x']);
     expect(tag.code).toBe(0);
-    expect(tag.stdout).toContain('as 2.1.x, 2.x');
+    expect(tag.stdout).toContain(': tagged as 2.1.x\n');
+    expect(tag.stdout).toContain(': tagged as 2.x\n');
     const byTag = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/tools:2.x`, creds === undefined ? {} : { creds });
     const byVersion = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/tools:2.1.0`, creds === undefined ? {} : { creds });
     expect(byTag.equals(byVersion)).toBe(true);

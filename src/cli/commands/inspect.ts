@@ -1,5 +1,5 @@
-import { parsePackRef } from '../../oci/reference.js';
 import type { CommandSpec } from '../context.js';
+import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetFlags } from '../target-flags.js';
@@ -9,7 +9,7 @@ export const inspectCommand: CommandSpec = {
   describe: 'Show a published pack: manifest, digest, layer, and the pack.json inside its archive',
   builder: (y) =>
     targetFlags(y)
-      .positional('ref', { type: 'string', describe: '<name>:<version>' })
+      .positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   run: async (args, ctx) => {
     const [{ inspectPack }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
@@ -17,8 +17,9 @@ export const inspectCommand: CommandSpec = {
       import('../../targets/open.js'),
       import('../target-flags.js'),
     ]);
-    const ref = parsePackRef(args['ref'] as string);
-    const target = await openTarget(await targetOptionsFromArgs(args, ctx));
+    const pack = parsePackArgument(args['ref'] as string);
+    const { ref } = pack;
+    const target = await openTarget(await targetOptionsFromArgs(argsForPack(args, pack), ctx));
     try {
       const result = await inspectPack(target, ref);
       if (args['json'] === true) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { parsePackRef } from '../../oci/reference.js';
 import type { CommandSpec } from '../context.js';
+import { argsForPack, defaultPullFolder, parsePackArgument } from '../pack-ref.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetFlags } from '../target-flags.js';
@@ -10,8 +10,8 @@ export const pullCommand: CommandSpec = {
   describe: 'Download a published pack, verify its digests and extract it safely into a folder',
   builder: (y) =>
     targetFlags(y)
-      .positional('ref', { type: 'string', describe: '<name>:<version>' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>; must not exist or be empty)' })
+      .positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>, or ./<name>-<12 digest digits>; must not exist or be empty)' })
       .option('max-size', { type: 'number', describe: 'Refuse archives expanding beyond this many MiB (default 2048)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   run: async (args, ctx) => {
@@ -21,12 +21,13 @@ export const pullCommand: CommandSpec = {
       import('../target-flags.js'),
       import('../signals.js'),
     ]);
-    const ref = parsePackRef(args['ref'] as string);
-    const target = await openTarget(await targetOptionsFromArgs(args, ctx));
+    const pack = parsePackArgument(args['ref'] as string);
+    const { ref } = pack;
+    const target = await openTarget(await targetOptionsFromArgs(argsForPack(args, pack), ctx));
     try {
       const result = await withInterrupt(ctx, (signal) =>
         pullPack(target, ref, {
-          outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? `${ref.name}-${ref.version}`),
+          outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? defaultPullFolder(ref)),
           ...(args['maxSize'] === undefined ? {} : { maxBytes: (args['maxSize'] as number) * 1024 * 1024 }),
           signal,
         }),

@@ -1,0 +1,88 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST_BUILT, layoutHoldings, RegistryReader, spawnCli } from '../support/faults.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * issue 13 item 4: two runs publish *different* content under the same new name:version at the same
+ * moment. Whatever the interleaving, the run whose content the target does not hold at the end must not
+ * report `published`: it reports a conflict and exits 1. On the OCI layout the index lock makes
+ * check-and-write exact, so exactly one run publishes; on a registry (no compare-and-swap) both may report
+ * a conflict, never both `published`.
+ */
+
+const ROUNDS = 20;
+
+interface Result {
+  target: string;
+  status: string;
+  digest?: string;
+  error?: { message: string };
+}
+
+interface Report {
+  results: Result[];
+}
+
+describe.skipIf(!DIST_BUILT)('two publishers of different content under one version', () => {
+  let registry: RunningRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-race-'));
+    registry = await startRegistry();
+    // One run publishes to both targets, so each round races on the registry and on the layout at once.
+    await writeFile(join(root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${registry.host}/race\n  lay:\n    ociLayout: ./layout\n`);
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await cleanup?.();
+  });
+
+  it(`${ROUNDS} rounds of two processes, to one registry and one layout: no run that lost reports published`, async () => {
+    const reader = new RegistryReader(registry.url);
+    for (let round = 0; round < ROUNDS; round++) {
+      const packs = await Promise.all(
+        ['a', 'b'].map((who) => writePack(join(root, `${round}-${who}`), { name: 'race', version: `1.0.${round}`, files: { 'who.txt': `${who} ${round}\n` } })),
+      );
+      // both start before either is awaited
+      const runs = packs.map((dir) => spawnCli(['push', dir, '--target', 'reg', '--target', 'lay', '--json', '--no-cache'], { cwd: root }));
+      const outcomes = await Promise.all(
+        runs.map(async (r) => {
+          const done = await r.done;
+          const report = JSON.parse(done.stdout) as Report;
+          expect(report.results, done.stderr).toHaveLength(2);
+          return { code: done.code, registry: report.results.find((x) => x.target.startsWith('registry'))!, layout: report.results.find((x) => !x.target.startsWith('registry'))! };
+        }),
+      );
+      const held = (await reader.holdings('race')).tags.get(`race/spectro-packs/archive/race:1.0.${round}`);
+      const layout = await layoutHoldings(join(root, 'layout'));
+      expect(layout.problems).toEqual([]);
+      judge(round, 'registry', outcomes.map((o) => ({ code: o.code, result: o.registry })), held, false);
+      judge(round, 'layout', outcomes.map((o) => ({ code: o.code, result: o.layout })), layout.tags.get(`spectro-packs/archive/race:1.0.${round}`), true);
+    }
+  }, 600_000); // 40 CLI processes: about 20 s on an idle 2-core machine, minutes on a loaded one
+});
+
+/** `exact`: the target makes check-and-write atomic, so exactly one run publishes. */
+function judge(round: number, where: string, runs: Array<{ code: number; result: Result }>, held: string | undefined, exact: boolean): void {
+  const what = `round ${round} on the ${where}: ${JSON.stringify(runs)}; it holds ${held}`;
+  expect(held, what).toBeDefined();
+  for (const { code, result } of runs) {
+    if (result.status === 'published') {
+      // a run that says published is the one whose content the target holds
+      expect(result.digest, what).toBe(held);
+    } else {
+      expect(result.status, what).toBe('conflict');
+      expect(result.error?.message, what).toMatch(/by another publisher during this run|already holds different content/);
+      expect(code, what).toBe(1);
+    }
+  }
+  const published = runs.filter((r) => r.result.status === 'published').length;
+  if (exact) expect(published, what).toBe(1);
+  else expect(published, what).toBeLessThanOrEqual(1);
+}

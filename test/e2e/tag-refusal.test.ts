@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { layoutHoldings, RegistryReader } from '../support/faults.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * issue 13 item 1: `tag` never moves a tag that names another version's digest without --force (Palette
+ * caches digests); a tag that already names this digest is reported "already tagged" and not written again.
+ * Checked on a real registry and on an OCI layout, by reading what each holds afterwards.
+ */
+
+describe('tag refuses to move an existing tag', () => {
+  let registry: RunningRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-tag-'));
+    registry = await startRegistry();
+    for (const version of ['2.2.1', '2.3.0']) await writePack(join(root, version), { name: 'crossplane', version });
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await cleanup?.();
+  });
+
+  const targets: Array<[string, () => string[], () => Promise<Map<string, string>>]> = [
+    ['a registry', () => ['--registry', `${registry.host}/tags`], async () => (await new RegistryReader(registry.url).holdings('tags')).tags],
+    ['an OCI layout', () => ['--oci-layout', join(root, 'layout')], async () => (await layoutHoldings(join(root, 'layout'))).tags],
+  ];
+
+  it.each(targets)('on %s', async (_what, target, holdings) => {
+    const push = await runCli(['push', join(root, '2.2.1'), join(root, '2.3.0'), ...target(), '--json']);
+    expect(push.code, push.stderr).toBe(0);
+    const digest = Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));
+    const held = async (tag: string) => [...(await holdings()).entries()].find(([k]) => k.endsWith(`/crossplane:${tag}`))?.[1];
+
+    const refused = await runCli(['tag', 'crossplane:2.3.0', '2.2.1', ...target()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`2.2.1 (${digest['2.2.1']}) already tags other content`);
+    expect(refused.stderr).toContain('hint: Palette caches pack digests');
+    expect(refused.stderr).toContain('--force');
+    expect(refused.stdout).toBe('');
+    expect(await held('2.2.1')).toBe(digest['2.2.1']);
+
+    // one taken tag among several: nothing is written, not even the free one
+    const mixed = await runCli(['tag', 'crossplane:2.3.0', '2.3.x', '2.2.1', ...target()]);
+    expect(mixed.code).toBe(1);
+    expect(await held('2.3.x')).toBeUndefined();
+
+    const first = await runCli(['tag', 'crossplane:2.3.0', '2.3.x', ...target()]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/crossplane:2\.3\.0 \(sha256:[0-9a-f]{64}\): tagged as 2\.3\.x\n$/);
+    expect(await held('2.3.x')).toBe(digest['2.3.0']);
+
+    const again = await runCli(['tag', 'crossplane:2.3.0', '2.3.x', ...target()]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(': 2.3.x already tagged');
+
+    const forced = await runCli(['tag', 'crossplane:2.3.0', '2.2.1', '--force', ...target()]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`tagged as 2.2.1 (moved from ${digest['2.2.1']})`);
+    expect(await held('2.2.1')).toBe(digest['2.3.0']);
+  });
+});

@@ -1,0 +1,112 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { RegistryReader } from '../support/faults.js';
+import { tempDir, treeOf, writePack } from '../support/packs.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+/*
+ * issue 13: mistakes a new user makes get a message that says what happened, the right exit code, and
+ * leave the target as it was.
+ */
+
+describe('mistakes get a clear answer', () => {
+  let registry: RunningRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let pack: string;
+  const password = `pw-${Math.random().toString(36).slice(2)}`;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-mistakes-'));
+    registry = await startRegistry({ auth: 'htpasswd', users: { ci: password } });
+    pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await cleanup?.();
+  });
+
+  const env = () => ({ DOCKER_CONFIG: join(root, 'docker') });
+
+  it('item 8: an empty password on standard input is named as such, and nothing is pushed', async () => {
+    for (const stdin of ['', '\n', '  \n']) {
+      const run = await runCli(['push', pack, '--registry', `${registry.host}/m`, '--username', 'ci', '--password-stdin'], { stdin, env: env() });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('error: empty password on standard input (--password-stdin)');
+      expect(run.stderr).toContain('hint: the variable or secret piped in is empty or unset');
+      expect(run.stderr).not.toContain('credentials rejected');
+    }
+    const login = await runCli(['login', registry.host, '--username', 'ci', '--password-stdin'], { stdin: '', env: env() });
+    expect(login.code).toBe(2);
+    expect(login.stderr).toContain('empty password on standard input');
+    await expect(readdir(join(root, 'docker'))).rejects.toThrow(); // no Docker config was written
+    const holdings = await new RegistryReader(registry.url, { username: 'ci', password }).holdings('m');
+    expect([...holdings.tags.keys()]).toEqual([]);
+  });
+
+  it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
+    for (const [version, message, hint] of [
+      ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],
+      ['1.5', 'pack version "1.5" is not a semantic version', 'hint: pass --version 1.5.0'],
+    ] as const) {
+      const dir = join(root, `init-${version}`);
+      const run = await runCli(['init', dir, '--name', 'x', '--version', version]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`error: ${message}`);
+      expect(run.stderr).toContain(hint);
+      await expect(readdir(dir)).rejects.toThrow();
+    }
+    const dir = join(root, 'init-ok');
+    expect((await runCli(['init', dir, '--name', 'x', '--version', '1.0.0'])).code).toBe(0);
+    expect((await runCli(['validate', dir, '--strict'])).code).toBe(0);
+  });
+
+  it('item 21: inspect, pull and tag take the full reference push prints, and name@sha256:<digest>', async () => {
+    const push = await runCli(['push', pack, '--registry', `${registry.host}/full`, '--username', 'ci', '--password-stdin', '--json'], { stdin: password, env: env() });
+    expect(push.code, push.stderr).toBe(0);
+    const { reference, digest } = (JSON.parse(push.stdout) as { results: Array<{ reference: string; digest: string }> }).results[0]!;
+    expect(reference).toBe(`${registry.host}/full/spectro-packs/archive/hello:1.0.0`);
+    const auth = { env: { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } };
+
+    // no --registry: the reference names it
+    const inspect = await runCli(['inspect', reference, '--json'], auth);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(JSON.parse(inspect.stdout).manifest.digest).toBe(digest);
+    const byDigest = await runCli(['inspect', `${registry.host}/full/spectro-packs/archive/hello@${digest}`, '--json'], auth);
+    expect(byDigest.code, byDigest.stderr).toBe(0);
+    expect(JSON.parse(byDigest.stdout).manifest.digest).toBe(digest);
+    const short = await runCli(['inspect', `hello@${digest}`, '--registry', `${registry.host}/full`], auth);
+    expect(short.code, short.stderr).toBe(0);
+    expect(short.stdout).toContain(digest);
+
+    const out = join(root, 'pulled');
+    const pull = await runCli(['pull', reference, '-o', out], auth);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(await treeOf(out)).toEqual(await treeOf(pack));
+    const pullDigest = await runCli(['pull', `hello@${digest}`, '--registry', `${registry.host}/full`], { ...auth, cwd: root });
+    expect(pullDigest.code, pullDigest.stderr).toBe(0);
+    expect(await treeOf(join(root, `hello-${digest.slice(7, 19)}`))).toEqual(await treeOf(pack));
+
+    const tag = await runCli(['tag', reference, '1.0.x'], auth);
+    expect(tag.code, tag.stderr).toBe(0);
+    const holdings = await new RegistryReader(registry.url, { username: 'ci', password }).holdings('full');
+    expect(holdings.tags.get('full/spectro-packs/archive/hello:1.0.x')).toBe(digest);
+
+    // a flag naming another target is refused, not silently preferred
+    const clash = await runCli(['inspect', reference, '--registry', `${registry.host}/other`], auth);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain(`error: the reference names ${registry.host}/full, but --registry ${registry.host}/other names another target`);
+
+    // the layout form push prints
+    const layout = join(root, 'layout');
+    const local = await runCli(['push', pack, '--oci-layout', layout, '--json']);
+    const { reference: localRef, digest: localDigest } = (JSON.parse(local.stdout) as { results: Array<{ reference: string; digest: string }> }).results[0]!;
+    expect(localRef).toBe(`oci:${layout}/spectro-packs/archive/hello:1.0.0`);
+    const localInspect = await runCli(['inspect', localRef]);
+    expect(localInspect.code, localInspect.stderr).toBe(0);
+    expect(localInspect.stdout).toContain(`manifest  ${localDigest}`);
+  });
+});
