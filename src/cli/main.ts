@@ -36,10 +36,24 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         'Docs: README.md',
     );
   for (const spec of commands) parser.command(toYargs(spec, ctx));
+  skipHelpCache(parser);
   try {
     await parser.parseAsync();
   } catch (err) {
     return renderError(io, err, debug);
   }
   return ctx.exitCode;
+}
+
+/**
+ * yargs renders the whole help text of a command before running it, to print it should the command fail
+ * (issue 16's profile: a tenth of an unchanged re-push went to cliui and string-width). Failures here are
+ * rendered by renderError, never with yargs' help, so that work is skipped. `--help` is unaffected: it
+ * renders the help when asked. Reached through yargs' internal methods, so it is a no-op if they change.
+ */
+function skipHelpCache(parser: unknown): void {
+  type Usage = { cacheHelpMessage?: unknown };
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { ValidationReport } from '../../src/pack/validate.js';
+import { runBin } from '../support/cli.js';
 import { packJsonWith, put, writeValidPack } from '../unit/pack/fixtures.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,5 +104,18 @@ describe('packpub validate', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('error: Not enough non-option arguments');
     expect(none.stderr).toContain('hint: run packpub --help');
+  });
+
+  it('prints its help with --help (exit 0), and a failing run prints its error, not the help', async () => {
+    // The built CLI: yargs writes help to the process's own stdout.
+    const help = await runBin(['validate', '--help'], { cwd: work });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('packpub validate <pack-dir...>');
+    expect(help.stdout).toContain('--strict');
+    const failed = await run(['validate', 'missing-folder'], work);
+    expect(failed.code).toBe(2);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).not.toContain('--strict');
+    expect(failed.stderr.trim().split('\n')).toHaveLength(2);
   });
 });
