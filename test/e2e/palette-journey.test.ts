@@ -115,6 +115,16 @@ describe('Palette closed loop through the CLI', () => {
     expect(palette.registries.get(uid)?.index.get('e2e-alpha')?.get('1.0.0')?.digest).toBe(report.results[0]?.digest);
   });
 
+  it('--json-lines puts the palette line just before the summary, and every line is documented', async () => {
+    const run = await runCli(['push', beta, ...at('journey'), '--palette-sync', '--json-lines', ...fast], { env: env() });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
+    expect(lines.map((l) => l.type)).toEqual(['result', 'palette', 'summary']);
+    expect(lines[1]?.status).toBe('visible');
+    const validateLine = await reportValidator('#/$defs/jsonLine');
+    for (const line of lines) expect(validateLine?.(line), JSON.stringify(validateLine?.errors)).toBe(true);
+  });
+
   it('a failing sync shows Palette\'s message and exits 3 (published, not visible)', async () => {
     palette.failSyncs = 'failed to pull e2e-beta:0.3.1: manifest unknown';
     const run = await runCli(['palette', 'sync', ...at('journey'), ...fast], { env: env() });
@@ -192,9 +202,7 @@ describe('Palette closed loop through the CLI', () => {
   });
 
   it('no run went over Palette\'s rate limit, and every body passed the schema', () => {
-    expect(palette.throttled()).toBe(0);
-    expect(palette.maxPerSecond('/v1/registries')).toBeLessThanOrEqual(10);
-    expect(palette.maxPerSecond('/v1/packs')).toBeLessThanOrEqual(10);
-    expect(palette.schemaRejections).toEqual([]);
+    expect(palette.violations()).toEqual([]);
+    expect(palette.requests.length).toBeGreaterThan(20);
   });
 });

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
@@ -117,10 +119,37 @@ describe('Palette closed loop (library)', () => {
       expect(p.status).toBe('visible');
       expect(p.packUid).toBe(indexed?.get(p.name)?.get(p.version)?.packUid);
     }
-    expect(palette.throttled()).toBe(0);
-    expect(palette.maxPerSecond('/v1/registries')).toBeLessThanOrEqual(10);
+    expect(palette.violations()).toEqual([]);
     // Registry calls at tenant scope.
     expect(palette.requests.filter((r) => r.prefix === '/v1/registries').every((r) => r.projectUid === undefined)).toBe(true);
+  });
+
+  it('a pack pushed after a sync started is visible only after the next sync', async () => {
+    const t = await target('lib-order');
+    const c = client();
+    const { registry: reg } = await registerPaletteRegistry(c, ref('lib-order'), { credentials: basic });
+    await pushPacks(t, { packs: [await writePack(join(root, 'o1'), { name: 'order-one', version: '1.0.0' })], env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    await c.triggerSync(reg.uid, reg.flavour, false);
+    await pushPacks(t, { packs: [await writePack(join(root, 'o2'), { name: 'order-two', version: '1.0.0' })], env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    for (let i = 0; i < 10 && (await c.syncStatus(reg.uid, reg.flavour)).status !== 'Success'; i++);
+    expect((await c.syncStatus(reg.uid, reg.flavour)).status).toBe('Success');
+    expect(await c.packTags('order-one', reg.uid)).toBeDefined();
+    expect(await c.packTags('order-two', reg.uid)).toBeUndefined();
+    const result = await syncPaletteRegistry(c, ref('lib-order'), { packs: [{ name: 'order-two', version: '1.0.0' }], pollIntervalMs: 20 });
+    expect(result.status).toBe('visible');
+  });
+
+  it('the summary has no base path, the per-registry GET has it with secrets masked, the wrong flavour is 404', async () => {
+    const c = client();
+    const { registry: reg } = await registerPaletteRegistry(c, ref('lib-shape'), { credentials: basic });
+    const item = (await c.listOciRegistries()).find((r) => r.metadata.uid === reg.uid);
+    expect(item?.spec).not.toHaveProperty('baseContentPath');
+    expect(item?.spec.registryType).toBe('basic');
+    const record = await c.getRegistry(reg.uid, 'basic');
+    expect(record?.spec.baseContentPath).toBe('lib-shape');
+    expect(JSON.stringify(record)).not.toContain(PASSWORD);
+    expect((record?.spec as { auth?: { password?: string } }).auth?.password).toMatch(/^\*+$/);
+    expect(await c.getRegistry(reg.uid, 'ecr')).toBeUndefined();
   });
 
   it('no registry for the target points to doctor and register; two ask for --palette-registry', async () => {
@@ -169,5 +198,35 @@ describe('Palette closed loop (library)', () => {
     const packsCall = palette.requests.filter((r) => r.prefix === '/v1/packs').at(-1);
     expect(packsCall?.projectUid).toBe('proj-1');
     for (const r of palette.requests) expect(JSON.stringify(r)).not.toContain(KEY);
+  });
+});
+
+describe('PaletteClient under a 429', () => {
+  it('waits (Retry-After, else 2 s doubling) and retries instead of failing', async () => {
+    let calls = 0;
+    const server = createServer((req, res) => {
+      calls++;
+      if (calls <= 2) {
+        res.writeHead(429, { 'content-type': 'application/json', ...(calls === 1 ? { 'retry-after': '3' } : {}) });
+        res.end('{"code":"TooManyRequests","message":"Too many requests"}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"items":[]}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let now = 0;
+    const slept: number[] = [];
+    const clock: RetryClock = { now: () => now, random: () => 0.5, sleep: async (ms) => void (slept.push(ms), (now += ms)) };
+    const c = new PaletteClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: 'k-123456789', clock });
+    try {
+      expect(await c.listOciRegistries()).toEqual([]);
+      expect(calls).toBe(3);
+      // First wait honours Retry-After (3 s), the second is the 4 s backoff step.
+      expect(slept.filter((ms) => ms >= 1000)).toEqual([3000, 4000]);
+    } finally {
+      await c.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

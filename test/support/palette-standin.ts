@@ -17,8 +17,8 @@ import { load as loadYaml } from 'js-yaml';
  *     `status.syncStatus`, secrets masked); the wrong flavour -> 404 ResourceNotFound;
  *   - a sync lifecycle: after POST .../sync the status may keep showing the previous run for a few polls
  *     (`startDelayPolls`), then InProgress, then Success or Failed with a new lastRunTime. The sync reads the
- *     real loopback registry (catalog or a lab's repository list, tags, manifests) when it starts, so a pack
- *     is visible only after a sync that started after its push. A version already indexed keeps its old
+ *     real loopback registry (catalog or a lab's repository list, tags, manifests) before answering the
+ *     trigger, so a pack is visible only after a sync that started after its push. A version already indexed keeps its old
  *     digest unless the sync was forced (Palette caches digests).
  */
 
@@ -122,6 +122,11 @@ export interface PaletteStandin {
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
   throttled(): number;
+  /**
+   * What a well-behaved client never causes, in words: 429s, more than 10 requests to a prefix within one
+   * second, bodies the schema refused. Empty when the run kept every rule.
+   */
+  violations(): string[];
   close(): Promise<void>;
 }
 
@@ -297,6 +302,16 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       return max;
     },
     throttled: () => requests.filter((r) => r.status === 429).length,
+    violations() {
+      const out: string[] = [];
+      if (this.throttled() > 0) out.push(`${this.throttled()} requests answered 429`);
+      for (const prefix of ['/v1/registries', '/v1/packs']) {
+        const max = this.maxPerSecond(prefix);
+        if (max > 10) out.push(`${max} requests to ${prefix} within one second`);
+      }
+      for (const r of schemaRejections) out.push(`schema refused the body of ${r.path}: ${r.errors}`);
+      return out;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -469,6 +484,9 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       if (req.method === 'POST' && m[3] === '/sync') {
         if (raw !== '') return error(400, 'BadRequest', 'sync takes no body');
         startSync(reg, url.searchParams.get('forceSync') === 'true');
+        // The sync's snapshot of the registry is taken before the 202: a pack pushed after this answer is
+        // seen only by a later sync.
+        await reg.run?.indexing;
         return answer(202);
       }
       if (req.method === 'GET' && m[3] === '/sync/status') return answer(200, await statusOf(reg));
