@@ -9,6 +9,8 @@ export interface CliIo {
   stdin: Readable;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** --no-tty: treat stdin, stdout and stderr as no terminal (no live progress, colours or prompts). */
+  noTty?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -46,7 +48,7 @@ export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boo
   const env = io.env;
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
   if (env['TERM'] === 'dumb') return false;
-  return io[stream].isTTY === true;
+  return io.noTty !== true && io[stream].isTTY === true;
 }
 
 export function writeLine(stream: Writable, line = ''): void {

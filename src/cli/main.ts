@@ -14,13 +14,15 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return 0;
   }
   const [{ default: yargs }, { commands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
-  const ctx: CliContext = { io, exitCode: 0 };
+  // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
+  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0 };
   const debug = argv.includes('--debug');
   const parser = yargs(argv)
     .scriptName('packpub')
     .usage('packpub <command> [options]\n\nPublish Spectro Cloud Palette packs to OCI registries.')
     .version(VERSION)
     .option('debug', { type: 'boolean', default: false, describe: 'Print redacted request traces and stack traces' })
+    .option('tty', { type: 'boolean', default: true, describe: 'Terminal output: --no-tty draws no live progress or colours and asks no questions, as in a pipe' })
     .strict()
     .demandCommand(1, 'Name a command (see packpub --help).')
     .recommendCommands()

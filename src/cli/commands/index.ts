@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../context.js';
 import { buildCommand } from './build.js';
+import { completionCommand } from './completion.js';
 import { copyCommand } from './copy.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
@@ -26,4 +27,5 @@ export const commands: CommandSpec[] = [
   loginCommand,
   logoutCommand,
   initCommand,
+  completionCommand,
 ];

@@ -78,7 +78,7 @@ export const loginCommand: CommandSpec = {
       writeLine(io.stdout, 'Nothing was saved. Run packpub push / list / pull directly.');
       return EXIT_OK;
     }
-    const stdinIsTty = (io.stdin as { isTTY?: boolean }).isTTY === true;
+    const stdinIsTty = io.noTty !== true && (io.stdin as { isTTY?: boolean }).isTTY === true;
     let username = (args['username'] as string | undefined) ?? (io.env['PACKPUB_USERNAME'] || undefined);
     if (username === undefined) {
       if (args['passwordStdin'] === true || !stdinIsTty) {

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runBin, runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+
+const execFileP = promisify(execFile);
+
+/** Load the bash completion the way a user does, then ask it to complete `words` (the last one being typed). */
+async function complete(words: string[]): Promise<string[]> {
+  const script = [
+    `source <("${process.execPath}" "${BIN}" completion bash)`,
+    `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
+    `COMP_CWORD=${words.length - 1}`,
+    '_packpub',
+    'printf "%s\\n" "${COMPREPLY[@]}"',
+  ].join('\n');
+  const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', script]);
+  return stdout.split('\n').filter((l) => l !== '');
+}
+
+describe('packpub completion', () => {
+  it('bash loads the script and registers packpub', async () => {
+    const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', `source <("${process.execPath}" "${BIN}" completion bash) && complete -p packpub`]);
+    expect(stdout.trim()).toBe('complete -o default -F _packpub packpub');
+  });
+
+  it('completes commands, then the flags of the command typed (positionals are no flags)', async () => {
+    expect(await complete(['packpub', 'pu'])).toEqual(['push', 'pull']);
+    expect(await complete(['packpub', '--debug', 'comp'])).toEqual(['completion']);
+    expect(await complete(['packpub', 'push', 'packs/', '--reg'])).toEqual(['--registry', '--registry-config', '--registry-type']);
+    expect(await complete(['packpub', 'push', '--js'])).toEqual(['--json', '--json-lines']);
+    expect(await complete(['packpub', 'validate', '--'])).not.toContain('--pack-dir');
+  });
+
+  it('zsh and fish scripts name the same commands and flags', async () => {
+    const zsh = await runBin(['completion', 'zsh']);
+    expect(zsh.code).toBe(0);
+    expect(zsh.stdout).toMatch(/^#compdef packpub\n/);
+    expect(zsh.stdout).toContain('bashcompinit');
+    expect(zsh.stdout).toContain('complete -o default -F _packpub packpub');
+    const fish = await runBin(['completion', 'fish']);
+    expect(fish.code).toBe(0);
+    expect(fish.stdout).toContain("complete -c packpub -n __fish_use_subcommand -f -a push -d 'Validate, build and publish packs");
+    expect(fish.stdout).toContain("complete -c packpub -n '__fish_seen_subcommand_from push' -l registry -r");
+    expect(fish.stdout).toContain("complete -c packpub -n '__fish_seen_subcommand_from push' -l dry-run\n");
+  });
+
+  it('refuses an unknown shell (exit 2)', async () => {
+    const run = await runBin(['completion', 'tcsh']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Invalid values');
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('--no-tty', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir());
+    await writePack(join(root, 'p'), { name: 'notty', version: '1.0.0' });
+  });
+  afterAll(async () => cleanup?.());
+
+  it('draws no live progress or escape codes even on a terminal', async () => {
+    const tty = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'a')], { tty: true, env: { TERM: 'xterm' } });
+    expect(tty.stderr).toContain('\u001b[K');
+    const run = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'b'), '--no-tty'], { tty: true, env: { TERM: 'xterm' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('\u001b[');
+    expect(run.stdout).toContain('published notty:1.0.0');
+  });
+});
