@@ -21,18 +21,18 @@ export function paletteFlags(y: Argv<any>): Argv<any> {
     .option('palette-endpoint', {
       type: 'string',
       group: PALETTE_GROUP,
-      describe: `Palette API host or URL (env ${PALETTE_ENV.host}, else palette.endpoint of the target; default: the SaaS API)`,
+      describe: `Palette API host or URL (default: palette.endpoint of the target, else env ${PALETTE_ENV.host}, else the SaaS API)`,
     })
     .option('palette-api-key-stdin', {
       type: 'boolean',
       default: false,
       group: PALETTE_GROUP,
-      describe: `Read the Palette API key from standard input (env ${PALETTE_ENV.apiKey})`,
+      describe: `Read the Palette API key from standard input (default: the variable palette.apiKeyEnv of the target names, else env ${PALETTE_ENV.apiKey})`,
     })
     .option('palette-project', {
       type: 'string',
       group: PALETTE_GROUP,
-      describe: `Project uid for pack reads (env ${PALETTE_ENV.project}); registries are always read at tenant scope`,
+      describe: `Project uid for pack reads (default: palette.project of the target, else env ${PALETTE_ENV.project}); registries are always read at tenant scope`,
     })
     .option('palette-registry', {
       type: 'string',
@@ -132,8 +132,9 @@ export function paletteRunSettings(args: Args, config: ConfigPalette | undefined
 const stdinKeys = new WeakMap<object, Promise<string>>();
 
 /**
- * A Palette client for one target: endpoint flag > SPECTROCLOUD_HOST > the target's palette.endpoint >
- * SaaS; key from stdin (read once per command line) > the file's apiKeyEnv > SPECTROCLOUD_APIKEY.
+ * A Palette client for one target. A flag wins; then the target's `palette:` section (it is specific to
+ * that target, so a key named by `apiKeyEnv` never goes to another Palette); then Spectro's variables
+ * (SPECTROCLOUD_APIKEY, SPECTROCLOUD_HOST, SPECTROCLOUD_DEFAULT_PROJECT_ID); then the SaaS API.
  */
 export async function paletteClient(args: Args, ctx: CliContext, config: ConfigPalette | undefined, required: boolean): Promise<PaletteClient | undefined> {
   const env = ctx.io.env;
@@ -145,12 +146,15 @@ export async function paletteClient(args: Args, ctx: CliContext, config: ConfigP
       stdinKeys.set(args, pending);
     }
     apiKey = await pending;
-  } else {
-    const fromFile = config?.apiKeyEnv;
-    apiKey = (fromFile === undefined ? undefined : env[fromFile]) || env[PALETTE_ENV.apiKey] || undefined;
-    if (fromFile !== undefined && (env[fromFile] ?? '') === '' && apiKey === undefined && required) {
-      throw new PackpubError('CONFIG', `palette.apiKeyEnv names ${fromFile}, which is not set`, { hint: `set ${fromFile} to a Palette API key (in CI: from a secret)` });
+  } else if (config?.apiKeyEnv !== undefined) {
+    apiKey = env[config.apiKeyEnv] || undefined;
+    if (apiKey === undefined && required) {
+      throw new PackpubError('CONFIG', `palette.apiKeyEnv names ${config.apiKeyEnv}, which is not set`, {
+        hint: `set ${config.apiKeyEnv} to the API key of ${config.endpoint ?? 'that Palette'} (in CI: from a secret)`,
+      });
     }
+  } else {
+    apiKey = env[PALETTE_ENV.apiKey] || undefined;
   }
   if (apiKey === undefined || apiKey.trim() === '') {
     if (!required) return undefined;
@@ -159,8 +163,8 @@ export async function paletteClient(args: Args, ctx: CliContext, config: ConfigP
     });
   }
   const { PaletteClient } = await import('../palette/client.js');
-  const endpoint = (args['paletteEndpoint'] as string | undefined) ?? (env[PALETTE_ENV.host] || undefined) ?? config?.endpoint;
-  const projectUid = (args['paletteProject'] as string | undefined) ?? (env[PALETTE_ENV.project] || undefined) ?? config?.project;
+  const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? (env[PALETTE_ENV.host] || undefined);
+  const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
   const caFile = (args['paletteCaFile'] as string | undefined) ?? config?.caFile;
   return new PaletteClient({
     apiKey,

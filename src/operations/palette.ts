@@ -107,7 +107,7 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
     const chosen = all.find((r) => r.metadata.uid === options.registry) ?? all.find((r) => r.metadata.name === options.registry);
     if (chosen === undefined) {
       throw new PackpubError('NOT_FOUND', `Palette has no OCI registry named or with uid "${options.registry}"`, {
-        hint: `registries on ${target.host}: run packpub palette doctor for the target`,
+        hint: `packpub palette doctor for the target lists the registries Palette has on ${target.host}`,
       });
     }
     const details = await readDetails(client, chosen);

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { join } from 'node:path';
@@ -123,6 +123,43 @@ describe('Palette closed loop through the CLI', () => {
     expect(lines[1]?.status).toBe('visible');
     const validateLine = await reportValidator('#/$defs/jsonLine');
     for (const line of lines) expect(validateLine?.(line), JSON.stringify(validateLine?.errors)).toBe(true);
+  });
+
+  it('a target in packpub.yaml names its Palette: endpoint, registry and the variable holding the key', async () => {
+    const dir = join(root, 'with-config');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'packpub.yaml'),
+      [
+        'targets:',
+        '  journey:',
+        `    registry: ${registry.host}/journey`,
+        '    auth:',
+        `      username: ${USER}`,
+        '      passwordEnv: JOURNEY_PASSWORD',
+        '    palette:',
+        `      endpoint: ${palette.url}`,
+        '      registry: 127-0-0-1-journey',
+        '      apiKeyEnv: JOURNEY_PALETTE_KEY',
+        '',
+      ].join('\n'),
+    );
+    // Spectro's variables name another Palette: the target's own section wins, so its key goes nowhere else.
+    const bare = {
+      HOME: join(root, 'home'),
+      DOCKER_CONFIG: join(root, 'docker'),
+      JOURNEY_PASSWORD: PASSWORD,
+      JOURNEY_PALETTE_KEY: KEY,
+      SPECTROCLOUD_HOST: 'http://127.0.0.1:9',
+      SPECTROCLOUD_APIKEY: 'another-palettes-key',
+    };
+    const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', '--target', 'journey', ...fast], { env: bare, cwd: dir });
+    expect(run.stderr).toContain('is served by Palette registry 127-0-0-1-journey');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('visible in Palette e2e-beta:0.3.1');
+    const unset = await runCli(['palette', 'sync', '--target', 'journey'], { env: { ...bare, JOURNEY_PALETTE_KEY: '' }, cwd: dir });
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('palette.apiKeyEnv names JOURNEY_PALETTE_KEY, which is not set');
   });
 
   it('a failing sync shows Palette\'s message and exits 3 (published, not visible)', async () => {
