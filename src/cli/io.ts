@@ -14,7 +14,26 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  for (const stream of [process.stdout, process.stderr]) quietOnClosedPipe(stream);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+const quieted = new WeakSet<Writable>();
+
+/**
+ * A reader that stops early (`packpub list | head -5`) closes the pipe: stop writing to it, without a
+ * stack trace, and let the command finish (what it does does not depend on anyone reading).
+ */
+export function quietOnClosedPipe(stream: Writable): void {
+  if (quieted.has(stream)) return;
+  quieted.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      stream.destroy();
+      return;
+    }
+    throw err;
+  });
 }
 
 /** Documented exit codes. */

@@ -1,6 +1,7 @@
 import { PackpubError } from '../errors.js';
 import { toYargs, type CliContext } from './context.js';
 import { processIo, renderError, type CliIo } from './io.js';
+import { explainUnknownInput } from './suggest.js';
 
 import { VERSION } from '../version.js';
 
@@ -25,13 +26,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('tty', { type: 'boolean', default: true, describe: 'Terminal output: --no-tty draws no live progress or colours and asks no questions, as in a pipe' })
     .strict()
     .demandCommand(1, 'Name a command (see packpub --help).')
-    .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
-    .fail((message: string | undefined, err: Error | undefined) => {
+    .fail((message: string | undefined, err: Error | undefined, usage: unknown) => {
       // Throwing here stops yargs before the command runs: a misspelled flag must never publish.
       if (err !== undefined) throw err;
-      throw new PackpubError('USAGE', message ?? 'invalid usage', { hint: 'run packpub --help, or packpub <command> --help' });
+      const names = commands.map((c) => (Array.isArray(c.command) ? c.command[0] : c.command)?.split(' ')[0] ?? '');
+      // yargs passes its usage object here (typed as Argv): its descriptions are the command's flags
+      const flags = Object.keys((usage as { getDescriptions?: () => Record<string, unknown> }).getDescriptions?.() ?? {});
+      throw (
+        explainUnknownInput(message ?? '', { argv, commands: names, flags }) ??
+        new PackpubError('USAGE', message ?? 'invalid usage', { hint: 'run packpub --help, or packpub <command> --help' })
+      );
     })
     .epilogue(
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +

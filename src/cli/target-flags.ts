@@ -52,7 +52,7 @@ export function targetFlags(y: Argv<any>): Argv<any> {
     .option('plain-http', {
       type: 'boolean',
       group: NET_GROUP,
-      describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere)',
+      describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-plain-http forces HTTPS there)',
     })
     .option('ca-file', { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' })
     .option('insecure', { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns every run)' })

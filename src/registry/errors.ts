@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
+import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, redactUrl } from '../util/redact.js';
 
 /** One entry of an OCI error body: `{"errors":[{"code","message","detail"}]}` (distribution-spec "Error Codes"). */
@@ -259,6 +260,18 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     return new RegistryError('DIGEST_MISMATCH', `${ctx.host} says the content of ${ctx.subject ?? 'the upload'} does not match its digest`, {
       ...base,
       hint: 'the file changed while it was uploaded, or something on the path altered it; build and push again',
+    });
+  }
+
+  // An HTTPS server answers a plain-HTTP request with 400 and a body saying so (Go: "Client sent an HTTP
+  // request to an HTTPS server", nginx: "The plain HTTP request was sent to HTTPS port"); loopback hosts
+  // get plain HTTP automatically, as ORAS does.
+  if (ctx.status === 400 && ctx.url.protocol === 'http:' && /https/i.test(ctx.body.subarray(0, 4096).toString('utf8'))) {
+    return new RegistryError('REGISTRY', `${ctx.host} serves HTTPS, but packpub spoke plain HTTP to it (${ctx.method} ${redactUrl(ctx.url)} answered 400)`, {
+      ...base,
+      hint: isLoopbackHost(ctx.host)
+        ? 'plain HTTP is automatic for localhost and 127.0.0.0/8: pass --no-plain-http to use HTTPS (with --ca-file for a private CA)'
+        : 'drop --plain-http (and plainHttp in packpub.yaml) to use HTTPS',
     });
   }
 

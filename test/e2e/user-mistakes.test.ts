@@ -111,3 +111,84 @@ describe('mistakes get a clear answer', () => {
     expect(localInspect.stdout).toContain(`manifest  ${localDigest}`);
   });
 });
+
+describe('login on an ECR host', () => {
+  it('item 22: says there is nothing to log in to, exits 0 and saves nothing (as docs/errors.md says)', async () => {
+    const { dir, cleanup } = await tempDir('packpub-ecr-login-');
+    try {
+      const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+      const run = await runCli(['login', host, '-u', 'AWS', '--password-stdin'], { stdin: 'x', env: { DOCKER_CONFIG: join(dir, 'docker') } });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`${host} is an AWS ECR registry`);
+      expect(run.stdout).toContain('Nothing was saved.');
+      await expect(readdir(join(dir, 'docker'))).rejects.toThrow();
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('mistyped commands and flags', () => {
+  it('item 19: name the nearest real flag or command once, in the user spelling; never publish', async () => {
+    const { dir, cleanup } = await tempDir('packpub-typos-');
+    try {
+      const pack = await writePack(join(dir, 'p'), { name: 'typo', version: '1.0.0' });
+      const layout = join(dir, 'layout');
+      const cases: Array<[string[], string, string]> = [
+        [['push', pack, '-recursive', '--oci-layout', layout], 'error: unknown flag -recursive: did you mean --recursive?\n', 'hint: run packpub push --help for its flags'],
+        [['push', pack, '--skip-exisitng', '--oci-layout', layout], 'error: unknown flag --skip-exisitng: did you mean --skip-existing?\n', 'packpub push --help'],
+        [['push', pack, '--no-such-thing', '--oci-layout', layout], 'error: unknown flag --no-such-thing\n', 'packpub push --help'],
+        [['pusj', pack], 'error: unknown command "pusj": did you mean push?\n', 'hint: commands: '],
+        [['untag', 'x:1', 'y'], 'error: unknown command "untag"\n', 'hint: commands: '],
+        [['rm', 'x:1'], 'error: unknown command "rm"\n', 'hint: commands: '],
+      ];
+      for (const [argv, message, hint] of cases) {
+        const run = await runCli(argv);
+        expect(run.code, argv.join(' ')).toBe(2);
+        expect(run.stderr, argv.join(' ')).toBe(`${message}${run.stderr.slice(message.length)}`);
+        expect(run.stderr).toContain(hint);
+        expect(run.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+      }
+      await expect(readdir(layout)).rejects.toThrow(); // nothing was published
+
+      const secret = 'typed-on-the-command-line-42';
+      for (const argv of [['list', '-p', secret], ['list', `--password=${secret}`], ['list', '--password', secret]]) {
+        const run = await runCli([...argv, '--oci-layout', layout]);
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(/^error: there is no (-p|--password) flag\n/);
+        expect(run.stderr).toContain("hint: passwords are read from standard input only, never from a flag (it would show in the process list and shell history): printf '%s' \"$PASSWORD\" | packpub list --username USER --password-stdin");
+        expect(run.stderr).not.toContain(secret);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('an HTTPS registry on loopback', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ tls: true });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('item 20: plain HTTP (automatic on loopback) is answered 400: the hint says --no-plain-http, which works', async () => {
+    const { dir, cleanup } = await tempDir('packpub-tls-loop-');
+    try {
+      const pack = await writePack(join(dir, 'p'), { name: 'tls', version: '1.0.0' });
+      const refused = await runCli(['push', pack, '--registry', `${registry.host}/t`]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`${registry.host} serves HTTPS, but packpub spoke plain HTTP to it`);
+      expect(refused.stderr).toContain('hint: plain HTTP is automatic for localhost and 127.0.0.0/8: pass --no-plain-http to use HTTPS');
+      const pushed = await runCli(['push', pack, '--registry', `${registry.host}/t`, '--no-plain-http', '--ca-file', registry.caFile ?? '', '--json']);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const digest = (JSON.parse(pushed.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;
+      const listed = await runCli(['list', '--registry', `${registry.host}/t`, '--no-plain-http', '--ca-file', registry.caFile ?? '', '--json']);
+      expect(JSON.parse(listed.stdout).packs[0].versions[0].digest).toBe(digest);
+    } finally {
+      await cleanup();
+    }
+  });
+});

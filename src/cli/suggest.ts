@@ -1,0 +1,97 @@
+import { PackpubError } from '../errors.js';
+
+/*
+ * Usage mistakes in the user's own spelling: which flag or command was not understood, once, and the
+ * nearest real one when there is one that close. yargs reports `-recursive` as "Unknown arguments: e, c, s,
+ * i, v" (single-dash letters) and `--cert-file` twice (cert-file, certFile); this maps its report back to
+ * the words the user typed. Values are never echoed (`--password=...` could carry a secret).
+ */
+
+const PASSWORD_FLAGS = new Set(['p', 'password', 'pass', 'passwd', 'pw']);
+
+const passwordHint = (command: string) =>
+  `passwords are read from standard input only, never from a flag (it would show in the process list and shell history): printf '%s' "$PASSWORD" | packpub ${command} --username USER --password-stdin, or set PACKPUB_USERNAME and PACKPUB_PASSWORD`;
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to `word`, if it is close enough to be what was meant (a typo, not another word). */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(1, Math.floor(word.length / 4));
+  let best: { name: string; distance: number } | undefined;
+  for (const c of candidates) {
+    const distance = editDistance(word.toLowerCase(), c);
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: c, distance };
+  }
+  return best?.name;
+}
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The flags of argv that yargs reported unknown (`unknown`: the names in its message), as typed, once each. */
+function unknownTokens(argv: readonly string[], unknown: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const long = arg.startsWith('--');
+    const name = arg.slice(long ? 2 : 1).split('=')[0] ?? '';
+    const hit = long ? unknown.has(name) || unknown.has(camel(name)) || unknown.has(name.replace(/^no-/, '')) : [...name].some((ch) => unknown.has(ch)) || unknown.has(name);
+    const typed = `${long ? '--' : '-'}${name}`;
+    if (hit && !out.includes(typed)) out.push(typed);
+  }
+  return out;
+}
+
+/** A sentence for one unknown flag: the nearest real one, or the password explanation. */
+function explainFlag(typed: string, known: readonly string[]): { text: string; password: boolean } {
+  const name = typed.replace(/^--?/, '');
+  if (PASSWORD_FLAGS.has(name.toLowerCase())) return { text: `there is no ${typed} flag`, password: true };
+  // `-recursive`: a long flag typed with one dash
+  if (!typed.startsWith('--') && name.length > 1 && known.includes(name)) return { text: `unknown flag ${typed}: did you mean --${name}?`, password: false };
+  const near = nearest(name, known);
+  return { text: near === undefined ? `unknown flag ${typed}` : `unknown flag ${typed}: did you mean --${near}?`, password: false };
+}
+
+export interface UsageContext {
+  argv: readonly string[];
+  /** Every command name (first word of each command). */
+  commands: readonly string[];
+  /** Long flags the command knows (kebab-case, without dashes). */
+  flags: readonly string[];
+}
+
+/**
+ * A clear USAGE error for yargs' `message`, or undefined when it is not about unknown input. `untag` and
+ * `rm` are not close to any command, so they get the list of commands rather than a wrong guess.
+ */
+export function explainUnknownInput(message: string, ctx: UsageContext): PackpubError | undefined {
+  const first = ctx.argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && !ctx.commands.includes(first)) {
+    const near = nearest(first, ctx.commands);
+    return new PackpubError('USAGE', `unknown command "${first}"${near === undefined ? '' : `: did you mean ${near}?`}`, {
+      hint: `commands: ${[...ctx.commands].sort().join(', ')} (packpub --help)`,
+    });
+  }
+  const listed = /^Unknown arguments?: (.*)$/.exec(message);
+  if (listed === null) return undefined;
+  const unknown = new Set((listed[1] ?? '').split(', ').map((s) => s.trim()));
+  const tokens = unknownTokens(ctx.argv, unknown);
+  if (tokens.length === 0) return undefined;
+  const explained = tokens.map((t) => explainFlag(t, ctx.flags));
+  const password = explained.some((e) => e.password);
+  return new PackpubError('USAGE', explained.map((e) => e.text).join('; '), {
+    hint: password ? passwordHint(first ?? '<command>') : `run packpub ${first ?? '<command>'} --help for its flags`,
+  });
+}
