@@ -112,6 +112,11 @@ export interface PackManifestInput {
   /** Layer title: the bare archive file name, `<name>-<version>.tar.gz`. */
   title: string;
   created: Date;
+  /**
+   * Manifest annotations (`oras push --annotation K=V`). As oras-go's Pack, a given
+   * `org.opencontainers.image.created` replaces the creation time; serialized with keys sorted.
+   */
+  annotations?: Record<string, string>;
 }
 
 /** The manifest `oras push REG/REPO:TAG NAME-VERSION.tar.gz` (ORAS 1.0.0) writes. */
@@ -128,7 +133,7 @@ export function packManifest(input: PackManifestInput): ImageManifest {
         annotations: { [ANNOTATION_TITLE]: input.title },
       },
     ],
-    annotations: { [ANNOTATION_CREATED]: formatCreated(input.created) },
+    annotations: { [ANNOTATION_CREATED]: formatCreated(input.created), ...input.annotations },
   };
 }
 

@@ -46,6 +46,8 @@ export interface PushOptions {
   concurrency?: number;
   /** Extra tags to put on every pushed pack besides its version. */
   extraTags?: string[];
+  /** Manifest annotations for every pack published in this run (`--annotation`), as ORAS writes them. */
+  annotations?: Record<string, string>;
   /** Manifest creation time (default SOURCE_DATE_EPOCH or now). */
   created?: Date;
   /** Archive entry mtime (default SOURCE_DATE_EPOCH or a fixed constant). */
@@ -398,7 +400,12 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     mtime: ctx.mtime,
     ...(ctx.fileHashes === undefined ? {} : { fileHashes: ctx.fileHashes }),
   });
-  const manifest = packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: ctx.created });
+  const manifest = packManifest({
+    layer: { digest: archive.digest, size: archive.size },
+    title: fileName,
+    created: ctx.created,
+    ...(ctx.annotations === undefined ? {} : { annotations: ctx.annotations }),
+  });
   await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
   await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings });
   return { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };

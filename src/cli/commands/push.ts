@@ -27,6 +27,13 @@ export const pushCommand: CommandSpec = {
       .option('concurrency', { type: 'number', describe: 'Packs built and uploaded at once (default: four per core, 4 to 16)' })
       .option('shard', { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' })
       .option('tag', { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' })
+      .option('annotation', {
+        alias: 'a',
+        type: 'string',
+        array: true,
+        describe: 'Manifest annotation KEY=VALUE for every pack published (repeatable), e.g. org.opencontainers.image.revision=$GITHUB_SHA',
+      })
+      .option('annotation-file', { type: 'string', describe: 'JSON file of manifest annotations, as ORAS: {"$manifest": {"KEY": "VALUE"}}' })
       .option('cache', {
         type: 'boolean',
         default: true,
@@ -98,6 +105,8 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   if (junit !== undefined) await checkJunitPath(ctx.io.cwd, junit);
   renderer?.phase('finding packs');
   const run = await configuredRunDefaults(args, ctx);
+  const { parseAnnotations } = await import('../annotations.js');
+  const annotations = await parseAnnotations(args['annotation'], args['annotationFile'], ctx.io.cwd);
   const roots = await configuredPackRoots(args, ctx);
   if (roots.packs.length === 0) {
     throw new PackpubError('USAGE', 'no packs given', { hint: 'name pack folders (or roots with --recursive), or list them under `packs:` in packpub.yaml' });
@@ -145,6 +154,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         failFast: run.failFast,
         ...(run.concurrency === undefined ? {} : { concurrency: run.concurrency }),
         ...(args['tag'] === undefined ? {} : { extraTags: (args['tag'] as string[]).map(String) }),
+        ...(annotations === undefined ? {} : { annotations }),
         env: ctx.io.env,
         ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
         signal,

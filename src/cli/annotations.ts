@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PackpubError, errorMessage } from '../errors.js';
+
+/*
+ * Manifest annotations as ORAS 1.0 takes them: `--annotation KEY=VALUE` (repeatable) and
+ * `--annotation-file FILE`, a JSON object whose "$manifest" key holds the manifest's annotations
+ * (ORAS also allows "$config" and file names for layers; a pack has one layer whose title packpub sets,
+ * so only "$manifest" is taken). A key given twice is an error, as in ORAS.
+ */
+
+const MANIFEST_KEY = '$manifest';
+
+export async function parseAnnotations(flags: unknown, file: unknown, cwd: string): Promise<Record<string, string> | undefined> {
+  const values = flags === undefined ? [] : (Array.isArray(flags) ? flags : [flags]).map(String);
+  if (values.length === 0 && file === undefined) return undefined;
+  const out: Record<string, string> = {};
+  const add = (key: string, value: string, from: string) => {
+    if (Object.hasOwn(out, key)) throw new PackpubError('USAGE', `annotation ${key} is given twice (${from})`, { hint: 'give each annotation key once' });
+    out[key] = value;
+  };
+  if (file !== undefined) {
+    const path = resolve(cwd, String(file));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(path, 'utf8'));
+    } catch (err) {
+      throw new PackpubError('USAGE', `--annotation-file ${String(file)} cannot be read as JSON: ${errorMessage(err)}`, {
+        hint: 'write {"$manifest": {"org.opencontainers.image.source": "https://..."}}',
+      });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new PackpubError('USAGE', `--annotation-file ${String(file)} must hold a JSON object`, { hint: 'write {"$manifest": {"KEY": "VALUE"}}' });
+    }
+    for (const [section, map] of Object.entries(parsed)) {
+      if (section !== MANIFEST_KEY) {
+        throw new PackpubError('USAGE', `--annotation-file ${String(file)}: "${section}" is not supported; packpub annotates the manifest only ("$manifest")`, {
+          hint: 'move these annotations under "$manifest"',
+        });
+      }
+      if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+        throw new PackpubError('USAGE', `--annotation-file ${String(file)}: "$manifest" must be an object of strings`);
+      }
+      for (const [key, value] of Object.entries(map)) {
+        if (typeof value !== 'string') throw new PackpubError('USAGE', `--annotation-file ${String(file)}: the value of "${key}" must be a string`);
+        add(key, value, '--annotation-file');
+      }
+    }
+  }
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new PackpubError('USAGE', `--annotation "${v}" is not KEY=VALUE`, { hint: 'e.g. --annotation org.opencontainers.image.source=https://github.com/org/packs' });
+    add(v.slice(0, eq), v.slice(eq + 1), '--annotation');
+  }
+  return out;
+}
