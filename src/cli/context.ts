@@ -1,5 +1,6 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { CliIo } from './io.js';
+import { prepareArgs } from './target-flags.js';
 
 export interface CliContext {
   io: CliIo;
@@ -29,6 +30,7 @@ export function toYargs(spec: CommandSpec, ctx: CliContext): CommandModule<any, 
     describe: spec.describe,
     builder: spec.builder,
     handler: async (args: Args) => {
+      prepareArgs(args);
       ctx.exitCode = await spec.run(args, ctx);
     },
   };

@@ -1,68 +1,14 @@
-import { resolve } from 'node:path';
-import type { LoadedConfig } from '../config/load.js';
 import { PackpubError } from '../errors.js';
 import { copyPacks, copySucceeded, type CopyEvent, type CopyReport, type CopyResult } from '../operations/copy.js';
-import { openTarget, type OpenTargetOptions, type PackTarget } from '../targets/open.js';
-import { configuredTargetOptions, loadCliConfig } from './target-options.js';
+import { openTarget, type PackTarget } from '../targets/open.js';
+import { resolveSideOptions } from './target-options.js';
 import type { Args, CliContext } from './context.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, useColor, writeLine, type CliIo } from './io.js';
 import { formatBytes, formatDuration, shortDigest } from './render.js';
 import { REPORT_SCHEMA_VERSION } from './report.js';
 import { withInterrupt } from './signals.js';
-import { targetOptionsFromArgs } from './target-flags.js';
 import { VERSION } from '../version.js';
 
-
-type Side = 'from' | 'to';
-
-
-/** What `--from` / `--to` names: a configured target, a local layout, or a registry. */
-export type SideSpec = { kind: 'target'; name: string } | { kind: 'layout'; dir: string } | { kind: 'registry'; registry: string };
-
-/** A name defined under `targets:` wins over a registry host of the same spelling. */
-export function parseSide(value: string, loaded: LoadedConfig, cwd: string): SideSpec {
-  if (loaded.config?.targets?.[value] !== undefined) return { kind: 'target', name: value };
-  if (value.startsWith('oci:')) {
-    const dir = value.slice('oci:'.length);
-    if (dir === '') throw new PackpubError('USAGE', '"oci:" needs a directory, e.g. oci:./oci-packs');
-    return { kind: 'layout', dir: resolve(cwd, dir) };
-  }
-  return { kind: 'registry', registry: value };
-}
-
-function sideContext(ctx: CliContext, side: Side): CliContext {
-  const env = { ...ctx.io.env };
-  const prefix = `PACKPUB_${side.toUpperCase()}_`;
-  // Per-side credentials in the environment beat the shared PACKPUB_USERNAME / PACKPUB_PASSWORD.
-  if ((env[`${prefix}USERNAME`] ?? '') !== '') {
-    env['PACKPUB_USERNAME'] = env[`${prefix}USERNAME`];
-    env['PACKPUB_PASSWORD'] = env[`${prefix}PASSWORD`];
-  }
-  // PACKPUB_REGISTRY names push's target; here --from and --to say everything.
-  delete env['PACKPUB_REGISTRY'];
-  return { ...ctx, io: { ...ctx.io, env } };
-}
-
-async function sideOptions(args: Args, ctx: CliContext, side: Side, loaded: LoadedConfig): Promise<OpenTargetOptions> {
-  const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
-  const sideArgs = {
-    ...args,
-    registry: spec.kind === 'registry' ? spec.registry : undefined,
-    ociLayout: spec.kind === 'layout' ? spec.dir : undefined,
-    username: args[`${side}Username`],
-    passwordStdin: args[`${side}PasswordStdin`] === true,
-    registryType: args[`${side}RegistryType`],
-    plainHttp: args[`${side}PlainHttp`],
-    caFile: args[`${side}CaFile`],
-    insecure: args[`${side}Insecure`] === true,
-    // Repository creation only ever happens at the destination.
-    createProject: side === 'to' && args['createProject'] === true,
-  } as Args;
-  const sctx = sideContext(ctx, side);
-  const flags = await targetOptionsFromArgs(sideArgs, sctx);
-  if (spec.kind !== 'target') return flags;
-  return configuredTargetOptions(loaded, spec.name, sideArgs, flags, sctx);
-}
 
 /** The `copy --json` document (docs/report.md, "copy"). */
 export function copyReportJson(report: CopyReport): Record<string, unknown> {
@@ -193,9 +139,8 @@ export async function runCopy(args: Args, ctx: CliContext): Promise<number> {
         hint: 'pipe one password in; give the other side as PACKPUB_FROM_PASSWORD / PACKPUB_TO_PASSWORD or in the Docker config',
       });
     }
-    const loaded = await loadCliConfig(args, ctx);
-    const fromOptions = await sideOptions(args, ctx, 'from', loaded);
-    const toOptions = await sideOptions(args, ctx, 'to', loaded);
+    const fromOptions = await resolveSideOptions(args, ctx, 'from');
+    const toOptions = await resolveSideOptions(args, ctx, 'to');
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;
     const renderer = json || jsonLines ? undefined : new CopyRenderer(ctx.io);

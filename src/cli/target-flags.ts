@@ -1,194 +1,242 @@
 import type { Argv } from 'yargs';
 import { PackpubError } from '../errors.js';
-import type { OpenTargetOptions } from '../targets/open.js';
-import type { RegistryType } from '../targets/options.js';
-import type { Args, CliContext } from './context.js';
-import { readStdinSecret, writeLine } from './io.js';
+import type { Args } from './context.js';
 
-const TARGET_GROUP = 'Target:';
-const AUTH_GROUP = 'Authentication:';
-const ECR_GROUP = 'AWS ECR:';
-const NET_GROUP = 'Network:';
+/*
+ * Every flag that chooses, reaches or authenticates to a target is declared here, once, in one table per
+ * group. A command names the groups that apply to it (so its --help shows exactly its flags); copy gets
+ * per-side variants (--from-username, --to-insecure, ...) generated from the same rows, so help texts
+ * cannot drift. Numeric flags carry their range here and are checked before any work (prepareArgs).
+ */
 
-/** Flags that choose and reach a target; shared by push, list, inspect, pull, tag. */
+export type FlagGroup = 'target' | 'config' | 'credentials' | 'network' | 'ecr' | 'ecr-create' | 'harbor' | 'output' | 'output-lines';
+
+type Side = 'from' | 'to';
+
+interface NumberRange {
+  integer: boolean;
+  /** Exclusive when `minExclusive`. */
+  min: number;
+  minExclusive?: boolean;
+  max: number;
+}
+
+interface FlagSpec {
+  name: string;
+  group: FlagGroup;
+  type: 'string' | 'boolean' | 'number';
+  describe: string;
+  alias?: string;
+  array?: boolean;
+  choices?: readonly string[];
+  default?: boolean;
+  range?: NumberRange;
+  /** copy: one flag per side (--from-NAME, --to-NAME) instead of one for both. */
+  perSide?: boolean;
+  /** The per-side help, when it differs from `describe`. */
+  sideDescribe?: (side: Side) => string;
+}
+
+const GROUP_TITLE: Record<FlagGroup, string> = {
+  target: 'Target:',
+  config: 'Configuration:',
+  credentials: 'Authentication:',
+  network: 'Network:',
+  ecr: 'AWS ECR:',
+  'ecr-create': 'AWS ECR:',
+  harbor: 'Harbor:',
+  output: 'Output:',
+  'output-lines': 'Output:',
+};
+
+const sideName = (side: Side) => (side === 'from' ? 'source' : 'destination');
+const REGISTRY_TYPE_HELP =
+  "Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor's /api/v2.0/systeminfo, else generic";
+
+/** Ranges of numeric flags; the same as packpub.yaml where the file has the setting (concurrency: 1 to 64). */
+export const NUMBER_RANGES: Record<string, NumberRange> = {
+  concurrency: { integer: true, min: 1, max: 64 },
+  'retry-attempts': { integer: true, min: 1, max: 100 },
+  'request-timeout': { integer: false, min: 0, minExclusive: true, max: 86_400 },
+  'retry-deadline': { integer: false, min: 0, minExclusive: true, max: 86_400 },
+  'max-size': { integer: false, min: 0, minExclusive: true, max: 1_048_576 },
+};
+
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'registry',
+    alias: 'r',
+    group: 'target',
+    type: 'string',
+    describe: 'Registry as HOST[:PORT]/BASE-PATH; packs go to BASE-PATH/spectro-packs/archive/<name>:<version> (env PACKPUB_REGISTRY). Unset: the local OCI layout',
+  },
+  { name: 'oci-layout', group: 'target', type: 'string', describe: 'Local OCI image layout directory to use instead of a registry (default when no registry: ./oci-packs)' },
+  { name: 'registry-type', group: 'target', type: 'string', choices: ['generic', 'harbor', 'ecr'], perSide: true, describe: REGISTRY_TYPE_HELP },
+  { name: 'config', group: 'config', type: 'string', describe: 'Configuration file (env PACKPUB_CONFIG; default: packpub.yaml in the working directory, if present)' },
+  {
+    name: 'target',
+    alias: 't',
+    group: 'config',
+    type: 'string',
+    array: true,
+    describe: 'Named target from the configuration file (repeatable, or comma-separated); default: defaults.target',
+  },
+  {
+    name: 'username',
+    alias: 'u',
+    group: 'credentials',
+    type: 'string',
+    perSide: true,
+    describe: 'Registry user name (env PACKPUB_USERNAME)',
+    sideDescribe: (side) => `User name for the ${sideName(side)} registry (env PACKPUB_${side.toUpperCase()}_USERNAME)`,
+  },
+  {
+    name: 'password-stdin',
+    group: 'credentials',
+    type: 'boolean',
+    default: false,
+    perSide: true,
+    describe: 'Read the password or token from standard input (env PACKPUB_PASSWORD)',
+    sideDescribe: (side) => `Read the ${sideName(side)} password or token from standard input (env PACKPUB_${side.toUpperCase()}_PASSWORD)`,
+  },
+  {
+    name: 'registry-config',
+    group: 'credentials',
+    type: 'string',
+    describe: 'Docker config file with credentials (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
+  },
+  { name: 'allow-cross-host-auth', group: 'credentials', type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' },
+  { name: 'plain-http', group: 'network', type: 'boolean', perSide: true, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-plain-http forces HTTPS there)' },
+  { name: 'ca-file', group: 'network', type: 'string', perSide: true, describe: 'PEM file of CA certificates to trust for the registry' },
+  { name: 'insecure', group: 'network', type: 'boolean', default: false, perSide: true, describe: 'Skip TLS certificate verification (warns every run)' },
+  { name: 'resolve', group: 'network', type: 'string', array: true, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS' },
+  { name: 'retry-attempts', group: 'network', type: 'number', describe: 'Attempts per request, first included (default 6; 1 to 100)' },
+  { name: 'request-timeout', group: 'network', type: 'number', describe: 'Seconds to wait for a response or body progress (default 60)' },
+  { name: 'retry-deadline', group: 'network', type: 'number', describe: 'Seconds after which a request is not retried any more (default 600)' },
+  { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' },
+  { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR' },
+  { name: 'ecr-endpoint', group: 'ecr', type: 'string', describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint)' },
+  { name: 'create-repositories', group: 'ecr-create', type: 'boolean', default: true, describe: 'Create missing ECR repositories before pushing (--no-create-repositories to turn off)' },
+  {
+    name: 'ecr-tag-mutability',
+    group: 'ecr-create',
+    type: 'string',
+    choices: ['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'],
+    describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR)',
+  },
+  { name: 'ecr-encryption', group: 'ecr-create', type: 'string', choices: ['AES256', 'KMS', 'KMS_DSSE'], describe: 'Encryption of repositories packpub creates (default AES256, as ECR)' },
+  { name: 'ecr-kms-key', group: 'ecr-create', type: 'string', describe: 'KMS key ARN or id for --ecr-encryption KMS' },
+  { name: 'ecr-tag', group: 'ecr-create', type: 'string', array: true, describe: 'Resource tag KEY=VALUE for repositories packpub creates (repeatable)' },
+  { name: 'create-project', group: 'harbor', type: 'boolean', default: false, describe: 'Create the Harbor project (first segment of the base path) when it is missing' },
+  { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout (docs/report.md)' },
+  { name: 'json-lines', group: 'output-lines', type: 'boolean', describe: 'Print one JSON line per result, then a summary line' },
+];
+
+/** The groups of a command that works on one target and writes nothing there (list, inspect, pull, tag). */
+export const READ_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr'];
+/** push: every group. */
+export const PUSH_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr', 'ecr-create', 'harbor', 'output', 'output-lines'];
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function targetFlags(y: Argv<any>): Argv<any> {
-  return y
-    .option('registry', {
-      alias: 'r',
-      type: 'string',
-      group: TARGET_GROUP,
-      describe: 'Registry as HOST[:PORT]/BASE-PATH; packs go to BASE-PATH/spectro-packs/archive/<name>:<version> (env PACKPUB_REGISTRY). Unset: the local OCI layout',
-    })
-    .option('oci-layout', {
-      type: 'string',
-      group: TARGET_GROUP,
-      describe: 'Local OCI image layout directory to use instead of a registry (default when no registry: ./oci-packs)',
-    })
-    .option('registry-type', {
-      type: 'string',
-      choices: ['generic', 'harbor', 'ecr'],
-      group: TARGET_GROUP,
-      describe: 'Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor\'s /api/v2.0/systeminfo, else generic',
-    })
-    .option('username', { alias: 'u', type: 'string', group: AUTH_GROUP, describe: 'Registry user name (env PACKPUB_USERNAME)' })
-    .option('password-stdin', {
-      type: 'boolean',
-      default: false,
-      group: AUTH_GROUP,
-      describe: 'Read the password or token from standard input (env PACKPUB_PASSWORD)',
-    })
-    .option('registry-config', {
-      type: 'string',
-      group: AUTH_GROUP,
-      describe: 'Docker config file with credentials (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
-    })
-    .option('allow-cross-host-auth', {
-      type: 'boolean',
-      default: false,
-      group: AUTH_GROUP,
-      describe: 'Send credentials to a token service on another host than the registry',
-    })
-    .option('plain-http', {
-      type: 'boolean',
-      group: NET_GROUP,
-      describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-plain-http forces HTTPS there)',
-    })
-    .option('ca-file', { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' })
-    .option('insecure', { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns every run)' })
-    .option('resolve', {
-      type: 'string',
-      array: true,
-      group: NET_GROUP,
-      describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS',
-    })
-    .option('retry-attempts', { type: 'number', group: NET_GROUP, describe: 'Attempts per request, first included (default 6)' })
-    .option('request-timeout', { type: 'number', group: NET_GROUP, describe: 'Seconds to wait for a response or body progress (default 60)' })
-    .option('retry-deadline', { type: 'number', group: NET_GROUP, describe: 'Seconds after which a request is not retried any more (default 600)' })
-    .option('aws-profile', { type: 'string', group: ECR_GROUP, describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' })
-    .option('aws-role-arn', { type: 'string', group: ECR_GROUP, describe: 'Assume this IAM role (STS) before calling ECR' })
-    .option('ecr-endpoint', { type: 'string', group: ECR_GROUP, describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint)' })
-    .option('create-repositories', {
-      type: 'boolean',
-      default: true,
-      group: ECR_GROUP,
-      describe: 'Create missing ECR repositories before pushing (--no-create-repositories to turn off)',
-    })
-    .option('ecr-tag-mutability', {
-      type: 'string',
-      choices: ['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'],
-      group: ECR_GROUP,
-      describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR)',
-    })
-    .option('ecr-encryption', {
-      type: 'string',
-      choices: ['AES256', 'KMS', 'KMS_DSSE'],
-      group: ECR_GROUP,
-      describe: 'Encryption of repositories packpub creates (default AES256, as ECR)',
-    })
-    .option('ecr-kms-key', { type: 'string', group: ECR_GROUP, describe: 'KMS key ARN or id for --ecr-encryption KMS' })
-    .option('ecr-tag', {
-      type: 'string',
-      array: true,
-      group: ECR_GROUP,
-      describe: 'Resource tag KEY=VALUE for repositories packpub creates (repeatable)',
-    })
-    .option('create-project', {
-      type: 'boolean',
-      default: false,
-      group: 'Harbor:',
-      describe: 'Create the Harbor project (first segment of the base path) when it is missing',
-    });
+type Y = Argv<any>;
+
+function declare(y: Y, flag: FlagSpec, name: string, group: string, describe: string, alias: string | undefined): Y {
+  return y.option(name, {
+    // Numbers arrive as text and are parsed by prepareArgs, so a mistake is quoted as the user typed it.
+    type: flag.type === 'number' ? 'string' : flag.type,
+    ...(flag.type === 'number' ? { requiresArg: true } : {}),
+    ...(alias === undefined ? {} : { alias }),
+    ...(flag.array === true ? { array: true } : {}),
+    ...(flag.choices === undefined ? {} : { choices: [...flag.choices] }),
+    ...(flag.default === undefined ? {} : { default: flag.default }),
+    group,
+    describe,
+  });
 }
 
-function parseTags(values: string[] | undefined): Record<string, string> | undefined {
-  if (values === undefined || values.length === 0) return undefined;
-  const tags: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw new PackpubError('USAGE', `--ecr-tag "${v}" is not KEY=VALUE`);
-    tags[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return tags;
+/** Declare the flags of the given groups on a command. */
+export function declareFlags(y: Y, groups: readonly FlagGroup[]): Y {
+  let out = y;
+  for (const flag of FLAGS) if (groups.includes(flag.group)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
+  return out;
 }
 
-/** Map parsed flags and environment to library options. Reads stdin for --password-stdin. */
-export async function targetOptionsFromArgs(args: Args, ctx: CliContext): Promise<OpenTargetOptions> {
-  const { defaultCredentialChain } = await import('../credentials/default-chain.js');
-  const env = ctx.io.env;
-  if (Array.isArray(args['registry'])) {
-    throw new PackpubError('USAGE', `--registry was given ${args['registry'].length} times; this command works on one registry`, {
-      hint: 'only push takes several targets',
-    });
-  }
-  const registry = (args['registry'] as string | undefined) ?? (env['PACKPUB_REGISTRY'] || undefined);
-  const ociLayout = args['ociLayout'] as string | undefined;
-  if (args['registry'] !== undefined && ociLayout !== undefined) {
-    throw new PackpubError('USAGE', 'give either --registry or --oci-layout, not both');
-  }
-  const username = args['username'] as string | undefined;
-  let password: string | undefined;
-  if (args['passwordStdin'] === true) {
-    if (username === undefined && (env['PACKPUB_USERNAME'] ?? '') === '') {
-      throw new PackpubError('USAGE', '--password-stdin needs --username (or PACKPUB_USERNAME)');
-    }
-    password = await readStdinSecret(ctx.io);
-  } else if (username !== undefined) {
-    password = env['PACKPUB_PASSWORD'];
-    if (password === undefined) {
-      throw new PackpubError('USAGE', `--username ${username} needs a password`, {
-        hint: 'pipe it in with --password-stdin, or set PACKPUB_PASSWORD (never put it on the command line)',
-      });
+const SIDE_GROUP: Record<Side, string> = { from: 'Source (--from):', to: 'Destination (--to):' };
+
+/**
+ * copy's flags from the same table: per-side rows become --from-NAME and --to-NAME; the rows that create
+ * things (ECR repositories, Harbor projects) apply to the destination; the rest apply to both sides.
+ */
+export function declareCopyFlags(y: Y): Y {
+  let out = y;
+  for (const flag of FLAGS) {
+    if (flag.group === 'target' && flag.perSide !== true) continue; // --from / --to name the targets
+    if (flag.name === 'target') continue;
+    if (flag.perSide === true) {
+      for (const side of ['from', 'to'] as const) {
+        out = declare(out, flag, `${side}-${flag.name}`, SIDE_GROUP[side], flag.sideDescribe?.(side) ?? flag.describe, undefined);
+      }
+    } else if (flag.group === 'ecr-create' || flag.group === 'harbor') {
+      out = declare(out, flag, flag.name, SIDE_GROUP.to, flag.describe, flag.alias);
+    } else if (flag.group === 'output' || flag.group === 'output-lines' || flag.group === 'config') {
+      out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
+    } else {
+      out = declare(out, flag, flag.name, 'Both sides:', flag.describe, flag.alias);
     }
   }
-  const insecure = args['insecure'] === true;
-  const warn = (line: string) => writeLine(ctx.io.stderr, `warning: ${line}`);
-  const debugOn = args['debug'] === true;
-  const timeout = args['requestTimeout'] as number | undefined;
-  const attempts = args['retryAttempts'] as number | undefined;
-  const deadline = args['retryDeadline'] as number | undefined;
-  for (const [flag, value] of [['--retry-attempts', attempts], ['--request-timeout', timeout], ['--retry-deadline', deadline]] as const) {
-    if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
-      throw new PackpubError('USAGE', `${flag} must be a positive number, got ${String(value)}`);
+  return out;
+}
+
+/** A numeric flag of a command's own (push --concurrency, pull --max-size): parsed and range-checked like the table's. */
+export function numberFlag(describe: string): { type: 'string'; requiresArg: true; describe: string } {
+  return { type: 'string', requiresArg: true, describe };
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function rangeText(r: NumberRange): string {
+  const kind = r.integer ? 'a whole number' : 'a number';
+  return r.minExclusive === true ? `${kind} above ${r.min} and at most ${r.max}` : `${kind} from ${r.min} to ${r.max}`;
+}
+
+/** Parse one numeric flag value as typed; undefined when absent. */
+export function parseNumberFlag(name: string, raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const range = NUMBER_RANGES[name];
+  if (range === undefined) throw new PackpubError('INTERNAL', `no range declared for --${name}`);
+  if (Array.isArray(raw)) throw new PackpubError('USAGE', `--${name} was given ${raw.length} times: give it once`);
+  const text = String(raw).trim();
+  const value = text === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number.NaN : Number(text);
+  const ok =
+    Number.isFinite(value) &&
+    (!range.integer || Number.isInteger(value)) &&
+    (range.minExclusive === true ? value > range.min : value >= range.min) &&
+    value <= range.max;
+  if (!ok) throw new PackpubError('USAGE', `--${name} must be ${rangeText(range)}, got "${String(raw)}"`);
+  return value;
+}
+
+/**
+ * Checks that need no I/O, run before any work: numeric flags parsed and range-checked (in place, as
+ * numbers), and flags that contradict each other refused.
+ */
+export function prepareArgs(args: Args): void {
+  for (const name of Object.keys(NUMBER_RANGES)) {
+    const key = camel(name);
+    if (!(key in args)) continue;
+    const value = parseNumberFlag(name, args[key]);
+    args[key] = value;
+    args[name] = value;
+  }
+  const contradictions: Array<[string, string]> = [
+    ['force', 'skip-existing'],
+    ['json', 'json-lines'],
+  ];
+  for (const [a, b] of contradictions) {
+    if (args[camel(a)] === true && args[camel(b)] === true) {
+      throw new PackpubError('USAGE', `--${a} and --${b} contradict each other: choose one`);
     }
   }
-  const options: OpenTargetOptions = {
-    ...(registry === undefined ? { ociLayout: ociLayout } : { registry }),
-    type: args['registryType'] as RegistryType | undefined,
-    plainHttp: args['plainHttp'] as boolean | undefined,
-    caFile: args['caFile'] as string | undefined,
-    insecure,
-    resolve: args['resolve'] as string[] | undefined,
-    allowCrossHostAuth: args['allowCrossHostAuth'] === true,
-    credentials: defaultCredentialChain({
-      username: username ?? (password !== undefined ? env['PACKPUB_USERNAME'] : undefined),
-      password,
-      env,
-      registryConfig: args['registryConfig'] as string | undefined,
-      ecrEndpoint: (args['ecrEndpoint'] as string | undefined) ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined),
-      awsProfile: args['awsProfile'] as string | undefined,
-      awsRoleArn: args['awsRoleArn'] as string | undefined,
-    }),
-    retry: {
-      ...(attempts === undefined ? {} : { attempts }),
-      ...(timeout === undefined ? {} : { requestTimeoutMs: timeout * 1000 }),
-      ...(deadline === undefined ? {} : { deadlineMs: deadline * 1000 }),
-    },
-    ecrEndpoint: (args['ecrEndpoint'] as string | undefined) ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined),
-    awsProfile: args['awsProfile'] as string | undefined,
-    awsRoleArn: args['awsRoleArn'] as string | undefined,
-    ecrRepositories: {
-      create: args['createRepositories'] !== false,
-      tagMutability: args['ecrTagMutability'] as never,
-      encryption: args['ecrEncryption'] as never,
-      kmsKey: args['ecrKmsKey'] as string | undefined,
-      tags: parseTags(args['ecrTag'] as string[] | undefined),
-    },
-    createProject: args['createProject'] === true,
-    warn,
-    env,
-    ...(debugOn ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),
-  };
-  if (insecure) warn('--insecure: TLS certificates are not verified; anyone on the network path can read and change what is pushed');
-  return options;
 }

@@ -1,12 +1,11 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { resolve } from 'node:path';
 import { configTargetOptions, defaultTargetNames, getConfigTarget, hasEnvCredentials, type TargetOverrides } from '../config/targets.js';
+import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
-import { writeLine } from './io.js';
-import { targetOptionsFromArgs } from './target-flags.js';
-
-export { configFileFlag, configFlags } from './config-flags.js';
+import { readStdinSecret, writeLine } from './io.js';
 
 const loadedByArgs = new WeakMap<object, Promise<LoadedConfig>>();
 
@@ -34,27 +33,81 @@ export function listArg(value: unknown): string[] {
   return items.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-function flagCredentialsGiven(args: Args): boolean {
-  return args['username'] !== undefined || args['passwordStdin'] === true;
+function flagCredentialsGiven(args: Args, side?: Side): boolean {
+  return args[key('username', side)] !== undefined || args[key('passwordStdin', side)] === true;
 }
 
-/** Flag values that were actually given, as overrides of a configured target. */
-function overridesFromArgs(args: Args, flags: OpenTargetOptions): TargetOverrides {
-  const s = (key: string) => (args[key] === undefined ? undefined : String(args[key]));
-  const o: TargetOverrides = {};
-  const type = s('registryType');
+export type Side = 'from' | 'to';
+
+/** The yargs key of a flag, or of its per-side variant for copy (--from-username -> fromUsername). */
+function key(name: string, side?: Side): string {
+  return side === undefined ? name : `${side}${name[0]!.toUpperCase()}${name.slice(1)}`;
+}
+
+function parseTags(values: string[] | undefined): Record<string, string> | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const tags: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new PackpubError('USAGE', `--ecr-tag "${v}" is not KEY=VALUE`);
+    tags[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return tags;
+}
+
+/**
+ * The credential the command line gives, or the one a copy side's environment gives
+ * (PACKPUB_FROM_USERNAME / PACKPUB_FROM_PASSWORD). Reads stdin for --password-stdin.
+ */
+async function loginFromArgs(args: Args, ctx: CliContext, side?: Side): Promise<Credential | undefined> {
+  const env = ctx.io.env;
+  const flag = (name: string) => `--${side === undefined ? '' : `${side}-`}${name}`;
+  const username = args[key('username', side)] as string | undefined;
+  if (args[key('passwordStdin', side)] === true) {
+    const user = username ?? (env['PACKPUB_USERNAME'] || undefined);
+    if (user === undefined) throw new PackpubError('USAGE', `${flag('password-stdin')} needs ${flag('username')} (or PACKPUB_USERNAME)`);
+    return { username: user, password: await readStdinSecret(ctx.io), source: 'flags' };
+  }
+  if (username !== undefined) {
+    const password = env['PACKPUB_PASSWORD'];
+    if (password === undefined) {
+      throw new PackpubError('USAGE', `${flag('username')} ${username} needs a password`, {
+        hint: `pipe it in with ${flag('password-stdin')}, or set PACKPUB_PASSWORD (never put it on the command line)`,
+      });
+    }
+    return { username, password, source: 'flags' };
+  }
+  if (side !== undefined) {
+    // Per-side credentials in the environment beat the shared PACKPUB_USERNAME / PACKPUB_PASSWORD.
+    const prefix = `PACKPUB_${side.toUpperCase()}_`;
+    const user = env[`${prefix}USERNAME`] ?? '';
+    if (user !== '') return { username: user, password: env[`${prefix}PASSWORD`] ?? '', source: 'environment' };
+  }
+  return undefined;
+}
+
+/**
+ * The flags of this command line as settings data (only the flags that were given), for one target or
+ * for one side of a copy. Numbers were parsed and range-checked by prepareArgs.
+ */
+async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<TargetOverrides & Pick<OpenTargetOptions, 'retry'>> {
+  const s = (name: string) => (args[name] === undefined ? undefined : String(args[name]));
+  const o: TargetOverrides & Pick<OpenTargetOptions, 'retry'> = {};
+  const type = s(key('registryType', side));
   if (type !== undefined) o.type = type as NonNullable<TargetOverrides['type']>;
-  if (typeof args['plainHttp'] === 'boolean') o.plainHttp = args['plainHttp'];
-  const caFile = s('caFile');
+  if (typeof args[key('plainHttp', side)] === 'boolean') o.plainHttp = args[key('plainHttp', side)];
+  const caFile = s(key('caFile', side));
   if (caFile !== undefined) o.caFile = caFile;
   // Booleans with a yargs default of false: only `true` shows the flag was given.
-  if (args['insecure'] === true) o.insecure = true;
+  if (args[key('insecure', side)] === true) o.insecure = true;
   if (args['allowCrossHostAuth'] === true) o.allowCrossHostAuth = true;
-  if (args['createProject'] === true) o.createProject = true;
+  // Projects and repositories are only ever created at a destination.
+  if (args['createProject'] === true && side !== 'from') o.createProject = true;
   if (Array.isArray(args['resolve'])) o.resolve = (args['resolve'] as unknown[]).map(String);
   const registryConfig = s('registryConfig');
   if (registryConfig !== undefined) o.registryConfig = registryConfig;
-  if (flagCredentialsGiven(args) && flags.credentials !== undefined) o.credentials = flags.credentials;
+  const login = await loginFromArgs(args, ctx, side);
+  if (login !== undefined) o.login = login;
   const ecrEndpoint = s('ecrEndpoint');
   if (ecrEndpoint !== undefined) o.ecrEndpoint = ecrEndpoint;
   const awsProfile = s('awsProfile');
@@ -62,40 +115,79 @@ function overridesFromArgs(args: Args, flags: OpenTargetOptions): TargetOverride
   const awsRoleArn = s('awsRoleArn');
   if (awsRoleArn !== undefined) o.awsRoleArn = awsRoleArn;
   const ecr: NonNullable<TargetOverrides['ecr']> = {};
-  // --create-repositories defaults to true: only --no-create-repositories shows it was given.
-  if (args['createRepositories'] === false) ecr.create = false;
-  if (args['ecrTagMutability'] !== undefined) ecr.tagMutability = args['ecrTagMutability'] as NonNullable<typeof ecr.tagMutability>;
-  if (args['ecrEncryption'] !== undefined) ecr.encryption = args['ecrEncryption'] as NonNullable<typeof ecr.encryption>;
-  const kmsKey = s('ecrKmsKey');
-  if (kmsKey !== undefined) ecr.kmsKey = kmsKey;
-  const tags = flags.ecrRepositories?.tags;
-  if (tags !== undefined) ecr.tags = tags;
+  if (side !== 'from') {
+    // --create-repositories defaults to true: only --no-create-repositories shows it was given.
+    if (args['createRepositories'] === false) ecr.create = false;
+    if (args['ecrTagMutability'] !== undefined) ecr.tagMutability = args['ecrTagMutability'] as NonNullable<typeof ecr.tagMutability>;
+    if (args['ecrEncryption'] !== undefined) ecr.encryption = args['ecrEncryption'] as NonNullable<typeof ecr.encryption>;
+    const kmsKey = s('ecrKmsKey');
+    if (kmsKey !== undefined) ecr.kmsKey = kmsKey;
+    const tags = parseTags(args['ecrTag'] as string[] | undefined);
+    if (tags !== undefined) ecr.tags = tags;
+  }
   if (Object.keys(ecr).length > 0) o.ecr = ecr;
+  const attempts = args['retryAttempts'] as number | undefined;
+  const timeout = args['requestTimeout'] as number | undefined;
+  const deadline = args['retryDeadline'] as number | undefined;
+  if (attempts !== undefined || timeout !== undefined || deadline !== undefined) {
+    o.retry = {
+      ...(attempts === undefined ? {} : { attempts }),
+      ...(timeout === undefined ? {} : { requestTimeoutMs: timeout * 1000 }),
+      ...(deadline === undefined ? {} : { deadlineMs: deadline * 1000 }),
+    };
+  }
   return o;
+}
+
+/** What every target of this run gets besides its own settings: warnings, the debug trace, the environment. */
+function runHooks(args: Args, ctx: CliContext): Pick<OpenTargetOptions, 'warn' | 'debug' | 'env'> {
+  return {
+    warn: (line: string) => writeLine(ctx.io.stderr, `warning: ${line}`),
+    env: ctx.io.env,
+    ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),
+  };
+}
+
+const INSECURE_WARNING = 'TLS certificates are not verified; anyone on the network path can read and change what is pushed';
+
+/** Options for a registry or layout named on the command line (not in packpub.yaml). */
+function givenTargetOptions(where: { registry?: string; ociLayout?: string }, flags: TargetOverrides & Pick<OpenTargetOptions, 'retry'>, args: Args, ctx: CliContext): OpenTargetOptions {
+  const { ecr, ...rest } = flags;
+  const env = ctx.io.env;
+  const ecrEndpoint = flags.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined);
+  if (flags.insecure === true) writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
+  return {
+    ...where,
+    ...rest,
+    insecure: flags.insecure === true,
+    allowCrossHostAuth: flags.allowCrossHostAuth === true,
+    ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
+    ecrRepositories: {
+      create: ecr?.create !== false,
+      ...(ecr?.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),
+      ...(ecr?.encryption === undefined ? {} : { encryption: ecr.encryption }),
+      ...(ecr?.kmsKey === undefined ? {} : { kmsKey: ecr.kmsKey }),
+      ...(ecr?.tags === undefined ? {} : { tags: ecr.tags }),
+    },
+    createProject: flags.createProject === true,
+    ...runHooks(args, ctx),
+  };
 }
 
 /**
  * Options for one configured target with the flags of this command line applied on top
- * (flags > environment > file). `flags` is what targetOptionsFromArgs made of the same args.
+ * (flags > environment > file).
  */
-export function configuredTargetOptions(
-  loaded: LoadedConfig,
-  name: string,
-  args: Args,
-  flags: OpenTargetOptions,
-  ctx: CliContext,
-): OpenTargetOptions {
+function configuredTargetOptions(loaded: LoadedConfig, name: string, flags: TargetOverrides & Pick<OpenTargetOptions, 'retry'>, args: Args, ctx: CliContext): OpenTargetOptions {
   const target = getConfigTarget(loaded, name);
-  const options = configTargetOptions(loaded, name, ctx.io.env, overridesFromArgs(args, flags));
-  if (target.tls?.insecure === true && args['insecure'] !== true) {
-    writeLine(ctx.io.stderr, `warning: target ${name} has tls.insecure: TLS certificates are not verified; anyone on the network path can read and change what is pushed`);
+  const { retry, ...overrides } = flags;
+  const options = configTargetOptions(loaded, name, ctx.io.env, overrides);
+  if (target.tls?.insecure === true && flags.insecure !== true) {
+    writeLine(ctx.io.stderr, `warning: target ${name} has tls.insecure: ${INSECURE_WARNING}`);
+  } else if (flags.insecure === true) {
+    writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
   }
-  return {
-    ...options,
-    ...(flags.retry === undefined ? {} : { retry: flags.retry }),
-    ...(flags.warn === undefined ? {} : { warn: flags.warn }),
-    ...(flags.debug === undefined ? {} : { debug: flags.debug }),
-  };
+  return { ...options, ...(retry === undefined ? {} : { retry }), ...runHooks(args, ctx) };
 }
 
 function refuseSharedCredentials(args: Args, ctx: CliContext, what: string): void {
@@ -111,15 +203,46 @@ function refuseSharedCredentials(args: Args, ctx: CliContext, what: string): voi
   }
 }
 
+/** --registry values as given; an empty or blank one is a mistake (an unset CI variable), never "the layout". */
+function registryArgs(args: Args): string[] {
+  const raw = args['registry'];
+  if (raw === undefined) return [];
+  const values = (Array.isArray(raw) ? raw : [raw]).map((v) => String(v));
+  if (values.some((v) => v.trim() === '')) {
+    throw new PackpubError('USAGE', '--registry is empty', {
+      hint: 'give HOST[:PORT]/BASE-PATH (an unset CI variable often leaves it empty), or leave --registry out to use the local OCI layout',
+    });
+  }
+  return listArg(values);
+}
+
+/** PACKPUB_REGISTRY when set; set but empty or blank is a mistake, not "no registry". */
+function envRegistry(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env['PACKPUB_REGISTRY'];
+  if (value === undefined) return undefined;
+  if (value.trim() === '') {
+    throw new PackpubError('USAGE', 'PACKPUB_REGISTRY is set but empty', {
+      hint: 'set it to HOST[:PORT]/BASE-PATH, or unset it to use the local OCI layout (an unset CI variable often leaves it empty)',
+    });
+  }
+  return value;
+}
+
+export interface TargetChoice {
+  /** push: several targets (repeated --registry / --target, or defaults.target naming several). */
+  many?: boolean;
+}
+
 /**
- * One OpenTargetOptions per target of this run, for `push`: from repeated --registry flags, from
- * --target NAME (repeatable) looked up in packpub.yaml, or the single default (PACKPUB_REGISTRY, else
- * the file's defaults.target, else the local OCI layout). Flags beat the environment, which beats
- * the file. --target together with --registry or --oci-layout is a USAGE error naming both.
+ * The one mapping from flags + environment + packpub.yaml to target options, for every command that
+ * talks to one or more targets: from --registry (repeatable for push), from --target NAME looked up in
+ * packpub.yaml, or the single default (PACKPUB_REGISTRY, else the file's defaults.target, else the local
+ * OCI layout). Flags beat the environment, which beats the file. Contradictions are refused here, before
+ * any work. The result is data: openTarget builds each target's credential chain and HTTP stack.
  */
-export async function resolveTargetOptions(args: Args, ctx: CliContext): Promise<OpenTargetOptions[]> {
+export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: TargetChoice = { many: true }): Promise<OpenTargetOptions[]> {
   const names = listArg(args['target']);
-  const registries = listArg(args['registry']);
+  const registries = registryArgs(args);
   const ociLayout = args['ociLayout'] as string | undefined;
   if (names.length > 0 && registries.length > 0) {
     throw new PackpubError('USAGE', `--target ${names.join(',')} and --registry ${registries.join(',')} exclude each other`, {
@@ -131,34 +254,71 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext): Promise
       hint: 'name the layout as a target in packpub.yaml (ociLayout: DIR), or drop --target',
     });
   }
-  if (registries.length > 1 && ociLayout !== undefined) {
-    throw new PackpubError('USAGE', `--registry and --oci-layout ${ociLayout} exclude each other`);
+  if (registries.length > 0 && ociLayout !== undefined) {
+    throw new PackpubError('USAGE', 'give either --registry or --oci-layout, not both');
   }
+  if (choice.many !== true && (registries.length > 1 || names.length > 1)) {
+    throw new PackpubError('USAGE', `${registries.length > 1 ? '--registry' : '--target'} was given ${Math.max(registries.length, names.length)} times; this command works on one target`, {
+      hint: 'only push takes several targets',
+    });
+  }
+  const fromEnv = names.length === 0 && registries.length === 0 && ociLayout === undefined ? envRegistry(ctx.io.env) : undefined;
   const loaded = await loadCliConfig(args, ctx);
-  const chosen =
-    names.length > 0
-      ? names
-      : registries.length === 0 && ociLayout === undefined && (ctx.io.env['PACKPUB_REGISTRY'] ?? '') === ''
-        ? defaultTargetNames(loaded.config)
-        : [];
+  const chosen = names.length > 0 ? names : registries.length === 0 && ociLayout === undefined && fromEnv === undefined ? defaultTargetNames(loaded.config) : [];
+  if (choice.many !== true && chosen.length > 1) {
+    throw new PackpubError('USAGE', `defaults.target names ${chosen.length} targets; this command works on one`, { hint: 'pick one with --target NAME' });
+  }
 
   if (chosen.length === 0) {
     const unique = [...new Set(registries)];
     if (unique.length < registries.length) throw new PackpubError('USAGE', 'the same --registry is given twice');
     if (unique.length > 1) refuseSharedCredentials(args, ctx, `the ${unique.length} registries`);
-    const flags = await targetOptionsFromArgs({ ...args, registry: unique[0] } as Args, ctx);
-    return unique.length <= 1 ? [flags] : unique.map((registry) => ({ ...flags, registry }));
+    const flags = await flagSettings(args, ctx);
+    if (unique.length === 0) {
+      return [givenTargetOptions(fromEnv !== undefined ? { registry: fromEnv } : ociLayout !== undefined ? { ociLayout } : {}, flags, args, ctx)];
+    }
+    return unique.map((registry) => givenTargetOptions({ registry }, flags, args, ctx));
   }
 
   const unique = [...new Set(chosen)];
   for (const name of unique) getConfigTarget(loaded, name); // unknown names fail before stdin is read
   if (unique.length > 1) refuseSharedCredentials(args, ctx, `the targets ${unique.join(', ')}`);
-  // Flag-derived settings (stdin password, retry, debug) once; the registry itself comes from the file.
-  const flags = await targetOptionsFromArgs({ ...args, registry: undefined, ociLayout: undefined } as Args, {
-    ...ctx,
-    io: { ...ctx.io, env: { ...ctx.io.env, PACKPUB_REGISTRY: undefined } },
-  });
-  return unique.map((name) => configuredTargetOptions(loaded, name, args, flags, ctx));
+  const flags = await flagSettings(args, ctx);
+  return unique.map((name) => configuredTargetOptions(loaded, name, flags, args, ctx));
+}
+
+/** The single target of a command that works on one (list, inspect, pull, tag). */
+export async function resolveOneTarget(args: Args, ctx: CliContext): Promise<OpenTargetOptions> {
+  const [options] = await resolveTargetOptions(args, ctx, { many: false });
+  return options!;
+}
+
+/** What `--from` / `--to` names: a configured target, a local layout, or a registry. */
+export type SideSpec = { kind: 'target'; name: string } | { kind: 'layout'; dir: string } | { kind: 'registry'; registry: string };
+
+/** A name defined under `targets:` wins over a registry host of the same spelling. */
+export function parseSide(value: string, loaded: LoadedConfig, cwd: string): SideSpec {
+  if (value.trim() === '') throw new PackpubError('USAGE', 'an empty --from or --to names nothing', { hint: 'give HOST[:PORT]/BASE-PATH, oci:DIR, or a target named in packpub.yaml' });
+  if (loaded.config?.targets?.[value] !== undefined) return { kind: 'target', name: value };
+  if (value.startsWith('oci:')) {
+    const dir = value.slice('oci:'.length);
+    if (dir === '') throw new PackpubError('USAGE', '"oci:" needs a directory, e.g. oci:./oci-packs');
+    return { kind: 'layout', dir: resolve(cwd, dir) };
+  }
+  return { kind: 'registry', registry: value };
+}
+
+/**
+ * Options for one side of `copy` (--from or --to), through the same mapping: per-side flags and
+ * per-side credentials (PACKPUB_FROM_* / PACKPUB_TO_*) become settings, never rewritten environment.
+ * PACKPUB_REGISTRY names push's target; for copy, --from and --to say everything.
+ */
+export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side): Promise<OpenTargetOptions> {
+  const loaded = await loadCliConfig(args, ctx);
+  const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
+  const flags = await flagSettings(args, ctx, side);
+  if (spec.kind === 'target') return configuredTargetOptions(loaded, spec.name, flags, args, ctx);
+  return givenTargetOptions(spec.kind === 'registry' ? { registry: spec.registry } : { ociLayout: spec.dir }, flags, args, ctx);
 }
 
 export interface PackRoots {

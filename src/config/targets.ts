@@ -1,4 +1,3 @@
-import { chainProviders, staticProvider } from '../credentials/chain.js';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
@@ -61,18 +60,11 @@ export interface TargetCredentialOptions {
 
 /**
  * The chain for a configured target: environment (PACKPUB_USERNAME/PACKPUB_PASSWORD) -> the file's
- * auth -> Docker config -> ECR -> anonymous. Flags, when given, are put in front by the CLI.
+ * auth -> Docker config -> ECR -> anonymous (the default chain with the file's credential in it).
+ * openTarget builds the same chain from configTargetOptions' data; this is for library callers.
  */
 export function targetCredentials(options: TargetCredentialOptions): CredentialProvider {
-  const chain = defaultCredentialChain({
-    env: options.env,
-    ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }),
-    ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
-    ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
-    ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-  });
-  if (options.file === undefined || hasEnvCredentials(options.env)) return chain;
-  return chainProviders(staticProvider(options.file.source ?? 'configuration file', options.file), chain);
+  return defaultCredentialChain(options);
 }
 
 /** Settings given on the command line; each one beats the environment and the file. */
@@ -84,7 +76,9 @@ export interface TargetOverrides {
   resolve?: string[];
   allowCrossHostAuth?: boolean;
   registryConfig?: string;
-  /** Credentials from flags (--username with --password-stdin): they replace the whole chain. */
+  /** A credential from the command line (--username with a password): tried before every other source. */
+  login?: Credential;
+  /** A provider of the caller's own: it replaces the whole chain. */
   credentials?: CredentialProvider;
   ecrEndpoint?: string;
   awsProfile?: string;
@@ -101,7 +95,8 @@ export interface TargetOverrides {
 
 /**
  * Options to open a configured target: overrides (flags) beat the environment, which beats the file.
- * Without overrides this is what a library caller gets for `--target NAME`.
+ * Without overrides this is what a library caller gets for `--target NAME`. Pure data: the credential
+ * sources are named (login, fileLogin, registryConfig) and openTarget builds the chain from them.
  */
 export function configTargetOptions(
   loaded: LoadedConfig,
@@ -128,18 +123,8 @@ export function configTargetOptions(
     kmsKey: o.ecr?.kmsKey ?? t.ecr?.kmsKey,
     tags: o.ecr?.tags ?? t.ecr?.tags,
   };
-  let credentials = o.credentials;
-  if (credentials === undefined) {
-    const file = hasEnvCredentials(env) ? undefined : fileCredential(loaded, name, env);
-    credentials = targetCredentials({
-      env,
-      ...(file === undefined ? {} : { file }),
-      ...(registryConfig === undefined ? {} : { registryConfig }),
-      ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
-      ...(awsProfile === undefined ? {} : { awsProfile }),
-      ...(awsRoleArn === undefined ? {} : { awsRoleArn }),
-    });
-  }
+  // The file's credential is only read (and its passwordEnv required) when nothing before it answers.
+  const fileLogin = o.credentials !== undefined || o.login !== undefined || hasEnvCredentials(env) ? undefined : fileCredential(loaded, name, env);
   return {
     ...(t.registry === undefined ? {} : { registry: t.registry }),
     ...(type === undefined ? {} : { type }),
@@ -148,7 +133,10 @@ export function configTargetOptions(
     insecure: (o.insecure ?? t.tls?.insecure) === true,
     ...(resolveHosts === undefined ? {} : { resolve: resolveHosts }),
     allowCrossHostAuth: (o.allowCrossHostAuth ?? t.auth?.allowCrossHostAuth) === true,
-    credentials,
+    ...(o.credentials === undefined ? {} : { credentials: o.credentials }),
+    ...(o.login === undefined ? {} : { login: o.login }),
+    ...(fileLogin === undefined ? {} : { fileLogin }),
+    ...(registryConfig === undefined ? {} : { registryConfig }),
     ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
     ...(awsProfile === undefined ? {} : { awsProfile }),
     ...(awsRoleArn === undefined ? {} : { awsRoleArn }),

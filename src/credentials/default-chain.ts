@@ -2,12 +2,16 @@ import { chainProviders, staticProvider } from './chain.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { dockerConfigProvider } from './docker-config.js';
 import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr-token.js';
-import type { CredentialProvider } from './types.js';
+import type { Credential, CredentialProvider } from './types.js';
 
 export interface DefaultChainOptions {
   /** --username (with --password-stdin). */
   username?: string;
   password?: string;
+  /** A credential given explicitly (e.g. a copy side's PACKPUB_FROM_USERNAME): first, named by its `source`. */
+  credential?: Credential;
+  /** The credential a configuration file names for this target: after the environment, before the Docker config. */
+  file?: Credential;
   env?: NodeJS.ProcessEnv;
   /** --registry-config: a Docker config.json to read instead of the default. */
   registryConfig?: string;
@@ -23,8 +27,8 @@ export interface DefaultChainOptions {
 
 /**
  * The documented credential chain, first answer wins:
- * flags -> environment (PACKPUB_USERNAME / PACKPUB_PASSWORD) -> Docker config (`auths`, `credHelpers`,
- * `credsStore`) -> ECR (ECR hosts only) -> anonymous.
+ * flags -> environment (PACKPUB_USERNAME / PACKPUB_PASSWORD) -> the configuration file's auth -> Docker config
+ * (`auths`, `credHelpers`, `credsStore`) -> ECR (ECR hosts only) -> anonymous.
  * To add a provider of your own, compose: `chainProviders(myProvider, defaultCredentialChain(options))`.
  */
 export function defaultCredentialChain(options: DefaultChainOptions = {}): CredentialProvider {
@@ -33,11 +37,13 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
   if (options.username !== undefined || options.password !== undefined) {
     providers.push(staticProvider('flags', { username: options.username ?? '', password: options.password ?? '' }));
   }
+  if (options.credential !== undefined) providers.push(staticProvider(options.credential.source ?? 'flags', options.credential));
   const envUser = env['PACKPUB_USERNAME'];
   const envPassword = env['PACKPUB_PASSWORD'];
   if (envUser !== undefined && envUser !== '' && envPassword !== undefined) {
     providers.push(staticProvider('environment', { username: envUser, password: envPassword }));
   }
+  if (options.file !== undefined) providers.push(staticProvider(options.file.source ?? 'configuration file', options.file));
   providers.push(
     dockerConfigProvider({
       env,

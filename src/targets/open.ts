@@ -1,8 +1,9 @@
 import { EcrClients } from '../aws/ecr-sdk.js';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
-import type { CredentialProvider } from '../credentials/types.js';
+import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
+import { PACKS_NAMESPACE } from '../pack/naming.js';
 import type { ClientDeps } from '../registry/stack.js';
 import { OciLayoutStore } from './oci-layout.js';
 import type { RegistryConnectionOptions } from './options.js';
@@ -28,10 +29,31 @@ export interface PackTarget<S extends Pick<ArtifactStore, 'kind' | 'location' | 
 export interface OpenTargetOptions extends Omit<RegistryConnectionOptions, 'host' | 'credentials'> {
   /** Where credentials come from; when undefined, the default chain (defaultCredentialChain) for this target. */
   credentials?: CredentialProvider;
+  /** For the default chain: a credential given explicitly (flags, a copy side's environment), tried first. */
+  login?: Credential;
+  /** For the default chain: the credential a configuration file names, tried after the environment. */
+  fileLogin?: Credential;
+  /** For the default chain: the Docker config file to read instead of the default one. */
+  registryConfig?: string;
   /** `HOST[:PORT]/BASE-PATH`; when undefined the OCI layout is used. */
   registry?: string;
   /** OCI layout directory (default ./oci-packs when no registry is given). */
   ociLayout?: string;
+}
+
+/**
+ * A registry named down to `spectro-packs/archive` (the ORAS habit of naming the full repository) would
+ * publish to `<base>/spectro-packs/archive/spectro-packs/archive/<name>`, where Palette never looks.
+ */
+function refusePacksNamespace(host: string, basePath: string): void {
+  const segments = basePath.split('/');
+  const at = segments.findIndex((s, i) => `${s}/${segments[i + 1] ?? ''}` === PACKS_NAMESPACE);
+  if (at < 0) return;
+  const base = segments.slice(0, at).join('/');
+  const corrected = base === '' ? host : `${host}/${base}`;
+  throw new PackpubError('USAGE', `the registry ${host}/${basePath} names the packs repository itself; give only HOST[:PORT]/BASE-PATH`, {
+    hint: `use ${corrected}: packpub adds /${PACKS_NAMESPACE}/<name> itself`,
+  });
 }
 
 /**
@@ -49,18 +71,29 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
     return { store: new OciLayoutStore(dir), basePath: '', display: `oci-layout ${dir}` };
   }
   const { host, basePath } = parseRegistryLocation(options.registry);
+  refusePacksNamespace(host, basePath);
   const { openRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
   const ecrClients = options.ecrClients ?? new EcrClients();
-  const credentials =
-    options.credentials ??
-    defaultCredentialChain({
-      env: options.env ?? process.env,
-      ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
-      ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
-      ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-      ecr: { clients: ecrClients },
-    });
+  const credentials = options.credentials ?? targetCredentialChain(options, ecrClients);
   const store = await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
   return { store, basePath, display: `registry ${basePath === '' ? host : `${host}/${basePath}`}` };
+}
+
+/**
+ * The credential chain a registry target sends from when the caller gives no provider: the explicit
+ * login, PACKPUB_USERNAME / PACKPUB_PASSWORD, the configuration file's credential, the Docker config,
+ * then ECR tokens (ECR hosts only), else anonymous.
+ */
+export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: EcrClients): CredentialProvider {
+  return defaultCredentialChain({
+    env: options.env ?? process.env,
+    ...(options.login === undefined ? {} : { credential: options.login }),
+    ...(options.fileLogin === undefined ? {} : { file: options.fileLogin }),
+    ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }),
+    ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
+    ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+    ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+    ...(ecrClients === undefined ? {} : { ecr: { clients: ecrClients } }),
+  });
 }

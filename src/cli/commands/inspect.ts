@@ -2,24 +2,24 @@ import type { CommandSpec } from '../context.js';
 import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { targetFlags } from '../target-flags.js';
+import { declareFlags, READ_GROUPS } from '../target-flags.js';
 
 export const inspectCommand: CommandSpec = {
   command: 'inspect <ref>',
   describe: 'Show a published pack: manifest, digest, layer, and the pack.json inside its archive',
   builder: (y) =>
-    targetFlags(y)
+    declareFlags(y, READ_GROUPS)
       .positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+      .option('json', { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' }),
   run: async (args, ctx) => {
-    const [{ inspectPack }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+    const [{ inspectPack }, { openTarget }, { resolveOneTarget }] = await Promise.all([
       import('../../operations/inspect.js'),
       import('../../targets/open.js'),
-      import('../target-flags.js'),
+      import('../target-options.js'),
     ]);
     const pack = parsePackArgument(args['ref'] as string);
     const { ref } = pack;
-    const target = await openTarget(await targetOptionsFromArgs(argsForPack(args, pack), ctx));
+    const target = await openTarget(await resolveOneTarget(argsForPack(args, pack), ctx));
     try {
       const result = await inspectPack(target, ref);
       if (args['json'] === true) {

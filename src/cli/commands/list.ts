@@ -1,22 +1,22 @@
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
-import { targetFlags } from '../target-flags.js';
+import { declareFlags, READ_GROUPS } from '../target-flags.js';
 
 export const listCommand: CommandSpec = {
   command: 'list [name]',
   describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
   builder: (y) =>
-    targetFlags(y)
+    declareFlags(y, READ_GROUPS)
       .positional('name', { type: 'string', describe: 'Only this pack' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+      .option('json', { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' }),
   run: async (args, ctx) => {
-    const [{ listPacks }, { openTarget }, { targetOptionsFromArgs }] = await Promise.all([
+    const [{ listPacks }, { openTarget }, { resolveOneTarget }] = await Promise.all([
       import('../../operations/list.js'),
       import('../../targets/open.js'),
-      import('../target-flags.js'),
+      import('../target-options.js'),
     ]);
-    const target = await openTarget(await targetOptionsFromArgs(args, ctx));
+    const target = await openTarget(await resolveOneTarget(args, ctx));
     try {
       const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });
       if (args['json'] === true) {

@@ -1,10 +1,9 @@
 import { PackpubError } from '../../errors.js';
 import type { PaletteRegistryCredentials } from '../../operations/palette.js';
-import { configFlags } from '../config-flags.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
 import { paletteFlags, type PaletteTarget } from '../palette-options.js';
-import { targetFlags } from '../target-flags.js';
+import { declareFlags, READ_GROUPS } from '../target-flags.js';
 
 /** Environment variables with the AWS credentials Palette stores for an ECR registry (never packpub's own). */
 export const PALETTE_ECR_ENV = { accessKey: 'PACKPUB_PALETTE_ECR_ACCESS_KEY_ID', secretKey: 'PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY' } as const;
@@ -27,7 +26,8 @@ async function paletteCredentials(args: Args, ctx: CliContext, target: PaletteTa
     }
     return undefined;
   }
-  const cred = await target.options.credentials?.resolve(target.ref.host);
+  const { targetCredentialChain } = await import('../../targets/open.js');
+  const cred = await (target.options.credentials ?? targetCredentialChain(target.options)).resolve(target.ref.host);
   if (cred?.username !== undefined && cred.password !== undefined) {
     registerSecret(cred.password);
     return { kind: 'basic', username: cred.username, password: cred.password };
@@ -152,7 +152,7 @@ export const paletteCommand: CommandSpec = {
   command: 'palette <action> [packs...]',
   describe: 'Palette: doctor (settings and checks), register (add the Pack registry), sync (sync and confirm packs are visible)',
   builder: (y) =>
-    paletteFlags(configFlags(targetFlags(y)))
+    paletteFlags(declareFlags(y, READ_GROUPS))
       .positional('action', { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' })
       .positional('packs', { type: 'string', array: true, describe: 'sync: NAME:VERSION to confirm (default: every version under the base path)' })
       .option('force-sync', { type: 'boolean', default: false, group: 'Palette:', describe: 'sync: send forceSync=true (after replacing a version)' })

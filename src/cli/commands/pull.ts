@@ -3,27 +3,27 @@ import type { CommandSpec } from '../context.js';
 import { argsForPack, defaultPullFolder, parsePackArgument } from '../pack-ref.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { targetFlags } from '../target-flags.js';
+import { declareFlags, numberFlag, READ_GROUPS } from '../target-flags.js';
 
 export const pullCommand: CommandSpec = {
   command: 'pull <ref>',
   describe: 'Download a published pack, verify its digests and extract it safely into a folder',
   builder: (y) =>
-    targetFlags(y)
+    declareFlags(y, READ_GROUPS)
       .positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' })
       .option('output', { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>, or ./<name>-<12 digest digits>; must not exist or be empty)' })
-      .option('max-size', { type: 'number', describe: 'Refuse archives expanding beyond this many MiB (default 2048)' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+      .option('max-size', numberFlag('Refuse archives expanding beyond this many MiB (default 2048)'))
+      .option('json', { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' }),
   run: async (args, ctx) => {
-    const [{ pullPack }, { openTarget }, { targetOptionsFromArgs }, { withInterrupt }] = await Promise.all([
+    const [{ pullPack }, { openTarget }, { resolveOneTarget }, { withInterrupt }] = await Promise.all([
       import('../../operations/pull.js'),
       import('../../targets/open.js'),
-      import('../target-flags.js'),
+      import('../target-options.js'),
       import('../signals.js'),
     ]);
     const pack = parsePackArgument(args['ref'] as string);
     const { ref } = pack;
-    const target = await openTarget(await targetOptionsFromArgs(argsForPack(args, pack), ctx));
+    const target = await openTarget(await resolveOneTarget(argsForPack(args, pack), ctx));
     try {
       const result = await withInterrupt(ctx, (signal) =>
         pullPack(target, ref, {

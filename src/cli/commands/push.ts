@@ -1,17 +1,16 @@
 import { PackpubError } from '../../errors.js';
 import type { PackTarget } from '../../targets/open.js';
-import { configFlags } from '../config-flags.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
 import { paletteFlags } from '../palette-options.js';
-import { targetFlags } from '../target-flags.js';
+import { declareFlags, numberFlag, PUSH_GROUPS } from '../target-flags.js';
 
 export const pushCommand: CommandSpec = {
   command: 'push [packs...]',
   describe: 'Validate, build and publish packs (default target: the local OCI layout ./oci-packs)',
   builder: (y) =>
-    paletteFlags(configFlags(targetFlags(y)))
+    paletteFlags(declareFlags(y, PUSH_GROUPS))
       .positional('packs', {
         type: 'string',
         array: true,
@@ -24,7 +23,7 @@ export const pushCommand: CommandSpec = {
       .option('strict', { type: 'boolean', describe: 'Validation warnings fail too' })
       .option('continue-on-error', { type: 'boolean', describe: 'Push the valid packs even when others are invalid' })
       .option('fail-fast', { type: 'boolean', describe: 'Stop starting new packs after the first failure' })
-      .option('concurrency', { type: 'number', describe: 'Packs built and uploaded at once (default: four per core, 4 to 16)' })
+      .option('concurrency', numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'))
       .option('shard', { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' })
       .option('tag', { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' })
       .option('annotation', {
@@ -44,8 +43,6 @@ export const pushCommand: CommandSpec = {
         group: 'Palette:',
         describe: 'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible)',
       })
-      .option('json', { type: 'boolean', describe: 'Print one JSON report on stdout (docs/report.md)' })
-      .option('json-lines', { type: 'boolean', describe: 'Print one JSON line per pack result, then a summary line' })
       .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' })
       .example('$0 push examples/hello-manifests', 'Publish to ./oci-packs')
       .example(
@@ -57,11 +54,8 @@ export const pushCommand: CommandSpec = {
   run: async (args, ctx) => {
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;
-    if (json && jsonLines) throw new PackpubError('USAGE', '--json and --json-lines contradict each other: choose one');
-    // Checked on the raw flags: configuredRunDefaults lets --force beat a file's skipExisting.
-    if (args['force'] === true && args['skipExisting'] === true) {
-      throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
-    }
+    // --force with --skip-existing and --json with --json-lines were refused on the raw flags (prepareArgs):
+    // configuredRunDefaults lets --force beat a file's skipExisting.
     // On a terminal, progress shows from the first moment (finding packs, probing the registry,
     // validating, building, uploading), before the heavier modules are even loaded.
     const { PushRenderer } = await import('../render.js');

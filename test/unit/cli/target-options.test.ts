@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFlags, configuredPackRoots, configuredRunDefaults, resolveTargetOptions } from '../../../src/cli/target-options.js';
+import { pushCommand } from '../../../src/cli/commands/push.js';
+import { configuredPackRoots, configuredRunDefaults, resolveTargetOptions } from '../../../src/cli/target-options.js';
 import type { Args, CliContext } from '../../../src/cli/context.js';
-import { targetFlags } from '../../../src/cli/target-flags.js';
+import { prepareArgs } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
-import type { OpenTargetOptions } from '../../../src/targets/open.js';
+import { targetCredentialChain, type OpenTargetOptions } from '../../../src/targets/open.js';
 import { tempDir } from '../../support/packs.js';
 
 /*
@@ -76,17 +77,10 @@ async function parse(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = ''): P
     .command({
       command: 'push [packs...]',
       describe: 'push',
-      builder: (y) =>
-        configFlags(targetFlags(y))
-          .option('recursive', { type: 'boolean', default: false })
-          .option('strict', { type: 'boolean', default: false })
-          .option('force', { type: 'boolean', default: false })
-          .option('skip-existing', { type: 'boolean', default: false })
-          .option('continue-on-error', { type: 'boolean', default: false })
-          .option('fail-fast', { type: 'boolean', default: false })
-          .option('concurrency', { type: 'number' }),
+      builder: pushCommand.builder,
       handler: (a) => {
         captured = a as Args;
+        prepareArgs(captured);
       },
     })
     .parseAsync();
@@ -118,9 +112,9 @@ async function usage(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Packp
 
 /** What the target would send to its registry host. */
 async function credentialFor(options: OpenTargetOptions | undefined): Promise<{ username?: string; password?: string; source?: string }> {
-  if (options?.credentials === undefined || options.registry === undefined) throw new Error('no credentials');
+  if (options?.registry === undefined) throw new Error('no registry');
   const host = options.registry.split('/')[0] ?? '';
-  const c = await options.credentials.resolve(host);
+  const c = await (options.credentials ?? targetCredentialChain(options)).resolve(host);
   return { ...(c?.username === undefined ? {} : { username: c.username }), ...(c?.password === undefined ? {} : { password: c.password }), ...(c?.source === undefined ? {} : { source: c.source }) };
 }
 
@@ -192,7 +186,7 @@ describe('resolveTargetOptions', () => {
     // Each target keeps its own credential: the Harbor robot is not offered to ECR.
     expect(await credentialFor(named[0])).toMatchObject({ username: 'robot$spectro-oci-registry+ci' });
     // (asked for a non-ECR host so that the ECR provider stays out of it: the chain holds no robot at all)
-    expect((await named[1]?.credentials?.resolve('harbor.example.com'))?.username).toBeUndefined();
+    expect((await targetCredentialChain(named[1]!).resolve('harbor.example.com'))?.username).toBeUndefined();
   });
 
   it.each([
@@ -202,10 +196,44 @@ describe('resolveTargetOptions', () => {
     [['push', '--registry', 'a.example.com/x', '--registry', 'b.example.com/y', '--username', 'u', '--password-stdin'], {}, /--username \/ --password-stdin would be sent to every one of the 2 registries/],
     [['push', '--target', 'harbor', '--target', 'ecr'], { PACKPUB_USERNAME: 'u', PACKPUB_PASSWORD: 'p', HARBOR_PASSWORD: 'p' }, /PACKPUB_USERNAME \/ PACKPUB_PASSWORD would be sent to every one of the targets harbor, ecr/],
     [['push', '--registry', 'a.example.com/x', '--registry', 'a.example.com/x'], {}, /the same --registry is given twice/],
+    [['push', '--registry', ''], {}, /--registry is empty/],
+    [['push', '--registry', '  '], {}, /--registry is empty/],
+    [['push'], { PACKPUB_REGISTRY: '' }, /PACKPUB_REGISTRY is set but empty/],
+    [['push', '--force', '--skip-existing'], {}, /--force and --skip-existing contradict each other/],
+    [['push', '--json', '--json-lines'], {}, /--json and --json-lines contradict each other/],
+    [['push', '--concurrency', 'abc'], {}, /--concurrency must be a whole number from 1 to 64, got "abc"/],
+    [['push', '--concurrency', '0'], {}, /--concurrency must be a whole number from 1 to 64, got "0"/],
+    [['push', '--concurrency', '100'], {}, /--concurrency must be a whole number from 1 to 64, got "100"/],
+    [['push', '--concurrency', '2.5'], {}, /--concurrency must be a whole number from 1 to 64/],
+    [['push', '--retry-attempts', '0'], {}, /--retry-attempts must be a whole number from 1 to 100, got "0"/],
+    [['push', '--request-timeout=-1'], {}, /--request-timeout must be a number above 0 and at most 86400, got "-1"/],
+    [['push', '--retry-deadline', '1e400'], {}, /--retry-deadline must be a number above 0 and at most 86400, got "1e400"/],
   ])('refuses %j', async (argv, env, expected) => {
     const err = await usage(argv, env);
     expect(err.code).toBe('USAGE');
     expect(err.message).toMatch(expected);
+  });
+
+  it('keeps PACKPUB_REGISTRY="" harmless when the command line names the target', async () => {
+    const [t] = await targets(['push', '--registry', 'flag.example.com/base'], { PACKPUB_REGISTRY: '' });
+    expect(t?.registry).toBe('flag.example.com/base');
+  });
+
+  it('passes numeric flags on as numbers: retry settings in milliseconds', async () => {
+    const [t] = await targets(['push', '--registry', 'r.example.com/x', '--retry-attempts', '3', '--request-timeout', '1.5', '--retry-deadline', '20']);
+    expect(t?.retry).toEqual({ attempts: 3, requestTimeoutMs: 1500, deadlineMs: 20_000 });
+  });
+
+  it.each([
+    // [what the command line gives, environment, the credential the target sends]
+    [['--target', 'harbor', '--username', 'flag-user'], { PACKPUB_PASSWORD: 'env-pass', HARBOR_PASSWORD: 'file-pass' }, { username: 'flag-user', password: 'env-pass', source: 'flags' }],
+    [['--target', 'harbor'], { PACKPUB_USERNAME: 'env-user', PACKPUB_PASSWORD: 'env-pass', HARBOR_PASSWORD: 'file-pass' }, { username: 'env-user', password: 'env-pass', source: 'environment' }],
+    [['--target', 'harbor'], { HARBOR_PASSWORD: 'file-pass' }, { username: 'robot$spectro-oci-registry+ci', password: 'file-pass' }],
+    [['--registry', 'harbor.example.com/x', '--username', 'flag-user'], { PACKPUB_PASSWORD: 'env-pass' }, { username: 'flag-user', password: 'env-pass', source: 'flags' }],
+    [['--registry', 'harbor.example.com/x'], { PACKPUB_USERNAME: 'env-user', PACKPUB_PASSWORD: 'env-pass' }, { username: 'env-user', password: 'env-pass', source: 'environment' }],
+  ])('precedence of credentials: %j', async (argv, env, expected) => {
+    const [t] = await targets(['push', ...argv], env);
+    expect(await credentialFor(t)).toMatchObject(expected);
   });
 
   it('names the unset password variable of a configured target', async () => {

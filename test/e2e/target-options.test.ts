@@ -1,0 +1,115 @@
+import { access, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+
+/*
+ * Flags, environment and packpub.yaml as every target command sees them: mistakes are usage errors
+ * (exit 2) that say what is wrong before any work, and list/inspect/pull/tag honour --config/--target.
+ */
+
+let root: string;
+let cleanup: () => Promise<void>;
+let pack: string;
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('packpub-target-options-e2e-'));
+  pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+  await writeFile(join(root, 'packpub.yaml'), 'targets:\n  local:\n    ociLayout: ./named-layout\ndefaults:\n  target: local\n');
+});
+afterAll(async () => cleanup());
+
+describe('refused before any work (exit 2)', () => {
+  it('refuses an empty --registry instead of publishing to ./oci-packs', async () => {
+    const work = join(root, 'empty-flag');
+    await writeFile(join(root, 'marker'), '');
+    const result = await runCli(['push', pack, '--registry', ''], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--registry is empty');
+    expect(await exists(join(root, 'oci-packs'))).toBe(false);
+    expect(await exists(work)).toBe(false);
+  });
+
+  it('refuses PACKPUB_REGISTRY="" (an unset CI variable) instead of publishing to the default target', async () => {
+    const result = await runCli(['push', pack], { cwd: root, env: { PACKPUB_REGISTRY: '' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PACKPUB_REGISTRY is set but empty');
+    expect(await exists(join(root, 'named-layout'))).toBe(false);
+    expect(await exists(join(root, 'oci-packs'))).toBe(false);
+  });
+
+  it('refuses a --registry that names spectro-packs/archive, with the corrected value in the hint', async () => {
+    const result = await runCli(['push', pack, '--registry', '127.0.0.1:9/proj/spectro-packs/archive'], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('names the packs repository itself');
+    expect(result.stderr).toContain('hint: use 127.0.0.1:9/proj: packpub adds /spectro-packs/archive/<name> itself');
+    const pull = await runCli(['pull', 'hello:1.0.0', '--registry', '127.0.0.1:9/spectro-packs/archive/hello'], { cwd: root });
+    expect(pull.code).toBe(2);
+    expect(pull.stderr).toContain('hint: use 127.0.0.1:9:');
+  });
+
+  it.each([
+    [['pull', 'hello:1.0.0', '--max-size=-1'], '--max-size must be a number above 0 and at most 1048576, got "-1"'],
+    [['pull', 'hello:1.0.0', '--max-size', 'abc'], '--max-size must be a number above 0 and at most 1048576, got "abc"'],
+    [['pull', 'hello:1.0.0', '--max-size', '1e400'], '--max-size must be a number above 0 and at most 1048576, got "1e400"'],
+    [['push', 'hello', '--concurrency', 'abc'], '--concurrency must be a whole number from 1 to 64, got "abc"'],
+    [['push', 'hello', '--concurrency', '0'], '--concurrency must be a whole number from 1 to 64, got "0"'],
+    [['push', 'hello', '--concurrency', '100'], '--concurrency must be a whole number from 1 to 64, got "100"'],
+    [['copy', 'hello:1.0.0', '--from', 'oci:a', '--to', 'oci:b', '--concurrency', '65'], '--concurrency must be a whole number from 1 to 64, got "65"'],
+    [['list', '--retry-attempts', '0'], '--retry-attempts must be a whole number from 1 to 100, got "0"'],
+    [['copy', 'hello:1.0.0', '--from', 'oci:a', '--to', 'oci:b', '--force', '--skip-existing'], '--force and --skip-existing contradict each other: choose one'],
+    [['copy', 'hello:1.0.0', '--from', 'oci:a', '--to', 'oci:b', '--json', '--json-lines'], '--json and --json-lines contradict each other: choose one'],
+  ])('%j', async (argv, message) => {
+    const before = await readdir(root);
+    const result = await runCli(argv, { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe('');
+    expect(await readdir(root)).toEqual(before);
+  });
+});
+
+describe('--config / --target on every target command', () => {
+  it('lists, inspects, tags and pulls through a target named in packpub.yaml (and its defaults.target)', async () => {
+    expect((await runCli(['push', pack, '--target', 'local'], { cwd: root })).code).toBe(0);
+    const listed = await runCli(['list', '--target', 'local'], { cwd: root });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^hello\s+1\.0\.0\s/m);
+    const byDefault = await runCli(['list', '--json'], { cwd: root });
+    expect(JSON.parse(byDefault.stdout).target).toBe(`oci-layout ${join(root, 'named-layout')}`);
+    const tagged = await runCli(['tag', 'hello:1.0.0', 'stable', '--target', 'local'], { cwd: root });
+    expect(tagged.code).toBe(0);
+    const inspected = await runCli(['inspect', 'hello:stable', '--config', join(root, 'packpub.yaml'), '--json'], { cwd: root });
+    expect(inspected.code).toBe(0);
+    const pulled = await runCli(['pull', 'hello:1.0.0', '--target', 'local', '-o', join(root, 'pulled')], { cwd: root });
+    expect(pulled.code).toBe(0);
+    expect(await exists(join(root, 'pulled', 'pack.json'))).toBe(true);
+  });
+
+  it('refuses more than one target for a command that works on one', async () => {
+    const result = await runCli(['list', '--target', 'local,local2'], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--target was given 2 times; this command works on one target');
+  });
+});
+
+describe('--help shows exactly the flags of the command', () => {
+  it('list has no push-only flags; copy has --retry-deadline and the true Harbor detection help (built CLI)', async () => {
+    const list = await runBin(['list', '--help']);
+    expect(list.stdout).toContain('--target');
+    expect(list.stdout).toContain('--config');
+    expect(list.stdout).not.toContain('--create-repositories');
+    expect(list.stdout).not.toContain('--create-project');
+    expect(list.stdout).not.toContain('--ecr-tag-mutability');
+    const copy = await runBin(['copy', '--help']);
+    expect(copy.stdout).toContain('--retry-deadline');
+    expect(copy.stdout).toContain('--from-registry-type');
+    const text = copy.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain("--to-registry-type Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor's /api/v2.0/systeminfo");
+    expect(text).not.toMatch(/-u, --(from|to)-username/);
+    expect(copy.stdout).not.toContain('--target');
+  });
+});
