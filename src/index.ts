@@ -62,7 +62,8 @@ export { isEcrHost, parseEcrHost, type EcrHost } from './aws/ecr-host.js';
 export { login, logout } from './operations/login.js';
 
 // Operations
-export { defaultConcurrency, ensureBaseRepository, pushPacks, type PushOptions } from './operations/push.js';
+export { pushPacks, type PushOptions } from './operations/push.js';
+export { defaultConcurrency, ensureBaseRepository } from './operations/publish.js';
 export { discoverPacks, parseShard, type DiscoverOptions } from './operations/discover.js';
 export { buildPack, type BuildOptions as BuildPackOptions, type BuildResult } from './operations/build.js';
 export { listPacks, sortVersions, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';

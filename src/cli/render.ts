@@ -1,4 +1,5 @@
-import type { PackResult, PushEvent, PushReport } from '../operations/push-report.js';
+import type { CopyEvent, CopyReport, CopyResult } from '../operations/copy-report.js';
+import type { BlobUploadDone, BlobUploadProgress, PackResult, PushEvent, PushReport } from '../operations/push-report.js';
 import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
 import { useColor, writeLine, type CliIo } from './io.js';
 
@@ -66,37 +67,94 @@ function describeResult(r: PackResult): string {
 }
 
 /**
+ * The live status line of push and copy on a terminal: `[done/total]` and the uploads in flight (or what
+ * the run is doing), redrawn in place on stderr; nothing at all when stderr is not a terminal.
+ */
+export class LiveStatus {
+  readonly live: boolean;
+  private readonly uploads = new Map<string, { bytes: number; size: number }>();
+  done = 0;
+  total: number;
+  phaseText = '';
+  private shown = false;
+
+  constructor(
+    private readonly io: CliIo,
+    total = 0,
+  ) {
+    this.live = useColor(io, 'stderr');
+    this.total = total;
+  }
+
+  /** The blob events push and copy share: progress of an upload, and its end. */
+  onBlobEvent(event: BlobUploadProgress | BlobUploadDone): void {
+    const id = `${event.name}:${event.version}`;
+    if (event.type === 'blob-upload-progress') {
+      this.uploads.set(id, { bytes: event.bytes, size: event.size });
+      this.draw();
+    } else this.uploads.delete(id);
+  }
+
+  get uploading(): boolean {
+    return this.uploads.size > 0;
+  }
+
+  draw(): void {
+    if (!this.live) return;
+    const active = [...this.uploads.entries()]
+      .slice(0, 3)
+      .map(([id, u]) => `${id} ${formatBytes(u.bytes)}/${formatBytes(u.size)}`)
+      .join(', ');
+    const text = `${this.total === 0 ? '' : `[${this.done}/${this.total}] `}${active === '' ? this.phaseText : active}`;
+    this.io.stderr.write(`\r\x1b[K${text.slice(0, (this.io.stderr as { columns?: number }).columns ?? 120)}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.live && this.shown) this.io.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+
+  /** Print a line above the status line. */
+  print(stream: CliIo['stdout'], line: string): void {
+    this.clear();
+    writeLine(stream, line);
+    this.draw();
+  }
+}
+
+/**
  * Draws push progress: on a TTY a live status line redrawn in place plus a summary table at the end;
  * otherwise one plain line per finished pack (no escape codes), which CI logs keep readable.
  */
 export class PushRenderer {
-  private readonly live: boolean;
-  private readonly uploads = new Map<string, { bytes: number; size: number }>();
-  private done = 0;
+  private readonly status: LiveStatus;
   private validated = 0;
   private packs = 0;
-  private phaseText = '';
-  private statusShown = false;
   readonly reported = new Set<PackResult>();
 
   /** `total`: results expected (packs x targets), 0 while packs are still being found. */
   constructor(
     private readonly io: CliIo,
-    private total = 0,
+    total = 0,
   ) {
-    this.live = useColor(io, 'stderr');
+    this.status = new LiveStatus(io, total);
+  }
+
+  private get live(): boolean {
+    return this.status.live;
   }
 
   /** What the run is doing before packs finish (finding packs, probing the registry): shown at once on a terminal. */
   phase(text: string): void {
-    this.phaseText = text;
-    this.drawStatus();
+    this.status.phaseText = text;
+    this.status.draw();
   }
 
   /** Once packs are found: how many, and how many results to expect. */
   expect(packs: number, targets: number): void {
     this.packs = packs;
-    this.total = packs * targets;
+    this.status.total = packs * targets;
   }
 
   onEvent = (event: PushEvent): void => {
@@ -106,52 +164,33 @@ export class PushRenderer {
         this.phase(`validating ${this.validated}/${this.packs} packs`);
         break;
       case 'pack-start':
-        if (this.uploads.size === 0) this.phase(`building ${event.name}:${event.version}`);
+        if (!this.status.uploading) this.phase(`building ${event.name}:${event.version}`);
         break;
       case 'blob-upload-start':
-        this.phaseText = 'uploading';
+        this.status.phaseText = 'uploading';
         break;
       case 'blob-upload-progress':
-        this.uploads.set(`${event.name}:${event.version}`, { bytes: event.bytes, size: event.size });
-        this.drawStatus();
-        break;
       case 'blob-upload-done':
-        this.uploads.delete(`${event.name}:${event.version}`);
+        this.status.onBlobEvent(event);
         break;
       case 'pack-done':
-        this.done++;
+        this.status.done++;
         // A failure that may share its cause with other packs (the target is down, credentials were
         // rejected) is told once, with the others, when the run ends.
         if (mayShareCause(event.result)) break;
         this.reported.add(event.result);
-        this.clearStatus();
+        this.status.clear();
         this.printResult(event.result);
-        this.drawStatus();
+        this.status.draw();
         break;
       default:
         break;
     }
   };
 
-  private drawStatus(): void {
-    if (!this.live) return;
-    const active = [...this.uploads.entries()]
-      .slice(0, 3)
-      .map(([id, u]) => `${id} ${formatBytes(u.bytes)}/${formatBytes(u.size)}`)
-      .join(', ');
-    const text = `${this.total === 0 ? '' : `[${this.done}/${this.total}] `}${active === '' ? this.phaseText : active}`;
-    this.io.stderr.write(`\r\x1b[K${text.slice(0, (this.io.stderr as { columns?: number }).columns ?? 120)}`);
-    this.statusShown = true;
-  }
-
   /** Take the status line away (the run ends with an error printed below). */
   stop(): void {
-    this.clearStatus();
-  }
-
-  private clearStatus(): void {
-    if (this.live && this.statusShown) this.io.stderr.write('\r\x1b[K');
-    this.statusShown = false;
+    this.status.clear();
   }
 
   /** Successes are results (stdout); failures are diagnostics (stderr). */
@@ -162,7 +201,7 @@ export class PushRenderer {
 
   /** Prints the results that had no pack-done event (invalid packs, packs not started) and the summary. */
   finish(report: PushReport): void {
-    this.clearStatus();
+    this.status.clear();
     // Invalid packs with their errors, then each shared cause in one line (with the number of packs it stopped).
     for (const cause of failureCauses(report.results.filter((r) => !this.reported.has(r)))) {
       if (cause.kind === 'pack') {
@@ -201,6 +240,67 @@ export class PushRenderer {
     writeLine(
       this.io.stdout,
       `${report.results.length} pack(s) to ${report.target}: ${parts.join(', ') || 'nothing to do'}; uploaded ${formatBytes(s.uploadedBytes)} in ${formatDuration(report.durationMs)}`,
+    );
+  }
+}
+
+function describeCopyResult(r: CopyResult): string {
+  const id = `${r.name}:${r.version}`;
+  switch (r.status) {
+    case 'copied':
+    case 'overwritten':
+      return `${r.status} ${id} -> ${r.destination} (${shortDigest(r.digest)}, ${formatBytes(r.size)}, copied ${formatBytes(r.copiedBytes)}, ${formatDuration(r.durationMs)})`;
+    case 'unchanged':
+      return `unchanged ${id}: ${r.destination} already holds ${shortDigest(r.digest)}`;
+    case 'skipped':
+      return `skipped ${id}: ${r.destination} holds a different manifest (${shortDigest(r.existingDigest)}), kept as is (--skip-existing)`;
+    case 'planned':
+      return `plan ${r.plan ?? '?'} ${id} -> ${r.destination} (${formatBytes(r.bytesToCopy)} to copy)`;
+    default: {
+      const lines = [`${r.status === 'conflict' ? 'CONFLICT' : 'FAILED'} ${id}: ${r.error?.message ?? 'failed'}`];
+      if (r.error?.hint !== undefined) lines.push(`  hint: ${r.error.hint}`);
+      return lines.join('\n');
+    }
+  }
+}
+
+/** Draws copy progress: one plain line per version (stdout; failures on stderr), and on a TTY the same live status line as push. */
+export class CopyRenderer {
+  private readonly status: LiveStatus;
+
+  constructor(private readonly io: CliIo) {
+    this.status = new LiveStatus(io);
+  }
+
+  onEvent = (event: CopyEvent): void => {
+    switch (event.type) {
+      case 'selected':
+        this.status.total = event.total;
+        break;
+      case 'blob-upload-progress':
+      case 'blob-upload-done':
+        this.status.onBlobEvent(event);
+        break;
+      case 'pack-done': {
+        this.status.done++;
+        const r = event.result;
+        this.status.print(r.status === 'failed' || r.status === 'conflict' ? this.io.stderr : this.io.stdout, describeCopyResult(r));
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  finish(report: CopyReport): void {
+    this.status.clear();
+    const s = report.summary;
+    const parts = (['copied', 'overwritten', 'unchanged', 'skipped', 'planned', 'conflict', 'failed'] as const)
+      .filter((k) => s[k] > 0)
+      .map((k) => `${s[k]} ${k}`);
+    writeLine(
+      this.io.stdout,
+      `${s.total} version(s) from ${report.from} to ${report.to}: ${parts.join(', ') || 'nothing to do'}; copied ${formatBytes(s.copiedBytes)} in ${formatDuration(report.durationMs)}`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import { copySucceeded, type CopyReport } from '../operations/copy-report.js';
 import type { PushReport } from '../operations/push-report.js';
 import { VERSION } from '../version.js';
 
@@ -13,6 +14,23 @@ export function reportJson(report: PushReport): Record<string, unknown> {
     toolVersion: VERSION,
     target: report.target,
     ok: report.summary.invalid === 0 && report.summary.conflict === 0 && report.summary.failed === 0 && !report.aborted,
+    aborted: report.aborted,
+    durationMs: report.durationMs,
+    summary: report.summary,
+    results: report.results,
+  };
+}
+
+/** The `copy --json` document (docs/report.md, "copy"). */
+export function copyReportJson(report: CopyReport): Record<string, unknown> {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: 'packpub',
+    toolVersion: VERSION,
+    operation: 'copy',
+    from: report.from,
+    to: report.to,
+    ok: copySucceeded(report),
     aborted: report.aborted,
     durationMs: report.durationMs,
     summary: report.summary,

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PackpubError } from '../errors.js';
 
 /** `sha256:<64 hex>`. Only sha256 is produced; other registered algorithms are rejected on input. */
@@ -59,4 +59,47 @@ export async function digestStream(source: AsyncIterable<Uint8Array>): Promise<{
     size += chunk.length;
   }
   return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
+
+/**
+ * A pass-through that verifies content against its descriptor (OCI image-spec descriptor.md: "the
+ * content MUST be verified against the digest"): it errors with DIGEST_MISMATCH as soon as more bytes
+ * than `descriptor.size` arrive, or at the end when the digest or size differ. A consumer that reads it
+ * to the end has verified content; `onBytes` sees the running total, for progress.
+ */
+export function verifying(descriptor: { digest: string; size: number }, onBytes?: (total: number) => void): Transform {
+  const hash = createHash('sha256');
+  let size = 0;
+  const mismatch = (what: string) => new PackpubError('DIGEST_MISMATCH', `blob ${descriptor.digest} ${what}`, { hint: OTHER_CONTENT_HINT });
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
+      size += chunk.length;
+      if (size > descriptor.size) {
+        callback(mismatch(`is larger than its descriptor's ${descriptor.size} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      onBytes?.(size);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (size !== descriptor.size) {
+        callback(mismatch(`is ${size} bytes, its descriptor says ${descriptor.size}`));
+        return;
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== descriptor.digest) {
+        callback(mismatch(`does not match its digest (got ${actual})`));
+        return;
+      }
+      callback();
+    },
+  });
+}
+
+/** `source` through `verifying(descriptor)`; an error on either side reaches the consumer (pipeline destroys both). */
+export function verified(source: Readable, descriptor: { digest: string; size: number }, onBytes?: (total: number) => void): Readable {
+  return pipeline(source, verifying(descriptor, onBytes), () => undefined);
 }

@@ -9,76 +9,9 @@ import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import type { ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
-import { defaultConcurrency, ensureBaseRepository } from './push.js';
+import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
+import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote } from './publish.js';
 import type { PlannedAction } from './push-report.js';
-
-/**
- * What happened to one pack version in a copy.
- * - copied: the version did not exist at the destination and now holds the source's manifest
- * - unchanged: the destination already held the same manifest digest (nothing written)
- * - overwritten: a different manifest was replaced (--force)
- * - skipped: a different manifest exists and --skip-existing kept it
- * - conflict: a different manifest exists; nothing written
- * - failed: reading, uploading or verifying failed
- * - planned: --dry-run; `plan` says what would happen
- */
-export type CopyStatus = 'copied' | 'unchanged' | 'overwritten' | 'skipped' | 'conflict' | 'failed' | 'planned';
-
-export interface CopyResult {
-  name: string;
-  version: string;
-  /** Source reference, e.g. `staging.example.com/p/spectro-packs/archive/hello:1.0.0`. */
-  source: string;
-  /** Destination reference. */
-  destination: string;
-  status: CopyStatus;
-  plan?: PlannedAction;
-  /** Manifest digest at the source: after a copy, the destination's digest is the same. */
-  digest?: Digest;
-  /** What the destination held before, when it differed (conflict, skipped, overwritten). */
-  existingDigest?: Digest;
-  /** Bytes of the manifest's blobs (config and layers). */
-  size?: number;
-  /** Blob bytes uploaded to the destination in this run (0 when it had them all). */
-  copiedBytes: number;
-  /** Bytes a --dry-run would upload. */
-  bytesToCopy?: number;
-  durationMs: number;
-  error?: { code: string; message: string; hint?: string };
-}
-
-export interface CopySummary {
-  total: number;
-  copied: number;
-  unchanged: number;
-  overwritten: number;
-  skipped: number;
-  conflict: number;
-  failed: number;
-  planned: number;
-  copiedBytes: number;
-}
-
-export interface CopyReport {
-  /** Display names of the source and destination targets. */
-  from: string;
-  to: string;
-  results: CopyResult[];
-  summary: CopySummary;
-  durationMs: number;
-  /** True when the run was stopped early (--fail-fast, interrupt). */
-  aborted: boolean;
-}
-
-export type CopyEvent =
-  | { type: 'selected'; total: number }
-  | { type: 'pack-start'; name: string; version: string; source: string; destination: string }
-  | { type: 'blob-copy-progress'; name: string; version: string; digest: Digest; bytes: number; size: number }
-  | { type: 'blob-copy-done'; name: string; version: string; digest: Digest; size: number; skipped: boolean }
-  /** Once per selected version, also for versions not started after a stop. */
-  | { type: 'pack-done'; result: CopyResult };
-
-export type CopyEventSink = (event: CopyEvent) => void;
 
 export interface CopyOptions {
   /** Pack name; with `version` one version, with `all` every version. Without a name, `all` copies every pack. */
@@ -100,71 +33,6 @@ export interface CopyOptions {
   signal?: AbortSignal;
 }
 
-const PALETTE_CACHE_NOTE =
-  'Palette caches pack digests: replacing a published version can break clusters that use it. Copy a new version instead, or pass --force to replace it (--skip-existing to keep it)';
-
-function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
-  if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
-  return { code: 'INTERNAL', message: errorMessage(err) };
-}
-
-export function summarizeCopy(results: CopyResult[]): CopySummary {
-  const s: CopySummary = { total: results.length, copied: 0, unchanged: 0, overwritten: 0, skipped: 0, conflict: 0, failed: 0, planned: 0, copiedBytes: 0 };
-  for (const r of results) {
-    s[r.status]++;
-    s.copiedBytes += r.copiedBytes;
-  }
-  return s;
-}
-
-/** A copy succeeded when nothing conflicted or failed and the run was not stopped. */
-export function copySucceeded(report: CopyReport): boolean {
-  return report.summary.conflict === 0 && report.summary.failed === 0 && !report.aborted;
-}
-
-/**
- * Passes bytes through while hashing them; fails the stream when the content is longer than the
- * descriptor says, or when it ends with another digest or size (OCI image-spec descriptor.md: content
- * must be verified against its digest).
- */
-class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
-  constructor(
-    private readonly expected: Descriptor,
-    private readonly onBytes: (total: number) => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.expected.size) {
-      callback(new PackpubError('DIGEST_MISMATCH', `blob ${this.expected.digest} at the source is longer than its ${this.expected.size} bytes`));
-      return;
-    }
-    this.hash.update(chunk);
-    this.onBytes(this.bytes);
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    const digest = `sha256:${this.hash.digest('hex')}`;
-    if (digest !== this.expected.digest || this.bytes !== this.expected.size) {
-      callback(
-        new PackpubError(
-          'DIGEST_MISMATCH',
-          `blob read from the source does not match its descriptor: expected ${this.expected.digest} (${this.expected.size} bytes), got ${digest} (${this.bytes} bytes)`,
-          { hint: 'the source registry returned corrupted content; retry, and report it to the registry operator if it persists' },
-        ),
-      );
-      return;
-    }
-    callback();
-  }
-}
-
 /**
  * `pushBlob` wants a synchronous `open()`; fetching from the source is async. The PassThrough is
  * returned at once and fed when the fetch answers, so the blob streams from one store to the other
@@ -175,16 +43,14 @@ function openSourceBlob(source: ReadableStore, repo: string, descriptor: Descrip
   source
     .fetchBlob(repo, descriptor)
     .then((stream) => {
-      const verify = new VerifyingStream(descriptor, onBytes);
+      // The source store verifies the digest while the blob flows; this only counts for progress.
+      let total = 0;
+      const count = counting((n) => onBytes((total += n)));
       stream.on('error', (err) => out.destroy(err));
-      verify.on('error', (err) => {
-        stream.destroy();
-        out.destroy(err);
-      });
       out.on('close', () => {
         if (!stream.destroyed) stream.destroy();
       });
-      stream.pipe(verify).pipe(out);
+      stream.pipe(count).pipe(out);
     })
     .catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
   return out;
@@ -262,14 +128,14 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     let sent = 0;
     const work = (async () => {
       if (await to.store.hasBlob(repo, digest)) {
-        emit({ type: 'blob-copy-done', name, version, digest, size, skipped: true });
+        emit({ type: 'blob-upload-done', name, version, digest, size, skipped: true });
         return;
       }
       await to.store.pushBlob(repo, descriptor, () =>
-        openSourceBlob(from.store, srcRepo, descriptor, (bytes) => emit({ type: 'blob-copy-progress', name, version, digest, bytes, size })),
+        openSourceBlob(from.store, srcRepo, descriptor, (bytes) => emit({ type: 'blob-upload-progress', name, version, digest, bytes, size })),
       );
       sent = size;
-      emit({ type: 'blob-copy-done', name, version, digest, size, skipped: false });
+      emit({ type: 'blob-upload-done', name, version, digest, size, skipped: false });
     })();
     blobsInFlight.set(key, work);
     work.catch(() => blobsInFlight.delete(key));
@@ -372,7 +238,7 @@ async function copyOne(
           error: {
             code: 'CONFLICT',
             message: `${base.destination} already holds a different manifest (${existingDigest}; the source has ${digest})`,
-            hint: PALETTE_CACHE_NOTE,
+            hint: paletteCacheNote('Copy'),
           },
         });
       }
@@ -409,3 +275,14 @@ async function copyOne(
     });
   }
 }
+
+export {
+  copySucceeded,
+  summarizeCopy,
+  type CopyEvent,
+  type CopyEventSink,
+  type CopyReport,
+  type CopyResult,
+  type CopyStatus,
+  type CopySummary,
+} from './copy-report.js';

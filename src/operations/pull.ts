@@ -67,8 +67,8 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     for (let attempt = 1; extracted === undefined; attempt++) {
       try {
         const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
+        // fetchBlob verifies the digest while the blob flows (the store's stream errors on a mismatch).
         extracted = await extractArchive(blob, tree, {
-          expectedDigest: resolved.layer.digest,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
           ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
         });

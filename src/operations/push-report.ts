@@ -96,14 +96,19 @@ export function pushSucceeded(report: PushReport): boolean {
   return s.invalid === 0 && s.conflict === 0 && s.failed === 0 && !report.aborted;
 }
 
+/** Bytes of one blob sent so far (push and copy). */
+export type BlobUploadProgress = { type: 'blob-upload-progress'; name: string; version: string; digest: Digest; bytes: number; size: number };
+/** One blob is at the target: sent, or `skipped` because the target had it (push and copy). */
+export type BlobUploadDone = { type: 'blob-upload-done'; name: string; version: string; digest: Digest; size: number; skipped: boolean };
+
 /** Progress is data: operations emit these, the CLI draws them (STYLE.md #7). */
 export type PushEvent =
   | { type: 'validated'; dir: string; report: ValidationReportLike }
   | { type: 'pack-start'; dir: string; name: string; version: string; reference: string }
   | { type: 'archive-built'; name: string; version: string; digest: Digest; size: number; cached: boolean }
   | { type: 'blob-upload-start'; name: string; version: string; digest: Digest; size: number }
-  | { type: 'blob-upload-progress'; name: string; version: string; digest: Digest; bytes: number; size: number }
-  | { type: 'blob-upload-done'; name: string; version: string; digest: Digest; size: number; skipped: boolean }
+  | BlobUploadProgress
+  | BlobUploadDone
   | { type: 'pack-done'; result: PackResult };
 
 export type EventSink = (event: PushEvent) => void;

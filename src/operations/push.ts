@@ -24,6 +24,7 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
+import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, paletteCacheNote } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
@@ -60,32 +61,6 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   onEvent?: EventSink;
   signal?: AbortSignal;
-}
-
-/** Packs in flight: four per core (4 to 16), since a pack alternates between file reads, compression and round trips. */
-export function defaultConcurrency(): number {
-  return Math.max(4, Math.min(16, 4 * availableParallelism()));
-}
-
-/** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */
-const BASE_ARTIFACT_CREATED = new Date('2000-01-01T00:00:00Z');
-
-const PALETTE_CACHE_NOTE =
-  'Palette caches pack digests: replacing a published version can break clusters that use it. Publish a new version instead, or pass --force to replace it (--skip-existing to keep it)';
-
-function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
-  if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
-  return { code: 'INTERNAL', message: errorMessage(err) };
-}
-
-/** Counts bytes as they stream, for progress events. */
-function counting(onBytes: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      onBytes(chunk.length);
-      cb(null, chunk);
-    },
-  });
 }
 
 interface ValidPack {
@@ -463,7 +438,7 @@ async function publishTo(
       throw new PackpubError(
         'CONFLICT',
         `${where.reference} already holds different content (published layer ${existingLayer?.digest ?? 'unknown'}, this build ${built.digest})`,
-        { hint: PALETTE_CACHE_NOTE },
+        { hint: paletteCacheNote('Publish') },
       );
     }
     overwrite = true;
@@ -552,22 +527,4 @@ async function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, media
   for (const tag of tags ?? []) await store.pushManifest(repo, tag, bytes, mediaType);
 }
 
-/** Upload a blob unless the store has it; returns the bytes sent. */
-export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable): Promise<number> {
-  if (await store.hasBlob(repo, descriptor.digest)) return 0;
-  await store.pushBlob(repo, descriptor, open);
-  return descriptor.size;
-}
-
-/**
- * Make sure `<base>/spectro-packs/archive` exists, as the Palette docs do with `oras push` of an empty
- * artifact (Harbor shows the namespace; ECR needs the repository). Pushed untagged, by digest.
- */
-export async function ensureBaseRepository(store: WritableStore, repo: string): Promise<void> {
-  await store.prepareRepository(repo);
-  const bytes = serializeManifest(emptyArtifactManifest(BASE_ARTIFACT_CREATED));
-  const digest = sha256Digest(bytes);
-  if ((await store.headManifest(repo, digest)) !== undefined) return;
-  await ensureBlob(store, repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
-  await store.pushManifest(repo, digest, bytes, MEDIA_TYPE_OCI_MANIFEST);
-}
+export { defaultConcurrency, ensureBaseRepository, ensureBlob } from './publish.js';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { CATALOG_SCOPE, repositoryScope } from './auth/challenge.js';
 import type { AuthSession, AuthedResponse } from './auth/session.js';
 import { PackpubError } from '../errors.js';
-import { isDigest, parseDigest, sha256Digest, type Digest } from '../oci/digest.js';
+import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
@@ -12,7 +12,6 @@ import { discardBody, getHeader, type HttpMethod, type HttpTransport, type Reque
 import { backoffDelayMs, isRetryableError, parseRetryAfter, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
-import { verifyBlobStream } from './verify.js';
 
 /** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -281,7 +280,8 @@ export class RegistryClient {
    * `GET /v2/<repo>/blobs/<digest>`: the body as a stream. Redirects (ECR -> S3) are followed without
    * credentials. A connection lost mid-body is resumed where it stopped (a `Range` request, or the whole
    * blob again with the delivered bytes skipped), within the retry policy's attempts, so a consumer sees one
-   * unbroken stream. The caller verifies the digest while reading (see fetchBlobVerified / verifyBlobStream).
+   * unbroken stream, verified against the descriptor (oci/digest.ts `verifying`): reading it to the end proves
+   * the content; otherwise it errors with DIGEST_MISMATCH.
    */
   async fetchBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
     const digest = parseDigest(descriptor.digest);
@@ -321,12 +321,7 @@ export class RegistryClient {
         }
       }
     }
-    return Readable.from(bytes(), { objectMode: false });
-  }
-
-  /** fetchBlob through verifyBlobStream: reading it to the end proves the content; errors with DIGEST_MISMATCH otherwise. */
-  async fetchBlobVerified(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
-    return verifyBlobStream(await this.fetchBlob(repository, descriptor, signal), descriptor);
+    return verified(Readable.from(bytes(), { objectMode: false }), { digest, size });
   }
 
   private manifestSpec(method: HttpMethod, repository: string, reference: string, signal?: AbortSignal): CallSpec {

@@ -46,7 +46,10 @@ export interface ArtifactStore {
   hasBlob(repository: string, digest: Digest): Promise<boolean>;
   /** Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream. */
   pushBlob(repository: string, descriptor: Descriptor, open: () => Readable): Promise<void>;
-  /** A stream of the blob's bytes. Callers verify the digest while consuming. */
+  /**
+   * A stream of the blob's bytes, verified against the descriptor while it flows (oci/digest.ts
+   * `verifying`): read to the end, it proves the content; otherwise it errors with DIGEST_MISMATCH.
+   */
   fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable>;
 
   /** Tags of a repository (unsorted); empty when the repository does not exist. */

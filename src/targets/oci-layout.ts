@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
-import { DigestStream, isDigest, sha256Digest, type Digest } from '../oci/digest.js';
+import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
@@ -190,7 +190,7 @@ export class OciLayoutStore implements ArtifactStore {
     if (!(await exists(path))) {
       throw new PackpubError('NOT_FOUND', `blob ${descriptor.digest} is missing from ${this.dir(repository)}`);
     }
-    return createReadStream(path);
+    return verified(createReadStream(path), descriptor);
   }
 
   async listTags(repository: string): Promise<string[]> {

@@ -171,7 +171,7 @@ describe('push to the local OCI layout', () => {
     const store = join(root, 'typo-store');
     const result = await runCli(['push', pack, '--oci-layout', store, '--dry-runn']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('Unknown argument');
+    expect(result.stderr).toContain('unknown flag --dry-runn: did you mean --dry-run?');
     expect(result.stdout).toBe('');
     await expect(readdir(store)).rejects.toThrow();
   });

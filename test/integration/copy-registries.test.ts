@@ -178,7 +178,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       const report = await copyPacks(from, to, { name: 'hello', all: true, onEvent: (e) => events.push(e) });
       expect(report.summary).toMatchObject({ total: 2, copied: 2 });
       expect(report.results.map((r) => r.version)).toEqual(['1.0.0', '1.1.0']);
-      const uploaded = events.filter((e) => e.type === 'blob-copy-done' && !e.skipped).length;
+      const uploaded = events.filter((e) => e.type === 'blob-upload-done' && !e.skipped).length;
       // Two distinct layers and one shared config blob.
       expect(uploaded).toBe(3);
       expect(report.summary.copiedBytes).toBe(report.results.reduce((n, r) => n + (r.size ?? 0), 0) - 2);

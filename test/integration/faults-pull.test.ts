@@ -140,7 +140,7 @@ describe('a blob download cut off half way', () => {
     seen.length = 0;
     const store = await openGenericRegistryStore({ host, credentials: staticProvider('none', undefined), retry: { attempts: 3 } });
     try {
-      const stream: Readable = await store.client.fetchBlobVerified('r', { digest: DIGEST, size: BLOB.length });
+      const stream: Readable = await store.client.fetchBlob('r', { digest: DIGEST, size: BLOB.length });
       const chunks: Buffer[] = [];
       for await (const c of stream) chunks.push(c as Buffer);
       return Buffer.concat(chunks);

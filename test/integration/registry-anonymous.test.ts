@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
-import { verifyBlobStream } from '../../src/registry/verify.js';
+import { verified } from '../../src/oci/digest.js';
 import { openGenericRegistryStore, openRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
@@ -44,7 +44,7 @@ describe('generic registry store against distribution (anonymous)', () => {
     expect(await store.headManifest('base/spectro-packs/archive/hello', '1.0.0')).toEqual(fetched?.descriptor);
     expect(await store.headManifest('base/spectro-packs/archive/hello', digest)).toEqual(fetched?.descriptor);
 
-    const blob = await readAll(verifyBlobStream(await store.fetchBlob('base/spectro-packs/archive/hello', layerDesc), layerDesc));
+    const blob = await readAll(await store.fetchBlob('base/spectro-packs/archive/hello', layerDesc));
     expect(blob.equals(layer)).toBe(true);
 
     const raw = await skopeoInspectRaw(`${registry.host}/base/spectro-packs/archive/hello:1.0.0`);
@@ -148,7 +148,7 @@ describe('generic registry store against distribution (anonymous)', () => {
     // the registry refuses an upload whose bytes do not hash to the digest
     await expect(store.pushBlob('verify/me', lying, () => Readable.from([layer]))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     // and a stream that does not match is caught while reading
-    const stream = verifyBlobStream(Readable.from([Buffer.from('tampered!!!!')]), desc);
+    const stream = verified(Readable.from([Buffer.from('tampered!!!!')]), desc);
     await expect(readAll(stream)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
   });
 

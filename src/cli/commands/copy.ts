@@ -1,6 +1,23 @@
 import type { Argv } from 'yargs';
 import { declareCopyFlags, numberFlag } from '../target-flags.js';
+import { PackpubError } from '../../errors.js';
 import type { CommandSpec } from '../context.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
+
+function parseRefArg(ref: string | undefined, all: boolean): { name?: string; version?: string } {
+  if (ref === undefined || ref === '') return {};
+  const colon = ref.lastIndexOf(':');
+  if (colon === -1) {
+    if (!all) {
+      throw new PackpubError('USAGE', `"${ref}" names no version`, { hint: `write ${ref}:<version>, or add --all for every version of ${ref}` });
+    }
+    return { name: ref };
+  }
+  if (colon === 0 || colon === ref.length - 1) {
+    throw new PackpubError('USAGE', `"${ref}" is not a pack reference`, { hint: 'write it as <name>:<version>, e.g. hello-universe:1.2.0' });
+  }
+  return { name: ref.slice(0, colon), version: ref.slice(colon + 1) };
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function copyFlags(y: Argv<any>): Argv<any> {
@@ -33,5 +50,66 @@ export const copyCommand: CommandSpec = {
   command: 'copy [ref]',
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: copyFlags,
-  run: async (args, ctx) => (await import('../copy-run.js')).runCopy(args, ctx),
+  run: async (args, ctx) => {
+    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer }, { copyReportJson }, { resolveSideOptions }, { withInterrupt }] = await Promise.all([
+      import('../../operations/copy.js'),
+      import('../../targets/open.js'),
+      import('../render.js'),
+      import('../report.js'),
+      import('../target-options.js'),
+      import('../signals.js'),
+    ]);
+  const all = args['all'] === true;
+  const { name, version } = parseRefArg(args['ref'] as string | undefined, all);
+  if (name === undefined && !all) {
+    throw new PackpubError('USAGE', 'name what to copy: <name>:<version>, <name> --all, or --all for every pack');
+  }
+  if (args['fromPasswordStdin'] === true && args['toPasswordStdin'] === true) {
+    throw new PackpubError('USAGE', '--from-password-stdin and --to-password-stdin cannot both read standard input', {
+      hint: 'pipe one password in; give the other side as PACKPUB_FROM_PASSWORD / PACKPUB_TO_PASSWORD or in the Docker config',
+    });
+  }
+  const fromOptions = await resolveSideOptions(args, ctx, 'from');
+  const toOptions = await resolveSideOptions(args, ctx, 'to');
+  const json = args['json'] === true;
+  const jsonLines = args['jsonLines'] === true;
+  const renderer = json || jsonLines ? undefined : new CopyRenderer(ctx.io);
+  let from: Awaited<ReturnType<typeof openTarget>> | undefined;
+  let to: Awaited<ReturnType<typeof openTarget>> | undefined;
+  try {
+    from = await openTarget(fromOptions);
+    to = await openTarget(toOptions);
+    const source = from;
+    const destination = to;
+    const report = await withInterrupt(ctx, (signal) =>
+      copyPacks(source, destination, {
+        ...(name === undefined ? {} : { name }),
+        ...(version === undefined ? {} : { version }),
+        all,
+        force: args['force'] === true,
+        skipExisting: args['skipExisting'] === true,
+        dryRun: args['dryRun'] === true,
+        failFast: args['failFast'] === true,
+        ...(args['concurrency'] === undefined ? {} : { concurrency: args['concurrency'] as number }),
+        signal,
+        onEvent: (event) => {
+          renderer?.onEvent(event);
+          if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
+        },
+      }),
+    );
+    if (json) writeLine(ctx.io.stdout, JSON.stringify(copyReportJson(report), null, 2));
+    else if (jsonLines) {
+      writeLine(
+        ctx.io.stdout,
+        JSON.stringify({ type: 'summary', operation: 'copy', from: report.from, to: report.to, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }),
+      );
+    } else renderer?.finish(report);
+    if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
+    return copySucceeded(report) ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    await from?.store.close();
+    await to?.store.close();
+  }
+  },
 };

@@ -1,0 +1,61 @@
+import { availableParallelism } from 'node:os';
+import { Readable, Transform } from 'node:stream';
+import { errorMessage, isPackpubError } from '../errors.js';
+import { sha256Digest } from '../oci/digest.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, emptyArtifactManifest, serializeManifest, type Descriptor } from '../oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
+import type { WritableStore } from '../targets/artifact-store.js';
+
+/*
+ * The publishing steps push and copy share: blobs before manifests, the base repository Palette expects,
+ * how many at once, and how a failure is reported.
+ */
+
+/** Packs (or versions) in flight: four per core (4 to 16), since each alternates between I/O, compression and round trips. */
+export function defaultConcurrency(): number {
+  return Math.max(4, Math.min(16, 4 * availableParallelism()));
+}
+
+/** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */
+const BASE_ARTIFACT_CREATED = new Date('2000-01-01T00:00:00Z');
+
+/** The hint of a conflict: why replacing a published version is dangerous, and the ways out. */
+export function paletteCacheNote(verb: 'Publish' | 'Copy'): string {
+  return `Palette caches pack digests: replacing a published version can break clusters that use it. ${verb} a new version instead, or pass --force to replace it (--skip-existing to keep it)`;
+}
+
+/** A failure as a report holds it: code, message, hint. */
+export function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
+  if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+  return { code: 'INTERNAL', message: errorMessage(err) };
+}
+
+/** Counts bytes as they stream, for progress events: `onBytes` gets each chunk's length. */
+export function counting(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+}
+
+/** Upload a blob unless the store has it; returns the bytes sent. */
+export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable): Promise<number> {
+  if (await store.hasBlob(repo, descriptor.digest)) return 0;
+  await store.pushBlob(repo, descriptor, open);
+  return descriptor.size;
+}
+
+/**
+ * Make sure `<base>/spectro-packs/archive` exists, as the Palette docs do with `oras push` of an empty
+ * artifact (Harbor shows the namespace; ECR needs the repository). Pushed untagged, by digest.
+ */
+export async function ensureBaseRepository(store: WritableStore, repo: string): Promise<void> {
+  await store.prepareRepository(repo);
+  const bytes = serializeManifest(emptyArtifactManifest(BASE_ARTIFACT_CREATED));
+  const digest = sha256Digest(bytes);
+  if ((await store.headManifest(repo, digest)) !== undefined) return;
+  await ensureBlob(store, repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+  await store.pushManifest(repo, digest, bytes, MEDIA_TYPE_OCI_MANIFEST);
+}
