@@ -100,6 +100,13 @@ export const FLAGS: readonly FlagSpec[] = [
     sideDescribe: (side) => `Read the ${sideName(side)} password or token from standard input (env PACKPUB_${side.toUpperCase()}_PASSWORD)`,
   },
   {
+    name: 'identity-token',
+    group: 'credentials',
+    type: 'string',
+    describe: "OAuth2 refresh (identity) token for the registry's token service, as ORAS and Docker's identitytoken; visible to other users of this machine: prefer --identity-token-stdin",
+  },
+  { name: 'identity-token-stdin', group: 'credentials', type: 'boolean', default: false, describe: 'Read the identity (refresh) token from standard input' },
+  {
     name: 'registry-config',
     group: 'credentials',
     type: 'string',

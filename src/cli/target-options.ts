@@ -34,7 +34,11 @@ export function listArg(value: unknown): string[] {
 }
 
 function flagCredentialsGiven(args: Args, side?: Side): boolean {
-  return args[key('username', side)] !== undefined || args[key('passwordStdin', side)] === true;
+  return (
+    args[key('username', side)] !== undefined ||
+    args[key('passwordStdin', side)] === true ||
+    (side === undefined && (args['identityToken'] !== undefined || args['identityTokenStdin'] === true))
+  );
 }
 
 export type Side = 'from' | 'to';
@@ -55,6 +59,23 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
   return tags;
 }
 
+/** --identity-token / --identity-token-stdin: an OAuth2 refresh token, exclusive with user and password. */
+async function identityTokenFromArgs(args: Args, ctx: CliContext): Promise<string | undefined> {
+  const given = args['identityToken'] as string | undefined;
+  const fromStdin = args['identityTokenStdin'] === true;
+  if (given === undefined && !fromStdin) return undefined;
+  if (given !== undefined && fromStdin) throw new PackpubError('USAGE', 'give either --identity-token or --identity-token-stdin, not both');
+  if (args['username'] !== undefined || args['passwordStdin'] === true) {
+    throw new PackpubError('USAGE', '--identity-token takes the place of --username and --password-stdin: give one or the other');
+  }
+  if (given !== undefined) {
+    writeLine(ctx.io.stderr, 'warning: --identity-token puts the token on the command line, where other users of this machine can see it; prefer --identity-token-stdin');
+  }
+  const token = given ?? (await readStdinSecret(ctx.io));
+  if (token === '') throw new PackpubError('USAGE', 'the identity token is empty', { hint: 'pipe the token into --identity-token-stdin' });
+  return token;
+}
+
 /**
  * The credential the command line gives, or the one a copy side's environment gives
  * (PACKPUB_FROM_USERNAME / PACKPUB_FROM_PASSWORD). Reads stdin for --password-stdin.
@@ -63,6 +84,10 @@ async function loginFromArgs(args: Args, ctx: CliContext, side?: Side): Promise<
   const env = ctx.io.env;
   const flag = (name: string) => `--${side === undefined ? '' : `${side}-`}${name}`;
   const username = args[key('username', side)] as string | undefined;
+  if (side === undefined) {
+    const identity = await identityTokenFromArgs(args, ctx);
+    if (identity !== undefined) return { identityToken: identity, source: 'flags' };
+  }
   if (args[key('passwordStdin', side)] === true) {
     const user = username ?? (env['PACKPUB_USERNAME'] || undefined);
     if (user === undefined) throw new PackpubError('USAGE', `${flag('password-stdin')} needs ${flag('username')} (or PACKPUB_USERNAME)`);

@@ -36,6 +36,11 @@ export interface TokenServerOptions {
   realmHost?: string;
   service?: string;
   issuer?: string;
+  /**
+   * Identity (OAuth2 refresh) tokens -> user. With it, POST <realm> with grant_type=refresh_token is
+   * answered as the distribution token spec's OAuth2 flow (docs: "OAuth2 Token Authentication").
+   */
+  identityTokens?: Record<string, string>;
 }
 
 /** One token request as seen by the server (never the password). */
@@ -158,6 +163,17 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://token.invalid');
+    if (req.method === 'POST' && options.identityTokens !== undefined) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const refresh = form.get('grant_type') === 'refresh_token' ? form.get('refresh_token') : null;
+        const user = refresh === null ? undefined : options.identityTokens?.[refresh];
+        answer(req.method ?? 'POST', url.pathname, form, user, user !== undefined, res, true);
+      });
+      return;
+    }
     if (req.method !== 'GET') {
       // Harbor's token service only answers GET.
       res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed');
@@ -174,8 +190,25 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       const password = colon === -1 ? '' : decoded.slice(colon + 1);
       authenticated = users.get(user)?.password === password;
     }
-    const spec = authenticated && user !== undefined ? users.get(user) : undefined;
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
+    answer('GET', url.pathname, url.searchParams, user, authenticated, res, false);
+  });
+
+  function answer(
+    method: string,
+    path: string,
+    params: URLSearchParams,
+    user: string | undefined,
+    authenticated: boolean,
+    res: import('node:http').ServerResponse,
+    oauth: boolean,
+  ): void {
+    const spec = authenticated && user !== undefined ? (users.get(user) ?? { password: '' }) : undefined;
+    if (oauth && !authenticated) {
+      requests.push({ method, path, service: params.get('service') ?? undefined, scopes: [], user, authenticated, granted: [] });
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' }));
+      return;
+    }
+    const scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
     const access: Array<{ type: string; name: string; actions: string[] }> = [];
     for (const scope of scopes) {
       const parsed = parseScope(scope);
@@ -188,9 +221,9 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       if (granted.length > 0) access.push({ type: parsed.type, name: parsed.name, actions: granted });
     }
     requests.push({
-      method: 'GET',
-      path: url.pathname,
-      service: url.searchParams.get('service') ?? undefined,
+      method,
+      path,
+      service: params.get('service') ?? undefined,
       scopes,
       user,
       authenticated,
@@ -202,13 +235,12 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       .writeHead(200, { 'content-type': 'application/json' })
       .end(
         JSON.stringify({
-          token,
-          access_token: '',
+          ...(oauth ? { access_token: token } : { token, access_token: '' }),
           expires_in: tokenServer.advertisedExpiresIn ?? tokenServer.expiresIn,
           issued_at: new Date().toISOString(),
         }),
       );
-  });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

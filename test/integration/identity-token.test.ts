@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir, writePack } from '../support/packs.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+const REFRESH = 'identity-refresh-Token-7f3a9c';
+
+describe('--identity-token / --identity-token-stdin against a registry with a token service', () => {
+  let token: TokenServer;
+  let registry: RunningRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let pack: string;
+
+  beforeAll(async () => {
+    token = await startTokenServer({ users: { 'ci-bot': 'unused-password' }, identityTokens: { [REFRESH]: 'ci-bot' } });
+    registry = await startRegistry({ auth: 'token', token });
+    ({ dir: root, cleanup } = await tempDir());
+    pack = await writePack(join(root, 'p'), { name: 'idtoken', version: '1.0.0' });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await token?.close();
+    await cleanup?.();
+  });
+
+  it('exchanges the refresh token (grant_type=refresh_token) and publishes', async () => {
+    token.requests.length = 0;
+    const run = await runCli(['push', pack, '--registry', `${registry.host}/id`, '--identity-token-stdin'], { stdin: `${REFRESH}\n` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('published idtoken:1.0.0');
+    const posts = token.requests.filter((r) => r.method === 'POST');
+    expect(posts.length).toBeGreaterThan(0);
+    expect(posts.every((r) => r.authenticated && r.user === 'ci-bot')).toBe(true);
+    expect(posts.some((r) => r.granted.includes('repository:id/spectro-packs/archive/idtoken:pull,push'))).toBe(true);
+    const raw = await skopeoInspectRaw(`${registry.host}/id/spectro-packs/archive/idtoken:1.0.0`, { creds: { username: 'ci-bot', password: 'unused-password' } });
+    expect(JSON.parse(raw.toString()).layers).toHaveLength(1);
+    expect(run.stdout + run.stderr).not.toContain(REFRESH);
+  });
+
+  it('--identity-token works too, with a warning that the token is on the command line', async () => {
+    const run = await runCli(['list', '--registry', `${registry.host}/id`, '--identity-token', REFRESH]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('idtoken');
+    expect(run.stderr).toContain('warning: --identity-token puts the token on the command line');
+    expect(run.stderr).not.toContain(REFRESH);
+  });
+
+  it('a refused token fails as credentials rejected, without printing it', async () => {
+    const run = await runCli(['push', pack, '--registry', `${registry.host}/id2`, '--identity-token-stdin'], { stdin: 'not-a-known-token' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('credentials rejected by');
+    expect(run.stderr).not.toContain('not-a-known-token');
+  });
+
+  it('refuses to mix it with a user name or give it twice (exit 2)', async () => {
+    const both = await runCli(['push', pack, '--registry', `${registry.host}/id`, '--identity-token', 'x', '--username', 'u', '--password-stdin'], { stdin: 'p' });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--identity-token takes the place of --username and --password-stdin');
+    const twice = await runCli(['push', pack, '--registry', `${registry.host}/id`, '--identity-token', 'x', '--identity-token-stdin'], { stdin: 'y' });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('give either --identity-token or --identity-token-stdin, not both');
+  });
+});
