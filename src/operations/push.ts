@@ -146,6 +146,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       throw err;
     }
   });
+  // A failed validation (not a failing pack: an unreadable folder, a crashed worker) ends the run: packs
+  // whose check never ran must not keep their builders waiting.
+  validation.catch((err: unknown) => {
+    for (const r of reportOf) r.reject(err);
+  });
   const verdicts = validation.then((reports) => decide(reports, strict, options.continueOnError === true));
   // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
   verdicts.catch(() => undefined);
