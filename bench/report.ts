@@ -361,7 +361,37 @@ function cpuSplitMarkdown(m: Measurements): string[] {
     row('docker-registry process', registry),
     row('all three', main + other + registry),
     '',
+    ...cpuReading(m, main, other, registry),
   ];
+}
+
+/** What the split means for the bound target: the CPU floor, and where the biggest part of it is. */
+function cpuReading(m: Measurements, main: number, other: number, registry: number): string[] {
+  const cores = m.machine.cores;
+  const floor = (main + other + registry) / cores;
+  const lines: string[] = [];
+  if (m.boundMs.length > 0) {
+    const bound = median(m.boundMs) / 1000;
+    lines.push(
+      `- CPU floor: the three together need ${floor.toFixed(2)} s of ${cores} cores even with perfect overlap, ${formatRatio(floor / bound)} the compression bound (${bound.toFixed(2)} s); the bound target (2x) needs that CPU to shrink below ${(2 * bound * cores).toFixed(1)} CPU-s in all, not only better overlap.`,
+    );
+  }
+  const validateCpu = m.validate !== undefined && m.validate.length > 0 ? median(m.validate.map((r) => r.cpuS)) : undefined;
+  if (validateCpu !== undefined) {
+    lines.push(
+      `- Validation alone (\`packpub validate\` of the tree, deep checks included) costs ${validateCpu.toFixed(1)} CPU-s; push skips the deep checks unless --strict, and runs the rest on worker threads (counted in "other threads" above).`,
+    );
+  }
+  if (m.boundCpuS.length > 0) {
+    lines.push(`- Compressing the tree once (tar | gzip -6) costs ${median(m.boundCpuS).toFixed(1)} CPU-s; the registry process alone spends ${registry.toFixed(1)} CPU-s storing what packpub sends.`);
+  }
+  const biggest = [
+    ['the packpub main thread', main],
+    ['the packpub thread pool and workers', other],
+    ['the registry process', registry],
+  ].sort((a, b) => (b[1] as number) - (a[1] as number))[0] as [string, number];
+  lines.push(`- The biggest share is ${biggest[0]} (${biggest[1].toFixed(1)} CPU-s): the next step starts there (the CPU profile below has its functions).`, '');
+  return lines;
 }
 
 /** The same runs pinned to 1 core and to 2 cores. */
