@@ -287,8 +287,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   }
 
   const parsed = checkYamlText(text, where);
-  if (!parsed.ok) {
-    const f = parsed.findings[0];
+  // A settings file with a key twice is ambiguous: refused here, though YAML readers keep the last one.
+  const duplicate = parsed.findings.find((f) => f.rule === 'yaml-duplicate-key');
+  if (!parsed.ok || duplicate !== undefined) {
+    const f = duplicate ?? parsed.findings[0];
     const pos = f?.line === undefined ? '' : `:${f.line}${f.column === undefined ? '' : `:${f.column}`}`;
     throw new PackpubError('CONFIG', `${where}${pos}: ${f?.message ?? 'not valid YAML'}`, { hint: CONFIG_HINT });
   }

@@ -1,7 +1,6 @@
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { load } from 'js-yaml';
 import semver from 'semver';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
@@ -11,6 +10,7 @@ import { isChartArchiveName, missingDependencies, readChart, subchartValueKeys, 
 import { placeholderLogo } from '../pack/logo.js';
 import { PACK_LAYERS, type PackLayer } from '../pack/model.js';
 import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
+import { checkYamlText } from '../pack/yaml-source.js';
 import { parseYamlTree } from '../pack/yaml-tree.js';
 import { tempPathFor, writeFileAtomic } from '../util/fs.js';
 
@@ -334,16 +334,22 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
  * re-indented, not re-serialised, so check it reads back the same before writing anything.
  */
 function verifyChartValues(valuesText: string, chart: HelmChart, notes: string[]): void {
+  const load = (text: string, what: string): unknown => {
+    const check = checkYamlText(text, what);
+    const error = check.findings.find((f) => f.severity === 'error');
+    if (!check.ok || error !== undefined) throw new Error(`${error?.line === undefined ? '' : `line ${error.line}: `}${error?.message ?? 'not valid YAML'}`);
+    return check.documents[0];
+  };
   let expected: unknown;
   try {
-    expected = load(chart.valuesText, { json: true }) ?? {};
+    expected = load(chart.valuesText, 'values.yaml') ?? {};
   } catch (err) {
     notes.push(`the chart's values.yaml does not parse (${errorMessage(err).split('\n')[0]}); it was copied as is under charts.${chart.name}: fix it there`);
     return;
   }
   let actual: unknown;
   try {
-    const doc = load(valuesText, { json: true }) as { charts?: Record<string, unknown> };
+    const doc = load(valuesText, 'values.yaml') as { charts?: Record<string, unknown> };
     actual = doc.charts?.[chart.name] ?? {};
   } catch (err) {
     throw new PackpubError('INTERNAL', `the generated values.yaml does not parse: ${errorMessage(err)}`, { hint: 'this is a bug in packpub; please report it with the chart', cause: err });

@@ -44,7 +44,6 @@ const SCHEMA = 'schema.yaml';
 const PRESETS = 'presets.yaml';
 /** Mismatches reported per chart or manifest before the rest are summarised. */
 const MAX_PER_SOURCE = 50;
-const MAX_DUPLICATES = 100;
 /** Manifests can be large (argo-rollouts ships 800 KB); reading one for `.Values` references is bounded. */
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
@@ -92,20 +91,7 @@ async function valuesTree(input: DeepCheckInput, findings: Finding[]): Promise<Y
   } catch {
     return undefined;
   }
-  for (const d of tree.duplicates.slice(0, MAX_DUPLICATES)) {
-    findings.push({
-      severity: 'error',
-      rule: 'values-duplicate-key',
-      file: VALUES,
-      path: formatPath([...d.parent, d.key]),
-      line: d.line,
-      column: d.column,
-      message: `key "${d.key}" is set twice in ${d.parent.length === 0 ? 'the top level' : formatPath(d.parent)} (first on line ${d.firstLine}); most YAML readers silently keep only the last one, so merge the two into one`,
-    });
-  }
-  if (tree.duplicates.length > MAX_DUPLICATES) {
-    findings.push({ severity: 'error', rule: 'values-duplicate-key', file: VALUES, message: `and ${tree.duplicates.length - MAX_DUPLICATES} more duplicate keys` });
-  }
+  // Duplicate keys are reported by the validator's YAML check (yaml-duplicate-key).
   if (tree.truncated) {
     findings.push({
       severity: 'warning',

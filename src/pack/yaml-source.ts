@@ -1,71 +1,44 @@
-import {
-  CORE_SCHEMA,
-  EVENT_ID,
-  SCALAR_STYLE,
-  YAMLException,
-  constructFromEvents,
-  getScalarValue,
-  mergeTag,
-  parseEvents,
-  type Event,
-  type ScalarEvent,
-  type Schema,
-} from 'js-yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import type { Finding } from './findings.js';
-import { formatPath, lineStarts, positionAt, type PathSegment, type SourcePosition } from './json-source.js';
+import { formatPath, type PathSegment, type SourcePosition } from './json-source.js';
+import { parseGoYaml, type GoYamlError } from './yaml-go.js';
 
 /**
- * Hostile-YAML bounds. js-yaml keeps aliases as shared references, so loading a "billion laughs"
- * document is cheap, but anything that later walks the tree (deep checks, JSON rendering, a merge)
- * would expand it. We measure the expansion on the event stream, before constructing anything, and
- * refuse documents past these limits.
+ * Hostile-YAML bounds. Aliases stay shared references when a document is turned into values, so a
+ * "billion laughs" document is cheap to load, but anything that later walks the tree (deep checks,
+ * JSON rendering, a merge) would expand it. We measure the expansion on the parsed tree, before
+ * building values, and refuse documents past these limits.
  */
-/** Deepest nesting accepted (js-yaml's own default; real values.yaml files stay under 20). */
+/** Deepest nesting accepted (real values.yaml files stay under 20). */
 export const MAX_YAML_DEPTH = 100;
 /** Most alias uses (`*name`) per file. */
 export const MAX_YAML_ALIASES = 10_000;
 /** Most nodes that alias uses may add once expanded; a bomb blows past this in a few levels. */
 export const MAX_YAML_ALIAS_EXPANSION = 100_000;
-/** Most keys merged with `<<` per file (js-yaml's default, made explicit). */
+/** Most keys merged with `<<` per file. */
 export const MAX_YAML_MERGE_KEYS = 10_000;
 
 const MAX_RECORDED_KEYS = 50_000;
 const MAX_RECORDED_DEPTH = 16;
+/** Duplicate keys listed per file before they are summarised. */
+const MAX_DUPLICATES = 100;
 
 export interface YamlCheck {
-  /** True when the text parsed and passed every bound; `documents` is then set. */
+  /** True when the text parsed (as Go's YAML reader would) and passed every bound; `documents` is then set. */
   ok: boolean;
-  /** Constructed documents (an empty file has none). */
+  /** The documents as values (an empty file has none). */
   documents: unknown[];
   /** Position of each mapping key by formatted path, e.g. `pack.content.images`. */
   keyPositions: Map<string, SourcePosition>;
   /** 1-based lines that lie inside a scalar's content (block scalars, multi-line strings). */
   scalarContentLines: Set<number>;
-  /** Errors found (syntax, duplicate keys, bombs, depth); empty when ok. */
+  /** Errors (syntax, bombs, depth) and warnings (duplicate keys, errors in documents Helm never reads). */
   findings: Finding[];
 }
 
-let schema: Schema | undefined;
-/** Helm reads values with merge keys enabled, so `<<: *base` is legal in values.yaml. */
-function yamlSchema(): Schema {
-  schema ??= CORE_SCHEMA.withTags(mergeTag);
-  return schema;
-}
-
-interface Frame {
-  kind: 'doc' | 'map' | 'seq';
-  path: PathSegment[];
-  /** Expanded node count so far, aliases included. */
-  size: number;
-  anchor: string | undefined;
-  /** map: the next node is a key; seq: the next index. */
-  expectKey: boolean;
-  index: number;
-  key: PathSegment;
-}
-
-class BombError extends Error {
+class Refusal extends Error {
   constructor(
+    readonly rule: string,
     message: string,
     readonly offset: number,
   ) {
@@ -73,195 +46,137 @@ class BombError extends Error {
   }
 }
 
+function syntaxFinding(error: GoYamlError, file: string, severity: Finding['severity'] = 'error', note = ''): Finding {
+  return { severity, rule: 'yaml-syntax', file, line: error.line, column: error.column, message: `not valid YAML: ${error.message}; fix the syntax at this position${note}` };
+}
+
 /**
- * Parse YAML text with the bounds above. Never throws for bad input: every problem is a finding in
- * `file`, with a line and column when the parser gives one.
+ * Parse YAML text as Go's YAML reader does (yaml-go.ts), with the bounds above. Never throws for bad
+ * input: every problem is a finding in `file`, with a line and column.
  */
 export function checkYamlText(text: string, file: string): YamlCheck {
-  const starts = lineStarts(text);
   const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [] };
-  const at = (offset: number): SourcePosition => positionAt(starts, Math.max(0, Math.min(offset, text.length)));
-
-  let events: Event[];
-  try {
-    events = parseEvents(text, { maxDepth: MAX_YAML_DEPTH, filename: file });
-  } catch (err) {
-    result.findings.push(yamlErrorFinding(err, file));
+  const parsed = parseGoYaml(text);
+  if (parsed.error !== undefined) {
+    // Nesting deep enough to exhaust the parser's stack is refused as too deep, like the bound below.
+    const tooDeep = /Maximum call stack/i.test(parsed.error.message);
+    result.findings.push(
+      tooDeep
+        ? { severity: 'error', rule: 'yaml-too-deep', file, line: parsed.error.line, column: parsed.error.column, message: `nesting deeper than ${MAX_YAML_DEPTH} levels; refusing the file. Flatten the structure` }
+        : syntaxFinding(parsed.error, file),
+    );
     return result;
   }
-
+  if (parsed.laterDocumentError !== undefined) {
+    result.findings.push(syntaxFinding(parsed.laterDocumentError, file, 'warning', ' (in a document after the first --- separator: Helm reads only the first one, pack-central\'s yq reads all)'));
+  }
+  const pos = (offset: number): SourcePosition => {
+    const { line, column } = parsed.position(offset);
+    return { line, column };
+  };
+  const docs = parsed.documents.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null && (d.contents as Scalar).source === '' && d.contents.anchor === undefined));
   try {
-    walkEvents(text, events, at, result);
+    const budget = { aliases: 0, expansion: 0, merges: 0, duplicates: 0 };
+    for (const doc of docs) walkDocument(doc, pos, result, file, budget);
+    if (budget.duplicates > MAX_DUPLICATES) {
+      result.findings.push({ severity: 'warning', rule: 'yaml-duplicate-key', file, message: `and ${budget.duplicates - MAX_DUPLICATES} more duplicate keys` });
+    }
   } catch (err) {
-    if (!(err instanceof BombError)) throw err;
-    const { line, column } = at(err.offset);
-    result.findings.push({ severity: 'error', rule: 'yaml-alias-bomb', file, line, column, message: err.message });
+    if (!(err instanceof Refusal)) throw err;
+    result.findings.push({ severity: 'error', rule: err.rule, file, ...pos(err.offset), message: err.message });
     return result;
   }
-
-  try {
-    result.documents = constructFromEvents(events, {
-      source: text,
-      filename: file,
-      schema: yamlSchema(),
-      maxAliases: MAX_YAML_ALIASES,
-      maxTotalMergeKeys: MAX_YAML_MERGE_KEYS,
-    });
-  } catch (err) {
-    result.findings.push(yamlErrorFinding(err, file, text, events));
-    return result;
-  }
+  // Bounded above: aliases become shared references, merges copy at most MAX_YAML_MERGE_KEYS keys.
+  result.documents = docs.map((d) => d.toJS({ maxAliasCount: -1 }));
   result.ok = true;
   return result;
 }
 
-function walkEvents(text: string, events: Event[], at: (offset: number) => SourcePosition, result: YamlCheck): void {
-  const anchorSizes = new Map<string, number>();
-  const stack: Frame[] = [];
-  let aliases = 0;
-  let expansion = 0;
+function walkDocument(
+  doc: Document.Parsed,
+  pos: (offset: number) => SourcePosition,
+  result: YamlCheck,
+  file: string,
+  budget: { aliases: number; expansion: number; merges: number; duplicates: number },
+): void {
+  /** Expanded node count of each anchored node, for the alias expansion budget. */
+  const sizes = new Map<string, number>();
+  const start = (node: YamlNode | null | undefined): number => node?.range?.[0] ?? 0;
 
-  const slice = (start: number, end: number): string | undefined => (start >= 0 && end >= start ? text.slice(start, end) : undefined);
-
-  /** Where the next node goes: its path segment, and whether it is a mapping key. */
-  const place = (): { parent: Frame | undefined; isKey: boolean; segment: PathSegment | undefined } => {
-    const parent = stack[stack.length - 1];
-    if (parent === undefined || parent.kind === 'doc') return { parent, isKey: false, segment: undefined };
-    if (parent.kind === 'seq') return { parent, isKey: false, segment: parent.index };
-    return { parent, isKey: parent.expectKey, segment: parent.key };
+  const markScalar = (node: Scalar): void => {
+    if (node.range === null || node.range === undefined || node.range[1] <= node.range[0]) return;
+    const first = pos(node.range[0]).line;
+    const last = pos(Math.max(node.range[0], node.range[1] - 1)).line;
+    const block = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED';
+    if (last === first && !block) return;
+    // Block scalar content starts below its header; a multi-line flow scalar's first line holds its key.
+    for (let line = first + 1; line <= last && result.scalarContentLines.size < 1_000_000; line++) result.scalarContentLines.add(line);
   };
 
-  /** A node finished: add its expanded size to the parent and advance the parent's position. */
-  const complete = (parent: Frame | undefined, size: number, isKey: boolean, keyText?: string): void => {
-    if (parent === undefined) return;
-    parent.size += size;
-    if (parent.kind === 'seq') parent.index++;
-    else if (parent.kind === 'map') {
-      if (isKey) {
-        parent.expectKey = false;
-        parent.key = keyText ?? '?';
-      } else parent.expectKey = true;
+  const walk = (node: YamlNode | null | undefined, path: PathSegment[], depth: number): number => {
+    if (node === null || node === undefined) return 1;
+    if (depth > MAX_YAML_DEPTH) {
+      throw new Refusal('yaml-too-deep', `nesting deeper than ${MAX_YAML_DEPTH} levels; refusing the file. Flatten the structure`, start(node));
     }
-  };
-
-  for (const ev of events) {
-    switch (ev.type) {
-      case EVENT_ID.DOCUMENT:
-        stack.push({ kind: 'doc', path: [], size: 0, anchor: undefined, expectKey: false, index: 0, key: '' });
-        break;
-      case EVENT_ID.MAPPING:
-      case EVENT_ID.SEQUENCE: {
-        const { parent, isKey, segment } = place();
-        let path: PathSegment[];
-        if (parent === undefined) path = [];
-        else if (isKey) path = [...parent.path, '?']; // a complex key: nothing useful to name
-        else if (segment === undefined) path = parent.path; // the document root
-        else path = [...parent.path, segment];
-        stack.push({
-          kind: ev.type === EVENT_ID.MAPPING ? 'map' : 'seq',
-          path,
-          size: 1,
-          anchor: slice(ev.anchorStart, ev.anchorEnd),
-          expectKey: true,
-          index: 0,
-          key: '',
-        });
-        break;
+    if (isAlias(node)) {
+      if (++budget.aliases > MAX_YAML_ALIASES) {
+        throw new Refusal('yaml-alias-bomb', `more than ${MAX_YAML_ALIASES} aliases (*name); refusing the file as a possible alias bomb. Write the values out instead of repeating aliases`, start(node));
       }
-      case EVENT_ID.SCALAR: {
-        const { parent, isKey } = place();
-        markScalarLines(ev, at, result.scalarContentLines);
-        const anchor = slice(ev.anchorStart, ev.anchorEnd);
-        if (anchor !== undefined) anchorSizes.set(anchor, 1);
-        let keyText: string | undefined;
-        if (isKey && parent !== undefined) {
-          keyText = getScalarValue(text, ev);
-          if (parent.path.length < MAX_RECORDED_DEPTH && result.keyPositions.size < MAX_RECORDED_KEYS) {
-            const path = formatPath([...parent.path, keyText]);
-            if (!result.keyPositions.has(path)) result.keyPositions.set(path, at(ev.valueStart));
+      const size = sizes.get(node.source) ?? 1;
+      budget.expansion += size;
+      if (budget.expansion > MAX_YAML_ALIAS_EXPANSION) {
+        throw new Refusal(
+          'yaml-alias-bomb',
+          `aliases expand to more than ${MAX_YAML_ALIAS_EXPANSION} nodes (a "billion laughs" alias bomb?); refusing the file. Replace nested aliases (*${node.source}) with the values they stand for`,
+          start(node),
+        );
+      }
+      return size;
+    }
+    let size = 1;
+    if (isScalar(node)) {
+      markScalar(node as Scalar);
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => (size += walk(item as YamlNode | null, [...path, i], depth + 1)));
+    } else if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        const key = pair.key as YamlNode | null;
+        const keyText = isScalar(key) ? String((key as Scalar).source ?? key.value ?? '') : undefined;
+        size += walk(key, [...path, '?'], depth + 1);
+        if (keyText === '<<' && isScalar(key) && (key as Scalar).type === 'PLAIN') {
+          // A merge copies the keys of what it merges: count them (as nodes) against their own budget.
+          const merged = walk(pair.value as YamlNode | null, [...path, '<<'], depth + 1);
+          size += merged;
+          budget.merges += merged;
+          if (budget.merges > MAX_YAML_MERGE_KEYS) {
+            throw new Refusal('yaml-alias-bomb', `merges (<<) copy more than ${MAX_YAML_MERGE_KEYS} keys; refusing the file as a possible alias bomb. Write the values out instead of merging`, start(key));
+          }
+          continue;
+        } else if (keyText !== undefined) {
+          const keyPos = pos(start(key));
+          if (path.length < MAX_RECORDED_DEPTH && result.keyPositions.size < MAX_RECORDED_KEYS) {
+            const formatted = formatPath([...path, keyText]);
+            if (!result.keyPositions.has(formatted)) result.keyPositions.set(formatted, keyPos);
+          }
+          const first = seen.get(keyText);
+          if (first === undefined) seen.set(keyText, keyPos.line);
+          else if (++budget.duplicates <= MAX_DUPLICATES) {
+            result.findings.push({
+              severity: 'warning',
+              rule: 'yaml-duplicate-key',
+              file,
+              path: formatPath([...path, keyText]),
+              ...keyPos,
+              message: `key "${keyText}" is set twice in ${path.length === 0 ? 'the top level' : formatPath(path)} (first on line ${first}); Helm and Palette keep only the last one, so merge the two into one`,
+            });
           }
         }
-        complete(parent, 1, isKey, keyText);
-        break;
-      }
-      case EVENT_ID.ALIAS: {
-        const { parent, isKey } = place();
-        aliases++;
-        const name = slice(ev.anchorStart, ev.anchorEnd) ?? '';
-        if (aliases > MAX_YAML_ALIASES) {
-          throw new BombError(`more than ${MAX_YAML_ALIASES} aliases (*name); refusing the file as a possible alias bomb. Write the values out instead of repeating aliases`, ev.anchorStart);
-        }
-        const size = anchorSizes.get(name) ?? 1;
-        expansion += size;
-        if (expansion > MAX_YAML_ALIAS_EXPANSION) {
-          throw new BombError(
-            `aliases expand to more than ${MAX_YAML_ALIAS_EXPANSION} nodes (a "billion laughs" alias bomb?); refusing the file. Replace nested aliases (*${name}) with the values they stand for`,
-            ev.anchorStart,
-          );
-        }
-        complete(parent, size, isKey, isKey ? '?' : undefined);
-        break;
-      }
-      case EVENT_ID.POP: {
-        const frame = stack.pop();
-        if (frame === undefined || frame.kind === 'doc') break;
-        if (frame.anchor !== undefined) anchorSizes.set(frame.anchor, frame.size);
-        const parent = stack[stack.length - 1];
-        // The popped container was a key when its parent map still expects a key.
-        const wasKey = parent?.kind === 'map' && parent.expectKey;
-        complete(parent, frame.size, wasKey, wasKey ? '?' : undefined);
-        break;
+        size += walk(pair.value as YamlNode | null, keyText === undefined ? [...path, '?'] : [...path, keyText], depth + 1);
       }
     }
-  }
-}
-
-/** Lines inside a scalar's content, where indentation and tabs are the value's own business. */
-function markScalarLines(ev: ScalarEvent, at: (offset: number) => SourcePosition, lines: Set<number>): void {
-  if (ev.valueEnd <= ev.valueStart) return;
-  const first = at(ev.valueStart).line;
-  const last = at(ev.valueEnd - 1).line;
-  if (last === first && ev.style !== SCALAR_STYLE.LITERAL_BLOCK && ev.style !== SCALAR_STYLE.FOLDED_BLOCK) return;
-  // Block scalar content starts on its own line; a multi-line flow scalar's first line holds its key.
-  const from = ev.style === SCALAR_STYLE.LITERAL_BLOCK || ev.style === SCALAR_STYLE.FOLDED_BLOCK ? first : first + 1;
-  for (let line = from; line <= last && lines.size < 1_000_000; line++) lines.add(line);
-}
-
-function yamlErrorFinding(err: unknown, file: string, text?: string, events?: Event[]): Finding {
-  if (!(err instanceof YAMLException)) {
-    return { severity: 'error', rule: 'yaml-syntax', file, message: `could not be parsed: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  const reason = err.reason;
-  const loc = err.mark === undefined ? {} : { line: err.mark.line + 1, column: err.mark.column + 1 };
-  if (reason.startsWith('duplicated mapping key')) {
-    const key = text !== undefined && events !== undefined && err.mark !== undefined ? keyAt(text, events, err.mark.position) : undefined;
-    const what = key === undefined ? 'a key' : `key "${key}"`;
-    return {
-      severity: 'error',
-      rule: 'yaml-duplicate-key',
-      file,
-      ...loc,
-      message: `${what} appears twice in the same mapping; keep one (tools disagree on which one wins)`,
-    };
-  }
-  if (reason.startsWith('nesting exceeded maxDepth')) {
-    return { severity: 'error', rule: 'yaml-too-deep', file, ...loc, message: `nesting deeper than ${MAX_YAML_DEPTH} levels; refusing the file. Flatten the structure` };
-  }
-  if (reason.includes('maxAliases') || reason.includes('maxTotalMergeKeys')) {
-    return {
-      severity: 'error',
-      rule: 'yaml-alias-bomb',
-      file,
-      ...loc,
-      message: `${reason}; refusing the file as a possible alias bomb. Write the values out instead of merging or repeating aliases`,
-    };
-  }
-  return { severity: 'error', rule: 'yaml-syntax', file, ...loc, message: `not valid YAML: ${reason}; fix the syntax at this position` };
-}
-
-function keyAt(text: string, events: Event[], position: number): string | undefined {
-  for (const ev of events) {
-    if (ev.type === EVENT_ID.SCALAR && ev.valueStart <= position && position <= ev.valueEnd) return getScalarValue(text, ev);
-  }
-  return undefined;
+    if (node.anchor !== undefined) sizes.set(node.anchor, size);
+    return size;
+  };
+  walk(doc.contents as YamlNode | null, [], 0);
 }

@@ -1,9 +1,11 @@
-import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event } from 'js-yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+import { parseGoYaml, type GoYamlError } from './yaml-go.js';
 
 /*
- * A YAML document as a tree that keeps positions and leaves aliases unexpanded, built from js-yaml's
- * event stream. Deep checks need line numbers, every duplicate key, and bounded work on hostile input
- * (an alias bomb is a few lines of text that expands to billions of nodes), none of which `load` gives.
+ * A YAML document as a tree that keeps positions and leaves aliases unexpanded, read the way Go reads
+ * YAML (yaml-go.ts). Deep checks need line numbers, every duplicate key, and bounded work on hostile
+ * input (an alias bomb is a few lines of text that expands to billions of nodes), none of which a plain
+ * load gives.
  */
 
 export interface YBase {
@@ -98,117 +100,104 @@ export class LineIndex {
   }
 }
 
-interface Frame {
-  node: YMap | YSeq;
-  path: Array<string | number>;
-  /** Mappings: the key waiting for its value. */
-  pendingKey?: { key: string; line: number; column: number };
-  seen?: Map<string, number>;
+/** The YAML text is not valid for Go's YAML reader. `mark` is 0-based, like js-yaml's, for callers that offset it. */
+export class YamlSyntaxError extends Error {
+  readonly reason: string;
+  readonly mark: { line: number; column: number; position: number };
+
+  constructor(error: GoYamlError) {
+    super(`${error.message} (${error.line}:${error.column})`);
+    this.name = 'YamlSyntaxError';
+    this.reason = error.message;
+    this.mark = { line: error.line - 1, column: error.column - 1, position: error.offset };
+  }
 }
 
-/** Parse `text` into a tree. Throws js-yaml's YAMLException (with `mark.line`, 0-based) on syntax errors. */
+/** Parse `text` into a tree. Throws YamlSyntaxError where Go's YAML reader refuses the text. */
 export function parseYamlTree(text: string, options: ParseTreeOptions = {}): YamlTree {
-  const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
-  const events: Event[] = parseEvents(text, { maxDepth: options.maxDepth ?? 100 });
-  const lines = new LineIndex(text);
-  const tree: YamlTree = { root: undefined, anchors: new Map(), duplicates: [], truncated: false, nodes: 0, multiDocument: false };
-  const stack: Frame[] = [];
-  let documents = 0;
-  let lastOffset = 0;
-
-  const pos = (offset: number) => {
-    if (offset >= 0) lastOffset = offset;
-    return lines.position(offset >= 0 ? offset : lastOffset);
-  };
-
-  const attach = (node: YNode): void => {
-    const top = stack[stack.length - 1];
-    if (top === undefined) {
-      tree.root ??= node;
-      return;
-    }
-    if (top.node.kind === 'seq') {
-      top.node.items.push(node);
-      return;
-    }
-    if (top.pendingKey === undefined) {
-      const key = node.kind === 'scalar' ? node.value : node.kind === 'alias' ? `*${node.name}` : '?';
-      top.pendingKey = { key, line: node.line, column: node.column };
-      return;
-    }
-    const { key, line, column } = top.pendingKey;
-    top.pendingKey = undefined;
-    // `<<` merge keys legitimately repeat nothing; complex keys are not comparable as text.
-    if (key !== '?' && key !== '<<') {
-      top.seen ??= new Map();
-      const first = top.seen.get(key);
-      if (first !== undefined) tree.duplicates.push({ parent: top.path, key, line, column, firstLine: first });
-      else top.seen.set(key, line);
-    }
-    top.node.entries.push({ key, keyLine: line, keyColumn: column, value: node });
-  };
-
-  const childPath = (): Array<string | number> => {
-    const top = stack[stack.length - 1];
-    if (top === undefined) return [];
-    if (top.node.kind === 'seq') return [...top.path, top.node.items.length];
-    return top.pendingKey === undefined ? [...top.path, '?'] : [...top.path, top.pendingKey.key];
-  };
-
-  const anchorOf = (start: number, end: number): string | undefined => (start >= 0 ? text.slice(start, end) : undefined);
-
-  for (const event of events) {
-    if (event.type === EVENT_ID.DOCUMENT) {
-      documents++;
-      if (documents > 1) {
-        tree.multiDocument = true;
-        break;
-      }
-      continue;
-    }
-    if (event.type === EVENT_ID.POP) {
-      if (stack.length > 0) stack.pop();
-      continue;
-    }
-    if (++tree.nodes > maxNodes) {
-      tree.truncated = true;
-      break;
-    }
-    let node: YNode;
-    switch (event.type) {
-      case EVENT_ID.SCALAR: {
-        const { line, column } = pos(event.valueStart >= 0 ? event.valueStart : event.tagStart);
-        node = {
-          kind: 'scalar',
-          value: event.valueStart >= 0 ? getScalarValue(text, event) : '',
-          plain: event.style === SCALAR_STYLE.PLAIN && event.tagStart < 0,
-          line,
-          column,
-        };
-        break;
-      }
-      case EVENT_ID.ALIAS: {
-        const { line, column } = pos(event.anchorStart - 1);
-        node = { kind: 'alias', name: text.slice(event.anchorStart, event.anchorEnd), line, column };
-        break;
-      }
-      case EVENT_ID.MAPPING:
-      case EVENT_ID.SEQUENCE: {
-        const { line, column } = pos(event.start);
-        node = event.type === EVENT_ID.MAPPING ? { kind: 'map', entries: [], line, column } : { kind: 'seq', items: [], line, column };
-        break;
-      }
-    }
-    const anchor = event.type === EVENT_ID.ALIAS ? undefined : anchorOf(event.anchorStart, event.anchorEnd);
-    if (anchor !== undefined) {
-      node.anchor = anchor;
-      tree.anchors.set(anchor, node);
-    }
-    const path = childPath();
-    attach(node);
-    if (node.kind === 'map' || node.kind === 'seq') stack.push({ node, path });
+  const parsed = parseGoYaml(text);
+  if (parsed.error !== undefined) throw new YamlSyntaxError(parsed.error);
+  const first = parsed.documents[0];
+  const tree: YamlTree = { root: undefined, anchors: new Map(), duplicates: [], truncated: false, nodes: 0, multiDocument: parsed.documents.length > 1 };
+  if (first !== undefined) {
+    const built = buildTree(first, parsed.position, { maxNodes: options.maxNodes ?? DEFAULT_MAX_NODES, maxDepth: options.maxDepth ?? 100 });
+    Object.assign(tree, { root: built.root, anchors: built.anchors, duplicates: built.duplicates, truncated: built.truncated, nodes: built.nodes });
   }
   return tree;
+}
+
+export interface BuiltTree {
+  root: YNode | undefined;
+  anchors: Map<string, YNode>;
+  duplicates: DuplicateKey[];
+  truncated: boolean;
+  nodes: number;
+  /** Deeper than maxDepth: the position of the first node past it. */
+  tooDeep?: { line: number; column: number };
+}
+
+/** The tree of one parsed document, positions in the original text. */
+export function buildTree(doc: Document.Parsed, position: (offset: number) => { line: number; column: number }, limits: { maxNodes: number; maxDepth: number }): BuiltTree {
+  const out: BuiltTree = { root: undefined, anchors: new Map(), duplicates: [], truncated: false, nodes: 0 };
+  const at = (node: YamlNode | null | undefined, fallback: { line: number; column: number }) => (node?.range === undefined || node.range === null ? fallback : position(node.range[0]));
+
+  const build = (node: YamlNode | null | undefined, path: Array<string | number>, depth: number, where: { line: number; column: number }): YNode => {
+    if (++out.nodes > limits.maxNodes) out.truncated = true;
+    const { line, column } = at(node, where);
+    if (depth > limits.maxDepth && out.tooDeep === undefined) out.tooDeep = { line, column };
+    let built: YNode;
+    if (node === null || node === undefined) {
+      built = { kind: 'scalar', value: '', plain: true, line, column };
+    } else if (isAlias(node)) {
+      built = { kind: 'alias', name: node.source, line, column };
+    } else if (isScalar(node)) {
+      const scalar = node as Scalar;
+      const text = typeof scalar.source === 'string' ? scalar.source : scalar.value === null || scalar.value === undefined ? '' : String(scalar.value);
+      built = { kind: 'scalar', value: text, plain: scalar.type === 'PLAIN' && scalar.tag === undefined, line, column };
+    } else if (isSeq(node)) {
+      const seq: YSeq = { kind: 'seq', items: [], line, column };
+      if (!out.truncated && depth <= limits.maxDepth) {
+        node.items.forEach((item, i) => {
+          if (!out.truncated) seq.items.push(build(item as YamlNode | null, [...path, i], depth + 1, { line, column }));
+        });
+      }
+      built = seq;
+    } else if (isMap(node)) {
+      const map: YMap = { kind: 'map', entries: [], line, column };
+      const seen = new Map<string, number>();
+      if (!out.truncated && depth <= limits.maxDepth) {
+        for (const pair of node.items) {
+          if (out.truncated) break;
+          const keyNode = pair.key as YamlNode | null;
+          const keyBuilt = build(keyNode, [...path, '?'], depth + 1, { line, column });
+          const key = keyBuilt.kind === 'scalar' ? keyBuilt.value : keyBuilt.kind === 'alias' ? `*${keyBuilt.name}` : '?';
+          // `<<` merge keys legitimately repeat nothing; complex keys are not comparable as text.
+          if (key !== '?' && key !== '<<') {
+            const first = seen.get(key);
+            if (first !== undefined) out.duplicates.push({ parent: path, key, line: keyBuilt.line, column: keyBuilt.column, firstLine: first });
+            else seen.set(key, keyBuilt.line);
+          }
+          const value = build(pair.value as YamlNode | null, [...path, key], depth + 1, { line: keyBuilt.line, column: keyBuilt.column });
+          map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, value });
+        }
+      }
+      built = map;
+    } else {
+      built = { kind: 'scalar', value: '', plain: true, line, column };
+    }
+    const anchor = node === null || node === undefined || isAlias(node) ? undefined : node.anchor;
+    if (anchor !== undefined) {
+      built.anchor = anchor;
+      out.anchors.set(anchor, built);
+    }
+    return built;
+  };
+  const contents = doc.contents as YamlNode | null;
+  // An empty document (empty file, only comments) has no root.
+  if (contents !== null && !(isScalar(contents) && contents.value === null && (contents as Scalar).source === '' && contents.anchor === undefined)) {
+    out.root = build(contents, [], 0, { line: 1, column: 1 });
+  }
+  return out;
 }
 
 /** True for a scalar YAML reads as null (`~`, `null`, or nothing). */

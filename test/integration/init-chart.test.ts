@@ -185,13 +185,14 @@ describe('initPack --from-chart', () => {
     expect((await validatePack(dir, { strict: true })).findings.map((f) => f.rule)).toEqual(['values-images-missing']);
   });
 
-  it('builds a pack from an archive written with ./ entries and an empty subchart requirements.yaml (Helm loads both)', async () => {
+  it('builds a pack from an archive with ./ entries, an empty subchart requirements.yaml and Go-only YAML (Helm loads all three)', async () => {
     const archive = join(work, 'dotted.tgz');
     await writeTgz(archive, {
       './': '',
       './Chart.yaml': 'apiVersion: v1\nname: dotted\nversion: 0.2.0\n',
       './requirements.yaml': 'dependencies:\n  - name: sub\n    version: 0.0.1\n',
-      './values.yaml': 'image: docker.io/library/busybox:1.36\n',
+      // A flow sequence closed at its key's indentation: Go's YAML reads it (issue 12), js-yaml did not.
+      './values.yaml': 'image: docker.io/library/busybox:1.36\nclusterRole:\n  - apiGroup: [ "" ]\n    resources:  [\n      configmaps,\n      secrets,\n    ]\n',
       './charts/sub/Chart.yaml': 'apiVersion: v1\nname: sub\nversion: 0.0.1\n',
       './charts/sub/requirements.yaml': '',
       './charts/sub/values.yaml': '# nothing to set\n',
@@ -201,6 +202,8 @@ describe('initPack --from-chart', () => {
     const values = await readFile(join(work, 'dotted-pack', 'values.yaml'), 'utf8');
     expect(values).toContain('  dotted:\n');
     expect(values).toContain('- image: docker.io/library/busybox:1.36');
+    expect(values).toContain('        resources:  [\n          configmaps,');
+    expect(result.stderr).not.toContain('does not parse');
     expect((await readFile(join(work, 'dotted-pack', 'charts/dotted.tgz'))).equals(await readFile(archive))).toBe(true);
     expect((await validatePack(join(work, 'dotted-pack'), { strict: true })).findings).toEqual([]);
   });

@@ -129,7 +129,7 @@ describe('loadConfig', () => {
     ['an undefined default target', 'defaults:\n  target: prod\ntargets:\n  staging:\n    ociLayout: x\n', /defaults\.target: names "prod", which is not defined under targets \(defined: staging\)/],
     ['a newer version', 'version: 2\n', /version 2 is not understood by this packpub \(it reads version 1\)/],
     ['invalid YAML', 'targets:\n  p: [unclosed\n', /packpub\.yaml:\d+(:\d+)?: not valid YAML/],
-    ['duplicate keys', 'targets:\n  p:\n    ociLayout: a\n    ociLayout: b\n', /packpub\.yaml:4:\d+: key "ociLayout" appears twice/],
+    ['duplicate keys', 'targets:\n  p:\n    ociLayout: a\n    ociLayout: b\n', /packpub\.yaml:4:\d+: key "ociLayout" is set twice/],
     ['two documents', 'targets: {}\n---\ntargets: {}\n', /holds 2 YAML documents; packpub reads exactly one/],
     ['a scalar document', 'just text\n', /must be a mapping of settings/],
   ])('refuses %s, naming the file, line and key', async (_what, text, expected) => {

@@ -254,16 +254,6 @@ charts:
     ]);
   });
 
-  it('reports every duplicate key as an error with its line', async () => {
-    const findings = await checkHelm('charts:\n  foo:\n    replicaCount: 1\n    replicaCount: 2\n    image:\n      tag: a\n      tag: b\n');
-    const dups = findings.filter((f) => f.rule === 'values-duplicate-key');
-    expect(brief(dups)).toEqual([
-      { rule: 'values-duplicate-key', severity: 'error', path: 'charts.foo.replicaCount', line: 4 },
-      { rule: 'values-duplicate-key', severity: 'error', path: 'charts.foo.image.tag', line: 7 },
-    ]);
-    expect(dups[0]?.message).toContain('(first on line 3)');
-  });
-
   it('does not expand aliases in the pack values (an alias bomb costs nothing)', async () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 12; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);

@@ -24,7 +24,21 @@ describe('checkYamlText', () => {
     const big = `big: &big [${Array.from({ length: n }, () => '0').join(',')}]\nx: *big\ny: *big\n`;
     const check = checkYamlText(big, 'values.yaml');
     expect(check.ok).toBe(false);
-    expect(check.findings).toEqual([expect.objectContaining({ rule: 'yaml-alias-bomb', line: 3, column: 5 })]);
+    expect(check.findings).toEqual([expect.objectContaining({ rule: 'yaml-alias-bomb', line: 3, column: 4 })]);
+  });
+
+  // sigs.k8s.io/yaml Unmarshal (what Helm uses) accepts duplicate keys, the last one winning (yaml.go:
+  // "Duplicate fields ... are ignored"; only UnmarshalStrict refuses them; go-yaml v2 decode.go
+  // setMapIndex errors "already set in map" only in strict mode). So: valid, with a warning per key.
+  it('accepts duplicate keys as Go does (the last wins) and warns about every one with its line', () => {
+    const check = checkYamlText('charts:\n  foo:\n    replicaCount: 1\n    replicaCount: 2\n    image:\n      tag: a\n      tag: b\n', 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.documents).toEqual([{ charts: { foo: { replicaCount: 2, image: { tag: 'b' } } } }]);
+    expect(check.findings.map((f) => [f.severity, f.rule, f.path, f.line, f.column])).toEqual([
+      ['warning', 'yaml-duplicate-key', 'charts.foo.replicaCount', 4, 5],
+      ['warning', 'yaml-duplicate-key', 'charts.foo.image.tag', 7, 7],
+    ]);
+    expect(check.findings[0]?.message).toContain('(first on line 3)');
   });
 
   it('treats an empty file as zero documents, not an error', () => {
@@ -34,6 +48,6 @@ describe('checkYamlText', () => {
 
   it('refuses an alias to an anchor that does not exist, with its line', () => {
     const check = checkYamlText('a: 1\nb: *nope\n', 'values.yaml');
-    expect(check.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', line: 2, message: expect.stringContaining('unidentified alias "nope"') })]);
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', line: 2, column: 4, message: "not valid YAML: unknown anchor 'nope' referenced; fix the syntax at this position" })]);
   });
 });

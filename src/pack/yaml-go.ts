@@ -1,0 +1,186 @@
+import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+
+/*
+ * YAML read the way Go reads it. Helm and Palette read YAML with Go (sigs.k8s.io/yaml over go-yaml v2,
+ * a port of libyaml), and pack-central's CI with yq (go-yaml v3, the same scanner): a file is valid for
+ * packpub exactly when it is valid there, and every error keeps a line and a column. The `yaml` package
+ * parses (it keeps source positions); where it follows the YAML 1.2 spec more strictly than libyaml,
+ * or more loosely than go-yaml's decoder, this module adjusts the verdict:
+ *
+ * - libyaml does not check indentation inside flow collections (scannerc.go yaml_parser_unroll_indent
+ *   returns at once when flow_level > 0), so `key: [` followed by less indented items is valid. Such
+ *   lines are indented further (positions mapped back) before parsing.
+ * - libyaml reads `#` after a token as a comment without a space before it (`a: "x"#c`).
+ * - go-yaml refuses what the `yaml` package builds: control characters (readerc.go "control
+ *   characters are not allowed"), an alias to an unknown anchor ("unknown anchor 'x' referenced"), an
+ *   anchor whose value holds an alias to itself ("anchor 'x' value contains itself"), a list or map as a
+ *   mapping key ("invalid map key"), a merge (`<<`) of something that is not a map or list of maps
+ *   ("map merge requires map or sequence of maps as the value"); sigs.k8s.io/yaml refuses a null key
+ *   when it turns the result into JSON ("unsupported map key of type: <nil>").
+ * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
+ *   Unmarshal do (only their Strict variants refuse them); callers report them as warnings.
+ * Scalars resolve with YAML 1.1 rules (yes/no are booleans), as go-yaml v2 does; timestamps stay strings
+ * (go-yaml v2 decodes them into interface{} as strings).
+ */
+
+export interface GoYamlError {
+  message: string;
+  /** 1-based. */
+  line: number;
+  column: number;
+  /** 0-based offset in the original text. */
+  offset: number;
+}
+
+export interface GoYamlParse {
+  documents: Document.Parsed[];
+  /** The first error, if any, as go-yaml would refuse the text. */
+  error?: GoYamlError;
+  /** Errors only inside documents after the first, which Helm never reads (go-yaml Unmarshal stops after one). */
+  laterDocumentError?: GoYamlError;
+  /** Original position of an offset in the parsed text. */
+  position(offset: number): { line: number; column: number; offset: number };
+}
+
+/** Most lines re-indented inside flow collections before giving up (each costs a scan of the text). */
+const MAX_FLOW_FIXES = 200;
+
+const CONTROL = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+
+/** Cheap structural pass: where the `yaml` lexer ends a flow collection because a line is not indented enough. */
+function lowFlowLine(text: string): { lineStart: number; indent: number; need: number } | 'doc-marker' | undefined {
+  let offset = 0;
+  let depth = 0;
+  let flowColumnStart = 0;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type === 'flow-error-end') {
+      const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+      let end = lineStart;
+      while (text[end] === ' ') end++;
+      if (text.startsWith('---', end) || text.startsWith('...', end)) return 'doc-marker';
+      return { lineStart, indent: end - lineStart, need: flowColumnStart + 1 };
+    }
+    if (type === 'flow-seq-start' || type === 'flow-map-start') {
+      if (depth === 0) flowColumnStart = offset - (text.lastIndexOf('\n', offset - 1) + 1);
+      depth++;
+    } else if (type === 'flow-seq-end' || type === 'flow-map-end') {
+      depth = Math.max(0, depth - 1);
+    }
+    // Control tokens (document mode, scalar marker, flow end) are markers, not text.
+    if (type !== 'doc-mode' && type !== 'scalar') offset += token.length;
+  }
+  return undefined;
+}
+
+export function parseGoYaml(original: string): GoYamlParse {
+  // Indentation added to lines inside flow collections: line start offset (in the padded text) -> spaces added.
+  const pads: Array<{ start: number; added: number }> = [];
+  let text = original;
+  for (let fixes = 0; fixes < MAX_FLOW_FIXES && text.includes('\n'); fixes++) {
+    const low = lowFlowLine(text);
+    if (low === undefined || low === 'doc-marker' || low.need <= low.indent) break;
+    const added = low.need - low.indent;
+    text = `${text.slice(0, low.lineStart)}${' '.repeat(added)}${text.slice(low.lineStart)}`;
+    for (const p of pads) if (p.start > low.lineStart) p.start += added;
+    pads.push({ start: low.lineStart, added });
+  }
+  pads.sort((a, b) => a.start - b.start);
+  const originalLines = new LineCounter();
+  originalLines.addNewLine(0);
+  for (let i = original.indexOf('\n'); i !== -1; i = original.indexOf('\n', i + 1)) originalLines.addNewLine(i + 1);
+
+  const position = (offset: number): { line: number; column: number; offset: number } => {
+    let shift = 0;
+    for (const p of pads) {
+      if (p.start > offset) break;
+      shift += Math.min(p.added, offset - p.start);
+    }
+    const back = Math.max(0, Math.min(offset - shift, original.length));
+    const { line, col } = originalLines.linePos(back);
+    return { line, column: col, offset: back };
+  };
+  const errorAt = (message: string, offset: number): GoYamlError => ({ message, ...position(offset) });
+
+  const documents = parseAllDocuments(text, {
+    version: '1.1',
+    merge: true,
+    uniqueKeys: false,
+    strict: true,
+    prettyErrors: false,
+    customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  });
+  const docs = Array.isArray(documents) ? documents : [documents];
+  const result: GoYamlParse = { documents: docs as Document.Parsed[], position };
+
+  const control = CONTROL.exec(original);
+  if (control !== null) {
+    const code = control[0].codePointAt(0) ?? 0;
+    result.error = { message: `control characters are not allowed (U+${code.toString(16).toUpperCase().padStart(4, '0')})`, ...position(control.index) };
+    return result;
+  }
+
+  docs.forEach((doc, index) => {
+    const found = firstProblem(doc as Document.Parsed, errorAt);
+    if (found === undefined) return;
+    if (index === 0) result.error ??= found;
+    else result.laterDocumentError ??= found;
+  });
+  return result;
+}
+
+function firstProblem(doc: Document.Parsed, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
+  for (const err of doc.errors) {
+    // libyaml takes `#` right after a token as a comment; YAML 1.2 wants a space before it.
+    if (err.code === 'MISSING_CHAR' && err.message.startsWith('Comments must be separated')) continue;
+    return errorAt(err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? err.message, err.pos[0]);
+  }
+  return decoderProblem(doc, errorAt);
+}
+
+/** What go-yaml's decoder (and sigs.k8s.io/yaml's JSON conversion) refuses in a well-formed document. */
+function decoderProblem(doc: Document.Parsed, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
+  const defined = new Map<string, YamlNode>();
+  /** Anchors whose node is still being walked: an alias to one is an alias to itself. */
+  const open = new Set<string>();
+  let problem: GoYamlError | undefined;
+  const start = (node: YamlNode | null | undefined): number => node?.range?.[0] ?? 0;
+
+  const walk = (node: YamlNode | null | undefined, depth: number): void => {
+    if (problem !== undefined || node === null || node === undefined || depth > 10_000) return;
+    if (isAlias(node)) {
+      if (open.has(node.source)) problem = errorAt(`anchor '${node.source}' value contains itself`, start(node));
+      else if (!defined.has(node.source)) problem = errorAt(`unknown anchor '${node.source}' referenced`, start(node));
+      return;
+    }
+    const anchor = node.anchor;
+    if (anchor !== undefined) open.add(anchor);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key as YamlNode | null;
+        const keyAt = key?.range?.[0] ?? start(pair.value as YamlNode | null);
+        if (isMap(key) || isSeq(key)) {
+          problem ??= errorAt('invalid map key: a list or map cannot be a key', keyAt);
+        } else if (key === null || (isScalar(key) && key.value === null)) {
+          problem ??= errorAt('a null key (~, null or nothing before the colon) cannot be converted to JSON (sigs.k8s.io/yaml: "unsupported map key of type: <nil>")', keyAt);
+        }
+        if (isScalar(key) && (key as Scalar).source === '<<' && (key as Scalar).type === 'PLAIN') {
+          const value = pair.value as YamlNode | null;
+          const sources = isSeq(value) ? value.items : [value];
+          const ok = sources.every((s) => isMap(s) || (isAlias(s) && isMap(defined.get(s.source))));
+          if (!ok || !(isSeq(value) || isMap(value) || isAlias(value))) problem ??= errorAt('map merge requires map or sequence of maps as the value', value?.range?.[0] ?? keyAt);
+        }
+        walk(key, depth + 1);
+        walk(pair.value as YamlNode | null, depth + 1);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item as YamlNode | null, depth + 1);
+    }
+    if (anchor !== undefined) {
+      open.delete(anchor);
+      defined.set(anchor, node);
+    }
+  };
+  walk(doc.contents as YamlNode | null, 0);
+  return problem;
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { parseGoYaml } from '../../../src/pack/yaml-go.js';
+import { checkYamlText } from '../../../src/pack/yaml-source.js';
+
+/*
+ * Verdicts of Go's YAML reader (Helm and Palette: sigs.k8s.io/yaml over go-yaml v2; pack-central's yq:
+ * go-yaml v3, the same libyaml-derived scanner). Each expected verdict names the go-yaml source that
+ * decides it (go-yaml/yaml branches v2 and v3: scannerc.go, readerc.go, decode.go, resolve.go;
+ * kubernetes-sigs/yaml yaml.go). Where js-yaml disagrees, it says so.
+ */
+interface Case {
+  name: string;
+  text: string;
+  /** undefined: valid in Go. Otherwise the 1-based line of the error and a fragment of the message. */
+  error?: { line: number; message: string };
+  value?: unknown;
+  why: string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'flow sequence closed at the key indentation (issue 12, a real chart values.yaml)',
+    text: 'clusterRole:\n  - apiGroup: [ "" ]\n    resources:  [\n      configmaps,\n      secrets,\n    ]\n',
+    value: { clusterRole: [{ apiGroup: [''], resources: ['configmaps', 'secrets'] }] },
+    why: 'scannerc.go yaml_parser_unroll_indent: "In the flow context, do nothing" (no indentation inside [ ]); js-yaml: deficient indentation',
+  },
+  {
+    name: 'flow sequence items at the indentation of their key',
+    text: 'a:\n  b: [\n  x, z\n  ]\nc: 1\n',
+    value: { a: { b: ['x', 'z'] }, c: 1 },
+    why: 'same rule: indentation is not checked while flow_level > 0; js-yaml and the yaml package refuse it',
+  },
+  {
+    name: 'flow mapping continued at column 1',
+    text: 'a:\n  b: {\nx: 1 }\n',
+    value: { a: { b: { x: 1 } } },
+    why: 'same rule; js-yaml: deficient indentation',
+  },
+  {
+    name: 'a comment right after a quoted scalar',
+    text: 'a: "x"#c\n',
+    value: { a: 'x' },
+    why: 'scannerc.go yaml_parser_scan_to_next_token skips a # comment at a token boundary whatever precedes it',
+  },
+  {
+    name: 'a local tag and !!binary',
+    text: 'a: !foo bar\nb: !!binary aGk=\n',
+    why: 'resolve.go resolve(): an unknown tag leaves the string as it is; !!binary decodes; js-yaml: unknown tag',
+  },
+  {
+    name: 'YAML 1.1 booleans',
+    text: 'a: yes\nb: off\nc: "yes"\n',
+    value: { a: true, b: false, c: 'yes' },
+    why: 'resolve.go (v2) resolve table: y, yes, on, off ... are booleans',
+  },
+  {
+    name: 'duplicate keys (the last one wins)',
+    text: 'a: 1\na: 2\n',
+    value: { a: 2 },
+    why: 'decode.go (v2) setMapIndex reports "already set in map" only when strict; sigs.k8s.io/yaml Unmarshal ignores duplicates (UnmarshalStrict refuses); js-yaml: duplicated mapping key',
+  },
+  { name: 'an empty file', text: '', why: 'an empty document unmarshals to nothing, no error; js-yaml 5: the input is empty' },
+  { name: 'only a comment', text: '# nothing\n', why: 'same' },
+  { name: 'a tab as indentation', text: 'a:\n\tb: 1\n', error: { line: 2, message: 'Tabs are not allowed as indentation' }, why: 'scannerc.go: "found character that cannot start any token"' },
+  { name: 'a key less indented than its siblings', text: 'a:\n  b: 1\n c: 2\n', error: { line: 3, message: 'not valid YAML' }, why: 'parserc.go: "did not find expected key"' },
+  { name: 'a nested mapping on one line', text: 'a: b: c\n', error: { line: 1, message: 'not valid YAML' }, why: 'scannerc.go: "mapping values are not allowed in this context"' },
+  { name: 'a plain scalar starting with @', text: 'a: @x\n', error: { line: 1, message: 'reserved character @' }, why: 'scannerc.go: "found character that cannot start any token"' },
+  { name: 'an unclosed quote', text: 'a: "x\n', error: { line: 2, message: 'Missing closing "quote' }, why: 'scannerc.go: "found unexpected end of stream"' },
+  { name: 'an alias to no anchor', text: 'a: *x\n', error: { line: 1, message: "unknown anchor 'x' referenced" }, why: 'decode.go: "unknown anchor \'%s\' referenced"' },
+  { name: 'an anchor that contains itself', text: 'a: &x [*x]\n', error: { line: 1, message: "anchor 'x' value contains itself" }, why: 'decode.go: "anchor \'%s\' value contains itself"' },
+  { name: 'a list as a key', text: '[a, b]: c\n', error: { line: 1, message: 'invalid map key' }, why: 'decode.go mapping(): "invalid map key"' },
+  { name: 'a null key', text: '~: 1\n', error: { line: 1, message: 'unsupported map key of type: <nil>' }, why: 'sigs.k8s.io/yaml yaml.go convertToJSONableObject: "unsupported map key of type"' },
+  { name: 'a merge of a scalar', text: 'a:\n  <<: 1\n', error: { line: 2, message: 'map merge requires map or sequence of maps as the value' }, why: 'decode.go merge(): same message' },
+  { name: 'a control character', text: 'a: b\u0007c\n', error: { line: 1, message: 'control characters are not allowed' }, why: 'readerc.go yaml_parser_update_buffer: "control characters are not allowed"' },
+  { name: 'a document marker inside a flow sequence', text: 'a: [\n---\n]\n', error: { line: 2, message: 'not valid YAML' }, why: 'scannerc.go reads --- at column 0 as a document start even in flow: "did not find expected \',\' or \']\'"' },
+];
+
+describe("YAML verdicts match Go's", () => {
+  it.each(cases)('$name', ({ text, error, value }) => {
+    const parsed = parseGoYaml(text);
+    const check = checkYamlText(text, 'values.yaml');
+    if (error === undefined) {
+      expect(parsed.error).toBeUndefined();
+      expect(check.ok).toBe(true);
+      expect(check.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      if (value !== undefined) expect(check.documents[0]).toEqual(value);
+    } else {
+      expect(check.ok).toBe(false);
+      expect(check.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', line: error.line, column: expect.any(Number) })]);
+      expect(check.findings[0]?.message).toContain(error.message);
+    }
+  });
+
+  it('keeps positions in the original text when it re-indents flow lines', () => {
+    const check = checkYamlText('a:\n  b: [\n  x,\n  ]\nc:\n  d: 1\n  d: 2\n', 'values.yaml');
+    expect(check.keyPositions.get('c.d')).toEqual({ line: 6, column: 3 });
+    expect(check.findings).toEqual([expect.objectContaining({ rule: 'yaml-duplicate-key', line: 7, column: 3 })]);
+  });
+
+  it('warns (Helm reads only the first document) about an error in a later document', () => {
+    const check = checkYamlText('a: 1\n---\nb: [\n', 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', line: 4, message: expect.stringContaining('Helm reads only the first one') })]);
+  });
+});
