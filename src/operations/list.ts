@@ -17,10 +17,15 @@ export interface ListedVersion {
   created?: string;
 }
 
+/** Versions whose manifest `list` reads for digest, size and created time (the newest ones). */
+export const MAX_DETAILS = 1000;
+
 export interface ListedPack {
   name: string;
   repository: string;
   versions: ListedVersion[];
+  /** Older versions listed without digest, size and created time (more than MAX_DETAILS versions). */
+  detailsOmitted?: number;
 }
 
 export interface ListOptions {
@@ -53,9 +58,12 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
     if (name === undefined) continue;
     const tags = sortVersions(await store.listTags(repository));
     if (tags.length === 0 && options.name === undefined) continue;
-    const versions = await mapConcurrent(tags, options.concurrency ?? 8, async (version): Promise<ListedVersion> => {
+    // One manifest read per version, for the newest MAX_DETAILS only: a repository with a huge tag list
+    // (or a registry inventing one) must not cost a request per tag.
+    const firstDetailed = Math.max(0, tags.length - MAX_DETAILS);
+    const versions = await mapConcurrent(tags, options.concurrency ?? 8, async (version, i): Promise<ListedVersion> => {
       const listed: ListedVersion = { version, reference: store.reference(repository, version) };
-      if (options.details === false) return listed;
+      if (options.details === false || i < firstDetailed) return listed;
       const fetched = await store.getManifest(repository, version);
       if (fetched === undefined) return listed;
       listed.digest = fetched.descriptor.digest;
@@ -70,7 +78,7 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
       }
       return listed;
     });
-    packs.push({ name, repository, versions });
+    packs.push({ name, repository, versions, ...(firstDetailed > 0 && options.details !== false ? { detailsOmitted: firstDetailed } : {}) });
   }
   return packs;
 }

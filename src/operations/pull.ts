@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
-import { PackpubError, isPackpubError } from '../errors.js';
+import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
@@ -23,14 +23,6 @@ export interface PullResult {
   path: string;
   entries: number;
   bytes: number;
-}
-
-const DOWNLOAD_ATTEMPTS = 3;
-
-function isRetryableDownloadError(err: unknown): boolean {
-  if (isPackpubError(err)) return err.code === 'NETWORK';
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -62,21 +54,14 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   try {
     const tree = join(staging, 'tree');
     // One pass: the blob streams through the digest check into the extractor, which places nothing
-    // until the whole archive was read and its digest matched. A connection lost mid-body is retried.
-    let extracted: Awaited<ReturnType<typeof extractArchive>> | undefined;
-    for (let attempt = 1; extracted === undefined; attempt++) {
-      try {
-        const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
-        // fetchBlob verifies the digest while the blob flows (the store's stream errors on a mismatch).
-        extracted = await extractArchive(blob, tree, {
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-          ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-        });
-      } catch (err) {
-        if (attempt >= DOWNLOAD_ATTEMPTS || !isRetryableDownloadError(err)) throw err;
-        await rm(tree, { recursive: true, force: true });
-      }
-    }
+    // until the whole archive was read and its digest matched. The store resumes a connection lost
+    // mid-body itself, within the retry deadline (no second loop here: it would multiply the deadline).
+    // fetchBlob verifies the digest while the blob flows (the store's stream errors on a mismatch).
+    const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
+    const extracted = await extractArchive(blob, tree, {
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    });
     // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
     const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
     const source = (await stat(top)).isDirectory() ? top : tree;

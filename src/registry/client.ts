@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { CATALOG_SCOPE, repositoryScope } from './auth/challenge.js';
 import type { AuthSession, AuthedResponse } from './auth/session.js';
-import { PackpubError } from '../errors.js';
+import { PackpubError, isPackpubError } from '../errors.js';
+import { redactText } from '../util/redact.js';
 import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
@@ -18,9 +19,24 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Page size asked for tags and catalog; ECR refuses n above 1000. */
 export const DEFAULT_PAGE_SIZE = 1000;
 const LIST_BODY_LIMIT = 16 * 1024 * 1024;
-const MAX_PAGES = 10_000;
+/** 1000 pages of the 1000 names a page holds: far beyond any pack repository or registry catalog. */
+const MAX_PAGES = 1_000;
+/** Names kept from all pages together, so memory stays bounded whatever the registry sends. */
+const MAX_LISTED = 100_000;
+const LIST_HOSTILE_HINT = 'the registry (or something in front of it) answers the listing without end; report it to the registry owner';
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
+
+/** Stop reading a body we no longer want, without an unhandled 'error' event from the destroyed stream. */
+function abandon(body: Readable): void {
+  if (body.destroyed) return;
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
 
 /** One registry call: what to send, which statuses are success, and context for error messages. */
 export interface CallSpec {
@@ -239,7 +255,14 @@ export class RegistryClient {
   }
 
   /** One blob GET from byte `offset` on (`Range`, RFC 9110 14.2), retried as a whole until the headers arrive. */
-  private async openBlob(repository: string, digest: Digest, size: number, offset: number, signal?: AbortSignal): Promise<{ body: Readable; skip: number; url: URL }> {
+  private async openBlob(
+    repository: string,
+    digest: Digest,
+    size: number,
+    offset: number,
+    signal: AbortSignal | undefined,
+    deadlineAt: number,
+  ): Promise<{ body: Readable; skip: number; url: URL }> {
     const res = await this.retry.run(
       (n) =>
         this.attempt(
@@ -258,11 +281,12 @@ export class RegistryClient {
           n,
         ),
       signal,
+      deadlineAt,
     );
     const announced = getHeader(res, 'content-length');
     const range = res.status === 206 ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(getHeader(res, 'content-range')?.trim() ?? '') : undefined;
     const mismatch = (why: string) => {
-      res.body.destroy();
+      abandon(res.body);
       return new PackpubError('DIGEST_MISMATCH', `blob ${digest} ${why}`, { hint: OTHER_CONTENT_HINT });
     };
     if (range === null || (range !== undefined && (Number(range[1]) !== offset || Number(range[2]) !== size - 1))) {
@@ -279,46 +303,84 @@ export class RegistryClient {
   /**
    * `GET /v2/<repo>/blobs/<digest>`: the body as a stream. Redirects (ECR -> S3) are followed without
    * credentials. A connection lost mid-body is resumed where it stopped (a `Range` request, or the whole
-   * blob again with the delivered bytes skipped), within the retry policy's attempts, so a consumer sees one
-   * unbroken stream, verified against the descriptor (oci/digest.ts `verifying`): reading it to the end proves
-   * the content; otherwise it errors with DIGEST_MISMATCH.
+   * blob again with the delivered bytes skipped), so a consumer sees one unbroken stream, verified against
+   * the descriptor (oci/digest.ts `verifying`): reading it to the end proves the content; otherwise it
+   * errors with DIGEST_MISMATCH. Resumes are counted while they make no progress (a stream that keeps
+   * delivering is not failing); the retry deadline bounds the whole download, every retry, resume and
+   * stalled body included. More bytes than the descriptor says stop the stream at once.
    */
   async fetchBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
     const digest = parseDigest(descriptor.digest);
     const size = descriptor.size;
-    const first = await this.openBlob(repository, digest, size, 0, signal);
     const retry = this.retry;
-    const resume = (offset: number) => this.openBlob(repository, digest, size, offset, signal);
+    const host = this.host;
+    const deadlineAt = retry.clock.now() + retry.deadlineMs;
+    let delivered = 0;
+    const overdue = () =>
+      new PackpubError('NETWORK', `blob ${digest} from ${host} did not arrive within the retry deadline of ${formatSeconds(retry.deadlineMs)} (${delivered} of ${size} bytes received)`, {
+        hint: 'the registry or the network is too slow or stalls; try again, or raise --retry-deadline',
+      });
+    // One timer for the whole download: it aborts a request waiting for headers, a backoff sleep, or a body that stalls.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(overdue()), Math.max(0, deadlineAt - retry.clock.now()));
+    timer.unref();
+    const both = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+    const failed = (err: unknown): unknown => (deadline.signal.aborted && signal?.aborted !== true ? deadline.signal.reason : err);
+    let first: { body: Readable; skip: number; url: URL };
+    try {
+      first = await this.openBlob(repository, digest, size, 0, both, deadlineAt);
+    } catch (err) {
+      clearTimeout(timer);
+      throw failed(err);
+    }
+    const resume = (offset: number) => this.openBlob(repository, digest, size, offset, both, deadlineAt);
     const debug = this.debug;
     async function* bytes(): AsyncGenerator<Buffer> {
       let current = first;
-      let delivered = 0;
-      for (let resumes = 0; ; ) {
-        try {
-          let skip = current.skip;
-          for await (const chunk of current.body) {
-            let buf = chunk as Buffer;
-            if (skip > 0) {
-              const dropped = Math.min(skip, buf.length);
-              skip -= dropped;
-              buf = buf.subarray(dropped);
-              if (buf.length === 0) continue;
+      const onDeadline = () => current.body.destroy(deadline.signal.reason as Error);
+      deadline.signal.addEventListener('abort', onDeadline);
+      try {
+        for (let stalls = 0; ; ) {
+          const before = delivered;
+          try {
+            let skip = current.skip;
+            for await (const chunk of current.body) {
+              let buf = chunk as Buffer;
+              if (skip > 0) {
+                const dropped = Math.min(skip, buf.length);
+                skip -= dropped;
+                buf = buf.subarray(dropped);
+                if (buf.length === 0) continue;
+              }
+              delivered += buf.length;
+              if (delivered > size) {
+                throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} from ${host} is longer than the ${size} bytes its descriptor says`, { hint: OTHER_CONTENT_HINT });
+              }
+              yield buf;
             }
-            delivered += buf.length;
-            yield buf;
+            if (skip > 0) throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} ended before the ${current.skip} bytes already received`, { hint: OTHER_CONTENT_HINT });
+            return;
+          } catch (err) {
+            abandon(current.body);
+            if (deadline.signal.aborted || isPackpubError(err, 'DIGEST_MISMATCH')) throw failed(err);
+            // current.url: after redirects, so the message names the host that dropped the connection
+            const mapped = errorFromNetwork(err, { method: 'GET', url: current.url });
+            stalls = delivered > before ? 1 : stalls + 1;
+            if (!isRetryableError(mapped) || stalls >= retry.attempts || delivered >= size) throw mapped;
+            const delayMs = backoffDelayMs(stalls - 1, () => retry.clock.random());
+            if (retry.clock.now() + delayMs > deadlineAt) throw overdue();
+            debug?.(`resuming blob ${digest} at byte ${delivered} of ${size} in ${delayMs}ms after: ${mapped.message}`);
+            try {
+              await retry.clock.sleep(delayMs, both);
+              current = await resume(delivered);
+            } catch (e) {
+              throw failed(e);
+            }
           }
-          if (skip > 0) throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} ended before the ${current.skip} bytes already received`, { hint: OTHER_CONTENT_HINT });
-          return;
-        } catch (err) {
-          // current.url: after redirects, so the message names the host that dropped the connection
-          const mapped = errorFromNetwork(err, { method: 'GET', url: current.url });
-          resumes++;
-          if (!isRetryableError(mapped) || resumes >= retry.attempts || delivered >= size) throw mapped;
-          const delayMs = backoffDelayMs(resumes - 1, () => retry.clock.random());
-          debug?.(`resuming blob ${digest} at byte ${delivered} of ${size} in ${delayMs}ms after: ${mapped.message}`);
-          await retry.clock.sleep(delayMs, signal);
-          current = await resume(delivered);
         }
+      } finally {
+        clearTimeout(timer);
+        deadline.signal.removeEventListener('abort', onDeadline);
       }
     }
     return verified(Readable.from(bytes(), { objectMode: false }), { digest, size });
@@ -449,15 +511,23 @@ export class RegistryClient {
     );
   }
 
-  /** Follow `Link: <...>; rel="next"` pages, collecting `field` from each JSON page. */
+  /**
+   * Follow `Link: <...>; rel="next"` pages, collecting `field` from each JSON page. A hostile or broken
+   * registry cannot make this run forever or grow without bound: a `Link` back to a page already read, more
+   * than MAX_PAGES pages or MAX_LISTED names are clear errors, each page body is bounded (LIST_BODY_LIMIT),
+   * and only one page is held at a time besides the names kept.
+   */
   private async paged(first: URL, field: 'tags' | 'repositories', spec: Omit<CallSpec, 'method' | 'url' | 'expect'>): Promise<string[]> {
     const out: string[] = [];
     const seen = new Set<string>();
-    let url: URL | undefined = first;
-    for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
+    const what = spec.subject ?? field;
+    for (let url: URL | undefined = first, page = 1; url !== undefined; page++) {
+      if (page > MAX_PAGES) {
+        throw new PackpubError('REGISTRY', `${this.host} keeps paging ${what}: more than ${MAX_PAGES} pages`, { hint: LIST_HOSTILE_HINT });
+      }
       seen.add(url.href);
       const current: URL = url;
-      const { items, next } = await this.request({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
+      const { count, next } = await this.request({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
         const body = await readBounded(res.body, LIST_BODY_LIMIT);
         let doc: Record<string, unknown>;
         try {
@@ -469,12 +539,27 @@ export class RegistryClient {
           });
         }
         const list = doc[field];
-        const items = Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : [];
-        return { items, next: parseNextLink(getHeader(res, 'link'), res.url) };
+        let count = 0;
+        // one by one: spreading a page of a million names into push() overflows the stack
+        if (Array.isArray(list)) {
+          for (const t of list) {
+            if (typeof t !== 'string') continue;
+            count++;
+            if (out.length <= MAX_LISTED) out.push(t);
+          }
+        }
+        return { count, next: parseNextLink(getHeader(res, 'link'), res.url) };
       });
-      out.push(...items);
-      // Follow only links on the same origin and never loop.
-      url = next !== undefined && next.origin === this.origin.origin && !seen.has(next.href) ? next : undefined;
+      if (out.length > MAX_LISTED) {
+        throw new PackpubError('REGISTRY', `${this.host} lists more than ${MAX_LISTED} ${field} for ${what}`, { hint: LIST_HOSTILE_HINT });
+      }
+      if (next !== undefined && seen.has(next.href)) {
+        throw new PackpubError('REGISTRY', `${this.host} pages ${what} in a loop: page ${page} links back to ${redactText(next.pathname + next.search)}, already read`, {
+          hint: LIST_HOSTILE_HINT,
+        });
+      }
+      // Follow only links on the same origin; an empty page with a next link is a loop in disguise.
+      url = next !== undefined && next.origin === this.origin.origin && count > 0 ? next : undefined;
     }
     return out;
   }

@@ -130,8 +130,9 @@ export class RetryPolicy {
    * Run `fn` until it succeeds, throws a non-retryable error, runs out of attempts or passes the deadline.
    * `fn` must be safe to repeat: request bodies are re-opened on each call.
    */
-  async run<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const start = this.clock.now();
+  async run<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal, deadlineAt?: number): Promise<T> {
+    // `deadlineAt` (clock time): one deadline shared by several runs (a blob download and its resumes)
+    const start = deadlineAt === undefined ? this.clock.now() : deadlineAt - this.deadlineMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn(attempt);

@@ -31,6 +31,9 @@ export const listCommand: CommandSpec = {
         p.versions.map((v) => [p.name, v.version, shortDigest(v.digest), formatBytes(v.size), v.created ?? '-']),
       );
       for (const line of renderTable(['PACK', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows)) writeLine(ctx.io.stdout, line);
+      for (const p of packs) {
+        if (p.detailsOmitted !== undefined) writeLine(ctx.io.stderr, `note: ${p.name} has ${p.versions.length} versions; digest, size and created time are shown for the newest 1000 only`);
+      }
       return EXIT_OK;
     } finally {
       await target.store.close();

@@ -1,0 +1,90 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { stackLines } from '../support/faults.js';
+import { startHostileRegistry, type HostileRegistry } from '../support/hostile-registry.js';
+import { tempDir, writePack } from '../support/packs.js';
+
+/*
+ * issue 13 items 11-13: a registry that lies gets a clear error, never a crash, a hang or unbounded work.
+ * packpub first pushes a real pack to the stand-in, which then lies about what it serves.
+ */
+
+describe('a hostile registry', () => {
+  let hostile: HostileRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let R: string;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-hostile-'));
+    hostile = await startHostileRegistry();
+    R = `${hostile.host}/evil`;
+    const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
+    const push = await runCli(['push', pack, '--registry', R]);
+    expect(push.code, push.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await hostile?.close();
+    await cleanup?.();
+  });
+
+  it.each([7, -7])('item 11: a blob Content-Length %i bytes off its descriptor is one clear error for pull, inspect and copy', async (delta) => {
+    hostile.behaviour = { blobSizeDelta: delta };
+    const out = join(root, `out${delta}`);
+    const runs = {
+      pull: await runCli(['pull', 'hello:1.0.0', '--registry', R, '-o', out]),
+      inspect: await runCli(['inspect', 'hello:1.0.0', '--registry', R]),
+      copy: await runCli(['copy', 'hello:1.0.0', '--from', R, '--to', `oci:${join(root, `copy${delta}`)}`]),
+    };
+    for (const [what, run] of Object.entries(runs)) {
+      expect(run.code, `${what}: ${run.stderr}`).toBe(1);
+      expect(run.stderr, what).toMatch(/blob sha256:[0-9a-f]{64} is \d+ bytes on 127\.0\.0\.1:\d+, its descriptor says \d+/);
+      expect(stackLines(run.stderr), what).toEqual([]);
+    }
+    // nothing half-written beside the output, no staging folder
+    expect((await readdir(root)).filter((f) => f.includes('.packpub-') || f === `out${delta}`)).toEqual([]);
+    hostile.behaviour = {};
+  });
+
+  it('item 12: a body that stalls ends at --retry-deadline, every resume included', async () => {
+    hostile.behaviour = { stallBlobAfter: 100 };
+    const out = join(root, 'stalled');
+    const run = await runCli(['pull', 'hello:1.0.0', '--registry', R, '-o', out, '--request-timeout', '1', '--retry-deadline', '3']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 3 s \(\d+ of \d+ bytes received\)/);
+    expect(run.stderr).toContain('--retry-deadline');
+    await expect(readdir(out)).rejects.toThrow();
+    expect((await readdir(root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
+    hostile.behaviour = {};
+  });
+
+  it('item 13: a million-tag page, a Link loop and endless pages are clear errors, with bounded requests', async () => {
+    hostile.behaviour = { tagCount: 1_000_000 };
+    hostile.requests.length = 0;
+    const million = await runCli(['list', 'hello', '--registry', R]);
+    expect(million.code).toBe(1);
+    expect(million.stderr).toContain('lists more than 100000 tags');
+    expect(stackLines(million.stderr)).toEqual([]);
+    expect(hostile.requests.filter((r) => r.path.includes('/manifests/'))).toEqual([]); // no request per tag
+
+    hostile.behaviour = { linkLoop: 'repeat' };
+    const loop = await runCli(['list', 'hello', '--registry', R]);
+    expect(loop.code).toBe(1);
+    expect(loop.stderr).toMatch(/pages tags of evil\/spectro-packs\/archive\/hello in a loop: page 1 links back to/);
+
+    hostile.behaviour = { linkLoop: 'endless' };
+    hostile.requests.length = 0;
+    const endless = await runCli(['list', 'hello', '--registry', R]);
+    expect(endless.code).toBe(1);
+    expect(endless.stderr).toContain('keeps paging tags of evil/spectro-packs/archive/hello: more than 1000 pages');
+    expect(hostile.requests.filter((r) => r.path.includes('/tags/list')).length).toBe(1000);
+    hostile.behaviour = {};
+
+    const honest = await runCli(['list', 'hello', '--registry', R]);
+    expect(honest.code, honest.stderr).toBe(0);
+    expect(honest.stdout).toContain('hello  1.0.0');
+  });
+});
