@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { encodePngRgb } from '../src/pack/logo.js';
 import { PACK_CENTRAL, type Quantiles } from './pack-central-stats.js';
-import { Prng } from './prng.js';
+import { Prng } from '../test/support/prng.js';
 import { countsList, pickWeighted, Stratified } from './sample.js';
 import { crd, linesOfSize, manifestYaml, markdownOfSize, repeating, sentence, valuesOfSize, words } from './text.js';
 

@@ -1,5 +1,5 @@
 import { PERCENTILES, type Counts, type Quantiles } from './pack-central-stats.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../test/support/prng.js';
 
 /** Drawing numbers that follow the measured pack-central distributions (pack-central-stats.ts). */
 

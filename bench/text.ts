@@ -1,4 +1,4 @@
-import type { Prng } from './prng.js';
+import type { Prng } from '../test/support/prng.js';
 
 /*
  * Text that compresses like real pack content: Kubernetes YAML built from a technical vocabulary with

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from '../support/action-runner.js';
-import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The composite action, run step by step as the GitHub runner would (test/support/action-runner.ts), from

@@ -3,9 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 const execFileP = promisify(execFile);
 

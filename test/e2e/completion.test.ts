@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runBin, runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 const execFileP = promisify(execFile);
 

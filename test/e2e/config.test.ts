@@ -4,10 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yargs from 'yargs';
-import { pushCommand } from '../../src/cli/commands/push.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /* packpub.yaml as a user meets it: found in the working directory or given with --config. */
 
@@ -82,12 +81,7 @@ describe('configuration errors through the CLI', () => {
   });
 });
 
-// `push --target` is wired by the push command; until it is, say so instead of failing.
-const pushOptions = (pushCommand.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key;
-const PUSH_READS_CONFIG = 'target' in pushOptions;
-if (!PUSH_READS_CONFIG) console.warn('skipping push-with-packpub.yaml tests: `packpub push` has no --target flag yet');
-
-describe.skipIf(!PUSH_READS_CONFIG)('push with packpub.yaml', () => {
+describe('push with packpub.yaml', () => {
   const YAML = [
     'packs: [packs/]',
     'recursive: true',

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
-import { tempDir, treeOf, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The ECR journey of the Palette docs as one command: `packpub push <pack> --registry <acct>.dkr.ecr.<region>

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
-import { tempDir, treeOf, writePack } from '../support/packs.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * Pushing packs to Harbor through the CLI, as the Palette docs describe it (project = first segment of the

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST_BUILT, generatePacks, RegistryReader, spawnCli, stackLines, waitFor, type GeneratedPack } from '../support/faults.js';
-import { tempDir } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { spawnCli, waitFor } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { type GeneratedPack, generatePacks } from '../support/packs.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { stackLines } from '../support/secrets.js';
 
 /*
  * issue 6: on SIGINT (or SIGTERM) the CLI starts no new packs, lets the ones in flight finish, prints what
@@ -11,7 +14,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry.js';
  * that slows them, so the run is still busy when the signal comes.
  */
 
-describe.skipIf(!DIST_BUILT)('push interrupted by a signal', () => {
+describe('push interrupted by a signal', () => {
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let reader: RegistryReader;

@@ -1,11 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from '../../bench/prng.js';
-import { DIST_BUILT, generatePacks, layoutHoldings, RegistryReader, spawnCli, type GeneratedPack, type SpawnedCli } from '../support/faults.js';
-import { tempDir } from '../support/packs.js';
+import { Prng } from '../support/prng.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { spawnCli, type SpawnedCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { type GeneratedPack, generatePacks } from '../support/packs.js';
+import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 
 /*
  * issue 6, "Order guarantees": the built CLI pushing a tree of packs is SIGKILLed at seeded random points,
@@ -16,7 +18,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry.js';
 
 const BASE = 'killed';
 
-describe.skipIf(!DIST_BUILT)('push killed with SIGKILL at random points', () => {
+describe('push killed with SIGKILL at random points', () => {
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let reader: RegistryReader;
@@ -86,7 +88,7 @@ describe.skipIf(!DIST_BUILT)('push killed with SIGKILL at random points', () => 
 });
 
 
-describe.skipIf(!DIST_BUILT)('push to an OCI layout killed with SIGKILL at random points', () => {
+describe('push to an OCI layout killed with SIGKILL at random points', () => {
   let root: string;
   let cleanup: () => Promise<void>;
   let packs: GeneratedPack[];

@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * `packpub login` then `push` with nothing but the saved Docker config, against the Harbor stand-in (token

@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { type CliRun, runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The Palette closed loop through the CLI against a real registry (htpasswd) and the Palette stand-in:

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../support/cli.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin } from '../support/ecr-standin.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { ecrLabAuthorize, startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { type CliRun, runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The closed loop against the Harbor-like lab (token auth, robot accounts, REST listing) and the ECR-like lab

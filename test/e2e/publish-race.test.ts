@@ -1,9 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST_BUILT, layoutHoldings, RegistryReader, spawnCli } from '../support/faults.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { spawnCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
+import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 
 /*
  * issue 13 item 4: two runs publish *different* content under the same new name:version at the same
@@ -26,7 +28,7 @@ interface Report {
   results: Result[];
 }
 
-describe.skipIf(!DIST_BUILT)('two publishers of different content under one version', () => {
+describe('two publishers of different content under one version', () => {
   let registry: RunningRegistry;
   let root: string;
   let cleanup: () => Promise<void>;

@@ -3,8 +3,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS_DIR, HAVE_CORPUS, tempDir, treeOf, writePack } from '../support/packs.js';
 import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 const ESC = '\u001b[';
 

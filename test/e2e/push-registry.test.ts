@@ -1,11 +1,12 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { CORPUS_DIR, HAVE_CORPUS, tempDir, treeOf, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';

@@ -4,12 +4,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { fileTree } from '../support/faults.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * issue 6: blob downloads redirected to another host (as ECR sends them to presigned S3 URLs) must not
@@ -128,7 +128,7 @@ describe('blob GETs redirected to another host', () => {
         const out = join(root, 'pulled');
         const run = await runCli(['pull', 'redirected:2.0.0', ...common, '-o', out, '--debug'], { env });
         expect(run.code, run.stderr).toBe(0);
-        expect(await fileTree(out)).toEqual(await fileTree(pack));
+        expect(await treeOf(out)).toEqual(await treeOf(pack));
         expect(proxy.count((r) => r.kind === 'blob-get' && r.status === 307 && r.hadAuthorization)).toBe(1);
         expectNoCredentialsAtTheBucket(before);
         expectRedactedTrace(run.stderr);

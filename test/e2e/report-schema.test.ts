@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The JSON report is a contract (docs/report.md): every document and line the CLI prints must validate

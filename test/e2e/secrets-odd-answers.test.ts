@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { leaks, secretForms } from '../support/faults.js';
-import { tempDir } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { leaks, secretForms } from '../support/secrets.js';
 
 /*
  * issue 6, "Secrets", the odd corners: a token service that answers a bare token instead of JSON, and a

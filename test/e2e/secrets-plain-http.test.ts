@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * issue 6: credentials go only where they belong. Basic credentials never travel over plain HTTP to a

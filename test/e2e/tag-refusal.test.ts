@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { layoutHoldings, RegistryReader } from '../support/faults.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
+import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 
 /*
  * issue 13 item 1: `tag` never moves a tag that names another version's digest without --force (Palette

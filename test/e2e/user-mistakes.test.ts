@@ -1,10 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { RegistryReader } from '../support/faults.js';
-import { tempDir, treeOf, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { writePack } from '../support/packs.js';
+import { RegistryReader } from '../support/registry-reader.js';
 
 /*
  * issue 13: mistakes a new user makes get a message that says what happened, the right exit code, and

@@ -3,10 +3,11 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validatePack } from '../../src/pack/validate.js';
-import { BIN, runBin, type CliRun } from '../support/cli.js';
-import { CORPUS_DIR, HAVE_CORPUS, tempDir, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { BIN, type CliRun, runBin } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 
 /*
  * Validation on worker threads (src/operations/validate-pool.ts), through the built CLI: the worker entry

@@ -8,7 +8,8 @@ import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { ValidationReport } from '../../src/pack/validate.js';
 import { runBin } from '../support/cli.js';
-import { packJsonWith, put, writeValidPack } from '../unit/pack/fixtures.js';
+import { putFile } from '../support/files.js';
+import { packJsonWith, writeValidPack } from '../support/packs.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,7 +39,7 @@ beforeAll(async () => {
   // broken: an error; warned: only a warning (no README.md).
   await mkdir(join(work, 'broken'));
   await writeValidPack(join(work, 'broken'));
-  await put(join(work, 'broken'), 'pack.json', packJsonWith((j) => (j['layer'] = 'addons')));
+  await putFile(join(work, 'broken'), 'pack.json', packJsonWith((j) => (j['layer'] = 'addons')));
   await mkdir(join(work, 'warned'));
   await writeValidPack(join(work, 'warned'));
   await rm(join(work, 'warned', 'README.md'));

@@ -1,23 +1,20 @@
-import { existsSync, readdirSync, createReadStream } from 'node:fs';
+import { readdirSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildArchive, extractArchive, packContentKey } from '../../src/archive/index.js';
-import { TempDirs, readTree, run } from '../unit/archive/fixtures.js';
+import { run } from '../unit/archive/fixtures.js';
+import { readTree } from '../support/files.js';
+import { CORPUS_DIR, HAVE_CORPUS } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
-// The shared corpus of real packs sits beside the repository (../shared/corpus/packs).
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta.url));
-const present = existsSync(CORPUS);
-if (!present) console.warn(`archive corpus tests skipped: ${CORPUS} is absent`);
-const packs = present ? readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+const packs = HAVE_CORPUS ? readdirSync(CORPUS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
 
-const temp = new TempDirs();
-afterAll(() => temp.cleanup());
+const temp = stage();
 
-describe.skipIf(!present)('archives of the real packs in the shared corpus', () => {
+describe.skipIf(!HAVE_CORPUS)('archives of the real packs in the shared corpus', () => {
   it.each(packs)('%s: deterministic, one top-level folder, byte-identical round trip', async (folder) => {
-    const dir = join(CORPUS, folder);
-    const out = await temp.make();
+    const dir = join(CORPUS_DIR, folder);
+    const out = await temp.tempDir();
     const opts = { name: 'corpus', version: '1.0.0' };
     const a = await buildArchive(dir, join(out, 'a.tar.gz'), { ...opts, concurrency: 1 });
     const b = await buildArchive(dir, join(out, 'b.tar.gz'), { ...opts, concurrency: 2 });
@@ -32,7 +29,7 @@ describe.skipIf(!present)('archives of the real packs in the shared corpus', () 
     expect(names.every((n) => n.startsWith('corpus-1.0.0/'))).toBe(true);
     expect(names).toHaveLength(a.entries);
 
-    const target = await temp.make();
+    const target = await temp.tempDir();
     const result = await extractArchive(createReadStream(a.path), target, { expectedDigest: a.digest });
     expect(result.topLevel).toEqual(['corpus-1.0.0']);
     const strip = (tree: Map<string, { type: string; sha256?: string }>) => [...tree].map(([p, i]) => [p, i.type, i.sha256 ?? '']);

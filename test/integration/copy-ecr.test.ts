@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
 import { copyPacks } from '../../src/operations/copy.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
-import { runCli } from '../support/cli.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * Promotion into and out of ECR (API stand-in + an ECR-like registry front): repositories do not appear

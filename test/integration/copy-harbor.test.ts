@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { skopeoInspectRaw } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * `copy --all` out of Harbor as a robot account: /v2/_catalog is admin-only on Harbor, so the packs under

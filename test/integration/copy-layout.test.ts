@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 const run = promisify(execFile);
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };

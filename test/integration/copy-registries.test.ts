@@ -7,11 +7,12 @@ import { staticProvider } from '../../src/credentials/chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { copyPacks, type CopyEvent } from '../../src/operations/copy.js';
 import { openTarget } from '../../src/targets/open.js';
-import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * Promotion between two real registries: a distribution behind a Harbor-like token service (staging) and

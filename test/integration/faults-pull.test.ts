@@ -8,12 +8,12 @@ import { staticProvider } from '../../src/credentials/chain.js';
 import { isPackpubError } from '../../src/errors.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
-import { runCli } from '../support/cli.js';
-import { fileTree, generatePacks, type GeneratedPack } from '../support/faults.js';
-import { tempDir } from '../support/packs.js';
 import { FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, treeOf } from '../support/files.js';
+import { type GeneratedPack, generatePacks } from '../support/packs.js';
 
 /*
  * Faults with token auth (the Harbor-like flow) and on the way back: push, list, inspect and pull through a
@@ -97,7 +97,7 @@ describe('token auth, list, inspect and pull through a faulty network', () => {
       const out = join(root, 'pulled', p.name);
       const run = await runCli(['pull', `${p.name}:${p.version}`, '--registry', registryArg, '-o', out], { env });
       expect(run.code, run.stderr).toBe(0);
-      expect(await fileTree(out)).toEqual(await fileTree(p.dir));
+      expect(await treeOf(out)).toEqual(await treeOf(p.dir));
     }
     proxy.faults = undefined;
     // Downloads were cut half way, and resumed where they stopped (206 Partial Content).

@@ -2,11 +2,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { runCli } from '../support/cli.js';
-import { generatePacks, RegistryReader, skopeoCopyToLayout, stackLines, type GeneratedPack } from '../support/faults.js';
-import { CORPUS_DIR, HAVE_CORPUS, tempDir } from '../support/packs.js';
 import { FAILING_FAULTS, FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { CORPUS_DIR, type GeneratedPack, generatePacks, HAVE_CORPUS } from '../support/packs.js';
+import { skopeoCopyToLayout } from '../support/registry.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { stackLines } from '../support/secrets.js';
 
 /*
  * issue 6, "Faults": the corpus and 50 generated packs go through a proxy that resets connections, answers

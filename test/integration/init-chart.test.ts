@@ -13,7 +13,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { isPackpubError } from '../../src/errors.js';
 import { initPack } from '../../src/operations/init.js';
 import { validatePack } from '../../src/pack/validate.js';
-import { writeTgz, writeFiles as put } from '../support/packs.js';
+import { writeFiles as put, writeTgz } from '../support/files.js';
 
 let work: string;
 

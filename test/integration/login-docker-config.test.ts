@@ -12,9 +12,9 @@ import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } fro
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { main } from '../../src/cli/main.js';
-import { runCli } from '../support/cli.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../support/cred-helper-fixture.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
 
 const execFileP = promisify(execFile);
 const USER = 'alice';

@@ -15,9 +15,10 @@ import { PaletteClient } from '../../src/palette/client.js';
 import type { RetryClock } from '../../src/registry/retry.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
 import { failure } from '../support/errors.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The closed loop as library calls: a real registry, the Palette stand-in reading it, PaletteClient and

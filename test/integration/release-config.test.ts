@@ -7,11 +7,12 @@ import { copyPacks } from '../../src/operations/copy.js';
 import { discoverPacks } from '../../src/operations/discover.js';
 import { pushPacks } from '../../src/operations/push.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
-import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * A release job as packpub.yaml describes it: one tree of packs, two registries (a Harbor-like one with

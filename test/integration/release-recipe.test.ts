@@ -9,7 +9,8 @@ import { copyCommand } from '../../src/cli/commands/copy.js';
 import { pushCommand } from '../../src/cli/commands/push.js';
 import type { CommandSpec } from '../../src/cli/context.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * The CI recipe must stay true to the CLI: every flag it passes exists, and the commands it runs behave

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { CliIo } from '../../src/cli/io.js';
 export const TEST_CACHE_DIR = join(tmpdir(), `packpub-test-cache-${process.pid}`);
 process.on('exit', () => rmSync(TEST_CACHE_DIR, { recursive: true, force: true }));
 
+/** The environment every CLI run starts from (in-process or a child): PATH, HOME and the test cache, nothing else. */
 function baseEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR };
 }
@@ -54,22 +55,47 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
 
 export const BIN = fileURLToPath(new URL('../../bin/packpub.js', import.meta.url));
 
-/** Run the built CLI as a child process (needs `npm run build`). */
-export function runBin(args: string[], options: RunOptions = {}): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? process.cwd(),
-      env: { ...baseEnv(), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-    child.stdin.end(options.stdin ?? '');
+export interface SpawnedCli {
+  child: ChildProcess;
+  /** Output so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Exit code (or -1 for a killed process, see `signal`) and all output. */
+  done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
+}
+
+/** Start the built CLI (dist/, built by the suite's global setup) as a child process a test can signal. */
+export function spawnCli(args: string[], options: Omit<RunOptions, 'tty'> = {}): SpawnedCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    env: { ...baseEnv(), ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdin.end(options.stdin ?? '');
+  const stdout = () => Buffer.concat(out).toString('utf8');
+  const stderr = () => Buffer.concat(err).toString('utf8');
+  const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout: stdout(), stderr: stderr() }));
+  });
+  return { child, stdout, stderr, done };
+}
+
+/** Run the built CLI as a child process to the end. */
+export async function runBin(args: string[], options: Omit<RunOptions, 'tty'> = {}): Promise<CliRun> {
+  const { code, stdout, stderr } = await spawnCli(args, options).done;
+  return { code, stdout, stderr };
+}
+
+/** Resolve once `check` holds (polled every 20 ms); reject after `timeoutMs` with `what` in the message. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -1,23 +1,19 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createWriteStream, existsSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { pack as tarPack } from 'tar-stream';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TINY_PNG, tgz, writeFiles } from './files.js';
+import { Prng } from './prng.js';
 
-/** A valid 1x1 PNG. */
-export const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
+/*
+ * Packs for tests: one writer of a small valid pack (a manifest pack by default; `writeValidPack` is the
+ * chart + manifest one the validator tests break piece by piece), seeded generation of many, and the corpus.
+ */
 
 export interface PackSpec {
   name: string;
   version: string;
-  /** Extra or replacing files, relative path -> content. */
-  files?: Record<string, string | Buffer>;
+  /** Extra or replacing files, relative path -> content; null leaves a default file out. */
+  files?: Record<string, string | Buffer | null>;
   packJson?: Record<string, unknown>;
 }
 
@@ -33,7 +29,7 @@ export async function writePack(dir: string, spec: PackSpec): Promise<string> {
     kubeManifests: ['manifests/app.yaml'],
     ...spec.packJson,
   };
-  const files: Record<string, string | Buffer> = {
+  const files: Record<string, string | Buffer | null> = {
     'pack.json': `${JSON.stringify(packJson, null, 2)}\n`,
     'values.yaml': [
       'pack:',
@@ -59,56 +55,117 @@ export async function writePack(dir: string, spec: PackSpec): Promise<string> {
     ].join('\n'),
     ...spec.files,
   };
-  for (const [rel, content] of Object.entries(files)) {
-    const path = join(dir, rel);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, content);
-  }
+  const kept: Record<string, string | Buffer> = {};
+  for (const [rel, content] of Object.entries(files)) if (content !== null) kept[rel] = content;
+  await writeFiles(dir, kept);
   return dir;
 }
 
-/** A temp dir removed by the returned cleanup. */
-export async function tempDir(prefix = 'packpub-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+export const VALID_PACK_JSON = {
+  addonType: 'app services',
+  annotations: { source: 'community', contributor: 'packpub-tests' },
+  cloudTypes: ['all'],
+  charts: ['charts/web-1.0.0.tgz'],
+  kubeManifests: ['manifests/extra.yaml'],
+  displayName: 'Web',
+  layer: 'addon',
+  name: 'web',
+  version: '1.0.0',
+  constraints: {
+    dependencies: [{ packName: 'kubernetes', layer: 'k8s', minVersion: '1.28', maxVersion: '', type: 'optional' }],
+    resources: [{ type: 'cpu', minLimit: 100, components: [{ scheduleType: 'worker' }] }],
+  },
+};
+
+export const VALID_VALUES = [
+  'pack:',
+  '  namespace: web',
+  '  content:',
+  '    images:',
+  '      - image: ghcr.io/example/web:1.0.0',
+  '',
+  'charts:',
+  '  web:',
+  '    replicas: 1',
+  '',
+  'manifests:',
+  '  extra:',
+  '    message: hello',
+  '',
+].join('\n');
+
+export const CHART_FILES = {
+  'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n',
+  'web/values.yaml': 'replicas: 1\n',
+  'web/templates/deployment.yaml': 'kind: Deployment\n',
+};
+
+/** pack.json text with `edit` applied to a copy of the valid one. */
+export function packJsonWith(edit: (json: Record<string, unknown>) => void): string {
+  const json = structuredClone(VALID_PACK_JSON) as Record<string, unknown>;
+  edit(json);
+  return `${JSON.stringify(json, null, 2)}\n`;
 }
 
-/** ../shared/corpus/packs beside the repository, when present (a user's fresh clone has none). */
+/**
+ * Write the pack "web" that passes `validate --strict` with both a chart and a manifest, so each
+ * broken-pack case can break one thing.
+ */
+export async function writeValidPack(dir: string): Promise<string> {
+  return writePack(dir, {
+    name: 'web',
+    version: '1.0.0',
+    files: {
+      'pack.json': packJsonWith(() => undefined),
+      'values.yaml': VALID_VALUES,
+      'README.md': '# Web\n\nA pack for tests.\n',
+      'charts/web-1.0.0.tgz': await tgz(CHART_FILES),
+      'manifests/app.yaml': null,
+      'manifests/extra.yaml': 'kind: ConfigMap\ndata:\n  message: "{{ .Values.message }}"\n',
+    },
+  });
+}
+
+export interface GeneratedPack {
+  dir: string;
+  name: string;
+  version: string;
+}
+
+export interface GenerateOptions {
+  /** Names are `<prefix>-<n>` (default "gen"). */
+  prefix?: string;
+  seed?: number;
+  /** Size range of each pack's incompressible payload file, in bytes (default 200..20 000). */
+  payloadBytes?: [number, number];
+}
+
+/** `count` small valid packs under `root`, the same bytes for the same seed on every run. */
+export async function generatePacks(root: string, count: number, options: GenerateOptions = {}): Promise<GeneratedPack[]> {
+  const prefix = options.prefix ?? 'gen';
+  const [min, max] = options.payloadBytes ?? [200, 20_000];
+  const prng = new Prng(options.seed ?? 42);
+  const packs: GeneratedPack[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix}-${String(i).padStart(3, '0')}`;
+    const version = `1.${i % 7}.${i}`;
+    const own = prng.fork(name);
+    const dir = await writePack(join(root, `${name}-${version}`), {
+      name,
+      version,
+      files: { 'payload.bin': own.fill(Buffer.alloc(own.int(min, max))) },
+    });
+    packs.push({ dir, name, version });
+  }
+  return packs;
+}
+
+/**
+ * ../shared/corpus/packs beside the repository. A user's fresh clone has none: the tests that need it are
+ * skipped then, and say so (CI checks it out beside the repository).
+ */
 export const CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta.url));
 export const HAVE_CORPUS = existsSync(CORPUS_DIR);
 if (!HAVE_CORPUS) console.warn(`skipping corpus tests: ${CORPUS_DIR} is absent`);
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
-
-/** Every file below `dir` (relative path -> base64 content): two trees are equal when these are. */
-export async function treeOf(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, await treeOf(join(dir, e.name), rel));
-    else out[rel] = (await readFile(join(dir, e.name))).toString('base64');
-  }
-  return out;
-}
-
-/** Write files (relative path -> content) below `dir`, creating folders. */
-export async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
-    await writeFile(join(dir, rel), data);
-  }
-}
-
-/** A gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`), as `helm package` would write it. */
-export async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  const pack = tarPack();
-  const done = pipeline(pack, createGzip(), createWriteStream(out));
-  // A name ending in "/" is a directory entry, as tar writes them.
-  for (const [name, data] of Object.entries(files)) {
-    if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755 });
-    else pack.entry({ name, mode: 0o644 }, data);
-  }
-  pack.finalize();
-  await done;
-}

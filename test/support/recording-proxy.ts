@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback.js';
-import { Prng } from '../../bench/prng.js';
+import { Prng } from './prng.js';
 
 /*
  * An HTTP proxy on 127.0.0.1 in front of a (plain HTTP) registry. It records method, path+query and status

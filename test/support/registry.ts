@@ -212,3 +212,15 @@ export async function skopeoInspectRaw(ref: string, options: SkopeoOptions = {})
     await rm(dir, { recursive: true, force: true });
   }
 }
+/** `skopeo copy` from a plain-HTTP registry into an OCI layout (it fetches and verifies every blob). */
+export function skopeoCopyToLayout(ref: string, layoutDir: string, tag: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'skopeo',
+      ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${layoutDir}:${tag}`],
+      { timeout: 60_000 },
+      (err, _stdout, stderr) => (err === null ? resolve() : reject(new Error(`skopeo copy ${ref} failed: ${String(stderr).trim()}`))),
+    );
+  });
+}
+

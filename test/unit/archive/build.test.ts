@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ARCHIVE_MTIME,
   archiveMtime,
@@ -10,28 +10,29 @@ import {
   tarBytes,
 } from '../../../src/archive/index.js';
 import { isPackpubError } from '../../../src/errors.js';
-import { SMALL_PACK, TempDirs, listWithNode, run, sha256File, writeTree } from './fixtures.js';
+import { SMALL_PACK, listWithNode, run, sha256File } from './fixtures.js';
+import { writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
 
-const temp = new TempDirs();
-afterAll(() => temp.cleanup());
+const temp = stage();
 
 const opts = { name: 'hello', version: '1.0.0' };
 
 async function packAt(parent: string, files = SMALL_PACK): Promise<string> {
   const dir = join(parent, 'hello-pack');
-  await writeTree(dir, files);
+  await writeFiles(dir, files);
   return dir;
 }
 
 describe('buildArchive determinism', () => {
   it('gives the same digest whatever the file mtimes, permission bits and creation order', async () => {
-    const a = await packAt(await temp.make());
+    const a = await packAt(await temp.tempDir());
 
     // Second copy: files created in reverse order, other mtimes, 0600 instead of 0644, 0700 folders.
-    const bParent = await temp.make();
+    const bParent = await temp.tempDir();
     const b = join(bParent, 'hello-pack');
     const reversed = Object.fromEntries(Object.entries(SMALL_PACK).reverse());
-    await writeTree(b, reversed);
+    await writeFiles(b, reversed);
     for (const rel of ['pack.json', 'values.yaml', 'README.md', 'logo.png', 'manifests/hello.yaml']) {
       await chmod(join(b, rel), 0o600);
       await utimes(join(b, rel), new Date('2011-05-05T10:00:00Z'), new Date('2011-05-05T10:00:00Z'));
@@ -40,8 +41,8 @@ describe('buildArchive determinism', () => {
     await chmod(join(b, 'manifests'), 0o700);
     await utimes(b, new Date('2019-01-01T00:00:00Z'), new Date('2019-01-01T00:00:00Z'));
 
-    const outA = await buildArchive(a, join(await temp.make(), 'a.tar.gz'), opts);
-    const outB = await buildArchive(b, join(await temp.make(), 'b.tar.gz'), opts);
+    const outA = await buildArchive(a, join(await temp.tempDir(), 'a.tar.gz'), opts);
+    const outB = await buildArchive(b, join(await temp.tempDir(), 'b.tar.gz'), opts);
     expect(outB.digest).toBe(outA.digest);
     expect(outB.size).toBe(outA.size);
     expect(`sha256:${await sha256File(outA.path)}`).toBe(outA.digest);
@@ -49,8 +50,8 @@ describe('buildArchive determinism', () => {
   });
 
   it('changes the digest when the mtime option (SOURCE_DATE_EPOCH) changes', async () => {
-    const dir = await packAt(await temp.make());
-    const out = await temp.make();
+    const dir = await packAt(await temp.tempDir());
+    const out = await temp.tempDir();
     const fixed = await buildArchive(dir, join(out, 'a.tar.gz'), opts);
     const epoch = await buildArchive(dir, join(out, 'b.tar.gz'), { ...opts, mtime: archiveMtime({ SOURCE_DATE_EPOCH: '1700000000' }) });
     expect(epoch.digest).not.toBe(fixed.digest);
@@ -59,8 +60,8 @@ describe('buildArchive determinism', () => {
   });
 
   it('changes the digest when one byte of content changes', async () => {
-    const dir = await packAt(await temp.make());
-    const out = await temp.make();
+    const dir = await packAt(await temp.tempDir());
+    const out = await temp.tempDir();
     const before = await buildArchive(dir, join(out, 'a.tar.gz'), opts);
     await writeFile(join(dir, 'values.yaml'), 'pack:\n  namespace: hellO\n');
     const after = await buildArchive(dir, join(out, 'b.tar.gz'), opts);
@@ -69,7 +70,7 @@ describe('buildArchive determinism', () => {
 
   it('writes the same tar bytes as when this format was fixed (golden digest of the uncompressed tar)', async () => {
     // Fails when a change (ours or a tar-stream upgrade) alters archive bytes: bump ARCHIVE_FORMAT_VERSION then.
-    const dir = await packAt(await temp.make());
+    const dir = await packAt(await temp.tempDir());
     const hash = createHash('sha256');
     for await (const chunk of tarBytes(await listPackEntries(dir, { topFolder: 'hello-1.0.0' }), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
     expect(hash.digest('hex')).toBe(GOLDEN_TAR_SHA256);
@@ -100,8 +101,8 @@ describe('archiveMtime', () => {
 
 describe('archive contents', () => {
   it('holds the folder as the single top-level directory, folders included, uid/gid 0 (tar -tzvf)', async () => {
-    const dir = await packAt(await temp.make());
-    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
+    const dir = await packAt(await temp.tempDir());
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'x.tar.gz'), opts);
     expect(built.fileName).toBe('hello-1.0.0.tar.gz');
 
     const listed = await run('tar', ['--numeric-owner', '-tzvf', built.path]);
@@ -133,8 +134,8 @@ describe('archive contents', () => {
   });
 
   it('reads back with Node (gunzip + tar-stream) with empty owner names and the fixed mtime', async () => {
-    const dir = await packAt(await temp.make());
-    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
+    const dir = await packAt(await temp.tempDir());
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'x.tar.gz'), opts);
     const headers = await listWithNode(built.path);
     expect(headers.map((h) => h.name)[0]).toBe('hello-1.0.0/');
     expect(new Set(headers.map((h) => h.name.split('/')[0]))).toEqual(new Set(['hello-1.0.0']));
@@ -150,9 +151,9 @@ describe('archive contents', () => {
   });
 
   it("names the top-level folder <name>-<version> from pack.json, whatever the path given or the folder's name", async () => {
-    const parent = await temp.make();
+    const parent = await temp.tempDir();
     const dir = await packAt(parent);
-    const built = await buildArchive(join(dir, 'manifests', '..'), join(await temp.make(), 'x.tar.gz'), opts);
+    const built = await buildArchive(join(dir, 'manifests', '..'), join(await temp.tempDir(), 'x.tar.gz'), opts);
     const headers = await listWithNode(built.path);
     expect(headers[0]?.name).toBe('hello-1.0.0/');
   });
@@ -160,9 +161,9 @@ describe('archive contents', () => {
   it('stores names longer than ustar allows (pax) so GNU tar extracts them', async () => {
     const long = `${'d'.repeat(120)}/${'f'.repeat(150)}.yaml`;
     const unicode = 'manifests/çà-日本-🚀.yaml';
-    const dir = await packAt(await temp.make(), { ...SMALL_PACK, [long]: 'long\n', [unicode]: 'u\n' });
-    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), opts);
-    const out = await temp.make();
+    const dir = await packAt(await temp.tempDir(), { ...SMALL_PACK, [long]: 'long\n', [unicode]: 'u\n' });
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'x.tar.gz'), opts);
+    const out = await temp.tempDir();
     const res = await run('tar', ['-xzf', built.path, '-C', out]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
@@ -171,18 +172,18 @@ describe('archive contents', () => {
   });
 
   it('writes nothing at the output path when the build fails', async () => {
-    const dir = await packAt(await temp.make());
+    const dir = await packAt(await temp.tempDir());
     await mkdir(join(dir, 'bad'));
     const { execFileSync } = await import('node:child_process');
     execFileSync('mkfifo', [join(dir, 'bad', 'pipe')]);
-    const out = await temp.make();
+    const out = await temp.tempDir();
     await expect(buildArchive(dir, join(out, 'x.tar.gz'), opts)).rejects.toMatchObject({ code: 'PACK_FILE' });
     expect(await readdir(out)).toEqual([]);
   });
 
   it('stops with ABORTED and writes nothing when the signal fires', async () => {
-    const dir = await packAt(await temp.make());
-    const out = await temp.make();
+    const dir = await packAt(await temp.tempDir());
+    const out = await temp.tempDir();
     const controller = new AbortController();
     controller.abort();
     await expect(buildArchive(dir, join(out, 'x.tar.gz'), { ...opts, signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
@@ -193,7 +194,7 @@ describe('archive contents', () => {
     ['a small file', 10],
     ['a large (streamed) file', 600 * 1024],
   ])('refuses %s that changes size between the walk and the read', async (_what, size) => {
-    const dir = await packAt(await temp.make(), { ...SMALL_PACK, 'data.bin': Buffer.alloc(size, 1) });
+    const dir = await packAt(await temp.tempDir(), { ...SMALL_PACK, 'data.bin': Buffer.alloc(size, 1) });
     const entries = await listPackEntries(dir);
     await writeFile(join(dir, 'data.bin'), Buffer.alloc(size + 1, 1));
     const drain = async () => {

@@ -1,15 +1,16 @@
 import { chmod, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildArchive, cachedPackContentKey, packContentKey, type FileHashCache } from '../../../src/archive/index.js';
-import { SMALL_PACK, TempDirs, writeTree } from './fixtures.js';
+import { SMALL_PACK } from './fixtures.js';
+import { writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
 
-const temp = new TempDirs();
-afterAll(() => temp.cleanup());
+const temp = stage();
 
 async function pack(name = 'hello-pack'): Promise<string> {
-  const dir = join(await temp.make(), name);
-  await writeTree(dir, SMALL_PACK);
+  const dir = join(await temp.tempDir(), name);
+  await writeFiles(dir, SMALL_PACK);
   return dir;
 }
 
@@ -55,7 +56,7 @@ describe('packContentKey', () => {
     const one = await pack('one');
     const two = await pack('two');
     expect(await packContentKey(one)).toBe(await packContentKey(two));
-    const out = await temp.make();
+    const out = await temp.tempDir();
     const a = await buildArchive(one, join(out, 'one.tgz'), { name: 'hello', version: '1.0.0' });
     const b = await buildArchive(two, join(out, 'two.tgz'), { name: 'hello', version: '1.0.0' });
     expect(a.digest).toBe(b.digest);
@@ -65,7 +66,7 @@ describe('packContentKey', () => {
   it('agrees with the archive: equal keys, equal digests; different keys, different digests', async () => {
     const a = await pack();
     const b = await pack();
-    const out = await temp.make();
+    const out = await temp.tempDir();
     const opts = { name: 'hello', version: '1.0.0' };
     expect(await packContentKey(a)).toBe(await packContentKey(b));
     expect((await buildArchive(a, join(out, 'a.tgz'), opts)).digest).toBe((await buildArchive(b, join(out, 'b.tgz'), opts)).digest);
@@ -91,7 +92,7 @@ describe('content keys from a build and from remembered file hashes', () => {
   it('buildArchive reports the same key packContentKey computes, and remembers every file', async () => {
     const dir = await pack();
     const cache = memoryCache();
-    const built = await buildArchive(dir, join(await temp.make(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
     expect(built.contentKey).toBe(await packContentKey(dir));
     expect(await cachedPackContentKey(dir, cache)).toBe(built.contentKey);
   });
@@ -99,7 +100,7 @@ describe('content keys from a build and from remembered file hashes', () => {
   it('knows nothing once a file changed (new signature), so the pack is rebuilt', async () => {
     const dir = await pack();
     const cache = memoryCache();
-    await buildArchive(dir, join(await temp.make(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
+    await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
     await writeFile(join(dir, 'values.yaml'), 'pack:\n  namespace: changed\n');
     expect(await cachedPackContentKey(dir, cache)).toBeUndefined();
     const fresh = await packContentKey(dir, { fileHashes: cache });

@@ -4,18 +4,19 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildArchive, extractArchive, type ExtractOptions } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { PackpubError } from '../../../src/errors.js';
-import { SMALL_PACK, TempDirs, readTree, writeTree } from './fixtures.js';
+import { SMALL_PACK } from './fixtures.js';
+import { readTree, writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
 
-const temp = new TempDirs();
+const temp = stage();
 
 function sumFileSizes(files: Record<string, string | Buffer | { content: string | Buffer }>): number {
   return Object.values(files).reduce<number>((n, f) => n + Buffer.byteLength(typeof f === 'string' || Buffer.isBuffer(f) ? f : f.content), 0);
 }
-afterAll(() => temp.cleanup());
 
 type CraftEntry = Partial<Header> & { name: string; content?: string | Buffer };
 
@@ -44,7 +45,7 @@ async function craft(entries: CraftEntry[]): Promise<Buffer> {
 
 /** A parent folder holding a sentinel file and the target folder (pre-created, with its own sentinel). */
 async function scene(): Promise<{ parent: string; target: string }> {
-  const parent = await temp.make();
+  const parent = await temp.tempDir();
   await writeFile(join(parent, 'sentinel.txt'), 'untouched');
   const target = join(parent, 'target');
   await mkdir(target);
@@ -70,7 +71,7 @@ async function expectRefused(gz: Buffer | (() => Readable), options: ExtractOpti
 
 describe('extractArchive refuses hostile archives, writing nothing', () => {
   it('an absolute path', async () => {
-    const victim = join(await temp.make(), 'abs-evil.txt');
+    const victim = join(await temp.tempDir(), 'abs-evil.txt');
     const err = await expectRefused(await craft([{ name: victim, content: 'pwned' }]));
     expect(err.message).toContain('is an absolute path');
     await expect(stat(victim)).rejects.toThrow();
@@ -206,11 +207,11 @@ describe('extractArchive refuses decompression bombs', () => {
 
 describe('extractArchive of good archives', () => {
   it('round-trips a built pack: same paths and content, normalised modes', async () => {
-    const dir = join(await temp.make(), 'hello-pack');
-    await writeTree(dir, { ...SMALL_PACK, 'private.yaml': { content: 'p', mode: 0o600 }, 'empty.txt': '', 'big/data.bin': Buffer.alloc(700 * 1024, 7) });
+    const dir = join(await temp.tempDir(), 'hello-pack');
+    await writeFiles(dir, { ...SMALL_PACK, 'private.yaml': { content: 'p', mode: 0o600 }, 'empty.txt': '', 'big/data.bin': Buffer.alloc(700 * 1024, 7) });
     await mkdir(join(dir, 'empty-folder'));
-    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), { name: 'hello', version: '1.0.0' });
-    const target = join(await temp.make(), 'fresh', 'out');
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'x.tar.gz'), { name: 'hello', version: '1.0.0' });
+    const target = join(await temp.tempDir(), 'fresh', 'out');
     const result = await extractArchive(createReadStream(built.path), target, { expectedDigest: built.digest });
     expect(result).toEqual({ entries: built.entries, bytes: expect.any(Number), topLevel: ['hello-1.0.0'] });
 
@@ -225,7 +226,7 @@ describe('extractArchive of good archives', () => {
   });
 
   it('copies a hard link to an earlier file, and strips setuid bits', async () => {
-    const target = await temp.make();
+    const target = await temp.tempDir();
     await extractArchive(
       Readable.from([
         await craft([
@@ -243,7 +244,7 @@ describe('extractArchive of good archives', () => {
   });
 
   it('accepts a "./" root entry and lets a later duplicate file win, as tar does', async () => {
-    const target = await temp.make();
+    const target = await temp.tempDir();
     const result = await extractArchive(
       Readable.from([await craft([{ name: './', type: 'directory' }, { name: './pack/a', content: 'old' }, { name: './pack/a', content: 'new' }])]),
       target,
@@ -253,7 +254,7 @@ describe('extractArchive of good archives', () => {
   });
 
   it('refuses to replace an existing top-level entry unless overwrite is set', async () => {
-    const target = await temp.make();
+    const target = await temp.tempDir();
     await mkdir(join(target, 'pack'));
     await writeFile(join(target, 'pack', 'old.txt'), 'old');
     const gz = await craft([{ name: 'pack/new.txt', content: 'new' }]);
@@ -264,7 +265,7 @@ describe('extractArchive of good archives', () => {
   });
 
   it('removes a target folder it created when it refuses the archive', async () => {
-    const parent = await temp.make();
+    const parent = await temp.tempDir();
     const target = join(parent, 'new-target');
     await expect(extractArchive(Readable.from([await craft([{ name: '../x', content: 'x' }])]), target)).rejects.toMatchObject({
       code: 'UNSAFE_ARCHIVE',

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants, crc32, deflateRaw, gunzipSync, inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   gzipMember,
   DEFAULT_BLOCK_SIZE,
@@ -17,11 +17,12 @@ import {
   DEFAULT_ARCHIVE_MTIME,
   type BuiltArchive,
 } from '../../../src/archive/index.js';
-import { SMALL_PACK, TempDirs, readTree, run, writeTree } from './fixtures.js';
+import { SMALL_PACK, run } from './fixtures.js';
+import { readTree, writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
 import { createReadStream } from 'node:fs';
 
-const temp = new TempDirs();
-afterAll(() => temp.cleanup());
+const temp = stage();
 
 /** Walks a gzip file member by member with raw inflate: [uncompressed size of each member]. */
 function parseMembers(file: Buffer): number[] {
@@ -61,14 +62,14 @@ describe('multi-member gzip of a pack larger than several blocks', () => {
   let tarSha: string;
 
   beforeAll(async () => {
-    dir = join(await temp.make(), 'big-pack');
+    dir = join(await temp.tempDir(), 'big-pack');
     const yamlLine = 'image: registry.example.com/team/app:1.2.3 # replicas: 3\n';
-    await writeTree(dir, {
+    await writeFiles(dir, {
       ...SMALL_PACK,
       'charts/random.bin': randomBytes(2 * 1024 * 1024 + 123),
       'manifests/large.yaml': yamlLine.repeat(Math.ceil((3 * 1024 * 1024) / yamlLine.length)),
     });
-    built = await buildArchive(dir, join(await temp.make(), 'big.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 4 });
+    built = await buildArchive(dir, join(await temp.tempDir(), 'big.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 4 });
     const hash = createHash('sha256');
     for await (const chunk of tarBytes(await listPackEntries(dir, { topFolder: 'big-1.0.0' }), { mtime: DEFAULT_ARCHIVE_MTIME })) hash.update(chunk);
     tarSha = hash.digest('hex');
@@ -94,10 +95,10 @@ describe('multi-member gzip of a pack larger than several blocks', () => {
   });
 
   it('extracts identically with tar -xzf and extractArchive, matching the pack folder', async () => {
-    const byTar = await temp.make();
+    const byTar = await temp.tempDir();
     const res = await run('tar', ['-xzf', built.path, '-C', byTar]);
     expect(res.code).toBe(0);
-    const byNode = await temp.make();
+    const byNode = await temp.tempDir();
     const result = await extractArchive(createReadStream(built.path), byNode);
     expect(result.topLevel).toEqual(['big-1.0.0']);
     expect(result.entries).toBe(built.entries);
@@ -117,7 +118,7 @@ describe('multi-member gzip of a pack larger than several blocks', () => {
   });
 
   it('is byte-identical at concurrency 1 and 4', async () => {
-    const one = await buildArchive(dir, join(await temp.make(), 'one.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 1 });
+    const one = await buildArchive(dir, join(await temp.tempDir(), 'one.tar.gz'), { name: 'big', version: '1.0.0', concurrency: 1 });
     expect(one.digest).toBe(built.digest);
     expect(one.size).toBe(built.size);
   });

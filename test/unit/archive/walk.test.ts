@@ -1,17 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildArchive, listPackEntries, type WalkOptions } from '../../../src/archive/index.js';
 import { PackpubError } from '../../../src/errors.js';
-import { SMALL_PACK, TempDirs, listWithNode, writeTree } from './fixtures.js';
+import { SMALL_PACK, listWithNode } from './fixtures.js';
+import { writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
 
-const temp = new TempDirs();
-afterAll(() => temp.cleanup());
+const temp = stage();
 
 async function newPack(files = SMALL_PACK): Promise<string> {
-  const dir = join(await temp.make(), 'pack');
-  await writeTree(dir, files);
+  const dir = join(await temp.tempDir(), 'pack');
+  await writeFiles(dir, files);
   return dir;
 }
 
@@ -111,7 +112,7 @@ describe('listPackEntries: symlinks', () => {
   it('stores a symlink to a file inside the pack as that regular file', async () => {
     const dir = await newPack();
     await symlink('manifests/hello.yaml', join(dir, 'link.yaml'));
-    const built = await buildArchive(dir, join(await temp.make(), 'x.tar.gz'), { name: 'x', version: '1' });
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'x.tar.gz'), { name: 'x', version: '1' });
     const link = (await listWithNode(built.path)).find((h) => h.name === 'x-1/link.yaml');
     expect(link?.type).toBe('file');
     expect(link?.size).toBe(Buffer.byteLength(SMALL_PACK['manifests/hello.yaml'] as string));
@@ -126,7 +127,7 @@ describe('listPackEntries: symlinks', () => {
   });
 
   it('refuses a symlink leaving the pack, naming it', async () => {
-    const outside = await temp.make();
+    const outside = await temp.tempDir();
     await writeFile(join(outside, 'secret.txt'), 'secret');
     const dir = await newPack();
     await symlink(join(outside, 'secret.txt'), join(dir, 'manifests', 'leak.yaml'));
@@ -252,7 +253,7 @@ describe('listPackEntries: hostile packs', () => {
   });
 
   it('refuses a missing pack folder with NOT_FOUND', async () => {
-    const err = await refusal(listPackEntries(join(await temp.make(), 'nope')));
+    const err = await refusal(listPackEntries(join(await temp.tempDir(), 'nope')));
     expect(err.code).toBe('NOT_FOUND');
   });
 });

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureCorpus, type Corpus } from '../../../bench/corpus.js';
-import { Prng } from '../../../bench/prng.js';
 import { atPercentile, countsList, Stratified } from '../../../bench/sample.js';
+import { Prng } from '../../support/prng.js';
 import { checkPng } from '../../../src/pack/png.js';
 import { validatePack } from '../../../src/pack/validate.js';
 

@@ -9,7 +9,7 @@ import type { Args, CliContext } from '../../../src/cli/context.js';
 import { prepareArgs } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
 import { targetCredentialChain, type OpenTargetOptions } from '../../../src/targets/open.js';
-import { tempDir } from '../../support/packs.js';
+import { tempDir } from '../../support/files.js';
 
 /*
  * The CLI glue that turns --target / --registry / packpub.yaml / environment into target options, checked

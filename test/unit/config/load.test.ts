@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
 import { PackpubError } from '../../../src/errors.js';
-import { tempDir } from '../../support/packs.js';
+import { tempDir } from '../../support/files.js';
 
 let root: string;
 let cleanup: () => Promise<void>;

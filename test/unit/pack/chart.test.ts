@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
-import { writeTgz, writeFiles as put } from '../../support/packs.js';
+import { writeTgz, writeFiles as put } from '../../support/files.js';
 
 let work: string;
 

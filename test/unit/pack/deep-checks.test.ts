@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepCheckPack } from '../../../src/pack/deep-checks.js';
 import type { Finding } from '../../../src/pack/findings.js';
-import { writeTgz, writeFiles as put } from '../../support/packs.js';
+import { writeFiles as put, writeTgz } from '../../support/files.js';
 
 
 async function tgzBuffer(files: Record<string, string>): Promise<Buffer> {

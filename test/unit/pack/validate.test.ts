@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import type { Finding } from '../../../src/pack/findings.js';
 import { MAX_PACK_TEXT_BYTES, loadPack, validatePack } from '../../../src/pack/index.js';
-import { VALID_VALUES, packJsonWith, put, tgz, writeValidPack, zeroBombTgz } from './fixtures.js';
+import { zeroBombTgz } from './fixtures.js';
+import { putFile, tgz } from '../../support/files.js';
+import { VALID_VALUES, packJsonWith, writeValidPack } from '../../support/packs.js';
 
 let root: string;
 let counter = 0;
@@ -37,7 +39,7 @@ interface Case {
   alsoRules?: string[];
 }
 
-const writeJson = (edit: (json: Record<string, unknown>) => void) => (dir: string) => put(dir, 'pack.json', packJsonWith(edit));
+const writeJson = (edit: (json: Record<string, unknown>) => void) => (dir: string) => putFile(dir, 'pack.json', packJsonWith(edit));
 const dependency = (json: Record<string, unknown>) => (json['constraints'] as { dependencies: Record<string, unknown>[] }).dependencies[0]!;
 const resource = (json: Record<string, unknown>) => (json['constraints'] as { resources: Record<string, unknown>[] }).resources[0]!;
 
@@ -49,17 +51,17 @@ const cases: Case[] = [
   },
   {
     name: 'pack.json with a trailing comma',
-    mutate: (dir) => put(dir, 'pack.json', '{\n  "name": "web",\n  "version": "1.0.0",\n}\n'),
+    mutate: (dir) => putFile(dir, 'pack.json', '{\n  "name": "web",\n  "version": "1.0.0",\n}\n'),
     expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 3, column: 21, message: "trailing comma before '}'" },
   },
   {
     name: 'pack.json with single-quoted strings',
-    mutate: (dir) => put(dir, 'pack.json', "{\n  'name': 'web'\n}\n"),
+    mutate: (dir) => putFile(dir, 'pack.json', "{\n  'name': 'web'\n}\n"),
     expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 2, column: 3, message: 'double quotes' },
   },
   {
     name: 'pack.json cut short',
-    mutate: (dir) => put(dir, 'pack.json', '{\n  "name": "web",\n  "layer": ['),
+    mutate: (dir) => putFile(dir, 'pack.json', '{\n  "name": "web",\n  "layer": ['),
     expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 3, message: 'unexpected end of file' },
   },
   {
@@ -136,7 +138,7 @@ const cases: Case[] = [
   },
   {
     name: 'pack.json holding an array',
-    mutate: (dir) => put(dir, 'pack.json', '[]\n'),
+    mutate: (dir) => putFile(dir, 'pack.json', '[]\n'),
     expect: { severity: 'error', rule: 'pack-json-schema', file: 'pack.json', line: 1, message: 'must be an object (found an array)' },
   },
   {
@@ -177,18 +179,18 @@ const cases: Case[] = [
   {
     name: 'huge number in pack.json',
     // Raw text: JSON.stringify cannot write 1e400.
-    mutate: (dir) => put(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 1e400')),
+    mutate: (dir) => putFile(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 1e400')),
     expect: { severity: 'error', rule: 'pack-json-number', file: 'pack.json', path: 'constraints.resources[0].minLimit', line: 33, message: 'too large to represent' },
   },
   {
     name: 'duplicate key in pack.json',
     mutate: (dir) =>
-      put(dir, 'pack.json', packJsonWith(() => undefined).replace('"name": "web",', '"name": "web",\n  "name": "web2",')),
+      putFile(dir, 'pack.json', packJsonWith(() => undefined).replace('"name": "web",', '"name": "web",\n  "name": "web2",')),
     expect: { severity: 'warning', rule: 'pack-json-duplicate-key', file: 'pack.json', path: 'name', line: 19, column: 3, message: '"name" appears more than once' },
   },
   {
     name: 'pack.json with a byte-order mark',
-    mutate: (dir) => put(dir, 'pack.json', `\ufeff${packJsonWith(() => undefined)}`),
+    mutate: (dir) => putFile(dir, 'pack.json', `\ufeff${packJsonWith(() => undefined)}`),
     expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 1, message: 'byte-order mark' },
   },
   {
@@ -198,53 +200,53 @@ const cases: Case[] = [
   },
   {
     name: 'values.yaml that is not YAML',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: [web\n  content: {}\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: [web\n  content: {}\n'),
     expect: { severity: 'error', rule: 'yaml-syntax', file: 'values.yaml', line: 2, message: 'not valid YAML' },
   },
   {
     name: 'values.yaml with a duplicate key',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  namespace: other\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n  namespace: other\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n'),
     expect: { severity: 'warning', rule: 'yaml-duplicate-key', file: 'values.yaml', line: 3, column: 3, message: 'key "namespace" is set twice in pack (first on line 2); Helm and Palette keep only the last one' },
   },
   {
     name: 'values.yaml holding a list',
-    mutate: (dir) => put(dir, 'values.yaml', '- pack\n- charts\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', '- pack\n- charts\n'),
     expect: { severity: 'error', rule: 'values-not-mapping', file: 'values.yaml', message: 'not a list' },
   },
   {
     name: 'values.yaml with a tab',
-    mutate: (dir) => put(dir, 'values.yaml', `pack:\n  namespace: web\t# the namespace\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n`),
+    mutate: (dir) => putFile(dir, 'values.yaml', `pack:\n  namespace: web\t# the namespace\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n`),
     expect: { severity: 'warning', rule: 'values-tabs', file: 'values.yaml', line: 2, column: 17, message: 'use spaces' },
   },
   {
     name: 'values.yaml indented by 3 spaces',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n   namespace: web\n   content:\n      images:\n         - image: ghcr.io/example/web:1.0.0\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n   namespace: web\n   content:\n      images:\n         - image: ghcr.io/example/web:1.0.0\n'),
     expect: { severity: 'warning', rule: 'values-indentation', file: 'values.yaml', line: 2, message: 'indented by 3 spaces' },
   },
   {
     name: 'values.yaml without pack.content.images',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n'),
     expect: { severity: 'warning', rule: 'values-images-missing', file: 'values.yaml', path: 'pack.content.images', line: 1, message: 'list every container image' },
   },
   {
     name: 'values.yaml with an empty pack.content.images list',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images: []\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images: []\n'),
     expect: { severity: 'warning', rule: 'values-images-missing', file: 'values.yaml', path: 'pack.content.images', line: 4, column: 5, message: 'pack-central fails addon packs whose list is empty ("Image sources size is 0")' },
   },
   {
     name: 'values.yaml with an image entry that has no image:',
-    mutate: (dir) => put(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n      - name: sidecar\n'),
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n      - name: sidecar\n'),
     expect: { severity: 'warning', rule: 'values-image-entry', file: 'values.yaml', path: 'pack.content.images[1]', message: 'entry 1 has no `image:`' },
   },
   // pack-central rules (spectrocloud/pack-central validator/validate-packs.sh, validate-values.sh, pack-schema.json).
   {
     name: 'values.yaml with a line of three spaces',
-    mutate: (dir) => put(dir, 'values.yaml', `${VALID_VALUES}   \n`),
+    mutate: (dir) => putFile(dir, 'values.yaml', `${VALID_VALUES}   \n`),
     expect: { severity: 'warning', rule: 'values-indentation', file: 'values.yaml', line: 14, message: 'a line of 3 spaces; indent by a multiple of 2' },
   },
   {
     name: 'values.yaml with keys after manifests.calico at a lower indentation',
-    mutate: (dir) => put(dir, 'values.yaml', VALID_VALUES.replace('manifests:\n  extra:\n    message: hello\n', 'manifests:\n  calico:\n    x: 1\n  extra:\n    message: hello\n')),
+    mutate: (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('manifests:\n  extra:\n    message: hello\n', 'manifests:\n  calico:\n    x: 1\n  extra:\n    message: hello\n')),
     expect: { severity: 'warning', rule: 'values-calico-indentation', file: 'values.yaml', line: 14, message: "indented by 2 spaces after the calico: on line 12; pack-central's validate-values.sh wants every line after calico: indented by at least 4" },
     alsoRules: ['deep-values-unknown-manifest'],
   },
@@ -276,18 +278,18 @@ const cases: Case[] = [
   },
   {
     name: 'logo.png that is a JPEG',
-    mutate: (dir) => put(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
+    mutate: (dir) => putFile(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
     // A warning: Palette serves the file and browsers show it; pack-central only checks that it exists.
     expect: { severity: 'warning', rule: 'logo-not-png', file: 'logo.png', message: 'a JPEG image named logo.png; browsers still show it, but convert it to a real PNG, e.g. `magick logo.png PNG:logo.png`' },
   },
   {
     name: 'logo.png that is an SVG',
-    mutate: (dir) => put(dir, 'logo.png', '<svg xmlns="http://www.w3.org/2000/svg"/>\n'),
+    mutate: (dir) => putFile(dir, 'logo.png', '<svg xmlns="http://www.w3.org/2000/svg"/>\n'),
     expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it does not start with the PNG signature (it looks like an SVG); convert it to PNG' },
   },
   {
     name: 'logo.png that is empty',
-    mutate: (dir) => put(dir, 'logo.png', ''),
+    mutate: (dir) => putFile(dir, 'logo.png', ''),
     expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it is empty' },
   },
   {
@@ -303,15 +305,15 @@ const cases: Case[] = [
   {
     name: 'chart path leaving the pack with ..',
     mutate: async (dir) => {
-      await put(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
-      await put(dir, 'pack.json', packJsonWith((j) => (j['charts'] = ['../elsewhere.tgz'])));
+      await putFile(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
+      await putFile(dir, 'pack.json', packJsonWith((j) => (j['charts'] = ['../elsewhere.tgz'])));
     },
     expect: { severity: 'error', rule: 'path-outside-pack', file: 'pack.json', path: 'charts[0]', message: 'points outside the pack folder' },
   },
   {
     name: 'chart symlink pointing outside the pack',
     mutate: async (dir) => {
-      await put(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
+      await putFile(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
       await rm(join(dir, 'charts/web-1.0.0.tgz'));
       await symlink(join(dir, '..', 'elsewhere.tgz'), join(dir, 'charts/web-1.0.0.tgz'));
     },
@@ -320,30 +322,30 @@ const cases: Case[] = [
   {
     name: 'chart directory listed instead of its archive',
     mutate: async (dir) => {
-      await put(dir, 'charts/web/Chart.yaml', 'name: web\n');
-      await put(dir, 'pack.json', packJsonWith((j) => (j['charts'] = ['charts/web'])));
+      await putFile(dir, 'charts/web/Chart.yaml', 'name: web\n');
+      await putFile(dir, 'pack.json', packJsonWith((j) => (j['charts'] = ['charts/web'])));
     },
     expect: { severity: 'error', rule: 'not-a-file', file: 'pack.json', path: 'charts[0]', message: 'helm package charts/web' },
   },
   {
     name: 'chart archive without Chart.yaml at its top',
-    mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/values.yaml': 'a: 1\n', 'web/sub/Chart.yaml': 'name: sub\n' })),
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/values.yaml': 'a: 1\n', 'web/sub/Chart.yaml': 'name: sub\n' })),
     expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (web/sub/Chart.yaml)' },
   },
   {
     // Helm drops the first path component of every entry (pkg/chart/loader/archive.go): ./web/Chart.yaml reads as web/Chart.yaml.
     name: 'chart archive with ./web/Chart.yaml',
-    mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ './web/Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ './web/Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
     expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'its Chart.yaml is one folder too deep (./web/Chart.yaml); Helm drops the first folder of every entry' },
   },
   {
     name: 'chart archive with Chart.yaml at the archive root',
-    mutate: async (dir) => put(dir, 'charts/web-1.0.0.tgz', await tgz({ 'Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
     expect: { severity: 'error', rule: 'chart-refused-by-helm', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("chart illegally contains content outside the base directory: "Chart.yaml"")' },
   },
   {
     name: 'chart archive that is not gzip',
-    mutate: (dir) => put(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
+    mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
   },
   {
@@ -363,12 +365,12 @@ const cases: Case[] = [
   },
   {
     name: 'schema.yaml that is not YAML',
-    mutate: (dir) => put(dir, 'schema.yaml', 'pack.namespace:\n  schema: "{{ required }}\n'),
+    mutate: (dir) => putFile(dir, 'schema.yaml', 'pack.namespace:\n  schema: "{{ required }}\n'),
     expect: { severity: 'error', rule: 'yaml-syntax', file: 'schema.yaml', message: 'not valid YAML' },
   },
   {
     name: 'presets.yaml with a duplicate key',
-    mutate: (dir) => put(dir, 'presets.yaml', 'presets:\n  - name: a\n    name: b\n'),
+    mutate: (dir) => putFile(dir, 'presets.yaml', 'presets:\n  - name: a\n    name: b\n'),
     expect: { severity: 'warning', rule: 'yaml-duplicate-key', file: 'presets.yaml', line: 3, message: 'key "name" is set twice in presets[0]' },
   },
   {
@@ -381,7 +383,7 @@ const cases: Case[] = [
   },
   {
     name: 'values.yaml that is not UTF-8',
-    mutate: (dir) => put(dir, 'values.yaml', Buffer.from([0x70, 0x61, 0x63, 0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a])),
+    mutate: (dir) => putFile(dir, 'values.yaml', Buffer.from([0x70, 0x61, 0x63, 0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a])),
     expect: { severity: 'error', rule: 'file-not-utf8', file: 'values.yaml', message: 'save it as UTF-8' },
   },
 ];
@@ -441,7 +443,7 @@ describe('validatePack', () => {
 describe('validatePack accepts what real packs do', () => {
   it('accepts a chart archive whose entries start with ./ (Helm loads it), reading it once', async () => {
     const dir = await freshPack();
-    await put(dir, 'charts/web-1.0.0.tgz', await tgz({ './Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', './values.yaml': 'replicas: 1\n', './templates/d.yaml': '{{ .Values.replicas }}\n' }));
+    await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ './Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', './values.yaml': 'replicas: 1\n', './templates/d.yaml': '{{ .Values.replicas }}\n' }));
     const report = await validatePack(dir, { strict: true });
     expect(report.findings).toEqual([]);
     expect(report.passed).toBe(true);
@@ -449,11 +451,11 @@ describe('validatePack accepts what real packs do', () => {
 
   it('allows unknown top-level keys, a chart symlink inside the pack, merge keys, and odd indentation inside block scalars with a warning', async () => {
     const dir = await freshPack();
-    await put(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { commit_msg: 'bump', kubeVersion: '>=1.25', readme: 'x' })));
+    await putFile(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { commit_msg: 'bump', kubeVersion: '>=1.25', readme: 'x' })));
     await rm(join(dir, 'charts/web-1.0.0.tgz'));
-    await put(dir, 'vendor/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }));
+    await putFile(dir, 'vendor/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }));
     await symlink('../vendor/web-1.0.0.tgz', join(dir, 'charts/web-1.0.0.tgz'));
-    await put(
+    await putFile(
       dir,
       'values.yaml',
       [
@@ -488,8 +490,8 @@ describe('validatePack accepts what real packs do', () => {
 
   it('accepts an OS pack with a comment-only values.yaml and no image list', async () => {
     const dir = await freshPack();
-    await put(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { layer: 'os', charts: [], kubeManifests: [] })));
-    await put(dir, 'values.yaml', '# nothing to configure\n');
+    await putFile(dir, 'pack.json', packJsonWith((j) => Object.assign(j, { layer: 'os', charts: [], kubeManifests: [] })));
+    await putFile(dir, 'values.yaml', '# nothing to configure\n');
     const report = await validatePack(dir, { strict: true });
     expect(ownFindings(report.findings)).toEqual([]);
   });
@@ -508,7 +510,7 @@ describe('hostile pack input', () => {
 
   it('refuses a billion-laughs alias bomb in values.yaml with a finding naming the line', async () => {
     const dir = await freshPack();
-    await put(dir, 'values.yaml', billionLaughs());
+    await putFile(dir, 'values.yaml', billionLaughs());
     const report = await validatePack(dir);
     const bomb = report.findings.find((f) => f.rule === 'yaml-alias-bomb');
     // Line 6 is where the expansion passes the budget (9^6 nodes); nothing before it was expanded.
@@ -519,8 +521,8 @@ describe('hostile pack input', () => {
 
   it('refuses the same bomb in schema.yaml and presets.yaml', async () => {
     const dir = await freshPack();
-    await put(dir, 'schema.yaml', billionLaughs());
-    await put(dir, 'presets.yaml', billionLaughs());
+    await putFile(dir, 'schema.yaml', billionLaughs());
+    await putFile(dir, 'presets.yaml', billionLaughs());
     const report = await validatePack(dir);
     expect(report.findings.filter((f) => f.rule === 'yaml-alias-bomb').map((f) => f.file)).toEqual(['schema.yaml', 'presets.yaml']);
   });
@@ -529,15 +531,15 @@ describe('hostile pack input', () => {
     const dir = await freshPack();
     const keys = Array.from({ length: 100 }, (_, i) => `  k${i}: ${i}`).join('\n');
     const merges = Array.from({ length: 200 }, (_, i) => `m${i}:\n  <<: *big`).join('\n');
-    await put(dir, 'values.yaml', `big: &big\n${keys}\n${merges}\n`);
+    await putFile(dir, 'values.yaml', `big: &big\n${keys}\n${merges}\n`);
     const report = await validatePack(dir);
     expect(report.findings.find((f) => f.rule === 'yaml-alias-bomb')).toMatchObject({ severity: 'error', file: 'values.yaml' });
   });
 
   it('refuses deeply nested YAML and JSON without overflowing the stack', async () => {
     const dir = await freshPack();
-    await put(dir, 'values.yaml', `${'['.repeat(5000)}${']'.repeat(5000)}\n`);
-    await put(dir, 'pack.json', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    await putFile(dir, 'values.yaml', `${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    await putFile(dir, 'pack.json', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
     const report = await validatePack(dir);
     expect(report.findings.find((f) => f.rule === 'yaml-too-deep')).toMatchObject({ severity: 'error', file: 'values.yaml', line: 1 });
     expect(report.findings.find((f) => f.rule === 'pack-json-too-deep')).toMatchObject({ severity: 'error', file: 'pack.json', line: 1, column: 65 });
@@ -556,7 +558,7 @@ describe('hostile pack input', () => {
 
   it('reports integers beyond 2^53 in pack.json', async () => {
     const dir = await freshPack();
-    await put(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 123456789012345678901234567890'));
+    await putFile(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 123456789012345678901234567890'));
     const report = await validatePack(dir);
     expect(report.findings.find((f) => f.rule === 'pack-json-number')).toMatchObject({
       severity: 'error',
@@ -580,7 +582,7 @@ describe('hostile pack input', () => {
 
   it('refuses a chart archive that inflates past Helm\'s 100 MiB limit', async () => {
     const dir = await freshPack();
-    await put(dir, 'charts/web-1.0.0.tgz', await zeroBombTgz(101 * 1024 * 1024));
+    await putFile(dir, 'charts/web-1.0.0.tgz', await zeroBombTgz(101 * 1024 * 1024));
     const report = await validatePack(dir);
     expect(report.findings.find((f) => f.rule === 'chart-too-large')).toMatchObject({ severity: 'error', file: 'charts/web-1.0.0.tgz', message: expect.stringContaining('100 MiB') });
   });
@@ -605,7 +607,7 @@ describe('loadPack', () => {
 
   it('throws PACK_INVALID when version is absent, and USAGE when the folder does not exist', async () => {
     const dir = await freshPack();
-    await put(dir, 'pack.json', packJsonWith((j) => delete j['version']));
+    await putFile(dir, 'pack.json', packJsonWith((j) => delete j['version']));
     await expect(loadPack(dir)).rejects.toMatchObject({ code: 'PACK_INVALID', message: expect.stringContaining('"version" is missing') });
     await expect(loadPack(join(root, 'no-such-folder'))).rejects.toMatchObject({ code: 'USAGE' });
     await expect(validatePack(join(dir, 'pack.json'))).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('is not a folder') });

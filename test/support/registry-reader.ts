@@ -1,62 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'undici';
-import { Prng } from '../../bench/prng.js';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { BIN, TEST_CACHE_DIR, type CliRun } from './cli.js';
-import { writePack } from './packs.js';
 
 /*
- * Helpers for the reliability tests (faults, kills, concurrent runs, secrets, redirects): seeded packs,
- * a reader that checks what a registry really holds (straight to the registry, never through packpub or a
- * proxy), the built CLI as a child process that can be killed, and skopeo copy.
+ * What a registry or an OCI layout really holds, read without packpub (straight to the registry, never
+ * through a proxy): every tag, and anything wrong with it.
  */
-
-export interface GeneratedPack {
-  dir: string;
-  name: string;
-  version: string;
-}
-
-export interface GenerateOptions {
-  /** Names are `<prefix>-<n>` (default "gen"). */
-  prefix?: string;
-  seed?: number;
-  /** Size range of each pack's incompressible payload file, in bytes (default 200..20 000). */
-  payloadBytes?: [number, number];
-}
-
-/** `count` small valid packs under `root`, the same bytes for the same seed on every run. */
-export async function generatePacks(root: string, count: number, options: GenerateOptions = {}): Promise<GeneratedPack[]> {
-  const prefix = options.prefix ?? 'gen';
-  const [min, max] = options.payloadBytes ?? [200, 20_000];
-  const prng = new Prng(options.seed ?? 42);
-  const packs: GeneratedPack[] = [];
-  for (let i = 0; i < count; i++) {
-    const name = `${prefix}-${String(i).padStart(3, '0')}`;
-    const version = `1.${i % 7}.${i}`;
-    const own = prng.fork(name);
-    const dir = await writePack(join(root, `${name}-${version}`), {
-      name,
-      version,
-      files: { 'payload.bin': own.fill(Buffer.alloc(own.int(min, max))) },
-    });
-    packs.push({ dir, name, version });
-  }
-  return packs;
-}
-
-/** Every file below `dir` (relative path -> base64 content), to compare a pulled pack with its source. */
-export async function fileTree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out[relative(dir, join(e.parentPath, e.name))] = (await readFile(join(e.parentPath, e.name))).toString('base64');
-  }
-  return out;
-}
 
 interface Descriptor {
   mediaType: string;
@@ -192,91 +142,4 @@ export async function layoutHoldings(root: string): Promise<RegistryHoldings> {
   };
   await walk('');
   return { tags, problems };
-}
-
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The built CLI is there (tests that run it as a process skip with a message when it is not). */
-export const DIST_BUILT = existsSync(join(REPO_ROOT, 'dist/cli/main.js'));
-if (!DIST_BUILT) console.warn('skipping built-CLI process tests: dist/ is missing; run `npm run build`');
-
-export interface SpawnedCli {
-  child: ChildProcess;
-  /** Output so far. */
-  stdout(): string;
-  stderr(): string;
-  /** Exit code (or 128 + signal number for a killed process) and all output. */
-  done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
-}
-
-/** Start the built CLI as a child process, as runBin does, but hand back the process so a test can signal it. */
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): SpawnedCli {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? process.cwd(),
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout?.on('data', (c: Buffer) => out.push(c));
-  child.stderr?.on('data', (c: Buffer) => err.push(c));
-  child.stdin?.end(options.stdin ?? '');
-  const stdout = () => Buffer.concat(out).toString('utf8');
-  const stderr = () => Buffer.concat(err).toString('utf8');
-  const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout: stdout(), stderr: stderr() }));
-  });
-  return { child, stdout, stderr, done };
-}
-
-/** Resolve once `check` holds (polled every 20 ms); reject after `timeoutMs` with `what` in the message. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** `skopeo copy` from a plain-HTTP registry into an OCI layout (it fetches and verifies every blob). */
-export function skopeoCopyToLayout(ref: string, layoutDir: string, tag: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'skopeo',
-      ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${layoutDir}:${tag}`],
-      { timeout: 60_000 },
-      (err, _stdout, stderr) => (err === null ? resolve() : reject(new Error(`skopeo copy ${ref} failed: ${String(stderr).trim()}`))),
-    );
-  });
-}
-
-export interface SecretForm {
-  /** What it is, for failure messages (never the value itself). */
-  label: string;
-  value: string;
-}
-
-/** A secret as it could leak: itself, and its base64 forms alone and as Basic `user:secret`. */
-export function secretForms(label: string, secret: string, user?: string): SecretForm[] {
-  const forms: SecretForm[] = [{ label, value: secret }];
-  const add = (what: string, text: string) => {
-    forms.push({ label: `base64(${what})`, value: Buffer.from(text).toString('base64') });
-    forms.push({ label: `base64url(${what})`, value: Buffer.from(text).toString('base64url') });
-  };
-  add(label, secret);
-  if (user !== undefined) add(`${user}:${label}`, `${user}:${secret}`);
-  if (encodeURIComponent(secret) !== secret) forms.push({ label: `urlencoded(${label})`, value: encodeURIComponent(secret) });
-  // base64 of short inputs ends in padding that may not show; compare without it
-  return forms.map((f) => ({ ...f, value: f.value.replace(/=+$/, '') }));
-}
-
-/** Labels of the forms found in `text` (empty when nothing leaked). */
-export function leaks(text: string, forms: readonly SecretForm[]): string[] {
-  return forms.filter((f) => f.value.length > 0 && text.includes(f.value)).map((f) => f.label);
-}
-
-/** Lines of text that look like a JavaScript stack frame. */
-export function stackLines(text: string): string[] {
-  return text.split('\n').filter((l) => /^\s+at .+(\(|:\d+:\d+)/.test(l));
 }

@@ -1,5 +1,5 @@
 /**
- * A small seeded PRNG (xorshift128, Marsaglia 2003, "Xorshift RNGs"), so the corpus is the same bytes on
+ * A small seeded PRNG for tests and benchmarks (xorshift128, Marsaglia 2003, "Xorshift RNGs"), so the corpus is the same bytes on
  * every machine and every run. Not for anything security related.
  */
 export class Prng {

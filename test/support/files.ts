@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { createGzip } from 'node:zlib';
+import { pack as tarPack } from 'tar-stream';
+
+/*
+ * Files for tests: temp folders, writing a tree of files, reading one back (to compare two trees), a tiny PNG
+ * and a chart-like .tgz.
+ */
+
+/** A temp dir removed by the returned cleanup (or hand it to a Stage: `stage.tempDir()`). */
+export async function tempDir(prefix = 'packpub-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Relative path -> content, or content with permission bits. */
+export type TreeSpec = Record<string, string | Buffer | { content: string | Buffer; mode: number }>;
+
+/** Write files (relative path -> content) below `dir` in the order given, creating folders. */
+export async function writeFiles(dir: string, files: TreeSpec): Promise<void> {
+  for (const [rel, spec] of Object.entries(files)) {
+    const path = join(dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    if (typeof spec === 'string' || Buffer.isBuffer(spec)) {
+      await writeFile(path, spec);
+    } else {
+      await writeFile(path, spec.content);
+      await chmod(path, spec.mode);
+    }
+  }
+}
+
+export interface TreeItem {
+  type: 'file' | 'directory' | 'other';
+  mode: number;
+  sha256?: string;
+}
+
+/** Every path below root (posix separators, sorted) with type, permission bits and content hash. */
+export async function readTree(root: string): Promise<Map<string, TreeItem>> {
+  const out = new Map<string, TreeItem>();
+  async function walk(dir: string, rel: string): Promise<void> {
+    for (const name of (await readdir(dir)).sort()) {
+      const path = join(dir, name);
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const st = await lstat(path);
+      if (st.isDirectory()) {
+        out.set(r, { type: 'directory', mode: st.mode & 0o7777 });
+        await walk(path, r);
+      } else if (st.isFile()) {
+        out.set(r, { type: 'file', mode: st.mode & 0o7777, sha256: createHash('sha256').update(await readFile(path)).digest('hex') });
+      } else {
+        out.set(r, { type: 'other', mode: st.mode & 0o7777 });
+      }
+    }
+  }
+  await walk(root, '');
+  return out;
+}
+
+/** The files below `dir` (relative path -> sha256 of the content): two trees hold the same files when these are equal. */
+export async function treeOf(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [path, item] of await readTree(dir)) if (item.type === 'file') out[path] = item.sha256 ?? '';
+  return out;
+}
+
+/** A valid 1x1 PNG. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** A gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`; folders implied, or as entries named `foo/`), as `helm package` writes it. */
+export async function tgz(files: Record<string, string | Buffer>): Promise<Buffer> {
+  const pack = tarPack();
+  const out = buffer(pack.pipe(createGzip()));
+  for (const [name, content] of Object.entries(files)) {
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      // A name ending in "/" is a directory entry, as tar writes them.
+      if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755, mtime: new Date(0) }, done);
+      else pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content, done);
+    });
+  }
+  pack.finalize();
+  return out;
+}
+
+/** `tgz(files)` written to the file `out`. */
+export async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, await tgz(files));
+}
+
+/** Write one file below `dir` (folders created). */
+export function putFile(dir: string, rel: string, content: string | Buffer): Promise<void> {
+  return writeFiles(dir, { [rel]: content });
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+/*
+ * A stack of things a test file sets up (registries, proxies, stand-ins, temp folders), torn down in
+ * reverse order by one call:
+ *
+ *   const env = stage();                              // closed after the enclosing describe (or file)
+ *   beforeAll(async () => {
+ *     registry = env.add(await startRegistry());
+ *     proxy = env.add(await startRecordingProxy(registry.host));
+ *     root = await env.tempDir();
+ *   });
+ */
+
+/** Anything that can be shut: a registry (`stop`), a server or store (`close`), a fixture (`cleanup`). */
+export type Closable = { stop(): Promise<void> | void } | { close(): Promise<unknown> | void } | { cleanup(): Promise<void> | void };
+
+export class Stage {
+  private readonly undo: Array<() => Promise<unknown> | unknown> = [];
+
+  /** Shut `resource` when the stage closes (after everything added later); returns it. */
+  add<T extends Closable>(resource: T): T {
+    this.undo.push(() => ('stop' in resource ? resource.stop() : 'close' in resource ? resource.close() : resource.cleanup()));
+    return resource;
+  }
+
+  /** Run `fn` when the stage closes. */
+  defer(fn: () => Promise<unknown> | unknown): void {
+    this.undo.push(fn);
+  }
+
+  /** A temp folder removed when the stage closes. */
+  async tempDir(prefix = 'packpub-test-'): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    this.defer(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  /** Undo everything, last added first; every step runs even when one fails (the first failure is thrown). */
+  readonly close = async (): Promise<void> => {
+    let first: unknown;
+    for (let fn = this.undo.pop(); fn !== undefined; fn = this.undo.pop()) {
+      try {
+        await fn();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  };
+}
+
+/** A Stage closed by `afterAll` of the enclosing describe block (or of the file, at top level). */
+export function stage(): Stage {
+  const s = new Stage();
+  afterAll(s.close);
+  return s;
+}
