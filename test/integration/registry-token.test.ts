@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { PackpubError } from '../../src/errors.js';
+import { systemClock, type RetryClock } from '../../src/registry/retry.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
@@ -11,6 +13,7 @@ import { startRecordingProxy, type RecordingProxy } from '../support/recording-p
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { failure } from '../support/errors.js';
+import { waitFor } from '../support/cli.js';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-admin-secret';
@@ -18,7 +21,17 @@ const READER = 'robot$reader';
 const READER_PASSWORD = 'reader-only-secret-42';
 const SECRETS = [ADMIN_PASSWORD, READER_PASSWORD, 'wrong-password-xyz'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A retry clock whose `now` runs `skewMs` ahead of the wall clock: the client sees time pass, the registry does not. */
+function skewedClock(): RetryClock & { skewMs: number } {
+  return { ...systemClock, skewMs: 0, now() { return Date.now() + this.skewMs; } };
+}
+
+/** Whether the registry still accepts `token` (distribution answers /v2/ with 401 once it has expired). */
+async function registryAccepts(registry: RunningRegistry, token: string): Promise<boolean> {
+  const res = await request(`${registry.url}/v2/`, { headers: { authorization: `Bearer ${token}` } });
+  await res.body.dump();
+  return res.statusCode === 200;
+}
 
 async function pushBlob(store: GenericRegistryStore, repo: string, bytes: Buffer, mediaType = 'application/vnd.oci.image.layer.v1.tar') {
   const desc = { mediaType, digest: sha256Digest(bytes), size: bytes.length };
@@ -123,7 +136,8 @@ describe('generic registry store against distribution with a Harbor-like token s
 
   it('renews a token that expires in the middle of a push (expires_in honoured)', async () => {
     tokens.expiresIn = 2;
-    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
+    const clock = skewedClock();
+    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() }, { clock });
     try {
       const repo = 'proj/spectro-packs/archive/slow';
       tokens.requests.length = 0;
@@ -132,10 +146,10 @@ describe('generic registry store against distribution with a Harbor-like token s
       await pushBlob(store, repo, randomBytes(1000));
       await pushBlob(store, repo, randomBytes(1000));
       expect(tokens.requests).toHaveLength(1);
-      await sleep(2_500);
+      clock.skewMs = 2_500; // for the client, the token's 2 s have passed
       const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
       expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
-      // a second token was fetched before the first one expired at the registry
+      // a second token was fetched before sending the old one again
       expect(tokens.requests.length).toBeGreaterThanOrEqual(2);
       expect(proxy.count((r) => r.status === 401)).toBe(1); // only the very first, anonymous request
     } finally {
@@ -145,7 +159,7 @@ describe('generic registry store against distribution with a Harbor-like token s
   });
 
   it('re-authenticates once when the registry rejects a token the client still thought valid', async () => {
-    // The answer claims an hour, the registry stops accepting it after 2 s: only a 401 reveals it.
+    // The answer claims an hour, the registry stops accepting it within 2 s: only a 401 reveals it.
     tokens.expiresIn = 2;
     tokens.advertisedExpiresIn = 3600;
     const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
@@ -153,9 +167,11 @@ describe('generic registry store against distribution with a Harbor-like token s
       const repo = 'proj/spectro-packs/archive/stale';
       await store.prepareRepository(repo);
       await pushBlob(store, repo, randomBytes(1000));
+      const held = tokens.issuedTokens.at(-1) ?? '';
+      await waitFor(async () => !(await registryAccepts(registry, held)), 'the registry to refuse the token');
+      tokens.expiresIn = 300;
       tokens.requests.length = 0;
       proxy.clear();
-      await sleep(2_500);
       const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
       expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
       // the stale token was refused once, then a new one was fetched and used

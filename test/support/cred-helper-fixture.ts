@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
  * A Docker credential helper for tests: `docker-credential-packpubtest` (and any other names asked for)
  * in a temp dir to put first on PATH. It speaks the docker-credential-helpers protocol and keeps its
  * entries in a JSON file, so tests can read what was stored. Set PACKPUB_TEST_HELPER_FAIL=1 in the
- * helper's environment to make it crash.
+ * helper's environment to make it crash, PACKPUB_TEST_HELPER_HANG=1 to make it never answer.
  */
 
 export interface CredHelperFixture {
@@ -17,6 +17,8 @@ export interface CredHelperFixture {
   entries(): Promise<Record<string, { Username: string; Secret: string }>>;
   seed(entries: Record<string, { Username: string; Secret: string }>): Promise<void>;
   cleanup(): Promise<void>;
+  /** Ids of helper processes still running (read from /proc). */
+  running(): Promise<number[]>;
 }
 
 const SCRIPT = `
@@ -28,6 +30,10 @@ let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (c) => { input += c; });
 process.stdin.on('end', () => {
+  if (process.env.PACKPUB_TEST_HELPER_HANG === '1') {
+    setInterval(() => undefined, 60000);
+    return;
+  }
   if (process.env.PACKPUB_TEST_HELPER_FAIL === '1') {
     process.stdout.write('the keychain is locked\\n');
     process.exit(3);
@@ -85,5 +91,14 @@ export async function makeCredHelperFixture(names: string[] = ['packpubtest'], b
       await writeFile(storePath, JSON.stringify(entries));
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
+    async running() {
+      const pids: number[] = [];
+      for (const pid of await readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(pid)) continue;
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline.includes(dir)) pids.push(Number(pid));
+      }
+      return pids;
+    },
   };
 }

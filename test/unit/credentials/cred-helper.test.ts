@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helperErase, helperGet, helperStore } from '../../../src/credentials/cred-helper.js';
 import { isPackpubError } from '../../../src/errors.js';
+import { waitFor } from '../../support/cli.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../../support/cred-helper-fixture.js';
 
 let helper: CredHelperFixture;
@@ -34,10 +35,11 @@ describe('credential helper protocol', () => {
     expect((err as Error).message).not.toContain('SECRET-IN-OUTPUT');
   });
 
-  it('gives up on a helper that does not answer', async () => {
-    const runner = () => new Promise<never>((_r, reject) => setTimeout(() => reject(Object.assign(new Error('did not answer'), { code: 'ETIMEDOUT' })), 10));
-    const err = await helperGet('slow', 'h', { runner }).catch((e: unknown) => e);
+  it('gives up on a helper that does not answer, and kills it', async () => {
+    // The real runner against a helper that reads its input and then never answers.
+    const err = await helperGet('packpubtest', 'h', { env: { ...helper.env, PACKPUB_TEST_HELPER_HANG: '1' }, timeoutMs: 200 }).catch((e: unknown) => e);
     expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
-    expect((err as Error).message).toContain('docker-credential-slow');
+    expect((err as Error).message).toMatch(/^credential helper docker-credential-packpubtest could not be run: docker-credential-packpubtest get did not answer within /);
+    await waitFor(async () => (await helper.running()).length === 0, 'the helper to be killed', 5_000);
   });
 });
