@@ -1,11 +1,11 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { spawnCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { type GeneratedPack, generatePacks } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6: two publishers pushing the same packs at the same time both finish successfully with identical
@@ -23,22 +23,17 @@ function digests(report: Report): Record<string, string | undefined> {
 }
 
 describe('two publishers at the same time', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let root: string;
-  let cleanup: () => Promise<void>;
   let packs: GeneratedPack[];
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-concurrent-'));
-    registry = await startRegistry();
+    root = await stack.tempDir('packpub-concurrent-');
+    registry = stack.add(await startRegistry());
     packs = await generatePacks(join(root, 'tree'), 12, { seed: 13, prefix: 'twin', payloadBytes: [20_000, 300_000] });
     env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: join(root, 'cache') };
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await cleanup?.();
   });
 
   /** Start both runs before awaiting either; different concurrency so their requests interleave differently. */

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, treeOf } from '../support/files.js';
+import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * Pushing packs to Harbor through the CLI, as the Palette docs describe it (project = first segment of the
@@ -19,20 +20,15 @@ const SECRETS = [ADMIN_PASSWORD, ROBOT_PASSWORD];
 
 let harbor: HarborStandin;
 let root: string;
-let cleanup: () => Promise<void>;
 let pack: string;
 
 
+const stack = stage();
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('packpub-harbor-journey-'));
+  root = await stack.tempDir('packpub-harbor-journey-');
   pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
-  harbor = await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD, [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro-oci-registry'] });
+  harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD, [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro-oci-registry'] }));
 });
-afterAll(async () => {
-  await harbor?.close();
-  await cleanup?.();
-});
-
 const env = (extra: Record<string, string> = {}) => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000', ...extra });
 const target = (base: string) => ['--registry', `${harbor.host}/${base}`, '--registry-type', 'harbor'];
 

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { spawnCli, waitFor } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { type GeneratedPack, generatePacks } from '../support/packs.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6: on SIGINT (or SIGTERM) the CLI starts no new packs, lets the ones in flight finish, prints what
@@ -15,28 +15,22 @@ import { stackLines } from '../support/secrets.js';
  */
 
 describe('push interrupted by a signal', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let reader: RegistryReader;
   let root: string;
-  let cleanup: () => Promise<void>;
   let packs: GeneratedPack[];
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-sigint-'));
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.host);
+    root = await stack.tempDir('packpub-sigint-');
+    registry = stack.add(await startRegistry());
+    proxy = stack.add(await startRecordingProxy(registry.host));
     proxy.onRequest = (req) => (req.kind === 'upload-put' ? { delayMs: 400 } : 'pass');
     reader = new RegistryReader(registry.url);
     packs = await generatePacks(join(root, 'tree'), 10, { seed: 12, prefix: 'sig' });
     env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: join(root, 'cache') };
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await cleanup?.();
   });
 
   const push = (base: string) =>

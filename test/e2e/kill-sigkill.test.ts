@@ -8,6 +8,7 @@ import { spawnCli, type SpawnedCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { type GeneratedPack, generatePacks } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6, "Order guarantees": the built CLI pushing a tree of packs is SIGKILLed at seeded random points,
@@ -19,29 +20,23 @@ import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 const BASE = 'killed';
 
 describe('push killed with SIGKILL at random points', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let reader: RegistryReader;
   let root: string;
-  let cleanup: () => Promise<void>;
   let packs: GeneratedPack[];
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-kill-'));
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.host);
+    root = await stack.tempDir('packpub-kill-');
+    registry = stack.add(await startRegistry());
+    proxy = stack.add(await startRecordingProxy(registry.host));
     reader = new RegistryReader(registry.url);
     packs = await generatePacks(join(root, 'tree'), 14, { seed: 9, prefix: 'kill', payloadBytes: [100_000, 600_000] });
     // Temp files of killed runs land in a folder of the test's own.
     env = { SOURCE_DATE_EPOCH: '1700000000', TMPDIR: join(root, 'tmp'), PACKPUB_CACHE_DIR: join(root, 'cache') };
     await mkdir(join(root, 'tmp'));
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await cleanup?.();
   });
 
   const push = (): SpawnedCli => spawnCli(['push', join(root, 'tree'), '--recursive', '--registry', `${proxy.host}/${BASE}`, '--concurrency', '3'], { env });

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * `packpub login` then `push` with nothing but the saved Docker config, against the Harbor stand-in (token
@@ -16,19 +16,14 @@ const ROBOT_PASSWORD = 'login-e2e-robot-secret-55';
 
 let harbor: HarborStandin;
 let root: string;
-let cleanup: () => Promise<void>;
 let pack: string;
 
+const stack = stage();
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('packpub-login-e2e-'));
+  root = await stack.tempDir('packpub-login-e2e-');
   pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
-  harbor = await startHarborStandin({ users: { [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro'] });
+  harbor = stack.add(await startHarborStandin({ users: { [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro'] }));
 });
-afterAll(async () => {
-  await harbor?.close();
-  await cleanup?.();
-});
-
 const env = () => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
 const configFile = () => join(root, 'docker', 'config.json');
 

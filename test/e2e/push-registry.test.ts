@@ -1,12 +1,13 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';
@@ -16,11 +17,11 @@ const BASE = 'spectro-oci-registry';
 type Mode = 'anonymous' | 'htpasswd' | 'token';
 
 describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry (%s)', (mode) => {
+  const stack = stage();
   let registry: RunningRegistry;
   let token: TokenServer | undefined;
   let proxy: RecordingProxy;
   let root: string;
-  let cleanup: () => Promise<void>;
   let env: NodeJS.ProcessEnv;
   let registryArg: string;
 
@@ -30,23 +31,16 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
 
   beforeAll(async () => {
     if (mode === 'token') {
-      token = await startTokenServer({ users: { [USER]: PASSWORD } });
-      registry = await startRegistry({ auth: 'token', token });
+      token = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
+      registry = stack.add(await startRegistry({ auth: 'token', token }));
     } else {
       registry = await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {});
     }
-    proxy = await startRecordingProxy(registry.url);
+    proxy = stack.add(await startRecordingProxy(registry.url));
     registryArg = `${proxy.host}/${BASE}`;
     env = { SOURCE_DATE_EPOCH: '1700000000', ...(creds === undefined ? {} : { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD }) };
-    ({ dir: root, cleanup } = await tempDir());
+    root = await stack.tempDir();
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await token?.close();
-    await cleanup?.();
-  });
-
   it('publishes, then recognises the same content without uploading anything', async () => {
     const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
     const first = await cli(['push', pack]);

@@ -3,13 +3,14 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, treeOf } from '../support/files.js';
+import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6: blob downloads redirected to another host (as ECR sends them to presigned S3 URLs) must not
@@ -62,26 +63,26 @@ async function startBucket(storageDir: string): Promise<{ port: number; seen: Se
 describe('blob GETs redirected to another host', () => {
   for (const mode of ['htpasswd', 'token'] as const) {
     describe(`${mode} registry`, () => {
+      const stack = stage();
       let tokens: TokenServer | undefined;
       let registry: RunningRegistry;
       let proxy: RecordingProxy;
       let bucket: Awaited<ReturnType<typeof startBucket>>;
       let root: string;
-      let cleanup: () => Promise<void>;
       let pack: string;
       let common: string[];
       let env: NodeJS.ProcessEnv;
 
       beforeAll(async () => {
-        ({ dir: root, cleanup } = await tempDir(`packpub-redirect-${mode}-`));
+        root = await stack.tempDir(`packpub-redirect-${mode}-`);
         if (mode === 'token') {
-          tokens = await startTokenServer({ users: { [USER]: PASSWORD } });
-          registry = await startRegistry({ auth: 'token', token: tokens });
+          tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
+          registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
         } else {
           registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
         }
-        bucket = await startBucket(registry.storageDir);
-        proxy = await startRecordingProxy(registry.host);
+        bucket = stack.add(await startBucket(registry.storageDir));
+        proxy = stack.add(await startRecordingProxy(registry.host));
         env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') };
         common = ['--registry', `${proxy.host}/base`, '--resolve', `${BUCKET}:${bucket.port}:127.0.0.1`];
         pack = await writePack(join(root, 'pack'), { name: 'redirected', version: '2.0.0' });
@@ -94,14 +95,6 @@ describe('blob GETs redirected to another host', () => {
           const query = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${KEY_ID}%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=${SIGNATURE}`;
           return { status: 307, headers: { location: `http://${BUCKET}:${bucket.port}/bucket/sha256/${hex}?${query}` } };
         };
-      });
-
-      afterAll(async () => {
-        await proxy?.close();
-        await bucket?.close();
-        await registry?.stop();
-        await tokens?.close();
-        await cleanup?.();
       });
 
       function expectNoCredentialsAtTheBucket(from: number): void {

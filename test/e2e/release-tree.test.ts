@@ -1,11 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 const GENERATED = 50;
 
@@ -24,20 +24,20 @@ async function storageState(dir: string): Promise<string[]> {
 }
 
 describe('a release job over a tree of packs', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let root: string;
-  let cleanup: () => Promise<void>;
   let tree: string;
   let registryArg: string;
   const env = { SOURCE_DATE_EPOCH: '946684800' };
   const uploads = () => proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.url);
+    registry = stack.add(await startRegistry());
+    proxy = stack.add(await startRecordingProxy(registry.url));
     registryArg = `${proxy.host}/release`;
-    ({ dir: root, cleanup } = await tempDir());
+    root = await stack.tempDir();
     tree = join(root, 'packs');
     for (let i = 0; i < GENERATED; i++) {
       const group = `team-${i % 5}`;
@@ -48,12 +48,6 @@ describe('a release job over a tree of packs', () => {
       });
     }
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await cleanup?.();
-  });
-
   const corpusArgs = () => (HAVE_CORPUS ? [CORPUS_DIR, '--recursive'] : ['--recursive']);
   const expected = async () => GENERATED + (HAVE_CORPUS ? (await readdir(CORPUS_DIR)).length : 0);
 

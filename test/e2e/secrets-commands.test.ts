@@ -1,13 +1,13 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { type CliRun, runBin } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { leaks, type SecretForm, secretForms, stackLines } from '../support/secrets.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6, "Secrets": every command, in --debug and (where it has one) --json mode, against an htpasswd
@@ -25,11 +25,11 @@ const WRONG = 'Wr0ng-Guess-Passw0rd-77ab';
 describe('no secret in any output', () => {
   for (const mode of ['htpasswd', 'token'] as const) {
     describe(`${mode} registry`, () => {
+      const stack = stage();
       let tokens: TokenServer | undefined;
       let registry: RunningRegistry;
       let proxy: RecordingProxy;
       let root: string;
-      let cleanup: () => Promise<void>;
       let env: NodeJS.ProcessEnv;
       let R: string;
       const outputs: Array<{ label: string; text: string }> = [];
@@ -55,25 +55,18 @@ describe('no secret in any output', () => {
       const withPassword = (password: string) => ({ PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: password });
 
       beforeAll(async () => {
-        ({ dir: root, cleanup } = await tempDir(`packpub-secrets-${mode}-`));
+        root = await stack.tempDir(`packpub-secrets-${mode}-`);
         if (mode === 'token') {
-          tokens = await startTokenServer({ users: { [USER]: PASSWORD } });
-          registry = await startRegistry({ auth: 'token', token: tokens });
+          tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
+          registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
         } else {
           registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
         }
-        proxy = await startRecordingProxy(registry.host);
+        proxy = stack.add(await startRecordingProxy(registry.host));
         R = proxy.host;
         await mkdir(join(root, 'home'));
         env = { SOURCE_DATE_EPOCH: '1700000000', HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), PACKPUB_CACHE_DIR: join(root, 'cache') };
         for (const [i, v] of ['1.0.0', '1.0.1', '1.0.2', '1.0.3'].entries()) await writePack(join(root, `p${i}`), { name: 'secret-pack', version: v });
-      });
-
-      afterAll(async () => {
-        await proxy?.close();
-        await registry?.stop();
-        await tokens?.close();
-        await cleanup?.();
       });
 
       it('local commands (validate, build, init) with a password in the environment', async () => {

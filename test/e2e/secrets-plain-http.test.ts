@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6: credentials go only where they belong. Basic credentials never travel over plain HTTP to a
@@ -22,25 +22,19 @@ const PASSWORD = 'plain-http-Pa55word-0c9e';
 const envFor = (root: string) => ({ PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') });
 
 describe('Basic credentials and plain HTTP to a non-loopback host name', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let root: string;
-  let cleanup: () => Promise<void>;
   let pack: string;
   let port: string;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-plain-http-'));
-    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
-    proxy = await startRecordingProxy(registry.host);
+    root = await stack.tempDir('packpub-plain-http-');
+    registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    proxy = stack.add(await startRecordingProxy(registry.host));
     port = proxy.host.split(':')[1] ?? '';
     pack = await writePack(join(root, 'plain'), { name: 'plain', version: '1.0.0' });
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await cleanup?.();
   });
 
   const args = (...extra: string[]) => ['push', pack, '--registry', `${NAME}:${port}/base`, '--resolve', `${NAME}:${port}:127.0.0.1`, ...extra];
@@ -66,33 +60,24 @@ describe('Basic credentials and plain HTTP to a non-loopback host name', () => {
 });
 
 describe('credentials and the token realm (Harbor-like, HTTPS registry)', () => {
+  const stack = stage();
   let certs: TestCertificates;
   let sameHostTokens: TokenServer;
   let otherHostTokens: TokenServer;
   let sameHostRealm: RunningRegistry;
   let otherHostRealm: RunningRegistry;
   let root: string;
-  let cleanup: () => Promise<void>;
   let pack: string;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-realm-'));
-    certs = await makeTestCertificates({ hosts: [NAME, '127.0.0.1'] });
+    root = await stack.tempDir('packpub-realm-');
+    certs = stack.add(await makeTestCertificates({ hosts: [NAME, '127.0.0.1'] }));
     // Realm on the registry's own name but plain HTTP, and realm on another host (127.0.0.1).
-    sameHostTokens = await startTokenServer({ users: { [USER]: PASSWORD }, realmHost: NAME });
-    otherHostTokens = await startTokenServer({ users: { [USER]: PASSWORD } });
-    sameHostRealm = await startRegistry({ auth: 'token', token: sameHostTokens, tls: certs });
-    otherHostRealm = await startRegistry({ auth: 'token', token: otherHostTokens, tls: certs });
+    sameHostTokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD }, realmHost: NAME }));
+    otherHostTokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
+    sameHostRealm = stack.add(await startRegistry({ auth: 'token', token: sameHostTokens, tls: certs }));
+    otherHostRealm = stack.add(await startRegistry({ auth: 'token', token: otherHostTokens, tls: certs }));
     pack = await writePack(join(root, 'realm'), { name: 'realm', version: '1.0.0' });
-  });
-
-  afterAll(async () => {
-    await sameHostRealm?.stop();
-    await otherHostRealm?.stop();
-    await sameHostTokens?.close();
-    await otherHostTokens?.close();
-    await certs?.cleanup();
-    await cleanup?.();
   });
 
   const portOf = (url: string) => new URL(url).port;

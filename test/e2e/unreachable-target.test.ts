@@ -1,25 +1,21 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 describe('a target that cannot be reached', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let root: string;
-  let cleanup: () => Promise<void>;
   let packs: string[];
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    ({ dir: root, cleanup } = await tempDir());
+    registry = stack.add(await startRegistry());
+    root = await stack.tempDir();
     packs = [];
     for (let i = 0; i < 12; i++) packs.push(await writePack(join(root, `p${i}`), { name: `down-${i}`, version: '1.0.0' }));
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    await cleanup?.();
   });
 
   it('fails the remaining packs at once, and says so once with the number of packs it stopped', async () => {

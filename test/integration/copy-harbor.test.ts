@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
 import { skopeoInspectRaw } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * `copy --all` out of Harbor as a robot account: /v2/_catalog is admin-only on Harbor, so the packs under
@@ -17,13 +17,13 @@ const ROBOT_SECRET = 'robot-secret-copy-harbor-9';
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 
 describe('copy with Harbor', () => {
+  const stack = stage();
   let root: string;
-  let cleanup: () => Promise<void>;
   let harbor: HarborStandin;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-copy-harbor-'));
-    harbor = await startHarborStandin({ users: { [ROBOT]: ROBOT_SECRET }, projects: ['spectro', 'prod'], maxPageSize: 2 });
+    root = await stack.tempDir('packpub-copy-harbor-');
+    harbor = stack.add(await startHarborStandin({ users: { [ROBOT]: ROBOT_SECRET }, projects: ['spectro', 'prod'], maxPageSize: 2 }));
     const packs = [
       await writePack(join(root, 'packs/a-1.0.0'), { name: 'alpha', version: '1.0.0' }),
       await writePack(join(root, 'packs/b-1.0.0'), { name: 'beta', version: '1.0.0' }),
@@ -35,11 +35,6 @@ describe('copy with Harbor', () => {
     });
     expect(pushed.code, pushed.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await harbor?.close();
-    await cleanup?.();
-  });
-
   it('lists every pack of the project through the Harbor API and copies them to a layout', async () => {
     const layout = join(root, 'out');
     const result = await runCli(['copy', '--all', '--from', `${harbor.host}/spectro`, '--from-registry-type', 'harbor', '--to', `oci:${layout}`, '--json'], {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { copyPacks, type CopyEvent } from '../../src/operations/copy.js';
@@ -11,8 +11,8 @@ import { startRecordingProxy, type RecordingProxy } from '../support/recording-p
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * Promotion between two real registries: a distribution behind a Harbor-like token service (staging) and
@@ -34,8 +34,8 @@ const VERSIONS = [
 ] as const;
 
 describe('copy between a token-auth registry and a Basic-auth registry', () => {
+  const stack = stage();
   let root: string;
-  let cleanup: () => Promise<void>;
   let tokens: TokenServer;
   let staging: RunningRegistry;
   let prod: RunningRegistry;
@@ -46,11 +46,11 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-copy-reg-'));
-    tokens = await startTokenServer({ users: { [HARBOR_USER]: HARBOR_PASSWORD } });
-    staging = await startRegistry({ auth: 'token', token: tokens });
-    prod = await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_PASSWORD } });
-    proxy = await startRecordingProxy(prod.host);
+    root = await stack.tempDir('packpub-copy-reg-');
+    tokens = stack.add(await startTokenServer({ users: { [HARBOR_USER]: HARBOR_PASSWORD } }));
+    staging = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    prod = stack.add(await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_PASSWORD } }));
+    proxy = stack.add(await startRecordingProxy(prod.host));
     stagingRef = `${staging.host}/staging`;
     prodRef = `${proxy.host}/prod`;
     env = {
@@ -66,14 +66,6 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       stdin: `${HARBOR_PASSWORD}\n`,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await prod?.stop();
-    await staging?.stop();
-    await tokens?.close();
-    await cleanup?.();
   });
 
   const stagingCreds = { username: HARBOR_USER, password: HARBOR_PASSWORD };

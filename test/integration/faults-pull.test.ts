@@ -12,8 +12,9 @@ import { FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, treeOf } from '../support/files.js';
+import { treeOf } from '../support/files.js';
 import { type GeneratedPack, generatePacks } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * Faults with token auth (the Harbor-like flow) and on the way back: push, list, inspect and pull through a
@@ -24,34 +25,26 @@ const USER = 'robot-ci';
 const PASSWORD = 'faulty-net-pass-7f3a';
 
 describe('token auth, list, inspect and pull through a faulty network', () => {
+  const stack = stage();
   let tokens: TokenServer;
   let tokenProxy: RecordingProxy;
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let root: string;
-  let cleanup: () => Promise<void>;
   let packs: GeneratedPack[];
   let env: NodeJS.ProcessEnv;
   let registryArg: string;
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-faults-pull-'));
-    tokens = await startTokenServer({ users: { [USER]: PASSWORD } });
+    root = await stack.tempDir('packpub-faults-pull-');
+    tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
     // The token service gets a faulty proxy of its own: the registry names the proxy as its realm.
-    tokenProxy = await startRecordingProxy(new URL(tokens.realm).host);
-    registry = await startRegistry({ auth: 'token', token: { ...tokens, realm: `${tokenProxy.url}/service/token` } });
-    proxy = await startRecordingProxy(registry.host);
+    tokenProxy = stack.add(await startRecordingProxy(new URL(tokens.realm).host));
+    registry = stack.add(await startRegistry({ auth: 'token', token: { ...tokens, realm: `${tokenProxy.url}/service/token` } }));
+    proxy = stack.add(await startRecordingProxy(registry.host));
     packs = await generatePacks(join(root, 'packs'), 6, { seed: 11, payloadBytes: [50_000, 400_000] });
     env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, DOCKER_CONFIG: join(root, 'docker') };
     registryArg = `${proxy.host}/harbor-like`;
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await tokenProxy?.close();
-    await tokens?.close();
-    await cleanup?.();
   });
 
   it('pushes with token auth through ~15 % faults, and 40 % at the token service', async () => {

@@ -1,15 +1,15 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { FAILING_FAULTS, FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { CORPUS_DIR, type GeneratedPack, generatePacks, HAVE_CORPUS } from '../support/packs.js';
 import { skopeoCopyToLayout } from '../support/registry.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
+import { stage } from '../support/stage.js';
 
 /*
  * issue 6, "Faults": the corpus and 50 generated packs go through a proxy that resets connections, answers
@@ -29,28 +29,22 @@ interface ReportResult {
 }
 
 describe('push through a faulty network', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let reader: RegistryReader;
   let root: string;
-  let cleanup: () => Promise<void>;
   let generated: GeneratedPack[];
   let corpus: string[] = [];
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-faults-'));
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.host);
+    root = await stack.tempDir('packpub-faults-');
+    registry = stack.add(await startRegistry());
+    proxy = stack.add(await startRecordingProxy(registry.host));
     reader = new RegistryReader(registry.url);
     generated = await generatePacks(join(root, 'packs'), 50, { seed: 6 });
     if (HAVE_CORPUS) corpus = (await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d));
     else console.warn('faults: the ../shared/corpus packs are absent; pushing the generated packs only');
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await cleanup?.();
   });
 
   it('publishes every pack through ~10 % faults, and the registry holds every tag intact', async () => {

@@ -15,6 +15,7 @@ import { main } from '../../src/cli/main.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../support/cred-helper-fixture.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
+import { stage } from '../support/stage.js';
 
 const execFileP = promisify(execFile);
 const USER = 'alice';
@@ -226,14 +227,11 @@ describe('packpub login / logout with a Docker config file', () => {
 });
 
 describe('packpub login against a registry that does not ask for credentials', () => {
+  const stack = stage();
   let open: RunningRegistry;
   beforeAll(async () => {
-    open = await startRegistry({ auth: 'none' });
+    open = stack.add(await startRegistry({ auth: 'none' }));
   });
-  afterAll(async () => {
-    await open?.stop();
-  });
-
   it('saves them, as docker login does, and warns that nothing was checked', async () => {
     const file = join(dir, 'anonymous.json');
     const run = await runCli(['login', open.host, '-u', USER, '--password-stdin', '--registry-config', file], { stdin: PASSWORD, env: env() });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
@@ -10,6 +10,7 @@ import { staticProvider } from '../../src/credentials/chain.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { pushTestPack, readAll } from '../support/artifacts.js';
+import { stage } from '../support/stage.js';
 
 const anonymous = staticProvider('test', undefined);
 
@@ -17,20 +18,15 @@ const anonymous = staticProvider('test', undefined);
 const pushPack = (store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) => pushTestPack(store, repo, tag, layer);
 
 describe('generic registry store against distribution (anonymous)', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let store: GenericRegistryStore;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.host);
-    store = await openGenericRegistryStore({ host: proxy.host, credentials: anonymous });
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await proxy?.close();
-    await registry?.stop();
+    registry = stack.add(await startRegistry());
+    proxy = stack.add(await startRecordingProxy(registry.host));
+    store = stack.add(await openGenericRegistryStore({ host: proxy.host, credentials: anonymous }));
   });
 
   it('pushes blobs and a manifest, and reads them back identically (skopeo agrees)', async () => {

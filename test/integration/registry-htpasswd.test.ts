@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import type { CredentialProvider } from '../../src/credentials/types.js';
 import { PackpubError } from '../../src/errors.js';
@@ -10,6 +10,7 @@ import { startRecordingProxy, type RecordingProxy } from '../support/recording-p
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
 import { pushTestPack } from '../support/artifacts.js';
+import { stage } from '../support/stage.js';
 
 const USER = 'alice';
 const PASSWORD = 'S3cret-htpasswd-Pa55';
@@ -28,17 +29,13 @@ function expectNoSecret(err: unknown) {
 
 
 describe('generic registry store against distribution (htpasswd Basic auth)', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
 
   beforeAll(async () => {
-    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
-    proxy = await startRecordingProxy(registry.host);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
+    registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    proxy = stack.add(await startRecordingProxy(registry.host));
   });
 
   it('pushes and reads back with Basic credentials, sending them up front after the first challenge', async () => {

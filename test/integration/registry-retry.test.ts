@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import type { CredentialProvider } from '../../src/credentials/types.js';
 import { sha256Digest } from '../../src/oci/digest.js';
@@ -10,6 +10,7 @@ import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/t
 import { startRecordingProxy, type ProxyAction, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
+import { stage } from '../support/stage.js';
 
 /*
  * Faults injected by the recording proxy in front of a real registry; the default retry policy (6 attempts,
@@ -37,25 +38,20 @@ function firstN(proxy: RecordingProxy, times: number, match: (method: string, pa
 const isUploadPut = (m: string, p: string) => m === 'PUT' && p.includes('/blobs/uploads/');
 
 describe('retries against a registry behind a fault-injecting proxy', () => {
+  const stack = stage();
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let store: GenericRegistryStore;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.host);
-    store = await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined) });
+    registry = stack.add(await startRegistry());
+    proxy = stack.add(await startRecordingProxy(registry.host));
+    store = stack.add(await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined) }));
   });
 
   afterEach(() => {
     proxy.onRequest = undefined;
     proxy.clear();
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await proxy?.close();
-    await registry?.stop();
   });
 
   it('restarts an upload from a fresh stream after 500 and 503 answers to the PUT', async () => {
@@ -147,6 +143,7 @@ describe('retries against a registry behind a fault-injecting proxy', () => {
 });
 
 describe('expired credentials (ECR-style DENIED)', () => {
+  const stack = stage();
   const USER = 'AWS';
   const OLD = 'expired-ecr-token-0000';
   const NEW = 'fresh-ecr-token-1111';
@@ -154,8 +151,8 @@ describe('expired credentials (ECR-style DENIED)', () => {
   let proxy: RecordingProxy;
 
   beforeAll(async () => {
-    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: NEW } });
-    proxy = await startRecordingProxy(registry.host);
+    registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: NEW } }));
+    proxy = stack.add(await startRecordingProxy(registry.host));
     // The old token gets ECR's answer for an expired authorization token.
     const old = `Basic ${Buffer.from(`${USER}:${OLD}`).toString('base64')}`;
     proxy.onRequest = (req) =>
@@ -166,11 +163,6 @@ describe('expired credentials (ECR-style DENIED)', () => {
             body: '{"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]}',
           }
         : 'pass';
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
   });
 
   it('invalidates the credential once, resolves it again and carries on', async () => {

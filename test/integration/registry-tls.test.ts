@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import type { RegistryConnectionOptions } from '../../src/targets/options.js';
@@ -7,6 +7,7 @@ import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
 import { failure } from '../support/errors.js';
+import { stage } from '../support/stage.js';
 
 const anonymous = staticProvider('none', undefined);
 
@@ -21,17 +22,13 @@ async function withStore<T>(options: Omit<RegistryConnectionOptions, 'credential
 }
 
 describe('registry over TLS with a private CA', () => {
+  const stack = stage();
   let certs: TestCertificates;
   let registry: RunningRegistry;
 
   beforeAll(async () => {
-    certs = await makeTestCertificates({ hosts: ['127.0.0.1', 'localhost', 'registry.packpub.test'] });
-    registry = await startRegistry({ tls: certs });
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await certs?.cleanup();
+    certs = stack.add(await makeTestCertificates({ hosts: ['127.0.0.1', 'localhost', 'registry.packpub.test'] }));
+    registry = stack.add(await startRegistry({ tls: certs }));
   });
 
   it('fails with TLS and suggests --ca-file when the CA is not trusted', async () => {

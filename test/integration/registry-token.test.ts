@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { PackpubError } from '../../src/errors.js';
 import { systemClock, type RetryClock } from '../../src/registry/retry.js';
@@ -14,6 +14,7 @@ import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../suppor
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { failure } from '../support/errors.js';
 import { waitFor } from '../support/cli.js';
+import { stage } from '../support/stage.js';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-admin-secret';
@@ -54,22 +55,17 @@ function expectNoSecrets(err: PackpubError, tokens: readonly string[]) {
 }
 
 describe('generic registry store against distribution with a Harbor-like token service', () => {
+  const stack = stage();
   let tokens: TokenServer;
   let registry: RunningRegistry;
   let proxy: RecordingProxy;
 
   beforeAll(async () => {
-    tokens = await startTokenServer({
+    tokens = stack.add(await startTokenServer({
       users: { [ADMIN]: ADMIN_PASSWORD, [READER]: { password: READER_PASSWORD, actions: ['pull'], catalog: false } },
-    });
-    registry = await startRegistry({ auth: 'token', token: tokens });
-    proxy = await startRecordingProxy(registry.host);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await tokens?.close();
+    }));
+    registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    proxy = stack.add(await startRecordingProxy(registry.host));
   });
 
   const admin = () => staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD });
@@ -186,18 +182,14 @@ describe('generic registry store against distribution with a Harbor-like token s
 });
 
 describe('token realm on another host name than the registry', () => {
+  const stack = stage();
   let tokens: TokenServer;
   let registry: RunningRegistry;
 
   beforeAll(async () => {
     // registry at 127.0.0.1, realm at localhost: different host names
-    tokens = await startTokenServer({ users: { [ADMIN]: ADMIN_PASSWORD }, realmHost: 'localhost' });
-    registry = await startRegistry({ auth: 'token', token: tokens });
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await tokens?.close();
+    tokens = stack.add(await startTokenServer({ users: { [ADMIN]: ADMIN_PASSWORD }, realmHost: 'localhost' }));
+    registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
   });
 
   it('sends no credentials to it by default and says how to allow it', async () => {

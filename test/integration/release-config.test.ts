@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { configTargetOptions, defaultTargetNames } from '../../src/config/targets.js';
 import { copyPacks } from '../../src/operations/copy.js';
@@ -11,8 +11,8 @@ import { startRecordingProxy, type RecordingProxy } from '../support/recording-p
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * A release job as packpub.yaml describes it: one tree of packs, two registries (a Harbor-like one with
@@ -28,8 +28,8 @@ const BASIC_SECRET = 'basic-secret-from-ci-2';
 const PACKS = 12;
 
 describe('a configured release to two registries', () => {
+  const stack = stage();
   let root: string;
-  let cleanup: () => Promise<void>;
   let tokens: TokenServer;
   let harbor: RunningRegistry;
   let basic: RunningRegistry;
@@ -38,11 +38,11 @@ describe('a configured release to two registries', () => {
   const env: NodeJS.ProcessEnv = { HARBOR_ROBOT_SECRET: ROBOT_SECRET, BASIC_SECRET, SOURCE_DATE_EPOCH: '1700000000' };
 
   beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-release-'));
-    tokens = await startTokenServer({ users: { [ROBOT]: ROBOT_SECRET } });
-    harbor = await startRegistry({ auth: 'token', token: tokens });
-    basic = await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_SECRET } });
-    proxy = await startRecordingProxy(basic.host);
+    root = await stack.tempDir('packpub-release-');
+    tokens = stack.add(await startTokenServer({ users: { [ROBOT]: ROBOT_SECRET } }));
+    harbor = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    basic = stack.add(await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_SECRET } }));
+    proxy = stack.add(await startRecordingProxy(basic.host));
     for (let i = 0; i < PACKS; i++) await writePack(join(root, 'packs', `group-${i % 3}`, `pack${i}-1.${i}.0`), { name: `pack${i}`, version: `1.${i}.0` });
     await writeFile(
       join(root, 'packpub.yaml'),
@@ -67,14 +67,6 @@ describe('a configured release to two registries', () => {
       ].join('\n'),
     );
     loaded = await loadConfig({ cwd: root, env });
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await basic?.stop();
-    await harbor?.stop();
-    await tokens?.close();
-    await cleanup?.();
   });
 
   async function openConfigured(): Promise<PackTarget[]> {

@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { helperErase, helperGet, helperStore } from '../../../src/credentials/cred-helper.js';
 import { isPackpubError } from '../../../src/errors.js';
 import { waitFor } from '../../support/cli.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../../support/cred-helper-fixture.js';
+import { stage } from '../../support/stage.js';
 
 let helper: CredHelperFixture;
+const stack = stage();
 beforeAll(async () => {
-  helper = await makeCredHelperFixture();
+  helper = stack.add(await makeCredHelperFixture());
 });
-afterAll(async () => {
-  await helper?.cleanup();
-});
-
 describe('credential helper protocol', () => {
   it('stores, gets and erases through docker-credential-<name>', async () => {
     const opts = { env: helper.env };

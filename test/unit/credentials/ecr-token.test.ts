@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
 import { startEcrStandin, type EcrStandin } from '../../support/ecr-standin.js';
 import { failure } from '../../support/errors.js';
+import { stage } from '../../support/stage.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const AWS_VARS = [
@@ -14,11 +15,9 @@ let clock = Date.now();
 let standin: EcrStandin;
 const saved: Record<string, string | undefined> = {};
 
+const stack = stage();
 beforeAll(async () => {
-  standin = await startEcrStandin({ now: () => clock, tokenTtlMs: 1000_000 });
-});
-afterAll(async () => {
-  await standin?.close();
+  standin = stack.add(await startEcrStandin({ now: () => clock, tokenTtlMs: 1000_000 }));
 });
 beforeEach(() => {
   for (const k of AWS_VARS) {
