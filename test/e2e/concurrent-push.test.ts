@@ -1,10 +1,9 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { spawnCli } from '../support/cli.js';
-import { type GeneratedPack, generatePacks } from '../support/packs.js';
-import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { packTree, proxiedRegistry, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
+import { layoutHoldings } from '../support/registry-reader.js';
 import { stage } from '../support/stage.js';
 
 /*
@@ -24,51 +23,47 @@ function digests(report: Report): Record<string, string | undefined> {
 
 describe('two publishers at the same time', () => {
   const stack = stage();
-  let registry: RunningRegistry;
-  let root: string;
-  let packs: GeneratedPack[];
-  let env: NodeJS.ProcessEnv;
+  let reg: ProxiedRegistry;
+  let work: PackTree;
 
   beforeAll(async () => {
-    root = await stack.tempDir('packpub-concurrent-');
-    registry = stack.add(await startRegistry());
-    packs = await generatePacks(join(root, 'tree'), 12, { seed: 13, prefix: 'twin', payloadBytes: [20_000, 300_000] });
-    env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: join(root, 'cache') };
+    reg = await proxiedRegistry(stack);
+    work = await packTree(stack, 12, { seed: 13, prefix: 'twin', payloadBytes: [20_000, 300_000] });
   });
 
   /** Start both runs before awaiting either; different concurrency so their requests interleave differently. */
   async function both(target: string[]): Promise<[Report, Report]> {
-    const runs = [2, 3].map((c) => spawnCli(['push', join(root, 'tree'), '--recursive', ...target, '--concurrency', String(c), '--json'], { env }));
+    const runs = [2, 3].map((c) => spawnCli(['push', work.tree, '--recursive', ...target, '--concurrency', String(c), '--json'], { env: work.env }));
     const [a, b] = await Promise.all(runs.map((r) => r.done));
     expect(a?.code, a?.stderr).toBe(0);
     expect(b?.code, b?.stderr).toBe(0);
     return [JSON.parse(a?.stdout ?? '') as Report, JSON.parse(b?.stdout ?? '') as Report];
   }
 
-  const expectedTags = (prefix: string) => packs.map((p) => `${prefix}spectro-packs/archive/${p.name}:${p.version}`).sort();
+  const expectedTags = (prefix: string) => work.packs.map((p) => `${prefix}spectro-packs/archive/${p.name}:${p.version}`).sort();
 
   it('to one registry: both succeed with identical manifest digests per tag', async () => {
-    const [a, b] = await both(['--registry', `${registry.host}/twins`]);
+    const [a, b] = await both(['--registry', `${reg.registry.host}/twins`]);
     for (const report of [a, b]) {
       expect(report.ok).toBe(true);
       expect(report.results.filter((r) => r.status !== 'published' && r.status !== 'unchanged')).toEqual([]);
     }
     expect(digests(a)).toEqual(digests(b));
-    const holdings = await new RegistryReader(registry.url).holdings('twins');
+    const holdings = await reg.reader.holdings('twins');
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(expectedTags('twins/'));
     for (const r of a.results) expect(holdings.tags.get(`twins/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
   });
 
   it('to one OCI layout directory: both succeed, and index.json names every tag once', async () => {
-    const layout = join(root, 'layout');
+    const layout = join(work.root, 'layout');
     const [a, b] = await both(['--oci-layout', layout]);
     expect(digests(a)).toEqual(digests(b));
     const holdings = await layoutHoldings(layout);
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(expectedTags(''));
     for (const r of a.results) expect(holdings.tags.get(`spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
-    for (const p of packs) {
+    for (const p of work.packs) {
       const dir = join(layout, 'spectro-packs/archive', p.name);
       const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: unknown[] };
       expect(index.manifests).toHaveLength(1);

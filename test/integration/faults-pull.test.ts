@@ -9,11 +9,11 @@ import { isPackpubError } from '../../src/errors.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
-import { type GeneratedPack, generatePacks } from '../support/packs.js';
+import type { GeneratedPack } from '../support/packs.js';
+import { packTree, proxiedRegistry } from '../support/push-setup.js';
 import { stage } from '../support/stage.js';
 
 /*
@@ -28,7 +28,6 @@ describe('token auth, list, inspect and pull through a faulty network', () => {
   const stack = stage();
   let tokens: TokenServer;
   let tokenProxy: RecordingProxy;
-  let registry: RunningRegistry;
   let proxy: RecordingProxy;
   let root: string;
   let packs: GeneratedPack[];
@@ -36,13 +35,11 @@ describe('token auth, list, inspect and pull through a faulty network', () => {
   let registryArg: string;
 
   beforeAll(async () => {
-    root = await stack.tempDir('packpub-faults-pull-');
     tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
     // The token service gets a faulty proxy of its own: the registry names the proxy as its realm.
     tokenProxy = stack.add(await startRecordingProxy(new URL(tokens.realm).host));
-    registry = stack.add(await startRegistry({ auth: 'token', token: { ...tokens, realm: `${tokenProxy.url}/service/token` } }));
-    proxy = stack.add(await startRecordingProxy(registry.host));
-    packs = await generatePacks(join(root, 'packs'), 6, { seed: 11, payloadBytes: [50_000, 400_000] });
+    ({ proxy } = await proxiedRegistry(stack, { auth: 'token', token: { ...tokens, realm: `${tokenProxy.url}/service/token` } }));
+    ({ root, packs } = await packTree(stack, 6, { seed: 11, payloadBytes: [50_000, 400_000] }));
     env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, DOCKER_CONFIG: join(root, 'docker') };
     registryArg = `${proxy.host}/harbor-like`;
   });

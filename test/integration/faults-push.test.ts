@@ -2,12 +2,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { FAILING_FAULTS, FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { CORPUS_DIR, type GeneratedPack, generatePacks, HAVE_CORPUS } from '../support/packs.js';
-import { skopeoCopyToLayout } from '../support/registry.js';
-import { RegistryReader } from '../support/registry-reader.js';
+import { CORPUS_DIR, HAVE_CORPUS, type GeneratedPack } from '../support/packs.js';
+import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { FAILING_FAULTS, FaultPlan, type RecordingProxy } from '../support/recording-proxy.js';
+import { skopeoCopyToLayout, skopeoInspectRaw, type RunningRegistry } from '../support/registry.js';
+import type { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
 import { stage } from '../support/stage.js';
 
@@ -38,11 +38,8 @@ describe('push through a faulty network', () => {
   let corpus: string[] = [];
 
   beforeAll(async () => {
-    root = await stack.tempDir('packpub-faults-');
-    registry = stack.add(await startRegistry());
-    proxy = stack.add(await startRecordingProxy(registry.host));
-    reader = new RegistryReader(registry.url);
-    generated = await generatePacks(join(root, 'packs'), 50, { seed: 6 });
+    ({ registry, proxy, reader } = await proxiedRegistry(stack));
+    ({ root, packs: generated } = await packTree(stack, 50, { seed: 6 }));
     if (HAVE_CORPUS) corpus = (await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d));
     else console.warn('faults: the ../shared/corpus packs are absent; pushing the generated packs only');
   });

@@ -1,0 +1,3 @@
+import { secretsSuite } from './secrets-commands.suite.js';
+
+secretsSuite('token');

@@ -1,0 +1,54 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+import { RegistryReader } from './registry-reader.js';
+import { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
+import { generatePacks, type GeneratedPack, type GenerateOptions } from './packs.js';
+import type { Stage } from './stage.js';
+
+/*
+ * The world most publishing tests need, set up in one call and torn down with their Stage:
+ *
+ *   const stack = stage();
+ *   let reg: ProxiedRegistry;
+ *   let work: PackTree;
+ *   beforeAll(async () => {
+ *     reg = await proxiedRegistry(stack);                          // push through reg.proxy, check with reg.reader
+ *     work = await packTree(stack, 10, { seed: 12, prefix: 'sig' }); // spawnCli(['push', work.tree, ...], { env: work.env })
+ *   });
+ */
+
+export interface ProxiedRegistry {
+  registry: RunningRegistry;
+  /** Counts requests and injects faults; push through `proxy.host`. */
+  proxy: RecordingProxy;
+  /** Reads the registry directly, past the proxy and without packpub. */
+  reader: RegistryReader;
+}
+
+/** A real registry (plain HTTP, anonymous unless `options` say otherwise) behind a recording proxy. */
+export async function proxiedRegistry(stack: Stage, options: StartRegistryOptions = {}): Promise<ProxiedRegistry> {
+  const registry = stack.add(await startRegistry(options));
+  const proxy = stack.add(await startRecordingProxy(registry.host));
+  return { registry, proxy, reader: new RegistryReader(registry.url) };
+}
+
+export interface PackTree {
+  /** The temp folder of this tree; anything else the test writes can go here too. */
+  root: string;
+  /** The folder holding the packs, for `push <tree> --recursive`. */
+  tree: string;
+  packs: GeneratedPack[];
+  /** Environment for CLI runs: fixed SOURCE_DATE_EPOCH (same manifests every run), a cache and TMPDIR of its own. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** `count` generated packs (see generatePacks) in a temp folder closed with the stage. */
+export async function packTree(stack: Stage, count: number, options: GenerateOptions = {}): Promise<PackTree> {
+  const root = await stack.tempDir(`packpub-${options.prefix ?? 'gen'}-`);
+  const tree = join(root, 'tree');
+  const packs = await generatePacks(tree, count, options);
+  // Temp files of killed runs land in a folder of the test's own.
+  await mkdir(join(root, 'tmp'));
+  return { root, tree, packs, env: { SOURCE_DATE_EPOCH: '1700000000', TMPDIR: join(root, 'tmp'), PACKPUB_CACHE_DIR: join(root, 'cache') } };
+}
