@@ -55,6 +55,20 @@ export const systemClock: RetryClock = {
     }),
 };
 
+let defaultClock: RetryClock = systemClock;
+
+/**
+ * Make `clock` the one every RetryPolicy without a clock of its own uses, in this process; returns the undo.
+ * For tests that drive the CLI in-process through injected faults without waiting real backoff.
+ */
+export function useRetryClock(clock: RetryClock): () => void {
+  const before = defaultClock;
+  defaultClock = clock;
+  return () => {
+    defaultClock = before;
+  };
+}
+
 /** Delay before retry number `retry` (0 for the first retry). */
 export function backoffDelayMs(retry: number, random: () => number = Math.random): number {
   const raw = BASE_DELAY_MS * 2 ** Math.min(retry, 20);
@@ -122,7 +136,7 @@ export class RetryPolicy {
     if (!(deadline > 0)) throw new PackpubError('USAGE', `retry deadline must be positive, got ${deadline} ms`);
     this.attempts = attempts;
     this.deadlineMs = deadline;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? defaultClock;
     this.onRetry = options.onRetry;
   }
 

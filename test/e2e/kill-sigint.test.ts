@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnCli, waitFor } from '../support/cli.js';
 import { packTree, proxiedRegistry, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 6: on SIGINT (or SIGTERM) the CLI starts no new packs, lets the ones in flight finish, prints what
@@ -11,18 +11,15 @@ import { stage } from '../support/stage.js';
  */
 
 describe('push interrupted by a signal', () => {
-  const stack = stage();
-  let reg: ProxiedRegistry;
-  let work: PackTree;
-
-  beforeAll(async () => {
-    reg = await proxiedRegistry(stack);
+  const w = setup(async (stack) => {
+    const reg = await proxiedRegistry(stack);
     reg.proxy.onRequest = (req) => (req.kind === 'upload-put' ? { delayMs: 400 } : 'pass');
-    work = await packTree(stack, 10, { seed: 12, prefix: 'sig' });
+    const work = await packTree(stack, 10, { seed: 12, prefix: 'sig' });
+    return { reg, work };
   });
 
   const push = (base: string) =>
-    spawnCli(['push', work.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--concurrency', '2'], { env: work.env });
+    spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${base}`, '--concurrency', '2'], { env: w.work.env });
 
   it.each(['SIGINT', 'SIGTERM'] as const)('on %s: finishes the packs in flight, says what was and was not published, exits 130', async (signal) => {
     const base = signal.toLowerCase();
@@ -34,15 +31,15 @@ describe('push interrupted by a signal', () => {
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain(`${signal}: starting no new work; what is in flight may finish`);
     expect(stackLines(result.stderr)).toEqual([]);
-    const published = work.packs.filter((p) => result.stdout.includes(`published ${p.name}:${p.version} -> `));
-    const notStarted = work.packs.filter((p) => result.stderr.includes(`FAILED ${p.name}:${p.version}: not started: the run was stopped`));
+    const published = w.work.packs.filter((p) => result.stdout.includes(`published ${p.name}:${p.version} -> `));
+    const notStarted = w.work.packs.filter((p) => result.stderr.includes(`FAILED ${p.name}:${p.version}: not started: the run was stopped`));
     expect(published.length).toBeGreaterThan(0);
     expect(notStarted.length).toBeGreaterThan(0);
-    expect(published.length + notStarted.length).toBe(work.packs.length); // every pack accounted for, once
-    expect(result.stdout).toContain(`${work.packs.length} pack(s) to registry ${reg.proxy.host}/${base}: ${published.length} published, ${notStarted.length} failed`);
+    expect(published.length + notStarted.length).toBe(w.work.packs.length); // every pack accounted for, once
+    expect(result.stdout).toContain(`${w.work.packs.length} pack(s) to registry ${w.reg.proxy.host}/${base}: ${published.length} published, ${notStarted.length} failed`);
 
     // The registry holds exactly what was reported published, intact.
-    const holdings = await reg.reader.holdings(base);
+    const holdings = await w.reg.reader.holdings(base);
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(published.map((p) => `${base}/spectro-packs/archive/${p.name}:${p.version}`).sort());
 
@@ -50,20 +47,20 @@ describe('push interrupted by a signal', () => {
     const again = await push(base).done;
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`${published.length} unchanged`);
-    expect((await reg.reader.holdings(base)).tags.size).toBe(work.packs.length);
+    expect((await w.reg.reader.holdings(base)).tags.size).toBe(w.work.packs.length);
   });
 
   it('on a second SIGINT: abandons the requests in flight at once, exits 130, leaves no broken tag', async () => {
     const run = push('twice');
-    await waitFor(() => reg.proxy.count((r) => r.kind === 'upload-put' && r.path.includes('/twice/')) > 0, 'the first upload');
+    await waitFor(() => w.reg.proxy.count((r) => r.kind === 'upload-put' && r.path.includes('/twice/')) > 0, 'the first upload');
     run.child.kill('SIGINT');
     await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).toBe(130);
-    expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished work.packs');
-    const holdings = await reg.reader.holdings('twice');
+    expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished packs');
+    const holdings = await w.reg.reader.holdings('twice');
     expect(holdings.problems).toEqual([]);
-    expect(holdings.tags.size).toBeLessThan(work.packs.length);
+    expect(holdings.tags.size).toBeLessThan(w.work.packs.length);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 
 /*
  * A stack of things a test file sets up (registries, proxies, stand-ins, temp folders), torn down in
@@ -58,4 +58,29 @@ export function stage(): Stage {
   const s = new Stage();
   afterAll(s.close);
   return s;
+}
+
+/**
+ * The world a describe block (or file) works in, built once before its tests by `build` and torn down
+ * after them with its Stage; read it as `w.registry`, `w.proxy`...:
+ *
+ *   const w = setup(async (stack) => {
+ *     const registry = stack.add(await startRegistry());
+ *     return { registry, proxy: stack.add(await startRecordingProxy(registry.host)) };
+ *   });
+ */
+export function setup<T extends object>(build: (stack: Stage) => Promise<T>): T {
+  const stack = stage();
+  let world: T | undefined;
+  beforeAll(async () => {
+    world = await build(stack);
+  });
+  const built = (): T => {
+    if (world === undefined) throw new Error('setup: used before its beforeAll ran');
+    return world;
+  };
+  return new Proxy({} as T, {
+    get: (_target, key) => Reflect.get(built(), key),
+    set: (_target, key, value) => Reflect.set(built(), key, value),
+  });
 }

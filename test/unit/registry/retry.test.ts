@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PackpubError } from '../../../src/errors.js';
 import { errorFromNetwork, errorFromResponse, isRetryableStatus, RegistryError } from '../../../src/registry/errors.js';
-import { backoffDelayMs, isRetryableError, parseRetryAfter, RetryPolicy, type RetryClock } from '../../../src/registry/retry.js';
+import { backoffDelayMs, isRetryableError, parseRetryAfter, RetryPolicy, systemClock, useRetryClock, type RetryClock } from '../../../src/registry/retry.js';
 
 function fakeClock(random = 0.5) {
   const sleeps: number[] = [];
@@ -93,6 +93,22 @@ describe('what is retried', () => {
 });
 
 describe('RetryPolicy', () => {
+  it('waits on the clock useRetryClock installs when given none, until undone', async () => {
+    const { clock, sleeps } = fakeClock();
+    const undo = useRetryClock(clock);
+    try {
+      let calls = 0;
+      await new RetryPolicy({ attempts: 3 }).run(async () => {
+        if (++calls < 3) throw responseError(503);
+        return 'ok';
+      });
+      expect(sleeps).toEqual([250, 500]);
+    } finally {
+      undo();
+    }
+    expect(new RetryPolicy().clock).toBe(systemClock);
+  });
+
   it('retries up to the attempt limit with growing delays, then throws the last error', async () => {
     const { clock, sleeps } = fakeClock();
     const policy = new RetryPolicy({ attempts: 6, clock });
