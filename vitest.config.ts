@@ -4,12 +4,12 @@ const BENCH_TESTS = ['test/unit/bench/**/*.test.ts', 'test/integration/bench-*.t
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
     // more files than cores run at once (vitest's default on 2 cores is one file at a time).
-    maxWorkers: 4,
+    maxWorkers: 3,
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Prng } from '../support/prng.js';
 import { spawnCli } from '../support/cli.js';
-import { packTree, type PackTree } from '../support/push-setup.js';
+import { packTree } from '../support/push-setup.js';
 import { layoutHoldings } from '../support/registry-reader.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 6, "Order guarantees", on the OCI layout store, which (unlike distribution) checks nothing: the built
@@ -13,16 +13,14 @@ import { stage } from '../support/stage.js';
  */
 
 describe('push to an OCI layout killed with SIGKILL at random points', () => {
-  const stack = stage();
-  let work: PackTree;
-
-  beforeAll(async () => {
-    work = await packTree(stack, 14, { seed: 10, prefix: 'lay', payloadBytes: [300_000, 2_500_000] });
+  const w = setup(async (stack) => {
+    const work = await packTree(stack, 14, { seed: 10, prefix: 'lay', payloadBytes: [300_000, 2_500_000] });
+    return { work };
   });
 
   it('never leaves a tag pointing at a missing or partial blob, and the next run completes', async () => {
-    const layout = join(work.root, 'store');
-    const push = () => spawnCli(['push', work.tree, '--recursive', '--oci-layout', layout, '--concurrency', '3'], { env: work.env });
+    const layout = join(w.work.root, 'store');
+    const push = () => spawnCli(['push', w.work.tree, '--recursive', '--oci-layout', layout, '--concurrency', '3'], { env: w.work.env });
     const prng = new Prng(1122);
     let interrupted = 0;
     for (let round = 0; round < 6; round++) {
@@ -40,7 +38,7 @@ describe('push to an OCI layout killed with SIGKILL at random points', () => {
       expect(result.signal === 'SIGKILL' || result.code === 0, `round ${round}: ${result.stderr}`).toBe(true);
       const holdings = await layoutHoldings(layout);
       expect(holdings.problems, `round ${round} (killed ${extraMs} ms after ${k} results)`).toEqual([]);
-      if (result.signal === 'SIGKILL' && holdings.tags.size < work.packs.length) interrupted++;
+      if (result.signal === 'SIGKILL' && holdings.tags.size < w.work.packs.length) interrupted++;
     }
     expect(interrupted).toBeGreaterThan(0);
 
@@ -49,7 +47,7 @@ describe('push to an OCI layout killed with SIGKILL at random points', () => {
     const holdings = await layoutHoldings(layout);
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(
-      work.packs.map((p) => `spectro-packs/archive/${p.name}:${p.version}`).sort(),
+      w.work.packs.map((p) => `spectro-packs/archive/${p.name}:${p.version}`).sort(),
     );
   });
 });

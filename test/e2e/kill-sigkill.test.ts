@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Prng } from '../support/prng.js';
 import { spawnCli, type SpawnedCli } from '../support/cli.js';
-import { packTree, proxiedRegistry, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
-import { stage } from '../support/stage.js';
+import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 6, "Order guarantees": the built CLI pushing a tree of packs is SIGKILLed at seeded random points,
@@ -14,16 +14,13 @@ import { stage } from '../support/stage.js';
 const BASE = 'killed';
 
 describe('push killed with SIGKILL at random points', () => {
-  const stack = stage();
-  let reg: ProxiedRegistry;
-  let work: PackTree;
-
-  beforeAll(async () => {
-    reg = await proxiedRegistry(stack);
-    work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [100_000, 600_000] });
+  const w = setup(async (stack) => {
+    const reg = await proxiedRegistry(stack);
+    const work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [100_000, 600_000] });
+    return { reg, work };
   });
 
-  const push = (): SpawnedCli => spawnCli(['push', work.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--concurrency', '3'], { env: work.env });
+  const push = (): SpawnedCli => spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${BASE}`, '--concurrency', '3'], { env: w.work.env });
 
   it('never leaves a tag pointing at missing content, and the next run completes', async () => {
     const prng = new Prng(20261122);
@@ -36,7 +33,7 @@ describe('push killed with SIGKILL at random points', () => {
       let timer: NodeJS.Timeout | undefined;
       const run = push();
       const kill = () => run.child.kill('SIGKILL');
-      reg.proxy.onRequest = () => {
+      w.reg.proxy.onRequest = () => {
         seen++;
         if (byRequests && seen === point) kill();
         if (!byRequests && seen === 1) timer = setTimeout(kill, point);
@@ -44,13 +41,13 @@ describe('push killed with SIGKILL at random points', () => {
       };
       const result = await run.done;
       clearTimeout(timer);
-      reg.proxy.onRequest = undefined;
+      w.reg.proxy.onRequest = undefined;
       // A run that finished before its kill point is fine too; the invariant must hold either way.
       expect(result.signal === 'SIGKILL' || result.code === 0, `round ${round}: ${result.stderr}`).toBe(true);
-      const holdings = await reg.reader.holdings(BASE);
+      const holdings = await w.reg.reader.holdings(BASE);
       expect(holdings.problems, `round ${round} (${byRequests ? `${point} requests` : `${point} ms`})`).toEqual([]);
       tagCounts.push(holdings.tags.size);
-      if (result.signal === 'SIGKILL' && holdings.tags.size < work.packs.length) interrupted++;
+      if (result.signal === 'SIGKILL' && holdings.tags.size < w.work.packs.length) interrupted++;
     }
     // Work accumulates across killed runs (never lost, never corrupted).
     for (let i = 1; i < tagCounts.length; i++) expect(tagCounts[i]).toBeGreaterThanOrEqual(tagCounts[i - 1] ?? 0);
@@ -58,10 +55,10 @@ describe('push killed with SIGKILL at random points', () => {
 
     const final = await push().done;
     expect(final.code, final.stderr).toBe(0);
-    expect(final.stdout).toMatch(new RegExp(`${work.packs.length} pack\\(s\\) to registry ${reg.proxy.host}/${BASE}: .*`));
+    expect(final.stdout).toMatch(new RegExp(`${w.work.packs.length} pack\\(s\\) to registry ${w.reg.proxy.host}/${BASE}: .*`));
     expect(final.stdout).not.toMatch(/failed/);
-    const holdings = await reg.reader.holdings(BASE);
+    const holdings = await w.reg.reader.holdings(BASE);
     expect(holdings.problems).toEqual([]);
-    expect([...holdings.tags.keys()].sort()).toEqual(work.packs.map((p) => `${BASE}/spectro-packs/archive/${p.name}:${p.version}`).sort());
+    expect([...holdings.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${BASE}/spectro-packs/archive/${p.name}:${p.version}`).sort());
   });
 });

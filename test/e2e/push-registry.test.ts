@@ -1,13 +1,13 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';
@@ -17,41 +17,36 @@ const BASE = 'spectro-oci-registry';
 type Mode = 'anonymous' | 'htpasswd' | 'token';
 
 describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry (%s)', (mode) => {
-  const stack = stage();
-  let registry: RunningRegistry;
-  let token: TokenServer | undefined;
-  let proxy: RecordingProxy;
-  let root: string;
-  let env: NodeJS.ProcessEnv;
-  let registryArg: string;
-
-  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli([...args, '--registry', registryArg], { env: { ...env, ...extraEnv } });
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli([...args, '--registry', w.registryArg], { env: { ...w.env, ...extraEnv } });
   const creds = mode === 'anonymous' ? undefined : { username: USER, password: PASSWORD };
-  const uploads = () => proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
+  const uploads = () => w.proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
 
-  beforeAll(async () => {
+  const w = setup(async (stack) => {
+    let registry: RunningRegistry;
+    let token: TokenServer | undefined;
     if (mode === 'token') {
       token = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
       registry = stack.add(await startRegistry({ auth: 'token', token }));
     } else {
-      registry = await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {});
+      registry = stack.add(await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {}));
     }
-    proxy = stack.add(await startRecordingProxy(registry.url));
-    registryArg = `${proxy.host}/${BASE}`;
-    env = { SOURCE_DATE_EPOCH: '1700000000', ...(creds === undefined ? {} : { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD }) };
-    root = await stack.tempDir();
+    const proxy = stack.add(await startRecordingProxy(registry.url));
+    const registryArg = `${proxy.host}/${BASE}`;
+    const env = { SOURCE_DATE_EPOCH: '1700000000', ...(creds === undefined ? {} : { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD }) };
+    const root = await stack.tempDir();
+    return { registry, token, proxy, root, env, registryArg };
   });
   it('publishes, then recognises the same content without uploading anything', async () => {
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const pack = await writePack(join(w.root, 'hello'), { name: 'hello', version: '1.0.0' });
     const first = await cli(['push', pack]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`published hello:1.0.0 -> ${proxy.host}/${BASE}/spectro-packs/archive/hello:1.0.0`);
+    expect(first.stdout).toContain(`published hello:1.0.0 -> ${w.proxy.host}/${BASE}/spectro-packs/archive/hello:1.0.0`);
     // The {} config into the base repository (with its empty artifact) and into the pack repository, then the layer.
     expect(uploads()).toBe(3);
 
     // skopeo, an independent client, reads exactly the ORAS 1.0.0 shape we pushed.
-    const raw = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/hello:1.0.0`, creds === undefined ? {} : { creds });
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.0.0`, creds === undefined ? {} : { creds });
     expect(raw.toString()).toMatch(
       /^\{"schemaVersion":2,"mediaType":"application\/vnd\.oci\.image\.manifest\.v1\+json","config":\{"mediaType":"application\/vnd\.unknown\.config\.v1\+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2\},"layers":\[\{"mediaType":"application\/vnd\.oci\.image\.layer\.v1\.tar","digest":"sha256:[0-9a-f]{64}","size":\d+,"annotations":\{"org\.opencontainers\.image\.title":"hello-1\.0\.0\.tar\.gz"\}\}\],"annotations":\{"org\.opencontainers\.image\.created":"2023-11-14T22:13:20Z"\}\}$/,
     );
@@ -59,22 +54,22 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     const catalog = await cli(['list']);
     expect(catalog.code).toBe(0);
 
-    proxy.clear();
+    w.proxy.clear();
     const again = await cli(['push', pack]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('unchanged hello:1.0.0');
     expect(uploads()).toBe(0);
-    expect(proxy.count((r) => r.method === 'PUT')).toBe(0);
+    expect(w.proxy.count((r) => r.method === 'PUT')).toBe(0);
   });
 
   it('refuses different content under a published version, and replaces it with --force', async () => {
-    const changed = await writePack(join(root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
-    proxy.clear();
+    const changed = await writePack(join(w.root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    w.proxy.clear();
     const refused = await cli(['push', changed]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
     expect(refused.stderr).toContain('Palette caches pack digests');
-    expect(proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
+    expect(w.proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
     const forced = await cli(['push', changed, '--force']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
@@ -83,15 +78,15 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
   });
 
   it('tags, lists, inspects and pulls back the identical tree', async () => {
-    const pack = await writePack(join(root, 'tools-2.1.0'), { name: 'tools', version: '2.1.0', files: { 'charts/readme.txt': 'x'.repeat(10_000) } });
-    const older = await writePack(join(root, 'tools-2.0.9'), { name: 'tools', version: '2.0.9' });
+    const pack = await writePack(join(w.root, 'tools-2.1.0'), { name: 'tools', version: '2.1.0', files: { 'charts/readme.txt': 'x'.repeat(10_000) } });
+    const older = await writePack(join(w.root, 'tools-2.0.9'), { name: 'tools', version: '2.0.9' });
     expect((await cli(['push', pack, older])).code).toBe(0);
     const tag = await cli(['tag', 'tools:2.1.0', '2.1.x', '2.x']);
     expect(tag.code).toBe(0);
     expect(tag.stdout).toContain(': tagged as 2.1.x\n');
     expect(tag.stdout).toContain(': tagged as 2.x\n');
-    const byTag = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/tools:2.x`, creds === undefined ? {} : { creds });
-    const byVersion = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/tools:2.1.0`, creds === undefined ? {} : { creds });
+    const byTag = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/tools:2.x`, creds === undefined ? {} : { creds });
+    const byVersion = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/tools:2.1.0`, creds === undefined ? {} : { creds });
     expect(byTag.equals(byVersion)).toBe(true);
 
     const list = await cli(['list', '--json']);
@@ -107,7 +102,7 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     expect(inspect.stdout).toContain('"name": "tools"');
     expect(inspect.stdout).toContain('tools-2.1.0.tar.gz');
 
-    const out = join(root, 'pulled-tools');
+    const out = join(w.root, 'pulled-tools');
     const pull = await cli(['pull', 'tools:2.1.0', '-o', out]);
     expect(pull.code).toBe(0);
     expect(await treeOf(out)).toEqual(await treeOf(pack));
@@ -118,7 +113,7 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     expect(missing.code).toBe(1);
     expect(missing.stderr.split('\n')[0]).toMatch(/^error: .*nope:1\.0\.0 does not exist$/);
     if (mode === 'anonymous') return;
-    const pack = await writePack(join(root, 'denied'), { name: 'denied', version: '1.0.0' });
+    const pack = await writePack(join(w.root, 'denied'), { name: 'denied', version: '1.0.0' });
     const wrong = await cli(['push', pack], { PACKPUB_PASSWORD: 'not-the-password' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/credentials rejected/);
@@ -129,8 +124,8 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
 
   it('takes the password from stdin with --username', async () => {
     if (mode === 'anonymous') return;
-    const pack = await writePack(join(root, 'stdin-pack'), { name: 'stdin-pack', version: '0.1.0' });
-    const result = await runCli(['push', pack, '--registry', registryArg, '--username', USER, '--password-stdin'], {
+    const pack = await writePack(join(w.root, 'stdin-pack'), { name: 'stdin-pack', version: '0.1.0' });
+    const result = await runCli(['push', pack, '--registry', w.registryArg, '--username', USER, '--password-stdin'], {
       stdin: `${PASSWORD}\n`,
       env: { SOURCE_DATE_EPOCH: '1700000000' },
     });
@@ -146,10 +141,10 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
       expect(report.summary.published).toBe(folders.length);
       expect(push.code).toBe(0);
       for (const r of report.results as Array<{ name: string; version: string; dir: string; digest: string }>) {
-        const raw = await skopeoInspectRaw(`${registry.host}/${BASE}/spectro-packs/archive/${r.name}:${r.version}`, creds === undefined ? {} : { creds });
+        const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/${r.name}:${r.version}`, creds === undefined ? {} : { creds });
         const { createHash } = await import('node:crypto');
         expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(r.digest);
-        const out = join(root, 'corpus', r.name);
+        const out = join(w.root, 'corpus', r.name);
         const pull = await cli(['pull', `${r.name}:${r.version}`, '-o', out]);
         expect(pull.code, pull.stderr).toBe(0);
         expect(await treeOf(out)).toEqual(await treeOf(r.dir));

@@ -3,14 +3,14 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 6: blob downloads redirected to another host (as ECR sends them to presigned S3 URLs) must not
@@ -63,29 +63,21 @@ async function startBucket(storageDir: string): Promise<{ port: number; seen: Se
 describe('blob GETs redirected to another host', () => {
   for (const mode of ['htpasswd', 'token'] as const) {
     describe(`${mode} registry`, () => {
-      const stack = stage();
-      let tokens: TokenServer | undefined;
-      let registry: RunningRegistry;
-      let proxy: RecordingProxy;
-      let bucket: Awaited<ReturnType<typeof startBucket>>;
-      let root: string;
-      let pack: string;
-      let common: string[];
-      let env: NodeJS.ProcessEnv;
-
-      beforeAll(async () => {
-        root = await stack.tempDir(`packpub-redirect-${mode}-`);
+      const w = setup(async (stack) => {
+        let tokens: TokenServer | undefined;
+        let registry: RunningRegistry;
+        const root = await stack.tempDir(`packpub-redirect-${mode}-`);
         if (mode === 'token') {
           tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
           registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
         } else {
-          registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+          registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
         }
-        bucket = stack.add(await startBucket(registry.storageDir));
-        proxy = stack.add(await startRecordingProxy(registry.host));
-        env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') };
-        common = ['--registry', `${proxy.host}/base`, '--resolve', `${BUCKET}:${bucket.port}:127.0.0.1`];
-        pack = await writePack(join(root, 'pack'), { name: 'redirected', version: '2.0.0' });
+        const bucket = stack.add(await startBucket(registry.storageDir));
+        const proxy = stack.add(await startRecordingProxy(registry.host));
+        const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') };
+        const common = ['--registry', `${proxy.host}/base`, '--resolve', `${BUCKET}:${bucket.port}:127.0.0.1`];
+        const pack = await writePack(join(root, 'pack'), { name: 'redirected', version: '2.0.0' });
         const push = await runCli(['push', pack, ...common], { env });
         expect(push.code, push.stderr).toBe(0);
         // From now on, an authorized blob GET is sent to the bucket with a presigned-looking URL (ECR -> S3).
@@ -95,10 +87,11 @@ describe('blob GETs redirected to another host', () => {
           const query = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${KEY_ID}%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=${SIGNATURE}`;
           return { status: 307, headers: { location: `http://${BUCKET}:${bucket.port}/bucket/sha256/${hex}?${query}` } };
         };
+        return { tokens, registry, proxy, bucket, root, pack, common, env };
       });
 
       function expectNoCredentialsAtTheBucket(from: number): void {
-        const requests = bucket.seen.slice(from);
+        const requests = w.bucket.seen.slice(from);
         expect(requests.length).toBeGreaterThan(0);
         for (const r of requests) {
           expect(r.path).toContain(`X-Amz-Signature=${SIGNATURE}`); // the redirect was followed as given
@@ -109,27 +102,27 @@ describe('blob GETs redirected to another host', () => {
       }
 
       function expectRedactedTrace(stderr: string): void {
-        expect(stderr).toContain(`debug: GET http://${BUCKET}:${bucket.port}/bucket/sha256/`);
+        expect(stderr).toContain(`debug: GET http://${BUCKET}:${w.bucket.port}/bucket/sha256/`);
         expect(stderr).toContain('X-Amz-Signature=***');
         expect(stderr).not.toContain(SIGNATURE);
         expect(stderr).not.toContain(KEY_ID);
       }
 
       it('pull follows the redirect without credentials and still gets the pack byte for byte', async () => {
-        const before = bucket.seen.length;
-        proxy.clear();
-        const out = join(root, 'pulled');
-        const run = await runCli(['pull', 'redirected:2.0.0', ...common, '-o', out, '--debug'], { env });
+        const before = w.bucket.seen.length;
+        w.proxy.clear();
+        const out = join(w.root, 'pulled');
+        const run = await runCli(['pull', 'redirected:2.0.0', ...w.common, '-o', out, '--debug'], { env: w.env });
         expect(run.code, run.stderr).toBe(0);
-        expect(await treeOf(out)).toEqual(await treeOf(pack));
-        expect(proxy.count((r) => r.kind === 'blob-get' && r.status === 307 && r.hadAuthorization)).toBe(1);
+        expect(await treeOf(out)).toEqual(await treeOf(w.pack));
+        expect(w.proxy.count((r) => r.kind === 'blob-get' && r.status === 307 && r.hadAuthorization)).toBe(1);
         expectNoCredentialsAtTheBucket(before);
         expectRedactedTrace(run.stderr);
       });
 
       it('inspect reads the archive through the redirect, without credentials there', async () => {
-        const before = bucket.seen.length;
-        const run = await runCli(['inspect', 'redirected:2.0.0', ...common, '--json', '--debug'], { env });
+        const before = w.bucket.seen.length;
+        const run = await runCli(['inspect', 'redirected:2.0.0', ...w.common, '--json', '--debug'], { env: w.env });
         expect(run.code, run.stderr).toBe(0);
         expect((JSON.parse(run.stdout) as { packJson: { name: string } }).packJson.name).toBe('redirected');
         expectNoCredentialsAtTheBucket(before);
@@ -137,10 +130,10 @@ describe('blob GETs redirected to another host', () => {
       });
 
       it('copy to a local layout fetches the blobs through the redirect, without credentials there', async () => {
-        const before = bucket.seen.length;
-        const layout = join(root, 'copied');
-        const run = await runCli(['copy', 'redirected:2.0.0', '--from', `${proxy.host}/base`, '--to', `oci:${layout}`, '--resolve', `${BUCKET}:${bucket.port}:127.0.0.1`], {
-          env,
+        const before = w.bucket.seen.length;
+        const layout = join(w.root, 'copied');
+        const run = await runCli(['copy', 'redirected:2.0.0', '--from', `${w.proxy.host}/base`, '--to', `oci:${layout}`, '--resolve', `${BUCKET}:${w.bucket.port}:127.0.0.1`], {
+          env: w.env,
         });
         expect(run.code, run.stderr).toBe(0);
         expectNoCredentialsAtTheBucket(before);

@@ -1,13 +1,13 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { type CliRun, runBin } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { leaks, type SecretForm, secretForms, stackLines } from '../support/secrets.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 6, "Secrets": every command, in --debug and (where it has one) --json mode, against an htpasswd
@@ -25,19 +25,12 @@ const WRONG = 'Wr0ng-Guess-Passw0rd-77ab';
 /** The whole check against one kind of registry; one test file per kind, so the two run side by side. */
 export function secretsSuite(mode: 'htpasswd' | 'token'): void {
   describe(`no secret in any output: ${mode} registry`, () => {
-    const stack = stage();
-    let tokens: TokenServer | undefined;
-    let registry: RunningRegistry;
-    let proxy: RecordingProxy;
-    let root: string;
-    let env: NodeJS.ProcessEnv;
-    let R: string;
     const outputs: Array<{ label: string; text: string }> = [];
 
     const forms = (): SecretForm[] => [
       ...secretForms('password', PASSWORD, USER),
       ...secretForms('wrong password', WRONG, USER),
-      ...(tokens?.issuedTokens ?? []).flatMap((t, i) => [
+      ...(w.tokens?.issuedTokens ?? []).flatMap((t, i) => [
         ...secretForms(`token #${i}`, t),
         { label: `token #${i} signature`, value: t.split('.')[2] ?? t },
       ]),
@@ -45,7 +38,7 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
 
     /** Run the built CLI, keep its output for the final scan, and check it now. */
     async function cli(label: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> {
-      const run = await runBin(args, { env: { ...env, ...options.env }, cwd: root, ...(options.stdin === undefined ? {} : { stdin: options.stdin }) });
+      const run = await runBin(args, { env: { ...w.env, ...options.env }, cwd: w.root, ...(options.stdin === undefined ? {} : { stdin: options.stdin }) });
       const text = `${run.stdout}\n${run.stderr}`;
       outputs.push({ label, text });
       expect(leaks(text, forms()), `${label} printed a secret`).toEqual([]);
@@ -54,80 +47,83 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
 
     const withPassword = (password: string) => ({ PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: password });
 
-    beforeAll(async () => {
-      root = await stack.tempDir(`packpub-secrets-${mode}-`);
+    const w = setup(async (stack) => {
+      let tokens: TokenServer | undefined;
+      let registry: RunningRegistry;
+      const root = await stack.tempDir(`packpub-secrets-${mode}-`);
       if (mode === 'token') {
         tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
         registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
       } else {
         registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
       }
-      proxy = stack.add(await startRecordingProxy(registry.host));
-      R = proxy.host;
+      const proxy = stack.add(await startRecordingProxy(registry.host));
+      const R = proxy.host;
       await mkdir(join(root, 'home'));
-      env = { SOURCE_DATE_EPOCH: '1700000000', HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), PACKPUB_CACHE_DIR: join(root, 'cache') };
+      const env = { SOURCE_DATE_EPOCH: '1700000000', HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), PACKPUB_CACHE_DIR: join(root, 'cache') };
       for (const [i, v] of ['1.0.0', '1.0.1', '1.0.2', '1.0.3'].entries()) await writePack(join(root, `p${i}`), { name: 'secret-pack', version: v });
+      return { tokens, registry, proxy, root, env, R };
     });
 
     it('local commands (validate, build, init) with a password in the environment', async () => {
       const e = { env: withPassword(PASSWORD) };
       expect((await cli('validate', ['validate', 'p0', '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('build', ['build', 'p0', '-o', 'p0.tar.gz', '--registry', `${R}/base`, '--json', '--debug'], e)).code).toBe(0);
+      expect((await cli('build', ['build', 'p0', '-o', 'p0.tar.gz', '--registry', `${w.R}/base`, '--json', '--debug'], e)).code).toBe(0);
       expect((await cli('init', ['init', 'fresh', '--name', 'fresh', '--version', '0.1.0', '--json', '--debug'], e)).code).toBe(0);
     });
 
     it('push, list, inspect, pull, tag and copy with the right password', async () => {
       const e = { env: withPassword(PASSWORD) };
-      const push = await cli('push --json', ['push', 'p0', '--registry', `${R}/base`, '--json', '--debug'], e);
+      const push = await cli('push --json', ['push', 'p0', '--registry', `${w.R}/base`, '--json', '--debug'], e);
       expect(push.code, push.stderr).toBe(0);
       expect(push.stderr).toContain('debug: PUT '); // the trace was on
-      const stdinPush = await cli('push -u --password-stdin', ['push', 'p1', '--registry', `${R}/base`, '-u', USER, '--password-stdin', '--debug'], {
+      const stdinPush = await cli('push -u --password-stdin', ['push', 'p1', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], {
         stdin: `${PASSWORD}\n`,
       });
       expect(stdinPush.code, stdinPush.stderr).toBe(0);
-      expect((await cli('list', ['list', '--registry', `${R}/base`, '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('inspect', ['inspect', 'secret-pack:1.0.0', '--registry', `${R}/base`, '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('pull', ['pull', 'secret-pack:1.0.0', '--registry', `${R}/base`, '-o', 'pulled', '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('tag', ['tag', 'secret-pack:1.0.0', '1.0.x', '--registry', `${R}/base`, '--debug'], e)).code).toBe(0);
-      const copy = await cli('copy', ['copy', 'secret-pack:1.0.0', '--from', `${R}/base`, '--to', `${R}/promoted`, '--json', '--debug'], {
+      expect((await cli('list', ['list', '--registry', `${w.R}/base`, '--json', '--debug'], e)).code).toBe(0);
+      expect((await cli('inspect', ['inspect', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '--json', '--debug'], e)).code).toBe(0);
+      expect((await cli('pull', ['pull', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '-o', 'pulled', '--json', '--debug'], e)).code).toBe(0);
+      expect((await cli('tag', ['tag', 'secret-pack:1.0.0', '1.0.x', '--registry', `${w.R}/base`, '--debug'], e)).code).toBe(0);
+      const copy = await cli('copy', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/promoted`, '--json', '--debug'], {
         env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: PASSWORD },
       });
       expect(copy.code, copy.stderr).toBe(0);
-      expect(proxy.count((r) => r.hadAuthorization)).toBeGreaterThan(0);
+      expect(w.proxy.count((r) => r.hadAuthorization)).toBeGreaterThan(0);
     });
 
     it('login, commands with the saved credentials, logout', async () => {
-      const login = await cli('login', ['login', R, '-u', USER, '--password-stdin', '--debug'], { stdin: PASSWORD });
+      const login = await cli('login', ['login', w.R, '-u', USER, '--password-stdin', '--debug'], { stdin: PASSWORD });
       expect(login.code, login.stderr).toBe(0);
       // The saved file holds the credential: readable by its owner only.
-      expect((await stat(join(root, 'docker', 'config.json'))).mode & 0o777).toBe(0o600);
-      expect((await cli('list (docker config)', ['list', '--registry', `${R}/base`, '--json', '--debug'])).code).toBe(0);
-      expect((await cli('pull (docker config)', ['pull', 'secret-pack:1.0.1', '--registry', `${R}/base`, '-o', 'pulled-2', '--debug'])).code).toBe(0);
-      expect((await cli('logout', ['logout', R, '--debug'])).code).toBe(0);
+      expect((await stat(join(w.root, 'docker', 'config.json'))).mode & 0o777).toBe(0o600);
+      expect((await cli('list (docker config)', ['list', '--registry', `${w.R}/base`, '--json', '--debug'])).code).toBe(0);
+      expect((await cli('pull (docker config)', ['pull', 'secret-pack:1.0.1', '--registry', `${w.R}/base`, '-o', 'pulled-2', '--debug'])).code).toBe(0);
+      expect((await cli('logout', ['logout', w.R, '--debug'])).code).toBe(0);
     });
 
     it('every command with a wrong password fails without printing it', async () => {
       const e = { env: withPassword(WRONG) };
-      const push = await cli('push wrong', ['push', 'p2', '--registry', `${R}/base`, '--json', '--debug'], e);
+      const push = await cli('push wrong', ['push', 'p2', '--registry', `${w.R}/base`, '--json', '--debug'], e);
       expect(push.code).toBe(1);
       expect(push.stdout).toMatch(/credentials rejected/);
       for (const [label, args] of [
-        ['list wrong', ['list', '--registry', `${R}/base`, '--json', '--debug']],
-        ['inspect wrong', ['inspect', 'secret-pack:1.0.0', '--registry', `${R}/base`, '--json', '--debug']],
-        ['pull wrong', ['pull', 'secret-pack:1.0.0', '--registry', `${R}/base`, '-o', 'nope', '--debug']],
-        ['tag wrong', ['tag', 'secret-pack:1.0.0', 'x', '--registry', `${R}/base`, '--debug']],
+        ['list wrong', ['list', '--registry', `${w.R}/base`, '--json', '--debug']],
+        ['inspect wrong', ['inspect', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '--json', '--debug']],
+        ['pull wrong', ['pull', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '-o', 'nope', '--debug']],
+        ['tag wrong', ['tag', 'secret-pack:1.0.0', 'x', '--registry', `${w.R}/base`, '--debug']],
       ] as const) {
         const run = await cli(label, [...args], e);
         expect(run.code, `${label}: ${run.stderr}`).toBe(1);
         expect(run.stderr).toMatch(/^error: /m);
       }
-      const stdin = await cli('push -u --password-stdin wrong', ['push', 'p2', '--registry', `${R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: WRONG });
+      const stdin = await cli('push -u --password-stdin wrong', ['push', 'p2', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: WRONG });
       expect(stdin.code).toBe(1);
-      const copy = await cli('copy wrong', ['copy', 'secret-pack:1.0.0', '--from', `${R}/base`, '--to', `${R}/elsewhere`, '--json', '--debug'], {
+      const copy = await cli('copy wrong', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/elsewhere`, '--json', '--debug'], {
         env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: WRONG },
       });
       expect(copy.code).toBe(1);
-      const login = await cli('login wrong', ['login', R, '-u', USER, '--password-stdin', '--debug', '--registry-config', join(root, 'wrong.json')], { stdin: WRONG });
+      const login = await cli('login wrong', ['login', w.R, '-u', USER, '--password-stdin', '--debug', '--registry-config', join(w.root, 'wrong.json')], { stdin: WRONG });
       // The stand-in token service, unlike Harbor, grants wrong credentials an empty token that `GET /v2/`
       // accepts, so only the Basic registry can refuse this login; either way nothing may leak.
       if (mode === 'htpasswd') {
@@ -138,7 +134,7 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
     });
 
     it('an upload failing with an answer that echoes the Authorization header and the password', async () => {
-      proxy.onRequest = (req) =>
+      w.proxy.onRequest = (req) =>
         req.kind === 'upload-put'
           ? {
               status: 500,
@@ -150,34 +146,34 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
           : 'pass';
       try {
         for (const json of [true, false]) {
-          const run = await cli(`push, upload fails${json ? ' (json)' : ''}`, ['push', 'p3', '--registry', `${R}/base`, '--retry-attempts', '2', '--debug', ...(json ? ['--json'] : [])], {
+          const run = await cli(`push, upload fails${json ? ' (json)' : ''}`, ['push', 'p3', '--registry', `${w.R}/base`, '--retry-attempts', '2', '--debug', ...(json ? ['--json'] : [])], {
             env: withPassword(PASSWORD),
           });
           expect(run.code).toBe(1);
           expect(`${run.stdout}${run.stderr}`).toContain('storage backend failed; request carried Authorization: ');
         }
       } finally {
-        proxy.onRequest = undefined;
+        w.proxy.onRequest = undefined;
       }
     });
 
     it('an upload whose connection is reset, with the cause and stack printed by --debug', async () => {
-      proxy.onRequest = (req) => (req.kind === 'upload-put' ? 'reset' : 'pass');
+      w.proxy.onRequest = (req) => (req.kind === 'upload-put' ? 'reset' : 'pass');
       try {
-        const run = await cli('push, upload reset', ['push', 'p3', '--registry', `${R}/base`, '--retry-attempts', '2', '--debug'], { env: withPassword(PASSWORD) });
+        const run = await cli('push, upload reset', ['push', 'p3', '--registry', `${w.R}/base`, '--retry-attempts', '2', '--debug'], { env: withPassword(PASSWORD) });
         expect(run.code).toBe(1);
         expect(run.stderr).toContain('was closed unexpectedly');
       } finally {
-        proxy.onRequest = undefined;
+        w.proxy.onRequest = undefined;
       }
       // A usage error with --debug prints a stack, still without secrets.
-      const usage = await cli('usage error', ['push', 'p3', '--registry', `${R}/Base`, '--debug'], { env: withPassword(PASSWORD) });
+      const usage = await cli('usage error', ['push', 'p3', '--registry', `${w.R}/Base`, '--debug'], { env: withPassword(PASSWORD) });
       expect(usage.code).toBe(2);
       expect(stackLines(usage.stderr).length).toBeGreaterThan(0);
     });
 
     it('holds: all outputs scanned again with every token issued during the run', () => {
-      if (mode === 'token') expect(tokens?.issuedTokens.length).toBeGreaterThan(0);
+      if (mode === 'token') expect(w.tokens?.issuedTokens.length).toBeGreaterThan(0);
       const found = outputs.flatMap(({ label, text }) => leaks(text, forms()).map((f) => `${label}: ${f}`));
       expect(found).toEqual([]);
       expect(outputs.length).toBeGreaterThanOrEqual(20);

@@ -1,25 +1,24 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
+
+hurryRetries();
 
 describe('a target that cannot be reached', () => {
-  const stack = stage();
-  let registry: RunningRegistry;
-  let root: string;
-  let packs: string[];
-
-  beforeAll(async () => {
-    registry = stack.add(await startRegistry());
-    root = await stack.tempDir();
-    packs = [];
+  const w = setup(async (stack) => {
+    const registry = stack.add(await startRegistry());
+    const root = await stack.tempDir();
+    const packs = [];
     for (let i = 0; i < 12; i++) packs.push(await writePack(join(root, `p${i}`), { name: `down-${i}`, version: '1.0.0' }));
+    return { registry, root, packs };
   });
 
   it('fails the remaining packs at once, and says so once with the number of packs it stopped', async () => {
-    const run = await runCli(['push', ...packs, '--registry', '127.0.0.1:1/base', '--concurrency', '2']);
+    const run = await runCli(['push', ...w.packs, '--registry', '127.0.0.1:1/base', '--concurrency', '2']);
     expect(run.code).toBe(1);
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
@@ -28,14 +27,14 @@ describe('a target that cannot be reached', () => {
     expect(run.stdout).toContain('12 pack(s) to registry 127.0.0.1:1/base: 12 failed');
 
     // The report still tells each pack's story: the first failures, then the packs failed at once.
-    const json = await runCli(['push', ...packs, '--registry', '127.0.0.1:1/base', '--concurrency', '2', '--json']);
+    const json = await runCli(['push', ...w.packs, '--registry', '127.0.0.1:1/base', '--concurrency', '2', '--json']);
     const results = (JSON.parse(json.stdout) as { results: Array<{ error: { message: string } }> }).results;
     expect(results.filter((r) => r.error.message.includes('not attempted: registry 127.0.0.1:1/base failed earlier in this run')).length).toBeGreaterThanOrEqual(9);
     expect(json.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('does not hold back the other targets of the same run', async () => {
-    const run = await runCli(['push', ...packs.slice(0, 3), '--registry', `${registry.host}/good`, '--registry', '127.0.0.1:1/down', '--json']);
+    const run = await runCli(['push', ...w.packs.slice(0, 3), '--registry', `${w.registry.host}/good`, '--registry', '127.0.0.1:1/down', '--json']);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as { results: Array<{ target: string; status: string }> };
     const byTarget = (t: string) => report.results.filter((r) => r.target.includes(t)).map((r) => r.status);

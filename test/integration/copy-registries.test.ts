@@ -2,17 +2,16 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { copyPacks, type CopyEvent } from '../../src/operations/copy.js';
 import { openTarget } from '../../src/targets/open.js';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { skopeoInspectRaw } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
+import { harborAndBasic } from '../support/push-setup.js';
 
 /*
  * Promotion between two real registries: a distribution behind a Harbor-like token service (staging) and
@@ -34,25 +33,14 @@ const VERSIONS = [
 ] as const;
 
 describe('copy between a token-auth registry and a Basic-auth registry', () => {
-  const stack = stage();
-  let root: string;
-  let tokens: TokenServer;
-  let staging: RunningRegistry;
-  let prod: RunningRegistry;
-  let proxy: RecordingProxy;
-  let stagingRef: string;
-  let prodRef: string;
   /** Both sides' credentials from the environment, as a CI job would set them from secrets. */
   let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
-    root = await stack.tempDir('packpub-copy-reg-');
-    tokens = stack.add(await startTokenServer({ users: { [HARBOR_USER]: HARBOR_PASSWORD } }));
-    staging = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-    prod = stack.add(await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_PASSWORD } }));
-    proxy = stack.add(await startRecordingProxy(prod.host));
-    stagingRef = `${staging.host}/staging`;
-    prodRef = `${proxy.host}/prod`;
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-copy-reg-');
+    const { tokens, harbor: staging, basic: prod, proxy } = await harborAndBasic(stack, { [HARBOR_USER]: HARBOR_PASSWORD }, { [BASIC_USER]: BASIC_PASSWORD });
+    const stagingRef = `${staging.host}/staging`;
+    const prodRef = `${proxy.host}/prod`;
     env = {
       ...ENV,
       PACKPUB_FROM_USERNAME: HARBOR_USER,
@@ -66,6 +54,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       stdin: `${HARBOR_PASSWORD}\n`,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
+    return { root, tokens, staging, prod, proxy, stagingRef, prodRef };
   });
 
   const stagingCreds = { username: HARBOR_USER, password: HARBOR_PASSWORD };
@@ -74,87 +63,87 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     skopeoInspectRaw(`${host}/${base}/${ARCHIVE}/${name}:${version}`, { creds });
 
   function expectNoSecrets(text: string): void {
-    for (const secret of [...SECRETS, ...tokens.issuedTokens]) expect(text).not.toContain(secret);
+    for (const secret of [...SECRETS, ...w.tokens.issuedTokens]) expect(text).not.toContain(secret);
   }
 
   it('--all yields identical manifest digests on both registries, and a re-run uploads nothing', async () => {
-    const first = await runCli(['copy', '--all', '--from', stagingRef, '--to', prodRef, '--json'], { env });
+    const first = await runCli(['copy', '--all', '--from', w.stagingRef, '--to', w.prodRef, '--json'], { env });
     expectNoSecrets(first.stdout + first.stderr);
     expect(first.code, first.stderr).toBe(0);
     const report = JSON.parse(first.stdout) as { ok: boolean; summary: Record<string, number>; results: Array<{ name: string; version: string; status: string; digest: string }> };
     expect(report.ok).toBe(true);
     expect(report.summary).toMatchObject({ total: 3, copied: 3, failed: 0, conflict: 0 });
     for (const [name, version] of VERSIONS) {
-      const a = await rawAt(staging.host, 'staging', name, version, stagingCreds);
-      const b = await rawAt(prod.host, 'prod', name, version, prodCreds);
+      const a = await rawAt(w.staging.host, 'staging', name, version, stagingCreds);
+      const b = await rawAt(w.prod.host, 'prod', name, version, prodCreds);
       expect(b.equals(a)).toBe(true);
       expect(report.results.find((r) => r.name === name && r.version === version)?.digest).toBe(sha256Digest(a));
     }
     // Per repository each blob goes up once: hello's two versions share one config upload.
     // base repository: config; hello: config + 2 layers; world: config + 1 layer.
-    const uploads = proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
+    const uploads = w.proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
     expect(uploads).toBe(6);
     // Palette's base repository exists at the destination, as after a push (an untagged empty artifact).
-    expect(proxy.count((r) => r.method === 'PUT' && r.path.startsWith(`/v2/prod/${ARCHIVE}/manifests/sha256:`))).toBe(1);
+    expect(w.proxy.count((r) => r.method === 'PUT' && r.path.startsWith(`/v2/prod/${ARCHIVE}/manifests/sha256:`))).toBe(1);
 
-    proxy.clear();
-    const again = await runCli(['copy', '--all', '--from', stagingRef, '--to', prodRef], { env });
+    w.proxy.clear();
+    const again = await runCli(['copy', '--all', '--from', w.stagingRef, '--to', w.prodRef], { env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('3 unchanged');
-    expect(proxy.count((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')).toBe(0);
+    expect(w.proxy.count((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')).toBe(0);
   });
 
   it('verifies blobs end to end: skopeo can pull what was copied', async () => {
-    const authFile = join(root, 'auth.json');
+    const authFile = join(w.root, 'auth.json');
     const auth = Buffer.from(`${BASIC_USER}:${BASIC_PASSWORD}`).toString('base64');
-    await writeFile(authFile, JSON.stringify({ auths: { [prod.host]: { auth } } }), { mode: 0o600 });
-    const out = join(root, 'skopeo-pulled');
+    await writeFile(authFile, JSON.stringify({ auths: { [w.prod.host]: { auth } } }), { mode: 0o600 });
+    const out = join(w.root, 'skopeo-pulled');
     // skopeo checks every blob against its digest while copying.
-    await run('skopeo', ['copy', '--src-tls-verify=false', '--src-authfile', authFile, `docker://${prod.host}/prod/${ARCHIVE}/world:2.0.0`, `oci:${out}:world`]);
+    await run('skopeo', ['copy', '--src-tls-verify=false', '--src-authfile', authFile, `docker://${w.prod.host}/prod/${ARCHIVE}/world:2.0.0`, `oci:${out}:world`]);
     const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${out}:world`], { encoding: 'buffer' });
-    expect((stdout as Buffer).equals(await rawAt(staging.host, 'staging', 'world', '2.0.0', stagingCreds))).toBe(true);
+    expect((stdout as Buffer).equals(await rawAt(w.staging.host, 'staging', 'world', '2.0.0', stagingCreds))).toBe(true);
   });
 
   it('copies from a registry to an OCI layout and back with the same digest', async () => {
-    const layout = join(root, 'layout');
-    const down = await runCli(['copy', 'hello:1.1.0', '--from', prodRef, '--to', `oci:${layout}`], {
+    const layout = join(w.root, 'layout');
+    const down = await runCli(['copy', 'hello:1.1.0', '--from', w.prodRef, '--to', `oci:${layout}`], {
       env: { PACKPUB_FROM_USERNAME: BASIC_USER, PACKPUB_FROM_PASSWORD: BASIC_PASSWORD },
     });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain('copied hello:1.1.0');
     const { stdout: local } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, ARCHIVE, 'hello')}:1.1.0`], { encoding: 'buffer' });
-    const original = await rawAt(staging.host, 'staging', 'hello', '1.1.0', stagingCreds);
+    const original = await rawAt(w.staging.host, 'staging', 'hello', '1.1.0', stagingCreds);
     expect((local as Buffer).equals(original)).toBe(true);
 
-    const up = await runCli(['copy', 'hello:1.1.0', '--from', `oci:${layout}`, '--to', `${staging.host}/restored`], {
+    const up = await runCli(['copy', 'hello:1.1.0', '--from', `oci:${layout}`, '--to', `${w.staging.host}/restored`], {
       env: { PACKPUB_TO_USERNAME: HARBOR_USER, PACKPUB_TO_PASSWORD: HARBOR_PASSWORD },
     });
     expect(up.code, up.stderr).toBe(0);
-    expect((await rawAt(staging.host, 'restored', 'hello', '1.1.0', stagingCreds)).equals(original)).toBe(true);
+    expect((await rawAt(w.staging.host, 'restored', 'hello', '1.1.0', stagingCreds)).equals(original)).toBe(true);
   });
 
   it('a different manifest under the version is a conflict; --force replaces it', async () => {
-    const changed = await writePack(join(root, 'changed/hello-1.0.0'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
-    const pushed = await runCli(['push', changed, '--registry', `${prod.host}/other`, '--username', BASIC_USER, '--password-stdin'], {
+    const changed = await writePack(join(w.root, 'changed/hello-1.0.0'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    const pushed = await runCli(['push', changed, '--registry', `${w.prod.host}/other`, '--username', BASIC_USER, '--password-stdin'], {
       env: ENV,
       stdin: BASIC_PASSWORD,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
-    const theirs = await rawAt(prod.host, 'other', 'hello', '1.0.0', prodCreds);
+    const theirs = await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds);
 
-    const refused = await runCli(['copy', 'hello:1.0.0', '--from', stagingRef, '--to', `${prod.host}/other`], { env });
+    const refused = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/other`], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
-    expect((await rawAt(prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(theirs)).toBe(true);
+    expect((await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(theirs)).toBe(true);
 
-    const forced = await runCli(['copy', 'hello:1.0.0', '--from', stagingRef, '--to', `${prod.host}/other`, '--force'], { env });
+    const forced = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/other`, '--force'], { env });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
-    expect((await rawAt(prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(await rawAt(staging.host, 'staging', 'hello', '1.0.0', stagingCreds))).toBe(true);
+    expect((await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(await rawAt(w.staging.host, 'staging', 'hello', '1.0.0', stagingCreds))).toBe(true);
   });
 
   it('reports rejected destination credentials per version without printing secrets', async () => {
-    const result = await runCli(['copy', 'world:2.0.0', '--from', stagingRef, '--to', `${prod.host}/denied`], {
+    const result = await runCli(['copy', 'world:2.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/denied`], {
       env: { ...env, PACKPUB_TO_PASSWORD: 'wrong-password-xyz' },
     });
     expect(result.code).toBe(1);
@@ -164,8 +153,8 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
   });
 
   it('works as a library with per-side credential providers, streaming and reporting each blob', async () => {
-    const from = await openTarget({ registry: stagingRef, credentials: staticProvider('test', stagingCreds) });
-    const to = await openTarget({ registry: `${prod.host}/library`, credentials: staticProvider('test', prodCreds) });
+    const from = await openTarget({ registry: w.stagingRef, credentials: staticProvider('test', stagingCreds) });
+    const to = await openTarget({ registry: `${w.prod.host}/library`, credentials: staticProvider('test', prodCreds) });
     const events: CopyEvent[] = [];
     try {
       const report = await copyPacks(from, to, { name: 'hello', all: true, onEvent: (e) => events.push(e) });
@@ -176,7 +165,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       expect(uploaded).toBe(3);
       expect(report.summary.copiedBytes).toBe(report.results.reduce((n, r) => n + (r.size ?? 0), 0) - 2);
       for (const r of report.results) {
-        expect((await rawAt(prod.host, 'library', 'hello', r.version, prodCreds)).equals(await rawAt(staging.host, 'staging', 'hello', r.version, stagingCreds))).toBe(true);
+        expect((await rawAt(w.prod.host, 'library', 'hello', r.version, prodCreds)).equals(await rawAt(w.staging.host, 'staging', 'hello', r.version, stagingCreds))).toBe(true);
       }
     } finally {
       await from.store.close();

@@ -8,13 +8,13 @@ import { staticProvider } from '../../src/credentials/chain.js';
 import { isPackpubError } from '../../src/errors.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
-import { FaultPlan, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { FaultPlan, startRecordingProxy } from '../support/recording-proxy.js';
+import { startTokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
-import type { GeneratedPack } from '../support/packs.js';
 import { packTree, proxiedRegistry } from '../support/push-setup.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 /*
  * Faults with token auth (the Harbor-like flow) and on the way back: push, list, inspect and pull through a
@@ -24,75 +24,69 @@ import { stage } from '../support/stage.js';
 const USER = 'robot-ci';
 const PASSWORD = 'faulty-net-pass-7f3a';
 
-describe('token auth, list, inspect and pull through a faulty network', () => {
-  const stack = stage();
-  let tokens: TokenServer;
-  let tokenProxy: RecordingProxy;
-  let proxy: RecordingProxy;
-  let root: string;
-  let packs: GeneratedPack[];
-  let env: NodeJS.ProcessEnv;
-  let registryArg: string;
+hurryRetries();
 
-  beforeAll(async () => {
-    tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
+describe('token auth, list, inspect and pull through a faulty network', () => {
+  const w = setup(async (stack) => {
+    const tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
     // The token service gets a faulty proxy of its own: the registry names the proxy as its realm.
-    tokenProxy = stack.add(await startRecordingProxy(new URL(tokens.realm).host));
-    ({ proxy } = await proxiedRegistry(stack, { auth: 'token', token: { ...tokens, realm: `${tokenProxy.url}/service/token` } }));
-    ({ root, packs } = await packTree(stack, 6, { seed: 11, payloadBytes: [50_000, 400_000] }));
-    env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, DOCKER_CONFIG: join(root, 'docker') };
-    registryArg = `${proxy.host}/harbor-like`;
+    const tokenProxy = stack.add(await startRecordingProxy(new URL(tokens.realm).host));
+    const { proxy } = await proxiedRegistry(stack, { auth: 'token', token: { ...tokens, realm: `${tokenProxy.url}/service/token` } });
+    const { root, packs } = await packTree(stack, 6, { seed: 11, payloadBytes: [50_000, 400_000] });
+    const env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, DOCKER_CONFIG: join(root, 'docker') };
+    const registryArg = `${proxy.host}/harbor-like`;
+    return { tokens, tokenProxy, proxy, root, packs, env, registryArg };
   });
 
   it('pushes with token auth through ~15 % faults, and 40 % at the token service', async () => {
-    proxy.faults = new FaultPlan({ rate: 0.15, seed: 31 });
-    tokenProxy.faults = new FaultPlan({ rate: 0.4, seed: 32, kinds: ['reset', 'status-503', 'status-429', 'truncate'] });
-    const run = await runCli(['push', ...packs.map((p) => p.dir), '--registry', registryArg], { env });
-    proxy.faults = undefined;
-    tokenProxy.faults = undefined;
+    w.proxy.faults = new FaultPlan({ rate: 0.15, seed: 31 });
+    w.tokenProxy.faults = new FaultPlan({ rate: 0.4, seed: 32, kinds: ['reset', 'status-503', 'status-429', 'truncate'] });
+    const run = await runCli(['push', ...w.packs.map((p) => p.dir), '--registry', w.registryArg], { env: w.env });
+    w.proxy.faults = undefined;
+    w.tokenProxy.faults = undefined;
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`${packs.length} published`);
-    expect(proxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
-    expect(tokenProxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
+    expect(run.stdout).toContain(`${w.packs.length} published`);
+    expect(w.proxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
+    expect(w.tokenProxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
   });
 
   it('says in one clear line when the token service keeps failing', async () => {
-    tokenProxy.faults = new FaultPlan({ rate: 1, seed: 33, kinds: ['truncate'] });
-    const run = await runCli(['list', '--registry', registryArg, '--retry-attempts', '2'], { env });
-    tokenProxy.faults = undefined;
+    w.tokenProxy.faults = new FaultPlan({ rate: 1, seed: 33, kinds: ['truncate'] });
+    const run = await runCli(['list', '--registry', w.registryArg, '--retry-attempts', '2'], { env: w.env });
+    w.tokenProxy.faults = undefined;
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: connection to 127\.0\.0\.1:\d+ was closed unexpectedly\nhint: /);
   });
 
   it('lists and inspects through faults', async () => {
-    proxy.faults = new FaultPlan({ rate: 0.3, seed: 5, kinds: ['reset', 'status-503', 'status-429', 'truncate'], only: ['tags', 'manifest-get', 'blob-get', 'catalog'] });
-    const list = await runCli(['list', '--registry', registryArg, '--json'], { env });
+    w.proxy.faults = new FaultPlan({ rate: 0.3, seed: 5, kinds: ['reset', 'status-503', 'status-429', 'truncate'], only: ['tags', 'manifest-get', 'blob-get', 'catalog'] });
+    const list = await runCli(['list', '--registry', w.registryArg, '--json'], { env: w.env });
     expect(list.code, list.stderr).toBe(0);
     const listed = JSON.parse(list.stdout) as { packs: Array<{ name: string; versions: Array<{ version: string }> }> };
     expect(listed.packs.map((p) => `${p.name}:${p.versions.map((v) => v.version).join(',')}`).sort()).toEqual(
-      packs.map((p) => `${p.name}:${p.version}`).sort(),
+      w.packs.map((p) => `${p.name}:${p.version}`).sort(),
     );
-    for (const p of packs.slice(0, 3)) {
-      const inspect = await runCli(['inspect', `${p.name}:${p.version}`, '--registry', registryArg, '--json'], { env });
+    for (const p of w.packs.slice(0, 3)) {
+      const inspect = await runCli(['inspect', `${p.name}:${p.version}`, '--registry', w.registryArg, '--json'], { env: w.env });
       expect(inspect.code, inspect.stderr).toBe(0);
       expect((JSON.parse(inspect.stdout) as { packJson: { name: string } }).packJson.name).toBe(p.name);
     }
-    proxy.faults = undefined;
+    w.proxy.faults = undefined;
   });
 
   it('pulls every pack byte for byte while half the blob downloads are cut off or refused', async () => {
-    proxy.faults = new FaultPlan({ rate: 0.5, seed: 8, kinds: ['truncate', 'reset', 'status-502'], only: ['blob-get', 'manifest-get'] });
-    proxy.clear();
-    for (const p of packs) {
-      const out = join(root, 'pulled', p.name);
-      const run = await runCli(['pull', `${p.name}:${p.version}`, '--registry', registryArg, '-o', out], { env });
+    w.proxy.faults = new FaultPlan({ rate: 0.5, seed: 8, kinds: ['truncate', 'reset', 'status-502'], only: ['blob-get', 'manifest-get'] });
+    w.proxy.clear();
+    for (const p of w.packs) {
+      const out = join(w.root, 'pulled', p.name);
+      const run = await runCli(['pull', `${p.name}:${p.version}`, '--registry', w.registryArg, '-o', out], { env: w.env });
       expect(run.code, run.stderr).toBe(0);
       expect(await treeOf(out)).toEqual(await treeOf(p.dir));
     }
-    proxy.faults = undefined;
+    w.proxy.faults = undefined;
     // Downloads were cut half way, and resumed where they stopped (206 Partial Content).
-    expect(proxy.count((r) => r.kind === 'blob-get' && r.fault === 'truncate')).toBeGreaterThan(0);
-    expect(proxy.count((r) => r.kind === 'blob-get' && r.status === 206)).toBeGreaterThan(0);
+    expect(w.proxy.count((r) => r.kind === 'blob-get' && r.fault === 'truncate')).toBeGreaterThan(0);
+    expect(w.proxy.count((r) => r.kind === 'blob-get' && r.status === 206)).toBeGreaterThan(0);
   });
 });
 

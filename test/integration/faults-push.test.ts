@@ -1,15 +1,15 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { runCli } from '../support/cli.js';
-import { CORPUS_DIR, HAVE_CORPUS, type GeneratedPack } from '../support/packs.js';
+import { CORPUS_DIR, HAVE_CORPUS } from '../support/packs.js';
 import { packTree, proxiedRegistry } from '../support/push-setup.js';
-import { FAILING_FAULTS, FaultPlan, type RecordingProxy } from '../support/recording-proxy.js';
-import { skopeoCopyToLayout, skopeoInspectRaw, type RunningRegistry } from '../support/registry.js';
-import type { RegistryReader } from '../support/registry-reader.js';
+import { FAILING_FAULTS, FaultPlan } from '../support/recording-proxy.js';
+import { skopeoCopyToLayout, skopeoInspectRaw } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 /*
  * issue 6, "Faults": the corpus and 50 generated packs go through a proxy that resets connections, answers
@@ -28,28 +28,24 @@ interface ReportResult {
   digest?: string;
 }
 
-describe('push through a faulty network', () => {
-  const stack = stage();
-  let registry: RunningRegistry;
-  let proxy: RecordingProxy;
-  let reader: RegistryReader;
-  let root: string;
-  let generated: GeneratedPack[];
-  let corpus: string[] = [];
+hurryRetries();
 
-  beforeAll(async () => {
-    ({ registry, proxy, reader } = await proxiedRegistry(stack));
-    ({ root, packs: generated } = await packTree(stack, 50, { seed: 6 }));
+describe('push through a faulty network', () => {
+  const w = setup(async (stack) => {
+    let corpus: string[] = [];
+    const { registry, proxy, reader } = await proxiedRegistry(stack);
+    const { root, packs: generated } = await packTree(stack, 50, { seed: 6 });
     if (HAVE_CORPUS) corpus = (await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d));
     else console.warn('faults: the ../shared/corpus packs are absent; pushing the generated packs only');
+    return { registry, proxy, reader, root, generated, corpus };
   });
 
   it('publishes every pack through ~10 % faults, and the registry holds every tag intact', async () => {
-    proxy.faults = new FaultPlan({ rate: 0.1, seed: 2026 });
-    proxy.clear();
-    const dirs = [...corpus, ...generated.map((p) => p.dir)];
-    const run = await runCli(['push', ...dirs, '--registry', `${proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
-    proxy.faults = undefined;
+    w.proxy.faults = new FaultPlan({ rate: 0.1, seed: 2026 });
+    w.proxy.clear();
+    const dirs = [...w.corpus, ...w.generated.map((p) => p.dir)];
+    const run = await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
+    w.proxy.faults = undefined;
 
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: ReportResult[] };
@@ -58,13 +54,13 @@ describe('push through a faulty network', () => {
     expect(report.results.filter((r) => r.status !== 'published')).toEqual([]);
 
     // The faults really happened, every kind of them.
-    const counts = proxy.faultCounts();
+    const counts = w.proxy.faultCounts();
     const injected = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
-    expect(injected).toBeGreaterThan(proxy.count() * 0.05);
+    expect(injected).toBeGreaterThan(w.proxy.count() * 0.05);
     for (const kind of FAILING_FAULTS) expect(counts[kind] ?? 0, `faults of kind ${kind}`).toBeGreaterThan(0);
 
     // Straight from the registry: each pack's tag, its manifest digest as reported, and every blob present.
-    const holdings = await reader.holdings('faulty');
+    const holdings = await w.reader.holdings('faulty');
     expect(holdings.problems).toEqual([]);
     for (const r of report.results) {
       const repo = `faulty/spectro-packs/archive/${r.name}`;
@@ -74,19 +70,19 @@ describe('push through a faulty network', () => {
 
     // skopeo, an independent client, reads every manifest byte for byte as the digest says.
     for (const r of report.results) {
-      const raw = await skopeoInspectRaw(`${registry.host}/faulty/spectro-packs/archive/${r.name}:${r.version}`);
+      const raw = await skopeoInspectRaw(`${w.registry.host}/faulty/spectro-packs/archive/${r.name}:${r.version}`);
       expect(sha256Digest(raw)).toBe(r.digest);
     }
   });
 
   it('leaves archives that skopeo copies out blob by blob with matching digests', async () => {
-    const layout = join(root, 'copied');
-    const picks = [generated[0], generated[25], generated[49]].map((p) => ({ name: p?.name ?? '', version: p?.version ?? '' }));
+    const layout = join(w.root, 'copied');
+    const picks = [w.generated[0], w.generated[25], w.generated[49]].map((p) => ({ name: p?.name ?? '', version: p?.version ?? '' }));
     if (HAVE_CORPUS) picks.push({ name: 'argo-rollouts', version: '1.2.1' }, { name: 'nvidia-nvsentinel', version: 'v1.1.0' });
     for (const { name, version } of picks) {
       const repo = `faulty/spectro-packs/archive/${name}`;
-      await skopeoCopyToLayout(`${registry.host}/${repo}:${version}`, layout, `${name}-${version}`);
-      const manifest = await reader.manifest(repo, version);
+      await skopeoCopyToLayout(`${w.registry.host}/${repo}:${version}`, layout, `${name}-${version}`);
+      const manifest = await w.reader.manifest(repo, version);
       const layer = (JSON.parse(String(manifest)) as { layers: Array<{ digest: string; size: number }> }).layers[0];
       const copied = await readFile(join(layout, 'blobs', 'sha256', (layer?.digest ?? '').slice(7)));
       expect(sha256Digest(copied)).toBe(layer?.digest);
@@ -95,36 +91,36 @@ describe('push through a faulty network', () => {
   });
 
   it('re-runs through faults as a no-op: every pack unchanged, nothing uploaded', async () => {
-    proxy.faults = new FaultPlan({ rate: 0.1, seed: 7 });
-    proxy.clear();
-    const dirs = [...corpus, ...generated.map((p) => p.dir)];
-    const run = await runCli(['push', ...dirs, '--registry', `${proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
-    proxy.faults = undefined;
+    w.proxy.faults = new FaultPlan({ rate: 0.1, seed: 7 });
+    w.proxy.clear();
+    const dirs = [...w.corpus, ...w.generated.map((p) => p.dir)];
+    const run = await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
+    w.proxy.faults = undefined;
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { results: ReportResult[] };
     expect(report.results.filter((r) => r.status !== 'unchanged')).toEqual([]);
-    expect(proxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
-    expect(proxy.count((r) => r.kind === 'upload-start' || r.kind === 'upload-put' || r.kind === 'manifest-put')).toBe(0);
+    expect(w.proxy.count((r) => r.fault !== undefined)).toBeGreaterThan(0);
+    expect(w.proxy.count((r) => r.kind === 'upload-start' || r.kind === 'upload-put' || r.kind === 'manifest-put')).toBe(0);
   });
 
   it('gives up on answers slower than --request-timeout and retries them', async () => {
-    const some = generated.slice(40, 45);
-    proxy.faults = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 2_500 });
-    proxy.clear();
-    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${proxy.host}/slow`, '--request-timeout', '1', '--concurrency', '4', '--json'], { env: ENV });
-    proxy.faults = undefined;
+    const some = w.generated.slice(40, 45);
+    w.proxy.faults = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 2_500 });
+    w.proxy.clear();
+    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${w.proxy.host}/slow`, '--request-timeout', '1', '--concurrency', '4', '--json'], { env: ENV });
+    w.proxy.faults = undefined;
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { results: ReportResult[] }).results.map((r) => r.status)).toEqual(some.map(() => 'published'));
-    expect(proxy.count((r) => r.fault === 'slow')).toBeGreaterThan(0);
-    expect((await reader.holdings('slow')).problems).toEqual([]);
+    expect(w.proxy.count((r) => r.fault === 'slow')).toBeGreaterThan(0);
+    expect((await w.reader.holdings('slow')).problems).toEqual([]);
   });
 
   it('fails cleanly through 100 % faults: one line per cause, no stack trace, no tag created', async () => {
-    const some = generated.slice(0, 8);
-    proxy.faults = new FaultPlan({ rate: 1, seed: 99, kinds: FAILING_FAULTS });
-    proxy.clear();
-    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${proxy.host}/broken`, '--retry-attempts', '2'], { env: ENV });
-    proxy.faults = undefined;
+    const some = w.generated.slice(0, 8);
+    w.proxy.faults = new FaultPlan({ rate: 1, seed: 99, kinds: FAILING_FAULTS });
+    w.proxy.clear();
+    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${w.proxy.host}/broken`, '--retry-attempts', '2'], { env: ENV });
+    w.proxy.faults = undefined;
 
     expect(run.code).toBe(1);
     // A pack's own failure is its own line; a target-wide one (the connection failing) is one line
@@ -136,11 +132,11 @@ describe('push through a faulty network', () => {
     expect(failed).toHaveLength(own + shared.length);
     expect(stackLines(run.stderr + run.stdout)).toEqual([]);
     expect(run.stdout).toContain(`${some.length} failed`);
-    expect(proxy.count((r) => r.fault === undefined)).toBe(0);
+    expect(w.proxy.count((r) => r.fault === undefined)).toBe(0);
 
     // Nothing under the base path carries a tag.
-    const holdings = await reader.holdings('broken');
+    const holdings = await w.reader.holdings('broken');
     expect([...holdings.tags.keys()]).toEqual([]);
-    for (const p of some) expect(await reader.tags(`broken/spectro-packs/archive/${p.name}`)).toEqual([]);
+    for (const p of some) expect(await w.reader.tags(`broken/spectro-packs/archive/${p.name}`)).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { tempDir, writePack } from '../support/packs.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
 
 const REFRESH = 'identity-refresh-Token-7f3a9c';
 

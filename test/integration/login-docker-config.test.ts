@@ -15,7 +15,7 @@ import { main } from '../../src/cli/main.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../support/cred-helper-fixture.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 const execFileP = promisify(execFile);
 const USER = 'alice';
@@ -227,16 +227,15 @@ describe('packpub login / logout with a Docker config file', () => {
 });
 
 describe('packpub login against a registry that does not ask for credentials', () => {
-  const stack = stage();
-  let open: RunningRegistry;
-  beforeAll(async () => {
-    open = stack.add(await startRegistry({ auth: 'none' }));
+  const w = setup(async (stack) => {
+    const open = stack.add(await startRegistry({ auth: 'none' }));
+    return { open };
   });
   it('saves them, as docker login does, and warns that nothing was checked', async () => {
     const file = join(dir, 'anonymous.json');
-    const run = await runCli(['login', open.host, '-u', USER, '--password-stdin', '--registry-config', file], { stdin: PASSWORD, env: env() });
+    const run = await runCli(['login', w.open.host, '-u', USER, '--password-stdin', '--registry-config', file], { stdin: PASSWORD, env: env() });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('without asking for credentials, so they were saved without being checked');
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ auths: { [open.host]: { auth: encodeAuth(USER, PASSWORD) } } });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ auths: { [w.open.host]: { auth: encodeAuth(USER, PASSWORD) } } });
   });
 });

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import type { CredentialProvider } from '../../src/credentials/types.js';
 import { PackpubError } from '../../src/errors.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
+import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
 import { pushTestPack } from '../support/artifacts.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 const USER = 'alice';
 const PASSWORD = 'S3cret-htpasswd-Pa55';
@@ -29,13 +29,10 @@ function expectNoSecret(err: unknown) {
 
 
 describe('generic registry store against distribution (htpasswd Basic auth)', () => {
-  const stack = stage();
-  let registry: RunningRegistry;
-  let proxy: RecordingProxy;
-
-  beforeAll(async () => {
-    registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
-    proxy = stack.add(await startRecordingProxy(registry.host));
+  const w = setup(async (stack) => {
+    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    const proxy = stack.add(await startRecordingProxy(registry.host));
+    return { registry, proxy };
   });
 
   it('pushes and reads back with Basic credentials, sending them up front after the first challenge', async () => {
@@ -47,18 +44,18 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
         return { username: USER, password: PASSWORD, source: 'test' };
       },
     };
-    const store = await openGenericRegistryStore({ host: proxy.host, credentials: provider });
+    const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: provider });
     try {
-      proxy.clear();
+      w.proxy.clear();
       const manifest = await pushPack(store, 'team/spectro-packs/archive/basic', '1.0.0', randomBytes(10_000));
       // one challenge for the whole push, then Basic on every request
-      expect(proxy.count((r) => r.status === 401)).toBe(1);
-      expect(proxy.requests.slice(2).every((r) => r.hadAuthorization)).toBe(true);
-      expect(resolved).toEqual([proxy.host]);
+      expect(w.proxy.count((r) => r.status === 401)).toBe(1);
+      expect(w.proxy.requests.slice(2).every((r) => r.hadAuthorization)).toBe(true);
+      expect(resolved).toEqual([w.proxy.host]);
 
       const fetched = await store.getManifest('team/spectro-packs/archive/basic', '1.0.0');
       expect(fetched?.bytes.equals(manifest)).toBe(true);
-      const raw = await skopeoInspectRaw(`${registry.host}/team/spectro-packs/archive/basic:1.0.0`, { creds: { username: USER, password: PASSWORD } });
+      const raw = await skopeoInspectRaw(`${w.registry.host}/team/spectro-packs/archive/basic:1.0.0`, { creds: { username: USER, password: PASSWORD } });
       expect(raw.equals(manifest)).toBe(true);
       await store.client.ping();
     } finally {
@@ -67,28 +64,28 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
   });
 
   it('says "credentials rejected by <host>" for a wrong password, without the password', async () => {
-    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('environment', { username: USER, password: 'wrong-password-123' }) });
+    const store = await openGenericRegistryStore({ host: w.registry.host, credentials: staticProvider('environment', { username: USER, password: 'wrong-password-123' }) });
     try {
       const err = await failure(store.hasBlob('team/spectro-packs/archive/basic', EMPTY_CONFIG.digest));
       expect(err.code).toBe('AUTH');
-      expect(err.message).toBe(`credentials rejected by ${registry.host}`);
+      expect(err.message).toBe(`credentials rejected by ${w.registry.host}`);
       expect(err.hint).toContain('environment');
       expect(err.message + (err.hint ?? '')).not.toContain('wrong-password-123');
       expectNoSecret(err);
       const push = await failure(store.pushBlob('team/x', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
       expect(push.code).toBe('AUTH');
-      expect(push.message).toBe(`credentials rejected by ${registry.host}`);
+      expect(push.message).toBe(`credentials rejected by ${w.registry.host}`);
     } finally {
       await store.close();
     }
   });
 
   it('says authentication is required when no credentials are configured', async () => {
-    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
+    const store = await openGenericRegistryStore({ host: w.registry.host, credentials: staticProvider('none', undefined) });
     try {
       const err = await failure(store.getManifest('team/spectro-packs/archive/basic', '1.0.0'));
       expect(err.code).toBe('AUTH');
-      expect(err.message).toBe(`authentication required by ${registry.host} for team/spectro-packs/archive/basic`);
+      expect(err.message).toBe(`authentication required by ${w.registry.host} for team/spectro-packs/archive/basic`);
       expect(err.hint).toMatch(/--password-stdin|packpub login/);
     } finally {
       await store.close();
@@ -96,11 +93,11 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
   });
 
   it('reaches the registry under another host name with a curl-style --resolve mapping', async () => {
-    const fake = `registry.packpub.test:${registry.port}`;
+    const fake = `registry.packpub.test:${w.registry.port}`;
     const store = await openGenericRegistryStore({
       host: fake,
       plainHttp: true,
-      resolve: [`registry.packpub.test:${registry.port}:127.0.0.1`],
+      resolve: [`registry.packpub.test:${w.registry.port}:127.0.0.1`],
       credentials: staticProvider('test', { username: USER, password: PASSWORD }),
     });
     try {
@@ -113,10 +110,10 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
   });
 
   it('does not fall back to HTTP for a non-loopback name: it says to pass --plain-http', async () => {
-    const fake = `registry.packpub.test:${registry.port}`;
+    const fake = `registry.packpub.test:${w.registry.port}`;
     const store = await openGenericRegistryStore({
       host: fake,
-      resolve: [`registry.packpub.test:${registry.port}:127.0.0.1`],
+      resolve: [`registry.packpub.test:${w.registry.port}:127.0.0.1`],
       credentials: staticProvider('test', { username: USER, password: PASSWORD }),
       retry: { attempts: 1 },
     });

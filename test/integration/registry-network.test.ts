@@ -8,6 +8,7 @@ import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { freePort } from '../support/registry.js';
 import { failure } from '../support/errors.js';
 import { readAll } from '../support/artifacts.js';
+import { hurryRetries } from '../support/clock.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'redirect-test-Pa55word';
@@ -33,6 +34,8 @@ async function close(server: Server | undefined): Promise<void> {
 }
 
 
+
+hurryRetries();
 
 describe('blob redirects (ECR -> S3 style)', () => {
   let registry: Server;

@@ -6,11 +6,12 @@ import type { CredentialProvider } from '../../src/credentials/types.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
-import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
+import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRecordingProxy, type ProxyAction, type RecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
-import { stage } from '../support/stage.js';
+import { setup, stage } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 /*
  * Faults injected by the recording proxy in front of a real registry; the default retry policy (6 attempts,
@@ -37,105 +38,105 @@ function firstN(proxy: RecordingProxy, times: number, match: (method: string, pa
 
 const isUploadPut = (m: string, p: string) => m === 'PUT' && p.includes('/blobs/uploads/');
 
-describe('retries against a registry behind a fault-injecting proxy', () => {
-  const stack = stage();
-  let registry: RunningRegistry;
-  let proxy: RecordingProxy;
-  let store: GenericRegistryStore;
+const retries = hurryRetries();
 
-  beforeAll(async () => {
-    registry = stack.add(await startRegistry());
-    proxy = stack.add(await startRecordingProxy(registry.host));
-    store = stack.add(await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined) }));
+describe('retries against a registry behind a fault-injecting proxy', () => {
+  const w = setup(async (stack) => {
+    const registry = stack.add(await startRegistry());
+    const proxy = stack.add(await startRecordingProxy(registry.host));
+    const store = stack.add(await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined) }));
+    return { registry, proxy, store };
   });
 
   afterEach(() => {
-    proxy.onRequest = undefined;
-    proxy.clear();
+    w.proxy.onRequest = undefined;
+    w.proxy.clear();
   });
 
   it('restarts an upload from a fresh stream after 500 and 503 answers to the PUT', async () => {
     const { bytes, desc } = blob();
     let opened = 0;
-    firstN(proxy, 2, isUploadPut, { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}' });
-    await store.pushBlob('faults/a', desc, () => {
+    firstN(w.proxy, 2, isUploadPut, { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}' });
+    await w.store.pushBlob('faults/a', desc, () => {
       opened++;
       return Readable.from([bytes]);
     });
     expect(opened).toBe(3);
-    expect(proxy.count((r) => r.method === 'POST')).toBe(3); // a new upload session each time
-    expect(await store.hasBlob('faults/a', desc.digest)).toBe(true);
+    expect(w.proxy.count((r) => r.method === 'POST')).toBe(3); // a new upload session each time
+    expect(await w.store.hasBlob('faults/a', desc.digest)).toBe(true);
   });
 
   it('survives a connection reset during the upload and does not send a blob that arrived', async () => {
     const { bytes, desc } = blob();
-    firstN(proxy, 1, isUploadPut, 'reset');
-    await store.pushBlob('faults/b', desc, () => Readable.from([bytes]));
-    expect(proxy.count((r) => r.outcome === 'reset')).toBe(1);
+    firstN(w.proxy, 1, isUploadPut, 'reset');
+    await w.store.pushBlob('faults/b', desc, () => Readable.from([bytes]));
+    expect(w.proxy.count((r) => r.outcome === 'reset')).toBe(1);
     // second attempt checked for the blob first (HEAD), then uploaded it
-    expect(proxy.count((r) => r.method === 'HEAD' && r.path.endsWith(desc.digest))).toBe(1);
-    expect(await store.hasBlob('faults/b', desc.digest)).toBe(true);
+    expect(w.proxy.count((r) => r.method === 'HEAD' && r.path.endsWith(desc.digest))).toBe(1);
+    expect(await w.store.hasBlob('faults/b', desc.digest)).toBe(true);
   });
 
   it('waits as Retry-After asks on 429 and then succeeds', async () => {
     const { bytes, desc } = blob();
-    await store.pushBlob('faults/c', desc, () => Readable.from([bytes]));
-    await store.pushBlob('faults/c', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+    await w.store.pushBlob('faults/c', desc, () => Readable.from([bytes]));
+    await w.store.pushBlob('faults/c', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
     const manifest = serializeManifest(packManifest({ layer: desc, title: 'c.tar.gz', created: new Date(0) }));
-    firstN(proxy, 2, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
+    firstN(w.proxy, 2, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
       status: 429,
       headers: { 'retry-after': '1', 'content-type': 'application/json' },
       body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}',
     });
-    await store.pushManifest('faults/c', '1.0.0', manifest, MEDIA_TYPE_OCI_MANIFEST);
-    expect(proxy.count((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1.0.0'))).toBe(3);
-    expect((await store.getManifest('faults/c', '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+    retries.slept.length = 0;
+    await w.store.pushManifest('faults/c', '1.0.0', manifest, MEDIA_TYPE_OCI_MANIFEST);
+    expect(w.proxy.count((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1.0.0'))).toBe(3);
+    expect(retries.slept).toEqual([1000, 1000]); // as Retry-After asked, not the backoff
+    expect((await w.store.getManifest('faults/c', '1.0.0'))?.bytes.equals(manifest)).toBe(true);
   });
 
   it('does not retry a MANIFEST_INVALID answer', async () => {
-    firstN(proxy, 10, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
+    firstN(w.proxy, 10, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
       status: 400,
       headers: { 'content-type': 'application/json' },
       body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}',
     });
-    const err = await failure(store.pushManifest('faults/d', '1.0.0', Buffer.from('{}'), MEDIA_TYPE_OCI_MANIFEST));
+    const err = await failure(w.store.pushManifest('faults/d', '1.0.0', Buffer.from('{}'), MEDIA_TYPE_OCI_MANIFEST));
     expect(err.code).toBe('REGISTRY');
     expect(err.message).toContain('400 MANIFEST_INVALID: manifest invalid');
-    expect(proxy.count((r) => r.method === 'PUT')).toBe(1);
+    expect(w.proxy.count((r) => r.method === 'PUT')).toBe(1);
   });
 
   it('does not retry a 500 that carries a non-retryable code', async () => {
-    firstN(proxy, 10, (m) => m === 'GET', {
+    firstN(w.proxy, 10, (m) => m === 'GET', {
       status: 500,
       headers: { 'content-type': 'application/json' },
       body: '{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}',
     });
-    const err = await failure(store.client.getManifest('faults/e', '1.0.0'));
+    const err = await failure(w.store.client.getManifest('faults/e', '1.0.0'));
     expect(err.code).toBe('NOT_FOUND');
-    expect(proxy.count()).toBe(1);
+    expect(w.proxy.count()).toBe(1);
   });
 
   it('maps an ECR-style NAME_UNKNOWN on upload to NOT_FOUND naming the repository, without retrying', async () => {
-    firstN(proxy, 10, (m) => m === 'POST', {
+    firstN(w.proxy, 10, (m) => m === 'POST', {
       status: 404,
       headers: { 'content-type': 'application/json' },
       body: `{"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'faults/f' does not exist in the registry with id '123456789012'"}]}`,
     });
     const { bytes, desc } = blob(10);
-    const err = await failure(store.pushBlob('faults/f', desc, () => Readable.from([bytes])));
+    const err = await failure(w.store.pushBlob('faults/f', desc, () => Readable.from([bytes])));
     expect(err.code).toBe('NOT_FOUND');
-    expect(err.message).toBe(`repository faults/f not found on ${proxy.host}`);
-    expect(proxy.count((r) => r.method === 'POST')).toBe(1);
+    expect(err.message).toBe(`repository faults/f not found on ${w.proxy.host}`);
+    expect(w.proxy.count((r) => r.method === 'POST')).toBe(1);
   });
 
   it('gives up after the configured attempts with the status in the message', async () => {
-    const limited = await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined), retry: { attempts: 3 } });
+    const limited = await openGenericRegistryStore({ host: w.proxy.host, credentials: staticProvider('none', undefined), retry: { attempts: 3 } });
     try {
-      proxy.onRequest = () => ({ status: 502, body: 'bad gateway' });
+      w.proxy.onRequest = () => ({ status: 502, body: 'bad gateway' });
       const err = await failure(limited.client.ping());
       expect(err.code).toBe('REGISTRY');
-      expect(err.message).toBe(`${proxy.host} answered 502 after 3 attempts (GET http://${proxy.host}/v2/)`);
-      expect(proxy.count()).toBe(3);
+      expect(err.message).toBe(`${w.proxy.host} answered 502 after 3 attempts (GET http://${w.proxy.host}/v2/)`);
+      expect(w.proxy.count()).toBe(3);
     } finally {
       await limited.close();
     }

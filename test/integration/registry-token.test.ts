@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { PackpubError } from '../../src/errors.js';
 import { systemClock, type RetryClock } from '../../src/registry/retry.js';
@@ -9,12 +9,12 @@ import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { startTokenServer } from '../support/token-server.js';
 import { failure } from '../support/errors.js';
 import { waitFor } from '../support/cli.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-admin-secret';
@@ -55,30 +55,26 @@ function expectNoSecrets(err: PackpubError, tokens: readonly string[]) {
 }
 
 describe('generic registry store against distribution with a Harbor-like token service', () => {
-  const stack = stage();
-  let tokens: TokenServer;
-  let registry: RunningRegistry;
-  let proxy: RecordingProxy;
-
-  beforeAll(async () => {
-    tokens = stack.add(await startTokenServer({
+  const w = setup(async (stack) => {
+    const tokens = stack.add(await startTokenServer({
       users: { [ADMIN]: ADMIN_PASSWORD, [READER]: { password: READER_PASSWORD, actions: ['pull'], catalog: false } },
     }));
-    registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-    proxy = stack.add(await startRecordingProxy(registry.host));
+    const registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    const proxy = stack.add(await startRecordingProxy(registry.host));
+    return { tokens, registry, proxy };
   });
 
   const admin = () => staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD });
 
   it('pushes with one token asked for pull,push up front, and reads back byte-identical (skopeo agrees)', async () => {
-    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
+    const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: admin() });
     try {
       const repo = 'proj/spectro-packs/archive/tok';
-      tokens.requests.length = 0;
+      w.tokens.requests.length = 0;
       await store.prepareRepository(repo);
       const manifest = await pushPack(store, repo, '1.0.0', randomBytes(20_000));
-      expect(tokens.requests).toHaveLength(1);
-      expect(tokens.requests[0]).toMatchObject({
+      expect(w.tokens.requests).toHaveLength(1);
+      expect(w.tokens.requests[0]).toMatchObject({
         method: 'GET',
         service: 'harbor-registry',
         scopes: [`repository:${repo}:pull,push`],
@@ -88,7 +84,7 @@ describe('generic registry store against distribution with a Harbor-like token s
       expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
       expect(await store.listTags(repo)).toEqual(['1.0.0']);
       expect(await store.listRepositories('proj')).toContain(repo);
-      const raw = await skopeoInspectRaw(`${registry.host}/${repo}:1.0.0`, { creds: { username: ADMIN, password: ADMIN_PASSWORD } });
+      const raw = await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`, { creds: { username: ADMIN, password: ADMIN_PASSWORD } });
       expect(raw.equals(manifest)).toBe(true);
     } finally {
       await store.close();
@@ -97,7 +93,7 @@ describe('generic registry store against distribution with a Harbor-like token s
 
   it('reports a wrong password as "credentials rejected or no push permission on <repo>" (Harbor hands out an empty token)', async () => {
     const store = await openGenericRegistryStore({
-      host: registry.host,
+      host: w.registry.host,
       credentials: staticProvider('environment', { username: ADMIN, password: 'wrong-password-xyz' }),
     });
     try {
@@ -105,7 +101,7 @@ describe('generic registry store against distribution with a Harbor-like token s
       const err = await failure(store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
       expect(err.code).toBe('AUTH');
       expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
-      expectNoSecrets(err, tokens.issuedTokens);
+      expectNoSecrets(err, w.tokens.issuedTokens);
     } finally {
       await store.close();
     }
@@ -113,96 +109,94 @@ describe('generic registry store against distribution with a Harbor-like token s
 
   it('lets a pull-only robot read but refuses its push with a clear AUTH error', async () => {
     const repo = 'proj/spectro-packs/archive/readable';
-    const writer = await openGenericRegistryStore({ host: registry.host, credentials: admin() });
+    const writer = await openGenericRegistryStore({ host: w.registry.host, credentials: admin() });
     const manifest = await pushPack(writer, repo, '2.0.0', randomBytes(3_000));
     await writer.close();
 
-    const reader = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('test', { username: READER, password: READER_PASSWORD }) });
+    const reader = await openGenericRegistryStore({ host: w.registry.host, credentials: staticProvider('test', { username: READER, password: READER_PASSWORD }) });
     try {
       expect((await reader.getManifest(repo, '2.0.0'))?.bytes.equals(manifest)).toBe(true);
       const err = await failure(pushPack(reader, repo, '2.0.1', randomBytes(100)));
       expect(err.code).toBe('AUTH');
       expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
       expect(err.hint).toMatch(/robot|packpub login/);
-      expectNoSecrets(err, tokens.issuedTokens);
+      expectNoSecrets(err, w.tokens.issuedTokens);
     } finally {
       await reader.close();
     }
   });
 
   it('renews a token that expires in the middle of a push (expires_in honoured)', async () => {
-    tokens.expiresIn = 2;
+    // The answer says 2 s; the registry would accept it for longer, so only the client's own clock makes it renew.
+    w.tokens.advertisedExpiresIn = 2;
     const clock = skewedClock();
-    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() }, { clock });
+    const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: admin() }, { clock });
     try {
       const repo = 'proj/spectro-packs/archive/slow';
-      tokens.requests.length = 0;
-      proxy.clear();
+      w.tokens.requests.length = 0;
+      w.proxy.clear();
       await store.prepareRepository(repo);
       await pushBlob(store, repo, randomBytes(1000));
       await pushBlob(store, repo, randomBytes(1000));
-      expect(tokens.requests).toHaveLength(1);
+      expect(w.tokens.requests).toHaveLength(1);
       clock.skewMs = 2_500; // for the client, the token's 2 s have passed
       const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
       expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
       // a second token was fetched before sending the old one again
-      expect(tokens.requests.length).toBeGreaterThanOrEqual(2);
-      expect(proxy.count((r) => r.status === 401)).toBe(1); // only the very first, anonymous request
+      expect(w.tokens.requests.length).toBeGreaterThanOrEqual(2);
+      expect(w.proxy.count((r) => r.status === 401)).toBe(1); // only the very first, anonymous request
     } finally {
-      tokens.expiresIn = 300;
+      w.tokens.advertisedExpiresIn = undefined;
       await store.close();
     }
   });
 
   it('re-authenticates once when the registry rejects a token the client still thought valid', async () => {
     // The answer claims an hour, the registry stops accepting it within 2 s: only a 401 reveals it.
-    tokens.expiresIn = 2;
-    tokens.advertisedExpiresIn = 3600;
-    const store = await openGenericRegistryStore({ host: proxy.host, credentials: admin() });
+    w.tokens.expiresIn = 2;
+    w.tokens.advertisedExpiresIn = 3600;
+    const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: admin() });
     try {
       const repo = 'proj/spectro-packs/archive/stale';
       await store.prepareRepository(repo);
       await pushBlob(store, repo, randomBytes(1000));
-      const held = tokens.issuedTokens.at(-1) ?? '';
-      await waitFor(async () => !(await registryAccepts(registry, held)), 'the registry to refuse the token');
-      tokens.expiresIn = 300;
-      tokens.requests.length = 0;
-      proxy.clear();
+      const held = w.tokens.issuedTokens.at(-1) ?? '';
+      await waitFor(async () => !(await registryAccepts(w.registry, held)), 'the registry to refuse the token');
+      w.tokens.expiresIn = 300;
+      w.tokens.requests.length = 0;
+      w.proxy.clear();
       const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
       expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
       // the stale token was refused once, then a new one was fetched and used
-      expect(proxy.count((r) => r.status === 401)).toBe(1);
-      expect(tokens.requests).toHaveLength(1);
+      expect(w.proxy.count((r) => r.status === 401)).toBe(1);
+      expect(w.tokens.requests).toHaveLength(1);
     } finally {
-      tokens.expiresIn = 300;
-      tokens.advertisedExpiresIn = undefined;
+      w.tokens.expiresIn = 300;
+      w.tokens.advertisedExpiresIn = undefined;
       await store.close();
     }
   });
 });
 
 describe('token realm on another host name than the registry', () => {
-  const stack = stage();
-  let tokens: TokenServer;
-  let registry: RunningRegistry;
-
-  beforeAll(async () => {
+  const world = setup(async (stack) => {
     // registry at 127.0.0.1, realm at localhost: different host names
-    tokens = stack.add(await startTokenServer({ users: { [ADMIN]: ADMIN_PASSWORD }, realmHost: 'localhost' }));
-    registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    const tokens = stack.add(await startTokenServer({ users: { [ADMIN]: ADMIN_PASSWORD }, realmHost: 'localhost' }));
+    const registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    return { tokens, registry };
   });
 
   it('sends no credentials to it by default and says how to allow it', async () => {
-    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD }) });
+    const store = await openGenericRegistryStore({ host: world.registry.host, credentials: staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD }) });
     try {
-      tokens.requests.length = 0;
+      world.tokens.requests.length = 0;
       const repo = 'other/spectro-packs/archive/x';
       const err = await failure(store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
       expect(err.code).toBe('AUTH');
       expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
       expect(err.hint).toContain('--allow-cross-host-auth');
-      expect(tokens.requests.length).toBeGreaterThan(0);
-      expect(tokens.requests.every((r) => r.user === undefined)).toBe(true);
+      expect(world.tokens.requests.length).toBeGreaterThan(0);
+      expect(world.tokens.requests.every((r) => r.user === undefined)).toBe(true);
     } finally {
       await store.close();
     }
@@ -210,15 +204,15 @@ describe('token realm on another host name than the registry', () => {
 
   it('sends them with allowCrossHostAuth', async () => {
     const store = await openGenericRegistryStore({
-      host: registry.host,
+      host: world.registry.host,
       allowCrossHostAuth: true,
       credentials: staticProvider('test', { username: ADMIN, password: ADMIN_PASSWORD }),
     });
     try {
-      tokens.requests.length = 0;
+      world.tokens.requests.length = 0;
       const manifest = await pushPack(store, 'other/spectro-packs/archive/y', '1.0.0', randomBytes(500));
       expect((await store.getManifest('other/spectro-packs/archive/y', '1.0.0'))?.bytes.equals(manifest)).toBe(true);
-      expect(tokens.requests.some((r) => r.user === ADMIN && r.authenticated)).toBe(true);
+      expect(world.tokens.requests.some((r) => r.user === ADMIN && r.authenticated)).toBe(true);
     } finally {
       await store.close();
     }

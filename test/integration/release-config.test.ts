@@ -1,18 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { configTargetOptions, defaultTargetNames } from '../../src/config/targets.js';
 import { copyPacks } from '../../src/operations/copy.js';
 import { discoverPacks } from '../../src/operations/discover.js';
 import { pushPacks } from '../../src/operations/push.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { skopeoInspectRaw } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
+import { harborAndBasic } from '../support/push-setup.js';
 
 /*
  * A release job as packpub.yaml describes it: one tree of packs, two registries (a Harbor-like one with
@@ -28,21 +27,11 @@ const BASIC_SECRET = 'basic-secret-from-ci-2';
 const PACKS = 12;
 
 describe('a configured release to two registries', () => {
-  const stack = stage();
-  let root: string;
-  let tokens: TokenServer;
-  let harbor: RunningRegistry;
-  let basic: RunningRegistry;
-  let proxy: RecordingProxy;
-  let loaded: LoadedConfig;
   const env: NodeJS.ProcessEnv = { HARBOR_ROBOT_SECRET: ROBOT_SECRET, BASIC_SECRET, SOURCE_DATE_EPOCH: '1700000000' };
 
-  beforeAll(async () => {
-    root = await stack.tempDir('packpub-release-');
-    tokens = stack.add(await startTokenServer({ users: { [ROBOT]: ROBOT_SECRET } }));
-    harbor = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-    basic = stack.add(await startRegistry({ auth: 'htpasswd', users: { [BASIC_USER]: BASIC_SECRET } }));
-    proxy = stack.add(await startRecordingProxy(basic.host));
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-release-');
+    const { tokens, harbor, basic, proxy } = await harborAndBasic(stack, { [ROBOT]: ROBOT_SECRET }, { [BASIC_USER]: BASIC_SECRET });
     for (let i = 0; i < PACKS; i++) await writePack(join(root, 'packs', `group-${i % 3}`, `pack${i}-1.${i}.0`), { name: `pack${i}`, version: `1.${i}.0` });
     await writeFile(
       join(root, 'packpub.yaml'),
@@ -66,11 +55,12 @@ describe('a configured release to two registries', () => {
         '',
       ].join('\n'),
     );
-    loaded = await loadConfig({ cwd: root, env });
+    const loaded = await loadConfig({ cwd: root, env });
+    return { root, tokens, harbor, basic, proxy, loaded };
   });
 
   async function openConfigured(): Promise<PackTarget[]> {
-    return Promise.all(defaultTargetNames(loaded.config).map((name) => openTarget(configTargetOptions(loaded, name, env))));
+    return Promise.all(defaultTargetNames(w.loaded.config).map((name) => openTarget(configTargetOptions(w.loaded, name, env))));
   }
 
   async function closeAll(targets: PackTarget[]): Promise<void> {
@@ -78,23 +68,23 @@ describe('a configured release to two registries', () => {
   }
 
   it('builds once and publishes identical digests to both registries; a re-run uploads nothing', async () => {
-    const packs = await discoverPacks(loaded.config?.packs ?? [], { recursive: loaded.config?.recursive === true, cwd: root });
+    const packs = await discoverPacks(w.loaded.config?.packs ?? [], { recursive: w.loaded.config?.recursive === true, cwd: w.root });
     expect(packs).toHaveLength(PACKS);
     const targets = await openConfigured();
     try {
-      const first = await pushPacks(targets, { packs, env, concurrency: loaded.config?.defaults?.concurrency ?? 2 });
+      const first = await pushPacks(targets, { packs, env, concurrency: w.loaded.config?.defaults?.concurrency ?? 2 });
       expect(first.summary).toMatchObject({ total: PACKS * 2, published: PACKS * 2, failed: 0 });
       for (let i = 0; i < PACKS; i++) {
         const repo = `spectro-packs/archive/pack${i}:1.${i}.0`;
-        const a = await skopeoInspectRaw(`${harbor.host}/release/${repo}`, { creds: { username: ROBOT, password: ROBOT_SECRET } });
-        const b = await skopeoInspectRaw(`${basic.host}/mirror/${repo}`, { creds: { username: BASIC_USER, password: BASIC_SECRET } });
+        const a = await skopeoInspectRaw(`${w.harbor.host}/release/${repo}`, { creds: { username: ROBOT, password: ROBOT_SECRET } });
+        const b = await skopeoInspectRaw(`${w.basic.host}/mirror/${repo}`, { creds: { username: BASIC_USER, password: BASIC_SECRET } });
         expect(b.equals(a)).toBe(true);
       }
 
-      proxy.clear();
+      w.proxy.clear();
       const again = await pushPacks(targets, { packs, env });
       expect(again.summary).toMatchObject({ total: PACKS * 2, unchanged: PACKS * 2, uploadedBytes: 0 });
-      expect(proxy.count((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')).toBe(0);
+      expect(w.proxy.count((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')).toBe(0);
     } finally {
       await closeAll(targets);
     }
@@ -104,20 +94,20 @@ describe('a configured release to two registries', () => {
     const [from, to] = await openConfigured();
     if (from === undefined || to === undefined) throw new Error('two targets expected');
     try {
-      proxy.clear();
+      w.proxy.clear();
       const report = await copyPacks(from, to, { all: true });
       expect(report.summary).toMatchObject({ total: PACKS, unchanged: PACKS, copiedBytes: 0 });
-      expect(proxy.count((r) => r.method === 'POST' || r.method === 'PUT')).toBe(0);
+      expect(w.proxy.count((r) => r.method === 'POST' || r.method === 'PUT')).toBe(0);
     } finally {
       await closeAll([from, to]);
     }
   });
 
   it('the CLI copies between the configured targets by name, with credentials from the named variables', async () => {
-    const result = await runCli(['copy', 'pack3:1.3.0', '--from', 'harbor', '--to', 'mirror', '--json'], { cwd: root, env });
+    const result = await runCli(['copy', 'pack3:1.3.0', '--from', 'harbor', '--to', 'mirror', '--json'], { cwd: w.root, env });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { results: Array<{ status: string }> };
     expect(report.results.map((r) => r.status)).toEqual(['unchanged']);
-    for (const secret of [ROBOT_SECRET, BASIC_SECRET, ...tokens.issuedTokens]) expect(result.stdout + result.stderr).not.toContain(secret);
+    for (const secret of [ROBOT_SECRET, BASIC_SECRET, ...w.tokens.issuedTokens]) expect(result.stdout + result.stderr).not.toContain(secret);
   });
 });

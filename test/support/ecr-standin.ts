@@ -292,6 +292,13 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
 /** The ECR host name the tests use (reached through --resolve or the ECR-like proxy, never the network). */
 export const TEST_ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
+/** Every AWS_* variable the SDK reads that could reach this machine's credentials or another endpoint. */
+const AWS_VARIABLES = [
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_ENDPOINT_URL_ECR',
+  'AWS_ENDPOINT_URL', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED',
+  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ENDPOINT_URL_STS', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+];
+
 /**
  * Give the real AWS SDK fake static credentials through the process environment, as CI would, and keep it
  * away from this machine's AWS files and instance metadata. Returns a function that restores the environment.
@@ -305,10 +312,11 @@ export function useFakeAwsEnvironment(accessKeyId: string): () => void {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(values)) {
+  for (const k of AWS_VARIABLES) {
     saved[k] = process.env[k];
-    process.env[k] = v;
+    delete process.env[k];
   }
+  Object.assign(process.env, values);
   return () => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

@@ -9,9 +9,9 @@ export interface Answer {
   body?: string;
 }
 
-/** A transport that answers from a script and records what was sent (including Authorization, to assert on). */
+/** A transport that answers from a script and records what was sent (the request, its Authorization and its body, to assert on). */
 export function scripted(handler: (req: HttpRequest) => Answer, opts: { scheme?: 'http' | 'https'; plainHttpExplicit?: boolean } = {}) {
-  const sent: Array<{ method: string; url: string; authorization: string | undefined }> = [];
+  const sent: Array<{ method: string; url: string; authorization: string | undefined; req: HttpRequest; body: string }> = [];
   const transport: HttpTransport = {
     scheme: opts.scheme ?? 'https',
     plainHttpExplicit: opts.plainHttpExplicit ?? false,
@@ -19,7 +19,8 @@ export function scripted(handler: (req: HttpRequest) => Answer, opts: { scheme?:
     origin: (host) => `${opts.scheme ?? 'https'}://${host}`,
     close: async () => undefined,
     async request(req): Promise<HttpResponse> {
-      sent.push({ method: req.method, url: req.url.href, authorization: req.headers?.['authorization'] });
+      const body = Buffer.isBuffer(req.body) ? req.body.toString() : '';
+      sent.push({ method: req.method, url: req.url.href, authorization: req.headers?.['authorization'], req, body });
       const a = handler(req);
       return { status: a.status, headers: a.headers ?? {}, url: req.url, body: Readable.from(a.body === undefined ? [] : [Buffer.from(a.body)]) };
     },

@@ -5,6 +5,7 @@ import { RegistryReader } from './registry-reader.js';
 import { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
 import { generatePacks, type GeneratedPack, type GenerateOptions } from './packs.js';
 import type { Stage } from './stage.js';
+import { startTokenServer, type TokenServer } from './token-server.js';
 
 /*
  * The world most publishing tests need, set up in one call and torn down with their Stage:
@@ -51,4 +52,22 @@ export async function packTree(stack: Stage, count: number, options: GenerateOpt
   // Temp files of killed runs land in a folder of the test's own.
   await mkdir(join(root, 'tmp'));
   return { root, tree, packs, env: { SOURCE_DATE_EPOCH: '1700000000', TMPDIR: join(root, 'tmp'), PACKPUB_CACHE_DIR: join(root, 'cache') } };
+}
+
+export interface TwoRegistries {
+  tokens: TokenServer;
+  /** Token auth from `tokens`, like Harbor. */
+  harbor: RunningRegistry;
+  /** htpasswd Basic auth, behind `proxy`. */
+  basic: RunningRegistry;
+  proxy: RecordingProxy;
+}
+
+/** Two real registries, as a release or a promotion meets them: a Harbor-like one and a Basic-auth one behind a recording proxy. */
+export async function harborAndBasic(stack: Stage, harborUsers: Record<string, string>, basicUsers: Record<string, string>): Promise<TwoRegistries> {
+  const tokens = stack.add(await startTokenServer({ users: harborUsers }));
+  const harbor = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+  const basic = stack.add(await startRegistry({ auth: 'htpasswd', users: basicUsers }));
+  const proxy = stack.add(await startRecordingProxy(basic.host));
+  return { tokens, harbor, basic, proxy };
 }

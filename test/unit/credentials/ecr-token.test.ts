@@ -1,43 +1,23 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
-import { startEcrStandin, type EcrStandin } from '../../support/ecr-standin.js';
+import { startEcrStandin, type EcrStandin, useFakeAwsEnvironment } from '../../support/ecr-standin.js';
 import { failure } from '../../support/errors.js';
 import { stage } from '../../support/stage.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-const AWS_VARS = [
-  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_ENDPOINT_URL_ECR',
-  'AWS_ENDPOINT_URL', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED',
-  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ENDPOINT_URL_STS', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-];
-
 let clock = Date.now();
 let standin: EcrStandin;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 
 const stack = stage();
 beforeAll(async () => {
   standin = stack.add(await startEcrStandin({ now: () => clock, tokenTtlMs: 1000_000 }));
 });
 beforeEach(() => {
-  for (const k of AWS_VARS) {
-    saved[k] = process.env[k];
-    delete process.env[k];
-  }
-  // Keep the SDK away from this machine's AWS files and from instance metadata.
-  process.env['AWS_CONFIG_FILE'] = '/nonexistent/packpub-test/config';
-  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/packpub-test/credentials';
-  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
-  process.env['AWS_ACCESS_KEY_ID'] = 'testAKIDEXAMPLE';
-  process.env['AWS_SECRET_ACCESS_KEY'] = 'test-secret-not-real';
+  restoreEnv = useFakeAwsEnvironment('testAKIDEXAMPLE');
   standin.calls.length = 0;
 });
-afterEach(() => {
-  for (const k of AWS_VARS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-});
+afterEach(() => restoreEnv());
 
 
 describe('ECR token provider with the real SDK', () => {
@@ -107,7 +87,7 @@ describe('ECR token provider with the real SDK', () => {
     const err = await failure(ecrCredentialProvider({ endpoint: standin.url }).resolve(HOST));
     expect(err.code).toBe('CREDENTIALS');
     expect(err.message).toContain('UnrecognizedClientException');
-    expect(err.message).not.toContain('test-secret-not-real');
+    expect(err.message).not.toContain('testAKIDEXAMPLE-secret-not-real');
   });
 
   it('names the missing IAM action when access is denied', async () => {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openTarget, pushPacks } from '../../../src/index.js';
-import { tempDir, writePack } from '../../support/packs.js';
+import { tempDir } from '../../support/files.js';
+import { writePack } from '../../support/packs.js';
 
 describe('push when validation itself fails', () => {
   it('ends with the error, not waiting forever, when more folders fail than packs run at once', async () => {

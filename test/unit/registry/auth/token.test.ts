@@ -1,25 +1,9 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { fetchToken, parseTokenResponse, scopesCover, TokenCache, type TokenResponse } from '../../../../src/registry/auth/token.js';
-import type { HttpRequest, HttpResponse, HttpTransport } from '../../../../src/registry/http.js';
+import { scripted } from '../../../support/fake-transport.js';
 
-function fakeTransport(answer: (req: HttpRequest, body: string) => { status: number; body: string }) {
-  const seen: Array<{ req: HttpRequest; body: string }> = [];
-  const transport: HttpTransport = {
-    scheme: 'https',
-    plainHttpExplicit: false,
-    requestTimeoutMs: 1000,
-    origin: (host) => `https://${host}`,
-    close: async () => undefined,
-    async request(req): Promise<HttpResponse> {
-      const body = req.body === undefined ? '' : Buffer.isBuffer(req.body) ? req.body.toString() : '';
-      seen.push({ req, body });
-      const a = answer(req, body);
-      return { status: a.status, headers: { 'content-type': 'application/json' }, url: req.url, body: Readable.from([Buffer.from(a.body)]) };
-    },
-  };
-  return { transport, seen };
-}
+/** A token service that gives every request the same JSON answer. */
+const tokenService = (status: number, body: string) => scripted(() => ({ status, body, headers: { 'content-type': 'application/json' } }));
 
 describe('parseTokenResponse', () => {
   it('uses the non-empty one of token and access_token (Harbor sends "access_token":"")', () => {
@@ -112,7 +96,7 @@ describe('TokenCache', () => {
 
 describe('fetchToken', () => {
   it('GETs the realm with service, every scope and Basic credentials', async () => {
-    const { transport, seen } = fakeTransport(() => ({ status: 200, body: '{"token":"jwt","access_token":"","expires_in":1800}' }));
+    const { transport, sent } = tokenService(200, '{"token":"jwt","access_token":"","expires_in":1800}');
     const answer = await fetchToken({
       transport,
       realm: new URL('https://harbor.example.com/service/token'),
@@ -121,7 +105,7 @@ describe('fetchToken', () => {
       credentials: { username: 'robot$p+ci', password: 'pw' },
     });
     expect(answer).toEqual({ token: 'jwt', expiresInS: 1800 });
-    const req = seen[0]!.req;
+    const req = sent[0]!.req;
     expect(req.method).toBe('GET');
     expect(req.url.searchParams.get('service')).toBe('harbor-registry');
     expect(req.url.searchParams.getAll('scope')).toEqual(['repository:p/base:pull', 'repository:p/r:pull,push']);
@@ -129,13 +113,13 @@ describe('fetchToken', () => {
   });
 
   it('sends nothing secret when anonymous', async () => {
-    const { transport, seen } = fakeTransport(() => ({ status: 200, body: '{"token":"anon"}' }));
+    const { transport, sent } = tokenService(200, '{"token":"anon"}');
     await fetchToken({ transport, realm: new URL('https://auth.example/token'), scopes: ['repository:a:pull'] });
-    expect(seen[0]!.req.headers?.['authorization']).toBeUndefined();
+    expect(sent[0]!.req.headers?.['authorization']).toBeUndefined();
   });
 
   it('exchanges an identity token with a POST refresh_token form', async () => {
-    const { transport, seen } = fakeTransport(() => ({ status: 200, body: '{"access_token":"oauth","expires_in":300,"refresh_token":"next"}' }));
+    const { transport, sent } = tokenService(200, '{"access_token":"oauth","expires_in":300,"refresh_token":"next"}');
     const answer = await fetchToken({
       transport,
       realm: new URL('https://auth.example/token'),
@@ -146,7 +130,7 @@ describe('fetchToken', () => {
     });
     expect(answer.token).toBe('oauth');
     expect(answer.refreshToken).toBe('next');
-    const { req, body } = seen[0]!;
+    const { req, body } = sent[0]!;
     expect(req.method).toBe('POST');
     expect(req.headers?.['content-type']).toBe('application/x-www-form-urlencoded');
     expect(req.headers?.['authorization']).toBeUndefined();
@@ -161,11 +145,11 @@ describe('fetchToken', () => {
   });
 
   it('reports rejected credentials at the token service as AUTH, and 5xx as retryable', async () => {
-    const denied = fakeTransport(() => ({ status: 401, body: '{"details":"incorrect username or password"}' }));
+    const denied = tokenService(401, '{"details":"incorrect username or password"}');
     await expect(
       fetchToken({ transport: denied.transport, realm: new URL('https://auth.example/token'), scopes: [], credentials: { username: 'u', password: 'p' } }),
     ).rejects.toMatchObject({ code: 'AUTH', message: 'credentials rejected by auth.example' });
-    const busy = fakeTransport(() => ({ status: 503, body: '' }));
+    const busy = tokenService(503, '');
     await expect(fetchToken({ transport: busy.transport, realm: new URL('https://auth.example/token'), scopes: [] })).rejects.toMatchObject({
       code: 'REGISTRY',
       retryable: true,
