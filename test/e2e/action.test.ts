@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action-runner.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { runAction } from '../support/action-runner.js';
+import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
 
 /*
  * The composite action, run step by step as the GitHub runner would (test/support/action-runner.ts), from
@@ -23,22 +23,13 @@ const USER = 'robot$ci+publisher';
 const PASSWORD = 'action-Secret-0f-the-robot';
 
 describe('the composite action (action.yml)', () => {
-  let registry: RunningRegistry;
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let actionPath: string;
-  let workspace: string;
-  let runnerTemp: string;
-  let reg: string;
-  let first: ActionRun;
-
-  beforeAll(async () => {
-    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
-    reg = `${registry.host}/spectro-oci-registry`;
-    ({ dir: root, cleanup } = await tempDir('packpub-action-'));
-    actionPath = join(root, 'action');
-    workspace = join(root, 'workspace');
-    runnerTemp = join(root, 'runner-temp');
+  const world = setup(async (stack) => {
+    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    const reg = `${registry.host}/spectro-oci-registry`;
+    const root = await stack.tempDir('packpub-action-');
+    const actionPath = join(root, 'action');
+    const workspace = join(root, 'workspace');
+    const runnerTemp = join(root, 'runner-temp');
     await mkdir(runnerTemp);
     const { stdout: head } = await execFileP('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
     await execFileP('git', ['clone', '--quiet', '--no-checkout', ROOT, actionPath]);
@@ -52,7 +43,7 @@ describe('the composite action (action.yml)', () => {
     expect(before.code, before.stderr).toBe(0);
     await writeFile(join(workspace, 'packs/clash/README.md'), '# clash\n\nChanged since it was published.\n');
 
-    first = await runAction({
+    const first = await runAction({
       actionPath,
       workspace,
       runnerTemp,
@@ -68,14 +59,10 @@ describe('the composite action (action.yml)', () => {
         'report-artifact': 'packpub-report-1',
       },
     });
-  }, 600_000);
-  afterAll(async () => {
-    await registry?.stop();
-    await cleanup?.();
+    return { registry, root, actionPath, workspace, runnerTemp, reg, first };
   });
-
   it('installs from its own checkout and pins every other action by commit', async () => {
-    const install = first.steps.find((s) => s.id === 'install');
+    const install = world.first.steps.find((s) => s.id === 'install');
     expect(install?.exitCode, install?.stderr).toBe(0);
     expect(install?.stdout.trim().split('\n').at(-1)).toMatch(/^\d+\.\d+\.\d+/);
     const action = load(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { runs: { steps: Array<{ uses?: string; run?: string }> } };
@@ -88,28 +75,28 @@ describe('the composite action (action.yml)', () => {
   });
 
   it('publishes, fails with packpub\'s exit code on the conflict, and reports where CI users look', async () => {
-    expect(first.exitCode).toBe(1);
-    expect(first.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '1' });
-    const report = JSON.parse(await readFile(join(workspace, 'packpub-report.json'), 'utf8')) as { results: Array<{ name: string; status: string }> };
+    expect(world.first.exitCode).toBe(1);
+    expect(world.first.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '1' });
+    const report = JSON.parse(await readFile(join(world.workspace, 'packpub-report.json'), 'utf8')) as { results: Array<{ name: string; status: string }> };
     expect(report.results.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['clash conflict', 'hello published']);
     // What the registry holds, read by skopeo.
-    const raw = await skopeoInspectRaw(`${reg}/spectro-packs/archive/hello:1.0.0`, { creds: { username: USER, password: PASSWORD } });
+    const raw = await skopeoInspectRaw(`${world.reg}/spectro-packs/archive/hello:1.0.0`, { creds: { username: USER, password: PASSWORD } });
     expect(JSON.parse(raw.toString()).layers[0].annotations['org.opencontainers.image.title']).toBe('hello-1.0.0.tar.gz');
 
-    expect(first.summary).toContain('### packpub push: failed');
-    expect(first.summary).toMatch(new RegExp(`\\| hello \\| 1\\.0\\.0 \\| registry ${reg.replace(/\./g, '\\.')} \\| published \\| \`sha256:[0-9a-f]{64}\``));
-    expect(first.summary).toContain('| clash | 1.0.0 |');
-    expect(first.summary).toContain('**Totals:** 2 results to registry');
-    expect(first.log).toMatch(/^::error file=packs\/clash\/pack\.json,title=packpub conflict::conflict clash:1\.0\.0: /m);
-    expect(first.log).not.toContain(PASSWORD);
-    expect(await readFile(join(workspace, 'junit.xml'), 'utf8')).toContain('<testcase name="clash:1.0.0"');
+    expect(world.first.summary).toContain('### packpub push: failed');
+    expect(world.first.summary).toMatch(new RegExp(`\\| hello \\| 1\\.0\\.0 \\| registry ${world.reg.replace(/\./g, '\\.')} \\| published \\| \`sha256:[0-9a-f]{64}\``));
+    expect(world.first.summary).toContain('| clash | 1.0.0 |');
+    expect(world.first.summary).toContain('**Totals:** 2 results to registry');
+    expect(world.first.log).toMatch(/^::error file=packs\/clash\/pack\.json,title=packpub conflict::conflict clash:1\.0\.0: /m);
+    expect(world.first.log).not.toContain(PASSWORD);
+    expect(await readFile(join(world.workspace, 'junit.xml'), 'utf8')).toContain('<testcase name="clash:1.0.0"');
 
     // The cache (keyed by this build's code, restored from earlier runs) and the artifact upload (also after a failure).
-    const cache = first.steps.find((s) => s.uses?.startsWith('actions/cache@') === true);
+    const cache = world.first.steps.find((s) => s.uses?.startsWith('actions/cache@') === true);
     const prefix = cache?.with?.['restore-keys'] ?? '';
     expect(prefix).toMatch(/^packpub-Linux-[0-9a-f]{16}-$/);
-    expect(cache?.with).toMatchObject({ path: join(runnerTemp, 'packpub-cache'), key: `${prefix}4242-1-publish-` });
-    const upload = first.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@') === true);
+    expect(cache?.with).toMatchObject({ path: join(world.runnerTemp, 'packpub-cache'), key: `${prefix}4242-1-publish-` });
+    const upload = world.first.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@') === true);
     expect(upload?.ran).toBe(true);
     expect(upload?.with?.['name']).toBe('packpub-report-1');
     expect(upload?.with?.['path']?.split('\n').filter((l) => l !== '')).toEqual(['packpub-report.json', 'junit.xml']);
@@ -117,13 +104,13 @@ describe('the composite action (action.yml)', () => {
 
   it('succeeds (exit 0) when told to keep the conflicting version, and uploads nothing when not asked', async () => {
     const again = await runAction({
-      actionPath,
-      workspace,
-      runnerTemp,
+      actionPath: world.actionPath,
+      workspace: world.workspace,
+      runnerTemp: world.runnerTemp,
       skip: ['install'],
-      path: first.path,
+      path: world.first.path,
       env: { SOURCE_DATE_EPOCH: '946684800' },
-      inputs: { packs: 'packs', registry: reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'false' },
+      inputs: { packs: 'packs', registry: world.reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'false' },
     });
     expect(again.steps.find((s) => s.id === 'push')?.stderr).not.toContain('error');
     expect(again.exitCode).toBe(0);
@@ -135,16 +122,16 @@ describe('the composite action (action.yml)', () => {
 
   it('the release tarball (npm pack of the same checkout) installs with npm install --global and runs as packpub', async () => {
     // README, "Install": the release workflow attaches this tarball; it carries the built code.
-    const dest = join(root, 'release');
+    const dest = join(world.root, 'release');
     await mkdir(dest);
-    await execFileP('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: actionPath });
-    const prefix = join(root, 'global');
+    await execFileP('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: world.actionPath });
+    const prefix = join(world.root, 'global');
     const tarball = join(dest, (await execFileP('ls', [dest])).stdout.trim());
-    await execFileP('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: root });
+    await execFileP('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: world.root });
     const packpub = join(prefix, 'bin/packpub');
     const version = await execFileP(packpub, ['--version']);
-    expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(actionPath, 'package.json'), 'utf8')).version);
-    const validate = await execFileP(packpub, ['validate', join(workspace, 'packs/hello world')]);
+    expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(world.actionPath, 'package.json'), 'utf8')).version);
+    const validate = await execFileP(packpub, ['validate', join(world.workspace, 'packs/hello world')]);
     expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed');
   }, 300_000);
 });

@@ -2,12 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { type CliRun, runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 /*
  * The Palette closed loop through the CLI against a real registry (htpasswd) and the Palette stand-in:
@@ -24,27 +24,21 @@ const PROJECT_KEY = `apikey-${Math.random().toString(36).slice(2)}-project`;
 let registry: RunningRegistry;
 let palette: PaletteStandin;
 let root: string;
-let cleanup: () => Promise<void>;
 let alpha: string;
 let beta: string;
 
+const stack = stage();
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('packpub-palette-e2e-'));
+  root = await stack.tempDir('packpub-palette-e2e-');
   alpha = await writePack(join(root, 'alpha'), { name: 'e2e-alpha', version: '1.0.0' });
   beta = await writePack(join(root, 'beta'), { name: 'e2e-beta', version: '0.3.1' });
-  registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
-  palette = await startPaletteStandin({
+  registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+  palette = stack.add(await startPaletteStandin({
     keys: { [KEY]: { role: 'tenant-admin' }, [PROJECT_KEY]: { role: 'project', projects: ['p-1'] } },
     labs: { [registry.host]: { url: registry.url } },
     startDelayPolls: 1,
-  });
+  }));
 });
-afterAll(async () => {
-  await palette?.close();
-  await registry?.stop();
-  await cleanup?.();
-});
-
 const env = (extra: Record<string, string> = {}) => ({
   HOME: join(root, 'home'),
   DOCKER_CONFIG: join(root, 'docker'),

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { startRegistry } from '../support/registry.js';
 import { spawnCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 13 item 4: two runs publish *different* content under the same new name:version at the same
@@ -29,30 +29,22 @@ interface Report {
 }
 
 describe('two publishers of different content under one version', () => {
-  let registry: RunningRegistry;
-  let root: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-race-'));
-    registry = await startRegistry();
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-race-');
+    const registry = stack.add(await startRegistry());
     // One run publishes to both targets, so each round races on the registry and on the layout at once.
     await writeFile(join(root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${registry.host}/race\n  lay:\n    ociLayout: ./layout\n`);
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await cleanup?.();
+    return { registry, root };
   });
 
   it(`${ROUNDS} rounds of two processes, to one registry and one layout: no run that lost reports published`, async () => {
-    const reader = new RegistryReader(registry.url);
+    const reader = new RegistryReader(w.registry.url);
     for (let round = 0; round < ROUNDS; round++) {
       const packs = await Promise.all(
-        ['a', 'b'].map((who) => writePack(join(root, `${round}-${who}`), { name: 'race', version: `1.0.${round}`, files: { 'who.txt': `${who} ${round}\n` } })),
+        ['a', 'b'].map((who) => writePack(join(w.root, `${round}-${who}`), { name: 'race', version: `1.0.${round}`, files: { 'who.txt': `${who} ${round}\n` } })),
       );
       // both start before either is awaited
-      const runs = packs.map((dir) => spawnCli(['push', dir, '--target', 'reg', '--target', 'lay', '--json', '--no-cache'], { cwd: root }));
+      const runs = packs.map((dir) => spawnCli(['push', dir, '--target', 'reg', '--target', 'lay', '--json', '--no-cache'], { cwd: w.root }));
       const outcomes = await Promise.all(
         runs.map(async (r) => {
           const done = await r.done;
@@ -62,7 +54,7 @@ describe('two publishers of different content under one version', () => {
         }),
       );
       const held = (await reader.holdings('race')).tags.get(`race/spectro-packs/archive/race:1.0.${round}`);
-      const layout = await layoutHoldings(join(root, 'layout'));
+      const layout = await layoutHoldings(join(w.root, 'layout'));
       expect(layout.problems).toEqual([]);
       judge(round, 'registry', outcomes.map((o) => ({ code: o.code, result: o.registry })), held, false);
       judge(round, 'layout', outcomes.map((o) => ({ code: o.code, result: o.layout })), layout.tags.get(`spectro-packs/archive/race:1.0.${round}`), true);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 13 item 1: `tag` never moves a tag that names another version's digest without --force (Palette
@@ -13,28 +13,20 @@ import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
  */
 
 describe('tag refuses to move an existing tag', () => {
-  let registry: RunningRegistry;
-  let root: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-tag-'));
-    registry = await startRegistry();
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-tag-');
+    const registry = stack.add(await startRegistry());
     for (const version of ['2.2.1', '2.3.0']) await writePack(join(root, version), { name: 'crossplane', version });
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await cleanup?.();
+    return { registry, root };
   });
 
   const targets: Array<[string, () => string[], () => Promise<Map<string, string>>]> = [
-    ['a registry', () => ['--registry', `${registry.host}/tags`], async () => (await new RegistryReader(registry.url).holdings('tags')).tags],
-    ['an OCI layout', () => ['--oci-layout', join(root, 'layout')], async () => (await layoutHoldings(join(root, 'layout'))).tags],
+    ['a registry', () => ['--registry', `${w.registry.host}/tags`], async () => (await new RegistryReader(w.registry.url).holdings('tags')).tags],
+    ['an OCI layout', () => ['--oci-layout', join(w.root, 'layout')], async () => (await layoutHoldings(join(w.root, 'layout'))).tags],
   ];
 
   it.each(targets)('on %s', async (_what, target, holdings) => {
-    const push = await runCli(['push', join(root, '2.2.1'), join(root, '2.3.0'), ...target(), '--json']);
+    const push = await runCli(['push', join(w.root, '2.2.1'), join(w.root, '2.3.0'), ...target(), '--json']);
     expect(push.code, push.stderr).toBe(0);
     const digest = Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));
     const held = async (tag: string) => [...(await holdings()).entries()].find(([k]) => k.endsWith(`/crossplane:${tag}`))?.[1];

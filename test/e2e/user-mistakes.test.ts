@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, treeOf } from '../support/files.js';
+import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { RegistryReader } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 13: mistakes a new user makes get a message that says what happened, the right exit code, and
@@ -13,38 +14,30 @@ import { RegistryReader } from '../support/registry-reader.js';
  */
 
 describe('mistakes get a clear answer', () => {
-  let registry: RunningRegistry;
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let pack: string;
   const password = `pw-${Math.random().toString(36).slice(2)}`;
 
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-mistakes-'));
-    registry = await startRegistry({ auth: 'htpasswd', users: { ci: password } });
-    pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-mistakes-');
+    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { ci: password } }));
+    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    return { registry, root, pack };
   });
 
-  afterAll(async () => {
-    await registry?.stop();
-    await cleanup?.();
-  });
-
-  const env = () => ({ DOCKER_CONFIG: join(root, 'docker') });
+  const env = () => ({ DOCKER_CONFIG: join(w.root, 'docker') });
 
   it('item 8: an empty password on standard input is named as such, and nothing is pushed', async () => {
     for (const stdin of ['', '\n', '  \n']) {
-      const run = await runCli(['push', pack, '--registry', `${registry.host}/m`, '--username', 'ci', '--password-stdin'], { stdin, env: env() });
+      const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/m`, '--username', 'ci', '--password-stdin'], { stdin, env: env() });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('error: empty password on standard input (--password-stdin)');
       expect(run.stderr).toContain('hint: the variable or secret piped in is empty or unset');
       expect(run.stderr).not.toContain('credentials rejected');
     }
-    const login = await runCli(['login', registry.host, '--username', 'ci', '--password-stdin'], { stdin: '', env: env() });
+    const login = await runCli(['login', w.registry.host, '--username', 'ci', '--password-stdin'], { stdin: '', env: env() });
     expect(login.code).toBe(2);
     expect(login.stderr).toContain('empty password on standard input');
-    await expect(readdir(join(root, 'docker'))).rejects.toThrow(); // no Docker config was written
-    const holdings = await new RegistryReader(registry.url, { username: 'ci', password }).holdings('m');
+    await expect(readdir(join(w.root, 'docker'))).rejects.toThrow(); // no Docker config was written
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('m');
     expect([...holdings.tags.keys()]).toEqual([]);
   });
 
@@ -53,58 +46,58 @@ describe('mistakes get a clear answer', () => {
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],
       ['1.5', 'pack version "1.5" is not a semantic version', 'hint: pass --version 1.5.0'],
     ] as const) {
-      const dir = join(root, `init-${version}`);
+      const dir = join(w.root, `init-${version}`);
       const run = await runCli(['init', dir, '--name', 'x', '--version', version]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`error: ${message}`);
       expect(run.stderr).toContain(hint);
       await expect(readdir(dir)).rejects.toThrow();
     }
-    const dir = join(root, 'init-ok');
+    const dir = join(w.root, 'init-ok');
     expect((await runCli(['init', dir, '--name', 'x', '--version', '1.0.0'])).code).toBe(0);
     const checked = JSON.parse((await runCli(['validate', dir, '--strict', '--json'])).stdout) as Array<{ findings: Array<{ rule: string }> }>;
     expect(checked[0]?.findings.filter((f) => f.rule.startsWith('version-'))).toEqual([]);
   });
 
   it('item 21: inspect, pull and tag take the full reference push prints, and name@sha256:<digest>', async () => {
-    const push = await runCli(['push', pack, '--registry', `${registry.host}/full`, '--username', 'ci', '--password-stdin', '--json'], { stdin: password, env: env() });
+    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/full`, '--username', 'ci', '--password-stdin', '--json'], { stdin: password, env: env() });
     expect(push.code, push.stderr).toBe(0);
     const { reference, digest } = (JSON.parse(push.stdout) as { results: Array<{ reference: string; digest: string }> }).results[0]!;
-    expect(reference).toBe(`${registry.host}/full/spectro-packs/archive/hello:1.0.0`);
+    expect(reference).toBe(`${w.registry.host}/full/spectro-packs/archive/hello:1.0.0`);
     const auth = { env: { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } };
 
     // no --registry: the reference names it
     const inspect = await runCli(['inspect', reference, '--json'], auth);
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(JSON.parse(inspect.stdout).manifest.digest).toBe(digest);
-    const byDigest = await runCli(['inspect', `${registry.host}/full/spectro-packs/archive/hello@${digest}`, '--json'], auth);
+    const byDigest = await runCli(['inspect', `${w.registry.host}/full/spectro-packs/archive/hello@${digest}`, '--json'], auth);
     expect(byDigest.code, byDigest.stderr).toBe(0);
     expect(JSON.parse(byDigest.stdout).manifest.digest).toBe(digest);
-    const short = await runCli(['inspect', `hello@${digest}`, '--registry', `${registry.host}/full`], auth);
+    const short = await runCli(['inspect', `hello@${digest}`, '--registry', `${w.registry.host}/full`], auth);
     expect(short.code, short.stderr).toBe(0);
     expect(short.stdout).toContain(digest);
 
-    const out = join(root, 'pulled');
+    const out = join(w.root, 'pulled');
     const pull = await runCli(['pull', reference, '-o', out], auth);
     expect(pull.code, pull.stderr).toBe(0);
-    expect(await treeOf(out)).toEqual(await treeOf(pack));
-    const pullDigest = await runCli(['pull', `hello@${digest}`, '--registry', `${registry.host}/full`], { ...auth, cwd: root });
+    expect(await treeOf(out)).toEqual(await treeOf(w.pack));
+    const pullDigest = await runCli(['pull', `hello@${digest}`, '--registry', `${w.registry.host}/full`], { ...auth, cwd: w.root });
     expect(pullDigest.code, pullDigest.stderr).toBe(0);
-    expect(await treeOf(join(root, `hello-${digest.slice(7, 19)}`))).toEqual(await treeOf(pack));
+    expect(await treeOf(join(w.root, `hello-${digest.slice(7, 19)}`))).toEqual(await treeOf(w.pack));
 
     const tag = await runCli(['tag', reference, '1.0.x'], auth);
     expect(tag.code, tag.stderr).toBe(0);
-    const holdings = await new RegistryReader(registry.url, { username: 'ci', password }).holdings('full');
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('full');
     expect(holdings.tags.get('full/spectro-packs/archive/hello:1.0.x')).toBe(digest);
 
     // a flag naming another target is refused, not silently preferred
-    const clash = await runCli(['inspect', reference, '--registry', `${registry.host}/other`], auth);
+    const clash = await runCli(['inspect', reference, '--registry', `${w.registry.host}/other`], auth);
     expect(clash.code).toBe(2);
-    expect(clash.stderr).toContain(`error: the reference names ${registry.host}/full, but --registry ${registry.host}/other names another target`);
+    expect(clash.stderr).toContain(`error: the reference names ${w.registry.host}/full, but --registry ${w.registry.host}/other names another target`);
 
     // the layout form push prints
-    const layout = join(root, 'layout');
-    const local = await runCli(['push', pack, '--oci-layout', layout, '--json']);
+    const layout = join(w.root, 'layout');
+    const local = await runCli(['push', w.pack, '--oci-layout', layout, '--json']);
     const { reference: localRef, digest: localDigest } = (JSON.parse(local.stdout) as { results: Array<{ reference: string; digest: string }> }).results[0]!;
     expect(localRef).toBe(`oci:${layout}/spectro-packs/archive/hello:1.0.0`);
     const localInspect = await runCli(['inspect', localRef]);

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { validatePack } from '../../src/pack/validate.js';
-import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
+import { startRegistry } from '../support/registry.js';
 import { BIN, type CliRun, runBin } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
+import { setup, stage } from '../support/stage.js';
 
 /*
  * Validation on worker threads (src/operations/validate-pool.ts), through the built CLI: the worker entry
@@ -17,12 +17,12 @@ import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 const VALID = 12;
 
 let root: string;
-let cleanup: () => Promise<void>;
 let tree: string;
 let packDirs: string[];
 
+const stack = stage();
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('packpub-pool-'));
+  root = await stack.tempDir('packpub-pool-');
   tree = join(root, 'packs');
   for (let i = 0; i < VALID; i++) await writePack(join(tree, `p${String(i).padStart(2, '0')}`), { name: `pool-${i}`, version: `1.0.${i}` });
   // Sorted last: the valid packs are validated (and built) before its verdict arrives.
@@ -30,10 +30,6 @@ beforeAll(async () => {
   packDirs = (await readdir(tree)).sort().map((d) => join(tree, d));
   if (HAVE_CORPUS) packDirs.push(...(await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d)));
 });
-afterAll(async () => {
-  await cleanup?.();
-});
-
 /** The built CLI under `node --cpu-prof`: V8 writes one profile per JavaScript thread, workers included. */
 function runProfiled(args: string[], profDir: string): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
@@ -77,24 +73,17 @@ describe('packpub validate on worker threads', () => {
 });
 
 describe('packpub push with validation overlapped with building', () => {
-  let registry: RunningRegistry;
-  let proxy: RecordingProxy;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.url);
+  const w = setup(async (stack) => {
+    const registry = stack.add(await startRegistry());
+    const proxy = stack.add(await startRecordingProxy(registry.url));
+    return { registry, proxy };
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-  });
-
   it('touches no registry and leaves no archive behind when one pack is invalid; --continue-on-error pushes the others', async () => {
     const tmp = join(root, 'tmp');
     await mkdir(tmp);
     const env = { TMPDIR: tmp, PACKPUB_CACHE_DIR: join(root, 'cache') };
-    proxy.clear();
-    const blocked = await runBin(['push', tree, '--recursive', '--registry', `${proxy.host}/pool`, '--json'], { env });
+    w.proxy.clear();
+    const blocked = await runBin(['push', tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--json'], { env });
     expect(blocked.code, blocked.stderr).toBe(1);
     const report = JSON.parse(blocked.stdout) as { summary: Record<string, number>; results: Array<{ name: string; status: string; error?: { message: string } }> };
     expect(report.summary['invalid']).toBe(1);
@@ -102,16 +91,16 @@ describe('packpub push with validation overlapped with building', () => {
     const held = report.results.filter((r) => r.status === 'failed');
     expect(held).toHaveLength(VALID);
     for (const r of held) expect(r.error?.message).toBe('not pushed because other packs are invalid');
-    expect(proxy.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
+    expect(w.proxy.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
     // Archives built while the verdicts came in are gone with the run's work folder.
     expect(await readdir(tmp)).toEqual([]);
 
-    const pushed = await runBin(['push', tree, '--recursive', '--registry', `${proxy.host}/pool`, '--continue-on-error', '--json'], { env });
+    const pushed = await runBin(['push', tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--continue-on-error', '--json'], { env });
     expect(pushed.code, pushed.stderr).toBe(1);
     const after = JSON.parse(pushed.stdout) as typeof report;
     expect(after.summary['published']).toBe(VALID);
     expect(after.summary['invalid']).toBe(1);
-    const tagged = proxy.requests.filter((r) => r.method === 'PUT' && /\/manifests\/1\.0\.\d+$/.test(r.path) && r.status === 201);
+    const tagged = w.proxy.requests.filter((r) => r.method === 'PUT' && /\/manifests\/1\.0\.\d+$/.test(r.path) && r.status === 201);
     expect(tagged.map((r) => r.path).sort()).toEqual(
       Array.from({ length: VALID }, (_, i) => `/v2/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
     );

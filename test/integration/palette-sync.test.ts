@@ -3,13 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
-import {
-  palettePacksFromPush,
-  registerPaletteRegistry,
-  resolvePaletteRegistry,
-  syncPaletteRegistry,
-  type PaletteTargetRef,
-} from '../../src/operations/palette.js';
+import { palettePacksFromPush, registerPaletteRegistry, resolvePaletteRegistry, syncPaletteRegistry, type PaletteTargetRef } from '../../src/operations/palette.js';
 import { pushPacks } from '../../src/operations/push.js';
 import { PaletteClient } from '../../src/palette/client.js';
 import type { RetryClock } from '../../src/registry/retry.js';
