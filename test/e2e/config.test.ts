@@ -1,23 +1,16 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { skopeoInspectLayout } from '../support/registry.js';
 
 /* packpub.yaml as a user meets it: found in the working directory or given with --config. */
 
-const run = promisify(execFile);
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 const ARCHIVE = 'spectro-packs/archive';
-
-async function rawManifest(layout: string, name: string, version: string): Promise<Buffer> {
-  const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, ARCHIVE, name)}:${version}`], { encoding: 'buffer' });
-  return stdout;
-}
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -117,7 +110,7 @@ describe('push with packpub.yaml', () => {
     const result = await runCli(['push', '--target', 'a', '--target', 'b'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     for (const [name, version] of [['hello', '1.0.0'], ['world', '2.0.0']] as const) {
-      expect((await rawManifest(join(dir, 'layout-a'), name, version)).equals(await rawManifest(join(dir, 'layout-b'), name, version))).toBe(true);
+      expect((await skopeoInspectLayout(join(dir, 'layout-a'), name, version)).equals(await skopeoInspectLayout(join(dir, 'layout-b'), name, version))).toBe(true);
     }
   });
 

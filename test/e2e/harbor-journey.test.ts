@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
+import { describe, expect, it } from 'vitest';
+import { startHarborStandin } from '../support/harbor-standin.js';
 import { runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * Pushing packs to Harbor through the CLI, as the Palette docs describe it (project = first segment of the
@@ -18,19 +18,14 @@ const ROBOT = 'robot$spectro-oci-registry+ci';
 const ROBOT_PASSWORD = 'robot-journey-secret-987';
 const SECRETS = [ADMIN_PASSWORD, ROBOT_PASSWORD];
 
-let harbor: HarborStandin;
-let root: string;
-let pack: string;
-
-
-const stack = stage();
-beforeAll(async () => {
-  root = await stack.tempDir('packpub-harbor-journey-');
-  pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
-  harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD, [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro-oci-registry'] }));
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-harbor-journey-');
+  const pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
+  const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD, [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro-oci-registry'] }));
+  return { harbor, root, pack };
 });
-const env = (extra: Record<string, string> = {}) => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000', ...extra });
-const target = (base: string) => ['--registry', `${harbor.host}/${base}`, '--registry-type', 'harbor'];
+const env = (extra: Record<string, string> = {}) => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000', ...extra });
+const target = (base: string) => ['--registry', `${w.harbor.host}/${base}`, '--registry-type', 'harbor'];
 
 function expectNoSecrets(text: string) {
   for (const s of SECRETS) expect(text).not.toContain(s);
@@ -38,51 +33,51 @@ function expectNoSecrets(text: string) {
 
 describe('Harbor journey through the CLI', () => {
   it('recognises Harbor without --registry-type, and names the missing project and the fix', async () => {
-    const run = await runCli(['push', pack, '--registry', `${harbor.host}/no-such-project`, '-u', ADMIN, '--password-stdin'], {
+    const run = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/no-such-project`, '-u', ADMIN, '--password-stdin'], {
       stdin: ADMIN_PASSWORD,
       env: env(),
     });
     expect(run.code).toBe(1);
-    expect(run.stderr + run.stdout).toContain(`project no-such-project does not exist on ${harbor.host}; create it or pass --create-project`);
+    expect(run.stderr + run.stdout).toContain(`project no-such-project does not exist on ${w.harbor.host}; create it or pass --create-project`);
     expectNoSecrets(run.stdout + run.stderr);
   });
 
   it('--create-project creates it and publishes', async () => {
-    const run = await runCli(['push', pack, ...target('new-project/packs'), '--create-project', '-u', ADMIN, '--password-stdin'], {
+    const run = await runCli(['push', w.pack, ...target('new-project/packs'), '--create-project', '-u', ADMIN, '--password-stdin'], {
       stdin: ADMIN_PASSWORD,
       env: env(),
     });
     expect(run.code).toBe(0);
-    expect(harbor.projects.has('new-project')).toBe(true);
-    expect(harbor.repositories.has('new-project/packs/spectro-packs/archive/hello-universe')).toBe(true);
+    expect(w.harbor.projects.has('new-project')).toBe(true);
+    expect(w.harbor.repositories.has('new-project/packs/spectro-packs/archive/hello-universe')).toBe(true);
   });
 
   it('a robot account pushes; list (REST API), inspect and pull read it back', async () => {
     const robotEnv = env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD });
-    const push = await runCli(['push', pack, ...target('spectro-oci-registry')], { env: robotEnv });
+    const push = await runCli(['push', w.pack, ...target('spectro-oci-registry')], { env: robotEnv });
     expect(push.code).toBe(0);
     expect(push.stdout).toContain('published hello-universe:1.0.0');
     expectNoSecrets(push.stdout + push.stderr);
 
-    harbor.apiRequests.length = 0;
+    w.harbor.apiRequests.length = 0;
     const list = await runCli(['list', ...target('spectro-oci-registry'), '--json'], { env: robotEnv });
     expect(list.code).toBe(0);
     const listed = JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] };
     expect(listed.packs.map((p) => [p.name, p.versions.map((v) => v.version)])).toEqual([['hello-universe', ['1.0.0']]]);
-    expect(harbor.apiRequests.some((r) => r.path.startsWith('/api/v2.0/projects/spectro-oci-registry/repositories') && r.user === ROBOT)).toBe(true);
+    expect(w.harbor.apiRequests.some((r) => r.path.startsWith('/api/v2.0/projects/spectro-oci-registry/repositories') && r.user === ROBOT)).toBe(true);
 
     const inspect = await runCli(['inspect', 'hello-universe:1.0.0', ...target('spectro-oci-registry'), '--json'], { env: robotEnv });
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toContain('"name": "hello-universe"');
 
-    const out = join(root, 'pulled');
+    const out = join(w.root, 'pulled');
     const pull = await runCli(['pull', 'hello-universe:1.0.0', ...target('spectro-oci-registry'), '-o', out], { env: robotEnv });
     expect(pull.code).toBe(0);
-    expect(await treeOf(out)).toEqual(await treeOf(pack));
+    expect(await treeOf(out)).toEqual(await treeOf(w.pack));
   });
 
   it('robot accounts cannot create projects, and the message says so', async () => {
-    const run = await runCli(['push', pack, ...target('robot-project'), '--create-project'], {
+    const run = await runCli(['push', w.pack, ...target('robot-project'), '--create-project'], {
       env: env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD }),
     });
     expect(run.code).toBe(1);
@@ -90,18 +85,18 @@ describe('Harbor journey through the CLI', () => {
   });
 
   it('under an immutable tag rule, a re-push is "already published" and a changed pack a conflict', async () => {
-    harbor.policy.immutableProjects.add('spectro-oci-registry');
+    w.harbor.policy.immutableProjects.add('spectro-oci-registry');
     try {
       const robotEnv = env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD });
-      const again = await runCli(['push', pack, ...target('spectro-oci-registry')], { env: robotEnv });
+      const again = await runCli(['push', w.pack, ...target('spectro-oci-registry')], { env: robotEnv });
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/already published/);
-      const changed = await writePack(join(root, 'changed'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+      const changed = await writePack(join(w.root, 'changed'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
       const conflict = await runCli(['push', changed, ...target('spectro-oci-registry'), '--force'], { env: robotEnv });
       expect(conflict.code).toBe(1);
       expect(conflict.stderr + conflict.stdout).toContain('immutable tag rule of project spectro-oci-registry');
     } finally {
-      harbor.policy.immutableProjects.clear();
+      w.harbor.policy.immutableProjects.clear();
     }
   });
 });

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
+import { describe, expect, it } from 'vitest';
+import { startHarborStandin } from '../support/harbor-standin.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * `packpub login` then `push` with nothing but the saved Docker config, against the Harbor stand-in (token
@@ -14,48 +14,44 @@ import { stage } from '../support/stage.js';
 const ROBOT = 'robot$spectro+publisher';
 const ROBOT_PASSWORD = 'login-e2e-robot-secret-55';
 
-let harbor: HarborStandin;
-let root: string;
-let pack: string;
-
-const stack = stage();
-beforeAll(async () => {
-  root = await stack.tempDir('packpub-login-e2e-');
-  pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
-  harbor = stack.add(await startHarborStandin({ users: { [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro'] }));
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-login-e2e-');
+  const pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
+  const harbor = stack.add(await startHarborStandin({ users: { [ROBOT]: ROBOT_PASSWORD }, projects: ['spectro'] }));
+  return { harbor, root, pack };
 });
-const env = () => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
-const configFile = () => join(root, 'docker', 'config.json');
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+const configFile = () => join(w.root, 'docker', 'config.json');
 
 describe('login, push with the saved credentials, logout', () => {
   it('refuses a wrong password (Harbor answers the ping with 401) and saves nothing', async () => {
-    const run = await runCli(['login', harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: 'not-the-secret-123', env: env() });
+    const run = await runCli(['login', w.harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: 'not-the-secret-123', env: env() });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`credentials rejected by ${harbor.host}`);
+    expect(run.stderr).toContain(`credentials rejected by ${w.harbor.host}`);
     expect(run.stdout + run.stderr).not.toContain('not-the-secret-123');
     await expect(stat(configFile())).rejects.toThrow();
   });
 
   it('logs in with a robot account and later commands use it', async () => {
-    const login = await runCli(['login', harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: `${ROBOT_PASSWORD}\n`, env: env() });
-    expect(login.stdout).toContain(`Login succeeded: credentials for ${harbor.host} saved in ${configFile()}`);
+    const login = await runCli(['login', w.harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: `${ROBOT_PASSWORD}\n`, env: env() });
+    expect(login.stdout).toContain(`Login succeeded: credentials for ${w.harbor.host} saved in ${configFile()}`);
     expect(login.code).toBe(0);
     expect(login.stdout + login.stderr).not.toContain(ROBOT_PASSWORD);
     expect((await stat(configFile())).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(await readFile(configFile(), 'utf8')) as { auths: Record<string, { auth: string }> };
-    expect(Buffer.from(saved.auths[harbor.host]?.auth ?? '', 'base64').toString()).toBe(`${ROBOT}:${ROBOT_PASSWORD}`);
+    expect(Buffer.from(saved.auths[w.harbor.host]?.auth ?? '', 'base64').toString()).toBe(`${ROBOT}:${ROBOT_PASSWORD}`);
 
-    const push = await runCli(['push', pack, '--registry', `${harbor.host}/spectro`, '--registry-type', 'harbor'], { env: env() });
+    const push = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env: env() });
     expect(push.code).toBe(0);
     expect(push.stdout).toContain('published hello-universe:1.0.0');
-    expect(harbor.token.requests.some((r) => r.user === ROBOT && r.authenticated)).toBe(true);
+    expect(w.harbor.token.requests.some((r) => r.user === ROBOT && r.authenticated)).toBe(true);
   });
 
   it('after logout, the registry asks for credentials again', async () => {
-    const out = await runCli(['logout', harbor.host], { env: env() });
+    const out = await runCli(['logout', w.harbor.host], { env: env() });
     expect(out.code).toBe(0);
-    expect(out.stdout).toContain(`Removed credentials for ${harbor.host}`);
-    const list = await runCli(['list', '--registry', `${harbor.host}/spectro`, '--registry-type', 'harbor'], { env: env() });
+    expect(out.stdout).toContain(`Removed credentials for ${w.harbor.host}`);
+    const list = await runCli(['list', '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env: env() });
     expect(list.code).toBe(1);
     expect(list.stderr).toMatch(/authentication required|credentials/);
   });

@@ -2,12 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { startRegistry } from '../support/registry.js';
 import { type CliRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * The Palette closed loop through the CLI against a real registry (htpasswd) and the Palette stand-in:
@@ -21,35 +21,29 @@ const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-e2e-registry`;
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const PROJECT_KEY = `apikey-${Math.random().toString(36).slice(2)}-project`;
 
-let registry: RunningRegistry;
-let palette: PaletteStandin;
-let root: string;
-let alpha: string;
-let beta: string;
-
-const stack = stage();
-beforeAll(async () => {
-  root = await stack.tempDir('packpub-palette-e2e-');
-  alpha = await writePack(join(root, 'alpha'), { name: 'e2e-alpha', version: '1.0.0' });
-  beta = await writePack(join(root, 'beta'), { name: 'e2e-beta', version: '0.3.1' });
-  registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
-  palette = stack.add(await startPaletteStandin({
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-palette-e2e-');
+  const alpha = await writePack(join(root, 'alpha'), { name: 'e2e-alpha', version: '1.0.0' });
+  const beta = await writePack(join(root, 'beta'), { name: 'e2e-beta', version: '0.3.1' });
+  const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+  const palette = stack.add(await startPaletteStandin({
     keys: { [KEY]: { role: 'tenant-admin' }, [PROJECT_KEY]: { role: 'project', projects: ['p-1'] } },
     labs: { [registry.host]: { url: registry.url } },
     startDelayPolls: 1,
   }));
+  return { registry, palette, root, alpha, beta };
 });
 const env = (extra: Record<string, string> = {}) => ({
-  HOME: join(root, 'home'),
-  DOCKER_CONFIG: join(root, 'docker'),
+  HOME: join(w.root, 'home'),
+  DOCKER_CONFIG: join(w.root, 'docker'),
   SOURCE_DATE_EPOCH: '1700000000',
-  SPECTROCLOUD_HOST: palette.url,
+  SPECTROCLOUD_HOST: w.palette.url,
   SPECTROCLOUD_APIKEY: KEY,
   PACKPUB_USERNAME: USER,
   PACKPUB_PASSWORD: PASSWORD,
   ...extra,
 });
-const at = (base: string) => ['--registry', `${registry.host}/${base}`];
+const at = (base: string) => ['--registry', `${w.registry.host}/${base}`];
 const fast = ['--palette-poll-interval', '0.02'];
 
 function expectNoSecrets(run: CliRun): void {
@@ -65,7 +59,7 @@ async function reportValidator(fragment: string) {
   ajv.addSchema(schema);
   return ajv.getSchema(`${schema.$id}${fragment}`);
 }
-const registriesWithBase = (base: string) => [...palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
+const registriesWithBase = (base: string) => [...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
 
 describe('Palette closed loop through the CLI', () => {
   it('register twice creates one Pack registry; push --palette-sync ends with every pack visible', async () => {
@@ -78,26 +72,26 @@ describe('Palette closed loop through the CLI', () => {
     expect(again.stdout).toContain('already serves');
     expect(registriesWithBase('journey')).toHaveLength(1);
     const stored = registriesWithBase('journey')[0];
-    expect(stored?.spec).toMatchObject({ providerType: 'pack', isSyncSupported: true, endpoint: `http://${registry.host}`, auth: { type: 'basic', username: USER } });
+    expect(stored?.spec).toMatchObject({ providerType: 'pack', isSyncSupported: true, endpoint: `http://${w.registry.host}`, auth: { type: 'basic', username: USER } });
 
-    const push = await runCli(['push', alpha, beta, ...at('journey'), '--palette-sync', ...fast], { env: env() });
+    const push = await runCli(['push', w.alpha, w.beta, ...at('journey'), '--palette-sync', ...fast], { env: env() });
     expect(push.code).toBe(0);
     const uid = stored?.uid ?? '';
-    const packUid = (name: string, version: string) => palette.registries.get(uid)?.index.get(name)?.get(version)?.packUid;
+    const packUid = (name: string, version: string) => w.palette.registries.get(uid)?.index.get(name)?.get(version)?.packUid;
     expect(push.stdout).toContain(`visible in Palette e2e-alpha:1.0.0 (packUid ${packUid('e2e-alpha', '1.0.0')})`);
     expect(push.stdout).toContain(`visible in Palette e2e-beta:0.3.1 (packUid ${packUid('e2e-beta', '0.3.1')})`);
     expect(push.stderr).toContain(`is served by Palette registry 127-0-0-1-journey (${uid})`);
     expect(push.stderr).toContain('palette: sync status InProgress');
     // The sync was a plain one (nothing replaced), at tenant scope.
-    expect(palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(false);
+    expect(w.palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(false);
     expectNoSecrets(first);
     expectNoSecrets(push);
   });
 
   it('a replaced version forces the sync, and Palette then holds the new digest', async () => {
     const uid = registriesWithBase('journey')[0]?.uid ?? '';
-    await writeFile(join(alpha, 'README.md'), '# e2e-alpha\n\nChanged after publishing.\n');
-    const push = await runCli(['push', alpha, ...at('journey'), '--force', '--palette-sync', '--json', ...fast], { env: env() });
+    await writeFile(join(w.alpha, 'README.md'), '# e2e-alpha\n\nChanged after publishing.\n');
+    const push = await runCli(['push', w.alpha, ...at('journey'), '--force', '--palette-sync', '--json', ...fast], { env: env() });
     expect(push.code).toBe(0);
     const report = JSON.parse(push.stdout) as { results: { status: string; digest: string }[]; palette: { status: string; targets: { forced: boolean; packs: { status: string }[] }[] } };
     // The report, palette included, is what docs/report.schema.json documents.
@@ -106,12 +100,12 @@ describe('Palette closed loop through the CLI', () => {
     expect(report.results[0]?.status).toBe('overwritten');
     expect(report.palette.status).toBe('visible');
     expect(report.palette.targets[0]?.forced).toBe(true);
-    expect(palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(true);
-    expect(palette.registries.get(uid)?.index.get('e2e-alpha')?.get('1.0.0')?.digest).toBe(report.results[0]?.digest);
+    expect(w.palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(true);
+    expect(w.palette.registries.get(uid)?.index.get('e2e-alpha')?.get('1.0.0')?.digest).toBe(report.results[0]?.digest);
   });
 
   it('--json-lines puts the palette line just before the summary, and every line is documented', async () => {
-    const run = await runCli(['push', beta, ...at('journey'), '--palette-sync', '--json-lines', ...fast], { env: env() });
+    const run = await runCli(['push', w.beta, ...at('journey'), '--palette-sync', '--json-lines', ...fast], { env: env() });
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
     expect(lines.map((l) => l.type)).toEqual(['result', 'palette', 'summary']);
@@ -158,7 +152,7 @@ describe('Palette closed loop through the CLI', () => {
   });
 
   it('a failing sync shows Palette\'s message and exits 3 (published, not visible)', async () => {
-    palette.failSyncs = 'failed to pull e2e-beta:0.3.1: manifest unknown';
+    w.palette.failSyncs = 'failed to pull e2e-beta:0.3.1: manifest unknown';
     const run = await runCli(['palette', 'sync', ...at('journey'), ...fast], { env: env() });
     expect(run.code).toBe(3);
     expect(run.stdout).toContain("NOT VISIBLE in Palette e2e-beta:0.3.1: Palette's sync of 127-0-0-1-journey failed: failed to pull e2e-beta:0.3.1: manifest unknown");
@@ -166,7 +160,7 @@ describe('Palette closed loop through the CLI', () => {
   });
 
   it('a sync that does not finish in --palette-timeout exits 3 with status published-not-visible', async () => {
-    palette.hangSyncs = true;
+    w.palette.hangSyncs = true;
     try {
       const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', ...at('journey'), '--palette-timeout', '0.4', '--palette-poll-interval', '0.1', '--json'], { env: env() });
       expect(run.code).toBe(3);
@@ -178,14 +172,14 @@ describe('Palette closed loop through the CLI', () => {
       expect(out.targets[0]?.packs[0]).toMatchObject({ status: 'not-visible' });
       expect(out.targets[0]?.packs[0]?.reason).toContain('timed out after');
     } finally {
-      palette.hangSyncs = false;
+      w.palette.hangSyncs = false;
     }
   });
 
   it('a wrong key and a project-scoped key give clear errors; the key never shows, not even with --debug', async () => {
     const wrong = await runCli(['palette', 'sync', ...at('journey'), '--debug'], { env: env({ SPECTROCLOUD_APIKEY: 'wrong-key-0123456789' }) });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain(`error: Palette at ${palette.url.slice('http://'.length)} rejected the API key (401)`);
+    expect(wrong.stderr).toContain(`error: Palette at ${w.palette.url.slice('http://'.length)} rejected the API key (401)`);
     expect(wrong.stderr).toContain('hint: check SPECTROCLOUD_APIKEY');
     expect(wrong.stderr).not.toContain('wrong-key-0123456789');
     const project = await runCli(['palette', 'sync', ...at('journey'), '--palette-project', 'p-1', '--debug'], { env: env({ SPECTROCLOUD_APIKEY: PROJECT_KEY }) });
@@ -200,28 +194,28 @@ describe('Palette closed loop through the CLI', () => {
   });
 
   it('no Palette registry for the target: push --palette-sync publishes, then points to doctor and register', async () => {
-    const run = await runCli(['push', beta, ...at('unregistered'), '--palette-sync', ...fast], { env: env() });
+    const run = await runCli(['push', w.beta, ...at('unregistered'), '--palette-sync', ...fast], { env: env() });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${registry.host}/unregistered`);
+    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/unregistered`);
     expect(run.stderr).toContain('packpub palette doctor');
     const list = await runCli(['list', ...at('unregistered'), '--json'], { env: env() });
     expect(JSON.parse(list.stdout).packs).toHaveLength(1);
   });
 
   it('doctor names a base path that includes spectro-packs/archive and a Helm-provider registry, with fixes', async () => {
-    palette.addRegistry('basic', 'wrong-base', { endpoint: `https://${registry.host}`, baseContentPath: 'docbase/spectro-packs/archive', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
-    palette.addRegistry('basic', 'helm-one', { endpoint: `http://${registry.host}/`, baseContentPath: 'docbase', providerType: 'helm', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
-    const push = await runCli(['push', beta, ...at('docbase')], { env: env() });
+    w.palette.addRegistry('basic', 'wrong-base', { endpoint: `https://${w.registry.host}`, baseContentPath: 'docbase/spectro-packs/archive', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+    w.palette.addRegistry('basic', 'helm-one', { endpoint: `http://${w.registry.host}/`, baseContentPath: 'docbase', providerType: 'helm', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+    const push = await runCli(['push', w.beta, ...at('docbase')], { env: env() });
     expect(push.code).toBe(0);
     const run = await runCli(['palette', 'doctor', ...at('docbase')], { env: env() });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('  Provider                 Pack');
-    expect(run.stdout).toContain(`  Endpoint                 http://${registry.host}`);
+    expect(run.stdout).toContain(`  Endpoint                 http://${w.registry.host}`);
     expect(run.stdout).toContain('  Base Content Path        docbase');
     expect(run.stdout).toMatch(/FAIL {2}palette-base-path: Palette registry wrong-base \([0-9a-f]+\) has Base Content Path docbase\/spectro-packs\/archive, which includes spectro-packs\/archive/);
     expect(run.stdout).toContain('fix: edit wrong-base: Base Content Path docbase');
     expect(run.stdout).toMatch(/FAIL {2}palette-provider: Palette registry helm-one \([0-9a-f]+\) on this host has provider Helm/);
-    expect(run.stdout).toContain(`FAIL  palette-registry: no Pack registry in Palette serves ${registry.host}/docbase`);
+    expect(run.stdout).toContain(`FAIL  palette-registry: no Pack registry in Palette serves ${w.registry.host}/docbase`);
     expect(run.stdout).toContain('ok    palette-validate: Palette reached the registry');
     expect(run.stdout).toContain('ok    base-repository:');
     expect(run.stdout).toContain('3 problems found');
@@ -234,7 +228,7 @@ describe('Palette closed loop through the CLI', () => {
   });
 
   it('no run went over Palette\'s rate limit, and every body passed the schema', () => {
-    expect(palette.violations()).toEqual([]);
-    expect(palette.requests.length).toBeGreaterThan(20);
+    expect(w.palette.violations()).toEqual([]);
+    expect(w.palette.requests.length).toBeGreaterThan(20);
   });
 });

@@ -2,12 +2,12 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { skopeoInspectRaw } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { registryWith } from '../support/push-setup.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';
@@ -22,14 +22,7 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
   const uploads = () => w.proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
 
   const w = setup(async (stack) => {
-    let registry: RunningRegistry;
-    let token: TokenServer | undefined;
-    if (mode === 'token') {
-      token = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
-      registry = stack.add(await startRegistry({ auth: 'token', token }));
-    } else {
-      registry = stack.add(await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {}));
-    }
+    const { registry, tokens: token } = await registryWith(stack, mode, { [USER]: PASSWORD });
     const proxy = stack.add(await startRecordingProxy(registry.url));
     const registryArg = `${proxy.host}/${BASE}`;
     const env = { SOURCE_DATE_EPOCH: '1700000000', ...(creds === undefined ? {} : { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD }) };

@@ -5,12 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { registryWith } from '../support/push-setup.js';
 
 /*
  * issue 6: blob downloads redirected to another host (as ECR sends them to presigned S3 URLs) must not
@@ -64,15 +63,8 @@ describe('blob GETs redirected to another host', () => {
   for (const mode of ['htpasswd', 'token'] as const) {
     describe(`${mode} registry`, () => {
       const w = setup(async (stack) => {
-        let tokens: TokenServer | undefined;
-        let registry: RunningRegistry;
         const root = await stack.tempDir(`packpub-redirect-${mode}-`);
-        if (mode === 'token') {
-          tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
-          registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-        } else {
-          registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
-        }
+        const { registry, tokens } = await registryWith(stack, mode, { [USER]: PASSWORD });
         const bucket = stack.add(await startBucket(registry.storageDir));
         const proxy = stack.add(await startRecordingProxy(registry.host));
         const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') };

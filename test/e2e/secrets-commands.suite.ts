@@ -2,12 +2,11 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { type CliRun, runBin } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { leaks, type SecretForm, secretForms, stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { registryWith } from '../support/push-setup.js';
 
 /*
  * issue 6, "Secrets": every command, in --debug and (where it has one) --json mode, against an htpasswd
@@ -48,15 +47,8 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
     const withPassword = (password: string) => ({ PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: password });
 
     const w = setup(async (stack) => {
-      let tokens: TokenServer | undefined;
-      let registry: RunningRegistry;
       const root = await stack.tempDir(`packpub-secrets-${mode}-`);
-      if (mode === 'token') {
-        tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD } }));
-        registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-      } else {
-        registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
-      }
+      const { registry, tokens } = await registryWith(stack, mode, { [USER]: PASSWORD });
       const proxy = stack.add(await startRecordingProxy(registry.host));
       const R = proxy.host;
       await mkdir(join(root, 'home'));

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validatePack } from '../../src/pack/validate.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry } from '../support/registry.js';
 import { BIN, type CliRun, runBin } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
-import { setup, stage } from '../support/stage.js';
+import { setup } from '../support/stage.js';
 
 /*
  * Validation on worker threads (src/operations/validate-pool.ts), through the built CLI: the worker entry
@@ -16,19 +16,15 @@ import { setup, stage } from '../support/stage.js';
 
 const VALID = 12;
 
-let root: string;
-let tree: string;
-let packDirs: string[];
-
-const stack = stage();
-beforeAll(async () => {
-  root = await stack.tempDir('packpub-pool-');
-  tree = join(root, 'packs');
+const world = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-pool-');
+  const tree = join(root, 'packs');
   for (let i = 0; i < VALID; i++) await writePack(join(tree, `p${String(i).padStart(2, '0')}`), { name: `pool-${i}`, version: `1.0.${i}` });
   // Sorted last: the valid packs are validated (and built) before its verdict arrives.
   await writePack(join(tree, 'zz-bad'), { name: 'pool-bad', version: '1.0.0', packJson: { layer: 'nope' } });
-  packDirs = (await readdir(tree)).sort().map((d) => join(tree, d));
+  const packDirs = (await readdir(tree)).sort().map((d) => join(tree, d));
   if (HAVE_CORPUS) packDirs.push(...(await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d)));
+  return { root, tree, packDirs };
 });
 /** The built CLI under `node --cpu-prof`: V8 writes one profile per JavaScript thread, workers included. */
 function runProfiled(args: string[], profDir: string): Promise<CliRun> {
@@ -48,24 +44,24 @@ function runProfiled(args: string[], profDir: string): Promise<CliRun> {
 
 describe('packpub validate on worker threads', () => {
   it('checks many packs on worker threads, with the same reports, in the same order, as checking them one by one', async () => {
-    const profDir = join(root, 'profiles');
+    const profDir = join(world.root, 'profiles');
     await mkdir(profDir);
-    const run = await runProfiled(['validate', '--json', ...packDirs], profDir);
+    const run = await runProfiled(['validate', '--json', ...world.packDirs], profDir);
     expect(run.code, run.stderr).toBe(1);
     const reports = JSON.parse(run.stdout) as Array<{ dir: string; passed: boolean }>;
     const expected = [];
-    for (const dir of packDirs) expected.push(await validatePack(dir));
+    for (const dir of world.packDirs) expected.push(await validatePack(dir));
     expect(reports).toEqual(JSON.parse(JSON.stringify(expected)));
-    expect(reports.filter((r) => !r.passed).map((r) => r.dir)).toEqual([join(tree, 'zz-bad')]);
+    expect(reports.filter((r) => !r.passed).map((r) => r.dir)).toEqual([join(world.tree, 'zz-bad')]);
     // The main thread's profile plus at least one worker thread's.
     const profiles = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
     expect(profiles.length).toBeGreaterThanOrEqual(2);
   });
 
   it('checks a single pack on the main thread (no worker to start) and says it passed', async () => {
-    const profDir = join(root, 'profiles-one');
+    const profDir = join(world.root, 'profiles-one');
     await mkdir(profDir);
-    const run = await runProfiled(['validate', join(tree, 'p00')], profDir);
+    const run = await runProfiled(['validate', join(world.tree, 'p00')], profDir);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('pool-0:1.0.0 OK');
     expect((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
@@ -79,11 +75,11 @@ describe('packpub push with validation overlapped with building', () => {
     return { registry, proxy };
   });
   it('touches no registry and leaves no archive behind when one pack is invalid; --continue-on-error pushes the others', async () => {
-    const tmp = join(root, 'tmp');
+    const tmp = join(world.root, 'tmp');
     await mkdir(tmp);
-    const env = { TMPDIR: tmp, PACKPUB_CACHE_DIR: join(root, 'cache') };
+    const env = { TMPDIR: tmp, PACKPUB_CACHE_DIR: join(world.root, 'cache') };
     w.proxy.clear();
-    const blocked = await runBin(['push', tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--json'], { env });
+    const blocked = await runBin(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--json'], { env });
     expect(blocked.code, blocked.stderr).toBe(1);
     const report = JSON.parse(blocked.stdout) as { summary: Record<string, number>; results: Array<{ name: string; status: string; error?: { message: string } }> };
     expect(report.summary['invalid']).toBe(1);
@@ -95,7 +91,7 @@ describe('packpub push with validation overlapped with building', () => {
     // Archives built while the verdicts came in are gone with the run's work folder.
     expect(await readdir(tmp)).toEqual([]);
 
-    const pushed = await runBin(['push', tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--continue-on-error', '--json'], { env });
+    const pushed = await runBin(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--continue-on-error', '--json'], { env });
     expect(pushed.code, pushed.stderr).toBe(1);
     const after = JSON.parse(pushed.stdout) as typeof report;
     expect(after.summary['published']).toBe(VALID);

@@ -1,36 +1,18 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/io.js';
 import type { ValidationReport } from '../../src/pack/validate.js';
 import { runBin } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { putFile } from '../support/files.js';
 import { packJsonWith, writeValidPack } from '../support/packs.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the CLI in-process with captured output, as a user's shell in `cwd` would. */
-async function run(argv: string[], cwd = REPO): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, cwd };
-  const code = await main(argv, io);
-  return { code, stdout: out, stderr: err };
-}
+/** Run the CLI in-process, as a user's shell in `cwd` would. */
+const run = (argv: string[], cwd = REPO) => runCli(argv, { env: { NO_COLOR: '1' }, cwd });
 
 let work: string;
 

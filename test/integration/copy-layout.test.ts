@@ -1,22 +1,14 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { skopeoInspectLayout } from '../support/registry.js';
 
-const run = promisify(execFile);
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 const ARCHIVE = 'spectro-packs/archive';
-
-/** The manifest bytes as an independent OCI client (skopeo) reads them from a layout. */
-async function skopeoRaw(layout: string, name: string, version: string): Promise<Buffer> {
-  const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, ARCHIVE, name)}:${version}`], { encoding: 'buffer' });
-  return stdout;
-}
 
 async function tags(layout: string, name: string): Promise<string[]> {
   const path = join(layout, ARCHIVE, name, 'index.json');
@@ -50,8 +42,8 @@ describe('copy between OCI layouts', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`copied hello:1.0.0 -> oci:${join(dst, ARCHIVE, 'hello')}:1.0.0`);
     expect(first.stdout).toContain('1 version(s) from');
-    const a = await skopeoRaw(src, 'hello', '1.0.0');
-    const b = await skopeoRaw(dst, 'hello', '1.0.0');
+    const a = await skopeoInspectLayout(src, 'hello', '1.0.0');
+    const b = await skopeoInspectLayout(dst, 'hello', '1.0.0');
     expect(b.equals(a)).toBe(true);
     expect(await tags(dst, 'hello')).toEqual(['1.0.0']);
 
@@ -78,8 +70,8 @@ describe('copy between OCI layouts', () => {
     expect(report.summary).toMatchObject({ total: 3, copied: 1, unchanged: 2, failed: 0 });
     expect(report.results.map((r) => `${r.name}:${r.version}:${r.status}`)).toEqual(['hello:1.0.0:unchanged', 'hello:1.1.0:unchanged', 'world:2.0.0:copied']);
     for (const r of report.results) {
-      const raw = await skopeoRaw(dst, r.name, r.version);
-      expect((await skopeoRaw(src, r.name, r.version)).equals(raw)).toBe(true);
+      const raw = await skopeoInspectLayout(dst, r.name, r.version);
+      expect((await skopeoInspectLayout(src, r.name, r.version)).equals(raw)).toBe(true);
     }
   });
 
@@ -87,13 +79,13 @@ describe('copy between OCI layouts', () => {
     const dst = join(root, 'prod-conflict');
     const changed = await writePack(join(root, 'packs-changed/hello-1.0.0'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
     expect((await runCli(['push', changed, '--oci-layout', dst], { env: ENV })).code).toBe(0);
-    const theirs = await skopeoRaw(dst, 'hello', '1.0.0');
+    const theirs = await skopeoInspectLayout(dst, 'hello', '1.0.0');
 
     const refused = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${src}`, '--to', `oci:${dst}`], { cwd: root });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
     expect(refused.stderr).toContain('Palette caches pack digests');
-    expect((await skopeoRaw(dst, 'hello', '1.0.0')).equals(theirs)).toBe(true);
+    expect((await skopeoInspectLayout(dst, 'hello', '1.0.0')).equals(theirs)).toBe(true);
 
     const plan = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${src}`, '--to', `oci:${dst}`, '--dry-run'], { cwd: root });
     expect(plan.code).toBe(0);
@@ -102,12 +94,12 @@ describe('copy between OCI layouts', () => {
     const skipped = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${src}`, '--to', `oci:${dst}`, '--skip-existing'], { cwd: root });
     expect(skipped.code).toBe(0);
     expect(skipped.stdout).toContain('skipped hello:1.0.0');
-    expect((await skopeoRaw(dst, 'hello', '1.0.0')).equals(theirs)).toBe(true);
+    expect((await skopeoInspectLayout(dst, 'hello', '1.0.0')).equals(theirs)).toBe(true);
 
     const forced = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${src}`, '--to', `oci:${dst}`, '--force'], { cwd: root });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
-    expect((await skopeoRaw(dst, 'hello', '1.0.0')).equals(await skopeoRaw(src, 'hello', '1.0.0'))).toBe(true);
+    expect((await skopeoInspectLayout(dst, 'hello', '1.0.0')).equals(await skopeoInspectLayout(src, 'hello', '1.0.0'))).toBe(true);
   });
 
   it('--dry-run prints the plan and bytes to copy, and writes nothing', async () => {
@@ -129,7 +121,7 @@ describe('copy between OCI layouts', () => {
     const dst = join(root, 'prod-corrupt');
     const pack = await writePack(join(root, 'packs-corrupt/solo-1.0.0'), { name: 'solo', version: '1.0.0' });
     expect((await runCli(['push', pack, '--oci-layout', bad], { env: ENV })).code).toBe(0);
-    const manifest = JSON.parse((await skopeoRaw(bad, 'solo', '1.0.0')).toString('utf8')) as { layers: Array<{ digest: string; size: number }> };
+    const manifest = JSON.parse((await skopeoInspectLayout(bad, 'solo', '1.0.0')).toString('utf8')) as { layers: Array<{ digest: string; size: number }> };
     const layer = manifest.layers[0];
     if (layer === undefined) throw new Error('no layer');
     // Same length, different bytes: only the digest check can notice.
@@ -174,6 +166,6 @@ describe('copy between OCI layouts', () => {
     const result = await runCli(['copy', 'world:2.0.0', '--from', 'staging', '--to', 'prod'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('copied world:2.0.0');
-    expect((await skopeoRaw(join(dir, 'prod-layout'), 'world', '2.0.0')).equals(await skopeoRaw(src, 'world', '2.0.0'))).toBe(true);
+    expect((await skopeoInspectLayout(join(dir, 'prod-layout'), 'world', '2.0.0')).equals(await skopeoInspectLayout(src, 'world', '2.0.0'))).toBe(true);
   });
 });

@@ -2,18 +2,16 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { load } from 'js-yaml';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { isPackpubError } from '../../src/errors.js';
 import { initPack } from '../../src/operations/init.js';
 import { validatePack } from '../../src/pack/validate.js';
 import { writeFiles as put, writeTgz } from '../support/files.js';
+import { runCli } from '../support/cli.js';
 
 let work: string;
 
@@ -38,18 +36,8 @@ async function tgzNames(path: string): Promise<string[]> {
   return names;
 }
 
-/** Run the CLI in-process with captured output. */
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: join(work, 'cache') }, cwd: work };
-  const code = await main(argv, io);
-  return { code, stdout: out, stderr: err };
-}
+/** Run the CLI in-process in the work folder. */
+const cli = (argv: string[]) => runCli(argv, { env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: join(work, 'cache') }, cwd: work });
 
 const WEBAPP_VALUES = `# Default values for webapp.
 # This is a YAML-formatted file.

@@ -71,3 +71,18 @@ export async function harborAndBasic(stack: Stage, harborUsers: Record<string, s
   const proxy = stack.add(await startRecordingProxy(basic.host));
   return { tokens, harbor, basic, proxy };
 }
+
+export interface AuthRegistry {
+  registry: RunningRegistry;
+  /** The token service, for mode 'token'. */
+  tokens: TokenServer | undefined;
+}
+
+/** A real registry that lets `users` in: anonymous (no auth), htpasswd Basic, or token auth like Harbor's. */
+export async function registryWith(stack: Stage, mode: 'anonymous' | 'htpasswd' | 'token', users: Record<string, string>): Promise<AuthRegistry> {
+  if (mode === 'token') {
+    const tokens = stack.add(await startTokenServer({ users }));
+    return { registry: stack.add(await startRegistry({ auth: 'token', token: tokens })), tokens };
+  }
+  return { registry: stack.add(await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users } : {})), tokens: undefined };
+}

@@ -224,3 +224,9 @@ export function skopeoCopyToLayout(ref: string, layoutDir: string, tag: string):
   });
 }
 
+
+/** `skopeo inspect --raw` of a pack in an OCI layout: the manifest bytes as an independent OCI client reads them. */
+export async function skopeoInspectLayout(layout: string, name: string, version: string): Promise<Buffer> {
+  const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--raw', `oci:${join(layout, 'spectro-packs/archive', name)}:${version}`], { encoding: 'buffer' });
+  return stdout;
+}

@@ -1,27 +1,26 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { helperErase, helperGet, helperStore } from '../../../src/credentials/cred-helper.js';
 import { isPackpubError } from '../../../src/errors.js';
 import { waitFor } from '../../support/cli.js';
-import { makeCredHelperFixture, type CredHelperFixture } from '../../support/cred-helper-fixture.js';
-import { stage } from '../../support/stage.js';
+import { makeCredHelperFixture } from '../../support/cred-helper-fixture.js';
+import { setup } from '../../support/stage.js';
 
-let helper: CredHelperFixture;
-const stack = stage();
-beforeAll(async () => {
-  helper = stack.add(await makeCredHelperFixture());
+const w = setup(async (stack) => {
+  const helper = stack.add(await makeCredHelperFixture());
+  return { helper };
 });
 describe('credential helper protocol', () => {
   it('stores, gets and erases through docker-credential-<name>', async () => {
-    const opts = { env: helper.env };
+    const opts = { env: w.helper.env };
     await helperStore('packpubtest', { serverUrl: 'harbor.example.com', username: 'robot$p+ci', secret: 's3cret' }, opts);
-    expect(await helper.entries()).toEqual({ 'harbor.example.com': { Username: 'robot$p+ci', Secret: 's3cret' } });
+    expect(await w.helper.entries()).toEqual({ 'harbor.example.com': { Username: 'robot$p+ci', Secret: 's3cret' } });
     expect(await helperGet('packpubtest', 'harbor.example.com', opts)).toEqual({
       username: 'robot$p+ci',
       password: 's3cret',
       source: 'credential helper docker-credential-packpubtest',
     });
     expect(await helperErase('packpubtest', 'harbor.example.com', opts)).toBe(true);
-    expect(await helper.entries()).toEqual({});
+    expect(await w.helper.entries()).toEqual({});
     expect(await helperGet('packpubtest', 'harbor.example.com', opts)).toBeUndefined();
     expect(await helperErase('packpubtest', 'harbor.example.com', opts)).toBe(false);
   });
@@ -35,9 +34,9 @@ describe('credential helper protocol', () => {
 
   it('gives up on a helper that does not answer, and kills it', async () => {
     // The real runner against a helper that reads its input and then never answers.
-    const err = await helperGet('packpubtest', 'h', { env: { ...helper.env, PACKPUB_TEST_HELPER_HANG: '1' }, timeoutMs: 200 }).catch((e: unknown) => e);
+    const err = await helperGet('packpubtest', 'h', { env: { ...w.helper.env, PACKPUB_TEST_HELPER_HANG: '1' }, timeoutMs: 200 }).catch((e: unknown) => e);
     expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
     expect((err as Error).message).toMatch(/^credential helper docker-credential-packpubtest could not be run: docker-credential-packpubtest get did not answer within /);
-    await waitFor(async () => (await helper.running()).length === 0, 'the helper to be killed', 5_000);
+    await waitFor(async () => (await w.helper.running()).length === 0, 'the helper to be killed', 5_000);
   });
 });

@@ -5,11 +5,10 @@ import { failure } from '../../support/errors.js';
 import { stage } from '../../support/stage.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const stack = stage();
 let clock = Date.now();
 let standin: EcrStandin;
 let restoreEnv: () => void;
-
-const stack = stage();
 beforeAll(async () => {
   standin = stack.add(await startEcrStandin({ now: () => clock, tokenTtlMs: 1000_000 }));
 });
