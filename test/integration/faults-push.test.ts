@@ -40,12 +40,20 @@ describe('push through a faulty network', () => {
     return { registry, proxy, reader, root, generated, corpus };
   });
 
-  it('publishes every pack through ~10 % faults, and the registry holds every tag intact', async () => {
-    w.proxy.faults = new FaultPlan({ rate: 0.1, seed: 2026 });
+  /** `packpub push <dirs> --registry <proxy>/<base> <args>` in-process while the proxy follows `plan`. */
+  async function pushThrough(plan: FaultPlan, dirs: string[], base: string, ...args: string[]) {
+    w.proxy.faults = plan;
     w.proxy.clear();
+    try {
+      return await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/${base}`, ...args], { env: ENV });
+    } finally {
+      w.proxy.faults = undefined;
+    }
+  }
+
+  it('publishes every pack through ~10 % faults, and the registry holds every tag intact', async () => {
     const dirs = [...w.corpus, ...w.generated.map((p) => p.dir)];
-    const run = await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
-    w.proxy.faults = undefined;
+    const run = await pushThrough(new FaultPlan({ rate: 0.1, seed: 2026 }), dirs, 'faulty', '--concurrency', '4', '--json');
 
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: ReportResult[] };
@@ -91,11 +99,8 @@ describe('push through a faulty network', () => {
   });
 
   it('re-runs through faults as a no-op: every pack unchanged, nothing uploaded', async () => {
-    w.proxy.faults = new FaultPlan({ rate: 0.1, seed: 7 });
-    w.proxy.clear();
     const dirs = [...w.corpus, ...w.generated.map((p) => p.dir)];
-    const run = await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/faulty`, '--concurrency', '4', '--json'], { env: ENV });
-    w.proxy.faults = undefined;
+    const run = await pushThrough(new FaultPlan({ rate: 0.1, seed: 7 }), dirs, 'faulty', '--concurrency', '4', '--json');
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { results: ReportResult[] };
     expect(report.results.filter((r) => r.status !== 'unchanged')).toEqual([]);
@@ -105,10 +110,8 @@ describe('push through a faulty network', () => {
 
   it('gives up on answers slower than --request-timeout and retries them', async () => {
     const some = w.generated.slice(40, 45);
-    w.proxy.faults = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 2_500 });
-    w.proxy.clear();
-    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${w.proxy.host}/slow`, '--request-timeout', '1', '--concurrency', '4', '--json'], { env: ENV });
-    w.proxy.faults = undefined;
+    const plan = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 2_500 });
+    const run = await pushThrough(plan, some.map((p) => p.dir), 'slow', '--request-timeout', '1', '--concurrency', '4', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { results: ReportResult[] }).results.map((r) => r.status)).toEqual(some.map(() => 'published'));
     expect(w.proxy.count((r) => r.fault === 'slow')).toBeGreaterThan(0);
@@ -117,10 +120,7 @@ describe('push through a faulty network', () => {
 
   it('fails cleanly through 100 % faults: one line per cause, no stack trace, no tag created', async () => {
     const some = w.generated.slice(0, 8);
-    w.proxy.faults = new FaultPlan({ rate: 1, seed: 99, kinds: FAILING_FAULTS });
-    w.proxy.clear();
-    const run = await runCli(['push', ...some.map((p) => p.dir), '--registry', `${w.proxy.host}/broken`, '--retry-attempts', '2'], { env: ENV });
-    w.proxy.faults = undefined;
+    const run = await pushThrough(new FaultPlan({ rate: 1, seed: 99, kinds: FAILING_FAULTS }), some.map((p) => p.dir), 'broken', '--retry-attempts', '2');
 
     expect(run.code).toBe(1);
     // A pack's own failure is its own line; a target-wide one (the connection failing) is one line

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startRegistry, type RunningRegistry } from './registry.js';
 import { startTokenServer, type TokenServer, type TokenUser } from './token-server.js';
+import { listenOnLoopback } from './loopback.js';
 
 /*
  * A Harbor stand-in on one loopback host (registries.md, "Harbor"): the Harbor REST API v2.0 endpoints
@@ -254,8 +254,8 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
   };
 
   const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnLoopback(server);
+  const port = Number(new URL(listening.url).port);
   return {
     host: `127.0.0.1:${port}`,
     projects,
@@ -266,8 +266,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     token,
     registry,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await registry.stop();
       await token.close();
     },
