@@ -115,19 +115,19 @@ describe('Palette closed loop through the CLI', () => {
   });
 
   it('a target in packpub.yaml names its Palette: endpoint, registry and the variable holding the key', async () => {
-    const dir = join(root, 'with-config');
+    const dir = join(w.root, 'with-config');
     await mkdir(dir, { recursive: true });
     await writeFile(
       join(dir, 'packpub.yaml'),
       [
         'targets:',
         '  journey:',
-        `    registry: ${registry.host}/journey`,
+        `    registry: ${w.registry.host}/journey`,
         '    auth:',
         `      username: ${USER}`,
         '      passwordEnv: JOURNEY_PASSWORD',
         '    palette:',
-        `      endpoint: ${palette.url}`,
+        `      endpoint: ${w.palette.url}`,
         '      registry: 127-0-0-1-journey',
         '      apiKeyEnv: JOURNEY_PALETTE_KEY',
         '',
@@ -135,8 +135,8 @@ describe('Palette closed loop through the CLI', () => {
     );
     // Spectro's variables name another Palette: the target's own section wins, so its key goes nowhere else.
     const bare = {
-      HOME: join(root, 'home'),
-      DOCKER_CONFIG: join(root, 'docker'),
+      HOME: join(w.root, 'home'),
+      DOCKER_CONFIG: join(w.root, 'docker'),
       JOURNEY_PASSWORD: PASSWORD,
       JOURNEY_PALETTE_KEY: KEY,
       SPECTROCLOUD_HOST: 'http://127.0.0.1:9',

@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { startRegistry } from '../support/registry.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { treeOf } from '../support/files.js';
+import { tempDir, treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
