@@ -1,10 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { stackLines } from '../support/faults.js';
 import { startHostileRegistry, type HostileRegistry } from '../support/hostile-registry.js';
-import { tempDir, writePack } from '../support/packs.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/files.js';
+import { writePack } from '../support/packs.js';
+import { stackLines } from '../support/secrets.js';
 
 /*
  * issue 13 items 11-13: a registry that lies gets a clear error, never a crash, a hang or unbounded work.
