@@ -281,8 +281,9 @@ export async function startRecordingProxy(target: string, options: { onRequest?:
         record.outcome = 'truncated';
         record.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, { ...outHeaders, 'content-length': String(body.length) });
-        // Cut a moment after the first half went out, so the client has read it before the reset.
-        res.write(body.subarray(0, Math.floor(body.length / 2)), () => setTimeout(() => res.destroy(), 30));
+        // End the connection cleanly after the first half (FIN, not RST): the client reads every byte sent,
+        // however loaded the machine, and then meets a body shorter than its Content-Length.
+        res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.end());
       });
     });
     upstream.on('error', () => {
