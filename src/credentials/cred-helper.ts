@@ -45,22 +45,37 @@ export function helperProgram(name: string): string {
 function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner {
   return (program, action, input) =>
     new Promise((resolve, reject) => {
-      const child = spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      // Own process group, so a timeout kills the helper and every child it started (a pinentry, an agent):
+      // such a child holds the helper's pipes, and killing only the helper left packpub waiting on them.
+      const child = spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let settled = false;
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        settled = true;
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL'); // the group is already gone; make sure of the helper itself
+        }
+        // Stop waiting for the pipes: whatever still holds them must not keep this process alive.
+        child.stdin.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.unref();
         reject(Object.assign(new Error(`${program} ${action} did not answer within ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' }));
       }, timeoutMs);
       child.stdout.on('data', (c: Buffer) => out.push(c));
       child.stderr.on('data', (c: Buffer) => err.push(c));
       child.on('error', (e) => {
         clearTimeout(timer);
-        reject(e);
+        if (!settled) reject(e);
+        settled = true;
       });
       child.on('close', (code) => {
         clearTimeout(timer);
-        resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        if (!settled) resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        settled = true;
       });
       // A helper that exits without reading stdin makes the write fail with EPIPE: the exit code tells.
       child.stdin.on('error', () => undefined);

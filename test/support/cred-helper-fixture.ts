@@ -6,7 +6,9 @@ import { delimiter, join } from 'node:path';
  * A Docker credential helper for tests: `docker-credential-packpubtest` (and any other names asked for)
  * in a temp dir to put first on PATH. It speaks the docker-credential-helpers protocol and keeps its
  * entries in a JSON file, so tests can read what was stored. Set PACKPUB_TEST_HELPER_FAIL=1 in the
- * helper's environment to make it crash, PACKPUB_TEST_HELPER_HANG=1 to make it never answer.
+ * helper's environment to make it crash, PACKPUB_TEST_HELPER_HANG=1 to make it never answer, and
+ * PACKPUB_TEST_HELPER_HANG_CHILD=<file> to make it also start a sleeping child that holds its stdout and
+ * stderr (like a helper that runs a pinentry or an agent), writing the child's pid to <file>.
  */
 
 export interface CredHelperFixture {
@@ -30,6 +32,13 @@ let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (c) => { input += c; });
 process.stdin.on('end', () => {
+  const childPidFile = process.env.PACKPUB_TEST_HELPER_HANG_CHILD;
+  if (childPidFile) {
+    const child = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60000)'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    fs.writeFileSync(childPidFile, String(child.pid));
+    setInterval(() => undefined, 60000);
+    return;
+  }
   if (process.env.PACKPUB_TEST_HELPER_HANG === '1') {
     setInterval(() => undefined, 60000);
     return;

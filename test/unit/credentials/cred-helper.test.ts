@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helperErase, helperGet, helperStore } from '../../../src/credentials/cred-helper.js';
 import { isPackpubError } from '../../../src/errors.js';
@@ -39,4 +41,33 @@ describe('credential helper protocol', () => {
     expect((err as Error).message).toMatch(/^credential helper docker-credential-packpubtest could not be run: docker-credential-packpubtest get did not answer within /);
     await waitFor(async () => (await w.helper.running()).length === 0, 'the helper to be killed', 5_000);
   });
+
+  it('kills the whole process group of a hanging helper, children holding its pipes included', async () => {
+    // The real runner against a helper whose sleeping child keeps the helper's stdout/stderr open: killing
+    // only the helper left that child running and the pipes open, which kept packpub alive.
+    const pidFile = join(w.helper.dir, 'child.pid');
+    const answer = helperGet('packpubtest', 'h', { env: { ...w.helper.env, PACKPUB_TEST_HELPER_HANG_CHILD: pidFile }, timeoutMs: 2_000 }).catch((e: unknown) => e);
+    await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 'the helper to start its child', 5_000);
+    const err = await answer;
+    expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
+    expect((err as Error).message).toMatch(/^credential helper docker-credential-packpubtest could not be run: docker-credential-packpubtest get did not answer within /);
+    const childPid = Number(await readFile(pidFile, 'utf8'));
+    expect(childPid).toBeGreaterThan(0);
+    try {
+      await waitFor(async () => !(await alive(childPid)), `the helper's child (pid ${childPid}) to be killed`, 5_000);
+    } finally {
+      try {
+        process.kill(childPid, 'SIGKILL'); // leave nothing behind when the assertion fails
+      } catch {
+        // already gone
+      }
+    }
+    await waitFor(async () => (await w.helper.running()).length === 0, 'the helper to be killed', 5_000);
+  });
 });
+
+/** Running (a killed process that nobody reaped yet is a zombie: gone for our purpose). */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+}
