@@ -9,7 +9,7 @@ import type { Args } from './context.js';
  * cannot drift. Numeric flags carry their range here and are checked before any work (prepareArgs).
  */
 
-export type FlagGroup = 'target' | 'config' | 'credentials' | 'network' | 'ecr' | 'ecr-create' | 'harbor' | 'output' | 'output-lines';
+export type FlagGroup = 'target' | 'config' | 'credentials' | 'network' | 'ecr' | 'ecr-create' | 'harbor' | 'output' | 'output-lines' | 'images';
 
 type Side = 'from' | 'to';
 
@@ -47,6 +47,7 @@ const GROUP_TITLE: Record<FlagGroup, string> = {
   harbor: 'Harbor:',
   output: 'Output:',
   'output-lines': 'Output:',
+  images: 'Images:',
 };
 
 const sideName = (side: Side) => (side === 'from' ? 'source' : 'destination');
@@ -137,12 +138,21 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'create-project', group: 'harbor', type: 'boolean', default: false, describe: 'Create the Harbor project (first segment of the base path) when it is missing' },
   { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout (docs/report.md)' },
   { name: 'json-lines', group: 'output-lines', type: 'boolean', describe: 'Print one JSON line per result, then a summary line' },
+  {
+    name: 'check-images',
+    group: 'images',
+    type: 'boolean',
+    describe:
+      "Resolve every image of pack.content.images on its registry (anonymous, else Docker config credentials): a missing image is an error; gated or unreachable ones are warnings 'not checked'",
+  },
 ];
 
 /** The groups of a command that works on one target and writes nothing there (list, inspect, pull, tag). */
 export const READ_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr'];
 /** push: every group. */
-export const PUSH_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr', 'ecr-create', 'harbor', 'output', 'output-lines'];
+export const PUSH_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr', 'ecr-create', 'harbor', 'output', 'output-lines', 'images'];
+/** validate: only the image check. */
+export const VALIDATE_GROUPS: readonly FlagGroup[] = ['images'];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Y = Argv<any>;

@@ -135,6 +135,31 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       await writeCiOutputs(ctx.io, empty, ciOutputs);
       return EXIT_OK;
     }
+    if (args['checkImages'] === true) {
+      // Before anything is published: a pack naming an image that does not exist is refused.
+      renderer?.phase('checking images');
+      const { ImageChecker } = await import('../../operations/check-images.js');
+      const { formatFinding } = await import('./validate.js');
+      const checker = new ImageChecker({ env: ctx.io.env });
+      let missing = 0;
+      try {
+        for (const pack of packs) {
+          const found = await checker.findings(pack);
+          if (found.length === 0) continue;
+          renderer?.phase('');
+          writeLine(ctx.io.stderr, `${pack}:`);
+          for (const f of found) writeLine(ctx.io.stderr, formatFinding(f));
+          missing += found.filter((f) => f.severity === 'error').length;
+        }
+      } finally {
+        await checker.close();
+      }
+      if (missing > 0) {
+        renderer?.stop();
+        writeLine(ctx.io.stderr, `packpub: ${missing} image${missing === 1 ? '' : 's'} not found; nothing was published`);
+        return EXIT_FAILURE;
+      }
+    }
     renderer?.expect(packs.length, targets.length);
     renderer?.phase(`validating ${packs.length} pack${packs.length === 1 ? '' : 's'}`);
     const report = await withInterrupt(ctx, (signal) =>

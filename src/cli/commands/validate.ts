@@ -4,6 +4,7 @@ import type { ValidationReport } from '../../pack/validate.js';
 import { mapConcurrent } from '../../util/concurrency.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, useColor, writeLine, type CliIo } from '../io.js';
+import { declareFlags, VALIDATE_GROUPS } from '../target-flags.js';
 
 /** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
 export function formatFinding(f: Finding): string {
@@ -42,11 +43,12 @@ export const validateCommand: CommandSpec = {
   command: 'validate <pack-dir...>',
   describe: 'Check pack folders against what Palette and pack-central expect; every finding says how to fix it',
   builder: (y) =>
-    y
+    declareFlags(y, VALIDATE_GROUPS)
       .positional('pack-dir', { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' })
       .option('strict', { type: 'boolean', default: false, describe: 'Fail on warnings too' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the reports as one JSON array on stdout' })
       .example('packpub validate examples/hello-helm', 'Check one pack')
+      .example('packpub validate --check-images examples/hello-helm', 'Also check that every listed image exists on its registry')
       .example('packpub validate --strict --json packs/*', 'Check many packs, as JSON, failing on warnings'),
   run: async (args, ctx) => {
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
@@ -63,6 +65,21 @@ export const validateCommand: CommandSpec = {
       reports = await mapConcurrent(shown, VALIDATE_IN_FLIGHT, (dir) => pool.validate(resolve(ctx.io.cwd, dir), { strict }));
     } finally {
       await pool.close();
+    }
+    if (args['checkImages'] === true) {
+      const { ImageChecker } = await import('../../operations/check-images.js');
+      const checker = new ImageChecker({ env: ctx.io.env });
+      try {
+        for (const report of reports) {
+          const found = await checker.findings(report.dir);
+          report.findings.push(...found);
+          report.errors += found.filter((f) => f.severity === 'error').length;
+          report.warnings += found.filter((f) => f.severity === 'warning').length;
+          report.passed = report.errors === 0 && (!strict || report.warnings === 0);
+        }
+      } finally {
+        await checker.close();
+      }
     }
     if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
     else renderHuman(ctx.io, shown, reports, strict);

@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { defaultCredentialChain } from '../credentials/default-chain.js';
+import { isPackpubError } from '../errors.js';
+import type { Finding } from '../pack/findings.js';
+import { RegistryClient } from '../registry/client.js';
+import { mapConcurrent } from '../util/concurrency.js';
+
+/** An image reference as Docker reads it: `nginx` is `docker.io/library/nginx:latest`. */
+export interface ImageRef {
+  /** Registry host as written after normalisation (`docker.io` for Docker Hub). */
+  host: string;
+  repository: string;
+  /** Tag or digest (`sha256:...`); `latest` when neither is given. */
+  reference: string;
+  /** The normalised reference, for messages. */
+  full: string;
+}
+
+/** Docker's rules: the first segment is a host when it has a dot or a colon or is `localhost`; Docker Hub's official images live under `library/`. */
+export function normalizeImage(image: string): ImageRef {
+  let rest = image.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  const slash = rest.indexOf('/');
+  const first = slash < 0 ? '' : rest.slice(0, slash);
+  let host = 'docker.io';
+  let repository = rest;
+  if (first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    host = first;
+    repository = rest.slice(slash + 1);
+  }
+  if (host === 'index.docker.io') host = 'docker.io';
+  if (host === 'docker.io' && !repository.includes('/')) repository = `library/${repository}`;
+  const reference = digest ?? tag ?? 'latest';
+  const full = `${host}/${repository}${digest !== undefined ? `@${digest}` : `:${reference}`}`;
+  return { host, repository, reference, full };
+}
+
+/** The images a pack lists in values.yaml `pack.content.images[].image` (none when the file or list is absent). */
+export async function packImages(dir: string): Promise<string[]> {
+  let doc: unknown;
+  try {
+    doc = parse(await readFile(join(dir, 'values.yaml'), 'utf8'));
+  } catch {
+    return []; // unreadable values.yaml is the validator's finding, not this check's
+  }
+  const images = (doc as { pack?: { content?: { images?: unknown } } } | null)?.pack?.content?.images;
+  if (!Array.isArray(images)) return [];
+  return images.flatMap((e: unknown) => {
+    const image = (e as { image?: unknown } | null)?.image;
+    return typeof image === 'string' && image.trim() !== '' ? [image.trim()] : [];
+  });
+}
+
+export type ImageStatus = { status: 'found' } | { status: 'missing' } | { status: 'gated' } | { status: 'unreachable' } | { status: 'unchecked'; reason: string };
+
+export interface ImageCheckOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Images resolved at once (default 8). */
+  concurrency?: number;
+  /** Attempts per request (default 2: an image check should not wait out a long retry). */
+  attempts?: number;
+}
+
+/**
+ * Resolves images by HEAD of their manifest with packpub's registry client and default credential chain
+ * (anonymous where the registry allows it, else the Docker config). Each distinct image is asked once per
+ * checker; hosts share one client.
+ */
+export class ImageChecker {
+  private readonly results = new Map<string, Promise<ImageStatus>>();
+  private readonly clients = new Map<string, RegistryClient>();
+  private readonly options: ImageCheckOptions;
+
+  constructor(options: ImageCheckOptions = {}) {
+    this.options = options;
+  }
+
+  check(image: string): Promise<ImageStatus> {
+    const ref = normalizeImage(image);
+    let found = this.results.get(ref.full);
+    if (found === undefined) {
+      found = this.resolve(ref);
+      this.results.set(ref.full, found);
+    }
+    return found;
+  }
+
+  private client(host: string): RegistryClient {
+    let client = this.clients.get(host);
+    if (client === undefined) {
+      const env = this.options.env ?? process.env;
+      client = RegistryClient.create({
+        host: host === 'docker.io' ? 'registry-1.docker.io' : host,
+        credentials: defaultCredentialChain({ env }),
+        retry: { attempts: this.options.attempts ?? 2, requestTimeoutMs: 20_000, deadlineMs: 60_000 },
+      });
+      this.clients.set(host, client);
+    }
+    return client;
+  }
+
+  private async resolve(ref: ImageRef): Promise<ImageStatus> {
+    try {
+      await this.client(ref.host).headManifest(ref.repository, ref.reference);
+      return { status: 'found' };
+    } catch (err) {
+      if (isPackpubError(err, 'NOT_FOUND')) return { status: 'missing' };
+      if (isPackpubError(err, 'AUTH')) return { status: 'gated' };
+      if (isPackpubError(err, 'NETWORK')) return { status: 'unreachable' };
+      return { status: 'unchecked', reason: (err as Error).message };
+    }
+  }
+
+  /** Findings for one pack folder's images: an error per missing image, a warning per image not checked. */
+  async findings(dir: string): Promise<Finding[]> {
+    const images = await packImages(dir);
+    const statuses = await mapConcurrent(images, this.options.concurrency ?? 8, (image) => this.check(image));
+    const out: Finding[] = [];
+    images.forEach((image, i) => {
+      const s = statuses[i];
+      const ref = normalizeImage(image);
+      const base = { file: 'values.yaml', path: `pack.content.images[${i}]` };
+      if (s === undefined || s.status === 'found') return;
+      if (s.status === 'missing') {
+        out.push({ ...base, severity: 'error', rule: 'image-not-found', message: `image ${image} does not exist (${ref.full}: manifest unknown); fix the tag or publish the image` });
+      } else if (s.status === 'gated') {
+        out.push({ ...base, severity: 'warning', rule: 'image-gated', message: `image ${image}: gated, not checked (${ref.host} denied access; log in with docker login to check it)` });
+      } else if (s.status === 'unreachable') {
+        out.push({ ...base, severity: 'warning', rule: 'image-unchecked', message: `image ${image}: cannot check: ${ref.host} unreachable` });
+      } else {
+        out.push({ ...base, severity: 'warning', rule: 'image-unchecked', message: `image ${image}: cannot check: ${s.reason}` });
+      }
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) await c.close();
+  }
+}
