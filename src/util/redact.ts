@@ -51,12 +51,28 @@ export function redactUrl(url: string | URL): string {
  * Process-wide set of secret values seen at run time (passwords, tokens, Basic header values), so text we
  * did not write ourselves (a registry's error message, an undici cause) is scrubbed before it is shown.
  * Defence in depth: the primary rule is still to never put a secret into a message.
+ *
+ * Every secret is scrubbed whatever its length (issue 13 item 16). The rule by length:
+ * - LONG_SECRET characters or more: every occurrence, even inside a longer word (a token glued to text).
+ * - shorter: only where it stands as a whole token, i.e. not touching a letter or digit on either side.
+ *   A password "abc" echoed as "password abc" or '"abc"' is scrubbed, while "abcdef" or "cabc" is left
+ *   alone, so a short secret does not mangle every word that happens to contain it. A 1-2 character
+ *   password is still scrubbed wherever it stands alone (the word "a" too): its owner's output may read
+ *   oddly, but it never shows the secret.
  */
+const LONG_SECRET = 6;
 const knownSecrets = new Set<string>();
+const shortSecrets = new Map<string, RegExp>();
 
-/** Remember a secret so redactText() removes it; very short values are ignored (they would mangle text). */
+/** Remember a secret so redactText() removes it (short ones as whole tokens only, see above). */
 export function registerSecret(value: string | undefined): void {
-  if (value !== undefined && value.length >= 6) knownSecrets.add(value);
+  if (value === undefined || value === '') return;
+  if (value.length >= LONG_SECRET) {
+    knownSecrets.add(value);
+  } else if (!shortSecrets.has(value)) {
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    shortSecrets.set(value, new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, 'g'));
+  }
 }
 
 /** Remove URLs' secrets, Authorization values and every registered secret from free text. */
@@ -70,6 +86,9 @@ export function redactText(text: string): string {
   out = out.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9\-._~+/]{16,}=*/g, `$1 ${REDACTED}`);
   for (const secret of knownSecrets) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  for (const [secret, re] of shortSecrets) {
+    if (out.includes(secret)) out = out.replace(re, REDACTED);
   }
   return out;
 }

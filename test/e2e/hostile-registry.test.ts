@@ -88,4 +88,15 @@ describe('a hostile registry', () => {
     expect(honest.code, honest.stderr).toBe(0);
     expect(honest.stdout).toContain('hello  1.0.0');
   });
+
+  it('item 16: a 3-character password echoed in a 401 body is scrubbed from every output, --debug included', async () => {
+    hostile.behaviour = { users: { robot: 'Xq7' }, echoCredentials: true, wrongCredentialsStatus: 403 };
+    for (const args of [['list', 'hello'], ['list', 'hello', '--debug']]) {
+      const run = await runCli([...args, '--registry', R, '--username', 'robot', '--password-stdin'], { stdin: 'zK9' });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain('error: credentials rejected or no pull permission on evil/spectro-packs/archive/hello: access denied for robot with password ***');
+      expect(`${run.stdout}${run.stderr}`).not.toContain('zK9');
+    }
+    hostile.behaviour = {};
+  });
 });

@@ -33,6 +33,8 @@ export interface HostileBehaviour {
   users?: Record<string, string>;
   /** 401 and 403 bodies quote the credentials the request carried (decoded), as a careless registry might. */
   echoCredentials?: boolean;
+  /** Status for a request whose credentials are wrong (one without any still gets the 401 challenge): 403 DENIED, as some registries answer. */
+  wrongCredentialsStatus?: 401 | 403;
 }
 
 export interface HostileRequest {
@@ -109,6 +111,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       if (b.users[user] === undefined || b.users[user] !== rest.join(':')) {
         req.resume();
         const echo = b.echoCredentials === true && decoded !== '' ? ` for ${user} with password ${rest.join(':')}` : '';
+        if (decoded !== '' && b.wrongCredentialsStatus === 403) return ociError(res, 403, 'DENIED', `access denied${echo}`);
         return ociError(res, 401, 'UNAUTHORIZED', `authentication required${echo}`, { 'www-authenticate': 'Basic realm="hostile"' });
       }
     }

@@ -41,8 +41,12 @@ describe('redactText', () => {
     expect(redactText('Basic authentication required; Bearer challenge ignored')).toBe('Basic authentication required; Bearer challenge ignored');
   });
 
-  it('ignores very short secrets that would mangle text', () => {
+  it('scrubs a short secret where it stands as a token, never inside a longer word', () => {
     registerSecret('abc');
-    expect(redactText('abc def')).toBe('abc def');
+    expect(redactText('bad password abc for u; "abc" (abc) abcdef cabc')).toBe('bad password *** for u; "***" (***) abcdef cabc');
+    registerSecret('p.+');
+    expect(redactText('password p.+, not pa+ or xp.+y')).toBe('password ***, not pa+ or xp.+y');
+    registerSecret('');
+    expect(redactText('nothing to see')).toBe('nothing to see');
   });
 });
