@@ -1,6 +1,6 @@
 import { createReadStream, rmSync } from 'node:fs';
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { realpath, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { archiveMtime, buildArchive, cachedPackContentKey, type FileHashCache } from '../archive/index.js';
@@ -26,6 +26,7 @@ import { deferred, mapConcurrent, onceper, type Deferred } from '../util/concurr
 import { ArchiveCache } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, paletteCacheNote } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
+import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
 export interface PushOptions {
@@ -160,7 +161,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     target,
     ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
   }));
-  const workDir = await mkdtemp(join(tmpdir(), 'packpub-'));
+  const workDir = await createWorkDir();
   // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind.
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   process.once('exit', removeWorkDir);

@@ -89,7 +89,7 @@ describe('packpub push with validation overlapped with building', () => {
     for (const r of held) expect(r.error?.message).toBe('not pushed because other packs are invalid');
     expect(w.proxy.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
     // Archives built while the verdicts came in are gone with the run's work folder.
-    expect(await readdir(tmp)).toEqual([]);
+    expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
 
     const pushed = await runBin(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--continue-on-error', '--json'], { env });
     expect(pushed.code, pushed.stderr).toBe(1);
@@ -100,6 +100,6 @@ describe('packpub push with validation overlapped with building', () => {
     expect(tagged.map((r) => r.path).sort()).toEqual(
       Array.from({ length: VALID }, (_, i) => `/v2/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
     );
-    expect(await readdir(tmp)).toEqual([]);
+    expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
   });
 });

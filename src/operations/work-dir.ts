@@ -1,0 +1,44 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/*
+ * Where push builds its archives: <tmpdir>/packpub-work/<pid>-<random>. A run removes its own folder when
+ * it ends (even through process.exit), but a SIGKILLed run cannot; the owner's pid in the name lets the
+ * next run remove folders whose owner is no longer alive.
+ */
+
+export function workParent(): string {
+  return join(tmpdir(), 'packpub-work');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove work folders left by runs that are gone; folders of live runs (and anything else) stay. */
+export async function removeStaleWorkDirs(parent = workParent()): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const owner = /^(\d+)-/.exec(name);
+      if (owner === null) return;
+      const pid = Number(owner[1]);
+      if (pid === process.pid || isAlive(pid)) return;
+      await rm(join(parent, name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+/** A fresh work folder owned by this process, after removing stale ones. */
+export async function createWorkDir(parent = workParent()): Promise<string> {
+  await mkdir(parent, { recursive: true });
+  await removeStaleWorkDirs(parent);
+  return mkdtemp(join(parent, `${process.pid}-`));
+}
