@@ -137,11 +137,11 @@ export class ImageChecker {
       if (s.status === 'missing') {
         out.push({ ...base, severity: 'error', rule: 'image-not-found', message: `image ${image} does not exist (${ref.full}: manifest unknown); fix the tag or publish the image` });
       } else if (s.status === 'gated') {
-        out.push({ ...base, severity: 'warning', rule: 'image-gated', message: `image ${image}: gated, not checked (${ref.host} denied access; log in with docker login to check it)` });
+        out.push({ ...base, severity: 'info', rule: 'image-gated', message: `image ${image}: gated, not checked (${ref.host} denied access; log in with docker login to check it)` });
       } else if (s.status === 'unreachable') {
-        out.push({ ...base, severity: 'warning', rule: 'image-unchecked', message: `image ${image}: cannot check: ${ref.host} unreachable` });
+        out.push({ ...base, severity: 'info', rule: 'image-unchecked', message: `image ${image}: cannot check: ${ref.host} unreachable` });
       } else {
-        out.push({ ...base, severity: 'warning', rule: 'image-unchecked', message: `image ${image}: cannot check: ${s.reason}` });
+        out.push({ ...base, severity: 'info', rule: 'image-unchecked', message: `image ${image}: cannot check: ${s.reason}` });
       }
     });
     return out;

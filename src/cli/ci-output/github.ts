@@ -54,7 +54,7 @@ export function annotations(report: PushReport, workspace: string): string[] {
     for (const f of r.findings ?? []) {
       lines.push(
         workflowCommand(
-          f.severity === 'error' ? 'error' : 'warning',
+          f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice',
           { file: annotationFile(r.dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` },
           `${packId(r)}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`,
         ),
