@@ -42,6 +42,9 @@ const STATUS_WORD: Record<PackResult['status'], string> = {
   planned: 'plan',
 };
 
+/** Findings listed under a pack that failed validation; the rest are counted. */
+const SHOWN_FINDINGS = 20;
+
 function describeResult(r: PackResult): string {
   const id = r.name === undefined ? r.dir : `${r.name}:${r.version}`;
   switch (r.status) {
@@ -57,10 +60,14 @@ function describeResult(r: PackResult): string {
     default: {
       const lines = [`${STATUS_WORD[r.status]} ${id}: ${r.error?.message ?? 'failed'}`];
       if (r.error?.hint !== undefined) lines.push(`  hint: ${r.error.hint}`);
-      for (const f of r.findings?.filter((x) => x.severity === 'error').slice(0, 20) ?? []) {
+      // The findings that failed the pack: its errors, or (none, so --strict failed it) its warnings.
+      const errors = r.findings?.filter((x) => x.severity === 'error') ?? [];
+      const failing = errors.length > 0 ? errors : (r.findings?.filter((x) => x.severity === 'warning') ?? []);
+      for (const f of failing.slice(0, SHOWN_FINDINGS)) {
         const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
         lines.push(`  ${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
       }
+      if (failing.length > SHOWN_FINDINGS) lines.push(`  ... and ${failing.length - SHOWN_FINDINGS} more (packpub validate ${r.dir} shows them all)`);
       return lines.join('\n');
     }
   }

@@ -1,3 +1,4 @@
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -19,6 +20,23 @@ describe('push output for people and for machines', () => {
     ];
   });
   afterAll(async () => cleanup());
+
+  it('--strict names the warning that failed a pack, on stderr and in the JSON result (issue 13 item 10)', async () => {
+    const warned = await writePack(join(root, 'warned'), { name: 'warned', version: '1.0.0' });
+    await rm(join(warned, 'README.md'));
+    const layout = join(root, 'strict-layout');
+    const run = await runCli(['push', warned, '--oci-layout', layout, '--strict'], { env: { NO_COLOR: '1' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('warned:1.0.0: 0 error(s) and 1 warning(s) in validation');
+    expect(run.stderr).toContain('  warning README.md: missing; add one');
+    const json = await runCli(['push', warned, '--oci-layout', layout, '--strict', '--json'], { env: { NO_COLOR: '1' } });
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { results: { status: string; findings?: { severity: string; file?: string; message: string }[] }[] };
+    expect(report.results[0]?.status).toBe('invalid');
+    expect(report.results[0]?.findings?.filter((f) => f.severity === 'warning').map((f) => `${f.file}: ${f.message}`)).toEqual([expect.stringMatching(/^README\.md: missing; add one/)]);
+    // nothing was published
+    expect(await readdir(layout).catch(() => [])).not.toContain('index.json');
+  });
 
   it('on a terminal: a live status line and a summary table', async () => {
     const run = await runCli(['push', ...packs, '--oci-layout', join(root, 'tty')], { tty: true, env: { TERM: 'xterm' } });
