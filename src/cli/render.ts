@@ -299,6 +299,11 @@ export class CopyRenderer {
     }
   };
 
+  /** Take the status line away (a message follows on a line of its own). */
+  stop(): void {
+    this.status.clear();
+  }
+
   finish(report: CopyReport): void {
     this.status.clear();
     const s = report.summary;

@@ -4,26 +4,78 @@ import { EXIT_INTERRUPTED, writeLine } from './io.js';
 /** How long in-flight requests may run after an interrupt before they are abandoned. */
 const GRACE_MS = 5_000;
 
+/** The pack-level events push and copy share, as far as an interrupted run needs them. */
+type LedgerEvent =
+  | { type: 'pack-start'; name: string; version: string }
+  | { type: 'pack-done'; result: { name?: string | undefined; version?: string | undefined; status: string } }
+  | { type: string };
+
+/**
+ * What a run has started and finished, kept from its events so that a run abandoned mid-flight (grace period
+ * over, or a second signal) can still say what was and was not published before the process exits.
+ */
+export class RunLedger {
+  private readonly inFlight = new Set<string>();
+  private readonly finished: string[] = [];
+  /** Results expected (packs x targets), when known. */
+  total = 0;
+
+  onEvent = (event: LedgerEvent): void => {
+    if (event.type === 'pack-start' && 'name' in event) this.inFlight.add(`${event.name}:${event.version}`);
+    else if (event.type === 'pack-done' && 'result' in event) {
+      this.inFlight.delete(`${event.result.name ?? '?'}:${event.result.version ?? '?'}`);
+      this.finished.push(event.result.status);
+    }
+  };
+
+  /** One or two lines: what finished (by status), what was abandoned in flight, how many never started. */
+  summary(): string[] {
+    const counts = new Map<string, number>();
+    for (const status of this.finished) counts.set(status, (counts.get(status) ?? 0) + 1);
+    const done = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+    const lines = [`interrupted: ${this.finished.length}${this.total > 0 ? ` of ${this.total}` : ''} finished${done === '' ? '' : ` (${done})`}`];
+    const abandoned = [...this.inFlight];
+    const notStarted = Math.max(0, this.total - this.finished.length - abandoned.length);
+    if (abandoned.length > 0 || notStarted > 0) {
+      const names = abandoned.length > 10 ? `${abandoned.slice(0, 10).join(', ')} and ${abandoned.length - 10} more` : abandoned.join(', ');
+      const parts = [abandoned.length > 0 ? `abandoned in flight: ${names}` : '', notStarted > 0 ? `${notStarted} not started` : ''].filter(Boolean);
+      lines.push(`not published: ${parts.join('; ')} (no tag was written for them; run again to finish)`);
+    }
+    return lines;
+  }
+}
+
+export interface InterruptHooks {
+  /** Takes the live status line away, so messages start on a line of their own. */
+  clearStatus?: () => void;
+  /** Feeds on the run's events; its summary is printed when the run is abandoned. */
+  ledger?: RunLedger;
+}
+
 /**
  * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets
- * requests in flight finish for a few seconds; after that, or on a second signal, the process exits 130.
+ * requests in flight finish for a few seconds; after that, or on a second signal, the process exits 130
+ * after saying what was and was not published.
  * Abandoning is safe: manifests are written only after their blobs, so no tag points at missing content.
  */
-export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>, hooks: InterruptHooks = {}): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const say = (line: string) => {
+    hooks.clearStatus?.();
+    writeLine(ctx.io.stderr, line);
+  };
+  const abandon = (line: string) => {
+    say(line);
+    for (const l of hooks.ledger?.summary() ?? []) writeLine(ctx.io.stderr, l);
+    process.exit(EXIT_INTERRUPTED);
+  };
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      writeLine(ctx.io.stderr, `${sig} again: abandoning requests in flight; no tag was written for unfinished packs`);
-      process.exit(EXIT_INTERRUPTED);
-    }
+    if (controller.signal.aborted) abandon(`${sig} again: abandoning requests in flight; no tag was written for unfinished packs`);
     ctx.interrupted = true;
-    writeLine(ctx.io.stderr, `${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
+    say(`${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
     controller.abort();
-    timer = setTimeout(() => {
-      writeLine(ctx.io.stderr, 'abandoning requests still in flight; no tag was written for unfinished packs');
-      process.exit(EXIT_INTERRUPTED);
-    }, GRACE_MS);
+    timer = setTimeout(() => abandon('abandoning requests still in flight; no tag was written for unfinished packs'), GRACE_MS);
     timer.unref();
   };
   process.on('SIGINT', onSignal);

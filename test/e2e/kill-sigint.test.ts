@@ -59,8 +59,18 @@ describe('push interrupted by a signal', () => {
     const result = await run.done;
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished packs');
+    // Even abandoned, the run says what was and was not published (issue 13 item 18), each on a line of its own.
+    const lines = result.stderr.split('\n');
+    const finished = lines.find((l) => l.startsWith('interrupted: '));
+    expect(finished, result.stderr).toMatch(new RegExp(`^interrupted: \\d+ of ${w.work.packs.length} finished`));
+    const notPublished = lines.find((l) => l.startsWith('not published: '));
+    expect(notPublished, result.stderr).toMatch(/abandoned in flight: sig\S+:\S+/);
+    expect(notPublished).toContain('(no tag was written for them; run again to finish)');
     const holdings = await w.reg.reader.holdings('twice');
     expect(holdings.problems).toEqual([]);
     expect(holdings.tags.size).toBeLessThan(w.work.packs.length);
+    // What it says finished is what the registry holds.
+    const published = Number(/\((?:.*?)(\d+) published/.exec(finished ?? '')?.[1] ?? 0);
+    expect(holdings.tags.size).toBe(published);
   });
 });

@@ -51,7 +51,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: copyFlags,
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer }, { copyReportJson }, { resolveSideOptions }, { withInterrupt }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer }, { copyReportJson }, { resolveSideOptions }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../targets/open.js'),
       import('../render.js'),
@@ -81,7 +81,10 @@ export const copyCommand: CommandSpec = {
     to = await openTarget(toOptions);
     const source = from;
     const destination = to;
-    const report = await withInterrupt(ctx, (signal) =>
+    const ledger = new RunLedger();
+    const report = await withInterrupt(
+      ctx,
+      (signal) =>
       copyPacks(source, destination, {
         ...(name === undefined ? {} : { name }),
         ...(version === undefined ? {} : { version }),
@@ -93,10 +96,13 @@ export const copyCommand: CommandSpec = {
         ...(args['concurrency'] === undefined ? {} : { concurrency: args['concurrency'] as number }),
         signal,
         onEvent: (event) => {
+          if (event.type === 'selected') ledger.total = event.total;
+          ledger.onEvent(event);
           renderer?.onEvent(event);
           if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
         },
       }),
+      { ledger, clearStatus: () => renderer?.stop() },
     );
     if (json) writeLine(ctx.io.stdout, JSON.stringify(copyReportJson(report), null, 2));
     else if (jsonLines) {

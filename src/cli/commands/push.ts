@@ -79,7 +79,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     { openTarget },
     { reportJson },
     { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
-    { withInterrupt },
+    { withInterrupt, RunLedger },
     { writeCiOutputs, checkJunitPath },
   ] = await Promise.all([
     import('../../operations/archive-cache.js'),
@@ -162,7 +162,11 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     }
     renderer?.expect(packs.length, targets.length);
     renderer?.phase(`validating ${packs.length} pack${packs.length === 1 ? '' : 's'}`);
-    const report = await withInterrupt(ctx, (signal) =>
+    const ledger = new RunLedger();
+    ledger.total = packs.length * targets.length;
+    const report = await withInterrupt(
+      ctx,
+      (signal) =>
       pushPacks(targets, {
         packs,
         force: args['force'] === true,
@@ -178,10 +182,12 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
         signal,
         onEvent: (event) => {
+          ledger.onEvent(event);
           renderer?.onEvent(event);
           if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
         },
       }),
+      { ledger, clearStatus: () => renderer?.stop() },
     );
     const { paletteAfterPush } = await import('../palette-run.js');
     const afterPush = async () =>
