@@ -70,13 +70,16 @@ export class HarborApi {
     await discardBody(res);
     if (res.status === 200) return 'exists';
     if (res.status === 404) return 'missing';
-    if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
-      const who = await this.session.getCredential();
-      throw new PackpubError('AUTH', `credentials rejected by ${this.host}`, {
-        hint: `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; quote robot names in shells: 'robot$project+name'`,
-      });
-    }
+    if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) throw await this.rejected();
     return 'unknown';
+  }
+
+  /** A 401 to credentials we sent: the same words every other command uses for wrong credentials. */
+  private async rejected(): Promise<PackpubError> {
+    const who = await this.session.getCredential();
+    return new PackpubError('AUTH', `credentials rejected by ${this.host}`, {
+      hint: `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; quote robot names in shells: 'robot$project+name'`,
+    });
   }
 
   /** Create a private project; 'exists' when someone else created it meanwhile. */
@@ -111,8 +114,15 @@ export class HarborApi {
     for (let page = 1; url !== undefined && page <= MAX_PAGES; page++) {
       const res = await this.call('GET', url);
       if (res.status === 404) {
+        // Harbor answers 404 "project <p> not found": an empty answer here would read as "no packs".
         await discardBody(res);
-        return [];
+        throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.host}`, {
+          hint: `the first segment of the base path is the Harbor project; check it, or create "${project}" (push --create-project)`,
+        });
+      }
+      if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
+        await discardBody(res);
+        throw await this.rejected();
       }
       if (res.status !== 200) throw await this.fail(res, 'GET', `repositories of project ${project}`);
       const body = JSON.parse((await readBounded(res.body, 16 * 1024 * 1024)).toString('utf8')) as unknown;

@@ -42,6 +42,19 @@ describe('Harbor journey through the CLI', () => {
     expectNoSecrets(run.stdout + run.stderr);
   });
 
+  it('list names a missing project (exit 1), and says "credentials rejected" for a wrong password (issue 13 item 7)', async () => {
+    const missing = await runCli(['list', ...target('no-such-project'), '-u', ADMIN, '--password-stdin'], { stdin: ADMIN_PASSWORD, env: env() });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`project no-such-project does not exist on ${w.harbor.host}`);
+    expect(missing.stdout).not.toContain('no packs');
+    const wrong = await runCli(['list', ...target('spectro-oci-registry'), '-u', ADMIN, '--password-stdin'], { stdin: 'not-the-password', env: env() });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`credentials rejected by ${w.harbor.host}`);
+    expect(wrong.stderr).not.toContain('authentication required');
+    expect(wrong.stderr).not.toContain('not-the-password');
+    expectNoSecrets(missing.stdout + missing.stderr + wrong.stdout + wrong.stderr);
+  });
+
   it('--create-project creates it and publishes', async () => {
     const run = await runCli(['push', w.pack, ...target('new-project/packs'), '--create-project', '-u', ADMIN, '--password-stdin'], {
       stdin: ADMIN_PASSWORD,
