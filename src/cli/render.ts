@@ -1,5 +1,6 @@
 import type { CopyEvent, CopyReport, CopyResult } from '../operations/copy-report.js';
 import type { BlobUploadDone, BlobUploadProgress, PackResult, PushEvent, PushReport } from '../operations/push-report.js';
+import type { Finding } from '../pack/findings.js';
 import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
 import { useColor, writeLine, type CliIo } from './io.js';
 
@@ -42,6 +43,20 @@ const STATUS_WORD: Record<PackResult['status'], string> = {
   planned: 'plan',
 };
 
+
+/** Findings as `  warning file:line:col path: message`, collapsed after `shown`. */
+function findingLines(findings: readonly Finding[], dir: string, shown: number): string[] {
+  const lines = findings.slice(0, shown).map((f) => {
+    const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
+    return `  ${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`;
+  });
+  if (findings.length > shown) lines.push(`  ... and ${findings.length - shown} more (packpub validate ${dir} shows them all)`);
+  return lines;
+}
+
+/** Warnings shown under a pack that was published (or unchanged) anyway. */
+const WARNINGS_SHOWN = 5;
+
 /** Findings listed under a pack that failed validation; the rest are counted. */
 const SHOWN_FINDINGS = 20;
 
@@ -63,11 +78,7 @@ function describeResult(r: PackResult): string {
       // The findings that failed the pack: its errors, or (none, so --strict failed it) its warnings.
       const errors = r.findings?.filter((x) => x.severity === 'error') ?? [];
       const failing = errors.length > 0 ? errors : (r.findings?.filter((x) => x.severity === 'warning') ?? []);
-      for (const f of failing.slice(0, SHOWN_FINDINGS)) {
-        const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
-        lines.push(`  ${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
-      }
-      if (failing.length > SHOWN_FINDINGS) lines.push(`  ... and ${failing.length - SHOWN_FINDINGS} more (packpub validate ${r.dir} shows them all)`);
+      lines.push(...findingLines(failing, r.dir, SHOWN_FINDINGS));
       return lines.join('\n');
     }
   }
@@ -204,6 +215,9 @@ export class PushRenderer {
   private printResult(r: PackResult): void {
     const failed = r.status === 'failed' || r.status === 'conflict' || r.status === 'invalid';
     writeLine(failed ? this.io.stderr : this.io.stdout, describeResult(r));
+    // A failed pack's findings are part of describeResult; a pack that went through shows its warnings.
+    if (failed) return;
+    for (const line of findingLines(r.findings?.filter((f) => f.severity === 'warning') ?? [], r.dir, WARNINGS_SHOWN)) writeLine(this.io.stderr, line);
   }
 
   /** Prints the results that had no pack-done event (invalid packs, packs not started) and the summary. */

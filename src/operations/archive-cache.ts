@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FileHashCache } from '../archive/index.js';
@@ -16,6 +17,8 @@ export interface CachedVerdict {
   name: string;
   version: string;
   warnings: number;
+  /** The warnings themselves, so a run that skips validation still shows them. */
+  findings?: Finding[];
 }
 
 /** File hashes kept between runs: at most this many entries (oldest dropped), ~150 bytes each. */
@@ -72,7 +75,10 @@ export class ArchiveCache {
   async getVerdict(key: string, strict: boolean): Promise<CachedVerdict | undefined> {
     const value = await this.readJson(this.entryPath('verdicts', `${key}-${strict ? 'strict' : 'lax'}`));
     if (typeof value?.['name'] === 'string' && typeof value['version'] === 'string' && typeof value['warnings'] === 'number') {
-      return { name: value['name'], version: value['version'], warnings: value['warnings'] };
+      const findings = Array.isArray(value['findings']) ? (value['findings'] as Finding[]) : undefined;
+      // A verdict that counts warnings but kept no text (written by an older packpub) is validated again.
+      if (findings === undefined && value['warnings'] > 0) return undefined;
+      return { name: value['name'], version: value['version'], warnings: value['warnings'], ...(findings === undefined ? {} : { findings }) };
     }
     return undefined;
   }

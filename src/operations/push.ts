@@ -1,4 +1,5 @@
 import { createReadStream, rmSync } from 'node:fs';
+import type { Finding } from '../pack/findings.js';
 import { realpath, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,8 @@ interface ValidPack {
   version: string;
   /** Validation warnings (kept with the verdict cache). */
   warnings: number;
+  /** The warning findings themselves, shown with the pack's result. */
+  findings: Finding[];
 }
 
 /** Per run and target: what every pack push shares. */
@@ -134,7 +137,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       if (key !== undefined && verdict !== undefined) {
         const root = await realpath(dir);
         contentKeys.set(root, key);
-        report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: [], errors: 0, warnings: verdict.warnings };
+        report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: verdict.findings ?? [], errors: 0, warnings: verdict.warnings };
       } else {
         report = await pool.validate(dir, { strict, deep: strict });
         if (key !== undefined) contentKeys.set(report.dir, key);
@@ -173,7 +176,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
       const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
       if (report.pack === undefined || isFailing(report, strict)) return [];
-      const pack: ValidPack = { dir: report.dir, ...report.pack, warnings: report.warnings };
+      const pack: ValidPack = { dir: report.dir, ...report.pack, warnings: report.warnings, findings: report.findings.filter((f) => f.severity === 'warning') };
       const ctx: RunContext = { ...run, contentKey: contentKeys.get(pack.dir) };
       // Compression does not wait for the other verdicts: build now when the build is needed anyway (no
       // archive remembered for this content), upload only once every pack is known to be valid.
@@ -203,7 +206,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           error,
         }));
       }
-      const results = await pushOnePack(states, pack, { ...ctx, prebuilt });
+      const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt });
+      // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
+      const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => ({ ...r, findings: pack.findings }));
       for (const result of results) emit({ type: 'pack-done', result });
       if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
       return results;
@@ -388,7 +393,7 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     ...(ctx.annotations === undefined ? {} : { annotations: ctx.annotations }),
   });
   await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
-  await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings });
+  await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings, findings: pack.findings });
   return { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
 }
 

@@ -38,6 +38,25 @@ describe('push output for people and for machines', () => {
     expect(await readdir(layout).catch(() => [])).not.toContain('index.json');
   });
 
+  it('a pack that passes with warnings is published and shows them, on a fresh run and a cached one (issue 13 item 10)', async () => {
+    const warned = await writePack(join(root, 'warned-ok'), { name: 'warned-ok', version: '1.0.0' });
+    await rm(join(warned, 'README.md'));
+    const layout = join(root, 'warned-layout');
+    const cache = join(root, 'warned-cache');
+    for (const round of ['first run', 'cached verdict']) {
+      const run = await runCli(['push', warned, '--oci-layout', layout], { env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: cache } });
+      expect(run.code, round).toBe(0);
+      expect(run.stdout, round).toMatch(/(published|unchanged) warned-ok:1\.0\.0/);
+      expect(run.stderr, round).toContain('  warning README.md: missing; add one');
+    }
+    const json = await runCli(['push', warned, '--oci-layout', layout, '--json'], { env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: cache } });
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as { results: { status: string; findings?: { severity: string; rule: string }[] }[] };
+    expect(report.results[0]?.status).toBe('unchanged');
+    expect(report.results[0]?.findings?.map((f) => `${f.severity} ${f.rule}`)).toEqual(['warning readme-missing']);
+    expect(await readdir(join(layout, 'spectro-packs/archive'))).toContain('warned-ok');
+  });
+
   it('on a terminal: a live status line and a summary table', async () => {
     const run = await runCli(['push', ...packs, '--oci-layout', join(root, 'tty')], { tty: true, env: { TERM: 'xterm' } });
     expect(run.code).toBe(0);
