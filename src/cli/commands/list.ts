@@ -1,23 +1,15 @@
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
-import { declareFlags, READ_GROUPS } from '../target-flags.js';
+import { JSON_FLAG, targetCommandFlags, withTarget } from '../target-command.js';
 
 export const listCommand: CommandSpec = {
   command: 'list [name]',
   describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
-  builder: (y) =>
-    declareFlags(y, READ_GROUPS)
-      .positional('name', { type: 'string', describe: 'Only this pack' })
-      .option('json', { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' }),
-  run: async (args, ctx) => {
-    const [{ listPacks }, { openTarget }, { resolveOneTarget }] = await Promise.all([
-      import('../../operations/list.js'),
-      import('../../targets/open.js'),
-      import('../target-options.js'),
-    ]);
-    const target = await openTarget(await resolveOneTarget(args, ctx));
-    try {
+  builder: (y) => targetCommandFlags(y).positional('name', { type: 'string', describe: 'Only this pack' }).option('json', JSON_FLAG),
+  run: (args, ctx) =>
+    withTarget(args, ctx, async (target) => {
+      const { listPacks } = await import('../../operations/list.js');
       const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
@@ -35,8 +27,5 @@ export const listCommand: CommandSpec = {
         if (p.detailsOmitted !== undefined) writeLine(ctx.io.stderr, `note: ${p.name} has ${p.versions.length} versions; digest, size and created time are shown for the newest 1000 only`);
       }
       return EXIT_OK;
-    } finally {
-      await target.store.close();
-    }
-  },
+    }),
 };

@@ -1,30 +1,21 @@
 import { resolve } from 'node:path';
 import type { CommandSpec } from '../context.js';
-import { argsForPack, defaultPullFolder, parsePackArgument } from '../pack-ref.js';
+import { defaultPullFolder } from '../pack-ref.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { declareFlags, numberFlag, READ_GROUPS } from '../target-flags.js';
+import { targetCommandFlags, withPackTarget } from '../target-command.js';
+import { numberFlag } from '../target-flags.js';
 
 export const pullCommand: CommandSpec = {
   command: 'pull <ref>',
   describe: 'Download a published pack, verify its digests and extract it safely into a folder',
   builder: (y) =>
-    declareFlags(y, READ_GROUPS)
-      .positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' })
+    targetCommandFlags(y, { ref: true, json: true })
       .option('output', { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>, or ./<name>-<12 digest digits>; must not exist or be empty)' })
-      .option('max-size', numberFlag('Refuse archives expanding beyond this many MiB (default 2048)'))
-      .option('json', { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' }),
-  run: async (args, ctx) => {
-    const [{ pullPack }, { openTarget }, { resolveOneTarget }, { withInterrupt }] = await Promise.all([
-      import('../../operations/pull.js'),
-      import('../../targets/open.js'),
-      import('../target-options.js'),
-      import('../signals.js'),
-    ]);
-    const pack = parsePackArgument(args['ref'] as string);
-    const { ref } = pack;
-    const target = await openTarget(await resolveOneTarget(argsForPack(args, pack), ctx));
-    try {
+      .option('max-size', numberFlag('Refuse archives expanding beyond this many MiB (default 2048)')),
+  run: (args, ctx) =>
+    withPackTarget(args, ctx, async (target, ref) => {
+      const [{ pullPack }, { withInterrupt }] = await Promise.all([import('../../operations/pull.js'), import('../signals.js')]);
       const result = await withInterrupt(ctx, (signal) =>
         pullPack(target, ref, {
           outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? defaultPullFolder(ref)),
@@ -35,8 +26,5 @@ export const pullCommand: CommandSpec = {
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
       else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
       return EXIT_OK;
-    } finally {
-      await target.store.close();
-    }
-  },
+    }),
 };

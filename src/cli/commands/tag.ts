@@ -1,26 +1,17 @@
 import type { CommandSpec } from '../context.js';
-import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { EXIT_OK, writeLine } from '../io.js';
-import { declareFlags, READ_GROUPS } from '../target-flags.js';
+import { targetCommandFlags, withPackTarget } from '../target-command.js';
 
 export const tagCommand: CommandSpec = {
   command: 'tag <ref> <tags...>',
   describe: 'Add tags to a published pack version (e.g. a 1.2.x parent tag)',
   builder: (y) =>
-    declareFlags(y, READ_GROUPS)
-      .positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' })
+    targetCommandFlags(y, { ref: true })
       .positional('tags', { type: 'string', array: true, describe: 'New tags' })
       .option('force', { type: 'boolean', describe: 'Move a tag that already points at another version (Palette caches digests: avoid)' }),
-  run: async (args, ctx) => {
-    const [{ tagPack }, { openTarget }, { resolveOneTarget }] = await Promise.all([
-      import('../../operations/tag.js'),
-      import('../../targets/open.js'),
-      import('../target-options.js'),
-    ]);
-    const pack = parsePackArgument(args['ref'] as string);
-    const { ref } = pack;
-    const target = await openTarget(await resolveOneTarget(argsForPack(args, pack), ctx));
-    try {
+  run: (args, ctx) =>
+    withPackTarget(args, ctx, async (target, ref) => {
+      const { tagPack } = await import('../../operations/tag.js');
       const result = await tagPack(target, ref, (args['tags'] as string[]).map(String), { force: args['force'] === true });
       for (const t of result.tags) {
         const what =
@@ -28,8 +19,5 @@ export const tagCommand: CommandSpec = {
         writeLine(ctx.io.stdout, `${result.reference} (${result.digest}): ${what}`);
       }
       return EXIT_OK;
-    } finally {
-      await target.store.close();
-    }
-  },
+    }),
 };

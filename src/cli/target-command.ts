@@ -1,0 +1,69 @@
+import type { Argv } from 'yargs';
+import type { PackRef } from '../oci/reference.js';
+import type { PackTarget } from '../targets/open.js';
+import type { Args, CliContext } from './context.js';
+import { argsForPack, parsePackArgument } from './pack-ref.js';
+import { declareFlags, READ_GROUPS, type FlagGroup } from './target-flags.js';
+
+/*
+ * The skeleton of a command that opens one target and runs one operation on it (list, inspect, pull, tag,
+ * delete). Such a command is two pieces:
+ *
+ *   builder: (y) => targetCommandFlags(y, { ref: true, json: true }).option(...its own flags),
+ *   run: (args, ctx) => withPackTarget(args, ctx, async (target, ref) => { ...call the operation, print; return EXIT_OK }),
+ *
+ * The target is chosen like every other command's (flags, environment, packpub.yaml `--config`/`--target`,
+ * or the location a full reference names), opened once, and closed whatever happens. Errors are not caught:
+ * they reach main(), which renders them and picks the exit code.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Y = Argv<any>;
+
+export interface TargetCommandShape {
+  /** Declare the `<ref>` positional (the pack argument `withPackTarget` reads). */
+  ref?: boolean;
+  /** Declare `--json` (Output group). */
+  json?: boolean;
+  /** Flag groups to declare; default READ_GROUPS (target, config, credentials, network, ecr). */
+  groups?: readonly FlagGroup[];
+}
+
+/** `--json` of a one-target command (list, inspect, pull). */
+export const JSON_FLAG = { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' } as const;
+
+/** The flags of a one-target command: its groups, then `<ref>` and `--json` when asked for. */
+export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
+  let out = declareFlags(y, shape.groups ?? READ_GROUPS);
+  if (shape.ref === true) {
+    out = out.positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' });
+  }
+  if (shape.json === true) out = out.option('json', JSON_FLAG);
+  return out;
+}
+
+/**
+ * Open the one target the command's flags name (through `resolveOneTarget`, so `--config`, `--target` and the
+ * environment apply), run `fn` on it, and close the target afterwards, also when `fn` throws. Returns what `fn`
+ * returns (a command's exit code).
+ */
+export async function withTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget) => Promise<T>): Promise<T> {
+  // Imported when a command runs, so that `--help` and completion stay fast.
+  const [{ openTarget }, { resolveOneTarget }] = await Promise.all([import('../targets/open.js'), import('./target-options.js')]);
+  const target = await openTarget(await resolveOneTarget(args, ctx));
+  try {
+    return await fn(target);
+  } finally {
+    await target.store.close();
+  }
+}
+
+/**
+ * `withTarget` for a command with a `<ref>` pack argument: the argument is parsed first (a usage error opens
+ * nothing), and a full reference (`host/base/spectro-packs/archive/name:version`, `oci:DIR/...`) chooses the
+ * target itself; a flag naming another target is refused (`argsForPack`).
+ */
+export async function withPackTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget, ref: PackRef) => Promise<T>): Promise<T> {
+  const pack = parsePackArgument(args['ref'] as string);
+  return withTarget(argsForPack(args, pack), ctx, (target) => fn(target, pack.ref));
+}
