@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
@@ -114,6 +115,37 @@ describe('generic registry store against distribution (anonymous)', () => {
       expect(w.proxy.count((r) => r.path.startsWith('/v2/paged/repo/tags/list'))).toBe(3);
     } finally {
       w.proxy.onRequest = undefined;
+    }
+  });
+
+  it('keeps one connection across existence checks (HEAD answers are not followed by a new connection)', async () => {
+    await pushPack(w.store, 'base/spectro-packs/archive/kept', '1.0.0', randomBytes(1000));
+    // A TCP relay in front of the registry that counts the connections the client opens.
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+      connections++;
+      const upstream = connect(w.registry.port, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const store = await openGenericRegistryStore({ host: `127.0.0.1:${(relay.address() as AddressInfo).port}`, credentials: anonymous });
+    try {
+      for (let i = 0; i < 6; i++) {
+        expect((await store.headManifest('base/spectro-packs/archive/kept', '1.0.0'))?.mediaType).toBe(MEDIA_TYPE_OCI_MANIFEST);
+        expect(await store.hasBlob('base/spectro-packs/archive/kept', EMPTY_CONFIG.digest)).toBe(true);
+        expect(await store.headManifest('base/spectro-packs/archive/kept', '9.9.9')).toBeUndefined();
+      }
+      // 18 HEADs: one connection each without keep-alive; the first request may open a second one
+      expect(connections).toBeLessThanOrEqual(2);
+    } finally {
+      await store.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
     }
   });
 
