@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
-import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { describe, expect, it } from 'vitest';
+import { startEcrWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, treeOf } from '../support/files.js';
+import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
 
 /*
  * The ECR journey of the Palette docs as one command: `packpub push <pack> --registry <acct>.dkr.ecr.<region>
@@ -13,50 +12,27 @@ import { writePack } from '../support/packs.js';
  * host name is kept and mapped to the loopback stand-ins with --resolve; the ECR API goes to the stand-in.
  */
 
-const ECR = TEST_ECR_HOST;
-
-let registry: RunningRegistry;
-let standin: EcrStandin;
-let proxy: EcrProxy;
-let root: string;
-let cleanup: () => Promise<void>;
-let pack: string;
-let restoreEnv: (() => void) | undefined;
-
-
-beforeAll(async () => {
-  restoreEnv = useFakeAwsEnvironment('testAKIDJOURNEY');
-  ({ dir: root, cleanup } = await tempDir('packpub-ecr-journey-'));
-  pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
-  registry = await startRegistry({ auth: 'none' });
-  standin = await startEcrStandin();
-  proxy = await startEcrProxy({ upstream: registry.url, standin });
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await standin?.close();
-  await registry?.stop();
-  await cleanup?.();
-  restoreEnv?.();
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-ecr-journey-');
+  const pack = await writePack(join(root, 'hello-universe-1.0.0'), { name: 'hello-universe', version: '1.0.0' });
+  return { ...(await startEcrWorld(stack, 'testAKIDJOURNEY')), root, pack };
 });
 
 function ecrArgs(base: string): string[] {
-  const host = `${ECR}:${proxy.port}`;
-  return ['--registry', `${host}/${base}`, '--resolve', `${host}:127.0.0.1`, '--plain-http', '--ecr-endpoint', standin.url];
+  return ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
 }
-const env = () => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
 
 describe('ECR journey through the CLI', () => {
   it('push creates both repositories and publishes; list, inspect and pull read it back', async () => {
-    const push = await runCli(['push', pack, ...ecrArgs('spectro-oci-registry')], { env: env() });
+    const push = await runCli(['push', w.pack, ...ecrArgs('spectro-oci-registry')], { env: env() });
     expect(push.stderr).not.toContain('error');
     expect(push.code).toBe(0);
-    expect([...standin.repositories.keys()].sort()).toEqual([
+    expect([...w.standin.repositories.keys()].sort()).toEqual([
       'spectro-oci-registry/spectro-packs/archive',
       'spectro-oci-registry/spectro-packs/archive/hello-universe',
     ]);
-    expect(proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
+    expect(w.proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
 
     const list = await runCli(['list', ...ecrArgs('spectro-oci-registry'), '--json'], { env: env() });
     expect(list.code).toBe(0);
@@ -67,30 +43,30 @@ describe('ECR journey through the CLI', () => {
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toContain('"name": "hello-universe"');
 
-    const out = join(root, 'pulled');
-    proxy.s3Requests.length = 0;
+    const out = join(w.root, 'pulled');
+    w.proxy.s3Requests.length = 0;
     const pull = await runCli(['pull', 'hello-universe:1.0.0', ...ecrArgs('spectro-oci-registry'), '-o', out], { env: env() });
     expect(pull.code).toBe(0);
-    expect(await treeOf(out)).toEqual(await treeOf(pack));
+    expect(await treeOf(out)).toEqual(await treeOf(w.pack));
     // The layer came from "S3", without the registry's Authorization header.
-    expect(proxy.s3Requests.length).toBeGreaterThan(0);
-    expect(proxy.s3Requests.every((r) => !r.hadAuthorization && r.status === 200)).toBe(true);
+    expect(w.proxy.s3Requests.length).toBeGreaterThan(0);
+    expect(w.proxy.s3Requests.every((r) => !r.hadAuthorization && r.status === 200)).toBe(true);
   });
 
   it('a re-push is a no-op, also into an immutable repository', async () => {
     const args = [...ecrArgs('immutable-base'), '--ecr-tag-mutability', 'IMMUTABLE'];
-    expect((await runCli(['push', pack, ...args], { env: env() })).code).toBe(0);
-    expect(standin.repositories.get('immutable-base/spectro-packs/archive/hello-universe')?.imageTagMutability).toBe('IMMUTABLE');
-    const again = await runCli(['push', pack, ...args], { env: env() });
+    expect((await runCli(['push', w.pack, ...args], { env: env() })).code).toBe(0);
+    expect(w.standin.repositories.get('immutable-base/spectro-packs/archive/hello-universe')?.imageTagMutability).toBe('IMMUTABLE');
+    const again = await runCli(['push', w.pack, ...args], { env: env() });
     expect(again.code).toBe(0);
     expect(`${again.stdout}${again.stderr}`).toMatch(/already published|unchanged/i);
   });
 
   it('with --no-create-repositories, a missing repository says how to create it', async () => {
-    const run = await runCli(['push', pack, ...ecrArgs('not-created'), '--no-create-repositories'], { env: env() });
+    const run = await runCli(['push', w.pack, ...ecrArgs('not-created'), '--no-create-repositories'], { env: env() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('does not exist');
-    expect(standin.repositories.has('not-created/spectro-packs/archive/hello-universe')).toBe(false);
+    expect(w.standin.repositories.has('not-created/spectro-packs/archive/hello-universe')).toBe(false);
   });
 
   it('without AWS credentials, says how to provide them', async () => {
@@ -98,7 +74,7 @@ describe('ECR journey through the CLI', () => {
     delete process.env['AWS_ACCESS_KEY_ID'];
     delete process.env['AWS_SECRET_ACCESS_KEY'];
     try {
-      const run = await runCli(['push', pack, ...ecrArgs('no-creds')], { env: env() });
+      const run = await runCli(['push', w.pack, ...ecrArgs('no-creds')], { env: env() });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('no AWS credentials');
       expect(run.stderr).toContain('aws sso login');

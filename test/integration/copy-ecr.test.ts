@@ -1,76 +1,43 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
+import { describe, expect, it } from 'vitest';
 import { copyPacks } from '../../src/operations/copy.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
-import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
-import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startEcrWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
 
 /*
  * Promotion into and out of ECR (API stand-in + an ECR-like registry front): repositories do not appear
  * on push, so copy must create them; blob downloads redirect to "S3", which must not see credentials.
  */
 
-const ECR = TEST_ECR_HOST;
-
 describe('copy to and from ECR', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let registry: RunningRegistry;
-  let standin: EcrStandin;
-  let proxy: EcrProxy;
-  let staging: string;
-  let restoreEnv: (() => void) | undefined;
-
-  beforeAll(async () => {
-    restoreEnv = useFakeAwsEnvironment('testAKIDCOPYECR');
-    ({ dir: root, cleanup } = await tempDir('packpub-copy-ecr-'));
-    registry = await startRegistry({ auth: 'none' });
-    standin = await startEcrStandin();
-    proxy = await startEcrProxy({ upstream: registry.url, standin });
-    staging = join(root, 'staging');
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-copy-ecr-');
+    const ecr = await startEcrWorld(stack, 'testAKIDCOPYECR');
+    const staging = join(root, 'staging');
     const packs = [
       await writePack(join(root, 'packs/hello-1.0.0'), { name: 'hello', version: '1.0.0' }),
       await writePack(join(root, 'packs/hello-1.1.0'), { name: 'hello', version: '1.1.0' }),
     ];
     const pushed = await runCli(['push', ...packs, '--oci-layout', staging], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
     expect(pushed.code, pushed.stderr).toBe(0);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await standin?.close();
-    await registry?.stop();
-    await cleanup?.();
-    restoreEnv?.();
+    return { ...ecr, root, staging };
   });
 
   async function openEcr(): Promise<PackTarget> {
-    const host = `${ECR}:${proxy.port}`;
-    return openTarget({
-      registry: `${host}/spectro-oci`,
-      plainHttp: true,
-      resolve: [`${host}:127.0.0.1`],
-      ecrEndpoint: standin.url,
-      ecrRepositories: { tagMutability: 'IMMUTABLE' },
-      credentials: defaultCredentialChain({ env: { HOME: root }, ecrEndpoint: standin.url }),
-      env: { HOME: root },
-      retry: { attempts: 2 },
-    });
+    return openTarget({ registry: `${w.host}/spectro-oci`, ...w.connection(w.root), ecrRepositories: { tagMutability: 'IMMUTABLE' } });
   }
 
   it('creates the repositories, copies by digest, and finds a re-run unchanged', async () => {
-    const from = await openTarget({ ociLayout: staging });
+    const from = await openTarget({ ociLayout: w.staging });
     const to = await openEcr();
     try {
       const report = await copyPacks(from, to, { name: 'hello', all: true });
       expect(report.summary).toMatchObject({ total: 2, copied: 2, failed: 0 });
-      expect([...standin.repositories.keys()].sort()).toEqual(['spectro-oci/spectro-packs/archive', 'spectro-oci/spectro-packs/archive/hello']);
-      expect(standin.repositories.get('spectro-oci/spectro-packs/archive/hello')?.imageTagMutability).toBe('IMMUTABLE');
+      expect([...w.standin.repositories.keys()].sort()).toEqual(['spectro-oci/spectro-packs/archive', 'spectro-oci/spectro-packs/archive/hello']);
+      expect(w.standin.repositories.get('spectro-oci/spectro-packs/archive/hello')?.imageTagMutability).toBe('IMMUTABLE');
       for (const r of report.results) {
         const there = await to.store.getManifest('spectro-oci/spectro-packs/archive/hello', r.version);
         const here = await from.store.getManifest('spectro-packs/archive/hello', r.version);
@@ -88,14 +55,14 @@ describe('copy to and from ECR', () => {
 
   it('copies back out of ECR through the S3 redirect without sending credentials there', async () => {
     const from = await openEcr();
-    const to = await openTarget({ ociLayout: join(root, 'from-ecr') });
+    const to = await openTarget({ ociLayout: join(w.root, 'from-ecr') });
     try {
-      proxy.s3Requests.length = 0;
+      w.proxy.s3Requests.length = 0;
       const report = await copyPacks(from, to, { all: true });
       expect(report.summary).toMatchObject({ total: 2, copied: 2 });
-      expect(proxy.s3Requests.length).toBeGreaterThan(0);
-      expect(proxy.s3Requests.every((r) => !r.hadAuthorization && r.status === 200)).toBe(true);
-      const original = await openTarget({ ociLayout: staging });
+      expect(w.proxy.s3Requests.length).toBeGreaterThan(0);
+      expect(w.proxy.s3Requests.every((r) => !r.hadAuthorization && r.status === 200)).toBe(true);
+      const original = await openTarget({ ociLayout: w.staging });
       for (const version of ['1.0.0', '1.1.0']) {
         expect((await to.store.headManifest('spectro-packs/archive/hello', version))?.digest).toBe(
           (await original.store.headManifest('spectro-packs/archive/hello', version))?.digest,

@@ -1,65 +1,30 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import type { EcrRepositoryOptions } from '../../src/targets/options.js';
 import { openRegistryStore } from '../../src/targets/registry-store.js';
 import type { ArtifactStore } from '../../src/targets/artifact-store.js';
-import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
-import { startEcrStandin, type EcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { iamDenial } from '../support/ecr-standin.js';
 import { failure } from '../support/errors.js';
 import { pushTestPack, readAll } from '../support/artifacts.js';
+import { setup } from '../support/stage.js';
 
-const ECR = TEST_ECR_HOST;
 const BASE = 'spectro-oci';
 
-let registry: RunningRegistry;
-let standin: EcrStandin;
-let proxy: EcrProxy;
-let home: string;
-let restoreEnv: (() => void) | undefined;
+const w = setup(async (stack) => ({ ...(await startEcrWorld(stack, 'testAKIDECRSTORE', { maxPageSize: 2 })), home: await stack.tempDir('packpub-ecr-home-') }));
 const open: ArtifactStore[] = [];
 
-beforeAll(async () => {
-  restoreEnv = useFakeAwsEnvironment('testAKIDECRSTORE');
-  home = await mkdtemp(join(tmpdir(), 'packpub-ecr-home-'));
-  registry = await startRegistry({ auth: 'none' });
-  standin = await startEcrStandin({ maxPageSize: 2 });
-  proxy = await startEcrProxy({ upstream: registry.url, standin });
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await standin?.close();
-  await registry?.stop();
-  if (home !== undefined) await rm(home, { recursive: true, force: true });
-  restoreEnv?.();
-});
-
 beforeEach(() => {
-  standin.calls.length = 0;
-  proxy.requests.length = 0;
-  proxy.s3Requests.length = 0;
+  w.standin.calls.length = 0;
+  w.proxy.requests.length = 0;
+  w.proxy.s3Requests.length = 0;
 });
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
 async function ecrStore(ecrRepositories: EcrRepositoryOptions = {}): Promise<ArtifactStore> {
-  const host = `${ECR}:${proxy.port}`;
-  const store = await openRegistryStore({
-    host,
-    plainHttp: true,
-    resolve: [`${host}:127.0.0.1`],
-    ecrEndpoint: standin.url,
-    ecrRepositories,
-    credentials: defaultCredentialChain({ env: { HOME: home }, ecrEndpoint: standin.url }),
-    env: { HOME: home },
-    retry: { attempts: 2 },
-  });
+  const store = await openRegistryStore({ host: w.host, ...w.connection(w.home), ecrRepositories });
   open.push(store);
   return store;
 }
@@ -82,13 +47,13 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
     await store.prepareRepository(`${BASE}/spectro-packs/archive`);
     await store.prepareRepository(repo);
     await store.prepareRepository(repo);
-    expect(standin.calls.filter((c) => c.op === 'CreateRepository').map((c) => c.body['repositoryName'])).toEqual([`${BASE}/spectro-packs/archive`, repo]);
-    expect(standin.repositories.get(repo)).toMatchObject({ imageTagMutability: 'MUTABLE', encryptionType: 'KMS', kmsKey: 'alias/packs', tags: { team: 'platform' } });
+    expect(w.standin.calls.filter((c) => c.op === 'CreateRepository').map((c) => c.body['repositoryName'])).toEqual([`${BASE}/spectro-packs/archive`, repo]);
+    expect(w.standin.repositories.get(repo)).toMatchObject({ imageTagMutability: 'MUTABLE', encryptionType: 'KMS', kmsKey: 'alias/packs', tags: { team: 'platform' } });
     const { digest } = await pushArtifact(store, repo, '1.0.0', 'hello layer');
     expect((await store.headManifest(repo, '1.0.0'))?.digest).toBe(digest);
     // Basic challenge answered with the ECR token; one GetAuthorizationToken for the whole run.
-    expect(proxy.requests.some((r) => r.status === 401)).toBe(true);
-    expect(standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
+    expect(w.proxy.requests.some((r) => r.status === 401)).toBe(true);
+    expect(w.standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
   });
 
   it('treats an existing repository as fine', async () => {
@@ -97,14 +62,14 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
     await store.prepareRepository(repo);
     const other = await ecrStore();
     await other.prepareRepository(repo);
-    expect(standin.calls.filter((c) => c.op === 'CreateRepository')).toHaveLength(2);
+    expect(w.standin.calls.filter((c) => c.op === 'CreateRepository')).toHaveLength(2);
   });
 
   it('with --no-create-repositories, says how to create the missing repository', async () => {
     const store = await ecrStore({ create: false });
     const repo = `${BASE}/spectro-packs/archive/never-created`;
     await store.prepareRepository(repo);
-    expect(standin.calls.filter((c) => c.op === 'CreateRepository')).toHaveLength(0);
+    expect(w.standin.calls.filter((c) => c.op === 'CreateRepository')).toHaveLength(0);
     const err = await failure(pushArtifact(store, repo, '1.0.0', 'x'));
     expect(err.code).toBe('NOT_FOUND');
     expect(err.message).toContain(`ECR repository ${repo} does not exist`);
@@ -112,32 +77,24 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
   });
 
   it('names ecr:CreateRepository when IAM denies it', async () => {
-    standin.deny('CreateRepository');
-    try {
-      const store = await ecrStore();
-      const err = await failure(store.prepareRepository(`${BASE}/spectro-packs/archive/denied`));
-      expect(err.code).toBe('AUTH');
-      expect(err.message).toContain('ecr:CreateRepository');
-      expect(err.hint).toContain('grant ecr:CreateRepository');
-    } finally {
-      standin.allow('CreateRepository');
-    }
+    const store = await ecrStore();
+    await iamDenial(w.standin, 'CreateRepository', () => store.prepareRepository(`${BASE}/spectro-packs/archive/denied`));
   });
 
   it('lists repositories with DescribeRepositories (paged), never _catalog', async () => {
     const store = await ecrStore();
     for (const name of ['list-a', 'list-b', 'list-c']) await store.prepareRepository(`listing/spectro-packs/archive/${name}`);
     await store.prepareRepository('elsewhere/spectro-packs/archive/x');
-    standin.calls.length = 0;
+    w.standin.calls.length = 0;
     expect(await store.listRepositories('listing/spectro-packs/archive')).toEqual([
       'listing/spectro-packs/archive/list-a',
       'listing/spectro-packs/archive/list-b',
       'listing/spectro-packs/archive/list-c',
     ]);
-    const describes = standin.calls.filter((c) => c.op === 'DescribeRepositories');
+    const describes = w.standin.calls.filter((c) => c.op === 'DescribeRepositories');
     expect(describes.length).toBeGreaterThan(1);
     expect(describes.slice(1).every((c) => typeof c.body['nextToken'] === 'string')).toBe(true);
-    expect(proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
+    expect(w.proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
   });
 
   it('lists tags through the registry API', async () => {
@@ -154,11 +111,11 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
     const repo = `${BASE}/spectro-packs/archive/download`;
     await store.prepareRepository(repo);
     const { layer } = await pushArtifact(store, repo, '1.0.0', 'bytes served by S3');
-    proxy.s3Requests.length = 0;
+    w.proxy.s3Requests.length = 0;
     const body = await readAll(await store.fetchBlob(repo, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(layer), size: layer.length }));
     expect(body.toString()).toBe('bytes served by S3');
-    expect(proxy.requests.some((r) => r.status === 307)).toBe(true);
-    expect(proxy.s3Requests).toEqual([expect.objectContaining({ hadAuthorization: false, status: 200 })]);
+    expect(w.proxy.requests.some((r) => r.status === 307)).toBe(true);
+    expect(w.proxy.s3Requests).toEqual([expect.objectContaining({ hadAuthorization: false, status: 200 })]);
   });
 
   it('turns an immutable-tag refusal into "already there" for the same digest and a conflict otherwise', async () => {
@@ -168,7 +125,7 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
     const first = await pushArtifact(store, repo, '1.0.0', 'original');
     const again = await pushArtifact(store, repo, '1.0.0', 'original');
     expect(again.digest).toBe(first.digest);
-    expect(proxy.requests.some((r) => r.method === 'PUT' && r.status === 400)).toBe(true);
+    expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.status === 400)).toBe(true);
     const err = await failure(pushArtifact(store, repo, '1.0.0', 'changed'));
     expect(err.code).toBe('CONFLICT');
     expect(err.message).toContain('is immutable and already holds a different artifact');
@@ -180,12 +137,12 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
     const repo = `${BASE}/spectro-packs/archive/expiry`;
     await store.prepareRepository(repo);
     await pushArtifact(store, repo, '1.0.0', 'before expiry');
-    standin.expireAllTokens();
+    w.standin.expireAllTokens();
     // A GET carries ECR's "DENIED ... Your authorization token has expired" body (a HEAD answer cannot).
     expect(await store.listTags(repo)).toEqual(['1.0.0']);
-    expect(proxy.requests.some((r) => r.status === 403)).toBe(true);
+    expect(w.proxy.requests.some((r) => r.status === 403)).toBe(true);
     await pushArtifact(store, repo, '2.0.0', 'after expiry');
-    expect(standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(2);
+    expect(w.standin.calls.filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(2);
     expect((await store.listTags(repo)).sort()).toEqual(['1.0.0', '2.0.0']);
   });
 });

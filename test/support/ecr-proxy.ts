@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EcrStandin } from './ecr-standin.js';
+import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
+import type { RegistryConnectionOptions } from '../../src/targets/options.js';
+import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin, type EcrStandinOptions } from './ecr-standin.js';
+import { startRegistry, type RunningRegistry } from './registry.js';
+import type { Stage } from './stage.js';
+import { sendJson } from './loopback.js';
 
 /*
  * An ECR-like front for a real registry running without auth (registries.md, "AWS ECR"):
@@ -46,10 +51,9 @@ export interface EcrProxyOptions {
 
 const REPO_PATH_RE = /^\/v2\/(.+)\/(manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|blobs\/[a-z0-9]+:[a-f0-9]+|tags\/list)$/;
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+/** ECR answers JSON with a charset. */
+function sendEcrJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendJson(res, status, body, { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
 function ociError(code: string, message: string): unknown {
@@ -91,7 +95,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
     );
     out.on('error', (err) => {
       record(502);
-      if (!res.headersSent) sendJson(res, 502, ociError('UNKNOWN', `upstream failed: ${err.message}`));
+      if (!res.headersSent) sendEcrJson(res, 502, ociError('UNKNOWN', `upstream failed: ${err.message}`));
       else res.destroy();
     });
     if (bodyAlreadyRead) out.end();
@@ -160,10 +164,10 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       await drain(req);
       if (state === 'expired') {
         record(403);
-        sendJson(res, 403, ociError('DENIED', 'Your authorization token has expired. Reauthenticate and try again.'));
+        sendEcrJson(res, 403, ociError('DENIED', 'Your authorization token has expired. Reauthenticate and try again.'));
       } else {
         record(401);
-        sendJson(res, 401, ociError('UNAUTHORIZED', 'Not Authorized'), {
+        sendEcrJson(res, 401, ociError('UNAUTHORIZED', 'Not Authorized'), {
           'www-authenticate': `Basic realm="https://${hostHeader.replace(/:\d+$/, '')}/",service="ecr.amazonaws.com"`,
         });
       }
@@ -172,7 +176,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
     if (url.pathname === '/v2/_catalog') {
       await drain(req);
       record(405);
-      sendJson(res, 405, ociError('UNSUPPORTED', "The operation is unsupported."));
+      sendEcrJson(res, 405, ociError('UNSUPPORTED', "The operation is unsupported."));
       return;
     }
     const m = REPO_PATH_RE.exec(url.pathname);
@@ -183,7 +187,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       if (known === undefined) {
         await drain(req);
         record(404);
-        sendJson(res, 404, ociError('NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${standin.accountId}'`));
+        sendEcrJson(res, 404, ociError('NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${standin.accountId}'`));
         return;
       }
       if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && known.imageTagMutability.startsWith('IMMUTABLE')) {
@@ -193,7 +197,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         for await (const c of req) chunks.push(c as Buffer);
         if (await upstreamHas(`/v2/${repo}/manifests/${tag}`)) {
           record(400);
-          sendJson(
+          sendEcrJson(
             res,
             400,
             ociError('TAG_INVALID', `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.`),
@@ -243,4 +247,38 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       await Promise.all([close(server), close(s3)]);
     },
   };
+}
+
+export interface EcrWorld {
+  registry: RunningRegistry;
+  standin: EcrStandin;
+  proxy: EcrProxy;
+  /** `<TEST_ECR_HOST>:<proxy port>`: the ECR host name as users write it, mapped to loopback by `resolve`. */
+  host: string;
+  /** The `--resolve` value that sends `host` to the proxy. */
+  resolve: string;
+  /** Connection options of an ECR target here (plain HTTP, resolved to the proxy, the default chain with `home`). */
+  connection(home: string): Omit<RegistryConnectionOptions, 'host'>;
+}
+
+/**
+ * An ECR as tests reach it, torn down with `stack`: a real registry behind the ECR-like proxy, the ECR API
+ * stand-in, and the real AWS SDK given fake credentials (`accessKeyId`) through the environment.
+ */
+export async function startEcrWorld(stack: Stage, accessKeyId: string, standinOptions: EcrStandinOptions = {}): Promise<EcrWorld> {
+  stack.defer(useFakeAwsEnvironment(accessKeyId));
+  const registry = stack.add(await startRegistry({ auth: 'none' }));
+  const standin = stack.add(await startEcrStandin(standinOptions));
+  const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin }));
+  const host = `${TEST_ECR_HOST}:${proxy.port}`;
+  const resolve = `${host}:127.0.0.1`;
+  const connection = (home: string): Omit<RegistryConnectionOptions, 'host'> => ({
+    plainHttp: true,
+    resolve: [resolve],
+    ecrEndpoint: standin.url,
+    credentials: defaultCredentialChain({ env: { HOME: home }, ecrEndpoint: standin.url }),
+    env: { HOME: home },
+    retry: { attempts: 2 },
+  });
+  return { registry, standin, proxy, host, resolve, connection };
 }

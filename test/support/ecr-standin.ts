@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import type { PackpubError } from '../../src/errors.js';
+import { failure } from './errors.js';
+import { readBody } from './loopback.js';
 
 /*
  * A loopback stand-in for the AWS ECR API as the real @aws-sdk/client-ecr talks to it (registries.md):
@@ -78,15 +82,6 @@ class AwsError extends Error {
   ) {
     super(message);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<EcrStandin> {
@@ -221,7 +216,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       res.end(text);
     };
     try {
-      const raw = await readBody(req);
+      const raw = (await readBody(req)).toString('utf8');
       if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return assumeRole(req, res, raw);
       const target = String(req.headers['x-amz-target'] ?? '');
       if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
@@ -323,4 +318,21 @@ export function useFakeAwsEnvironment(accessKeyId: string): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+/**
+ * `attempt` run while IAM denies `ecr:<op>`: its failure, checked to be an AUTH error that names the action
+ * and how to grant it (what a user needs to fix the policy).
+ */
+export async function iamDenial(standin: EcrStandin, op: string, attempt: () => Promise<unknown>): Promise<PackpubError> {
+  standin.deny(op);
+  try {
+    const err = await failure(attempt());
+    expect(err.code).toBe('AUTH');
+    expect(err.message).toContain(`ecr:${op}`);
+    expect(err.hint).toContain(`grant ecr:${op}`);
+    return err;
+  } finally {
+    standin.allow(op);
+  }
 }

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { startRegistry, type RunningRegistry } from './registry.js';
 import { startTokenServer, type TokenServer, type TokenUser } from './token-server.js';
-import { listenOnLoopback } from './loopback.js';
+import { listenOnLoopback, readBody, sendJson } from './loopback.js';
 
 /*
  * A Harbor stand-in on one loopback host (registries.md, "Harbor"): the Harbor REST API v2.0 endpoints
@@ -59,19 +59,7 @@ export interface HarborStandin {
 const REPO_PATH_RE = /^\/v2\/(.+)\/(manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|blobs\/[a-z0-9]+:[a-f0-9]+|tags\/list)$/;
 const OCI_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
 const harborError = (code: string, message: string) => ({ errors: [{ code, message }] });
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 export async function startHarborStandin(options: HarborStandinOptions): Promise<HarborStandin> {
   const users = new Map<string, string>(Object.entries(options.users).map(([u, v]) => [u, typeof v === 'string' ? v : v.password]));

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOnLoopback, type ListeningServer } from './loopback.js';
+import { listenOnLoopback, readBody, type ListeningServer } from './loopback.js';
 
 /*
  * A registry an attacker controls, on 127.0.0.1: an in-memory distribution-API server (the ORAS 1.0 push
@@ -64,12 +64,6 @@ const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('h
 function ociError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...extra });
   res.end(JSON.stringify({ errors: [{ code, message }] }));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** A tag page of `count` generated tags, written in pieces so the stand-in's own memory stays small. */

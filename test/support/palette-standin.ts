@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { readBody, sendJson } from './loopback.js';
 import { load as loadYaml } from 'js-yaml';
 
 /*
@@ -239,21 +240,6 @@ function v1Error(res: ServerResponse, status: number, code: string, message: str
   res.end(text);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 const uid = () => randomBytes(12).toString('hex');
 
 export async function startPaletteStandin(options: PaletteStandinOptions): Promise<PaletteStandin> {
@@ -428,7 +414,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       record.status = status;
       v1Error(res, status, code, message);
     };
-    const raw = await readBody(req);
+    const raw = (await readBody(req)).toString('utf8');
     if (!allowRate(prefix)) return error(429, 'TooManyRequests', 'Too many requests');
     const key = options.keys[String(req.headers['apikey'] ?? '')];
     if (key === undefined) return error(401, 'Unauthorized', 'Invalid or missing api key');

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
-import { startEcrStandin, type EcrStandin, useFakeAwsEnvironment } from '../../support/ecr-standin.js';
+import { iamDenial, startEcrStandin, type EcrStandin, useFakeAwsEnvironment } from '../../support/ecr-standin.js';
 import { failure } from '../../support/errors.js';
 import { stage } from '../../support/stage.js';
 
@@ -90,15 +90,7 @@ describe('ECR token provider with the real SDK', () => {
   });
 
   it('names the missing IAM action when access is denied', async () => {
-    standin.deny('GetAuthorizationToken');
-    try {
-      const err = await failure(ecrCredentialProvider({ endpoint: standin.url }).resolve(HOST));
-      expect(err.code).toBe('AUTH');
-      expect(err.message).toContain('ecr:GetAuthorizationToken');
-      expect(err.hint).toContain('grant ecr:GetAuthorizationToken');
-    } finally {
-      standin.allow('GetAuthorizationToken');
-    }
+    await iamDenial(standin, 'GetAuthorizationToken', () => ecrCredentialProvider({ endpoint: standin.url }).resolve(HOST));
   });
 
   it('reports an unreachable ECR API endpoint as a network problem', async () => {
