@@ -1,4 +1,4 @@
-import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
 
 /*
  * YAML read the way Go reads it. Helm and Palette read YAML with Go (sigs.k8s.io/yaml over go-yaml v2,
@@ -73,17 +73,38 @@ function lowFlowLine(text: string): { lineStart: number; indent: number; need: n
   return undefined;
 }
 
+const PARSE_OPTIONS = {
+  version: '1.1',
+  merge: true,
+  uniqueKeys: false,
+  strict: true,
+  prettyErrors: false,
+  customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+} as const;
+
+function parseDocuments(text: string): Document.Parsed[] {
+  const documents = parseAllDocuments(text, PARSE_OPTIONS);
+  return (Array.isArray(documents) ? documents : [documents]) as Document.Parsed[];
+}
+
 export function parseGoYaml(original: string): GoYamlParse {
+  let docs = parseDocuments(original);
   // Indentation added to lines inside flow collections: line start offset (in the padded text) -> spaces added.
   const pads: Array<{ start: number; added: number }> = [];
-  let text = original;
-  for (let fixes = 0; fixes < MAX_FLOW_FIXES && text.includes('\n'); fixes++) {
-    const low = lowFlowLine(text);
-    if (low === undefined || low === 'doc-marker' || low.need <= low.indent) break;
-    const added = low.need - low.indent;
-    text = `${text.slice(0, low.lineStart)}${' '.repeat(added)}${text.slice(low.lineStart)}`;
-    for (const p of pads) if (p.start > low.lineStart) p.start += added;
-    pads.push({ start: low.lineStart, added });
+  // A flow collection the lexer ends early (flow-error-end) always leaves an error in its document
+  // ("... must be sufficiently indented and end with a ]"), so text that parses cleanly needs no fix:
+  // the structural pass (a second lexing of the whole text) runs only when a document has errors.
+  if (docs.some((doc) => doc.errors.length > 0)) {
+    let text = original;
+    for (let fixes = 0; fixes < MAX_FLOW_FIXES && text.includes('\n'); fixes++) {
+      const low = lowFlowLine(text);
+      if (low === undefined || low === 'doc-marker' || low.need <= low.indent) break;
+      const added = low.need - low.indent;
+      text = `${text.slice(0, low.lineStart)}${' '.repeat(added)}${text.slice(low.lineStart)}`;
+      for (const p of pads) if (p.start > low.lineStart) p.start += added;
+      pads.push({ start: low.lineStart, added });
+    }
+    if (text !== original) docs = parseDocuments(text);
   }
   pads.sort((a, b) => a.start - b.start);
   const originalLines = new LineCounter();
@@ -101,17 +122,7 @@ export function parseGoYaml(original: string): GoYamlParse {
     return { line, column: col, offset: back };
   };
   const errorAt = (message: string, offset: number): GoYamlError => ({ message, ...position(offset) });
-
-  const documents = parseAllDocuments(text, {
-    version: '1.1',
-    merge: true,
-    uniqueKeys: false,
-    strict: true,
-    prettyErrors: false,
-    customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
-  });
-  const docs = Array.isArray(documents) ? documents : [documents];
-  const result: GoYamlParse = { documents: docs as Document.Parsed[], position };
+  const result: GoYamlParse = { documents: docs, position };
 
   const control = CONTROL.exec(original);
   if (control !== null) {

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { CST, Lexer, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseGoYaml } from '../../../src/pack/yaml-go.js';
 import { checkYamlText } from '../../../src/pack/yaml-source.js';
@@ -101,5 +103,24 @@ describe("YAML verdicts match Go's", () => {
     const check = checkYamlText('a: 1\n---\nb: [\n', 'values.yaml');
     expect(check.ok).toBe(true);
     expect(check.findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', line: 4, message: expect.stringContaining('Helm reads only the first one') })]);
+  });
+
+  // parseGoYaml lexes the text a second time to re-indent flow lines only when the plain parse has an
+  // error: that is exact only if every flow collection the lexer ends early leaves an error behind.
+  it('a flow collection ended early by its indentation always leaves a parse error (the fast path is exact)', () => {
+    const line = fc.constantFrom('a:', '  b: [', 'c: {', '  - [', 'x,', '  y,', ']', '}', '  ]', ' }', '  k: v', '- z', '---', '"q"', 'd: [x, y]', '  e: {f: 1}', '# c', '');
+    const text = fc.array(fc.tuple(fc.nat({ max: 6 }), line), { maxLength: 12 }).map((lines) => lines.map(([n, l]) => ' '.repeat(n) + l).join('\n'));
+    let endedEarly = 0;
+    fc.assert(
+      fc.property(text, (t) => {
+        const early = [...new Lexer().lex(t)].some((token) => CST.tokenType(token) === 'flow-error-end');
+        if (!early) return;
+        endedEarly++;
+        const docs = parseAllDocuments(t, { version: '1.1', merge: true, uniqueKeys: false, strict: true, prettyErrors: false });
+        expect((Array.isArray(docs) ? docs : [docs]).some((d) => d.errors.length > 0)).toBe(true);
+      }),
+      { numRuns: 1500 },
+    );
+    expect(endedEarly).toBeGreaterThan(25);
   });
 });
