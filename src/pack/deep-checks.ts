@@ -17,7 +17,8 @@ import {
   type RefRoot,
   type ValuesScope,
 } from './values-paths.js';
-import { isNullScalar, mapEntry, mapKeys, parseYamlTree, resolveAlias, type YamlTree, type YEntry, type YMap, type YNode } from './yaml-tree.js';
+import { parseGoYaml, type GoYamlParse } from './yaml-go.js';
+import { isNullScalar, mapEntry, mapKeys, parseYamlTree, resolveAlias, yamlTreeOf, type YamlTree, type YEntry, type YMap, type YNode, type YScalar } from './yaml-tree.js';
 
 export interface DeepCheckInput {
   /** Absolute pack folder. */
@@ -31,6 +32,17 @@ export interface DeepCheckInput {
    * When absent, the charts listed in pack.json are read here.
    */
   charts?: ReadChart[];
+  /**
+   * values.yaml, presets.yaml and schema.yaml as the validator already read and parsed them, by file
+   * name; `undefined` when it found no usable text there. Files not in the map are read and parsed here.
+   */
+  yaml?: ReadonlyMap<string, ParsedYamlFile | undefined>;
+}
+
+/** A pack YAML file's text and its parse (yaml-source.ts checkYamlText keeps it). */
+export interface ParsedYamlFile {
+  text: string;
+  parsed: GoYamlParse;
 }
 
 /** A chart archive of the pack (path as in pack.json) and what the chart reader made of it. */
@@ -58,7 +70,7 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
   const input: DeepCheckInput = { ...given, dir: await realpath(given.dir) };
   const findings: Finding[] = [];
   const values = await valuesTree(input, findings);
-  const presets = await readOptionalYaml(input.dir, PRESETS);
+  const presets = await readOptionalYaml(input, PRESETS);
   const presetAdds = presets === undefined ? [] : presetAddRoots(presets);
 
   if (values !== undefined) {
@@ -69,7 +81,7 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
     if (manifests.length > 0) await checkManifests(input.dir, manifests, values, presetAdds, findings);
   }
   if (presets !== undefined) checkPresets(presets, values, input.valuesText, findings);
-  const schema = await readOptionalYaml(input.dir, SCHEMA);
+  const schema = await readOptionalYaml(input, SCHEMA);
   if (schema !== undefined) checkSchema(schema, values, presetAdds, findings);
   return findings;
 }
@@ -87,7 +99,8 @@ async function valuesTree(input: DeepCheckInput, findings: Finding[]): Promise<Y
   }
   let tree: YamlTree;
   try {
-    tree = parseYamlTree(input.valuesText);
+    const known = input.yaml?.get(VALUES);
+    tree = known !== undefined && known.text === input.valuesText ? yamlTreeOf(known.parsed) : parseYamlTree(input.valuesText);
   } catch {
     return undefined;
   }
@@ -114,11 +127,19 @@ async function readPackFile(dir: string, rel: string, limit?: number): Promise<s
   }
 }
 
-async function readOptionalYaml(dir: string, rel: string): Promise<YamlTree | undefined> {
-  const text = await readPackFile(dir, rel);
-  if (text === undefined) return undefined;
+async function readOptionalYaml(input: DeepCheckInput, rel: string): Promise<YamlTree | undefined> {
+  let parsed: GoYamlParse;
+  if (input.yaml?.has(rel) === true) {
+    const known = input.yaml.get(rel);
+    if (known === undefined) return undefined;
+    parsed = known.parsed;
+  } else {
+    const text = await readPackFile(input.dir, rel);
+    if (text === undefined) return undefined;
+    parsed = parseGoYaml(text);
+  }
   try {
-    return parseYamlTree(text);
+    return yamlTreeOf(parsed);
   } catch {
     return undefined; // the validator reports the syntax error
   }
@@ -202,12 +223,12 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;
   if (chart.valuesText.trim() !== '') {
-    try {
-      const tree = parseYamlTree(chart.valuesText);
-      if (tree.root !== undefined) own = { node: tree.root, anchors: tree.anchors };
-      if (tree.truncated) scope.open = true;
-    } catch (err) {
-      build.push({ chart, reason: errorMessage(err).split('\n')[0] ?? '' });
+    const values = chartValues(chart);
+    if ('tree' in values) {
+      if (values.tree.root !== undefined) own = { node: values.tree.root, anchors: values.tree.anchors };
+      if (values.tree.truncated) scope.open = true;
+    } else {
+      build.push({ chart, reason: errorMessage(values.error).split('\n')[0] ?? '' });
       scope.open = true;
     }
   }
@@ -240,14 +261,34 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
   return scope;
 }
 
-function topLevelKeys(chart: HelmChart): Set<string> {
-  try {
-    const tree = parseYamlTree(chart.valuesText);
-    const root = resolveAlias(tree.root, tree.anchors);
-    return new Set(root?.kind === 'map' ? mapKeys(root, tree.anchors) : []);
-  } catch {
-    return new Set();
+type ParsedText = { tree: YamlTree } | { error: unknown };
+
+/** YAML text several checks read, parsed once: by the object that holds it (a chart, a preset's `add`). */
+const parsedTexts = new WeakMap<object, ParsedText>();
+
+function parseOnce(owner: object, text: string): ParsedText {
+  let parsed = parsedTexts.get(owner);
+  if (parsed === undefined) {
+    try {
+      parsed = { tree: parseYamlTree(text) };
+    } catch (error) {
+      parsed = { error };
+    }
+    parsedTexts.set(owner, parsed);
   }
+  return parsed;
+}
+
+/** A chart's values.yaml: the scope, the nesting hints and holdsOwnValue all read it. */
+function chartValues(chart: HelmChart): ParsedText {
+  return parseOnce(chart, chart.valuesText);
+}
+
+function topLevelKeys(chart: HelmChart): Set<string> {
+  const values = chartValues(chart);
+  if (!('tree' in values)) return new Set();
+  const root = resolveAlias(values.tree.root, values.tree.anchors);
+  return new Set(root?.kind === 'map' ? mapKeys(root, values.tree.anchors) : []);
 }
 
 async function readCharts(dir: string, chartPaths: string[], findings: Finding[]): Promise<ReadChart[]> {
@@ -346,8 +387,12 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
   }
 
   // Keys under `charts:` that name no chart, and chart keys written at the top level.
-  const topKeys = new Map(charts.map(({ chart }) => [chart.name, topLevelKeys(chart)]));
-  const owners = (key: string): string[] => [...topKeys].filter(([, keys]) => keys.has(key)).map(([name]) => name);
+  // The charts' top-level keys, computed on the first key that needs them (most packs have none).
+  let topKeys: Map<string, Set<string>> | undefined;
+  const owners = (key: string): string[] => {
+    topKeys ??= new Map(charts.map(({ chart }) => [chart.name, topLevelKeys(chart)]));
+    return [...topKeys].filter(([, keys]) => keys.has(key)).map(([name]) => name);
+  };
   if (chartsKey.map !== undefined) {
     for (const e of chartsKey.map.entries) {
       if (names.has(e.key) || e.key === '<<') continue;
@@ -402,12 +447,9 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
  * chart's top level, or it is a single value where the chart has one.
  */
 function holdsOwnValue(chart: HelmChart, node: YNode | undefined, anchors: Map<string, YNode>): boolean {
-  let tree: YamlTree;
-  try {
-    tree = parseYamlTree(chart.valuesText);
-  } catch {
-    return false;
-  }
+  const values = chartValues(chart);
+  if (!('tree' in values)) return false;
+  const tree = values.tree;
   const top = resolveAlias(tree.root, tree.anchors);
   if (top?.kind !== 'map') return false;
   const own = resolveAlias(mapEntry(top, chart.name, tree.anchors)?.value, tree.anchors);
@@ -533,14 +575,16 @@ function presetAddRoots(presets: YamlTree): RefRoot[] {
   for (const item of presetItems(presets)) {
     const add = mapEntry(item, 'add', presets.anchors)?.value;
     if (add?.kind !== 'scalar' || add.value.trim() === '') continue;
-    try {
-      const tree = parseYamlTree(add.value);
-      if (tree.root !== undefined) roots.push({ node: tree.root, anchors: tree.anchors });
-    } catch {
-      // reported by checkPresets
-    }
+    const parsed = presetAdd(add);
+    // A syntax error is reported by checkPresets.
+    if ('tree' in parsed && parsed.tree.root !== undefined) roots.push({ node: parsed.tree.root, anchors: parsed.tree.anchors });
   }
   return roots;
+}
+
+/** A preset's `add` text: presetAddRoots and checkPresets both read it. */
+function presetAdd(add: YScalar): ParsedText {
+  return parseOnce(add, add.value);
 }
 
 function presetItems(presets: YamlTree): YMap[] {
@@ -610,11 +654,12 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, valuesTex
       if (value?.kind !== 'scalar') {
         shape(`${at}.add must be YAML text (write \`add: |\` followed by the indented values), not a ${value?.kind === 'seq' ? 'list' : 'map'}`, add.keyLine, `${at}.add`);
       } else if (value.value.trim() !== '') {
-        try {
-          const tree = parseYamlTree(value.value);
-          const r = resolveAlias(tree.root, tree.anchors);
+        const parsed = presetAdd(value);
+        if ('tree' in parsed) {
+          const r = resolveAlias(parsed.tree.root, parsed.tree.anchors);
           if (r !== undefined && r.kind !== 'map' && !isNullScalar(r)) shape(`${at}.add must be a map of values (like values.yaml), not a single value or list`, add.keyLine, `${at}.add`);
-        } catch (err) {
+        } else {
+          const err = parsed.error;
           const mark = (err as { mark?: { line?: number } }).mark;
           // Block scalar content starts on the line after `add: |`.
           const line = mark?.line === undefined ? add.keyLine : add.keyLine + 1 + mark.line;

@@ -2,7 +2,7 @@ import semver from 'semver';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { ChartError, readChart, type HelmChart } from './chart.js';
-import { deepCheckPack, type ReadChart } from './deep-checks.js';
+import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
@@ -102,17 +102,20 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
     }
   }
 
+  /** YAML files as read and parsed here, handed to the deep checks so that they read and parse none again. */
+  const yaml = new Map<string, ParsedYamlFile | undefined>();
   const values = await valuesFindings(root, typeof json?.['layer'] === 'string' ? json['layer'] : undefined);
   findings.push(...values.findings);
-  findings.push(...(await optionalYamlFindings(root, SCHEMA_YAML)));
-  findings.push(...(await optionalYamlFindings(root, PRESETS_YAML)));
+  if (values.parsed !== undefined) yaml.set(VALUES_YAML, values.parsed);
+  findings.push(...(await optionalYamlFindings(root, SCHEMA_YAML, yaml)));
+  findings.push(...(await optionalYamlFindings(root, PRESETS_YAML, yaml)));
   findings.push(...(await logoFindings(root)));
   findings.push(...(await readmeFindings(root)));
 
   // deep-checks.ts expects a schema-checked pack.json; with schema errors the author fixes those first.
   if (json !== undefined && schemaOk && options.deep !== false) {
     try {
-      findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText, charts })));
+      findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText, charts, yaml })));
     } catch (err) {
       findings.push({
         severity: 'error',
@@ -391,7 +394,7 @@ async function statOrFinding(root: string, rel: string): Promise<{ status?: Pack
   }
 }
 
-async function valuesFindings(root: string, layer: string | undefined): Promise<{ findings: Finding[]; usableText: string }> {
+async function valuesFindings(root: string, layer: string | undefined): Promise<{ findings: Finding[]; usableText: string; parsed?: ParsedYamlFile }> {
   const stat = await statOrFinding(root, VALUES_YAML);
   if (stat.status === undefined) return { findings: stat.findings, usableText: '' };
   if (stat.status.kind === 'missing') {
@@ -412,6 +415,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   const check = checkYamlText(file.text, VALUES_YAML);
   const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
   if (!check.ok) return { findings, usableText: '' };
+  const parsed = { text: file.text, parsed: check.parsed };
 
   if (check.documents.length > 1) {
     findings.push({
@@ -430,7 +434,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       line: 1,
       message: `must be a mapping of keys (pack:, charts:, manifests:), not ${Array.isArray(doc) ? 'a list' : 'a single value'}`,
     });
-    return { findings, usableText: '' };
+    return { findings, usableText: '', parsed };
   }
   if (layer !== undefined && !LAYERS_WITHOUT_IMAGES.has(layer)) {
     const packKey = isObject(doc) ? doc['pack'] : undefined;
@@ -461,7 +465,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       });
     }
   }
-  return { findings, usableText: file.text };
+  return { findings, usableText: file.text, parsed };
 }
 
 /** A limited list of findings of one kind, with a closing "and N more" line. */
@@ -526,13 +530,17 @@ export function layoutFindings(text: string, scalarLines: ReadonlySet<number>): 
   return [...tabs.done(), ...odd.done(), ...calico.done()];
 }
 
-async function optionalYamlFindings(root: string, rel: string): Promise<Finding[]> {
+/** Findings of an optional YAML file; what was read and parsed (or that nothing usable was) goes to `yaml`. */
+async function optionalYamlFindings(root: string, rel: string, yaml: Map<string, ParsedYamlFile | undefined>): Promise<Finding[]> {
+  yaml.set(rel, undefined);
   const stat = await statOrFinding(root, rel);
   if (stat.status === undefined) return stat.findings;
   if (stat.status.kind === 'missing') return [];
   const file = await readPackText(rel, stat.status);
   if (!file.ok) return file.findings;
-  return checkYamlText(file.text, rel).findings;
+  const check = checkYamlText(file.text, rel);
+  yaml.set(rel, { text: file.text, parsed: check.parsed });
+  return check.findings;
 }
 
 async function logoFindings(root: string): Promise<Finding[]> {

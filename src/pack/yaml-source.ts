@@ -1,7 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import type { Finding } from './findings.js';
 import { formatPath, type PathSegment, type SourcePosition } from './json-source.js';
-import { parseGoYaml, type GoYamlError } from './yaml-go.js';
+import { parseGoYaml, type GoYamlError, type GoYamlParse } from './yaml-go.js';
 
 /**
  * Hostile-YAML bounds. Aliases stay shared references when a document is turned into values, so a
@@ -34,6 +34,8 @@ export interface YamlCheck {
   scalarContentLines: Set<number>;
   /** Errors (syntax, bombs, depth) and warnings (duplicate keys, errors in documents Helm never reads). */
   findings: Finding[];
+  /** The parse judged here, for callers that build a tree of the same text (yaml-tree.ts yamlTreeOf). */
+  parsed: GoYamlParse;
 }
 
 class Refusal extends Error {
@@ -55,8 +57,8 @@ function syntaxFinding(error: GoYamlError, file: string, severity: Finding['seve
  * input: every problem is a finding in `file`, with a line and column.
  */
 export function checkYamlText(text: string, file: string): YamlCheck {
-  const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [] };
   const parsed = parseGoYaml(text);
+  const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed };
   if (parsed.error !== undefined) {
     // Nesting deep enough to exhaust the parser's stack is refused as too deep, like the bound below.
     const tooDeep = /Maximum call stack/i.test(parsed.error.message);

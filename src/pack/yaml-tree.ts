@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
-import { parseGoYaml, type GoYamlError } from './yaml-go.js';
+import { parseGoYaml, type GoYamlError, type GoYamlParse } from './yaml-go.js';
 
 /*
  * A YAML document as a tree that keeps positions and leaves aliases unexpanded, read the way Go reads
@@ -115,7 +115,11 @@ export class YamlSyntaxError extends Error {
 
 /** Parse `text` into a tree. Throws YamlSyntaxError where Go's YAML reader refuses the text. */
 export function parseYamlTree(text: string, options: ParseTreeOptions = {}): YamlTree {
-  const parsed = parseGoYaml(text);
+  return yamlTreeOf(parseGoYaml(text), options);
+}
+
+/** The tree of text already parsed with parseGoYaml (a validator's check kept it): parseYamlTree without parsing again. */
+export function yamlTreeOf(parsed: GoYamlParse, options: ParseTreeOptions = {}): YamlTree {
   if (parsed.error !== undefined) throw new YamlSyntaxError(parsed.error);
   const first = parsed.documents[0];
   const tree: YamlTree = { root: undefined, anchors: new Map(), duplicates: [], truncated: false, nodes: 0, multiDocument: parsed.documents.length > 1 };
