@@ -60,6 +60,7 @@ export const NUMBER_RANGES: Record<string, NumberRange> = {
   'retry-attempts': { integer: true, min: 1, max: 100 },
   'request-timeout': { integer: false, min: 0, minExclusive: true, max: 86_400 },
   'retry-deadline': { integer: false, min: 0, minExclusive: true, max: 86_400 },
+  'retry-delay': { integer: false, min: 0, max: 60 },
   'max-size': { integer: false, min: 0, minExclusive: true, max: 1_048_576 },
 };
 
@@ -121,6 +122,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'retry-attempts', group: 'network', type: 'number', describe: 'Attempts per request, first included (default 6; 1 to 100)' },
   { name: 'request-timeout', group: 'network', type: 'number', describe: 'Seconds to wait for a response or body progress (default 60)' },
   { name: 'retry-deadline', group: 'network', type: 'number', describe: 'Seconds after which a request is not retried any more (default 600)' },
+  {
+    name: 'retry-delay',
+    group: 'network',
+    type: 'number',
+    describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60)',
+  },
   { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' },
   { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR' },
   { name: 'ecr-endpoint', group: 'ecr', type: 'string', describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint)' },

@@ -154,11 +154,13 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
   const attempts = args['retryAttempts'] as number | undefined;
   const timeout = args['requestTimeout'] as number | undefined;
   const deadline = args['retryDeadline'] as number | undefined;
-  if (attempts !== undefined || timeout !== undefined || deadline !== undefined) {
+  const delay = args['retryDelay'] as number | undefined;
+  if (attempts !== undefined || timeout !== undefined || deadline !== undefined || delay !== undefined) {
     o.retry = {
       ...(attempts === undefined ? {} : { attempts }),
       ...(timeout === undefined ? {} : { requestTimeoutMs: timeout * 1000 }),
       ...(deadline === undefined ? {} : { deadlineMs: deadline * 1000 }),
+      ...(delay === undefined ? {} : { initialDelayMs: delay * 1000 }),
     };
   }
   return o;

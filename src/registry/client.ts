@@ -10,7 +10,7 @@ import { validateHost, validateRepositoryPath, validateTag } from '../oci/refere
 import type { FetchedManifest } from '../oci/manifest.js';
 import { errorFromNetwork, errorFromResponse, readBounded, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
-import { backoffDelayMs, isRetryableError, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
@@ -261,7 +261,7 @@ export class RegistryClient {
     size: number,
     offset: number,
     signal: AbortSignal | undefined,
-    deadlineAt: number,
+    budget: RetryBudget,
   ): Promise<{ body: Readable; skip: number; url: URL }> {
     const res = await this.retry.run(
       (n) =>
@@ -281,7 +281,7 @@ export class RegistryClient {
           n,
         ),
       signal,
-      deadlineAt,
+      budget,
     );
     const announced = getHeader(res, 'content-length');
     const range = res.status === 206 ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(getHeader(res, 'content-range')?.trim() ?? '') : undefined;
@@ -305,16 +305,18 @@ export class RegistryClient {
    * credentials. A connection lost mid-body is resumed where it stopped (a `Range` request, or the whole
    * blob again with the delivered bytes skipped), so a consumer sees one unbroken stream, verified against
    * the descriptor (oci/digest.ts `verifying`): reading it to the end proves the content; otherwise it
-   * errors with DIGEST_MISMATCH. Resumes are counted while they make no progress (a stream that keeps
-   * delivering is not failing); the retry deadline bounds the whole download, every retry, resume and
-   * stalled body included. More bytes than the descriptor says stop the stream at once.
+   * errors with DIGEST_MISMATCH. The request and its resumes share one retry budget (RetryBudget): failed
+   * requests and cut-off bodies count together against the attempts while no byte arrives (a stream that
+   * keeps delivering is not failing), and the retry deadline bounds the whole download, every retry,
+   * resume and stalled body included. More bytes than the descriptor says stop the stream at once.
    */
   async fetchBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<Readable> {
     const digest = parseDigest(descriptor.digest);
     const size = descriptor.size;
     const retry = this.retry;
     const host = this.host;
-    const deadlineAt = retry.clock.now() + retry.deadlineMs;
+    const budget = retry.budget();
+    const deadlineAt = budget.deadlineAt;
     let delivered = 0;
     const overdue = () =>
       new PackpubError('NETWORK', `blob ${digest} from ${host} did not arrive within the retry deadline of ${formatSeconds(retry.deadlineMs)} (${delivered} of ${size} bytes received)`, {
@@ -328,19 +330,19 @@ export class RegistryClient {
     const failed = (err: unknown): unknown => (deadline.signal.aborted && signal?.aborted !== true ? deadline.signal.reason : err);
     let first: { body: Readable; skip: number; url: URL };
     try {
-      first = await this.openBlob(repository, digest, size, 0, both, deadlineAt);
+      first = await this.openBlob(repository, digest, size, 0, both, budget);
     } catch (err) {
       clearTimeout(timer);
       throw failed(err);
     }
-    const resume = (offset: number) => this.openBlob(repository, digest, size, offset, both, deadlineAt);
+    const resume = (offset: number) => this.openBlob(repository, digest, size, offset, both, budget);
     const debug = this.debug;
     async function* bytes(): AsyncGenerator<Buffer> {
       let current = first;
       const onDeadline = () => current.body.destroy(deadline.signal.reason as Error);
       deadline.signal.addEventListener('abort', onDeadline);
       try {
-        for (let stalls = 0; ; ) {
+        for (;;) {
           const before = delivered;
           try {
             let skip = current.skip;
@@ -365,10 +367,10 @@ export class RegistryClient {
             if (deadline.signal.aborted || isPackpubError(err, 'DIGEST_MISMATCH')) throw failed(err);
             // current.url: after redirects, so the message names the host that dropped the connection
             const mapped = errorFromNetwork(err, { method: 'GET', url: current.url });
-            stalls = delivered > before ? 1 : stalls + 1;
-            if (!isRetryableError(mapped) || stalls >= retry.attempts || delivered >= size) throw mapped;
-            const delayMs = backoffDelayMs(stalls - 1, () => retry.clock.random());
-            if (retry.clock.now() + delayMs > deadlineAt) throw overdue();
+            if (delivered > before) budget.progressed();
+            if (delivered >= size) throw mapped;
+            const delayMs = retry.nextDelay(budget, mapped);
+            if (delayMs === undefined) throw isRetryableError(mapped) && budget.failures < retry.attempts ? overdue() : mapped;
             debug?.(`resuming blob ${digest} at byte ${delivered} of ${size} in ${delayMs}ms after: ${mapped.message}`);
             try {
               await retry.clock.sleep(delayMs, both);

@@ -3,14 +3,16 @@ import { systemErrorCode, isRegistryError } from './errors.js';
 
 /*
  * Retry policy of oras-go v2 (registry/remote/retry): backoff 250 ms x 2^n with +-10 % jitter, clamped to
- * 200 ms..3 s, five retries; Retry-After honoured. Errors decide for themselves: RegistryError.retryable is
+ * 200 ms..3 s, five retries; Retry-After honoured. The first delay is a setting (`initialDelayMs`,
+ * `--retry-delay`); the doubling, the jitter and the 3 s ceiling stay. Errors decide for themselves: RegistryError.retryable is
  * set for 408/429/5xx without a non-retryable OCI code, resets and timeouts. 401/403/404/other 4xx never.
  */
 
 export const DEFAULT_ATTEMPTS = 6;
 export const DEFAULT_DEADLINE_MS = 600_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const BASE_DELAY_MS = 250;
+/** Backoff before the first retry (oras-go's 250 ms). */
+export const DEFAULT_INITIAL_DELAY_MS = 250;
 const MIN_DELAY_MS = 200;
 const MAX_DELAY_MS = 3_000;
 const JITTER = 0.1;
@@ -24,6 +26,8 @@ export interface RetryOptions {
   requestTimeoutMs?: number;
   /** Give up retrying a request after this many ms in all (default 600 000). */
   deadlineMs?: number;
+  /** Backoff before the first retry in ms, doubling per retry up to 3 s (default 250; 0 retries at once). */
+  initialDelayMs?: number;
 }
 
 /** Time source, injectable so unit tests run without waiting. */
@@ -69,11 +73,14 @@ export function useRetryClock(clock: RetryClock): () => void {
   };
 }
 
-/** Delay before retry number `retry` (0 for the first retry). */
-export function backoffDelayMs(retry: number, random: () => number = Math.random): number {
-  const raw = BASE_DELAY_MS * 2 ** Math.min(retry, 20);
+/**
+ * Delay before retry number `retry` (0 for the first retry): `initialMs` x 2^retry with jitter, within
+ * 200 ms..3 s (the floor never above `initialMs`, the ceiling never below it).
+ */
+export function backoffDelayMs(retry: number, random: () => number = Math.random, initialMs = DEFAULT_INITIAL_DELAY_MS): number {
+  const raw = initialMs * 2 ** Math.min(retry, 20);
   const jittered = raw * (1 - JITTER + 2 * JITTER * random());
-  return Math.round(Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, jittered)));
+  return Math.round(Math.min(Math.max(MAX_DELAY_MS, initialMs), Math.max(Math.min(MIN_DELAY_MS, initialMs), jittered)));
 }
 
 /** `Retry-After` as milliseconds to wait (RFC 9110 10.2.3: delay-seconds or an HTTP-date), clamped; undefined when absent or unparsable. */
@@ -116,14 +123,35 @@ export interface RetryPolicyOptions {
   attempts?: number;
   /** Stop retrying once this much time has passed since the first attempt (default 600 000 ms). */
   deadlineMs?: number;
+  /** Backoff before the first retry (default 250 ms). */
+  initialDelayMs?: number;
   clock?: RetryClock;
   /** Called before each wait, e.g. for a debug line. */
   onRetry?: (info: RetryInfo) => void;
 }
 
+/**
+ * One retry budget shared by several runs of a policy, for work that is retried in more than one place (a
+ * blob download: the request, then resumes of its body): failed attempts in a row, counted against the
+ * policy's attempts, and one deadline. Whoever sees progress (bytes delivered) calls `progressed()`.
+ */
+export class RetryBudget {
+  /** Failed attempts since the start or the last progress. */
+  failures = 0;
+  constructor(
+    /** Clock time after which nothing is retried. */
+    readonly deadlineAt: number,
+  ) {}
+
+  progressed(): void {
+    this.failures = 0;
+  }
+}
+
 export class RetryPolicy {
   readonly attempts: number;
   readonly deadlineMs: number;
+  readonly initialDelayMs: number;
   readonly clock: RetryClock;
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
 
@@ -134,27 +162,45 @@ export class RetryPolicy {
     }
     const deadline = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(deadline > 0)) throw new PackpubError('USAGE', `retry deadline must be positive, got ${deadline} ms`);
+    const initialDelay = options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS;
+    if (!(initialDelay >= 0 && Number.isFinite(initialDelay))) throw new PackpubError('USAGE', `retry delay must be 0 or more, got ${initialDelay} ms`);
     this.attempts = attempts;
     this.deadlineMs = deadline;
+    this.initialDelayMs = initialDelay;
     this.clock = options.clock ?? defaultClock;
     this.onRetry = options.onRetry;
   }
 
+  /** A fresh budget: no failures yet, the deadline from now. */
+  budget(): RetryBudget {
+    return new RetryBudget(this.clock.now() + this.deadlineMs);
+  }
+
+  /**
+   * Count one failed attempt against `budget` and say how long to wait before the next one, or undefined when
+   * `err` is not worth another attempt (not retryable, attempts used up, or the wait would pass the deadline).
+   */
+  nextDelay(budget: RetryBudget, err: unknown): number | undefined {
+    budget.failures++;
+    if (budget.failures >= this.attempts || !isRetryableError(err)) return undefined;
+    const asked = isRegistryError(err) ? err.retryAfterMs : undefined;
+    const delayMs = asked ?? backoffDelayMs(budget.failures - 1, () => this.clock.random(), this.initialDelayMs);
+    return this.clock.now() + delayMs > budget.deadlineAt ? undefined : delayMs;
+  }
+
   /**
    * Run `fn` until it succeeds, throws a non-retryable error, runs out of attempts or passes the deadline.
-   * `fn` must be safe to repeat: request bodies are re-opened on each call.
+   * `fn` must be safe to repeat: request bodies are re-opened on each call. `budget`: attempts and deadline
+   * shared with other runs (a blob download and its resumes); by default a fresh one.
    */
-  async run<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal, deadlineAt?: number): Promise<T> {
-    // `deadlineAt` (clock time): one deadline shared by several runs (a blob download and its resumes)
-    const start = deadlineAt === undefined ? this.clock.now() : deadlineAt - this.deadlineMs;
-    for (let attempt = 1; ; attempt++) {
+  async run<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal, budget: RetryBudget = this.budget()): Promise<T> {
+    for (;;) {
+      const attempt = budget.failures + 1;
       try {
         return await fn(attempt);
       } catch (err) {
-        if (attempt >= this.attempts || !isRetryableError(err)) throw err;
-        const asked = isRegistryError(err) ? err.retryAfterMs : undefined;
-        const delayMs = asked ?? backoffDelayMs(attempt - 1, () => this.clock.random());
-        if (this.clock.now() + delayMs - start > this.deadlineMs) throw err;
+        const delayMs = this.nextDelay(budget, err);
+        if (delayMs === undefined) throw err;
         this.onRetry?.({ attempt, attempts: this.attempts, delayMs, error: err });
         await this.clock.sleep(delayMs, signal);
       }

@@ -104,6 +104,7 @@ export function createRegistryStack(options: RegistryClientOptions, deps: Client
   const retry = new RetryPolicy({
     attempts: options.retry?.attempts,
     deadlineMs: options.retry?.deadlineMs,
+    initialDelayMs: options.retry?.initialDelayMs,
     clock: deps.clock,
     ...(debug === undefined
       ? {}

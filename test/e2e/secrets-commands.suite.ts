@@ -138,7 +138,7 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
           : 'pass';
       try {
         for (const json of [true, false]) {
-          const run = await cli(`push, upload fails${json ? ' (json)' : ''}`, ['push', 'p3', '--registry', `${w.R}/base`, '--retry-attempts', '2', '--debug', ...(json ? ['--json'] : [])], {
+          const run = await cli(`push, upload fails${json ? ' (json)' : ''}`, ['push', 'p3', '--registry', `${w.R}/base`, '--retry-attempts', '2', '--retry-delay', '0.01', '--debug', ...(json ? ['--json'] : [])], {
             env: withPassword(PASSWORD),
           });
           expect(run.code).toBe(1);
@@ -152,7 +152,7 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
     it('an upload whose connection is reset, with the cause and stack printed by --debug', async () => {
       w.proxy.onRequest = (req) => (req.kind === 'upload-put' ? 'reset' : 'pass');
       try {
-        const run = await cli('push, upload reset', ['push', 'p3', '--registry', `${w.R}/base`, '--retry-attempts', '2', '--debug'], { env: withPassword(PASSWORD) });
+        const run = await cli('push, upload reset', ['push', 'p3', '--registry', `${w.R}/base`, '--retry-attempts', '2', '--retry-delay', '0.01', '--debug'], { env: withPassword(PASSWORD) });
         expect(run.code).toBe(1);
         expect(run.stderr).toContain('was closed unexpectedly');
       } finally {

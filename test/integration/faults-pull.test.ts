@@ -95,7 +95,7 @@ describe('a blob download cut off half way', () => {
   const DIGEST = sha256Digest(BLOB);
   const seen: IncomingHttpHeaders[] = [];
   /** What the server does with the n-th GET (0-based). */
-  let behaviour: (n: number, headers: IncomingHttpHeaders) => 'cut' | 'full' | 'bad-range' = () => 'full';
+  let behaviour: (n: number, headers: IncomingHttpHeaders) => 'cut' | 'full' | 'bad-range' | 'unavailable' = () => 'full';
   let server: Server;
   let host = '';
 
@@ -105,6 +105,10 @@ describe('a blob download cut off half way', () => {
       const what = behaviour(n, req.headers);
       if (what === 'bad-range') {
         res.writeHead(206, { 'content-length': String(BLOB.length - 10), 'content-range': `bytes 10-${BLOB.length - 1}/${BLOB.length}` }).end(BLOB.subarray(10));
+        return;
+      }
+      if (what === 'unavailable') {
+        res.writeHead(503, { 'content-length': '0' }).end();
         return;
       }
       res.writeHead(200, { 'content-length': String(BLOB.length), 'content-type': 'application/octet-stream' });
@@ -147,6 +151,24 @@ describe('a blob download cut off half way', () => {
     );
     expect(isPackpubError(err, 'NETWORK')).toBe(true);
     expect((err as Error).message).toBe(`connection to ${host} was closed unexpectedly`);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('counts refused requests and cut-off bodies against one budget of attempts, not attempts x attempts', async () => {
+    // After the first cut (100 000 bytes arrived), resumes meet a 503, then a body cut before any new byte.
+    behaviour = (n) => (n === 0 ? 'cut' : n % 2 === 1 ? 'unavailable' : 'cut');
+    const err = await download().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isPackpubError(err, 'NETWORK')).toBe(true);
+    expect((err as Error).message).toBe(`connection to ${host} was closed unexpectedly`);
+    // --retry-attempts 3: the cut after progress, the 503, the cut without progress. Two nested loops made it 5.
+    expect(seen.map((h) => h.range)).toEqual([undefined, 'bytes=100000-', 'bytes=100000-']);
+
+    // Within the same budget, a resume that answers after a 503 completes the blob.
+    behaviour = (n) => (n === 0 ? 'cut' : n === 1 ? 'unavailable' : 'full');
+    expect((await download()).equals(BLOB)).toBe(true);
     expect(seen).toHaveLength(3);
   });
 

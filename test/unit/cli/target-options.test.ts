@@ -208,6 +208,9 @@ describe('resolveTargetOptions', () => {
     [['push', '--retry-attempts', '0'], {}, /--retry-attempts must be a whole number from 1 to 100, got "0"/],
     [['push', '--request-timeout=-1'], {}, /--request-timeout must be a number above 0 and at most 86400, got "-1"/],
     [['push', '--retry-deadline', '1e400'], {}, /--retry-deadline must be a number above 0 and at most 86400, got "1e400"/],
+    [['push', '--retry-delay', '-0.5'], {}, /--retry-delay must be a number from 0 to 60, got "-0.5"/],
+    [['push', '--retry-delay', '61'], {}, /--retry-delay must be a number from 0 to 60, got "61"/],
+    [['push', '--retry-delay', 'soon'], {}, /--retry-delay must be a number from 0 to 60, got "soon"/],
   ])('refuses %j', async (argv, env, expected) => {
     const err = await usage(argv, env);
     expect(err.code).toBe('USAGE');
@@ -220,8 +223,10 @@ describe('resolveTargetOptions', () => {
   });
 
   it('passes numeric flags on as numbers: retry settings in milliseconds', async () => {
-    const [t] = await targets(['push', '--registry', 'r.example.com/x', '--retry-attempts', '3', '--request-timeout', '1.5', '--retry-deadline', '20']);
-    expect(t?.retry).toEqual({ attempts: 3, requestTimeoutMs: 1500, deadlineMs: 20_000 });
+    const [t] = await targets(['push', '--registry', 'r.example.com/x', '--retry-attempts', '3', '--request-timeout', '1.5', '--retry-deadline', '20', '--retry-delay', '0.01']);
+    expect(t?.retry).toEqual({ attempts: 3, requestTimeoutMs: 1500, deadlineMs: 20_000, initialDelayMs: 10 });
+    const [layout] = await targets(['push', '--oci-layout', 'layout', '--retry-delay', '0']);
+    expect(layout?.retry).toEqual({ initialDelayMs: 0 });
   });
 
   it.each([

@@ -37,6 +37,15 @@ describe('backoff', () => {
       }
     }
   });
+
+  it('starts from the initial delay given (--retry-delay): the floor never above it, the 3 s ceiling never below it', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelayMs(n, () => 0.5, 10))).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560]);
+    expect(backoffDelayMs(9, () => 0.5, 10)).toBe(3000);
+    expect(backoffDelayMs(0, () => 0, 10)).toBe(10);
+    expect([0, 1, 5].map((n) => backoffDelayMs(n, () => 0.7, 0))).toEqual([0, 0, 0]);
+    expect([0, 1, 5].map((n) => backoffDelayMs(n, () => 0.5, 10_000))).toEqual([10_000, 10_000, 10_000]);
+    expect(backoffDelayMs(0, () => 0, 10_000)).toBe(9_000);
+  });
 });
 
 describe('Retry-After', () => {
@@ -184,8 +193,37 @@ describe('RetryPolicy', () => {
     expect(seen).toEqual(['1/3 250', '2/3 500']);
   });
 
+  it('waits the initial delay it was given, doubling, and still honours Retry-After', async () => {
+    const { clock, sleeps } = fakeClock();
+    let calls = 0;
+    const failing = () => Promise.reject(++calls === 3 ? responseError(503, '', 1500) : responseError(502));
+    await expect(new RetryPolicy({ attempts: 5, initialDelayMs: 20, clock }).run(failing)).rejects.toMatchObject({ status: 502 });
+    expect(sleeps).toEqual([20, 40, 1500, 160]);
+  });
+
+  it('shares one budget of attempts and one deadline between runs (a download and its resumes)', async () => {
+    const { clock, sleeps } = fakeClock();
+    const policy = new RetryPolicy({ attempts: 4, clock });
+    const budget = policy.budget();
+    let calls = 0;
+    const failTwiceThenOk = (attempt: number) => {
+      calls++;
+      return attempt <= 2 ? Promise.reject(responseError(503)) : Promise.resolve(attempt);
+    };
+    expect(await policy.run(failTwiceThenOk, undefined, budget)).toBe(3);
+    // The second run starts where the first left off: two of the four attempts are used up.
+    await expect(policy.run(() => (calls++, Promise.reject(responseError(503))), undefined, budget)).rejects.toMatchObject({ status: 503 });
+    expect(calls).toBe(5);
+    expect(sleeps).toEqual([250, 500, 1000]);
+    // Progress gives the budget back.
+    budget.progressed();
+    expect(await policy.run(failTwiceThenOk, undefined, budget)).toBe(3);
+  });
+
   it('rejects nonsense limits', () => {
     expect(() => new RetryPolicy({ attempts: 0 })).toThrow(/at least 1/);
     expect(() => new RetryPolicy({ deadlineMs: 0 })).toThrow(/positive/);
+    expect(() => new RetryPolicy({ initialDelayMs: -1 })).toThrow(/retry delay must be 0 or more/);
+    expect(() => new RetryPolicy({ initialDelayMs: Number.NaN })).toThrow(/retry delay must be 0 or more/);
   });
 });
