@@ -118,6 +118,32 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'plain-http', group: 'network', type: 'boolean', perSide: true, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-plain-http forces HTTPS there)' },
   { name: 'ca-file', group: 'network', type: 'string', perSide: true, describe: 'PEM file of CA certificates to trust for the registry' },
   { name: 'insecure', group: 'network', type: 'boolean', default: false, perSide: true, describe: 'Skip TLS certificate verification (warns every run)' },
+  {
+    name: 'cert-file',
+    group: 'network',
+    type: 'string',
+    perSide: true,
+    describe: 'PEM client certificate for registries that require mTLS; presented only to the registry host (needs --key-file)',
+    sideDescribe: (side) => `PEM client certificate for the ${sideName(side)} registry (mTLS; needs --${side}-key-file)`,
+  },
+  {
+    name: 'key-file',
+    group: 'network',
+    type: 'string',
+    perSide: true,
+    describe: 'PEM private key (unencrypted) of --cert-file',
+    sideDescribe: (side) => `PEM private key (unencrypted) of --${side}-cert-file`,
+  },
+  {
+    name: 'header',
+    alias: 'H',
+    group: 'network',
+    // Not an array option: yargs would swallow the pack folders after it; repeated flags still collect.
+    type: 'string',
+    perSide: true,
+    describe: "Extra HTTP header 'Name: value' for the registry host only (repeatable); never printed",
+    sideDescribe: (side) => `Extra HTTP header 'Name: value' for the ${sideName(side)} registry host only (repeatable); never printed`,
+  },
   { name: 'resolve', group: 'network', type: 'string', array: true, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS' },
   { name: 'retry-attempts', group: 'network', type: 'number', describe: 'Attempts per request, first included (default 6; 1 to 100)' },
   { name: 'request-timeout', group: 'network', type: 'number', describe: 'Seconds to wait for a response or body progress (default 60)' },
@@ -176,6 +202,13 @@ function declare(y: Y, flag: FlagSpec, name: string, group: string, describe: st
     group,
     describe,
   });
+}
+
+/** Declare the named rows of the table on a command that has its own flags otherwise (login). */
+export function declareNamedFlags(y: Y, names: readonly string[]): Y {
+  let out = y;
+  for (const flag of FLAGS) if (names.includes(flag.name)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
+  return out;
 }
 
 /** Declare the flags of the given groups on a command. */

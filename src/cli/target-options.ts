@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { configTargetOptions, defaultTargetNames, getConfigTarget, hasEnvCredentials, type TargetOverrides } from '../config/targets.js';
 import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
+import { extraHeaders } from '../registry/registry-only.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, writeLine } from './io.js';
@@ -57,6 +58,29 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
     tags[v.slice(0, eq)] = v.slice(eq + 1);
   }
   return tags;
+}
+
+/** What a command line gives for the registry host only: the mTLS client certificate and extra headers. */
+export type RegistryOnlySettings = Pick<TargetOverrides, 'certFile' | 'keyFile' | 'headers'>;
+
+/**
+ * --cert-file / --key-file (both or neither) and -H/--header (parsed and checked, values registered for
+ * redaction), or a copy side's --from-* / --to-* variants. Refused before any work.
+ */
+export function registryOnlySettings(args: Args, side?: Side): RegistryOnlySettings {
+  const flag = (name: string) => `--${side === undefined ? '' : `${side}-`}${name}`;
+  const certFile = args[key('certFile', side)] as string | undefined;
+  const keyFile = args[key('keyFile', side)] as string | undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new PackpubError('USAGE', certFile === undefined ? `${flag('key-file')} needs ${flag('cert-file')}` : `${flag('cert-file')} needs ${flag('key-file')}`, {
+      hint: `a client certificate is given as two PEM files: ${flag('cert-file')} CERT ${flag('key-file')} KEY`,
+    });
+  }
+  const o: RegistryOnlySettings = {};
+  if (certFile !== undefined && keyFile !== undefined) Object.assign(o, { certFile, keyFile });
+  const headers = listArgRaw(args[key('header', side)]);
+  if (headers.length > 0) o.headers = extraHeaders(headers, side === undefined ? '--header' : flag('header'));
+  return o;
 }
 
 /** --identity-token / --identity-token-stdin: an OAuth2 refresh token, exclusive with user and password. */
@@ -125,6 +149,7 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
   if (caFile !== undefined) o.caFile = caFile;
   // Booleans with a yargs default of false: only `true` shows the flag was given.
   if (args[key('insecure', side)] === true) o.insecure = true;
+  Object.assign(o, registryOnlySettings(args, side));
   if (args['allowCrossHostAuth'] === true) o.allowCrossHostAuth = true;
   // Projects and repositories are only ever created at a destination.
   if (args['createProject'] === true && side !== 'from') o.createProject = true;

@@ -204,6 +204,9 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
   if (auth.passwordEnv !== undefined && auth.username === undefined) {
     problems.push({ path: at('auth', 'passwordEnv'), message: 'needs auth.username: the user the password belongs to' });
   }
+  if ((t.tls?.certFile === undefined) !== (t.tls?.keyFile === undefined)) {
+    problems.push({ path: at('tls', t.tls?.certFile === undefined ? 'keyFile' : 'certFile'), message: `needs tls.${t.tls?.certFile === undefined ? 'certFile' : 'keyFile'}: a client certificate is a certificate and its key` });
+  }
   if (t.ecr?.kmsKey !== undefined && t.ecr.encryption !== 'KMS' && t.ecr.encryption !== 'KMS_DSSE') {
     problems.push({ path: at('ecr', 'kmsKey'), message: 'needs ecr.encryption: KMS or KMS_DSSE' });
   }
@@ -231,7 +234,14 @@ function resolvePaths(config: PackpubConfig, base: string, env: NodeJS.ProcessEn
     for (const [name, t] of Object.entries(config.targets)) {
       const target: ConfigTarget = { ...t };
       if (t.ociLayout !== undefined) target.ociLayout = expandPath(t.ociLayout, base, env);
-      if (t.tls?.caFile !== undefined) target.tls = { ...t.tls, caFile: expandPath(t.tls.caFile, base, env) };
+      if (t.tls !== undefined) {
+        const tls = { ...t.tls };
+        for (const k of ['caFile', 'certFile', 'keyFile'] as const) {
+          const value = tls[k];
+          if (value !== undefined) tls[k] = expandPath(value, base, env);
+        }
+        target.tls = tls;
+      }
       if (t.auth?.registryConfig !== undefined) target.auth = { ...t.auth, registryConfig: expandPath(t.auth.registryConfig, base, env) };
       if (t.palette?.caFile !== undefined) target.palette = { ...t.palette, caFile: expandPath(t.palette.caFile, base, env) };
       out.targets[name] = target;

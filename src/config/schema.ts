@@ -27,6 +27,9 @@ export interface ConfigTarget {
     /** PEM file (made absolute against the file's folder). */
     caFile?: string;
     insecure?: boolean;
+    /** mTLS client certificate and its key, PEM (made absolute against the file's folder); both or neither. */
+    certFile?: string;
+    keyFile?: string;
   };
   /** curl-style `HOST:PORT:ADDRESS`, as `--resolve`. */
   resolve?: string[];
@@ -112,7 +115,7 @@ const TARGET_SCHEMA = {
     tls: {
       type: 'object',
       additionalProperties: false,
-      properties: { plainHttp: bool, caFile: str, insecure: bool },
+      properties: { plainHttp: bool, caFile: str, insecure: bool, certFile: str, keyFile: str },
     },
     resolve: { type: 'array', items: { type: 'string', pattern: '^[^:]+:\\d+:.+$' } },
     ecr: {

@@ -73,6 +73,11 @@ export interface TargetOverrides {
   plainHttp?: boolean;
   caFile?: string;
   insecure?: boolean;
+  /** mTLS client certificate and key (both or neither). */
+  certFile?: string;
+  keyFile?: string;
+  /** Extra headers for the registry host (lowercase name -> value). */
+  headers?: Record<string, string>;
   resolve?: string[];
   allowCrossHostAuth?: boolean;
   registryConfig?: string;
@@ -114,6 +119,8 @@ export function configTargetOptions(
   const registryConfig = o.registryConfig ?? t.auth?.registryConfig;
   const plainHttp = o.plainHttp ?? t.tls?.plainHttp;
   const caFile = o.caFile ?? t.tls?.caFile;
+  // The certificate and its key come as a pair: from the flags, else from the file.
+  const clientCert = o.certFile !== undefined ? { certFile: o.certFile, keyFile: o.keyFile } : { certFile: t.tls?.certFile, keyFile: t.tls?.keyFile };
   const resolveHosts = o.resolve ?? t.resolve;
   const type = o.type ?? t.type;
   const ecr = {
@@ -131,6 +138,9 @@ export function configTargetOptions(
     ...(plainHttp === undefined ? {} : { plainHttp }),
     ...(caFile === undefined ? {} : { caFile }),
     insecure: (o.insecure ?? t.tls?.insecure) === true,
+    ...(clientCert.certFile === undefined ? {} : { certFile: clientCert.certFile }),
+    ...(clientCert.keyFile === undefined ? {} : { keyFile: clientCert.keyFile }),
+    ...(o.headers === undefined ? {} : { headers: o.headers }),
     ...(resolveHosts === undefined ? {} : { resolve: resolveHosts }),
     allowCrossHostAuth: (o.allowCrossHostAuth ?? t.auth?.allowCrossHostAuth) === true,
     ...(o.credentials === undefined ? {} : { credentials: o.credentials }),

@@ -26,7 +26,7 @@ import type { RegistryConnectionOptions } from '../targets/options.js';
  */
 
 /** Network settings used to reach the registry for the check. */
-export type LoginConnection = Pick<RegistryConnectionOptions, 'plainHttp' | 'caFile' | 'insecure' | 'resolve' | 'allowCrossHostAuth' | 'retry' | 'debug' | 'userAgent'>;
+export type LoginConnection = Pick<RegistryConnectionOptions, 'plainHttp' | 'caFile' | 'insecure' | 'certFile' | 'keyFile' | 'headers' | 'resolve' | 'allowCrossHostAuth' | 'retry' | 'debug' | 'userAgent'>;
 
 export interface LoginOptions extends LoginConnection {
   /** Registry host (`host[:port]`; a scheme or path, as Docker accepts, is dropped). */

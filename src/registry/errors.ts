@@ -330,6 +330,20 @@ export function systemErrorCode(err: unknown): string | undefined {
 export interface NetworkErrorContext {
   method: string;
   url: URL;
+  /** A client certificate was presented to this host (mTLS). */
+  clientCertificate?: boolean;
+}
+
+/**
+ * TLS alerts a server sends about the client's certificate (RFC 8446 6.2): bad_certificate (42),
+ * certificate_revoked/expired/unknown (44-46), unknown_ca (48), access_denied (49), certificate_required
+ * (116). OpenSSL reports them as ERR_SSL_<version>_ALERT_<name>.
+ */
+const CLIENT_CERT_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_(?:REVOKED|EXPIRED|UNKNOWN|REQUIRED)|UNKNOWN_CA|ACCESS_DENIED)$/;
+
+/** True for the TLS alert a server sends when it wants (another) client certificate. */
+export function isClientCertificateAlert(code: string | undefined): boolean {
+  return code !== undefined && CLIENT_CERT_ALERT.test(code);
 }
 
 /** Map a failure below HTTP (DNS, TCP, TLS, timeouts) to NETWORK or TLS, with what to check. */
@@ -344,6 +358,18 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
       ...base,
       hint: 'pass --ca-file <pem> for a private CA (or --insecure to skip verification)',
     });
+  }
+  if (isClientCertificateAlert(code)) {
+    const alert = (CLIENT_CERT_ALERT.exec(code ?? '')?.[1] ?? '').toLowerCase().replace(/_/g, ' ');
+    return ctx.clientCertificate === true
+      ? new RegistryError('TLS', `${host} rejected the client certificate (TLS alert: ${alert})`, {
+          ...base,
+          hint: 'check that --cert-file is signed by a CA the registry trusts, is valid now and allows client authentication (extendedKeyUsage clientAuth)',
+        })
+      : new RegistryError('TLS', `${host} requires a client certificate (TLS alert: ${alert})`, {
+          ...base,
+          hint: 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)',
+        });
   }
   if (code === 'EPROTO' || /wrong version number|packet length too long|SSL routines/i.test(message)) {
     return new RegistryError('NETWORK', `${host} did not answer with TLS`, {

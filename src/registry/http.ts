@@ -6,9 +6,10 @@ import { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
-import { errorFromNetwork } from './errors.js';
+import { errorFromNetwork, isClientCertificateAlert, systemErrorCode } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
+import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
 import type { RegistryClientOptions } from './stack.js';
 
@@ -119,6 +120,11 @@ export interface TransportOptions {
   caFile?: string | undefined;
   insecure?: boolean | undefined;
   resolve?: readonly string[] | undefined;
+  /** mTLS: PEM client certificate and key, presented only to `host`. */
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+  /** Extra headers sent only to `host` (checked: no names packpub owns). */
+  headers?: Readonly<Record<string, string>> | undefined;
   requestTimeoutMs?: number | undefined;
   userAgent?: string | undefined;
   debug?: ((line: string) => void) | undefined;
@@ -142,6 +148,11 @@ function loadCa(caFile: string): string[] {
   return [...rootCertificates, pem];
 }
 
+/** A host name without IPv6 brackets, lowercase. */
+function bare(hostname: string): string {
+  return hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
 /** A `lookup` that answers one fixed address, in both shapes net.connect may ask for. */
 function fixedLookup(address: string) {
   const family = isIP(address) === 6 ? 6 : 4;
@@ -162,6 +173,16 @@ class UndiciTransport implements HttpTransport {
   private readonly agent: Agent;
   private readonly userAgent: string;
   private readonly debug: ((line: string) => void) | undefined;
+  /** `scheme://host[:port]` of the registry: the only origin that gets the extra headers. */
+  private readonly registryOrigin: string;
+  private readonly extraHeaders: Record<string, string>;
+  private readonly clientCertificate: boolean;
+  /**
+   * The last TLS alert about the client certificate, by `host:port`. With TLS 1.3 the server checks the
+   * client certificate after the client's handshake is done, so undici reports only "other side closed";
+   * the alert itself is an 'error' on the socket, seen here.
+   */
+  private readonly certificateAlerts = new Map<string, Error>();
 
   constructor(options: TransportOptions) {
     this.scheme = (options.plainHttp ?? isLoopbackHost(options.host)) ? 'http' : 'https';
@@ -172,34 +193,62 @@ class UndiciTransport implements HttpTransport {
     }
     this.userAgent = options.userAgent ?? 'packpub';
     this.debug = options.debug;
+    const registry = new URL(this.origin(options.host));
+    this.registryOrigin = registry.origin;
+    this.extraHeaders = options.headers === undefined ? {} : checkExtraHeaders(options.headers);
+    const identity = loadClientIdentity(options.certFile, options.keyFile);
+    if (identity !== undefined && this.scheme === 'http') {
+      throw new PackpubError('USAGE', `--cert-file needs HTTPS, and ${options.host} is reached over plain HTTP`, {
+        hint: isLoopbackHost(options.host) ? 'pass --no-plain-http (loopback hosts default to plain HTTP)' : 'drop --plain-http',
+      });
+    }
+    this.clientCertificate = identity !== undefined;
+    const registryHost = bare(registry.hostname);
+    const registryPort = Number(registry.port) || 443;
 
     const tlsOptions = {
       rejectUnauthorized: options.insecure !== true,
       ...(options.caFile === undefined ? {} : { ca: loadCa(options.caFile) }),
       timeout: Math.min(this.requestTimeoutMs, 30_000),
     };
-    const base = buildConnector(tlsOptions);
     const resolveMap = new ResolveMap(options.resolve ?? []);
-    // curl-style --resolve: same host name (so SNI, certificate check and Host header stay), other address.
-    const overridden = new Map<string, buildConnector.connector>();
-    const connect: buildConnector.connector = (opts, callback) => {
-      const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
-      const address = resolveMap.size === 0 ? undefined : resolveMap.lookup(opts.hostname, port);
-      if (address === undefined) {
-        base(opts, callback);
-        return;
-      }
-      if (isIP(opts.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0) {
-        // an IP literal is never looked up: connect to the mapped address directly
-        base({ ...opts, hostname: address }, callback);
-        return;
-      }
-      let connector = overridden.get(address);
+    // One connector per (mapped address, client certificate or not), made on first use.
+    const connectors = new Map<string, buildConnector.connector>();
+    const connectorFor = (address: string | undefined, clientCert: boolean): buildConnector.connector => {
+      const key = `${address ?? ''}|${clientCert}`;
+      let connector = connectors.get(key);
       if (connector === undefined) {
-        connector = buildConnector({ ...tlsOptions, lookup: fixedLookup(address) });
-        overridden.set(address, connector);
+        connector = buildConnector({
+          ...tlsOptions,
+          ...(address === undefined ? {} : { lookup: fixedLookup(address) }),
+          ...(clientCert && identity !== undefined ? { cert: identity.cert, key: identity.key } : {}),
+        });
+        connectors.set(key, connector);
       }
-      connector(opts, callback);
+      return connector;
+    };
+    const connect: buildConnector.connector = (opts, done) => {
+      const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+      const hostname = bare(opts.hostname);
+      const callback: buildConnector.Callback = (...args) => {
+        const [err, socket] = args;
+        if (err === null && socket !== null) {
+          socket.on('error', (e: Error) => {
+            if (isClientCertificateAlert(systemErrorCode(e))) this.certificateAlerts.set(`${hostname}:${port}`, e);
+          });
+        }
+        done(...args);
+      };
+      // The client certificate goes to the registry's host:port only (not a token service, not a redirect target).
+      const clientCert = identity !== undefined && hostname === registryHost && port === registryPort;
+      // curl-style --resolve: same host name (so SNI, certificate check and Host header stay), other address.
+      const address = resolveMap.size === 0 ? undefined : resolveMap.lookup(opts.hostname, port);
+      if (address !== undefined && isIP(hostname) !== 0) {
+        // an IP literal is never looked up: connect to the mapped address directly
+        connectorFor(undefined, clientCert)({ ...opts, hostname: address }, callback);
+        return;
+      }
+      connectorFor(address, clientCert)(opts, callback);
     };
     this.agent = new Agent({
       connect,
@@ -260,7 +309,8 @@ class UndiciTransport implements HttpTransport {
     attempt: number | undefined,
   ): Promise<HttpResponse> {
     const started = Date.now();
-    const sendHeaders = { ...headers };
+    // Extra headers go to the registry's origin only; the names packpub sets are refused in them.
+    const sendHeaders = url.origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : { ...headers };
     let payload: Buffer | Readable | undefined;
     if (body === undefined) {
       if (method === 'POST' || method === 'PUT' || method === 'PATCH') sendHeaders['content-length'] = '0';
@@ -300,7 +350,11 @@ class UndiciTransport implements HttpTransport {
           cause: err,
         });
       }
-      const mapped = errorFromNetwork(err, { method, url });
+      const alertKey = `${bare(url.hostname)}:${Number(url.port) || 443}`;
+      const alert = this.certificateAlerts.get(alertKey);
+      this.certificateAlerts.delete(alertKey);
+      const own = url.origin === this.registryOrigin && this.clientCertificate;
+      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own });
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }
@@ -330,6 +384,9 @@ export function createHttpTransport(options: RegistryClientOptions | TransportOp
     caFile: options.caFile,
     insecure: options.insecure,
     resolve: options.resolve,
+    certFile: options.certFile,
+    keyFile: options.keyFile,
+    headers: options.headers,
     requestTimeoutMs: 'requestTimeoutMs' in options ? options.requestTimeoutMs : retry?.requestTimeoutMs,
     userAgent: options.userAgent,
     debug: options.debug,

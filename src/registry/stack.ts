@@ -23,6 +23,11 @@ export interface RegistryClientOptions {
   caFile?: string;
   /** Skip TLS verification (the CLI warns every run). */
   insecure?: boolean;
+  /** mTLS: PEM client certificate (chain) and its unencrypted key, presented only to `host` (never a token service or redirect elsewhere). */
+  certFile?: string;
+  keyFile?: string;
+  /** Extra headers (`name -> value`) sent only to `host`; names packpub sets itself and Authorization are refused. */
+  headers?: Readonly<Record<string, string>>;
   /** curl-style `HOST:PORT:ADDRESS` overrides of DNS resolution. */
   resolve?: string[];
   /** Where credentials come from (required: the caller decides; `staticProvider('none', undefined)` is anonymous). */

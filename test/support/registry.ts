@@ -1,12 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
-import { makeTestCertificates, type TestCertificates } from './tls.js';
+import { makeTestCertificates, type ClientCertificate, type TestCertificates } from './tls.js';
 import type { TokenServer } from './token-server.js';
 
 /*
@@ -28,6 +28,8 @@ export interface StartRegistryOptions {
   token?: TokenServer;
   /** Serve HTTPS with a throwaway CA (true), or with given certificates. */
   tls?: boolean | TestCertificates;
+  /** mTLS: require a client certificate signed by the CA of `tls` (distribution's http.tls.clientcas); this one is used to check the registry is up. */
+  clientCert?: ClientCertificate;
   /** Allow DELETE of manifests (default true). */
   deleteEnabled?: boolean;
 }
@@ -72,8 +74,9 @@ async function htpasswdFile(path: string, users: Record<string, string>): Promis
   await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, logs: () => string): Promise<void> {
-  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+async function waitUntilUp(url: string, child: ChildProcess, logs: () => string, client: ClientCertificate | undefined): Promise<void> {
+  const identity = client === undefined ? {} : { cert: await readFile(client.certFile), key: await readFile(client.keyFile) };
+  const agent = new Agent({ connect: { rejectUnauthorized: false, ...identity } });
   const deadline = Date.now() + 20_000;
   try {
     while (Date.now() < deadline) {
@@ -129,7 +132,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         http: {
           addr: `127.0.0.1:${port}`,
           secret: randomBytes(16).toString('hex'),
-          ...(certs === undefined ? {} : { tls: { certificate: certs.certFile, key: certs.keyFile } }),
+          ...(certs === undefined
+            ? {}
+            : { tls: { certificate: certs.certFile, key: certs.keyFile, ...(options.clientCert === undefined ? {} : { clientcas: [certs.caFile] }) } }),
         },
         ...(Object.keys(authConfig).length === 0 ? {} : { auth: authConfig }),
         health: { storagedriver: { enabled: false } },
@@ -146,7 +151,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       child.once('exit', () => live.delete(child));
       const url = `${certs === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
       try {
-        await waitUntilUp(url, child, () => stderr);
+        await waitUntilUp(url, child, () => stderr, options.clientCert);
       } catch (err) {
         child.kill('SIGKILL');
         if (tries < 2 && /address already in use/i.test(stderr)) continue;
@@ -187,6 +192,8 @@ export interface SkopeoOptions {
   tls?: boolean;
   /** Verify TLS (default false: test registries use throwaway certificates or plain HTTP). */
   tlsVerify?: boolean;
+  /** skopeo's --cert-dir: `*.crt` CA certificates, `*.cert` + `*.key` a client certificate (mTLS). */
+  certDir?: string;
 }
 
 /** `skopeo inspect --raw docker://<ref>`: the manifest bytes exactly as the registry serves them. */
@@ -194,6 +201,7 @@ export async function skopeoInspectRaw(ref: string, options: SkopeoOptions = {})
   const dir = await mkdtemp(join(tmpdir(), 'packpub-skopeo-'));
   try {
     const args = ['inspect', '--raw', `--tls-verify=${options.tlsVerify === true ? 'true' : 'false'}`];
+    if (options.certDir !== undefined) args.push('--cert-dir', options.certDir);
     if (options.creds !== undefined) {
       const registry = ref.split('/')[0] ?? '';
       const authFile = join(dir, 'auth.json');

@@ -66,3 +66,26 @@ export async function makeTestCertificates(options: { hosts?: string[] } = {}): 
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** A client certificate (mTLS) signed by the CA of `certs`, as PEM files in its dir. */
+export interface ClientCertificate {
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * A client certificate for `name` (extendedKeyUsage clientAuth, as Go's server checks) signed by the
+ * throwaway CA of `certs`; `selfSigned` makes one no registry trusts.
+ */
+export async function makeClientCertificate(certs: TestCertificates, name: string, options: { selfSigned?: boolean } = {}): Promise<ClientCertificate> {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const ext = `${name}.ext`;
+  await writeFile(join(certs.dir, ext), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  if (options.selfSigned === true) {
+    await openssl(['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'extendedKeyUsage=clientAuth'], certs.dir);
+  } else {
+    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], certs.dir);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', ext], certs.dir);
+  }
+  return { certFile: join(certs.dir, `${name}.pem`), keyFile: join(certs.dir, `${name}.key`) };
+}

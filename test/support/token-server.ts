@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,11 @@ export interface TokenServerOptions {
    * answered as the distribution token spec's OAuth2 flow (docs: "OAuth2 Token Authentication").
    */
   identityTokens?: Record<string, string>;
+  /**
+   * Serve HTTPS with this certificate, asking every client for a certificate without requiring one
+   * (requestCert, rejectUnauthorized off), so each record says whether one was presented.
+   */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** One token request as seen by the server (never the password). */
@@ -55,6 +63,10 @@ export interface TokenRequestRecord {
   authenticated: boolean;
   /** Access granted, as `repository:name:actions` strings. */
   granted: string[];
+  /** Lowercase names of the request headers (never their values). */
+  headerNames: string[];
+  /** With `tls`: the client presented a certificate on this connection. */
+  clientCertificate: boolean;
 }
 
 export interface TokenServer {
@@ -161,7 +173,12 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     return `${input}.${b64url(signature)}`;
   };
 
-  const server: Server = createServer((req, res) => {
+  /** What every record says about the request itself, besides the token logic. */
+  const seen = (req: IncomingMessage) => ({
+    headerNames: Object.keys(req.headers),
+    clientCertificate: options.tls !== undefined && Object.keys((req.socket as TLSSocket).getPeerCertificate?.() ?? {}).length > 0,
+  });
+  const handler: RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://token.invalid');
     if (req.method === 'POST' && options.identityTokens !== undefined) {
       const chunks: Buffer[] = [];
@@ -177,7 +194,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     if (req.method !== 'GET') {
       // Harbor's token service only answers GET.
       res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed');
-      requests.push({ method: req.method ?? '', path: url.pathname, service: undefined, scopes: [], user: undefined, authenticated: false, granted: [] });
+      requests.push({ method: req.method ?? '', path: url.pathname, service: undefined, scopes: [], user: undefined, authenticated: false, granted: [], ...seen(req) });
       return;
     }
     let user: string | undefined;
@@ -191,7 +208,11 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       authenticated = users.get(user)?.password === password;
     }
     answer('GET', url.pathname, url.searchParams, user, authenticated, res, false);
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(handler)
+      : createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), requestCert: true, rejectUnauthorized: false }, handler);
 
   function answer(
     method: string,
@@ -204,7 +225,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   ): void {
     const spec = authenticated && user !== undefined ? (users.get(user) ?? { password: '' }) : undefined;
     if (oauth && !authenticated) {
-      requests.push({ method, path, service: params.get('service') ?? undefined, scopes: [], user, authenticated, granted: [] });
+      requests.push({ method, path, service: params.get('service') ?? undefined, scopes: [], user, authenticated, granted: [], ...seen(res.req) });
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' }));
       return;
     }
@@ -228,6 +249,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       user,
       authenticated,
       granted: access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`),
+      ...seen(res.req),
     });
     const token = makeToken(authenticated && user !== undefined ? user : '', access);
     issuedTokens.push(token);
@@ -247,7 +269,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   });
   const port = (server.address() as AddressInfo).port;
   Object.assign(tokenServer, {
-    realm: `http://${options.realmHost ?? '127.0.0.1'}:${port}/service/token`,
+    realm: `${options.tls === undefined ? 'http' : 'https'}://${options.realmHost ?? '127.0.0.1'}:${port}/service/token`,
     service,
     issuer,
     certFile,

@@ -1,6 +1,8 @@
 import { PackpubError } from '../../errors.js';
 import type { CommandSpec, CliContext } from '../context.js';
 import { EXIT_OK, readStdinSecret, writeLine } from '../io.js';
+import { declareNamedFlags } from '../target-flags.js';
+import { registryOnlySettings } from '../target-options.js';
 
 const NET_GROUP = 'Network:';
 
@@ -53,7 +55,7 @@ export const loginCommand: CommandSpec = {
   command: 'login <host>',
   describe: 'Check credentials against a registry and save them where Docker, ORAS, Helm and skopeo find them',
   builder: (y) =>
-    y
+    declareNamedFlags(y, ['cert-file', 'key-file', 'header'])
       .positional('host', { type: 'string', describe: 'Registry host[:port], e.g. harbor.example.com' })
       .option('username', { alias: 'u', type: 'string', describe: 'User or robot account (env PACKPUB_USERNAME); quote robot names: -u \'robot$proj+ci\'' })
       .option('password-stdin', { type: 'boolean', default: false, describe: 'Read the password or token from standard input (else PACKPUB_PASSWORD, else a prompt on a terminal)' })
@@ -72,6 +74,8 @@ export const loginCommand: CommandSpec = {
     const { login, loginHost, loginNotNeeded } = await import('../../operations/login.js');
     const io = ctx.io;
     const hostArg = String(args['host']);
+    // Flag mistakes are refused before any prompt or request.
+    const registryOnly = registryOnlySettings(args);
     const notNeeded = loginNotNeeded(loginHost(hostArg).host);
     if (notNeeded !== undefined) {
       writeLine(io.stdout, `${notNeeded}.`);
@@ -106,6 +110,7 @@ export const loginCommand: CommandSpec = {
       ...(args['plainHttp'] === undefined ? {} : { plainHttp: args['plainHttp'] as boolean }),
       ...(args['caFile'] === undefined ? {} : { caFile: args['caFile'] as string }),
       insecure: args['insecure'] === true,
+      ...registryOnly,
       ...(args['resolve'] === undefined ? {} : { resolve: args['resolve'] as string[] }),
       allowCrossHostAuth: args['allowCrossHostAuth'] === true,
       ...(debugOn ? { debug: (line: string) => writeLine(io.stderr, `debug: ${line}`) } : {}),

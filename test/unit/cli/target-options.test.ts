@@ -36,6 +36,8 @@ targets:
       passwordEnv: HARBOR_PASSWORD
     tls:
       caFile: certs/harbor-ca.pem
+      certFile: certs/client.pem
+      keyFile: certs/client.key
       plainHttp: false
     harbor:
       createProject: true
@@ -140,6 +142,15 @@ describe('resolveTargetOptions', () => {
 
     const [fromFile] = await targets(['push', '--target', 'harbor'], { HARBOR_PASSWORD: 'from-secret' });
     expect(await credentialFor(fromFile)).toMatchObject({ username: 'robot$spectro-oci-registry+ci', password: 'from-secret' });
+  });
+
+  it('takes the client certificate as a pair (flags, else the file) and headers from the flags only', async () => {
+    const [fromFile] = await targets(['push', '--target', 'harbor'], { HARBOR_PASSWORD: 'p' });
+    expect(fromFile).toMatchObject({ certFile: join(root, 'certs/client.pem'), keyFile: join(root, 'certs/client.key') });
+    expect(fromFile?.headers).toBeUndefined();
+    const [fromFlags] = await targets(['push', '--target', 'harbor', '--cert-file', '/f/c.pem', '--key-file', '/f/c.key', '-H', 'X-Tenant: t1', '-H', 'X-Trace: on'], { HARBOR_PASSWORD: 'p' });
+    expect(fromFlags).toMatchObject({ certFile: '/f/c.pem', keyFile: '/f/c.key', headers: { 'x-tenant': 't1', 'x-trace': 'on' } });
+    await expect(targets(['push', '--target', 'harbor', '--cert-file', '/f/c.pem'], { HARBOR_PASSWORD: 'p' })).rejects.toThrow('--cert-file needs --key-file');
   });
 
   it('merges ECR repository settings: a given flag wins, the file fills the rest', async () => {

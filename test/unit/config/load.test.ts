@@ -58,6 +58,8 @@ targets:
       allowCrossHostAuth: false
     tls:
       caFile: certs/ca.pem
+      certFile: certs/client.pem
+      keyFile: ~/keys/client.key
       insecure: false
     resolve: ["harbor.example.com:443:10.0.0.5"]
     harbor:
@@ -94,6 +96,8 @@ describe('loadConfig', () => {
     expect(c?.recursive).toBe(true);
     expect(c?.defaults).toEqual({ target: ['harbor', 'ecr'], concurrency: 4, strict: true, continueOnError: false, failFast: true, skipExisting: false });
     expect(c?.targets?.['harbor']?.tls?.caFile).toBe(join(cwd, 'certs/ca.pem'));
+    expect(c?.targets?.['harbor']?.tls?.certFile).toBe(join(cwd, 'certs/client.pem'));
+    expect(c?.targets?.['harbor']?.tls?.keyFile).toBe('/home/ci/keys/client.key');
     expect(c?.targets?.['harbor']?.auth?.registryConfig).toBe(join(cwd, 'docker.json'));
     expect(c?.targets?.['harbor']?.auth?.username).toBe('robot$spectro-oci-registry+ci');
     expect(c?.targets?.['local']?.ociLayout).toBe(join(cwd, 'oci-packs'));
@@ -112,7 +116,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['an unknown top-level key', 'targest:\n  a:\n    ociLayout: x\n', /packpub\.yaml:1:1: targest: unknown key; did you mean "targets"\?/],
-    ['an unknown nested key', 'targets:\n  prod:\n    registry: r.example.com/p\n    tls:\n      cafile: ca.pem\n', /packpub\.yaml:5:7: targets\.prod\.tls\.cafile: unknown key; did you mean "caFile"\? \(known here: plainHttp, caFile, insecure\)/],
+    ['an unknown nested key', 'targets:\n  prod:\n    registry: r.example.com/p\n    tls:\n      cafile: ca.pem\n', /packpub\.yaml:5:7: targets\.prod\.tls\.cafile: unknown key; did you mean "caFile"\? \(known here: plainHttp, caFile, insecure, certFile, keyFile\)/],
     ['a wrong type', 'targets:\n  prod:\n    registry: r.example.com/p\n    tls:\n      insecure: "yes"\n', /packpub\.yaml:5:7: targets\.prod\.tls\.insecure: must be true or false/],
     ['a bad enum', 'targets:\n  prod:\n    registry: r.example.com/p\n    type: quay\n', /targets\.prod\.type: must be one of generic, harbor, ecr/],
     ['a list where a mapping belongs', 'targets:\n  - prod\n', /packpub\.yaml:1:1: targets: must be a mapping/],
@@ -125,6 +129,7 @@ describe('loadConfig', () => {
     ['a registry with a scheme', 'targets:\n  p:\n    registry: https://r.example.com/p\n', /packpub\.yaml:3:5: targets\.p\.registry: registry "https:\/\/r\.example\.com\/p" must not include a URL scheme/],
     ['a base path in capitals', 'targets:\n  p:\n    registry: r.example.com/Packs\n', /targets\.p\.registry: base path "Packs" has an invalid path component/],
     ['a username without passwordEnv', 'targets:\n  p:\n    registry: r.example.com/p\n    auth:\n      username: u\n', /targets\.p\.auth\.username: needs auth\.passwordEnv/],
+    ['a client certificate without its key', 'targets:\n  p:\n    registry: r.example.com/p\n    tls:\n      certFile: c.pem\n', /packpub\.yaml:5:7: targets\.p\.tls\.certFile: needs tls\.keyFile: a client certificate is a certificate and its key/],
     ['a kmsKey without KMS', 'targets:\n  p:\n    registry: r.example.com/p\n    type: ecr\n    ecr:\n      kmsKey: k\n', /targets\.p\.ecr\.kmsKey: needs ecr\.encryption: KMS or KMS_DSSE/],
     ['an undefined default target', 'defaults:\n  target: prod\ntargets:\n  staging:\n    ociLayout: x\n', /defaults\.target: names "prod", which is not defined under targets \(defined: staging\)/],
     ['a newer version', 'version: 2\n', /version 2 is not understood by this packpub \(it reads version 1\)/],
