@@ -9,6 +9,7 @@ import { archiveFileName } from '../pack/naming.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
+import { statTreeOf, type StatTree } from './stat-tree.js';
 import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
 
 export interface BuildOptions extends GzipOptions {
@@ -49,6 +50,8 @@ export interface BuiltArchive {
   members: number;
   /** packContentKey of the folder as archived (files hashed while they were read). */
   contentKey: string;
+  /** The stat signatures the archive was built from: while they hold, it would be built the same. */
+  tree: StatTree | undefined;
 }
 
 /**
@@ -117,5 +120,6 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
       entries.map((e) => fileHashes.get(e) ?? ''),
       { mtime, level: gzip.level, blockSize: gzip.blockSize },
     ),
+    tree: statTreeOf(entries),
   };
 }

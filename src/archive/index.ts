@@ -2,6 +2,7 @@
 export { buildArchive, type BuildOptions, type BuildProgress, type BuiltArchive } from './build.js';
 export { packChartDirectory, type PackChartOptions, type PackedChart } from './chart-package.js';
 export { ARCHIVE_FORMAT_VERSION, cachedPackContentKey, contentKeyOf, packContentKey, type ContentKeyOptions, type FileHashCache } from './content-key.js';
+export { statTreeHolds, statTreeOf, type StatTree } from './stat-tree.js';
 export { EXTRACT_DEFAULTS, extractArchive, safeEntrySegments, type ExtractOptions, type ExtractResult } from './extract.js';
 export {
   DEFAULT_BLOCK_SIZE,
@@ -20,6 +21,8 @@ export {
   isAlwaysExcluded,
   listPackEntries,
   normaliseMode,
+  rootSignature,
+  statSignature,
   type PackEntry,
   type PackEntryType,
   type WalkOptions,

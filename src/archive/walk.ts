@@ -38,8 +38,10 @@ export interface PackEntry {
   /** Bytes of a file; 0 for directories. */
   size: number;
   /**
-   * Files: size, mtime, ctime, inode and device of the file read. Equal signatures mean the content is
-   * unchanged (as git's index assumes), which lets a file-hash cache skip reading it.
+   * statSignature of what was read: for a file its size, mtime, ctime, inode and device (equal signatures
+   * mean the content is unchanged, as git's index assumes, which lets a file-hash cache skip reading it);
+   * for a folder the same without size (equal: the same names inside). The pack folder's own entry adds
+   * its .packignore (rootSignature). See stat-tree.ts.
    */
   signature?: string;
 }
@@ -71,6 +73,28 @@ export const WALK_DEFAULTS = {
 } as const satisfies Required<Omit<WalkOptions, 'topFolder'>>;
 
 export const PACKIGNORE_FILE = '.packignore';
+
+/**
+ * What a file's or folder's metadata says about its content. A file: size, mtime, ctime, inode, device
+ * (a rewrite, truncation, chmod or replacement changes at least one). A folder: mtime, ctime, inode,
+ * device: creating, deleting or renaming anything in it changes its mtime. Anything else is just its kind.
+ */
+export function statSignature(st: Stats): string {
+  if (st.isFile()) return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
+  if (st.isDirectory()) return `d:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
+  return st.isSymbolicLink() ? 'l' : 'x';
+}
+
+/** The pack folder's signature: the folder's own and its .packignore's (editing it changes no folder time). */
+export function rootSignature(root: string): string {
+  let ignoreFile: string;
+  try {
+    ignoreFile = statSignature(lstatSync(join(root, PACKIGNORE_FILE)));
+  } catch {
+    ignoreFile = '-';
+  }
+  return `${statSignature(lstatSync(root))};${ignoreFile}`;
+}
 
 /** Names left out of every archive, at any depth. */
 export function isAlwaysExcluded(name: string): boolean {
@@ -173,6 +197,8 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
   if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
     throw new PackpubError('USAGE', `"${name}" cannot be the archive's top folder`, { hint: 'it is <name>-<version> from pack.json: fix the name or version' });
   }
+  // Taken before anything is read, so a change made during the walk shows as a newer signature later.
+  const signature = rootSignature(root);
   const state: WalkState = { root, name, ig: await loadPackignore(root), opts, entries: [], totalBytes: 0 };
   const rootStat = await stat(root);
   state.entries.push({
@@ -182,6 +208,7 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
     source: root,
     mode: normaliseMode('directory', rootStat.mode),
     size: 0,
+    signature,
   });
   await walkDir(state, root, '', 1, new Set([root]));
   state.entries.sort((a, b) => compareArchivePaths(a.archivePath, b.archivePath));
@@ -255,7 +282,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
       source,
       mode: normaliseMode(type, stats.mode),
       size,
-      ...(type === 'file' ? { signature: `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}:${stats.dev}` } : {}),
+      signature: statSignature(stats),
     });
 
     if (type === 'directory') {

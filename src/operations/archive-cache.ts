@@ -1,8 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { FileHashCache } from '../archive/index.js';
+import { ARCHIVE_FORMAT_VERSION, statTreeHolds, type StatTree } from '../archive/index.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
@@ -21,112 +22,176 @@ export interface CachedVerdict {
   findings?: Finding[];
 }
 
-/** File hashes kept between runs: at most this many entries (oldest dropped), ~150 bytes each. */
-const MAX_FILE_HASHES = 500_000;
+/** A pack folder as last built here: its stat tree and the content key of what it held. */
+interface FolderRecord {
+  /** Archive entry mtime (ms) the key was computed with: SOURCE_DATE_EPOCH changes the archive. */
+  mtime: number;
+  paths: string[];
+  digest: string;
+  key: string;
+}
 
-/** A cache that cannot be written only costs speed. */
-async function writeAtomic(path: string, data: string): Promise<void> {
-  await writeFileAtomic(path, data).catch(() => undefined);
+/** Entries kept of each kind (oldest dropped); a folder record is about 60 bytes per file of the pack. */
+const MAX_ENTRIES = 20_000;
+const INDEX_FILE = 'index.json';
+const INDEX_VERSION = 2;
+
+/**
+ * Everything in one file, read once per run and written once at its end. It is only valid for the packpub
+ * build, archive format and zlib that wrote it (content keys and verdicts depend on them): any other is
+ * ignored and replaced.
+ */
+interface IndexFile {
+  version: number;
+  packpub: string;
+  format: number;
+  zlib: string | undefined;
+  folders: Record<string, FolderRecord>;
+  archives: Record<string, CachedArchive>;
+  verdicts: Record<string, CachedVerdict>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Only well-formed entries of a map read from disk (a damaged or foreign file costs speed, never a wrong answer). */
+function entries<T>(value: unknown, valid: (v: Record<string, unknown>) => boolean): Map<string, T> {
+  const out = new Map<string, T>();
+  if (!isRecord(value)) return out;
+  for (const [k, v] of Object.entries(value)) if (isRecord(v) && valid(v)) out.set(k, v as T);
+  return out;
+}
+
+const validFolder = (v: Record<string, unknown>) =>
+  typeof v['mtime'] === 'number' && typeof v['digest'] === 'string' && typeof v['key'] === 'string' && Array.isArray(v['paths']) && v['paths'].every((p) => typeof p === 'string');
+const validArchive = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && Number.isSafeInteger(v['size']);
+// A verdict that counts warnings but kept no text is validated again.
+const validVerdict = (v: Record<string, unknown>) =>
+  typeof v['name'] === 'string' && typeof v['version'] === 'string' && typeof v['warnings'] === 'number' && (Array.isArray(v['findings']) || v['warnings'] === 0);
+
+interface Maps {
+  folders: Map<string, FolderRecord>;
+  archives: Map<string, CachedArchive>;
+  verdicts: Map<string, CachedVerdict>;
+}
+
+function readIndex(path: string): Maps {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    doc = undefined;
+  }
+  const current =
+    isRecord(doc) && doc['version'] === INDEX_VERSION && doc['packpub'] === VERSION && doc['format'] === ARCHIVE_FORMAT_VERSION && doc['zlib'] === process.versions.zlib;
+  const valid: Record<string, unknown> = current ? (doc as Record<string, unknown>) : {};
+  return {
+    folders: entries(valid['folders'], validFolder),
+    archives: entries(valid['archives'], validArchive),
+    verdicts: entries(valid['verdicts'], validVerdict),
+  };
+}
+
+/** Set, moving the key to the newest end (Map order is the age order used when trimming). */
+function touch<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
+function newest<T>(map: Map<string, T>): Record<string, T> {
+  return Object.fromEntries([...map].slice(Math.max(0, map.size - MAX_ENTRIES)));
 }
 
 /**
- * What lets a re-run on an unchanged tree skip work, all keyed by content and never trusted blindly:
- * - file hashes by stat signature, so a pack's content key costs stat calls instead of reads;
+ * What lets a re-run on an unchanged tree skip work, never trusted blindly:
+ * - per pack folder, the stat tree of its last build (archive/stat-tree.ts) and the content key it gave, so
+ *   an unchanged folder is recognised from stat calls alone (no folder listing, no file read);
  * - the archive digest a content key produced, so an unchanged pack is recognised without compressing
  *   (and still checked against what each target holds);
- * - the validation verdict of a content key, per packpub version, so an unchanged pack is not validated
- *   again. Only passing verdicts are kept.
+ * - the validation verdict of a content key, so an unchanged pack is not validated again. Only passing
+ *   verdicts are kept.
+ * All of it lives in one file (`index.json`), read once and written once per run: with several runs at
+ * once, each adds what it learned to what is there when it saves.
  */
 export class ArchiveCache {
-  private files: Map<string, [string, string]> | undefined;
-  private filesChanged = false;
+  private maps: Maps | undefined;
+  /** What this run learned, written over what is on disk at save(). */
+  private readonly learned: Maps = { folders: new Map(), archives: new Map(), verdicts: new Map() };
 
   constructor(private readonly dir: string) {}
 
-  private entryPath(kind: 'archives' | 'verdicts', key: string): string {
-    return kind === 'archives' ? join(this.dir, 'archives', key.slice(0, 2), `${key}.json`) : join(this.dir, 'verdicts', VERSION, key.slice(0, 2), `${key}.json`);
+  private get indexPath(): string {
+    return join(this.dir, INDEX_FILE);
   }
 
-  private async readJson(path: string): Promise<Record<string, unknown> | undefined> {
+  private loaded(): Maps {
+    this.maps ??= readIndex(this.indexPath);
+    return this.maps;
+  }
+
+  private learn<K extends keyof Maps>(kind: K, key: string, value: Maps[K] extends Map<string, infer T> ? T : never): void {
+    touch(this.loaded()[kind] as Map<string, typeof value>, key, value);
+    touch(this.learned[kind] as Map<string, typeof value>, key, value);
+  }
+
+  /**
+   * The content key of a pack folder whose files and folders all still have the stat signatures of its last
+   * build here with the same archive mtime; undefined otherwise. Costs one lstat per file and folder.
+   */
+  folderKey(dir: string, mtime: Date): { root: string; key: string } | undefined {
+    let root: string;
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+      root = realpathSync(dir);
     } catch {
       return undefined;
     }
+    const record = this.loaded().folders.get(root);
+    if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
+    return statTreeHolds({ root, paths: record.paths, digest: record.digest }) ? { root, key: record.key } : undefined;
   }
 
-  private async writeJson(path: string, value: unknown): Promise<void> {
-    await mkdir(join(path, '..'), { recursive: true }).catch(() => undefined);
-    await writeAtomic(path, JSON.stringify(value));
+  /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */
+  rememberFolder(tree: StatTree, mtime: Date, key: string): void {
+    this.learn('folders', tree.root, { mtime: mtime.getTime(), paths: tree.paths, digest: tree.digest, key });
   }
 
-  async get(key: string): Promise<CachedArchive | undefined> {
-    const value = await this.readJson(this.entryPath('archives', key));
-    if (typeof value?.['digest'] === 'string' && isDigest(value['digest']) && Number.isSafeInteger(value['size'])) {
-      return { digest: value['digest'], size: value['size'] as number };
-    }
-    return undefined;
+  get(key: string): CachedArchive | undefined {
+    return this.loaded().archives.get(key);
   }
 
-  async set(key: string, value: CachedArchive): Promise<void> {
-    await this.writeJson(this.entryPath('archives', key), value);
+  set(key: string, value: CachedArchive): void {
+    this.learn('archives', key, { digest: value.digest, size: value.size });
   }
 
-  async getVerdict(key: string, strict: boolean): Promise<CachedVerdict | undefined> {
-    const value = await this.readJson(this.entryPath('verdicts', `${key}-${strict ? 'strict' : 'lax'}`));
-    if (typeof value?.['name'] === 'string' && typeof value['version'] === 'string' && typeof value['warnings'] === 'number') {
-      const findings = Array.isArray(value['findings']) ? (value['findings'] as Finding[]) : undefined;
-      // A verdict that counts warnings but kept no text (written by an older packpub) is validated again.
-      if (findings === undefined && value['warnings'] > 0) return undefined;
-      return { name: value['name'], version: value['version'], warnings: value['warnings'], ...(findings === undefined ? {} : { findings }) };
-    }
-    return undefined;
+  getVerdict(key: string, strict: boolean): CachedVerdict | undefined {
+    return this.loaded().verdicts.get(`${key}-${strict ? 'strict' : 'lax'}`);
   }
 
-  async setVerdict(key: string, strict: boolean, verdict: CachedVerdict): Promise<void> {
-    await this.writeJson(this.entryPath('verdicts', `${key}-${strict ? 'strict' : 'lax'}`), verdict);
+  setVerdict(key: string, strict: boolean, verdict: CachedVerdict): void {
+    this.learn('verdicts', `${key}-${strict ? 'strict' : 'lax'}`, verdict);
   }
 
-  /** The file-hash cache, loaded once per run; call save() at the end. */
-  async fileHashes(): Promise<FileHashCache> {
-    if (this.files === undefined) {
-      this.files = new Map();
-      const stored = await this.readJson(join(this.dir, 'file-hashes.json'));
-      const entries = stored?.['files'];
-      if (stored?.['version'] === 1 && Array.isArray(entries)) {
-        for (const e of entries) {
-          const [source, signature, hash] = Array.isArray(e) ? (e as unknown[]) : [];
-          if (typeof source === 'string' && typeof signature === 'string' && typeof hash === 'string') this.files.set(source, [signature, hash]);
-        }
-      }
-    }
-    const files = this.files;
-    return {
-      get: (source, signature) => {
-        const hit = files.get(source);
-        return hit !== undefined && hit[0] === signature ? hit[1] : undefined;
-      },
-      set: (source, signature, sha256) => {
-        files.delete(source); // re-insert: Map order is the age order used when trimming
-        files.set(source, [signature, sha256]);
-        this.filesChanged = true;
-      },
-    };
-  }
-
-  /** True when file hashes from an earlier run were loaded (else looking up content keys is pointless). */
-  knowsFiles(): boolean {
-    return (this.files?.size ?? 0) > 0;
-  }
-
-  /** Persist file hashes learned in this run (atomically; concurrent runs: the last one wins). */
+  /** Add what this run learned to the index on disk (atomically; a cache that cannot be written only costs speed). */
   async save(): Promise<void> {
-    if (this.files === undefined || !this.filesChanged) return;
-    const all = [...this.files.entries()];
-    const kept = all.slice(Math.max(0, all.length - MAX_FILE_HASHES)).map(([source, [sig, hash]]) => [source, sig, hash]);
+    const { folders, archives, verdicts } = this.learned;
+    if (folders.size + archives.size + verdicts.size === 0) return;
+    const onDisk = readIndex(this.indexPath); // another run may have saved since this one loaded
+    for (const kind of ['folders', 'archives', 'verdicts'] as const) {
+      for (const [k, v] of this.learned[kind]) touch(onDisk[kind] as Map<string, unknown>, k, v);
+    }
+    const doc: IndexFile = {
+      version: INDEX_VERSION,
+      packpub: VERSION,
+      format: ARCHIVE_FORMAT_VERSION,
+      zlib: process.versions.zlib,
+      folders: newest(onDisk.folders),
+      archives: newest(onDisk.archives),
+      verdicts: newest(onDisk.verdicts),
+    };
     await mkdir(this.dir, { recursive: true }).catch(() => undefined);
-    await writeAtomic(join(this.dir, 'file-hashes.json'), JSON.stringify({ version: 1, files: kept }));
-    this.filesChanged = false;
+    await writeFileAtomic(this.indexPath, JSON.stringify(doc)).catch(() => undefined);
+    for (const map of [folders, archives, verdicts]) map.clear();
   }
 }
 

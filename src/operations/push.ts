@@ -1,10 +1,10 @@
 import { createReadStream, rmSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
-import { realpath, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { archiveMtime, buildArchive, cachedPackContentKey, type FileHashCache } from '../archive/index.js';
+import { archiveMtime, buildArchive } from '../archive/index.js';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import {
@@ -116,9 +116,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
 
   const strict = options.strict === true;
   const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
-  const fileHashes = cache === undefined ? undefined : await cache.fileHashes();
-  const lookUpKeys = cache?.knowsFiles() === true;
-  /** Content keys known without reading files (every file's stat signature was remembered). */
+  /** Content keys known without reading files (the folder's stat tree is as it was at its last build). */
   const contentKeys = new Map<string, string>();
 
   // 1. Validate on every core (validate-pool.ts), overlapped with building: a pack that passed starts
@@ -131,16 +129,15 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
-      const key = fileHashes === undefined || !lookUpKeys ? undefined : await cachedPackContentKey(dir, fileHashes, { mtime }).catch(() => undefined);
-      const verdict = key === undefined ? undefined : await cache?.getVerdict(key, strict);
+      const known = cache?.folderKey(dir, mtime);
+      const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
-      if (key !== undefined && verdict !== undefined) {
-        const root = await realpath(dir);
-        contentKeys.set(root, key);
-        report = { dir: root, pack: { name: verdict.name, version: verdict.version }, findings: verdict.findings ?? [], errors: 0, warnings: verdict.warnings };
+      if (known !== undefined && verdict !== undefined) {
+        contentKeys.set(known.root, known.key);
+        report = { dir: known.root, pack: { name: verdict.name, version: verdict.version }, findings: verdict.findings ?? [], errors: 0, warnings: verdict.warnings };
       } else {
         report = await pool.validate(dir, { strict, deep: strict });
-        if (key !== undefined) contentKeys.set(report.dir, key);
+        if (known !== undefined) contentKeys.set(report.dir, known.key);
       }
       emit({ type: 'validated', dir, report });
       reportOf[i]?.resolve(report);
@@ -172,7 +169,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   let pushed: PackResult[][] = [];
   let decided: Verdicts;
   try {
-    const run: RunContext = { ...options, created, mtime, workDir, emit, cache, fileHashes, contentKey: undefined };
+    const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined };
     pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
       const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
       if (report.pack === undefined || isFailing(report, strict)) return [];
@@ -180,7 +177,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       const ctx: RunContext = { ...run, contentKey: contentKeys.get(pack.dir) };
       // Compression does not wait for the other verdicts: build now when the build is needed anyway (no
       // archive remembered for this content), upload only once every pack is known to be valid.
-      const remembered = ctx.contentKey === undefined ? undefined : await cache?.get(ctx.contentKey);
+      const remembered = ctx.contentKey === undefined ? undefined : cache?.get(ctx.contentKey);
       let prebuilt: Built | undefined;
       try {
         if (remembered === undefined && options.signal?.aborted !== true) prebuilt = await buildPack(pack, ctx);
@@ -288,7 +285,6 @@ interface RunContext extends PushOptions {
   workDir: string;
   emit: EventSink;
   cache: ArchiveCache | undefined;
-  fileHashes: FileHashCache | undefined;
   /** The pack's content key when known without reading its files. */
   contentKey: string | undefined;
   /** The archive, when it was built while other packs were still being validated. */
@@ -344,7 +340,7 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     // When every target already holds the archive this content key produced last time, the pack is
     // unchanged and nothing is built (the key came from remembered file hashes: no file was read).
     const key = ctx.contentKey;
-    const cached = key === undefined ? undefined : await ctx.cache?.get(key);
+    const cached = key === undefined ? undefined : ctx.cache?.get(key);
     const allSame = cached !== undefined && live.every((l) => l.manifest !== undefined && safeLayer(l.manifest.bytes)?.digest === cached.digest);
     if (allSame && cached !== undefined) {
       built = { digest: cached.digest, size: cached.size };
@@ -384,7 +380,6 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     name,
     version,
     mtime: ctx.mtime,
-    ...(ctx.fileHashes === undefined ? {} : { fileHashes: ctx.fileHashes }),
   });
   const manifest = packManifest({
     layer: { digest: archive.digest, size: archive.size },
@@ -392,8 +387,9 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     created: ctx.created,
     ...(ctx.annotations === undefined ? {} : { annotations: ctx.annotations }),
   });
-  await ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
-  await ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings, findings: pack.findings });
+  ctx.cache?.set(archive.contentKey, { digest: archive.digest, size: archive.size });
+  ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings, findings: pack.findings });
+  if (archive.tree !== undefined) ctx.cache?.rememberFolder(archive.tree, ctx.mtime, archive.contentKey);
   return { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
 }
 

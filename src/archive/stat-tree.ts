@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { rootSignature, statSignature, type PackEntry } from './walk.js';
+
+/**
+ * What an archive was built from, as metadata: every file and folder the walk read (by real path under the
+ * pack folder) and one hash of their stat signatures, like git's index. When every one of them still has
+ * the signature it had, the walk would list the same entries with the same content (a folder's signature
+ * changes when anything in it is created, deleted or renamed, a file's when it is written, and the pack
+ * folder's includes its .packignore), so the archive would be byte-identical: a re-run can know a pack is
+ * unchanged from stat calls alone, without listing folders or reading a byte.
+ *
+ * A stale match needs a file rewritten with the same size, inode and mtime and ctime to the nanosecond
+ * tick the filesystem keeps; a change made while the archive was being built only makes a later check miss.
+ */
+export interface StatTree {
+  /** The pack folder's real path. */
+  root: string;
+  /** What the walk read, relative to `root` with `/` ('' is the folder itself), in walk order. */
+  paths: string[];
+  /** sha256 (hex) of their signatures, one per line. */
+  digest: string;
+}
+
+/** The stat tree of a walk's entries (listPackEntries: the pack folder first); undefined when one lacks a signature. */
+export function statTreeOf(entries: readonly PackEntry[]): StatTree | undefined {
+  const root = entries[0]?.source;
+  if (root === undefined || entries[0]?.relativePath !== '') return undefined;
+  const paths: string[] = [];
+  const hash = createHash('sha256');
+  for (const entry of entries) {
+    if (entry.signature === undefined) return undefined;
+    paths.push(relative(root, entry.source).split(sep).join('/'));
+    hash.update(`${entry.signature}\n`);
+  }
+  return { root, paths, digest: hash.digest('hex') };
+}
+
+/** True when every path of `tree` still has the signature it had: the pack would archive to the same bytes. */
+export function statTreeHolds(tree: StatTree): boolean {
+  const hash = createHash('sha256');
+  try {
+    for (const path of tree.paths) {
+      // Synchronous on purpose: this is all an unchanged pack costs, and a promise per stat costs more than the stat.
+      hash.update(`${path === '' ? rootSignature(tree.root) : statSignature(lstatSync(join(tree.root, path)))}\n`);
+    }
+  } catch {
+    return false; // something was deleted or became unreadable
+  }
+  return hash.digest('hex') === tree.digest;
+}

@@ -1,0 +1,65 @@
+import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildArchive, packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
+import { SMALL_PACK } from './fixtures.js';
+import { writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
+
+const temp = stage();
+
+/** A pack with a symlink and a .packignore, built once: its stat tree and content key. */
+async function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
+  const dir = join(await temp.tempDir(), 'hello-pack');
+  await writeFiles(dir, { ...SMALL_PACK, '.packignore': 'ignored/\n', 'ignored/big.bin': 'not archived\n', 'docs/a.md': 'A\n', 'docs/b.md': 'B\n' });
+  await symlink('docs/a.md', join(dir, 'NOTES.md'));
+  const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0' });
+  if (archive.tree === undefined) throw new Error('no stat tree');
+  return { dir, tree: archive.tree, key: archive.contentKey };
+}
+
+describe('statTreeOf / statTreeHolds (the git-index check of an unchanged pack)', () => {
+  it('holds for an untouched pack, whose archive is then the same', async () => {
+    const { dir, tree, key } = await built();
+    expect(tree.paths).toContain('');
+    expect(tree.paths).toContain('manifests/nested/deep.yaml');
+    expect(tree.paths).not.toContain('ignored/big.bin');
+    expect(statTreeHolds(tree)).toBe(true);
+    expect(await packContentKey(dir)).toBe(key);
+  });
+
+  const changes: Array<[string, (dir: string) => Promise<void>]> = [
+    ['a file rewritten with the same size', (dir) => writeFile(join(dir, 'values.yaml'), 'pack:\n  namespace: hellO\n')],
+    ['a file added in a nested folder', (dir) => writeFile(join(dir, 'manifests/nested/new.yaml'), 'kind: Secret\n')],
+    ['a file deleted', (dir) => rm(join(dir, 'README.md'))],
+    ['a folder renamed', (dir) => rename(join(dir, 'manifests/nested'), join(dir, 'manifests/other'))],
+    ['an execute bit set', (dir) => chmod(join(dir, 'values.yaml'), 0o755)],
+    ['.packignore edited', (dir) => writeFile(join(dir, '.packignore'), 'ignorex/\n')],
+    ['.packignore removed', (dir) => rm(join(dir, '.packignore'))],
+    ['a symlink pointed elsewhere', async (dir) => {
+      await rm(join(dir, 'NOTES.md'));
+      await symlink('docs/b.md', join(dir, 'NOTES.md'));
+    }],
+    ['the file a symlink points to rewritten', (dir) => writeFile(join(dir, 'docs/a.md'), 'Z\n')],
+    ['an empty folder added', (dir) => mkdir(join(dir, 'charts'))],
+  ];
+  for (const [what, change] of changes) {
+    it(`no longer holds after ${what}`, async () => {
+      const { dir, tree } = await built();
+      await change(dir);
+      expect(statTreeHolds(tree)).toBe(false);
+    });
+  }
+
+  it('does not hold once the folder is gone', async () => {
+    const { dir, tree } = await built();
+    await rm(dir, { recursive: true });
+    expect(statTreeHolds(tree)).toBe(false);
+  });
+
+  it('ignores changes to what the archive leaves out, except through their folder', async () => {
+    const { dir, tree } = await built();
+    await writeFile(join(dir, 'ignored/big.bin'), 'still not archived, other size\n');
+    expect(statTreeHolds(tree)).toBe(true);
+  });
+});

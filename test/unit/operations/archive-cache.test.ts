@@ -1,0 +1,76 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildArchive } from '../../../src/archive/index.js';
+import { sha256Digest } from '../../../src/oci/digest.js';
+import { ArchiveCache } from '../../../src/operations/archive-cache.js';
+import { SMALL_PACK } from '../archive/fixtures.js';
+import { writeFiles } from '../../support/files.js';
+import { stage } from '../../support/stage.js';
+
+const temp = stage();
+const MTIME = new Date('2000-01-01T00:00:00Z');
+
+async function builtPack(): Promise<{ dir: string; cacheDir: string; key: string; learn: (cache: ArchiveCache) => void }> {
+  const root = await temp.tempDir();
+  const dir = join(root, 'hello');
+  await writeFiles(dir, SMALL_PACK);
+  const archive = await buildArchive(dir, join(root, 'out.tar.gz'), { name: 'hello', version: '1.0.0', mtime: MTIME });
+  const learn = (cache: ArchiveCache) => {
+    cache.rememberFolder(archive.tree!, MTIME, archive.contentKey);
+    cache.set(archive.contentKey, { digest: archive.digest, size: archive.size });
+    cache.setVerdict(archive.contentKey, false, { name: 'hello', version: '1.0.0', warnings: 0, findings: [] });
+  };
+  return { dir, cacheDir: join(root, 'cache'), key: archive.contentKey, learn };
+}
+
+describe('ArchiveCache (one index file per cache folder)', () => {
+  it('knows an unchanged folder in the next run: content key, archive and verdict, from stat calls alone', async () => {
+    const { dir, cacheDir, key, learn } = await builtPack();
+    const first = new ArchiveCache(cacheDir);
+    expect(first.folderKey(dir, MTIME)).toBeUndefined();
+    learn(first);
+    await first.save();
+
+    const next = new ArchiveCache(cacheDir);
+    const known = next.folderKey(dir, MTIME);
+    expect(known?.key).toBe(key);
+    expect(next.get(key)?.size).toBeGreaterThan(0);
+    expect(next.getVerdict(key, false)).toMatchObject({ name: 'hello', version: '1.0.0', warnings: 0 });
+    expect(next.getVerdict(key, true)).toBeUndefined(); // --strict has verdicts of its own
+    // another archive mtime (SOURCE_DATE_EPOCH) is another archive
+    expect(next.folderKey(dir, new Date('2001-01-01T00:00:00Z'))).toBeUndefined();
+    await writeFile(join(dir, 'README.md'), '# Changed\n');
+    expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
+  });
+
+  it('keeps what two runs learned when both save (each adds to what is on disk)', async () => {
+    const a = await builtPack();
+    const cacheDir = a.cacheDir;
+    const runA = new ArchiveCache(cacheDir);
+    const runB = new ArchiveCache(cacheDir);
+    expect(runA.folderKey(a.dir, MTIME)).toBeUndefined();
+    expect(runB.folderKey(a.dir, MTIME)).toBeUndefined(); // both loaded the empty index
+    a.learn(runA);
+    const other = sha256Digest('other');
+    runB.set('b'.repeat(64), { digest: other, size: 5 });
+    await runA.save();
+    await runB.save();
+    const after = new ArchiveCache(cacheDir);
+    expect(after.folderKey(a.dir, MTIME)?.key).toBe(a.key);
+    expect(after.get('b'.repeat(64))).toEqual({ digest: other, size: 5 });
+  });
+
+  it('ignores an index written by another packpub build, and a damaged one', async () => {
+    const { dir, cacheDir, learn } = await builtPack();
+    const cache = new ArchiveCache(cacheDir);
+    learn(cache);
+    await cache.save();
+    const index = join(cacheDir, 'index.json');
+    const doc = JSON.parse(await readFile(index, 'utf8')) as Record<string, unknown>;
+    await writeFile(index, JSON.stringify({ ...doc, packpub: '0.0.0-other' }));
+    expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
+    await writeFile(index, '{"version": 2, "folders": [');
+    expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
+  });
+});
