@@ -275,6 +275,18 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     });
   }
 
+  // nginx in front of a registry (Harbor's usual setup) with ssl_verify_client on completes the handshake
+  // and answers 400 instead of sending a TLS alert.
+  if (ctx.status === 400 && ctx.url.protocol === 'https:') {
+    const text = ctx.body.subarray(0, 4096).toString('utf8');
+    if (/No required SSL certificate was sent/i.test(text)) {
+      return new RegistryError('TLS', `${ctx.host} requires a client certificate (answered 400: No required SSL certificate was sent)`, { ...base, hint: CLIENT_CERT_NEEDED_HINT });
+    }
+    if (/The SSL certificate error/i.test(text)) {
+      return new RegistryError('TLS', `${ctx.host} rejected the client certificate (answered 400: The SSL certificate error)`, { ...base, hint: CLIENT_CERT_REJECTED_HINT });
+    }
+  }
+
   const retryable = isRetryableStatus(ctx.status) && !errors.some((e) => NON_RETRYABLE_CODES.has(e.code));
   const where = `${ctx.method} ${redactUrl(ctx.url)}`;
   const attempts = ctx.attempts !== undefined && ctx.attempts > 1 ? ` after ${ctx.attempts} attempts` : '';
@@ -334,6 +346,9 @@ export interface NetworkErrorContext {
   clientCertificate?: boolean;
 }
 
+const CLIENT_CERT_NEEDED_HINT = 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)';
+const CLIENT_CERT_REJECTED_HINT = 'check that --cert-file is signed by a CA the registry trusts, is valid now and allows client authentication (extendedKeyUsage clientAuth)';
+
 /**
  * TLS alerts a server sends about the client's certificate (RFC 8446 6.2): bad_certificate (42),
  * certificate_revoked/expired/unknown (44-46), unknown_ca (48), access_denied (49), certificate_required
@@ -362,14 +377,8 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   if (isClientCertificateAlert(code)) {
     const alert = (CLIENT_CERT_ALERT.exec(code ?? '')?.[1] ?? '').toLowerCase().replace(/_/g, ' ');
     return ctx.clientCertificate === true
-      ? new RegistryError('TLS', `${host} rejected the client certificate (TLS alert: ${alert})`, {
-          ...base,
-          hint: 'check that --cert-file is signed by a CA the registry trusts, is valid now and allows client authentication (extendedKeyUsage clientAuth)',
-        })
-      : new RegistryError('TLS', `${host} requires a client certificate (TLS alert: ${alert})`, {
-          ...base,
-          hint: 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)',
-        });
+      ? new RegistryError('TLS', `${host} rejected the client certificate (TLS alert: ${alert})`, { ...base, hint: CLIENT_CERT_REJECTED_HINT })
+      : new RegistryError('TLS', `${host} requires a client certificate (TLS alert: ${alert})`, { ...base, hint: CLIENT_CERT_NEEDED_HINT });
   }
   if (code === 'EPROTO' || /wrong version number|packet length too long|SSL routines/i.test(message)) {
     return new RegistryError('NETWORK', `${host} did not answer with TLS`, {

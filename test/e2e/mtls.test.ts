@@ -74,10 +74,13 @@ describe('a registry that requires a client certificate', () => {
     expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(digest);
   });
 
-  it('list and pull work with it', async () => {
+  it('list, inspect and pull work with it', async () => {
     const list = await runCli(['list', ...https(), ...identity(), '--allow-cross-host-auth'], { env: env() });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/mtls\s+1\.0\.0/);
+    const inspect = await runCli(['inspect', 'mtls:1.0.0', ...https(), ...identity(), '--allow-cross-host-auth', '--json'], { env: env() });
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ packJson: { name: 'mtls', version: '1.0.0' } });
     const out = join(w.root, 'pulled');
     const pull = await runCli(['pull', 'mtls:1.0.0', ...https(), ...identity(), '--allow-cross-host-auth', '--output', out], { env: env() });
     expect(pull.code, pull.stderr).toBe(0);

@@ -59,6 +59,18 @@ describe('errorFromResponse', () => {
       'REGISTRY',
       "harbor.example.com answered 400 TAG_INVALID: The image tag '1.0.0' already exists and cannot be overwritten because the repository is immutable. (PUT https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=***)",
     ],
+    [
+      'nginx asking for a client certificate (ssl_verify_client on)',
+      { status: 400, body: Buffer.from('<html><head><title>400 No required SSL certificate was sent</title></head><body><center><h1>400 Bad Request</h1></center></body></html>') },
+      'TLS',
+      'harbor.example.com requires a client certificate (answered 400: No required SSL certificate was sent)',
+    ],
+    [
+      'nginx refusing the client certificate',
+      { status: 400, body: Buffer.from('<html><head><title>400 The SSL certificate error</title></head></html>') },
+      'TLS',
+      'harbor.example.com rejected the client certificate (answered 400: The SSL certificate error)',
+    ],
     ['server error after retries', { status: 503, attempts: 6 }, 'REGISTRY', 'harbor.example.com answered 503 after 6 attempts (POST https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=***)'],
   ])('%s', (_name, ctx, code, message) => {
     const err = errorFromResponse({ ...base, ...ctx });
@@ -102,6 +114,19 @@ describe('errorFromNetwork', () => {
     expect(err.code).toBe(expectedCode);
     expect(err.message).toBe(message);
     expect(err.hint).toContain(hint);
+  });
+
+  it.each([
+    ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', false, 'r.example:5000 requires a client certificate (TLS alert: certificate required)', '--cert-file CERT --key-file KEY'],
+    ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', false, 'r.example:5000 requires a client certificate (TLS alert: bad certificate)', '--cert-file CERT --key-file KEY'],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', true, 'r.example:5000 rejected the client certificate (TLS alert: unknown ca)', 'signed by a CA the registry trusts'],
+    ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', true, 'r.example:5000 rejected the client certificate (TLS alert: certificate expired)', 'valid now'],
+  ])('%s (client certificate given: %s) is a TLS error about the client certificate, not retried', (code, given, message, hint) => {
+    const err = errorFromNetwork(Object.assign(new Error('SSL routines:ssl3_read_bytes:alert'), { code }), { method: 'GET', url: new URL('https://r.example:5000/v2/'), clientCertificate: given });
+    expect(err.code).toBe('TLS');
+    expect(err.message).toBe(message);
+    expect(err.hint).toContain(hint);
+    expect((err as { retryable?: boolean }).retryable).toBe(false);
   });
 
   it('looks through AggregateError (happy eyeballs) for the code', () => {
