@@ -1,0 +1,84 @@
+import fc from 'fast-check';
+import { Ajv, type ErrorObject } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+import { describe, expect, it } from 'vitest';
+import { validatePackJsonSchema } from '../../../src/pack/pack-json-validate.generated.js';
+import { PACK_JSON_SCHEMA } from '../../../src/pack/schema.js';
+
+/*
+ * pack.json is checked by a validator that ajv generated from PACK_JSON_SCHEMA ahead of time
+ * (src/pack/pack-json-validate.generated.ts): compiling the schema at every start cost a validation
+ * run about 95 ms of CPU (loading ajv and compiling), in the CLI and in every worker thread. The schema
+ * stays the one source of truth: this test generates the module again and fails when the committed one
+ * differs. After changing the schema, regenerate it with
+ *   npx vitest run test/unit/pack/pack-json-validator.test.ts -u
+ */
+
+/**
+ * The module: ajv's standalone code for the schema, with the options validation always used. ajv's ESM
+ * output still loads its small runtime helpers (ucs2length for minLength) with require(): those become
+ * imports of the same files, so the module loads the helper and never ajv itself.
+ */
+function generatedModule(): string {
+  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true } });
+  const code = standaloneCode
+    .default(ajv, ajv.compile(PACK_JSON_SCHEMA))
+    // Node's default import of a CommonJS file is its module.exports (the helper is its .default); vitest's is the helper.
+    .replace(/const (\w+) = require\("(ajv\/dist\/runtime\/\w+)"\)\.default;/g, 'import $1Module from "$2.js";\nconst $1 = typeof $1Module === "function" ? $1Module : $1Module.default;');
+  if (/\brequire\(/.test(code)) throw new Error('the generated pack.json validator still calls require(): teach generatedModule() the new helper');
+  return [
+    '// @ts-nocheck',
+    '/* eslint-disable */',
+    '// GENERATED from PACK_JSON_SCHEMA (src/pack/schema.ts) by ajv standalone code generation: do not edit.',
+    '// Regenerate after changing the schema: npx vitest run test/unit/pack/pack-json-validator.test.ts -u',
+    code.replace(/^"use strict";/, '').replace('export const validate = validate10;', 'export const validatePackJsonSchema = validate10;').replace(/export default validate10;/, ''),
+    '',
+  ].join('\n');
+}
+
+/** The schema compiled as validation did before it was generated ahead of time. */
+const compiled = new Ajv({ allErrors: true, strict: true, validateSchema: false, code: { optimize: false } }).compile(PACK_JSON_SCHEMA);
+
+function errorsOf(validate: (data: unknown) => boolean, data: unknown): { valid: boolean; errors: ErrorObject[] } {
+  const valid = validate(data);
+  return { valid, errors: ((validate as unknown as { errors?: ErrorObject[] | null }).errors ?? []).map((e) => ({ ...e })) };
+}
+
+const text = fc.oneof(fc.constantFrom('', 'x', '\u{1F600}', 'addon', 'k8s', 'required', 'cpu', 'master', 'control-plane'), fc.string({ unit: 'grapheme', maxLength: 4 }));
+const scalar = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+const value = fc.letrec((tie) => ({
+  any: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('any'), { maxLength: 3 }), fc.dictionary(text, tie('any'), { maxKeys: 3 })),
+})).any;
+const keys = ['name', 'displayName', 'version', 'layer', 'cloudTypes', 'cloudType', 'group', 'addonType', 'addonSubType', 'eol', 'ansibleRoles', 'charts', 'kubeManifests', 'annotations', 'constraints'];
+const dependency = fc.record({ packName: fc.oneof(text, value), layer: fc.oneof(text, value), minVersion: value, type: fc.oneof(text, value) }, { requiredKeys: [] });
+const component = fc.record({ scheduleType: fc.oneof(text, value), resourceRequestParamRef: value }, { requiredKeys: [] });
+const resource = fc.record({ type: fc.oneof(text, value), minLimit: fc.oneof(fc.integer(), value), components: fc.oneof(fc.array(fc.oneof(component, value), { maxLength: 3 }), value) }, { requiredKeys: [] });
+const constraints = fc.record({ dependencies: fc.oneof(fc.array(fc.oneof(dependency, value), { maxLength: 3 }), value), resources: fc.oneof(fc.array(fc.oneof(resource, value), { maxLength: 3 }), value) }, { requiredKeys: [] });
+/** pack.json-shaped values: every field present or not, right or wrong in type and content. */
+const packJson = fc.oneof(
+  { weight: 5, arbitrary: fc.record(Object.fromEntries(keys.map((k) => [k, k === 'constraints' ? fc.oneof(constraints, value) : fc.oneof(text, fc.array(fc.oneof(text, value), { maxLength: 3 }), fc.dictionary(text, fc.oneof(text, value), { maxKeys: 3 }), value)])), { requiredKeys: [] }) },
+  { weight: 1, arbitrary: value },
+);
+
+describe('the generated pack.json validator', () => {
+  it('is what ajv generates from PACK_JSON_SCHEMA today (the schema is the source of truth)', async () => {
+    await expect(generatedModule()).toMatchFileSnapshot('../../../src/pack/pack-json-validate.generated.ts');
+  });
+
+  it('gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid pack.json', () => {
+    let invalid = 0;
+    fc.assert(
+      fc.property(packJson, (data) => {
+        const generated = errorsOf(validatePackJsonSchema as (data: unknown) => boolean, data);
+        const reference = errorsOf(compiled, data);
+        expect(generated).toEqual(reference);
+        if (!reference.valid) invalid++;
+      }),
+      { numRuns: 2000 },
+    );
+    expect(invalid).toBeGreaterThan(1000);
+    const valid = { name: 'x', displayName: '\u{1F600}', version: '1.0.0', layer: 'addon', constraints: { dependencies: [{ packName: 'k', layer: 'k8s', type: 'optional' }], resources: [{ type: 'cpu', components: [{ scheduleType: 'all' }] }] } };
+    expect(errorsOf(validatePackJsonSchema as (data: unknown) => boolean, valid)).toEqual({ valid: true, errors: [] });
+    expect(errorsOf(compiled, valid)).toEqual({ valid: true, errors: [] });
+  });
+});
