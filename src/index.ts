@@ -41,7 +41,7 @@ export * from './archive/index.js';
 
 // Targets: where packs live
 export { DEFAULT_OCI_LAYOUT, openTarget, type OpenTargetOptions, type PackTarget, type ReadableTarget, type WritableTarget } from './targets/open.js';
-export type { ArtifactStore, FetchedManifest, ReadableStore, StoreKind, WritableStore } from './targets/artifact-store.js';
+export type { ArtifactStore, DeletableStore, DeleteScope, DeleteTagRequest, FetchedManifest, ReadableStore, StoreKind, WritableStore } from './targets/artifact-store.js';
 export type { EcrRepositoryOptions, RegistryConnectionOptions, RegistryType, RetryOptions } from './targets/options.js';
 export { OciLayoutStore } from './targets/oci-layout.js';
 export { openGenericRegistryStore, openRegistryStore } from './targets/registry-store.js';
@@ -70,6 +70,19 @@ export { listPacks, sortVersions, type ListOptions, type ListedPack, type Listed
 export { inspectPack, type InspectResult } from './operations/inspect.js';
 export { pullPack, type PullOptions, type PullResult } from './operations/pull.js';
 export { tagPack, type TagResult } from './operations/tag.js';
+export {
+  applyDelete,
+  deleteReportOf,
+  deleteSucceeded,
+  planDelete,
+  PALETTE_DELETE_WARNING,
+  type DeleteOptions,
+  type DeletePlan,
+  type DeleteReport,
+  type DeleteResult,
+  type DeleteStatus,
+  type DeleteSummary,
+} from './operations/delete.js';
 export { ArchiveCache, defaultCacheDir } from './operations/archive-cache.js';
 export type { EventSink, PackResult, PackStatus, PlannedAction, PushEvent, PushReport, PushSummary } from './operations/push-report.js';
 export * from './config/index.js';

@@ -1,4 +1,5 @@
 import type { CopyEvent, CopyReport, CopyResult } from '../operations/copy-report.js';
+import type { DeleteReport, DeleteResult } from '../operations/delete.js';
 import type { BlobUploadDone, BlobUploadProgress, PackResult, PushEvent, PushReport } from '../operations/push-report.js';
 import type { Finding } from '../pack/findings.js';
 import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
@@ -329,4 +330,44 @@ export class CopyRenderer {
       `${s.total} version(s) from ${report.from} to ${report.to}: ${parts.join(', ') || 'nothing to do'}; copied ${formatBytes(s.copiedBytes)} in ${formatDuration(report.durationMs)}`,
     );
   }
+}
+
+/** One line per version of a delete plan or run: `deleted hello:1.0.0: <reference> (sha256:...)` and why not, when not. */
+export function describeDeleteResult(r: DeleteResult, dryRun: boolean): string {
+  const id = `${r.name}:${r.version}`;
+  const keep = r.otherTags === undefined || r.otherTags.length === 0 ? '' : r.otherTags.join(', ');
+  switch (r.status) {
+    case 'deleted':
+      return `deleted ${id}: ${r.reference} (${r.digest ?? '-'}), manifest included`;
+    case 'untagged':
+      return `deleted ${id}: removed the tag ${r.reference}; its manifest ${r.digest ?? '-'} stays under ${keep}`;
+    case 'planned': {
+      const what = r.plan === 'untag' ? `the tag only; the manifest stays under ${keep}` : 'the tag and its manifest';
+      return `${dryRun ? 'would delete' : 'to delete'} ${id}: ${r.reference} (${r.digest ?? '-'}): ${what}`;
+    }
+    default: {
+      const word = r.status === 'cancelled' ? 'not deleted' : r.status.toUpperCase();
+      const lines = [`${word} ${id}: ${r.error?.message ?? r.status}`];
+      if (r.error?.hint !== undefined) lines.push(`  hint: ${r.error.hint}`);
+      return lines.join('\n');
+    }
+  }
+}
+
+/** Whether a delete result goes to stderr: it is not what was asked. */
+export function isDeleteProblem(r: DeleteResult, report: DeleteReport): boolean {
+  return !['deleted', 'untagged', 'planned'].includes(r.status) && !(r.status === 'missing' && report.ignoreMissing);
+}
+
+/**
+ * Draw a delete report: a line per version (problems on stderr, the rest on stdout), then, unless everything
+ * asked was done, one line naming what was deleted and what was not.
+ */
+export function renderDeleteReport(io: CliIo, report: DeleteReport): void {
+  for (const r of report.results) writeLine(isDeleteProblem(r, report) ? io.stderr : io.stdout, describeDeleteResult(r, report.dryRun));
+  const done = report.results.filter((r) => r.status === 'deleted' || r.status === 'untagged');
+  const notDone = report.results.filter((r) => isDeleteProblem(r, report));
+  if (notDone.length === 0) return;
+  const names = (rs: DeleteResult[]) => rs.map((r) => `${r.name}:${r.version}`).join(', ');
+  writeLine(io.stderr, `${done.length === 0 ? 'nothing was deleted' : `deleted ${names(done)}`}; not deleted: ${names(notDone)}`);
 }

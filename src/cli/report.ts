@@ -1,4 +1,5 @@
 import { copySucceeded, type CopyReport } from '../operations/copy-report.js';
+import { deleteSucceeded, type DeleteReport } from '../operations/delete.js';
 import type { PushReport } from '../operations/push-report.js';
 import { VERSION } from '../version.js';
 
@@ -32,6 +33,22 @@ export function copyReportJson(report: CopyReport): Record<string, unknown> {
     to: report.to,
     ok: copySucceeded(report),
     aborted: report.aborted,
+    durationMs: report.durationMs,
+    summary: report.summary,
+    results: report.results,
+  };
+}
+
+/** The `delete --json` document (docs/report.md, "delete"). */
+export function deleteReportJson(report: DeleteReport): Record<string, unknown> {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: 'packpub',
+    toolVersion: VERSION,
+    operation: 'delete',
+    target: report.target,
+    ok: deleteSucceeded(report),
+    dryRun: report.dryRun,
     durationMs: report.durationMs,
     summary: report.summary,
     results: report.results,

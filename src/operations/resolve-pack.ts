@@ -13,16 +13,17 @@ export interface ResolvedPack {
   layer: Descriptor;
 }
 
+/** The error for a version that is not published at `reference`. */
+export function versionNotFound(reference: string, ref: PackRef): PackpubError {
+  return new PackpubError('NOT_FOUND', `${reference} does not exist`, { hint: `list what is published with: packpub list ${ref.name}` });
+}
+
 /** Read a published pack's manifest and its single archive layer, or fail with NOT_FOUND. */
 export async function resolvePack(target: ReadableTarget, ref: PackRef): Promise<ResolvedPack> {
   const repository = packRepository(target.basePath, ref.name);
   const reference = target.store.reference(repository, ref.version);
   const fetched = await target.store.getManifest(repository, ref.version);
-  if (fetched === undefined) {
-    throw new PackpubError('NOT_FOUND', `${reference} does not exist`, {
-      hint: `list what is published with: packpub list ${ref.name}`,
-    });
-  }
+  if (fetched === undefined) throw versionNotFound(reference, ref);
   const manifest = parseManifest(fetched.bytes);
   const layer = packLayer(manifest);
   if (layer === undefined) {

@@ -8,6 +8,9 @@ export type { FetchedManifest } from '../oci/manifest.js';
 export const TAG_RACE_HINT =
   'two runs published this version at the same time; check which content it holds now (packpub inspect), and publish different content under a new version';
 
+/** What to do when another run moved a tag while delete was removing it. */
+export const DELETE_RACE_HINT = 'another run changed this version while delete ran; nothing was deleted: check what it holds now (packpub inspect) and run delete again if it should go';
+
 export interface PushManifestOptions {
   /**
    * Write the tag only if it still holds this digest (`null`: only if the tag does not exist). The OCI
@@ -19,6 +22,24 @@ export interface PushManifestOptions {
 }
 
 export type StoreKind = 'oci-layout' | 'generic' | 'harbor' | 'ecr';
+
+/**
+ * What removing a published version takes away on a store:
+ * - `tag`: only the tag; the manifest stays as long as other tags point at it (Harbor's tag and artifact
+ *   API, ECR `BatchDeleteImage` by tag, the OCI layout's index);
+ * - `manifest`: the manifest by digest, and with it every tag that points at it (a distribution-spec
+ *   registry: `DELETE /v2/<name>/manifests/<digest>`), so it is only safe when no other tag points there.
+ */
+export type DeleteScope = 'tag' | 'manifest';
+
+export interface DeleteTagRequest {
+  repository: string;
+  tag: string;
+  /** The digest the tag held when the caller looked; a store that can check it refuses (CONFLICT) when it moved. */
+  digest: Digest;
+  /** The other tags of the repository that point at `digest` (the caller found them); they must survive. */
+  otherTags: readonly string[];
+}
 
 /**
  * Where packs live: a registry (generic, Harbor, ECR) or a local OCI image layout.
@@ -57,6 +78,14 @@ export interface ArtifactStore {
   /** Repositories whose name starts with `prefix/` (every level below it). */
   listRepositories(prefix: string): Promise<string[]>;
 
+  /** How deleteTag removes a version (see DeleteScope). */
+  readonly deleteScope: DeleteScope;
+  /**
+   * Remove `tag` so that it no longer resolves, keeping `otherTags`: NOT_FOUND when the tag is not there,
+   * CONFLICT when a `manifest`-scope store is asked to delete content other tags still point at.
+   */
+  deleteTag(request: DeleteTagRequest): Promise<void>;
+
   /** Make sure a repository can receive pushes (ECR CreateRepository, Harbor project check); no-op elsewhere. */
   prepareRepository(repository: string): Promise<void>;
 
@@ -75,3 +104,6 @@ export type WritableStore = Pick<
   ArtifactStore,
   'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository'
 >;
+
+/** What removing published versions needs (delete): read tags and digests, then delete. */
+export type DeletableStore = Pick<ArtifactStore, 'kind' | 'location' | 'reference' | 'headManifest' | 'listTags' | 'deleteScope' | 'deleteTag'>;

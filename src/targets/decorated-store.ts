@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
-import type { ArtifactStore, FetchedManifest, PushManifestOptions, StoreKind } from './artifact-store.js';
+import type { ArtifactStore, DeleteScope, DeleteTagRequest, FetchedManifest, PushManifestOptions, StoreKind } from './artifact-store.js';
 
 /**
  * An ArtifactStore that hands every call to another one; registry flavours (ECR, Harbor) extend it and
@@ -10,6 +10,7 @@ import type { ArtifactStore, FetchedManifest, PushManifestOptions, StoreKind } f
 export class DecoratedStore implements ArtifactStore {
   readonly kind: StoreKind;
   readonly location: string;
+  readonly deleteScope: DeleteScope;
 
   constructor(
     protected readonly inner: ArtifactStore,
@@ -17,6 +18,7 @@ export class DecoratedStore implements ArtifactStore {
   ) {
     this.kind = kind;
     this.location = inner.location;
+    this.deleteScope = inner.deleteScope;
   }
 
   reference(repository: string, tag?: string): string {
@@ -45,6 +47,9 @@ export class DecoratedStore implements ArtifactStore {
   }
   listRepositories(prefix: string): Promise<string[]> {
     return this.inner.listRepositories(prefix);
+  }
+  deleteTag(request: DeleteTagRequest): Promise<void> {
+    return this.inner.deleteTag(request);
   }
   prepareRepository(repository: string): Promise<void> {
     return this.inner.prepareRepository(repository);

@@ -3,11 +3,12 @@ import type { EcrHost } from '../aws/ecr-host.js';
 import { EcrClients, mapAwsError, type EcrAwsOptions, type EcrSdk } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import type { EcrRepositoryOptions } from './options.js';
+import { DELETE_RACE_HINT } from './artifact-store.js';
 
 /*
  * The ECR API calls a pack publisher needs besides the registry protocol (registries.md): ECR does not
  * create repositories on push, and answers 405 to `/v2/_catalog`, so repositories are created with
- * CreateRepository and listed with DescribeRepositories. The SDK is loaded on first use.
+ * CreateRepository and listed with DescribeRepositories; versions are deleted with BatchDeleteImage. The SDK is loaded on first use.
  */
 
 export interface EcrRepositorySummary {
@@ -110,6 +111,39 @@ export class EcrApi {
     } catch (err) {
       if ((err as { name?: string }).name === 'RepositoryNotFoundException') return undefined;
       throw this.fail(err, 'ecr:DescribeRepositories');
+    }
+  }
+
+  /**
+   * BatchDeleteImage by tag: ECR removes the tag, and the image with it when that was its last tag. The
+   * digest the caller saw goes along, so a tag moved meanwhile fails (ImageTagDoesNotMatchDigest). The
+   * call answers 200 with a `failures` list (ImageNotFound, ImageTagDoesNotMatchDigest, KmsError...): any
+   * failure is an error here, never a silent success.
+   */
+  async deleteTag(repository: string, tag: string, digest: string, what: string): Promise<void> {
+    const { sdk, client } = await this.open();
+    let out;
+    try {
+      out = await client.send(new sdk.BatchDeleteImageCommand({ registryId: this.host.accountId, repositoryName: repository, imageIds: [{ imageTag: tag, imageDigest: digest }] }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'RepositoryNotFoundException') {
+        throw new PackpubError('NOT_FOUND', `${what} is no longer there: ECR repository ${repository} does not exist`, { cause: err });
+      }
+      throw this.fail(err, 'ecr:BatchDeleteImage');
+    }
+    const failure = out.failures?.[0];
+    if (failure !== undefined) {
+      const detail = `${failure.failureCode ?? 'failure'}${failure.failureReason === undefined ? '' : `: ${failure.failureReason}`}`;
+      if (failure.failureCode === 'ImageNotFound') throw new PackpubError('NOT_FOUND', `${what} is no longer there: ECR answered ${detail}`);
+      if (failure.failureCode === 'ImageTagDoesNotMatchDigest') {
+        throw new PackpubError('CONFLICT', `${what} was moved to other content by another publisher during this run (${detail})`, { hint: DELETE_RACE_HINT });
+      }
+      throw new PackpubError('REGISTRY', `ECR did not delete ${what} (${detail})`, {
+        hint: failure.failureCode === 'KmsError' ? 'the repository is KMS-encrypted: allow the key for this identity' : 'nothing was deleted for this version; run again with --debug for the cause',
+      });
+    }
+    if (!(out.imageIds ?? []).some((id) => id.imageTag === tag)) {
+      throw new PackpubError('REGISTRY', `ECR answered BatchDeleteImage for ${what} without listing it as deleted or failed`);
     }
   }
 

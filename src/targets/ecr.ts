@@ -6,7 +6,7 @@ import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import { DecoratedStore } from './decorated-store.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { ArtifactStore, DeleteTagRequest } from './artifact-store.js';
 
 /*
  * AWS ECR on top of the generic registry store (registries.md, "AWS ECR"):
@@ -14,6 +14,7 @@ import type { ArtifactStore } from './artifact-store.js';
  * - `/v2/_catalog` answers 405: listRepositories uses DescribeRepositories;
  * - an immutable repository refuses to re-put a tag with 400 TAG_INVALID, even with the same manifest:
  *   same digest means "already published", a different one is a conflict.
+ * - a version is deleted with BatchDeleteImage by tag: ECR keeps the image while other tags point at it.
  * Tags are listed through the registry API (Link pages of at most 1000), which the generic store does.
  */
 
@@ -63,6 +64,12 @@ export class EcrStore extends DecoratedStore {
     } catch (err) {
       throw this.explain(err, args[0]);
     }
+  }
+
+  override readonly deleteScope = 'tag' as const;
+
+  override deleteTag({ repository, tag, digest }: DeleteTagRequest): Promise<void> {
+    return this.api.deleteTag(repository, tag, digest, this.reference(repository, tag));
   }
 
   /** A missing repository when creation is off: say how to create it. */

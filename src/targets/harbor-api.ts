@@ -7,7 +7,7 @@ import { parseNextLink } from '../registry/urls.js';
 
 /*
  * The few Harbor REST API v2.0 calls a pack publisher needs (registries.md, "Harbor"): project lookup and
- * creation, and repository listing (`/v2/_catalog` is admin-only). Same host, TLS and --resolve settings
+ * creation, repository listing (`/v2/_catalog` is admin-only), and deleting a tag or an artifact. Same host, TLS and --resolve settings
  * as the registry: it reuses the registry's transport. Basic credentials come from the same provider.
  */
 
@@ -137,5 +137,51 @@ export class HarborApi {
     }
     return names;
   }
-}
 
+  /** `/projects/<p>/repositories/<r>/artifacts/<reference>`: a repository name with `/` is URL-encoded twice (Harbor's rule). */
+  private artifactUrl(repository: string, reference: string, tail = ''): URL {
+    const slash = repository.indexOf('/');
+    const project = repository.slice(0, slash);
+    const inProject = encodeURIComponent(encodeURIComponent(repository.slice(slash + 1)));
+    return this.url(`/projects/${encodeURIComponent(project)}/repositories/${inProject}/artifacts/${encodeURIComponent(reference)}${tail}`);
+  }
+
+  /** Delete an artifact (its manifest and every tag on it); `reference` is its digest or a tag. */
+  async deleteArtifact(repository: string, reference: string, what: string): Promise<void> {
+    const url = this.artifactUrl(repository, reference);
+    await this.deleted(await this.call('DELETE', url), url, repository, what);
+  }
+
+  /** Delete one tag of the artifact `reference` (digest); the artifact stays with its other tags. */
+  async deleteTag(repository: string, reference: string, tag: string, what: string): Promise<void> {
+    const url = this.artifactUrl(repository, reference, `/tags/${encodeURIComponent(tag)}`);
+    await this.deleted(await this.call('DELETE', url), url, repository, what);
+  }
+
+  /** Harbor's answers to a delete: 200, or 404 / 401 / 403 (no delete permission) / 412 (immutable tag rule). */
+  private async deleted(res: HttpResponse, url: URL, repository: string, what: string): Promise<void> {
+    const project = repository.split('/')[0] ?? repository;
+    if (res.status === 200) return discardBody(res);
+    if (res.status === 404) {
+      await discardBody(res);
+      throw new PackpubError('NOT_FOUND', `${what} is no longer on ${this.host}: deleted meanwhile?`);
+    }
+    if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
+      await discardBody(res);
+      throw await this.rejected();
+    }
+    if (res.status === 401 || res.status === 403) {
+      await discardBody(res);
+      throw new PackpubError('AUTH', `${this.host} refused to delete ${what}: no delete permission on project ${project}`, {
+        hint: `deleting needs the Maintainer or Project Admin role on project ${project}, or a robot account with the delete artifact and delete tag permissions`,
+      });
+    }
+    if (res.status === 412) {
+      await discardBody(res);
+      throw new PackpubError('CONFLICT', `${what} is protected by an immutable tag rule of project ${project}: Harbor does not delete it`, {
+        hint: 'ask a Harbor project admin to change the tag immutability rule, or keep this version',
+      });
+    }
+    throw await this.fail(res, 'DELETE', what);
+  }
+}

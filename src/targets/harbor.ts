@@ -6,7 +6,7 @@ import { HarborApi } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import { DecoratedStore } from './decorated-store.js';
-import type { ArtifactStore, FetchedManifest } from './artifact-store.js';
+import type { ArtifactStore, DeleteTagRequest, FetchedManifest } from './artifact-store.js';
 import type { GenericRegistryStore } from './registry-store.js';
 
 /*
@@ -14,6 +14,8 @@ import type { GenericRegistryStore } from './registry-store.js';
  * - the first path segment is the project, which must exist before a push (Harbor's own answer is a
  *   confusing 401/403): prepareRepository checks it and, with --create-project, creates it;
  * - `/v2/_catalog` is admin-only: listRepositories uses the project's repositories API;
+ * - a version is deleted through the artifact API: only its tag when other tags point at the same
+ *   artifact, else the artifact (the registry API cannot delete a tag alone);
  * - policy refusals get their own messages: 412 PRECONDITION (immutable tag rule), 403 DENIED quota,
  *   412 PROJECTPOLICYVIOLATION on manifest reads (signature / vulnerability policy).
  */
@@ -156,6 +158,14 @@ export class HarborStore extends DecoratedStore {
     }
   }
 
+  override readonly deleteScope = 'tag' as const;
+
+  override async deleteTag({ repository, tag, digest, otherTags }: DeleteTagRequest): Promise<void> {
+    const what = this.reference(repository, tag);
+    if (otherTags.length > 0) await this.api.deleteTag(repository, digest, tag, what);
+    else await this.api.deleteArtifact(repository, digest, what);
+  }
+
   private explainRead(err: unknown, repository: string, reference: string): unknown {
     if (!isPolicyViolation(err)) return err;
     return new PackpubError('REGISTRY', `${this.location} refused to serve ${this.reference(repository, reference)}: a policy of project ${projectOf(repository)} blocks it (PROJECTPOLICYVIOLATION)`, {
@@ -163,8 +173,6 @@ export class HarborStore extends DecoratedStore {
       cause: err,
     });
   }
-
-
 }
 
 /** Open a Harbor registry: the generic store plus project checks and REST listing, on the generic store's HTTP stack. */

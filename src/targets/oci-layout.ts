@@ -9,7 +9,7 @@ import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../
 import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
-import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
+import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 /*
@@ -60,6 +60,8 @@ async function lockIsStale(lock: string): Promise<boolean> {
 
 export class OciLayoutStore implements ArtifactStore {
   readonly kind = 'oci-layout' as const;
+  /** A tag is an index entry: removing it keeps the manifest under its other tags. */
+  readonly deleteScope = 'tag' as const;
   readonly location: string;
   /** Serializes index.json updates within this process; a lock file covers other processes. */
   private indexQueue = new Map<string, Promise<unknown>>();
@@ -220,17 +222,67 @@ export class OciLayoutStore implements ArtifactStore {
     return found.sort();
   }
 
+  /**
+   * Drop the tag's entry from index.json (under the index lock; CONFLICT when it moved since the caller
+   * looked), then remove the blobs of its manifest that no remaining entry references. index.json is
+   * written first (temp file + rename), so an interrupted delete leaves at most unreferenced blobs, never
+   * a tag pointing at a missing one.
+   */
+  async deleteTag({ repository, tag, digest }: DeleteTagRequest): Promise<void> {
+    let candidates: Digest[] = [];
+    await this.updateIndex(
+      repository,
+      async (index) => {
+        const entry = this.findEntry(index, tag);
+        if (entry === undefined) throw new PackpubError('NOT_FOUND', `${this.reference(repository, tag)} does not exist`);
+        if (entry.digest !== digest) {
+          throw new PackpubError('CONFLICT', `${this.reference(repository, tag)} was changed by another publisher during this run (it holds ${entry.digest})`, { hint: DELETE_RACE_HINT });
+        }
+        index.manifests = index.manifests.filter((m) => m !== entry);
+        const kept = await this.referencedBlobs(repository, index.manifests);
+        candidates = kept === undefined ? [] : [digest, ...((await this.referencedBlobs(repository, [entry])) ?? [])].filter((d) => !kept.has(d));
+      },
+      async () => {
+        for (const d of new Set(candidates)) await rm(this.blobPath(repository, d), { force: true });
+      },
+    );
+  }
+
+  /**
+   * Every blob the entries reference (their manifests, configs, layers, and the manifests of an index);
+   * undefined when one of them cannot be read, so the caller removes nothing rather than guess.
+   */
+  private async referencedBlobs(repository: string, entries: readonly Descriptor[]): Promise<Set<Digest> | undefined> {
+    const found = new Set<Digest>();
+    const queue = [...entries];
+    for (let entry = queue.pop(); entry !== undefined; entry = queue.pop()) {
+      if (found.has(entry.digest)) continue;
+      found.add(entry.digest);
+      let doc: { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
+      try {
+        doc = JSON.parse(await readFile(this.blobPath(repository, entry.digest), 'utf8')) as typeof doc;
+      } catch {
+        return undefined;
+      }
+      for (const d of [...(doc.config === undefined ? [] : [doc.config]), ...(doc.layers ?? [])]) found.add(d.digest);
+      queue.push(...(doc.manifests ?? []));
+    }
+    return found;
+  }
+
   async prepareRepository(): Promise<void> {}
 
   async close(): Promise<void> {}
 
-  private async updateIndex(repository: string, change: (index: IndexFile) => void): Promise<void> {
+  /** Change index.json under the lock; `afterWrite` runs once it is written, still under the lock. */
+  private async updateIndex(repository: string, change: (index: IndexFile) => void | Promise<void>, afterWrite?: () => Promise<void>): Promise<void> {
     const previous = this.indexQueue.get(repository) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.withLock(repository, async () => {
       const index: IndexFile = (await this.readIndex(repository)) ?? { schemaVersion: 2, manifests: [] };
       index.mediaType ??= MEDIA_TYPE_OCI_INDEX;
-      change(index);
+      await change(index);
       await writeFileAtomic(join(this.dir(repository), 'index.json'), JSON.stringify(index));
+      await afterWrite?.();
     }));
     this.indexQueue.set(repository, next);
     try {

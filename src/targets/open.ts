@@ -7,12 +7,14 @@ import { PACKS_NAMESPACE } from '../pack/naming.js';
 import type { ClientDeps } from '../registry/stack.js';
 import { OciLayoutStore } from './oci-layout.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore, ReadableStore, WritableStore } from './artifact-store.js';
+import type { ArtifactStore, DeletableStore, ReadableStore, WritableStore } from './artifact-store.js';
 
 /** A target an operation only reads from. */
 export type ReadableTarget = PackTarget<ReadableStore>;
 /** A target an operation publishes to. */
 export type WritableTarget = PackTarget<WritableStore>;
+/** A target an operation removes versions from. */
+export type DeletableTarget = PackTarget<DeletableStore>;
 
 /** The store the CLI publishes to when no registry is given. */
 export const DEFAULT_OCI_LAYOUT = './oci-packs';

@@ -5,9 +5,10 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { formatReference, validateRepositoryPath } from '../oci/reference.js';
 import { RegistryClient, type ClientDeps } from '../registry/client.js';
-import { readBounded } from '../registry/errors.js';
+import { PackpubError } from '../errors.js';
+import { isRegistryError, readBounded } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore, FetchedManifest, StoreKind } from './artifact-store.js';
+import type { ArtifactStore, DeleteTagRequest, FetchedManifest, StoreKind } from './artifact-store.js';
 
 /**
  * Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour.
@@ -65,6 +66,8 @@ function isNotFound(err: unknown): boolean {
  */
 export class GenericRegistryStore implements ArtifactStore {
   readonly kind: StoreKind = 'generic';
+  /** The distribution API deletes manifests by digest only (tag deletion is a distribution-spec 1.1 option). */
+  readonly deleteScope = 'manifest' as const;
   readonly location: string;
   readonly client: RegistryClient;
 
@@ -119,6 +122,30 @@ export class GenericRegistryStore implements ArtifactStore {
     } catch (err) {
       // distribution answers NAME_UNKNOWN for a repository with no pushes yet
       if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+
+  /**
+   * `DELETE /v2/<name>/manifests/<digest>`: the registry removes the manifest and every tag pointing at it,
+   * so this refuses when other tags point there. Registries with deletes turned off answer 405 UNSUPPORTED.
+   */
+  async deleteTag({ repository, tag, digest, otherTags }: DeleteTagRequest): Promise<void> {
+    if (otherTags.length > 0) {
+      throw new PackpubError('CONFLICT', `${this.reference(repository, tag)} shares its manifest with ${otherTags.join(', ')}: deleting it would delete those too`, {
+        hint: 'this registry deletes manifests, not tags; delete every tag of that content together, or keep it',
+      });
+    }
+    try {
+      await this.client.deleteManifest(repository, digest);
+    } catch (err) {
+      if (isNotFound(err)) throw new PackpubError('NOT_FOUND', `${this.reference(repository, tag)} (${digest}) is no longer there: deleted meanwhile?`, { cause: err });
+      if (isRegistryError(err) && (err.status === 405 || err.ociCode === 'UNSUPPORTED')) {
+        throw new PackpubError('REGISTRY', `${this.location} does not allow deleting manifests (${err.status} ${err.ociCode ?? 'UNSUPPORTED'}); nothing was deleted`, {
+          hint: 'deletes are turned off on this registry: a CNCF distribution registry needs storage.delete.enabled: true (REGISTRY_STORAGE_DELETE_ENABLED=true); other registries delete through their own UI or API',
+          cause: err,
+        });
+      }
       throw err;
     }
   }

@@ -5,6 +5,8 @@ import { expect } from 'vitest';
 import type { PackpubError } from '../../src/errors.js';
 import { failure } from './errors.js';
 import { readBody } from './loopback.js';
+import { registryAdmin } from './registry-admin.js';
+import type { RunningRegistry } from './registry.js';
 
 /*
  * A loopback stand-in for the AWS ECR API as the real @aws-sdk/client-ecr talks to it (registries.md):
@@ -12,6 +14,9 @@ import { readBody } from './loopback.js';
  * `Content-Type: application/x-amz-json-1.1`, SigV4 headers (presence and access key checked, not the
  * signature), errors as `{"__type": "<Exception>", "message": "..."}` with status 400.
  * Timestamps are epoch seconds, as the protocol sends them.
+ * BatchDeleteImage changes the registry behind the ECR proxy (`images`): by tag it removes the tag, and
+ * the image with its last tag; by digest the image and its tags; problems come back in `failures` with a
+ * 200 (ImageNotFound, ImageTagDoesNotMatchDigest, MissingDigestAndTag), as ECR answers.
  * It also answers STS AssumeRole (AWS Query protocol: form body in, XML out) so `--aws-role-arn` can be
  * followed end to end: point AWS_ENDPOINT_URL_STS at it.
  */
@@ -49,6 +54,8 @@ export interface EcrStandinOptions {
   now?: () => number;
   /** Host name put into proxyEndpoint / repositoryUri (default the real ECR host name). */
   registryHost?: string;
+  /** The registry (auth none) behind the ECR proxy, which BatchDeleteImage changes. */
+  images?: RunningRegistry;
 }
 
 export interface EcrStandin {
@@ -63,6 +70,8 @@ export interface EcrStandin {
   /** Make an operation answer AccessDeniedException (IAM tests); `allow` undoes it. */
   deny(op: string): void;
   allow(op: string): void;
+  /** Make BatchDeleteImage answer this failure for `repository:tag` (a fault ECR reports in `failures`, e.g. KmsError). */
+  failImage(repository: string, tag: string, failureCode: string, failureReason: string): void;
   /** 'valid' | 'expired' | 'unknown' for a registry password. */
   checkPassword(password: string): 'valid' | 'expired' | 'unknown';
   /** Expire every password minted so far. */
@@ -110,7 +119,42 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
   const notFound = (name: string, registryId: string) =>
     new AwsError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
 
+  const admin = options.images === undefined ? undefined : registryAdmin(options.images);
+  const imageFailures = new Map<string, { failureCode: string; failureReason: string }>();
+
+  type ImageId = { imageTag?: string; imageDigest?: string };
+  /** One entry of BatchDeleteImage: the deleted image id, or a failure. */
+  const deleteImage = async (repository: string, id: ImageId): Promise<{ deleted: ImageId } | { failure: { failureCode: string; failureReason: string } }> => {
+    if (admin === undefined) throw new AwsError('UnknownOperationException', 'BatchDeleteImage needs the stand-in started with `images`');
+    const injected = imageFailures.get(`${repository}:${id.imageTag ?? id.imageDigest ?? ''}`);
+    if (injected !== undefined) return { failure: injected };
+    const ref = id.imageTag ?? id.imageDigest;
+    if (ref === undefined) return { failure: { failureCode: 'MissingDigestAndTag', failureReason: 'Invalid request parameters: both tag and digest cannot be null' } };
+    const digest = await admin.digestOf(repository, ref);
+    if (digest === undefined) return { failure: { failureCode: 'ImageNotFound', failureReason: 'Requested image not found' } };
+    if (id.imageDigest !== undefined && id.imageDigest !== digest) {
+      return { failure: { failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Invalid parameter: image tag does not match the image digest' } };
+    }
+    const others = (await admin.tagsOf(repository, digest)).filter((t) => t !== id.imageTag);
+    if (id.imageTag !== undefined && others.length > 0) await admin.untag(repository, id.imageTag);
+    else await admin.deleteManifest(repository, digest);
+    return { deleted: { imageDigest: digest, ...(id.imageTag === undefined ? {} : { imageTag: id.imageTag }) } };
+  };
+
   const ops: Record<string, (body: Record<string, unknown>) => unknown> = {
+    BatchDeleteImage: async (body) => {
+      const name = String(body['repositoryName'] ?? '');
+      const registryId = typeof body['registryId'] === 'string' ? body['registryId'] : accountId;
+      if (!repositories.has(name)) throw notFound(name, registryId);
+      const imageIds: ImageId[] = [];
+      const failures: Array<{ imageId: ImageId; failureCode: string; failureReason: string }> = [];
+      for (const id of (body['imageIds'] ?? []) as ImageId[]) {
+        const outcome = await deleteImage(name, id);
+        if ('deleted' in outcome) imageIds.push(outcome.deleted);
+        else failures.push({ imageId: id, ...outcome.failure });
+      }
+      return { imageIds, failures };
+    },
     GetAuthorizationToken: () => {
       const password = `eyJ${randomBytes(24).toString('base64url')}`;
       const expiresAt = now() + ttl;
@@ -249,7 +293,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
           `User: arn:aws:iam::${accountId}:user/packpub-test is not authorized to perform: ecr:${op} on resource: ${resource} because no identity-based policy allows the ecr:${op} action`,
         );
       }
-      send(200, impl(body));
+      send(200, await impl(body));
     } catch (err) {
       if (err instanceof AwsError) send(err.status, { __type: err.type, message: err.message }, err.type);
       else send(500, { __type: 'ServerException', message: (err as Error).message }, 'ServerException');
@@ -266,6 +310,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     registryHost,
     repositories,
     calls,
+    failImage: (repository, tag, failureCode, failureReason) => void imageFailures.set(`${repository}:${tag}`, { failureCode, failureReason }),
     deny: (op) => void denied.add(op),
     allow: (op) => void denied.delete(op),
     checkPassword(password) {

@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { registryAdmin } from './registry-admin.js';
 import { startRegistry, type RunningRegistry } from './registry.js';
 import { startTokenServer, type TokenServer, type TokenUser } from './token-server.js';
 import { listenOnLoopback, readBody, sendJson } from './loopback.js';
@@ -11,6 +12,10 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  *   HEAD /api/v2.0/projects?project_name=p  200 / 404
  *   POST /api/v2.0/projects                 201 / 409; robot accounts get 403, anonymous 401
  *   GET  /api/v2.0/projects/{p}/repositories?page=&page_size=   paged, X-Total-Count, relative Link
+ *   DELETE /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}             the artifact and its tags
+ *   DELETE /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}/tags/{tag}   one tag; the artifact stays
+ *          ({r} with `/` encoded twice, `a%252Fb`: once-encoded is no route, 404, as Harbor's router answers;
+ *          401 anonymous, 403 for a user without the delete action, 412 in a project with an immutable tag rule)
  *   GET  /v2/ with a token issued to wrong credentials          401, as Harbor's core answers it
  * Registry traffic is proxied with its Host header kept, so upload Locations point back here. Pushes into a
  * project that does not exist are refused as Harbor does. Policy errors can be switched on per test.
@@ -82,6 +87,33 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     sendJson(res, status, harborError(code, message));
   };
   const maxPageSize = Math.min(options.maxPageSize ?? 100, 100);
+  const admin = registryAdmin(registry, (repo) => `Bearer ${token.adminToken(repo)}`);
+
+  /** The artifact API's deletes (Harbor's artifactAPI.DeleteArtifact / DeleteTag). */
+  const deleteArtifact = async (user: string | undefined, m: RegExpExecArray, answer: (status: number, body?: unknown) => void) => {
+    const [, rawProject = '', rawRepo = '', rawRef = '', rawTag] = m;
+    if (/%2f/i.test(rawRepo)) return answer(404, harborError('NOT_FOUND', 'no route: encode "/" in the repository name twice (%252F)'));
+    if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+    const project = decodeURIComponent(rawProject);
+    if (!projects.has(project)) return answer(404, harborError('NOT_FOUND', `project ${project} not found`));
+    const rights = options.users[user];
+    if (typeof rights === 'object' && rights.actions !== undefined && !rights.actions.includes('delete')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
+    const repo = `${project}/${decodeURIComponent(decodeURIComponent(rawRepo))}`;
+    const reference = decodeURIComponent(rawRef);
+    const digest = await admin.digestOf(repo, reference);
+    if (digest === undefined) return answer(404, harborError('NOT_FOUND', `artifact ${repo}@${reference} not found`));
+    const tags = await admin.tagsOf(repo, digest);
+    if (rawTag !== undefined) {
+      const tag = decodeURIComponent(rawTag);
+      if (!tags.includes(tag)) return answer(404, harborError('NOT_FOUND', `tag ${tag} attached to artifact ${digest} not found`));
+      if (policy.immutableProjects.has(project)) return answer(412, harborError('PRECONDITION', `the tag ${tag} configured as immutable, cannot be deleted`));
+      await admin.untag(repo, tag);
+      return answer(200);
+    }
+    if (policy.immutableProjects.has(project) && tags.length > 0) return answer(412, harborError('PRECONDITION', `the tag ${tags[0] ?? ''} configured as immutable, cannot be deleted`));
+    await admin.deleteManifest(repo, digest);
+    return answer(200);
+  };
 
   /** The Basic user, 'invalid' for wrong credentials, undefined for anonymous. */
   const basicUser = (req: IncomingMessage): string | 'invalid' | undefined => {
@@ -118,6 +150,8 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       projects.add(name);
       return answer(201, undefined, { location: `/api/v2.0/projects/${projects.size}` });
     }
+    const artifact = /^\/projects\/([^/]+)\/repositories\/([^/]+)\/artifacts\/([^/]+)(?:\/tags\/([^/]+))?$/.exec(path);
+    if (artifact !== null && method === 'DELETE') return deleteArtifact(user, artifact, answer);
     const project = /^\/projects\/([^/]+)$/.exec(path);
     if (project !== null && method === 'GET') {
       const name = decodeURIComponent(project[1] ?? '');

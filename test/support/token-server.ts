@@ -82,6 +82,8 @@ export interface TokenServer {
   expiresIn: number;
   /** `expires_in` written in answers from now on; undefined = expiresIn. */
   advertisedExpiresIn: number | undefined;
+  /** A token with every action on `repository`, for a stand-in's own calls to the registry behind it. */
+  adminToken(repository: string): string;
   close(): Promise<void>;
 }
 
@@ -151,6 +153,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     issuedTokens,
     expiresIn: options.expiresIn ?? 300,
     advertisedExpiresIn: options.advertisedExpiresIn,
+    adminToken: (repository) => makeToken('stand-in', [{ type: 'repository', name: repository, actions: ['*'] }]),
     close: async () => undefined,
   };
 

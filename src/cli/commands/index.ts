@@ -2,6 +2,7 @@ import type { CommandSpec } from '../context.js';
 import { buildCommand } from './build.js';
 import { completionCommand } from './completion.js';
 import { copyCommand } from './copy.js';
+import { deleteCommand } from './delete.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
@@ -22,6 +23,7 @@ export const commands: CommandSpec[] = [
   inspectCommand,
   pullCommand,
   tagCommand,
+  deleteCommand,
   copyCommand,
   paletteCommand,
   loginCommand,

@@ -1,6 +1,7 @@
 import { PackpubError } from '../../errors.js';
 import type { CommandSpec, CliContext } from '../context.js';
 import { EXIT_OK, readStdinSecret, writeLine } from '../io.js';
+import { promptLine, stdinIsTty } from '../prompt.js';
 import { declareNamedFlags } from '../target-flags.js';
 import { registryOnlySettings } from '../target-options.js';
 
@@ -40,17 +41,6 @@ async function promptHidden(ctx: CliContext, question: string): Promise<string> 
   }
 }
 
-/** A visible line from a terminal (the user name). */
-async function promptLine(ctx: CliContext, question: string): Promise<string> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal: true });
-  try {
-    return (await rl.question(question)).trim();
-  } finally {
-    rl.close();
-  }
-}
-
 export const loginCommand: CommandSpec = {
   command: 'login <host>',
   describe: 'Check credentials against a registry and save them where Docker, ORAS, Helm and skopeo find them',
@@ -82,18 +72,18 @@ export const loginCommand: CommandSpec = {
       writeLine(io.stdout, 'Nothing was saved. Run packpub push / list / pull directly.');
       return EXIT_OK;
     }
-    const stdinIsTty = io.noTty !== true && (io.stdin as { isTTY?: boolean }).isTTY === true;
+    const interactive = stdinIsTty(io);
     let username = (args['username'] as string | undefined) ?? (io.env['PACKPUB_USERNAME'] || undefined);
     if (username === undefined) {
-      if (args['passwordStdin'] === true || !stdinIsTty) {
+      if (args['passwordStdin'] === true || !interactive) {
         throw new PackpubError('USAGE', 'login needs a user name', { hint: 'pass -u USER (or set PACKPUB_USERNAME)' });
       }
-      username = await promptLine(ctx, 'Username: ');
+      username = await promptLine(io, 'Username: ');
     }
     let password: string;
     if (args['passwordStdin'] === true) password = await readStdinSecret(io);
     else if (io.env['PACKPUB_PASSWORD'] !== undefined && io.env['PACKPUB_PASSWORD'] !== '') password = io.env['PACKPUB_PASSWORD'];
-    else if (stdinIsTty) password = await promptHidden(ctx, 'Password: ');
+    else if (interactive) password = await promptHidden(ctx, 'Password: ');
     else {
       throw new PackpubError('USAGE', 'no password given and standard input is not a terminal to ask for one', {
         hint: 'pipe it in: echo "$TOKEN" | packpub login HOST -u USER --password-stdin',

@@ -1,0 +1,61 @@
+import { PackpubError } from '../../errors.js';
+import type { Args, CommandSpec } from '../context.js';
+import { EXIT_FAILURE, EXIT_OK, writeLine } from '../io.js';
+import { argsForPack, parsePackArgument } from '../pack-ref.js';
+import { confirm, stdinIsTty } from '../prompt.js';
+import { targetCommandFlags, withTarget } from '../target-command.js';
+
+/** The flags, env and config of the command, with the target the references name (all of them the same one). */
+function argsForRefs(args: Args): { args: Args; refs: ReturnType<typeof parsePackArgument>['ref'][] } {
+  const packs = (args['refs'] as unknown[]).map((r) => parsePackArgument(String(r)));
+  // A full reference names its target; a second one naming another target is refused by argsForPack.
+  return { args: packs.reduce((a, pack) => argsForPack(a, pack), args), refs: packs.map((p) => p.ref) };
+}
+
+export const deleteCommand: CommandSpec = {
+  command: 'delete <refs...>',
+  describe: 'Delete published pack versions (asks first; Palette caches digests: prefer publishing a new version)',
+  builder: (y) =>
+    targetCommandFlags(y, { json: true })
+      .positional('refs', { type: 'string', array: true, describe: '<name>:<version> (several allowed), or the full reference push prints' })
+      .option('force', { type: 'boolean', default: false, describe: 'Delete without asking (needed when standard input is not a terminal)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Say what would be deleted (digest, tags) and change nothing' })
+      .option('ignore-missing', { type: 'boolean', default: false, describe: 'A version that does not exist is not an error' })
+      .example('$0 delete hello:1.0.0 --dry-run', 'Show what deleting hello 1.0.0 would remove')
+      .example('$0 delete hello:1.0.0 hello:1.0.x --force', 'Delete a version and its parent tag without asking (CI)'),
+  run: async (args, ctx) => {
+    const { PALETTE_DELETE_WARNING, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf } = await import('../../operations/delete.js');
+    const dryRun = args['dryRun'] === true;
+    const force = args['force'] === true;
+    const { args: targetArgs, refs } = argsForRefs(args);
+    // Refused before any request: in a pipeline nobody can answer, and a delete cannot be undone.
+    if (!dryRun && !force && !stdinIsTty(ctx.io)) {
+      throw new PackpubError('USAGE', 'delete asks for confirmation and standard input is not a terminal: pass --force to delete without asking', {
+        hint: `${PALETTE_DELETE_WARNING}. See what would go with --dry-run`,
+      });
+    }
+    return withTarget(targetArgs, ctx, async (target) => {
+      const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport }] = await Promise.all([import('../report.js'), import('../render.js')]);
+      const plan = await planDelete(target, refs, { ignoreMissing: args['ignoreMissing'] === true });
+      const planned = deleteReportOf(plan);
+      let report;
+      if (dryRun) report = deleteReportOf(plan, undefined, true);
+      else if (!plan.ready || force || planned.summary.planned === 0) report = await applyDelete(target, plan);
+      else {
+        // On a terminal: show exactly what goes, say why it matters, and take only an explicit yes.
+        for (const r of planned.results) writeLine(ctx.io.stderr, describeDeleteResult(r, false));
+        writeLine(ctx.io.stderr, `warning: ${PALETTE_DELETE_WARNING}.`);
+        const yes = await confirm(ctx.io, `Delete ${planned.summary.planned} version(s) from ${target.display}?`);
+        report = yes ? await applyDelete(target, plan) : deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'not confirmed') : r));
+      }
+      if (args['json'] === true) {
+        writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
+        // stdout is the document; a failing step's log still says why.
+        for (const r of report.results) {
+          if (isDeleteProblem(r, report) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${r.error?.message ?? r.status}`);
+        }
+      } else renderDeleteReport(ctx.io, report);
+      return deleteSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
+    });
+  },
+};

@@ -1,0 +1,215 @@
+import { isPackpubError, PackpubError } from '../errors.js';
+import { isDigest, type Digest } from '../oci/digest.js';
+import type { PackRef } from '../oci/reference.js';
+import { packRepository } from '../pack/naming.js';
+import type { DeletableTarget } from '../targets/open.js';
+import { mapConcurrent } from '../util/concurrency.js';
+import { versionNotFound } from './resolve-pack.js';
+
+/*
+ * `packpub delete`: remove published versions, in two steps so the CLI can show the plan and ask before
+ * anything is removed. planDelete only reads (each version's digest, and every other tag of its repository
+ * that points at the same manifest); applyDelete removes, one version at a time, and reads each tag back
+ * (exit 0 means it is gone). Nothing is removed when any version cannot be planned, and a failure stops the
+ * run: every result says whether its version was deleted, so a partial failure is never silent.
+ */
+
+/** Why deleting a published version needs care: Palette keeps the digests it synced (palette-packs.md). */
+export const PALETTE_DELETE_WARNING =
+  'Palette caches pack digests: cluster profiles that use a deleted version keep its cached digest and may fail with "not found" once it is gone, and publishing the same version again later may not reach Palette (a sync is not known to pick up a re-pushed tag; publish a new version instead)';
+
+/** Lookups of other tags in flight per version (one HEAD each). */
+const TAG_LOOKUPS = 8;
+
+/**
+ * What happened to one version:
+ * - deleted: the tag is gone, and its manifest with it (no other tag pointed at it)
+ * - untagged: the tag is gone; the manifest stays under `otherTags` (stores that delete tags: Harbor, ECR, OCI layout)
+ * - planned: --dry-run, or planned and not confirmed; `plan` says which of the two a run would do
+ * - missing: the version does not exist (a failure unless --ignore-missing)
+ * - refused: other tags point at the same manifest and the store can only delete manifests (a generic registry)
+ * - failed: an error while looking it up, deleting it or reading it back
+ * - cancelled: not deleted, because another version could not be planned or failed first
+ */
+export type DeleteStatus = 'deleted' | 'untagged' | 'planned' | 'missing' | 'refused' | 'failed' | 'cancelled';
+
+export interface DeleteResult {
+  name: string;
+  version: string;
+  /** Full reference, e.g. `harbor.example.com/p/spectro-packs/archive/hello:1.0.0`. */
+  reference: string;
+  status: DeleteStatus;
+  /** `delete`: the manifest goes too; `untag`: only the tag goes (other tags keep the manifest). */
+  plan?: 'delete' | 'untag';
+  /** The manifest digest the version held. */
+  digest?: Digest;
+  /** Other tags of the repository pointing at the same manifest (also named in this call ones included). */
+  otherTags?: string[];
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface DeleteSummary {
+  total: number;
+  deleted: number;
+  untagged: number;
+  planned: number;
+  missing: number;
+  refused: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface DeleteReport {
+  /** Display name of the target, e.g. `registry harbor.example.com/spectro-oci-registry`. */
+  target: string;
+  dryRun: boolean;
+  /** Missing versions are not failures (--ignore-missing). */
+  ignoreMissing: boolean;
+  results: DeleteResult[];
+  summary: DeleteSummary;
+  durationMs: number;
+}
+
+export interface DeleteOptions {
+  /** A version that does not exist is reported as missing without failing the run. */
+  ignoreMissing?: boolean;
+}
+
+interface PlannedVersion {
+  ref: PackRef;
+  repository: string;
+  result: DeleteResult;
+}
+
+/** What planDelete found; give it to applyDelete (or report it as it is for --dry-run). */
+export interface DeletePlan {
+  target: string;
+  ignoreMissing: boolean;
+  started: number;
+  versions: PlannedVersion[];
+  /** True when every version can be deleted (missing ones too, with --ignore-missing). */
+  ready: boolean;
+}
+
+function errorOf(err: unknown): NonNullable<DeleteResult['error']> {
+  if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Versions are tags: a digest names content, which may be published under several versions. */
+function checkRefs(refs: readonly PackRef[]): PackRef[] {
+  const seen = new Map<string, PackRef>();
+  for (const ref of refs) {
+    if (isDigest(ref.version)) {
+      throw new PackpubError('USAGE', `delete takes <name>:<version>, not a digest (${ref.name}@${ref.version})`, {
+        hint: 'name the version to delete; packpub list shows the versions of a pack',
+      });
+    }
+    seen.set(`${ref.name}:${ref.version}`, ref);
+  }
+  if (seen.size === 0) throw new PackpubError('USAGE', 'delete needs at least one <name>:<version>');
+  return [...seen.values()];
+}
+
+/**
+ * Look every version up, without changing anything: its digest, and the other tags of its repository that
+ * point at the same manifest (list tags, then HEAD each, a few at a time). A store that can only delete
+ * manifests refuses a version whose manifest other tags keep, unless those tags are named in this call too.
+ */
+export async function planDelete(target: DeletableTarget, refs: readonly PackRef[], options: DeleteOptions = {}): Promise<DeletePlan> {
+  const started = Date.now();
+  const wanted = checkRefs(refs);
+  const { store } = target;
+  const named = new Set(wanted.map((r) => `${r.name}:${r.version}`));
+  const versions = await mapConcurrent(wanted, 4, async (ref): Promise<PlannedVersion> => {
+    const repository = packRepository(target.basePath, ref.name);
+    const reference = store.reference(repository, ref.version);
+    const base = { name: ref.name, version: ref.version, reference };
+    try {
+      const head = await store.headManifest(repository, ref.version);
+      if (head === undefined) return { ref, repository, result: { ...base, status: 'missing', error: errorOf(versionNotFound(reference, ref)) } };
+      const tags = (await store.listTags(repository)).filter((t) => t !== ref.version);
+      const digests = await mapConcurrent(tags, TAG_LOOKUPS, async (t) => (await store.headManifest(repository, t))?.digest);
+      const otherTags = tags.filter((_, i) => digests[i] === head.digest).sort();
+      const found = { ...base, digest: head.digest, otherTags };
+      const survivors = otherTags.filter((t) => !named.has(`${ref.name}:${t}`));
+      if (store.deleteScope === 'manifest' && survivors.length > 0) {
+        const error = new PackpubError(
+          'CONFLICT',
+          `${reference} shares its manifest (${head.digest}) with ${survivors.join(', ')}: this registry can only delete the manifest, which would remove ${survivors.length === 1 ? 'that tag' : 'those tags'} too`,
+          { hint: `name every tag of that content in one call (packpub delete ${[ref.version, ...survivors].map((t) => `${ref.name}:${t}`).join(' ')}), or keep it` },
+        );
+        return { ref, repository, result: { ...found, status: 'refused', error: errorOf(error) } };
+      }
+      return { ref, repository, result: { ...found, status: 'planned', plan: survivors.length === 0 ? 'delete' : 'untag' } };
+    } catch (err) {
+      return { ref, repository, result: { ...base, status: 'failed', error: errorOf(err) } };
+    }
+  });
+  const ready = versions.every((v) => v.result.status === 'planned' || (v.result.status === 'missing' && options.ignoreMissing === true));
+  return { target: target.display, ignoreMissing: options.ignoreMissing === true, started, versions, ready };
+}
+
+/**
+ * Delete what the plan found, one version at a time, reading each tag back: a tag that still resolves is a
+ * failure. The first failure stops the run; the versions after it are `cancelled`. A plan that is not
+ * ready deletes nothing (its planned versions are `cancelled`).
+ */
+export async function applyDelete(target: DeletableTarget, plan: DeletePlan): Promise<DeleteReport> {
+  const { store } = target;
+  if (!plan.ready) return deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'another version cannot be deleted (see its error)') : r));
+  /** Tags removed so far, per repository: they no longer keep a manifest. */
+  const gone = new Map<string, Set<string>>();
+  const named = new Set(plan.versions.map((v) => `${v.repository}:${v.ref.version}`));
+  let stopped = false;
+  for (const v of plan.versions) {
+    const r = v.result;
+    if (r.status !== 'planned' || r.digest === undefined) continue;
+    if (stopped) {
+      v.result = cancelled(r, 'an earlier version failed, so this one was not tried');
+      continue;
+    }
+    const removed = gone.get(v.repository) ?? new Set<string>();
+    // Tags that still point at the manifest now. A manifest-scope store removes the ones named in this call
+    // with the manifest (the first of them deletes it, the others find their tag gone already).
+    const present = (r.otherTags ?? []).filter((t) => !removed.has(t));
+    const manifestScope = store.deleteScope === 'manifest';
+    const otherTags = manifestScope ? present.filter((t) => !named.has(`${v.repository}:${t}`)) : present;
+    const already = manifestScope && (r.otherTags ?? []).some((t) => removed.has(t));
+    try {
+      if (!already) await store.deleteTag({ repository: v.repository, tag: v.ref.version, digest: r.digest, otherTags });
+      if ((await store.headManifest(v.repository, v.ref.version)) !== undefined) {
+        throw new PackpubError('REGISTRY', `${r.reference} still resolves after it was deleted`, {
+          hint: 'the registry may cache manifests or replicate with a delay; check with packpub inspect and run delete again',
+        });
+      }
+      removed.add(v.ref.version);
+      gone.set(v.repository, removed);
+      const { plan: _plan, ...rest } = r;
+      v.result = { ...rest, status: manifestScope || present.length === 0 ? 'deleted' : 'untagged' };
+    } catch (err) {
+      v.result = { ...r, status: 'failed', error: errorOf(err) };
+      stopped = true;
+    }
+  }
+  return deleteReportOf(plan);
+}
+
+/** A planned version that is not deleted after all (another failed, or the user said no). */
+export function cancelled(r: DeleteResult, message: string): DeleteResult {
+  return { ...r, status: 'cancelled', error: { code: 'CANCELLED', message } };
+}
+
+/** The report of a plan as it stands (a dry run, a declined confirmation) or after applyDelete. */
+export function deleteReportOf(plan: DeletePlan, map: (r: DeleteResult) => DeleteResult = (r) => r, dryRun = false): DeleteReport {
+  const results = plan.versions.map((v) => map(v.result));
+  const summary: DeleteSummary = { total: results.length, deleted: 0, untagged: 0, planned: 0, missing: 0, refused: 0, failed: 0, cancelled: 0 };
+  for (const r of results) summary[r.status]++;
+  return { target: plan.target, dryRun, ignoreMissing: plan.ignoreMissing, results, summary, durationMs: Date.now() - plan.started };
+}
+
+/** True when the run did exactly what was asked (--dry-run: when it could). */
+export function deleteSucceeded(report: DeleteReport): boolean {
+  const s = report.summary;
+  return s.refused === 0 && s.failed === 0 && s.cancelled === 0 && (s.missing === 0 || report.ignoreMissing) && (report.dryRun || s.planned === 0);
+}

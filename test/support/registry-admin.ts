@@ -1,0 +1,57 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request } from 'undici';
+import type { RunningRegistry } from './registry.js';
+
+/*
+ * What a Harbor or ECR stand-in does to the real registry behind it when its own API deletes something.
+ * distribution 2.8 deletes manifests by digest only (and every tag with them); removing one tag is a
+ * distribution-spec 1.1 feature it lacks (DELETE by tag answers 400 DIGEST_INVALID), so `untag` removes the
+ * tag's link from the registry's storage, which is where distribution keeps tags.
+ */
+
+const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+
+export interface RegistryAdmin {
+  /** The digest a tag points at, or undefined. */
+  digestOf(repository: string, tag: string): Promise<string | undefined>;
+  /** Every tag of the repository pointing at `digest`. */
+  tagsOf(repository: string, digest: string): Promise<string[]>;
+  /** Remove one tag; the manifest stays. */
+  untag(repository: string, tag: string): Promise<void>;
+  /** Delete a manifest by digest through the registry API (its tags go with it). */
+  deleteManifest(repository: string, digest: string): Promise<void>;
+}
+
+/** `authorization` gives the header for a repository when the registry wants one (token auth). */
+export function registryAdmin(registry: RunningRegistry, authorization?: (repository: string) => string): RegistryAdmin {
+  const call = async (method: 'GET' | 'HEAD' | 'DELETE', repository: string, path: string) => {
+    const res = await request(`${registry.url}/v2/${repository}/${path}`, {
+      method,
+      headers: { accept: ACCEPT, ...(authorization === undefined ? {} : { authorization: authorization(repository) }) },
+    });
+    const body = method === 'HEAD' ? '' : await res.body.text();
+    if (method === 'HEAD') await res.body.dump();
+    return { status: res.statusCode, digest: res.headers['docker-content-digest'] as string | undefined, body };
+  };
+  const admin: RegistryAdmin = {
+    async digestOf(repository, tag) {
+      const res = await call('HEAD', repository, `manifests/${tag}`);
+      return res.status === 200 ? res.digest : undefined;
+    },
+    async tagsOf(repository, digest) {
+      const res = await call('GET', repository, 'tags/list');
+      const tags = res.status === 200 ? ((JSON.parse(res.body) as { tags?: string[] | null }).tags ?? []) : [];
+      const digests = await Promise.all(tags.map((t) => admin.digestOf(repository, t)));
+      return tags.filter((_, i) => digests[i] === digest);
+    },
+    async untag(repository, tag) {
+      await rm(join(registry.storageDir, 'docker/registry/v2/repositories', repository, '_manifests/tags', tag), { recursive: true, force: true });
+    },
+    async deleteManifest(repository, digest) {
+      const res = await call('DELETE', repository, `manifests/${digest}`);
+      if (res.status !== 202) throw new Error(`registry-admin: DELETE ${repository}@${digest} answered ${res.status} ${res.body}`);
+    },
+  };
+  return admin;
+}
