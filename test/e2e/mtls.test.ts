@@ -74,7 +74,13 @@ describe('a registry that requires a client certificate', () => {
     expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(digest);
   });
 
-  it('list, inspect and pull work with it', async () => {
+  it('login, list, inspect and pull work with it', async () => {
+    const login = await runCli(
+      ['login', w.registry.host, '-u', USER, '--password-stdin', '--no-plain-http', '--ca-file', w.certs.caFile, ...identity(), '--allow-cross-host-auth'],
+      { env: { DOCKER_CONFIG: join(w.root, 'docker') }, stdin: PASSWORD },
+    );
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain(`Login succeeded: credentials for ${w.registry.host}`);
     const list = await runCli(['list', ...https(), ...identity(), '--allow-cross-host-auth'], { env: env() });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/mtls\s+1\.0\.0/);

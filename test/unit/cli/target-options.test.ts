@@ -4,8 +4,9 @@ import { PassThrough, Readable } from 'node:stream';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushCommand } from '../../../src/cli/commands/push.js';
-import { configuredPackRoots, configuredRunDefaults, resolveTargetOptions } from '../../../src/cli/target-options.js';
-import type { Args, CliContext } from '../../../src/cli/context.js';
+import { configuredPackRoots, configuredRunDefaults, resolveSideOptions, resolveTargetOptions } from '../../../src/cli/target-options.js';
+import type { Args, CliContext, CommandSpec } from '../../../src/cli/context.js';
+import { copyCommand } from '../../../src/cli/commands/copy.js';
 import { prepareArgs } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
 import { targetCredentialChain, type OpenTargetOptions } from '../../../src/targets/open.js';
@@ -68,7 +69,7 @@ interface Parsed {
 }
 
 /** Parse a push-like command line as the CLI would, with a fresh context. */
-async function parse(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = ''): Promise<Parsed> {
+async function parse(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = '', spec: CommandSpec = pushCommand): Promise<Parsed> {
   let captured: Args | undefined;
   await yargs(argv)
     .exitProcess(false)
@@ -77,9 +78,9 @@ async function parse(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = ''): P
       throw err ?? new Error(msg);
     })
     .command({
-      command: 'push [packs...]',
-      describe: 'push',
-      builder: pushCommand.builder,
+      command: spec.command,
+      describe: 'under test',
+      builder: spec.builder,
       handler: (a) => {
         captured = a as Args;
         prepareArgs(captured);
@@ -151,6 +152,21 @@ describe('resolveTargetOptions', () => {
     const [fromFlags] = await targets(['push', '--target', 'harbor', '--cert-file', '/f/c.pem', '--key-file', '/f/c.key', '-H', 'X-Tenant: t1', '-H', 'X-Trace: on'], { HARBOR_PASSWORD: 'p' });
     expect(fromFlags).toMatchObject({ certFile: '/f/c.pem', keyFile: '/f/c.key', headers: { 'x-tenant': 't1', 'x-trace': 'on' } });
     await expect(targets(['push', '--target', 'harbor', '--cert-file', '/f/c.pem'], { HARBOR_PASSWORD: 'p' })).rejects.toThrow('--cert-file needs --key-file');
+  });
+
+  it('copy: each side gets its own client certificate and headers', async () => {
+    const { args, ctx } = await parse(
+      ['copy', 'a:1.0.0', '--from', 'src.example.com/p', '--to', 'dst.example.com/p', '--to-cert-file', '/t/c.pem', '--to-key-file', '/t/c.key', '--from-header', 'X-Side: from'],
+      {},
+      '',
+      copyCommand,
+    );
+    const from = await resolveSideOptions(args, ctx, 'from');
+    const to = await resolveSideOptions(args, ctx, 'to');
+    expect([from.certFile, from.keyFile, from.headers]).toEqual([undefined, undefined, { 'x-side': 'from' }]);
+    expect([to.certFile, to.keyFile, to.headers]).toEqual(['/t/c.pem', '/t/c.key', undefined]);
+    const half = await parse(['copy', 'a:1.0.0', '--from', 'src.example.com/p', '--to', 'dst.example.com/p', '--to-key-file', '/t/c.key'], {}, '', copyCommand);
+    await expect(resolveSideOptions(half.args, half.ctx, 'to')).rejects.toThrow('--to-key-file needs --to-cert-file');
   });
 
   it('merges ECR repository settings: a given flag wins, the file fills the rest', async () => {
