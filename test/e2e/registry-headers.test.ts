@@ -70,6 +70,24 @@ describe('-H/--header', () => {
     expect(w.tokens.requests.flatMap((r) => r.headerNames)).not.toContain('x-tenant');
   });
 
+  it('delete sends them with its DELETE', async () => {
+    reset();
+    const methods: string[] = [];
+    const previous = w.proxy.onRequest;
+    w.proxy.onRequest = (req) => {
+      methods.push(req.method);
+      return previous?.(req) ?? 'pass';
+    };
+    try {
+      const run = await runCli(['delete', 'hdr:1.0.0', '--registry', `${w.proxy.host}/base`, ...headers, '--force'], { env: env() });
+      expect(run.code, run.stderr).toBe(0);
+    } finally {
+      w.proxy.onRequest = previous;
+    }
+    expect(methods).toContain('DELETE');
+    expect(new Set(w.seen.map((s) => s.join(' ')))).toEqual(new Set([`${TENANT} ${API_KEY}`]));
+  });
+
   it.each([
     [['-H', 'X-Tenant acme'], '--header is not "Name: value"'],
     [['-H', 'Content-Type: text/plain'], '--header Content-Type is not accepted: packpub sets the media type of what it uploads'],
