@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import { drainedOrClosed } from '../util/stream.js';
 
 /**
  * Safe extraction of a pack archive pulled from a registry (issues 3 and 6).
@@ -242,15 +243,7 @@ async function extractInto(
 async function feed(tarBytes: AsyncIterable<Buffer>, extract: Extract): Promise<void> {
   for await (const chunk of tarBytes) {
     if (!extract.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          extract.off('drain', done);
-          extract.off('close', done);
-          resolve();
-        };
-        extract.on('drain', done);
-        extract.on('close', done);
-      });
+      await drainedOrClosed(extract);
       if (extract.destroyed || extract.destroying) return;
     }
   }

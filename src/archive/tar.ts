@@ -3,6 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { PackpubError } from '../errors.js';
+import { drainedOrClosed } from '../util/stream.js';
 import type { PackEntry } from './walk.js';
 
 /**
@@ -190,17 +191,6 @@ function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: Abort
     const sink = pack.entry(h, (err) => (err ? fail(err) : resolve()));
     // Failures arrive through the entry callback; without a listener the sink's 'error' event would throw.
     sink.on('error', () => undefined);
-    const waitDrain = () =>
-      new Promise<void>((r) => {
-        // 'close' too: a destroyed sink never drains.
-        const done = () => {
-          sink.off('drain', done);
-          sink.off('close', done);
-          r();
-        };
-        sink.on('drain', done);
-        sink.on('close', done);
-      });
     (async () => {
       let written = 0;
       const hash = onFileHash === undefined ? undefined : createHash('sha256');
@@ -211,7 +201,7 @@ function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: Abort
           hash?.update(chunk);
           // A file that grew since the walk would corrupt the tar (the header holds the old size).
           if (written > entry.size) throw changedError(entry);
-          if (!sink.write(chunk)) await waitDrain();
+          if (!sink.write(chunk)) await drainedOrClosed(sink);
           if (failed) return;
         }
       } catch (err) {
