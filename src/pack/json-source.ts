@@ -90,6 +90,17 @@ export function positionAt(starts: readonly number[], offset: number): SourcePos
 }
 
 const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+/** The two-character escapes of RFC 8259 section 7 and what they stand for (`\uXXXX` is handled apart). */
+const SIMPLE_ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ['\\', '\\'],
+  ['/', '/'],
+  ['b', '\b'],
+  ['f', '\f'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
+]);
 
 class Parser {
   private i = 0;
@@ -220,42 +231,17 @@ class Parser {
       if (c === 0x5c) {
         out += t.slice(chunkStart, this.i);
         const e = t[this.i + 1];
-        switch (e) {
-          case '"':
-          case '\\':
-          case '/':
-            out += e;
-            this.i += 2;
-            break;
-          case 'b':
-            out += '\b';
-            this.i += 2;
-            break;
-          case 'f':
-            out += '\f';
-            this.i += 2;
-            break;
-          case 'n':
-            out += '\n';
-            this.i += 2;
-            break;
-          case 'r':
-            out += '\r';
-            this.i += 2;
-            break;
-          case 't':
-            out += '\t';
-            this.i += 2;
-            break;
-          case 'u': {
-            const hex = t.slice(this.i + 2, this.i + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape: it needs four hex digits');
-            out += String.fromCharCode(parseInt(hex, 16));
-            this.i += 6;
-            break;
-          }
-          default:
-            this.fail(`invalid escape "\\${e ?? ''}" in a string; write "\\\\" for a backslash`);
+        const simple = e === undefined ? undefined : SIMPLE_ESCAPES.get(e);
+        if (simple !== undefined) {
+          out += simple;
+          this.i += 2;
+        } else if (e === 'u') {
+          const hex = t.slice(this.i + 2, this.i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape: it needs four hex digits');
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.i += 6;
+        } else {
+          this.fail(`invalid escape "\\${e ?? ''}" in a string; write "\\\\" for a backslash`);
         }
         chunkStart = this.i;
         continue;
@@ -281,20 +267,7 @@ class Parser {
       this.path.push(out.length);
       out.push(this.parseValue(depth));
       this.path.pop();
-      this.skipWs();
-      const c = this.text[this.i];
-      if (c === ']') {
-        this.i++;
-        return out;
-      }
-      if (c !== ',') {
-        if (c === undefined) this.fail("unexpected end of file: a ']' is missing");
-        this.fail(`unexpected ${this.describeChar()}; expected ',' or ']' (is a comma missing?)`);
-      }
-      const comma = this.i;
-      this.i++;
-      this.skipWs();
-      if (this.text[this.i] === ']') this.fail("trailing comma before ']'; remove it", comma);
+      if (this.closedOrComma(']', () => `unexpected ${this.describeChar()}; expected ',' or ']' (is a comma missing?)`)) return out;
     }
   }
 
@@ -329,22 +302,31 @@ class Parser {
       // defineProperty, not assignment: a "__proto__" key must stay data, as with JSON.parse.
       Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
       this.path.pop();
-      this.skipWs();
-      const next = this.text[this.i];
-      if (next === '}') {
-        this.i++;
-        return out;
-      }
-      if (next !== ',') {
-        if (next === undefined) this.fail("unexpected end of file: a '}' is missing");
-        if (next === '"') this.fail("expected ',' between properties (a comma is missing)");
-        this.fail(`unexpected ${this.describeChar()}; expected ',' or '}'`);
-      }
-      const comma = this.i;
-      this.i++;
-      this.skipWs();
-      if (this.text[this.i] === '}') this.fail("trailing comma before '}'; remove it", comma);
+      const closed = this.closedOrComma('}', (next) =>
+        next === '"' ? "expected ',' between properties (a comma is missing)" : `unexpected ${this.describeChar()}; expected ',' or '}'`,
+      );
+      if (closed) return out;
     }
+  }
+
+  /**
+   * After a member of an array or object: true at the closing bracket (consumed), else false past the comma.
+   * A missing comma fails with `unexpected(the character there)`; a trailing comma before `close` fails too.
+   */
+  private closedOrComma(close: ']' | '}', unexpected: (c: string) => string): boolean {
+    this.skipWs();
+    const c = this.text[this.i];
+    if (c === close) {
+      this.i++;
+      return true;
+    }
+    if (c === undefined) this.fail(`unexpected end of file: a '${close}' is missing`);
+    if (c !== ',') this.fail(unexpected(c));
+    const comma = this.i;
+    this.i++;
+    this.skipWs();
+    if (this.text[this.i] === close) this.fail(`trailing comma before '${close}'; remove it`, comma);
+    return false;
   }
 }
 

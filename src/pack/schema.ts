@@ -5,6 +5,11 @@ import { DEPENDENCY_TYPES, PACK_JSON, PACK_LAYERS, RESOURCE_TYPES, SCHEDULE_TYPE
 
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
 
+/** A list of records: an array whose items are objects with `properties`, the `required` ones present. */
+function arrayOfObjects<const R extends readonly string[], const P extends object>(required: R, properties: P) {
+  return { type: 'array', items: { type: 'object', required, properties } } as const;
+}
+
 /**
  * JSON Schema of pack.json (palette-packs.md, "pack.json"). Extra keys are allowed everywhere: real
  * packs carry commit_msg, kubeVersion, readme, and Palette ignores what it does not know.
@@ -30,44 +35,23 @@ export const PACK_JSON_SCHEMA = {
     constraints: {
       type: 'object',
       properties: {
-        dependencies: {
-          type: 'array',
-          items: {
-            type: 'object',
-            // pack-central's schema also requires `type`; Palette serves packs without it (validate warns).
-            required: ['packName', 'layer'],
-            properties: {
-              packName: nonEmptyString,
-              layer: { enum: [...PACK_LAYERS] },
-              minVersion: { type: 'string' },
-              maxVersion: { type: 'string' },
-              type: { enum: [...DEPENDENCY_TYPES] },
-            },
-          },
-        },
-        resources: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['type'],
-            properties: {
-              type: { enum: [...RESOURCE_TYPES] },
-              minLimit: { type: 'number' },
-              components: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['scheduleType'],
-                  properties: {
-                    scheduleType: { enum: [...SCHEDULE_TYPES] },
-                    resourceRequestParamRef: { type: 'string' },
-                    replicaCountParamRef: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
-        },
+        // pack-central's schema also requires a dependency's `type`; Palette serves packs without it (validate warns).
+        dependencies: arrayOfObjects(['packName', 'layer'], {
+          packName: nonEmptyString,
+          layer: { enum: [...PACK_LAYERS] },
+          minVersion: { type: 'string' },
+          maxVersion: { type: 'string' },
+          type: { enum: [...DEPENDENCY_TYPES] },
+        }),
+        resources: arrayOfObjects(['type'], {
+          type: { enum: [...RESOURCE_TYPES] },
+          minLimit: { type: 'number' },
+          components: arrayOfObjects(['scheduleType'], {
+            scheduleType: { enum: [...SCHEDULE_TYPES] },
+            resourceRequestParamRef: { type: 'string' },
+            replicaCountParamRef: { type: 'string' },
+          }),
+        }),
       },
     },
   },

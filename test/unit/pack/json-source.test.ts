@@ -31,6 +31,26 @@ describe('parseLocatedJson', () => {
     );
   });
 
+  it.each([
+    ['[1 2]', "unexpected '2'; expected ',' or ']' (is a comma missing?) (line 1, column 4)"],
+    ['[ 1 , ]', "trailing comma before ']'; remove it (line 1, column 5)"],
+    ['[1', "unexpected end of file: a ']' is missing (line 1, column 3)"],
+    ['{"a":1 "b":2}', "expected ',' between properties (a comma is missing) (line 1, column 8)"],
+    ['{"a":1;}', "unexpected ';'; expected ',' or '}' (line 1, column 7)"],
+    ['{"a":1,}', "trailing comma before '}'; remove it (line 1, column 7)"],
+    ['{"a":1,', "unexpected end of file: a '}' is missing (line 1, column 8)"],
+  ])('says what is wrong after a member of %s', (text, message) => {
+    expect(() => parseLocatedJson(text)).toThrow(message);
+  });
+
+  it('reads every escape as JSON.parse does, and names a bad one', () => {
+    const bs = '\\';
+    const text = `{"s": "q${bs}" b${bs}${bs} s${bs}/ ${bs}b${bs}f${bs}n${bs}r${bs}t ${bs}u00e9${bs}u2603 end"}`;
+    expect(parseLocatedJson(text).value).toEqual(JSON.parse(text));
+    expect(() => parseLocatedJson(`{"s": "a${bs}x"}`)).toThrow(`invalid escape "${bs}x" in a string`);
+    expect(() => parseLocatedJson(`{"s": "a${bs}u12G4"}`)).toThrow(`invalid ${bs}u escape: it needs four hex digits`);
+  });
+
   it('accepts exactly what JSON.parse accepts, on near-JSON text', () => {
     // Damage valid JSON by deleting, duplicating or inserting one character.
     const damaged = fc
