@@ -388,20 +388,23 @@ export class RegistryClient {
     return verified(Readable.from(bytes(), { objectMode: false }), { digest, size });
   }
 
-  private manifestSpec(method: HttpMethod, repository: string, reference: string, signal?: AbortSignal): CallSpec {
+  /** What every call on one manifest carries: its URL, the token scopes of `intent`, and the subject messages name. */
+  private manifestCall(repository: string, reference: string, intent: Intent, signal: AbortSignal | undefined): Omit<CallSpec, 'method' | 'expect'> {
     validateReference(reference);
-    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
     return {
-      method,
       url: this.repoUrl(repository, `manifests/${reference}`),
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      expect: [200],
       scopes: this.scopesFor(repository, intent),
       repository,
       intent,
       subject: `manifest ${reference}`,
       ...(signal ? { signal } : {}),
     };
+  }
+
+  /** A manifest read (GET or HEAD), accepting every manifest type. */
+  private manifestSpec(method: HttpMethod, repository: string, reference: string, signal?: AbortSignal): CallSpec {
+    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
+    return { method, ...this.manifestCall(repository, reference, intent, signal), headers: { accept: MANIFEST_ACCEPT.join(', ') }, expect: [200] };
   }
 
   /** `HEAD /v2/<repo>/manifests/<ref>`: the descriptor; throws NOT_FOUND when absent. */
@@ -470,18 +473,7 @@ export class RegistryClient {
     }
     this.declarePush(repository);
     const stored = await this.request(
-      {
-        method: 'PUT',
-        url: this.repoUrl(repository, `manifests/${reference}`),
-        headers: { 'content-type': mediaType },
-        body: bytes,
-        expect: [200, 201, 204],
-        scopes: this.scopesFor(repository, 'push'),
-        repository,
-        intent: 'push',
-        subject: `manifest ${reference}`,
-        ...(signal ? { signal } : {}),
-      },
+      { method: 'PUT', ...this.manifestCall(repository, reference, 'push', signal), headers: { 'content-type': mediaType }, body: bytes, expect: [200, 201, 204] },
       async (res) => {
         await discardBody(res);
         return getHeader(res, 'docker-content-digest')?.trim();
@@ -497,20 +489,7 @@ export class RegistryClient {
 
   /** `DELETE /v2/<repo>/manifests/<ref>` (a digest; tag deletion is a distribution-spec 1.1 feature). */
   async deleteManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
-    validateReference(reference);
-    await this.request(
-      {
-        method: 'DELETE',
-        url: this.repoUrl(repository, `manifests/${reference}`),
-        expect: [200, 202, 204],
-        scopes: this.scopesFor(repository, 'delete'),
-        repository,
-        intent: 'delete',
-        subject: `manifest ${reference}`,
-        ...(signal ? { signal } : {}),
-      },
-      discardBody,
-    );
+    await this.request({ method: 'DELETE', ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] }, discardBody);
   }
 
   /**

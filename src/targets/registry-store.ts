@@ -60,6 +60,16 @@ function isNotFound(err: unknown): boolean {
   return isPackpubError(err, 'NOT_FOUND');
 }
 
+/** What `call` answers, or `absent` when the registry says it is not there (isNotFound). */
+async function unlessNotFound<T, A>(call: Promise<T>, absent: A): Promise<T | A> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isNotFound(err)) return absent;
+    throw err;
+  }
+}
+
 /**
  * Any OCI distribution registry as a pack store. `client` is public so the ECR and Harbor stores can reuse
  * its HTTP stack (`client.stack`: transport, auth session, retry policy) for their own API calls.
@@ -81,22 +91,12 @@ export class GenericRegistryStore implements ArtifactStore {
     return formatReference(this.location, repository, tag);
   }
 
-  async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    try {
-      return await this.client.getManifest(repository, reference);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+    return unlessNotFound(this.client.getManifest(repository, reference), undefined);
   }
 
-  async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
-    try {
-      return await this.client.headManifest(repository, reference);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    return unlessNotFound(this.client.headManifest(repository, reference), undefined);
   }
 
   pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
@@ -116,14 +116,9 @@ export class GenericRegistryStore implements ArtifactStore {
     return this.client.fetchBlob(repository, descriptor);
   }
 
-  async listTags(repository: string): Promise<string[]> {
-    try {
-      return await this.client.listTags(repository);
-    } catch (err) {
-      // distribution answers NAME_UNKNOWN for a repository with no pushes yet
-      if (isNotFound(err)) return [];
-      throw err;
-    }
+  listTags(repository: string): Promise<string[]> {
+    // distribution answers NAME_UNKNOWN for a repository with no pushes yet
+    return unlessNotFound(this.client.listTags(repository), []);
   }
 
   /**
