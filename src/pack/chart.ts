@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { valuesReferences } from './template-refs.js';
 import { checkYamlText } from './yaml-source.js';
@@ -281,8 +281,10 @@ async function readArchive(open: () => Readable, label: string, budget: Budget, 
   };
   slotOf([]);
 
+  // Loaded on the first archive: packs without chart archives never need the tar reader.
+  const { extract: tarExtract } = await import('tar-stream');
   const input = open();
-  const extract = tar.extract();
+  const extract = tarExtract();
   const feeding = pipeline(input, createGunzip(), new ByteCounter(budget, label, nested), extract);
   feeding.catch(() => undefined);
   try {

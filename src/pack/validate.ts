@@ -1,4 +1,6 @@
-import semver from 'semver';
+// The two functions, not the package: its index loads some 40 modules (start-up of `validate`, issue 16).
+import coerceSemver from 'semver/functions/coerce.js';
+import parseSemver from 'semver/functions/parse.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { ChartError, readChart, type HelmChart } from './chart.js';
@@ -180,7 +182,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
         message: `version "${version}" starts with "v"; pack-central rejects that: use "${bare}"`,
       });
     }
-    if (semver.parse(bare) === null || /^[=v]/i.test(bare)) {
+    if (parseSemver(bare) === null || /^[=v]/i.test(bare)) {
       findings.push({
         severity: 'warning',
         rule: 'version-not-semver',
@@ -196,7 +198,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
 
 /** "1.5" -> "1.5.0", for the message. */
 function semverGuess(version: string): string {
-  const coerced = semver.coerce(version);
+  const coerced = coerceSemver(version);
   return coerced === null ? '1.0.0' : coerced.version;
 }
 
