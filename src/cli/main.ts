@@ -1,5 +1,5 @@
 import { PackpubError } from '../errors.js';
-import { toYargs, type CliContext } from './context.js';
+import { toYargs, type CliContext, type CommandSpec } from './context.js';
 import { processIo, renderError, type CliIo } from './io.js';
 import { explainUnknownInput } from './suggest.js';
 
@@ -14,7 +14,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const [{ default: yargs }, { commands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
+  const [{ default: yargs }, commands] = await Promise.all([import('yargs'), commandsFor(argv)]);
   // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
   const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0 };
   const debug = argv.includes('--debug');
@@ -51,6 +51,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return renderError(io, err, debug);
   }
   return ctx.exitCode;
+}
+
+/**
+ * Commands that load only their own module when they are named first: checking one pack should not
+ * pay for importing every other command (issue 16: a quarter of `packpub validate <pack>`'s start-up).
+ * Their help and errors never list the other commands.
+ */
+const SOLO_COMMANDS = new Map<string, () => Promise<CommandSpec>>([['validate', async () => (await import('./commands/validate.js')).validateCommand]]);
+
+async function commandsFor(argv: string[]): Promise<CommandSpec[]> {
+  const solo = argv[0] === undefined ? undefined : SOLO_COMMANDS.get(argv[0]);
+  return solo === undefined ? (await import('./commands/index.js')).commands : [await solo()];
 }
 
 /**

@@ -101,4 +101,12 @@ describe('packpub validate', () => {
     expect(failed.stderr).not.toContain('--strict');
     expect(failed.stderr.trim().split('\n')).toHaveLength(2);
   });
+
+  it('loads only its own command (start-up) and still names the flag meant by a mistyped one', async () => {
+    const typo = await runBin(['validate', 'warned', '--strikt'], { cwd: work });
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toMatch(/^error: unknown flag --strikt: did you mean --strict\?\n/);
+    expect(typo.stderr).toContain('packpub validate --help');
+  });
 });
