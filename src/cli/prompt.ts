@@ -12,6 +12,8 @@ export async function promptLine(io: CliIo, question: string): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
   const ended = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+  // Ctrl-C at the question is a "no" (readline would otherwise only pause).
+  rl.once('SIGINT', () => rl.close());
   try {
     // An input that ends (or a closed interface) answers '' rather than leaving the question pending.
     const answer = rl.question(question).catch(() => '');

@@ -355,18 +355,23 @@ export function describeDeleteResult(r: DeleteResult, dryRun: boolean): string {
 }
 
 /** Whether a delete result goes to stderr: it is not what was asked. */
-export function isDeleteProblem(r: DeleteResult, report: DeleteReport): boolean {
-  return !['deleted', 'untagged', 'planned'].includes(r.status) && !(r.status === 'missing' && report.ignoreMissing);
+export function isDeleteProblem(r: DeleteResult, ignoreMissing: boolean): boolean {
+  return !['deleted', 'untagged', 'planned'].includes(r.status) && !(r.status === 'missing' && ignoreMissing);
+}
+
+/** One delete result as a line (problems on stderr, the rest on stdout). */
+export function renderDeleteResult(io: CliIo, r: DeleteResult, dryRun: boolean, ignoreMissing: boolean): void {
+  writeLine(isDeleteProblem(r, ignoreMissing) ? io.stderr : io.stdout, describeDeleteResult(r, dryRun));
 }
 
 /**
- * Draw a delete report: a line per version (problems on stderr, the rest on stdout), then, unless everything
- * asked was done, one line naming what was deleted and what was not.
+ * Draw a delete report: a line per version not `shown` yet (as it finished), then, unless everything asked
+ * was done, one line naming what was deleted and what was not.
  */
-export function renderDeleteReport(io: CliIo, report: DeleteReport): void {
-  for (const r of report.results) writeLine(isDeleteProblem(r, report) ? io.stderr : io.stdout, describeDeleteResult(r, report.dryRun));
+export function renderDeleteReport(io: CliIo, report: DeleteReport, shown: ReadonlySet<DeleteResult> = new Set()): void {
+  for (const r of report.results) if (!shown.has(r)) renderDeleteResult(io, r, report.dryRun, report.ignoreMissing);
   const done = report.results.filter((r) => r.status === 'deleted' || r.status === 'untagged');
-  const notDone = report.results.filter((r) => isDeleteProblem(r, report));
+  const notDone = report.results.filter((r) => isDeleteProblem(r, report.ignoreMissing));
   if (notDone.length === 0) return;
   const names = (rs: DeleteResult[]) => rs.map((r) => `${r.name}:${r.version}`).join(', ');
   writeLine(io.stderr, `${done.length === 0 ? 'nothing was deleted' : `deleted ${names(done)}`}; not deleted: ${names(notDone)}`);

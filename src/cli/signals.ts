@@ -50,6 +50,8 @@ export interface InterruptHooks {
   clearStatus?: () => void;
   /** Feeds on the run's events; its summary is printed when the run is abandoned. */
   ledger?: RunLedger;
+  /** What is safe about abandoning this run (default: publishing's "no tag was written for unfinished packs"). */
+  abandonNote?: string;
 }
 
 /**
@@ -70,12 +72,13 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     for (const l of hooks.ledger?.summary() ?? []) writeLine(ctx.io.stderr, l);
     process.exit(EXIT_INTERRUPTED);
   };
+  const note = hooks.abandonNote ?? 'no tag was written for unfinished packs';
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) abandon(`${sig} again: abandoning requests in flight; no tag was written for unfinished packs`);
+    if (controller.signal.aborted) abandon(`${sig} again: abandoning requests in flight; ${note}`);
     ctx.interrupted = true;
     say(`${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
     controller.abort();
-    timer = setTimeout(() => abandon('abandoning requests still in flight; no tag was written for unfinished packs'), GRACE_MS);
+    timer = setTimeout(() => abandon(`abandoning requests still in flight; ${note}`), GRACE_MS);
     timer.unref();
   };
   process.on('SIGINT', onSignal);

@@ -75,6 +75,13 @@ export interface DeleteOptions {
   ignoreMissing?: boolean;
 }
 
+export interface ApplyDeleteOptions {
+  /** Stops the run before the next version (the one being deleted finishes); the rest are `cancelled`. */
+  signal?: AbortSignal;
+  /** Called as each version is done (deleted, failed or cancelled), so a caller can show progress. */
+  onResult?: (result: DeleteResult) => void;
+}
+
 interface PlannedVersion {
   ref: PackRef;
   repository: string;
@@ -152,12 +159,16 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
 
 /**
  * Delete what the plan found, one version at a time, reading each tag back: a tag that still resolves is a
- * failure. The first failure stops the run; the versions after it are `cancelled`. A plan that is not
- * ready deletes nothing (its planned versions are `cancelled`).
+ * failure. The first failure (or `signal`) stops the run; the versions after it are `cancelled`. A plan
+ * that is not ready deletes nothing (its planned versions are `cancelled`).
  */
-export async function applyDelete(target: DeletableTarget, plan: DeletePlan): Promise<DeleteReport> {
+export async function applyDelete(target: DeletableTarget, plan: DeletePlan, options: ApplyDeleteOptions = {}): Promise<DeleteReport> {
   const { store } = target;
   if (!plan.ready) return deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'another version cannot be deleted (see its error)') : r));
+  const done = (v: PlannedVersion, result: DeleteResult) => {
+    v.result = result;
+    options.onResult?.(result);
+  };
   /** Tags removed so far, per repository: they no longer keep a manifest. */
   const gone = new Map<string, Set<string>>();
   const named = new Set(plan.versions.map((v) => `${v.repository}:${v.ref.version}`));
@@ -165,8 +176,8 @@ export async function applyDelete(target: DeletableTarget, plan: DeletePlan): Pr
   for (const v of plan.versions) {
     const r = v.result;
     if (r.status !== 'planned' || r.digest === undefined) continue;
-    if (stopped) {
-      v.result = cancelled(r, 'an earlier version failed, so this one was not tried');
+    if (stopped || options.signal?.aborted === true) {
+      done(v, cancelled(r, stopped ? 'an earlier version failed, so this one was not tried' : 'interrupted before this version was tried'));
       continue;
     }
     const removed = gone.get(v.repository) ?? new Set<string>();
@@ -186,9 +197,9 @@ export async function applyDelete(target: DeletableTarget, plan: DeletePlan): Pr
       removed.add(v.ref.version);
       gone.set(v.repository, removed);
       const { plan: _plan, ...rest } = r;
-      v.result = { ...rest, status: manifestScope || present.length === 0 ? 'deleted' : 'untagged' };
+      done(v, { ...rest, status: manifestScope || present.length === 0 ? 'deleted' : 'untagged' });
     } catch (err) {
-      v.result = { ...r, status: 'failed', error: errorOf(err) };
+      done(v, { ...r, status: 'failed', error: errorOf(err) });
       stopped = true;
     }
   }

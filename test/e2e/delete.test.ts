@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, type CliRun } from '../support/cli.js';
+import { BIN, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
 import { startEcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
+import { proxiedRegistry } from '../support/push-setup.js';
+import type { ProxyAction } from '../support/recording-proxy.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectLayout, skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -138,6 +140,39 @@ describe('delete on a distribution registry', () => {
   });
 });
 
+describe('delete interrupted', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-delete-sigint-');
+    const { registry, proxy } = await proxiedRegistry(stack);
+    await pushTwo(root, ['--registry', `${registry.host}/base`]);
+    return { registry, proxy };
+  });
+
+  it('on SIGINT: the version being deleted finishes, no other is tried, the output says which is gone, exit 130', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let deleting = false;
+    w.proxy.onRequest = async (req): Promise<ProxyAction> => {
+      if (req.kind !== 'manifest-delete') return 'pass';
+      deleting = true;
+      await held;
+      return 'pass';
+    };
+    const run = spawnCli(['delete', 'hello:1.0.0', 'hello:2.0.0', '--force', '--registry', `${w.proxy.host}/base`], { env: ENV });
+    await waitFor(() => deleting, 'the first DELETE');
+    run.child.kill('SIGINT');
+    await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the signal to be seen');
+    release();
+    const done = await run.done;
+    expect(done.code).toBe(130);
+    expect(done.stdout).toContain('deleted hello:1.0.0:');
+    expect(done.stderr).toContain('not deleted hello:2.0.0: interrupted before this version was tried');
+    expect(done.stderr).toContain('deleted hello:1.0.0; not deleted: hello:2.0.0');
+    expect(await new RegistryReader(w.registry.url).tags(`base/${REPO}`)).toEqual(['2.0.0']);
+    expect(w.proxy.count((r) => r.kind === 'manifest-delete')).toBe(1);
+  });
+});
+
 describe('delete in an OCI layout', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-delete-layout-');
@@ -189,7 +224,7 @@ describe('delete on Harbor', () => {
     );
   const deletes = () => w.harbor.apiRequests.filter((r) => r.method === 'DELETE').map((r) => `${r.path} ${r.status}`);
 
-  it('deletes only the tag while another tag keeps the artifact, then the artifact; a user without delete permission is refused', async () => {
+  it('deletes only the tag while another tag keeps the artifact, then the artifact; no delete permission (403) and an immutable rule (412) are refused', async () => {
     expect((await runCli(['tag', 'hello:2.0.0', '2.x', ...w.target], { env: w.admin })).code).toBe(0);
     const untag = await runCli(['delete', 'hello:2.0.0', '--force', ...w.target], { env: w.admin });
     expect(untag.code, untag.stderr).toBe(0);
@@ -202,6 +237,14 @@ describe('delete on Harbor', () => {
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain(`FAILED hello:2.x: ${w.harbor.host} refused to delete ${w.harbor.host}/proj/${REPO}:2.x: no delete permission on project proj`);
     expect(denied.stderr).not.toContain(DEV_PASSWORD);
+    expect(await present('2.x')).toBe(true);
+
+    w.harbor.policy.immutableProjects.add('proj');
+    const immutable = await runCli(['delete', 'hello:2.x', '--force', ...w.target], { env: w.admin });
+    w.harbor.policy.immutableProjects.delete('proj');
+    expect(immutable.code).toBe(1);
+    expect(immutable.stderr).toContain(`${w.harbor.host}/proj/${REPO}:2.x is protected by an immutable tag rule of project proj: Harbor does not delete it`);
+    expect(deletes().at(-1)).toBe(`${artifact} 412`);
     expect(await present('2.x')).toBe(true);
 
     const last = await runCli(['delete', 'hello:2.x', '--force', ...w.target], { env: w.admin });

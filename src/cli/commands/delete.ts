@@ -1,6 +1,7 @@
 import { PackpubError } from '../../errors.js';
 import type { Args, CommandSpec } from '../context.js';
-import { EXIT_FAILURE, EXIT_OK, writeLine } from '../io.js';
+import type { DeleteResult } from '../../operations/delete.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
 import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { confirm, stdinIsTty } from '../prompt.js';
 import { targetCommandFlags, withTarget } from '../target-command.js';
@@ -34,27 +35,45 @@ export const deleteCommand: CommandSpec = {
         hint: `${PALETTE_DELETE_WARNING}. See what would go with --dry-run`,
       });
     }
+    const json = args['json'] === true;
+    const ignoreMissing = args['ignoreMissing'] === true;
     return withTarget(targetArgs, ctx, async (target) => {
-      const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport }] = await Promise.all([import('../report.js'), import('../render.js')]);
-      const plan = await planDelete(target, refs, { ignoreMissing: args['ignoreMissing'] === true });
+      const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport, renderDeleteResult }, { withInterrupt }] = await Promise.all([
+        import('../report.js'),
+        import('../render.js'),
+        import('../signals.js'),
+      ]);
+      const plan = await planDelete(target, refs, { ignoreMissing });
       const planned = deleteReportOf(plan);
+      // Each version's line as soon as it is done, so an interrupted run has said what is gone.
+      const shown = new Set<DeleteResult>();
+      const onResult = (r: DeleteResult) => {
+        if (json) return;
+        shown.add(r);
+        renderDeleteResult(ctx.io, r, false, ignoreMissing);
+      };
+      const apply = () =>
+        withInterrupt(ctx, (signal) => applyDelete(target, plan, { signal, onResult }), {
+          abandonNote: 'the versions listed above as deleted are gone, the others were not deleted',
+        });
       let report;
       if (dryRun) report = deleteReportOf(plan, undefined, true);
-      else if (!plan.ready || force || planned.summary.planned === 0) report = await applyDelete(target, plan);
+      else if (!plan.ready || force || planned.summary.planned === 0) report = await apply();
       else {
         // On a terminal: show exactly what goes, say why it matters, and take only an explicit yes.
         for (const r of planned.results) writeLine(ctx.io.stderr, describeDeleteResult(r, false));
         writeLine(ctx.io.stderr, `warning: ${PALETTE_DELETE_WARNING}.`);
         const yes = await confirm(ctx.io, `Delete ${planned.summary.planned} version(s) from ${target.display}?`);
-        report = yes ? await applyDelete(target, plan) : deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'not confirmed') : r));
+        report = yes ? await apply() : deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'not confirmed') : r));
       }
-      if (args['json'] === true) {
+      if (json) {
         writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
         // stdout is the document; a failing step's log still says why.
         for (const r of report.results) {
-          if (isDeleteProblem(r, report) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${r.error?.message ?? r.status}`);
+          if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${r.error?.message ?? r.status}`);
         }
-      } else renderDeleteReport(ctx.io, report);
+      } else renderDeleteReport(ctx.io, report, shown);
+      if (ctx.interrupted === true) return EXIT_INTERRUPTED;
       return deleteSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
     });
   },
