@@ -40,9 +40,20 @@ export function counting(onBytes: (n: number) => void): Transform {
   });
 }
 
-/** Upload a blob unless the store has it; returns the bytes sent. */
-export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable): Promise<number> {
-  if (await store.hasBlob(repo, descriptor.digest)) return 0;
+/**
+ * Blobs up to this size that are known to be new are uploaded without asking the registry first: the
+ * question costs a round trip, about what sending a few hundred KiB costs, and the answer is nearly always no.
+ */
+export const ASK_FIRST_BYTES = 1024 * 1024;
+
+/**
+ * Upload a blob unless the store has it; returns the bytes sent. `likelyNew`: the caller knows the blob is
+ * new content (a version the target does not hold yet), so one under ASK_FIRST_BYTES is sent without asking;
+ * a registry that has it after all (an interrupted earlier run) takes the same bytes again.
+ */
+export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable, likelyNew = false): Promise<number> {
+  const ask = !likelyNew || descriptor.size > ASK_FIRST_BYTES || store.kind === 'oci-layout';
+  if (ask && (await store.hasBlob(repo, descriptor.digest))) return 0;
   await store.pushBlob(repo, descriptor, open);
   return descriptor.size;
 }

@@ -463,6 +463,7 @@ async function publishTo(
   // Blobs first, manifest last: a tag never points at missing content.
   await ensureBlob(store, where.repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
   const archivePath = built.path;
+  // A version the target does not hold yet has a new layer (the archive holds pack.json with this version).
   const uploadedBytes = await ensureBlob(store, where.repo, built.manifest.layers[0] as Descriptor, () => {
     let sent = 0;
     ctx.emit({ type: 'blob-upload-start', name, version, digest: built.digest, size: built.size });
@@ -472,18 +473,17 @@ async function publishTo(
         ctx.emit({ type: 'blob-upload-progress', name, version, digest: built.digest, bytes: sent, size: built.size });
       }),
     );
-  });
+  }, existing === undefined);
   ctx.emit({ type: 'blob-upload-done', name, version, digest: built.digest, size: built.size, skipped: uploadedBytes === 0 });
-  // Registries offer no compare-and-swap: look again right before the write (the uploads took time), write,
-  // and read the tag back. The OCI layout checks `ifTagHolds` under its lock, which makes this exact there.
+  // Registries offer no compare-and-swap: look again right before the write (the uploads took time), then
+  // write. The tag is read back once, at the end of the run (confirmHeld), which also sees a publisher that
+  // replaced it later in this run. The OCI layout checks `ifTagHolds` under its lock, which makes this exact there.
   const expected = existing?.descriptor.digest ?? null;
   const local = sha256Digest(built.manifestBytes);
   const before = (await store.headManifest(where.repo, version))?.digest ?? null;
   if (before === local) return done({ status: 'unchanged', digest: local, uploadedBytes });
   if (before !== expected) throw raced(where.reference, before, local);
   const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
-  const after = (await store.headManifest(where.repo, version))?.digest ?? null;
-  if (after !== digest) throw raced(where.reference, after, digest);
   await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
   return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
 }
@@ -496,8 +496,8 @@ function raced(reference: string, holds: Digest | null, ours: Digest): PackpubEr
 }
 
 /**
- * The end-of-run read-back: a version this run published (or found unchanged) whose tag now holds another
- * digest was replaced by a concurrent publisher after its own read-back; report it as a conflict.
+ * The read-back, at the end of the run: a version this run published (or found unchanged) whose tag now
+ * holds another digest was replaced by a concurrent publisher after this run's check; report it as a conflict.
  */
 async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: EventSink): Promise<PackResult[][]> {
   return Promise.all(

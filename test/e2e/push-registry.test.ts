@@ -1,6 +1,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../src/oci/digest.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
@@ -53,6 +54,32 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     expect(again.stdout).toContain('unchanged hello:1.0.0');
     expect(uploads()).toBe(0);
     expect(w.proxy.count((r) => r.method === 'PUT')).toBe(0);
+  });
+
+  it('publishes a new version into an existing repository in 7 requests: one blob check, one check before the write, one read-back', async () => {
+    const pack = await writePack(join(w.root, 'hello-1.1.0'), { name: 'hello', version: '1.1.0' });
+    w.proxy.clear();
+    const result = await cli(['push', pack, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { results: Array<{ status: string; digest: string; layerDigest: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(['published']);
+    const repo = `/v2/${BASE}/spectro-packs/archive/hello/`;
+    const sequence = w.proxy.requests
+      .filter((r) => r.path.startsWith(repo) && r.status !== 401) // token mode: challenges come first
+      .map((r) => `${r.method} ${r.path.slice(repo.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256:[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
+    expect(sequence).toEqual([
+      'GET manifests/1.1.0 404', // what the registry holds under this version
+      'HEAD blobs/DIGEST 200', // the {} config, there since 1.0.0
+      'POST blobs/uploads/ 202', // the layer: new content, small, sent without asking
+      'PUT blobs/uploads/ID 201',
+      'HEAD manifests/1.1.0 404', // still free right before the write
+      'PUT manifests/1.1.0 201',
+      'HEAD manifests/1.1.0 200', // the read-back at the end of the run
+    ]);
+    // What the registry holds is what was reported.
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.1.0`, creds === undefined ? {} : { creds });
+    expect(sha256Digest(raw)).toBe(report.results[0]?.digest);
+    expect(raw.toString()).toContain(`"digest":"${report.results[0]?.layerDigest}"`);
   });
 
   it('refuses different content under a published version, and replaces it with --force', async () => {
