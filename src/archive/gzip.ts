@@ -63,8 +63,10 @@ export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOption
 }
 
 function zlibOptions(level: number): ZlibOptions {
-  // Everything explicit: the output must not depend on zlib's defaults changing.
-  return { level, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY };
+  // Everything explicit: the output must not depend on zlib's defaults changing. A compressed block comes
+  // back in one or two pieces instead of 16 KiB ones (each a callback on the main thread); the pieces do not
+  // change the bytes, except for stored blocks (level 0), whose framing follows them: those keep the default.
+  return { level, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY, ...(level > 0 ? { chunkSize: 512 * 1024 } : {}) };
 }
 
 function deflateRawAsync(data: Buffer, level: number): Promise<Buffer> {
