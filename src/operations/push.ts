@@ -509,7 +509,7 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: 
           if (r.status !== 'published' && r.status !== 'overwritten' && r.status !== 'unchanged') return r;
           const held = await state.target.store.headManifest(packRepository(state.target.basePath, r.name), r.version).then(
             (d) => d?.digest ?? null,
-            () => r.digest, // cannot look: the write and its read-back stand
+            () => r.digest, // cannot look (a policy may block reads): the accepted write stands
           );
           if (held === r.digest) return r;
           const err = raced(r.reference ?? `${r.name}:${r.version}`, held ?? null, r.digest);
