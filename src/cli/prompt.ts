@@ -11,12 +11,17 @@ export function stdinIsTty(io: CliIo): boolean {
 export async function promptLine(io: CliIo, question: string): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
-  const ended = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+  // An input that ends (or a closed interface) answers '' rather than leaving the question pending; an
+  // answer line just before the end still counts (input piped in ends right after it).
+  let answered: string | undefined;
+  const answer = rl.question(question).then(
+    (line) => (answered = line),
+    () => '',
+  );
+  const ended = new Promise<string>((resolve) => rl.once('close', () => setImmediate(() => resolve(answered ?? ''))));
   // Ctrl-C at the question is a "no" (readline would otherwise only pause).
   rl.once('SIGINT', () => rl.close());
   try {
-    // An input that ends (or a closed interface) answers '' rather than leaving the question pending.
-    const answer = rl.question(question).catch(() => '');
     return (await Promise.race([answer, ended])).trim();
   } finally {
     rl.close();

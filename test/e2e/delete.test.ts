@@ -15,6 +15,7 @@ import type { ProxyAction } from '../support/recording-proxy.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectLayout, skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
+import { startTokenServer } from '../support/token-server.js';
 
 /*
  * `packpub delete` (issue 14) on every kind of target, checked by reading what the target holds afterwards:
@@ -137,6 +138,28 @@ describe('delete on a distribution registry', () => {
     } finally {
       await locked.stop();
     }
+  });
+});
+
+describe('delete with token auth', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-delete-token-');
+    const tokens = stack.add(await startTokenServer({ users: { admin: 'admin-delete-pw', ci: { password: 'ci-delete-pw', actions: ['pull', 'push'] } } }));
+    const registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
+    const target = ['--registry', `${registry.host}/base`];
+    await pushTwo(root, target, { PACKPUB_USERNAME: 'admin', PACKPUB_PASSWORD: 'admin-delete-pw' });
+    return { tokens, registry, target };
+  });
+
+  it('asks the token service for the delete action; a user without it is told so and nothing is deleted', async () => {
+    const denied = await runCli(['delete', 'hello:1.0.0', '--force', ...w.target], { env: { ...ENV, PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: 'ci-delete-pw' } });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain(`FAILED hello:1.0.0: credentials rejected or no delete permission on base/${REPO}`);
+    expect(w.tokens.requests.at(-1)?.scopes).toEqual([`repository:base/${REPO}:delete`]);
+
+    const run = await runCli(['delete', 'hello:1.0.0', '--force', ...w.target], { env: { ...ENV, PACKPUB_USERNAME: 'admin', PACKPUB_PASSWORD: 'admin-delete-pw' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(w.tokens.requests.at(-1)?.granted).toEqual([`repository:base/${REPO}:delete`]);
   });
 });
 
@@ -279,6 +302,11 @@ describe('delete on ECR', () => {
       { registryId: w.standin.accountId, repositoryName: `base/${REPO}`, imageIds: [{ imageTag: '2.0.0', imageDigest: w.digests['2.0.0'] }] },
     ]);
     expect(await tags()).toEqual(['1.0.0', '2.x']);
+
+    w.standin.failImage(`base/${REPO}`, '1.0.0', 'ImageNotFound', 'Requested image not found');
+    const gone = await runCli(['delete', 'hello:1.0.0', '--force', ...w.target], { env: w.env });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('is no longer there: ECR answered ImageNotFound: Requested image not found');
 
     w.standin.failImage(`base/${REPO}`, '1.0.0', 'KmsError', 'The KMS key is disabled');
     const failed = await runCli(['delete', 'hello:1.0.0', 'hello:2.x', '--force', ...w.target], { env: w.env });
