@@ -1,17 +1,29 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runBin, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
 
 const execFileP = promisify(execFile);
 
-/** Load the bash completion the way a user does, then ask it to complete `words` (the last one being typed). */
+/** The bash completion script as `packpub completion bash` prints it (written once, sourced by every `complete`). */
+let bashScript: string;
+const stack = stage();
+beforeAll(async () => {
+  bashScript = join(await stack.tempDir('packpub-completion-'), 'packpub.bash');
+  const run = await runBin(['completion', 'bash']);
+  expect(run.code, run.stderr).toBe(0);
+  await writeFile(bashScript, run.stdout);
+});
+
+/** Source the bash completion (as a user who saved it to a file does), then ask it to complete `words` (the last one being typed). */
 async function complete(words: string[]): Promise<string[]> {
   const script = [
-    `source <("${process.execPath}" "${BIN}" completion bash)`,
+    `source "${bashScript}"`,
     `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
     `COMP_CWORD=${words.length - 1}`,
     '_packpub',
