@@ -10,6 +10,7 @@ import { copyCommand } from '../../../src/cli/commands/copy.js';
 import { prepareArgs } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
 import { targetCredentialChain, type OpenTargetOptions } from '../../../src/targets/open.js';
+import { HARBOR_TARGET_YAML } from '../../support/config.js';
 import { tempDir } from '../../support/files.js';
 
 /*
@@ -29,13 +30,7 @@ defaults:
   strict: true
   concurrency: 3
 targets:
-  harbor:
-    registry: harbor.example.com/spectro-oci-registry
-    type: harbor
-    auth:
-      username: robot$spectro-oci-registry+ci
-      passwordEnv: HARBOR_PASSWORD
-    tls:
+${HARBOR_TARGET_YAML}    tls:
       caFile: certs/harbor-ca.pem
       certFile: certs/client.pem
       keyFile: certs/client.key

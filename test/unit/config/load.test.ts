@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
 import { PackpubError } from '../../../src/errors.js';
+import { HARBOR_TARGET_YAML } from '../../support/config.js';
 import { tempDir } from '../../support/files.js';
 
 let root: string;
@@ -48,13 +49,7 @@ defaults:
   failFast: true
   skipExisting: false
 targets:
-  harbor:
-    registry: harbor.example.com/spectro-oci-registry
-    type: harbor
-    auth:
-      username: robot$spectro-oci-registry+ci
-      passwordEnv: HARBOR_PASSWORD
-      registryConfig: ./docker.json
+${HARBOR_TARGET_YAML}      registryConfig: ./docker.json
       allowCrossHostAuth: false
     tls:
       caFile: certs/ca.pem
