@@ -92,14 +92,17 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
     }
   });
 
-  it('reaches the registry under another host name with a curl-style --resolve mapping', async () => {
-    const fake = `registry.packpub.test:${w.registry.port}`;
-    const store = await openGenericRegistryStore({
-      host: fake,
-      plainHttp: true,
+  /** A store for the registry under the name registry.packpub.test, mapped to loopback with --resolve. */
+  const underAnotherName = (options: { plainHttp?: boolean; retry?: { attempts: number } }) =>
+    openGenericRegistryStore({
+      host: `registry.packpub.test:${w.registry.port}`,
       resolve: [`registry.packpub.test:${w.registry.port}:127.0.0.1`],
       credentials: staticProvider('test', { username: USER, password: PASSWORD }),
+      ...options,
     });
+
+  it('reaches the registry under another host name with a curl-style --resolve mapping', async () => {
+    const store = await underAnotherName({ plainHttp: true });
     try {
       await store.client.ping();
       const manifest = await pushPack(store, 'resolved/spectro-packs/archive/r', '0.1.0', randomBytes(2_000));
@@ -110,13 +113,7 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
   });
 
   it('does not fall back to HTTP for a non-loopback name: it says to pass --plain-http', async () => {
-    const fake = `registry.packpub.test:${w.registry.port}`;
-    const store = await openGenericRegistryStore({
-      host: fake,
-      resolve: [`registry.packpub.test:${w.registry.port}:127.0.0.1`],
-      credentials: staticProvider('test', { username: USER, password: PASSWORD }),
-      retry: { attempts: 1 },
-    });
+    const store = await underAnotherName({ retry: { attempts: 1 } });
     try {
       const err = await failure(store.client.ping());
       expect(err.code).toBe('NETWORK');

@@ -97,13 +97,9 @@ describe('TokenCache', () => {
 describe('fetchToken', () => {
   it('GETs the realm with service, every scope and Basic credentials', async () => {
     const { transport, sent } = tokenService(200, '{"token":"jwt","access_token":"","expires_in":1800}');
-    const answer = await fetchToken({
-      transport,
-      realm: new URL('https://harbor.example.com/service/token'),
-      service: 'harbor-registry',
-      scopes: ['repository:p/r:push', 'repository:p/r:pull', 'repository:p/base:pull'],
-      credentials: { username: 'robot$p+ci', password: 'pw' },
-    });
+    const scopes = ['repository:p/r:push', 'repository:p/r:pull', 'repository:p/base:pull'];
+    const credentials = { username: 'robot$p+ci', password: 'pw' };
+    const answer = await fetchToken({ transport, realm: new URL('https://harbor.example.com/service/token'), service: 'harbor-registry', scopes, credentials });
     expect(answer).toEqual({ token: 'jwt', expiresInS: 1800 });
     const req = sent[0]!.req;
     expect(req.method).toBe('GET');
@@ -120,14 +116,8 @@ describe('fetchToken', () => {
 
   it('exchanges an identity token with a POST refresh_token form', async () => {
     const { transport, sent } = tokenService(200, '{"access_token":"oauth","expires_in":300,"refresh_token":"next"}');
-    const answer = await fetchToken({
-      transport,
-      realm: new URL('https://auth.example/token'),
-      service: 'registry.example',
-      scopes: ['repository:a:pull', 'repository:a:push'],
-      credentials: { identityToken: 'refresh-me' },
-      clientId: 'packpub',
-    });
+    const request = { realm: new URL('https://auth.example/token'), service: 'registry.example', scopes: ['repository:a:pull', 'repository:a:push'] };
+    const answer = await fetchToken({ transport, ...request, credentials: { identityToken: 'refresh-me' }, clientId: 'packpub' });
     expect(answer.token).toBe('oauth');
     expect(answer.refreshToken).toBe('next');
     const { req, body } = sent[0]!;
