@@ -31,10 +31,15 @@ async function project(yaml: string): Promise<string> {
   return dir;
 }
 
+/** `packpub copy hello:1.0.0 --from <from> --to oci:out` in a new project with packpub.yaml `yaml`. */
+async function copyIn(yaml: string, from: string) {
+  const dir = await project(yaml);
+  return { dir, result: await runCli(['copy', 'hello:1.0.0', '--from', from, '--to', 'oci:out'], { cwd: dir }) };
+}
+
 describe('configuration errors through the CLI', () => {
   it('stops with exit code 2, naming the file, line and key, before doing anything', async () => {
-    const dir = await project('targets:\n  staging:\n    ociLayout: ./staging\n    tls:\n      cafile: ca.pem\n');
-    const result = await runCli(['copy', 'hello:1.0.0', '--from', 'staging', '--to', 'oci:out'], { cwd: dir });
+    const { dir, result } = await copyIn('targets:\n  staging:\n    ociLayout: ./staging\n    tls:\n      cafile: ca.pem\n', 'staging');
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('error: packpub.yaml:5:7: targets.staging.tls.cafile: unknown key; did you mean "caFile"?');
@@ -43,8 +48,7 @@ describe('configuration errors through the CLI', () => {
   });
 
   it('refuses a password in the file without repeating it', async () => {
-    const dir = await project('targets:\n  prod:\n    registry: harbor.example.com/p\n    auth:\n      username: robot$p+ci\n      password: Hunter2-in-git\n');
-    const result = await runCli(['copy', 'hello:1.0.0', '--from', 'prod', '--to', 'oci:out'], { cwd: dir });
+    const { result } = await copyIn('targets:\n  prod:\n    registry: harbor.example.com/p\n    auth:\n      username: robot$p+ci\n      password: Hunter2-in-git\n', 'prod');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('targets.prod.auth.password: a password or token must not be written in the configuration file');
     expect(result.stderr).toContain('passwordEnv');
@@ -52,8 +56,7 @@ describe('configuration errors through the CLI', () => {
   });
 
   it('says which variable auth.passwordEnv needs', async () => {
-    const dir = await project('targets:\n  prod:\n    registry: harbor.example.com/p\n    auth:\n      username: robot$p+ci\n      passwordEnv: PROD_ROBOT_SECRET\n');
-    const result = await runCli(['copy', 'hello:1.0.0', '--from', 'prod', '--to', 'oci:out'], { cwd: dir });
+    const { result } = await copyIn('targets:\n  prod:\n    registry: harbor.example.com/p\n    auth:\n      username: robot$p+ci\n      passwordEnv: PROD_ROBOT_SECRET\n', 'prod');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('names PROD_ROBOT_SECRET, which is not set');
   });

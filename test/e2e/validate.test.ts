@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../src/pack/validate.js';
 import { runBin } from '../support/cli.js';
-import { runCli } from '../support/cli.js';
+import { expectRun, runCli } from '../support/cli.js';
 import { putFile } from '../support/files.js';
 import { packJsonWith, writeValidPack } from '../support/packs.js';
 
@@ -42,11 +42,15 @@ describe('packpub validate', () => {
 
   it('fails a broken pack with exit 1, printing the finding with file, line, column and JSON path', async () => {
     const r = await run(['validate', 'broken', 'warned'], work);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain('broken: web:1.0.0 FAILED\n');
-    expect(r.stdout).toContain('  error   pack.json:17:12 layer: must be one of kernel, os, k8s, cni, csi, addon (found "addons")\n');
-    expect(r.stdout).toContain('warned: web:1.0.0 OK\n');
-    expect(r.stdout).toContain('  warning README.md: missing; add one');
+    expectRun(r, {
+      code: 1,
+      stdout: [
+        'broken: web:1.0.0 FAILED\n',
+        '  error   pack.json:17:12 layer: must be one of kernel, os, k8s, cni, csi, addon (found "addons")\n',
+        'warned: web:1.0.0 OK\n',
+        '  warning README.md: missing; add one',
+      ],
+    });
     expect(r.stdout).toMatch(/2 packs checked: 1 passed, 1 failed \(\d+ errors?, \d+ warnings?\)/);
   });
 
@@ -73,10 +77,7 @@ describe('packpub validate', () => {
 
   it('exits 2 for a folder that does not exist, before checking any pack', async () => {
     const r = await run(['validate', 'warned', 'no-such-pack'], work);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('error: pack folder "no-such-pack" does not exist');
-    expect(r.stderr).toContain('hint: give the path of a pack folder');
+    expectRun(r, { code: 2, stdout: '', stderr: ['error: pack folder "no-such-pack" does not exist', 'hint: give the path of a pack folder'] });
   });
 
   it('exits 2 for a file given instead of a pack folder, and without any folder', async () => {

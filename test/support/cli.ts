@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 
@@ -89,6 +90,23 @@ export function spawnCli(args: string[], options: Omit<RunOptions, 'tty'> = {}):
 export async function runBin(args: string[], options: Omit<RunOptions, 'tty'> = {}): Promise<CliRun> {
   const { code, stdout, stderr } = await spawnCli(args, options).done;
   return { code, stdout, stderr };
+}
+
+/** What a user should read from a run: its exit code, and text each stream contains ('' for a stream that must stay empty). */
+export interface ExpectedRun {
+  code: number;
+  stdout?: string[] | '';
+  stderr?: string[] | '';
+}
+
+/** Check a run's exit code and output against `expected` (the failure message shows the run's stderr). */
+export function expectRun(run: CliRun, expected: ExpectedRun): void {
+  expect(run.code, run.stderr).toBe(expected.code);
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const want = expected[stream];
+    if (want === '') expect(run[stream]).toBe('');
+    else for (const text of want ?? []) expect(run[stream]).toContain(text);
+  }
 }
 
 /** Resolve once `check` holds (polled every 20 ms); reject after `timeoutMs` with `what` in the message. */
