@@ -3,7 +3,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { expectRun, runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 
@@ -65,9 +65,7 @@ describe('push to the local OCI layout', () => {
   it('refuses different content under a published version unless --force', async () => {
     const changed = await writePack(join(root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
     const refused = await runCli(['push', changed, '--oci-layout', layout]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
-    expect(refused.stderr).toContain('Palette caches pack digests');
+    expectRun(refused, { code: 1, stderr: ['CONFLICT hello:1.0.0', 'Palette caches pack digests'] });
     const forced = await runCli(['push', changed, '--oci-layout', layout, '--force']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
@@ -146,9 +144,7 @@ describe('push to the local OCI layout', () => {
   it('validates first: an invalid pack is not published', async () => {
     const bad = await writePack(join(root, 'bad'), { name: 'bad', version: '1.0.0', files: { 'pack.json': '{"name": "bad",' } });
     const result = await runCli(['push', bad, '--oci-layout', layout]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('INVALID');
-    expect(result.stderr).toContain('pack.json');
+    expectRun(result, { code: 1, stderr: ['INVALID', 'pack.json'] });
     expect((await runCli(['list', 'bad', '--oci-layout', layout])).stdout).not.toContain('1.0.0');
   });
 

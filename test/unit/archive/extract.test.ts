@@ -82,45 +82,25 @@ describe('extractArchive refuses hostile archives, writing nothing', () => {
     expect(err.message).toContain('".." segment');
   });
 
-  it('a symlink leaving the target, followed by a file written through it', async () => {
-    const err = await expectRefused(
-      await craft([
-        { name: 'pack/', type: 'directory' },
-        { name: 'pack/link', type: 'symlink', linkname: '../..' },
-        { name: 'pack/link/evil.txt', content: 'pwned' },
-      ]),
-    );
-    expect(err.message).toContain('"pack/link" is a symbolic link');
-  });
-
-  it('any symlink, even one pointing inside (pack archives never hold links)', async () => {
-    const err = await expectRefused(
-      await craft([
-        { name: 'pack/values.yaml', content: 'a: 1\n' },
-        { name: 'pack/alias.yaml', type: 'symlink', linkname: 'values.yaml' },
-      ]),
-    );
-    expect(err.hint).toContain('packpub build');
-  });
-
-  it('a hard link leaving the target', async () => {
-    const err = await expectRefused(
-      await craft([
-        { name: 'pack/', type: 'directory' },
-        { name: 'pack/hl', type: 'link', linkname: '../../sentinel.txt' },
-      ]),
-    );
-    expect(err.message).toContain('".." segment');
-  });
-
-  it('a hard link to an absolute path', async () => {
-    const err = await expectRefused(await craft([{ name: 'pack/passwd', type: 'link', linkname: '/etc/passwd' }]));
-    expect(err.message).toContain('absolute path');
-  });
-
-  it('a hard link to an entry that is not in the archive', async () => {
-    const err = await expectRefused(await craft([{ name: 'pack/hl', type: 'link', linkname: 'pack/missing' }]));
-    expect(err.message).toContain('not an earlier file of the archive');
+  it.each<[string, CraftEntry[], 'message' | 'hint', string]>([
+    [
+      'a symlink leaving the target, followed by a file written through it',
+      [{ name: 'pack/', type: 'directory' }, { name: 'pack/link', type: 'symlink', linkname: '../..' }, { name: 'pack/link/evil.txt', content: 'pwned' }],
+      'message',
+      '"pack/link" is a symbolic link',
+    ],
+    [
+      'any symlink, even one pointing inside (pack archives never hold links)',
+      [{ name: 'pack/values.yaml', content: 'a: 1\n' }, { name: 'pack/alias.yaml', type: 'symlink', linkname: 'values.yaml' }],
+      'hint',
+      'packpub build',
+    ],
+    ['a hard link leaving the target', [{ name: 'pack/', type: 'directory' }, { name: 'pack/hl', type: 'link', linkname: '../../sentinel.txt' }], 'message', '".." segment'],
+    ['a hard link to an absolute path', [{ name: 'pack/passwd', type: 'link', linkname: '/etc/passwd' }], 'message', 'absolute path'],
+    ['a hard link to an entry that is not in the archive', [{ name: 'pack/hl', type: 'link', linkname: 'pack/missing' }], 'message', 'not an earlier file of the archive'],
+  ])('%s', async (_title, entries, field, text) => {
+    const err = await expectRefused(await craft(entries));
+    expect(err[field]).toContain(text);
   });
 
   it.each([
