@@ -60,7 +60,7 @@ describe('the composite action (action.yml)', () => {
       },
     });
     return { registry, root, actionPath, workspace, runnerTemp, reg, first };
-  });
+  }, 300_000); // npm ci and the build in the fresh clone: minutes on a loaded 2-core machine
   it('installs from its own checkout and pins every other action by commit', async () => {
     const install = world.first.steps.find((s) => s.id === 'install');
     expect(install?.exitCode, install?.stderr).toBe(0);

@@ -60,5 +60,5 @@ describe('push killed with SIGKILL at random points', () => {
     const holdings = await w.reg.reader.holdings(BASE);
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${BASE}/spectro-packs/archive/${p.name}:${p.version}`).sort());
-  });
+  }, 300_000); // seven runs of the built CLI over 14 packs: minutes on a loaded 2-core machine
 });

@@ -65,7 +65,7 @@ describe('two publishers of different content under one version', () => {
       judge(round, 'layout', outcomes.map((o) => ({ code: o.code, result: o.layout })), layout.tags.get(`spectro-packs/archive/race:1.0.${round}`), true);
     }
     expect(windows.length, `rounds in the registry's documented window: ${windows.join(', ')}`).toBeLessThanOrEqual(WINDOW_ROUNDS_ALLOWED);
-  }, 600_000); // 40 CLI processes: about 20 s on an idle 2-core machine, minutes on a loaded one
+  }, 600_000); // 60 pushes: about 15 s on an idle 2-core machine, minutes on a loaded one
 });
 
 /**

@@ -62,19 +62,20 @@ export function stage(): Stage {
 
 /**
  * The world a describe block (or file) works in, built once before its tests by `build` and torn down
- * after them with its Stage; read it as `w.registry`, `w.proxy`...:
+ * after them with its Stage (`timeoutMs` instead of the hook timeout for a long build); read it as
+ * `w.registry`, `w.proxy`...:
  *
  *   const w = setup(async (stack) => {
  *     const registry = stack.add(await startRegistry());
  *     return { registry, proxy: stack.add(await startRecordingProxy(registry.host)) };
  *   });
  */
-export function setup<T extends object>(build: (stack: Stage) => Promise<T>): T {
+export function setup<T extends object>(build: (stack: Stage) => Promise<T>, timeoutMs?: number): T {
   const stack = stage();
   let world: T | undefined;
   beforeAll(async () => {
     world = await build(stack);
-  });
+  }, timeoutMs);
   const built = (): T => {
     if (world === undefined) throw new Error('setup: used before its beforeAll ran');
     return world;
