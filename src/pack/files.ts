@@ -65,12 +65,17 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   if (isAbsolute(rel)) return { kind: 'outside', target: rel };
   const joined = resolve(packDir, rel);
   if (!isInside(packDir, joined)) return { kind: 'outside', target: joined };
+  let link;
   try {
-    await lstat(joined);
+    link = await lstat(joined);
   } catch (err) {
     if (isMissingError(err)) return { kind: 'missing' };
     throw err;
   }
+  // A plain file named directly in the (real) pack folder is its own real path: no realpath and stat
+  // calls for pack.json, values.yaml, logo.png and the like (three file-system calls each were a
+  // good part of validating a tree of small packs, issue 16).
+  if (link.isFile() && !rel.includes('/') && !rel.includes(sep)) return { kind: 'file', realPath: joined, size: link.size };
   let real: string;
   try {
     real = await realpath(joined);
