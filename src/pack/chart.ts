@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
-import { valuesReferences } from './template-refs.js';
+import { valuesReferencePaths } from './template-refs.js';
 import { checkYamlText } from './yaml-source.js';
 
 /*
@@ -151,9 +151,9 @@ const MAX_FOLDER_NESTING = 16;
 
 function addTemplateRefs(slot: ChartSlot, text: string): void {
   slot.templateRefs ??= new Set();
-  for (const ref of valuesReferences(text)) {
+  for (const path of valuesReferencePaths(text)) {
     if (slot.templateRefs.size >= MAX_TEMPLATE_REFS) return;
-    slot.templateRefs.add(ref.path.join('.'));
+    slot.templateRefs.add(path);
   }
 }
 

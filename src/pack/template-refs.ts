@@ -21,21 +21,39 @@ export interface ValuesReference {
 export function valuesReferences(text: string, limit = 10_000): ValuesReference[] {
   const refs: ValuesReference[] = [];
   let lines: LineIndex | undefined;
+  scanReferences(text, limit, (dotted, offset) => {
+    lines ??= new LineIndex(text);
+    refs.push({ path: dotted.split('.'), ...lines.position(offset) });
+  });
+  return refs;
+}
+
+/**
+ * The same references as dotted paths (`image.tag`), without positions: what a chart's templates read
+ * (chart.ts), where no position is ever shown. Cheaper: no line index, no path arrays.
+ */
+export function valuesReferencePaths(text: string, limit = 10_000): string[] {
+  const paths: string[] = [];
+  scanReferences(text, limit, (dotted) => paths.push(dotted));
+  return paths;
+}
+
+/** Calls `found` with each reference's dotted path and the offset of its `.Values` / `$.Values`, at most `limit` times. */
+function scanReferences(text: string, limit: number, found: (dotted: string, offset: number) => void): void {
+  let count = 0;
   const field = /(^|[^\w$.)\]])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
   // Actions are found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
-  for (let open = text.indexOf('{{'); open !== -1 && refs.length < limit; ) {
+  for (let open = text.indexOf('{{'); open !== -1 && count < limit; ) {
     const close = text.indexOf('}}', open + 2);
     if (close === -1) break;
     const body = text.slice(open + 2, close);
     if (!/^-?\s*\/\*/.test(body)) {
       field.lastIndex = 0;
-      for (let f = field.exec(body); f !== null && refs.length < limit; f = field.exec(body)) {
-        lines ??= new LineIndex(text);
-        const path = (f[2] ?? '').slice(1).split('.');
-        refs.push({ path, ...lines.position(open + 2 + f.index + (f[1] ?? '').length) });
+      for (let f = field.exec(body); f !== null && count < limit; f = field.exec(body)) {
+        count++;
+        found((f[2] ?? '').slice(1), open + 2 + f.index + (f[1] ?? '').length);
       }
     }
     open = text.indexOf('{{', close + 2);
   }
-  return refs;
 }

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { valuesReferences } from '../../../src/pack/template-refs.js';
+import { valuesReferencePaths, valuesReferences } from '../../../src/pack/template-refs.js';
 import { compareToScope, editDistance, lookupDotted, pathAllowed, type RefRoot } from '../../../src/pack/values-paths.js';
 import { parseYamlTree, type YMap } from '../../../src/pack/yaml-tree.js';
 
@@ -81,5 +82,15 @@ describe('valuesReferences', () => {
   it('stops at an unclosed action and at the limit', () => {
     expect(valuesReferences('{{ .Values.a }} {{ .Values.b')).toEqual([{ path: ['a'], line: 1, column: 4 }]);
     expect(valuesReferences('{{ .Values.a }}{{ .Values.b }}{{ .Values.c }}', 2)).toHaveLength(2);
+  });
+
+  it('valuesReferencePaths (the charts\' templates, no positions) finds exactly the same paths', () => {
+    const piece = fc.constantFrom('{{', '}}', '{{/*', '*/}}', '{{-', ' .Values', '$.Values', '.Values.', 'a', '.b_2', '.c', 'x.Values.d', ')', ' ', '\n', '-');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('')), fc.integer({ min: 1, max: 6 }), (text, limit) => {
+        expect(valuesReferencePaths(text, limit)).toEqual(valuesReferences(text, limit).map((r) => r.path.join('.')));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
