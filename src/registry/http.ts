@@ -3,8 +3,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Readable } from 'node:stream';
-import { createRequire } from 'node:module';
-import type { Agent as UndiciAgent, buildConnector as UndiciConnector, Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { errorFromNetwork, isClientCertificateAlert, systemErrorCode } from './errors.js';
@@ -22,12 +21,6 @@ import type { RegistryClientOptions } from './stack.js';
  */
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-// undici's index also loads fetch, WebSocket, cookies, caches and mocks: the biggest single cost of an
-// unchanged re-run's start-up. The connection pool and its connector are all packpub uses.
-const requireCjs = createRequire(import.meta.url);
-const Agent = requireCjs('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
-const buildConnector = requireCjs('undici/lib/core/connect.js') as typeof UndiciConnector;
 
 /** A request body: bytes in memory, or a factory of fresh streams so retries can replay it. */
 export type RequestBody = Buffer | { open: () => Readable; length: number };
@@ -177,7 +170,7 @@ class UndiciTransport implements HttpTransport {
   readonly scheme: 'http' | 'https';
   readonly plainHttpExplicit: boolean;
   readonly requestTimeoutMs: number;
-  private readonly agent: UndiciAgent;
+  private readonly agent: Agent;
   private readonly userAgent: string;
   private readonly debug: ((line: string) => void) | undefined;
   /** `scheme://host[:port]` of the registry: the only origin that gets the extra headers. */
@@ -220,8 +213,8 @@ class UndiciTransport implements HttpTransport {
     };
     const resolveMap = new ResolveMap(options.resolve ?? []);
     // One connector per (mapped address, client certificate or not), made on first use.
-    const connectors = new Map<string, UndiciConnector.connector>();
-    const connectorFor = (address: string | undefined, clientCert: boolean): UndiciConnector.connector => {
+    const connectors = new Map<string, buildConnector.connector>();
+    const connectorFor = (address: string | undefined, clientCert: boolean): buildConnector.connector => {
       const key = `${address ?? ''}|${clientCert}`;
       let connector = connectors.get(key);
       if (connector === undefined) {
@@ -234,10 +227,10 @@ class UndiciTransport implements HttpTransport {
       }
       return connector;
     };
-    const connect: UndiciConnector.connector = (opts, done) => {
+    const connect: buildConnector.connector = (opts, done) => {
       const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
       const hostname = bare(opts.hostname);
-      const callback: UndiciConnector.Callback = (...args) => {
+      const callback: buildConnector.Callback = (...args) => {
         const [err, socket] = args;
         if (err === null && socket !== null) {
           socket.on('error', (e: Error) => {
