@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
+import { stage } from '../support/stage.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 
 const run = promisify(execFile);
@@ -199,20 +200,17 @@ describe('push to the local OCI layout', () => {
 });
 
 describe('packpub build', () => {
+  const stack = stage();
   it('writes the archive and prints reference and digests', async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      const pack = await writePack(join(dir, 'demo'), { name: 'demo', version: '2.0.0' });
-      const result = await runCli(['build', pack, '-o', 'demo.tar.gz', '--registry', 'harbor.example.com/proj'], { cwd: dir });
-      expect(result.code).toBe(0);
-      expect(result.stdout).toContain('harbor.example.com/proj/spectro-packs/archive/demo:2.0.0');
-      expect(result.stdout).toMatch(/layer {6}sha256:[0-9a-f]{64}/);
-      const { stdout } = await run('tar', ['-tzf', join(dir, 'demo.tar.gz')]);
-      // The top folder is <name>-<version> from pack.json, whatever the folder is called.
-      expect(stdout.split('\n')[0]).toBe('demo-2.0.0/');
-      await writeFile(join(dir, 'x'), '');
-    } finally {
-      await cleanup();
-    }
+    const dir = await stack.tempDir();
+    const pack = await writePack(join(dir, 'demo'), { name: 'demo', version: '2.0.0' });
+    const result = await runCli(['build', pack, '-o', 'demo.tar.gz', '--registry', 'harbor.example.com/proj'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('harbor.example.com/proj/spectro-packs/archive/demo:2.0.0');
+    expect(result.stdout).toMatch(/layer {6}sha256:[0-9a-f]{64}/);
+    const { stdout } = await run('tar', ['-tzf', join(dir, 'demo.tar.gz')]);
+    // The top folder is <name>-<version> from pack.json, whatever the folder is called.
+    expect(stdout.split('\n')[0]).toBe('demo-2.0.0/');
+    await writeFile(join(dir, 'x'), '');
   });
 });

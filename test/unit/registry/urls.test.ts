@@ -5,13 +5,14 @@ const post = new URL('https://registry.example.com:8443/v2/p/r/blobs/uploads/');
 const digest = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' as const;
 
 describe('upload Location resolution', () => {
+  // Where the PUT goes for each form of Location (the upload URL answered to the POST above).
   it.each([
-    ['absolute', 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u1?_state=s', 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u1?_state=s'],
-    ['path-absolute (Harbor)', '/v2/p/r/blobs/uploads/u2?_state=s', 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u2?_state=s'],
-    ['path-relative', 'u3', 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u3'],
-    ['another host (storage backend)', 'https://uploads.example.net/session/9', 'https://uploads.example.net/session/9'],
-  ])('%s', (_name, location, expected) => {
-    expect(resolveLocation(location, post).href).toBe(expected);
+    { form: 'absolute', location: 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u1?_state=s', put: 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u1?_state=s' },
+    { form: 'path-absolute (Harbor)', location: '/v2/p/r/blobs/uploads/u2?_state=s', put: 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u2?_state=s' },
+    { form: 'path-relative', location: 'u3', put: 'https://registry.example.com:8443/v2/p/r/blobs/uploads/u3' },
+    { form: 'another host (storage backend)', location: 'https://uploads.example.net/session/9', put: 'https://uploads.example.net/session/9' },
+  ])('$form', ({ location, put }) => {
+    expect(resolveLocation(location, post).href).toBe(put);
   });
 
   it('adds digest= and keeps the Location’s own query', () => {
