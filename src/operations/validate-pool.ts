@@ -11,8 +11,9 @@ import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
  * chart archives) that would otherwise hold the main thread while it should be compressing and uploading.
  *
  * The worker is the compiled validate-worker.js beside this module (dist/). When it is not there (the
- * sources run directly, as under the test runner) or only one pack is validated (starting a worker costs
- * more than checking one pack), packs are validated on the calling thread: same function, same reports.
+ * sources run directly, as under the test runner) or fewer than MIN_PACKS_FOR_WORKERS packs are validated
+ * (starting a worker costs more than checking a few packs), packs are validated on the calling thread:
+ * same function, same reports.
  */
 
 /** What a worker is asked: one pack. */
@@ -34,13 +35,19 @@ export interface ValidatePool {
 }
 
 export interface ValidatePoolOptions {
-  /** Packs the caller expects to validate: no worker is started for fewer than two. */
+  /** Packs the caller expects to validate: no worker is started for fewer than MIN_PACKS_FOR_WORKERS. */
   expected: number;
   /** Worker threads at most (default: one per core). */
   threads?: number;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./validate-worker.js', import.meta.url));
+
+/**
+ * Fewer packs than this are validated on the calling thread: a worker loads the validator's modules
+ * (YAML parser, chart reader) again, which costs about as much CPU as checking a few packs (issue 16).
+ */
+export const MIN_PACKS_FOR_WORKERS = 8;
 
 /** Packs a worker is given at once: one parsing while the other waits for its file reads. */
 const PER_WORKER = 2;
@@ -65,7 +72,7 @@ interface PoolWorker {
 /** A pool of validation workers, started on first use, at most one per core and one per expected pack. */
 export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
   const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), options.expected));
-  if (options.expected < 2 || !existsSync(WORKER_FILE)) {
+  if (options.expected < MIN_PACKS_FOR_WORKERS || !existsSync(WORKER_FILE)) {
     return { validate: validateHere, close: async () => undefined };
   }
   const workers: PoolWorker[] = [];

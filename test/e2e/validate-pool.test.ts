@@ -3,6 +3,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validatePack } from '../../src/pack/validate.js';
+import { MIN_PACKS_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry } from '../support/registry.js';
 import { BIN, type CliRun, runBin } from '../support/cli.js';
@@ -64,6 +65,22 @@ describe('packpub validate on worker threads', () => {
     const run = await runProfiled(['validate', join(world.tree, 'p00')], profDir);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('pool-0:1.0.0 OK');
+    expect((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+  });
+
+  it('checks a small tree on the main thread too (a worker costs more than a few packs), bad pack included', async () => {
+    const profDir = join(world.root, 'profiles-few');
+    await mkdir(profDir);
+    const few = [join(world.tree, 'p00'), join(world.tree, 'p01'), join(world.tree, 'zz-bad')];
+    expect(few.length).toBeLessThan(MIN_PACKS_FOR_WORKERS);
+    const run = await runProfiled(['validate', '--json', ...few], profDir);
+    expect(run.code, run.stderr).toBe(1);
+    const reports = JSON.parse(run.stdout) as Array<{ dir: string; passed: boolean }>;
+    expect(reports.map((r) => [r.dir, r.passed])).toEqual([
+      [few[0], true],
+      [few[1], true],
+      [few[2], false],
+    ]);
     expect((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
   });
 });
