@@ -11,8 +11,10 @@ import { rootSignature, statSignature, type PackEntry } from './walk.js';
  * folder's includes its .packignore), so the archive would be byte-identical: a re-run can know a pack is
  * unchanged from stat calls alone, without listing folders or reading a byte.
  *
- * A stale match needs a file rewritten with the same size, inode and mtime and ctime to the nanosecond
- * tick the filesystem keeps; a change made while the archive was being built only makes a later check miss.
+ * A stale match would need a file rewritten with the same size within the timestamp tick of its previous
+ * change: the walk records no signature for anything changed within RACY_MARGIN_MS of its start (so such a
+ * pack has no stat tree and is read next run), and a change made while the archive was being built only
+ * makes a later check miss.
  */
 export interface StatTree {
   /** The pack folder's real path. */

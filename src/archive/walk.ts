@@ -41,7 +41,8 @@ export interface PackEntry {
    * statSignature of what was read: for a file its size, mtime, ctime, inode and device (equal signatures
    * mean the content is unchanged, as git's index assumes, which lets a file-hash cache skip reading it);
    * for a folder the same without size (equal: the same names inside). The pack folder's own entry adds
-   * its .packignore (rootSignature). See stat-tree.ts.
+   * its .packignore (rootSignature). See stat-tree.ts. Absent when the entry changed too close to the walk
+   * to prove anything (WalkOptions.statCutoffMs): then it is read on every run.
    */
   signature?: string;
 }
@@ -58,6 +59,13 @@ export interface WalkOptions {
   /** Largest sum of file sizes. Default 16 GiB. */
   maxTotalBytes?: number;
   /**
+   * Record stat signatures only for what was last changed (mtime or ctime) before this time, in ms since
+   * the epoch. Default: the walk's start minus RACY_MARGIN_MS. A file changed within one timestamp tick of
+   * the walk can be changed again in that tick with the same size and times ("racily clean", as git calls
+   * it), so its signature would not prove its content: such an entry gets none and is read on later runs.
+   */
+  statCutoffMs?: number;
+  /**
    * The archive's single top-level directory. buildArchive sets `<name>-<version>` from pack.json, so
    * the archive does not depend on what the folder is called. Default: the folder's own name.
    */
@@ -70,7 +78,19 @@ export const WALK_DEFAULTS = {
   maxEntries: 100_000,
   maxFileBytes: 4 * 1024 ** 3,
   maxTotalBytes: 16 * 1024 ** 3,
-} as const satisfies Required<Omit<WalkOptions, 'topFolder'>>;
+} as const satisfies Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>>;
+
+/**
+ * How long before a walk a change must be for its stat signature to count. Linux file times come from a
+ * clock that advances in ticks of a few milliseconds, and some filesystems keep whole seconds: 1 s covers
+ * both with room, and costs only that a pack edited within a second of a build is read again next run.
+ */
+export const RACY_MARGIN_MS = 1000;
+
+/** When a file or folder was last changed: the later of its mtime and ctime. */
+function changedMs(st: Stats): number {
+  return Math.max(st.mtimeMs, st.ctimeMs);
+}
 
 export const PACKIGNORE_FILE = '.packignore';
 
@@ -83,6 +103,15 @@ export function statSignature(st: Stats): string {
   if (st.isFile()) return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
   if (st.isDirectory()) return `d:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
   return st.isSymbolicLink() ? 'l' : 'x';
+}
+
+/** When the pack folder's .packignore last changed; 0 when there is none. */
+function packignoreChangedMs(root: string): number {
+  try {
+    return changedMs(lstatSync(join(root, PACKIGNORE_FILE)));
+  } catch {
+    return 0;
+  }
 }
 
 /** The pack folder's signature: the folder's own and its .packignore's (editing it changes no folder time). */
@@ -179,7 +208,9 @@ interface WalkState {
   root: string;
   name: string;
   ig: Ignore;
-  opts: Required<Omit<WalkOptions, 'topFolder'>>;
+  opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>>;
+  /** WalkOptions.statCutoffMs: entries changed at or after it get no signature. */
+  cutoff: number;
   entries: PackEntry[];
   totalBytes: number;
 }
@@ -189,8 +220,9 @@ interface WalkState {
  * Only metadata is read; file contents are streamed later by the tar writer.
  */
 export async function listPackEntries(packDir: string, options: WalkOptions = {}): Promise<PackEntry[]> {
-  const { topFolder, ...limits } = options;
-  const opts: Required<Omit<WalkOptions, 'topFolder'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
+  const { topFolder, statCutoffMs, ...limits } = options;
+  const cutoff = statCutoffMs ?? Date.now() - RACY_MARGIN_MS;
+  const opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
   const resolved = await resolvePackRoot(packDir);
   const root = resolved.root;
   const name = topFolder ?? resolved.name;
@@ -199,8 +231,9 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
   }
   // Taken before anything is read, so a change made during the walk shows as a newer signature later.
   const signature = rootSignature(root);
-  const state: WalkState = { root, name, ig: await loadPackignore(root), opts, entries: [], totalBytes: 0 };
+  const state: WalkState = { root, name, ig: await loadPackignore(root), opts, cutoff, entries: [], totalBytes: 0 };
   const rootStat = await stat(root);
+  const settledRoot = changedMs(rootStat) < cutoff && packignoreChangedMs(root) < cutoff;
   state.entries.push({
     type: 'directory',
     archivePath: `${name}/`,
@@ -208,7 +241,7 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
     source: root,
     mode: normaliseMode('directory', rootStat.mode),
     size: 0,
-    signature,
+    ...(settledRoot ? { signature } : {}),
   });
   await walkDir(state, root, '', 1, new Set([root]));
   state.entries.sort((a, b) => compareArchivePaths(a.archivePath, b.archivePath));
@@ -282,7 +315,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
       source,
       mode: normaliseMode(type, stats.mode),
       size,
-      signature: statSignature(stats),
+      ...(changedMs(stats) < state.cutoff ? { signature: statSignature(stats) } : {}),
     });
 
     if (type === 'directory') {

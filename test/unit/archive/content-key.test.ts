@@ -2,7 +2,7 @@ import { chmod, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchive, cachedPackContentKey, packContentKey, type FileHashCache } from '../../../src/archive/index.js';
-import { SMALL_PACK } from './fixtures.js';
+import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
@@ -92,18 +92,18 @@ describe('content keys from a build and from remembered file hashes', () => {
   it('buildArchive reports the same key packContentKey computes, and remembers every file', async () => {
     const dir = await pack();
     const cache = memoryCache();
-    const built = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
+    const built = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache, walk: TRUST_RECENT });
     expect(built.contentKey).toBe(await packContentKey(dir));
-    expect(await cachedPackContentKey(dir, cache)).toBe(built.contentKey);
+    expect(await cachedPackContentKey(dir, cache, { walk: TRUST_RECENT })).toBe(built.contentKey);
   });
 
   it('knows nothing once a file changed (new signature), so the pack is rebuilt', async () => {
     const dir = await pack();
     const cache = memoryCache();
-    await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache });
+    await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes: cache, walk: TRUST_RECENT });
     await writeFile(join(dir, 'values.yaml'), 'pack:\n  namespace: changed\n');
-    expect(await cachedPackContentKey(dir, cache)).toBeUndefined();
-    const fresh = await packContentKey(dir, { fileHashes: cache });
-    expect(await cachedPackContentKey(dir, cache)).toBe(fresh);
+    expect(await cachedPackContentKey(dir, cache, { walk: TRUST_RECENT })).toBeUndefined();
+    const fresh = await packContentKey(dir, { fileHashes: cache, walk: TRUST_RECENT });
+    expect(await cachedPackContentKey(dir, cache, { walk: TRUST_RECENT })).toBe(fresh);
   });
 });

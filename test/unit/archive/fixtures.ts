@@ -6,6 +6,13 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import type { TreeSpec } from '../../support/files.js';
 
+/**
+ * Walk options for a test that builds a pack it has just written and expects its stat signatures to count:
+ * every change is trusted, however recent (by default the walk leaves out changes within RACY_MARGIN_MS of
+ * its start, see walk.ts).
+ */
+export const TRUST_RECENT = { statCutoffMs: Number.POSITIVE_INFINITY };
+
 /** A small valid-looking pack, with an executable script (archive tests check modes). */
 export const SMALL_PACK: TreeSpec = {
   'pack.json': '{"name":"hello","displayName":"Hello","version":"1.0.0","layer":"addon","addonType":"system app"}\n',

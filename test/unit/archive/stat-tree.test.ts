@@ -2,7 +2,7 @@ import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchive, packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
-import { SMALL_PACK } from './fixtures.js';
+import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
@@ -13,7 +13,7 @@ async function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
   const dir = join(await temp.tempDir(), 'hello-pack');
   await writeFiles(dir, { ...SMALL_PACK, '.packignore': 'ignored/\n', 'ignored/big.bin': 'not archived\n', 'docs/a.md': 'A\n', 'docs/b.md': 'B\n' });
   await symlink('docs/a.md', join(dir, 'NOTES.md'));
-  const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0' });
+  const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', walk: TRUST_RECENT });
   if (archive.tree === undefined) throw new Error('no stat tree');
   return { dir, tree: archive.tree, key: archive.contentKey };
 }
@@ -50,6 +50,23 @@ describe('statTreeOf / statTreeHolds (the git-index check of an unchanged pack)'
       expect(statTreeHolds(tree)).toBe(false);
     });
   }
+
+  it('is not recorded for a pack changed within the racy margin of its build: its files are read next run', async () => {
+    // Just written: a second change in the same timestamp tick could keep size and times, so nothing recent
+    // may vouch for its content (git's "racily clean" entries).
+    const dir = join(await temp.tempDir(), 'fresh-pack');
+    await writeFiles(dir, SMALL_PACK);
+    const remembered: string[] = [];
+    const fileHashes = { get: () => undefined, set: (source: string) => void remembered.push(source) };
+    const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes });
+    expect(archive.tree).toBeUndefined();
+    expect(remembered).toEqual([]);
+    expect(archive.contentKey).toBe(await packContentKey(dir));
+    // The same pack with only older changes counted has its stat tree.
+    const trusted = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', fileHashes, walk: TRUST_RECENT });
+    expect(trusted.tree).toBeDefined();
+    expect(remembered.length).toBeGreaterThan(0);
+  });
 
   it('does not hold once the folder is gone', async () => {
     const { dir, tree } = await built();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildArchive } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { ArchiveCache } from '../../../src/operations/archive-cache.js';
-import { SMALL_PACK } from '../archive/fixtures.js';
+import { SMALL_PACK, TRUST_RECENT } from '../archive/fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
@@ -15,7 +15,7 @@ async function builtPack(): Promise<{ dir: string; cacheDir: string; key: string
   const root = await temp.tempDir();
   const dir = join(root, 'hello');
   await writeFiles(dir, SMALL_PACK);
-  const archive = await buildArchive(dir, join(root, 'out.tar.gz'), { name: 'hello', version: '1.0.0', mtime: MTIME });
+  const archive = await buildArchive(dir, join(root, 'out.tar.gz'), { name: 'hello', version: '1.0.0', mtime: MTIME, walk: TRUST_RECENT });
   const learn = (cache: ArchiveCache) => {
     cache.rememberFolder(archive.tree!, MTIME, archive.contentKey);
     cache.set(archive.contentKey, { digest: archive.digest, size: archive.size });
