@@ -47,12 +47,19 @@ export function counting(onBytes: (n: number) => void): Transform {
 export const ASK_FIRST_BYTES = 1024 * 1024;
 
 /**
+ * Stores that are always asked first: the OCI layout (asking is a stat), and ECR, whose layer API refuses a
+ * layer it already holds (LayerAlreadyExistsException) and whose registry API is not documented to take a
+ * second upload, so a run resuming an interrupted one could fail there on every retry.
+ */
+const ALWAYS_ASK: ReadonlySet<WritableStore['kind']> = new Set(['oci-layout', 'ecr']);
+
+/**
  * Upload a blob unless the store has it; returns the bytes sent. `likelyNew`: the caller knows the blob is
  * new content (a version the target does not hold yet), so one under ASK_FIRST_BYTES is sent without asking;
- * a registry that has it after all (an interrupted earlier run) takes the same bytes again.
+ * a distribution-spec registry that has it after all (an interrupted earlier run) takes the same bytes again.
  */
 export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable, likelyNew = false): Promise<number> {
-  const ask = !likelyNew || descriptor.size > ASK_FIRST_BYTES || store.kind === 'oci-layout';
+  const ask = !likelyNew || descriptor.size > ASK_FIRST_BYTES || ALWAYS_ASK.has(store.kind);
   if (ask && (await store.hasBlob(repo, descriptor.digest))) return 0;
   await store.pushBlob(repo, descriptor, open);
   return descriptor.size;

@@ -33,6 +33,10 @@ describe('ECR journey through the CLI', () => {
       'spectro-oci-registry/spectro-packs/archive/hello-universe',
     ]);
     expect(w.proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
+    // ECR is asked before each blob is sent, the new version's layer too: it is not known to take a second
+    // upload of a layer it holds (a run resuming an interrupted one would fail on it).
+    const blobChecks = w.proxy.requests.filter((r) => r.method === 'HEAD' && /\/hello-universe\/blobs\/sha256:/.test(r.path));
+    expect(blobChecks.map((r) => r.status)).toEqual([404, 404]);
 
     const list = await runCli(['list', ...ecrArgs('spectro-oci-registry'), '--json'], { env: env() });
     expect(list.code).toBe(0);
