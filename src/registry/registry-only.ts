@@ -126,8 +126,15 @@ export function parseHeader(text: string, flag = '--header'): ExtraHeader {
 }
 
 /**
- * The extra headers of a run, lowercase name -> value, each value registered for redaction. A name given
- * twice is refused (say it once, with the values joined as the registry expects).
+ * Header values this long or longer are masked in every output, should a registry echo one back (tokens,
+ * API keys). Shorter ones (`1`, `true`, `prod`) are not secrets in practice, and masking them would mask the
+ * same word in every message ("*** pack published"). packpub itself never prints a header value.
+ */
+export const MASKED_HEADER_LENGTH = 8;
+
+/**
+ * The extra headers of a run, lowercase name -> value, values of MASKED_HEADER_LENGTH or more registered for
+ * redaction. A name given twice is refused (say it once, with the values joined as the registry expects).
  */
 export function extraHeaders(texts: readonly string[], flag = '--header'): Record<string, string> {
   const out: Record<string, string> = {};
@@ -135,7 +142,7 @@ export function extraHeaders(texts: readonly string[], flag = '--header'): Recor
     const { name, value } = parseHeader(text, flag);
     const key = name.toLowerCase();
     if (key in out) throw new PackpubError('USAGE', `${flag} ${name} is given twice`, { hint: 'give each header once' });
-    registerSecret(value);
+    if (value.length >= MASKED_HEADER_LENGTH) registerSecret(value);
     out[key] = value;
   }
   return out;
