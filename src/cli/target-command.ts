@@ -23,22 +23,19 @@ type Y = Argv<any>;
 export interface TargetCommandShape {
   /** Declare the `<ref>` positional (the pack argument `withPackTarget` reads). */
   ref?: boolean;
-  /** Declare `--json` (Output group). */
+  /** Declare `--json` (the table's output group). */
   json?: boolean;
   /** Flag groups to declare; default READ_GROUPS (target, config, credentials, network, ecr). */
   groups?: readonly FlagGroup[];
 }
 
-/** `--json` of a one-target command (list, inspect, pull). */
-export const JSON_FLAG = { type: 'boolean', default: false, group: 'Output:', describe: 'Print JSON' } as const;
-
 /** The flags of a one-target command: its groups, then `<ref>` and `--json` when asked for. */
 export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
-  let out = declareFlags(y, shape.groups ?? READ_GROUPS);
+  const groups = shape.groups ?? READ_GROUPS;
+  let out = declareFlags(y, shape.json === true ? [...groups, 'output'] : groups);
   if (shape.ref === true) {
     out = out.positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' });
   }
-  if (shape.json === true) out = out.option('json', JSON_FLAG);
   return out;
 }
 

@@ -169,7 +169,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'ecr-kms-key', group: 'ecr-create', type: 'string', describe: 'KMS key ARN or id for --ecr-encryption KMS' },
   { name: 'ecr-tag', group: 'ecr-create', type: 'string', array: true, describe: 'Resource tag KEY=VALUE for repositories packpub creates (repeatable)' },
   { name: 'create-project', group: 'harbor', type: 'boolean', default: false, describe: 'Create the Harbor project (first segment of the base path) when it is missing' },
-  { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout (docs/report.md)' },
+  { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout instead of text (push, copy, delete: fields in docs/report.md)' },
   { name: 'json-lines', group: 'output-lines', type: 'boolean', describe: 'Print one JSON line per result, then a summary line' },
   {
     name: 'check-images',
@@ -184,8 +184,8 @@ export const FLAGS: readonly FlagSpec[] = [
 export const READ_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr'];
 /** push: every group. */
 export const PUSH_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr', 'ecr-create', 'harbor', 'output', 'output-lines', 'images'];
-/** validate: only the image check. */
-export const VALIDATE_GROUPS: readonly FlagGroup[] = ['images'];
+/** validate: the image check and `--json`. */
+export const VALIDATE_GROUPS: readonly FlagGroup[] = ['images', 'output'];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Y = Argv<any>;

@@ -1,6 +1,6 @@
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runBin, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -113,4 +113,21 @@ describe('--help shows exactly the flags of the command', () => {
     expect(text).not.toMatch(/-u, --(from|to)-username/);
     expect(copy.stdout).not.toContain('--target');
   });
+
+  it.each(['push', 'copy', 'list', 'inspect', 'delete', 'palette', 'validate', 'init', 'build'])(
+    '%s declares --json once, from the output group of the flag table',
+    async (command) => {
+      // In-process, yargs prints the help with console.log (the built CLI's stdout).
+      const printed = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      let text = '';
+      const help = await runCli([command, '--help']).finally(() => {
+        text = printed.mock.calls.flat().join('\n');
+        printed.mockRestore();
+      });
+      expect(help.code).toBe(0);
+      const lines = text.split('\n').filter((line) => /^\s+--json\s/.test(line));
+      expect(lines).toHaveLength(1);
+      expect(text.replace(/\s+/g, ' ')).toContain('--json Print one JSON document on stdout instead of text');
+    },
+  );
 });

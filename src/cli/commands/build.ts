@@ -1,6 +1,7 @@
 import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
 import { DEFAULT_OCI_LAYOUT } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
+import { declareFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { join, resolve } from 'node:path';
@@ -9,12 +10,11 @@ export const buildCommand: CommandSpec = {
   command: 'build <pack>',
   describe: 'Validate a pack and write its deterministic archive; print the reference, layer and manifest digests',
   builder: (y) =>
-    y
+    declareFlags(y, ['output'])
       .positional('pack', { type: 'string', describe: 'Pack folder' })
       .option('output', { alias: 'o', type: 'string', describe: 'Archive file to write (default ./<name>-<version>.tar.gz)' })
       .option('registry', { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' })
-      .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
+      .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' }),
   run: async (args, ctx) => {
     const { buildPack } = await import('../../operations/build.js');
     const registry = (args['registry'] as string | undefined) ?? (ctx.io.env['PACKPUB_REGISTRY'] || undefined);

@@ -2,13 +2,14 @@ import { relative, resolve } from 'node:path';
 import type { InitOptions } from '../../operations/init.js';
 import { PACK_LAYERS, type PackLayer } from '../../pack/model.js';
 import type { CommandSpec } from '../context.js';
+import { declareFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
 
 export const initCommand: CommandSpec = {
   command: 'init <dir>',
   describe: 'Create a new pack folder, optionally from a Helm chart (its images listed, so it passes validate --strict)',
   builder: (y) =>
-    y
+    declareFlags(y, ['output'])
       .positional('dir', { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' })
       .option('name', { type: 'string', describe: 'Pack name (default with --from-chart: the chart name)' })
       // yargs reserves --version for the program version; the pack version needs the flag here.
@@ -25,8 +26,7 @@ export const initCommand: CommandSpec = {
         default: 'version',
         describe: 'Chart.yaml field the pack version defaults to (with --from-chart)',
       })
-      .option('force', { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
+      .option('force', { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names' }),
   run: async (args, ctx) => {
     const { initPack } = await import('../../operations/init.js');
     const cwd = ctx.io.cwd;

@@ -1,12 +1,12 @@
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
-import { JSON_FLAG, targetCommandFlags, withTarget } from '../target-command.js';
+import { targetCommandFlags, withTarget } from '../target-command.js';
 
 export const listCommand: CommandSpec = {
   command: 'list [name]',
   describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
-  builder: (y) => targetCommandFlags(y).positional('name', { type: 'string', describe: 'Only this pack' }).option('json', JSON_FLAG),
+  builder: (y) => targetCommandFlags(y, { json: true }).positional('name', { type: 'string', describe: 'Only this pack' }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
       const { listPacks } = await import('../../operations/list.js');

@@ -152,14 +152,13 @@ export const paletteCommand: CommandSpec = {
   command: 'palette <action> [packs...]',
   describe: 'Palette: doctor (settings and checks), register (add the Pack registry), sync (sync and confirm packs are visible)',
   builder: (y) =>
-    paletteFlags(declareFlags(y, READ_GROUPS))
+    paletteFlags(declareFlags(y, [...READ_GROUPS, 'output']))
       .positional('action', { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' })
       .positional('packs', { type: 'string', array: true, describe: 'sync: NAME:VERSION to confirm (default: every version under the base path)' })
       .option('force-sync', { type: 'boolean', default: false, group: 'Palette:', describe: 'sync: send forceSync=true (after replacing a version)' })
       .option('palette-registry-name', { type: 'string', group: 'Palette:', describe: 'register: name of the new registry (default: from host and base path)' })
       .option('palette-ecr-role-arn', { type: 'string', group: 'Palette:', describe: `register/doctor, ECR: IAM role Palette assumes (STS), instead of ${PALETTE_ECR_ENV.accessKey}/${PALETTE_ECR_ENV.secretKey}` })
       .option('palette-ecr-external-id', { type: 'string', group: 'Palette:', describe: 'register/doctor, ECR: external id of the STS trust (from Palette)' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print JSON (docs/report.md)' })
       .example('$0 palette doctor --registry harbor.example.com/spectro-oci-registry', 'Print the Palette settings and check them')
       .example('printf %s "$KEY" | $0 palette register --target prod --palette-api-key-stdin', 'Add the Pack registry to Palette')
       .example('$0 palette sync --target prod', 'Sync and wait until Palette lists every published version'),

@@ -46,7 +46,6 @@ export const validateCommand: CommandSpec = {
     declareFlags(y, VALIDATE_GROUPS)
       .positional('pack-dir', { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' })
       .option('strict', { type: 'boolean', default: false, describe: 'Fail on warnings too' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the reports as one JSON array on stdout' })
       .example('packpub validate examples/hello-helm', 'Check one pack')
       .example('packpub validate --check-images examples/hello-helm', 'Also check that every listed image exists on its registry')
       .example('packpub validate --strict --json packs/*', 'Check many packs, as JSON, failing on warnings'),
