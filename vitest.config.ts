@@ -7,6 +7,13 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Test files share their worker process instead of each starting a fresh one that imports vitest, src/
+    // and its dependencies again (a quarter of the suite's CPU). test/per-file-setup.ts runs before every
+    // file and puts back or refuses what a file could leave to the next (registered secrets, the retry
+    // clock, environment, archive cache, spies, working directory, signal listeners); test/isolation.test.ts
+    // proves that one file does not see another's secrets.
+    isolate: false,
+    setupFiles: ['./test/per-file-setup.ts'],
     // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
     // more files than cores run at once (vitest's default on 2 cores is one file at a time).
     maxWorkers: 3,

@@ -75,6 +75,16 @@ export function registerSecret(value: string | undefined): void {
   }
 }
 
+/**
+ * Forget every registered secret. One CLI process is one run, so the CLI never calls this; it is for a
+ * process that runs several independent runs one after another (the test suite runs many test files in one
+ * process), so that secrets of one run do not mask words in the next run's output.
+ */
+export function forgetSecrets(): void {
+  knownSecrets.clear();
+  shortSecrets.clear();
+}
+
 /** Remove URLs' secrets, Authorization values and every registered secret from free text. */
 export function redactText(text: string): string {
   let out = text.replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (u) => {

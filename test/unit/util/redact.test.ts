@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactText, redactUrl, registerSecret } from '../../../src/util/redact.js';
+import { forgetSecrets, redactText, redactUrl, registerSecret } from '../../../src/util/redact.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -48,5 +48,13 @@ describe('redactText', () => {
     expect(redactText('password p.+, not pa+ or xp.+y')).toBe('password ***, not pa+ or xp.+y');
     registerSecret('');
     expect(redactText('nothing to see')).toBe('nothing to see');
+  });
+
+  it('scrubs nothing it was told before forgetSecrets()', () => {
+    registerSecret('xy');
+    registerSecret('a-long-secret');
+    expect(redactText('xy a-long-secret')).toBe('*** ***');
+    forgetSecrets();
+    expect(redactText('xy a-long-secret')).toBe('xy a-long-secret');
   });
 });

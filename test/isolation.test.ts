@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createVitest } from 'vitest/node';
+
+/*
+ * Test files share worker processes (vitest.config.ts, `isolate: false`); test/per-file-setup.ts puts back
+ * what one file could leave to the next. Here two files that each register a short secret for redaction and
+ * set an environment variable run one after the other in a single worker: with the per-file setup neither
+ * sees the other's secret or variable; without it the second one fails, so this check can turn red.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface FileOutcome {
+  file: string;
+  state: string;
+  errors: string[];
+}
+
+async function runInOneWorker(setupFiles: string[]): Promise<FileOutcome[]> {
+  const vitest = await createVitest('test', {
+    config: false,
+    root: ROOT,
+    include: ['test/fixtures/isolation/*.ts'],
+    setupFiles,
+    pool: 'forks',
+    isolate: false,
+    maxWorkers: 1,
+    watch: false,
+    // a reporter that prints nothing (an empty list would mean the default one)
+    reporters: [{ onInit: () => undefined }],
+  });
+  try {
+    const { testModules, unhandledErrors } = await vitest.runTestSpecifications(await vitest.globTestSpecifications());
+    expect(unhandledErrors).toEqual([]);
+    return testModules
+      .map((m) => ({
+        file: m.relativeModuleId,
+        state: m.state(),
+        errors: [...m.children.allTests()].flatMap((t) => (t.result().errors ?? []).map((e) => e.message)),
+      }))
+      .sort((a, b) => a.file.localeCompare(b.file));
+  } finally {
+    await vitest.close();
+  }
+}
+
+describe('test files sharing a worker', () => {
+  it('start clean with the per-file setup: no secret or variable of the file before', async () => {
+    expect(await runInOneWorker(['test/per-file-setup.ts'])).toEqual([
+      { file: 'test/fixtures/isolation/one.ts', state: 'passed', errors: [] },
+      { file: 'test/fixtures/isolation/two.ts', state: 'passed', errors: [] },
+    ]);
+  });
+
+  it('see the file before them without it (so the check above can fail)', async () => {
+    const outcomes = await runInOneWorker([]);
+    expect(outcomes.map((o) => o.state).sort()).toEqual(['failed', 'passed']);
+    const failed = outcomes.find((o) => o.state === 'failed');
+    // Both secrets mask the second file's text, and the first file's variable is still set.
+    expect(failed?.errors).toEqual([expect.stringContaining("'status: ***, answer: ***'"), expect.stringMatching(/^expected 'set by (one|two)' to be undefined/)]);
+  });
+});
