@@ -14,8 +14,9 @@ const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';
 const BASE = 'spectro-oci-registry';
 
-
 type Mode = 'anonymous' | 'htpasswd' | 'token';
+/** The corpus packs the modes other than token push: the largest layer (about 750 KiB) and a small one. */
+const CORPUS_SUBSET = ['nvidia-nvsentinel-v1.1.0', 'hello-universe-pack'];
 
 describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry (%s)', (mode) => {
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli([...args, '--registry', w.registryArg], { env: { ...w.env, ...extraEnv } });
@@ -154,16 +155,19 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
   });
 
   describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
-    it('pushes every corpus pack and pulls each back byte-identical', async () => {
-      const folders = (await readdir(CORPUS_DIR)).map((f) => join(CORPUS_DIR, f));
+    // Every corpus pack once, through the token service (a token per repository); the other modes, whose
+    // auth the tests above prove, take the pack with the largest layer and a small one.
+    const every = mode === 'token';
+    it(every ? 'pushes every corpus pack and pulls each back byte-identical' : 'pushes the largest and a small corpus pack and pulls each back byte-identical', async () => {
+      const folders = (await readdir(CORPUS_DIR)).filter((f) => every || CORPUS_SUBSET.includes(f)).map((f) => join(CORPUS_DIR, f));
+      expect(folders).toHaveLength(every ? (await readdir(CORPUS_DIR)).length : CORPUS_SUBSET.length);
       const push = await cli(['push', ...folders, '--json']);
       const report = JSON.parse(push.stdout);
       expect(report.summary.published).toBe(folders.length);
       expect(push.code).toBe(0);
       for (const r of report.results as Array<{ name: string; version: string; dir: string; digest: string }>) {
         const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/${r.name}:${r.version}`, creds === undefined ? {} : { creds });
-        const { createHash } = await import('node:crypto');
-        expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(r.digest);
+        expect(sha256Digest(raw)).toBe(r.digest);
         const out = join(w.root, 'corpus', r.name);
         const pull = await cli(['pull', `${r.name}:${r.version}`, '-o', out]);
         expect(pull.code, pull.stderr).toBe(0);
