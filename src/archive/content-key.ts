@@ -3,15 +3,10 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { checkGzipOptions, type GzipOptions } from './gzip.js';
-import { DEFAULT_ARCHIVE_MTIME, checkMtime } from './tar.js';
+import { ARCHIVE_FORMAT_VERSION, DEFAULT_ARCHIVE_MTIME, checkMtime } from './format.js';
 import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
 
-/**
- * Bumped whenever a change in this module changes archive bytes for the same input (tar layout,
- * header fields, gzip framing, tar-stream upgrade), so cached keys stop matching.
- */
-// 2: incompressible blocks are stored (gzip.ts); 3: the top folder is <name>-<version> from pack.json.
-export const ARCHIVE_FORMAT_VERSION = 3;
+export { ARCHIVE_FORMAT_VERSION } from './format.js';
 
 export interface ContentKeyOptions extends Pick<GzipOptions, 'level' | 'blockSize'> {
   mtime?: Date;

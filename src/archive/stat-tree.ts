@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { rootSignature, statSignature, type PackEntry } from './walk.js';
+import { rootSignature, statSignature } from './signature.js';
+import type { PackEntry } from './walk.js';
 
 /**
  * What an archive was built from, as metadata: every file and folder the walk read (by real path under the

@@ -5,6 +5,9 @@ import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { PackpubError } from '../errors.js';
 import { drainedOrClosed } from '../util/stream.js';
 import type { PackEntry } from './walk.js';
+import { DEFAULT_ARCHIVE_MTIME, checkMtime } from './format.js';
+
+export { DEFAULT_ARCHIVE_MTIME, archiveMtime, checkMtime } from './format.js';
 
 /**
  * The deterministic tar writer. Every header field that could differ between machines or runs is
@@ -12,39 +15,6 @@ import type { PackEntry } from './walk.js';
  * entries in the walk's bytewise order. Names longer than ustar allows go into pax headers
  * (POSIX.1-2001), which GNU tar, bsdtar and Go's archive/tar read.
  */
-
-/** The mtime of every entry when SOURCE_DATE_EPOCH is not set: 2000-01-01T00:00:00Z. */
-export const DEFAULT_ARCHIVE_MTIME = new Date(Date.UTC(2000, 0, 1, 0, 0, 0));
-
-// tar-stream writes mtime as `(ms / 1000) | 0`, a signed 32-bit integer: later dates would wrap.
-const MAX_MTIME_SECONDS = 2 ** 31 - 1;
-
-/**
- * The archive mtime: SOURCE_DATE_EPOCH (reproducible-builds.org: integer seconds since the epoch)
- * when set and not empty, else DEFAULT_ARCHIVE_MTIME. An invalid value is an error, not ignored.
- */
-export function archiveMtime(env: Record<string, string | undefined> = process.env): Date {
-  const raw = env['SOURCE_DATE_EPOCH'];
-  if (raw === undefined || raw.trim() === '') return DEFAULT_ARCHIVE_MTIME;
-  const value = raw.trim();
-  if (!/^\d+$/.test(value) || Number(value) > MAX_MTIME_SECONDS) {
-    throw new PackpubError('USAGE', `SOURCE_DATE_EPOCH="${raw}" is not a number of seconds between 0 and ${MAX_MTIME_SECONDS}`, {
-      hint: 'set it to a Unix timestamp such as $(git log -1 --format=%ct), or unset it',
-    });
-  }
-  return new Date(Number(value) * 1000);
-}
-
-/** Whole seconds, checked to fit the tar header. */
-export function checkMtime(mtime: Date): Date {
-  const ms = mtime.getTime();
-  if (!Number.isFinite(ms) || ms < 0 || ms / 1000 > MAX_MTIME_SECONDS) {
-    throw new PackpubError('USAGE', `archive mtime ${String(mtime)} is outside 1970-01-01 .. 2038-01-19`, {
-      hint: 'pass a date in that range (SOURCE_DATE_EPOCH in seconds)',
-    });
-  }
-  return new Date(Math.floor(ms / 1000) * 1000);
-}
 
 type TarHeader = Partial<Header> & Pick<Header, 'name'>;
 

@@ -5,6 +5,9 @@ import type { Stats } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { PackpubError } from '../errors.js';
+import { PACKIGNORE_FILE, rootSignature, statSignature } from './signature.js';
+
+export { PACKIGNORE_FILE, rootSignature, statSignature } from './signature.js';
 
 /**
  * The walk that decides what goes into a pack archive.
@@ -92,19 +95,6 @@ function changedMs(st: Stats): number {
   return Math.max(st.mtimeMs, st.ctimeMs);
 }
 
-export const PACKIGNORE_FILE = '.packignore';
-
-/**
- * What a file's or folder's metadata says about its content. A file: size, mtime, ctime, inode, device
- * (a rewrite, truncation, chmod or replacement changes at least one). A folder: mtime, ctime, inode,
- * device: creating, deleting or renaming anything in it changes its mtime. Anything else is just its kind.
- */
-export function statSignature(st: Stats): string {
-  if (st.isFile()) return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
-  if (st.isDirectory()) return `d:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
-  return st.isSymbolicLink() ? 'l' : 'x';
-}
-
 /** When the pack folder's .packignore last changed; 0 when there is none. */
 function packignoreChangedMs(root: string): number {
   try {
@@ -112,17 +102,6 @@ function packignoreChangedMs(root: string): number {
   } catch {
     return 0;
   }
-}
-
-/** The pack folder's signature: the folder's own and its .packignore's (editing it changes no folder time). */
-export function rootSignature(root: string): string {
-  let ignoreFile: string;
-  try {
-    ignoreFile = statSignature(lstatSync(join(root, PACKIGNORE_FILE)));
-  } catch {
-    ignoreFile = '-';
-  }
-  return `${statSignature(lstatSync(root))};${ignoreFile}`;
 }
 
 /** Names left out of every archive, at any depth. */

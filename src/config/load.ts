@@ -6,7 +6,6 @@ import { PackpubError, isPackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import { formatPath, type PathSegment, type SourcePosition } from '../pack/json-source.js';
 import { pointerToSegments } from '../pack/schema.js';
-import { checkYamlText } from '../pack/yaml-source.js';
 import { CONFIG_FILE_NAMES, CONFIG_SCHEMA, CONFIG_VERSION, knownKeys, type ConfigTarget, type PackpubConfig } from './schema.js';
 
 /** A configuration file is a page of settings; anything this big is a mistake or an attack. */
@@ -296,6 +295,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     throw new PackpubError('CONFIG', `cannot read ${where}: ${(err as Error).message}`, { hint: 'check its permissions', cause: err });
   }
 
+  // Loaded only when there is a file to read: most runs have none, and the YAML parser is a large module.
+  const { checkYamlText } = await import('../pack/yaml-source.js');
   const parsed = checkYamlText(text, where);
   // A settings file with a key twice is ambiguous: refused here, though YAML readers keep the last one.
   const duplicate = parsed.findings.find((f) => f.rule === 'yaml-duplicate-key');

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { archiveMtime, buildArchive } from '../archive/index.js';
+import { archiveMtime } from '../archive/format.js';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import {
@@ -205,7 +205,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       }
       const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt });
       // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
-      const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => ({ ...r, findings: pack.findings }));
+      const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
       for (const result of results) emit({ type: 'pack-done', result });
       if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
       return results;
@@ -376,6 +376,8 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
 async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
   const { name, version, dir } = pack;
   const fileName = archiveFileName(name, version);
+  // Loaded when a pack is built: a run that finds every pack unchanged never needs the tar, walk and gzip code.
+  const { buildArchive } = await import('../archive/build.js');
   const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), {
     name,
     version,
@@ -435,7 +437,11 @@ async function publishTo(
     if (existingLayer?.digest === built.digest) {
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
       await tagExtra(store, where.repo, existing.bytes, existing.descriptor.mediaType, ctx.extraTags);
-      return done({ status: 'unchanged', digest });
+      const result = done({ status: 'unchanged', digest });
+      // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
+      // ours for a concurrent publisher to have raced, so the end-of-run read-back would add nothing.
+      if ((ctx.extraTags ?? []).length === 0) CONFIRMED_WITHOUT_WRITE.add(result);
+      return result;
     }
     if (ctx.skipExisting === true) {
       return done(ctx.dryRun === true ? { status: 'planned', plan: 'skip', digest, bytesToUpload: 0 } : { status: 'skipped', digest });
@@ -496,8 +502,22 @@ function raced(reference: string, holds: Digest | null, ours: Digest): PackpubEr
 }
 
 /**
- * The read-back, at the end of the run: a version this run published (or found unchanged) whose tag now
- * holds another digest was replaced by a concurrent publisher after this run's check; report it as a conflict.
+ * Results whose version this run found already holding the digest it reports, and under which it wrote
+ * nothing (no manifest, no extra tag): the read-back skips them (one request per unchanged version).
+ */
+const CONFIRMED_WITHOUT_WRITE = new WeakSet<PackResult>();
+
+/** `copy` of `result`, confirmed as it was. */
+function sameConfirmation(result: PackResult, copy: PackResult): PackResult {
+  if (CONFIRMED_WITHOUT_WRITE.has(result)) CONFIRMED_WITHOUT_WRITE.add(copy);
+  return copy;
+}
+
+/**
+ * The read-back, at the end of the run: a version this run published (or found unchanged after uploading
+ * blobs for it) whose tag now holds another digest was replaced by a concurrent publisher after this run's
+ * check; report it as a conflict. A version found unchanged at the start, with nothing written, is not read
+ * again: its tag was confirmed in this run, and there is no write of this run that could have been raced.
  */
 async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: EventSink): Promise<PackResult[][]> {
   return Promise.all(
@@ -507,6 +527,7 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: 
           const state = states[i];
           if (state === undefined || r.digest === undefined || r.name === undefined || r.version === undefined) return r;
           if (r.status !== 'published' && r.status !== 'overwritten' && r.status !== 'unchanged') return r;
+          if (CONFIRMED_WITHOUT_WRITE.has(r)) return r;
           const held = await state.target.store.headManifest(packRepository(state.target.basePath, r.name), r.version).then(
             (d) => d?.digest ?? null,
             () => r.digest, // cannot look (a policy may block reads): the accepted write stands

@@ -1,0 +1,92 @@
+import { cp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectRun, runBin } from '../support/cli.js';
+import { proxiedRegistry, packTree, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { stage } from '../support/stage.js';
+
+/*
+ * The built CLI (bin/packpub.js -> dist/), as users and the bench run it, against a real registry with
+ * Basic auth behind a recording proxy: what a re-run of an unchanged tree asks the registry, and that the
+ * registry's word still decides. In-process tests load the sources through vitest, so only a test like
+ * this one sees what the built modules import at run time.
+ */
+
+const USER = 'rerun-bot';
+const PASSWORD = 'rerun-e2e-Pa55word';
+const BASE = 'rerun';
+
+interface PushJson {
+  results: Array<{ name: string; version: string; status: string; digest?: string; layerDigest?: string; error?: { code: string; message: string } }>;
+}
+
+describe('re-running a push with the built CLI', () => {
+  const stack = stage();
+  let reg: ProxiedRegistry;
+  let work: PackTree;
+  let reader: RegistryReader;
+  let env: NodeJS.ProcessEnv;
+  const push = (args: string[]) => runBin(['push', ...args, '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env });
+  const repoOf = (name: string) => `${BASE}/spectro-packs/archive/${name}`;
+  /** Requests addressed to one pack repository, as `METHOD path-below-it status`. */
+  const requestsTo = (name: string) => {
+    const prefix = `/v2/${repoOf(name)}/`;
+    return reg.proxy.requests
+      .filter((r) => r.path.startsWith(prefix) && r.status !== 401)
+      .map((r) => `${r.method} ${r.path.slice(prefix.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256:[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
+  };
+
+  beforeAll(async () => {
+    reg = await proxiedRegistry(stack, { auth: 'htpasswd', users: { [USER]: PASSWORD } });
+    reader = new RegistryReader(reg.registry.url, { username: USER, password: PASSWORD });
+    work = await packTree(stack, 3, { seed: 16, prefix: 'rerun' });
+    env = { ...work.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+  });
+
+  it('publishes a tree, then confirms each unchanged version with one request and uploads nothing', async () => {
+    const first = await push([work.tree, '--recursive']);
+    expectRun(first, { code: 0 });
+    const published = (JSON.parse(first.stdout) as PushJson).results;
+    expect(published.map((r) => r.status)).toEqual(['published', 'published', 'published']);
+    const holdings = await reader.holdings(BASE);
+    expect(holdings.problems).toEqual([]);
+    for (const r of published) expect(holdings.tags.get(`${repoOf(r.name)}:${r.version}`)).toBe(r.digest);
+
+    reg.proxy.clear();
+    const again = await push([work.tree, '--recursive']);
+    expectRun(again, { code: 0 });
+    const results = (JSON.parse(again.stdout) as PushJson).results;
+    expect(results.map((r) => [r.status, r.digest])).toEqual(published.map((r) => ['unchanged', r.digest]));
+    // The GET read the manifest under the version and its layer is the archive this content builds; nothing
+    // was written, so there is nothing of this run for a read-back at the end to confirm.
+    for (const pack of work.packs) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 200`]);
+    expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
+    expect((await reader.holdings(BASE)).tags).toEqual(holdings.tags);
+  });
+
+  it('still finds a version replaced in the registry between runs, although the cache knows the folder', async () => {
+    const [victim, other] = work.packs;
+    if (victim === undefined || other === undefined) throw new Error('packTree made too few packs');
+    // Another publisher replaces the version with different content (a copy of the folder, one file changed).
+    const copy = join(work.root, 'elsewhere');
+    await cp(victim.dir, copy, { recursive: true });
+    await writeFile(join(copy, 'README.md'), '# replaced by someone else\n');
+    const replaced = await runBin(['push', copy, '--registry', `${reg.registry.host}/${BASE}`, '--force', '--json'], { env: { ...env, PACKPUB_CACHE_DIR: join(work.root, 'other-cache') } });
+    expectRun(replaced, { code: 0 });
+    const theirs = (JSON.parse(replaced.stdout) as PushJson).results[0];
+    expect(theirs?.status).toBe('overwritten');
+
+    reg.proxy.clear();
+    const rerun = await push([work.tree, '--recursive']);
+    expectRun(rerun, { code: 1 });
+    const results = (JSON.parse(rerun.stdout) as PushJson).results;
+    const mine = results.find((r) => r.name === victim.name);
+    expect(mine?.status).toBe('conflict');
+    expect(mine?.error?.message).toContain(`already holds different content (published layer ${theirs?.layerDigest}`);
+    expect(results.filter((r) => r.name !== victim.name).map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+    // The other publisher's version is still there, untouched.
+    expect((await reader.holdings(BASE)).tags.get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
+    expect(reg.proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
+  });
+});
