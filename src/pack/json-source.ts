@@ -63,12 +63,15 @@ const IDENTIFIER_RE = /^[A-Za-z_$][\w$-]*$/;
 /** `constraints.dependencies[0].layer`; odd keys are quoted: `annotations["a.b"]`. */
 export function formatPath(segments: readonly PathSegment[]): string {
   let out = '';
-  for (const segment of segments) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (IDENTIFIER_RE.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
+  for (const segment of segments) out = appendPath(out, segment);
   return out;
+}
+
+/** `formatPath([...segments, segment])` given `formatPath(segments)`: for walkers that format every key's path. */
+export function appendPath(formatted: string, segment: PathSegment): string {
+  if (typeof segment === 'number') return `${formatted}[${segment}]`;
+  if (IDENTIFIER_RE.test(segment)) return formatted === '' ? segment : `${formatted}.${segment}`;
+  return `${formatted}[${JSON.stringify(segment)}]`;
 }
 
 /** Offsets of line starts, for turning an offset into a line and column. */

@@ -1,6 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import type { Finding } from './findings.js';
-import { formatPath, type PathSegment, type SourcePosition } from './json-source.js';
+import { appendPath, type PathSegment, type SourcePosition } from './json-source.js';
 import { parseGoYaml, type GoYamlError, type GoYamlParse } from './yaml-go.js';
 
 /**
@@ -94,6 +94,19 @@ export function checkYamlText(text: string, file: string): YamlCheck {
   return result;
 }
 
+/** A node's key path as a link to its parent's (no array copied per node); formatted on demand, once. */
+interface WalkPath {
+  parent: WalkPath | undefined;
+  segment: PathSegment;
+  formatted?: string;
+}
+
+function formatWalkPath(path: WalkPath | undefined): string {
+  if (path === undefined) return '';
+  path.formatted ??= appendPath(formatWalkPath(path.parent), path.segment);
+  return path.formatted;
+}
+
 function walkDocument(
   doc: Document.Parsed,
   pos: (offset: number) => SourcePosition,
@@ -115,7 +128,7 @@ function walkDocument(
     for (let line = first + 1; line <= last && result.scalarContentLines.size < 1_000_000; line++) result.scalarContentLines.add(line);
   };
 
-  const walk = (node: YamlNode | null | undefined, path: PathSegment[], depth: number): number => {
+  const walk = (node: YamlNode | null | undefined, path: WalkPath | undefined, depth: number): number => {
     if (node === null || node === undefined) return 1;
     if (depth > MAX_YAML_DEPTH) {
       throw new Refusal('yaml-too-deep', `nesting deeper than ${MAX_YAML_DEPTH} levels; refusing the file. Flatten the structure`, start(node));
@@ -139,16 +152,16 @@ function walkDocument(
     if (isScalar(node)) {
       markScalar(node as Scalar);
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => (size += walk(item as YamlNode | null, [...path, i], depth + 1)));
+      node.items.forEach((item, i) => (size += walk(item as YamlNode | null, { parent: path, segment: i }, depth + 1)));
     } else if (isMap(node)) {
       const seen = new Map<string, number>();
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
         const keyText = isScalar(key) ? String((key as Scalar).source ?? key.value ?? '') : undefined;
-        size += walk(key, [...path, '?'], depth + 1);
+        size += walk(key, { parent: path, segment: '?' }, depth + 1);
         if (keyText === '<<' && isScalar(key) && (key as Scalar).type === 'PLAIN') {
           // A merge copies the keys of what it merges: count them (as nodes) against their own budget.
-          const merged = walk(pair.value as YamlNode | null, [...path, '<<'], depth + 1);
+          const merged = walk(pair.value as YamlNode | null, { parent: path, segment: '<<' }, depth + 1);
           size += merged;
           budget.merges += merged;
           if (budget.merges > MAX_YAML_MERGE_KEYS) {
@@ -157,8 +170,8 @@ function walkDocument(
           continue;
         } else if (keyText !== undefined) {
           const keyPos = pos(start(key));
-          if (path.length < MAX_RECORDED_DEPTH && result.keyPositions.size < MAX_RECORDED_KEYS) {
-            const formatted = formatPath([...path, keyText]);
+          if (depth < MAX_RECORDED_DEPTH && result.keyPositions.size < MAX_RECORDED_KEYS) {
+            const formatted = appendPath(formatWalkPath(path), keyText);
             if (!result.keyPositions.has(formatted)) result.keyPositions.set(formatted, keyPos);
           }
           const first = seen.get(keyText);
@@ -168,17 +181,17 @@ function walkDocument(
               severity: 'warning',
               rule: 'yaml-duplicate-key',
               file,
-              path: formatPath([...path, keyText]),
+              path: appendPath(formatWalkPath(path), keyText),
               ...keyPos,
-              message: `key "${keyText}" is set twice in ${path.length === 0 ? 'the top level' : formatPath(path)} (first on line ${first}); Helm and Palette keep only the last one, so merge the two into one`,
+              message: `key "${keyText}" is set twice in ${path === undefined ? 'the top level' : formatWalkPath(path)} (first on line ${first}); Helm and Palette keep only the last one, so merge the two into one`,
             });
           }
         }
-        size += walk(pair.value as YamlNode | null, keyText === undefined ? [...path, '?'] : [...path, keyText], depth + 1);
+        size += walk(pair.value as YamlNode | null, { parent: path, segment: keyText ?? '?' }, depth + 1);
       }
     }
     if (node.anchor !== undefined) sizes.set(node.anchor, size);
     return size;
   };
-  walk(doc.contents as YamlNode | null, [], 0);
+  walk(doc.contents as YamlNode | null, undefined, 0);
 }

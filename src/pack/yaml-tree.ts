@@ -140,12 +140,24 @@ export interface BuiltTree {
   tooDeep?: { line: number; column: number };
 }
 
+/** A node's key path as a chain to its parent: built per node without copying, turned into an array only when needed. */
+interface PathChain {
+  parent: PathChain | undefined;
+  segment: string | number;
+}
+
+function pathOf(chain: PathChain | undefined): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (let link = chain; link !== undefined; link = link.parent) path.push(link.segment);
+  return path.reverse();
+}
+
 /** The tree of one parsed document, positions in the original text. */
 export function buildTree(doc: Document.Parsed, position: (offset: number) => { line: number; column: number }, limits: { maxNodes: number; maxDepth: number }): BuiltTree {
   const out: BuiltTree = { root: undefined, anchors: new Map(), duplicates: [], truncated: false, nodes: 0 };
   const at = (node: YamlNode | null | undefined, fallback: { line: number; column: number }) => (node?.range === undefined || node.range === null ? fallback : position(node.range[0]));
 
-  const build = (node: YamlNode | null | undefined, path: Array<string | number>, depth: number, where: { line: number; column: number }): YNode => {
+  const build = (node: YamlNode | null | undefined, path: PathChain | undefined, depth: number, where: { line: number; column: number }): YNode => {
     if (++out.nodes > limits.maxNodes) out.truncated = true;
     const { line, column } = at(node, where);
     if (depth > limits.maxDepth && out.tooDeep === undefined) out.tooDeep = { line, column };
@@ -162,7 +174,7 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
       const seq: YSeq = { kind: 'seq', items: [], line, column };
       if (!out.truncated && depth <= limits.maxDepth) {
         node.items.forEach((item, i) => {
-          if (!out.truncated) seq.items.push(build(item as YamlNode | null, [...path, i], depth + 1, { line, column }));
+          if (!out.truncated) seq.items.push(build(item as YamlNode | null, { parent: path, segment: i }, depth + 1, { line, column }));
         });
       }
       built = seq;
@@ -173,15 +185,15 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
         for (const pair of node.items) {
           if (out.truncated) break;
           const keyNode = pair.key as YamlNode | null;
-          const keyBuilt = build(keyNode, [...path, '?'], depth + 1, { line, column });
+          const keyBuilt = build(keyNode, { parent: path, segment: '?' }, depth + 1, { line, column });
           const key = keyBuilt.kind === 'scalar' ? keyBuilt.value : keyBuilt.kind === 'alias' ? `*${keyBuilt.name}` : '?';
           // `<<` merge keys legitimately repeat nothing; complex keys are not comparable as text.
           if (key !== '?' && key !== '<<') {
             const first = seen.get(key);
-            if (first !== undefined) out.duplicates.push({ parent: path, key, line: keyBuilt.line, column: keyBuilt.column, firstLine: first });
+            if (first !== undefined) out.duplicates.push({ parent: pathOf(path), key, line: keyBuilt.line, column: keyBuilt.column, firstLine: first });
             else seen.set(key, keyBuilt.line);
           }
-          const value = build(pair.value as YamlNode | null, [...path, key], depth + 1, { line: keyBuilt.line, column: keyBuilt.column });
+          const value = build(pair.value as YamlNode | null, { parent: path, segment: key }, depth + 1, { line: keyBuilt.line, column: keyBuilt.column });
           map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, value });
         }
       }
@@ -199,7 +211,7 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
   const contents = doc.contents as YamlNode | null;
   // An empty document (empty file, only comments) has no root.
   if (contents !== null && !(isScalar(contents) && contents.value === null && (contents as Scalar).source === '' && contents.anchor === undefined)) {
-    out.root = build(contents, [], 0, { line: 1, column: 1 });
+    out.root = build(contents, undefined, 0, { line: 1, column: 1 });
   }
   return out;
 }

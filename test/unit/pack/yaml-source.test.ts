@@ -41,6 +41,23 @@ describe('checkYamlText', () => {
     expect(check.findings[0]?.message).toContain('(first on line 3)');
   });
 
+  it('names duplicate keys and key positions by their full path through lists and odd keys', () => {
+    const check = checkYamlText('a:\n  - "x.y":\n      k: 1\n      k: 2\ntop: 1\ntop: 2\n', 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.findings.map((f) => [f.path, f.line, f.column])).toEqual([
+      ['a[0]["x.y"].k', 4, 7],
+      ['top', 6, 1],
+    ]);
+    expect(check.findings[0]?.message).toContain('is set twice in a[0]["x.y"] (first on line 3)');
+    expect(check.findings[1]?.message).toContain('is set twice in the top level (first on line 5)');
+    expect([...check.keyPositions]).toEqual([
+      ['a', { line: 1, column: 1 }],
+      ['a[0]["x.y"]', { line: 2, column: 5 }],
+      ['a[0]["x.y"].k', { line: 3, column: 7 }],
+      ['top', { line: 5, column: 1 }],
+    ]);
+  });
+
   it('treats an empty file as zero documents, not an error', () => {
     expect(checkYamlText('', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
     expect(checkYamlText('# only a comment\n', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
