@@ -142,6 +142,12 @@ interface ChartSlot {
   archives: HelmChart[];
 }
 
+/**
+ * Inflated bytes handed on per zlib callback: a chart archive inflates to a few MB, and the default
+ * 16 KiB costs one thread-pool round trip and one stream write per 16 KiB (issue 16).
+ */
+const INFLATE_CHUNK = 256 * 1024;
+
 /** Largest template scanned for `.Values` references; bigger ones are skipped. */
 const MAX_TEMPLATE_BYTES = 4 * 1024 * 1024;
 /** Distinct template references kept per chart. */
@@ -285,7 +291,7 @@ async function readArchive(open: () => Readable, label: string, budget: Budget, 
   const { extract: tarExtract } = await import('tar-stream');
   const input = open();
   const extract = tarExtract();
-  const feeding = pipeline(input, createGunzip(), new ByteCounter(budget, label, nested), extract);
+  const feeding = pipeline(input, createGunzip({ chunkSize: INFLATE_CHUNK }), new ByteCounter(budget, label, nested), extract);
   feeding.catch(() => undefined);
   try {
     for await (const item of extract) {
