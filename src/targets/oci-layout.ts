@@ -65,6 +65,11 @@ export class OciLayoutStore implements ArtifactStore {
   readonly location: string;
   /** Serializes index.json updates within this process; a lock file covers other processes. */
   private indexQueue = new Map<string, Promise<unknown>>();
+  /**
+   * The last index.json bytes each repository's lookups read, and their parse: `list` looks up every version,
+   * and parsing a large index again per version made it quadratic. Still read each time, so never stale.
+   */
+  private lookups = new Map<string, { bytes: Buffer; index: IndexFile }>();
 
   constructor(root: string) {
     this.location = root;
@@ -84,17 +89,21 @@ export class OciLayoutStore implements ArtifactStore {
     return join(this.dir(repository), 'blobs', 'sha256', digest.slice('sha256:'.length));
   }
 
-  private async readIndex(repository: string): Promise<IndexFile | undefined> {
-    let text: string;
+  /** `lookup`: the caller only reads the result, so an unchanged file's earlier parse may be returned. */
+  private async readIndex(repository: string, lookup = false): Promise<IndexFile | undefined> {
+    let bytes: Buffer;
     try {
-      text = await readFile(join(this.dir(repository), 'index.json'), 'utf8');
+      bytes = await readFile(join(this.dir(repository), 'index.json'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    const earlier = lookup ? this.lookups.get(repository) : undefined;
+    if (earlier?.bytes.equals(bytes) === true) return earlier.index;
     try {
-      const index = JSON.parse(text) as IndexFile;
+      const index = JSON.parse(bytes.toString('utf8')) as IndexFile;
       if (!Array.isArray(index.manifests)) throw new Error('no "manifests" array');
+      if (lookup) this.lookups.set(repository, { bytes, index });
       return index;
     } catch (err) {
       throw new PackpubError('REGISTRY', `${join(this.dir(repository), 'index.json')} is not a valid OCI index`, { cause: err });
@@ -114,14 +123,14 @@ export class OciLayoutStore implements ArtifactStore {
   }
 
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
-    const entry = this.findEntry(await this.readIndex(repository), reference);
+    const entry = this.findEntry(await this.readIndex(repository, true), reference);
     if (entry === undefined) return undefined;
     if (!(await exists(this.blobPath(repository, entry.digest)))) return undefined;
     return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
   }
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    const entry = this.findEntry(await this.readIndex(repository), reference);
+    const entry = this.findEntry(await this.readIndex(repository, true), reference);
     if (entry === undefined) return undefined;
     let bytes: Buffer;
     try {
