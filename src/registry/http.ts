@@ -3,12 +3,13 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Readable } from 'node:stream';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { errorFromNetwork, isClientCertificateAlert, systemErrorCode } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
+import { Agent, buildConnector, request } from './undici.js';
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
 import type { RegistryClientOptions } from './stack.js';
@@ -170,7 +171,7 @@ class UndiciTransport implements HttpTransport {
   readonly scheme: 'http' | 'https';
   readonly plainHttpExplicit: boolean;
   readonly requestTimeoutMs: number;
-  private readonly agent: Agent;
+  private readonly agent: UndiciAgent;
   private readonly userAgent: string;
   private readonly debug: ((line: string) => void) | undefined;
   /** `scheme://host[:port]` of the registry: the only origin that gets the extra headers. */
@@ -213,8 +214,8 @@ class UndiciTransport implements HttpTransport {
     };
     const resolveMap = new ResolveMap(options.resolve ?? []);
     // One connector per (mapped address, client certificate or not), made on first use.
-    const connectors = new Map<string, buildConnector.connector>();
-    const connectorFor = (address: string | undefined, clientCert: boolean): buildConnector.connector => {
+    const connectors = new Map<string, Connector.connector>();
+    const connectorFor = (address: string | undefined, clientCert: boolean): Connector.connector => {
       const key = `${address ?? ''}|${clientCert}`;
       let connector = connectors.get(key);
       if (connector === undefined) {
@@ -227,10 +228,10 @@ class UndiciTransport implements HttpTransport {
       }
       return connector;
     };
-    const connect: buildConnector.connector = (opts, done) => {
+    const connect: Connector.connector = (opts, done) => {
       const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
       const hostname = bare(opts.hostname);
-      const callback: buildConnector.Callback = (...args) => {
+      const callback: Connector.Callback = (...args) => {
         const [err, socket] = args;
         if (err === null && socket !== null) {
           socket.on('error', (e: Error) => {
@@ -328,7 +329,7 @@ class UndiciTransport implements HttpTransport {
     };
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.agent.request({
+      res = await request(this.agent, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,

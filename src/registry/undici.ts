@@ -1,0 +1,25 @@
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent, Dispatcher, buildConnector as undiciBuildConnector } from 'undici';
+
+/*
+ * The three parts of undici the registry transport uses, loaded without undici's index. The index loads
+ * all of undici (fetch, WebSocket, mocks, caches, interceptors: about 110 modules, a fifth of the CPU
+ * of a re-run that finds every pack unchanged); these files load 25.
+ *
+ * The index also copies the request API (request, stream, pipeline...) onto Dispatcher.prototype, so an
+ * Agent loaded on its own has no `agent.request`: `request` below calls undici's request function with
+ * the agent as `this`, as the copied method does. Whether undici's index is loaded elsewhere in the same
+ * process (tests, a library user) makes no difference to it. test/e2e/rerun-bin.test.ts runs the built
+ * CLI against a real registry, which is the only place a missing file or method here would show.
+ */
+
+const load = createRequire(import.meta.url);
+
+export const Agent = load('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+export const buildConnector = load('undici/lib/core/connect.js') as typeof undiciBuildConnector;
+const apiRequest = load('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+/** `dispatcher.request(options)` of undici's full API. */
+export function request(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  return apiRequest.call(dispatcher, options);
+}
