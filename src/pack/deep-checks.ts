@@ -263,25 +263,39 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
 
 type ParsedText = { tree: YamlTree } | { error: unknown };
 
-/** YAML text several checks read, parsed once: by the object that holds it (a chart, a preset's `add`). */
-const parsedTexts = new WeakMap<object, ParsedText>();
+/**
+ * YAML text several checks read (a chart's values, a preset's `add`), parsed once per text: the same
+ * chart often sits in several packs or versions of a tree, and the trees are only read. Bounded by the
+ * text held, oldest out first, so a worker validating a whole tree keeps a few MB of trees at most.
+ */
+const parsedTexts = new Map<string, ParsedText>();
+let parsedTextChars = 0;
+const MAX_PARSED_TEXT_CHARS = 2 * 1024 * 1024;
 
-function parseOnce(owner: object, text: string): ParsedText {
-  let parsed = parsedTexts.get(owner);
+function parseOnce(text: string): ParsedText {
+  let parsed = parsedTexts.get(text);
   if (parsed === undefined) {
     try {
       parsed = { tree: parseYamlTree(text) };
     } catch (error) {
       parsed = { error };
     }
-    parsedTexts.set(owner, parsed);
+    if (text.length <= MAX_PARSED_TEXT_CHARS) {
+      parsedTexts.set(text, parsed);
+      parsedTextChars += text.length;
+      for (const [old] of parsedTexts) {
+        if (parsedTextChars <= MAX_PARSED_TEXT_CHARS) break;
+        parsedTexts.delete(old);
+        parsedTextChars -= old.length;
+      }
+    }
   }
   return parsed;
 }
 
 /** A chart's values.yaml: the scope, the nesting hints and holdsOwnValue all read it. */
 function chartValues(chart: HelmChart): ParsedText {
-  return parseOnce(chart, chart.valuesText);
+  return parseOnce(chart.valuesText);
 }
 
 function topLevelKeys(chart: HelmChart): Set<string> {
@@ -584,7 +598,7 @@ function presetAddRoots(presets: YamlTree): RefRoot[] {
 
 /** A preset's `add` text: presetAddRoots and checkPresets both read it. */
 function presetAdd(add: YScalar): ParsedText {
-  return parseOnce(add, add.value);
+  return parseOnce(add.value);
 }
 
 function presetItems(presets: YamlTree): YMap[] {

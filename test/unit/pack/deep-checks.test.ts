@@ -305,6 +305,29 @@ charts:
   });
 });
 
+describe('deep checks: charts shared by several packs', () => {
+  // Chart values are parsed once per text for the whole process (issue 16): a second pack with the
+  // same chart must get exactly the findings the first one got, broken values included.
+  it('gives every pack holding the same chart the same findings', async () => {
+    const broken = { 'foo/Chart.yaml': 'apiVersion: v2\nname: foo\nversion: 1.0.0\n', 'foo/values.yaml': 'b: [1,\n' };
+    const fine = { 'foo/Chart.yaml': 'apiVersion: v2\nname: foo\nversion: 1.0.0\n', 'foo/values.yaml': 'known: 1\n' };
+    const results: Finding[][] = [];
+    for (const [name, files] of [['shared-a', fine], ['shared-b', fine], ['shared-c', broken], ['shared-d', broken]] as const) {
+      const dir = join(work, name);
+      await writeTgz(join(dir, 'charts/foo-1.0.0.tgz'), files);
+      results.push(await deepCheckPack({ dir, packJson: helmPackJson, valuesText: 'charts:\n  foo:\n    known: 2\n    unknown: 1\n' }));
+    }
+    expect(results.map(brief)).toEqual([
+      [{ rule: 'deep-values-nesting', severity: 'warning', path: 'charts.foo.unknown', line: 4 }],
+      [{ rule: 'deep-values-nesting', severity: 'warning', path: 'charts.foo.unknown', line: 4 }],
+      [{ rule: 'deep-chart-values-unreadable', severity: 'warning', path: undefined, line: undefined }],
+      [{ rule: 'deep-chart-values-unreadable', severity: 'warning', path: undefined, line: undefined }],
+    ]);
+    expect(results[3]?.[0]?.message).toBe(results[2]?.[0]?.message.replace('shared-c', 'shared-d'));
+    expect(results[3]?.[0]?.message).toContain('does not parse (Flow sequence in block collection must be sufficiently indented and end with a ] (2:1))');
+  });
+});
+
 describe('deep checks: manifest packs', () => {
   const manifestPackJson = { name: 'app', displayName: 'App', version: '1.0.0', layer: 'addon', kubeManifests: ['manifests/app.yaml', 'manifests/extra.yml'] };
   const APP = `apiVersion: v1
