@@ -47,7 +47,8 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
     const close = text.indexOf('}}', open + 2);
     if (close === -1) break;
     const body = text.slice(open + 2, close);
-    if (!/^-?\s*\/\*/.test(body)) {
+    // Most actions read no .Values: a substring search rules them out before the regexes run.
+    if (body.includes('.Values') && !/^-?\s*\/\*/.test(body)) {
       field.lastIndex = 0;
       for (let f = field.exec(body); f !== null && count < limit; f = field.exec(body)) {
         count++;

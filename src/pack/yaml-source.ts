@@ -26,7 +26,7 @@ const MAX_DUPLICATES = 100;
 export interface YamlCheck {
   /** True when the text parsed (as Go's YAML reader would) and passed every bound; `documents` is then set. */
   ok: boolean;
-  /** The documents as values (an empty file has none). */
+  /** The documents as values (an empty file has none; none either when asked with `documents: false`). */
   documents: unknown[];
   /** Position of each mapping key by formatted path, e.g. `pack.content.images`. */
   keyPositions: Map<string, SourcePosition>;
@@ -54,9 +54,10 @@ function syntaxFinding(error: GoYamlError, file: string, severity: Finding['seve
 
 /**
  * Parse YAML text as Go's YAML reader does (yaml-go.ts), with the bounds above. Never throws for bad
- * input: every problem is a finding in `file`, with a line and column.
+ * input: every problem is a finding in `file`, with a line and column. `documents: false` skips
+ * turning the documents into values, for callers that only need the verdict and the parse.
  */
-export function checkYamlText(text: string, file: string): YamlCheck {
+export function checkYamlText(text: string, file: string, options: { documents?: boolean } = {}): YamlCheck {
   const parsed = parseGoYaml(text);
   const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed };
   if (parsed.error !== undefined) {
@@ -89,7 +90,7 @@ export function checkYamlText(text: string, file: string): YamlCheck {
     return result;
   }
   // Bounded above: aliases become shared references, merges copy at most MAX_YAML_MERGE_KEYS keys.
-  result.documents = docs.map((d) => d.toJS({ maxAliasCount: -1 }));
+  if (options.documents !== false) result.documents = docs.map((d) => d.toJS({ maxAliasCount: -1 }));
   result.ok = true;
   return result;
 }

@@ -58,6 +58,15 @@ describe('checkYamlText', () => {
     ]);
   });
 
+  it('gives the same verdict and findings without building values when asked for none', () => {
+    for (const text of ['a: 1\na: 2\nb: [1, 2]\n', 'a: [1,\n', 'a: *nope\n', 'x: |\n  one\n  two\n']) {
+      const full = checkYamlText(text, 'presets.yaml');
+      const bare = checkYamlText(text, 'presets.yaml', { documents: false });
+      expect(bare.documents).toEqual([]);
+      expect({ ...bare, documents: full.documents, parsed: undefined }).toEqual({ ...full, parsed: undefined });
+    }
+  });
+
   it('treats an empty file as zero documents, not an error', () => {
     expect(checkYamlText('', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
     expect(checkYamlText('# only a comment\n', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
