@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-test-tools.sh
 # The type check runs beside the tests: most test time is spent waiting on processes and sockets, so it
-# mostly uses a core the tests leave idle. Its output is printed after the tests; either failing fails the run.
+# mostly uses a core the tests leave idle. It is incremental (scripts/typecheck.sh): on a tree it has checked
+# before, only what changed is checked again. Its output is printed after the tests; either failing fails the run.
 typecheck_log="$(mktemp)"
 trap 'rm -f "$typecheck_log"' EXIT
 npm run --silent typecheck >"$typecheck_log" 2>&1 &
