@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../src/oci/digest.js';
 import { startRegistry } from '../support/registry.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
@@ -64,7 +65,9 @@ describe('two publishers of different content under one version', () => {
           return { code: done.code, registry: report.results.find((x) => x.target.startsWith('registry'))!, layout: report.results.find((x) => !x.target.startsWith('registry'))! };
         }),
       );
-      const held = (await reader.holdings('race')).tags.get(`race/spectro-packs/archive/race:1.0.${round}`);
+      // What the registry holds under this round's version: the digest of the manifest its tag serves.
+      const manifest = await reader.manifest('race/spectro-packs/archive/race', `1.0.${round}`);
+      const held = manifest === undefined ? undefined : sha256Digest(manifest);
       const layout = await layoutHoldings(join(w.root, 'layout'));
       expect(layout.problems).toEqual([]);
       if (judge(round, 'registry', outcomes.map((o) => ({ code: o.code, result: o.registry })), held, false)) windows.push(round);
