@@ -2,6 +2,12 @@
 // File reads and deflate jobs share libuv's threadpool (4 threads by default); a few more keep small
 // reads from queueing behind compression. Must be set before the pool is first used.
 process.env.UV_THREADPOOL_SIZE ??= '8';
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
+// compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
+// quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few
+// small response heads a registry sends. The baseline code is all a CLI run needs. Set here, not in the
+// library: the flag is process-wide, and a program embedding packpub decides its own.
+(await import('node:v8')).setFlagsFromString('--liftoff-only');
 const { main } = await import('../dist/cli/main.js');
 
 main(process.argv.slice(2)).then((code) => {
