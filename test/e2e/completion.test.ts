@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runBin, runCli } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -15,7 +15,7 @@ let bashScript: string;
 const stack = stage();
 beforeAll(async () => {
   bashScript = join(await stack.tempDir('packpub-completion-'), 'packpub.bash');
-  const run = await runBin(['completion', 'bash']);
+  const run = await runCli(['completion', 'bash']);
   expect(run.code, run.stderr).toBe(0);
   await writeFile(bashScript, run.stdout);
 });
@@ -48,12 +48,12 @@ describe('packpub completion', () => {
   });
 
   it('zsh and fish scripts name the same commands and flags', async () => {
-    const zsh = await runBin(['completion', 'zsh']);
+    const zsh = await runCli(['completion', 'zsh']);
     expect(zsh.code).toBe(0);
     expect(zsh.stdout).toMatch(/^#compdef packpub\n/);
     expect(zsh.stdout).toContain('bashcompinit');
     expect(zsh.stdout).toContain('complete -o default -F _packpub packpub');
-    const fish = await runBin(['completion', 'fish']);
+    const fish = await runCli(['completion', 'fish']);
     expect(fish.code).toBe(0);
     expect(fish.stdout).toContain("complete -c packpub -n __fish_use_subcommand -f -a push -d 'Validate, build and publish packs");
     expect(fish.stdout).toContain("complete -c packpub -n '__fish_seen_subcommand_from push' -l registry -r");
@@ -61,7 +61,7 @@ describe('packpub completion', () => {
   });
 
   it('refuses an unknown shell (exit 2)', async () => {
-    const run = await runBin(['completion', 'tcsh']);
+    const run = await runCli(['completion', 'tcsh']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Invalid values');
     expect(run.stdout).toBe('');
