@@ -1,5 +1,20 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { formatPath, type PathSegment } from '../../../src/pack/json-source.js';
 import { MAX_YAML_ALIAS_EXPANSION, checkYamlText } from '../../../src/pack/yaml-source.js';
+
+/** Every mapping key's formatted path in a plain value, as checkYamlText records them (parents less than 16 deep). */
+function keyPaths(value: unknown, path: PathSegment[] = [], out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((item, i) => keyPaths(item, [...path, i], out));
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      if (path.length < 16) out.add(formatPath([...path, key]));
+      keyPaths(child, [...path, key], out);
+    }
+  }
+  return out;
+}
 
 describe('checkYamlText', () => {
   it('records where mapping keys sit, through sequences and flow collections', () => {
@@ -65,6 +80,25 @@ describe('checkYamlText', () => {
       expect(bare.documents).toEqual([]);
       expect({ ...bare, documents: full.documents, parsed: undefined }).toEqual({ ...full, parsed: undefined });
     }
+  });
+
+  // The walk formats paths incrementally (issue 16); formatPath over the whole path is the reference.
+  it('records every key under the path formatPath gives it, for generated documents with odd keys', () => {
+    const key = fc.constantFrom('a', 'b-c', 'x.y', '0', '12', 'with space', '_k', '$v', 'é', 'q"t', '[i]', '');
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.constantFrom(1, 'text', null, true), tie('map'), tie('list')),
+      map: fc.dictionary(key, tie('tree'), { maxKeys: 4 }),
+      list: fc.array(tie('tree'), { maxLength: 3 }),
+    }));
+    fc.assert(
+      fc.property(fc.dictionary(key, tree, { minKeys: 1, maxKeys: 5 }), (doc) => {
+        const check = checkYamlText(stringify(doc), 'values.yaml');
+        expect(check.findings).toEqual([]);
+        expect(check.documents).toEqual([doc]);
+        expect(new Set(check.keyPositions.keys())).toEqual(keyPaths(doc));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('treats an empty file as zero documents, not an error', () => {
