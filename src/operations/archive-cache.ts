@@ -143,7 +143,7 @@ export class ArchiveCache {
   folderKey(dir: string, mtime: Date): { root: string; key: string } | undefined {
     let root: string;
     try {
-      root = realpathSync(dir);
+      root = realpathSync.native(dir); // as the walk resolves it (fs.realpath); the JS version lstats every path component
     } catch {
       return undefined;
     }

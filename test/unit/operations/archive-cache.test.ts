@@ -1,5 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchive } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
@@ -42,6 +42,21 @@ describe('ArchiveCache (one index file per cache folder)', () => {
     expect(next.folderKey(dir, new Date('2001-01-01T00:00:00Z'))).toBeUndefined();
     await writeFile(join(dir, 'README.md'), '# Changed\n');
     expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
+  });
+
+  it('knows the folder by its real path: through a symlink too, and a file deleted or added inside is a change', async () => {
+    const { dir, cacheDir, key, learn } = await builtPack();
+    const cache = new ArchiveCache(cacheDir);
+    learn(cache);
+    const link = join(dirname(dir), 'linked');
+    await symlink(dir, link);
+    expect(cache.folderKey(link, MTIME)).toEqual({ root: await realpath(dir), key });
+    expect(cache.folderKey(join(dirname(dir), 'missing'), MTIME)).toBeUndefined();
+    await writeFile(join(dir, 'NOTES.md'), 'new\n'); // a new file: the folder's own times change
+    expect(cache.folderKey(link, MTIME)).toBeUndefined();
+    await rm(join(dir, 'NOTES.md'));
+    await rm(join(dir, 'README.md')); // a file the archive held is gone
+    expect(cache.folderKey(dir, MTIME)).toBeUndefined();
   });
 
   it('keeps what two runs learned when both save (each adds to what is on disk)', async () => {
