@@ -14,7 +14,8 @@ import { setup } from '../support/stage.js';
 /*
  * The composite action, run step by step as the GitHub runner would (test/support/action-runner.ts), from
  * a fresh clone of this repository's committed HEAD as GITHUB_ACTION_PATH: it installs packpub from that
- * checkout (npm ci + build, no package fetched by name) and publishes to a registry on loopback.
+ * checkout (npm ci + the JavaScript-only build, no package fetched by name) and publishes to a registry on
+ * loopback.
  */
 
 const execFileP = promisify(execFile);
@@ -121,7 +122,8 @@ describe('the composite action (action.yml)', () => {
   });
 
   it('the release tarball (npm pack of the same checkout) installs with npm install --global and runs as packpub', async () => {
-    // README, "Install": the release workflow attaches this tarball; it carries the built code.
+    // README, "Install": the release workflow attaches this tarball; it carries the built code (here the
+    // action's JavaScript-only build; the release's full build adds the type declarations).
     const dest = join(world.root, 'release');
     await mkdir(dest);
     await execFileP('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: world.actionPath });
