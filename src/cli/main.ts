@@ -46,7 +46,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   for (const spec of commands) parser.command(toYargs(spec, ctx));
   skipHelpCache(parser);
   try {
-    await parser.parseAsync();
+    // With a parse callback yargs hands its own output (--help, --version) to the caller instead of printing
+    // it with console.log, so it goes to this run's stdout: a program embedding main() captures it too.
+    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
+      if (output !== '') io.stdout.write(`${output}\n`);
+    });
   } catch (err) {
     return renderError(io, err, debug);
   }

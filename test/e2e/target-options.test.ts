@@ -1,7 +1,8 @@
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runBin, runCli } from '../support/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { VERSION } from '../../src/version.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 
@@ -98,14 +99,16 @@ describe('--config / --target on every target command', () => {
 });
 
 describe('--help shows exactly the flags of the command', () => {
-  it('list has no push-only flags; copy has --retry-deadline and the true Harbor detection help (built CLI)', async () => {
-    const list = await runBin(['list', '--help']);
+  it('list has no push-only flags; copy has --retry-deadline and the true Harbor detection help', async () => {
+    const list = await runCli(['list', '--help']);
+    expect(list.code).toBe(0);
     expect(list.stdout).toContain('--target');
     expect(list.stdout).toContain('--config');
     expect(list.stdout).not.toContain('--create-repositories');
     expect(list.stdout).not.toContain('--create-project');
     expect(list.stdout).not.toContain('--ecr-tag-mutability');
-    const copy = await runBin(['copy', '--help']);
+    const copy = await runCli(['copy', '--help']);
+    expect(copy.code).toBe(0);
     expect(copy.stdout).toContain('--retry-deadline');
     expect(copy.stdout).toContain('--from-registry-type');
     const text = copy.stdout.replace(/\s+/g, ' ');
@@ -114,17 +117,22 @@ describe('--help shows exactly the flags of the command', () => {
     expect(copy.stdout).not.toContain('--target');
   });
 
+  it('--help and --version after a command print on the run\'s own stdout (a program embedding main captures them)', async () => {
+    const version = await runCli(['list', '--version']);
+    expect(version).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^packpub <command> \[options\]\n\nPublish Spectro Cloud Palette packs to OCI registries\.\n/);
+    expect(help.stdout).toMatch(/Docs: README\.md\n$/);
+  });
+
   it.each(['push', 'copy', 'list', 'inspect', 'delete', 'palette', 'validate', 'init', 'build'])(
     '%s declares --json once, from the output group of the flag table',
     async (command) => {
-      // In-process, yargs prints the help with console.log (the built CLI's stdout).
-      const printed = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-      let text = '';
-      const help = await runCli([command, '--help']).finally(() => {
-        text = printed.mock.calls.flat().join('\n');
-        printed.mockRestore();
-      });
+      const help = await runCli([command, '--help']);
       expect(help.code).toBe(0);
+      const text = help.stdout;
       const lines = text.split('\n').filter((line) => /^\s+--json\s/.test(line));
       expect(lines).toHaveLength(1);
       expect(text.replace(/\s+/g, ' ')).toContain('--json Print one JSON document on stdout instead of text');

@@ -91,7 +91,7 @@ describe('packpub validate', () => {
   });
 
   it('prints its help with --help (exit 0), and a failing run prints its error, not the help', async () => {
-    // The built CLI: yargs writes help to the process's own stdout.
+    // The built CLI as a process: what a user's terminal shows for --help (in-process runs capture it too).
     const help = await runBin(['validate', '--help'], { cwd: work });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('packpub validate <pack-dir...>');
