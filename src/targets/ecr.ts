@@ -5,8 +5,9 @@ import { isRegistryError } from '../registry/errors.js';
 import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
-import { DecoratedStore } from './decorated-store.js';
+import type { RegistryClient } from '../registry/client.js';
 import type { ArtifactStore, DeleteTagRequest } from './artifact-store.js';
+import { GenericRegistryStore } from './registry-store.js';
 
 /*
  * AWS ECR on top of the generic registry store (registries.md, "AWS ECR"):
@@ -18,15 +19,16 @@ import type { ArtifactStore, DeleteTagRequest } from './artifact-store.js';
  * Tags are listed through the registry API (Link pages of at most 1000), which the generic store does.
  */
 
-export class EcrStore extends DecoratedStore {
+export class EcrStore extends GenericRegistryStore {
+  override readonly kind = 'ecr' as const;
   private readonly ensure: (repository: string) => Promise<void>;
 
   constructor(
-    inner: ArtifactStore,
+    client: RegistryClient,
     private readonly api: EcrApi,
     private readonly settings: EcrRepositoryOptions,
   ) {
-    super(inner, 'ecr');
+    super(client);
     this.ensure = onceper(async (repository) => {
       await this.api.createRepository(repository, this.settings);
     });
@@ -34,7 +36,7 @@ export class EcrStore extends DecoratedStore {
 
   override async prepareRepository(repository: string): Promise<void> {
     if (this.settings.create !== false) await this.ensure(repository);
-    await this.inner.prepareRepository(repository);
+    await super.prepareRepository(repository);
   }
 
   override async listRepositories(prefix: string): Promise<string[]> {
@@ -44,12 +46,12 @@ export class EcrStore extends DecoratedStore {
 
   override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
     try {
-      return await this.inner.pushManifest(repository, reference, bytes, mediaType);
+      return await super.pushManifest(repository, reference, bytes, mediaType);
     } catch (err) {
       if (!isRegistryError(err) || err.ociCode !== 'TAG_INVALID' || reference.startsWith('sha256:')) throw this.explain(err, repository);
       // Immutable repository: ECR refuses any re-put of an existing tag, even with identical bytes.
       const local = sha256Digest(bytes);
-      const current = await this.inner.headManifest(repository, reference).catch(() => undefined);
+      const current = await super.headManifest(repository, reference).catch(() => undefined);
       if (current?.digest === local) return local;
       throw new PackpubError('CONFLICT', `${this.reference(repository, reference)} is immutable and already holds a different artifact${current === undefined ? '' : ` (${current.digest})`}`, {
         hint: 'the ECR repository has immutable tags: publish a new version instead of replacing this one',
@@ -60,7 +62,7 @@ export class EcrStore extends DecoratedStore {
 
   override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
     try {
-      await this.inner.pushBlob(...args);
+      await super.pushBlob(...args);
     } catch (err) {
       throw this.explain(err, args[0]);
     }
@@ -85,14 +87,14 @@ export class EcrStore extends DecoratedStore {
 
   override async close(): Promise<void> {
     this.api.close();
-    await this.inner.close();
+    await super.close();
   }
 }
 
-/** Open an ECR registry: the generic store plus repository creation and API listing. */
+/** Open an ECR registry: the generic store plus repository creation and API listing; the registry client is made last, once the settings hold. */
 export async function openEcrStore(
   options: RegistryConnectionOptions,
-  openGeneric: () => Promise<ArtifactStore>,
+  openClient: () => RegistryClient,
 ): Promise<ArtifactStore> {
   const host = parseEcrHost(options.host);
   if (host === undefined) {
@@ -111,5 +113,5 @@ export async function openEcrStore(
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
   }, options.ecrClients);
-  return new EcrStore(await openGeneric(), api, settings);
+  return new EcrStore(openClient(), api, settings);
 }

@@ -5,9 +5,9 @@ import { isRegistryError, type RegistryError } from '../registry/errors.js';
 import { HarborApi } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
-import { DecoratedStore } from './decorated-store.js';
+import type { RegistryClient } from '../registry/client.js';
 import type { ArtifactStore, DeleteTagRequest, FetchedManifest } from './artifact-store.js';
-import type { GenericRegistryStore } from './registry-store.js';
+import { GenericRegistryStore } from './registry-store.js';
 
 /*
  * Harbor on top of the generic registry store (registries.md, "Harbor"):
@@ -28,17 +28,18 @@ function isPolicyViolation(err: unknown): err is RegistryError {
   return isRegistryError(err) && (err.ociCode === 'PROJECTPOLICYVIOLATION' || (err.status === 412 && err.ociCode !== 'PRECONDITION'));
 }
 
-export class HarborStore extends DecoratedStore {
+export class HarborStore extends GenericRegistryStore {
+  override readonly kind = 'harbor' as const;
   private readonly ensureProject: (project: string) => Promise<void>;
   /** Manifests pushed in this run, so a read-back blocked by a project policy can trust the PUT. */
   private readonly pushed = new Map<string, { digest: Digest; bytes: Buffer; mediaType: string }>();
 
   constructor(
-    inner: ArtifactStore,
+    client: RegistryClient,
     private readonly api: HarborApi,
     private readonly createProject: boolean,
   ) {
-    super(inner, 'harbor');
+    super(client);
     this.ensureProject = onceper(async (project) => {
       const state = await this.api.projectState(project);
       if (state !== 'missing') return;
@@ -53,12 +54,12 @@ export class HarborStore extends DecoratedStore {
 
   override async prepareRepository(repository: string): Promise<void> {
     await this.ensureProject(projectOf(repository));
-    await this.inner.prepareRepository(repository);
+    await super.prepareRepository(repository);
   }
 
   override async listRepositories(prefix: string): Promise<string[]> {
     const clean = prefix.replace(/\/+$/, '');
-    if (clean === '') return this.inner.listRepositories(prefix);
+    if (clean === '') return super.listRepositories(prefix);
     const all = await this.api.listRepositories(projectOf(clean));
     return all.filter((name) => name.startsWith(`${clean}/`)).sort();
   }
@@ -66,7 +67,7 @@ export class HarborStore extends DecoratedStore {
   override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
     let digest: Digest;
     try {
-      digest = await this.inner.pushManifest(repository, reference, bytes, mediaType);
+      digest = await super.pushManifest(repository, reference, bytes, mediaType);
     } catch (err) {
       if (!isRegistryError(err)) throw err;
       const project = projectOf(repository);
@@ -95,7 +96,7 @@ export class HarborStore extends DecoratedStore {
 
   override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
     try {
-      await this.inner.pushBlob(...args);
+      await super.pushBlob(...args);
     } catch (err) {
       if (isRegistryError(err) && err.status === 403 && /quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
         throw new PackpubError('REGISTRY', `project ${projectOf(args[0])} quota exceeded on ${this.location}`, {
@@ -118,7 +119,7 @@ export class HarborStore extends DecoratedStore {
 
   override async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
     try {
-      return await this.inner.headManifest(repository, reference);
+      return await super.headManifest(repository, reference);
     } catch (err) {
       const mine = this.pushed.get(`${repository}@${reference}`);
       if (isPolicyViolation(err) && mine !== undefined) return { mediaType: mine.mediaType, digest: mine.digest, size: mine.bytes.length };
@@ -129,7 +130,7 @@ export class HarborStore extends DecoratedStore {
 
   override async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
     try {
-      return await this.inner.getManifest(repository, reference);
+      return await super.getManifest(repository, reference);
     } catch (err) {
       const mine = this.pushed.get(`${repository}@${reference}`);
       if (isPolicyViolation(err) && mine !== undefined) {
@@ -142,7 +143,7 @@ export class HarborStore extends DecoratedStore {
 
   override async hasBlob(repository: string, digest: Digest): Promise<boolean> {
     try {
-      return await this.inner.hasBlob(repository, digest);
+      return await super.hasBlob(repository, digest);
     } catch (err) {
       if (await this.inMissingProject(err, repository)) return false;
       throw err;
@@ -151,7 +152,7 @@ export class HarborStore extends DecoratedStore {
 
   override async listTags(repository: string): Promise<string[]> {
     try {
-      return await this.inner.listTags(repository);
+      return await super.listTags(repository);
     } catch (err) {
       if (await this.inMissingProject(err, repository)) return [];
       throw err;
@@ -177,5 +178,5 @@ export class HarborStore extends DecoratedStore {
 
 /** Open a Harbor registry: the generic store plus project checks and REST listing, on the generic store's HTTP stack. */
 export function openHarborStore(options: RegistryConnectionOptions, generic: GenericRegistryStore): ArtifactStore {
-  return new HarborStore(generic, new HarborApi(generic.client.stack), options.createProject === true);
+  return new HarborStore(generic.client, new HarborApi(generic.client.stack), options.createProject === true);
 }

@@ -8,16 +8,16 @@ import { RegistryClient, type ClientDeps } from '../registry/client.js';
 import { PackpubError } from '../errors.js';
 import { isRegistryError, readBounded } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore, DeleteTagRequest, FetchedManifest, StoreKind } from './artifact-store.js';
+import type { ArtifactStore, DeleteScope, DeleteTagRequest, FetchedManifest, StoreKind } from './artifact-store.js';
 
 /**
- * Open a registry as an ArtifactStore: ECR and Harbor decorate the generic store with their own behaviour.
+ * Open a registry as an ArtifactStore: ECR and Harbor extend the generic store with their own behaviour.
  * The HTTP stack (transport, auth, retry) is built once, by the generic store's client, and the flavours
  * reuse it; `deps` lets tests inject a transport or a clock.
  */
 export async function openRegistryStore(options: RegistryConnectionOptions, deps: ClientDeps = {}): Promise<ArtifactStore> {
   const type = options.type ?? (parseEcrHost(options.host) ? 'ecr' : undefined);
-  if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, () => openGenericRegistryStore(options, deps));
+  if (type === 'ecr') return (await import('./ecr.js')).openEcrStore(options, () => RegistryClient.create(options, deps));
   const generic = await openGenericRegistryStore(options, deps);
   if (type === 'harbor') return (await import('./harbor.js')).openHarborStore(options, generic);
   if (type === undefined && (await isHarbor(generic.client, options.debug))) {
@@ -71,13 +71,14 @@ async function unlessNotFound<T, A>(call: Promise<T>, absent: A): Promise<T | A>
 }
 
 /**
- * Any OCI distribution registry as a pack store. `client` is public so the ECR and Harbor stores can reuse
- * its HTTP stack (`client.stack`: transport, auth session, retry policy) for their own API calls.
+ * Any OCI distribution registry as a pack store. The ECR and Harbor stores extend it, overriding what their
+ * registry does differently, and reuse its client's HTTP stack (`client.stack`: transport, auth session,
+ * retry policy) for their own API calls.
  */
 export class GenericRegistryStore implements ArtifactStore {
   readonly kind: StoreKind = 'generic';
   /** The distribution API deletes manifests by digest only (tag deletion is a distribution-spec 1.1 option). */
-  readonly deleteScope = 'manifest' as const;
+  readonly deleteScope: DeleteScope = 'manifest';
   readonly location: string;
   readonly client: RegistryClient;
 
