@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'USAGE' // bad flags, arguments or configuration (exit 2)
   | 'CONFIG' // configuration file problems (exit 2)
   | 'PACK_INVALID' // validation found errors
+  | 'IMAGE_NOT_FOUND' // push --check-images: an image the pack lists does not exist; nothing published
   | 'PACK_FILE' // a file in the pack cannot be archived (symlink escape, special file, ...)
   | 'REFERENCE' // a name, tag, host or base path is not valid for an OCI reference
   | 'CONFLICT' // a different artifact already sits under this version

@@ -2,8 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
-import { isPackpubError } from '../errors.js';
+import { isPackpubError, type ErrorCode } from '../errors.js';
 import type { Finding } from '../pack/findings.js';
+import { loadPack } from '../pack/model.js';
+import { packRepository } from '../pack/naming.js';
+import type { PackTarget } from '../targets/open.js';
+import { summarize, type PackResult, type PushReport } from './push-report.js';
 import { RegistryClient } from '../registry/client.js';
 import { mapConcurrent } from '../util/concurrency.js';
 
@@ -150,4 +154,53 @@ export class ImageChecker {
   async close(): Promise<void> {
     for (const c of this.clients.values()) await c.close();
   }
+}
+
+/** The `error.code` of a push refused by --check-images (docs/report.md). */
+export const IMAGE_NOT_FOUND: ErrorCode = 'IMAGE_NOT_FOUND';
+
+/**
+ * The report of a push that --check-images refused before publishing anything: one `failed` result per
+ * pack and target with code IMAGE_NOT_FOUND, carrying the pack's image findings. A pack naming a missing
+ * image says which; the others say they were held back by it.
+ */
+export async function imageRefusalReport(packs: string[], findings: ReadonlyMap<string, Finding[]>, targets: PackTarget[], durationMs: number): Promise<PushReport> {
+  const results: PackResult[] = [];
+  const culprits = packs.filter((dir) => findings.get(dir)?.some((f) => f.severity === 'error') === true).length;
+  for (const dir of packs) {
+    const own = findings.get(dir) ?? [];
+    const missing = own.filter((f) => f.severity === 'error').map((f) => f.message);
+    const error =
+      missing.length > 0
+        ? { code: IMAGE_NOT_FOUND, message: missing.length === 1 ? `${missing[0]}` : `${missing.length} images do not exist: ${missing.join('; ')}` }
+        : {
+            code: IMAGE_NOT_FOUND,
+            message: `not published because ${culprits === 1 ? 'another pack names an image that does not exist' : 'other packs name images that do not exist'}`,
+            hint: 'fix the images named in the other packs; --check-images publishes nothing while one is missing',
+          };
+    const id = await loadPack(dir).then(
+      (p) => ({ name: p.name, version: p.version }),
+      () => undefined, // pack.json problems are validation's to report; the result names the folder
+    );
+    for (const target of targets) {
+      results.push({
+        dir,
+        ...(id === undefined
+          ? {}
+          : { ...id, reference: target.store.reference(packRepository(target.basePath, id.name), id.version), target: target.display }),
+        status: 'failed',
+        uploadedBytes: 0,
+        durationMs: 0,
+        error,
+        ...(own.length === 0 ? {} : { findings: own }),
+      });
+    }
+  }
+  return { target: targets.map((t) => t.display).join(', '), results, summary: summarize(results), durationMs, aborted: false };
+}
+
+/** A result with the image findings of its pack added (the `info` notes of a run that went on). */
+export function withImageFindings(result: PackResult, findings: ReadonlyMap<string, Finding[]>): PackResult {
+  const own = findings.get(result.dir);
+  return own === undefined || own.length === 0 ? result : { ...result, findings: [...(result.findings ?? []), ...own] };
 }

@@ -1,5 +1,7 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { normalizeImage } from '../../src/operations/check-images.js';
@@ -23,6 +25,19 @@ describe('--check-images', () => {
   let work: { dir: string; cleanup: () => Promise<void> };
   let dockerConfig: string;
   const password = `pw-${Math.random().toString(36).slice(2)}`;
+  let validateDocument: ValidateFunction;
+  let validateLine: ValidateFunction;
+
+  /** Repositories the registry holds below `base`/ (the catalog, as a client would list it). */
+  async function repositoriesUnder(registry: RunningRegistry, base: string): Promise<string[]> {
+    const res = await fetch(`http://${registry.host}/v2/_catalog?n=1000`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { repositories: string[] }).repositories.filter((r) => r.startsWith(`${base}/`));
+  }
+
+  function expectValid(validate: ValidateFunction, value: unknown): void {
+    expect(validate(value), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  }
 
   beforeAll(async () => {
     [anon, gated] = await Promise.all([startRegistry(), startRegistry({ auth: 'htpasswd', users: { alice: password } })]);
@@ -38,6 +53,11 @@ describe('--check-images', () => {
     await mkdir(dockerConfig);
     const auth = Buffer.from(`alice:${password}`).toString('base64');
     await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [gated.host]: { auth } } }));
+    const schema = JSON.parse(await readFile(fileURLToPath(new URL('../../docs/report.schema.json', import.meta.url)), 'utf8')) as { $id: string };
+    const ajv = new Ajv2020({ allErrors: true });
+    ajv.addSchema(schema);
+    validateDocument = ajv.getSchema(schema.$id) as ValidateFunction;
+    validateLine = ajv.getSchema(`${schema.$id}#/$defs/jsonLine`) as ValidateFunction;
   }, 60_000);
 
   afterAll(async () => {
@@ -111,4 +131,99 @@ describe('--check-images', () => {
     expect(pushed.code).toBe(0);
     expect((await readdir(layout, { recursive: true })).map(String).some((p) => p.endsWith('push-present'))).toBe(true);
   });
+
+  describe('push --check-images reports', () => {
+    interface Result {
+      dir: string;
+      name?: string;
+      status: string;
+      target?: string;
+      error?: { code: string; message: string; hint?: string };
+      findings?: Array<{ severity: string; rule: string; file: string; path?: string; message: string }>;
+    }
+    let emptyConfig: string;
+    let culprit: string;
+    let bystander: string;
+    const missingImage = () => `${anon.host}/team/app:9.9.9`;
+    const gatedImage = () => `${gated.host}/private/app:2.0.0`;
+
+    beforeAll(async () => {
+      emptyConfig = join(work.dir, 'no-creds');
+      await mkdir(emptyConfig, { recursive: true });
+      culprit = await packWithImages(join(work.dir, 'report'), 'culprit', [`${anon.host}/team/app:1.0.0`, missingImage(), gatedImage()]);
+      bystander = await packWithImages(join(work.dir, 'report'), 'bystander', [`${anon.host}/team/app:1.0.0`]);
+    });
+
+    it('a refused run prints a --json report naming the pack and the image, exits 1 and publishes nothing', async () => {
+      const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
+      expect(run.code).toBe(1);
+      // stderr keeps its text.
+      expect(run.stderr).toContain(`image ${missingImage()} does not exist`);
+      expect(run.stderr).toContain('packpub: 1 image not found; nothing was published');
+      const report = JSON.parse(run.stdout) as { ok: boolean; target: string; summary: Record<string, number>; results: Result[] };
+      expectValid(validateDocument, report);
+      expect(report.ok).toBe(false);
+      expect(report.summary).toMatchObject({ total: 2, failed: 2, published: 0, uploadedBytes: 0 });
+      const bad = report.results.find((r) => r.name === 'culprit');
+      expect(bad).toMatchObject({ dir: culprit, status: 'failed', target: `registry ${anon.host}/refused`, error: { code: 'IMAGE_NOT_FOUND' } });
+      expect(bad?.error?.message).toContain(`image ${missingImage()} does not exist`);
+      expect(bad?.findings?.map((f) => `${f.severity} ${f.rule} ${f.path}`)).toEqual(['error image-not-found pack.content.images[1]', 'info image-gated pack.content.images[2]']);
+      const held = report.results.find((r) => r.name === 'bystander');
+      expect(held).toMatchObject({ dir: bystander, status: 'failed', error: { code: 'IMAGE_NOT_FOUND', message: 'not published because another pack names an image that does not exist' } });
+      expect(held?.findings).toBeUndefined();
+      expect(await repositoriesUnder(anon, 'refused')).toEqual([]);
+    });
+
+    it('a refused run prints --json-lines results and the summary last', async () => {
+      const run = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
+      expect(run.code).toBe(1);
+      const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; status?: string; error?: { code: string }; summary?: Record<string, number> });
+      for (const line of lines) expectValid(validateLine, line);
+      expect(lines.map((l) => `${l.type} ${l.name ?? ''} ${l.status ?? ''} ${l.error?.code ?? ''}`.trim())).toEqual([
+        'result bystander failed IMAGE_NOT_FOUND',
+        'result culprit failed IMAGE_NOT_FOUND',
+        'summary',
+      ]);
+      expect(lines.at(-1)?.summary).toMatchObject({ total: 2, failed: 2 });
+      expect(await repositoriesUnder(anon, 'refused')).toEqual([]);
+    });
+
+    it('a refused run writes the --junit file and GitHub annotations', async () => {
+      const junit = join(work.dir, 'report', 'junit.xml');
+      const run = await runCli(['push', '--check-images', '--junit', junit, '--registry', `${anon.host}/refused`, culprit, bystander], {
+        env: { DOCKER_CONFIG: emptyConfig, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: work.dir, GITHUB_STEP_SUMMARY: '' },
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('nothing was published');
+      const xml = await readFile(junit, 'utf8');
+      expect(xml).toMatch(/tests="2"/);
+      expect(xml).toMatch(/failures="2"/);
+      expect(xml).toContain('type="IMAGE_NOT_FOUND"');
+      expect(xml).toContain(`image ${missingImage()} does not exist`);
+      expect(run.stderr).toContain(`::error file=report/culprit/values.yaml,title=packpub image-not-found::culprit:1.0.0: pack.content.images[1]: image ${missingImage()} does not exist`);
+      expect(run.stderr).toContain('::notice file=report/culprit/values.yaml,title=packpub image-gated::');
+      expect(await repositoriesUnder(anon, 'refused')).toEqual([]);
+    });
+
+    it('a run that goes on carries the images not checked in its results', async () => {
+      const pack = await packWithImages(join(work.dir, 'report'), 'noted', [`${anon.host}/team/app:1.0.0`, gatedImage()]);
+      const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });
+      expect(run.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as { ok: boolean; results: Result[] };
+      expectValid(validateDocument, report);
+      expect(report.ok).toBe(true);
+      expect(report.results).toHaveLength(1);
+      expect(report.results[0]).toMatchObject({ name: 'noted', status: 'published' });
+      expect(report.results[0]?.findings?.map((f) => `${f.severity} ${f.rule} ${f.file} ${f.path}`)).toEqual(['info image-gated values.yaml pack.content.images[1]']);
+      expect(await repositoriesUnder(anon, 'noted')).toContain('noted/spectro-packs/archive/noted');
+      // --json-lines: the same note on the result line (an unchanged re-run).
+      const lines = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });
+      expect(lines.code).toBe(0);
+      const result = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as Result & { type: string }).find((l) => l.type === 'result');
+      expect(result).toMatchObject({ status: 'unchanged', findings: [{ severity: 'info', rule: 'image-gated' }] });
+      if (result !== undefined) expectValid(validateLine, result);
+    });
+  });
 });
+

@@ -1,4 +1,6 @@
 import { PackpubError } from '../../errors.js';
+import type { PackResult } from '../../operations/push-report.js';
+import type { Finding } from '../../pack/findings.js';
 import type { PackTarget } from '../../targets/open.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
@@ -135,10 +137,13 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       await writeCiOutputs(ctx.io, empty, ciOutputs);
       return EXIT_OK;
     }
+    // --check-images: each pack's image findings, for the report (the `info` notes of a run that goes on).
+    const imageFindings = new Map<string, Finding[]>();
+    let withImages = (r: PackResult): PackResult => r;
     if (args['checkImages'] === true) {
       // Before anything is published: a pack naming an image that does not exist is refused.
       renderer?.phase('checking images');
-      const { ImageChecker } = await import('../../operations/check-images.js');
+      const { ImageChecker, imageRefusalReport, withImageFindings } = await import('../../operations/check-images.js');
       const { formatFinding } = await import('./validate.js');
       const checker = new ImageChecker({ env: ctx.io.env });
       let missing = 0;
@@ -146,6 +151,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         for (const pack of packs) {
           const found = await checker.findings(pack);
           if (found.length === 0) continue;
+          imageFindings.set(pack, found);
           renderer?.phase('');
           writeLine(ctx.io.stderr, `${pack}:`);
           for (const f of found) writeLine(ctx.io.stderr, formatFinding(f));
@@ -157,8 +163,17 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       if (missing > 0) {
         renderer?.stop();
         writeLine(ctx.io.stderr, `packpub: ${missing} image${missing === 1 ? '' : 's'} not found; nothing was published`);
+        // The machine outputs say so too: every pack failed with IMAGE_NOT_FOUND and its findings.
+        const refused = await imageRefusalReport(packs, imageFindings, targets, Date.now() - started.getTime());
+        if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(refused), null, 2));
+        else if (jsonLines) {
+          for (const r of refused.results) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+          writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: refused.target, summary: refused.summary, durationMs: refused.durationMs, aborted: false }));
+        }
+        await writeCiOutputs(ctx.io, refused, ciOutputs);
         return EXIT_FAILURE;
       }
+      if (imageFindings.size > 0) withImages = (r) => withImageFindings(r, imageFindings);
     }
     renderer?.expect(packs.length, targets.length);
     renderer?.phase(`validating ${packs.length} pack${packs.length === 1 ? '' : 's'}`);
@@ -184,24 +199,26 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         onEvent: (event) => {
           ledger.onEvent(event);
           renderer?.onEvent(event);
-          if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
+          if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...withImages(event.result) }));
         },
       }),
       { ledger, clearStatus: () => renderer?.stop() },
     );
+    // What machines read (report, lines, annotations, JUnit) also carries the image notes stderr showed.
+    const reported = imageFindings.size === 0 ? report : { ...report, results: report.results.map(withImages) };
     const { paletteAfterPush } = await import('../palette-run.js');
     const afterPush = async () =>
       paletteSync && !report.aborted ? paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines) : { notVisible: false };
     let synced: Awaited<ReturnType<typeof afterPush>>;
     if (json) {
       synced = await afterPush();
-      const doc = reportJson(report);
+      const doc = reportJson(reported);
       // `ok` is true exactly when the exit code is 0 (docs/report.md).
       const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && synced.json?.status === 'visible' } : {};
       writeLine(ctx.io.stdout, JSON.stringify({ ...doc, ...palette }, null, 2));
     } else if (jsonLines) {
       // Packs that never started (invalid, or held back) had no pack-done event.
-      for (const r of report.results) if (r.durationMs === 0 && (r.status === 'invalid' || r.status === 'failed')) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+      for (const r of reported.results) if (r.durationMs === 0 && (r.status === 'invalid' || r.status === 'failed')) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
       synced = await afterPush();
       if ('json' in synced) writeLine(ctx.io.stdout, JSON.stringify({ type: 'palette', ...synced.json }));
       writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }));
@@ -209,7 +226,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       renderer?.finish(report);
       synced = await afterPush();
     }
-    await writeCiOutputs(ctx.io, report, ciOutputs);
+    await writeCiOutputs(ctx.io, reported, ciOutputs);
     if ('error' in synced && synced.error !== undefined) throw synced.error;
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
     if (!pushSucceeded(report)) return EXIT_FAILURE;
