@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -20,7 +21,8 @@ import { load as loadYaml } from 'js-yaml';
  *     (`startDelayPolls`), then InProgress, then Success or Failed with a new lastRunTime. The sync reads the
  *     real loopback registry (catalog or a lab's repository list, tags, manifests) before answering the
  *     trigger, so a pack is visible only after a sync that started after its push. A version already indexed keeps its old
- *     digest unless the sync was forced (Palette caches digests).
+ *     digest unless the sync was forced (Palette caches digests);
+ *   - HTTPS with the given certificate (`tls`), as a self-hosted Palette with a private CA serves it.
  */
 
 export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/reference/palette-api-subset.yaml', import.meta.url));
@@ -104,11 +106,15 @@ export interface PaletteStandinOptions {
   inProgressPolls?: number;
   /** Per-prefix rate limit (default 10/s, burst 5, as Palette). */
   rate?: { perSecond: number; burst: number };
+  /** Serve HTTPS with this certificate and key (PEM files, e.g. from makeTestCertificates). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface PaletteStandin {
-  /** `http://127.0.0.1:<port>`: give it as the Palette endpoint. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): give it as the Palette endpoint. */
   url: string;
+  /** TCP connections accepted, including ones whose TLS handshake failed (they never reach `requests`). */
+  connections: number;
   registries: Map<string, StoredRegistry>;
   requests: PaletteRequestRecord[];
   /** Bodies refused by the schema check, with ajv's messages. */
@@ -272,6 +278,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
 
   const standin: PaletteStandin = {
     url: '',
+    connections: 0,
     registries,
     requests,
     schemaRejections,
@@ -500,13 +507,19 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     return error(404, 'ResourceNotFound', 'Resource not found');
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: Error) => {
       if (!res.headersSent) v1Error(res, 500, 'InternalError', err.message);
     });
-  });
+  };
+  const tls = options.tls;
+  const server: Server =
+    tls === undefined ? createServer(onRequest) : createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, onRequest);
+  server.on('connection', () => void standin.connections++);
+  // A client that refuses the certificate ends the handshake: not the stand-in's error.
+  server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standin.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  standin.url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return standin;
 }
 
