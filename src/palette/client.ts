@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { redactText, registerSecret } from '../util/redact.js';
-import { systemErrorCode } from '../registry/errors.js';
+import { isCertificateVerifyError, systemErrorCode } from '../registry/errors.js';
+import { loadCaFile } from '../registry/http.js';
 import { systemClock, type RetryClock } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
@@ -90,14 +89,7 @@ export class PaletteClient {
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.debug = options.debug;
     this.userAgent = options.userAgent ?? 'packpub';
-    let ca: string[] | undefined;
-    if (options.caFile !== undefined) {
-      try {
-        ca = [...rootCertificates, readFileSync(options.caFile, 'utf8')];
-      } catch (err) {
-        throw new PackpubError('USAGE', `cannot read the Palette CA file ${options.caFile}: ${errorMessage(err)}`);
-      }
-    }
+    const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, '--palette-ca-file', "Palette's certificate");
     this.agent = new Agent({
       connect: { rejectUnauthorized: options.insecure !== true, ...(ca === undefined ? {} : { ca }) },
       connections: 4,
@@ -209,6 +201,12 @@ export class PaletteClient {
         if (attempt < this.retries && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT')) {
           await this.clock.sleep(this.backoff(attempt));
           continue;
+        }
+        if (isCertificateVerifyError(code)) {
+          throw new PackpubError('TLS', `TLS certificate of Palette at ${this.host} could not be verified (${code})`, {
+            hint: 'pass --palette-ca-file <pem> with the CA of a self-hosted Palette (palette.caFile in packpub.yaml)',
+            cause: err,
+          });
         }
         throw new PackpubError('NETWORK', `cannot reach Palette at ${this.host}: ${redactText(errorMessage(err))}`, {
           hint: 'check --palette-endpoint (or SPECTROCLOUD_HOST) and the network path to Palette',

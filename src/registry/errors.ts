@@ -322,6 +322,11 @@ const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH',
 ]);
 
+/** True for a Node/undici code saying the server's certificate could not be verified (private CA, expired, wrong name). */
+export function isCertificateVerifyError(code: string | undefined): boolean {
+  return code !== undefined && TLS_CODES.has(code);
+}
+
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ESOCKETTIMEDOUT']);
 
@@ -368,7 +373,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   const host = ctx.url.host;
   const base: RegistryErrorInit = { method: ctx.method, url: ctx.url, cause: err };
   const message = err instanceof Error ? err.message : String(err);
-  if (code !== undefined && TLS_CODES.has(code)) {
+  if (isCertificateVerifyError(code)) {
     return new RegistryError('TLS', `TLS certificate of ${host} could not be verified (${code})`, {
       ...base,
       hint: 'pass --ca-file <pem> for a private CA (or --insecure to skip verification)',

@@ -131,17 +131,22 @@ export interface TransportOptions {
   debug?: ((line: string) => void) | undefined;
 }
 
-function loadCa(caFile: string): string[] {
+/**
+ * The trust store for a CA file given with `flag`: the public roots plus the file's certificates. Refused
+ * (USAGE) when the file cannot be read or holds no PEM certificate, before any connection: Node would
+ * silently ignore a file that is not PEM.
+ */
+export function loadCaFile(caFile: string, flag = '--ca-file', signed = 'the registry certificate'): string[] {
   let pem: string;
   try {
     pem = readFileSync(caFile, 'utf8');
   } catch (err) {
-    throw new PackpubError('USAGE', `cannot read --ca-file ${caFile}: ${errorMessage(err)}`, {
-      hint: 'give the path of a PEM file holding the CA certificate(s) that signed the registry certificate',
+    throw new PackpubError('USAGE', `cannot read ${flag} ${caFile}: ${errorMessage(err)}`, {
+      hint: `give the path of a PEM file holding the CA certificate(s) that signed ${signed}`,
     });
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new PackpubError('USAGE', `--ca-file ${caFile} holds no PEM certificate`, {
+    throw new PackpubError('USAGE', `${flag} ${caFile} holds no PEM certificate`, {
       hint: 'the file must contain "-----BEGIN CERTIFICATE-----" blocks',
     });
   }
@@ -209,7 +214,7 @@ class UndiciTransport implements HttpTransport {
 
     const tlsOptions = {
       rejectUnauthorized: options.insecure !== true,
-      ...(options.caFile === undefined ? {} : { ca: loadCa(options.caFile) }),
+      ...(options.caFile === undefined ? {} : { ca: loadCaFile(options.caFile) }),
       timeout: Math.min(this.requestTimeoutMs, 30_000),
     };
     const resolveMap = new ResolveMap(options.resolve ?? []);

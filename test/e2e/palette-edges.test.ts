@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startPaletteStandin } from '../support/palette-standin.js';
@@ -106,5 +107,55 @@ describe('a Palette registry with sync off', () => {
     ]);
     expect(syncCalls(w.palette)).toEqual([]);
     expect(w.palette.violations()).toEqual([]);
+  });
+});
+
+describe('a self-hosted Palette over HTTPS with a private CA (--palette-ca-file)', () => {
+  it('without the CA the run fails once on the certificate; with it the sync succeeds', async () => {
+    const push = await runCli(['push', w.packs.tls, ...at('tlsbase')], { env: env(w.palette.url) });
+    expect(push.code, push.stderr).toBe(0);
+    const host = w.tlsPalette.url.slice('https://'.length);
+
+    const before = w.tlsPalette.connections;
+    const refused = await runCli(['palette', 'sync', 'edge-tls:1.0.0', ...at('tlsbase'), ...fast], { env: env(w.tlsPalette.url) });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`error: TLS certificate of Palette at ${host} could not be verified (`);
+    expect(refused.stderr).toContain('hint: pass --palette-ca-file');
+    // One handshake, refused by packpub: not retried, and no request reached the API.
+    expect(w.tlsPalette.connections - before).toBe(1);
+    expect(w.tlsPalette.requests).toEqual([]);
+
+    const run = await runCli(['palette', 'sync', 'edge-tls:1.0.0', ...at('tlsbase'), '--palette-ca-file', w.certs.caFile, ...fast], { env: env(w.tlsPalette.url) });
+    expect(run.code, run.stderr).toBe(0);
+    const packUid = w.tlsPalette.registries.get(w.tlsUid)?.index.get('edge-tls')?.get('1.0.0')?.packUid;
+    expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+    expect(run.stdout).toBe(`visible in Palette edge-tls:1.0.0 (packUid ${packUid})\n`);
+    expect(w.tlsPalette.registries.get(w.tlsUid)?.syncRequests).toHaveLength(1);
+    expect(w.tlsPalette.violations()).toEqual([]);
+  });
+
+  it('an unreadable or non-PEM CA file is refused with exit 2 before anything is published or sent', async () => {
+    const notPem = join(w.root, 'not-a-ca.pem');
+    await writeFile(notPem, 'this is not a certificate\n');
+    const missing = join(w.root, 'missing-ca.pem');
+    const cases = [
+      { file: missing, message: `error: cannot read --palette-ca-file ${missing}: ` },
+      { file: notPem, message: `error: --palette-ca-file ${notPem} holds no PEM certificate` },
+    ];
+    for (const c of cases) {
+      const connections = w.tlsPalette.connections;
+      const requests = w.tlsPalette.requests.length;
+      const sync = await runCli(['palette', 'sync', 'edge-tls:1.0.0', ...at('tlsbase'), '--palette-ca-file', c.file], { env: env(w.tlsPalette.url) });
+      expect(sync.code, sync.stderr).toBe(2);
+      expect(sync.stderr).toContain(c.message);
+      const push = await runCli(['push', w.packs.two, ...at('tlsbase'), '--palette-sync', '--palette-ca-file', c.file], { env: env(w.tlsPalette.url) });
+      expect(push.code, push.stderr).toBe(2);
+      expect(push.stderr).toContain(c.message);
+      expect(w.tlsPalette.connections).toBe(connections);
+      expect(w.tlsPalette.requests.length).toBe(requests);
+    }
+    // The refused pushes published nothing.
+    expect(await versionsAt('tlsbase')).toEqual(['edge-tls:1.0.0']);
   });
 });
