@@ -232,6 +232,27 @@ export function skopeoCopyToLayout(ref: string, layoutDir: string, tag: string):
   });
 }
 
+/**
+ * `skopeo sync --src yaml --dest dir --preserve-digests`: many tags of a plain-HTTP registry copied by one
+ * skopeo process (one process per tag costs more than the copying), every blob fetched and verified against
+ * its digest. Returns each `repo:tag`'s manifest bytes exactly as skopeo read them.
+ */
+export async function skopeoSyncManifests(host: string, images: Array<{ repo: string; tag: string }>, dir: string): Promise<Map<string, Buffer>> {
+  const byRepo: Record<string, string[]> = {};
+  for (const { repo, tag } of images) (byRepo[repo] ??= []).push(tag);
+  const list = join(dir, 'sync.yaml');
+  // JSON is valid YAML; skopeo reads it as its sync list.
+  await writeFile(list, JSON.stringify({ [host]: { 'tls-verify': false, images: byRepo } }));
+  const out = join(dir, 'synced');
+  try {
+    await promisify(execFile)('skopeo', ['sync', '--src', 'yaml', '--dest', 'dir', '--scoped', '--preserve-digests', list, out], { timeout: 120_000 });
+  } catch (err) {
+    throw new Error(`skopeo sync from ${host} failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`);
+  }
+  const manifests = new Map<string, Buffer>();
+  for (const { repo, tag } of images) manifests.set(`${repo}:${tag}`, await readFile(join(out, host, `${repo}:${tag}`, 'manifest.json')));
+  return manifests;
+}
 
 /** `skopeo inspect --raw` of a pack in an OCI layout: the manifest bytes as an independent OCI client reads them. */
 export async function skopeoInspectLayout(layout: string, name: string, version: string): Promise<Buffer> {
