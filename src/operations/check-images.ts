@@ -6,9 +6,11 @@ import { isPackpubError, type ErrorCode } from '../errors.js';
 import type { Finding } from '../pack/findings.js';
 import { loadPack } from '../pack/model.js';
 import { packRepository } from '../pack/naming.js';
-import type { PackTarget } from '../targets/open.js';
-import { summarize, type PackResult, type PushReport } from './push-report.js';
+import { parseRegistryLocation } from '../oci/reference.js';
 import { RegistryClient } from '../registry/client.js';
+import type { RegistryClientOptions } from '../registry/stack.js';
+import { targetCredentialChain, type OpenTargetOptions, type PackTarget } from '../targets/open.js';
+import { summarize, type PackResult, type PushReport } from './push-report.js';
 import { mapConcurrent } from '../util/concurrency.js';
 
 /** An image reference as Docker reads it: `nginx` is `docker.io/library/nginx:latest`. */
@@ -76,11 +78,33 @@ export interface ImageCheckOptions {
   concurrency?: number;
   /** Attempts per request (default 2: an image check should not wait out a long retry). */
   attempts?: number;
+  /**
+   * How to reach particular hosts (credentials, TLS), by `host[:port]` as images name it: the run's own
+   * registry targets (targetRegistries). Every other host gets the default chain; a host's options are
+   * used for that host only.
+   */
+  registries?: ReadonlyMap<string, Omit<RegistryClientOptions, 'host'>>;
+}
+
+/**
+ * The connection of each registry target, keyed by its host: an image hosted on the registry the run
+ * publishes to is checked with the target's own credentials (flags, --password-stdin, packpub.yaml) and
+ * TLS settings. The first target of a host wins.
+ */
+export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit<RegistryClientOptions, 'host'>> {
+  const out = new Map<string, Omit<RegistryClientOptions, 'host'>>();
+  for (const options of targets) {
+    if (options.registry === undefined) continue;
+    const { host } = parseRegistryLocation(options.registry);
+    if (!out.has(host)) out.set(host, { ...options, credentials: options.credentials ?? targetCredentialChain(options) });
+  }
+  return out;
 }
 
 /**
  * Resolves images by HEAD of their manifest with packpub's registry client and default credential chain
- * (anonymous where the registry allows it, else the Docker config). Each distinct image is asked once per
+ * (anonymous where the registry allows it, else the Docker config), or a target's own connection for its
+ * host (`registries`). Each distinct image is asked once per
  * checker; hosts share one client.
  */
 export class ImageChecker {
@@ -106,9 +130,10 @@ export class ImageChecker {
     let client = this.clients.get(host);
     if (client === undefined) {
       const env = this.options.env ?? process.env;
+      const own = this.options.registries?.get(host);
       client = RegistryClient.create({
+        ...(own ?? { credentials: defaultCredentialChain({ env }) }),
         host: host === 'docker.io' ? 'registry-1.docker.io' : host,
-        credentials: defaultCredentialChain({ env }),
         retry: { attempts: this.options.attempts ?? 2, requestTimeoutMs: 20_000, deadlineMs: 60_000 },
       });
       this.clients.set(host, client);

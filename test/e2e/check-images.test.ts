@@ -224,6 +224,37 @@ describe('--check-images', () => {
       expect(result).toMatchObject({ status: 'unchanged', findings: [{ severity: 'info', rule: 'image-gated' }] });
       if (result !== undefined) expectValid(validateLine, result);
     });
+      it("images on the target registry are checked with the target's credentials, and only there", async () => {
+      const pack = await packWithImages(join(work.dir, 'report'), 'own-registry', [gatedImage()]);
+      // The target is the credentialed registry; the Docker config is empty: --password-stdin alone reaches the image.
+      const own = await runCli(['push', '--check-images', '--json', '--registry', `${gated.host}/own`, '-u', 'alice', '--password-stdin', pack], {
+        env: { DOCKER_CONFIG: emptyConfig },
+        stdin: `${password}\n`,
+      });
+      expect(own.stderr).not.toMatch(/gated|not checked/);
+      expect(own.stdout + own.stderr).not.toContain(password);
+      expect(own.code).toBe(0);
+      const report = JSON.parse(own.stdout) as { results: Result[] };
+      expectValid(validateDocument, report);
+      expect(report.results[0]).toMatchObject({ name: 'own-registry', status: 'published' });
+      expect(report.results[0]?.findings).toBeUndefined();
+      // A missing image on the target registry is found missing (not "gated") with the same credentials.
+      const absent = await packWithImages(join(work.dir, 'report'), 'own-absent', [`${gated.host}/private/app:0.0.1`]);
+      const refused = await runCli(['push', '--check-images', '--json', '--registry', `${gated.host}/own`, '-u', 'alice', '--password-stdin', absent], {
+        env: { DOCKER_CONFIG: emptyConfig },
+        stdin: `${password}\n`,
+      });
+      expect(refused.code).toBe(1);
+      expect((JSON.parse(refused.stdout) as { results: Result[] }).results[0]).toMatchObject({ name: 'own-absent', status: 'failed', error: { code: 'IMAGE_NOT_FOUND' } });
+      // Another target's credentials are not sent to the image's host: still gated.
+      const other = await packWithImages(join(work.dir, 'report'), 'other-registry', [gatedImage()]);
+      const elsewhere = await runCli(['push', '--check-images', '--registry', `${anon.host}/elsewhere`, '-u', 'alice', '--password-stdin', other], {
+        env: { DOCKER_CONFIG: emptyConfig },
+        stdin: `${password}\n`,
+      });
+      expect(elsewhere.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
+      expect(elsewhere.code).toBe(0);
+    });
   });
 });
 

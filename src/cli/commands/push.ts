@@ -143,9 +143,10 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     if (args['checkImages'] === true) {
       // Before anything is published: a pack naming an image that does not exist is refused.
       renderer?.phase('checking images');
-      const { ImageChecker, imageRefusalReport, withImageFindings } = await import('../../operations/check-images.js');
+      const { ImageChecker, imageRefusalReport, targetRegistries, withImageFindings } = await import('../../operations/check-images.js');
       const { formatFinding } = await import('./validate.js');
-      const checker = new ImageChecker({ env: ctx.io.env });
+      // Images on a target's own registry are checked with that target's credentials (and only there).
+      const checker = new ImageChecker({ env: ctx.io.env, registries: targetRegistries(targetOptions) });
       let missing = 0;
       try {
         for (const pack of packs) {
