@@ -1,9 +1,9 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw } from '../support/registry.js';
+import { skopeoInspectRaw, skopeoSyncManifests } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
@@ -165,9 +165,12 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
       const report = JSON.parse(push.stdout);
       expect(report.summary.published).toBe(folders.length);
       expect(push.code).toBe(0);
-      for (const r of report.results as Array<{ name: string; version: string; dir: string; digest: string }>) {
-        const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/${r.name}:${r.version}`, creds === undefined ? {} : { creds });
-        expect(sha256Digest(raw)).toBe(r.digest);
+      const results = report.results as Array<{ name: string; version: string; dir: string; digest: string }>;
+      // skopeo reads every pushed tag (one process for all of them).
+      const images = results.map((r) => ({ repo: `${BASE}/spectro-packs/archive/${r.name}`, tag: r.version }));
+      const read = await skopeoSyncManifests(w.registry.host, images, await mkdtemp(join(w.root, 'skopeo-')), creds === undefined ? {} : { creds });
+      for (const r of results) {
+        expect(sha256Digest(read.get(`${BASE}/spectro-packs/archive/${r.name}:${r.version}`) ?? ''), `${r.name}:${r.version}`).toBe(r.digest);
         const out = join(w.root, 'corpus', r.name);
         const pull = await cli(['pull', `${r.name}:${r.version}`, '-o', out]);
         expect(pull.code, pull.stderr).toBe(0);

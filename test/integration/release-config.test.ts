@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -7,7 +7,7 @@ import { copyPacks } from '../../src/operations/copy.js';
 import { discoverPacks } from '../../src/operations/discover.js';
 import { pushPacks } from '../../src/operations/push.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
-import { skopeoInspectRaw } from '../support/registry.js';
+import { skopeoSyncManifests } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -74,11 +74,16 @@ describe('a configured release to two registries', () => {
     try {
       const first = await pushPacks(targets, { packs, env, concurrency: w.loaded.config?.defaults?.concurrency ?? 2 });
       expect(first.summary).toMatchObject({ total: PACKS * 2, published: PACKS * 2, failed: 0 });
-      for (let i = 0; i < PACKS; i++) {
-        const repo = `spectro-packs/archive/pack${i}:1.${i}.0`;
-        const a = await skopeoInspectRaw(`${w.harbor.host}/release/${repo}`, { creds: { username: ROBOT, password: ROBOT_SECRET } });
-        const b = await skopeoInspectRaw(`${w.basic.host}/mirror/${repo}`, { creds: { username: BASIC_USER, password: BASIC_SECRET } });
-        expect(b.equals(a)).toBe(true);
+      // skopeo reads every tag of each registry (one process per registry): the same manifest bytes in both.
+      const tags = Array.from({ length: PACKS }, (_, i) => ({ repo: `spectro-packs/archive/pack${i}`, tag: `1.${i}.0` }));
+      const images = (base: string) => tags.map((t) => ({ ...t, repo: `${base}/${t.repo}` }));
+      const a = await skopeoSyncManifests(w.harbor.host, images('release'), await mkdtemp(join(w.root, 'skopeo-')), { creds: { username: ROBOT, password: ROBOT_SECRET } });
+      const b = await skopeoSyncManifests(w.basic.host, images('mirror'), await mkdtemp(join(w.root, 'skopeo-')), { creds: { username: BASIC_USER, password: BASIC_SECRET } });
+      expect(a.size).toBe(PACKS);
+      for (const { repo, tag } of tags) {
+        const fromHarbor = a.get(`release/${repo}:${tag}`);
+        expect(fromHarbor, `${repo}:${tag}`).toBeDefined();
+        expect(b.get(`mirror/${repo}:${tag}`)?.equals(fromHarbor ?? Buffer.alloc(0)), `${repo}:${tag}`).toBe(true);
       }
 
       w.proxy.clear();

@@ -237,12 +237,18 @@ export function skopeoCopyToLayout(ref: string, layoutDir: string, tag: string):
  * skopeo process (one process per tag costs more than the copying), every blob fetched and verified against
  * its digest. Returns each `repo:tag`'s manifest bytes exactly as skopeo read them.
  */
-export async function skopeoSyncManifests(host: string, images: Array<{ repo: string; tag: string }>, dir: string): Promise<Map<string, Buffer>> {
+export async function skopeoSyncManifests(
+  host: string,
+  images: Array<{ repo: string; tag: string }>,
+  dir: string,
+  options: Pick<SkopeoOptions, 'creds'> = {},
+): Promise<Map<string, Buffer>> {
   const byRepo: Record<string, string[]> = {};
   for (const { repo, tag } of images) (byRepo[repo] ??= []).push(tag);
   const list = join(dir, 'sync.yaml');
-  // JSON is valid YAML; skopeo reads it as its sync list.
-  await writeFile(list, JSON.stringify({ [host]: { 'tls-verify': false, images: byRepo } }));
+  // JSON is valid YAML; skopeo reads it as its sync list (credentials in it: a file, never the command line).
+  const credentials = options.creds === undefined ? {} : { credentials: options.creds };
+  await writeFile(list, JSON.stringify({ [host]: { 'tls-verify': false, ...credentials, images: byRepo } }), { mode: 0o600 });
   const out = join(dir, 'synced');
   try {
     await promisify(execFile)('skopeo', ['sync', '--src', 'yaml', '--dest', 'dir', '--scoped', '--preserve-digests', list, out], { timeout: 120_000 });
