@@ -279,6 +279,26 @@ export function parseNumberFlag(name: string, raw: unknown): number | undefined 
  * Checks that need no I/O, run before any work: numeric flags parsed and range-checked (in place, as
  * numbers), and flags that contradict each other refused.
  */
+/**
+ * A switch given a value other than true or false (`--dry-run=yes`, `--force=1`) is refused: the argument
+ * parser reads any such value as false, so `--dry-run=yes` would publish for real. `booleans` are the names
+ * of the command's switches and `aliases` their other names (from the parser's options).
+ */
+export function refuseSwitchValues(argv: readonly string[], booleans: readonly string[], aliases: Readonly<Record<string, readonly string[]>>): void {
+  const switches = new Set<string>();
+  for (const name of booleans) for (const n of [name, ...(aliases[name] ?? [])]) switches.add(n);
+  for (const token of argv) {
+    if (token === '--') return;
+    const match = /^--(?:no-)?([^=]+)=(.*)$/s.exec(token);
+    if (match === null) continue;
+    const [, name = '', value = ''] = match;
+    if (!switches.has(name) || value === 'true' || value === 'false') continue;
+    throw new PackpubError('USAGE', `--${name} is a switch and takes no value, got ${JSON.stringify(token.slice(token.indexOf('=') + 1))}`, {
+      hint: `write --${name} to turn it on, --no-${name} (or --${name}=false) to turn it off`,
+    });
+  }
+}
+
 export function prepareArgs(args: Args): void {
   for (const name of Object.keys(NUMBER_RANGES)) {
     const key = camel(name);

@@ -41,6 +41,30 @@ describe('mistakes get a clear answer', () => {
     expect([...holdings.tags.keys()]).toEqual([]);
   });
 
+  it('a switch given a value (--dry-run=yes) is refused before anything is pushed: the parser would read it as false', async () => {
+    const registry = `${w.registry.host}/switch`;
+    for (const [args, flag, value] of [
+      [['push', w.pack, '--dry-run=yes'], 'dry-run', 'yes'],
+      [['push', w.pack, '--no-dry-run=1'], 'dry-run', '1'],
+      [['push', w.pack, '--skip-existing=on'], 'skip-existing', 'on'],
+      [['--debug=yes', 'push', w.pack], 'debug', 'yes'],
+    ] as const) {
+      const run = await runCli([...args, '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: --${flag} is a switch and takes no value, got "${value}"`);
+      expect(run.stderr).toContain(`hint: write --${flag} to turn it on, --no-${flag} (or --${flag}=false) to turn it off`);
+    }
+    const validate = await runCli(['validate', w.pack, '--check-images=maybe']);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toContain('error: --check-images is a switch and takes no value, got "maybe"');
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('switch');
+    expect([...holdings.tags.keys()]).toEqual([]);
+    // true and false stay accepted, as the parser reads them: a dry run publishes nothing and exits 0.
+    const dry = await runCli(['push', w.pack, '--dry-run=true', '--json=false', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('switch')).tags.keys()]).toEqual([]);
+  });
+
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
     for (const [version, message, hint] of [
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],
