@@ -21,3 +21,14 @@ export const MANIFEST_ACCEPT = [
   MEDIA_TYPE_OCI_INDEX,
   MEDIA_TYPE_DOCKER_MANIFEST_LIST,
 ] as const;
+
+/**
+ * Config types of one-layer artifacts that are not packs (a pack's config is ORAS's unknown config or the
+ * OCI empty config): container images (OCI and Docker) and Helm charts. Pulling one as a pack would unpack a
+ * container filesystem or a chart as if it were a pack folder.
+ */
+export const NOT_PACK_CONFIG_TYPES: ReadonlyMap<string, string> = new Map([
+  ['application/vnd.oci.image.config.v1+json', 'a container image'],
+  ['application/vnd.docker.container.image.v1+json', 'a container image'],
+  ['application/vnd.cncf.helm.config.v1+json', 'a Helm chart'],
+]);

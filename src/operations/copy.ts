@@ -9,6 +9,7 @@ import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import type { ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
+import { refuseOtherArtifact } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote } from './publish.js';
 import type { PlannedAction } from './push-report.js';
@@ -212,6 +213,7 @@ async function copyOne(
       throw new PackpubError('DIGEST_MISMATCH', `${base.source}: manifest bytes hash to ${digest}, the source says ${fetched.descriptor.digest}`);
     }
     const manifest = parseManifest(fetched.bytes);
+    refuseOtherArtifact(manifest, base.source);
     const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
     size = blobs.reduce((n, b) => n + b.size, 0);
 
