@@ -9,7 +9,7 @@ import type { BlobUploadDone, BlobUploadProgress, PlannedAction } from './push-r
  * - unchanged: the destination already held the same manifest digest (nothing written)
  * - overwritten: a different manifest was replaced (--force)
  * - skipped: a different manifest exists and --skip-existing kept it
- * - conflict: a different manifest exists; nothing written
+ * - conflict: a different manifest exists (or another publisher wrote one during the copy); nothing written
  * - failed: reading, uploading or verifying failed
  * - planned: --dry-run; `plan` says what would happen
  */

@@ -260,7 +260,25 @@ async function copyOne(
     for (const blob of blobs) {
       copiedBytes += await ctx.copyBlob(dstRepo, srcRepo, item, blob);
     }
-    const written = await to.store.pushManifest(dstRepo, item.version, fetched.bytes, fetched.descriptor.mediaType);
+    // The uploads took time: another publisher may have written this version meanwhile. Look again right
+    // before the write (registries offer no compare-and-swap; the OCI layout checks `ifTagHolds` under its lock).
+    const expected = existing?.digest ?? null;
+    const before = (await to.store.headManifest(dstRepo, item.version))?.digest ?? null;
+    if (before === digest) return done({ status: 'unchanged', digest, size });
+    if (before !== expected) {
+      return done({
+        status: 'conflict',
+        digest,
+        ...(before === null ? {} : { existingDigest: before }),
+        size,
+        error: {
+          code: 'CONFLICT',
+          message: `${base.destination} was written by another publisher during this copy (it holds ${before ?? 'nothing'}; the source has ${digest})`,
+          hint: 'nothing was overwritten; check what it holds (packpub inspect), then copy again (--force replaces it)',
+        },
+      });
+    }
+    const written = await to.store.pushManifest(dstRepo, item.version, fetched.bytes, fetched.descriptor.mediaType, { ifTagHolds: expected });
     if (written !== digest) {
       throw new PackpubError('DIGEST_MISMATCH', `${base.destination}: the destination stored the manifest as ${written}, not ${digest}`, {
         hint: 'the destination rewrote the manifest; Palette would see another digest than the source has',
