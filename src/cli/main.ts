@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { toYargs, type CliContext, type CommandSpec } from './context.js';
 import { processIo, renderError, type CliIo } from './io.js';
 import { explainUnknownInput } from './suggest.js';
-import { refuseSwitchValues } from './target-flags.js';
+import { refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
 
 import { VERSION } from '../version.js';
 
@@ -44,10 +44,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +
         'Docs: README.md',
     );
-  // Before yargs' own checks and the command: the parser reads `--dry-run=yes` as false.
-  const checkSwitches = (_args: unknown, y: unknown): void => {
-    const options = (y as { getOptions(): { boolean: string[]; alias: Record<string, string[]> } }).getOptions();
+  // Before yargs' own checks and the command: the parser reads `--dry-run=yes` as false, and a repeated
+  // one-value flag as a list.
+  const checkSwitches = (args: unknown, y: unknown): void => {
+    const options = (y as { getOptions(): { boolean: string[]; string: string[]; array: string[]; alias: Record<string, string[]> } }).getOptions();
     refuseSwitchValues(argv, options.boolean, options.alias);
+    refuseRepeatedValues(args as Record<string, unknown>, options.string, options.array, options.alias);
   };
   parser.middleware(checkSwitches as Parameters<typeof parser.middleware>[0], true);
   for (const spec of commands) parser.command(toYargs(spec, ctx));

@@ -263,7 +263,7 @@ export function parseNumberFlag(name: string, raw: unknown): number | undefined 
   if (raw === undefined) return undefined;
   const range = NUMBER_RANGES[name];
   if (range === undefined) throw new PackpubError('INTERNAL', `no range declared for --${name}`);
-  if (Array.isArray(raw)) throw new PackpubError('USAGE', `--${name} was given ${raw.length} times: give it once`);
+  if (Array.isArray(raw)) throw givenTwice(name, raw.length);
   const text = String(raw).trim();
   const value = text === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number.NaN : Number(text);
   const ok =
@@ -275,10 +275,6 @@ export function parseNumberFlag(name: string, raw: unknown): number | undefined 
   return value;
 }
 
-/**
- * Checks that need no I/O, run before any work: numeric flags parsed and range-checked (in place, as
- * numbers), and flags that contradict each other refused.
- */
 /**
  * A switch given a value other than true or false (`--dry-run=yes`, `--force=1`) is refused: the argument
  * parser reads any such value as false, so `--dry-run=yes` would publish for real. `booleans` are the names
@@ -299,7 +295,51 @@ export function refuseSwitchValues(argv: readonly string[], booleans: readonly s
   }
 }
 
+function givenTwice(name: string, times: number): PackpubError {
+  return new PackpubError('USAGE', `--${name} was given ${times} times: give it once`, {
+    hint: 'it takes one value, and packpub does not pick one of several for you: drop the others',
+  });
+}
+
+/** Flags that take one value each time but are repeatable on purpose (push's targets, extra headers). */
+const REPEATABLE = new Set(['registry', 'header', 'from-header', 'to-header']);
+
+/**
+ * A flag that takes one value, given several times (`--oci-layout a --oci-layout b`, `--ca-file`), is
+ * refused: the parser collects the values into a list, which would be read as one joined value or
+ * crash. `strings` are the names of the command's text flags, `arrays` those that take several values
+ * and `aliases` their other names (from the parser's options).
+ */
+export function refuseRepeatedValues(
+  args: Readonly<Record<string, unknown>>,
+  strings: readonly string[],
+  arrays: readonly string[],
+  aliases: Readonly<Record<string, readonly string[]>>,
+): void {
+  // The parser lists each alias under its flag's name only: look both ways.
+  const others = (name: string) => [...(aliases[name] ?? []), ...Object.keys(aliases).filter((k) => aliases[k]?.includes(name))];
+  for (const name of strings) {
+    const names = [name, ...others(name)];
+    if (names.some((n) => REPEATABLE.has(n) || arrays.includes(n))) continue;
+    const value = args[name];
+    // Named as the user reads it in --help: the long name, not a one-letter alias.
+    const long = names.reduce((a, b) => (b.length > a.length ? b : a));
+    if (Array.isArray(value) && value.length > 1) throw givenTwice(long, value.length);
+  }
+}
+
+/**
+ * Checks that need no I/O, run before any work: arguments after `--` refused (no command reads them),
+ * numeric flags parsed and range-checked (in place, as numbers), and flags that contradict each other refused.
+ */
 export function prepareArgs(args: Args): void {
+  // yargs puts what follows `--` after the command name in `_`, past the command's own positionals.
+  const [command, ...unread] = (args._ ?? []).map(String);
+  if (unread.length > 0) {
+    throw new PackpubError('USAGE', `packpub ${command ?? ''} does not read what follows "--": ${unread.map((a) => JSON.stringify(a)).join(' ')}`, {
+      hint: 'drop the "--" and give flags and arguments as usual (a folder whose name starts with "-" is written ./-NAME)',
+    });
+  }
   for (const name of Object.keys(NUMBER_RANGES)) {
     const key = camel(name);
     if (!(key in args)) continue;

@@ -52,11 +52,17 @@ async function isFile(path: string): Promise<boolean> {
 
 /** Where the configuration comes from: --config, then PACKPUB_CONFIG, then the working directory. */
 async function locate(options: LoadConfigOptions, env: NodeJS.ProcessEnv, warnings: string[]): Promise<string | undefined> {
-  const given = options.path ?? (env['PACKPUB_CONFIG'] || undefined);
+  const given = options.path ?? env['PACKPUB_CONFIG'];
   if (given !== undefined) {
+    const from = options.path !== undefined ? '--config' : 'PACKPUB_CONFIG';
+    // Set but empty is a mistake (an unset CI variable), never "no file": the run would use other targets.
+    if (given.trim() === '') {
+      throw new PackpubError('CONFIG', `${from} is set but empty`, {
+        hint: `name the configuration file, or leave ${from} out to use ./packpub.yaml (an unset CI variable often leaves it empty)`,
+      });
+    }
     const path = resolve(options.cwd, given);
     if (!(await isFile(path))) {
-      const from = options.path !== undefined ? '--config' : 'PACKPUB_CONFIG';
       throw new PackpubError('CONFIG', `${from} names ${given}, which is not a readable file`, {
         hint: `check the path (relative paths start at ${options.cwd}), or leave ${from} out to use ./packpub.yaml`,
       });

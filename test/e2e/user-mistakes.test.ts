@@ -65,6 +65,78 @@ describe('mistakes get a clear answer', () => {
     expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('switch')).tags.keys()]).toEqual([]);
   });
 
+  it('arguments after "--" are refused, not dropped: `push pack -- --dry-run` published for real', async () => {
+    const registry = `${w.registry.host}/dashdash`;
+    const login = ['--registry', registry, '--username', 'ci', '--password-stdin'];
+    for (const [args, command, rest] of [
+      [['push', w.pack, ...login, '--', '--dry-run'], 'push', '"--dry-run"'],
+      [['push', '--dry-run', w.pack, ...login, '--', '--force=yes', 'x'], 'push', '"--force=yes" "x"'],
+      [['--debug', 'list', ...login, '--', 'hello'], 'list', '"hello"'],
+      [['validate', w.pack, '--', '--strict'], 'validate', '"--strict"'],
+    ] as const) {
+      const run = await runCli([...args], { stdin: password, env: env() });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: packpub ${command} does not read what follows "--": ${rest}\n`);
+      expect(run.stderr).toContain('hint: drop the "--" and give flags and arguments as usual');
+    }
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('dashdash');
+    expect([...holdings.tags.keys()]).toEqual([]);
+  });
+
+  it('a one-value flag given twice is refused, never joined or picked: --oci-layout twice crashed, --registry-type twice was ignored', async () => {
+    const { dir, cleanup } = await tempDir('packpub-twice-');
+    try {
+      const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+      const registry = `${w.registry.host}/twice`;
+      const login = ['--username', 'ci', '--password-stdin'];
+      for (const [args, flag] of [
+        [['push', w.pack, '--oci-layout', a, '--oci-layout', b], 'oci-layout'],
+        [['push', w.pack, '--registry', registry, '--registry-type', 'generic', '--registry-type', 'harbor', ...login], 'registry-type'],
+        [['push', w.pack, '--registry', registry, '--ca-file', a, '--ca-file', b, ...login], 'ca-file'],
+        [['push', w.pack, '--registry', registry, '--concurrency', '2', '--concurrency', '9', ...login], 'concurrency'],
+        [['push', w.pack, '--registry', registry, '-u', 'ci', '-u', 'other', '--password-stdin'], 'username'],
+        [['copy', 'hello:1.0.0', '--from', `oci:${a}`, '--from', `oci:${b}`, '--to', registry, '--to-username', 'ci', '--to-password-stdin'], 'from'],
+      ] as const) {
+        const run = await runCli([...args], { stdin: password, env: env(), cwd: dir });
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toContain(`error: --${flag} was given 2 times: give it once\n`);
+        expect(run.stderr).toContain('hint: it takes one value, and packpub does not pick one of several for you: drop the others');
+      }
+      expect(await readdir(dir)).toEqual([]); // no layout was written
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('twice')).tags.keys()]).toEqual([]);
+      // The repeatable ones stay repeatable: two -H and two --tag publish once, with both tags.
+      const both = await runCli(['push', w.pack, '--registry', `${registry}/ok`, '-H', 'X-A: 1', '-H', 'X-B: 2', '--tag', 'x', '--tag', 'y', ...login], {
+        stdin: password,
+        env: env(),
+        cwd: dir,
+      });
+      expect(both.code, both.stderr).toBe(0);
+      const tags = [...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('twice/ok')).tags.keys()].sort();
+      expect(tags).toEqual(['twice/ok/spectro-packs/archive/hello:1.0.0', 'twice/ok/spectro-packs/archive/hello:x', 'twice/ok/spectro-packs/archive/hello:y']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('PACKPUB_CONFIG or --config set but empty is refused: an empty PACKPUB_CONFIG was ignored and the run published to ./oci-packs', async () => {
+    const { dir, cleanup } = await tempDir('packpub-empty-config-');
+    try {
+      for (const [args, envVars, from] of [
+        [['push', w.pack], { PACKPUB_CONFIG: '' }, 'PACKPUB_CONFIG'],
+        [['push', w.pack], { PACKPUB_CONFIG: ' ' }, 'PACKPUB_CONFIG'],
+        [['push', w.pack, '--config', ''], {}, '--config'],
+      ] as const) {
+        const run = await runCli([...args], { env: { ...env(), ...envVars }, cwd: dir });
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toContain(`error: ${from} is set but empty\n`);
+        expect(run.stderr).toContain(`hint: name the configuration file, or leave ${from} out to use ./packpub.yaml`);
+      }
+      expect(await readdir(dir)).toEqual([]); // no ./oci-packs
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
     for (const [version, message, hint] of [
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],

@@ -107,6 +107,9 @@ describe('loadConfig', () => {
     expect(viaEnv.file).toBe(join(dir, 'release.yaml'));
     await expect(loadConfig({ path: 'missing.yaml', cwd: dir, env: {} })).rejects.toThrow(/--config names missing\.yaml, which is not a readable file/);
     await expect(loadConfig({ cwd: dir, env: { PACKPUB_CONFIG: 'nope.yaml' } })).rejects.toThrow(/PACKPUB_CONFIG names nope\.yaml/);
+    // Set but empty (an unset CI variable) is an error, not "no file": ./packpub.yaml would be read instead.
+    await expect(loadConfig({ cwd: dir, env: { PACKPUB_CONFIG: '' } })).rejects.toThrow(/^PACKPUB_CONFIG is set but empty$/);
+    await expect(loadConfig({ path: '', cwd: dir, env: {} })).rejects.toThrow(/^--config is set but empty$/);
   });
 
   it.each([
