@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
 import { PackpubError } from '../errors.js';
@@ -25,6 +25,25 @@ export interface PullResult {
   bytes: number;
 }
 
+function outputTaken(outDir: string): PackpubError {
+  return new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });
+}
+
+/**
+ * Move the extracted folder to `outDir`, which may only be missing or an empty folder: files that appeared
+ * there while the pull downloaded (another process) are never deleted to make room.
+ */
+async function placeOutput(source: string, outDir: string): Promise<void> {
+  const taken = (err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' ? outputTaken(outDir) : err;
+  };
+  await rmdir(outDir).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') taken(err);
+  });
+  await rename(source, outDir).catch(taken);
+}
+
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
     const info = await stat(dir);
@@ -43,7 +62,7 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
 export async function pullPack(target: ReadableTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
   if (!(await isEmptyOrMissing(outDir))) {
-    throw new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });
+    throw outputTaken(outDir);
   }
   const resolved = await resolvePack(target, ref);
   await mkdir(dirname(outDir), { recursive: true });
@@ -65,8 +84,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
     const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
     const source = (await stat(top)).isDirectory() ? top : tree;
-    await rm(outDir, { recursive: true, force: true });
-    await rename(source, outDir);
+    await placeOutput(source, outDir);
     return {
       reference: resolved.reference,
       digest: resolved.fetched.descriptor.digest,
