@@ -1,7 +1,7 @@
 import semver from 'semver';
 import type { Digest } from '../oci/digest.js';
 import { packLayer, parseManifest } from '../oci/manifest.js';
-import { ANNOTATION_CREATED } from '../oci/media-types.js';
+import { ANNOTATION_CREATED, NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
@@ -15,6 +15,8 @@ export interface ListedVersion {
   size?: number;
   /** `org.opencontainers.image.created` of the manifest. */
   created?: string;
+  /** Set when the tag holds something other than a pack (pull, inspect, tag and copy refuse it): what it is. */
+  notPack?: string;
 }
 
 /** Versions whose manifest `list` reads for digest, size and created time (the newest ones). */
@@ -70,11 +72,15 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
       try {
         const manifest = parseManifest(fetched.bytes);
         const layer = packLayer(manifest);
-        if (layer !== undefined) listed.size = layer.size;
+        const other = NOT_PACK_CONFIG_TYPES.get(manifest.config.mediaType);
+        if (other !== undefined) listed.notPack = other;
+        else if (layer === undefined) listed.notPack = `an artifact with ${manifest.layers.length} layers`;
+        else listed.size = layer.size;
         const created = manifest.annotations?.[ANNOTATION_CREATED];
         if (created !== undefined) listed.created = created;
       } catch {
-        // Not a pack manifest (e.g. an index): list it with its digest only.
+        // Not an image manifest (e.g. an index): list it with its digest only.
+        listed.notPack = 'not an OCI image manifest';
       }
       return listed;
     });

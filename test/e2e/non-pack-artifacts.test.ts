@@ -56,6 +56,20 @@ describe('pull, inspect, tag and copy refuse a one-layer artifact that is not a 
     return { root, registry, admin: registryAdmin(registry) };
   });
 
+  it('list names them as not packs', async () => {
+    const list = await runCli(['list', '--registry', `${w.registry.host}/apps`]);
+    expect(list.code, list.stderr).toBe(0);
+    for (const [what, name] of NON_PACKS) {
+      expect(list.stdout).toMatch(new RegExp(`^${name}\\s+1\\.0\\.0\\s+sha256:`, 'm'));
+      expect(list.stderr).toContain(`note: ${name}:1.0.0 is not a pack (${what === 'a Docker image' ? 'a container image' : what}); pull, inspect, tag and copy refuse it`);
+    }
+    const json = await runCli(['list', 'web', '--registry', `${w.registry.host}/apps`, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const [web] = (JSON.parse(json.stdout) as { packs: Array<{ versions: Array<Record<string, unknown>> }> }).packs;
+    expect(web?.versions[0]).toMatchObject({ version: '1.0.0', notPack: 'a container image' });
+    expect(web?.versions[0]).not.toHaveProperty('size');
+  });
+
   it.each(NON_PACKS)('%s', async (_what, name, configType) => {
     const target = ['--registry', `${w.registry.host}/apps`];
     const reference = `${w.registry.host}/${packRepository('apps', name)}:1.0.0`;

@@ -24,6 +24,7 @@ export const listCommand: CommandSpec = {
       );
       for (const line of renderTable(['PACK', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows)) writeLine(ctx.io.stdout, line);
       for (const p of packs) {
+        for (const v of p.versions) if (v.notPack !== undefined) writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is not a pack (${v.notPack}); pull, inspect, tag and copy refuse it`);
         if (p.detailsOmitted !== undefined) writeLine(ctx.io.stderr, `note: ${p.name} has ${p.versions.length} versions; digest, size and created time are shown for the newest 1000 only`);
       }
       return EXIT_OK;
