@@ -112,6 +112,16 @@ describe('loadConfig', () => {
     await expect(loadConfig({ path: '', cwd: dir, env: {} })).rejects.toThrow(/^--config is set but empty$/);
   });
 
+  it('reads yes/no/on/off as Go reads them (booleans), as docs/configuration.md says; quoted "true" is text and refused', async () => {
+    const loaded = await loadConfig({
+      cwd: await withConfig('recursive: yes\ndefaults:\n  strict: on\n  failFast: Off\n  skipExisting: no\n  continueOnError: True\n  concurrency: 0x10\n'),
+      env: {},
+    });
+    expect(loaded.config).toEqual({ recursive: true, defaults: { strict: true, failFast: false, skipExisting: false, continueOnError: true, concurrency: 16 } });
+    expect((await configError('defaults:\n  strict: "true"\n')).message).toMatch(/packpub\.yaml:2:3: defaults\.strict: must be true or false/);
+    expect((await configError('defaults:\n  concurrency: "4"\n')).message).toMatch(/packpub\.yaml:2:3: defaults\.concurrency: must be a whole number/);
+  });
+
   it.each([
     ['an unknown top-level key', 'targest:\n  a:\n    ociLayout: x\n', /packpub\.yaml:1:1: targest: unknown key; did you mean "targets"\?/],
     ['an unknown nested key', 'targets:\n  prod:\n    registry: r.example.com/p\n    tls:\n      cafile: ca.pem\n', /packpub\.yaml:5:7: targets\.prod\.tls\.cafile: unknown key; did you mean "caFile"\? \(known here: plainHttp, caFile, insecure, certFile, keyFile\)/],
