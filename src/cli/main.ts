@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { toYargs, type CliContext, type CommandSpec } from './context.js';
 import { processIo, renderError, type CliIo } from './io.js';
 import { explainUnknownInput } from './suggest.js';
-import { refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
+import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
 
 import { VERSION } from '../version.js';
 
@@ -45,11 +45,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         'Docs: README.md',
     );
   // Before yargs' own checks and the command: the parser reads `--dry-run=yes` as false, and a repeated
-  // one-value flag as a list.
+  // one-value flag as a list; PACKPUB_DRY_RUN=1 would be ignored.
   const checkSwitches = (args: unknown, y: unknown): void => {
-    const options = (y as { getOptions(): { boolean: string[]; string: string[]; array: string[]; alias: Record<string, string[]> } }).getOptions();
+    const options = (y as { getOptions(): { boolean: string[]; string: string[]; array: string[]; alias: Record<string, string[]>; key: Record<string, boolean> } }).getOptions();
     refuseSwitchValues(argv, options.boolean, options.alias);
     refuseRepeatedValues(args as Record<string, unknown>, options.string, options.array, options.alias);
+    refuseFlagLookalikeEnv(io.env, Object.keys(options.key));
   };
   parser.middleware(checkSwitches as Parameters<typeof parser.middleware>[0], true);
   for (const spec of commands) parser.command(toYargs(spec, ctx));

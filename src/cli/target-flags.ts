@@ -328,6 +328,25 @@ export function refuseRepeatedValues(
   }
 }
 
+/** The variables that stand for a flag (README); every other flag is read from the command line only. */
+const FLAG_ENV = new Set(['PACKPUB_REGISTRY', 'PACKPUB_CONFIG', 'PACKPUB_USERNAME', 'PACKPUB_FROM_USERNAME', 'PACKPUB_TO_USERNAME']);
+
+/**
+ * A variable spelled like one of the command's flags that has no environment form (`PACKPUB_DRY_RUN=1`,
+ * `PACKPUB_CONCURRENCY=2`) is refused: packpub would ignore it, and a dry run meant that way would publish
+ * for real. `flags` are the names of the command's flags (from the parser's options).
+ */
+export function refuseFlagLookalikeEnv(env: NodeJS.ProcessEnv, flags: readonly string[]): void {
+  for (const flag of flags) {
+    if (flag.length < 2 || flag === 'help' || flag === 'version' || /[A-Z]/.test(flag)) continue;
+    const name = `PACKPUB_${flag.toUpperCase().replace(/-/g, '_')}`;
+    if (env[name] === undefined || FLAG_ENV.has(name)) continue;
+    throw new PackpubError('USAGE', `${name} is set, but packpub reads no environment variable for --${flag}`, {
+      hint: `give --${flag} on the command line instead, and unset ${name} (--help names the variables packpub reads)`,
+    });
+  }
+}
+
 /**
  * Checks that need no I/O, run before any work: arguments after `--` refused (no command reads them),
  * numeric flags parsed and range-checked (in place, as numbers), and flags that contradict each other refused.

@@ -118,6 +118,29 @@ describe('mistakes get a clear answer', () => {
     }
   });
 
+  it('a PACKPUB_ variable spelled like a flag without an environment form is refused: PACKPUB_DRY_RUN=1 published for real', async () => {
+    const registry = `${w.registry.host}/envflag`;
+    for (const [vars, name, flag] of [
+      [{ PACKPUB_DRY_RUN: '1' }, 'PACKPUB_DRY_RUN', 'dry-run'],
+      [{ PACKPUB_DRY_RUN: '' }, 'PACKPUB_DRY_RUN', 'dry-run'],
+      [{ PACKPUB_CONCURRENCY: 'abc' }, 'PACKPUB_CONCURRENCY', 'concurrency'],
+      [{ PACKPUB_SKIP_EXISTING: 'yes' }, 'PACKPUB_SKIP_EXISTING', 'skip-existing'],
+    ] as const) {
+      const run = await runCli(['push', w.pack, '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: { ...env(), ...vars } });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: ${name} is set, but packpub reads no environment variable for --${flag}\n`);
+      expect(run.stderr).toContain(`hint: give --${flag} on the command line instead, and unset ${name} (--help names the variables packpub reads)`);
+    }
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('envflag')).tags.keys()]).toEqual([]);
+    // The variables that do stand for a flag, and unrelated PACKPUB_ names, are read as before.
+    const ok = await runCli(['push', w.pack, '--password-stdin'], {
+      stdin: password,
+      env: { ...env(), PACKPUB_REGISTRY: registry, PACKPUB_USERNAME: 'ci', PACKPUB_RELEASE_NOTES: 'x' },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('envflag')).tags.keys()]).toEqual(['envflag/spectro-packs/archive/hello:1.0.0']);
+  });
+
   it('PACKPUB_CONFIG or --config set but empty is refused: an empty PACKPUB_CONFIG was ignored and the run published to ./oci-packs', async () => {
     const { dir, cleanup } = await tempDir('packpub-empty-config-');
     try {
