@@ -268,6 +268,17 @@ function registryArgs(args: Args): string[] {
   return listArg(values);
 }
 
+/** --target values as given; an empty or blank one is a mistake (an unset CI variable), never "the default targets". */
+function targetArgs(args: Args): string[] {
+  const raw = args['target'];
+  if (raw !== undefined && (Array.isArray(raw) ? raw : [raw]).some((v) => String(v).trim() === '')) {
+    throw new PackpubError('USAGE', '--target is empty', {
+      hint: 'name a target of packpub.yaml (an unset CI variable often leaves it empty), or leave --target out to use defaults.target',
+    });
+  }
+  return listArg(raw);
+}
+
 /** PACKPUB_REGISTRY when set; set but empty or blank is a mistake, not "no registry". */
 function envRegistry(env: NodeJS.ProcessEnv): string | undefined {
   const value = env['PACKPUB_REGISTRY'];
@@ -293,7 +304,7 @@ export interface TargetChoice {
  * any work. The result is data: openTarget builds each target's credential chain and HTTP stack.
  */
 export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: TargetChoice = { many: true }): Promise<OpenTargetOptions[]> {
-  const names = listArg(args['target']);
+  const names = targetArgs(args);
   const registries = registryArgs(args);
   const ociLayout = args['ociLayout'] as string | undefined;
   if (names.length > 0 && registries.length > 0) {

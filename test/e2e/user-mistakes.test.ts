@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -139,6 +139,25 @@ describe('mistakes get a clear answer', () => {
     });
     expect(ok.code, ok.stderr).toBe(0);
     expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('envflag')).tags.keys()]).toEqual(['envflag/spectro-packs/archive/hello:1.0.0']);
+  });
+
+  it('--target "" is refused: it was dropped and the run published to defaults.target', async () => {
+    const { dir, cleanup } = await tempDir('packpub-empty-target-');
+    try {
+      await writeFile(join(dir, 'packpub.yaml'), 'targets:\n  local:\n    ociLayout: out\ndefaults:\n  target: local\n');
+      for (const args of [['--target', ''], ['--target', ' '], ['-t', 'local', '-t', '']]) {
+        const run = await runCli(['push', w.pack, ...args], { cwd: dir, env: env() });
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toContain('error: --target is empty\n');
+        expect(run.stderr).toContain('hint: name a target of packpub.yaml (an unset CI variable often leaves it empty), or leave --target out to use defaults.target');
+      }
+      expect(await readdir(dir)).toEqual(['packpub.yaml']); // nothing published to out/
+      const ok = await runCli(['push', w.pack, '--target', 'local'], { cwd: dir, env: env() });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(await readdir(join(dir, 'out', 'spectro-packs', 'archive', 'hello'))).toContain('index.json');
+    } finally {
+      await cleanup();
+    }
   });
 
   it('PACKPUB_CONFIG or --config set but empty is refused: an empty PACKPUB_CONFIG was ignored and the run published to ./oci-packs', async () => {
