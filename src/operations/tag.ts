@@ -47,7 +47,15 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
       outcomes.push({ tag, status: 'already' });
       continue;
     }
-    await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: previous });
+    // Registries offer no compare-and-swap: look again right before the write (the OCI layout also checks
+    // `ifTagHolds` under its lock), so a tag another publisher set meanwhile is not moved without --force.
+    const now = (await store.headManifest(repository, tag))?.digest ?? null;
+    if (now !== previous && now !== digest && options.force !== true) {
+      throw new PackpubError('CONFLICT', `${store.reference(repository, tag)} was set to ${now ?? 'nothing'} by another publisher during this run; ${resolved.reference} is ${digest}`, {
+        hint: `tags before ${tag} were written; check what it holds (packpub inspect), then tag again (--force moves it)`,
+      });
+    }
+    await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: options.force === true ? now : previous });
     outcomes.push(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });
   }
   return { reference: resolved.reference, digest, tags: outcomes };
