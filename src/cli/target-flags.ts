@@ -289,7 +289,9 @@ export function refuseSwitchValues(argv: readonly string[], booleans: readonly s
     if (match === null) continue;
     const [, name = '', value = ''] = match;
     if (!switches.has(name) || value === 'true' || value === 'false') continue;
-    throw new PackpubError('USAGE', `--${name} is a switch and takes no value, got ${JSON.stringify(token.slice(token.indexOf('=') + 1))}`, {
+    // A value typed after a credential switch (--password-stdin=...) may be the secret itself: never echoed.
+    const shown = /password|token|secret|key|credential/i.test(name) ? 'a value (not shown)' : JSON.stringify(value);
+    throw new PackpubError('USAGE', `--${name} is a switch and takes no value, got ${shown}`, {
       hint: `write --${name} to turn it on, --no-${name} (or --${name}=false) to turn it off`,
     });
   }

@@ -54,6 +54,12 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: --${flag} is a switch and takes no value, got "${value}"`);
       expect(run.stderr).toContain(`hint: write --${flag} to turn it on, --no-${flag} (or --${flag}=false) to turn it off`);
     }
+    // A value after a credential switch may be the password itself: refused without echoing it.
+    const typed = `pw-${Math.random().toString(36).slice(2)}`;
+    const secret = await runCli(['push', w.pack, '--registry', registry, '--username', 'ci', `--password-stdin=${typed}`], { stdin: password, env: env() });
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toContain('error: --password-stdin is a switch and takes no value, got a value (not shown)');
+    expect(secret.stdout + secret.stderr).not.toContain(typed);
     const validate = await runCli(['validate', w.pack, '--check-images=maybe']);
     expect(validate.code).toBe(2);
     expect(validate.stderr).toContain('error: --check-images is a switch and takes no value, got "maybe"');
