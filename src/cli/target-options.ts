@@ -1,6 +1,7 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolve } from 'node:path';
 import { configTargetOptions, defaultTargetNames, getConfigTarget, hasEnvCredentials, type TargetOverrides } from '../config/targets.js';
+import { envCredential } from '../credentials/env.js';
 import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import { extraHeaders } from '../registry/registry-only.js';
@@ -102,36 +103,59 @@ async function identityTokenFromArgs(args: Args, ctx: CliContext): Promise<strin
 
 /**
  * The credential the command line gives, or the one a copy side's environment gives
- * (PACKPUB_FROM_USERNAME / PACKPUB_FROM_PASSWORD). Reads stdin for --password-stdin.
+ * (PACKPUB_FROM_USERNAME / PACKPUB_FROM_PASSWORD). Reads stdin for --password-stdin. A flag may take the
+ * other half of the pair from the environment (the side's variables first, then the shared ones); a
+ * variable that is set but empty is never that half (an unexpanded CI secret), and half a pair in the
+ * environment is refused when the environment is what would be used (envCredential).
  */
 async function loginFromArgs(args: Args, ctx: CliContext, side?: Side): Promise<Credential | undefined> {
   const env = ctx.io.env;
   const flag = (name: string) => `--${side === undefined ? '' : `${side}-`}${name}`;
+  const prefixes = side === undefined ? ['PACKPUB_'] : [`PACKPUB_${side.toUpperCase()}_`, 'PACKPUB_'];
+  /** The first of the variables that is set, by name: `NAME` for messages, value possibly empty. */
+  const fromEnv = (what: 'USERNAME' | 'PASSWORD'): { name: string; value: string } | undefined => {
+    for (const p of prefixes) {
+      const value = env[`${p}${what}`];
+      if (value !== undefined) return { name: `${p}${what}`, value };
+    }
+    return undefined;
+  };
   const username = args[key('username', side)] as string | undefined;
+  if (username !== undefined && username.trim() === '') {
+    throw new PackpubError('USAGE', `${flag('username')} is empty`, {
+      hint: `give the user name (an unset CI variable often leaves it empty), or leave ${flag('username')} out`,
+    });
+  }
   if (side === undefined) {
     const identity = await identityTokenFromArgs(args, ctx);
     if (identity !== undefined) return { identityToken: identity, source: 'flags' };
   }
   if (args[key('passwordStdin', side)] === true) {
-    const user = username ?? (env['PACKPUB_USERNAME'] || undefined);
-    if (user === undefined) throw new PackpubError('USAGE', `${flag('password-stdin')} needs ${flag('username')} (or PACKPUB_USERNAME)`);
+    const envUser = fromEnv('USERNAME');
+    const user = username ?? (envUser?.value || undefined);
+    if (user === undefined) {
+      throw new PackpubError('USAGE', `${flag('password-stdin')} needs ${flag('username')} (or ${prefixes[0]}USERNAME)${envUser === undefined ? '' : `: ${envUser.name} is set but empty`}`, {
+        hint: `add ${flag('username')} USER`,
+      });
+    }
     return { username: user, password: await readStdinSecret(ctx.io), source: 'flags' };
   }
   if (username !== undefined) {
-    const password = env['PACKPUB_PASSWORD'];
-    if (password === undefined) {
-      throw new PackpubError('USAGE', `${flag('username')} ${username} needs a password`, {
-        hint: `pipe it in with ${flag('password-stdin')}, or set PACKPUB_PASSWORD (never put it on the command line)`,
+    const password = fromEnv('PASSWORD');
+    if (password === undefined || password.value === '') {
+      throw new PackpubError('USAGE', `${flag('username')} ${username} needs a password${password === undefined ? '' : `: ${password.name} is set but empty`}`, {
+        hint: `pipe it in with ${flag('password-stdin')}, or set ${prefixes[0]}PASSWORD (never put it on the command line)`,
       });
     }
-    return { username, password, source: 'flags' };
+    return { username, password: password.value, source: 'flags' };
   }
   if (side !== undefined) {
     // Per-side credentials in the environment beat the shared PACKPUB_USERNAME / PACKPUB_PASSWORD.
-    const prefix = `PACKPUB_${side.toUpperCase()}_`;
-    const user = env[`${prefix}USERNAME`] ?? '';
-    if (user !== '') return { username: user, password: env[`${prefix}PASSWORD`] ?? '', source: 'environment' };
+    const own = envCredential(env, side === 'from' ? 'PACKPUB_FROM_' : 'PACKPUB_TO_');
+    if (own !== undefined) return own;
   }
+  // The shared pair is the chain's to read; half of it is refused now, before any work.
+  envCredential(env);
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import { defaultCredentialChain } from '../credentials/default-chain.js';
+import { envCredential } from '../credentials/env.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import type { OpenTargetOptions } from '../targets/open.js';
@@ -27,9 +28,12 @@ export function getConfigTarget(loaded: LoadedConfig, name: string): ConfigTarge
   });
 }
 
-/** True when PACKPUB_USERNAME and PACKPUB_PASSWORD are both set (they then beat the file). */
+/**
+ * True when PACKPUB_USERNAME and PACKPUB_PASSWORD are both set (they then beat the file); half a pair is
+ * refused (USAGE, envCredential).
+ */
 export function hasEnvCredentials(env: NodeJS.ProcessEnv): boolean {
-  return (env['PACKPUB_USERNAME'] ?? '') !== '' && env['PACKPUB_PASSWORD'] !== undefined;
+  return envCredential(env) !== undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { chainProviders, staticProvider } from './chain.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { dockerConfigProvider } from './docker-config.js';
+import { envCredential } from './env.js';
 import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr-token.js';
 import type { Credential, CredentialProvider } from './types.js';
 
@@ -28,7 +29,8 @@ export interface DefaultChainOptions {
 /**
  * The documented credential chain, first answer wins:
  * flags -> environment (PACKPUB_USERNAME / PACKPUB_PASSWORD) -> the configuration file's auth -> Docker config
- * (`auths`, `credHelpers`, `credsStore`) -> ECR (ECR hosts only) -> anonymous.
+ * (`auths`, `credHelpers`, `credsStore`) -> ECR (ECR hosts only) -> anonymous. Half of the environment's pair
+ * (envCredential) throws USAGE here, before any request.
  * To add a provider of your own, compose: `chainProviders(myProvider, defaultCredentialChain(options))`.
  */
 export function defaultCredentialChain(options: DefaultChainOptions = {}): CredentialProvider {
@@ -38,11 +40,9 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
     providers.push(staticProvider('flags', { username: options.username ?? '', password: options.password ?? '' }));
   }
   if (options.credential !== undefined) providers.push(staticProvider(options.credential.source ?? 'flags', options.credential));
-  const envUser = env['PACKPUB_USERNAME'];
-  const envPassword = env['PACKPUB_PASSWORD'];
-  if (envUser !== undefined && envUser !== '' && envPassword !== undefined) {
-    providers.push(staticProvider('environment', { username: envUser, password: envPassword }));
-  }
+  // Read (and a half-set pair refused) only when no credential before it answers.
+  const fromEnv = providers.length === 0 ? envCredential(env) : undefined;
+  if (fromEnv !== undefined) providers.push(staticProvider('environment', fromEnv));
   if (options.file !== undefined) providers.push(staticProvider(options.file.source ?? 'configuration file', options.file));
   providers.push(
     dockerConfigProvider({

@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -183,6 +183,58 @@ describe('mistakes get a clear answer', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('half of a credential pair (an unexpanded CI secret) is refused, naming the missing variable: it fell back to the Docker config', async () => {
+    const registry = `${w.registry.host}/halfpair`;
+    // The Docker config can push here: falling back to it would publish, and exit 0.
+    const dockerDir = join(w.root, 'docker-half');
+    await mkdir(dockerDir, { recursive: true });
+    await writeFile(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [w.registry.host]: { auth: Buffer.from(`ci:${password}`).toString('base64') } } }));
+    const typed = `typed-${Math.random().toString(36).slice(2)}`;
+    const home = { DOCKER_CONFIG: dockerDir };
+    for (const [args, vars, message] of [
+      [[], { PACKPUB_USERNAME: 'ci' }, 'PACKPUB_USERNAME is set but PACKPUB_PASSWORD is not set'],
+      [[], { PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: '' }, 'PACKPUB_USERNAME is set but PACKPUB_PASSWORD is empty'],
+      [[], { PACKPUB_PASSWORD: typed }, 'PACKPUB_PASSWORD is set but PACKPUB_USERNAME is not set'],
+      [[], { PACKPUB_USERNAME: '', PACKPUB_PASSWORD: typed }, 'PACKPUB_PASSWORD is set but PACKPUB_USERNAME is empty'],
+      [[], { PACKPUB_USERNAME: '', PACKPUB_PASSWORD: '' }, 'PACKPUB_USERNAME and PACKPUB_PASSWORD are set but empty'],
+      // The flags take the other half from the environment, under the same rule.
+      [['--username', 'ci'], { PACKPUB_PASSWORD: '' }, '--username ci needs a password: PACKPUB_PASSWORD is set but empty'],
+      [['--password-stdin'], { PACKPUB_USERNAME: '' }, '--password-stdin needs --username (or PACKPUB_USERNAME): PACKPUB_USERNAME is set but empty'],
+      [['--username', '', '--password-stdin'], {}, '--username is empty'],
+    ] as const) {
+      const run = await runCli(['push', w.pack, '--registry', registry, ...args], { stdin: password, env: { ...home, ...vars } });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: ${message}\n`);
+      expect(run.stdout + run.stderr).not.toContain(typed);
+      expect(run.stdout + run.stderr).not.toContain(password);
+    }
+    // copy: each side's pair under the same rule, and a side flag takes its own side's variable first.
+    for (const [args, vars, message] of [
+      [[], { PACKPUB_TO_USERNAME: 'ci' }, 'PACKPUB_TO_USERNAME is set but PACKPUB_TO_PASSWORD is not set'],
+      [[], { PACKPUB_FROM_PASSWORD: typed }, 'PACKPUB_FROM_PASSWORD is set but PACKPUB_FROM_USERNAME is not set'],
+      [['--to-username', 'ci'], { PACKPUB_TO_PASSWORD: '' }, '--to-username ci needs a password: PACKPUB_TO_PASSWORD is set but empty'],
+    ] as const) {
+      const run = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${join(w.root, 'no-layout')}`, '--to', registry, ...args], { env: { ...home, ...vars } });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: ${message}\n`);
+      expect(run.stdout + run.stderr).not.toContain(typed);
+    }
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('halfpair')).tags.keys()]).toEqual([]);
+    // A whole pair is used; so is a flag completed by the environment.
+    const whole = await runCli(['push', w.pack, '--registry', registry], { env: { ...home, PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } });
+    expect(whole.code, whole.stderr).toBe(0);
+    const layout = join(w.root, 'halfpair-layout');
+    expect((await runCli(['push', w.pack, '--oci-layout', layout])).code).toBe(0);
+    const copied = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `${registry}/copied`, '--to-username', 'ci'], {
+      env: { DOCKER_CONFIG: join(w.root, 'no-docker'), PACKPUB_TO_PASSWORD: password },
+    });
+    expect(copied.code, copied.stderr).toBe(0);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('halfpair')).tags.keys()].sort()).toEqual([
+      'halfpair/copied/spectro-packs/archive/hello:1.0.0',
+      'halfpair/spectro-packs/archive/hello:1.0.0',
+    ]);
   });
 
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {

@@ -39,6 +39,26 @@ describe('defaultCredentialChain', () => {
     expect(await fromConfig.resolve('harbor.example.com')).toMatchObject({ username: 'from-config', password: 'pw1' });
   });
 
+  it('refuses half of the environment pair when the environment would be read, naming the missing variable', () => {
+    for (const [env, message] of [
+      [{ PACKPUB_USERNAME: 'u' }, 'PACKPUB_USERNAME is set but PACKPUB_PASSWORD is not set'],
+      [{ PACKPUB_PASSWORD: 'secret-value' }, 'PACKPUB_PASSWORD is set but PACKPUB_USERNAME is not set'],
+      [{ PACKPUB_USERNAME: 'u', PACKPUB_PASSWORD: '' }, 'PACKPUB_USERNAME is set but PACKPUB_PASSWORD is empty'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        defaultCredentialChain({ env: { ...env, HOME: dir }, registryConfig: configPath });
+      } catch (err) {
+        caught = err;
+      }
+      expect(isPackpubError(caught, 'USAGE')).toBe(true);
+      expect((caught as Error).message).toBe(message);
+      expect((caught as Error).message + ((caught as { hint?: string }).hint ?? '')).not.toContain('secret-value');
+    }
+    // A credential given explicitly comes first: the environment is not read, so its state does not matter.
+    expect(() => defaultCredentialChain({ username: 'flag-user', password: 'pw', env: { PACKPUB_USERNAME: 'u', HOME: dir } })).not.toThrow();
+  });
+
   it('takes robot accounts from the environment unchanged', async () => {
     const chain = defaultCredentialChain({ env: { PACKPUB_USERNAME: 'robot$spectro+ci', PACKPUB_PASSWORD: 'x', HOME: dir } });
     expect(await chain.resolve('harbor.example.com')).toMatchObject({ username: 'robot$spectro+ci', password: 'x' });
