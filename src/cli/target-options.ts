@@ -280,7 +280,7 @@ function refuseSharedCredentials(args: Args, ctx: CliContext, what: string): voi
 }
 
 /** --registry values as given; an empty or blank one is a mistake (an unset CI variable), never "the layout". */
-function registryArgs(args: Args): string[] {
+export function registryArgs(args: Args): string[] {
   const raw = args['registry'];
   if (raw === undefined) return [];
   const values = (Array.isArray(raw) ? raw : [raw]).map((v) => String(v));
@@ -304,7 +304,7 @@ function targetArgs(args: Args): string[] {
 }
 
 /** PACKPUB_REGISTRY when set; set but empty or blank is a mistake, not "no registry". */
-function envRegistry(env: NodeJS.ProcessEnv): string | undefined {
+export function envRegistry(env: NodeJS.ProcessEnv): string | undefined {
   const value = env['PACKPUB_REGISTRY'];
   if (value === undefined) return undefined;
   if (value.trim() === '') {

@@ -9,8 +9,10 @@ import { validatePack } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
 
 export interface BuildOptions {
-  /** Output archive path (default `<name>-<version>.tar.gz` in the current directory). */
+  /** Output archive path (default `<name>-<version>.tar.gz` in `cwd`). */
   outFile?: string;
+  /** Folder a relative `outFile` and the default archive are placed in (default the process's working directory). */
+  cwd?: string;
   strict?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Host and base path the reference is shown for (default: the local OCI layout naming). */
@@ -38,7 +40,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   }
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
-  const outFile = resolve(options.outFile ?? fileName);
+  const outFile = resolve(options.cwd ?? process.cwd(), options.outFile ?? fileName);
   const archive = await buildArchive(dir, outFile, { name, version, mtime: archiveMtime(env) });
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),

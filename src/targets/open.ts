@@ -47,7 +47,7 @@ export interface OpenTargetOptions extends Omit<RegistryConnectionOptions, 'host
  * A registry named down to `spectro-packs/archive` (the ORAS habit of naming the full repository) would
  * publish to `<base>/spectro-packs/archive/spectro-packs/archive/<name>`, where Palette never looks.
  */
-function refusePacksNamespace(host: string, basePath: string): void {
+export function refusePacksNamespace(host: string, basePath: string): void {
   const segments = basePath.split('/');
   const at = segments.findIndex((s, i) => `${s}/${segments[i + 1] ?? ''}` === PACKS_NAMESPACE);
   if (at < 0) return;

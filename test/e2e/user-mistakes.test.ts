@@ -237,6 +237,32 @@ describe('mistakes get a clear answer', () => {
     ]);
   });
 
+  it('build refuses an empty PACKPUB_REGISTRY or --registry as every other command does: it showed the layout reference', async () => {
+    const { dir, cleanup } = await tempDir('packpub-build-registry-');
+    try {
+      for (const [args, vars, message] of [
+        [[], { PACKPUB_REGISTRY: '' }, 'PACKPUB_REGISTRY is set but empty'],
+        [[], { PACKPUB_REGISTRY: ' ' }, 'PACKPUB_REGISTRY is set but empty'],
+        [['--registry', ''], {}, '--registry is empty'],
+        [['-r', 'a.example.com/x', '-r', 'b.example.com/y'], {}, '--registry was given 2 times; build shows the reference for one registry'],
+        [['-r', 'a.example.com/x/spectro-packs/archive'], {}, 'the registry a.example.com/x/spectro-packs/archive names the packs repository itself; give only HOST[:PORT]/BASE-PATH'],
+      ] as const) {
+        const run = await runCli(['build', w.pack, ...args], { cwd: dir, env: vars });
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toContain(`error: ${message}\n`);
+        expect(run.stdout).toBe('');
+      }
+      expect(await readdir(dir)).toEqual([]); // no archive was written
+      // A flag beats the empty variable, as for push.
+      const ok = await runCli(['build', w.pack, '-r', 'a.example.com/x'], { cwd: dir, env: { PACKPUB_REGISTRY: '' } });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('reference  a.example.com/x/spectro-packs/archive/hello:1.0.0');
+      expect(await readdir(dir)).toEqual(['hello-1.0.0.tar.gz']);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
     for (const [version, message, hint] of [
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],

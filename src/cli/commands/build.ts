@@ -1,5 +1,6 @@
 import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
-import { DEFAULT_OCI_LAYOUT } from '../../targets/open.js';
+import { PackpubError } from '../../errors.js';
+import { DEFAULT_OCI_LAYOUT, refusePacksNamespace } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { declareFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
@@ -16,11 +17,17 @@ export const buildCommand: CommandSpec = {
       .option('registry', { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' })
       .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' }),
   run: async (args, ctx) => {
-    const { buildPack } = await import('../../operations/build.js');
-    const registry = (args['registry'] as string | undefined) ?? (ctx.io.env['PACKPUB_REGISTRY'] || undefined);
+    const [{ buildPack }, { envRegistry, registryArgs }] = await Promise.all([import('../../operations/build.js'), import('../target-options.js')]);
+    // The rules of every other command: --registry "" and a set-but-empty PACKPUB_REGISTRY are refused,
+    // a flag beats the variable, one registry only, and never the packs repository itself.
+    const given = registryArgs(args);
+    if (given.length > 1) throw new PackpubError('USAGE', `--registry was given ${given.length} times; build shows the reference for one registry`);
+    const registry = given[0] ?? envRegistry(ctx.io.env);
     const location = registry === undefined ? undefined : parseRegistryLocation(registry);
+    if (location !== undefined) refusePacksNamespace(location.host, location.basePath);
     const result = await buildPack(args['pack'] as string, {
       ...(args['output'] === undefined ? {} : { outFile: resolve(ctx.io.cwd, args['output'] as string) }),
+      cwd: ctx.io.cwd,
       strict: args['strict'] === true,
       env: ctx.io.env,
       basePath: location?.basePath ?? '',
