@@ -80,7 +80,7 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
     const manifests = stringList(input.packJson['kubeManifests']);
     if (manifests.length > 0) await checkManifests(input.dir, manifests, values, presetAdds, findings);
   }
-  if (presets !== undefined) checkPresets(presets, values, input.valuesText, findings);
+  if (presets !== undefined) checkPresets(presets, values, presetAdds, input.valuesText, findings);
   const schema = await readOptionalYaml(input, SCHEMA);
   if (schema !== undefined) checkSchema(schema, values, presetAdds, findings);
   return findings;
@@ -506,6 +506,8 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
       if (node !== undefined) roots.push({ node, anchors: add.anchors });
     }
     if (entry === undefined) {
+      // A manifest that reads no .Values needs no entry: most manifest packs are plain YAML.
+      if (refs.length === 0) continue;
       const used = [...new Set(refs.map((r) => r.path.join('.')))];
       findings.push({
         severity: 'warning',
@@ -515,7 +517,7 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
         ...(manifestsKey.line === undefined ? {} : { line: manifestsKey.line }),
         message:
           `values.yaml has no ${formatPath(prefix)} for ${rel}; Palette passes that entry to the manifest as .Values: add \`manifests:\` > \`${key}:\`` +
-          (used.length === 0 ? ' (it may be empty: `{}`)' : ` with the values it uses (${used.slice(0, 5).join(', ')}${used.length > 5 ? ', ...' : ''})`),
+          ` with the values it uses (${used.slice(0, 5).join(', ')}${used.length > 5 ? ', ...' : ''})`,
       });
       if (roots.length === 0) continue;
     }
@@ -615,8 +617,11 @@ function scalarText(node: YNode | undefined): string | undefined {
  * presets.yaml shape (Palette API V1PackPreset; pack-central's hello-universe 1.2.0): a top-level
  * `presets:` list of {name, displayName, group, add: YAML text merged into values, remove: [dotted paths]}.
  * values.yaml may select presets in a `# spectrocloud.com/enabled-presets: Group:name` comment.
+ * Only one preset of a group is selected at a time (Palette docs, "Pack Presets"), so a preset's
+ * `remove` usually lists what the other presets of its group `add`: a remove path is missing only when
+ * neither values.yaml nor any preset's `add` holds it.
  */
-function checkPresets(presets: YamlTree, values: YamlTree | undefined, valuesText: string, findings: Finding[]): void {
+function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdds: RefRoot[], valuesText: string, findings: Finding[]): void {
   const shape = (message: string, line?: number, path?: string): void => {
     findings.push({ severity: 'warning', rule: 'deep-presets-shape', file: PRESETS, ...(path === undefined ? {} : { path }), ...(line === undefined ? {} : { line }), message });
   };
@@ -630,6 +635,7 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, valuesTex
   const names = new Map<string, number>();
   // An empty values.yaml has no keys: every remove path is then missing.
   const valuesRoot: RefRoot | undefined = values === undefined ? undefined : { node: values.root ?? syntheticMap(), anchors: values.anchors };
+  const removable: RefRoot[] = valuesRoot === undefined ? [] : [valuesRoot, ...presetAdds];
   const declared = new Set<string>();
   list.items.forEach((raw, i) => {
     const item = resolveAlias(raw, presets.anchors);
@@ -700,14 +706,14 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, valuesTex
             shape(`${at}.remove[${j}] must be a dotted value path string`, p.line, `${at}.remove[${j}]`);
             return;
           }
-          if (valuesRoot !== undefined && lookupDotted(valuesRoot, path) === undefined) {
+          if (valuesRoot !== undefined && !removable.some((r) => lookupDotted(r, path) !== undefined)) {
             findings.push({
               severity: 'warning',
               rule: 'deep-presets-remove-missing',
               file: PRESETS,
               path: `${at}.remove[${j}]`,
               line: p.line,
-              message: `${at}.remove names ${path}, which values.yaml does not have, so removing it does nothing; fix the path (dotted, from the top of values.yaml)`,
+              message: `${at}.remove names ${path}, which neither values.yaml nor any preset's \`add\` has, so removing it does nothing; fix the path (dotted, from the top of values.yaml)`,
             });
           }
         });

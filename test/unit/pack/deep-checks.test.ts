@@ -379,6 +379,15 @@ data:
     expect(findings[2]?.message).toContain('with the values it uses (foo)');
   });
 
+  it('asks for no manifests.<basename> entry when the manifest reads no .Values (plain YAML, as most real manifest packs)', async () => {
+    const plain = join(work, 'manifests-plain');
+    await put(plain, { 'manifests/app.yaml': APP, 'manifests/crds.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n---\n' });
+    const packJson = { ...manifestPackJson, kubeManifests: ['manifests/app.yaml', 'manifests/crds.yaml'] };
+    const findings = await deepCheckPack({ dir: plain, packJson, valuesText: 'pack:\n  namespace: demo\n' });
+    expect(brief(findings)).toEqual([{ rule: 'deep-manifest-values-missing', severity: 'warning', path: 'manifests.app', line: undefined }]);
+    expect(findings[0]?.message).toContain('with the values it uses (name, server.port, feature.enabled, missing.key, image.tag)');
+  });
+
   it("counts values a preset's add block defines", async () => {
     await put(dir, { 'presets.yaml': 'presets:\n  - name: full\n    displayName: Full\n    group: G\n    remove: []\n    add: |\n      manifests:\n        app:\n          missing:\n            key: v\n' });
     const findings = await deepCheckPack({ dir, packJson: manifestPackJson, valuesText: values });
@@ -455,6 +464,37 @@ manifests.app.extra:
       { rule: 'deep-presets-enabled-unknown', severity: 'warning', path: undefined, line: 1 },
     ]);
     expect(findings.find((f) => f.rule === 'deep-presets-enabled-unknown')?.message).toContain('selects "Backend:gone"');
+  });
+
+  it('accepts a remove path that another preset of the group adds (switching presets), as real packs write them', async () => {
+    const findings = await check({
+      'presets.yaml': `presets:
+  - name: "small"
+    displayName: "Small"
+    group: "Backend"
+    remove:
+      - "manifests.app.storage"
+      - "manifests.app.nowhere"
+    add: |
+      manifests:
+        app:
+          size: 1
+  - name: "large"
+    displayName: "Large"
+    group: "Backend"
+    remove: ["manifests.app.storage"]
+    add: |
+      manifests:
+        app:
+          storage:
+            class: fast
+`,
+    });
+    const removes = findings.filter((f) => f.rule === 'deep-presets-remove-missing');
+    expect(brief(removes)).toEqual([{ rule: 'deep-presets-remove-missing', severity: 'warning', path: 'presets[0].remove[1]', line: 7 }]);
+    expect(removes[0]?.message).toBe(
+      "presets[0].remove names manifests.app.nowhere, which neither values.yaml nor any preset's `add` has, so removing it does nothing; fix the path (dotted, from the top of values.yaml)",
+    );
   });
 
   it('flags a presets.yaml without a presets list', async () => {
