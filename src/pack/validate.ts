@@ -1,6 +1,5 @@
 // The two functions, not the package: its index loads some 40 modules (start-up of `validate`, issue 16).
 import coerceSemver from 'semver/functions/coerce.js';
-import parseSemver from 'semver/functions/parse.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { ChartError, readChart, type HelmChart } from './chart.js';
@@ -170,8 +169,8 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
     } catch (err) {
       findings.push({ severity: 'error', rule: 'version-not-oci-tag', file: PACK_JSON, path: 'version', ...where, message: withHint(err, 'it becomes the OCI tag') });
     }
-    // pack-central's validate-packs.sh fails any version starting with "v" (case v*).
-    const bare = /^v/i.test(version) ? version.slice(1) : version;
+    // pack-central's validate-packs.sh fails any version starting with "v" (bash `case v*`: lowercase only).
+    const bare = version.startsWith('v') ? version.slice(1) : version;
     if (bare !== version) {
       findings.push({
         severity: 'warning',
@@ -182,18 +181,40 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
         message: `version "${version}" starts with "v"; pack-central rejects that: use "${bare}"`,
       });
     }
-    if (parseSemver(bare) === null || /^[=v]/i.test(bare)) {
+    const unordered = paletteVersionProblem(version);
+    if (unordered !== undefined) {
       findings.push({
         severity: 'warning',
         rule: 'version-not-semver',
         file: PACK_JSON,
         path: 'version',
         ...where,
-        message: `version "${version}" is not a semantic version (MAJOR.MINOR.PATCH[-PRERELEASE]); use e.g. "${semverGuess(bare)}" so versions sort correctly`,
+        message: `version "${version}" is not a semantic version Palette can order (${unordered}); Palette and its Terraform provider read versions as MAJOR[.MINOR[.PATCH]][-PRERELEASE], so use e.g. "${semverGuess(bare)}"`,
       });
     }
   }
   return findings;
+}
+
+/**
+ * Why Palette's version reader refuses `version`, or undefined when it reads it. Palette's Terraform
+ * provider orders pack versions with Masterminds semver v3 `NewVersion`, which by default
+ * (`CoerceNewVersion`) takes an optional lowercase `v`, one to three numeric parts with leading zeros
+ * allowed (`1.5`, `26.02.1`), then a prerelease whose dot-separated identifiers are non-empty
+ * `[0-9A-Za-z-]` with no leading zero on a numeric one (`0.30.0-5.5.2026`, `2.0.1-up.1`); `+build`
+ * is already refused as an OCI tag. One version it cannot read makes the provider's "latest version"
+ * lookup of the whole pack fail.
+ */
+export function paletteVersionProblem(version: string): string | undefined {
+  const m = /^v?[0-9]+(?:\.[0-9]+){0,2}(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (m === null) return /^[0-9]+(?:\.[0-9]+){3,}/.test(version.replace(/^v/, '')) ? 'more than three numeric parts' : 'not of the form MAJOR[.MINOR[.PATCH]][-PRERELEASE]';
+  const pre = m[1];
+  if (pre === undefined) return undefined;
+  for (const id of pre.split('.')) {
+    if (id === '') return 'an empty prerelease identifier';
+    if (/^[0-9]+$/.test(id) && id.length > 1 && id.startsWith('0')) return `the numeric prerelease identifier "${id}" has a leading zero`;
+  }
+  return undefined;
 }
 
 /** "1.5" -> "1.5.0", for the message. */

@@ -152,9 +152,27 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'version-leading-v', file: 'pack.json', path: 'version', line: 19, message: 'use "1.0.0"' },
   },
   {
-    name: 'version that is not semver',
-    mutate: writeJson((j) => (j['version'] = '1.5')),
-    expect: { severity: 'warning', rule: 'version-not-semver', file: 'pack.json', path: 'version', message: 'use e.g. "1.5.0"' },
+    name: 'version with four numeric parts (Palette cannot order it)',
+    mutate: writeJson((j) => (j['version'] = '1.2.3.4')),
+    expect: {
+      severity: 'warning',
+      rule: 'version-not-semver',
+      file: 'pack.json',
+      path: 'version',
+      line: 19,
+      message: 'version "1.2.3.4" is not a semantic version Palette can order (more than three numeric parts); Palette and its Terraform provider read versions as MAJOR[.MINOR[.PATCH]][-PRERELEASE], so use e.g. "1.2.3"',
+    },
+  },
+  {
+    name: 'version with a leading zero in a numeric prerelease identifier',
+    mutate: writeJson((j) => (j['version'] = '1.0.0-rc.01')),
+    expect: { severity: 'warning', rule: 'version-not-semver', file: 'pack.json', path: 'version', message: '(the numeric prerelease identifier "01" has a leading zero)' },
+  },
+  {
+    // pack-central's `case v*` is lowercase; Palette's reader takes only a lowercase v too.
+    name: 'version with an uppercase V',
+    mutate: writeJson((j) => (j['version'] = 'V1.0.0')),
+    expect: { severity: 'warning', rule: 'version-not-semver', file: 'pack.json', path: 'version', message: 'not of the form MAJOR[.MINOR[.PATCH]][-PRERELEASE]' },
   },
   {
     name: 'name with uppercase letters',
@@ -487,6 +505,17 @@ describe('validatePack accepts what real packs do', () => {
     ]);
     expect((await validatePack(dir, { strict: true })).passed).toBe(false);
   });
+
+  it.each(['1.5', '26.02.1', '0.30.0-5.5.2026', '2.0.1-up.1', '1.2-5', '100.2410.0', '7'])(
+    'takes version %s as Palette does (its semver reader orders it), without a warning',
+    async (version) => {
+      const dir = await freshPack();
+      await putFile(dir, 'pack.json', packJsonWith((j) => (j['version'] = version)));
+      const report = await validatePack(dir, { strict: true });
+      expect(ownFindings(report.findings)).toEqual([]);
+      expect(report.pack).toEqual({ name: 'web', version });
+    },
+  );
 
   it('accepts an OS pack with a comment-only values.yaml and no image list', async () => {
     const dir = await freshPack();
