@@ -1,8 +1,11 @@
-// The two functions, not the package: its index loads some 40 modules (start-up of `validate`, issue 16).
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+// The function, not the package: its index loads some 40 modules (start-up of `validate`, issue 16).
 import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
-import { ChartError, readChart, type HelmChart } from './chart.js';
+import { ChartError, isChartArchiveName, readChart, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
@@ -316,7 +319,8 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
         continue;
       }
       switch (status.kind) {
-        case 'missing':
+        case 'missing': {
+          const found = status.danglingLink === true ? undefined : await lookAlikes(root, entry, field === 'charts');
           findings.push({
             severity: 'error',
             rule: field === 'charts' ? 'chart-missing' : 'manifest-missing',
@@ -324,9 +328,10 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
             message:
               status.danglingLink === true
                 ? `${noun} "${entry}" is a symlink to a file that does not exist; replace it with the real file`
-                : `${noun} "${entry}" does not exist in the pack; add the file or fix the path (it is relative to the pack folder)`,
+                : `${noun} "${entry}" does not exist in the pack; ${found ?? 'add the file or fix the path (it is relative to the pack folder)'}`,
           });
           continue;
+        }
         case 'outside':
           findings.push({
             severity: 'error',
@@ -356,6 +361,53 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
     }
   }
   return findings;
+}
+
+/** `web-1.2.3.tgz` -> `web`, `web.tar.gz` -> `web`: what the file is named after. */
+function archiveStem(name: string): string {
+  return name.replace(/\.(?:tgz|tar\.gz)$/i, '').replace(/-v?[0-9][0-9A-Za-z.+-]*$/, '');
+}
+
+/**
+ * What sits where a missing file named in pack.json should be, as the rest of its message: a file
+ * whose name differs only in case (Palette reads the archive on Linux, where case matters), or for a
+ * chart archive the chart unpacked in a folder (Palette installs only the archives pack.json lists;
+ * `helm package` writes `<name>-<version>.tgz` from Chart.yaml) or an archive of another version.
+ */
+async function lookAlikes(root: string, entry: string, chart: boolean): Promise<string | undefined> {
+  const parent = posix.dirname(entry.replaceAll('\\', '/'));
+  const wanted = posix.basename(entry.replaceAll('\\', '/'));
+  const where = (name: string): string => (parent === '.' ? name : `${parent}/${name}`);
+  let names: Dirent[];
+  try {
+    const dir = await statInPack(root, parent);
+    if (dir.kind !== 'not-file' || dir.what !== 'a directory') return undefined;
+    names = (await readdir(dir.realPath, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  } catch {
+    return undefined;
+  }
+  const sameButCase = names.find((d) => d.name !== wanted && d.name.toLowerCase() === wanted.toLowerCase());
+  if (sameButCase !== undefined) {
+    return `found "${where(sameButCase.name)}", which differs only in case (file names are case-sensitive where Palette reads the pack): use the same case in pack.json and on disk`;
+  }
+  if (!chart) return undefined;
+  const stem = archiveStem(wanted);
+  for (const d of names) {
+    if (!d.isDirectory() || d.name.startsWith('.')) continue;
+    let unpacked: HelmChart;
+    try {
+      unpacked = await readChart(join(root, parent, d.name), { templates: false });
+    } catch {
+      continue;
+    }
+    const packaged = `${unpacked.name}-${unpacked.version ?? ''}.tgz`;
+    if (packaged !== wanted && d.name !== stem && unpacked.name !== stem) continue;
+    const then = packaged === wanted ? '' : `, then list "${where(packaged)}" (the file it writes) in pack.json`;
+    return `the chart is there unpacked, as folder "${where(d.name)}/" (Chart.yaml: ${unpacked.name} ${unpacked.version ?? 'without a version'}), but Palette installs only the chart archives pack.json lists: package it with \`helm package ${where(d.name)} -d ${parent}\`${then}`;
+  }
+  const others = names.filter((d) => d.isFile() && isChartArchiveName(d.name) && archiveStem(d.name) === stem).map((d) => `"${where(d.name)}"`);
+  if (others.length > 0) return `found ${others.join(', ')}: list that file in pack.json, or add "${entry}"`;
+  return undefined;
 }
 
 const CHART_RULES: Record<string, string> = {

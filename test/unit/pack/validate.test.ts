@@ -321,6 +321,57 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', line: 11, message: '"charts/web-1.0.0.tgz" does not exist in the pack' },
   },
   {
+    // pack-central's haproxy-unified-gateway-1.0.1: the archive listed, the chart beside it unpacked.
+    name: 'chart archive missing, the chart unpacked in a folder beside it',
+    mutate: async (dir) => {
+      await rm(join(dir, 'charts/web-1.0.0.tgz'));
+      await putFile(dir, 'charts/web/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\n');
+      await putFile(dir, 'charts/web/values.yaml', 'replicas: 1\n');
+    },
+    expect: {
+      severity: 'error',
+      rule: 'chart-missing',
+      file: 'pack.json',
+      path: 'charts[0]',
+      line: 11,
+      message:
+        'chart archive "charts/web-1.0.0.tgz" does not exist in the pack; the chart is there unpacked, as folder "charts/web/" (Chart.yaml: web 1.0.0), but Palette installs only the chart archives pack.json lists: package it with `helm package charts/web -d charts`',
+    },
+  },
+  {
+    name: 'chart archive missing, the unpacked chart of another version beside it',
+    mutate: async (dir) => {
+      await rm(join(dir, 'charts/web-1.0.0.tgz'));
+      await putFile(dir, 'charts/web/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.1\n');
+    },
+    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: '(Chart.yaml: web 1.0.1), but Palette installs only the chart archives pack.json lists: package it with `helm package charts/web -d charts`, then list "charts/web-1.0.1.tgz" (the file it writes) in pack.json' },
+  },
+  {
+    name: 'chart archive missing, an archive of another version beside it',
+    mutate: async (dir) => {
+      await rm(join(dir, 'charts/web-1.0.0.tgz'));
+      await putFile(dir, 'charts/web-1.0.1.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.1\n' }));
+    },
+    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'does not exist in the pack; found "charts/web-1.0.1.tgz": list that file in pack.json, or add "charts/web-1.0.0.tgz"' },
+  },
+  {
+    // Written on macOS (case-insensitive), published from Linux where Palette reads it too.
+    name: 'chart archive named in another case than in pack.json',
+    mutate: async (dir) => {
+      await rm(join(dir, 'charts/web-1.0.0.tgz'));
+      await putFile(dir, 'charts/Web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }));
+    },
+    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'found "charts/Web-1.0.0.tgz", which differs only in case (file names are case-sensitive where Palette reads the pack)' },
+  },
+  {
+    name: 'manifest named in another case than in pack.json',
+    mutate: async (dir) => {
+      await rm(join(dir, 'manifests/extra.yaml'));
+      await putFile(dir, 'manifests/Extra.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n');
+    },
+    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: '"manifests/extra.yaml" does not exist in the pack; found "manifests/Extra.yaml", which differs only in case' },
+  },
+  {
     name: 'chart path leaving the pack with ..',
     mutate: async (dir) => {
       await putFile(join(dir, '..'), 'elsewhere.tgz', await tgz({ 'web/Chart.yaml': 'name: web\n' }));
