@@ -23,7 +23,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
-import { deferred, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
+import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, paletteCacheNote } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
@@ -125,6 +125,14 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // --continue-on-error. A pack whose content key has a passing verdict from an earlier run is not
   // validated again. Push runs the deep values checks only with --strict: they add warnings, and
   // `packpub validate` shows them.
+  const states: TargetState[] = targets.map((target) => ({
+    target,
+    ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
+  }));
+  // A pack recognised from the cache is looked up on every target at once, while the other packs are still
+  // being checked: reads only (what each target holds under its version); every write waits for the verdicts.
+  const earlyLookups = new Map<string, Promise<Lookup[]>>();
+  const lookupSlot = limiter(concurrency);
   const pool = createValidatePool({ expected: options.packs.length });
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
@@ -135,6 +143,12 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       if (known !== undefined && verdict !== undefined) {
         contentKeys.set(known.root, known.key);
         report = { dir: known.root, pack: { name: verdict.name, version: verdict.version }, findings: verdict.findings ?? [], errors: 0, warnings: verdict.warnings };
+        const where = isFailing(report, strict) ? undefined : repositoriesOf(states, verdict.name);
+        if (where !== undefined) {
+          earlyLookups.set(known.root, lookupSlot(() => lookUp(states, where, verdict.version, options.dryRun === true, false)));
+          // Let the lookups already sent make progress before the next folder is checked (synchronous stat calls).
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       } else {
         report = await pool.validate(dir, { strict, deep: strict });
         if (known !== undefined) contentKeys.set(report.dir, known.key);
@@ -157,10 +171,6 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   verdicts.catch(() => undefined);
   for (const r of reportOf) r.promise.catch(() => undefined);
 
-  const states: TargetState[] = targets.map((target) => ({
-    target,
-    ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
-  }));
   const workDir = await createWorkDir();
   // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind.
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
@@ -203,7 +213,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           error,
         }));
       }
-      const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt });
+      const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt, lookups: earlyLookups.get(pack.dir) });
       // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
       const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
       for (const result of results) emit({ type: 'pack-done', result });
@@ -289,6 +299,67 @@ interface RunContext extends PushOptions {
   contentKey: string | undefined;
   /** The archive, when it was built while other packs were still being validated. */
   prebuilt?: Built | undefined;
+  /** What every target holds under the pack's version, when it was read while other packs were being validated. */
+  lookups?: Promise<Lookup[]> | undefined;
+}
+
+/** What one target holds under a pack's version, or why it could not be asked. */
+type Lookup = { manifest: FetchedManifest | undefined } | { error: unknown };
+
+/** The pack's repository on every target; undefined when a repository name is not valid (pushOnePack reports it). */
+function repositoriesOf(states: TargetState[], name: string): Array<{ repo: string }> | undefined {
+  try {
+    return states.map(({ target }) => {
+      const repo = packRepository(target.basePath, name);
+      validateRepositoryPath(repo, 'pack repository');
+      return { repo };
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Read what every target holds under `version` (one target being down does not stop the others). With
+ * `prepare`, each repository is first made ready for pushing (ECR CreateRepository, the Harbor project
+ * check: requests that may write); without, only the intent to push is declared, which costs no request,
+ * so a token service still grants pull and push in one token. A dry run only reads.
+ */
+function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, version: string, dryRun: boolean, prepare: boolean): Promise<Lookup[]> {
+  return Promise.all(
+    states.map(async (state, i): Promise<Lookup> => {
+      if (state.unreachable !== undefined) return { error: state.unreachable };
+      const repo = where[i]?.repo ?? '';
+      const store = state.target.store;
+      try {
+        if (!dryRun) {
+          if (prepare) await store.prepareRepository(repo);
+          else store.intendPush?.(repo);
+        }
+        return { manifest: await store.getManifest(repo, version) };
+      } catch (err) {
+        noteUnreachable(state, err);
+        return { error: err };
+      }
+    }),
+  );
+}
+
+/** Early lookups, once writes are allowed: make each repository ready for pushing, as lookUp with `prepare` does first. */
+function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>, lookups: Lookup[]): Promise<Lookup[]> {
+  return Promise.all(
+    lookups.map(async (lookup, i): Promise<Lookup> => {
+      const state = states[i];
+      if ('error' in lookup || state === undefined) return lookup;
+      try {
+        await state.target.store.prepareRepository(where[i]?.repo ?? '');
+        return lookup;
+      } catch (err) {
+        noteUnreachable(state, err);
+        return { error: err };
+      }
+    }),
+  );
 }
 
 interface Built {
@@ -312,27 +383,14 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     states.map(({ target }, i) => failure(pack, target, perTarget[i]?.reference, err, built, Date.now() - started));
 
   let built: Built | undefined;
-  // Per target: what it holds under this version, or why it could not be asked (one target being down
-  // does not stop the others).
-  let lookups: Array<{ manifest: FetchedManifest | undefined } | { error: unknown }>;
+  // Per target: what it holds under this version, or why it could not be asked.
+  let lookups: Lookup[];
   try {
     for (const { repo } of perTarget) validateRepositoryPath(repo, 'pack repository');
     ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
-    lookups = await Promise.all(
-      states.map(async (state, i) => {
-        if (state.unreachable !== undefined) return { error: state.unreachable };
-        const repo = perTarget[i]?.repo ?? '';
-        try {
-          // Declaring the push first lets a token service grant pull,push in one token (and ECR create the
-          // repository); a dry run only reads.
-          if (ctx.dryRun !== true) await state.target.store.prepareRepository(repo);
-          return { manifest: await state.target.store.getManifest(repo, version) };
-        } catch (err) {
-          noteUnreachable(state, err);
-          return { error: err };
-        }
-      }),
-    );
+    const dryRun = ctx.dryRun === true;
+    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, dryRun, true);
+    else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups);
     const live = lookups.filter((l): l is { manifest: FetchedManifest | undefined } => !('error' in l));
     if (live.length === 0) {
       return lookups.map((l, i) => failure(pack, states[i]!.target, perTarget[i]?.reference, 'error' in l ? l.error : undefined, built, Date.now() - started));

@@ -88,6 +88,12 @@ export interface ArtifactStore {
 
   /** Make sure a repository can receive pushes (ECR CreateRepository, Harbor project check); no-op elsewhere. */
   prepareRepository(repository: string): Promise<void>;
+  /**
+   * Say, without any request, that this run may push to `repository`, so reads made before
+   * prepareRepository already ask for push rights (one token for pull and push); absent where reads and
+   * writes need nothing alike (the OCI layout).
+   */
+  intendPush?(repository: string): void;
 
   /** Release connections and timers. */
   close(): Promise<void>;
@@ -102,7 +108,7 @@ export type ReadableStore = Pick<
 /** What publishing to a store needs (the destination of a copy): check what is there, then write blobs and manifests. */
 export type WritableStore = Pick<
   ArtifactStore,
-  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository'
+  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository' | 'intendPush'
 >;
 
 /** What removing published versions needs (delete): read tags and digests, then delete. */

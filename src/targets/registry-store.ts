@@ -156,6 +156,10 @@ export class GenericRegistryStore implements ArtifactStore {
 
   /** Nothing to prepare on a plain registry: repositories appear on first push. Declares push intent for auth scopes. */
   async prepareRepository(repository: string): Promise<void> {
+    this.intendPush(repository);
+  }
+
+  intendPush(repository: string): void {
     validateRepositoryPath(repository);
     this.client.declarePush(repository);
   }

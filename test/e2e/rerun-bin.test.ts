@@ -1,7 +1,8 @@
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runBin } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
 import { proxiedRegistry, packTree, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stage } from '../support/stage.js';
@@ -18,7 +19,7 @@ const PASSWORD = 'rerun-e2e-Pa55word';
 const BASE = 'rerun';
 
 interface PushJson {
-  results: Array<{ name: string; version: string; status: string; digest?: string; layerDigest?: string; error?: { code: string; message: string } }>;
+  results: Array<{ dir: string; name: string; version: string; status: string; digest?: string; layerDigest?: string; error?: { code: string; message: string } }>;
 }
 
 describe('re-running a push with the built CLI', () => {
@@ -88,5 +89,27 @@ describe('re-running a push with the built CLI', () => {
     // The other publisher's version is still there, untouched.
     expect((await reader.holdings(BASE)).tags.get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
     expect(reg.proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
+  });
+
+  it('writes nothing while another pack is invalid, although the unchanged packs were already looked up', async () => {
+    // Unchanged packs are read on the registry while the others are still being validated; a write waits for every verdict.
+    const before = await reader.holdings(BASE);
+    const bad = join(work.tree, 'zz-bad');
+    await writePack(bad, { name: 'rerun-bad', version: '1.0.0', packJson: { layer: 'nope' } });
+    try {
+      reg.proxy.clear();
+      const run = await push([work.tree, '--recursive']);
+      expectRun(run, { code: 1 });
+      const results = (JSON.parse(run.stdout) as PushJson).results;
+      expect(results.find((r) => r.dir === bad)?.status).toBe('invalid');
+      const held = results.filter((r) => r.dir !== bad);
+      expect(held.map((r) => [r.status, r.error?.message])).toEqual(work.packs.map(() => ['failed', 'not pushed because other packs are invalid']));
+      // At most the one read of each version; no upload, no manifest, no tag.
+      for (const pack of work.packs) expect([[], [`GET manifests/${pack.version} 200`]]).toContainEqual(requestsTo(pack.name));
+      expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
+      expect((await reader.holdings(BASE)).tags).toEqual(before.tags);
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
   });
 });
