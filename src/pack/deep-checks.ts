@@ -17,7 +17,7 @@ import {
   type RefRoot,
   type ValuesScope,
 } from './values-paths.js';
-import { parseGoYaml, type GoYamlParse } from './yaml-go.js';
+import { parseYaml, type YamlParse } from './yaml-go.js';
 import { isNullScalar, mapEntry, mapKeys, parseYamlTree, resolveAlias, yamlTreeOf, type YamlTree, type YEntry, type YMap, type YNode, type YScalar } from './yaml-tree.js';
 
 export interface DeepCheckInput {
@@ -42,7 +42,7 @@ export interface DeepCheckInput {
 /** A pack YAML file's text and its parse (yaml-source.ts checkYamlText keeps it). */
 export interface ParsedYamlFile {
   text: string;
-  parsed: GoYamlParse;
+  parsed: YamlParse;
 }
 
 /** A chart archive of the pack (path as in pack.json) and what the chart reader made of it. */
@@ -128,7 +128,7 @@ async function readPackFile(dir: string, rel: string, limit?: number): Promise<s
 }
 
 async function readOptionalYaml(input: DeepCheckInput, rel: string): Promise<YamlTree | undefined> {
-  let parsed: GoYamlParse;
+  let parsed: YamlParse;
   if (input.yaml?.has(rel) === true) {
     const known = input.yaml.get(rel);
     if (known === undefined) return undefined;
@@ -136,7 +136,7 @@ async function readOptionalYaml(input: DeepCheckInput, rel: string): Promise<Yam
   } else {
     const text = await readPackFile(input.dir, rel);
     if (text === undefined) return undefined;
-    parsed = parseGoYaml(text);
+    parsed = parseYaml(text);
   }
   try {
     return yamlTreeOf(parsed);

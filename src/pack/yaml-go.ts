@@ -1,4 +1,5 @@
 import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
+import { parseFastYaml, type FastYaml } from './yaml-fast.js';
 
 /*
  * YAML read the way Go reads it. Helm and Palette read YAML with Go (sigs.k8s.io/yaml over go-yaml v2,
@@ -40,6 +41,21 @@ export interface GoYamlParse {
   laterDocumentError?: GoYamlError;
   /** Original position of an offset in the parsed text. */
   position(offset: number): { line: number; column: number; offset: number };
+}
+
+/** A text as read by the fast reader (yaml-fast.ts) when it is in its subset, else by parseGoYaml. */
+export type YamlParse = GoYamlParse | FastYaml;
+
+let fastReader = true;
+
+/** Turn the fast reader off (false) or on again: tests compare the two readers' results. */
+export function setFastYaml(on: boolean): void {
+  fastReader = on;
+}
+
+/** Read `text` as Go reads YAML: with the fast reader when the text is in its subset, else with parseGoYaml. */
+export function parseYaml(text: string): YamlParse {
+  return (fastReader ? parseFastYaml(text) : undefined) ?? parseGoYaml(text);
 }
 
 /** Most lines re-indented inside flow collections before giving up (each costs a scan of the text). */

@@ -1,7 +1,9 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import type { Finding } from './findings.js';
 import { appendPath, type PathSegment, type SourcePosition } from './json-source.js';
-import { parseGoYaml, type GoYamlError, type GoYamlParse } from './yaml-go.js';
+import { FastYamlUnsupported, fastValue, type FastYaml } from './yaml-fast.js';
+import { parseGoYaml, parseYaml, type GoYamlError, type YamlParse } from './yaml-go.js';
+import type { YNode } from './yaml-tree.js';
 
 /**
  * Hostile-YAML bounds. Aliases stay shared references when a document is turned into values, so a
@@ -35,7 +37,7 @@ export interface YamlCheck {
   /** Errors (syntax, bombs, depth) and warnings (duplicate keys, errors in documents Helm never reads). */
   findings: Finding[];
   /** The parse judged here, for callers that build a tree of the same text (yaml-tree.ts yamlTreeOf). */
-  parsed: GoYamlParse;
+  parsed: YamlParse;
 }
 
 class Refusal extends Error {
@@ -58,7 +60,15 @@ function syntaxFinding(error: GoYamlError, file: string, severity: Finding['seve
  * turning the documents into values, for callers that only need the verdict and the parse.
  */
 export function checkYamlText(text: string, file: string, options: { documents?: boolean } = {}): YamlCheck {
-  const parsed = parseGoYaml(text);
+  const read = parseYaml(text);
+  if ('fast' in read) {
+    try {
+      return checkFastYaml(read, file, options);
+    } catch (err) {
+      if (!(err instanceof FastYamlUnsupported)) throw err;
+    }
+  }
+  const parsed = 'fast' in read ? parseGoYaml(text) : read;
   const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed };
   if (parsed.error !== undefined) {
     // Nesting deep enough to exhaust the parser's stack is refused as too deep, like the bound below.
@@ -81,18 +91,88 @@ export function checkYamlText(text: string, file: string, options: { documents?:
   try {
     const budget = { aliases: 0, expansion: 0, merges: 0, duplicates: 0 };
     for (const doc of docs) walkDocument(doc, pos, result, file, budget);
-    if (budget.duplicates > MAX_DUPLICATES) {
-      result.findings.push({ severity: 'warning', rule: 'yaml-duplicate-key', file, message: `and ${budget.duplicates - MAX_DUPLICATES} more duplicate keys` });
-    }
+    duplicatesSummary(result, file, budget);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     result.findings.push({ severity: 'error', rule: err.rule, file, ...pos(err.offset), message: err.message });
     return result;
   }
   // Bounded above: aliases become shared references, merges copy at most MAX_YAML_MERGE_KEYS keys.
-  if (options.documents !== false) result.documents = docs.map((d) => d.toJS({ maxAliasCount: -1 }));
+  if (options.documents !== false) result.documents = docs.map(documentValue);
   result.ok = true;
   return result;
+}
+
+/**
+ * A document's value. A document after the first that Go's reader would refuse (a warning: Helm never
+ * reads it) may have none: an alias to an unknown anchor makes toJS throw. Its value is then null.
+ */
+function documentValue(doc: Document.Parsed): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: -1 });
+  } catch {
+    return null;
+  }
+}
+
+/** checkYamlText of a text the fast reader took: no errors, aliases or merges, only keys to record. */
+function checkFastYaml(parsed: FastYaml, file: string, options: { documents?: boolean }): YamlCheck {
+  const result: YamlCheck = { ok: true, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed };
+  const docs = parsed.docs.filter((d): d is YNode => d !== undefined);
+  const budget = { duplicates: 0 };
+  const walk = (node: YNode, path: WalkPath | undefined, depth: number): void => {
+    if (node.kind === 'seq') {
+      node.items.forEach((item, i) => walk(item, { parent: path, segment: i }, depth + 1));
+    } else if (node.kind === 'map') {
+      const seen = new Map<string, number>();
+      for (const entry of node.entries) {
+        keyFound(result, file, path, depth, seen, entry.key, { line: entry.keyLine, column: entry.keyColumn }, budget);
+        walk(entry.value, { parent: path, segment: entry.key }, depth + 1);
+      }
+    }
+  };
+  for (const doc of docs) walk(doc, undefined, 0);
+  duplicatesSummary(result, file, budget);
+  if (options.documents !== false) result.documents = docs.map(fastValue);
+  return result;
+}
+
+/**
+ * A mapping key met while walking a document at `depth` (of its map): its position is recorded by
+ * path, and a key already `seen` in the same map is reported (the first MAX_DUPLICATES of a file).
+ */
+function keyFound(
+  result: YamlCheck,
+  file: string,
+  path: WalkPath | undefined,
+  depth: number,
+  seen: Map<string, number>,
+  keyText: string,
+  keyPos: SourcePosition,
+  budget: { duplicates: number },
+): void {
+  if (depth < MAX_RECORDED_DEPTH && result.keyPositions.size < MAX_RECORDED_KEYS) {
+    const formatted = appendPath(formatWalkPath(path), keyText);
+    if (!result.keyPositions.has(formatted)) result.keyPositions.set(formatted, keyPos);
+  }
+  const first = seen.get(keyText);
+  if (first === undefined) seen.set(keyText, keyPos.line);
+  else if (++budget.duplicates <= MAX_DUPLICATES) {
+    result.findings.push({
+      severity: 'warning',
+      rule: 'yaml-duplicate-key',
+      file,
+      path: appendPath(formatWalkPath(path), keyText),
+      ...keyPos,
+      message: `key "${keyText}" is set twice in ${path === undefined ? 'the top level' : formatWalkPath(path)} (first on line ${first}); Helm and Palette keep only the last one, so merge the two into one`,
+    });
+  }
+}
+
+function duplicatesSummary(result: YamlCheck, file: string, budget: { duplicates: number }): void {
+  if (budget.duplicates > MAX_DUPLICATES) {
+    result.findings.push({ severity: 'warning', rule: 'yaml-duplicate-key', file, message: `and ${budget.duplicates - MAX_DUPLICATES} more duplicate keys` });
+  }
 }
 
 /** A node's key path as a link to its parent's (no array copied per node); formatted on demand, once. */
@@ -170,23 +250,7 @@ function walkDocument(
           }
           continue;
         } else if (keyText !== undefined) {
-          const keyPos = pos(start(key));
-          if (depth < MAX_RECORDED_DEPTH && result.keyPositions.size < MAX_RECORDED_KEYS) {
-            const formatted = appendPath(formatWalkPath(path), keyText);
-            if (!result.keyPositions.has(formatted)) result.keyPositions.set(formatted, keyPos);
-          }
-          const first = seen.get(keyText);
-          if (first === undefined) seen.set(keyText, keyPos.line);
-          else if (++budget.duplicates <= MAX_DUPLICATES) {
-            result.findings.push({
-              severity: 'warning',
-              rule: 'yaml-duplicate-key',
-              file,
-              path: appendPath(formatWalkPath(path), keyText),
-              ...keyPos,
-              message: `key "${keyText}" is set twice in ${path === undefined ? 'the top level' : formatWalkPath(path)} (first on line ${first}); Helm and Palette keep only the last one, so merge the two into one`,
-            });
-          }
+          keyFound(result, file, path, depth, seen, keyText, pos(start(key)), budget);
         }
         size += walk(pair.value as YamlNode | null, { parent: path, segment: keyText ?? '?' }, depth + 1);
       }

@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
-import { parseGoYaml, type GoYamlError, type GoYamlParse } from './yaml-go.js';
+import { parseGoYaml, parseYaml, type GoYamlError, type YamlParse } from './yaml-go.js';
 
 /*
  * A YAML document as a tree that keeps positions and leaves aliases unexpanded, read the way Go reads
@@ -33,6 +33,8 @@ export interface YEntry {
   key: string;
   keyLine: number;
   keyColumn: number;
+  /** The key is a plain scalar (its JavaScript key is what YAML resolves it to, e.g. `1.0` -> "1"). */
+  keyPlain?: boolean;
   value: YNode;
 }
 
@@ -115,16 +117,23 @@ export class YamlSyntaxError extends Error {
 
 /** Parse `text` into a tree. Throws YamlSyntaxError where Go's YAML reader refuses the text. */
 export function parseYamlTree(text: string, options: ParseTreeOptions = {}): YamlTree {
-  return yamlTreeOf(parseGoYaml(text), options);
+  return yamlTreeOf(parseYaml(text), options);
 }
 
-/** The tree of text already parsed with parseGoYaml (a validator's check kept it): parseYamlTree without parsing again. */
-export function yamlTreeOf(parsed: GoYamlParse, options: ParseTreeOptions = {}): YamlTree {
+/** The tree of text already parsed with parseYaml (a validator's check kept it): parseYamlTree without parsing again. */
+export function yamlTreeOf(parsed: YamlParse, options: ParseTreeOptions = {}): YamlTree {
+  const limits = { maxNodes: options.maxNodes ?? DEFAULT_MAX_NODES, maxDepth: options.maxDepth ?? 100 };
+  if ('fast' in parsed) {
+    // The fast reader built the tree already; past the limits, buildTree's cut-off decides what is kept.
+    if (parsed.nodes > limits.maxNodes || parsed.depth > limits.maxDepth) return yamlTreeOf(parseGoYaml(parsed.text), options);
+    const root = parsed.docs[0];
+    return { root, anchors: new Map(), duplicates: root === undefined ? [] : duplicateKeys(root), truncated: false, nodes: parsed.nodes, multiDocument: parsed.docs.length > 1 };
+  }
   if (parsed.error !== undefined) throw new YamlSyntaxError(parsed.error);
   const first = parsed.documents[0];
   const tree: YamlTree = { root: undefined, anchors: new Map(), duplicates: [], truncated: false, nodes: 0, multiDocument: parsed.documents.length > 1 };
   if (first !== undefined) {
-    const built = buildTree(first, parsed.position, { maxNodes: options.maxNodes ?? DEFAULT_MAX_NODES, maxDepth: options.maxDepth ?? 100 });
+    const built = buildTree(first, parsed.position, limits);
     Object.assign(tree, { root: built.root, anchors: built.anchors, duplicates: built.duplicates, truncated: built.truncated, nodes: built.nodes });
   }
   return tree;
@@ -194,7 +203,7 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
             else seen.set(key, keyBuilt.line);
           }
           const value = build(pair.value as YamlNode | null, { parent: path, segment: key }, depth + 1, { line: keyBuilt.line, column: keyBuilt.column });
-          map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, value });
+          map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, keyPlain: keyBuilt.kind === 'scalar' && keyBuilt.plain, value });
         }
       }
       built = map;
@@ -213,6 +222,33 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
   if (contents !== null && !(isScalar(contents) && contents.value === null && (contents as Scalar).source === '' && contents.anchor === undefined)) {
     out.root = build(contents, undefined, 0, { line: 1, column: 1 });
   }
+  return out;
+}
+
+/** The duplicate keys of a tree without aliases or merge keys (a fast-read one), in buildTree's order. */
+function duplicateKeys(root: YNode): DuplicateKey[] {
+  const out: DuplicateKey[] = [];
+  const path: Array<string | number> = [];
+  const walk = (node: YNode): void => {
+    if (node.kind === 'seq') {
+      node.items.forEach((item, i) => {
+        path.push(i);
+        walk(item);
+        path.pop();
+      });
+    } else if (node.kind === 'map') {
+      const seen = new Map<string, number>();
+      for (const entry of node.entries) {
+        const first = seen.get(entry.key);
+        if (first !== undefined) out.push({ parent: [...path], key: entry.key, line: entry.keyLine, column: entry.keyColumn, firstLine: first });
+        else seen.set(entry.key, entry.keyLine);
+        path.push(entry.key);
+        walk(entry.value);
+        path.pop();
+      }
+    }
+  };
+  walk(root);
   return out;
 }
 

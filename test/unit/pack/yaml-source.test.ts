@@ -101,6 +101,15 @@ describe('checkYamlText', () => {
     );
   });
 
+  it('does not throw on an alias to an unknown anchor in a document after the first (a warning, its value null)', () => {
+    for (const text of ['a: 1\n...\n*a\n', 'a: 1\n---\nb: *x\n', '---\n---\n*a\n']) {
+      const check = checkYamlText(text, 'values.yaml');
+      expect(check.ok, text).toBe(true);
+      expect(check.findings, text).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', message: expect.stringContaining("unknown anchor 'x'".replace('x', text.includes('*x') ? 'x' : 'a')) })]);
+      expect(check.documents.at(-1), text).toBeNull();
+    }
+  });
+
   it('treats an empty file as zero documents, not an error', () => {
     expect(checkYamlText('', 'values.yaml')).toMatchObject({ ok: true, documents: [] });
     expect(checkYamlText('# only a comment\n', 'values.yaml')).toMatchObject({ ok: true, documents: [] });

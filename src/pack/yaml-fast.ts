@@ -1,0 +1,467 @@
+import { Document, isScalar, type Tags } from 'yaml';
+import type { YEntry, YMap, YNode, YScalar, YSeq } from './yaml-tree.js';
+
+/*
+ * A fast reader for the YAML almost every pack file is written in (issue 16): block mappings and
+ * sequences, plain and quoted scalars on one line, comments, `---` between documents. It builds the
+ * position-keeping tree of yaml-tree.ts directly, without the `yaml` package's lexer, CST and Document
+ * (most of validate's CPU time). It gives up (returns undefined) the moment the text holds anything
+ * else: anchors, aliases, tags, flow collections, block scalars, multi-line scalars, merge keys, tabs,
+ * carriage returns, control characters, directives, `...`, odd indentation, long or null keys, deep
+ * nesting, or anything that would be an error. The caller then reads the text with the full reader
+ * (yaml-go.ts), so every result is the one the full reader gives; test/unit/pack/yaml-fast.test.ts
+ * checks that on every YAML text of the real packs and on generated YAML in and near the subset.
+ * Plain scalars resolve with the full reader's own YAML 1.1 schema (resolvePlain below).
+ */
+
+/** The parse of a text the fast reader took: every document's root (undefined for an empty one). */
+export interface FastYaml {
+  fast: true;
+  text: string;
+  docs: Array<YNode | undefined>;
+  /** Nodes of the first document as yaml-tree.ts buildTree counts them (keys included). */
+  nodes: number;
+  /** Deepest node of any document, root at 0 (keys and values one deeper than their map). */
+  depth: number;
+}
+
+/** Deepest nesting the fast reader takes (the full reader's bounds are 100: these never reach them). */
+const MAX_FAST_DEPTH = 90;
+/** Longest implicit key (the `yaml` package refuses more than 1024 characters). */
+const MAX_KEY_LENGTH = 1000;
+
+/** Thrown inside the reader when the text leaves the subset. */
+const UNSUPPORTED = new Error('not in the fast YAML subset');
+
+const SPACE = 0x20;
+const HASH = 0x23;
+const DASH = 0x2d;
+const COLON = 0x3a;
+const DQUOTE = 0x22;
+const SQUOTE = 0x27;
+const BACKSLASH = 0x5c;
+
+/** Line breaks, tabs, carriage returns, BOMs and control characters: any of them sends the text to the full reader. */
+const OUTSIDE = /[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]/u;
+
+/** First characters of a plain scalar the fast reader refuses: YAML indicators, quotes (handled apart), `<` (merge keys). */
+function badPlainStart(c: number, next: number): boolean {
+  switch (c) {
+    case 0x5b: // [
+    case 0x5d: // ]
+    case 0x7b: // {
+    case 0x7d: // }
+    case 0x2c: // ,
+    case HASH:
+    case 0x26: // &
+    case 0x2a: // *
+    case 0x21: // !
+    case 0x7c: // |
+    case 0x3e: // >
+    case 0x25: // %
+    case 0x40: // @
+    case 0x60: // `
+    case DQUOTE:
+    case SQUOTE:
+    case 0x3f: // ?
+    case COLON:
+    case 0x3c: // <
+      return true;
+    case DASH:
+      return next === SPACE || Number.isNaN(next);
+    default:
+      return false;
+  }
+}
+
+const ESCAPES: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+};
+
+class Reader {
+  /** Content lines (not blank, not only a comment): start offset, indentation, end offset, 1-based number, document marker. */
+  private readonly starts: number[] = [];
+  private readonly indents: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly numbers: number[] = [];
+  private readonly markers: boolean[] = [];
+  private readonly count: number;
+  /** The current content line. */
+  private li = 0;
+  nodes = 0;
+  depth = 0;
+
+  constructor(private readonly text: string) {
+    const len = text.length;
+    let pos = 0;
+    let number = 1;
+    while (pos <= len) {
+      let end = text.indexOf('\n', pos);
+      if (end === -1) end = len;
+      let c = pos;
+      while (c < end && text.charCodeAt(c) === SPACE) c++;
+      if (c < end && text.charCodeAt(c) !== HASH) {
+        let marker = false;
+        if (c === pos) {
+          if (text.startsWith('---', c)) {
+            let r = c + 3;
+            while (r < end && text.charCodeAt(r) === SPACE) r++;
+            // `---` alone (or with a comment after a space) separates documents; `--- x`, `---x` are not taken.
+            if (!(r === end || (r > c + 3 && text.charCodeAt(r) === HASH))) throw UNSUPPORTED;
+            marker = true;
+          } else if (text.startsWith('...', c) || text.charCodeAt(c) === 0x25) {
+            throw UNSUPPORTED;
+          }
+        }
+        this.starts.push(pos);
+        this.indents.push(c - pos);
+        this.ends.push(end);
+        this.numbers.push(number);
+        this.markers.push(marker);
+      }
+      pos = end + 1;
+      number++;
+    }
+    this.count = this.starts.length;
+  }
+
+  read(): Array<YNode | undefined> {
+    const docs: Array<YNode | undefined> = [];
+    if (this.count === 0) return docs;
+    let firstNodes = -1;
+    if (this.markers[0] !== true) {
+      docs.push(this.document());
+      firstNodes = this.nodes;
+    }
+    while (this.li < this.count) {
+      this.li++; // the marker
+      if (this.li >= this.count || this.markers[this.li] === true) docs.push(undefined);
+      else docs.push(this.document());
+      if (firstNodes === -1) firstNodes = this.nodes;
+    }
+    this.nodes = Math.max(firstNodes, 0);
+    return docs;
+  }
+
+  private document(): YNode {
+    const li = this.li;
+    const root = this.block((this.starts[li] as number) + (this.indents[li] as number), -1, 0);
+    if (this.li < this.count && this.markers[this.li] !== true) throw UNSUPPORTED;
+    return root;
+  }
+
+  /** Is content line `li` there, and not a document marker? */
+  private more(li: number): boolean {
+    return li < this.count && this.markers[li] !== true;
+  }
+
+  private lineOf(offset: number): { line: number; column: number } {
+    return { line: this.numbers[this.li] as number, column: offset - (this.starts[this.li] as number) + 1 };
+  }
+
+  private node(depth: number): void {
+    this.nodes++;
+    if (depth > this.depth) {
+      if (depth > MAX_FAST_DEPTH) throw UNSUPPORTED;
+      this.depth = depth;
+    }
+  }
+
+  private isSeqStart(off: number, end: number): boolean {
+    return this.text.charCodeAt(off) === DASH && (off + 1 === end || this.text.charCodeAt(off + 1) === SPACE);
+  }
+
+  /** A node that starts at `off` on the current line, its parent indented by `parent`. */
+  private block(off: number, parent: number, depth: number): YNode {
+    const end = this.ends[this.li] as number;
+    if (this.isSeqStart(off, end)) return this.seq(off, depth);
+    const key = this.key(off, end);
+    if (key !== undefined) return this.map(off, key, depth);
+    const scalar = this.scalar(off, end, depth);
+    this.li++;
+    // A more indented line continues the scalar over several lines: not in the subset.
+    if (this.more(this.li) && (this.indents[this.li] as number) > parent) throw UNSUPPORTED;
+    return scalar;
+  }
+
+  /**
+   * The key of a `key: value` line starting at `off`: the key scalar and the offset after its colon,
+   * or undefined when the line holds no mapping key.
+   */
+  private key(off: number, end: number): { node: YScalar; after: number } | undefined {
+    const text = this.text;
+    const c = text.charCodeAt(off);
+    if (c === DQUOTE || c === SQUOTE) {
+      const quoted = this.quoted(off, end);
+      let r = quoted.end;
+      while (r < end && text.charCodeAt(r) === SPACE) r++;
+      if (text.charCodeAt(r) !== COLON || !(r + 1 === end || text.charCodeAt(r + 1) === SPACE)) return undefined;
+      if (r - off > MAX_KEY_LENGTH) throw UNSUPPORTED;
+      return { node: { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) }, after: r + 1 };
+    }
+    if (badPlainStart(c, off + 1 < end ? text.charCodeAt(off + 1) : NaN)) throw UNSUPPORTED;
+    for (let j = off; j < end; j++) {
+      const ch = text.charCodeAt(j);
+      if (ch === COLON) {
+        if (j + 1 === end || text.charCodeAt(j + 1) === SPACE) {
+          let k = j;
+          while (text.charCodeAt(k - 1) === SPACE) k--;
+          if (k - off > MAX_KEY_LENGTH) throw UNSUPPORTED;
+          const value = text.slice(off, k);
+          // Merge keys, and null keys (which sigs.k8s.io/yaml refuses): the full reader's verdict.
+          if (value === '<<' || value === '~' || value === 'null' || value === 'Null' || value === 'NULL') throw UNSUPPORTED;
+          return { node: { kind: 'scalar', value, plain: true, ...this.lineOf(off) }, after: j + 1 };
+        }
+      } else if (ch === HASH && text.charCodeAt(j - 1) === SPACE) {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** A quoted scalar that closes on its line: the decoded text and the offset after the closing quote. */
+  private quoted(off: number, end: number): { value: string; end: number } {
+    const text = this.text;
+    const q = text.charCodeAt(off);
+    let value = '';
+    let from = off + 1;
+    for (let j = off + 1; j < end; j++) {
+      const ch = text.charCodeAt(j);
+      if (ch === q) {
+        if (q === SQUOTE && text.charCodeAt(j + 1) === SQUOTE) {
+          value += text.slice(from, j + 1);
+          j++;
+          from = j + 1;
+          continue;
+        }
+        return { value: value + text.slice(from, j), end: j + 1 };
+      }
+      if (ch === BACKSLASH && q === DQUOTE) {
+        value += text.slice(from, j);
+        const next = text[j + 1] ?? '';
+        const simple = ESCAPES[next];
+        if (simple !== undefined) {
+          value += simple;
+          j++;
+        } else if (next === 'x' || next === 'u' || next === 'U') {
+          const length = next === 'x' ? 2 : next === 'u' ? 4 : 8;
+          const hex = text.slice(j + 2, j + 2 + length);
+          if (hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) throw UNSUPPORTED;
+          const code = parseInt(hex, 16);
+          if (code > 0x10ffff) throw UNSUPPORTED;
+          value += String.fromCodePoint(code);
+          j += 1 + length;
+        } else {
+          throw UNSUPPORTED;
+        }
+        from = j + 1;
+      }
+    }
+    throw UNSUPPORTED; // closes on a later line, or never
+  }
+
+  /** A scalar from `off` to the end of its line (a comment may follow). */
+  private scalar(off: number, end: number, depth: number): YScalar {
+    const text = this.text;
+    this.node(depth);
+    const c = text.charCodeAt(off);
+    if (c === DQUOTE || c === SQUOTE) {
+      const quoted = this.quoted(off, end);
+      let r = quoted.end;
+      while (r < end && text.charCodeAt(r) === SPACE) r++;
+      if (r < end && !(r > quoted.end && text.charCodeAt(r) === HASH)) throw UNSUPPORTED;
+      return { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) };
+    }
+    if (badPlainStart(c, off + 1 < end ? text.charCodeAt(off + 1) : NaN)) throw UNSUPPORTED;
+    let stop = end;
+    for (let j = off + 1; j < end; j++) {
+      const ch = text.charCodeAt(j);
+      if (ch === HASH && text.charCodeAt(j - 1) === SPACE) {
+        stop = j;
+        break;
+      }
+      if (ch === COLON && (j + 1 === end || text.charCodeAt(j + 1) === SPACE)) throw UNSUPPORTED;
+    }
+    while (text.charCodeAt(stop - 1) === SPACE) stop--;
+    return { kind: 'scalar', value: text.slice(off, stop), plain: true, ...this.lineOf(off) };
+  }
+
+  private map(off: number, first: { node: YScalar; after: number }, depth: number): YMap {
+    const text = this.text;
+    const indent = off - (this.starts[this.li] as number);
+    this.node(depth);
+    const map: YMap = { kind: 'map', entries: [], ...this.lineOf(off) };
+    let key: { node: YScalar; after: number } | undefined = first;
+    for (;;) {
+      this.node(depth + 1); // the key
+      const end = this.ends[this.li] as number;
+      let p = key.after;
+      while (p < end && text.charCodeAt(p) === SPACE) p++;
+      let value: YNode;
+      if (p === end || text.charCodeAt(p) === HASH) {
+        const empty = this.lineOf(p);
+        this.li++;
+        const next = this.li;
+        if (this.more(next) && (this.indents[next] as number) > indent) {
+          value = this.block((this.starts[next] as number) + (this.indents[next] as number), indent, depth + 1);
+        } else if (this.more(next) && this.indents[next] === indent && this.isSeqStart((this.starts[next] as number) + indent, this.ends[next] as number)) {
+          value = this.seq((this.starts[next] as number) + indent, depth + 1);
+        } else {
+          this.node(depth + 1);
+          value = { kind: 'scalar', value: '', plain: true, ...empty };
+        }
+      } else {
+        value = this.scalar(p, end, depth + 1);
+        this.li++;
+      }
+      const k = key.node;
+      const entry: YEntry = { key: k.value, keyLine: k.line, keyColumn: k.column, keyPlain: k.plain, value };
+      map.entries.push(entry);
+      const next = this.li;
+      if (!this.more(next) || (this.indents[next] as number) < indent) return map;
+      if ((this.indents[next] as number) > indent) throw UNSUPPORTED;
+      const at = (this.starts[next] as number) + indent;
+      key = this.key(at, this.ends[next] as number);
+      if (key === undefined) throw UNSUPPORTED;
+    }
+  }
+
+  private seq(off: number, depth: number): YSeq {
+    const text = this.text;
+    const indent = off - (this.starts[this.li] as number);
+    this.node(depth);
+    const seq: YSeq = { kind: 'seq', items: [], ...this.lineOf(off) };
+    let at = off;
+    for (;;) {
+      const end = this.ends[this.li] as number;
+      let p = at + 1;
+      while (p < end && text.charCodeAt(p) === SPACE) p++;
+      if (p === end || text.charCodeAt(p) === HASH) {
+        // `-` with nothing after it on its line: the item is below, or null.
+        this.li++;
+        const next = this.li;
+        if (this.more(next) && (this.indents[next] as number) > indent) {
+          seq.items.push(this.block((this.starts[next] as number) + (this.indents[next] as number), indent, depth + 1));
+        } else {
+          // An empty item: the `yaml` package makes it null or an empty scalar depending on what follows.
+          throw UNSUPPORTED;
+        }
+      } else if (this.isSeqStart(p, end)) {
+        seq.items.push(this.seq(p, depth + 1));
+      } else {
+        const key = this.key(p, end);
+        if (key !== undefined) seq.items.push(this.map(p, key, depth + 1));
+        else {
+          seq.items.push(this.scalar(p, end, depth + 1));
+          this.li++;
+        }
+      }
+      const next = this.li;
+      if (!this.more(next) || (this.indents[next] as number) < indent) return seq;
+      if ((this.indents[next] as number) > indent) throw UNSUPPORTED;
+      at = (this.starts[next] as number) + indent;
+      if (!this.isSeqStart(at, this.ends[next] as number)) return seq;
+    }
+  }
+}
+
+/** Read `text` with the fast reader, or undefined when it leaves the subset (read it with yaml-go.ts then). */
+export function parseFastYaml(text: string): FastYaml | undefined {
+  if (OUTSIDE.test(text)) return undefined;
+  try {
+    const reader = new Reader(text);
+    const docs = reader.read();
+    return { fast: true, text, docs, nodes: reader.nodes, depth: reader.depth };
+  } catch (err) {
+    if (err === UNSUPPORTED) return undefined;
+    throw err;
+  }
+}
+
+/* ---------- values ---------- */
+
+const SCHEMA_OPTIONS = {
+  version: '1.1',
+  merge: true,
+  customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+} as const;
+
+interface ScalarTag {
+  default?: boolean | 'key';
+  test?: RegExp;
+  resolve: (value: string, onError: (message: string) => void, options: object) => unknown;
+}
+
+let schemaTags: { tags: ScalarTag[]; options: object } | undefined;
+
+/** The tags and options the full reader resolves plain scalars with (yaml-go.ts PARSE_OPTIONS). */
+function scalarSchema(): { tags: ScalarTag[]; options: object } {
+  if (schemaTags === undefined) {
+    const doc = new Document(undefined, SCHEMA_OPTIONS);
+    schemaTags = { tags: doc.schema.tags as unknown as ScalarTag[], options: doc.options };
+  }
+  return schemaTags;
+}
+
+/** Thrown by fastValue when a scalar does not resolve cleanly: the caller reads the text with the full reader. */
+export class FastYamlUnsupported extends Error {}
+
+/**
+ * A plain scalar's value as the `yaml` package resolves it (compose-scalar.ts findScalarTagByTest with
+ * the YAML 1.1 schema without timestamps). Only text starting like a null, bool or number can be one.
+ */
+function resolvePlain(text: string, atKey: boolean): unknown {
+  if (text !== '' && !/^[-+.~0-9nNyYtTfFoO<]/.test(text)) return text;
+  const { tags, options } = scalarSchema();
+  for (const tag of tags) {
+    if ((tag.default === true || (atKey && tag.default === 'key')) && tag.test !== undefined && tag.test.test(text)) {
+      let failed = false;
+      const res = tag.resolve(text, () => (failed = true), options);
+      if (failed) throw new FastYamlUnsupported(`scalar ${text} did not resolve`);
+      const value = isScalar(res) ? res.value : res;
+      if (typeof value === 'bigint' || (typeof value === 'object' && value !== null)) throw new FastYamlUnsupported(`scalar ${text} resolves to an object`);
+      return value;
+    }
+  }
+  return text;
+}
+
+/** A fast-read node as JavaScript values, as the `yaml` package's toJS gives them (yaml-source.ts). */
+export function fastValue(node: YNode): unknown {
+  switch (node.kind) {
+    case 'scalar':
+      return node.plain ? resolvePlain(node.value, false) : node.value;
+    case 'seq':
+      return node.items.map(fastValue);
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      for (const entry of node.entries) {
+        const jsKey = entry.keyPlain === false ? entry.key : resolvePlain(entry.key, true);
+        const key = jsKey === null ? '' : String(jsKey);
+        const value = fastValue(entry.value);
+        // addPairToJSMap: a key already there (or inherited, like __proto__) is defined, not assigned.
+        if (key in out) Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+        else out[key] = value;
+      }
+      return out;
+    }
+    case 'alias':
+      throw new FastYamlUnsupported('alias');
+  }
+}

@@ -1,0 +1,299 @@
+import { createGunzip } from 'node:zlib';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { extract } from 'tar-stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseFastYaml } from '../../../src/pack/yaml-fast.js';
+import { setFastYaml } from '../../../src/pack/yaml-go.js';
+import { checkYamlText } from '../../../src/pack/yaml-source.js';
+import { yamlTreeOf } from '../../../src/pack/yaml-tree.js';
+import { CORPUS_DIR, HAVE_CORPUS } from '../../support/packs.js';
+
+/*
+ * The fast YAML reader (yaml-fast.ts) must give exactly what the full reader (yaml-go.ts over the `yaml`
+ * package) gives for every text it takes: values (types, key order), key positions, findings with their
+ * lines and columns, trees (yaml-tree.ts) with their duplicates and node counts. Both readers run on
+ * every YAML text of the real packs (../shared/corpus, the bench corpus when generated, and directories
+ * named in YAML_DIFF_DIRS, colon-separated, e.g. a checkout of pack-central), and on generated YAML.
+ */
+
+afterEach(() => setFastYaml(true));
+
+/** A value as a string that keeps what toEqual forgets: key order, -0, NaN, undefined. */
+function canon(value: unknown): string {
+  if (typeof value === 'number') return Object.is(value, -0) ? 'n:-0' : `n:${String(value)}`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || value === undefined || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(canon).join(',')}]`;
+  if (value instanceof Map) return `Map{${[...value].map(([k, v]) => `${canon(k)}=>${canon(v)}`).join(',')}}`;
+  if (value instanceof Set) return `Set{${[...value].map(canon).join(',')}}`;
+  if (typeof value === 'object') {
+    return `{${Object.getOwnPropertyNames(value)
+      .map((k) => `${JSON.stringify(k)}:${canon((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return `?${typeof value}`;
+}
+
+/** Everything the callers read of a text, with the current reader (or what it throws). */
+function readAll(text: string, all: boolean): string {
+  try {
+    return readAllOf(text, all);
+  } catch (err) {
+    return `throws ${String(err)}`;
+  }
+}
+
+function readAllOf(text: string, all = true): string {
+  const check = checkYamlText(text, 'f.yaml');
+  if (!all) {
+    const { parsed: _p, ...rest } = check;
+    let tree: unknown;
+    try {
+      tree = yamlTreeOf(check.parsed);
+    } catch (err) {
+      tree = `throws ${String(err)}`;
+    }
+    return canon({ check: rest, tree });
+  }
+  const noValues = checkYamlText(text, 'f.yaml', { documents: false });
+  let tree: unknown;
+  try {
+    tree = yamlTreeOf(check.parsed);
+  } catch (err) {
+    tree = `throws ${String(err)}`;
+  }
+  let small: unknown;
+  try {
+    small = yamlTreeOf(check.parsed, { maxNodes: 5, maxDepth: 2 });
+  } catch (err) {
+    small = `throws ${String(err)}`;
+  }
+  const { parsed: _p, ...rest } = check;
+  const { parsed: _q, documents: _d, ...restNoValues } = noValues;
+  return canon({ check: rest, noValues: restNoValues, tree, small });
+}
+
+/** Compare both readers on `text` (`all`: also without values, and with small tree limits); true when the fast reader took it. */
+function same(text: string, all = true): boolean {
+  setFastYaml(false);
+  const full = readAll(text, all);
+  setFastYaml(true);
+  const fast = readAll(text, all);
+  expect(fast, `text:\n${text}`).toBe(full);
+  return parseFastYaml(text) !== undefined;
+}
+
+const YAML_NAME = /\.ya?ml$/i;
+
+/** YAML texts of a tree of packs: files, and the YAML entries of chart archives. */
+async function yamlTexts(dir: string, out: string[]): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    // Chart templates are Go templates, not YAML, and nothing parses them as YAML.
+    if (entry.isDirectory()) {
+      if (entry.name !== 'templates') await yamlTexts(path, out);
+    }
+    else if (entry.isFile() && YAML_NAME.test(entry.name)) out.push((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
+    else if (entry.isFile() && /\.(?:tgz|tar\.gz)$/.test(entry.name)) await archiveTexts(await readFile(path), out);
+  }
+}
+
+async function archiveTexts(bytes: Buffer, out: string[]): Promise<void> {
+  const tar = extract();
+  const done = (async () => {
+    for await (const entry of tar) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      const name = entry.header.name;
+      if (YAML_NAME.test(name) && !name.includes('/templates/')) out.push(Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, ''));
+      else if (/\.tgz$/.test(name)) await archiveTexts(Buffer.concat(chunks), out);
+    }
+  })();
+  Readable.from([bytes]).pipe(createGunzip()).pipe(tar);
+  await done;
+}
+
+/** YAML text inside YAML: presets' `add:` blocks, which the deep checks parse too. */
+function nestedTexts(text: string): string[] {
+  const found: string[] = [];
+  const check = checkYamlText(text, 'f.yaml');
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string' && value.includes(':') && value.includes('\n')) found.push(value);
+    else if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
+  };
+  check.documents.forEach(visit);
+  return found;
+}
+
+async function compareTree(dir: string): Promise<{ texts: number; fast: number }> {
+  const texts: string[] = [];
+  await yamlTexts(dir, texts);
+  const all = [...texts, ...texts.filter((t) => /^presets:/m.test(t)).flatMap(nestedTexts)];
+  let fast = 0;
+  for (const text of all) if (same(text, false)) fast++;
+  return { texts: all.length, fast };
+}
+
+describe('the fast YAML reader gives what the full reader gives', () => {
+  it.skipIf(!HAVE_CORPUS)('on every YAML text of the corpus packs (files, chart archives, preset adds)', async () => {
+    const { texts, fast } = await compareTree(CORPUS_DIR);
+    expect(texts).toBeGreaterThan(100);
+    // Most real YAML is in the subset: the fast path must actually be taken.
+    expect(fast / texts).toBeGreaterThan(0.3);
+  }, 120_000);
+
+  const benchCorpus = fileURLToPath(new URL('../../../bench/work/corpus-full/packs', import.meta.url));
+  const extra = [...(existsSync(benchCorpus) ? [benchCorpus] : []), ...(process.env['YAML_DIFF_DIRS'] ?? '').split(':').filter((d) => d !== '')];
+  for (const dir of extra) {
+    it(`on every YAML text under ${dir}`, async () => {
+      const { texts, fast } = await compareTree(dir);
+      expect(texts).toBeGreaterThan(0);
+      expect(fast).toBeGreaterThan(0);
+    }, 600_000);
+  }
+
+  it('on examples of the subset and of what it leaves to the full reader', () => {
+    const taken = [
+      '',
+      '# only a comment\n',
+      'a: 1\n',
+      'a:\nb: 1',
+      'a:   # c\n  # x\nb: 1',
+      'a:   \nb:\n',
+      '-\n  a: 1\n-   # c\n  - x\n',
+      'a:\n- x\n- y\nb: 2\n',
+      'a:\n  - x\n  -   y: 1\n      z: 2\n  - - p\n    - q\n',
+      '---\na: 1',
+      'a: 1\n---\n',
+      '---\n---\n',
+      'a: 1\n--- # next\nb: 2\n',
+      'x\n',
+      '  a: 1\n  b: 2\n',
+      '"a b": \'c\'\'d\'\n"e\\u00e9\\n\\x41": "\\"q\\" \\\\"  # c\n',
+      'k: yes\nl: No\nm: off\nn: ~\no: 0x1F\np: 012\nq: 1_000\nr: 1:30\ns: .5\nt: 1e3\nu: .inf\nv: -.INF\nw: .nan\nx: 2001-12-14\ny: +12\nz: -0\n',
+      'yes: a\n1.0: b\n0x10: c\ntrue: d\n"1.0": e\n',
+      'a: 1\na: 2\nb:\n  c: 1\n  c: 2\n',
+      '__proto__: 1\ntoString: 2\nconstructor:\n  x: 1\n',
+      'a: b#c\nd: e # f\ng: "h"  # i\nj: http://x:80/y\nk: a,b[c]{d}\nl: -x\n',
+      'key with spaces: value with  spaces  \n',
+      'a: é ü 日本 😀\n',
+    ];
+    for (const text of taken) {
+      expect(parseFastYaml(text), text).toBeDefined();
+      same(text);
+    }
+    const left = [
+      '- \n- a',
+      '- - -\n- a\n',
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      'a: [1, 2]\n',
+      'a: {b: 1}\n',
+      'a: |\n  x\n',
+      'a: >\n  x\n',
+      'a: b\n  c\n',
+      'a: "b\n  c"\n',
+      'a:\tb\n',
+      'a: b\r\n',
+      '<<: {a: 1}\n',
+      '~: 1\n',
+      'null: 1\n',
+      '%YAML 1.1\n---\na: 1\n',
+      'a: 1\n...\n',
+      '--- a\n',
+      'a: b: c\n',
+      '- a\nb: 1\n',
+      'a: 1\n b: 2\n',
+      'a:\n    b: 1\n  c: 2\n',
+      '? a\n: b\n',
+      'a: "x"#c\n',
+      'a: \u0001\n',
+      `${'k'.repeat(1100)}: 1\n`,
+      `${Array.from({ length: 95 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')} 1\n`,
+    ];
+    for (const text of left) {
+      expect(parseFastYaml(text), text).toBeUndefined();
+      same(text);
+    }
+  });
+});
+
+/* ---------- generated YAML ---------- */
+
+const word = fc.constantFrom('a', 'b', 'image', 'tag', 'x y', 'k8s', 'repo/name', 'A_B', 'data.json', '-x', 'é', '80', '1.0', 'yes', 'no', 'on', 'null', '~', 'true', 'NULL', '0x1F', '012', '1:30', '.5', '1e3', '.inf', '2001-12-14', '+1', '-0', 'toString', '__proto__');
+const quoted = fc.oneof(
+  word.map((w) => `"${w}"`),
+  word.map((w) => `'${w}'`),
+  fc.constantFrom('"a\\"b"', '"\\u00e9\\t"', '"\\x41\\n"', "'it''s'", '""', "''", '"a # b"', '"\\q"', '"\\U0001F600"', '"\\ud800"'),
+);
+const scalar = fc.oneof({ weight: 3, arbitrary: word }, { weight: 1, arbitrary: quoted }, { weight: 1, arbitrary: fc.constantFrom('a b  c', 'a#b', 'http://h:1/p', 'x,y', 'a]', 'k: v', 'a:', '- a', '-', '') });
+
+type Tree = string | { seq: Tree[] } | { map: Array<[string, Tree]> };
+
+const tree: fc.Arbitrary<Tree> = fc.letrec<{ node: Tree }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.record({ seq: fc.array(tie('node'), { minLength: 1, maxLength: 4 }) }),
+    fc.record({ map: fc.array(fc.tuple(fc.oneof(word, quoted), tie('node')), { minLength: 1, maxLength: 4 }) }),
+  ),
+})).node;
+
+/** Block YAML of a tree, in one of the layouts people write. */
+function render(node: Tree, indent: number, step: number, style: { compactSeq: boolean; comments: boolean }): string[] {
+  const pad = ' '.repeat(indent);
+  if (typeof node === 'string') return [`${pad}${node}`];
+  const lines: string[] = [];
+  if ('seq' in node) {
+    for (const item of node.seq) {
+      if (typeof item === 'string') lines.push(`${pad}- ${item}`);
+      else {
+        const inner = render(item, indent + 2, step, style);
+        // `- key: v` / `- - x` on the dash's line, the rest below.
+        lines.push(`${pad}- ${(inner[0] ?? '').slice(indent + 2)}`, ...inner.slice(1));
+      }
+    }
+    return lines;
+  }
+  for (const [key, value] of node.map) {
+    if (typeof value === 'string') lines.push(`${pad}${key}: ${value}${style.comments ? ' # note' : ''}`);
+    else {
+      lines.push(`${pad}${key}:`);
+      if (style.comments) lines.push(`${' '.repeat(indent + 1)}# comment`, '');
+      lines.push(...render(value, 'seq' in value && style.compactSeq ? indent : indent + step, step, style));
+    }
+  }
+  return lines;
+}
+
+describe('generated YAML', () => {
+  it('the subset, in every layout, is read alike by both readers', () => {
+    fc.assert(
+      fc.property(tree, fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean(), fc.boolean(), (t, step, compactSeq, comments, docs) => {
+        const body = render(t, 0, step, { compactSeq, comments }).join('\n');
+        same(docs ? `---\n${body}\n---\n${body}\n` : `${body}\n`);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('lines in and near the subset (errors, indicators, odd indentation) are read alike', () => {
+    const piece = fc.constantFrom(
+      'a', 'b: ', 'c:', ': ', ':', '- ', '-', ' ', '  ', '#', ' # c', '"q"', "'s'", '"', "'", 'yes', '1', '0x1', '~', 'null', '<<', '---', '...', '[', ']', '{', '}', ',',
+      '&a ', '*a', '!!str ', '|', '>', '?', '\t', '\r', '%', '@', '`', '\\', '\\n', 'é', '\u00a0', '\u2028', '\ufeff', '\u0007', 'k: v', 'x y',
+    );
+    const line = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.array(piece, { maxLength: 6 })).map(([indent, parts]) => ' '.repeat(indent) + parts.join(''));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), fc.boolean(), (lines, newline) => {
+        same(lines.join('\n') + (newline ? '\n' : ''));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
