@@ -275,6 +275,33 @@ export function parseNumberFlag(name: string, raw: unknown): number | undefined 
   return value;
 }
 
+/** A flag whose value may be a secret (`--password`, `-p`, `--identity-token`, `--api-key`, ...): its value is never echoed. */
+function mayHoldSecret(name: string): boolean {
+  return name === 'p' || /pass|pwd|token|secret|key|credential|auth/i.test(name);
+}
+
+/**
+ * The tokens after `--` as a message shows them: flag names as typed, values only where they cannot be a
+ * secret. A `--NAME=VALUE` token hides the value of a secret-looking NAME, and a bare token right after a
+ * flag (its possible value: `--password hunter2`, `-p hunter2`) is hidden unless that flag is harmless.
+ */
+function describeUnread(tokens: readonly string[]): string {
+  let previousFlag: string | undefined;
+  return tokens
+    .map((token) => {
+      const flag = /^-{1,2}([^=]+)(?:=(.*))?$/s.exec(token);
+      if (flag !== null) {
+        const [, name = '', value] = flag;
+        previousFlag = value === undefined ? name : undefined;
+        return value === undefined || !mayHoldSecret(name) ? JSON.stringify(token) : `${token.slice(0, token.indexOf('=') + 1)}(not shown)`;
+      }
+      const after = previousFlag;
+      previousFlag = undefined;
+      return after !== undefined && mayHoldSecret(after) ? '(a value, not shown)' : JSON.stringify(token);
+    })
+    .join(' ');
+}
+
 /**
  * A switch given a value other than true or false (`--dry-run=yes`, `--force=1`) is refused: the argument
  * parser reads any such value as false, so `--dry-run=yes` would publish for real. `booleans` are the names
@@ -290,7 +317,7 @@ export function refuseSwitchValues(argv: readonly string[], booleans: readonly s
     const [, name = '', value = ''] = match;
     if (!switches.has(name) || value === 'true' || value === 'false') continue;
     // A value typed after a credential switch (--password-stdin=...) may be the secret itself: never echoed.
-    const shown = /password|token|secret|key|credential/i.test(name) ? 'a value (not shown)' : JSON.stringify(value);
+    const shown = mayHoldSecret(name) ? 'a value (not shown)' : JSON.stringify(value);
     throw new PackpubError('USAGE', `--${name} is a switch and takes no value, got ${shown}`, {
       hint: `write --${name} to turn it on, --no-${name} (or --${name}=false) to turn it off`,
     });
@@ -357,7 +384,7 @@ export function prepareArgs(args: Args): void {
   // yargs puts what follows `--` after the command name in `_`, past the command's own positionals.
   const [command, ...unread] = (args._ ?? []).map(String);
   if (unread.length > 0) {
-    throw new PackpubError('USAGE', `packpub ${command ?? ''} does not read what follows "--": ${unread.map((a) => JSON.stringify(a)).join(' ')}`, {
+    throw new PackpubError('USAGE', `packpub ${command ?? ''} does not read what follows "--": ${describeUnread(unread)}`, {
       hint: 'drop the "--" and give flags and arguments as usual (a folder whose name starts with "-" is written ./-NAME)',
     });
   }

@@ -85,6 +85,19 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: packpub ${command} does not read what follows "--": ${rest}\n`);
       expect(run.stderr).toContain('hint: drop the "--" and give flags and arguments as usual');
     }
+    // A token that may be a secret (the value of a password-like flag) is not echoed.
+    const typed = `typed-${Math.random().toString(36).slice(2)}`;
+    for (const [rest, shown] of [
+      [[`--password=${typed}`], '--password=(not shown)'],
+      [['--password', typed], '"--password" (a value, not shown)'],
+      [['-p', typed, '--dry-run'], '"-p" (a value, not shown) "--dry-run"'],
+      [[`--api-key=${typed}`, '--tag=x'], '--api-key=(not shown) "--tag=x"'],
+    ] as const) {
+      const run = await runCli(['push', w.pack, ...login, '--', ...rest], { stdin: password, env: env() });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: packpub push does not read what follows "--": ${shown}\n`);
+      expect(run.stdout + run.stderr).not.toContain(typed);
+    }
     const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('dashdash');
     expect([...holdings.tags.keys()]).toEqual([]);
   });
