@@ -58,6 +58,8 @@ export interface PaletteTarget {
   ref: PaletteTargetRef;
   /** The target's `palette:` section of packpub.yaml, when it came from the file. */
   config: ConfigPalette | undefined;
+  /** Where that section is, for messages: `targets.prod.palette in packpub.yaml`. */
+  where?: string;
 }
 
 /** Registry targets of this command line (--registry / --target / packpub.yaml), each with its palette section. */
@@ -101,7 +103,8 @@ export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTar
     const name = names[i];
     const ref = { host, basePath, plainHttp: options.plainHttp ?? isLoopbackHost(host) };
     checkPaletteTarget(ref);
-    return { options, ref, config: name === undefined ? undefined : loaded.config?.targets?.[name]?.palette };
+    const config = name === undefined ? undefined : loaded.config?.targets?.[name]?.palette;
+    return { options, ref, config, ...(config === undefined ? {} : { where: `targets.${name}.palette in ${loaded.file ?? 'packpub.yaml'}` }) };
   });
 }
 
@@ -136,7 +139,13 @@ const stdinKeys = new WeakMap<object, Promise<string>>();
  * that target, so a key named by `apiKeyEnv` never goes to another Palette); then Spectro's variables
  * (SPECTROCLOUD_APIKEY, SPECTROCLOUD_HOST, SPECTROCLOUD_DEFAULT_PROJECT_ID); then the SaaS API.
  */
-export async function paletteClient(args: Args, ctx: CliContext, config: ConfigPalette | undefined, required: boolean): Promise<PaletteClient | undefined> {
+export async function paletteClient(
+  args: Args,
+  ctx: CliContext,
+  config: ConfigPalette | undefined,
+  required: boolean,
+  where?: string,
+): Promise<PaletteClient | undefined> {
   const env = ctx.io.env;
   let apiKey: string | undefined;
   if (args['paletteApiKeyStdin'] === true) {
@@ -165,12 +174,15 @@ export async function paletteClient(args: Args, ctx: CliContext, config: ConfigP
   const { PaletteClient } = await import('../palette/client.js');
   const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? (env[PALETTE_ENV.host] || undefined);
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
-  const caFile = (args['paletteCaFile'] as string | undefined) ?? config?.caFile;
+  const caFlag = args['paletteCaFile'] as string | undefined;
+  const caFile = caFlag ?? config?.caFile;
   return new PaletteClient({
     apiKey,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(projectUid === undefined ? {} : { projectUid }),
     ...(caFile === undefined ? {} : { caFile }),
+    // Messages about the file name the setting the user wrote, not a flag they never gave.
+    ...(caFlag === undefined && caFile !== undefined ? { caFileSource: `palette.caFile (${where ?? 'packpub.yaml'})` } : {}),
     ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),
   });
 }

@@ -30,7 +30,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
   const out: PaletteRunJson = { status: 'visible', targets: [] };
   for (const item of items) {
     const where = `${item.target.ref.host}/${item.target.ref.basePath}`;
-    const client = await paletteClient(args, ctx, item.target.config, true);
+    const client = await paletteClient(args, ctx, item.target.config, true, item.target.where);
     if (client === undefined) continue;
     try {
       const settings = paletteRunSettings(args, item.target.config);

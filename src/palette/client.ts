@@ -33,6 +33,8 @@ export interface PaletteClientOptions {
   projectUid?: string;
   /** PEM file with a CA for a self-hosted Palette. */
   caFile?: string;
+  /** Where `caFile` was given, for messages (default `--palette-ca-file`). */
+  caFileSource?: string;
   insecure?: boolean;
   clock?: RetryClock;
   rate?: RateLimit;
@@ -89,7 +91,7 @@ export class PaletteClient {
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.debug = options.debug;
     this.userAgent = options.userAgent ?? 'packpub';
-    const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, '--palette-ca-file', "Palette's certificate");
+    const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, options.caFileSource ?? '--palette-ca-file', "Palette's certificate");
     this.agent = new Agent({
       connect: { rejectUnauthorized: options.insecure !== true, ...(ca === undefined ? {} : { ca }) },
       connections: 4,

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startPaletteStandin } from '../support/palette-standin.js';
@@ -157,5 +157,21 @@ describe('a self-hosted Palette over HTTPS with a private CA (--palette-ca-file)
     }
     // The refused pushes published nothing.
     expect(await versionsAt('tlsbase')).toEqual(['edge-tls:1.0.0']);
+  });
+
+  it('a bad palette.caFile in packpub.yaml is named as that setting, not as a flag the user never gave', async () => {
+    const dir = join(w.root, 'ca-in-file');
+    await mkdir(dir, { recursive: true });
+    const yaml = join(dir, 'packpub.yaml');
+    await writeFile(yaml, `targets:\n  lab:\n    registry: ${w.registry.host}/tlsbase\n    palette:\n      caFile: missing-ca.pem\n`);
+    const requests = w.tlsPalette.requests.length;
+    const sync = await runCli(['palette', 'sync', 'edge-tls:1.0.0', '--target', 'lab'], { env: env(w.tlsPalette.url), cwd: dir });
+    expect(sync.code, sync.stderr).toBe(2);
+    expect(sync.stderr).toContain(`error: cannot read palette.caFile (targets.lab.palette in ${yaml}) ${join(dir, 'missing-ca.pem')}: `);
+    expect(sync.stderr).not.toContain('--palette-ca-file');
+    expect(w.tlsPalette.requests.length).toBe(requests);
+    // The flag beats the file, and is named when it is the one used.
+    const flag = await runCli(['palette', 'sync', 'edge-tls:1.0.0', '--target', 'lab', '--palette-ca-file', w.certs.caFile, ...fast], { env: env(w.tlsPalette.url), cwd: dir });
+    expect(flag.code, flag.stderr).toBe(0);
   });
 });

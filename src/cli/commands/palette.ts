@@ -48,7 +48,7 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
     import('../../targets/open.js'),
     import('../palette-options.js'),
   ]);
-  const client = await paletteClient(args, ctx, target.config, false);
+  const client = await paletteClient(args, ctx, target.config, false, target.where);
   const store = await openTarget(target.options);
   try {
     const credentials = await paletteCredentials(args, ctx, target);
@@ -96,7 +96,7 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
 
 async function register(args: Args, ctx: CliContext, target: PaletteTarget): Promise<number> {
   const [{ registerPaletteRegistry }, { paletteClient }] = await Promise.all([import('../../operations/palette.js'), import('../palette-options.js')]);
-  const client = (await paletteClient(args, ctx, target.config, true)) as NonNullable<Awaited<ReturnType<typeof paletteClient>>>;
+  const client = (await paletteClient(args, ctx, target.config, true, target.where)) as NonNullable<Awaited<ReturnType<typeof paletteClient>>>;
   try {
     const credentials = await paletteCredentials(args, ctx, target);
     if (credentials === undefined) {

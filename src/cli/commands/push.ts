@@ -118,7 +118,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const targetOptions = await resolveTargetOptions(args, ctx);
   // Checked before anything is published: registry targets with a base path, and a Palette API key.
   const paletteTargets = palette === undefined ? [] : await palette.paletteTargetsOf(args, ctx, targetOptions);
-  for (const t of paletteTargets) await (await palette?.paletteClient(args, ctx, t.config, true))?.close();
+  for (const t of paletteTargets) await (await palette?.paletteClient(args, ctx, t.config, true, t.where))?.close();
   const targets: PackTarget[] = [];
   try {
     for (const options of targetOptions) {
