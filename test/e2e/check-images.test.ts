@@ -205,6 +205,36 @@ describe('--check-images', () => {
       expect(await repositoriesUnder(anon, 'refused')).toEqual([]);
     });
 
+    it('--continue-on-error publishes the packs whose images exist, reports the others failed and exits 1', async () => {
+      const run = await runCli(['push', '--check-images', '--continue-on-error', '--json', '--registry', `${anon.host}/goes-on`, culprit, bystander], {
+        env: { DOCKER_CONFIG: emptyConfig },
+      });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`image ${missingImage()} does not exist`);
+      expect(run.stderr).toContain('packpub: 1 image not found; 1 pack naming it not published (--continue-on-error: publishing the other 1)');
+      const report = JSON.parse(run.stdout) as { ok: boolean; summary: Record<string, number>; results: Result[] };
+      expectValid(validateDocument, report);
+      expect(report.ok).toBe(false);
+      expect(report.summary).toMatchObject({ total: 2, published: 1, failed: 1 });
+      expect(report.results.find((r) => r.name === 'culprit')).toMatchObject({ status: 'failed', error: { code: 'IMAGE_NOT_FOUND' } });
+      expect(report.results.find((r) => r.name === 'bystander')).toMatchObject({ status: 'published' });
+      expect(await repositoriesUnder(anon, 'goes-on')).toEqual(['goes-on/spectro-packs/archive', 'goes-on/spectro-packs/archive/bystander']);
+      // --json-lines: one result per pack, the refused one included, then the summary.
+      const lines = await runCli(['push', '--check-images', '--continue-on-error', '--json-lines', '--registry', `${anon.host}/goes-on`, culprit, bystander], {
+        env: { DOCKER_CONFIG: emptyConfig },
+      });
+      expect(lines.code).toBe(1);
+      const parsed = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; status?: string; summary?: Record<string, number> });
+      for (const line of parsed) expectValid(validateLine, line);
+      expect(parsed.map((l) => `${l.type} ${l.name ?? ''} ${l.status ?? ''}`.trim()).sort()).toEqual(['result bystander unchanged', 'result culprit failed', 'summary']);
+      expect(parsed.at(-1)?.summary).toMatchObject({ total: 2, unchanged: 1, failed: 1 });
+      // Every pack naming a missing image: nothing to go on with, as without the flag.
+      const none = await runCli(['push', '--check-images', '--continue-on-error', '--registry', `${anon.host}/goes-on-none`, culprit], { env: { DOCKER_CONFIG: emptyConfig } });
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('nothing was published');
+      expect(await repositoriesUnder(anon, 'goes-on-none')).toEqual([]);
+    });
+
     it('a run that goes on carries the images not checked in its results', async () => {
       const pack = await packWithImages(join(work.dir, 'report'), 'noted', [`${anon.host}/team/app:1.0.0`, gatedImage()]);
       const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });

@@ -23,7 +23,10 @@ export const pushCommand: CommandSpec = {
       .option('skip-existing', { type: 'boolean', describe: 'Keep a version that holds different content and report it as skipped' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to upload); write nothing' })
       .option('strict', { type: 'boolean', describe: 'Validation warnings fail too' })
-      .option('continue-on-error', { type: 'boolean', describe: 'Push the valid packs even when others are invalid' })
+      .option('continue-on-error', {
+        type: 'boolean',
+        describe: 'Publish the packs that pass even when others are invalid or (--check-images) name a missing image; the exit code is still 1',
+      })
       .option('fail-fast', { type: 'boolean', describe: 'Stop starting new packs after the first failure' })
       .option('concurrency', numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'))
       .option('shard', { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' })
@@ -140,6 +143,9 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     // --check-images: each pack's image findings, for the report (the `info` notes of a run that goes on).
     const imageFindings = new Map<string, Finding[]>();
     let withImages = (r: PackResult): PackResult => r;
+    // --continue-on-error with --check-images: the packs naming a missing image, refused; the others go on.
+    let imageRefused: PackResult[] = [];
+    let toPush = packs;
     if (args['checkImages'] === true) {
       // Before anything is published: a pack naming an image that does not exist is refused.
       renderer?.phase('checking images');
@@ -161,7 +167,17 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       } finally {
         await checker.close();
       }
-      if (missing > 0) {
+      const culprits = packs.filter((dir) => imageFindings.get(dir)?.some((f) => f.severity === 'error') === true);
+      if (missing > 0 && run.continueOnError && culprits.length < packs.length) {
+        // What --continue-on-error promises: the packs that pass are published, the others are reported failed.
+        toPush = packs.filter((dir) => !culprits.includes(dir));
+        imageRefused = (await imageRefusalReport(culprits, imageFindings, targets, 0)).results;
+        renderer?.phase('');
+        writeLine(
+          ctx.io.stderr,
+          `packpub: ${missing} image${missing === 1 ? '' : 's'} not found; ${culprits.length} pack${culprits.length === 1 ? '' : 's'} naming ${missing === 1 ? 'it' : 'them'} not published (--continue-on-error: publishing the other ${toPush.length})`,
+        );
+      } else if (missing > 0) {
         renderer?.stop();
         writeLine(ctx.io.stderr, `packpub: ${missing} image${missing === 1 ? '' : 's'} not found; nothing was published`);
         // The machine outputs say so too: every pack failed with IMAGE_NOT_FOUND and its findings.
@@ -176,15 +192,15 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       }
       if (imageFindings.size > 0) withImages = (r) => withImageFindings(r, imageFindings);
     }
-    renderer?.expect(packs.length, targets.length);
-    renderer?.phase(`validating ${packs.length} pack${packs.length === 1 ? '' : 's'}`);
+    renderer?.expect(toPush.length, targets.length);
+    renderer?.phase(`validating ${toPush.length} pack${toPush.length === 1 ? '' : 's'}`);
     const ledger = new RunLedger();
-    ledger.total = packs.length * targets.length;
-    const report = await withInterrupt(
+    ledger.total = toPush.length * targets.length;
+    const pushed = await withInterrupt(
       ctx,
       (signal) =>
       pushPacks(targets, {
-        packs,
+        packs: toPush,
         force: args['force'] === true,
         skipExisting: run.skipExisting,
         dryRun: args['dryRun'] === true,
@@ -205,6 +221,8 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       }),
       { ledger, clearStatus: () => renderer?.stop() },
     );
+    // The packs --check-images refused are part of the run's outcome: in every report, and in the exit code.
+    const report = imageRefused.length === 0 ? pushed : { ...pushed, results: [...imageRefused, ...pushed.results], summary: summarize([...imageRefused, ...pushed.results]) };
     // What machines read (report, lines, annotations, JUnit) also carries the image notes stderr showed.
     const reported = imageFindings.size === 0 ? report : { ...report, results: report.results.map(withImages) };
     const { paletteAfterPush } = await import('../palette-run.js');
