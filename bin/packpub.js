@@ -8,7 +8,10 @@ process.env.UV_THREADPOOL_SIZE ??= '8';
 // small response heads a registry sends. The baseline code is all a CLI run needs. Set here, not in the
 // library: the flag is process-wide, and a program embedding packpub decides its own.
 (await import('node:v8')).setFlagsFromString('--liftoff-only');
-const { main } = await import('../dist/cli/main.js');
+// The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
+// source maps are read only for --debug, whose stack traces then name src/ files and lines.
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+const { main } = await import('../dist/bundle/packpub.js');
 
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

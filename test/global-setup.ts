@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /*
- * Once per `vitest run`, before any test file: the built CLI (dist/, run by the tests that spawn
- * bin/packpub.js) must match src/. It is rebuilt when older than any source file; a build that fails
- * fails the run, so no test runs an old build or skips for want of one.
+ * Once per `vitest run`, before any test file: the built CLI (dist/bundle/, run by the tests that spawn
+ * bin/packpub.js) and the library build (dist/, tsc: test/e2e/package.test.ts packs it) must match src/.
+ * Each is rebuilt when older than any source file (`npm run build` does both); a build that fails fails
+ * the run, so no test runs an old build or skips for want of one.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -20,20 +21,29 @@ async function newestMtime(dir: string): Promise<number> {
   return newest;
 }
 
-async function builtAt(): Promise<number> {
+async function builtAt(file: string): Promise<number> {
   try {
-    return (await stat(join(ROOT, 'dist/cli/main.js'))).mtimeMs;
+    return (await stat(join(ROOT, file))).mtimeMs;
   } catch {
     return 0;
   }
 }
 
-export default async function setup(): Promise<void> {
-  if ((await builtAt()) >= (await newestMtime(join(ROOT, 'src')))) return;
+async function buildWith(what: string, args: string[]): Promise<void> {
   try {
-    await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+    await promisify(execFile)(process.execPath, args, { cwd: ROOT });
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
-    throw new Error(`building dist/ for the tests failed:\n${stdout ?? ''}${stderr ?? ''}`);
+    throw new Error(`building ${what} for the tests failed:\n${stdout ?? ''}${stderr ?? ''}`);
   }
+}
+
+export default async function setup(): Promise<void> {
+  const sources = await newestMtime(join(ROOT, 'src'));
+  // The bundle also holds package.json's version, and scripts/build-cli.mjs decides its shape.
+  const bundleInputs = Math.max(sources, await builtAt('package.json'), await builtAt('scripts/build-cli.mjs'));
+  await Promise.all([
+    (await builtAt('dist/bundle/packpub.js')) >= bundleInputs ? undefined : buildWith('the CLI bundle (dist/bundle/)', [join(ROOT, 'scripts/build-cli.mjs')]),
+    (await builtAt('dist/index.js')) >= sources ? undefined : buildWith('dist/', [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']),
+  ]);
 }

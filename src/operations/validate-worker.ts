@@ -5,7 +5,8 @@ import type { ValidateRequest, ValidateResponse } from './validate-pool.js';
 
 /*
  * The entry of a validation worker thread (validate-pool.ts): validate each pack it is sent and answer
- * with the report. Runs from the compiled dist/operations/validate-worker.js.
+ * with the report. Runs from dist/bundle/validate-worker.js (the CLI's bundle, scripts/build-cli.mjs) or,
+ * for the library, the compiled dist/operations/validate-worker.js.
  */
 
 const port = parentPort;

@@ -14,7 +14,7 @@ import { setup } from '../support/stage.js';
 /*
  * The composite action, run step by step as the GitHub runner would (test/support/action-runner.ts), from
  * a fresh clone of this repository's committed HEAD as GITHUB_ACTION_PATH: it installs packpub from that
- * checkout (npm ci + the JavaScript-only build, no package fetched by name) and publishes to a registry on
+ * checkout (npm ci + the CLI bundle's build, no package fetched by name) and publishes to a registry on
  * loopback.
  */
 
@@ -123,12 +123,17 @@ describe('the composite action (action.yml)', () => {
 
   it('the release tarball (npm pack of the same checkout) installs with npm install --global and runs as packpub', async () => {
     // README, "Install": the release workflow attaches this tarball; it carries the built code (here the
-    // action's JavaScript-only build; the release's full build adds the type declarations).
+    // action's build, the CLI bundle alone; the release's full build adds dist/'s library modules and
+    // type declarations).
     const dest = join(world.root, 'release');
     await mkdir(dest);
     await execFileP('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: world.actionPath });
     const prefix = join(world.root, 'global');
     const tarball = join(dest, (await execFileP('ls', [dest])).stdout.trim());
+    const files = (await execFileP('tar', ['-tzf', tarball])).stdout.split('\n');
+    expect(files).toEqual(expect.arrayContaining(['package/bin/packpub.js', 'package/dist/bundle/packpub.js', 'package/dist/bundle/validate-worker.js']));
+    // No per-module build beside it: what runs below is the bundle.
+    expect(files.filter((f) => f.startsWith('package/dist/') && !f.startsWith('package/dist/bundle/'))).toEqual([]);
     await execFileP('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: world.root });
     const packpub = join(prefix, 'bin/packpub');
     const version = await execFileP(packpub, ['--version']);

@@ -1,0 +1,83 @@
+// The command-line program as a bundle: dist/bundle/, which bin/packpub.js runs (issue 16). Part of
+// `npm run build` and all of `npm run build:action`.
+//
+// Why: a run of the unbundled dist/ loads one file per module, well over a hundred (packpub's own,
+// yargs', yaml's, ajv's), and resolving, reading and compiling each is most of a short run's CPU. Here
+// rolldown bundles src/ (compiling the TypeScript itself: no type checking, that is `npm run typecheck`'s
+// and tsc's job) with the dependencies it can, into:
+// - packpub.js: the entry, with everything main() loads before it has parsed a command (`--version` needs
+//   nothing else);
+// - one chunk per group of modules behind a dynamic import(), loaded on demand as the unbundled modules
+//   were: yaml, tar-stream, ignore and ajv load only on runs that need them (test/e2e/bundle.test.ts);
+// - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
+//   the directory of the chunk that holds the pool, which is this one).
+// External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
+// on demand) and undici (src/registry/undici.ts loads three of its files with require(); bundled they
+// cost as much CPU, most of it is Node's own modules and llhttp's WebAssembly).
+//
+// Source maps sit beside each file (without the sources): bin/packpub.js turns them on for --debug, so
+// its stack traces name src/ files and lines. dist/'s per-module JavaScript and declarations (tsc) stay
+// the library's (package.json "exports").
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outDir = join(root, 'dist', 'bundle');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** @type {import('rolldown').InputOptions} */
+const common = {
+  cwd: root,
+  platform: 'node',
+  external: [/^@aws-sdk\//, /^undici(\/|$)/],
+  plugins: [
+    {
+      // src/version.ts reads ../package.json next to itself; a chunk is one level deeper. The bundle is
+      // built from this package.json, so its version is written in.
+      name: 'packpub-version',
+      load(id) {
+        if (id === join(root, 'src', 'version.ts')) return `export const VERSION = ${JSON.stringify(version)};\n`;
+        return null;
+      },
+    },
+  ],
+  onLog(level, log, handler) {
+    // A module imported dynamically in one place and statically in another stays with its static
+    // importers: the same modules load as with the unbundled dist/, so this is no news.
+    if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
+    // Anything else (an unresolved import, a circular chunk...) fails the build.
+    if (level === 'warn') handler('error', log);
+    else handler(level, log);
+  },
+};
+
+/** @type {import('rolldown').OutputOptions} */
+const output = {
+  dir: outDir,
+  format: 'esm',
+  sourcemap: true,
+  sourcemapExcludeSources: true,
+  entryFileNames: '[name].js',
+  chunkFileNames: '[name]-[hash].js',
+};
+
+rmSync(outDir, { recursive: true, force: true });
+await build({
+  ...common,
+  input: { packpub: join(root, 'src/cli/main.ts') },
+  output: {
+    ...output,
+    codeSplitting: {
+      // What the entry loads statically (errors, io, the flag checks...) goes into the entry itself
+      // rather than into small chunks shared with the lazy parts: `--version` reads one file.
+      groups: [{ name: 'packpub', tags: ['$initial'] }],
+    },
+  },
+});
+await build({
+  ...common,
+  input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
+  output: { ...output, codeSplitting: false },
+});

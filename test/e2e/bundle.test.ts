@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runBin } from '../support/cli.js';
+import { proxiedRegistry, packTree } from '../support/push-setup.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * The built CLI runs from its bundle (dist/bundle/, scripts/build-cli.mjs), whose lazy parts are chunks
+ * loaded on demand. Every run here records the files Node's module loader reads (a module hook, given
+ * through NODE_OPTIONS as a user could); a chunk's source map says which packages' code it holds. A run
+ * that does not need the YAML parser, the tar writer, ignore rules, the config schema compiler or the AWS
+ * SDK must not load them: they are most of what a short run would otherwise compile.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BUNDLE = join(ROOT, 'dist/bundle');
+
+/** Packages a run loads only when it needs them, as the sources a chunk's map names. */
+const LAZY = { yaml: 'node_modules/yaml/', 'tar-stream': 'node_modules/tar-stream/', ignore: 'node_modules/ignore/', ajv: 'node_modules/ajv/', 'AWS SDK': 'node_modules/@aws-sdk/' };
+type Lazy = keyof typeof LAZY;
+
+const world = setup(async (stack) => {
+  const reg = await proxiedRegistry(stack);
+  const work = await packTree(stack, 2, { seed: 5, prefix: 'bundle' });
+  const hooks = join(work.root, 'hooks.mjs');
+  await writeFile(
+    hooks,
+    "import { appendFileSync } from 'node:fs';\n" +
+      'export async function load(url, context, next) {\n' +
+      "  appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, url + '\\n');\n" +
+      '  return next(url, context);\n' +
+      '}\n',
+  );
+  const register = join(work.root, 'register.mjs');
+  await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  return { reg, work, register };
+});
+
+let runs = 0;
+
+/** Run the built CLI; returns the run and the files it loaded (relative to the repository), in load order. */
+async function recorded(args: string[]) {
+  const log = join(world.work.root, `loads-${runs++}.txt`);
+  await writeFile(log, '');
+  const run = await runBin(args, {
+    env: { ...world.work.env, NODE_OPTIONS: `--import=${pathToFileURL(world.register).href}`, PACKPUB_TEST_LOAD_LOG: log },
+  });
+  const loaded = (await readFile(log, 'utf8'))
+    .split('\n')
+    .filter((url) => url.startsWith('file:'))
+    .map((url) => relative(ROOT, fileURLToPath(url)));
+  return { run, loaded };
+}
+
+/** Which lazy packages the loaded files hold code of: a bundle chunk by its source map, anything else by its path. */
+async function lazyIn(loaded: string[]): Promise<Lazy[]> {
+  const found = new Set<Lazy>();
+  for (const file of loaded) {
+    let sources = [file];
+    if (file.startsWith('dist/bundle/')) {
+      // rolldown writes no map for a file without code of a source: an entry that only re-exports its
+      // chunk, and rolldown's own helpers (CommonJS interop).
+      if (!existsSync(join(ROOT, `${file}.map`)) && (/^rolldown-runtime-/.test(basename(file)) || /^(export|import) [^;]+;\s*$/.test(await readFile(join(ROOT, file), 'utf8')))) continue;
+      const map = JSON.parse(await readFile(join(ROOT, `${file}.map`), 'utf8')) as { sources: string[] };
+      sources = map.sources.map((s) => relative(ROOT, join(BUNDLE, s)));
+    }
+    for (const [name, prefix] of Object.entries(LAZY) as Array<[Lazy, string]>) if (sources.some((s) => s.includes(prefix))) found.add(name);
+  }
+  return [...found].sort();
+}
+
+describe('the CLI bundle loads its lazy parts only on runs that need them', () => {
+  it('--version reads the bundle entry and no chunk of a dependency', async () => {
+    const { run, loaded } = await recorded(['--version']);
+    expectRun(run, { code: 0, stderr: '' });
+    expect(run.stdout.trim()).toBe(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
+    expect(loaded).toContain('dist/bundle/packpub.js');
+    // Only the bundle: nothing from dist/'s per-module build, nothing from node_modules.
+    expect(loaded.filter((f) => f !== 'bin/packpub.js' && !f.startsWith('dist/bundle/'))).toEqual([]);
+    expect(await lazyIn(loaded)).toEqual([]);
+    expect(loaded.filter((f) => /yargs/.test(f))).toEqual([]);
+  });
+
+  it('a first push loads the YAML parser and the tar writer; the unchanged re-run loads neither, nor the AWS SDK', async () => {
+    const args = ['push', world.work.tree, '--recursive', '--registry', `${world.reg.proxy.host}/bundle`, '--json'];
+    const first = await recorded(args);
+    expectRun(first.run, { code: 0 });
+    const published = (JSON.parse(first.run.stdout) as { results: Array<{ name: string; version: string; status: string; digest: string }> }).results;
+    expect(published.map((r) => r.status)).toEqual(['published', 'published']);
+    // What is lazy is found when it is loaded: the check below can fail.
+    expect(await lazyIn(first.loaded)).toEqual(expect.arrayContaining(['ignore', 'tar-stream', 'yaml']));
+    const holdings = await world.reg.reader.holdings('bundle');
+    expect(holdings.problems).toEqual([]);
+    for (const r of published) expect(holdings.tags.get(`bundle/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
+
+    const again = await recorded(args);
+    expectRun(again.run, { code: 0 });
+    expect((JSON.parse(again.run.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+    expect(again.loaded.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/'))).toEqual([]);
+    expect(await lazyIn(again.loaded)).toEqual([]);
+  });
+});
