@@ -290,7 +290,9 @@ async function readArchive(open: () => Readable, label: string, budget: Budget, 
   // Loaded on the first archive: packs without chart archives never need the tar reader.
   const { extract: tarExtract } = await import('tar-stream');
   const input = open();
-  const extract = tarExtract();
+  // Go's archive/tar (Helm) also reads pre-POSIX V7 headers (no ustar magic); the checksum is still checked.
+  // (@types/tar-stream does not list the option that tar-stream's extract takes.)
+  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
   const feeding = pipeline(input, createGunzip({ chunkSize: INFLATE_CHUNK }), new ByteCounter(budget, label, nested), extract);
   feeding.catch(() => undefined);
   try {

@@ -10,6 +10,7 @@ import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
 import { writeTgz, writeFiles as put } from '../../support/files.js';
+import { v7Tgz } from './fixtures.js';
 
 let work: string;
 
@@ -138,6 +139,14 @@ describe('readChart', () => {
     });
     const chart = await readChart(path);
     expect(shape(chart)).toEqual({ name: 'dotted', version: '0.3.0', values: 'replicas: 2\n', subcharts: [{ name: 'sub', version: '0.0.1', values: '', subcharts: [] }] });
+    expect(chart.templateValuePaths).toEqual([['replicas']]);
+  });
+
+  it('reads a chart archive in the old V7 tar format (Go\'s archive/tar, and so Helm, reads it)', async () => {
+    const path = join(work, 'v7.tgz');
+    await writeFile(path, await v7Tgz({ 'old/Chart.yaml': 'apiVersion: v1\nname: old\nversion: 0.1.0\n', 'old/values.yaml': 'replicas: 1\n', 'old/templates/cm.yaml': '{{ .Values.replicas }}\n' }));
+    const chart = await readChart(path);
+    expect(shape(chart)).toEqual({ name: 'old', version: '0.1.0', values: 'replicas: 1\n', subcharts: [] });
     expect(chart.templateValuePaths).toEqual([['replicas']]);
   });
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 
 /** A gzip'd tar with one entry of `size` zero bytes: a small file that inflates hugely. */
@@ -26,4 +26,28 @@ export async function zeroBombTgz(size: number): Promise<Buffer> {
   });
   pack.finalize();
   return out;
+}
+
+/**
+ * A gzip'd tar in the pre-POSIX V7 format (`tar --format=v7`): ustar headers with the magic and
+ * version fields zeroed and the checksum recomputed. Go's archive/tar (Helm) reads it.
+ */
+export async function v7Tgz(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  const raw = buffer(pack);
+  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
+  pack.finalize();
+  const bytes = await raw;
+  for (let at = 0; at + 512 <= bytes.length; ) {
+    const header = bytes.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = parseInt(header.toString('latin1', 124, 136).replace(/\0.*$/, '').trim() || '0', 8);
+    header.fill(0, 257, 265); // magic "ustar\0" and version "00"
+    header.fill(0x20, 148, 156); // the checksum is computed with its own field as spaces
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return gzipSync(bytes);
 }
