@@ -41,7 +41,9 @@ export function valuesReferencePaths(text: string, limit = 10_000): string[] {
 /** Calls `found` with each reference's dotted path and the offset of its `.Values` / `$.Values`, at most `limit` times. */
 function scanReferences(text: string, limit: number, found: (dotted: string, offset: number) => void): void {
   let count = 0;
-  const field = /(^|[^\w$.)\]])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
+  // After a keyword Go's lexer needs no space (`{{if.Values.x}}` is `if .Values.x`); after any other
+  // word (`$root.Values`, a function: `not.Values` chains on its result) it is not a root reference.
+  const field = /(^|[^\w$.)\]]|\b(?:if|with|range|else))\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
   // Actions are found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
   for (let open = text.indexOf('{{'); open !== -1 && count < limit; ) {
     const close = text.indexOf('}}', open + 2);

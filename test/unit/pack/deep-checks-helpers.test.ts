@@ -79,13 +79,23 @@ describe('valuesReferences', () => {
     ]);
   });
 
+  it("finds a reference written right after a keyword, as Go's lexer reads {{if.Values.x}} (pack-central's piraeus chart)", () => {
+    const text = '{{ if.Values.rbac.create }}\n{{- with.Values.sa }}{{ range.Values.list }}{{ else if.Values.other }}\n{{ not.Values.chained }} {{ $root.Values.var }}\n';
+    expect(valuesReferences(text).map((r) => [r.path.join('.'), r.line, r.column])).toEqual([
+      ['rbac.create', 1, 6],
+      ['sa', 2, 9],
+      ['list', 2, 30],
+      ['other', 2, 55],
+    ]);
+  });
+
   it('stops at an unclosed action and at the limit', () => {
     expect(valuesReferences('{{ .Values.a }} {{ .Values.b')).toEqual([{ path: ['a'], line: 1, column: 4 }]);
     expect(valuesReferences('{{ .Values.a }}{{ .Values.b }}{{ .Values.c }}', 2)).toHaveLength(2);
   });
 
   it('valuesReferencePaths (the charts\' templates, no positions) finds exactly the same paths', () => {
-    const piece = fc.constantFrom('{{', '}}', '{{/*', '*/}}', '{{-', ' .Values', '$.Values', '.Values.', 'a', '.b_2', '.c', 'x.Values.d', ')', ' ', '\n', '-');
+    const piece = fc.constantFrom('{{', '}}', '{{/*', '*/}}', '{{-', ' .Values', '$.Values', '.Values.', 'a', '.b_2', '.c', 'x.Values.d', 'if', ' else', ')', ' ', '\n', '-');
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('')), fc.integer({ min: 1, max: 6 }), (text, limit) => {
         expect(valuesReferencePaths(text, limit)).toEqual(valuesReferences(text, limit).map((r) => r.path.join('.')));
