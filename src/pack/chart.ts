@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
+import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
 import { checkYamlText } from './yaml-source.js';
 
@@ -430,14 +431,53 @@ function parseDependencies(list: unknown): ChartDependency[] {
   return deps;
 }
 
+/**
+ * What Helm's loader refuses in a chart's metadata (helm/helm pkg/chart/v2/metadata.go Metadata.Validate,
+ * run by LoadFiles on every chart and subchart, so on every install), in Helm's words; undefined when
+ * Helm loads it. `dependencies` is the list Helm validates: requirements.yaml's, else Chart.yaml's.
+ * Scalars arrive as sigs.k8s.io/yaml hands them to string fields (`version: 1.0` is "1").
+ */
+function helmMetadataProblem(metadata: Record<string, unknown>, dependencies: unknown): string | undefined {
+  const name = str(metadata['name']) ?? '';
+  if (name === '.' || name === '..') return `chart.metadata.name ${JSON.stringify(name)} is not allowed`;
+  if (name.includes('/')) return `chart.metadata.name ${JSON.stringify(name)} is invalid`;
+  const version = str(metadata['version']);
+  if (version === undefined) return 'chart.metadata.version is required';
+  if (goSemverProblem(version) !== undefined) return `chart.metadata.version ${JSON.stringify(version)} is invalid`;
+  const type = metadata['type'] ?? '';
+  if (type !== '' && type !== 'application' && type !== 'library') return 'chart.metadata.type must be application or library';
+  if (Array.isArray(metadata['maintainers']) && metadata['maintainers'].some((m) => m === null)) return 'maintainers must not contain empty or null nodes';
+  if (!Array.isArray(dependencies)) return undefined;
+  const keys = new Set<string>();
+  for (const d of dependencies as unknown[]) {
+    if (d === null) return 'dependencies must not contain empty or null nodes';
+    if (typeof d !== 'object') continue;
+    const dep = d as Record<string, unknown>;
+    const alias = str(dep['alias']);
+    if (alias !== undefined && !/^[a-zA-Z0-9_-]+$/.test(alias)) return `dependency ${JSON.stringify(str(dep['name']) ?? '')} has disallowed characters in the alias`;
+    const key = alias ?? str(dep['name']) ?? '';
+    if (keys.has(key)) return `more than one dependency with name or alias ${JSON.stringify(key)}`;
+    keys.add(key);
+  }
+  return undefined;
+}
+
 function makeChart(location: string, metadata: Record<string, unknown>, slot: Omit<ChartSlot, 'archives' | 'chartYaml'>, subcharts: HelmChart[], nested: boolean): HelmChart {
   const requirements = slot.requirements === undefined ? {} : parseYamlObject(slot.requirements, `${location}/requirements.yaml`, nested);
+  // Helm reads requirements.yaml over Chart.yaml: its `dependencies`, when present, replace Chart.yaml's.
+  const dependencies = requirements['dependencies'] ?? metadata['dependencies'];
+  const refused = helmMetadataProblem(metadata, dependencies);
+  if (refused !== undefined) {
+    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${location}/Chart.yaml: Helm refuses this chart ("validation: ${refused}")`, {
+      hint: 'fix Chart.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`',
+    });
+  }
   const chart: HelmChart = {
     name: String(metadata['name']),
     location,
     metadata,
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
-    dependencies: parseDependencies(metadata['dependencies'] ?? requirements['dependencies']),
+    dependencies: parseDependencies(dependencies),
     subcharts,
     templateValuePaths: [...(slot.templateRefs ?? [])].map((p) => p.split('.')),
   };

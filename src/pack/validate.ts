@@ -21,6 +21,7 @@ import {
   SCHEMA_YAML,
   VALUES_YAML,
 } from './model.js';
+import { goSemverProblem } from './go-semver.js';
 import { checkPng } from './png.js';
 import { locate, schemaFindings } from './schema.js';
 import { checkYamlText } from './yaml-source.js';
@@ -184,7 +185,9 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
         message: `version "${version}" starts with "v"; pack-central rejects that: use "${bare}"`,
       });
     }
-    const unordered = paletteVersionProblem(version);
+    // Palette's Terraform provider orders pack versions with this reader; one version it cannot read
+    // makes its "latest version" lookup of the whole pack fail.
+    const unordered = goSemverProblem(version);
     if (unordered !== undefined) {
       findings.push({
         severity: 'warning',
@@ -197,27 +200,6 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
     }
   }
   return findings;
-}
-
-/**
- * Why Palette's version reader refuses `version`, or undefined when it reads it. Palette's Terraform
- * provider orders pack versions with Masterminds semver v3 `NewVersion`, which by default
- * (`CoerceNewVersion`) takes an optional lowercase `v`, one to three numeric parts with leading zeros
- * allowed (`1.5`, `26.02.1`), then a prerelease whose dot-separated identifiers are non-empty
- * `[0-9A-Za-z-]` with no leading zero on a numeric one (`0.30.0-5.5.2026`, `2.0.1-up.1`); `+build`
- * is already refused as an OCI tag. One version it cannot read makes the provider's "latest version"
- * lookup of the whole pack fail.
- */
-export function paletteVersionProblem(version: string): string | undefined {
-  const m = /^v?[0-9]+(?:\.[0-9]+){0,2}(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
-  if (m === null) return /^[0-9]+(?:\.[0-9]+){3,}/.test(version.replace(/^v/, '')) ? 'more than three numeric parts' : 'not of the form MAJOR[.MINOR[.PATCH]][-PRERELEASE]';
-  const pre = m[1];
-  if (pre === undefined) return undefined;
-  for (const id of pre.split('.')) {
-    if (id === '') return 'an empty prerelease identifier';
-    if (/^[0-9]+$/.test(id) && id.length > 1 && id.startsWith('0')) return `the numeric prerelease identifier "${id}" has a leading zero`;
-  }
-  return undefined;
 }
 
 /** "1.5" -> "1.5.0", for the message. */

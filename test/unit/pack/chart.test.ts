@@ -167,6 +167,30 @@ describe('readChart', () => {
       problem: 'no-chart-yaml',
       message: 'Helm refuses this chart ("error unpacking README.md in x: Chart.yaml file is missing")',
     },
+    // helm/helm pkg/chart/v2/metadata.go Metadata.Validate, run by the loader on every chart and subchart.
+    { name: 'a Chart.yaml without version', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\n' }, problem: 'bad-metadata', message: '.tgz/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required")' },
+    { name: 'a version that is not semver', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: latest\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.version "latest" is invalid")' },
+    { name: 'an unknown chart type', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\ntype: app\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.type must be application or library")' },
+    { name: 'a name with a slash', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: a/x\nversion: 1.0.0\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.name "a/x" is invalid")' },
+    { name: 'a null maintainer', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nmaintainers:\n  -\n' }, problem: 'bad-metadata', message: '("validation: maintainers must not contain empty or null nodes")' },
+    {
+      name: 'two dependencies under one alias',
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\ndependencies:\n  - name: a\n    alias: db\n  - name: b\n    alias: db\n' },
+      problem: 'bad-metadata',
+      message: '("validation: more than one dependency with name or alias "db"")',
+    },
+    {
+      name: 'an alias with a space (in requirements.yaml, which Helm reads over Chart.yaml)',
+      files: { 'x/Chart.yaml': 'apiVersion: v1\nname: x\nversion: 1.0.0\n', 'x/requirements.yaml': 'dependencies:\n  - name: a\n    alias: my db\n' },
+      problem: 'bad-metadata',
+      message: '("validation: dependency "a" has disallowed characters in the alias")',
+    },
+    {
+      name: 'a subchart without version',
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\n' },
+      problem: 'bad-metadata',
+      message: ':charts/sub/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required")',
+    },
   ])('refuses what Helm refuses: $name, with what Helm says', async ({ files, problem, message }) => {
     const path = join(work, `helm-${Math.random().toString(16).slice(2)}.tgz`);
     await writeTgz(path, files);
@@ -175,6 +199,20 @@ describe('readChart', () => {
     expect(err).toMatchObject({ code: 'PACK_FILE', problem });
     expect((err as Error).message).toContain(message);
     expect((err as ChartError).hint).toMatch(/Helm drops the first folder of every entry|helm package|charts\/ holds subcharts only/);
+  });
+
+  it('reads what Helm loads: no apiVersion (v1 assumed), a numeric name and version, 1.5 and 26.02.1, a library subchart', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['name: web\nversion: 1.0.0\n', 'web', '1.0.0'],
+      ['apiVersion: v2\nname: 123\nversion: 1.5\n', '123', '1.5'],
+      ['apiVersion: v2\nname: cal\nversion: 26.02.1\ntype: application\n', 'cal', '26.02.1'],
+    ];
+    for (const [chartYaml, name, version] of cases) {
+      const path = join(work, `ok-${name}.tgz`);
+      await writeTgz(path, { 'c/Chart.yaml': chartYaml, 'c/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n' });
+      const chart = await readChart(path);
+      expect({ name: chart.name, version: chart.version, sub: chart.subcharts.map((c) => c.name) }).toEqual({ name, version, sub: ['lib'] });
+    }
   });
 
   it('refuses a file that is not a gzip tar, and a missing path', async () => {

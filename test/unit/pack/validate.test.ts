@@ -413,6 +413,16 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'chart-refused-by-helm', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("chart illegally contains content outside the base directory: "Chart.yaml"")' },
   },
   {
+    name: 'chart archive whose Chart.yaml has no version (Helm refuses to load it)',
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\n' })),
+    expect: {
+      severity: 'error',
+      rule: 'chart-metadata-invalid',
+      file: 'charts/web-1.0.0.tgz',
+      message: 'charts/web-1.0.0.tgz/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required"); fix Chart.yaml (`helm lint` reports the same)',
+    },
+  },
+  {
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
