@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
 import { PackpubError } from '../errors.js';
@@ -29,19 +29,32 @@ function outputTaken(outDir: string): PackpubError {
   return new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });
 }
 
+function takenOr(outDir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' ? outputTaken(outDir) : err;
+}
+
 /**
- * Move the extracted folder to `outDir`, which may only be missing or an empty folder: files that appeared
- * there while the pull downloaded (another process) are never deleted to make room.
+ * Fill the user's existing empty folder with the extracted pack: the folder itself is never removed or
+ * replaced (its permissions, owner and mount stay), and the staging folder inside it is the only other
+ * entry. Files that appeared there while the pull downloaded (another process) are never deleted to make
+ * room: the pull is refused. A move that fails takes back what was moved, so the folder is left empty, as
+ * it was. `moved` lists what is in place so far (the caller removes it if the process exits mid-way).
  */
-async function placeOutput(source: string, outDir: string): Promise<void> {
-  const taken = (err: unknown): never => {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' ? outputTaken(outDir) : err;
-  };
-  await rmdir(outDir).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') taken(err);
+async function fillFolder(source: string, outDir: string, staging: string, moved: string[]): Promise<void> {
+  const present = await readdir(outDir).catch((err: unknown) => {
+    throw takenOr(outDir, err);
   });
-  await rename(source, outDir).catch(taken);
+  if (present.some((name) => name !== basename(staging))) throw outputTaken(outDir);
+  try {
+    for (const name of await readdir(source)) {
+      await rename(join(source, name), join(outDir, name));
+      moved.push(join(outDir, name));
+    }
+  } catch (err) {
+    for (const path of moved.splice(0)) await rm(path, { recursive: true, force: true });
+    throw takenOr(outDir, err);
+  }
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -56,8 +69,8 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
 
 /**
  * Download a pack, verify every digest, and extract it safely into a folder of its own.
- * Extraction happens in a temp folder beside the target and is renamed into place at the end,
- * so a refused or interrupted pull leaves nothing half-written at the target.
+ * Extraction happens in a staging folder and is moved into place at the end, so a refused, failed or
+ * interrupted pull leaves nothing half-written at the target, and an existing empty folder is kept.
  */
 export async function pullPack(target: ReadableTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
@@ -65,10 +78,17 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     throw outputTaken(outDir);
   }
   const resolved = await resolvePack(target, ref);
-  await mkdir(dirname(outDir), { recursive: true });
-  const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.packpub-`));
-  // An interrupted pull exits through process.exit (cli/signals.ts): still leave nothing beside the target.
-  const removeStaging = () => rmSync(staging, { recursive: true, force: true });
+  // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
+  // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.
+  const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
+  if (!existing) await mkdir(dirname(outDir), { recursive: true });
+  const staging = await mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
+  const moved: string[] = [];
+  // An interrupted pull exits through process.exit (cli/signals.ts): still leave nothing beside or in the target.
+  const removeStaging = () => {
+    for (const path of moved) rmSync(path, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
+  };
   process.once('exit', removeStaging);
   try {
     const tree = join(staging, 'tree');
@@ -84,7 +104,9 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
     const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
     const source = (await stat(top)).isDirectory() ? top : tree;
-    await placeOutput(source, outDir);
+    if (existing) await fillFolder(source, outDir, staging, moved);
+    else await rename(source, outDir).catch((err: unknown) => Promise.reject(takenOr(outDir, err)));
+    moved.length = 0; // in place: no longer the pull's to take back
     return {
       reference: resolved.reference,
       digest: resolved.fetched.descriptor.digest,

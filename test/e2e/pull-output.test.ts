@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { parsePackRef } from '../../src/oci/reference.js';
 import { pullPack } from '../../src/operations/pull.js';
@@ -18,6 +18,21 @@ import { setup } from '../support/stage.js';
  */
 
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
+
+/** Fault injection: the second rename placing something at or in `into` fails (a full disk, EIO), once. */
+const faults = vi.hoisted(() => ({ into: undefined as string | undefined, seen: 0 }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const rename: typeof real.rename = async (from, to) => {
+    const into = faults.into;
+    if (into !== undefined && (String(to) === into || String(to).startsWith(`${into}/`)) && ++faults.seen === 2) {
+      faults.into = undefined;
+      throw Object.assign(new Error(`EIO: i/o error, rename '${String(from)}' -> '${String(to)}'`), { code: 'EIO' });
+    }
+    return real.rename(from, to);
+  };
+  return { ...real, rename, default: { ...real, rename } };
+});
 
 describe('pull --output keeps what is already there', () => {
   const w = setup(async (stack) => {
@@ -51,6 +66,29 @@ describe('pull --output keeps what is already there', () => {
     expect(filled.code, filled.stderr).toBe(0);
     expect(filled.stdout).toContain(`into ${empty}:`);
     expect(JSON.parse(await readFile(join(empty, 'pack.json'), 'utf8'))).toMatchObject({ name: 'hello', version: '1.0.0' });
+  });
+
+  it("keeps the user's empty folder when moving the pack into it fails: it was removed before the move", async () => {
+    const out = join(w.root, 'kept');
+    await mkdir(out);
+    faults.into = out;
+    faults.seen = 0;
+    try {
+      const run = await runCli(['pull', 'hello:1.0.0', '-o', out, '--oci-layout', w.layout]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('EIO: i/o error');
+      expect(faults.into).toBeUndefined(); // the fault did fire, on the second entry moved in
+    } finally {
+      faults.into = undefined;
+    }
+    // The folder is there, empty as it was: no half pack, no staging folder inside or beside it.
+    expect(await readdir(out)).toEqual([]);
+    expect((await readdir(w.root)).filter((n) => n.startsWith('.kept'))).toEqual([]);
+    // The next pull fills it.
+    const again = await runCli(['pull', 'hello:1.0.0', '-o', out, '--oci-layout', w.layout]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toMatchObject({ name: 'hello', version: '1.0.0' });
+    expect((await readdir(out)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('does not delete files that appear in the output folder while the pull downloads', async () => {
