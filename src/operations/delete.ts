@@ -23,7 +23,8 @@ const TAG_LOOKUPS = 8;
 
 /**
  * What happened to one version:
- * - deleted: the tag is gone, and its manifest with it (no other tag pointed at it)
+ * - deleted: the tag is gone, and its manifest with it (no other tag pointed at it when looked up; on a
+ *   manifest-scope store that is right before the delete)
  * - untagged: the tag is gone; the manifest stays under `otherTags` (stores that delete tags: Harbor, ECR, OCI layout)
  * - planned: --dry-run, or planned and not confirmed; `plan` says which of the two a run would do
  * - missing: the version does not exist (a failure unless --ignore-missing)
@@ -135,9 +136,7 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
     try {
       const head = await store.headManifest(repository, ref.version);
       if (head === undefined) return { ref, repository, result: { ...base, status: 'missing', error: errorOf(versionNotFound(reference, ref)) } };
-      const tags = (await store.listTags(repository)).filter((t) => t !== ref.version);
-      const digests = await mapConcurrent(tags, TAG_LOOKUPS, async (t) => (await store.headManifest(repository, t))?.digest);
-      const otherTags = tags.filter((_, i) => digests[i] === head.digest).sort();
+      const otherTags = await tagsSharing(target, repository, ref.version, head.digest);
       const found = { ...base, digest: head.digest, otherTags };
       const survivors = otherTags.filter((t) => !named.has(`${ref.name}:${t}`));
       if (store.deleteScope === 'manifest' && survivors.length > 0) {
@@ -155,6 +154,38 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
   });
   const ready = versions.every((v) => v.result.status === 'planned' || (v.result.status === 'missing' && options.ignoreMissing === true));
   return { target: target.display, ignoreMissing: options.ignoreMissing === true, started, versions, ready };
+}
+
+/** The other tags of `repository` that point at `digest` now (list tags, then HEAD each, a few at a time). */
+async function tagsSharing(target: DeletableTarget, repository: string, tag: string, digest: Digest): Promise<string[]> {
+  const tags = (await target.store.listTags(repository)).filter((t) => t !== tag);
+  const digests = await mapConcurrent(tags, TAG_LOOKUPS, async (t) => (await target.store.headManifest(repository, t))?.digest);
+  return tags.filter((_, i) => digests[i] === digest).sort();
+}
+
+/**
+ * A store that can only delete manifests takes every tag of the manifest with it. The plan may be minutes
+ * old (a confirmation on a terminal): right before the delete, the tag and the tags sharing its manifest
+ * are looked up again, and a tag moved or added since (another publisher) stops the delete. What is left
+ * is the one round trip between this look-up and the DELETE itself (docs/errors.md).
+ */
+async function recheckBeforeManifestDelete(target: DeletableTarget, v: PlannedVersion, digest: Digest, named: ReadonlySet<string>, removed: ReadonlySet<string>): Promise<void> {
+  const { repository, result: r } = v;
+  const now = await target.store.headManifest(repository, v.ref.version);
+  if (now === undefined) return; // gone already: the read-back says so
+  if (now.digest !== digest) {
+    throw new PackpubError('CONFLICT', `${r.reference} now points at ${now.digest}, not ${digest} as it did when it was looked up: not deleted`, {
+      hint: 'another publisher moved the tag meanwhile; look again with packpub delete --dry-run',
+    });
+  }
+  const added = (await tagsSharing(target, repository, v.ref.version, digest)).filter((t) => !named.has(`${repository}:${t}`) && !removed.has(t) && !(r.otherTags ?? []).includes(t));
+  if (added.length > 0) {
+    throw new PackpubError(
+      'CONFLICT',
+      `${r.reference} shares its manifest (${digest}) with ${added.join(', ')}, tagged since it was looked up: this registry can only delete the manifest, which would remove ${added.length === 1 ? 'that tag' : 'those tags'} too; not deleted`,
+      { hint: `another publisher tagged the same content meanwhile; name every tag of it in one call (packpub delete ${[v.ref.version, ...added].map((t) => `${v.ref.name}:${t}`).join(' ')}), or keep it` },
+    );
+  }
 }
 
 /**
@@ -188,6 +219,7 @@ export async function applyDelete(target: DeletableTarget, plan: DeletePlan, opt
     const otherTags = manifestScope ? present.filter((t) => !named.has(`${v.repository}:${t}`)) : present;
     const already = manifestScope && (r.otherTags ?? []).some((t) => removed.has(t));
     try {
+      if (!already && manifestScope) await recheckBeforeManifestDelete(target, v, r.digest, named, removed);
       if (!already) await store.deleteTag({ repository: v.repository, tag: v.ref.version, digest: r.digest, otherTags });
       if ((await store.headManifest(v.repository, v.ref.version)) !== undefined) {
         throw new PackpubError('REGISTRY', `${r.reference} still resolves after it was deleted`, {

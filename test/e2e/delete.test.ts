@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/credentials/chain.js';
+import { parsePackRef } from '../../src/oci/reference.js';
+import { applyDelete, deleteSucceeded, planDelete } from '../../src/operations/delete.js';
+import { openTarget } from '../../src/targets/open.js';
 import { BIN, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
 import { startEcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
@@ -123,6 +127,42 @@ describe('delete on a distribution registry', () => {
       ['2.x', 'deleted', w.digests['2.0.0'], ['2.0.0']],
     ]);
     expect(await tags()).toEqual([]);
+  });
+
+  it('a tag another publisher adds to the manifest after the plan stops the delete, naming it; the tag and the manifest stay', async () => {
+    const target = ['--registry', `${w.registry.host}/late`];
+    const digests = await pushTwo(join(w.root, 'late'), target);
+    const opened = await openTarget({ registry: `${w.registry.host}/late`, credentials: staticProvider('none', undefined) });
+    const lateTags = async () => (await new RegistryReader(w.registry.url).tags(`late/${REPO}`)).sort();
+    try {
+      const plan = await planDelete(opened, [parsePackRef('hello:1.0.0')]);
+      expect(plan.versions[0]?.result).toMatchObject({ status: 'planned', plan: 'delete', otherTags: [] });
+      // Meanwhile (a confirmation prompt can take minutes) another publisher tags the same content.
+      expect((await runCli(['tag', 'hello:1.0.0', '1.0.x', ...target])).code).toBe(0);
+      const report = await applyDelete(opened, plan);
+      expect(report.results[0]).toMatchObject({ status: 'failed', error: { code: 'CONFLICT' } });
+      expect(report.results[0]?.error?.message).toBe(
+        `${w.registry.host}/late/${REPO}:1.0.0 shares its manifest (${digests['1.0.0']}) with 1.0.x, tagged since it was looked up: this registry can only delete the manifest, which would remove that tag too; not deleted`,
+      );
+      expect(deleteSucceeded(report)).toBe(false);
+      expect(await lateTags()).toEqual(['1.0.0', '1.0.x', '2.0.0']);
+
+      // A tag moved to other content since the plan is not deleted either (the delete would take the old manifest).
+      const moved = await planDelete(opened, [parsePackRef('hello:2.0.0')]);
+      expect((await runCli(['tag', 'hello:1.0.0', '2.0.0', '--force', ...target])).code).toBe(0);
+      const movedReport = await applyDelete(opened, moved);
+      expect(movedReport.results[0]?.error?.message).toBe(
+        `${w.registry.host}/late/${REPO}:2.0.0 now points at ${digests['1.0.0']}, not ${digests['2.0.0']} as it did when it was looked up: not deleted`,
+      );
+      expect(await lateTags()).toEqual(['1.0.0', '1.0.x', '2.0.0']);
+    } finally {
+      await opened.store.close();
+    }
+    // The CLI says the same, exits 1 and keeps every tag.
+    const cli = await runCli(['delete', 'hello:1.0.0', '--force', ...target], { env: ENV });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('shares its manifest');
+    expect(await lateTags()).toEqual(['1.0.0', '1.0.x', '2.0.0']);
   });
 
   it('a registry with deletes turned off: 405 explained, nothing deleted', async () => {
