@@ -18,7 +18,7 @@
 // Source maps sit beside each file (without the sources): bin/packpub.js turns them on for --debug, so
 // its stack traces name src/ files and lines. dist/'s per-module JavaScript and declarations (tsc) stay
 // the library's (package.json "exports").
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -40,6 +40,20 @@ const common = {
       load(id) {
         if (id === join(root, 'src', 'version.ts')) return `export const VERSION = ${JSON.stringify(version)};\n`;
         return null;
+      },
+    },
+    {
+      // yargs finds its message catalogue (locales/*.json) from its own file: three levels up from
+      // lib/platform-shims/esm.mjs, which from a chunk would be a folder outside the package. main.ts
+      // keeps yargs in English (its messages are read back, as packpub's are written, in English), so
+      // the bundle carries yargs' English catalogue only, beside the chunks.
+      name: 'packpub-yargs-locales',
+      transform(code, id) {
+        if (!id.endsWith('/node_modules/yargs/lib/platform-shims/esm.mjs')) return null;
+        const from = "directory: resolve(__dirname, '../../../locales')";
+        if (!code.includes(from)) throw new Error(`${id}: yargs no longer names its locales folder as "${from}"`);
+        // The same line, so the source map needs no change (map: null).
+        return { code: code.replace(from, "directory: fileURLToPath(new URL('./yargs-locales', import.meta.url))"), map: null };
       },
     },
   ],
@@ -76,6 +90,7 @@ await build({
     },
   },
 });
+cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
 await build({
   ...common,
   input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },

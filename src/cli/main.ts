@@ -23,6 +23,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .scriptName('packpub')
     .usage('packpub <command> [options]\n\nPublish Spectro Cloud Palette packs to OCI registries.')
     .version(VERSION)
+    // yargs' own words (headings, its errors) in English whatever LANG says, as everything else packpub
+    // prints: a translated "Unknown argument" would also stop explainUnknownInput from naming the flag meant.
+    .detectLocale(false)
     .option('debug', { type: 'boolean', default: false, describe: 'Print redacted request traces and stack traces' })
     .option('tty', { type: 'boolean', default: true, describe: 'Terminal output: --no-tty draws no live progress or colours and asks no questions, as in a pipe' })
     .strict()

@@ -103,3 +103,15 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(await lazyIn(again.loaded)).toEqual([]);
   });
 });
+
+describe("yargs' words in the bundle", () => {
+  it('stay English under a German locale, so a mistyped flag is still named', async () => {
+    const env = { ...world.work.env, LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' };
+    const pack = world.work.packs[0]?.dir ?? '';
+    const typo = await runBin(['validate', pack, '--strcit'], { env });
+    expectRun(typo, { code: 2, stdout: '', stderr: ['unknown flag --strcit: did you mean --strict?'] });
+    const help = await runBin(['validate', '--help'], { env });
+    expectRun(help, { code: 0, stdout: ['Examples:', '[default: false]'], stderr: '' });
+    expect(help.stdout).not.toContain('Beispiele');
+  });
+});
