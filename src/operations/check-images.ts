@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { defaultCredentialChain } from '../credentials/default-chain.js';
+import { chainProviders } from '../credentials/chain.js';
+import { dockerConfigProvider } from '../credentials/docker-config.js';
+import { ecrCredentialProvider } from '../credentials/ecr-token.js';
+import type { CredentialProvider } from '../credentials/types.js';
 import { isPackpubError, type ErrorCode } from '../errors.js';
 import type { Finding } from '../pack/findings.js';
 import { loadPack } from '../pack/model.js';
@@ -102,6 +105,15 @@ export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit
 }
 
 /**
+ * Credentials for an image host that is not a target of the run: the Docker config (and ECR tokens on ECR
+ * hosts), else anonymous. Never the run's own credentials (flags, PACKPUB_USERNAME / PACKPUB_PASSWORD,
+ * packpub.yaml): those are meant for the target registry and would go to every image host.
+ */
+function imageHostCredentials(env: NodeJS.ProcessEnv): CredentialProvider {
+  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider());
+}
+
+/**
  * Resolves images by HEAD of their manifest with packpub's registry client and default credential chain
  * (anonymous where the registry allows it, else the Docker config), or a target's own connection for its
  * host (`registries`). Each distinct image is asked once per
@@ -132,7 +144,7 @@ export class ImageChecker {
       const env = this.options.env ?? process.env;
       const own = this.options.registries?.get(host);
       client = RegistryClient.create({
-        ...(own ?? { credentials: defaultCredentialChain({ env }) }),
+        ...(own ?? { credentials: imageHostCredentials(env) }),
         host: host === 'docker.io' ? 'registry-1.docker.io' : host,
         retry: { attempts: this.options.attempts ?? 2, requestTimeoutMs: 20_000, deadlineMs: 60_000 },
       });

@@ -284,6 +284,12 @@ describe('--check-images', () => {
       });
       expect(elsewhere.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
       expect(elsewhere.code).toBe(0);
+      // Nor are the environment's (PACKPUB_USERNAME / PACKPUB_PASSWORD are the target's): they went to every image host.
+      const envRun = await runCli(['push', '--check-images', '--registry', `${anon.host}/elsewhere`, other], {
+        env: { DOCKER_CONFIG: emptyConfig, PACKPUB_USERNAME: 'alice', PACKPUB_PASSWORD: password },
+      });
+      expect(envRun.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
+      expect(envRun.code).toBe(0);
     });
   });
 });

@@ -94,6 +94,41 @@ describe('a registry that requires a client certificate', () => {
   });
 });
 
+describe('push --check-images with the images on the target registry (private CA, mTLS, token realm on another port)', () => {
+  /** A pack whose pack.content.images lists exactly `images`. */
+  const packWithImages = (name: string, images: string[]) =>
+    writePack(join(w.root, 'images', name), {
+      name,
+      version: '1.0.0',
+      files: { 'values.yaml': ['pack:', `  namespace: ${name}`, '  content:', '    images:', ...images.map((i) => `      - image: ${i}`), ''].join('\n') },
+    });
+
+  it("checks them with the target's CA, client certificate and credentials: found ones publish, a missing one refuses the run", async () => {
+    const existing = `${w.registry.host}/images/app:1.0.0`;
+    // An image on the registry, published with packpub itself (any manifest will do).
+    const seed = await runCli(['push', await packWithImages('seed', []), '--registry', `${w.registry.host}/images`, '--no-plain-http', '--ca-file', w.certs.caFile, ...identity(), '--allow-cross-host-auth'], {
+      env: env(),
+    });
+    expect(seed.code, seed.stderr).toBe(0);
+    const present = `${w.registry.host}/images/spectro-packs/archive/seed:1.0.0`;
+    const found = await packWithImages('uses-present', [present]);
+    const ok = await runCli(['push', '--check-images', found, ...https(), ...identity(), '--allow-cross-host-auth', '--json'], { env: env() });
+    expect(ok.stderr).not.toMatch(/gated|cannot check|not checked/);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as { results: Array<{ name: string; status: string; findings?: unknown }> }).results[0]).toMatchObject({ name: 'uses-present', status: 'published' });
+    expect(await repositories()).toContain('base');
+
+    const absent = await packWithImages('uses-absent', [existing]);
+    const refused = await runCli(['push', '--check-images', absent, ...https(), ...identity(), '--allow-cross-host-auth', '--json'], { env: env() });
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`image ${existing} does not exist`);
+    expect(refused.stderr).not.toMatch(/gated|cannot check|certificate/);
+    expect((JSON.parse(refused.stdout) as { results: Array<{ status: string; error?: { code: string } }> }).results[0]).toMatchObject({ status: 'failed', error: { code: 'IMAGE_NOT_FOUND' } });
+    const archive = await readdir(join(w.registry.storageDir, 'docker/registry/v2/repositories/base/spectro-packs/archive'));
+    expect(archive).not.toContain('uses-absent');
+  });
+});
+
 describe('client certificate flags checked before any network work (exit 2)', () => {
   const refused = async (args: string[], message: string) => {
     const before = w.tokens.requests.length;
