@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -119,6 +119,18 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter((a) => a !== '') };
 }
 
+let keyPair: Promise<{ privateKey: KeyObject; publicKey: KeyObject }> | undefined;
+
+/**
+ * The RS256 signing key (Harbor signs with RSA): made once per test process and shared by its token
+ * servers (an RSA key costs a tenth of a CPU-second or more to make; each server still has its own
+ * certificate, and no test needs two servers with different keys).
+ */
+function signingKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  keyPair ??= promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return keyPair;
+}
+
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
   const service = options.service ?? 'harbor-registry';
   const issuer = options.issuer ?? 'packpub-test-token-issuer';
@@ -126,7 +138,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     Object.entries(options.users ?? {}).map(([u, v]) => [u, typeof v === 'string' ? { password: v } : v]),
   );
 
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = await signingKeyPair();
   const kid = libtrustKeyId(publicKey);
   const dir = await mkdtemp(join(tmpdir(), 'packpub-token-'));
   const keyFile = join(dir, 'signing.key');
