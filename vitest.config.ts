@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongFirstSequencer from './test/sequencer.ts';
 
 const BENCH_TESTS = ['test/unit/bench/**/*.test.ts', 'test/integration/bench-*.test.ts'];
 
@@ -17,6 +18,8 @@ export default defineConfig({
     // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
     // more files than cores run at once (vitest's default on 2 cores is one file at a time).
     maxWorkers: 3,
+    // The files that are one long chain of steps start first (test/sequencer.ts).
+    sequence: { sequencer: LongFirstSequencer },
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
