@@ -62,27 +62,40 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
     if (mode === 'htpasswd')
       it('local commands (validate, build, init) with a password in the environment', async () => {
         const e = { env: withPassword(PASSWORD) };
-        expect((await cli('validate', ['validate', 'p0', '--json', '--debug'], e)).code).toBe(0);
-        expect((await cli('build', ['build', 'p0', '-o', 'p0.tar.gz', '--registry', `${w.R}/base`, '--json', '--debug'], e)).code).toBe(0);
-        expect((await cli('init', ['init', 'fresh', '--name', 'fresh', '--version', '0.1.0', '--json', '--debug'], e)).code).toBe(0);
+        const [validate, build, init] = await Promise.all([
+          cli('validate', ['validate', 'p0', '--json', '--debug'], e),
+          cli('build', ['build', 'p0', '-o', 'p0.tar.gz', '--registry', `${w.R}/base`, '--json', '--debug'], e),
+          cli('init', ['init', 'fresh', '--name', 'fresh', '--version', '0.1.0', '--json', '--debug'], e),
+        ]);
+        expect(validate.code).toBe(0);
+        expect(build.code).toBe(0);
+        expect(init.code).toBe(0);
       });
 
     it('push, list, inspect, pull, tag and copy with the right password', async () => {
       const e = { env: withPassword(PASSWORD) };
-      const push = await cli('push --json', ['push', 'p0', '--registry', `${w.R}/base`, '--json', '--debug'], e);
+      // Runs that do not depend on each other run side by side (each is its own process either way).
+      const [push, stdinPush] = await Promise.all([
+        cli('push --json', ['push', 'p0', '--registry', `${w.R}/base`, '--json', '--debug'], e),
+        cli('push -u --password-stdin', ['push', 'p1', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: `${PASSWORD}\n` }),
+      ]);
       expect(push.code, push.stderr).toBe(0);
       expect(push.stderr).toContain('debug: PUT '); // the trace was on
-      const stdinPush = await cli('push -u --password-stdin', ['push', 'p1', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], {
-        stdin: `${PASSWORD}\n`,
-      });
       expect(stdinPush.code, stdinPush.stderr).toBe(0);
-      expect((await cli('list', ['list', '--registry', `${w.R}/base`, '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('inspect', ['inspect', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('pull', ['pull', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '-o', 'pulled', '--json', '--debug'], e)).code).toBe(0);
-      expect((await cli('tag', ['tag', 'secret-pack:1.0.0', '1.0.x', '--registry', `${w.R}/base`, '--debug'], e)).code).toBe(0);
-      const copy = await cli('copy', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/promoted`, '--json', '--debug'], {
-        env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: PASSWORD },
-      });
+      // Each reads secret-pack:1.0.0, which the push above published; tag and copy write elsewhere.
+      const [list, inspect, pull, tag, copy] = await Promise.all([
+        cli('list', ['list', '--registry', `${w.R}/base`, '--json', '--debug'], e),
+        cli('inspect', ['inspect', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '--json', '--debug'], e),
+        cli('pull', ['pull', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '-o', 'pulled', '--json', '--debug'], e),
+        cli('tag', ['tag', 'secret-pack:1.0.0', '1.0.x', '--registry', `${w.R}/base`, '--debug'], e),
+        cli('copy', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/promoted`, '--json', '--debug'], {
+          env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: PASSWORD },
+        }),
+      ]);
+      expect(list.code, list.stderr).toBe(0);
+      expect(inspect.code, inspect.stderr).toBe(0);
+      expect(pull.code, pull.stderr).toBe(0);
+      expect(tag.code, tag.stderr).toBe(0);
       expect(copy.code, copy.stderr).toBe(0);
       expect(w.proxy.count((r) => r.hadAuthorization)).toBeGreaterThan(0);
     });
@@ -99,26 +112,31 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
 
     it('every command with a wrong password fails without printing it', async () => {
       const e = { env: withPassword(WRONG) };
-      const push = await cli('push wrong', ['push', 'p2', '--registry', `${w.R}/base`, '--json', '--debug'], e);
-      expect(push.code).toBe(1);
-      expect(push.stdout).toMatch(/credentials rejected/);
-      for (const [label, args] of [
+      // Every run is refused before it changes anything, so they run side by side.
+      const reads = [
         ['list wrong', ['list', '--registry', `${w.R}/base`, '--json', '--debug']],
         ['inspect wrong', ['inspect', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '--json', '--debug']],
         ['pull wrong', ['pull', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '-o', 'nope', '--debug']],
         ['tag wrong', ['tag', 'secret-pack:1.0.0', 'x', '--registry', `${w.R}/base`, '--debug']],
-      ] as const) {
-        const run = await cli(label, [...args], e);
-        expect(run.code, `${label}: ${run.stderr}`).toBe(1);
-        expect(run.stderr).toMatch(/^error: /m);
+      ] as const;
+      const [push, stdin, copy, login, ...readRuns] = await Promise.all([
+        cli('push wrong', ['push', 'p2', '--registry', `${w.R}/base`, '--json', '--debug'], e),
+        cli('push -u --password-stdin wrong', ['push', 'p2', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: WRONG }),
+        cli('copy wrong', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/elsewhere`, '--json', '--debug'], {
+          env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: WRONG },
+        }),
+        cli('login wrong', ['login', w.R, '-u', USER, '--password-stdin', '--debug', '--registry-config', join(w.root, 'wrong.json')], { stdin: WRONG }),
+        ...reads.map(([label, args]) => cli(label, [...args], e)),
+      ]);
+      expect(push.code).toBe(1);
+      expect(push.stdout).toMatch(/credentials rejected/);
+      for (const [i, [label]] of reads.entries()) {
+        const run = readRuns[i];
+        expect(run?.code, `${label}: ${run?.stderr}`).toBe(1);
+        expect(run?.stderr).toMatch(/^error: /m);
       }
-      const stdin = await cli('push -u --password-stdin wrong', ['push', 'p2', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: WRONG });
       expect(stdin.code).toBe(1);
-      const copy = await cli('copy wrong', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/elsewhere`, '--json', '--debug'], {
-        env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: WRONG },
-      });
       expect(copy.code).toBe(1);
-      const login = await cli('login wrong', ['login', w.R, '-u', USER, '--password-stdin', '--debug', '--registry-config', join(w.root, 'wrong.json')], { stdin: WRONG });
       // The stand-in token service, unlike Harbor, grants wrong credentials an empty token that `GET /v2/`
       // accepts, so only the Basic registry can refuse this login; either way nothing may leak.
       if (mode === 'htpasswd') {
