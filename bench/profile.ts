@@ -1,5 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { SourceMap } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /*
  * Summaries of V8 CPU profiles written by `node --cpu-prof` (Chrome DevTools Profile format:
@@ -11,6 +13,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber?: number;
 }
 
 interface ProfileNode {
@@ -79,12 +82,35 @@ function sortEntries(map: Map<string, number>, total: number, limit: number): Pr
     .map(([label, selfMs]) => ({ label, selfMs, share: total > 0 ? selfMs / total : 0 }));
 }
 
+/**
+ * The source a frame's code came from, when its file has a source map beside it (FILE.map): the built
+ * CLI is a bundle (dist/bundle/, scripts/build-cli.mjs) whose chunks hold packpub's modules and its
+ * dependencies together, so a frame is filed under the src/ module or package it was bundled from.
+ */
+async function originalFrame(frame: CallFrame, maps: Map<string, SourceMap | undefined>): Promise<CallFrame> {
+  if (!frame.url.startsWith('file://')) return frame;
+  if (!maps.has(frame.url)) {
+    let map: SourceMap | undefined;
+    try {
+      map = new SourceMap(JSON.parse(await readFile(`${fileURLToPath(frame.url)}.map`, 'utf8')));
+    } catch {
+      map = undefined;
+    }
+    maps.set(frame.url, map);
+  }
+  const entry = maps.get(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0);
+  if (entry === undefined || !('originalSource' in entry)) return frame;
+  const source = resolve(dirname(fileURLToPath(frame.url)), entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource);
+  return { ...frame, url: pathToFileURL(source).href, lineNumber: entry.originalLine, columnNumber: entry.originalColumn };
+}
+
 /** Read every .cpuprofile in `dir` (one per thread) and add their self times up. */
 export async function summariseProfiles(dir: string, repoRoot: string, limit = 15): Promise<ProfileSummary> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let totalMs = 0;
+  const maps = new Map<string, SourceMap | undefined>();
   for (const file of files) {
     const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -104,9 +130,10 @@ export async function summariseProfiles(dir: string, repoRoot: string, limit = 1
     for (const [id, ms] of self) {
       const node = nodes.get(id);
       if (node === undefined || ms === 0) continue;
-      const url = shortUrl(node.callFrame.url, repoRoot);
-      const name = node.callFrame.functionName || '(anonymous)';
-      const label = url === '' ? name : `${name} (${url}:${node.callFrame.lineNumber + 1})`;
+      const frame = await originalFrame(node.callFrame, maps);
+      const url = shortUrl(frame.url, repoRoot);
+      const name = frame.functionName || '(anonymous)';
+      const label = url === '' ? name : `${name} (${url}:${frame.lineNumber + 1})`;
       byFunction.set(label, (byFunction.get(label) ?? 0) + ms);
       const a = area(url, name);
       byArea.set(a, (byArea.get(a) ?? 0) + ms);

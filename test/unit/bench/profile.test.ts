@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summariseProfiles } from '../../../bench/profile.js';
 import { evaluate, type Measurements } from '../../../bench/report.js';
@@ -39,6 +40,44 @@ describe('summariseProfiles', () => {
     expect(s.functions.find((f) => f.label === 'buildArchive (dist/archive/build.js:10)')?.selfMs).toBeCloseTo(6, 5);
     expect(s.areas.find((a) => a.label === 'packpub archive/')?.selfMs).toBeCloseTo(6, 5);
     expect(s.areas.find((a) => a.label === 'dependency js-yaml')?.selfMs).toBeCloseTo(5, 5);
+  });
+});
+
+describe('summariseProfiles on the bundled CLI', () => {
+  it('files a bundle chunk\'s frames under the src/ module or package its source map names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'packpub-bench-prof-'));
+    dirs.push(dir);
+    const chunk = join(dir, 'dist/bundle/validate-Ab12.js');
+    await mkdir(join(dir, 'dist/bundle'), { recursive: true });
+    await writeFile(chunk, 'function next() {}\nfunction check() {}\n');
+    // Generated line 0 -> yaml's parser.js line 0; generated line 1 -> src/pack/validate.ts line 5 ("C" = +1
+    // source, "K" = +5 lines: base64 VLQ).
+    const map = { version: 3, sources: ['../../node_modules/yaml/dist/parse/parser.js', '../../src/pack/validate.ts'], names: [], mappings: 'AAAA;ACKA' };
+    await writeFile(`${chunk}.map`, JSON.stringify(map));
+    const url = pathToFileURL(chunk).href;
+    const frame = (functionName: string, lineNumber: number, u = url) => ({ functionName, url: u, lineNumber, scriptId: '0', columnNumber: 0 });
+    await writeFile(
+      join(dir, 'CPU.1.main.cpuprofile'),
+      JSON.stringify({
+        nodes: [
+          { id: 1, callFrame: frame('(root)', 0, '') },
+          { id: 2, callFrame: frame('next', 0) },
+          { id: 3, callFrame: frame('check', 1) },
+          { id: 4, callFrame: frame('buildArchive', 9, 'file:///repo/dist/archive/build.js') },
+        ],
+        startTime: 0,
+        endTime: 10_000,
+        samples: [2, 3, 3, 4],
+        timeDeltas: [1000, 2000, 2000, 1000],
+      }),
+    );
+    const s = await summariseProfiles(dir, dir);
+    expect(s.functions.find((f) => f.label === 'next (node_modules/yaml/dist/parse/parser.js:1)')?.selfMs).toBeCloseTo(1, 5);
+    expect(s.functions.find((f) => f.label === 'check (src/pack/validate.ts:6)')?.selfMs).toBeCloseTo(4, 5);
+    expect(s.areas.find((a) => a.label === 'dependency yaml')?.selfMs).toBeCloseTo(1, 5);
+    expect(s.areas.find((a) => a.label === 'packpub pack/')?.selfMs).toBeCloseTo(4, 5);
+    // A file without a map stays as it is.
+    expect(s.areas.find((a) => a.label === 'packpub archive/')?.selfMs).toBeCloseTo(1, 5);
   });
 });
 
