@@ -65,6 +65,12 @@ export interface PushOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Early lookups in flight at once: reads of a few hundred bytes each, whose time is the registry's answer
+ * (as many as the transport keeps connections to one registry, registry/http.ts).
+ */
+const LOOKUPS_AT_ONCE = 32;
+
 interface ValidPack {
   dir: string;
   name: string;
@@ -129,10 +135,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     target,
     ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
   }));
-  // A pack recognised from the cache is looked up on every target at once, while the other packs are still
-  // being checked: reads only (what each target holds under its version); every write waits for the verdicts.
+  // A pack recognised from the cache is looked up on every target at once (LOOKUPS_AT_ONCE), while the other
+  // packs are still being checked: reads only (what each target holds under its version); every write waits
+  // for the verdicts.
   const earlyLookups = new Map<string, Promise<Lookup[]>>();
-  const lookupSlot = limiter(concurrency);
+  const lookupSlot = limiter(LOOKUPS_AT_ONCE);
   const pool = createValidatePool({ expected: options.packs.length });
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
