@@ -8,7 +8,7 @@ import { PackpubError } from '../errors.js';
 
 /**
  * Bumped whenever a change in the archive modules changes archive bytes for the same input (tar layout,
- * header fields, gzip framing, tar-stream upgrade), so cached keys stop matching.
+ * header fields, gzip framing), so cached keys stop matching.
  */
 // 2: incompressible blocks are stored (gzip.ts); 3: the top folder is <name>-<version> from pack.json.
 export const ARCHIVE_FORMAT_VERSION = 3;
@@ -16,7 +16,7 @@ export const ARCHIVE_FORMAT_VERSION = 3;
 /** The mtime of every entry when SOURCE_DATE_EPOCH is not set: 2000-01-01T00:00:00Z. */
 export const DEFAULT_ARCHIVE_MTIME = new Date(Date.UTC(2000, 0, 1, 0, 0, 0));
 
-// tar-stream writes mtime as `(ms / 1000) | 0`, a signed 32-bit integer: later dates would wrap.
+// The tar header's mtime is written as `(ms / 1000) | 0` (as tar-stream did), a signed 32-bit integer: later dates would wrap.
 const MAX_MTIME_SECONDS = 2 ** 31 - 1;
 
 /**

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { PackpubError } from '../errors.js';
-import { drainedOrClosed } from '../util/stream.js';
 import type { PackEntry } from './walk.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime } from './format.js';
 
@@ -14,9 +12,13 @@ export { DEFAULT_ARCHIVE_MTIME, archiveMtime, checkMtime } from './format.js';
  * fixed: uid/gid 0, empty owner names, modes from the walk (0755/0644), one mtime for every entry,
  * entries in the walk's bytewise order. Names longer than ustar allows go into pax headers
  * (POSIX.1-2001), which GNU tar, bsdtar and Go's archive/tar read.
+ *
+ * The bytes are those of the tar-stream writer this format was fixed with (ARCHIVE_FORMAT_VERSION 3;
+ * test/unit/archive/tar-format.test.ts compares the two): ustar headers, a name too long for ustar split
+ * at a `/` into prefix and name, and a name that still does not fit (or is not ASCII) in a pax `path`
+ * record, whose own header and the entry's header are both named `PaxHeader`. Writing them here, straight
+ * into large chunks, costs a fraction of a stream per entry (most pack files are a few KB).
  */
-
-type TarHeader = Partial<Header> & Pick<Header, 'name'>;
 
 export interface TarOptions {
   mtime: Date;
@@ -26,48 +28,169 @@ export interface TarOptions {
   signal?: AbortSignal;
 }
 
-function header(entry: PackEntry, mtime: Date): TarHeader {
-  return {
-    name: entry.archivePath,
-    type: entry.type,
-    mode: entry.mode,
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    size: entry.size,
-    mtime,
-  };
+const BLOCK = 512;
+const ZEROS = Buffer.alloc(2 * BLOCK);
+/** Entries are gathered into chunks of about this size before they are handed on. */
+const CHUNK_BYTES = 256 * 1024;
+const USTAR_MAGIC_AND_VERSION = Buffer.from('ustar\x0000', 'latin1');
+const TYPEFLAG = { file: 0x30, directory: 0x35, pax: 0x78 } as const;
+
+/** `value` in octal, zero-padded to `digits`, then a space (all sevens when it does not fit). */
+function octal(value: number, digits: number): string {
+  const text = value.toString(8);
+  return text.length > digits ? `${'7'.repeat(digits)} ` : `${'0'.repeat(digits - text.length)}${text} `;
+}
+
+interface HeaderFields {
+  name: string;
+  prefix: string;
+  mode: number;
+  size: number;
+  mtimeSeconds: number;
+  typeflag: number;
+}
+
+function headerBlock(h: HeaderFields): Buffer {
+  const buf = Buffer.alloc(BLOCK);
+  buf.write(h.name, 0, 'utf8');
+  buf.write(octal(h.mode & 0o7777, 6), 100, 'latin1');
+  buf.write(octal(0, 6), 108, 'latin1'); // uid
+  buf.write(octal(0, 6), 116, 'latin1'); // gid
+  if (h.size.toString(8).length > 11) {
+    // base-256 for sizes of 8 GiB and more
+    buf[124] = 0x80;
+    let n = h.size;
+    for (let i = 11; i > 0; i--) {
+      buf[124 + i] = n & 0xff;
+      n = Math.floor(n / 0x100);
+    }
+  } else {
+    buf.write(octal(h.size, 11), 124, 'latin1');
+  }
+  buf.write(octal(h.mtimeSeconds, 11), 136, 'latin1');
+  buf[156] = h.typeflag;
+  USTAR_MAGIC_AND_VERSION.copy(buf, 257);
+  buf.write(octal(0, 6), 329, 'latin1'); // devmajor
+  buf.write(octal(0, 6), 337, 'latin1'); // devminor
+  if (h.prefix !== '') buf.write(h.prefix, 345, 'utf8');
+  // The checksum counts its own eight bytes as spaces.
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += buf[i]!;
+  for (let i = 156; i < BLOCK; i++) sum += buf[i]!;
+  buf.write(octal(sum, 6), 148, 'latin1');
+  return buf;
+}
+
+/** The ustar name and prefix of `path`, or undefined when it needs a pax record. */
+function ustarName(path: string): { name: string; prefix: string } | undefined {
+  if (Buffer.byteLength(path) !== path.length) return undefined; // not ASCII
+  let name = path;
+  let prefix = '';
+  while (name.length > 100) {
+    const slash = name.indexOf('/');
+    if (slash === -1) return undefined;
+    prefix += prefix === '' ? name.slice(0, slash) : `/${name.slice(0, slash)}`;
+    name = name.slice(slash + 1);
+  }
+  return prefix.length > 155 ? undefined : { name, prefix };
+}
+
+/** A pax extended-header record: `<length> <key>=<value>\n`, the length counting its own digits. */
+function paxRecord(key: string, value: string): Buffer {
+  const text = ` ${key}=${value}\n`;
+  const len = Buffer.byteLength(text);
+  let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+  if (len + digits >= Math.pow(10, digits)) digits++;
+  return Buffer.from(`${len + digits}${text}`);
+}
+
+function padding(size: number): Buffer | undefined {
+  const rest = size % BLOCK;
+  return rest === 0 ? undefined : ZEROS.subarray(0, BLOCK - rest);
+}
+
+/** The header block(s) of an entry: one ustar header, or a pax header, its record and the entry's header. */
+function entryHeader(entry: PackEntry, mtimeSeconds: number): Buffer[] {
+  const typeflag = entry.type === 'directory' ? TYPEFLAG.directory : TYPEFLAG.file;
+  const size = entry.type === 'file' ? entry.size : 0;
+  const fields = { mode: entry.mode, mtimeSeconds, typeflag, size };
+  const ustar = ustarName(entry.archivePath);
+  if (ustar !== undefined) return [headerBlock({ ...fields, ...ustar })];
+  const record = paxRecord('path', entry.archivePath);
+  const blocks = [headerBlock({ ...fields, name: 'PaxHeader', prefix: '', typeflag: TYPEFLAG.pax, size: record.length }), record];
+  const pad = padding(record.length);
+  if (pad !== undefined) blocks.push(pad);
+  blocks.push(headerBlock({ ...fields, name: 'PaxHeader', prefix: '' }));
+  return blocks;
 }
 
 /**
- * The tar bytes of the entries, produced lazily as the consumer reads (tar-stream applies
- * backpressure to the file reads), so memory stays flat whatever the file sizes. Stopping the
+ * The tar bytes of the entries, produced lazily as the consumer reads, in chunks of about CHUNK_BYTES
+ * (large files stream through in pieces), so memory stays flat whatever the file sizes. Stopping the
  * iteration early stops the reads and closes the open file.
  */
 export async function* tarBytes(entries: readonly PackEntry[], options: TarOptions): AsyncGenerator<Buffer, void, undefined> {
-  const mtime = checkMtime(options.mtime);
-  const pack = tarPack();
+  const mtimeSeconds = (checkMtime(options.mtime).getTime() / 1000) | 0;
   const prefetch = new SmallFilePrefetch(entries);
-  void (async () => {
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      options.signal?.throwIfAborted();
-      if (entry.type === 'directory') await addVoidEntry(pack, header(entry, mtime));
-      else if (isSmall(entry)) await addBufferedEntry(pack, entry, header(entry, mtime), prefetch.take(i), options.onFileHash);
-      else await addFileEntry(pack, entry, header(entry, mtime), options.signal, options.onFileHash);
+  let parts: Buffer[] = [];
+  let gathered = 0;
+  const add = (buf: Buffer | undefined) => {
+    if (buf === undefined || buf.length === 0) return;
+    parts.push(buf);
+    gathered += buf.length;
+  };
+  const take = (): Buffer => {
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts, gathered);
+    parts = [];
+    gathered = 0;
+    return chunk;
+  };
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    options.signal?.throwIfAborted();
+    for (const block of entryHeader(entry, mtimeSeconds)) add(block);
+    if (entry.type === 'file') {
+      if (isSmall(entry)) {
+        const pending = prefetch.take(i);
+        let data: Buffer;
+        try {
+          data = Buffer.isBuffer(pending) ? pending : await pending;
+        } catch (err) {
+          throw readError(entry, err);
+        }
+        if (data.length !== entry.size) throw changedError(entry);
+        options.onFileHash?.(entry, createHash('sha256').update(data).digest('hex'));
+        add(data);
+      } else {
+        if (gathered > 0) yield take();
+        yield* fileBytes(entry, options);
+      }
+      add(padding(entry.size));
     }
-    pack.finalize();
-  })().catch((err: unknown) => {
-    pack.destroy(err instanceof Error ? err : new Error(String(err)));
-  });
-  let complete = false;
-  try {
-    for await (const chunk of pack) yield chunk as Buffer;
-    complete = true;
-  } finally {
-    if (!complete && !pack.destroyed) pack.destroy(null);
+    if (gathered >= CHUNK_BYTES) yield take();
   }
+  add(ZEROS); // end of archive: two zero blocks
+  yield take();
+}
+
+/** A large file's bytes as they are read, hashed on the way; refused when its size is not the walk's. */
+async function* fileBytes(entry: PackEntry, options: TarOptions): AsyncGenerator<Buffer, void, undefined> {
+  let written = 0;
+  const hash = options.onFileHash === undefined ? undefined : createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(entry.source, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      options.signal?.throwIfAborted();
+      written += chunk.length;
+      // A file that grew since the walk would corrupt the tar (the header holds the old size).
+      if (written > entry.size) throw changedError(entry);
+      hash?.update(chunk);
+      yield chunk;
+    }
+  } catch (err) {
+    throw err instanceof PackpubError || isAbort(err) ? err : readError(entry, err);
+  }
+  if (written !== entry.size) throw changedError(entry);
+  if (hash !== undefined) options.onFileHash?.(entry, hash.digest('hex'));
 }
 
 /*
@@ -117,73 +240,9 @@ class SmallFilePrefetch {
   }
 }
 
-function addBufferedEntry(
-  pack: Pack,
-  entry: PackEntry,
-  h: TarHeader,
-  data: Promise<Buffer> | Buffer,
-  onFileHash?: TarOptions['onFileHash'],
-): Promise<void> {
-  return Promise.resolve(data).then(
-    (buf) => {
-      if (buf.length !== entry.size) throw changedError(entry);
-      onFileHash?.(entry, createHash('sha256').update(buf).digest('hex'));
-      return new Promise<void>((resolve, reject) => {
-        pack.entry(h, buf, (err) => (err ? reject(err) : resolve()));
-      });
-    },
-    (err: unknown) => {
-      throw readError(entry, err);
-    },
-  );
-}
-
-function addVoidEntry(pack: Pack, h: TarHeader): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(h, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
 function changedError(entry: PackEntry): PackpubError {
   return new PackpubError('PACK_FILE', `${entry.relativePath} changed size while it was being archived`, {
     hint: 'make sure nothing writes into the pack folder during the build, then run it again',
-  });
-}
-
-function addFileEntry(pack: Pack, entry: PackEntry, h: TarHeader, signal?: AbortSignal, onFileHash?: TarOptions['onFileHash']): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(err);
-    };
-    const sink = pack.entry(h, (err) => (err ? fail(err) : resolve()));
-    // Failures arrive through the entry callback; without a listener the sink's 'error' event would throw.
-    sink.on('error', () => undefined);
-    (async () => {
-      let written = 0;
-      const hash = onFileHash === undefined ? undefined : createHash('sha256');
-      try {
-        for await (const chunk of createReadStream(entry.source, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-          signal?.throwIfAborted();
-          written += chunk.length;
-          hash?.update(chunk);
-          // A file that grew since the walk would corrupt the tar (the header holds the old size).
-          if (written > entry.size) throw changedError(entry);
-          if (!sink.write(chunk)) await drainedOrClosed(sink);
-          if (failed) return;
-        }
-      } catch (err) {
-        throw err instanceof PackpubError || isAbort(err) ? err : readError(entry, err);
-      }
-      if (written !== entry.size) throw changedError(entry);
-      if (hash !== undefined) onFileHash?.(entry, hash.digest('hex'));
-      sink.end(undefined);
-    })().catch((err: unknown) => {
-      sink.destroy(err instanceof Error ? err : new Error(String(err)));
-      fail(err);
-    });
   });
 }
 
