@@ -1,6 +1,6 @@
 import { constants as fsConstants } from 'node:fs';
-import { lstat, open, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 
 /**
@@ -87,6 +87,27 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   const info = await stat(real);
   if (!info.isFile()) return { kind: 'not-file', what: describeKind(info), realPath: real };
   return { kind: 'file', realPath: real, size: info.size };
+}
+
+/**
+ * The path of an entry beside a missing `rel` whose name differs from it only in case, or only by
+ * `.yml` for `.yaml` (`logo.PNG`, `readme.md`, `values.yml`), for the message: names are
+ * case-sensitive where Palette reads the pack. Undefined when there is none or the folder is unreadable.
+ */
+export async function lookAlikeName(packDir: string, rel: string): Promise<string | undefined> {
+  const slashed = rel.replaceAll('\\', '/');
+  const parent = posix.dirname(slashed);
+  const wanted = posix.basename(slashed);
+  const fold = (name: string): string => name.toLowerCase().replace(/\.yml$/, '.yaml');
+  try {
+    const dir = await statInPack(packDir, parent);
+    if (dir.kind !== 'not-file' || dir.what !== 'a directory') return undefined;
+    const names = (await readdir(dir.realPath)).sort();
+    const found = names.find((name) => name !== wanted && fold(name) === fold(wanted));
+    return found === undefined ? undefined : parent === '.' ? found : `${parent}/${found}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function isMissingError(err: unknown): boolean {

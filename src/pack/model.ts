@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { PackpubError } from '../errors.js';
-import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack } from './files.js';
+import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { JsonSyntaxError, parseLocatedJson, type LocatedJson } from './json-source.js';
 
@@ -100,13 +100,17 @@ function packJsonProblem(rule: string, message: string, position: { line?: numbe
 export async function readPackJson(dir: string): Promise<PackJsonRead> {
   const status = await statInPack(dir, PACK_JSON);
   switch (status.kind) {
-    case 'missing':
+    case 'missing': {
+      const other = status.danglingLink === true ? undefined : await lookAlikeName(dir, PACK_JSON);
       return packJsonProblem(
         'pack-json-missing',
         status.danglingLink === true
           ? 'a symlink to a file that does not exist; replace it with the real file'
-          : 'missing; every pack needs one (name, displayName, version, layer). Is this the pack folder?',
+          : other === undefined
+            ? 'missing; every pack needs one (name, displayName, version, layer). Is this the pack folder?'
+            : `missing; found "${other}", but Palette reads only pack.json: rename it`,
       );
+    }
     case 'outside':
       return packJsonProblem('path-outside-pack', 'a symlink that leads outside the pack folder; put the real file in the pack');
     case 'not-file':

@@ -7,7 +7,7 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { ChartError, isChartArchiveName, readChart, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
-import { formatBytes, ioProblem, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
+import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import {
@@ -360,6 +360,11 @@ async function lookAlikes(root: string, entry: string, chart: boolean): Promise<
   const parent = posix.dirname(entry.replaceAll('\\', '/'));
   const wanted = posix.basename(entry.replaceAll('\\', '/'));
   const where = (name: string): string => (parent === '.' ? name : `${parent}/${name}`);
+  const other = await lookAlikeName(root, entry);
+  if (other !== undefined) {
+    return `found "${other}" instead (names must match exactly, case included, where Palette reads the pack): use the same name in pack.json and on disk`;
+  }
+  if (!chart) return undefined;
   let names: Dirent[];
   try {
     const dir = await statInPack(root, parent);
@@ -368,11 +373,6 @@ async function lookAlikes(root: string, entry: string, chart: boolean): Promise<
   } catch {
     return undefined;
   }
-  const sameButCase = names.find((d) => d.name !== wanted && d.name.toLowerCase() === wanted.toLowerCase());
-  if (sameButCase !== undefined) {
-    return `found "${where(sameButCase.name)}", which differs only in case (file names are case-sensitive where Palette reads the pack): use the same case in pack.json and on disk`;
-  }
-  if (!chart) return undefined;
   const stem = archiveStem(wanted);
   for (const d of names) {
     if (!d.isDirectory() || d.name.startsWith('.')) continue;
@@ -455,13 +455,17 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   const stat = await statOrFinding(root, VALUES_YAML);
   if (stat.status === undefined) return { findings: stat.findings, usableText: '' };
   if (stat.status.kind === 'missing') {
+    const other = await lookAlikeName(root, VALUES_YAML);
     return {
       findings: [
         {
           severity: 'error',
           rule: 'values-missing',
           file: VALUES_YAML,
-          message: 'missing; every pack needs one (it may be empty for OS packs): create it with at least `pack:` settings',
+          message:
+            other === undefined
+              ? 'missing; every pack needs one (it may be empty for OS packs): create it with at least `pack:` settings'
+              : `missing; found "${other}", but Palette reads only values.yaml: rename it`,
         },
       ],
       usableText: '',
@@ -606,8 +610,11 @@ async function logoFindings(root: string): Promise<Finding[]> {
   if (stat.status === undefined) return stat.findings;
   const status = stat.status;
   switch (status.kind) {
-    case 'missing':
-      return [{ severity: 'error', rule: 'logo-missing', file: LOGO_PNG, message: 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' }];
+    case 'missing': {
+      const other = await lookAlikeName(root, LOGO_PNG);
+      const message = other === undefined ? 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
+      return [{ severity: 'error', rule: 'logo-missing', file: LOGO_PNG, message }];
+    }
     case 'outside':
       return [{ severity: 'error', rule: 'path-outside-pack', file: LOGO_PNG, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
@@ -639,8 +646,14 @@ async function readmeFindings(root: string): Promise<Finding[]> {
   const stat = await statOrFinding(root, README_MD);
   if (stat.status === undefined) return stat.findings;
   switch (stat.status.kind) {
-    case 'missing':
-      return [{ severity: 'warning', rule: 'readme-missing', file: README_MD, message: 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)' }];
+    case 'missing': {
+      const other = await lookAlikeName(root, README_MD);
+      const message =
+        other === undefined
+          ? 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)'
+          : `missing; found "${other}", but pack-central requires README.md exactly: rename it`;
+      return [{ severity: 'warning', rule: 'readme-missing', file: README_MD, message }];
+    }
     case 'outside':
       return [{ severity: 'error', rule: 'path-outside-pack', file: README_MD, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':

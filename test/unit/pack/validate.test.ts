@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -295,6 +295,27 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'as a PNG file named logo.png' },
   },
   {
+    name: 'logo named logo.PNG',
+    mutate: async (dir) => rename(join(dir, 'logo.png'), join(dir, 'logo.PNG')),
+    expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'missing; found "logo.PNG", but Palette and pack-central look for logo.png exactly: rename it' },
+  },
+  {
+    // pack-central's outcold-26.04.4 carries readme.md.
+    name: 'README named readme.md',
+    mutate: async (dir) => rename(join(dir, 'README.md'), join(dir, 'readme.md')),
+    expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'missing; found "readme.md", but pack-central requires README.md exactly: rename it' },
+  },
+  {
+    name: 'values named values.yml',
+    mutate: async (dir) => rename(join(dir, 'values.yaml'), join(dir, 'values.yml')),
+    expect: { severity: 'error', rule: 'values-missing', file: 'values.yaml', message: 'missing; found "values.yml", but Palette reads only values.yaml: rename it' },
+  },
+  {
+    name: 'pack.json named Pack.json',
+    mutate: async (dir) => rename(join(dir, 'pack.json'), join(dir, 'Pack.json')),
+    expect: { severity: 'error', rule: 'pack-json-missing', file: 'pack.json', message: 'missing; found "Pack.json", but Palette reads only pack.json: rename it' },
+  },
+  {
     name: 'logo.png that is a JPEG',
     mutate: (dir) => putFile(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
     // A warning: Palette serves the file and browsers show it; pack-central only checks that it exists.
@@ -361,15 +382,15 @@ const cases: Case[] = [
       await rm(join(dir, 'charts/web-1.0.0.tgz'));
       await putFile(dir, 'charts/Web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }));
     },
-    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'found "charts/Web-1.0.0.tgz", which differs only in case (file names are case-sensitive where Palette reads the pack)' },
+    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'found "charts/Web-1.0.0.tgz" instead (names must match exactly, case included, where Palette reads the pack)' },
   },
   {
-    name: 'manifest named in another case than in pack.json',
+    name: 'manifest named in another case and with .yml instead of the .yaml in pack.json',
     mutate: async (dir) => {
       await rm(join(dir, 'manifests/extra.yaml'));
-      await putFile(dir, 'manifests/Extra.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n');
+      await putFile(dir, 'manifests/Extra.yml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n');
     },
-    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: '"manifests/extra.yaml" does not exist in the pack; found "manifests/Extra.yaml", which differs only in case' },
+    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: '"manifests/extra.yaml" does not exist in the pack; found "manifests/Extra.yml" instead' },
   },
   {
     name: 'chart path leaving the pack with ..',
