@@ -268,6 +268,10 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
       );
     }
     if (state.ig.ignores(type === 'directory' ? `${rel}/` : rel)) continue;
+    if (name.includes('\\')) {
+      // extract.ts refuses such entries, as Windows tools split them: what is published must pull.
+      throw packFileError(`${rel}: the file name contains a backslash, which Windows tools and packpub pull read as a folder separator`, 'rename it, or list it in .packignore');
+    }
 
     if (depth > state.opts.maxDepth) {
       throw packFileError(`${rel} is nested deeper than ${state.opts.maxDepth} folders`, 'flatten the folder structure, or list it in .packignore');

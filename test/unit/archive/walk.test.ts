@@ -215,6 +215,15 @@ describe('listPackEntries: hostile packs', () => {
     expect(err.message).toBe('manifests/bad-\\xff\\xfe.yaml: the file name is not valid UTF-8');
   });
 
+  it('refuses a file name with a backslash, which packpub pull (and Windows tools) would refuse or split', async () => {
+    const dir = await newPack();
+    await writeFile(join(dir, 'manifests', 'a\\b.yaml'), 'x');
+    const err = await refusal(listPackEntries(dir));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toBe('manifests/a\\b.yaml: the file name contains a backslash, which Windows tools and packpub pull read as a folder separator');
+    expect(err.hint).toBe('rename it, or list it in .packignore');
+  });
+
   it('refuses folders nested deeper than the limit', async () => {
     const dir = await newPack();
     await mkdir(join(dir, ...Array.from({ length: 6 }, (_, i) => `d${i}`)), { recursive: true });
