@@ -446,13 +446,13 @@ export interface RunDefaults {
 }
 
 /**
- * Run settings: a flag that was given wins, else the file's `defaults:`. The boolean flags have a yargs
- * default of false, so only `true` shows one was given: the file can turn a setting on, and a flag
- * can turn it on, but `--no-strict` cannot turn off a file's `strict: true` (edit the file instead).
+ * Run settings: a flag that was given wins, else the file's `defaults:`. push declares these switches
+ * without a default, so a given flag is true or false and an absent one undefined: `--no-strict` turns off
+ * a file's `strict: true` (it was ignored before), and `--force` beats the file's skipExisting.
  */
 export async function configuredRunDefaults(args: Args, ctx: CliContext): Promise<RunDefaults> {
   const d = (await loadCliConfig(args, ctx)).config?.defaults ?? {};
-  const flag = (key: string, fromFile: boolean | undefined): boolean => args[key] === true || fromFile === true;
+  const flag = (key: string, fromFile: boolean | undefined): boolean => (typeof args[key] === 'boolean' ? args[key] : fromFile) === true;
   const concurrency = (args['concurrency'] as number | undefined) ?? d.concurrency;
   return {
     ...(concurrency === undefined ? {} : { concurrency }),

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -271,6 +271,26 @@ describe('mistakes get a clear answer', () => {
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toContain('reference  a.example.com/x/spectro-packs/archive/hello:1.0.0');
       expect(await readdir(dir)).toEqual(['hello-1.0.0.tar.gz']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("--no-strict turns off the file's strict: true for one run: it was ignored and the run refused the pack", async () => {
+    const { dir, cleanup } = await tempDir('packpub-no-strict-');
+    try {
+      const warned = await writePack(join(dir, 'warned'), { name: 'warned', version: '1.0.0' });
+      await rm(join(warned, 'README.md')); // one warning
+      await writeFile(join(dir, 'packpub.yaml'), 'defaults:\n  strict: true\ntargets:\n  local:\n    ociLayout: out\n');
+      const strict = await runCli(['push', warned, '--target', 'local'], { cwd: dir });
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toContain('warned:1.0.0: 0 error(s) and 1 warning(s) in validation');
+      expect(await readdir(dir)).not.toContain('out');
+      for (const off of ['--no-strict', '--strict=false']) {
+        const run = await runCli(['push', warned, '--target', 'local', off], { cwd: dir });
+        expect(run.code, run.stderr).toBe(0);
+      }
+      expect(await readdir(join(dir, 'out', 'spectro-packs', 'archive'))).toEqual(['warned']);
     } finally {
       await cleanup();
     }

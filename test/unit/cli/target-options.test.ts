@@ -303,5 +303,10 @@ describe('configuredPackRoots and configuredRunDefaults', () => {
     expect(await configuredRunDefaults(file.args, file.ctx)).toEqual({ concurrency: 3, strict: true, continueOnError: false, failFast: false, skipExisting: false });
     const flags = await parse(['push', '--concurrency', '7', '--fail-fast', '--skip-existing']);
     expect(await configuredRunDefaults(flags.args, flags.ctx)).toEqual({ concurrency: 7, strict: true, continueOnError: false, failFast: true, skipExisting: true });
+    // A flag turned off beats the file turning it on: --no-strict was ignored.
+    const off = await parse(['push', '--no-strict']);
+    expect(await configuredRunDefaults(off.args, off.ctx)).toMatchObject({ strict: false });
+    const offEq = await parse(['push', '--strict=false']);
+    expect(await configuredRunDefaults(offEq.args, offEq.ctx)).toMatchObject({ strict: false });
   });
 });
