@@ -11,22 +11,28 @@ export type EnvCredentialPrefix = 'PACKPUB_' | 'PACKPUB_FROM_' | 'PACKPUB_TO_';
  * Docker config's) or none.
  */
 export function envCredential(env: NodeJS.ProcessEnv, prefix: EnvCredentialPrefix = 'PACKPUB_'): Credential | undefined {
-  const userVar = `${prefix}USERNAME`;
-  const passwordVar = `${prefix}PASSWORD`;
-  const username = env[userVar];
-  const password = env[passwordVar];
-  if (username === undefined && password === undefined) return undefined;
-  if (username !== undefined && username !== '' && password !== undefined && password !== '') {
-    return { username, password, source: 'environment' };
-  }
+  const pair = envPair(env, `${prefix}USERNAME`, `${prefix}PASSWORD`, 'or unset both to use the Docker config');
+  return pair === undefined ? undefined : { username: pair[0], password: pair[1], source: 'environment' };
+}
+
+/**
+ * Two variables that only mean something together (a user and its password, an access key and its
+ * secret): both values when both are set and not empty, undefined when neither is set, else USAGE naming
+ * the variable that is missing or empty (never a value). `otherwise` ends the hint: what unsetting both does.
+ */
+export function envPair(env: NodeJS.ProcessEnv, first: string, second: string, otherwise: string): [string, string] | undefined {
+  const a = env[first];
+  const b = env[second];
+  if (a === undefined && b === undefined) return undefined;
+  if (a !== undefined && a !== '' && b !== undefined && b !== '') return [a, b];
   const state = (value: string | undefined) => (value === undefined ? 'not set' : 'empty');
   const message =
-    username === undefined || username === ''
-      ? password === undefined || password === ''
-        ? `${userVar} and ${passwordVar} are set but empty`
-        : `${passwordVar} is set but ${userVar} is ${state(username)}`
-      : `${userVar} is set but ${passwordVar} is ${state(password)}`;
+    a === undefined || a === ''
+      ? b === undefined || b === ''
+        ? `${first} and ${second} are set but empty`
+        : `${second} is set but ${first} is ${state(a)}`
+      : `${first} is set but ${second} is ${state(b)}`;
   throw new PackpubError('USAGE', message, {
-    hint: `set both ${userVar} and ${passwordVar} (in CI: check that both secrets exist and the job can read them), or unset both to use the Docker config`,
+    hint: `set both ${first} and ${second} (in CI: check that both secrets exist and the job can read them), ${otherwise}`,
   });
 }

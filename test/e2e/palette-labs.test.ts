@@ -151,6 +151,21 @@ describe('Palette closed loop on the ECR-like lab', () => {
     expect(palette.registries.size).toBe(before);
   });
 
+  it('register with half of the Palette IAM key pair is refused naming the missing variable, and creates nothing', async () => {
+    const before = palette.registries.size;
+    for (const [extra, message] of [
+      [{ PACKPUB_PALETTE_ECR_ACCESS_KEY_ID: 'testAKIDPALETTE' }, 'PACKPUB_PALETTE_ECR_ACCESS_KEY_ID is set but PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY is not set'],
+      [{ PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY: PALETTE_AWS_SECRET }, 'PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY is set but PACKPUB_PALETTE_ECR_ACCESS_KEY_ID is not set'],
+      [{ ...paletteEcrEnv, PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY: '' }, 'PACKPUB_PALETTE_ECR_ACCESS_KEY_ID is set but PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY is empty'],
+    ] as const) {
+      const run = await runCli(['palette', 'register', ...ecrAt('ecr-half')], { env: env(extra) });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: ${message}\n`);
+      expectNoSecrets(run);
+    }
+    expect(palette.registries.size).toBe(before);
+  });
+
   it('doctor names an ECR endpoint written with https:// and prints the ECR settings', async () => {
     const push = await runCli(['push', packA, ...ecrAt('ecr-doc')], { env: env() });
     expect(push.code).toBe(0);

@@ -18,13 +18,12 @@ async function paletteCredentials(args: Args, ctx: CliContext, target: PaletteTa
       const externalId = args['paletteEcrExternalId'] as string | undefined;
       return { kind: 'ecr-sts', roleArn, ...(externalId === undefined ? {} : { externalId }) };
     }
-    const accessKey = env[PALETTE_ECR_ENV.accessKey];
-    const secretKey = env[PALETTE_ECR_ENV.secretKey];
-    if ((accessKey ?? '') !== '' && (secretKey ?? '') !== '') {
-      registerSecret(secretKey);
-      return { kind: 'ecr-secret', accessKey: accessKey as string, secretKey: secretKey as string };
-    }
-    return undefined;
+    // Half of the pair is refused (naming the missing variable): Palette would get no credentials instead.
+    const { envPair } = await import('../../credentials/env.js');
+    const keys = envPair(env, PALETTE_ECR_ENV.accessKey, PALETTE_ECR_ENV.secretKey, 'or give Palette a role with --palette-ecr-role-arn');
+    if (keys === undefined) return undefined;
+    registerSecret(keys[1]);
+    return { kind: 'ecr-secret', accessKey: keys[0], secretKey: keys[1] };
   }
   const { targetCredentialChain } = await import('../../targets/open.js');
   const cred = await (target.options.credentials ?? targetCredentialChain(target.options)).resolve(target.ref.host);
