@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import { rootSignature, statSignature } from './signature.js';
+import { SIGNATURE_SLOTS, putRootSignature, putSignatureText, putStatSignature } from './signature.js';
 import type { PackEntry } from './walk.js';
 
 /**
@@ -22,8 +22,13 @@ export interface StatTree {
   root: string;
   /** What the walk read, relative to `root` with `/` ('' is the folder itself), in walk order. */
   paths: string[];
-  /** sha256 (hex) of their signatures, one per line. */
+  /** sha256 (hex) of their signatures as numbers (signature.ts SIGNATURE_SLOTS; the machine's byte order). */
   digest: string;
+}
+
+/** Doubles the signatures of `paths` take: the pack folder ('') counts twice (its .packignore). */
+function slotsFor(paths: readonly string[]): number {
+  return (paths.length + 1) * SIGNATURE_SLOTS;
 }
 
 /** The stat tree of a walk's entries (listPackEntries: the pack folder first); undefined when one lacks a signature. */
@@ -31,28 +36,39 @@ export function statTreeOf(entries: readonly PackEntry[]): StatTree | undefined 
   const root = entries[0]?.source;
   if (root === undefined || entries[0]?.relativePath !== '') return undefined;
   const paths: string[] = [];
-  const hash = createHash('sha256');
   for (const entry of entries) {
     if (entry.signature === undefined) return undefined;
     paths.push(relative(root, entry.source).split(sep).join('/'));
-    hash.update(`${entry.signature}\n`);
   }
-  return { root, paths, digest: hash.digest('hex') };
+  const numbers = new Float64Array(slotsFor(paths));
+  let at = 0;
+  for (const entry of entries) {
+    putSignatureText(entry.signature as string, numbers, at);
+    at += entry.relativePath === '' ? 2 * SIGNATURE_SLOTS : SIGNATURE_SLOTS;
+  }
+  return { root, paths, digest: createHash('sha256').update(numbers).digest('hex') };
 }
 
 /** True when every path of `tree` still has the signature it had: the pack would archive to the same bytes. */
 export function statTreeHolds(tree: StatTree): boolean {
   // The paths came from a walk below this root: plain concatenation finds them (path.join would normalise
-  // each one again), and one hash over all lines costs less than an update per line.
+  // each one again).
   const prefix = `${tree.root}/`;
-  let lines = '';
+  const numbers = new Float64Array(slotsFor(tree.paths));
+  let at = 0;
   try {
     for (const path of tree.paths) {
       // Synchronous on purpose: this is all an unchanged pack costs, and a promise per stat costs more than the stat.
-      lines += `${path === '' ? rootSignature(tree.root) : statSignature(lstatSync(prefix + path))}\n`;
+      if (path === '') {
+        putRootSignature(tree.root, numbers, at);
+        at += 2 * SIGNATURE_SLOTS;
+      } else {
+        putStatSignature(lstatSync(prefix + path), numbers, at);
+        at += SIGNATURE_SLOTS;
+      }
     }
   } catch {
     return false; // something was deleted or became unreadable
   }
-  return createHash('sha256').update(lines).digest('hex') === tree.digest;
+  return createHash('sha256').update(numbers).digest('hex') === tree.digest;
 }

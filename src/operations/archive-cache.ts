@@ -35,7 +35,8 @@ interface FolderRecord {
 /** Entries kept of each kind (oldest dropped); a folder record is about 60 bytes per file of the pack. */
 const MAX_ENTRIES = 20_000;
 const INDEX_FILE = 'index.json';
-const INDEX_VERSION = 2;
+// 3: stat tree digests hash the signatures as numbers (archive/signature.ts).
+const INDEX_VERSION = 3;
 
 /**
  * Everything in one file, read once per run and written once at its end. It is only valid for the packpub
