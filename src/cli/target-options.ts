@@ -62,7 +62,7 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
 }
 
 /** What a command line gives for the registry host only: the mTLS client certificate and extra headers. */
-export type RegistryOnlySettings = Pick<TargetOverrides, 'certFile' | 'keyFile' | 'headers'>;
+export type RegistryOnlySettings = Pick<TargetOverrides, 'certFile' | 'keyFile' | 'headers' | 'settingNames'>;
 
 /**
  * --cert-file / --key-file (both or neither) and -H/--header (parsed and checked, values registered for
@@ -78,7 +78,9 @@ export function registryOnlySettings(args: Args, side?: Side): RegistryOnlySetti
     });
   }
   const o: RegistryOnlySettings = {};
-  if (certFile !== undefined && keyFile !== undefined) Object.assign(o, { certFile, keyFile });
+  if (certFile !== undefined && keyFile !== undefined) {
+    Object.assign(o, { certFile, keyFile }, side === undefined ? {} : { settingNames: { certFile: flag('cert-file'), keyFile: flag('key-file') } });
+  }
   const headers = listArgRaw(args[key('header', side)]);
   if (headers.length > 0) o.headers = extraHeaders(headers, side === undefined ? '--header' : flag('header'));
   return o;
@@ -173,7 +175,10 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
   if (caFile !== undefined) o.caFile = caFile;
   // Booleans with a yargs default of false: only `true` shows the flag was given.
   if (args[key('insecure', side)] === true) o.insecure = true;
-  Object.assign(o, registryOnlySettings(args, side));
+  const registryOnly = registryOnlySettings(args, side);
+  Object.assign(o, registryOnly);
+  // Messages about a copy side's files name that side's flags.
+  if (side !== undefined && caFile !== undefined) o.settingNames = { ...registryOnly.settingNames, caFile: `--${side}-ca-file` };
   if (args['allowCrossHostAuth'] === true) o.allowCrossHostAuth = true;
   // Projects and repositories are only ever created at a destination.
   if (args['createProject'] === true && side !== 'from') o.createProject = true;

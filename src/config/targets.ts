@@ -2,6 +2,7 @@ import { defaultCredentialChain } from '../credentials/default-chain.js';
 import { envCredential } from '../credentials/env.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
+import type { TlsSettingNames } from '../registry/stack.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { LoadedConfig } from './load.js';
 import type { ConfigTarget, PackpubConfig } from './schema.js';
@@ -82,6 +83,8 @@ export interface TargetOverrides {
   keyFile?: string;
   /** Extra headers for the registry host (lowercase name -> value). */
   headers?: Record<string, string>;
+  /** How the TLS file flags were spelled (a copy side's --to-ca-file), for messages. */
+  settingNames?: TlsSettingNames;
   resolve?: string[];
   allowCrossHostAuth?: boolean;
   registryConfig?: string;
@@ -125,6 +128,16 @@ export function configTargetOptions(
   const caFile = o.caFile ?? t.tls?.caFile;
   // The certificate and its key come as a pair: from the flags, else from the file.
   const clientCert = o.certFile !== undefined ? { certFile: o.certFile, keyFile: o.keyFile } : { certFile: t.tls?.certFile, keyFile: t.tls?.keyFile };
+  // Messages name each file setting where it was given: the flag, or this target's key in the file.
+  const inFile = (key: string) => `targets.${name}.tls.${key} in ${loaded.file ?? 'packpub.yaml'}`;
+  const settingNames = {
+    ...(o.caFile === undefined ? (t.tls?.caFile === undefined ? {} : { caFile: inFile('caFile') }) : o.settingNames?.caFile === undefined ? {} : { caFile: o.settingNames.caFile }),
+    ...(o.certFile !== undefined
+      ? { ...(o.settingNames?.certFile === undefined ? {} : { certFile: o.settingNames.certFile }), ...(o.settingNames?.keyFile === undefined ? {} : { keyFile: o.settingNames.keyFile }) }
+      : t.tls?.certFile === undefined
+        ? {}
+        : { certFile: inFile('certFile'), keyFile: inFile('keyFile') }),
+  };
   const resolveHosts = o.resolve ?? t.resolve;
   const type = o.type ?? t.type;
   const ecr = {
@@ -145,6 +158,7 @@ export function configTargetOptions(
     ...(clientCert.certFile === undefined ? {} : { certFile: clientCert.certFile }),
     ...(clientCert.keyFile === undefined ? {} : { keyFile: clientCert.keyFile }),
     ...(o.headers === undefined ? {} : { headers: o.headers }),
+    ...(Object.keys(settingNames).length === 0 ? {} : { settingNames }),
     ...(resolveHosts === undefined ? {} : { resolve: resolveHosts }),
     allowCrossHostAuth: (o.allowCrossHostAuth ?? t.auth?.allowCrossHostAuth) === true,
     ...(o.credentials === undefined ? {} : { credentials: o.credentials }),

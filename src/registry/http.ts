@@ -12,7 +12,7 @@ import { ResolveMap } from './host-overrides.js';
 import { Agent, buildConnector, request } from './undici.js';
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
-import type { RegistryClientOptions } from './stack.js';
+import type { RegistryClientOptions, TlsSettingNames } from './stack.js';
 
 /*
  * The HTTP layer every registry call goes through: one pooled keep-alive undici Agent per run, TLS
@@ -126,6 +126,8 @@ export interface TransportOptions {
   keyFile?: string | undefined;
   /** Extra headers sent only to `host` (checked: no names packpub owns). */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** Where the TLS files were given, for messages (default the flags). */
+  settingNames?: TlsSettingNames | undefined;
   requestTimeoutMs?: number | undefined;
   userAgent?: string | undefined;
   debug?: ((line: string) => void) | undefined;
@@ -136,7 +138,8 @@ export interface TransportOptions {
  * (USAGE) when the file cannot be read or holds no PEM certificate, before any connection: Node would
  * silently ignore a file that is not PEM.
  */
-export function loadCaFile(caFile: string, flag = '--ca-file', signed = 'the registry certificate'): string[] {
+export function loadCaFile(caFile: string, flag: string | undefined = '--ca-file', signed = 'the registry certificate'): string[] {
+  flag ??= '--ca-file';
   let pem: string;
   try {
     pem = readFileSync(caFile, 'utf8');
@@ -202,9 +205,10 @@ class UndiciTransport implements HttpTransport {
     const registry = new URL(this.origin(options.host));
     this.registryOrigin = registry.origin;
     this.extraHeaders = options.headers === undefined ? {} : checkExtraHeaders(options.headers);
-    const identity = loadClientIdentity(options.certFile, options.keyFile);
+    const names = options.settingNames ?? {};
+    const identity = loadClientIdentity(options.certFile, options.keyFile, names);
     if (identity !== undefined && this.scheme === 'http') {
-      throw new PackpubError('USAGE', `--cert-file needs HTTPS, and ${options.host} is reached over plain HTTP`, {
+      throw new PackpubError('USAGE', `${names.certFile ?? '--cert-file'} needs HTTPS, and ${options.host} is reached over plain HTTP`, {
         hint: isLoopbackHost(options.host) ? 'pass --no-plain-http (loopback hosts default to plain HTTP)' : 'drop --plain-http',
       });
     }
@@ -214,7 +218,7 @@ class UndiciTransport implements HttpTransport {
 
     const tlsOptions = {
       rejectUnauthorized: options.insecure !== true,
-      ...(options.caFile === undefined ? {} : { ca: loadCaFile(options.caFile) }),
+      ...(options.caFile === undefined ? {} : { ca: loadCaFile(options.caFile, names.caFile) }),
       timeout: Math.min(this.requestTimeoutMs, 30_000),
     };
     const resolveMap = new ResolveMap(options.resolve ?? []);
@@ -393,6 +397,7 @@ export function createHttpTransport(options: RegistryClientOptions | TransportOp
     certFile: options.certFile,
     keyFile: options.keyFile,
     headers: options.headers,
+    settingNames: options.settingNames,
     requestTimeoutMs: 'requestTimeoutMs' in options ? options.requestTimeoutMs : retry?.requestTimeoutMs,
     userAgent: options.userAgent,
     debug: options.debug,

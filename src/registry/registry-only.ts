@@ -17,12 +17,12 @@ export interface ClientIdentity {
   key: string;
 }
 
-function readPem(flag: string, file: string): string {
+function readPem(flag: string, file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
     throw new PackpubError('USAGE', `cannot read ${flag} ${file}: ${errorMessage(err)}`, {
-      hint: `give the path of a PEM file (${flag === '--cert-file' ? 'the client certificate' : 'the private key of --cert-file'})`,
+      hint: `give the path of a PEM file (${what})`,
     });
   }
 }
@@ -30,39 +30,41 @@ function readPem(flag: string, file: string): string {
 /**
  * Read and check `certFile` and `keyFile` before any network work: both or neither, a PEM certificate,
  * an unencrypted PEM private key, and the key belongs to the certificate. Messages name the files, never
- * their contents.
+ * their contents, and each setting as the user gave it (`names`: a copy side's flag, a packpub.yaml key).
  */
-export function loadClientIdentity(certFile: string | undefined, keyFile: string | undefined): ClientIdentity | undefined {
+export function loadClientIdentity(certFile: string | undefined, keyFile: string | undefined, names: { certFile?: string; keyFile?: string } = {}): ClientIdentity | undefined {
+  const certName = names.certFile ?? '--cert-file';
+  const keyName = names.keyFile ?? '--key-file';
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined || keyFile === undefined) {
-    throw new PackpubError('USAGE', certFile === undefined ? '--key-file needs --cert-file' : '--cert-file needs --key-file', {
-      hint: 'a client certificate is given as two PEM files: --cert-file CERT --key-file KEY',
+    throw new PackpubError('USAGE', certFile === undefined ? `${keyName} needs ${certName}` : `${certName} needs ${keyName}`, {
+      hint: `a client certificate is given as two PEM files: ${certName} CERT ${keyName} KEY`,
     });
   }
-  const cert = readPem('--cert-file', certFile);
+  const cert = readPem(certName, certFile, 'the client certificate');
   let x509: X509Certificate;
   try {
     if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');
     x509 = new X509Certificate(cert);
   } catch {
-    throw new PackpubError('USAGE', `--cert-file ${certFile} holds no PEM certificate`, {
+    throw new PackpubError('USAGE', `${certName} ${certFile} holds no PEM certificate`, {
       hint: 'the file must contain a "-----BEGIN CERTIFICATE-----" block (the client certificate first, then any intermediates)',
     });
   }
-  const keyText = readPem('--key-file', keyFile);
+  const keyText = readPem(keyName, keyFile, `the private key of ${certName}`);
   let key: KeyObject;
   try {
     // Never show the parser's message: it is about the file's contents.
     key = createPrivateKey(keyText);
   } catch {
-    throw new PackpubError('USAGE', `--key-file ${keyFile} holds no unencrypted PEM private key`, {
+    throw new PackpubError('USAGE', `${keyName} ${keyFile} holds no unencrypted PEM private key`, {
       hint: /ENCRYPTED/.test(keyText)
         ? 'the key is encrypted; decrypt it first (openssl pkey -in KEY -out KEY.plain) and keep the result private'
         : 'the file must contain a "-----BEGIN PRIVATE KEY-----" (or RSA / EC PRIVATE KEY) block',
     });
   }
   if (!x509.checkPrivateKey(key)) {
-    throw new PackpubError('USAGE', `--key-file ${keyFile} is not the private key of the certificate in --cert-file ${certFile}`, {
+    throw new PackpubError('USAGE', `${keyName} ${keyFile} is not the private key of the certificate in ${certName} ${certFile}`, {
       hint: 'give the key the certificate was issued for',
     });
   }

@@ -28,6 +28,11 @@ export interface RegistryClientOptions {
   keyFile?: string;
   /** Extra headers (`name -> value`) sent only to `host`; names packpub sets itself and Authorization are refused. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Where caFile / certFile / keyFile were given, for messages (default the flags `--ca-file`, `--cert-file`,
+   * `--key-file`): `--to-ca-file`, or `targets.prod.tls.caFile in packpub.yaml`.
+   */
+  settingNames?: TlsSettingNames;
   /** curl-style `HOST:PORT:ADDRESS` overrides of DNS resolution. */
   resolve?: string[];
   /** Where credentials come from (required: the caller decides; `staticProvider('none', undefined)` is anonymous). */
@@ -38,6 +43,13 @@ export interface RegistryClientOptions {
   /** Debug trace sink: redacted request lines. */
   debug?: (line: string) => void;
   userAgent?: string;
+}
+
+/** Names of the TLS file settings as the user gave them (see RegistryClientOptions.settingNames). */
+export interface TlsSettingNames {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 /** Injection points for tests and embedders: a transport (fault injection, recording) and a clock (no real backoff). */

@@ -296,6 +296,33 @@ describe('mistakes get a clear answer', () => {
     }
   });
 
+  it('a bad TLS file is named where it was given: the packpub.yaml key or a copy side\'s flag, not --ca-file', async () => {
+    const { dir, cleanup } = await tempDir('packpub-tls-names-');
+    try {
+      const yaml = join(dir, 'packpub.yaml');
+      const notPem = join(dir, 'not.pem');
+      await writeFile(notPem, 'not a certificate\n');
+      await writeFile(
+        yaml,
+        `targets:\n  ca:\n    registry: ${w.registry.host}/tlsnames\n    tls:\n      plainHttp: false\n      caFile: missing-ca.pem\n  cert:\n    registry: ${w.registry.host}/tlsnames\n    tls:\n      plainHttp: false\n      certFile: not.pem\n      keyFile: not.pem\n`,
+      );
+      for (const [args, message] of [
+        [['push', w.pack, '--target', 'ca'], `cannot read targets.ca.tls.caFile in ${yaml} ${join(dir, 'missing-ca.pem')}: `],
+        [['push', w.pack, '--target', 'cert'], `targets.cert.tls.certFile in ${yaml} ${notPem} holds no PEM certificate`],
+        // A flag beats the file, and is named when it is the one used.
+        [['push', w.pack, '--target', 'ca', '--ca-file', notPem], `--ca-file ${notPem} holds no PEM certificate`],
+        [['copy', 'hello:1.0.0', '--from', `oci:${dir}`, '--to', `${w.registry.host}/tlsnames`, '--no-to-plain-http', '--to-ca-file', notPem], `--to-ca-file ${notPem} holds no PEM certificate`],
+      ] as const) {
+        const run = await runCli([...args], { cwd: dir, env: { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } });
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toContain(`error: ${message}`);
+      }
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('tlsnames')).tags.keys()]).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
     for (const [version, message, hint] of [
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],
