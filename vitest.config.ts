@@ -1,7 +1,20 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import LongFirstSequencer from './test/sequencer.ts';
 
 const BENCH_TESTS = ['test/unit/bench/**/*.test.ts', 'test/integration/bench-*.test.ts'];
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+/**
+ * Test files that replace a module with vi.mock: the replacement reaches only modules evaluated after it,
+ * so in a worker shared with earlier files (which already loaded src/ with the real module) it would
+ * silently not apply. These run in fresh workers of their own.
+ */
+const MOCKING_TESTS = readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => `test/${f.split('\\').join('/')}`)
+  .filter((f) => readFileSync(join(ROOT, f), 'utf8').includes('vi.mock('));
 
 export default defineConfig({
   test: {
@@ -27,11 +40,14 @@ export default defineConfig({
         test: {
           name: 'packpub',
           include: ['test/**/*.test.ts'],
-          exclude: BENCH_TESTS,
+          exclude: [...BENCH_TESTS, ...MOCKING_TESTS],
           // Builds dist/ when src/ is newer, for the tests that run bin/packpub.js as a process.
           globalSetup: ['./test/global-setup.ts'],
         },
       },
+      ...(MOCKING_TESTS.length === 0
+        ? []
+        : [{ extends: true, test: { name: 'mocks', include: MOCKING_TESTS, isolate: true, globalSetup: ['./test/global-setup.ts'] } }]),
       // The benchmark harness's own tests (bench/): not shipped, but kept working by `npm test`.
       { extends: true, test: { name: 'bench', include: BENCH_TESTS } },
     ],
