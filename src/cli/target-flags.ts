@@ -376,6 +376,30 @@ export function refuseFlagLookalikeEnv(env: NodeJS.ProcessEnv, flags: readonly s
   }
 }
 
+/** Text flags of the table that have their own "is empty" refusal, with its own hint (target-options.ts). */
+const OWN_EMPTY_CHECK = new Set(['registry', 'target', 'config', 'username', 'identity-token', 'header']);
+
+/**
+ * A text flag of the table given as "" (an unset CI variable) is refused: `--oci-layout ""` published into
+ * the working directory, `--registry-config ""` read the default Docker config, `--ca-file ""` trusted only
+ * the public roots, each without a word.
+ */
+function refuseEmptyPaths(args: Args): void {
+  for (const flag of FLAGS) {
+    if (flag.type !== 'string' || OWN_EMPTY_CHECK.has(flag.name)) continue;
+    const names = [flag.name, ...(flag.perSide === true ? [`from-${flag.name}`, `to-${flag.name}`] : [])];
+    for (const name of names) {
+      const given = args[camel(name)];
+      const values = given === undefined ? [] : Array.isArray(given) ? given : [given];
+      if (values.some((v) => String(v).trim() === '')) {
+        throw new PackpubError('USAGE', `--${name} is empty`, {
+          hint: `give a value (an unset CI variable often leaves it empty), or leave --${name} out`,
+        });
+      }
+    }
+  }
+}
+
 /**
  * Checks that need no I/O, run before any work: arguments after `--` refused (no command reads them),
  * numeric flags parsed and range-checked (in place, as numbers), and flags that contradict each other refused.
@@ -388,6 +412,7 @@ export function prepareArgs(args: Args): void {
       hint: 'drop the "--" and give flags and arguments as usual (a folder whose name starts with "-" is written ./-NAME)',
     });
   }
+  refuseEmptyPaths(args);
   for (const name of Object.keys(NUMBER_RANGES)) {
     const key = camel(name);
     if (!(key in args)) continue;

@@ -323,6 +323,28 @@ describe('mistakes get a clear answer', () => {
     }
   });
 
+  it('an empty path flag (an unset CI variable) is refused: --oci-layout "" published into the working directory', async () => {
+    const { dir, cleanup } = await tempDir('packpub-empty-paths-');
+    try {
+      const registry = ['--registry', `${w.registry.host}/emptypaths`, '--username', 'ci', '--password-stdin'];
+      for (const [args, flag] of [
+        [['push', w.pack, '--oci-layout', ''], 'oci-layout'],
+        [['push', w.pack, ...registry, '--registry-config', ''], 'registry-config'],
+        [['push', w.pack, ...registry, '--ca-file', ' '], 'ca-file'],
+        [['copy', 'hello:1.0.0', '--from', `oci:${dir}`, '--to', `${w.registry.host}/emptypaths`, '--to-ca-file', ''], 'to-ca-file'],
+      ] as const) {
+        const run = await runCli([...args], { cwd: dir, stdin: password, env: env() });
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toContain(`error: --${flag} is empty\n`);
+        expect(run.stderr).toContain(`hint: give a value (an unset CI variable often leaves it empty), or leave --${flag} out`);
+      }
+      expect(await readdir(dir)).toEqual([]); // no layout in the working directory
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('emptypaths')).tags.keys()]).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
     for (const [version, message, hint] of [
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],
