@@ -76,6 +76,11 @@ export interface HelmChart {
    * `templates: false`.
    */
   templateValuePaths: string[][];
+  /**
+   * Entries of the archive (its subchart archives included) over Helm's per-file limit, at most five:
+   * set on the chart readChart returns, when there are any.
+   */
+  oversizedFiles?: Array<{ name: string; size: number }>;
 }
 
 export interface ChartReadOptions {
@@ -98,6 +103,11 @@ export interface ChartReadOptions {
  */
 export const MAX_CHART_INFLATED_BYTES = 100 * 1024 * 1024;
 export const MAX_CHART_ENTRIES = 20_000;
+/**
+ * Helm 3.17.3 and later refuse a chart archive holding a file over 5 MiB (pkg/chart/loader/archive
+ * MaxDecompressedFileSize: "decompressed chart file ... is larger than the maximum file size").
+ */
+export const HELM_MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 const DEFAULTS: Required<ChartReadOptions> = {
   maxTextBytes: 8 * 1024 * 1024,
@@ -122,17 +132,22 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
   } catch (err) {
     throw new PackpubError('NOT_FOUND', `chart ${source} does not exist`, { hint: 'give a chart .tgz (from `helm package`) or an unpacked chart directory', cause: err });
   }
-  const budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0 };
+  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [] };
   if (info.isDirectory()) return readChartDirectory(source, budget);
-  return readArchive(() => createReadStream(source), source, budget, 0);
+  return withOversized(await readArchive(() => createReadStream(source), source, budget, 0), budget);
 }
 
 /** Read a chart from a gzip'd tar stream (`helm package` output), streaming. */
 export async function readChartArchive(open: () => Readable, label: string, options: ChartReadOptions = {}): Promise<HelmChart> {
-  return readArchive(open, label, { ...DEFAULTS, ...options, entries: 0, bytes: 0 }, 0);
+  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [] };
+  return withOversized(await readArchive(open, label, budget, 0), budget);
 }
 
-type Budget = Required<ChartReadOptions> & { entries: number; bytes: number };
+type Budget = Required<ChartReadOptions> & { entries: number; bytes: number; oversized: Array<{ name: string; size: number }> };
+
+function withOversized(chart: HelmChart, budget: Budget): HelmChart {
+  return budget.oversized.length === 0 ? chart : { ...chart, oversizedFiles: budget.oversized };
+}
 
 interface ChartSlot {
   chartYaml?: string;
@@ -308,6 +323,8 @@ async function readArchive(open: () => Readable, label: string, budget: Budget, 
         continue;
       }
       files++;
+      const size = entry.header.size ?? 0;
+      if (size > HELM_MAX_FILE_BYTES && budget.oversized.length < 5) budget.oversized.push({ name: `${label}:${entry.header.name}`, size });
       const where = helmEntryPath(entry.header.name);
       if ('error' in where) throw refused(label, where.error, nested);
       const placed = place(where.path);

@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
-import { ChartError, isChartArchiveName, readChart, type HelmChart } from './chart.js';
+import { ChartError, HELM_MAX_FILE_BYTES, isChartArchiveName, readChart, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
@@ -336,8 +336,17 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
         case 'file':
           if (field === 'charts') {
             const read = await readPackChart(entry, status.realPath, deep);
-            if ('chart' in read) charts.push({ rel: entry, chart: read.chart });
-            else findings.push(...read.findings);
+            if ('chart' in read) {
+              charts.push({ rel: entry, chart: read.chart });
+              for (const big of read.chart.oversizedFiles ?? []) {
+                findings.push({
+                  severity: 'warning',
+                  rule: 'chart-file-too-large-for-helm',
+                  file: entry,
+                  message: `${big.name.replaceAll(status.realPath, entry)} is ${formatBytes(big.size)}; Helm 3.17.3 and later refuse a chart holding a file over ${formatBytes(HELM_MAX_FILE_BYTES)} ("decompressed chart file ... is larger than the maximum file size"), so Palette may fail to install it: split the file, or ship large CRDs as a manifest in kubeManifests`,
+                });
+              }
+            } else findings.push(...read.findings);
           }
       }
     }

@@ -444,6 +444,16 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'chart archive holding a file over Helm\'s 5 MiB per-file limit',
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', 'web/crds/big.yaml': Buffer.alloc(5 * 1024 * 1024 + 1, 0x61) })),
+    expect: {
+      severity: 'warning',
+      rule: 'chart-file-too-large-for-helm',
+      file: 'charts/web-1.0.0.tgz',
+      message: 'charts/web-1.0.0.tgz:web/crds/big.yaml is 5.0 MiB; Helm 3.17.3 and later refuse a chart holding a file over 5.0 MiB',
+    },
+  },
+  {
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
