@@ -625,6 +625,8 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
   const shape = (message: string, line?: number, path?: string): void => {
     findings.push({ severity: 'warning', rule: 'deep-presets-shape', file: PRESETS, ...(path === undefined ? {} : { path }), ...(line === undefined ? {} : { line }), message });
   };
+  // An empty (or comment-only) presets.yaml offers no presets, as a missing one (pack-central's kyverno-1.12.2).
+  if (presets.root === undefined || isNullScalar(presets.root)) return;
   const root = rootMap(presets);
   const listEntry = root === undefined ? undefined : mapEntry(root, 'presets', presets.anchors);
   const list = resolveAlias(listEntry?.value, presets.anchors);

@@ -502,6 +502,13 @@ manifests.app.extra:
     expect(brief(findings).filter((f) => f.rule === 'deep-presets-shape')).toEqual([{ rule: 'deep-presets-shape', severity: 'warning', path: 'presets', line: 1 }]);
   });
 
+  it('takes an empty or comment-only presets.yaml as no presets, without a finding', async () => {
+    for (const text of ['', '# no presets yet\n']) {
+      const findings = await check({ 'presets.yaml': text });
+      expect(findings.filter((f) => f.file === 'presets.yaml')).toEqual([]);
+    }
+  });
+
   it('flags schema entries without a schema template and paths values.yaml lacks', async () => {
     const findings = await check({
       'schema.yaml': 'manifests.app.size:\n  hint: big\nmanifests.app.api.enabled:\n  schema: required\nmanifests.app.nope:\n  schema: \'{{ required }}\'\n',
