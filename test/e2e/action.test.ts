@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { runAction } from '../support/action-runner.js';
+import { RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
@@ -119,6 +120,24 @@ describe('the composite action (action.yml)', () => {
     expect(again.summary).toContain('### packpub push: succeeded');
     expect(again.summary).toContain('1 unchanged, 1 skipped');
     expect(again.steps.filter((s) => s.uses !== undefined && s.ran).map((s) => s.uses?.split('@')[0])).toEqual(['actions/setup-node']);
+  });
+
+  it('a password without a username is refused (exit 2), not dropped for an anonymous push', async () => {
+    const half = await runAction({
+      actionPath: world.actionPath,
+      workspace: world.workspace,
+      runnerTemp: world.runnerTemp,
+      skip: ['install'],
+      path: world.first.path,
+      env: { SOURCE_DATE_EPOCH: '946684800' },
+      inputs: { packs: 'packs', recursive: 'true', registry: `${world.registry.host}/half`, username: '', password: PASSWORD, cache: 'false' },
+    });
+    expect(half.exitCode).toBe(2);
+    expect(half.outputs['exit-code']).toBe('2');
+    const push = half.steps.find((s) => s.id === 'push');
+    expect(push?.stderr).toContain('error: --username is empty');
+    expect(`${push?.stdout ?? ''}${push?.stderr ?? ''}`).not.toContain(PASSWORD);
+    expect(await new RegistryReader(world.registry.url, { username: USER, password: PASSWORD }).catalog()).not.toContain('half/spectro-packs/archive/hello');
   });
 
   it('the release tarball (npm pack of the same checkout) installs with npm install --global and runs as packpub', async () => {
