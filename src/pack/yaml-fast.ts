@@ -23,6 +23,8 @@ export interface FastYaml {
   nodes: number;
   /** Deepest node of any document, root at 0 (keys and values one deeper than their map). */
   depth: number;
+  /** First and last line of every block scalar's content, in pairs (yaml-source.ts scalarContentLines). */
+  scalarLines: number[];
 }
 
 /** Deepest nesting the fast reader takes (the full reader's bounds are 100: these never reach them). */
@@ -106,6 +108,8 @@ class Reader {
   private li = 0;
   nodes = 0;
   depth = 0;
+  /** First and last line of every block scalar's content, in pairs. */
+  readonly scalarLines: number[] = [];
 
   constructor(private readonly text: string) {
     const len = text.length;
@@ -193,8 +197,7 @@ class Reader {
     if (this.isSeqStart(off, end)) return this.seq(off, depth);
     const key = this.key(off, end);
     if (key !== undefined) return this.map(off, key, depth);
-    const scalar = this.scalar(off, end, depth);
-    this.li++;
+    const scalar = this.scalar(off, end, depth, undefined);
     // A more indented line continues the scalar over several lines: not in the subset.
     if (this.more(this.li) && (this.indents[this.li] as number) > parent) throw UNSUPPORTED;
     return scalar;
@@ -215,6 +218,7 @@ class Reader {
       if (r - off > MAX_KEY_LENGTH) throw UNSUPPORTED;
       return { node: { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) }, after: r + 1 };
     }
+    if (c === 0x7c || c === 0x3e || c === 0x5b || c === 0x7b) return undefined; // a block scalar header or flow collection
     if (badPlainStart(c, off + 1 < end ? text.charCodeAt(off + 1) : NaN)) throw UNSUPPORTED;
     for (let j = off; j < end; j++) {
       const ch = text.charCodeAt(j);
@@ -276,8 +280,11 @@ class Reader {
     throw UNSUPPORTED; // closes on a later line, or never
   }
 
-  /** A scalar from `off` to the end of its line (a comment may follow). */
-  private scalar(off: number, end: number, depth: number): YScalar {
+  /**
+   * A scalar from `off` to the end of its line (a comment may follow), or a block scalar (`|`, `>`)
+   * when `blockParent` (the indentation of the collection holding it) is given. Moves past its lines.
+   */
+  private scalar(off: number, end: number, depth: number, blockParent: number | undefined): YScalar {
     const text = this.text;
     this.node(depth);
     const c = text.charCodeAt(off);
@@ -286,8 +293,12 @@ class Reader {
       let r = quoted.end;
       while (r < end && text.charCodeAt(r) === SPACE) r++;
       if (r < end && !(r > quoted.end && text.charCodeAt(r) === HASH)) throw UNSUPPORTED;
-      return { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) };
+      const scalar: YScalar = { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) };
+      this.li++;
+      return scalar;
     }
+    if ((c === 0x7c || c === 0x3e) && blockParent !== undefined) return this.blockScalar(off, end, blockParent);
+    if (c === 0x5b || c === 0x7b) throw UNSUPPORTED; // flow collections: see inline()
     if (badPlainStart(c, off + 1 < end ? text.charCodeAt(off + 1) : NaN)) throw UNSUPPORTED;
     let stop = end;
     for (let j = off + 1; j < end; j++) {
@@ -299,7 +310,130 @@ class Reader {
       if (ch === COLON && (j + 1 === end || text.charCodeAt(j + 1) === SPACE)) throw UNSUPPORTED;
     }
     while (text.charCodeAt(stop - 1) === SPACE) stop--;
-    return { kind: 'scalar', value: text.slice(off, stop), plain: true, ...this.lineOf(off) };
+    const scalar: YScalar = { kind: 'scalar', value: text.slice(off, stop), plain: true, ...this.lineOf(off) };
+    this.li++;
+    return scalar;
+  }
+
+  /** A value after `key: ` or `- `: a scalar, or a flow collection on one line (`[a, "b"]`, `[]`, `{}`). */
+  private inline(off: number, end: number, depth: number, parent: number): YNode {
+    const text = this.text;
+    const c = text.charCodeAt(off);
+    if (c !== 0x5b && c !== 0x7b) return this.scalar(off, end, depth, parent);
+    this.node(depth);
+    const at = this.lineOf(off);
+    const close = c === 0x5b ? 0x5d : 0x7d;
+    let j = off + 1;
+    while (j < end && text.charCodeAt(j) === SPACE) j++;
+    const items: YNode[] = [];
+    if (text.charCodeAt(j) === close) j++;
+    else {
+      // Only sequences have items here; `{a: 1}` is left to the full reader.
+      if (c === 0x7b) throw UNSUPPORTED;
+      for (;;) {
+        const ch = text.charCodeAt(j);
+        let itemEnd: number;
+        this.node(depth + 1);
+        if (ch === DQUOTE || ch === SQUOTE) {
+          const quoted = this.quoted(j, end);
+          items.push({ kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(j) });
+          itemEnd = quoted.end;
+        } else {
+          if (badPlainStart(ch, j + 1 < end ? text.charCodeAt(j + 1) : NaN)) throw UNSUPPORTED;
+          let k = j;
+          for (; k < end; k++) {
+            const x = text.charCodeAt(k);
+            if (x === 0x2c || x === 0x5d) break;
+            // Flow indicators, `:` (a pair) and `#` inside an item: not taken.
+            if (x === 0x5b || x === 0x7b || x === 0x7d || x === COLON || x === HASH) throw UNSUPPORTED;
+          }
+          let stop = k;
+          while (text.charCodeAt(stop - 1) === SPACE) stop--;
+          items.push({ kind: 'scalar', value: text.slice(j, stop), plain: true, ...this.lineOf(j) });
+          itemEnd = k;
+        }
+        j = itemEnd;
+        while (j < end && text.charCodeAt(j) === SPACE) j++;
+        const sep = text.charCodeAt(j);
+        if (sep === 0x5d) {
+          j++;
+          break;
+        }
+        if (sep !== 0x2c) throw UNSUPPORTED;
+        j++;
+        while (j < end && text.charCodeAt(j) === SPACE) j++;
+        if (text.charCodeAt(j) === 0x5d || j === end) throw UNSUPPORTED; // `[a,]`, or continued on the next line
+      }
+    }
+    let r = j;
+    while (r < end && text.charCodeAt(r) === SPACE) r++;
+    if (r < end && !(r > j && text.charCodeAt(r) === HASH)) throw UNSUPPORTED;
+    this.li++;
+    return c === 0x5b ? { kind: 'seq', items, ...at } : { kind: 'map', entries: [], ...at };
+  }
+
+  /**
+   * A block scalar whose header (`|`, `|-`, `>`, `>-`, nothing after it) is at `off`, in a collection
+   * indented by `parent`. Taken: content lines indented alike (deeper ones too for `|`), blank lines
+   * between them, no blank line first, none deeper than the content after it (YAML keeps those).
+   */
+  private blockScalar(off: number, end: number, parent: number): YScalar {
+    const text = this.text;
+    const folded = text.charCodeAt(off) === 0x3e;
+    let header = off + 1;
+    const strip = text.charCodeAt(header) === DASH;
+    if (strip) header++;
+    if (header !== end) throw UNSUPPORTED;
+    const at = this.lineOf(off);
+    // Raw lines from the one after the header: content ends at the first non-blank line indented by
+    // `parent` or less. Comment-like lines inside are content.
+    const lines: string[] = [];
+    let trim = -1;
+    let last = -1;
+    let pos = end + 1;
+    while (pos <= text.length && end < text.length) {
+      let lineEnd = text.indexOf('\n', pos);
+      if (lineEnd === -1) lineEnd = text.length;
+      let c = pos;
+      while (c < lineEnd && text.charCodeAt(c) === SPACE) c++;
+      const indent = c - pos;
+      if (c === lineEnd) {
+        // Blank: before any content (YAML counts it in), or deeper than the content (kept), not taken.
+        if (trim === -1 || indent > trim) throw UNSUPPORTED;
+        lines.push('');
+      } else {
+        if (indent <= parent) break;
+        if (trim === -1) trim = indent;
+        else if (indent < trim) throw UNSUPPORTED;
+        if (folded && indent > trim) throw UNSUPPORTED;
+        lines.push(text.slice(pos + trim, lineEnd));
+        last = lines.length;
+      }
+      pos = lineEnd + 1;
+    }
+    if (last === -1) throw UNSUPPORTED; // empty
+    lines.length = last;
+    let value: string;
+    if (!folded) value = lines.join('\n');
+    else {
+      // Folding: a line break between two text lines is a space; each blank line between them a break.
+      value = '';
+      let sep = '';
+      for (const line of lines) {
+        if (line === '') {
+          if (sep === '\n') value += '\n';
+          else sep = '\n';
+        } else {
+          value += sep + line;
+          sep = ' ';
+        }
+      }
+    }
+    if (!strip) value += '\n';
+    const lastLine = at.line + last;
+    this.scalarLines.push(at.line + 1, lastLine);
+    while (this.li < this.count && (this.numbers[this.li] as number) <= lastLine) this.li++;
+    return { kind: 'scalar', value, plain: false, ...at };
   }
 
   private map(off: number, first: { node: YScalar; after: number }, depth: number): YMap {
@@ -327,8 +461,7 @@ class Reader {
           value = { kind: 'scalar', value: '', plain: true, ...empty };
         }
       } else {
-        value = this.scalar(p, end, depth + 1);
-        this.li++;
+        value = this.inline(p, end, depth + 1, indent);
       }
       const k = key.node;
       const entry: YEntry = { key: k.value, keyLine: k.line, keyColumn: k.column, keyPlain: k.plain, value };
@@ -368,8 +501,7 @@ class Reader {
         const key = this.key(p, end);
         if (key !== undefined) seq.items.push(this.map(p, key, depth + 1));
         else {
-          seq.items.push(this.scalar(p, end, depth + 1));
-          this.li++;
+          seq.items.push(this.inline(p, end, depth + 1, indent));
         }
       }
       const next = this.li;
@@ -387,7 +519,7 @@ export function parseFastYaml(text: string): FastYaml | undefined {
   try {
     const reader = new Reader(text);
     const docs = reader.read();
-    return { fast: true, text, docs, nodes: reader.nodes, depth: reader.depth };
+    return { fast: true, text, docs, nodes: reader.nodes, depth: reader.depth, scalarLines: reader.scalarLines };
   } catch (err) {
     if (err === UNSUPPORTED) return undefined;
     throw err;
@@ -424,10 +556,10 @@ export class FastYamlUnsupported extends Error {}
 
 /**
  * A plain scalar's value as the `yaml` package resolves it (compose-scalar.ts findScalarTagByTest with
- * the YAML 1.1 schema without timestamps). Only text starting like a null, bool or number can be one.
+ * the YAML 1.1 schema without timestamps). Only text starting like a null, bool or number (`e5` is a float) can be one.
  */
 function resolvePlain(text: string, atKey: boolean): unknown {
-  if (text !== '' && !/^[-+.~0-9nNyYtTfFoO<]/.test(text)) return text;
+  if (text !== '' && !/^[-+.~0-9nNyYtTfFoOeE<]/.test(text)) return text;
   const { tags, options } = scalarSchema();
   for (const tag of tags) {
     if ((tag.default === true || (atKey && tag.default === 'key')) && tag.test !== undefined && tag.test.test(text)) {

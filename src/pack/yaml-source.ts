@@ -133,6 +133,10 @@ function checkFastYaml(parsed: FastYaml, file: string, options: { documents?: bo
   };
   for (const doc of docs) walk(doc, undefined, 0);
   duplicatesSummary(result, file, budget);
+  const lines = parsed.scalarLines;
+  for (let i = 0; i < lines.length; i += 2) {
+    for (let line = lines[i] as number; line <= (lines[i + 1] as number) && result.scalarContentLines.size < 1_000_000; line++) result.scalarContentLines.add(line);
+  }
   if (options.documents !== false) result.documents = docs.map(fastValue);
   return result;
 }

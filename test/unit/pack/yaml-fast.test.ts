@@ -183,6 +183,15 @@ describe('the fast YAML reader gives what the full reader gives', () => {
       'a: b#c\nd: e # f\ng: "h"  # i\nj: http://x:80/y\nk: a,b[c]{d}\nl: -x\n',
       'key with spaces: value with  spaces  \n',
       'a: é ü 日本 😀\n',
+      'a: |\n  x\n  y\nb: 1\n',
+      'a: |\n  x\n\n  y\n\n\nb: 1\n',
+      'a: |-\n  x\n    deeper\n  # not a comment\n',
+      'a: |\n  x',
+      'a: |\n  x\n# c\nb: 1',
+      '- |\n  x\n- >-\n  folded\n  text\n\n  para\n\n\n  three\n',
+      'a:\n  b: >\n    x\n  c: 1\n',
+      'a: []\nb: {}\nc: [ ]\nd:\n  - []\n  - {}  # c\ne: [x, "y z", \'w\', 1, yes, ~]\nf: [ a b ,c ]\n',
+      'presets:\n  - name: a\n    add: |\n      charts:\n        x: 1\n    remove: []\n',
     ];
     for (const text of taken) {
       expect(parseFastYaml(text), text).toBeDefined();
@@ -193,10 +202,24 @@ describe('the fast YAML reader gives what the full reader gives', () => {
       '- - -\n- a\n',
       'a: &x 1\nb: *x\n',
       'a: !!str 1\n',
-      'a: [1, 2]\n',
+      'a: [1, 2\n  , 3]\n',
+      'a: [1, 2,]\n',
+      'a: [1, , 2]\n',
+      'a: [a: 1]\n',
+      'a: [[1]]\n',
+      'a: [x]y\n',
+      'a: [x]#c\n',
       'a: {b: 1}\n',
-      'a: |\n  x\n',
-      'a: >\n  x\n',
+      'a: |\n\n  x\n',
+      'a: |\nb: 1\n',
+      'a: |\n  x\n   \nb: 1\n',
+      'a: >\n  x\n   y\n',
+      'a: |+\n  x\n',
+      'a: |2\n  x\n',
+      'a: | # c\n  x\n',
+      'a: |\n  x\n y\n',
+      '|\n x\n',
+      'a:\n  |\n   x\n',
       'a: b\n  c\n',
       'a: "b\n  c"\n',
       'a:\tb\n',
@@ -226,13 +249,21 @@ describe('the fast YAML reader gives what the full reader gives', () => {
 
 /* ---------- generated YAML ---------- */
 
-const word = fc.constantFrom('a', 'b', 'image', 'tag', 'x y', 'k8s', 'repo/name', 'A_B', 'data.json', '-x', 'é', '80', '1.0', 'yes', 'no', 'on', 'null', '~', 'true', 'NULL', '0x1F', '012', '1:30', '.5', '1e3', '.inf', '2001-12-14', '+1', '-0', 'toString', '__proto__');
+const word = fc.constantFrom('a', 'b', 'image', 'tag', 'x y', 'k8s', 'repo/name', 'A_B', 'data.json', '-x', 'é', '80', '1.0', 'yes', 'no', 'on', 'null', '~', 'true', 'NULL', '0x1F', '012', '1:30', '.5', '1e3', '.inf', '2001-12-14', '+1', '-0', 'e6149382', 'E1', '.e5', 'toString', '__proto__');
 const quoted = fc.oneof(
   word.map((w) => `"${w}"`),
   word.map((w) => `'${w}'`),
   fc.constantFrom('"a\\"b"', '"\\u00e9\\t"', '"\\x41\\n"', "'it''s'", '""', "''", '"a # b"', '"\\q"', '"\\U0001F600"', '"\\ud800"'),
 );
-const scalar = fc.oneof({ weight: 3, arbitrary: word }, { weight: 1, arbitrary: quoted }, { weight: 1, arbitrary: fc.constantFrom('a b  c', 'a#b', 'http://h:1/p', 'x,y', 'a]', 'k: v', 'a:', '- a', '-', '') });
+const scalar = fc.oneof(
+  { weight: 3, arbitrary: word },
+  { weight: 1, arbitrary: fc.array(fc.oneof(word, quoted), { maxLength: 4 }).map((items) => `[${items.join(', ')}]`) },
+  { weight: 1, arbitrary: fc.constantFrom('[]', '{}', '[ ]', '{ }', '[a,b]', '[ a , b ]', '[a,]', '[a, [b]]', '{a: 1}', '[a: 1]', '[a]b', '[a] # c') },
+  { weight: 1, arbitrary: quoted },
+  { weight: 1, arbitrary: fc.constantFrom('a b  c', 'a#b', 'http://h:1/p', 'x,y', 'a]', 'k: v', 'a:', '- a', '-', '') },
+  // Block scalars: BLOCK marks the header, the lines follow at the collection's indentation + 2 (render).
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('|', '|-', '>', '>-', '|+', '| # c'), fc.array(fc.constantFrom('text', 'more text', '  deeper', '', '# hash', 'k: v', '- x'), { minLength: 1, maxLength: 5 })).map(([h, l]) => `BLOCK${h}\n${l.join('\n')}`) },
+);
 
 type Tree = string | { seq: Tree[] } | { map: Array<[string, Tree]> };
 
@@ -249,10 +280,19 @@ const tree: fc.Arbitrary<Tree> = fc.letrec<{ node: Tree }>((tie) => ({
 function render(node: Tree, indent: number, step: number, style: { compactSeq: boolean; comments: boolean }): string[] {
   const pad = ' '.repeat(indent);
   if (typeof node === 'string') return [`${pad}${node}`];
+  /** A scalar after `key: ` or `- ` in a collection indented by `indent`: a block scalar's lines go below. */
+  const inline = (value: string): string[] => {
+    if (!value.startsWith('BLOCK')) return [value];
+    const [head = '', ...body] = value.slice(5).split('\n');
+    return [head, ...body.map((l) => (l === '' ? '' : `${' '.repeat(indent + 2)}${l}`))];
+  };
   const lines: string[] = [];
   if ('seq' in node) {
     for (const item of node.seq) {
-      if (typeof item === 'string') lines.push(`${pad}- ${item}`);
+      if (typeof item === 'string') {
+        const [head, ...rest] = inline(item);
+        lines.push(`${pad}- ${head}`, ...rest);
+      }
       else {
         const inner = render(item, indent + 2, step, style);
         // `- key: v` / `- - x` on the dash's line, the rest below.
@@ -262,7 +302,10 @@ function render(node: Tree, indent: number, step: number, style: { compactSeq: b
     return lines;
   }
   for (const [key, value] of node.map) {
-    if (typeof value === 'string') lines.push(`${pad}${key}: ${value}${style.comments ? ' # note' : ''}`);
+    if (typeof value === 'string') {
+      const [head, ...rest] = inline(value);
+      lines.push(`${pad}${key}: ${head}${style.comments && rest.length === 0 ? ' # note' : ''}`, ...rest);
+    }
     else {
       lines.push(`${pad}${key}:`);
       if (style.comments) lines.push(`${' '.repeat(indent + 1)}# comment`, '');
@@ -274,13 +317,22 @@ function render(node: Tree, indent: number, step: number, style: { compactSeq: b
 
 describe('generated YAML', () => {
   it('the subset, in every layout, is read alike by both readers', () => {
+    const taken = { all: 0, block: 0, flow: 0 };
     fc.assert(
       fc.property(tree, fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean(), fc.boolean(), (t, step, compactSeq, comments, docs) => {
         const body = render(t, 0, step, { compactSeq, comments }).join('\n');
-        same(docs ? `---\n${body}\n---\n${body}\n` : `${body}\n`);
+        if (same(docs ? `---\n${body}\n---\n${body}\n` : `${body}\n`)) {
+          taken.all++;
+          if (/(?:: |- )[|>]/.test(body)) taken.block++;
+          if (/: \[|- \[/.test(body)) taken.flow++;
+        }
       }),
       { numRuns: 400 },
     );
+    // The generator must reach the fast reader, block scalars and flow sequences included.
+    expect(taken.all).toBeGreaterThan(100);
+    expect(taken.block).toBeGreaterThan(10);
+    expect(taken.flow).toBeGreaterThan(10);
   });
 
   it('lines in and near the subset (errors, indicators, odd indentation) are read alike', () => {
