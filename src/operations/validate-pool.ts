@@ -37,8 +37,14 @@ export interface ValidatePool {
 export interface ValidatePoolOptions {
   /** Packs the caller expects to validate: no worker is started for fewer than MIN_PACKS_FOR_WORKERS. */
   expected: number;
-  /** Worker threads at most (default: one per core). */
+  /** Threads at most (default: one per core). */
   threads?: number;
+  /**
+   * Validate on the calling thread too, as one of `threads` (default false). For a caller with nothing
+   * else to do meanwhile (the validate command): one worker fewer to start, load and warm up, about a
+   * CPU-second of a tree's validation on 2 cores (issue 16). Push keeps its main thread for building.
+   */
+  callingThread?: boolean;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./validate-worker.js', import.meta.url));
@@ -79,6 +85,20 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
   const queue: Task[] = [];
   let nextId = 0;
   let closed = false;
+  /** Validations running on the calling thread (callingThread), and how many it may run. */
+  let local = 0;
+  const localSlots = options.callingThread === true ? PER_WORKER : 0;
+  const maxWorkers = options.callingThread === true ? threads - 1 : threads;
+
+  const runLocal = (task: Task): void => {
+    local++;
+    validateHere(task.request.dir, task.request.options)
+      .then(task.resolve, task.reject)
+      .finally(() => {
+        local--;
+        pump();
+      });
+  };
 
   const fail = (pw: PoolWorker, err: unknown): void => {
     const i = workers.indexOf(pw);
@@ -110,8 +130,16 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
 
   function pump(): void {
     while (queue.length > 0 && !closed) {
-      const pw = workers.find((w) => w.busy.size === 0) ?? (workers.length < threads ? start() : workers.find((w) => w.busy.size < PER_WORKER));
-      if (pw === undefined) break;
+      if (localSlots > 0 && local === 0) {
+        runLocal(queue.shift() as Task);
+        continue;
+      }
+      const pw = workers.find((w) => w.busy.size === 0) ?? (workers.length < maxWorkers ? start() : workers.find((w) => w.busy.size < PER_WORKER));
+      if (pw === undefined) {
+        if (local >= localSlots) break;
+        runLocal(queue.shift() as Task);
+        continue;
+      }
       const task = queue.shift() as Task;
       pw.busy.set(task.request.id, task);
       pw.worker.ref();

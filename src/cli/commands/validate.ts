@@ -57,8 +57,9 @@ export const validateCommand: CommandSpec = {
     const strict = args['strict'] === true;
     // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
     for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
-    // Packs are checked on every core (worker threads); the reports keep the order of the arguments.
-    const pool = createValidatePool({ expected: shown.length });
+    // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
+    // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start.
+    const pool = createValidatePool({ expected: shown.length, callingThread: true });
     let reports: ValidationReport[];
     try {
       reports = await mapConcurrent(shown, VALIDATE_IN_FLIGHT, (dir) => pool.validate(resolve(ctx.io.cwd, dir), { strict }));
