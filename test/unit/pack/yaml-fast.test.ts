@@ -155,7 +155,7 @@ describe('the fast YAML reader gives what the full reader gives', () => {
       const { texts, fast } = await compareTree(dir);
       expect(texts).toBeGreaterThan(0);
       expect(fast).toBeGreaterThan(0);
-    }, 600_000);
+    }, 3_600_000);
   }
 
   it('on examples of the subset and of what it leaves to the full reader', () => {
