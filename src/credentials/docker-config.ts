@@ -173,9 +173,12 @@ export interface DockerConfigProviderOptions extends DockerConfigLocation {
 }
 
 /**
- * Credentials from the Docker config: `auths[host]` (`identitytoken`, else `auth`), then
- * `credHelpers[host]`, then `credsStore`. Does not apply (undefined) when the file does not exist or
- * holds nothing for the host; fails (CREDENTIALS) on an unreadable file, a broken entry or a failing helper.
+ * Credentials from the Docker config, in the order Docker and ORAS read it: the helper that applies to the
+ * host (`credHelpers[host]`, else `credsStore`) when there is one, and only otherwise `auths[host]`
+ * (`identitytoken`, else `auth`). A helper configured for the host is the only source for it, as in
+ * docker/cli's GetCredentialsStore: an `auths` entry beside it (often stale: written before the helper was
+ * set up) is never used instead. Does not apply (undefined) when the file does not exist or holds nothing
+ * for the host; fails (CREDENTIALS) on an unreadable file, a broken entry or a failing helper.
  */
 export function dockerConfigProvider(options: DockerConfigProviderOptions = {}): CredentialProvider {
   const path = dockerConfigPath(options);
@@ -193,6 +196,14 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
           });
         }
         return undefined;
+      }
+      const helper = helperFor(config, host);
+      if (helper !== undefined) {
+        return helperGet(helper.helper, registryKey(host), {
+          env: options.env,
+          ...options.helper,
+          configuredIn: `${helper.via} of ${path}`,
+        });
       }
       const found = findAuthEntry(config, host);
       if (found !== undefined) {
@@ -213,13 +224,7 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
         }
         // `{}`: Docker writes this placeholder when the secret went to a credential helper.
       }
-      const helper = helperFor(config, host);
-      if (helper === undefined) return undefined;
-      return helperGet(helper.helper, registryKey(host), {
-        env: options.env,
-        ...options.helper,
-        configuredIn: `${helper.via} of ${path}`,
-      });
+      return undefined;
     },
   };
 }

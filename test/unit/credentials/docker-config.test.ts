@@ -112,6 +112,38 @@ describe('dockerConfigProvider', () => {
     expect(await provider.resolve('nothing.example.com')).toBeUndefined();
   });
 
+  it('asks the helper Docker would ask even when auths holds a secret for the host (a stale entry never wins)', async () => {
+    await helper.seed({
+      'harbor.example.com': { Username: 'alice', Secret: 'from-credhelpers' },
+      'other.example.com': { Username: 'bob', Secret: 'from-store' },
+    });
+    const path = await configFile({
+      auths: {
+        'harbor.example.com': { auth: encodeAuth('old-robot', 'stale-secret') },
+        'other.example.com': { identitytoken: 'stale-token' },
+        'inline.example.com': { auth: encodeAuth('carol', 'inline-secret') },
+      },
+      credHelpers: { 'harbor.example.com': 'packpubtest' },
+    });
+    const provider = dockerConfigProvider({ registryConfig: path, env: helper.env });
+    expect(await provider.resolve('harbor.example.com')).toEqual({
+      username: 'alice',
+      password: 'from-credhelpers',
+      source: 'credential helper docker-credential-packpubtest',
+    });
+    // No helper for the host: its auths entry.
+    expect(await provider.resolve('inline.example.com')).toEqual({ username: 'carol', password: 'inline-secret', source: `docker config ${path}` });
+
+    const withStore = await configFile({
+      auths: { 'other.example.com': { identitytoken: 'stale-token' }, 'nothing.example.com': { auth: encodeAuth('dave', 'old') } },
+      credsStore: 'packpubstore',
+    });
+    const store = dockerConfigProvider({ registryConfig: withStore, env: helper.env });
+    expect(await store.resolve('other.example.com')).toEqual({ username: 'bob', password: 'from-store', source: 'credential helper docker-credential-packpubstore' });
+    // The store has nothing for the host: as with Docker, the auths entry beside it is not used.
+    expect(await store.resolve('nothing.example.com')).toBeUndefined();
+  });
+
   it('stops with CREDENTIALS naming the helper when it is configured but missing from PATH', async () => {
     const path = await configFile({ credHelpers: { 'harbor.example.com': 'nosuchhelper' } });
     const err = await failure(dockerConfigProvider({ registryConfig: path, env: helper.env }).resolve('harbor.example.com'));
