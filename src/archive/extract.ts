@@ -207,7 +207,9 @@ async function extractInto(
     }
     return undefined;
   });
-  const extract = tarExtract();
+  // Go's archive/tar (Palette) also reads pre-POSIX V7 headers (no ustar magic); the checksum is still checked.
+  // (@types/tar-stream does not list the option that tar-stream's extract takes.)
+  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
 
   let failure: unknown;
   const abort = new AbortController();

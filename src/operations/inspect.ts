@@ -28,7 +28,8 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
   const resolved = await resolvePack(target, ref);
   const { layer } = resolved;
   const blob = await target.store.fetchBlob(resolved.repository, layer);
-  const extract = tar.extract();
+  // V7 headers too, as Go's archive/tar reads them (see archive/extract.ts).
+  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
   let packJson: unknown;
   let folder: string | undefined;
   // The store verifies the digest while the blob flows: one pass over it.

@@ -9,6 +9,7 @@ import { buildArchive, extractArchive, type ExtractOptions } from '../../../src/
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { PackpubError } from '../../../src/errors.js';
 import { SMALL_PACK } from './fixtures.js';
+import { v7Tgz } from '../pack/fixtures.js';
 import { readTree, writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
@@ -231,6 +232,16 @@ describe('extractArchive of good archives', () => {
     );
     expect(result.topLevel).toEqual(['pack']);
     expect(await readFile(join(target, 'pack/a'), 'utf8')).toBe('new');
+  });
+
+  it('reads a pack archive in the old V7 tar format, as Go (Palette) does', async () => {
+    const target = await temp.tempDir();
+    const gz = await v7Tgz({ 'pack/pack.json': '{"name":"old","version":"1.0.0"}', 'pack/values.yaml': 'a: 1\n' });
+    const result = await extractArchive(Readable.from([gz]), target);
+    expect(result.topLevel).toEqual(['pack']);
+    expect([...(await readTree(target)).keys()]).toEqual(['pack', 'pack/pack.json', 'pack/values.yaml']);
+    expect(await readFile(join(target, 'pack/pack.json'), 'utf8')).toBe('{"name":"old","version":"1.0.0"}');
+    expect(await readFile(join(target, 'pack/values.yaml'), 'utf8')).toBe('a: 1\n');
   });
 
   it('refuses to replace an existing top-level entry unless overwrite is set', async () => {
