@@ -18,6 +18,8 @@ import { parseFastYaml, type FastYaml } from './yaml-fast.js';
  *   mapping key ("invalid map key"), a merge (`<<`) of something that is not a map or list of maps
  *   ("map merge requires map or sequence of maps as the value"); sigs.k8s.io/yaml refuses a null key
  *   when it turns the result into JSON ("unsupported map key of type: <nil>").
+ * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
+ *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
  *   Unmarshal do (only their Strict variants refuse them); callers report them as warnings.
  * Scalars resolve with YAML 1.1 rules (yes/no are booleans), as go-yaml v2 does; timestamps stay strings
@@ -145,6 +147,33 @@ export function parseGoYaml(original: string): GoYamlParse {
     const code = control[0].codePointAt(0) ?? 0;
     result.error = { message: `control characters are not allowed (U+${code.toString(16).toUpperCase().padStart(4, '0')})`, ...position(control.index) };
     return result;
+  }
+
+  // go-yaml reads YAML 1.1 only: a %YAML directive naming another version stops it (parserc.go "found
+  // incompatible YAML document"), and so does a second one before the same document. The `yaml` package
+  // would read a `%YAML 1.2` document with 1.2's rules instead (`yes` a string), silently.
+  if (original.includes('%YAML')) {
+    let from = 0;
+    docs.forEach((doc, index) => {
+      const start = position(doc.range[0]).offset;
+      let seen = false;
+      for (const m of original.slice(from, start).matchAll(/^%YAML(?:[ \t]+(\d+)\.(\d+))?/gm)) {
+        const at = from + (m.index ?? 0);
+        let message: string | undefined;
+        if (seen) message = 'found duplicate %YAML directive';
+        else if (m[1] !== undefined && (m[1] !== '1' || m[2] !== '1')) {
+          message = `found incompatible YAML document (%YAML ${m[1]}.${m[2]}: Go's YAML reader, which Helm and Palette use, reads only YAML 1.1)`;
+        }
+        seen = true;
+        if (message === undefined) continue;
+        const { line, col } = originalLines.linePos(at);
+        const problem = { message, line, column: col, offset: at };
+        if (index === 0) result.error ??= problem;
+        else result.laterDocumentError ??= problem;
+        break;
+      }
+      from = Math.max(start, position(doc.range[2]).offset);
+    });
   }
 
   docs.forEach((doc, index) => {

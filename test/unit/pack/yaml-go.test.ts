@@ -74,6 +74,30 @@ const cases: Case[] = [
   { name: 'a null key', text: '~: 1\n', error: { line: 1, message: 'unsupported map key of type: <nil>' }, why: 'sigs.k8s.io/yaml yaml.go convertToJSONableObject: "unsupported map key of type"' },
   { name: 'a merge of a scalar', text: 'a:\n  <<: 1\n', error: { line: 2, message: 'map merge requires map or sequence of maps as the value' }, why: 'decode.go merge(): same message' },
   { name: 'a control character', text: 'a: b\u0007c\n', error: { line: 1, message: 'control characters are not allowed' }, why: 'readerc.go yaml_parser_update_buffer: "control characters are not allowed"' },
+  {
+    name: 'a %YAML 1.1 directive',
+    text: '%YAML 1.1\n---\na: yes\n',
+    value: { a: true },
+    why: 'parserc.go yaml_parser_process_directives accepts major 1, minor 1',
+  },
+  {
+    name: 'a %YAML 1.2 directive',
+    text: '%YAML 1.2\n---\na: yes\n',
+    error: { line: 1, message: 'found incompatible YAML document' },
+    why: 'parserc.go (v2 and v3) yaml_parser_process_directives: "found incompatible YAML document" unless 1.1; the yaml package would read yes as a string',
+  },
+  {
+    name: 'two %YAML directives before one document',
+    text: '%YAML 1.1\n%YAML 1.1\n---\na: 1\n',
+    error: { line: 2, message: 'found duplicate %YAML directive' },
+    why: 'parserc.go yaml_parser_process_directives: "found duplicate %YAML directive"',
+  },
+  {
+    name: 'a %YAML line inside a block scalar is text',
+    text: '--- |\n%YAML 1.2\n',
+    value: '%YAML 1.2\n',
+    why: 'scannerc.go yaml_parser_scan_block_scalar reads the lines of the scalar itself: a directive is looked for only between documents',
+  },
   { name: 'a document marker inside a flow sequence', text: 'a: [\n---\n]\n', error: { line: 2, message: 'not valid YAML' }, why: 'scannerc.go reads --- at column 0 as a document start even in flow: "did not find expected \',\' or \']\'"' },
 ];
 
@@ -97,6 +121,12 @@ describe("YAML verdicts match Go's", () => {
     const check = checkYamlText('a:\n  b: [\n  x,\n  ]\nc:\n  d: 1\n  d: 2\n', 'values.yaml');
     expect(check.keyPositions.get('c.d')).toEqual({ line: 6, column: 3 });
     expect(check.findings).toEqual([expect.objectContaining({ rule: 'yaml-duplicate-key', line: 7, column: 3 })]);
+  });
+
+  it('warns about a %YAML 1.2 directive before a later document (Helm reads only the first)', () => {
+    const check = checkYamlText('a: 1\n...\n%YAML 1.2\n---\nb: 2\n', 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', line: 3, message: expect.stringContaining('found incompatible YAML document') })]);
   });
 
   it('warns (Helm reads only the first document) about an error in a later document', () => {
