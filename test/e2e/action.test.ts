@@ -104,16 +104,20 @@ describe('the composite action (action.yml)', () => {
     expect(upload?.with?.['path']?.split('\n').filter((l) => l !== '')).toEqual(['packpub-report.json', 'junit.xml']);
   });
 
-  it('succeeds (exit 0) when told to keep the conflicting version, and uploads nothing when not asked', async () => {
-    const again = await runAction({
+  /** The action again in the same workspace, packpub already installed by the first run (its PATH kept). */
+  const runInstalled = (inputs: Record<string, string>) =>
+    runAction({
       actionPath: world.actionPath,
       workspace: world.workspace,
       runnerTemp: world.runnerTemp,
       skip: ['install'],
       path: world.first.path,
       env: { SOURCE_DATE_EPOCH: '946684800' },
-      inputs: { packs: 'packs', registry: world.reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'false' },
+      inputs,
     });
+
+  it('succeeds (exit 0) when told to keep the conflicting version, and uploads nothing when not asked', async () => {
+    const again = await runInstalled({ packs: 'packs', registry: world.reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'false' });
     expect(again.steps.find((s) => s.id === 'push')?.stderr).not.toContain('error');
     expect(again.exitCode).toBe(0);
     expect(again.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '0' });
@@ -123,15 +127,7 @@ describe('the composite action (action.yml)', () => {
   });
 
   it('a password without a username is refused (exit 2), not dropped for an anonymous push', async () => {
-    const half = await runAction({
-      actionPath: world.actionPath,
-      workspace: world.workspace,
-      runnerTemp: world.runnerTemp,
-      skip: ['install'],
-      path: world.first.path,
-      env: { SOURCE_DATE_EPOCH: '946684800' },
-      inputs: { packs: 'packs', recursive: 'true', registry: `${world.registry.host}/half`, username: '', password: PASSWORD, cache: 'false' },
-    });
+    const half = await runInstalled({ packs: 'packs', recursive: 'true', registry: `${world.registry.host}/half`, username: '', password: PASSWORD, cache: 'false' });
     expect(half.exitCode).toBe(2);
     expect(half.outputs['exit-code']).toBe('2');
     const push = half.steps.find((s) => s.id === 'push');
