@@ -24,6 +24,7 @@ const MAX_PAGES = 1_000;
 /** Names kept from all pages together, so memory stays bounded whatever the registry sends. */
 const MAX_LISTED = 100_000;
 const LIST_HOSTILE_HINT = 'the registry (or something in front of it) answers the listing without end; report it to the registry owner';
+const LIST_MALFORMED_HINT = 'the registry (or something in front of it) did not answer with a distribution-spec listing; report it to the registry owner';
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
 
@@ -510,26 +511,36 @@ export class RegistryClient {
       const current: URL = url;
       const { count, next } = await this.request({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
         const body = await readBounded(res.body, LIST_BODY_LIMIT);
-        let doc: Record<string, unknown>;
+        let doc: unknown;
         try {
-          doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+          doc = JSON.parse(body.toString('utf8'));
         } catch (err) {
           throw new PackpubError('REGISTRY', `${this.host} answered ${current.pathname} with something that is not JSON`, {
             cause: err,
             hint: `check the host and base path (is ${this.host} an OCI registry, and not a web page or proxy in front of it?)`,
           });
         }
-        const list = doc[field];
+        const malformed = (what: string) =>
+          new PackpubError('REGISTRY', `${this.host} answered the ${spec.subject ?? field} with ${what}`, { hint: LIST_MALFORMED_HINT });
+        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw malformed(`a JSON ${doc === null ? 'null' : Array.isArray(doc) ? 'array' : typeof doc}`);
+        // `"tags": null` (or no field) is distribution's answer for a repository without tags: an empty page
+        const list = (doc as Record<string, unknown>)[field] ?? [];
+        if (!Array.isArray(list)) throw malformed(`a "${field}" field that is ${list === null ? 'null' : `a ${typeof list}`}`);
         let count = 0;
         // one by one: spreading a page of a million names into push() overflows the stack
-        if (Array.isArray(list)) {
-          for (const t of list) {
-            if (typeof t !== 'string') continue;
-            count++;
-            if (out.length <= MAX_LISTED) out.push(t);
-          }
+        for (const t of list as unknown[]) {
+          if (typeof t !== 'string') throw malformed(`a${field === 'tags' ? ' tag' : 'n entry'} that is ${t === null ? 'null' : `a ${typeof t}`}`);
+          count++;
+          if (out.length <= MAX_LISTED) out.push(t);
         }
-        return { count, next: parseNextLink(getHeader(res, 'link'), res.url) };
+        const next = parseNextLink(getHeader(res, 'link'), res.url);
+        if (next !== undefined && next.origin !== this.origin.origin) {
+          // Following it would read another server's list (without credentials); stopping would print part of the list.
+          throw new PackpubError('REGISTRY', `${this.host} links the next page of ${spec.subject ?? field} to another origin (${next.origin})`, {
+            hint: 'packpub reads pages only from the registry’s own scheme, host and port; behind a proxy, check the URL the registry believes it has (X-Forwarded-Proto / Host)',
+          });
+        }
+        return { count, next };
       });
       if (out.length > MAX_LISTED) {
         throw new PackpubError('REGISTRY', `${this.host} lists more than ${MAX_LISTED} ${field} for ${what}`, { hint: LIST_HOSTILE_HINT });
@@ -539,8 +550,8 @@ export class RegistryClient {
           hint: LIST_HOSTILE_HINT,
         });
       }
-      // Follow only links on the same origin; an empty page with a next link is a loop in disguise.
-      url = next !== undefined && next.origin === this.origin.origin && count > 0 ? next : undefined;
+      // An empty page with a next link is a loop in disguise (links to another origin were refused above).
+      url = next !== undefined && count > 0 ? next : undefined;
     }
     return out;
   }

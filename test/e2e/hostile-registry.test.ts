@@ -89,6 +89,44 @@ describe('a hostile registry', () => {
     expect(honest.stdout).toContain('hello  1.0.0');
   });
 
+  it('a tag page that links to another origin is refused, not read as the whole list', async () => {
+    const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });
+    try {
+      hostile.behaviour = { linkTo: `${other.url}/v2/evil/spectro-packs/archive/hello/tags/list?last=1.0.0` };
+      const run = await runCli(['list', 'hello', '--registry', R]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`error: ${hostile.host} links the next page of tags of evil/spectro-packs/archive/hello to another origin (${other.url})`);
+      expect(run.stdout).not.toContain('1.0.0');
+      expect(stackLines(run.stderr)).toEqual([]);
+      expect(other.requests).toEqual([]);
+    } finally {
+      hostile.behaviour = {};
+      await other.close();
+    }
+  });
+
+  it.each([
+    ['null', 'a JSON null'],
+    ['[]', 'a JSON array'],
+    ['{"tags":"1.0.0"}', 'a "tags" field that is a string'],
+    ['{"tags":[1]}', 'a tag that is a number'],
+  ])('a tag page %s is a clear error', async (body, what) => {
+    hostile.behaviour = { tagsBody: body };
+    const run = await runCli(['list', 'hello', '--registry', R]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: ${hostile.host} answered the tags of evil/spectro-packs/archive/hello with ${what}`);
+    expect(stackLines(run.stderr)).toEqual([]);
+    hostile.behaviour = {};
+  });
+
+  it('a tag page with "tags": null is an empty list (distribution answers so for a repository without tags)', async () => {
+    hostile.behaviour = { tagsBody: '{"name":"x","tags":null}' };
+    const run = await runCli(['list', 'hello', '--registry', R]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('1.0.0');
+    hostile.behaviour = {};
+  });
+
   it('item 16: a 3-character password echoed in a 401 body is scrubbed from every output, --debug included', async () => {
     hostile.behaviour = { users: { robot: 'Xq7' }, echoCredentials: true, wrongCredentialsStatus: 403 };
     for (const args of [['list', 'hello'], ['list', 'hello', '--debug']]) {

@@ -15,6 +15,8 @@ import { listenOnLoopback, readBody, type ListeningServer } from './loopback.js'
  *   hostile.behaviour = { tagCount: 1_000_000 };         // one enormous tag page
  *   hostile.behaviour = { linkLoop: 'repeat' };          // a `Link` back to a page already served
  *   hostile.behaviour = { linkLoop: 'endless' };         // a `Link` to a new page, forever
+ *   hostile.behaviour = { linkTo: 'http://elsewhere/' }; // a `Link` to another host
+ *   hostile.behaviour = { tagsBody: 'null' };            // a tag page that is not an object
  *   hostile.behaviour = { users: { u: 'pw' }, echoCredentials: true };  // a 401 body that echoes the password
  *
  * Everything it sends is counted in `requests`.
@@ -29,6 +31,10 @@ export interface HostileBehaviour {
   tagCount?: number;
   /** Tag listings carry a `Link: rel="next"`: back to the first page (`repeat`) or to a new page forever (`endless`). */
   linkLoop?: 'repeat' | 'endless';
+  /** Tag listings carry `Link: <this URL>; rel="next"` (another host, say). */
+  linkTo?: string;
+  /** Tag listings answer 200 with exactly this body (`null`, `{"tags":null}`, ...). */
+  tagsBody?: string;
   /** Require Basic credentials (user -> password) for every request; a wrong one gets 401. */
   users?: Record<string, string>;
   /** 401 and 403 bodies quote the credentials the request carried (decoded), as a careless registry might. */
@@ -121,7 +127,12 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       const headers: Record<string, string> = {};
       if (b.linkLoop === 'repeat') headers['link'] = `</v2/${name}/tags/list?n=1000>; rel="next"`;
       if (b.linkLoop === 'endless') headers['link'] = `</v2/${name}/tags/list?n=1000&last=${randomUUID()}>; rel="next"`;
+      if (b.linkTo !== undefined) headers['link'] = `<${b.linkTo}>; rel="next"`;
       if (b.tagCount !== undefined) return streamTags(res, name, b.tagCount, headers);
+      if (b.tagsBody !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json', ...headers });
+        return void res.end(b.tagsBody);
+      }
       const r = repos.get(name);
       if (r === undefined) return ociError(res, 404, 'NAME_UNKNOWN', 'repository name not known to registry');
       const tags = [...r.manifests.keys()].filter((t) => !t.startsWith('sha256:'));
