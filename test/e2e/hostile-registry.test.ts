@@ -138,3 +138,66 @@ describe('a hostile registry', () => {
     hostile.behaviour = {};
   });
 });
+
+describe('a hostile token service', () => {
+  let hostile: HostileRegistry;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let R: string;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-hostile-token-'));
+    hostile = await startHostileRegistry({ bearer: {} });
+    R = `${hostile.host}/evil`;
+    const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
+    const push = await runCli(['push', pack, '--registry', R, '--username', 'robot', '--password-stdin'], { stdin: 'pw-Secret-1' });
+    expect(push.code, push.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await hostile?.close();
+    await cleanup?.();
+  });
+
+  const list = (...more: string[]) => runCli(['list', 'hello', '--registry', R, '--username', 'robot', '--password-stdin', ...more], { stdin: 'pw-Secret-1' });
+  const neitherSecret = async (secret: string) => {
+    const debug = await list('--debug'); // debug lines and the stack trace --debug prints hold no secret either
+    expect(`${debug.stdout}${debug.stderr}`).not.toContain(secret);
+    expect(`${debug.stdout}${debug.stderr}`).not.toContain('pw-Secret-1');
+  };
+
+  it('a token with a line break in it is a clear error, and the token is in no output', async () => {
+    hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'tok-Secret-2\r\nX-Evil: 1' }) } };
+    const run = await list();
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^error: token service 127\.0\.0\.1:\d+ answered a token that cannot be sent in a header/m);
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(`${run.stdout}${run.stderr}`).not.toContain('tok-Secret-2');
+    await neitherSecret('tok-Secret-2');
+  });
+
+  it('a registry that refuses every fresh token gets one retry, then a clear error', async () => {
+    hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'tok-Secret-3', expires_in: -5 }) } };
+    hostile.requests.length = 0;
+    const run = await list();
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('error: credentials rejected or no pull permission on evil/spectro-packs/archive/hello');
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(hostile.requests.length).toBeLessThan(10);
+    await neitherSecret('tok-Secret-3');
+  });
+
+  it('credentials embedded in the realm URL are neither sent nor printed', async () => {
+    hostile.behaviour = { bearer: { realm: `http://realm-user:realm-Secret-4@${hostile.host}/token` } };
+    hostile.requests.length = 0;
+    const run = await list();
+    const out = `${run.stdout}${run.stderr}`;
+    expect(out).not.toContain('realm-Secret-4');
+    await neitherSecret('realm-Secret-4');
+    const tokenAuth = hostile.requests.filter((r) => r.path.startsWith('/token')).map((r) => r.authorization);
+    expect(tokenAuth.length).toBeGreaterThan(0);
+    for (const a of tokenAuth) expect(Buffer.from((a ?? '').replace(/^Basic /, ''), 'base64').toString()).not.toContain('realm-Secret-4');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('hello  1.0.0');
+  });
+});

@@ -39,6 +39,11 @@ export interface HostileBehaviour {
   users?: Record<string, string>;
   /** 401 and 403 bodies quote the credentials the request carried (decoded), as a careless registry might. */
   echoCredentials?: boolean;
+  /**
+   * Token auth: every /v2/ request without `Authorization: Bearer <the token>` gets a Bearer challenge naming
+   * `realm` (default: this server's /token); /token answers `tokenBody` (default `{"token":"<the token>"}`).
+   */
+  bearer?: { realm?: string; tokenBody?: string };
   /** Status for a request whose credentials are wrong (one without any still gets the 401 challenge): 403 DENIED, as some registries answer. */
   wrongCredentialsStatus?: 401 | 403;
 }
@@ -47,6 +52,8 @@ export interface HostileRequest {
   method: string;
   path: string;
   status: number;
+  /** The Authorization header it carried. */
+  authorization?: string | undefined;
 }
 
 export interface HostileRegistry {
@@ -64,6 +71,9 @@ interface Repo {
   manifests: Map<string, { bytes: Buffer; mediaType: string }>;
   blobs: Map<string, Buffer>;
 }
+
+/** The one token the stand-in accepts in `bearer` mode. */
+export const HOSTILE_TOKEN = 'hostile-token-0123456789';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -104,6 +114,18 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse, b: HostileBehaviour): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const path = url.pathname;
+    if (b.bearer !== undefined) {
+      if (path === '/token') {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(b.bearer.tokenBody ?? JSON.stringify({ token: HOSTILE_TOKEN }));
+      }
+      if (req.headers.authorization !== `Bearer ${HOSTILE_TOKEN}`) {
+        req.resume();
+        const realm = b.bearer.realm ?? `${registry.url}/token`;
+        return ociError(res, 401, 'UNAUTHORIZED', 'authentication required', { 'www-authenticate': `Bearer realm="${realm}",service="hostile"` });
+      }
+    }
     if (b.users !== undefined) {
       const header = req.headers.authorization ?? '';
       const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
@@ -198,7 +220,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
     close: async () => listening?.close(),
   };
   const server: Server = createServer((req, res) => {
-    res.on('finish', () => registry.requests.push({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode }));
+    res.on('finish', () => registry.requests.push({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, authorization: req.headers.authorization }));
     handle(req, res, registry.behaviour).catch((err: unknown) => {
       if (!res.headersSent) ociError(res, 500, 'UNKNOWN', String(err));
       else res.destroy();

@@ -33,6 +33,13 @@ export function parseTokenResponse(doc: unknown, realmHost: string): TokenRespon
       hint: 'check that the registry’s token service works (its answer had neither "token" nor "access_token")',
     });
   }
+  // RFC 6750 b64token is visible ASCII; anything else cannot go into an Authorization header.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    registerSecret(token);
+    throw new PackpubError('REGISTRY', `token service ${realmHost} answered a token that cannot be sent in a header (it holds a space, a control or a non-ASCII character)`, {
+      hint: 'report it to the registry owner: a token is visible ASCII only',
+    });
+  }
   const raw = rec['expires_in'];
   const expiresInS = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_TOKEN_LIFETIME_S;
   const issued = typeof rec['issued_at'] === 'string' ? new Date(rec['issued_at']) : undefined;
