@@ -104,19 +104,36 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
   const where = `${target.host}${target.basePath === '' ? '' : `/${target.basePath}`}`;
   if (options.registry !== undefined) {
     const all = await client.listOciRegistries();
-    const chosen = all.find((r) => r.metadata.uid === options.registry) ?? all.find((r) => r.metadata.name === options.registry);
-    if (chosen === undefined) {
+    const byUid = all.filter((r) => r.metadata.uid === options.registry);
+    const candidates = byUid.length > 0 ? byUid : all.filter((r) => r.metadata.name === options.registry);
+    if (candidates.length === 0) {
       throw new PackpubError('NOT_FOUND', `Palette has no OCI registry named or with uid "${options.registry}"`, {
         hint: `packpub palette doctor for the target lists the registries Palette has on ${target.host}`,
       });
     }
+    // Names are not unique in Palette: picking the first of several could sync (and confirm packs in) another registry.
+    if (candidates.length > 1) {
+      throw new PackpubError('USAGE', `${candidates.length} OCI registries in Palette are named "${options.registry}": ${candidates.map((r) => `${r.metadata.uid} (${r.spec?.endpoint ?? 'no endpoint'})`).join(', ')}`, {
+        hint: 'give --palette-registry (or palette.registry) the uid of the one that serves the target',
+      });
+    }
+    const chosen = candidates[0] as PaletteRegistrySummary;
     const details = await readDetails(client, chosen);
     if (!isPackProvider(details)) {
       throw new PackpubError('PALETTE', `Palette registry ${chosen.metadata.name} is not a Pack registry (provider ${details.record?.spec.providerType ?? chosen.spec?.providerType ?? 'unknown'})`, {
         hint: 'Palette lists packs only from registries with Provider Pack; run packpub palette doctor',
       });
     }
-    return toResolved(details);
+    // The registry chosen must serve the target: a registry of another host or base path may list the same
+    // name:version from elsewhere, and the run would confirm packs it never published.
+    const resolved = toResolved(details);
+    if (details.record === undefined || endpointHost(resolved.endpoint) !== endpointHost(target.host) || resolved.baseContentPath !== trimSlashes(target.basePath)) {
+      const serves = details.record === undefined ? 'an unreadable endpoint' : `${endpointHost(resolved.endpoint)}${resolved.baseContentPath === '' ? '' : `/${resolved.baseContentPath}`}`;
+      throw new PackpubError('USAGE', `Palette registry ${chosen.metadata.name} (${chosen.metadata.uid}) serves ${serves}, not ${where}`, {
+        hint: `name the Palette registry whose endpoint is ${target.host} and whose base content path is ${trimSlashes(target.basePath) || '(empty)'}; packpub palette doctor lists them`,
+      });
+    }
+    return resolved;
   }
   const found = matchingRegistries(target, await registriesOnHost(client, target.host));
   if (found.length === 0) {

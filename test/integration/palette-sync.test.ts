@@ -163,6 +163,29 @@ describe('Palette closed loop (library)', () => {
     expect(chosen.name).toBe('twin-2');
   });
 
+  it('--palette-registry must serve the target, and a name two registries share is refused', async () => {
+    // Another host's registry with the same base path, and one of the target's: both may list the same name:version.
+    const elsewhere = palette.addRegistry('basic', 'shared-name', { endpoint: 'https://mirror.example.test:5000', baseContentPath: 'chosen', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const other = palette.addRegistry('basic', 'other-base', { endpoint: `https://${registry.host}`, baseContentPath: 'not-chosen', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const wrongHost = await failure(resolvePaletteRegistry(client(), ref('chosen'), { registry: elsewhere }));
+    expect(wrongHost.code).toBe('USAGE');
+    expect(wrongHost.message).toBe(`Palette registry shared-name (${elsewhere}) serves mirror.example.test:5000/chosen, not ${registry.host}/chosen`);
+    const wrongBase = await failure(resolvePaletteRegistry(client(), ref('chosen'), { registry: 'other-base' }));
+    expect(wrongBase.message).toBe(`Palette registry other-base (${other}) serves ${registry.host}/not-chosen, not ${registry.host}/chosen`);
+    const right = palette.addRegistry('basic', 'shared-name', { endpoint: `https://${registry.host}`, baseContentPath: 'chosen', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const shared = await failure(resolvePaletteRegistry(client(), ref('chosen'), { registry: 'shared-name' }));
+    expect(shared.code).toBe('USAGE');
+    expect(shared.message).toContain('2 OCI registries in Palette are named "shared-name"');
+    expect(shared.message).toContain(elsewhere);
+    expect(shared.message).toContain(right);
+    expect(shared.hint).toContain('uid');
+    // The sync asks Palette for nothing on a refused choice.
+    const syncsBefore = palette.requests.filter((r) => r.path.endsWith('/sync')).length;
+    await failure(syncPaletteRegistry(client(), ref('chosen'), { packs: [{ name: 'x', version: '1.0.0' }], registry: 'shared-name' }));
+    expect(palette.requests.filter((r) => r.path.endsWith('/sync')).length).toBe(syncsBefore);
+    expect((await resolvePaletteRegistry(client(), ref('chosen'), { registry: right })).uid).toBe(right);
+  });
+
   it('a timeout on a sync that never ends is reported per pack (fake clock: ten minutes pass instantly)', async () => {
     palette.addRegistry('basic', 'lib-hang', { endpoint: `http://${registry.host}`, baseContentPath: 'lib-hang', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
     let now = 1_000_000;
