@@ -229,6 +229,12 @@ function findVersion(tags: { tag?: string; version?: string; packUid?: string }[
   return (tags ?? []).find((t) => t.version === version || t.tag === version);
 }
 
+function isOwnEntity(entity: { name?: string; registryUid?: string }, name: string, registryUid: string): boolean {
+  const sameRegistry = entity.registryUid === undefined || entity.registryUid === '' || entity.registryUid === registryUid;
+  const sameName = entity.name === undefined || entity.name === '' || entity.name === name;
+  return sameRegistry && sameName;
+}
+
 /**
  * Sync the Palette registry serving `target` and confirm every pack is listed. Never throws for a pack
  * that stays invisible: the report says so (status `published-not-visible`). Throws for API errors
@@ -303,7 +309,9 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
-      const entity = await client.packTags(name, registry.uid);
+      const answered = await client.packTags(name, registry.uid);
+      // Only this registry's entry of this pack counts: the same name:version from another registry is not what was published.
+      const entity = answered !== undefined && isOwnEntity(answered, name, registry.uid) ? answered : undefined;
       for (const ref of refs) {
         const hit = findVersion(entity?.tags, ref.version);
         if (hit === undefined) {

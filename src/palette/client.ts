@@ -109,8 +109,16 @@ export class PaletteClient {
 
   // (a) GET /v1/registries/oci/summary
   async listOciRegistries(): Promise<PaletteRegistrySummary[]> {
-    const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what: 'list OCI registries' });
-    return res.body?.items ?? [];
+    const what = 'list OCI registries';
+    const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what });
+    const body = this.expectObject(res.body, what, true);
+    const items = (body['items'] ?? []) as unknown;
+    if (!Array.isArray(items)) throw this.unexpected(what, 'items is not a list');
+    for (const item of items as unknown[]) {
+      const uid = isObject(item) && isObject(item['metadata']) ? item['metadata']['uid'] : undefined;
+      if (typeof uid !== 'string' || uid === '') throw this.unexpected(what, 'a registry has no metadata.uid');
+    }
+    return items as PaletteRegistrySummary[];
   }
 
   // (b) GET /v1/registries/oci/{uid}/basic|ecr; undefined on 404 (wrong flavour or gone)
@@ -150,19 +158,31 @@ export class PaletteClient {
 
   // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status
   async syncStatus(uid: string, flavour: PaletteRegistryFlavour): Promise<PaletteSyncStatus> {
-    const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, {
-      what: `read the sync status of registry ${uid}`,
-    });
-    return res.body ?? {};
+    const what = `read the sync status of registry ${uid}`;
+    const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, { what });
+    // An empty or odd answer must not read as "pending" and keep the run waiting until its deadline.
+    const body = this.expectObject(res.body, what, false);
+    for (const field of ['status', 'message', 'lastRunTime', 'lastSyncedTime'] as const) {
+      if (body[field] !== undefined && body[field] !== null && typeof body[field] !== 'string') throw this.unexpected(what, `${field} is not a string`);
+    }
+    if (body['isSyncSupported'] !== undefined && body['isSyncSupported'] !== null && typeof body['isSyncSupported'] !== 'boolean') {
+      throw this.unexpected(what, 'isSyncSupported is not true or false');
+    }
+    return withoutNulls(body) as PaletteSyncStatus;
   }
 
   // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 (not indexed yet)
   async packTags(name: string, registryUid: string): Promise<PalettePackTags | undefined> {
+    const what = `read pack ${name}`;
     const res = await this.call<PalettePackTags>('GET', `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`, {
-      what: `read pack ${name}`,
+      what,
       allow: [404],
     });
-    return res.status === 404 ? undefined : res.body;
+    if (res.status === 404) return undefined;
+    const body = this.expectObject(res.body, what, false);
+    const tags = body['tags'] ?? [];
+    if (!Array.isArray(tags) || !(tags as unknown[]).every(isObject)) throw this.unexpected(what, 'tags is not a list of tags');
+    return body as PalettePackTags;
   }
 
   private bucket(path: string): TokenBucket {
@@ -184,6 +204,7 @@ export class PaletteClient {
       let status: number;
       let text: string;
       let retryAfter: string | undefined;
+      let contentType = '';
       try {
         const res = await request(url, {
           method,
@@ -197,6 +218,8 @@ export class PaletteClient {
         text = await res.body.text();
         const ra = res.headers['retry-after'];
         retryAfter = Array.isArray(ra) ? ra[0] : ra;
+        const ct = res.headers['content-type'];
+        contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
       } catch (err) {
         const code = systemErrorCode(err);
         this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
@@ -225,10 +248,32 @@ export class PaletteClient {
           hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
         });
       }
-      if (status >= 200 && status < 300) return { status, body: parseJson<T>(text) };
+      if (status >= 200 && status < 300) {
+        const parsed = parseJson<T>(text);
+        // A proxy or login page in front of the API answers 200 with HTML: never read that as "no registries".
+        if (parsed === undefined && text.trim() !== '') {
+          throw new PackpubError('PALETTE', `Palette at ${this.host} answered ${status} to ${options.what} with a body that is not JSON (${contentType === '' ? 'no content type' : redactText(contentType.slice(0, 80))})`, {
+            hint: 'a proxy or login page may stand in front of the API: check --palette-endpoint (the API host, not the console\'s)',
+          });
+        }
+        return { status, body: parsed };
+      }
       if (options.allow?.includes(status)) return { status, body: undefined };
       throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
     }
+  }
+
+  /** A JSON object answer; `emptyOk`: no body reads as `{}`. */
+  private expectObject(body: unknown, what: string, emptyOk: boolean): Record<string, unknown> {
+    if (body === undefined && emptyOk) return {};
+    if (!isObject(body)) throw this.unexpected(what, body === undefined ? 'the body is empty' : 'the body is not a JSON object');
+    return body;
+  }
+
+  private unexpected(what: string, detail: string): PackpubError {
+    return new PackpubError('PALETTE', `Palette at ${this.host} answered ${what} with an unexpected shape: ${detail}`, {
+      hint: 'check --palette-endpoint (the Palette API, not a proxy or another service); run with --debug and report it',
+    });
   }
 
   private backoff(attempt: number): number {
@@ -258,6 +303,14 @@ export class PaletteClient {
       hint: status === 400 ? 'Palette rejected the request body; run with --debug and report it' : 'see Palette\'s message above',
     });
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
 }
 
 function parseJson<T>(text: string): T | undefined {

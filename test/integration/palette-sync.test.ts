@@ -248,3 +248,86 @@ describe('PaletteClient under a 429', () => {
     }
   });
 });
+
+describe('PaletteClient on answers that look like success but are not', () => {
+  type Canned = { status: number; type?: string; body: string };
+  async function withPalette(answers: Record<string, Canned>, run: (c: PaletteClient, now: () => number) => Promise<void>): Promise<string[]> {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      seen.push(`${req.method} ${path}`);
+      const a = answers[`${req.method} ${path}`] ?? { status: 404, type: 'application/json', body: '{"code":"ResourceNotFound","message":"Resource not found"}' };
+      res.writeHead(a.status, a.type === undefined ? {} : { 'content-type': a.type });
+      res.end(a.body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let now = 5_000_000;
+    const clock: RetryClock = { now: () => now, random: () => 0.5, sleep: async (ms) => void (now += ms) };
+    const c = new PaletteClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: KEY, clock });
+    try {
+      await run(c, () => now);
+    } finally {
+      await c.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    return seen;
+  }
+  const json = (body: unknown): Canned => ({ status: 200, type: 'application/json', body: JSON.stringify(body) });
+  const reg = { uid: 'r-1', name: 'r-one', flavour: 'basic' as const, endpoint: 'https://registry.test', baseContentPath: 'base' };
+  const target: PaletteTargetRef = { host: 'registry.test', basePath: 'base' };
+  const STATUS = 'GET /v1/registries/oci/r-1/basic/sync/status';
+  const SYNC = 'POST /v1/registries/oci/r-1/basic/sync';
+
+  it('a 200 with an HTML page (a proxy or login page) is an error, not "no registries"', async () => {
+    await withPalette({ 'GET /v1/registries/oci/summary': { status: 200, type: 'text/html; charset=utf-8', body: '<!doctype html><html><body>Sign in</body></html>' } }, async (c) => {
+      const err = await failure(resolvePaletteRegistry(c, target));
+      expect(err.code).toBe('PALETTE');
+      expect(err.message).toMatch(/^Palette at 127\.0\.0\.1:\d+ answered 200 to list OCI registries with a body that is not JSON \(text\/html; charset=utf-8\)$/);
+      expect(err.hint).toContain('--palette-endpoint');
+    });
+  });
+
+  it('JSON of unexpected types is an error naming the field, not a crash or a wait', async () => {
+    await withPalette({ 'GET /v1/registries/oci/summary': json({ items: { metadata: { uid: 'x' } } }) }, async (c) => {
+      expect((await failure(c.listOciRegistries())).message).toContain('answered list OCI registries with an unexpected shape: items is not a list');
+    });
+    await withPalette({ 'GET /v1/packs/p/registries/r-1': json({ name: 'p', registryUid: 'r-1', tags: '1.0.0' }) }, async (c) => {
+      expect((await failure(c.packTags('p', 'r-1'))).message).toContain('unexpected shape: tags is not a list of tags');
+    });
+    // An empty status body would read as "pending" and hold the run until its deadline: it fails at once instead.
+    const seen = await withPalette({ [STATUS]: { status: 200, type: 'application/json', body: '' } }, async (c, now) => {
+      const start = now();
+      const err = await failure(syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }], registry: reg, clock: { now, random: () => 0.5, sleep: async () => undefined } }));
+      expect(err.message).toContain('read the sync status of registry r-1 with an unexpected shape: the body is empty');
+      expect(now() - start).toBe(0);
+    });
+    expect(seen).not.toContain(SYNC);
+    await withPalette({ [STATUS]: json({ status: 3, lastRunTime: '2026-01-01T00:00:00Z' }) }, async (c) => {
+      expect((await failure(c.syncStatus('r-1', 'basic'))).message).toContain('unexpected shape: status is not a string');
+    });
+  });
+
+  it('a sync that is done while the pack is listed only for another registry or name is not visible', async () => {
+    let polls = 0;
+    const done = json({ status: 'Success', lastRunTime: '2026-12-04T10:00:00Z', isSyncSupported: true });
+    const answers: Record<string, Canned> = {
+      [SYNC]: { status: 202, body: '' },
+      'GET /v1/packs/p/registries/r-1': json({ name: 'p', registryUid: 'r-other', tags: [{ tag: '1.0.0', version: '1.0.0', packUid: 'elsewhere' }] }),
+      'GET /v1/packs/q/registries/r-1': json({ name: 'not-q', registryUid: 'r-1', tags: [{ tag: '2.0.0', version: '2.0.0', packUid: 'other-pack' }] }),
+    };
+    await withPalette(
+      new Proxy(answers, {
+        get: (t, k: string) => (k === STATUS ? (polls++ === 0 ? json({ status: 'Success', lastRunTime: '2026-12-01T10:00:00Z', isSyncSupported: true }) : done) : t[k]),
+      }),
+      async (c, now) => {
+        let t = now();
+        const ticking: RetryClock = { now: () => t, random: () => 0.5, sleep: async (ms) => void (t += ms) };
+        const result = await syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }, { name: 'q', version: '2.0.0' }], registry: reg, clock: ticking, timeoutMs: 60_000, pollIntervalMs: 10_000 });
+        expect(result.sync.outcome).toBe('success');
+        expect(result.status).toBe('published-not-visible');
+        expect(result.packs.map((p) => p.status)).toEqual(['not-visible', 'not-visible']);
+        expect(result.packs[0]?.reason).toContain('finished but does not list p:1.0.0');
+      },
+    );
+  });
+});
