@@ -25,6 +25,7 @@ const MAX_PAGES = 1_000;
 const MAX_LISTED = 100_000;
 const LIST_HOSTILE_HINT = 'the registry (or something in front of it) answers the listing without end; report it to the registry owner';
 const LIST_MALFORMED_HINT = 'the registry (or something in front of it) did not answer with a distribution-spec listing; report it to the registry owner';
+const STALL_HINT = 'the registry or the network is too slow or stalls; try again, or raise --retry-deadline';
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
 
@@ -166,6 +167,29 @@ export class RegistryClient {
         throw errorFromNetwork(err, { method: spec.method, url: res.url });
       }
     }, spec.signal);
+  }
+
+  /**
+   * `request` for a small document (manifest, tag page) that must arrive whole within the retry deadline: a
+   * body dripping in a byte at a time never trips the per-chunk timeout, so one timer bounds the attempts,
+   * their backoff and the body read together (as fetchBlob does for a blob).
+   */
+  private async requestWithinDeadline<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>): Promise<T> {
+    const what = `${spec.subject ?? spec.url.pathname} from ${this.host}`;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new PackpubError('NETWORK', `${what} did not arrive within the retry deadline of ${formatSeconds(this.retry.deadlineMs)}`, { hint: STALL_HINT })),
+      this.retry.deadlineMs,
+    );
+    timer.unref();
+    const signal = spec.signal === undefined ? deadline.signal : AbortSignal.any([spec.signal, deadline.signal]);
+    try {
+      return await this.request({ ...spec, signal }, consume);
+    } catch (err) {
+      throw deadline.signal.aborted && spec.signal?.aborted !== true ? deadline.signal.reason : err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** `GET /v2/`: the registry answers and accepts our credentials. */
@@ -321,7 +345,7 @@ export class RegistryClient {
     let delivered = 0;
     const overdue = () =>
       new PackpubError('NETWORK', `blob ${digest} from ${host} did not arrive within the retry deadline of ${formatSeconds(retry.deadlineMs)} (${delivered} of ${size} bytes received)`, {
-        hint: 'the registry or the network is too slow or stalls; try again, or raise --retry-deadline',
+        hint: STALL_HINT,
       });
     // One timer for the whole download: it aborts a request waiting for headers, a backoff sleep, or a body that stalls.
     const deadline = new AbortController();
@@ -428,7 +452,7 @@ export class RegistryClient {
    * when the bytes do not match the digest asked for or the `Docker-Content-Digest` sent.
    */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
-    return this.request(this.manifestSpec('GET', repository, reference, signal), async (res) => {
+    return this.requestWithinDeadline(this.manifestSpec('GET', repository, reference, signal), async (res) => {
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
         res.body.destroy();
@@ -509,7 +533,7 @@ export class RegistryClient {
       }
       seen.add(url.href);
       const current: URL = url;
-      const { count, next } = await this.request({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
+      const { count, next } = await this.requestWithinDeadline({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
         const body = await readBounded(res.body, LIST_BODY_LIMIT);
         let doc: unknown;
         try {

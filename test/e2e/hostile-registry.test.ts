@@ -89,6 +89,20 @@ describe('a hostile registry', () => {
     expect(honest.stdout).toContain('hello  1.0.0');
   });
 
+  it('a manifest or tag page that drips in byte by byte ends at --retry-deadline (a chunk timeout alone never fires)', async () => {
+    hostile.behaviour = { dripMs: 200 };
+    const flags = ['--registry', R, '--request-timeout', '1', '--retry-deadline', '2'];
+    const inspect = await runCli(['inspect', 'hello:1.0.0', ...flags]);
+    expect(inspect.code, inspect.stderr).toBe(1);
+    expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
+    expect(stackLines(inspect.stderr)).toEqual([]);
+    const list = await runCli(['list', 'hello', ...flags]);
+    expect(list.code, list.stderr).toBe(1);
+    expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
+    expect(list.stdout).toBe('');
+    hostile.behaviour = {};
+  });
+
   it('a tag page that links to another origin is refused, not read as the whole list', async () => {
     const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });
     try {

@@ -33,6 +33,8 @@ export interface HostileBehaviour {
   linkLoop?: 'repeat' | 'endless';
   /** Tag listings carry `Link: <this URL>; rel="next"` (another host, say). */
   linkTo?: string;
+  /** Manifest GETs and tag listings send their body one byte every this many ms (never idle long enough for a chunk timeout). */
+  dripMs?: number;
   /** Tag listings answer 200 with exactly this body (`null`, `{"tags":null}`, ...). */
   tagsBody?: string;
   /** Require Basic credentials (user -> password) for every request; a wrong one gets 401. */
@@ -102,6 +104,21 @@ function streamTags(res: ServerResponse, name: string, count: number, headers: R
   more();
 }
 
+/** Send `body` one byte every `ms` (until the client goes away). */
+function drip(res: ServerResponse, body: Buffer, ms: number, headers: Record<string, string>): void {
+  res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+  let i = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || i >= body.length) {
+      clearInterval(timer);
+      if (!res.destroyed) res.end();
+      return;
+    }
+    res.write(body.subarray(i, ++i));
+  }, ms);
+  res.on('close', () => clearInterval(timer));
+}
+
 export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Promise<HostileRegistry> {
   const repos = new Map<string, Repo>();
   const uploads = new Map<string, string>();
@@ -151,6 +168,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       if (b.linkLoop === 'endless') headers['link'] = `</v2/${name}/tags/list?n=1000&last=${randomUUID()}>; rel="next"`;
       if (b.linkTo !== undefined) headers['link'] = `<${b.linkTo}>; rel="next"`;
       if (b.tagCount !== undefined) return streamTags(res, name, b.tagCount, headers);
+      if (b.dripMs !== undefined) return drip(res, Buffer.from(JSON.stringify({ name, tags: ['1.0.0'] })), b.dripMs, { 'content-type': 'application/json', ...headers });
       if (b.tagsBody !== undefined) {
         res.writeHead(200, { 'content-type': 'application/json', ...headers });
         return void res.end(b.tagsBody);
@@ -203,7 +221,9 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       req.resume();
       const found = repos.get(name)?.manifests.get(ref);
       if (found === undefined) return ociError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
-      res.writeHead(200, { 'content-type': found.mediaType, 'content-length': String(found.bytes.length), 'docker-content-digest': sha256(found.bytes) });
+      const headers = { 'content-type': found.mediaType, 'content-length': String(found.bytes.length), 'docker-content-digest': sha256(found.bytes) };
+      if (b.dripMs !== undefined && req.method === 'GET') return drip(res, found.bytes, b.dripMs, headers);
+      res.writeHead(200, headers);
       return void res.end(req.method === 'HEAD' ? undefined : found.bytes);
     }
     req.resume();
