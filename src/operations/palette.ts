@@ -261,14 +261,14 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   });
   const notVisible = (reason: string) => options.packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
 
-  const before = await client.syncStatus(registry.uid, registry.flavour);
+  const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
     const packs = notVisible(`sync is off for Palette registry ${registry.name}: turn it on (Palette lists packs only from synced registries)`);
     for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
     return report('not-supported', packs);
   }
   const previousRun = before.lastRunTime ?? before.lastSyncedTime;
-  await client.triggerSync(registry.uid, registry.flavour, forced);
+  await client.triggerSync(registry.uid, registry.flavour, forced, deadline);
   options.onEvent?.({ type: 'palette-sync-started', forced });
 
   // Wait for a sync that ran after the trigger: a done/failed status with an older lastRunTime is the
@@ -283,7 +283,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
       return report('timeout', packs, statusFields(last));
     }
     await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), options.signal);
-    last = await client.syncStatus(registry.uid, registry.flavour);
+    last = await client.syncStatus(registry.uid, registry.flavour, deadline);
     const shown = `${last.status ?? ''}|${last.message ?? ''}`;
     if (shown !== lastShown) {
       lastShown = shown;
@@ -309,7 +309,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
-      const answered = await client.packTags(name, registry.uid);
+      const answered = await client.packTags(name, registry.uid, deadline);
       // Only this registry's entry of this pack counts: the same name:version from another registry is not what was published.
       const entity = answered !== undefined && isOwnEntity(answered, name, registry.uid) ? answered : undefined;
       for (const ref of refs) {

@@ -53,6 +53,8 @@ interface CallOptions {
   allow?: number[];
   /** What the call does, for messages ("list registries"). */
   what: string;
+  /** Clock time after which no retry starts and no request waits (the sync's deadline). */
+  deadline?: number | undefined;
 }
 
 interface CallResult<T> {
@@ -149,17 +151,18 @@ export class PaletteClient {
   }
 
   // (e) POST /v1/registries/oci/{uid}/basic|ecr/sync?forceSync= -> 202
-  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean): Promise<void> {
+  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean, deadline?: number): Promise<void> {
     await this.call('POST', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`, {
       what: `sync registry ${uid}`,
       query: { forceSync: force },
+      deadline,
     });
   }
 
   // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status
-  async syncStatus(uid: string, flavour: PaletteRegistryFlavour): Promise<PaletteSyncStatus> {
+  async syncStatus(uid: string, flavour: PaletteRegistryFlavour, deadline?: number): Promise<PaletteSyncStatus> {
     const what = `read the sync status of registry ${uid}`;
-    const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, { what });
+    const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, { what, deadline });
     // An empty or odd answer must not read as "pending" and keep the run waiting until its deadline.
     const body = this.expectObject(res.body, what, false);
     for (const field of ['status', 'message', 'lastRunTime', 'lastSyncedTime'] as const) {
@@ -172,11 +175,12 @@ export class PaletteClient {
   }
 
   // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 (not indexed yet)
-  async packTags(name: string, registryUid: string): Promise<PalettePackTags | undefined> {
+  async packTags(name: string, registryUid: string, deadline?: number): Promise<PalettePackTags | undefined> {
     const what = `read pack ${name}`;
     const res = await this.call<PalettePackTags>('GET', `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`, {
       what,
       allow: [404],
+      deadline,
     });
     if (res.status === 404) return undefined;
     const body = this.expectObject(res.body, what, false);
@@ -201,6 +205,9 @@ export class PaletteClient {
     for (let attempt = 0; ; attempt++) {
       await this.bucket(path).take();
       const started = this.clock.now();
+      // Within a deadline, a request waits at most the time left (at least 1 s), and a retry starts only if its backoff ends before it.
+      const timeout = options.deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, Math.max(1_000, options.deadline - started));
+      const mayRetry = (waitMs: number) => attempt < this.retries && (options.deadline === undefined || this.clock.now() + waitMs < options.deadline);
       let status: number;
       let text: string;
       let retryAfter: string | undefined;
@@ -211,8 +218,8 @@ export class PaletteClient {
           headers,
           ...(body === undefined ? {} : { body }),
           dispatcher: this.agent as Dispatcher,
-          headersTimeout: this.timeoutMs,
-          bodyTimeout: this.timeoutMs,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
         });
         status = res.statusCode;
         text = await res.body.text();
@@ -223,9 +230,18 @@ export class PaletteClient {
       } catch (err) {
         const code = systemErrorCode(err);
         this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
-        if (attempt < this.retries && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT')) {
-          await this.clock.sleep(this.backoff(attempt));
-          continue;
+        if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+          const wait = this.backoff(attempt);
+          if (mayRetry(wait)) {
+            await this.clock.sleep(wait);
+            continue;
+          }
+        }
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+          throw new PackpubError('NETWORK', `Palette at ${this.host} did not answer ${options.what} within ${timeout < 1_000 ? `${timeout} ms` : `${Math.round(timeout / 1000)} s`} (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+            hint: 'Palette or a proxy in front of it hangs; check --palette-endpoint and try again later',
+            cause: err,
+          });
         }
         if (isCertificateVerifyError(code)) {
           throw new PackpubError('TLS', `TLS certificate of Palette at ${this.host} could not be verified (${code})`, {
@@ -240,11 +256,13 @@ export class PaletteClient {
       }
       this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
       if (status === 429 || status > 500) {
-        if (attempt < this.retries) {
-          await this.clock.sleep(Math.max(this.backoff(attempt), retryAfterMs(retryAfter)));
+        const wait = Math.max(this.backoff(attempt), retryAfterMs(retryAfter));
+        if (mayRetry(wait)) {
+          await this.clock.sleep(wait);
           continue;
         }
-        throw new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempt + 1} attempts${status === 429 ? ' (rate limit)' : ''}`, {
+        const stopped = attempt < this.retries ? ', when the wait\'s deadline (--palette-timeout) came' : '';
+        throw new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempt + 1} attempts${stopped}${status === 429 ? ' (rate limit)' : ''}`, {
           hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
         });
       }

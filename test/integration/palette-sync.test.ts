@@ -250,23 +250,25 @@ describe('PaletteClient under a 429', () => {
 });
 
 describe('PaletteClient on answers that look like success but are not', () => {
-  type Canned = { status: number; type?: string; body: string };
-  async function withPalette(answers: Record<string, Canned>, run: (c: PaletteClient, now: () => number) => Promise<void>): Promise<string[]> {
+  type Canned = { status: number; type?: string; body: string; hang?: boolean };
+  async function withPalette(answers: Record<string, Canned>, run: (c: PaletteClient, now: () => number, clock: RetryClock) => Promise<void>, requestTimeoutMs?: number): Promise<string[]> {
     const seen: string[] = [];
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       seen.push(`${req.method} ${path}`);
       const a = answers[`${req.method} ${path}`] ?? { status: 404, type: 'application/json', body: '{"code":"ResourceNotFound","message":"Resource not found"}' };
+      if (a.hang === true) return;
       res.writeHead(a.status, a.type === undefined ? {} : { 'content-type': a.type });
       res.end(a.body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     let now = 5_000_000;
     const clock: RetryClock = { now: () => now, random: () => 0.5, sleep: async (ms) => void (now += ms) };
-    const c = new PaletteClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: KEY, clock });
+    const c = new PaletteClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: KEY, clock, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) });
     try {
-      await run(c, () => now);
+      await run(c, () => now, clock);
     } finally {
+      server.closeAllConnections();
       await c.close();
       await new Promise<void>((r) => server.close(() => r()));
     }
@@ -329,5 +331,26 @@ describe('PaletteClient on answers that look like success but are not', () => {
         expect(result.packs[0]?.reason).toContain('finished but does not list p:1.0.0');
       },
     );
+  });
+
+  it('5xx or no answer during the wait: the retries end at the deadline, and the error says what was awaited', async () => {
+    const before = json({ status: 'Success', lastRunTime: '2026-12-01T10:00:00Z', isSyncSupported: true });
+    const after = (status: Canned): Record<string, Canned> => {
+      let polls = 0;
+      return new Proxy({ [SYNC]: { status: 202, body: '' } } as Record<string, Canned>, { get: (t, k: string) => (k === STATUS ? (polls++ === 0 ? before : status) : t[k]) });
+    };
+    await withPalette(after({ status: 503, type: 'text/plain', body: 'upstream unavailable' }), async (c, now, clock) => {
+      const start = now();
+      const err = await failure(syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }], registry: reg, clock, timeoutMs: 60_000, pollIntervalMs: 10_000 }));
+      expect(err.message).toMatch(/^Palette answered 503 to read the sync status of registry r-1 after \d attempts, when the wait's deadline \(--palette-timeout\) came$/);
+      expect(now() - start).toBeLessThanOrEqual(60_000);
+    });
+    await withPalette(after({ status: 200, body: '', hang: true }), async (c, now, clock) => {
+      const start = now();
+      const err = await failure(syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }], registry: reg, clock, timeoutMs: 13_000, pollIntervalMs: 10_000 }));
+      expect(err.code).toBe('NETWORK');
+      expect(err.message).toMatch(/^Palette at 127\.0\.0\.1:\d+ did not answer read the sync status of registry r-1 within 200 ms \(\d attempts\)$/);
+      expect(now() - start).toBeLessThanOrEqual(13_000);
+    }, 200);
   });
 });
