@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import type { Readable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
@@ -419,6 +420,12 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
       ...base,
       retryable: true,
       hint: 'the registry or a proxy dropped the connection; run again, and check proxies or firewalls if it persists',
+    });
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return new RegistryError('REGISTRY', `${host} answered with headers larger than ${Math.round(maxHeaderSize / 1024)} KiB`, {
+      ...base,
+      hint: 'the registry or a proxy in front of it sends oversized headers; report it to its owner',
     });
   }
   if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR' || (err instanceof Error && err.name === 'AbortError')) {

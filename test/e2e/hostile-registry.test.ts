@@ -103,6 +103,32 @@ describe('a hostile registry', () => {
     hostile.behaviour = {};
   });
 
+  it.each([
+    ['a Docker-Content-Digest other than the bytes', { manifestDigest: `sha256:${'0'.repeat(64)}` }, /^error: manifest 1\.0\.0 in evil\/spectro-packs\/archive\/hello: 127\.0\.0\.1:\d+ says sha256:0{64}, the bytes hash to sha256:[0-9a-f]{64}$/m],
+    ['an empty body (with its own digest)', { manifestBody: '' }, /^error: .*manifest/m],
+    ['a JSON body that is not a manifest', { manifestBody: '{"hello":1}' }, /^error: .*manifest/m],
+  ])('a manifest answered with %s is a clear error for pull and inspect, nothing written', async (_what, behaviour, message) => {
+    hostile.behaviour = behaviour;
+    const out = join(root, 'badmanifest');
+    for (const args of [['pull', 'hello:1.0.0', '-o', out], ['inspect', 'hello:1.0.0']]) {
+      const run = await runCli([...args, '--registry', R]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(stackLines(run.stderr)).toEqual([]);
+    }
+    await expect(readdir(out)).rejects.toThrow();
+    hostile.behaviour = {};
+  });
+
+  it('an answer with a 1 MiB header is a clear error', async () => {
+    hostile.behaviour = { hugeHeaderBytes: 1024 * 1024 };
+    const run = await runCli(['inspect', 'hello:1.0.0', '--registry', R]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^error: 127\.0\.0\.1:\d+ answered with headers larger than 16 KiB$/m);
+    expect(stackLines(run.stderr)).toEqual([]);
+    hostile.behaviour = {};
+  });
+
   it('a tag page that links to another origin is refused, not read as the whole list', async () => {
     const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });
     try {

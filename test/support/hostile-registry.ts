@@ -35,6 +35,12 @@ export interface HostileBehaviour {
   linkTo?: string;
   /** Manifest GETs and tag listings send their body one byte every this many ms (never idle long enough for a chunk timeout). */
   dripMs?: number;
+  /** Manifest GETs and HEADs send this body instead (with a matching Docker-Content-Digest unless `manifestDigest` is set). */
+  manifestBody?: string;
+  /** Manifest GETs and HEADs send this Docker-Content-Digest. */
+  manifestDigest?: string;
+  /** Every answer carries a header this many bytes long. */
+  hugeHeaderBytes?: number;
   /** Tag listings answer 200 with exactly this body (`null`, `{"tags":null}`, ...). */
   tagsBody?: string;
   /** Require Basic credentials (user -> password) for every request; a wrong one gets 401. */
@@ -131,6 +137,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse, b: HostileBehaviour): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const path = url.pathname;
+    if (b.hugeHeaderBytes !== undefined) res.setHeader('x-hostile', 'a'.repeat(b.hugeHeaderBytes));
     if (b.bearer !== undefined) {
       if (path === '/token') {
         req.resume();
@@ -221,10 +228,11 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       req.resume();
       const found = repos.get(name)?.manifests.get(ref);
       if (found === undefined) return ociError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
-      const headers = { 'content-type': found.mediaType, 'content-length': String(found.bytes.length), 'docker-content-digest': sha256(found.bytes) };
-      if (b.dripMs !== undefined && req.method === 'GET') return drip(res, found.bytes, b.dripMs, headers);
+      const bytes = b.manifestBody === undefined ? found.bytes : Buffer.from(b.manifestBody);
+      const headers = { 'content-type': found.mediaType, 'content-length': String(bytes.length), 'docker-content-digest': b.manifestDigest ?? sha256(bytes) };
+      if (b.dripMs !== undefined && req.method === 'GET') return drip(res, bytes, b.dripMs, headers);
       res.writeHead(200, headers);
-      return void res.end(req.method === 'HEAD' ? undefined : found.bytes);
+      return void res.end(req.method === 'HEAD' ? undefined : bytes);
     }
     req.resume();
     ociError(res, 404, 'UNSUPPORTED', `the stand-in does not serve ${req.method} ${path}`);
