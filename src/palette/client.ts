@@ -171,7 +171,9 @@ export class PaletteClient {
     if (body['isSyncSupported'] !== undefined && body['isSyncSupported'] !== null && typeof body['isSyncSupported'] !== 'boolean') {
       throw this.unexpected(what, 'isSyncSupported is not true or false');
     }
-    return withoutNulls(body) as PaletteSyncStatus;
+    const status = withoutNulls(body) as PaletteSyncStatus;
+    // Palette's message is shown and put in reports: an echoed key or a URL with credentials must not pass through.
+    return status.message === undefined ? status : { ...status, message: redactText(status.message) };
   }
 
   // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 (not indexed yet)

@@ -353,4 +353,22 @@ describe('PaletteClient on answers that look like success but are not', () => {
       expect(now() - start).toBeLessThanOrEqual(13_000);
     }, 200);
   });
+
+  it('a failed sync shows Palette\'s message without the API key or a URL\'s password in it', async () => {
+    let polls = 0;
+    const failed = json({ status: 'Failed', message: `GET https://robot:pw-in-url-123@registry.test/v2/_catalog as ApiKey ${KEY}: 401`, lastRunTime: '2026-12-04T10:00:00Z' });
+    const answers = new Proxy({ [SYNC]: { status: 202, body: '' } } as Record<string, Canned>, {
+      get: (t, k: string) => (k === STATUS ? (polls++ === 0 ? json({ status: 'Success', lastRunTime: '2026-12-01T10:00:00Z' }) : failed) : t[k]),
+    });
+    await withPalette(answers, async (c, _now, clock) => {
+      const events: string[] = [];
+      const result = await syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }], registry: reg, clock, onEvent: (e) => events.push(JSON.stringify(e)) });
+      expect(result.sync.outcome).toBe('failed');
+      expect(result.status).toBe('published-not-visible');
+      expect(result.packs[0]?.reason).toContain('failed: GET https://');
+      const shown = JSON.stringify(result) + events.join('\n');
+      expect(shown).not.toContain(KEY);
+      expect(shown).not.toContain('pw-in-url-123');
+    });
+  });
 });
