@@ -309,13 +309,15 @@ describe('PaletteClient on answers that look like success but are not', () => {
     });
   });
 
-  it('a sync that is done while the pack is listed only for another registry or name is not visible', async () => {
+  it('a sync that is done while the pack is listed only for another registry, another name or at other versions is not visible', async () => {
     let polls = 0;
     const done = json({ status: 'Success', lastRunTime: '2026-12-04T10:00:00Z', isSyncSupported: true });
     const answers: Record<string, Canned> = {
       [SYNC]: { status: 202, body: '' },
       'GET /v1/packs/p/registries/r-1': json({ name: 'p', registryUid: 'r-other', tags: [{ tag: '1.0.0', version: '1.0.0', packUid: 'elsewhere' }] }),
       'GET /v1/packs/q/registries/r-1': json({ name: 'not-q', registryUid: 'r-1', tags: [{ tag: '2.0.0', version: '2.0.0', packUid: 'other-pack' }] }),
+      // The right pack and registry, but only an older version and its parent tag: the sync ran, the version is not there.
+      'GET /v1/packs/r/registries/r-1': json({ name: 'r', registryUid: 'r-1', tags: [{ tag: '3.0.0', version: '3.0.0', packUid: 'r-300' }, { tag: '3.x', version: '3.0.0', packUid: 'r-300' }] }),
     };
     await withPalette(
       new Proxy(answers, {
@@ -323,11 +325,15 @@ describe('PaletteClient on answers that look like success but are not', () => {
       }),
       async (c, now) => {
         let t = now();
+        const start = t;
         const ticking: RetryClock = { now: () => t, random: () => 0.5, sleep: async (ms) => void (t += ms) };
-        const result = await syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }, { name: 'q', version: '2.0.0' }], registry: reg, clock: ticking, timeoutMs: 60_000, pollIntervalMs: 10_000 });
+        const result = await syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }, { name: 'q', version: '2.0.0' }, { name: 'r', version: '3.1.0' }], registry: reg, clock: ticking, timeoutMs: 60_000, pollIntervalMs: 10_000 });
         expect(result.sync.outcome).toBe('success');
         expect(result.status).toBe('published-not-visible');
-        expect(result.packs.map((p) => p.status)).toEqual(['not-visible', 'not-visible']);
+        expect(result.packs.map((p) => p.status)).toEqual(['not-visible', 'not-visible', 'not-visible']);
+        expect(result.packs[2]?.reason).toContain('finished but does not list r:3.1.0');
+        // Indexing lags: the packs were asked again every poll until the deadline, never past it.
+        expect(t - start).toBeLessThanOrEqual(60_000);
         expect(result.packs[0]?.reason).toContain('finished but does not list p:1.0.0');
       },
     );
