@@ -34,9 +34,11 @@ export async function openRegistryStore(options: RegistryConnectionOptions, deps
  * the real error, if any, surfaces on the first registry call with its proper message.
  */
 async function isHarbor(client: RegistryClient, debug?: (line: string) => void): Promise<boolean> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  // One --request-timeout for the whole probe: an answer dripping in a byte at a time never trips the chunk timeout.
+  const signal = AbortSignal.timeout(client.transport.requestTimeoutMs);
+  for (let attempt = 1; attempt <= 3 && !signal.aborted; attempt++) {
     try {
-      const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false });
+      const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false, signal });
       const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
       if (res.status >= 500) continue; // a passing fault: ask again rather than guess "not Harbor"
       if (res.status !== 200) return false;

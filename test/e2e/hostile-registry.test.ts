@@ -89,7 +89,7 @@ describe('a hostile registry', () => {
     expect(honest.stdout).toContain('hello  1.0.0');
   });
 
-  it('a manifest or tag page that drips in byte by byte ends at --retry-deadline (a chunk timeout alone never fires)', async () => {
+  it('a manifest or tag page that drips in byte by byte ends at --retry-deadline, the Harbor probe at --request-timeout (a chunk timeout alone never fires)', async () => {
     hostile.behaviour = { dripMs: 200 };
     const flags = ['--registry', R, '--request-timeout', '1', '--retry-deadline', '2'];
     const inspect = await runCli(['inspect', 'hello:1.0.0', ...flags]);

@@ -33,7 +33,7 @@ export interface HostileBehaviour {
   linkLoop?: 'repeat' | 'endless';
   /** Tag listings carry `Link: <this URL>; rel="next"` (another host, say). */
   linkTo?: string;
-  /** Manifest GETs and tag listings send their body one byte every this many ms (never idle long enough for a chunk timeout). */
+  /** Manifest GETs, tag listings and Harbor's systeminfo send their body one byte every this many ms (never idle long enough for a chunk timeout). */
   dripMs?: number;
   /** Manifest GETs and HEADs send this body instead (with a matching Docker-Content-Digest unless `manifestDigest` is set). */
   manifestBody?: string;
@@ -167,6 +167,10 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       return void res.end('{}');
     }
     let m: RegExpExecArray | null;
+    if (path === '/api/v2.0/systeminfo' && b.dripMs !== undefined) {
+      req.resume();
+      return drip(res, Buffer.from(JSON.stringify({ harbor_version: 'v2.10.0', padding: 'x'.repeat(1000) })), b.dripMs, { 'content-type': 'application/json' });
+    }
     if ((m = /^\/v2\/(.+)\/tags\/list$/.exec(path)) !== null) {
       req.resume();
       const name = m[1] as string;
