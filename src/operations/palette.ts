@@ -47,6 +47,8 @@ export interface ResolvedPaletteRegistry {
 export interface ResolveOptions {
   /** `--palette-registry NAME|UID`: use this one (it must still be a Pack registry on the target's host). */
   registry?: string;
+  /** Clock time the Palette calls must end by (the sync's deadline). */
+  deadline?: number;
 }
 
 /** A registry of the summary with its full record, when its flavour could be read. */
@@ -57,21 +59,21 @@ export interface PaletteRegistryDetails {
 }
 
 /** Every OCI registry on the target's host, with the per-registry record (which holds baseContentPath). */
-export async function registriesOnHost(client: PaletteClient, host: string): Promise<PaletteRegistryDetails[]> {
+export async function registriesOnHost(client: PaletteClient, host: string, deadline?: number): Promise<PaletteRegistryDetails[]> {
   const wanted = endpointHost(host);
   const out: PaletteRegistryDetails[] = [];
-  for (const summary of await client.listOciRegistries()) {
+  for (const summary of await client.listOciRegistries(deadline)) {
     if (endpointHost(summary.spec?.endpoint) !== wanted) continue;
-    out.push(await readDetails(client, summary));
+    out.push(await readDetails(client, summary, deadline));
   }
   return out;
 }
 
-async function readDetails(client: PaletteClient, summary: PaletteRegistrySummary): Promise<PaletteRegistryDetails> {
+async function readDetails(client: PaletteClient, summary: PaletteRegistrySummary, deadline?: number): Promise<PaletteRegistryDetails> {
   const named = flavourOf(summary.spec?.registryType);
   // Asking the wrong flavour answers 404 (palette-api.md 2(b)); Terraform's import tries ecr, then basic.
   for (const flavour of named === undefined ? (['ecr', 'basic'] as const) : [named]) {
-    const record = await client.getRegistry(summary.metadata.uid, flavour);
+    const record = await client.getRegistry(summary.metadata.uid, flavour, deadline);
     if (record !== undefined) return { summary, flavour, record };
   }
   return { summary, flavour: named, record: undefined };
@@ -103,7 +105,7 @@ export function matchingRegistries(target: PaletteTargetRef, details: PaletteReg
 export async function resolvePaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
   const where = `${target.host}${target.basePath === '' ? '' : `/${target.basePath}`}`;
   if (options.registry !== undefined) {
-    const all = await client.listOciRegistries();
+    const all = await client.listOciRegistries(options.deadline);
     const byUid = all.filter((r) => r.metadata.uid === options.registry);
     const candidates = byUid.length > 0 ? byUid : all.filter((r) => r.metadata.name === options.registry);
     if (candidates.length === 0) {
@@ -118,7 +120,7 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
       });
     }
     const chosen = candidates[0] as PaletteRegistrySummary;
-    const details = await readDetails(client, chosen);
+    const details = await readDetails(client, chosen, options.deadline);
     if (!isPackProvider(details)) {
       throw new PackpubError('PALETTE', `Palette registry ${chosen.metadata.name} is not a Pack registry (provider ${details.record?.spec.providerType ?? chosen.spec?.providerType ?? 'unknown'})`, {
         hint: 'Palette lists packs only from registries with Provider Pack; run packpub palette doctor',
@@ -135,7 +137,7 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
     }
     return resolved;
   }
-  const found = matchingRegistries(target, await registriesOnHost(client, target.host));
+  const found = matchingRegistries(target, await registriesOnHost(client, target.host, options.deadline));
   if (found.length === 0) {
     throw new PackpubError('NOT_FOUND', `no Pack registry in Palette serves ${where}`, {
       hint: 'run packpub palette doctor to see the settings Palette needs, or packpub palette register to add it',
@@ -248,7 +250,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   const registry =
     typeof options.registry === 'object'
       ? options.registry
-      : await resolvePaletteRegistry(client, target, options.registry === undefined ? {} : { registry: options.registry });
+      : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   options.onEvent?.({ type: 'palette-registry', registry });
   const forced = options.force === true;
   const report = (outcome: PaletteSyncOutcome, packs: PalettePackVisibility[], extra: Partial<PaletteSyncReport['sync']> = {}): PaletteSyncReport => ({

@@ -110,9 +110,9 @@ export class PaletteClient {
   }
 
   // (a) GET /v1/registries/oci/summary
-  async listOciRegistries(): Promise<PaletteRegistrySummary[]> {
+  async listOciRegistries(deadline?: number): Promise<PaletteRegistrySummary[]> {
     const what = 'list OCI registries';
-    const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what });
+    const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what, deadline });
     const body = this.expectObject(res.body, what, true);
     const items = (body['items'] ?? []) as unknown;
     if (!Array.isArray(items)) throw this.unexpected(what, 'items is not a list');
@@ -124,10 +124,11 @@ export class PaletteClient {
   }
 
   // (b) GET /v1/registries/oci/{uid}/basic|ecr; undefined on 404 (wrong flavour or gone)
-  async getRegistry(uid: string, flavour: PaletteRegistryFlavour): Promise<PaletteRegistry | undefined> {
+  async getRegistry(uid: string, flavour: PaletteRegistryFlavour, deadline?: number): Promise<PaletteRegistry | undefined> {
     const res = await this.call<PaletteRegistry>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}`, {
       what: `read registry ${uid}`,
       allow: [404],
+      deadline,
     });
     return res.status === 404 ? undefined : res.body;
   }

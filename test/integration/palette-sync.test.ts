@@ -358,6 +358,13 @@ describe('PaletteClient on answers that look like success but are not', () => {
       expect(err.message).toMatch(/^Palette at 127\.0\.0\.1:\d+ did not answer read the sync status of registry r-1 within 200 ms \(\d attempts\)$/);
       expect(now() - start).toBeLessThanOrEqual(13_000);
     }, 200);
+    // Finding the registry is part of the wait too.
+    await withPalette({ 'GET /v1/registries/oci/summary': { status: 200, body: '', hang: true } }, async (c, now, clock) => {
+      const start = now();
+      const err = await failure(syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }], clock, timeoutMs: 5_000, pollIntervalMs: 10_000 }));
+      expect(err.message).toMatch(/^Palette at 127\.0\.0\.1:\d+ did not answer list OCI registries within 200 ms \(\d attempts?\)$/);
+      expect(now() - start).toBeLessThanOrEqual(5_000);
+    }, 200);
   });
 
   it('a failed sync shows Palette\'s message without the API key or a URL\'s password in it', async () => {
