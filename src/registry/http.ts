@@ -95,10 +95,14 @@ export function getHeader(res: Pick<HttpResponse, 'headers'>, name: string): str
 }
 
 /** Read and drop a body we do not need, so the connection goes back to the pool. */
+/** How long a body nobody reads may take to arrive before its connection is dropped instead. */
+const DISCARD_TIMEOUT_MS = 1_000;
+
 export async function discardBody(res: HttpResponse): Promise<void> {
-  const body = res.body as Readable & { dump?: (opts?: { limit?: number }) => Promise<void> };
+  const body = res.body as Readable & { dump?: (opts?: { limit?: number; signal?: AbortSignal }) => Promise<void> };
   try {
-    if (typeof body.dump === 'function') await body.dump({ limit: 256 * 1024 });
+    // Bounded in time too: an answer dripping in a byte at a time never trips the per-chunk timeout.
+    if (typeof body.dump === 'function') await body.dump({ limit: 256 * 1024, signal: AbortSignal.timeout(DISCARD_TIMEOUT_MS) });
     else body.destroy();
   } catch {
     // a broken body of a response we discard does not matter

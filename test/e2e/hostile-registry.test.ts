@@ -129,6 +129,16 @@ describe('a hostile registry', () => {
     hostile.behaviour = {};
   });
 
+  it('upload and manifest answers whose (ignored) bodies drip in do not hold a push', async () => {
+    hostile.behaviour = { dripAnswersMs: 500 };
+    const pack = await writePack(join(root, 'drip'), { name: 'dripped', version: '1.0.0' });
+    const push = await runCli(['push', pack, '--registry', R, '--request-timeout', '1', '--retry-deadline', '30']);
+    hostile.behaviour = {};
+    expect(push.code, push.stderr).toBe(0);
+    const inspect = await runCli(['inspect', 'dripped:1.0.0', '--registry', R]);
+    expect(inspect.code, inspect.stderr).toBe(0);
+  });
+
   it('a tag page that links to another origin is refused, not read as the whole list', async () => {
     const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });
     try {

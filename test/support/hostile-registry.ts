@@ -41,6 +41,8 @@ export interface HostileBehaviour {
   manifestDigest?: string;
   /** Every answer carries a header this many bytes long. */
   hugeHeaderBytes?: number;
+  /** Upload (POST, PUT) and manifest PUT answers carry a 100-byte body sent one byte every this many ms. */
+  dripAnswersMs?: number;
   /** Tag listings answer 200 with exactly this body (`null`, `{"tags":null}`, ...). */
   tagsBody?: string;
   /** Require Basic credentials (user -> password) for every request; a wrong one gets 401. */
@@ -111,8 +113,8 @@ function streamTags(res: ServerResponse, name: string, count: number, headers: R
 }
 
 /** Send `body` one byte every `ms` (until the client goes away). */
-function drip(res: ServerResponse, body: Buffer, ms: number, headers: Record<string, string>): void {
-  res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+function drip(res: ServerResponse, body: Buffer, ms: number, headers: Record<string, string>, status = 200): void {
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
   let i = 0;
   const timer = setInterval(() => {
     if (res.destroyed || i >= body.length) {
@@ -194,6 +196,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       req.resume();
       const id = randomUUID();
       uploads.set(id, m[1] as string);
+      if (b.dripAnswersMs !== undefined) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { location: `/v2/${m[1]}/blobs/uploads/${id}` }, 202);
       res.writeHead(202, { location: `/v2/${m[1]}/blobs/uploads/${id}`, 'content-length': '0' });
       return void res.end();
     }
@@ -205,6 +208,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       if (sha256(body) !== digest) return ociError(res, 400, 'DIGEST_INVALID', 'digest does not match');
       uploads.delete(m[2] as string);
       repo(name).blobs.set(digest, body);
+      if (b.dripAnswersMs !== undefined) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest }, 201);
       res.writeHead(201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest, 'content-length': '0' });
       return void res.end();
     }
@@ -226,6 +230,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
         const entry = { bytes, mediaType: String(req.headers['content-type'] ?? '') };
         repo(name).manifests.set(ref, entry);
         repo(name).manifests.set(digest, entry);
+        if (b.dripAnswersMs !== undefined) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { 'docker-content-digest': digest, location: `/v2/${name}/manifests/${digest}` }, 201);
         res.writeHead(201, { 'docker-content-digest': digest, location: `/v2/${name}/manifests/${digest}`, 'content-length': '0' });
         return void res.end();
       }
