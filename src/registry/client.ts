@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import type { FetchedManifest } from '../oci/manifest.js';
-import { errorFromNetwork, errorFromResponse, readBounded, type Intent } from './errors.js';
+import { errorFromNetwork, errorFromResponse, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
@@ -136,7 +136,7 @@ export class RegistryClient {
       ? await this.session.send({ ...spec, attempt })
       : { ...(await this.transport.request({ ...spec, attempt })), auth: { scheme: 'none' as const, credentialSent: false } };
     if (spec.expect.includes(res.status)) return res;
-    const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readBounded(res.body).catch(() => Buffer.alloc(0));
+    const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readErrorBody(res.body);
     if (spec.method === 'HEAD') await discardBody(res);
     throw errorFromResponse({
       method: spec.method,

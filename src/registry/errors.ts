@@ -105,6 +105,33 @@ export async function readBounded(body: Readable, limit = ERROR_BODY_LIMIT): Pro
   return Buffer.concat(chunks, size);
 }
 
+/** How long an error body may take to arrive; after that the error is explained with what came. */
+const ERROR_BODY_TIMEOUT_MS = 1_000;
+
+/**
+ * An error answer's body, bounded in size and time (what arrived so far, or nothing): it only explains an
+ * error, and a registry that drips it in a byte at a time never trips the per-chunk timeout.
+ */
+export async function readErrorBody(body: Readable): Promise<Buffer> {
+  const timer = setTimeout(() => body.destroy(), ERROR_BODY_TIMEOUT_MS);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(buf.subarray(0, ERROR_BODY_LIMIT - size));
+      size = Math.min(ERROR_BODY_LIMIT, size + buf.length);
+      if (size >= ERROR_BODY_LIMIT) break;
+    }
+  } catch {
+    // cut off (or destroyed at the time limit): explain the error with what arrived
+  } finally {
+    clearTimeout(timer);
+    if (!body.readableEnded) body.destroy();
+  }
+  return Buffer.concat(chunks, size);
+}
+
 /** Parse `{"errors":[...]}`; anything else yields no entries. */
 export function parseOciErrors(body: Buffer | string): OciError[] {
   const text = typeof body === 'string' ? body : body.toString('utf8');

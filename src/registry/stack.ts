@@ -2,7 +2,7 @@ import type { CredentialProvider } from '../credentials/types.js';
 import { validateHost } from '../oci/reference.js';
 import { redactText } from '../util/redact.js';
 import { AuthSession } from './auth/session.js';
-import { errorFromResponse, isRetryableStatus, readBounded } from './errors.js';
+import { errorFromResponse, isRetryableStatus, readErrorBody } from './errors.js';
 import { createHttpTransport, getHeader, TransportLayer, type HttpRequest, type HttpResponse, type HttpTransport } from './http.js';
 import { parseRetryAfter, RetryPolicy, type RetryClock, type RetryOptions } from './retry.js';
 
@@ -90,7 +90,7 @@ export class RetryTransport extends TransportLayer {
     return this.policy.run(async (attempt) => {
       const res = await this.inner.request({ ...req, attempt });
       if (!isRetryableStatus(res.status)) return res;
-      const body = await readBounded(res.body).catch(() => Buffer.alloc(0));
+      const body = await readErrorBody(res.body);
       throw errorFromResponse({
         method: req.method,
         url: res.url,

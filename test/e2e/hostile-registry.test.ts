@@ -101,7 +101,7 @@ describe('a hostile registry', () => {
     expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
     expect(list.stdout).toBe('');
     hostile.behaviour = {};
-  });
+  }, 40_000); // a manifest alone would take minutes
 
   it.each([
     ['a Docker-Content-Digest other than the bytes', { manifestDigest: `sha256:${'0'.repeat(64)}` }, /^error: manifest 1\.0\.0 in evil\/spectro-packs\/archive\/hello: 127\.0\.0\.1:\d+ says sha256:0{64}, the bytes hash to sha256:[0-9a-f]{64}$/m],
@@ -137,7 +137,16 @@ describe('a hostile registry', () => {
     expect(push.code, push.stderr).toBe(0);
     const inspect = await runCli(['inspect', 'dripped:1.0.0', '--registry', R]);
     expect(inspect.code, inspect.stderr).toBe(0);
-  });
+  }, 40_000); // each answer body alone would take 50 s
+
+  it('an error answer whose body drips in is explained with what arrived, without waiting for the rest', async () => {
+    hostile.behaviour = { dripErrorsMs: 500 };
+    const run = await runCli(['inspect', 'hello:9.9.9', '--registry', R]);
+    hostile.behaviour = {};
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^error: .*9\.9\.9/m);
+    expect(stackLines(run.stderr)).toEqual([]);
+  }, 20_000); // the body alone would take 35 s
 
   it('a tag page that links to another origin is refused, not read as the whole list', async () => {
     const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });

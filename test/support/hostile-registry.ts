@@ -43,6 +43,8 @@ export interface HostileBehaviour {
   hugeHeaderBytes?: number;
   /** Upload (POST, PUT) and manifest PUT answers carry a 100-byte body sent one byte every this many ms. */
   dripAnswersMs?: number;
+  /** 404 answers send their error body one byte every this many ms. */
+  dripErrorsMs?: number;
   /** Tag listings answer 200 with exactly this body (`null`, `{"tags":null}`, ...). */
   tagsBody?: string;
   /** Require Basic credentials (user -> password) for every request; a wrong one gets 401. */
@@ -236,6 +238,9 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       }
       req.resume();
       const found = repos.get(name)?.manifests.get(ref);
+      if (found === undefined && b.dripErrorsMs !== undefined) {
+        return drip(res, Buffer.from(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] })), b.dripErrorsMs, { 'content-type': 'application/json' }, 404);
+      }
       if (found === undefined) return ociError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
       const bytes = b.manifestBody === undefined ? found.bytes : Buffer.from(b.manifestBody);
       const headers = { 'content-type': found.mediaType, 'content-length': String(bytes.length), 'docker-content-digest': b.manifestDigest ?? sha256(bytes) };

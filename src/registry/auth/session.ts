@@ -1,5 +1,5 @@
 import { hostName, isLoopbackHost } from '../../oci/reference.js';
-import { parseOciErrors, readBounded, type AuthOutcome } from '../errors.js';
+import { parseOciErrors, readErrorBody, type AuthOutcome } from '../errors.js';
 import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
@@ -251,7 +251,7 @@ export class AuthSession extends TransportLayer {
     if (!hasSecret(cred) || this.provider.invalidate === undefined || ![400, 401, 403].includes(res.status)) return res;
     // ECR: an expired token is `DENIED ... Your authorization token has expired` (400 on ECR Public).
     // A body cut short cannot say "expired"; the status still reaches the caller.
-    const body = await readBounded(res.body).catch(() => Buffer.alloc(0));
+    const body = await readErrorBody(res.body);
     const expired = parseOciErrors(body).some((e) => e.code === 'DENIED' && /expired/i.test(e.message));
     if (!expired) return withBufferedBody(res, body);
     this.invalidateCredential(gen); // no-op when a concurrent request already did it
