@@ -246,6 +246,17 @@ describe('a hostile token service', () => {
     await neitherSecret('tok-Secret-3');
   });
 
+  it('a token answer that drips in ends at --request-timeout, with nothing pushed', async () => {
+    hostile.behaviour = { bearer: { dripTokenMs: 300 } };
+    const pack = await writePack(join(root, 'drip'), { name: 'dripped', version: '1.0.0' });
+    const run = await runCli(['push', pack, '--registry', R, '--username', 'robot', '--password-stdin', '--request-timeout', '1'], { stdin: 'pw-Secret-1' });
+    hostile.behaviour = { bearer: {} };
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 1 s$/m);
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
+  }, 20_000); // the token alone would take 10 s per request
+
   it('credentials embedded in the realm URL are neither sent nor printed', async () => {
     hostile.behaviour = { bearer: { realm: `http://realm-user:realm-Secret-4@${hostile.host}/token` } };
     hostile.requests.length = 0;

@@ -55,7 +55,7 @@ export interface HostileBehaviour {
    * Token auth: every /v2/ request without `Authorization: Bearer <the token>` gets a Bearer challenge naming
    * `realm` (default: this server's /token); /token answers `tokenBody` (default `{"token":"<the token>"}`).
    */
-  bearer?: { realm?: string; tokenBody?: string };
+  bearer?: { realm?: string; tokenBody?: string; dripTokenMs?: number };
   /** Status for a request whose credentials are wrong (one without any still gets the 401 challenge): 403 DENIED, as some registries answer. */
   wrongCredentialsStatus?: 401 | 403;
 }
@@ -145,8 +145,10 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
     if (b.bearer !== undefined) {
       if (path === '/token') {
         req.resume();
+        const answer = b.bearer.tokenBody ?? JSON.stringify({ token: HOSTILE_TOKEN });
+        if (b.bearer.dripTokenMs !== undefined) return drip(res, Buffer.from(answer), b.bearer.dripTokenMs, { 'content-type': 'application/json' });
         res.writeHead(200, { 'content-type': 'application/json' });
-        return void res.end(b.bearer.tokenBody ?? JSON.stringify({ token: HOSTILE_TOKEN }));
+        return void res.end(answer);
       }
       if (req.headers.authorization !== `Bearer ${HOSTILE_TOKEN}`) {
         req.resume();

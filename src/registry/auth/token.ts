@@ -111,11 +111,19 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   }
   const method = credentials?.identityToken !== undefined ? 'POST' : 'GET';
   let body: Buffer;
+  // One --request-timeout for the whole answer: a token dripping in a byte at a time never trips the chunk timeout.
+  const limitS = transport.requestTimeoutMs / 1000;
+  const timer = setTimeout(
+    () => res.body.destroy(new PackpubError('NETWORK', `token service ${realm.host} did not finish its answer within the request timeout of ${limitS} s`, { hint: 'the token service is too slow or stalls; try again, or raise --request-timeout' })),
+    transport.requestTimeoutMs,
+  );
   try {
     body = await readBounded(res.body, TOKEN_BODY_LIMIT);
   } catch (err) {
     // A connection lost mid-answer is a network error like any other (retried by the caller's policy).
     throw errorFromNetwork(err, { method, url: res.url });
+  } finally {
+    clearTimeout(timer);
   }
   if (res.status !== 200) {
     const sentCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
