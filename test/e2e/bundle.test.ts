@@ -4,7 +4,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin } from '../support/cli.js';
-import { proxiedRegistry, packTree } from '../support/push-setup.js';
+import { proxiedRegistry, packTree, settledPastRacyMargin } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -32,6 +32,8 @@ type Lazy = keyof typeof LAZY;
 const world = setup(async (stack) => {
   const reg = await proxiedRegistry(stack);
   const work = await packTree(stack, 2, { seed: 5, prefix: 'bundle' });
+  // The re-run below must find the folders in the cache (packs written a moment before a push are read again).
+  await settledPastRacyMargin(work.tree);
   const hooks = join(work.root, 'hooks.mjs');
   await writeFile(
     hooks,

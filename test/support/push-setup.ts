@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RACY_MARGIN_MS } from '../../src/archive/walk.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 import { RegistryReader } from './registry-reader.js';
 import { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
@@ -52,6 +53,24 @@ export async function packTree(stack: Stage, count: number, options: GenerateOpt
   // Temp files of killed runs land in a folder of the test's own.
   await mkdir(join(root, 'tmp'));
   return { root, tree, packs, env: { SOURCE_DATE_EPOCH: '1700000000', TMPDIR: join(root, 'tmp'), PACKPUB_CACHE_DIR: join(root, 'cache') } };
+}
+
+/**
+ * Wait until everything under `dir` was last changed (mtime or ctime) more than the walk's racy margin ago
+ * (src/archive/walk.ts RACY_MARGIN_MS). Only then does a push record the stat signatures that let the next
+ * run know a folder is unchanged without reading it; a pack written just before a push is, by design, read
+ * again on the next run. The wait ends at a point computed from the files' own times, not a fixed delay.
+ */
+export async function settledPastRacyMargin(dir: string): Promise<void> {
+  let newest = 0;
+  const visit = async (path: string): Promise<void> => {
+    const st = await lstat(path);
+    newest = Math.max(newest, st.mtimeMs, st.ctimeMs);
+    if (st.isDirectory()) for (const name of await readdir(path)) await visit(join(path, name));
+  };
+  await visit(dir);
+  const wait = newest + RACY_MARGIN_MS + 20 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 export interface TwoRegistries {
