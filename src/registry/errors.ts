@@ -84,10 +84,18 @@ export function isRegistryError(err: unknown): err is RegistryError {
 /** Error bodies are small; never read more than this of one. */
 export const ERROR_BODY_LIMIT = 64 * 1024;
 
+export interface ReadBoundedOptions {
+  /** Stop reading after this long (a body dripping in a byte at a time never trips the per-chunk timeout). */
+  timeoutMs?: number;
+  /** Return what arrived when the body fails or is cut off at the time limit, instead of throwing. */
+  partial?: boolean;
+}
+
 /** Read at most `limit` bytes of a body, then drop the rest (error bodies, token answers). */
-export async function readBounded(body: Readable, limit = ERROR_BODY_LIMIT): Promise<Buffer> {
+export async function readBounded(body: Readable, limit = ERROR_BODY_LIMIT, options: ReadBoundedOptions = {}): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => body.destroy(), options.timeoutMs);
   try {
     for await (const chunk of body) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
@@ -99,7 +107,11 @@ export async function readBounded(body: Readable, limit = ERROR_BODY_LIMIT): Pro
       chunks.push(buf);
       size += buf.length;
     }
+  } catch (err) {
+    if (options.partial !== true) throw err;
+    // cut off (or destroyed at the time limit): the caller explains with what arrived
   } finally {
+    clearTimeout(timer);
     if (!body.readableEnded) body.destroy();
   }
   return Buffer.concat(chunks, size);
@@ -108,28 +120,9 @@ export async function readBounded(body: Readable, limit = ERROR_BODY_LIMIT): Pro
 /** How long an error body may take to arrive; after that the error is explained with what came. */
 const ERROR_BODY_TIMEOUT_MS = 1_000;
 
-/**
- * An error answer's body, bounded in size and time (what arrived so far, or nothing): it only explains an
- * error, and a registry that drips it in a byte at a time never trips the per-chunk timeout.
- */
-export async function readErrorBody(body: Readable): Promise<Buffer> {
-  const timer = setTimeout(() => body.destroy(), ERROR_BODY_TIMEOUT_MS);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      chunks.push(buf.subarray(0, ERROR_BODY_LIMIT - size));
-      size = Math.min(ERROR_BODY_LIMIT, size + buf.length);
-      if (size >= ERROR_BODY_LIMIT) break;
-    }
-  } catch {
-    // cut off (or destroyed at the time limit): explain the error with what arrived
-  } finally {
-    clearTimeout(timer);
-    if (!body.readableEnded) body.destroy();
-  }
-  return Buffer.concat(chunks, size);
+/** An error answer's body, bounded in size and time: what arrived so far, or nothing. It only explains an error. */
+export function readErrorBody(body: Readable): Promise<Buffer> {
+  return readBounded(body, ERROR_BODY_LIMIT, { timeoutMs: ERROR_BODY_TIMEOUT_MS, partial: true });
 }
 
 /** Parse `{"errors":[...]}`; anything else yields no entries. */

@@ -94,10 +94,10 @@ export function getHeader(res: Pick<HttpResponse, 'headers'>, name: string): str
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** Read and drop a body we do not need, so the connection goes back to the pool. */
 /** How long a body nobody reads may take to arrive before its connection is dropped instead. */
 const DISCARD_TIMEOUT_MS = 1_000;
 
+/** Read and drop a body we do not need, so the connection goes back to the pool. */
 export async function discardBody(res: HttpResponse): Promise<void> {
   const body = res.body as Readable & { dump?: (opts?: { limit?: number; signal?: AbortSignal }) => Promise<void> };
   try {
@@ -142,8 +142,7 @@ export interface TransportOptions {
  * (USAGE) when the file cannot be read or holds no PEM certificate, before any connection: Node would
  * silently ignore a file that is not PEM.
  */
-export function loadCaFile(caFile: string, flag: string | undefined = '--ca-file', signed = 'the registry certificate'): string[] {
-  flag ??= '--ca-file';
+export function loadCaFile(caFile: string, flag = '--ca-file', signed = 'the registry certificate'): string[] {
   let pem: string;
   try {
     pem = readFileSync(caFile, 'utf8');
