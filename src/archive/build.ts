@@ -9,7 +9,7 @@ import { archiveFileName } from '../pack/naming.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
-import { statTreeOf, type StatTree } from './stat-tree.js';
+import { changedSince, statTreeOf, type StatTree } from './stat-tree.js';
 import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
 
 export interface BuildOptions extends GzipOptions {
@@ -24,6 +24,12 @@ export interface BuildOptions extends GzipOptions {
   onProgress?: (progress: BuildProgress) => void;
   /** Remember each file's hash by stat signature, for cachedPackContentKey on later runs. */
   fileHashes?: FileHashCache;
+  /**
+   * A Date.now() from before the caller first read the folder (to validate it, or to recognise it from the
+   * cache): the build fails (PACK_FILE) when anything archived changed since, so what is built is what the
+   * caller checked, never content nobody validated under the version it read.
+   */
+  unchangedSinceMs?: number;
 }
 
 export interface BuildProgress {
@@ -99,6 +105,13 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   const digest = new DigestStream();
   try {
     await pipeline(compressed, digest, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), signal === undefined ? {} : { signal });
+    // After every byte was read: a change between the caller's check and the walk, or during the reads.
+    const changed = options.unchangedSinceMs === undefined ? undefined : changedSince(entries, options.unchangedSinceMs);
+    if (changed !== undefined) {
+      throw new PackpubError('PACK_FILE', `${changed === '' ? 'the pack folder' : changed} changed while packpub was packing ${options.name}-${options.version}`, {
+        hint: 'make sure nothing writes into the pack folder while packpub runs, then run it again (it is validated again)',
+      });
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
-import { relative, sep } from 'node:path';
-import { SIGNATURE_SLOTS, putRootSignature, putSignatureText, putStatSignature } from './signature.js';
+import { join, relative, sep } from 'node:path';
+import { PACKIGNORE_FILE, SIGNATURE_SLOTS, putRootSignature, putSignatureText, putStatSignature } from './signature.js';
 import type { PackEntry } from './walk.js';
 
 /**
@@ -71,4 +71,25 @@ export function statTreeHolds(tree: StatTree): boolean {
     return false; // something was deleted or became unreadable
   }
   return createHash('sha256').update(numbers).digest('hex') === tree.digest;
+}
+
+/**
+ * The first of a walk's entries (its path in the pack, `''` for the pack folder) that changed after `sinceMs`
+ * (a Date.now() taken before the folder was first read), or is gone; undefined when none did. Read from
+ * ctime, which the kernel sets on every change (a write, a rename onto the path, chmod, setting the times)
+ * and nothing sets back, unlike mtime, which unpacking tools set to any time. A folder's changes when
+ * anything in it is created, deleted or renamed, and the pack folder's .packignore counts as the folder.
+ * Date.now() is whole milliseconds: a ctime from its next millisecond on is surely later. A change within
+ * the same millisecond, or one timestamp tick (coarse filesystems), goes unseen, as racy-clean entries do.
+ */
+export function changedSince(entries: readonly PackEntry[], sinceMs: number): string | undefined {
+  const changed = (path: string, optional = false): boolean => {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st === undefined ? !optional : st.ctimeMs >= sinceMs + 1;
+  };
+  for (const entry of entries) {
+    if (changed(entry.source)) return entry.relativePath;
+    if (entry.relativePath === '' && changed(join(entry.source, PACKIGNORE_FILE), true)) return PACKIGNORE_FILE;
+  }
+  return undefined;
 }

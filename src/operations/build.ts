@@ -32,6 +32,7 @@ export interface BuildResult {
 /** Validate a pack and write its deterministic archive; compute the manifest a push would write. */
 export async function buildPack(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const env = options.env ?? process.env;
+  const validated = Date.now();
   const validation = await validatePack(dir, { strict: options.strict === true });
   if (validation.errors > 0 || validation.pack === undefined || (options.strict === true && validation.warnings > 0)) {
     throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))`, {
@@ -41,7 +42,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
   const outFile = resolve(options.cwd ?? process.cwd(), options.outFile ?? fileName);
-  const archive = await buildArchive(dir, outFile, { name, version, mtime: archiveMtime(env) });
+  const archive = await buildArchive(dir, outFile, { name, version, mtime: archiveMtime(env), unchangedSinceMs: validated });
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
   );

@@ -124,6 +124,8 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
   /** Content keys known without reading files (the folder's stat tree is as it was at its last build). */
   const contentKeys = new Map<string, string>();
+  /** Per pack folder, when its check began: what is built must not have changed since (buildArchive unchangedSinceMs). */
+  const checkedSince = new Map<string, number>();
 
   // 1. Validate on every core (validate-pool.ts), overlapped with building: a pack that passed starts
   // building while others are still being checked. Nothing is uploaded, and no registry is touched,
@@ -144,6 +146,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
+      const since = Date.now();
       const known = cache?.folderKey(dir, mtime);
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
@@ -160,6 +163,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         report = await pool.validate(dir, { strict, deep: strict });
         if (known !== undefined) contentKeys.set(report.dir, known.key);
       }
+      checkedSince.set(report.dir, since);
       emit({ type: 'validated', dir, report });
       reportOf[i]?.resolve(report);
       return report;
@@ -186,12 +190,12 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   let pushed: PackResult[][] = [];
   let decided: Verdicts;
   try {
-    const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined };
+    const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined, checkedSince: undefined };
     pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
       const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
       if (report.pack === undefined || isFailing(report, strict)) return [];
       const pack: ValidPack = { dir: report.dir, ...report.pack, warnings: report.warnings, findings: report.findings.filter((f) => f.severity === 'warning') };
-      const ctx: RunContext = { ...run, contentKey: contentKeys.get(pack.dir) };
+      const ctx: RunContext = { ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir) };
       // Compression does not wait for the other verdicts: build now when the build is needed anyway (no
       // archive remembered for this content), upload only once every pack is known to be valid.
       const remembered = ctx.contentKey === undefined ? undefined : cache?.get(ctx.contentKey);
@@ -304,6 +308,8 @@ interface RunContext extends PushOptions {
   cache: ArchiveCache | undefined;
   /** The pack's content key when known without reading its files. */
   contentKey: string | undefined;
+  /** When the pack's check (validation, or recognition from the cache) began: its archive must hold what was checked. */
+  checkedSince: number | undefined;
   /** The archive, when it was built while other packs were still being validated. */
   prebuilt?: Built | undefined;
   /** What every target holds under the pack's version, when it was read while other packs were being validated. */
@@ -447,6 +453,7 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     name,
     version,
     mtime: ctx.mtime,
+    ...(ctx.checkedSince === undefined ? {} : { unchangedSinceMs: ctx.checkedSince }),
   });
   const manifest = packManifest({
     layer: { digest: archive.digest, size: archive.size },
