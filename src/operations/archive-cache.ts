@@ -67,10 +67,26 @@ function entries<T>(value: unknown, valid: (v: Record<string, unknown>) => boole
 
 const validFolder = (v: Record<string, unknown>) =>
   typeof v['mtime'] === 'number' && typeof v['digest'] === 'string' && typeof v['key'] === 'string' && Array.isArray(v['paths']) && v['paths'].every((p) => typeof p === 'string');
-const validArchive = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && Number.isSafeInteger(v['size']);
+const validArchive = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && Number.isSafeInteger(v['size']) && (v['size'] as number) >= 0;
+const SEVERITIES: ReadonlySet<unknown> = new Set(['error', 'warning', 'info']);
+const optional = (value: unknown, type: 'string' | 'number') => value === undefined || typeof value === type;
+/** A finding as pack/findings.ts defines it: a run shows and reports it as it is. */
+const validFinding = (f: unknown) =>
+  isRecord(f) &&
+  SEVERITIES.has(f['severity']) &&
+  typeof f['rule'] === 'string' &&
+  typeof f['file'] === 'string' &&
+  typeof f['message'] === 'string' &&
+  optional(f['path'], 'string') &&
+  optional(f['line'], 'number') &&
+  optional(f['column'], 'number');
 // A verdict that counts warnings but kept no text is validated again.
 const validVerdict = (v: Record<string, unknown>) =>
-  typeof v['name'] === 'string' && typeof v['version'] === 'string' && typeof v['warnings'] === 'number' && (Array.isArray(v['findings']) || v['warnings'] === 0);
+  typeof v['name'] === 'string' &&
+  typeof v['version'] === 'string' &&
+  Number.isSafeInteger(v['warnings']) &&
+  (v['warnings'] as number) >= 0 &&
+  (Array.isArray(v['findings']) ? v['findings'].every(validFinding) : v['warnings'] === 0);
 
 interface Maps {
   folders: Map<string, FolderRecord>;

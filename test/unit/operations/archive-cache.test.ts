@@ -88,4 +88,23 @@ describe('ArchiveCache (one index file per cache folder)', () => {
     await writeFile(index, '{"version": 2, "folders": [');
     expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
   });
+
+  it('drops damaged entries of a current index: a verdict whose findings are not findings, an archive of negative size', async () => {
+    const { dir, cacheDir, key, learn } = await builtPack();
+    const cache = new ArchiveCache(cacheDir);
+    learn(cache);
+    await cache.save();
+    const index = join(cacheDir, 'index.json');
+    const doc = JSON.parse(await readFile(index, 'utf8')) as { verdicts: Record<string, { findings: unknown[]; warnings: number }>; archives: Record<string, { size: number }> };
+    for (const verdict of Object.values(doc.verdicts)) {
+      verdict.findings = [null, 5, { severity: 'warning' }];
+      verdict.warnings = 3;
+    }
+    for (const archive of Object.values(doc.archives)) archive.size = -5;
+    await writeFile(index, JSON.stringify(doc));
+    const damaged = new ArchiveCache(cacheDir);
+    expect(damaged.folderKey(dir, MTIME)?.key).toBe(key); // the intact folder record still serves
+    expect(damaged.getVerdict(key, false)).toBeUndefined(); // validated again instead of shown as [null, 5, ...]
+    expect(damaged.get(key)).toBeUndefined(); // built again
+  });
 });
