@@ -19,21 +19,27 @@ export function processIo(): CliIo {
 }
 
 const quieted = new WeakSet<Writable>();
+/** Why output to a stream was lost (a full disk, an I/O error), by stream; a reader closing its pipe is not a loss. */
+const lostOutput = new WeakMap<Writable, Error>();
 
 /**
  * A reader that stops early (`packpub list | head -5`) closes the pipe: stop writing to it, without a
- * stack trace, and let the command finish (what it does does not depend on anyone reading).
+ * stack trace, and let the command finish (what it does does not depend on anyone reading). Any other
+ * write error (`--json > file` on a full disk) also stops the writes, without a crash mid-publish; it is
+ * remembered, and main() says so and fails the run (outputLost).
  */
 export function quietOnClosedPipe(stream: Writable): void {
   if (quieted.has(stream)) return;
   quieted.add(stream);
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
-      stream.destroy();
-      return;
-    }
-    throw err;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED' && !lostOutput.has(stream)) lostOutput.set(stream, err);
+    stream.destroy();
   });
+}
+
+/** The first write error of `stream` other than a closed pipe (quietOnClosedPipe), if any. */
+export function outputLost(stream: Writable): Error | undefined {
+  return lostOutput.get(stream);
 }
 
 /** Documented exit codes. */

@@ -1,6 +1,6 @@
 import { PackpubError } from '../errors.js';
 import { toYargs, type CliContext, type CommandSpec } from './context.js';
-import { processIo, renderError, type CliIo } from './io.js';
+import { EXIT_FAILURE, outputLost, processIo, renderError, writeLine, type CliIo } from './io.js';
 import { explainUnknownInput } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
 
@@ -65,9 +65,23 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       if (output !== '') io.stdout.write(`${output}\n`);
     });
   } catch (err) {
-    return renderError(io, err, debug);
+    return withLostOutput(io, renderError(io, err, debug));
   }
-  return ctx.exitCode;
+  return withLostOutput(io, ctx.exitCode);
+}
+
+/**
+ * A run whose standard output could not be written (a full disk under `--json > report.json`) did not do
+ * what was asked, whatever it published: say so on stderr and fail. Write errors surface a tick after the
+ * write, so wait one turn of the event loop first.
+ */
+async function withLostOutput(io: CliIo, code: number): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const lost = outputLost(io.stdout);
+  if (lost === undefined) return code;
+  writeLine(io.stderr, `error: cannot write to standard output: ${lost.message} (what it should have shown of this run is lost)`);
+  writeLine(io.stderr, 'hint: free space where standard output goes, or send it elsewhere, then run again (a re-run reports what is already published as unchanged)');
+  return code === 0 ? EXIT_FAILURE : code;
 }
 
 /**

@@ -182,7 +182,13 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   verdicts.catch(() => undefined);
   for (const r of reportOf) r.promise.catch(() => undefined);
 
-  const workDir = await createWorkDir();
+  let workDir: string;
+  try {
+    workDir = await createWorkDir();
+  } catch (err) {
+    await pool.close(); // its workers would keep the process alive; the checks in flight are not needed
+    throw err;
+  }
   // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind.
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   process.once('exit', removeWorkDir);

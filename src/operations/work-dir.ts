@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PackpubError, errorMessage } from '../errors.js';
 
 /*
  * Where push builds its archives: <tmpdir>/packpub-work/<pid>-<random>. A run removes its own folder when
@@ -36,9 +37,16 @@ export async function removeStaleWorkDirs(parent = workParent()): Promise<void> 
   );
 }
 
-/** A fresh work folder owned by this process, after removing stale ones. */
+/** A fresh work folder owned by this process, after removing stale ones; CONFIG when the temp folder cannot hold one. */
 export async function createWorkDir(parent = workParent()): Promise<string> {
-  await mkdir(parent, { recursive: true });
-  await removeStaleWorkDirs(parent);
-  return mkdtemp(join(parent, `${process.pid}-`));
+  try {
+    await mkdir(parent, { recursive: true });
+    await removeStaleWorkDirs(parent);
+    return await mkdtemp(join(parent, `${process.pid}-`));
+  } catch (err) {
+    throw new PackpubError('CONFIG', `cannot create packpub's work folder in ${tmpdir()}: ${errorMessage(err)}`, {
+      hint: 'set TMPDIR to a writable folder with room for the archives being built',
+      cause: err,
+    });
+  }
 }

@@ -1,9 +1,9 @@
-import { appendFile, stat } from 'node:fs/promises';
+import { appendFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../../errors.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
 import { writeLine } from '../io.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid } from './causes.js';
@@ -67,11 +67,23 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
   }
 }
 
-/** Refuse --junit before anything is pushed when its folder does not exist. */
+/**
+ * Refuse --junit before anything is pushed when its folder does not exist or takes no new file (read-only,
+ * no permission): tried by creating and removing an empty file there, as the report's own write will.
+ */
 export async function checkJunitPath(cwd: string, file: string): Promise<void> {
   const dir = dirname(resolve(cwd, file));
   const info = await stat(dir).catch(() => undefined);
   if (info?.isDirectory() !== true) {
     throw new PackpubError('USAGE', `--junit ${file}: folder ${dir} does not exist`, { hint: 'create the folder first, or give another path' });
   }
+  const probe = tempPathFor(resolve(cwd, file));
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (err) {
+    throw new PackpubError('USAGE', `--junit ${file}: cannot write into folder ${dir}: ${errorMessage(err)}`, {
+      hint: 'give --junit a path in a folder that exists and is writable',
+    });
+  }
+  await rm(probe, { force: true });
 }

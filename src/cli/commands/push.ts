@@ -4,7 +4,7 @@ import type { Finding } from '../../pack/findings.js';
 import type { PackTarget } from '../../targets/open.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
 import { paletteFlags } from '../palette-options.js';
 import { declareFlags, numberFlag, PUSH_GROUPS } from '../target-flags.js';
 
@@ -245,10 +245,18 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       renderer?.finish(report);
       synced = await afterPush();
     }
-    await writeCiOutputs(ctx.io, reported, ciOutputs);
+    // The push is done: a report file that cannot be written now (a full disk) fails the run (exit 1, not
+    // exit 2's "nothing was attempted"), after the outcome above was told in full.
+    const reportLost = await writeCiOutputs(ctx.io, reported, ciOutputs).then(
+      () => false,
+      (err: unknown) => {
+        renderError(ctx.io, err, false);
+        return true;
+      },
+    );
     if ('error' in synced && synced.error !== undefined) throw synced.error;
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
-    if (!pushSucceeded(report)) return EXIT_FAILURE;
+    if (!pushSucceeded(report) || reportLost) return EXIT_FAILURE;
     return synced.notVisible ? EXIT_NOT_VISIBLE : EXIT_OK;
   } finally {
     for (const target of targets) await target.store.close();
