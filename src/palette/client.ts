@@ -64,6 +64,8 @@ interface CallResult<T> {
 
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 30_000;
+/** Pages of one list call at most (50 items each: 50 000 registries). */
+const MAX_LIST_PAGES = 1_000;
 
 export class PaletteClient {
   readonly baseUrl: URL;
@@ -109,18 +111,62 @@ export class PaletteClient {
     await this.agent.close();
   }
 
-  // (a) GET /v1/registries/oci/summary
+  // (a) GET /v1/registries/oci/summary, following `listmeta.continue` (v1ListMetaData) when Palette pages it
   async listOciRegistries(deadline?: number): Promise<PaletteRegistrySummary[]> {
     const what = 'list OCI registries';
-    const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what, deadline });
-    const body = this.expectObject(res.body, what, true);
-    const items = (body['items'] ?? []) as unknown;
-    if (!Array.isArray(items)) throw this.unexpected(what, 'items is not a list');
-    for (const item of items as unknown[]) {
-      const uid = isObject(item) && isObject(item['metadata']) ? item['metadata']['uid'] : undefined;
-      if (typeof uid !== 'string' || uid === '') throw this.unexpected(what, 'a registry has no metadata.uid');
+    const out: PaletteRegistrySummary[] = [];
+    const uids = new Set<string>();
+    const tokens = new Set<string>();
+    let query: Record<string, string> | undefined;
+    for (let page = 1; ; page++) {
+      const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what, deadline, ...(query === undefined ? {} : { query }) });
+      // Only a first answer may be empty (no registries); a page asked for with a continue token must be a list.
+      const body = this.expectObject(res.body, what, page === 1);
+      const items = (body['items'] ?? []) as unknown;
+      if (!Array.isArray(items)) throw this.unexpected(what, 'items is not a list');
+      const known = uids.size;
+      for (const item of items as unknown[]) {
+        const uid = isObject(item) && isObject(item['metadata']) ? item['metadata']['uid'] : undefined;
+        if (typeof uid !== 'string' || uid === '') throw this.unexpected(what, 'a registry has no metadata.uid');
+        // A registry shifted across a page boundary meanwhile comes twice: it is still one registry.
+        if (uids.has(uid)) continue;
+        uids.add(uid);
+        out.push(item as unknown as PaletteRegistrySummary);
+      }
+      const next = this.nextPage(body, what);
+      if (next === undefined) return out;
+      // A server (or proxy) that hands out the same token again, or pages that bring nothing new, would page forever.
+      if (tokens.has(next.token) || (page > 1 && uids.size === known)) {
+        const why = tokens.has(next.token) ? 'a continue token it had already given' : 'a page of no new registry that still asks to continue';
+        throw new PackpubError('PALETTE', `Palette at ${this.host} answered ${what} with ${why} (page ${page}): the list would never end`, {
+          hint: 'a proxy or cache in front of the API may replay pages: check --palette-endpoint; run with --debug and report it',
+        });
+      }
+      if (page >= MAX_LIST_PAGES) {
+        throw new PackpubError('PALETTE', `Palette at ${this.host} answered ${what} with more than ${MAX_LIST_PAGES} pages`, {
+          hint: 'check --palette-endpoint; run with --debug and report it',
+        });
+      }
+      tokens.add(next.token);
+      query = { continue: next.token, ...(next.offset === undefined ? {} : { offset: String(next.offset) }) };
     }
-    return items as PaletteRegistrySummary[];
+  }
+
+  /**
+   * The next page of a list answer (palette-api-subset.yaml, v1ListMetaData): `listmeta.continue` is the
+   * token to re-send as `?continue=`, empty at the end; `listmeta.offset` the next index, sent along.
+   */
+  private nextPage(body: Record<string, unknown>, what: string): { token: string; offset?: number } | undefined {
+    const meta = body['listmeta'];
+    if (meta === undefined || meta === null) return undefined;
+    if (!isObject(meta)) throw this.unexpected(what, 'listmeta is not an object');
+    const token = meta['continue'];
+    if (token === undefined || token === null || token === '') return undefined;
+    if (typeof token !== 'string') throw this.unexpected(what, 'listmeta.continue is not a string');
+    const offset = meta['offset'];
+    if (offset === undefined || offset === null) return { token };
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw this.unexpected(what, 'listmeta.offset is not a non-negative integer');
+    return { token, offset };
   }
 
   // (b) GET /v1/registries/oci/{uid}/basic|ecr; undefined on 404 (wrong flavour or gone)

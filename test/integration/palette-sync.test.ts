@@ -385,3 +385,87 @@ describe('PaletteClient on answers that look like success but are not', () => {
     });
   });
 });
+
+describe('a registry list Palette pages (listmeta.continue)', () => {
+  const filler = (i: number) => ({ endpoint: `https://filler-${i}.example.test`, baseContentPath: 'x', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+
+  it('the registry serving the target on the third page is found, synced, and its pack confirmed', async () => {
+    const paged = await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, summaryPageSize: 2 });
+    const c = new PaletteClient({ endpoint: paged.url, apiKey: KEY });
+    try {
+      // Palette's own registry, four others, then the target's: pages of 2, so it is on page 3.
+      for (let i = 0; i < 4; i++) paged.addRegistry('basic', `filler-${i}`, filler(i));
+      const uid = paged.addRegistry('basic', 'paged-target', { endpoint: `http://${registry.host}`, baseContentPath: 'lib-paged', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+      const report = await pushPacks(await target('lib-paged'), { packs: [await writePack(join(root, 'paged'), { name: 'lib-paged', version: '1.0.0' })], env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const result = await syncPaletteRegistry(c, ref('lib-paged'), { ...palettePacksFromPush(report), pollIntervalMs: 20 });
+      expect(result.registry.uid).toBe(uid);
+      expect(result.status).toBe('visible');
+      expect(result.packs).toEqual([{ name: 'lib-paged', version: '1.0.0', status: 'visible', packUid: paged.registries.get(uid)?.index.get('lib-paged')?.get('1.0.0')?.packUid }]);
+      expect(paged.registries.get(uid)?.syncRequests).toHaveLength(1);
+      // Each page asked with the token (and offset) the previous one gave; three pages, no more.
+      const lists = paged.requests.filter((r) => r.path === '/v1/registries/oci/summary');
+      expect(lists.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(lists[0]?.query).toBe('');
+      expect(lists[1]?.query).toMatch(/^\?continue=[0-9a-f]+&offset=2$/);
+      expect(lists[2]?.query).toMatch(/^\?continue=[0-9a-f]+&offset=4$/);
+      expect((await c.listOciRegistries()).map((r) => r.metadata.name)).toEqual(['Palette Registry', 'filler-0', 'filler-1', 'filler-2', 'filler-3', 'paged-target']);
+      expect(paged.violations()).toEqual([]);
+    } finally {
+      await c.close();
+      await paged.close();
+    }
+  });
+
+  it('a server that hands out the same continue token forever is an error after two pages, and nothing is synced', async () => {
+    const paged = await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, summaryPageSize: 1 });
+    const c = new PaletteClient({ endpoint: paged.url, apiKey: KEY });
+    try {
+      for (let i = 0; i < 3; i++) paged.addRegistry('basic', `filler-${i}`, filler(i));
+      paged.repeatContinue = true;
+      const err = await failure(syncPaletteRegistry(c, ref('lib-loop'), { packs: [{ name: 'p', version: '1.0.0' }], pollIntervalMs: 20 }));
+      expect(err.code).toBe('PALETTE');
+      expect(err.message).toMatch(/^Palette at 127\.0\.0\.1:\d+ answered list OCI registries with a continue token it had already given \(page 2\): the list would never end$/);
+      expect(err.hint).toContain('--palette-endpoint');
+      expect(paged.requests.filter((r) => r.path === '/v1/registries/oci/summary')).toHaveLength(2);
+      expect(paged.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    } finally {
+      await c.close();
+      await paged.close();
+    }
+  });
+
+  it('odd listmeta is an error naming the field; fresh tokens with nothing new stop too', async () => {
+    const item = (uid: string) => ({ metadata: { uid, name: uid }, spec: { endpoint: 'https://registry.test', providerType: 'pack', registryType: 'basic' } });
+    const serve = async (pages: (q: URLSearchParams) => unknown, run: (c: PaletteClient) => Promise<void>) => {
+      const server = createServer((req, res) => {
+        const body = JSON.stringify(pages(new URL(req.url ?? '/', 'http://x').searchParams));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(body);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const c = new PaletteClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: KEY });
+      try {
+        await run(c);
+      } finally {
+        await c.close();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    };
+    await serve(() => ({ items: [item('a')], listmeta: { continue: 7 } }), async (c) => {
+      expect((await failure(c.listOciRegistries())).message).toContain('answered list OCI registries with an unexpected shape: listmeta.continue is not a string');
+    });
+    await serve(() => ({ items: [item('a')], listmeta: { continue: 'next', offset: '1' } }), async (c) => {
+      expect((await failure(c.listOciRegistries())).message).toContain('unexpected shape: listmeta.offset is not a non-negative integer');
+    });
+    let n = 0;
+    await serve(() => ({ items: [item('a')], listmeta: { continue: `t${n++}`, offset: 1 } }), async (c) => {
+      expect((await failure(c.listOciRegistries())).message).toContain('with a page of no new registry that still asks to continue (page 2)');
+    });
+    expect(n).toBe(2);
+    // An empty continue ends the list; a page after the first must have a body.
+    await serve((q) => (q.get('continue') === null ? { items: [item('a')], listmeta: { continue: 'p2', offset: 1, count: 2, limit: 1 } } : { items: [item('b')], listmeta: { continue: '', offset: 2, count: 2, limit: 1 } }), async (c) => {
+      expect((await c.listOciRegistries()).map((r) => r.metadata.uid)).toEqual(['a', 'b']);
+    });
+  });
+});

@@ -22,7 +22,9 @@ import { load as loadYaml } from 'js-yaml';
  *     real loopback registry (catalog or a lab's repository list, tags, manifests) before answering the
  *     trigger, so a pack is visible only after a sync that started after its push. A version already indexed keeps its old
  *     digest unless the sync was forced (Palette caches digests);
- *   - HTTPS with the given certificate (`tls`), as a self-hosted Palette with a private CA serves it.
+ *   - HTTPS with the given certificate (`tls`), as a self-hosted Palette with a private CA serves it;
+ *   - optionally (`summaryPageSize`) the registry summary paged as Palette pages lists (listmeta.continue),
+ *     and (`repeatContinue`) a server that hands out the same continue token forever.
  */
 
 export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/reference/palette-api-subset.yaml', import.meta.url));
@@ -108,6 +110,12 @@ export interface PaletteStandinOptions {
   rate?: { perSecond: number; burst: number };
   /** Serve HTTPS with this certificate and key (PEM files, e.g. from makeTestCertificates). */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Page the registry summary this many items at a time, as Palette pages its lists (v1ListMetaData:
+   * `listmeta {continue, count, limit, offset}`, `?continue=<token>` for the next page, an empty
+   * `continue` at the end). Default: one answer without listmeta, as the 4.8 spec describes the summary.
+   */
+  summaryPageSize?: number;
 }
 
 export interface PaletteStandin {
@@ -125,6 +133,8 @@ export interface PaletteStandin {
   failSyncs: string | undefined;
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
+  /** With `summaryPageSize`: every page hands out the first page's continue token again (a replaying proxy or a server bug). */
+  repeatContinue: boolean;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -285,6 +295,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     addRegistry,
     failSyncs: undefined,
     hangSyncs: false,
+    repeatContinue: false,
     maxPerSecond(prefix) {
       const times = requests.filter((r) => r.prefix === prefix).map((r) => r.at);
       let max = 0;
@@ -403,6 +414,10 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     }
   };
 
+  /** Continue tokens of the paged summary -> the index their page starts at. */
+  const pageTokens = new Map<string, number>();
+  let firstToken: string | undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://palette');
     const path = url.pathname;
@@ -448,7 +463,20 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
 
     let m: RegExpExecArray | null;
     if (req.method === 'GET' && path === '/v1/registries/oci/summary') {
-      return answer(200, { items: [...registries.values()].map(summaryItem) });
+      const all = [...registries.values()];
+      const size = options.summaryPageSize;
+      if (size === undefined) return answer(200, { items: all.map(summaryItem) });
+      const token = url.searchParams.get('continue');
+      const start = token === null || token === '' ? 0 : pageTokens.get(token);
+      if (start === undefined) return error(400, 'BadRequest', 'invalid continue token');
+      const end = Math.min(all.length, start + size);
+      let next = '';
+      if (end < all.length) {
+        next = standin.repeatContinue && firstToken !== undefined ? firstToken : uid();
+        firstToken ??= next;
+        if (!pageTokens.has(next)) pageTokens.set(next, end);
+      }
+      return answer(200, { items: all.slice(start, end).map(summaryItem), listmeta: { continue: next, count: all.length, limit: size, offset: end } });
     }
     if (req.method === 'POST' && (m = /^\/v1\/registries\/oci\/(basic|ecr)\/validate$/.exec(path)) !== null) {
       const flavour = m[1] as 'basic' | 'ecr';
