@@ -114,8 +114,10 @@ export type { PaletteRegistryFlavour, PaletteSyncStatus } from './palette/types.
 export {
   DEFAULT_PALETTE_POLL_MS,
   DEFAULT_PALETTE_TIMEOUT_MS,
+  isNotVisible,
   palettePacksFromPush,
   paletteRegistrySpec,
+  planPaletteSync,
   registerPaletteRegistry,
   resolvePaletteRegistry,
   syncPaletteRegistry,

@@ -52,6 +52,30 @@ export function paletteFlags(y: Argv<any>): Argv<any> {
     .option('palette-ca-file', { type: 'string', group: PALETTE_GROUP, describe: 'PEM CA of a self-hosted Palette' });
 }
 
+/** The Palette flags `push` reads only with --palette-sync (yargs keys, and the flag as typed). */
+const PUSH_PALETTE_FLAGS: [string, string][] = [
+  ['paletteEndpoint', '--palette-endpoint'],
+  ['paletteApiKeyStdin', '--palette-api-key-stdin'],
+  ['paletteProject', '--palette-project'],
+  ['paletteRegistry', '--palette-registry'],
+  ['paletteTimeout', '--palette-timeout'],
+  ['palettePollInterval', '--palette-poll-interval'],
+  ['paletteCaFile', '--palette-ca-file'],
+];
+
+/**
+ * `push` with a Palette flag but without --palette-sync would publish and never reach Palette: a run that
+ * silently does less than the command line says. Refused before anything is published.
+ */
+export function refusePaletteFlagsWithoutSync(args: Args): void {
+  if (args['paletteSync'] === true) return;
+  const given = PUSH_PALETTE_FLAGS.filter(([key]) => args[key] !== undefined && args[key] !== false).map(([, flag]) => flag);
+  if (given.length === 0) return;
+  throw new PackpubError('USAGE', `${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} only with --palette-sync, which is not given: Palette would not be synced`, {
+    hint: 'add --palette-sync to sync Palette after publishing, or drop the Palette flags',
+  });
+}
+
 /** One target of the run, with where its packs show up in Palette. */
 export interface PaletteTarget {
   options: OpenTargetOptions;

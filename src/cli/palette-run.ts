@@ -23,11 +23,12 @@ export interface PaletteRunJson {
 
 /**
  * Sync every item's Palette registry and confirm its packs; progress on stderr, one result line per pack
- * on stdout unless `quiet` (JSON modes). API errors (key rejected, no registry) are thrown.
+ * on stdout unless `quiet` (JSON modes). API errors (key rejected, no registry) are thrown. `dryRun`:
+ * only read (find the registry, read its sync status) and say what a real run would sync.
  */
-export async function runPaletteSyncs(args: Args, ctx: CliContext, items: PaletteRunItem[], quiet: boolean): Promise<PaletteRunJson> {
-  const { syncPaletteRegistry } = await import('../operations/palette.js');
-  const out: PaletteRunJson = { status: 'visible', targets: [] };
+export async function runPaletteSyncs(args: Args, ctx: CliContext, items: PaletteRunItem[], quiet: boolean, dryRun = false): Promise<PaletteRunJson> {
+  const { syncPaletteRegistry, planPaletteSync, isNotVisible } = await import('../operations/palette.js');
+  const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets: [] };
   for (const item of items) {
     const where = `${item.target.ref.host}/${item.target.ref.basePath}`;
     const client = await paletteClient(args, ctx, item.target.config, true, item.target.where);
@@ -35,7 +36,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
     try {
       const settings = paletteRunSettings(args, item.target.config);
       const report = await withInterrupt(ctx, (signal) =>
-        syncPaletteRegistry(client, item.target.ref, {
+        (dryRun ? planPaletteSync : syncPaletteRegistry)(client, item.target.ref, {
           packs: item.packs,
           force: item.force,
           ...settings,
@@ -44,7 +45,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
             if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${e.registry.name} (${e.registry.uid}) at ${client.host}`);
             else if (e.type === 'palette-sync-started') writeLine(ctx.io.stderr, `palette: sync started${e.forced ? ' with forceSync (a version was replaced)' : ''}`);
             else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : e.status}${e.message === undefined ? '' : `: ${e.message}`}`);
-            else if (!quiet) {
+            else if (!quiet && e.type === 'palette-pack') {
               const p = e.pack;
               writeLine(
                 ctx.io.stdout,
@@ -57,12 +58,27 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         }),
       );
       out.targets.push({ target: where, ...report });
-      if (report.status !== 'visible') out.status = 'published-not-visible';
+      if (dryRun) {
+        const versions = report.packs.map((p) => `${p.name}:${p.version}`).join(', ');
+        if (isNotVisible(report.status)) {
+          out.status = 'would-not-be-visible';
+          for (const p of report.packs) if (!quiet) writeLine(ctx.io.stdout, `WOULD NOT BE VISIBLE in Palette ${p.name}:${p.version}: ${p.reason ?? 'unknown reason'}`);
+          writeLine(ctx.io.stderr, `palette: dry run: sync is off for Palette registry ${report.registry.name}: nothing was synced`);
+        } else {
+          writeLine(
+            ctx.io.stderr,
+            `palette: dry run: would sync Palette registry ${report.registry.name}${report.forced ? ' with forceSync (a version would be replaced)' : ''} and confirm ${report.packs.length === 0 ? 'no version' : versions}; nothing was synced`,
+          );
+        }
+      } else if (report.status !== 'visible') out.status = 'published-not-visible';
     } finally {
       await client.close();
     }
   }
-  if (!quiet && out.status !== 'visible') {
+  if (!quiet && out.status === 'would-not-be-visible') {
+    writeLine(ctx.io.stderr, 'error: would be published, but not visible in Palette (exit 3)');
+    writeLine(ctx.io.stderr, 'hint: turn sync on for the Palette registry; packpub palette doctor checks its settings');
+  } else if (!quiet && out.status !== 'visible' && out.status !== 'dry-run') {
     writeLine(ctx.io.stderr, 'error: published, but not visible in Palette (exit 3)');
     writeLine(ctx.io.stderr, 'hint: the reasons are above; packpub palette doctor checks the registry settings, packpub palette sync retries');
   }
@@ -76,7 +92,10 @@ export interface PushPaletteOutcome {
   notVisible: boolean;
 }
 
-/** After a push: sync each target's Palette registry for the versions the target now holds. */
+/**
+ * After a push: sync each target's Palette registry for the versions the target now holds. After a dry
+ * run: check Palette with reads only (key, registry, sync on) and say what would be synced.
+ */
 export async function paletteAfterPush(
   args: Args,
   ctx: CliContext,
@@ -84,18 +103,23 @@ export async function paletteAfterPush(
   paletteTargets: PaletteTarget[],
   report: PushReport,
   quiet: boolean,
+  dryRun = false,
 ): Promise<PushPaletteOutcome> {
-  const { palettePacksFromPush } = await import('../operations/palette.js');
+  const { palettePacksFromPush, isNotVisible } = await import('../operations/palette.js');
   const items: PaletteRunItem[] = [];
   targets.forEach((t, i) => {
     const wanted = palettePacksFromPush(report, targets.length > 1 ? t.display : undefined);
     const target = paletteTargets[i];
-    if (target !== undefined && wanted.packs.length > 0) items.push({ target, ...wanted });
+    if (target === undefined) return;
+    // A dry run checks Palette even when every version is a planned conflict: that is what it is for.
+    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted });
+    // Never silent: nothing landed on this target (every pack failed), so there is nothing to sync.
+    else writeLine(ctx.io.stderr, `palette: no version was published to ${target.ref.host}/${target.ref.basePath}: Palette was not synced`);
   });
   if (items.length === 0) return { notVisible: false };
   try {
-    const json = await runPaletteSyncs(args, ctx, items, quiet);
-    return { json, notVisible: json.status !== 'visible' };
+    const json = await runPaletteSyncs(args, ctx, items, quiet, dryRun);
+    return { json, notVisible: isNotVisible(json.status) };
   } catch (err) {
     const error = isPackpubError(err) ? { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { code: 'INTERNAL', message: String(err) };
     return { json: { status: 'error', error }, error: err, notVisible: false };

@@ -157,7 +157,8 @@ export interface PalettePackRef {
   version: string;
 }
 
-export type PalettePackStatus = 'visible' | 'not-visible';
+/** `planned`: a dry run found the registry and would confirm this version (nothing was synced). */
+export type PalettePackStatus = 'visible' | 'not-visible' | 'planned';
 
 export interface PalettePackVisibility {
   name: string;
@@ -169,13 +170,20 @@ export interface PalettePackVisibility {
   reason?: string;
 }
 
-export type PaletteSyncOutcome = 'success' | 'failed' | 'timeout' | 'not-supported';
+/** `dry-run`: not synced (push --dry-run --palette-sync); the registry was found and its sync is on. */
+export type PaletteSyncOutcome = 'success' | 'failed' | 'timeout' | 'not-supported' | 'dry-run';
 
 /**
  * `visible`: every pack is listed by Palette. `published-not-visible`: the packs are in the registry but
- * Palette does not list all of them (the CLI exits 3).
+ * Palette does not list all of them (the CLI exits 3). A dry run: `dry-run` (Palette was checked, nothing
+ * synced), or `would-not-be-visible` (the registry's sync is off: a real run would exit 3 too).
  */
-export type PaletteRunStatus = 'visible' | 'published-not-visible';
+export type PaletteRunStatus = 'visible' | 'published-not-visible' | 'dry-run' | 'would-not-be-visible';
+
+/** True for the statuses that end a run with exit code 3. */
+export function isNotVisible(status: PaletteRunStatus): boolean {
+  return status === 'published-not-visible' || status === 'would-not-be-visible';
+}
 
 export interface PaletteSyncReport {
   status: PaletteRunStatus;
@@ -265,7 +273,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
 
   const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
-    const packs = notVisible(`sync is off for Palette registry ${registry.name}: turn it on (Palette lists packs only from synced registries)`);
+    const packs = notVisible(syncOffReason(registry));
     for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
     return report('not-supported', packs);
   }
@@ -343,6 +351,37 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     await clock.sleep(interval, options.signal);
   }
   return report('success', options.packs.map((p) => results.get(key(p)) as PalettePackVisibility), statusFields(last));
+}
+
+function syncOffReason(registry: ResolvedPaletteRegistry): string {
+  return `sync is off for Palette registry ${registry.name}: turn it on (Palette lists packs only from synced registries)`;
+}
+
+/**
+ * What a sync would do, checked with reads only (push --dry-run --palette-sync): the key is accepted, one
+ * Pack registry serves the target, and its sync is on. Nothing is synced: the packs come back `planned`,
+ * or `not-visible` when sync is off (status `would-not-be-visible`, as a real run would end in exit 3).
+ */
+export async function planPaletteSync(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
+  const registry =
+    typeof options.registry === 'object'
+      ? options.registry
+      : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
+  options.onEvent?.({ type: 'palette-registry', registry });
+  const status = await client.syncStatus(registry.uid, registry.flavour, deadline);
+  const off = status.isSyncSupported === false;
+  const packs = options.packs.map((p): PalettePackVisibility => (off ? { ...p, status: 'not-visible', reason: syncOffReason(registry) } : { ...p, status: 'planned' }));
+  return {
+    status: off ? 'would-not-be-visible' : 'dry-run',
+    registry,
+    forced: options.force === true,
+    sync: { outcome: off ? 'not-supported' : 'dry-run', ...statusFields(status) },
+    packs,
+    durationMs: clock.now() - started,
+  };
 }
 
 function statusFields(s: { status?: string; message?: string; lastRunTime?: string }): Partial<PaletteSyncReport['sync']> {
@@ -459,7 +498,8 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
 
 /**
  * What a push run asks Palette to show: every name:version the target holds after the run (published,
- * replaced, unchanged or kept), and whether a version was replaced (then the sync is forced).
+ * replaced, unchanged or kept), and whether a version was replaced (then the sync is forced). For a dry
+ * run, the same from the plan: a planned conflict would not be published, so it is not asked for.
  */
 export function palettePacksFromPush(report: PushReport, targetDisplay?: string): { packs: PalettePackRef[]; force: boolean } {
   const packs: PalettePackRef[] = [];
@@ -467,8 +507,9 @@ export function palettePacksFromPush(report: PushReport, targetDisplay?: string)
   for (const r of report.results) {
     if (targetDisplay !== undefined && r.target !== undefined && r.target !== targetDisplay) continue;
     if (r.name === undefined || r.version === undefined) continue;
-    if (!['published', 'overwritten', 'unchanged', 'skipped'].includes(r.status)) continue;
-    if (r.status === 'overwritten') force = true;
+    const held = r.status === 'planned' ? r.plan !== undefined && r.plan !== 'conflict' : ['published', 'overwritten', 'unchanged', 'skipped'].includes(r.status);
+    if (!held) continue;
+    if (r.status === 'overwritten' || r.plan === 'overwrite') force = true;
     if (!packs.some((p) => p.name === r.name && p.version === r.version)) packs.push({ name: r.name, version: r.version });
   }
   return { packs, force };

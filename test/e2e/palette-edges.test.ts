@@ -27,12 +27,19 @@ const w = setup(async (stack) => {
   const spec = (base: string, isSyncSupported: boolean) => ({ endpoint: `http://${registry.host}`, baseContentPath: base, providerType: 'pack', isSyncSupported, auth: { type: 'noAuth' } });
   const syncOffUid = palette.addRegistry('basic', 'sync-off', spec('syncoff', false), { isSyncSupported: false });
   const tlsUid = tlsPalette.addRegistry('basic', 'tls-lab', spec('tlsbase', true));
+  const dryUid = palette.addRegistry('basic', 'dry-lab', spec('drybase', true));
+  // A Palette that pages its registry list one at a time: the target's registry comes last.
+  const pagedPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, summaryPageSize: 1 }));
+  for (const i of [1, 2, 3]) pagedPalette.addRegistry('basic', `filler-${i}`, { ...spec('other', true), endpoint: `https://filler-${i}.example.test` });
+  const pagedUid = pagedPalette.addRegistry('basic', 'paged-lab', spec('pagedbase', true));
   const packs = {
     one: await writePack(join(root, 'one'), { name: 'edge-one', version: '1.0.0' }),
     two: await writePack(join(root, 'two'), { name: 'edge-two', version: '2.0.0' }),
     tls: await writePack(join(root, 'tls'), { name: 'edge-tls', version: '1.0.0' }),
+    dry: await writePack(join(root, 'dry'), { name: 'edge-dry', version: '1.0.0' }),
+    paged: await writePack(join(root, 'paged'), { name: 'edge-paged', version: '1.0.0' }),
   };
-  return { root, registry, certs, palette, tlsPalette, syncOffUid, tlsUid, packs };
+  return { root, registry, certs, palette, tlsPalette, pagedPalette, syncOffUid, tlsUid, dryUid, pagedUid, packs };
 });
 
 const env = (endpoint: string) => ({
@@ -173,5 +180,107 @@ describe('a self-hosted Palette over HTTPS with a private CA (--palette-ca-file)
     // The flag beats the file, and is named when it is the one used.
     const flag = await runCli(['palette', 'sync', 'edge-tls:1.0.0', '--target', 'lab', '--palette-ca-file', w.certs.caFile, ...fast], { env: env(w.tlsPalette.url), cwd: dir });
     expect(flag.code, flag.stderr).toBe(0);
+  });
+});
+
+describe('push --dry-run --palette-sync checks Palette with reads only, and says it did not sync', () => {
+  const paletteWrites = (palette: typeof w.palette, since: number) => palette.requests.slice(since).filter((r) => r.method !== 'GET');
+
+  it('a registry with sync on: exit 0, what would be synced, nothing published or synced', async () => {
+    const before = w.palette.requests.length;
+    const run = await runCli(['push', w.packs.dry, ...at('drybase'), '--dry-run', '--palette-sync', ...fast], { env: env(w.palette.url) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`palette: ${w.registry.host}/drybase is served by Palette registry dry-lab (${w.dryUid})`);
+    expect(run.stderr).toContain('palette: dry run: would sync Palette registry dry-lab and confirm edge-dry:1.0.0; nothing was synced\n');
+    expect(w.palette.requests.length).toBeGreaterThan(before);
+    expect(paletteWrites(w.palette, before)).toEqual([]);
+    expect(w.palette.registries.get(w.dryUid)?.syncRequests).toEqual([]);
+    expect(await versionsAt('drybase')).toEqual([]);
+
+    const json = await runCli(['push', w.packs.dry, ...at('drybase'), '--dry-run', '--palette-sync', '--json', ...fast], { env: env(w.palette.url) });
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as { ok: boolean; results: { status: string; plan: string }[]; palette: { status: string; targets: { forced: boolean; sync: { outcome: string }; packs: unknown[] }[] } };
+    expect(report.ok).toBe(true);
+    expect(report.results.map((r) => `${r.status}/${r.plan}`)).toEqual(['planned/new']);
+    expect(report.palette.status).toBe('dry-run');
+    expect(report.palette.targets[0]?.sync.outcome).toBe('dry-run');
+    expect(report.palette.targets[0]?.forced).toBe(false);
+    expect(report.palette.targets[0]?.packs).toEqual([{ name: 'edge-dry', version: '1.0.0', status: 'planned' }]);
+    expect(paletteWrites(w.palette, before)).toEqual([]);
+    expect(await versionsAt('drybase')).toEqual([]);
+  });
+
+  it('no API key, or no registry serving the target, fails the dry run as it would fail the push', async () => {
+    const before = w.palette.requests.length;
+    const { SPECTROCLOUD_APIKEY: _key, ...noKey } = env(w.palette.url);
+    const keyless = await runCli(['push', w.packs.dry, ...at('drybase'), '--dry-run', '--palette-sync'], { env: noKey });
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toContain('error: no Palette API key');
+    const none = await runCli(['push', w.packs.dry, ...at('nobase'), '--dry-run', '--palette-sync', ...fast], { env: env(w.palette.url) });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/nobase`);
+    expect(paletteWrites(w.palette, before)).toEqual([]);
+    expect(await versionsAt('nobase')).toEqual([]);
+  });
+
+  it('a registry with sync off: exit 3 and the reason, as the real run would end; nothing synced', async () => {
+    const run = await runCli(['push', w.packs.dry, ...at('syncoff'), '--dry-run', '--palette-sync', ...fast], { env: env(w.palette.url) });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain('WOULD NOT BE VISIBLE in Palette edge-dry:1.0.0: sync is off for Palette registry sync-off: turn it on');
+    expect(run.stderr).toContain('error: would be published, but not visible in Palette (exit 3)');
+    const json = await runCli(['push', w.packs.dry, ...at('syncoff'), '--dry-run', '--palette-sync', '--json', ...fast], { env: env(w.palette.url) });
+    expect(json.code).toBe(3);
+    const report = JSON.parse(json.stdout) as { ok: boolean; palette: { status: string } };
+    expect(report.ok).toBe(false);
+    expect(report.palette.status).toBe('would-not-be-visible');
+    expect(syncCalls(w.palette)).toEqual([]);
+    expect(await versionsAt('syncoff')).not.toContain('edge-dry:1.0.0');
+  });
+});
+
+describe('Palette flags that would be ignored are refused before anything is published or sent', () => {
+  it('push with a Palette flag but no --palette-sync, and palette flags of another action: exit 2', async () => {
+    const before = w.palette.requests.length;
+    const push = await runCli(['push', w.packs.dry, ...at('ignoredbase'), '--palette-registry', 'dry-lab', '--palette-timeout', '30'], { env: env(w.palette.url) });
+    expect(push.code).toBe(2);
+    expect(push.stderr).toContain('error: --palette-registry, --palette-timeout apply only with --palette-sync, which is not given: Palette would not be synced');
+    expect(push.stderr).toContain('hint: add --palette-sync');
+    expect(await versionsAt('ignoredbase')).toEqual([]);
+    const cases: [string[], string][] = [
+      [['palette', 'doctor', ...at('drybase'), '--force-sync'], '--force-sync applies to palette sync, not palette doctor: it would be ignored'],
+      [['palette', 'sync', ...at('drybase'), '--palette-registry-name', 'x'], '--palette-registry-name applies to palette register, not palette sync: it would be ignored'],
+      [['palette', 'register', ...at('drybase'), '--palette-registry', 'dry-lab'], '--palette-registry applies to palette sync and doctor, not palette register: it would be ignored'],
+      [['palette', 'register', ...at('drybase'), '--palette-ecr-external-id', 'ext'], '--palette-ecr-external-id needs --palette-ecr-role-arn: without a role it would be ignored'],
+    ];
+    for (const [argv, message] of cases) {
+      const run = await runCli(argv, { env: env(w.palette.url) });
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stderr).toContain(`error: ${message}`);
+    }
+    expect(w.palette.requests.length).toBe(before);
+  });
+
+  it('push --palette-sync where every pack fails says Palette was not synced (exit 1)', async () => {
+    const broken = join(w.root, 'broken');
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, 'pack.json'), '{"name": "edge-broken"}\n');
+    const before = w.palette.requests.length;
+    const run = await runCli(['push', broken, ...at('drybase'), '--palette-sync', ...fast], { env: env(w.palette.url) });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`palette: no version was published to ${w.registry.host}/drybase: Palette was not synced\n`);
+    expect(w.palette.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(await versionsAt('drybase')).toEqual([]);
+  });
+});
+
+describe('a Palette that pages its registry list', () => {
+  it('push --palette-sync finds the registry on the last page, syncs it and confirms the pack', async () => {
+    const run = await runCli(['push', w.packs.paged, ...at('pagedbase'), '--palette-sync', ...fast], { env: env(w.pagedPalette.url) });
+    expect(run.code, run.stderr).toBe(0);
+    const packUid = w.pagedPalette.registries.get(w.pagedUid)?.index.get('edge-paged')?.get('1.0.0')?.packUid;
+    expect(run.stdout).toContain(`visible in Palette edge-paged:1.0.0 (packUid ${packUid})`);
+    expect(w.pagedPalette.registries.get(w.pagedUid)?.syncRequests).toHaveLength(1);
+    expect(w.pagedPalette.requests.filter((r) => r.path === '/v1/registries/oci/summary' && r.query.startsWith('?continue='))).toHaveLength(4);
+    expect(await versionsAt('pagedbase')).toEqual(['edge-paged:1.0.0']);
   });
 });

@@ -147,6 +147,29 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
   return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
 }
 
+/** Flags of one action given to another would be ignored: the run would do less than the line says. */
+function refuseFlagsOfOtherActions(args: Args, action: string): void {
+  const only: [string, string, string[]][] = [
+    ['forceSync', '--force-sync', ['sync']],
+    ['paletteRegistryName', '--palette-registry-name', ['register']],
+    ['paletteEcrRoleArn', '--palette-ecr-role-arn', ['register', 'doctor']],
+    ['paletteEcrExternalId', '--palette-ecr-external-id', ['register', 'doctor']],
+    // register creates the registry; choosing an existing one is for sync and doctor.
+    ['paletteRegistry', '--palette-registry', ['sync', 'doctor']],
+  ];
+  for (const [key, flag, actions] of only) {
+    if (args[key] === undefined || args[key] === false || actions.includes(action)) continue;
+    throw new PackpubError('USAGE', `${flag} applies to palette ${actions.join(' and ')}, not palette ${action}: it would be ignored`, {
+      hint: `drop ${flag}, or run palette ${actions[0] ?? 'sync'}`,
+    });
+  }
+  if (args['paletteEcrExternalId'] !== undefined && args['paletteEcrRoleArn'] === undefined) {
+    throw new PackpubError('USAGE', '--palette-ecr-external-id needs --palette-ecr-role-arn: without a role it would be ignored', {
+      hint: 'give the role Palette assumes with --palette-ecr-role-arn, or drop the external id',
+    });
+  }
+}
+
 export const paletteCommand: CommandSpec = {
   command: 'palette <action> [packs...]',
   describe: 'Palette: doctor (settings and checks), register (add the Pack registry), sync (sync and confirm packs are visible)',
@@ -167,6 +190,7 @@ export const paletteCommand: CommandSpec = {
     if (action !== 'sync' && ((args['packs'] as unknown[] | undefined) ?? []).length > 0) {
       throw new PackpubError('USAGE', `palette ${action} takes no pack arguments`);
     }
+    refuseFlagsOfOtherActions(args, action);
     const targets = await paletteTargets(args, ctx);
     if (action === 'doctor') return doctor(args, ctx, oneTarget(targets));
     if (action === 'register') return register(args, ctx, oneTarget(targets));

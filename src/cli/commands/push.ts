@@ -5,7 +5,7 @@ import type { PackTarget } from '../../targets/open.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
-import { paletteFlags } from '../palette-options.js';
+import { paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-options.js';
 import { declareFlags, numberFlag, PUSH_GROUPS } from '../target-flags.js';
 
 export const pushCommand: CommandSpec = {
@@ -46,7 +46,8 @@ export const pushCommand: CommandSpec = {
       .option('palette-sync', {
         type: 'boolean',
         group: 'Palette:',
-        describe: 'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible)',
+        describe:
+          'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
       })
       .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' })
       .example('$0 push examples/hello-manifests', 'Publish to ./oci-packs')
@@ -115,7 +116,9 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
     cwd: ctx.io.cwd,
   });
-  const paletteSync = args['paletteSync'] === true && args['dryRun'] !== true;
+  // With --dry-run, --palette-sync still checks Palette (reads only) and says it did not sync.
+  const paletteSync = args['paletteSync'] === true;
+  refusePaletteFlagsWithoutSync(args);
   const palette = paletteSync ? await import('../palette-options.js') : undefined;
   palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
@@ -227,13 +230,13 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     const reported = imageFindings.size === 0 ? report : { ...report, results: report.results.map(withImages) };
     const { paletteAfterPush } = await import('../palette-run.js');
     const afterPush = async () =>
-      paletteSync && !report.aborted ? paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines) : { notVisible: false };
+      paletteSync && !report.aborted ? paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true) : { notVisible: false };
     let synced: Awaited<ReturnType<typeof afterPush>>;
     if (json) {
       synced = await afterPush();
       const doc = reportJson(reported);
       // `ok` is true exactly when the exit code is 0 (docs/report.md).
-      const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && synced.json?.status === 'visible' } : {};
+      const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && (synced.json?.status === 'visible' || synced.json?.status === 'dry-run') } : {};
       writeLine(ctx.io.stdout, JSON.stringify({ ...doc, ...palette }, null, 2));
     } else if (jsonLines) {
       // Packs that never started (invalid, or held back) had no pack-done event.
