@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
 import { DigestStream, type Digest } from '../oci/digest.js';
 import { archiveFileName } from '../pack/naming.js';
+import { moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
@@ -77,7 +79,9 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
 
   const path = resolve(outFile);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Beside the file it becomes (one rename); in the temp folder when it is copied into a pipe or device.
+  const place = await outputPlace(path);
+  const tmp = place.special ? join(tmpdir(), `packpub-archive-${process.pid}-${randomBytes(4).toString('hex')}`) : tempPathFor(place.path);
 
   const signal = options.signal;
   let tarSize = 0;
@@ -112,7 +116,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
         hint: 'make sure nothing writes into the pack folder while packpub runs, then run it again (it is validated again)',
       });
     }
-    await rename(tmp, path);
+    await moveIntoPlace(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     if (err instanceof Error && err.name === 'AbortError') {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, lstat, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 
 /** A temp name beside `path`, unique per process and call, for write-then-rename. */
 export function tempPathFor(path: string): string {
@@ -11,13 +13,45 @@ export function tempPathFor(path: string): string {
  * interrupted write leaves the old content. With `mode`, the file gets exactly that mode whatever the umask.
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
-  const tmp = tempPathFor(path);
+  const where = await outputPlace(path);
+  if (where.special) {
+    await writeFile(path, data);
+    return;
+  }
+  const tmp = tempPathFor(where.path);
   try {
     await writeFile(tmp, data, options.mode === undefined ? {} : { mode: options.mode });
     if (options.mode !== undefined) await chmod(tmp, options.mode);
-    await rename(tmp, path);
+    await rename(tmp, where.path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Where a file written with write-then-rename goes. A path that is a named pipe or a device (`/dev/null`,
+ * `/dev/stdout`, possibly through symlinks) is `special`: its content is written into it, since a rename
+ * would replace the pipe or device node itself (for root, /dev/null for everyone). A symlink to a file is
+ * followed, so the file it names is replaced and the link stays. Anything else (missing included) is `path`.
+ */
+export async function outputPlace(path: string): Promise<{ path: string; special: boolean }> {
+  const target = await stat(path).catch(() => undefined);
+  if (target !== undefined && !target.isFile() && !target.isDirectory()) return { path, special: true };
+  if (target?.isFile() === true && (await lstat(path)).isSymbolicLink()) return { path: await realpath(path), special: false };
+  return { path, special: false };
+}
+
+/** Put the finished temp file `tmp` at `path` (outputPlace): renamed there, or copied into a pipe or device and removed. */
+export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
+  const where = await outputPlace(path);
+  if (!where.special) {
+    await rename(tmp, where.path);
+    return;
+  }
+  try {
+    await pipeline(createReadStream(tmp), createWriteStream(path));
+  } finally {
+    await rm(tmp, { force: true });
   }
 }

@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, expectRun, runBin, type CliRun } from '../support/cli.js';
@@ -16,6 +18,7 @@ import { stage } from '../support/stage.js';
  */
 
 const stack = stage();
+const runCommand = promisify(execFile);
 
 /** A fresh pack and an empty layout beside it. */
 async function world(name: string): Promise<{ root: string; pack: string; layout: string; env: NodeJS.ProcessEnv }> {
@@ -71,5 +74,41 @@ describe('a local environment packpub cannot use', () => {
     const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--junit', '/proc/packpub-junit.xml'], { env: w.env });
     expectRun(run, { code: 2, stderr: ['--junit /proc/packpub-junit.xml: cannot write into folder /proc'] });
     expect(await tagsOf(w.layout)).toEqual([]);
+  });
+});
+
+describe('output paths that are not plain files', () => {
+  it('build -o into a named pipe writes into the pipe (as into /dev/null or /dev/stdout), never replaces it', async () => {
+    const w = await world('robust-fifo');
+    const fifo = join(w.root, 'archive.fifo');
+    await runCommand('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const read: Buffer[] = [];
+    reader.stdout.on('data', (c: Buffer) => read.push(c));
+    const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+    try {
+      const run = await runBin(['build', w.pack, '-o', fifo], { env: w.env });
+      expect(run.code, run.stderr).toBe(0);
+      expect((await lstat(fifo)).isFIFO()).toBe(true); // else the reader waits forever: fail now
+      await readerDone;
+    } finally {
+      reader.kill();
+    }
+    const archive = Buffer.concat(read);
+    expect(archive.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(gunzipSync(archive).length % 512).toBe(0);
+  });
+
+  it('--junit through a symlink writes the file it points to and keeps the link', async () => {
+    const w = await world('robust-junit-link');
+    await mkdir(join(w.root, 'artifacts'));
+    const real = join(w.root, 'artifacts', 'junit.xml');
+    await writeFile(real, 'old\n');
+    const link = join(w.root, 'junit.xml');
+    await symlink(real, link);
+    const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--junit', link], { env: w.env });
+    expect(run.code, run.stderr).toBe(0);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toContain('<testsuites');
   });
 });

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../../errors.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
-import { tempPathFor, writeFileAtomic } from '../../util/fs.js';
+import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
 import { writeLine } from '../io.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid } from './causes.js';
@@ -77,11 +77,13 @@ export async function checkJunitPath(cwd: string, file: string): Promise<void> {
   if (info?.isDirectory() !== true) {
     throw new PackpubError('USAGE', `--junit ${file}: folder ${dir} does not exist`, { hint: 'create the folder first, or give another path' });
   }
-  const probe = tempPathFor(resolve(cwd, file));
+  const place = await outputPlace(resolve(cwd, file));
+  if (place.special) return; // a pipe or device (/dev/stdout) is written into: no file is created beside it
+  const probe = tempPathFor(place.path);
   try {
     await writeFile(probe, '', { flag: 'wx' });
   } catch (err) {
-    throw new PackpubError('USAGE', `--junit ${file}: cannot write into folder ${dir}: ${errorMessage(err)}`, {
+    throw new PackpubError('USAGE', `--junit ${file}: cannot write into folder ${dirname(place.path)}: ${errorMessage(err)}`, {
       hint: 'give --junit a path in a folder that exists and is writable',
     });
   }
