@@ -78,14 +78,20 @@ function readAllOf(text: string, all = true): string {
   return canon({ check: rest, noValues: restNoValues, tree, small });
 }
 
-/** Compare both readers on `text` (`all`: also without values, and with small tree limits); true when the fast reader took it. */
+/**
+ * Compare both readers on `text` (`all`: also without values, and with small tree limits); true when the
+ * fast reader took it. A text the fast reader declines is read by parseGoYaml in both modes (parseYaml in
+ * yaml-go.ts falls back to it): comparing would run the same code on the same text twice, so only the
+ * decline itself is checked (parseFastYaml must not throw).
+ */
 function same(text: string, all = true): boolean {
+  if (parseFastYaml(text) === undefined) return false;
   setFastYaml(false);
   const full = readAll(text, all);
   setFastYaml(true);
   const fast = readAll(text, all);
   expect(fast, `text:\n${text}`).toBe(full);
-  return parseFastYaml(text) !== undefined;
+  return true;
 }
 
 const YAML_NAME = /\.ya?ml$/i;
@@ -134,7 +140,8 @@ function nestedTexts(text: string): string[] {
 async function compareTree(dir: string): Promise<{ texts: number; fast: number }> {
   const texts: string[] = [];
   await yamlTexts(dir, texts);
-  const all = [...texts, ...texts.filter((t) => /^presets:/m.test(t)).flatMap(nestedTexts)];
+  // Packs repeat files (the same chart in several versions): each distinct text is compared once.
+  const all = [...new Set([...texts, ...texts.filter((t) => /^presets:/m.test(t)).flatMap(nestedTexts)])];
   let fast = 0;
   for (const text of all) if (same(text, false)) fast++;
   return { texts: all.length, fast };
@@ -327,9 +334,10 @@ describe('generated YAML', () => {
           if (/: \[|- \[/.test(body)) taken.flow++;
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 800 },
     );
-    // The generator must reach the fast reader, block scalars and flow sequences included.
+    // The generator must reach the fast reader, block scalars and flow sequences included (800 runs: at 400,
+    // 1 seed in 20 reached fewer than 11 block scalars).
     expect(taken.all).toBeGreaterThan(100);
     expect(taken.block).toBeGreaterThan(10);
     expect(taken.flow).toBeGreaterThan(10);
