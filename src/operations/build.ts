@@ -11,7 +11,7 @@ import type { ValidationReportLike } from './push-report.js';
 export interface BuildOptions {
   /** Output archive path (default `<name>-<version>.tar.gz` in `cwd`). */
   outFile?: string;
-  /** Folder a relative `outFile` and the default archive are placed in (default the process's working directory). */
+  /** Folder a relative pack `dir` and `outFile` are read from, and the default archive is placed in (default the process's working directory). */
   cwd?: string;
   strict?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -33,7 +33,9 @@ export interface BuildResult {
 export async function buildPack(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const env = options.env ?? process.env;
   const validated = Date.now();
-  const validation = await validatePack(dir, { strict: options.strict === true });
+  const cwd = options.cwd ?? process.cwd();
+  const packDir = resolve(cwd, dir);
+  const validation = await validatePack(packDir, { strict: options.strict === true });
   if (validation.errors > 0 || validation.pack === undefined || (options.strict === true && validation.warnings > 0)) {
     throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))`, {
       hint: `run: packpub validate ${dir}`,
@@ -41,8 +43,8 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   }
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
-  const outFile = resolve(options.cwd ?? process.cwd(), options.outFile ?? fileName);
-  const archive = await buildArchive(dir, outFile, { name, version, mtime: archiveMtime(env), unchangedSinceMs: validated });
+  const outFile = resolve(cwd, options.outFile ?? fileName);
+  const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), unchangedSinceMs: validated });
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
   );

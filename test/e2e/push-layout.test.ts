@@ -213,4 +213,20 @@ describe('packpub build', () => {
     expect(stdout.split('\n')[0]).toBe('demo-2.0.0/');
     await writeFile(join(dir, 'x'), '');
   });
+
+  it('reads a relative pack folder from the run\'s working directory, which a program calling main() chooses', async () => {
+    const dir = await stack.tempDir();
+    await writePack(join(dir, 'demo'), { name: 'demo', version: '2.0.1' });
+    // The test process runs elsewhere: the folder must be found in the run's cwd, not the process's.
+    expect(process.cwd()).not.toBe(dir);
+    const result = await runCli(['build', 'demo', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ name: 'demo', version: '2.0.1', archive: { path: join(dir, 'demo-2.0.1.tar.gz') } });
+    const { stdout } = await run('tar', ['-tzf', join(dir, 'demo-2.0.1.tar.gz')]);
+    expect(stdout.split('\n')[0]).toBe('demo-2.0.1/');
+    // A missing folder is still named as typed.
+    const missing = await runCli(['build', 'nope'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('pack folder "nope" does not exist');
+  });
 });

@@ -5,6 +5,7 @@ import type { CommandSpec } from '../context.js';
 import { declareFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
+import { resolvePackDir } from '../../pack/files.js';
 import { join, resolve } from 'node:path';
 
 export const buildCommand: CommandSpec = {
@@ -25,7 +26,10 @@ export const buildCommand: CommandSpec = {
     const registry = given[0] ?? envRegistry(ctx.io.env);
     const location = registry === undefined ? undefined : parseRegistryLocation(registry);
     if (location !== undefined) refusePacksNamespace(location.host, location.basePath);
-    const result = await buildPack(args['pack'] as string, {
+    const pack = args['pack'] as string;
+    // A missing folder is named as the user typed it; the operation reads it relative to this run's cwd.
+    await resolvePackDir(resolve(ctx.io.cwd, pack), pack);
+    const result = await buildPack(pack, {
       ...(args['output'] === undefined ? {} : { outFile: resolve(ctx.io.cwd, args['output'] as string) }),
       cwd: ctx.io.cwd,
       strict: args['strict'] === true,
