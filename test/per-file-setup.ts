@@ -3,6 +3,7 @@ import { afterAll, expect, vi } from 'vitest';
 import { forgetSecrets } from '../src/util/redact.js';
 import { systemClock, useRetryClock } from '../src/registry/retry.js';
 import { TEST_CACHE_DIR } from './support/cli.js';
+import { meterFile } from './support/cpu-meter.js';
 
 /*
  * Runs before every test file (vitest `setupFiles`). Test files share worker processes (`isolate: false`
@@ -27,6 +28,9 @@ function resetShared(): void {
   rmSync(TEST_CACHE_DIR, { recursive: true, force: true });
 }
 
+const table = process.env['PACKPUB_TEST_CPU'];
+const metered = table === undefined || table === '' ? undefined : meterFile(table);
+
 resetShared();
 const env = { ...process.env };
 const cwd = process.cwd();
@@ -42,4 +46,5 @@ afterAll(() => {
   if (left !== cwd) process.chdir(cwd);
   expect(left, 'the test file changed the working directory and did not restore it').toBe(cwd);
   expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }, 'the test file left signal listeners behind').toEqual(signalListeners);
+  metered?.(expect.getState().testPath ?? 'unknown');
 });

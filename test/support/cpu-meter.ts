@@ -1,0 +1,88 @@
+import { ChildProcess } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { basename, relative } from 'node:path';
+
+/*
+ * Where the suite's CPU goes, per test file: set PACKPUB_TEST_CPU=<file> and run vitest; test/per-file-setup.ts
+ * then appends one tab-separated line per test file: CPU seconds in the worker (the file's own code, the
+ * product's code it calls in-process, vitest's transform of what it imports), CPU seconds of the child
+ * processes it started (reaped children, from /proc/self/stat), wall seconds, and per kind of child process
+ * (docker-registry, skopeo, the built CLI, openssl, ...) how many ran and the CPU seconds they used. A file
+ * runs alone in its worker while it runs (files share workers one after another), so the deltas are its own.
+ * Linux only; measuring changes nothing in what the tests do.
+ */
+
+const TICKS = 100; // USER_HZ: /proc times are in 1/100 s on Linux
+
+function childTicks(): number {
+  // fields after the ")" of the command name: state is field 3; cutime and cstime are fields 16 and 17
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[13]) + Number(fields[14]);
+}
+
+interface KindTotal {
+  count: number;
+  cpuTicks: number;
+}
+
+const state = globalThis as typeof globalThis & { __packpubCpuKinds?: Map<string, KindTotal> };
+
+function kindOf(file: string, args: readonly string[]): string {
+  const name = basename(file);
+  if (name !== 'node' && !file.endsWith(process.execPath)) return name;
+  const script = args.slice(1).find((a) => !a.startsWith('-'));
+  return script === undefined ? 'node' : `node ${basename(script)}`;
+}
+
+/** Counts child processes by kind, and their CPU (the ticks reaped between a child's exit and the one before). */
+function installSpawnCounter(): Map<string, KindTotal> {
+  const kinds = new Map<string, KindTotal>();
+  let lastTicks = childTicks();
+  // Every asynchronous spawn (spawn, execFile, exec, fork) goes through this method, which the types omit.
+  type SpawnOptions = { file?: string; args?: string[] };
+  const proto = ChildProcess.prototype as unknown as { spawn: (this: ChildProcess, options: SpawnOptions) => unknown };
+  const spawnOriginal = proto.spawn;
+  proto.spawn = function spawnCounted(this: ChildProcess, options: SpawnOptions) {
+    const kind = kindOf(options.file ?? '', options.args ?? []);
+    const total = kinds.get(kind) ?? { count: 0, cpuTicks: 0 };
+    kinds.set(kind, total);
+    total.count++;
+    const result = spawnOriginal.call(this, options);
+    const handle = (this as unknown as { _handle?: { onexit?: (...a: unknown[]) => void } })._handle;
+    const onexit = handle?.onexit;
+    if (handle !== undefined && onexit !== undefined) {
+      handle.onexit = (...a: unknown[]) => {
+        const now = childTicks();
+        total.cpuTicks += now - lastTicks;
+        lastTicks = now;
+        onexit.apply(handle, a);
+      };
+    }
+    return result;
+  };
+  return kinds;
+}
+
+/** Starts measuring the test file about to run; the returned function appends its line to `table`. */
+export function meterFile(table: string): (file: string) => void {
+  state.__packpubCpuKinds ??= installSpawnCounter();
+  const kinds = state.__packpubCpuKinds;
+  const before = new Map([...kinds].map(([k, v]) => [k, { ...v }]));
+  const cpu = process.cpuUsage();
+  const children = childTicks();
+  const start = process.hrtime.bigint();
+  return (file) => {
+    const own = process.cpuUsage(cpu);
+    const kids = (childTicks() - children) / TICKS;
+    const wall = Number(process.hrtime.bigint() - start) / 1e9;
+    const worker = (own.user + own.system) / 1e6;
+    const perKind = [...kinds]
+      .map(([k, v]) => ({ k, count: v.count - (before.get(k)?.count ?? 0), cpu: (v.cpuTicks - (before.get(k)?.cpuTicks ?? 0)) / TICKS }))
+      .filter((e) => e.count > 0)
+      .map((e) => `${e.k}=${e.count}/${e.cpu.toFixed(1)}`)
+      .join(' ');
+    const row = [(worker + kids).toFixed(1), worker.toFixed(1), kids.toFixed(1), wall.toFixed(1), relative(process.cwd(), file), perKind];
+    appendFileSync(table, `${row.join('\t')}\n`);
+  };
+}
