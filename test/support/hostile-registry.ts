@@ -115,7 +115,7 @@ function streamTags(res: ServerResponse, name: string, count: number, headers: R
 }
 
 /** Send `body` one byte every `ms` (until the client goes away). */
-function drip(res: ServerResponse, body: Buffer, ms: number, headers: Record<string, string>, status = 200): void {
+export function drip(res: ServerResponse, body: Buffer, ms: number, headers: Record<string, string>, status = 200): void {
   res.writeHead(status, { ...headers, 'content-length': String(body.length) });
   let i = 0;
   const timer = setInterval(() => {
