@@ -4,6 +4,7 @@ import { errorFromResponse, readBounded, type RegistryError } from '../registry/
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
 import type { RegistryStack } from '../registry/stack.js';
 import { parseNextLink } from '../registry/urls.js';
+import { redactText } from '../util/redact.js';
 
 /*
  * The few Harbor REST API v2.0 calls a pack publisher needs (registries.md, "Harbor"): project lookup and
@@ -16,6 +17,9 @@ export type ProjectState = 'exists' | 'missing' | 'unknown';
 /** Harbor caps page_size at 100. */
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10_000;
+/** A page of 100 repositories is a few KiB; more than this is not Harbor's answer. */
+const PAGE_BYTES = 4 * 1024 * 1024;
+const LIST_HINT = 'Harbor (or something in front of it) did not answer with its repositories API; check the registry host and report it to the registry owner';
 
 export class HarborApi {
   /** `host[:port]` of Harbor (registry and API share it). */
@@ -24,11 +28,14 @@ export class HarborApi {
   private readonly transport: HttpTransport;
   /** The registry's auth session: same credentials, same rules on where they may be sent. */
   private readonly session: AuthSession;
+  /** --retry-deadline: a page of the repository list must arrive whole within it. */
+  private readonly deadlineMs: number;
 
   constructor(stack: RegistryStack) {
     this.host = stack.host;
     this.transport = stack.rest;
     this.session = stack.auth;
+    this.deadlineMs = stack.retry.deadlineMs;
   }
 
   /** Harbor's API takes Basic up front (no challenge round trip); robot names `robot$p+n` go as they are. */
@@ -106,12 +113,19 @@ export class HarborApi {
 
   /**
    * Full names (`<project>/<path>`) of the project's repositories, paged with `page`/`page_size` and the
-   * `Link: <...>; rel="next"` header (X-Total-Count as a stop when there is no Link).
+   * `Link: <...>; rel="next"` header (X-Total-Count as a stop when there is no Link). Every answer is
+   * checked: a page that is not a list of repositories, a link to another origin or back to a page already
+   * read, or a page of nothing new is an error, never a shorter (or endless) list.
    */
   async listRepositories(project: string): Promise<string[]> {
+    const what = `repositories of project ${project}`;
     const names: string[] = [];
+    const known = new Set<string>();
+    const read = new Set<string>();
     let url: URL | undefined = this.url(`/projects/${encodeURIComponent(project)}/repositories?page=1&page_size=${PAGE_SIZE}`);
-    for (let page = 1; url !== undefined && page <= MAX_PAGES; page++) {
+    for (let page = 1; url !== undefined; page++) {
+      if (page > MAX_PAGES) throw new PackpubError('REGISTRY', `${this.host} answered ${what} with more than ${MAX_PAGES} pages`, { hint: LIST_HINT });
+      read.add(url.href);
       const res = await this.call('GET', url);
       if (res.status === 404) {
         // Harbor answers 404 "project <p> not found": an empty answer here would read as "no packs".
@@ -124,18 +138,58 @@ export class HarborApi {
         await discardBody(res);
         throw await this.rejected();
       }
-      if (res.status !== 200) throw await this.fail(res, 'GET', `repositories of project ${project}`);
-      const body = JSON.parse((await readBounded(res.body, 16 * 1024 * 1024)).toString('utf8')) as unknown;
-      const entries = Array.isArray(body) ? (body as { name?: unknown }[]) : [];
-      for (const e of entries) if (typeof e.name === 'string') names.push(e.name);
+      if (res.status !== 200) throw await this.fail(res, 'GET', what);
+      const entries = await this.repositoryPage(res, what);
+      const before = known.size;
+      for (const name of entries) {
+        if (known.has(name)) continue;
+        known.add(name);
+        names.push(name);
+      }
       const total = Number(getHeader(res, 'x-total-count'));
       const next = parseNextLink(getHeader(res, 'link'), url);
-      if (next !== undefined) url = next;
-      else if (entries.length === PAGE_SIZE && (!Number.isFinite(total) || names.length < total)) {
-        url = this.url(`/projects/${encodeURIComponent(project)}/repositories?page=${page + 1}&page_size=${PAGE_SIZE}`);
-      } else url = undefined;
+      if (next !== undefined && next.origin !== url.origin) {
+        // Following it would read another server's list; stopping would print part of this one.
+        throw new PackpubError('REGISTRY', `${this.host} links the next page of ${what} to another origin (${next.origin})`, {
+          hint: 'packpub reads pages only from Harbor’s own scheme, host and port; behind a proxy, check the external URL Harbor is configured with',
+        });
+      }
+      const more = next !== undefined || (entries.length === PAGE_SIZE && (!Number.isFinite(total) || names.length < total));
+      if (!more) break;
+      url = next ?? this.url(`/projects/${encodeURIComponent(project)}/repositories?page=${page + 1}&page_size=${PAGE_SIZE}`);
+      if (read.has(url.href) || known.size === before) {
+        throw new PackpubError('REGISTRY', `${this.host} pages ${what} in a loop: page ${page} ${read.has(url.href) ? 'links back to a page already read' : 'brings no new repository but asks for more'}`, { hint: LIST_HINT });
+      }
     }
     return names;
+  }
+
+  /** One page of the repositories API: a JSON list of `{name}`, arriving whole within --retry-deadline. */
+  private async repositoryPage(res: HttpResponse, what: string): Promise<string[]> {
+    const started = Date.now();
+    let bytes: Buffer;
+    try {
+      bytes = await readBounded(res.body, PAGE_BYTES, { timeoutMs: this.deadlineMs });
+    } catch (err) {
+      const late = Date.now() - started >= this.deadlineMs;
+      throw new PackpubError('NETWORK', late ? `${what} from ${this.host} did not arrive within the retry deadline of ${Math.round(this.deadlineMs / 100) / 10} s` : `${what} from ${this.host} was cut off`, {
+        hint: 'Harbor or the network is too slow or stalls; try again, or raise --retry-deadline',
+        cause: err,
+      });
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      const type = getHeader(res, 'content-type');
+      throw new PackpubError('REGISTRY', `${this.host} answered ${what} with something that is not JSON (${type === undefined ? 'no content type' : redactText(type.slice(0, 80))})`, {
+        hint: 'a proxy or login page may stand in front of Harbor’s API; check the registry host, or drop --registry-type harbor if it is not Harbor',
+      });
+    }
+    if (!Array.isArray(doc) || !(doc as unknown[]).every((e) => typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string')) {
+      throw new PackpubError('REGISTRY', `${this.host} answered ${what} with something that is not a list of repositories`, { hint: LIST_HINT });
+    }
+    return (doc as { name: string }[]).map((e) => e.name);
   }
 
   /** `/projects/<p>/repositories/<r>/artifacts/<reference>`: a repository name with `/` is URL-encoded twice (Harbor's rule). */

@@ -9,6 +9,9 @@ import { startHarborStandin } from '../support/harbor-standin.js';
 import { failure } from '../support/errors.js';
 import { pushTestPack } from '../support/artifacts.js';
 import { setup } from '../support/stage.js';
+import { runCli } from '../support/cli.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const ADMIN = 'admin';
 const ADMIN_PASSWORD = 'Harbor12345-standin';
@@ -23,6 +26,7 @@ const open: ArtifactStore[] = [];
 
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
+  w.harbor.apiQuirk = undefined;
   w.harbor.policy.immutableProjects.clear();
   w.harbor.policy.overQuotaProjects.clear();
   w.harbor.policy.blockedReadProjects.clear();
@@ -141,5 +145,89 @@ describe('Harbor store (Harbor REST stand-in + token-auth registry)', () => {
     const err = await failure(reader.getManifest(repo, '1.0.0'));
     expect(err.message).toContain('PROJECTPOLICYVIOLATION');
     expect(err.hint).toContain('sign');
+  });
+});
+
+describe('Harbor REST answers that are not what Harbor sends', () => {
+  const REPOS = '/api/v2.0/projects/spectro/repositories';
+  const quirkOn = (path: string, quirk: { status: number; body: string; headers?: Record<string, string>; dripMs?: number }) => {
+    w.harbor.apiQuirk = (method, p) => (method === 'GET' && p === path ? quirk : undefined);
+  };
+  const json = { 'content-type': 'application/json' };
+  const prefix = 'spectro/odd/spectro-packs/archive';
+
+  it('a 200 that is an HTML page, an object or a list with null is an error, not an empty listing or a crash', async () => {
+    const store = await asAdmin();
+    await pushArtifact(store, `${prefix}/odd-a`, '1.0.0', 'odd-a');
+    const cases: [{ status: number; body: string; headers?: Record<string, string> }, string][] = [
+      [{ status: 200, body: '<!doctype html><title>Sign in</title>', headers: { 'content-type': 'text/html' } }, 'with something that is not JSON (text/html)'],
+      [{ status: 200, body: '{"errors":[]}', headers: json }, 'with something that is not a list of repositories'],
+      [{ status: 200, body: '[null]', headers: json }, 'with something that is not a list of repositories'],
+      [{ status: 200, body: '[{"name": 7}]', headers: json }, 'with something that is not a list of repositories'],
+    ];
+    for (const [quirk, said] of cases) {
+      quirkOn(REPOS, quirk);
+      const err = await failure(store.listRepositories(prefix));
+      expect(err.code).toBe('REGISTRY');
+      expect(err.message).toBe(`${w.harbor.host} answered repositories of project spectro ${said}`);
+    }
+    // Through the CLI: exit 1 and the message, never "no packs" with exit 0.
+    quirkOn(REPOS, { status: 200, body: '{"errors":[]}', headers: json });
+    const run = await runCli(['list', '--registry', `${w.harbor.host}/spectro/odd`, '--registry-type', 'harbor', '--plain-http'], {
+      env: { HOME: join(w.dir, 'home'), PACKPUB_USERNAME: ADMIN, PACKPUB_PASSWORD: ADMIN_PASSWORD },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('answered repositories of project spectro with something that is not a list of repositories');
+    expect(run.stdout).toBe('');
+    // The registry still holds the repository the odd answers hid.
+    w.harbor.apiQuirk = undefined;
+    expect(await store.listRepositories(prefix)).toEqual([`${prefix}/odd-a`]);
+  });
+
+  it('a Link to another origin, back to the same page, or pages of nothing new: an error, not a wrong or endless list', async () => {
+    const store = await asAdmin();
+    await pushArtifact(store, `${prefix}/odd-b`, '1.0.0', 'odd-b');
+    // Another server that would answer a list of its own.
+    const other = createServer((_req, res) => {
+      res.writeHead(200, json);
+      res.end('[{"name":"spectro/odd/spectro-packs/archive/not-here"}]');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const otherOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const page = (link: string) => ({ status: 200, body: JSON.stringify([{ name: `${prefix}/odd-b` }]), headers: { ...json, link } });
+      quirkOn(REPOS, page(`<${otherOrigin}${REPOS}?page=2&page_size=100>; rel="next"`));
+      const away = await failure(store.listRepositories(prefix));
+      expect(away.message).toBe(`${w.harbor.host} links the next page of repositories of project spectro to another origin (${otherOrigin})`);
+      w.harbor.apiRequests.length = 0;
+      quirkOn(REPOS, page(`<${REPOS}?page=1&page_size=100>; rel="next"`));
+      const loop = await failure(store.listRepositories(prefix));
+      expect(loop.message).toBe(`${w.harbor.host} pages repositories of project spectro in a loop: page 1 links back to a page already read`);
+      expect(w.harbor.apiRequests.filter((r) => r.path.startsWith(REPOS))).toHaveLength(1);
+      let n = 2;
+      w.harbor.apiQuirk = (method, p) => (method === 'GET' && p === REPOS ? page(`<${REPOS}?page=${n++}&page_size=100>; rel="next"`) : undefined);
+      const stale = await failure(store.listRepositories(prefix));
+      expect(stale.message).toBe(`${w.harbor.host} pages repositories of project spectro in a loop: page 2 brings no new repository but asks for more`);
+    } finally {
+      other.closeAllConnections();
+      await new Promise<void>((r) => other.close(() => r()));
+    }
+  });
+
+  it('a page that drips in a byte at a time ends at --retry-deadline', async () => {
+    const store = await openRegistryStore({
+      host: w.harbor.host,
+      type: 'harbor',
+      credentials: defaultCredentialChain({ env: { HOME: join(w.dir, 'home'), PACKPUB_USERNAME: ADMIN, PACKPUB_PASSWORD: ADMIN_PASSWORD } }),
+      retry: { attempts: 1, deadlineMs: 1_000 },
+    });
+    open.push(store);
+    quirkOn(REPOS, { status: 200, body: JSON.stringify([{ name: `${prefix}/odd-c` }]).padEnd(400, ' '), headers: json, dripMs: 20 });
+    const started = Date.now();
+    const err = await failure(store.listRepositories(prefix));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toBe(`repositories of project spectro from ${w.harbor.host} did not arrive within the retry deadline of 1 s`);
+    expect(err.hint).toContain('--retry-deadline');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { registryAdmin } from './registry-admin.js';
 import { startRegistry, type RunningRegistry } from './registry.js';
 import { startTokenServer, type TokenServer, type TokenUser } from './token-server.js';
+import { drip } from './hostile-registry.js';
 import { listenOnLoopback, readBody, sendJson } from './loopback.js';
 
 /*
@@ -18,7 +19,8 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  *          401 anonymous, 403 for a user without the delete action, 412 in a project with an immutable tag rule)
  *   GET  /v2/ with a token issued to wrong credentials          401, as Harbor's core answers it
  * Registry traffic is proxied with its Host header kept, so upload Locations point back here. Pushes into a
- * project that does not exist are refused as Harbor does. Policy errors can be switched on per test.
+ * project that does not exist are refused as Harbor does. Policy errors can be switched on per test, and
+ * `apiQuirk` replaces any API answer (an HTML login page, a body of the wrong shape, a Link loop, a drip).
  */
 
 export interface HarborStandinOptions {
@@ -37,6 +39,15 @@ export interface HarborPolicy {
   overQuotaProjects: Set<string>;
   /** Projects whose signature/vulnerability policy blocks manifest reads -> 412 PROJECTPOLICYVIOLATION. */
   blockedReadProjects: Set<string>;
+}
+
+/** An answer that replaces the API's own for one request (fault injection: proxies, login pages, bugs). */
+export interface HarborQuirk {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+  /** Send the body one byte at a time, this many ms apart (a stalling proxy). */
+  dripMs?: number;
 }
 
 export interface HarborApiRecord {
@@ -58,6 +69,8 @@ export interface HarborStandin {
   refusals: { code: string; path: string }[];
   token: TokenServer;
   registry: RunningRegistry;
+  /** When set and it returns an answer, that answer replaces the API's own (after the request is recorded). */
+  apiQuirk: ((method: string, path: string, search: string) => HarborQuirk | undefined) | undefined;
   close(): Promise<void>;
 }
 
@@ -133,6 +146,11 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       sendJson(res, status, body, headers);
     };
     const body = await readBody(req);
+    const quirk = standin.apiQuirk?.(method, url.pathname, url.search);
+    if (quirk !== undefined) {
+      apiRequests.push({ method, path: `${url.pathname}${url.search}`, user: user === 'invalid' ? undefined : user, status: quirk.status });
+      return sendQuirk(res, quirk);
+    }
     if (user === 'invalid') return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
     const path = url.pathname.slice('/api/v2.0'.length);
     // Harbor answers systeminfo to anyone; packpub uses it to recognise Harbor without --registry-type.
@@ -278,7 +296,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
   const server: Server = createServer((req, res) => void handle(req, res));
   const listening = await listenOnLoopback(server);
   const port = Number(new URL(listening.url).port);
-  return {
+  const standin: HarborStandin = {
     host: `127.0.0.1:${port}`,
     projects,
     repositories,
@@ -287,10 +305,19 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     refusals,
     token,
     registry,
+    apiQuirk: undefined,
     close: async () => {
       await listening.close();
       await registry.stop();
       await token.close();
     },
   };
+  return standin;
+}
+
+function sendQuirk(res: ServerResponse, quirk: HarborQuirk): void {
+  const bytes = Buffer.from(quirk.body, 'utf8');
+  if (quirk.dripMs !== undefined) return drip(res, bytes, quirk.dripMs, quirk.headers ?? {}, quirk.status);
+  res.writeHead(quirk.status, { 'content-length': String(bytes.length), ...(quirk.headers ?? {}) });
+  res.end(bytes);
 }
