@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +15,8 @@ import { setup } from '../support/stage.js';
 /*
  * The composite action, run step by step as the GitHub runner would (test/support/action-runner.ts), from
  * a fresh clone of this repository's committed HEAD as GITHUB_ACTION_PATH: it installs packpub from that
- * checkout (npm ci + the CLI bundle's build, no package fetched by name) and publishes to a registry on
- * loopback.
+ * checkout (npm ci of the production dependencies and the bundler + the CLI bundle's build, no package
+ * fetched by name) and publishes to a registry on loopback.
  */
 
 const execFileP = promisify(execFile);
@@ -67,6 +67,14 @@ describe('the composite action (action.yml)', () => {
     const install = world.first.steps.find((s) => s.id === 'install');
     expect(install?.exitCode, install?.stderr).toBe(0);
     expect(install?.stdout.trim().split('\n').at(-1)).toMatch(/^\d+\.\d+\.\d+/);
+    // What a workflow run installs: packpub's production dependencies and the bundler, pinned by
+    // package-lock.json; none of packpub's own test and type-check tools (devDependencies).
+    const installed = await readdir(join(world.actionPath, 'node_modules'));
+    expect(installed).toEqual(expect.arrayContaining(['rolldown', 'yargs', 'undici', '@aws-sdk']));
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const devTools = Object.keys(pkg.devDependencies).filter((name) => !name.startsWith('@types/'));
+    expect(devTools).toEqual(expect.arrayContaining(['typescript', 'vitest']));
+    expect(installed.filter((name) => devTools.includes(name) || name === '@types')).toEqual([]);
     const action = load(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { runs: { steps: Array<{ uses?: string; run?: string }> } };
     for (const step of action.runs.steps) {
       if (step.uses !== undefined) expect(step.uses).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
