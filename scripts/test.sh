@@ -4,15 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-test-tools.sh
+# First the build, when a source is newer than it (scripts/build-stale.mjs; after `npm ci`, whose `prepare`
+# has just built, nothing): the end-to-end tests run bin/packpub.js from dist/bundle/, and the type check
+# reads src/'s types from dist/'s declarations. Settled here, neither the type check nor the suite's global
+# setup (test/global-setup.ts) writes dist/ while the other reads it.
+node scripts/build-stale.mjs
 # The type check runs beside the tests: most test time is spent waiting on processes and sockets, so it
-# mostly uses a core the tests leave idle. It is incremental (scripts/typecheck.sh): on a tree it has checked
-# before, only what changed is checked again. Its output is printed after the tests; either failing fails the run.
+# mostly uses a core the tests leave idle. It is incremental (scripts/typecheck.sh): src/ was checked by the
+# build, and on a tree it has checked before, only what changed is checked again. Its output is printed after
+# the tests; either failing fails the run.
 typecheck_log="$(mktemp)"
 trap 'rm -f "$typecheck_log"' EXIT
 npm run --silent typecheck >"$typecheck_log" 2>&1 &
 typecheck=$!
-# The end-to-end tests that spawn bin/packpub.js run dist/: the suite's global setup (test/global-setup.ts)
-# builds it from the current sources whenever any source file is newer than the build.
 status=0
 npx vitest run "$@" || status=$?
 if ! wait "$typecheck"; then

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Type check of src/, test/ and bench/ (tsconfig.typecheck.json), incremental: files unchanged since the last
-# check are not checked again, and an unchanged tree passes without parsing anything.
+# Type check of src/, test/ and bench/, incremental: files unchanged since the last check are not checked
+# again, and an unchanged tree passes without parsing anything.
+# src/ is its own project (tsconfig.build.json, checked and emitted by the build into dist/); test/ and bench/
+# (tsconfig.typecheck.json) are checked against dist/'s declarations of it, so a tree that was just built (as
+# after `npm ci`) does not have src/ checked a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# dist/ as of src/ and the installed dependencies, built here rather than by `tsc -b` below, so that both
+# follow the same rule (scripts/build-stale.mjs).
+node scripts/build-stale.mjs --library
 info=node_modules/.cache/packpub/typecheck.tsbuildinfo
 # `tsc -b` judges "up to date" by the project's own files, not by the dependencies' type definitions: after
 # any npm install (npm rewrites node_modules/.package-lock.json) everything is checked again.
