@@ -7,6 +7,7 @@ const GRACE_MS = 5_000;
 /** The pack-level events push and copy share, as far as an interrupted run needs them. */
 type LedgerEvent =
   | { type: 'pack-start'; name: string; version: string }
+  | { type: 'blob-upload-done'; name: string; version: string }
   | { type: 'pack-done'; result: { name?: string | undefined; version?: string | undefined; status: string } }
   | { type: string };
 
@@ -16,33 +17,54 @@ type LedgerEvent =
  */
 export class RunLedger {
   private readonly inFlight = new Set<string>();
+  /**
+   * Packs in flight whose blobs are uploaded: their manifest (the tag) may be on its way, and a registry
+   * that received it writes the tag even when this process is gone, so abandoning them proves nothing.
+   */
+  private readonly tagging = new Set<string>();
   private readonly finished: string[] = [];
   /** Results expected (packs x targets), when known. */
   total = 0;
 
   onEvent = (event: LedgerEvent): void => {
     if (event.type === 'pack-start' && 'name' in event) this.inFlight.add(`${event.name}:${event.version}`);
-    else if (event.type === 'pack-done' && 'result' in event) {
-      this.inFlight.delete(`${event.result.name ?? '?'}:${event.result.version ?? '?'}`);
+    else if (event.type === 'blob-upload-done' && 'name' in event) {
+      const key = `${event.name}:${event.version}`;
+      if (this.inFlight.has(key)) this.tagging.add(key);
+    } else if (event.type === 'pack-done' && 'result' in event) {
+      const key = `${event.result.name ?? '?'}:${event.result.version ?? '?'}`;
+      this.inFlight.delete(key);
+      this.tagging.delete(key);
       this.finished.push(event.result.status);
     }
   };
 
-  /** One or two lines: what finished (by status), what was abandoned in flight, how many never started. */
+  /** Some pack in flight was writing its tag: abandoning it leaves its version published or not. */
+  get uncertain(): boolean {
+    return this.tagging.size > 0;
+  }
+
+  /** What finished (by status), what was abandoned in flight, how many never started, and what may be published. */
   summary(): string[] {
     const counts = new Map<string, number>();
     for (const status of this.finished) counts.set(status, (counts.get(status) ?? 0) + 1);
     const done = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
     const lines = [`interrupted: ${this.finished.length}${this.total > 0 ? ` of ${this.total}` : ''} finished${done === '' ? '' : ` (${done})`}`];
-    const abandoned = [...this.inFlight];
-    const notStarted = Math.max(0, this.total - this.finished.length - abandoned.length);
+    const abandoned = [...this.inFlight].filter((key) => !this.tagging.has(key));
+    const notStarted = Math.max(0, this.total - this.finished.length - this.inFlight.size);
     if (abandoned.length > 0 || notStarted > 0) {
-      const names = abandoned.length > 10 ? `${abandoned.slice(0, 10).join(', ')} and ${abandoned.length - 10} more` : abandoned.join(', ');
-      const parts = [abandoned.length > 0 ? `abandoned in flight: ${names}` : '', notStarted > 0 ? `${notStarted} not started` : ''].filter(Boolean);
+      const parts = [abandoned.length > 0 ? `abandoned in flight: ${listed(abandoned)}` : '', notStarted > 0 ? `${notStarted} not started` : ''].filter(Boolean);
       lines.push(`not published: ${parts.join('; ')} (no tag was written for them; run again to finish)`);
+    }
+    if (this.tagging.size > 0) {
+      lines.push(`perhaps published: ${listed([...this.tagging])} (abandoned while writing the tag, which the registry may have written; run again: it finds them unchanged or publishes them)`);
     }
     return lines;
   }
+}
+
+function listed(keys: string[]): string {
+  return keys.length > 10 ? `${keys.slice(0, 10).join(', ')} and ${keys.length - 10} more` : keys.join(', ');
 }
 
 export interface InterruptHooks {
@@ -67,18 +89,20 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     hooks.clearStatus?.();
     writeLine(ctx.io.stderr, line);
   };
-  const abandon = (line: string) => {
+  const note = hooks.abandonNote ?? 'no tag was written for unfinished packs';
+  const abandon = (reason: string) => {
+    // A tag being written may land after this process is gone: then say which, instead of "no tag was written".
+    const line = hooks.abandonNote === undefined && hooks.ledger?.uncertain === true ? `${reason}; no tag was written for unfinished packs except perhaps those below` : `${reason}; ${note}`;
     say(line);
     for (const l of hooks.ledger?.summary() ?? []) writeLine(ctx.io.stderr, l);
     process.exit(EXIT_INTERRUPTED);
   };
-  const note = hooks.abandonNote ?? 'no tag was written for unfinished packs';
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) abandon(`${sig} again: abandoning requests in flight; ${note}`);
+    if (controller.signal.aborted) abandon(`${sig} again: abandoning requests in flight`);
     ctx.interrupted = true;
     say(`${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
     controller.abort();
-    timer = setTimeout(() => abandon(`abandoning requests still in flight; ${note}`), GRACE_MS);
+    timer = setTimeout(() => abandon('abandoning requests still in flight'), GRACE_MS);
     timer.unref();
   };
   process.on('SIGINT', onSignal);

@@ -161,8 +161,9 @@ export interface ProxyRequestInfo {
 
 /**
  * What to do with a request: forward it; answer it without forwarding; drop the connection (before
- * forwarding, or after the registry acted); forward and cut the answer short; or wait and then forward.
- * A hook may also return a Promise of any of these.
+ * forwarding, or after the registry acted); forward and cut the answer short; wait and then forward; or
+ * forward and hold the registry's answer back until `holdAnswer` settles (the registry has acted, the client
+ * does not know yet). A hook may also return a Promise of any of these.
  */
 export type ProxyAction =
   | 'pass'
@@ -170,7 +171,8 @@ export type ProxyAction =
   | 'reset-after'
   | 'truncate'
   | { status: number; headers?: Record<string, string>; body?: string | Buffer }
-  | { delayMs: number };
+  | { delayMs: number }
+  | { holdAnswer: Promise<unknown> };
 
 export type ProxyHook = (req: ProxyRequestInfo) => ProxyAction | Promise<ProxyAction>;
 
@@ -255,12 +257,21 @@ export async function startRecordingProxy(target: string, options: { onRequest?:
   };
 
   /** Forward to the registry; `mode` says whether the answer reaches the client whole, cut short, or not at all. */
-  const forward = (req: IncomingMessage, res: ServerResponse, record: RecordedRequest, mode: 'pass' | 'reset-after' | 'truncate') => {
+  const forward = (req: IncomingMessage, res: ServerResponse, record: RecordedRequest, mode: 'pass' | 'reset-after' | 'truncate', hold?: Promise<unknown>) => {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-    const upstream = httpRequest({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers }, (up) => {
+    const upstream = httpRequest({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers }, async (up) => {
       const outHeaders: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+      if (hold !== undefined) {
+        up.pause();
+        await hold.catch(() => undefined);
+        if (res.destroyed || res.socket?.destroyed === true) {
+          record.status = up.statusCode;
+          up.resume();
+          return;
+        }
+      }
       if (mode === 'pass') {
         record.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, outHeaders);
@@ -339,7 +350,8 @@ export async function startRecordingProxy(target: string, options: { onRequest?:
         return;
       }
       if (typeof action === 'object' && 'delayMs' in action) await new Promise((r) => setTimeout(r, action.delayMs));
-      forward(req, res, record, action === 'reset-after' || action === 'truncate' ? action : 'pass');
+      const hold = typeof action === 'object' && 'holdAnswer' in action ? action.holdAnswer : undefined;
+      forward(req, res, record, action === 'reset-after' || action === 'truncate' ? action : 'pass', hold);
     })();
   });
   const listening = await listenOnLoopback(server);
