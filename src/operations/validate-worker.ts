@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { errorMessage, isPackpubError } from '../errors.js';
+import { useBlockingReads } from '../pack/files.js';
 import { validatePack } from '../pack/validate.js';
 import type { ValidateRequest, ValidateResponse } from './validate-pool.js';
 
@@ -11,6 +12,8 @@ import type { ValidateRequest, ValidateResponse } from './validate-pool.js';
 
 const port = parentPort;
 if (port === null) throw new Error('validate-worker.js runs as a worker thread of the validation pool');
+// This thread only validates: blocking reads of pack files cost far less CPU than thread-pool round trips.
+useBlockingReads();
 
 port.on('message', (request: ValidateRequest) => {
   validatePack(request.dir, request.options).then(

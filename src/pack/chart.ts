@@ -6,6 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
+import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
+import { blockingReads } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
 import { checkYamlText } from './yaml-source.js';
@@ -134,13 +136,24 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
   }
   const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [] };
   if (info.isDirectory()) return readChartDirectory(source, budget);
-  return withOversized(await readArchive(() => createReadStream(source), source, budget, 0), budget);
+  return withOversized(await readArchiveFile(source, budget, 0), budget);
 }
 
-/** Read a chart from a gzip'd tar stream (`helm package` output), streaming. */
-export async function readChartArchive(open: () => Readable, label: string, options: ChartReadOptions = {}): Promise<HelmChart> {
-  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [] };
-  return withOversized(await readArchive(open, label, budget, 0), budget);
+/**
+ * A chart archive on disk, read once with packpub's tar reader (chart-archive.ts); an archive using a tar
+ * feature it leaves aside (GNU sparse files) is read again, whole, with tar-stream.
+ */
+async function readArchiveFile(path: string, budget: Budget, depth: number): Promise<HelmChart> {
+  const start = { entries: budget.entries, bytes: budget.bytes, oversized: budget.oversized.length };
+  try {
+    return await readArchive({ file: path }, path, budget, depth);
+  } catch (err) {
+    if (!(err instanceof UnusualTarError)) throw err;
+    budget.entries = start.entries;
+    budget.bytes = start.bytes;
+    budget.oversized.length = start.oversized;
+    return readArchiveWithTarStream(() => createReadStream(path), path, budget, depth);
+  }
 }
 
 type Budget = Required<ChartReadOptions> & { entries: number; bytes: number; oversized: Array<{ name: string; size: number }> };
@@ -248,11 +261,24 @@ async function readText(stream: Readable, limit: number, what: string, nested: b
     size += (chunk as Buffer).length;
     if (size > limit) {
       stream.destroy();
-      throw new ChartError('PACK_FILE', 'too-large', nested, `${what}: larger than ${limit} bytes`, { hint: 'chart metadata and values files are small text files; check the archive' });
+      throw tooLargeText(what, limit, nested);
     }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+}
+
+function tooLargeText(what: string, limit: number, nested: boolean): ChartError {
+  return new ChartError('PACK_FILE', 'too-large', nested, `${what}: larger than ${limit} bytes`, { hint: 'chart metadata and values files are small text files; check the archive' });
+}
+
+function countInflated(budget: Budget, label: string, nested: boolean, bytes: number): void {
+  budget.bytes += bytes;
+  if (budget.bytes > budget.maxBytes) {
+    throw new ChartError('UNSAFE_ARCHIVE', 'too-large', nested, `${label}: expands to more than ${budget.maxBytes} bytes (Helm's own limit is 100 MiB)`, {
+      hint: 'the archive looks like a decompression bomb; rebuild it with `helm package`',
+    });
+  }
 }
 
 class ByteCounter extends Transform {
@@ -265,13 +291,10 @@ class ByteCounter extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.budget.bytes += chunk.length;
-    if (this.budget.bytes > this.budget.maxBytes) {
-      done(
-        new ChartError('UNSAFE_ARCHIVE', 'too-large', this.nested, `${this.label}: expands to more than ${this.budget.maxBytes} bytes (Helm's own limit is 100 MiB)`, {
-          hint: 'the archive looks like a decompression bomb; rebuild it with `helm package`',
-        }),
-      );
+    try {
+      countInflated(this.budget, this.label, this.nested, chunk.length);
+    } catch (err) {
+      done(err as Error);
       return;
     }
     done(null, chunk);
@@ -286,90 +309,164 @@ function drain(entry: Readable): Promise<void> {
   });
 }
 
-async function readArchive(open: () => Readable, label: string, budget: Budget, depth: number): Promise<HelmChart> {
-  const nested = depth > 0;
-  const slots = new Map<string, ChartSlot>();
+/** What the chart needs of an archive entry. */
+type EntryUse =
+  | { kind: 'skip' }
+  | { kind: 'text'; slot: ChartSlot; field: 'chartYaml' | 'values' | 'requirements'; label: string; nested: boolean }
+  | { kind: 'template'; slot: ChartSlot; label: string }
+  | { kind: 'archive'; slot: ChartSlot; label: string };
+
+/**
+ * The chart being read from one archive's entries, whichever tar reader hands them over: Helm's path
+ * rules, the limits, and where each entry goes.
+ */
+class ArchiveCollector {
+  readonly nested: boolean;
+  private readonly slots = new Map<string, ChartSlot>();
   /** Post-strip paths of Chart.yaml files that are not at the chart's top, to explain a missing one. */
-  const deeperChartYamls: string[] = [];
-  let files = 0;
-  const slotOf = (chain: string[]): ChartSlot => {
+  private readonly deeperChartYamls: string[] = [];
+  private files = 0;
+
+  constructor(
+    readonly label: string,
+    readonly budget: Budget,
+    readonly depth: number,
+  ) {
+    this.nested = depth > 0;
+    this.slotOf([]);
+  }
+
+  private slotOf(chain: string[]): ChartSlot {
     const key = chain.join('/');
-    let slot = slots.get(key);
+    let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = { archives: [] };
-      slots.set(key, slot);
+      this.slots.set(key, slot);
     }
     return slot;
-  };
-  slotOf([]);
+  }
 
-  // Loaded on the first archive: packs without chart archives never need the tar reader.
+  /** An entry as the tar reader names it; directories (and pax global headers) are counted and skipped, as Helm skips them. */
+  entry(name: string, size: number, skipped: boolean): EntryUse {
+    const { budget, label, nested } = this;
+    if (++budget.entries > budget.maxEntries) {
+      throw new ChartError('UNSAFE_ARCHIVE', 'too-many-entries', nested, `${label}: more than ${budget.maxEntries} entries`, { hint: 'check the chart archive; real charts have a few hundred files' });
+    }
+    if (skipped) return { kind: 'skip' };
+    this.files++;
+    if (size > HELM_MAX_FILE_BYTES && budget.oversized.length < 5) budget.oversized.push({ name: `${label}:${name}`, size });
+    const where = helmEntryPath(name);
+    if ('error' in where) throw refused(label, where.error, nested);
+    const placed = place(where.path);
+    const entryLabel = `${label}:${name}`;
+    if (placed.kind === 'file') {
+      const slot = this.slotOf(placed.chain);
+      const rel = placed.rel;
+      const textNested = nested || placed.chain.length > 0;
+      if (rel === 'Chart.yaml') return { kind: 'text', slot, field: 'chartYaml', label: entryLabel, nested: textNested };
+      if (rel === 'values.yaml') return { kind: 'text', slot, field: 'values', label: entryLabel, nested: textNested };
+      if (rel === 'requirements.yaml') return { kind: 'text', slot, field: 'requirements', label: entryLabel, nested: textNested };
+      if (budget.templates && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel };
+      if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
+    } else if (placed.kind === 'archive') {
+      if (this.depth + 1 > budget.maxNesting) {
+        throw new ChartError('UNSAFE_ARCHIVE', 'too-deep', true, `${label}: subchart archives nested more than ${budget.maxNesting} deep`);
+      }
+      return { kind: 'archive', slot: this.slotOf(placed.chain), label: entryLabel };
+    } else if (placed.kind === 'stray') {
+      // Helm reads charts/<name> (not a folder, not .tgz) as a subchart without a Chart.yaml.
+      this.slotOf([...placed.chain, placed.name]);
+    }
+    return { kind: 'skip' };
+  }
+
+  /** A text entry's bytes (as text, no BOM). */
+  text(use: Extract<EntryUse, { kind: 'text' }>, text: string): void {
+    use.slot[use.field] = text;
+  }
+
+  fail(err: unknown): never {
+    if (err instanceof PackpubError) throw err;
+    throw new ChartError('PACK_FILE', 'not-an-archive', this.nested, `${this.label}: not a gzip'd tar archive (${errorMessage(err)})`, {
+      hint: 'a chart archive is a gzip-compressed tar as `helm package` writes it',
+      cause: err,
+    });
+  }
+
+  finish(): HelmChart {
+    const { label, nested } = this;
+    if (this.files === 0) throw refused(label, 'no files in chart archive', nested, 'rebuild it with `helm package <chart-dir>`');
+    if (this.slots.get('')?.chartYaml === undefined) {
+      const found = this.deeperChartYamls.length === 0 ? '' : `; its Chart.yaml is one folder too deep (${this.deeperChartYamls.join(', ')})`;
+      throw new ChartError('PACK_FILE', 'no-chart-yaml', nested, `${label}: Helm refuses this chart archive ("Chart.yaml file is missing")${found}`, { hint: HELM_HINT });
+    }
+    return assemble(this.slots, label, nested);
+  }
+}
+
+/** UTF-8 text of an entry without a leading BOM, refused over `limit` bytes. */
+function entryText(bytes: Buffer, limit: number, what: string, nested: boolean): string {
+  if (bytes.length > limit) throw tooLargeText(what, limit, nested);
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** A chart archive read with packpub's tar reader (chart-archive.ts): from a file, or from the entry of an enclosing archive. */
+async function readArchive(input: { file: string } | { chunks: NextChunk }, label: string, budget: Budget, depth: number): Promise<HelmChart> {
+  const chart = new ArchiveCollector(label, budget, depth);
+  const source = 'file' in input ? fileChunks(input.file, blockingReads()) : { next: input.chunks, close: async () => undefined };
+  const inflated = gunzipChunks(new ByteReader(source.next), (bytes) => countInflated(budget, label, chart.nested, bytes));
+  try {
+    await readTar(new ByteReader(inflated.next), async (entry, data) => {
+      const use = chart.entry(entry.name, entry.size, entry.directory || entry.globalHeader);
+      switch (use.kind) {
+        case 'skip':
+          return;
+        case 'text':
+          if (entry.size > budget.maxTextBytes) throw tooLargeText(use.label, budget.maxTextBytes, use.nested);
+          chart.text(use, entryText(await data.bytes(), budget.maxTextBytes, use.label, use.nested));
+          return;
+        case 'template':
+          addTemplateRefs(use.slot, entryText(await data.bytes(), MAX_TEMPLATE_BYTES, use.label, chart.nested));
+          return;
+        case 'archive':
+          use.slot.archives.push(await readArchive({ chunks: data.chunks() }, use.label, budget, depth + 1));
+      }
+    });
+  } catch (err) {
+    if (err instanceof UnusualTarError) throw err;
+    chart.fail(err);
+  } finally {
+    inflated.close();
+    await source.close().catch(() => undefined);
+  }
+  return chart.finish();
+}
+
+/** The same with tar-stream, for archives using a tar feature packpub's reader leaves aside. */
+async function readArchiveWithTarStream(open: () => Readable, label: string, budget: Budget, depth: number): Promise<HelmChart> {
+  const chart = new ArchiveCollector(label, budget, depth);
   const { extract: tarExtract } = await import('tar-stream');
   const input = open();
   // Go's archive/tar (Helm) also reads pre-POSIX V7 headers (no ustar magic); the checksum is still checked.
   // (@types/tar-stream does not list the option that tar-stream's extract takes.)
   const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
-  const feeding = pipeline(input, createGunzip({ chunkSize: INFLATE_CHUNK }), new ByteCounter(budget, label, nested), extract);
+  const feeding = pipeline(input, createGunzip({ chunkSize: INFLATE_CHUNK }), new ByteCounter(budget, label, chart.nested), extract);
   feeding.catch(() => undefined);
   try {
     for await (const item of extract) {
       const entry = item as unknown as Readable & { header: tar.Header };
-      if (++budget.entries > budget.maxEntries) {
-        throw new ChartError('UNSAFE_ARCHIVE', 'too-many-entries', nested, `${label}: more than ${budget.maxEntries} entries`, { hint: 'check the chart archive; real charts have a few hundred files' });
-      }
-      const type = entry.header.type;
-      if (type === 'directory') {
-        await drain(entry);
-        continue;
-      }
-      files++;
-      const size = entry.header.size ?? 0;
-      if (size > HELM_MAX_FILE_BYTES && budget.oversized.length < 5) budget.oversized.push({ name: `${label}:${entry.header.name}`, size });
-      const where = helmEntryPath(entry.header.name);
-      if ('error' in where) throw refused(label, where.error, nested);
-      const placed = place(where.path);
-      const entryLabel = `${label}:${entry.header.name}`;
-      if (placed.kind === 'file') {
-        const slot = slotOf(placed.chain);
-        const rel = placed.rel;
-        if (rel === 'Chart.yaml') slot.chartYaml = await readText(entry, budget.maxTextBytes, entryLabel, nested || placed.chain.length > 0);
-        else if (rel === 'values.yaml') slot.values = await readText(entry, budget.maxTextBytes, entryLabel, nested || placed.chain.length > 0);
-        else if (rel === 'requirements.yaml') slot.requirements = await readText(entry, budget.maxTextBytes, entryLabel, nested || placed.chain.length > 0);
-        else if (budget.templates && rel.startsWith('templates/') && (entry.header.size ?? 0) <= MAX_TEMPLATE_BYTES) {
-          addTemplateRefs(slot, await readText(entry, MAX_TEMPLATE_BYTES, entryLabel, nested));
-        } else {
-          if (rel.endsWith('/Chart.yaml') && deeperChartYamls.length < 5) deeperChartYamls.push(entry.header.name);
-          await drain(entry);
-        }
-      } else if (placed.kind === 'archive') {
-        if (depth + 1 > budget.maxNesting) {
-          throw new ChartError('UNSAFE_ARCHIVE', 'too-deep', true, `${label}: subchart archives nested more than ${budget.maxNesting} deep`);
-        }
-        const sub = await readArchive(() => entry, entryLabel, budget, depth + 1);
-        slotOf(placed.chain).archives.push(sub);
-      } else if (placed.kind === 'stray') {
-        // Helm reads charts/<name> (not a folder, not .tgz) as a subchart without a Chart.yaml.
-        slotOf([...placed.chain, placed.name]);
-        await drain(entry);
-      } else {
-        await drain(entry);
-      }
+      const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
+      if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested));
+      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested));
+      else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
+      else await drain(entry);
     }
     await feeding;
   } catch (err) {
     input.destroy();
-    if (err instanceof PackpubError) throw err;
-    throw new ChartError('PACK_FILE', 'not-an-archive', nested, `${label}: not a gzip'd tar archive (${errorMessage(err)})`, {
-      hint: 'a chart archive is a gzip-compressed tar as `helm package` writes it',
-      cause: err,
-    });
+    chart.fail(err);
   }
-  if (files === 0) throw refused(label, 'no files in chart archive', nested, 'rebuild it with `helm package <chart-dir>`');
-  if (slots.get('')?.chartYaml === undefined) {
-    const found = deeperChartYamls.length === 0 ? '' : `; its Chart.yaml is one folder too deep (${deeperChartYamls.join(', ')})`;
-    throw new ChartError('PACK_FILE', 'no-chart-yaml', nested, `${label}: Helm refuses this chart archive ("Chart.yaml file is missing")${found}`, { hint: HELM_HINT });
-  }
-  return assemble(slots, label, nested);
+  return chart.finish();
 }
 
 function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean): HelmChart {
@@ -544,7 +641,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promi
     if (info.isDirectory() && depth < budget.maxNesting) {
       if ((await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes)) !== undefined) subcharts.push(await readChartDirectory(path, budget, depth + 1));
     } else if (info.isFile() && isChartArchiveName(name)) {
-      subcharts.push(await readArchive(() => createReadStream(path), path, budget, depth + 1));
+      subcharts.push(await readArchiveFile(path, budget, depth + 1));
     }
   }
   return makeChart(dir, metadata, slot, subcharts, depth > 0);

@@ -1,4 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
@@ -9,6 +9,57 @@ import { PackpubError, errorMessage } from '../errors.js';
  * rather than parsed, so a hostile pack cannot make us allocate without bound.
  */
 export const MAX_PACK_TEXT_BYTES = 4 * 1024 * 1024;
+
+let blocking = false;
+
+/**
+ * Read pack files with blocking calls from now on, in this thread: for a thread that only validates (a
+ * validation worker, the validate command). A pack's files are small and mostly cached, and each
+ * non-blocking call costs a round trip through libuv's thread pool, several times the read itself (issue 16).
+ */
+export function useBlockingReads(): void {
+  blocking = true;
+}
+
+/** Whether this thread reads pack files with blocking calls (useBlockingReads). */
+export function blockingReads(): boolean {
+  return blocking;
+}
+
+/** The file-system calls of this module, blocking or not. */
+const fsCalls = {
+  lstat: (path: string): Promise<Stats> | Stats => (blocking ? lstatSync(path) : lstat(path)),
+  realpath: (path: string): Promise<string> | string => (blocking ? realpathSync.native(path) : realpath(path)),
+  stat: (path: string): Promise<Stats> | Stats => (blocking ? statSync(path) : stat(path)),
+};
+
+/** An open file: size, positioned reads, close. */
+interface ReadHandle {
+  size(): Promise<number> | number;
+  isFile(): Promise<boolean> | boolean;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> | number;
+  close(): Promise<void> | void;
+}
+
+/** Open for reading; O_NONBLOCK: if the path was swapped for a FIFO after statInPack, open must not hang. */
+async function openForRead(path: string): Promise<ReadHandle> {
+  const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
+  if (blocking) {
+    const fd = openSync(path, flags);
+    let info: Stats | undefined;
+    const fstat = (): Stats => (info ??= fstatSync(fd));
+    return { size: () => fstat().size, isFile: () => fstat().isFile(), read: (b, o, l, p) => readSync(fd, b, o, l, p), close: () => closeSync(fd) };
+  }
+  const handle = await open(path, flags);
+  let info: Promise<Stats> | undefined;
+  const fstat = (): Promise<Stats> => (info ??= handle.stat());
+  return {
+    size: async () => (await fstat()).size,
+    isFile: async () => (await fstat()).isFile(),
+    read: async (b, o, l, p) => (await handle.read(b, o, l, p)).bytesRead,
+    close: () => handle.close(),
+  };
+}
 
 /** What a path named by the pack turned out to be. */
 export type PackFileStatus =
@@ -67,7 +118,7 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   if (!isInside(packDir, joined)) return { kind: 'outside', target: joined };
   let link;
   try {
-    link = await lstat(joined);
+    link = await fsCalls.lstat(joined);
   } catch (err) {
     if (isMissingError(err)) return { kind: 'missing' };
     throw err;
@@ -78,13 +129,13 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   if (link.isFile() && !rel.includes('/') && !rel.includes(sep)) return { kind: 'file', realPath: joined, size: link.size };
   let real: string;
   try {
-    real = await realpath(joined);
+    real = await fsCalls.realpath(joined);
   } catch (err) {
     if (isMissingError(err)) return { kind: 'missing', danglingLink: true };
     throw err;
   }
   if (!isInside(packDir, real)) return { kind: 'outside', target: real };
-  const info = await stat(real);
+  const info = await fsCalls.stat(real);
   if (!info.isFile()) return { kind: 'not-file', what: describeKind(info), realPath: real };
   return { kind: 'file', realPath: real, size: info.size };
 }
@@ -125,23 +176,22 @@ export type TextReadResult =
  * limit+1 bytes even if the file grows meanwhile. A leading BOM is removed and reported.
  */
 export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BYTES): Promise<TextReadResult> {
-  // O_NONBLOCK: if the path was swapped for a FIFO after statInPack, open must not hang.
-  const handle = await open(realPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const handle = await openForRead(realPath);
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new PackpubError('PACK_FILE', `${realPath} is not a regular file`);
-    if (info.size > limit) return { ok: false, reason: 'too-large', size: info.size };
-    const buffer = Buffer.alloc(Math.min(info.size, limit) + 1);
+    if (!(await handle.isFile())) throw new PackpubError('PACK_FILE', `${realPath} is not a regular file`);
+    const size = await handle.size();
+    if (size > limit) return { ok: false, reason: 'too-large', size };
+    const buffer = Buffer.allocUnsafe(Math.min(size, limit) + 1);
     let filled = 0;
     while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      const bytesRead = await handle.read(buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
     if (filled > limit) return { ok: false, reason: 'too-large', size: filled };
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buffer.subarray(0, filled));
+      text = utf8.decode(buffer.subarray(0, filled));
     } catch {
       return { ok: false, reason: 'not-utf8' };
     }
@@ -152,14 +202,17 @@ export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BY
   }
 }
 
+/** Strict UTF-8 (one decoder: it keeps no state between calls without `stream`). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Read the first `count` bytes of a file (fewer when it is shorter). */
 export async function readHead(realPath: string, count: number): Promise<Buffer> {
-  const handle = await open(realPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const handle = await openForRead(realPath);
   try {
     const buffer = Buffer.alloc(count);
     let filled = 0;
     while (filled < count) {
-      const { bytesRead } = await handle.read(buffer, filled, count - filled, filled);
+      const bytesRead = await handle.read(buffer, filled, count - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }

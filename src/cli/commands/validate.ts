@@ -51,14 +51,16 @@ export const validateCommand: CommandSpec = {
       .example('packpub validate --strict --json packs/*', 'Check many packs, as JSON, failing on warnings'),
   run: async (args, ctx) => {
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
-    const { resolvePackDir } = await import('../../pack/files.js');
+    const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
     const { createValidatePool } = await import('../../operations/validate-pool.js');
     const shown = (args['packDir'] as string[]).map(String);
     const strict = args['strict'] === true;
     // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
     for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
     // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
-    // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start.
+    // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
+    // pack files with blocking calls, which cost far less CPU than thread-pool round trips (issue 16).
+    useBlockingReads();
     const pool = createValidatePool({ expected: shown.length, callingThread: true });
     let reports: ValidationReport[];
     try {

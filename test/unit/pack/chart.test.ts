@@ -3,13 +3,13 @@ import { chmod, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
-import { writeTgz, writeFiles as put } from '../../support/files.js';
+import { tgz, writeTgz, writeFiles as put } from '../../support/files.js';
 import { v7Tgz } from './fixtures.js';
 
 let work: string;
@@ -222,6 +222,62 @@ describe('readChart', () => {
     expect((bad as Error).message).toContain(": not a gzip'd tar archive (incorrect header check)");
     const missing = await readChart(join(work, 'nope.tgz')).catch((e: unknown) => e);
     expect(isPackpubError(missing, 'NOT_FOUND')).toBe(true);
+  });
+
+  // Helm reads a chart archive with Go's compress/gzip and archive/tar and stops at the tar end-of-archive
+  // marker (two zero blocks): what follows is never read. Without the marker, Go reads to the end of the
+  // stream, which must then end cleanly. Each expectation below was checked against Helm's loop on Go's readers.
+  describe('bytes after the end of the archive, as Helm reads them', () => {
+    const files = { 'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n', 'c/values.yaml': 'a: 1\n' };
+    const junk = Buffer.from('trailing bytes that are not gzip\n');
+    const badCrc = (g: Buffer): Buffer => {
+      const copy = Buffer.from(g);
+      copy[copy.length - 8] = (copy[copy.length - 8] as number) ^ 0xff;
+      return copy;
+    };
+    const cases = async (): Promise<{ accepted: Record<string, Buffer>; refused: Record<string, [Buffer, string]> }> => {
+      const tar = gunzipSync(await tgz(files));
+      const noMarker = tar.subarray(0, tar.length - 1024);
+      const other = gunzipSync(await tgz({ 'c/templates/x.yaml': 'x: 1\n' }));
+      return {
+        accepted: {
+          'bytes after the end marker inside the gzip data': gzipSync(Buffer.concat([tar, junk, Buffer.alloc(512, 7)])),
+          'bytes after the gzip data': Buffer.concat([gzipSync(tar), junk]),
+          'a second gzip member after the archive': Buffer.concat([gzipSync(tar), gzipSync(junk)]),
+          'a damaged gzip trailer after the end marker': badCrc(gzipSync(tar)),
+          'no end marker, the gzip data ending cleanly': gzipSync(noMarker),
+          'one zero block, then the end': gzipSync(tar.subarray(0, tar.length - 512)),
+          'the tar split over two gzip members': Buffer.concat([gzipSync(tar.subarray(0, 600)), gzipSync(tar.subarray(600))]),
+        },
+        refused: {
+          'no end marker, then bytes after the gzip data': [Buffer.concat([gzipSync(noMarker), junk]), 'bytes after the gzip data that are not another gzip member'],
+          'no end marker and a damaged gzip trailer': [badCrc(gzipSync(noMarker)), 'incorrect data check'],
+          'no end marker and a cut gzip trailer': [gzipSync(noMarker).subarray(0, gzipSync(noMarker).length - 4), 'unexpected end of file'],
+          'a zero block followed by another entry': [gzipSync(Buffer.concat([noMarker, Buffer.alloc(512), other])), 'invalid tar header'],
+          'a header cut short': [gzipSync(tar.subarray(0, 1024 + 100)), 'unexpected end of data'],
+          'cut deflate data': [gzipSync(tar).subarray(0, 40), 'unexpected end of file'],
+        },
+      };
+    };
+
+    it('accepts what Helm accepts', async () => {
+      for (const [name, bytes] of Object.entries((await cases()).accepted)) {
+        const path = join(work, `after-${name.replaceAll(' ', '-')}.tgz`);
+        await writeFile(path, bytes);
+        const chart = await readChart(path).catch((e: unknown) => e);
+        expect({ name, chart: (chart as HelmChart).name, values: (chart as HelmChart).valuesText }).toEqual({ name, chart: 'c', values: 'a: 1\n' });
+      }
+    });
+
+    it('refuses what Helm refuses', async () => {
+      for (const [name, [bytes, says]] of Object.entries((await cases()).refused)) {
+        const path = join(work, `after-${name.replaceAll(' ', '-')}.tgz`);
+        await writeFile(path, bytes);
+        const err = await readChart(path).catch((e: unknown) => e);
+        expect({ name, err }).toMatchObject({ name, err: { code: 'PACK_FILE', problem: 'not-an-archive' } });
+        expect((err as Error).message).toContain(`: not a gzip'd tar archive (${says})`);
+      }
+    });
   });
 
   it('stops a decompression bomb and an entry flood at the limits', async () => {
