@@ -425,9 +425,12 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           if (entry.size > budget.maxTextBytes) throw tooLargeText(use.label, budget.maxTextBytes, use.nested);
           chart.text(use, entryText(await data.bytes(), budget.maxTextBytes, use.label, use.nested));
           return;
-        case 'template':
-          addTemplateRefs(use.slot, entryText(await data.bytes(), MAX_TEMPLATE_BYTES, use.label, chart.nested));
+        case 'template': {
+          const bytes = await data.bytes();
+          // A template that never names .Values has no reference to find: it is not even decoded.
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested));
           return;
+        }
         case 'archive':
           use.slot.archives.push(await readArchive({ chunks: data.chunks() }, use.label, budget, depth + 1));
       }

@@ -44,19 +44,32 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
   // After a keyword Go's lexer needs no space (`{{if.Values.x}}` is `if .Values.x`); after any other
   // word (`$root.Values`, a function: `not.Values` chains on its result) it is not a root reference.
   const field = /(^|[^\w$.)\]]|\b(?:if|with|range|else))\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
-  // Actions are found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
-  for (let open = text.indexOf('{{'); open !== -1 && count < limit; ) {
+  // Actions are `{{` up to the first `}}` after it, scanned from the start; only those holding `.Values`
+  // are looked at (issue 16: templates hold thousands of actions, few read values). No action holds a
+  // `}}`, so the scan can start again right after any `}}` before a `.Values` and find the same actions.
+  // Everything before `from` is done.
+  let from = 0;
+  while (count < limit) {
+    const at = text.indexOf('.Values', from);
+    if (at === -1) return;
+    const lastClose = text.lastIndexOf('}}', at - 2);
+    const start = lastClose !== -1 && lastClose + 2 > from ? lastClose + 2 : from;
+    const open = text.indexOf('{{', start);
+    if (open === -1 || open + 2 > at) {
+      from = at + 7; // outside every action
+      continue;
+    }
+    // Found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
     const close = text.indexOf('}}', open + 2);
-    if (close === -1) break;
+    if (close === -1) return;
     const body = text.slice(open + 2, close);
-    // Most actions read no .Values: a substring search rules them out before the regexes run.
-    if (body.includes('.Values') && !/^-?\s*\/\*/.test(body)) {
+    if (!/^-?\s*\/\*/.test(body)) {
       field.lastIndex = 0;
       for (let f = field.exec(body); f !== null && count < limit; f = field.exec(body)) {
         count++;
         found((f[2] ?? '').slice(1), open + 2 + f.index + (f[1] ?? '').length);
       }
     }
-    open = text.indexOf('{{', close + 2);
+    from = close + 2;
   }
 }

@@ -89,6 +89,18 @@ describe('valuesReferences', () => {
     ]);
   });
 
+  it('looks only at actions holding .Values, and finds the same actions as a scan from the start', () => {
+    // `.Values` outside actions, a stray `}}` and `}}}` before actions, `{{{`, two references in one action,
+    // a `.Values` inside an action that opened before another `{{`, an action closing right before one.
+    const text = '.Values.out }} x }}} {{{ .Values.a }}}\n{{ x {{ .Values.b .Values.c }}.Values.d {{/* .Values.e */}}{{.Values.f}}';
+    expect(valuesReferences(text).map((r) => [r.path.join('.'), r.line, r.column])).toEqual([
+      ['a', 1, 26],
+      ['b', 2, 9],
+      ['c', 2, 19],
+      ['f', 2, 62],
+    ]);
+  });
+
   it('stops at an unclosed action and at the limit', () => {
     expect(valuesReferences('{{ .Values.a }} {{ .Values.b')).toEqual([{ path: ['a'], line: 1, column: 4 }]);
     expect(valuesReferences('{{ .Values.a }}{{ .Values.b }}{{ .Values.c }}', 2)).toHaveLength(2);
