@@ -11,7 +11,7 @@ import { moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
-import { changedSince, statTreeOf, type StatTree } from './stat-tree.js';
+import { changedSince, statTreeOf, type CheckedFolder, type StatTree } from './stat-tree.js';
 import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
 
 export interface BuildOptions extends GzipOptions {
@@ -27,11 +27,13 @@ export interface BuildOptions extends GzipOptions {
   /** Remember each file's hash by stat signature, for cachedPackContentKey on later runs. */
   fileHashes?: FileHashCache;
   /**
-   * A Date.now() from before the caller first read the folder (to validate it, or to recognise it from the
-   * cache): the build fails (PACK_FILE) when anything archived changed since, so what is built is what the
-   * caller checked, never content nobody validated under the version it read.
+   * What the caller checked before this build (validated it, or recognised it from the cache): when that
+   * began (a Date.now() from before the folder was first read) and which folder the path named then (its
+   * device and inode). The build fails (PACK_FILE) when anything archived changed since, or the path now
+   * names another folder (one above it renamed), so what is built is what the caller checked, never content
+   * nobody validated under the version it read.
    */
-  unchangedSinceMs?: number;
+  checked?: CheckedFolder;
 }
 
 export interface BuildProgress {
@@ -110,7 +112,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   try {
     await pipeline(compressed, digest, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), signal === undefined ? {} : { signal });
     // After every byte was read: a change between the caller's check and the walk, or during the reads.
-    const changed = options.unchangedSinceMs === undefined ? undefined : changedSince(entries, options.unchangedSinceMs);
+    const changed = options.checked === undefined ? undefined : changedSince(entries, options.checked.sinceMs, options.checked.folder);
     if (changed !== undefined) {
       throw new PackpubError('PACK_FILE', `${changed === '' ? 'the pack folder' : changed} changed while packpub was packing ${options.name}-${options.version}`, {
         hint: 'make sure nothing writes into the pack folder while packpub runs, then run it again (it is validated again)',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { PACKIGNORE_FILE, SIGNATURE_SLOTS, putRootSignature, putSignatureText, putStatSignature } from './signature.js';
 import type { PackEntry } from './walk.js';
@@ -73,23 +73,41 @@ export function statTreeHolds(tree: StatTree): boolean {
   return createHash('sha256').update(numbers).digest('hex') === tree.digest;
 }
 
+/** What a caller checked before a build: when it began, and the folder (device, inode) the pack path named then. */
+export interface CheckedFolder {
+  sinceMs: number;
+  folder?: { dev: number; ino: number } | undefined;
+}
+
+/** The start of a check of pack folder `dir`: now, and the folder `dir` names (for buildArchive `checked`). */
+export function folderCheck(dir: string): CheckedFolder {
+  const sinceMs = Date.now();
+  const st = statSync(dir, { throwIfNoEntry: false });
+  return { sinceMs, folder: st === undefined ? undefined : { dev: st.dev, ino: st.ino } };
+}
+
 /**
  * The first of a walk's entries (its path in the pack, `''` for the pack folder) that changed after `sinceMs`
  * (a Date.now() taken before the folder was first read), or is gone; undefined when none did. Read from
  * ctime, which the kernel sets on every change (a write, a rename onto the path, chmod, setting the times)
  * and nothing sets back, unlike mtime, which unpacking tools set to any time. A folder's changes when
  * anything in it is created, deleted or renamed, and the pack folder's .packignore counts as the folder.
- * Date.now() is whole milliseconds: a ctime from its next millisecond on is surely later. A change within
- * the same millisecond, or one timestamp tick (coarse filesystems), goes unseen, as racy-clean entries do.
+ * The pack folder also counts as changed when it is not `folder` (a folder above it was renamed, and
+ * another tree put in its place). Date.now() is whole milliseconds: a ctime from its next millisecond on
+ * is surely later. A change within the same millisecond, or one timestamp tick (coarse filesystems), goes
+ * unseen, as racy-clean entries do.
  */
-export function changedSince(entries: readonly PackEntry[], sinceMs: number): string | undefined {
+export function changedSince(entries: readonly PackEntry[], sinceMs: number, folder?: { dev: number; ino: number }): string | undefined {
   const changed = (path: string, optional = false): boolean => {
     const st = lstatSync(path, { throwIfNoEntry: false });
     return st === undefined ? !optional : st.ctimeMs >= sinceMs + 1;
   };
   for (const entry of entries) {
     if (changed(entry.source)) return entry.relativePath;
-    if (entry.relativePath === '' && changed(join(entry.source, PACKIGNORE_FILE), true)) return PACKIGNORE_FILE;
+    if (entry.relativePath !== '') continue;
+    if (changed(join(entry.source, PACKIGNORE_FILE), true)) return PACKIGNORE_FILE;
+    const now = lstatSync(entry.source, { throwIfNoEntry: false });
+    if (folder !== undefined && (now?.dev !== folder.dev || now.ino !== folder.ino)) return '';
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { archiveMtime, buildArchive } from '../archive/index.js';
+import { folderCheck } from '../archive/stat-tree.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { createdTime, packManifest, serializeManifest } from '../oci/manifest.js';
@@ -32,9 +33,9 @@ export interface BuildResult {
 /** Validate a pack and write its deterministic archive; compute the manifest a push would write. */
 export async function buildPack(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const env = options.env ?? process.env;
-  const validated = Date.now();
   const cwd = options.cwd ?? process.cwd();
   const packDir = resolve(cwd, dir);
+  const checked = folderCheck(packDir);
   const validation = await validatePack(packDir, { strict: options.strict === true });
   if (validation.errors > 0 || validation.pack === undefined || (options.strict === true && validation.warnings > 0)) {
     throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))`, {
@@ -44,7 +45,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
   const outFile = resolve(cwd, options.outFile ?? fileName);
-  const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), unchangedSinceMs: validated });
+  const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), checked });
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
   );

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { archiveMtime } from '../archive/format.js';
+import { folderCheck, type CheckedFolder } from '../archive/stat-tree.js';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import {
@@ -124,8 +125,8 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
   /** Content keys known without reading files (the folder's stat tree is as it was at its last build). */
   const contentKeys = new Map<string, string>();
-  /** Per pack folder, when its check began: what is built must not have changed since (buildArchive unchangedSinceMs). */
-  const checkedSince = new Map<string, number>();
+  /** Per pack folder, when its check began and which folder it was: what is built must be what was checked (buildArchive `checked`). */
+  const checkedSince = new Map<string, CheckedFolder>();
 
   // 1. Validate on every core (validate-pool.ts), overlapped with building: a pack that passed starts
   // building while others are still being checked. Nothing is uploaded, and no registry is touched,
@@ -146,7 +147,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
-      const since = Date.now();
+      const since = folderCheck(dir);
       const known = cache?.folderKey(dir, mtime);
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
@@ -314,8 +315,8 @@ interface RunContext extends PushOptions {
   cache: ArchiveCache | undefined;
   /** The pack's content key when known without reading its files. */
   contentKey: string | undefined;
-  /** When the pack's check (validation, or recognition from the cache) began: its archive must hold what was checked. */
-  checkedSince: number | undefined;
+  /** When the pack's check (validation, or recognition from the cache) began, and its folder: its archive must hold what was checked. */
+  checkedSince: CheckedFolder | undefined;
   /** The archive, when it was built while other packs were still being validated. */
   prebuilt?: Built | undefined;
   /** What every target holds under the pack's version, when it was read while other packs were being validated. */
@@ -459,7 +460,7 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     name,
     version,
     mtime: ctx.mtime,
-    ...(ctx.checkedSince === undefined ? {} : { unchangedSinceMs: ctx.checkedSince }),
+    ...(ctx.checkedSince === undefined ? {} : { checked: ctx.checkedSince }),
   });
   const manifest = packManifest({
     layer: { digest: archive.digest, size: archive.size },

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -125,6 +125,21 @@ describe('a pack folder that changes while packpub publishes it', () => {
     });
     expect(report.results.map((r) => `${r.status} ${r.error?.code}`)).toEqual(['failed PACK_FILE']);
     expect(report.results[0]?.error?.message).toContain('values.yaml changed while packpub was packing');
+    expect([...(await layoutHoldings(layout)).tags.keys()]).toEqual([]);
+  });
+
+  it('is not published when a folder above it is swapped for another tree (a release folder renamed mid-run)', async () => {
+    const root = await stack.tempDir('packpub-robust-swap-');
+    const dir = await writePack(join(root, 'release', 'pack'), { name: 'robust-swap', version: '1.0.0' });
+    // The other tree exists before the run begins: none of its files changed during the run.
+    await writePack(join(root, 'staging', 'pack'), { name: 'robust-swap', version: '7.0.0' });
+    const layout = join(root, 'layout');
+    const report = await push(layout, dir, join(root, 'cache'), () => {
+      renameSync(join(root, 'release'), join(root, 'release.old'));
+      renameSync(join(root, 'staging'), join(root, 'release'));
+    });
+    expect(report.results.map((r) => `${r.version} ${r.status} ${r.error?.code}`)).toEqual(['1.0.0 failed PACK_FILE']);
+    expect(report.results[0]?.error?.message).toContain('the pack folder changed while packpub was packing');
     expect([...(await layoutHoldings(layout)).tags.keys()]).toEqual([]);
   });
 });
