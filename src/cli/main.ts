@@ -102,7 +102,7 @@ async function commandsFor(argv: string[]): Promise<CommandSpec[]> {
  * rendered by renderError, never with yargs' help, so that work is skipped. `--help` is unaffected: it
  * renders the help when asked. Reached through yargs' internal methods, so it is a no-op if they change.
  */
-function skipHelpCache(parser: unknown): void {
+export function skipHelpCache(parser: unknown): void {
   type Usage = { cacheHelpMessage?: unknown };
   const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.();
   const usage = internal?.getUsageInstance?.();
