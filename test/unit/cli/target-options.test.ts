@@ -7,6 +7,7 @@ import { pushCommand } from '../../../src/cli/commands/push.js';
 import { configuredPackRoots, configuredRunDefaults, resolveSideOptions, resolveTargetOptions } from '../../../src/cli/target-options.js';
 import type { Args, CliContext, CommandSpec } from '../../../src/cli/context.js';
 import { copyCommand } from '../../../src/cli/commands/copy.js';
+import { skipHelpCache } from '../../../src/cli/main.js';
 import { prepareArgs } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
 import { targetCredentialChain, type OpenTargetOptions } from '../../../src/targets/open.js';
@@ -66,7 +67,7 @@ interface Parsed {
 /** Parse a push-like command line as the CLI would, with a fresh context. */
 async function parse(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = '', spec: CommandSpec = pushCommand): Promise<Parsed> {
   let captured: Args | undefined;
-  await yargs(argv)
+  const parser = yargs(argv)
     .exitProcess(false)
     .strict()
     .fail((msg, err) => {
@@ -80,8 +81,10 @@ async function parse(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = '', sp
         captured = a as Args;
         prepareArgs(captured);
       },
-    })
-    .parseAsync();
+    });
+  // As main() does: no help text rendered before every run (most of this file's CPU otherwise).
+  skipHelpCache(parser);
+  await parser.parseAsync();
   if (captured === undefined) throw new Error('not parsed');
   const err: Buffer[] = [];
   const stderr = new PassThrough();
