@@ -12,6 +12,7 @@ import { listenOnLoopback, readBody, type ListeningServer } from './loopback.js'
  *   await runCli(['push', dir, '--registry', `${hostile.host}/evil`]);
  *   hostile.behaviour = { blobSizeDelta: 7 };            // Content-Length differs from the descriptor
  *   hostile.behaviour = { stallBlobAfter: 100 };         // a body that stops and never ends
+ *   hostile.behaviour = { stallUploadAfter: 1 << 20 };   // an upload body that stops being read
  *   hostile.behaviour = { tagCount: 1_000_000 };         // one enormous tag page
  *   hostile.behaviour = { linkLoop: 'repeat' };          // a `Link` back to a page already served
  *   hostile.behaviour = { linkLoop: 'endless' };         // a `Link` to a new page, forever
@@ -27,6 +28,8 @@ export interface HostileBehaviour {
   blobSizeDelta?: number;
   /** Blob GETs announce the true size, send this many bytes, then hold the connection open without ending. */
   stallBlobAfter?: number;
+  /** Upload PUTs whose body is longer stop being read after this many bytes, and are never answered. */
+  stallUploadAfter?: number;
   /** Every tag listing is one page of this many generated tags (`0.0.<n>`), streamed. */
   tagCount?: number;
   /** Tag listings carry a `Link: rel="next"`: back to the first page (`repeat`) or to a new page forever (`endless`). */
@@ -205,6 +208,15 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       return void res.end();
     }
     if ((m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/.exec(path)) !== null && req.method === 'PUT') {
+      const stallAfter = b.stallUploadAfter;
+      if (stallAfter !== undefined && Number(req.headers['content-length'] ?? 0) > stallAfter) {
+        let read = 0;
+        req.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read >= stallAfter) req.pause(); // the client's writes then fill the socket buffers and stop
+        });
+        return;
+      }
       const body = await readBody(req);
       const name = uploads.get(m[2] as string);
       const digest = url.searchParams.get('digest');
