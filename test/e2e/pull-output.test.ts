@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { parsePackRef } from '../../src/oci/reference.js';
 import { pullPack } from '../../src/operations/pull.js';
@@ -19,20 +20,32 @@ import { setup } from '../support/stage.js';
 
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 
-/** Fault injection: the second rename placing something at or in `into` fails (a full disk, EIO), once. */
-const faults = vi.hoisted(() => ({ into: undefined as string | undefined, seen: 0 }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  const rename: typeof real.rename = async (from, to) => {
-    const into = faults.into;
-    if (into !== undefined && (String(to) === into || String(to).startsWith(`${into}/`)) && ++faults.seen === 2) {
+/**
+ * Fault injection: the second rename placing something at or in `into` fails (a full disk, EIO), once.
+ * node:fs/promises' own `rename` is replaced for the test and its ES-module exports synced
+ * (syncBuiltinESMExports), so src/'s `import { rename }` sees the replacement: unlike vi.mock, this works
+ * in a worker shared with files that loaded src/ before, so this file needs no worker of its own.
+ */
+const faults = { into: undefined as string | undefined, seen: 0 };
+const fsPromises = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
+const realRename = fsPromises.rename;
+function injectRenameFault(into: string): void {
+  faults.into = into;
+  faults.seen = 0;
+  fsPromises.rename = async (from, to) => {
+    if (faults.into !== undefined && (String(to) === faults.into || String(to).startsWith(`${faults.into}/`)) && ++faults.seen === 2) {
       faults.into = undefined;
       throw Object.assign(new Error(`EIO: i/o error, rename '${String(from)}' -> '${String(to)}'`), { code: 'EIO' });
     }
-    return real.rename(from, to);
+    return realRename(from, to);
   };
-  return { ...real, rename, default: { ...real, rename } };
-});
+  syncBuiltinESMExports();
+}
+function removeRenameFault(): void {
+  faults.into = undefined;
+  fsPromises.rename = realRename;
+  syncBuiltinESMExports();
+}
 
 describe('pull --output keeps what is already there', () => {
   const w = setup(async (stack) => {
@@ -71,15 +84,14 @@ describe('pull --output keeps what is already there', () => {
   it("keeps the user's empty folder when moving the pack into it fails: it was removed before the move", async () => {
     const out = join(w.root, 'kept');
     await mkdir(out);
-    faults.into = out;
-    faults.seen = 0;
+    injectRenameFault(out);
     try {
       const run = await runCli(['pull', 'hello:1.0.0', '-o', out, '--oci-layout', w.layout]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('EIO: i/o error');
       expect(faults.into).toBeUndefined(); // the fault did fire, on the second entry moved in
     } finally {
-      faults.into = undefined;
+      removeRenameFault();
     }
     // The folder is there, empty as it was: no half pack, no staging folder inside or beside it.
     expect(await readdir(out)).toEqual([]);
