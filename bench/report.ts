@@ -301,7 +301,9 @@ export function resultsMarkdown(m: Measurements, rows: readonly Row[], profiles:
   if (m.boundMs.length > 0) out.push(`- compression bound: CPU ${list(m.boundCpuS, (v) => `${v.toFixed(2)} s`)} -> ${list(m.boundMs, formatMs)} on ${m.machine.cores} cores`);
   if (m.registry.length > 0) {
     out.push(`- packpub, empty registry: ${list(m.registry.map((r) => r.emptyMs), formatMs)}; CPU ${list(m.registry.map((r) => r.emptyCpuS), (v) => `${v.toFixed(1)} s`)}; peak RSS ${list(m.registry.map((r) => r.emptyRssKb), (v) => `${Math.round((v * 1024) / 1e6)} MB`)}; uploaded ${formatBytes(m.registry[0]?.uploadedBytes ?? 0)} per run`);
-    out.push(`- packpub, unchanged: ${list(m.registry.map((r) => r.unchangedMs), formatMs)}; blob uploads ${m.registry.map((r) => r.unchangedUploads).join(', ')}; requests ${m.registry.map((r) => r.unchangedRequests).join(', ')}`);
+    const again = m.registry.map((r) => r.unchangedCpu).filter((c) => c !== undefined);
+    const split = again.length === 0 ? '' : `; CPU main thread ${list(again.map((c) => c.mainS), (v) => `${v.toFixed(2)} s`)}, other threads ${list(again.map((c) => c.otherThreadsS), (v) => `${v.toFixed(2)} s`)}, registry ${list(again.map((c) => c.registryS), (v) => `${v.toFixed(2)} s`)}`;
+    out.push(`- packpub, unchanged: ${list(m.registry.map((r) => r.unchangedMs), formatMs)}${split}; blob uploads ${m.registry.map((r) => r.unchangedUploads).join(', ')}; requests ${m.registry.map((r) => r.unchangedRequests).join(', ')}`);
   }
   if (m.layoutMs.length > 0) out.push(`- packpub --oci-layout: ${list(m.layoutMs, formatMs)}`);
   if (m.large !== undefined) {
