@@ -65,9 +65,12 @@ export interface SpawnedCli {
   done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
 }
 
+/** How the built CLI is run as a child: RunOptions, and options for Node itself (`--cpu-prof`: one profile per JavaScript thread). */
+export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[] };
+
 /** Start the built CLI (dist/, built by the suite's global setup) as a child process a test can signal. */
-export function spawnCli(args: string[], options: Omit<RunOptions, 'tty'> = {}): SpawnedCli {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env: { ...baseEnv(), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -87,7 +90,7 @@ export function spawnCli(args: string[], options: Omit<RunOptions, 'tty'> = {}):
 }
 
 /** Run the built CLI as a child process to the end. */
-export async function runBin(args: string[], options: Omit<RunOptions, 'tty'> = {}): Promise<CliRun> {
+export async function runBin(args: string[], options: BinOptions = {}): Promise<CliRun> {
   const { code, stdout, stderr } = await spawnCli(args, options).done;
   return { code, stdout, stderr };
 }
