@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -7,9 +8,11 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
+import { decodeChartMetadata } from './chart-metadata.js';
 import { blockingReads } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
+import { firstDocumentKind } from './yaml-go.js';
 import { checkYamlText } from './yaml-source.js';
 
 /*
@@ -254,7 +257,31 @@ function place(path: string): Placement {
   return { kind: 'file', chain, rel: segs.slice(i).join('/') };
 }
 
-async function readText(stream: Readable, limit: number, what: string, nested: boolean): Promise<string> {
+/**
+ * A chart YAML file's bytes as text, as Helm's YAML reader (go-yaml, a libyaml port) decodes them: a
+ * UTF-8 BOM is dropped (Helm's archive loader also trims it), UTF-16 with a BOM is decoded, and anything
+ * else must be UTF-8, or Helm refuses the chart ("cannot load values.yaml: error converting YAML to JSON:
+ * yaml: invalid leading UTF-8 octet"), even for a byte inside a comment. `yaml` false: any bytes (templates).
+ */
+function chartText(bytes: Buffer, what: string, nested: boolean, yaml: boolean): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  if (yaml && !isUtf8(bytes)) {
+    let line = 1;
+    for (let start = 0; start < bytes.length; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      if (!isUtf8(bytes.subarray(start, end === -1 ? bytes.length : end))) break;
+      start = end === -1 ? bytes.length : end + 1;
+    }
+    const file = posix.basename(what.replaceAll(':', '/'));
+    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load ${file}: error converting YAML to JSON: yaml: invalid UTF-8"): line ${line} is not UTF-8 text`, {
+      hint: `save ${file} as UTF-8 (e.g. \`iconv -f latin1 -t utf-8\`), then rebuild the archive with \`helm package <chart-dir>\``,
+    });
+  }
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+async function readText(stream: Readable, limit: number, what: string, nested: boolean, yaml = true): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
@@ -265,7 +292,7 @@ async function readText(stream: Readable, limit: number, what: string, nested: b
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+  return chartText(Buffer.concat(chunks), what, nested, yaml);
 }
 
 function tooLargeText(what: string, limit: number, nested: boolean): ChartError {
@@ -404,10 +431,10 @@ class ArchiveCollector {
   }
 }
 
-/** UTF-8 text of an entry without a leading BOM, refused over `limit` bytes. */
-function entryText(bytes: Buffer, limit: number, what: string, nested: boolean): string {
+/** Text of an entry as chartText reads it (`yaml` false for templates), refused over `limit` bytes. */
+function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, yaml = true): string {
   if (bytes.length > limit) throw tooLargeText(what, limit, nested);
-  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+  return chartText(bytes, what, nested, yaml);
 }
 
 /** A chart archive read with packpub's tar reader (chart-archive.ts): from a file, or from the entry of an enclosing archive. */
@@ -428,7 +455,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         case 'template': {
           const bytes = await data.bytes();
           // A template that never names .Values has no reference to find: it is not even decoded.
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested));
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
           return;
         }
         case 'archive':
@@ -460,7 +487,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       const entry = item as unknown as Readable & { header: tar.Header };
       const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested));
-      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested));
+      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
       else await drain(entry);
     }
@@ -511,8 +538,42 @@ function parseYamlObject(text: string, what: string, nested: boolean): Record<st
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * Chart.yaml or requirements.yaml as Helm's Metadata struct receives it (chart-metadata.ts), or the
+ * error Helm refuses the chart with.
+ */
+function helmDecoded(text: string, what: string, nested: boolean): Record<string, unknown> {
+  const decoded = decodeChartMetadata(parseYamlObject(text, what, nested));
+  if ('metadata' in decoded) return decoded.metadata;
+  const file = posix.basename(what.replaceAll(':', '/'));
+  throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load ${file}: ${decoded.refused}")`, {
+    hint: `fix ${file} (\`helm lint\` reports the same), then rebuild the archive with \`helm package <chart-dir>\``,
+  });
+}
+
+/**
+ * Refuse a chart values.yaml Helm cannot load: Helm's loader reads it into a map with sigs.k8s.io/yaml
+ * (chartutil.ReadValues: the first document only), so YAML Go refuses, or a first document that is a
+ * list or a single value, stops every install ("cannot load values.yaml: ...").
+ */
+function helmValues(text: string, what: string, nested: boolean): void {
+  const check = checkYamlText(text, what, { documents: false });
+  const first = check.findings.find((f) => f.severity === 'error');
+  let problem: string | undefined;
+  if (!check.ok || first !== undefined) {
+    problem = `${first?.message.replace(/; fix the syntax at this position$/, '') ?? 'not valid YAML'}${first?.line === undefined ? '' : ` (line ${first.line}${first.column === undefined ? '' : `, column ${first.column}`})`}`;
+  } else {
+    const kind = firstDocumentKind(check.parsed);
+    if (kind === 'seq' || kind === 'scalar') problem = `its top level is ${kind === 'seq' ? 'a list' : 'a single value'}, not a mapping of values`;
+  }
+  if (problem === undefined) return;
+  throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load values.yaml": ${problem})`, {
+    hint: 'fix the chart\'s values.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`',
+  });
+}
+
 function chartMetadata(text: string, what: string, nested: boolean): Record<string, unknown> {
-  const metadata = parseYamlObject(text, what, nested);
+  const metadata = helmDecoded(text, what, nested);
   if (str(metadata['name']) === undefined) {
     throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: no name (Helm: "validation: chart.metadata.name is required")`, { hint: 'Helm requires `name:` in Chart.yaml' });
   }
@@ -580,9 +641,10 @@ function helmMetadataProblem(metadata: Record<string, unknown>, dependencies: un
 }
 
 function makeChart(location: string, metadata: Record<string, unknown>, slot: Omit<ChartSlot, 'archives' | 'chartYaml'>, subcharts: HelmChart[], nested: boolean): HelmChart {
-  const requirements = slot.requirements === undefined ? {} : parseYamlObject(slot.requirements, `${location}/requirements.yaml`, nested);
+  const requirements = slot.requirements === undefined ? {} : helmDecoded(slot.requirements, `${location}/requirements.yaml`, nested);
   // Helm reads requirements.yaml over Chart.yaml: its `dependencies`, when present, replace Chart.yaml's.
   const dependencies = requirements['dependencies'] ?? metadata['dependencies'];
+  if (slot.values !== undefined) helmValues(slot.values, `${location}/values.yaml`, nested);
   const refused = helmMetadataProblem(metadata, dependencies);
   if (refused !== undefined) {
     throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${location}/Chart.yaml: Helm refuses this chart ("validation: ${refused}")`, {
@@ -605,12 +667,12 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   return chart;
 }
 
-/** Read a small file, or undefined when it does not exist. */
-export async function readOptionalText(path: string, limit: number): Promise<string | undefined> {
+/** Read a small file, or undefined when it does not exist; `yaml`: a chart YAML file (chartText). */
+export async function readOptionalText(path: string, limit: number, yaml = false): Promise<string | undefined> {
   try {
     const info = await stat(path);
     if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path}: larger than ${limit} bytes`);
-    return (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+    return chartText(await readFile(path), path, false, yaml);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -618,14 +680,14 @@ export async function readOptionalText(path: string, limit: number): Promise<str
 }
 
 async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promise<HelmChart> {
-  const chartYaml = await readOptionalText(join(dir, 'Chart.yaml'), budget.maxTextBytes);
+  const chartYaml = await readOptionalText(join(dir, 'Chart.yaml'), budget.maxTextBytes, true);
   if (chartYaml === undefined) {
     throw new ChartError('PACK_FILE', 'no-chart-yaml', depth > 0, `${dir}: no Chart.yaml (Helm: "Chart.yaml file is missing")`, { hint: 'give the chart folder (the one holding Chart.yaml), or a chart .tgz' });
   }
   const slot: ChartSlot = { chartYaml, archives: [] };
-  const values = await readOptionalText(join(dir, 'values.yaml'), budget.maxTextBytes);
+  const values = await readOptionalText(join(dir, 'values.yaml'), budget.maxTextBytes, true);
   if (values !== undefined) slot.values = values;
-  const requirements = await readOptionalText(join(dir, 'requirements.yaml'), budget.maxTextBytes);
+  const requirements = await readOptionalText(join(dir, 'requirements.yaml'), budget.maxTextBytes, true);
   if (requirements !== undefined) slot.requirements = requirements;
   if (budget.templates) await readTemplateDirectory(join(dir, 'templates'), slot, 0);
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
@@ -642,7 +704,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promi
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) continue;
     if (info.isDirectory() && depth < budget.maxNesting) {
-      if ((await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes)) !== undefined) subcharts.push(await readChartDirectory(path, budget, depth + 1));
+      if ((await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes, true)) !== undefined) subcharts.push(await readChartDirectory(path, budget, depth + 1));
     } else if (info.isFile() && isChartArchiveName(name)) {
       subcharts.push(await readArchiveFile(path, budget, depth + 1));
     }

@@ -240,3 +240,23 @@ function decoderProblem(doc: Document.Parsed, errorAt: (message: string, offset:
   walk(doc.contents as YamlNode | null, 0);
   return problem;
 }
+
+/**
+ * What the first document of a parse holds, as Go's Unmarshal reads it (it reads only the first one):
+ * `none` for a text without documents (empty, or comments only), `empty` for a document that is empty or
+ * null (`---` followed by another `---`, or `~`).
+ */
+export function firstDocumentKind(parsed: YamlParse): 'none' | 'empty' | 'map' | 'seq' | 'scalar' {
+  const NULL = /^(?:~|null|Null|NULL|)$/;
+  if ('fast' in parsed) {
+    if (parsed.docs.length === 0) return 'none';
+    const root = parsed.docs[0];
+    if (root === undefined || (root.kind === 'scalar' && root.plain && NULL.test(root.value))) return 'empty';
+    return root.kind === 'alias' ? 'scalar' : root.kind;
+  }
+  const doc = parsed.documents[0];
+  if (doc === undefined) return 'none';
+  const root = doc.contents as YamlNode | null;
+  if (root === null || (isScalar(root) && root.value === null)) return 'empty';
+  return isMap(root) ? 'map' : isSeq(root) ? 'seq' : 'scalar';
+}

@@ -150,7 +150,7 @@ describe('readChart', () => {
     expect(chart.templateValuePaths).toEqual([['replicas']]);
   });
 
-  it.each<{ name: string; files: Record<string, string>; problem: string; message: string }>([
+  it.each<{ name: string; files: Record<string, string | Buffer>; problem: string; message: string }>([
     {
       name: './mychart/Chart.yaml alone (Helm reads it as mychart/Chart.yaml)',
       files: { './': '', './mychart/': '', './mychart/Chart.yaml': 'name: mychart\nversion: 1.0.0\n' },
@@ -191,6 +191,35 @@ describe('readChart', () => {
       problem: 'bad-metadata',
       message: ':charts/sub/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required")',
     },
+    // Helm decodes Chart.yaml and requirements.yaml into its Metadata struct (sigs.k8s.io/yaml, then encoding/json).
+    {
+      name: 'keywords given as one string',
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nkeywords: monitoring\n' },
+      problem: 'bad-metadata',
+      message: '("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field Metadata.keywords of type []string")',
+    },
+    { name: 'a maintainer given as a plain name', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nmaintainers:\n  - Jane Doe\n' }, problem: 'bad-metadata', message: 'cannot unmarshal string into Go struct field Metadata.maintainers of type Maintainer' },
+    { name: 'deprecated given as a string', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\ndeprecated: "true"\n' }, problem: 'bad-metadata', message: 'cannot unmarshal string into Go struct field Metadata.deprecated of type bool' },
+    { name: 'a list for tags', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\ntags: [a, b]\n' }, problem: 'bad-metadata', message: 'cannot unmarshal array into Go struct field Metadata.tags of type string' },
+    {
+      name: 'a dependency whose tags is one string (requirements.yaml)',
+      files: { 'x/Chart.yaml': 'apiVersion: v1\nname: x\nversion: 1.0.0\n', 'x/requirements.yaml': 'dependencies:\n  - name: a\n    tags: backend\n' },
+      problem: 'bad-metadata',
+      message: '("cannot load requirements.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field Dependency.dependencies.tags of type []string")',
+    },
+    { name: 'a .inf under a key Helm does not know', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nx-limit: .inf\n' }, problem: 'bad-metadata', message: '("cannot load Chart.yaml: error converting YAML to JSON: json: unsupported value: +Inf")' },
+    // go-yaml reads only UTF-8 (or UTF-16 with a BOM), even in comments.
+    { name: 'a Latin-1 byte in a Chart.yaml comment', files: { 'x/Chart.yaml': Buffer.from('apiVersion: v2\nname: x\nversion: 1.0.0\n# caf\xe9\n', 'latin1') }, problem: 'bad-metadata', message: '("cannot load Chart.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 4 is not UTF-8 text' },
+    { name: 'a Latin-1 values.yaml', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': Buffer.from('owner: Jos\xe9\n', 'latin1') }, problem: 'bad-metadata', message: 'x/values.yaml: Helm refuses this chart ("cannot load values.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 1' },
+    // Helm's loader reads values.yaml into a map (chartutil.ReadValues); it refuses the chart when it cannot.
+    { name: 'a values.yaml that is not YAML', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': 'image:\n  tag: [1.0\n' }, problem: 'bad-metadata', message: '/values.yaml: Helm refuses this chart ("cannot load values.yaml": not valid YAML: ' },
+    { name: 'a values.yaml holding a list', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': '- a\n- b\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": its top level is a list, not a mapping of values)' },
+    {
+      name: 'a subchart values.yaml holding a single value',
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/values.yaml': 'replicas 2\n' },
+      problem: 'bad-metadata',
+      message: ':charts/sub/values.yaml: Helm refuses this chart ("cannot load values.yaml": its top level is a single value, not a mapping of values)',
+    },
   ])('refuses what Helm refuses: $name, with what Helm says', async ({ files, problem, message }) => {
     const path = join(work, `helm-${Math.random().toString(16).slice(2)}.tgz`);
     await writeTgz(path, files);
@@ -206,6 +235,9 @@ describe('readChart', () => {
       ['name: web\nversion: 1.0.0\n', 'web', '1.0.0'],
       ['apiVersion: v2\nname: 123\nversion: 1.5\n', '123', '1.5'],
       ['apiVersion: v2\nname: cal\nversion: 26.02.1\ntype: application\n', 'cal', '26.02.1'],
+      // encoding/json matches struct fields in any case; scalars become the text of string fields.
+      ['apiVersion: v2\nName: Upper\nVersion: 2.0.0\nkeywords: [1, true, null]\nannotations: {a: 1}\nmaintainers: [{name: 7}]\n', 'Upper', '2.0.0'],
+      [`\uFEFFapiVersion: v2\nname: bom\nversion: 1.0.0\n`, 'bom', '1.0.0'],
     ];
     for (const [chartYaml, name, version] of cases) {
       const path = join(work, `ok-${name}.tgz`);
@@ -213,6 +245,19 @@ describe('readChart', () => {
       const chart = await readChart(path);
       expect({ name: chart.name, version: chart.version, sub: chart.subcharts.map((c) => c.name) }).toEqual({ name, version, sub: ['lib'] });
     }
+  });
+
+  it('reads the values.yaml files Helm loads: empty, comments only, null, a first document that is empty, a broken later document', async () => {
+    const texts = ['', '# nothing set\n', '~\n', '---\n---\n- only in the second document\n', 'a: 1\n---\n: broken [\n'];
+    for (const [i, values] of texts.entries()) {
+      const path = join(work, `values-ok-${i}.tgz`);
+      await writeTgz(path, { 'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n', 'c/values.yaml': values });
+      expect((await readChart(path)).valuesText).toBe(values);
+    }
+    // UTF-16 with a byte-order mark is YAML go-yaml reads.
+    const utf16 = join(work, 'utf16.tgz');
+    await writeTgz(utf16, { 'c/Chart.yaml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('apiVersion: v2\nname: wide\nversion: 1.0.0\n', 'utf16le')]) });
+    expect((await readChart(utf16)).name).toBe('wide');
   });
 
   it('refuses a file that is not a gzip tar, and a missing path', async () => {

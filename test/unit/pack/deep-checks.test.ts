@@ -296,12 +296,13 @@ charts:
     expect(findings[0]?.message).toContain("foo/charts/bar-1.0.0.tgz: not a gzip'd tar archive");
   });
 
-  it("warns once when a chart's own values.yaml does not parse, and checks nothing against it", async () => {
+  it("warns once when a chart's own values.yaml does not parse (Helm refuses the chart), and checks nothing against it", async () => {
     const dir = join(work, 'broken-chart-values');
     await writeTgz(join(dir, 'charts/foo-1.0.0.tgz'), { 'foo/Chart.yaml': 'apiVersion: v2\nname: foo\nversion: 1.0.0\n', 'foo/values.yaml': 'a: [1,\n' });
     const findings = await deepCheckPack({ dir, packJson: helmPackJson, valuesText: 'charts:\n  foo:\n    anything: 1\n' });
-    expect(brief(findings)).toEqual([{ rule: 'deep-chart-values-unreadable', severity: 'warning', path: undefined, line: undefined }]);
+    expect(brief(findings)).toEqual([{ rule: 'deep-chart-unreadable', severity: 'warning', path: undefined, line: undefined }]);
     expect(findings[0]).toMatchObject({ file: 'charts/foo-1.0.0.tgz' });
+    expect(findings[0]?.message).toContain('Helm refuses this chart ("cannot load values.yaml": not valid YAML');
   });
 });
 
@@ -320,11 +321,11 @@ describe('deep checks: charts shared by several packs', () => {
     expect(results.map(brief)).toEqual([
       [{ rule: 'deep-values-nesting', severity: 'warning', path: 'charts.foo.unknown', line: 4 }],
       [{ rule: 'deep-values-nesting', severity: 'warning', path: 'charts.foo.unknown', line: 4 }],
-      [{ rule: 'deep-chart-values-unreadable', severity: 'warning', path: undefined, line: undefined }],
-      [{ rule: 'deep-chart-values-unreadable', severity: 'warning', path: undefined, line: undefined }],
+      [{ rule: 'deep-chart-unreadable', severity: 'warning', path: undefined, line: undefined }],
+      [{ rule: 'deep-chart-unreadable', severity: 'warning', path: undefined, line: undefined }],
     ]);
-    expect(results[3]?.[0]?.message).toBe(results[2]?.[0]?.message.replace('shared-c', 'shared-d'));
-    expect(results[3]?.[0]?.message).toContain('does not parse (Flow sequence in block collection must be sufficiently indented and end with a ] (2:1))');
+    expect(results[3]?.[0]?.message).toBe(results[2]?.[0]?.message.replaceAll('shared-c', 'shared-d'));
+    expect(results[3]?.[0]?.message).toContain('not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (line 2, column 1)');
   });
 });
 

@@ -1,0 +1,153 @@
+/*
+ * Chart.yaml (and requirements.yaml) as Helm decodes them: sigs.k8s.io/yaml turns the YAML into JSON,
+ * then Go's encoding/json fills Helm's Metadata struct (helm/helm pkg/chart/v2/metadata.go, dependency.go).
+ * So a key matches its field in any case (`Name:` is `name`, an exact match winning), scalars become the
+ * text of string fields (`version: 1.10` is "1.1", as sigs.k8s.io/yaml formats floats), and a value of
+ * the wrong kind (`keywords: kubernetes`, a maintainer given as a plain string, a list for `tags`) makes
+ * Helm refuse the chart: "cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json:
+ * cannot unmarshal string into Go struct field Metadata.keywords of type []string". Keys Helm does not
+ * know are kept as they are, but a `.inf` or `.nan` among them cannot become JSON ("json: unsupported
+ * value: +Inf").
+ */
+
+type GoType =
+  | { kind: 'string' | 'bool' | 'any' }
+  | { kind: 'slice'; of: GoType; name: string }
+  | { kind: 'map'; of: GoType; name: string }
+  | { kind: 'struct'; name: string; fields: Record<string, GoType> };
+
+const STRING: GoType = { kind: 'string' };
+const BOOL: GoType = { kind: 'bool' };
+const STRINGS: GoType = { kind: 'slice', of: STRING, name: '[]string' };
+
+const MAINTAINER: GoType = { kind: 'struct', name: 'Maintainer', fields: { name: STRING, email: STRING, url: STRING } };
+const DEPENDENCY: GoType = {
+  kind: 'struct',
+  name: 'Dependency',
+  fields: {
+    name: STRING,
+    version: STRING,
+    repository: STRING,
+    condition: STRING,
+    tags: STRINGS,
+    enabled: BOOL,
+    'import-values': { kind: 'slice', of: { kind: 'any' }, name: '[]interface {}' },
+    alias: STRING,
+  },
+};
+const METADATA: GoType = {
+  kind: 'struct',
+  name: 'Metadata',
+  fields: {
+    name: STRING,
+    home: STRING,
+    sources: STRINGS,
+    version: STRING,
+    description: STRING,
+    keywords: STRINGS,
+    maintainers: { kind: 'slice', of: MAINTAINER, name: '[]*Maintainer' },
+    icon: STRING,
+    apiVersion: STRING,
+    condition: STRING,
+    tags: STRING,
+    appVersion: STRING,
+    deprecated: BOOL,
+    annotations: { kind: 'map', of: STRING, name: 'map[string]string' },
+    kubeVersion: STRING,
+    dependencies: { kind: 'slice', of: DEPENDENCY, name: '[]*Dependency' },
+    type: STRING,
+  },
+};
+
+class Refused extends Error {}
+
+/** encoding/json's word for what a value is, as in "cannot unmarshal <kind> into". */
+function jsonKind(value: unknown): string {
+  if (typeof value === 'string' || value instanceof Uint8Array) return 'string';
+  if (typeof value === 'number') return 'number';
+  if (typeof value === 'boolean') return 'bool';
+  return Array.isArray(value) ? 'array' : 'object';
+}
+
+function typeName(type: GoType): string {
+  return type.kind === 'any' ? 'interface {}' : type.kind === 'struct' || type.kind === 'slice' || type.kind === 'map' ? type.name : type.kind;
+}
+
+class Unconvertible extends Error {}
+
+/** Refuse a number JSON cannot hold anywhere in a value that is not decoded into a string field. */
+function finiteOnly(value: unknown): void {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Unconvertible(`json: unsupported value: ${Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf'}`);
+  }
+  if (Array.isArray(value)) value.forEach(finiteOnly);
+  else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) Object.values(value).forEach(finiteOnly);
+}
+
+/** The struct field a key fills: the exact name, else one equal to it but for case. */
+function fieldOf(fields: Record<string, GoType>, key: string): string | undefined {
+  if (Object.hasOwn(fields, key)) return key;
+  const folded = key.toLowerCase();
+  return Object.keys(fields).find((f) => f.toLowerCase() === folded);
+}
+
+/**
+ * `value` decoded into `type`, with struct keys renamed to their field names. `struct` and `path` name
+ * the place as encoding/json does: the innermost struct and the field path ("Dependency.dependencies.tags").
+ */
+function decode(value: unknown, type: GoType, struct: string, path: string[]): unknown {
+  if (value === null || value === undefined) return value;
+  const kind = jsonKind(value);
+  const refuse = (): never => {
+    throw new Refused(`json: cannot unmarshal ${kind} into Go struct field ${struct}.${path.join('.')} of type ${typeName(type)}`);
+  };
+  switch (type.kind) {
+    case 'any':
+      finiteOnly(value);
+      return value;
+    case 'string':
+      // sigs.k8s.io/yaml writes numbers and booleans bound for a string field as their text.
+      return kind === 'array' || kind === 'object' ? refuse() : value;
+    case 'bool':
+      return kind === 'bool' ? value : refuse();
+    case 'slice':
+      return Array.isArray(value) ? value.map((item) => decode(item, type.of, struct, path)) : refuse();
+    case 'map': {
+      if (kind !== 'object') refuse();
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = decode(v, type.of, struct, path);
+      return out;
+    }
+    case 'struct': {
+      if (kind !== 'object') refuse();
+      const out: Record<string, unknown> = {};
+      // encoding/json fills a field from every key matching it, in the key order of sigs.k8s.io/yaml's
+      // JSON (sorted): an exact key sorts after its other-case forms, so it wins over them.
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [k, v] of entries) {
+        const field = fieldOf(type.fields, k);
+        if (field === undefined) {
+          finiteOnly(v);
+          out[k] = v;
+        } else {
+          out[field] = decode(v, type.fields[field] as GoType, type.name, [...path, field]);
+        }
+      }
+      return out;
+    }
+  }
+}
+
+/**
+ * A parsed Chart.yaml or requirements.yaml mapping as Helm's Metadata struct receives it (keys renamed
+ * to their fields, unknown keys kept), or Helm's words for why it cannot load the file.
+ */
+export function decodeChartMetadata(parsed: Record<string, unknown>): { metadata: Record<string, unknown> } | { refused: string } {
+  try {
+    return { metadata: decode(parsed, METADATA, 'Metadata', []) as Record<string, unknown> };
+  } catch (err) {
+    if (err instanceof Refused) return { refused: `error unmarshaling JSON: while decoding JSON: ${err.message}` };
+    if (err instanceof Unconvertible) return { refused: `error converting YAML to JSON: ${err.message}` };
+    throw err;
+  }
+}

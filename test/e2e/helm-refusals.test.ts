@@ -1,0 +1,55 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { putFile, tempDir, tgz } from '../support/files.js';
+import { CHART_FILES, writeValidPack } from '../support/packs.js';
+
+/*
+ * Chart archives Helm's loader refuses, so Palette cannot install the pack: validate fails them with
+ * Helm's words and exit 1, and push publishes nothing. Each case changes one file of a valid chart.
+ */
+const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says: string }> = [
+  {
+    name: 'Chart.yaml keywords as one string',
+    files: { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\nkeywords: monitoring\n' },
+    says: 'Helm refuses this chart ("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field Metadata.keywords of type []string")',
+  },
+  {
+    name: 'a Latin-1 Chart.yaml',
+    files: { 'web/Chart.yaml': Buffer.from('apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: caf\xe9\n', 'latin1') },
+    says: 'Helm refuses this chart ("cannot load Chart.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 4 is not UTF-8 text; save Chart.yaml as UTF-8',
+  },
+  {
+    name: 'a values.yaml that does not parse',
+    files: { 'web/values.yaml': 'replicas: [1\n' },
+    says: 'Helm refuses this chart ("cannot load values.yaml": not valid YAML',
+  },
+];
+
+describe('chart archives Helm refuses to load', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-e2e-helm-'));
+    for (const [i, c] of CASES.entries()) {
+      const dir = join(root, `case-${i}`);
+      await writeValidPack(dir);
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.files }));
+    }
+  });
+  afterAll(async () => cleanup());
+
+  it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits 1 with what Helm says, push publishes nothing', async ({ i, says }) => {
+    const dir = join(root, `case-${i}`);
+    const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+    expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   charts/web-1.0.0.tgz: `, says] });
+
+    const layout = join(root, `layout-${i}`);
+    const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
+    expect(push.code).toBe(1);
+    expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
+    await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+  });
+});
