@@ -25,19 +25,35 @@ export async function loadEcrSdk(): Promise<EcrSdk> {
   return import('@aws-sdk/client-ecr');
 }
 
+/** How long one ECR API call may take, the SDK's own retries included (--request-timeout's default). */
+export const DEFAULT_ECR_CALL_TIMEOUT_MS = 60_000;
+
+/** An opened ECR API client; `send` bounds each call in time. */
+export interface EcrApiClient {
+  sdk: EcrSdk;
+  client: ECRClient;
+  /**
+   * One call that must end within the clients' time limit: the SDK has no timeout of its own, so an API
+   * (or proxy) that accepts the connection and never answers, or drips its answer, would hold the run.
+   */
+  send<Out = unknown>(command: object): Promise<Out>;
+}
+
 /**
  * The ECR API clients of one run: one per region, endpoint flavour and AWS settings, shared by the token
  * provider (GetAuthorizationToken) and the store's API calls (CreateRepository, DescribeRepositories).
- * `destroy` releases them when the run's store closes.
+ * `destroy` releases them when the run's store closes. Each call ends within `timeoutMs` (--request-timeout).
  */
 export class EcrClients {
-  private readonly opened = new Map<string, Promise<{ sdk: EcrSdk; client: ECRClient }>>();
+  private readonly opened = new Map<string, Promise<EcrApiClient>>();
 
-  get(host: EcrHost, aws: EcrAwsOptions = {}): Promise<{ sdk: EcrSdk; client: ECRClient }> {
+  constructor(readonly timeoutMs: number = DEFAULT_ECR_CALL_TIMEOUT_MS) {}
+
+  get(host: EcrHost, aws: EcrAwsOptions = {}): Promise<EcrApiClient> {
     const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn]);
     let pending = this.opened.get(key);
     if (pending === undefined) {
-      pending = openEcrClient(host, aws);
+      pending = openEcrClient(host, aws).then(({ sdk, client }) => ({ sdk, client, send: <Out>(command: object) => sendWithin<Out>(client, command, this.timeoutMs) }));
       this.opened.set(key, pending);
       pending.catch(() => this.opened.delete(key));
     }
@@ -47,6 +63,20 @@ export class EcrClients {
   destroy(): void {
     for (const pending of this.opened.values()) void pending.then(({ client }) => client.destroy(), () => undefined);
     this.opened.clear();
+  }
+}
+
+/** Name of the error a call that ran out of time ends with (mapped to NETWORK by mapAwsError). */
+const CALL_TIMEOUT = 'EcrCallTimeout';
+
+async function sendWithin<Out>(client: ECRClient, command: object, timeoutMs: number): Promise<Out> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    // Every command of this client; send's overloads cannot name "any ECR command" generically.
+    return (await client.send(command as Parameters<ECRClient['send']>[0], { abortSignal: signal })) as Out;
+  } catch (err) {
+    if (!signal.aborted) throw err;
+    throw Object.assign(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`), { name: CALL_TIMEOUT, cause: err });
   }
 }
 
@@ -85,6 +115,18 @@ const NO_CREDENTIALS_HINT =
  */
 export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string }): PackpubError {
   if (err instanceof PackpubError) return err;
+  if (name_(err) === 'ThrottlingException') {
+    return new PackpubError('REGISTRY', `AWS throttled ${action} for ${context.host} (ThrottlingException), after the SDK's retries`, {
+      hint: 'another job shares this account and region\'s ECR API rate; try again later, or publish with a lower --concurrency',
+      cause: err,
+    });
+  }
+  if (/^Kms/.test(name_(err))) {
+    return new PackpubError('AUTH', `AWS KMS refused ${action} for ${context.host} (${name_(err)}): ${firstLine(err)}`, {
+      hint: 'the repository is (or would be) KMS-encrypted: allow this identity kms:Encrypt/kms:Decrypt/kms:GenerateDataKey (and kms:CreateGrant for CreateRepository) on the key, or check --ecr-kms-key',
+      cause: err,
+    });
+  }
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? '';
   const message = (e.message ?? String(err)).split('\n')[0] ?? '';
@@ -112,6 +154,19 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
       cause: err,
     });
   }
+  if (name === CALL_TIMEOUT) {
+    return new PackpubError('NETWORK', `the ECR API at ${context.endpoint ?? 'the regional ECR endpoint'} did not answer ${action} for ${context.host}: ${message}`, {
+      hint: 'the ECR API (or a proxy or VPC endpoint in front of it) accepts connections but stalls; check --ecr-endpoint / AWS_ENDPOINT_URL_ECR and the network, or raise --request-timeout',
+      cause: err,
+    });
+  }
+  // The SDK could not read the answer: something other than the ECR API answered (a proxy page, another service).
+  if (name === 'SyntaxError' || name === 'TypeError') {
+    return new PackpubError('REGISTRY', `the ECR API at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with something that is not an ECR API answer (${message})`, {
+      hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API (a proxy or another service may answer instead)',
+      cause: err,
+    });
+  }
   const netCode = e.code ?? (err as { cause?: { code?: string } }).cause?.code;
   if (name === 'TimeoutError' || (netCode !== undefined && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(netCode))) {
     const where = context.endpoint ?? 'the regional ECR endpoint';
@@ -124,4 +179,12 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
     hint: 'run again with --debug for the cause',
     cause: err,
   });
+}
+
+function name_(err: unknown): string {
+  return (err as { name?: string } | null)?.name ?? '';
+}
+
+function firstLine(err: unknown): string {
+  return ((err as { message?: string } | null)?.message ?? String(err)).split('\n')[0] ?? '';
 }

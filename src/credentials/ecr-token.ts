@@ -1,4 +1,6 @@
+import type { GetAuthorizationTokenCommandOutput } from '@aws-sdk/client-ecr';
 import { EcrClients, mapAwsError, type EcrAwsOptions } from '../aws/ecr-sdk.js';
+import { registerSecret } from '../util/redact.js';
 import { PackpubError } from '../errors.js';
 import { parseEcrHost, type EcrHost } from '../aws/ecr-host.js';
 import type { Credential, CredentialProvider } from './types.js';
@@ -25,30 +27,70 @@ export interface EcrToken {
   expiresAt: Date;
 }
 
-/** `authorizationToken` is base64 of `AWS:<password>` (registries.md). */
-export function decodeEcrToken(authorizationToken: string): { username: string; password: string } | undefined {
-  const text = Buffer.from(authorizationToken, 'base64').toString('utf8');
+/**
+ * `authorizationToken` is base64 of `AWS:<password>` (registries.md). Anything else (not base64, no colon,
+ * not UTF-8, a control character that would break or smuggle into the Authorization header) is refused,
+ * with the reason (never the token).
+ */
+export function decodeEcrToken(authorizationToken: string): { username: string; password: string } | { problem: string } {
+  const token = authorizationToken.trim();
+  if (token === '' || token.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return { problem: 'is not base64' };
+  const bytes = Buffer.from(token, 'base64');
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(bytes)) return { problem: 'is not UTF-8 text once decoded' };
   const colon = text.indexOf(':');
-  if (colon <= 0) return undefined;
-  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+  if (colon <= 0) return { problem: 'has no user name and colon (AWS:<password>) once decoded' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(text)) return { problem: 'holds a control character once decoded' };
+  const password = text.slice(colon + 1);
+  if (password === '') return { problem: 'has an empty password once decoded' };
+  return { username: text.slice(0, colon), password };
+}
+
+/** `host` of an authorizationData entry's proxyEndpoint (`https://<host>`), lowercased; undefined when unreadable. */
+function proxyHost(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined || endpoint === '') return undefined;
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 /** One GetAuthorizationToken call through the SDK, on the run's client for this host when `clients` is given. */
-export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions, clients?: EcrClients): Promise<EcrToken> {
+export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions, clients?: EcrClients, now: () => number = Date.now): Promise<EcrToken> {
   const context = { host: hostName, ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }), ...(aws.awsRoleArn === undefined ? {} : { roleArn: aws.awsRoleArn }) };
   const own = clients === undefined ? new EcrClients() : undefined;
-  const { sdk, client } = await (clients ?? own!).get(host, aws);
+  const unusable = (why: string) =>
+    new PackpubError('REGISTRY', `ECR GetAuthorizationToken for ${hostName} returned ${why}`, {
+      hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API of the registry\'s region (a proxy or another service may answer instead)',
+    });
   try {
-    const out = await client.send(new sdk.GetAuthorizationTokenCommand({}));
-    const data = out.authorizationData?.[0];
-    const decoded = data?.authorizationToken === undefined ? undefined : decodeEcrToken(data.authorizationToken);
-    if (decoded === undefined) {
-      throw new PackpubError('REGISTRY', `ECR GetAuthorizationToken for ${hostName} returned no usable token`, {
-        hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API',
-      });
+    const { sdk, send } = await (clients ?? own!).get(host, aws);
+    const out = await send<GetAuthorizationTokenCommandOutput>(new sdk.GetAuthorizationTokenCommand({}));
+    const entries = out.authorizationData ?? [];
+    // Several entries (one per registry asked for): the one for this host, else the first; a token is valid
+    // for every registry of the caller's partition and region that IAM allows, whatever its proxyEndpoint's account.
+    const target = hostName.replace(/:\d+$/, '').toLowerCase();
+    const data = entries.find((d) => proxyHost(d.proxyEndpoint) === target) ?? entries[0];
+    if (data?.authorizationToken === undefined) throw unusable('no token');
+    const decoded = decodeEcrToken(data.authorizationToken);
+    if ('problem' in decoded) throw unusable(`a token that ${decoded.problem}`);
+    registerSecret(decoded.password);
+    const other = proxyHost(data.proxyEndpoint);
+    const otherEcr = other === undefined ? undefined : parseEcrHost(other);
+    if (otherEcr !== undefined && (otherEcr.region !== host.region || otherEcr.dnsSuffix !== host.dnsSuffix)) {
+      // A token of another region (or partition) is refused by this registry with a bare 401.
+      throw unusable(`a token for ${other} (region ${otherEcr.region}), not for region ${host.region}`);
     }
     // ECR tokens last 12 h; without an expiry, assume that.
-    const expiresAt = data?.expiresAt instanceof Date ? data.expiresAt : new Date(Date.now() + 12 * 3600_000);
+    const expiresAt = data.expiresAt instanceof Date && !Number.isNaN(data.expiresAt.getTime()) ? data.expiresAt : new Date(now() + 12 * 3600_000);
+    if (expiresAt.getTime() <= now()) {
+      // Either this machine's clock is far off, or the endpoint is not ECR; every request would fetch it again.
+      throw new PackpubError('REGISTRY', `ECR GetAuthorizationToken for ${hostName} returned a token that expired at ${expiresAt.toISOString()} (this machine's clock says ${new Date(now()).toISOString()})`, {
+        hint: "check this machine's clock (ECR tokens last 12 hours), and that --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API",
+      });
+    }
     return { ...decoded, expiresAt };
   } catch (err) {
     throw mapAwsError(err, 'ecr:GetAuthorizationToken', context);
@@ -69,7 +111,7 @@ interface CacheEntry {
  */
 export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): CredentialProvider {
   const now = options.now ?? Date.now;
-  const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options, options.clients));
+  const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options, options.clients, now));
   const cache = new Map<string, CacheEntry>();
   const pending = new Map<string, Promise<Credential>>();
   const keyOf = (h: EcrHost) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`;

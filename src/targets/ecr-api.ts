@@ -1,6 +1,6 @@
-import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { BatchDeleteImageCommandOutput, DescribeRepositoriesCommandOutput } from '@aws-sdk/client-ecr';
 import type { EcrHost } from '../aws/ecr-host.js';
-import { EcrClients, mapAwsError, type EcrAwsOptions, type EcrSdk } from '../aws/ecr-sdk.js';
+import { EcrClients, mapAwsError, type EcrApiClient, type EcrAwsOptions } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import type { EcrRepositoryOptions } from './options.js';
 import { DELETE_RACE_HINT } from './artifact-store.js';
@@ -28,7 +28,7 @@ export class EcrApi {
     private readonly clients: EcrClients = new EcrClients(),
   ) {}
 
-  private open(): Promise<{ sdk: EcrSdk; client: ECRClient }> {
+  private open(): Promise<EcrApiClient> {
     return this.clients.get(this.host, this.aws);
   }
 
@@ -42,10 +42,10 @@ export class EcrApi {
 
   /** Create a repository; 'exists' when ECR already has it (RepositoryAlreadyExistsException is fine). */
   async createRepository(name: string, settings: EcrRepositoryOptions = {}): Promise<'created' | 'exists'> {
-    const { sdk, client } = await this.open();
+    const { sdk, send } = await this.open();
     const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     try {
-      await client.send(
+      await send(
         new sdk.CreateRepositoryCommand({
           registryId: this.host.accountId,
           repositoryName: name,
@@ -65,14 +65,14 @@ export class EcrApi {
 
   /** Every repository of the registry whose name starts with `prefix/` (DescribeRepositories has no filter). */
   async listRepositories(prefix: string): Promise<EcrRepositorySummary[]> {
-    const { sdk, client } = await this.open();
+    const { sdk, send } = await this.open();
     const wanted = prefix === '' ? '' : `${prefix.replace(/\/+$/, '')}/`;
     const found: EcrRepositorySummary[] = [];
     let nextToken: string | undefined;
     do {
       let page;
       try {
-        page = await client.send(
+        page = await send<DescribeRepositoriesCommandOutput>(
           new sdk.DescribeRepositoriesCommand({
             registryId: this.host.accountId,
             maxResults: 1000,
@@ -98,9 +98,9 @@ export class EcrApi {
 
   /** Describe one repository; undefined when it does not exist. */
   async describeRepository(name: string): Promise<EcrRepositorySummary | undefined> {
-    const { sdk, client } = await this.open();
+    const { sdk, send } = await this.open();
     try {
-      const out = await client.send(new sdk.DescribeRepositoriesCommand({ registryId: this.host.accountId, repositoryNames: [name] }));
+      const out = await send<DescribeRepositoriesCommandOutput>(new sdk.DescribeRepositoriesCommand({ registryId: this.host.accountId, repositoryNames: [name] }));
       const repo = out.repositories?.[0];
       if (repo === undefined) return undefined;
       return {
@@ -121,10 +121,10 @@ export class EcrApi {
    * failure is an error here, never a silent success.
    */
   async deleteTag(repository: string, tag: string, digest: string, what: string): Promise<void> {
-    const { sdk, client } = await this.open();
+    const { sdk, send } = await this.open();
     let out;
     try {
-      out = await client.send(new sdk.BatchDeleteImageCommand({ registryId: this.host.accountId, repositoryName: repository, imageIds: [{ imageTag: tag, imageDigest: digest }] }));
+      out = await send<BatchDeleteImageCommandOutput>(new sdk.BatchDeleteImageCommand({ registryId: this.host.accountId, repositoryName: repository, imageIds: [{ imageTag: tag, imageDigest: digest }] }));
     } catch (err) {
       if ((err as { name?: string }).name === 'RepositoryNotFoundException') {
         throw new PackpubError('NOT_FOUND', `${what} is no longer there: ECR repository ${repository} does not exist`, { cause: err });

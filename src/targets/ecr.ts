@@ -1,4 +1,5 @@
 import { parseEcrHost } from '../aws/ecr-host.js';
+import { EcrClients } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { isRegistryError } from '../registry/errors.js';
@@ -112,6 +113,6 @@ export async function openEcrStore(
     ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-  }, options.ecrClients);
+  }, options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs));
   return new EcrStore(openClient(), api, settings);
 }

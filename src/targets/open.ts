@@ -76,7 +76,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   refusePacksNamespace(host, basePath);
   const { openRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
-  const ecrClients = options.ecrClients ?? new EcrClients();
+  const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs);
   const credentials = options.credentials ?? targetCredentialChain(options, ecrClients);
   const store = await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
   return { store, basePath, display: `registry ${basePath === '' ? host : `${host}/${basePath}`}` };

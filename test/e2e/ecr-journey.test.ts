@@ -88,3 +88,30 @@ describe('ECR journey through the CLI', () => {
     }
   });
 });
+
+describe('ECR API faults during a push: one clear error, exit 1, nothing published', () => {
+  const repos = (base: string) => [...w.standin.repositories.keys()].filter((r) => r.startsWith(`${base}/`));
+
+  it('throttling, a KMS refusal, and an API that stalls (bounded by --request-timeout)', async () => {
+    const cases: [string, () => void, string[], RegExp][] = [
+      ['throttled', () => w.standin.fail('CreateRepository', 'ThrottlingException', 'Rate exceeded'), [], /FAILED hello-universe:1.0.0: AWS throttled ecr:CreateRepository for \S+ \(ThrottlingException\), after the SDK's retries/],
+      ['kms', () => w.standin.fail('CreateRepository', 'KmsException', 'User is not authorized to perform kms:CreateGrant on key alias/packs'), ['--ecr-encryption', 'KMS', '--ecr-kms-key', 'alias/packs'], /FAILED hello-universe:1.0.0: AWS KMS refused ecr:CreateRepository for \S+ \(KmsException\): User is not authorized to perform kms:CreateGrant/],
+      ['stalled', () => void (w.standin.stall = { op: 'CreateRepository', mode: 'hang' }), ['--request-timeout', '1'], /FAILED hello-universe:1.0.0: the ECR API at http:\/\/127\.0\.0\.1:\d+ did not answer ecr:CreateRepository for \S+: no complete answer within 1 s/],
+    ];
+    for (const [base, inject, extra, said] of cases) {
+      inject();
+      const started = Date.now();
+      try {
+        const push = await runCli(['push', w.pack, ...ecrArgs(base), ...extra], { env: env() });
+        expect(push.code, base).toBe(1);
+        expect(push.stderr).toMatch(said);
+        expect(Date.now() - started).toBeLessThan(30_000);
+      } finally {
+        w.standin.allow('CreateRepository');
+        w.standin.stall = undefined;
+      }
+      expect(repos(base)).toEqual([]);
+      expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith(`/v2/${base}/`))).toBe(false);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import type { PackpubError } from '../../src/errors.js';
 import { failure } from './errors.js';
+import { drip } from './hostile-registry.js';
 import { readBody } from './loopback.js';
 import { registryAdmin } from './registry-admin.js';
 import type { RunningRegistry } from './registry.js';
@@ -18,7 +19,9 @@ import type { RunningRegistry } from './registry.js';
  * the image with its last tag; by digest the image and its tags; problems come back in `failures` with a
  * 200 (ImageNotFound, ImageTagDoesNotMatchDigest, MissingDigestAndTag), as ECR answers.
  * It also answers STS AssumeRole (AWS Query protocol: form body in, XML out) so `--aws-role-arn` can be
- * followed end to end: point AWS_ENDPOINT_URL_STS at it.
+ * followed end to end: point AWS_ENDPOINT_URL_STS at it. Faults: an AWS error per operation (`fail`:
+ * ThrottlingException, KmsException...), a replaced answer (`answerOverride`: odd authorizationData), and
+ * an operation that never answers or drips (`stall`).
  */
 
 export interface EcrStandinRepository {
@@ -70,6 +73,18 @@ export interface EcrStandin {
   /** Make an operation answer AccessDeniedException (IAM tests); `allow` undoes it. */
   deny(op: string): void;
   allow(op: string): void;
+  /**
+   * Make an operation answer this AWS error until `allow(op)`: ThrottlingException ('Rate exceeded'),
+   * KmsException, LimitExceededException... (status 400, as the JSON 1.1 protocol sends them).
+   */
+  fail(op: string, type: string, message: string): void;
+  /**
+   * Replace an operation's answer body (`normal` is what the stand-in would send): odd authorizationData,
+   * a proxy's page. A string is sent as it is; anything else as JSON.
+   */
+  answerOverride: ((op: string, normal: unknown) => unknown) | undefined;
+  /** An operation that never answers (`hang`) or answers one byte every `dripMs` (`drip`). */
+  stall: { op: string; mode: 'hang' | 'drip'; dripMs?: number } | undefined;
   /** Make BatchDeleteImage answer this failure for `repository:tag` (a fault ECR reports in `failures`, e.g. KmsError). */
   failImage(repository: string, tag: string, failureCode: string, failureReason: string): void;
   /** 'valid' | 'expired' | 'unknown' for a registry password. */
@@ -104,6 +119,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
   const repositories = new Map<string, EcrStandinRepository>();
   const passwords = new Map<string, number>();
   const denied = new Set<string>();
+  const failures = new Map<string, { type: string; message: string }>();
   const calls: EcrStandinCall[] = [];
 
   const describe = (r: EcrStandinRepository) => ({
@@ -285,6 +301,9 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       }
       const impl = ops[op];
       if (impl === undefined) throw new AwsError('UnknownOperationException', `operation ${op} is not implemented by the stand-in`);
+      const injected = failures.get(op);
+      if (injected !== undefined) throw new AwsError(injected.type, injected.message);
+      if (standin.stall?.op === op && standin.stall.mode === 'hang') return;
       if (denied.has(op)) {
         const resource =
           typeof body['repositoryName'] === 'string' ? `arn:aws:ecr:${region}:${accountId}:repository/${body['repositoryName']}` : '*';
@@ -293,7 +312,17 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
           `User: arn:aws:iam::${accountId}:user/packpub-test is not authorized to perform: ecr:${op} on resource: ${resource} because no identity-based policy allows the ecr:${op} action`,
         );
       }
-      send(200, await impl(body));
+      const normal = await impl(body);
+      const answer = standin.answerOverride === undefined ? normal : standin.answerOverride(op, normal);
+      if (standin.stall?.op === op && standin.stall.mode === 'drip') {
+        const text = Buffer.from(typeof answer === 'string' ? answer : JSON.stringify(answer));
+        return drip(res, text, standin.stall.dripMs ?? 100, { 'content-type': 'application/x-amz-json-1.1' });
+      }
+      if (typeof answer === 'string') {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(answer) });
+        return void res.end(answer);
+      }
+      send(200, answer);
     } catch (err) {
       if (err instanceof AwsError) send(err.status, { __type: err.type, message: err.message }, err.type);
       else send(500, { __type: 'ServerException', message: (err as Error).message }, 'ServerException');
@@ -303,7 +332,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
   const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return {
+  const standin: EcrStandin = {
     url: `http://127.0.0.1:${port}`,
     accountId,
     region,
@@ -312,7 +341,13 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     calls,
     failImage: (repository, tag, failureCode, failureReason) => void imageFailures.set(`${repository}:${tag}`, { failureCode, failureReason }),
     deny: (op) => void denied.add(op),
-    allow: (op) => void denied.delete(op),
+    allow: (op) => {
+      denied.delete(op);
+      failures.delete(op);
+    },
+    fail: (op, type, message) => void failures.set(op, { type, message }),
+    answerOverride: undefined,
+    stall: undefined,
     checkPassword(password) {
       const expiresAt = passwords.get(password);
       if (expiresAt === undefined) return 'unknown';
@@ -327,6 +362,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
         server.close(() => resolve());
       }),
   };
+  return standin;
 }
 
 /** The ECR host name the tests use (reached through --resolve or the ECR-like proxy, never the network). */

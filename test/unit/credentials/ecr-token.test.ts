@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EcrClients } from '../../../src/aws/ecr-sdk.js';
 import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
 import { iamDenial, startEcrStandin, type EcrStandin, useFakeAwsEnvironment } from '../../support/ecr-standin.js';
 import { failure } from '../../support/errors.js';
@@ -16,7 +17,11 @@ beforeEach(() => {
   restoreEnv = useFakeAwsEnvironment('testAKIDEXAMPLE');
   standin.calls.length = 0;
 });
-afterEach(() => restoreEnv());
+afterEach(() => {
+  restoreEnv();
+  standin.answerOverride = undefined;
+  standin.stall = undefined;
+});
 
 
 describe('ECR token provider with the real SDK', () => {
@@ -115,6 +120,82 @@ describe('ECR token provider with --aws-role-arn', () => {
       expect(ecr?.headers['x-amz-security-token']).toBe('assumed-session-token');
     } finally {
       delete process.env['AWS_ENDPOINT_URL_STS'];
+    }
+  });
+});
+
+describe('ECR token provider on odd GetAuthorizationToken answers', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  /** Replace authorizationData; entries get the minted expiry unless they say otherwise. */
+  const answer = (entries: Record<string, unknown>[]) => {
+    standin.answerOverride = (op, normal) => {
+      if (op !== 'GetAuthorizationToken') return normal;
+      const minted = (normal as { authorizationData: Record<string, unknown>[] }).authorizationData[0] ?? {};
+      return { authorizationData: entries.map((e) => ({ expiresAt: minted['expiresAt'], ...e })) };
+    };
+  };
+  const resolve = () => ecrCredentialProvider({ endpoint: standin.url, now: () => clock }).resolve(HOST);
+
+  it('a token that is not base64, has no colon, a control character or no password is refused by reason, never shown', async () => {
+    const cases: [string, string][] = [
+      ['AWS:not-encoded-secret-1', 'a token that is not base64'],
+      [b64('AWSnocolonsecret2'), 'a token that has no user name and colon (AWS:<password>) once decoded'],
+      [b64('AWS:line\r\nX-Injected: secret3'), 'a token that holds a control character once decoded'],
+      [b64('AWS:'), 'a token that has an empty password once decoded'],
+      [Buffer.from([0x41, 0x57, 0x53, 0x3a, 0xff, 0xfe]).toString('base64'), 'a token that is not UTF-8 text once decoded'],
+    ];
+    for (const [token, why] of cases) {
+      answer([{ authorizationToken: token, proxyEndpoint: `https://${HOST}` }]);
+      const err = await failure(resolve());
+      expect(err.code).toBe('REGISTRY');
+      expect(err.message).toBe(`ECR GetAuthorizationToken for ${HOST} returned ${why}`);
+      expect(`${err.message} ${err.hint}`).not.toMatch(/secret[123]/);
+    }
+    answer([]);
+    expect((await failure(resolve())).message).toBe(`ECR GetAuthorizationToken for ${HOST} returned no token`);
+  });
+
+  it('several entries: the one for this host; another account in the region is fine; another region is refused', async () => {
+    const other = 'AWS:token-of-eu-west-1';
+    answer([
+      { authorizationToken: b64(other), proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' },
+      { authorizationToken: b64('AWS:token-for-this-host'), proxyEndpoint: `https://${HOST}` },
+    ]);
+    expect((await resolve())?.password).toBe('token-for-this-host');
+    answer([{ authorizationToken: b64('AWS:cross-account'), proxyEndpoint: 'https://210987654321.dkr.ecr.us-east-1.amazonaws.com' }]);
+    expect((await resolve())?.password).toBe('cross-account');
+    answer([{ authorizationToken: b64(other), proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' }]);
+    const err = await failure(resolve());
+    expect(err.message).toBe(`ECR GetAuthorizationToken for ${HOST} returned a token for 123456789012.dkr.ecr.eu-west-1.amazonaws.com (region eu-west-1), not for region us-east-1`);
+    expect(err.hint).toContain('--ecr-endpoint');
+    expect(`${err.message} ${err.hint}`).not.toContain('token-of-eu-west-1');
+  });
+
+  it('an expiry already past names the clock instead of fetching a token for every request; an unreadable one is not an ECR answer', async () => {
+    answer([{ authorizationToken: b64('AWS:stale-token'), proxyEndpoint: `https://${HOST}`, expiresAt: (clock - 3600_000) / 1000 }]);
+    const err = await failure(resolve());
+    expect(err.message).toBe(`ECR GetAuthorizationToken for ${HOST} returned a token that expired at ${new Date(clock - 3600_000).toISOString()} (this machine's clock says ${new Date(clock).toISOString()})`);
+    expect(err.hint).toContain("check this machine's clock");
+    answer([{ authorizationToken: b64('AWS:x'), proxyEndpoint: `https://${HOST}`, expiresAt: 'tomorrow' }]);
+    const odd = await failure(resolve());
+    expect(odd.code).toBe('REGISTRY');
+    expect(odd.message).toMatch(new RegExp(`^the ECR API at ${standin.url.replace(/\./g, '\\.')} answered ecr:GetAuthorizationToken with something that is not an ECR API answer \\(`));
+  });
+
+  it('an ECR API that never answers, or drips, ends at the call time limit (--request-timeout), not never', async () => {
+    for (const stall of [{ op: 'GetAuthorizationToken', mode: 'hang' as const }, { op: 'GetAuthorizationToken', mode: 'drip' as const, dripMs: 50 }]) {
+      standin.stall = stall;
+      const clients = new EcrClients(1_000);
+      const started = Date.now();
+      try {
+        const err = await failure(ecrCredentialProvider({ endpoint: standin.url, clients }).resolve(HOST));
+        expect(err.code).toBe('NETWORK');
+        expect(err.message).toBe(`the ECR API at ${standin.url} did not answer ecr:GetAuthorizationToken for ${HOST}: no complete answer within 1 s`);
+        expect(err.hint).toContain('--request-timeout');
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        clients.destroy();
+      }
     }
   });
 });
