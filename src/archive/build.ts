@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
 import { DigestStream, type Digest } from '../oci/digest.js';
 import { archiveFileName } from '../pack/naming.js';
-import { moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
+import { makeDirs, moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
@@ -80,7 +80,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   const entries = await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` });
 
   const path = resolve(outFile);
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   // Beside the file it becomes (one rename); in the temp folder when it is copied into a pipe or device.
   const place = await outputPlace(path);
   const tmp = place.special ? join(tmpdir(), `packpub-archive-${process.pid}-${randomBytes(4).toString('hex')}`) : tempPathFor(place.path);

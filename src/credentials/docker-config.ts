@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { PackpubError } from '../errors.js';
 import { helperGet, type CredentialHelperOptions } from './cred-helper.js';
 import type { Credential, CredentialProvider } from './types.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 
 /*
  * Docker's client config file (docker/cli cli/config/configfile), as Docker, ORAS, Helm, skopeo and
@@ -155,7 +155,7 @@ export async function updateDockerConfig(path: string, change: (config: DockerCo
   const config = (await readDockerConfig(path)) ?? {};
   await change(config);
   const target = await writeTarget(path);
-  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  await makeDirs(dirname(target), { mode: 0o700 });
   try {
     // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
     await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });

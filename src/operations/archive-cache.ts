@@ -1,12 +1,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 
 export interface CachedArchive {
@@ -269,7 +268,7 @@ export class ArchiveCache {
       archives: newest(onDisk.archives),
       verdicts: newest(onDisk.verdicts),
     };
-    await mkdir(this.dir, { recursive: true }).catch(() => undefined);
+    await makeDirs(this.dir).catch(() => undefined);
     await writeFileAtomic(this.indexPath, JSON.stringify(doc)).catch(() => undefined);
     for (const map of [folders, archives, verdicts]) map.clear();
   }

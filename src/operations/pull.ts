@@ -6,6 +6,7 @@ import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
+import { makeDirs } from '../util/fs.js';
 import { resolvePack } from './resolve-pack.js';
 
 export interface PullOptions {
@@ -81,7 +82,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
   // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.
   const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
-  if (!existing) await mkdir(dirname(outDir), { recursive: true });
+  if (!existing) await makeDirs(dirname(outDir));
   const staging = await mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
   const moved: string[] = [];
   // An interrupted pull exits through process.exit (cli/signals.ts): still leave nothing beside or in the target.

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
+import { makeDirs } from '../util/fs.js';
 
 /*
  * Where push builds its archives: <tmpdir>/packpub-work/<pid>-<random>. A run removes its own folder when
@@ -40,7 +41,7 @@ export async function removeStaleWorkDirs(parent = workParent()): Promise<void> 
 /** A fresh work folder owned by this process, after removing stale ones; CONFIG when the temp folder cannot hold one. */
 export async function createWorkDir(parent = workParent()): Promise<string> {
   try {
-    await mkdir(parent, { recursive: true });
+    await makeDirs(parent);
     await removeStaleWorkDirs(parent);
     return await mkdtemp(join(parent, `${process.pid}-`));
   } catch (err) {

@@ -10,7 +10,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
-import { tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -112,7 +112,7 @@ export class OciLayoutStore implements ArtifactStore {
 
   private async ensureLayout(repository: string): Promise<void> {
     const dir = this.dir(repository);
-    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    await makeDirs(join(dir, 'blobs', 'sha256'));
     if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 /** A temp name beside `path`, unique per process and call, for write-then-rename. */
@@ -53,5 +54,34 @@ export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
     await pipeline(createReadStream(tmp), createWriteStream(path));
   } finally {
     await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * `mkdir -p` that always ends. Node 20's `mkdir(path, { recursive: true })` loops forever when mkdir answers
+ * ENOENT inside a folder that exists (/proc, /sys, some FUSE mounts: `--oci-layout /proc/x` or `TMPDIR=/sys`
+ * hung the run at full CPU). The missing folders are created here one by one, from the deepest that exists,
+ * and any error but EEXIST (another process made it first) is thrown.
+ */
+export async function makeDirs(path: string, options: { mode?: number } = {}): Promise<void> {
+  const missing: string[] = [];
+  for (let at = resolve(path); ; at = dirname(at)) {
+    const found = await stat(at).then(
+      (st) => st,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)),
+    );
+    if (found !== undefined) {
+      if (!found.isDirectory()) await mkdir(at); // throws what mkdir -p would (EEXIST)
+      break;
+    }
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir, options.mode === undefined ? {} : { mode: options.mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, expectRun, runBin, type CliRun } from '../support/cli.js';
+import { BIN, expectRun, runBin, spawnCli, waitFor, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
@@ -73,6 +73,38 @@ describe('a local environment packpub cannot use', () => {
     // /proc exists on every Linux and takes no new files, not even from root.
     const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--junit', '/proc/packpub-junit.xml'], { env: w.env });
     expectRun(run, { code: 2, stderr: ['--junit /proc/packpub-junit.xml: cannot write into folder /proc'] });
+    expect(await tagsOf(w.layout)).toEqual([]);
+  });
+});
+
+/** The built CLI, killed if it has not ended once `waitFor`'s bound passes (a hang fails the test, and leaves no process). */
+async function runBounded(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const run = spawnCli(args, { env });
+  let ended = false;
+  const done = run.done.then((r) => {
+    ended = true;
+    return r;
+  });
+  try {
+    await waitFor(() => ended, `packpub ${args[0]} to end`, 20_000);
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+  return done;
+}
+
+describe('folders that cannot be made', () => {
+  // mkdir in /proc answers ENOENT although /proc exists: Node's recursive mkdir then loops forever.
+  it('--oci-layout under /proc: the push ends, exit 1 naming the error', async () => {
+    const w = await world('robust-proc-layout');
+    const run = await runBounded(['push', w.pack, '--oci-layout', '/proc/packpub-layout/x'], w.env);
+    expectRun(run, { code: 1, stderr: ['FAILED robust-proc-layout:1.0.0', 'ENOENT'] });
+  });
+
+  it('TMPDIR under /proc: the push ends, exit 2 naming TMPDIR', async () => {
+    const w = await world('robust-proc-tmp');
+    const run = await runBounded(['push', w.pack, '--oci-layout', w.layout], { ...w.env, TMPDIR: '/proc/packpub-tmp' });
+    expectRun(run, { code: 2, stderr: ["cannot create packpub's work folder in /proc/packpub-tmp"] });
     expect(await tagsOf(w.layout)).toEqual([]);
   });
 });
