@@ -18,6 +18,7 @@ import { parseFastYaml, type FastYaml } from './yaml-fast.js';
  *   mapping key ("invalid map key"), a merge (`<<`) of something that is not a map or list of maps
  *   ("map merge requires map or sequence of maps as the value"); sigs.k8s.io/yaml refuses a null key
  *   when it turns the result into JSON ("unsupported map key of type: <nil>").
+ * - libyaml reads a carriage return alone as a line break; it is read as a line feed here.
  * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
  *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
@@ -105,7 +106,11 @@ function parseDocuments(text: string): Document.Parsed[] {
   return (Array.isArray(documents) ? documents : [documents]) as Document.Parsed[];
 }
 
-export function parseGoYaml(original: string): GoYamlParse {
+export function parseGoYaml(text: string): GoYamlParse {
+  // libyaml takes a carriage return not followed by a line feed as a line break (old Mac files, or a
+  // CRLF file whose last line lost its LF); the `yaml` package does not. One character for one, so
+  // offsets, lines and columns stay those of the text as given.
+  const original = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
   let docs = parseDocuments(original);
   // Indentation added to lines inside flow collections: line start offset (in the padded text) -> spaces added.
   const pads: Array<{ start: number; added: number }> = [];

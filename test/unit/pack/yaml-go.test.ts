@@ -98,6 +98,24 @@ const cases: Case[] = [
     value: '%YAML 1.2\n',
     why: 'scannerc.go yaml_parser_scan_block_scalar reads the lines of the scalar itself: a directive is looked for only between documents',
   },
+  {
+    name: 'carriage returns alone as line breaks (old Mac files)',
+    text: 'a: 1\rb:\r  c: 2\r',
+    value: { a: 1, b: { c: 2 } },
+    why: 'readerc.go/scannerc.go is_break: CR, LF, CR LF (and NEL) all end a line; the yaml package reads a lone CR as text',
+  },
+  {
+    name: 'a CRLF file whose last line lost its LF',
+    text: 'a: 1\r\nb: {}\r',
+    value: { a: 1, b: {} },
+    why: 'scannerc.go is_break: the final CR is a line break',
+  },
+  {
+    name: 'a lone CR counts as a line in positions',
+    text: 'a: 1\rb: [\r',
+    error: { line: 3, message: 'not valid YAML' },
+    why: 'Go counts the CR as a line ("line 2: did not find expected node content"); the unclosed [ is reported at the end of the text, after the second CR',
+  },
   { name: 'a document marker inside a flow sequence', text: 'a: [\n---\n]\n', error: { line: 2, message: 'not valid YAML' }, why: 'scannerc.go reads --- at column 0 as a document start even in flow: "did not find expected \',\' or \']\'"' },
 ];
 
