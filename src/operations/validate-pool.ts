@@ -92,12 +92,16 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
 
   const runLocal = (task: Task): void => {
     local++;
-    validateHere(task.request.dir, task.request.options)
-      .then(task.resolve, task.reject)
-      .finally(() => {
-        local--;
-        pump();
-      });
+    // Started from the event loop, not from the last validation's promise: a validation that reads with
+    // blocking calls may never wait for I/O, and the workers' answers (and their next packs) must get through.
+    setImmediate(() => {
+      validateHere(task.request.dir, task.request.options)
+        .then(task.resolve, task.reject)
+        .finally(() => {
+          local--;
+          pump();
+        });
+    });
   };
 
   const fail = (pw: PoolWorker, err: unknown): void => {

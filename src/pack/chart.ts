@@ -651,6 +651,8 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
       hint: 'fix Chart.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`',
     });
   }
+  const refs = [...(slot.templateRefs ?? [])];
+  let paths: string[][] | undefined;
   const chart: HelmChart = {
     name: String(metadata['name']),
     location,
@@ -658,13 +660,25 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
     dependencies: parseDependencies(dependencies),
     subcharts,
-    templateValuePaths: [...(slot.templateRefs ?? [])].map((p) => p.split('.')),
+    // Split only when asked for: the deep checks read the dotted paths (templateReferences).
+    get templateValuePaths(): string[][] {
+      return (paths ??= refs.map((p) => p.split('.')));
+    },
   };
+  dottedReferences.set(chart, refs);
   const version = str(metadata['version']);
   if (version !== undefined) chart.version = version;
   const appVersion = str(metadata['appVersion']);
   if (appVersion !== undefined) chart.appVersion = appVersion;
   return chart;
+}
+
+/** The dotted `.Values` paths of a chart's templates, as read (templateValuePaths without splitting them). */
+const dottedReferences = new WeakMap<HelmChart, readonly string[]>();
+
+/** The `.Values` paths a chart's templates read, dotted (`image.tag`), in the order they were found. */
+export function templateReferences(chart: HelmChart): readonly string[] {
+  return dottedReferences.get(chart) ?? chart.templateValuePaths.map((p) => p.join('.'));
 }
 
 /** Read a small file, or undefined when it does not exist; `yaml`: a chart YAML file (chartText). */

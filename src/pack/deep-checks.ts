@@ -1,8 +1,7 @@
-import { realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { errorMessage, isPackpubError } from '../errors.js';
-import { ChartError, readChart, subchartValueKeys, type HelmChart } from './chart.js';
-import { readTextLimited, statInPack } from './files.js';
+import { ChartError, readChart, subchartValueKeys, templateReferences, type HelmChart } from './chart.js';
+import { readTextLimited, realPathOf, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { valuesReferences } from './template-refs.js';
 import {
@@ -67,7 +66,7 @@ const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
  */
 export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
   // Files are checked to stay inside the pack by their real paths: the folder must be real too.
-  const input: DeepCheckInput = { ...given, dir: await realpath(given.dir) };
+  const input: DeepCheckInput = { ...given, dir: await realPathOf(given.dir) };
   const findings: Finding[] = [];
   const values = await valuesTree(input, findings);
   const presets = await readOptionalYaml(input, PRESETS);
@@ -202,6 +201,57 @@ function addSyntheticPath(map: YMap, segments: readonly string[], open: boolean)
   }
 }
 
+/** A trie of dotted paths while it is built: a map of keys, or OPEN for a path that ends there. */
+type PathTrie = Map<string, PathTrie | typeof OPEN>;
+const OPEN = 0;
+
+/**
+ * addSyntheticPath(map, path.split('.'), true) for every dotted path, in order, with the same result
+ * (an open leaf wins over anything below it; keys keep the order they first appeared in), built as
+ * plain maps first: a chart's templates can read thousands of paths (issue 16).
+ */
+function addOpenPaths(map: YMap, dotted: readonly string[]): void {
+  if (dotted.length === 0) return;
+  const root: PathTrie = new Map();
+  const existing = new Map(map.entries.map((e) => [e.key, e]));
+  for (const path of dotted) {
+    let node = root;
+    let from = 0;
+    for (;;) {
+      const dot = path.indexOf('.', from);
+      const key = dot === -1 ? path.slice(from) : path.slice(from, dot);
+      const entry = node === root ? existing.get(key) : undefined;
+      if (entry !== undefined) {
+        // Only open leaves (`global`) are there before the templates' paths.
+        if (isOpenValue(entry.value)) break;
+        addSyntheticPath(map, path.split('.'), true);
+        break;
+      }
+      const child = node.get(key);
+      if (child === OPEN) break;
+      if (dot === -1) {
+        node.set(key, OPEN);
+        break;
+      }
+      if (child === undefined) {
+        const next: PathTrie = new Map();
+        node.set(key, next);
+        node = next;
+      } else node = child;
+      from = dot + 1;
+    }
+  }
+  const build = (trie: PathTrie, into: YMap): void => {
+    for (const [key, child] of trie) {
+      const value = child === OPEN ? syntheticLeaf(true) : syntheticMap();
+      into.entries.push({ key, keyLine: 0, keyColumn: 0, value });
+      if (child !== OPEN) build(child, value as YMap);
+    }
+  };
+  build(root, map);
+  syntheticIndex.delete(map);
+}
+
 /** The synthetic tree (global, conditions, tags) of each scope, for adding paths after it is built. */
 const syntheticRoots = new WeakMap<ValuesScope, YMap>();
 
@@ -233,7 +283,7 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
     }
   }
   if (own !== undefined) scope.roots.unshift(own);
-  for (const path of chart.templateValuePaths) addSyntheticPath(synthetic, path, true);
+  addOpenPaths(synthetic, templateReferences(chart));
   if (depth < 8) {
     for (const sub of chart.subcharts) {
       for (const key of subchartValueKeys(chart, sub)) {

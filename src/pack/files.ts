@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
@@ -32,6 +33,11 @@ const fsCalls = {
   realpath: (path: string): Promise<string> | string => (blocking ? realpathSync.native(path) : realpath(path)),
   stat: (path: string): Promise<Stats> | Stats => (blocking ? statSync(path) : stat(path)),
 };
+
+/** The real path of `path` (blocking when useBlockingReads was called). */
+export async function realPathOf(path: string): Promise<string> {
+  return fsCalls.realpath(path);
+}
 
 /** An open file: size, positioned reads, close. */
 interface ReadHandle {
@@ -81,14 +87,14 @@ export function isInside(root: string, child: string): boolean {
 export async function resolvePackDir(dir: string, display = dir): Promise<string> {
   let real: string;
   try {
-    real = await realpath(resolve(dir));
+    real = await fsCalls.realpath(resolve(dir));
   } catch (err) {
     throw new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
       hint: 'give the path of a pack folder (the folder that holds pack.json)',
       cause: err,
     });
   }
-  const info = await stat(real);
+  const info = await fsCalls.stat(real);
   if (!info.isDirectory()) {
     throw new PackpubError('USAGE', `"${display}" is not a folder`, {
       hint: 'give the pack folder itself (the folder that holds pack.json), not a file inside it',
@@ -190,8 +196,10 @@ export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BY
     }
     if (filled > limit) return { ok: false, reason: 'too-large', size: filled };
     let text: string;
+    const bytes = buffer.subarray(0, filled);
     try {
-      text = utf8.decode(buffer.subarray(0, filled));
+      // ASCII (most pack files) is valid UTF-8 as it is: a plain copy instead of a checked decode.
+      text = isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes);
     } catch {
       return { ok: false, reason: 'not-utf8' };
     }
