@@ -11,6 +11,9 @@ import { DELETE_RACE_HINT } from './artifact-store.js';
  * CreateRepository and listed with DescribeRepositories; versions are deleted with BatchDeleteImage. The SDK is loaded on first use.
  */
 
+/** DescribeRepositories pages of 1000: 10 000 000 repositories, far above ECR's quotas. */
+const MAX_PAGES = 10_000;
+
 export interface EcrRepositorySummary {
   name: string;
   createdAt?: Date;
@@ -68,8 +71,18 @@ export class EcrApi {
     const { sdk, send } = await this.open();
     const wanted = prefix === '' ? '' : `${prefix.replace(/\/+$/, '')}/`;
     const found: EcrRepositorySummary[] = [];
+    const tokens = new Set<string>();
     let nextToken: string | undefined;
     do {
+      // An answer that repeats a nextToken would page forever: one clear error instead.
+      if (nextToken !== undefined) {
+        if (tokens.has(nextToken) || tokens.size >= MAX_PAGES) {
+          throw new PackpubError('REGISTRY', `ECR answered DescribeRepositories for ${this.hostName} with ${tokens.has(nextToken) ? 'a nextToken it had already given' : `more than ${MAX_PAGES} pages`}: the list would never end`, {
+            hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API (a proxy or another service may answer instead)',
+          });
+        }
+        tokens.add(nextToken);
+      }
       let page;
       try {
         page = await send<DescribeRepositoriesCommandOutput>(

@@ -97,6 +97,21 @@ describe('ECR store (ECR API stand-in + ECR-like registry front)', () => {
     expect(w.proxy.requests.some((r) => r.path === '/v2/_catalog')).toBe(false);
   });
 
+  it('a DescribeRepositories answer that repeats its nextToken is an error, not an endless listing', async () => {
+    const store = await ecrStore();
+    await store.prepareRepository('looping/spectro-packs/archive/a');
+    w.standin.calls.length = 0;
+    w.standin.answerOverride = (op, normal) => (op === 'DescribeRepositories' ? { ...(normal as object), nextToken: Buffer.from('0').toString('base64') } : normal);
+    try {
+      const err = await failure(store.listRepositories('looping/spectro-packs/archive'));
+      expect(err.code).toBe('REGISTRY');
+      expect(err.message).toBe(`ECR answered DescribeRepositories for ${w.host} with a nextToken it had already given: the list would never end`);
+      expect(w.standin.calls.filter((c) => c.op === 'DescribeRepositories')).toHaveLength(2);
+    } finally {
+      w.standin.answerOverride = undefined;
+    }
+  });
+
   it('lists tags through the registry API', async () => {
     const store = await ecrStore();
     const repo = `${BASE}/spectro-packs/archive/tags`;
