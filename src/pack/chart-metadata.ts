@@ -151,3 +151,29 @@ export function decodeChartMetadata(parsed: Record<string, unknown>): { metadata
     throw err;
   }
 }
+
+/**
+ * The path (`a.b[2]`) of the first `.inf` or `.nan` in a YAML value, or undefined when there is none:
+ * sigs.k8s.io/yaml cannot turn them into JSON ("json: unsupported value: +Inf"), so Helm refuses values
+ * holding one. Quoted (`".inf"`) they are strings and fine.
+ */
+export function nonFinitePath(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path === '' ? '(the document)' : path;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = nonFinitePath(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nonFinitePath(v, path === '' ? k : `${path}.${k}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Whether a YAML text may hold a `.inf` or `.nan` (a cheap test before looking at its values). */
+export function mayHoldNonFinite(text: string): boolean {
+  return /\.(?:inf|Inf|INF|nan|NaN|NAN)\b/.test(text);
+}

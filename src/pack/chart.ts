@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
-import { decodeChartMetadata } from './chart-metadata.js';
+import { decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { blockingReads } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
@@ -565,6 +565,10 @@ function helmValues(text: string, what: string, nested: boolean): void {
   } else {
     const kind = firstDocumentKind(check.parsed);
     if (kind === 'seq' || kind === 'scalar') problem = `its top level is ${kind === 'seq' ? 'a list' : 'a single value'}, not a mapping of values`;
+    else if (kind === 'map' && mayHoldNonFinite(text)) {
+      const at = nonFinitePath(checkYamlText(text, what).documents[0]);
+      if (at !== undefined) problem = `error converting YAML to JSON: json: unsupported value: ${at} is .inf or .nan`;
+    }
   }
   if (problem === undefined) return;
   throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load values.yaml": ${problem})`, {

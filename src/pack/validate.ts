@@ -5,6 +5,7 @@ import { join, posix } from 'node:path';
 import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, isChartArchiveName, readChart, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
@@ -24,6 +25,7 @@ import {
 import { goSemverProblem } from './go-semver.js';
 import { checkPng } from './png.js';
 import { locate, schemaFindings } from './schema.js';
+import { firstDocumentKind } from './yaml-go.js';
 import { checkYamlText } from './yaml-source.js';
 
 export interface ValidateOptions {
@@ -495,7 +497,28 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       message: `holds ${check.documents.length} YAML documents (separated by ---); keep a single document`,
     });
   }
+  if (check.documents.length > 0 && firstDocumentKind(check.parsed) === 'empty') {
+    // Go's Unmarshal (sigs.k8s.io/yaml, go-yaml) reads the first document only, even when it is empty.
+    findings.push({
+      severity: 'warning',
+      rule: 'values-first-document-empty',
+      file: VALUES_YAML,
+      line: 1,
+      message: 'the first YAML document is empty (two --- lines before the values?); Helm and Palette read only the first document, so none of these values would be used: remove the extra ---',
+    });
+  }
   const doc = check.documents[0];
+  const nonFinite = mayHoldNonFinite(file.text) ? nonFinitePath(doc) : undefined;
+  if (nonFinite !== undefined) {
+    findings.push({
+      severity: 'error',
+      rule: 'values-not-json',
+      file: VALUES_YAML,
+      path: nonFinite,
+      ...at(check.keyPositions.get(nonFinite)),
+      message: `${nonFinite} is .inf or .nan, which sigs.k8s.io/yaml cannot turn into JSON ("json: unsupported value"), so Helm refuses these values; quote it (".inf") or use a number`,
+    });
+  }
   if (doc !== undefined && doc !== null && !isObject(doc)) {
     findings.push({
       severity: 'error',

@@ -25,6 +25,11 @@ const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says:
     files: { 'web/values.yaml': 'replicas: [1\n' },
     says: 'Helm refuses this chart ("cannot load values.yaml": not valid YAML',
   },
+  {
+    name: 'a values.yaml holding a .inf',
+    files: { 'web/values.yaml': 'replicas: 1\ntimeout: .inf\n' },
+    says: 'Helm refuses this chart ("cannot load values.yaml": error converting YAML to JSON: json: unsupported value: timeout is .inf or .nan)',
+  },
 ];
 
 describe('chart archives Helm refuses to load', () => {

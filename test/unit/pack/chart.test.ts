@@ -214,6 +214,7 @@ describe('readChart', () => {
     // Helm's loader reads values.yaml into a map (chartutil.ReadValues); it refuses the chart when it cannot.
     { name: 'a values.yaml that is not YAML', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': 'image:\n  tag: [1.0\n' }, problem: 'bad-metadata', message: '/values.yaml: Helm refuses this chart ("cannot load values.yaml": not valid YAML: ' },
     { name: 'a values.yaml holding a list', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': '- a\n- b\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": its top level is a list, not a mapping of values)' },
+    { name: 'a values.yaml with a .nan', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': 'probe:\n  ratio: .NaN\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": error converting YAML to JSON: json: unsupported value: probe.ratio is .inf or .nan)' },
     {
       name: 'a subchart values.yaml holding a single value',
       files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/values.yaml': 'replicas 2\n' },

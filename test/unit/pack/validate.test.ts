@@ -227,6 +227,18 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'yaml-duplicate-key', file: 'values.yaml', line: 3, column: 3, message: 'key "namespace" is set twice in pack (first on line 2); Helm and Palette keep only the last one' },
   },
   {
+    // sigs.k8s.io/yaml (Helm's reader of values) cannot turn .inf/.nan into JSON: "json: unsupported value: +Inf".
+    name: 'values.yaml with a .inf value',
+    mutate: (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    timeout: -.Inf')),
+    expect: { severity: 'error', rule: 'values-not-json', file: 'values.yaml', path: 'charts.web.timeout', line: 10, column: 5, message: 'charts.web.timeout is .inf or .nan, which sigs.k8s.io/yaml cannot turn into JSON' },
+  },
+  {
+    // Go's Unmarshal reads the first document only: here it is empty, and the values are never read.
+    name: 'values.yaml whose first document is empty',
+    mutate: (dir) => putFile(dir, 'values.yaml', `---\n---\n${VALID_VALUES}`),
+    expect: { severity: 'warning', rule: 'values-first-document-empty', file: 'values.yaml', line: 1, message: 'the first YAML document is empty (two --- lines before the values?); Helm and Palette read only the first document' },
+  },
+  {
     name: 'values.yaml holding a list',
     mutate: (dir) => putFile(dir, 'values.yaml', '- pack\n- charts\n'),
     expect: { severity: 'error', rule: 'values-not-mapping', file: 'values.yaml', message: 'not a list' },
