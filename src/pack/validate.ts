@@ -511,12 +511,14 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   const nonFinite = mayHoldNonFinite(file.text) ? nonFinitePath(doc) : undefined;
   if (nonFinite !== undefined) {
     findings.push({
-      severity: 'error',
+      // A warning, not an error: a chart's own values.yaml with one is refused as Helm refuses it, but how
+      // Palette reads a pack's values.yaml (and whether this key ever reaches Helm) is not known.
+      severity: 'warning',
       rule: 'values-not-json',
       file: VALUES_YAML,
       path: nonFinite,
       ...at(check.keyPositions.get(nonFinite)),
-      message: `${nonFinite} is .inf or .nan, which sigs.k8s.io/yaml cannot turn into JSON ("json: unsupported value"), so Helm refuses these values; quote it (".inf") or use a number`,
+      message: `${nonFinite} is .inf or .nan, which sigs.k8s.io/yaml cannot turn into JSON ("json: unsupported value"): Helm refuses such values if they reach a chart; quote it (".inf") or use a number`,
     });
   }
   if (doc !== undefined && doc !== null && !isObject(doc)) {
