@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'NETWORK' // DNS, refused connection, reset, timeout
   | 'TLS' // certificate verification failed
   | 'DIGEST_MISMATCH' // content did not match its digest
+  | 'LOCAL_WRITE' // a local file or folder could not be written: disk full, quota, read-only filesystem, I/O error
   | 'UNSAFE_ARCHIVE' // an archive tried to write outside its target, a device file, a bomb
   | 'ABORTED' // interrupted by the user (SIGINT/SIGTERM)
   | 'PALETTE' // Palette's API answered an error, or a Palette registry sync failed

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
 import { DigestStream, type Digest } from '../oci/digest.js';
 import { archiveFileName } from '../pack/naming.js';
-import { makeDirs, moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
+import { localWriteError, makeDirs, moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
@@ -124,7 +124,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     if (err instanceof Error && err.name === 'AbortError') {
       throw new PackpubError('ABORTED', `building ${archiveFileName(options.name, options.version)} was interrupted`, { cause: err });
     }
-    throw err;
+    throw localWriteError(err, path);
   }
   return {
     path,

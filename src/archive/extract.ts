@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import { localWriteError, makeDirs } from '../util/fs.js';
 import { drainedOrClosed } from '../util/stream.js';
 
 /**
@@ -121,10 +122,10 @@ export async function extractArchive(source: Readable, targetDir: string, option
   const target = resolve(targetDir);
   let createdRoot: string | undefined;
   try {
-    createdRoot = await mkdir(target, { recursive: true, mode: 0o755 });
+    createdRoot = await makeDirs(target, { mode: 0o755 });
   } catch (err) {
     source.destroy();
-    throw err;
+    throw localWriteError(err, target);
   }
   let staging: string | undefined;
   let ok = false;
@@ -140,6 +141,8 @@ export async function extractArchive(source: Readable, targetDir: string, option
     await moveInto(staging, target, topLevel, options.overwrite === true);
     ok = true;
     return { entries, bytes, topLevel };
+  } catch (err) {
+    throw localWriteError(err, target);
   } finally {
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
     if (!ok && createdRoot !== undefined) await rm(createdRoot, { recursive: true, force: true });
@@ -296,7 +299,7 @@ class StagingTree {
       }
     }
     if (firstMissing === -1) return;
-    await mkdir(join(this.root, ...segments), { recursive: true, mode: 0o755 });
+    await makeDirs(join(this.root, ...segments), { mode: 0o755 });
     for (let i = firstMissing; i <= segments.length; i++) this.kinds.set(segments.slice(0, i).join('/'), 'directory');
   }
 

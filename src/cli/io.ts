@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
+import { localWriteError } from '../util/fs.js';
 import { redactText } from '../util/redact.js';
 
 /** The process surface the CLI touches, injectable so e2e-style tests can run main() in-process. */
@@ -81,7 +82,8 @@ export function writeLine(stream: Writable, line = ''): void {
 }
 
 /** One clear line (plus a hint line) for an error; the stack only with --debug. */
-export function renderError(io: CliIo, err: unknown, debug: boolean): number {
+export function renderError(io: CliIo, thrown: unknown, debug: boolean): number {
+  const err = localWriteError(thrown);
   if (err instanceof PackpubError) {
     writeLine(io.stderr, `error: ${err.message}`);
     if (err.hint !== undefined) writeLine(io.stderr, `hint: ${err.hint}`);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Readable, Transform } from 'node:stream';
 import { errorMessage, isPackpubError } from '../errors.js';
+import { localWriteError } from '../util/fs.js';
 import { sha256Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, emptyArtifactManifest, serializeManifest, type Descriptor } from '../oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
@@ -25,7 +26,8 @@ export function paletteCacheNote(verb: 'Publish' | 'Copy'): string {
 }
 
 /** A failure as a report holds it: code, message, hint. */
-export function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
+export function errorInfo(thrown: unknown): { code: string; message: string; hint?: string } {
+  const err = localWriteError(thrown);
   if (isPackpubError(err)) return { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
   return { code: 'INTERNAL', message: errorMessage(err) };
 }

@@ -2,11 +2,11 @@ import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
-import { PackpubError } from '../errors.js';
+import { isPackpubError, PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
-import { makeDirs } from '../util/fs.js';
+import { localWriteError, makeDirs } from '../util/fs.js';
 import { resolvePack } from './resolve-pack.js';
 
 export interface PullOptions {
@@ -82,8 +82,10 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
   // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.
   const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
-  if (!existing) await makeDirs(dirname(outDir));
-  const staging = await mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
+  const staging = await (async () => {
+    if (!existing) await makeDirs(dirname(outDir));
+    return mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
+  })().catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
   const moved: string[] = [];
   // An interrupted pull exits through process.exit (cli/signals.ts): still leave nothing beside or in the target.
   const removeStaging = () => {
@@ -116,6 +118,9 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
       entries: extracted.entries,
       bytes: extracted.bytes,
     };
+  } catch (err) {
+    // A full disk while extracting names the folder asked for, not the staging folder beside it.
+    throw localWriteError(isPackpubError(err, 'LOCAL_WRITE') ? err.cause : err, outDir);
   } finally {
     process.off('exit', removeStaging);
     await rm(staging, { recursive: true, force: true });

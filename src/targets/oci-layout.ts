@@ -10,7 +10,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
-import { makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -112,8 +112,12 @@ export class OciLayoutStore implements ArtifactStore {
 
   private async ensureLayout(repository: string): Promise<void> {
     const dir = this.dir(repository);
-    await makeDirs(join(dir, 'blobs', 'sha256'));
-    if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
+    try {
+      await makeDirs(join(dir, 'blobs', 'sha256'));
+      if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
+    } catch (err) {
+      throw localWriteError(err, dir);
+    }
   }
 
   private findEntry(index: IndexFile | undefined, reference: string): Descriptor | undefined {
@@ -149,7 +153,7 @@ export class OciLayoutStore implements ArtifactStore {
     const digest = sha256Digest(bytes);
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, digest);
-    if (!(await exists(path))) await writeFileAtomic(path, bytes);
+    if (!(await exists(path))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
     await this.updateIndex(repository, (index) => {
       const descriptor: Descriptor = { mediaType, digest, size: bytes.length };
       if (isDigest(reference)) {
@@ -192,7 +196,7 @@ export class OciLayoutStore implements ArtifactStore {
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      throw localWriteError(err, path);
     }
   }
 
@@ -290,7 +294,8 @@ export class OciLayoutStore implements ArtifactStore {
       const index: IndexFile = (await this.readIndex(repository)) ?? { schemaVersion: 2, manifests: [] };
       index.mediaType ??= MEDIA_TYPE_OCI_INDEX;
       await change(index);
-      await writeFileAtomic(join(this.dir(repository), 'index.json'), JSON.stringify(index));
+      const indexPath = join(this.dir(repository), 'index.json');
+      await writeFileAtomic(indexPath, JSON.stringify(index)).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
       await afterWrite?.();
     }));
     this.indexQueue.set(repository, next);

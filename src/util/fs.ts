@@ -3,6 +3,29 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { PackpubError } from '../errors.js';
+
+/** What the machine answered when a local write failed for want of room or a working disk, not for a bug of ours. */
+const LOCAL_WRITE_CAUSES: Readonly<Record<string, { cause: string; hint: string }>> = {
+  ENOSPC: { cause: 'no space left on the device', hint: 'free space on that filesystem (or write elsewhere: --oci-layout, -o, TMPDIR), then run again' },
+  EDQUOT: { cause: 'disk quota exceeded', hint: 'free space within your quota (or write elsewhere: --oci-layout, -o, TMPDIR), then run again' },
+  EROFS: { cause: 'read-only file system', hint: 'write to a writable folder (--oci-layout, -o, TMPDIR), or remount it read-write' },
+  EIO: { cause: 'input/output error', hint: 'the disk or filesystem failed (check the system log); write elsewhere, then run again' },
+};
+
+/**
+ * A local write that failed for a reason of the machine (disk full, quota, read-only filesystem, I/O error)
+ * as a `LOCAL_WRITE` error naming `path` (what was being written) and the cause; any other error as it came.
+ * Without `path`, the error's own path is named, if it has one.
+ */
+export function localWriteError(err: unknown, path?: string): unknown {
+  if (err instanceof PackpubError || !(err instanceof Error)) return err;
+  const errno = err as NodeJS.ErrnoException;
+  const known = errno.code === undefined ? undefined : LOCAL_WRITE_CAUSES[errno.code];
+  if (known === undefined) return err;
+  const where = path ?? errno.path ?? 'a local file';
+  return new PackpubError('LOCAL_WRITE', `cannot write ${where}: ${known.cause} (${errno.code})`, { hint: known.hint, cause: err });
+}
 
 /** A temp name beside `path`, unique per process and call, for write-then-rename. */
 export function tempPathFor(path: string): string {
@@ -61,9 +84,10 @@ export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
  * `mkdir -p` that always ends. Node 20's `mkdir(path, { recursive: true })` loops forever when mkdir answers
  * ENOENT inside a folder that exists (/proc, /sys, some FUSE mounts: `--oci-layout /proc/x` or `TMPDIR=/sys`
  * hung the run at full CPU). The missing folders are created here one by one, from the deepest that exists,
- * and any error but EEXIST (another process made it first) is thrown.
+ * and any error but EEXIST (another process made it first) is thrown. Returns the first folder this call
+ * created (the top of what it added), or undefined when all were there, as Node's recursive mkdir does.
  */
-export async function makeDirs(path: string, options: { mode?: number } = {}): Promise<void> {
+export async function makeDirs(path: string, options: { mode?: number } = {}): Promise<string | undefined> {
   const missing: string[] = [];
   for (let at = resolve(path); ; at = dirname(at)) {
     const found = await stat(at).then(
@@ -77,11 +101,14 @@ export async function makeDirs(path: string, options: { mode?: number } = {}): P
     missing.push(at);
     if (dirname(at) === at) break;
   }
+  let first: string | undefined;
   for (const dir of missing.reverse()) {
     try {
       await mkdir(dir, options.mode === undefined ? {} : { mode: options.mode });
+      first ??= dir;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
+  return first;
 }

@@ -88,7 +88,7 @@ describe('pull --output keeps what is already there', () => {
     try {
       const run = await runCli(['pull', 'hello:1.0.0', '-o', out, '--oci-layout', w.layout]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('EIO: i/o error');
+      expect(run.stderr).toContain(`error: cannot write ${out}: input/output error (EIO)`);
       expect(faults.into).toBeUndefined(); // the fault did fire, on the second entry moved in
     } finally {
       removeRenameFault();

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -142,5 +143,77 @@ describe('output paths that are not plain files', () => {
     expect(run.code, run.stderr).toBe(0);
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readFile(real, 'utf8')).toContain('<testsuites');
+  });
+});
+
+describe('a local disk that fills up (a 1 MiB tmpfs)', () => {
+  /** A folder on its own 1 MiB tmpfs, unmounted (then removed) when the file's tests end. */
+  async function tinyDisk(root: string): Promise<string> {
+    const dir = join(root, 'disk');
+    await mkdir(dir);
+    await runCommand('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    stack.defer(() => runCommand('umount', [dir]));
+    return dir;
+  }
+
+  /** A valid pack holding 1.5 MB that does not compress: its archive cannot fit on the tiny disk. */
+  async function bigWorld(name: string): Promise<{ root: string; pack: string; layout: string; env: NodeJS.ProcessEnv; disk: string }> {
+    const w = await world(name);
+    await writeFile(join(w.pack, 'blob.bin'), randomBytes(1_500_000));
+    return { ...w, disk: await tinyDisk(w.root) };
+  }
+
+  /** Every file and folder under `dir`, relative to it. */
+  async function filesUnder(dir: string): Promise<string[]> {
+    return (await readdir(dir, { recursive: true })).map(String).sort();
+  }
+
+  function expectLocalWrite(run: CliRun, path: string): void {
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`cannot write ${path}`);
+    expect(run.stderr).toContain('no space left on the device (ENOSPC)');
+    expect(run.stderr).toContain('free space on that filesystem');
+    expect(run.stderr).not.toContain('bug in packpub');
+  }
+
+  it('--oci-layout on a full disk: exit 1, LOCAL_WRITE naming the blob, no tag and no partial file', async () => {
+    const w = await bigWorld('robust-full-layout');
+    const layout = join(w.disk, 'layout');
+    const run = await runBin(['push', w.pack, '--oci-layout', layout, '--json'], { env: w.env });
+    expectLocalWrite(run, join(layout, 'spectro-packs/archive/robust-full-layout/blobs/sha256/'));
+    const result = (JSON.parse(run.stdout) as { results: Array<{ status: string; error?: { code: string; message: string } }> }).results[0];
+    expect(result?.status).toBe('failed');
+    expect(result?.error?.code).toBe('LOCAL_WRITE');
+    expect(result?.error?.message).toContain('ENOSPC');
+    const files = await filesUnder(layout);
+    expect(files.filter((f) => f.includes('.tmp-') || f.endsWith('index.json'))).toEqual([]);
+  });
+
+  it('TMPDIR on a full disk: exit 1, LOCAL_WRITE naming the archive being built, nothing published or left', async () => {
+    const w = await bigWorld('robust-full-tmp');
+    const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--json'], { env: { ...w.env, TMPDIR: w.disk } });
+    expectLocalWrite(run, join(w.disk, 'packpub-work'));
+    const result = (JSON.parse(run.stdout) as { results: Array<{ error?: { code: string } }> }).results[0];
+    expect(result?.error?.code).toBe('LOCAL_WRITE');
+    expect(await filesUnder(w.disk)).toEqual(['packpub-work']);
+    await expect(lstat(join(w.layout, 'spectro-packs/archive/robust-full-tmp/index.json'))).rejects.toThrow('ENOENT');
+  });
+
+  it('build -o on a full disk: exit 1 naming the output file, which is not created', async () => {
+    const w = await bigWorld('robust-full-build');
+    const out = join(w.disk, 'pack.tar.gz');
+    const run = await runBin(['build', w.pack, '-o', out], { env: w.env });
+    expectLocalWrite(run, out);
+    expect(await filesUnder(w.disk)).toEqual([]);
+  });
+
+  it('pull -o on a full disk: exit 1 naming the folder asked for, which is not created', async () => {
+    const w = await bigWorld('robust-full-pull');
+    const pushed = await runBin(['push', w.pack, '--oci-layout', w.layout], { env: w.env });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const out = join(w.disk, 'out', 'pulled');
+    const run = await runBin(['pull', `oci:${w.layout}/spectro-packs/archive/robust-full-pull:1.0.0`, '-o', out], { env: w.env });
+    expectLocalWrite(run, out);
+    expect(await filesUnder(w.disk)).toEqual(['out']);
   });
 });

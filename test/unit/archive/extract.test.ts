@@ -263,4 +263,20 @@ describe('extractArchive of good archives', () => {
     });
     await expect(stat(target)).rejects.toThrow();
   });
+  // mkdir in /proc answers ENOENT although /proc exists: Node's recursive mkdir then loops forever at full CPU.
+  it('ends with the ENOENT of mkdir for a target under /proc, and never spins', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('still running after 10 s'), 10_000);
+    });
+    const ended = extractArchive(Readable.from([await craft([{ name: 'a.txt', content: 'a' }])]), '/proc/packpub-extract/x').then(
+      () => 'extracted',
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    try {
+      expect(await Promise.race([ended, bound])).toBe('ENOENT');
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 });
