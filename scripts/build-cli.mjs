@@ -10,8 +10,7 @@
 // - one chunk per group of modules behind a dynamic import(), loaded on demand as the unbundled modules
 //   were: yaml, tar-stream, ignore and ajv load only on runs that need them (test/e2e/bundle.test.ts);
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
-//   the directory of the chunk that holds the pool, which is this one); folder-check-worker.js likewise
-//   (folder-check.ts: a push's pack folders checked against the cache while the program loads).
+//   the directory of the chunk that holds the pool, which is this one).
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici (src/registry/undici.ts loads three of its files with require(); bundled they
 // cost as much CPU, most of it is Node's own modules and llhttp's WebAssembly).
@@ -92,11 +91,8 @@ await build({
   },
 });
 cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
-// Worker threads: each one file, started from the directory of the chunk that starts it (this one).
-for (const worker of ['validate-worker', 'folder-check-worker']) {
-  await build({
-    ...common,
-    input: { [worker]: join(root, `src/operations/${worker}.ts`) },
-    output: { ...output, codeSplitting: false },
-  });
-}
+await build({
+  ...common,
+  input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
+  output: { ...output, codeSplitting: false },
+});

@@ -1,5 +1,4 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
-import type { FolderChecks } from '../operations/folder-check.js';
 import type { CliIo } from './io.js';
 import { prepareArgs } from './target-flags.js';
 
@@ -7,8 +6,6 @@ export interface CliContext {
   io: CliIo;
   /** Set by a command handler; main() returns it. */
   exitCode: number;
-  /** The pack folders a push may publish, being checked on a worker thread since the program started (main()). */
-  folderChecks?: Promise<FolderChecks | undefined>;
   /** Set when SIGINT/SIGTERM arrived during the command. */
   interrupted?: boolean;
 }

@@ -15,11 +15,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  // A push's folder checks start on a worker thread now, while the argument parser and the commands load.
-  const folderChecks = argv[0] === 'push' ? import('../operations/folder-check.js').then((m) => m.startFolderChecks(argv, io.env, io.cwd)).catch(() => undefined) : undefined;
   const [{ default: yargs }, commands] = await Promise.all([import('yargs'), commandsFor(argv)]);
   // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
-  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0, ...(folderChecks === undefined ? {} : { folderChecks }) };
+  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0 };
   const debug = argv.includes('--debug');
   const parser = yargs(argv)
     .scriptName('packpub')
@@ -68,8 +66,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     });
   } catch (err) {
     return withLostOutput(io, renderError(io, err, debug));
-  } finally {
-    await (await folderChecks)?.close();
   }
   return withLostOutput(io, ctx.exitCode);
 }

@@ -3,7 +3,7 @@ import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
-import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
+import { statTreeHolds, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
@@ -110,57 +110,6 @@ function readIndex(path: string): Maps {
   };
 }
 
-/** The folder's real path, as the walk resolves it (fs.realpath; the JS version lstats every path component); undefined when it is gone. */
-function realRoot(dir: string): string | undefined {
-  try {
-    return realpathSync.native(dir);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A pack folder known from the cache: its real path and content key, and the check made ahead of the call (folderKeyAhead). */
-export interface FolderKey {
-  root: string;
-  key: string;
-  checked?: CheckedFolder;
-}
-
-/** A folder record as a worker thread answers it (folder-check.ts): the record's key when its stat tree still holds. */
-export interface FolderVerdict {
-  root: string;
-  /** The content key, when every path still has the signature of the build that recorded it; else undefined. */
-  key: string | undefined;
-  /** The archive entry mtime (ms) the record was built with. */
-  mtime: number;
-  /** When the check of its stat signatures began, and which folder it was: what is built later must be that folder, unchanged since. */
-  checked: CheckedFolder;
-}
-
-/** True when the folder at `root` still has every stat signature `record` remembers (one lstat per path). */
-function folderHolds(root: string, record: FolderRecord): boolean {
-  return statTreeHolds({ root, paths: record.paths, digest: record.digest });
-}
-
-/**
- * The folders the cache in `dir` remembers that are one of `roots` or lie below one (all real paths), in
- * path order, and `check`, which checks one of them as folderKey does (undefined for any other). For
- * checking ahead on a worker thread, before the program knows which pack folders the run names: the
- * caller uses only the verdicts of those.
- */
-export function foldersUnder(dir: string, roots: readonly string[]): { folders: string[]; check: (root: string) => FolderVerdict | undefined } {
-  const records = readIndex(join(dir, INDEX_FILE)).folders;
-  const prefixes = roots.map((r) => (r.endsWith('/') ? r : `${r}/`));
-  const folders = [...records.keys()].filter((root) => roots.includes(root) || prefixes.some((p) => root.startsWith(p))).sort();
-  const check = (root: string): FolderVerdict | undefined => {
-    const record = records.get(root);
-    if (record === undefined) return undefined;
-    const checked = folderCheck(root);
-    return { root, key: folderHolds(root, record) ? record.key : undefined, mtime: record.mtime, checked };
-  };
-  return { folders, check };
-}
-
 /** Set, moving the key to the newest end (Map order is the age order used when trimming). */
 function touch<T>(map: Map<string, T>, key: string, value: T): void {
   map.delete(key);
@@ -207,27 +156,16 @@ export class ArchiveCache {
    * The content key of a pack folder whose files and folders all still have the stat signatures of its last
    * build here with the same archive mtime; undefined otherwise. Costs one lstat per file and folder.
    */
-  folderKey(dir: string, mtime: Date): FolderKey | undefined {
-    const root = realRoot(dir);
-    return root === undefined ? undefined : this.rootKey(root, mtime);
-  }
-
-  /**
-   * folderKey, taking the verdict a worker thread reached on the folder ahead of time when it has one
-   * (folder-check.ts): the same check of the same kind of record, made earlier in the run (`checked`).
-   */
-  async folderKeyAhead(dir: string, mtime: Date, ahead: (root: string) => Promise<FolderVerdict | undefined>): Promise<FolderKey | undefined> {
-    const root = realRoot(dir);
-    if (root === undefined) return undefined;
-    const verdict = await ahead(root);
-    if (verdict === undefined) return this.rootKey(root, mtime);
-    return verdict.key !== undefined && verdict.mtime === mtime.getTime() ? { root, key: verdict.key, checked: verdict.checked } : undefined;
-  }
-
-  private rootKey(root: string, mtime: Date): FolderKey | undefined {
+  folderKey(dir: string, mtime: Date): { root: string; key: string } | undefined {
+    let root: string;
+    try {
+      root = realpathSync.native(dir); // as the walk resolves it (fs.realpath); the JS version lstats every path component
+    } catch {
+      return undefined;
+    }
     const record = this.loaded().folders.get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
-    return folderHolds(root, record) ? { root, key: record.key } : undefined;
+    return statTreeHolds({ root, paths: record.paths, digest: record.digest }) ? { root, key: record.key } : undefined;
   }
 
   /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */

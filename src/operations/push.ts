@@ -26,7 +26,6 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
-import type { FolderChecks } from './folder-check.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, paletteCacheNote } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
@@ -62,11 +61,6 @@ export interface PushOptions {
    * The CLI passes defaultCacheDir() unless --no-cache.
    */
   cacheDir?: string;
-  /**
-   * Verdicts on the pack folders reached ahead on a worker thread (folder-check.ts startFolderChecks); used
-   * when they are of `cacheDir`, the others are checked here.
-   */
-  folderChecks?: FolderChecks;
   env?: NodeJS.ProcessEnv;
   onEvent?: EventSink;
   signal?: AbortSignal;
@@ -129,8 +123,6 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
 
   const strict = options.strict === true;
   const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
-  const checks = options.folderChecks;
-  const ahead = checks !== undefined && checks.cacheDir === options.cacheDir ? (root: string) => checks.verdict(root) : undefined;
   /** Content keys known without reading files (the folder's stat tree is as it was at its last build). */
   const contentKeys = new Map<string, string>();
   /** Per pack folder, when its check began and which folder it was: what is built must be what was checked (buildArchive `checked`). */
@@ -156,7 +148,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
       const since = folderCheck(dir);
-      const known = cache === undefined ? undefined : ahead === undefined ? cache.folderKey(dir, mtime) : await cache.folderKeyAhead(dir, mtime, ahead);
+      const known = cache?.folderKey(dir, mtime);
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
       if (known !== undefined && verdict !== undefined) {
@@ -172,9 +164,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         report = await pool.validate(dir, { strict, deep: strict });
         if (known !== undefined) contentKeys.set(report.dir, known.key);
       }
-      // A verdict reached ahead on the worker thread was checked earlier: nothing may have changed since then.
-      // A verdict reached ahead on the worker thread was checked earlier: what is built must not have changed since then.
-      checkedSince.set(report.dir, known?.checked ?? since);
+      checkedSince.set(report.dir, since);
       emit({ type: 'validated', dir, report });
       reportOf[i]?.resolve(report);
       return report;

@@ -195,7 +195,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       }
       if (imageFindings.size > 0) withImages = (r) => withImageFindings(r, imageFindings);
     }
-    const folderChecks = await ctx.folderChecks;
     renderer?.expect(toPush.length, targets.length);
     renderer?.phase(`validating ${toPush.length} pack${toPush.length === 1 ? '' : 's'}`);
     const ledger = new RunLedger();
@@ -216,7 +215,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         ...(annotations === undefined ? {} : { annotations }),
         env: ctx.io.env,
         ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
-        ...(folderChecks === undefined ? {} : { folderChecks }),
         signal,
         onEvent: (event) => {
           ledger.onEvent(event);
