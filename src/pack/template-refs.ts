@@ -41,9 +41,6 @@ export function valuesReferencePaths(text: string, limit = 10_000): string[] {
 /** Calls `found` with each reference's dotted path and the offset of its `.Values` / `$.Values`, at most `limit` times. */
 function scanReferences(text: string, limit: number, found: (dotted: string, offset: number) => void): void {
   let count = 0;
-  // After a keyword Go's lexer needs no space (`{{if.Values.x}}` is `if .Values.x`); after any other
-  // word (`$root.Values`, a function: `not.Values` chains on its result) it is not a root reference.
-  const field = /(^|[^\w$.)\]]|\b(?:if|with|range|else))\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
   // Actions are `{{` up to the first `}}` after it, scanned from the start; only those holding `.Values`
   // are looked at (issue 16: templates hold thousands of actions, few read values). No action holds a
   // `}}`, so the scan can start again right after any `}}` before a `.Values` and find the same actions.
@@ -62,14 +59,65 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
     // Found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
     const close = text.indexOf('}}', open + 2);
     if (close === -1) return;
-    const body = text.slice(open + 2, close);
-    if (!/^-?\s*\/\*/.test(body)) {
-      field.lastIndex = 0;
-      for (let f = field.exec(body); f !== null && count < limit; f = field.exec(body)) {
-        count++;
-        found((f[2] ?? '').slice(1), open + 2 + f.index + (f[1] ?? '').length);
-      }
-    }
+    COMMENT.lastIndex = open + 2;
+    if (!COMMENT.test(text)) count = actionReferences(text, open + 2, close, at, count, limit, found);
     from = close + 2;
   }
+}
+
+/** A comment action's start (`{{/*`, `{{- /*`), matched at the action's body. */
+const COMMENT = /-?\s*\/\*/y;
+
+/**
+ * The references in one action's body, text[bodyStart, bodyEnd), whose first `.Values` is at `at`:
+ * what the regular expression
+ *   /(^|[^\w$.)\]]|\b(?:if|with|range|else))\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g
+ * finds in the body (test/unit/pack/deep-checks-helpers.test.ts holds it as the reference), checked
+ * character by character at each `.Values` instead of run over a sliced copy of every action (issue 16:
+ * a chart's templates hold hundreds of thousands of references). After a keyword Go's lexer needs no
+ * space (`{{if.Values.x}}` is `if .Values.x`); after any other word (`$root.Values`, a function:
+ * `not.Values` chains on its result) it is not a root reference. Returns the new count.
+ */
+function actionReferences(text: string, bodyStart: number, bodyEnd: number, at: number, count: number, limit: number, found: (dotted: string, offset: number) => void): number {
+  // End of the last reference found: the next one starts at or after it (matches do not overlap).
+  let done = bodyStart;
+  while (at !== -1 && at + 7 <= bodyEnd && count < limit) {
+    // The field chain: one or more `.name` after `.Values`.
+    let end = at + 7;
+    while (end + 1 < bodyEnd && text.charCodeAt(end) === 0x2e && isIdentStart(text.charCodeAt(end + 1))) {
+      end += 2;
+      while (end < bodyEnd && isWord(text.charCodeAt(end))) end++;
+    }
+    const ref = end > at + 7 && at - 1 >= done && text.charCodeAt(at - 1) === 0x24 ? at - 1 : at;
+    if (end > at + 7 && rootAt(text, bodyStart, done, ref)) {
+      count++;
+      found(text.slice(at + 8, end), ref);
+      done = end;
+      at = text.indexOf('.Values', end);
+    } else {
+      at = text.indexOf('.Values', at + 1);
+    }
+  }
+  return count;
+}
+
+/** Whether `$?.Values` at `ref` is a root reference: at the body's start, after a non-word character or after a keyword. */
+function rootAt(text: string, bodyStart: number, done: number, ref: number): boolean {
+  if (ref === bodyStart) return done === bodyStart;
+  const before = text.charCodeAt(ref - 1);
+  if (!isWord(before)) return ref - 1 >= done && before !== 0x24 && before !== 0x2e && before !== 0x29 && before !== 0x5d;
+  let word = ref - 1;
+  while (word > bodyStart && isWord(text.charCodeAt(word - 1))) word--;
+  if (word < done) return false;
+  const keyword = text.slice(word, ref);
+  return keyword === 'if' || keyword === 'with' || keyword === 'range' || keyword === 'else';
+}
+
+/** `\w` of a regular expression without the `u` flag. */
+function isWord(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
 }

@@ -115,4 +115,41 @@ describe('valuesReferences', () => {
       { numRuns: 1000 },
     );
   });
+
+  it('finds exactly what the reference regular expression finds in each action, at the same offsets', () => {
+    // The definition template-refs.ts checks character by character: run over each action's body.
+    const oracle = (text: string, limit: number): string[] => {
+      const field = /(^|[^\w$.)\]]|\b(?:if|with|range|else))\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
+      const out: string[] = [];
+      for (let open = text.indexOf('{{'); open !== -1 && out.length < limit; ) {
+        const close = text.indexOf('}}', open + 2);
+        if (close === -1) break;
+        const body = text.slice(open + 2, close);
+        if (!/^-?\s*\/\*/.test(body)) {
+          for (let f = field.exec(body); f !== null && out.length < limit; f = field.exec(body)) out.push(`${(f[2] ?? '').slice(1)}@${open + 2 + f.index + (f[1] ?? '').length}`);
+        }
+        field.lastIndex = 0;
+        open = text.indexOf('{{', close + 2);
+      }
+      return out;
+    };
+    const piece = fc.constantFrom('{{', '}}', '{{/*', '{{- /*', '{{-', '.Values', ' .Values', '$.Values', '$', '.', 'a', '.b_2', '._', '.1', '_x', 'if', 'xif', 'with', 'range', 'else', ' ', '\u00a0', '\n', '-', '(', ')', ']', 'é');
+    const found = (text: string, limit: number): string[] => {
+      const lines = text.split('\n');
+      const offset = (line: number, column: number): number => lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+      return valuesReferences(text, limit).map((r) => `${r.path.join('.')}@${offset(r.line, r.column)}`);
+    };
+    const cases = ['{{if.Values.a}}{{with$.Values.b}}{{range.Values.c}}{{else.Values.d}}{{xif.Values.e}}', '{{.Values.a.Values.b$.Values.c}}', '{{.Values.a-if.Values.b .Values.if$.Values.c}}', '{{ .Values.a.1if.Values.b }}'];
+    expect(cases.map((c) => found(c, 10))).toEqual([['a@4', 'b@21', 'c@40', 'd@57'], ['a.Values.b@2'], ['a@2', 'b@14', 'if@24'], ['a@3']]);
+    for (const c of cases) expect(found(c, 10)).toEqual(oracle(c, 10));
+    const action = fc.array(piece, { maxLength: 8 }).map((p) => `{{${p.join('')}}}`);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(piece, action), { maxLength: 12 }).map((p) => p.join('')), fc.integer({ min: 1, max: 6 }), (text, limit) => {
+        const lines = text.split('\n');
+        const offset = (line: number, column: number): number => lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+        expect(valuesReferences(text, limit).map((r) => `${r.path.join('.')}@${offset(r.line, r.column)}`)).toEqual(oracle(text, limit));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
