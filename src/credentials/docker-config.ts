@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PackpubError } from '../errors.js';
-import { helperGet, type CredentialHelperOptions } from './cred-helper.js';
+import type { CredentialHelperOptions } from './cred-helper.js';
 import type { Credential, CredentialProvider } from './types.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
 
@@ -199,6 +199,8 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
       }
       const helper = helperFor(config, host);
       if (helper !== undefined) {
+        // Loaded only here: node:child_process (and what it loads) costs a run without a helper compile time for nothing.
+        const { helperGet } = await import('./cred-helper.js');
         return helperGet(helper.helper, registryKey(host), {
           env: options.env,
           ...options.helper,
