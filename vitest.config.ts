@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import LongFirstSequencer from './test/sequencer.ts';
+import { useTmpfsForTests } from './test/support/test-tmpdir.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 /**
@@ -14,6 +15,9 @@ const MOCKING_TESTS = readdirSync(join(ROOT, 'test'), { recursive: true, encodin
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => `test/${f.split('\\').join('/')}`)
   .filter((f) => readFileSync(join(ROOT, f), 'utf8').includes('vi.mock('));
+
+// The suite's temp folders (tests', registries' storage, CLI runs') on a tmpfs when there is one with room.
+useTmpfsForTests();
 
 export default defineConfig({
   test: {

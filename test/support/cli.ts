@@ -12,9 +12,13 @@ import type { CliIo } from '../../src/cli/io.js';
 export const TEST_CACHE_DIR = join(tmpdir(), `packpub-test-cache-${process.pid}`);
 process.on('exit', () => rmSync(TEST_CACHE_DIR, { recursive: true, force: true }));
 
-/** The environment every CLI run starts from (in-process or a child): PATH, HOME and the test cache, nothing else. */
+/**
+ * The environment every CLI run starts from (in-process or a child): PATH, HOME, the test cache and the suite's
+ * TMPDIR when it has one (support/test-tmpdir.ts), nothing else.
+ */
 function baseEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR };
+  const tmp = process.env['TMPDIR'];
+  return { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...(tmp === undefined ? {} : { TMPDIR: tmp }) };
 }
 
 export interface CliRun {
