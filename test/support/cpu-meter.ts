@@ -7,23 +7,32 @@ import { basename, relative } from 'node:path';
  * then appends one tab-separated line per test file: CPU seconds in the worker (the file's own code, the
  * product's code it calls in-process, vitest's transform of what it imports), CPU seconds of the child
  * processes it started (reaped children, from /proc/self/stat), wall seconds, and per kind of child process
- * (docker-registry, skopeo, the built CLI, openssl, ...) how many ran and the CPU seconds they used. A file
+ * (docker-registry, skopeo, the built CLI, openssl, ...) how many ran and the CPU seconds they used; then the
+ * same split into user and system (kernel) CPU: worker user/sys, children user/sys, and per kind
+ * count/user+sys. A file
  * runs alone in its worker while it runs (files share workers one after another), so the deltas are its own.
  * Linux only; measuring changes nothing in what the tests do.
  */
 
 const TICKS = 100; // USER_HZ: /proc times are in 1/100 s on Linux
 
-function childTicks(): number {
+interface Ticks {
+  user: number;
+  sys: number;
+}
+
+/** CPU of the reaped children, user and system, in ticks. */
+function childTicks(): Ticks {
   // fields after the ")" of the command name: state is field 3; cutime and cstime are fields 16 and 17
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[13]) + Number(fields[14]);
+  return { user: Number(fields[13]), sys: Number(fields[14]) };
 }
 
 interface KindTotal {
   count: number;
-  cpuTicks: number;
+  user: number;
+  sys: number;
 }
 
 const state = globalThis as typeof globalThis & { __packpubCpuKinds?: Map<string, KindTotal> };
@@ -45,7 +54,7 @@ function installSpawnCounter(): Map<string, KindTotal> {
   const spawnOriginal = proto.spawn;
   proto.spawn = function spawnCounted(this: ChildProcess, options: SpawnOptions) {
     const kind = kindOf(options.file ?? '', options.args ?? []);
-    const total = kinds.get(kind) ?? { count: 0, cpuTicks: 0 };
+    const total = kinds.get(kind) ?? { count: 0, user: 0, sys: 0 };
     kinds.set(kind, total);
     total.count++;
     const result = spawnOriginal.call(this, options);
@@ -54,7 +63,8 @@ function installSpawnCounter(): Map<string, KindTotal> {
     if (handle !== undefined && onexit !== undefined) {
       handle.onexit = (...a: unknown[]) => {
         const now = childTicks();
-        total.cpuTicks += now - lastTicks;
+        total.user += now.user - lastTicks.user;
+        total.sys += now.sys - lastTicks.sys;
         lastTicks = now;
         onexit.apply(handle, a);
       };
@@ -74,15 +84,24 @@ export function meterFile(table: string): (file: string) => void {
   const start = process.hrtime.bigint();
   return (file) => {
     const own = process.cpuUsage(cpu);
-    const kids = (childTicks() - children) / TICKS;
+    const now = childTicks();
+    const kidsUser = (now.user - children.user) / TICKS;
+    const kidsSys = (now.sys - children.sys) / TICKS;
+    const kids = kidsUser + kidsSys;
     const wall = Number(process.hrtime.bigint() - start) / 1e9;
-    const worker = (own.user + own.system) / 1e6;
+    const workerUser = own.user / 1e6;
+    const workerSys = own.system / 1e6;
+    const worker = workerUser + workerSys;
     const perKind = [...kinds]
-      .map(([k, v]) => ({ k, count: v.count - (before.get(k)?.count ?? 0), cpu: (v.cpuTicks - (before.get(k)?.cpuTicks ?? 0)) / TICKS }))
+      .map(([k, v]) => {
+        const was = before.get(k);
+        return { k, count: v.count - (was?.count ?? 0), user: (v.user - (was?.user ?? 0)) / TICKS, sys: (v.sys - (was?.sys ?? 0)) / TICKS };
+      })
       .filter((e) => e.count > 0)
-      .map((e) => `${e.k}=${e.count}/${e.cpu.toFixed(1)}`)
+      .map((e) => `${e.k}=${e.count}/${e.user.toFixed(1)}+${e.sys.toFixed(1)}`)
       .join(' ');
-    const row = [(worker + kids).toFixed(1), worker.toFixed(1), kids.toFixed(1), wall.toFixed(1), relative(process.cwd(), file), perKind];
+    const split = [workerUser, workerSys, kidsUser, kidsSys].map((n) => n.toFixed(1));
+    const row = [(worker + kids).toFixed(1), worker.toFixed(1), kids.toFixed(1), wall.toFixed(1), relative(process.cwd(), file), perKind, ...split];
     appendFileSync(table, `${row.join('\t')}\n`);
   };
 }
