@@ -1,4 +1,5 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import { Readable } from 'node:stream';
 import type { EcrHost } from './ecr-host.js';
 import { PackpubError } from '../errors.js';
 
@@ -53,7 +54,11 @@ export class EcrClients {
     const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn]);
     let pending = this.opened.get(key);
     if (pending === undefined) {
-      pending = openEcrClient(host, aws).then(({ sdk, client }) => ({ sdk, client, send: <Out>(command: object) => sendWithin<Out>(client, command, this.timeoutMs) }));
+      pending = openEcrClient(host, aws, this.timeoutMs).then((opened) => ({
+        sdk: opened.sdk,
+        client: opened.client,
+        send: <Out>(command: object) => sendWithin<Out>(opened, command, this.timeoutMs),
+      }));
       this.opened.set(key, pending);
       pending.catch(() => this.opened.delete(key));
     }
@@ -68,42 +73,130 @@ export class EcrClients {
 
 /** Name of the error a call that ran out of time ends with (mapped to NETWORK by mapAwsError). */
 const CALL_TIMEOUT = 'EcrCallTimeout';
+/** The same, when the time ran out while STS had not answered AssumeRole (--aws-role-arn). */
+const STS_TIMEOUT = 'StsCallTimeout';
 
-async function sendWithin<Out>(client: ECRClient, command: object, timeoutMs: number): Promise<Out> {
+async function sendWithin<Out>(opened: OpenedEcrClient, command: object, timeoutMs: number): Promise<Out> {
   const signal = AbortSignal.timeout(timeoutMs);
+  // The signal bounds the ECR request; the credentials (STS AssumeRole) are resolved before it, where the
+  // SDK does not look at the signal: the call as a whole is bounded here, and the STS requests in flight
+  // are aborted so no socket outlives it.
+  let onAbort: (() => void) | undefined;
+  let stsStalled = false;
+  const expired = new Promise<never>((_, reject) => {
+    // Registered before the SDK's own listeners: sees the STS request still in flight, then aborts it.
+    onAbort = () => {
+      stsStalled = opened.sts.abortInFlight();
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Every command of this client; send's overloads cannot name "any ECR command" generically.
+  const sending = opened.client.send(command as Parameters<ECRClient['send']>[0], { abortSignal: signal });
+  sending.catch(() => undefined);
   try {
-    // Every command of this client; send's overloads cannot name "any ECR command" generically.
-    return (await client.send(command as Parameters<ECRClient['send']>[0], { abortSignal: signal })) as Out;
+    return (await Promise.race([sending, expired])) as Out;
   } catch (err) {
     if (!signal.aborted) throw err;
-    throw Object.assign(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`), { name: CALL_TIMEOUT, cause: err });
+    throw Object.assign(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`), { name: stsStalled ? STS_TIMEOUT : CALL_TIMEOUT, cause: err });
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
   }
 }
 
+/** The STS requests of one client (--aws-role-arn), each bounded in time and abortable by the ECR call waiting for them. */
+interface StsRequests {
+  /** Aborts the STS requests in flight; true if there was one (the call was waiting for STS). */
+  abortInFlight(): boolean;
+}
+
+interface OpenedEcrClient {
+  sdk: EcrSdk;
+  client: ECRClient;
+  sts: StsRequests;
+}
+
+type HttpHandlerLike = { handle(request: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>; metadata?: unknown };
+
+/**
+ * The request handler of the STS client fromTemporaryCredentials makes: the ECR client's own handler (its
+ * sockets go with the client), with every AssumeRole request aborted after `timeoutMs` or by `abortInFlight`.
+ */
+function boundedStsHandler(ecrHandler: () => HttpHandlerLike, timeoutMs: number): { handler: object; requests: StsRequests } {
+  const inFlight = new Set<AbortController>();
+  const handler = {
+    metadata: { handlerProtocol: 'http/1.1' },
+    async handle(request: unknown, options: { abortSignal?: AbortSignal } = {}): Promise<unknown> {
+      // The ECR call waiting for these credentials has ended: no new attempt (the SDK retries an aborted one).
+      if (options.abortSignal?.aborted === true) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+      const controller = new AbortController();
+      inFlight.add(controller);
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs), ...(options.abortSignal === undefined ? [] : [options.abortSignal])]);
+      let answered: { response?: { body?: unknown } };
+      try {
+        answered = (await ecrHandler().handle(request, { ...options, abortSignal: signal })) as { response?: { body?: unknown } };
+      } catch (err) {
+        inFlight.delete(controller);
+        throw err;
+      }
+      // The answer's body is read after this returns: it stays in flight, and is cut, until it ends.
+      const body = answered.response?.body;
+      if (!(body instanceof Readable) || body.destroyed) {
+        inFlight.delete(controller);
+        return answered;
+      }
+      const cut = () => body.destroy(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+      if (signal.aborted) cut();
+      else signal.addEventListener('abort', cut, { once: true });
+      body.once('close', () => {
+        inFlight.delete(controller);
+        signal.removeEventListener('abort', cut);
+      });
+      return answered;
+    },
+    updateHttpClientConfig(): void {},
+    httpHandlerConfigs(): Record<string, never> {
+      return {};
+    },
+    destroy(): void {},
+  };
+  const requests: StsRequests = {
+    abortInFlight() {
+      const any = inFlight.size > 0;
+      for (const controller of inFlight) controller.abort();
+      inFlight.clear();
+      return any;
+    },
+  };
+  return { handler, requests };
+}
+
 /** An ECR API client for the host's region (and FIPS / dual-stack endpoint flavour), with the SDK loaded. */
-export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}): Promise<{ sdk: EcrSdk; client: ECRClient }> {
+export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, timeoutMs = DEFAULT_ECR_CALL_TIMEOUT_MS): Promise<OpenedEcrClient> {
   const [sdk, providers] = await Promise.all([loadEcrSdk(), import('@aws-sdk/credential-providers')]);
   const region = host.region;
   const base = providers.fromNodeProviderChain({
     ...(aws.awsProfile === undefined ? {} : { profile: aws.awsProfile }),
     clientConfig: { region },
   });
+  let client: ECRClient | undefined;
+  const sts = boundedStsHandler(() => client?.config.requestHandler as unknown as HttpHandlerLike, timeoutMs);
   const credentials =
     aws.awsRoleArn === undefined
       ? base
       : providers.fromTemporaryCredentials({
           masterCredentials: base,
           params: { RoleArn: aws.awsRoleArn, RoleSessionName: `packpub-${Date.now()}` },
-          clientConfig: { region },
+          clientConfig: { region, requestHandler: sts.handler as never },
         });
-  const client = new sdk.ECRClient({
+  client = new sdk.ECRClient({
     region,
     credentials,
     ...(aws.endpoint === undefined || aws.endpoint === '' ? {} : { endpoint: aws.endpoint }),
     ...(host.fips ? { useFipsEndpoint: true } : {}),
     ...(host.dualStack ? { useDualstackEndpoint: true } : {}),
   });
-  return { sdk, client };
+  return { sdk, client, sts: sts.requests };
 }
 
 const NO_CREDENTIALS_HINT =
@@ -124,6 +217,13 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   if (/^Kms/.test(name_(err))) {
     return new PackpubError('AUTH', `AWS KMS refused ${action} for ${context.host} (${name_(err)}): ${firstLine(err)}`, {
       hint: 'the repository is (or would be) KMS-encrypted: allow this identity kms:Encrypt/kms:Decrypt/kms:GenerateDataKey (and kms:CreateGrant for CreateRepository) on the key, or check --ecr-kms-key',
+      cause: err,
+    });
+  }
+  if (name_(err) === STS_TIMEOUT) {
+    const sts = process.env['AWS_ENDPOINT_URL_STS'];
+    return new PackpubError('NETWORK', `STS at ${sts === undefined || sts === '' ? 'the regional STS endpoint' : sts} did not answer sts:AssumeRole for role ${context.roleArn ?? '(none)'}: ${firstLine(err)}`, {
+      hint: 'STS (or a proxy or VPC endpoint in front of it) accepts connections but stalls; check AWS_ENDPOINT_URL_STS and the network, or raise --request-timeout',
       cause: err,
     });
   }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
-import { runCli } from '../support/cli.js';
+import { runBin, runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -113,5 +113,28 @@ describe('ECR API faults during a push: one clear error, exit 1, nothing publish
       expect(repos(base)).toEqual([]);
       expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith(`/v2/${base}/`))).toBe(false);
     }
+  });
+});
+
+describe('--aws-role-arn with an STS that never answers AssumeRole', () => {
+  it('the packpub process ends at --request-timeout: exit 1, one clear line naming STS and the role, no secret, nothing published', async () => {
+    const role = 'arn:aws:iam::123456789012:role/packpub-publisher';
+    w.standin.stall = { op: 'sts:AssumeRole', mode: 'hang' };
+    w.standin.calls.length = 0;
+    const started = Date.now();
+    try {
+      const aws = { AWS_ACCESS_KEY_ID: 'testAKIDJOURNEY', AWS_SECRET_ACCESS_KEY: 'testAKIDJOURNEY-secret-not-real', AWS_ENDPOINT_URL_STS: w.standin.url };
+      const push = await runBin(['push', w.pack, ...ecrArgs('sts-stalled'), '--aws-role-arn', role, '--request-timeout', '1'], { env: { ...env(), ...process.env, ...aws } });
+      expect(push.code, push.stderr).toBe(1);
+      expect(push.stderr).toContain(`STS at ${w.standin.url} did not answer sts:AssumeRole for role ${role}: no complete answer within 1 s`);
+      expect(push.stderr).toContain('raise --request-timeout');
+      expect(push.stderr + push.stdout).not.toContain('secret-not-real');
+      // The process itself ended (no STS socket kept it alive) well before a second timeout per SDK attempt.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      w.standin.stall = undefined;
+    }
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('sts-stalled/'))).toEqual([]);
+    expect(w.standin.calls.some((c) => c.op === 'GetAuthorizationToken' || c.op === 'CreateRepository')).toBe(false);
   });
 });

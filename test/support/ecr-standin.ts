@@ -83,7 +83,7 @@ export interface EcrStandin {
    * a proxy's page. A string is sent as it is; anything else as JSON.
    */
   answerOverride: ((op: string, normal: unknown) => unknown) | undefined;
-  /** An operation that never answers (`hang`) or answers one byte every `dripMs` (`drip`). */
+  /** An operation (`sts:AssumeRole` for STS) that never answers (`hang`) or answers one byte every `dripMs` (`drip`). */
   stall: { op: string; mode: 'hang' | 'drip'; dripMs?: number } | undefined;
   /** Make BatchDeleteImage answer this failure for `repository:tag` (a fault ECR reports in `failures`, e.g. KmsError). */
   failImage(repository: string, tag: string, failureCode: string, failureReason: string): void;
@@ -245,6 +245,8 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/[^/]+\/sts\/aws4_request/.exec(auth);
     calls.push({ op: `sts:${form.get('Action') ?? ''}`, headers: req.headers, body: Object.fromEntries(form), accessKeyId: m?.[1] });
     const xml = (status: number, text: string) => {
+      if (standin.stall?.op === 'sts:AssumeRole' && standin.stall.mode === 'hang') return;
+      if (standin.stall?.op === 'sts:AssumeRole') return drip(res, Buffer.from(text), standin.stall.dripMs ?? 100, { 'content-type': 'text/xml' }, status);
       res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };

@@ -122,6 +122,32 @@ describe('ECR token provider with --aws-role-arn', () => {
       delete process.env['AWS_ENDPOINT_URL_STS'];
     }
   });
+
+  it('an STS that never answers AssumeRole, or drips, ends at the call time limit (--request-timeout), not never', async () => {
+    process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
+    const role = 'arn:aws:iam::123456789012:role/packpub-publisher';
+    try {
+      for (const stall of [{ op: 'sts:AssumeRole', mode: 'hang' as const }, { op: 'sts:AssumeRole', mode: 'drip' as const, dripMs: 50 }]) {
+        standin.stall = stall;
+        standin.calls.length = 0;
+        const clients = new EcrClients(1_000);
+        const started = Date.now();
+        try {
+          const err = await failure(ecrCredentialProvider({ endpoint: standin.url, awsRoleArn: role, clients }).resolve(HOST));
+          expect(err.code).toBe('NETWORK');
+          expect(err.message).toBe(`STS at ${standin.url} did not answer sts:AssumeRole for role ${role}: no complete answer within 1 s`);
+          expect(err.hint).toContain('--request-timeout');
+          expect(`${err.message} ${err.hint}`).not.toMatch(/testAKIDEXAMPLE|assumed-secret|assumed-session-token/);
+          expect(Date.now() - started).toBeLessThan(5_000);
+          expect(standin.calls.map((c) => c.op)).toEqual(['sts:AssumeRole']); // ECR was never called
+        } finally {
+          clients.destroy();
+        }
+      }
+    } finally {
+      delete process.env['AWS_ENDPOINT_URL_STS'];
+    }
+  });
 });
 
 describe('ECR token provider on odd GetAuthorizationToken answers', () => {
