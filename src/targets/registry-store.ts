@@ -42,7 +42,9 @@ async function isHarbor(client: RegistryClient, debug?: (line: string) => void):
       const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
       if (res.status >= 500) continue; // a passing fault: ask again rather than guess "not Harbor"
       if (res.status !== 200) return false;
-      return typeof (JSON.parse(body) as { harbor_version?: unknown }).harbor_version === 'string';
+      // Decided at once whatever JSON it is: `null` or a string is "not Harbor", not a fault to ask again about.
+      const doc = JSON.parse(body) as unknown;
+      return typeof doc === 'object' && doc !== null && typeof (doc as { harbor_version?: unknown }).harbor_version === 'string';
     } catch (err) {
       if (err instanceof SyntaxError || (isPackpubError(err) && err.code !== 'NETWORK')) return false;
       debug?.(`Harbor probe attempt ${attempt} failed: ${(err as Error).message}`);

@@ -81,6 +81,24 @@ describe('openTarget builds one HTTP stack per registry target, with injectable 
   });
 });
 
+describe('the Harbor probe (GET /api/v2.0/systeminfo)', () => {
+  it('a JSON answer that is not an object (null, a string, an array, a number) is "not Harbor" at once, asked once', async () => {
+    for (const body of ['null', '"harbor"', '[]', '42']) {
+      const { transport, sent } = scripted((req): Answer => {
+        if (req.url.pathname === '/api/v2.0/systeminfo') return { status: 200, headers: { 'content-type': 'application/json' }, body };
+        return { status: 404 };
+      });
+      const target = await openWith('registry.example.com/base', transport, fakeClock());
+      try {
+        expect(target.store.kind, body).toBe('generic');
+      } finally {
+        await target.store.close();
+      }
+      expect(sent.filter((s) => s.url.includes('/api/v2.0/systeminfo')), body).toHaveLength(1);
+    }
+  });
+});
+
 describe('EcrClients', () => {
   it('opens one ECR API client per region and AWS settings for the run, shared by every caller', async () => {
     const clients = new EcrClients();
