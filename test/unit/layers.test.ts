@@ -23,7 +23,7 @@ const LAYERS: string[][] = [
   ['cli'],
   ['index'],
 ];
-const SAME_LAYER_OK = new Set(['archive->pack', 'credentials->aws']);
+const SAME_LAYER_OK = new Set(['archive->pack', 'credentials->aws', 'util->errors']);
 
 function layerOf(part: string): number {
   const i = LAYERS.findIndex((l) => l.includes(part));
