@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
-import { localWriteError } from '../util/fs.js';
+import { localWriteError } from '../util/local-write.js';
 import { redactText } from '../util/redact.js';
 
 /** The process surface the CLI touches, injectable so e2e-style tests can run main() in-process. */
