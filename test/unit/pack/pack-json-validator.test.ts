@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { Ajv, type ErrorObject } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone/index.js';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { validatePackJsonSchema } from '../../../src/pack/pack-json-validate.generated.js';
 import { PACK_JSON_SCHEMA } from '../../../src/pack/schema.js';
+import { errorsOf, standaloneValidatorModule } from '../../support/ajv-standalone.js';
 
 /*
  * pack.json is checked by a validator that ajv generated from PACK_JSON_SCHEMA ahead of time
@@ -14,35 +14,8 @@ import { PACK_JSON_SCHEMA } from '../../../src/pack/schema.js';
  *   npx vitest run test/unit/pack/pack-json-validator.test.ts -u
  */
 
-/**
- * The module: ajv's standalone code for the schema, with the options validation always used. ajv's ESM
- * output still loads its small runtime helpers (ucs2length for minLength) with require(): those become
- * imports of the same files, so the module loads the helper and never ajv itself.
- */
-function generatedModule(): string {
-  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true } });
-  const code = standaloneCode
-    .default(ajv, ajv.compile(PACK_JSON_SCHEMA))
-    // Node's default import of a CommonJS file is its module.exports (the helper is its .default); vitest's is the helper.
-    .replace(/const (\w+) = require\("(ajv\/dist\/runtime\/\w+)"\)\.default;/g, 'import $1Module from "$2.js";\nconst $1 = typeof $1Module === "function" ? $1Module : $1Module.default;');
-  if (/\brequire\(/.test(code)) throw new Error('the generated pack.json validator still calls require(): teach generatedModule() the new helper');
-  return [
-    '// @ts-nocheck',
-    '/* eslint-disable */',
-    '// GENERATED from PACK_JSON_SCHEMA (src/pack/schema.ts) by ajv standalone code generation: do not edit.',
-    '// Regenerate after changing the schema: npx vitest run test/unit/pack/pack-json-validator.test.ts -u',
-    code.replace(/^"use strict";/, '').replace('export const validate = validate10;', 'export const validatePackJsonSchema = validate10;').replace(/export default validate10;/, ''),
-    '',
-  ].join('\n');
-}
-
 /** The schema compiled as validation did before it was generated ahead of time. */
 const compiled = new Ajv({ allErrors: true, strict: true, validateSchema: false, code: { optimize: false } }).compile(PACK_JSON_SCHEMA);
-
-function errorsOf(validate: (data: unknown) => boolean, data: unknown): { valid: boolean; errors: ErrorObject[] } {
-  const valid = validate(data);
-  return { valid, errors: ((validate as unknown as { errors?: ErrorObject[] | null }).errors ?? []).map((e) => ({ ...e })) };
-}
 
 const text = fc.oneof(fc.constantFrom('', 'x', '\u{1F600}', 'addon', 'k8s', 'required', 'cpu', 'master', 'control-plane'), fc.string({ unit: 'grapheme', maxLength: 4 }));
 const scalar = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
@@ -62,7 +35,9 @@ const packJson = fc.oneof(
 
 describe('the generated pack.json validator', () => {
   it('is what ajv generates from PACK_JSON_SCHEMA today (the schema is the source of truth)', async () => {
-    await expect(generatedModule()).toMatchFileSnapshot('../../../src/pack/pack-json-validate.generated.ts');
+    await expect(
+      standaloneValidatorModule({ schema: PACK_JSON_SCHEMA, exportName: 'validatePackJsonSchema', schemaName: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts', test: 'test/unit/pack/pack-json-validator.test.ts' }),
+    ).toMatchFileSnapshot('../../../src/pack/pack-json-validate.generated.ts');
   });
 
   it('gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid pack.json', () => {

@@ -1,0 +1,32 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+
+/**
+ * A schema's validator as a module, generated ahead of time by ajv's standalone code generation with
+ * the options packpub's validation uses (allErrors, strict): the source of the committed
+ * `*-validate.generated.ts` files, which the unit tests of each schema generate again and compare.
+ * ajv's ESM output still loads its small runtime helpers (ucs2length for minLength) with require():
+ * those become imports of the same files, so the module loads the helper and never ajv itself.
+ */
+export function standaloneValidatorModule(options: { schema: object; exportName: string; schemaName: string; source: string; test: string }): string {
+  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true } });
+  const code = standaloneCode
+    .default(ajv, ajv.compile(options.schema))
+    // Node's default import of a CommonJS file is its module.exports (the helper is its .default); vitest's is the helper.
+    .replace(/const (\w+) = require\("(ajv\/dist\/runtime\/\w+)"\)\.default;/g, 'import $1Module from "$2.js";\nconst $1 = typeof $1Module === "function" ? $1Module : $1Module.default;');
+  if (/\brequire\(/.test(code)) throw new Error(`the generated ${options.schemaName} validator still calls require(): teach standaloneValidatorModule() the new helper`);
+  return [
+    '// @ts-nocheck',
+    '/* eslint-disable */',
+    `// GENERATED from ${options.schemaName} (${options.source}) by ajv standalone code generation: do not edit.`,
+    `// Regenerate after changing the schema: npx vitest run ${options.test} -u`,
+    code.replace(/^"use strict";/, '').replace(/export const validate = (\w+);/, `export const ${options.exportName} = $1;`).replace(/export default \w+;/, ''),
+    '',
+  ].join('\n');
+}
+
+/** A validator's verdict and errors (copied), to compare a generated validator with the compiled one. */
+export function errorsOf(validate: (data: unknown) => boolean, data: unknown): { valid: boolean; errors: ErrorObject[] } {
+  const valid = validate(data);
+  return { valid, errors: ((validate as unknown as { errors?: ErrorObject[] | null }).errors ?? []).map((e) => ({ ...e })) };
+}
