@@ -8,7 +8,8 @@
 // - packpub.js: the entry, with everything main() loads before it has parsed a command (`--version` needs
 //   nothing else);
 // - one chunk per group of modules behind a dynamic import(), loaded on demand as the unbundled modules
-//   were: yaml, tar-stream, ignore and ajv load only on runs that need them (test/e2e/bundle.test.ts);
+//   were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
+//   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
 //   the directory of the chunk that holds the pool, which is this one).
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +111,19 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect((JSON.parse(again.run.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
     expect(again.loaded.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/'))).toEqual([]);
     expect(await lazyIn(again.loaded)).toEqual([]);
+  });
+});
+
+describe('what the bundle holds', () => {
+  it("no chunk holds ajv's schema compiler: both schemas' validators are generated ahead of time", async () => {
+    const ajvSources: string[] = [];
+    for (const file of (await readdir(BUNDLE)).filter((f) => f.endsWith('.js.map'))) {
+      const map = JSON.parse(await readFile(join(BUNDLE, file), 'utf8')) as { sources: string[] };
+      ajvSources.push(...map.sources.map((s) => relative(ROOT, join(BUNDLE, s))).filter((s) => s.includes(LAZY.ajv)));
+    }
+    // Only the small runtime helpers the generated validators import (ucs2length for minLength).
+    expect(ajvSources.length).toBeGreaterThan(0);
+    expect(ajvSources.filter((s) => !s.startsWith(`${LAZY.ajv}dist/runtime/`))).toEqual([]);
   });
 });
 
