@@ -17,7 +17,7 @@ import {
   type PaletteRegistryFlavour,
   type PaletteRegistrySummary,
 } from '../palette/types.js';
-import { systemClock, type RetryClock } from '../registry/retry.js';
+import { currentRetryClock, type RetryClock } from '../registry/retry.js';
 import type { PushReport } from './push-report.js';
 
 /*
@@ -251,7 +251,7 @@ function isOwnEntity(entity: { name?: string; registryUid?: string }, name: stri
  * (key rejected, registry not found, ...).
  */
 export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? currentRetryClock();
   const started = clock.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
   const interval = options.pollIntervalMs ?? DEFAULT_PALETTE_POLL_MS;
@@ -363,7 +363,7 @@ function syncOffReason(registry: ResolvedPaletteRegistry): string {
  * or `not-visible` when sync is off (status `would-not-be-visible`, as a real run would end in exit 3).
  */
 export async function planPaletteSync(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? currentRetryClock();
   const started = clock.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
   const registry =

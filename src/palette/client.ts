@@ -3,7 +3,7 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { isCertificateVerifyError, systemErrorCode } from '../registry/errors.js';
 import { loadCaFile } from '../registry/http.js';
-import { systemClock, type RetryClock } from '../registry/retry.js';
+import { currentRetryClock, type RetryClock } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
 import type {
@@ -89,7 +89,7 @@ export class PaletteClient {
     this.apiKey = options.apiKey.trim();
     registerSecret(this.apiKey);
     this.projectUid = options.projectUid === undefined || options.projectUid === '' ? undefined : options.projectUid;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? currentRetryClock();
     this.rate = options.rate ?? PALETTE_CLIENT_RATE;
     this.retries = options.retries ?? 6;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;

@@ -62,8 +62,9 @@ export const systemClock: RetryClock = {
 let defaultClock: RetryClock = systemClock;
 
 /**
- * Make `clock` the one every RetryPolicy without a clock of its own uses, in this process; returns the undo.
- * For tests that drive the CLI in-process through injected faults without waiting real backoff.
+ * Make `clock` the one every RetryPolicy, Palette client and Palette sync wait without a clock of its own
+ * uses, in this process; returns the undo. For tests that drive the CLI in-process through injected faults
+ * or a Palette stand-in without waiting real backoff, pacing or polls.
  */
 export function useRetryClock(clock: RetryClock): () => void {
   const before = defaultClock;
@@ -71,6 +72,11 @@ export function useRetryClock(clock: RetryClock): () => void {
   return () => {
     defaultClock = before;
   };
+}
+
+/** The clock waits use when none is given: the system clock unless useRetryClock installed another. */
+export function currentRetryClock(): RetryClock {
+  return defaultClock;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
@@ -12,24 +13,26 @@ import { makeTestCertificates } from '../support/tls.js';
  * Two corners of the Palette closed loop, through the CLI: a Pack registry whose sync is off (published,
  * not visible: exit 3, and no sync is asked of Palette), and a self-hosted Palette served over HTTPS with
  * a private CA (--palette-ca-file). One real registry without auth; one Palette stand-in over HTTP and one
- * over HTTPS, both reading that registry.
+ * over HTTPS, both reading that registry. The client's pacing and polls wait on a skipping clock, which the
+ * stand-ins count their rate limit in (support/clock.ts).
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-palette-edges-');
   const registry = stack.add(await startRegistry());
   const certs = stack.add(await makeTestCertificates());
   const labs = { [registry.host]: { url: registry.url } };
-  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs }));
-  const tlsPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, tls: { certFile: certs.certFile, keyFile: certs.keyFile } }));
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, clock }));
+  const tlsPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, tls: { certFile: certs.certFile, keyFile: certs.keyFile }, clock }));
   const spec = (base: string, isSyncSupported: boolean) => ({ endpoint: `http://${registry.host}`, baseContentPath: base, providerType: 'pack', isSyncSupported, auth: { type: 'noAuth' } });
   const syncOffUid = palette.addRegistry('basic', 'sync-off', spec('syncoff', false), { isSyncSupported: false });
   const tlsUid = tlsPalette.addRegistry('basic', 'tls-lab', spec('tlsbase', true));
   const dryUid = palette.addRegistry('basic', 'dry-lab', spec('drybase', true));
   // A Palette that pages its registry list one at a time: the target's registry comes last.
-  const pagedPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, summaryPageSize: 1 }));
+  const pagedPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, summaryPageSize: 1, clock }));
   for (const i of [1, 2, 3]) pagedPalette.addRegistry('basic', `filler-${i}`, { ...spec('other', true), endpoint: `https://filler-${i}.example.test` });
   const pagedUid = pagedPalette.addRegistry('basic', 'paged-lab', spec('pagedbase', true));
   const packs = {

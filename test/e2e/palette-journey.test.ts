@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { type CliRun, runCli } from '../support/cli.js';
@@ -13,7 +14,9 @@ import { setup } from '../support/stage.js';
  * The Palette closed loop through the CLI against a real registry (htpasswd) and the Palette stand-in:
  * register (twice), push --palette-sync, a replaced version, a failing sync, a timeout, wrong and
  * project-scoped keys, doctor on a wrong base path and a Helm-provider registry. Every run stays under
- * Palette's rate limit, and no secret is ever printed.
+ * Palette's rate limit, and no secret is ever printed. The client's pacing and polls wait on a skipping
+ * clock, which the stand-in counts its rate limit in (support/clock.ts): the limit is checked on the time
+ * the client waited for.
  */
 
 const USER = 'palette-e2e';
@@ -21,6 +24,7 @@ const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-e2e-registry`;
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const PROJECT_KEY = `apikey-${Math.random().toString(36).slice(2)}-project`;
 
+const clock = skipWaits();
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-palette-e2e-');
   const alpha = await writePack(join(root, 'alpha'), { name: 'e2e-alpha', version: '1.0.0' });
@@ -30,6 +34,7 @@ const w = setup(async (stack) => {
     keys: { [KEY]: { role: 'tenant-admin' }, [PROJECT_KEY]: { role: 'project', projects: ['p-1'] } },
     labs: { [registry.host]: { url: registry.url } },
     startDelayPolls: 1,
+    clock,
   }));
   return { registry, palette, root, alpha, beta };
 });

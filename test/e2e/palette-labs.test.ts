@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
 import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin } from '../support/ecr-standin.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
@@ -13,7 +14,8 @@ import { writePack } from '../support/packs.js';
  * The closed loop against the Harbor-like lab (token auth, robot accounts, REST listing) and the ECR-like lab
  * (ECR API stand-in, ECR-style registry front): Palette reads each with the credentials registered in it,
  * as the real one does. push --palette-sync ends with every pack visible; doctor names a robot without
- * rights and an ECR endpoint written with https://.
+ * rights and an ECR endpoint written with https://. The client's pacing and polls wait on a skipping clock,
+ * which the stand-in counts its rate limit in (support/clock.ts).
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-labs`;
@@ -26,6 +28,7 @@ const NORIGHTS_PASSWORD = `norights-${Math.random().toString(36).slice(2)}-secre
 const PALETTE_AWS_SECRET = `palette-aws-${Math.random().toString(36).slice(2)}-secret`;
 const SECRETS = [KEY, ADMIN_PASSWORD, ROBOT_PASSWORD, NORIGHTS_PASSWORD, PALETTE_AWS_SECRET];
 
+const clock = skipWaits();
 let harbor: HarborStandin;
 let registry: RunningRegistry;
 let ecr: EcrStandin;
@@ -58,6 +61,7 @@ beforeAll(async () => {
       [ecrHost]: { url: `http://127.0.0.1:${proxy.port}`, authorize: ecrLabAuthorize(ecr.url, ecr.region), repositories: () => ecr.repositories.keys() },
     },
     startDelayPolls: 1,
+    clock,
   });
 });
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { pushPacks } from '../../src/operations/push.js';
 import { PaletteClient } from '../../src/palette/client.js';
 import type { RetryClock } from '../../src/registry/retry.js';
 import { openTarget, type PackTarget } from '../../src/targets/open.js';
+import { skipWaits } from '../support/clock.js';
 import { failure } from '../support/errors.js';
 import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -17,6 +18,8 @@ import { writePack } from '../support/packs.js';
 /*
  * The closed loop as library calls: a real registry, the Palette stand-in reading it, PaletteClient and
  * the palette operations. Polls run every 20 ms (the default is 10 s); the timeout case runs on a fake clock.
+ * The client's pacing under Palette's rate limit and the polls wait on a skipping clock (support/clock.ts),
+ * which the stand-in counts its rate limit in: the limit is checked on the time the client waited for.
  */
 
 const USER = 'palette-ci';
@@ -24,6 +27,7 @@ const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-registry`;
 const KEY = `key-${Math.random().toString(36).slice(2)}-tenant`;
 const PROJECT_KEY = `key-${Math.random().toString(36).slice(2)}-project`;
 
+const skipping = skipWaits();
 let registry: RunningRegistry;
 let palette: PaletteStandin;
 let root: string;
@@ -52,6 +56,7 @@ beforeAll(async () => {
     labs: { [registry.host]: { url: registry.url } },
     startDelayPolls: 2,
     inProgressPolls: 2,
+    clock: skipping,
   });
 });
 afterAll(async () => {
@@ -390,7 +395,7 @@ describe('a registry list Palette pages (listmeta.continue)', () => {
   const filler = (i: number) => ({ endpoint: `https://filler-${i}.example.test`, baseContentPath: 'x', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
 
   it('the registry serving the target on the third page is found, synced, and its pack confirmed', async () => {
-    const paged = await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, summaryPageSize: 2 });
+    const paged = await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, summaryPageSize: 2, clock: skipping });
     const c = new PaletteClient({ endpoint: paged.url, apiKey: KEY });
     try {
       // Palette's own registry, four others, then the target's: pages of 2, so it is on page 3.
@@ -417,7 +422,7 @@ describe('a registry list Palette pages (listmeta.continue)', () => {
   });
 
   it('a server that hands out the same continue token forever is an error after two pages, and nothing is synced', async () => {
-    const paged = await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, summaryPageSize: 1 });
+    const paged = await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, summaryPageSize: 1, clock: skipping });
     const c = new PaletteClient({ endpoint: paged.url, apiKey: KEY });
     try {
       for (let i = 0; i < 3; i++) paged.addRegistry('basic', `filler-${i}`, filler(i));

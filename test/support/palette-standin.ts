@@ -108,6 +108,11 @@ export interface PaletteStandinOptions {
   inProgressPolls?: number;
   /** Per-prefix rate limit (default 10/s, burst 5, as Palette). */
   rate?: { perSecond: number; burst: number };
+  /**
+   * The time the stand-in counts in (rate limit, request times, sync run times; default the system's): the
+   * clock the client waits on (support/clock.ts skippingClock), so its pacing is judged on the time it waited.
+   */
+  clock?: { now(): number };
   /** Serve HTTPS with this certificate and key (PEM files, e.g. from makeTestCertificates). */
   tls?: { certFile: string; keyFile: string };
   /**
@@ -265,6 +270,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
   const requests: PaletteRequestRecord[] = [];
   const schemaRejections: { path: string; errors: string }[] = [];
   const rate = options.rate ?? { perSecond: 10, burst: 5 };
+  const clock = options.clock ?? { now: () => Date.now() };
+  const now = (): number => clock.now();
   const buckets = new Map<string, { tokens: number; last: number }>();
   const startDelay = options.startDelayPolls ?? 0;
   const inProgressPolls = options.inProgressPolls ?? 1;
@@ -284,7 +291,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     return id;
   };
   // Palette's own registry is always in the list, and is not editable (registries.md).
-  addRegistry('basic', 'Palette Registry', { endpoint: 'https://registry.palette.example', providerType: 'pack', baseContentPath: 'packs', isSyncSupported: true, auth: { type: 'noAuth' } }, { status: 'Success', lastRunTime: new Date(Date.now() - 3600_000).toISOString() });
+  addRegistry('basic', 'Palette Registry', { endpoint: 'https://registry.palette.example', providerType: 'pack', baseContentPath: 'packs', isSyncSupported: true, auth: { type: 'noAuth' } }, { status: 'Success', lastRunTime: new Date(now() - 3600_000).toISOString() });
 
   const standin: PaletteStandin = {
     url: '',
@@ -323,10 +330,10 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
   };
 
   const allowRate = (prefix: string): boolean => {
-    const now = Date.now();
-    const b = buckets.get(prefix) ?? { tokens: rate.burst, last: now };
-    b.tokens = Math.min(rate.burst, b.tokens + ((now - b.last) / 1000) * rate.perSecond);
-    b.last = now;
+    const at = now();
+    const b = buckets.get(prefix) ?? { tokens: rate.burst, last: at };
+    b.tokens = Math.min(rate.burst, b.tokens + ((at - b.last) / 1000) * rate.perSecond);
+    b.last = at;
     buckets.set(prefix, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
@@ -339,8 +346,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       lab === undefined
         ? Promise.resolve({ error: `dial tcp: lookup ${endpointHostOf(reg.spec['endpoint'] as string)}: no such host` })
         : readPacks(lab, reg.spec).catch((err: Error) => ({ error: err.message }));
-    reg.run = { force, startedAt: new Date(), polls: 0, previous: { ...reg.sync }, indexing, settled: false };
-    reg.syncRequests.push({ force, at: Date.now() });
+    reg.run = { force, startedAt: new Date(now()), polls: 0, previous: { ...reg.sync }, indexing, settled: false };
+    reg.syncRequests.push({ force, at: now() });
   };
 
   /** The status a GET shows now; finishes the run when its polls are done and indexing has ended. */
@@ -379,7 +386,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       status: 'Success',
       message: outcome.skipped.length === 0 ? `Synced ${total} pack versions` : `Synced ${total} pack versions; skipped ${outcome.skipped.join(', ')}`,
       lastRunTime: run.startedAt.toISOString(),
-      lastSyncedTime: new Date().toISOString(),
+      lastSyncedTime: new Date(now()).toISOString(),
     };
     return reg.sync;
   };
@@ -423,7 +430,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     const path = url.pathname;
     const prefix = /^\/v1\/[^/]+/.exec(path)?.[0] ?? path;
     const projectUid = req.headers['projectuid'] as string | undefined;
-    const record: PaletteRequestRecord = { method: req.method ?? '', path, prefix, at: Date.now(), status: 0, projectUid, query: url.search };
+    const record: PaletteRequestRecord = { method: req.method ?? '', path, prefix, at: now(), status: 0, projectUid, query: url.search };
     requests.push(record);
     const answer = (status: number, body?: unknown) => {
       record.status = status;
