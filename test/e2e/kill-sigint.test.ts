@@ -43,8 +43,13 @@ describe('push interrupted by a signal', () => {
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(published.map((p) => `${base}/spectro-packs/archive/${p.name}:${p.version}`).sort());
 
-    // The next run completes the work (in-process: what it proves is the registry's state, not a process).
-    const again = await runCli(args(base), { env: w.work.env });
+    // The next run completes the work (in-process, uploads not slowed: what it proves is the registry's
+    // state, not a process or its timing).
+    const slowed = w.reg.proxy.onRequest;
+    w.reg.proxy.onRequest = undefined;
+    const again = await runCli(args(base), { env: w.work.env }).finally(() => {
+      w.reg.proxy.onRequest = slowed;
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`${published.length} unchanged`);
     expect((await w.reg.reader.holdings(base)).tags.size).toBe(w.work.packs.length);
