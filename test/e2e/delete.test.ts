@@ -14,8 +14,7 @@ import { startEcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
-import { proxiedRegistry } from '../support/push-setup.js';
-import type { ProxyAction } from '../support/recording-proxy.js';
+import { startRecordingProxy, type ProxyAction } from '../support/recording-proxy.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectLayout, skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -62,10 +61,14 @@ async function pushTwo(root: string, target: string[], env: NodeJS.ProcessEnv = 
   return Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));
 }
 
+// One anonymous registry for the blocks that need only repositories of their own (each its own base path);
+// deletes turned off and token auth need registries configured so.
+const shared = setup(async (stack) => ({ registry: stack.add(await startRegistry()) }));
+
 describe('delete on a distribution registry', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-delete-');
-    const registry = stack.add(await startRegistry());
+    const registry = shared.registry;
     const target = ['--registry', `${registry.host}/base`];
     return { root, registry, target, digests: await pushTwo(root, target) };
   });
@@ -206,8 +209,9 @@ describe('delete with token auth', () => {
 describe('delete interrupted', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-delete-sigint-');
-    const { registry, proxy } = await proxiedRegistry(stack);
-    await pushTwo(root, ['--registry', `${registry.host}/base`]);
+    const registry = shared.registry;
+    const proxy = stack.add(await startRecordingProxy(registry.host));
+    await pushTwo(root, ['--registry', `${registry.host}/sigint`]);
     return { registry, proxy };
   });
 
@@ -221,7 +225,7 @@ describe('delete interrupted', () => {
       await held;
       return 'pass';
     };
-    const run = spawnCli(['delete', 'hello:1.0.0', 'hello:2.0.0', '--force', '--registry', `${w.proxy.host}/base`], { env: ENV });
+    const run = spawnCli(['delete', 'hello:1.0.0', 'hello:2.0.0', '--force', '--registry', `${w.proxy.host}/sigint`], { env: ENV });
     await waitFor(() => deleting, 'the first DELETE');
     run.child.kill('SIGINT');
     await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the signal to be seen');
@@ -231,7 +235,7 @@ describe('delete interrupted', () => {
     expect(done.stdout).toContain('deleted hello:1.0.0:');
     expect(done.stderr).toContain('not deleted hello:2.0.0: interrupted before this version was tried');
     expect(done.stderr).toContain('deleted hello:1.0.0; not deleted: hello:2.0.0');
-    expect(await new RegistryReader(w.registry.url).tags(`base/${REPO}`)).toEqual(['2.0.0']);
+    expect(await new RegistryReader(w.registry.url).tags(`sigint/${REPO}`)).toEqual(['2.0.0']);
     expect(w.proxy.count((r) => r.kind === 'manifest-delete')).toBe(1);
   });
 });
@@ -323,15 +327,15 @@ describe('delete on ECR', () => {
     const restore = useFakeAwsEnvironment('testAKIDDELETE');
     stack.defer(restore);
     const root = await stack.tempDir('packpub-delete-ecr-');
-    const registry = stack.add(await startRegistry());
+    const registry = shared.registry;
     const standin = stack.add(await startEcrStandin({ images: registry }));
     const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin }));
     const host = `${TEST_ECR_HOST}:${proxy.port}`;
-    const target = ['--registry', `${host}/base`, '--resolve', `${host}:127.0.0.1`, '--plain-http', '--ecr-endpoint', standin.url];
+    const target = ['--registry', `${host}/ecr`, '--resolve', `${host}:127.0.0.1`, '--plain-http', '--ecr-endpoint', standin.url];
     const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') };
     return { registry, standin, target, env, digests: await pushTwo(root, target, env) };
   });
-  const tags = async () => (await new RegistryReader(w.registry.url).tags(`base/${REPO}`)).sort();
+  const tags = async () => (await new RegistryReader(w.registry.url).tags(`ecr/${REPO}`)).sort();
 
   it('BatchDeleteImage by tag: the tag, then the image; a failure in its failures list is an error', async () => {
     expect((await runCli(['tag', 'hello:2.0.0', '2.x', ...w.target], { env: w.env })).code).toBe(0);
@@ -339,16 +343,16 @@ describe('delete on ECR', () => {
     expect(untag.code, untag.stderr).toBe(0);
     expect(untag.stdout).toContain('stays under 2.x');
     expect(w.standin.calls.filter((c) => c.op === 'BatchDeleteImage').map((c) => c.body)).toEqual([
-      { registryId: w.standin.accountId, repositoryName: `base/${REPO}`, imageIds: [{ imageTag: '2.0.0', imageDigest: w.digests['2.0.0'] }] },
+      { registryId: w.standin.accountId, repositoryName: `ecr/${REPO}`, imageIds: [{ imageTag: '2.0.0', imageDigest: w.digests['2.0.0'] }] },
     ]);
     expect(await tags()).toEqual(['1.0.0', '2.x']);
 
-    w.standin.failImage(`base/${REPO}`, '1.0.0', 'ImageNotFound', 'Requested image not found');
+    w.standin.failImage(`ecr/${REPO}`, '1.0.0', 'ImageNotFound', 'Requested image not found');
     const gone = await runCli(['delete', 'hello:1.0.0', '--force', ...w.target], { env: w.env });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('is no longer there: ECR answered ImageNotFound: Requested image not found');
 
-    w.standin.failImage(`base/${REPO}`, '1.0.0', 'KmsError', 'The KMS key is disabled');
+    w.standin.failImage(`ecr/${REPO}`, '1.0.0', 'KmsError', 'The KMS key is disabled');
     const failed = await runCli(['delete', 'hello:1.0.0', 'hello:2.x', '--force', ...w.target], { env: w.env });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`FAILED hello:1.0.0: ECR did not delete ${TEST_ECR_HOST}`);
@@ -361,7 +365,7 @@ describe('delete on ECR', () => {
     expect(last.code, last.stderr).toBe(0);
     expect(last.stdout).toContain('manifest included');
     expect(await tags()).toEqual(['1.0.0']);
-    expect(await new RegistryReader(w.registry.url).manifest(`base/${REPO}`, w.digests['2.0.0'] ?? '')).toBeUndefined();
+    expect(await new RegistryReader(w.registry.url).manifest(`ecr/${REPO}`, w.digests['2.0.0'] ?? '')).toBeUndefined();
   });
 });
 
