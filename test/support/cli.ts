@@ -7,6 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { forgetSecrets } from '../../src/util/redact.js';
+
+/*
+ * Two ways to run packpub in a test, and which to use:
+ * - runCli: the same CLI code (main()) in this process, with captured stdout/stderr and the exit code main()
+ *   returns. For a test that checks only what a command prints, its exit code and what the target holds.
+ *   A run starts from what a fresh process holds: no registered secret (when no other in-process run is
+ *   going), and afterwards process.env is as the run found it and the run must have removed the process
+ *   listeners it added (SIGINT, SIGTERM, exit). The archive cache is on disk (TEST_CACHE_DIR unless the run's
+ *   env names another), so runs see it as successive processes would.
+ * - spawnCli/runBin: a real process of the built CLI (bin/packpub.js -> dist/). For a test whose subject is
+ *   what a process does: signals and kills, exit code and output when a pipe closes, a terminal, the bundle
+ *   itself (what dist/ imports at run time, worker threads started from dist/), process-wide environment such
+ *   as TMPDIR (os.tmpdir()) or an output file descriptor, two real processes racing, a process that must end
+ *   (no socket or timer keeps it alive), and secrets never reaching a real process's output on each family of
+ *   error paths (where Node itself could print). Where one test needs several such processes, one process
+ *   that checks several things is preferred to several.
+ */
 
 /** A cache folder of this test process's own, so runs never share ~/.cache/packpub with the user. */
 export const TEST_CACHE_DIR = join(tmpdir(), `packpub-test-cache-${process.pid}`);
@@ -43,8 +61,21 @@ function capture(tty: boolean): { stream: PassThrough & { isTTY?: boolean }; tex
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-/** Run the CLI in-process, as a user would call it, capturing what it prints. */
+/** In-process runs going on now (publish-race runs two side by side). */
+let inProcessRuns = 0;
+
+/** How many listeners the process holds for the events a run may listen to (cli/signals.ts, push and pull's clean-up). */
+function processListeners(): Record<string, number> {
+  return Object.fromEntries(['SIGINT', 'SIGTERM', 'exit'].map((event) => [event, process.listenerCount(event)]));
+}
+
+/** Run the CLI in-process, as a user would call it, capturing what it prints (see the note above on isolation). */
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {
+  const alone = inProcessRuns === 0;
+  // What a fresh process holds: no secret registered by an earlier run, which could mask this run's output.
+  if (alone) forgetSecrets();
+  const env = { ...process.env };
+  const listeners = processListeners();
   const out = capture(options.tty === true);
   const err = capture(options.tty === true);
   const io: CliIo = {
@@ -54,7 +85,21 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     env: { ...baseEnv(), ...options.env },
     cwd: options.cwd ?? process.cwd(),
   };
-  const code = await main(argv, io);
+  inProcessRuns++;
+  let code: number;
+  try {
+    code = await main(argv, io);
+  } finally {
+    inProcessRuns--;
+  }
+  // Checked and put back for a run that had the process to itself (runs side by side share it).
+  const solo = alone && inProcessRuns === 0;
+  if (solo) {
+    // What the run set in process.env (the AWS SDK's warning switch, src/aws/ecr-sdk.ts) goes with it.
+    for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+    Object.assign(process.env, env);
+    expect(processListeners(), `packpub ${argv.join(' ')} left process listeners behind`).toEqual(listeners);
+  }
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
