@@ -2,7 +2,6 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ProxyAction, type ProxyRequestInfo, startRecordingProxy } from '../support/recording-proxy.js';
-import { forgetSecrets } from '../../src/util/redact.js';
 import { type CliRun, runBin, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { leaks, type SecretForm, secretForms, stackLines } from '../support/secrets.js';
@@ -14,10 +13,13 @@ import { registryWith } from '../support/push-setup.js';
  * (Basic) registry and a token-auth (Harbor-like) registry, with the right password, a wrong one, and a
  * registry that fails uploads while echoing the request's Authorization header and the password back.
  * No output may hold the password, the wrong password, a token the token service issued, or their base64
- * forms. No secret may be redacted only because an earlier run happened to register it: a run that fails
- * (where the built CLI's error paths print) is a fresh process of the built CLI; a run that succeeds runs
- * the same CLI code in this process, one at a time, each after forgetSecrets() (what a fresh process holds),
- * which spares ~0.5 CPU-s of process start-up per run.
+ * forms. No secret may be redacted only because an earlier run happened to register it: runs in this
+ * process (runCli) go one at a time, each from no registered secret, as a fresh process starts.
+ * Each family of error paths also runs once as a fresh process of the built CLI, where whatever prints
+ * (the bundle's error rendering, Node itself) reaches the output that is scanned: credentials rejected, a
+ * registry's error answer and a reset connection with --debug's causes and stacks, and (once, in the
+ * htpasswd file: no registry is asked) a usage error with --debug's stack. The other runs of each family
+ * run the same CLI code in-process, which spares ~0.5 CPU-s of process start-up per run.
  */
 
 const USER = 'ci-robot';
@@ -38,17 +40,17 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
       ]),
     ];
 
-    /** Run the built CLI as a fresh process, keep its output for the final scan, and check it now. */
+    /** Run the CLI in this process (never two at once), or as a fresh process of the built CLI; keep its output for the final scan, and check it now. */
     async function cli(label: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}, inProcess = false): Promise<CliRun> {
       const runOptions = { env: { ...w.env, ...options.env }, cwd: w.root, ...(options.stdin === undefined ? {} : { stdin: options.stdin }) };
-      const run = inProcess ? (forgetSecrets(), await runCli(args, runOptions)) : await runBin(args, runOptions);
+      const run = inProcess ? await runCli(args, runOptions) : await runBin(args, runOptions);
       const text = `${run.stdout}\n${run.stderr}`;
       outputs.push({ label, text });
       expect(leaks(text, forms()), `${label} printed a secret`).toEqual([]);
       return run;
     }
 
-    /** `cli` in this process, starting from the secrets a fresh process holds (none); never two at once. */
+    /** `cli` in this process, starting from the secrets a fresh process holds (none); awaited before the next. */
     const cliHere = (label: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> => cli(label, args, options, true);
 
     const withPassword = (password: string) => ({ PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: password });
@@ -112,22 +114,23 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
 
     it('every command with a wrong password fails without printing it', async () => {
       const e = { env: withPassword(WRONG) };
-      // Every run is refused before it changes anything, so they run side by side.
+      // Every run is refused before it changes anything: the process runs beside the in-process runs, which
+      // run one after another.
       const reads = [
         ['list wrong', ['list', '--registry', `${w.R}/base`, '--json', '--debug']],
         ['inspect wrong', ['inspect', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '--json', '--debug']],
         ['pull wrong', ['pull', 'secret-pack:1.0.0', '--registry', `${w.R}/base`, '-o', 'nope', '--debug']],
         ['tag wrong', ['tag', 'secret-pack:1.0.0', 'x', '--registry', `${w.R}/base`, '--debug']],
       ] as const;
-      const [push, stdin, copy, login, ...readRuns] = await Promise.all([
-        cli('push wrong', ['push', 'p2', '--registry', `${w.R}/base`, '--json', '--debug'], e),
-        cli('push -u --password-stdin wrong', ['push', 'p2', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: WRONG }),
-        cli('copy wrong', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/elsewhere`, '--json', '--debug'], {
-          env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: WRONG },
-        }),
-        cli('login wrong', ['login', w.R, '-u', USER, '--password-stdin', '--debug', '--registry-config', join(w.root, 'wrong.json')], { stdin: WRONG }),
-        ...reads.map(([label, args]) => cli(label, [...args], e)),
-      ]);
+      const pushProcess = cli('push wrong', ['push', 'p2', '--registry', `${w.R}/base`, '--json', '--debug'], e);
+      const stdin = await cliHere('push -u --password-stdin wrong', ['push', 'p2', '--registry', `${w.R}/base`, '-u', USER, '--password-stdin', '--debug'], { stdin: WRONG });
+      const copy = await cliHere('copy wrong', ['copy', 'secret-pack:1.0.0', '--from', `${w.R}/base`, '--to', `${w.R}/elsewhere`, '--json', '--debug'], {
+        env: { PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD, PACKPUB_TO_USERNAME: USER, PACKPUB_TO_PASSWORD: WRONG },
+      });
+      const login = await cliHere('login wrong', ['login', w.R, '-u', USER, '--password-stdin', '--debug', '--registry-config', join(w.root, 'wrong.json')], { stdin: WRONG });
+      const readRuns: CliRun[] = [];
+      for (const [label, args] of reads) readRuns.push(await cliHere(label, [...args], e));
+      const push = await pushProcess;
       expect(push.code).toBe(1);
       expect(push.stdout).toMatch(/credentials rejected/);
       for (const [i, [label]] of reads.entries()) {
@@ -159,7 +162,7 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
     it('an upload failing with an answer that echoes the Authorization header and the password (json)', async () => {
       w.proxy.onRequest = (req) => (req.kind === 'upload-put' ? echo(req) : 'pass');
       try {
-        const run = await cli('push, upload fails (json)', ['push', 'p3', '--registry', `${w.R}/base`, ...failing, '--json'], { env: withPassword(PASSWORD) });
+        const run = await cliHere('push, upload fails (json)', ['push', 'p3', '--registry', `${w.R}/base`, ...failing, '--json'], { env: withPassword(PASSWORD) });
         expect(run.code).toBe(1);
         expect(`${run.stdout}${run.stderr}`).toContain('storage backend failed; request carried Authorization: ');
       } finally {
@@ -185,8 +188,9 @@ export function secretsSuite(mode: 'htpasswd' | 'token'): void {
       } finally {
         w.proxy.onRequest = undefined;
       }
-      // A usage error with --debug prints a stack, still without secrets.
-      const usage = await cli('usage error', ['push', 'p3', '--registry', `${w.R}/Base`, '--debug'], { env: withPassword(PASSWORD) });
+      // A usage error with --debug prints a stack, still without secrets (refused before any registry is
+      // asked: the htpasswd file runs it as a process).
+      const usage = await cli('usage error', ['push', 'p3', '--registry', `${w.R}/Base`, '--debug'], { env: withPassword(PASSWORD) }, mode === 'token');
       expect(usage.code).toBe(2);
       expect(stackLines(usage.stderr).length).toBeGreaterThan(0);
     });
