@@ -1,7 +1,7 @@
 import { cp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectRun, runBin } from '../support/cli.js';
+import { expectRun, runBin, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { proxiedRegistry, packTree, settledPastRacyMargin, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { RegistryReader } from '../support/registry-reader.js';
@@ -11,7 +11,9 @@ import { stage } from '../support/stage.js';
  * The built CLI (bin/packpub.js -> dist/), as users and the bench run it, against a real registry with
  * Basic auth behind a recording proxy: what a re-run of an unchanged tree asks the registry, and that the
  * registry's word still decides. In-process tests load the sources through vitest, so only a test like
- * this one sees what the built modules import at run time.
+ * this one sees what the built modules import at run time: the first test's publish and unchanged re-run
+ * (the bench's path) are processes of the built CLI. The later tests check what a run reports and asks the
+ * registry, the same CLI code run in-process (runCli), which spares a process start-up per run.
  */
 
 const USER = 'rerun-bot';
@@ -28,7 +30,9 @@ describe('re-running a push with the built CLI', () => {
   let work: PackTree;
   let reader: RegistryReader;
   let env: NodeJS.ProcessEnv;
-  const push = (args: string[]) => runBin(['push', ...args, '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env });
+  const pushArgs = (args: string[]) => ['push', ...args, '--registry', `${reg.proxy.host}/${BASE}`, '--json'];
+  /** The built CLI as a process (`bin`) or the same code in-process. */
+  const push = (args: string[], bin = false) => (bin ? runBin(pushArgs(args), { env }) : runCli(pushArgs(args), { env }));
   const repoOf = (name: string) => `${BASE}/spectro-packs/archive/${name}`;
   /** Requests addressed to one pack repository, as `METHOD path-below-it status`. */
   const requestsTo = (name: string) => {
@@ -46,7 +50,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('publishes a tree, then confirms each unchanged version with one request and uploads nothing', async () => {
-    const first = await push([work.tree, '--recursive']);
+    const first = await push([work.tree, '--recursive'], true);
     expectRun(first, { code: 0 });
     const published = (JSON.parse(first.stdout) as PushJson).results;
     expect(published.map((r) => r.status)).toEqual(['published', 'published', 'published']);
@@ -55,7 +59,7 @@ describe('re-running a push with the built CLI', () => {
     for (const r of published) expect(holdings.tags.get(`${repoOf(r.name)}:${r.version}`)).toBe(r.digest);
 
     reg.proxy.clear();
-    const again = await push([work.tree, '--recursive']);
+    const again = await push([work.tree, '--recursive'], true);
     expectRun(again, { code: 0 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     expect(results.map((r) => [r.status, r.digest])).toEqual(published.map((r) => ['unchanged', r.digest]));
@@ -73,7 +77,7 @@ describe('re-running a push with the built CLI', () => {
     const copy = join(work.root, 'elsewhere');
     await cp(victim.dir, copy, { recursive: true });
     await writeFile(join(copy, 'README.md'), '# replaced by someone else\n');
-    const replaced = await runBin(['push', copy, '--registry', `${reg.registry.host}/${BASE}`, '--force', '--json'], { env: { ...env, PACKPUB_CACHE_DIR: join(work.root, 'other-cache') } });
+    const replaced = await runCli(['push', copy, '--registry', `${reg.registry.host}/${BASE}`, '--force', '--json'], { env: { ...env, PACKPUB_CACHE_DIR: join(work.root, 'other-cache') } });
     expectRun(replaced, { code: 0 });
     const theirs = (JSON.parse(replaced.stdout) as PushJson).results[0];
     expect(theirs?.status).toBe('overwritten');
@@ -97,7 +101,7 @@ describe('re-running a push with the built CLI', () => {
     const own = await packTree(stack, 3, { seed: 18, prefix: 'ahead' });
     const ownEnv = { ...own.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
     await settledPastRacyMargin(own.tree);
-    const first = await runBin(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
+    const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
     expectRun(first, { code: 0 });
     const published = (JSON.parse(first.stdout) as PushJson).results;
     const [changed, ...kept] = own.packs;
@@ -105,7 +109,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(join(changed.dir, 'README.md'), '# changed after publishing, a few bytes longer than before\n');
 
     reg.proxy.clear();
-    const again = await runBin(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 1 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     const mine = results.find((r) => r.name === changed.name);

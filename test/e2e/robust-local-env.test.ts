@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, expectRun, runBin, spawnCli, waitFor, type CliRun } from '../support/cli.js';
+import { BIN, expectRun, runBin, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
@@ -16,6 +16,8 @@ import { stage } from '../support/stage.js';
  * The machine packpub runs on, misbehaving: a TMPDIR it cannot use, an output that cannot be written, a
  * report folder it cannot write into. Each run must end with an exit code that says what happened, one
  * clear line (never "this is a bug" or a stack trace), and the target holding exactly what was reported.
+ * A run whose subject is the process (its TMPDIR, os.tmpdir(), is process-wide; its stdout a file
+ * descriptor) is a process of the built CLI; the others run the same CLI code in-process (runCli).
  */
 
 const stack = stage();
@@ -72,11 +74,19 @@ describe('a local environment packpub cannot use', () => {
   it('--junit into a folder that exists but cannot be written: refused before anything is published', async () => {
     const w = await world('robust-junit');
     // /proc exists on every Linux and takes no new files, not even from root.
-    const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--junit', '/proc/packpub-junit.xml'], { env: w.env });
+    const run = await runCli(['push', w.pack, '--oci-layout', w.layout, '--junit', '/proc/packpub-junit.xml'], { env: w.env });
     expectRun(run, { code: 2, stderr: ['--junit /proc/packpub-junit.xml: cannot write into folder /proc'] });
     expect(await tagsOf(w.layout)).toEqual([]);
   });
 });
+
+/** The CLI in-process, failing the test if it has not ended once `waitFor`'s bound passes (Node's mkdir loop runs on libuv's threads, not this one's). */
+async function runCliBounded(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  let ended = false;
+  const run = runCli(args, { env }).finally(() => (ended = true));
+  await waitFor(() => ended, `packpub ${args[0]} to end`, 20_000);
+  return run;
+}
 
 /** The built CLI, killed if it has not ended once `waitFor`'s bound passes (a hang fails the test, and leaves no process). */
 async function runBounded(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
@@ -98,7 +108,7 @@ describe('folders that cannot be made', () => {
   // mkdir in /proc answers ENOENT although /proc exists: Node's recursive mkdir then loops forever.
   it('--oci-layout under /proc: the push ends, exit 1 naming the error', async () => {
     const w = await world('robust-proc-layout');
-    const run = await runBounded(['push', w.pack, '--oci-layout', '/proc/packpub-layout/x'], w.env);
+    const run = await runCliBounded(['push', w.pack, '--oci-layout', '/proc/packpub-layout/x'], w.env);
     expectRun(run, { code: 1, stderr: ['FAILED robust-proc-layout:1.0.0', 'ENOENT'] });
   });
 
@@ -120,7 +130,7 @@ describe('output paths that are not plain files', () => {
     reader.stdout.on('data', (c: Buffer) => read.push(c));
     const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
     try {
-      const run = await runBin(['build', w.pack, '-o', fifo], { env: w.env });
+      const run = await runCli(['build', w.pack, '-o', fifo], { env: w.env });
       expect(run.code, run.stderr).toBe(0);
       expect((await lstat(fifo)).isFIFO()).toBe(true); // else the reader waits forever: fail now
       await readerDone;
@@ -139,7 +149,7 @@ describe('output paths that are not plain files', () => {
     await writeFile(real, 'old\n');
     const link = join(w.root, 'junit.xml');
     await symlink(real, link);
-    const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--junit', link], { env: w.env });
+    const run = await runCli(['push', w.pack, '--oci-layout', w.layout, '--junit', link], { env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readFile(real, 'utf8')).toContain('<testsuites');
@@ -179,7 +189,7 @@ describe('a local disk that fills up (a 1 MiB tmpfs)', () => {
   it('--oci-layout on a full disk: exit 1, LOCAL_WRITE naming the blob, no tag and no partial file', async () => {
     const w = await bigWorld('robust-full-layout');
     const layout = join(w.disk, 'layout');
-    const run = await runBin(['push', w.pack, '--oci-layout', layout, '--json'], { env: w.env });
+    const run = await runCli(['push', w.pack, '--oci-layout', layout, '--json'], { env: w.env });
     expectLocalWrite(run, join(layout, 'spectro-packs/archive/robust-full-layout/blobs/sha256/'));
     const result = (JSON.parse(run.stdout) as { results: Array<{ status: string; error?: { code: string; message: string } }> }).results[0];
     expect(result?.status).toBe('failed');
@@ -202,17 +212,17 @@ describe('a local disk that fills up (a 1 MiB tmpfs)', () => {
   it('build -o on a full disk: exit 1 naming the output file, which is not created', async () => {
     const w = await bigWorld('robust-full-build');
     const out = join(w.disk, 'pack.tar.gz');
-    const run = await runBin(['build', w.pack, '-o', out], { env: w.env });
+    const run = await runCli(['build', w.pack, '-o', out], { env: w.env });
     expectLocalWrite(run, out);
     expect(await filesUnder(w.disk)).toEqual([]);
   });
 
   it('pull -o on a full disk: exit 1 naming the folder asked for, which is not created', async () => {
     const w = await bigWorld('robust-full-pull');
-    const pushed = await runBin(['push', w.pack, '--oci-layout', w.layout], { env: w.env });
+    const pushed = await runCli(['push', w.pack, '--oci-layout', w.layout], { env: w.env });
     expect(pushed.code, pushed.stderr).toBe(0);
     const out = join(w.disk, 'out', 'pulled');
-    const run = await runBin(['pull', `oci:${w.layout}/spectro-packs/archive/robust-full-pull:1.0.0`, '-o', out], { env: w.env });
+    const run = await runCli(['pull', `oci:${w.layout}/spectro-packs/archive/robust-full-pull:1.0.0`, '-o', out], { env: w.env });
     expectLocalWrite(run, out);
     expect(await filesUnder(w.disk)).toEqual(['out']);
   });
