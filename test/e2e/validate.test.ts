@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../src/pack/validate.js';
-import { runBin } from '../support/cli.js';
 import { expectRun, runCli } from '../support/cli.js';
 import { putFile } from '../support/files.js';
 import { packJsonWith, writeValidPack } from '../support/packs.js';
@@ -91,8 +90,9 @@ describe('packpub validate', () => {
   });
 
   it('prints its help with --help (exit 0), and a failing run prints its error, not the help', async () => {
-    // The built CLI as a process: what a user's terminal shows for --help (in-process runs capture it too).
-    const help = await runBin(['validate', '--help'], { cwd: work });
+    // In-process: yargs hands the help to main()'s parse callback, which writes it to the run's stdout, so a
+    // help printed any other way (console.log) would be missing here.
+    const help = await run(['validate', '--help'], work);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('packpub validate <pack-dir...>');
     expect(help.stdout).toContain('--strict');
@@ -104,7 +104,7 @@ describe('packpub validate', () => {
   });
 
   it('loads only its own command (start-up) and still names the flag meant by a mistyped one', async () => {
-    const typo = await runBin(['validate', 'warned', '--strikt'], { cwd: work });
+    const typo = await run(['validate', 'warned', '--strikt'], work);
     expect(typo.code).toBe(2);
     expect(typo.stdout).toBe('');
     expect(typo.stderr).toMatch(/^error: unknown flag --strikt: did you mean --strict\?\n/);
