@@ -1,5 +1,5 @@
 // The command-line program as a bundle: dist/bundle/, which bin/packpub.js runs (issue 16). Part of
-// `npm run build` and all of `npm run build:action`.
+// `npm run build` and all of the composite action's build (action.yml).
 //
 // Why: a run of the unbundled dist/ loads one file per module, well over a hundred (packpub's own,
 // yargs', yaml's, ajv's), and resolving, reading and compiling each is most of a short run's CPU. Here

@@ -7,7 +7,7 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { runAction } from '../support/action-runner.js';
 import { RegistryReader } from '../support/registry-reader.js';
-import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -26,25 +26,39 @@ const PASSWORD = 'action-Secret-0f-the-robot';
 
 describe('the composite action (action.yml)', () => {
   const world = setup(async (stack) => {
-    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
-    const reg = `${registry.host}/spectro-oci-registry`;
     const root = await stack.tempDir('packpub-action-');
     const actionPath = join(root, 'action');
     const workspace = join(root, 'workspace');
     const runnerTemp = join(root, 'runner-temp');
-    await mkdir(runnerTemp);
-    const { stdout: head } = await execFileP('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
-    await execFileP('git', ['clone', '--quiet', '--no-checkout', ROOT, actionPath]);
-    await execFileP('git', ['-C', actionPath, 'checkout', '--quiet', head.trim()]);
+    // The clone and the registry with its packs do not depend on each other: prepared at once. A folder
+    // name with a space (one argument per line, no word splitting), and a version already published with
+    // other content (a conflict).
+    let registry: RunningRegistry | undefined;
+    const prepared = await Promise.allSettled([
+      (async () => {
+        const { stdout: head } = await execFileP('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
+        await execFileP('git', ['clone', '--quiet', '--no-checkout', ROOT, actionPath]);
+        await execFileP('git', ['-C', actionPath, 'checkout', '--quiet', head.trim()]);
+      })(),
+      mkdir(runnerTemp),
+      writePack(join(workspace, 'packs/hello world'), { name: 'hello', version: '1.0.0' }),
+      (async () => {
+        registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+        await writePack(join(workspace, 'packs/clash'), { name: 'clash', version: '1.0.0' });
+        const before = await runCli(['push', join(workspace, 'packs/clash'), '--registry', `${registry.host}/spectro-oci-registry`], { env: { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD } });
+        expect(before.code, before.stderr).toBe(0);
+        await writeFile(join(workspace, 'packs/clash/README.md'), '# clash\n\nChanged since it was published.\n');
+      })(),
+    ]);
+    for (const p of prepared) if (p.status === 'rejected') throw p.reason;
+    if (registry === undefined) throw new Error('unreachable: the registry has started');
+    const reg = `${registry.host}/spectro-oci-registry`;
 
-    // A folder name with a space (one argument per line, no word splitting), and a version already
-    // published with other content (a conflict).
-    await writePack(join(workspace, 'packs/hello world'), { name: 'hello', version: '1.0.0' });
-    await writePack(join(workspace, 'packs/clash'), { name: 'clash', version: '1.0.0' });
-    const before = await runCli(['push', join(workspace, 'packs/clash'), '--registry', reg], { env: { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD } });
-    expect(before.code, before.stderr).toBe(0);
-    await writeFile(join(workspace, 'packs/clash/README.md'), '# clash\n\nChanged since it was published.\n');
-
+    // README, "Install": the tarball `npm pack` makes of the checkout, installed with `npm install --global`.
+    // It needs only the install step's build, so it starts as soon as that step has passed and runs beside
+    // the rest of the action's run and the tests below (the last test checks what it installed).
+    let release: Promise<Release> | undefined;
+    stack.defer(() => release?.catch(() => undefined)); // settled before the temp folder goes
     const first = await runAction({
       actionPath,
       workspace,
@@ -60,8 +74,13 @@ describe('the composite action (action.yml)', () => {
         junit: 'junit.xml',
         'report-artifact': 'packpub-report-1',
       },
+      afterStep: (step) => {
+        if (step.id !== 'install' || step.exitCode !== 0) return;
+        release = installRelease(actionPath, root);
+        release.catch(() => undefined); // awaited by its test; a failure is reported there
+      },
     });
-    return { registry, root, actionPath, workspace, runnerTemp, reg, first };
+    return { registry, root, actionPath, workspace, runnerTemp, reg, first, release };
   }, 300_000); // npm ci and the build in the fresh clone: minutes on a loaded 2-core machine
   it('installs from its own checkout and pins every other action by commit', async () => {
     const install = world.first.steps.find((s) => s.id === 'install');
@@ -148,16 +167,11 @@ describe('the composite action (action.yml)', () => {
     // README, "Install": the release workflow attaches this tarball; it carries the built code (here the
     // action's build, the CLI bundle alone; the release's full build adds dist/'s library modules and
     // type declarations).
-    const dest = join(world.root, 'release');
-    await mkdir(dest);
-    await execFileP('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: world.actionPath });
-    const prefix = join(world.root, 'global');
-    const tarball = join(dest, (await execFileP('ls', [dest])).stdout.trim());
-    const files = (await execFileP('tar', ['-tzf', tarball])).stdout.split('\n');
+    expect(world.release, 'the action\'s install step failed: nothing to pack').toBeDefined();
+    const { files, prefix } = await (world.release as Promise<Release>);
     expect(files).toEqual(expect.arrayContaining(['package/bin/packpub.js', 'package/dist/bundle/packpub.js', 'package/dist/bundle/validate-worker.js']));
     // No per-module build beside it: what runs below is the bundle.
     expect(files.filter((f) => f.startsWith('package/dist/') && !f.startsWith('package/dist/bundle/'))).toEqual([]);
-    await execFileP('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: world.root });
     const packpub = join(prefix, 'bin/packpub');
     const version = await execFileP(packpub, ['--version']);
     expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(world.actionPath, 'package.json'), 'utf8')).version);
@@ -165,3 +179,23 @@ describe('the composite action (action.yml)', () => {
     expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed');
   }, 300_000);
 });
+
+interface Release {
+  /** The tarball's entries. */
+  files: string[];
+  /** The global install's prefix (its bin/packpub). */
+  prefix: string;
+}
+
+/** `npm install --global "$(npm pack --silent)"` of the built checkout at `checkout`, into a prefix under `root`. */
+async function installRelease(checkout: string, root: string): Promise<Release> {
+  const dest = join(root, 'release');
+  await mkdir(dest);
+  const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier'];
+  const { stdout: name } = await execFileP('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dest, ...npmFlags], { cwd: checkout });
+  const tarball = join(dest, name.trim());
+  const files = (await execFileP('tar', ['-tzf', tarball])).stdout.split('\n');
+  const prefix = join(root, 'global');
+  await execFileP('npm', ['install', '--global', '--prefix', prefix, ...npmFlags, tarball], { cwd: root });
+  return { files, prefix };
+}

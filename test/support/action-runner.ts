@@ -64,6 +64,8 @@ export interface RunActionOptions {
   skip?: string[];
   /** PATH entries an earlier run added through GITHUB_PATH. */
   path?: string[];
+  /** Called after each `run` step has run (e.g. to start work that needs only the install step's result). */
+  afterStep?: (step: StepRecord) => void;
 }
 
 function parseOutputs(text: string): Record<string, string> {
@@ -181,6 +183,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     summary += await readFile(files.summary, 'utf8');
     for (const line of (await readFile(files.path, 'utf8')).split('\n')) if (line !== '') pathAdditions.push(line);
     if (result.code !== 0 && failedCode === 0) failedCode = result.code;
+    options.afterStep?.(record);
   }
   const outputs = Object.fromEntries(Object.entries(spec.outputs ?? {}).map(([k, o]) => [k, evaluate(o.value)]));
   return { exitCode: failedCode, outputs, summary, steps, log, path: pathAdditions };
