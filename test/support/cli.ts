@@ -14,9 +14,9 @@ import { forgetSecrets } from '../../src/util/redact.js';
  * - runCli: the same CLI code (main()) in this process, with captured stdout/stderr and the exit code main()
  *   returns. For a test that checks only what a command prints, its exit code and what the target holds.
  *   A run starts from what a fresh process holds: no registered secret (when no other in-process run is
- *   going), and afterwards process.env is as the run found it and the run must have removed the process
- *   listeners it added (SIGINT, SIGTERM, exit). The archive cache is on disk (TEST_CACHE_DIR unless the run's
- *   env names another), so runs see it as successive processes would.
+ *   going); afterwards process.env is as the run found it, and the run must have left the working directory
+ *   alone and removed the process listeners it added (SIGINT, SIGTERM, exit). The archive cache is on disk
+ *   (TEST_CACHE_DIR unless the run's env names another), so runs see it as successive processes would.
  * - spawnCli/runBin: a real process of the built CLI (bin/packpub.js -> dist/). For a test whose subject is
  *   what a process does: signals and kills, exit code and output when a pipe closes, a terminal, the bundle
  *   itself (what dist/ imports at run time, worker threads started from dist/), process-wide environment such
@@ -75,6 +75,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   // What a fresh process holds: no secret registered by an earlier run, which could mask this run's output.
   if (alone) forgetSecrets();
   const env = { ...process.env };
+  const cwd = process.cwd();
   const listeners = processListeners();
   const out = capture(options.tty === true);
   const err = capture(options.tty === true);
@@ -99,6 +100,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
     Object.assign(process.env, env);
     expect(processListeners(), `packpub ${argv.join(' ')} left process listeners behind`).toEqual(listeners);
+    expect(process.cwd(), `packpub ${argv.join(' ')} changed the working directory`).toBe(cwd);
   }
   return { code, stdout: out.text(), stderr: err.text() };
 }
