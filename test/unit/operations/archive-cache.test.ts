@@ -1,9 +1,10 @@
 import { readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildArchive } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
-import { ArchiveCache } from '../../../src/operations/archive-cache.js';
+import { ArchiveCache, decodePaths, encodePaths } from '../../../src/operations/archive-cache.js';
 import { SMALL_PACK, TRUST_RECENT } from '../archive/fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
@@ -106,5 +107,46 @@ describe('ArchiveCache (one index file per cache folder)', () => {
     expect(damaged.folderKey(dir, MTIME)?.key).toBe(key); // the intact folder record still serves
     expect(damaged.getVerdict(key, false)).toBeUndefined(); // validated again instead of shown as [null, 5, ...]
     expect(damaged.get(key)).toBeUndefined(); // built again
+  });
+
+  it('drops a folder record whose paths are damaged: the folder is read again, the rest of the index serves', async () => {
+    const { dir, cacheDir, key, learn } = await builtPack();
+    const cache = new ArchiveCache(cacheDir);
+    learn(cache);
+    await cache.save();
+    const index = join(cacheDir, 'index.json');
+    const doc = JSON.parse(await readFile(index, 'utf8')) as { folders: Record<string, { paths: unknown }> };
+    const [record] = Object.values(doc.folders);
+    expect(decodePaths(record!.paths as string)).toContain('README.md');
+    for (const damaged of [['', 'README.md'], `${record!.paths as string}\n99:x`, 'x:README.md', '-1:a', '']) {
+      record!.paths = damaged;
+      await writeFile(index, JSON.stringify(doc));
+      const next = new ArchiveCache(cacheDir);
+      expect(next.folderKey(dir, MTIME)).toBeUndefined();
+      expect(next.get(key)?.size).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('front-coded stat tree paths (the cache index)', () => {
+  it('reads back exactly the paths written, whatever their characters', () => {
+    const segment = fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }).filter((s) => !s.includes('/') && !s.includes('\n'));
+    const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
+    fc.assert(
+      fc.property(fc.array(path, { maxLength: 40 }), (rest) => {
+        const paths = ['', ...rest];
+        const text = encodePaths(paths);
+        expect(text).toBeDefined();
+        expect(decodePaths(JSON.parse(JSON.stringify(text)) as string)).toEqual(paths);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a walk\'s paths short, and does not store a path holding a line break', () => {
+    const paths = ['', 'charts', 'charts/app', 'charts/app/Chart.yaml', 'charts/app/templates', 'charts/app/templates/a.yaml', 'charts/app/templates/b.yaml', 'values.yaml'];
+    expect(encodePaths(paths)).toBe('0:\n0:charts\n6:/app\n10:/Chart.yaml\n11:templates\n20:/a.yaml\n21:b.yaml\n0:values.yaml');
+    expect(encodePaths(['', 'a\nb'])).toBeUndefined();
+    expect(encodePaths([])).toBeUndefined();
   });
 });
