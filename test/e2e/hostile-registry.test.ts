@@ -53,9 +53,10 @@ describe('a hostile registry', () => {
   it('item 12: a body that stalls ends at --retry-deadline, every resume included', async () => {
     hostile.behaviour = { stallBlobAfter: 100 };
     const out = join(root, 'stalled');
-    const run = await runCli(['pull', 'hello:1.0.0', '--registry', R, '-o', out, '--request-timeout', '1', '--retry-deadline', '3']);
+    // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline.
+    const run = await runCli(['pull', 'hello:1.0.0', '--registry', R, '-o', out, '--request-timeout', '0.5', '--retry-deadline', '1.5']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 3 s \(\d+ of \d+ bytes received\)/);
+    expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1\.5 s \(\d+ of \d+ bytes received\)/);
     expect(run.stderr).toContain('--retry-deadline');
     await expect(readdir(out)).rejects.toThrow();
     expect((await readdir(root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
@@ -90,15 +91,16 @@ describe('a hostile registry', () => {
   });
 
   it('a manifest or tag page that drips in byte by byte ends at --retry-deadline, the Harbor probe at --request-timeout (a chunk timeout alone never fires)', async () => {
-    hostile.behaviour = { dripMs: 200 };
-    const flags = ['--registry', R, '--request-timeout', '1', '--retry-deadline', '2'];
+    // A byte every 100 ms: well inside the request timeout of 0.5 s between chunks, never done by the deadline.
+    hostile.behaviour = { dripMs: 100 };
+    const flags = ['--registry', R, '--request-timeout', '0.5', '--retry-deadline', '1'];
     const inspect = await runCli(['inspect', 'hello:1.0.0', ...flags]);
     expect(inspect.code, inspect.stderr).toBe(1);
-    expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
+    expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
     expect(stackLines(inspect.stderr)).toEqual([]);
     const list = await runCli(['list', 'hello', ...flags]);
     expect(list.code, list.stderr).toBe(1);
-    expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
+    expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
     expect(list.stdout).toBe('');
     hostile.behaviour = {};
   }, 40_000); // a manifest alone would take minutes
