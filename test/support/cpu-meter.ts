@@ -9,7 +9,8 @@ import { basename, relative } from 'node:path';
  * processes it started (reaped children, from /proc/self/stat), wall seconds, and per kind of child process
  * (docker-registry, skopeo, the built CLI, openssl, ...) how many ran and the CPU seconds they used; then the
  * same split into user and system (kernel) CPU: worker user/sys, children user/sys, and per kind
- * count/user+sys. A file
+ * count/user+sys; last, when the file started (Unix seconds) and the worker's pid, so a whole run's lanes
+ * can be laid out in time. A file
  * runs alone in its worker while it runs (files share workers one after another), so the deltas are its own.
  * Linux only; measuring changes nothing in what the tests do.
  */
@@ -82,6 +83,7 @@ export function meterFile(table: string): (file: string) => void {
   const cpu = process.cpuUsage();
   const children = childTicks();
   const start = process.hrtime.bigint();
+  const startedAt = Date.now();
   return (file) => {
     const own = process.cpuUsage(cpu);
     const now = childTicks();
@@ -101,7 +103,7 @@ export function meterFile(table: string): (file: string) => void {
       .map((e) => `${e.k}=${e.count}/${e.user.toFixed(1)}+${e.sys.toFixed(1)}`)
       .join(' ');
     const split = [workerUser, workerSys, kidsUser, kidsSys].map((n) => n.toFixed(1));
-    const row = [(worker + kids).toFixed(1), worker.toFixed(1), kids.toFixed(1), wall.toFixed(1), relative(process.cwd(), file), perKind, ...split];
+    const row = [(worker + kids).toFixed(1), worker.toFixed(1), kids.toFixed(1), wall.toFixed(1), relative(process.cwd(), file), perKind, ...split, (startedAt / 1000).toFixed(1), String(process.pid)];
     appendFileSync(table, `${row.join('\t')}\n`);
   };
 }
