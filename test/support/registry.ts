@@ -220,18 +220,6 @@ export async function skopeoInspectRaw(ref: string, options: SkopeoOptions = {})
     await rm(dir, { recursive: true, force: true });
   }
 }
-/** `skopeo copy` from a plain-HTTP registry into an OCI layout (it fetches and verifies every blob). */
-export function skopeoCopyToLayout(ref: string, layoutDir: string, tag: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'skopeo',
-      ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${layoutDir}:${tag}`],
-      { timeout: 60_000 },
-      (err, _stdout, stderr) => (err === null ? resolve() : reject(new Error(`skopeo copy ${ref} failed: ${String(stderr).trim()}`))),
-    );
-  });
-}
-
 /**
  * `skopeo sync --src yaml --dest dir --preserve-digests`: many tags of a plain-HTTP registry copied by one
  * skopeo process (one process per tag costs more than the copying), every blob fetched and verified against
@@ -258,6 +246,11 @@ export async function skopeoSyncManifests(
   const manifests = new Map<string, Buffer>();
   for (const { repo, tag } of images) manifests.set(`${repo}:${tag}`, await readFile(join(out, host, `${repo}:${tag}`, 'manifest.json')));
   return manifests;
+}
+
+/** The file of blob `digest` of `repo:tag` that skopeoSyncManifests(host, ..., dir) copied (and verified). */
+export function skopeoSyncedBlob(dir: string, host: string, image: string, digest: string): string {
+  return join(dir, 'synced', host, image, digest.replace(/^sha256:/, ''));
 }
 
 /** `skopeo inspect --raw` of a pack in an OCI layout: the manifest bytes as an independent OCI client reads them. */
