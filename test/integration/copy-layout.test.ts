@@ -21,6 +21,8 @@ describe('copy between OCI layouts', () => {
   let root: string;
   let cleanup: () => Promise<void>;
   let src: string;
+  /** The source's manifests as skopeo reads them, by `name:version`: what every copy must hold byte for byte. */
+  const srcRaw = new Map<string, Buffer>();
 
   beforeAll(async () => {
     ({ dir: root, cleanup } = await tempDir('packpub-copy-'));
@@ -32,6 +34,7 @@ describe('copy between OCI layouts', () => {
     ];
     const pushed = await runCli(['push', ...packs, '--oci-layout', src], { env: ENV });
     expect(pushed.code, pushed.stderr).toBe(0);
+    for (const [name, version] of [['hello', '1.0.0'], ['hello', '1.1.0'], ['world', '2.0.0']] as const) srcRaw.set(`${name}:${version}`, await skopeoInspectLayout(src, name, version));
   });
   afterAll(async () => cleanup());
 
@@ -42,9 +45,8 @@ describe('copy between OCI layouts', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`copied hello:1.0.0 -> oci:${join(dst, ARCHIVE, 'hello')}:1.0.0`);
     expect(first.stdout).toContain('1 version(s) from');
-    const a = await skopeoInspectLayout(src, 'hello', '1.0.0');
     const b = await skopeoInspectLayout(dst, 'hello', '1.0.0');
-    expect(b.equals(a)).toBe(true);
+    expect(b.equals(srcRaw.get('hello:1.0.0') ?? Buffer.alloc(0))).toBe(true);
     expect(await tags(dst, 'hello')).toEqual(['1.0.0']);
 
     const indexBefore = await readFile(join(dst, ARCHIVE, 'hello', 'index.json'), 'utf8');
@@ -71,7 +73,7 @@ describe('copy between OCI layouts', () => {
     expect(report.results.map((r) => `${r.name}:${r.version}:${r.status}`)).toEqual(['hello:1.0.0:unchanged', 'hello:1.1.0:unchanged', 'world:2.0.0:copied']);
     for (const r of report.results) {
       const raw = await skopeoInspectLayout(dst, r.name, r.version);
-      expect((await skopeoInspectLayout(src, r.name, r.version)).equals(raw)).toBe(true);
+      expect(srcRaw.get(`${r.name}:${r.version}`)?.equals(raw)).toBe(true);
     }
   });
 
@@ -99,7 +101,7 @@ describe('copy between OCI layouts', () => {
     const forced = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${src}`, '--to', `oci:${dst}`, '--force'], { cwd: root });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
-    expect((await skopeoInspectLayout(dst, 'hello', '1.0.0')).equals(await skopeoInspectLayout(src, 'hello', '1.0.0'))).toBe(true);
+    expect((await skopeoInspectLayout(dst, 'hello', '1.0.0')).equals(srcRaw.get('hello:1.0.0') ?? Buffer.alloc(0))).toBe(true);
   });
 
   it('--dry-run prints the plan and bytes to copy, and writes nothing', async () => {
@@ -166,6 +168,6 @@ describe('copy between OCI layouts', () => {
     const result = await runCli(['copy', 'world:2.0.0', '--from', 'staging', '--to', 'prod'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('copied world:2.0.0');
-    expect((await skopeoInspectLayout(join(dir, 'prod-layout'), 'world', '2.0.0')).equals(await skopeoInspectLayout(src, 'world', '2.0.0'))).toBe(true);
+    expect((await skopeoInspectLayout(join(dir, 'prod-layout'), 'world', '2.0.0')).equals(srcRaw.get('world:2.0.0') ?? Buffer.alloc(0))).toBe(true);
   });
 });

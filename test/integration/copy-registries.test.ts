@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { copyPacks, type CopyEvent } from '../../src/operations/copy.js';
 import { openTarget } from '../../src/targets/open.js';
-import { skopeoInspectRaw } from '../support/registry.js';
+import { skopeoInspectLayout, skopeoInspectRaw, skopeoSyncManifests } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -18,7 +16,6 @@ import { harborAndBasic } from '../support/push-setup.js';
  * a distribution with htpasswd Basic auth (production), through a recording proxy that counts uploads.
  */
 
-const run = promisify(execFile);
 const HARBOR_USER = 'robot$staging+ci';
 const HARBOR_PASSWORD = 'staging-token-secret-31';
 const BASIC_USER = 'releaser';
@@ -26,6 +23,16 @@ const BASIC_PASSWORD = 'basic-prod-secret-77';
 const SECRETS = [HARBOR_PASSWORD, BASIC_PASSWORD];
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 const ARCHIVE = 'spectro-packs/archive';
+const stagingCreds = { username: HARBOR_USER, password: HARBOR_PASSWORD };
+const prodCreds = { username: BASIC_USER, password: BASIC_PASSWORD };
+
+/** `name:version` -> manifest bytes of packs under `base` on `host`, read by one skopeo sync (every blob fetched and verified). */
+async function syncedRaw(host: string, base: string, versions: ReadonlyArray<readonly [string, string]>, dir: string, creds: { username: string; password: string }): Promise<Map<string, Buffer>> {
+  await mkdir(dir, { recursive: true });
+  const read = await skopeoSyncManifests(host, versions.map(([name, version]) => ({ repo: `${base}/${ARCHIVE}/${name}`, tag: version })), dir, { creds });
+  return new Map(versions.map(([name, version]) => [`${name}:${version}`, read.get(`${base}/${ARCHIVE}/${name}:${version}`) ?? Buffer.alloc(0)]));
+}
+
 const VERSIONS = [
   ['hello', '1.0.0'],
   ['hello', '1.1.0'],
@@ -54,13 +61,19 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       stdin: `${HARBOR_PASSWORD}\n`,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
-    return { root, tokens, staging, prod, proxy, stagingRef, prodRef };
+    // What staging holds, as skopeo reads it (every tag in one process, every blob verified): the copies are compared with it.
+    const staged = await syncedRaw(staging.host, 'staging', VERSIONS, join(root, 'staged'), stagingCreds);
+    return { root, tokens, staging, prod, proxy, stagingRef, prodRef, staged };
   });
 
-  const stagingCreds = { username: HARBOR_USER, password: HARBOR_PASSWORD };
-  const prodCreds = { username: BASIC_USER, password: BASIC_PASSWORD };
   const rawAt = (host: string, base: string, name: string, version: string, creds: { username: string; password: string }) =>
     skopeoInspectRaw(`${host}/${base}/${ARCHIVE}/${name}:${version}`, { creds });
+  /** The manifest of staging's `name:version` as skopeo read it after the push. */
+  const stagedRaw = (name: string, version: string): Buffer => {
+    const raw = w.staged.get(`${name}:${version}`);
+    if (raw === undefined) throw new Error(`staging has no ${name}:${version}`);
+    return raw;
+  };
 
   function expectNoSecrets(text: string): void {
     for (const secret of [...SECRETS, ...w.tokens.issuedTokens]) expect(text).not.toContain(secret);
@@ -73,10 +86,11 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     const report = JSON.parse(first.stdout) as { ok: boolean; summary: Record<string, number>; results: Array<{ name: string; version: string; status: string; digest: string }> };
     expect(report.ok).toBe(true);
     expect(report.summary).toMatchObject({ total: 3, copied: 3, failed: 0, conflict: 0 });
+    const copied = await syncedRaw(w.prod.host, 'prod', VERSIONS, join(w.root, 'copied'), prodCreds);
     for (const [name, version] of VERSIONS) {
-      const a = await rawAt(w.staging.host, 'staging', name, version, stagingCreds);
-      const b = await rawAt(w.prod.host, 'prod', name, version, prodCreds);
-      expect(b.equals(a)).toBe(true);
+      const a = stagedRaw(name, version);
+      const b = copied.get(`${name}:${version}`);
+      expect(b?.equals(a)).toBe(true);
       expect(report.results.find((r) => r.name === name && r.version === version)?.digest).toBe(sha256Digest(a));
     }
     // Per repository each blob goes up once: hello's two versions share one config upload.
@@ -94,14 +108,9 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
   });
 
   it('verifies blobs end to end: skopeo can pull what was copied', async () => {
-    const authFile = join(w.root, 'auth.json');
-    const auth = Buffer.from(`${BASIC_USER}:${BASIC_PASSWORD}`).toString('base64');
-    await writeFile(authFile, JSON.stringify({ auths: { [w.prod.host]: { auth } } }), { mode: 0o600 });
-    const out = join(w.root, 'skopeo-pulled');
-    // skopeo checks every blob against its digest while copying.
-    await run('skopeo', ['copy', '--src-tls-verify=false', '--src-authfile', authFile, `docker://${w.prod.host}/prod/${ARCHIVE}/world:2.0.0`, `oci:${out}:world`]);
-    const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${out}:world`], { encoding: 'buffer' });
-    expect((stdout as Buffer).equals(await rawAt(w.staging.host, 'staging', 'world', '2.0.0', stagingCreds))).toBe(true);
+    // skopeo checks every blob against its digest while copying (and keeps the digests: --preserve-digests).
+    const pulled = await syncedRaw(w.prod.host, 'prod', [['world', '2.0.0']], join(w.root, 'skopeo-pulled'), prodCreds);
+    expect(pulled.get('world:2.0.0')?.equals(stagedRaw('world', '2.0.0'))).toBe(true);
   });
 
   it('copies from a registry to an OCI layout and back with the same digest', async () => {
@@ -111,9 +120,9 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain('copied hello:1.1.0');
-    const { stdout: local } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, ARCHIVE, 'hello')}:1.1.0`], { encoding: 'buffer' });
-    const original = await rawAt(w.staging.host, 'staging', 'hello', '1.1.0', stagingCreds);
-    expect((local as Buffer).equals(original)).toBe(true);
+    const local = await skopeoInspectLayout(layout, 'hello', '1.1.0');
+    const original = stagedRaw('hello', '1.1.0');
+    expect(local.equals(original)).toBe(true);
 
     const up = await runCli(['copy', 'hello:1.1.0', '--from', `oci:${layout}`, '--to', `${w.staging.host}/restored`], {
       env: { PACKPUB_TO_USERNAME: HARBOR_USER, PACKPUB_TO_PASSWORD: HARBOR_PASSWORD },
@@ -139,7 +148,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     const forced = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/other`, '--force'], { env });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
-    expect((await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(await rawAt(w.staging.host, 'staging', 'hello', '1.0.0', stagingCreds))).toBe(true);
+    expect((await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(stagedRaw('hello', '1.0.0'))).toBe(true);
   });
 
   it('reports rejected destination credentials per version without printing secrets', async () => {
@@ -165,7 +174,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       expect(uploaded).toBe(3);
       expect(report.summary.copiedBytes).toBe(report.results.reduce((n, r) => n + (r.size ?? 0), 0) - 2);
       for (const r of report.results) {
-        expect((await rawAt(w.prod.host, 'library', 'hello', r.version, prodCreds)).equals(await rawAt(w.staging.host, 'staging', 'hello', r.version, stagingCreds))).toBe(true);
+        expect((await rawAt(w.prod.host, 'library', 'hello', r.version, prodCreds)).equals(stagedRaw('hello', r.version))).toBe(true);
       }
     } finally {
       await from.store.close();
