@@ -57,6 +57,34 @@ const common = {
         return { code: code.replace(from, "directory: fileURLToPath(new URL('./yargs-locales', import.meta.url))"), map: null };
       },
     },
+    {
+      // yargs measures its help text with string-width, three copies of it (its own, cliui's and
+      // wrap-ansi's). Two changes that leave every width as it was (test/e2e/bundle.test.ts compares
+      // --help with the unbundled yargs'):
+      // - string-width 8's /^\p{RGI_Emoji}$/v: V8 builds the regular expression's string set when it
+      //   compiles the literal, ~15 ms of CPU on every run that loads yargs, with or without help to
+      //   print. It is built on first use instead; width 8 tests it only for text beyond printable ASCII.
+      // - string-width 7 (cliui's and wrap-ansi's copies) splits every string into graphemes and tests
+      //   each against two large regular expressions; wrap-ansi calls it for every character of the
+      //   help. Printable ASCII (0x20-0x7E) is one column per character: the same shortcut string-width
+      //   8 has (most of `push --help`'s CPU went to this).
+      // Each change keeps the line count (map: null) and fails the build if its text is no longer there.
+      name: 'packpub-string-width',
+      transform(code, id) {
+        if (!/\/node_modules\/(.+\/)?string-width\/index\.js$/.test(id)) return null;
+        const swap = (from, to) => {
+          if (!code.includes(from)) throw new Error(`${id}: string-width no longer reads "${from}"`);
+          return code.replace(from, () => to);
+        };
+        if (code.includes('/^\\p{RGI_Emoji}$/v')) {
+          const lazy = "let rgiEmojiRegexBuilt; const rgiEmojiRegex = { test: (segment) => (rgiEmojiRegexBuilt ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(segment) };";
+          if ((code.match(/rgiEmojiRegex\b/g) ?? []).length !== 2 || !code.includes('rgiEmojiRegex.test(segment)')) throw new Error(`${id}: string-width uses rgiEmojiRegex other than with .test()`);
+          return { code: swap('const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', lazy), map: null };
+        }
+        const head = 'export default function stringWidth(string, options = {}) {';
+        return { code: swap(head, `${head} if (typeof string === 'string' && /^[\\u0020-\\u007E]*$/.test(string)) return string.length;`), map: null };
+      },
+    },
   ],
   onLog(level, log, handler) {
     // A module imported dynamically in one place and statically in another stays with its static
