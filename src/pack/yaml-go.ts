@@ -1,4 +1,5 @@
-import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
+import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
+import { goBreakValues } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
 
 /*
@@ -18,7 +19,10 @@ import { parseFastYaml, type FastYaml } from './yaml-fast.js';
  *   mapping key ("invalid map key"), a merge (`<<`) of something that is not a map or list of maps
  *   ("map merge requires map or sequence of maps as the value"); sigs.k8s.io/yaml refuses a null key
  *   when it turns the result into JSON ("unsupported map key of type: <nil>").
- * - libyaml reads a carriage return alone as a line break; it is read as a line feed here.
+ * - libyaml ends a line at a carriage return alone, NEL (U+0085), LS (U+2028) and PS (U+2029) too
+ *   (yamlprivateh.go is_break); each is read as a line feed here, and LS/PS keep their own value inside
+ *   scalars (yaml-breaks.ts). A byte-order mark at the start of the text (a second one, after the one
+ *   the caller drops) is skipped like a space (scannerc.go yaml_parser_scan_to_next_token).
  * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
  *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
@@ -64,6 +68,10 @@ export function parseYaml(text: string): YamlParse {
 /** Most lines re-indented inside flow collections before giving up (each costs a scan of the text). */
 const MAX_FLOW_FIXES = 200;
 
+/** Line breaks for libyaml that are not for the `yaml` package: a lone CR, NEL, LS, PS. */
+const BREAKS_TO_LF = /\r(?!\n)|[\u0085\u2028\u2029]/;
+const BREAKS_TO_LF_ALL = new RegExp(BREAKS_TO_LF.source, 'g');
+
 const CONTROL = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 
 /** Cheap structural pass: where the `yaml` lexer ends a flow collection because a line is not indented enough. */
@@ -101,19 +109,29 @@ const PARSE_OPTIONS = {
   customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
 } as const;
 
+/** One line of a double-quoted scalar's text (no line break in it) decoded as the `yaml` package decodes escapes. */
+function decodeDoubleQuoted(line: string): string {
+  const value = (parseDocument(`"${line}"`, PARSE_OPTIONS).contents as Scalar | null)?.value;
+  return typeof value === 'string' ? value : line;
+}
+
 function parseDocuments(text: string): Document.Parsed[] {
   const documents = parseAllDocuments(text, PARSE_OPTIONS);
   return (Array.isArray(documents) ? documents : [documents]) as Document.Parsed[];
 }
 
 export function parseGoYaml(text: string): GoYamlParse {
-  // libyaml takes a carriage return not followed by a line feed as a line break (old Mac files, or a
-  // CRLF file whose last line lost its LF); the `yaml` package does not. One character for one, so
-  // offsets, lines and columns stay those of the text as given.
-  const original = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+  // libyaml takes a carriage return not followed by a line feed (old Mac files, or a CRLF file whose last
+  // line lost its LF), NEL, LS and PS as line breaks; the `yaml` package does not. One character for one,
+  // so offsets, lines and columns stay those of the text as given. A BOM left at the start (the caller
+  // dropped one) is skipped by Go at column 0 of the first line: a space here, so columns stay Go's.
+  const given = text;
+  let original = BREAKS_TO_LF.test(text) ? text.replace(BREAKS_TO_LF_ALL, '\n') : text;
+  if (original.charCodeAt(0) === 0xfeff) original = ` ${original.slice(1)}`;
   let docs = parseDocuments(original);
   // Indentation added to lines inside flow collections: line start offset (in the padded text) -> spaces added.
   const pads: Array<{ start: number; added: number }> = [];
+  let parsedText = original;
   // A flow collection the lexer ends early (flow-error-end) always leaves an error in its document
   // ("... must be sufficiently indented and end with a ]"), so text that parses cleanly needs no fix:
   // the structural pass (a second lexing of the whole text) runs only when a document has errors.
@@ -128,6 +146,7 @@ export function parseGoYaml(text: string): GoYamlParse {
       pads.push({ start: low.lineStart, added });
     }
     if (text !== original) docs = parseDocuments(text);
+    parsedText = text;
   }
   pads.sort((a, b) => a.start - b.start);
   const originalLines = new LineCounter();
@@ -145,6 +164,7 @@ export function parseGoYaml(text: string): GoYamlParse {
     return { line, column: col, offset: back };
   };
   const errorAt = (message: string, offset: number): GoYamlError => ({ message, ...position(offset) });
+  if (given !== original) goBreakValues(docs, given, parsedText, (offset) => position(offset).offset, parseDocuments, decodeDoubleQuoted);
   const result: GoYamlParse = { documents: docs, position };
 
   const control = CONTROL.exec(original);
