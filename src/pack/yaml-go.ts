@@ -65,7 +65,7 @@ export function parseYaml(text: string): YamlParse {
   return (fastReader ? parseFastYaml(text) : undefined) ?? parseGoYaml(text);
 }
 
-/** Most lines re-indented inside flow collections before giving up (each costs a scan of the text). */
+/** Most lines re-indented inside flow collections and quoted scalars before giving up (each costs a scan of the text). */
 const MAX_FLOW_FIXES = 200;
 
 /** Line breaks for libyaml that are not for the `yaml` package: a lone CR, NEL, LS, PS. */
@@ -74,7 +74,20 @@ const BREAKS_TO_LF_ALL = new RegExp(BREAKS_TO_LF.source, 'g');
 
 const CONTROL = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 
-/** Cheap structural pass: where the `yaml` lexer ends a flow collection because a line is not indented enough. */
+/** Whether a quoted-scalar token of the `yaml` lexer ends with its closing quote. */
+function closedQuote(token: string): boolean {
+  const quote = token[0];
+  if (token.length < 2 || token[token.length - 1] !== quote) return false;
+  if (quote === "'") return true;
+  let backslashes = 0;
+  for (let i = token.length - 2; i > 0 && token[i] === '\\'; i--) backslashes++;
+  return backslashes % 2 === 0;
+}
+
+/**
+ * Cheap structural pass: where the `yaml` lexer ends a flow collection, or a quoted scalar, because a
+ * line is not indented enough.
+ */
 function lowFlowLine(text: string): { lineStart: number; indent: number; need: number } | 'doc-marker' | undefined {
   let offset = 0;
   let depth = 0;
@@ -87,6 +100,22 @@ function lowFlowLine(text: string): { lineStart: number; indent: number; need: n
       while (text[end] === ' ') end++;
       if (text.startsWith('---', end) || text.startsWith('...', end)) return 'doc-marker';
       return { lineStart, indent: end - lineStart, need: flowColumnStart + 1 };
+    }
+    if ((type === 'double-quoted-scalar' || type === 'single-quoted-scalar') && !closedQuote(token)) {
+      // libyaml does not check the indentation of a quoted scalar's lines (scannerc.go
+      // yaml_parser_scan_flow_scalar stops only at a document marker); the `yaml` lexer ends the scalar
+      // at a line indented less than its block. Leading blanks of those lines are not part of the value.
+      let lineStart = offset + token.length;
+      for (;;) {
+        const next = text.indexOf('\n', lineStart);
+        if (next === -1) return undefined;
+        lineStart = next + 1;
+        if (/\S/.test(text.slice(lineStart, text.indexOf('\n', lineStart) === -1 ? text.length : text.indexOf('\n', lineStart)))) break;
+      }
+      let end = lineStart;
+      while (text[end] === ' ') end++;
+      if (end === lineStart && (text.startsWith('---', end) || text.startsWith('...', end))) return 'doc-marker';
+      return { lineStart, indent: end - lineStart, need: offset - (text.lastIndexOf('\n', offset - 1) + 1) + 1 };
     }
     if (type === 'flow-seq-start' || type === 'flow-map-start') {
       if (depth === 0) flowColumnStart = offset - (text.lastIndexOf('\n', offset - 1) + 1);

@@ -22,6 +22,14 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     name: 'a chart values.yaml with an LS line break',
     chart: { 'web/values.yaml': `replicas: 1${LS}note: |${LS}  a${LS}  b\n` },
   },
+  {
+    name: 'a Chart.yaml description in quotes continued at column 1',
+    chart: { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: "A web\nserver"\n' },
+  },
+  {
+    name: "the pack's values.yaml with a quoted value continued at column 1",
+    files: { 'values.yaml': `${VALID_VALUES}notes:\n  text: 'one\ntwo'\n` },
+  },
 ];
 
 describe('YAML Helm accepts', () => {
