@@ -1,6 +1,7 @@
 import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
 import { goBreakValues } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
+import { goTabProblem } from './yaml-tabs.js';
 
 /*
  * YAML read the way Go reads it. Helm and Palette read YAML with Go (sigs.k8s.io/yaml over go-yaml v2,
@@ -110,7 +111,9 @@ function lowFlowLine(text: string): { lineStart: number; indent: number; need: n
         const next = text.indexOf('\n', lineStart);
         if (next === -1) return undefined;
         lineStart = next + 1;
-        if (/\S/.test(text.slice(lineStart, text.indexOf('\n', lineStart) === -1 ? text.length : text.indexOf('\n', lineStart)))) break;
+        const lineEnd = text.indexOf('\n', lineStart);
+        // Lines of spaces only are fine; one with a tab in its leading blanks ends the scalar too.
+        if (!/^ *\r?$/.test(text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd))) break;
       }
       let end = lineStart;
       while (text[end] === ' ') end++;
@@ -230,8 +233,13 @@ export function parseGoYaml(text: string): GoYamlParse {
     });
   }
 
+  const originalPosition = (offset: number): { line: number; column: number; offset: number } => {
+    const { line, col } = originalLines.linePos(offset);
+    return { line, column: col, offset };
+  };
+  const tab = goTabProblem(docs, original, (offset) => position(offset).offset);
   docs.forEach((doc, index) => {
-    const found = firstProblem(doc as Document.Parsed, errorAt);
+    const found = firstProblem(doc as Document.Parsed, errorAt) ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
     if (found === undefined) return;
     if (index === 0) result.error ??= found;
     else result.laterDocumentError ??= found;

@@ -30,6 +30,11 @@ const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says:
     files: { 'web/values.yaml': 'replicas: 1\ntimeout: .inf\n' },
     says: 'Helm refuses this chart ("cannot load values.yaml": error converting YAML to JSON: json: unsupported value: timeout is .inf or .nan)',
   },
+  {
+    name: 'a values.yaml with a line holding only a tab',
+    files: { 'web/values.yaml': 'replicas: 1\n\t\nimage: web\n' },
+    says: 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: found a tab character that violates indentation',
+  },
 ];
 
 describe('chart archives Helm refuses to load', () => {
