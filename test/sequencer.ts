@@ -16,7 +16,6 @@ export const LONG_FILES = [
   'test/e2e/secrets-commands-token.test.ts',
   'test/e2e/push-registry.test.ts',
   'test/e2e/kill-sigkill.test.ts',
-  'test/e2e/kill-sigkill-layout.test.ts',
   'test/integration/faults-push.test.ts',
   'test/e2e/delete.test.ts',
   'test/e2e/publish-race.test.ts',
