@@ -1,66 +1,96 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../support/prng.js';
 import { runCli, spawnCli, type SpawnedCli } from '../support/cli.js';
 import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { layoutHoldings, type RegistryHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
 /*
- * issue 6, "Order guarantees": the built CLI pushing a tree of packs is SIGKILLed at seeded random points,
- * some counted in registry requests, some in milliseconds. After every kill, each tag must point at a
- * manifest whose blobs are all present; then a normal run completes. distribution itself refuses a manifest
- * whose blobs it lacks, so the same is done against the OCI layout store (kill-sigkill-layout.test.ts).
+ * issue 6, "Order guarantees": the built CLI pushing a tree of packs to a registry and to an OCI layout at
+ * once (each pack is built once and written to both) is SIGKILLed at seeded random points, counted in
+ * registry write requests, in milliseconds, or a little after its k-th `published` line: anchored in the
+ * writes, so a kill lands among them and not while a re-run confirms what is there. After every kill, on both
+ * stores, each tag must point at a manifest whose blobs are all present and whole; then a normal run
+ * completes. distribution itself refuses a manifest whose blobs it lacks; the OCI layout store checks
+ * nothing, so its blobs are checked against their descriptors. One process checks both stores per kill.
  */
 
 const BASE = 'killed';
 
-describe('push killed with SIGKILL at random points', () => {
+describe('push to a registry and an OCI layout killed with SIGKILL at random points', () => {
   const w = setup(async (stack) => {
     const reg = await proxiedRegistry(stack);
-    const work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [100_000, 600_000] });
-    return { reg, work };
+    const work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [100_000, 1_000_000] });
+    const layout = join(work.root, 'layout');
+    await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.proxy.host}/${BASE}\n  lay:\n    ociLayout: ${layout}\n`);
+    return { reg, work, layout };
   });
 
-  const args = () => ['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${BASE}`, '--concurrency', '3'];
-  const push = (): SpawnedCli => spawnCli(args(), { env: w.work.env });
+  const args = ['push', '--recursive', '--target', 'reg', '--target', 'lay', '--concurrency', '3'];
+  const push = (): SpawnedCli => spawnCli([...args, w.work.tree], { env: w.work.env, cwd: w.work.root });
+  const stores = async (): Promise<Record<'registry' | 'layout', RegistryHoldings>> => ({
+    registry: await w.reg.reader.holdings(BASE),
+    layout: await layoutHoldings(w.layout),
+  });
 
-  it('never leaves a tag pointing at missing content, and the next run completes', async () => {
+  it('never leaves a tag pointing at missing or partial content on either store, and the next run completes', async () => {
     const prng = new Prng(20261122);
-    const tagCounts: number[] = [];
-    let interrupted = 0;
+    const tagCounts = { registry: [] as number[], layout: [] as number[] };
+    const interrupted = { registry: 0, layout: 0 };
     for (let round = 0; round < 6; round++) {
-      const byRequests = round % 2 === 0;
-      const point = byRequests ? prng.int(2, 30) : prng.int(20, 700);
-      let seen = 0;
+      // Rounds 0 and 3 kill 2 to 30 registry write requests in (the first, into empty stores, always
+      // interrupts both: each pack takes several writes); 1 and 4 a number of ms after the first request;
+      // 2 and 5 a little after the k-th pack written to either store.
+      const kind = (['requests', 'ms', 'results'] as const)[round % 3];
+      const point = kind === 'requests' ? prng.int(2, 30) : kind === 'ms' ? prng.int(20, 700) : prng.int(1, 6);
+      const extraMs = kind === 'results' ? prng.int(0, 60) : 0;
+      let writes = 0;
       let timer: NodeJS.Timeout | undefined;
       const run = push();
       const kill = () => run.child.kill('SIGKILL');
-      w.reg.proxy.onRequest = () => {
-        seen++;
-        if (byRequests && seen === point) kill();
-        if (!byRequests && seen === 1) timer = setTimeout(kill, point);
+      let requests = 0;
+      w.reg.proxy.onRequest = (req) => {
+        requests++;
+        if (req.method !== 'GET' && req.method !== 'HEAD') writes++;
+        if (kind === 'requests' && writes === point) kill();
+        if (kind === 'ms' && requests === 1) timer = setTimeout(kill, point);
         return 'pass';
       };
+      let lines = 0;
+      run.child.stdout?.on('data', (chunk: Buffer) => {
+        lines += (chunk.toString().match(/^published /gm) ?? []).length;
+        if (kind === 'results' && lines >= point) timer ??= setTimeout(kill, extraMs);
+      });
       const result = await run.done;
       clearTimeout(timer);
       w.reg.proxy.onRequest = undefined;
       // A run that finished before its kill point is fine too; the invariant must hold either way.
       expect(result.signal === 'SIGKILL' || result.code === 0, `round ${round}: ${result.stderr}`).toBe(true);
-      const holdings = await w.reg.reader.holdings(BASE);
-      expect(holdings.problems, `round ${round} (${byRequests ? `${point} requests` : `${point} ms`})`).toEqual([]);
-      tagCounts.push(holdings.tags.size);
-      if (result.signal === 'SIGKILL' && holdings.tags.size < w.work.packs.length) interrupted++;
+      const held = await stores();
+      for (const store of ['registry', 'layout'] as const) {
+        expect(held[store].problems, `round ${round} on the ${store} (${kind} ${point}${extraMs > 0 ? ` + ${extraMs} ms` : ''})`).toEqual([]);
+        tagCounts[store].push(held[store].tags.size);
+        if (result.signal === 'SIGKILL' && held[store].tags.size < w.work.packs.length) interrupted[store]++;
+      }
     }
-    // Work accumulates across killed runs (never lost, never corrupted).
-    for (let i = 1; i < tagCounts.length; i++) expect(tagCounts[i]).toBeGreaterThanOrEqual(tagCounts[i - 1] ?? 0);
-    expect(interrupted).toBeGreaterThan(0); // the first kill, 2 to 30 requests into an empty registry, always interrupts
+    for (const store of ['registry', 'layout'] as const) {
+      // Work accumulates across killed runs (never lost, never corrupted).
+      const counts = tagCounts[store];
+      for (let i = 1; i < counts.length; i++) expect(counts[i], `${store}: ${counts.join(', ')}`).toBeGreaterThanOrEqual(counts[i - 1] ?? 0);
+      expect(interrupted[store], store).toBeGreaterThan(0);
+    }
 
-    // The run that completes the work is in-process: what it proves is the registry's state, not a process.
-    const final = await runCli(args(), { env: w.work.env });
+    // The run that completes the work is in-process: what it proves is the stores' state, not a process.
+    const final = await runCli([...args, w.work.tree], { env: w.work.env, cwd: w.work.root });
     expect(final.code, final.stderr).toBe(0);
-    expect(final.stdout).toMatch(new RegExp(`${w.work.packs.length} pack\\(s\\) to registry ${w.reg.proxy.host}/${BASE}: .*`));
+    expect(final.stdout).toMatch(new RegExp(`${w.work.packs.length * 2} pack\\(s\\) to registry ${w.reg.proxy.host}/${BASE}, oci-layout ${w.layout}: .*`));
     expect(final.stdout).not.toMatch(/failed/);
-    const holdings = await w.reg.reader.holdings(BASE);
-    expect(holdings.problems).toEqual([]);
-    expect([...holdings.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${BASE}/spectro-packs/archive/${p.name}:${p.version}`).sort());
-  }, 300_000); // seven runs of the built CLI over 14 packs: minutes on a loaded 2-core machine
+    const held = await stores();
+    expect(held.registry.problems).toEqual([]);
+    expect(held.layout.problems).toEqual([]);
+    expect([...held.registry.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${BASE}/spectro-packs/archive/${p.name}:${p.version}`).sort());
+    expect([...held.layout.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `spectro-packs/archive/${p.name}:${p.version}`).sort());
+  }, 300_000); // seven runs of the CLI over 14 packs and two stores: minutes on a loaded 2-core machine
 });
