@@ -1,4 +1,5 @@
 import { PackpubError } from '../errors.js';
+import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { toYargs, type CliContext, type CommandSpec } from './context.js';
 import { EXIT_FAILURE, outputLost, processIo, renderError, writeLine, type CliIo } from './io.js';
 import { explainUnknownInput } from './suggest.js';
@@ -85,15 +86,14 @@ async function withLostOutput(io: CliIo, code: number): Promise<number> {
 }
 
 /**
- * Commands that load only their own module when they are named first: checking one pack should not
- * pay for importing every other command (issue 16: a quarter of `packpub validate <pack>`'s start-up).
- * Their help and errors never list the other commands.
+ * A command named first is registered alone, loading only its own module (commands/index.ts): checking
+ * or publishing one pack should not pay for importing every other command (issue 16). Its help, its
+ * errors and its flag suggestions read the same (they never list the other commands). Anything else
+ * (no command, a misspelled one, only flags) registers them all.
  */
-const SOLO_COMMANDS = new Map<string, () => Promise<CommandSpec>>([['validate', async () => (await import('./commands/validate.js')).validateCommand]]);
-
 async function commandsFor(argv: string[]): Promise<CommandSpec[]> {
-  const solo = argv[0] === undefined ? undefined : SOLO_COMMANDS.get(argv[0]);
-  return solo === undefined ? (await import('./commands/index.js')).commands : [await solo()];
+  const solo = argv[0] === undefined ? undefined : COMMAND_MODULES.find(([name]) => name === argv[0]);
+  return solo === undefined ? loadCommands() : [await solo[1]()];
 }
 
 /**

@@ -10,7 +10,7 @@ export const completionCommand: CommandSpec = {
       .example('source <(packpub completion bash)', 'Complete packpub in this bash session (add it to ~/.bashrc to keep it)')
       .example('packpub completion fish > ~/.config/fish/completions/packpub.fish', 'Install it for fish'),
   run: async (args, ctx) => {
-    const [{ completionScript, describeCommands }, { commands }] = await Promise.all([import('../completion.js'), import('./index.js')]);
+    const [{ completionScript, describeCommands }, commands] = await Promise.all([import('../completion.js'), import('./index.js').then((m) => m.loadCommands())]);
     const script = completionScript(args['shell'] as 'bash' | 'zsh' | 'fish', await describeCommands(commands));
     ctx.io.stdout.write(script);
     return EXIT_OK;
