@@ -9,7 +9,7 @@ import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
 import { decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
-import { blockingReads } from './files.js';
+import { blockingReads, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
 import { firstDocumentKind } from './yaml-go.js';
@@ -133,7 +133,7 @@ export function isChartArchiveName(name: string): boolean {
 export async function readChart(source: string, options: ChartReadOptions = {}): Promise<HelmChart> {
   let info;
   try {
-    info = await stat(source);
+    info = await statOf(source);
   } catch (err) {
     throw new PackpubError('NOT_FOUND', `chart ${source} does not exist`, { hint: 'give a chart .tgz (from `helm package`) or an unpacked chart directory', cause: err });
   }

@@ -39,6 +39,11 @@ export async function realPathOf(path: string): Promise<string> {
   return fsCalls.realpath(path);
 }
 
+/** stat(2) of `path` (blocking when useBlockingReads was called). */
+export async function statOf(path: string): Promise<Stats> {
+  return fsCalls.stat(path);
+}
+
 /** An open file: size, positioned reads, close. */
 interface ReadHandle {
   size(): Promise<number> | number;
