@@ -9,6 +9,9 @@ bash scripts/ensure-test-tools.sh
 # reads src/'s types from dist/'s declarations. Settled here, neither the type check nor the suite's global
 # setup (test/global-setup.ts) writes dist/ while the other reads it.
 node scripts/build-stale.mjs
+# Settled for this run: the type check (scripts/typecheck.sh) and the suite's global setup
+# (test/global-setup.ts) do not look again (each look is a node start and a walk of src/).
+export PACKPUB_BUILD_SETTLED=1
 # The type check runs beside the tests: most test time is spent waiting on processes and sockets, so it
 # mostly uses a core the tests leave idle. It is incremental (scripts/typecheck.sh): src/ was checked by the
 # build, and on a tree it has checked before, only what changed is checked again. Its output is printed after

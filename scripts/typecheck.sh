@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # dist/ as of src/ and the installed dependencies, built here rather than by `tsc -b` below, so that both
-# follow the same rule (scripts/build-stale.mjs).
-node scripts/build-stale.mjs --library
+# follow the same rule (scripts/build-stale.mjs); under `npm test`, scripts/test.sh has just done it.
+[ "${PACKPUB_BUILD_SETTLED:-}" = 1 ] || node scripts/build-stale.mjs --library
 info=node_modules/.cache/packpub/typecheck.tsbuildinfo
 # `tsc -b` judges "up to date" by the project's own files, not by the dependencies' type definitions: after
 # any npm install (npm rewrites node_modules/.package-lock.json) everything is checked again.

@@ -7,13 +7,14 @@ import { promisify } from 'node:util';
  * bin/packpub.js) and the library build (dist/, tsc: test/e2e/library.test.ts imports it by the package's
  * name) must match src/.
  * scripts/build-stale.mjs rebuilds each when older than its inputs (under `npm test`, scripts/test.sh has
- * already run it, so here it finds nothing to do); a build that fails fails the run, so no test runs an old
- * build or skips for want of one.
+ * just run it and says so with PACKPUB_BUILD_SETTLED=1, so it is not run again); a build that fails fails
+ * the run, so no test runs an old build or skips for want of one.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export default async function setup(): Promise<void> {
+  if (process.env['PACKPUB_BUILD_SETTLED'] === '1') return;
   try {
     await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../scripts/build-stale.mjs', import.meta.url))], { cwd: ROOT });
   } catch (err) {
