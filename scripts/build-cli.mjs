@@ -58,6 +58,33 @@ const common = {
       },
     },
     {
+      // Two imports of yargs' shim that cost every run without changing what yargs does:
+      // - node:assert (~5 ms of CPU to load) for yargs' internal checks, which pass on every run: the
+      //   checks are made here with the same rule (Object.is), and node:assert is loaded only to throw
+      //   its own error when one fails.
+      // - yargs guesses a version from the package.json it finds walking up from the working folder
+      //   (the bundle has no node_modules folder in its path), reading every folder up to / when there
+      //   is none, and then fails one of those checks. packpub always sets the version itself, so the
+      //   walk starts at the bundle, inside packpub's own package.
+      name: 'packpub-yargs-shim',
+      transform(code, id) {
+        if (!id.endsWith('/node_modules/yargs/lib/platform-shims/esm.mjs')) return null;
+        const swaps = [
+          [
+            "import { notStrictEqual, strictEqual } from 'assert'",
+            "const notStrictEqual = (actual, expected, message) => { if (Object.is(actual, expected)) require('node:assert').notStrictEqual(actual, expected, message); }; const strictEqual = (actual, expected, message) => { if (!Object.is(actual, expected)) require('node:assert').strictEqual(actual, expected, message); };",
+          ],
+          ['mainFilename: mainFilename || process.cwd(),', "mainFilename: fileURLToPath(new URL('.', import.meta.url)),"],
+        ];
+        for (const [from, to] of swaps) {
+          if (!code.includes(from)) throw new Error(`${id}: yargs' shim no longer reads "${from}"`);
+          code = code.replace(from, () => to);
+        }
+        // The same lines, so the source map needs no change (map: null).
+        return { code, map: null };
+      },
+    },
+    {
       // yargs measures its help text with string-width, three copies of it (its own, cliui's and
       // wrap-ansi's). Two changes that leave every width as it was (test/e2e/bundle.test.ts compares
       // --help with the unbundled yargs'):
