@@ -1,6 +1,7 @@
 import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
 import { goBreakValues } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
+import { goTaggedScalar } from './yaml-tags.js';
 import { goTabProblem } from './yaml-tabs.js';
 
 /*
@@ -14,6 +15,8 @@ import { goTabProblem } from './yaml-tabs.js';
  *   returns at once when flow_level > 0), so `key: [` followed by less indented items is valid. Such
  *   lines are indented further (positions mapped back) before parsing.
  * - libyaml reads `#` after a token as a comment without a space before it (`a: "x"#c`).
+ * - go-yaml refuses a tagged scalar its tag cannot hold (`!!int abc`, `!!bool maybe`, bad `!!binary`
+ *   base64: yaml-tags.ts), and tabs leading a line where no token may start (yaml-tabs.ts).
  * - go-yaml refuses what the `yaml` package builds: control characters (readerc.go "control
  *   characters are not allowed"), an alias to an unknown anchor ("unknown anchor 'x' referenced"), an
  *   anchor whose value holds an alias to itself ("anchor 'x' value contains itself"), a list or map as a
@@ -273,6 +276,13 @@ function decoderProblem(doc: Document.Parsed, errorAt: (message: string, offset:
     }
     const anchor = node.anchor;
     if (anchor !== undefined) open.add(anchor);
+    if (isScalar(node) && node.tag !== undefined) {
+      // An explicit tag: Go refuses a value the tag cannot hold, and reads the others with its own rules
+      // (yaml-tags.ts); the `yaml` package only warns and keeps the text.
+      const tagged = goTaggedScalar(node.tag, String((node as Scalar).source ?? node.value ?? ''));
+      if (tagged.error !== undefined) problem = errorAt(`${tagged.error} (Go's YAML reader, which Helm uses, refuses it)`, start(node));
+      else if (tagged.value !== undefined) node.value = tagged.value;
+    }
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { putFile, tempDir, tgz } from '../support/files.js';
-import { CHART_FILES, writeValidPack } from '../support/packs.js';
+import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
 
 /*
  * Chart archives Helm's loader refuses, so Palette cannot install the pack: validate fails them with
@@ -35,6 +35,16 @@ const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says:
     files: { 'web/values.yaml': 'replicas: 1\n\t\nimage: web\n' },
     says: 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: found a tab character that violates indentation',
   },
+  {
+    name: 'a values.yaml with an !!int tag on a word',
+    files: { 'web/values.yaml': 'replicas: !!int abc\n' },
+    says: 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: cannot decode !!str `abc` as a !!int (Go\'s YAML reader, which Helm uses, refuses it)',
+  },
+  {
+    name: 'a Chart.yaml with bad !!binary base64',
+    files: { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: !!binary aGk\n' },
+    says: '!!binary value contains invalid base64 data',
+  },
 ];
 
 describe('chart archives Helm refuses to load', () => {
@@ -57,6 +67,35 @@ describe('chart archives Helm refuses to load', () => {
     expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   charts/web-1.0.0.tgz: `, says] });
 
     const layout = join(root, `layout-${i}`);
+    const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
+    expect(push.code).toBe(1);
+    expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
+    await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+  });
+});
+
+describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('packpub-e2e-helm-values-'));
+  });
+  afterAll(async () => cleanup());
+
+  // Palette reads a pack's values with Go: every Go YAML reader (go-yaml v2 and v3, sigs.k8s.io/yaml)
+  // refuses a tag its value cannot hold while parsing, so this is an error, not a guess about Palette.
+  it('an !!bool tag on "maybe": validate exits 1 naming values.yaml and the line, push publishes nothing', async () => {
+    const dir = join(root, 'pack');
+    await writeValidPack(dir);
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    enabled: !!bool maybe'));
+    const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+    expectRun(validate, {
+      code: 1,
+      stdout: [`${dir}: web:1.0.0 FAILED\n`, '  error   values.yaml:10:21: not valid YAML: cannot decode !!str `maybe` as a !!bool (Go\'s YAML reader, which Helm uses, refuses it)'],
+    });
+
+    const layout = join(root, 'layout');
     const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
     expect(push.code).toBe(1);
     expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');

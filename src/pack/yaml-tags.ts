@@ -1,0 +1,125 @@
+/*
+ * Explicitly tagged scalars (`!!int 12`, `!!bool yes`, `!!binary aGk=`) resolved as go-yaml v2 resolves
+ * them (resolve.go resolve, decode.go scalar), the reader Helm 3 loads charts with (sigs.k8s.io/yaml).
+ * Go refuses a value its tag cannot hold ("cannot decode !!str `abc` as a !!int", "!!binary value
+ * contains invalid base64 data"), so Helm cannot load the file; the `yaml` package only warns and keeps
+ * the text. Go reads numbers with strconv (ParseInt/ParseUint with base 0 after dropping every `_`, so
+ * `0o17`, `0x_1` and `0B1` are integers), which differs from YAML 1.1's own rules: this follows Go's.
+ */
+
+const LONG = 'tag:yaml.org,2002:';
+
+/** Values resolveMap (resolve.go) gives by their exact text. */
+const RESOLVE_MAP = new Map<string, [string, unknown]>();
+for (const [tag, value, words] of [
+  ['bool', true, ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']],
+  ['bool', false, ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']],
+  ['null', null, ['', '~', 'null', 'Null', 'NULL']],
+  ['float', Number.NaN, ['.nan', '.NaN', '.NAN']],
+  ['float', Number.POSITIVE_INFINITY, ['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF']],
+  ['float', Number.NEGATIVE_INFINITY, ['-.inf', '-.Inf', '-.INF']],
+] as const) {
+  for (const word of words) RESOLVE_MAP.set(word, [tag, value]);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** strconv.ParseInt(s, 0, 64) (signed) or ParseUint(s, 0, 64) (no sign): the value, or undefined. */
+function parseGoInt(s: string, signed: boolean): bigint | undefined {
+  const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]*)|([1-9][0-9]*))$/.exec(s);
+  if (m === null || (!signed && m[1] !== '')) return undefined;
+  const [, sign, hex, oct, bin, leadingZero, dec] = m;
+  const magnitude =
+    hex !== undefined ? BigInt(`0x${hex}`) : oct !== undefined ? BigInt(`0o${oct}`) : bin !== undefined ? BigInt(`0b${bin}`) : leadingZero !== undefined ? (leadingZero === '' ? 0n : BigInt(`0o${leadingZero}`)) : BigInt(dec as string);
+  const value = sign === '-' ? -magnitude : magnitude;
+  if (signed ? value < INT64_MIN || value > INT64_MAX : value > UINT64_MAX) return undefined;
+  return value;
+}
+
+/** strconv.ParseFloat(s, 64) for the decimal forms resolve.go lets through: the value, or undefined when out of range. */
+function parseGoFloat(s: string): number | undefined {
+  const value = Number(s);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** resolve.go parseTimestamp: the formats it tries with time.Parse. */
+function isGoTimestamp(s: string): boolean {
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.\d+)?))?$/.exec(s);
+  if (m === null) return false;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (month < 1 || month > 12 || day < 1 || day > (month === 2 && !leap ? 28 : (DAYS[month - 1] as number))) return false;
+  const hour = Number(m[4] ?? m[7] ?? 0);
+  const minute = Number(m[5] ?? m[8] ?? 0);
+  const second = Number(m[6] ?? m[9] ?? 0);
+  return hour < 24 && minute < 60 && second < 60;
+}
+
+/** resolve.go resolve(tag, in) without its final check: the tag Go finds for `text`, and the value. */
+function resolve(tag: string, text: string): [string, unknown] {
+  if (tag === 'str') return ['str', text];
+  const hint = text === '' ? 'N' : /^[+-]/.test(text) ? 'S' : /^[0-9]/.test(text) ? 'D' : /^[yYnNtTfFoO~]/.test(text) ? 'M' : text[0] === '.' ? '.' : '';
+  if (hint === '') return ['str', text];
+  const known = RESOLVE_MAP.get(text);
+  if (known !== undefined) return known;
+  if (hint === '.') {
+    const value = /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(text) ? parseGoFloat(text) : undefined;
+    if (value !== undefined) return ['float', value];
+  } else if (hint === 'D' || hint === 'S') {
+    if (tag === 'timestamp' && isGoTimestamp(text)) return ['timestamp', text];
+    const plain = text.replaceAll('_', '');
+    const int = parseGoInt(plain, true);
+    if (int !== undefined) return ['int', Number(int)];
+    // Past int64: a uint64, which the !!float check below does not convert (resolve.go: int and int64 only).
+    const uint = parseGoInt(plain, false);
+    if (uint !== undefined) return ['uint', Number(uint)];
+    if (YAML_STYLE_FLOAT.test(plain)) {
+      const value = parseGoFloat(plain);
+      if (value !== undefined) return ['float', value];
+    }
+    // The "0b"/"-0b" branches of resolve.go read what ParseInt with base 0 already read above.
+  }
+  return ['str', text];
+}
+
+/** base64.StdEncoding.DecodeString: padded standard alphabet; CR and LF are skipped, nothing else. */
+function goBase64(text: string): string | undefined {
+  const s = text.replace(/[\r\n]/g, '');
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return undefined;
+  // Go keeps the bytes in a string; Helm's JSON step turns bytes that are not UTF-8 into U+FFFD, as here.
+  return Buffer.from(s, 'base64').toString('utf8');
+}
+
+export interface GoTagged {
+  /** Set when Go refuses the scalar: its words. */
+  error?: string;
+  /** The value Go reads, when Go reads it (a !!binary value is its decoded bytes as UTF-8 text). */
+  value?: unknown;
+}
+
+/**
+ * A scalar with an explicit tag (as the `yaml` package resolved it: `tag:yaml.org,2002:int`, or a local
+ * `!foo`), whose text (quotes and escapes read) is `text`, as go-yaml v2 reads it.
+ */
+export function goTaggedScalar(fullTag: string, text: string): GoTagged {
+  if (!fullTag.startsWith(LONG)) return {};
+  const tag = fullTag.slice(LONG.length);
+  if (tag === 'binary') {
+    const value = goBase64(text);
+    return value === undefined ? { error: '!!binary value contains invalid base64 data' } : { value };
+  }
+  if (!['str', 'bool', 'int', 'float', 'null', 'timestamp'].includes(tag)) return {};
+  const [resolved, value] = resolve(tag, text);
+  const rtag = resolved === 'uint' ? 'int' : resolved;
+  if (tag === rtag || tag === 'str') return { value };
+  if (tag === 'float' && resolved === 'int') return { value: Number(value) };
+  return { error: `cannot decode !!${rtag} \`${text}\` as a !!${tag}` };
+}

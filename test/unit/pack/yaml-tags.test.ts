@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { goTaggedScalar } from '../../../src/pack/yaml-tags.js';
+import { checkYamlText } from '../../../src/pack/yaml-source.js';
+
+/*
+ * Explicitly tagged scalars as go-yaml v2.4.0 (Helm 3, through sigs.k8s.io/yaml) reads them: every
+ * expected value or refusal below is what it gave for `a: <text>` (resolve.go resolve, decode.go scalar;
+ * numbers through strconv with base 0 after dropping every `_`).
+ */
+const refused: Array<[string, string]> = [
+  ['!!int abc', 'cannot decode !!str `abc` as a !!int'],
+  ['!!int 1.5', 'cannot decode !!float `1.5` as a !!int'],
+  ['!!int 08', 'cannot decode !!float `08` as a !!int'],
+  ['!!int 0x', 'cannot decode !!str `0x` as a !!int'],
+  ['!!int _1', 'cannot decode !!str `_1` as a !!int'],
+  ['!!int 0b2', 'cannot decode !!str `0b2` as a !!int'],
+  ['!!int ~', 'cannot decode !!null `~` as a !!int'],
+  ['!!int', 'cannot decode !!null `` as a !!int'],
+  ['!!int true', 'cannot decode !!bool `true` as a !!int'],
+  ['!!int 2001-12-14', 'cannot decode !!str `2001-12-14` as a !!int'],
+  ['!!int 99999999999999999999', 'cannot decode !!float `99999999999999999999` as a !!int'],
+  ['!!int -9223372036854775809', 'cannot decode !!float `-9223372036854775809` as a !!int'],
+  ['!!bool maybe', 'cannot decode !!str `maybe` as a !!bool'],
+  ['!!bool 1', 'cannot decode !!int `1` as a !!bool'],
+  ['!!float x', 'cannot decode !!str `x` as a !!float'],
+  ['!!float ._5', 'cannot decode !!str `._5` as a !!float'],
+  ['!!float inf', 'cannot decode !!str `inf` as a !!float'],
+  ['!!float 1e400', 'cannot decode !!str `1e400` as a !!float'],
+  ['!!float 18446744073709551615', 'cannot decode !!int `18446744073709551615` as a !!float'],
+  ['!!null foo', 'cannot decode !!str `foo` as a !!null'],
+  ['!!timestamp foo', 'cannot decode !!str `foo` as a !!timestamp'],
+  ['!!timestamp 12', 'cannot decode !!int `12` as a !!timestamp'],
+  ['!!binary aGk', '!!binary value contains invalid base64 data'],
+  ['!!binary a Gk=', '!!binary value contains invalid base64 data'],
+];
+
+const accepted: Array<[string, unknown]> = [
+  ['!!int 0o17', 15],
+  ['!!int 0O17', 15],
+  ['!!int 0x_1', 1],
+  ['!!int 0X1F', 31],
+  ['!!int 017', 15],
+  ['!!int 0B1', 1],
+  ['!!int -0b101', -5],
+  ['!!int 1_000', 1000],
+  ['!!int 1_', 1],
+  ['!!int +5', 5],
+  ['!!int "12"', 12],
+  ['!!int 18446744073709551615', 18446744073709551615],
+  ['!!bool yes', true],
+  ['!!bool Off', false],
+  ['!!bool "on"', true],
+  ['!!float 1', 1],
+  ['!!float 0x10', 16],
+  ['!!float 1__0', 10],
+  ['!!float .5', 0.5],
+  ['!!float 1.', 1],
+  ['!!float 1e-400', 0],
+  ['!!null ~', null],
+  ['!!null', null],
+  ['!!str 12', '12'],
+  ['!!timestamp 2001-12-14', '2001-12-14'],
+  ['!!binary aGk=', 'hi'],
+  ['!!binary |\n  aGk=\n', 'hi'],
+  ['!!map x', 'x'],
+  ['!foo bar', 'bar'],
+];
+
+describe("tagged scalars, as Go's YAML reader reads them", () => {
+  it.each(refused)('refused: a: %s', (text, message) => {
+    const check = checkYamlText(`x: 1\na: ${text}\n`, 'values.yaml');
+    expect(check.ok).toBe(false);
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', line: 2 })]);
+    expect(check.findings[0]?.message).toContain(`${message} (Go's YAML reader, which Helm uses, refuses it)`);
+  });
+
+  it.each(accepted)('accepted: a: %s', (text, value) => {
+    const check = checkYamlText(`a: ${text}\n`, 'values.yaml');
+    expect(check.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(check.documents[0]).toEqual({ a: value });
+  });
+
+  it('a tagged key Go cannot read is refused too', () => {
+    const check = checkYamlText('!!int abc: 1\n', 'values.yaml');
+    expect(check.findings[0]?.message).toContain('cannot decode !!str `abc` as a !!int');
+  });
+
+  it('a %TAG directive that renames !! leaves the value alone, as Go does', () => {
+    expect(checkYamlText('%TAG !! tag:example.com,2000:\n---\na: !!int abc\n', 'values.yaml').documents[0]).toEqual({ a: 'abc' });
+    expect(goTaggedScalar('tag:example.com,2000:int', 'abc')).toEqual({});
+  });
+});
