@@ -133,11 +133,13 @@ describe('a hostile registry', () => {
 
   it('upload and manifest answers whose (ignored) bodies drip in do not hold a push', async () => {
     hostile.behaviour = { dripAnswersMs: 500 };
-    const pack = await writePack(join(root, 'drip'), { name: 'dripped', version: '1.0.0' });
+    // A new version of a pack the registry has: its config is there, so one of each answer drips (the layer's
+    // upload start, its upload and the manifest), each held at most the bounded wait for an ignored body.
+    const pack = await writePack(join(root, 'drip'), { name: 'hello', version: '1.0.1' });
     const push = await runCli(['push', pack, '--registry', R, '--request-timeout', '1', '--retry-deadline', '30']);
     hostile.behaviour = {};
     expect(push.code, push.stderr).toBe(0);
-    const inspect = await runCli(['inspect', 'dripped:1.0.0', '--registry', R]);
+    const inspect = await runCli(['inspect', 'hello:1.0.1', '--registry', R]);
     expect(inspect.code, inspect.stderr).toBe(0);
   }, 40_000); // each answer body alone would take 50 s
 
