@@ -176,7 +176,7 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'images',
     type: 'boolean',
     describe:
-      "Resolve every image of pack.content.images on its registry (anonymous, else Docker config credentials; push: a target's own credentials for images on its registry): a missing image is an error; gated or unreachable ones are warnings 'not checked'",
+      "Resolve every image of pack.content.images on its registry (anonymous, else Docker config credentials; push: a target's own credentials for images on its registry): a missing image is an error; gated or unreachable ones are 'not checked' notes (info) that never fail a run, not even with --strict",
   },
 ];
 

@@ -165,7 +165,7 @@ export class ImageChecker {
     }
   }
 
-  /** Findings for one pack folder's images: an error per missing image, a warning per image not checked. */
+  /** Findings for one pack folder's images: an error per missing image, an info finding per image not checked (never fails a run). */
   async findings(dir: string): Promise<Finding[]> {
     const images = await packImages(dir);
     const statuses = await mapConcurrent(images, this.options.concurrency ?? 8, (image) => this.check(image));
