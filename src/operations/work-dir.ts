@@ -14,7 +14,7 @@ export function workParent(): string {
   return join(tmpdir(), 'packpub-work');
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

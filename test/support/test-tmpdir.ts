@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../../src/operations/work-dir.js';
 
 /*
  * The suite's temp folders on a memory file system when the machine has one with room (issue 11).
@@ -13,9 +14,15 @@ import { join } from 'node:path';
  * passes it on to the CLI runs), and removes that folder when vitest exits. Without a usable tmpfs (not
  * Linux, no /dev/shm, not a tmpfs, not writable, too little room or memory), or when the user has set TMPDIR,
  * nothing changes: os.tmpdir() as before.
+ * A run killed by SIGTERM or SIGKILL never reaches its exit handler, so its folder stays (in memory, until
+ * the machine restarts). The folder is named after vitest's pid (`packpub-test-<pid>-XXXXXX`), and each run
+ * first removes the folders of runs whose process is gone: only folders of that name, owned by this user,
+ * whose pid no longer runs (a live pid, even another user's or another run's, is left alone).
  */
 
 const TMPFS_MAGIC = 0x01021994;
+const PREFIX = 'packpub-test-';
+const RUN_DIR = /^packpub-test-(\d+)-[A-Za-z0-9]{6}$/;
 /** Room the suite needs at its peak, with a wide margin (a tmpfs's pages are memory). */
 const NEEDED_BYTES = 4 * 1024 ** 3;
 
@@ -25,11 +32,32 @@ export function useTmpfsForTests(candidate = '/dev/shm'): string | undefined {
   try {
     const fs = statfsSync(candidate);
     if (fs.type !== TMPFS_MAGIC || fs.bavail * fs.bsize < NEEDED_BYTES || freemem() < NEEDED_BYTES) return undefined;
-    dir = mkdtempSync(join(candidate, 'packpub-test-'));
+    removeDeadRunDirs(candidate);
+    dir = mkdtempSync(join(candidate, `${PREFIX}${process.pid}-`));
   } catch {
     return undefined;
   }
   process.env['TMPDIR'] = dir;
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Remove the folders under `parent` that runs of this suite left when they were killed; returns their names. */
+export function removeDeadRunDirs(parent: string): string[] {
+  const removed: string[] = [];
+  const uid = process.getuid?.();
+  for (const name of readdirSync(parent)) {
+    const pid = RUN_DIR.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    const path = join(parent, name);
+    try {
+      const st = statSync(path);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+  return removed;
 }
