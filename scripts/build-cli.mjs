@@ -103,6 +103,11 @@ const common = {
           if (!code.includes(from)) throw new Error(`${id}: string-width no longer reads "${from}"`);
           return code.replace(from, () => to);
         };
+        // Each copy made an Intl.Segmenter when loaded: the first Intl object of a process initialises
+        // ICU, ~15 ms of CPU, and nothing else in a run makes one. It is made on first use instead
+        // (printable ASCII never gets there).
+        if (!(code.match(/\bsegmenter\.\w+\(\w+\)/g) ?? []).every((use) => use === 'segmenter.segment(string)') || /[(,]\s*segmenter\s*[),]/.test(code)) throw new Error(`${id}: string-width uses its segmenter other than with .segment(string)`);
+        code = swap('const segmenter = new Intl.Segmenter();', 'let segmenterBuilt; const segmenter = { segment: (string) => (segmenterBuilt ??= new Intl.Segmenter()).segment(string) };');
         if (code.includes('/^\\p{RGI_Emoji}$/v')) {
           const lazy = "let rgiEmojiRegexBuilt; const rgiEmojiRegex = { test: (segment) => (rgiEmojiRegexBuilt ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(segment) };";
           if ((code.match(/rgiEmojiRegex\b/g) ?? []).length !== 2 || !code.includes('rgiEmojiRegex.test(segment)')) throw new Error(`${id}: string-width uses rgiEmojiRegex other than with .test()`);
