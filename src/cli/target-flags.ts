@@ -229,6 +229,8 @@ export function declareCopyFlags(y: Y): Y {
   for (const flag of FLAGS) {
     if (flag.group === 'target' && flag.perSide !== true) continue; // --from / --to name the targets
     if (flag.name === 'target') continue;
+    // copy moves published manifests and blobs: it reads no pack.content.images, so --check-images would be ignored.
+    if (flag.group === 'images') continue;
     if (flag.perSide === true) {
       for (const side of ['from', 'to'] as const) {
         out = declare(out, flag, `${side}-${flag.name}`, SIDE_GROUP[side], flag.sideDescribe?.(side) ?? flag.describe, undefined);
