@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, EXIT_USAGE }
  * docs/errors.md against the code: every error code of src/errors.ts has a row in its "Error codes"
  * table (and the table names no code that is gone), every validation rule id the pack checks can report is
  * named in the document (a `prefix-*` row covers a family), and the exit-code table lists the CLI's codes.
+ * docs/architecture.md names only files that exist.
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,5 +62,16 @@ describe('docs/errors.md', () => {
   it('lists the exit codes the CLI uses', () => {
     const listed = firstColumnCodes(section(ERRORS_MD, 'Exit codes')).map(Number).sort((a, b) => a - b);
     expect(listed).toEqual([EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NOT_VISIBLE, EXIT_INTERRUPTED]);
+  });
+});
+
+describe('docs/architecture.md', () => {
+  it('names only files and folders that exist (paths relative to src/, or to the repository)', () => {
+    const md = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    const named = new Set([...md.matchAll(/`([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*(?:\.(?:ts|mjs|sh|json|md|js)|\/))`/g)].map((m) => m[1]!));
+    expect(named.size).toBeGreaterThan(30);
+    // A bare file name (`harbor.ts`) stands beside the folder named before it in the same row: targets/.
+    const exists = (p: string): boolean => [join(ROOT, 'src', p), join(ROOT, p), join(ROOT, 'src/targets', p)].some((f) => existsSync(f));
+    expect([...named].filter((p) => !exists(p)).sort()).toEqual([]);
   });
 });
