@@ -55,12 +55,31 @@ export const ASK_FIRST_BYTES = 1024 * 1024;
  */
 const ALWAYS_ASK: ReadonlySet<WritableStore['kind']> = new Set(['oci-layout', 'ecr']);
 
+/** Whether blobs may be mounted from another repository of `store` (see ensureBlob `mountFrom`). */
+export function mountsBlobs(store: Pick<WritableStore, 'kind'>): boolean {
+  return !ALWAYS_ASK.has(store.kind);
+}
+
 /**
- * Upload a blob unless the store has it; returns the bytes sent. `likelyNew`: the caller knows the blob is
- * new content (a version the target does not hold yet), so one under ASK_FIRST_BYTES is sent without asking;
- * a distribution-spec registry that has it after all (an interrupted earlier run) takes the same bytes again.
+ * Upload a blob unless the store has it; returns the bytes sent (at most). `likelyNew`: the caller knows the
+ * blob is new content (a version the target does not hold yet), so one under ASK_FIRST_BYTES is sent without
+ * asking; a distribution-spec registry that has it after all (an interrupted earlier run) takes the same
+ * bytes again. `mountFrom`: a repository of the same registry known to hold the blob; it is mounted from
+ * there without asking first (one request: the mount, or the upload it turns into), except on the stores
+ * that are always asked (mountsBlobs).
  */
-export async function ensureBlob(store: WritableStore, repo: string, descriptor: Descriptor, open: () => Readable, likelyNew = false): Promise<number> {
+export async function ensureBlob(
+  store: WritableStore,
+  repo: string,
+  descriptor: Descriptor,
+  open: () => Readable,
+  likelyNew = false,
+  mountFrom?: string,
+): Promise<number> {
+  if (mountFrom !== undefined && mountFrom !== repo && mountsBlobs(store)) {
+    await store.pushBlob(repo, descriptor, open, { mountFrom });
+    return descriptor.size;
+  }
   const ask = !likelyNew || descriptor.size > ASK_FIRST_BYTES || ALWAYS_ASK.has(store.kind);
   if (ask && (await store.hasBlob(repo, descriptor.digest))) return 0;
   await store.pushBlob(repo, descriptor, open);

@@ -26,7 +26,7 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache } from './archive-cache.js';
-import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, paletteCacheNote } from './publish.js';
+import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
@@ -134,10 +134,18 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // --continue-on-error. A pack whose content key has a passing verdict from an earlier run is not
   // validated again. Push runs the deep values checks only with --strict: they add warnings, and
   // `packpub validate` shows them.
-  const states: TargetState[] = targets.map((target) => ({
-    target,
-    ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
-  }));
+  const states: TargetState[] = targets.map((target) => {
+    // The {} config of every pack is mounted from the base repository, which holds it (publishTo): every
+    // push token then covers reading it too.
+    if (options.dryRun !== true && mountsBlobs(target.store)) {
+      try {
+        target.store.intendMountFrom?.(baseRepository(target.basePath));
+      } catch {
+        // an invalid base path: ensureBase reports it for each pack
+      }
+    }
+    return { target, ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)) };
+  });
   // A pack recognised from the cache is looked up on every target at once (LOOKUPS_AT_ONCE), while the other
   // packs are still being checked: reads only (what each target holds under its version); every write waits
   // for the verdicts.
@@ -544,9 +552,12 @@ async function publishTo(
     return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', bytesToUpload });
   }
 
-  if (store.kind !== 'oci-layout') await state.ensureBase(baseRepository(target.basePath));
-  // Blobs first, manifest last: a tag never points at missing content.
-  await ensureBlob(store, where.repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+  const baseRepo = store.kind === 'oci-layout' ? undefined : baseRepository(target.basePath);
+  if (baseRepo !== undefined) await state.ensureBase(baseRepo);
+  // Blobs first, manifest last: a tag never points at missing content. The {} config is mounted from the
+  // base repository, which ensureBase left holding it: one request where asking first, then uploading into
+  // a new repository, took three.
+  await ensureBlob(store, where.repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]), false, baseRepo);
   const archivePath = built.path;
   // A version the target does not hold yet has a new layer (the archive holds pack.json with this version).
   const uploadedBytes = await ensureBlob(store, where.repo, built.manifest.layers[0] as Descriptor, () => {

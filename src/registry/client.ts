@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { CATALOG_SCOPE, repositoryScope } from './auth/challenge.js';
 import type { AuthSession, AuthedResponse } from './auth/session.js';
-import { PackpubError, isPackpubError } from '../errors.js';
+import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { redactText } from '../util/redact.js';
 import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import type { FetchedManifest } from '../oci/manifest.js';
-import { errorFromNetwork, errorFromResponse, readBounded, readErrorBody, type Intent } from './errors.js';
+import { errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
@@ -28,6 +28,16 @@ const LIST_MALFORMED_HINT = 'the registry (or something in front of it) did not 
 const STALL_HINT = 'the registry or the network is too slow or stalls; try again, or raise --retry-deadline';
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
+
+/**
+ * A registry's answer to a mount request that means "not this way" rather than "failed": a 4xx other than
+ * 408 and 429 (no pull on the source, no mount support, a source it does not know). The upload is then
+ * made as usual; credentials that are simply wrong fail there with their own message.
+ */
+function isMountRefusal(err: unknown): boolean {
+  if (!isRegistryError(err) || err.status === undefined) return false;
+  return err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
+}
 
 /** Stop reading a body we no longer want, without an unhandled 'error' event from the destroyed stream. */
 function abandon(body: Readable): void {
@@ -97,6 +107,10 @@ export class RegistryClient {
   private readonly debug: ((line: string) => void) | undefined;
   /** Repositories this run pushes to: their token scope is `pull,push` from the first request on. */
   private readonly pushRepositories = new Set<string>();
+  /** The repository this run's uploads may mount blobs from (declareMountSource). */
+  private mountSource: string | undefined;
+  /** The registry refused a mount once (or the credentials do not reach the source): upload as usual from then on. */
+  private mountRefused = false;
 
   constructor(readonly stack: RegistryStack) {
     this.host = stack.host;
@@ -122,9 +136,22 @@ export class RegistryClient {
     this.pushRepositories.add(repository);
   }
 
+  /**
+   * Blobs pushed in this run may be mounted from `repository` (uploadBlob `mountFrom`): every push token asks
+   * for `pull` on it too from the first request on, so a mount needs no token of its own.
+   */
+  declareMountSource(repository: string): void {
+    validateRepositoryPath(repository);
+    this.mountSource = repository;
+  }
+
   scopesFor(repository: string, intent: Intent): string[] {
     if (intent === 'delete') return [repositoryScope(repository, ['delete'])];
-    if (intent === 'push' || this.pushRepositories.has(repository)) return [repositoryScope(repository, ['pull', 'push'])];
+    if (intent === 'push' || this.pushRepositories.has(repository)) {
+      const own = repositoryScope(repository, ['pull', 'push']);
+      const source = this.mountSource;
+      return source === undefined || source === repository ? [own] : [own, repositoryScope(source, ['pull'])];
+    }
     return [repositoryScope(repository, ['pull'])];
   }
 
@@ -226,8 +253,21 @@ export class RegistryClient {
    * Upload a blob as ORAS 1.0 does: `POST /v2/<repo>/blobs/uploads/`, then one monolithic `PUT <Location>`
    * with `digest=` added (oras-1.0-push.md; never PATCH). A failed attempt starts over with a new upload
    * session and a fresh stream from `open`, after checking that the blob did not arrive after all.
+   *
+   * With `mountFrom`, the POST first asks the registry to mount the blob from that repository of the same
+   * registry (`?mount=<digest>&from=<repo>`, distribution-spec "Mounting a blob from another repository"):
+   * `201 Created` means the repository now holds it, nothing is sent. A registry that does not mount
+   * answers `202` and an upload session, which takes the bytes as usual. One that refuses the mount (a
+   * 4xx: no pull on the source, no mount support) is asked again without it, and not asked to mount again
+   * in this run.
    */
-  async uploadBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: () => Readable, signal?: AbortSignal): Promise<void> {
+  async uploadBlob(
+    repository: string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    open: () => Readable,
+    signal?: AbortSignal,
+    mountFrom?: string,
+  ): Promise<void> {
     const digest = parseDigest(descriptor.digest);
     if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
       throw new PackpubError('INTERNAL', `blob ${digest} has an invalid size ${descriptor.size}`);
@@ -241,11 +281,29 @@ export class RegistryClient {
       ...(signal ? { signal } : {}),
     };
     const uploadsUrl = this.repoUrl(repository, 'blobs/uploads/');
+    const mountUrl = (from: string): URL => {
+      const url = new URL(uploadsUrl);
+      url.searchParams.set('mount', digest);
+      url.searchParams.set('from', validateRepositoryPath(from, 'mount source'));
+      return url;
+    };
     await this.retry.run(async (n) => {
       if (n > 1 && (await this.existsOnce(repository, digest, signal))) return;
-      const post = await this.attempt({ ...common, method: 'POST', url: uploadsUrl, expect: [202, 201] }, n);
+      const start = { ...common, method: 'POST' as const, expect: [202, 201] };
+      let post: AuthedResponse | undefined;
+      if (mountFrom !== undefined && mountFrom !== repository && !this.mountRefused) {
+        const sourceScope = repositoryScope(mountFrom, ['pull']);
+        const scopes = common.scopes.includes(sourceScope) ? common.scopes : [...common.scopes, sourceScope];
+        post = await this.attempt({ ...start, url: mountUrl(mountFrom), scopes }, n).catch((err: unknown) => {
+          if (!isMountRefusal(err)) throw err;
+          this.mountRefused = true;
+          this.debug?.(`mounting ${digest} from ${mountFrom} refused (${errorMessage(err)}); uploading instead`);
+          return undefined;
+        });
+      }
+      post ??= await this.attempt({ ...start, url: uploadsUrl }, n);
       await discardBody(post);
-      if (post.status === 201) return; // the registry already had it (mount)
+      if (post.status === 201) return; // the registry already had it, or mounted it
       const location = withDigestParam(resolveLocation(getHeader(post, 'location'), post.url), digest);
       const put = await this.attempt(
         {

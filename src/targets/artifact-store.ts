@@ -21,6 +21,11 @@ export interface PushManifestOptions {
   ifTagHolds?: Digest | null;
 }
 
+export interface PushBlobOptions {
+  /** A repository of the same store holding this blob, to mount it from (see pushBlob). */
+  mountFrom?: string;
+}
+
 export type StoreKind = 'oci-layout' | 'generic' | 'harbor' | 'ecr';
 
 /**
@@ -65,8 +70,12 @@ export interface ArtifactStore {
   pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, options?: PushManifestOptions): Promise<Digest>;
 
   hasBlob(repository: string, digest: Digest): Promise<boolean>;
-  /** Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream. */
-  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable): Promise<void>;
+  /**
+   * Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream.
+   * `mountFrom`: a repository of the same store that holds the blob; a registry may then link it from
+   * there without the bytes being sent (stores that cannot, upload).
+   */
+  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable, options?: PushBlobOptions): Promise<void>;
   /**
    * A stream of the blob's bytes, verified against the descriptor while it flows (oci/digest.ts
    * `verifying`): read to the end, it proves the content; otherwise it errors with DIGEST_MISMATCH.
@@ -94,6 +103,11 @@ export interface ArtifactStore {
    * writes need nothing alike (the OCI layout).
    */
   intendPush?(repository: string): void;
+  /**
+   * Say, without any request, that this run's uploads may mount blobs from `repository` (pushBlob
+   * `mountFrom`), so every push token covers reading it; absent where mounting means nothing.
+   */
+  intendMountFrom?(repository: string): void;
 
   /** Release connections and timers. */
   close(): Promise<void>;
@@ -108,7 +122,7 @@ export type ReadableStore = Pick<
 /** What publishing to a store needs (the destination of a copy): check what is there, then write blobs and manifests. */
 export type WritableStore = Pick<
   ArtifactStore,
-  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository' | 'intendPush'
+  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository' | 'intendPush' | 'intendMountFrom'
 >;
 
 /** What removing published versions needs (delete): read tags and digests, then delete. */

@@ -61,13 +61,16 @@ export class EcrStore extends GenericRegistryStore {
     }
   }
 
-  override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
+  /** Always a plain upload: ECR does not document mounting blobs across repositories. */
+  override async pushBlob(...[repository, descriptor, open]: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
     try {
-      await super.pushBlob(...args);
+      await super.pushBlob(repository, descriptor, open);
     } catch (err) {
-      throw this.explain(err, args[0]);
+      throw this.explain(err, repository);
     }
   }
+
+  override intendMountFrom(): void {}
 
   override readonly deleteScope = 'tag' as const;
 

@@ -8,7 +8,7 @@ import { RegistryClient, type ClientDeps } from '../registry/client.js';
 import { PackpubError } from '../errors.js';
 import { isRegistryError, readBounded } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from './options.js';
-import type { ArtifactStore, DeleteScope, DeleteTagRequest, FetchedManifest, StoreKind } from './artifact-store.js';
+import type { ArtifactStore, DeleteScope, DeleteTagRequest, FetchedManifest, PushBlobOptions, StoreKind } from './artifact-store.js';
 
 /**
  * Open a registry as an ArtifactStore: ECR and Harbor extend the generic store with their own behaviour.
@@ -112,9 +112,9 @@ export class GenericRegistryStore implements ArtifactStore {
     return this.client.blobExists(repository, digest);
   }
 
-  /** Always uploads: the push operation asks hasBlob first, so existing blobs are not sent again. */
-  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable): Promise<void> {
-    return this.client.uploadBlob(repository, descriptor, open);
+  /** Uploads (or mounts, with `mountFrom`): the push operation asks hasBlob first where a blob may be there already. */
+  pushBlob(repository: string, descriptor: Descriptor, open: () => Readable, options: PushBlobOptions = {}): Promise<void> {
+    return this.client.uploadBlob(repository, descriptor, open, undefined, options.mountFrom);
   }
 
   fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
@@ -166,6 +166,10 @@ export class GenericRegistryStore implements ArtifactStore {
   intendPush(repository: string): void {
     validateRepositoryPath(repository);
     this.client.declarePush(repository);
+  }
+
+  intendMountFrom(repository: string): void {
+    this.client.declareMountSource(repository);
   }
 
   async close(): Promise<void> {

@@ -57,7 +57,7 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     expect(w.proxy.count((r) => r.method === 'PUT')).toBe(0);
   });
 
-  it('publishes a new version into an existing repository in 7 requests: one blob check, one check before the write, one read-back', async () => {
+  it('publishes a new version into an existing repository in 7 requests: the config mounted, one check before the write, one read-back', async () => {
     const pack = await writePack(join(w.root, 'hello-1.1.0'), { name: 'hello', version: '1.1.0' });
     w.proxy.clear();
     const result = await cli(['push', pack, '--json']);
@@ -67,10 +67,10 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     const repo = `/v2/${BASE}/spectro-packs/archive/hello/`;
     const sequence = w.proxy.requests
       .filter((r) => r.path.startsWith(repo) && r.status !== 401) // token mode: challenges come first
-      .map((r) => `${r.method} ${r.path.slice(repo.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256:[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
+      .map((r) => `${r.method} ${r.path.slice(repo.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256(:|%3A)[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
     expect(sequence).toEqual([
       'GET manifests/1.1.0 404', // what the registry holds under this version
-      'HEAD blobs/DIGEST 200', // the {} config, there since 1.0.0
+      `POST blobs/uploads/?mount=DIGEST&from=${encodeURIComponent(`${BASE}/spectro-packs/archive`)} 201`, // the {} config, from the base repository
       'POST blobs/uploads/ 202', // the layer: new content, small, sent without asking
       'PUT blobs/uploads/ID 201',
       'HEAD manifests/1.1.0 404', // still free right before the write
