@@ -77,6 +77,8 @@ export class OciLayoutStore implements ArtifactStore {
 
   reference(repository: string, tag?: string): string {
     const base = `oci:${join(this.location, repository)}`;
+    // A digest is written `@sha256:...`, as for a registry and as inspect, pull and tag read it back.
+    if (tag !== undefined && isDigest(tag)) return `${base}@${tag}`;
     return tag === undefined ? base : `${base}:${tag}`;
   }
 
