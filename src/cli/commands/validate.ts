@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
-import { mapConcurrent } from '../../util/concurrency.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, useColor, writeLine, type CliIo } from '../io.js';
 import { declareFlags, VALIDATE_GROUPS } from '../target-flags.js';
@@ -12,9 +11,6 @@ export function formatFinding(f: Finding): string {
   const subject = f.path === undefined ? `${where}:` : `${where} ${f.path}:`;
   return `  ${f.severity.padEnd(7)} ${subject} ${f.message}`;
 }
-
-/** Packs handed to the validation pool at once (it runs as many as it has threads for, and queues the rest). */
-const VALIDATE_IN_FLIGHT = 16;
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -52,22 +48,16 @@ export const validateCommand: CommandSpec = {
   run: async (args, ctx) => {
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
-    const { createValidatePool } = await import('../../operations/validate-pool.js');
+    const { validateMany } = await import('../../operations/validate-pool.js');
     const shown = (args['packDir'] as string[]).map(String);
     const strict = args['strict'] === true;
-    // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
-    for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
     // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
     // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
     // pack files with blocking calls, which cost far less CPU than thread-pool round trips (issue 16).
     useBlockingReads();
-    const pool = createValidatePool({ expected: shown.length, callingThread: true });
-    let reports: ValidationReport[];
-    try {
-      reports = await mapConcurrent(shown, VALIDATE_IN_FLIGHT, (dir) => pool.validate(resolve(ctx.io.cwd, dir), { strict }));
-    } finally {
-      await pool.close();
-    }
+    // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
+    for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
+    const reports = await validateMany(shown.map((dir) => resolve(ctx.io.cwd, dir)), { strict });
     if (args['checkImages'] === true) {
       const { ImageChecker } = await import('../../operations/check-images.js');
       const checker = new ImageChecker({ env: ctx.io.env });
