@@ -163,7 +163,7 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'ecr-create',
     type: 'string',
     choices: ['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'],
-    describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR)',
+    describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR); IMMUTABLE also keeps packpub from replacing a tag in an existing mutable repository, even with --force',
   },
   { name: 'ecr-encryption', group: 'ecr-create', type: 'string', choices: ['AES256', 'KMS', 'KMS_DSSE'], describe: 'Encryption of repositories packpub creates (default AES256, as ECR)' },
   { name: 'ecr-kms-key', group: 'ecr-create', type: 'string', describe: 'KMS key ARN or id for --ecr-encryption KMS' },

@@ -31,9 +31,23 @@ export class EcrStore extends GenericRegistryStore {
   ) {
     super(client);
     this.ensure = onceper(async (repository) => {
-      await this.api.createRepository(repository, this.settings);
+      const made = await this.api.createRepository(repository, this.settings);
+      // Asked for immutable tags, the repository was already there: ECR keeps its own setting.
+      const asked = this.settings.tagMutability;
+      if (made === 'exists' && asked?.startsWith('IMMUTABLE') === true) {
+        const found = await this.api.describeRepository(repository);
+        if (found?.imageTagMutability?.startsWith('MUTABLE') === true) this.mutableDespiteAsked.set(repository, found.imageTagMutability);
+      }
     });
   }
+
+  /**
+   * Repositories that were there before the run with mutable tags although --ecr-tag-mutability asked for
+   * immutable ones (their setting -> ECR's). Creation settings do not change an existing repository, so
+   * packpub itself keeps the promise there: it never replaces a tag in them, as ECR would not in an
+   * immutable repository (pushManifest).
+   */
+  private readonly mutableDespiteAsked = new Map<string, string>();
 
   override async prepareRepository(repository: string): Promise<void> {
     if (this.settings.create !== false) await this.ensure(repository);
@@ -46,6 +60,21 @@ export class EcrStore extends GenericRegistryStore {
   }
 
   override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    const mutable = this.mutableDespiteAsked.get(repository);
+    if (mutable !== undefined && !reference.startsWith('sha256:')) {
+      const local = sha256Digest(bytes);
+      const current = await super.headManifest(repository, reference);
+      if (current !== undefined && current.digest !== local) {
+        const asked = this.settings.tagMutability ?? 'IMMUTABLE';
+        throw new PackpubError(
+          'CONFLICT',
+          `${this.reference(repository, reference)} already holds a different artifact (${current.digest}); --ecr-tag-mutability ${asked} was asked, but the ECR repository existed with ${mutable} tags, so replacing it is refused as ECR would refuse it in an immutable repository`,
+          {
+            hint: `--ecr-tag-mutability applies to repositories packpub creates; make this one immutable too (aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability ${asked}) and publish a new version, or leave out --ecr-tag-mutability to replace the version with --force`,
+          },
+        );
+      }
+    }
     try {
       return await super.pushManifest(repository, reference, bytes, mediaType);
     } catch (err) {

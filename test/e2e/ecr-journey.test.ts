@@ -66,6 +66,40 @@ describe('ECR journey through the CLI', () => {
     expect(`${again.stdout}${again.stderr}`).toMatch(/already published|unchanged/i);
   });
 
+  it('--ecr-tag-mutability IMMUTABLE on a repository that exists with MUTABLE tags: a version is never replaced, even with --force', async () => {
+    const repo = 'mutable-base/spectro-packs/archive/hello-universe';
+    expect((await runCli(['push', w.pack, ...ecrArgs('mutable-base')], { env: env() })).code).toBe(0);
+    expect(w.standin.repositories.get(repo)?.imageTagMutability).toBe('MUTABLE');
+    const digestOf = async (): Promise<string> => {
+      const run = await runCli(['inspect', 'hello-universe:1.0.0', ...ecrArgs('mutable-base'), '--json'], { env: env() });
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as { manifest: { digest: string } }).manifest.digest;
+    };
+    const before = await digestOf();
+    const args = [...ecrArgs('mutable-base'), '--ecr-tag-mutability', 'IMMUTABLE'];
+
+    // The same content: unchanged, exit 0 (nothing to replace).
+    const same = await runCli(['push', w.pack, ...args], { env: env() });
+    expect(same.code, same.stderr).toBe(0);
+
+    // Other content under the same version, --force: refused as ECR refuses it in an immutable repository.
+    const changed = await writePack(join(w.root, 'changed'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    const forced = await runCli(['push', changed, ...args, '--force'], { env: env() });
+    expect(forced.code).toBe(1);
+    expect(forced.stdout + forced.stderr).toContain(
+      `already holds a different artifact (${before}); --ecr-tag-mutability IMMUTABLE was asked, but the ECR repository existed with MUTABLE tags, so replacing it is refused`,
+    );
+    expect(forced.stdout + forced.stderr).toContain(`aws ecr put-image-tag-mutability --repository-name ${repo} --image-tag-mutability IMMUTABLE`);
+    expect(await digestOf()).toBe(before);
+    // The repository itself is left as it was.
+    expect(w.standin.repositories.get(repo)?.imageTagMutability).toBe('MUTABLE');
+
+    // Without the flag, --force replaces the version, as documented.
+    const replaced = await runCli(['push', changed, ...ecrArgs('mutable-base'), '--force'], { env: env() });
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(await digestOf()).not.toBe(before);
+  });
+
   it('with --no-create-repositories, a missing repository says how to create it', async () => {
     const run = await runCli(['push', w.pack, ...ecrArgs('not-created'), '--no-create-repositories'], { env: env() });
     expect(run.code).toBe(1);
