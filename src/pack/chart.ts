@@ -187,10 +187,9 @@ const MAX_TEMPLATE_REFS = 20_000;
 /** Deepest chain of `charts/<sub>/charts/<sub>/...` folders followed. */
 const MAX_FOLDER_NESTING = 16;
 
-/** A template's `.Values` references, from its bytes (an archive's entries: templateBytes). */
-function addTemplateRefs(slot: ChartSlot, bytes: Buffer): void {
+function addTemplateRefs(slot: ChartSlot, text: string): void {
   slot.templateRefs ??= new Set();
-  for (const path of valuesReferencePaths(bytes)) {
+  for (const path of valuesReferencePaths(text)) {
     if (slot.templateRefs.size >= MAX_TEMPLATE_REFS) return;
     slot.templateRefs.add(path);
   }
@@ -282,22 +281,7 @@ function chartText(bytes: Buffer, what: string, nested: boolean, yaml: boolean):
   return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
 
-/**
- * A template as the reference scan reads it (template-refs.ts valuesReferencePaths): UTF-8 bytes as they
- * are (a BOM or bytes that are not UTF-8 change no reference), UTF-16 with a BOM decoded as chartText
- * decodes it, then UTF-8 again. Templates are never decoded otherwise (issue 16).
- */
-function templateBytes(bytes: Buffer): Buffer {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return Buffer.from(chartText(bytes, '', false, false), 'utf8');
-  return bytes;
-}
-
-async function readText(stream: Readable, limit: number, what: string, nested: boolean): Promise<string> {
-  return chartText(await readBytes(stream, limit, what, nested), what, nested, true);
-}
-
-/** All bytes of an entry stream, refused over `limit`. */
-async function readBytes(stream: Readable, limit: number, what: string, nested: boolean): Promise<Buffer> {
+async function readText(stream: Readable, limit: number, what: string, nested: boolean, yaml = true): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
@@ -308,7 +292,7 @@ async function readBytes(stream: Readable, limit: number, what: string, nested: 
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return chartText(Buffer.concat(chunks), what, nested, yaml);
 }
 
 function tooLargeText(what: string, limit: number, nested: boolean): ChartError {
@@ -447,10 +431,10 @@ class ArchiveCollector {
   }
 }
 
-/** Text of a YAML entry as chartText reads it, refused over `limit` bytes. */
-function entryText(bytes: Buffer, limit: number, what: string, nested: boolean): string {
+/** Text of an entry as chartText reads it (`yaml` false for templates), refused over `limit` bytes. */
+function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, yaml = true): string {
   if (bytes.length > limit) throw tooLargeText(what, limit, nested);
-  return chartText(bytes, what, nested, true);
+  return chartText(bytes, what, nested, yaml);
 }
 
 /** A chart archive read with packpub's tar reader (chart-archive.ts): from a file, or from the entry of an enclosing archive. */
@@ -470,9 +454,8 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           return;
         case 'template': {
           const bytes = await data.bytes();
-          // A template that never names .Values has no reference to find.
-          if (bytes.length > MAX_TEMPLATE_BYTES) throw tooLargeText(use.label, MAX_TEMPLATE_BYTES, chart.nested);
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateBytes(bytes));
+          // A template that never names .Values has no reference to find: it is not even decoded.
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
           return;
         }
         case 'archive':
@@ -504,7 +487,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       const entry = item as unknown as Readable & { header: tar.Header };
       const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested));
-      else if (use.kind === 'template') addTemplateRefs(use.slot, templateBytes(await readBytes(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested)));
+      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
       else await drain(entry);
     }
@@ -758,7 +741,7 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info?.isDirectory() === true && depth < 8) await readTemplateDirectory(path, slot, depth + 1);
-    else if (info?.isFile() === true && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, await readFile(path));
+    else if (info?.isFile() === true && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, await readFile(path, 'utf8'));
   }
 }
 
