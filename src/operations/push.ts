@@ -88,6 +88,12 @@ interface TargetState {
   ensureBase: (repo: string) => Promise<void>;
   /** Set once the target could not be reached (after retries): later packs fail at once instead of retrying again. */
   unreachable?: PackpubError;
+  /**
+   * Settles when the run's first lookup on this target has its answer. Lookups started meanwhile wait for
+   * it: a target that is down is found once, by one request and its retries, not by every lookup in
+   * flight at once (and a token service is asked by the first request alone).
+   */
+  firstContact?: Promise<void>;
 }
 
 /**
@@ -356,19 +362,32 @@ function repositoriesOf(states: TargetState[], name: string): Array<{ repo: stri
 function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, version: string, dryRun: boolean, prepare: boolean): Promise<Lookup[]> {
   return Promise.all(
     states.map(async (state, i): Promise<Lookup> => {
-      if (state.unreachable !== undefined) return { error: state.unreachable };
       const repo = where[i]?.repo ?? '';
       const store = state.target.store;
-      try {
-        if (!dryRun) {
-          if (prepare) await store.prepareRepository(repo);
-          else store.intendPush?.(repo);
+      const ask = async (): Promise<Lookup> => {
+        try {
+          if (!dryRun) {
+            if (prepare) await store.prepareRepository(repo);
+            else store.intendPush?.(repo);
+          }
+          return { manifest: await store.getManifest(repo, version) };
+        } catch (err) {
+          noteUnreachable(state, err);
+          return { error: err };
         }
-        return { manifest: await store.getManifest(repo, version) };
-      } catch (err) {
-        noteUnreachable(state, err);
-        return { error: err };
+      };
+      if (state.firstContact === undefined) {
+        const contact = deferred<void>();
+        state.firstContact = contact.promise;
+        try {
+          return await ask();
+        } finally {
+          contact.resolve();
+        }
       }
+      await state.firstContact;
+      if (state.unreachable !== undefined) return { error: state.unreachable };
+      return ask();
     }),
   );
 }
