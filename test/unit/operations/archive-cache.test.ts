@@ -25,6 +25,16 @@ async function builtPack(): Promise<{ dir: string; cacheDir: string; key: string
   return { dir, cacheDir: join(root, 'cache'), key: archive.contentKey, learn };
 }
 
+/** A built pack whose cache index holds what one run learned, saved: the index file and its parsed text, to damage. */
+async function savedIndex<T>(): Promise<{ dir: string; cacheDir: string; key: string; index: string; doc: T }> {
+  const { dir, cacheDir, key, learn } = await builtPack();
+  const cache = new ArchiveCache(cacheDir);
+  learn(cache);
+  await cache.save();
+  const index = join(cacheDir, 'index.json');
+  return { dir, cacheDir, key, index, doc: JSON.parse(await readFile(index, 'utf8')) as T };
+}
+
 describe('ArchiveCache (one index file per cache folder)', () => {
   it('knows an unchanged folder in the next run: content key, archive and verdict, from stat calls alone', async () => {
     const { dir, cacheDir, key, learn } = await builtPack();
@@ -78,12 +88,7 @@ describe('ArchiveCache (one index file per cache folder)', () => {
   });
 
   it('ignores an index written by another packpub build, and a damaged one', async () => {
-    const { dir, cacheDir, learn } = await builtPack();
-    const cache = new ArchiveCache(cacheDir);
-    learn(cache);
-    await cache.save();
-    const index = join(cacheDir, 'index.json');
-    const doc = JSON.parse(await readFile(index, 'utf8')) as Record<string, unknown>;
+    const { dir, cacheDir, index, doc } = await savedIndex<Record<string, unknown>>();
     await writeFile(index, JSON.stringify({ ...doc, packpub: '0.0.0-other' }));
     expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
     await writeFile(index, '{"version": 2, "folders": [');
@@ -91,12 +96,7 @@ describe('ArchiveCache (one index file per cache folder)', () => {
   });
 
   it('drops damaged entries of a current index: a verdict whose findings are not findings, an archive of negative size', async () => {
-    const { dir, cacheDir, key, learn } = await builtPack();
-    const cache = new ArchiveCache(cacheDir);
-    learn(cache);
-    await cache.save();
-    const index = join(cacheDir, 'index.json');
-    const doc = JSON.parse(await readFile(index, 'utf8')) as { verdicts: Record<string, { findings: unknown[]; warnings: number }>; archives: Record<string, { size: number }> };
+    const { dir, cacheDir, key, index, doc } = await savedIndex<{ verdicts: Record<string, { findings: unknown[]; warnings: number }>; archives: Record<string, { size: number }> }>();
     for (const verdict of Object.values(doc.verdicts)) {
       verdict.findings = [null, 5, { severity: 'warning' }];
       verdict.warnings = 3;
@@ -110,12 +110,7 @@ describe('ArchiveCache (one index file per cache folder)', () => {
   });
 
   it('drops a folder record whose paths are damaged: the folder is read again, the rest of the index serves', async () => {
-    const { dir, cacheDir, key, learn } = await builtPack();
-    const cache = new ArchiveCache(cacheDir);
-    learn(cache);
-    await cache.save();
-    const index = join(cacheDir, 'index.json');
-    const doc = JSON.parse(await readFile(index, 'utf8')) as { folders: Record<string, { paths: unknown }> };
+    const { dir, cacheDir, key, index, doc } = await savedIndex<{ folders: Record<string, { paths: unknown }> }>();
     const [record] = Object.values(doc.folders);
     expect(decodePaths(record!.paths as string)).toContain('README.md');
     for (const damaged of [['', 'README.md'], `${record!.paths as string}\n99:x`, 'x:README.md', '-1:a', '']) {
