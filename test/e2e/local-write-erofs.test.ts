@@ -3,7 +3,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBin, runCli, type CliRun } from '../support/cli.js';
+import { expectLocalWriteRefused, runBin, runCli, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -35,11 +35,7 @@ async function world(name: string, version = '1.0.0'): Promise<{ root: string; p
 }
 
 function expectReadOnly(run: CliRun, path: string): void {
-  expect(run.code, run.stderr).toBe(1);
-  expect(run.stderr).toContain(`cannot write ${path}`);
-  expect(run.stderr).toContain('read-only file system (EROFS)');
-  expect(run.stderr).toContain('remount it read-write');
-  expect(run.stderr).not.toContain('bug in packpub');
+  expectLocalWriteRefused(run, path, 'read-only file system (EROFS)', 'remount it read-write');
 }
 
 async function filesUnder(dir: string): Promise<string[]> {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, expectRun, runBin, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
+import { BIN, expectLocalWriteRefused, expectRun, runBin, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
@@ -179,11 +179,7 @@ describe('a local disk that fills up (a 1 MiB tmpfs)', () => {
   }
 
   function expectLocalWrite(run: CliRun, path: string): void {
-    expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toContain(`cannot write ${path}`);
-    expect(run.stderr).toContain('no space left on the device (ENOSPC)');
-    expect(run.stderr).toContain('free space on that filesystem');
-    expect(run.stderr).not.toContain('bug in packpub');
+    expectLocalWriteRefused(run, path, 'no space left on the device (ENOSPC)', 'free space on that filesystem');
   }
 
   it('--oci-layout on a full disk: exit 1, LOCAL_WRITE naming the blob, no tag and no partial file', async () => {

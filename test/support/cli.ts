@@ -163,6 +163,12 @@ export function expectRun(run: CliRun, expected: ExpectedRun): void {
   }
 }
 
+/** A run refused to write `path` on a local disk: exit 1, the path, the cause and its fix, never "bug in packpub". */
+export function expectLocalWriteRefused(run: CliRun, path: string, cause: string, fix: string): void {
+  expectRun(run, { code: 1, stderr: [`cannot write ${path}`, cause, fix] });
+  expect(run.stderr).not.toContain('bug in packpub');
+}
+
 /** Resolve once `check` holds (polled every 20 ms); reject after `timeoutMs` with `what` in the message. */
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
