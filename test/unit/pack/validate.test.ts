@@ -42,6 +42,18 @@ interface Case {
 const writeJson = (edit: (json: Record<string, unknown>) => void) => (dir: string) => putFile(dir, 'pack.json', packJsonWith(edit));
 const dependency = (json: Record<string, unknown>) => (json['constraints'] as { dependencies: Record<string, unknown>[] }).dependencies[0]!;
 const resource = (json: Record<string, unknown>) => (json['constraints'] as { resources: Record<string, unknown>[] }).resources[0]!;
+/** `gone` removed from the valid pack and `rel` written beside where it was (another version, name or case). */
+const replaced = (gone: string, rel: string, content: () => string | Promise<Buffer>) => async (dir: string) => {
+  await rm(join(dir, gone));
+  await putFile(dir, rel, await content());
+};
+
+/** `file` is there only as `as` (another case or extension): it counts as missing, and the finding says to rename it. */
+const misnamed = (name: string, file: string, as: string, severity: Finding['severity'], rule: string, reader: string): Case => ({
+  name,
+  mutate: (dir) => rename(join(dir, file), join(dir, as)),
+  expect: { severity, rule, file, message: `missing; found "${as}", but ${reader}: rename it` },
+});
 
 const cases: Case[] = [
   {
@@ -306,27 +318,11 @@ const cases: Case[] = [
     mutate: (dir) => rm(join(dir, 'logo.png')),
     expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'as a PNG file named logo.png' },
   },
-  {
-    name: 'logo named logo.PNG',
-    mutate: async (dir) => rename(join(dir, 'logo.png'), join(dir, 'logo.PNG')),
-    expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'missing; found "logo.PNG", but Palette and pack-central look for logo.png exactly: rename it' },
-  },
-  {
-    // pack-central's outcold-26.04.4 carries readme.md.
-    name: 'README named readme.md',
-    mutate: async (dir) => rename(join(dir, 'README.md'), join(dir, 'readme.md')),
-    expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'missing; found "readme.md", but pack-central requires README.md exactly: rename it' },
-  },
-  {
-    name: 'values named values.yml',
-    mutate: async (dir) => rename(join(dir, 'values.yaml'), join(dir, 'values.yml')),
-    expect: { severity: 'error', rule: 'values-missing', file: 'values.yaml', message: 'missing; found "values.yml", but Palette reads only values.yaml: rename it' },
-  },
-  {
-    name: 'pack.json named Pack.json',
-    mutate: async (dir) => rename(join(dir, 'pack.json'), join(dir, 'Pack.json')),
-    expect: { severity: 'error', rule: 'pack-json-missing', file: 'pack.json', message: 'missing; found "Pack.json", but Palette reads only pack.json: rename it' },
-  },
+  misnamed('logo named logo.PNG', 'logo.png', 'logo.PNG', 'error', 'logo-missing', 'Palette and pack-central look for logo.png exactly'),
+  // pack-central's outcold-26.04.4 carries readme.md.
+  misnamed('README named readme.md', 'README.md', 'readme.md', 'warning', 'readme-missing', 'pack-central requires README.md exactly'),
+  misnamed('values named values.yml', 'values.yaml', 'values.yml', 'error', 'values-missing', 'Palette reads only values.yaml'),
+  misnamed('pack.json named Pack.json', 'pack.json', 'Pack.json', 'error', 'pack-json-missing', 'Palette reads only pack.json'),
   {
     name: 'logo.png that is a JPEG',
     mutate: (dir) => putFile(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
@@ -373,35 +369,23 @@ const cases: Case[] = [
   },
   {
     name: 'chart archive missing, the unpacked chart of another version beside it',
-    mutate: async (dir) => {
-      await rm(join(dir, 'charts/web-1.0.0.tgz'));
-      await putFile(dir, 'charts/web/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.1\n');
-    },
+    mutate: replaced('charts/web-1.0.0.tgz', 'charts/web/Chart.yaml', () => 'apiVersion: v2\nname: web\nversion: 1.0.1\n'),
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: '(Chart.yaml: web 1.0.1), but Palette installs only the chart archives pack.json lists: package it with `helm package charts/web -d charts`, then list "charts/web-1.0.1.tgz" (the file it writes) in pack.json' },
   },
   {
     name: 'chart archive missing, an archive of another version beside it',
-    mutate: async (dir) => {
-      await rm(join(dir, 'charts/web-1.0.0.tgz'));
-      await putFile(dir, 'charts/web-1.0.1.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.1\n' }));
-    },
+    mutate: replaced('charts/web-1.0.0.tgz', 'charts/web-1.0.1.tgz', () => tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.1\n' })),
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'does not exist in the pack; found "charts/web-1.0.1.tgz": list that file in pack.json, or add "charts/web-1.0.0.tgz"' },
   },
   {
     // Written on macOS (case-insensitive), published from Linux where Palette reads it too.
     name: 'chart archive named in another case than in pack.json',
-    mutate: async (dir) => {
-      await rm(join(dir, 'charts/web-1.0.0.tgz'));
-      await putFile(dir, 'charts/Web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }));
-    },
+    mutate: replaced('charts/web-1.0.0.tgz', 'charts/Web-1.0.0.tgz', () => tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'found "charts/Web-1.0.0.tgz" instead (names must match exactly, case included, where Palette reads the pack)' },
   },
   {
     name: 'manifest named in another case and with .yml instead of the .yaml in pack.json',
-    mutate: async (dir) => {
-      await rm(join(dir, 'manifests/extra.yaml'));
-      await putFile(dir, 'manifests/Extra.yml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n');
-    },
+    mutate: replaced('manifests/extra.yaml', 'manifests/Extra.yml', () => 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n'),
     expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: '"manifests/extra.yaml" does not exist in the pack; found "manifests/Extra.yml" instead' },
   },
   {
