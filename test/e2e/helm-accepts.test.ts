@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { putFile, tempDir, tgz } from '../support/files.js';
+import { putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
 
 /*
  * Packs Helm and Palette load that packpub used to refuse: YAML that Go's reader (go-yaml v2 through
@@ -33,26 +34,23 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
 ];
 
 describe('YAML Helm accepts', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-e2e-helm-ok-'));
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-helm-ok-');
     for (const [i, c] of CASES.entries()) {
       const dir = join(root, `case-${i}`);
       await writeValidPack(dir);
       if (c.chart !== undefined) await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.chart }));
       for (const [rel, text] of Object.entries(c.files ?? {})) await putFile(dir, rel, text);
     }
+    return { root };
   });
-  afterAll(async () => cleanup());
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits 0, push publishes the pack', async ({ i }) => {
-    const dir = join(root, `case-${i}`);
+    const dir = join(w.root, `case-${i}`);
     const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
     expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] });
 
-    const layout = join(root, `layout-${i}`);
+    const layout = join(w.root, `layout-${i}`);
     const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
     expect(push.code).toBe(0);
     const held = await layoutHoldings(layout);

@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { putFile, tempDir, tgz } from '../support/files.js';
+import { putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
 
 /*
  * Chart archives Helm's loader refuses, so Palette cannot install the pack: validate fails them with
@@ -48,25 +49,22 @@ const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says:
 ];
 
 describe('chart archives Helm refuses to load', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-e2e-helm-'));
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-helm-');
     for (const [i, c] of CASES.entries()) {
       const dir = join(root, `case-${i}`);
       await writeValidPack(dir);
       await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.files }));
     }
+    return { root };
   });
-  afterAll(async () => cleanup());
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits 1 with what Helm says, push publishes nothing', async ({ i, says }) => {
-    const dir = join(root, `case-${i}`);
+    const dir = join(w.root, `case-${i}`);
     const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
     expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   charts/web-1.0.0.tgz: `, says] });
 
-    const layout = join(root, `layout-${i}`);
+    const layout = join(w.root, `layout-${i}`);
     const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
     expect(push.code).toBe(1);
     expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
@@ -75,18 +73,12 @@ describe('chart archives Helm refuses to load', () => {
 });
 
 describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-e2e-helm-values-'));
-  });
-  afterAll(async () => cleanup());
+  const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-helm-values-') }));
 
   // Palette reads a pack's values with Go: every Go YAML reader (go-yaml v2 and v3, sigs.k8s.io/yaml)
   // refuses a tag its value cannot hold while parsing, so this is an error, not a guess about Palette.
   it('an !!bool tag on "maybe": validate exits 1 naming values.yaml and the line, push publishes nothing', async () => {
-    const dir = join(root, 'pack');
+    const dir = join(w.root, 'pack');
     await writeValidPack(dir);
     await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    enabled: !!bool maybe'));
     const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
@@ -95,7 +87,7 @@ describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
       stdout: [`${dir}: web:1.0.0 FAILED\n`, '  error   values.yaml:10:21: not valid YAML: cannot decode !!str `maybe` as a !!bool (Go\'s YAML reader, which Helm uses, refuses it)'],
     });
 
-    const layout = join(root, 'layout');
+    const layout = join(w.root, 'layout');
     const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
     expect(push.code).toBe(1);
     expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');

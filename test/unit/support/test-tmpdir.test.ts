@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../support/files.js';
+import { describe, expect, it } from 'vitest';
+import { setup } from '../../support/stage.js';
 import { removeDeadRunDirs } from '../../support/test-tmpdir.js';
 
 /*
@@ -11,13 +11,7 @@ import { removeDeadRunDirs } from '../../support/test-tmpdir.js';
  * killed as vitest's main process would be.
  */
 describe('temp folders of killed suite runs', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-tmpdir-'));
-  });
-  afterAll(async () => cleanup());
+  const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-tmpdir-') }));
 
   /** Start a process that makes its run folder under `parent` (the name vitest's run uses), then is killed by `signal`. */
   async function killedRun(parent: string, signal: NodeJS.Signals): Promise<string> {
@@ -30,7 +24,7 @@ describe('temp folders of killed suite runs', () => {
   }
 
   it.each(['SIGKILL', 'SIGTERM'] as const)('a run killed by %s: its folder stays, and the next run removes it', async (signal) => {
-    const parent = join(root, signal);
+    const parent = join(w.root, signal);
     await mkdir(parent);
     const dir = await killedRun(parent, signal);
     expect(await readdir(parent)).toEqual([dir.slice(parent.length + 1)]);
@@ -39,7 +33,7 @@ describe('temp folders of killed suite runs', () => {
   });
 
   it("leaves live runs' folders, folders of other names and files alone", async () => {
-    const parent = join(root, 'others');
+    const parent = join(w.root, 'others');
     await mkdir(parent);
     const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
