@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { putFile, tgz } from '../support/files.js';
-import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
+import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -36,12 +36,10 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
 describe('YAML Helm accepts', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-helm-ok-');
-    for (const [i, c] of CASES.entries()) {
-      const dir = join(root, `case-${i}`);
-      await writeValidPack(dir);
+    await writeValidPackPerCase(root, CASES, async (dir, c) => {
       if (c.chart !== undefined) await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.chart }));
       for (const [rel, text] of Object.entries(c.files ?? {})) await putFile(dir, rel, text);
-    }
+    });
     return { root };
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { putFile, tgz } from '../support/files.js';
-import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
+import { CHART_FILES, VALID_VALUES, writeValidPack, writeValidPackPerCase } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -51,11 +51,7 @@ const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says:
 describe('chart archives Helm refuses to load', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-helm-');
-    for (const [i, c] of CASES.entries()) {
-      const dir = join(root, `case-${i}`);
-      await writeValidPack(dir);
-      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.files }));
-    }
+    await writeValidPackPerCase(root, CASES, async (dir, c) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.files })));
     return { root };
   });
 

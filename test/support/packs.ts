@@ -126,6 +126,15 @@ export async function writeValidPack(dir: string): Promise<string> {
   });
 }
 
+/** One valid pack (writeValidPack) per case, in `<root>/case-<index>`, each then changed by `change`. */
+export async function writeValidPackPerCase<C>(root: string, cases: readonly C[], change: (dir: string, c: C) => Promise<void>): Promise<void> {
+  for (const [i, c] of cases.entries()) {
+    const dir = join(root, `case-${i}`);
+    await writeValidPack(dir);
+    await change(dir, c);
+  }
+}
+
 export interface GeneratedPack {
   dir: string;
   name: string;
