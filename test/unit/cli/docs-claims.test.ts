@@ -3,54 +3,48 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { runCli } from '../../support/cli.js';
-import { tempDir } from '../../support/files.js';
 import { writePack } from '../../support/packs.js';
+import { stage } from '../../support/stage.js';
+
+const temp = stage();
 
 describe('copy flags', () => {
   it('refuses --check-images (copy checks no images) instead of ignoring it, and copies nothing', async () => {
-    const { dir, cleanup } = await tempDir('packpub-copy-flags-');
-    try {
-      const pack = await writePack(join(dir, 'p'), { name: 'imgs', version: '1.0.0' });
-      const from = join(dir, 'from');
-      const to = join(dir, 'to');
-      expect((await runCli(['push', pack, '--oci-layout', from])).code).toBe(0);
+    const dir = await temp.tempDir('packpub-copy-flags-');
+    const pack = await writePack(join(dir, 'p'), { name: 'imgs', version: '1.0.0' });
+    const from = join(dir, 'from');
+    const to = join(dir, 'to');
+    expect((await runCli(['push', pack, '--oci-layout', from])).code).toBe(0);
 
-      const run = await runCli(['copy', 'imgs:1.0.0', '--from', `oci:${from}`, '--to', `oci:${to}`, '--check-images']);
-      expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/^error: unknown flag --check-images\n/);
-      await expect(readdir(to)).rejects.toThrow(); // nothing was copied
+    const run = await runCli(['copy', 'imgs:1.0.0', '--from', `oci:${from}`, '--to', `oci:${to}`, '--check-images']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: unknown flag --check-images\n/);
+    await expect(readdir(to)).rejects.toThrow(); // nothing was copied
 
-      const help = await runCli(['copy', '--help']);
-      expect(help.code).toBe(0);
-      expect(help.stdout).not.toContain('--check-images');
-    } finally {
-      await cleanup();
-    }
+    const help = await runCli(['copy', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).not.toContain('--check-images');
   });
 });
 
 describe('a digest reference in an OCI layout', () => {
   it('is printed as oci:DIR/...@sha256:..., which inspect reads back (README: inspect takes <name>@sha256:<digest>)', async () => {
-    const { dir, cleanup } = await tempDir('packpub-layout-digest-');
-    try {
-      const pack = await writePack(join(dir, 'p'), { name: 'bydigest', version: '1.0.0' });
-      const layout = join(dir, 'layout');
-      expect((await runCli(['push', pack, '--oci-layout', layout])).code).toBe(0);
-      const repo = join(layout, 'spectro-packs/archive/bydigest');
-      const index = JSON.parse(await readFile(join(repo, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-      const digest = index.manifests[0]!.digest;
-      expect(digest).toBe(sha256Digest(await readFile(join(repo, 'blobs/sha256', digest.slice('sha256:'.length)))));
+    const dir = await temp.tempDir('packpub-layout-digest-');
+    const pack = await writePack(join(dir, 'p'), { name: 'bydigest', version: '1.0.0' });
+    const layout = join(dir, 'layout');
+    expect((await runCli(['push', pack, '--oci-layout', layout])).code).toBe(0);
+    const repo = join(layout, 'spectro-packs/archive/bydigest');
+    const index = JSON.parse(await readFile(join(repo, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    const digest = index.manifests[0]!.digest;
+    expect(digest).toBe(sha256Digest(await readFile(join(repo, 'blobs/sha256', digest.slice('sha256:'.length)))));
 
-      const first = await runCli(['inspect', `bydigest@${digest}`, '--oci-layout', layout]);
-      expect(first.code).toBe(0);
-      const printed = first.stdout.split('\n')[0]!;
-      expect(printed).toBe(`oci:${repo}@${digest}`);
+    const first = await runCli(['inspect', `bydigest@${digest}`, '--oci-layout', layout]);
+    expect(first.code).toBe(0);
+    const printed = first.stdout.split('\n')[0]!;
+    expect(printed).toBe(`oci:${repo}@${digest}`);
 
-      const again = await runCli(['inspect', printed]);
-      expect(again.code).toBe(0);
-      expect(again.stdout.split('\n')[0]).toBe(printed);
-    } finally {
-      await cleanup();
-    }
+    const again = await runCli(['inspect', printed]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n')[0]).toBe(printed);
   });
 });
