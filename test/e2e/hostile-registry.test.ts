@@ -1,44 +1,43 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHostileRegistry, type HostileRegistry } from '../support/hostile-registry.js';
+import { describe, expect, it } from 'vitest';
+import { startHostileRegistry, type HostileBehaviour, type HostileRegistry } from '../support/hostile-registry.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
 
 /*
  * issue 13 items 11-13: a registry that lies gets a clear error, never a crash, a hang or unbounded work.
  * packpub first pushes a real pack to the stand-in, which then lies about what it serves.
  */
 
-describe('a hostile registry', () => {
-  let hostile: HostileRegistry;
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let R: string;
-
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-hostile-'));
-    hostile = await startHostileRegistry();
-    R = `${hostile.host}/evil`;
+/**
+ * The world of a describe block: a hostile stand-in (closed after the block) to which hello:1.0.0 was pushed
+ * with `login` (flags, and the password on stdin), its repository R and a temp folder.
+ */
+function helloOnHostile(prefix: string, behaviour: HostileBehaviour, login: string[], password?: string): { hostile: HostileRegistry; root: string; R: string } {
+  return setup(async (stack) => {
+    const root = await stack.tempDir(prefix);
+    const hostile = stack.add(await startHostileRegistry(behaviour));
+    const R = `${hostile.host}/evil`;
     const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
-    const push = await runCli(['push', pack, '--registry', R]);
+    const push = await runCli(['push', pack, '--registry', R, ...login], password === undefined ? {} : { stdin: password });
     expect(push.code, push.stderr).toBe(0);
+    return { hostile, root, R };
   });
+}
 
-  afterAll(async () => {
-    await hostile?.close();
-    await cleanup?.();
-  });
+describe('a hostile registry', () => {
+  const w = helloOnHostile('packpub-hostile-', {}, []);
 
   it.each([7, -7])('item 11: a blob Content-Length %i bytes off its descriptor is one clear error for pull, inspect and copy', async (delta) => {
-    hostile.behaviour = { blobSizeDelta: delta };
-    const out = join(root, `out${delta}`);
+    w.hostile.behaviour = { blobSizeDelta: delta };
+    const out = join(w.root, `out${delta}`);
     const runs = {
-      pull: await runCli(['pull', 'hello:1.0.0', '--registry', R, '-o', out]),
-      inspect: await runCli(['inspect', 'hello:1.0.0', '--registry', R]),
-      copy: await runCli(['copy', 'hello:1.0.0', '--from', R, '--to', `oci:${join(root, `copy${delta}`)}`]),
+      pull: await runCli(['pull', 'hello:1.0.0', '--registry', w.R, '-o', out]),
+      inspect: await runCli(['inspect', 'hello:1.0.0', '--registry', w.R]),
+      copy: await runCli(['copy', 'hello:1.0.0', '--from', w.R, '--to', `oci:${join(w.root, `copy${delta}`)}`]),
     };
     for (const [what, run] of Object.entries(runs)) {
       expect(run.code, `${what}: ${run.stderr}`).toBe(1);
@@ -46,54 +45,54 @@ describe('a hostile registry', () => {
       expect(stackLines(run.stderr), what).toEqual([]);
     }
     // nothing half-written beside the output, no staging folder
-    expect((await readdir(root)).filter((f) => f.includes('.packpub-') || f === `out${delta}`)).toEqual([]);
-    hostile.behaviour = {};
+    expect((await readdir(w.root)).filter((f) => f.includes('.packpub-') || f === `out${delta}`)).toEqual([]);
+    w.hostile.behaviour = {};
   });
 
   it('item 12: a body that stalls ends at --retry-deadline, every resume included', async () => {
-    hostile.behaviour = { stallBlobAfter: 100 };
-    const out = join(root, 'stalled');
+    w.hostile.behaviour = { stallBlobAfter: 100 };
+    const out = join(w.root, 'stalled');
     // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline.
-    const run = await runCli(['pull', 'hello:1.0.0', '--registry', R, '-o', out, '--request-timeout', '0.5', '--retry-deadline', '1.5']);
+    const run = await runCli(['pull', 'hello:1.0.0', '--registry', w.R, '-o', out, '--request-timeout', '0.5', '--retry-deadline', '1.5']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1\.5 s \(\d+ of \d+ bytes received\)/);
     expect(run.stderr).toContain('--retry-deadline');
     await expect(readdir(out)).rejects.toThrow();
-    expect((await readdir(root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
-    hostile.behaviour = {};
+    expect((await readdir(w.root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
+    w.hostile.behaviour = {};
   });
 
   it('item 13: a page of more tags than packpub keeps, a Link loop and endless pages are clear errors, with bounded requests', async () => {
-    hostile.behaviour = { tagCount: 100_001 }; // one more than packpub keeps (MAX_LISTED)
-    hostile.requests.length = 0;
-    const million = await runCli(['list', 'hello', '--registry', R]);
+    w.hostile.behaviour = { tagCount: 100_001 }; // one more than packpub keeps (MAX_LISTED)
+    w.hostile.requests.length = 0;
+    const million = await runCli(['list', 'hello', '--registry', w.R]);
     expect(million.code).toBe(1);
     expect(million.stderr).toContain('lists more than 100000 tags');
     expect(stackLines(million.stderr)).toEqual([]);
-    expect(hostile.requests.filter((r) => r.path.includes('/manifests/'))).toEqual([]); // no request per tag
+    expect(w.hostile.requests.filter((r) => r.path.includes('/manifests/'))).toEqual([]); // no request per tag
 
-    hostile.behaviour = { linkLoop: 'repeat' };
-    const loop = await runCli(['list', 'hello', '--registry', R]);
+    w.hostile.behaviour = { linkLoop: 'repeat' };
+    const loop = await runCli(['list', 'hello', '--registry', w.R]);
     expect(loop.code).toBe(1);
     expect(loop.stderr).toMatch(/pages tags of evil\/spectro-packs\/archive\/hello in a loop: page 1 links back to/);
 
-    hostile.behaviour = { linkLoop: 'endless' };
-    hostile.requests.length = 0;
-    const endless = await runCli(['list', 'hello', '--registry', R]);
+    w.hostile.behaviour = { linkLoop: 'endless' };
+    w.hostile.requests.length = 0;
+    const endless = await runCli(['list', 'hello', '--registry', w.R]);
     expect(endless.code).toBe(1);
     expect(endless.stderr).toContain('keeps paging tags of evil/spectro-packs/archive/hello: more than 1000 pages');
-    expect(hostile.requests.filter((r) => r.path.includes('/tags/list')).length).toBe(1000);
-    hostile.behaviour = {};
+    expect(w.hostile.requests.filter((r) => r.path.includes('/tags/list')).length).toBe(1000);
+    w.hostile.behaviour = {};
 
-    const honest = await runCli(['list', 'hello', '--registry', R]);
+    const honest = await runCli(['list', 'hello', '--registry', w.R]);
     expect(honest.code, honest.stderr).toBe(0);
     expect(honest.stdout).toContain('hello  1.0.0');
   });
 
   it('a manifest or tag page that drips in byte by byte ends at --retry-deadline, the Harbor probe at --request-timeout (a chunk timeout alone never fires)', async () => {
     // A byte every 100 ms: well inside the request timeout of 0.5 s between chunks, never done by the deadline.
-    hostile.behaviour = { dripMs: 100 };
-    const flags = ['--registry', R, '--request-timeout', '0.5', '--retry-deadline', '1'];
+    w.hostile.behaviour = { dripMs: 100 };
+    const flags = ['--registry', w.R, '--request-timeout', '0.5', '--retry-deadline', '1'];
     const inspect = await runCli(['inspect', 'hello:1.0.0', ...flags]);
     expect(inspect.code, inspect.stderr).toBe(1);
     expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
@@ -102,7 +101,7 @@ describe('a hostile registry', () => {
     expect(list.code, list.stderr).toBe(1);
     expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
     expect(list.stdout).toBe('');
-    hostile.behaviour = {};
+    w.hostile.behaviour = {};
   }, 40_000); // a manifest alone would take minutes
 
   it.each([
@@ -110,43 +109,43 @@ describe('a hostile registry', () => {
     ['an empty body (with its own digest)', { manifestBody: '' }, /^error: .*manifest/m],
     ['a JSON body that is not a manifest', { manifestBody: '{"hello":1}' }, /^error: .*manifest/m],
   ])('a manifest answered with %s is a clear error for pull and inspect, nothing written', async (_what, behaviour, message) => {
-    hostile.behaviour = behaviour;
-    const out = join(root, 'badmanifest');
+    w.hostile.behaviour = behaviour;
+    const out = join(w.root, 'badmanifest');
     for (const args of [['pull', 'hello:1.0.0', '-o', out], ['inspect', 'hello:1.0.0']]) {
-      const run = await runCli([...args, '--registry', R]);
+      const run = await runCli([...args, '--registry', w.R]);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(message);
       expect(stackLines(run.stderr)).toEqual([]);
     }
     await expect(readdir(out)).rejects.toThrow();
-    hostile.behaviour = {};
+    w.hostile.behaviour = {};
   });
 
   it('an answer with a 1 MiB header is a clear error', async () => {
-    hostile.behaviour = { hugeHeaderBytes: 1024 * 1024 };
-    const run = await runCli(['inspect', 'hello:1.0.0', '--registry', R]);
+    w.hostile.behaviour = { hugeHeaderBytes: 1024 * 1024 };
+    const run = await runCli(['inspect', 'hello:1.0.0', '--registry', w.R]);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/^error: 127\.0\.0\.1:\d+ answered with headers larger than 16 KiB$/m);
     expect(stackLines(run.stderr)).toEqual([]);
-    hostile.behaviour = {};
+    w.hostile.behaviour = {};
   });
 
   it('upload and manifest answers whose (ignored) bodies drip in do not hold a push', async () => {
-    hostile.behaviour = { dripAnswersMs: 500 };
+    w.hostile.behaviour = { dripAnswersMs: 500 };
     // A new version of a pack the registry has: its config is there, so one of each answer drips (the layer's
     // upload start, its upload and the manifest), each held at most the bounded wait for an ignored body.
-    const pack = await writePack(join(root, 'drip'), { name: 'hello', version: '1.0.1' });
-    const push = await runCli(['push', pack, '--registry', R, '--request-timeout', '1', '--retry-deadline', '30']);
-    hostile.behaviour = {};
+    const pack = await writePack(join(w.root, 'drip'), { name: 'hello', version: '1.0.1' });
+    const push = await runCli(['push', pack, '--registry', w.R, '--request-timeout', '1', '--retry-deadline', '30']);
+    w.hostile.behaviour = {};
     expect(push.code, push.stderr).toBe(0);
-    const inspect = await runCli(['inspect', 'hello:1.0.1', '--registry', R]);
+    const inspect = await runCli(['inspect', 'hello:1.0.1', '--registry', w.R]);
     expect(inspect.code, inspect.stderr).toBe(0);
   }, 40_000); // each answer body alone would take 50 s
 
   it('an error answer whose body drips in is explained with what arrived, without waiting for the rest', async () => {
-    hostile.behaviour = { dripErrorsMs: 500 };
-    const run = await runCli(['inspect', 'hello:9.9.9', '--registry', R]);
-    hostile.behaviour = {};
+    w.hostile.behaviour = { dripErrorsMs: 500 };
+    const run = await runCli(['inspect', 'hello:9.9.9', '--registry', w.R]);
+    w.hostile.behaviour = {};
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/^error: .*9\.9\.9/m);
     expect(stackLines(run.stderr)).toEqual([]);
@@ -155,15 +154,15 @@ describe('a hostile registry', () => {
   it('a tag page that links to another origin is refused, not read as the whole list', async () => {
     const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });
     try {
-      hostile.behaviour = { linkTo: `${other.url}/v2/evil/spectro-packs/archive/hello/tags/list?last=1.0.0` };
-      const run = await runCli(['list', 'hello', '--registry', R]);
+      w.hostile.behaviour = { linkTo: `${other.url}/v2/evil/spectro-packs/archive/hello/tags/list?last=1.0.0` };
+      const run = await runCli(['list', 'hello', '--registry', w.R]);
       expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toContain(`error: ${hostile.host} links the next page of tags of evil/spectro-packs/archive/hello to another origin (${other.url})`);
+      expect(run.stderr).toContain(`error: ${w.hostile.host} links the next page of tags of evil/spectro-packs/archive/hello to another origin (${other.url})`);
       expect(run.stdout).not.toContain('1.0.0');
       expect(stackLines(run.stderr)).toEqual([]);
       expect(other.requests).toEqual([]);
     } finally {
-      hostile.behaviour = {};
+      w.hostile.behaviour = {};
       await other.close();
     }
   });
@@ -174,55 +173,38 @@ describe('a hostile registry', () => {
     ['{"tags":"1.0.0"}', 'a "tags" field that is a string'],
     ['{"tags":[1]}', 'a tag that is a number'],
   ])('a tag page %s is a clear error', async (body, what) => {
-    hostile.behaviour = { tagsBody: body };
-    const run = await runCli(['list', 'hello', '--registry', R]);
+    w.hostile.behaviour = { tagsBody: body };
+    const run = await runCli(['list', 'hello', '--registry', w.R]);
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toContain(`error: ${hostile.host} answered the tags of evil/spectro-packs/archive/hello with ${what}`);
+    expect(run.stderr).toContain(`error: ${w.hostile.host} answered the tags of evil/spectro-packs/archive/hello with ${what}`);
     expect(stackLines(run.stderr)).toEqual([]);
-    hostile.behaviour = {};
+    w.hostile.behaviour = {};
   });
 
   it('a tag page with "tags": null is an empty list (distribution answers so for a repository without tags)', async () => {
-    hostile.behaviour = { tagsBody: '{"name":"x","tags":null}' };
-    const run = await runCli(['list', 'hello', '--registry', R]);
+    w.hostile.behaviour = { tagsBody: '{"name":"x","tags":null}' };
+    const run = await runCli(['list', 'hello', '--registry', w.R]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toContain('1.0.0');
-    hostile.behaviour = {};
+    w.hostile.behaviour = {};
   });
 
   it('item 16: a 3-character password echoed in a 401 body is scrubbed from every output, --debug included', async () => {
-    hostile.behaviour = { users: { robot: 'Xq7' }, echoCredentials: true, wrongCredentialsStatus: 403 };
+    w.hostile.behaviour = { users: { robot: 'Xq7' }, echoCredentials: true, wrongCredentialsStatus: 403 };
     for (const args of [['list', 'hello'], ['list', 'hello', '--debug']]) {
-      const run = await runCli([...args, '--registry', R, '--username', 'robot', '--password-stdin'], { stdin: 'zK9' });
+      const run = await runCli([...args, '--registry', w.R, '--username', 'robot', '--password-stdin'], { stdin: 'zK9' });
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain('error: credentials rejected or no pull permission on evil/spectro-packs/archive/hello: access denied for robot with password ***');
       expect(`${run.stdout}${run.stderr}`).not.toContain('zK9');
     }
-    hostile.behaviour = {};
+    w.hostile.behaviour = {};
   });
 });
 
 describe('a hostile token service', () => {
-  let hostile: HostileRegistry;
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let R: string;
+  const w = helloOnHostile('packpub-hostile-token-', { bearer: {} }, ['--username', 'robot', '--password-stdin'], 'pw-Secret-1');
 
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir('packpub-hostile-token-'));
-    hostile = await startHostileRegistry({ bearer: {} });
-    R = `${hostile.host}/evil`;
-    const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
-    const push = await runCli(['push', pack, '--registry', R, '--username', 'robot', '--password-stdin'], { stdin: 'pw-Secret-1' });
-    expect(push.code, push.stderr).toBe(0);
-  });
-
-  afterAll(async () => {
-    await hostile?.close();
-    await cleanup?.();
-  });
-
-  const list = (...more: string[]) => runCli(['list', 'hello', '--registry', R, '--username', 'robot', '--password-stdin', ...more], { stdin: 'pw-Secret-1' });
+  const list = (...more: string[]) => runCli(['list', 'hello', '--registry', w.R, '--username', 'robot', '--password-stdin', ...more], { stdin: 'pw-Secret-1' });
   const neitherSecret = async (secret: string) => {
     const debug = await list('--debug'); // debug lines and the stack trace --debug prints hold no secret either
     expect(`${debug.stdout}${debug.stderr}`).not.toContain(secret);
@@ -230,7 +212,7 @@ describe('a hostile token service', () => {
   };
 
   it('a token with a line break in it is a clear error, and the token is in no output', async () => {
-    hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'tok-Secret-2\r\nX-Evil: 1' }) } };
+    w.hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'tok-Secret-2\r\nX-Evil: 1' }) } };
     const run = await list();
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/^error: token service 127\.0\.0\.1:\d+ answered a token that cannot be sent in a header/m);
@@ -240,35 +222,35 @@ describe('a hostile token service', () => {
   });
 
   it('a registry that refuses every fresh token gets one retry, then a clear error', async () => {
-    hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'tok-Secret-3', expires_in: -5 }) } };
-    hostile.requests.length = 0;
+    w.hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'tok-Secret-3', expires_in: -5 }) } };
+    w.hostile.requests.length = 0;
     const run = await list();
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain('error: credentials rejected or no pull permission on evil/spectro-packs/archive/hello');
     expect(stackLines(run.stderr)).toEqual([]);
-    expect(hostile.requests.length).toBeLessThan(10);
+    expect(w.hostile.requests.length).toBeLessThan(10);
     await neitherSecret('tok-Secret-3');
   });
 
   it('a token answer that drips in ends at --request-timeout, with nothing pushed', async () => {
-    hostile.behaviour = { bearer: { dripTokenMs: 300 } };
-    const pack = await writePack(join(root, 'drip'), { name: 'dripped', version: '1.0.0' });
-    const run = await runCli(['push', pack, '--registry', R, '--username', 'robot', '--password-stdin', '--request-timeout', '1'], { stdin: 'pw-Secret-1' });
-    hostile.behaviour = { bearer: {} };
+    w.hostile.behaviour = { bearer: { dripTokenMs: 300 } };
+    const pack = await writePack(join(w.root, 'drip'), { name: 'dripped', version: '1.0.0' });
+    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1'], { stdin: 'pw-Secret-1' });
+    w.hostile.behaviour = { bearer: {} };
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 1 s$/m);
     expect(stackLines(run.stderr)).toEqual([]);
-    expect(hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
+    expect(w.hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
   }, 20_000); // the token alone would take 10 s per request
 
   it('credentials embedded in the realm URL are neither sent nor printed', async () => {
-    hostile.behaviour = { bearer: { realm: `http://realm-user:realm-Secret-4@${hostile.host}/token` } };
-    hostile.requests.length = 0;
+    w.hostile.behaviour = { bearer: { realm: `http://realm-user:realm-Secret-4@${w.hostile.host}/token` } };
+    w.hostile.requests.length = 0;
     const run = await list();
     const out = `${run.stdout}${run.stderr}`;
     expect(out).not.toContain('realm-Secret-4');
     await neitherSecret('realm-Secret-4');
-    const tokenAuth = hostile.requests.filter((r) => r.path.startsWith('/token')).map((r) => r.authorization);
+    const tokenAuth = w.hostile.requests.filter((r) => r.path.startsWith('/token')).map((r) => r.authorization);
     expect(tokenAuth.length).toBeGreaterThan(0);
     for (const a of tokenAuth) expect(Buffer.from((a ?? '').replace(/^Basic /, ''), 'base64').toString()).not.toContain('realm-Secret-4');
     expect(run.code, run.stderr).toBe(0);
