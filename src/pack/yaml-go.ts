@@ -135,6 +135,38 @@ function lowFlowLine(text: string): { lineStart: number; indent: number; need: n
   return undefined;
 }
 
+/**
+ * A block scalar header (`|` or `>`) first on its line at the column of the key it is the value of
+ * (`d:\n|\n  x`), or of the `-` entry it is the item of (`-\n|\n  x`): libyaml reads it as that value
+ * (a line ends a collection only left of its indentation, and a block scalar cannot start a simple key,
+ * so no `:` is required after it); the `yaml` package refuses it ("Implicit keys need to be on a single
+ * line"). Returns the start of the first such line, to be indented one space further before parsing: the
+ * block scalar keeps its content indentation rules (more than its collection's), so its value stays Go's.
+ * An anchor or a tag before the header is a simple key for libyaml ("could not find expected ':'") and
+ * is left alone, as is a header left of its collection's column (the collection ends there).
+ */
+function lowBlockHeader(text: string): number | undefined {
+  let offset = 0;
+  /** Offset of the last token that is not blank, newline or comment, and its type. */
+  let last: { type: ReturnType<typeof CST.tokenType>; offset: number } | undefined;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type === 'block-scalar-header' && (last?.type === 'map-value-ind' || last?.type === 'seq-item-ind')) {
+      const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+      const keyLineStart = text.lastIndexOf('\n', last.offset - 1) + 1;
+      const column = offset - lineStart;
+      // The column of the collection: the `-` entry's, or the key's (its line's indentation plus any `- `
+      // entries before it).
+      const before = text.slice(keyLineStart, last.offset);
+      const keyColumn = last.type === 'seq-item-ind' ? before.length : (/^ *(?:-[ \t]+)*/.exec(before)?.[0].length ?? -1);
+      if (lineStart > last.offset && /^ *$/.test(text.slice(lineStart, offset)) && column === keyColumn) return lineStart;
+    }
+    if (type !== 'space' && type !== 'newline' && type !== 'comment' && type !== 'doc-mode' && type !== 'scalar') last = { type, offset };
+    if (type !== 'doc-mode' && type !== 'scalar') offset += token.length;
+  }
+  return undefined;
+}
+
 const PARSE_OPTIONS = {
   version: '1.1',
   merge: true,
@@ -173,7 +205,11 @@ export function parseGoYaml(text: string): GoYamlParse {
   if (docs.some((doc) => doc.errors.length > 0)) {
     let text = original;
     for (let fixes = 0; fixes < MAX_FLOW_FIXES && text.includes('\n'); fixes++) {
-      const low = lowFlowLine(text);
+      let low = lowFlowLine(text);
+      if (low === undefined) {
+        const header = lowBlockHeader(text);
+        if (header !== undefined) low = { lineStart: header, indent: 0, need: 1 };
+      }
       if (low === undefined || low === 'doc-marker' || low.need <= low.indent) break;
       const added = low.need - low.indent;
       text = `${text.slice(0, low.lineStart)}${' '.repeat(added)}${text.slice(low.lineStart)}`;

@@ -28,6 +28,10 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     chart: { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: "A web\nserver"\n' },
   },
   {
+    name: 'a chart values.yaml with a block scalar header alone on the line after its key',
+    chart: { 'web/values.yaml': 'replicas: 1\nconfig:\n|\n  port: 80\n' },
+  },
+  {
     name: "the pack's values.yaml with a quoted value continued at column 1",
     files: { 'values.yaml': `${VALID_VALUES}notes:\n  text: 'one\ntwo'\n` },
   },

@@ -18,7 +18,7 @@ interface Case {
   name: string;
   text: string;
   value?: unknown;
-  error?: { line: number; message: string };
+  error?: { line: number; message?: string };
 }
 
 const cases: Case[] = [
@@ -55,18 +55,21 @@ const cases: Case[] = [
   { name: 'an unclosed quote is still an error', text: 'a: "x\ny\n', error: { line: 3, message: 'not valid YAML' } },
 ];
 
+/** The text reads as Go reads it: the value it gives, or an error on the line Go names. */
+function expectGoReading({ text, value, error }: Case): void {
+  const check = checkYamlText(text, 'values.yaml');
+  if (error === undefined) {
+    expect(check.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(check.documents[0]).toEqual(value);
+  } else {
+    expect(check.ok).toBe(false);
+    expect(check.findings[0]).toMatchObject({ severity: 'error', rule: 'yaml-syntax', line: error.line });
+    if (error.message !== undefined) expect(check.findings[0]?.message).toContain(error.message);
+  }
+}
+
 describe('YAML line breaks and quoted lines read as Go reads them', () => {
-  it.each(cases)('$name', ({ text, value, error }) => {
-    const check = checkYamlText(text, 'values.yaml');
-    if (error === undefined) {
-      expect(check.findings.filter((f) => f.severity === 'error')).toEqual([]);
-      expect(check.documents[0]).toEqual(value);
-    } else {
-      expect(check.ok).toBe(false);
-      expect(check.findings[0]).toMatchObject({ severity: 'error', rule: 'yaml-syntax', line: error.line });
-      expect(check.findings[0]?.message).toContain(error.message);
-    }
-  });
+  it.each(cases)('$name', expectGoReading);
 
   it('counts NEL, LS and PS as lines in the positions it reports', () => {
     const check = checkYamlText(`a: 1${NEL}b: 2${LS}c:${PS}  d: 1${NEL}  d: 2\n`, 'values.yaml');
@@ -93,5 +96,47 @@ describe('YAML line breaks and quoted lines read as Go reads them', () => {
     expect(goBlockScalar('a\n b\nc\n', ['\n', '\n', '\n'], false, 'clip')).toBe('a\n b\nc\n');
     expect(goBlockScalar('a\n\nb', ['\n', PS], false, 'strip')).toBe(`a${PS}b`);
     expect(goBlockScalar('a\n\n', [LS, PS], true, 'keep')).toBe(`a${LS}${PS}`);
+  });
+});
+
+/*
+ * A block scalar header alone on the line after its key (`d:\n|\n  x`), at the key's column: libyaml
+ * (go-yaml v2 in Helm 3 through sigs.k8s.io/yaml, and v3) reads it as the key's value, since the line
+ * does not end the mapping and a block scalar cannot start a simple key. Every expected value or verdict
+ * below is what go-yaml v2.4.0 and v3 gave for the same text.
+ */
+const headerCases: Case[] = [
+  { name: 'a literal header at the key column', text: 'd:\n|\n  x\n', value: { d: 'x\n' } },
+  { name: 'a folded header at the key column', text: 'd:\n>\n  x\n  y\n', value: { d: 'x y\n' } },
+  { name: 'content one space in', text: 'd:\n|\n x\n', value: { d: 'x\n' } },
+  { name: 'chomping and an indentation indicator', text: 'a:\n|-\n  x\nb:\n|2\n   x\n', value: { a: 'x', b: ' x\n' } },
+  { name: 'a comment after the header and between key and header', text: 'd: # c\n# c\n\n|  # c\n  x\n', value: { d: 'x\n' } },
+  { name: 'an empty block scalar', text: 'd:\n|\n', value: { d: '' } },
+  { name: 'keys after it and nested mappings', text: 'a:\n  d:\n  |\n   x\n  e:\n  >\n   y\n   z\nb:\n|\n q\n', value: { a: { d: 'x\n', e: 'y z\n' }, b: 'q\n' } },
+  { name: 'a key in a list item', text: '- - d:\n    |\n     x\n', value: [[{ d: 'x\n' }]] },
+  { name: 'a list item at the column of its dash', text: 'a:\n-\n|\n x\n- b\n', value: { a: ['x\n', 'b'] } },
+  { name: 'CRLF line ends', text: 'd:\r\n|\r\n  x\r\n', value: { d: 'x\n' } },
+  { name: 'a quoted key', text: '"d":\n|\n x\n', value: { d: 'x\n' } },
+  // Go: "could not find expected ':'" (line 3 in v2, 2 in v3): the content line at column 0 is a key.
+  { name: 'content at the key column is refused', text: 'd:\n|\nx\n', error: { line: 3 } },
+  // Go: "could not find expected ':'": an anchor or a tag first on the line starts a simple key.
+  { name: 'an anchor before the header is refused', text: 'd:\n&a |\n  x\n', error: { line: 2 } },
+  { name: 'a tag before the header is refused', text: 'd:\n!!str |\n  x\n', error: { line: 2 } },
+  // Go: "did not find expected key": the header is left of the inner mapping, which ends there.
+  { name: 'a header left of its key is refused', text: 'a:\n  d:\n |\n  x\n', error: { line: 3 } },
+  { name: 'a header at the column of an outer key is refused', text: 'a:\n  d:\n|\n x\n', error: { line: 3 } },
+  // Go: "did not find expected '-' indicator".
+  { name: 'a header left of a list item key is refused', text: '- d:\n|\n x\n', error: { line: 2 } },
+  { name: 'a header after a block scalar that ended is refused', text: 'd: |\n|\n x\n', error: { line: 2 } },
+];
+
+describe('a block scalar header on the line after its key, as Go reads it', () => {
+  it.each(headerCases)('$name', expectGoReading);
+
+  it('reports positions in the text as given', () => {
+    const check = checkYamlText('a:\n  d:\n  |\n   x\n  e: 1\n  e: 2\n', 'values.yaml');
+    expect(check.documents[0]).toEqual({ a: { d: 'x\n', e: 2 } });
+    expect(check.keyPositions.get('a.e')).toEqual({ line: 5, column: 3 });
+    expect(check.findings).toEqual([expect.objectContaining({ rule: 'yaml-duplicate-key', line: 6 })]);
   });
 });
