@@ -79,27 +79,25 @@ describe('valuesReferences', () => {
     ]);
   });
 
-  it("finds a reference written right after a keyword, as Go's lexer reads {{if.Values.x}} (pack-central's piraeus chart)", () => {
-    const text = '{{ if.Values.rbac.create }}\n{{- with.Values.sa }}{{ range.Values.list }}{{ else if.Values.other }}\n{{ not.Values.chained }} {{ $root.Values.var }}\n';
-    expect(valuesReferences(text).map((r) => [r.path.join('.'), r.line, r.column])).toEqual([
-      ['rbac.create', 1, 6],
-      ['sa', 2, 9],
-      ['list', 2, 30],
-      ['other', 2, 55],
-    ]);
-  });
-
-  it('looks only at actions holding .Values, and finds the same actions as a scan from the start', () => {
-    // `.Values` outside actions, a stray `}}` and `}}}` before actions, `{{{`, two references in one action,
-    // a `.Values` inside an action that opened before another `{{`, an action closing right before one.
-    const text = '.Values.out }} x }}} {{{ .Values.a }}}\n{{ x {{ .Values.b .Values.c }}.Values.d {{/* .Values.e */}}{{.Values.f}}';
-    expect(valuesReferences(text).map((r) => [r.path.join('.'), r.line, r.column])).toEqual([
-      ['a', 1, 26],
-      ['b', 2, 9],
-      ['c', 2, 19],
-      ['f', 2, 62],
-    ]);
-  });
+  const positions = [
+    {
+      name: "finds a reference written right after a keyword, as Go's lexer reads {{if.Values.x}} (pack-central's piraeus chart)",
+      text: '{{ if.Values.rbac.create }}\n{{- with.Values.sa }}{{ range.Values.list }}{{ else if.Values.other }}\n{{ not.Values.chained }} {{ $root.Values.var }}\n',
+      found: [['rbac.create', 1, 6], ['sa', 2, 9], ['list', 2, 30], ['other', 2, 55]],
+    },
+    {
+      name: 'looks only at actions holding .Values, and finds the same actions as a scan from the start',
+      // `.Values` outside actions, a stray `}}` and `}}}` before actions, `{{{`, two references in one action,
+      // a `.Values` inside an action that opened before another `{{`, an action closing right before one.
+      text: '.Values.out }} x }}} {{{ .Values.a }}}\n{{ x {{ .Values.b .Values.c }}.Values.d {{/* .Values.e */}}{{.Values.f}}',
+      found: [['a', 1, 26], ['b', 2, 9], ['c', 2, 19], ['f', 2, 62]],
+    },
+  ];
+  for (const { name, text, found } of positions) {
+    it(name, () => {
+      expect(valuesReferences(text).map((r) => [r.path.join('.'), r.line, r.column])).toEqual(found);
+    });
+  }
 
   it('stops at an unclosed action and at the limit', () => {
     expect(valuesReferences('{{ .Values.a }} {{ .Values.b')).toEqual([{ path: ['a'], line: 1, column: 4 }]);
