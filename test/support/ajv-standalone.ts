@@ -1,5 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import fc from 'fast-check';
+import { expect } from 'vitest';
 
 /**
  * A schema's validator as a module, generated ahead of time by ajv's standalone code generation with
@@ -29,4 +31,21 @@ export function standaloneValidatorModule(options: { schema: object; exportName:
 export function errorsOf(validate: (data: unknown) => boolean, data: unknown): { valid: boolean; errors: ErrorObject[] } {
   const valid = validate(data);
   return { valid, errors: ((validate as unknown as { errors?: ErrorObject[] | null }).errors ?? []).map((e) => ({ ...e })) };
+}
+
+/**
+ * Expect the generated validator to give the compiled one's verdict and errors on `runs` values of
+ * `arbitrary`; returns how many of them were valid and invalid, for the test to require both kinds.
+ */
+export function expectSameVerdicts(generated: unknown, compiled: (data: unknown) => boolean, arbitrary: fc.Arbitrary<unknown>, runs: number): { valid: number; invalid: number } {
+  const counts = { valid: 0, invalid: 0 };
+  fc.assert(
+    fc.property(arbitrary, (data) => {
+      const reference = errorsOf(compiled, data);
+      expect(errorsOf(generated as (data: unknown) => boolean, data)).toEqual(reference);
+      counts[reference.valid ? 'valid' : 'invalid']++;
+    }),
+    { numRuns: runs },
+  );
+  return counts;
 }
