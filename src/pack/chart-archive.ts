@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRawSync, type InflateRaw } from 'node:zlib';
 
 /*
  * The bytes of a chart archive as Helm reads them (helm/helm pkg/chart/loader/archive LoadArchiveFiles:
@@ -34,6 +34,9 @@ const DEFLATE_PIECE = 256 * 1024;
 const WHOLE_FILE_BYTES = 4 * 1024 * 1024;
 /** Go's archive/tar maxSpecialFileSize: pax records and GNU long names. */
 const MAX_SPECIAL_FILE = 1024 * 1024;
+
+/** The most one in-thread inflate keeps in memory at once; a member inflating to more goes through the streaming inflater. */
+const SYNC_INFLATE_MAX = 32 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -122,6 +125,14 @@ export class ByteReader {
     return skipped;
   }
 
+  /** The next bytes already in the current chunk (at most `max`), without waiting for the source; empty when none are. */
+  pieceNow(max: number): Buffer {
+    const take = Math.min(max, this.chunk.length - this.pos);
+    const view = this.chunk.subarray(this.pos, this.pos + take);
+    this.pos += take;
+    return view;
+  }
+
   /** Put bytes just read back in front (they must be the tail of the last piece read). */
   unread(bytes: number): void {
     this.pos -= bytes;
@@ -191,8 +202,16 @@ export function sliceChunks(reader: ByteReader, size: number): NextChunk {
  * The inflated chunks of a gzip stream read as Go's compress/gzip reads it (multistream): member after
  * member, each trailer checked only when bytes after the member's data are asked for. `count` is called
  * with each inflated chunk's size before it is kept and may throw (the caller's size limit).
+ *
+ * `room` (a worker thread, issue 16): how many inflated bytes the caller's limit still allows. A member
+ * whose whole deflate data sits in the first piece the streaming inflater would be given is then inflated
+ * in this thread (no wait for libuv's thread pool), at most min(room, SYNC_INFLATE_MAX) bytes. Its chunks
+ * are counted, checked and queued exactly as the streaming inflater's would be (the same piece, the same
+ * chunk sizes). Anything else (damaged or cut-short data, more output than that, a member spanning pieces)
+ * puts the piece back and reads the member with the streaming inflater as before, so every verdict and
+ * message is the streaming one.
  */
-export function gunzipChunks(input: ByteReader, count: (bytes: number) => void): { next: NextChunk; close: () => void } {
+export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, room?: () => number): { next: NextChunk; close: () => void } {
   const queue: Buffer[] = [];
   let state: 'header' | 'inflate' | 'trailer' | 'done' = 'header';
   let inflater: InflateRaw | undefined;
@@ -201,6 +220,7 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void):
   let crc = 0;
   let size = 0;
   let failure: unknown;
+  let wake: (() => void) | undefined;
 
   const damaged = (message: string): ArchiveDataError => new ArchiveDataError(message);
   /** Exactly n bytes of the input, or the error Go gives for fewer. */
@@ -246,6 +266,46 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void):
     }
     if (flags & 2 && (await need(2)).readUInt16LE(0) !== (headerCrc & 0xffff)) throw damaged('invalid gzip header');
     members++;
+    fed = 0;
+    crc = 0;
+    size = 0;
+    state = 'inflate';
+    if (room !== undefined && inflateInThread()) return;
+    startStreaming();
+  };
+
+  /** Inflate the member's first piece here; true when the whole member's data was in it and is queued. */
+  const inflateInThread = (): boolean => {
+    const max = Math.min((room as () => number)(), SYNC_INFLATE_MAX);
+    if (max <= 0) return false;
+    const piece = input.pieceNow(DEFLATE_PIECE);
+    if (piece.length === 0) return false;
+    let out: { buffer: Buffer; engine: { bytesWritten: number } };
+    try {
+      out = inflateRawSync(piece, { info: true, maxOutputLength: max }) as unknown as typeof out;
+    } catch {
+      input.unread(piece.length);
+      return false;
+    }
+    const { buffer, engine } = out;
+    for (let at = 0; at < buffer.length; at += INFLATE_CHUNK) {
+      const chunk = buffer.subarray(at, Math.min(buffer.length, at + INFLATE_CHUNK));
+      try {
+        count(chunk.length);
+      } catch (err) {
+        failure ??= err;
+        return true;
+      }
+      queue.push(chunk);
+    }
+    crc = crc32(buffer);
+    size = buffer.length % 0x1_0000_0000;
+    input.unread(piece.length - engine.bytesWritten);
+    state = 'trailer';
+    return true;
+  };
+
+  const startStreaming = (): void => {
     const z = createInflateRaw({ chunkSize: INFLATE_CHUNK });
     z.on('data', (chunk: Buffer) => {
       try {
@@ -261,12 +321,10 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void):
     });
     z.on('error', (err) => {
       failure ??= damaged(err.message);
+      // zlib never calls a write back after an error: the waiting write is woken here.
+      wake?.();
     });
     inflater = z;
-    fed = 0;
-    crc = 0;
-    size = 0;
-    state = 'inflate';
   };
 
   const inflate = async (z: InflateRaw): Promise<void> => {
@@ -285,7 +343,11 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void):
     }
     fed += piece.length;
     // zlib calls back once it has taken the piece (also when the stream was destroyed meanwhile).
-    await new Promise<void>((resolve) => z.write(piece, () => resolve()));
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      z.write(piece, () => resolve());
+    });
+    wake = undefined;
     if (failure !== undefined) return;
     const left = fed - z.bytesWritten;
     if (left > 0) {

@@ -441,7 +441,9 @@ function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, 
 async function readArchive(input: { file: string } | { chunks: NextChunk }, label: string, budget: Budget, depth: number): Promise<HelmChart> {
   const chart = new ArchiveCollector(label, budget, depth);
   const source = 'file' in input ? fileChunks(input.file, blockingReads()) : { next: input.chunks, close: async () => undefined };
-  const inflated = gunzipChunks(new ByteReader(source.next), (bytes) => countInflated(budget, label, chart.nested, bytes));
+  // A worker thread inflates in itself rather than waiting for libuv's thread pool (issue 16).
+  const room = blockingReads() ? () => budget.maxBytes - budget.bytes : undefined;
+  const inflated = gunzipChunks(new ByteReader(source.next), (bytes) => countInflated(budget, label, chart.nested, bytes), room);
   try {
     await readTar(new ByteReader(inflated.next), async (entry, data) => {
       const use = chart.entry(entry.name, entry.size, entry.directory || entry.globalHeader);
