@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../src/pack/validate.js';
 import { expectRun, runCli } from '../support/cli.js';
-import { putFile } from '../support/files.js';
-import { packJsonWith, writeValidPack } from '../support/packs.js';
+import { putFile, tgz } from '../support/files.js';
+import { CHART_FILES, packJsonWith, writeValidPack } from '../support/packs.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -51,6 +51,20 @@ describe('packpub validate', () => {
       ],
     });
     expect(r.stdout).toMatch(/2 packs checked: 1 passed, 1 failed \(\d+ errors?, \d+ warnings?\)/);
+  });
+
+  it('fails a pack whose chart archive has damaged deflate data (it once printed nothing and exited 0)', async () => {
+    await mkdir(join(work, 'damaged'));
+    await writeValidPack(join(work, 'damaged'));
+    const archive = await tgz(CHART_FILES);
+    // The first deflate block header after gzip's 10-byte header: final block of the reserved type 3.
+    archive[10] = 0x07;
+    await putFile(join(work, 'damaged'), 'charts/web-1.0.0.tgz', archive);
+    const r = await run(['validate', 'damaged'], work);
+    expectRun(r, {
+      code: 1,
+      stdout: ['damaged: web:1.0.0 FAILED\n', "  error   charts/web-1.0.0.tgz: not a gzip'd tar archive (invalid block type)"],
+    });
   });
 
   it('lets warnings pass by default and fail with --strict', async () => {
