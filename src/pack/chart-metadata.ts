@@ -11,7 +11,7 @@
  */
 
 type GoType =
-  | { kind: 'string' | 'bool' | 'any' }
+  | { kind: 'string' | 'bool' | 'any' | 'time' }
   | { kind: 'slice'; of: GoType; name: string }
   | { kind: 'map'; of: GoType; name: string }
   | { kind: 'struct'; name: string; fields: Record<string, GoType> };
@@ -35,7 +35,7 @@ const DEPENDENCY: GoType = {
     alias: STRING,
   },
 };
-const METADATA: GoType = {
+const METADATA: GoType & { kind: 'struct' } = {
   kind: 'struct',
   name: 'Metadata',
   fields: {
@@ -59,7 +59,37 @@ const METADATA: GoType = {
   },
 };
 
+/** Helm's Lock struct (Chart.lock, requirements.lock): `generated` is a time.Time. */
+const LOCK: GoType & { kind: 'struct' } = {
+  kind: 'struct',
+  name: 'Lock',
+  fields: {
+    generated: { kind: 'time' },
+    digest: STRING,
+    dependencies: { kind: 'slice', of: DEPENDENCY, name: '[]*Dependency' },
+  },
+};
+
 class Refused extends Error {}
+
+function daysIn(month: number, year: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * Whether Go's time.Time UnmarshalJSON reads `text`: time.Parse with time.RFC3339
+ * ("2006-01-02T15:04:05Z07:00"; its stricter checks are disabled, go.dev/issue/54580): a 4-digit year,
+ * 2-digit month, day, minute and second, an hour of 1 or 2 digits, an optional fraction after `.` or
+ * `,`, then `Z` or an offset `+hh:mm` / `-hh:mm` (hours up to 24, minutes up to 60); the day must exist.
+ */
+export function goRfc3339(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/.exec(text);
+  if (m === null) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || second > 59) return false;
+  return m[7] === undefined || (Number(m[7]) <= 24 && Number(m[8]) <= 60);
+}
 
 /** encoding/json's word for what a value is, as in "cannot unmarshal <kind> into". */
 function jsonKind(value: unknown): string {
@@ -70,7 +100,7 @@ function jsonKind(value: unknown): string {
 }
 
 function typeName(type: GoType): string {
-  return type.kind === 'any' ? 'interface {}' : type.kind === 'struct' || type.kind === 'slice' || type.kind === 'map' ? type.name : type.kind;
+  return type.kind === 'any' ? 'interface {}' : type.kind === 'time' ? 'time.Time' : type.kind === 'struct' || type.kind === 'slice' || type.kind === 'map' ? type.name : type.kind;
 }
 
 class Unconvertible extends Error {}
@@ -110,6 +140,10 @@ function decode(value: unknown, type: GoType, struct: string, path: string[]): u
       return kind === 'array' || kind === 'object' ? refuse() : value;
     case 'bool':
       return kind === 'bool' ? value : refuse();
+    case 'time':
+      if (kind !== 'string') throw new Refused('Time.UnmarshalJSON: input is not a JSON string');
+      if (!goRfc3339(String(value))) throw new Refused(`parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time (such as 2024-01-31T12:00:00Z)`);
+      return value;
     case 'slice':
       return Array.isArray(value) ? value.map((item) => decode(item, type.of, struct, path)) : refuse();
     case 'map': {
@@ -143,13 +177,27 @@ function decode(value: unknown, type: GoType, struct: string, path: string[]): u
  * to their fields, unknown keys kept), or Helm's words for why it cannot load the file.
  */
 export function decodeChartMetadata(parsed: Record<string, unknown>): { metadata: Record<string, unknown> } | { refused: string } {
+  const decoded = decodeAs(parsed, METADATA);
+  return 'value' in decoded ? { metadata: decoded.value } : decoded;
+}
+
+function decodeAs(parsed: Record<string, unknown>, type: GoType & { kind: 'struct' }): { value: Record<string, unknown> } | { refused: string } {
   try {
-    return { metadata: decode(parsed, METADATA, 'Metadata', []) as Record<string, unknown> };
+    return { value: decode(parsed, type, type.name, []) as Record<string, unknown> };
   } catch (err) {
     if (err instanceof Refused) return { refused: `error unmarshaling JSON: while decoding JSON: ${err.message}` };
     if (err instanceof Unconvertible) return { refused: `error converting YAML to JSON: ${err.message}` };
     throw err;
   }
+}
+
+/**
+ * A parsed Chart.lock or requirements.lock mapping as Helm's Lock struct receives it, or Helm's words
+ * for why it cannot load the file (a `generated` that is not an RFC 3339 time, a value of the wrong kind).
+ */
+export function decodeChartLock(parsed: Record<string, unknown>): { lock: Record<string, unknown> } | { refused: string } {
+  const decoded = decodeAs(parsed, LOCK);
+  return 'value' in decoded ? { lock: decoded.value } : decoded;
 }
 
 /**

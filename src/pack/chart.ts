@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
-import { decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
+import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { blockingReads, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
@@ -169,6 +169,9 @@ interface ChartSlot {
   chartYaml?: string;
   values?: string;
   requirements?: string;
+  /** Chart.lock and requirements.lock: Helm's loader reads each into its Lock struct. */
+  chartLock?: string;
+  requirementsLock?: string;
   templateRefs?: Set<string>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
@@ -339,7 +342,7 @@ function drain(entry: Readable): Promise<void> {
 /** What the chart needs of an archive entry. */
 type EntryUse =
   | { kind: 'skip' }
-  | { kind: 'text'; slot: ChartSlot; field: 'chartYaml' | 'values' | 'requirements'; label: string; nested: boolean }
+  | { kind: 'text'; slot: ChartSlot; field: 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requirementsLock'; label: string; nested: boolean }
   | { kind: 'template'; slot: ChartSlot; label: string }
   | { kind: 'archive'; slot: ChartSlot; label: string };
 
@@ -393,6 +396,8 @@ class ArchiveCollector {
       if (rel === 'Chart.yaml') return { kind: 'text', slot, field: 'chartYaml', label: entryLabel, nested: textNested };
       if (rel === 'values.yaml') return { kind: 'text', slot, field: 'values', label: entryLabel, nested: textNested };
       if (rel === 'requirements.yaml') return { kind: 'text', slot, field: 'requirements', label: entryLabel, nested: textNested };
+      if (rel === 'Chart.lock') return { kind: 'text', slot, field: 'chartLock', label: entryLabel, nested: textNested };
+      if (rel === 'requirements.lock') return { kind: 'text', slot, field: 'requirementsLock', label: entryLabel, nested: textNested };
       if (budget.templates && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
     } else if (placed.kind === 'archive') {
@@ -554,6 +559,19 @@ function helmDecoded(text: string, what: string, nested: boolean): Record<string
 }
 
 /**
+ * Refuse a Chart.lock or requirements.lock Helm cannot load: its loader reads each into the Lock struct
+ * (`generated` a time.Time, RFC 3339), and any error stops the chart's load ("cannot load Chart.lock: ...").
+ */
+function helmLock(text: string, what: string, nested: boolean): void {
+  const decoded = decodeChartLock(parseYamlObject(text, what, nested));
+  if ('lock' in decoded) return;
+  const file = posix.basename(what.replaceAll(':', '/'));
+  throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load ${file}: ${decoded.refused}")`, {
+    hint: `fix ${file} (\`helm dependency update\` writes it anew), then rebuild the archive with \`helm package <chart-dir>\``,
+  });
+}
+
+/**
  * Refuse a chart values.yaml Helm cannot load: Helm's loader reads it into a map with sigs.k8s.io/yaml
  * (chartutil.ReadValues: the first document only), so YAML Go refuses, or a first document that is a
  * list or a single value, stops every install ("cannot load values.yaml: ...").
@@ -651,6 +669,8 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   // Helm reads requirements.yaml over Chart.yaml: its `dependencies`, when present, replace Chart.yaml's.
   const dependencies = requirements['dependencies'] ?? metadata['dependencies'];
   if (slot.values !== undefined) helmValues(slot.values, `${location}/values.yaml`, nested);
+  if (slot.chartLock !== undefined) helmLock(slot.chartLock, `${location}/Chart.lock`, nested);
+  if (slot.requirementsLock !== undefined) helmLock(slot.requirementsLock, `${location}/requirements.lock`, nested);
   const refused = helmMetadataProblem(metadata, dependencies);
   if (refused !== undefined) {
     throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${location}/Chart.yaml: Helm refuses this chart ("validation: ${refused}")`, {
@@ -709,6 +729,10 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promi
   if (values !== undefined) slot.values = values;
   const requirements = await readOptionalText(join(dir, 'requirements.yaml'), budget.maxTextBytes, true);
   if (requirements !== undefined) slot.requirements = requirements;
+  const chartLock = await readOptionalText(join(dir, 'Chart.lock'), budget.maxTextBytes, true);
+  if (chartLock !== undefined) slot.chartLock = chartLock;
+  const requirementsLock = await readOptionalText(join(dir, 'requirements.lock'), budget.maxTextBytes, true);
+  if (requirementsLock !== undefined) slot.requirementsLock = requirementsLock;
   if (budget.templates) await readTemplateDirectory(join(dir, 'templates'), slot, 0);
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];

@@ -46,6 +46,11 @@ const CASES: Array<{ name: string; files: Record<string, string | Buffer>; says:
     files: { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: !!binary aGk\n' },
     says: '!!binary value contains invalid base64 data',
   },
+  {
+    name: 'a Chart.lock generated on a date only',
+    files: { 'web/Chart.lock': 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n' },
+    says: 'web-1.0.0.tgz/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-01-31" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time',
+  },
 ];
 
 describe('chart archives Helm refuses to load', () => {

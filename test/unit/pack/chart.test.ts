@@ -221,6 +221,29 @@ describe('readChart', () => {
       problem: 'bad-metadata',
       message: ':charts/sub/values.yaml: Helm refuses this chart ("cannot load values.yaml": its top level is a single value, not a mapping of values)',
     },
+    // Helm's loader reads Chart.lock and requirements.lock into its Lock struct, whose `generated` is a
+    // time.Time (RFC 3339 through time.Time UnmarshalJSON), in every chart and subchart.
+    {
+      name: 'a Chart.lock generated on a date only',
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n' },
+      problem: 'bad-metadata',
+      message: '.tgz/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-01-31" as "2006-01-02T15:04:05Z07:00"',
+    },
+    { name: 'a Chart.lock generated with a space for the T', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'generated: 2024-01-31 12:00:00\n' }, problem: 'bad-metadata', message: 'parsing time "2024-01-31 12:00:00"' },
+    { name: 'a Chart.lock generated as a number', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'generated: 1706702400\n' }, problem: 'bad-metadata', message: '("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: Time.UnmarshalJSON: input is not a JSON string")' },
+    {
+      name: 'a Chart.lock dependency version given as a list',
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'dependencies:\n  - name: a\n    version: [1]\ngenerated: "2024-01-31T12:00:00Z"\n' },
+      problem: 'bad-metadata',
+      message: 'cannot unmarshal array into Go struct field Dependency.dependencies.version of type string',
+    },
+    {
+      name: "a subchart's Chart.lock with a time zone hour out of range",
+      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/Chart.lock': 'generated: "2024-01-31T12:00:00+25:00"\n' },
+      problem: 'bad-metadata',
+      message: ':charts/sub/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: ',
+    },
+    { name: 'a requirements.lock generated on February 30th', files: { 'x/Chart.yaml': 'apiVersion: v1\nname: x\nversion: 1.0.0\n', 'x/requirements.lock': 'generated: 2024-02-30T00:00:00Z\n' }, problem: 'bad-metadata', message: '("cannot load requirements.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-02-30T00:00:00Z"' },
   ])('refuses what Helm refuses: $name, with what Helm says', async ({ files, problem, message }) => {
     const path = join(work, `helm-${Math.random().toString(16).slice(2)}.tgz`);
     await writeTgz(path, files);
@@ -246,6 +269,36 @@ describe('readChart', () => {
       const chart = await readChart(path);
       expect({ name: chart.name, version: chart.version, sub: chart.subcharts.map((c) => c.name) }).toEqual({ name, version, sub: ['lib'] });
     }
+  });
+
+  it('reads the Chart.lock files Helm loads: generated in every RFC 3339 form Go reads, null, empty; requirements.lock too', async () => {
+    // Each `generated` below is one go's time.Time UnmarshalJSON reads (checked against Go on the same text).
+    const locks = [
+      'dependencies:\n- name: redis\n  repository: https://charts.example.com\n  version: 18.1.0\ndigest: sha256:1f\ngenerated: "2024-01-31T12:00:00.160573+05:30"\n',
+      'generated: 2024-01-31T12:00:00Z\n',
+      'generated: "2024-01-31T12:00:00,5-07:00"\n',
+      'generated: "2024-02-29T1:00:00+24:00"\n',
+      'generated: ~\n',
+      'Generated: "2024-01-31T12:00:00Z"\nunknown: [1]\n',
+      '',
+      '# nothing\n',
+    ];
+    for (const [i, lock] of locks.entries()) {
+      const path = join(work, `lock-ok-${i}.tgz`);
+      await writeTgz(path, { 'c/Chart.yaml': 'apiVersion: v1\nname: c\nversion: 1.0.0\n', 'c/Chart.lock': lock, 'c/requirements.lock': lock, 'c/charts/s/Chart.yaml': 'apiVersion: v2\nname: s\nversion: 1.0.0\n', 'c/charts/s/Chart.lock': lock });
+      expect((await readChart(path)).subcharts.map((c) => c.name)).toEqual(['s']);
+    }
+  });
+
+  it('refuses the Chart.lock Helm refuses in an unpacked chart folder and its subchart folders, and reads a good one', async () => {
+    const dir = join(work, 'lock-folder');
+    await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: f\nversion: 1.0.0\n', 'Chart.lock': 'generated: "2024-01-31T12:00:00Z"\n', 'charts/s/Chart.yaml': 'apiVersion: v2\nname: s\nversion: 1.0.0\n', 'charts/s/Chart.lock': 'generated: "2024-01-31"\n' });
+    const err = await readChart(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChartError);
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'bad-metadata', nested: true });
+    expect((err as Error).message).toContain(`${join(dir, 'charts', 's')}/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-01-31"`);
+    await put(dir, { 'charts/s/Chart.lock': 'generated: "2024-01-31T00:00:00Z"\n' });
+    expect((await readChart(dir)).subcharts.map((c) => c.name)).toEqual(['s']);
   });
 
   it('reads the values.yaml files Helm loads: empty, comments only, null, a first document that is empty, a broken later document', async () => {
