@@ -206,8 +206,8 @@ export function sliceChunks(reader: ByteReader, size: number): NextChunk {
  * `room` (a worker thread, issue 16): how many inflated bytes the caller's limit still allows. A member
  * whose whole deflate data sits in the first piece the streaming inflater would be given is then inflated
  * in this thread (no wait for libuv's thread pool), at most min(room, SYNC_INFLATE_MAX) bytes. Its chunks
- * are counted, checked and queued exactly as the streaming inflater's would be (the same piece, the same
- * chunk sizes). Anything else (damaged or cut-short data, more output than that, a member spanning pieces)
+ * are counted and queued exactly as the streaming inflater's would be (the same piece, the same chunk
+ * sizes); its CRC-32 is computed only when its trailer is read (the same value, so the same verdict). Anything else (damaged or cut-short data, more output than that, a member spanning pieces)
  * puts the piece back and reads the member with the streaming inflater as before, so every verdict and
  * message is the streaming one.
  */
@@ -221,6 +221,8 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
   let size = 0;
   let failure: unknown;
   let wake: (() => void) | undefined;
+  /** The member inflated in this thread, its CRC-32 not yet computed. */
+  let unchecked: Buffer | undefined;
 
   const damaged = (message: string): ArchiveDataError => new ArchiveDataError(message);
   /** Exactly n bytes of the input, or the error Go gives for fewer. */
@@ -298,7 +300,8 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
       }
       queue.push(chunk);
     }
-    crc = crc32(buffer);
+    // The CRC-32 is computed only if the trailer is read: Helm stops at the tar end marker, before it.
+    unchecked = buffer;
     size = buffer.length % 0x1_0000_0000;
     input.unread(piece.length - engine.bytesWritten);
     state = 'trailer';
@@ -361,6 +364,8 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
 
   const checkTrailer = async (): Promise<void> => {
     const trailer = await need(8);
+    if (unchecked !== undefined) crc = crc32(unchecked);
+    unchecked = undefined;
     if (trailer.readUInt32LE(0) !== crc >>> 0) throw damaged('incorrect data check');
     if (trailer.readUInt32LE(4) !== size) throw damaged('incorrect length check');
     state = 'header';
@@ -385,6 +390,7 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
     close: () => {
       inflater?.destroy();
       inflater = undefined;
+      unchecked = undefined;
     },
   };
 }
