@@ -278,7 +278,7 @@ export function parseGoYaml(text: string): GoYamlParse {
   };
   const tab = goTabProblem(docs, original, (offset) => position(offset).offset);
   docs.forEach((doc, index) => {
-    const found = firstProblem(doc as Document.Parsed, errorAt) ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
+    const found = firstProblem(doc as Document.Parsed, parsedText, errorAt) ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
     if (found === undefined) return;
     if (index === 0) result.error ??= found;
     else result.laterDocumentError ??= found;
@@ -286,17 +286,47 @@ export function parseGoYaml(text: string): GoYamlParse {
   return result;
 }
 
-function firstProblem(doc: Document.Parsed, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
+function firstProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
   for (const err of doc.errors) {
     // libyaml takes `#` right after a token as a comment; YAML 1.2 wants a space before it.
     if (err.code === 'MISSING_CHAR' && err.message.startsWith('Comments must be separated')) continue;
     return errorAt(err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? err.message, err.pos[0]);
   }
-  return decoderProblem(doc, errorAt);
+  return decoderProblem(doc, text, errorAt);
+}
+
+/** Offset of the `:` after a flow mapping key ending at `from` (blanks, line breaks and comments between), if there is one. */
+function flowColon(text: string, from: number): number | undefined {
+  let i = from;
+  for (;;) {
+    while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++;
+    if (text[i] !== '#') break;
+    while (i < text.length && text[i] !== '\n') i++;
+  }
+  return text[i] === ':' ? i : undefined;
+}
+
+/**
+ * Whether the flow mapping key starting at `start` is an implicit one: right after `{` or `,` (blanks,
+ * line breaks, an anchor or a tag between), not after `?`. Anything else (a comment) counts as not
+ * implicit, so such a key is never refused here.
+ */
+function implicitFlowKey(text: string, start: number): boolean {
+  let i = start - 1;
+  for (;;) {
+    while (i >= 0 && ' \t\r\n'.includes(text[i] as string)) i--;
+    const c = text[i];
+    if (c === '{' || c === ',') return true;
+    let j = i;
+    while (j >= 0 && !' \t\r\n{,'.includes(text[j] as string)) j--;
+    const word = text.slice(j + 1, i + 1);
+    if (!word.startsWith('&') && !word.startsWith('!')) return false;
+    i = j;
+  }
 }
 
 /** What go-yaml's decoder (and sigs.k8s.io/yaml's JSON conversion) refuses in a well-formed document. */
-function decoderProblem(doc: Document.Parsed, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
+function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
   const defined = new Map<string, YamlNode>();
   /** Anchors whose node is still being walked: an alias to one is an alias to itself. */
   const open = new Set<string>();
@@ -323,6 +353,15 @@ function decoderProblem(doc: Document.Parsed, errorAt: (message: string, offset:
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
         const keyAt = key?.range?.[0] ?? start(pair.value as YamlNode | null);
+        // libyaml drops a possible simple key when the line changes before its `:` (scannerc.go
+        // yaml_parser_stale_simple_keys); in a flow mapping the `:` then has no key ("did not find
+        // expected ',' or '}'"). The `yaml` package checks this only in flow sequences.
+        if (node.flow === true && key?.range !== undefined && key.range !== null) {
+          const colon = flowColon(text, key.range[1]);
+          if (colon !== undefined && text.slice(key.range[0], colon).includes('\n') && implicitFlowKey(text, key.range[0])) {
+            problem ??= errorAt("did not find expected ',' or '}': a key in a {...} mapping must be on one line with its ':' (Go's YAML reader, which Helm uses, refuses it)", colon);
+          }
+        }
         if (isMap(key) || isSeq(key)) {
           problem ??= errorAt('invalid map key: a list or map cannot be a key', keyAt);
         } else if (key === null || (isScalar(key) && key.value === null)) {

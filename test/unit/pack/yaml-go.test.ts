@@ -117,6 +117,27 @@ const cases: Case[] = [
     why: 'Go counts the CR as a line ("line 2: did not find expected node content"); the unclosed [ is reported at the end of the text, after the second CR',
   },
   { name: 'a document marker inside a flow sequence', text: 'a: [\n---\n]\n', error: { line: 2, message: 'not valid YAML' }, why: 'scannerc.go reads --- at column 0 as a document start even in flow: "did not find expected \',\' or \']\'"' },
+  // A flow mapping key and its `:` on different lines (go-yaml v2 and v3: "did not find expected ',' or '}'",
+  // on the line before the `:` in v2's count). Error lines below are the `:`'s.
+  ...[
+    ['a line break between a flow mapping key and its colon', 'a: {b\n: 1}\n', 2],
+    ['the colon indented on the next line', 'a: {b: 1, c\n  : 2}\n', 2],
+    ['a quoted key before the line break', "a: {'b'\n : 1}\n", 2],
+    ['a plain key over two lines', 'a: {b\n c: 1}\n', 2],
+    ['a quoted key over two lines', 'a: {"b\n c": 1}\n', 2],
+    ['a comment between key and colon', 'a: {b #c\n: 1}\n', 2],
+    ['an anchored key', 'a: {&x b\n: 1}\n', 2],
+    ['a flow mapping inside a flow sequence', 'a: [{b\n: 1}]\n', 2],
+    ['a key on its own line in a flow mapping', 'a: {\n b\n : 1}\n', 3],
+  ].map(([name, text, line]): Case => ({
+    name: name as string,
+    text: text as string,
+    error: { line: line as number, message: "did not find expected ',' or '}'" },
+    why: 'scannerc.go yaml_parser_stale_simple_keys: a simple key is dropped when the line changes before its `:`',
+  })),
+  { name: 'an explicit flow mapping key over a line break', text: 'a: {? b\n: 1}\n', value: { a: { b: 1 } }, why: 'an explicit key (`?`) is no simple key' },
+  { name: 'a line break after the colon of a flow mapping key', text: 'a: {b :\n 1, c: [1,\n 2]}\n', value: { a: { b: 1, c: [1, 2] } }, why: 'the key and its `:` are on one line' },
+  { name: 'flow mapping keys without a value across lines', text: 'a: {b,\n c\n}\n', value: { a: { b: null, c: null } }, why: 'no `:` follows: keys with null values' },
 ];
 
 describe("YAML verdicts match Go's", () => {
