@@ -358,8 +358,14 @@ function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: s
         // expected ',' or '}'"). The `yaml` package checks this only in flow sequences.
         if (node.flow === true && key?.range !== undefined && key.range !== null) {
           const colon = flowColon(text, key.range[1]);
-          if (colon !== undefined && text.slice(key.range[0], colon).includes('\n') && implicitFlowKey(text, key.range[0])) {
-            problem ??= errorAt("did not find expected ',' or '}': a key in a {...} mapping must be on one line with its ':' (Go's YAML reader, which Helm uses, refuses it)", colon);
+          const span = colon === undefined ? '' : text.slice(key.range[0], colon);
+          if (colon !== undefined && implicitFlowKey(text, key.range[0])) {
+            if (span.includes('\n')) {
+              problem ??= errorAt("did not find expected ',' or '}': a key in a {...} mapping must be on one line with its ':' (Go's YAML reader, which Helm uses, refuses it)", colon);
+            } else if (span.length > 1024 && [...span].length > 1024) {
+              // The same stale check drops a key whose `:` is more than 1024 characters after its start.
+              problem ??= errorAt("did not find expected ',' or '}': the ':' of a key in a {...} mapping must be at most 1024 characters after the key's start (Go's YAML reader, which Helm uses, refuses it)", colon);
+            }
           }
         }
         if (isMap(key) || isSeq(key)) {
