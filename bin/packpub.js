@@ -11,8 +11,7 @@ process.env.UV_THREADPOOL_SIZE ??= '8';
 // The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
 // source maps are read only for --debug, whose stack traces then name src/ files and lines.
 if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
-const { main } = await import('../dist/bundle/packpub.js');
+const { main, runAsProcess } = await import('../dist/bundle/packpub.js');
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+// The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
+runAsProcess(main(process.argv.slice(2)));

@@ -72,6 +72,40 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 /**
+ * Run main() as this process: its exit code becomes the process's (bin/packpub.js). If the event loop
+ * empties while the run has not finished, an operation was waiting for something that can never happen (a
+ * bug, such as a stream that reports an error without ending a pending write): Node would then exit 0
+ * after doing part of the work, and print nothing. The run fails instead, saying so (exit 1, INTERNAL).
+ */
+export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): void {
+  let finished = false;
+  const unfinished = (): void => {
+    if (finished) return;
+    finished = true;
+    process.exitCode = renderError(
+      io,
+      new PackpubError('INTERNAL', 'packpub stopped before the run finished: an operation never completed, so nothing after the last line printed is confirmed', {
+        hint: 'this is a bug in packpub; run again with --debug and report the output',
+      }),
+      false,
+    );
+  };
+  process.on('beforeExit', unfinished);
+  run.then(
+    (code) => {
+      finished = true;
+      process.off('beforeExit', unfinished);
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      finished = true;
+      process.off('beforeExit', unfinished);
+      throw err;
+    },
+  );
+}
+
+/**
  * A run whose standard output could not be written (a full disk under `--json > report.json`) did not do
  * what was asked, whatever it published: say so on stderr and fail. Write errors surface a tick after the
  * write, so wait one turn of the event loop first.
