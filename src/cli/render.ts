@@ -2,6 +2,7 @@ import type { CopyEvent, CopyReport, CopyResult } from '../operations/copy-repor
 import type { DeleteReport, DeleteResult } from '../operations/delete.js';
 import type { BlobUploadDone, BlobUploadProgress, PackResult, PushEvent, PushReport } from '../operations/push-report.js';
 import type { Finding } from '../pack/findings.js';
+import type { StoreWarning } from '../targets/artifact-store.js';
 import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
 import { useColor, writeLine, type CliIo } from './io.js';
 
@@ -53,6 +54,16 @@ function findingLines(findings: readonly Finding[], dir: string, shown: number):
   });
   if (findings.length > shown) lines.push(`  ... and ${findings.length - shown} more (packpub validate ${dir} shows them all)`);
   return lines;
+}
+
+/** What the target's repository keeps that differs from what was asked (PackResult.warnings), as `  warning: ...` and `  hint: ...` lines. */
+export function storeWarningLines(warnings: readonly StoreWarning[] | undefined): string[] {
+  return (warnings ?? []).flatMap((w) => [`  warning: ${w.message}`, ...(w.hint === undefined ? [] : [`    hint: ${w.hint}`])]);
+}
+
+/** One result's warnings (PackResult/CopyResult.warnings) as `warning: <pack> -> <reference>: ...` lines, for runs whose stdout is a machine format. */
+export function resultWarningLines(id: string, where: string | undefined, warnings: readonly StoreWarning[] | undefined): string[] {
+  return (warnings ?? []).flatMap((w) => [`warning: ${id}${where === undefined ? '' : ` -> ${where}`}: ${w.message}`, ...(w.hint === undefined ? [] : [`  hint: ${w.hint}`])]);
 }
 
 /** Warnings shown under a pack that was published (or unchanged) anyway. */
@@ -216,6 +227,7 @@ export class PushRenderer {
   private printResult(r: PackResult): void {
     const failed = r.status === 'failed' || r.status === 'conflict' || r.status === 'invalid';
     writeLine(failed ? this.io.stderr : this.io.stdout, describeResult(r));
+    for (const line of storeWarningLines(r.warnings)) writeLine(this.io.stderr, line);
     // A failed pack's findings are part of describeResult; a pack that went through shows its warnings.
     if (failed) return;
     for (const line of findingLines(r.findings?.filter((f) => f.severity === 'warning') ?? [], r.dir, WARNINGS_SHOWN)) writeLine(this.io.stderr, line);
@@ -307,6 +319,7 @@ export class CopyRenderer {
         this.status.done++;
         const r = event.result;
         this.status.print(r.status === 'failed' || r.status === 'conflict' ? this.io.stderr : this.io.stdout, describeCopyResult(r));
+        for (const line of storeWarningLines(r.warnings)) this.status.print(this.io.stderr, line);
         break;
       }
       default:

@@ -1,4 +1,5 @@
 import type { Digest } from '../oci/digest.js';
+import type { StoreWarning } from '../targets/artifact-store.js';
 import type { BlobUploadDone, BlobUploadProgress, PlannedAction } from './push-report.js';
 
 /* copy's result model and events, beside push's (push-report.ts). */
@@ -36,6 +37,8 @@ export interface CopyResult {
   bytesToCopy?: number;
   durationMs: number;
   error?: { code: string; message: string; hint?: string };
+  /** What the destination repository keeps that differs from what was asked, short of a failure (push's PackResult.warnings). */
+  warnings?: StoreWarning[];
 }
 
 export interface CopySummary {

@@ -195,12 +195,11 @@ async function copyOne(
   let digest: Digest | undefined;
   let size: number | undefined;
   let copiedBytes = 0;
-  const done = (rest: Omit<CopyResult, 'name' | 'version' | 'source' | 'destination' | 'durationMs' | 'copiedBytes'>): CopyResult => ({
-    ...base,
-    ...rest,
-    copiedBytes,
-    durationMs: Date.now() - started,
-  });
+  const done = (rest: Omit<CopyResult, 'name' | 'version' | 'source' | 'destination' | 'durationMs' | 'copiedBytes'>): CopyResult => {
+    // What the destination repository keeps that differs from what was asked (an existing ECR repository's settings).
+    const warnings = to.store.repositoryWarnings?.(dstRepo) ?? [];
+    return { ...base, ...rest, copiedBytes, durationMs: Date.now() - started, ...(warnings.length === 0 ? {} : { warnings: [...warnings] }) };
+  };
   try {
     ctx.emit({ type: 'pack-start', ...base });
     const fetched = await from.store.getManifest(srcRepo, item.version);

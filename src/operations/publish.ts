@@ -91,7 +91,7 @@ export async function ensureBlob(
  * artifact (Harbor shows the namespace; ECR needs the repository). Pushed untagged, by digest.
  */
 export async function ensureBaseRepository(store: WritableStore, repo: string): Promise<void> {
-  await store.prepareRepository(repo);
+  await store.prepareRepository(repo, { marker: true });
   const bytes = serializeManifest(emptyArtifactManifest(BASE_ARTIFACT_CREATED));
   const digest = sha256Digest(bytes);
   if ((await store.headManifest(repo, digest)) !== undefined) return;

@@ -1,5 +1,6 @@
 import type { Digest } from '../oci/digest.js';
 import type { Finding } from '../pack/findings.js';
+import type { StoreWarning } from '../targets/artifact-store.js';
 
 export interface ValidationReportLike {
   dir: string;
@@ -46,6 +47,8 @@ export interface PackResult {
   durationMs: number;
   error?: { code: string; message: string; hint?: string };
   findings?: Finding[];
+  /** What the target's repository keeps that differs from what was asked, short of a failure (e.g. ECR settings of an existing repository). */
+  warnings?: StoreWarning[];
 }
 
 export interface PushSummary {

@@ -466,10 +466,10 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     const lookup = lookups[i];
     try {
       if (lookup === undefined || 'error' in lookup) throw lookup?.error;
-      results.push(await publishTo(state, pack, where, built, lookup.manifest, ctx, t0));
+      results.push(withWarnings(await publishTo(state, pack, where, built, lookup.manifest, ctx, t0), state.target.store, where.repo));
     } catch (err) {
       noteUnreachable(state, err);
-      results.push(failure(pack, state.target, where.reference, err, built, Date.now() - t0));
+      results.push(withWarnings(failure(pack, state.target, where.reference, err, built, Date.now() - t0), state.target.store, where.repo));
     } finally {
       if (built.path !== undefined && i === states.length - 1) await rm(built.path, { force: true });
     }
@@ -499,6 +499,14 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
   ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings, findings: pack.findings });
   if (archive.tree !== undefined) ctx.cache?.rememberFolder(archive.tree, ctx.mtime, archive.contentKey);
   return { path: archive.path, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
+}
+
+/** The result with what the store found about the pack's repository that the user must be told (an existing ECR repository's own settings). */
+function withWarnings(result: PackResult, store: PackTarget['store'], repo: string): PackResult {
+  const warnings = store.repositoryWarnings?.(repo) ?? [];
+  // In place: the result's identity marks it as confirmed without a write (CONFIRMED_WITHOUT_WRITE).
+  if (warnings.length > 0) result.warnings = [...warnings];
+  return result;
 }
 
 function failure(pack: ValidPack, target: PackTarget, reference: string | undefined, err: unknown, built: Built | undefined, durationMs: number): PackResult {

@@ -21,6 +21,23 @@ export interface PushManifestOptions {
   ifTagHolds?: Digest | null;
 }
 
+/**
+ * Something the user must be told about a repository that does not stop the push: e.g. an existing ECR
+ * repository that keeps its own resource tags where others were asked. Carried into the pack's result.
+ */
+export interface StoreWarning {
+  message: string;
+  hint?: string;
+}
+
+export interface PrepareRepositoryOptions {
+  /**
+   * The repository holds only packpub's empty marker artifact (`<base>/spectro-packs/archive`), no pack:
+   * an existing one is not compared with the settings asked for new repositories.
+   */
+  marker?: boolean;
+}
+
 export interface PushBlobOptions {
   /** A repository of the same store holding this blob, to mount it from (see pushBlob). */
   mountFrom?: string;
@@ -95,8 +112,14 @@ export interface ArtifactStore {
    */
   deleteTag(request: DeleteTagRequest): Promise<void>;
 
-  /** Make sure a repository can receive pushes (ECR CreateRepository, Harbor project check); no-op elsewhere. */
-  prepareRepository(repository: string): Promise<void>;
+  /**
+   * Make sure a repository can receive pushes (ECR CreateRepository, Harbor project check); no-op elsewhere.
+   * Fails when the repository exists with a setting that would make the push untrue to what was asked
+   * (ECR: KMS encryption or key); a lesser difference becomes a warning (repositoryWarnings).
+   */
+  prepareRepository(repository: string, options?: PrepareRepositoryOptions): Promise<void>;
+  /** What prepareRepository found about `repository` that the user must be told (empty or absent: nothing). */
+  repositoryWarnings?(repository: string): readonly StoreWarning[];
   /**
    * Say, without any request, that this run may push to `repository`, so reads made before
    * prepareRepository already ask for push rights (one token for pull and push); absent where reads and
@@ -122,7 +145,18 @@ export type ReadableStore = Pick<
 /** What publishing to a store needs (the destination of a copy): check what is there, then write blobs and manifests. */
 export type WritableStore = Pick<
   ArtifactStore,
-  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'hasBlob' | 'pushBlob' | 'pushManifest' | 'prepareRepository' | 'intendPush' | 'intendMountFrom'
+  | 'kind'
+  | 'location'
+  | 'reference'
+  | 'getManifest'
+  | 'headManifest'
+  | 'hasBlob'
+  | 'pushBlob'
+  | 'pushManifest'
+  | 'prepareRepository'
+  | 'repositoryWarnings'
+  | 'intendPush'
+  | 'intendMountFrom'
 >;
 
 /** What removing published versions needs (delete): read tags and digests, then delete. */

@@ -1,4 +1,4 @@
-import type { BatchDeleteImageCommandOutput, DescribeRepositoriesCommandOutput } from '@aws-sdk/client-ecr';
+import type { BatchDeleteImageCommandOutput, DescribeRepositoriesCommandOutput, ListTagsForResourceCommandOutput, Repository } from '@aws-sdk/client-ecr';
 import type { EcrHost } from '../aws/ecr-host.js';
 import { EcrClients, mapAwsError, type EcrApiClient, type EcrAwsOptions } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
@@ -18,6 +18,23 @@ export interface EcrRepositorySummary {
   name: string;
   createdAt?: Date;
   imageTagMutability?: string;
+}
+
+/** One repository as DescribeRepositories gives it, with the settings CreateRepository fixes. */
+export interface EcrRepositoryDetails extends EcrRepositorySummary {
+  arn?: string;
+  /** AES256, KMS or KMS_DSSE. */
+  encryptionType?: string;
+  /** The KMS key's ARN, as ECR reports it. */
+  kmsKey?: string;
+}
+
+function summaryOf(name: string, repo: Repository): EcrRepositorySummary {
+  return {
+    name,
+    ...(repo.createdAt === undefined ? {} : { createdAt: repo.createdAt }),
+    ...(repo.imageTagMutability === undefined ? {} : { imageTagMutability: repo.imageTagMutability }),
+  };
 }
 
 export class EcrApi {
@@ -98,11 +115,7 @@ export class EcrApi {
       for (const repo of page.repositories ?? []) {
         const name = repo.repositoryName;
         if (name === undefined || !name.startsWith(wanted)) continue;
-        found.push({
-          name,
-          ...(repo.createdAt === undefined ? {} : { createdAt: repo.createdAt }),
-          ...(repo.imageTagMutability === undefined ? {} : { imageTagMutability: repo.imageTagMutability }),
-        });
+        found.push(summaryOf(name, repo));
       }
       nextToken = page.nextToken;
     } while (nextToken !== undefined && nextToken !== '');
@@ -110,20 +123,35 @@ export class EcrApi {
   }
 
   /** Describe one repository; undefined when it does not exist. */
-  async describeRepository(name: string): Promise<EcrRepositorySummary | undefined> {
+  async describeRepository(name: string): Promise<EcrRepositoryDetails | undefined> {
     const { sdk, send } = await this.open();
     try {
       const out = await send<DescribeRepositoriesCommandOutput>(new sdk.DescribeRepositoriesCommand({ registryId: this.host.accountId, repositoryNames: [name] }));
       const repo = out.repositories?.[0];
       if (repo === undefined) return undefined;
+      const encryption = repo.encryptionConfiguration;
       return {
-        name,
-        ...(repo.createdAt === undefined ? {} : { createdAt: repo.createdAt }),
-        ...(repo.imageTagMutability === undefined ? {} : { imageTagMutability: repo.imageTagMutability }),
+        ...summaryOf(name, repo),
+        ...(repo.repositoryArn === undefined ? {} : { arn: repo.repositoryArn }),
+        ...(encryption?.encryptionType === undefined ? {} : { encryptionType: encryption.encryptionType }),
+        ...(encryption?.kmsKey === undefined ? {} : { kmsKey: encryption.kmsKey }),
       };
     } catch (err) {
       if ((err as { name?: string }).name === 'RepositoryNotFoundException') return undefined;
       throw this.fail(err, 'ecr:DescribeRepositories');
+    }
+  }
+
+  /** The resource tags of a repository (ListTagsForResource by its ARN). */
+  async repositoryTags(arn: string): Promise<Record<string, string>> {
+    const { sdk, send } = await this.open();
+    try {
+      const out = await send<ListTagsForResourceCommandOutput>(new sdk.ListTagsForResourceCommand({ resourceArn: arn }));
+      const tags: Record<string, string> = {};
+      for (const t of out.tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
+      return tags;
+    } catch (err) {
+      throw this.fail(err, 'ecr:ListTagsForResource');
     }
   }
 

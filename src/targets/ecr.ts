@@ -1,13 +1,14 @@
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { EcrClients } from '../aws/ecr-sdk.js';
-import { PackpubError } from '../errors.js';
+import { errorMessage, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { isRegistryError } from '../registry/errors.js';
 import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { ArtifactStore, DeleteTagRequest } from './artifact-store.js';
+import type { ArtifactStore, DeleteTagRequest, PrepareRepositoryOptions, StoreWarning } from './artifact-store.js';
+import { asksRepositorySettings, checkEcrSettings } from './ecr-settings.js';
 import { GenericRegistryStore } from './registry-store.js';
 
 /*
@@ -30,16 +31,33 @@ export class EcrStore extends GenericRegistryStore {
     private readonly settings: EcrRepositoryOptions,
   ) {
     super(client);
-    this.ensure = onceper(async (repository) => {
-      const made = await this.api.createRepository(repository, this.settings);
-      // Asked for immutable tags, the repository was already there: ECR keeps its own setting.
-      const asked = this.settings.tagMutability;
-      if (made === 'exists' && asked?.startsWith('IMMUTABLE') === true) {
-        const found = await this.api.describeRepository(repository);
-        if (found?.imageTagMutability?.startsWith('MUTABLE') === true) this.mutableDespiteAsked.set(repository, found.imageTagMutability);
+    this.ensure = onceper(async (key) => {
+      const marker = key.startsWith('marker:');
+      const repository = marker ? key.slice('marker:'.length) : key;
+      const made = this.settings.create === false ? 'exists' : await this.api.createRepository(repository, this.settings);
+      // The repository was already there: ECR keeps its own settings. Compare them with what was asked
+      // (ecr-settings.ts), except on the base repository, which holds only packpub's empty marker.
+      if (made === 'created' || marker || !asksRepositorySettings(this.settings)) return;
+      const found = await this.api.describeRepository(repository);
+      if (found === undefined) return; // --no-create-repositories: the push says it is missing
+      const tags =
+        Object.keys(this.settings.tags ?? {}).length === 0 || found.arn === undefined
+          ? undefined
+          : await this.api.repositoryTags(found.arn).then(
+              (t) => ({ tags: t }),
+              (err: unknown) => ({ error: errorMessage(err) }),
+            );
+      const check = checkEcrSettings(this.settings, found, tags, this.reference(repository));
+      if (check.refusal !== undefined) throw check.refusal;
+      if (check.warnings.length > 0) this.warnings.set(repository, check.warnings);
+      if (this.settings.tagMutability?.startsWith('IMMUTABLE') === true && found.imageTagMutability?.startsWith('MUTABLE') === true) {
+        this.mutableDespiteAsked.set(repository, found.imageTagMutability);
       }
     });
   }
+
+  /** What the existing repositories' own settings made untrue of what was asked (checkEcrSettings). */
+  private readonly warnings = new Map<string, StoreWarning[]>();
 
   /**
    * Repositories that were there before the run with mutable tags although --ecr-tag-mutability asked for
@@ -49,9 +67,13 @@ export class EcrStore extends GenericRegistryStore {
    */
   private readonly mutableDespiteAsked = new Map<string, string>();
 
-  override async prepareRepository(repository: string): Promise<void> {
-    if (this.settings.create !== false) await this.ensure(repository);
+  override async prepareRepository(repository: string, options?: PrepareRepositoryOptions): Promise<void> {
+    await this.ensure(options?.marker === true ? `marker:${repository}` : repository);
     await super.prepareRepository(repository);
+  }
+
+  repositoryWarnings(repository: string): readonly StoreWarning[] {
+    return this.warnings.get(repository) ?? [];
   }
 
   override async listRepositories(prefix: string): Promise<string[]> {

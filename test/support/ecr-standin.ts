@@ -15,6 +15,7 @@ import type { RunningRegistry } from './registry.js';
  * `Content-Type: application/x-amz-json-1.1`, SigV4 headers (presence and access key checked, not the
  * signature), errors as `{"__type": "<Exception>", "message": "..."}` with status 400.
  * Timestamps are epoch seconds, as the protocol sends them.
+ * ListTagsForResource answers a repository's resource tags by its ARN.
  * BatchDeleteImage changes the registry behind the ECR proxy (`images`): by tag it removes the tag, and
  * the image with its last tag; by digest the image and its tags; problems come back in `failures` with a
  * 200 (ImageNotFound, ImageTagDoesNotMatchDigest, MissingDigestAndTag), as ECR answers.
@@ -211,6 +212,12 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       };
       repositories.set(name, repo);
       return { repository: describe(repo) };
+    },
+    ListTagsForResource: (body) => {
+      const arn = String(body['resourceArn'] ?? '');
+      const repo = [...repositories.values()].find((r) => describe(r).repositoryArn === arn);
+      if (repo === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'resourceArn': ${arn} is not a repository of this registry`);
+      return { tags: Object.entries(repo.tags).map(([Key, Value]) => ({ Key, Value })) };
     },
     DescribeRepositories: (body) => {
       const registryId = typeof body['registryId'] === 'string' ? body['registryId'] : accountId;

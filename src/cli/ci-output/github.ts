@@ -61,6 +61,11 @@ export function annotations(report: PushReport, workspace: string): string[] {
       );
     }
   }
+  for (const r of report.results) {
+    for (const w of r.warnings ?? []) {
+      lines.push(workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', workspace), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)));
+    }
+  }
   for (const cause of failureCauses(report.results)) {
     if (cause.kind === 'pack') {
       const r = cause.result;

@@ -6,6 +6,7 @@ import type { PackResult, PushReport } from '../../operations/push-report.js';
 import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
 import { writeLine } from '../io.js';
+import { resultWarningLines } from '../render.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid } from './causes.js';
 import { annotations, inGitHubActions, stepSummary } from './github.js';
 import { junitXml } from './junit.js';
@@ -43,7 +44,11 @@ export interface CiOutputOptions {
  * annotations and the job summary when GITHUB_ACTIONS=true, and the JUnit file.
  */
 export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiOutputOptions): Promise<void> {
-  if (options.machine) for (const line of failureLines(report.results)) writeLine(io.stderr, line);
+  if (options.machine) {
+    for (const line of failureLines(report.results)) writeLine(io.stderr, line);
+    // Warnings are in each result; a person reading the job log sees them too.
+    for (const r of report.results) for (const line of resultWarningLines(packId(r), r.reference, r.warnings)) writeLine(io.stderr, line);
+  }
   if (inGitHubActions(io.env)) {
     for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd)) writeLine(io.stderr, line);
     const summaryFile = io.env['GITHUB_STEP_SUMMARY'];

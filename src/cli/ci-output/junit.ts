@@ -60,7 +60,10 @@ function testcase(r: PackResult, suite: string): string {
     return `${open}>\n      <skipped${attrs({ message: 'holds different content; kept as is (--skip-existing)' })}/>\n    </testcase>`;
   }
   const detail = [r.status === 'planned' ? `planned ${r.plan ?? ''}` : r.status, r.reference, r.digest].filter((x) => x !== undefined).join(' ');
-  return `${open}>\n      <system-out>${xmlText(detail)}</system-out>\n    </testcase>`;
+  // What the target's repository keeps that differs from what was asked: JUnit's channel for a passing case's warnings.
+  const warned = (r.warnings ?? []).flatMap((w) => [`warning: ${w.message}`, ...(w.hint === undefined ? [] : [`hint: ${w.hint}`])]);
+  const err = warned.length === 0 ? '' : `\n      <system-err>${xmlText(warned.join('\n'))}</system-err>`;
+  return `${open}>\n      <system-out>${xmlText(detail)}</system-out>${err}\n    </testcase>`;
 }
 
 export interface JunitOptions {

@@ -1,0 +1,188 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * ECR creation settings (--ecr-encryption, --ecr-kms-key, --ecr-tag-mutability, --ecr-tag) meet a pack
+ * repository that already exists, whose own settings ECR keeps: weaker encryption or another KMS key
+ * refuses the pack before anything is written there (exit 1); any other difference is a warning on stderr,
+ * in the JSON report and as a GitHub annotation (exit 0). The real @aws-sdk/client-ecr against the ECR API
+ * stand-in, a real registry behind the ECR-like proxy.
+ */
+
+const KEY_A = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+const KEY_B = 'arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-ecr-settings-');
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  const other = await writePack(join(root, 'other-1.0.0'), { name: 'other', version: '1.0.0' });
+  return { ...(await startEcrWorld(stack, 'testAKIDSETTINGS')), root, pack, other };
+});
+
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+const ecrArgs = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+
+/** A pack repository made beforehand (by hand or another tool), with its own settings. */
+function existing(name: string, settings: { encryptionType?: string; kmsKey?: string; imageTagMutability?: string; tags?: Record<string, string> }): void {
+  w.standin.repositories.set(name, {
+    name,
+    registryId: w.standin.accountId,
+    createdAt: new Date(),
+    imageTagMutability: settings.imageTagMutability ?? 'MUTABLE',
+    encryptionType: settings.encryptionType ?? 'AES256',
+    ...(settings.kmsKey === undefined ? {} : { kmsKey: settings.kmsKey }),
+    tags: settings.tags ?? {},
+  });
+}
+
+/** Tags the registry holds in a repository (the proxy's upstream, read directly). */
+async function tagsIn(repo: string): Promise<string[]> {
+  const res = await fetch(`${w.registry.url}/v2/${repo}/tags/list`);
+  if (res.status === 404) return [];
+  return ((await res.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+/** The report validates against docs/report.schema.json, whose `warnings` is part of the contract. */
+async function expectSchemaValid(report: unknown): Promise<void> {
+  const schema = JSON.parse(await readFile(new URL('../../docs/report.schema.json', import.meta.url), 'utf8')) as object;
+  const validate = new Ajv2020({ allErrors: true }).compile(schema);
+  expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+}
+
+interface JsonResult {
+  name: string;
+  status: string;
+  error?: { code: string; message: string };
+  warnings?: { message: string; hint?: string }[];
+}
+
+describe('ECR settings asked for a pack repository that already exists', () => {
+  it('weaker encryption than --ecr-encryption KMS: that pack is refused (exit 1, nothing pushed there); a new repository gets KMS', async () => {
+    existing('enc/spectro-packs/archive/hello', { encryptionType: 'AES256' });
+    const run = await runCli(['push', w.pack, w.other, ...ecrArgs('enc'), '--ecr-encryption', 'KMS', '--ecr-kms-key', KEY_A, '--json'], { env: env() });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as { ok: boolean; results: JsonResult[] };
+    expect(report.ok).toBe(false);
+    const hello = report.results.find((r) => r.name === 'hello');
+    expect(hello?.status).toBe('conflict');
+    expect(hello?.error?.message).toBe(
+      '--ecr-encryption KMS was asked, but the ECR repository enc/spectro-packs/archive/hello already existed with AES256 encryption: refused, nothing pushed to it',
+    );
+    expect(await tagsIn('enc/spectro-packs/archive/hello')).toEqual([]);
+    // The repository itself was left as it was.
+    expect(w.standin.repositories.get('enc/spectro-packs/archive/hello')?.encryptionType).toBe('AES256');
+    // The other pack's repository was new: created with the asked encryption, and published.
+    expect(report.results.find((r) => r.name === 'other')?.status).toBe('published');
+    expect(w.standin.repositories.get('enc/spectro-packs/archive/other')).toMatchObject({ encryptionType: 'KMS', kmsKey: KEY_A });
+    expect(await tagsIn('enc/spectro-packs/archive/other')).toEqual(['1.0.0']);
+  });
+
+  it('another KMS key than --ecr-kms-key: refused; the same key given by its id: published, no warning', async () => {
+    existing('key/spectro-packs/archive/hello', { encryptionType: 'KMS', kmsKey: KEY_A });
+    const other = await runCli(['push', w.pack, ...ecrArgs('key'), '--ecr-encryption', 'KMS', '--ecr-kms-key', KEY_B], { env: env() });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(
+      `--ecr-kms-key ${KEY_B} was asked, but the ECR repository key/spectro-packs/archive/hello already existed with KMS encryption under another key, ${KEY_A}: refused, nothing pushed to it`,
+    );
+    expect(other.stderr).toContain('hint: the pack was not pushed to');
+    expect(await tagsIn('key/spectro-packs/archive/hello')).toEqual([]);
+
+    const same = await runCli(['push', w.pack, ...ecrArgs('key'), '--ecr-encryption', 'KMS', '--ecr-kms-key', '11111111-2222-3333-4444-555555555555'], { env: env() });
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).not.toContain('warning');
+    expect(await tagsIn('key/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+  });
+
+  it('other tag mutability, missing resource tags and stronger encryption: published with warnings on stderr, in --json and as GitHub annotations', async () => {
+    const repo = 'warn/spectro-packs/archive/hello';
+    existing(repo, { encryptionType: 'KMS', kmsKey: KEY_A, imageTagMutability: 'IMMUTABLE', tags: { team: 'other', keep: 'yes' } });
+    const asked = [...ecrArgs('warn'), '--ecr-tag-mutability', 'MUTABLE', '--ecr-encryption', 'AES256', '--ecr-tag', 'team=platform', '--ecr-tag', 'cost=42', '--ecr-tag', 'keep=yes'];
+
+    const text = await runCli(['push', w.pack, ...asked], { env: env() });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('published hello:1.0.0');
+    expect(text.stderr).toContain(`  warning: --ecr-tag-mutability MUTABLE was asked, but the ECR repository ${repo} already existed with IMMUTABLE tags, which ECR keeps`);
+    expect(text.stderr).toContain(`    hint: aws ecr put-image-tag-mutability --repository-name ${repo} --image-tag-mutability MUTABLE`);
+    expect(text.stderr).toContain(
+      `  warning: --ecr-tag was asked, but the ECR repository ${repo} already existed without these resource tags, which packpub does not add to an existing repository: team=platform (it has team=other), cost=42 (absent)`,
+    );
+    expect(text.stderr).toContain(`  warning: --ecr-encryption AES256 was asked, but the ECR repository ${repo} already existed with KMS encryption with key ${KEY_A}, which ECR keeps`);
+    expect(await tagsIn(repo)).toEqual(['1.0.0']);
+    // Nothing about the repository was changed.
+    expect(w.standin.repositories.get(repo)).toMatchObject({ imageTagMutability: 'IMMUTABLE', encryptionType: 'KMS', tags: { team: 'other', keep: 'yes' } });
+
+    // The re-run finds the version unchanged, and still says what the repository keeps: in the report, on stderr, and to GitHub.
+    const json = await runCli(['push', w.pack, ...asked, '--json'], { env: { ...env(), GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root, GITHUB_STEP_SUMMARY: '' } });
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as { ok: boolean; results: JsonResult[] };
+    expect(report.ok).toBe(true);
+    expect(report.results[0]?.status).toBe('unchanged');
+    await expectSchemaValid(report);
+    expect(report.results[0]?.warnings?.map((x) => x.message.split(' was asked')[0])).toEqual(['--ecr-encryption AES256', '--ecr-tag-mutability MUTABLE', '--ecr-tag']);
+    expect(json.stderr).toContain(`warning: hello:1.0.0 -> ${w.host}/${repo}:1.0.0: --ecr-tag-mutability MUTABLE was asked`);
+    expect(json.stderr.split('\n').filter((l) => l.startsWith('::warning '))).toHaveLength(3);
+    expect(json.stderr).toMatch(/^::warning file=hello-1\.0\.0\/pack\.json,title=packpub repository settings::hello:1\.0\.0 -> .*--ecr-tag was asked/m);
+  });
+
+  it('--ecr-tag when the tags cannot be read (ecr:ListTagsForResource denied): published, and a warning says they were not checked', async () => {
+    existing('unread/spectro-packs/archive/hello', {});
+    w.standin.deny('ListTagsForResource');
+    try {
+      const run = await runCli(['push', w.pack, ...ecrArgs('unread'), '--ecr-tag', 'team=platform'], { env: env() });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain('warning: --ecr-tag was asked, but the ECR repository unread/spectro-packs/archive/hello already existed and its resource tags could not be read to check them (AWS denied ecr:ListTagsForResource');
+      expect(await tagsIn('unread/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+    } finally {
+      w.standin.allow('ListTagsForResource');
+    }
+  });
+
+  it('an existing repository whose settings match what was asked: no warning, and no settings read when nothing was asked', async () => {
+    existing('match/spectro-packs/archive/hello', { encryptionType: 'KMS_DSSE', kmsKey: KEY_A, imageTagMutability: 'IMMUTABLE', tags: { team: 'platform', more: 'x' } });
+    const run = await runCli(
+      ['push', w.pack, ...ecrArgs('match'), '--ecr-encryption', 'KMS_DSSE', '--ecr-kms-key', KEY_A, '--ecr-tag-mutability', 'IMMUTABLE', '--ecr-tag', 'team=platform'],
+      { env: env() },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('warning');
+    expect(await tagsIn('match/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+
+    existing('plain/spectro-packs/archive/hello', { encryptionType: 'KMS', kmsKey: KEY_A, imageTagMutability: 'IMMUTABLE' });
+    const before = w.standin.calls.length;
+    const plain = await runCli(['push', w.pack, ...ecrArgs('plain')], { env: env() });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain('warning');
+    expect(w.standin.calls.slice(before).map((c) => c.op)).not.toContain('DescribeRepositories');
+  });
+});
+
+describe('copy into an ECR pack repository that already exists', () => {
+  it('the destination keeps other settings: copied with warnings in --json and on stderr; weaker encryption: refused', async () => {
+    const layout = join(w.root, 'layout');
+    expect((await runCli(['push', w.pack, '--oci-layout', layout], { env: env() })).code).toBe(0);
+    existing('copied/spectro-packs/archive/hello', { imageTagMutability: 'IMMUTABLE' });
+    const to = ['--to', `${w.host}/copied`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url];
+    const run = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, ...to, '--ecr-tag-mutability', 'MUTABLE', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { results: Array<{ status: string; warnings?: { message: string }[] }> };
+    expect(report.results[0]?.status).toBe('copied');
+    await expectSchemaValid(report);
+    expect(report.results[0]?.warnings?.map((x) => x.message)).toEqual([
+      '--ecr-tag-mutability MUTABLE was asked, but the ECR repository copied/spectro-packs/archive/hello already existed with IMMUTABLE tags, which ECR keeps',
+    ]);
+    expect(run.stderr).toContain(`warning: hello:1.0.0 -> ${w.host}/copied/spectro-packs/archive/hello:1.0.0: --ecr-tag-mutability MUTABLE was asked`);
+    expect(await tagsIn('copied/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+
+    existing('copied-enc/spectro-packs/archive/hello', {});
+    const enc = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `${w.host}/copied-enc`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url, '--ecr-encryption', 'KMS_DSSE'], { env: env() });
+    expect(enc.code).toBe(1);
+    expect(enc.stderr).toContain('--ecr-encryption KMS_DSSE was asked, but the ECR repository copied-enc/spectro-packs/archive/hello already existed with AES256 encryption: refused, nothing pushed to it');
+    expect(await tagsIn('copied-enc/spectro-packs/archive/hello')).toEqual([]);
+  });
+});
