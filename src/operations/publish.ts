@@ -61,7 +61,9 @@ export function mountsBlobs(store: Pick<WritableStore, 'kind'>): boolean {
 }
 
 /**
- * Upload a blob unless the store has it; returns the bytes sent (at most). `likelyNew`: the caller knows the
+ * Upload a blob unless the store has it; returns the bytes sent (at most: a mount that the registry takes
+ * sends nothing, and is not told apart from the upload it may turn into). Push's report counts only the
+ * pack archive's return (`uploadedBytes`), never the 2-byte `{}` config's, mounted or uploaded. `likelyNew`: the caller knows the
  * blob is new content (a version the target does not hold yet), so one under ASK_FIRST_BYTES is sent without
  * asking; a distribution-spec registry that has it after all (an interrupted earlier run) takes the same
  * bytes again. `mountFrom`: a repository of the same registry known to hold the blob; it is mounted from

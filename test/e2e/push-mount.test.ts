@@ -64,8 +64,10 @@ describe('push mounts the {} config from the base repository (token auth)', () =
     const pack = await writePack(join(w.root, 'second'), { name: 'second', version: '2.0.0' });
     const result = await push([pack]);
     expect(result.code, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout) as { results: Array<{ status: string; digest: string }> };
+    const report = JSON.parse(result.stdout) as { results: Array<{ status: string; digest: string; size: number; uploadedBytes: number }> };
     expect(report.results.map((r) => r.status)).toEqual(['published']);
+    // What the report says was uploaded is the archive alone: the mounted config sent nothing.
+    expect(report.results[0]?.uploadedBytes).toBe(report.results[0]?.size);
     expect(sequence('second')).toEqual([
       'GET manifests/2.0.0 404',
       `POST blobs/uploads/?mount=DIGEST&from=${encodeURIComponent(BASE_REPO)} 201`, // the {} config, linked from the base repository
