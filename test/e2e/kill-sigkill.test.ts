@@ -22,7 +22,10 @@ const BASE = 'killed';
 describe('push to a registry and an OCI layout killed with SIGKILL at random points', () => {
   const w = setup(async (stack) => {
     const reg = await proxiedRegistry(stack);
-    const work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [100_000, 1_000_000] });
+    // Layers of 30-300 KB (2.7 MiB in all): each run still takes many writes to each store, so kills land
+    // among them (a layout run that writes a tag before its layer still fails here); more bytes only cost
+    // every run compressing, hashing and storing them.
+    const work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [30_000, 300_000] });
     const layout = join(work.root, 'layout');
     await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.proxy.host}/${BASE}\n  lay:\n    ociLayout: ${layout}\n`);
     return { reg, work, layout };
