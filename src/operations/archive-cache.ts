@@ -13,6 +13,16 @@ export interface CachedArchive {
   size: number;
 }
 
+/** A pack folder as remembered, not yet checked (ArchiveCache.remembered). */
+export interface RememberedFolder {
+  /** The folder's real path. */
+  root: string;
+  /** The content key of its last build, true only when `holds()`. */
+  key: string;
+  /** Whether every file and folder still has the stat signature it had then. */
+  holds: () => boolean;
+}
+
 /** A pack that passed validation, remembered by content key. */
 export interface CachedVerdict {
   name: string;
@@ -201,6 +211,16 @@ export class ArchiveCache {
    * build here with the same archive mtime; undefined otherwise. Costs one lstat per file and folder.
    */
   folderKey(dir: string, mtime: Date): { root: string; key: string } | undefined {
+    const folder = this.remembered(dir, mtime);
+    return folder !== undefined && folder.holds() ? { root: folder.root, key: folder.key } : undefined;
+  }
+
+  /**
+   * What folderKey(dir, mtime) answers if the folder is unchanged, before any check: its real path and the
+   * content key of its last build here with this mtime; `holds()` is folderKey's check (one lstat per file
+   * and folder), and only a folder that holds has that key. Undefined when nothing is remembered.
+   */
+  remembered(dir: string, mtime: Date): RememberedFolder | undefined {
     let root: string;
     try {
       root = realpathSync.native(dir); // as the walk resolves it (fs.realpath); the JS version lstats every path component
@@ -209,9 +229,14 @@ export class ArchiveCache {
     }
     const record = this.loaded().folders.get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
-    const paths = decodePaths(record.paths);
-    if (paths === undefined) return undefined;
-    return statTreeHolds({ root, paths, digest: record.digest }) ? { root, key: record.key } : undefined;
+    return {
+      root,
+      key: record.key,
+      holds: () => {
+        const paths = decodePaths(record.paths);
+        return paths !== undefined && statTreeHolds({ root, paths, digest: record.digest });
+      },
+    };
   }
 
   /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */

@@ -25,7 +25,7 @@ import { archiveFileName, baseRepository, packRepository } from '../pack/naming.
 import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
-import { ArchiveCache } from './archive-cache.js';
+import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
@@ -157,12 +157,28 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // for the verdicts.
   const earlyLookups = new Map<string, Promise<Lookup[]>>();
   const lookupSlot = limiter(LOOKUPS_AT_ONCE);
+  // Before any folder is checked, each pack the cache remembers with a passing verdict is looked up under
+  // the name and version it had: the targets answer while this thread makes the stat calls, instead of
+  // after them. A lookup is used only for a folder found as remembered (or validated again as the same
+  // pack name and version); any other is left unused.
+  const hunches = new Map<string, Hunch>();
+  if (cache !== undefined) {
+    for (const dir of options.packs) {
+      const folder = cache.remembered(dir, mtime);
+      const verdict = folder === undefined ? undefined : cache.getVerdict(folder.key, strict);
+      if (folder === undefined || verdict === undefined || hunches.has(dir) || (strict && verdict.warnings > 0)) continue;
+      const where = repositoriesOf(states, verdict.name);
+      if (where === undefined) continue;
+      hunches.set(dir, { folder, name: verdict.name, version: verdict.version, lookups: lookupSlot(() => lookUp(states, where, verdict.version, options.dryRun === true, false)) });
+    }
+  }
   const pool = createValidatePool({ expected: options.packs.length });
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
       const since = folderCheck(dir);
-      const known = cache?.folderKey(dir, mtime);
+      const hunch = hunches.get(dir);
+      const known = hunch === undefined ? cache?.folderKey(dir, mtime) : hunch.folder.holds() ? hunch.folder : undefined;
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
       if (known !== undefined && verdict !== undefined) {
@@ -170,13 +186,18 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         report = { dir: known.root, pack: { name: verdict.name, version: verdict.version }, findings: verdict.findings ?? [], errors: 0, warnings: verdict.warnings };
         const where = isFailing(report, strict) ? undefined : repositoriesOf(states, verdict.name);
         if (where !== undefined) {
-          earlyLookups.set(known.root, lookupSlot(() => lookUp(states, where, verdict.version, options.dryRun === true, false)));
+          // A folder that holds has its remembered key, so the hunch looked up this very name and version.
+          earlyLookups.set(known.root, hunch?.lookups ?? lookupSlot(() => lookUp(states, where, verdict.version, options.dryRun === true, false)));
           // Let the lookups already sent make progress before the next folder is checked (synchronous stat calls).
           await new Promise((resolve) => setImmediate(resolve));
         }
       } else {
         report = await pool.validate(dir, { strict, deep: strict });
         if (known !== undefined) contentKeys.set(report.dir, known.key);
+        // A changed folder that is still the same pack version: what the hunch read is what a lookup now would ask.
+        if (hunch !== undefined && report.dir === hunch.folder.root && report.pack?.name === hunch.name && report.pack.version === hunch.version) {
+          earlyLookups.set(report.dir, hunch.lookups);
+        }
       }
       checkedSince.set(report.dir, since);
       emit({ type: 'validated', dir, report });
@@ -255,6 +276,8 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     decided = await verdicts;
   } finally {
     process.off('exit', removeWorkDir);
+    // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects).
+    await Promise.all([...hunches.values()].map((h) => h.lookups));
     await pool.close();
     await rm(workDir, { recursive: true, force: true });
     await cache?.save();
@@ -335,6 +358,14 @@ interface RunContext extends PushOptions {
   prebuilt?: Built | undefined;
   /** What every target holds under the pack's version, when it was read while other packs were being validated. */
   lookups?: Promise<Lookup[]> | undefined;
+}
+
+/** A lookup sent for a pack folder before its check, under the pack name and version the cache remembers for it. */
+interface Hunch {
+  folder: RememberedFolder;
+  name: string;
+  version: string;
+  lookups: Promise<Lookup[]>;
 }
 
 /** What one target holds under a pack's version, or why it could not be asked. */

@@ -1,4 +1,4 @@
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
@@ -40,6 +40,19 @@ describe('re-running a push with the built CLI', () => {
     return reg.proxy.requests
       .filter((r) => r.path.startsWith(prefix) && r.status !== 401)
       .map((r) => `${r.method} ${r.path.slice(prefix.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256:[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
+  };
+
+  /**
+   * A tree of its own, settled past the racy margin before its first push (the push records every stat
+   * signature, so a re-run knows the folders from the cache), published straight to the registry.
+   */
+  const publishedTree = async (count: number, seed: number, prefix: string) => {
+    const own = await packTree(stack, count, { seed, prefix });
+    const ownEnv = { ...own.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    await settledPastRacyMargin(own.tree);
+    const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
+    expectRun(first, { code: 0 });
+    return { own, ownEnv, published: (JSON.parse(first.stdout) as PushJson).results };
   };
 
   beforeAll(async () => {
@@ -96,14 +109,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('knows unchanged folders from the cache by their stat signatures, and never a changed one', async () => {
-    // A tree of its own, settled past the racy margin before its first push: the push records every stat
-    // signature, so the re-run knows the folders from the cache.
-    const own = await packTree(stack, 3, { seed: 18, prefix: 'ahead' });
-    const ownEnv = { ...own.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
-    await settledPastRacyMargin(own.tree);
-    const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
-    expectRun(first, { code: 0 });
-    const published = (JSON.parse(first.stdout) as PushJson).results;
+    const { own, ownEnv, published } = await publishedTree(3, 18, 'ahead');
     const [changed, ...kept] = own.packs;
     if (changed === undefined) throw new Error('packTree made too few packs');
     await writeFile(join(changed.dir, 'README.md'), '# changed after publishing, a few bytes longer than before\n');
@@ -119,7 +125,37 @@ describe('re-running a push with the built CLI', () => {
       kept.map((p) => [p.name, 'unchanged', published.find((r) => r.name === p.name)?.digest]),
     );
     for (const pack of kept) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 200`]);
+    // The changed folder is still the same version: the read sent before its check (under the version the
+    // cache remembered) is the one its conflict was decided on, not asked again.
+    expect(requestsTo(changed.name)).toEqual([`GET manifests/${changed.version} 200`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
+  });
+
+  it('publishes a folder whose version changed since the cache knew it, and leaves the version it remembered as it was', async () => {
+    const { own, ownEnv, published } = await publishedTree(2, 19, 'bumped');
+    const [bumped, kept] = own.packs;
+    if (bumped === undefined || kept === undefined) throw new Error('packTree made too few packs');
+    const packJson = join(bumped.dir, 'pack.json');
+    const doc = JSON.parse(await readFile(packJson, 'utf8')) as { version: string };
+    const newVersion = `${bumped.version}-next`;
+    await writeFile(packJson, JSON.stringify({ ...doc, version: newVersion }, null, 2));
+
+    reg.proxy.clear();
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    expectRun(again, { code: 0 });
+    const results = (JSON.parse(again.stdout) as PushJson).results;
+    expect(results.map((r) => [r.name, r.version, r.status]).sort()).toEqual(
+      [
+        [bumped.name, newVersion, 'published'],
+        [kept.name, kept.version, 'unchanged'],
+      ].sort(),
+    );
+    // The version the cache remembered was only read (the read sent before the folder's check), never written.
+    const old = requestsTo(bumped.name).filter((r) => r.includes(`manifests/${bumped.version} `));
+    expect(old).toEqual([`GET manifests/${bumped.version} 200`]);
+    const holdings = await reader.holdings(BASE);
+    expect(holdings.tags.get(`${repoOf(bumped.name)}:${bumped.version}`)).toBe(published.find((r) => r.name === bumped.name)?.digest);
+    expect(holdings.tags.get(`${repoOf(bumped.name)}:${newVersion}`)).toBe(results.find((r) => r.name === bumped.name)?.digest);
   });
 
   it('writes nothing while another pack is invalid, although the unchanged packs were already looked up', async () => {
