@@ -1,5 +1,5 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
@@ -15,7 +15,7 @@ const PASSWORD = 'e2e-secret-Pa55word';
 const BASE = 'spectro-oci-registry';
 
 type Mode = 'anonymous' | 'htpasswd' | 'token';
-/** The corpus packs the modes other than token push: the largest layer (about 750 KiB) and a small one. */
+/** The corpus packs htpasswd mode pushes, and that are pulled back: the largest layer (about 750 KiB) and a small one. */
 const CORPUS_SUBSET = ['nvidia-nvsentinel-v1.1.0', 'hello-universe-pack'];
 
 describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry (%s)', (mode) => {
@@ -157,11 +157,13 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     expect(result.code).toBe(0);
   });
 
-  describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
-    // Every corpus pack once, through the token service (a token per repository); the other modes, whose
-    // auth the tests above prove, take the pack with the largest layer and a small one.
+  // Every corpus pack once, through the token service (a token per repository); Basic auth, which the tests
+  // above prove, takes the pack with the largest layer and a small one. Anonymous pushes of the same blobs
+  // would prove nothing more: the upload path is the same (all corpus layers are under ASK_FIRST_BYTES), with
+  // no auth at all.
+  if (mode !== 'anonymous') describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
     const every = mode === 'token';
-    it(every ? 'pushes every corpus pack and pulls each back byte-identical' : 'pushes the largest and a small corpus pack and pulls each back byte-identical', async () => {
+    it(every ? 'pushes every corpus pack, skopeo reads each, and the largest and a small one pull back byte-identical' : 'pushes the largest and a small corpus pack and pulls each back byte-identical', async () => {
       const folders = (await readdir(CORPUS_DIR)).filter((f) => every || CORPUS_SUBSET.includes(f)).map((f) => join(CORPUS_DIR, f));
       expect(folders).toHaveLength(every ? (await readdir(CORPUS_DIR)).length : CORPUS_SUBSET.length);
       const push = await cli(['push', ...folders, '--json']);
@@ -174,6 +176,9 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
       const read = await skopeoSyncManifests(w.registry.host, images, await mkdtemp(join(w.root, 'skopeo-')), creds === undefined ? {} : { creds });
       for (const r of results) {
         expect(sha256Digest(read.get(`${BASE}/spectro-packs/archive/${r.name}:${r.version}`) ?? ''), `${r.name}:${r.version}`).toBe(r.digest);
+        // Pulling every corpus pack back (each one's tree through extraction) is push-layout's; from a registry
+        // the subset proves the transport.
+        if (!CORPUS_SUBSET.includes(basename(r.dir))) continue;
         const out = join(w.root, 'corpus', r.name);
         const pull = await cli(['pull', `${r.name}:${r.version}`, '-o', out]);
         expect(pull.code, pull.stderr).toBe(0);
