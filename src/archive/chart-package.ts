@@ -5,10 +5,10 @@ import { basename, dirname, join, sep } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import ignore from 'ignore';
 import * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ChartError, readChart, readOptionalText } from '../pack/chart.js';
+import { parseHelmIgnore } from '../pack/helmignore.js';
 
 /* Packing a chart directory into a deterministic .tgz, as `helm package` lays it out. */
 
@@ -50,12 +50,15 @@ interface ChartFileEntry {
   mode: number;
 }
 
-/** The files of a chart directory in byte order of their paths, `.helmignore` honoured, symlinks inside the chart followed. */
+/**
+ * The files of a chart directory in byte order of their paths, `.helmignore` honoured as Helm's loader
+ * honours it (pack/helmignore.ts; what it lists is left out before any other check), symlinks inside the
+ * chart followed.
+ */
 export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
   const rootReal = await realpath(root);
-  const ig = ignore();
-  const helmignore = await readOptionalText(join(root, '.helmignore'), 1024 * 1024);
-  if (helmignore !== undefined) ig.add(helmignore);
+  // readChart, which packChartDirectory calls first, has refused a .helmignore Helm refuses.
+  const ig = parseHelmIgnore(await readOptionalText(join(root, '.helmignore'), 1024 * 1024));
   const out: ChartFileEntry[] = [];
   const visited = new Set<string>([rootReal]);
   const walk = async (dir: string, rel: string): Promise<void> => {
@@ -64,22 +67,22 @@ export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
       const path = join(dir, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
       let info = await lstat(path);
+      const followed = info.isSymbolicLink() ? await stat(path).catch(() => undefined) : info;
+      if (ig.ignores(childRel, followed?.isDirectory() === true)) continue;
       if (info.isSymbolicLink()) {
         const target = await realpath(path).catch(() => undefined);
-        if (target === undefined || (target !== rootReal && !target.startsWith(rootReal + sep))) {
+        if (target === undefined || followed === undefined || (target !== rootReal && !target.startsWith(rootReal + sep))) {
           throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, { hint: 'replace it with the file it points to, or list it in .helmignore' });
         }
-        info = await stat(path);
+        info = followed;
         if (info.isDirectory()) {
           if (visited.has(target)) continue;
           visited.add(target);
         }
       }
       if (info.isDirectory()) {
-        if (ig.ignores(`${childRel}/`)) continue;
         await walk(path, childRel);
       } else if (info.isFile()) {
-        if (ig.ignores(childRel)) continue;
         out.push({ rel: childRel, path, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
       } else {
         throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is not a regular file or directory`, { hint: 'remove it from the chart, or list it in .helmignore' });

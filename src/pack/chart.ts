@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { HelmIgnoreError, parseHelmIgnore, type HelmIgnore } from './helmignore.js';
 import { join, posix } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -719,26 +720,54 @@ export async function readOptionalText(path: string, limit: number, yaml = false
   }
 }
 
-async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promise<HelmChart> {
-  const chartYaml = await readOptionalText(join(dir, 'Chart.yaml'), budget.maxTextBytes, true);
+/** Where a chart folder sits below the top chart folder, and the top folder's .helmignore (helmignore.ts). */
+interface FolderScope {
+  ignore: HelmIgnore;
+  /** The folder's path from the top chart folder, `/`-ended (`charts/db/`), or '' for the top. */
+  prefix: string;
+}
+
+/** The top folder's .helmignore, read and parsed as Helm's directory loader does; what Helm refuses is refused. */
+async function helmIgnoreOf(dir: string, budget: Budget): Promise<HelmIgnore> {
+  const text = await readOptionalText(join(dir, '.helmignore'), budget.maxTextBytes);
+  try {
+    return parseHelmIgnore(text);
+  } catch (err) {
+    if (!(err instanceof HelmIgnoreError)) throw err;
+    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${join(dir, '.helmignore')}: ${err.message}, so Helm refuses to load the chart`, {
+      hint: 'write the rule as Helm reads it (no **; Go filepath.Match patterns), or remove it',
+    });
+  }
+}
+
+async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?: FolderScope): Promise<HelmChart> {
+  const { ignore, prefix } = scope ?? { ignore: await helmIgnoreOf(dir, budget), prefix: '' };
+  // A file .helmignore lists is not loaded by Helm: neither read nor checked here.
+  const read = (name: string) => (ignore.ignores(`${prefix}${name}`, false) ? Promise.resolve(undefined) : readOptionalText(join(dir, name), budget.maxTextBytes, true));
+  const chartYaml = await read('Chart.yaml');
+  if (chartYaml === undefined && ignore.ignores(`${prefix}Chart.yaml`, false) && (await stat(join(dir, 'Chart.yaml')).catch(() => undefined)) !== undefined) {
+    throw new ChartError('PACK_FILE', 'no-chart-yaml', depth > 0, `${dir}: Chart.yaml is listed in .helmignore, so Helm does not load it (Helm: "Chart.yaml file is missing")`, {
+      hint: 'take the rule matching Chart.yaml out of .helmignore',
+    });
+  }
   if (chartYaml === undefined) {
     throw new ChartError('PACK_FILE', 'no-chart-yaml', depth > 0, `${dir}: no Chart.yaml (Helm: "Chart.yaml file is missing")`, { hint: 'give the chart folder (the one holding Chart.yaml), or a chart .tgz' });
   }
   const slot: ChartSlot = { chartYaml, archives: [] };
-  const values = await readOptionalText(join(dir, 'values.yaml'), budget.maxTextBytes, true);
+  const values = await read('values.yaml');
   if (values !== undefined) slot.values = values;
-  const requirements = await readOptionalText(join(dir, 'requirements.yaml'), budget.maxTextBytes, true);
+  const requirements = await read('requirements.yaml');
   if (requirements !== undefined) slot.requirements = requirements;
-  const chartLock = await readOptionalText(join(dir, 'Chart.lock'), budget.maxTextBytes, true);
+  const chartLock = await read('Chart.lock');
   if (chartLock !== undefined) slot.chartLock = chartLock;
-  const requirementsLock = await readOptionalText(join(dir, 'requirements.lock'), budget.maxTextBytes, true);
+  const requirementsLock = await read('requirements.lock');
   if (requirementsLock !== undefined) slot.requirementsLock = requirementsLock;
-  if (budget.templates) await readTemplateDirectory(join(dir, 'templates'), slot, 0);
+  if (budget.templates && !ignore.ignores(`${prefix}templates`, true)) await readTemplateDirectory(join(dir, 'templates'), slot, 0, ignore, `${prefix}templates/`);
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];
   let entries: string[] = [];
   try {
-    entries = (await readdir(join(dir, 'charts'))).sort();
+    entries = ignore.ignores(`${prefix}charts`, true) ? [] : (await readdir(join(dir, 'charts'))).sort();
   } catch {
     entries = [];
   }
@@ -747,8 +776,13 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promi
     const path = join(dir, 'charts', name);
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) continue;
+    const rel = `${prefix}charts/${name}`;
+    if (ignore.ignores(rel, info.isDirectory())) continue;
     if (info.isDirectory() && depth < budget.maxNesting) {
-      if ((await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes, true)) !== undefined) subcharts.push(await readChartDirectory(path, budget, depth + 1));
+      const sub = { ignore, prefix: `${rel}/` };
+      if (!ignore.ignores(`${rel}/Chart.yaml`, false) && (await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes, true)) !== undefined) {
+        subcharts.push(await readChartDirectory(path, budget, depth + 1, sub));
+      }
     } else if (info.isFile() && isChartArchiveName(name)) {
       subcharts.push(await readArchiveFile(path, budget, depth + 1));
     }
@@ -756,7 +790,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0): Promi
   return makeChart(dir, metadata, slot, subcharts, depth > 0);
 }
 
-async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number): Promise<void> {
+async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, ignore: HelmIgnore, prefix: string): Promise<void> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
@@ -766,8 +800,9 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
   for (const name of names) {
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
-    if (info?.isDirectory() === true && depth < 8) await readTemplateDirectory(path, slot, depth + 1);
-    else if (info?.isFile() === true && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, await readFile(path, 'utf8'));
+    if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
+    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, ignore, `${prefix}${name}/`);
+    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, await readFile(path, 'utf8'));
   }
 }
 

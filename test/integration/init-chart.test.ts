@@ -1,16 +1,12 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { load } from 'js-yaml';
-import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../src/errors.js';
 import { initPack } from '../../src/operations/init.js';
 import { validatePack } from '../../src/pack/validate.js';
-import { writeFiles as put, writeTgz } from '../support/files.js';
+import { tgzNames, writeFiles as put, writeTgz } from '../support/files.js';
 import { runCli } from '../support/cli.js';
 
 let work: string;
@@ -23,18 +19,6 @@ afterAll(async () => {
 });
 
 
-
-async function tgzNames(path: string): Promise<string[]> {
-  const extract = tar.extract();
-  const done = pipeline(createReadStream(path), createGunzip(), extract);
-  const names: string[] = [];
-  for await (const entry of extract) {
-    names.push(entry.header.name);
-    entry.resume();
-  }
-  await done;
-  return names;
-}
 
 /** Run the CLI in-process in the work folder. */
 const cli = (argv: string[]) => runCli(argv, { env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: join(work, 'cache') }, cwd: work });

@@ -3,8 +3,10 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { createGzip } from 'node:zlib';
-import { pack as tarPack } from 'tar-stream';
+import { extract as tarExtract, pack as tarPack } from 'tar-stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 
 /*
  * Files for tests: temp folders, writing a tree of files, reading one back (to compare two trees), a tiny PNG
@@ -95,6 +97,19 @@ export async function tgz(files: Record<string, string | Buffer>): Promise<Buffe
 export async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, await tgz(files));
+}
+
+/** The entry names of a .tgz file, in archive order. */
+export async function tgzNames(path: string): Promise<string[]> {
+  const extract = tarExtract();
+  const done = pipeline(createReadStream(path), createGunzip(), extract);
+  const names: string[] = [];
+  for await (const entry of extract) {
+    names.push(entry.header.name);
+    entry.resume();
+  }
+  await done;
+  return names;
 }
 
 /** Write one file below `dir` (folders created). */
