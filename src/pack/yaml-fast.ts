@@ -1,5 +1,6 @@
-import { Document, isScalar, type Tags } from 'yaml';
+import { Document, isScalar } from 'yaml';
 import type { YEntry, YMap, YNode, YScalar, YSeq } from './yaml-tree.js';
+import { goSchemaTags } from './yaml-tags.js';
 
 /*
  * A fast reader for the YAML almost every pack file is written in (issue 16): block mappings and
@@ -531,7 +532,7 @@ export function parseFastYaml(text: string): FastYaml | undefined {
 const SCHEMA_OPTIONS = {
   version: '1.1',
   merge: true,
-  customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  customTags: goSchemaTags,
 } as const;
 
 interface ScalarTag {

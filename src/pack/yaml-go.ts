@@ -1,7 +1,7 @@
-import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar, type Tags } from 'yaml';
+import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { goBreakValues } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
-import { goTaggedScalar } from './yaml-tags.js';
+import { goSchemaTags, goTaggedScalar } from './yaml-tags.js';
 import { goTabProblem } from './yaml-tabs.js';
 
 /*
@@ -173,7 +173,7 @@ const PARSE_OPTIONS = {
   uniqueKeys: false,
   strict: true,
   prettyErrors: false,
-  customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  customTags: goSchemaTags,
 } as const;
 
 /** One line of a double-quoted scalar's text (no line break in it) decoded as the `yaml` package decodes escapes. */

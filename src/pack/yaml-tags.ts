@@ -7,6 +7,8 @@
  * `0o17`, `0x_1` and `0B1` are integers), which differs from YAML 1.1's own rules: this follows Go's.
  */
 
+import type { ScalarTag, Tags } from 'yaml';
+
 const LONG = 'tag:yaml.org,2002:';
 
 /** Values resolveMap (resolve.go) gives by their exact text. */
@@ -122,4 +124,26 @@ export function goTaggedScalar(fullTag: string, text: string): GoTagged {
   if (tag === rtag || tag === 'str') return { value };
   if (tag === 'float' && resolved === 'int') return { value: Number(value) };
   return { error: `cannot decode !!${rtag} \`${text}\` as a !!${tag}` };
+}
+
+/**
+ * Plain (untagged, unquoted) scalars that start like a number (`-`, `+`, `.`, a digit or `e`) read as go-yaml
+ * v2 reads them, ahead of the `yaml` package's YAML 1.1 int and float tags, which differ: they read `.`,
+ * `-.`, `e5`, `0_` and `0x_` as NaN and `1e999` as Infinity (Go: the strings `.`, `-.`, ... and the
+ * number 0 for `0_`; Helm refused none of them, packpub did: "json: unsupported value: NaN"), `1:20` as
+ * 80 (sexagesimal; Go: the string), and `0o17` or `0B1` as strings (Go: 15 and 1). Values Go gives by
+ * their exact text (`.nan`, `-.inf`) stay non-finite. Never used to write YAML (identify is false).
+ */
+const GO_PLAIN_NUMBER: ScalarTag = {
+  tag: 'tag:packpub,2026:go-plain',
+  default: true,
+  // Every text the YAML 1.1 int and float tags can match (`e5` too); Go reads those that start with a letter as strings.
+  test: /^[-+.0-9eE]/,
+  identify: () => false,
+  resolve: (text: string) => resolve('', text)[1],
+};
+
+/** The YAML 1.1 tags packpub reads with (yaml-go.ts, yaml-fast.ts): no timestamps (Go reads them into strings), Go's plain numbers first. */
+export function goSchemaTags(tags: Tags): Tags {
+  return [GO_PLAIN_NUMBER, ...tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp')];
 }

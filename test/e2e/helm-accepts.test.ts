@@ -32,6 +32,14 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     chart: { 'web/values.yaml': 'replicas: 1\nconfig:\n|\n  port: 80\n' },
   },
   {
+    name: 'plain scalars Go reads as strings where YAML 1.1 reads NaN (`.`, `e5`) or Infinity (`1e999`)',
+    chart: {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\nx: 1e999\ndependencies:\n- name: lib\n  import-values:\n  - child: a\n    parent: .\n',
+      'web/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n',
+      'web/values.yaml': 'replicas: 1\nseparator: .\nfamily: e2\nnote: ".nan stays quoted"\n',
+    },
+  },
+  {
     name: "the pack's values.yaml with a quoted value continued at column 1",
     files: { 'values.yaml': `${VALID_VALUES}notes:\n  text: 'one\ntwo'\n` },
   },

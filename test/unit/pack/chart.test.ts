@@ -172,6 +172,8 @@ describe('readChart', () => {
     { name: 'a version that is not semver', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: latest\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.version "latest" is invalid")' },
     { name: 'an unknown chart type', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\ntype: app\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.type must be application or library")' },
     { name: 'a name with a slash', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: a/x\nversion: 1.0.0\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.name "a/x" is invalid")' },
+    // Go reads a plain `.` as the string "." (the YAML 1.1 float rule of the `yaml` package read NaN, a name packpub let through).
+    { name: 'a name of .', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: .\nversion: 1.0.0\n' }, problem: 'bad-metadata', message: '("validation: chart.metadata.name "." is not allowed")' },
     { name: 'a null maintainer', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nmaintainers:\n  -\n' }, problem: 'bad-metadata', message: '("validation: maintainers must not contain empty or null nodes")' },
     {
       name: 'two dependencies under one alias',
@@ -262,6 +264,8 @@ describe('readChart', () => {
       // encoding/json matches struct fields in any case; scalars become the text of string fields.
       ['apiVersion: v2\nName: Upper\nVersion: 2.0.0\nkeywords: [1, true, null]\nannotations: {a: 1}\nmaintainers: [{name: 7}]\n', 'Upper', '2.0.0'],
       [`\uFEFFapiVersion: v2\nname: bom\nversion: 1.0.0\n`, 'bom', '1.0.0'],
+      // Plain scalars Go reads as strings where YAML 1.1 reads NaN or Infinity (helm's own subpop test chart has `parent: .`).
+      ['apiVersion: v2\nname: e5\nversion: 1.0.0\nx: 1e999\ndependencies:\n- name: lib\n  import-values:\n  - child: a\n    parent: .\n', 'e5', '1.0.0'],
     ];
     for (const [chartYaml, name, version] of cases) {
       const path = join(work, `ok-${name}.tgz`);

@@ -90,3 +90,55 @@ describe("tagged scalars, as Go's YAML reader reads them", () => {
     expect(goTaggedScalar('tag:example.com,2000:int', 'abc')).toEqual({});
   });
 });
+
+/*
+ * Plain scalars that look like numbers, as go-yaml v2.4.0 resolves them (resolve.go resolve with no tag,
+ * read from its source): ParseInt/ParseUint with base 0 after dropping every `_`, then ParseFloat for
+ * the yamlStyleFloat forms; a text starting with `.` through ParseFloat as it is; anything else a string.
+ * The `yaml` package's YAML 1.1 rules read several of them otherwise (`.` and `e5` as NaN, `1e999` as
+ * Infinity, `1:20` as 80, `0o17` as a string), so packpub refused charts Helm loads ("json: unsupported
+ * value: NaN") and read others with the wrong value.
+ */
+const plain: Array<[string, unknown]> = [
+  ['.', '.'],
+  ['-.', '-.'],
+  ['+.', '+.'],
+  ['._', '._'],
+  ['._1', '._1'],
+  ['.e1', '.e1'],
+  ['e5', 'e5'],
+  ['E5', 'E5'],
+  ['0x_', '0x_'],
+  ['0b_', '0b_'],
+  ['0_', 0],
+  ['1e999', '1e999'],
+  ['-1e999', '-1e999'],
+  ['1:20', '1:20'],
+  ['0o17', 15],
+  ['0B1', 1],
+  ['-0x1F', -31],
+  ['1__2', 12],
+  ['08', 8],
+  ['017', 15],
+  ['.5', 0.5],
+  ['1.', 1],
+  ['1e5', 100000],
+  ['2024-01-31', '2024-01-31'],
+  ['.nan', Number.NaN],
+  ['-.Inf', Number.NEGATIVE_INFINITY],
+  ['.Nan', '.Nan'],
+  ['yes', true],
+];
+
+describe("plain scalars that look like numbers, as Go's YAML reader reads them", () => {
+  it.each(plain)('a: %s', (text, value) => {
+    // A block mapping (the fast reader), a flow mapping (the full reader), and the text as a key.
+    for (const doc of [`a: ${text}\n`, `{a: ${text}}\n`, `x: &x 1\na: ${text}\ny: *x\n`]) {
+      const check = checkYamlText(doc, 'values.yaml');
+      expect(check.findings).toEqual([]);
+      expect((check.documents[0] as Record<string, unknown>)['a']).toEqual(value);
+    }
+    const key = checkYamlText(`${text}: 1\n`, 'values.yaml').documents[0] as Record<string, unknown>;
+    expect(Object.keys(key)).toEqual([String(value)]);
+  });
+});
