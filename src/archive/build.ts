@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
-import { DigestStream, type Digest } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
 import { archiveFileName } from '../pack/naming.js';
 import { localWriteError, makeDirs, moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
@@ -34,6 +32,12 @@ export interface BuildOptions extends GzipOptions {
    * nobody validated under the version it read.
    */
   checked?: CheckedFolder;
+  /**
+   * An archive of at most this many bytes is kept in memory (BuiltArchive `bytes`) and `outFile` is not
+   * written; a larger one streams into `outFile` as usual (memory stays bounded by this number). For a
+   * caller that only sends the archive on (push): most packs are far smaller than a write and a read back.
+   */
+  inMemoryUpTo?: number;
 }
 
 export interface BuildProgress {
@@ -44,8 +48,10 @@ export interface BuildProgress {
 }
 
 export interface BuiltArchive {
-  /** Absolute path of the written file. */
+  /** Absolute path of the written file (`outFile`; not written when `bytes` is set). */
   path: string;
+  /** The archive's bytes, when it fit in `inMemoryUpTo`: then no file was written. */
+  bytes?: Buffer;
   /** `<name>-<version>.tar.gz`: the layer title. */
   fileName: string;
   /** sha256 of the .tar.gz bytes: the layer digest. */
@@ -80,12 +86,8 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   const entries = await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` });
 
   const path = resolve(outFile);
-  await makeDirs(dirname(path));
-  // Beside the file it becomes (one rename); in the temp folder when it is copied into a pipe or device.
-  const place = await outputPlace(path);
-  const tmp = place.special ? join(tmpdir(), `packpub-archive-${process.pid}-${randomBytes(4).toString('hex')}`) : tempPathFor(place.path);
-
   const signal = options.signal;
+  const keepUpTo = options.inMemoryUpTo ?? -1;
   let tarSize = 0;
   let writtenBytes = 0;
   let members = 0;
@@ -100,17 +102,34 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
       yield chunk;
     }
   }
-  async function* compressed(): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  /** Compressed parts not written to a file (all of them while the archive fits in `keepUpTo`). */
+  let held: Buffer[] = [];
+  let file: { handle: FileHandle; tmp: string } | undefined;
+  let tmp: string | undefined;
+  try {
     for await (const parts of gzipMembers(countedTar(), signal === undefined ? gzip : { ...gzip, signal })) {
-      yield* parts;
-      for (const part of parts) writtenBytes += part.length;
+      for (const part of parts) {
+        hash.update(part);
+        writtenBytes += part.length;
+      }
       members++;
+      if (file === undefined && writtenBytes <= keepUpTo) {
+        held.push(...parts);
+      } else {
+        if (file === undefined) {
+          // Beside the file it becomes (one rename); in the temp folder when it is copied into a pipe or device.
+          await makeDirs(dirname(path));
+          const place = await outputPlace(path);
+          tmp = place.special ? join(tmpdir(), `packpub-archive-${process.pid}-${randomBytes(4).toString('hex')}`) : tempPathFor(place.path);
+          file = { handle: await open(tmp, 'wx', 0o644), tmp };
+        }
+        await writeAll(file.handle, held.length === 0 ? parts : [...held, ...parts]);
+        held = [];
+      }
       options.onProgress?.({ tarBytes: tarSize, writtenBytes });
     }
-  }
-  const digest = new DigestStream();
-  try {
-    await pipeline(compressed, digest, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), signal === undefined ? {} : { signal });
+    signal?.throwIfAborted();
     // After every byte was read: a change between the caller's check and the walk, or during the reads.
     const changed = options.checked === undefined ? undefined : changedSince(entries, options.checked.sinceMs, options.checked.folder);
     if (changed !== undefined) {
@@ -118,19 +137,27 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
         hint: 'make sure nothing writes into the pack folder while packpub runs, then run it again (it is validated again)',
       });
     }
-    await moveIntoPlace(tmp, path);
+    if (file !== undefined) {
+      const opened = file;
+      file = undefined;
+      await opened.handle.close();
+      await moveIntoPlace(opened.tmp, path);
+    }
   } catch (err) {
-    await rm(tmp, { force: true });
+    await file?.handle.close().catch(() => undefined);
+    if (tmp !== undefined) await rm(tmp, { force: true });
     if (err instanceof Error && err.name === 'AbortError') {
       throw new PackpubError('ABORTED', `building ${archiveFileName(options.name, options.version)} was interrupted`, { cause: err });
     }
     throw localWriteError(err, path);
   }
+  const inMemory = tmp === undefined;
   return {
     path,
+    ...(inMemory ? { bytes: held.length === 1 ? held[0]! : Buffer.concat(held, writtenBytes) } : {}),
     fileName: archiveFileName(options.name, options.version),
-    digest: digest.digest,
-    size: digest.size,
+    digest: `sha256:${hash.digest('hex')}`,
+    size: writtenBytes,
     entries: entries.length,
     uncompressedSize: tarSize,
     members,
@@ -141,4 +168,21 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     ),
     tree: statTreeOf(entries),
   };
+}
+
+/** Write every part, as many calls as the file takes (writev may write fewer bytes than asked). */
+async function writeAll(handle: FileHandle, parts: Buffer[]): Promise<void> {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    const left: Buffer[] = [];
+    for (const part of rest) {
+      if (bytesWritten >= part.length) bytesWritten -= part.length;
+      else {
+        left.push(part.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    rest = left;
+  }
 }

@@ -62,18 +62,24 @@ export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOption
   return { level, blockSize, concurrency };
 }
 
-function zlibOptions(level: number): ZlibOptions {
+function zlibOptions(level: number, inputBytes: number): ZlibOptions {
   // Everything explicit: the output must not depend on zlib's defaults changing. A compressed block comes
-  // back in one or two pieces instead of 16 KiB ones (each a callback on the main thread); the pieces do not
-  // change the bytes, except for stored blocks (level 0), whose framing follows them: those keep the default.
-  return { level, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY, ...(level > 0 ? { chunkSize: 512 * 1024 } : {}) };
+  // back in one or two pieces instead of 16 KiB ones (each a callback on the main thread): the output buffer
+  // is about the input's size (deflate's worst case is a little more), at most 512 KiB, so a small block
+  // does not allocate 512 KiB. The pieces do not change the bytes, except for stored blocks (level 0), whose
+  // framing follows them: those keep the default.
+  const chunkSize = Math.min(512 * 1024, Math.max(1024, inputBytes + (inputBytes >> 8) + 64));
+  return { level, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY, ...(level > 0 ? { chunkSize } : {}) };
 }
 
 function deflateRawAsync(data: Buffer, level: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    deflateRaw(data, zlibOptions(level), (err, out) => (err ? reject(err) : resolve(out)));
+    deflateRaw(data, zlibOptions(level, data.length), (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
+
+/** The first buffer of a block whose size is not known yet: most packs are far smaller than a block. */
+const FIRST_BLOCK_BYTES = 64 * 1024;
 
 /** Sampled bytes per block for the compressibility test, and the ratio above which a block is stored. */
 const SAMPLE_SLICES = 4;
@@ -114,7 +120,8 @@ export async function gzipMember(data: Buffer, level: number = DEFAULT_GZIP_LEVE
 export async function* gzipMembers(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: GzipOptions = {}): AsyncGenerator<Buffer[], void, undefined> {
   const { level, blockSize, concurrency } = checkGzipOptions(options);
   const inFlight: Promise<Buffer[]>[] = [];
-  let block = Buffer.allocUnsafe(blockSize);
+  // Grown as the input arrives (a small input never allocates a whole block); full-size once a block filled.
+  let block = Buffer.allocUnsafe(Math.min(blockSize, FIRST_BLOCK_BYTES));
   let filled = 0;
   let members = 0;
 
@@ -130,6 +137,11 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array> | Iterable<
     let offset = 0;
     while (offset < chunk.length) {
       const n = Math.min(blockSize - filled, chunk.length - offset);
+      if (filled + n > block.length) {
+        const grown = Buffer.allocUnsafe(Math.min(blockSize, Math.max(2 * block.length, filled + n)));
+        block.copy(grown, 0, 0, filled);
+        block = grown;
+      }
       block.set(chunk.subarray(offset, offset + n), filled);
       filled += n;
       offset += n;

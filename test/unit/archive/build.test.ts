@@ -190,6 +190,32 @@ describe('archive contents', () => {
     expect(await readdir(out)).toEqual([]);
   });
 
+  it('keeps an archive within inMemoryUpTo in memory (no file written) and streams a larger one into the file, the same bytes', async () => {
+    // Random bytes: stored, so the archive is larger than one 64 KiB block buffer and than the 2-member limit below.
+    const { randomBytes } = await import('node:crypto');
+    const dir = await packAt(await temp.tempDir(), { ...SMALL_PACK, 'data.bin': randomBytes(1536 * 1024) });
+    const out = await temp.tempDir();
+    const onDisk = await buildArchive(dir, join(out, 'disk.tar.gz'), opts);
+    expect(onDisk.bytes).toBeUndefined();
+    expect(onDisk.members).toBe(2);
+
+    const held = await buildArchive(dir, join(out, 'held.tar.gz'), { ...opts, inMemoryUpTo: onDisk.size });
+    expect(held.bytes?.length).toBe(onDisk.size);
+    expect(`sha256:${createHash('sha256').update(held.bytes ?? Buffer.alloc(0)).digest('hex')}`).toBe(onDisk.digest);
+    expect({ digest: held.digest, size: held.size, members: held.members, contentKey: held.contentKey }).toEqual({
+      digest: onDisk.digest,
+      size: onDisk.size,
+      members: onDisk.members,
+      contentKey: onDisk.contentKey,
+    });
+    // One byte short: the first member is held, then written to the file with the rest.
+    const spilled = await buildArchive(dir, join(out, 'spilled.tar.gz'), { ...opts, inMemoryUpTo: onDisk.size - 1 });
+    expect(spilled.bytes).toBeUndefined();
+    expect(spilled.digest).toBe(onDisk.digest);
+    expect(await sha256File(spilled.path)).toBe(await sha256File(onDisk.path));
+    expect((await readdir(out)).sort()).toEqual(['disk.tar.gz', 'spilled.tar.gz']);
+  });
+
   it.each([
     ['a small file', 10],
     ['a large (streamed) file', 600 * 1024],
