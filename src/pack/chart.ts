@@ -13,7 +13,7 @@ import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath }
 import { blockingReads, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
-import { firstDocumentKind } from './yaml-go.js';
+import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { checkYamlText } from './yaml-source.js';
 
 /*
@@ -577,7 +577,7 @@ function helmLock(text: string, what: string, nested: boolean): void {
  * (chartutil.ReadValues: the first document only), so YAML Go refuses, or a first document that is a
  * list or a single value, stops every install ("cannot load values.yaml: ...").
  */
-function helmValues(text: string, what: string, nested: boolean): void {
+function helmValues(text: string, what: string, nested: boolean): YamlParse | undefined {
   const check = checkYamlText(text, what, { documents: false });
   const first = check.findings.find((f) => f.severity === 'error');
   let problem: string | undefined;
@@ -591,7 +591,7 @@ function helmValues(text: string, what: string, nested: boolean): void {
       if (at !== undefined) problem = `error converting YAML to JSON: json: unsupported value: ${at} is .inf or .nan`;
     }
   }
-  if (problem === undefined) return;
+  if (problem === undefined) return check.parsedAsRead ? check.parsed : undefined;
   throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load values.yaml": ${problem})`, {
     hint: 'fix the chart\'s values.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`',
   });
@@ -669,7 +669,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   const requirements = slot.requirements === undefined ? {} : helmDecoded(slot.requirements, `${location}/requirements.yaml`, nested);
   // Helm reads requirements.yaml over Chart.yaml: its `dependencies`, when present, replace Chart.yaml's.
   const dependencies = requirements['dependencies'] ?? metadata['dependencies'];
-  if (slot.values !== undefined) helmValues(slot.values, `${location}/values.yaml`, nested);
+  const valuesParse = slot.values === undefined ? undefined : helmValues(slot.values, `${location}/values.yaml`, nested);
   if (slot.chartLock !== undefined) helmLock(slot.chartLock, `${location}/Chart.lock`, nested);
   if (slot.requirementsLock !== undefined) helmLock(slot.requirementsLock, `${location}/requirements.lock`, nested);
   const refused = helmMetadataProblem(metadata, dependencies);
@@ -693,6 +693,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     },
   };
   dottedReferences.set(chart, refs);
+  if (valuesParse !== undefined && chart.valuesText === slot.values) valuesParses.set(chart, valuesParse);
   const version = str(metadata['version']);
   if (version !== undefined) chart.version = version;
   const appVersion = str(metadata['appVersion']);
@@ -702,6 +703,17 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
 
 /** The dotted `.Values` paths of a chart's templates, as read (templateValuePaths without splitting them). */
 const dottedReferences = new WeakMap<HelmChart, readonly string[]>();
+
+/** A chart's values.yaml as parseYaml read it when the chart was loaded (parseYaml(chart.valuesText)), when kept. */
+const valuesParses = new WeakMap<HelmChart, YamlParse>();
+
+/**
+ * The parse of chart.valuesText the reader already made (Helm's loader check reads every chart's
+ * values.yaml), so the deep checks build its tree without parsing it again; undefined when not kept.
+ */
+export function chartValuesParse(chart: HelmChart): YamlParse | undefined {
+  return valuesParses.get(chart);
+}
 
 /** The `.Values` paths a chart's templates read, dotted (`image.tag`), in the order they were found. */
 export function templateReferences(chart: HelmChart): readonly string[] {

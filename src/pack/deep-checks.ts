@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { errorMessage, isPackpubError } from '../errors.js';
-import { ChartError, readChart, subchartValueKeys, templateReferences, type HelmChart } from './chart.js';
+import { ChartError, chartValuesParse, readChart, subchartValueKeys, templateReferences, type HelmChart } from './chart.js';
 import { readTextLimited, realPathOf, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { valuesReferences } from './template-refs.js';
@@ -317,16 +317,17 @@ type ParsedText = { tree: YamlTree } | { error: unknown };
  * YAML text several checks read (a chart's values, a preset's `add`), parsed once per text: the same
  * chart often sits in several packs or versions of a tree, and the trees are only read. Bounded by the
  * text held, oldest out first, so a worker validating a whole tree keeps a few MB of trees at most.
+ * `known`: the text's parse already made (parseYaml(text)), turned into a tree without parsing again.
  */
 const parsedTexts = new Map<string, ParsedText>();
 let parsedTextChars = 0;
 const MAX_PARSED_TEXT_CHARS = 2 * 1024 * 1024;
 
-function parseOnce(text: string): ParsedText {
+function parseOnce(text: string, known?: YamlParse): ParsedText {
   let parsed = parsedTexts.get(text);
   if (parsed === undefined) {
     try {
-      parsed = { tree: parseYamlTree(text) };
+      parsed = { tree: known === undefined ? parseYamlTree(text) : yamlTreeOf(known) };
     } catch (error) {
       parsed = { error };
     }
@@ -345,7 +346,7 @@ function parseOnce(text: string): ParsedText {
 
 /** A chart's values.yaml: the scope, the nesting hints and holdsOwnValue all read it. */
 function chartValues(chart: HelmChart): ParsedText {
-  return parseOnce(chart.valuesText);
+  return parseOnce(chart.valuesText, chartValuesParse(chart));
 }
 
 function topLevelKeys(chart: HelmChart): Set<string> {

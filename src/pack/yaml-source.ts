@@ -38,6 +38,11 @@ export interface YamlCheck {
   findings: Finding[];
   /** The parse judged here, for callers that build a tree of the same text (yaml-tree.ts yamlTreeOf). */
   parsed: YamlParse;
+  /**
+   * `parsed` is what parseYaml(text) returns, so yamlTreeOf(parsed) is parseYamlTree(text); false when
+   * the fast reader's result could not be checked and the text was parsed again the Go way.
+   */
+  parsedAsRead: boolean;
 }
 
 class Refusal extends Error {
@@ -69,7 +74,7 @@ export function checkYamlText(text: string, file: string, options: { documents?:
     }
   }
   const parsed = 'fast' in read ? parseGoYaml(text) : read;
-  const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed };
+  const result: YamlCheck = { ok: false, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed, parsedAsRead: parsed === read };
   if (parsed.error !== undefined) {
     // Nesting deep enough to exhaust the parser's stack is refused as too deep, like the bound below.
     const tooDeep = /Maximum call stack/i.test(parsed.error.message);
@@ -117,7 +122,7 @@ function documentValue(doc: Document.Parsed): unknown {
 
 /** checkYamlText of a text the fast reader took: no errors, aliases or merges, only keys to record. */
 function checkFastYaml(parsed: FastYaml, file: string, options: { documents?: boolean }): YamlCheck {
-  const result: YamlCheck = { ok: true, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed };
+  const result: YamlCheck = { ok: true, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed, parsedAsRead: true };
   const docs = parsed.docs.filter((d): d is YNode => d !== undefined);
   const budget = { duplicates: 0 };
   const walk = (node: YNode, path: WalkPath | undefined, depth: number): void => {

@@ -8,7 +8,8 @@ import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
-import { ChartError, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
+import { ChartError, chartValuesParse, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
+import { parseYamlTree, yamlTreeOf } from '../../../src/pack/yaml-tree.js';
 import { tgz, writeTgz, writeFiles as put } from '../../support/files.js';
 import { v7Tgz } from './fixtures.js';
 
@@ -85,6 +86,31 @@ describe('readChart', () => {
     const child = chart.subcharts[0] as HelmChart;
     expect(subchartValueKeys(chart, child)).toEqual(['kid', 'child']);
     expect(missingDependencies(chart).map((d) => d.name)).toEqual(['absent']);
+  });
+
+  it("keeps the parse of each chart's values.yaml, the one the deep checks would make again", async () => {
+    const archive = join(work, 'values-parse.tgz');
+    const values = 'image:\n  repository: nginx # the image\n  tag: "1.2"\nlist: [a, {b: c}]\nanchored: &a {x: 1}\nagain: *a\n';
+    await writeTgz(archive, {
+      'p/Chart.yaml': 'apiVersion: v2\nname: p\nversion: 0.1.0\n',
+      'p/values.yaml': values,
+      'p/charts/plain/Chart.yaml': 'apiVersion: v2\nname: plain\nversion: 0.1.0\n',
+      'p/charts/plain/values.yaml': 'a: 1\nb:\n  c: true\n',
+      // Two byte order marks: the reader drops one, valuesText the other; that text is parsed again.
+      'p/charts/boms/Chart.yaml': 'apiVersion: v2\nname: boms\nversion: 0.1.0\n',
+      'p/charts/boms/values.yaml': '\uFEFF\uFEFFa: 1\n',
+      'p/charts/none/Chart.yaml': 'apiVersion: v2\nname: none\nversion: 0.1.0\n',
+    });
+    const chart = await readChart(archive);
+    const [plain, boms, none] = chart.subcharts as [HelmChart, HelmChart, HelmChart];
+    for (const c of [chart, plain]) {
+      const parse = chartValuesParse(c);
+      expect(parse).toBeDefined();
+      if (parse !== undefined) expect(yamlTreeOf(parse)).toEqual(parseYamlTree(c.valuesText));
+    }
+    expect(boms.valuesText).toBe('a: 1\n');
+    expect(chartValuesParse(boms)).toBeUndefined();
+    expect(chartValuesParse(none)).toBeUndefined();
   });
 
   it('reads an unpacked chart folder the same way', async () => {
