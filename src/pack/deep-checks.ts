@@ -201,55 +201,79 @@ function addSyntheticPath(map: YMap, segments: readonly string[], open: boolean)
   }
 }
 
-/** A trie of dotted paths while it is built: a map of keys, or OPEN for a path that ends there. */
-type PathTrie = Map<string, PathTrie | typeof OPEN>;
-const OPEN = 0;
+/**
+ * A synthetic map whose entries are the next keys of dotted paths that all start with the same keys
+ * (`from` is where their next key starts), made only when something reads them: a chart's templates
+ * can read thousands of paths (issue 16), and the checks look at the few levels the user's values reach.
+ * Its entries, once made, are those addSyntheticPath would have made for the same paths, in order: each
+ * key where it first appears, open where any path ends at it (anything below is allowed), else a map.
+ */
+class LazyPathMap implements YMap {
+  readonly kind = 'map';
+  readonly line = 0;
+  readonly column = 0;
+  private made: YEntry[] | undefined;
+
+  constructor(
+    private paths: readonly string[] | undefined,
+    private readonly from: number,
+  ) {}
+
+  get entries(): YEntry[] {
+    if (this.made === undefined) {
+      this.made = pathEntries(this.paths ?? [], this.from, undefined);
+      this.paths = undefined;
+    }
+    return this.made;
+  }
+}
+
+/** The entries for the next key of each dotted path from `from` on, skipping keys `existing` holds as open values. */
+function pathEntries(paths: readonly string[], from: number, existing: Map<string, YEntry> | undefined): YEntry[] {
+  /** Per key: `true` when a path ends there (open), else the paths that go on below it. */
+  const next = new Map<string, string[] | true>();
+  for (const path of paths) {
+    const dot = path.indexOf('.', from);
+    const key = dot === -1 ? path.slice(from) : path.slice(from, dot);
+    const child = next.get(key);
+    if (child === true) continue;
+    if (dot === -1) next.set(key, true);
+    else if (child === undefined) next.set(key, [path]);
+    else child.push(path);
+  }
+  const entries: YEntry[] = [];
+  for (const [key, child] of next) {
+    if (existing?.has(key) === true) continue;
+    entries.push({ key, keyLine: 0, keyColumn: 0, value: child === true ? syntheticLeaf(true) : new LazyPathMap(child, key.length + 1 + from) });
+  }
+  return entries;
+}
 
 /**
  * addSyntheticPath(map, path.split('.'), true) for every dotted path, in order, with the same result
- * (an open leaf wins over anything below it; keys keep the order they first appeared in), built as
- * plain maps first: a chart's templates can read thousands of paths (issue 16).
+ * (an open leaf wins over anything below it; keys keep the order they first appeared in): the keys
+ * below the top level are made when first read (LazyPathMap).
  */
 function addOpenPaths(map: YMap, dotted: readonly string[]): void {
   if (dotted.length === 0) return;
-  const root: PathTrie = new Map();
   const existing = new Map(map.entries.map((e) => [e.key, e]));
-  for (const path of dotted) {
-    let node = root;
-    let from = 0;
-    for (;;) {
-      const dot = path.indexOf('.', from);
-      const key = dot === -1 ? path.slice(from) : path.slice(from, dot);
-      const entry = node === root ? existing.get(key) : undefined;
-      if (entry !== undefined) {
-        // Only open leaves (`global`) are there before the templates' paths.
-        if (isOpenValue(entry.value)) break;
-        addSyntheticPath(map, path.split('.'), true);
-        break;
-      }
-      const child = node.get(key);
-      if (child === OPEN) break;
-      if (dot === -1) {
-        node.set(key, OPEN);
-        break;
-      }
-      if (child === undefined) {
-        const next: PathTrie = new Map();
-        node.set(key, next);
-        node = next;
-      } else node = child;
-      from = dot + 1;
-    }
+  // Only open leaves (`global`) are there before the templates' paths: paths below them change nothing.
+  for (const entry of existing.values()) {
+    if (!isOpenValue(entry.value)) throw new Error(`synthetic key ${entry.key} is not open`);
   }
-  const build = (trie: PathTrie, into: YMap): void => {
-    for (const [key, child] of trie) {
-      const value = child === OPEN ? syntheticLeaf(true) : syntheticMap();
-      into.entries.push({ key, keyLine: 0, keyColumn: 0, value });
-      if (child !== OPEN) build(child, value as YMap);
-    }
-  };
-  build(root, map);
+  for (const entry of pathEntries(dotted, 0, existing)) map.entries.push(entry);
   syntheticIndex.delete(map);
+}
+
+/**
+ * The synthetic tree of a chart scope before its dependency conditions and tags are added: `global`
+ * (free-form) and every `.Values` path the chart's templates read (dotted), each open.
+ */
+export function templatePathTree(dotted: readonly string[]): YMap {
+  const synthetic = syntheticMap();
+  addSyntheticPath(synthetic, ['global'], true);
+  addOpenPaths(synthetic, dotted);
+  return synthetic;
 }
 
 /** The synthetic tree (global, conditions, tags) of each scope, for adding paths after it is built. */
@@ -267,8 +291,7 @@ interface ScopeBuild {
  * parent's values set under its key). Helm docs: "Subcharts and Global Values", "Chart Dependencies".
  */
 function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0): ValuesScope {
-  const synthetic = syntheticMap();
-  addSyntheticPath(synthetic, ['global'], true);
+  const synthetic = templatePathTree(templateReferences(chart));
   const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map() };
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;
@@ -283,7 +306,6 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
     }
   }
   if (own !== undefined) scope.roots.unshift(own);
-  addOpenPaths(synthetic, templateReferences(chart));
   if (depth < 8) {
     for (const sub of chart.subcharts) {
       for (const key of subchartValueKeys(chart, sub)) {

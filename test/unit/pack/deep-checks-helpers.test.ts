@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { templatePathTree } from '../../../src/pack/deep-checks.js';
 import { valuesReferencePaths, valuesReferences } from '../../../src/pack/template-refs.js';
 import { compareToScope, editDistance, lookupDotted, pathAllowed, type RefRoot } from '../../../src/pack/values-paths.js';
-import { parseYamlTree, type YMap } from '../../../src/pack/yaml-tree.js';
+import { parseYamlTree, type YMap, type YNode } from '../../../src/pack/yaml-tree.js';
 
 const root = (yaml: string): RefRoot => {
   const tree = parseYamlTree(yaml);
@@ -148,6 +149,62 @@ describe('valuesReferences', () => {
         expect(valuesReferences(text, limit).map((r) => `${r.path.join('.')}@${offset(r.line, r.column)}`)).toEqual(oracle(text, limit));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('templatePathTree', () => {
+  /** The tree as plain data: each key with its open leaf ('open') or its keys below, in order. */
+  type Shape = Array<[string, 'open' | Shape]>;
+  const shape = (map: YMap): Shape =>
+    map.entries.map((e): [string, 'open' | Shape] => {
+      const v: YNode = e.value;
+      if (v.kind === 'map') return [e.key, shape(v)];
+      expect(v).toMatchObject({ kind: 'scalar', value: '', plain: true });
+      return [e.key, 'open'];
+    });
+  /** The same tree made one path at a time: keys in the order they first appear, an open leaf wins over anything below it. */
+  const expected = (dotted: readonly string[]): Shape => {
+    const root: Shape = [['global', 'open']];
+    for (const path of dotted) {
+      let level = root;
+      const keys = path.split('.');
+      for (const [i, key] of keys.entries()) {
+        const found = level.find((e) => e[0] === key);
+        if (found?.[1] === 'open') break;
+        if (i === keys.length - 1) {
+          if (found === undefined) level.push([key, 'open']);
+          else found[1] = 'open';
+          break;
+        }
+        if (found === undefined) {
+          const below: Shape = [];
+          level.push([key, below]);
+          level = below;
+        } else level = found[1] as Shape;
+      }
+    }
+    return root;
+  };
+
+  it('holds global and every template path, open at its end, keys in the order they first appear', () => {
+    const tree = templatePathTree(['image.tag', 'image.repository', 'resources', 'image', 'global.x', 'a.b.c', 'a.b.c.d', 'a.e']);
+    expect(shape(tree)).toEqual([
+      ['global', 'open'],
+      ['image', 'open'],
+      ['resources', 'open'],
+      ['a', [['b', [['c', 'open']]], ['e', 'open']]],
+    ]);
+  });
+
+  it('makes the same tree as adding the paths one at a time, whatever their order', () => {
+    const key = fc.constantFrom('a', 'b', 'c', 'global', 'ab');
+    const path = fc.array(key, { minLength: 1, maxLength: 4 }).map((keys) => keys.join('.'));
+    fc.assert(
+      fc.property(fc.array(path, { maxLength: 40 }), (dotted) => {
+        expect(shape(templatePathTree(dotted))).toEqual(expected(dotted));
+      }),
+      { numRuns: 500 },
     );
   });
 });
