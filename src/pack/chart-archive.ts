@@ -139,6 +139,19 @@ export class ByteReader {
   }
 }
 
+/**
+ * The output buffer size for inflating `piece` at once (inflateRawSync): when the piece ends with the
+ * member's gzip trailer (a whole small archive, as a file is read), its last 4 bytes are the inflated
+ * size, and one buffer of that size (plus one byte, so that zlib stops with room left) holds all of it;
+ * zlib's default, 16 KiB buffers joined at the end, copies every inflated byte once more (issue 16). A
+ * guess: any other value only changes how the output is cut, never what it holds.
+ */
+function outputChunk(piece: Buffer, max: number): number {
+  const size = piece.length >= 4 ? piece.readUInt32LE(piece.length - 4) : 0;
+  // Deflate never shrinks data by more than 1032:1, nor grows it by more than a few bytes per 16 KiB.
+  return size >= 64 && size < max && size + 1024 >= piece.length && size <= piece.length * 1032 ? size + 1 : 16 * 1024;
+}
+
 /** The chunks of a file: all of it at once when small. `blocking` reads without the thread pool (a worker thread). */
 export function fileChunks(path: string, blocking: boolean): { next: NextChunk; close: () => Promise<void> } {
   let fd: number | undefined;
@@ -284,7 +297,7 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
     if (piece.length === 0) return false;
     let out: { buffer: Buffer; engine: { bytesWritten: number } };
     try {
-      out = inflateRawSync(piece, { info: true, maxOutputLength: max }) as unknown as typeof out;
+      out = inflateRawSync(piece, { info: true, maxOutputLength: max, chunkSize: outputChunk(piece, max) }) as unknown as typeof out;
     } catch {
       input.unread(piece.length);
       return false;

@@ -57,6 +57,12 @@ describe('gunzipChunks inflating in the thread', () => {
     copy[at] = (copy[at] as number) ^ 0xff;
     return copy;
   };
+  /** The member with its trailer's length (the in-thread inflater's output size guess) off by `by`. */
+  const sizeOff = (g: Buffer, by: number): Buffer => {
+    const copy = Buffer.from(g);
+    copy.writeUInt32LE(copy.readUInt32LE(copy.length - 4) + by, copy.length - 4);
+    return copy;
+  };
   const cases: Record<string, Buffer> = {
     small: small,
     'text inflating to several chunks': gzipSync(text),
@@ -65,6 +71,9 @@ describe('gunzipChunks inflating in the thread', () => {
     'bytes after the member': Buffer.concat([small, Buffer.from('junk')]),
     'a damaged CRC': flip(small, small.length - 8),
     'a damaged length': flip(small, small.length - 2),
+    'a length one short': sizeOff(gzipSync(text), -1),
+    'a length one over': sizeOff(gzipSync(text), 1),
+    'a length 50 KiB over': sizeOff(gzipSync(text), 50 * 1024),
     'a cut trailer': small.subarray(0, small.length - 3),
     'cut deflate data': small.subarray(0, 40),
     'damaged deflate data': flip(gzipSync(text), 30),
