@@ -48,7 +48,9 @@ async function gunzipAll(bytes: Buffer, chunk: number, limit: number, inThread: 
 
 describe('gunzipChunks inflating in the thread', () => {
   const prng = new Prng(16);
-  const noise = Buffer.alloc(600 * 1024);
+  // Incompressible: its deflate data is larger than the piece the thread inflates at once (256 KiB), so it
+  // spans pieces, and it inflates to two chunks (256 KiB each) with the 300 KiB limit between them.
+  const noise = Buffer.alloc(320 * 1024);
   for (let i = 0; i < noise.length; i += 4) noise.writeUInt32LE(prng.u32(), i);
   const text = Buffer.from('apiVersion: v2\nname: c\nversion: 1.0.0\n'.repeat(20_000));
   const small = gzipSync(text.subarray(0, 5000));
