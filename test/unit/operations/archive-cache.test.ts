@@ -125,16 +125,23 @@ describe('ArchiveCache (one index file per cache folder)', () => {
 
 describe('front-coded stat tree paths (the cache index)', () => {
   it('reads back exactly the paths written, whatever their characters', () => {
-    const segment = fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }).filter((s) => !s.includes('/') && !s.includes('\n'));
+    // Random names rarely share a prefix, which is what the coding stores: names from a small set share
+    // long ones (a length of two digits), a prefix ending inside a surrogate pair (two emoji with the same
+    // high surrogate), and text after the prefix that starts with digits and a colon.
+    const segment = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }).filter((s) => !s.includes('/') && !s.includes('\n')),
+      fc.constantFrom('a', 'ab', 'abcdefghijkl', '\u{1F600}', '\u{1F601}', 'é', '12:3', ':'),
+    );
     const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
     fc.assert(
-      fc.property(fc.array(path, { maxLength: 40 }), (rest) => {
-        const paths = ['', ...rest];
+      fc.property(fc.array(path, { maxLength: 40 }), fc.boolean(), (rest, walkOrder) => {
+        // A walk lists paths in order, where neighbours share the most; any order must read back too.
+        const paths = ['', ...(walkOrder ? [...rest].sort() : rest)];
         const text = encodePaths(paths);
         expect(text).toBeDefined();
         expect(decodePaths(JSON.parse(JSON.stringify(text)) as string)).toEqual(paths);
       }),
-      { numRuns: 500 },
+      { numRuns: 200 },
     );
   });
 
