@@ -264,45 +264,68 @@ export function resolveAlias(node: YNode | undefined, anchors: Map<string, YNode
   return current?.kind === 'alias' ? undefined : current;
 }
 
-const indexCache = new WeakMap<YMap, Map<string, YEntry>>();
+/** A mapping's keys indexed once: the last entry of each explicit key, and the positions of its `<<` entries. */
+interface MapIndex {
+  last: Map<string, { entry: YEntry; at: number }>;
+  merges: number[];
+}
 
-/** Explicit keys of a mapping, indexed once (lookups stay linear in the size of both trees). */
-function indexOf(map: YMap): Map<string, YEntry> {
+const indexCache = new WeakMap<YMap, MapIndex>();
+
+/** A `<<` merge key: plain (a quoted "<<" is an ordinary key in Go's YAML too). */
+function isMergeKey(entry: YEntry): boolean {
+  return entry.key === '<<' && entry.keyPlain !== false;
+}
+
+/** Keys of a mapping, indexed once (lookups stay linear in the size of both trees). */
+function indexOf(map: YMap): MapIndex {
   let index = indexCache.get(map);
   if (index === undefined) {
-    index = new Map();
-    for (const entry of map.entries) if (!index.has(entry.key)) index.set(entry.key, entry);
+    index = { last: new Map(), merges: [] };
+    map.entries.forEach((entry, at) => {
+      if (isMergeKey(entry)) index!.merges.push(at);
+      else index!.last.set(entry.key, { entry, at });
+    });
     indexCache.set(map, index);
   }
   return index;
 }
 
-function mergeSources(map: YMap, anchors: Map<string, YNode>): YMap[] {
-  const merge = indexOf(map).get('<<');
-  if (merge === undefined) return [];
-  const source = resolveAlias(merge.value, anchors);
+/** The mappings one `<<` entry merges, in the order written (an alias to a mapping, or a sequence of them). */
+function mergeSources(entry: YEntry, anchors: Map<string, YNode>): YMap[] {
+  const source = resolveAlias(entry.value, anchors);
   const sources = source?.kind === 'seq' ? source.items : source === undefined ? [] : [source];
   return sources.map((s) => resolveAlias(s, anchors)).filter((s): s is YMap => s?.kind === 'map');
 }
 
 /**
- * The entry for `key` in a mapping, looking through `<<` merge keys (Helm reads values with go-yaml,
- * which applies merges). Explicit keys win over merged ones, as the YAML merge-key spec says.
+ * The entry for `key` in a mapping, looking through `<<` merge keys as Helm reads values (sigs.k8s.io/yaml
+ * over go-yaml v2): the mapping's entries apply in the order written, so the last writer of `key` wins,
+ * whether an explicit key (the last of duplicates) or a `<<` after it; within one `<<`, an earlier mapping
+ * of a sequence wins over a later one, and a merged mapping's own `<<` entries apply the same way.
+ * (go-yaml v3 differs only where a `<<` follows an explicit key: there the explicit key wins.)
  */
 export function mapEntry(map: YMap, key: string, anchors: Map<string, YNode>, depth = 0): YEntry | undefined {
-  const explicit = indexOf(map).get(key);
-  if (explicit !== undefined || depth >= 8) return explicit;
-  for (const source of mergeSources(map, anchors)) {
-    const merged = mapEntry(source, key, anchors, depth + 1);
-    if (merged !== undefined) return merged;
+  const index = indexOf(map);
+  const explicit = index.last.get(key);
+  if (depth >= 8) return explicit?.entry;
+  for (let m = index.merges.length - 1; m >= 0; m--) {
+    const at = index.merges[m] as number;
+    if (explicit !== undefined && at < explicit.at) break;
+    for (const source of mergeSources(map.entries[at] as YEntry, anchors)) {
+      const merged = mapEntry(source, key, anchors, depth + 1);
+      if (merged !== undefined) return merged;
+    }
   }
-  return undefined;
+  return explicit?.entry;
 }
 
-/** The keys of a mapping including merged ones (first occurrence wins), bounded like `mapEntry`. */
+/** The keys of a mapping including merged ones, each once (explicit keys first, in the order written), bounded like `mapEntry`. */
 export function mapKeys(map: YMap, anchors: Map<string, YNode>, depth = 0): string[] {
-  const keys = new Set<string>();
-  for (const key of indexOf(map).keys()) if (key !== '<<') keys.add(key);
-  if (depth < 8) for (const source of mergeSources(map, anchors)) for (const k of mapKeys(source, anchors, depth + 1)) keys.add(k);
+  const index = indexOf(map);
+  const keys = new Set<string>(index.last.keys());
+  if (depth < 8) {
+    for (const at of index.merges) for (const source of mergeSources(map.entries[at] as YEntry, anchors)) for (const k of mapKeys(source, anchors, depth + 1)) keys.add(k);
+  }
   return [...keys];
 }
