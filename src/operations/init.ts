@@ -269,7 +269,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
       subcharts: subchartKeys(chart),
     };
     for (const dep of missingDependencies(chart)) {
-      notes.push(`the chart depends on "${dep.name}"${dep.version === undefined ? '' : ` ${dep.version}`}, which is not in its charts/ folder: run \`helm dependency build\` on the chart and init again, or Palette's install will fail`);
+      notes.push(`the chart depends on "${dep.name}"${dep.version === undefined ? '' : ` ${dep.version}`}, which is not in its charts/ folder: run \`helm dependency build\` on the chart and init again (\`helm install\` refuses a chart whose dependencies are missing)`);
     }
   } else {
     manifestKey = name;

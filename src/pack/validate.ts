@@ -6,7 +6,7 @@ import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
-import { ChartError, HELM_MAX_FILE_BYTES, isChartArchiveName, readChart, type HelmChart } from './chart.js';
+import { ChartError, HELM_MAX_FILE_BYTES, isChartArchiveName, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
@@ -340,6 +340,8 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
             const read = await readPackChart(entry, status.realPath, deep);
             if ('chart' in read) {
               charts.push({ rel: entry, chart: read.chart });
+              const missing = missingDependencies(read.chart);
+              if (missing.length > 0) findings.push(missingDependencyFinding(entry, missing));
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
                   severity: 'warning',
@@ -354,6 +356,24 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
     }
   }
   return findings;
+}
+
+/**
+ * A chart archive whose Chart.yaml (requirements.yaml for apiVersion v1) lists dependencies that are not
+ * vendored in its charts/ folder (`helm dependency build` was not run before it was archived): `helm
+ * install`, `helm template` and `helm package` refuse it (helm/helm pkg/action CheckDependencies, matching
+ * each dependency's name with the subcharts' Chart.yaml names); an installer that does not check, like
+ * Helm's library, installs it without them. Helm's loader reads it, so a warning, not a refusal.
+ */
+function missingDependencyFinding(entry: string, missing: ChartDependency[]): Finding {
+  // One name under several aliases is listed once here; Helm's own words repeat it, as quoted.
+  const names = [...new Set(missing.map((d) => `"${d.name}"${d.version === undefined ? '' : ` ${d.version}`}`))];
+  return {
+    severity: 'warning',
+    rule: 'chart-dependency-missing',
+    file: entry,
+    message: `the chart depends on ${names.join(', ')}, not in the archive's charts/ folder: \`helm install\` and \`helm template\` refuse the chart ("found in Chart.yaml, but missing in charts/ directory: ${missing.map((d) => d.name).join(', ')}") and an installer that does not check leaves ${names.length === 1 ? 'it' : 'them'} out; run \`helm dependency build <chart-dir>\`, then package the chart again`,
+  };
 }
 
 /** `web-1.2.3.tgz` -> `web`, `web.tar.gz` -> `web`: what the file is named after. */

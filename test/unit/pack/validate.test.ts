@@ -450,6 +450,31 @@ const cases: Case[] = [
     },
   },
   {
+    // helm/helm pkg/action CheckDependencies: each dependency's name against the subcharts' Chart.yaml names (not aliases or file names).
+    name: 'chart archive whose Chart.yaml lists a dependency that is not vendored (helm dependency build not run)',
+    mutate: async (dir) =>
+      putFile(
+        dir,
+        'charts/web-1.0.0.tgz',
+        await tgz({
+          'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 17.0.0\n  alias: cache\n  repository: https://charts.example.com\n- name: lib\n  version: 0.1.0\n- name: redis\n  version: 17.0.0\n  alias: queue\n',
+          'web/charts/lib-renamed.tgz': await tgz({ 'lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n' }),
+        }),
+      ),
+    expect: {
+      severity: 'warning',
+      rule: 'chart-dependency-missing',
+      file: 'charts/web-1.0.0.tgz',
+      message: 'the chart depends on "redis" 17.0.0, not in the archive\'s charts/ folder: `helm install` and `helm template` refuse the chart ("found in Chart.yaml, but missing in charts/ directory: redis, redis") and an installer that does not check leaves it out; run `helm dependency build <chart-dir>`, then package the chart again',
+    },
+  },
+  {
+    name: 'apiVersion v1 chart archive whose requirements.yaml lists dependencies that are not vendored',
+    mutate: async (dir) =>
+      putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v1\nname: web\nversion: 1.0.0\n', 'web/requirements.yaml': 'dependencies:\n- name: a\n- name: b\n  version: 2.0.0\n' })),
+    expect: { severity: 'warning', rule: 'chart-dependency-missing', file: 'charts/web-1.0.0.tgz', message: 'the chart depends on "a", "b" 2.0.0, not in the archive\'s charts/ folder: `helm install` and `helm template` refuse the chart ("found in Chart.yaml, but missing in charts/ directory: a, b") and an installer that does not check leaves them out' },
+  },
+  {
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
