@@ -176,8 +176,9 @@ describe('extractArchive refuses decompression bombs', () => {
   });
 
   it('a stream of zeros over maxBytes, refused while decompressing', async () => {
-    const err = await expectRefused(bomb(Buffer.alloc(0)), { maxBytes: 32 * 1024 * 1024, maxRatio: 0 });
-    expect(err.message).toContain('expands to more than 33554432 bytes');
+    // Inside the first member: the limit stops the inflating, not the end of the data.
+    const err = await expectRefused(bomb(Buffer.alloc(0)), { maxBytes: 4 * 1024 * 1024, maxRatio: 0 });
+    expect(err.message).toContain('expands to more than 4194304 bytes');
   });
 
   it('a compression ratio over maxRatio with the default size limit', async () => {
