@@ -19,6 +19,57 @@ describe('parseOciErrors', () => {
   it('reads at most the limit of a body', async () => {
     const big = Readable.from([Buffer.alloc(40_000, 1), Buffer.alloc(40_000, 2)]);
     expect((await readBounded(big, 50_000)).length).toBe(50_000);
+    expect(big.destroyed).toBe(true);
+  });
+});
+
+describe('readBounded', () => {
+  /** A body that sends `parts`, then ends, fails with `fail`, or stays open. */
+  const bodyOf = (parts: string[], then: 'end' | 'open' | Error = 'end') => {
+    const stream = new Readable({ read() {} });
+    for (const part of parts) stream.push(Buffer.from(part));
+    if (then === 'end') stream.push(null);
+    else if (then instanceof Error) setImmediate(() => stream.destroy(then));
+    return stream;
+  };
+
+  it('reads every chunk of a body to its end', async () => {
+    expect((await readBounded(bodyOf(['{"a":', '1}']))).toString()).toBe('{"a":1}');
+    expect((await readBounded(Readable.from(['text ', 'chunks']))).toString()).toBe('text chunks');
+  });
+
+  it("rejects with the body's error, or returns what arrived when partial", async () => {
+    const reset = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    await expect(readBounded(bodyOf(['half'], reset))).rejects.toBe(reset);
+    expect((await readBounded(bodyOf(['half'], reset), 100, { partial: true })).toString()).toBe('half');
+  });
+
+  it('fails as a premature close when the body is destroyed before its end', async () => {
+    const cut = bodyOf(['part'], 'open');
+    const read = readBounded(cut);
+    setImmediate(() => cut.destroy());
+    await expect(read).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE', message: 'Premature close' });
+    const destroyed = bodyOf([], 'open');
+    destroyed.destroy();
+    await expect(readBounded(destroyed)).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  });
+
+  it('returns what arrived when a body that never ends is cut at the time limit (partial)', async () => {
+    const dripping = bodyOf(['so far'], 'open');
+    expect((await readBounded(dripping, 100, { timeoutMs: 20, partial: true })).toString()).toBe('so far');
+    expect(dripping.destroyed).toBe(true);
+  });
+
+  it('reads a body that already ended as empty, and one already failed as its error', async () => {
+    const ended = Readable.from([]);
+    ended.resume();
+    await new Promise((resolve) => ended.once('end', resolve));
+    expect((await readBounded(ended)).length).toBe(0);
+    const failed = bodyOf([], 'open');
+    const boom = new Error('boom');
+    failed.on('error', () => undefined);
+    failed.destroy(boom);
+    await expect(readBounded(failed)).rejects.toBe(boom);
   });
 });
 
