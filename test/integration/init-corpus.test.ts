@@ -43,7 +43,7 @@ async function chartTexts(chartPath: string): Promise<{ chartYaml: string; value
   const tar = extract();
   tar.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c) => chunks.push(c as Buffer));
     stream.on('end', () => {
       // <chart>/Chart.yaml and <chart>/values.yaml: one folder deep.
       const parts = header.name.split('/');
