@@ -23,7 +23,7 @@ const execFileP = promisify(execFile);
 export interface StartRegistryOptions {
   /** none (default), htpasswd Basic (needs users), or token (needs token: a running startTokenServer()). */
   auth?: 'none' | 'htpasswd' | 'token';
-  /** htpasswd users: name -> password (bcrypt entries made with `htpasswd -Bbn`). */
+  /** htpasswd users: name -> password (bcrypt entries made with `htpasswd -B -C 4 -bn`). */
   users?: Record<string, string>;
   token?: TokenServer;
   /** Serve HTTPS with a throwaway CA (true), or with given certificates. */
@@ -68,7 +68,9 @@ export async function freePort(): Promise<number> {
 async function htpasswdFile(path: string, users: Record<string, string>): Promise<void> {
   const lines: string[] = [];
   for (const [user, password] of Object.entries(users)) {
-    const { stdout } = await execFileP('htpasswd', ['-Bbn', user, password]);
+    // bcrypt at its lowest cost (4; htpasswd's default is 5): distribution checks the password on every
+    // request, and each cost step doubles that check. These are throwaway test passwords.
+    const { stdout } = await execFileP('htpasswd', ['-B', '-C', '4', '-bn', user, password]);
     lines.push(stdout.trim());
   }
   await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -143,7 +145,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       const configFile = join(dir, 'config.yml');
       await writeFile(configFile, JSON.stringify(config, null, 2));
       let stderr = '';
-      const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // GOGC=400: a test registry's live heap is a few MB, and at Go's default (100) it collected garbage so
+      // often that a request cost it twice the CPU; the heap stays a few tens of MB.
+      const child = spawn('docker-registry', ['serve', configFile], { env: { ...process.env, GOGC: '400' }, stdio: ['ignore', 'ignore', 'pipe'] });
       live.add(child);
       child.stderr?.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-20_000);
