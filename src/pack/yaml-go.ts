@@ -307,22 +307,28 @@ function flowColon(text: string, from: number): number | undefined {
 }
 
 /**
- * Whether the flow mapping key starting at `start` is an implicit one: right after `{` or `,` (blanks,
- * line breaks, an anchor or a tag between), not after `?`. Anything else (a comment) counts as not
- * implicit, so such a key is never refused here.
+ * Whether the flow mapping key starting at `start` is an implicit one (not after `?`), read forward from
+ * `from`, the end of what comes before it in the mapping (just after `{`, or the end of the previous
+ * entry): only blanks, line breaks, comments, one `,` and the key's anchor or tag may lie between. Read
+ * forward, a `#` there always starts a comment. Anything else counts as not implicit, so such a key is
+ * never refused here.
  */
-function implicitFlowKey(text: string, start: number): boolean {
-  let i = start - 1;
-  for (;;) {
-    while (i >= 0 && ' \t\r\n'.includes(text[i] as string)) i--;
-    const c = text[i];
-    if (c === '{' || c === ',') return true;
-    let j = i;
-    while (j >= 0 && !' \t\r\n{,'.includes(text[j] as string)) j--;
-    const word = text.slice(j + 1, i + 1);
-    if (!word.startsWith('&') && !word.startsWith('!')) return false;
-    i = j;
+function implicitFlowKey(text: string, from: number, start: number): boolean {
+  let i = from;
+  let commas = 0;
+  while (i < start) {
+    const c = text[i] as string;
+    if (' \t\r\n'.includes(c)) i++;
+    else if (c === '#') {
+      while (i < start && text[i] !== '\n') i++;
+    } else if (c === ',' && commas === 0) {
+      commas++;
+      i++;
+    } else if (c === '&' || c === '!') {
+      while (i < start && !' \t\r\n,{}[]'.includes(text[i] as string)) i++;
+    } else return false;
   }
+  return i === start;
 }
 
 /** What go-yaml's decoder (and sigs.k8s.io/yaml's JSON conversion) refuses in a well-formed document. */
@@ -350,8 +356,12 @@ function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: s
       else if (tagged.value !== undefined) node.value = tagged.value;
     }
     if (isMap(node)) {
+      // Where the text before each flow key begins: just after `{`, then the end of the previous entry.
+      let before = (node.range?.[0] ?? 0) + 1;
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
+        const from = before;
+        before = (pair.value as YamlNode | null)?.range?.[1] ?? key?.range?.[1] ?? before;
         const keyAt = key?.range?.[0] ?? start(pair.value as YamlNode | null);
         // libyaml drops a possible simple key when the line changes before its `:` (scannerc.go
         // yaml_parser_stale_simple_keys); in a flow mapping the `:` then has no key ("did not find
@@ -359,8 +369,11 @@ function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: s
         if (node.flow === true && key?.range !== undefined && key.range !== null) {
           const colon = flowColon(text, key.range[1]);
           const span = colon === undefined ? '' : text.slice(key.range[0], colon);
-          if (colon !== undefined && implicitFlowKey(text, key.range[0])) {
-            if (span.includes('\n')) {
+          if (colon !== undefined && implicitFlowKey(text, from, key.range[0])) {
+            // Go then refuses the `:` only when a blank, a line break, the end, `[`, `{`, `]` or `?` follows it
+            // (`{k\n:,}` and `{k\n:2}` read; checked against go-yaml v2 and v3).
+            const next = text[colon + 1];
+            if (span.includes('\n') && (next === undefined || ' \t\r\n[{]?'.includes(next))) {
               problem ??= errorAt("did not find expected ',' or '}': a key in a {...} mapping must be on one line with its ':' (Go's YAML reader, which Helm uses, refuses it)", colon);
             } else if (span.length > 1024 && [...span].length > 1024) {
               // The same stale check drops a key whose `:` is more than 1024 characters after its start.

@@ -129,6 +129,12 @@ const cases: Case[] = [
     ['an anchored key', 'a: {&x b\n: 1}\n', 2],
     ['a flow mapping inside a flow sequence', 'a: [{b\n: 1}]\n', 2],
     ['a key on its own line in a flow mapping', 'a: {\n b\n : 1}\n', 3],
+    // A comment before the key: read forward from the entry before it, the comment cannot hide the key.
+    ['a comment line before a flow mapping key', 'a: {b: 1, # c\n  d\n  : 2}\n', 3],
+    ['a comment after the comma, key and colon on later lines', 'a: {b: 1,\n # c, d\n k\n : 2}\n', 4],
+    ['a "#" inside a quoted value before the key', 'a: {b: "x # y", k\n : 2}\n', 2],
+    ['a flow collection before the key', 'a: {b: [1, 2], k\n : 3}\n', 2],
+    ['the colon followed by a flow collection', 'a: {k\n :[1]}\n', 2],
   ].map(([name, text, line]): Case => ({
     name: name as string,
     text: text as string,
@@ -150,6 +156,8 @@ const cases: Case[] = [
   },
   { name: 'an explicit flow mapping key over a line break', text: 'a: {? b\n: 1}\n', value: { a: { b: 1 } }, why: 'an explicit key (`?`) is no simple key' },
   { name: 'a line break after the colon of a flow mapping key', text: 'a: {b :\n 1, c: [1,\n 2]}\n', value: { a: { b: 1, c: [1, 2] } }, why: 'the key and its `:` are on one line' },
+  { name: 'a comment line before a flow mapping key on one line with its colon', text: 'a: {b: 1, # c\n  d: 2}\n', value: { a: { b: 1, d: 2 } }, why: 'the key and its `:` are on one line' },
+  { name: 'a colon on a later line followed by a value without a blank', text: 'a: {k\n :2, j: 1}\n', value: { a: { 'k :2': null, j: 1 } }, why: 'a `:` not followed by a blank continues the plain scalar, as in Go (go-yaml v2 and v3: the same keys); only a blank, a line break, `[`, `{`, `]` or `?` after the `:` is refused' },
   { name: 'flow mapping keys without a value across lines', text: 'a: {b,\n c\n}\n', value: { a: { b: null, c: null } }, why: 'no `:` follows: keys with null values' },
 ];
 
