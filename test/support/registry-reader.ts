@@ -22,7 +22,7 @@ export interface RegistryHoldings {
 }
 
 /**
- * Reads a registry directly (plain HTTP, anonymous or Basic), to check what it holds without trusting
+ * Reads a registry directly (plain HTTP, anonymous, Basic or a bearer token), to check what it holds without trusting
  * packpub: catalog, tags, manifests, blob HEADs.
  */
 export class RegistryReader {
@@ -31,9 +31,15 @@ export class RegistryReader {
   constructor(
     /** `http://127.0.0.1:<port>` */
     readonly url: string,
-    basic?: { username: string; password: string },
+    /** Basic credentials, or a bearer token (e.g. a token server's adminToken for one repository). */
+    auth?: { username: string; password: string } | { bearer: string },
   ) {
-    this.headers = basic === undefined ? {} : { authorization: `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}` };
+    this.headers =
+      auth === undefined
+        ? {}
+        : 'bearer' in auth
+          ? { authorization: `Bearer ${auth.bearer}` }
+          : { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
   }
 
   private async get(path: string, method: 'GET' | 'HEAD' = 'GET', accept?: string) {
