@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { HelmIgnoreError, parseHelmIgnore, type HelmIgnore } from './helmignore.js';
@@ -268,6 +268,8 @@ function place(path: string): Placement {
  * yaml: invalid leading UTF-8 octet"), even for a byte inside a comment. `yaml` false: any bytes (templates).
  */
 function chartText(bytes: Buffer, what: string, nested: boolean, yaml: boolean): string {
+  // ASCII (nearly every chart file) is valid UTF-8 without a BOM as it is: a plain copy, no checked decode.
+  if (isAscii(bytes)) return bytes.toString('latin1');
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
   if (yaml && !isUtf8(bytes)) {
