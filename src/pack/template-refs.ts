@@ -49,8 +49,15 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
   while (count < limit) {
     const at = text.indexOf('.Values', from);
     if (at === -1) return;
-    const lastClose = text.lastIndexOf('}}', at - 2);
-    const start = lastClose !== -1 && lastClose + 2 > from ? lastClose + 2 : from;
+    // After the last `}}` that ends before `at`, when that is past `from`: text.lastIndexOf('}}', at - 2),
+    // looked for only down to `from` (V8's lastIndexOf is a runtime call, not a fast builtin: issue 16).
+    let start = from;
+    for (let k = at - 2; k >= from - 1 && k >= 0; k--) {
+      if (text.charCodeAt(k) === 0x7d && text.charCodeAt(k + 1) === 0x7d) {
+        start = k + 2;
+        break;
+      }
+    }
     const open = text.indexOf('{{', start);
     if (open === -1 || open + 2 > at) {
       from = at + 7; // outside every action
@@ -59,14 +66,27 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
     // Found with indexOf, not one regex over the file: an unclosed `{{` must not make it quadratic.
     const close = text.indexOf('}}', open + 2);
     if (close === -1) return;
-    COMMENT.lastIndex = open + 2;
-    if (!COMMENT.test(text)) count = actionReferences(text, open + 2, close, at, count, limit, found);
+    if (!commentAt(text, open + 2)) count = actionReferences(text, open + 2, close, at, count, limit, found);
     from = close + 2;
   }
 }
 
-/** A comment action's start (`{{/*`, `{{- /*`), matched at the action's body. */
-const COMMENT = /-?\s*\/\*/y;
+/**
+ * Whether a comment starts the action body at `i` (`{{/*`, `{{- /*`): what the sticky regular
+ * expression `-?\s*\/\*` matches there, checked without one (one per action holding `.Values`).
+ */
+function commentAt(text: string, i: number): boolean {
+  if (text.charCodeAt(i) === 0x2d) i++;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && SPACE.test(text[i] as string))) i++;
+    else break;
+  }
+  return text.charCodeAt(i) === 0x2f && text.charCodeAt(i + 1) === 0x2a;
+}
+
+/** One character of `\s` beyond ASCII. */
+const SPACE = /^\s$/;
 
 /**
  * The references in one action's body, text[bodyStart, bodyEnd), whose first `.Values` is at `at`:

@@ -132,14 +132,21 @@ describe('valuesReferences', () => {
       }
       return out;
     };
-    const piece = fc.constantFrom('{{', '}}', '{{/*', '{{- /*', '{{-', '.Values', ' .Values', '$.Values', '$', '.', 'a', '.b_2', '._', '.1', '_x', 'if', 'xif', 'with', 'range', 'else', ' ', '\u00a0', '\n', '-', '(', ')', ']', 'é');
+    const piece = fc.constantFrom('{{', '}}', '{{/*', '{{- /*', '{{-', '.Values', ' .Values', '$.Values', '$', '.', 'a', '.b_2', '._', '.1', '_x', 'if', 'xif', 'with', 'range', 'else', ' ', '\u00a0', '\n', '\t', '\u3000', '\u2028', '/*', '-', '(', ')', ']', 'é');
     const found = (text: string, limit: number): string[] => {
       const lines = text.split('\n');
       const offset = (line: number, column: number): number => lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
       return valuesReferences(text, limit).map((r) => `${r.path.join('.')}@${offset(r.line, r.column)}`);
     };
-    const cases = ['{{if.Values.a}}{{with$.Values.b}}{{range.Values.c}}{{else.Values.d}}{{xif.Values.e}}', '{{.Values.a.Values.b$.Values.c}}', '{{.Values.a-if.Values.b .Values.if$.Values.c}}', '{{ .Values.a.1if.Values.b }}'];
-    expect(cases.map((c) => found(c, 10))).toEqual([['a@4', 'b@21', 'c@40', 'd@57'], ['a.Values.b@2'], ['a@2', 'b@14', 'if@24'], ['a@3']]);
+    const cases = [
+      '{{if.Values.a}}{{with$.Values.b}}{{range.Values.c}}{{else.Values.d}}{{xif.Values.e}}',
+      '{{.Values.a.Values.b$.Values.c}}',
+      '{{.Values.a-if.Values.b .Values.if$.Values.c}}',
+      '{{ .Values.a.1if.Values.b }}',
+      // Comments after any space JavaScript's \s knows; a dash only right after {{.
+      '{{\u00a0/* .Values.a */}}{{-\u3000\t/* .Values.b */}}{{\u2028/*.Values.c*/}}{{ -/* .Values.d */}}',
+    ];
+    expect(cases.map((c) => found(c, 10))).toEqual([['a@4', 'b@21', 'c@40', 'd@57'], ['a.Values.b@2'], ['a@2', 'b@14', 'if@24'], ['a@3'], ['d@67']]);
     for (const c of cases) expect(found(c, 10)).toEqual(oracle(c, 10));
     const action = fc.array(piece, { maxLength: 8 }).map((p) => `{{${p.join('')}}}`);
     fc.assert(
