@@ -50,6 +50,8 @@ export interface GoYamlParse {
   error?: GoYamlError;
   /** Errors only inside documents after the first, which Helm never reads (go-yaml Unmarshal stops after one). */
   laterDocumentError?: GoYamlError;
+  /** Where text after the first document's root node begins that Go never reads (ignoredTail): no error in Go. */
+  ignoredFrom?: { line: number; column: number; offset: number };
   /** Original position of an offset in the parsed text. */
   position(offset: number): { line: number; column: number; offset: number };
 }
@@ -278,12 +280,50 @@ export function parseGoYaml(text: string): GoYamlParse {
   };
   const tab = goTabProblem(docs, original, (offset) => position(offset).offset);
   docs.forEach((doc, index) => {
-    const found = firstProblem(doc as Document.Parsed, parsedText, errorAt) ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
+    // Go decodes the first document's root node and stops: what follows it there is never read (tail).
+    const tail = index === 0 ? ignoredTail(doc as Document.Parsed, parsedText) : undefined;
+    const problem = tail === undefined ? firstProblem(doc as Document.Parsed, parsedText, errorAt) : decoderProblem(doc as Document.Parsed, parsedText, errorAt);
+    const found = problem ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
+    if (found === undefined && tail !== undefined) result.ignoredFrom = position(tail);
     if (found === undefined) return;
     if (index === 0) result.error ??= found;
     else result.laterDocumentError ??= found;
   });
   return result;
+}
+
+/**
+ * Where the text that Go never reads begins, when the first document's only errors lie after its root
+ * node: go-yaml's Unmarshal parses one node and stops, so `  a: 1\nb: 2` reads as {a: 1} and `b: 2` is
+ * never looked at (the parser is not asked for it; the scanner reads only the tokens of that line, to
+ * end the root). Taken only when that first line parses on its own, so no token Go scans there fails.
+ */
+function ignoredTail(doc: Document.Parsed, text: string): number | undefined {
+  const root = doc.contents;
+  const end = root?.range?.[1];
+  // Only the common case is taken: a block mapping or sequence whose first line was indented, ended by a
+  // line less indented than it, that starts with a key or a scalar (`-`, `?` and `:` there are tokens
+  // Go's scanner refuses out of context, as are tokens later on the root's own last line).
+  if (doc.errors.length === 0 || end === undefined || root === null || !(isMap(root) || isSeq(root)) || root.flow === true) return undefined;
+  if (doc.errors.some((err) => err.pos[0] < end)) return undefined;
+  let at = end;
+  for (;;) {
+    while (at < text.length && ' \t\r\n'.includes(text[at] as string)) at++;
+    if (text[at] !== '#') break;
+    while (at < text.length && text[at] !== '\n') at++;
+  }
+  const lineEnd = text.indexOf('\n', at);
+  const line = text.slice(at, lineEnd === -1 ? text.length : lineEnd);
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  const rootStart = root.range?.[0] ?? 0;
+  const rootColumn = rootStart - (text.lastIndexOf('\n', rootStart - 1) + 1);
+  const column = at - lineStart;
+  if (text.slice(lineStart, at).trim() !== '' || column >= rootColumn || lineStart < end) return undefined;
+  // The line must open with a key whose `:` is on it, so Go's scanner stops there (a possible key without
+  // its `:` would make it read on, to later lines); what comes before it must read cleanly on its own.
+  if (!/^(?:[^\s#\-?:,[\]{}&*!|>'"%@`][^#\n]*?|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*')[ \t]*:(?:[ \t]|$)/.test(line) || line.length > 1024) return undefined;
+  if (!parseDocuments(line).every((d) => d.errors.length === 0)) return undefined;
+  return parseDocuments(text.slice(0, lineStart)).every((d) => d.errors.length === 0) ? at : undefined;
 }
 
 function firstProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {

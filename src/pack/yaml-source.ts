@@ -85,6 +85,17 @@ export function checkYamlText(text: string, file: string, options: { documents?:
     );
     return result;
   }
+  if (parsed.ignoredFrom !== undefined) {
+    const { line, column } = parsed.ignoredFrom;
+    result.findings.push({
+      severity: 'warning',
+      rule: 'yaml-syntax',
+      file,
+      line,
+      column,
+      message: `Go's YAML reader (Helm, Palette) ends the document's top-level value before this line and never reads it, nor anything after it up to the next ---: it is ignored. Indent it like the lines above (the first line sets the indentation), or remove it`,
+    });
+  }
   if (parsed.laterDocumentError !== undefined) {
     result.findings.push(syntaxFinding(parsed.laterDocumentError, file, 'warning', ' (in a document after the first --- separator: Helm reads only the first one, pack-central\'s yq reads all)'));
   }

@@ -158,6 +158,11 @@ const cases: Case[] = [
   { name: 'a line break after the colon of a flow mapping key', text: 'a: {b :\n 1, c: [1,\n 2]}\n', value: { a: { b: 1, c: [1, 2] } }, why: 'the key and its `:` are on one line' },
   { name: 'a comment line before a flow mapping key on one line with its colon', text: 'a: {b: 1, # c\n  d: 2}\n', value: { a: { b: 1, d: 2 } }, why: 'the key and its `:` are on one line' },
   { name: 'a colon on a later line followed by a value without a blank', text: 'a: {k\n :2, j: 1}\n', value: { a: { 'k :2': null, j: 1 } }, why: 'a `:` not followed by a blank continues the plain scalar, as in Go (go-yaml v2 and v3: the same keys); only a blank, a line break, `[`, `{`, `]` or `?` after the `:` is refused' },
+  // go-yaml's Unmarshal decodes the first document's root node and stops: a key less indented than the
+  // first line ends that node, and Go never reads it (a warning here, below).
+  { name: 'a key less indented than the first line', text: '  a: 1\nb: 2\n', value: { a: 1 }, why: 'Go reads {a: 1} and never reads `b: 2`' },
+  { name: 'a nested block ended by a key less indented than the first line', text: '    image:\n      tag: 1\n  other: 2\nlast: 3\n', value: { image: { tag: 1 } }, why: 'Go reads {image: {tag: 1}}' },
+  { name: 'an indented sequence ended by a quoted key', text: '  - a\n"b": 1\n', value: ['a'], why: "Go reads ['a']" },
   { name: 'flow mapping keys without a value across lines', text: 'a: {b,\n c\n}\n', value: { a: { b: null, c: null } }, why: 'no `:` follows: keys with null values' },
 ];
 
@@ -187,6 +192,17 @@ describe("YAML verdicts match Go's", () => {
     const check = checkYamlText('a: 1\n...\n%YAML 1.2\n---\nb: 2\n', 'values.yaml');
     expect(check.ok).toBe(true);
     expect(check.findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', line: 3, message: expect.stringContaining('found incompatible YAML document') })]);
+  });
+
+  it('warns that Go never reads what follows the top-level value when a key is less indented than the first line', () => {
+    const check = checkYamlText('  a: 1\n  b: 2\n# c\nc: 3\nd: 4\n', 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.documents).toEqual([{ a: 1, b: 2 }]);
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', line: 4, column: 1, message: expect.stringContaining('never reads it, nor anything after it up to the next ---') })]);
+    // Where Go's scanner reads on past that line (a key without its `:` there), or the text before it does not
+    // read cleanly, Go refuses, and so does packpub (go-yaml v2: "found unexpected end of stream", "could not find expected ':'").
+    expect(checkYamlText('  a: 1\n"q"\n "', 'values.yaml').ok).toBe(false);
+    expect(checkYamlText('  a: 1\n  !t \nb: 2\n', 'values.yaml').ok).toBe(false);
   });
 
   it('warns (Helm reads only the first document) about an error in a later document', () => {
