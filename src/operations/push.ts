@@ -276,8 +276,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     decided = await verdicts;
   } finally {
     process.off('exit', removeWorkDir);
-    // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects).
-    await Promise.all([...hunches.values()].map((h) => h.lookups));
+    // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects),
+    // unless the run was stopped: it ends at once, and closing the targets ends them.
+    if (options.signal?.aborted !== true) await Promise.all([...hunches.values()].map((h) => h.lookups));
     await pool.close();
     await rm(workDir, { recursive: true, force: true });
     await cache?.save();
