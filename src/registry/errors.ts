@@ -91,6 +91,8 @@ export interface ReadBoundedOptions {
   partial?: boolean;
 }
 
+const ignore = (): void => undefined;
+
 /**
  * Read at most `limit` bytes of a body, then drop the rest (manifests, error bodies, token answers). With
  * stream events rather than `for await`: a re-run reads a manifest per pack, and the stream's async
@@ -111,7 +113,12 @@ export function readBounded(body: Readable, limit = ERROR_BODY_LIMIT, options: R
       body.off('end', onEnd);
       body.off('error', onError);
       body.off('close', onClose);
-      if (!body.readableEnded) body.destroy();
+      if (!body.readableEnded) {
+        // undici's body emits an AbortError when destroyed before its end: with no listener left, that
+        // would be an uncaught exception that ends the process (a body over the limit, a time limit).
+        body.on('error', ignore);
+        body.destroy();
+      }
       // partial: cut off (or destroyed at the time limit): the caller explains with what arrived
       if (err !== undefined && options.partial !== true) reject(err);
       else resolve(Buffer.concat(chunks, size));

@@ -1,0 +1,177 @@
+import { appendFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MutationPlan, startAnswerFuzzer } from '../support/answer-fuzzer.js';
+import { runCli, type CliRun } from '../support/cli.js';
+import { skipWaits } from '../support/clock.js';
+import { treeOf } from '../support/files.js';
+import { packTree } from '../support/push-setup.js';
+import { Prng } from '../support/prng.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { startRegistry } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A seeded fuzz of registry answers. packpub talks to a real docker-registry through a proxy that lets the
+ * registry act, then mutates one to a few of its answers (support/answer-fuzzer.ts: statuses, digests,
+ * Locations, lengths, content types, ranges, truncated/garbage/wrong-shape/other-manifest/huge/empty bodies,
+ * resets half way). Each case runs one command (push to an empty or a populated repository, pull, list,
+ * inspect, tag, copy) and checks, reading the registry directly:
+ * - the run ends (bounded by short request timeouts and deadlines; waits are skipped);
+ * - no crash: never the "bug in packpub" hint (an uncaught error or INTERNAL);
+ * - exit 0 means what was asked is there: the tags point at the pack's manifest digests with every blob
+ *   present, the pulled files are the pack's, listed/inspected digests are the registry's;
+ * - a failure prints one `error:` line saying what went wrong;
+ * - whatever the exit, no tag points at missing content.
+ *
+ * The suite runs a few cases (cheap). A larger exploration:
+ *   PACKPUB_FUZZ_CASES=300 PACKPUB_FUZZ_SEED=1000 npx vitest run test/e2e/fuzz-registry.test.ts
+ * prints every violated invariant with the seed that reproduces it (PACKPUB_FUZZ_CASES=1 PACKPUB_FUZZ_SEED=<seed>);
+ * PACKPUB_FUZZ_LOG=<file> appends one line per case (command, mutations, exit code, first line of stderr), to
+ * read what users would see.
+ */
+
+const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '6');
+const FIRST_SEED = Number(process.env['PACKPUB_FUZZ_SEED'] ?? '1');
+const OPERATIONS = ['push-empty', 'push-populated', 'pull', 'list', 'inspect', 'tag', 'copy'] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+skipWaits();
+
+const w = setup(async (stack) => {
+  const registry = stack.add(await startRegistry());
+  const fuzz = stack.add(await startAnswerFuzzer(registry.host));
+  const work = await packTree(stack, 2, { seed: 5, prefix: 'fz', payloadBytes: [3_000, 6_000] });
+  const reader = new RegistryReader(registry.url);
+  const env = work.env;
+  // The reference: every pack pushed untouched, straight to the registry.
+  const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${registry.host}/ref`], { env });
+  if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
+  const held = await reader.holdings('ref');
+  /** `spectro-packs/archive/<name>:<version>` -> manifest digest. */
+  const expected = new Map([...held.tags].map(([k, v]) => [k.slice('ref/'.length), v]));
+  if (expected.size !== work.packs.length) throw new Error(`reference push holds ${[...expected.keys()].join(', ')}`);
+  return { registry, fuzz, work, reader, env, expected };
+}, 60_000);
+
+describe('a seeded fuzz of registry answers', () => {
+  const FLAGS = ['--request-timeout', '2', '--retry-deadline', '8', '--retry-attempts', '3'];
+
+  /** What the registry holds under `base`, as `spectro-packs/...:<tag>` -> digest, and its problems. */
+  async function holdings(base: string): Promise<{ tags: Map<string, string>; problems: string[] }> {
+    const held = await w.reader.holdings(base);
+    return { tags: new Map([...held.tags].map(([k, v]) => [k.slice(base.length + 1), v])), problems: held.problems };
+  }
+
+  async function run(argv: string[]): Promise<CliRun | 'hung'> {
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<'hung'>((resolve) => {
+      timer = setTimeout(() => resolve('hung'), 60_000);
+    });
+    try {
+      return await Promise.race([runCli([...argv, ...FLAGS], { env: w.env }), hang]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Run case `seed`; returns the invariants it broke (empty when none). */
+  async function fuzzCase(seed: number): Promise<string[]> {
+    const prng = new Prng(seed);
+    const op: Operation = prng.pick(OPERATIONS);
+    const pack = prng.pick(w.work.packs);
+    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+    const digest = w.expected.get(key) ?? '';
+    const base = `c${seed}`;
+    const direct = `${w.registry.host}/${base}`;
+    const viaFuzz = `${w.fuzz.host}/${base}`;
+    if (op === 'push-populated' || op === 'tag') {
+      const pre = await runCli(['push', pack.dir, '--registry', direct], { env: w.env });
+      if (pre.code !== 0) return [`setup push failed: ${pre.stderr}`];
+    }
+    w.fuzz.applied = [];
+    w.fuzz.plan = new MutationPlan(seed, prng.pick([0.1, 0.25, 0.5]), prng.int(1, 3));
+    let result: CliRun | 'hung';
+    const out = join(w.work.root, 'pulled', base);
+    const tag = `${pack.version.replace(/\.\d+$/, '')}.x`;
+    switch (op) {
+      case 'push-empty':
+      case 'push-populated':
+        result = await run(['push', pack.dir, '--registry', viaFuzz]);
+        break;
+      case 'pull':
+        await mkdir(join(w.work.root, 'pulled'), { recursive: true });
+        result = await run(['pull', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, '-o', out]);
+        break;
+      case 'list':
+        result = await run(['list', '--registry', `${w.fuzz.host}/ref`, '--json']);
+        break;
+      case 'inspect':
+        result = await run(['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, '--json']);
+        break;
+      case 'tag':
+        result = await run(['tag', `${pack.name}:${pack.version}`, tag, '--registry', viaFuzz]);
+        break;
+      case 'copy':
+        result = await run(['copy', `${pack.name}:${pack.version}`, '--from', `${w.fuzz.host}/ref`, '--to', viaFuzz]);
+        break;
+    }
+    w.fuzz.plan = undefined;
+    const what = `seed ${seed} ${op} ${pack.name} [${w.fuzz.applied.join('; ')}]`;
+    if (result === 'hung') return [`${what}: still running after 60 s`];
+    const log = process.env['PACKPUB_FUZZ_LOG'];
+    if (log !== undefined) appendFileSync(log, `${what} -> exit ${result.code} ${result.stderr.trim().split('\n')[0] ?? ''}\n`);
+    const broken: string[] = [];
+    const say = (text: string) => broken.push(`${what}: ${text} (exit ${result.code})\n  stderr: ${result.stderr.trim().split('\n').slice(0, 4).join('\n  ')}`);
+    if (result.stderr.includes('bug in packpub') || result.stderr.includes('INTERNAL')) say('crashed');
+    if (result.code !== 0 && result.code !== 1) say('exit code other than 0 or 1');
+    if (result.code !== 0 && !/^(error: |FAILED \S+: )\S/m.test(result.stderr)) say('failed without an error line');
+    const held = op === 'pull' || op === 'list' || op === 'inspect' ? undefined : await holdings(base);
+    if (held !== undefined && held.problems.length > 0) say(`the registry holds broken tags: ${held.problems.join('; ')}`);
+    if (result.code === 0) {
+      if (op === 'push-empty' || op === 'push-populated' || op === 'copy') {
+        if (held?.tags.get(key) !== digest) say(`exit 0 but ${key} is ${held?.tags.get(key) ?? 'missing'}, not ${digest}`);
+      } else if (op === 'tag') {
+        const tagged = `spectro-packs/archive/${pack.name}:${tag}`;
+        if (held?.tags.get(tagged) !== digest) say(`exit 0 but ${tagged} is ${held?.tags.get(tagged) ?? 'missing'}, not ${digest}`);
+      } else if (op === 'pull') {
+        const [got, want] = await Promise.all([treeOf(out).catch(() => ({})), treeOf(pack.dir)]);
+        if (JSON.stringify(got) !== JSON.stringify(want)) say('exit 0 but the pulled files are not the pack');
+      } else if (op === 'list') {
+        const listed = JSON.parse(result.stdout) as { packs: Array<{ name: string; versions: Array<{ version: string; digest?: string }> }> };
+        const got = listed.packs.flatMap((p) => p.versions.map((v) => `spectro-packs/archive/${p.name}:${v.version}=${v.digest ?? ''}`)).sort();
+        const want = [...w.expected].map(([k, v]) => `${k}=${v}`).sort();
+        if (JSON.stringify(got) !== JSON.stringify(want)) say(`exit 0 but listed ${got.join(', ')}`);
+      } else {
+        const inspected = JSON.parse(result.stdout) as { manifest?: { digest?: string }; packJson?: { name?: string } };
+        if (inspected.manifest?.digest !== digest || inspected.packJson?.name !== pack.name) say(`exit 0 but inspected ${result.stdout.slice(0, 200)}`);
+      }
+    }
+    return broken;
+  }
+
+  it(`keeps its invariants on ${CASES} seeded cases from seed ${FIRST_SEED}`, async () => {
+    const broken: string[] = [];
+    let mutated = 0;
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
+      broken.push(...(await fuzzCase(seed)));
+      if (w.fuzz.applied.length > 0) mutated++;
+    }
+    if (process.env['PACKPUB_FUZZ_CASES'] !== undefined) console.log(`${CASES} cases, ${mutated} with a mutated answer, ${broken.length} violations`);
+    expect(broken).toEqual([]);
+    // The cases really met mutated answers.
+    expect(mutated).toBeGreaterThan(0);
+  }, 600_000);
+});
+
+describe('what the fuzz found, one case each', () => {
+  it('an error answer with an enormous body is a clear error, not an uncaught exception', async () => {
+    w.fuzz.plan = { decide: (method, path) => (method === 'GET' && path.includes('/manifests/9.9.9') ? { kind: 'huge' } : undefined) };
+    const run = await runCli(['inspect', `${w.work.packs[0]!.name}:9.9.9`, '--registry', `${w.fuzz.host}/ref`]);
+    w.fuzz.plan = undefined;
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: ${w.fuzz.host}/ref/spectro-packs/archive/${w.work.packs[0]!.name}:9.9.9 does not exist`);
+    expect(run.stderr).not.toContain('bug in packpub');
+  });
+});
