@@ -605,7 +605,9 @@ export class RegistryClient {
         const malformed = (what: string) =>
           new PackpubError('REGISTRY', `${this.host} answered the ${spec.subject ?? field} with ${what}`, { hint: LIST_MALFORMED_HINT });
         if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw malformed(`a JSON ${doc === null ? 'null' : Array.isArray(doc) ? 'array' : typeof doc}`);
-        // `"tags": null` (or no field) is distribution's answer for a repository without tags: an empty page
+        // `"tags": null` is distribution's answer for a repository without tags: an empty page. A page without
+        // the field at all is not a list (an empty one would make `list` exit 0 showing nothing).
+        if (!(field in doc)) throw malformed(`an object without a "${field}" field`);
         const list = (doc as Record<string, unknown>)[field] ?? [];
         if (!Array.isArray(list)) throw malformed(`a "${field}" field that is ${list === null ? 'null' : `a ${typeof list}`}`);
         let count = 0;

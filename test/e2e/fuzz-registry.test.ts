@@ -174,4 +174,16 @@ describe('what the fuzz found, one case each', () => {
     expect(run.stderr).toContain(`error: ${w.fuzz.host}/ref/spectro-packs/archive/${w.work.packs[0]!.name}:9.9.9 does not exist`);
     expect(run.stderr).not.toContain('bug in packpub');
   });
+
+  it('a catalog answer without a "repositories" field is a clear error, not an empty list that exits 0', async () => {
+    w.fuzz.plan = { decide: (_method, path) => (path.startsWith('/v2/_catalog') ? { kind: 'body', body: Buffer.from('{"tags":["x"]}'), label: 'no repositories' } : undefined) };
+    const run = await runCli(['list', '--registry', `${w.fuzz.host}/ref`]);
+    w.fuzz.plan = undefined;
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: ${w.fuzz.host} answered the repository catalog with an object without a "repositories" field`);
+    // and the true catalog lists the pack
+    const list = await runCli(['list', '--registry', `${w.fuzz.host}/ref`]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(w.work.packs[0]!.name);
+  });
 });

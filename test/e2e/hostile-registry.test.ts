@@ -172,6 +172,8 @@ describe('a hostile registry', () => {
     ['[]', 'a JSON array'],
     ['{"tags":"1.0.0"}', 'a "tags" field that is a string'],
     ['{"tags":[1]}', 'a tag that is a number'],
+    // found by the answer fuzz (fuzz-registry.test.ts): a page without the field was an empty list, so `list` exited 0 showing nothing
+    ['{"name":"x"}', 'an object without a "tags" field'],
   ])('a tag page %s is a clear error', async (body, what) => {
     w.hostile.behaviour = { tagsBody: body };
     const run = await runCli(['list', 'hello', '--registry', w.R]);
