@@ -476,6 +476,14 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
       hint: 'the registry or a proxy dropped the connection; run again, and check proxies or firewalls if it persists',
     });
   }
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    // The body ended before (or ran past) its Content-Length: cut short on the way, like a reset mid-body.
+    return new RegistryError('NETWORK', `an answer from ${host} did not have the length it announced (cut off on the way)`, {
+      ...base,
+      retryable: true,
+      hint: 'the registry or a proxy cut the answer short; run again, and check proxies or firewalls if it persists',
+    });
+  }
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
     return new RegistryError('REGISTRY', `${host} answered with headers larger than ${Math.round(maxHeaderSize / 1024)} KiB`, {
       ...base,

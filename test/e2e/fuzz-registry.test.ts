@@ -187,3 +187,35 @@ describe('what the fuzz found, one case each', () => {
     expect(list.stdout).toContain(w.work.packs[0]!.name);
   });
 });
+
+describe('an answer cut off before its Content-Length', () => {
+  const FLAGS = ['--retry-attempts', '3', '--request-timeout', '5'];
+  /** Cut the first `times` answers to manifest GETs of `repo` (everything else passes). */
+  const cutManifestGets = (repo: string, times: number) => {
+    let left = times;
+    return { decide: (method: string, path: string) => (method === 'GET' && path.startsWith(`/v2/${repo}/`) && path.includes('/manifests/') && left-- > 0 ? { kind: 'truncate' as const } : undefined) };
+  };
+
+  it('is retried: one cut manifest answer does not fail a copy, and the target holds the pack', async () => {
+    const pack = w.work.packs[1]!;
+    w.fuzz.plan = cutManifestGets('ref/spectro-packs/archive', 1);
+    const run = await runCli(['copy', `${pack.name}:${pack.version}`, '--from', `${w.fuzz.host}/ref`, '--to', `${w.fuzz.host}/cut`, ...FLAGS], { env: w.env });
+    w.fuzz.plan = undefined;
+    expect(run.code, run.stderr).toBe(0);
+    const key = `cut/spectro-packs/archive/${pack.name}:${pack.version}`;
+    const held = await w.reader.holdings('cut');
+    expect(held.problems).toEqual([]);
+    expect(held.tags.get(key)).toBe(w.expected.get(`spectro-packs/archive/${pack.name}:${pack.version}`));
+  });
+
+  it('cut on every attempt is one clear error naming what happened', async () => {
+    const pack = w.work.packs[0]!;
+    w.fuzz.plan = cutManifestGets('ref/spectro-packs/archive', 100);
+    const run = await runCli(['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, ...FLAGS], { env: w.env });
+    w.fuzz.plan = undefined;
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: an answer from ${w.fuzz.host} did not have the length it announced (cut off on the way)`);
+    expect(run.stderr).toContain('hint: the registry or a proxy cut the answer short');
+    expect(run.stderr).not.toContain('bug in packpub');
+  });
+});
