@@ -143,6 +143,16 @@ describe('ECR settings asked for a pack repository that already exists', () => {
     }
   });
 
+  it('with --no-create-repositories, an existing repository is compared too', async () => {
+    existing('nocreate/spectro-packs/archive/hello', { encryptionType: 'AES256' });
+    existing('nocreate/spectro-packs/archive', {});
+    const run = await runCli(['push', w.pack, ...ecrArgs('nocreate'), '--no-create-repositories', '--ecr-encryption', 'KMS'], { env: env() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--ecr-encryption KMS was asked, but the ECR repository nocreate/spectro-packs/archive/hello already existed with AES256 encryption: refused, nothing pushed to it');
+    expect(await tagsIn('nocreate/spectro-packs/archive/hello')).toEqual([]);
+    expect(w.standin.calls.filter((c) => c.op === 'CreateRepository' && String(c.body['repositoryName']).startsWith('nocreate/'))).toEqual([]);
+  });
+
   it('an existing repository whose settings match what was asked: no warning, and no settings read when nothing was asked', async () => {
     existing('match/spectro-packs/archive/hello', { encryptionType: 'KMS_DSSE', kmsKey: KEY_A, imageTagMutability: 'IMMUTABLE', tags: { team: 'platform', more: 'x' } });
     const run = await runCli(
