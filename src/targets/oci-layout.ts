@@ -66,10 +66,12 @@ export class OciLayoutStore implements ArtifactStore {
   /** Serializes index.json updates within this process; a lock file covers other processes. */
   private indexQueue = new Map<string, Promise<unknown>>();
   /**
-   * The last index.json bytes each repository's lookups read, and their parse: `list` looks up every version,
-   * and parsing a large index again per version made it quadratic. Still read each time, so never stale.
+   * The last index.json each repository's lookups read (its file identity, bytes and parse): `list` looks up
+   * every version, and reading and parsing a large index again per version made it quadratic. Each lookup
+   * still stats the file: writers replace it by rename (a new inode) and any edit changes its size, mtime or
+   * ctime, so an unchanged identity means unchanged bytes and the index is never stale.
    */
-  private lookups = new Map<string, { bytes: Buffer; index: IndexFile }>();
+  private lookups = new Map<string, { identity: string; bytes: Buffer; index: IndexFile }>();
 
   constructor(root: string) {
     this.location = root;
@@ -93,22 +95,33 @@ export class OciLayoutStore implements ArtifactStore {
 
   /** `lookup`: the caller only reads the result, so an unchanged file's earlier parse may be returned. */
   private async readIndex(repository: string, lookup = false): Promise<IndexFile | undefined> {
+    const path = join(this.dir(repository), 'index.json');
+    const earlier = lookup ? this.lookups.get(repository) : undefined;
+    let identity = '';
     let bytes: Buffer;
     try {
-      bytes = await readFile(join(this.dir(repository), 'index.json'));
+      if (lookup) {
+        // Taken before the read: a file replaced in between is only read again at the next lookup.
+        const st = await stat(path, { bigint: true });
+        identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+        if (earlier?.identity === identity) return earlier.index;
+      }
+      bytes = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const earlier = lookup ? this.lookups.get(repository) : undefined;
-    if (earlier?.bytes.equals(bytes) === true) return earlier.index;
+    if (earlier?.bytes.equals(bytes) === true) {
+      this.lookups.set(repository, { ...earlier, identity });
+      return earlier.index;
+    }
     try {
       const index = JSON.parse(bytes.toString('utf8')) as IndexFile;
       if (!Array.isArray(index.manifests)) throw new Error('no "manifests" array');
-      if (lookup) this.lookups.set(repository, { bytes, index });
+      if (lookup) this.lookups.set(repository, { identity, bytes, index });
       return index;
     } catch (err) {
-      throw new PackpubError('REGISTRY', `${join(this.dir(repository), 'index.json')} is not a valid OCI index`, { cause: err });
+      throw new PackpubError('REGISTRY', `${path} is not a valid OCI index`, { cause: err });
     }
   }
 
