@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,17 +36,27 @@ const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '6');
 const FIRST_SEED = Number(process.env['PACKPUB_FUZZ_SEED'] ?? '1');
 /** At most this many answers mutated per case (PACKPUB_FUZZ_MUTATIONS). */
 const MAX_MUTATIONS = Number(process.env['PACKPUB_FUZZ_MUTATIONS'] ?? '3');
+/** Payload bytes of each generated pack (PACKPUB_FUZZ_BYTES: larger blobs meet resumed downloads). */
+const PAYLOAD_BYTES = Number(process.env['PACKPUB_FUZZ_BYTES'] ?? '4000');
+/** PACKPUB_FUZZ_AUTH=basic: the registry asks for htpasswd credentials (challenges get mutated too). */
+const BASIC = process.env['PACKPUB_FUZZ_AUTH'] === 'basic';
+const USER = 'fuzz-robot';
+const PASSWORD = `pw-${process.pid}-Zq8`;
 const OPERATIONS = ['push-empty', 'push-populated', 'push-tree', 'pull', 'list', 'inspect', 'tag', 'copy'] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 skipWaits();
 
 const w = setup(async (stack) => {
-  const registry = stack.add(await startRegistry());
+  const registry = stack.add(await startRegistry(BASIC ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {}));
   const fuzz = stack.add(await startAnswerFuzzer(registry.host));
-  const work = await packTree(stack, 2, { seed: 5, prefix: 'fz', payloadBytes: [3_000, 6_000] });
-  const reader = new RegistryReader(registry.url);
-  const env = work.env;
+  const work = await packTree(stack, 2, { seed: 5, prefix: 'fz', payloadBytes: [PAYLOAD_BYTES, PAYLOAD_BYTES * 1.5] });
+  const reader = new RegistryReader(registry.url, BASIC ? { username: USER, password: PASSWORD } : undefined);
+  const env = BASIC ? {
+        ...work.env,
+        DOCKER_CONFIG: work.root,
+        ...Object.fromEntries(['', 'FROM_', 'TO_'].flatMap((side) => [[`PACKPUB_${side}USERNAME`, USER], [`PACKPUB_${side}PASSWORD`, PASSWORD]])),
+      } : work.env;
   // The reference: every pack pushed untouched, straight to the registry.
   const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${registry.host}/ref`], { env });
   if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
@@ -130,10 +140,12 @@ describe('a seeded fuzz of registry answers', () => {
     const broken: string[] = [];
     const say = (text: string) => broken.push(`${what}: ${text} (exit ${result.code})\n  stderr: ${result.stderr.trim().split('\n').slice(0, 4).join('\n  ')}`);
     if (result.stderr.includes('bug in packpub') || result.stderr.includes('INTERNAL')) say('crashed');
+    if (`${result.stdout}${result.stderr}`.includes(PASSWORD)) say('printed the password');
     if (result.code !== 0 && result.code !== 1) say('exit code other than 0 or 1');
-    if (result.code !== 0 && !/^(error: |[A-Z]+ \S+: )\S/m.test(result.stderr)) say('failed without an error line');
+    if (result.code !== 0 && !/^(error: |[A-Z]+ .+?: )\S/m.test(result.stderr)) say('failed without an error line');
     const held = op === 'pull' || op === 'list' || op === 'inspect' ? undefined : await holdings(base);
     if (held !== undefined && held.problems.length > 0) say(`the registry holds broken tags: ${held.problems.join('; ')}`);
+    if (op === 'pull' && result.code !== 0 && existsSync(out)) say('a failed pull left its output folder behind');
     if (result.code === 0) {
       if (op === 'push-tree') {
         for (const [k, d] of w.expected) if (held?.tags.get(k) !== d) say(`exit 0 but ${k} is ${held?.tags.get(k) ?? 'missing'}, not ${d}`);

@@ -33,7 +33,8 @@ export type Mutation =
   | { kind: 'other-manifest' }
   | { kind: 'huge' }
   | { kind: 'empty' }
-  | { kind: 'reset-mid-body' };
+  | { kind: 'reset-mid-body' }
+  | { kind: 'challenge'; value: string };
 
 const STATUSES = [200, 201, 202, 204, 206, 301, 302, 307, 308, 400, 401, 403, 404, 405, 409, 416, 429, 500, 502, 503];
 
@@ -65,7 +66,7 @@ const absent = (v: string): string | undefined => (v === '(absent)' ? undefined 
 
 /** Draw one mutation for an answer to a request of `kind`. */
 export function drawMutation(prng: Prng, kind: RequestKind): Mutation {
-  const pick = prng.int(0, 11);
+  const pick = prng.int(0, 12);
   switch (pick) {
     case 0:
       return { kind: 'status', status: prng.pick(STATUSES) };
@@ -95,8 +96,13 @@ export function drawMutation(prng: Prng, kind: RequestKind): Mutation {
       return { kind: 'huge' };
     case 10:
       return { kind: 'empty' };
-    default:
+    case 11:
       return { kind: 'reset-mid-body' };
+    default:
+      return {
+        kind: 'challenge',
+        value: prng.pick(['Basic', 'Bearer', 'Bearer realm="::bad"', 'Bearer realm="http://127.0.0.1:9/token",service="x"', 'Basic realm=""', 'Negotiate', 'Bearer realm="/relative"']),
+      };
   }
 }
 
@@ -161,6 +167,8 @@ function describe(m: Mutation): string {
       return `content-type ${JSON.stringify(m.value)}`;
     case 'body':
       return `body ${m.label}`;
+    case 'challenge':
+      return `www-authenticate ${JSON.stringify(m.value)}`;
     default:
       return m.kind;
   }
@@ -243,6 +251,8 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
             const announced = Math.max(0, body.length + mutation.delta);
             return writeRaw(socket, status, { ...out, 'content-length': String(announced) }, body, { sendBytes: Math.min(body.length, announced) });
           }
+          case 'challenge':
+            return writeRaw(socket, status, withLength(body, { ...out, 'www-authenticate': mutation.value }), body);
           case 'content-type':
             return writeRaw(socket, status, withLength(body, { ...out, 'content-type': mutation.value }), body);
           case 'range': {
