@@ -16,7 +16,9 @@ export {
 export { DEFAULT_ARCHIVE_MTIME, archiveMtime, tarBytes, type TarOptions } from './tar.js';
 export {
   PACKIGNORE_FILE,
+  PackFileRefusal,
   WALK_DEFAULTS,
+  checkPackWalk,
   compareArchivePaths,
   isAlwaysExcluded,
   listPackEntries,

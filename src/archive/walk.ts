@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { PackpubError } from '../errors.js';
@@ -127,8 +127,20 @@ function showBytes(bytes: Buffer): string {
   return out;
 }
 
-function packFileError(message: string, hint: string, cause?: unknown): PackpubError {
-  return new PackpubError('PACK_FILE', message, cause === undefined ? { hint } : { hint, cause });
+/** A PACK_FILE refusal of the walk, naming the path in the pack it is about (`''`: the pack folder itself). */
+export class PackFileRefusal extends PackpubError {
+  constructor(
+    readonly path: string,
+    message: string,
+    hint: string,
+    cause?: unknown,
+  ) {
+    super('PACK_FILE', message, cause === undefined ? { hint } : { hint, cause });
+  }
+}
+
+function packFileError(message: string, hint: string, cause?: unknown, path = ''): PackpubError {
+  return new PackFileRefusal(path, message, hint, cause);
 }
 
 function isInside(root: string, path: string): boolean {
@@ -170,15 +182,16 @@ export async function resolvePackRoot(packDir: string): Promise<{ root: string; 
   return { root, name: rootName };
 }
 
-async function loadPackignore(root: string): Promise<Ignore> {
+/** The .packignore rules; undefined without the file, so a walk spends nothing on matching. */
+async function loadPackignore(root: string): Promise<Ignore | undefined> {
   // Case-sensitive like git on Linux, whatever the platform: the same folder must give the same archive.
   const ig = ignore({ ignorecase: false, allowRelativePaths: true });
   let text: string;
   try {
     text = await readFile(join(root, PACKIGNORE_FILE), 'utf8');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return ig;
-    throw packFileError(`cannot read ${PACKIGNORE_FILE}: ${(err as Error).message}`, 'make the file readable or remove it', err);
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw packFileError(`cannot read ${PACKIGNORE_FILE}: ${(err as Error).message}`, 'make the file readable or remove it', err, PACKIGNORE_FILE);
   }
   return ig.add(text);
 }
@@ -186,11 +199,15 @@ async function loadPackignore(root: string): Promise<Ignore> {
 interface WalkState {
   root: string;
   name: string;
-  ig: Ignore;
+  /** The .packignore rules (undefined: none). */
+  ig: Ignore | undefined;
   opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>>;
   /** WalkOptions.statCutoffMs: entries changed at or after it get no signature. */
   cutoff: number;
-  entries: PackEntry[];
+  /** What the archive will hold; undefined for a check that only applies the rules (checkPackWalk). */
+  entries: PackEntry[] | undefined;
+  /** Entries met so far (the pack folder included). */
+  count: number;
   totalBytes: number;
 }
 
@@ -210,10 +227,11 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
   }
   // Taken before anything is read, so a change made during the walk shows as a newer signature later.
   const signature = rootSignature(root);
-  const state: WalkState = { root, name, ig: await loadPackignore(root), opts, cutoff, entries: [], totalBytes: 0 };
+  const entries: PackEntry[] = [];
+  const state: WalkState = { root, name, ig: await loadPackignore(root), opts, cutoff, entries, count: 1, totalBytes: 0 };
   const rootStat = await stat(root);
   const settledRoot = changedMs(rootStat) < cutoff && packignoreChangedMs(root) < cutoff;
-  state.entries.push({
+  entries.push({
     type: 'directory',
     archivePath: `${name}/`,
     relativePath: '',
@@ -223,8 +241,23 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
     ...(settledRoot ? { signature } : {}),
   });
   await walkDir(state, root, '', 1, new Set([root]));
-  state.entries.sort((a, b) => compareArchivePaths(a.archivePath, b.archivePath));
-  return state.entries;
+  entries.sort((a, b) => compareArchivePaths(a.archivePath, b.archivePath));
+  return entries;
+}
+
+/**
+ * Apply the walk's rules to a pack folder without listing its entries: throws the PackFileRefusal that
+ * listPackEntries (and so push) would throw, or nothing. This is how `validate` refuses what push would.
+ * Cheaper than the walk: a plain file's or folder's type comes from the folder listing (no stat); only
+ * symlinks are resolved. So the size limits (maxFileBytes, maxTotalBytes), which need a stat of every file,
+ * are not checked here; everything else is.
+ */
+export async function checkPackWalk(packDir: string, options: Omit<WalkOptions, 'statCutoffMs'> = {}): Promise<void> {
+  const { topFolder, ...limits } = options;
+  const opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
+  const resolved = await resolvePackRoot(packDir);
+  const state: WalkState = { root: resolved.root, name: topFolder ?? resolved.name, ig: await loadPackignore(resolved.root), opts, cutoff: 0, entries: undefined, count: 1, totalBytes: 0 };
+  await walkDir(state, resolved.root, '', 1, new Set([resolved.root]));
 }
 
 function definedOnly<T extends object>(obj: T): Partial<T> {
@@ -232,78 +265,90 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
 }
 
 async function walkDir(state: WalkState, realDir: string, relDir: string, depth: number, ancestors: Set<string>): Promise<void> {
-  let names: Buffer[];
+  let dirents: Dirent<Buffer>[];
   try {
-    names = await readdir(realDir, { encoding: 'buffer' });
+    // A check runs on a validation thread, where a blocking call costs far less CPU than a thread-pool round trip.
+    dirents = state.entries === undefined ? readdirSync(realDir, { encoding: 'buffer', withFileTypes: true }) : await readdir(realDir, { encoding: 'buffer', withFileTypes: true });
   } catch (err) {
-    throw packFileError(`cannot read folder ${relDir || '.'}: ${(err as Error).message}`, 'make the folder readable or list it in .packignore', err);
+    throw packFileError(`cannot read folder ${relDir || '.'}: ${(err as Error).message}`, 'make the folder readable or list it in .packignore', err, relDir);
   }
   // Sorted so errors (and the order of work) do not depend on the filesystem's readdir order.
-  names.sort(Buffer.compare);
-  for (const nameBytes of names) {
+  dirents.sort((a, b) => Buffer.compare(a.name, b.name));
+  for (const dirent of dirents) {
+    const nameBytes = dirent.name;
     // latin1 keeps bytes 1:1, so the ASCII names below match whatever the rest of the name holds.
     if (isAlwaysExcluded(nameBytes.toString('latin1'))) continue;
     if (!isUtf8(nameBytes)) {
       const shown = relDir === '' ? showBytes(nameBytes) : `${relDir}/${showBytes(nameBytes)}`;
-      throw packFileError(`${shown}: the file name is not valid UTF-8`, 'rename it using UTF-8 characters, or delete it');
+      throw packFileError(`${shown}: the file name is not valid UTF-8`, 'rename it using UTF-8 characters, or delete it', undefined, relDir);
     }
     const name = nameBytes.toString('utf8');
     if (relDir === '' && name === PACKIGNORE_FILE) continue;
     const rel = relDir === '' ? name : `${relDir}/${name}`;
-    const fsPath = join(realDir, name);
-    const linkStats = lstatEntry(rel, fsPath);
+    // realDir is a real path and name a single component: plain concatenation (path.join normalises again, at a cost per entry).
+    const fsPath = `${realDir}${sep}${name}`;
+    // An archive needs each entry's stat (mode, size, signature); a check learns a plain entry's type from
+    // the folder listing and resolves only symlinks.
+    const linkStats = state.entries === undefined ? undefined : lstatEntry(rel, fsPath);
+    const isLink = linkStats === undefined ? dirent.isSymbolicLink() : linkStats.isSymbolicLink();
     // A symlink is matched as a file first (as git does), before it is resolved, so .packignore can
     // leave out a link that points outside the pack.
-    if (linkStats.isSymbolicLink() && state.ig.ignores(rel)) continue;
-    const { stats, source } = linkStats.isSymbolicLink() ? await resolveLink(state, rel, fsPath) : { stats: linkStats, source: fsPath };
+    if (isLink && state.ig?.ignores(rel)) continue;
+    const { stats, source } = isLink ? await resolveLink(state, rel, fsPath) : { stats: linkStats, source: fsPath };
+    const kind: Stats | Dirent<Buffer> = stats ?? dirent;
 
     let type: PackEntryType;
-    if (stats.isDirectory()) type = 'directory';
-    else if (stats.isFile()) type = 'file';
-    else if (state.ig.ignores(rel)) continue;
+    if (kind.isDirectory()) type = 'directory';
+    else if (kind.isFile()) type = 'file';
+    else if (state.ig?.ignores(rel)) continue;
     else {
       throw packFileError(
-        `${rel} is a ${specialKind(stats)}, which cannot be stored in a pack`,
+        `${rel} is a ${specialKind(kind)}, which cannot be stored in a pack`,
         'delete it, or list it in .packignore',
+        undefined,
+        rel,
       );
     }
-    if (state.ig.ignores(type === 'directory' ? `${rel}/` : rel)) continue;
+    if (state.ig?.ignores(type === 'directory' ? `${rel}/` : rel)) continue;
     if (name.includes('\\')) {
       // extract.ts refuses such entries, as Windows tools split them: what is published must pull.
-      throw packFileError(`${rel}: the file name contains a backslash, which Windows tools and packpub pull read as a folder separator`, 'rename it, or list it in .packignore');
+      throw packFileError(`${rel}: the file name contains a backslash, which Windows tools and packpub pull read as a folder separator`, 'rename it, or list it in .packignore', undefined, rel);
     }
 
     if (depth > state.opts.maxDepth) {
-      throw packFileError(`${rel} is nested deeper than ${state.opts.maxDepth} folders`, 'flatten the folder structure, or list it in .packignore');
+      throw packFileError(`${rel} is nested deeper than ${state.opts.maxDepth} folders`, 'flatten the folder structure, or list it in .packignore', undefined, rel);
     }
     const archivePath = type === 'directory' ? `${state.name}/${rel}/` : `${state.name}/${rel}`;
     if (Buffer.byteLength(archivePath) > state.opts.maxPathBytes) {
-      throw packFileError(`${rel}: the path is longer than ${state.opts.maxPathBytes} bytes`, 'shorten the file or folder names');
+      throw packFileError(`${rel}: the path is longer than ${state.opts.maxPathBytes} bytes`, 'shorten the file or folder names', undefined, rel);
     }
-    if (state.entries.length >= state.opts.maxEntries) {
-      throw packFileError(`the pack has more than ${state.opts.maxEntries} files and folders (at ${rel})`, 'list generated or vendored folders in .packignore');
+    if (state.count >= state.opts.maxEntries) {
+      throw packFileError(`the pack has more than ${state.opts.maxEntries} files and folders (at ${rel})`, 'list generated or vendored folders in .packignore', undefined, rel);
     }
-    const size = type === 'file' ? stats.size : 0;
+    const size = type === 'file' && stats !== undefined ? stats.size : 0;
     if (size > state.opts.maxFileBytes) {
-      throw packFileError(`${rel} is ${size} bytes, over the ${state.opts.maxFileBytes}-byte limit for one file`, 'list it in .packignore, or raise the limit');
+      throw packFileError(`${rel} is ${size} bytes, over the ${state.opts.maxFileBytes}-byte limit for one file`, 'list it in .packignore, or raise the limit', undefined, rel);
     }
     state.totalBytes += size;
     if (state.totalBytes > state.opts.maxTotalBytes) {
-      throw packFileError(`the pack is over ${state.opts.maxTotalBytes} bytes (at ${rel})`, 'list large files in .packignore, or raise the limit');
+      throw packFileError(`the pack is over ${state.opts.maxTotalBytes} bytes (at ${rel})`, 'list large files in .packignore, or raise the limit', undefined, rel);
     }
-    state.entries.push({
-      type,
-      archivePath,
-      relativePath: rel,
-      source,
-      mode: normaliseMode(type, stats.mode),
-      size,
-      ...(changedMs(stats) < state.cutoff ? { signature: statSignature(stats) } : {}),
-    });
+    state.count += 1;
+    if (state.entries !== undefined && stats !== undefined) {
+      state.entries.push({
+        type,
+        archivePath,
+        relativePath: rel,
+        source,
+        mode: normaliseMode(type, stats.mode),
+        size,
+        ...(changedMs(stats) < state.cutoff ? { signature: statSignature(stats) } : {}),
+      });
+    }
 
     if (type === 'directory') {
       if (ancestors.has(source)) {
-        throw packFileError(`${rel} is a symlink loop (it points back to a folder that contains it)`, 'replace the symlink with a copy, or list it in .packignore');
+        throw packFileError(`${rel} is a symlink loop (it points back to a folder that contains it)`, 'replace the symlink with a copy, or list it in .packignore', undefined, rel);
       }
       const next = new Set(ancestors);
       next.add(source);
@@ -320,7 +365,7 @@ function lstatEntry(rel: string, fsPath: string): Stats {
   try {
     return lstatSync(fsPath);
   } catch (err) {
-    throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err);
+    throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err, rel);
   }
 }
 
@@ -332,23 +377,25 @@ async function resolveLink(state: WalkState, rel: string, fsPath: string): Promi
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ELOOP') {
-      throw packFileError(`${rel} is a symlink loop`, 'replace the symlink with a copy of what it should point to', err);
+      throw packFileError(`${rel} is a symlink loop`, 'replace the symlink with a copy of what it should point to', err, rel);
     }
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw packFileError(`${rel} is a dangling symlink (its target does not exist)`, 'fix or delete the symlink, or list it in .packignore', err);
+      throw packFileError(`${rel} is a dangling symlink (its target does not exist)`, 'fix or delete the symlink, or list it in .packignore', err, rel);
     }
-    throw packFileError(`cannot resolve symlink ${rel}: ${(err as Error).message}`, 'fix or delete the symlink', err);
+    throw packFileError(`cannot resolve symlink ${rel}: ${(err as Error).message}`, 'fix or delete the symlink', err, rel);
   }
   if (!isInside(state.root, target)) {
     throw packFileError(
       `${rel} is a symlink to ${target}, outside the pack folder`,
       'copy the file into the pack instead of linking to it, or list the symlink in .packignore',
+      undefined,
+      rel,
     );
   }
   return { stats: await stat(target), source: target };
 }
 
-function specialKind(st: Stats): string {
+function specialKind(st: Stats | Dirent<Buffer>): string {
   if (st.isFIFO()) return 'named pipe (fifo)';
   if (st.isSocket()) return 'socket';
   if (st.isCharacterDevice()) return 'character device';
