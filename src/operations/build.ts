@@ -6,8 +6,8 @@ import type { Digest } from '../oci/digest.js';
 import { createdTime, packManifest, serializeManifest } from '../oci/manifest.js';
 import { sha256Digest } from '../oci/digest.js';
 import { archiveFileName, packRepository } from '../pack/naming.js';
-import { validatePack } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
+import { validatePackFolder } from './validate-folder.js';
 
 export interface BuildOptions {
   /** Output archive path (default `<name>-<version>.tar.gz` in `cwd`). */
@@ -36,7 +36,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   const cwd = options.cwd ?? process.cwd();
   const packDir = resolve(cwd, dir);
   const checked = folderCheck(packDir);
-  const validation = await validatePack(packDir, { strict: options.strict === true });
+  const validation = await validatePackFolder(packDir, { strict: options.strict === true });
   if (validation.errors > 0 || validation.pack === undefined || (options.strict === true && validation.warnings > 0)) {
     throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))`, {
       hint: `run: packpub validate ${dir}`,

@@ -6,7 +6,7 @@ import { PackpubError, type ErrorCode } from '../errors.js';
 import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
 
 /*
- * Pack validation on every core (issue 16): a pool of worker threads, each running validatePack on the
+ * Pack validation on every core (issue 16): a pool of worker threads, each running validatePackFolder on the
  * packs it is handed (validate-worker.ts). Validation is CPU work (YAML parsing, schema checks, gunzip of
  * chart archives) that would otherwise hold the main thread while it should be compressing and uploading.
  *
@@ -54,8 +54,8 @@ const PER_WORKER = 2;
 
 async function validateHere(dir: string, options: ValidateOptions): Promise<ValidationReport> {
   // Loaded on first use: an unchanged re-run never needs the validator (schema compiler, YAML parser).
-  const { validatePack } = await import('../pack/validate.js');
-  return validatePack(dir, options);
+  const { validatePackFolder } = await import('./validate-folder.js');
+  return validatePackFolder(dir, options);
 }
 
 interface Task {

@@ -1,11 +1,12 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { errorMessage, isPackpubError } from '../errors.js';
 import { useBlockingReads } from '../pack/files.js';
-import { validatePack, type ValidateOptions } from '../pack/validate.js';
+import type { ValidateOptions } from '../pack/validate.js';
+import { validatePackFolder } from './validate-folder.js';
 import type { ValidateListRequest, ValidateListResponse, ValidateRequest, ValidateResponse } from './validate-pool.js';
 
 /*
- * The entry of a validation worker thread (validate-pool.ts): validate each pack it is sent, or each pack
+ * The entry of a validation worker thread (validate-pool.ts): validate each pack it is sent (validatePackFolder), or each pack
  * of a list it claims (validateMany), and answer with the report. Runs from dist/bundle/validate-worker.js
  * (the CLI's bundle, scripts/build-cli.mjs) or, for the library, the compiled dist/operations/validate-worker.js.
  */
@@ -18,7 +19,7 @@ useBlockingReads();
 /** The answer for one pack: its report, or the error validatePack threw. */
 async function answer(id: number, dir: string, options: ValidateOptions): Promise<ValidateResponse> {
   try {
-    return { id, report: await validatePack(dir, options) };
+    return { id, report: await validatePackFolder(dir, options) };
   } catch (err) {
     return {
       id,

@@ -13,3 +13,20 @@ export interface Finding {
   /** What is wrong and how to fix it. */
   message: string;
 }
+
+/**
+ * Rule id of what push's archive walk (archive/walk.ts) refuses anywhere in the pack folder: a symlink
+ * leaving the pack, a dangling symlink or loop, a fifo, socket or device, a folder that cannot be read, a
+ * name that is not UTF-8 or holds a backslash, nesting or paths beyond the walk's limits.
+ */
+export const FILE_NOT_ARCHIVABLE = 'file-not-archivable';
+
+/** The finding for a refusal of the archive walk: its message (push's error) and its fix. */
+export function notArchivableFinding(path: string, message: string, hint: string | undefined): Finding {
+  return {
+    severity: 'error',
+    rule: FILE_NOT_ARCHIVABLE,
+    file: path === '' ? '.' : path,
+    message: `${message}, so push refuses the pack${hint === undefined ? '' : `; ${hint}`}`,
+  };
+}

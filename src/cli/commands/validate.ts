@@ -37,7 +37,7 @@ function renderHuman(io: CliIo, shown: string[], reports: ValidationReport[], st
 
 export const validateCommand: CommandSpec = {
   command: 'validate <pack-dir...>',
-  describe: 'Check pack folders against what Palette and pack-central expect; every finding says how to fix it',
+  describe: 'Check pack folders against what Palette and pack-central expect, and every file against what push can archive; every finding says how to fix it',
   builder: (y) =>
     declareFlags(y, VALIDATE_GROUPS)
       .positional('pack-dir', { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' })

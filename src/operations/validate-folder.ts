@@ -1,0 +1,23 @@
+import { checkPackWalk, PackFileRefusal } from '../archive/walk.js';
+import { notArchivableFinding } from '../pack/findings.js';
+import { validatePack, type ValidateOptions, type ValidationReport } from '../pack/validate.js';
+
+/**
+ * validatePack, plus the rules of push's archive walk applied to the whole pack folder (archive/walk.ts
+ * checkPackWalk, the walker's own rules): what push would refuse while building the archive (a symlink
+ * leaving the pack in an unpacked chart, a fifo, ...) is an error finding here, so a pack that validates
+ * is one push can build. This is what `validate`, push's validation pool and buildPack run.
+ */
+export async function validatePackFolder(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
+  const report = await validatePack(dir, options);
+  try {
+    await checkPackWalk(report.dir, report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` });
+    return report;
+  } catch (err) {
+    if (!(err instanceof PackFileRefusal)) throw err;
+    const finding = notArchivableFinding(err.path, err.message, err.hint);
+    // Already refused by a check that reads that file (pack.json's `charts` naming a link outside the pack): once is enough.
+    if (report.findings.some((f) => f.severity === 'error' && f.file === finding.file)) return report;
+    return { ...report, findings: [...report.findings, finding], errors: report.errors + 1, passed: false };
+  }
+}

@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runBin, runCli } from '../support/cli.js';
+import { readTree, writeFiles } from '../support/files.js';
+import { CHART_FILES, writeValidPack } from '../support/packs.js';
+import { stage } from '../support/stage.js';
+
+/*
+ * `validate` refuses what push's archive walk refuses anywhere in the pack folder (not only in the files
+ * pack.json names), with push's own wording: exit 0 from validate means push can build the pack. And a
+ * push of a tree holding such a pack uploads nothing, as for any invalid pack.
+ */
+
+const temp = stage();
+
+/** The valid pack "web" with an unpacked copy of its chart beside the archive, then `change`d. */
+async function packWith(change: (dir: string) => Promise<unknown>): Promise<{ root: string; pack: string }> {
+  const root = await temp.tempDir();
+  const pack = await writeValidPack(join(root, 'web'));
+  await writeFiles(join(pack, 'charts'), CHART_FILES);
+  await change(pack);
+  return { root, pack };
+}
+
+const cases = [
+  {
+    name: 'a symlink leaving the pack inside an unpacked chart folder (as Helm\'s frobnitz_with_dev_null)',
+    change: (dir: string) => symlink('/dev/null', join(dir, 'charts/web/null')),
+    file: 'charts/web/null',
+    message: 'charts/web/null is a symlink to /dev/null, outside the pack folder',
+    hint: 'copy the file into the pack instead of linking to it, or list the symlink in .packignore',
+  },
+  {
+    name: 'a dangling symlink',
+    change: (dir: string) => symlink('gone.yaml', join(dir, 'charts/web/templates/service.yaml')),
+    file: 'charts/web/templates/service.yaml',
+    message: 'charts/web/templates/service.yaml is a dangling symlink (its target does not exist)',
+    hint: 'fix or delete the symlink, or list it in .packignore',
+  },
+  {
+    name: 'a fifo',
+    change: async (dir: string) => execFileSync('mkfifo', [join(dir, 'manifests/pipe')]),
+    file: 'manifests/pipe',
+    message: 'manifests/pipe is a named pipe (fifo), which cannot be stored in a pack',
+    hint: 'delete it, or list it in .packignore',
+  },
+];
+
+describe('validate and push apply the archive walk\'s rules to the whole pack folder', () => {
+  for (const c of cases) {
+    it(`${c.name}: validate fails naming it, push refuses and writes nothing; .packignore listing it makes both pass`, async () => {
+      const { root, pack } = await packWith(c.change);
+      const validate = await runCli(['validate', pack]);
+      expectRun(validate, { code: 1, stdout: [`${pack}: web:1.0.0 FAILED`, `  error   ${c.file}: ${c.message}, so push refuses the pack; ${c.hint}`, '1 pack checked: 0 passed, 1 failed (1 error,'] });
+      const json = await runCli(['validate', pack, '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.stringify(JSON.parse(json.stdout))).toContain(`"rule":"file-not-archivable","file":"${c.file}"`);
+
+      const layout = join(root, 'layout');
+      const push = await runCli(['push', pack, '--oci-layout', layout]);
+      expectRun(push, { code: 1, stderr: [c.message] });
+      expect(existsSync(layout) ? [...(await readTree(layout)).keys()] : []).toEqual([]);
+
+      const name = c.file.split('/').pop() as string;
+      await writeFile(join(pack, '.packignore'), `${name}\n`);
+      expectRun(await runCli(['validate', pack]), { code: 0, stdout: [`${pack}: web:1.0.0 OK`] });
+      expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 0, stdout: ['published web:1.0.0'] });
+      expect(existsSync(join(layout, 'spectro-packs/archive/web/index.json'))).toBe(true);
+    });
+  }
+
+  it('push of a tree where one pack holds a symlink leaving it uploads nothing, and says which pack and file', async () => {
+    const { root, pack: bad } = await packWith((dir) => symlink('/dev/null', join(dir, 'charts/web/null')));
+    const tree = join(root, 'tree');
+    for (const [name, version] of [['alpha', '1.0.0'], ['beta', '2.0.0']] as const) {
+      const dir = join(tree, name);
+      await cp(join(bad, '..', 'web'), dir, { recursive: true, verbatimSymlinks: true });
+      await rm(join(dir, 'charts/web/null'));
+      const packJson = join(dir, 'pack.json');
+      const json = JSON.parse(await readFile(packJson, 'utf8')) as Record<string, unknown>;
+      await writeFile(packJson, `${JSON.stringify({ ...json, name, displayName: name, version })}\n`);
+    }
+    await mkdir(join(tree, 'zulu'), { recursive: true });
+    await cp(bad, join(tree, 'zulu'), { recursive: true, verbatimSymlinks: true });
+    const layout = join(root, 'layout');
+    const push = await runCli(['push', tree, '--recursive', '--oci-layout', layout]);
+    expectRun(push, {
+      code: 1,
+      stdout: ['1 invalid, 2 failed; uploaded 0 B'],
+      stderr: ['INVALID web:1.0.0: 1 error(s) in validation', `run: packpub validate ${join(tree, 'zulu')}`, 'error charts/web/null: charts/web/null is a symlink to /dev/null, outside the pack folder', '2 valid packs not pushed because 1 is invalid'],
+    });
+    expect(existsSync(layout) ? [...(await readTree(layout)).keys()] : []).toEqual([]);
+  });
+
+  it('the built CLI validating 8 packs on worker threads refuses the one with a fifo', async () => {
+    const root = await temp.tempDir();
+    const dirs: string[] = [];
+    for (let i = 0; i < 8; i++) dirs.push(await writeValidPack(join(root, `p${i}`)));
+    execFileSync('mkfifo', [join(dirs[5] as string, 'pipe')]);
+    const run = await runBin(['validate', ...dirs]);
+    expectRun(run, { code: 1, stdout: [`${dirs[5]}: web:1.0.0 FAILED`, '  error   pipe: pipe is a named pipe (fifo), which cannot be stored in a pack', '8 packs checked: 7 passed, 1 failed'] });
+  });
+});
