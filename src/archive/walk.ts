@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import { basename, join, sep } from 'node:path';
@@ -151,11 +151,14 @@ function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
-/** The folder's real path and the name it gets as the archive's single top-level directory. */
-export async function resolvePackRoot(packDir: string): Promise<{ root: string; name: string }> {
+/**
+ * The folder's real path and the name it gets as the archive's single top-level directory. `blocking`: with
+ * synchronous calls (a validation thread, where they cost far less CPU than thread-pool round trips).
+ */
+export async function resolvePackRoot(packDir: string, blocking = false): Promise<{ root: string; name: string }> {
   let rootBytes: Buffer;
   try {
-    rootBytes = await realpath(packDir, { encoding: 'buffer' });
+    rootBytes = blocking ? realpathSync.native(packDir, { encoding: 'buffer' }) : await realpath(packDir, { encoding: 'buffer' });
   } catch (err) {
     throw new PackpubError('NOT_FOUND', `pack folder ${packDir} does not exist`, {
       hint: 'pass the path of a folder that holds pack.json',
@@ -175,7 +178,7 @@ export async function resolvePackRoot(packDir: string): Promise<{ root: string; 
   if (rootName === '') {
     throw packFileError(`${packDir} is the filesystem root, not a pack folder`, 'pass the folder that holds pack.json');
   }
-  const st = await stat(root);
+  const st = blocking ? statSync(root) : await stat(root);
   if (!st.isDirectory()) {
     throw new PackpubError('USAGE', `${packDir} is not a folder`, { hint: 'pass the folder that holds pack.json, not a file in it' });
   }
@@ -183,12 +186,12 @@ export async function resolvePackRoot(packDir: string): Promise<{ root: string; 
 }
 
 /** The .packignore rules; undefined without the file, so a walk spends nothing on matching. */
-async function loadPackignore(root: string): Promise<Ignore | undefined> {
+async function loadPackignore(root: string, blocking = false): Promise<Ignore | undefined> {
   // Case-sensitive like git on Linux, whatever the platform: the same folder must give the same archive.
   const ig = ignore({ ignorecase: false, allowRelativePaths: true });
   let text: string;
   try {
-    text = await readFile(join(root, PACKIGNORE_FILE), 'utf8');
+    text = blocking ? readFileSync(join(root, PACKIGNORE_FILE), 'utf8') : await readFile(join(root, PACKIGNORE_FILE), 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw packFileError(`cannot read ${PACKIGNORE_FILE}: ${(err as Error).message}`, 'make the file readable or remove it', err, PACKIGNORE_FILE);
@@ -204,7 +207,10 @@ interface WalkState {
   opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>>;
   /** WalkOptions.statCutoffMs: entries changed at or after it get no signature. */
   cutoff: number;
-  /** What the archive will hold; undefined for a check that only applies the rules (checkPackWalk). */
+  /**
+   * What the archive will hold; undefined for a check that only applies the rules (checkPackWalk), which
+   * runs on validation threads and so reads with blocking calls.
+   */
   entries: PackEntry[] | undefined;
   /** Entries met so far (the pack folder included). */
   count: number;
@@ -255,8 +261,8 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
 export async function checkPackWalk(packDir: string, options: Omit<WalkOptions, 'statCutoffMs'> = {}): Promise<void> {
   const { topFolder, ...limits } = options;
   const opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
-  const resolved = await resolvePackRoot(packDir);
-  const state: WalkState = { root: resolved.root, name: topFolder ?? resolved.name, ig: await loadPackignore(resolved.root), opts, cutoff: 0, entries: undefined, count: 1, totalBytes: 0 };
+  const resolved = await resolvePackRoot(packDir, true);
+  const state: WalkState = { root: resolved.root, name: topFolder ?? resolved.name, ig: await loadPackignore(resolved.root, true), opts, cutoff: 0, entries: undefined, count: 1, totalBytes: 0 };
   await walkDir(state, resolved.root, '', 1, new Set([resolved.root]));
 }
 
@@ -267,7 +273,6 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
 async function walkDir(state: WalkState, realDir: string, relDir: string, depth: number, ancestors: Set<string>): Promise<void> {
   let dirents: Dirent<Buffer>[];
   try {
-    // A check runs on a validation thread, where a blocking call costs far less CPU than a thread-pool round trip.
     dirents = state.entries === undefined ? readdirSync(realDir, { encoding: 'buffer', withFileTypes: true }) : await readdir(realDir, { encoding: 'buffer', withFileTypes: true });
   } catch (err) {
     throw packFileError(`cannot read folder ${relDir || '.'}: ${(err as Error).message}`, 'make the folder readable or list it in .packignore', err, relDir);
@@ -373,7 +378,7 @@ function lstatEntry(rel: string, fsPath: string): Stats {
 async function resolveLink(state: WalkState, rel: string, fsPath: string): Promise<{ stats: Stats; source: string }> {
   let target: string;
   try {
-    target = await realpath(fsPath);
+    target = state.entries === undefined ? realpathSync.native(fsPath) : await realpath(fsPath);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ELOOP') {
@@ -392,7 +397,7 @@ async function resolveLink(state: WalkState, rel: string, fsPath: string): Promi
       rel,
     );
   }
-  return { stats: await stat(target), source: target };
+  return { stats: state.entries === undefined ? statSync(target) : await stat(target), source: target };
 }
 
 function specialKind(st: Stats | Dirent<Buffer>): string {
