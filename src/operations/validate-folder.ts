@@ -16,7 +16,7 @@ export async function validatePackFolder(dir: string, options: ValidateOptions =
   } catch (err) {
     if (!(err instanceof PackFileRefusal)) throw err;
     const finding = notArchivableFinding(err.path, err.message, err.hint);
-    // Already refused by a check that reads that file (pack.json's `charts` naming a link outside the pack): once is enough.
+    // Already refused by the check that reads that file (values.yaml or logo.png a link outside the pack): once is enough.
     if (report.findings.some((f) => f.severity === 'error' && f.file === finding.file)) return report;
     return { ...report, findings: [...report.findings, finding], errors: report.errors + 1, passed: false };
   }
