@@ -1,24 +1,17 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../src/errors.js';
 import { initPack } from '../../src/operations/init.js';
 import { validatePack } from '../../src/pack/validate.js';
+import { setup } from '../support/stage.js';
 
-let work: string;
-
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'packpub-init-plain-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const w = setup(async (stack) => ({ work: await stack.tempDir('packpub-init-plain-') }));
 
 describe('initPack: a manifest pack', () => {
   it('scaffolds a pack that passes validate --strict, with the example manifest wired to its values', async () => {
-    const dir = join(work, 'hello');
+    const dir = join(w.work, 'hello');
     const result = await initPack({ dir, name: 'hello-world', version: '0.1.0', addonType: 'app services' });
     const emptyImages =
       'pack.content.images in values.yaml is empty: list every container image the pack deploys (`- image: REGISTRY/REPO:TAG`); validate --strict and pack-central fail an add-on pack without them';
@@ -56,16 +49,16 @@ describe('initPack: a manifest pack', () => {
   });
 
   it('defaults the add-on type and says so; other layers get none', async () => {
-    const addon = await initPack({ dir: join(work, 'addon'), name: 'addon', version: '1.0.0' });
+    const addon = await initPack({ dir: join(w.work, 'addon'), name: 'addon', version: '1.0.0' });
     expect(addon.notes).toEqual([expect.stringContaining('addonType set to "system app"'), expect.stringContaining('pack.content.images in values.yaml is empty')]);
-    const k8s = await initPack({ dir: join(work, 'k8s'), name: 'my-k8s', version: '1.30.0', layer: 'k8s', displayName: 'My Kubernetes' });
+    const k8s = await initPack({ dir: join(w.work, 'k8s'), name: 'my-k8s', version: '1.30.0', layer: 'k8s', displayName: 'My Kubernetes' });
     expect(k8s.notes).toEqual([]);
-    expect(JSON.parse(await readFile(join(work, 'k8s', 'pack.json'), 'utf8'))).not.toHaveProperty('addonType');
-    expect((await validatePack(join(work, 'k8s'), { strict: true })).findings).toEqual([]);
+    expect(JSON.parse(await readFile(join(w.work, 'k8s', 'pack.json'), 'utf8'))).not.toHaveProperty('addonType');
+    expect((await validatePack(join(w.work, 'k8s'), { strict: true })).findings).toEqual([]);
   });
 
   it('refuses a non-empty folder unless forced, then replaces only its own files', async () => {
-    const dir = join(work, 'busy');
+    const dir = join(w.work, 'busy');
     await mkdir(dir);
     await writeFile(join(dir, 'notes.txt'), 'mine');
     await writeFile(join(dir, 'pack.json'), '{"old": true}');
@@ -87,7 +80,7 @@ describe('initPack: a manifest pack', () => {
     { options: { name: 'ok' }, message: 'packpub init needs --version' },
     { options: { version: '1.0.0' }, message: 'packpub init needs --name' },
   ])('refuses $options as a usage error before writing anything', async ({ options, message, hint }) => {
-    const dir = join(work, `bad-${Math.random().toString(16).slice(2)}`);
+    const dir = join(w.work, `bad-${Math.random().toString(16).slice(2)}`);
     const err = await initPack({ dir, ...options }).catch((e: unknown) => e);
     expect(isPackpubError(err, 'USAGE')).toBe(true);
     expect((err as Error).message).toBe(message);
@@ -96,8 +89,8 @@ describe('initPack: a manifest pack', () => {
   });
 
   it('refuses a path that is a file', async () => {
-    await writeFile(join(work, 'a-file'), '');
-    const err = await initPack({ dir: join(work, 'a-file'), name: 'x', version: '1.0.0' }).catch((e: unknown) => e);
+    await writeFile(join(w.work, 'a-file'), '');
+    const err = await initPack({ dir: join(w.work, 'a-file'), name: 'x', version: '1.0.0' }).catch((e: unknown) => e);
     expect(isPackpubError(err, 'USAGE')).toBe(true);
     expect((err as Error).message).toContain('exists and is not a folder');
   });

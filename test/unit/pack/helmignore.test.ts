@@ -1,12 +1,12 @@
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, readChart } from '../../../src/pack/chart.js';
 import { goMatch, parseHelmIgnore } from '../../../src/pack/helmignore.js';
 import { failure } from '../../support/errors.js';
 import { tgzNames, writeTgz, writeFiles as put } from '../../support/files.js';
+import { setup } from '../../support/stage.js';
 
 /*
  * .helmignore as Helm's directory loader applies it. Every expected value below came from a throwaway Go
@@ -14,13 +14,7 @@ import { tgzNames, writeTgz, writeFiles as put } from '../../support/files.js';
  * which also agreed with helmignore.ts on 40,000 random patterns and 20,000 random rule files (not committed).
  */
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'packpub-helmignore-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const w = setup(async (stack) => ({ work: await stack.tempDir('packpub-helmignore-') }));
 
 describe("Go's filepath.Match", () => {
   it.each([
@@ -75,14 +69,14 @@ const BAD_LOCK = 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n
 
 describe('an unpacked chart: what .helmignore lists is neither read nor checked (Helm does not load it)', () => {
   it('a Chart.lock Helm cannot read, listed in .helmignore: the chart reads and packs; not listed: refused', async () => {
-    const listed = join(work, 'listed');
+    const listed = join(w.work, 'listed');
     await put(listed, { 'Chart.yaml': CHART, 'Chart.lock': BAD_LOCK, '.helmignore': '*.lock\n' });
     expect((await readChart(listed)).name).toBe('web');
-    const out = join(work, 'listed.tgz');
+    const out = join(w.work, 'listed.tgz');
     await packChartDirectory(listed, out);
     expect((await readChart(out)).name).toBe('web');
 
-    const unlisted = join(work, 'unlisted');
+    const unlisted = join(w.work, 'unlisted');
     await put(unlisted, { 'Chart.yaml': CHART, 'Chart.lock': BAD_LOCK });
     const err = await failure(readChart(unlisted));
     expect(err.message).toContain('cannot load Chart.lock');
@@ -91,7 +85,7 @@ describe('an unpacked chart: what .helmignore lists is neither read nor checked 
   it("subchart folders are matched by their path from the top chart; a subchart's own .helmignore is an ordinary file", async () => {
     // A chart with subchart folder charts/db holding a Chart.lock Helm cannot read, and one .helmignore file.
     const withDb = async (name: string, helmignore: Record<string, string>) => {
-      const dir = join(work, name);
+      const dir = join(w.work, name);
       await put(dir, { 'Chart.yaml': CHART, 'charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 0.1.0\n', 'charts/db/Chart.lock': BAD_LOCK, ...helmignore });
       return readChart(dir);
     };
@@ -99,14 +93,14 @@ describe('an unpacked chart: what .helmignore lists is neither read nor checked 
     expect((await failure(withDb('by-own', { 'charts/db/.helmignore': 'Chart.lock\n' }))).message).toContain('charts/db/Chart.lock');
 
     // A subchart folder or archive listed in .helmignore is not loaded at all.
-    const gone = join(work, 'gone');
+    const gone = join(w.work, 'gone');
     await put(gone, { 'Chart.yaml': CHART, '.helmignore': 'db/\ncache-*.tgz\n', 'charts/db/Chart.yaml': 'not: [a chart', 'charts/db/Chart.lock': BAD_LOCK });
     await writeTgz(join(gone, 'charts/cache-1.0.0.tgz'), { 'cache/Chart.yaml': 'apiVersion: v2\nname: cache\nversion: 1.0.0\n', 'cache/Chart.lock': BAD_LOCK });
     expect((await readChart(gone)).subcharts).toEqual([]);
   });
 
   it('values.yaml and templates listed in .helmignore are not read', async () => {
-    const dir = join(work, 'values-ignored');
+    const dir = join(w.work, 'values-ignored');
     await put(dir, { 'Chart.yaml': CHART, 'values.yaml': 'a: [unclosed\n', 'templates/x.yaml': '{{ .Values.shown }}', 'templates/old/y.yaml': '{{ .Values.hidden }}', '.helmignore': 'values.yaml\ntemplates/old/\n' });
     const chart = await readChart(dir);
     expect(chart.valuesText).toBe('');
@@ -114,13 +108,13 @@ describe('an unpacked chart: what .helmignore lists is neither read nor checked 
   });
 
   it('refuses what Helm refuses: Chart.yaml listed in .helmignore, a ** rule', async () => {
-    const noChart = join(work, 'no-chart');
+    const noChart = join(w.work, 'no-chart');
     await put(noChart, { 'Chart.yaml': CHART, '.helmignore': 'Chart.*\n' });
     const err = await failure(readChart(noChart));
     expect(err).toBeInstanceOf(ChartError);
     expect(err.message).toBe(`${noChart}: Chart.yaml is listed in .helmignore, so Helm does not load it (Helm: "Chart.yaml file is missing")`);
 
-    const star = join(work, 'double-star');
+    const star = join(w.work, 'double-star');
     await put(star, { 'Chart.yaml': CHART, '.helmignore': 'docs/**\n' });
     expect((await failure(readChart(star))).message).toBe(
       `${join(star, '.helmignore')}: rule "docs/**": double-star (**) syntax is not supported, so Helm refuses to load the chart`,
@@ -128,10 +122,10 @@ describe('an unpacked chart: what .helmignore lists is neither read nor checked 
   });
 
   it('packing leaves out what Helm leaves out: its templates/.?* rule, ignored folders, an ignored symlink out of the chart', async () => {
-    const dir = join(work, 'pack-rules');
+    const dir = join(w.work, 'pack-rules');
     await put(dir, { 'Chart.yaml': CHART, 'templates/.notes': 'x', 'templates/a.yaml': 'kind: A\n', 'docs/a.md': 'a', 'keep.md': 'k', '.helmignore': 'docs/\nlink\n' });
     await symlink('/etc/hostname', join(dir, 'link'));
-    const out = join(work, 'pack-rules.tgz');
+    const out = join(w.work, 'pack-rules.tgz');
     await packChartDirectory(dir, out);
     expect(await tgzNames(out)).toEqual(['web/.helmignore', 'web/Chart.yaml', 'web/keep.md', 'web/templates/a.yaml']);
   });
@@ -139,7 +133,7 @@ describe('an unpacked chart: what .helmignore lists is neither read nor checked 
 
 describe('a chart archive: .helmignore inside it is not applied (Helm: "not evaluated when reading out of an archive")', () => {
   it('a Chart.lock Helm cannot read is refused even when the archive lists it in .helmignore', async () => {
-    const file = join(work, 'archived.tgz');
+    const file = join(w.work, 'archived.tgz');
     await writeTgz(file, { 'web/Chart.yaml': CHART, 'web/.helmignore': 'Chart.lock\n', 'web/Chart.lock': BAD_LOCK });
     expect((await failure(readChart(file))).message).toContain('cannot load Chart.lock');
   });
