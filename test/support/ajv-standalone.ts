@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 /**
  * A schema's validator as a module, generated ahead of time by ajv's standalone code generation with
@@ -48,4 +48,36 @@ export function expectSameVerdicts(generated: unknown, compiled: (data: unknown)
     { numRuns: runs },
   );
   return counts;
+}
+
+/**
+ * The two tests every generated validator has: the committed module is what ajv generates from the schema
+ * today (`generatedFile`, relative to the test file; `-u` regenerates it), and it gives the compiled
+ * schema's verdict and errors on `runs` generated values, invalid ones by the thousand, valid ones at least
+ * `minValid` times, and on `example`, a valid value written out.
+ */
+export function describeGeneratedValidator(options: {
+  module: { schema: object; exportName: string; schemaName: string; source: string; test: string };
+  generatedFile: string;
+  generated: unknown;
+  compiled: (data: unknown) => boolean;
+  arbitrary: fc.Arbitrary<unknown>;
+  runs: number;
+  minValid?: number;
+  example: object;
+  what: string;
+}): void {
+  describe(`the generated ${options.what} validator`, () => {
+    it(`is what ajv generates from ${options.module.schemaName} today (the schema is the source of truth)`, async () => {
+      await expect(standaloneValidatorModule(options.module)).toMatchFileSnapshot(options.generatedFile);
+    });
+
+    it(`gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid ${options.what}`, () => {
+      const { valid, invalid } = expectSameVerdicts(options.generated, options.compiled, options.arbitrary, options.runs);
+      expect(invalid).toBeGreaterThan(1000);
+      if (options.minValid !== undefined) expect(valid).toBeGreaterThan(options.minValid);
+      expect(errorsOf(options.generated as (data: unknown) => boolean, options.example)).toEqual({ valid: true, errors: [] });
+      expect(errorsOf(options.compiled, options.example)).toEqual({ valid: true, errors: [] });
+    });
+  });
 }

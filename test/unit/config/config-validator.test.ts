@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
 import { validateConfigSchema } from '../../../src/config/config-validate.generated.js';
 import { CONFIG_SCHEMA } from '../../../src/config/schema.js';
-import { errorsOf, expectSameVerdicts, standaloneValidatorModule } from '../../support/ajv-standalone.js';
+import { describeGeneratedValidator } from '../../support/ajv-standalone.js';
 
 /*
  * packpub.yaml is checked by a validator that ajv generated from CONFIG_SCHEMA ahead of time
@@ -65,29 +64,24 @@ const config = fc.oneof(
   { weight: 1, arbitrary: value },
 );
 
-describe('the generated packpub.yaml validator', () => {
-  it('is what ajv generates from CONFIG_SCHEMA today (the schema is the source of truth)', async () => {
-    await expect(
-      standaloneValidatorModule({ schema: CONFIG_SCHEMA, exportName: 'validateConfigSchema', schemaName: 'CONFIG_SCHEMA', source: 'src/config/schema.ts', test: 'test/unit/config/config-validator.test.ts' }),
-    ).toMatchFileSnapshot('../../../src/config/config-validate.generated.ts');
-  });
-
-  it('gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid files', () => {
-    const { valid, invalid } = expectSameVerdicts(validateConfigSchema, compiled, config, 2000);
-    expect(invalid).toBeGreaterThan(1000);
-    expect(valid).toBeGreaterThan(20);
-    const full = {
-      version: 1,
-      packs: ['packs/'],
-      recursive: true,
-      defaults: { target: ['harbor'], concurrency: 4, strict: true },
-      targets: {
-        harbor: { registry: 'h.example.com/p', type: 'harbor', auth: { username: 'u', passwordEnv: 'HARBOR_PASSWORD' }, resolve: ['h.example.com:443:10.0.0.5'], harbor: { createProject: true } },
-        ecr: { registry: '1.dkr.ecr.us-east-1.amazonaws.com/p', ecr: { encryption: 'KMS', kmsKey: 'k', tags: { team: 'x' } }, palette: { apiKeyEnv: 'KEY' } },
-        local: { ociLayout: 'layout' },
-      },
-    };
-    expect(errorsOf(validateConfigSchema as (data: unknown) => boolean, full)).toEqual({ valid: true, errors: [] });
-    expect(errorsOf(compiled, full)).toEqual({ valid: true, errors: [] });
-  });
+describeGeneratedValidator({
+  what: 'packpub.yaml',
+  module: { schema: CONFIG_SCHEMA, exportName: 'validateConfigSchema', schemaName: 'CONFIG_SCHEMA', source: 'src/config/schema.ts', test: 'test/unit/config/config-validator.test.ts' },
+  generatedFile: '../../../src/config/config-validate.generated.ts',
+  generated: validateConfigSchema,
+  compiled,
+  arbitrary: config,
+  runs: 2000,
+  minValid: 20,
+  example: {
+    version: 1,
+    packs: ['packs/'],
+    recursive: true,
+    defaults: { target: ['harbor'], concurrency: 4, strict: true },
+    targets: {
+      harbor: { registry: 'h.example.com/p', type: 'harbor', auth: { username: 'u', passwordEnv: 'HARBOR_PASSWORD' }, resolve: ['h.example.com:443:10.0.0.5'], harbor: { createProject: true } },
+      ecr: { registry: '1.dkr.ecr.us-east-1.amazonaws.com/p', ecr: { encryption: 'KMS', kmsKey: 'k', tags: { team: 'x' } }, palette: { apiKeyEnv: 'KEY' } },
+      local: { ociLayout: 'layout' },
+    },
+  },
 });

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
 import { validatePackJsonSchema } from '../../../src/pack/pack-json-validate.generated.js';
 import { PACK_JSON_SCHEMA } from '../../../src/pack/schema.js';
-import { errorsOf, expectSameVerdicts, standaloneValidatorModule } from '../../support/ajv-standalone.js';
+import { describeGeneratedValidator } from '../../support/ajv-standalone.js';
 
 /*
  * pack.json is checked by a validator that ajv generated from PACK_JSON_SCHEMA ahead of time
@@ -33,18 +32,13 @@ const packJson = fc.oneof(
   { weight: 1, arbitrary: value },
 );
 
-describe('the generated pack.json validator', () => {
-  it('is what ajv generates from PACK_JSON_SCHEMA today (the schema is the source of truth)', async () => {
-    await expect(
-      standaloneValidatorModule({ schema: PACK_JSON_SCHEMA, exportName: 'validatePackJsonSchema', schemaName: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts', test: 'test/unit/pack/pack-json-validator.test.ts' }),
-    ).toMatchFileSnapshot('../../../src/pack/pack-json-validate.generated.ts');
-  });
-
-  it('gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid pack.json', () => {
-    const { invalid } = expectSameVerdicts(validatePackJsonSchema, compiled, packJson, 2000);
-    expect(invalid).toBeGreaterThan(1000);
-    const valid = { name: 'x', displayName: '\u{1F600}', version: '1.0.0', layer: 'addon', constraints: { dependencies: [{ packName: 'k', layer: 'k8s', type: 'optional' }], resources: [{ type: 'cpu', components: [{ scheduleType: 'all' }] }] } };
-    expect(errorsOf(validatePackJsonSchema as (data: unknown) => boolean, valid)).toEqual({ valid: true, errors: [] });
-    expect(errorsOf(compiled, valid)).toEqual({ valid: true, errors: [] });
-  });
+describeGeneratedValidator({
+  what: 'pack.json',
+  module: { schema: PACK_JSON_SCHEMA, exportName: 'validatePackJsonSchema', schemaName: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts', test: 'test/unit/pack/pack-json-validator.test.ts' },
+  generatedFile: '../../../src/pack/pack-json-validate.generated.ts',
+  generated: validatePackJsonSchema,
+  compiled,
+  arbitrary: packJson,
+  runs: 2000,
+  example: { name: 'x', displayName: '\u{1F600}', version: '1.0.0', layer: 'addon', constraints: { dependencies: [{ packName: 'k', layer: 'k8s', type: 'optional' }], resources: [{ type: 'cpu', components: [{ scheduleType: 'all' }] }] } },
 });
