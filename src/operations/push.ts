@@ -370,7 +370,12 @@ interface Hunch {
 }
 
 /** What one target holds under a pack's version, or why it could not be asked. */
-type Lookup = { manifest: FetchedManifest | undefined } | { error: unknown };
+/**
+ * What a target holds under the version, or why it could not be asked. `refused`: a dry run found that the
+ * real run's prepareRepository would refuse the pack there (checkRepository: an existing ECR repository's
+ * weaker encryption or other KMS key); the plan is then a conflict, as for a version that holds other content.
+ */
+type Lookup = { manifest: FetchedManifest | undefined; refused?: PackpubError } | { error: unknown };
 
 /** The pack's repository on every target; undefined when a repository name is not valid (pushOnePack reports it). */
 function repositoriesOf(states: TargetState[], name: string): Array<{ repo: string }> | undefined {
@@ -398,10 +403,14 @@ function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, v
       const store = state.target.store;
       const ask = async (): Promise<Lookup> => {
         try {
-          if (!dryRun) {
-            if (prepare) await store.prepareRepository(repo);
-            else store.intendPush?.(repo);
+          if (dryRun) {
+            // Where the real run prepares the repository, the dry run makes the same check, reading only.
+            const refused = await refusal(store, repo);
+            const manifest = await store.getManifest(repo, version);
+            return refused === undefined ? { manifest } : { manifest, refused };
           }
+          if (prepare) await store.prepareRepository(repo);
+          else store.intendPush?.(repo);
           return { manifest: await store.getManifest(repo, version) };
         } catch (err) {
           noteUnreachable(state, err);
@@ -422,6 +431,17 @@ function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, v
       return ask();
     }),
   );
+}
+
+/** What checkRepository says the real run's prepareRepository would refuse (CONFLICT); any other error is thrown, as the real run would fail. */
+async function refusal(store: PackTarget['store'], repo: string): Promise<PackpubError | undefined> {
+  try {
+    await store.checkRepository?.(repo);
+    return undefined;
+  } catch (err) {
+    if (isPackpubError(err) && err.code === 'CONFLICT') return err;
+    throw err;
+  }
 }
 
 /** Early lookups, once writes are allowed: make each repository ready for pushing, as lookUp with `prepare` does first. */
@@ -500,7 +520,8 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     const lookup = lookups[i];
     try {
       if (lookup === undefined || 'error' in lookup) throw lookup?.error;
-      results.push(withWarnings(await publishTo(state, pack, where, built, lookup.manifest, ctx, t0), state.target.store, where.repo));
+      const result = lookup.refused === undefined ? await publishTo(state, pack, where, built, lookup.manifest, ctx, t0) : refusedPlan(pack, state.target, where.reference, built, lookup, t0);
+      results.push(withWarnings(result, state.target.store, where.repo));
     } catch (err) {
       noteUnreachable(state, err);
       results.push(withWarnings(failure(pack, state.target, where.reference, err, built, Date.now() - t0), state.target.store, where.repo));
@@ -548,8 +569,33 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
 function withWarnings(result: PackResult, store: PackTarget['store'], repo: string): PackResult {
   const warnings = store.repositoryWarnings?.(repo) ?? [];
   // In place: the result's identity marks it as confirmed without a write (CONFIRMED_WITHOUT_WRITE).
-  if (warnings.length > 0) result.warnings = [...warnings];
+  if (warnings.length > 0) result.warnings = [...(result.warnings ?? []), ...warnings];
   return result;
+}
+
+/**
+ * A dry run's plan where the real run would refuse the pack before writing (checkRepository): a planned
+ * conflict, like a version that holds other content (a planned conflict does not fail the dry run), with
+ * the refusal as the result's first warning, since a planned result carries no error.
+ */
+function refusedPlan(pack: ValidPack, target: PackTarget, reference: string, built: Built, lookup: { manifest: FetchedManifest | undefined; refused?: PackpubError }, started: number): PackResult {
+  const refused = lookup.refused;
+  return {
+    dir: pack.dir,
+    name: pack.name,
+    version: pack.version,
+    reference,
+    target: target.display,
+    status: 'planned',
+    plan: 'conflict',
+    ...(lookup.manifest === undefined ? {} : { digest: lookup.manifest.descriptor.digest }),
+    layerDigest: built.digest,
+    size: built.size,
+    uploadedBytes: 0,
+    bytesToUpload: 0,
+    durationMs: Date.now() - started,
+    ...(refused === undefined ? {} : { warnings: [{ message: `a real run would refuse this pack (${refused.code}, exit 1): ${refused.message}`, ...(refused.hint === undefined ? {} : { hint: refused.hint }) }] }),
+  };
 }
 
 function failure(pack: ValidPack, target: PackTarget, reference: string | undefined, err: unknown, built: Built | undefined, durationMs: number): PackResult {

@@ -118,7 +118,15 @@ export interface ArtifactStore {
    * (ECR: KMS encryption or key); a lesser difference becomes a warning (repositoryWarnings).
    */
   prepareRepository(repository: string, options?: PrepareRepositoryOptions): Promise<void>;
-  /** What prepareRepository found about `repository` that the user must be told (empty or absent: nothing). */
+  /**
+   * prepareRepository's read-only twin, for a dry run: makes the same comparison of an existing repository's
+   * settings with what was asked, throwing the refusal prepareRepository would throw (CONFLICT) and keeping
+   * the same warnings (repositoryWarnings), but only reads (ECR: DescribeRepositories, ListTagsForResource
+   * when resource tags were asked; never CreateRepository). A repository that does not exist passes: the real
+   * run would create it. Absent where preparing checks nothing.
+   */
+  checkRepository?(repository: string): Promise<void>;
+  /** What prepareRepository (or checkRepository) found about `repository` that the user must be told (empty or absent: nothing). */
   repositoryWarnings?(repository: string): readonly StoreWarning[];
   /**
    * Say, without any request, that this run may push to `repository`, so reads made before
@@ -154,6 +162,7 @@ export type WritableStore = Pick<
   | 'pushBlob'
   | 'pushManifest'
   | 'prepareRepository'
+  | 'checkRepository'
   | 'repositoryWarnings'
   | 'intendPush'
   | 'intendMountFrom'

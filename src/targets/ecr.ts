@@ -37,23 +37,37 @@ export class EcrStore extends GenericRegistryStore {
       const made = this.settings.create === false ? 'exists' : await this.api.createRepository(repository, this.settings);
       // The repository was already there: ECR keeps its own settings. Compare them with what was asked
       // (ecr-settings.ts), except on the base repository, which holds only packpub's empty marker.
-      if (made === 'created' || marker || !asksRepositorySettings(this.settings)) return;
-      const found = await this.api.describeRepository(repository);
-      if (found === undefined) return; // --no-create-repositories: the push says it is missing
-      const tags =
-        Object.keys(this.settings.tags ?? {}).length === 0 || found.arn === undefined
-          ? undefined
-          : await this.api.repositoryTags(found.arn).then(
-              (t) => ({ tags: t }),
-              (err: unknown) => ({ error: errorMessage(err) }),
-            );
-      const check = checkEcrSettings(this.settings, found, tags, this.reference(repository));
-      if (check.refusal !== undefined) throw check.refusal;
-      if (check.warnings.length > 0) this.warnings.set(repository, check.warnings);
-      if (this.settings.tagMutability?.startsWith('IMMUTABLE') === true && found.imageTagMutability?.startsWith('MUTABLE') === true) {
-        this.mutableDespiteAsked.set(repository, found.imageTagMutability);
-      }
+      if (made === 'created' || marker) return;
+      await this.compare(repository);
     });
+    this.check = onceper((repository) => this.compare(repository));
+  }
+
+  /** checkRepository, once per repository. */
+  private readonly check: (repository: string) => Promise<void>;
+
+  /**
+   * Compare an existing repository's own settings with what was asked (checkEcrSettings): throw the
+   * refusal, remember the warnings. Reads only (DescribeRepositories, ListTagsForResource when --ecr-tag
+   * was asked); a repository that does not exist has nothing to compare.
+   */
+  private async compare(repository: string): Promise<void> {
+    if (!asksRepositorySettings(this.settings)) return;
+    const found = await this.api.describeRepository(repository);
+    if (found === undefined) return; // created by the real run, or (--no-create-repositories) the push says it is missing
+    const tags =
+      Object.keys(this.settings.tags ?? {}).length === 0 || found.arn === undefined
+        ? undefined
+        : await this.api.repositoryTags(found.arn).then(
+            (t) => ({ tags: t }),
+            (err: unknown) => ({ error: errorMessage(err) }),
+          );
+    const check = checkEcrSettings(this.settings, found, tags, this.reference(repository));
+    if (check.refusal !== undefined) throw check.refusal;
+    if (check.warnings.length > 0) this.warnings.set(repository, check.warnings);
+    if (this.settings.tagMutability?.startsWith('IMMUTABLE') === true && found.imageTagMutability?.startsWith('MUTABLE') === true) {
+      this.mutableDespiteAsked.set(repository, found.imageTagMutability);
+    }
   }
 
   /** What the existing repositories' own settings made untrue of what was asked (checkEcrSettings). */
@@ -70,6 +84,11 @@ export class EcrStore extends GenericRegistryStore {
   override async prepareRepository(repository: string, options?: PrepareRepositoryOptions): Promise<void> {
     await this.ensure(options?.marker === true ? `marker:${repository}` : repository);
     await super.prepareRepository(repository);
+  }
+
+  /** prepareRepository's read-only twin: the same comparison, no CreateRepository. */
+  checkRepository(repository: string): Promise<void> {
+    return this.check(repository);
   }
 
   repositoryWarnings(repository: string): readonly StoreWarning[] {

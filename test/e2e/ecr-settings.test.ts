@@ -196,3 +196,85 @@ describe('copy into an ECR pack repository that already exists', () => {
     expect(await tagsIn('copied-enc/spectro-packs/archive/hello')).toEqual([]);
   });
 });
+
+describe('push --dry-run against ECR repositories with their own settings (what the real run would do, writing nothing)', () => {
+  /** The ECR API calls made since `before` for repositories under `base/`. */
+  const callsUnder = (before: number, base: string) =>
+    w.standin.calls.slice(before).filter((c) => String(c.body['repositoryName'] ?? (c.body['repositoryNames'] as string[] | undefined)?.[0] ?? '').startsWith(`${base}/`) || c.op === 'ListTagsForResource');
+
+  it('weaker encryption than --ecr-encryption KMS: a planned conflict (exit 0, as a planned tag conflict) saying the real run would refuse it; nothing created or pushed', async () => {
+    existing('dryenc/spectro-packs/archive/hello', { encryptionType: 'AES256' });
+    const before = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, w.other, ...ecrArgs('dryenc'), '--ecr-encryption', 'KMS', '--dry-run', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<JsonResult & { plan?: string; bytesToUpload?: number }> };
+    await expectSchemaValid(report);
+    const hello = report.results.find((r) => r.name === 'hello');
+    expect(hello).toMatchObject({ status: 'planned', plan: 'conflict', bytesToUpload: 0 });
+    expect(hello?.warnings?.[0]?.message).toBe(
+      'a real run would refuse this pack (CONFLICT, exit 1): --ecr-encryption KMS was asked, but the ECR repository dryenc/spectro-packs/archive/hello already existed with AES256 encryption: refused, nothing pushed to it',
+    );
+    expect(hello?.warnings?.[0]?.hint).toContain('delete and recreate the repository');
+    expect(run.stderr).toContain(`warning: hello:1.0.0 -> ${w.host}/dryenc/spectro-packs/archive/hello:1.0.0: a real run would refuse this pack (CONFLICT, exit 1)`);
+    // The new repository's pack is planned as new, without a warning.
+    expect(report.results.find((r) => r.name === 'other')).toMatchObject({ status: 'planned', plan: 'new' });
+    expect(report.results.find((r) => r.name === 'other')?.warnings).toBeUndefined();
+    // Read only: no repository created, nothing pushed, the existing one as it was.
+    expect(callsUnder(before, 'dryenc').map((c) => c.op)).not.toContain('CreateRepository');
+    expect(callsUnder(before, 'dryenc').map((c) => c.op)).toContain('DescribeRepositories');
+    expect(w.standin.repositories.has('dryenc/spectro-packs/archive/other')).toBe(false);
+    expect(w.standin.repositories.has('dryenc/spectro-packs/archive')).toBe(false);
+    expect(w.standin.repositories.get('dryenc/spectro-packs/archive/hello')?.encryptionType).toBe('AES256');
+    expect(await tagsIn('dryenc/spectro-packs/archive/hello')).toEqual([]);
+    expect(await tagsIn('dryenc/spectro-packs/archive/other')).toEqual([]);
+
+    // In text: the plan on stdout, why the real run would refuse it on stderr.
+    const text = await runCli(['push', w.pack, ...ecrArgs('dryenc'), '--ecr-encryption', 'KMS', '--dry-run'], { env: env() });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`plan conflict hello:1.0.0 -> ${w.host}/dryenc/spectro-packs/archive/hello:1.0.0`);
+    expect(text.stderr).toContain('  warning: a real run would refuse this pack (CONFLICT, exit 1): --ecr-encryption KMS was asked');
+
+    // The real run does refuse it.
+    const real = await runCli(['push', w.pack, ...ecrArgs('dryenc'), '--ecr-encryption', 'KMS'], { env: env() });
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain('refused, nothing pushed to it');
+  });
+
+  it('missing resource tags: the dry run shows the warning the real run would, reading the tags only because --ecr-tag was asked', async () => {
+    const repo = 'drytag/spectro-packs/archive/hello';
+    existing(repo, { imageTagMutability: 'IMMUTABLE', tags: { team: 'other' } });
+    const before = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, ...ecrArgs('drytag'), '--ecr-tag', 'team=platform', '--dry-run', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<JsonResult & { plan?: string }> };
+    await expectSchemaValid(report);
+    expect(report.results[0]).toMatchObject({ status: 'planned', plan: 'new' });
+    expect(report.results[0]?.warnings?.map((x) => x.message)).toEqual([
+      `--ecr-tag was asked, but the ECR repository ${repo} already existed without these resource tags, which packpub does not add to an existing repository: team=platform (it has team=other)`,
+    ]);
+    expect(run.stderr).toContain(`warning: hello:1.0.0 -> ${w.host}/${repo}:1.0.0: --ecr-tag was asked`);
+    expect(callsUnder(before, 'drytag').map((c) => c.op).sort()).toEqual(['DescribeRepositories', 'ListTagsForResource']);
+    expect(await tagsIn(repo)).toEqual([]);
+    expect(w.standin.repositories.get(repo)?.tags).toEqual({ team: 'other' });
+
+    // Without --ecr-tag, the tags are not read; the mutability asked is still compared.
+    const mark = w.standin.calls.length;
+    const mut = await runCli(['push', w.pack, ...ecrArgs('drytag'), '--ecr-tag-mutability', 'MUTABLE', '--dry-run'], { env: env() });
+    expect(mut.code, mut.stderr).toBe(0);
+    expect(mut.stderr).toContain(`  warning: --ecr-tag-mutability MUTABLE was asked, but the ECR repository ${repo} already existed with IMMUTABLE tags, which ECR keeps`);
+    expect(callsUnder(mark, 'drytag').map((c) => c.op)).toEqual(['DescribeRepositories']);
+  });
+
+  it('a repository that does not exist: planned new, and no CreateRepository call', async () => {
+    const before = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, ...ecrArgs('drynew'), '--ecr-encryption', 'KMS', '--ecr-tag', 'team=platform', '--dry-run', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { results: Array<JsonResult & { plan?: string }> };
+    expect(report.results[0]).toMatchObject({ status: 'planned', plan: 'new' });
+    expect(report.results[0]?.warnings).toBeUndefined();
+    const ops = w.standin.calls.slice(before).map((c) => c.op);
+    expect(ops).toContain('DescribeRepositories');
+    expect(ops).not.toContain('CreateRepository');
+    expect([...w.standin.repositories.keys()].filter((k) => k.startsWith('drynew/'))).toEqual([]);
+  });
+});
