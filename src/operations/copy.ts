@@ -11,7 +11,7 @@ import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
 import { refuseOtherArtifact } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
-import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote } from './publish.js';
+import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import type { PlannedAction } from './push-report.js';
 
 export interface CopyOptions {
@@ -197,8 +197,8 @@ async function copyOne(
   let copiedBytes = 0;
   const done = (rest: Omit<CopyResult, 'name' | 'version' | 'source' | 'destination' | 'durationMs' | 'copiedBytes'>): CopyResult => {
     // What the destination repository keeps that differs from what was asked (an existing ECR repository's settings).
-    const warnings = to.store.repositoryWarnings?.(dstRepo) ?? [];
-    return { ...base, ...rest, copiedBytes, durationMs: Date.now() - started, ...(warnings.length === 0 ? {} : { warnings: [...warnings] }) };
+    const warnings = [...(rest.warnings ?? []), ...(to.store.repositoryWarnings?.(dstRepo) ?? [])];
+    return { ...base, ...rest, copiedBytes, durationMs: Date.now() - started, ...(warnings.length === 0 ? {} : { warnings }) };
   };
   try {
     ctx.emit({ type: 'pack-start', ...base });
@@ -217,9 +217,14 @@ async function copyOne(
     size = blobs.reduce((n, b) => n + b.size, 0);
 
     // Declaring the push first gets a pull,push token in one go, so rejected credentials are reported as
-    // missing push permission (and ECR creates the repository); a dry run only reads.
+    // missing push permission (and ECR creates the repository); a dry run only reads, and makes the same
+    // check of an existing repository's settings (checkRepository): a refusal-to-come is a planned conflict.
+    const refused = options.dryRun === true ? await plannedRefusal(to.store, dstRepo) : undefined;
     if (options.dryRun !== true) await ctx.prepare(dstRepo);
     const existing = await to.store.headManifest(dstRepo, item.version);
+    if (refused !== undefined) {
+      return done({ status: 'planned', plan: 'conflict', digest, ...(existing === undefined ? {} : { existingDigest: existing.digest }), size, bytesToCopy: 0, warnings: [refusalWarning(refused)] });
+    }
     let overwrite = false;
     if (existing !== undefined) {
       if (existing.digest === digest) {

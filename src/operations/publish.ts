@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { Readable, Transform } from 'node:stream';
-import { errorMessage, isPackpubError } from '../errors.js';
+import { errorMessage, isPackpubError, type PackpubError } from '../errors.js';
 import { localWriteError } from '../util/fs.js';
 import { sha256Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, emptyArtifactManifest, serializeManifest, type Descriptor } from '../oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
-import type { WritableStore } from '../targets/artifact-store.js';
+import type { StoreWarning, WritableStore } from '../targets/artifact-store.js';
 
 /*
  * The publishing steps push and copy share: blobs before manifests, the base repository Palette expects,
@@ -19,6 +19,29 @@ export function defaultConcurrency(): number {
 
 /** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */
 const BASE_ARTIFACT_CREATED = new Date('2000-01-01T00:00:00Z');
+
+/**
+ * A dry run's look at the repository the real run would prepare (checkRepository, reading only): the
+ * refusal prepareRepository would throw (CONFLICT: an existing ECR repository's weaker encryption or other
+ * KMS key), or undefined. Any other error is thrown, as the real run would fail with it.
+ */
+export async function plannedRefusal(store: Pick<WritableStore, 'checkRepository'>, repo: string): Promise<PackpubError | undefined> {
+  try {
+    await store.checkRepository?.(repo);
+    return undefined;
+  } catch (err) {
+    if (isPackpubError(err) && err.code === 'CONFLICT') return err;
+    throw err;
+  }
+}
+
+/**
+ * That refusal as a planned conflict shows it (a planned result carries no error, and a planned conflict
+ * does not fail the dry run): the result's first warning.
+ */
+export function refusalWarning(refused: PackpubError): StoreWarning {
+  return { message: `a real run would refuse this pack (${refused.code}, exit 1): ${refused.message}`, ...(refused.hint === undefined ? {} : { hint: refused.hint }) };
+}
 
 /** The hint of a conflict: why replacing a published version is dangerous, and the ways out. */
 export function paletteCacheNote(verb: 'Publish' | 'Copy'): string {

@@ -26,7 +26,7 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
-import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote } from './publish.js';
+import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
@@ -405,7 +405,7 @@ function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, v
         try {
           if (dryRun) {
             // Where the real run prepares the repository, the dry run makes the same check, reading only.
-            const refused = await refusal(store, repo);
+            const refused = await plannedRefusal(store, repo);
             const manifest = await store.getManifest(repo, version);
             return refused === undefined ? { manifest } : { manifest, refused };
           }
@@ -431,17 +431,6 @@ function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, v
       return ask();
     }),
   );
-}
-
-/** What checkRepository says the real run's prepareRepository would refuse (CONFLICT); any other error is thrown, as the real run would fail. */
-async function refusal(store: PackTarget['store'], repo: string): Promise<PackpubError | undefined> {
-  try {
-    await store.checkRepository?.(repo);
-    return undefined;
-  } catch (err) {
-    if (isPackpubError(err) && err.code === 'CONFLICT') return err;
-    throw err;
-  }
 }
 
 /** Early lookups, once writes are allowed: make each repository ready for pushing, as lookUp with `prepare` does first. */
@@ -594,7 +583,7 @@ function refusedPlan(pack: ValidPack, target: PackTarget, reference: string, bui
     uploadedBytes: 0,
     bytesToUpload: 0,
     durationMs: Date.now() - started,
-    ...(refused === undefined ? {} : { warnings: [{ message: `a real run would refuse this pack (${refused.code}, exit 1): ${refused.message}`, ...(refused.hint === undefined ? {} : { hint: refused.hint }) }] }),
+    ...(refused === undefined ? {} : { warnings: [refusalWarning(refused)] }),
   };
 }
 

@@ -195,6 +195,35 @@ describe('copy into an ECR pack repository that already exists', () => {
     expect(enc.stderr).toContain('--ecr-encryption KMS_DSSE was asked, but the ECR repository copied-enc/spectro-packs/archive/hello already existed with AES256 encryption: refused, nothing pushed to it');
     expect(await tagsIn('copied-enc/spectro-packs/archive/hello')).toEqual([]);
   });
+
+  it('copy --dry-run: weaker encryption is a planned conflict saying the real run would refuse it, other settings the same warnings; nothing created', async () => {
+    const layout = join(w.root, 'layout-dry');
+    expect((await runCli(['push', w.pack, '--oci-layout', layout], { env: env() })).code).toBe(0);
+    existing('copydry/spectro-packs/archive/hello', { imageTagMutability: 'IMMUTABLE' });
+    const to = ['--from', `oci:${layout}`, '--to', `${w.host}/copydry`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url];
+    const before = w.standin.calls.length;
+    const run = await runCli(['copy', 'hello:1.0.0', ...to, '--ecr-encryption', 'KMS', '--ecr-tag-mutability', 'MUTABLE', '--dry-run', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<{ status: string; plan?: string; bytesToCopy?: number; warnings?: { message: string }[] }> };
+    await expectSchemaValid(report);
+    expect(report.ok).toBe(true);
+    expect(report.results[0]).toMatchObject({ status: 'planned', plan: 'conflict', bytesToCopy: 0 });
+    expect(report.results[0]?.warnings?.map((x) => x.message)).toEqual([
+      'a real run would refuse this pack (CONFLICT, exit 1): --ecr-encryption KMS was asked, but the ECR repository copydry/spectro-packs/archive/hello already existed with AES256 encryption: refused, nothing pushed to it',
+    ]);
+    expect(w.standin.calls.slice(before).map((c) => c.op)).not.toContain('CreateRepository');
+    expect(w.standin.repositories.has('copydry/spectro-packs/archive')).toBe(false);
+    expect(await tagsIn('copydry/spectro-packs/archive/hello')).toEqual([]);
+
+    const warn = await runCli(['copy', 'hello:1.0.0', ...to, '--ecr-tag-mutability', 'MUTABLE', '--dry-run', '--json'], { env: env() });
+    expect(warn.code, warn.stderr).toBe(0);
+    const planned = (JSON.parse(warn.stdout) as { results: Array<{ status: string; plan?: string; warnings?: { message: string }[] }> }).results[0];
+    expect(planned).toMatchObject({ status: 'planned', plan: 'new' });
+    expect(planned?.warnings?.map((x) => x.message)).toEqual([
+      '--ecr-tag-mutability MUTABLE was asked, but the ECR repository copydry/spectro-packs/archive/hello already existed with IMMUTABLE tags, which ECR keeps',
+    ]);
+    expect(await tagsIn('copydry/spectro-packs/archive/hello')).toEqual([]);
+  });
 });
 
 describe('push --dry-run against ECR repositories with their own settings (what the real run would do, writing nothing)', () => {
