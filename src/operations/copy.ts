@@ -252,6 +252,11 @@ async function copyOne(
     }
 
     if (options.dryRun === true) {
+      // --force where the store would still refuse to replace the version: a planned conflict (as push).
+      const refusedReplace = existing === undefined ? undefined : to.store.refusesReplacing?.(dstRepo, item.version, existing.digest);
+      if (refusedReplace !== undefined && existing !== undefined) {
+        return done({ status: 'planned', plan: 'conflict', digest, existingDigest: existing.digest, size, bytesToCopy: 0, warnings: [refusalWarning(refusedReplace)] });
+      }
       let bytesToCopy = 0;
       for (const blob of blobs) if (!(await to.store.hasBlob(dstRepo, blob.digest))) bytesToCopy += blob.size;
       return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size, bytesToCopy });

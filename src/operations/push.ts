@@ -653,6 +653,10 @@ async function publishTo(
     throw new PackpubError('INTERNAL', `archive of ${name}:${version} was not built`);
   }
   if (ctx.dryRun === true) {
+    // --force where the store would still refuse to replace the version (an ECR repository that existed
+    // mutable where immutable was asked): a planned conflict, as checkRepository's refusals.
+    const refused = existing === undefined ? undefined : store.refusesReplacing?.(where.repo, version, existing.descriptor.digest);
+    if (refused !== undefined && existing !== undefined) return done({ status: 'planned', plan: 'conflict', digest: existing.descriptor.digest, bytesToUpload: 0, warnings: [refusalWarning(refused)] });
     const bytesToUpload = (await store.hasBlob(where.repo, built.digest)) ? 0 : built.size;
     return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', bytesToUpload });
   }

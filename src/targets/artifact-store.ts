@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor, FetchedManifest } from '../oci/manifest.js';
 
@@ -126,6 +127,13 @@ export interface ArtifactStore {
    * run would create it. Absent where preparing checks nothing.
    */
   checkRepository?(repository: string): Promise<void>;
+  /**
+   * The refusal (CONFLICT) pushManifest would throw for writing `tag`, which holds another digest `holds`,
+   * known without a request from what prepareRepository or checkRepository found (ECR: a repository that
+   * existed with mutable tags where immutable ones were asked, in which packpub never replaces a version);
+   * undefined when the store would replace it. A dry run planning an overwrite (--force) asks it.
+   */
+  refusesReplacing?(repository: string, tag: string, holds: Digest): PackpubError | undefined;
   /** What prepareRepository (or checkRepository) found about `repository` that the user must be told (empty or absent: nothing). */
   repositoryWarnings?(repository: string): readonly StoreWarning[];
   /**
@@ -163,6 +171,7 @@ export type WritableStore = Pick<
   | 'pushManifest'
   | 'prepareRepository'
   | 'checkRepository'
+  | 'refusesReplacing'
   | 'repositoryWarnings'
   | 'intendPush'
   | 'intendMountFrom'

@@ -86,6 +86,20 @@ export class EcrStore extends GenericRegistryStore {
     await super.prepareRepository(repository);
   }
 
+  /** Replacing a tag of a repository that existed with mutable tags where immutable ones were asked (mutableDespiteAsked). */
+  refusesReplacing(repository: string, tag: string, holds: Digest): PackpubError | undefined {
+    const mutable = this.mutableDespiteAsked.get(repository);
+    if (mutable === undefined) return undefined;
+    const asked = this.settings.tagMutability ?? 'IMMUTABLE';
+    return new PackpubError(
+      'CONFLICT',
+      `${this.reference(repository, tag)} already holds a different artifact (${holds}); --ecr-tag-mutability ${asked} was asked, but the ECR repository existed with ${mutable} tags, so replacing it is refused as ECR would refuse it in an immutable repository`,
+      {
+        hint: `--ecr-tag-mutability applies to repositories packpub creates; make this one immutable too (aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability ${asked}) and publish a new version, or leave out --ecr-tag-mutability to replace the version with --force`,
+      },
+    );
+  }
+
   /** prepareRepository's read-only twin: the same comparison, no CreateRepository. */
   checkRepository(repository: string): Promise<void> {
     return this.check(repository);
@@ -101,20 +115,11 @@ export class EcrStore extends GenericRegistryStore {
   }
 
   override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
-    const mutable = this.mutableDespiteAsked.get(repository);
-    if (mutable !== undefined && !reference.startsWith('sha256:')) {
+    if (this.mutableDespiteAsked.has(repository) && !reference.startsWith('sha256:')) {
       const local = sha256Digest(bytes);
       const current = await super.headManifest(repository, reference);
-      if (current !== undefined && current.digest !== local) {
-        const asked = this.settings.tagMutability ?? 'IMMUTABLE';
-        throw new PackpubError(
-          'CONFLICT',
-          `${this.reference(repository, reference)} already holds a different artifact (${current.digest}); --ecr-tag-mutability ${asked} was asked, but the ECR repository existed with ${mutable} tags, so replacing it is refused as ECR would refuse it in an immutable repository`,
-          {
-            hint: `--ecr-tag-mutability applies to repositories packpub creates; make this one immutable too (aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability ${asked}) and publish a new version, or leave out --ecr-tag-mutability to replace the version with --force`,
-          },
-        );
-      }
+      const refusal = current === undefined || current.digest === local ? undefined : this.refusesReplacing(repository, reference, current.digest);
+      if (refusal !== undefined) throw refusal;
     }
     try {
       return await super.pushManifest(repository, reference, bytes, mediaType);

@@ -84,6 +84,15 @@ describe('ECR journey through the CLI', () => {
 
     // Other content under the same version, --force: refused as ECR refuses it in an immutable repository.
     const changed = await writePack(join(w.root, 'changed'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    // The dry run says so too: a planned conflict (exit 0, as any planned conflict), not an overwrite.
+    const planned = await runCli(['push', changed, ...args, '--force', '--dry-run', '--json'], { env: env() });
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = (JSON.parse(planned.stdout) as { results: Array<{ status: string; plan?: string; digest?: string; warnings?: { message: string }[] }> }).results[0];
+    expect(plan).toMatchObject({ status: 'planned', plan: 'conflict', digest: before });
+    expect(plan?.warnings?.[0]?.message).toContain(
+      `a real run would refuse this pack (CONFLICT, exit 1): ${w.host}/${repo}:1.0.0 already holds a different artifact (${before}); --ecr-tag-mutability IMMUTABLE was asked`,
+    );
+    expect(await digestOf()).toBe(before);
     const forced = await runCli(['push', changed, ...args, '--force'], { env: env() });
     expect(forced.code).toBe(1);
     expect(forced.stdout + forced.stderr).toContain(

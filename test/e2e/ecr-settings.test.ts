@@ -223,6 +223,19 @@ describe('copy into an ECR pack repository that already exists', () => {
       '--ecr-tag-mutability MUTABLE was asked, but the ECR repository copydry/spectro-packs/archive/hello already existed with IMMUTABLE tags, which ECR keeps',
     ]);
     expect(await tagsIn('copydry/spectro-packs/archive/hello')).toEqual([]);
+
+    // --force onto a version of other content in a repository that existed mutable, IMMUTABLE asked: the
+    // real copy would refuse to replace it, so the dry run plans a conflict, not an overwrite.
+    const changed = await writePack(join(w.root, 'changed-hello'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    expect((await runCli(['push', changed, ...ecrArgs('copyforce')], { env: env() })).code).toBe(0);
+    const forceTo = ['--from', `oci:${layout}`, '--to', `${w.host}/copyforce`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url];
+    const forced = await runCli(['copy', 'hello:1.0.0', ...forceTo, '--ecr-tag-mutability', 'IMMUTABLE', '--force', '--dry-run', '--json'], { env: env() });
+    expect(forced.code, forced.stderr).toBe(0);
+    const forcedPlan = (JSON.parse(forced.stdout) as { results: Array<{ status: string; plan?: string; warnings?: { message: string }[] }> }).results[0];
+    expect(forcedPlan).toMatchObject({ status: 'planned', plan: 'conflict' });
+    expect(forcedPlan?.warnings?.[0]?.message).toMatch(/^a real run would refuse this pack \(CONFLICT, exit 1\): .*already holds a different artifact .*--ecr-tag-mutability IMMUTABLE was asked/);
+    const real = await runCli(['copy', 'hello:1.0.0', ...forceTo, '--ecr-tag-mutability', 'IMMUTABLE', '--force'], { env: env() });
+    expect(real.code).toBe(1);
   });
 });
 
