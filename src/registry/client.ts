@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import type { FetchedManifest } from '../oci/manifest.js';
-import { errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
+import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
@@ -27,6 +27,25 @@ const LIST_HOSTILE_HINT = 'the registry (or something in front of it) answers th
 const LIST_MALFORMED_HINT = 'the registry (or something in front of it) did not answer with a distribution-spec listing; report it to the registry owner';
 const STALL_HINT = 'the registry or the network is too slow or stalls; try again, or raise --retry-deadline';
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
+/**
+ * The PUT that ends an upload answered 404: the session the POST started is not where its Location leads (a
+ * proxy rewrote the header, or the registry lost the session). A new upload (the retry, from the POST) may work.
+ */
+function uploadLocationUnknown(host: string, location: string, err: RegistryError): RegistryError {
+  return new RegistryError('REGISTRY', `${host} started an upload, then answered 404 at the upload Location it gave ("${location.slice(0, 200)}", ${err.method ?? 'PUT'} ${err.url ?? ''})`, {
+    method: err.method,
+    url: err.url,
+    status: err.status,
+    ociCode: err.ociCode,
+    ociMessage: err.ociMessage,
+    retryable: true,
+    cause: err,
+    hint: 'the registry or a proxy in front of it sent an upload Location that leads nowhere: check the proxy (it must pass Location headers through, or rewrite them to its own address), or report it to the registry owner',
+  });
+}
+
+const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and packpub (a proxy, a cache) served other content on two attempts: bypass the proxy or cache, and report it to the registry owner';
+const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
 
 /**
@@ -304,7 +323,8 @@ export class RegistryClient {
       post ??= await this.attempt({ ...start, url: uploadsUrl }, n);
       await discardBody(post);
       if (post.status === 201) return; // the registry already had it, or mounted it
-      const location = withDigestParam(resolveLocation(getHeader(post, 'location'), post.url), digest);
+      const given = getHeader(post, 'location');
+      const location = withDigestParam(resolveLocation(given, post.url), digest);
       const put = await this.attempt(
         {
           ...common,
@@ -315,7 +335,9 @@ export class RegistryClient {
           expect: [201],
         },
         n,
-      );
+      ).catch((err: unknown) => {
+        throw isRegistryError(err) && err.status === 404 ? uploadLocationUnknown(this.host, given ?? '', err) : err;
+      });
       await discardBody(put);
     }, signal);
   }
@@ -510,6 +532,23 @@ export class RegistryClient {
    * when the bytes do not match the digest asked for or the `Docker-Content-Digest` sent.
    */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    try {
+      return await this.getManifestOnce(repository, reference, signal);
+    } catch (err) {
+      // Bytes that do not hash to the digest asked for or announced were changed on the way (a proxy or cache
+      // serving other content) or raced a tag move: a GET is safe to repeat, so once more before failing.
+      if (!isPackpubError(err, 'DIGEST_MISMATCH')) throw err;
+      this.debug?.(`${errorMessage(err)}; reading the manifest once more`);
+    }
+    try {
+      return await this.getManifestOnce(repository, reference, signal);
+    } catch (err) {
+      if (!isPackpubError(err, 'DIGEST_MISMATCH')) throw err;
+      throw new PackpubError('DIGEST_MISMATCH', `${err.message} (twice in a row)`, { hint: OTHER_CONTENT_HINT_AFTER_RETRY, cause: err });
+    }
+  }
+
+  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     return this.requestWithinDeadline(this.manifestSpec('GET', repository, reference, signal), async (res) => {
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
@@ -519,6 +558,12 @@ export class RegistryClient {
       const bytes = await readBounded(res.body, MAX_MANIFEST_BYTES + 1);
       if (bytes.length > MAX_MANIFEST_BYTES) {
         throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
+      }
+      const refused = errorBodyOf(bytes);
+      if (refused !== undefined) {
+        throw new PackpubError('REGISTRY', `${this.host} answered ${res.status} with an error body instead of manifest ${reference} of ${repository}: ${refused}`, {
+          hint: ERROR_AS_SUCCESS_HINT,
+        });
       }
       const digest = sha256Digest(bytes);
       const header = getHeader(res, 'docker-content-digest')?.trim();

@@ -178,6 +178,17 @@ export function parseOciErrors(body: Buffer | string): OciError[] {
   }
 }
 
+/**
+ * The OCI errors a success answer carries instead of its document (`{"errors":[...]}` and no
+ * `schemaVersion`), as `CODE: message`; undefined for anything else. Some proxies answer errors with 200.
+ */
+export function errorBodyOf(body: Buffer): string | undefined {
+  if (body.length > ERROR_BODY_LIMIT || !body.subarray(0, 64).toString('utf8').trimStart().startsWith('{')) return undefined;
+  const errors = parseOciErrors(body);
+  if (errors.length === 0 || body.includes('"schemaVersion"')) return undefined;
+  return errors.map((e) => `${e.code}${e.message === '' ? '' : `: ${e.message}`}`).join('; ');
+}
+
 /** What the auth layer did for a request; lets error mapping tell "wrong password" from "no permission". */
 export interface AuthOutcome {
   scheme: 'none' | 'basic' | 'bearer';
@@ -353,6 +364,14 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     hint = 'the tag is immutable on this registry; publish a new version instead';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
   else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
+  else if (ctx.status >= 200 && ctx.status < 400) {
+    // A success or redirect status the distribution API (or Harbor's) does not give to this request (a 206 to a whole
+    // manifest GET, a 302 without a Location, a 200 to an upload's PUT): not an error, not the answer either.
+    return new RegistryError('REGISTRY', `${ctx.host} answered ${status}${attempts} to ${where}, a status a registry does not give to this request`, {
+      ...base,
+      hint: `the registry or a proxy in front of it answers in a way packpub cannot trust; run again, and if it persists check the proxy (or bypass it) and report it to the registry's owner`,
+    });
+  }
   return new RegistryError('REGISTRY', `${ctx.host} answered ${status}${attempts} (${where})`, {
     ...base,
     retryable,

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MutationPlan, startAnswerFuzzer } from '../support/answer-fuzzer.js';
+import { MutationPlan, startAnswerFuzzer, type Mutation, type MutationSource } from '../support/answer-fuzzer.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { skipWaits } from '../support/clock.js';
 import { treeOf } from '../support/files.js';
@@ -244,5 +244,94 @@ describe('an answer cut off before its Content-Length', () => {
     expect(run.stderr).toContain(`error: an answer from ${w.fuzz.host} did not have the length it announced (cut off on the way)`);
     expect(run.stderr).toContain('hint: the registry or a proxy cut the answer short');
     expect(run.stderr).not.toContain('bug in packpub');
+  });
+});
+
+describe('odd answers the fuzz met, each named with what to do', () => {
+  const FLAGS = ['--retry-attempts', '3', '--request-timeout', '5'];
+  /** Mutate the first `times` answers that `match` (everything else passes). */
+  const first = (times: number, match: (method: string, path: string) => boolean, mutation: Mutation) => {
+    let left = times;
+    return { decide: (method: string, path: string) => (match(method, path) && left-- > 0 ? mutation : undefined) };
+  };
+  const run = async (plan: MutationSource, argv: string[]) => {
+    w.fuzz.applied = [];
+    w.fuzz.plan = plan;
+    try {
+      return await runCli([...argv, ...FLAGS], { env: w.env });
+    } finally {
+      w.fuzz.plan = undefined;
+    }
+  };
+
+  it('a 200 answer carrying an error body says so (not a conflict with an unknown published layer), and publishes nothing', async () => {
+    const pack = w.work.packs[0]!;
+    const plan = first(100, (method, path) => method === 'GET' && path.startsWith('/v2/e200/') && path.includes('/manifests/'), { kind: 'status', status: 200 });
+    const r = await run(plan, ['push', pack.dir, '--registry', `${w.fuzz.host}/e200`]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${w.fuzz.host} answered 200 with an error body instead of manifest ${pack.version} of e200/spectro-packs/archive/${pack.name}: MANIFEST_UNKNOWN: manifest unknown`);
+    expect(r.stderr).toContain('hint: the registry or a proxy in front of it answers errors with a success status');
+    expect(r.stderr).not.toContain('CONFLICT');
+    const held = await w.reader.holdings('e200');
+    expect(held.problems).toEqual([]);
+    expect([...held.tags.keys()]).toEqual([]);
+  });
+
+  it('an upload Location that leads nowhere is retried with a new upload, and the push lands', async () => {
+    const pack = w.work.packs[0]!;
+    const plan = first(1, (method, path) => method === 'POST' && path.startsWith('/v2/loc1/') && path.includes('/blobs/uploads/'), { kind: 'location', value: '::garbage::' });
+    const r = await run(plan, ['push', pack.dir, '--registry', `${w.fuzz.host}/loc1`]);
+    expect(r.code, r.stderr).toBe(0);
+    const held = await w.reader.holdings('loc1');
+    expect(held.problems).toEqual([]);
+    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+    expect(held.tags.get(`loc1/${key}`)).toBe(w.expected.get(key));
+  });
+
+  it('an upload Location that always leads nowhere names the Location, not a missing blob, and tags nothing', async () => {
+    const pack = w.work.packs[0]!;
+    const plan = first(100, (method, path) => method === 'POST' && path.startsWith('/v2/loc2/') && path.includes('/blobs/uploads/'), { kind: 'location', value: '::garbage::' });
+    const r = await run(plan, ['push', pack.dir, '--registry', `${w.fuzz.host}/loc2`]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${w.fuzz.host} started an upload, then answered 404 at the upload Location it gave ("::garbage::", PUT http://${w.fuzz.host}/v2/loc2/spectro-packs/archive/blobs/uploads/::garbage::`);
+    expect(r.stderr).toContain('hint: the registry or a proxy in front of it sent an upload Location that leads nowhere');
+    expect(r.stderr).not.toMatch(/blob sha256:\S+ not found/);
+    const held = await w.reader.holdings('loc2');
+    expect(held.problems).toEqual([]);
+    expect([...held.tags.keys()]).toEqual([]);
+  });
+
+  it('a success status the distribution API does not give is named as such, with a hint', async () => {
+    const pack = w.work.packs[0]!;
+    const plan = first(100, (method, path) => method === 'GET' && path.includes('/manifests/'), { kind: 'status', status: 206 });
+    const r = await run(plan, ['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(
+      `error: ${w.fuzz.host} answered 206 to GET http://${w.fuzz.host}/v2/ref/spectro-packs/archive/${pack.name}/manifests/${pack.version}, a status a registry does not give to this request`,
+    );
+    expect(r.stderr).toContain('hint: the registry or a proxy in front of it answers in a way packpub cannot trust');
+  });
+
+  it('a manifest body replaced on the way once is read again: the copy lands', async () => {
+    const pack = w.work.packs[1]!;
+    const other = { kind: 'body' as const, body: Buffer.from('{"schemaVersion":2,"layers":[]}'), label: 'other' };
+    const plan = first(1, (method, path) => method === 'GET' && path.startsWith('/v2/ref/') && path.includes('/manifests/'), other);
+    const r = await run(plan, ['copy', `${pack.name}:${pack.version}`, '--from', `${w.fuzz.host}/ref`, '--to', `${w.fuzz.host}/swap1`]);
+    expect(r.code, r.stderr).toBe(0);
+    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+    const held = await w.reader.holdings('swap1');
+    expect(held.problems).toEqual([]);
+    expect(held.tags.get(`swap1/${key}`)).toBe(w.expected.get(key));
+  });
+
+  it('a manifest body replaced on every read fails after the second read, saying so', async () => {
+    const pack = w.work.packs[0]!;
+    const other = { kind: 'body' as const, body: Buffer.from('{"schemaVersion":2,"layers":[]}'), label: 'other' };
+    const plan = first(100, (method, path) => method === 'GET' && path.includes('/manifests/'), other);
+    const r = await run(plan, ['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`error: manifest ${pack.version.replace(/\./g, '\\.')} in ref/spectro-packs/archive/${pack.name}: ${w.fuzz.host} says sha256:[0-9a-f]{64}, the bytes hash to sha256:[0-9a-f]{64} \\(twice in a row\\)`));
+    expect(r.stderr).toContain('hint: the registry or something between it and packpub (a proxy, a cache) served other content on two attempts');
+    expect(w.fuzz.applied.filter((a) => a.includes('/manifests/'))).toHaveLength(2);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFromNetwork, errorFromResponse, parseOciErrors, readBounded, type AuthOutcome, type ResponseErrorContext } from '../../../src/registry/errors.js';
+import { errorBodyOf, errorFromNetwork, errorFromResponse, parseOciErrors, readBounded, type AuthOutcome, type ResponseErrorContext } from '../../../src/registry/errors.js';
 import { Readable } from 'node:stream';
 
 const url = new URL('https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=SECRETSTATE');
@@ -20,6 +20,17 @@ describe('parseOciErrors', () => {
     const big = Readable.from([Buffer.alloc(40_000, 1), Buffer.alloc(40_000, 2)]);
     expect((await readBounded(big, 50_000)).length).toBe(50_000);
     expect(big.destroyed).toBe(true);
+  });
+});
+
+describe('errorBodyOf', () => {
+  it('names the OCI errors a success answer carries instead of its document, and nothing else', () => {
+    expect(errorBodyOf(body('MANIFEST_UNKNOWN', 'manifest unknown'))).toBe('MANIFEST_UNKNOWN: manifest unknown');
+    expect(errorBodyOf(Buffer.from('{"errors":[{"code":"denied"},{"code":"x","message":"y"}]}'))).toBe('DENIED; X: y');
+    expect(errorBodyOf(Buffer.from('{"schemaVersion":2,"errors":[{"code":"X"}],"layers":[]}'))).toBeUndefined();
+    expect(errorBodyOf(Buffer.from('{"errors":[]}'))).toBeUndefined();
+    expect(errorBodyOf(Buffer.from('not json'))).toBeUndefined();
+    expect(errorBodyOf(Buffer.alloc(0))).toBeUndefined();
   });
 });
 
@@ -131,6 +142,16 @@ describe('errorFromResponse', () => {
     expect(err.message).not.toContain('SECRETSTATE');
     expect(err.url).not.toContain('SECRETSTATE');
     expect(err.hint ?? '').not.toBe('');
+  });
+
+  it('names a success or redirect status no registry gives to the request, with a hint, not retried', () => {
+    for (const status of [200, 206, 302]) {
+      const err = errorFromResponse({ ...base, method: 'GET', status, body: Buffer.from('{}') });
+      expect(err.code).toBe('REGISTRY');
+      expect(err.message).toBe(`harbor.example.com answered ${status} to GET https://harbor.example.com/v2/proj/spectro-packs/archive/x/blobs/uploads/?_state=***, a status a registry does not give to this request`);
+      expect(err.hint).toMatch(/^the registry or a proxy in front of it answers in a way packpub cannot trust/);
+      expect(err.retryable).toBe(false);
+    }
   });
 
   it('keeps status, OCI code and method on the error for callers to branch on', () => {
