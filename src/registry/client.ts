@@ -220,12 +220,12 @@ export class RegistryClient {
    * body dripping in a byte at a time never trips the per-chunk timeout, so one timer bounds the attempts,
    * their backoff and the body read together (as fetchBlob does for a blob).
    */
-  private async requestWithinDeadline<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>): Promise<T> {
+  private async requestWithinDeadline<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>, leftMs = this.retry.deadlineMs): Promise<T> {
     const what = `${spec.subject ?? spec.url.pathname} from ${this.host}`;
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new PackpubError('NETWORK', `${what} did not arrive within the retry deadline of ${formatSeconds(this.retry.deadlineMs)}`, { hint: STALL_HINT })),
-      this.retry.deadlineMs,
+      leftMs,
     );
     timer.unref();
     const signal = spec.signal === undefined ? deadline.signal : AbortSignal.any([spec.signal, deadline.signal]);
@@ -532,23 +532,25 @@ export class RegistryClient {
    * when the bytes do not match the digest asked for or the `Docker-Content-Digest` sent.
    */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    // --retry-deadline bounds the manifest read whole, the second read below included.
+    const until = Date.now() + this.retry.deadlineMs;
     try {
       return await this.getManifestOnce(repository, reference, signal);
     } catch (err) {
       // Bytes that do not hash to the digest asked for or announced were changed on the way (a proxy or cache
       // serving other content) or raced a tag move: a GET is safe to repeat, so once more before failing.
-      if (!isPackpubError(err, 'DIGEST_MISMATCH')) throw err;
+      if (!isPackpubError(err, 'DIGEST_MISMATCH') || Date.now() >= until) throw err;
       this.debug?.(`${errorMessage(err)}; reading the manifest once more`);
     }
     try {
-      return await this.getManifestOnce(repository, reference, signal);
+      return await this.getManifestOnce(repository, reference, signal, until - Date.now());
     } catch (err) {
       if (!isPackpubError(err, 'DIGEST_MISMATCH')) throw err;
       throw new PackpubError('DIGEST_MISMATCH', `${err.message} (twice in a row)`, { hint: OTHER_CONTENT_HINT_AFTER_RETRY, cause: err });
     }
   }
 
-  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number): Promise<FetchedManifest> {
     return this.requestWithinDeadline(this.manifestSpec('GET', repository, reference, signal), async (res) => {
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
@@ -583,7 +585,7 @@ export class RegistryClient {
         }
       }
       return { descriptor: { mediaType: mediaType ?? 'application/octet-stream', digest, size: bytes.length }, bytes };
-    });
+    }, leftMs);
   }
 
   /**
