@@ -124,7 +124,8 @@ export interface ArtifactStore {
    * settings with what was asked, throwing the refusal prepareRepository would throw (CONFLICT) and keeping
    * the same warnings (repositoryWarnings), but only reads (ECR: DescribeRepositories, ListTagsForResource
    * when resource tags were asked; never CreateRepository). A repository that does not exist passes: the real
-   * run would create it. Absent where preparing checks nothing.
+   * run would create it. Harbor: a missing project is refused (NOT_FOUND) as the real run refuses it, unless
+   * --create-project would create it. Absent where preparing checks nothing.
    */
   checkRepository?(repository: string): Promise<void>;
   /**

@@ -31,6 +31,7 @@ function isPolicyViolation(err: unknown): err is RegistryError {
 export class HarborStore extends GenericRegistryStore {
   override readonly kind = 'harbor' as const;
   private readonly ensureProject: (project: string) => Promise<void>;
+  private readonly checkProject: (project: string) => Promise<void>;
   /** Manifests pushed in this run, so a read-back blocked by a project policy can trust the PUT. */
   private readonly pushed = new Map<string, { digest: Digest; bytes: Buffer; mediaType: string }>();
 
@@ -41,20 +42,33 @@ export class HarborStore extends GenericRegistryStore {
   ) {
     super(client);
     this.ensureProject = onceper(async (project) => {
-      const state = await this.api.projectState(project);
-      if (state !== 'missing') return;
-      if (!this.createProject) {
-        throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location}; create it or pass --create-project`, {
-          hint: `the first segment of the base path is the Harbor project; create "${project}" in Harbor, or pass --create-project (needs a user allowed to create projects)`,
-        });
-      }
-      await this.api.createProject(project);
+      if (await this.projectMissing(project)) await this.api.createProject(project);
     });
+    this.checkProject = onceper(async (project) => {
+      await this.projectMissing(project);
+    });
+  }
+
+  /** Whether the project must be created (with --create-project); without it, a missing project is refused. */
+  private async projectMissing(project: string): Promise<boolean> {
+    const state = await this.api.projectState(project);
+    if (state !== 'missing') return false;
+    if (!this.createProject) {
+      throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location}; create it or pass --create-project`, {
+        hint: `the first segment of the base path is the Harbor project; create "${project}" in Harbor, or pass --create-project (needs a user allowed to create projects)`,
+      });
+    }
+    return true;
   }
 
   override async prepareRepository(repository: string): Promise<void> {
     await this.ensureProject(projectOf(repository));
     await super.prepareRepository(repository);
+  }
+
+  /** A dry run's prepareRepository: the same project check, creating nothing (--create-project plans it). */
+  async checkRepository(repository: string): Promise<void> {
+    await this.checkProject(projectOf(repository));
   }
 
   override async listRepositories(prefix: string): Promise<string[]> {

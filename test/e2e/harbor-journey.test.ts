@@ -55,6 +55,18 @@ describe('Harbor journey through the CLI', () => {
     expectNoSecrets(missing.stdout + missing.stderr + wrong.stdout + wrong.stderr);
   });
 
+  it('--dry-run names the missing project as the real run does (exit 1), and with --create-project plans the push, creating nothing', async () => {
+    const dry = await runCli(['push', w.pack, ...target('dry-project'), '--dry-run', '-u', ADMIN, '--password-stdin'], { stdin: ADMIN_PASSWORD, env: env() });
+    expect(dry.code, dry.stderr).toBe(1);
+    expect(dry.stderr + dry.stdout).toContain(`project dry-project does not exist on ${w.harbor.host}; create it or pass --create-project`);
+    const planned = await runCli(['push', w.pack, ...target('dry-project'), '--dry-run', '--create-project', '-u', ADMIN, '--password-stdin'], { stdin: ADMIN_PASSWORD, env: env() });
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('plan new hello-universe:1.0.0');
+    expect(w.harbor.projects.has('dry-project')).toBe(false);
+    expect([...w.harbor.repositories.keys()].filter((r) => r.startsWith('dry-project/'))).toEqual([]);
+    expectNoSecrets(dry.stdout + dry.stderr + planned.stdout + planned.stderr);
+  });
+
   it('--create-project creates it and publishes', async () => {
     const run = await runCli(['push', w.pack, ...target('new-project/packs'), '--create-project', '-u', ADMIN, '--password-stdin'], {
       stdin: ADMIN_PASSWORD,
