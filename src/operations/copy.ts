@@ -219,7 +219,7 @@ async function copyOne(
     // Declaring the push first gets a pull,push token in one go, so rejected credentials are reported as
     // missing push permission (and ECR creates the repository); a dry run only reads, and makes the same
     // check of an existing repository's settings (checkRepository): a refusal-to-come is a planned conflict.
-    const refused = options.dryRun === true ? await plannedRefusal(to.store, dstRepo) : undefined;
+    const refused = options.dryRun === true ? await plannedRefusal(to.store, baseRepository(to.basePath), dstRepo) : undefined;
     if (options.dryRun !== true) await ctx.prepare(dstRepo);
     const existing = await to.store.headManifest(dstRepo, item.version);
     if (refused !== undefined) {

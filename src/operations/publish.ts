@@ -21,11 +21,13 @@ export function defaultConcurrency(): number {
 const BASE_ARTIFACT_CREATED = new Date('2000-01-01T00:00:00Z');
 
 /**
- * A dry run's look at the repository the real run would prepare (checkRepository, reading only): the
- * refusal prepareRepository would throw (CONFLICT: an existing ECR repository's weaker encryption or other
- * KMS key), or undefined. Any other error is thrown, as the real run would fail with it.
+ * A dry run's look at the repositories the real run would prepare (checkRepository, reading only): the base
+ * repository `base`, then the pack's `repo`. The refusal prepareRepository would throw (CONFLICT: an existing
+ * ECR repository's weaker encryption or other KMS key), or undefined. Any other error is thrown, as the real
+ * run would fail with it (a missing Harbor project; an ECR repository missing with --no-create-repositories).
  */
-export async function plannedRefusal(store: Pick<WritableStore, 'checkRepository'>, repo: string): Promise<PackpubError | undefined> {
+export async function plannedRefusal(store: Pick<WritableStore, 'checkRepository'>, base: string, repo: string): Promise<PackpubError | undefined> {
+  await store.checkRepository?.(base, { marker: true });
   try {
     await store.checkRepository?.(repo);
     return undefined;

@@ -405,7 +405,7 @@ function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, v
         try {
           if (dryRun) {
             // Where the real run prepares the repository, the dry run makes the same check, reading only.
-            const refused = await plannedRefusal(store, repo);
+            const refused = await plannedRefusal(store, baseRepository(state.target.basePath), repo);
             const manifest = await store.getManifest(repo, version);
             return refused === undefined ? { manifest } : { manifest, refused };
           }

@@ -124,10 +124,12 @@ export interface ArtifactStore {
    * settings with what was asked, throwing the refusal prepareRepository would throw (CONFLICT) and keeping
    * the same warnings (repositoryWarnings), but only reads (ECR: DescribeRepositories, ListTagsForResource
    * when resource tags were asked; never CreateRepository). A repository that does not exist passes: the real
-   * run would create it. Harbor: a missing project is refused (NOT_FOUND) as the real run refuses it, unless
-   * --create-project would create it. Absent where preparing checks nothing.
+   * run would create it; with ECR's --no-create-repositories it is refused (NOT_FOUND) as the real run's
+   * first write into it is, the base repository (`marker`) too. Harbor: a missing project is refused
+   * (NOT_FOUND) as the real run refuses it, unless --create-project would create it. Absent where preparing
+   * checks nothing.
    */
-  checkRepository?(repository: string): Promise<void>;
+  checkRepository?(repository: string, options?: PrepareRepositoryOptions): Promise<void>;
   /**
    * The refusal (CONFLICT) pushManifest would throw for writing `tag`, which holds another digest `holds`,
    * known without a request from what prepareRepository or checkRepository found (ECR: a repository that

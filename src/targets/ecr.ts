@@ -1,7 +1,8 @@
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { EcrClients } from '../aws/ecr-sdk.js';
-import { errorMessage, PackpubError } from '../errors.js';
+import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
+import { EMPTY_CONFIG } from '../oci/manifest.js';
 import { isRegistryError } from '../registry/errors.js';
 import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
@@ -40,11 +41,32 @@ export class EcrStore extends GenericRegistryStore {
       if (made === 'created' || marker) return;
       await this.compare(repository);
     });
-    this.check = onceper((repository) => this.compare(repository));
+    this.check = onceper(async (key) => {
+      const marker = key.startsWith('marker:');
+      const repository = marker ? key.slice('marker:'.length) : key;
+      if (this.settings.create === false) await this.mustExist(repository);
+      if (!marker) await this.compare(repository);
+    });
   }
 
-  /** checkRepository, once per repository. */
-  private readonly check: (repository: string) => Promise<void>;
+  /** checkRepository, once per repository (`marker:<repo>` for the base repository, as `ensure`). */
+  private readonly check: (key: string) => Promise<void>;
+
+  /**
+   * With --no-create-repositories, a dry run's check that the repository exists, as the real run finds out on
+   * its first write (NOT_FOUND, explain). It needs no permission beyond the lookup's (ecr:BatchGetImage): ECR
+   * answers a manifest read in a missing repository 404 NAME_UNKNOWN, and a manifest missing from an existing
+   * one 404 MANIFEST_UNKNOWN ("Requested image not found"). The manifest asked for is the `{}` config's digest,
+   * which no repository holds as a manifest. Another 404 cannot tell: the repository is taken to be there.
+   */
+  private async mustExist(repository: string): Promise<void> {
+    try {
+      await this.client.getManifest(repository, EMPTY_CONFIG.digest);
+    } catch (err) {
+      if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN') throw this.missing(repository, err, true);
+      if (!isPackpubError(err, 'NOT_FOUND')) throw err;
+    }
+  }
 
   /**
    * Compare an existing repository's own settings with what was asked (checkEcrSettings): throw the
@@ -100,9 +122,9 @@ export class EcrStore extends GenericRegistryStore {
     );
   }
 
-  /** prepareRepository's read-only twin: the same comparison, no CreateRepository. */
-  checkRepository(repository: string): Promise<void> {
-    return this.check(repository);
+  /** prepareRepository's read-only twin: the same comparison, no CreateRepository; with creation off, the repository must exist (mustExist). */
+  checkRepository(repository: string, options?: PrepareRepositoryOptions): Promise<void> {
+    return this.check(options?.marker === true ? `marker:${repository}` : repository);
   }
 
   repositoryWarnings(repository: string): readonly StoreWarning[] {
@@ -155,13 +177,17 @@ export class EcrStore extends GenericRegistryStore {
 
   /** A missing repository when creation is off: say how to create it. */
   private explain(err: unknown, repository: string): unknown {
-    if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN' && this.settings.create === false) {
-      return new PackpubError('NOT_FOUND', `ECR repository ${repository} does not exist on ${this.location}`, {
-        hint: `drop --no-create-repositories so packpub creates it, or run: aws ecr create-repository --repository-name ${repository}`,
-        cause: err,
-      });
-    }
+    if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN' && this.settings.create === false) return this.missing(repository, err, false);
     return err;
+  }
+
+  private missing(repository: string, cause: unknown, dryRun: boolean): PackpubError {
+    // A registry with a CREATE_ON_PUSH repository creation template creates it on the first push, which a read cannot tell.
+    const template = dryRun ? ' (unless a CREATE_ON_PUSH repository creation template of the registry creates it on the real push: a dry run cannot tell)' : '';
+    return new PackpubError('NOT_FOUND', `ECR repository ${repository} does not exist on ${this.location}`, {
+      hint: `drop --no-create-repositories so packpub creates it, or run: aws ecr create-repository --repository-name ${repository}${template}`,
+      cause,
+    });
   }
 
   override async close(): Promise<void> {

@@ -307,6 +307,54 @@ describe('push --dry-run against ECR repositories with their own settings (what 
     expect(callsUnder(mark, 'drytag').map((c) => c.op)).toEqual(['DescribeRepositories']);
   });
 
+  it('--no-create-repositories and a missing pack or base repository: the dry run fails that pack as the real run does (NOT_FOUND, exit 1), told by the manifest read alone', async () => {
+    existing('drymiss/spectro-packs/archive', {});
+    existing('drymiss/spectro-packs/archive/other', {});
+    const missing = 'drymiss/spectro-packs/archive/hello';
+    const before = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, w.other, ...ecrArgs('drymiss'), '--no-create-repositories', '--dry-run', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<JsonResult & { plan?: string; error?: { hint?: string } }> };
+    await expectSchemaValid(report);
+    expect(report.ok).toBe(false);
+    const hello = report.results.find((r) => r.name === 'hello');
+    expect(hello).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND', message: `ECR repository ${missing} does not exist on ${w.host}` } });
+    expect(hello?.error?.hint).toContain(`aws ecr create-repository --repository-name ${missing}`);
+    expect(hello?.error?.hint).toContain('CREATE_ON_PUSH');
+    expect(report.results.find((r) => r.name === 'other')).toMatchObject({ status: 'planned', plan: 'new' });
+    // No ECR API call but the registry password's (so no permission beyond the registry's manifest read); nothing created or pushed.
+    expect(w.standin.calls.slice(before).map((c) => c.op)).toEqual(['GetAuthorizationToken']);
+    expect([...w.standin.repositories.keys()].filter((k) => k.startsWith('drymiss/')).sort()).toEqual(['drymiss/spectro-packs/archive', 'drymiss/spectro-packs/archive/other']);
+    expect(await tagsIn('drymiss/spectro-packs/archive/other')).toEqual([]);
+
+    // The real run: the same refusal for that pack, before a byte of it is uploaded; the other pack is published.
+    const mark = w.proxy.requests.length;
+    const real = await runCli(['push', w.pack, w.other, ...ecrArgs('drymiss'), '--no-create-repositories'], { env: env() });
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain(`ECR repository ${missing} does not exist on ${w.host}`);
+    expect(real.stderr).not.toContain('CREATE_ON_PUSH');
+    expect(await tagsIn('drymiss/spectro-packs/archive/other')).toEqual(['1.0.0']);
+    expect(w.proxy.requests.slice(mark).filter((r) => r.path.startsWith(`/v2/${missing}/`)).filter((r) => r.status < 400)).toEqual([]);
+    expect(w.standin.repositories.has(missing)).toBe(false);
+
+    // A missing base repository: the real run's first write goes there (its marker), so the dry run asks too.
+    existing('drynobase/spectro-packs/archive/hello', {});
+    const nobase = await runCli(['push', w.pack, ...ecrArgs('drynobase'), '--no-create-repositories', '--dry-run'], { env: env() });
+    expect(nobase.code).toBe(1);
+    expect(nobase.stderr).toContain(`ECR repository drynobase/spectro-packs/archive does not exist on ${w.host}`);
+    const nobaseReal = await runCli(['push', w.pack, ...ecrArgs('drynobase'), '--no-create-repositories'], { env: env() });
+    expect(nobaseReal.code).toBe(1);
+    expect(nobaseReal.stderr).toContain(`ECR repository drynobase/spectro-packs/archive does not exist on ${w.host}`);
+    expect(await tagsIn('drynobase/spectro-packs/archive/hello')).toEqual([]);
+
+    // copy --dry-run into a missing repository: the same.
+    const layout = join(w.root, 'layout-drymiss');
+    expect((await runCli(['push', w.pack, '--oci-layout', layout], { env: env() })).code).toBe(0);
+    const copy = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `${w.host}/drymiss2`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url, '--no-create-repositories', '--dry-run'], { env: env() });
+    expect(copy.code).toBe(1);
+    expect(copy.stderr).toContain(`ECR repository drymiss2/spectro-packs/archive does not exist on ${w.host}`);
+  });
+
   it('a repository that does not exist: planned new, and no CreateRepository call', async () => {
     const before = w.standin.calls.length;
     const run = await runCli(['push', w.pack, ...ecrArgs('drynew'), '--ecr-encryption', 'KMS', '--ecr-tag', 'team=platform', '--dry-run', '--json'], { env: env() });
