@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { runCli } from '../support/cli.js';
+import { throwawaySecret } from '../support/secrets.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -19,10 +20,11 @@ import { registryWith } from '../support/push-setup.js';
  */
 
 const USER = 'ci-robot';
-const PASSWORD = 'redirect-Pa55word-5b7e';
+const PASSWORD = throwawaySecret('redirect-password');
 const BUCKET = 'bucket.s3.packpub.test';
-const SIGNATURE = 'f00dfeedSIGNATUREd00d';
-const KEY_ID = 'AKIAPACKPUBTESTKEY';
+/** The presigned URL's credential and signature: neither may show in any output. */
+const SIGNATURE = throwawaySecret('SIGNATURE');
+const KEY_ID = throwawaySecret('AKIATESTKEY');
 
 interface Seen {
   path: string;

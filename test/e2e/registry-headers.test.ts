@@ -5,6 +5,7 @@ import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { registryWith } from '../support/push-setup.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
+import { throwawaySecret } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -14,9 +15,9 @@ import { setup } from '../support/stage.js';
  */
 
 const USER = 'header-robot';
-const PASSWORD = 'header-Pa55word-2d8b';
-const TENANT = 'tenant-header-9a4f0c';
-const API_KEY = 'gateway-key-51e7d3b0';
+const PASSWORD = throwawaySecret('header-password');
+const TENANT = throwawaySecret('tenant-header');
+const API_KEY = throwawaySecret('gateway-key');
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-headers-');

@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
+
 /*
- * Checks on what a command prints: a secret in any form it could leak in, and stack traces.
+ * Throwaway secrets made at run time, and checks on what a command prints: a secret in any form it could
+ * leak in, and stack traces.
  */
+
+/** A secret made for one test run: `label`, a dash and 16 random hex digits (no committed text is a credential). */
+export function throwawaySecret(label: string): string {
+  return `${label}-${randomBytes(8).toString('hex')}`;
+}
 
 export interface SecretForm {
   /** What it is, for failure messages (never the value itself). */
