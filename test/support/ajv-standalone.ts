@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -51,29 +52,42 @@ export function expectSameVerdicts(generated: unknown, compiled: (data: unknown)
 }
 
 /**
- * The two tests every generated validator has: the committed module is what ajv generates from the schema
- * today (`generatedFile`, relative to the test file; `-u` regenerates it), and it gives the compiled
- * schema's verdict and errors on `runs` generated values, invalid ones by the thousand, valid ones at least
+ * Any value a YAML or JSON reader could give (scalars, and lists and mappings of up to three items,
+ * nested), with `text` for strings and mapping keys and `integer` for whole numbers: the "wrong in type
+ * and content" half of the values a generated validator is checked on.
+ */
+export function anyValue(text: fc.Arbitrary<string>, integer: fc.Arbitrary<number>): fc.Arbitrary<unknown> {
+  const scalar = fc.oneof(text, integer, fc.double(), fc.boolean(), fc.constant(null));
+  return fc.letrec((tie) => ({
+    any: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('any'), { maxLength: 3 }), fc.dictionary(text, tie('any'), { maxKeys: 3 })),
+  })).any;
+}
+
+/** Generated values each validator is checked on: enough for thousands of invalid ones. */
+const RUNS = 2000;
+
+/**
+ * The two tests every generated validator has: the committed module (`module.file`, from the repository's
+ * root; `-u` regenerates it) is what ajv generates from the schema today, and it gives the compiled
+ * schema's verdict and errors on 2000 generated values, invalid ones by the thousand, valid ones at least
  * `minValid` times, and on `example`, a valid value written out.
  */
 export function describeGeneratedValidator(options: {
-  module: { schema: object; exportName: string; schemaName: string; source: string; test: string };
-  generatedFile: string;
+  module: { schema: object; exportName: string; schemaName: string; source: string; test: string; file: string };
   generated: unknown;
   compiled: (data: unknown) => boolean;
   arbitrary: fc.Arbitrary<unknown>;
-  runs: number;
   minValid?: number;
   example: object;
   what: string;
 }): void {
   describe(`the generated ${options.what} validator`, () => {
     it(`is what ajv generates from ${options.module.schemaName} today (the schema is the source of truth)`, async () => {
-      await expect(standaloneValidatorModule(options.module)).toMatchFileSnapshot(options.generatedFile);
+      await expect(standaloneValidatorModule(options.module)).toMatchFileSnapshot(fileURLToPath(new URL(`../../${options.module.file}`, import.meta.url)));
     });
 
     it(`gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid ${options.what}`, () => {
-      const { valid, invalid } = expectSameVerdicts(options.generated, options.compiled, options.arbitrary, options.runs);
+      const { valid, invalid } = expectSameVerdicts(options.generated, options.compiled, options.arbitrary, RUNS);
       expect(invalid).toBeGreaterThan(1000);
       if (options.minValid !== undefined) expect(valid).toBeGreaterThan(options.minValid);
       expect(errorsOf(options.generated as (data: unknown) => boolean, options.example)).toEqual({ valid: true, errors: [] });

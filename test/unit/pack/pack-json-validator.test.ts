@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Ajv } from 'ajv';
 import { validatePackJsonSchema } from '../../../src/pack/pack-json-validate.generated.js';
 import { PACK_JSON_SCHEMA } from '../../../src/pack/schema.js';
-import { describeGeneratedValidator } from '../../support/ajv-standalone.js';
+import { anyValue, describeGeneratedValidator } from '../../support/ajv-standalone.js';
 
 /*
  * pack.json is checked by a validator that ajv generated from PACK_JSON_SCHEMA ahead of time
@@ -17,10 +17,7 @@ import { describeGeneratedValidator } from '../../support/ajv-standalone.js';
 const compiled = new Ajv({ allErrors: true, strict: true, validateSchema: false, code: { optimize: false } }).compile(PACK_JSON_SCHEMA);
 
 const text = fc.oneof(fc.constantFrom('', 'x', '\u{1F600}', 'addon', 'k8s', 'required', 'cpu', 'master', 'control-plane'), fc.string({ unit: 'grapheme', maxLength: 4 }));
-const scalar = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
-const value = fc.letrec((tie) => ({
-  any: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('any'), { maxLength: 3 }), fc.dictionary(text, tie('any'), { maxKeys: 3 })),
-})).any;
+const value = anyValue(text, fc.integer());
 const keys = ['name', 'displayName', 'version', 'layer', 'cloudTypes', 'cloudType', 'group', 'addonType', 'addonSubType', 'eol', 'ansibleRoles', 'charts', 'kubeManifests', 'annotations', 'constraints'];
 const dependency = fc.record({ packName: fc.oneof(text, value), layer: fc.oneof(text, value), minVersion: value, type: fc.oneof(text, value) }, { requiredKeys: [] });
 const component = fc.record({ scheduleType: fc.oneof(text, value), resourceRequestParamRef: value }, { requiredKeys: [] });
@@ -34,11 +31,9 @@ const packJson = fc.oneof(
 
 describeGeneratedValidator({
   what: 'pack.json',
-  module: { schema: PACK_JSON_SCHEMA, exportName: 'validatePackJsonSchema', schemaName: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts', test: 'test/unit/pack/pack-json-validator.test.ts' },
-  generatedFile: '../../../src/pack/pack-json-validate.generated.ts',
+  module: { schema: PACK_JSON_SCHEMA, exportName: 'validatePackJsonSchema', schemaName: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts', test: 'test/unit/pack/pack-json-validator.test.ts', file: 'src/pack/pack-json-validate.generated.ts' },
   generated: validatePackJsonSchema,
   compiled,
   arbitrary: packJson,
-  runs: 2000,
   example: { name: 'x', displayName: '\u{1F600}', version: '1.0.0', layer: 'addon', constraints: { dependencies: [{ packName: 'k', layer: 'k8s', type: 'optional' }], resources: [{ type: 'cpu', components: [{ scheduleType: 'all' }] }] } },
 });
