@@ -22,7 +22,23 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+let archives = 0;
+/** `files` written as a new .tgz in the work folder; its path. */
+async function archiveOf(files: Record<string, string | Buffer>): Promise<string> {
+  const path = join(work, `archive-${archives++}.tgz`);
+  await writeTgz(path, files);
+  return path;
+}
 
+/** How readChart refuses the archive of `files`: a ChartError. */
+async function refusalOf(files: Record<string, string | Buffer>): Promise<ChartError> {
+  const err = await readChart(await archiveOf(files)).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ChartError);
+  return err as ChartError;
+}
+
+/** The Chart.yaml of a chart `x` Helm loads, for cases that change another file. */
+const X_CHART = { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n' };
 
 /** Entries of a .tgz: name, mode, mtime, uid/gid, owner names, size. */
 async function listTgz(path: string): Promise<Array<{ name: string; mode?: number; mtime?: number; uid?: number; gid?: number; uname?: string; gname?: string; type?: string | null }>> {
@@ -60,21 +76,19 @@ function shape(c: HelmChart): unknown {
 
 describe('readChart', () => {
   it('reads a chart archive with subchart folders and nested subchart archives, streaming past other files', async () => {
-    const inner = join(work, 'grandchild.tgz');
-    await writeTgz(inner, { 'grandchild/Chart.yaml': 'apiVersion: v2\nname: grandchild\nversion: 0.0.1\n', 'grandchild/values.yaml': 'leaf: 1\n' });
-    const archive = join(work, 'parent.tgz');
-    await writeTgz(archive, {
-      // The folder in the archive is not the chart's name: Chart.yaml's name wins.
-      'some-folder/Chart.yaml': PARENT_CHART,
-      'some-folder/values.yaml': '# parent values\nreplicas: 1\n',
-      'some-folder/templates/deploy.yaml': 'x: {{ .Values.fromTemplate.deep }} {{ $.Values.other }}\n{{/* .Values.commented */}}\n',
-      'some-folder/README.md': 'not read',
-      'some-folder/charts/child/Chart.yaml': 'apiVersion: v2\nname: child\nversion: 0.1.0\n',
-      'some-folder/charts/child/values.yaml': 'childKey: true\n',
-      'some-folder/charts/child/charts/grandchild-0.0.1.tgz': await readFile(inner),
-      'some-folder/examples/values.yaml': 'not: a chart values file\n',
-    });
-    const chart = await readChart(archive);
+    const chart = await readChart(
+      await archiveOf({
+        // The folder in the archive is not the chart's name: Chart.yaml's name wins.
+        'some-folder/Chart.yaml': PARENT_CHART,
+        'some-folder/values.yaml': '# parent values\nreplicas: 1\n',
+        'some-folder/templates/deploy.yaml': 'x: {{ .Values.fromTemplate.deep }} {{ $.Values.other }}\n{{/* .Values.commented */}}\n',
+        'some-folder/README.md': 'not read',
+        'some-folder/charts/child/Chart.yaml': 'apiVersion: v2\nname: child\nversion: 0.1.0\n',
+        'some-folder/charts/child/values.yaml': 'childKey: true\n',
+        'some-folder/charts/child/charts/grandchild-0.0.1.tgz': await tgz({ 'grandchild/Chart.yaml': 'apiVersion: v2\nname: grandchild\nversion: 0.0.1\n', 'grandchild/values.yaml': 'leaf: 1\n' }),
+        'some-folder/examples/values.yaml': 'not: a chart values file\n',
+      }),
+    );
     expect(shape(chart)).toEqual({
       name: 'parent',
       version: '1.2.3',
@@ -89,19 +103,19 @@ describe('readChart', () => {
   });
 
   it("keeps the parse of each chart's values.yaml, the one the deep checks would make again", async () => {
-    const archive = join(work, 'values-parse.tgz');
     const values = 'image:\n  repository: nginx # the image\n  tag: "1.2"\nlist: [a, {b: c}]\nanchored: &a {x: 1}\nagain: *a\n';
-    await writeTgz(archive, {
-      'p/Chart.yaml': 'apiVersion: v2\nname: p\nversion: 0.1.0\n',
-      'p/values.yaml': values,
-      'p/charts/plain/Chart.yaml': 'apiVersion: v2\nname: plain\nversion: 0.1.0\n',
-      'p/charts/plain/values.yaml': 'a: 1\nb:\n  c: true\n',
-      // Two byte order marks: the reader drops one, valuesText the other; that text is parsed again.
-      'p/charts/boms/Chart.yaml': 'apiVersion: v2\nname: boms\nversion: 0.1.0\n',
-      'p/charts/boms/values.yaml': '\uFEFF\uFEFFa: 1\n',
-      'p/charts/none/Chart.yaml': 'apiVersion: v2\nname: none\nversion: 0.1.0\n',
-    });
-    const chart = await readChart(archive);
+    const chart = await readChart(
+      await archiveOf({
+        'p/Chart.yaml': 'apiVersion: v2\nname: p\nversion: 0.1.0\n',
+        'p/values.yaml': values,
+        'p/charts/plain/Chart.yaml': 'apiVersion: v2\nname: plain\nversion: 0.1.0\n',
+        'p/charts/plain/values.yaml': 'a: 1\nb:\n  c: true\n',
+        // Two byte order marks: the reader drops one, valuesText the other; that text is parsed again.
+        'p/charts/boms/Chart.yaml': 'apiVersion: v2\nname: boms\nversion: 0.1.0\n',
+        'p/charts/boms/values.yaml': '\uFEFF\uFEFFa: 1\n',
+        'p/charts/none/Chart.yaml': 'apiVersion: v2\nname: none\nversion: 0.1.0\n',
+      }),
+    );
     const [plain, boms, none] = chart.subcharts as [HelmChart, HelmChart, HelmChart];
     for (const c of [chart, plain]) {
       const parse = chartValuesParse(c);
@@ -137,33 +151,30 @@ describe('readChart', () => {
       message: /\.tgz:charts\/y\/Chart\.yaml: not valid YAML \(line 2, column 1\)/,
     },
   ])('refuses $name', async ({ files, problem, nested, message }) => {
-    const path = join(work, `bad-${Math.random().toString(16).slice(2)}.tgz`);
-    await writeTgz(path, files);
-    const err = await readChart(path).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ChartError);
+    const err = await refusalOf(files);
     expect(err).toMatchObject({ code: 'PACK_FILE', problem, nested });
-    expect((err as Error).message).toMatch(message);
+    expect(err.message).toMatch(message);
   });
 
   // Helm's rule (helm/helm pkg/chart/loader/archive.go LoadArchiveFiles): the first path component of
   // every entry is dropped, whatever it is; directory entries are skipped; load.go LoadFiles then wants
   // Chart.yaml at the top, reads charts/<sub>/ and charts/<sub>.tgz as subcharts and ignores charts/_x, charts/.x.
   it('reads an archive whose entries start with ./, as `tar -C chart -czf chart.tgz .` writes it', async () => {
-    const path = join(work, 'dot.tgz');
-    await writeTgz(path, {
-      './': '',
-      './Chart.yaml': 'apiVersion: v2\nname: dotted\nversion: 0.3.0\n',
-      './values.yaml': 'replicas: 2\n',
-      './templates/': '',
-      './templates/deploy.yaml': 'replicas: {{ .Values.replicas }}\n',
-      './charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 0.0.1\n',
-      // An empty YAML file is empty for Helm, not an error.
-      './charts/sub/requirements.yaml': '',
-      './charts/sub/values.yaml': '',
-      './charts/_helpers/Chart.yaml': 'not read: names starting with _ are ignored\n',
-      './charts/.git/config': 'ignored too\n',
-    });
-    const chart = await readChart(path);
+    const chart = await readChart(
+      await archiveOf({
+        './': '',
+        './Chart.yaml': 'apiVersion: v2\nname: dotted\nversion: 0.3.0\n',
+        './values.yaml': 'replicas: 2\n',
+        './templates/': '',
+        './templates/deploy.yaml': 'replicas: {{ .Values.replicas }}\n',
+        './charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 0.0.1\n',
+        // An empty YAML file is empty for Helm, not an error.
+        './charts/sub/requirements.yaml': '',
+        './charts/sub/values.yaml': '',
+        './charts/_helpers/Chart.yaml': 'not read: names starting with _ are ignored\n',
+        './charts/.git/config': 'ignored too\n',
+      }),
+    );
     expect(shape(chart)).toEqual({ name: 'dotted', version: '0.3.0', values: 'replicas: 2\n', subcharts: [{ name: 'sub', version: '0.0.1', values: '', subcharts: [] }] });
     expect(chart.templateValuePaths).toEqual([['replicas']]);
   });
@@ -215,7 +226,7 @@ describe('readChart', () => {
     },
     {
       name: 'a subchart without version',
-      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\n' },
+      files: { ...X_CHART, 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\n' },
       problem: 'bad-metadata',
       message: ':charts/sub/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required")',
     },
@@ -238,14 +249,14 @@ describe('readChart', () => {
     { name: 'a .inf under a key Helm does not know', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nx-limit: .inf\n' }, problem: 'bad-metadata', message: '("cannot load Chart.yaml: error converting YAML to JSON: json: unsupported value: +Inf")' },
     // go-yaml reads only UTF-8 (or UTF-16 with a BOM), even in comments.
     { name: 'a Latin-1 byte in a Chart.yaml comment', files: { 'x/Chart.yaml': Buffer.from('apiVersion: v2\nname: x\nversion: 1.0.0\n# caf\xe9\n', 'latin1') }, problem: 'bad-metadata', message: '("cannot load Chart.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 4 is not UTF-8 text' },
-    { name: 'a Latin-1 values.yaml', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': Buffer.from('owner: Jos\xe9\n', 'latin1') }, problem: 'bad-metadata', message: 'x/values.yaml: Helm refuses this chart ("cannot load values.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 1' },
+    { name: 'a Latin-1 values.yaml', files: { ...X_CHART, 'x/values.yaml': Buffer.from('owner: Jos\xe9\n', 'latin1') }, problem: 'bad-metadata', message: 'x/values.yaml: Helm refuses this chart ("cannot load values.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 1' },
     // Helm's loader reads values.yaml into a map (chartutil.ReadValues); it refuses the chart when it cannot.
-    { name: 'a values.yaml that is not YAML', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': 'image:\n  tag: [1.0\n' }, problem: 'bad-metadata', message: '/values.yaml: Helm refuses this chart ("cannot load values.yaml": not valid YAML: ' },
-    { name: 'a values.yaml holding a list', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': '- a\n- b\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": its top level is a list, not a mapping of values)' },
-    { name: 'a values.yaml with a .nan', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/values.yaml': 'probe:\n  ratio: .NaN\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": error converting YAML to JSON: json: unsupported value: probe.ratio is .inf or .nan)' },
+    { name: 'a values.yaml that is not YAML', files: { ...X_CHART, 'x/values.yaml': 'image:\n  tag: [1.0\n' }, problem: 'bad-metadata', message: '/values.yaml: Helm refuses this chart ("cannot load values.yaml": not valid YAML: ' },
+    { name: 'a values.yaml holding a list', files: { ...X_CHART, 'x/values.yaml': '- a\n- b\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": its top level is a list, not a mapping of values)' },
+    { name: 'a values.yaml with a .nan', files: { ...X_CHART, 'x/values.yaml': 'probe:\n  ratio: .NaN\n' }, problem: 'bad-metadata', message: '("cannot load values.yaml": error converting YAML to JSON: json: unsupported value: probe.ratio is .inf or .nan)' },
     {
       name: 'a subchart values.yaml holding a single value',
-      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/values.yaml': 'replicas 2\n' },
+      files: { ...X_CHART, 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/values.yaml': 'replicas 2\n' },
       problem: 'bad-metadata',
       message: ':charts/sub/values.yaml: Helm refuses this chart ("cannot load values.yaml": its top level is a single value, not a mapping of values)',
     },
@@ -253,33 +264,30 @@ describe('readChart', () => {
     // time.Time (RFC 3339 through time.Time UnmarshalJSON), in every chart and subchart.
     {
       name: 'a Chart.lock generated on a date only',
-      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n' },
+      files: { ...X_CHART, 'x/Chart.lock': 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n' },
       problem: 'bad-metadata',
       message: '.tgz/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-01-31" as "2006-01-02T15:04:05Z07:00"',
     },
-    { name: 'a Chart.lock generated with a space for the T', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'generated: 2024-01-31 12:00:00\n' }, problem: 'bad-metadata', message: 'parsing time "2024-01-31 12:00:00"' },
-    { name: 'a Chart.lock generated as a number', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'generated: 1706702400\n' }, problem: 'bad-metadata', message: '("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: Time.UnmarshalJSON: input is not a JSON string")' },
+    { name: 'a Chart.lock generated with a space for the T', files: { ...X_CHART, 'x/Chart.lock': 'generated: 2024-01-31 12:00:00\n' }, problem: 'bad-metadata', message: 'parsing time "2024-01-31 12:00:00"' },
+    { name: 'a Chart.lock generated as a number', files: { ...X_CHART, 'x/Chart.lock': 'generated: 1706702400\n' }, problem: 'bad-metadata', message: '("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: Time.UnmarshalJSON: input is not a JSON string")' },
     {
       name: 'a Chart.lock dependency version given as a list',
-      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/Chart.lock': 'dependencies:\n  - name: a\n    version: [1]\ngenerated: "2024-01-31T12:00:00Z"\n' },
+      files: { ...X_CHART, 'x/Chart.lock': 'dependencies:\n  - name: a\n    version: [1]\ngenerated: "2024-01-31T12:00:00Z"\n' },
       problem: 'bad-metadata',
       message: 'cannot unmarshal array into Go struct field Dependency.dependencies.version of type string',
     },
     {
       name: "a subchart's Chart.lock with a time zone hour out of range",
-      files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/Chart.lock': 'generated: "2024-01-31T12:00:00+25:00"\n' },
+      files: { ...X_CHART, 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', 'x/charts/sub/Chart.lock': 'generated: "2024-01-31T12:00:00+25:00"\n' },
       problem: 'bad-metadata',
       message: ':charts/sub/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: ',
     },
     { name: 'a requirements.lock generated on February 30th', files: { 'x/Chart.yaml': 'apiVersion: v1\nname: x\nversion: 1.0.0\n', 'x/requirements.lock': 'generated: 2024-02-30T00:00:00Z\n' }, problem: 'bad-metadata', message: '("cannot load requirements.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-02-30T00:00:00Z"' },
   ])('refuses what Helm refuses: $name, with what Helm says', async ({ files, problem, message }) => {
-    const path = join(work, `helm-${Math.random().toString(16).slice(2)}.tgz`);
-    await writeTgz(path, files);
-    const err = await readChart(path).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ChartError);
+    const err = await refusalOf(files);
     expect(err).toMatchObject({ code: 'PACK_FILE', problem });
-    expect((err as Error).message).toContain(message);
-    expect((err as ChartError).hint).toMatch(/Helm drops the first folder of every entry|helm package|charts\/ holds subcharts only/);
+    expect(err.message).toContain(message);
+    expect(err.hint).toMatch(/Helm drops the first folder of every entry|helm package|charts\/ holds subcharts only/);
   });
 
   it('reads what Helm loads: no apiVersion (v1 assumed), a numeric name and version, 1.5 and 26.02.1, a library subchart', async () => {
@@ -294,9 +302,7 @@ describe('readChart', () => {
       ['apiVersion: v2\nname: e5\nversion: 1.0.0\nx: 1e999\ndependencies:\n- name: lib\n  import-values:\n  - child: a\n    parent: .\n', 'e5', '1.0.0'],
     ];
     for (const [chartYaml, name, version] of cases) {
-      const path = join(work, `ok-${name}.tgz`);
-      await writeTgz(path, { 'c/Chart.yaml': chartYaml, 'c/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n' });
-      const chart = await readChart(path);
+      const chart = await readChart(await archiveOf({ 'c/Chart.yaml': chartYaml, 'c/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n' }));
       expect({ name: chart.name, version: chart.version, sub: chart.subcharts.map((c) => c.name) }).toEqual({ name, version, sub: ['lib'] });
     }
   });
@@ -313,9 +319,8 @@ describe('readChart', () => {
       '',
       '# nothing\n',
     ];
-    for (const [i, lock] of locks.entries()) {
-      const path = join(work, `lock-ok-${i}.tgz`);
-      await writeTgz(path, { 'c/Chart.yaml': 'apiVersion: v1\nname: c\nversion: 1.0.0\n', 'c/Chart.lock': lock, 'c/requirements.lock': lock, 'c/charts/s/Chart.yaml': 'apiVersion: v2\nname: s\nversion: 1.0.0\n', 'c/charts/s/Chart.lock': lock });
+    for (const lock of locks) {
+      const path = await archiveOf({ 'c/Chart.yaml': 'apiVersion: v1\nname: c\nversion: 1.0.0\n', 'c/Chart.lock': lock, 'c/requirements.lock': lock, 'c/charts/s/Chart.yaml': 'apiVersion: v2\nname: s\nversion: 1.0.0\n', 'c/charts/s/Chart.lock': lock });
       expect((await readChart(path)).subcharts.map((c) => c.name)).toEqual(['s']);
     }
   });
@@ -333,14 +338,11 @@ describe('readChart', () => {
 
   it('reads the values.yaml files Helm loads: empty, comments only, null, a first document that is empty, a broken later document', async () => {
     const texts = ['', '# nothing set\n', '~\n', '---\n---\n- only in the second document\n', 'a: 1\n---\n: broken [\n'];
-    for (const [i, values] of texts.entries()) {
-      const path = join(work, `values-ok-${i}.tgz`);
-      await writeTgz(path, { 'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n', 'c/values.yaml': values });
-      expect((await readChart(path)).valuesText).toBe(values);
+    for (const values of texts) {
+      expect((await readChart(await archiveOf({ 'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n', 'c/values.yaml': values }))).valuesText).toBe(values);
     }
     // UTF-16 with a byte-order mark is YAML go-yaml reads.
-    const utf16 = join(work, 'utf16.tgz');
-    await writeTgz(utf16, { 'c/Chart.yaml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('apiVersion: v2\nname: wide\nversion: 1.0.0\n', 'utf16le')]) });
+    const utf16 = await archiveOf({ 'c/Chart.yaml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('apiVersion: v2\nname: wide\nversion: 1.0.0\n', 'utf16le')]) });
     expect((await readChart(utf16)).name).toBe('wide');
   });
 
@@ -410,17 +412,14 @@ describe('readChart', () => {
   });
 
   it('stops a decompression bomb and an entry flood at the limits', async () => {
-    const bomb = join(work, 'bomb.tgz');
-    await writeTgz(bomb, { 'b/Chart.yaml': 'name: b\nversion: 1.0.0\n', 'b/zeros.bin': Buffer.alloc(2 * 1024 * 1024) });
+    const bomb = await archiveOf({ 'b/Chart.yaml': 'name: b\nversion: 1.0.0\n', 'b/zeros.bin': Buffer.alloc(2 * 1024 * 1024) });
     const err = await readChart(bomb, { maxBytes: 1024 * 1024 }).catch((e: unknown) => e);
     expect(isPackpubError(err, 'UNSAFE_ARCHIVE')).toBe(true);
     expect((err as Error).message).toContain('expands to more than 1048576 bytes');
 
-    const flood = join(work, 'flood.tgz');
     const files: Record<string, string> = { 'f/Chart.yaml': 'name: f\nversion: 1.0.0\n' };
     for (let i = 0; i < 50; i++) files[`f/templates/t${i}.yaml`] = '';
-    await writeTgz(flood, files);
-    const err2 = await readChart(flood, { maxEntries: 20 }).catch((e: unknown) => e);
+    const err2 = await readChart(await archiveOf(files), { maxEntries: 20 }).catch((e: unknown) => e);
     expect(isPackpubError(err2, 'UNSAFE_ARCHIVE')).toBe(true);
   });
 });
