@@ -10,46 +10,49 @@ import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, writeLine } from './io.js';
+import { declareOwnFlags, type OwnFlags } from './target-flags.js';
 import { listArg, loadCliConfig, resolveTargetOptions } from './target-options.js';
 
-const PALETTE_GROUP = 'Palette:';
+/** The --help group of every flag that concerns Palette (push --palette-sync and palette's own too). */
+export const PALETTE_GROUP = 'Palette:';
 
 /** Flags that reach Palette's API; shared by `palette doctor|register|sync` and `push --palette-sync`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function paletteFlags(y: Argv<any>): Argv<any> {
-  return y
-    .option('palette-endpoint', {
+const PALETTE_FLAGS: OwnFlags = {
+  group: PALETTE_GROUP,
+  options: {
+    'palette-endpoint': {
       type: 'string',
-      group: PALETTE_GROUP,
       describe: `Palette API host or URL (default: palette.endpoint of the target, else env ${PALETTE_ENV.host}, else the SaaS API)`,
-    })
-    .option('palette-api-key-stdin', {
+    },
+    'palette-api-key-stdin': {
       type: 'boolean',
       default: false,
-      group: PALETTE_GROUP,
       describe: `Read the Palette API key from standard input (default: the variable palette.apiKeyEnv of the target names, else env ${PALETTE_ENV.apiKey})`,
-    })
-    .option('palette-project', {
+    },
+    'palette-project': {
       type: 'string',
-      group: PALETTE_GROUP,
       describe: `Project uid for pack reads (default: palette.project of the target, else env ${PALETTE_ENV.project}); registries are always read at tenant scope`,
-    })
-    .option('palette-registry', {
+    },
+    'palette-registry': {
       type: 'string',
-      group: PALETTE_GROUP,
       describe: 'Name or uid of the Palette registry serving the target (default: the one Pack registry with its host and base path)',
-    })
-    .option('palette-timeout', {
+    },
+    'palette-timeout': {
       type: 'number',
-      group: PALETTE_GROUP,
       describe: `Seconds to wait for the sync and for every pack to be visible (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000})`,
-    })
-    .option('palette-poll-interval', {
+    },
+    'palette-poll-interval': {
       type: 'number',
-      group: PALETTE_GROUP,
       describe: `Seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider)`,
-    })
-    .option('palette-ca-file', { type: 'string', group: PALETTE_GROUP, describe: 'PEM CA of a self-hosted Palette' });
+    },
+    'palette-ca-file': { type: 'string', describe: 'PEM CA of a self-hosted Palette' },
+  },
+};
+
+/** Declare the Palette flags (PALETTE_FLAGS) on a command. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function paletteFlags(y: Argv<any>): Argv<any> {
+  return declareOwnFlags(y, PALETTE_FLAGS);
 }
 
 /** The Palette flags `push` reads only with --palette-sync (yargs keys, and the flag as typed). */

@@ -3,13 +3,13 @@ import type { PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { argsForPack, parsePackArgument } from './pack-ref.js';
-import { declareFlags, READ_GROUPS, type FlagGroup } from './target-flags.js';
+import { declareFlags, declareOwnFlags, READ_GROUPS, type FlagGroup, type OwnFlags } from './target-flags.js';
 
 /*
  * The skeleton of a command that opens one target and runs one operation on it (list, inspect, pull, tag,
  * delete). Such a command is two pieces:
  *
- *   builder: (y) => targetCommandFlags(y, { ref: true, json: true }).option(...its own flags),
+ *   builder: (y) => targetCommandFlags(y, { ref: true, json: true, own: { options: { ...its own flags } } }),
  *   run: (args, ctx) => withPackTarget(args, ctx, async (target, ref) => { ...call the operation, print; return EXIT_OK }),
  *
  * The target is chosen like every other command's (flags, environment, packpub.yaml `--config`/`--target`,
@@ -27,16 +27,18 @@ export interface TargetCommandShape {
   json?: boolean;
   /** Flag groups to declare; default READ_GROUPS (target, config, credentials, network, ecr). */
   groups?: readonly FlagGroup[];
+  /** The command's own arguments and flags, declared after `<ref>`. */
+  own?: OwnFlags;
 }
 
-/** The flags of a one-target command: its groups, then `<ref>` and `--json` when asked for. */
+/** The flags of a one-target command: its groups and `--json` when asked for, then `<ref>` when asked for, then its own. */
 export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
   const groups = shape.groups ?? READ_GROUPS;
   let out = declareFlags(y, shape.json === true ? [...groups, 'output'] : groups);
   if (shape.ref === true) {
     out = out.positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' });
   }
-  return out;
+  return declareOwnFlags(out, shape.own ?? {});
 }
 
 /**

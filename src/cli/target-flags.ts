@@ -1,4 +1,4 @@
-import type { Argv } from 'yargs';
+import type { Argv, Options, PositionalOptions } from 'yargs';
 import { PackpubError } from '../errors.js';
 import type { Args } from './context.js';
 
@@ -211,11 +211,33 @@ export function declareNamedFlags(y: Y, names: readonly string[]): Y {
   return out;
 }
 
-/** Declare the flags of the given groups on a command. */
-export function declareFlags(y: Y, groups: readonly FlagGroup[]): Y {
+/**
+ * A command's own arguments, flags and examples, as data: what no other command shares (build --output,
+ * delete --dry-run, ...). One table per command, declared after its groups by `declareFlags` (or
+ * `targetCommandFlags`), in the order written, which is the order --help lists them in.
+ */
+export interface OwnFlags {
+  /** The --help group of every option of the table that names none (default: yargs' "Options:"). */
+  group?: string;
+  positionals?: Readonly<Record<string, PositionalOptions>>;
+  options?: Readonly<Record<string, Options>>;
+  examples?: ReadonlyArray<readonly [command: string, description: string]>;
+}
+
+/** Declare a command's own table (`OwnFlags`). */
+export function declareOwnFlags(y: Y, own: OwnFlags): Y {
+  let out = y;
+  for (const [name, positional] of Object.entries(own.positionals ?? {})) out = out.positional(name, positional);
+  for (const [name, option] of Object.entries(own.options ?? {})) out = out.option(name, own.group === undefined ? option : { group: own.group, ...option });
+  for (const [command, description] of own.examples ?? []) out = out.example(command, description);
+  return out;
+}
+
+/** Declare the flags of the given groups on a command, then its own table. */
+export function declareFlags(y: Y, groups: readonly FlagGroup[], own: OwnFlags = {}): Y {
   let out = y;
   for (const flag of FLAGS) if (groups.includes(flag.group)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
-  return out;
+  return declareOwnFlags(out, own);
 }
 
 const SIDE_GROUP: Record<Side, string> = { from: 'Source (--from):', to: 'Destination (--to):' };

@@ -2,21 +2,25 @@ import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
 import { PackpubError } from '../../errors.js';
 import { DEFAULT_OCI_LAYOUT, refusePacksNamespace } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
-import { declareFlags } from '../target-flags.js';
+import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
 import { join, resolve } from 'node:path';
 
+const BUILD_FLAGS: OwnFlags = {
+  positionals: { pack: { type: 'string', describe: 'Pack folder' } },
+  options: {
+    output: { alias: 'o', type: 'string', describe: 'Archive file to write (default ./<name>-<version>.tar.gz)' },
+    registry: { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' },
+    strict: { type: 'boolean', default: false, describe: 'Validation warnings fail too' },
+  },
+};
+
 export const buildCommand: CommandSpec = {
   command: 'build <pack>',
   describe: 'Validate a pack and write its deterministic archive; print the reference, layer and manifest digests',
-  builder: (y) =>
-    declareFlags(y, ['output'])
-      .positional('pack', { type: 'string', describe: 'Pack folder' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Archive file to write (default ./<name>-<version>.tar.gz)' })
-      .option('registry', { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' })
-      .option('strict', { type: 'boolean', default: false, describe: 'Validation warnings fail too' }),
+  builder: (y) => declareFlags(y, ['output'], BUILD_FLAGS),
   run: async (args, ctx) => {
     const [{ buildPack }, { envRegistry, registryArgs }] = await Promise.all([import('../../operations/build.js'), import('../target-options.js')]);
     // The rules of every other command: --registry "" and a set-but-empty PACKPUB_REGISTRY are refused,

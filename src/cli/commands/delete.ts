@@ -5,6 +5,7 @@ import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
 import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { confirm, stdinIsTty } from '../prompt.js';
 import { targetCommandFlags, withTarget } from '../target-command.js';
+import type { OwnFlags } from '../target-flags.js';
 
 /** The flags, env and config of the command, with the target the references name (all of them the same one). */
 function argsForRefs(args: Args): { args: Args; refs: ReturnType<typeof parsePackArgument>['ref'][] } {
@@ -13,17 +14,23 @@ function argsForRefs(args: Args): { args: Args; refs: ReturnType<typeof parsePac
   return { args: packs.reduce((a, pack) => argsForPack(a, pack), args), refs: packs.map((p) => p.ref) };
 }
 
+const DELETE_FLAGS: OwnFlags = {
+  positionals: { refs: { type: 'string', array: true, describe: '<name>:<version> (several allowed), or the full reference push prints' } },
+  options: {
+    force: { type: 'boolean', default: false, describe: 'Delete without asking (needed when standard input is not a terminal)' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Say what would be deleted (digest, tags) and change nothing' },
+    'ignore-missing': { type: 'boolean', default: false, describe: 'A version that does not exist is not an error' },
+  },
+  examples: [
+    ['$0 delete hello:1.0.0 --dry-run', 'Show what deleting hello 1.0.0 would remove'],
+    ['$0 delete hello:1.0.0 hello:1.0.x --force', 'Delete a version and its parent tag without asking (CI)'],
+  ],
+};
+
 export const deleteCommand: CommandSpec = {
   command: 'delete <refs...>',
   describe: 'Delete published pack versions (asks first; Palette caches digests: prefer publishing a new version)',
-  builder: (y) =>
-    targetCommandFlags(y, { json: true })
-      .positional('refs', { type: 'string', array: true, describe: '<name>:<version> (several allowed), or the full reference push prints' })
-      .option('force', { type: 'boolean', default: false, describe: 'Delete without asking (needed when standard input is not a terminal)' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Say what would be deleted (digest, tags) and change nothing' })
-      .option('ignore-missing', { type: 'boolean', default: false, describe: 'A version that does not exist is not an error' })
-      .example('$0 delete hello:1.0.0 --dry-run', 'Show what deleting hello 1.0.0 would remove')
-      .example('$0 delete hello:1.0.0 hello:1.0.x --force', 'Delete a version and its parent tag without asking (CI)'),
+  builder: (y) => targetCommandFlags(y, { json: true, own: DELETE_FLAGS }),
   run: async (args, ctx) => {
     const { PALETTE_DELETE_WARNING, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf } = await import('../../operations/delete.js');
     const dryRun = args['dryRun'] === true;

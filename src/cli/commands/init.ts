@@ -2,31 +2,34 @@ import { relative, resolve } from 'node:path';
 import type { InitOptions } from '../../operations/init.js';
 import { PACK_LAYERS, type PackLayer } from '../../pack/model.js';
 import type { CommandSpec } from '../context.js';
-import { declareFlags } from '../target-flags.js';
+import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
+
+const INIT_FLAGS: OwnFlags = {
+  positionals: { dir: { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' } },
+  options: {
+    name: { type: 'string', describe: 'Pack name (default with --from-chart: the chart name)' },
+    version: { type: 'string', describe: 'Pack version, an OCI tag such as 1.0.0 (default with --from-chart: the chart version)' },
+    'display-name': { type: 'string', describe: 'Name shown in Palette (default: the name in title case)' },
+    layer: { type: 'string', choices: [...PACK_LAYERS], default: 'addon', describe: 'Pack layer' },
+    'addon-type': { type: 'string', describe: 'Add-on category, e.g. monitoring, security (default for add-ons: "system app")' },
+    namespace: { type: 'string', describe: 'pack.namespace (default: the pack name)' },
+    'from-chart': { type: 'string', describe: 'Build the pack from a Helm chart: a .tgz or an unpacked chart folder' },
+    'chart-version-from': {
+      type: 'string',
+      choices: ['version', 'appVersion'],
+      default: 'version',
+      describe: 'Chart.yaml field the pack version defaults to (with --from-chart)',
+    },
+    force: { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names' },
+  },
+};
 
 export const initCommand: CommandSpec = {
   command: 'init <dir>',
   describe: 'Create a new pack folder, optionally from a Helm chart (its images listed, so it passes validate --strict)',
-  builder: (y) =>
-    declareFlags(y, ['output'])
-      .positional('dir', { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' })
-      .option('name', { type: 'string', describe: 'Pack name (default with --from-chart: the chart name)' })
-      // yargs reserves --version for the program version; the pack version needs the flag here.
-      .version(false)
-      .option('version', { type: 'string', describe: 'Pack version, an OCI tag such as 1.0.0 (default with --from-chart: the chart version)' })
-      .option('display-name', { type: 'string', describe: 'Name shown in Palette (default: the name in title case)' })
-      .option('layer', { type: 'string', choices: [...PACK_LAYERS], default: 'addon', describe: 'Pack layer' })
-      .option('addon-type', { type: 'string', describe: 'Add-on category, e.g. monitoring, security (default for add-ons: "system app")' })
-      .option('namespace', { type: 'string', describe: 'pack.namespace (default: the pack name)' })
-      .option('from-chart', { type: 'string', describe: 'Build the pack from a Helm chart: a .tgz or an unpacked chart folder' })
-      .option('chart-version-from', {
-        type: 'string',
-        choices: ['version', 'appVersion'],
-        default: 'version',
-        describe: 'Chart.yaml field the pack version defaults to (with --from-chart)',
-      })
-      .option('force', { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names' }),
+  // yargs reserves --version for the program version; the pack version needs the flag here.
+  builder: (y) => declareFlags(y.version(false), ['output'], INIT_FLAGS),
   run: async (args, ctx) => {
     const { initPack } = await import('../../operations/init.js');
     const cwd = ctx.io.cwd;

@@ -6,7 +6,7 @@ import { targetCommandFlags, withTarget } from '../target-command.js';
 export const listCommand: CommandSpec = {
   command: 'list [name]',
   describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
-  builder: (y) => targetCommandFlags(y, { json: true }).positional('name', { type: 'string', describe: 'Only this pack' }),
+  builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack' } } } }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
       const { listPacks } = await import('../../operations/list.js');

@@ -2,10 +2,9 @@ import { PackpubError } from '../../errors.js';
 import type { CommandSpec, CliContext } from '../context.js';
 import { EXIT_OK, readStdinSecret, writeLine } from '../io.js';
 import { promptLine, stdinIsTty } from '../prompt.js';
-import { declareNamedFlags } from '../target-flags.js';
+import { declareNamedFlags, declareOwnFlags, type OwnFlags } from '../target-flags.js';
 import { registryOnlySettings } from '../target-options.js';
 
-const NET_GROUP = 'Network:';
 
 /** Read a line from a terminal without echoing it (raw mode); Ctrl-C cancels. */
 async function promptHidden(ctx: CliContext, question: string): Promise<string> {
@@ -41,24 +40,31 @@ async function promptHidden(ctx: CliContext, question: string): Promise<string> 
   }
 }
 
+const NET_GROUP = 'Network:';
+
+/** login's own flags: its credential and network flags say what login does with them (it saves credentials). */
+const LOGIN_FLAGS: OwnFlags = {
+  positionals: { host: { type: 'string', describe: 'Registry host[:port], e.g. harbor.example.com' } },
+  options: {
+    username: { alias: 'u', type: 'string', describe: 'User or robot account (env PACKPUB_USERNAME); quote robot names: -u \'robot$proj+ci\'' },
+    'password-stdin': { type: 'boolean', default: false, describe: 'Read the password or token from standard input (else PACKPUB_PASSWORD, else a prompt on a terminal)' },
+    'registry-config': {
+      type: 'string',
+      describe: 'Docker config file to write (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
+    },
+    'plain-http': { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8)' },
+    'ca-file': { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' },
+    insecure: { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns)' },
+    resolve: { type: 'string', array: true, group: NET_GROUP, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)' },
+    'allow-cross-host-auth': { type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' },
+  },
+  examples: [["echo \"$HARBOR_TOKEN\" | $0 login harbor.example.com -u 'robot$spectro+ci' --password-stdin", 'Log in with a Harbor robot account']],
+};
+
 export const loginCommand: CommandSpec = {
   command: 'login <host>',
   describe: 'Check credentials against a registry and save them where Docker, ORAS, Helm and skopeo find them',
-  builder: (y) =>
-    declareNamedFlags(y, ['cert-file', 'key-file', 'header'])
-      .positional('host', { type: 'string', describe: 'Registry host[:port], e.g. harbor.example.com' })
-      .option('username', { alias: 'u', type: 'string', describe: 'User or robot account (env PACKPUB_USERNAME); quote robot names: -u \'robot$proj+ci\'' })
-      .option('password-stdin', { type: 'boolean', default: false, describe: 'Read the password or token from standard input (else PACKPUB_PASSWORD, else a prompt on a terminal)' })
-      .option('registry-config', {
-        type: 'string',
-        describe: 'Docker config file to write (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
-      })
-      .option('plain-http', { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8)' })
-      .option('ca-file', { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' })
-      .option('insecure', { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns)' })
-      .option('resolve', { type: 'string', array: true, group: NET_GROUP, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)' })
-      .option('allow-cross-host-auth', { type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' })
-      .example("echo \"$HARBOR_TOKEN\" | $0 login harbor.example.com -u 'robot$spectro+ci' --password-stdin", 'Log in with a Harbor robot account'),
+  builder: (y) => declareOwnFlags(declareNamedFlags(y, ['cert-file', 'key-file', 'header']), LOGIN_FLAGS),
   run: async (args, ctx) => {
     // Loaded on use: the registry client stays out of CLI start-up.
     const { login, loginHost, loginNotNeeded } = await import('../../operations/login.js');

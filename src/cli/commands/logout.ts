@@ -1,16 +1,15 @@
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
+import { declareOwnFlags } from '../target-flags.js';
 
 export const logoutCommand: CommandSpec = {
   command: 'logout <host>',
   describe: 'Remove saved credentials for a registry (from its credential helper and the Docker config)',
   builder: (y) =>
-    y
-      .positional('host', { type: 'string', describe: 'Registry host[:port]' })
-      .option('registry-config', {
-        type: 'string',
-        describe: 'Docker config file to change (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
-      }),
+    declareOwnFlags(y, {
+      positionals: { host: { type: 'string', describe: 'Registry host[:port]' } },
+      options: { 'registry-config': { type: 'string', describe: 'Docker config file to change (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)' } },
+    }),
   run: async (args, ctx) => {
     const { loginHost, loginNotNeeded, logout } = await import('../../operations/login.js');
     const result = await logout({

@@ -2,8 +2,8 @@ import { PackpubError } from '../../errors.js';
 import type { PaletteRegistryCredentials } from '../../operations/palette.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
-import { paletteFlags, type PaletteTarget } from '../palette-options.js';
-import { declareFlags, READ_GROUPS } from '../target-flags.js';
+import { PALETTE_GROUP, paletteFlags, type PaletteTarget } from '../palette-options.js';
+import { declareFlags, declareOwnFlags, READ_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** Environment variables with the AWS credentials Palette stores for an ECR registry (never packpub's own). */
 export const PALETTE_ECR_ENV = { accessKey: 'PACKPUB_PALETTE_ECR_ACCESS_KEY_ID', secretKey: 'PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY' } as const;
@@ -170,20 +170,30 @@ function refuseFlagsOfOtherActions(args: Args, action: string): void {
   }
 }
 
+const PALETTE_COMMAND_FLAGS: OwnFlags = {
+  group: PALETTE_GROUP,
+  positionals: {
+    action: { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' },
+    packs: { type: 'string', array: true, describe: 'sync: NAME:VERSION to confirm (default: every version under the base path)' },
+  },
+  options: {
+    'force-sync': { type: 'boolean', default: false, describe: 'sync: send forceSync=true (after replacing a version)' },
+    'palette-registry-name': { type: 'string', describe: 'register: name of the new registry (default: from host and base path)' },
+    'palette-ecr-role-arn': { type: 'string', describe: `register/doctor, ECR: IAM role Palette assumes (STS), instead of ${PALETTE_ECR_ENV.accessKey}/${PALETTE_ECR_ENV.secretKey}` },
+    'palette-ecr-external-id': { type: 'string', describe: 'register/doctor, ECR: external id of the STS trust (from Palette)' },
+  },
+  examples: [
+    ['$0 palette doctor --registry harbor.example.com/spectro-oci-registry', 'Print the Palette settings and check them'],
+    ['printf %s "$KEY" | $0 palette register --target prod --palette-api-key-stdin', 'Add the Pack registry to Palette'],
+    ['$0 palette sync --target prod', 'Sync and wait until Palette lists every published version'],
+  ],
+};
+
 export const paletteCommand: CommandSpec = {
   command: 'palette <action> [packs...]',
   describe: 'Palette: doctor (settings and checks), register (add the Pack registry), sync (sync and confirm packs are visible)',
-  builder: (y) =>
-    paletteFlags(declareFlags(y, [...READ_GROUPS, 'output']))
-      .positional('action', { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' })
-      .positional('packs', { type: 'string', array: true, describe: 'sync: NAME:VERSION to confirm (default: every version under the base path)' })
-      .option('force-sync', { type: 'boolean', default: false, group: 'Palette:', describe: 'sync: send forceSync=true (after replacing a version)' })
-      .option('palette-registry-name', { type: 'string', group: 'Palette:', describe: 'register: name of the new registry (default: from host and base path)' })
-      .option('palette-ecr-role-arn', { type: 'string', group: 'Palette:', describe: `register/doctor, ECR: IAM role Palette assumes (STS), instead of ${PALETTE_ECR_ENV.accessKey}/${PALETTE_ECR_ENV.secretKey}` })
-      .option('palette-ecr-external-id', { type: 'string', group: 'Palette:', describe: 'register/doctor, ECR: external id of the STS trust (from Palette)' })
-      .example('$0 palette doctor --registry harbor.example.com/spectro-oci-registry', 'Print the Palette settings and check them')
-      .example('printf %s "$KEY" | $0 palette register --target prod --palette-api-key-stdin', 'Add the Pack registry to Palette')
-      .example('$0 palette sync --target prod', 'Sync and wait until Palette lists every published version'),
+  // The Palette flags every Palette command has, then the actions' own.
+  builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, [...READ_GROUPS, 'output'])), PALETTE_COMMAND_FLAGS),
   run: async (args, ctx) => {
     const { paletteTargets } = await import('../palette-options.js');
     const action = String(args['action']);

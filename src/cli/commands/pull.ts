@@ -10,9 +10,16 @@ export const pullCommand: CommandSpec = {
   command: 'pull <ref>',
   describe: 'Download a published pack, verify its digests and extract it safely into a folder',
   builder: (y) =>
-    targetCommandFlags(y, { ref: true, json: true })
-      .option('output', { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>, or ./<name>-<12 digest digits>; must not exist or be empty)' })
-      .option('max-size', numberFlag('Refuse archives expanding beyond this many MiB (default 2048)')),
+    targetCommandFlags(y, {
+      ref: true,
+      json: true,
+      own: {
+        options: {
+          output: { alias: 'o', type: 'string', describe: 'Folder to create for the pack (default ./<name>-<version>, or ./<name>-<12 digest digits>; must not exist or be empty)' },
+          'max-size': numberFlag('Refuse archives expanding beyond this many MiB (default 2048)'),
+        },
+      },
+    }),
   run: (args, ctx) =>
     withPackTarget(args, ctx, async (target, ref) => {
       const [{ pullPack }, { withInterrupt }] = await Promise.all([import('../../operations/pull.js'), import('../signals.js')]);

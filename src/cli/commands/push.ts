@@ -5,58 +5,64 @@ import type { PackTarget } from '../../targets/open.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
-import { paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-options.js';
-import { declareFlags, numberFlag, PUSH_GROUPS } from '../target-flags.js';
+import { PALETTE_GROUP, paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-options.js';
+import { declareFlags, declareOwnFlags, numberFlag, PUSH_GROUPS, type OwnFlags } from '../target-flags.js';
+
+const PUSH_FLAGS: OwnFlags = {
+  positionals: {
+    packs: {
+      type: 'string',
+      array: true,
+      describe: 'Pack folders, globs, or roots searched with --recursive (default: `packs` of packpub.yaml)',
+    },
+  },
+  options: {
+    recursive: { type: 'boolean', describe: 'Publish every folder holding a pack.json below the given roots' },
+    force: { type: 'boolean', describe: 'Replace a version that holds different content (Palette caches digests: avoid)' },
+    'skip-existing': { type: 'boolean', describe: 'Keep a version that holds different content and report it as skipped' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to upload); write nothing' },
+    strict: { type: 'boolean', describe: 'Validation warnings fail too' },
+    'continue-on-error': {
+      type: 'boolean',
+      describe: 'Publish the packs that pass even when others are invalid or (--check-images) name a missing image; the exit code is still 1',
+    },
+    'fail-fast': { type: 'boolean', describe: 'Stop starting new packs after the first failure' },
+    concurrency: numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'),
+    shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' },
+    tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' },
+    annotation: {
+      alias: 'a',
+      type: 'string',
+      array: true,
+      describe: 'Manifest annotation KEY=VALUE for every pack published (repeatable), e.g. org.opencontainers.image.revision=$GITHUB_SHA',
+    },
+    'annotation-file': { type: 'string', describe: 'JSON file of manifest annotations, as ORAS: {"$manifest": {"KEY": "VALUE"}}' },
+    cache: {
+      type: 'boolean',
+      default: true,
+      describe: 'Remember archive digests so unchanged packs skip compression (--no-cache to turn off; dir: PACKPUB_CACHE_DIR, else ~/.cache/packpub)',
+    },
+    'palette-sync': {
+      type: 'boolean',
+      group: PALETTE_GROUP,
+      describe:
+        'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
+    },
+    junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' },
+  },
+  examples: [
+    ['$0 push examples/hello-manifests', 'Publish to ./oci-packs'],
+    ['$0 push packs/ --recursive --registry harbor.example.com/spectro-oci-registry -u \'robot$proj+ci\' --password-stdin', 'Publish a tree to Harbor'],
+    ['$0 push --target prod --target ecr', 'Publish the packs named in packpub.yaml to two targets'],
+    ['$0 push packs/ --recursive --target prod --palette-sync', 'Publish, then wait until Palette lists every pack (SPECTROCLOUD_APIKEY)'],
+  ],
+};
 
 export const pushCommand: CommandSpec = {
   command: 'push [packs...]',
   describe: 'Validate, build and publish packs (default target: the local OCI layout ./oci-packs)',
-  builder: (y) =>
-    paletteFlags(declareFlags(y, PUSH_GROUPS))
-      .positional('packs', {
-        type: 'string',
-        array: true,
-        describe: 'Pack folders, globs, or roots searched with --recursive (default: `packs` of packpub.yaml)',
-      })
-      .option('recursive', { type: 'boolean', describe: 'Publish every folder holding a pack.json below the given roots' })
-      .option('force', { type: 'boolean', describe: 'Replace a version that holds different content (Palette caches digests: avoid)' })
-      .option('skip-existing', { type: 'boolean', describe: 'Keep a version that holds different content and report it as skipped' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to upload); write nothing' })
-      .option('strict', { type: 'boolean', describe: 'Validation warnings fail too' })
-      .option('continue-on-error', {
-        type: 'boolean',
-        describe: 'Publish the packs that pass even when others are invalid or (--check-images) name a missing image; the exit code is still 1',
-      })
-      .option('fail-fast', { type: 'boolean', describe: 'Stop starting new packs after the first failure' })
-      .option('concurrency', numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'))
-      .option('shard', { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' })
-      .option('tag', { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' })
-      .option('annotation', {
-        alias: 'a',
-        type: 'string',
-        array: true,
-        describe: 'Manifest annotation KEY=VALUE for every pack published (repeatable), e.g. org.opencontainers.image.revision=$GITHUB_SHA',
-      })
-      .option('annotation-file', { type: 'string', describe: 'JSON file of manifest annotations, as ORAS: {"$manifest": {"KEY": "VALUE"}}' })
-      .option('cache', {
-        type: 'boolean',
-        default: true,
-        describe: 'Remember archive digests so unchanged packs skip compression (--no-cache to turn off; dir: PACKPUB_CACHE_DIR, else ~/.cache/packpub)',
-      })
-      .option('palette-sync', {
-        type: 'boolean',
-        group: 'Palette:',
-        describe:
-          'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
-      })
-      .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' })
-      .example('$0 push examples/hello-manifests', 'Publish to ./oci-packs')
-      .example(
-        '$0 push packs/ --recursive --registry harbor.example.com/spectro-oci-registry -u \'robot$proj+ci\' --password-stdin',
-        'Publish a tree to Harbor',
-      )
-      .example('$0 push --target prod --target ecr', 'Publish the packs named in packpub.yaml to two targets')
-      .example('$0 push packs/ --recursive --target prod --palette-sync', 'Publish, then wait until Palette lists every pack (SPECTROCLOUD_APIKEY)'),
+  // The Palette group before push's own --palette-sync.
+  builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, PUSH_GROUPS)), PUSH_FLAGS),
   run: async (args, ctx) => {
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;

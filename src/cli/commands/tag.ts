@@ -6,9 +6,13 @@ export const tagCommand: CommandSpec = {
   command: 'tag <ref> <tags...>',
   describe: 'Add tags to a published pack version (e.g. a 1.2.x parent tag)',
   builder: (y) =>
-    targetCommandFlags(y, { ref: true })
-      .positional('tags', { type: 'string', array: true, describe: 'New tags' })
-      .option('force', { type: 'boolean', describe: 'Move a tag that already points at another version (Palette caches digests: avoid)' }),
+    targetCommandFlags(y, {
+      ref: true,
+      own: {
+        positionals: { tags: { type: 'string', array: true, describe: 'New tags' } },
+        options: { force: { type: 'boolean', describe: 'Move a tag that already points at another version (Palette caches digests: avoid)' } },
+      },
+    }),
   run: (args, ctx) =>
     withPackTarget(args, ctx, async (target, ref) => {
       const { tagPack } = await import('../../operations/tag.js');

@@ -3,7 +3,7 @@ import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, useColor, writeLine, type CliIo } from '../io.js';
-import { declareFlags, VALIDATE_GROUPS } from '../target-flags.js';
+import { declareFlags, VALIDATE_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
 export function formatFinding(f: Finding): string {
@@ -35,16 +35,20 @@ function renderHuman(io: CliIo, shown: string[], reports: ValidationReport[], st
   );
 }
 
+const VALIDATE_FLAGS: OwnFlags = {
+  positionals: { 'pack-dir': { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' } },
+  options: { strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' } },
+  examples: [
+    ['packpub validate examples/hello-helm', 'Check one pack'],
+    ['packpub validate --check-images examples/hello-helm', 'Also check that every listed image exists on its registry'],
+    ['packpub validate --strict --json packs/*', 'Check many packs, as JSON, failing on warnings'],
+  ],
+};
+
 export const validateCommand: CommandSpec = {
   command: 'validate <pack-dir...>',
   describe: 'Check pack folders against what Palette and pack-central expect, and every file against what push can archive; every finding says how to fix it',
-  builder: (y) =>
-    declareFlags(y, VALIDATE_GROUPS)
-      .positional('pack-dir', { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' })
-      .option('strict', { type: 'boolean', default: false, describe: 'Fail on warnings too' })
-      .example('packpub validate examples/hello-helm', 'Check one pack')
-      .example('packpub validate --check-images examples/hello-helm', 'Also check that every listed image exists on its registry')
-      .example('packpub validate --strict --json packs/*', 'Check many packs, as JSON, failing on warnings'),
+  builder: (y) => declareFlags(y, VALIDATE_GROUPS, VALIDATE_FLAGS),
   run: async (args, ctx) => {
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
