@@ -42,6 +42,8 @@ interface Case {
 const writeJson = (edit: (json: Record<string, unknown>) => void) => (dir: string) => putFile(dir, 'pack.json', packJsonWith(edit));
 const dependency = (json: Record<string, unknown>) => (json['constraints'] as { dependencies: Record<string, unknown>[] }).dependencies[0]!;
 const resource = (json: Record<string, unknown>) => (json['constraints'] as { resources: Record<string, unknown>[] }).resources[0]!;
+/** `file` removed from the valid pack. */
+const removed = (file: string) => (dir: string) => rm(join(dir, file));
 /** `gone` removed from the valid pack and `rel` written beside where it was (another version, name or case). */
 const replaced = (gone: string, rel: string, content: () => string | Promise<Buffer>) => async (dir: string) => {
   await rm(join(dir, gone));
@@ -55,10 +57,17 @@ const misnamed = (name: string, file: string, as: string, severity: Finding['sev
   expect: { severity, rule, file, message: `missing; found "${as}", but ${reader}: rename it` },
 });
 
+/** logo.png holds `content`, which is no PNG image. */
+const notPng = (name: string, content: string | Buffer, severity: Finding['severity'], message: string): Case => ({
+  name,
+  mutate: (dir) => putFile(dir, 'logo.png', content),
+  expect: { severity, rule: 'logo-not-png', file: 'logo.png', message },
+});
+
 const cases: Case[] = [
   {
     name: 'pack.json missing',
-    mutate: (dir) => rm(join(dir, 'pack.json')),
+    mutate: removed('pack.json'),
     expect: { severity: 'error', rule: 'pack-json-missing', file: 'pack.json', message: 'every pack needs one' },
   },
   {
@@ -225,7 +234,7 @@ const cases: Case[] = [
   },
   {
     name: 'values.yaml missing',
-    mutate: (dir) => rm(join(dir, 'values.yaml')),
+    mutate: removed('values.yaml'),
     expect: { severity: 'error', rule: 'values-missing', file: 'values.yaml', message: 'every pack needs one' },
   },
   {
@@ -315,7 +324,7 @@ const cases: Case[] = [
   },
   {
     name: 'logo.png missing',
-    mutate: (dir) => rm(join(dir, 'logo.png')),
+    mutate: removed('logo.png'),
     expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'as a PNG file named logo.png' },
   },
   misnamed('logo named logo.PNG', 'logo.png', 'logo.PNG', 'error', 'logo-missing', 'Palette and pack-central look for logo.png exactly'),
@@ -323,30 +332,18 @@ const cases: Case[] = [
   misnamed('README named readme.md', 'README.md', 'readme.md', 'warning', 'readme-missing', 'pack-central requires README.md exactly'),
   misnamed('values named values.yml', 'values.yaml', 'values.yml', 'error', 'values-missing', 'Palette reads only values.yaml'),
   misnamed('pack.json named Pack.json', 'pack.json', 'Pack.json', 'error', 'pack-json-missing', 'Palette reads only pack.json'),
-  {
-    name: 'logo.png that is a JPEG',
-    mutate: (dir) => putFile(dir, 'logo.png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1])),
-    // A warning: Palette serves the file and browsers show it; pack-central only checks that it exists.
-    expect: { severity: 'warning', rule: 'logo-not-png', file: 'logo.png', message: 'a JPEG image named logo.png; browsers still show it, but convert it to a real PNG, e.g. `magick logo.png PNG:logo.png`' },
-  },
-  {
-    name: 'logo.png that is an SVG',
-    mutate: (dir) => putFile(dir, 'logo.png', '<svg xmlns="http://www.w3.org/2000/svg"/>\n'),
-    expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it does not start with the PNG signature (it looks like an SVG); convert it to PNG' },
-  },
-  {
-    name: 'logo.png that is empty',
-    mutate: (dir) => putFile(dir, 'logo.png', ''),
-    expect: { severity: 'error', rule: 'logo-not-png', file: 'logo.png', message: 'it is empty' },
-  },
+  // A warning: Palette serves the file and browsers show it; pack-central only checks that it exists.
+  notPng('logo.png that is a JPEG', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1]), 'warning', 'a JPEG image named logo.png; browsers still show it, but convert it to a real PNG, e.g. `magick logo.png PNG:logo.png`'),
+  notPng('logo.png that is an SVG', '<svg xmlns="http://www.w3.org/2000/svg"/>\n', 'error', 'it does not start with the PNG signature (it looks like an SVG); convert it to PNG'),
+  notPng('logo.png that is empty', '', 'error', 'it is empty'),
   {
     name: 'README.md missing',
-    mutate: (dir) => rm(join(dir, 'README.md')),
+    mutate: removed('README.md'),
     expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'add one' },
   },
   {
     name: 'chart archive missing',
-    mutate: (dir) => rm(join(dir, 'charts/web-1.0.0.tgz')),
+    mutate: removed('charts/web-1.0.0.tgz'),
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', line: 11, message: '"charts/web-1.0.0.tgz" does not exist in the pack' },
   },
   {
@@ -481,7 +478,7 @@ const cases: Case[] = [
   },
   {
     name: 'manifest missing',
-    mutate: (dir) => rm(join(dir, 'manifests/extra.yaml')),
+    mutate: removed('manifests/extra.yaml'),
     expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', line: 14, message: '"manifests/extra.yaml" does not exist' },
   },
   {
