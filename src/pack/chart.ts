@@ -241,7 +241,9 @@ type Placement =
   | { kind: 'file'; chain: string[]; rel: string }
   | { kind: 'archive'; chain: string[]; name: string }
   | { kind: 'ignored' }
-  | { kind: 'stray'; chain: string[]; name: string };
+  | { kind: 'stray'; chain: string[]; name: string }
+  /** A path below a charts/<name>.tgz/ folder: Helm unpacks the first entry named charts/<name>.tgz* as the archive. */
+  | { kind: 'under-archive-name'; chain: string[]; name: string; rest: string };
 
 function place(path: string): Placement {
   const segs = path.split('/');
@@ -253,7 +255,7 @@ function place(path: string): Placement {
     if (i + 2 === segs.length) {
       return posix.extname(sub) === '.tgz' ? { kind: 'archive', chain, name: sub } : { kind: 'stray', chain, name: sub };
     }
-    if (posix.extname(sub) === '.tgz') return { kind: 'ignored' }; // Helm keeps only the file named exactly charts/<x>.tgz
+    if (posix.extname(sub) === '.tgz') return { kind: 'under-archive-name', chain, name: sub, rest: segs.slice(i + 2).join('/') };
     chain.push(sub);
     if (chain.length > MAX_FOLDER_NESTING) return { kind: 'ignored' };
     i += 2;
@@ -358,6 +360,11 @@ class ArchiveCollector {
   private readonly slots = new Map<string, ChartSlot>();
   /** Post-strip paths of Chart.yaml files that are not at the chart's top, to explain a missing one. */
   private readonly deeperChartYamls: string[] = [];
+  /**
+   * Per `<chain>/charts/<name>.tgz`, what came first: the archive itself, or a path below a folder of that
+   * name, which Helm's LoadFiles (taking the first) refuses ("expected <name>, got <path>").
+   */
+  private readonly firstUnderArchiveName = new Map<string, { chain: string[]; got?: string }>();
   private files = 0;
 
   constructor(
@@ -407,7 +414,13 @@ class ArchiveCollector {
       if (this.depth + 1 > budget.maxNesting) {
         throw new ChartError('UNSAFE_ARCHIVE', 'too-deep', true, `${label}: subchart archives nested more than ${budget.maxNesting} deep`);
       }
+      const key = [...placed.chain, placed.name].join('/');
+      if (this.firstUnderArchiveName.has(key)) return { kind: 'skip' }; // Helm reads the first entry of that name only
+      this.firstUnderArchiveName.set(key, { chain: placed.chain });
       return { kind: 'archive', slot: this.slotOf(placed.chain), label: entryLabel };
+    } else if (placed.kind === 'under-archive-name') {
+      const key = [...placed.chain, placed.name].join('/');
+      if (!this.firstUnderArchiveName.has(key)) this.firstUnderArchiveName.set(key, { chain: placed.chain, got: `${placed.name}/${placed.rest}` });
     } else if (placed.kind === 'stray') {
       // Helm reads charts/<name> (not a folder, not .tgz) as a subchart without a Chart.yaml.
       this.slotOf([...placed.chain, placed.name]);
@@ -435,7 +448,11 @@ class ArchiveCollector {
       const found = this.deeperChartYamls.length === 0 ? '' : `; its Chart.yaml is one folder too deep (${this.deeperChartYamls.join(', ')})`;
       throw new ChartError('PACK_FILE', 'no-chart-yaml', nested, `${label}: Helm refuses this chart archive ("Chart.yaml file is missing")${found}`, { hint: HELM_HINT });
     }
-    return assemble(this.slots, label, nested);
+    const mismatches = new Map<string, string>();
+    for (const [key, first] of this.firstUnderArchiveName) {
+      if (first.got !== undefined && !mismatches.has(first.chain.join('/'))) mismatches.set(first.chain.join('/'), `expected ${posix.basename(key)}, got ${first.got}`);
+    }
+    return assemble(this.slots, label, nested, mismatches);
   }
 }
 
@@ -509,18 +526,25 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
   return chart.finish();
 }
 
-function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean): HelmChart {
+/** `mismatches`: per chart (its chain key), Helm's complaint about a folder named like a subchart archive. */
+function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean, mismatches: ReadonlyMap<string, string>): HelmChart {
   const build = (key: string, parentName: string | undefined): HelmChart => {
     const slot = slots.get(key) ?? { archives: [] };
     const location = key === '' ? label : `${label}:charts/${key.split('/').join('/charts/')}`;
     if (slot.chartYaml === undefined) {
       const sub = key.split('/').at(-1) ?? key;
-      throw new ChartError('PACK_FILE', 'no-chart-yaml', true, `${label}: Helm refuses this chart ("error unpacking ${sub} in ${parentName ?? 'the chart'}: Chart.yaml file is missing")`, {
+      throw new ChartError('PACK_FILE', 'no-chart-yaml', true, `${label}: Helm refuses this chart ("error unpacking subchart ${sub} in ${parentName ?? 'the chart'}: Chart.yaml file is missing")`, {
         hint: `charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives): fix or remove charts/${sub} (Helm ignores names starting with "_" or ".")`,
       });
     }
     const metadata = chartMetadata(slot.chartYaml, `${location}/Chart.yaml`, nested || key !== '');
     const name = String(metadata['name']);
+    const mismatch = mismatches.get(key);
+    if (mismatch !== undefined) {
+      throw new ChartError('PACK_FILE', 'helm-refuses', true, `${label}: Helm refuses this chart ("error unpacking subchart tar in ${name}: ${mismatch}")`, {
+        hint: 'a folder under charts/ must not be named like a chart archive (<name>.tgz); rebuild the archive with `helm package <chart-dir>`',
+      });
+    }
     const subs: HelmChart[] = [];
     const prefix = key === '' ? '' : `${key}/`;
     for (const k of slots.keys()) {
@@ -785,6 +809,12 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   } catch {
     entries = [];
   }
+  // Helm's LoadFiles: every file Helm loads under charts/<name>/ (not ignored, not a .prov) makes <name> a
+  // subchart, which must then have a Chart.yaml; a file charts/<name> is an archive only when named *.tgz.
+  const unpacking = (sub: string, helmSays: string): ChartError =>
+    new ChartError('PACK_FILE', 'no-chart-yaml', true, `${dir}: Helm refuses this chart ("error unpacking subchart ${sub} in ${String(metadata['name'])}: ${helmSays}")`, {
+      hint: `charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives): fix or remove ${join(dir, 'charts', sub)} (Helm ignores names starting with "_" or ".")`,
+    });
   for (const name of entries) {
     if (name.startsWith('_') || name.startsWith('.')) continue;
     const path = join(dir, 'charts', name);
@@ -792,16 +822,49 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
     if (info === undefined) continue;
     const rel = `${prefix}charts/${name}`;
     if (ignore.ignores(rel, info.isDirectory())) continue;
-    if (info.isDirectory() && depth < budget.maxNesting) {
-      const sub = { ignore, prefix: `${rel}/` };
-      if (!ignore.ignores(`${rel}/Chart.yaml`, false) && (await readOptionalText(join(path, 'Chart.yaml'), budget.maxTextBytes, true)) !== undefined) {
-        subcharts.push(await readChartDirectory(path, budget, depth + 1, sub));
+    if (info.isDirectory()) {
+      const first = await firstLoadedFile(path, `${rel}/`, ignore);
+      if (first === undefined) continue; // nothing Helm loads: no subchart
+      if (posix.extname(name) === '.tgz') {
+        throw new ChartError('PACK_FILE', 'helm-refuses', true, `${dir}: Helm refuses this chart ("error unpacking subchart tar in ${String(metadata['name'])}: expected ${name}, got ${name}/${first}")`, {
+          hint: `a folder under charts/ must not be named like a chart archive: rename ${path}`,
+        });
       }
-    } else if (info.isFile() && isChartArchiveName(name)) {
+      const chartYaml = ignore.ignores(`${rel}/Chart.yaml`, false) ? undefined : await statOf(join(path, 'Chart.yaml')).catch(() => undefined);
+      if (chartYaml === undefined) throw unpacking(name, 'Chart.yaml file is missing');
+      if (depth < budget.maxNesting) subcharts.push(await readChartDirectory(path, budget, depth + 1, { ignore, prefix: `${rel}/` }));
+    } else if (posix.extname(name) === '.tgz') {
       subcharts.push(await readArchiveFile(path, budget, depth + 1));
+    } else if (posix.extname(name) !== '.prov') {
+      throw unpacking(name, 'Chart.yaml file is missing');
     }
   }
   return makeChart(dir, metadata, slot, subcharts, depth > 0);
+}
+
+/**
+ * The first file (in Go's walk order) below a charts/<name>/ folder that Helm's directory loader hands
+ * to LoadFiles for subchart <name>, relative to that folder: not ignored by .helmignore, not a `.prov`
+ * (those stay with the parent chart); links are followed, as Helm's walk follows them. Undefined: none.
+ */
+async function firstLoadedFile(dir: string, prefix: string, ignore: HelmIgnore, depth = 0): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
+    if (!info.isDirectory()) {
+      if (posix.extname(name) !== '.prov') return name;
+    } else if (depth < MAX_FOLDER_NESTING) {
+      const below = await firstLoadedFile(join(dir, name), `${prefix}${name}/`, ignore, depth + 1);
+      if (below !== undefined) return `${name}/${below}`;
+    }
+  }
+  return undefined;
 }
 
 async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, ignore: HelmIgnore, prefix: string): Promise<void> {

@@ -180,13 +180,22 @@ describe('initPack --from-chart', () => {
     expect((await validatePack(join(work, 'dotted-pack'), { strict: true })).findings).toEqual([]);
   });
 
-  it('refuses an archive Helm refuses, with what Helm says, and writes nothing', async () => {
+  it('refuses a chart Helm refuses (an archive; a folder with a subchart folder without Chart.yaml), with what Helm says, and writes nothing', async () => {
     const archive = join(work, 'too-deep.tgz');
     await writeTgz(archive, { './': '', './mychart/Chart.yaml': 'apiVersion: v2\nname: mychart\nversion: 1.0.0\n' });
     const result = await cli(['init', join(work, 'too-deep-pack'), '--from-chart', archive]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (./mychart/Chart.yaml)');
     await expect(readFile(join(work, 'too-deep-pack', 'pack.json'))).rejects.toThrow();
+
+    // A chart folder whose subchart folder has no Chart.yaml (`helm package` refuses it; it was packed as it was).
+    const dir = join(work, 'half-vendored');
+    await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: half\nversion: 1.0.0\n', 'charts/db/values.yaml': 'auth:\n  database: app\n', 'charts/db/templates/secret.yaml': 'kind: Secret\n' });
+    const half = await cli(['init', join(work, 'half-pack'), '--from-chart', dir]);
+    expect(half.code).toBe(1);
+    expect(half.stderr).toContain(`${dir}: Helm refuses this chart ("error unpacking subchart db in half: Chart.yaml file is missing")`);
+    expect(half.stderr).toContain('charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives)');
+    await expect(readFile(join(work, 'half-pack', 'pack.json'))).rejects.toThrow();
   });
 
   it('tells the author about dependencies that are not vendored, and refuses a chart version that is no OCI tag', async () => {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -127,17 +127,44 @@ describe('readChart', () => {
     expect(chartValuesParse(none)).toBeUndefined();
   });
 
-  it('reads an unpacked chart folder the same way', async () => {
+  it('reads an unpacked chart folder the same way (what Helm does not load under charts/ makes no subchart)', async () => {
     const dir = join(work, 'folder-chart');
     await put(dir, {
       'Chart.yaml': PARENT_CHART,
       'values.yaml': 'replicas: 1\n',
       'templates/nested/cm.yaml': 'a: {{ .Values.replicas }}\n',
       'charts/child/Chart.yaml': 'apiVersion: v2\nname: child\nversion: 0.1.0\n',
+      '.helmignore': 'charts/notes/\ncharts/ignored-only/Chart.yaml\n',
+      'charts/notes/README.md': 'ignored by .helmignore\n',
+      // Its only file is .helmignore'd: the walk hands Helm nothing under charts/ignored-only.
+      'charts/ignored-only/Chart.yaml': 'name: gone\n',
+      'charts/child-0.1.0.tgz.prov': 'a provenance file stays with the parent chart\n',
+      'charts/signed/child.prov': 'so does one in a folder\n',
+      'charts/_drafts/values.yaml': 'a: 1\n',
+      'charts/.cache/x': 'names starting with . are ignored\n',
     });
+    await mkdir(join(dir, 'charts', 'empty', 'deeper'), { recursive: true });
     const chart = await readChart(dir);
     expect(shape(chart)).toEqual({ name: 'parent', version: '1.2.3', values: 'replicas: 1\n', subcharts: [{ name: 'child', version: '0.1.0', values: '', subcharts: [] }] });
     expect(chart.templateValuePaths).toEqual([['replicas']]);
+  });
+
+  // helm/helm pkg/chart/loader/directory.go + load.go LoadFiles: every file the walk loads under charts/<name>/
+  // (not .helmignore'd, not a .prov) makes <name> a subchart, which needs a Chart.yaml; a file charts/<name> is an
+  // archive only when its extension is exactly .tgz. Before, the folder reader skipped such folders and files.
+  it.each<{ name: string; files: Record<string, string>; message: string }>([
+    { name: 'a subchart folder without Chart.yaml', files: { 'charts/db/templates/cm.yaml': 'a: 1\n' }, message: '("error unpacking subchart db in parent: Chart.yaml file is missing")' },
+    { name: 'a subchart folder whose Chart.yaml is .helmignore\'d', files: { '.helmignore': 'charts/db/Chart.yaml\n', 'charts/db/Chart.yaml': 'name: db\nversion: 1.0.0\n', 'charts/db/values.yaml': 'a: 1\n' }, message: '("error unpacking subchart db in parent: Chart.yaml file is missing")' },
+    { name: 'a stray file in charts/', files: { 'charts/README.md': 'subcharts go here\n' }, message: '("error unpacking subchart README.md in parent: Chart.yaml file is missing")' },
+    { name: 'a subchart archive named .tar.gz', files: { 'charts/db-1.0.0.tar.gz': 'not read\n' }, message: '("error unpacking subchart db-1.0.0.tar.gz in parent: Chart.yaml file is missing")' },
+    { name: 'a folder named like a subchart archive', files: { 'charts/db.tgz/Chart.yaml': 'name: db\nversion: 1.0.0\n' }, message: '("error unpacking subchart tar in parent: expected db.tgz, got db.tgz/Chart.yaml")' },
+  ])('refuses an unpacked chart folder with $name, as Helm does', async ({ files, message }) => {
+    const dir = join(work, `folder-${Math.random().toString(16).slice(2)}`);
+    await put(dir, { 'Chart.yaml': PARENT_CHART, ...files });
+    const err = await readChart(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChartError);
+    expect(err).toMatchObject({ code: 'PACK_FILE', nested: true });
+    expect((err as Error).message).toBe(`${dir}: Helm refuses this chart ${message}`);
   });
 
   it.each<{ name: string; files: Record<string, string>; problem: string; nested: boolean; message: RegExp }>([
@@ -202,7 +229,14 @@ describe('readChart', () => {
       name: 'a stray file in charts/',
       files: { 'x/Chart.yaml': 'name: x\nversion: 1.0.0\n', 'x/charts/README.md': 'subcharts go here\n' },
       problem: 'no-chart-yaml',
-      message: 'Helm refuses this chart ("error unpacking README.md in x: Chart.yaml file is missing")',
+      message: 'Helm refuses this chart ("error unpacking subchart README.md in x: Chart.yaml file is missing")',
+    },
+    // Helm's LoadFiles takes the first entry under charts/y.tgz as the archive: a path below a folder of that name is refused.
+    {
+      name: 'a folder named like a subchart archive',
+      files: { 'x/Chart.yaml': 'name: x\nversion: 1.0.0\n', 'x/charts/y.tgz/Chart.yaml': 'name: y\nversion: 1.0.0\n' },
+      problem: 'helm-refuses',
+      message: 'Helm refuses this chart ("error unpacking subchart tar in x: expected y.tgz, got y.tgz/Chart.yaml")',
     },
     // helm/helm pkg/chart/v2/metadata.go Metadata.Validate, run by the loader on every chart and subchart.
     { name: 'a Chart.yaml without version', files: { 'x/Chart.yaml': 'apiVersion: v2\nname: x\n' }, problem: 'bad-metadata', message: '.tgz/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required")' },
