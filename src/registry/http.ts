@@ -11,7 +11,7 @@ import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
 import { Agent, buildConnector, request } from './undici.js';
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
+import { RETRY_DEFAULTS } from './retry.js';
 import type { RegistryClientOptions, TlsSettingNames } from './stack.js';
 
 /*
@@ -199,7 +199,7 @@ class UndiciTransport implements HttpTransport {
   constructor(options: TransportOptions) {
     this.scheme = (options.plainHttp ?? isLoopbackHost(options.host)) ? 'http' : 'https';
     this.plainHttpExplicit = options.plainHttp === true;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? RETRY_DEFAULTS.requestTimeoutMs;
     if (!(this.requestTimeoutMs > 0)) {
       throw new PackpubError('USAGE', `request timeout must be positive, got ${this.requestTimeoutMs} ms`);
     }

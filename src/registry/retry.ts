@@ -8,17 +8,6 @@ import { systemErrorCode, isRegistryError } from './errors.js';
  * set for 408/429/5xx without a non-retryable OCI code, resets and timeouts. 401/403/404/other 4xx never.
  */
 
-export const DEFAULT_ATTEMPTS = 6;
-export const DEFAULT_DEADLINE_MS = 600_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-/** Backoff before the first retry (oras-go's 250 ms). */
-export const DEFAULT_INITIAL_DELAY_MS = 250;
-const MIN_DELAY_MS = 200;
-const MAX_DELAY_MS = 3_000;
-const JITTER = 0.1;
-/** A Retry-After beyond this is clamped: a publisher should fail and say so rather than hang for hours. */
-export const MAX_RETRY_AFTER_MS = 60_000;
-
 export interface RetryOptions {
   /** Total attempts per request, first included (default 6: five retries, as oras-go). */
   attempts?: number;
@@ -26,9 +15,17 @@ export interface RetryOptions {
   requestTimeoutMs?: number;
   /** Give up retrying a request after this many ms in all (default 600 000). */
   deadlineMs?: number;
-  /** Backoff before the first retry in ms, doubling per retry up to 3 s (default 250; 0 retries at once). */
+  /** Backoff before the first retry in ms, doubling per retry up to 3 s (default 250, oras-go's; 0 retries at once). */
   initialDelayMs?: number;
 }
+
+/** What each RetryOptions setting is when not given (every setting has one). */
+export const RETRY_DEFAULTS: Readonly<Required<RetryOptions>> = Object.freeze({ attempts: 6, requestTimeoutMs: 60_000, deadlineMs: 600_000, initialDelayMs: 250 });
+
+/** The fixed part of the backoff (oras-go's): +-10 % jitter, every delay within 200 ms..3 s (the floor never above the first delay set, the ceiling never below it). */
+const BACKOFF = { minDelayMs: 200, maxDelayMs: 3_000, jitter: 0.1 } as const;
+/** A Retry-After beyond this is clamped: a publisher should fail and say so rather than hang for hours. */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Time source, injectable so unit tests run without waiting. */
 export interface RetryClock {
@@ -83,10 +80,10 @@ export function currentRetryClock(): RetryClock {
  * Delay before retry number `retry` (0 for the first retry): `initialMs` x 2^retry with jitter, within
  * 200 ms..3 s (the floor never above `initialMs`, the ceiling never below it).
  */
-export function backoffDelayMs(retry: number, random: () => number = Math.random, initialMs = DEFAULT_INITIAL_DELAY_MS): number {
+export function backoffDelayMs(retry: number, random: () => number = Math.random, initialMs = RETRY_DEFAULTS.initialDelayMs): number {
   const raw = initialMs * 2 ** Math.min(retry, 20);
-  const jittered = raw * (1 - JITTER + 2 * JITTER * random());
-  return Math.round(Math.min(Math.max(MAX_DELAY_MS, initialMs), Math.max(Math.min(MIN_DELAY_MS, initialMs), jittered)));
+  const jittered = raw * (1 - BACKOFF.jitter + 2 * BACKOFF.jitter * random());
+  return Math.round(Math.min(Math.max(BACKOFF.maxDelayMs, initialMs), Math.max(Math.min(BACKOFF.minDelayMs, initialMs), jittered)));
 }
 
 /** `Retry-After` as milliseconds to wait (RFC 9110 10.2.3: delay-seconds or an HTTP-date), clamped; undefined when absent or unparsable. */
@@ -162,13 +159,13 @@ export class RetryPolicy {
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
 
   constructor(options: RetryPolicyOptions = {}) {
-    const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
+    const attempts = options.attempts ?? RETRY_DEFAULTS.attempts;
     if (!Number.isInteger(attempts) || attempts < 1) {
       throw new PackpubError('USAGE', `retry attempts must be a whole number of at least 1, got ${attempts}`);
     }
-    const deadline = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const deadline = options.deadlineMs ?? RETRY_DEFAULTS.deadlineMs;
     if (!(deadline > 0)) throw new PackpubError('USAGE', `retry deadline must be positive, got ${deadline} ms`);
-    const initialDelay = options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS;
+    const initialDelay = options.initialDelayMs ?? RETRY_DEFAULTS.initialDelayMs;
     if (!(initialDelay >= 0 && Number.isFinite(initialDelay))) throw new PackpubError('USAGE', `retry delay must be 0 or more, got ${initialDelay} ms`);
     this.attempts = attempts;
     this.deadlineMs = deadline;
