@@ -7,7 +7,7 @@ import { ecrCredentialProvider } from '../credentials/ecr-token.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { isPackpubError, type ErrorCode } from '../errors.js';
 import type { Finding } from '../pack/findings.js';
-import { loadPack } from '../pack/model.js';
+import { loadPack, PACK_FILES } from '../pack/model.js';
 import { packRepository } from '../pack/naming.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import { RegistryClient } from '../registry/client.js';
@@ -61,7 +61,7 @@ export function normalizeImage(image: string): ImageRef {
 export async function packImages(dir: string): Promise<string[]> {
   let doc: unknown;
   try {
-    doc = parse(await readFile(join(dir, 'values.yaml'), 'utf8'));
+    doc = parse(await readFile(join(dir, PACK_FILES.values), 'utf8'));
   } catch {
     return []; // unreadable values.yaml is the validator's finding, not this check's
   }
@@ -173,7 +173,7 @@ export class ImageChecker {
     images.forEach((image, i) => {
       const s = statuses[i];
       const ref = normalizeImage(image);
-      const base = { file: 'values.yaml', path: `pack.content.images[${i}]` };
+      const base = { file: PACK_FILES.values, path: `pack.content.images[${i}]` };
       if (s === undefined || s.status === 'found') return;
       if (s.status === 'missing') {
         out.push({ ...base, severity: 'error', rule: 'image-not-found', message: `image ${image} does not exist (${ref.full}: manifest unknown); fix the tag or publish the image` });

@@ -8,7 +8,7 @@ import { findImages, type FoundImage } from '../pack/chart-images.js';
 import { packChartDirectory } from '../archive/chart-package.js';
 import { isChartArchiveName, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
 import { placeholderLogo } from '../pack/logo.js';
-import { PACK_LAYERS, type PackLayer } from '../pack/model.js';
+import { PACK_FILES, PACK_LAYERS, type PackLayer } from '../pack/model.js';
 import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
 import { checkYamlText } from '../pack/yaml-source.js';
 import { parseYamlTree } from '../pack/yaml-tree.js';
@@ -283,7 +283,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
 
   await mkdir(dir, { recursive: true });
   await write(
-    'pack.json',
+    PACK_FILES.packJson,
     packJsonText({
       name,
       version,
@@ -294,9 +294,9 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
       ...(kubeManifests === undefined ? {} : { kubeManifests }),
     }),
   );
-  await write('values.yaml', valuesText);
+  await write(PACK_FILES.values, valuesText);
   await write(
-    'README.md',
+    PACK_FILES.readme,
     readmeText({
       name,
       displayName,
@@ -308,7 +308,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
       ...(kubeManifests === undefined || manifestKey === undefined ? {} : { manifest: { file: kubeManifests[0] ?? '', key: manifestKey } }),
     }),
   );
-  await write('logo.png', placeholderLogo(name));
+  await write(PACK_FILES.logo, placeholderLogo(name));
   if (kubeManifests !== undefined && manifestKey !== undefined) {
     await mkdir(join(dir, 'manifests'), { recursive: true });
     await write(kubeManifests[0] ?? '', exampleManifestText(name, manifestKey));

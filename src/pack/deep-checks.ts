@@ -3,6 +3,7 @@ import { errorMessage, isPackpubError } from '../errors.js';
 import { ChartError, chartValuesParse, readChart, subchartValueKeys, templateReferences, type HelmChart } from './chart.js';
 import { readTextLimited, realPathOf, statInPack } from './files.js';
 import type { Finding } from './findings.js';
+import { PACK_FILES } from './model.js';
 import { valuesReferences } from './template-refs.js';
 import {
   compareToScope,
@@ -50,9 +51,6 @@ export interface ReadChart {
   chart: HelmChart;
 }
 
-const VALUES = 'values.yaml';
-const SCHEMA = 'schema.yaml';
-const PRESETS = 'presets.yaml';
 /** Mismatches reported per chart or manifest before the rest are summarised. */
 const MAX_PER_SOURCE = 50;
 /** Manifests can be large (argo-rollouts ships 800 KB); reading one for `.Values` references is bounded. */
@@ -69,7 +67,7 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
   const input: DeepCheckInput = { ...given, dir: await realPathOf(given.dir) };
   const findings: Finding[] = [];
   const values = await valuesTree(input, findings);
-  const presets = await readOptionalYaml(input, PRESETS);
+  const presets = await readOptionalYaml(input, PACK_FILES.presets);
   const presetAdds = presets === undefined ? [] : presetAddRoots(presets);
 
   if (values !== undefined) {
@@ -80,7 +78,7 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
     if (manifests.length > 0) await checkManifests(input.dir, manifests, values, presetAdds, findings);
   }
   if (presets !== undefined) checkPresets(presets, values, presetAdds, input.valuesText, findings);
-  const schema = await readOptionalYaml(input, SCHEMA);
+  const schema = await readOptionalYaml(input, PACK_FILES.schema);
   if (schema !== undefined) checkSchema(schema, values, presetAdds, findings);
   return findings;
 }
@@ -93,12 +91,12 @@ function stringList(value: unknown): string[] {
 async function valuesTree(input: DeepCheckInput, findings: Finding[]): Promise<YamlTree | undefined> {
   if (input.valuesText.trim() === '') {
     // '' also stands for "missing" or "did not parse": only an existing, empty file is checked as empty.
-    const existing = await readPackFile(input.dir, VALUES);
+    const existing = await readPackFile(input.dir, PACK_FILES.values);
     if (existing === undefined || existing.trim() !== '') return undefined;
   }
   let tree: YamlTree;
   try {
-    const known = input.yaml?.get(VALUES);
+    const known = input.yaml?.get(PACK_FILES.values);
     tree = known !== undefined && known.text === input.valuesText ? yamlTreeOf(known.parsed) : parseYamlTree(input.valuesText);
   } catch {
     return undefined;
@@ -108,7 +106,7 @@ async function valuesTree(input: DeepCheckInput, findings: Finding[]): Promise<Y
     findings.push({
       severity: 'warning',
       rule: 'deep-values-too-large',
-      file: VALUES,
+      file: PACK_FILES.values,
       message: `values.yaml has more than ${tree.nodes - 1} nodes; only the first ones were checked against charts and manifests. Split the values or trim unused defaults`,
     });
   }
@@ -417,7 +415,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
       findings.push({
         severity: 'warning',
         rule: 'deep-values-chart-missing',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath(prefix),
         ...(chartsKey.line === undefined ? {} : { line: chartsKey.line }),
         message: `values.yaml has no ${formatPath(prefix)} for chart "${chart.name}" (${rel}), so users cannot see or change its settings in Palette: add \`charts:\` > \`${chart.name}:\` holding the chart's values (its name in Chart.yaml, not the archive or folder name)`,
@@ -430,7 +428,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
         findings.push({
           severity: 'warning',
           rule: 'deep-values-type',
-          file: VALUES,
+          file: PACK_FILES.values,
           path: formatPath(prefix),
           line: entry.keyLine,
           column: entry.keyColumn,
@@ -455,7 +453,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
       findings.push({
         severity: 'warning',
         rule: m.kind === 'unknown-key' || m.kind === 'misplaced-keys' ? 'deep-values-nesting' : 'deep-values-type',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath([...prefix, ...m.path]),
         line: m.line,
         column: m.column,
@@ -466,7 +464,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
       findings.push({
         severity: 'warning',
         rule: 'deep-values-nesting',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath(prefix),
         message: `more keys under ${formatPath(prefix)} do not match ${what}; fix the ones above first`,
       });
@@ -489,7 +487,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
       findings.push({
         severity: 'warning',
         rule: owner.length > 0 ? 'deep-values-nesting' : 'deep-values-unknown-chart',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath(['charts', e.key]),
         line: e.keyLine,
         column: e.keyColumn,
@@ -518,7 +516,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
       findings.push({
         severity: 'warning',
         rule: 'deep-values-nesting',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath([e.key]),
         line: e.keyLine,
         column: e.keyColumn,
@@ -585,7 +583,7 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
       findings.push({
         severity: 'warning',
         rule: 'deep-manifest-values-missing',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath(prefix),
         ...(manifestsKey.line === undefined ? {} : { line: manifestsKey.line }),
         message:
@@ -624,7 +622,7 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
       findings.push({
         severity: 'warning',
         rule: 'deep-values-unknown-manifest',
-        file: VALUES,
+        file: PACK_FILES.values,
         path: formatPath(['manifests', e.key]),
         line: e.keyLine,
         column: e.keyColumn,
@@ -696,7 +694,7 @@ function scalarText(node: YNode | undefined): string | undefined {
  */
 function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdds: RefRoot[], valuesText: string, findings: Finding[]): void {
   const shape = (message: string, line?: number, path?: string): void => {
-    findings.push({ severity: 'warning', rule: 'deep-presets-shape', file: PRESETS, ...(path === undefined ? {} : { path }), ...(line === undefined ? {} : { line }), message });
+    findings.push({ severity: 'warning', rule: 'deep-presets-shape', file: PACK_FILES.presets, ...(path === undefined ? {} : { path }), ...(line === undefined ? {} : { line }), message });
   };
   // An empty (or comment-only) presets.yaml offers no presets, as a missing one (pack-central's kyverno-1.12.2).
   if (presets.root === undefined || isNullScalar(presets.root)) return;
@@ -729,7 +727,7 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
         findings.push({
           severity: 'warning',
           rule: 'deep-presets-duplicate-name',
-          file: PRESETS,
+          file: PACK_FILES.presets,
           path: `${at}.name`,
           line: field('name')?.keyLine ?? item.line,
           message: `preset name "${name}" is used twice (first on line ${first}); Palette tells presets apart by name, so rename one`,
@@ -761,7 +759,7 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
           findings.push({
             severity: 'warning',
             rule: 'deep-presets-add-invalid',
-            file: PRESETS,
+            file: PACK_FILES.presets,
             path: `${at}.add`,
             line,
             message: `${at}.add is not valid YAML (${(err as { reason?: string }).reason ?? errorMessage(err).split('\n')[0]}); Palette merges it into values.yaml, so fix its indentation and syntax`,
@@ -785,7 +783,7 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
             findings.push({
               severity: 'warning',
               rule: 'deep-presets-remove-missing',
-              file: PRESETS,
+              file: PACK_FILES.presets,
               path: `${at}.remove[${j}]`,
               line: p.line,
               message: `${at}.remove names ${path}, which neither values.yaml nor any preset's \`add\` has, so removing it does nothing; fix the path (dotted, from the top of values.yaml)`,
@@ -808,7 +806,7 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
       findings.push({
         severity: 'warning',
         rule: 'deep-presets-enabled-unknown',
-        file: VALUES,
+        file: PACK_FILES.values,
         line: i + 1,
         message: `the enabled-presets comment selects "${selected}", but presets.yaml has no preset with that group and name (${[...declared].join(', ') || 'none'}); write it as Group:name`,
       });
@@ -824,7 +822,7 @@ function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds:
   const root = rootMap(schema);
   if (root === undefined) {
     if (schema.root !== undefined && !isOpenValue(schema.root)) {
-      findings.push({ severity: 'warning', rule: 'deep-schema-shape', file: SCHEMA, line: 1, message: 'schema.yaml must be a map of dotted value paths (e.g. `charts.foo.replicas:`), each with a `schema:` string' });
+      findings.push({ severity: 'warning', rule: 'deep-schema-shape', file: PACK_FILES.schema, line: 1, message: 'schema.yaml must be a map of dotted value paths (e.g. `charts.foo.replicas:`), each with a `schema:` string' });
     }
     return;
   }
@@ -836,7 +834,7 @@ function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds:
       findings.push({
         severity: 'warning',
         rule: 'deep-schema-shape',
-        file: SCHEMA,
+        file: PACK_FILES.schema,
         path: formatPath([e.key]),
         line: e.keyLine,
         message: `${e.key} must be a map with a \`schema:\` string, e.g. \`schema: '{{ required | format "\${string}" }}'\``,
@@ -847,7 +845,7 @@ function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds:
       findings.push({
         severity: 'warning',
         rule: 'deep-schema-shape',
-        file: SCHEMA,
+        file: PACK_FILES.schema,
         path: formatPath([e.key, 'schema']),
         line: spec.line,
         message: `${e.key}.schema must be a template in {{ ... }}, e.g. '{{ required | format "\${number}" | hints "..." }}'`,
@@ -857,7 +855,7 @@ function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds:
       findings.push({
         severity: 'warning',
         rule: 'deep-schema-path-missing',
-        file: SCHEMA,
+        file: PACK_FILES.schema,
         path: formatPath([e.key]),
         line: e.keyLine,
         message: `schema.yaml describes ${e.key}, which neither values.yaml nor a preset's \`add\` defines; fix the dotted path or add the value`,

@@ -5,12 +5,14 @@ import type { Finding } from './findings.js';
 import { JsonSyntaxError, parseLocatedJson, type LocatedJson } from './json-source.js';
 
 /** Fixed file names in a pack folder (palette-packs.md, "A pack on disk"). */
-export const PACK_JSON = 'pack.json';
-export const VALUES_YAML = 'values.yaml';
-export const LOGO_PNG = 'logo.png';
-export const README_MD = 'README.md';
-export const SCHEMA_YAML = 'schema.yaml';
-export const PRESETS_YAML = 'presets.yaml';
+export const PACK_FILES = Object.freeze({
+  packJson: 'pack.json',
+  values: 'values.yaml',
+  logo: 'logo.png',
+  readme: 'README.md',
+  schema: 'schema.yaml',
+  presets: 'presets.yaml',
+} as const);
 
 export const PACK_LAYERS = ['kernel', 'os', 'k8s', 'cni', 'csi', 'addon'] as const;
 export type PackLayer = (typeof PACK_LAYERS)[number];
@@ -90,7 +92,7 @@ export interface LoadedPack {
 export type PackJsonRead = { ok: true; located: LocatedJson } | { ok: false; finding: Finding };
 
 function packJsonProblem(rule: string, message: string, position: { line?: number; column?: number } = {}): PackJsonRead {
-  return { ok: false, finding: { severity: 'error', rule, file: PACK_JSON, ...position, message } };
+  return { ok: false, finding: { severity: 'error', rule, file: PACK_FILES.packJson, ...position, message } };
 }
 
 /**
@@ -98,10 +100,10 @@ function packJsonProblem(rule: string, message: string, position: { line?: numbe
  * finding; nothing is thrown for a bad file.
  */
 export async function readPackJson(dir: string): Promise<PackJsonRead> {
-  const status = await statInPack(dir, PACK_JSON);
+  const status = await statInPack(dir, PACK_FILES.packJson);
   switch (status.kind) {
     case 'missing': {
-      const other = status.danglingLink === true ? undefined : await lookAlikeName(dir, PACK_JSON);
+      const other = status.danglingLink === true ? undefined : await lookAlikeName(dir, PACK_FILES.packJson);
       return packJsonProblem(
         'pack-json-missing',
         status.danglingLink === true
@@ -122,7 +124,7 @@ export async function readPackJson(dir: string): Promise<PackJsonRead> {
   try {
     read = await readTextLimited(status.realPath);
   } catch (err) {
-    return packJsonProblem('file-unreadable', ioProblem(PACK_JSON, err));
+    return packJsonProblem('file-unreadable', ioProblem(PACK_FILES.packJson, err));
   }
   if (!read.ok) {
     return read.reason === 'too-large'

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Finding } from './findings.js';
 import { formatPath, type PathSegment, type SourcePosition } from './json-source.js';
-import { DEPENDENCY_TYPES, PACK_JSON, PACK_LAYERS, RESOURCE_TYPES, SCHEDULE_TYPES } from './model.js';
+import { DEPENDENCY_TYPES, PACK_FILES, PACK_LAYERS, RESOURCE_TYPES, SCHEDULE_TYPES } from './model.js';
 
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
 
@@ -171,7 +171,7 @@ export async function schemaFindings(json: unknown, positions: Map<string, Sourc
     findings.push({
       severity: 'error',
       rule: 'pack-json-schema',
-      file: PACK_JSON,
+      file: PACK_FILES.packJson,
       ...(path === '' ? {} : { path }),
       ...(at === undefined ? {} : { line: at.line, column: at.column }),
       message: path === '' ? `pack.json ${d.message}` : d.message,

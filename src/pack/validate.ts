@@ -11,17 +11,7 @@ import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-check
 import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
-import {
-  DEPENDENCY_TYPES,
-  KNOWN_CLOUD_TYPES,
-  LOGO_PNG,
-  PACK_JSON,
-  PRESETS_YAML,
-  README_MD,
-  readPackJson,
-  SCHEMA_YAML,
-  VALUES_YAML,
-} from './model.js';
+import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
 import { goSemverProblem } from './go-semver.js';
 import { checkPng } from './png.js';
 import { locate, schemaFindings } from './schema.js';
@@ -89,7 +79,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
         // Palette and pack-central's jq read duplicate keys (the last one wins): a warning, not a refusal.
         severity: p.kind === 'duplicate-key' ? 'warning' : 'error',
         rule: p.kind === 'duplicate-key' ? 'pack-json-duplicate-key' : 'pack-json-number',
-        file: PACK_JSON,
+        file: PACK_FILES.packJson,
         ...(p.path === '' ? {} : { path: p.path }),
         line: p.position.line,
         column: p.position.column,
@@ -113,9 +103,9 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
   const yaml = new Map<string, ParsedYamlFile | undefined>();
   const values = await valuesFindings(root, typeof json?.['layer'] === 'string' ? json['layer'] : undefined);
   findings.push(...values.findings);
-  if (values.parsed !== undefined) yaml.set(VALUES_YAML, values.parsed);
-  findings.push(...(await optionalYamlFindings(root, SCHEMA_YAML, yaml)));
-  findings.push(...(await optionalYamlFindings(root, PRESETS_YAML, yaml)));
+  if (values.parsed !== undefined) yaml.set(PACK_FILES.values, values.parsed);
+  findings.push(...(await optionalYamlFindings(root, PACK_FILES.schema, yaml)));
+  findings.push(...(await optionalYamlFindings(root, PACK_FILES.presets, yaml)));
   findings.push(...(await logoFindings(root)));
   findings.push(...(await readmeFindings(root)));
 
@@ -127,7 +117,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
       findings.push({
         severity: 'error',
         rule: 'internal',
-        file: VALUES_YAML,
+        file: PACK_FILES.values,
         message: `a values check failed unexpectedly (${errorMessage(err)}); this is a bug in packpub: please report it with the pack`,
       });
     }
@@ -155,7 +145,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
       findings.push({
         severity: 'error',
         rule: 'name-not-oci',
-        file: PACK_JSON,
+        file: PACK_FILES.packJson,
         path: 'name',
         ...where,
         message: `name "${name}" contains "/"; it must be a single OCI repository path component, e.g. "${name.replace(/\//g, '-').toLowerCase()}"`,
@@ -164,7 +154,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
       try {
         validateRepositoryPath(name, 'name');
       } catch (err) {
-        findings.push({ severity: 'error', rule: 'name-not-oci', file: PACK_JSON, path: 'name', ...where, message: withHint(err, 'it becomes the OCI repository name') });
+        findings.push({ severity: 'error', rule: 'name-not-oci', file: PACK_FILES.packJson, path: 'name', ...where, message: withHint(err, 'it becomes the OCI repository name') });
       }
     }
   }
@@ -173,7 +163,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
     try {
       validateTag(version, 'version');
     } catch (err) {
-      findings.push({ severity: 'error', rule: 'version-not-oci-tag', file: PACK_JSON, path: 'version', ...where, message: withHint(err, 'it becomes the OCI tag') });
+      findings.push({ severity: 'error', rule: 'version-not-oci-tag', file: PACK_FILES.packJson, path: 'version', ...where, message: withHint(err, 'it becomes the OCI tag') });
     }
     // pack-central's validate-packs.sh fails any version starting with "v" (bash `case v*`: lowercase only).
     const bare = version.startsWith('v') ? version.slice(1) : version;
@@ -181,7 +171,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
       findings.push({
         severity: 'warning',
         rule: 'version-leading-v',
-        file: PACK_JSON,
+        file: PACK_FILES.packJson,
         path: 'version',
         ...where,
         message: `version "${version}" starts with "v"; pack-central rejects that: use "${bare}"`,
@@ -194,7 +184,7 @@ function identityFindings(json: Json, positions: Map<string, SourcePosition>): F
       findings.push({
         severity: 'warning',
         rule: 'version-not-semver',
-        file: PACK_JSON,
+        file: PACK_FILES.packJson,
         path: 'version',
         ...where,
         message: `version "${version}" is not a semantic version Palette can order (${unordered}); Palette and its Terraform provider read versions as MAJOR[.MINOR[.PATCH]][-PRERELEASE], so use e.g. "${semverGuess(bare)}"`,
@@ -221,7 +211,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
     findings.push({
       severity: 'warning',
       rule: 'addon-type-missing',
-      file: PACK_JSON,
+      file: PACK_FILES.packJson,
       path: 'addonType',
       ...at(locate(positions, ['layer'])),
       message: 'add-on pack without "addonType"; set it (e.g. "monitoring", "security", "system app") so Palette lists the pack in the right category',
@@ -234,7 +224,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
     findings.push({
       severity: 'warning',
       rule: 'cloud-type-unknown',
-      file: PACK_JSON,
+      file: PACK_FILES.packJson,
       path: formatPath(segments),
       ...at(locate(positions, segments)),
       message: `unknown cloud type "${value}"; known: ${KNOWN_CLOUD_TYPES.join(', ')}`,
@@ -246,7 +236,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
     findings.push({
       severity: 'warning',
       rule: 'cloud-type-unknown',
-      file: PACK_JSON,
+      file: PACK_FILES.packJson,
       path: 'cloudType',
       ...at(locate(positions, ['cloudType'])),
       message: 'cloudType "custom" is not in pack-central\'s schema (it allows "custom" only in cloudTypes); use cloudTypes: ["custom"]',
@@ -259,7 +249,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
     findings.push({
       severity: 'warning',
       rule: 'dependency-type-missing',
-      file: PACK_JSON,
+      file: PACK_FILES.packJson,
       path: `${formatPath(segments)}.type`,
       ...at(locate(positions, segments)),
       message: `dependency without "type"; pack-central's schema requires it: add "type": one of ${DEPENDENCY_TYPES.join(', ')}`,
@@ -275,7 +265,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
       findings.push({
         severity: 'warning',
         rule: 'schedule-type-control-plane',
-        file: PACK_JSON,
+        file: PACK_FILES.packJson,
         path: formatPath(segments),
         ...at(locate(positions, segments)),
         message: 'scheduleType "control-plane" is not in pack-central\'s schema (all, master, worker); use "master" for packs published there',
@@ -294,7 +284,7 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
     for (const [i, entry] of entries.entries()) {
       if (typeof entry !== 'string' || entry === '') continue; // the schema reports it
       const segments = [field, i];
-      const base = { file: PACK_JSON, path: formatPath(segments), ...at(locate(positions, segments)) };
+      const base = { file: PACK_FILES.packJson, path: formatPath(segments), ...at(locate(positions, segments)) };
       let status: PackFileStatus;
       try {
         status = await statInPack(root, entry);
@@ -483,16 +473,16 @@ async function statOrFinding(root: string, rel: string): Promise<{ status?: Pack
 }
 
 async function valuesFindings(root: string, layer: string | undefined): Promise<{ findings: Finding[]; usableText: string; parsed?: ParsedYamlFile }> {
-  const stat = await statOrFinding(root, VALUES_YAML);
+  const stat = await statOrFinding(root, PACK_FILES.values);
   if (stat.status === undefined) return { findings: stat.findings, usableText: '' };
   if (stat.status.kind === 'missing') {
-    const other = await lookAlikeName(root, VALUES_YAML);
+    const other = await lookAlikeName(root, PACK_FILES.values);
     return {
       findings: [
         {
           severity: 'error',
           rule: 'values-missing',
-          file: VALUES_YAML,
+          file: PACK_FILES.values,
           message:
             other === undefined
               ? 'missing; every pack needs one (it may be empty for OS packs): create it with at least `pack:` settings'
@@ -502,9 +492,9 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       usableText: '',
     };
   }
-  const file = await readPackText(VALUES_YAML, stat.status);
+  const file = await readPackText(PACK_FILES.values, stat.status);
   if (!file.ok) return { findings: file.findings, usableText: '' };
-  const check = checkYamlText(file.text, VALUES_YAML);
+  const check = checkYamlText(file.text, PACK_FILES.values);
   const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
   if (!check.ok) return { findings, usableText: '' };
   const parsed = { text: file.text, parsed: check.parsed };
@@ -513,7 +503,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     findings.push({
       severity: 'warning',
       rule: 'values-multiple-documents',
-      file: VALUES_YAML,
+      file: PACK_FILES.values,
       message: `holds ${check.documents.length} YAML documents (separated by ---); keep a single document`,
     });
   }
@@ -522,7 +512,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     findings.push({
       severity: 'warning',
       rule: 'values-first-document-empty',
-      file: VALUES_YAML,
+      file: PACK_FILES.values,
       line: 1,
       message: 'the first YAML document is empty (two --- lines before the values?); Helm and Palette read only the first document, so none of these values would be used: remove the extra ---',
     });
@@ -535,7 +525,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       // Palette reads a pack's values.yaml (and whether this key ever reaches Helm) is not known.
       severity: 'warning',
       rule: 'values-not-json',
-      file: VALUES_YAML,
+      file: PACK_FILES.values,
       path: nonFinite,
       ...at(check.keyPositions.get(nonFinite)),
       message: `${nonFinite} is .inf or .nan, which sigs.k8s.io/yaml cannot turn into JSON ("json: unsupported value"): Helm refuses such values if they reach a chart; quote it (".inf") or use a number`,
@@ -545,7 +535,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     findings.push({
       severity: 'error',
       rule: 'values-not-mapping',
-      file: VALUES_YAML,
+      file: PACK_FILES.values,
       line: 1,
       message: `must be a mapping of keys (pack:, charts:, manifests:), not ${Array.isArray(doc) ? 'a list' : 'a single value'}`,
     });
@@ -556,7 +546,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     const content = isObject(packKey) ? packKey['content'] : undefined;
     const images = isObject(content) ? content['images'] : undefined;
     const imagesAt = at(check.keyPositions.get('pack.content.images'));
-    const imagesFinding = (message: string, where = imagesAt): Finding => ({ severity: 'warning', rule: 'values-images-missing', file: VALUES_YAML, path: 'pack.content.images', ...where, message });
+    const imagesFinding = (message: string, where = imagesAt): Finding => ({ severity: 'warning', rule: 'values-images-missing', file: PACK_FILES.values, path: 'pack.content.images', ...where, message });
     if (images === undefined || images === null) {
       const where = at(check.keyPositions.get('pack.content') ?? check.keyPositions.get('pack'));
       findings.push(imagesFinding(`missing: list every container image the pack deploys (\`- image: REGISTRY/REPO:TAG\`), as pack-central requires for ${layer} packs`, where));
@@ -572,7 +562,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
         findings.push({
           severity: 'warning',
           rule: 'values-image-entry',
-          file: VALUES_YAML,
+          file: PACK_FILES.values,
           path: `pack.content.images[${i}]`,
           ...at(check.keyPositions.get(`pack.content.images[${i}]`) ?? check.keyPositions.get('pack.content.images')),
           message: `entry ${i} has no \`image:\` (pack-central requires \`- image: REGISTRY/REPO:TAG\` in every entry, and Palette mirrors only those for air-gapped installs)`,
@@ -591,12 +581,12 @@ class Capped {
   constructor(private readonly rule: string, private readonly more: string) {}
 
   add(finding: Omit<Finding, 'severity' | 'rule' | 'file'>): void {
-    if (++this.count <= MAX_LAYOUT_FINDINGS) this.list.push({ severity: 'warning', rule: this.rule, file: VALUES_YAML, ...finding });
+    if (++this.count <= MAX_LAYOUT_FINDINGS) this.list.push({ severity: 'warning', rule: this.rule, file: PACK_FILES.values, ...finding });
   }
 
   done(): Finding[] {
     const rest = this.count - this.list.length;
-    return rest > 0 ? [...this.list, { severity: 'warning', rule: this.rule, file: VALUES_YAML, message: `and ${rest} more ${this.more}` }] : this.list;
+    return rest > 0 ? [...this.list, { severity: 'warning', rule: this.rule, file: PACK_FILES.values, message: `and ${rest} more ${this.more}` }] : this.list;
   }
 }
 
@@ -660,19 +650,19 @@ async function optionalYamlFindings(root: string, rel: string, yaml: Map<string,
 }
 
 async function logoFindings(root: string): Promise<Finding[]> {
-  const stat = await statOrFinding(root, LOGO_PNG);
+  const stat = await statOrFinding(root, PACK_FILES.logo);
   if (stat.status === undefined) return stat.findings;
   const status = stat.status;
   switch (status.kind) {
     case 'missing': {
-      const other = await lookAlikeName(root, LOGO_PNG);
+      const other = await lookAlikeName(root, PACK_FILES.logo);
       const message = other === undefined ? 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
-      return [{ severity: 'error', rule: 'logo-missing', file: LOGO_PNG, message }];
+      return [{ severity: 'error', rule: 'logo-missing', file: PACK_FILES.logo, message }];
     }
     case 'outside':
-      return [{ severity: 'error', rule: 'path-outside-pack', file: LOGO_PNG, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
+      return [{ severity: 'error', rule: 'path-outside-pack', file: PACK_FILES.logo, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
-      return [{ severity: 'error', rule: 'not-a-file', file: LOGO_PNG, message: `${status.what}, not a file` }];
+      return [{ severity: 'error', rule: 'not-a-file', file: PACK_FILES.logo, message: `${status.what}, not a file` }];
     case 'file':
       break;
   }
@@ -685,33 +675,33 @@ async function logoFindings(root: string): Promise<Finding[]> {
         {
           severity: 'warning',
           rule: 'logo-not-png',
-          file: LOGO_PNG,
+          file: PACK_FILES.logo,
           message: `a ${png.showable} image named logo.png; browsers still show it, but convert it to a real PNG, e.g. \`magick logo.png PNG:logo.png\` (ImageMagick) or \`sips -s format png logo.png --out logo.png\` (macOS)`,
         },
       ];
     }
-    return [{ severity: 'error', rule: 'logo-not-png', file: LOGO_PNG, message: `not a PNG image: ${png.reason}; convert it to PNG` }];
+    return [{ severity: 'error', rule: 'logo-not-png', file: PACK_FILES.logo, message: `not a PNG image: ${png.reason}; convert it to PNG` }];
   } catch (err) {
-    return [{ severity: 'error', rule: 'file-unreadable', file: LOGO_PNG, message: ioProblem(LOGO_PNG, err) }];
+    return [{ severity: 'error', rule: 'file-unreadable', file: PACK_FILES.logo, message: ioProblem(PACK_FILES.logo, err) }];
   }
 }
 
 async function readmeFindings(root: string): Promise<Finding[]> {
-  const stat = await statOrFinding(root, README_MD);
+  const stat = await statOrFinding(root, PACK_FILES.readme);
   if (stat.status === undefined) return stat.findings;
   switch (stat.status.kind) {
     case 'missing': {
-      const other = await lookAlikeName(root, README_MD);
+      const other = await lookAlikeName(root, PACK_FILES.readme);
       const message =
         other === undefined
           ? 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)'
           : `missing; found "${other}", but pack-central requires README.md exactly: rename it`;
-      return [{ severity: 'warning', rule: 'readme-missing', file: README_MD, message }];
+      return [{ severity: 'warning', rule: 'readme-missing', file: PACK_FILES.readme, message }];
     }
     case 'outside':
-      return [{ severity: 'error', rule: 'path-outside-pack', file: README_MD, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
+      return [{ severity: 'error', rule: 'path-outside-pack', file: PACK_FILES.readme, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
-      return [{ severity: 'error', rule: 'not-a-file', file: README_MD, message: `${stat.status.what}, not a file` }];
+      return [{ severity: 'error', rule: 'not-a-file', file: PACK_FILES.readme, message: `${stat.status.what}, not a file` }];
     case 'file':
       return [];
   }
