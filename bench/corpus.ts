@@ -111,41 +111,34 @@ function packJson(fields: Record<string, unknown>): string {
   return `${JSON.stringify({ addonType: 'app services', cloudTypes: ['all'], layer: 'addon', ...fields }, null, 2)}\n`;
 }
 
-/** One stratified sampler per measured distribution, shared by all packs of a corpus. */
-class Sizes {
-  readonly packValues: Record<'archive' | 'chart' | 'manifest', Stratified>;
-  readonly unpackedChartFiles: Stratified;
-  readonly archiveOnlyChartFiles: Stratified;
-  readonly chartYaml: Stratified;
-  readonly chartValues: Stratified;
-  readonly template: Stratified;
-  readonly crd: Stratified;
-  readonly chartMd: Stratified;
-  readonly chartOther: Stratified;
-  readonly readme: Stratified;
-  readonly schema: Stratified;
-  readonly presets: Stratified;
-  readonly logo: Stratified;
-  readonly manifest: Stratified;
+/**
+ * The size distributions sampled per file, each under the label its random stream is forked with (a label
+ * names a stream: changing one changes the corpus).
+ */
+const SAMPLED = {
+  unpackedChartFiles: 'unpacked-chart-files',
+  archiveOnlyChartFiles: 'archive-chart-files',
+  chartYaml: 'chart-yaml',
+  chartValues: 'chart-values',
+  template: 'template',
+  crd: 'crd',
+  chartMd: 'chart-md',
+  chartOther: 'chart-other',
+  readme: 'readme',
+  schema: 'schema',
+  presets: 'presets',
+  logo: 'logo',
+  manifest: 'manifest',
+} as const satisfies Partial<Record<keyof typeof PACK_CENTRAL, string>>;
 
-  constructor(rng: Prng) {
-    const s = (label: string, q: Quantiles) => new Stratified(rng.fork(label), q);
-    const pc = PACK_CENTRAL;
-    this.packValues = { archive: s('values-archive', pc.values.archive), chart: s('values-chart', pc.values.chart), manifest: s('values-manifest', pc.values.manifest) };
-    this.unpackedChartFiles = s('unpacked-chart-files', pc.unpackedChartFiles);
-    this.archiveOnlyChartFiles = s('archive-chart-files', pc.archiveOnlyChartFiles);
-    this.chartYaml = s('chart-yaml', pc.chartYaml);
-    this.chartValues = s('chart-values', pc.chartValues);
-    this.template = s('template', pc.template);
-    this.crd = s('crd', pc.crd);
-    this.chartMd = s('chart-md', pc.chartMd);
-    this.chartOther = s('chart-other', pc.chartOther);
-    this.readme = s('readme', pc.readme);
-    this.schema = s('schema', pc.schema);
-    this.presets = s('presets', pc.presets);
-    this.logo = s('logo', pc.logo);
-    this.manifest = s('manifest', pc.manifest);
-  }
+/** One stratified sampler per measured distribution, shared by all packs of a corpus. */
+type Sizes = Record<keyof typeof SAMPLED, Stratified> & { packValues: Record<'archive' | 'chart' | 'manifest', Stratified> };
+
+function sizesOf(rng: Prng): Sizes {
+  const s = (label: string, q: Quantiles) => new Stratified(rng.fork(label), q);
+  const values = PACK_CENTRAL.values;
+  const sampled = Object.fromEntries(Object.entries(SAMPLED).map(([key, label]) => [key, s(label, PACK_CENTRAL[key as keyof typeof SAMPLED])]));
+  return { ...(sampled as Record<keyof typeof SAMPLED, Stratified>), packValues: { archive: s('values-archive', values.archive), chart: s('values-chart', values.chart), manifest: s('values-manifest', values.manifest) } };
 }
 
 function chartTemplate(rng: Prng, chart: string, index: number, bytes: number): string {
@@ -375,7 +368,7 @@ export async function ensureCorpus(options: CorpusOptions): Promise<Corpus> {
   const packsDir = join(building, 'packs');
   await mkdir(packsDir, { recursive: true });
   const rng = new Prng(options.seed);
-  const sizes = new Sizes(rng);
+  const sizes = sizesOf(rng);
   const chartCounts = countsList(rng.fork('charts-per-pack'), PACK_CENTRAL.chartsPerPack, mix.archive + mix.chart);
   const manifestCounts = countsList(rng.fork('manifests-per-pack'), PACK_CENTRAL.manifestsPerPack, mix.manifest);
   const plan: Array<{ kind: Exclude<PackKind, 'huge'>; index: number; count: number }> = [];
@@ -462,7 +455,7 @@ export async function ensureHugePack(options: CorpusOptions): Promise<HugePack> 
   options.log?.(`generating the 1 GiB pack in ${dir} ...`);
   await rm(parent, { recursive: true, force: true });
   const rng = new Prng(options.seed).fork('huge');
-  const small = manifestPack(rng, new Sizes(rng.fork('huge-sizes')), name, ver, 1);
+  const small = manifestPack(rng, sizesOf(rng.fork('huge-sizes')), name, ver, 1);
   const written = await writeFiles(dir, small);
   await mkdir(join(dir, 'data'), { recursive: true });
   let text = '';
