@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openTarget, pullPack, pushPacks, type PushEvent } from '../../src/index.js';
 import { layoutHoldings } from '../support/registry-reader.js';
-import { writePack } from '../support/packs.js';
+import { tempPack, writePack } from '../support/packs.js';
 import { settledPastRacyMargin } from '../support/push-setup.js';
 import { stage } from '../support/stage.js';
 
@@ -69,8 +69,7 @@ function bumpVersionSync(dir: string, version: string): void {
 
 describe('a pack folder that changes while packpub publishes it', () => {
   it('is not published when pack.json changes between its validation and its build; a re-run publishes what it then validates', async () => {
-    const root = await stack.tempDir('packpub-robust-change-');
-    const dir = await writePack(join(root, 'pack'), { name: 'robust-change', version: '1.0.0' });
+    const { root, pack: dir } = await tempPack(stack, { name: 'robust-change', version: '1.0.0' });
     const layout = join(root, 'layout');
     const cache = join(root, 'cache');
 
@@ -92,8 +91,7 @@ describe('a pack folder that changes while packpub publishes it', () => {
   });
 
   it('is not published under a verdict remembered from an earlier run when it changes before its build', async () => {
-    const root = await stack.tempDir('packpub-robust-remembered-');
-    const dir = await writePack(join(root, 'pack'), { name: 'robust-remembered', version: '1.0.0' });
+    const { root, pack: dir } = await tempPack(stack, { name: 'robust-remembered', version: '1.0.0' });
     const cache = join(root, 'cache');
     // First run into one layout, late enough that the cache records the folder's stat signatures.
     await settledPastRacyMargin(dir);
@@ -113,8 +111,7 @@ describe('a pack folder that changes while packpub publishes it', () => {
   });
 
   it('is not published when a file is rewritten with the same size after validation', async () => {
-    const root = await stack.tempDir('packpub-robust-same-size-');
-    const dir = await writePack(join(root, 'pack'), { name: 'robust-same-size', version: '1.0.0' });
+    const { root, pack: dir } = await tempPack(stack, { name: 'robust-same-size', version: '1.0.0' });
     const layout = join(root, 'layout');
     const values = join(dir, 'values.yaml');
     const before = readFileSync(values, 'utf8');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TINY_PNG, tgz, writeFiles } from './files.js';
 import { Prng } from './prng.js';
+import type { Stage } from './stage.js';
 
 /*
  * Packs for tests: one writer of a small valid pack (a manifest pack by default; `writeValidPack` is the
@@ -59,6 +60,12 @@ export async function writePack(dir: string, spec: PackSpec): Promise<string> {
   for (const [rel, content] of Object.entries(files)) if (content !== null) kept[rel] = content;
   await writeFiles(dir, kept);
   return dir;
+}
+
+/** A new temp folder, removed when `stack` closes, holding `writePack(spec)` in its folder `pack`: both paths. */
+export async function tempPack(stack: Stage, spec: PackSpec): Promise<{ root: string; pack: string }> {
+  const root = await stack.tempDir(`packpub-${spec.name}-`);
+  return { root, pack: await writePack(join(root, 'pack'), spec) };
 }
 
 export const VALID_PACK_JSON = {

@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { runCli } from '../../support/cli.js';
-import { writePack } from '../../support/packs.js';
+import { tempPack } from '../../support/packs.js';
 import { stage } from '../../support/stage.js';
 
 const temp = stage();
 
 describe('copy flags', () => {
   it('refuses --check-images (copy checks no images) instead of ignoring it, and copies nothing', async () => {
-    const dir = await temp.tempDir('packpub-copy-flags-');
-    const pack = await writePack(join(dir, 'p'), { name: 'imgs', version: '1.0.0' });
+    const { root: dir, pack } = await tempPack(temp, { name: 'imgs', version: '1.0.0' });
     const from = join(dir, 'from');
     const to = join(dir, 'to');
     expect((await runCli(['push', pack, '--oci-layout', from])).code).toBe(0);
@@ -29,8 +28,7 @@ describe('copy flags', () => {
 
 describe('a digest reference in an OCI layout', () => {
   it('is printed as oci:DIR/...@sha256:..., which inspect reads back (README: inspect takes <name>@sha256:<digest>)', async () => {
-    const dir = await temp.tempDir('packpub-layout-digest-');
-    const pack = await writePack(join(dir, 'p'), { name: 'bydigest', version: '1.0.0' });
+    const { root: dir, pack } = await tempPack(temp, { name: 'bydigest', version: '1.0.0' });
     const layout = join(dir, 'layout');
     expect((await runCli(['push', pack, '--oci-layout', layout])).code).toBe(0);
     const repo = join(layout, 'spectro-packs/archive/bydigest');
