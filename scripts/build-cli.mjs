@@ -11,7 +11,8 @@
 //   were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
-//   the directory of the chunk that holds the pool, which is this one).
+//   the directory of the chunk that holds the pool, which is this one); folder-check-worker.js likewise,
+//   the early stat checks of an unchanged re-run (operations/folder-checks.ts).
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici (src/registry/undici.ts loads three of its files with require(); bundled they
 // cost as much CPU, most of it is Node's own modules and llhttp's WebAssembly).
@@ -152,8 +153,11 @@ await build({
   },
 });
 cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
-await build({
-  ...common,
-  input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
-  output: { ...output, codeSplitting: false },
-});
+// Each worker thread's code in one file, beside the chunks that start it.
+for (const worker of ['validate-worker', 'folder-check-worker']) {
+  await build({
+    ...common,
+    input: { [worker]: join(root, `src/operations/${worker}.ts`) },
+    output: { ...output, codeSplitting: false },
+  });
+}

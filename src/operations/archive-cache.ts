@@ -21,6 +21,20 @@ export interface RememberedFolder {
   key: string;
   /** Whether every file and folder still has the stat signature it had then. */
   holds: () => boolean;
+  /** The stat tree remembered for it (what `holds()` checks), as the index stores it. */
+  tree: RememberedTree;
+}
+
+/** A folder's stat tree as the index stores it: front-coded paths (encodePaths) and the digest of their signatures. */
+export interface RememberedTree {
+  paths: string;
+  digest: string;
+}
+
+/** Whether every path of the remembered stat tree below `root` still has the signature it had (RememberedFolder.holds). */
+export function rememberedTreeHolds(root: string, tree: RememberedTree): boolean {
+  const paths = decodePaths(tree.paths);
+  return paths !== undefined && statTreeHolds({ root, paths, digest: tree.digest });
 }
 
 /** A pack that passed validation, remembered by content key. */
@@ -147,6 +161,11 @@ interface Maps {
   verdicts: Map<string, CachedVerdict>;
 }
 
+/** The folder records of the cache in `dir` (those the next ArchiveCache of `dir` would load), by real path. */
+export function readFolderRecords(dir: string): Map<string, { mtime: number; paths: string; digest: string; key: string }> {
+  return readIndex(join(dir, INDEX_FILE)).folders;
+}
+
 function readIndex(path: string): Maps {
   let doc: unknown;
   try {
@@ -229,14 +248,8 @@ export class ArchiveCache {
     }
     const record = this.loaded().folders.get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
-    return {
-      root,
-      key: record.key,
-      holds: () => {
-        const paths = decodePaths(record.paths);
-        return paths !== undefined && statTreeHolds({ root, paths, digest: record.digest });
-      },
-    };
+    const tree = { paths: record.paths, digest: record.digest };
+    return { root, key: record.key, tree, holds: () => rememberedTreeHolds(root, tree) };
   }
 
   /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */

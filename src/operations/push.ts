@@ -26,6 +26,7 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
+import type { EarlyCheck } from './folder-checks.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
@@ -64,6 +65,11 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   onEvent?: EventSink;
   signal?: AbortSignal;
+  /**
+   * Stat checks of remembered pack folders already made (or under way) elsewhere, such as the CLI's
+   * early thread (folder-checks.ts); a folder it did not check is checked here.
+   */
+  earlyChecks?: { checked(folder: RememberedFolder): Promise<EarlyCheck | undefined> };
 }
 
 /**
@@ -176,9 +182,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
-      const since = folderCheck(dir);
       const hunch = hunches.get(dir);
-      const known = hunch === undefined ? cache?.folderKey(dir, mtime) : hunch.folder.holds() ? hunch.folder : undefined;
+      const early = hunch === undefined ? undefined : await options.earlyChecks?.checked(hunch.folder);
+      // A folder counts as checked from the start of its check: one found holding elsewhere, from then.
+      const since = early?.holds === true ? early.since : folderCheck(dir);
+      const known = hunch === undefined ? cache?.folderKey(dir, mtime) : (early?.holds ?? hunch.folder.holds()) ? hunch.folder : undefined;
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
       if (known !== undefined && verdict !== undefined) {
