@@ -267,6 +267,14 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
       cause: err,
     });
   }
+  // An HTTP status without an AWS error type (__type / x-amzn-ErrorType): the SDK calls it "Unknown".
+  const status = e.$metadata?.httpStatusCode;
+  if ((name === 'Unknown' || name === 'UnknownError') && status !== undefined) {
+    return new PackpubError('REGISTRY', `the ECR API at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with HTTP ${status} and no AWS error type: not an ECR API answer`, {
+      hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API (a proxy or another service may answer instead)',
+      cause: err,
+    });
+  }
   const netCode = e.code ?? (err as { cause?: { code?: string } }).cause?.code;
   if (name === 'TimeoutError' || (netCode !== undefined && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(netCode))) {
     const where = context.endpoint ?? 'the regional ECR endpoint';

@@ -128,6 +128,10 @@ export class PaletteClient {
       for (const item of items as unknown[]) {
         const uid = isObject(item) && isObject(item['metadata']) ? item['metadata']['uid'] : undefined;
         if (typeof uid !== 'string' || uid === '') throw this.unexpected(what, 'a registry has no metadata.uid');
+        const spec = (item as Record<string, unknown>)['spec'];
+        if (spec !== undefined && spec !== null && !isObject(spec)) throw this.unexpected(what, `registry ${uid}: spec is not an object`);
+        this.expectStrings((item as { metadata: Record<string, unknown> }).metadata, ['name'], what, `registry ${uid}: metadata.`);
+        if (isObject(spec)) this.expectStrings(spec, ['endpoint', 'registryType', 'providerType'], what, `registry ${uid}: spec.`);
         // A registry shifted across a page boundary meanwhile comes twice: it is still one registry.
         if (uids.has(uid)) continue;
         uids.add(uid);
@@ -176,7 +180,21 @@ export class PaletteClient {
       allow: [404],
       deadline,
     });
-    return res.status === 404 ? undefined : res.body;
+    if (res.status === 404) return undefined;
+    // Read fields (spec.providerType, endpoint, baseContentPath) must be what they say, never a crash or "gone".
+    const what = `read registry ${uid}`;
+    const body = this.expectObject(res.body, what, false);
+    const spec = body['spec'];
+    if (!isObject(spec)) throw this.unexpected(what, 'spec is not an object');
+    this.expectStrings(spec, ['endpoint', 'baseContentPath', 'providerType'], what, 'spec.');
+    return body as unknown as PaletteRegistry;
+  }
+
+  /** Each of `fields` of `o` is a string, or absent (undefined or null). */
+  private expectStrings(o: Record<string, unknown>, fields: readonly string[], what: string, prefix = ''): void {
+    for (const field of fields) {
+      if (o[field] !== undefined && o[field] !== null && typeof o[field] !== 'string') throw this.unexpected(what, `${prefix}${field} is not a string`);
+    }
   }
 
   // (c) POST /v1/registries/oci/basic|ecr -> 201 {uid}
@@ -212,9 +230,7 @@ export class PaletteClient {
     const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, { what, deadline });
     // An empty or odd answer must not read as "pending" and keep the run waiting until its deadline.
     const body = this.expectObject(res.body, what, false);
-    for (const field of ['status', 'message', 'lastRunTime', 'lastSyncedTime'] as const) {
-      if (body[field] !== undefined && body[field] !== null && typeof body[field] !== 'string') throw this.unexpected(what, `${field} is not a string`);
-    }
+    this.expectStrings(body, ['status', 'message', 'lastRunTime', 'lastSyncedTime'], what);
     if (body['isSyncSupported'] !== undefined && body['isSyncSupported'] !== null && typeof body['isSyncSupported'] !== 'boolean') {
       throw this.unexpected(what, 'isSyncSupported is not true or false');
     }
@@ -279,7 +295,8 @@ export class PaletteClient {
       } catch (err) {
         const code = systemErrorCode(err);
         this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
-        if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+        // A body cut before its Content-Length is a dropped connection too.
+        if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
           const wait = this.backoff(attempt);
           if (mayRetry(wait)) {
             await this.clock.sleep(wait);
@@ -289,6 +306,12 @@ export class PaletteClient {
         if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
           throw new PackpubError('NETWORK', `Palette at ${this.host} did not answer ${options.what} within ${timeout < 1_000 ? `${timeout} ms` : `${Math.round(timeout / 1000)} s`} (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
             hint: 'Palette or a proxy in front of it hangs; check --palette-endpoint and try again later',
+            cause: err,
+          });
+        }
+        if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+          throw new PackpubError('NETWORK', `Palette at ${this.host} cut its answer to ${options.what} short: it did not have the length it announced (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+            hint: 'Palette or a proxy in front of it drops answers half way; try again, and check proxies or firewalls if it persists',
             cause: err,
           });
         }

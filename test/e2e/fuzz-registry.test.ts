@@ -2,22 +2,24 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MutationPlan, startAnswerFuzzer, type Mutation, type MutationSource } from '../support/answer-fuzzer.js';
+import { brokenRun, MutationPlan, startAnswerFuzzer, type Mutation, type MutationSource } from '../support/answer-fuzzer.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { skipWaits } from '../support/clock.js';
 import { treeOf } from '../support/files.js';
 import { packTree } from '../support/push-setup.js';
 import { Prng } from '../support/prng.js';
-import { RegistryReader } from '../support/registry-reader.js';
+import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
 import { startRegistry } from '../support/registry.js';
+import { startTokenServer } from '../support/token-server.js';
 import { setup } from '../support/stage.js';
 
 /*
  * A seeded fuzz of registry answers. packpub talks to a real docker-registry through a proxy that lets the
  * registry act, then mutates one to a few of its answers (support/answer-fuzzer.ts: statuses, digests,
  * Locations, lengths, content types, ranges, truncated/garbage/wrong-shape/other-manifest/huge/empty bodies,
- * resets half way). Each case runs one command (push of a pack to an empty or a populated repository, push of
- * the whole tree, pull, list, inspect, tag, copy) and checks, reading the registry directly:
+ * resets half way; with PACKPUB_FUZZ_STALLS=1 also answers that stall before or inside their body, or drip a
+ * byte at a time). Each case runs one command (push of a pack to an empty or a populated repository, push of
+ * the whole tree, pull, list, inspect, tag, copy, delete) and checks, reading the registry directly:
  * - the run ends (bounded by short request timeouts and deadlines; waits are skipped);
  * - no crash: never the "bug in packpub" hint (an uncaught error or INTERNAL);
  * - exit 0 means what was asked is there: the tags point at the pack's manifest digests with every blob
@@ -29,7 +31,8 @@ import { setup } from '../support/stage.js';
  *   PACKPUB_FUZZ_CASES=300 PACKPUB_FUZZ_SEED=1000 PACKPUB_FUZZ_MUTATIONS=6 npx vitest run test/e2e/fuzz-registry.test.ts
  * prints every violated invariant with the seed that reproduces it (PACKPUB_FUZZ_CASES=1 PACKPUB_FUZZ_SEED=<seed>);
  * PACKPUB_FUZZ_MUTATIONS (default 3), PACKPUB_FUZZ_BYTES (pack payload, default 4000), PACKPUB_FUZZ_OPS
- * (comma-separated commands) and PACKPUB_FUZZ_AUTH=basic widen or focus it; PACKPUB_FUZZ_LOG=<file> appends
+ * (comma-separated commands), PACKPUB_FUZZ_AUTH=basic|token (token: the token service's answers are fuzzed too:
+ * odd token JSON, lifetimes, statuses, bodies) and PACKPUB_FUZZ_STALLS=1 widen or focus it; PACKPUB_FUZZ_LOG=<file> appends
  * one line per case (command, mutations, exit code, first line of stderr), to read what users would see.
  * Explored at the time of writing: ~3,000 cases (seeds 1-150, 1000-1199, 5000-5399, 9000-9399, 20000-20299,
  * 30000-30249 with 600 KB packs, 40000-40299 with Basic auth, 50000-50299, 60000-60299, 70000-70299 writes only).
@@ -41,11 +44,19 @@ const FIRST_SEED = Number(process.env['PACKPUB_FUZZ_SEED'] ?? '1');
 const MAX_MUTATIONS = Number(process.env['PACKPUB_FUZZ_MUTATIONS'] ?? '3');
 /** Payload bytes of each generated pack (PACKPUB_FUZZ_BYTES: larger blobs meet resumed downloads). */
 const PAYLOAD_BYTES = Number(process.env['PACKPUB_FUZZ_BYTES'] ?? '4000');
-/** PACKPUB_FUZZ_AUTH=basic: the registry asks for htpasswd credentials (challenges get mutated too). */
-const BASIC = process.env['PACKPUB_FUZZ_AUTH'] === 'basic';
+/**
+ * PACKPUB_FUZZ_AUTH=basic: the registry asks for htpasswd credentials (challenges get mutated too);
+ * =token: a token service (support/token-server.ts) behind a fuzzer of its own, whose answers are mutated too
+ * (odd token JSON, lifetimes, statuses, bodies).
+ */
+const AUTH = process.env['PACKPUB_FUZZ_AUTH'];
+const BASIC = AUTH === 'basic';
+const TOKEN = AUTH === 'token';
+/** PACKPUB_FUZZ_STALLS=1: answers may also stall (before or inside their body) or drip a byte at a time; each costs real time. */
+const STALLS = process.env['PACKPUB_FUZZ_STALLS'] === '1';
 const USER = 'fuzz-robot';
 const PASSWORD = `pw-${process.pid}-Zq8`;
-const ALL_OPERATIONS = ['push-empty', 'push-populated', 'push-tree', 'pull', 'list', 'inspect', 'tag', 'copy'] as const;
+const ALL_OPERATIONS = ['push-empty', 'push-populated', 'push-tree', 'pull', 'list', 'inspect', 'tag', 'copy', 'delete'] as const;
 type Operation = (typeof ALL_OPERATIONS)[number];
 /** The commands drawn from (PACKPUB_FUZZ_OPS=push-tree,copy: only these). */
 const OPERATIONS = ALL_OPERATIONS.filter((op) => (process.env['PACKPUB_FUZZ_OPS'] ?? op).split(',').includes(op));
@@ -53,11 +64,16 @@ const OPERATIONS = ALL_OPERATIONS.filter((op) => (process.env['PACKPUB_FUZZ_OPS'
 skipWaits();
 
 const w = setup(async (stack) => {
-  const registry = stack.add(await startRegistry(BASIC ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : {}));
+  const tokens = TOKEN ? stack.add(await startTokenServer({ users: { [USER]: PASSWORD } })) : undefined;
+  // The registry names the token fuzzer as its realm, so token answers pass through it.
+  const tokenFuzz = tokens === undefined ? undefined : stack.add(await startAnswerFuzzer(new URL(tokens.realm).host));
+  const token = tokens === undefined || tokenFuzz === undefined ? undefined : { ...tokens, realm: `${tokenFuzz.url}${new URL(tokens.realm).pathname}` };
+  const registry = stack.add(await startRegistry(BASIC ? { auth: 'htpasswd', users: { [USER]: PASSWORD } } : token !== undefined ? { auth: 'token', token } : {}));
   const fuzz = stack.add(await startAnswerFuzzer(registry.host));
   const work = await packTree(stack, 2, { seed: 5, prefix: 'fz', payloadBytes: [PAYLOAD_BYTES, PAYLOAD_BYTES * 1.5] });
-  const reader = new RegistryReader(registry.url, BASIC ? { username: USER, password: PASSWORD } : undefined);
-  const env = BASIC ? {
+  const direct = new RegistryReader(registry.url, BASIC ? { username: USER, password: PASSWORD } : undefined);
+  const reader = { holdings: (prefix: string) => (tokens === undefined ? direct.holdings(prefix) : tokenHoldings(registry.url, tokens.tokenFor, prefix)) };
+  const env = BASIC || TOKEN ? {
         ...work.env,
         DOCKER_CONFIG: work.root,
         ...Object.fromEntries(['', 'FROM_', 'TO_'].flatMap((side) => [[`PACKPUB_${side}USERNAME`, USER], [`PACKPUB_${side}PASSWORD`, PASSWORD]])),
@@ -69,7 +85,7 @@ const w = setup(async (stack) => {
   /** `spectro-packs/archive/<name>:<version>` -> manifest digest. */
   const expected = new Map([...held.tags].map(([k, v]) => [k.slice('ref/'.length), v]));
   if (expected.size !== work.packs.length) throw new Error(`reference push holds ${[...expected.keys()].join(', ')}`);
-  return { registry, fuzz, work, reader, env, expected };
+  return { registry, fuzz, tokenFuzz, work, reader, env, expected };
 }, 60_000);
 
 describe('a seeded fuzz of registry answers', () => {
@@ -103,13 +119,18 @@ describe('a seeded fuzz of registry answers', () => {
     const base = `c${seed}`;
     const direct = `${w.registry.host}/${base}`;
     const viaFuzz = `${w.fuzz.host}/${base}`;
-    if (op === 'push-populated' || op === 'tag') {
+    if (op === 'push-populated' || op === 'tag' || op === 'delete') {
       const pre = await runCli(['push', pack.dir, '--registry', direct], { env: w.env });
       if (pre.code !== 0) return [`setup push failed: ${pre.stderr}`];
     }
     w.fuzz.applied = [];
-    w.fuzz.plan = new MutationPlan(seed, prng.pick([0.1, 0.25, 0.5]), prng.int(1, MAX_MUTATIONS));
+    w.fuzz.plan = new MutationPlan(seed, prng.pick([0.1, 0.25, 0.5]), prng.int(1, MAX_MUTATIONS), { stalls: STALLS });
+    if (w.tokenFuzz !== undefined) {
+      w.tokenFuzz.applied = [];
+      w.tokenFuzz.plan = new MutationPlan(seed + 7919, prng.pick([0.2, 0.5]), prng.int(1, MAX_MUTATIONS), { stalls: STALLS, token: true });
+    }
     let result: CliRun | 'hung';
+    const started = Date.now();
     const out = join(w.work.root, 'pulled', base);
     const tag = `${pack.version.replace(/\.\d+$/, '')}.x`;
     switch (op) {
@@ -136,18 +157,21 @@ describe('a seeded fuzz of registry answers', () => {
       case 'copy':
         result = await run(['copy', `${pack.name}:${pack.version}`, '--from', `${w.fuzz.host}/ref`, '--to', viaFuzz]);
         break;
+      case 'delete':
+        result = await run(['delete', `${pack.name}:${pack.version}`, '--force', '--registry', viaFuzz]);
+        break;
     }
     w.fuzz.plan = undefined;
-    const what = `seed ${seed} ${op} ${pack.name} [${w.fuzz.applied.join('; ')}]`;
+    if (w.tokenFuzz !== undefined) w.tokenFuzz.plan = undefined;
+    const applied = [...w.fuzz.applied, ...(w.tokenFuzz?.applied.map((a) => `token service: ${a}`) ?? [])];
+    const what = `seed ${seed} ${op} ${pack.name} [${applied.join('; ')}]`;
     if (result === 'hung') return [`${what}: still running after 60 s`];
     const log = process.env['PACKPUB_FUZZ_LOG'];
-    if (log !== undefined) appendFileSync(log, `${what} -> exit ${result.code} ${result.stderr.trim().split('\n')[0] ?? ''}\n`);
+    if (log !== undefined) appendFileSync(log, `${what} -> exit ${result.code} in ${Date.now() - started} ms ${result.stderr.trim().split('\n')[0] ?? ''}\n`);
     const broken: string[] = [];
     const say = (text: string) => broken.push(`${what}: ${text} (exit ${result.code})\n  stderr: ${result.stderr.trim().split('\n').slice(0, 4).join('\n  ')}`);
-    if (result.stderr.includes('bug in packpub') || result.stderr.includes('INTERNAL')) say('crashed');
-    if (`${result.stdout}${result.stderr}`.includes(PASSWORD)) say('printed the password');
-    if (result.code !== 0 && result.code !== 1) say('exit code other than 0 or 1');
-    if (result.code !== 0 && !/^(error: |[A-Z]+ .+?: )\S/m.test(result.stderr)) say('failed without an error line');
+    for (const b of brokenRun(result, [PASSWORD])) say(b);
+    if (w.tokenFuzz !== undefined && /eyJ[\w-]{10,}\./.test(`${result.stdout}${result.stderr}`)) say('printed a token');
     const held = op === 'pull' || op === 'list' || op === 'inspect' ? undefined : await holdings(base);
     if (held !== undefined && held.problems.length > 0) say(`the registry holds broken tags: ${held.problems.join('; ')}`);
     if (op === 'pull' && result.code !== 0 && existsSync(out)) say('a failed pull left its output folder behind');
@@ -156,6 +180,8 @@ describe('a seeded fuzz of registry answers', () => {
         for (const [k, d] of w.expected) if (held?.tags.get(k) !== d) say(`exit 0 but ${k} is ${held?.tags.get(k) ?? 'missing'}, not ${d}`);
       } else if (op === 'push-empty' || op === 'push-populated' || op === 'copy') {
         if (held?.tags.get(key) !== digest) say(`exit 0 but ${key} is ${held?.tags.get(key) ?? 'missing'}, not ${digest}`);
+      } else if (op === 'delete') {
+        if (held?.tags.has(key) === true) say(`exit 0 but ${key} is still there`);
       } else if (op === 'tag') {
         const tagged = `spectro-packs/archive/${pack.name}:${tag}`;
         if (held?.tags.get(tagged) !== digest) say(`exit 0 but ${tagged} is ${held?.tags.get(tagged) ?? 'missing'}, not ${digest}`);
@@ -183,7 +209,7 @@ describe('a seeded fuzz of registry answers', () => {
     let mutated = 0;
     for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
       broken.push(...(await fuzzCase(seed)));
-      if (w.fuzz.applied.length > 0) mutated++;
+      if (w.fuzz.applied.length > 0 || (w.tokenFuzz?.applied.length ?? 0) > 0) mutated++;
     }
     if (process.env['PACKPUB_FUZZ_CASES'] !== undefined) console.log(`${CASES} cases, ${mutated} with a mutated answer, ${broken.length} violations`);
     expect(broken).toEqual([]);
@@ -333,5 +359,33 @@ describe('odd answers the fuzz met, each named with what to do', () => {
     expect(r.stderr).toMatch(new RegExp(`error: manifest ${pack.version.replace(/\./g, '\\.')} in ref/spectro-packs/archive/${pack.name}: ${w.fuzz.host} says sha256:[0-9a-f]{64}, the bytes hash to sha256:[0-9a-f]{64} \\(twice in a row\\)`));
     expect(r.stderr).toContain('hint: the registry or something between it and packpub (a proxy, a cache) served other content on two attempts');
     expect(w.fuzz.applied.filter((a) => a.includes('/manifests/'))).toHaveLength(2);
+  });
+});
+
+describe('answers that stall or drip end within the documented timeouts', () => {
+  const run = async (mutation: Mutation, argv: string[]) => {
+    w.fuzz.applied = [];
+    w.fuzz.dripMs = 50;
+    w.fuzz.plan = { decide: (method, path) => (method === 'GET' && path.includes('/manifests/') ? mutation : undefined) };
+    try {
+      return await runCli([...argv, '--retry-attempts', '2'], { env: w.env });
+    } finally {
+      w.fuzz.plan = undefined;
+    }
+  };
+
+  it('an answer that never comes fails after the request timeout of each attempt, naming the wait', async () => {
+    const pack = w.work.packs[0]!;
+    const r = await run({ kind: 'stall-head' }, ['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, '--request-timeout', '0.3']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`error: timed out waiting for ${w.fuzz.host}`);
+    expect(w.fuzz.applied.length).toBe(2);
+  });
+
+  it('a manifest dripped a byte at a time (each within the request timeout) ends at --retry-deadline', async () => {
+    const pack = w.work.packs[0]!;
+    const r = await run({ kind: 'drip' }, ['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, '--request-timeout', '1', '--retry-deadline', '1']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`did not arrive within the retry deadline of 1 s`);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { drip } from './hostile-registry.js';
 import { listenOnLoopback } from './loopback.js';
 import { Prng } from './prng.js';
 import { FaultPlan, requestKind, type RequestKind } from './recording-proxy.js';
@@ -34,7 +35,15 @@ export type Mutation =
   | { kind: 'huge' }
   | { kind: 'empty' }
   | { kind: 'reset-mid-body' }
-  | { kind: 'challenge'; value: string };
+  | { kind: 'challenge'; value: string }
+  /** The registry acted; its answer never comes (the connection stays open, silent). */
+  | { kind: 'stall-head' }
+  /** The headers and half the body, then silence. */
+  | { kind: 'stall-body' }
+  /** The body a byte at a time, each byte within the request timeout (AnswerFuzzer.dripMs apart). */
+  | { kind: 'drip' }
+  /** A token answer with one field set to `value` (JSON text) in the true answer. */
+  | { kind: 'token-field'; field: string; value: string };
 
 const STATUSES = [200, 201, 202, 204, 206, 301, 302, 307, 308, 400, 401, 403, 404, 405, 409, 416, 429, 500, 502, 503];
 
@@ -64,8 +73,27 @@ const GARBAGE = ['{', '<html>oops</html>', '\u0000\u0001\u0002', '{"schemaVersio
 
 const absent = (v: string): string | undefined => (v === '(absent)' ? undefined : v);
 
+/** Valid JSON a token service may answer that a client may not expect (distribution token spec: token, access_token, expires_in, issued_at). */
+const TOKEN_SHAPES = [
+  '{"token":42}',
+  '{"token":""}',
+  '{"access_token":"","token":null}',
+  '{"token":"two words"}',
+  '{"token":"caf\u00e9"}',
+  '{"token":"not-a-jwt","expires_in":300}',
+  '{"token":{"jwt":"x"}}',
+  '{"tokens":["a"]}',
+  '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+];
+
+/** Stalls and drips cost real time (a request timeout each), so they are drawn only when asked for. */
+export interface DrawOptions {
+  stalls?: boolean;
+}
+
 /** Draw one mutation for an answer to a request of `kind`. */
-export function drawMutation(prng: Prng, kind: RequestKind): Mutation {
+export function drawMutation(prng: Prng, kind: RequestKind, options: DrawOptions = {}): Mutation {
+  if (options.stalls === true && prng.float() < 0.25) return { kind: prng.pick(['stall-head', 'stall-body', 'drip'] as const) };
   const pick = prng.int(0, 12);
   switch (pick) {
     case 0:
@@ -120,6 +148,7 @@ export class MutationPlan {
     readonly seed: number,
     readonly rate: number,
     readonly max = 3,
+    readonly options: DrawOptions & { token?: boolean } = {},
   ) {
     this.root = new Prng(seed);
   }
@@ -132,8 +161,29 @@ export class MutationPlan {
     const draw = this.root.fork(`${id}#${n}`);
     if (draw.float() >= this.rate) return undefined;
     this.used++;
-    return drawMutation(draw, requestKind(method, path));
+    return this.options.token === true ? drawTokenMutation(draw, this.options) : drawMutation(draw, requestKind(method, path), this.options);
   }
+}
+
+/**
+ * Draw one mutation for a token service's answer: half the time a token answer of an odd shape or lifetime
+ * (`expires_in` absent, zero, negative, a string, enormous; `issued_at` garbage; a token the registry will
+ * not take), else any answer mutation.
+ */
+export function drawTokenMutation(prng: Prng, options: DrawOptions = {}): Mutation {
+  if (prng.float() < 0.5) return drawMutation(prng, 'other', options);
+  if (prng.float() < 0.4) {
+    const text = prng.pick(TOKEN_SHAPES);
+    return { kind: 'body', body: Buffer.from(text), label: `token ${text}` };
+  }
+  const field = prng.pick(['expires_in', 'issued_at', 'refresh_token'] as const);
+  const value =
+    field === 'expires_in'
+      ? prng.pick([0, -1, 1e308, 0.001, '"300"', 'null', '1.5'])
+      : field === 'issued_at'
+        ? prng.pick(['"yesterday"', '"2999-01-01T00:00:00Z"', '12', 'null'])
+        : prng.pick(['""', '7', '"r-e-f"']);
+  return { kind: 'token-field', field, value: String(value) };
 }
 
 /** Anything that decides the mutation of an answer (a MutationPlan, or a test's own rule). */
@@ -145,6 +195,8 @@ export interface AnswerFuzzer {
   host: string;
   url: string;
   plan: MutationSource | undefined;
+  /** ms between the bytes of a dripped body (keep it under the client's request timeout). */
+  dripMs: number;
   /** The mutations applied since the last clear, as `METHOD path -> what`. */
   applied: string[];
   close(): Promise<void>;
@@ -169,18 +221,24 @@ function describe(m: Mutation): string {
       return `body ${m.label}`;
     case 'challenge':
       return `www-authenticate ${JSON.stringify(m.value)}`;
+    case 'token-field':
+      return `token ${m.field}: ${m.value}`;
     default:
       return m.kind;
   }
 }
 
+/** The status line and headers of an answer written by hand (the connection closes after it). */
+function head(status: number, headers: Record<string, string>): Buffer {
+  let text = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Status'}\r\n`;
+  for (const [k, v] of Object.entries(headers)) text += `${k}: ${v}\r\n`;
+  return Buffer.from(`${text}connection: close\r\n\r\n`, 'latin1');
+}
+
 /** Write a whole answer by hand on the socket (lengths may lie), then close the connection. */
 function writeRaw(socket: Socket, status: number, headers: Record<string, string>, body: Buffer, options: { sendBytes?: number; reset?: boolean } = {}): void {
-  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Status'}\r\n`;
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-  head += 'connection: close\r\n\r\n';
   const sent = body.subarray(0, options.sendBytes ?? body.length);
-  socket.write(Buffer.concat([Buffer.from(head, 'latin1'), sent]), () => {
+  socket.write(Buffer.concat([head(status, headers), sent]), () => {
     if (options.reset === true) socket.resetAndDestroy();
     else socket.end();
   });
@@ -199,7 +257,7 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
   /** A manifest of another pack seen earlier, for `other-manifest`. */
   let lastManifest: { bytes: Buffer; type: string } | undefined;
 
-  const fuzzer: AnswerFuzzer = { host: '', url: '', plan: undefined, applied: [], close: async () => undefined };
+  const fuzzer: AnswerFuzzer = { host: '', url: '', plan: undefined, dripMs: 100, applied: [], close: async () => undefined };
 
   const server: Server = createServer((req: IncomingMessage, res) => {
     const method = req.method ?? 'GET';
@@ -274,6 +332,25 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
             return writeRaw(socket, status, withLength(huge()), huge());
           case 'empty':
             return writeRaw(socket, status, withLength(Buffer.alloc(0)), Buffer.alloc(0));
+          case 'stall-head':
+            // Nothing is ever written; the client gives up (its request timeout) or the fuzzer closes.
+            return;
+          case 'stall-body':
+            socket.write(Buffer.concat([head(status, withLength(body)), body.subarray(0, Math.floor(body.length / 2))]));
+            return;
+          case 'drip':
+            return drip(res, body, fuzzer.dripMs, out, status);
+          case 'token-field': {
+            let doc: unknown;
+            try {
+              doc = JSON.parse(body.toString('utf8'));
+            } catch {
+              doc = undefined;
+            }
+            if (typeof doc !== 'object' || doc === null) return writeRaw(socket, status, withLength(body), body);
+            const changed = Buffer.from(JSON.stringify({ ...(doc as object), [mutation.field]: JSON.parse(mutation.value) as unknown }));
+            return writeRaw(socket, status, withLength(changed), changed);
+          }
         }
       });
     });
@@ -285,4 +362,30 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
   fuzzer.url = listening.url;
   fuzzer.close = listening.close;
   return fuzzer;
+}
+
+/** `plan`'s mutations for the requests `match` accepts; every other answer passes (an API behind the same host as its registry). */
+export function onlyWhere(plan: MutationSource, match: (method: string, path: string) => boolean): MutationSource {
+  return { decide: (method, path) => (match(method, path) ? plan.decide(method, path) : undefined) };
+}
+
+/** What one fuzzed run printed and how it ended. */
+export interface FuzzedRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The invariants every fuzzed run keeps whatever was answered, in words (empty when kept): no crash (the
+ * "bug in packpub" hint, INTERNAL), none of `secrets` in any output, exit 0 or 1 (or `exits`), and a failure that names
+ * itself with an `error:` line or a per-pack `FAILED name: ...` line.
+ */
+export function brokenRun(run: FuzzedRun, secrets: readonly string[], exits: readonly number[] = [0, 1]): string[] {
+  const broken: string[] = [];
+  if (run.stderr.includes('bug in packpub') || run.stderr.includes('INTERNAL')) broken.push('crashed');
+  if (secrets.some((s) => `${run.stdout}${run.stderr}`.includes(s))) broken.push('printed a secret');
+  if (!exits.includes(run.code)) broken.push(`exit code other than ${exits.join(' or ')}`);
+  if (run.code !== 0 && !/^(error: |[A-Z]+ .+?: )\S/m.test(run.stderr)) broken.push('failed without an error line');
+  return broken;
 }

@@ -90,6 +90,8 @@ export interface EcrStandin {
   failImage(repository: string, tag: string, failureCode: string, failureReason: string): void;
   /** 'valid' | 'expired' | 'unknown' for a registry password. */
   checkPassword(password: string): 'valid' | 'expired' | 'unknown';
+  /** Every registry password minted so far, and its `AWS:<password>` base64 form (secrets no output may hold). */
+  mintedSecrets(): string[];
   /** Expire every password minted so far. */
   expireAllTokens(): void;
   close(): Promise<void>;
@@ -362,6 +364,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       if (expiresAt === undefined) return 'unknown';
       return now() < expiresAt ? 'valid' : 'expired';
     },
+    mintedSecrets: () => [...passwords.keys()].flatMap((p) => [p, Buffer.from(`AWS:${p}`).toString('base64')]),
     expireAllTokens() {
       for (const key of passwords.keys()) passwords.set(key, 0);
     },

@@ -113,6 +113,19 @@ export class RegistryReader {
   }
 }
 
+/** An access entry of a distribution token (support/token-server.ts tokenFor). */
+type TokenAccess = { type: string; name: string; actions: string[] };
+
+/**
+ * What a token-auth registry holds under `prefix`, read with tokens `tokenFor` mints: one for the catalog, then
+ * one for the catalog and every repository under the prefix.
+ */
+export async function tokenHoldings(url: string, tokenFor: (access: TokenAccess[]) => string, prefix: string): Promise<RegistryHoldings> {
+  const catalog = { type: 'registry', name: 'catalog', actions: ['*'] };
+  const repos = (await new RegistryReader(url, { bearer: tokenFor([catalog]) }).catalog()).filter((r) => r.startsWith(`${prefix}/`));
+  return new RegistryReader(url, { bearer: tokenFor([catalog, ...repos.map((name) => ({ type: 'repository', name, actions: ['*'] }))]) }).holdings(prefix);
+}
+
 /**
  * Every tag in every `index.json` below an OCI layout root, and anything wrong with it: a manifest or blob
  * file missing, or not matching its digest or size (image-spec image-layout.md).

@@ -84,6 +84,8 @@ export interface TokenServer {
   advertisedExpiresIn: number | undefined;
   /** A token with every action on `repository`, for a stand-in's own calls to the registry behind it. */
   adminToken(repository: string): string;
+  /** A token with exactly this access (e.g. `{ type: 'registry', name: 'catalog', actions: ['*'] }`), for a test's own reads. */
+  tokenFor(access: Array<{ type: string; name: string; actions: string[] }>): string;
   close(): Promise<void>;
 }
 
@@ -166,6 +168,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     expiresIn: options.expiresIn ?? 300,
     advertisedExpiresIn: options.advertisedExpiresIn,
     adminToken: (repository) => makeToken('stand-in', [{ type: 'repository', name: repository, actions: ['*'] }]),
+    tokenFor: (access) => makeToken('stand-in', access),
     close: async () => undefined,
   };
 

@@ -1,0 +1,314 @@
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { brokenRun, MutationPlan, onlyWhere, startAnswerFuzzer, type AnswerFuzzer, type Mutation } from '../support/answer-fuzzer.js';
+import { runCli, type CliRun } from '../support/cli.js';
+import { skipWaits } from '../support/clock.js';
+import { startEcrProxy } from '../support/ecr-proxy.js';
+import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { Prng } from '../support/prng.js';
+import { packTree, type PackTree } from '../support/push-setup.js';
+import { RegistryReader, tokenHoldings, type RegistryHoldings } from '../support/registry-reader.js';
+import { startRegistry } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A seeded fuzz of the answers of the APIs packpub talks to besides the distribution API: Harbor's REST API
+ * (systeminfo probe, project check and creation, repository list, artifact delete), the ECR API through the
+ * real @aws-sdk/client-ecr (GetAuthorizationToken, DescribeRepositories, CreateRepository, BatchDeleteImage,
+ * ...) and Palette's (registry summary and creation, sync trigger and status, pack search). A fuzzer
+ * (support/answer-fuzzer.ts) sits in front of each stand-in and mutates one to a few of its answers: statuses,
+ * headers, bodies cut, reset, garbage or JSON of the wrong shape, enormous, empty, and with
+ * PACKPUB_FUZZ_STALLS=1 answers that stall or drip. Each case runs one command and checks, reading the
+ * registry (and the stand-in's own state) directly: the run ends, never crashes, exits 0 or 1 with an
+ * `error:` line on failure, prints no secret, and exit 0 means what was asked is there.
+ *
+ * The suite runs a few cases per API. A larger exploration:
+ *   PACKPUB_FUZZ_CASES=200 PACKPUB_FUZZ_SEED=1000 npx vitest run test/e2e/fuzz-apis.test.ts -t harbor
+ * PACKPUB_FUZZ_MUTATIONS (default 3), PACKPUB_FUZZ_STALLS=1 and PACKPUB_FUZZ_LOG=<file> as in fuzz-registry.
+ * Explored at the time of writing: see docs in the report (seeds per API in the header of each block).
+ */
+
+const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '3');
+const FIRST_SEED = Number(process.env['PACKPUB_FUZZ_SEED'] ?? '1');
+const MAX_MUTATIONS = Number(process.env['PACKPUB_FUZZ_MUTATIONS'] ?? '3');
+const STALLS = process.env['PACKPUB_FUZZ_STALLS'] === '1';
+const FLAGS = ['--request-timeout', '2', '--retry-deadline', '8', '--retry-attempts', '3'];
+const USER = 'fuzz-admin';
+const PASSWORD = `pw-${process.pid}-Hq4`;
+
+const clock = skipWaits();
+
+/** A case: what it ran, the mutations met, and the invariants it broke. */
+interface Outcome {
+  what: string;
+  broken: string[];
+}
+
+/** Run `argv` against a fuzzer with `plan`; the run must end within 60 s (request timeouts are real). */
+async function fuzzedRun(fuzz: AnswerFuzzer, plan: MutationPlan, match: (method: string, path: string) => boolean, argv: string[], env: NodeJS.ProcessEnv): Promise<CliRun | 'hung'> {
+  fuzz.applied = [];
+  fuzz.plan = onlyWhere(plan, match);
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), 60_000);
+  });
+  try {
+    return await Promise.race([runCli([...argv, ...FLAGS], { env }), hang]);
+  } finally {
+    clearTimeout(timer);
+    fuzz.plan = undefined;
+  }
+}
+
+/** The generic checks of a finished case, plus `check` (what exit 0 must mean) when it exited 0. */
+async function judge(fuzz: AnswerFuzzer, what: string, run: CliRun | 'hung', secrets: string[], check: () => Promise<string[]>, exits = [0, 1]): Promise<Outcome> {
+  if (run === 'hung') return { what, broken: ['still running after 60 s'] };
+  const log = process.env['PACKPUB_FUZZ_LOG'];
+  if (log !== undefined) appendFileSync(log, `${what} [${fuzz.applied.join('; ')}] -> exit ${run.code} ${(/^(error: |[A-Z]+ .+?: )\S.*$/m.exec(run.stderr) ?? [run.stderr.trim().split('\n')[0] ?? ''])[0]}\n`);
+  const broken = brokenRun(run, secrets, exits);
+  if (run.code === 0) broken.push(...(await check()));
+  return { what, broken: broken.map((b) => `${b} (exit ${run.code})\n  stderr: ${run.stderr.trim().split('\n').slice(0, 4).join('\n  ')}`) };
+}
+
+/** `repo/spectro-packs/archive/<name>:<version>` -> digest of a holdings map under `base`, keys without the base. */
+function underBase(held: RegistryHoldings, base: string): Map<string, string> {
+  return new Map([...held.tags].map(([k, v]) => [k.slice(base.length + 1), v]));
+}
+
+/**
+ * What exit 0 must mean for `op`: `list` printed only true versions (a page saying "nothing more" cannot be
+ * told from a true one), `delete` left `key` gone, a push left it at its reference digest.
+ */
+async function wrongAfter(op: string, stdout: string, key: string, expected: Map<string, string>, held: () => Promise<Map<string, string>>): Promise<string[]> {
+  if (op === 'list') {
+    const listed = JSON.parse(stdout) as { packs: Array<{ name: string; versions: Array<{ version: string; digest?: string }> }> };
+    const got = listed.packs.flatMap((p) => p.versions.map((v) => `spectro-packs/archive/${p.name}:${v.version}=${v.digest ?? ''}`)).sort();
+    const want = [...expected].map(([k, v]) => `${k}=${v}`);
+    return got.some((g) => !want.includes(g)) ? [`exit 0 but listed ${got.join(', ')}`] : [];
+  }
+  const now = await held();
+  if (op === 'delete') return now.has(key) ? [`exit 0 but ${key} is still there`] : [];
+  return now.get(key) === expected.get(key) ? [] : [`exit 0 but ${key} is ${now.get(key) ?? 'missing'}, not ${expected.get(key) ?? '?'}`];
+}
+
+/** Run `cases` seeded cases of `fuzzCase`; expect no broken invariant and at least one mutated answer. */
+async function explore(fuzz: AnswerFuzzer, fuzzCase: (seed: number) => Promise<Outcome>): Promise<void> {
+  const broken: string[] = [];
+  let mutated = 0;
+  for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
+    const outcome = await fuzzCase(seed);
+    if (fuzz.applied.length > 0) mutated++;
+    broken.push(...outcome.broken.map((b) => `${outcome.what} [${fuzz.applied.join('; ')}]: ${b}`));
+  }
+  if (process.env['PACKPUB_FUZZ_CASES'] !== undefined) console.log(`${CASES} cases, ${mutated} with a mutated answer, ${broken.length} violations`);
+  expect(broken).toEqual([]);
+  expect(mutated).toBeGreaterThan(0);
+}
+
+/** Packs and the digests a clean push gives them (reproducible builds: the same on every target). */
+async function packs(stack: Parameters<Parameters<typeof setup>[0]>[0], prefix: string): Promise<PackTree> {
+  return packTree(stack, 2, { seed: 11, prefix, payloadBytes: [1500, 2500] });
+}
+
+const plan = (seed: number, prng: Prng) => new MutationPlan(seed, prng.pick([0.25, 0.5, 1]), prng.int(1, MAX_MUTATIONS), { stalls: STALLS });
+
+describe('Harbor REST answers', () => {
+  const w = setup(async (stack) => {
+    const harbor = stack.add(await startHarborStandin({ users: { [USER]: PASSWORD }, projects: ['ref'] }));
+    const fuzz = stack.add(await startAnswerFuzzer(harbor.host));
+    const work = await packs(stack, 'hb');
+    const env = { ...work.env, HOME: join(work.root, 'home'), DOCKER_CONFIG: join(work.root, 'docker'), PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${harbor.host}/ref`], { env });
+    if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
+    const holdings = (base: string) => tokenHoldings(harbor.registry.url, harbor.token.tokenFor, base);
+    const expected = underBase(await holdings('ref'), 'ref');
+    return { harbor, fuzz, work, env, holdings, expected };
+  }, 60_000);
+
+  async function fuzzCase(seed: number): Promise<Outcome> {
+    const prng = new Prng(seed);
+    const op = prng.pick(['push-existing', 'push-create', 'list', 'delete'] as const);
+    const pack = prng.pick(w.work.packs);
+    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+    const base = `c${seed}`;
+    // Half the cases say it is Harbor; the others leave it to the systeminfo probe.
+    const typed = prng.float() < 0.5 ? ['--registry-type', 'harbor'] : [];
+    if (op === 'push-existing' || op === 'delete') w.harbor.projects.add(base);
+    if (op === 'delete') {
+      const pre = await runCli(['push', pack.dir, '--registry', `${w.harbor.host}/${base}`], { env: w.env });
+      if (pre.code !== 0) return { what: `seed ${seed} ${op}`, broken: [`setup push failed: ${pre.stderr}`] };
+    }
+    const at = (b: string) => ['--registry', `${w.fuzz.host}/${b}`, ...typed];
+    const argv =
+      op === 'push-existing' ? ['push', pack.dir, ...at(base)]
+      : op === 'push-create' ? ['push', pack.dir, ...at(base), '--create-project']
+      : op === 'list' ? ['list', ...at('ref'), '--json']
+      : ['delete', `${pack.name}:${pack.version}`, '--force', ...at(base)];
+    const run = await fuzzedRun(w.fuzz, plan(seed, prng), (_m, path) => path.startsWith('/api/'), argv, w.env);
+    return judge(w.fuzz, `seed ${seed} ${op} ${typed.length > 0 ? 'typed' : 'probed'} ${pack.name}`, run, [PASSWORD], async () => {
+      return run === 'hung' ? [] : wrongAfter(op, run.stdout, key, w.expected, async () => underBase(await w.holdings(base), base));
+    });
+  }
+
+  it(`keeps its invariants on ${CASES} seeded cases from seed ${FIRST_SEED}`, () => explore(w.fuzz, fuzzCase), 600_000);
+});
+
+describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
+  const w = setup(async (stack) => {
+    stack.defer(useFakeAwsEnvironment('testAKIDFUZZAPI'));
+    const registry = stack.add(await startRegistry());
+    // With `images`, BatchDeleteImage deletes in the registry behind the ECR proxy.
+    const standin = stack.add(await startEcrStandin({ images: registry }));
+    const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin }));
+    const world = { registry, standin, host: `${TEST_ECR_HOST}:${proxy.port}`, resolve: `${TEST_ECR_HOST}:${proxy.port}:127.0.0.1` };
+    const fuzz = stack.add(await startAnswerFuzzer(new URL(standin.url).host));
+    const work = await packs(stack, 'ec');
+    const env = { ...work.env, HOME: join(work.root, 'home'), DOCKER_CONFIG: join(work.root, 'docker') };
+    const args = (base: string, endpoint: string) => ['--registry', `${world.host}/${base}`, '--resolve', world.resolve, '--plain-http', '--ecr-endpoint', endpoint];
+    const ref = await runCli(['push', work.tree, '--recursive', ...args('ref', world.standin.url)], { env });
+    if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
+    const reader = new RegistryReader(world.registry.url);
+    const expected = underBase(await reader.holdings('ref'), 'ref');
+    return { ...world, fuzz, work, env, args, reader, expected };
+  }, 60_000);
+
+  async function fuzzCase(seed: number): Promise<Outcome> {
+    const prng = new Prng(seed);
+    const op = prng.pick(['push', 'push-populated', 'list', 'delete'] as const);
+    const pack = prng.pick(w.work.packs);
+    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+    const base = `c${seed}`;
+    if (op === 'push-populated' || op === 'delete') {
+      const pre = await runCli(['push', pack.dir, ...w.args(base, w.standin.url)], { env: w.env });
+      if (pre.code !== 0) return { what: `seed ${seed} ${op}`, broken: [`setup push failed: ${pre.stderr}`] };
+    }
+    const at = (b: string) => w.args(b, w.fuzz.url);
+    const argv =
+      op === 'push' || op === 'push-populated' ? ['push', pack.dir, ...at(base)]
+      : op === 'list' ? ['list', ...at('ref'), '--json']
+      : ['delete', `${pack.name}:${pack.version}`, '--force', ...at(base)];
+    const run = await fuzzedRun(w.fuzz, plan(seed, prng), () => true, argv, w.env);
+    return judge(w.fuzz, `seed ${seed} ${op} ${pack.name}`, run, w.standin.mintedSecrets(), async () => {
+      return run === 'hung' ? [] : wrongAfter(op, run.stdout, key, w.expected, async () => underBase(await w.reader.holdings(base), base));
+    });
+  }
+
+  it(`keeps its invariants on ${CASES} seeded cases from seed ${FIRST_SEED}`, () => explore(w.fuzz, fuzzCase), 600_000);
+
+  it('an answer with a status but no AWS error type is named as not an ECR API answer (was "failed (Unknown): UnknownError")', async () => {
+    const pack = w.work.packs[0]!;
+    w.fuzz.applied = [];
+    w.fuzz.plan = { decide: () => ({ kind: 'status', status: 409 }) };
+    const run = await runCli(['list', ...w.args('ref', w.fuzz.url), ...FLAGS], { env: w.env }).finally(() => (w.fuzz.plan = undefined));
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`error: the ECR API at ${w.fuzz.url} answered ecr:\\w+ with HTTP 409 and no AWS error type: not an ECR API answer`));
+    expect(run.stderr).toContain('hint: check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API');
+    expect(run.stdout).not.toContain(pack.name);
+  });
+});
+
+describe('Palette API answers', () => {
+  const KEY = `apikey-${process.pid}-fuzz-tenant`;
+  const w = setup(async (stack) => {
+    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, startDelayPolls: 1, clock }));
+    const fuzz = stack.add(await startAnswerFuzzer(new URL(palette.url).host));
+    const work = await packs(stack, 'pl');
+    const env = {
+      ...work.env,
+      HOME: join(work.root, 'home'),
+      DOCKER_CONFIG: join(work.root, 'docker'),
+      PACKPUB_USERNAME: USER,
+      PACKPUB_PASSWORD: PASSWORD,
+      SPECTROCLOUD_APIKEY: KEY,
+    };
+    const reader = new RegistryReader(registry.url, { username: USER, password: PASSWORD });
+    const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${registry.host}/ref`], { env });
+    if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
+    const expected = underBase(await reader.holdings('ref'), 'ref');
+    return { registry, palette, fuzz, work, env, reader, expected };
+  }, 60_000);
+  const registriesWithBase = (base: string) => [...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
+
+  async function fuzzCase(seed: number): Promise<Outcome> {
+    const prng = new Prng(seed);
+    const op = prng.pick(['register', 'push-sync', 'sync'] as const);
+    const pack = prng.pick(w.work.packs);
+    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+    const base = `c${seed}`;
+    const at = ['--registry', `${w.registry.host}/${base}`];
+    const direct = { ...w.env, SPECTROCLOUD_HOST: w.palette.url };
+    if (op !== 'register') {
+      const pre = await runCli(['palette', 'register', ...at], { env: direct });
+      if (pre.code !== 0) return { what: `seed ${seed} ${op}`, broken: [`setup register failed: ${pre.stderr}`] };
+    }
+    if (op === 'sync') {
+      const pre = await runCli(['push', pack.dir, ...at], { env: direct });
+      if (pre.code !== 0) return { what: `seed ${seed} ${op}`, broken: [`setup push failed: ${pre.stderr}`] };
+    }
+    const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '30'];
+    const argv =
+      op === 'register' ? ['palette', 'register', ...at]
+      : op === 'push-sync' ? ['push', pack.dir, ...at, '--palette-sync', ...fast]
+      : ['palette', 'sync', ...at, ...fast];
+    const run = await fuzzedRun(w.fuzz, plan(seed, prng), () => true, argv, { ...w.env, SPECTROCLOUD_HOST: w.fuzz.url });
+    return judge(w.fuzz, `seed ${seed} ${op} ${pack.name}`, run, [PASSWORD, KEY], async () => {
+      const registries = registriesWithBase(base);
+      if (registries.length === 0) return [`exit 0 but Palette has no registry for ${base}`];
+      if (op === 'register') return [];
+      const held = underBase(await w.reader.holdings(base), base);
+      if (held.get(key) !== w.expected.get(key)) return [`exit 0 but ${key} is ${held.get(key) ?? 'missing'} in the registry`];
+      const indexed = registries.map((r) => r.index.get(pack.name)?.get(pack.version)?.digest);
+      return indexed.includes(w.expected.get(key)) ? [] : [`exit 0 but Palette indexed ${pack.name}:${pack.version} as ${indexed.join(', ')}`];
+    }, [0, 1, 3]); // 3: published, not visible in Palette
+  }
+
+  it(`keeps its invariants on ${CASES} seeded cases from seed ${FIRST_SEED}`, () => explore(w.fuzz, fuzzCase), 600_000);
+
+  describe('what the fuzz found, one case each', () => {
+    /** Register base `c-<name>` directly, then run `palette sync` of it with `mutation` on the answers `match` picks (`times` of them). */
+    const syncWith = async (name: string, match: RegExp, mutation: Mutation, times = 100) => {
+      const at = ['--registry', `${w.registry.host}/${name}`];
+      const pre = await runCli(['palette', 'register', ...at], { env: { ...w.env, SPECTROCLOUD_HOST: w.palette.url } });
+      expect(pre.code, pre.stderr).toBe(0);
+      let left = times;
+      w.fuzz.applied = [];
+      w.fuzz.plan = { decide: (method, path) => (match.test(`${method} ${path}`) && left-- > 0 ? mutation : undefined) };
+      try {
+        return await runCli(['palette', 'sync', ...at, '--palette-poll-interval', '0.02', ...FLAGS], { env: { ...w.env, SPECTROCLOUD_HOST: w.fuzz.url } });
+      } finally {
+        w.fuzz.plan = undefined;
+      }
+    };
+    const READ_REGISTRY = /^GET \/v1\/registries\/oci\/[0-9a-f]+\/basic$/;
+
+    it.each([
+      ['a JSON string', { kind: 'body', body: Buffer.from('"text"'), label: 'string' }, 'the body is not a JSON object'],
+      ['an object without spec', { kind: 'body', body: Buffer.from('{"schemaVersion":2}'), label: 'no spec' }, 'spec is not an object'],
+      ['an empty body', { kind: 'empty' }, 'the body is empty'],
+    ] as const)('a registry record that is %s is named as an odd answer, not a crash or "no registry"', async (_label, mutation, detail) => {
+      const run = await syncWith(`odd-${detail.length}`, READ_REGISTRY, mutation);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`error: Palette at ${w.fuzz.host} answered read registry [0-9a-f]+ with an unexpected shape: ${detail}`));
+      expect(run.stderr).not.toContain('bug in packpub');
+      expect(run.stderr).not.toContain('no Pack registry');
+    });
+
+    it('an answer cut short once is asked again: the sync ends with Palette holding the registry synced', async () => {
+      const run = await syncWith('cut-once', READ_REGISTRY, { kind: 'truncate' }, 1);
+      expect(run.code, run.stderr).toBe(0);
+      expect(w.fuzz.applied).toHaveLength(1);
+      expect(registriesWithBase('cut-once')[0]?.syncRequests.length).toBeGreaterThan(0);
+    });
+
+    it('an answer cut short on every attempt says so, not "cannot reach Palette"', async () => {
+      const run = await syncWith('cut-always', READ_REGISTRY, { kind: 'truncate' });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`error: Palette at ${w.fuzz.host} cut its answer to read registry [0-9a-f]+ short: it did not have the length it announced \\(7 attempts\\)`));
+      expect(run.stderr).not.toContain('cannot reach');
+    });
+  });
+});
