@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -66,31 +67,42 @@ export function anyValue(text: fc.Arbitrary<string>, integer: fc.Arbitrary<numbe
 /** Generated values each validator is checked on: enough for thousands of invalid ones. */
 const RUNS = 2000;
 
+/** The repository's root: generated files are named from it, as their regenerate line names the test. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 /**
- * The two tests every generated validator has: the committed module (`module.file`, from the repository's
- * root; `-u` regenerates it) is what ajv generates from the schema today, and it gives the compiled
- * schema's verdict and errors on 2000 generated values, invalid ones by the thousand, valid ones at least
- * `minValid` times, and on `example`, a valid value written out.
+ * The two tests every generated validator has: the committed module (`generated.file`; `-u` regenerates it)
+ * is what ajv generates from the schema today, and it gives the compiled schema's verdict and errors on 2000
+ * generated values, invalid ones by the thousand, valid ones at least `minValid` times, and on `example`, a
+ * valid value written out. The module's regenerate line names the test file that calls this.
  */
 export function describeGeneratedValidator(options: {
-  module: { schema: object; exportName: string; schemaName: string; source: string; test: string; file: string };
-  generated: unknown;
+  /** What the schema checks, for the test names. */
+  what: string;
+  /** The schema, its export name and its file. */
+  schema: { value: object; name: string; source: string };
+  /** The committed module: its file, its export and that export as imported. */
+  generated: { file: string; exportName: string; validate: unknown };
   compiled: (data: unknown) => boolean;
   arbitrary: fc.Arbitrary<unknown>;
   minValid?: number;
   example: object;
-  what: string;
 }): void {
+  const { schema, generated } = options;
   describe(`the generated ${options.what} validator`, () => {
-    it(`is what ajv generates from ${options.module.schemaName} today (the schema is the source of truth)`, async () => {
-      await expect(standaloneValidatorModule(options.module)).toMatchFileSnapshot(fileURLToPath(new URL(`../../${options.module.file}`, import.meta.url)));
+    it(`is what ajv generates from ${schema.name} today (the schema is the source of truth)`, async () => {
+      const testPath = expect.getState().testPath;
+      if (testPath === undefined) throw new Error('vitest did not say which test file runs: the regenerate line needs it');
+      const test = relative(ROOT, testPath);
+      const module = standaloneValidatorModule({ schema: schema.value, schemaName: schema.name, source: schema.source, exportName: generated.exportName, test });
+      await expect(module).toMatchFileSnapshot(join(ROOT, generated.file));
     });
 
     it(`gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid ${options.what}`, () => {
-      const { valid, invalid } = expectSameVerdicts(options.generated, options.compiled, options.arbitrary, RUNS);
+      const { valid, invalid } = expectSameVerdicts(generated.validate, options.compiled, options.arbitrary, RUNS);
       expect(invalid).toBeGreaterThan(1000);
       if (options.minValid !== undefined) expect(valid).toBeGreaterThan(options.minValid);
-      expect(errorsOf(options.generated as (data: unknown) => boolean, options.example)).toEqual({ valid: true, errors: [] });
+      expect(errorsOf(generated.validate as (data: unknown) => boolean, options.example)).toEqual({ valid: true, errors: [] });
       expect(errorsOf(options.compiled, options.example)).toEqual({ valid: true, errors: [] });
     });
   });

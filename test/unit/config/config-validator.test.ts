@@ -63,8 +63,8 @@ const config = fc.oneof(
 
 describeGeneratedValidator({
   what: 'packpub.yaml',
-  module: { schema: CONFIG_SCHEMA, exportName: 'validateConfigSchema', schemaName: 'CONFIG_SCHEMA', source: 'src/config/schema.ts', test: 'test/unit/config/config-validator.test.ts', file: 'src/config/config-validate.generated.ts' },
-  generated: validateConfigSchema,
+  schema: { value: CONFIG_SCHEMA, name: 'CONFIG_SCHEMA', source: 'src/config/schema.ts' },
+  generated: { file: 'src/config/config-validate.generated.ts', exportName: 'validateConfigSchema', validate: validateConfigSchema },
   compiled,
   arbitrary: config,
   minValid: 20,

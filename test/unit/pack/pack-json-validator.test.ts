@@ -31,8 +31,8 @@ const packJson = fc.oneof(
 
 describeGeneratedValidator({
   what: 'pack.json',
-  module: { schema: PACK_JSON_SCHEMA, exportName: 'validatePackJsonSchema', schemaName: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts', test: 'test/unit/pack/pack-json-validator.test.ts', file: 'src/pack/pack-json-validate.generated.ts' },
-  generated: validatePackJsonSchema,
+  schema: { value: PACK_JSON_SCHEMA, name: 'PACK_JSON_SCHEMA', source: 'src/pack/schema.ts' },
+  generated: { file: 'src/pack/pack-json-validate.generated.ts', exportName: 'validatePackJsonSchema', validate: validatePackJsonSchema },
   compiled,
   arbitrary: packJson,
   example: { name: 'x', displayName: '\u{1F600}', version: '1.0.0', layer: 'addon', constraints: { dependencies: [{ packName: 'k', layer: 'k8s', type: 'optional' }], resources: [{ type: 'cpu', components: [{ scheduleType: 'all' }] }] } },
