@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../support/cli.js';
@@ -9,14 +9,15 @@ import { setup } from '../support/stage.js';
 /*
  * issue 6: two publishers pushing the same packs at the same time both finish successfully with identical
  * results, on a registry and on one OCI layout directory (whose index.json is guarded by a lock file).
- * SOURCE_DATE_EPOCH makes both build the same manifests. One publisher is a process of the built CLI, the
- * other the same CLI code in this (test) process: two processes race on the target, as two users' do, for
- * one CLI start-up instead of two.
+ * SOURCE_DATE_EPOCH makes both build the same manifests. Each run publishes to the registry and the layout at
+ * once (one build per pack for both), so one race covers both stores. One publisher is a process of the built
+ * CLI, the other the same CLI code in this (test) process: two processes race on the targets, as two users'
+ * do, for one CLI start-up instead of two.
  */
 
 interface Report {
   ok: boolean;
-  results: Array<{ name: string; version: string; status: string; digest?: string }>;
+  results: Array<{ target: string; name: string; version: string; status: string; digest?: string }>;
 }
 
 function digests(report: Report): Record<string, string | undefined> {
@@ -27,46 +28,52 @@ describe('two publishers at the same time', () => {
   const w = setup(async (stack) => {
     const reg = await proxiedRegistry(stack);
     const work = await packTree(stack, 12, { seed: 13, prefix: 'twin', payloadBytes: [20_000, 300_000] });
-    return { reg, work };
+    const layout = join(work.root, 'layout');
+    // Each run publishes to both targets (each pack built once, written to both), so the two publishers race
+    // on the registry and on the layout at once.
+    await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.registry.host}/twins\n  lay:\n    ociLayout: ${layout}\n`);
+    return { reg, work, layout };
   });
-
-  /** Start both runs before awaiting either; different concurrency so their requests interleave differently. */
-  async function both(target: string[]): Promise<[Report, Report]> {
-    const args = (c: number) => ['push', w.work.tree, '--recursive', ...target, '--concurrency', String(c), '--json'];
-    const [a, b] = await Promise.all([spawnCli(args(2), { env: w.work.env }).done, runCli(args(3), { env: w.work.env })]);
-    expect(a?.code, a?.stderr).toBe(0);
-    expect(b?.code, b?.stderr).toBe(0);
-    return [JSON.parse(a?.stdout ?? '') as Report, JSON.parse(b?.stdout ?? '') as Report];
-  }
 
   const expectedTags = (prefix: string) => w.work.packs.map((p) => `${prefix}spectro-packs/archive/${p.name}:${p.version}`).sort();
 
-  it('to one registry: both succeed with identical manifest digests per tag', async () => {
-    const [a, b] = await both(['--registry', `${w.reg.registry.host}/twins`]);
-    for (const report of [a, b]) {
+  it('to one registry and one OCI layout directory: both succeed with identical manifest digests per tag, and index.json names every tag once', async () => {
+    // Both start before either is awaited; different concurrency so their requests interleave differently.
+    const args = (c: number) => ['push', w.work.tree, '--recursive', '--target', 'reg', '--target', 'lay', '--concurrency', String(c), '--json'];
+    const runs = await Promise.all([spawnCli(args(2), { env: w.work.env, cwd: w.work.root }).done, runCli(args(3), { env: w.work.env, cwd: w.work.root })]);
+    const reports = runs.map((run) => {
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as Report;
+    });
+    const registryResults = reports.map((r) => ({ ...r, results: r.results.filter((x) => x.target.startsWith('registry ')) }));
+    const layoutResults = reports.map((r) => ({ ...r, results: r.results.filter((x) => x.target.startsWith('oci-layout ')) }));
+    for (const report of reports) {
       expect(report.ok).toBe(true);
+      expect(report.results).toHaveLength(w.work.packs.length * 2);
       expect(report.results.filter((r) => r.status !== 'published' && r.status !== 'unchanged')).toEqual([]);
     }
+
+    // The registry: identical digests from both runs, each tag holding what they reported.
+    const [a, b] = registryResults as [Report, Report];
+    expect(a.results).toHaveLength(w.work.packs.length);
     expect(digests(a)).toEqual(digests(b));
     const holdings = await w.reg.reader.holdings('twins');
     expect(holdings.problems).toEqual([]);
     expect([...holdings.tags.keys()].sort()).toEqual(expectedTags('twins/'));
     for (const r of a.results) expect(holdings.tags.get(`twins/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
-  });
 
-  it('to one OCI layout directory: both succeed, and index.json names every tag once', async () => {
-    const layout = join(w.work.root, 'layout');
-    const [a, b] = await both(['--oci-layout', layout]);
-    expect(digests(a)).toEqual(digests(b));
-    const holdings = await layoutHoldings(layout);
-    expect(holdings.problems).toEqual([]);
-    expect([...holdings.tags.keys()].sort()).toEqual(expectedTags(''));
-    for (const r of a.results) expect(holdings.tags.get(`spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
+    // The layout: the same, and index.json names every tag once, with no temp or lock file left behind.
+    const [la, lb] = layoutResults as [Report, Report];
+    expect(la.results).toHaveLength(w.work.packs.length);
+    expect(digests(la)).toEqual(digests(lb));
+    const held = await layoutHoldings(w.layout);
+    expect(held.problems).toEqual([]);
+    expect([...held.tags.keys()].sort()).toEqual(expectedTags(''));
+    for (const r of la.results) expect(held.tags.get(`spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
     for (const p of w.work.packs) {
-      const dir = join(layout, 'spectro-packs/archive', p.name);
+      const dir = join(w.layout, 'spectro-packs/archive', p.name);
       const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: unknown[] };
       expect(index.manifests).toHaveLength(1);
-      // no temp or lock file left behind
       expect((await readdir(dir)).filter((f) => f.includes('.tmp-') || f.endsWith('.lock'))).toEqual([]);
     }
   });
