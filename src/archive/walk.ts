@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import { basename, join, sep } from 'node:path';
@@ -21,9 +21,9 @@ export { PACKIGNORE_FILE, rootSignature, statSignature } from './signature.js';
  * - A symlink is followed: when it resolves inside the pack it is stored as the regular file or
  *   folder it points to (issue 2). Hard links are stored as separate regular files.
  * - Refused with PACK_FILE, naming the path: symlinks leaving the pack, dangling symlinks, symlink
- *   loops, fifos, sockets and devices, names that are not valid UTF-8, folders nested deeper than
- *   `maxDepth`, archive paths longer than `maxPathBytes`, files over `maxFileBytes`, packs over
- *   `maxTotalBytes` or `maxEntries`.
+ *   loops, fifos, sockets and devices, names that are not valid UTF-8, files this process may not read,
+ *   folders nested deeper than `maxDepth`, archive paths longer than `maxPathBytes`, files over
+ *   `maxFileBytes`, packs over `maxTotalBytes` or `maxEntries`.
  */
 
 export type PackEntryType = 'file' | 'directory';
@@ -254,9 +254,8 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
 /**
  * Apply the walk's rules to a pack folder without listing its entries: throws the PackFileRefusal that
  * listPackEntries (and so push) would throw, or nothing. This is how `validate` refuses what push would.
- * Cheaper than the walk: a plain file's or folder's type comes from the folder listing (no stat); only
- * symlinks are resolved. So the size limits (maxFileBytes, maxTotalBytes), which need a stat of every file,
- * are not checked here; everything else is.
+ * Cheaper than the walk: a plain folder's type comes from the folder listing (no stat), a plain file gets
+ * one stat (no lstat) for the size limits and whether this process may read it; only symlinks are resolved.
  */
 export async function checkPackWalk(packDir: string, options: Omit<WalkOptions, 'statCutoffMs'> = {}): Promise<void> {
   const { topFolder, ...limits } = options;
@@ -330,13 +329,16 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
     if (state.count >= state.opts.maxEntries) {
       throw packFileError(`the pack has more than ${state.opts.maxEntries} files and folders (at ${rel})`, 'list generated or vendored folders in .packignore', undefined, rel);
     }
-    const size = type === 'file' && stats !== undefined ? stats.size : 0;
+    // A check learns a plain file's size (and mode) only here: one stat per file, for the size limits.
+    const fileStats = type !== 'file' ? undefined : (stats ?? statFile(rel, fsPath));
+    const size = fileStats?.size ?? 0;
+    if (fileStats !== undefined) refuseUnreadable(rel, source, fileStats);
     if (size > state.opts.maxFileBytes) {
-      throw packFileError(`${rel} is ${size} bytes, over the ${state.opts.maxFileBytes}-byte limit for one file`, 'list it in .packignore, or raise the limit', undefined, rel);
+      throw packFileError(`${rel} is ${size} bytes, over the ${state.opts.maxFileBytes}-byte limit for one file`, 'list it in .packignore (the limit is fixed)', undefined, rel);
     }
     state.totalBytes += size;
     if (state.totalBytes > state.opts.maxTotalBytes) {
-      throw packFileError(`the pack is over ${state.opts.maxTotalBytes} bytes (at ${rel})`, 'list large files in .packignore, or raise the limit', undefined, rel);
+      throw packFileError(`the pack is over ${state.opts.maxTotalBytes} bytes (at ${rel})`, 'list large files in .packignore (the limit is fixed)', undefined, rel);
     }
     state.count += 1;
     if (state.entries !== undefined && stats !== undefined) {
@@ -371,6 +373,30 @@ function lstatEntry(rel: string, fsPath: string): Stats {
     return lstatSync(fsPath);
   } catch (err) {
     throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err, rel);
+  }
+}
+
+/** stat(2) of a plain file a check met in its folder's listing (lstatEntry's twin: a plain entry needs no lstat). */
+function statFile(rel: string, fsPath: string): Stats {
+  try {
+    return statSync(fsPath);
+  } catch (err) {
+    throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make it readable, or list it in .packignore', err, rel);
+  }
+}
+
+/**
+ * Refuse a file this process may not read, as the archive writer would fail on it later ("cannot read
+ * <rel>: EACCES ..."). The mode bits decide for nearly every file (readable by all: no call); only a file
+ * they keep from someone is asked about with access(2), which knows this process's user, groups and
+ * privileges (root reads it; a CI runner user may not read what a container step left with mode 0600).
+ */
+function refuseUnreadable(rel: string, source: string, st: Stats): void {
+  if ((st.mode & 0o444) === 0o444) return;
+  try {
+    accessSync(source, fsConstants.R_OK);
+  } catch (err) {
+    throw packFileError(`cannot read ${rel}: ${(err as Error).message}`, 'make the file readable, or list it in .packignore', err, rel);
   }
 }
 

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRun, runBin, runCli } from '../support/cli.js';
+import { BIN, expectRun, runBin, runCli, TEST_CACHE_DIR, type CliRun } from '../support/cli.js';
 import { readTree, writeFiles } from '../support/files.js';
 import { CHART_FILES, writeValidPack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -15,6 +15,28 @@ import { stage } from '../support/stage.js';
  */
 
 const temp = stage();
+
+/**
+ * The built CLI as a user who may not read a file of mode 0: this user, or root without the capabilities
+ * that let it read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH; util-linux setpriv), as in a CI job
+ * that meets a file a container step left behind.
+ */
+async function runBinUnprivileged(args: string[]): Promise<CliRun> {
+  if (process.getuid?.() !== 0) return runBin(args);
+  const child = spawn('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args], {
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...(process.env['TMPDIR'] === undefined ? {} : { TMPDIR: process.env['TMPDIR'] }) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? -1));
+  });
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
 
 /** The valid pack "web" with an unpacked copy of its chart beside the archive, then `change`d. */
 async function packWith(change: (dir: string) => Promise<unknown>): Promise<{ root: string; pack: string }> {
@@ -39,6 +61,18 @@ const cases = [
     file: 'charts/web/templates/service.yaml',
     message: 'charts/web/templates/service.yaml is a dangling symlink (its target does not exist)',
     hint: 'fix or delete the symlink, or list it in .packignore',
+  },
+  {
+    // Sparse: 5 GiB that take no room. Not named in pack.json, so only the walk's stat sees it.
+    name: 'a file over 4 GiB',
+    change: async (dir: string) => {
+      await mkdir(join(dir, 'files'));
+      await writeFile(join(dir, 'files/disk.img'), '');
+      await truncate(join(dir, 'files/disk.img'), 5 * 1024 ** 3);
+    },
+    file: 'files/disk.img',
+    message: 'files/disk.img is 5368709120 bytes, over the 4294967296-byte limit for one file',
+    hint: 'list it in .packignore (the limit is fixed)',
   },
   {
     name: 'a fifo',
@@ -92,6 +126,36 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
       stdout: ['1 invalid, 2 failed; uploaded 0 B'],
       stderr: ['INVALID web:1.0.0: 1 error(s) in validation', `run: packpub validate ${join(tree, 'zulu')}`, 'error charts/web/null: charts/web/null is a symlink to /dev/null, outside the pack folder', '2 valid packs not pushed because 1 is invalid'],
     });
+    expect(existsSync(layout) ? [...(await readTree(layout)).keys()] : []).toEqual([]);
+  });
+
+  it('a pack over 16 GiB (sparse files of 3.5 GiB): validate fails naming where, push refuses and writes nothing', async () => {
+    const { root, pack } = await packWith(async (dir) => {
+      await mkdir(join(dir, 'files'));
+      for (const n of ['a', 'b', 'c', 'd', 'e']) {
+        await writeFile(join(dir, `files/${n}.img`), '');
+        await truncate(join(dir, `files/${n}.img`), 3.5 * 1024 ** 3);
+      }
+    });
+    expectRun(await runCli(['validate', pack]), {
+      code: 1,
+      stdout: [`${pack}: web:1.0.0 FAILED`, '  error   files/e.img: the pack is over 17179869184 bytes (at files/e.img), so push refuses the pack; list large files in .packignore (the limit is fixed)'],
+    });
+    const layout = join(root, 'layout');
+    expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 1, stderr: ['the pack is over 17179869184 bytes (at files/e.img)'] });
+    expect(existsSync(layout) ? [...(await readTree(layout)).keys()] : []).toEqual([]);
+  });
+
+  it('a file this user may not read (mode 0; root without its read override): validate fails naming it, push refuses and writes nothing', async () => {
+    const { root, pack } = await packWith(async (dir) => {
+      await writeFile(join(dir, 'manifests/secret.yaml'), 'kind: Secret\n');
+      await chmod(join(dir, 'manifests/secret.yaml'), 0);
+    });
+    const layout = join(root, 'layout');
+    const validate = await runBinUnprivileged(['validate', pack]);
+    expectRun(validate, { code: 1, stdout: [`${pack}: web:1.0.0 FAILED`, '  error   manifests/secret.yaml: cannot read manifests/secret.yaml: EACCES: permission denied', ', so push refuses the pack; make the file readable, or list it in .packignore'] });
+    const push = await runBinUnprivileged(['push', pack, '--oci-layout', layout]);
+    expectRun(push, { code: 1, stderr: ['INVALID web:1.0.0', 'cannot read manifests/secret.yaml: EACCES: permission denied'] });
     expect(existsSync(layout) ? [...(await readTree(layout)).keys()] : []).toEqual([]);
   });
 
