@@ -14,8 +14,9 @@
 //   the directory of the chunk that holds the pool, which is this one); folder-check-worker.js likewise,
 //   the early stat checks of an unchanged re-run (operations/folder-checks.ts).
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
-// on demand) and undici (src/registry/undici.ts loads three of its files with require(); bundled they
-// cost as much CPU, most of it is Node's own modules and llhttp's WebAssembly).
+// on demand) and undici's index (the Palette API client's). The three files of undici the registry
+// transport loads (src/registry/undici.ts) are bundled with what they require, without undici's HTTP/2
+// client: loading it loaded Node's http2 module on every run that opened a registry.
 //
 // Source maps sit beside each file (without the sources): bin/packpub.js turns them on for --debug, so
 // its stack traces name src/ files and lines. dist/'s per-module JavaScript and declarations (tsc) stay
@@ -33,8 +34,25 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const common = {
   cwd: root,
   platform: 'node',
-  external: [/^@aws-sdk\//, /^undici(\/|$)/],
+  external: [/^@aws-sdk\//, /^undici$/],
   plugins: [
+    {
+      // The registry transport's parts of undici (src/registry/undici.ts) are bundled, not loaded file by
+      // file from node_modules; HTTP/2's half of undici's client is left out: packpub's connector offers
+      // only http/1.1 (ALPN) and never asks for h2c, so a connection is never HTTP/2, and loading it
+      // loaded Node's http2 module on every run that opened a registry.
+      name: 'packpub-undici-parts',
+      transform(code, id) {
+        if (id !== join(root, 'src', 'registry', 'undici.ts')) return null;
+        const loads = code.match(/\bload\('undici\/lib\/[^']+'\)/g) ?? [];
+        if (loads.length !== 3) throw new Error(`${id}: expected three load('undici/lib/...') calls, found ${loads.length}`);
+        return { code: code.replace(/\bload\(('undici\/lib\/[^']+')\)/g, 'require($1)'), map: null };
+      },
+      load(id) {
+        if (!id.endsWith('/node_modules/undici/lib/dispatcher/client-h2.js')) return null;
+        return "'use strict';\nmodule.exports = function connectH2 () { throw new Error('packpub never negotiates HTTP/2 (ALPN offers http/1.1 only)'); };\n";
+      },
+    },
     {
       // src/version.ts reads ../package.json next to itself; a chunk is one level deeper. The bundle is
       // built from this package.json, so its version is written in.

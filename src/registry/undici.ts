@@ -11,6 +11,9 @@ import type { Agent as UndiciAgent, Dispatcher, buildConnector as undiciBuildCon
  * the agent as `this`, as the copied method does. Whether undici's index is loaded elsewhere in the same
  * process (tests, a library user) makes no difference to it. test/e2e/rerun-bin.test.ts runs the built
  * CLI against a real registry, which is the only place a missing file or method here would show.
+ *
+ * The CLI's bundle (scripts/build-cli.mjs) turns the three load() calls below into bundled require()s,
+ * leaving out undici's HTTP/2 client: the connector (http.ts) offers only http/1.1, so it is never used.
  */
 
 const load = createRequire(import.meta.url);

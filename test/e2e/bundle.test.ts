@@ -44,7 +44,17 @@ const world = setup(async (stack) => {
       '}\n',
   );
   const register = join(work.root, 'register.mjs');
-  await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  // At exit, also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded.
+  await writeFile(
+    register,
+    `import { register } from 'node:module';\nimport { createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\n` +
+      `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+      `process.on('exit', () => {\n` +
+      `  const cjs = Object.keys(createRequire(import.meta.url).cache).map((f) => 'cjs:' + f);\n` +
+      `  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13));\n` +
+      `  appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, [...cjs, ...builtins].join('\\n') + '\\n');\n` +
+      `});\n`,
+  );
   return { reg, work, register };
 });
 
@@ -57,11 +67,11 @@ async function recorded(args: string[]) {
   const run = await runBin(args, {
     env: { ...world.work.env, NODE_OPTIONS: `--import=${pathToFileURL(world.register).href}`, PACKPUB_TEST_LOAD_LOG: log },
   });
-  const loaded = (await readFile(log, 'utf8'))
-    .split('\n')
-    .filter((url) => url.startsWith('file:'))
-    .map((url) => relative(ROOT, fileURLToPath(url)));
-  return { run, loaded };
+  const lines = (await readFile(log, 'utf8')).split('\n');
+  const loaded = lines.filter((url) => url.startsWith('file:')).map((url) => relative(ROOT, fileURLToPath(url)));
+  const required = lines.filter((l) => l.startsWith('cjs:')).map((l) => relative(ROOT, l.slice(4)));
+  const builtins = lines.filter((l) => l.startsWith('builtin:')).map((l) => l.slice(8));
+  return { run, loaded, required, builtins };
 }
 
 /** Which lazy packages the loaded files hold code of: a bundle chunk by its source map, anything else by its path. */
@@ -110,6 +120,10 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expectRun(again.run, { code: 0 });
     expect((JSON.parse(again.run.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
     expect(again.loaded.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/'))).toEqual([]);
+    // The registry transport's parts of undici are in the bundle, without its HTTP/2 client (and so without Node's http2).
+    expect(again.required.filter((f) => f.includes('node_modules/undici/'))).toEqual([]);
+    expect(again.builtins).toContain('net');
+    expect(again.builtins).not.toContain('http2');
     expect(await lazyIn(again.loaded)).toEqual([]);
   });
 });
