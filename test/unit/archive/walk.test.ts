@@ -35,50 +35,44 @@ async function refusal(promise: Promise<unknown>): Promise<PackpubError> {
 }
 
 describe('listPackEntries: what is left out', () => {
-  it('leaves out .git, .DS_Store and ._* at any depth', async () => {
-    const dir = await newPack({
-      '.git/config': '[core]\n',
-      '.git/objects/ab/cdef': 'x',
-      '.DS_Store': 'mac',
-      'manifests/.DS_Store': 'mac',
-      '._pack.json': 'resource fork',
-      'manifests/._hello.yaml': 'resource fork',
-      'sub/.git': 'gitdir: ../.git/modules/sub\n',
-      'sub/keep.yaml': 'k: v\n',
-    });
-    const listed = await paths(dir);
-    expect(listed.filter((p) => p.includes('.git') || p.includes('.DS_Store') || p.includes('/._'))).toEqual([]);
-    expect(listed).toContain('pack/sub/keep.yaml');
-    expect(listed).toContain('pack/manifests/hello.yaml');
-  });
-
-  it('applies .packignore (gitignore syntax, negation, folder patterns) and leaves the file itself out', async () => {
-    const dir = await newPack({
-      '.packignore': '# build output\n*.tmp\n/notes.md\nbuild/\n!keep.tmp\ncharts/**/test/\n',
-      'a.tmp': 'x',
-      'manifests/b.tmp': 'x',
-      'keep.tmp': 'kept',
-      'notes.md': 'root notes',
-      'manifests/notes.md': 'nested notes stay (pattern anchored at the root)',
-      'build/out.bin': 'x',
-      'charts/app/test/t.yaml': 'x',
-      'charts/app/Chart.yaml': 'name: app\n',
-    });
-    const listed = await paths(dir);
-    expect(listed).not.toContain('pack/.packignore');
-    expect(listed).not.toContain('pack/a.tmp');
-    expect(listed).not.toContain('pack/manifests/b.tmp');
-    expect(listed).toContain('pack/keep.tmp');
-    expect(listed).not.toContain('pack/notes.md');
-    expect(listed).toContain('pack/manifests/notes.md');
-    expect(listed.some((p) => p.startsWith('pack/build'))).toBe(false);
-    expect(listed.some((p) => p.includes('/test/'))).toBe(false);
-    expect(listed).toContain('pack/charts/app/Chart.yaml');
-  });
-
-  it('matches .packignore patterns case-sensitively on every platform', async () => {
-    const dir = await newPack({ '.packignore': 'readme.md\n' });
-    expect(await paths(dir)).toContain('pack/README.md');
+  /** A pack of SMALL_PACK and `files`: every path in `kept` is listed, and nothing listed starts with a path in `leftOut`. */
+  it.each<{ name: string; files: TreeSpec; kept: string[]; leftOut: string[] }>([
+    {
+      name: 'leaves out .git, .DS_Store and ._* at any depth',
+      files: {
+        '.git/config': '[core]\n',
+        '.git/objects/ab/cdef': 'x',
+        '.DS_Store': 'mac',
+        'manifests/.DS_Store': 'mac',
+        '._pack.json': 'resource fork',
+        'manifests/._hello.yaml': 'resource fork',
+        'sub/.git': 'gitdir: ../.git/modules/sub\n',
+        'sub/keep.yaml': 'k: v\n',
+      },
+      kept: ['pack/sub/keep.yaml', 'pack/manifests/hello.yaml'],
+      leftOut: ['pack/.git', 'pack/.DS_Store', 'pack/manifests/.DS_Store', 'pack/._pack.json', 'pack/manifests/._hello.yaml', 'pack/sub/.git'],
+    },
+    {
+      name: 'applies .packignore (gitignore syntax, negation, folder patterns) and leaves the file itself out',
+      files: {
+        '.packignore': '# build output\n*.tmp\n/notes.md\nbuild/\n!keep.tmp\ncharts/**/test/\n',
+        'a.tmp': 'x',
+        'manifests/b.tmp': 'x',
+        'keep.tmp': 'kept',
+        'notes.md': 'root notes',
+        'manifests/notes.md': 'nested notes stay (pattern anchored at the root)',
+        'build/out.bin': 'x',
+        'charts/app/test/t.yaml': 'x',
+        'charts/app/Chart.yaml': 'name: app\n',
+      },
+      kept: ['pack/keep.tmp', 'pack/manifests/notes.md', 'pack/charts/app/Chart.yaml'],
+      leftOut: ['pack/.packignore', 'pack/a.tmp', 'pack/manifests/b.tmp', 'pack/notes.md', 'pack/build', 'pack/charts/app/test/'],
+    },
+    { name: 'matches .packignore patterns case-sensitively on every platform', files: { '.packignore': 'readme.md\n' }, kept: ['pack/README.md'], leftOut: [] },
+  ])('$name', async ({ files, kept, leftOut }) => {
+    const listed = await paths(await newPack(files));
+    expect(kept.filter((p) => !listed.includes(p))).toEqual([]);
+    expect(listed.filter((p) => leftOut.some((gone) => p.startsWith(gone)))).toEqual([]);
   });
 });
 
