@@ -162,11 +162,12 @@ interface Maps {
 }
 
 /** The folder records of the cache in `dir` (those the next ArchiveCache of `dir` would load), by real path. */
-export function readFolderRecords(dir: string): Map<string, { mtime: number; paths: string; digest: string; key: string }> {
-  return readIndex(join(dir, INDEX_FILE)).folders;
+export function readFolderRecords(dir: string): Map<string, FolderRecord> {
+  return entries(currentIndex(join(dir, INDEX_FILE))['folders'], validFolder);
 }
 
-function readIndex(path: string): Maps {
+/** The index file's document when this build wrote it, else {} (another build's, damaged, or none). */
+function currentIndex(path: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));
@@ -175,7 +176,11 @@ function readIndex(path: string): Maps {
   }
   const current =
     isRecord(doc) && doc['version'] === INDEX_VERSION && doc['packpub'] === VERSION && doc['format'] === ARCHIVE_FORMAT_VERSION && doc['zlib'] === process.versions.zlib;
-  const valid: Record<string, unknown> = current ? (doc as Record<string, unknown>) : {};
+  return current ? (doc as Record<string, unknown>) : {};
+}
+
+function readIndex(path: string): Maps {
+  const valid = currentIndex(path);
   return {
     folders: entries(valid['folders'], validFolder),
     archives: entries(valid['archives'], validArchive),

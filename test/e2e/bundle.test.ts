@@ -44,16 +44,20 @@ const world = setup(async (stack) => {
       '}\n',
   );
   const register = join(work.root, 'register.mjs');
-  // At exit, also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded.
+  // Also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded: the
+  // main thread's at exit; a worker thread's (this runs in each) once its file is loaded.
   await writeFile(
     register,
-    `import { register } from 'node:module';\nimport { createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\n` +
+    `import { register } from 'node:module';\nimport { createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport { isMainThread } from 'node:worker_threads';\n` +
       `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
-      `process.on('exit', () => {\n` +
+      `const note = () => {\n` +
       `  const cjs = Object.keys(createRequire(import.meta.url).cache).map((f) => 'cjs:' + f);\n` +
-      `  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13));\n` +
+      `  const builtins = isMainThread ? process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13)) : [];\n` +
       `  appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, [...cjs, ...builtins].join('\\n') + '\\n');\n` +
-      `});\n`,
+      `};\n` +
+      `const cache = createRequire(import.meta.url).cache;\n` +
+      `const once = () => (Object.keys(cache).length > 0 ? note() : setImmediate(once).unref());\n` +
+      `if (isMainThread) process.on('exit', note); else setImmediate(once).unref();\n`,
   );
   return { reg, work, register };
 });
@@ -124,6 +128,8 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.required.filter((f) => f.includes('node_modules/undici/'))).toEqual([]);
     expect(again.builtins).toContain('net');
     expect(again.builtins).not.toContain('http2');
+    // The folders were checked on the early thread, from the bundle's CommonJS worker (operations/folder-checks.ts).
+    expect(again.required).toContain('dist/bundle/folder-check-worker.cjs');
     expect(await lazyIn(again.loaded)).toEqual([]);
   });
 });
