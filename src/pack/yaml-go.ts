@@ -51,7 +51,7 @@ export interface GoYamlParse {
   /** Errors only inside documents after the first, which Helm never reads (go-yaml Unmarshal stops after one). */
   laterDocumentError?: GoYamlError;
   /** Where text after the first document's root node begins that Go never reads (ignoredTail): no error in Go. */
-  ignoredFrom?: { line: number; column: number; offset: number };
+  ignoredFrom?: { line: number; column: number; offset: number; afterFlowMap?: true };
   /** Original position of an offset in the parsed text. */
   position(offset: number): { line: number; column: number; offset: number };
 }
@@ -284,7 +284,7 @@ export function parseGoYaml(text: string): GoYamlParse {
     const tail = index === 0 ? ignoredTail(doc as Document.Parsed, parsedText) : undefined;
     const problem = tail === undefined ? firstProblem(doc as Document.Parsed, parsedText, errorAt) : decoderProblem(doc as Document.Parsed, parsedText, errorAt);
     const found = problem ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
-    if (found === undefined && tail !== undefined) result.ignoredFrom = position(tail);
+    if (found === undefined && tail !== undefined) result.ignoredFrom = { ...position(tail), ...(isMap(doc.contents) && doc.contents.flow === true ? { afterFlowMap: true as const } : {}) };
     if (found === undefined) return;
     if (index === 0) result.error ??= found;
     else result.laterDocumentError ??= found;
@@ -301,29 +301,65 @@ export function parseGoYaml(text: string): GoYamlParse {
 function ignoredTail(doc: Document.Parsed, text: string): number | undefined {
   const root = doc.contents;
   const end = root?.range?.[1];
+  if (isMap(root) && root.flow === true && end !== undefined && doc.errors.length > 0 && !doc.errors.some((err) => err.pos[0] < end)) return textAfterFlowMap(text, end);
   // Only the common case is taken: a block mapping or sequence whose first line was indented, ended by a
   // line less indented than it, that starts with a key or a scalar (`-`, `?` and `:` there are tokens
   // Go's scanner refuses out of context, as are tokens later on the root's own last line).
   if (doc.errors.length === 0 || end === undefined || root === null || !(isMap(root) || isSeq(root)) || root.flow === true) return undefined;
   if (doc.errors.some((err) => err.pos[0] < end)) return undefined;
-  let at = end;
-  for (;;) {
-    while (at < text.length && ' \t\r\n'.includes(text[at] as string)) at++;
-    if (text[at] !== '#') break;
-    while (at < text.length && text[at] !== '\n') at++;
-  }
-  const lineEnd = text.indexOf('\n', at);
-  const line = text.slice(at, lineEnd === -1 ? text.length : lineEnd);
+  const at = nextTokenAfter(text, end);
   const lineStart = text.lastIndexOf('\n', at - 1) + 1;
   const rootStart = root.range?.[0] ?? 0;
   const rootColumn = rootStart - (text.lastIndexOf('\n', rootStart - 1) + 1);
-  const column = at - lineStart;
-  if (text.slice(lineStart, at).trim() !== '' || column >= rootColumn || lineStart < end) return undefined;
-  // The line must open with a key whose `:` is on it, so Go's scanner stops there (a possible key without
-  // its `:` would make it read on, to later lines); what comes before it must read cleanly on its own.
+  if (at - lineStart >= rootColumn || lineStart < end) return undefined;
+  return keyLineAt(text, at);
+}
+
+/** Where the next token after `end` starts: blanks, line breaks and comments skipped. */
+function nextTokenAfter(text: string, end: number): number {
+  let at = end;
+  for (;;) {
+    while (at < text.length && ' \t\r\n'.includes(text[at] as string)) at++;
+    if (text[at] !== '#') return at;
+    while (at < text.length && text[at] !== '\n') at++;
+  }
+}
+
+/**
+ * `at`, when the line it opens (nothing but blanks before it) starts with a key whose `:` is on it, so Go's
+ * scanner stops there (a possible key without its `:` would make it read on, to later lines), and that line
+ * and all the text before it read cleanly on their own; else undefined.
+ */
+function keyLineAt(text: string, at: number): number | undefined {
+  const lineEnd = text.indexOf('\n', at);
+  const line = text.slice(at, lineEnd === -1 ? text.length : lineEnd);
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  if (text.slice(lineStart, at).trim() !== '') return undefined;
   if (!/^(?:[^\s#\-?:,[\]{}&*!|>'"%@`][^#\n]*?|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*')[ \t]*:(?:[ \t]|$)/.test(line) || line.length > 1024) return undefined;
   if (!parseDocuments(line).every((d) => d.errors.length === 0)) return undefined;
   return parseDocuments(text.slice(0, lineStart)).every((d) => d.errors.length === 0) ? at : undefined;
+}
+
+/**
+ * Where the text after a top-level flow mapping (`{a: 1} junk`) begins when Go never reads it: go-yaml v2's
+ * Unmarshal (decode.go parser.document) parses the root node, then only asks for the document's end, which
+ * libyaml (parserc.go yaml_parser_parse_document_end) gives as soon as the next token scans, whatever it is.
+ * The scanner scans ahead until it knows whether the `{` starts a key, so every token to the end of that
+ * line, and the first one after it, must scan cleanly, and no `:` may follow on that line (the mapping
+ * would be a key, and the document a block mapping Go refuses). Taken only in the plain case: the rest of
+ * the text is one plain scalar for the scanner (it starts like one; no `: `, no ` #`, no line opening with
+ * `#`, `---` or `...`), so the scanner reads one token to the end of the text and stops; or the next
+ * line opens with a key (keyLineAt), where the scanner stops at its `:`.
+ */
+function textAfterFlowMap(text: string, end: number): number | undefined {
+  let at = end;
+  while (text[at] === ' ' || text[at] === '\t') at++;
+  // Nothing but a comment after it on its line: what follows must be a key line, as after a block value.
+  if (at >= text.length || text[at] === '\n' || text[at] === '\r' || (text[at] === '#' && at > end)) return keyLineAt(text, nextTokenAfter(text, end));
+  const tail = text.slice(at);
+  if (/^[\s\-?:,[\]{}#&*!|>'"%@`]/.test(tail)) return undefined;
+  if (/:(?:[ \t\r\n]|$)|[ \t\r\n]#|(?:^|\n)(?:---|\.\.\.)(?:[ \t\r\n]|$)/.test(tail)) return undefined;
+  return at;
 }
 
 function firstProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {

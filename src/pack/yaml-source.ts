@@ -93,7 +93,9 @@ export function checkYamlText(text: string, file: string, options: { documents?:
       file,
       line,
       column,
-      message: `Go's YAML reader (Helm, Palette) ends the document's top-level value before this line and never reads it, nor anything after it up to the next ---: it is ignored. Indent it like the lines above (the first line sets the indentation), or remove it`,
+      message: parsed.ignoredFrom.afterFlowMap === true
+        ? `Go's YAML reader (Helm, Palette) ends the document with the {...} mapping before this and never reads this, nor anything after it up to the next ---: it is ignored. Move it inside the braces, or remove it`
+        : `Go's YAML reader (Helm, Palette) ends the document's top-level value before this line and never reads it, nor anything after it up to the next ---: it is ignored. Indent it like the lines above (the first line sets the indentation), or remove it`,
     });
   }
   if (parsed.laterDocumentError !== undefined) {

@@ -164,6 +164,13 @@ const cases: Case[] = [
   { name: 'a nested block ended by a key less indented than the first line', text: '    image:\n      tag: 1\n  other: 2\nlast: 3\n', value: { image: { tag: 1 } }, why: 'Go reads {image: {tag: 1}}' },
   { name: 'an indented sequence ended by a quoted key', text: '  - a\n"b": 1\n', value: ['a'], why: "Go reads ['a']" },
   { name: 'flow mapping keys without a value across lines', text: 'a: {b,\n c\n}\n', value: { a: { b: null, c: null } }, why: 'no `:` follows: keys with null values' },
+  // go-yaml v2 decode.go parser.document: after the root node only the document's end is asked for, which
+  // libyaml gives once the next token scans; what follows a top-level {...} mapping is never parsed.
+  { name: 'text after a top-level flow mapping', text: '{a: 1} junk\n', value: { a: 1 }, why: 'Go reads {a: 1}: `junk` is one plain scalar token, never parsed' },
+  { name: 'lines of text after a top-level flow mapping', text: '{a: 1,\n b: [2]}junk}"q"\n more, [x]\n', value: { a: 1, b: [2] }, why: 'the rest is one plain scalar token for the scanner' },
+  { name: 'a key on the line after a top-level flow mapping', text: '{a: 1} # c\n\nb: 2\nc: [3\n', value: { a: 1 }, why: 'Go reads {a: 1}; the scanner stops at the `:` of `b`' },
+  { name: 'text and a key after a top-level flow mapping', text: '{a: 1} junk: 2\n', error: { line: 1, message: '' }, why: 'the `:` makes the mapping a key of a block mapping, then `junk` is no key: "did not find expected key"' },
+  { name: 'an unterminated quote after a top-level flow mapping', text: '{a: 1} "q\n', error: { line: 1, message: '' }, why: 'the scanner reads the quoted scalar: "found unexpected end of stream"' },
 ];
 
 describe("YAML verdicts match Go's", () => {
@@ -203,6 +210,13 @@ describe("YAML verdicts match Go's", () => {
     // read cleanly, Go refuses, and so does packpub (go-yaml v2: "found unexpected end of stream", "could not find expected ':'").
     expect(checkYamlText('  a: 1\n"q"\n "', 'values.yaml').ok).toBe(false);
     expect(checkYamlText('  a: 1\n  !t \nb: 2\n', 'values.yaml').ok).toBe(false);
+  });
+
+  it('warns that Go never reads the text after a top-level flow mapping', () => {
+    const check = checkYamlText('# values\n{image: {tag: "1.2"}} left over\n', 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(check.documents).toEqual([{ image: { tag: '1.2' } }]);
+    expect(check.findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'yaml-syntax', line: 2, column: 23, message: expect.stringContaining('ends the document with the {...} mapping before this and never reads this') })]);
   });
 
   it('warns (Helm reads only the first document) about an error in a later document', () => {
