@@ -64,6 +64,14 @@ describe('packpub validate on worker threads', () => {
     expect(frames.some((n) => n.callFrame.functionName === 'validatePack')).toBe(true);
   });
 
+  it('exits 2 for a folder that does not exist among many, with the workers started ahead stopped, before checking any pack', async () => {
+    const many = [...world.packDirs.slice(0, MIN_PACKS_FOR_WORKERS), join(world.root, 'no-such-pack')];
+    const run = await runBin(['validate', ...many]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`error: pack folder "${join(world.root, 'no-such-pack')}" does not exist`);
+  });
+
   it('checks a small tree on the main thread (a worker costs more than a few packs), bad pack included, and says which passed', async () => {
     // One process for what one pack and a few packs share: fewer than MIN_PACKS_FOR_WORKERS, no worker.
     const profDir = join(world.root, 'profiles-few');

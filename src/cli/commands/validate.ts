@@ -50,18 +50,25 @@ export const validateCommand: CommandSpec = {
   describe: 'Check pack folders against what Palette and pack-central expect, and every file against what push can archive; every finding says how to fix it',
   builder: (y) => declareFlags(y, VALIDATE_GROUPS, VALIDATE_FLAGS),
   run: async (args, ctx) => {
-    // Loaded here, not at the top: other commands should not pay for the validator's imports.
-    const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
-    const { validateMany } = await import('../../operations/validate-pool.js');
     const shown = (args['packDir'] as string[]).map(String);
     const strict = args['strict'] === true;
+    // Loaded here, not at the top: other commands should not pay for the validator's imports.
+    const { startValidation } = await import('../../operations/validate-pool.js');
     // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
-    // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
-    // pack files with blocking calls, which cost far less CPU than thread-pool round trips (issue 16).
-    useBlockingReads();
-    // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
-    for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
-    const reports = await validateMany(shown.map((dir) => resolve(ctx.io.cwd, dir)), { strict });
+    // The workers start first: they load the validator while this thread loads its own and checks the folders.
+    const crew = startValidation(shown.length);
+    let reports: ValidationReport[];
+    try {
+      const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
+      // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
+      // pack files with blocking calls, which cost far less CPU than thread-pool round trips (issue 16).
+      useBlockingReads();
+      // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
+      for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
+      reports = await crew.run(shown.map((dir) => resolve(ctx.io.cwd, dir)), { strict });
+    } finally {
+      await crew.close();
+    }
     if (args['checkImages'] === true) {
       const { ImageChecker } = await import('../../operations/check-images.js');
       const checker = new ImageChecker({ env: ctx.io.env });
