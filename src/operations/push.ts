@@ -24,7 +24,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
-import { deferred, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
+import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
 import type { EarlyCheck } from './folder-checks.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
@@ -239,50 +239,83 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   let stop = false;
   let pushed: PackResult[][] = [];
   let decided: Verdicts;
+  const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined, checkedSince: undefined };
+  const validPack = (report: ValidationReportLike & { pack: { name: string; version: string } }): ValidPack => ({
+    dir: report.dir,
+    ...report.pack,
+    warnings: report.warnings,
+    findings: report.findings.filter((f) => f.severity === 'warning'),
+  });
+  const contextOf = (pack: ValidPack): RunContext => ({ ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir) });
+  // Compression does not wait for the other verdicts: a pack that passed is built at once when its build
+  // is needed anyway (no archive remembered for its content), while others are still being checked, as
+  // long as the archives built so far fit in the budget; uploads wait until every pack is known to be valid.
+  const ahead = new HoldBudget(BUILD_AHEAD_BYTES, concurrency, IN_MEMORY_ARCHIVE_BYTES);
+  const closeAhead = () => ahead.close();
+  verdicts.then(closeAhead, closeAhead);
+  options.signal?.addEventListener('abort', closeAhead, { once: true });
+  if (options.signal?.aborted === true) closeAhead();
+  /** Per pack: its archive when it was built before the verdicts (undefined: built, if needed, when it is pushed). */
+  const builtAhead = options.packs.map(async (_dir, i): Promise<Built | undefined> => {
+    const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise.catch(() => undefined);
+    if (report?.pack === undefined || isFailing(report, strict)) return undefined;
+    const pack = validPack({ ...report, pack: report.pack });
+    const ctx = contextOf(pack);
+    if (ctx.contentKey !== undefined && cache?.get(ctx.contentKey) !== undefined) return undefined;
+    if (!(await ahead.enter())) return undefined;
+    let built: Built | undefined;
+    try {
+      built = await buildPack(pack, ctx);
+    } catch {
+      built = undefined; // built again when it is pushed, where the error is reported per target
+    }
+    ahead.done(heldBytes(built));
+    return built;
+  });
   try {
-    const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined, checkedSince: undefined };
     pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
       const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
       if (report.pack === undefined || isFailing(report, strict)) return [];
-      const pack: ValidPack = { dir: report.dir, ...report.pack, warnings: report.warnings, findings: report.findings.filter((f) => f.severity === 'warning') };
-      const ctx: RunContext = { ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir) };
-      // Compression does not wait for the other verdicts: build now when the build is needed anyway (no
-      // archive remembered for this content), upload only once every pack is known to be valid.
-      const remembered = ctx.contentKey === undefined ? undefined : cache?.get(ctx.contentKey);
-      let prebuilt: Built | undefined;
-      try {
-        if (remembered === undefined && options.signal?.aborted !== true) prebuilt = await buildPack(pack, ctx);
-      } catch {
-        prebuilt = undefined; // built again below, where the error is reported per target
-      }
+      const pack = validPack({ ...report, pack: report.pack });
+      const ctx = contextOf(pack);
       const verdict = await verdicts;
-      if (verdict.usage !== undefined || verdict.blockAll || stop || options.signal?.aborted === true) {
-        if (prebuilt?.path !== undefined) await rm(prebuilt.path, { force: true });
-        if (verdict.usage !== undefined) return [];
-        const error = verdict.blockAll
-          ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
-          : { code: 'ABORTED', message: 'not started: the run was stopped' };
-        return states.map(({ target }) => ({
-          dir: pack.dir,
-          name: pack.name,
-          version: pack.version,
-          reference: target.store.reference(packRepository(target.basePath, pack.name), pack.version),
-          target: target.display,
-          status: 'failed' as const,
-          uploadedBytes: 0,
-          durationMs: 0,
-          error,
-        }));
+      const prebuilt = await builtAhead[i];
+      try {
+        if (verdict.usage !== undefined || verdict.blockAll || stop || options.signal?.aborted === true) {
+          if (prebuilt?.path !== undefined) await rm(prebuilt.path, { force: true });
+          if (verdict.usage !== undefined) return [];
+          const error = verdict.blockAll
+            ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
+            : { code: 'ABORTED', message: 'not started: the run was stopped' };
+          return states.map(({ target }) => ({
+            dir: pack.dir,
+            name: pack.name,
+            version: pack.version,
+            reference: target.store.reference(packRepository(target.basePath, pack.name), pack.version),
+            target: target.display,
+            status: 'failed' as const,
+            uploadedBytes: 0,
+            durationMs: 0,
+            error,
+          }));
+        }
+        const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt, lookups: earlyLookups.get(pack.dir) });
+        // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
+        const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
+        for (const result of results) emit({ type: 'pack-done', result });
+        if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
+        return results;
+      } finally {
+        ahead.release(heldBytes(prebuilt));
       }
-      const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt, lookups: earlyLookups.get(pack.dir) });
-      // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
-      const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
-      for (const result of results) emit({ type: 'pack-done', result });
-      if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
-      return results;
     });
     decided = await verdicts;
   } finally {
+    closeAhead();
+    options.signal?.removeEventListener('abort', closeAhead);
+    // Builds still running write into the work folder: it is removed after them (a stopped run exits at
+    // once, and removeWorkDir runs on exit).
+    if (options.signal?.aborted !== true) await Promise.all(builtAhead);
     process.off('exit', removeWorkDir);
     // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects),
     // unless the run was stopped: it ends at once, and closing the targets ends them.
@@ -527,6 +560,19 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     }
   }
   return results;
+}
+
+/**
+ * Archives built before the verdicts (while other packs are still being checked) are held, not uploaded,
+ * until every pack has its verdict: at most this many bytes of them (in memory, or in the work folder for
+ * an archive larger than IN_MEMORY_ARCHIVE_BYTES), so a large tree neither fills memory nor the disk.
+ * The pack-central-shaped bench tree's archives are 34 MiB in all, 88 KB median.
+ */
+const BUILD_AHEAD_BYTES = 32 * 1024 * 1024;
+
+/** Bytes an archive built ahead holds until it is pushed or dropped. */
+function heldBytes(built: Built | undefined): number {
+  return built === undefined ? 0 : (built.bytes?.length ?? built.size);
 }
 
 /**

@@ -64,3 +64,67 @@ export function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> 
     }
   };
 }
+
+/**
+ * Turns for work whose result is held for a while (push's archives built before the verdicts): at most
+ * `atOnce` running, a turn given only while the bytes held, plus `reserve` (the most a result may hold in
+ * memory) for each turn running, fit in `bytes`. Turns are given in the order asked; once closed none is
+ * given any more, and those waiting are told so (false).
+ */
+export class HoldBudget {
+  private held = 0;
+  private running = 0;
+  private closed = false;
+  private readonly waiting: Array<(go: boolean) => void> = [];
+
+  constructor(
+    private readonly bytes: number,
+    private readonly atOnce: number,
+    private readonly reserve: number,
+  ) {}
+
+  /** Wait for a turn: true to go, false when closed. */
+  enter(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.waiting.length === 0 && this.fits()) {
+      this.start();
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** A turn ended, and its result holds `bytes` until release(bytes). */
+  done(bytes: number): void {
+    this.running--;
+    this.held += bytes - this.reserve;
+    this.wake();
+  }
+
+  /** A result is no longer held. */
+  release(bytes: number): void {
+    this.held -= bytes;
+    this.wake();
+  }
+
+  /** No more turns (idempotent). */
+  close(): void {
+    this.closed = true;
+    for (const resolve of this.waiting.splice(0)) resolve(false);
+  }
+
+  private fits(): boolean {
+    return this.running < this.atOnce && this.held + this.reserve <= this.bytes;
+  }
+
+  private start(): void {
+    this.running++;
+    this.held += this.reserve;
+  }
+
+  private wake(): void {
+    while (!this.closed && this.waiting.length > 0 && this.fits()) {
+      this.start();
+      (this.waiting.shift() as (go: boolean) => void)(true);
+    }
+  }
+}

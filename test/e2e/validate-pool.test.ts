@@ -110,6 +110,15 @@ describe('packpub push with validation overlapped with building', () => {
     // Archives built while the verdicts came in are gone with the run's work folder.
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
 
+    // One pack pushed at a time: the valid packs are built ahead of the verdicts beyond the upload slots
+    // (a byte budget, not the slots, bounds them), and still nothing reaches the registry.
+    const one = await runBin(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--concurrency', '1', '--json'], { env: { ...env, PACKPUB_CACHE_DIR: join(world.root, 'cache-one') } });
+    expect(one.code, one.stderr).toBe(1);
+    const oneReport = JSON.parse(one.stdout) as typeof report;
+    expect(oneReport.summary).toEqual(report.summary);
+    expect(w.proxy.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
+    expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
+
     const pushed = await runBin(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--continue-on-error', '--json'], { env });
     expect(pushed.code, pushed.stderr).toBe(1);
     const after = JSON.parse(pushed.stdout) as typeof report;
