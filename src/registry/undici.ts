@@ -12,7 +12,7 @@ import type { Agent as UndiciAgent, Dispatcher, buildConnector as undiciBuildCon
  * process (tests, a library user) makes no difference to it. test/e2e/rerun-bin.test.ts runs the built
  * CLI against a real registry, which is the only place a missing file or method here would show.
  *
- * The CLI's bundle (scripts/build-cli.mjs) turns the three load() calls below into bundled require()s,
+ * The CLI's bundle (scripts/build-cli.mjs) turns the load() calls below into bundled require()s,
  * leaving out undici's HTTP/2 client: the connector (http.ts) offers only http/1.1, so it is never used.
  */
 
@@ -21,6 +21,17 @@ const load = createRequire(import.meta.url);
 export const Agent = load('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
 export const buildConnector = load('undici/lib/core/connect.js') as typeof undiciBuildConnector;
 const apiRequest = load('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+/*
+ * undici compiles llhttp (its HTTP parser, WebAssembly) when the first connection opens, synchronously:
+ * the run waits while V8 compiles it on its background threads. The same bytes are compiled here ahead,
+ * asynchronously, as soon as the transport is loaded; V8 keeps a compiled module for the bytes it was
+ * compiled from, so the first connection then finds it compiled (or waits only for what is left).
+ * Held for the process's lifetime, as undici holds its own. A failure here changes nothing: undici
+ * compiles (or falls back) itself.
+ */
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } };
+export const parserCompiledAhead: Promise<unknown> = wasm.compile(load('undici/lib/llhttp/llhttp_simd-wasm.js') as Uint8Array).catch(() => undefined);
 
 /** `dispatcher.request(options)` of undici's full API. */
 export function request(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
