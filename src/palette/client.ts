@@ -277,6 +277,8 @@ export class PaletteClient {
       let text: string;
       let retryAfter: string | undefined;
       let contentType = '';
+      // The whole answer, body included, within the timeout: a body dripping in never trips bodyTimeout.
+      const whole = AbortSignal.timeout(timeout);
       try {
         const res = await request(url, {
           method,
@@ -285,6 +287,7 @@ export class PaletteClient {
           dispatcher: this.agent as Dispatcher,
           headersTimeout: timeout,
           bodyTimeout: timeout,
+          signal: whole,
         });
         status = res.statusCode;
         text = await res.body.text();
@@ -293,7 +296,8 @@ export class PaletteClient {
         const ct = res.headers['content-type'];
         contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
       } catch (err) {
-        const code = systemErrorCode(err);
+        // Past the whole-answer timeout: as an answer that did not come in time (retried, then named so).
+        const code = whole.aborted ? 'UND_ERR_HEADERS_TIMEOUT' : systemErrorCode(err);
         this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
         // A body cut before its Content-Length is a dropped connection too.
         if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
@@ -306,6 +310,13 @@ export class PaletteClient {
         if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
           throw new PackpubError('NETWORK', `Palette at ${this.host} did not answer ${options.what} within ${timeout < 1_000 ? `${timeout} ms` : `${Math.round(timeout / 1000)} s`} (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
             hint: 'Palette or a proxy in front of it hangs; check --palette-endpoint and try again later',
+            cause: err,
+          });
+        }
+        if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+          // Reached (a refused or unresolvable host is "cannot reach"): the connection broke during the answer.
+          throw new PackpubError('NETWORK', `Palette at ${this.host} closed the connection during ${options.what} (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+            hint: 'Palette or a proxy in front of it drops connections; try again, and check proxies or firewalls if it persists',
             cause: err,
           });
         }

@@ -270,7 +270,7 @@ describe('Palette API answers', () => {
 
   describe('what the fuzz found, one case each', () => {
     /** Register base `c-<name>` directly, then run `palette sync` of it with `mutation` on the answers `match` picks (`times` of them). */
-    const syncWith = async (name: string, match: RegExp, mutation: Mutation, times = 100) => {
+    const syncWith = async (name: string, match: RegExp, mutation: Mutation, times = 100, extra: string[] = []) => {
       const at = ['--registry', `${w.registry.host}/${name}`];
       const pre = await runCli(['palette', 'register', ...at], { env: { ...w.env, SPECTROCLOUD_HOST: w.palette.url } });
       expect(pre.code, pre.stderr).toBe(0);
@@ -278,7 +278,7 @@ describe('Palette API answers', () => {
       w.fuzz.applied = [];
       w.fuzz.plan = { decide: (method, path) => (match.test(`${method} ${path}`) && left-- > 0 ? mutation : undefined) };
       try {
-        return await runCli(['palette', 'sync', ...at, '--palette-poll-interval', '0.02', ...FLAGS], { env: { ...w.env, SPECTROCLOUD_HOST: w.fuzz.url } });
+        return await runCli(['palette', 'sync', ...at, '--palette-poll-interval', '0.02', ...FLAGS, ...extra], { env: { ...w.env, SPECTROCLOUD_HOST: w.fuzz.url } });
       } finally {
         w.fuzz.plan = undefined;
       }
@@ -302,6 +302,20 @@ describe('Palette API answers', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(w.fuzz.applied).toHaveLength(1);
       expect(registriesWithBase('cut-once')[0]?.syncRequests.length).toBeGreaterThan(0);
+    });
+
+    it('an answer dripped a byte at a time ends within the request\'s time (here what --palette-timeout leaves: 1 s), not when the drip ends', async () => {
+      w.fuzz.dripMs = 50; // a registry record of ~400 bytes would take ~20 s
+      const run = await syncWith('drip', READ_REGISTRY, { kind: 'drip' }, 100, ['--palette-timeout', '1']);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`error: Palette at ${w.fuzz.host} did not answer read registry [0-9a-f]+ within 1 s \\(1 attempt\\)`));
+    });
+
+    it('a connection closed without an answer on every attempt is named as such, not "cannot reach Palette"', async () => {
+      const run = await syncWith('hang-up', READ_REGISTRY, { kind: 'hang-up' });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`error: Palette at ${w.fuzz.host} closed the connection during read registry [0-9a-f]+ \\(7 attempts\\)`));
+      expect(run.stderr).not.toContain('cannot reach');
     });
 
     it('an answer cut short on every attempt says so, not "cannot reach Palette"', async () => {

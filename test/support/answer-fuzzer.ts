@@ -36,6 +36,8 @@ export type Mutation =
   | { kind: 'empty' }
   | { kind: 'reset-mid-body' }
   | { kind: 'challenge'; value: string }
+  /** The registry acted; the connection is closed without a byte of answer. */
+  | { kind: 'hang-up' }
   /** The registry acted; its answer never comes (the connection stays open, silent). */
   | { kind: 'stall-head' }
   /** The headers and half the body, then silence. */
@@ -94,7 +96,8 @@ export interface DrawOptions {
 /** Draw one mutation for an answer to a request of `kind`. */
 export function drawMutation(prng: Prng, kind: RequestKind, options: DrawOptions = {}): Mutation {
   if (options.stalls === true && prng.float() < 0.25) return { kind: prng.pick(['stall-head', 'stall-body', 'drip'] as const) };
-  const pick = prng.int(0, 12);
+  const pick = prng.int(0, 13);
+  if (pick === 13) return { kind: 'hang-up' };
   switch (pick) {
     case 0:
       return { kind: 'status', status: prng.pick(STATUSES) };
@@ -332,6 +335,9 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
             return writeRaw(socket, status, withLength(huge()), huge());
           case 'empty':
             return writeRaw(socket, status, withLength(Buffer.alloc(0)), Buffer.alloc(0));
+          case 'hang-up':
+            socket.destroy();
+            return;
           case 'stall-head':
             // Nothing is ever written; the client gives up (its request timeout) or the fuzzer closes.
             return;
