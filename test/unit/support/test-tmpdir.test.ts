@@ -15,7 +15,10 @@ describe('temp folders of killed suite runs', () => {
 
   /** Start a process that makes its run folder under `parent` (the name vitest's run uses), then is killed by `signal`. */
   async function killedRun(parent: string, signal: NodeJS.Signals): Promise<string> {
-    const child = spawn(process.execPath, ['-e', `const d = require('node:path').join(process.argv[1], 'packpub-test-' + process.pid + '-'); const dir = require('node:fs').mkdtempSync(d); require('node:fs').writeFileSync(dir + '/data', 'x'); process.on('exit', () => require('node:fs').rmSync(dir, { recursive: true })); console.log(dir); setInterval(() => {}, 1000);`, parent], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A shell, not a Node process (a tenth of the CPU): `exec sleep` keeps the pid the folder is named after,
+    // and, like vitest's main process, it removes nothing when killed by either signal.
+    const script = 'd=$(mktemp -d "$1/packpub-test-$$-XXXXXX") && echo x > "$d/data" && echo "$d" && exec sleep 1000';
+    const child = spawn('sh', ['-c', script, 'sh', parent], { stdio: ['ignore', 'pipe', 'inherit'] });
     const dir = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString().trim())));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
@@ -35,7 +38,7 @@ describe('temp folders of killed suite runs', () => {
   it("leaves live runs' folders, folders of other names and files alone", async () => {
     const parent = join(w.root, 'others');
     await mkdir(parent);
-    const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const live = spawn('sleep', ['1000'], { stdio: 'ignore' });
     try {
       const keep = [`packpub-test-${process.pid}-aaaaaa`, `packpub-test-${live.pid}-bbbbbb`, 'packpub-test-cccccc', 'packpub-test-1-x', 'other-99999999-dddddd'];
       for (const name of keep) await mkdir(join(parent, name));
