@@ -180,7 +180,8 @@ function isMissingError(err: unknown): boolean {
 export type TextReadResult =
   | { ok: true; text: string; bom: boolean }
   | { ok: false; reason: 'too-large'; size: number }
-  | { ok: false; reason: 'not-utf8' };
+  /** `lossy`: the text as Go's readers that do not refuse invalid UTF-8 (encoding/json) read it, each bad sequence a U+FFFD. */
+  | { ok: false; reason: 'not-utf8'; lossy: string; utf16: boolean };
 
 /**
  * Read a regular file as UTF-8, refusing anything over `limit` bytes without reading it. Reads at most
@@ -206,7 +207,9 @@ export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BY
       // ASCII (most pack files) is valid UTF-8 as it is: a plain copy instead of a checked decode.
       text = isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes);
     } catch {
-      return { ok: false, reason: 'not-utf8' };
+      // A UTF-16 byte-order mark: what Windows PowerShell 5's `>` and Notepad's "Unicode" write.
+      const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+      return { ok: false, reason: 'not-utf8', lossy: lossyUtf8.decode(bytes), utf16 };
     }
     const bom = text.charCodeAt(0) === 0xfeff;
     return { ok: true, text: bom ? text.slice(1) : text, bom };
@@ -217,6 +220,7 @@ export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BY
 
 /** Strict UTF-8 (one decoder: it keeps no state between calls without `stream`). */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Read the first `count` bytes of a file (fewer when it is shorter). */
 export async function readHead(realPath: string, count: number): Promise<Buffer> {

@@ -33,7 +33,8 @@ export class JsonSyntaxError extends Error {
 
 /** Not fatal to parsing, but worth a finding. */
 export interface JsonProblem {
-  kind: 'duplicate-key' | 'huge-number';
+  /** `imprecise-number`: an integer past 2^53-1 but within Go's int64, which Go's readers take (a float64 rounds it). */
+  kind: 'duplicate-key' | 'huge-number' | 'imprecise-number';
   /** Formatted path of the offending member (see formatPath). */
   path: string;
   position: SourcePosition;
@@ -211,7 +212,15 @@ class Parser {
     if (!Number.isFinite(value)) {
       this.problem('huge-number', `number ${abbreviate(literal)} is too large to represent; use a smaller value`, start);
     } else if (/^-?\d+$/.test(literal) && !Number.isSafeInteger(value)) {
-      this.problem('huge-number', `integer ${abbreviate(literal)} is beyond 2^53-1 and would lose precision; use a smaller value or a string`, start);
+      // Go's encoding/json (Palette's) refuses an integer past int64 for an integer field ("cannot unmarshal number").
+      const int64 = BigInt(literal) <= 9223372036854775807n && BigInt(literal) >= -9223372036854775808n;
+      this.problem(
+        int64 ? 'imprecise-number' : 'huge-number',
+        int64
+          ? `integer ${abbreviate(literal)} is beyond 2^53-1: a reader that keeps numbers as float64 (JavaScript, Go's JSON reader into an untyped value) rounds it; use a smaller value or a string`
+          : `integer ${abbreviate(literal)} is beyond the 64-bit integers Go's JSON reader (Palette's) reads into an integer field; use a smaller value or a string`,
+        start,
+      );
     }
     return value;
   }

@@ -89,7 +89,28 @@ export interface LoadedPack {
   version: string;
 }
 
-export type PackJsonRead = { ok: true; located: LocatedJson } | { ok: false; finding: Finding };
+/** `warnings`: what Palette reads differently from the bytes, though it reads the file. */
+export type PackJsonRead = { ok: true; located: LocatedJson; warnings?: Finding[] } | { ok: false; finding: Finding };
+
+/**
+ * pack.json holding bytes that are not UTF-8 (a Windows-1252 "é" or "©"): Go's encoding/json, as Palette
+ * reads pack.json, and pack-central's jq do not refuse them but read each as U+FFFD, so the pack is read
+ * (a bad byte outside a string is still a syntax error, as in Go), its text shown with "\ufffd".
+ */
+function notUtf8Warning(lossy: string): Finding {
+  const at = lossy.indexOf('\ufffd');
+  const before = lossy.slice(0, Math.max(at, 0)).split('\n');
+  const line = before.length;
+  const column = (before[before.length - 1] ?? '').length + 1;
+  return {
+    severity: 'warning',
+    rule: 'pack-json-not-utf8',
+    file: PACK_FILES.packJson,
+    line,
+    column,
+    message: 'not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): Go\'s JSON reader, as Palette reads pack.json, and pack-central\'s jq read each invalid byte as "\ufffd", which is what Palette shows there; save the file as UTF-8',
+  };
+}
 
 function packJsonProblem(rule: string, message: string, position: { line?: number; column?: number } = {}): PackJsonRead {
   return { ok: false, finding: { severity: 'error', rule, file: PACK_FILES.packJson, ...position, message } };
@@ -126,17 +147,18 @@ export async function readPackJson(dir: string): Promise<PackJsonRead> {
   } catch (err) {
     return packJsonProblem('file-unreadable', ioProblem(PACK_FILES.packJson, err));
   }
-  if (!read.ok) {
-    return read.reason === 'too-large'
-      ? packJsonProblem('file-too-large', `too large (${formatBytes(read.size)}, the limit is ${formatBytes(MAX_PACK_TEXT_BYTES)}); it should hold only pack metadata`)
-      : packJsonProblem('file-not-utf8', 'not valid UTF-8 text; save it as UTF-8');
+  if (!read.ok && read.reason === 'too-large') {
+    return packJsonProblem('file-too-large', `too large (${formatBytes(read.size)}, the limit is ${formatBytes(MAX_PACK_TEXT_BYTES)}); it should hold only pack metadata`);
   }
-  if (read.bom) {
-    // Go's encoding/json (which Palette uses) rejects a leading byte-order mark.
-    return packJsonProblem('pack-json-syntax', 'starts with a byte-order mark (BOM), which JSON readers reject; save it as UTF-8 without BOM', { line: 1, column: 1 });
+  const text = read.ok ? read.text : read.lossy;
+  if (read.ok ? read.bom : read.utf16 || text.startsWith('\ufeff')) {
+    // Go's encoding/json (which Palette uses) rejects a leading byte-order mark, UTF-16 text with it.
+    const what = !read.ok && read.utf16 ? 'is UTF-16 text (it starts with a UTF-16 byte-order mark), which Go\'s JSON reader (Palette\'s) rejects; save it as UTF-8' : 'starts with a byte-order mark (BOM), which Go\'s JSON reader (Palette\'s) rejects; save it as UTF-8 without BOM';
+    return packJsonProblem('pack-json-syntax', what, { line: 1, column: 1 });
   }
   try {
-    return { ok: true, located: parseLocatedJson(read.text) };
+    const located = parseLocatedJson(text);
+    return read.ok ? { ok: true, located } : { ok: true, located, warnings: [notUtf8Warning(text)] };
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
     const rule = err.kind === 'too-deep' ? 'pack-json-too-deep' : 'pack-json-syntax';

@@ -74,10 +74,12 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
     findings.push(read.finding);
   } else {
     const { value, positions, problems } = read.located;
+    findings.push(...(read.warnings ?? []));
     for (const p of problems) {
       findings.push({
-        // Palette and pack-central's jq read duplicate keys (the last one wins): a warning, not a refusal.
-        severity: p.kind === 'duplicate-key' ? 'warning' : 'error',
+        // Palette and pack-central's jq read duplicate keys (the last one wins) and integers past 2^53
+        // (rounding them at worst): warnings, not refusals.
+        severity: p.kind === 'huge-number' ? 'error' : 'warning',
         rule: p.kind === 'duplicate-key' ? 'pack-json-duplicate-key' : 'pack-json-number',
         file: PACK_FILES.packJson,
         ...(p.path === '' ? {} : { path: p.path }),
@@ -114,8 +116,9 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
     try {
       findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText, charts, yaml })));
     } catch (err) {
+      // The deep checks only ever add warnings, so their failing (a bug) is one too: it hides no error.
       findings.push({
-        severity: 'error',
+        severity: 'warning',
         rule: 'internal',
         file: PACK_FILES.values,
         message: `a values check failed unexpectedly (${errorMessage(err)}); this is a bug in packpub: please report it with the pack`,
@@ -458,7 +461,12 @@ async function readPackText(rel: string, status: PackFileStatus): Promise<TextFi
     if (read.reason === 'too-large') {
       return fail('file-too-large', `too large (${formatBytes(read.size)}, the limit is ${formatBytes(MAX_PACK_TEXT_BYTES)}); refusing to parse it`);
     }
-    return fail('file-not-utf8', 'not valid UTF-8 text; save it as UTF-8');
+    return fail(
+      'file-not-utf8',
+      read.utf16
+        ? 'UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5\'s `>` and `Out-File` write it); Palette keeps and shows a pack\'s YAML as UTF-8 text: save it as UTF-8 (`Out-File -Encoding utf8`, or your editor\'s "UTF-8")'
+        : 'not valid UTF-8 text, which Go\'s YAML reader (Helm\'s, Palette\'s, yq\'s) refuses ("invalid leading UTF-8 octet"), even in a comment; save it as UTF-8',
+    );
   } catch (err) {
     return fail('file-unreadable', ioProblem(rel, err));
   }
@@ -680,7 +688,16 @@ async function logoFindings(root: string): Promise<Finding[]> {
         },
       ];
     }
-    return [{ severity: 'error', rule: 'logo-not-png', file: PACK_FILES.logo, message: `not a PNG image: ${png.reason}; convert it to PNG` }];
+    // A warning too: pack-central checks only that logo.png exists and nothing known refuses a pack over
+    // its logo's bytes; Palette shows a broken image where the logo goes.
+    return [
+      {
+        severity: 'warning',
+        rule: 'logo-not-png',
+        file: PACK_FILES.logo,
+        message: `not a PNG image: ${png.reason}; Palette would show a broken image as the pack's logo (pack-central checks only that logo.png exists): convert it to PNG`,
+      },
+    ];
   } catch (err) {
     return [{ severity: 'error', rule: 'file-unreadable', file: PACK_FILES.logo, message: ioProblem(PACK_FILES.logo, err) }];
   }

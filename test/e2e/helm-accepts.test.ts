@@ -1,20 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { putFile, tgz } from '../support/files.js';
-import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
+import { CHART_FILES, VALID_VALUES, packJsonWith, writeValidPackPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
 /*
  * Packs Helm and Palette load that packpub used to refuse: YAML that Go's reader (go-yaml v2 through
  * sigs.k8s.io/yaml in Helm 3; the same libyaml scanner in v3) reads, checked against go-yaml v2.4.0
- * and v3 on the same bytes. validate exits 0 and push publishes the pack.
+ * and v3 on the same bytes; and packs that Palette, pack-central's validator, Helm and ORAS all take
+ * but packpub refused (errors with no upstream refusal behind them), now a warning saying what may go
+ * wrong. validate exits 0 and push publishes the pack as it is on disk.
  */
 const NEL = '\u0085';
 const LS = '\u2028';
 
-const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Record<string, string> }> = [
+const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Record<string, string | Buffer>; warning?: string }> = [
   {
     name: 'a chart values.yaml with NEL line ends (is_break: NEL ends a line)',
     chart: { 'web/values.yaml': `replicas: 1${NEL}image:${NEL}  tag: "1.0"${NEL}` },
@@ -43,6 +47,24 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     name: "the pack's values.yaml with a quoted value continued at column 1",
     files: { 'values.yaml': `${VALID_VALUES}notes:\n  text: 'one\ntwo'\n` },
   },
+  {
+    // Go's encoding/json and jq read each invalid byte as U+FFFD; they refuse neither.
+    name: 'a pack.json saved as Windows-1252 (an "é" in displayName)',
+    files: { 'pack.json': Buffer.from(packJsonWith((json) => (json['displayName'] = 'Web caf\u00e9')), 'latin1') },
+    warning: 'warning pack.json:16:26: not valid UTF-8 (saved in another encoding, e.g. Windows-1252?)',
+  },
+  {
+    // pack-central checks only that logo.png exists (`[ -f logo.png ]`).
+    name: 'an empty logo.png',
+    files: { 'logo.png': '' },
+    warning: "warning logo.png: not a PNG image: it is empty; Palette would show a broken image as the pack's logo",
+  },
+  {
+    // Go reads it into an int64 or (rounded) a float64; jq and pack-central's schema take any number.
+    name: 'an integer past 2^53 in pack.json',
+    files: { 'pack.json': packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 9007199254740993') },
+    warning: 'warning pack.json:33:21 constraints.resources[0].minLimit: integer 9007199254740993 is beyond 2^53-1',
+  },
 ];
 
 describe('YAML Helm accepts', () => {
@@ -55,10 +77,11 @@ describe('YAML Helm accepts', () => {
     return { root };
   });
 
-  it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits 0, push publishes the pack', async ({ i }) => {
+  it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits 0, push publishes the pack', async ({ i, files, warning }) => {
     const dir = join(w.root, `case-${i}`);
     const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
-    expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] });
+    const verdict = warning === undefined ? [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] : [warning, '1 passed, 0 failed (0 errors, 1 warning)'];
+    expectRun(validate, { code: 0, stdout: verdict });
 
     const layout = join(w.root, `layout-${i}`);
     const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
@@ -66,5 +89,10 @@ describe('YAML Helm accepts', () => {
     const held = await layoutHoldings(layout);
     expect(held.problems).toEqual([]);
     expect([...held.tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
+    // The pack layer (its folder named <name>-<version>) holds the files byte for byte.
+    const repo = join(layout, 'spectro-packs/archive/web');
+    const manifest = JSON.parse(await readFile(join(repo, 'blobs/sha256', held.tags.get('spectro-packs/archive/web:1.0.0')!.slice(7)), 'utf8')) as { layers: Array<{ digest: string }> };
+    const layer = join(repo, 'blobs/sha256', manifest.layers[0]!.digest.slice(7));
+    for (const [rel, content] of Object.entries(files ?? {})) expect(execFileSync('tar', ['-xzOf', layer, `web-1.0.0/${rel}`])).toEqual(Buffer.from(content));
   });
 });

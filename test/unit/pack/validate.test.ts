@@ -334,8 +334,8 @@ const cases: Case[] = [
   misnamed('pack.json named Pack.json', 'pack.json', 'Pack.json', 'error', 'pack-json-missing', 'Palette reads only pack.json'),
   // A warning: Palette serves the file and browsers show it; pack-central only checks that it exists.
   notPng('logo.png that is a JPEG', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1]), 'warning', 'a JPEG image named logo.png; browsers still show it, but convert it to a real PNG, e.g. `magick logo.png PNG:logo.png`'),
-  notPng('logo.png that is an SVG', '<svg xmlns="http://www.w3.org/2000/svg"/>\n', 'error', 'it does not start with the PNG signature (it looks like an SVG); convert it to PNG'),
-  notPng('logo.png that is empty', '', 'error', 'it is empty'),
+  notPng('logo.png that is an SVG', '<svg xmlns="http://www.w3.org/2000/svg"/>\n', 'warning', "it does not start with the PNG signature (it looks like an SVG); Palette would show a broken image as the pack's logo (pack-central checks only that logo.png exists): convert it to PNG"),
+  notPng('logo.png that is empty', '', 'warning', 'it is empty; Palette would show a broken image'),
   {
     name: 'README.md missing',
     mutate: removed('README.md'),
@@ -693,6 +693,42 @@ describe('hostile pack input', () => {
     const tooLarge = report.findings.filter((f) => f.rule === 'file-too-large');
     expect(tooLarge.map((f) => f.file).sort()).toEqual(['pack.json', 'values.yaml']);
     expect(tooLarge.find((f) => f.file === 'pack.json')?.message).toContain('64.0 MiB, the limit is 4.0 MiB');
+  });
+
+  it('warns of integers past 2^53 that Go still reads as int64, and refuses those past int64', async () => {
+    const dir = await freshPack();
+    await putFile(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 9007199254740993'));
+    const report = await validatePack(dir);
+    expect(report.errors).toBe(0);
+    expect(report.findings.find((f) => f.rule === 'pack-json-number')).toMatchObject({
+      severity: 'warning',
+      path: 'constraints.resources[0].minLimit',
+      line: 33,
+      message: expect.stringContaining('integer 9007199254740993 is beyond 2^53-1: a reader that keeps numbers as float64') as unknown,
+    });
+    await putFile(dir, 'pack.json', packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 9223372036854775808'));
+    expect((await validatePack(dir)).findings.find((f) => f.rule === 'pack-json-number')?.severity).toBe('error');
+  });
+
+  it('reads a pack.json that is not UTF-8 as Go does (each bad byte a U+FFFD), with a warning where the first one is', async () => {
+    const dir = await freshPack();
+    // Windows-1252 "é" (0xE9) in displayName, as an editor saving in the system code page writes it.
+    const text = packJsonWith((json) => (json['displayName'] = 'Web caf\u00e9'));
+    await putFile(dir, 'pack.json', Buffer.from(text, 'latin1'));
+    const report = await validatePack(dir);
+    expect(report.errors).toBe(0);
+    expect(report.passed).toBe(true);
+    expect(report.pack).toEqual({ name: 'web', version: '1.0.0' });
+    const line = text.split('\n').findIndex((l) => l.includes('caf')) + 1;
+    expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([
+      expect.objectContaining({ severity: 'warning', rule: 'pack-json-not-utf8', file: 'pack.json', line, column: text.split('\n')[line - 1]!.indexOf('\u00e9') + 1 }),
+    ]);
+    expect((await loadPack(dir)).json.displayName).toBe('Web caf\ufffd');
+    // Outside a string a bad byte is a syntax error, in Go as here; a UTF-16 pack.json is refused with what it is.
+    await putFile(dir, 'pack.json', Buffer.concat([Buffer.from('{"name": "web",'), Buffer.from([0xe9]), Buffer.from('}')]));
+    expect((await validatePack(dir)).findings.map((f) => f.rule)).toContain('pack-json-syntax');
+    await putFile(dir, 'pack.json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect((await validatePack(dir)).findings.find((f) => f.file === 'pack.json')).toMatchObject({ severity: 'error', rule: 'pack-json-syntax', message: expect.stringContaining('is UTF-16 text') as unknown });
   });
 
   it('reports integers beyond 2^53 in pack.json', async () => {
