@@ -180,7 +180,7 @@ function startWorker(): Worker {
 
 /** Validation threads started ahead of the list (startValidation): they load the validator while the caller checks its arguments. */
 export interface ValidationCrew {
-  /** validateMany of these packs, on the threads already started (once). */
+  /** validateMany of these packs, on the threads already started (once); the workers are stopped as it ends (close awaits that). */
   run(dirs: readonly string[], options: ValidateOptions): Promise<ValidationReport[]>;
   /** Stop the workers (idempotent): after run, or instead of it. */
   close(): Promise<void>;
@@ -208,7 +208,8 @@ export function startValidation(expected: number, threads = availableParallelism
     }
   }
   let used = false;
-  const close = () => Promise.all(workers.map(({ worker }) => worker.terminate())).then(() => undefined);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= Promise.all(workers.map(({ worker }) => worker.terminate())).then(() => undefined));
   return {
     async run(dirs, options) {
       if (used) throw new PackpubError('INTERNAL', 'a validation crew runs one list');
@@ -216,7 +217,8 @@ export function startValidation(expected: number, threads = availableParallelism
       try {
         return await validateOnThreads(dirs, options, workers);
       } finally {
-        await close();
+        // The workers are told to stop now; their teardown overlaps what the caller does with the reports.
+        void close();
       }
     },
     close,
@@ -233,7 +235,12 @@ export function startValidation(expected: number, threads = availableParallelism
  * Fewer than MIN_PACKS_FOR_WORKERS packs, or no worker file: all on this thread.
  */
 export async function validateMany(dirs: readonly string[], options: ValidateOptions, threads = availableParallelism()): Promise<ValidationReport[]> {
-  return startValidation(dirs.length, threads).run(dirs, options);
+  const crew = startValidation(dirs.length, threads);
+  try {
+    return await crew.run(dirs, options);
+  } finally {
+    await crew.close();
+  }
 }
 
 interface StartedWorker {

@@ -57,7 +57,6 @@ export const validateCommand: CommandSpec = {
     // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
     // The workers start first: they load the validator while this thread loads its own and checks the folders.
     const crew = startValidation(shown.length);
-    let reports: ValidationReport[];
     try {
       const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
       // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
@@ -65,27 +64,28 @@ export const validateCommand: CommandSpec = {
       useBlockingReads();
       // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
       for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
-      reports = await crew.run(shown.map((dir) => resolve(ctx.io.cwd, dir)), { strict });
+      // The workers stop once the last report is in; the output does not wait for them (awaited below).
+      const reports = await crew.run(shown.map((dir) => resolve(ctx.io.cwd, dir)), { strict });
+      if (args['checkImages'] === true) {
+        const { ImageChecker } = await import('../../operations/check-images.js');
+        const checker = new ImageChecker({ env: ctx.io.env });
+        try {
+          for (const report of reports) {
+            const found = await checker.findings(report.dir);
+            report.findings.push(...found);
+            report.errors += found.filter((f) => f.severity === 'error').length;
+            report.warnings += found.filter((f) => f.severity === 'warning').length;
+            report.passed = report.errors === 0 && (!strict || report.warnings === 0);
+          }
+        } finally {
+          await checker.close();
+        }
+      }
+      if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
+      else renderHuman(ctx.io, shown, reports, strict);
+      return reports.every((r) => r.passed) ? EXIT_OK : EXIT_FAILURE;
     } finally {
       await crew.close();
     }
-    if (args['checkImages'] === true) {
-      const { ImageChecker } = await import('../../operations/check-images.js');
-      const checker = new ImageChecker({ env: ctx.io.env });
-      try {
-        for (const report of reports) {
-          const found = await checker.findings(report.dir);
-          report.findings.push(...found);
-          report.errors += found.filter((f) => f.severity === 'error').length;
-          report.warnings += found.filter((f) => f.severity === 'warning').length;
-          report.passed = report.errors === 0 && (!strict || report.warnings === 0);
-        }
-      } finally {
-        await checker.close();
-      }
-    }
-    if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
-    else renderHuman(ctx.io, shown, reports, strict);
-    return reports.every((r) => r.passed) ? EXIT_OK : EXIT_FAILURE;
   },
 };
