@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,11 @@ interface Maps {
   folders: Map<string, FolderRecord>;
   archives: Map<string, CachedArchive>;
   verdicts: Map<string, CachedVerdict>;
+}
+
+/** Whether the cache in `dir` has an index file (a run before this one saved what it learned). */
+export function hasIndex(dir: string): boolean {
+  return existsSync(join(dir, INDEX_FILE));
 }
 
 /** The folder records of the cache in `dir` (those the next ArchiveCache of `dir` would load), by real path. */

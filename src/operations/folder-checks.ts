@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CheckedFolder } from '../archive/stat-tree.js';
-import { defaultCacheDir, type RememberedFolder } from './archive-cache.js';
+import { defaultCacheDir, hasIndex, type RememberedFolder } from './archive-cache.js';
 
 /*
  * The stat checks of remembered pack folders on a thread of their own, started before the run has even
@@ -120,7 +120,12 @@ export class EarlyFolderChecks {
   }
 }
 
-/** EarlyFolderChecks.start for a run of the cache defaultCacheDir(env) picks, from the folders named by `words`. */
+/**
+ * EarlyFolderChecks.start for a run of the cache defaultCacheDir(env) picks, from the folders named by
+ * `words`; none when that cache has no index yet (a first run: nothing is remembered, and a thread would
+ * only cost its start).
+ */
 export function startEarlyFolderChecks(env: NodeJS.ProcessEnv, cwd: string, words: string[]): EarlyFolderChecks | undefined {
-  return EarlyFolderChecks.start({ cacheDir: defaultCacheDir(env), cwd, words });
+  const cacheDir = defaultCacheDir(env);
+  return hasIndex(cacheDir) ? EarlyFolderChecks.start({ cacheDir, cwd, words }) : undefined;
 }

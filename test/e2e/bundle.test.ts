@@ -116,6 +116,8 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     // What is lazy is found when it is loaded (building archives needs both packpub's tar writer and the
     // ignore rules): the check below can fail.
     expect(await lazyIn(first.loaded)).toEqual(expect.arrayContaining(['ignore', 'tar writer']));
+    // No cache index yet: nothing is remembered, so no early folder-check thread is started.
+    expect(first.required).not.toContain('dist/bundle/folder-check-worker.cjs');
     const holdings = await world.reg.reader.holdings('bundle');
     expect(holdings.problems).toEqual([]);
     for (const r of published) expect(holdings.tags.get(`bundle/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
