@@ -279,6 +279,8 @@ export function parseGoYaml(text: string): GoYamlParse {
     return { line, column: col, offset };
   };
   const tab = goTabProblem(docs, original, (offset) => position(offset).offset);
+  // A text of blanks and comments holds no document, but Go's scanner still refuses a tab leading a line.
+  if (docs.length === 0 && tab !== undefined) result.error = { message: tab.message, ...originalPosition(tab.offset) };
   docs.forEach((doc, index) => {
     // Go decodes the first document's root node and stops: what follows it there is never read (tail).
     const tail = index === 0 ? ignoredTail(doc as Document.Parsed, parsedText) : undefined;

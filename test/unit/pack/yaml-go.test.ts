@@ -168,6 +168,10 @@ const cases: Case[] = [
   // libyaml gives once the next token scans; what follows a top-level {...} mapping is never parsed.
   { name: 'text after a top-level flow mapping', text: '{a: 1} junk\n', value: { a: 1 }, why: 'Go reads {a: 1}: `junk` is one plain scalar token, never parsed' },
   { name: 'lines of text after a top-level flow mapping', text: '{a: 1,\n b: [2]}junk}"q"\n more, [x]\n', value: { a: 1, b: [2] }, why: 'the rest is one plain scalar token for the scanner' },
+  // A text of blanks and comments holds no document, but libyaml's scanner still meets a tab leading a line.
+  { name: 'a tab alone', text: '\t\n', error: { line: 1, message: 'found character that cannot start any token' }, why: 'scannerc.go yaml_parser_scan_to_next_token skips a tab only where no simple key may start' },
+  { name: 'a tab before a comment, after a comment line', text: '# values\n \t# none\n', error: { line: 2, message: 'found character that cannot start any token' }, why: 'the same, on the second line' },
+  { name: 'a tab inside a comment of an empty file', text: '# values\t# none\n', value: undefined, why: 'a comment is skipped whole' },
   { name: 'a key on the line after a top-level flow mapping', text: '{a: 1} # c\n\nb: 2\nc: [3\n', value: { a: 1 }, why: 'Go reads {a: 1}; the scanner stops at the `:` of `b`' },
   { name: 'text and a key after a top-level flow mapping', text: '{a: 1} junk: 2\n', error: { line: 1, message: '' }, why: 'the `:` makes the mapping a key of a block mapping, then `junk` is no key: "did not find expected key"' },
   { name: 'an unterminated quote after a top-level flow mapping', text: '{a: 1} "q\n', error: { line: 1, message: '' }, why: 'the scanner reads the quoted scalar: "found unexpected end of stream"' },
