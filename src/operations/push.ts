@@ -313,9 +313,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   } finally {
     closeAhead();
     options.signal?.removeEventListener('abort', closeAhead);
-    // Builds still running write into the work folder: it is removed after them (a stopped run exits at
-    // once, and removeWorkDir runs on exit).
-    if (options.signal?.aborted !== true) await Promise.all(builtAhead);
+    // Builds still running write into the work folder: it is removed after them. Each pack's slot waits
+    // for its own build; this is for the packs whose slot never ran (a failed validation ended the run).
+    await Promise.all(builtAhead);
     process.off('exit', removeWorkDir);
     // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects),
     // unless the run was stopped: it ends at once, and closing the targets ends them.
