@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
@@ -32,6 +32,7 @@ const fsCalls = {
   lstat: (path: string): Promise<Stats> | Stats => (blocking ? lstatSync(path) : lstat(path)),
   realpath: (path: string): Promise<string> | string => (blocking ? realpathSync.native(path) : realpath(path)),
   stat: (path: string): Promise<Stats> | Stats => (blocking ? statSync(path) : stat(path)),
+  readdir: (path: string): Promise<string[]> | string[] => (blocking ? readdirSync(path) : readdir(path)),
 };
 
 /** The real path of `path` (blocking when useBlockingReads was called). */
@@ -134,6 +135,7 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
     if (isMissingError(err)) return { kind: 'missing' };
     throw err;
   }
+  if ((await ignoresCase(joined, link)) && !(await namedExactly(packDir, rel))) return { kind: 'missing' };
   // A plain file named directly in the (real) pack folder is its own real path: no realpath and stat
   // calls for pack.json, values.yaml, logo.png and the like (three file-system calls each were a
   // good part of validating a tree of small packs, issue 16).
@@ -170,6 +172,43 @@ export async function lookAlikeName(packDir: string, rel: string): Promise<strin
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the file system holding `path` (just lstat'ed as `info`) finds names whatever their case, as
+ * macOS and Windows do by default: there `charts/Web-1.0.0.tgz` opens `charts/web-1.0.0.tgz`, but the
+ * archive holds the name on disk and Palette, reading it on Linux, finds no `Web-1.0.0.tgz`. Found once
+ * per device, by looking the name up in the other case: the same file under both names.
+ */
+const caseBlindDevices = new Map<number, boolean>();
+
+async function ignoresCase(path: string, info: Stats): Promise<boolean> {
+  const known = caseBlindDevices.get(info.dev);
+  if (known !== undefined) return known;
+  const name = path.slice(path.lastIndexOf(sep) + 1);
+  const swapped = [...name].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+  if (swapped === name) return false; // no letters to tell by: ask again with the next name
+  let blind: boolean;
+  try {
+    const other = await fsCalls.lstat(path.slice(0, path.length - name.length) + swapped);
+    blind = other.ino === info.ino && other.dev === info.dev;
+  } catch (err) {
+    if (!isMissingError(err)) throw err;
+    blind = false;
+  }
+  caseBlindDevices.set(info.dev, blind);
+  return blind;
+}
+
+/** Whether every part of `rel` (below the real folder `packDir`) is the name of an entry exactly, case included. */
+async function namedExactly(packDir: string, rel: string): Promise<boolean> {
+  let dir = packDir;
+  for (const part of sep === '/' ? rel.split('/') : rel.split(/[\\/]/)) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..' && !(await fsCalls.readdir(dir)).includes(part)) return false;
+    dir = resolve(dir, part);
+  }
+  return true;
 }
 
 function isMissingError(err: unknown): boolean {
