@@ -234,16 +234,28 @@ describe('a hostile token service', () => {
     await neitherSecret('tok-Secret-3');
   });
 
-  it('a token answer that drips in ends at --request-timeout, with nothing pushed', async () => {
+  it('a token answer that drips in ends at --request-timeout (each attempt), with nothing pushed', async () => {
     w.hostile.behaviour = { bearer: { dripTokenMs: 300 } };
     const pack = await writePack(join(w.root, 'drip'), { name: 'dripped', version: '1.0.0' });
-    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1'], { stdin: 'pw-Secret-1' });
+    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
     w.hostile.behaviour = { bearer: {} };
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 1 s$/m);
     expect(stackLines(run.stderr)).toEqual([]);
     expect(w.hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
   }, 20_000); // the token alone would take 10 s per request
+
+  it('a token answer that drips in once is asked again, as any stalled answer: the push lands', async () => {
+    w.hostile.behaviour = { bearer: { dripTokenMs: 300, dripTokenTimes: 1 } };
+    w.hostile.requests.length = 0;
+    const pack = await writePack(join(w.root, 'drip-once'), { name: 'dripped-once', version: '1.0.0' });
+    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1'], { stdin: 'pw-Secret-1' });
+    w.hostile.behaviour = { bearer: {} };
+    expect(run.code, run.stderr).toBe(0);
+    expect(w.hostile.requests.filter((r) => r.path === '/token')).not.toHaveLength(1);
+    const list = await runCli(['list', 'dripped-once', '--registry', w.R, '--username', 'robot', '--password-stdin'], { stdin: 'pw-Secret-1' });
+    expect(list.stdout).toContain('dripped-once  1.0.0');
+  });
 
   it('credentials embedded in the realm URL are neither sent nor printed', async () => {
     w.hostile.behaviour = { bearer: { realm: `http://realm-user:realm-Secret-4@${w.hostile.host}/token` } };

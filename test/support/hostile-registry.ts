@@ -58,7 +58,8 @@ export interface HostileBehaviour {
    * Token auth: every /v2/ request without `Authorization: Bearer <the token>` gets a Bearer challenge naming
    * `realm` (default: this server's /token); /token answers `tokenBody` (default `{"token":"<the token>"}`).
    */
-  bearer?: { realm?: string; tokenBody?: string; dripTokenMs?: number };
+  /** dripTokenTimes: drip only the first N token answers (default every one). */
+  bearer?: { realm?: string; tokenBody?: string; dripTokenMs?: number; dripTokenTimes?: number };
   /** Status for a request whose credentials are wrong (one without any still gets the 401 challenge): 403 DENIED, as some registries answer. */
   wrongCredentialsStatus?: 401 | 403;
 }
@@ -149,7 +150,8 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       if (path === '/token') {
         req.resume();
         const answer = b.bearer.tokenBody ?? JSON.stringify({ token: HOSTILE_TOKEN });
-        if (b.bearer.dripTokenMs !== undefined) return drip(res, Buffer.from(answer), b.bearer.dripTokenMs, { 'content-type': 'application/json' });
+        const dripThis = b.bearer.dripTokenTimes === undefined || b.bearer.dripTokenTimes-- > 0;
+        if (b.bearer.dripTokenMs !== undefined && dripThis) return drip(res, Buffer.from(answer), b.bearer.dripTokenMs, { 'content-type': 'application/json' });
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end(answer);
       }

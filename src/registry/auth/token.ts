@@ -113,10 +113,15 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   let body: Buffer;
   // One --request-timeout for the whole answer: a token dripping in a byte at a time never trips the chunk timeout.
   const limitS = transport.requestTimeoutMs / 1000;
-  const timer = setTimeout(
-    () => res.body.destroy(new PackpubError('NETWORK', `token service ${realm.host} did not finish its answer within the request timeout of ${limitS} s`, { hint: 'the token service is too slow or stalls; try again, or raise --request-timeout' })),
-    transport.requestTimeoutMs,
-  );
+  // Retried like any timeout (the caller's policy): one stalled answer does not fail the run.
+  const stalled = () =>
+    new RegistryError('NETWORK', `token service ${realm.host} did not finish its answer within the request timeout of ${limitS} s`, {
+      method,
+      url: res.url,
+      retryable: true,
+      hint: 'the token service is too slow or stalls; try again, or raise --request-timeout',
+    });
+  const timer = setTimeout(() => res.body.destroy(stalled()), transport.requestTimeoutMs);
   try {
     body = await readBounded(res.body, TOKEN_BODY_LIMIT);
   } catch (err) {
