@@ -247,6 +247,16 @@ export function parseGoYaml(text: string): GoYamlParse {
     return result;
   }
 
+  // A document end marker as the stream's first token: libyaml starts an implicit document there and finds
+  // no node in it (parserc.go yaml_parser_parse_node, "did not find expected node content"); the `yaml`
+  // package reads an empty stream.
+  const lead = /^(?:[ \t\r\n\ufeff\u0085\u2028\u2029]|#[^\r\n\u0085\u2028\u2029]*)*/.exec(original)?.[0].length ?? 0;
+  if (/^\.\.\.(?:[ \t\r\n\u0085\u2028\u2029]|$)/.test(original.slice(lead)) && (lead === 0 || /[\r\n\u0085\u2028\u2029\ufeff]/.test(original[lead - 1] as string))) {
+    const { line, col } = originalLines.linePos(lead);
+    result.error = { message: "did not find expected node content (a document end marker, ..., before any content; Go's YAML reader, which Helm uses, refuses it)", line, column: col, offset: lead };
+    return result;
+  }
+
   // go-yaml reads YAML 1.1 only: a %YAML directive naming another version stops it (parserc.go "found
   // incompatible YAML document"), and so does a second one before the same document. The `yaml` package
   // would read a `%YAML 1.2` document with 1.2's rules instead (`yes` a string), silently.

@@ -172,6 +172,10 @@ const cases: Case[] = [
   { name: 'a tab alone', text: '\t\n', error: { line: 1, message: 'found character that cannot start any token' }, why: 'scannerc.go yaml_parser_scan_to_next_token skips a tab only where no simple key may start' },
   { name: 'a tab before a comment, after a comment line', text: '# values\n \t# none\n', error: { line: 2, message: 'found character that cannot start any token' }, why: 'the same, on the second line' },
   { name: 'a tab inside a comment of an empty file', text: '# values\t# none\n', value: undefined, why: 'a comment is skipped whole' },
+  // parserc.go: a `...` marker as the first token starts an implicit document with no node in it.
+  { name: 'a document end marker before any content', text: '# no values\n...\n', error: { line: 2, message: 'did not find expected node content' }, why: 'yaml_parser_parse_node: "did not find expected node content"' },
+  { name: 'a document end marker after content', text: 'a: 1\n...\n', value: { a: 1 }, why: 'ends the document' },
+  { name: 'an indented ... before any content', text: ' ...\n', value: '...', why: 'not a marker: a plain scalar' },
   { name: 'a key on the line after a top-level flow mapping', text: '{a: 1} # c\n\nb: 2\nc: [3\n', value: { a: 1 }, why: 'Go reads {a: 1}; the scanner stops at the `:` of `b`' },
   { name: 'text and a key after a top-level flow mapping', text: '{a: 1} junk: 2\n', error: { line: 1, message: '' }, why: 'the `:` makes the mapping a key of a block mapping, then `junk` is no key: "did not find expected key"' },
   { name: 'an unterminated quote after a top-level flow mapping', text: '{a: 1} "q\n', error: { line: 1, message: '' }, why: 'the scanner reads the quoted scalar: "found unexpected end of stream"' },
