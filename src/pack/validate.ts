@@ -718,7 +718,16 @@ async function readmeFindings(root: string): Promise<Finding[]> {
     case 'outside':
       return [{ severity: 'error', rule: 'path-outside-pack', file: PACK_FILES.readme, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
-      return [{ severity: 'error', rule: 'not-a-file', file: PACK_FILES.readme, message: `${stat.status.what}, not a file` }];
+      // As missing: Palette does without a README, pack-central's `[ -f README.md ]` fails either way
+      // (push's archive walk refuses a FIFO, socket or device wherever it is: file-not-archivable).
+      return [
+        {
+          severity: 'warning',
+          rule: 'readme-missing',
+          file: PACK_FILES.readme,
+          message: `${stat.status.what}, not a file, so Palette shows no README for the pack and pack-central rejects it: put the text in a README.md file`,
+        },
+      ];
     case 'file':
       return [];
   }

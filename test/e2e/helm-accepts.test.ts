@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -18,7 +18,7 @@ import { setup } from '../support/stage.js';
 const NEL = '\u0085';
 const LS = '\u2028';
 
-const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Record<string, string | Buffer>; warning?: string }> = [
+const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Record<string, string | Buffer>; remove?: string; warning?: string }> = [
   {
     name: 'a chart values.yaml with NEL line ends (is_break: NEL ends a line)',
     chart: { 'web/values.yaml': `replicas: 1${NEL}image:${NEL}  tag: "1.0"${NEL}` },
@@ -60,6 +60,13 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     warning: "warning logo.png: not a PNG image: it is empty; Palette would show a broken image as the pack's logo",
   },
   {
+    // Palette does without a README; pack-central's `[ -f README.md ]` fails a folder as it fails none.
+    name: 'README.md that is a folder',
+    remove: 'README.md',
+    files: { 'README.md/index.md': '# Web\n' },
+    warning: 'warning README.md: a directory, not a file, so Palette shows no README',
+  },
+  {
     // Go reads it into an int64 or (rounded) a float64; jq and pack-central's schema take any number.
     name: 'an integer past 2^53 in pack.json',
     files: { 'pack.json': packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 9007199254740993') },
@@ -72,6 +79,7 @@ describe('YAML Helm accepts', () => {
     const root = await stack.tempDir('packpub-e2e-helm-ok-');
     await writeValidPackPerCase(root, CASES, async (dir, c) => {
       if (c.chart !== undefined) await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.chart }));
+      if (c.remove !== undefined) await rm(join(dir, c.remove));
       for (const [rel, text] of Object.entries(c.files ?? {})) await putFile(dir, rel, text);
     });
     return { root };

@@ -337,6 +337,14 @@ const cases: Case[] = [
   notPng('logo.png that is an SVG', '<svg xmlns="http://www.w3.org/2000/svg"/>\n', 'warning', "it does not start with the PNG signature (it looks like an SVG); Palette would show a broken image as the pack's logo (pack-central checks only that logo.png exists): convert it to PNG"),
   notPng('logo.png that is empty', '', 'warning', 'it is empty; Palette would show a broken image'),
   {
+    name: 'README.md that is a folder',
+    mutate: async (dir) => {
+      await rm(join(dir, 'README.md'));
+      await mkdir(join(dir, 'README.md'));
+    },
+    expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'a directory, not a file, so Palette shows no README' },
+  },
+  {
     name: 'README.md missing',
     mutate: removed('README.md'),
     expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'add one' },
