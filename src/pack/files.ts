@@ -155,14 +155,16 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
 
 /**
  * The path of an entry beside a missing `rel` whose name differs from it only in case, or only by
- * `.yml` for `.yaml` (`logo.PNG`, `readme.md`, `values.yml`), for the message: names are
+ * `.yml` for `.yaml` (`logo.PNG`, `readme.md`, `values.yml`), or in Unicode normalization, for the message: names are
  * case-sensitive where Palette reads the pack. Undefined when there is none or the folder is unreadable.
  */
 export async function lookAlikeName(packDir: string, rel: string): Promise<string | undefined> {
   const slashed = rel.replaceAll('\\', '/');
   const parent = posix.dirname(slashed);
   const wanted = posix.basename(slashed);
-  const fold = (name: string): string => name.toLowerCase().replace(/\.yml$/, '.yaml');
+  // Unicode normalization too: a name written decomposed (NFD, as macOS's HFS+ and some tools write it)
+  // is another name, on Linux and in the archive, than the "café.yaml" typed into pack.json (NFC).
+  const fold = (name: string): string => name.normalize('NFC').toLowerCase().replace(/\.yml$/, '.yaml');
   try {
     const dir = await statInPack(packDir, parent);
     if (dir.kind !== 'not-file' || dir.what !== 'a directory') return undefined;

@@ -337,6 +337,15 @@ const cases: Case[] = [
   notPng('logo.png that is an SVG', '<svg xmlns="http://www.w3.org/2000/svg"/>\n', 'warning', "it does not start with the PNG signature (it looks like an SVG); Palette would show a broken image as the pack's logo (pack-central checks only that logo.png exists): convert it to PNG"),
   notPng('logo.png that is empty', '', 'warning', 'it is empty; Palette would show a broken image'),
   {
+    name: 'a manifest listed as café.yaml (composed, NFC), on disk decomposed (NFD, as HFS+ writes it)',
+    mutate: async (dir) => {
+      await putFile(dir, 'pack.json', packJsonWith((json) => (json['kubeManifests'] = ['manifests/caf\u00e9.yaml'])));
+      await rename(join(dir, 'manifests/extra.yaml'), join(dir, 'manifests/cafe\u0301.yaml'));
+    },
+    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: 'found "manifests/cafe\u0301.yaml" instead (names must match exactly' },
+    alsoRules: ['deep-values-unknown-manifest'],
+  },
+  {
     name: 'README.md that is a folder',
     mutate: async (dir) => {
       await rm(join(dir, 'README.md'));
