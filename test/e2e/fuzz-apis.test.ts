@@ -25,13 +25,15 @@ import { setup } from '../support/stage.js';
  * registry (and the stand-in's own state) directly: the run ends, never crashes, exits 0 or 1 with an
  * `error:` line on failure, prints no secret, and exit 0 means what was asked is there.
  *
- * The suite runs a few cases per API. A larger exploration:
+ * The suite runs two cases per API (one pack per world). A larger exploration:
  *   PACKPUB_FUZZ_CASES=200 PACKPUB_FUZZ_SEED=1000 npx vitest run test/e2e/fuzz-apis.test.ts -t harbor
  * PACKPUB_FUZZ_MUTATIONS (default 3), PACKPUB_FUZZ_STALLS=1 and PACKPUB_FUZZ_LOG=<file> as in fuzz-registry.
- * Explored at the time of writing: see docs in the report (seeds per API in the header of each block).
+ * Explored at the time of writing (each API): seeds 100-159, 1000-1119 (~540 cases); with stalls 2000-2079
+ * (Harbor, ECR; Palette ~20 of them: a stalled Palette answer costs its 30 s request timeout) and 4000-4017
+ * (Palette).
  */
 
-const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '3');
+const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '2');
 const FIRST_SEED = Number(process.env['PACKPUB_FUZZ_SEED'] ?? '1');
 const MAX_MUTATIONS = Number(process.env['PACKPUB_FUZZ_MUTATIONS'] ?? '3');
 const STALLS = process.env['PACKPUB_FUZZ_STALLS'] === '1';
@@ -110,7 +112,7 @@ async function explore(fuzz: AnswerFuzzer, fuzzCase: (seed: number) => Promise<O
 
 /** Packs and the digests a clean push gives them (reproducible builds: the same on every target). */
 async function packs(stack: Parameters<Parameters<typeof setup>[0]>[0], prefix: string): Promise<PackTree> {
-  return packTree(stack, 2, { seed: 11, prefix, payloadBytes: [1500, 2500] });
+  return packTree(stack, 1, { seed: 11, prefix, payloadBytes: [1500, 2500] });
 }
 
 const plan = (seed: number, prng: Prng) => new MutationPlan(seed, prng.pick([0.25, 0.5, 1]), prng.int(1, MAX_MUTATIONS), { stalls: STALLS });
