@@ -2,7 +2,7 @@
 export interface Finding {
   /** `info` reports what could not be checked (an image registry that was unreachable or gated): never fails a run, not even with --strict. */
   severity: 'error' | 'warning' | 'info';
-  /** Stable rule id, e.g. `pack-json-syntax`, `logo-not-png`, `values-nesting`. */
+  /** Stable rule id, e.g. `pack-json-syntax`, `logo-not-png`, `deep-values-nesting`. */
   rule: string;
   /** File relative to the pack folder, e.g. `pack.json`, `values.yaml`, `charts/x-1.0.0.tgz`. */
   file: string;
