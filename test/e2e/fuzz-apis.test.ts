@@ -30,7 +30,7 @@ import { setup } from '../support/stage.js';
  * PACKPUB_FUZZ_MUTATIONS (default 3), PACKPUB_FUZZ_STALLS=1 and PACKPUB_FUZZ_LOG=<file> as in fuzz-registry.
  * Explored at the time of writing (each API): seeds 100-159, 1000-1119 (~540 cases); with stalls 2000-2079
  * (Harbor, ECR; Palette ~20 of them: a stalled Palette answer costs its 30 s request timeout) and 4000-4017
- * (Palette).
+ * (Palette); 5000-5099 (Harbor, ECR, with hang-ups). ~940 cases.
  */
 
 const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '2');
