@@ -428,7 +428,7 @@ export function paletteRegistrySpec(target: PaletteTargetRef, options: RegistryS
     else if (c.kind === 'ecr-sts') spec.credentials = { credentialType: 'sts', sts: { arn: c.roleArn, ...(c.externalId === undefined ? {} : { externalId: c.externalId }) } };
     else if (c.kind === 'basic') {
       throw new PackpubError('USAGE', `${target.host} is an ECR registry: Palette reads it with AWS credentials, not a user name and password`, {
-        hint: 'give Palette an IAM user (PALETTE_ECR_ACCESS_KEY_ID / PALETTE_ECR_SECRET_ACCESS_KEY) or a role (--palette-ecr-role-arn)',
+        hint: 'give Palette an IAM user (PACKPUB_PALETTE_ECR_ACCESS_KEY_ID / PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY) or a role (--palette-ecr-role-arn)',
       });
     }
     return { flavour, spec };
