@@ -7,7 +7,8 @@ import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, EXIT_USAGE }
 /*
  * docs/errors.md against the code: every error code of src/errors.ts has a row in its "Error codes"
  * table (and the table names no code that is gone), every validation rule id the pack checks can report is
- * named in the document (a `prefix-*` row covers a family), and the exit-code table lists the CLI's codes.
+ * named in the document (a `prefix-*` row covers a family) and the rule table names none that is gone, and
+ * the exit-code table lists the CLI's codes.
  * docs/architecture.md names only files that exist.
  */
 
@@ -42,21 +43,32 @@ describe('docs/errors.md', () => {
     expect(firstColumnCodes(section(ERRORS_MD, 'Error codes')).sort()).toEqual(codes);
   });
 
-  it('names every validation rule the pack checks can report', () => {
-    // Rule ids are kebab-case string literals with these prefixes in the pack checks (src/pack/) and the
-    // image checks; anything else spelled so there is a rule too (a new prefix needs adding here).
-    const prefixes = ['pack-json', 'file', 'yaml', 'values', 'chart', 'manifest', 'image', 'logo', 'readme', 'deep', 'version', 'name', 'addon-type', 'cloud-type', 'dependency-type', 'schedule-type', 'path-outside', 'not-a-file'];
+  // Rule ids are kebab-case string literals with these prefixes in the pack checks (src/pack/) and the
+  // image checks; anything else spelled so there is a rule too (a new prefix needs adding here).
+  const prefixes = ['pack-json', 'file', 'yaml', 'values', 'chart', 'manifest', 'image', 'logo', 'readme', 'deep', 'version', 'name', 'addon-type', 'cloud-type', 'dependency-type', 'schedule-type', 'path-outside', 'not-a-file'];
+  const isRuleLike = (id: string): boolean => id === 'internal' || (id.includes('-') && prefixes.some((p) => id === p || id.startsWith(`${p}-`)));
+  const sourceRules = (): Set<string> => {
     const files = [...sourceFiles(join(ROOT, 'src/pack')), join(ROOT, 'src/operations/check-images.ts')];
     const rules = new Set<string>();
     for (const file of files) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/'([a-z0-9]+(?:-[a-z0-9]+)+)'/g)) {
-        const id = m[1]!;
-        if (prefixes.some((p) => id === p || id.startsWith(`${p}-`))) rules.add(id);
-      }
+      for (const m of readFileSync(file, 'utf8').matchAll(/'([a-z0-9]+(?:-[a-z0-9]+)*)'/g)) if (isRuleLike(m[1]!)) rules.add(m[1]!);
     }
+    return rules;
+  };
+
+  it('names every validation rule the pack checks can report', () => {
+    const rules = sourceRules();
     expect(rules.size).toBeGreaterThan(40);
     const named = (id: string): boolean => ERRORS_MD.includes(`\`${id}\``) || [...ERRORS_MD.matchAll(/`([a-z]+)-\*`/g)].some((m) => id.startsWith(`${m[1]}-`));
     expect([...rules].filter((id) => !named(id)).sort()).toEqual([]);
+  });
+
+  it('names no validation rule the checks no longer report (first column of the rule table)', () => {
+    const rules = sourceRules();
+    const table = section(ERRORS_MD, 'Pack validation (`PACK_INVALID`)');
+    const listed = [...table.matchAll(/^\| ([^|]+) \|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([a-z0-9]+(?:-[a-z0-9]+)*)`/g)].map((m) => m[1]!)).filter(isRuleLike);
+    expect(listed.length).toBeGreaterThan(40);
+    expect(listed.filter((id) => !rules.has(id)).sort()).toEqual([]);
   });
 
   it('lists the exit codes the CLI uses', () => {
