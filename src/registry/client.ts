@@ -10,7 +10,7 @@ import { validateHost, validateRepositoryPath, validateTag } from '../oci/refere
 import type { FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
-import { isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
+import { deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
@@ -202,10 +202,17 @@ export class RegistryClient {
   /**
    * Send a call with retries, auth and error mapping; `consume` reads the response inside the retried unit
    * (a reset while reading a manifest body retries the GET). Exposed for the Harbor REST client and tests.
+   * With `goneOnRetry` (a delete), a "not found" after an earlier attempt that may have acted answers that value.
    */
-  async request<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>): Promise<T> {
-    return this.retry.run(async (n) => {
-      const res = await this.attempt(spec, n);
+  async request<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>, gone?: { goneOnRetry: T }): Promise<T> {
+    return this.retry.run(async (n, earlierMayHaveActed) => {
+      let res: AuthedResponse;
+      try {
+        res = await this.attempt(spec, n);
+      } catch (err) {
+        if (gone !== undefined && deletedByEarlierAttempt(isRegistryError(err) && err.code === 'NOT_FOUND', earlierMayHaveActed)) return gone.goneOnRetry;
+        throw err;
+      }
       try {
         return await consume(res);
       } catch (err) {
@@ -619,7 +626,8 @@ export class RegistryClient {
 
   /** `DELETE /v2/<repo>/manifests/<ref>` (a digest; tag deletion is a distribution-spec 1.1 feature). */
   async deleteManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
-    await this.request({ method: 'DELETE', ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] }, discardBody);
+    // A delete whose answer was lost finds the manifest gone on its retry: done (retry.ts deletedByEarlierAttempt).
+    await this.request({ method: 'DELETE', ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] }, discardBody, { goneOnRetry: undefined });
   }
 
   /**

@@ -47,6 +47,8 @@ export interface HttpResponse {
   url: URL;
   /** The body as a stream; consume or destroy it. */
   body: Readable;
+  /** Set by a retrying transport: an earlier attempt of this request may have been acted on (retry.ts mayHaveActed). */
+  earlierMayHaveActed?: boolean;
 }
 
 export interface HttpTransport {

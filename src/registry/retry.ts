@@ -113,6 +113,30 @@ export function isRetryableError(err: unknown): boolean {
   );
 }
 
+/** Failures that happen before a request reaches the server: nothing was sent, so nothing can have been done. */
+const NOT_SENT = ['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT'];
+
+/**
+ * Whether the server may have acted on a request whose attempt failed with `err`: its answer was lost (a
+ * reset, a hang-up, a timeout) or was a 5xx. Not when the connection was never made, nor for 408 / 429
+ * (the server says it did not take the request).
+ */
+export function mayHaveActed(err: unknown): boolean {
+  if (isRegistryError(err) && err.status !== undefined) return err.status !== 408 && err.status !== 429;
+  const code = systemErrorCode(err);
+  return code === undefined || !NOT_SENT.includes(code);
+}
+
+/**
+ * The one rule for a delete that finds nothing to delete: "not found" on a retry, after an earlier attempt of
+ * the same delete that may have reached the server (mayHaveActed), means that attempt did the delete and only
+ * its answer was lost: done. On the first attempt it stays "not there". The caller reads the version back
+ * afterwards either way (operations/delete.ts), so this never turns a version that is still there into exit 0.
+ */
+export function deletedByEarlierAttempt(notFound: boolean, earlierMayHaveActed: boolean): boolean {
+  return notFound && earlierMayHaveActed;
+}
+
 export interface RetryInfo {
   /** The attempt that just failed (1-based). */
   attempt: number;
@@ -193,15 +217,18 @@ export class RetryPolicy {
 
   /**
    * Run `fn` until it succeeds, throws a non-retryable error, runs out of attempts or passes the deadline.
-   * `fn` must be safe to repeat: request bodies are re-opened on each call. `budget`: attempts and deadline
+   * `fn` must be safe to repeat: request bodies are re-opened on each call. It is told whether an earlier
+   * attempt of this run may have been acted on by the server (mayHaveActed). `budget`: attempts and deadline
    * shared with other runs (a blob download and its resumes); by default a fresh one.
    */
-  async run<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal, budget: RetryBudget = this.budget()): Promise<T> {
+  async run<T>(fn: (attempt: number, earlierMayHaveActed: boolean) => Promise<T>, signal?: AbortSignal, budget: RetryBudget = this.budget()): Promise<T> {
+    let acted = false;
     for (;;) {
       const attempt = budget.failures + 1;
       try {
-        return await fn(attempt);
+        return await fn(attempt, acted);
       } catch (err) {
+        acted ||= mayHaveActed(err);
         const delayMs = this.nextDelay(budget, err);
         if (delayMs === undefined) throw err;
         this.onRetry?.({ attempt, attempts: this.attempts, delayMs, error: err });

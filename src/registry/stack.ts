@@ -87,9 +87,9 @@ export class RetryTransport extends TransportLayer {
   }
 
   request(req: HttpRequest): Promise<HttpResponse> {
-    return this.policy.run(async (attempt) => {
+    return this.policy.run(async (attempt, earlierMayHaveActed) => {
       const res = await this.inner.request({ ...req, attempt });
-      if (!isRetryableStatus(res.status)) return res;
+      if (!isRetryableStatus(res.status)) return earlierMayHaveActed ? { ...res, earlierMayHaveActed } : res;
       const body = await readErrorBody(res.body);
       throw errorFromResponse({
         method: req.method,

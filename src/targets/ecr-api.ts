@@ -3,6 +3,7 @@ import type { EcrHost } from '../aws/ecr-host.js';
 import { EcrClients, mapAwsError, type EcrApiClient, type EcrAwsOptions } from '../aws/ecr-sdk.js';
 import { PackpubError } from '../errors.js';
 import type { EcrRepositoryOptions } from './options.js';
+import { deletedByEarlierAttempt } from '../registry/retry.js';
 import { DELETE_RACE_HINT } from './artifact-store.js';
 
 /*
@@ -159,7 +160,7 @@ export class EcrApi {
    * BatchDeleteImage by tag: ECR removes the tag, and the image with it when that was its last tag. The
    * digest the caller saw goes along, so a tag moved meanwhile fails (ImageTagDoesNotMatchDigest). The
    * call answers 200 with a `failures` list (ImageNotFound, ImageTagDoesNotMatchDigest, KmsError...): any
-   * failure is an error here, never a silent success.
+   * failure is an error here, never a silent success, except ImageNotFound on a retry (an earlier attempt did it).
    */
   async deleteTag(repository: string, tag: string, digest: string, what: string): Promise<void> {
     const { sdk, send } = await this.open();
@@ -175,6 +176,9 @@ export class EcrApi {
     const failure = out.failures?.[0];
     if (failure !== undefined) {
       const detail = `${failure.failureCode ?? 'failure'}${failure.failureReason === undefined ? '' : `: ${failure.failureReason}`}`;
+      // The SDK retried (it retries lost answers, throttling and 5xx, and does not say which): an earlier
+      // attempt may have deleted it (registry/retry.ts deletedByEarlierAttempt; the caller reads the tag back).
+      if (deletedByEarlierAttempt(failure.failureCode === 'ImageNotFound', (out.$metadata.attempts ?? 1) > 1)) return;
       if (failure.failureCode === 'ImageNotFound') throw new PackpubError('NOT_FOUND', `${what} is no longer there: ECR answered ${detail}`);
       if (failure.failureCode === 'ImageTagDoesNotMatchDigest') {
         throw new PackpubError('CONFLICT', `${what} was moved to other content by another publisher during this run (${detail})`, { hint: DELETE_RACE_HINT });

@@ -4,6 +4,7 @@ import { errorFromResponse, readBounded, type RegistryError } from '../registry/
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
 import type { RegistryStack } from '../registry/stack.js';
 import { parseNextLink } from '../registry/urls.js';
+import { deletedByEarlierAttempt } from '../registry/retry.js';
 import { redactText } from '../util/redact.js';
 
 /*
@@ -212,12 +213,14 @@ export class HarborApi {
     await this.deleted(await this.call('DELETE', url), url, repository, what);
   }
 
-  /** Harbor's answers to a delete: 200, or 404 / 401 / 403 (no delete permission) / 412 (immutable tag rule). */
+  /** Harbor's answers to a delete: 200 (or 404 on a retry after a lost answer), or 404 / 401 / 403 (no delete permission) / 412 (immutable tag rule). */
   private async deleted(res: HttpResponse, url: URL, repository: string, what: string): Promise<void> {
     const project = repository.split('/')[0] ?? repository;
     if (res.status === 200) return discardBody(res);
     if (res.status === 404) {
       await discardBody(res);
+      // An earlier attempt whose answer was lost did the delete (retry.ts deletedByEarlierAttempt).
+      if (deletedByEarlierAttempt(true, res.earlierMayHaveActed === true)) return;
       throw new PackpubError('NOT_FOUND', `${what} is no longer on ${this.host}: deleted meanwhile?`);
     }
     if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {

@@ -115,6 +115,43 @@ async function packs(stack: Parameters<Parameters<typeof setup>[0]>[0], prefix: 
   return packTree(stack, 1, { seed: 11, prefix, payloadBytes: [1500, 2500] });
 }
 
+/**
+ * Run `argv` with `mutation` on the first answer `match` picks (then true answers): a case the fuzz found,
+ * replayed on purpose. `applied` says the mutation was met.
+ */
+async function onceOn(fuzz: AnswerFuzzer, match: (method: string, path: string, headers: Readonly<Record<string, unknown>>) => boolean, mutation: Mutation, argv: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  let left = 1;
+  fuzz.applied = [];
+  fuzz.plan = { decide: (method, path, headers = {}) => (match(method, path, headers) && left-- > 0 ? mutation : undefined) };
+  try {
+    return await runCli([...argv, ...FLAGS], { env });
+  } finally {
+    fuzz.plan = undefined;
+  }
+}
+
+/** A delete replayed with onceOn: the run, the version's `name:version` and reference, and what the registry holds afterwards. */
+interface DeleteCase {
+  run: CliRun;
+  id: string;
+  reference: string;
+  held: Map<string, string>;
+}
+
+/** Exit 0 with the version's `deleted` line, and the registry really no longer holds it. */
+function expectDeleted({ run, id, reference, held }: DeleteCase): void {
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toContain(`deleted ${id}: ${reference} (`);
+  expect(held.has(`spectro-packs/archive/${id}`)).toBe(false);
+}
+
+/** Exit 1 with `message` on the version's FAILED line, and no `deleted` line. */
+function expectDeleteFailed({ run, id }: DeleteCase, message: string): void {
+  expect(run.code, run.stderr).toBe(1);
+  expect(run.stderr).toContain(`FAILED ${id}: ${message}`);
+  expect(run.stdout).not.toContain(`deleted ${id}`);
+}
+
 const plan = (seed: number, prng: Prng) => new MutationPlan(seed, prng.pick([0.25, 0.5, 1]), prng.int(1, MAX_MUTATIONS), { stalls: STALLS });
 
 describe('Harbor REST answers', () => {
@@ -156,6 +193,31 @@ describe('Harbor REST answers', () => {
   }
 
   it(`keeps its invariants on ${CASES} seeded cases from seed ${FIRST_SEED}`, () => explore(w.fuzz, fuzzCase), 600_000);
+
+  describe('what the fuzz found, one case each', () => {
+    /** Push the first pack to project `base`, then delete it through the fuzzer with `mutation` on the first artifact DELETE's answer. */
+    const deleteWith = async (base: string, mutation: Mutation): Promise<DeleteCase> => {
+      const pack = w.work.packs[0]!;
+      w.harbor.projects.add(base);
+      const pre = await runCli(['push', pack.dir, '--registry', `${w.harbor.host}/${base}`], { env: w.env });
+      expect(pre.code, pre.stderr).toBe(0);
+      const isDelete = (method: string, path: string) => method === 'DELETE' && path.startsWith('/api/');
+      const argv = ['delete', `${pack.name}:${pack.version}`, '--force', '--registry', `${w.fuzz.host}/${base}`, '--registry-type', 'harbor'];
+      const run = await onceOn(w.fuzz, isDelete, mutation, argv, w.env);
+      expect(w.fuzz.applied).toEqual([expect.stringMatching(/^DELETE \/api\/v2\.0\/projects\/.+ -> /)]);
+      const id = `${pack.name}:${pack.version}`;
+      return { run, id, reference: `${w.fuzz.host}/${base}/spectro-packs/archive/${id}`, held: underBase(await w.holdings(base), base) };
+    };
+
+    it('a delete whose answer was lost is done when its retry finds the artifact gone (was exit 1 "deleted meanwhile?")', async () => {
+      expectDeleted(await deleteWith('lost-answer', { kind: 'hang-up' }));
+    });
+
+    it('a 404 to the first attempt of a delete is still "no longer there": exit 1', async () => {
+      const failed = await deleteWith('first-404', { kind: 'status', status: 404 });
+      expectDeleteFailed(failed, `${failed.reference} is no longer on ${w.fuzz.host}: deleted meanwhile?`);
+    });
+  });
 });
 
 describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
@@ -209,6 +271,30 @@ describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
     expect(run.stderr).toMatch(new RegExp(`error: the ECR API at ${w.fuzz.url} answered ecr:\\w+ with HTTP 409 and no AWS error type: not an ECR API answer`));
     expect(run.stderr).toContain('hint: check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API');
     expect(run.stdout).not.toContain(pack.name);
+  });
+
+  describe('what the fuzz found, one case each', () => {
+    /** Push the first pack under `base`, then delete it with `mutation` on the first BatchDeleteImage answer (ECR acts before it). */
+    const deleteWith = async (base: string, mutation: Mutation): Promise<DeleteCase> => {
+      const pack = w.work.packs[0]!;
+      const pre = await runCli(['push', pack.dir, ...w.args(base, w.standin.url)], { env: w.env });
+      expect(pre.code, pre.stderr).toBe(0);
+      const isDelete = (_m: string, _p: string, headers: Readonly<Record<string, unknown>>) => String(headers['x-amz-target']).endsWith('.BatchDeleteImage');
+      const run = await onceOn(w.fuzz, isDelete, mutation, ['delete', `${pack.name}:${pack.version}`, '--force', ...w.args(base, w.fuzz.url)], w.env);
+      expect(w.fuzz.applied).toHaveLength(1);
+      const id = `${pack.name}:${pack.version}`;
+      return { run, id, reference: `${w.host}/${base}/spectro-packs/archive/${id}`, held: underBase(await w.reader.holdings(base), base) };
+    };
+
+    it('a delete whose answer was lost is done when the SDK\'s retry gets ImageNotFound (was exit 1)', async () => {
+      expectDeleted(await deleteWith('lost-answer', { kind: 'hang-up' }));
+    });
+
+    it('ImageNotFound to the first attempt of a delete is still "no longer there": exit 1', async () => {
+      const notFound = { imageIds: [], failures: [{ failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] };
+      const failed = await deleteWith('first-404', { kind: 'body', body: Buffer.from(JSON.stringify(notFound)), label: 'ImageNotFound' });
+      expectDeleteFailed(failed, `${failed.reference} is no longer there: ECR answered ImageNotFound: Requested image not found`);
+    });
   });
 });
 

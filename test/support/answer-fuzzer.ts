@@ -191,7 +191,8 @@ export function drawTokenMutation(prng: Prng, options: DrawOptions = {}): Mutati
 
 /** Anything that decides the mutation of an answer (a MutationPlan, or a test's own rule). */
 export interface MutationSource {
-  decide(method: string, path: string): Mutation | undefined;
+  /** `headers`: the request's (lowercase names), e.g. to pick one AWS JSON operation by its X-Amz-Target. */
+  decide(method: string, path: string, headers?: Readonly<Record<string, string | string[] | undefined>>): Mutation | undefined;
 }
 
 export interface AnswerFuzzer {
@@ -281,7 +282,7 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
           const previous = lastManifest;
           if (previous === undefined || !previous.bytes.equals(body)) lastManifest = { bytes: body, type: out['content-type'] ?? '' };
         }
-        const mutation = fuzzer.plan?.decide(method, path);
+        const mutation = fuzzer.plan?.decide(method, path, req.headers);
         if (mutation === undefined) {
           res.writeHead(status, out);
           res.end(body);

@@ -116,3 +116,41 @@ describe('EcrClients', () => {
     }
   });
 });
+
+describe('a generic registry delete retried after an attempt that may have reached the registry (registry/retry.ts deletedByEarlierAttempt)', () => {
+  const REPO = 'base/spectro-packs/archive/hello';
+  const DIGEST = `sha256:${'a'.repeat(64)}` as const;
+  /** Delete through a registry whose first DELETE fails with `first`, then answers 404 MANIFEST_UNKNOWN. */
+  async function deleteAfter(first: () => Answer) {
+    let deletes = 0;
+    const { transport } = scripted((req): Answer => {
+      if (req.url.pathname === '/api/v2.0/systeminfo') return { status: 404 };
+      if (req.method !== 'DELETE') return { status: 200 };
+      return deletes++ === 0 ? first() : { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }) };
+    });
+    const target = await openWith('registry.example.com/base', transport, fakeClock());
+    try {
+      return await target.store.deleteTag({ repository: REPO, tag: '1.0.0', digest: DIGEST, otherTags: [] }).then(() => 'done', (err: unknown) => err);
+    } finally {
+      await target.store.close();
+      expect(deletes).toBe(2);
+    }
+  }
+  const reset = () => {
+    throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+  };
+
+  it('a reset (the answer lost) or a 503 before the 404: the earlier attempt did it, done', async () => {
+    expect(await deleteAfter(reset)).toBe('done');
+    expect(await deleteAfter(() => ({ status: 503 }))).toBe('done');
+  });
+
+  it('a 429 (not taken) or a connection never made before the 404: still "no longer there"', async () => {
+    const refused = () => {
+      throw Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' });
+    };
+    for (const first of [() => ({ status: 429 }), refused]) {
+      expect(await deleteAfter(first)).toMatchObject({ code: 'NOT_FOUND', message: `registry.example.com/${REPO}:1.0.0 (${DIGEST}) is no longer there: deleted meanwhile?` });
+    }
+  });
+});
