@@ -110,6 +110,8 @@ export function refuseTwoStdinReaders(args: Args): void {
  */
 export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTargetOptions[]): Promise<PaletteTarget[]> {
   refuseTwoStdinReaders(args);
+  // --palette-timeout / --palette-poll-interval: a bad value is a usage error before anything is published or listed.
+  paletteRunSettings(args, undefined);
   const { checkPaletteTarget } = await import('../operations/palette.js');
   const loaded = await loadCliConfig(args, ctx);
   // The same choice resolveTargetOptions made: named targets, else defaults.target unless a registry is given.

@@ -263,6 +263,19 @@ describe('Palette flags that would be ignored are refused before anything is pub
     expect(w.palette.requests.length).toBe(before);
   });
 
+  it('a bad --palette-timeout or --palette-poll-interval is exit 2 before anything is published or listed', async () => {
+    const before = w.palette.requests.length;
+    const push = await runCli(['push', w.packs.dry, ...at('badseconds'), '--palette-sync', '--palette-timeout', '0'], { env: env(w.palette.url) });
+    expect(push.code, push.stderr).toBe(2);
+    expect(push.stderr).toContain('error: --palette-timeout must be a positive number of seconds, got 0\n');
+    expect(push.stdout).toBe('');
+    expect(await versionsAt('badseconds')).toEqual([]);
+    const sync = await runCli(['palette', 'sync', ...at('badseconds'), '--palette-poll-interval', '-1'], { env: env(w.palette.url) });
+    expect(sync.code, sync.stderr).toBe(2);
+    expect(sync.stderr).toContain('error: --palette-poll-interval must be a positive number of seconds, got -1\n');
+    expect(w.palette.requests.length).toBe(before);
+  });
+
   it('push --palette-sync where every pack fails says Palette was not synced (exit 1)', async () => {
     const broken = join(w.root, 'broken');
     await mkdir(broken, { recursive: true });
