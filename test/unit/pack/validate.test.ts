@@ -44,6 +44,11 @@ const dependency = (json: Record<string, unknown>) => (json['constraints'] as { 
 const resource = (json: Record<string, unknown>) => (json['constraints'] as { resources: Record<string, unknown>[] }).resources[0]!;
 /** `file` removed from the valid pack. */
 const removed = (file: string) => (dir: string) => rm(join(dir, file));
+/** `file` of the valid pack replaced by an empty folder of the same name. */
+const folderInstead = (file: string) => async (dir: string) => {
+  await rm(join(dir, file));
+  await mkdir(join(dir, file));
+};
 /** `gone` removed from the valid pack and `rel` written beside where it was (another version, name or case). */
 const replaced = (gone: string, rel: string, content: () => string | Promise<Buffer>) => async (dir: string) => {
   await rm(join(dir, gone));
@@ -347,10 +352,7 @@ const cases: Case[] = [
   },
   {
     name: 'README.md that is a folder',
-    mutate: async (dir) => {
-      await rm(join(dir, 'README.md'));
-      await mkdir(join(dir, 'README.md'));
-    },
+    mutate: folderInstead('README.md'),
     expect: { severity: 'warning', rule: 'readme-missing', file: 'README.md', message: 'a directory, not a file, so Palette shows no README' },
   },
   {
@@ -520,10 +522,7 @@ const cases: Case[] = [
   },
   {
     name: 'pack.json that is a directory',
-    mutate: async (dir) => {
-      await rm(join(dir, 'pack.json'));
-      await mkdir(join(dir, 'pack.json'));
-    },
+    mutate: folderInstead('pack.json'),
     expect: { severity: 'error', rule: 'not-a-file', file: 'pack.json', message: 'a directory, not a file' },
   },
   {
