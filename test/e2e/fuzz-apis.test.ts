@@ -9,7 +9,7 @@ import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../suppor
 import { startHarborStandin } from '../support/harbor-standin.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { Prng } from '../support/prng.js';
-import { packTree, type PackTree } from '../support/push-setup.js';
+import { packTree } from '../support/push-setup.js';
 import { RegistryReader, tokenHoldings, type RegistryHoldings } from '../support/registry-reader.js';
 import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -110,9 +110,31 @@ async function explore(fuzz: AnswerFuzzer, fuzzCase: (seed: number) => Promise<O
   expect(mutated).toBeGreaterThan(0);
 }
 
-/** Packs and the digests a clean push gives them (reproducible builds: the same on every target). */
-async function packs(stack: Parameters<Parameters<typeof setup>[0]>[0], prefix: string): Promise<PackTree> {
-  return packTree(stack, 1, { seed: 11, prefix, payloadBytes: [1500, 2500] });
+/**
+ * What the blocks share: one pack tree, and one Harbor stand-in (a docker-registry behind its token server)
+ * with the tree pushed to project `ref`. The Harbor block fuzzes its REST API; the Palette block publishes
+ * straight to the registry behind it (a token-auth registry like any other, under bases of its own). The
+ * ECR block needs a registry without auth behind its proxy, so it has its own. A clean push gives the same
+ * digests on every target (reproducible builds), so `expected` is every block's reference.
+ */
+const shared = setup(async (stack) => {
+  const harbor = stack.add(await startHarborStandin({ users: { [USER]: PASSWORD }, projects: ['ref'] }));
+  const work = await packTree(stack, 1, { seed: 11, prefix: 'fz', payloadBytes: [1500, 2500] });
+  const home = { HOME: join(work.root, 'home'), DOCKER_CONFIG: join(work.root, 'docker') };
+  const env = { ...work.env, ...home, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+  const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${harbor.host}/ref`], { env });
+  if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
+  const holdings = (base: string) => tokenHoldings(harbor.registry.url, harbor.token.tokenFor, base);
+  const expected = underBase(await holdings('ref'), 'ref');
+  return { harbor, work, home, env, holdings, expected };
+}, 60_000);
+
+/** A seeded case's draws, in the order the explored seeds were drawn (the operation, then the pack), and its base `<prefix><seed>`. */
+function drawCase<Op extends string>(seed: number, ops: readonly Op[], prefix = 'c') {
+  const prng = new Prng(seed);
+  const op = prng.pick(ops);
+  const pack = prng.pick(shared.work.packs);
+  return { prng, op, pack, key: `spectro-packs/archive/${pack.name}:${pack.version}`, base: `${prefix}${seed}` };
 }
 
 /**
@@ -156,23 +178,12 @@ const plan = (seed: number, prng: Prng) => new MutationPlan(seed, prng.pick([0.2
 
 describe('Harbor REST answers', () => {
   const w = setup(async (stack) => {
-    const harbor = stack.add(await startHarborStandin({ users: { [USER]: PASSWORD }, projects: ['ref'] }));
-    const fuzz = stack.add(await startAnswerFuzzer(harbor.host));
-    const work = await packs(stack, 'hb');
-    const env = { ...work.env, HOME: join(work.root, 'home'), DOCKER_CONFIG: join(work.root, 'docker'), PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
-    const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${harbor.host}/ref`], { env });
-    if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
-    const holdings = (base: string) => tokenHoldings(harbor.registry.url, harbor.token.tokenFor, base);
-    const expected = underBase(await holdings('ref'), 'ref');
-    return { harbor, fuzz, work, env, holdings, expected };
-  }, 60_000);
+    const { harbor, work, env, holdings, expected } = shared;
+    return { harbor, fuzz: stack.add(await startAnswerFuzzer(harbor.host)), work, env, holdings, expected };
+  });
 
   async function fuzzCase(seed: number): Promise<Outcome> {
-    const prng = new Prng(seed);
-    const op = prng.pick(['push-existing', 'push-create', 'list', 'delete'] as const);
-    const pack = prng.pick(w.work.packs);
-    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
-    const base = `c${seed}`;
+    const { prng, op, pack, key, base } = drawCase(seed, ['push-existing', 'push-create', 'list', 'delete'] as const);
     // Half the cases say it is Harbor; the others leave it to the systeminfo probe.
     const typed = prng.float() < 0.5 ? ['--registry-type', 'harbor'] : [];
     if (op === 'push-existing' || op === 'delete') w.harbor.projects.add(base);
@@ -229,8 +240,8 @@ describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
     const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin }));
     const world = { registry, standin, host: `${TEST_ECR_HOST}:${proxy.port}`, resolve: `${TEST_ECR_HOST}:${proxy.port}:127.0.0.1` };
     const fuzz = stack.add(await startAnswerFuzzer(new URL(standin.url).host));
-    const work = await packs(stack, 'ec');
-    const env = { ...work.env, HOME: join(work.root, 'home'), DOCKER_CONFIG: join(work.root, 'docker') };
+    const work = shared.work;
+    const env = { ...work.env, ...shared.home };
     const args = (base: string, endpoint: string) => ['--registry', `${world.host}/${base}`, '--resolve', world.resolve, '--plain-http', '--ecr-endpoint', endpoint];
     const ref = await runCli(['push', work.tree, '--recursive', ...args('ref', world.standin.url)], { env });
     if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
@@ -240,11 +251,7 @@ describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
   }, 60_000);
 
   async function fuzzCase(seed: number): Promise<Outcome> {
-    const prng = new Prng(seed);
-    const op = prng.pick(['push', 'push-populated', 'list', 'delete'] as const);
-    const pack = prng.pick(w.work.packs);
-    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
-    const base = `c${seed}`;
+    const { prng, op, pack, key, base } = drawCase(seed, ['push', 'push-populated', 'list', 'delete'] as const);
     if (op === 'push-populated' || op === 'delete') {
       const pre = await runCli(['push', pack.dir, ...w.args(base, w.standin.url)], { env: w.env });
       if (pre.code !== 0) return { what: `seed ${seed} ${op}`, broken: [`setup push failed: ${pre.stderr}`] };
@@ -301,32 +308,17 @@ describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
 describe('Palette API answers', () => {
   const KEY = `apikey-${process.pid}-fuzz-tenant`;
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    // The registry behind the Harbor stand-in, published to directly (token auth); its bases start with `p`.
+    const { registry } = shared.harbor;
     const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, startDelayPolls: 1, clock }));
     const fuzz = stack.add(await startAnswerFuzzer(new URL(palette.url).host));
-    const work = await packs(stack, 'pl');
-    const env = {
-      ...work.env,
-      HOME: join(work.root, 'home'),
-      DOCKER_CONFIG: join(work.root, 'docker'),
-      PACKPUB_USERNAME: USER,
-      PACKPUB_PASSWORD: PASSWORD,
-      SPECTROCLOUD_APIKEY: KEY,
-    };
-    const reader = new RegistryReader(registry.url, { username: USER, password: PASSWORD });
-    const ref = await runCli(['push', work.tree, '--recursive', '--registry', `${registry.host}/ref`], { env });
-    if (ref.code !== 0) throw new Error(`reference push failed: ${ref.stderr}`);
-    const expected = underBase(await reader.holdings('ref'), 'ref');
-    return { registry, palette, fuzz, work, env, reader, expected };
-  }, 60_000);
+    const { work, holdings, expected } = shared;
+    return { registry, palette, fuzz, work, env: { ...shared.env, SPECTROCLOUD_APIKEY: KEY }, holdings, expected };
+  });
   const registriesWithBase = (base: string) => [...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
 
   async function fuzzCase(seed: number): Promise<Outcome> {
-    const prng = new Prng(seed);
-    const op = prng.pick(['register', 'push-sync', 'sync'] as const);
-    const pack = prng.pick(w.work.packs);
-    const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
-    const base = `c${seed}`;
+    const { prng, op, pack, key, base } = drawCase(seed, ['register', 'push-sync', 'sync'] as const, 'p');
     const at = ['--registry', `${w.registry.host}/${base}`];
     const direct = { ...w.env, SPECTROCLOUD_HOST: w.palette.url };
     if (op !== 'register') {
@@ -347,7 +339,7 @@ describe('Palette API answers', () => {
       const registries = registriesWithBase(base);
       if (registries.length === 0) return [`exit 0 but Palette has no registry for ${base}`];
       if (op === 'register') return [];
-      const held = underBase(await w.reader.holdings(base), base);
+      const held = underBase(await w.holdings(base), base);
       if (held.get(key) !== w.expected.get(key)) return [`exit 0 but ${key} is ${held.get(key) ?? 'missing'} in the registry`];
       const indexed = registries.map((r) => r.index.get(pack.name)?.get(pack.version)?.digest);
       return indexed.includes(w.expected.get(key)) ? [] : [`exit 0 but Palette indexed ${pack.name}:${pack.version} as ${indexed.join(', ')}`];
@@ -359,7 +351,7 @@ describe('Palette API answers', () => {
   describe('what the fuzz found, one case each', () => {
     /** Register base `c-<name>` directly, then run `palette sync` of it with `mutation` on the answers `match` picks (`times` of them). */
     const syncWith = async (name: string, match: RegExp, mutation: Mutation, times = 100, extra: string[] = []) => {
-      const at = ['--registry', `${w.registry.host}/${name}`];
+      const at = ['--registry', `${w.registry.host}/p-${name}`];
       const pre = await runCli(['palette', 'register', ...at], { env: { ...w.env, SPECTROCLOUD_HOST: w.palette.url } });
       expect(pre.code, pre.stderr).toBe(0);
       let left = times;
@@ -389,7 +381,7 @@ describe('Palette API answers', () => {
       const run = await syncWith('cut-once', READ_REGISTRY, { kind: 'truncate' }, 1);
       expect(run.code, run.stderr).toBe(0);
       expect(w.fuzz.applied).toHaveLength(1);
-      expect(registriesWithBase('cut-once')[0]?.syncRequests.length).toBeGreaterThan(0);
+      expect(registriesWithBase('p-cut-once')[0]?.syncRequests.length).toBeGreaterThan(0);
     });
 
     it('an answer dripped a byte at a time ends within the request\'s time (here what --palette-timeout leaves: 1 s), not when the drip ends', async () => {
