@@ -11,8 +11,7 @@
 //   were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
-//   the directory of the chunk that holds the pool, which is this one); folder-check-worker.cjs likewise,
-//   the early stat checks of an unchanged re-run (operations/folder-checks.ts), as CommonJS.
+//   the directory of the chunk that holds the pool, which is this one).
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici's index (the Palette API client's). The three files of undici the registry
 // transport loads (src/registry/undici.ts) are bundled with what they require, without undici's HTTP/2
@@ -36,16 +35,6 @@ const common = {
   platform: 'node',
   external: [/^@aws-sdk\//, /^undici$/],
   plugins: [
-    {
-      // The early folder checks' worker is built as CommonJS (below): the module starting it names that file.
-      name: 'packpub-folder-check-worker',
-      transform(code, id) {
-        if (id !== join(root, 'src', 'operations', 'folder-checks.ts')) return null;
-        const from = "new URL('./folder-check-worker.js', import.meta.url)";
-        if (!code.includes(from)) throw new Error(`${id}: no longer names its worker as ${from}`);
-        return { code: code.replace(from, "new URL('./folder-check-worker.cjs', import.meta.url)"), map: null };
-      },
-    },
     {
       // The registry transport's parts of undici (src/registry/undici.ts) are bundled, not loaded file by
       // file from node_modules; HTTP/2's half of undici's client is left out: packpub's connector offers
@@ -185,11 +174,4 @@ await build({
   ...common,
   input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
   output: { ...output, codeSplitting: false },
-});
-// CommonJS: a thread that runs a CommonJS file does not set up Node's ES module loader, which was a fifth
-// of the early checks' start-up CPU (folder-checks.ts names the .cjs file in the bundle).
-await build({
-  ...common,
-  input: { 'folder-check-worker': join(root, 'src/operations/folder-check-worker.ts') },
-  output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
 });

@@ -1,5 +1,4 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
-import type { EarlyFolderChecks } from '../operations/folder-checks.js';
 import type { CliIo } from './io.js';
 import { prepareArgs } from './target-flags.js';
 
@@ -9,8 +8,6 @@ export interface CliContext {
   exitCode: number;
   /** Set when SIGINT/SIGTERM arrived during the command. */
   interrupted?: boolean;
-  /** push: the stat checks of remembered pack folders, started before the command line was parsed (main.ts). */
-  earlyChecks?: Promise<EarlyFolderChecks | undefined>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,5 +1,4 @@
 import { PackpubError } from '../errors.js';
-import type { EarlyFolderChecks } from '../operations/folder-checks.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { toYargs, type CliContext, type CommandSpec } from './context.js';
 import { EXIT_FAILURE, outputLost, processIo, renderError, writeLine, type CliIo } from './io.js';
@@ -17,20 +16,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  // push: the stat checks of the pack folders the cache remembers start now, on a thread of their own, while
-  // this one loads and parses (operations/folder-checks.ts); the run adopts them once it has found its packs.
-  const earlyChecks = argv[0] === 'push' && !argv.includes('--no-cache') ? import('../operations/folder-checks.js').then((m) => m.startEarlyFolderChecks(io.env, io.cwd, argv.slice(1))) : undefined;
-  try {
-    return await parseAndRun(argv, io, earlyChecks);
-  } finally {
-    await (await earlyChecks)?.closeUnadopted();
-  }
-}
-
-async function parseAndRun(argv: string[], io: CliIo, earlyChecks: Promise<EarlyFolderChecks | undefined> | undefined): Promise<number> {
   const [{ default: yargs }, commands] = await Promise.all([import('yargs'), commandsFor(argv)]);
   // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
-  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0, ...(earlyChecks === undefined ? {} : { earlyChecks }) };
+  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0 };
   const debug = argv.includes('--debug');
   const parser = yargs(argv)
     .scriptName('packpub')

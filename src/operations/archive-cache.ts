@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,20 +21,6 @@ export interface RememberedFolder {
   key: string;
   /** Whether every file and folder still has the stat signature it had then. */
   holds: () => boolean;
-  /** The stat tree remembered for it (what `holds()` checks), as the index stores it. */
-  tree: RememberedTree;
-}
-
-/** A folder's stat tree as the index stores it: front-coded paths (encodePaths) and the digest of their signatures. */
-export interface RememberedTree {
-  paths: string;
-  digest: string;
-}
-
-/** Whether every path of the remembered stat tree below `root` still has the signature it had (RememberedFolder.holds). */
-export function rememberedTreeHolds(root: string, tree: RememberedTree): boolean {
-  const paths = decodePaths(tree.paths);
-  return paths !== undefined && statTreeHolds({ root, paths, digest: tree.digest });
 }
 
 /** A pack that passed validation, remembered by content key. */
@@ -161,18 +147,7 @@ interface Maps {
   verdicts: Map<string, CachedVerdict>;
 }
 
-/** Whether the cache in `dir` has an index file (a run before this one saved what it learned). */
-export function hasIndex(dir: string): boolean {
-  return existsSync(join(dir, INDEX_FILE));
-}
-
-/** The folder records of the cache in `dir` (those the next ArchiveCache of `dir` would load), by real path. */
-export function readFolderRecords(dir: string): Map<string, FolderRecord> {
-  return entries(currentIndex(join(dir, INDEX_FILE))['folders'], validFolder);
-}
-
-/** The index file's document when this build wrote it, else {} (another build's, damaged, or none). */
-function currentIndex(path: string): Record<string, unknown> {
+function readIndex(path: string): Maps {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));
@@ -181,11 +156,7 @@ function currentIndex(path: string): Record<string, unknown> {
   }
   const current =
     isRecord(doc) && doc['version'] === INDEX_VERSION && doc['packpub'] === VERSION && doc['format'] === ARCHIVE_FORMAT_VERSION && doc['zlib'] === process.versions.zlib;
-  return current ? (doc as Record<string, unknown>) : {};
-}
-
-function readIndex(path: string): Maps {
-  const valid = currentIndex(path);
+  const valid: Record<string, unknown> = current ? (doc as Record<string, unknown>) : {};
   return {
     folders: entries(valid['folders'], validFolder),
     archives: entries(valid['archives'], validArchive),
@@ -258,8 +229,14 @@ export class ArchiveCache {
     }
     const record = this.loaded().folders.get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
-    const tree = { paths: record.paths, digest: record.digest };
-    return { root, key: record.key, tree, holds: () => rememberedTreeHolds(root, tree) };
+    return {
+      root,
+      key: record.key,
+      holds: () => {
+        const paths = decodePaths(record.paths);
+        return paths !== undefined && statTreeHolds({ root, paths, digest: record.digest });
+      },
+    };
   }
 
   /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */

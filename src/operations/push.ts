@@ -26,7 +26,6 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
-import type { EarlyCheck } from './folder-checks.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import { createValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
@@ -65,11 +64,6 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   onEvent?: EventSink;
   signal?: AbortSignal;
-  /**
-   * Stat checks of remembered pack folders already made (or under way) elsewhere, such as the CLI's
-   * early thread (folder-checks.ts); a folder it did not check is checked here.
-   */
-  earlyChecks?: { checked(folder: RememberedFolder): Promise<EarlyCheck | undefined> };
 }
 
 /**
@@ -182,11 +176,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
+      const since = folderCheck(dir);
       const hunch = hunches.get(dir);
-      const early = hunch === undefined ? undefined : await options.earlyChecks?.checked(hunch.folder);
-      // A folder counts as checked from the start of its check: one found holding elsewhere, from then.
-      const since = early?.holds === true ? early.since : folderCheck(dir);
-      const known = hunch === undefined ? cache?.folderKey(dir, mtime) : (early?.holds ?? hunch.folder.holds()) ? hunch.folder : undefined;
+      const known = hunch === undefined ? cache?.folderKey(dir, mtime) : hunch.folder.holds() ? hunch.folder : undefined;
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
       if (known !== undefined && verdict !== undefined) {

@@ -44,20 +44,16 @@ const world = setup(async (stack) => {
       '}\n',
   );
   const register = join(work.root, 'register.mjs');
-  // Also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded: the
-  // main thread's at exit; a worker thread's (this runs in each) once its file is loaded.
+  // At exit, also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded.
   await writeFile(
     register,
-    `import { register } from 'node:module';\nimport { createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport { isMainThread } from 'node:worker_threads';\n` +
+    `import { register } from 'node:module';\nimport { createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\n` +
       `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
-      `const note = () => {\n` +
+      `process.on('exit', () => {\n` +
       `  const cjs = Object.keys(createRequire(import.meta.url).cache).map((f) => 'cjs:' + f);\n` +
-      `  const builtins = isMainThread ? process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13)) : [];\n` +
+      `  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13));\n` +
       `  appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, [...cjs, ...builtins].join('\\n') + '\\n');\n` +
-      `};\n` +
-      `const cache = createRequire(import.meta.url).cache;\n` +
-      `const once = () => (Object.keys(cache).length > 0 ? note() : setImmediate(once).unref());\n` +
-      `if (isMainThread) process.on('exit', note); else setImmediate(once).unref();\n`,
+      `});\n`,
   );
   return { reg, work, register };
 });
@@ -116,8 +112,6 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     // What is lazy is found when it is loaded (building archives needs both packpub's tar writer and the
     // ignore rules): the check below can fail.
     expect(await lazyIn(first.loaded)).toEqual(expect.arrayContaining(['ignore', 'tar writer']));
-    // No cache index yet: nothing is remembered, so no early folder-check thread is started.
-    expect(first.required).not.toContain('dist/bundle/folder-check-worker.cjs');
     const holdings = await world.reg.reader.holdings('bundle');
     expect(holdings.problems).toEqual([]);
     for (const r of published) expect(holdings.tags.get(`bundle/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
@@ -130,8 +124,6 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.required.filter((f) => f.includes('node_modules/undici/'))).toEqual([]);
     expect(again.builtins).toContain('net');
     expect(again.builtins).not.toContain('http2');
-    // The folders were checked on the early thread, from the bundle's CommonJS worker (operations/folder-checks.ts).
-    expect(again.required).toContain('dist/bundle/folder-check-worker.cjs');
     expect(await lazyIn(again.loaded)).toEqual([]);
   });
 });

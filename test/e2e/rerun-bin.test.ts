@@ -115,9 +115,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(join(changed.dir, 'README.md'), '# changed after publishing, a few bytes longer than before\n');
 
     reg.proxy.clear();
-    // The built CLI: its stat checks run on the early thread (operations/folder-checks.ts), which the
-    // sources under the test runner do not start.
-    const again = await runBin(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 1 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     const mine = results.find((r) => r.name === changed.name);

@@ -131,9 +131,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   // Checked before anything is published: registry targets with a base path, and a Palette API key.
   const paletteTargets = palette === undefined ? [] : await palette.paletteTargetsOf(args, ctx, targetOptions);
   for (const t of paletteTargets) await (await palette?.paletteClient(args, ctx, t.config, true, t.where))?.close();
-  // The early stat checks (main.ts) now take exactly the folders found, in the order the run asks for them.
-  const earlyChecks = args['cache'] === false ? undefined : await ctx.earlyChecks;
-  earlyChecks?.adopt(packs);
   const targets: PackTarget[] = [];
   try {
     for (const options of targetOptions) {
@@ -224,7 +221,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         ...(annotations === undefined ? {} : { annotations }),
         env: ctx.io.env,
         ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
-        ...(earlyChecks === undefined ? {} : { earlyChecks }),
         signal,
         onEvent: (event) => {
           ledger.onEvent(event);
@@ -272,7 +268,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     if (!pushSucceeded(report) || reportLost) return EXIT_FAILURE;
     return synced.notVisible ? EXIT_NOT_VISIBLE : EXIT_OK;
   } finally {
-    await earlyChecks?.close();
     for (const target of targets) await target.store.close();
   }
 }
