@@ -569,8 +569,9 @@ function heldBytes(built: Built | undefined): number {
 
 /**
  * An archive up to this size stays in memory from its build to its upload (most packs: 88 KB median on the
- * pack-central-shaped corpus), instead of a file written into the work folder and read back. At most one per
- * pack in flight (the run's concurrency, 16 at most): 16 MiB in all at worst; larger archives stream through a file.
+ * pack-central-shaped corpus), instead of a file written into the work folder and read back. In memory at
+ * once: the archives built ahead of the verdicts (BUILD_AHEAD_BYTES in all) and one per pack being uploaded
+ * (the run's concurrency, 16 at most): 48 MiB at worst; larger archives stream through a file.
  */
 const IN_MEMORY_ARCHIVE_BYTES = 1024 * 1024;
 
