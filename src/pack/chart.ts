@@ -94,7 +94,11 @@ export interface ChartReadOptions {
   maxTextBytes?: number;
   /** Most tar entries across nested archives (default MAX_CHART_ENTRIES). */
   maxEntries?: number;
-  /** Most uncompressed bytes across nested archives: a gzip bomb stops here. Default MAX_CHART_INFLATED_BYTES. */
+  /**
+   * Most bytes inflated across the archive and every subchart archive in it: packpub's guard against a
+   * gzip bomb, above anything Helm loads. Default MAX_CHART_INFLATED_BYTES. Helm's own limit
+   * (HELM_MAX_CHART_BYTES) is applied to each archive on its own, whatever this is.
+   */
   maxBytes?: number;
   /** Deepest nesting of subcharts (default 6). */
   maxNesting?: number;
@@ -103,11 +107,20 @@ export interface ChartReadOptions {
 }
 
 /**
- * Helm refuses charts over 100 MiB decompressed by default (pkg/chart/loader/archive
- * MaxDecompressedChartSize); we stop at the same size, and at an entry count no real chart
- * approaches, so a gzip bomb costs bounded time and no memory.
+ * Helm 3.17.3 and later refuse a chart archive whose files add up to 100 MiB or more (pkg/chart/loader/archive
+ * MaxDecompressedChartSize, LoadArchiveFiles): the sizes in the tar headers of its files (not folders, not
+ * the headers themselves) are summed, and the archive is refused once the sum reaches the limit. Each
+ * archive is counted on its own: a subchart archive in charts/ counts in its parent by its compressed size,
+ * and is loaded (LoadArchive) with a fresh 100 MiB of its own.
  */
-export const MAX_CHART_INFLATED_BYTES = 100 * 1024 * 1024;
+export const HELM_MAX_CHART_BYTES = 100 * 1024 * 1024;
+/**
+ * packpub's bound on the bytes a chart archive inflates to, its subchart archives included (tar headers
+ * too): an umbrella chart may pass 100 MiB in all, but not this. With the entry count, which no real
+ * chart approaches, it makes a gzip bomb (nested or not) cost bounded time; memory is bounded anyway,
+ * as archives are read as streams.
+ */
+export const MAX_CHART_INFLATED_BYTES = 1024 * 1024 * 1024;
 export const MAX_CHART_ENTRIES = 20_000;
 /**
  * Helm 3.17.3 and later refuse a chart archive holding a file over 5 MiB (pkg/chart/loader/archive
@@ -310,7 +323,7 @@ function tooLargeText(what: string, limit: number, nested: boolean): ChartError 
 function countInflated(budget: Budget, label: string, nested: boolean, bytes: number): void {
   budget.bytes += bytes;
   if (budget.bytes > budget.maxBytes) {
-    throw new ChartError('UNSAFE_ARCHIVE', 'too-large', nested, `${label}: expands to more than ${budget.maxBytes} bytes (Helm's own limit is 100 MiB)`, {
+    throw new ChartError('UNSAFE_ARCHIVE', 'too-large', nested, `${label}: expands to more than ${budget.maxBytes} bytes with its subchart archives (packpub's guard against decompression bombs; Helm's own limit is 100 MiB per archive)`, {
       hint: 'the archive looks like a decompression bomb; rebuild it with `helm package`',
     });
   }
@@ -366,6 +379,8 @@ class ArchiveCollector {
    */
   private readonly firstUnderArchiveName = new Map<string, { chain: string[]; got?: string }>();
   private files = 0;
+  /** The sizes of this archive's files as their tar headers give them: Helm's count (HELM_MAX_CHART_BYTES). */
+  private fileBytes = 0;
 
   constructor(
     readonly label: string,
@@ -397,6 +412,13 @@ class ArchiveCollector {
     if (size > HELM_MAX_FILE_BYTES && budget.oversized.length < 5) budget.oversized.push({ name: `${label}:${name}`, size });
     const where = helmEntryPath(name);
     if ('error' in where) throw refused(label, where.error, nested);
+    // Helm: refused when a file is larger than what is left, or leaves nothing (the sum reaches the limit).
+    this.fileBytes += size;
+    if (this.fileBytes >= HELM_MAX_CHART_BYTES) {
+      throw new ChartError('PACK_FILE', 'too-large', nested, `${label}: Helm refuses this chart archive ("decompressed chart is larger than the maximum size ${HELM_MAX_CHART_BYTES}"): its files add up to 100 MiB or more`, {
+        hint: 'Helm 3.17.3 and later load less than 100 MiB of files per chart archive (each subchart archive counts on its own): ship large CRDs as a manifest in kubeManifests, or move big files into a subchart',
+      });
+    }
     const placed = place(where.path);
     const entryLabel = `${label}:${name}`;
     if (placed.kind === 'file') {

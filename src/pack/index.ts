@@ -22,6 +22,6 @@ export type { Finding } from './findings.js';
 export { MAX_PACK_TEXT_BYTES, isInside, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 export { MAX_JSON_DEPTH } from './json-source.js';
 export { MAX_YAML_ALIASES, MAX_YAML_ALIAS_EXPANSION, MAX_YAML_DEPTH, MAX_YAML_MERGE_KEYS } from './yaml-source.js';
-export { MAX_CHART_ENTRIES, MAX_CHART_INFLATED_BYTES } from './chart.js';
+export { HELM_MAX_CHART_BYTES, MAX_CHART_ENTRIES, MAX_CHART_INFLATED_BYTES } from './chart.js';
 export { PACK_JSON_SCHEMA } from './schema.js';
 export { PACKS_NAMESPACE, archiveFileName, baseRepository, packNameOf, packRepository } from './naming.js';

@@ -445,6 +445,51 @@ describe('readChart', () => {
     });
   });
 
+  describe("Helm's 100 MiB chart limit, counted as Helm counts it", () => {
+    const MiB = 1024 * 1024;
+    const zeros = Buffer.alloc(5 * MiB);
+    /** Chart `name` whose files (Chart.yaml included) add up to `total` bytes, in files of at most 5 MiB. */
+    function filesOf(name: string, total: number, extra: Record<string, string | Buffer> = {}): Record<string, string | Buffer> {
+      const chartYaml = `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n`;
+      const files: Record<string, string | Buffer> = { [`${name}/Chart.yaml`]: chartYaml, ...extra };
+      let left = total - Buffer.byteLength(chartYaml) - Object.values(extra).reduce((n, c) => n + Buffer.byteLength(c), 0);
+      for (let i = 0; left > 0; i++) {
+        const n = Math.min(left, zeros.length);
+        files[`${name}/data/z${i}.bin`] = zeros.subarray(0, n);
+        left -= n;
+      }
+      return files;
+    }
+
+    it('loads an umbrella chart whose subchart archives together pass 100 MiB (Helm counts each archive on its own)', async () => {
+      const sub = (name: string) => tgz(filesOf(name, 60 * MiB));
+      const chart = await readChart(await archiveOf({ ...X_CHART, 'x/charts/a-1.0.0.tgz': await sub('a'), 'x/charts/b-1.0.0.tgz': await sub('b') }));
+      expect(chart.subcharts.map((s) => s.name)).toEqual(['a', 'b']);
+    });
+
+    it('counts the files\' bytes, not the tar headers: 100 MiB less one byte loads, 100 MiB is refused in Helm\'s words', async () => {
+      expect((await readChart(await archiveOf(filesOf('flat', 100 * MiB - 1)))).name).toBe('flat');
+      const err = await refusalOf(filesOf('flat', 100 * MiB));
+      expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'too-large' });
+      expect(err.message).toContain('Helm refuses this chart archive ("decompressed chart is larger than the maximum size 104857600")');
+      expect(err.message).toContain('100 MiB');
+    });
+
+    it('refuses a subchart archive over the limit by its own count, naming it', async () => {
+      const err = await refusalOf({ ...X_CHART, 'x/charts/big-1.0.0.tgz': await tgz(filesOf('big', 100 * MiB)) });
+      expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'too-large' });
+      expect(err.message).toContain('charts/big-1.0.0.tgz: Helm refuses this chart archive ("decompressed chart is larger than the maximum size 104857600")');
+    });
+
+    it('still stops what all the archives inflate to together at packpub\'s bomb guard', async () => {
+      const sub = (name: string) => tgz(filesOf(name, 2 * MiB));
+      const umbrella = await archiveOf({ ...X_CHART, 'x/charts/a-1.0.0.tgz': await sub('a'), 'x/charts/b-1.0.0.tgz': await sub('b') });
+      const err = await readChart(umbrella, { maxBytes: 3 * MiB }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'UNSAFE_ARCHIVE', problem: 'too-large' });
+      expect((err as Error).message).toContain('charts/b-1.0.0.tgz: expands to more than 3145728 bytes with its subchart archives');
+    });
+  });
+
   it('stops a decompression bomb and an entry flood at the limits', async () => {
     const bomb = await archiveOf({ 'b/Chart.yaml': 'name: b\nversion: 1.0.0\n', 'b/zeros.bin': Buffer.alloc(2 * 1024 * 1024) });
     const err = await readChart(bomb, { maxBytes: 1024 * 1024 }).catch((e: unknown) => e);
