@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { statTreeHolds, type StatTree } from '../archive/stat-tree.js';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { isDigest, sha256Digest, type Digest } from '../oci/digest.js';
+import type { FetchedManifest } from '../oci/manifest.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 
@@ -42,10 +43,24 @@ interface FolderRecord {
   key: string;
 }
 
+/**
+ * A manifest as a registry last held it under a tag (published or read by a run here): its bytes as text,
+ * the media type it was served with, and the digest they hash to.
+ */
+interface ManifestRecord {
+  digest: string;
+  mediaType: string;
+  text: string;
+}
+
+/** Larger manifests are not remembered (a pack manifest is under 1 KiB). */
+const MAX_MANIFEST_TEXT = 16 * 1024;
+
 /** Entries kept of each kind (oldest dropped); a folder record is about 25 bytes per file of the pack. */
 const MAX_ENTRIES = 20_000;
 const INDEX_FILE = 'index.json';
 // 3: stat tree digests hash the signatures as numbers (archive/signature.ts). 4: paths front-coded.
+// The manifests map came later as an optional field: an index without it is still read.
 const INDEX_VERSION = 4;
 
 /*
@@ -104,6 +119,7 @@ interface IndexFile {
   folders: Record<string, FolderRecord>;
   archives: Record<string, CachedArchive>;
   verdicts: Record<string, CachedVerdict>;
+  manifests?: Record<string, ManifestRecord>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -121,6 +137,7 @@ function entries<T>(value: unknown, valid: (v: Record<string, unknown>) => boole
 // The paths are decoded (and checked) only for the folders a run asks about.
 const validFolder = (v: Record<string, unknown>) => typeof v['mtime'] === 'number' && typeof v['digest'] === 'string' && typeof v['key'] === 'string' && typeof v['paths'] === 'string';
 const validArchive = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && Number.isSafeInteger(v['size']) && (v['size'] as number) >= 0;
+const validManifest = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && typeof v['mediaType'] === 'string' && typeof v['text'] === 'string';
 const SEVERITIES: ReadonlySet<unknown> = new Set(['error', 'warning', 'info']);
 const optional = (value: unknown, type: 'string' | 'number') => value === undefined || typeof value === type;
 /** A finding as pack/findings.ts defines it: a run shows and reports it as it is. */
@@ -145,6 +162,7 @@ interface Maps {
   folders: Map<string, FolderRecord>;
   archives: Map<string, CachedArchive>;
   verdicts: Map<string, CachedVerdict>;
+  manifests: Map<string, ManifestRecord>;
 }
 
 function readIndex(path: string): Maps {
@@ -161,6 +179,7 @@ function readIndex(path: string): Maps {
     folders: entries(valid['folders'], validFolder),
     archives: entries(valid['archives'], validArchive),
     verdicts: entries(valid['verdicts'], validVerdict),
+    manifests: entries(valid['manifests'], validManifest),
   };
 }
 
@@ -181,14 +200,16 @@ function newest<T>(map: Map<string, T>): Record<string, T> {
  * - the archive digest a content key produced, so an unchanged pack is recognised without compressing
  *   (and still checked against what each target holds);
  * - the validation verdict of a content key, so an unchanged pack is not validated again. Only passing
- *   verdicts are kept.
+ *   verdicts are kept;
+ * - per repository tag, the manifest a registry last held under it, so a re-run asks the registry only whether the tag still
+ *   holds that digest (a conditional read answered without the manifest) rather than reading it again.
  * All of it lives in one file (`index.json`), read once and written once per run: with several runs at
  * once, each adds what it learned to what is there when it saves.
  */
 export class ArchiveCache {
   private maps: Maps | undefined;
   /** What this run learned, written over what is on disk at save(). */
-  private readonly learned: Maps = { folders: new Map(), archives: new Map(), verdicts: new Map() };
+  private readonly learned: Maps = { folders: new Map(), archives: new Map(), verdicts: new Map(), manifests: new Map() };
 
   constructor(private readonly dir: string) {}
 
@@ -261,12 +282,38 @@ export class ArchiveCache {
     this.learn('verdicts', `${key}-${strict ? 'strict' : 'lax'}`, verdict);
   }
 
+  /**
+   * The manifest last seen under `tag` of `repository` (on any registry: a run pushing to several targets
+   * publishes the same bytes to each), when its bytes still hash to its digest: what a re-run offers the
+   * registry (getManifest `known`), which then only confirms that the tag still holds it. Never an answer
+   * by itself.
+   */
+  manifest(repository: string, tag: string): FetchedManifest | undefined {
+    const record = this.loaded().manifests.get(`${repository}:${tag}`);
+    if (record === undefined) return undefined;
+    const bytes = Buffer.from(record.text, 'utf8');
+    if (sha256Digest(bytes) !== record.digest) return undefined;
+    return { descriptor: { mediaType: record.mediaType, digest: record.digest as Digest, size: bytes.length }, bytes };
+  }
+
+  /**
+   * Remember the manifest a registry holds under a tag (one it answered, or this run published); only UTF-8
+   * text that round-trips, and only of a pack manifest's size (a few hundred bytes; MAX_MANIFEST_TEXT).
+   */
+  rememberManifest(repository: string, tag: string, manifest: FetchedManifest): void {
+    const key = `${repository}:${tag}`;
+    if (manifest.bytes.length > MAX_MANIFEST_TEXT || this.loaded().manifests.get(key)?.digest === manifest.descriptor.digest) return;
+    const text = manifest.bytes.toString('utf8');
+    if (!Buffer.from(text, 'utf8').equals(manifest.bytes)) return;
+    this.learn('manifests', key, { digest: manifest.descriptor.digest, mediaType: manifest.descriptor.mediaType, text });
+  }
+
   /** Add what this run learned to the index on disk (atomically; a cache that cannot be written only costs speed). */
   async save(): Promise<void> {
-    const { folders, archives, verdicts } = this.learned;
-    if (folders.size + archives.size + verdicts.size === 0) return;
+    const { folders, archives, verdicts, manifests } = this.learned;
+    if (folders.size + archives.size + verdicts.size + manifests.size === 0) return;
     const onDisk = readIndex(this.indexPath); // another run may have saved since this one loaded
-    for (const kind of ['folders', 'archives', 'verdicts'] as const) {
+    for (const kind of ['folders', 'archives', 'verdicts', 'manifests'] as const) {
       for (const [k, v] of this.learned[kind]) touch(onDisk[kind] as Map<string, unknown>, k, v);
     }
     const doc: IndexFile = {
@@ -277,10 +324,11 @@ export class ArchiveCache {
       folders: newest(onDisk.folders),
       archives: newest(onDisk.archives),
       verdicts: newest(onDisk.verdicts),
+      manifests: newest(onDisk.manifests),
     };
     await makeDirs(this.dir).catch(() => undefined);
     await writeFileAtomic(this.indexPath, JSON.stringify(doc)).catch(() => undefined);
-    for (const map of [folders, archives, verdicts]) map.clear();
+    for (const map of [folders, archives, verdicts, manifests]) map.clear();
   }
 }
 

@@ -169,7 +169,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       if (folder === undefined || verdict === undefined || hunches.has(dir) || (strict && verdict.warnings > 0)) continue;
       const where = repositoriesOf(states, verdict.name);
       if (where === undefined) continue;
-      hunches.set(dir, { folder, name: verdict.name, version: verdict.version, lookups: lookupSlot(() => lookUp(states, where, verdict.version, options.dryRun === true, false)) });
+      hunches.set(dir, { folder, name: verdict.name, version: verdict.version, lookups: lookupSlot(() => lookUp(states, where, verdict.version, { dryRun: options.dryRun === true, prepare: false, cache })) });
     }
   }
   const pool = createValidatePool({ expected: options.packs.length });
@@ -187,7 +187,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         const where = isFailing(report, strict) ? undefined : repositoriesOf(states, verdict.name);
         if (where !== undefined) {
           // A folder that holds has its remembered key, so the hunch looked up this very name and version.
-          earlyLookups.set(known.root, hunch?.lookups ?? lookupSlot(() => lookUp(states, where, verdict.version, options.dryRun === true, false)));
+          earlyLookups.set(known.root, hunch?.lookups ?? lookupSlot(() => lookUp(states, where, verdict.version, { dryRun: options.dryRun === true, prepare: false, cache })));
           // Let the lookups already sent make progress before the next folder is checked (synchronous stat calls).
           await new Promise((resolve) => setImmediate(resolve));
         }
@@ -427,24 +427,36 @@ function repositoriesOf(states: TargetState[], name: string): Array<{ repo: stri
  * Read what every target holds under `version` (one target being down does not stop the others). With
  * `prepare`, each repository is first made ready for pushing (ECR CreateRepository, the Harbor project
  * check: requests that may write); without, only the intent to push is declared, which costs no request,
- * so a token service still grants pull and push in one token. A dry run only reads.
+ * so a token service still grants pull and push in one token. A dry run only reads. A registry is offered
+ * the manifest the cache saw under the tag last (getManifest `known`): it then only confirms the digest.
  */
-function lookUp(states: TargetState[], where: ReadonlyArray<{ repo: string }>, version: string, dryRun: boolean, prepare: boolean): Promise<Lookup[]> {
+function lookUp(
+  states: TargetState[],
+  where: ReadonlyArray<{ repo: string }>,
+  version: string,
+  { dryRun, prepare, cache }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined },
+): Promise<Lookup[]> {
   return Promise.all(
     states.map(async (state, i): Promise<Lookup> => {
       const repo = where[i]?.repo ?? '';
       const store = state.target.store;
+      const read = async (): Promise<FetchedManifest | undefined> => {
+        const known = store.kind === 'oci-layout' ? undefined : cache?.manifest(repo, version);
+        const manifest = await store.getManifest(repo, version, known);
+        if (manifest !== undefined && manifest !== known && store.kind !== 'oci-layout') cache?.rememberManifest(repo, version, manifest);
+        return manifest;
+      };
       const ask = async (): Promise<Lookup> => {
         try {
           if (dryRun) {
             // Where the real run prepares the repository, the dry run makes the same check, reading only.
             const refused = await plannedRefusal(store, baseRepository(state.target.basePath), repo);
-            const manifest = await store.getManifest(repo, version);
+            const manifest = await read();
             return refused === undefined ? { manifest } : { manifest, refused };
           }
           if (prepare) await store.prepareRepository(repo);
           else store.intendPush?.(repo);
-          return { manifest: await store.getManifest(repo, version) };
+          return { manifest: await read() };
         } catch (err) {
           noteUnreachable(state, err);
           return { error: err };
@@ -512,7 +524,7 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     for (const { repo } of perTarget) validateRepositoryPath(repo, 'pack repository');
     ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
     const dryRun = ctx.dryRun === true;
-    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, dryRun, true);
+    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache: ctx.cache });
     else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups);
     const live = lookups.filter((l): l is { manifest: FetchedManifest | undefined } => !('error' in l));
     if (live.length === 0) {
@@ -734,9 +746,18 @@ async function publishTo(
   const expected = existing?.descriptor.digest ?? null;
   const local = sha256Digest(built.manifestBytes);
   const before = (await store.headManifest(where.repo, version))?.digest ?? null;
-  if (before === local) return done({ status: 'unchanged', digest: local, uploadedBytes });
+  const ours = { descriptor: { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: local, size: built.manifestBytes.length }, bytes: built.manifestBytes };
+  // What the next run offers the registry under this tag (lookUp): it then only confirms the digest.
+  const remember = () => {
+    if (store.kind !== 'oci-layout') ctx.cache?.rememberManifest(where.repo, version, ours);
+  };
+  if (before === local) {
+    remember();
+    return done({ status: 'unchanged', digest: local, uploadedBytes });
+  }
   if (before !== expected) throw raced(where.reference, before, local);
   const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
+  if (digest === local) remember();
   await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
   return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
 }

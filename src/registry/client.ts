@@ -14,6 +14,8 @@ import { deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryB
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
+/** A conditional manifest read: 304 (still the digest offered) or the manifest. */
+const NOT_MODIFIED_OR_OK: readonly number[] = [200, 304];
 /** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Page size asked for tags and catalog; ECR refuses n above 1000. */
@@ -537,12 +539,19 @@ export class RegistryClient {
   /**
    * `GET /v2/<repo>/manifests/<ref>`: bytes and descriptor; throws NOT_FOUND when absent and DIGEST_MISMATCH
    * when the bytes do not match the digest asked for or the `Docker-Content-Digest` sent.
+   *
+   * `known`: a manifest the caller holds whose bytes hash to its digest. The read is then conditional
+   * (`If-None-Match: "<digest>"`, RFC 9110 13.1.2): a registry whose manifest ETag is the digest
+   * (distribution, Harbor) answers 304 without a body when `reference` still resolves to that digest,
+   * and `known` is the answer; any other answer is read as usual. Bytes that do not hash to the digest
+   * are not offered.
    */
-  async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+  async getManifest(repository: string, reference: string, signal?: AbortSignal, known?: FetchedManifest): Promise<FetchedManifest> {
+    const offered = known !== undefined && isDigest(known.descriptor.digest) && sha256Digest(known.bytes) === known.descriptor.digest ? known : undefined;
     // --retry-deadline bounds the manifest read whole, the second read below included.
     const until = Date.now() + this.retry.deadlineMs;
     try {
-      return await this.getManifestOnce(repository, reference, signal);
+      return await this.getManifestOnce(repository, reference, signal, undefined, offered);
     } catch (err) {
       // Bytes that do not hash to the digest asked for or announced were changed on the way (a proxy or cache
       // serving other content) or raced a tag move: a GET is safe to repeat, so once more before failing.
@@ -557,8 +566,15 @@ export class RegistryClient {
     }
   }
 
-  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number): Promise<FetchedManifest> {
-    return this.requestWithinDeadline(this.manifestSpec('GET', repository, reference, signal), async (res) => {
+  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number, known?: FetchedManifest): Promise<FetchedManifest> {
+    const spec = this.manifestSpec('GET', repository, reference, signal);
+    // The ETag distribution sends for a manifest is its digest in quotes.
+    const call = known === undefined ? spec : { ...spec, headers: { ...spec.headers, 'if-none-match': `"${known.descriptor.digest}"` }, expect: NOT_MODIFIED_OR_OK };
+    return this.requestWithinDeadline(call, async (res) => {
+      if (res.status === 304 && known !== undefined) {
+        await discardBody(res);
+        return known;
+      }
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
         res.body.destroy();

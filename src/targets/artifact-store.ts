@@ -77,8 +77,13 @@ export interface ArtifactStore {
   /** A reference for user messages, e.g. `harbor.example.com/p/spectro-packs/archive/x:1.0.0` or `oci:./oci-packs/...:1.0.0`. */
   reference(repository: string, tag?: string): string;
 
-  /** The manifest under a tag or digest, or undefined when the tag, digest or repository does not exist. */
-  getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined>;
+  /**
+   * The manifest under a tag or digest, or undefined when the tag, digest or repository does not exist.
+   * `known`: a manifest the caller already holds (bytes that hash to its digest), for instance one this
+   * machine published before; a store that can ask "still this digest?" without the bytes being sent again
+   * (a registry: a conditional read) answers `known` itself when the reference resolves to its digest.
+   */
+  getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined>;
   /** Digest-only existence check of a manifest (HEAD); undefined when absent. */
   headManifest(repository: string, reference: string): Promise<Descriptor | undefined>;
   /**

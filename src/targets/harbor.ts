@@ -142,9 +142,9 @@ export class HarborStore extends GenericRegistryStore {
     }
   }
 
-  override async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+  override async getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined> {
     try {
-      return await super.getManifest(repository, reference);
+      return await super.getManifest(repository, reference, known);
     } catch (err) {
       const mine = this.pushed.get(`${repository}@${reference}`);
       if (isPolicyViolation(err) && mine !== undefined) {

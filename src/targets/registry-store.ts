@@ -96,8 +96,8 @@ export class GenericRegistryStore implements ArtifactStore {
     return formatReference(this.location, repository, tag);
   }
 
-  getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    return unlessNotFound(this.client.getManifest(repository, reference), undefined);
+  getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined> {
+    return unlessNotFound(this.client.getManifest(repository, reference, undefined, known), undefined);
   }
 
   headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {

@@ -62,7 +62,7 @@ describe('re-running a push with the built CLI', () => {
     env = { ...work.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
   });
 
-  it('publishes a tree, then confirms each unchanged version with one request and uploads nothing', async () => {
+  it('publishes a tree, then confirms each unchanged version with one conditional request and uploads nothing', async () => {
     const first = await push([work.tree, '--recursive'], true);
     expectRun(first, { code: 0 });
     const published = (JSON.parse(first.stdout) as PushJson).results;
@@ -76,9 +76,10 @@ describe('re-running a push with the built CLI', () => {
     expectRun(again, { code: 0 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     expect(results.map((r) => [r.status, r.digest])).toEqual(published.map((r) => ['unchanged', r.digest]));
-    // The GET read the manifest under the version and its layer is the archive this content builds; nothing
-    // was written, so there is nothing of this run for a read-back at the end to confirm.
-    for (const pack of work.packs) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 200`]);
+    // The GET offered the digest the first run published (If-None-Match) and the registry answered 304: the
+    // tag still holds that manifest, whose layer is the archive this content builds. Nothing was written, so
+    // there is nothing of this run for a read-back at the end to confirm.
+    for (const pack of work.packs) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 304`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
     expect((await reader.holdings(BASE)).tags).toEqual(holdings.tags);
   });
@@ -102,6 +103,8 @@ describe('re-running a push with the built CLI', () => {
     const mine = results.find((r) => r.name === victim.name);
     expect(mine?.status).toBe('conflict');
     expect(mine?.error?.message).toContain(`already holds different content (published layer ${theirs?.layerDigest}`);
+    // The digest this cache remembered was offered and is not what the tag holds: the registry sent the manifest.
+    expect(requestsTo(victim.name)).toEqual([`GET manifests/${victim.version} 200`]);
     expect(results.filter((r) => r.name !== victim.name).map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
     // The other publisher's version is still there, untouched.
     expect((await reader.holdings(BASE)).tags.get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
@@ -124,10 +127,10 @@ describe('re-running a push with the built CLI', () => {
     expect(results.filter((r) => r.name !== changed.name).map((r) => [r.name, r.status, r.digest])).toEqual(
       kept.map((p) => [p.name, 'unchanged', published.find((r) => r.name === p.name)?.digest]),
     );
-    for (const pack of kept) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 200`]);
+    for (const pack of kept) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 304`]);
     // The changed folder is still the same version: the read sent before its check (under the version the
     // cache remembered) is the one its conflict was decided on, not asked again.
-    expect(requestsTo(changed.name)).toEqual([`GET manifests/${changed.version} 200`]);
+    expect(requestsTo(changed.name)).toEqual([`GET manifests/${changed.version} 304`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
   });
 
@@ -152,7 +155,7 @@ describe('re-running a push with the built CLI', () => {
     );
     // The version the cache remembered was only read (the read sent before the folder's check), never written.
     const old = requestsTo(bumped.name).filter((r) => r.includes(`manifests/${bumped.version} `));
-    expect(old).toEqual([`GET manifests/${bumped.version} 200`]);
+    expect(old).toEqual([`GET manifests/${bumped.version} 304`]);
     const holdings = await reader.holdings(BASE);
     expect(holdings.tags.get(`${repoOf(bumped.name)}:${bumped.version}`)).toBe(published.find((r) => r.name === bumped.name)?.digest);
     expect(holdings.tags.get(`${repoOf(bumped.name)}:${newVersion}`)).toBe(results.find((r) => r.name === bumped.name)?.digest);
@@ -172,11 +175,69 @@ describe('re-running a push with the built CLI', () => {
       const held = results.filter((r) => r.dir !== bad);
       expect(held.map((r) => [r.status, r.error?.message])).toEqual(work.packs.map(() => ['failed', 'not pushed because other packs are invalid']));
       // At most the one read of each version; no upload, no manifest, no tag.
-      for (const pack of work.packs) expect([[], [`GET manifests/${pack.version} 200`]]).toContainEqual(requestsTo(pack.name));
+      for (const pack of work.packs) expect([[], [`GET manifests/${pack.version} 304`]]).toContainEqual(requestsTo(pack.name));
       expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
       expect((await reader.holdings(BASE)).tags).toEqual(before.tags);
     } finally {
       await rm(bad, { recursive: true, force: true });
     }
+  });
+
+  it('publishes again a version deleted from the registry since the run that remembered its manifest', async () => {
+    const { own, ownEnv, published } = await publishedTree(2, 20, 'deleted');
+    const [gone, kept] = own.packs;
+    if (gone === undefined || kept === undefined) throw new Error('packTree made too few packs');
+    const digest = published.find((r) => r.name === gone.name)?.digest ?? '';
+    const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+    const removed = await fetch(`${reg.registry.url}/v2/${repoOf(gone.name)}/manifests/${digest}`, { method: 'DELETE', headers: { authorization: auth } });
+    expect(removed.status).toBe(202);
+    expect((await reader.holdings(BASE)).tags.has(`${repoOf(gone.name)}:${gone.version}`)).toBe(false);
+
+    reg.proxy.clear();
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    expectRun(again, { code: 0 });
+    const results = (JSON.parse(again.stdout) as PushJson).results;
+    expect(results.map((r) => [r.name, r.status, r.digest]).sort()).toEqual(
+      [
+        [gone.name, 'published', digest],
+        [kept.name, 'unchanged', published.find((r) => r.name === kept.name)?.digest],
+      ].sort(),
+    );
+    // The digest offered for the deleted tag was not confirmed: the registry said the tag is unknown.
+    expect(requestsTo(gone.name)[0]).toBe(`GET manifests/${gone.version} 404`);
+    expect(requestsTo(kept.name)).toEqual([`GET manifests/${kept.version} 304`]);
+    expect((await reader.holdings(BASE)).tags.get(`${repoOf(gone.name)}:${gone.version}`)).toBe(digest);
+  });
+
+  it('offers the registry only remembered manifests whose bytes hash to their digest, and takes its answer over the cache', async () => {
+    const { own, ownEnv, published } = await publishedTree(3, 21, 'cached');
+    const [damaged, swapped, other] = own.packs;
+    if (damaged === undefined || swapped === undefined || other === undefined) throw new Error('packTree made too few packs');
+    const indexFile = join(own.env['PACKPUB_CACHE_DIR'] ?? '', 'index.json');
+    const index = JSON.parse(await readFile(indexFile, 'utf8')) as { manifests: Record<string, { digest: string; mediaType: string; text: string }> };
+    const keyOf = (p: { name: string; version: string }) => `${repoOf(p.name)}:${p.version}`;
+    const entry = (p: { name: string; version: string }) => {
+      const e = index.manifests[keyOf(p)];
+      if (e === undefined) throw new Error(`the first run remembered no manifest for ${keyOf(p)}`);
+      return e;
+    };
+    // One entry's text no longer hashes to its digest; another names a valid manifest the tag does not hold.
+    index.manifests[keyOf(damaged)] = { ...entry(damaged), text: entry(damaged).text.replace('"schemaVersion":2', '"schemaVersion": 2') };
+    index.manifests[keyOf(swapped)] = entry(other);
+    await writeFile(indexFile, JSON.stringify(index));
+
+    reg.proxy.clear();
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    expectRun(again, { code: 0 });
+    const results = (JSON.parse(again.stdout) as PushJson).results;
+    expect(results.map((r) => [r.name, r.status, r.digest]).sort()).toEqual(published.map((r) => [r.name, 'unchanged', r.digest]).sort());
+    // The damaged entry was not offered and the swapped one not confirmed: the registry sent both manifests.
+    expect(requestsTo(damaged.name)).toEqual([`GET manifests/${damaged.version} 200`]);
+    expect(requestsTo(swapped.name)).toEqual([`GET manifests/${swapped.version} 200`]);
+    expect(requestsTo(other.name)).toEqual([`GET manifests/${other.version} 304`]);
+    expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
+    // What the registry answered is remembered in place of the wrong entries.
+    const after = JSON.parse(await readFile(indexFile, 'utf8')) as typeof index;
+    for (const p of [damaged, swapped]) expect(after.manifests[keyOf(p)]?.digest).toBe(published.find((r) => r.name === p.name)?.digest);
   });
 });

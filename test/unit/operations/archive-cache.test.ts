@@ -123,6 +123,43 @@ describe('ArchiveCache (one index file per cache folder)', () => {
   });
 });
 
+describe('ArchiveCache: the manifest a registry last held under a tag', () => {
+  const manifestOf = (text: string) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return { descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256Digest(bytes), size: bytes.length }, bytes };
+  };
+
+  it('gives back, in the next run, the bytes remembered under the repository and tag, and nothing under another', async () => {
+    const cacheDir = join(await temp.tempDir(), 'cache');
+    const first = new ArchiveCache(cacheDir);
+    const m = manifestOf('{"schemaVersion":2,"layers":["é"]}');
+    first.rememberManifest('p/spectro-packs/archive/hello', '1.0.0', m);
+    await first.save();
+    const next = new ArchiveCache(cacheDir);
+    const back = next.manifest('p/spectro-packs/archive/hello', '1.0.0');
+    expect(back?.descriptor).toEqual(m.descriptor);
+    expect(back?.bytes.equals(m.bytes)).toBe(true);
+    expect(next.manifest('p/spectro-packs/archive/hello', '1.0.1')).toBeUndefined();
+    expect(next.manifest('q/spectro-packs/archive/hello', '1.0.0')).toBeUndefined();
+  });
+
+  it('gives nothing for an entry whose text does not hash to its digest, and does not keep bytes that are not UTF-8 or too large', async () => {
+    const cacheDir = join(await temp.tempDir(), 'cache');
+    const cache = new ArchiveCache(cacheDir);
+    cache.rememberManifest('r', 'ok', manifestOf('{"schemaVersion":2}'));
+    const latin1 = Buffer.from([0x7b, 0xe9, 0x7d]);
+    cache.rememberManifest('r', 'latin1', { descriptor: { mediaType: 'x', digest: sha256Digest(latin1), size: 3 }, bytes: latin1 });
+    cache.rememberManifest('r', 'large', manifestOf(`{"pad":"${'x'.repeat(20_000)}"}`));
+    await cache.save();
+    const index = join(cacheDir, 'index.json');
+    const doc = JSON.parse(await readFile(index, 'utf8')) as { manifests: Record<string, { text: string }> };
+    expect(Object.keys(doc.manifests)).toEqual(['r:ok']);
+    doc.manifests['r:ok'] = { ...doc.manifests['r:ok'], text: '{"schemaVersion":3}' } as { text: string };
+    await writeFile(index, JSON.stringify(doc));
+    expect(new ArchiveCache(cacheDir).manifest('r', 'ok')).toBeUndefined();
+  });
+});
+
 describe('front-coded stat tree paths (the cache index)', () => {
   it('reads back exactly the paths written, whatever their characters', () => {
     // Random names rarely share a prefix, which is what the coding stores: names from a small set share
