@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 /**
  * Test files that replace a module with vi.mock: the replacement reaches only modules evaluated after it,
  * so in a worker shared with earlier files (which already loaded src/ with the real module) it would
- * silently not apply. These run in fresh workers of their own.
+ * silently not apply. These run in fresh workers of their own, after the others (project 'mocks').
  */
 const MOCKING_TESTS = readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.test.ts'))
@@ -57,7 +57,21 @@ export default defineConfig({
       },
       ...(MOCKING_TESTS.length === 0
         ? []
-        : [{ extends: true, test: { name: 'mocks', include: MOCKING_TESTS, isolate: true, globalSetup: ['./test/global-setup.ts'] } }]),
+        : [
+            {
+              extends: true,
+              test: {
+                name: 'mocks',
+                include: MOCKING_TESTS,
+                isolate: true,
+                globalSetup: ['./test/global-setup.ts'],
+                // After every file of the shared workers, not among them: with at most maxWorkers processes, a
+                // fresh worker for one of these files took the place of a shared one, whose files then started
+                // another worker that imported vitest, src/ and its dependencies again.
+                sequence: { groupOrder: 1 },
+              },
+            },
+          ]),
     ],
   },
 });
