@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
-import { ChartError, readChart, readOptionalText } from '../pack/chart.js';
+import { ChartError, folderEntered, MAX_CHART_ENTRIES, readChart, readOptionalText } from '../pack/chart.js';
 import { parseHelmIgnore } from '../pack/helmignore.js';
 
 /* Packing a chart directory into a deterministic .tgz, as `helm package` lays it out. */
@@ -53,16 +53,23 @@ interface ChartFileEntry {
 /**
  * The files of a chart directory in byte order of their paths, `.helmignore` honoured as Helm's loader
  * honours it (pack/helmignore.ts; what it lists is left out before any other check), symlinks inside the
- * chart followed.
+ * chart followed, as Helm's loader follows them: a folder reached through two links is stored under both
+ * paths; a link back to a folder it sits in is refused (Helm's walk of it never ends).
  */
 export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
   const rootReal = await realpath(root);
   // readChart, which packChartDirectory calls first, has refused a .helmignore Helm refuses.
   const ig = parseHelmIgnore(await readOptionalText(join(root, '.helmignore'), 1024 * 1024));
   const out: ChartFileEntry[] = [];
-  const visited = new Set<string>([rootReal]);
-  const walk = async (dir: string, rel: string): Promise<void> => {
+  let entries = 0;
+  const walk = async (dir: string, rel: string, chain: readonly string[]): Promise<void> => {
     const names = (await readdir(dir)).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
+    entries += names.length;
+    if (entries > MAX_CHART_ENTRIES) {
+      throw new ChartError('PACK_FILE', 'too-many-entries', false, `${dir}: more than ${MAX_CHART_ENTRIES} files and folders in the chart folder (symlinks followed)`, {
+        hint: 'real charts have a few hundred files; check the symlinks in the chart folder, or list what Helm should not load in .helmignore',
+      });
+    }
     for (const name of names) {
       const path = join(dir, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
@@ -75,13 +82,9 @@ export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
           throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, { hint: 'replace it with the file it points to, or list it in .helmignore' });
         }
         info = followed;
-        if (info.isDirectory()) {
-          if (visited.has(target)) continue;
-          visited.add(target);
-        }
       }
       if (info.isDirectory()) {
-        await walk(path, childRel);
+        await walk(path, childRel, await folderEntered(path, chain, false));
       } else if (info.isFile()) {
         out.push({ rel: childRel, path, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
       } else {
@@ -89,7 +92,7 @@ export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
       }
     }
   };
-  await walk(root, '');
+  await walk(root, '', [rootReal]);
   return out;
 }
 

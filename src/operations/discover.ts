@@ -105,8 +105,8 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
       let info;
       try {
         info = statSync(dir);
-      } catch {
-        throw new PackpubError('USAGE', `${arg}: no such directory`);
+      } catch (err) {
+        throw new PackpubError('USAGE', (err as NodeJS.ErrnoException).code === 'ELOOP' ? `${arg} is a symlink loop` : `${arg}: no such directory`);
       }
       if (!info.isDirectory()) throw new PackpubError('USAGE', `${arg} is not a directory`, { hint: 'give the pack folder (the one holding pack.json)' });
       if (hasPackJson(dir)) found.push(dir);

@@ -1,6 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { HelmIgnoreError, parseHelmIgnore, type HelmIgnore } from './helmignore.js';
 import { join, posix } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -785,6 +785,36 @@ interface FolderScope {
   ignore: HelmIgnore;
   /** The folder's path from the top chart folder, `/`-ended (`charts/db/`), or '' for the top. */
   prefix: string;
+  /** Real paths of the folders it sits in and its own (folderEntered). */
+  chain: readonly string[];
+}
+
+/**
+ * The real paths of `chain` (the folders a folder of the chart sits in, its own last) and `path`'s, when
+ * the reader goes down into `path`; refused when `path` leads back to one of them. Helm's directory
+ * loader (internal/sympath Walk) follows links to folders without such a check: it goes round until the
+ * path fails ("too many levels of symbolic links"), or for ever when a folder holds several such links.
+ */
+export async function folderEntered(path: string, chain: readonly string[], nested: boolean): Promise<string[]> {
+  const real = await realpath(path);
+  if (chain.includes(real)) {
+    throw new ChartError('PACK_FILE', 'helm-refuses', nested, `${path} is a symlink loop (it points back to a folder that contains it), so Helm's walk of the chart folder never ends`, {
+      hint: "replace the symlink with a copy of what it should hold, or list it in the chart's .helmignore",
+    });
+  }
+  return [...chain, real];
+}
+
+/** The names in a chart folder, sorted, counted against the entry limit (links followed: a fan-out of links stops there). */
+async function folderNames(dir: string, budget: Budget, nested: boolean): Promise<string[]> {
+  const names = (await readdir(dir)).sort();
+  budget.entries += names.length;
+  if (budget.entries > budget.maxEntries) {
+    throw new ChartError('PACK_FILE', 'too-many-entries', nested, `${dir}: more than ${budget.maxEntries} files and folders read in the chart folder (symlinks followed)`, {
+      hint: 'real charts have a few hundred files; check the symlinks in the chart folder, or list what Helm should not load in .helmignore',
+    });
+  }
+  return names;
 }
 
 /** The top folder's .helmignore, read and parsed as Helm's directory loader does; what Helm refuses is refused. */
@@ -801,7 +831,7 @@ async function helmIgnoreOf(dir: string, budget: Budget): Promise<HelmIgnore> {
 }
 
 async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?: FolderScope): Promise<HelmChart> {
-  const { ignore, prefix } = scope ?? { ignore: await helmIgnoreOf(dir, budget), prefix: '' };
+  const { ignore, prefix, chain } = scope ?? { ignore: await helmIgnoreOf(dir, budget), prefix: '', chain: [await realpath(dir)] };
   // A file .helmignore lists is not loaded by Helm: neither read nor checked here.
   const read = (name: string) => (ignore.ignores(`${prefix}${name}`, false) ? Promise.resolve(undefined) : readOptionalText(join(dir, name), budget.maxTextBytes, true));
   const chartYaml = await read('Chart.yaml');
@@ -822,13 +852,17 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   if (chartLock !== undefined) slot.chartLock = chartLock;
   const requirementsLock = await read('requirements.lock');
   if (requirementsLock !== undefined) slot.requirementsLock = requirementsLock;
-  if (budget.templates && !ignore.ignores(`${prefix}templates`, true)) await readTemplateDirectory(join(dir, 'templates'), slot, 0, ignore, `${prefix}templates/`);
+  const templates = join(dir, 'templates');
+  if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await stat(templates).catch(() => undefined))?.isDirectory() === true) {
+    await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget);
+  }
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];
   let entries: string[] = [];
   try {
-    entries = ignore.ignores(`${prefix}charts`, true) ? [] : (await readdir(join(dir, 'charts'))).sort();
-  } catch {
+    entries = ignore.ignores(`${prefix}charts`, true) ? [] : await folderNames(join(dir, 'charts'), budget, true);
+  } catch (err) {
+    if (err instanceof ChartError) throw err;
     entries = [];
   }
   // Helm's LoadFiles: every file Helm loads under charts/<name>/ (not ignored, not a .prov) makes <name> a
@@ -845,7 +879,8 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
     const rel = `${prefix}charts/${name}`;
     if (ignore.ignores(rel, info.isDirectory())) continue;
     if (info.isDirectory()) {
-      const first = await firstLoadedFile(path, `${rel}/`, ignore);
+      const scope = { ignore, prefix: `${rel}/`, chain: await folderEntered(path, chain, true) };
+      const first = await firstLoadedFile(path, scope, budget);
       if (first === undefined) continue; // nothing Helm loads: no subchart
       if (posix.extname(name) === '.tgz') {
         throw new ChartError('PACK_FILE', 'helm-refuses', true, `${dir}: Helm refuses this chart ("error unpacking subchart tar in ${String(metadata['name'])}: expected ${name}, got ${name}/${first}")`, {
@@ -854,7 +889,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
       }
       const chartYaml = ignore.ignores(`${rel}/Chart.yaml`, false) ? undefined : await statOf(join(path, 'Chart.yaml')).catch(() => undefined);
       if (chartYaml === undefined) throw unpacking(name, 'Chart.yaml file is missing');
-      if (depth < budget.maxNesting) subcharts.push(await readChartDirectory(path, budget, depth + 1, { ignore, prefix: `${rel}/` }));
+      if (depth < budget.maxNesting) subcharts.push(await readChartDirectory(path, budget, depth + 1, scope));
     } else if (posix.extname(name) === '.tgz') {
       subcharts.push(await readArchiveFile(path, budget, depth + 1));
     } else if (posix.extname(name) !== '.prov') {
@@ -869,38 +904,43 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
  * to LoadFiles for subchart <name>, relative to that folder: not ignored by .helmignore, not a `.prov`
  * (those stay with the parent chart); links are followed, as Helm's walk follows them. Undefined: none.
  */
-async function firstLoadedFile(dir: string, prefix: string, ignore: HelmIgnore, depth = 0): Promise<string | undefined> {
+async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, depth = 0): Promise<string | undefined> {
+  const { ignore, prefix, chain } = scope;
   let names: string[];
   try {
-    names = (await readdir(dir)).sort();
-  } catch {
+    names = await folderNames(dir, budget, true);
+  } catch (err) {
+    if (err instanceof ChartError) throw err;
     return undefined;
   }
   for (const name of names) {
-    const info = await stat(join(dir, name)).catch(() => undefined);
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
     if (!info.isDirectory()) {
       if (posix.extname(name) !== '.prov') return name;
     } else if (depth < MAX_FOLDER_NESTING) {
-      const below = await firstLoadedFile(join(dir, name), `${prefix}${name}/`, ignore, depth + 1);
+      const below = await firstLoadedFile(path, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, true) }, budget, depth + 1);
       if (below !== undefined) return `${name}/${below}`;
     }
   }
   return undefined;
 }
 
-async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, ignore: HelmIgnore, prefix: string): Promise<void> {
+async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, scope: FolderScope, budget: Budget): Promise<void> {
+  const { ignore, prefix, chain } = scope;
   let names: string[];
   try {
-    names = (await readdir(dir)).sort();
-  } catch {
+    names = await folderNames(dir, budget, false);
+  } catch (err) {
+    if (err instanceof ChartError) throw err;
     return;
   }
   for (const name of names) {
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
-    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, ignore, `${prefix}${name}/`);
+    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget);
     else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, await readFile(path, 'utf8'));
   }
 }

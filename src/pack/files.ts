@@ -76,7 +76,7 @@ async function openForRead(path: string): Promise<ReadHandle> {
 /** What a path named by the pack turned out to be. */
 export type PackFileStatus =
   | { kind: 'file'; /** Real path (symlinks resolved), inside the pack. */ realPath: string; size: number }
-  | { kind: 'missing'; /** Set when a symlink exists but points nowhere. */ danglingLink?: boolean }
+  | { kind: 'missing'; /** Set when a symlink is there but leads to no file: to nothing, or round in a loop. */ brokenLink?: 'dangling' | 'loop' }
   | { kind: 'outside'; /** Where it leads, when known (absolute). */ target?: string }
   | { kind: 'not-file'; /** "a directory", "a FIFO", ... */ what: string; realPath: string };
 
@@ -95,6 +95,9 @@ export async function resolvePackDir(dir: string, display = dir): Promise<string
   try {
     real = await fsCalls.realpath(resolve(dir));
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new PackpubError('USAGE', `pack folder "${display}" is a symlink loop`, { hint: 'point the symlink at the pack folder, or give the pack folder itself', cause: err });
+    }
     throw new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
       hint: 'give the path of a pack folder (the folder that holds pack.json)',
       cause: err,
@@ -132,7 +135,8 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   try {
     link = await fsCalls.lstat(joined);
   } catch (err) {
-    if (isMissingError(err)) return { kind: 'missing' };
+    // ELOOP here: a folder on the way is a symlink loop.
+    if (isMissingError(err)) return (err as NodeJS.ErrnoException).code === 'ELOOP' ? { kind: 'missing', brokenLink: 'loop' } : { kind: 'missing' };
     throw err;
   }
   if ((await ignoresCase(joined, link)) && !(await namedExactly(packDir, rel))) return { kind: 'missing' };
@@ -144,13 +148,22 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   try {
     real = await fsCalls.realpath(joined);
   } catch (err) {
-    if (isMissingError(err)) return { kind: 'missing', danglingLink: true };
+    if (isMissingError(err)) return { kind: 'missing', brokenLink: (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'dangling' };
     throw err;
   }
   if (!isInside(packDir, real)) return { kind: 'outside', target: real };
   const info = await fsCalls.stat(real);
   if (!info.isFile()) return { kind: 'not-file', what: describeKind(info), realPath: real };
   return { kind: 'file', realPath: real, size: info.size };
+}
+
+/**
+ * What a `missing` status left by a broken symlink is, for a message that would otherwise say the file
+ * is missing: push's walk refuses the link too. Undefined when nothing is there.
+ */
+export function brokenLinkText(status: { brokenLink?: 'dangling' | 'loop' }): string | undefined {
+  if (status.brokenLink === undefined) return undefined;
+  return status.brokenLink === 'loop' ? 'a symlink loop (it never leads to a file)' : 'a symlink to a file that does not exist';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { PackpubError } from '../errors.js';
-import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack } from './files.js';
+import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { JsonSyntaxError, parseLocatedJson, type LocatedJson } from './json-source.js';
 
@@ -124,11 +124,12 @@ export async function readPackJson(dir: string): Promise<PackJsonRead> {
   const status = await statInPack(dir, PACK_FILES.packJson);
   switch (status.kind) {
     case 'missing': {
-      const other = status.danglingLink === true ? undefined : await lookAlikeName(dir, PACK_FILES.packJson);
+      const broken = brokenLinkText(status);
+      const other = broken === undefined ? await lookAlikeName(dir, PACK_FILES.packJson) : undefined;
       return packJsonProblem(
         'pack-json-missing',
-        status.danglingLink === true
-          ? 'a symlink to a file that does not exist; replace it with the real file'
+        broken !== undefined
+          ? `${broken}; replace it with the real file`
           : other === undefined
             ? 'missing; every pack needs one (name, displayName, version, layer). Is this the pack folder?'
             : `missing; found "${other}", but Palette reads only pack.json: rename it`,

@@ -8,7 +8,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, isChartArchiveName, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
-import { formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
+import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
@@ -297,14 +297,15 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
       }
       switch (status.kind) {
         case 'missing': {
-          const found = status.danglingLink === true ? undefined : await lookAlikes(root, entry, field === 'charts');
+          const broken = brokenLinkText(status);
+          const found = broken === undefined ? await lookAlikes(root, entry, field === 'charts') : undefined;
           findings.push({
             severity: 'error',
             rule: field === 'charts' ? 'chart-missing' : 'manifest-missing',
             ...base,
             message:
-              status.danglingLink === true
-                ? `${noun} "${entry}" is a symlink to a file that does not exist; replace it with the real file`
+              broken !== undefined
+                ? `${noun} "${entry}" is ${broken}; replace it with the real file`
                 : `${noun} "${entry}" does not exist in the pack; ${found ?? 'add the file or fix the path (it is relative to the pack folder)'}`,
           });
           continue;
@@ -484,7 +485,8 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   const stat = await statOrFinding(root, PACK_FILES.values);
   if (stat.status === undefined) return { findings: stat.findings, usableText: '' };
   if (stat.status.kind === 'missing') {
-    const other = await lookAlikeName(root, PACK_FILES.values);
+    const broken = brokenLinkText(stat.status);
+    const other = broken === undefined ? await lookAlikeName(root, PACK_FILES.values) : undefined;
     return {
       findings: [
         {
@@ -492,9 +494,11 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
           rule: 'values-missing',
           file: PACK_FILES.values,
           message:
-            other === undefined
-              ? 'missing; every pack needs one (it may be empty for OS packs): create it with at least `pack:` settings'
-              : `missing; found "${other}", but Palette reads only values.yaml: rename it`,
+            broken !== undefined
+              ? `${broken}; replace it with the real file`
+              : other === undefined
+                ? 'missing; every pack needs one (it may be empty for OS packs): create it with at least `pack:` settings'
+                : `missing; found "${other}", but Palette reads only values.yaml: rename it`,
         },
       ],
       usableText: '',
@@ -663,8 +667,9 @@ async function logoFindings(root: string): Promise<Finding[]> {
   const status = stat.status;
   switch (status.kind) {
     case 'missing': {
-      const other = await lookAlikeName(root, PACK_FILES.logo);
-      const message = other === undefined ? 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
+      const broken = brokenLinkText(status);
+      const other = broken === undefined ? await lookAlikeName(root, PACK_FILES.logo) : undefined;
+      const message = broken !== undefined ? `${broken}; replace it with the real file` : other === undefined ? 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
       return [{ severity: 'error', rule: 'logo-missing', file: PACK_FILES.logo, message }];
     }
     case 'outside':
@@ -708,9 +713,12 @@ async function readmeFindings(root: string): Promise<Finding[]> {
   if (stat.status === undefined) return stat.findings;
   switch (stat.status.kind) {
     case 'missing': {
-      const other = await lookAlikeName(root, PACK_FILES.readme);
+      const broken = brokenLinkText(stat.status);
+      const other = broken === undefined ? await lookAlikeName(root, PACK_FILES.readme) : undefined;
       const message =
-        other === undefined
+        broken !== undefined
+          ? `${broken}; replace it with the real file`
+          : other === undefined
           ? 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)'
           : `missing; found "${other}", but pack-central requires README.md exactly: rename it`;
       return [{ severity: 'warning', rule: 'readme-missing', file: PACK_FILES.readme, message }];

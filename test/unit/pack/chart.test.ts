@@ -167,6 +167,62 @@ describe('readChart', () => {
     expect((err as Error).message).toBe(`${dir}: Helm refuses this chart ${message}`);
   });
 
+  // Helm's directory loader (internal/sympath Walk) follows links to folders with no loop check: a link back
+  // up makes it walk round until the path fails ("too many levels of symbolic links"), or, with several
+  // such links in one folder, for ever. packpub's folder reader went round the same way (init --from-chart,
+  // and validate looking for an unpacked chart beside a missing archive, never ended).
+  describe('symlink loops in an unpacked chart folder', () => {
+    async function loopedFolder(links: Record<string, string>, files: Record<string, string> = {}): Promise<string> {
+      const dir = join(work, `loop-${Math.random().toString(16).slice(2)}`);
+      await put(dir, { 'Chart.yaml': PARENT_CHART, 'templates/cm.yaml': 'a: {{ .Values.a }}\n', ...files });
+      for (const [link, target] of Object.entries(links)) {
+        await mkdir(join(dir, link, '..'), { recursive: true });
+        await symlink(target, join(dir, link));
+      }
+      return dir;
+    }
+    const six = (folder: string, target = '.') => Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`${folder}/l${i}`, target]));
+
+    it.each<{ name: string; links: Record<string, string>; files?: Record<string, string>; at: string }>([
+      { name: 'templates/ linking to itself six times', links: six('templates'), at: 'templates/l1' },
+      { name: 'a subchart folder holding only links to itself', links: six('charts/sub'), at: 'charts/sub/l1' },
+      { name: 'two folders linking to each other', links: { 'templates/a/to-b': '../b', 'templates/b/to-a': '../a' }, at: 'templates/a/to-b/to-a' },
+    ])('refuses $name, naming the link, at once', async ({ links, files, at }) => {
+      const dir = await loopedFolder(links, files);
+      const err = await readChart(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChartError);
+      expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses' });
+      expect((err as Error).message).toContain(`${join(dir, at)} is a symlink loop (it points back to a folder that contains it)`);
+    });
+
+    it('refuses packing a folder with a link back up anywhere, where Helm loads every file (init --from-chart)', async () => {
+      const dir = await loopedFolder({ 'files/up': '..' }, { 'files/a.txt': 'a\n' });
+      const err = await packChartDirectory(dir, join(work, 'looped.tgz')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses' });
+      expect((err as Error).message).toContain(`${join(dir, 'files/up')} is a symlink loop (it points back to a folder that contains it)`);
+    });
+
+    it('packs a folder reached through two links under both paths, as Helm loads it', async () => {
+      const dir = await loopedFolder({ 'files/one': '../shared', 'files/two': '../shared' }, { 'shared/s.txt': 's\n' });
+      await packChartDirectory(dir, join(work, 'twice.tgz'));
+      expect((await listTgz(join(work, 'twice.tgz'))).map((e) => e.name).filter((n) => n.endsWith('s.txt'))).toEqual(['parent/files/one/s.txt', 'parent/files/two/s.txt', 'parent/shared/s.txt']);
+    });
+
+    it('follows a link to a folder that is not above it, as Helm does', async () => {
+      const dir = await loopedFolder({ 'templates/shared': '../shared' }, { 'shared/svc.yaml': 'b: {{ .Values.b }}\n' });
+      expect((await readChart(dir)).templateValuePaths).toEqual([['a'], ['b']]);
+    });
+
+    it('stops a fan-out of links without a loop at the entry limit', async () => {
+      const links: Record<string, string> = {};
+      for (let level = 0; level < 10; level++) for (const i of [1, 2, 3]) links[`templates/d${level}/x${i}`] = `../d${level + 1}`;
+      const dir = await loopedFolder(links, { 'templates/d10/t.yaml': 'c: 1\n' });
+      const err = await readChart(join(dir), { maxEntries: 1000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'too-many-entries' });
+      expect((err as Error).message).toContain('more than 1000 files and folders');
+    });
+  });
+
   it.each<{ name: string; files: Record<string, string>; problem: string; nested: boolean; message: RegExp }>([
     { name: 'an archive without Chart.yaml', files: { 'x/values.yaml': 'a: 1\n' }, problem: 'no-chart-yaml', nested: false, message: /Helm refuses this chart archive \("Chart\.yaml file is missing"\)$/ },
     { name: 'a Chart.yaml without a name', files: { 'x/Chart.yaml': 'version: 1.0.0\n' }, problem: 'bad-metadata', nested: false, message: /Chart\.yaml: no name \(Helm: "validation: chart\.metadata\.name is required"\)/ },

@@ -28,7 +28,7 @@ describe('statInPack', () => {
     expect(await statInPack(pack, 'values.yaml')).toEqual({ kind: 'file', realPath: join(pack, 'values.yaml'), size: 5 });
     expect(await statInPack(pack, 'README.md')).toEqual({ kind: 'file', realPath: join(pack, 'docs', 'readme.md'), size: 5 });
     expect(await statInPack(pack, 'logo.png')).toEqual({ kind: 'outside', target: join(top, 'outside.png') });
-    expect(await statInPack(pack, 'schema.yaml')).toEqual({ kind: 'missing', danglingLink: true });
+    expect(await statInPack(pack, 'schema.yaml')).toEqual({ kind: 'missing', brokenLink: 'dangling' });
     expect(await statInPack(pack, 'presets.yaml')).toEqual({ kind: 'not-file', what: 'a directory', realPath: join(pack, 'presets.yaml') });
     expect(await statInPack(pack, 'docs/readme.md')).toEqual({ kind: 'file', realPath: join(pack, 'docs', 'readme.md'), size: 5 });
     expect(await statInPack(pack, 'nothing.yaml')).toEqual({ kind: 'missing' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
+import { discoverPacks } from '../../../src/operations/discover.js';
 import type { Finding } from '../../../src/pack/findings.js';
 import { MAX_PACK_TEXT_BYTES, loadPack, validatePack } from '../../../src/pack/index.js';
 import { zeroBombTgz } from './fixtures.js';
@@ -48,6 +49,11 @@ const removed = (file: string) => (dir: string) => rm(join(dir, file));
 const folderInstead = (file: string) => async (dir: string) => {
   await rm(join(dir, file));
   await mkdir(join(dir, file));
+};
+/** `file` of the valid pack replaced by a symlink to `target`. */
+const linkInstead = (file: string, target: string) => async (dir: string) => {
+  await rm(join(dir, file));
+  await symlink(target, join(dir, file));
 };
 /** `gone` removed from the valid pack and `rel` written beside where it was (another version, name or case). */
 const replaced = (gone: string, rel: string, content: () => string | Promise<Buffer>) => async (dir: string) => {
@@ -422,6 +428,24 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'path-outside-pack', file: 'pack.json', path: 'charts[0]', message: 'points outside the pack folder' },
   },
   {
+    name: 'chart archive that is a symlink loop',
+    mutate: linkInstead('charts/web-1.0.0.tgz', 'web-1.0.0.tgz'),
+    expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'chart archive "charts/web-1.0.0.tgz" is a symlink loop (it never leads to a file); replace it with the real file' },
+    alsoRules: ['file-not-archivable'],
+  },
+  {
+    name: 'values.yaml that is a symlink loop',
+    mutate: linkInstead('values.yaml', 'values.yaml'),
+    expect: { severity: 'error', rule: 'values-missing', file: 'values.yaml', message: 'a symlink loop (it never leads to a file); replace it with the real file' },
+    alsoRules: ['file-not-archivable'],
+  },
+  {
+    name: 'logo.png that is a dangling symlink',
+    mutate: linkInstead('logo.png', 'gone.png'),
+    expect: { severity: 'error', rule: 'logo-missing', file: 'logo.png', message: 'a symlink to a file that does not exist; replace it with the real file' },
+    alsoRules: ['file-not-archivable'],
+  },
+  {
     name: 'chart directory listed instead of its archive',
     mutate: async (dir) => {
       await putFile(dir, 'charts/web/Chart.yaml', 'name: web\n');
@@ -769,6 +793,32 @@ describe('hostile pack input', () => {
     }
     const report = await validatePack(dir);
     expect(report.findings.find((f) => f.file === 'values.yaml')).toMatchObject({ severity: 'error', rule: 'not-a-file', message: expect.stringContaining('named pipe') });
+  });
+
+  // Looking for the chart unpacked beside a missing archive read the folder through its links: six links
+  // of a subchart folder to itself made that walk go on for ever (validate never ended).
+  it('ends, naming the loop, when a missing chart archive sits beside an unpacked chart folder full of symlink loops', async () => {
+    const dir = await freshPack();
+    await rm(join(dir, 'charts/web-1.0.0.tgz'));
+    await putFile(dir, 'charts/web/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\n');
+    await mkdir(join(dir, 'charts/web/charts/sub'), { recursive: true });
+    for (const i of [1, 2, 3, 4, 5, 6]) await symlink('.', join(dir, `charts/web/charts/sub/l${i}`));
+    const report = await validatePack(dir);
+    // (The archive walk's file-not-archivable for the loop is validate-folder's, checked in the e2e tests.)
+    expect(report.findings.map((f) => [f.rule, f.file])).toEqual([['chart-missing', 'pack.json']]);
+  });
+
+  it('refuses a pack folder that is a symlink loop as such, not as missing', async () => {
+    const dir = join(root, `case-${++counter}`);
+    await mkdir(dir);
+    await symlink('loop', join(dir, 'loop'));
+    const err = await validatePack(join(dir, 'loop')).catch((e: unknown) => e);
+    expect(isPackpubError(err, 'USAGE')).toBe(true);
+    expect((err as Error).message).toBe(`pack folder "${join(dir, 'loop')}" is a symlink loop`);
+    // push and validate of many packs find them first
+    const found = await discoverPacks(['loop'], { cwd: dir }).catch((e: unknown) => e);
+    expect(isPackpubError(found, 'USAGE')).toBe(true);
+    expect((found as Error).message).toBe('loop is a symlink loop');
   });
 
   it('refuses a chart archive that inflates past Helm\'s 100 MiB limit', async () => {
