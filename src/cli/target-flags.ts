@@ -169,7 +169,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'ecr-kms-key', group: 'ecr-create', type: 'string', describe: 'KMS key ARN or id for --ecr-encryption KMS; a pack whose existing repository uses another key is refused' },
   { name: 'ecr-tag', group: 'ecr-create', type: 'string', array: true, describe: 'Resource tag KEY=VALUE for repositories packpub creates (repeatable; missing on an existing one: a warning)' },
   { name: 'create-project', group: 'harbor', type: 'boolean', default: false, describe: 'Create the Harbor project (first segment of the base path) when it is missing' },
-  { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout instead of text (push, copy, delete: fields in docs/report.md)' },
+  { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout instead of text (fields in docs/report.md)' },
   { name: 'json-lines', group: 'output-lines', type: 'boolean', describe: 'Print one JSON line per result, then a summary line' },
   {
     name: 'check-images',

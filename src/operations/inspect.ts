@@ -16,6 +16,7 @@ export interface InspectResult {
   reference: string;
   repository: string;
   manifest: { digest: Digest; size: number; mediaType: string; created?: string; content: ImageManifest };
+  /** The pack layer's descriptor (mediaType, digest, size, annotations) and its title annotation. */
   layer: Descriptor & { title?: string };
   /** The archive's top-level folder. */
   folder?: string;
@@ -69,7 +70,14 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
       ...(created === undefined ? {} : { created }),
       content: resolved.manifest,
     },
-    layer: { ...layer, ...(title === undefined ? {} : { title }) },
+    // The descriptor's documented fields only (docs/report.md): anything else a registry put in it is in manifest.content.
+    layer: {
+      mediaType: layer.mediaType,
+      digest: layer.digest,
+      size: layer.size,
+      ...(layer.annotations === undefined ? {} : { annotations: layer.annotations }),
+      ...(title === undefined ? {} : { title }),
+    },
     ...(folder === undefined ? {} : { folder }),
     ...(packJson === undefined ? {} : { packJson }),
   };

@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { packRepository } from '../../src/pack/naming.js';
+import { openTarget } from '../../src/targets/open.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -17,6 +22,9 @@ const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 
 let validateDocument: ValidateFunction;
 let validateLine: ValidateFunction;
+let validateListOutput: ValidateFunction;
+let validateInspectOutput: ValidateFunction;
+let schema: { $id: string; $defs: Record<string, unknown> };
 let root: string;
 let cleanup: () => Promise<void>;
 let valid: string;
@@ -43,12 +51,14 @@ const PUSH_STATUSES = ['published', 'unchanged', 'overwritten', 'skipped', 'conf
 const COPY_STATUSES = ['copied', 'unchanged', 'overwritten', 'skipped', 'conflict', 'failed', 'planned'];
 
 beforeAll(async () => {
-  const schema = JSON.parse(await readFile(SCHEMA_PATH, 'utf8')) as { $id: string };
+  schema = JSON.parse(await readFile(SCHEMA_PATH, 'utf8')) as typeof schema;
   // ajv defaults (strictRequired off): `required` inside if/then names properties declared one level up.
   const ajv = new Ajv2020({ allErrors: true });
   ajv.addSchema(schema);
   validateDocument = ajv.getSchema(schema.$id) as ValidateFunction;
   validateLine = ajv.getSchema(`${schema.$id}#/$defs/jsonLine`) as ValidateFunction;
+  validateListOutput = ajv.getSchema(`${schema.$id}#/$defs/listOutput`) as ValidateFunction;
+  validateInspectOutput = ajv.getSchema(`${schema.$id}#/$defs/inspectOutput`) as ValidateFunction;
   ({ dir: root, cleanup } = await tempDir('packpub-report-'));
   layout = join(root, 'layout');
   valid = await writePack(join(root, 'packs/hello-1.0.0'), { name: 'hello', version: '1.0.0' });
@@ -169,5 +179,71 @@ describe('copy --json', () => {
     const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string });
     for (const line of lines) expectValid(validateLine, line);
     expect(lines.map((l) => l.type)).toEqual(['result', 'summary']);
+  });
+});
+
+/** Every field name the schema node gives an object, through local $refs; `free` fields' insides are not followed. */
+function schemaFields(schema: Record<string, unknown>, node: unknown, free: ReadonlySet<string>, out = new Set<string>()): Set<string> {
+  const n = node as { $ref?: string; properties?: Record<string, unknown>; items?: unknown };
+  if (n.$ref !== undefined) return schemaFields(schema, (schema['$defs'] as Record<string, unknown>)[n.$ref.replace('#/$defs/', '')], free, out);
+  if (n.items !== undefined) schemaFields(schema, n.items, free, out);
+  for (const [name, sub] of Object.entries(n.properties ?? {})) {
+    out.add(name);
+    if (!free.has(name)) schemaFields(schema, sub, free, out);
+  }
+  return out;
+}
+
+/** The field names in the first column of the tables of docs/report.md's section `heading`. */
+function documentedFields(markdown: string, heading: string): Set<string> {
+  const start = markdown.indexOf(`\n## ${heading}\n`);
+  expect(start, heading).toBeGreaterThan(-1);
+  const end = markdown.indexOf('\n## ', start + 1);
+  const section = markdown.slice(start, end === -1 ? undefined : end);
+  const names = new Set<string>();
+  for (const line of section.split('\n')) {
+    const cell = /^\| ([^|]+) \|/.exec(line)?.[1];
+    if (cell === undefined || cell === 'field' || cell.startsWith('---')) continue;
+    for (const m of cell.matchAll(/`([^`]+)`/g)) names.add(m[1]!);
+  }
+  return names;
+}
+
+describe('list --json and inspect --json', () => {
+  it('print what docs/report.md documents, field for field, and the schema holds (a tag that is no pack too)', async () => {
+    const store = join(root, 'list-layout');
+    expect((await runCli(['push', valid, '--oci-layout', store], { env: ENV })).code).toBe(0);
+    // A Helm chart under the base path: listed, with notPack.
+    const target = await openTarget({ ociLayout: store });
+    const repo = packRepository('', 'nginx');
+    const config = Buffer.from('{}');
+    const layer = Buffer.from('not read');
+    const configDesc = { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: sha256Digest(config), size: config.length };
+    const layerDesc = { mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', digest: sha256Digest(layer), size: layer.length };
+    await target.store.pushBlob(repo, configDesc, () => Readable.from([config]));
+    await target.store.pushBlob(repo, layerDesc, () => Readable.from([layer]));
+    await target.store.pushManifest(repo, '1.0.0', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: configDesc, layers: [layerDesc] })), MEDIA_TYPE_OCI_MANIFEST);
+    await target.store.close();
+
+    const list = await runCli(['list', '--oci-layout', store, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as { packs: Array<{ name: string; versions: Array<{ version: string; notPack?: string; size?: number }> }> };
+    expectValid(validateListOutput, listed);
+    expectValid(validateDocument, listed);
+    expect(listed.packs.map((p) => [p.name, p.versions.map((v) => [v.version, v.notPack ?? v.size])])).toEqual([
+      ['hello', [['1.0.0', expect.any(Number)]]],
+      ['nginx', [['1.0.0', 'a Helm chart']]],
+    ]);
+
+    const inspect = await runCli(['inspect', 'hello:1.0.0', '--oci-layout', store, '--json']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    const inspected = JSON.parse(inspect.stdout) as { layer: { title?: string }; packJson?: { name?: string } };
+    expectValid(validateInspectOutput, inspected);
+    expect(inspected).toMatchObject({ layer: { title: 'hello-1.0.0.tar.gz' }, packJson: { name: 'hello' } });
+
+    const markdown = await readFile(fileURLToPath(new URL('../../docs/report.md', import.meta.url)), 'utf8');
+    const free = new Set(['content', 'packJson']);
+    expect([...documentedFields(markdown, '`list --json`')].sort()).toEqual([...schemaFields(schema, schema['$defs'].listOutput, free)].sort());
+    expect([...documentedFields(markdown, '`inspect --json`')].sort()).toEqual([...schemaFields(schema, schema['$defs'].inspectOutput, free)].sort());
   });
 });
