@@ -1,7 +1,5 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { normalizeImage } from '../../src/operations/check-images.js';
@@ -10,6 +8,7 @@ import { pushTestPack } from '../support/artifacts.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { freePort, startRegistry, type RunningRegistry } from '../support/registry.js';
 
 /** A pack whose pack.content.images lists exactly `images`. */
@@ -25,8 +24,6 @@ describe('--check-images', () => {
   let work: { dir: string; cleanup: () => Promise<void> };
   let dockerConfig: string;
   const password = `pw-${Math.random().toString(36).slice(2)}`;
-  let validateDocument: ValidateFunction;
-  let validateLine: ValidateFunction;
 
   /** Repositories the registry holds below `base`/ (the catalog, as a client would list it). */
   async function repositoriesUnder(registry: RunningRegistry, base: string): Promise<string[]> {
@@ -35,9 +32,6 @@ describe('--check-images', () => {
     return ((await res.json()) as { repositories: string[] }).repositories.filter((r) => r.startsWith(`${base}/`));
   }
 
-  function expectValid(validate: ValidateFunction, value: unknown): void {
-    expect(validate(value), JSON.stringify(validate.errors, null, 2)).toBe(true);
-  }
 
   beforeAll(async () => {
     [anon, gated] = await Promise.all([startRegistry(), startRegistry({ auth: 'htpasswd', users: { alice: password } })]);
@@ -53,11 +47,6 @@ describe('--check-images', () => {
     await mkdir(dockerConfig);
     const auth = Buffer.from(`alice:${password}`).toString('base64');
     await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [gated.host]: { auth } } }));
-    const schema = JSON.parse(await readFile(fileURLToPath(new URL('../../docs/report.schema.json', import.meta.url)), 'utf8')) as { $id: string };
-    const ajv = new Ajv2020({ allErrors: true });
-    ajv.addSchema(schema);
-    validateDocument = ajv.getSchema(schema.$id) as ValidateFunction;
-    validateLine = ajv.getSchema(`${schema.$id}#/$defs/jsonLine`) as ValidateFunction;
   }, 60_000);
 
   afterAll(async () => {
@@ -161,7 +150,7 @@ describe('--check-images', () => {
       expect(run.stderr).toContain(`image ${missingImage()} does not exist`);
       expect(run.stderr).toContain('packpub: 1 image not found; nothing was published');
       const report = JSON.parse(run.stdout) as { ok: boolean; target: string; summary: Record<string, number>; results: Result[] };
-      expectValid(validateDocument, report);
+      expectReportValid(report);
       expect(report.ok).toBe(false);
       expect(report.summary).toMatchObject({ total: 2, failed: 2, published: 0, uploadedBytes: 0 });
       const bad = report.results.find((r) => r.name === 'culprit');
@@ -178,7 +167,7 @@ describe('--check-images', () => {
       const run = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
       expect(run.code).toBe(1);
       const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; status?: string; error?: { code: string }; summary?: Record<string, number> });
-      for (const line of lines) expectValid(validateLine, line);
+      for (const line of lines) expectReportValid(line, '#/$defs/jsonLine');
       expect(lines.map((l) => `${l.type} ${l.name ?? ''} ${l.status ?? ''} ${l.error?.code ?? ''}`.trim())).toEqual([
         'result bystander failed IMAGE_NOT_FOUND',
         'result culprit failed IMAGE_NOT_FOUND',
@@ -213,7 +202,7 @@ describe('--check-images', () => {
       expect(run.stderr).toContain(`image ${missingImage()} does not exist`);
       expect(run.stderr).toContain('packpub: 1 image not found; 1 pack naming it not published (--continue-on-error: publishing the other 1)');
       const report = JSON.parse(run.stdout) as { ok: boolean; summary: Record<string, number>; results: Result[] };
-      expectValid(validateDocument, report);
+      expectReportValid(report);
       expect(report.ok).toBe(false);
       expect(report.summary).toMatchObject({ total: 2, published: 1, failed: 1 });
       expect(report.results.find((r) => r.name === 'culprit')).toMatchObject({ status: 'failed', error: { code: 'IMAGE_NOT_FOUND' } });
@@ -225,7 +214,7 @@ describe('--check-images', () => {
       });
       expect(lines.code).toBe(1);
       const parsed = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; status?: string; summary?: Record<string, number> });
-      for (const line of parsed) expectValid(validateLine, line);
+      for (const line of parsed) expectReportValid(line, '#/$defs/jsonLine');
       expect(parsed.map((l) => `${l.type} ${l.name ?? ''} ${l.status ?? ''}`.trim()).sort()).toEqual(['result bystander unchanged', 'result culprit failed', 'summary']);
       expect(parsed.at(-1)?.summary).toMatchObject({ total: 2, unchanged: 1, failed: 1 });
       // Every pack naming a missing image: nothing to go on with, as without the flag.
@@ -241,7 +230,7 @@ describe('--check-images', () => {
       expect(run.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as { ok: boolean; results: Result[] };
-      expectValid(validateDocument, report);
+      expectReportValid(report);
       expect(report.ok).toBe(true);
       expect(report.results).toHaveLength(1);
       expect(report.results[0]).toMatchObject({ name: 'noted', status: 'published' });
@@ -252,7 +241,7 @@ describe('--check-images', () => {
       expect(lines.code).toBe(0);
       const result = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as Result & { type: string }).find((l) => l.type === 'result');
       expect(result).toMatchObject({ status: 'unchanged', findings: [{ severity: 'info', rule: 'image-gated' }] });
-      if (result !== undefined) expectValid(validateLine, result);
+      if (result !== undefined) expectReportValid(result, '#/$defs/jsonLine');
     });
       it("images on the target registry are checked with the target's credentials, and only there", async () => {
       const pack = await packWithImages(join(work.dir, 'report'), 'own-registry', [gatedImage()]);
@@ -265,7 +254,7 @@ describe('--check-images', () => {
       expect(own.stdout + own.stderr).not.toContain(password);
       expect(own.code).toBe(0);
       const report = JSON.parse(own.stdout) as { results: Result[] };
-      expectValid(validateDocument, report);
+      expectReportValid(report);
       expect(report.results[0]).toMatchObject({ name: 'own-registry', status: 'published' });
       expect(report.results[0]?.findings).toBeUndefined();
       // A missing image on the target registry is found missing (not "gated") with the same credentials.

@@ -1,10 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { parsePackRef } from '../../src/oci/reference.js';
 import { applyDelete, deleteSucceeded, planDelete } from '../../src/operations/delete.js';
@@ -17,6 +14,7 @@ import { writePack } from '../support/packs.js';
 import { startRecordingProxy, type ProxyAction } from '../support/recording-proxy.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectLayout, skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 import { startTokenServer } from '../support/token-server.js';
 
@@ -30,14 +28,6 @@ import { startTokenServer } from '../support/token-server.js';
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 const REPO = 'spectro-packs/archive/hello';
 
-let validateReport: ValidateFunction;
-beforeAll(async () => {
-  const schema = JSON.parse(await readFile(fileURLToPath(new URL('../../docs/report.schema.json', import.meta.url)), 'utf8')) as { $id: string };
-  const ajv = new Ajv2020({ allErrors: true });
-  ajv.addSchema(schema);
-  validateReport = ajv.getSchema(schema.$id) as ValidateFunction;
-});
-
 interface DeleteJson {
   ok: boolean;
   operation: string;
@@ -49,7 +39,7 @@ interface DeleteJson {
 /** The --json document, checked against docs/report.schema.json. */
 function reportOf(run: CliRun): DeleteJson {
   const doc = JSON.parse(run.stdout) as DeleteJson;
-  expect(validateReport(doc), JSON.stringify(validateReport.errors, null, 2)).toBe(true);
+  expectReportValid(doc);
   return doc;
 }
 

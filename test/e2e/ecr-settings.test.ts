@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -46,13 +45,6 @@ async function tagsIn(repo: string): Promise<string[]> {
   const res = await fetch(`${w.registry.url}/v2/${repo}/tags/list`);
   if (res.status === 404) return [];
   return ((await res.json()) as { tags: string[] | null }).tags ?? [];
-}
-
-/** The report validates against docs/report.schema.json, whose `warnings` is part of the contract. */
-async function expectSchemaValid(report: unknown): Promise<void> {
-  const schema = JSON.parse(await readFile(new URL('../../docs/report.schema.json', import.meta.url), 'utf8')) as object;
-  const validate = new Ajv2020({ allErrors: true }).compile(schema);
-  expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
 }
 
 interface JsonResult {
@@ -123,7 +115,8 @@ describe('ECR settings asked for a pack repository that already exists', () => {
     const report = JSON.parse(json.stdout) as { ok: boolean; results: JsonResult[] };
     expect(report.ok).toBe(true);
     expect(report.results[0]?.status).toBe('unchanged');
-    await expectSchemaValid(report);
+    // The report validates against docs/report.schema.json, whose `warnings` is part of the contract.
+    expectReportValid(report);
     expect(report.results[0]?.warnings?.map((x) => x.message.split(' was asked')[0])).toEqual(['--ecr-encryption AES256', '--ecr-tag-mutability MUTABLE', '--ecr-tag']);
     expect(json.stderr).toContain(`warning: hello:1.0.0 -> ${w.host}/${repo}:1.0.0: --ecr-tag-mutability MUTABLE was asked`);
     expect(json.stderr.split('\n').filter((l) => l.startsWith('::warning '))).toHaveLength(3);
@@ -182,7 +175,7 @@ describe('copy into an ECR pack repository that already exists', () => {
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { results: Array<{ status: string; warnings?: { message: string }[] }> };
     expect(report.results[0]?.status).toBe('copied');
-    await expectSchemaValid(report);
+    expectReportValid(report);
     expect(report.results[0]?.warnings?.map((x) => x.message)).toEqual([
       '--ecr-tag-mutability MUTABLE was asked, but the ECR repository copied/spectro-packs/archive/hello already existed with IMMUTABLE tags, which ECR keeps',
     ]);
@@ -205,7 +198,7 @@ describe('copy into an ECR pack repository that already exists', () => {
     const run = await runCli(['copy', 'hello:1.0.0', ...to, '--ecr-encryption', 'KMS', '--ecr-tag-mutability', 'MUTABLE', '--dry-run', '--json'], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<{ status: string; plan?: string; bytesToCopy?: number; warnings?: { message: string }[] }> };
-    await expectSchemaValid(report);
+    expectReportValid(report);
     expect(report.ok).toBe(true);
     expect(report.results[0]).toMatchObject({ status: 'planned', plan: 'conflict', bytesToCopy: 0 });
     expect(report.results[0]?.warnings?.map((x) => x.message)).toEqual([
@@ -250,7 +243,7 @@ describe('push --dry-run against ECR repositories with their own settings (what 
     const run = await runCli(['push', w.pack, w.other, ...ecrArgs('dryenc'), '--ecr-encryption', 'KMS', '--dry-run', '--json'], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<JsonResult & { plan?: string; bytesToUpload?: number }> };
-    await expectSchemaValid(report);
+    expectReportValid(report);
     const hello = report.results.find((r) => r.name === 'hello');
     expect(hello).toMatchObject({ status: 'planned', plan: 'conflict', bytesToUpload: 0 });
     expect(hello?.warnings?.[0]?.message).toBe(
@@ -289,7 +282,7 @@ describe('push --dry-run against ECR repositories with their own settings (what 
     const run = await runCli(['push', w.pack, ...ecrArgs('drytag'), '--ecr-tag', 'team=platform', '--dry-run', '--json'], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<JsonResult & { plan?: string }> };
-    await expectSchemaValid(report);
+    expectReportValid(report);
     expect(report.results[0]).toMatchObject({ status: 'planned', plan: 'new' });
     expect(report.results[0]?.warnings?.map((x) => x.message)).toEqual([
       `--ecr-tag was asked, but the ECR repository ${repo} already existed without these resource tags, which packpub does not add to an existing repository: team=platform (it has team=other)`,
@@ -315,7 +308,7 @@ describe('push --dry-run against ECR repositories with their own settings (what 
     const run = await runCli(['push', w.pack, w.other, ...ecrArgs('drymiss'), '--no-create-repositories', '--dry-run', '--json'], { env: env() });
     expect(run.code, run.stderr).toBe(1);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<JsonResult & { plan?: string; error?: { hint?: string } }> };
-    await expectSchemaValid(report);
+    expectReportValid(report);
     expect(report.ok).toBe(false);
     const hello = report.results.find((r) => r.name === 'hello');
     expect(hello).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND', message: `ECR repository ${missing} does not exist on ${w.host}` } });

@@ -1,6 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -8,6 +6,7 @@ import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { type CliRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -57,13 +56,6 @@ function expectNoSecrets(run: CliRun): void {
     expect(run.stderr).not.toContain(s);
   }
 }
-/** docs/report.schema.json, or one of its $defs. */
-async function reportValidator(fragment: string) {
-  const schema = JSON.parse(await readFile(fileURLToPath(new URL('../../docs/report.schema.json', import.meta.url)), 'utf8')) as { $id: string };
-  const ajv = new Ajv2020({ allErrors: true });
-  ajv.addSchema(schema);
-  return ajv.getSchema(`${schema.$id}${fragment}`);
-}
 const registriesWithBase = (base: string) => [...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
 
 describe('Palette closed loop through the CLI', () => {
@@ -100,8 +92,7 @@ describe('Palette closed loop through the CLI', () => {
     expect(push.code).toBe(0);
     const report = JSON.parse(push.stdout) as { results: { status: string; digest: string }[]; palette: { status: string; targets: { forced: boolean; packs: { status: string }[] }[] } };
     // The report, palette included, is what docs/report.schema.json documents.
-    const validate = await reportValidator('');
-    expect(validate?.(report), JSON.stringify(validate?.errors)).toBe(true);
+    expectReportValid(report);
     expect(report.results[0]?.status).toBe('overwritten');
     expect(report.palette.status).toBe('visible');
     expect(report.palette.targets[0]?.forced).toBe(true);
@@ -115,8 +106,7 @@ describe('Palette closed loop through the CLI', () => {
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
     expect(lines.map((l) => l.type)).toEqual(['result', 'palette', 'summary']);
     expect(lines[1]?.status).toBe('visible');
-    const validateLine = await reportValidator('#/$defs/jsonLine');
-    for (const line of lines) expect(validateLine?.(line), JSON.stringify(validateLine?.errors)).toBe(true);
+    for (const line of lines) expectReportValid(line, '#/$defs/jsonLine');
   });
 
   it('a target in packpub.yaml names its Palette: endpoint, registry and the variable holding the key', async () => {
@@ -170,8 +160,7 @@ describe('Palette closed loop through the CLI', () => {
       const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', ...at('journey'), '--palette-timeout', '0.4', '--palette-poll-interval', '0.1', '--json'], { env: env() });
       expect(run.code).toBe(3);
       const out = JSON.parse(run.stdout) as { status: string; targets: { sync: { outcome: string }; packs: { status: string; reason: string }[] }[] };
-      const validateRun = await reportValidator('#/$defs/paletteRun');
-      expect(validateRun?.(out), JSON.stringify(validateRun?.errors)).toBe(true);
+      expectReportValid(out, '#/$defs/paletteRun');
       expect(out.status).toBe('published-not-visible');
       expect(out.targets[0]?.sync.outcome).toBe('timeout');
       expect(out.targets[0]?.packs[0]).toMatchObject({ status: 'not-visible' });
