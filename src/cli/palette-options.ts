@@ -205,11 +205,14 @@ export async function paletteClient(
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
   const caFlag = args['paletteCaFile'] as string | undefined;
   const caFile = caFlag ?? config?.caFile;
+  // --request-timeout bounds every answer packpub waits for, Palette's too (it used a fixed 30 s of its own).
+  const requestTimeout = args['requestTimeout'] as number | undefined;
   return new PaletteClient({
     apiKey,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(projectUid === undefined ? {} : { projectUid }),
     ...(caFile === undefined ? {} : { caFile }),
+    ...(requestTimeout === undefined ? {} : { requestTimeoutMs: requestTimeout * 1000 }),
     // Messages about the file name the setting the user wrote, not a flag they never gave.
     ...(caFlag === undefined && caFile !== undefined ? { caFileSource: `palette.caFile (${where ?? 'packpub.yaml'})` } : {}),
     ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),

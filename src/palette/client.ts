@@ -3,7 +3,7 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { isCertificateVerifyError, systemErrorCode } from '../registry/errors.js';
 import { loadCaFile } from '../registry/http.js';
-import { currentRetryClock, type RetryClock } from '../registry/retry.js';
+import { currentRetryClock, RETRY_DEFAULTS, type RetryClock } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
 import type {
@@ -40,7 +40,11 @@ export interface PaletteClientOptions {
   rate?: RateLimit;
   /** Retries of 429 / 5xx / resets per request (default 6). */
   retries?: number;
-  /** Per-request timeout in ms (default 30 000). */
+  /**
+   * Per-answer timeout in ms: the whole answer, body included, must arrive within it (within a wait, at most
+   * what is left of its deadline). Default RETRY_DEFAULTS.requestTimeoutMs (60 s), as for registries: the CLI
+   * passes --request-timeout.
+   */
   requestTimeoutMs?: number;
   debug?: (line: string) => void;
   userAgent?: string;
@@ -92,7 +96,7 @@ export class PaletteClient {
     this.clock = options.clock ?? currentRetryClock();
     this.rate = options.rate ?? PALETTE_CLIENT_RATE;
     this.retries = options.retries ?? 6;
-    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.timeoutMs = options.requestTimeoutMs ?? RETRY_DEFAULTS.requestTimeoutMs;
     this.debug = options.debug;
     this.userAgent = options.userAgent ?? 'packpub';
     const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, options.caFileSource ?? '--palette-ca-file', "Palette's certificate");

@@ -29,7 +29,7 @@ import { setup } from '../support/stage.js';
  *   PACKPUB_FUZZ_CASES=200 PACKPUB_FUZZ_SEED=1000 npx vitest run test/e2e/fuzz-apis.test.ts -t harbor
  * PACKPUB_FUZZ_MUTATIONS (default 3), PACKPUB_FUZZ_STALLS=1 and PACKPUB_FUZZ_LOG=<file> as in fuzz-registry.
  * Explored at the time of writing (each API): seeds 100-159, 1000-1119 (~540 cases); with stalls 2000-2079
- * (Harbor, ECR; Palette ~20 of them: a stalled Palette answer costs its 30 s request timeout) and 4000-4017
+ * (Harbor, ECR; Palette ~20 of them: a stalled Palette answer costs its --request-timeout, 2 s here) and 4000-4017
  * (Palette); 5000-5099 (Harbor, ECR, with hang-ups). ~940 cases.
  */
 

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -117,6 +118,28 @@ describe('a Palette registry with sync off', () => {
     ]);
     expect(syncCalls(w.palette)).toEqual([]);
     expect(w.palette.violations()).toEqual([]);
+  });
+});
+
+// Palette's client waited a fixed 30 s per answer whatever --request-timeout said: a Palette that accepts
+// connections and never answers kept `palette doctor --request-timeout 1` running for ten minutes.
+describe('a Palette that never answers', () => {
+  it('palette doctor gives up on each call after --request-timeout, on every attempt, and names the timeout', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const run = await runCli(['palette', 'doctor', ...at('syncoff'), '--request-timeout', '0.1'], { env: env(`http://${host}`) });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toContain(`FAIL  palette-access: Palette at ${host} did not answer list OCI registries within 100 ms (7 attempts)`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
 
