@@ -172,7 +172,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       hunches.set(dir, { folder, name: verdict.name, version: verdict.version, lookups: lookupSlot(() => lookUp(states, where, verdict.version, { dryRun: options.dryRun === true, prepare: false, cache })) });
     }
   }
-  const pool = createValidatePool({ expected: options.packs.length });
+  const pool = createValidatePool({ dirs: options.packs });
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {

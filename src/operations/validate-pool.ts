@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -11,9 +11,9 @@ import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
  * chart archives) that would otherwise hold the main thread while it should be compressing and uploading.
  *
  * The worker is the compiled validate-worker.js beside this module (dist/). When it is not there (the
- * sources run directly, as under the test runner) or fewer than MIN_PACKS_FOR_WORKERS packs are validated
- * (starting a worker costs more than checking a few packs), packs are validated on the calling thread:
- * same function, same reports.
+ * sources run directly, as under the test runner) or the packs are less work than MIN_WORK_FOR_WORKERS
+ * (starting a worker costs more than checking a few small packs), packs are validated on the calling
+ * thread: same function, same reports.
  */
 
 /** What a worker is asked: one pack. */
@@ -35,8 +35,11 @@ export interface ValidatePool {
 }
 
 export interface ValidatePoolOptions {
-  /** Packs the caller expects to validate: no worker is started for fewer than MIN_PACKS_FOR_WORKERS. */
-  expected: number;
+  /**
+   * The packs the caller may validate: at most one worker per pack, and none unless they are at least
+   * MIN_WORK_FOR_WORKERS of work (estimated on the first validation, so a run that validates none pays nothing).
+   */
+  dirs: readonly string[];
   /** Threads at most (default: one per core). */
   threads?: number;
 }
@@ -44,10 +47,54 @@ export interface ValidatePoolOptions {
 const WORKER_FILE = fileURLToPath(new URL('./validate-worker.js', import.meta.url));
 
 /**
- * Fewer packs than this are validated on the calling thread: a worker loads the validator's modules
- * (YAML parser, chart reader) again, which costs about as much CPU as checking a few packs (issue 16).
+ * Packs that are less work than this (packWork, bytes) are validated on the calling thread only. A worker
+ * costs ~0.12 CPU-s to start (a Node environment, the validator's modules loaded again) and warms up its
+ * own compiled code, while one core validates about 20 MB of such bytes a second (the bench tree: 43 MB in
+ * 2.1 CPU-s); below this a worker saves little time for its CPU (issue 16: a tree of twelve small packs cost
+ * 0.55 CPU-s with one worker, 0.43 without). Counted by work, not by packs: many tiny packs stay here.
  */
-export const MIN_PACKS_FOR_WORKERS = 8;
+export const MIN_WORK_FOR_WORKERS = 8 * 1024 * 1024;
+
+/** Work counted for a pack beyond its files' bytes: pack.json and its schema, the folder walk, the reports. */
+const WORK_PER_PACK = 32 * 1024;
+
+/**
+ * A cheap estimate of the work of validating a pack, in bytes: WORK_PER_PACK plus the files in its folder
+ * and in its charts/ and manifests/ folders (one level: chart archives, manifests, values, logo: most of what
+ * validation reads). Blocking calls, a few per pack; what cannot be read counts nothing (validation says why).
+ */
+export function packWork(dir: string): number {
+  let work = WORK_PER_PACK;
+  const add = (folder: string, top: boolean): void => {
+    let entries;
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isFile()) {
+        try {
+          work += statSync(`${folder}/${entry.name}`).size;
+        } catch {
+          // gone meanwhile: validation reports it
+        }
+      } else if (top && entry.isDirectory() && (entry.name === 'charts' || entry.name === 'manifests')) add(`${folder}/${entry.name}`, false);
+    }
+  };
+  add(dir, true);
+  return work;
+}
+
+/** Whether validating `dirs` is MIN_WORK_FOR_WORKERS of work or more: estimated pack by pack, only until it is. */
+export function worthWorkers(dirs: readonly string[]): boolean {
+  let work = 0;
+  for (const dir of dirs) {
+    work += packWork(dir);
+    if (work >= MIN_WORK_FOR_WORKERS) return true;
+  }
+  return false;
+}
 
 /** Packs a worker is given at once: one parsing while the other waits for its file reads. */
 const PER_WORKER = 2;
@@ -69,12 +116,14 @@ interface PoolWorker {
   busy: Map<number, Task>;
 }
 
-/** A pool of validation workers, started on first use, at most one per core and one per expected pack. */
+/**
+ * A pool of validation workers, started on first use, at most one per core and one per pack; or, when the
+ * packs are less work than MIN_WORK_FOR_WORKERS (decided on the first validation), none: all on this thread.
+ */
 export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
-  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), options.expected));
-  if (options.expected < MIN_PACKS_FOR_WORKERS || !existsSync(WORKER_FILE)) {
-    return { validate: validateHere, close: async () => undefined };
-  }
+  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), options.dirs.length));
+  if (!existsSync(WORKER_FILE)) return { validate: validateHere, close: async () => undefined };
+  let here: boolean | undefined;
   const workers: PoolWorker[] = [];
   const queue: Task[] = [];
   let nextId = 0;
@@ -124,6 +173,8 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
   return {
     validate(dir, validateOptions) {
       if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));
+      here ??= !worthWorkers(options.dirs);
+      if (here) return validateHere(dir, validateOptions);
       return new Promise<ValidationReport>((resolve, reject) => {
         queue.push({ request: { id: nextId++, dir, options: validateOptions }, resolve, reject });
         pump();
@@ -187,14 +238,15 @@ export interface ValidationCrew {
 }
 
 /**
- * Start the worker threads for validating `expected` packs now (validateMany's, minus this thread), so a
- * worker's start (a Node environment, the validator's modules: ~0.1-0.2 s of one core) overlaps what the
- * caller does before it has its list, instead of delaying the first pack the worker can take.
+ * Start the worker threads for validating `dirs` now (validateMany's, minus this thread), so a worker's
+ * start (a Node environment, the validator's modules: ~0.1-0.2 s of one core) overlaps what the caller does
+ * before it runs the list, instead of delaying the first pack the worker can take. None when the packs are
+ * less work than MIN_WORK_FOR_WORKERS.
  */
-export function startValidation(expected: number, threads = availableParallelism()): ValidationCrew {
-  const workerCount = Math.max(1, Math.min(threads, expected)) - 1;
+export function startValidation(dirs: readonly string[], threads = availableParallelism()): ValidationCrew {
+  const workerCount = Math.max(1, Math.min(threads, dirs.length)) - 1;
   const workers: StartedWorker[] = [];
-  if (expected >= MIN_PACKS_FOR_WORKERS && workerCount > 0 && existsSync(WORKER_FILE)) {
+  if (workerCount > 0 && existsSync(WORKER_FILE) && worthWorkers(dirs)) {
     for (let w = 0; w < workerCount; w++) {
       const worker = startWorker();
       // Watched from its start: a worker that fails before it is given the list is no uncaught error.
@@ -232,10 +284,10 @@ export function startValidation(expected: number, threads = availableParallelism
  * shared counter, so no thread waits for another to be handed its next pack and none is idle before the
  * list is done (issue 16: a busy main thread answered a worker only between its own packs, and the worker
  * sat idle a fifth of the time). This thread validates from the start, while the workers are starting.
- * Fewer than MIN_PACKS_FOR_WORKERS packs, or no worker file: all on this thread.
+ * Less work than MIN_WORK_FOR_WORKERS, or no worker file: all on this thread.
  */
 export async function validateMany(dirs: readonly string[], options: ValidateOptions, threads = availableParallelism()): Promise<ValidationReport[]> {
-  const crew = startValidation(dirs.length, threads);
+  const crew = startValidation(dirs, threads);
   try {
     return await crew.run(dirs, options);
   } finally {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validatePack } from '../../src/pack/validate.js';
-import { MIN_PACKS_FOR_WORKERS } from '../../src/operations/validate-pool.js';
+import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { startRegistry } from '../support/registry.js';
 import { BIN, type CliRun, runBin } from '../support/cli.js';
@@ -24,9 +24,15 @@ const world = setup(async (stack) => {
   for (let i = 0; i < VALID; i++) await writePack(join(tree, `p${String(i).padStart(2, '0')}`), { name: `pool-${i}`, version: `1.0.${i}` });
   // Sorted last: the valid packs are validated (and built) before its verdict arrives.
   await writePack(join(tree, 'zz-bad'), { name: 'pool-bad', version: '1.0.0', packJson: { layer: 'nope' } });
-  const packDirs = (await readdir(tree)).sort().map((d) => join(tree, d));
+  // Outside the tree push publishes: its README alone is MIN_WORK_FOR_WORKERS of bytes, so a list holding it
+  // is worth starting workers (validation only checks that the README exists).
+  const big = join(root, 'big');
+  await writePack(big, { name: 'pool-big', version: '1.0.0' });
+  await writeFile(join(big, 'README.md'), Buffer.alloc(MIN_WORK_FOR_WORKERS, 0x20));
+  const small = (await readdir(tree)).sort().map((d) => join(tree, d));
+  const packDirs = [big, ...small];
   if (HAVE_CORPUS) packDirs.push(...(await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d)));
-  return { root, tree, packDirs };
+  return { root, tree, small, packDirs };
 });
 /** The built CLI under `node --cpu-prof`: V8 writes one profile per JavaScript thread, workers included. */
 function runProfiled(args: string[], profDir: string): Promise<CliRun> {
@@ -65,24 +71,25 @@ describe('packpub validate on worker threads', () => {
   });
 
   it('exits 2 for a folder that does not exist among many, with the workers started ahead stopped, before checking any pack', async () => {
-    const many = [...world.packDirs.slice(0, MIN_PACKS_FOR_WORKERS), join(world.root, 'no-such-pack')];
+    const many = [...world.packDirs.slice(0, 8), join(world.root, 'no-such-pack')];
     const run = await runBin(['validate', ...many]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`error: pack folder "${join(world.root, 'no-such-pack')}" does not exist`);
   });
 
-  it('checks a small tree on the main thread (a worker costs more than a few packs), bad pack included, and says which passed', async () => {
-    // One process for what one pack and a few packs share: fewer than MIN_PACKS_FOR_WORKERS, no worker.
+  it('checks a tree of small packs on the main thread, however many (a worker costs more than checking them), bad pack included, and says which passed', async () => {
+    // One thread for what one pack and many small packs share: less work than MIN_WORK_FOR_WORKERS, no worker.
     const profDir = join(world.root, 'profiles-few');
     await mkdir(profDir);
-    const few = [join(world.tree, 'p00'), join(world.tree, 'p01'), join(world.tree, 'zz-bad')];
-    expect(few.length).toBeLessThan(MIN_PACKS_FOR_WORKERS);
+    const few = world.small;
+    expect(few.length).toBe(VALID + 1);
     const run = await runProfiled(['validate', ...few], profDir);
     expect(run.code, run.stderr).toBe(1);
     // Each pack's verdict, in the order given.
-    expect(run.stdout.split('\n').filter((l) => / (OK|FAILED)$/.test(l))).toEqual([`${few[0]}: pool-0:1.0.0 OK`, `${few[1]}: pool-1:1.0.1 OK`, `${few[2]}: pool-bad:1.0.0 FAILED`]);
-    expect(run.stdout).toContain('3 packs checked: 2 passed, 1 failed');
+    const verdicts = few.map((dir, i) => (i < VALID ? `${dir}: pool-${i}:1.0.${i} OK` : `${dir}: pool-bad:1.0.0 FAILED`));
+    expect(run.stdout.split('\n').filter((l) => / (OK|FAILED)$/.test(l))).toEqual(verdicts);
+    expect(run.stdout).toContain(`${VALID + 1} packs checked: ${VALID} passed, 1 failed`);
     expect((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
   });
 });

@@ -55,8 +55,10 @@ export const validateCommand: CommandSpec = {
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { startValidation } = await import('../../operations/validate-pool.js');
     // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
-    // The workers start first: they load the validator while this thread loads its own and checks the folders.
-    const crew = startValidation(shown.length);
+    // The workers start first (when the packs are worth one: MIN_WORK_FOR_WORKERS): they load the validator
+    // while this thread loads its own and checks the folders.
+    const dirs = shown.map((dir) => resolve(ctx.io.cwd, dir));
+    const crew = startValidation(dirs);
     try {
       const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
       // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
@@ -65,7 +67,7 @@ export const validateCommand: CommandSpec = {
       // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
       for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
       // The workers stop once the last report is in; the output does not wait for them (awaited below).
-      const reports = await crew.run(shown.map((dir) => resolve(ctx.io.cwd, dir)), { strict });
+      const reports = await crew.run(dirs, { strict });
       if (args['checkImages'] === true) {
         const { ImageChecker } = await import('../../operations/check-images.js');
         const checker = new ImageChecker({ env: ctx.io.env });

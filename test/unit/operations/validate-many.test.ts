@@ -1,6 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateMany } from '../../../src/operations/validate-pool.js';
+import { MIN_WORK_FOR_WORKERS, packWork, validateMany, worthWorkers } from '../../../src/operations/validate-pool.js';
 import { validatePack } from '../../../src/pack/validate.js';
 import { tempDir } from '../../support/files.js';
 import { writePack } from '../../support/packs.js';
@@ -33,6 +34,48 @@ describe('validateMany', () => {
       const good = await writePack(join(dir, 'good'), { name: 'many-good', version: '1.0.0' });
       const dirs = [good, join(dir, 'gone-1'), good, join(dir, 'gone-2'), good, good, good, good];
       await expect(validateMany(dirs, {}, 2)).rejects.toMatchObject({ code: 'USAGE', message: `pack folder "${join(dir, 'gone-1')}" does not exist` });
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('the work that decides whether validation starts workers', () => {
+  it('counts the files of a pack folder and of its charts/ and manifests/ folders, one level deep, plus a fixed part per pack', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const empty = join(dir, 'empty');
+      await mkdir(empty);
+      const base = packWork(empty);
+      expect(base).toBeGreaterThan(0);
+      const pack = join(dir, 'pack');
+      await mkdir(join(pack, 'charts', 'unpacked', 'templates'), { recursive: true });
+      await mkdir(join(pack, 'manifests'), { recursive: true });
+      await mkdir(join(pack, 'other'), { recursive: true });
+      await writeFile(join(pack, 'values.yaml'), Buffer.alloc(1000));
+      await writeFile(join(pack, 'charts', 'c-1.0.0.tgz'), Buffer.alloc(20_000));
+      await writeFile(join(pack, 'manifests', 'app.yaml'), Buffer.alloc(300));
+      // Not counted: deeper files (an unpacked chart beside its archive) and other folders.
+      await writeFile(join(pack, 'charts', 'unpacked', 'templates', 'a.yaml'), Buffer.alloc(50_000));
+      await writeFile(join(pack, 'other', 'b.bin'), Buffer.alloc(70_000));
+      expect(packWork(pack)).toBe(base + 21_300);
+      // A folder that is not there counts the fixed part only: validation reports it.
+      expect(packWork(join(dir, 'gone'))).toBe(base);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('is worth workers from MIN_WORK_FOR_WORKERS on, however few the packs; many small packs are not', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const small = [];
+      for (let i = 0; i < 20; i++) small.push(await writePack(join(dir, `p${i}`), { name: `work-${i}`, version: '1.0.0' }));
+      expect(worthWorkers(small)).toBe(false);
+      const big = await writePack(join(dir, 'big'), { name: 'work-big', version: '1.0.0' });
+      await writeFile(join(big, 'manifests', 'big.yaml'), Buffer.alloc(MIN_WORK_FOR_WORKERS));
+      expect(worthWorkers([big])).toBe(true);
+      expect(worthWorkers([...small, big])).toBe(true);
     } finally {
       await cleanup();
     }
