@@ -217,12 +217,12 @@ export function sliceChunks(reader: ByteReader, size: number): NextChunk {
  * with each inflated chunk's size before it is kept and may throw (the caller's size limit).
  *
  * `room` (a worker thread, issue 16): how many inflated bytes the caller's limit still allows. A member
- * whose whole deflate data sits in the first piece the streaming inflater would be given is then inflated
- * in this thread (no wait for libuv's thread pool), at most min(room, SYNC_INFLATE_MAX) bytes. Its chunks
- * are counted and queued exactly as the streaming inflater's would be (the same piece, the same chunk
- * sizes); its CRC-32 is computed only when its trailer is read (the same value, so the same verdict). Anything else (damaged or cut-short data, more output than that, a member spanning pieces)
- * puts the piece back and reads the member with the streaming inflater as before, so every verdict and
- * message is the streaming one.
+ * whose whole deflate data sits in the bytes already read (the current chunk: a whole file up to 4 MiB) is
+ * then inflated in this thread (no wait for libuv's thread pool), at most min(room, SYNC_INFLATE_MAX) bytes.
+ * Its chunks are counted and queued exactly as the streaming inflater's would be (the same chunk sizes);
+ * its CRC-32 is computed only when its trailer is read (the same value, so the same verdict). Anything else
+ * (damaged or cut-short data, more output than that, a member spanning chunks) puts the bytes back and
+ * reads the member with the streaming inflater as before, so every verdict and message is the streaming one.
  */
 export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, room?: () => number): { next: NextChunk; close: () => void } {
   const queue: Buffer[] = [];
@@ -289,11 +289,13 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
     startStreaming();
   };
 
-  /** Inflate the member's first piece here; true when the whole member's data was in it and is queued. */
+  /** Inflate the bytes already read here; true when the whole member's data was in them and is queued. */
   const inflateInThread = (): boolean => {
     const max = Math.min((room as () => number)(), SYNC_INFLATE_MAX);
     if (max <= 0) return false;
-    const piece = input.pieceNow(DEFLATE_PIECE);
+    // All of the current chunk, not one streaming piece: a chart archive file is read whole (up to
+    // WHOLE_FILE_BYTES), so an archive over DEFLATE_PIECE is inflated here too (issue 16).
+    const piece = input.pieceNow(Number.POSITIVE_INFINITY);
     if (piece.length === 0) return false;
     let out: { buffer: Buffer; engine: { bytesWritten: number } };
     try {

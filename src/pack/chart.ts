@@ -626,7 +626,7 @@ function helmLock(text: string, what: string, nested: boolean): void {
  * list or a single value, stops every install ("cannot load values.yaml: ...").
  */
 function helmValues(text: string, what: string, nested: boolean): YamlParse | undefined {
-  const check = checkYamlText(text, what, { documents: false });
+  const check = checkYamlText(text, what, { documents: false, errorsOnly: true });
   const first = check.findings.find((f) => f.severity === 'error');
   let problem: string | undefined;
   if (!check.ok || first !== undefined) {

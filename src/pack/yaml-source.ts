@@ -59,14 +59,30 @@ function syntaxFinding(error: GoYamlError, file: string, severity: Finding['seve
   return { severity, rule: 'yaml-syntax', file, line: error.line, column: error.column, message: `not valid YAML: ${error.message}; fix the syntax at this position${note}` };
 }
 
+/** What a caller of checkYamlText needs beyond the verdict. */
+export interface YamlCheckOptions {
+  /** Turn the documents into values (default true); false: only the verdict and the parse. */
+  documents?: boolean;
+  /**
+   * With `documents: false`: only the errors are read (default false). A text the fast reader took (it
+   * holds no error) is then not walked for key positions, scalar lines and duplicate-key warnings (a
+   * chart's values.yaml, read for Helm's verdict only: issue 16); texts the full reader reads are
+   * checked in full as before.
+   */
+  errorsOnly?: boolean;
+}
+
 /**
  * Parse YAML text as Go's YAML reader does (yaml-go.ts), with the bounds above. Never throws for bad
  * input: every problem is a finding in `file`, with a line and column. `documents: false` skips
  * turning the documents into values, for callers that only need the verdict and the parse.
  */
-export function checkYamlText(text: string, file: string, options: { documents?: boolean } = {}): YamlCheck {
+export function checkYamlText(text: string, file: string, options: YamlCheckOptions = {}): YamlCheck {
   const read = parseYaml(text);
   if ('fast' in read) {
+    if (options.errorsOnly === true && options.documents === false) {
+      return { ok: true, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed: read, parsedAsRead: true };
+    }
     try {
       return checkFastYaml(read, file, options);
     } catch (err) {

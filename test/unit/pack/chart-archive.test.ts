@@ -48,8 +48,9 @@ async function gunzipAll(bytes: Buffer, chunk: number, limit: number, inThread: 
 
 describe('gunzipChunks inflating in the thread', () => {
   const prng = new Prng(16);
-  // Incompressible: its deflate data is larger than the piece the thread inflates at once (256 KiB), so it
-  // spans pieces, and it inflates to two chunks (256 KiB each) with the 300 KiB limit between them.
+  // Incompressible: its deflate data is larger than one streaming piece (256 KiB), so read in small chunks it
+  // spans them (read whole it is inflated in the thread), and it inflates to two chunks (256 KiB each) with
+  // the 300 KiB limit between them.
   const noise = Buffer.alloc(320 * 1024);
   for (let i = 0; i < noise.length; i += 4) noise.writeUInt32LE(prng.u32(), i);
   const text = Buffer.from('apiVersion: v2\nname: c\nversion: 1.0.0\n'.repeat(20_000));
