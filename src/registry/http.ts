@@ -103,9 +103,11 @@ const DISCARD_TIMEOUT_MS = 1_000;
 export async function discardBody(res: HttpResponse): Promise<void> {
   const body = res.body as Readable & { dump?: (opts?: { limit?: number; signal?: AbortSignal }) => Promise<void> };
   try {
-    // Bounded in time too: an answer dripping in a byte at a time never trips the per-chunk timeout.
-    if (typeof body.dump === 'function') await body.dump({ limit: 256 * 1024, signal: AbortSignal.timeout(DISCARD_TIMEOUT_MS) });
-    else body.destroy();
+    // Bounded in time too: an answer dripping in a byte at a time never trips the per-chunk timeout. An answer
+    // that has no body (204, 304: RFC 9112 6.3) cannot drip, and needs no timer (one per unchanged pack's look-up).
+    if (typeof body.dump !== 'function') body.destroy();
+    else if (res.status === 204 || res.status === 304) await body.dump({ limit: 0 });
+    else await body.dump({ limit: 256 * 1024, signal: AbortSignal.timeout(DISCARD_TIMEOUT_MS) });
   } catch {
     // a broken body of a response we discard does not matter
   }
