@@ -5,8 +5,8 @@
 // yargs', yaml's, ajv's), and resolving, reading and compiling each is most of a short run's CPU. Here
 // rolldown bundles src/ (compiling the TypeScript itself: no type checking, that is `npm run typecheck`'s
 // and tsc's job) with the dependencies it can, into:
-// - packpub.js: the entry, with everything main() loads before it has parsed a command (`--version` needs
-//   nothing else);
+// - packpub.js: the entry, with everything main() loads before it has parsed a command;
+// - version.js: the version alone, for `packpub --version` (bin/packpub.js reads nothing else);
 // - one chunk per group of modules behind a dynamic import(), loaded on demand as the unbundled modules
 //   were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
@@ -20,7 +20,7 @@
 // Source maps sit beside each file (without the sources): bin/packpub.js turns them on for --debug, so
 // its stack traces name src/ files and lines. dist/'s per-module JavaScript and declarations (tsc) stay
 // the library's (package.json "exports").
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -170,6 +170,8 @@ await build({
   },
 });
 cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
+// `packpub --version` alone reads only this (bin/packpub.js): the version main() prints, without the entry.
+writeFileSync(join(outDir, 'version.js'), `export const VERSION = ${JSON.stringify(version)};\n`);
 await build({
   ...common,
   input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
