@@ -14,18 +14,26 @@ if (args.length === 1 && args[0] === '--version') {
   // The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
   // source maps are read only for --debug, whose stack traces then name src/ files and lines.
   if (args.includes('--debug')) process.setSourceMapsEnabled(true);
-  setV8Flags(await import('node:v8'));
+  const v8 = await import('node:v8');
   const { main, runAsProcess } = await import('../dist/bundle/packpub.js');
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
-  runAsProcess(main(args));
+  runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8) }));
 }
 
-/** V8 settings for a CLI run. Set here, not in the library: the flags are process-wide, and a program embedding packpub decides its own. */
+/**
+ * V8 settings for a CLI run, set once main() has loaded the argument parser and the command, before the
+ * command runs (its operations, undici and the validation workers load after): Node compiles a built-in
+ * module that loads after a V8 flag changed from its source instead of its code cache, and saves a new
+ * cache, so with the flags set at start every built-in the parser and the command loaded cost more
+ * (issue 16). Set here, not in the library: the flags are process-wide, and a program embedding packpub
+ * decides its own.
+ */
 function setV8Flags(v8) {
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
   // compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
   // quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few
-  // small response heads a registry sends. The baseline code is all a CLI run needs.
+  // small response heads a registry sends. The baseline code is all a CLI run needs. (Set only
+  // as undici compiles it, the flag mostly came too late: TurboFan still ran.)
   v8.setFlagsFromString('--liftoff-only');
   // V8 optimises a function with TurboFan once it has run a budget of bytecode (66 KB by default). Each
   // thread of a run compiles its own hot functions again, and on a whole tree's validation that was about

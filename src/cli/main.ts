@@ -9,8 +9,19 @@ import { VERSION } from '../version.js';
 
 export { VERSION };
 
+/** What a program running main() as its whole process may add (bin/packpub.js). */
+export interface MainOptions {
+  /**
+   * Called once the argument parser and the named command's module are loaded, before the arguments are
+   * parsed and the command runs: bin/packpub.js sets its V8 flags here. Node compiles a built-in module
+   * that loads after a V8 flag changed from its source instead of its code cache, so flags set at start
+   * made every built-in the parser and the command load cost more (issue 16).
+   */
+  beforeCommand?: () => void;
+}
+
 /** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo(), options: MainOptions = {}): Promise<number> {
   // Fast path: version checks in scripts should not pay for loading the argument parser.
   if (argv.length === 1 && argv[0] === '--version') {
     io.stdout.write(`${VERSION}\n`);
@@ -59,6 +70,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   parser.middleware(checkSwitches as Parameters<typeof parser.middleware>[0], true);
   for (const spec of commands) parser.command(toYargs(spec, ctx));
   skipHelpCache(parser);
+  options.beforeCommand?.();
   try {
     // With a parse callback yargs hands its own output (--help, --version) to the caller instead of printing
     // it with console.log, so it goes to this run's stdout: a program embedding main() captures it too.

@@ -44,11 +44,15 @@ const world = setup(async (stack) => {
       '}\n',
   );
   const register = join(work.root, 'register.mjs');
-  // At exit, also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded.
+  // At exit, also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded;
+  // and, where it happens among the loads, each V8 flag bin/packpub.js sets.
   await writeFile(
     register,
-    `import { register } from 'node:module';\nimport { createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\n` +
+    `import { register, createRequire, syncBuiltinESMExports } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport v8 from 'node:v8';\n` +
       `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+      `const setFlags = v8.setFlagsFromString;\n` +
+      `v8.setFlagsFromString = (flags) => { appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, 'v8-flags:' + flags + '\\n'); setFlags(flags); };\n` +
+      `syncBuiltinESMExports();\n` +
       `process.on('exit', () => {\n` +
       `  const cjs = Object.keys(createRequire(import.meta.url).cache).map((f) => 'cjs:' + f);\n` +
       `  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13));\n` +
@@ -71,7 +75,22 @@ async function recorded(args: string[]) {
   const loaded = lines.filter((url) => url.startsWith('file:')).map((url) => relative(ROOT, fileURLToPath(url)));
   const required = lines.filter((l) => l.startsWith('cjs:')).map((l) => relative(ROOT, l.slice(4)));
   const builtins = lines.filter((l) => l.startsWith('builtin:')).map((l) => l.slice(8));
-  return { run, loaded, required, builtins };
+  const flags = lines.filter((l) => l.startsWith('v8-flags:')).map((l) => l.slice(9));
+  // The files loaded before the first V8 flag was set (all of them when none was).
+  const firstFlag = lines.findIndex((l) => l.startsWith('v8-flags:'));
+  const beforeFlags = firstFlag === -1 ? loaded : lines.slice(0, firstFlag).filter((url) => url.startsWith('file:')).map((url) => relative(ROOT, fileURLToPath(url)));
+  return { run, loaded, required, builtins, flags, beforeFlags };
+}
+
+/** The source files (repository paths) the loaded files hold: a bundle chunk's by its source map. */
+async function sourcesIn(loaded: string[]): Promise<string[]> {
+  const sources: string[] = [];
+  for (const file of loaded) {
+    const map = join(ROOT, `${file}.map`);
+    if (!file.startsWith('dist/bundle/') || !existsSync(map)) sources.push(file);
+    else sources.push(...(JSON.parse(await readFile(map, 'utf8')) as { sources: string[] }).sources.map((s) => relative(ROOT, join(BUNDLE, s))));
+  }
+  return sources;
 }
 
 /** Which lazy packages the loaded files hold code of: a bundle chunk by its source map, anything else by its path. */
@@ -93,14 +112,13 @@ async function lazyIn(loaded: string[]): Promise<Lazy[]> {
 
 describe('the CLI bundle loads its lazy parts only on runs that need them', () => {
   it('--version reads the version file alone: no entry, no chunk, no V8 flag set', async () => {
-    const { run, loaded, required, builtins } = await recorded(['--version']);
+    const { run, loaded, required, builtins, flags } = await recorded(['--version']);
     expectRun(run, { code: 0, stderr: '' });
     expect(run.stdout).toBe(`${JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version}\n`);
     // bin/packpub.js's fast path: the bundle's entry (main(), the flag tables) is a quarter of the run's CPU.
     expect(loaded).toEqual(['bin/packpub.js', 'dist/bundle/version.js']);
     expect(required).toEqual([]);
-    // bin/packpub.js sets its V8 flags through node:v8, which only a run of a command loads.
-    expect(builtins).not.toContain('v8');
+    expect(flags).toEqual([]);
     // The same version as main() prints when asked in-process.
     expect((await runCli(['--version'])).stdout).toBe(run.stdout);
   });
@@ -127,6 +145,14 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.builtins).toContain('net');
     expect(again.builtins).not.toContain('http2');
     expect(await lazyIn(again.loaded)).toEqual([]);
+    // bin/packpub.js's V8 flags are set once the argument parser and the command are loaded (built-ins
+    // loaded after a flag changed compile without Node's code cache), before undici's HTTP parser is
+    // (--liftoff-only must hold when its WebAssembly is compiled).
+    expect(again.flags).toEqual(['--liftoff-only', '--interrupt-budget=540672']);
+    const before = await sourcesIn(again.beforeFlags);
+    expect(before).toEqual(expect.arrayContaining(['src/cli/commands/push.ts', expect.stringMatching(/^node_modules\/yargs\//)]));
+    expect(before.filter((s) => s.includes('node_modules/undici/'))).toEqual([]);
+    expect((await sourcesIn(again.loaded)).filter((s) => s.includes('node_modules/undici/'))).not.toEqual([]);
   });
 });
 
