@@ -23,6 +23,13 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // vitest's main process transforms each of src/'s and test/'s ~360 TypeScript modules for the workers:
+    // about half of its CPU (4-5 of 9-10 CPU-s a run). The results are kept on disk between runs
+    // (node_modules/.experimental-vitest-cache), each under a hash of the file's content, this config and
+    // the files it imports, and vitest's version: a changed file is transformed again, an unchanged one is
+    // read back. A fresh checkout (CI) starts empty and transforms everything, as without the cache.
+    // scripts/test.sh removes entries not written for a week (a file's every past version stays otherwise).
+    experimental: { fsModuleCache: true },
     pool: 'forks',
     // Test files share their worker process instead of each starting a fresh one that imports vitest, src/
     // and its dependencies again (a quarter of the suite's CPU). test/per-file-setup.ts runs before every

@@ -9,6 +9,10 @@ bash scripts/ensure-test-tools.sh
 # reads src/'s types from dist/'s declarations. Settled here, neither the type check nor the suite's global
 # setup (test/global-setup.ts) writes dist/ while the other reads it.
 node scripts/build-stale.mjs
+# vitest keeps its transformed modules between runs (vitest.config.ts, experimental.fsModuleCache), one file
+# per version of each source file: the versions not written for a week go (one still used is transformed
+# again, nothing more).
+find node_modules/.experimental-vitest-cache -type f -mtime +7 -delete 2>/dev/null || true
 # Settled for this run: the type check (scripts/typecheck.sh) and the suite's global setup
 # (test/global-setup.ts) do not look again (each look is a node start and a walk of src/).
 export PACKPUB_BUILD_SETTLED=1
