@@ -16,7 +16,17 @@ export interface CliIo {
 
 export function processIo(): CliIo {
   for (const stream of [process.stdout, process.stderr]) quietOnClosedPipe(stream);
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Node makes process.stdin on first use, loading a stream for it (from /dev/null, as under CI or the
+    // bench: ~2 % of a small validate's instructions); only login and delete read it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 const quieted = new WeakSet<Writable>();
