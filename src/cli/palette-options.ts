@@ -11,7 +11,7 @@ import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, writeLine } from './io.js';
 import { declareOwnFlags, type OwnFlags } from './target-flags.js';
-import { listArg, loadCliConfig, resolveTargetOptions } from './target-options.js';
+import { listArg, loadCliConfig, resolveTargetOptions, retryFlags } from './target-options.js';
 
 /** The --help group of every flag that concerns Palette (push --palette-sync and palette's own too). */
 export const PALETTE_GROUP = 'Palette:';
@@ -205,14 +205,14 @@ export async function paletteClient(
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
   const caFlag = args['paletteCaFile'] as string | undefined;
   const caFile = caFlag ?? config?.caFile;
-  // --request-timeout bounds every answer packpub waits for, Palette's too (it used a fixed 30 s of its own).
-  const requestTimeout = args['requestTimeout'] as number | undefined;
+  // Palette's calls retry as registry calls do: --retry-attempts, --retry-deadline, --retry-delay, --request-timeout.
+  const retry = retryFlags(args);
   return new PaletteClient({
     apiKey,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(projectUid === undefined ? {} : { projectUid }),
     ...(caFile === undefined ? {} : { caFile }),
-    ...(requestTimeout === undefined ? {} : { requestTimeoutMs: requestTimeout * 1000 }),
+    ...(retry === undefined ? {} : { retry }),
     // Messages about the file name the setting the user wrote, not a flag they never gave.
     ...(caFlag === undefined && caFile !== undefined ? { caFileSource: `palette.caFile (${where ?? 'packpub.yaml'})` } : {}),
     ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),

@@ -145,9 +145,9 @@ export const FLAGS: readonly FlagSpec[] = [
     sideDescribe: (side) => `Extra HTTP header 'Name: value' for the ${sideName(side)} registry host only (repeatable); never printed`,
   },
   { name: 'resolve', group: 'network', type: 'string', array: true, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS' },
-  { name: 'retry-attempts', group: 'network', type: 'number', describe: 'Attempts per request, first included (default 6; 1 to 100)' },
+  { name: 'retry-attempts', group: 'network', type: 'number', describe: 'Attempts per request, first included, Palette API calls too (default 6; 1 to 100)' },
   { name: 'request-timeout', group: 'network', type: 'number', describe: 'Seconds to wait for a response or body progress, for each whole ECR API call, STS AssumeRole included, and for each whole Palette API answer (default 60)' },
-  { name: 'retry-deadline', group: 'network', type: 'number', describe: 'Seconds after which a request is not retried any more (default 600)' },
+  { name: 'retry-deadline', group: 'network', type: 'number', describe: 'Seconds after which a request is not retried any more, Palette API calls too (default 600)' },
   {
     name: 'retry-delay',
     group: 'network',

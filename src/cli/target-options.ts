@@ -5,6 +5,7 @@ import { envCredential } from '../credentials/env.js';
 import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import { extraHeaders } from '../registry/registry-only.js';
+import type { RetryOptions } from '../registry/retry.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, writeLine } from './io.js';
@@ -205,19 +206,24 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
     if (tags !== undefined) ecr.tags = tags;
   }
   if (Object.keys(ecr).length > 0) o.ecr = ecr;
+  const retry = retryFlags(args);
+  if (retry !== undefined) o.retry = retry;
+  return o;
+}
+
+/** --retry-attempts, --request-timeout, --retry-deadline, --retry-delay as RetryOptions; undefined when none is given. */
+export function retryFlags(args: Args): RetryOptions | undefined {
   const attempts = args['retryAttempts'] as number | undefined;
   const timeout = args['requestTimeout'] as number | undefined;
   const deadline = args['retryDeadline'] as number | undefined;
   const delay = args['retryDelay'] as number | undefined;
-  if (attempts !== undefined || timeout !== undefined || deadline !== undefined || delay !== undefined) {
-    o.retry = {
-      ...(attempts === undefined ? {} : { attempts }),
-      ...(timeout === undefined ? {} : { requestTimeoutMs: timeout * 1000 }),
-      ...(deadline === undefined ? {} : { deadlineMs: deadline * 1000 }),
-      ...(delay === undefined ? {} : { initialDelayMs: delay * 1000 }),
-    };
-  }
-  return o;
+  if (attempts === undefined && timeout === undefined && deadline === undefined && delay === undefined) return undefined;
+  return {
+    ...(attempts === undefined ? {} : { attempts }),
+    ...(timeout === undefined ? {} : { requestTimeoutMs: timeout * 1000 }),
+    ...(deadline === undefined ? {} : { deadlineMs: deadline * 1000 }),
+    ...(delay === undefined ? {} : { initialDelayMs: delay * 1000 }),
+  };
 }
 
 /** What every target of this run gets besides its own settings: warnings, the debug trace, the environment. */

@@ -1,9 +1,9 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { redactText, registerSecret } from '../util/redact.js';
-import { isCertificateVerifyError, systemErrorCode } from '../registry/errors.js';
+import { isCertificateVerifyError, RegistryError, systemErrorCode } from '../registry/errors.js';
 import { loadCaFile } from '../registry/http.js';
-import { currentRetryClock, RETRY_DEFAULTS, type RetryClock } from '../registry/retry.js';
+import { currentRetryClock, MAX_RETRY_AFTER_MS, parseRetryAfter, RETRY_DEFAULTS, RetryBudget, RetryPolicy, type RetryClock, type RetryOptions } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
 import type {
@@ -22,7 +22,8 @@ import type {
  * ever sent to the Palette endpoint: `ApiKey` header on every request, no redirects followed. Registry
  * calls go at tenant scope (no ProjectUid: registries are tenant-level); pack calls carry `ProjectUid`
  * when a project is given. Requests are paced per path prefix under Palette's rate limit; 429, 5xx other
- * than 500, and dropped connections are retried with the SDK's backoff (2 s, doubling, jitter).
+ * than 500, and dropped or stalled answers are retried by the registries' RetryPolicy, with the same
+ * RetryOptions (--retry-attempts, --retry-deadline, --retry-delay, --request-timeout) and defaults.
  */
 
 export interface PaletteClientOptions {
@@ -38,14 +39,13 @@ export interface PaletteClientOptions {
   insecure?: boolean;
   clock?: RetryClock;
   rate?: RateLimit;
-  /** Retries of 429 / 5xx / resets per request (default 6). */
-  retries?: number;
   /**
-   * Per-answer timeout in ms: the whole answer, body included, must arrive within it (within a wait, at most
-   * what is left of its deadline). Default RETRY_DEFAULTS.requestTimeoutMs (60 s), as for registries: the CLI
-   * passes --request-timeout.
+   * Retries of 429 / 5xx other than 500 / resets / timeouts, as for registries (defaults RETRY_DEFAULTS; the
+   * CLI passes --retry-attempts, --retry-deadline, --retry-delay, --request-timeout). `requestTimeoutMs`: the
+   * whole answer, body included, must arrive within it, and within what is left of the retry deadline and of
+   * the call's own deadline (at least 1 s). A Retry-After is honoured (at most 60 s), never past a deadline.
    */
-  requestTimeoutMs?: number;
+  retry?: RetryOptions;
   debug?: (line: string) => void;
   userAgent?: string;
 }
@@ -66,8 +66,22 @@ interface CallResult<T> {
   body: T | undefined;
 }
 
-const BASE_BACKOFF_MS = 2_000;
-const MAX_BACKOFF_MS = 30_000;
+/**
+ * A failed attempt worth another (429, 5xx other than 500, a dropped or stalled answer), as RetryPolicy
+ * reads one; `final` is the error shown once no other attempt comes.
+ */
+class PaletteRetryable extends RegistryError {
+  constructor(
+    /** What went wrong, for --debug ("503", "ECONNRESET"). */
+    what: string,
+    readonly final: (attempts: number, stopped: string) => PackpubError,
+    init: { status?: number; retryAfterMs?: number | undefined; cause?: unknown } = {},
+    /** What Palette asked to wait (Retry-After) before clamping, for the message. */
+    readonly askedMs?: number,
+  ) {
+    super('PALETTE', what, { retryable: true, status: init.status, retryAfterMs: init.retryAfterMs, cause: init.cause });
+  }
+}
 /** Pages of one list call at most (50 items each: 50 000 registries). */
 const MAX_LIST_PAGES = 1_000;
 
@@ -78,7 +92,7 @@ export class PaletteClient {
   private readonly agent: Agent;
   private readonly clock: RetryClock;
   private readonly rate: RateLimit;
-  private readonly retries: number;
+  private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly debug: ((line: string) => void) | undefined;
   private readonly userAgent: string;
@@ -95,9 +109,13 @@ export class PaletteClient {
     this.projectUid = options.projectUid === undefined || options.projectUid === '' ? undefined : options.projectUid;
     this.clock = options.clock ?? currentRetryClock();
     this.rate = options.rate ?? PALETTE_CLIENT_RATE;
-    this.retries = options.retries ?? 6;
-    this.timeoutMs = options.requestTimeoutMs ?? RETRY_DEFAULTS.requestTimeoutMs;
     this.debug = options.debug;
+    this.retry = new RetryPolicy({
+      ...options.retry,
+      clock: this.clock,
+      onRetry: ({ attempt, attempts, delayMs, error }) => this.debug?.(`palette: attempt ${attempt} of ${attempts} failed (${errorMessage(error)}); next in ${delayMs} ms`),
+    });
+    this.timeoutMs = options.retry?.requestTimeoutMs ?? RETRY_DEFAULTS.requestTimeoutMs;
     this.userAgent = options.userAgent ?? 'packpub';
     const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, options.caFileSource ?? '--palette-ca-file', "Palette's certificate");
     this.agent = new Agent({
@@ -271,101 +289,117 @@ export class PaletteClient {
     if (this.projectUid !== undefined && path.startsWith('/v1/packs')) headers['projectuid'] = this.projectUid;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
-    for (let attempt = 0; ; attempt++) {
-      await this.bucket(path).take();
-      const started = this.clock.now();
-      // Within a deadline, a request waits at most the time left (at least 1 s), and a retry starts only if its backoff ends before it.
-      const timeout = options.deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, Math.max(1_000, options.deadline - started));
-      const mayRetry = (waitMs: number) => attempt < this.retries && (options.deadline === undefined || this.clock.now() + waitMs < options.deadline);
-      let status: number;
-      let text: string;
-      let retryAfter: string | undefined;
-      let contentType = '';
-      // The whole answer, body included, within the timeout: a body dripping in never trips bodyTimeout.
-      const whole = AbortSignal.timeout(timeout);
-      try {
-        const res = await request(url, {
-          method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          dispatcher: this.agent as Dispatcher,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-          signal: whole,
+    // One budget: --retry-attempts, and the sooner of --retry-deadline and the call's own (the sync's) deadline.
+    const retryEnd = this.clock.now() + this.retry.deadlineMs;
+    const waitEnds = options.deadline !== undefined && options.deadline <= retryEnd;
+    const budget = new RetryBudget(waitEnds ? (options.deadline as number) : retryEnd);
+    try {
+      return await this.retry.run((attempt) => this.attempt<T>(method, url, headers, body, path, options, budget, attempt), undefined, budget);
+    } catch (err) {
+      if (!(err instanceof PaletteRetryable)) throw err;
+      // Out of attempts, or the next wait (backoff or Retry-After) would end past a deadline: say which.
+      let stopped = '';
+      if (budget.failures < this.retry.attempts) {
+        const which = waitEnds ? "the wait's deadline (--palette-timeout)" : `--retry-deadline (${seconds(this.retry.deadlineMs)})`;
+        stopped = err.askedMs === undefined ? `, when ${which} came` : `; it asked to wait ${seconds(err.askedMs)} (Retry-After), past ${which}`;
+      }
+      throw err.final(budget.failures, stopped);
+    }
+  }
+
+  /** One attempt of a call: its answer, or a PaletteRetryable for RetryPolicy, or the error that ends the call. */
+  private async attempt<T>(method: 'GET' | 'POST', url: URL, headers: Record<string, string>, body: string | undefined, path: string, options: CallOptions, budget: RetryBudget, attempt: number): Promise<CallResult<T>> {
+    await this.bucket(path).take();
+    const started = this.clock.now();
+    // A request waits at most what is left of the deadline (at least 1 s).
+    const timeout = Math.min(this.timeoutMs, Math.max(1_000, budget.deadlineAt - started));
+    let status: number;
+    let text: string;
+    let retryAfter: string | undefined;
+    let contentType = '';
+    // The whole answer, body included, within the timeout: a body dripping in never trips bodyTimeout.
+    const whole = AbortSignal.timeout(timeout);
+    try {
+      const res = await request(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        dispatcher: this.agent as Dispatcher,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: whole,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+      const ra = res.headers['retry-after'];
+      retryAfter = Array.isArray(ra) ? ra[0] : ra;
+      const ct = res.headers['content-type'];
+      contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
+    } catch (err) {
+      // Past the whole-answer timeout: as an answer that did not come in time (retried, then named so).
+      const code = whole.aborted ? 'UND_ERR_HEADERS_TIMEOUT' : systemErrorCode(err);
+      this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
+      const timedOut = (n: number) =>
+        new PackpubError('NETWORK', `Palette at ${this.host} did not answer ${options.what} within ${timeout < 1_000 ? `${timeout} ms` : `${Math.round(timeout / 1000)} s`} (${attempts(n)})`, {
+          hint: 'Palette or a proxy in front of it hangs; check --palette-endpoint and try again later',
+          cause: err,
         });
-        status = res.statusCode;
-        text = await res.body.text();
-        const ra = res.headers['retry-after'];
-        retryAfter = Array.isArray(ra) ? ra[0] : ra;
-        const ct = res.headers['content-type'];
-        contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
-      } catch (err) {
-        // Past the whole-answer timeout: as an answer that did not come in time (retried, then named so).
-        const code = whole.aborted ? 'UND_ERR_HEADERS_TIMEOUT' : systemErrorCode(err);
-        this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
-        // A body cut before its Content-Length is a dropped connection too.
-        if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-          const wait = this.backoff(attempt);
-          if (mayRetry(wait)) {
-            await this.clock.sleep(wait);
-            continue;
-          }
-        }
-        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-          throw new PackpubError('NETWORK', `Palette at ${this.host} did not answer ${options.what} within ${timeout < 1_000 ? `${timeout} ms` : `${Math.round(timeout / 1000)} s`} (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
-            hint: 'Palette or a proxy in front of it hangs; check --palette-endpoint and try again later',
-            cause: err,
-          });
-        }
-        if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
-          // Reached (a refused or unresolvable host is "cannot reach"): the connection broke during the answer.
-          throw new PackpubError('NETWORK', `Palette at ${this.host} closed the connection during ${options.what} (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+      // A dropped connection, an answer not in time, or a body cut before its Content-Length: asked again.
+      if (code === 'UND_ERR_HEADERS_TIMEOUT') throw new PaletteRetryable(code, timedOut, { cause: err });
+      if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+        // Reached (a refused or unresolvable host is "cannot reach"): the connection broke during the answer.
+        throw new PaletteRetryable(code, (n) =>
+          new PackpubError('NETWORK', `Palette at ${this.host} closed the connection during ${options.what} (${attempts(n)})`, {
             hint: 'Palette or a proxy in front of it drops connections; try again, and check proxies or firewalls if it persists',
             cause: err,
-          });
-        }
-        if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-          throw new PackpubError('NETWORK', `Palette at ${this.host} cut its answer to ${options.what} short: it did not have the length it announced (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+          }), { cause: err });
+      }
+      if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+        throw new PaletteRetryable(code, (n) =>
+          new PackpubError('NETWORK', `Palette at ${this.host} cut its answer to ${options.what} short: it did not have the length it announced (${attempts(n)})`, {
             hint: 'Palette or a proxy in front of it drops answers half way; try again, and check proxies or firewalls if it persists',
             cause: err,
-          });
-        }
-        if (isCertificateVerifyError(code)) {
-          throw new PackpubError('TLS', `TLS certificate of Palette at ${this.host} could not be verified (${code})`, {
-            hint: 'pass --palette-ca-file <pem> with the CA of a self-hosted Palette (palette.caFile in packpub.yaml)',
-            cause: err,
-          });
-        }
-        throw new PackpubError('NETWORK', `cannot reach Palette at ${this.host}: ${redactText(errorMessage(err))}`, {
-          hint: 'check --palette-endpoint (or SPECTROCLOUD_HOST) and the network path to Palette',
+          }), { cause: err });
+      }
+      if (code === 'UND_ERR_BODY_TIMEOUT') throw timedOut(attempt);
+      if (isCertificateVerifyError(code)) {
+        throw new PackpubError('TLS', `TLS certificate of Palette at ${this.host} could not be verified (${code})`, {
+          hint: 'pass --palette-ca-file <pem> with the CA of a self-hosted Palette (palette.caFile in packpub.yaml)',
           cause: err,
         });
       }
-      this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
-      if (status === 429 || status > 500) {
-        const wait = Math.max(this.backoff(attempt), retryAfterMs(retryAfter));
-        if (mayRetry(wait)) {
-          await this.clock.sleep(wait);
-          continue;
-        }
-        const stopped = attempt < this.retries ? ', when the wait\'s deadline (--palette-timeout) came' : '';
-        throw new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempt + 1} attempts${stopped}${status === 429 ? ' (rate limit)' : ''}`, {
-          hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
+      throw new PackpubError('NETWORK', `cannot reach Palette at ${this.host}: ${redactText(errorMessage(err))}`, {
+        hint: 'check --palette-endpoint (or SPECTROCLOUD_HOST) and the network path to Palette',
+        cause: err,
+      });
+    }
+    this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
+    if (status === 429 || status > 500) {
+      // Retry-After is honoured up to 60 s (MAX_RETRY_AFTER_MS); what was asked goes into the message if it ends the call.
+      const now = this.clock.now();
+      const askedMs = parseRetryAfter(retryAfter, now, Infinity);
+      throw new PaletteRetryable(
+        String(status),
+        (n, stopped) =>
+          new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempts(n)}${status === 429 ? ' (rate limit)' : ''}${stopped}`, {
+            hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
+          }),
+        { status, retryAfterMs: askedMs === undefined ? undefined : Math.min(askedMs, MAX_RETRY_AFTER_MS) },
+        askedMs,
+      );
+    }
+    if (status >= 200 && status < 300) {
+      const parsed = parseJson<T>(text);
+      // A proxy or login page in front of the API answers 200 with HTML: never read that as "no registries".
+      if (parsed === undefined && text.trim() !== '') {
+        throw new PackpubError('PALETTE', `Palette at ${this.host} answered ${status} to ${options.what} with a body that is not JSON (${contentType === '' ? 'no content type' : redactText(contentType.slice(0, 80))})`, {
+          hint: 'a proxy or login page may stand in front of the API: check --palette-endpoint (the API host, not the console\'s)',
         });
       }
-      if (status >= 200 && status < 300) {
-        const parsed = parseJson<T>(text);
-        // A proxy or login page in front of the API answers 200 with HTML: never read that as "no registries".
-        if (parsed === undefined && text.trim() !== '') {
-          throw new PackpubError('PALETTE', `Palette at ${this.host} answered ${status} to ${options.what} with a body that is not JSON (${contentType === '' ? 'no content type' : redactText(contentType.slice(0, 80))})`, {
-            hint: 'a proxy or login page may stand in front of the API: check --palette-endpoint (the API host, not the console\'s)',
-          });
-        }
-        return { status, body: parsed };
-      }
-      if (options.allow?.includes(status)) return { status, body: undefined };
-      throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
+      return { status, body: parsed };
     }
+    if (options.allow?.includes(status)) return { status, body: undefined };
+    throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
   }
 
   /** A JSON object answer; `emptyOk`: no body reads as `{}`. */
@@ -379,11 +413,6 @@ export class PaletteClient {
     return new PackpubError('PALETTE', `Palette at ${this.host} answered ${what} with an unexpected shape: ${detail}`, {
       hint: 'check --palette-endpoint (the Palette API, not a proxy or another service); run with --debug and report it',
     });
-  }
-
-  private backoff(attempt: number): number {
-    const raw = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
-    return Math.round(raw * (0.75 + 0.5 * this.clock.random()));
   }
 
   private errorFor(status: number, body: PaletteErrorBody | undefined, text: string, path: string, what: string): PackpubError {
@@ -427,8 +456,12 @@ function parseJson<T>(text: string): T | undefined {
   }
 }
 
-function retryAfterMs(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 60_000) : 0;
+/** "1 attempt", "3 attempts". */
+function attempts(n: number): string {
+  return `${n} attempt${n === 1 ? '' : 's'}`;
+}
+
+/** A duration for messages: "500 ms", "5 s", "2.5 s". */
+function seconds(ms: number): string {
+  return ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
 }

@@ -41,6 +41,7 @@ const w = setup(async (stack) => {
     two: await writePack(join(root, 'two'), { name: 'edge-two', version: '2.0.0' }),
     tls: await writePack(join(root, 'tls'), { name: 'edge-tls', version: '1.0.0' }),
     dry: await writePack(join(root, 'dry'), { name: 'edge-dry', version: '1.0.0' }),
+    retry: await writePack(join(root, 'retry'), { name: 'edge-retry', version: '1.0.0' }),
     paged: await writePack(join(root, 'paged'), { name: 'edge-paged', version: '1.0.0' }),
   };
   return { root, registry, certs, palette, tlsPalette, pagedPalette, syncOffUid, tlsUid, dryUid, pagedUid, packs };
@@ -135,7 +136,8 @@ describe('a Palette that never answers', () => {
       const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
       const run = await runCli(['palette', 'doctor', ...at('syncoff'), '--request-timeout', '0.1'], { env: env(`http://${host}`) });
       expect(run.code, run.stderr).toBe(1);
-      expect(run.stdout).toContain(`FAIL  palette-access: Palette at ${host} did not answer list OCI registries within 100 ms (7 attempts)`);
+      // --retry-attempts' default (6), as for registries: each attempt waits its 100 ms, the backoff between them is skipped.
+      expect(run.stdout).toContain(`FAIL  palette-access: Palette at ${host} did not answer list OCI registries within 100 ms (6 attempts)`);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -321,5 +323,67 @@ describe('a Palette that pages its registry list', () => {
     expect(w.pagedPalette.registries.get(w.pagedUid)?.syncRequests).toHaveLength(1);
     expect(w.pagedPalette.requests.filter((r) => r.path === '/v1/registries/oci/summary' && r.query.startsWith('?continue='))).toHaveLength(4);
     expect(await versionsAt('pagedbase')).toEqual(['edge-paged:1.0.0']);
+  });
+});
+
+// Palette's calls retried a fixed 7 attempts (2 s doubling to 30 s) whatever --retry-attempts and --retry-deadline said.
+describe('a Palette answering 503 or 429: --retry-attempts and --retry-deadline hold as for registries', () => {
+  const SUMMARY = '/v1/registries/oci/summary';
+  /** What the stand-in saw from `since` on, as "METHOD path status". */
+  const seen = (since: number) => w.palette.requests.slice(since).map((r) => `${r.method} ${r.path} ${r.status}`);
+  /** Run `argv` against the stand-in during `outage`; the outage ends with the run. */
+  async function during(outage: NonNullable<typeof w.palette.outage>, argv: string[]) {
+    const since = w.palette.requests.length;
+    w.palette.outage = { ...outage };
+    try {
+      const run = await runCli(argv, { env: env(w.palette.url) });
+      return { run, since, saw: seen(since) };
+    } finally {
+      w.palette.outage = undefined;
+    }
+  }
+
+  it('--retry-attempts 2: palette sync stops after 2 requests, with exit 1 and the count', async () => {
+    const { run, saw } = await during({ status: 503 }, ['palette', 'sync', 'edge-one:1.0.0', ...at('syncoff'), '--retry-attempts', '2', ...fast]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('error: Palette answered 503 to list OCI registries after 2 attempts\nhint: Palette is failing; try again later\n');
+    expect(saw).toEqual([`GET ${SUMMARY} 503`, `GET ${SUMMARY} 503`]);
+    expect(syncCalls(w.palette)).toEqual([]);
+  });
+
+  it('--retry-deadline bounds the backoff, and a Retry-After past it fails at once instead of waiting', async () => {
+    // 503s: retried with backoff (250 ms doubling, up to 3 s) until the next wait would end past the 5 s deadline.
+    const backoff = await during({ status: 503 }, ['palette', 'sync', 'edge-one:1.0.0', ...at('syncoff'), '--retry-attempts', '100', '--retry-deadline', '5', ...fast]);
+    expect(backoff.run.code, backoff.run.stderr).toBe(1);
+    expect(backoff.run.stderr).toMatch(/error: Palette answered 503 to list OCI registries after \d attempts, when --retry-deadline \(5 s\) came\n/);
+    const times = w.palette.requests.slice(backoff.since).map((r) => r.at);
+    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times.length).toBeLessThan(100);
+    expect(backoff.saw).toEqual(times.map(() => `GET ${SUMMARY} 503`));
+    expect((times.at(-1) as number) - (times[0] as number)).toBeLessThanOrEqual(5_000);
+
+    // A 429 asking for 30 s when the deadline leaves 10: one request, no wait, and the message says why.
+    const slept = clock.slept.length;
+    const asked = await during({ status: 429, retryAfter: '30' }, ['palette', 'sync', 'edge-one:1.0.0', ...at('syncoff'), '--retry-deadline', '10', ...fast]);
+    expect(asked.run.code, asked.run.stderr).toBe(1);
+    expect(asked.run.stderr).toContain('error: Palette answered 429 to list OCI registries after 1 attempt (rate limit); it asked to wait 30 s (Retry-After), past --retry-deadline (10 s)\n');
+    expect(asked.saw).toEqual([`GET ${SUMMARY} 429`]);
+    expect(clock.slept.slice(slept).filter((ms) => ms >= 1_000)).toEqual([]);
+  });
+
+  it('by default (6 attempts) a short outage is ridden out: push --palette-sync publishes and Palette lists the pack', async () => {
+    const uid = w.palette.addRegistry('basic', 'retry-lab', { endpoint: `http://${w.registry.host}`, baseContentPath: 'retrybase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const { run, saw } = await during({ status: 503, retryAfter: '1', times: 3 }, ['push', w.packs.retry, ...at('retrybase'), '--palette-sync', ...fast]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(saw.slice(0, 4)).toEqual([`GET ${SUMMARY} 503`, `GET ${SUMMARY} 503`, `GET ${SUMMARY} 503`, `GET ${SUMMARY} 200`]);
+    const packUid = w.palette.registries.get(uid)?.index.get('edge-retry')?.get('1.0.0')?.packUid;
+    expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+    expect(run.stdout).toContain(`visible in Palette edge-retry:1.0.0 (packUid ${packUid})`);
+    expect(await versionsAt('retrybase')).toEqual(['edge-retry:1.0.0']);
+    // Without the outage ending, the default gives up after 6 requests.
+    const { run: down, saw: downSaw } = await during({ status: 503 }, ['palette', 'sync', 'edge-retry:1.0.0', ...at('retrybase'), ...fast]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('error: Palette answered 503 to list OCI registries after 6 attempts\n');
+    expect(downSaw).toEqual(Array.from({ length: 6 }, () => `GET ${SUMMARY} 503`));
   });
 });

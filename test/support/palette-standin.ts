@@ -24,7 +24,8 @@ import { load as loadYaml } from 'js-yaml';
  *     digest unless the sync was forced (Palette caches digests);
  *   - HTTPS with the given certificate (`tls`), as a self-hosted Palette with a private CA serves it;
  *   - optionally (`summaryPageSize`) the registry summary paged as Palette pages lists (listmeta.continue),
- *     and (`repeatContinue`) a server that hands out the same continue token forever.
+ *     and (`repeatContinue`) a server that hands out the same continue token forever;
+ *   - an outage (`outage`): every request answered 503 (or 429), with a Retry-After when given.
  */
 
 export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/reference/palette-api-subset.yaml', import.meta.url));
@@ -140,6 +141,11 @@ export interface PaletteStandin {
   hangSyncs: boolean;
   /** With `summaryPageSize`: every page hands out the first page's continue token again (a replaying proxy or a server bug). */
   repeatContinue: boolean;
+  /**
+   * While set, every request (still recorded) is answered this status with a v1Error body, and
+   * `Retry-After: retryAfter` if given; with `times`, only that many requests, then the outage ends.
+   */
+  outage: { status: 429 | 503; retryAfter?: string; times?: number } | undefined;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -263,9 +269,9 @@ async function readPacks(lab: PaletteLab, spec: StoredSpec): Promise<{ found: Ma
   return { found, skipped };
 }
 
-function v1Error(res: ServerResponse, status: number, code: string, message: string): void {
+function v1Error(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   const text = JSON.stringify({ code, message, details: {}, ref: randomBytes(6).toString('hex') });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -311,6 +317,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     failSyncs: undefined,
     hangSyncs: false,
     repeatContinue: false,
+    outage: undefined,
     maxPerSecond(prefix) {
       const times = requests.filter((r) => r.prefix === prefix).map((r) => r.at);
       let max = 0;
@@ -452,6 +459,13 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       v1Error(res, status, code, message);
     };
     const raw = (await readBody(req)).toString('utf8');
+    const outage = standin.outage;
+    if (outage !== undefined) {
+      if (outage.times !== undefined && --outage.times <= 0) standin.outage = undefined;
+      record.status = outage.status;
+      const [code, message] = outage.status === 429 ? ['TooManyRequests', 'Too many requests'] : ['ServiceUnavailable', 'Service is unavailable'];
+      return v1Error(res, outage.status, code, message, outage.retryAfter === undefined ? {} : { 'retry-after': outage.retryAfter });
+    }
     if (!allowRate(prefix)) return error(429, 'TooManyRequests', 'Too many requests');
     const key = options.keys[String(req.headers['apikey'] ?? '')];
     if (key === undefined) return error(401, 'Unauthorized', 'Invalid or missing api key');
