@@ -51,10 +51,18 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
     if (at === -1) return;
     // After the last `}}` that ends before `at`, when that is past `from`: text.lastIndexOf('}}', at - 2),
     // looked for only down to `from` (V8's lastIndexOf is a runtime call, not a fast builtin: issue 16).
+    // Every second character is read: one of a pair's two `}` is at an index read, and a `}` read is checked
+    // with the character after it first (the later pair), then the one before it.
     let start = from;
-    for (let k = at - 2; k >= from - 1 && k >= 0; k--) {
-      if (text.charCodeAt(k) === 0x7d && text.charCodeAt(k + 1) === 0x7d) {
-        start = k + 2;
+    const low = Math.max(from - 1, 0);
+    for (let j = at - 2; j >= low; j -= 2) {
+      if (text.charCodeAt(j) !== 0x7d) continue;
+      if (text.charCodeAt(j + 1) === 0x7d) {
+        start = j + 2;
+        break;
+      }
+      if (j - 1 >= low && text.charCodeAt(j - 1) === 0x7d) {
+        start = j + 1;
         break;
       }
     }
