@@ -40,7 +40,8 @@ const PUSH_FLAGS: OwnFlags = {
     cache: {
       type: 'boolean',
       default: true,
-      describe: 'Remember archive digests so unchanged packs skip compression (--no-cache to turn off; dir: PACKPUB_CACHE_DIR, else ~/.cache/packpub)',
+      describe:
+        'Remember archive digests, validation verdicts and the manifest each tag held, so unchanged packs skip validation and compression and the registry only confirms their manifests (--no-cache to turn off; dir: PACKPUB_CACHE_DIR, else $XDG_CACHE_HOME/packpub, else ~/.cache/packpub)',
     },
     'palette-sync': {
       type: 'boolean',
