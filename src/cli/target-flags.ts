@@ -115,7 +115,14 @@ export const FLAGS: readonly FlagSpec[] = [
     describe: 'Docker config file with credentials (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
   },
   { name: 'allow-cross-host-auth', group: 'credentials', type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' },
-  { name: 'plain-http', group: 'network', type: 'boolean', perSide: true, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-plain-http forces HTTPS there)' },
+  {
+    name: 'plain-http',
+    group: 'network',
+    type: 'boolean',
+    perSide: true,
+    describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-plain-http forces HTTPS there)',
+    sideDescribe: (side) => `Use HTTP instead of HTTPS for the ${sideName(side)} registry (default: on for localhost and 127.0.0.0/8, off elsewhere; --no-${side}-plain-http forces HTTPS there)`,
+  },
   { name: 'ca-file', group: 'network', type: 'string', perSide: true, describe: 'PEM file of CA certificates to trust for the registry' },
   { name: 'insecure', group: 'network', type: 'boolean', default: false, perSide: true, describe: 'Skip TLS certificate verification (warns every run)' },
   {
