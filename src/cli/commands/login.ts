@@ -52,7 +52,7 @@ const LOGIN_FLAGS: OwnFlags = {
       type: 'string',
       describe: 'Docker config file to write (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
     },
-    'plain-http': { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost and 127.0.0.0/8)' },
+    'plain-http': { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost, 127.0.0.0/8 and [::1])' },
     'ca-file': { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' },
     insecure: { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns)' },
     resolve: { type: 'string', array: true, group: NET_GROUP, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)' },
