@@ -336,7 +336,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     return new RegistryError('REGISTRY', `${ctx.host} serves HTTPS, but packpub spoke plain HTTP to it (${ctx.method} ${redactUrl(ctx.url)} answered 400)`, {
       ...base,
       hint: isLoopbackHost(ctx.host)
-        ? 'plain HTTP is automatic for localhost and 127.0.0.0/8: pass --no-plain-http to use HTTPS (with --ca-file for a private CA)'
+        ? 'plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]: pass --no-plain-http to use HTTPS (with --ca-file for a private CA)'
         : 'drop --plain-http (and plainHttp in packpub.yaml) to use HTTPS',
     });
   }

@@ -17,7 +17,7 @@ import { parseRetryAfter, RetryPolicy, type RetryClock, type RetryOptions } from
 export interface RegistryClientOptions {
   /** `host[:port]` */
   host: string;
-  /** Talk HTTP instead of HTTPS (automatic for localhost and 127.0.0.0/8). */
+  /** Talk HTTP instead of HTTPS (automatic for localhost, 127.0.0.0/8 and [::1]). */
   plainHttp?: boolean;
   /** PEM file with extra CA certificates to trust. */
   caFile?: string;

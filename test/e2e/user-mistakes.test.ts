@@ -479,7 +479,7 @@ describe('an HTTPS registry on loopback', () => {
       const refused = await runCli(['push', pack, '--registry', `${registry.host}/t`]);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain(`${registry.host} serves HTTPS, but packpub spoke plain HTTP to it`);
-      expect(refused.stderr).toContain('hint: plain HTTP is automatic for localhost and 127.0.0.0/8: pass --no-plain-http to use HTTPS');
+      expect(refused.stderr).toContain('hint: plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]: pass --no-plain-http to use HTTPS');
       const pushed = await runCli(['push', pack, '--registry', `${registry.host}/t`, '--no-plain-http', '--ca-file', registry.caFile ?? '', '--json']);
       expect(pushed.code, pushed.stderr).toBe(0);
       const digest = (JSON.parse(pushed.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;
