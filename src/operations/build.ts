@@ -50,10 +50,13 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
   );
   const repository = packRepository(options.basePath ?? '', name);
+  // The archive as BuildResult declares it: buildArchive's record also carries push's cache records (members,
+  // content key, the folder's stat tree), which are no part of build's result (nor of `build --json`).
+  const { path, digest, size, entries, uncompressedSize } = archive;
   return {
     name,
     version,
-    archive,
+    archive: { path, fileName, digest, size, entries, uncompressedSize },
     manifest: { digest: sha256Digest(bytes), size: bytes.length, bytes },
     reference: options.referenceFor?.(repository, version) ?? `${repository}:${version}`,
     validation,

@@ -221,7 +221,12 @@ describe('packpub build', () => {
     expect(process.cwd()).not.toBe(dir);
     const result = await runCli(['build', 'demo', '--json'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ name: 'demo', version: '2.0.1', archive: { path: join(dir, 'demo-2.0.1.tar.gz') } });
+    const printed = JSON.parse(result.stdout) as { archive: Record<string, unknown>; manifest: Record<string, unknown> };
+    expect(printed).toMatchObject({ name: 'demo', version: '2.0.1', archive: { path: join(dir, 'demo-2.0.1.tar.gz') } });
+    // Exactly the fields docs/report.md lists for `build --json`: no cache records (file lists, stat trees).
+    expect(Object.keys(printed).sort()).toEqual(['archive', 'manifest', 'name', 'reference', 'version']);
+    expect(Object.keys(printed.archive).sort()).toEqual(['digest', 'entries', 'fileName', 'path', 'size', 'uncompressedSize']);
+    expect(Object.keys(printed.manifest).sort()).toEqual(['digest', 'size']);
     const { stdout } = await run('tar', ['-tzf', join(dir, 'demo-2.0.1.tar.gz')]);
     expect(stdout.split('\n')[0]).toBe('demo-2.0.1/');
     // A missing folder is still named as typed.
