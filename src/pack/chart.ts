@@ -817,6 +817,16 @@ async function folderNames(dir: string, budget: Budget, nested: boolean): Promis
   return names;
 }
 
+/** folderNames, or undefined when the folder cannot be listed (gone, not a folder, unreadable); limits still throw. */
+async function readableFolderNames(dir: string, budget: Budget, nested: boolean): Promise<string[] | undefined> {
+  try {
+    return await folderNames(dir, budget, nested);
+  } catch (err) {
+    if (err instanceof ChartError) throw err;
+    return undefined;
+  }
+}
+
 /** The top folder's .helmignore, read and parsed as Helm's directory loader does; what Helm refuses is refused. */
 async function helmIgnoreOf(dir: string, budget: Budget): Promise<HelmIgnore> {
   const text = await readOptionalText(join(dir, '.helmignore'), budget.maxTextBytes);
@@ -906,14 +916,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
  */
 async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, depth = 0): Promise<string | undefined> {
   const { ignore, prefix, chain } = scope;
-  let names: string[];
-  try {
-    names = await folderNames(dir, budget, true);
-  } catch (err) {
-    if (err instanceof ChartError) throw err;
-    return undefined;
-  }
-  for (const name of names) {
+  for (const name of (await readableFolderNames(dir, budget, true)) ?? []) {
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
@@ -929,14 +932,7 @@ async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, 
 
 async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, scope: FolderScope, budget: Budget): Promise<void> {
   const { ignore, prefix, chain } = scope;
-  let names: string[];
-  try {
-    names = await folderNames(dir, budget, false);
-  } catch (err) {
-    if (err instanceof ChartError) throw err;
-    return;
-  }
-  for (const name of names) {
+  for (const name of (await readableFolderNames(dir, budget, false)) ?? []) {
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
