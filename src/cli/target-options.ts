@@ -178,8 +178,10 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
   if (args[key('insecure', side)] === true) o.insecure = true;
   const registryOnly = registryOnlySettings(args, side);
   Object.assign(o, registryOnly);
-  // Messages about a copy side's files name that side's flags.
-  if (side !== undefined && caFile !== undefined) o.settingNames = { ...registryOnly.settingNames, caFile: `--${side}-ca-file` };
+  // Messages about a copy side's files, and its hints about plain HTTP, name that side's flags.
+  if (side !== undefined) {
+    o.settingNames = { ...registryOnly.settingNames, ...(caFile === undefined ? {} : { caFile: `--${side}-ca-file` }), plainHttp: `--${side}-plain-http` };
+  }
   if (args['allowCrossHostAuth'] === true) o.allowCrossHostAuth = true;
   // Projects and repositories are only ever created at a destination.
   if (args['createProject'] === true && side !== 'from') o.createProject = true;

@@ -83,7 +83,7 @@ export interface TargetOverrides {
   keyFile?: string;
   /** Extra headers for the registry host (lowercase name -> value). */
   headers?: Record<string, string>;
-  /** How the TLS file flags were spelled (a copy side's --to-ca-file), for messages. */
+  /** How the TLS flags were spelled (a copy side's --to-ca-file, --to-plain-http), for messages. */
   settingNames?: TlsSettingNames;
   resolve?: string[];
   allowCrossHostAuth?: boolean;
@@ -137,6 +137,7 @@ export function configTargetOptions(
       : t.tls?.certFile === undefined
         ? {}
         : { certFile: inFile('certFile'), keyFile: inFile('keyFile') }),
+    ...(o.settingNames?.plainHttp === undefined ? {} : { plainHttp: o.settingNames.plainHttp }),
   };
   const resolveHosts = o.resolve ?? t.resolve;
   const type = o.type ?? t.type;

@@ -198,6 +198,7 @@ export class RegistryClient {
       auth: res.auth,
       retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.retry.clock.now()) : undefined,
       attempts: attempt,
+      plainHttpFlag: this.stack.plainHttpFlag,
     });
   }
 

@@ -218,6 +218,14 @@ export interface ResponseErrorContext {
   auth?: AuthOutcome | undefined;
   retryAfterMs?: number | undefined;
   attempts?: number | undefined;
+  /** The flag that switches plain HTTP for this host, for hints (default `--plain-http`; copy's `--from-plain-http`). */
+  plainHttpFlag?: string | undefined;
+}
+
+/** The plain-HTTP flag of a host, its `--no-` form and the CA flag of the same side, as hints name them. */
+export function plainHttpFlags(flag: string | undefined): { on: string; off: string; caFile: string } {
+  const on = flag ?? '--plain-http';
+  return { on, off: `--no-${on.replace(/^--/, '')}`, caFile: on.replace(/plain-http$/, 'ca-file') };
 }
 
 const LOGIN_HINT = 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login';
@@ -263,7 +271,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (auth?.withheld === 'plain-http') {
       return new RegistryError('AUTH', `credentials were not sent to ${ctx.host} over plain HTTP`, {
         ...base,
-        hint: 'use HTTPS, or pass --plain-http explicitly to allow sending credentials unencrypted',
+        hint: `use HTTPS, or pass ${plainHttpFlags(ctx.plainHttpFlag).on} explicitly to allow sending credentials unencrypted`,
       });
     }
     if (auth === undefined || (!auth.credentialSent && auth.withheld === undefined)) {
@@ -336,8 +344,8 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     return new RegistryError('REGISTRY', `${ctx.host} serves HTTPS, but packpub spoke plain HTTP to it (${ctx.method} ${redactUrl(ctx.url)} answered 400)`, {
       ...base,
       hint: isLoopbackHost(ctx.host)
-        ? 'plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]: pass --no-plain-http to use HTTPS (with --ca-file for a private CA)'
-        : 'drop --plain-http (and plainHttp in packpub.yaml) to use HTTPS',
+        ? `plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]: pass ${plainHttpFlags(ctx.plainHttpFlag).off} to use HTTPS (with ${plainHttpFlags(ctx.plainHttpFlag).caFile} for a private CA)`
+        : `drop ${plainHttpFlags(ctx.plainHttpFlag).on} (and plainHttp in packpub.yaml) to use HTTPS`,
     });
   }
 
@@ -423,6 +431,8 @@ export interface NetworkErrorContext {
   url: URL;
   /** A client certificate was presented to this host (mTLS). */
   clientCertificate?: boolean;
+  /** As ResponseErrorContext.plainHttpFlag. */
+  plainHttpFlag?: string | undefined;
 }
 
 const CLIENT_CERT_NEEDED_HINT = 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)';
@@ -462,7 +472,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   if (code === 'EPROTO' || /wrong version number|packet length too long|SSL routines/i.test(message)) {
     return new RegistryError('NETWORK', `${host} did not answer with TLS`, {
       ...base,
-      hint: 'is it a plain HTTP registry? pass --plain-http',
+      hint: `is it a plain HTTP registry? pass ${plainHttpFlags(ctx.plainHttpFlag).on}`,
     });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
@@ -475,7 +485,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   if (code === 'ECONNREFUSED') {
     return new RegistryError('NETWORK', `connection refused by ${host}`, {
       ...base,
-      hint: 'check the host and port and that the registry is running (an HTTP-only registry needs --plain-http)',
+      hint: `check the host and port and that the registry is running (an HTTP-only registry needs ${plainHttpFlags(ctx.plainHttpFlag).on})`,
     });
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
-import { errorFromNetwork, isClientCertificateAlert, systemErrorCode } from './errors.js';
+import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
 import { Agent, buildConnector, request } from './undici.js';
@@ -193,6 +193,8 @@ class UndiciTransport implements HttpTransport {
   private readonly registryOrigin: string;
   private readonly extraHeaders: Record<string, string>;
   private readonly clientCertificate: boolean;
+  /** The plain-HTTP flag of this host, for hints (settingNames.plainHttp). */
+  private readonly plainHttpFlag: string | undefined;
   /**
    * The last TLS alert about the client certificate, by `host:port`. With TLS 1.3 the server checks the
    * client certificate after the client's handshake is done, so undici reports only "other side closed";
@@ -213,10 +215,11 @@ class UndiciTransport implements HttpTransport {
     this.registryOrigin = registry.origin;
     this.extraHeaders = options.headers === undefined ? {} : checkExtraHeaders(options.headers);
     const names = options.settingNames ?? {};
+    this.plainHttpFlag = names.plainHttp;
     const identity = loadClientIdentity(options.certFile, options.keyFile, names);
     if (identity !== undefined && this.scheme === 'http') {
       throw new PackpubError('USAGE', `${names.certFile ?? '--cert-file'} needs HTTPS, and ${options.host} is reached over plain HTTP`, {
-        hint: isLoopbackHost(options.host) ? 'pass --no-plain-http (loopback hosts default to plain HTTP)' : 'drop --plain-http',
+        hint: isLoopbackHost(options.host) ? `pass ${plainHttpFlags(names.plainHttp).off} (loopback hosts default to plain HTTP)` : `drop ${plainHttpFlags(names.plainHttp).on}`,
       });
     }
     this.clientCertificate = identity !== undefined;
@@ -371,7 +374,7 @@ class UndiciTransport implements HttpTransport {
       const alert = this.certificateAlerts.get(alertKey);
       this.certificateAlerts.delete(alertKey);
       const own = url.origin === this.registryOrigin && this.clientCertificate;
-      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own });
+      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag });
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }

@@ -30,7 +30,8 @@ export interface RegistryClientOptions {
   headers?: Readonly<Record<string, string>>;
   /**
    * Where caFile / certFile / keyFile were given, for messages (default the flags `--ca-file`, `--cert-file`,
-   * `--key-file`): `--to-ca-file`, or `targets.prod.tls.caFile in packpub.yaml`.
+   * `--key-file`): `--to-ca-file`, or `targets.prod.tls.caFile in packpub.yaml`; and the flag that switches plain
+   * HTTP for this host, for hints (default `--plain-http`; a copy side's `--from-plain-http`).
    */
   settingNames?: TlsSettingNames;
   /** curl-style `HOST:PORT:ADDRESS` overrides of DNS resolution. */
@@ -45,11 +46,13 @@ export interface RegistryClientOptions {
   userAgent?: string;
 }
 
-/** Names of the TLS file settings as the user gave them (see RegistryClientOptions.settingNames). */
+/** Names of the TLS settings as the user gave them (see RegistryClientOptions.settingNames). */
 export interface TlsSettingNames {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** The plain-HTTP flag of this host (`--plain-http`, `--to-plain-http`); hints name it and its `--no-` form. */
+  plainHttp?: string;
 }
 
 /** Injection points for tests and embedders: a transport (fault injection, recording) and a clock (no real backoff). */
@@ -69,6 +72,8 @@ export interface RegistryStack {
   /** Retry over the transport, for REST calls that carry their own Authorization header (Harbor API). */
   rest: HttpTransport;
   debug: ((line: string) => void) | undefined;
+  /** The plain-HTTP flag of this host, for hints (settingNames.plainHttp; default `--plain-http`). */
+  plainHttpFlag?: string | undefined;
 }
 
 /**
@@ -130,5 +135,5 @@ export function createRegistryStack(options: RegistryClientOptions, deps: Client
             debug(`retry ${info.attempt + 1}/${info.attempts} in ${info.delayMs}ms after: ${redactText(info.error instanceof Error ? info.error.message : String(info.error))}`),
         }),
   });
-  return { host: options.host, transport, auth, retry, rest: new RetryTransport(transport, retry, options.host), debug };
+  return { host: options.host, transport, auth, retry, rest: new RetryTransport(transport, retry, options.host), debug, plainHttpFlag: options.settingNames?.plainHttp };
 }

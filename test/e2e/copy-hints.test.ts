@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * copy has no --plain-http: each side has its own --from-plain-http / --to-plain-http (and --no- forms).
+ * A hint about plain HTTP names the flag of the side that failed; push keeps naming --plain-http.
+ */
+
+const NAME = 'registry.packpub.test';
+
+describe('copy: hints about plain HTTP name the flag of the side that failed', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-copy-hints-');
+    const http = stack.add(await startRegistry());
+    const https = stack.add(await startRegistry({ tls: true }));
+    const pack = await writePack(join(root, 'p'), { name: 'hinted', version: '1.0.0' });
+    const layout = join(root, 'layout');
+    const pushed = await runCli(['push', pack, '--oci-layout', layout, '--json']);
+    if (pushed.code !== 0) throw new Error(pushed.stderr);
+    const digest = (JSON.parse(pushed.stdout) as { results: Array<{ digest: string }> }).results[0]!.digest;
+    return { root, http, https, pack, layout, digest };
+  });
+
+  it('a --from registry that does not listen: the hint names --from-plain-http; push still names --plain-http', async () => {
+    const run = await runCli(['copy', '--all', '--from', '127.0.0.1:1/base', '--to', `oci:${join(w.root, 'never')}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: connection refused by 127.0.0.1:1\n');
+    expect(run.stderr).toContain('hint: check the host and port and that the registry is running (an HTTP-only registry needs --from-plain-http)\n');
+    expect(run.stderr).not.toMatch(/--(no-)?plain-http/);
+
+    const push = await runCli(['push', w.pack, '--registry', '127.0.0.1:1/base']);
+    expect(push.code).toBe(1);
+    expect(push.stderr).toContain('hint: check the host and port and that the registry is running (an HTTP-only registry needs --plain-http)\n');
+  });
+
+  it('a --to registry that speaks plain HTTP under a non-loopback name: the hint says --to-plain-http, which works', async () => {
+    const to = `${NAME}:${w.http.port}/base`;
+    const resolve = ['--resolve', `${NAME}:${w.http.port}:127.0.0.1`];
+    const run = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', to, ...resolve]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`FAILED hinted:1.0.0: ${NAME}:${w.http.port} did not answer with TLS`);
+    expect(run.stderr).toContain('hint: is it a plain HTTP registry? pass --to-plain-http\n');
+    expect(run.stderr).not.toMatch(/--(no-)?plain-http/);
+
+    const copied = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', to, ...resolve, '--to-plain-http']);
+    expect(copied.code, copied.stderr).toBe(0);
+    const manifest = await skopeoInspectRaw(`${w.http.host}/base/spectro-packs/archive/hinted:1.0.0`);
+    expect(`sha256:${createHash('sha256').update(manifest).digest('hex')}`).toBe(w.digest);
+  });
+
+  it('a --from registry serving HTTPS on loopback: the hint says --no-from-plain-http and --from-ca-file, which work', async () => {
+    const from = `${w.https.host}/base`;
+    const tls = ['--no-plain-http', '--ca-file', w.https.caFile ?? ''];
+    const pushed = await runCli(['push', w.pack, '--registry', from, ...tls, '--json']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const digest = (JSON.parse(pushed.stdout) as { results: Array<{ digest: string }> }).results[0]!.digest;
+    const into = join(w.root, 'from-https');
+    const run = await runCli(['copy', 'hinted:1.0.0', '--from', from, '--to', `oci:${into}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${w.https.host} serves HTTPS, but packpub spoke plain HTTP to it`);
+    expect(run.stderr).toContain('hint: plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]: pass --no-from-plain-http to use HTTPS (with --from-ca-file for a private CA)\n');
+    expect(run.stderr).not.toMatch(/--(no-)?plain-http|[ (]--ca-file/);
+
+    const copied = await runCli(['copy', 'hinted:1.0.0', '--from', from, '--to', `oci:${into}`, '--no-from-plain-http', '--from-ca-file', w.https.caFile ?? '', '--json']);
+    expect(copied.code, copied.stderr).toBe(0);
+    const inspected = await runCli(['inspect', 'hinted:1.0.0', '--oci-layout', into, '--json']);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect((JSON.parse(inspected.stdout) as { manifest: { digest: string } }).manifest.digest).toBe(digest);
+  });
+});
