@@ -239,12 +239,44 @@ function runHooks(args: Args, ctx: CliContext): Pick<OpenTargetOptions, 'warn' |
 
 const INSECURE_WARNING = 'TLS certificates are not verified; anyone on the network path can read and change what is pushed';
 
+/** The connection flags given for this target (or copy side), as typed: a local OCI layout has no use for them. */
+function connectionFlagsGiven(flags: TargetOverrides, side: Side | undefined): string[] {
+  const flag = (name: string) => `--${side === undefined ? '' : `${side}-`}${name}`;
+  return [
+    ...(flags.plainHttp === undefined ? [] : [flags.plainHttp ? flag('plain-http') : `--no-${flag('plain-http').slice(2)}`]),
+    ...(flags.caFile === undefined ? [] : [flag('ca-file')]),
+    ...(flags.insecure === true ? [flag('insecure')] : []),
+    ...(flags.certFile === undefined ? [] : [flag('cert-file'), flag('key-file')]),
+    ...(flags.headers === undefined ? [] : [flag('header')]),
+    // --resolve is shared by both sides of a copy: the other side may use it.
+    ...(side === undefined && flags.resolve !== undefined ? ['--resolve'] : []),
+  ];
+}
+
+/**
+ * A local OCI layout takes no connection settings: say which were given and are ignored (as packpub.yaml's
+ * `tls:` on an ociLayout target is), instead of checking files it never reads or warning about a network.
+ */
+function warnIgnoredOnLayout(flags: TargetOverrides, side: Side | undefined, what: string, ctx: CliContext): void {
+  const given = connectionFlagsGiven(flags, side);
+  if (given.length > 0) writeLine(ctx.io.stderr, `warning: ${given.join(', ')} ignored: ${what} is a local OCI layout, not a registry`);
+}
+
 /** Options for a registry or layout named on the command line (not in packpub.yaml). */
-function givenTargetOptions(where: { registry?: string; ociLayout?: string }, flags: TargetOverrides & Pick<OpenTargetOptions, 'retry'>, args: Args, ctx: CliContext): OpenTargetOptions {
+function givenTargetOptions(
+  where: { registry?: string; ociLayout?: string },
+  flags: TargetOverrides & Pick<OpenTargetOptions, 'retry'>,
+  args: Args,
+  ctx: CliContext,
+  side?: Side,
+): OpenTargetOptions {
   const { ecr, ...rest } = flags;
   const env = ctx.io.env;
   const ecrEndpoint = flags.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined);
-  if (flags.insecure === true) writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
+  if (where.registry === undefined) {
+    const dir = where.ociLayout === undefined ? '' : ` (${where.ociLayout})`;
+    warnIgnoredOnLayout(flags, side, side === undefined ? `the target${dir}` : `--${side}${dir}`, ctx);
+  } else if (flags.insecure === true) writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
   return {
     ...where,
     ...rest,
@@ -267,11 +299,20 @@ function givenTargetOptions(where: { registry?: string; ociLayout?: string }, fl
  * Options for one configured target with the flags of this command line applied on top
  * (flags > environment > file).
  */
-function configuredTargetOptions(loaded: LoadedConfig, name: string, flags: TargetOverrides & Pick<OpenTargetOptions, 'retry'>, args: Args, ctx: CliContext): OpenTargetOptions {
+function configuredTargetOptions(
+  loaded: LoadedConfig,
+  name: string,
+  flags: TargetOverrides & Pick<OpenTargetOptions, 'retry'>,
+  args: Args,
+  ctx: CliContext,
+  side?: Side,
+): OpenTargetOptions {
   const target = getConfigTarget(loaded, name);
   const { retry, ...overrides } = flags;
   const options = configTargetOptions(loaded, name, ctx.io.env, overrides);
-  if (target.tls?.insecure === true && flags.insecure !== true) {
+  // The file's own tls: on a layout is reported by loadConfig ("tls ignored").
+  if (target.ociLayout !== undefined) warnIgnoredOnLayout(flags, side, `target ${name}`, ctx);
+  else if (target.tls?.insecure === true && flags.insecure !== true) {
     writeLine(ctx.io.stderr, `warning: target ${name} has tls.insecure: ${INSECURE_WARNING}`);
   } else if (flags.insecure === true) {
     writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
@@ -417,8 +458,8 @@ export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side
   const loaded = await loadCliConfig(args, ctx);
   const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
   const flags = await flagSettings(args, ctx, side);
-  if (spec.kind === 'target') return configuredTargetOptions(loaded, spec.name, flags, args, ctx);
-  return givenTargetOptions(spec.kind === 'registry' ? { registry: spec.registry } : { ociLayout: spec.dir }, flags, args, ctx);
+  if (spec.kind === 'target') return configuredTargetOptions(loaded, spec.name, flags, args, ctx, side);
+  return givenTargetOptions(spec.kind === 'registry' ? { registry: spec.registry } : { ociLayout: spec.dir }, flags, args, ctx, side);
 }
 
 export interface PackRoots {

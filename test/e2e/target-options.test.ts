@@ -98,6 +98,38 @@ describe('--config / --target on every target command', () => {
   });
 });
 
+describe('connection flags on a local OCI layout', () => {
+  it('are named as ignored, exit 0, and what is published is the same: --ca-file /nonexistent exited 0 silently, --insecure warned of a network', async () => {
+    const layout = join(root, 'flags-layout');
+    const pushed = await runCli(['push', pack, '--oci-layout', layout, '--ca-file', '/nonexistent/ca.pem', '--json']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stderr).toBe(`warning: --ca-file ignored: the target (${layout}) is a local OCI layout, not a registry\n`);
+    expect(JSON.parse(pushed.stdout).results[0].status).toBe('published');
+
+    const listed = await runCli(['list', '--oci-layout', layout, '--insecure', '--no-plain-http', '-H', 'X-Team: packs', '--resolve', 'r.example:443:127.0.0.1']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).toBe(`warning: --no-plain-http, --insecure, --header, --resolve ignored: the target (${layout}) is a local OCI layout, not a registry\n`);
+    expect(listed.stdout).toMatch(/^hello\s+1\.0\.0\s/m);
+
+    // A target of packpub.yaml that is a layout, and a copy side: the flags as given for that side.
+    const named = await runCli(['list', '--target', 'local', '--ca-file', '/nonexistent/ca.pem'], { cwd: root });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toBe('warning: --ca-file ignored: target local is a local OCI layout, not a registry\n');
+    const into = join(root, 'flags-copy');
+    const copied = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `oci:${into}`, '--from-ca-file', '/nonexistent/ca.pem', '--to-insecure']);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(copied.stderr).toBe(
+      `warning: --from-ca-file ignored: --from (${layout}) is a local OCI layout, not a registry\nwarning: --to-insecure ignored: --to (${into}) is a local OCI layout, not a registry\n`,
+    );
+    expect((await runCli(['list', '--oci-layout', into])).stdout).toMatch(/^hello\s+1\.0\.0\s/m);
+
+    // With a registry the missing file is still a usage error before any work.
+    const registry = await runCli(['list', '--registry', '127.0.0.1:1/x', '--ca-file', '/nonexistent/ca.pem']);
+    expect(registry.code).toBe(2);
+    expect(registry.stderr).toContain('error: cannot read --ca-file /nonexistent/ca.pem');
+  });
+});
+
 describe('--help shows exactly the flags of the command', () => {
   it('list has no push-only flags; copy has --retry-deadline and the true Harbor detection help', async () => {
     const list = await runCli(['list', '--help']);
