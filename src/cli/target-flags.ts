@@ -35,6 +35,8 @@ interface FlagSpec {
   perSide?: boolean;
   /** The per-side help, when it differs from `describe`. */
   sideDescribe?: (side: Side) => string;
+  /** The help on a command that calls Palette's API too (push, palette), when it differs from `describe`. */
+  paletteDescribe?: string;
 }
 
 const GROUP_TITLE: Record<FlagGroup, string> = {
@@ -152,14 +154,33 @@ export const FLAGS: readonly FlagSpec[] = [
     sideDescribe: (side) => `Extra HTTP header 'Name: value' for the ${sideName(side)} registry host only (repeatable); never printed`,
   },
   { name: 'resolve', group: 'network', type: 'string', array: true, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS' },
-  { name: 'retry-attempts', group: 'network', type: 'number', describe: 'Attempts per request, first included, Palette API calls too (default 6; 1 to 100)' },
-  { name: 'request-timeout', group: 'network', type: 'number', describe: 'Seconds to wait for a response or body progress, for each whole ECR API call, STS AssumeRole included, and for each whole Palette API answer (default 60)' },
-  { name: 'retry-deadline', group: 'network', type: 'number', describe: 'Seconds after which a request is not retried any more, Palette API calls too (default 600)' },
+  {
+    name: 'retry-attempts',
+    group: 'network',
+    type: 'number',
+    describe: 'Attempts per request, first included (default 6; 1 to 100)',
+    paletteDescribe: 'Attempts per request, first included, Palette API calls too (default 6; 1 to 100)',
+  },
+  {
+    name: 'request-timeout',
+    group: 'network',
+    type: 'number',
+    describe: 'Seconds to wait for a response or body progress, and for each whole ECR API call, STS AssumeRole included (default 60)',
+    paletteDescribe: 'Seconds to wait for a response or body progress, for each whole ECR API call, STS AssumeRole included, and for each whole Palette API answer (default 60)',
+  },
+  {
+    name: 'retry-deadline',
+    group: 'network',
+    type: 'number',
+    describe: 'Seconds after which a request is not retried any more (default 600)',
+    paletteDescribe: 'Seconds after which a request is not retried any more, Palette API calls too (default 600)',
+  },
   {
     name: 'retry-delay',
     group: 'network',
     type: 'number',
     describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60)',
+    paletteDescribe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win (default 0.25; 0 to 60)',
   },
   { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' },
   { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR' },
@@ -240,10 +261,16 @@ export function declareOwnFlags(y: Y, own: OwnFlags): Y {
   return out;
 }
 
-/** Declare the flags of the given groups on a command, then its own table. */
-export function declareFlags(y: Y, groups: readonly FlagGroup[], own: OwnFlags = {}): Y {
+/**
+ * Declare the flags of the given groups on a command, then its own table. `callsPalette`: the command calls
+ * Palette's API too (push, palette), so the retry flags' help says they apply there.
+ */
+export function declareFlags(y: Y, groups: readonly FlagGroup[], own: OwnFlags = {}, callsPalette = false): Y {
   let out = y;
-  for (const flag of FLAGS) if (groups.includes(flag.group)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
+  for (const flag of FLAGS) {
+    const describe = callsPalette ? (flag.paletteDescribe ?? flag.describe) : flag.describe;
+    if (groups.includes(flag.group)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], describe, flag.alias);
+  }
   return declareOwnFlags(out, own);
 }
 

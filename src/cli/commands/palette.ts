@@ -193,7 +193,7 @@ export const paletteCommand: CommandSpec = {
   command: 'palette <action> [packs...]',
   describe: 'Palette: doctor (settings and checks), register (add the Pack registry), sync (sync and confirm packs are visible)',
   // The Palette flags every Palette command has, then the actions' own.
-  builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, [...READ_GROUPS, 'output'])), PALETTE_COMMAND_FLAGS),
+  builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, [...READ_GROUPS, 'output'], {}, true)), PALETTE_COMMAND_FLAGS),
   run: async (args, ctx) => {
     const { paletteTargets } = await import('../palette-options.js');
     const action = String(args['action']);

@@ -63,7 +63,7 @@ export const pushCommand: CommandSpec = {
   command: 'push [packs...]',
   describe: 'Validate, build and publish packs (default target: the local OCI layout ./oci-packs)',
   // The Palette group before push's own --palette-sync.
-  builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, PUSH_GROUPS)), PUSH_FLAGS),
+  builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, PUSH_GROUPS, {}, true)), PUSH_FLAGS),
   run: async (args, ctx) => {
     const json = args['json'] === true;
     const jsonLines = args['jsonLines'] === true;
