@@ -4,6 +4,7 @@ import { configTargetOptions, defaultTargetNames, getConfigTarget, hasEnvCredent
 import { envCredential } from '../credentials/env.js';
 import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
+import { parseRegistryLocation } from '../oci/reference.js';
 import { extraHeaders } from '../registry/registry-only.js';
 import type { RetryOptions } from '../registry/retry.js';
 import type { OpenTargetOptions } from '../targets/open.js';
@@ -457,6 +458,8 @@ export function parseSide(value: string, loaded: LoadedConfig, cwd: string): Sid
 export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side): Promise<OpenTargetOptions> {
   const loaded = await loadCliConfig(args, ctx);
   const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
+  // A mistake in the location is refused now, with this side's flag in the hint (openTarget parses it again).
+  if (spec.kind === 'registry') parseRegistryLocation(spec.registry, `--${side}-plain-http`);
   const flags = await flagSettings(args, ctx, side);
   if (spec.kind === 'target') return configuredTargetOptions(loaded, spec.name, flags, args, ctx, side);
   return givenTargetOptions(spec.kind === 'registry' ? { registry: spec.registry } : { ociLayout: spec.dir }, flags, args, ctx, side);

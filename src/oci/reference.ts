@@ -111,8 +111,8 @@ export interface RegistryLocation {
   basePath: string;
 }
 
-/** Parse `--registry HOST[:PORT]/BASE-PATH`. */
-export function parseRegistryLocation(spec: string): RegistryLocation {
+/** Parse `--registry HOST[:PORT]/BASE-PATH`; `plainHttpFlag` is the flag a hint names (copy: `--from-plain-http`). */
+export function parseRegistryLocation(spec: string, plainHttpFlag = '--plain-http'): RegistryLocation {
   const trimmed = spec.trim().replace(/\/+$/, '');
   const withoutScheme = trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   // user:password@host: never echo it (it would print the password), and never use it.
@@ -123,7 +123,7 @@ export function parseRegistryLocation(spec: string): RegistryLocation {
   }
   if (withoutScheme !== trimmed) {
     throw new PackpubError('REFERENCE', `registry "${shown(spec)}" must not include a URL scheme`, {
-      hint: `use "${shown(withoutScheme)}" (add --plain-http for an HTTP registry)`,
+      hint: `use "${shown(withoutScheme)}" (add ${plainHttpFlag} for an HTTP registry)`,
     });
   }
   const slash = trimmed.indexOf('/');

@@ -38,6 +38,19 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
     expect(push.stderr).toContain('hint: check the host and port and that the registry is running (an HTTP-only registry needs --plain-http)\n');
   });
 
+  it('a URL scheme in --from / --to is refused (exit 2) with that side\'s flag in the hint; --registry keeps --plain-http', async () => {
+    const never = `oci:${join(w.root, 'never')}`;
+    const from = await runCli(['copy', '--all', '--from', `http://${w.http.host}/base`, '--to', never]);
+    expect(from.code).toBe(2);
+    expect(from.stderr).toBe(`error: registry "http://${w.http.host}/base" must not include a URL scheme\nhint: use "${w.http.host}/base" (add --from-plain-http for an HTTP registry)\n`);
+    const to = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', `http://${w.http.host}/base`]);
+    expect(to.code).toBe(2);
+    expect(to.stderr).toContain(`hint: use "${w.http.host}/base" (add --to-plain-http for an HTTP registry)\n`);
+    const list = await runCli(['list', '--registry', `http://${w.http.host}/base`]);
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain(`hint: use "${w.http.host}/base" (add --plain-http for an HTTP registry)\n`);
+  });
+
   it('a --to registry that speaks plain HTTP under a non-loopback name: the hint says --to-plain-http, which works', async () => {
     const to = `${NAME}:${w.http.port}/base`;
     const resolve = ['--resolve', `${NAME}:${w.http.port}:127.0.0.1`];
