@@ -372,6 +372,13 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     hint = 'the tag is immutable on this registry; publish a new version instead';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
   else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
+  else if (ctx.status === 400 && ctx.method === 'HEAD' && ctx.url.protocol === 'http:' && ociText === '') {
+    // An HTTPS server answers plain HTTP with 400 and says so in the body; a HEAD answer has none to read.
+    const flags = plainHttpFlags(ctx.plainHttpFlag);
+    hint = isLoopbackHost(ctx.host)
+      ? `if ${ctx.host} serves HTTPS: plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]; pass ${flags.off} (with ${flags.caFile} for a private CA)`
+      : `if ${ctx.host} serves HTTPS, drop ${flags.on} (and plainHttp in packpub.yaml)`;
+  }
   else if (ctx.status >= 200 && ctx.status < 400) {
     // A success or redirect status the distribution API (or Harbor's) does not give to this request (a 206 to a whole
     // manifest GET, a 302 without a Location, a 200 to an upload's PUT): not an error, not the answer either.
