@@ -20,7 +20,8 @@ export function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     // Node makes process.stdin on first use, loading a stream for it (from /dev/null, as under CI or the
-    // bench: ~2 % of a small validate's instructions); only login and delete read it.
+    // bench: ~2 % of a small validate's instructions); only a run that reads a secret (--password-stdin,
+    // login) or asks a question (delete's confirmation) uses it.
     get stdin() {
       return process.stdin;
     },
