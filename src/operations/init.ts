@@ -246,18 +246,20 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
       chart: { key: chart.name, valuesText: chart.valuesText, source: `chart ${chart.name}${chart.version === undefined ? '' : ` ${chart.version}`}` },
     });
     verifyChartValues(valuesText, chart, notes);
-    await mkdir(join(dir, 'charts'), { recursive: true });
-    if (chartIsDir) {
-      await packChartDirectory(source, join(dir, rel), options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
-    } else {
-      const tmp = tempPathFor(join(dir, rel));
-      try {
+    // The first folder this creates (the pack folder or its charts/), removed again if the chart is not written.
+    const created = await mkdir(join(dir, 'charts'), { recursive: true });
+    const tmp = tempPathFor(join(dir, rel));
+    try {
+      if (chartIsDir) {
+        await packChartDirectory(source, join(dir, rel), options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
+      } else {
         await copyFile(source, tmp);
         await rename(tmp, join(dir, rel));
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
       }
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (created !== undefined) await rm(created, { recursive: true, force: true });
+      throw err;
     }
     files.push(rel);
     initChart = {

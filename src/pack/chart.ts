@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { HelmIgnoreError, parseHelmIgnore, type HelmIgnore } from './helmignore.js';
 import { join, posix } from 'node:path';
@@ -10,7 +10,7 @@ import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
 import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
-import { blockingReads, statOf } from './files.js';
+import { blockingReads, isInside, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { valuesReferencePaths } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
@@ -768,15 +768,74 @@ export function templateReferences(chart: HelmChart): readonly string[] {
   return dottedReferences.get(chart) ?? chart.templateValuePaths.map((p) => p.join('.'));
 }
 
-/** Read a small file, or undefined when it does not exist; `yaml`: a chart YAML file (chartText). */
+/**
+ * Read a small file, or undefined when it does not exist (or is a folder: Helm finds no such file then);
+ * `yaml`: a chart YAML file (chartText). A named pipe or device is refused, not read: reading a pipe
+ * waits for a writer for ever.
+ */
 export async function readOptionalText(path: string, limit: number, yaml = false): Promise<string | undefined> {
+  let info: Stats;
   try {
-    const info = await stat(path);
-    if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path}: larger than ${limit} bytes`);
-    return chartText(await readFile(path), path, false, yaml);
+    info = await stat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw unreadableChartEntry(path, err, false);
+  }
+  if (info.isDirectory()) return undefined;
+  if (!info.isFile()) throw irregularChartFile(path, false);
+  if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path}: larger than ${limit} bytes`);
+  return chartText(await readFile(path), path, false, yaml);
+}
+
+/** Helm's directory loader refuses what is neither a folder nor a regular file (directory.go). */
+function irregularChartFile(path: string, nested: boolean): ChartError {
+  return new ChartError('PACK_FILE', 'helm-refuses', nested, `${path} is not a regular file (a named pipe, device or socket), so Helm refuses the chart ("cannot load irregular file ... as it has file mode type bits set")`, {
+    hint: "remove it from the chart folder, or list it in the chart's .helmignore",
+  });
+}
+
+/** A name stat cannot follow: a link to itself (ELOOP) or to nothing; Helm's walk fails on both ("error evaluating symlink"). */
+function unreadableChartEntry(path: string, err: unknown, nested: boolean): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') {
+    return new ChartError('PACK_FILE', 'helm-refuses', nested, `${path} is a symlink loop (it leads back to itself), so Helm refuses the chart ("error evaluating symlink")`, {
+      hint: "replace the symlink with a copy of what it should hold, or remove it",
+    });
+  }
+  if (code === 'ENOENT') {
+    return new ChartError('PACK_FILE', 'helm-refuses', nested, `${path} is a symlink to something that does not exist, so Helm refuses the chart ("error evaluating symlink")`, {
+      hint: 'replace the symlink with the file it should point to, or remove it',
+    });
+  }
+  return err;
+}
+
+/**
+ * Helm's directory loader reads every file of the chart folder that .helmignore does not list, following
+ * links (sympath Walk), while readChart reads only Chart.yaml, values, templates/ and charts/: so the whole
+ * folder is checked once, from the top, for what makes Helm's walk fail or never end. A link back to a
+ * folder above it (folderEntered), a link to itself or to nothing (refused even when .helmignore lists it:
+ * Helm follows a link before it asks .helmignore), a named pipe, device or socket. Names count against the
+ * entry limit as the reader's own walk does; the count is given back afterwards, so the reader's walk
+ * still has the whole budget.
+ */
+async function checkChartFolder(dir: string, scope: FolderScope, budget: Budget, depth = 0): Promise<void> {
+  const nested = scope.prefix.startsWith('charts/');
+  const names = depth === 0 ? await folderNames(dir, budget, nested) : await readableFolderNames(dir, budget, nested);
+  for (const name of names ?? []) {
+    const path = join(dir, name);
+    const rel = `${scope.prefix}${name}`;
+    let info: Stats;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      throw unreadableChartEntry(path, err, nested);
+    }
+    if (scope.ignore.ignores(rel, info.isDirectory())) continue;
+    if (info.isDirectory()) {
+      // A folder outside the chart (through a link) is not the chart's to check: push and the packer refuse such links.
+      if (depth < MAX_FOLDER_NESTING && isInside(scope.chain[0]!, await realpath(path))) await checkChartFolder(path, { ignore: scope.ignore, prefix: `${rel}/`, chain: await folderEntered(path, scope.chain, nested) }, budget, depth + 1);
+    } else if (!info.isFile()) throw irregularChartFile(path, nested);
   }
 }
 
@@ -842,6 +901,11 @@ async function helmIgnoreOf(dir: string, budget: Budget): Promise<HelmIgnore> {
 
 async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?: FolderScope): Promise<HelmChart> {
   const { ignore, prefix, chain } = scope ?? { ignore: await helmIgnoreOf(dir, budget), prefix: '', chain: [await realpath(dir)] };
+  if (scope === undefined) {
+    const counted = budget.entries;
+    await checkChartFolder(dir, { ignore, prefix, chain }, budget);
+    budget.entries = counted;
+  }
   // A file .helmignore lists is not loaded by Helm: neither read nor checked here.
   const read = (name: string) => (ignore.ignores(`${prefix}${name}`, false) ? Promise.resolve(undefined) : readOptionalText(join(dir, name), budget.maxTextBytes, true));
   const chartYaml = await read('Chart.yaml');

@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChartError, readChart } from '../../src/pack/chart.js';
+import { runCli } from '../support/cli.js';
+import { tempDir, writeFiles } from '../support/files.js';
+
+/*
+ * An unpacked chart folder as `init --from-chart`, validate (a chart unpacked beside a missing archive) and
+ * library callers of readChart(dir) meet it. Helm's directory loader walks every file not in .helmignore,
+ * following links: it never ends on a link back up, and refuses a link to itself or to nothing and a file
+ * that is not a regular file. readChart read only Chart.yaml, values, templates/ and charts/: a loop in
+ * files/ passed as a chart Helm cannot load, and a named pipe as Chart.yaml or values.yaml made the read
+ * wait for a writer for ever (validate and init never ended).
+ */
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/hello-helm', import.meta.url));
+const CHART = { 'Chart.yaml': 'apiVersion: v2\nname: demo\nversion: 0.1.0\n', 'values.yaml': 'a: 1\n', 'templates/cm.yaml': 'a: {{ .Values.a }}\n' };
+
+let root: string;
+let cleanup: () => Promise<void>;
+let n = 0;
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('packpub-chart-folder-'));
+});
+afterAll(async () => cleanup());
+
+/** A chart folder; `make` adds the odd entries (links, pipes) to it. */
+async function chartWith(make: (dir: string) => Promise<void>, files: Record<string, string> = {}): Promise<string> {
+  const dir = join(root, `chart-${n++}`);
+  await writeFiles(dir, { ...CHART, ...files });
+  await make(dir);
+  return dir;
+}
+const link = (target: string, at: string) => async (dir: string) => {
+  await mkdir(join(dir, at, '..'), { recursive: true });
+  await symlink(target, join(dir, at));
+};
+const fifo = (at: string) => async (dir: string) => {
+  await rm(join(dir, at), { force: true });
+  execFileSync('mkfifo', [join(dir, at)]);
+};
+
+describe('readChart(dir) checks the whole folder, as Helm walks it', () => {
+  it.each<{ name: string; make: (dir: string) => Promise<void>; files?: Record<string, string>; at: string; says: string }>([
+    { name: 'a link back up in files/ (was: read as a good chart)', make: link('..', 'files/up'), at: 'files/up', says: 'is a symlink loop (it points back to a folder that contains it)' },
+    { name: 'six links to their own folder in files/', make: async (dir) => { for (const i of [1, 2, 3, 4, 5, 6]) await link('.', `files/l${i}`)(dir); }, at: 'files/l1', says: 'is a symlink loop (it points back to a folder that contains it)' },
+    { name: 'Chart.yaml linking to itself (was: a raw ELOOP, "a bug in packpub")', make: async (dir) => { await rm(join(dir, 'Chart.yaml')); await link('Chart.yaml', 'Chart.yaml')(dir); }, at: 'Chart.yaml', says: 'is a symlink loop (it leads back to itself)' },
+    { name: 'a broken link in templates/ (was: skipped)', make: link('gone.yaml', 'templates/broken.yaml'), at: 'templates/broken.yaml', says: 'is a symlink to something that does not exist' },
+    { name: 'a broken link inside a folder .helmignore lists (not walked, by Helm or here)', make: link('gone.yaml', 'notes/broken.yaml'), files: { '.helmignore': 'notes/\nbroken.yaml\n' }, at: 'notes', says: '' },
+    { name: 'a named pipe as values.yaml (was: waited for ever)', make: fifo('values.yaml'), at: 'values.yaml', says: 'is not a regular file (a named pipe, device or socket), so Helm refuses the chart' },
+    { name: 'a named pipe in a subchart folder', make: async (dir) => { await writeFiles(dir, { 'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n' }); await fifo('charts/sub/files.txt')(dir); }, at: 'charts/sub/files.txt', says: 'is not a regular file' },
+  ])('$name', async ({ make, files, at, says }) => {
+    const dir = await chartWith(make, files);
+    const read = await readChart(dir).then(
+      (chart) => chart.name,
+      (e: unknown) => e,
+    );
+    if (says === '') {
+      // A folder .helmignore lists is not walked, by Helm or here: the link inside it is never followed.
+      expect(read).toBe('demo');
+      return;
+    }
+    expect(read).toBeInstanceOf(ChartError);
+    expect(read).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses' });
+    expect((read as Error).message).toContain(`${join(dir, at)} ${says}`);
+  });
+
+  it('reads a chart with a link to a folder outside it without walking that folder (the packer refuses such links)', async () => {
+    const outside = join(root, 'outside');
+    await writeFiles(outside, { 'x.txt': 'x\n' });
+    await fifo('pipe')(outside);
+    const dir = await chartWith(link(outside, 'files/out'));
+    expect((await readChart(dir)).name).toBe('demo');
+  });
+});
+
+describe('the CLI on such folders', () => {
+  it('init --from-chart exits 1 naming the loop, and leaves no pack folder behind', async () => {
+    const chart = await chartWith(link('..', 'files/up'));
+    const out = join(root, 'pack-from-loop');
+    const result = await runCli(['init', out, '--from-chart', chart]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `error: ${join(chart, 'files/up')} is a symlink loop (it points back to a folder that contains it), so Helm's walk of the chart folder never ends\nhint: replace the symlink with a copy of what it should hold, or list it in the chart's .helmignore\n`,
+    );
+    expect(await readdir(root)).not.toContain('pack-from-loop');
+  });
+
+  it('init --from-chart into an existing empty folder that the packer refuses leaves the folder empty (was: an empty charts/ left)', async () => {
+    const outside = join(root, 'outside-2');
+    await writeFiles(outside, { 'x.txt': 'x\n' });
+    const chart = await chartWith(link(outside, 'files/out'));
+    const out = join(root, 'existing-pack');
+    await mkdir(out);
+    const result = await runCli(['init', out, '--from-chart', chart]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error: ${join(chart, 'files/out')} is a symlink that points outside the chart`);
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('validate ends (exit 1) on a pack whose unpacked chart beside a missing archive has a named pipe as Chart.yaml (was: never ended)', async () => {
+    const pack = join(root, 'pack-with-pipe');
+    await cp(EXAMPLE, pack, { recursive: true });
+    await rm(join(pack, 'charts/hello-web-0.1.0.tgz'));
+    await fifo('charts/hello-web/Chart.yaml')(pack);
+    const result = await runCli(['validate', pack]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('chart archive "charts/hello-web-0.1.0.tgz" does not exist in the pack');
+    expect(result.stdout).toContain('charts/hello-web/Chart.yaml is a named pipe (fifo), which cannot be stored in a pack');
+  });
+});
