@@ -367,6 +367,13 @@ export function envRegistry(env: NodeJS.ProcessEnv): string | undefined {
       hint: 'set it to HOST[:PORT]/BASE-PATH, or unset it to use the local OCI layout (an unset CI variable often leaves it empty)',
     });
   }
+  try {
+    parseRegistryLocation(value);
+  } catch (err) {
+    // Say where the value came from: nothing on the command line shows it.
+    if (err instanceof PackpubError) throw new PackpubError(err.code, `PACKPUB_REGISTRY: ${err.message}`, { ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err });
+    throw err;
+  }
   return value;
 }
 

@@ -193,7 +193,8 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
   let host: string | undefined;
   if (t.registry !== undefined) {
     try {
-      host = parseRegistryLocation(t.registry).host;
+      // A scheme's hint names the file's own setting for plain HTTP, not the --plain-http flag.
+      host = parseRegistryLocation(t.registry, `targets.${name}.tls.plainHttp: true`).host;
     } catch (err) {
       if (!isPackpubError(err)) throw err;
       problems.push({ path: at('registry'), message: `${err.message}${err.hint === undefined ? '' : ` (${err.hint})`}` });

@@ -111,7 +111,10 @@ export interface RegistryLocation {
   basePath: string;
 }
 
-/** Parse `--registry HOST[:PORT]/BASE-PATH`; `plainHttpFlag` is the flag a hint names (copy: `--from-plain-http`). */
+/**
+ * Parse `--registry HOST[:PORT]/BASE-PATH`; `plainHttpFlag` is the setting a hint names where the registry was
+ * written (copy: `--from-plain-http`; packpub.yaml: `targets.<name>.tls.plainHttp: true`).
+ */
 export function parseRegistryLocation(spec: string, plainHttpFlag = '--plain-http'): RegistryLocation {
   const trimmed = spec.trim().replace(/\/+$/, '');
   const withoutScheme = trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');

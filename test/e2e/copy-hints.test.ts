@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
@@ -96,5 +98,34 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
     const inspected = await runCli(['inspect', 'hinted:1.0.0', '--oci-layout', into, '--json']);
     expect(inspected.code, inspected.stderr).toBe(0);
     expect((JSON.parse(inspected.stdout) as { manifest: { digest: string } }).manifest.digest).toBe(digest);
+  });
+
+  it('a packpub.yaml target written http://HOST/BASE is told to set targets.<name>.tls.plainHttp (was: "add --plain-http"), which works', async () => {
+    const project = join(w.root, 'yaml-scheme');
+    await mkdir(project, { recursive: true });
+    const hostPort = `${NAME}:${w.http.port}`;
+    const yaml = (registry: string, tls: string) => `targets:\n  lab:\n    registry: ${registry}\n${tls}    resolve: ["${hostPort}:127.0.0.1"]\n`;
+    await writeFile(join(project, 'packpub.yaml'), yaml(`http://${hostPort}/yaml`, ''));
+    const refused = await runCli(['push', w.pack, '--target', 'lab'], { cwd: project });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `error: packpub.yaml:3:5: targets.lab.registry: registry "http://${hostPort}/yaml" must not include a URL scheme (use "${hostPort}/yaml" (add targets.lab.tls.plainHttp: true for an HTTP registry))\n` +
+        'hint: fix the file (docs/configuration.md lists every key), or point --config at another file\n',
+    );
+    const reader = new RegistryReader(w.http.url);
+    expect((await reader.holdings('yaml')).tags.size).toBe(0);
+
+    // PACKPUB_REGISTRY: the message says where the value came from; there the flag is the setting.
+    const fromEnv = await runCli(['push', w.pack], { cwd: w.root, env: { PACKPUB_REGISTRY: `http://${hostPort}/yaml` } });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toBe(`error: PACKPUB_REGISTRY: registry "http://${hostPort}/yaml" must not include a URL scheme\nhint: use "${hostPort}/yaml" (add --plain-http for an HTTP registry)\n`);
+
+    // Doing what the hint says publishes over plain HTTP to the non-loopback name.
+    await writeFile(join(project, 'packpub.yaml'), yaml(`${hostPort}/yaml`, '    tls:\n      plainHttp: true\n'));
+    const pushed = await runCli(['push', w.pack, '--target', 'lab', '--json'], { cwd: project });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const published = (JSON.parse(pushed.stdout) as { results: Array<{ status: string; digest: string }> }).results[0];
+    expect(published?.status).toBe('published');
+    expect((await reader.holdings('yaml')).tags.get('yaml/spectro-packs/archive/hinted:1.0.0')).toBe(published?.digest);
   });
 });
