@@ -8,6 +8,7 @@ import { parseRegistryLocation } from '../oci/reference.js';
 import { extraHeaders } from '../registry/registry-only.js';
 import type { RetryOptions } from '../registry/retry.js';
 import type { OpenTargetOptions } from '../targets/open.js';
+import { DEFAULT_OCI_LAYOUT } from '../targets/options.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, writeLine } from './io.js';
 
@@ -275,8 +276,8 @@ function givenTargetOptions(
   const env = ctx.io.env;
   const ecrEndpoint = flags.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined);
   if (where.registry === undefined) {
-    const dir = where.ociLayout === undefined ? '' : ` (${where.ociLayout})`;
-    warnIgnoredOnLayout(flags, side, side === undefined ? `the target${dir}` : `--${side}${dir}`, ctx);
+    const dir = where.ociLayout ?? DEFAULT_OCI_LAYOUT;
+    warnIgnoredOnLayout(flags, side, `${side === undefined ? 'the target' : `--${side}`} (${dir})`, ctx);
   } else if (flags.insecure === true) writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
   return {
     ...where,

@@ -6,7 +6,7 @@ import { parseRegistryLocation } from '../oci/reference.js';
 import { PACKS_NAMESPACE } from '../pack/naming.js';
 import type { ClientDeps } from '../registry/stack.js';
 import { OciLayoutStore } from './oci-layout.js';
-import type { RegistryConnectionOptions } from './options.js';
+import { DEFAULT_OCI_LAYOUT, type RegistryConnectionOptions } from './options.js';
 import type { ArtifactStore, DeletableStore, ReadableStore, WritableStore } from './artifact-store.js';
 
 /** A target an operation only reads from. */
@@ -16,8 +16,7 @@ export type WritableTarget = PackTarget<WritableStore>;
 /** A target an operation removes versions from. */
 export type DeletableTarget = PackTarget<DeletableStore>;
 
-/** The store the CLI publishes to when no registry is given. */
-export const DEFAULT_OCI_LAYOUT = './oci-packs';
+export { DEFAULT_OCI_LAYOUT };
 
 /** A store and where packs live in it; `S` narrows what an operation may do to it (ReadableStore, WritableStore). */
 export interface PackTarget<S extends Pick<ArtifactStore, 'kind' | 'location' | 'reference'> = ArtifactStore> {

@@ -3,6 +3,9 @@ import type { RegistryClientOptions } from '../registry/stack.js';
 
 export type { RetryOptions } from '../registry/retry.js';
 
+/** The store the CLI publishes to when no registry is given (here, not in open.ts, so the CLI's option code can name it without loading a store). */
+export const DEFAULT_OCI_LAYOUT = './oci-packs';
+
 export type RegistryType = 'generic' | 'harbor' | 'ecr';
 
 /** ECR repository settings used when packpub creates repositories (fixed at creation by ECR). */

@@ -1,7 +1,7 @@
-import { access, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runBin, runCli } from '../support/cli.js';
 import { VERSION } from '../../src/version.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -122,6 +122,14 @@ describe('connection flags on a local OCI layout', () => {
       `warning: --from-ca-file ignored: --from (${layout}) is a local OCI layout, not a registry\nwarning: --to-insecure ignored: --to (${into}) is a local OCI layout, not a registry\n`,
     );
     expect((await runCli(['list', '--oci-layout', into])).stdout).toMatch(/^hello\s+1\.0\.0\s/m);
+
+    // No target given: the warning names the default layout it works on (was: "the target is a local OCI layout").
+    const cwd = join(root, 'default-layout');
+    await mkdir(cwd);
+    const byDefault = await runBin(['push', pack, '--ca-file', '/nonexistent/ca.pem', '--insecure'], { cwd });
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(byDefault.stderr).toBe('warning: --ca-file, --insecure ignored: the target (./oci-packs) is a local OCI layout, not a registry\n');
+    expect((await runCli(['list', '--oci-layout', join(cwd, 'oci-packs')])).stdout).toMatch(/^hello\s+1\.0\.0\s/m);
 
     // With a registry the missing file is still a usage error before any work.
     const registry = await runCli(['list', '--registry', '127.0.0.1:1/x', '--ca-file', '/nonexistent/ca.pem']);
