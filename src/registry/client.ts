@@ -569,8 +569,12 @@ export class RegistryClient {
 
   private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number, known?: FetchedManifest): Promise<FetchedManifest> {
     const spec = this.manifestSpec('GET', repository, reference, signal);
-    // The ETag distribution sends for a manifest is its digest in quotes.
-    const call = known === undefined ? spec : { ...spec, headers: { ...spec.headers, 'if-none-match': `"${known.descriptor.digest}"` }, expect: NOT_MODIFIED_OR_OK };
+    // The ETag distribution sends for a manifest is its digest in quotes. no-cache: an HTTP cache on the way must
+    // ask the registry (RFC 9111 5.2.1.4), not answer 304 from a copy of what the tag held before it moved.
+    const call =
+      known === undefined
+        ? spec
+        : { ...spec, headers: { ...spec.headers, 'if-none-match': `"${known.descriptor.digest}"`, 'cache-control': 'no-cache' }, expect: NOT_MODIFIED_OR_OK };
     return this.requestWithinDeadline(call, async (res) => {
       if (res.status === 304 && known !== undefined) {
         await discardBody(res);
