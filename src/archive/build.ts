@@ -38,7 +38,17 @@ export interface BuildOptions extends GzipOptions {
    * caller that only sends the archive on (push): most packs are far smaller than a write and a read back.
    */
   inMemoryUpTo?: number;
+  /**
+   * Build on the calling thread: blocking file reads, and deflate with zlib's synchronous API for a pack of
+   * at most ON_THIS_THREAD_BYTES (a larger one is still deflated a few blocks at once on the thread pool, so
+   * it uses every core). For a thread with nothing else to do meanwhile (a validation worker). Does not
+   * change the bytes.
+   */
+  onThisThread?: boolean;
 }
+
+/** Files of a pack deflated on the calling thread with `onThisThread` (the bench tree's largest pack: 5 MB). */
+export const ON_THIS_THREAD_BYTES = 16 * 1024 * 1024;
 
 export interface BuildProgress {
   /** Uncompressed tar bytes read so far. */
@@ -96,8 +106,10 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     fileHashes.set(entry, sha256);
     if (entry.signature !== undefined) options.fileHashes?.set(entry.source, entry.signature, sha256);
   };
+  const blocking = options.onThisThread === true;
+  const inline = blocking && entries.reduce((sum, e) => sum + e.size, 0) <= ON_THIS_THREAD_BYTES;
   async function* countedTar(): AsyncGenerator<Buffer> {
-    for await (const chunk of tarBytes(entries, { mtime, onFileHash, ...(signal === undefined ? {} : { signal }) })) {
+    for await (const chunk of tarBytes(entries, { mtime, onFileHash, blocking, ...(signal === undefined ? {} : { signal }) })) {
       tarSize += chunk.length;
       yield chunk;
     }
@@ -108,7 +120,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   let file: { handle: FileHandle; tmp: string } | undefined;
   let tmp: string | undefined;
   try {
-    for await (const parts of gzipMembers(countedTar(), signal === undefined ? gzip : { ...gzip, signal })) {
+    for await (const parts of gzipMembers(countedTar(), { ...gzip, onThisThread: inline, ...(signal === undefined ? {} : { signal }) })) {
       for (const part of parts) {
         hash.update(part);
         writtenBytes += part.length;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { constants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 import { PackpubError } from '../errors.js';
 
 /**
@@ -35,6 +35,12 @@ export interface GzipOptions {
   blockSize?: number;
   /** Blocks compressed at the same time. Default: available cores (at least 2). Does not change the bytes. */
   concurrency?: number;
+  /**
+   * Deflate on the calling thread (zlib's synchronous API) instead of libuv's thread pool: for a thread with
+   * nothing else to do meanwhile (a validation worker building a pack it has just checked), where each block's
+   * round trip through the pool costs more than it frees. Does not change the bytes.
+   */
+  onThisThread?: boolean;
   signal?: AbortSignal;
 }
 
@@ -46,7 +52,7 @@ export function defaultConcurrency(): number {
   return Math.max(4, 2 * availableParallelism());
 }
 
-export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOptions, 'signal'>> {
+export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOptions, 'signal' | 'onThisThread'>> {
   const level = options.level ?? DEFAULT_GZIP_LEVEL;
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const concurrency = options.concurrency ?? defaultConcurrency();
@@ -93,23 +99,53 @@ const INCOMPRESSIBLE_RATIO = 0.97;
  * the output stays deterministic.
  */
 async function levelFor(data: Buffer, level: number): Promise<number> {
-  if (level === 0 || data.length < SAMPLE_SLICES * SAMPLE_SLICE_BYTES * 2) return level;
+  const sample = sampleOf(data, level);
+  if (sample === undefined) return level;
+  return storedFor(sample, await deflateRawAsync(sample, 1), level);
+}
+
+/** levelFor on this thread. */
+function levelForSync(data: Buffer, level: number): number {
+  const sample = sampleOf(data, level);
+  return sample === undefined ? level : storedFor(sample, deflateRawSync(sample, zlibOptions(1, sample.length)), level);
+}
+
+/** The bytes levelFor probes, or undefined when the block is deflated at `level` without a probe. */
+function sampleOf(data: Buffer, level: number): Buffer | undefined {
+  if (level === 0 || data.length < SAMPLE_SLICES * SAMPLE_SLICE_BYTES * 2) return undefined;
   const step = Math.floor(data.length / SAMPLE_SLICES);
-  const sample = Buffer.concat(
-    Array.from({ length: SAMPLE_SLICES }, (_, i) => data.subarray(i * step, i * step + SAMPLE_SLICE_BYTES)),
-  );
-  const probe = await deflateRawAsync(sample, 1);
+  return Buffer.concat(Array.from({ length: SAMPLE_SLICES }, (_, i) => data.subarray(i * step, i * step + SAMPLE_SLICE_BYTES)));
+}
+
+function storedFor(sample: Buffer, probe: Buffer, level: number): number {
   return probe.length >= sample.length * INCOMPRESSIBLE_RATIO ? 0 : level;
+}
+
+/** The 8-byte member trailer: CRC32 and ISIZE (input size modulo 2^32). */
+function trailerOf(data: Buffer): Buffer {
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data) >>> 0, 0);
+  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
+  return trailer;
 }
 
 /** One complete gzip member of `data`, as its three parts (header, deflate stream, trailer). */
 export async function gzipMember(data: Buffer, level: number = DEFAULT_GZIP_LEVEL): Promise<Buffer[]> {
   const deflatePromise = levelFor(data, level).then((chosen) => deflateRawAsync(data, chosen));
   // CRC on this thread while the threadpool deflates.
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(crc32(data) >>> 0, 0);
-  trailer.writeUInt32LE(data.length % 2 ** 32, 4); // ISIZE: input size modulo 2^32
+  const trailer = trailerOf(data);
   return [GZIP_HEADER, await deflatePromise, trailer];
+}
+
+/**
+ * gzipMember with the deflate on the calling thread, except for a block to be stored (level 0): zlib frames
+ * stored blocks by the calls that feed it, and the synchronous API feeds it differently from the one
+ * gzipMember uses, so a stored block goes to the thread pool as there (storing costs little CPU anyway).
+ */
+export function gzipMemberHere(data: Buffer, level: number = DEFAULT_GZIP_LEVEL): Buffer[] | Promise<Buffer[]> {
+  const chosen = levelForSync(data, level);
+  if (chosen === 0) return deflateRawAsync(data, 0).then((stored) => [GZIP_HEADER, stored, trailerOf(data)]);
+  return [GZIP_HEADER, deflateRawSync(data, zlibOptions(chosen, data.length)), trailerOf(data)];
 }
 
 /**
@@ -118,19 +154,25 @@ export async function gzipMember(data: Buffer, level: number = DEFAULT_GZIP_LEVE
  * a valid gzip file.
  */
 export async function* gzipMembers(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: GzipOptions = {}): AsyncGenerator<Buffer[], void, undefined> {
-  const { level, blockSize, concurrency } = checkGzipOptions(options);
-  const inFlight: Promise<Buffer[]>[] = [];
+  const { level, blockSize, concurrency: pooled } = checkGzipOptions(options);
+  // On this thread a member is (nearly always) done when launched: handed on at once.
+  const concurrency = options.onThisThread === true ? 1 : pooled;
+  const inFlight: Array<Promise<Buffer[]> | Buffer[]> = [];
   // Grown as the input arrives (a small input never allocates a whole block); full-size once a block filled.
   let block = Buffer.allocUnsafe(Math.min(blockSize, FIRST_BLOCK_BYTES));
   let filled = 0;
   let members = 0;
 
   const launch = (data: Buffer) => {
-    const p = gzipMember(data, level);
+    members++;
+    const p = options.onThisThread === true ? gzipMemberHere(data, level) : gzipMember(data, level);
+    if (Array.isArray(p)) {
+      inFlight.push(p);
+      return;
+    }
     // Awaited in order below; this only keeps a later failure from being reported as unhandled.
     p.catch(() => undefined);
     inFlight.push(p);
-    members++;
   };
 
   for await (const chunk of source) {

@@ -26,6 +26,12 @@ export interface TarOptions {
   onFileHash?: (entry: PackEntry, sha256: string) => void;
   /** Stop between entries and chunks when aborted. */
   signal?: AbortSignal;
+  /**
+   * Read files up to SMALL_FILE_BYTES with blocking calls, none ahead on the thread pool: for a thread with
+   * nothing else to do meanwhile (a validation worker), where a round trip through the pool costs more than
+   * the read. Does not change the bytes.
+   */
+  blocking?: boolean;
 }
 
 const BLOCK = 512;
@@ -131,7 +137,7 @@ function entryHeader(entry: PackEntry, mtimeSeconds: number): Buffer[] {
  */
 export async function* tarBytes(entries: readonly PackEntry[], options: TarOptions): AsyncGenerator<Buffer, void, undefined> {
   const mtimeSeconds = (checkMtime(options.mtime).getTime() / 1000) | 0;
-  const prefetch = new SmallFilePrefetch(entries);
+  const prefetch = new SmallFilePrefetch(entries, options.blocking === true ? SMALL_FILE_BYTES : TINY_FILE_BYTES);
   let parts: Buffer[] = [];
   let gathered = 0;
   const add = (buf: Buffer | undefined) => {
@@ -210,12 +216,16 @@ class SmallFilePrefetch {
   private readonly reads = new Map<number, Promise<Buffer>>();
   private next = 0;
 
-  constructor(private readonly entries: readonly PackEntry[]) {}
+  /** `readNowUpTo`: files up to this size are read when taken, with a blocking call. */
+  constructor(
+    private readonly entries: readonly PackEntry[],
+    private readonly readNowUpTo: number,
+  ) {}
 
   /** The content of small file `index`, keeping the next few small files in flight. */
   take(index: number): Promise<Buffer> | Buffer {
     const entry = this.entries[index]!;
-    if (entry.size <= TINY_FILE_BYTES) {
+    if (entry.size <= this.readNowUpTo) {
       // A promise-based read is four threadpool round trips (open, fstat, read, close), queued behind
       // deflate jobs; for a few KB a synchronous read is far cheaper.
       try {
@@ -227,7 +237,7 @@ class SmallFilePrefetch {
     this.next = Math.max(this.next, index);
     while (this.next < this.entries.length && this.reads.size < PREFETCH_FILES) {
       const entry = this.entries[this.next]!;
-      if (isSmall(entry) && entry.size > TINY_FILE_BYTES) {
+      if (isSmall(entry) && entry.size > this.readNowUpTo) {
         const read = readFile(entry.source);
         read.catch(() => undefined); // reported when taken
         this.reads.set(this.next, read);

@@ -27,7 +27,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableS
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
-import { createValidatePool } from './validate-pool.js';
+import { createValidatePool, type ValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
@@ -231,7 +231,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   let stop = false;
   let pushed: PackResult[][] = [];
   let decided: Verdicts;
-  const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined, checkedSince: undefined };
+  const run: RunContext = { ...options, created, mtime, workDir, emit, cache, contentKey: undefined, checkedSince: undefined, build: pool.build };
   const validPack = (report: ValidationReportLike & { pack: { name: string; version: string } }): ValidPack => ({
     dir: report.dir,
     ...report.pack,
@@ -390,6 +390,8 @@ interface RunContext extends PushOptions {
   checkedSince: CheckedFolder | undefined;
   /** The archive, when it was built while other packs were still being validated. */
   prebuilt?: Built | undefined;
+  /** buildArchive, on a validation worker when the run has them (validate-pool.ts). */
+  build: ValidatePool['build'];
   /** What every target holds under the pack's version, when it was read while other packs were being validated. */
   lookups?: Promise<Lookup[]> | undefined;
 }
@@ -591,9 +593,9 @@ const IN_MEMORY_ARCHIVE_BYTES = 1024 * 1024;
 async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
   const { name, version, dir } = pack;
   const fileName = archiveFileName(name, version);
-  // Loaded when a pack is built: a run that finds every pack unchanged never needs the tar, walk and gzip code.
-  const { buildArchive } = await import('../archive/build.js');
-  const archive = await buildArchive(dir, join(ctx.workDir, `${name}__${fileName}`), {
+  // On a validation worker when the run has them: its reads, tar, hashing and deflate do not hold this
+  // thread, which sends the archives already built meanwhile.
+  const archive = await ctx.build(dir, join(ctx.workDir, `${name}__${fileName}`), {
     name,
     version,
     mtime: ctx.mtime,

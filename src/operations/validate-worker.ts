@@ -3,11 +3,12 @@ import { errorMessage, isPackpubError } from '../errors.js';
 import { useBlockingReads } from '../pack/files.js';
 import type { ValidateOptions } from '../pack/validate.js';
 import { validatePackFolder } from './validate-folder.js';
-import type { ValidateListRequest, ValidateListResponse, ValidateRequest, ValidateResponse } from './validate-pool.js';
+import type { BuildRequest, BuildResponse, ValidateListRequest, ValidateListResponse, ValidateRequest, ValidateResponse, WorkerError } from './validate-pool.js';
 
 /*
  * The entry of a validation worker thread (validate-pool.ts): validate each pack it is sent (validatePackFolder), or each pack
- * of a list it claims (validateMany), and answer with the report. Runs from dist/bundle/validate-worker.js
+ * of a list it claims (validateMany), and answer with the report; build the archive of a pack it is sent to
+ * build (buildArchive, on this thread), and answer with it. Runs from dist/bundle/validate-worker.js
  * (the CLI's bundle, scripts/build-cli.mjs) or, for the library, the compiled dist/operations/validate-worker.js.
  */
 
@@ -16,16 +17,39 @@ const port: MessagePort = parentPort;
 // This thread only validates: blocking reads of pack files cost far less CPU than thread-pool round trips.
 useBlockingReads();
 
+/** A thrown error as the answer carries it. */
+function errorAnswer(err: unknown): WorkerError {
+  return isPackpubError(err) ? { message: err.message, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { message: errorMessage(err) };
+}
+
 /** The answer for one pack: its report, or the error validatePack threw. */
 async function answer(id: number, dir: string, options: ValidateOptions): Promise<ValidateResponse> {
   try {
     return { id, report: await validatePackFolder(dir, options) };
   } catch (err) {
-    return {
-      id,
-      error: isPackpubError(err) ? { message: err.message, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { message: errorMessage(err) },
-    };
+    return { id, error: errorAnswer(err) };
   }
+}
+
+/** Build one archive; held bytes travel as an ArrayBuffer of their own (transferred, not copied). */
+async function build({ id, build: { dir, outFile, options } }: BuildRequest): Promise<void> {
+  let response: BuildResponse;
+  const transfer: ArrayBuffer[] = [];
+  try {
+    // Loaded on the first build: `packpub validate` never needs the tar and gzip code.
+    const { buildArchive } = await import('../archive/build.js');
+    const { bytes, ...archive } = await buildArchive(dir, outFile, { ...options, onThisThread: true });
+    if (bytes === undefined) response = { id, built: archive };
+    else {
+      const own = new Uint8Array(bytes.length);
+      own.set(bytes);
+      transfer.push(own.buffer);
+      response = { id, built: { ...archive, heldBytes: own.buffer } };
+    }
+  } catch (err) {
+    response = { id, error: errorAnswer(err) };
+  }
+  port.postMessage(response, transfer);
 }
 
 /** A whole list (validateMany): claim the next pack from the shared counter until none is left. */
@@ -37,7 +61,8 @@ async function validateList({ list, options, next }: ValidateListRequest): Promi
   port.postMessage({ done: true } satisfies ValidateListResponse);
 }
 
-port.on('message', (request: ValidateRequest | ValidateListRequest) => {
+port.on('message', (request: ValidateRequest | ValidateListRequest | BuildRequest) => {
   if ('list' in request) void validateList(request);
+  else if ('build' in request) void build(request);
   else void answer(request.id, request.dir, request.options).then((response) => port.postMessage(response));
 });

@@ -3,10 +3,11 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildArchive } from '../../src/archive/build.js';
 import { validatePack } from '../../src/pack/validate.js';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry } from '../support/registry.js';
+import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { BIN, type CliRun, runBin } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -136,5 +137,32 @@ describe('packpub push with validation overlapped with building', () => {
       Array.from({ length: VALID }, (_, i) => `/v2/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
     );
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
+  });
+
+  it('builds the archives on the validation workers, the same bytes as a build on the calling thread, and the registry holds them', async () => {
+    // The big pack makes the run worth workers; the small valid packs are built there too.
+    const dirs = [world.packDirs[0] as string, ...world.small.slice(0, VALID)];
+    const profDir = join(world.root, 'profiles-push');
+    await mkdir(profDir);
+    const run = await runProfiled(['push', ...dirs, '--registry', `${w.registry.host}/built`, '--no-cache', '--json'], profDir);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { results: Array<{ dir: string; name: string; version: string; status: string; layerDigest: string; digest: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(dirs.map(() => 'published'));
+    const out = join(world.root, 'here');
+    await mkdir(out);
+    for (const r of report.results) {
+      const here = await buildArchive(r.dir, join(out, `${r.name}.tar.gz`), { name: r.name, version: r.version });
+      expect(r.layerDigest, r.name).toBe(here.digest);
+      const held = JSON.parse((await skopeoInspectRaw(`${w.registry.host}/built/spectro-packs/archive/${r.name}:${r.version}`)).toString()) as { layers: Array<{ digest: string; size: number }> };
+      expect(held.layers, r.name).toEqual([expect.objectContaining({ digest: here.digest, size: here.size })]);
+    }
+    // The tar writer runs on a worker thread (thread id > 0 in the profile's name), never on the main thread.
+    const profiles = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
+    const writesTar = async (f: string) =>
+      (JSON.parse(await readFile(join(profDir, f), 'utf8')) as { nodes: Array<{ callFrame: { functionName: string } }> }).nodes.some((n) => n.callFrame.functionName === 'tarBytes');
+    const main = profiles.filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    expect(main).toHaveLength(1);
+    expect(await writesTar(main[0] as string)).toBe(false);
+    expect((await Promise.all(profiles.filter((f) => !main.includes(f)).map(writesTar))).some(Boolean)).toBe(true);
   });
 });

@@ -122,6 +122,22 @@ describe('multi-member gzip of a pack larger than several blocks', () => {
     expect(one.digest).toBe(built.digest);
     expect(one.size).toBe(built.size);
   });
+
+  it('is byte-identical built on the calling thread (blocking reads, synchronous deflate, stored blocks included)', async () => {
+    const here = await buildArchive(dir, join(await temp.tempDir(), 'here.tar.gz'), { name: 'big', version: '1.0.0', onThisThread: true, inMemoryUpTo: 64 * 1024 * 1024 });
+    expect(here.bytes?.equals(await readFile(built.path))).toBe(true);
+    expect({ digest: here.digest, members: here.members, contentKey: here.contentKey }).toEqual({ digest: built.digest, members: built.members, contentKey: built.contentKey });
+    // Every level, and the member the stored-block test chooses, as the thread pool writes them.
+    const data = await readFile(built.path);
+    const tar = gunzipSync(data);
+    for (const level of [0, 1, 6, 9]) {
+      const pooled: Buffer[] = [];
+      const inline: Buffer[] = [];
+      for await (const part of gzipBlocks([tar], { level })) pooled.push(part);
+      for await (const part of gzipBlocks([tar], { level, onThisThread: true })) inline.push(part);
+      expect(Buffer.concat(inline).equals(Buffer.concat(pooled)), `level ${level}`).toBe(true);
+    }
+  });
 });
 
 describe('gzip members', () => {
