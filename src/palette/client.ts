@@ -21,9 +21,10 @@ import type {
  * A small client for Palette's REST API (palette-api.md). Its own undici Agent, so the API key is only
  * ever sent to the Palette endpoint: `ApiKey` header on every request, no redirects followed. Registry
  * calls go at tenant scope (no ProjectUid: registries are tenant-level); pack calls carry `ProjectUid`
- * when a project is given. Requests are paced per path prefix under Palette's rate limit; 429, 5xx other
- * than 500, and dropped or stalled answers are retried by the registries' RetryPolicy, with the same
- * RetryOptions (--retry-attempts, --retry-deadline, --retry-delay, --request-timeout) and defaults.
+ * when a project is given. Requests are paced per path prefix under Palette's rate limit; 429, 5xx, and
+ * dropped or stalled answers are retried by the registries' RetryPolicy, with the same RetryOptions
+ * (--retry-attempts, --retry-deadline, --retry-delay, --request-timeout) and defaults. A call that must not
+ * be sent twice (creating a registry) is repeated only after 429 and 503, which Palette answers before it acts.
  */
 
 export interface PaletteClientOptions {
@@ -40,7 +41,7 @@ export interface PaletteClientOptions {
   clock?: RetryClock;
   rate?: RateLimit;
   /**
-   * Retries of 429 / 5xx other than 500 / resets / timeouts, as for registries (defaults RETRY_DEFAULTS; the
+   * Retries of 429 / 5xx / resets / timeouts, as for registries (defaults RETRY_DEFAULTS; the
    * CLI passes --retry-attempts, --retry-deadline, --retry-delay, --request-timeout). `requestTimeoutMs`: the
    * whole answer, body included, must arrive within it, and within what is left of the retry deadline and of
    * the call's own deadline (at least 1 s). A Retry-After is honoured (at most 60 s), never past a deadline.
@@ -59,6 +60,12 @@ interface CallOptions {
   what: string;
   /** Clock time after which no retry starts and no request waits (the sync's deadline). */
   deadline?: number | undefined;
+  /**
+   * A call that must not be sent twice (creating a registry): after an answer that may come after Palette acted
+   * (500, 502, 504, a dropped, stalled or cut answer) it is not repeated, and the error gets this hint; only 429
+   * and 503, answered before Palette acts, are retried.
+   */
+  once?: { hint: string };
 }
 
 interface CallResult<T> {
@@ -67,7 +74,7 @@ interface CallResult<T> {
 }
 
 /**
- * A failed attempt worth another (429, 5xx other than 500, a dropped or stalled answer), as RetryPolicy
+ * A failed attempt worth another (429, 5xx, a dropped or stalled answer), as RetryPolicy
  * reads one; `final` is the error shown once no other attempt comes.
  */
 class PaletteRetryable extends RegistryError {
@@ -224,6 +231,7 @@ export class PaletteClient {
     const res = await this.call<{ uid?: string }>('POST', `/v1/registries/oci/${flavour}`, {
       what: `create registry ${name}`,
       body: { metadata: { name }, spec },
+      once: { hint: 'Palette may have created it before the answer failed: run `packpub palette register` again, which uses a registry that serves the target instead of creating a second one' },
     });
     const uid = res.body?.uid;
     if (typeof uid !== 'string' || uid === '') {
@@ -345,21 +353,21 @@ export class PaletteClient {
           cause: err,
         });
       // A dropped connection, an answer not in time, or a body cut before its Content-Length: asked again.
-      if (code === 'UND_ERR_HEADERS_TIMEOUT') throw new PaletteRetryable(code, timedOut, { cause: err });
+      if (code === 'UND_ERR_HEADERS_TIMEOUT') throw this.unlessOnce(new PaletteRetryable(code, timedOut, { cause: err }), attempt, options);
       if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
         // Reached (a refused or unresolvable host is "cannot reach"): the connection broke during the answer.
-        throw new PaletteRetryable(code, (n) =>
+        throw this.unlessOnce(new PaletteRetryable(code, (n) =>
           new PackpubError('NETWORK', `Palette at ${this.host} closed the connection during ${options.what} (${attempts(n)})`, {
             hint: 'Palette or a proxy in front of it drops connections; try again, and check proxies or firewalls if it persists',
             cause: err,
-          }), { cause: err });
+          }), { cause: err }), attempt, options);
       }
       if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-        throw new PaletteRetryable(code, (n) =>
+        throw this.unlessOnce(new PaletteRetryable(code, (n) =>
           new PackpubError('NETWORK', `Palette at ${this.host} cut its answer to ${options.what} short: it did not have the length it announced (${attempts(n)})`, {
             hint: 'Palette or a proxy in front of it drops answers half way; try again, and check proxies or firewalls if it persists',
             cause: err,
-          }), { cause: err });
+          }), { cause: err }), attempt, options);
       }
       if (code === 'UND_ERR_BODY_TIMEOUT') throw timedOut(attempt);
       if (isCertificateVerifyError(code)) {
@@ -374,19 +382,22 @@ export class PaletteClient {
       });
     }
     this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
-    if (status === 429 || status > 500) {
+    if (status === 429 || status >= 500) {
       // Retry-After is honoured up to 60 s (MAX_RETRY_AFTER_MS); what was asked goes into the message if it ends the call.
       const now = this.clock.now();
       const askedMs = parseRetryAfter(retryAfter, now, Infinity);
-      throw new PaletteRetryable(
+      // Palette's own words, when it gave any (a 500 says what failed); a gateway's HTML page is left out.
+      const said = status === 429 ? '' : redactText(parseJson<PaletteErrorBody>(text)?.message ?? '').slice(0, 300);
+      const failed = new PaletteRetryable(
         String(status),
         (n, stopped) =>
-          new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempts(n)}${status === 429 ? ' (rate limit)' : ''}${stopped}`, {
+          new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempts(n)}${status === 429 ? ' (rate limit)' : ''}${stopped}${said === '' ? '' : `: ${said}`}`, {
             hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
           }),
         { status, retryAfterMs: askedMs === undefined ? undefined : Math.min(askedMs, MAX_RETRY_AFTER_MS) },
         askedMs,
       );
+      throw status === 429 || status === 503 ? failed : this.unlessOnce(failed, attempt, options);
     }
     if (status >= 200 && status < 300) {
       const parsed = parseJson<T>(text);
@@ -400,6 +411,16 @@ export class PaletteClient {
     }
     if (options.allow?.includes(status)) return { status, body: undefined };
     throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
+  }
+
+  /**
+   * A failed attempt of a call sent once (CallOptions.once) after which Palette may have acted: the call's error
+   * now, with the call's hint, instead of another attempt.
+   */
+  private unlessOnce(failed: PaletteRetryable, attempt: number, options: CallOptions): Error {
+    if (options.once === undefined) return failed;
+    const err = failed.final(attempt, '');
+    return new PackpubError(err.code, `${err.message} (not sent again)`, { hint: options.once.hint, cause: err });
   }
 
   /** A JSON object answer; `emptyOk`: no body reads as `{}`. */

@@ -346,7 +346,7 @@ describe('a Palette answering 503 or 429: --retry-attempts and --retry-deadline 
   it('--retry-attempts 2: palette sync stops after 2 requests, with exit 1 and the count', async () => {
     const { run, saw } = await during({ status: 503 }, ['palette', 'sync', 'edge-one:1.0.0', ...at('syncoff'), '--retry-attempts', '2', ...fast]);
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toContain('error: Palette answered 503 to list OCI registries after 2 attempts\nhint: Palette is failing; try again later\n');
+    expect(run.stderr).toContain('error: Palette answered 503 to list OCI registries after 2 attempts: Service is unavailable\nhint: Palette is failing; try again later\n');
     expect(saw).toEqual([`GET ${SUMMARY} 503`, `GET ${SUMMARY} 503`]);
     expect(syncCalls(w.palette)).toEqual([]);
   });
@@ -355,7 +355,7 @@ describe('a Palette answering 503 or 429: --retry-attempts and --retry-deadline 
     // 503s: retried with backoff (250 ms doubling, up to 3 s) until the next wait would end past the 5 s deadline.
     const backoff = await during({ status: 503 }, ['palette', 'sync', 'edge-one:1.0.0', ...at('syncoff'), '--retry-attempts', '100', '--retry-deadline', '5', ...fast]);
     expect(backoff.run.code, backoff.run.stderr).toBe(1);
-    expect(backoff.run.stderr).toMatch(/error: Palette answered 503 to list OCI registries after \d attempts, when --retry-deadline \(5 s\) came\n/);
+    expect(backoff.run.stderr).toMatch(/error: Palette answered 503 to list OCI registries after \d attempts, when --retry-deadline \(5 s\) came: Service is unavailable\n/);
     const times = w.palette.requests.slice(backoff.since).map((r) => r.at);
     expect(times.length).toBeGreaterThanOrEqual(4);
     expect(times.length).toBeLessThan(100);
@@ -383,7 +383,61 @@ describe('a Palette answering 503 or 429: --retry-attempts and --retry-deadline 
     // Without the outage ending, the default gives up after 6 requests.
     const { run: down, saw: downSaw } = await during({ status: 503 }, ['palette', 'sync', 'edge-retry:1.0.0', ...at('retrybase'), ...fast]);
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain('error: Palette answered 503 to list OCI registries after 6 attempts\n');
+    expect(down.stderr).toContain('error: Palette answered 503 to list OCI registries after 6 attempts: Service is unavailable\n');
     expect(downSaw).toEqual(Array.from({ length: 6 }, () => `GET ${SUMMARY} 503`));
+  });
+});
+
+// Palette's 500 was never retried (a registry's is): one 500 on a status poll ended a sync wait. A call that
+// creates something must not be sent twice, though: after an answer that may come after Palette acted, the
+// create was retried and met its own registry ("already exists", exit 1, though it was created).
+describe('a Palette answering 5xx: reads retried, a create not sent twice', () => {
+  const CREATE = '/v1/registries/oci/basic';
+  const seen = (since: number) => w.palette.requests.slice(since).map((r) => `${r.method} ${r.path} ${r.status}`);
+  const withBase = (base: string) => [...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base);
+
+  it('a 500 on reads is retried as a registry\'s is: push --palette-sync rides out two and Palette lists the pack', async () => {
+    const uid = w.palette.addRegistry('basic', 'five-hundred-lab', { endpoint: `http://${w.registry.host}`, baseContentPath: 'fivebase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const pack = await writePack(join(w.root, 'five'), { name: 'edge-five', version: '1.0.0' });
+    const since = w.palette.requests.length;
+    w.palette.fault = { method: 'GET', path: /\/sync\/status$/, status: 500, times: 2 };
+    const run = await runCli(['push', pack, ...at('fivebase'), '--palette-sync', ...fast], { env: env(w.palette.url) });
+    expect(run.code, run.stderr).toBe(0);
+    const status = `/v1/registries/oci/${uid}/basic/sync/status`;
+    expect(seen(since).filter((r) => r.includes('/sync/status')).slice(0, 3)).toEqual([`GET ${status} 500`, `GET ${status} 500`, `GET ${status} 200`]);
+    const packUid = w.palette.registries.get(uid)?.index.get('edge-five')?.get('1.0.0')?.packUid;
+    expect(run.stdout).toContain(`visible in Palette edge-five:1.0.0 (packUid ${packUid})`);
+    expect(await versionsAt('fivebase')).toEqual(['edge-five:1.0.0']);
+  });
+
+  it.each<{ status: 502 | 500 | 'reset'; says: string }>([
+    { status: 502, says: 'Palette answered 502 to create registry 127-0-0-1-{base} after 1 attempt: injected 502 (not sent again)' },
+    { status: 500, says: 'Palette answered 500 to create registry 127-0-0-1-{base} after 1 attempt: injected 500 (not sent again)' },
+    { status: 'reset', says: 'closed the connection during create registry 127-0-0-1-{base} (1 attempt) (not sent again)' },
+  ])('register: a $status after Palette created the registry is not sent again (exit 1, one create); register again finds it', async ({ status, says }) => {
+    const base = `once${status}`;
+    const since = w.palette.requests.length;
+    w.palette.fault = { method: 'POST', path: /^\/v1\/registries\/oci\/basic$/, status, afterActing: true };
+    const run = await runCli(['palette', 'register', ...at(base)], { env: env(w.palette.url) });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(says.replace('{base}', base));
+    expect(run.stderr).toContain('hint: Palette may have created it before the answer failed: run `packpub palette register` again, which uses a registry that serves the target instead of creating a second one\n');
+    expect(seen(since).filter((r) => r.startsWith(`POST ${CREATE} `))).toHaveLength(1);
+    expect(withBase(base)).toHaveLength(1);
+
+    const again = await runCli(['palette', 'register', ...at(base)], { env: env(w.palette.url) });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already serves');
+    expect(withBase(base)).toHaveLength(1);
+  });
+
+  it('register: a 503 (answered before Palette acts) is retried, and the registry is created once', async () => {
+    const since = w.palette.requests.length;
+    w.palette.fault = { method: 'POST', path: /^\/v1\/registries\/oci\/basic$/, status: 503 };
+    const run = await runCli(['palette', 'register', ...at('retried503')], { env: env(w.palette.url) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^created Palette registry 127-0-0-1-retried503 /);
+    expect(seen(since).filter((r) => r.startsWith(`POST ${CREATE} `))).toEqual([`POST ${CREATE} 503`, `POST ${CREATE} 201`]);
+    expect(withBase('retried503')).toHaveLength(1);
   });
 });

@@ -146,6 +146,12 @@ export interface PaletteStandin {
    * `Retry-After: retryAfter` if given; with `times`, only that many requests, then the outage ends.
    */
   outage: { status: 429 | 503; retryAfter?: string; times?: number } | undefined;
+  /**
+   * While set, the next `times` (default 1) requests with this method and path (recorded with the status sent)
+   * are answered `status` with a v1Error body, or their connection is dropped (`reset`). With `afterActing`, the
+   * stand-in first does what the request asks, as Palette behind a gateway that fails after Palette acted.
+   */
+  fault: { method: string; path: RegExp; status: 500 | 502 | 503 | 504 | 'reset'; afterActing?: boolean; times?: number } | undefined;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -318,6 +324,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     hangSyncs: false,
     repeatContinue: false,
     outage: undefined,
+    fault: undefined,
     maxPerSecond(prefix) {
       const times = requests.filter((r) => r.prefix === prefix).map((r) => r.at);
       let max = 0;
@@ -440,12 +447,16 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
   const pageTokens = new Map<string, number>();
   let firstToken: string | undefined;
 
+  const recordOf = (req: IncomingMessage): PaletteRequestRecord => {
+    const url = new URL(req.url ?? '/', 'http://palette');
+    const prefix = /^\/v1\/[^/]+/.exec(url.pathname)?.[0] ?? url.pathname;
+    return { method: req.method ?? '', path: url.pathname, prefix, at: now(), status: 0, projectUid: req.headers['projectuid'] as string | undefined, query: url.search };
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://palette');
     const path = url.pathname;
-    const prefix = /^\/v1\/[^/]+/.exec(path)?.[0] ?? path;
-    const projectUid = req.headers['projectuid'] as string | undefined;
-    const record: PaletteRequestRecord = { method: req.method ?? '', path, prefix, at: now(), status: 0, projectUid, query: url.search };
+    const record = recordOf(req);
+    const { prefix, projectUid } = record;
     requests.push(record);
     const answer = (status: number, body?: unknown) => {
       record.status = status;
@@ -564,8 +575,30 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     return error(404, 'ResourceNotFound', 'Resource not found');
   };
 
+  /** The fault for this request, if any (standin.fault), counted down. */
+  const faultFor = (req: IncomingMessage): NonNullable<PaletteStandin['fault']> | undefined => {
+    const fault = standin.fault;
+    if (fault === undefined || req.method !== fault.method || !fault.path.test(new URL(req.url ?? '/', 'http://palette').pathname)) return undefined;
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) standin.fault = undefined;
+    return fault;
+  };
+  /** Answer `fault` instead of what `handle` would; with afterActing, `handle` acts on it first (its answer goes nowhere). */
+  const injectFault = async (req: IncomingMessage, res: ServerResponse, fault: NonNullable<PaletteStandin['fault']>): Promise<void> => {
+    const sink = { writeHead: () => sink, setHeader: () => sink, end: () => sink, headersSent: false } as unknown as ServerResponse;
+    if (fault.afterActing === true) await handle(req, sink);
+    else {
+      await readBody(req);
+      requests.push(recordOf(req));
+    }
+    const record = requests.at(-1) as PaletteRequestRecord;
+    record.status = fault.status === 'reset' ? 0 : fault.status;
+    if (fault.status === 'reset') res.socket?.destroy();
+    else v1Error(res, fault.status, 'InternalError', `injected ${fault.status}`);
+  };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((err: Error) => {
+    const fault = faultFor(req);
+    (fault === undefined ? handle(req, res) : injectFault(req, res, fault)).catch((err: Error) => {
       if (!res.headersSent) v1Error(res, 500, 'InternalError', err.message);
     });
   };
