@@ -11,7 +11,9 @@
 //   were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
-//   the directory of the chunk that holds the pool, which is this one).
+//   the directory of the chunk that holds the pool, which is this one);
+// - precheck-worker.js: the worker bin/packpub.js starts for a push, checking the archive cache's folders
+//   ahead (src/operations/precheck.ts), in one file.
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici's index (the Palette API client's). The three files of undici the registry
 // transport loads (src/registry/undici.ts) are bundled with what they require, without undici's HTTP/2
@@ -172,8 +174,10 @@ await build({
 cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
 // `packpub --version` alone reads only this (bin/packpub.js): the version main() prints, without the entry.
 writeFileSync(join(outDir, 'version.js'), `export const VERSION = ${JSON.stringify(version)};\n`);
-await build({
-  ...common,
-  input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
-  output: { ...output, codeSplitting: false },
-});
+for (const worker of ['validate-worker', 'precheck-worker']) {
+  await build({
+    ...common,
+    input: { [worker]: join(root, `src/operations/${worker}.ts`) },
+    output: { ...output, codeSplitting: false },
+  });
+}

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { CliIo } from './io.js';
 import { prepareArgs } from './target-flags.js';
@@ -8,6 +9,8 @@ export interface CliContext {
   exitCode: number;
   /** Set when SIGINT/SIGTERM arrived during the command. */
   interrupted?: boolean;
+  /** Where a worker started with the process posts the checks it made ahead (MainOptions `checksAhead`). */
+  checksAhead?: MessagePort;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { PackpubError } from '../errors.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { toYargs, type CliContext, type CommandSpec } from './context.js';
@@ -18,6 +19,11 @@ export interface MainOptions {
    * made every built-in the parser and the command load cost more (issue 16).
    */
   beforeCommand?: () => void;
+  /**
+   * The port of a worker bin/packpub.js started for `push` before loading the program, checking the archive
+   * cache's remembered folders ahead (operations/precheck.ts); push takes its answers unless --no-cache.
+   */
+  checksAhead?: MessagePort;
 }
 
 /** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
@@ -29,7 +35,7 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
   }
   const [{ default: yargs }, commands] = await Promise.all([import('yargs'), commandsFor(argv)]);
   // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
-  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0 };
+  const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0, ...(options.checksAhead === undefined ? {} : { checksAhead: options.checksAhead }) };
   const debug = argv.includes('--debug');
   const parser = yargs(argv)
     .scriptName('packpub')

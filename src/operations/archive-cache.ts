@@ -1,9 +1,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
-import { statTreeHolds, type StatTree } from '../archive/stat-tree.js';
+import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { FetchedManifest } from '../oci/manifest.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
@@ -22,6 +22,24 @@ export interface RememberedFolder {
   key: string;
   /** Whether every file and folder still has the stat signature it had then. */
   holds: () => boolean;
+  /**
+   * Set when `holds()` answered from a check made earlier in this run (FolderChecksAhead): when that check
+   * began and the folder the path named then. What is built for this folder must be what was checked then.
+   */
+  checkedAhead?: CheckedFolder;
+}
+
+/** A remembered folder's check made ahead of the run's own (operations/precheck.ts), for the record it checked. */
+export interface FolderCheckAhead {
+  /** The record checked (recordId): an answer about another record of the same folder is not used. */
+  id: string;
+  held: boolean;
+  since: CheckedFolder;
+}
+
+/** Where `remembered()` finds checks made ahead, by folder (real path). */
+export interface FolderChecksAhead {
+  answer(root: string): FolderCheckAhead | undefined;
 }
 
 /** A pack that passed validation, remembered by content key. */
@@ -158,6 +176,17 @@ const validVerdict = (v: Record<string, unknown>) =>
   (v['warnings'] as number) >= 0 &&
   (Array.isArray(v['findings']) ? v['findings'].every(validFinding) : v['warnings'] === 0);
 
+/** What identifies a folder record: a check of it says nothing about another record of the same folder. */
+function recordId(record: FolderRecord): string {
+  return `${record.mtime}:${record.key}:${record.digest}:${record.paths.length}`;
+}
+
+/** Whether the record's paths still have their stat signatures (one lstat per path). */
+function recordHolds(root: string, record: FolderRecord): boolean {
+  const paths = decodePaths(record.paths);
+  return paths !== undefined && statTreeHolds({ root, paths, digest: record.digest });
+}
+
 interface Maps {
   folders: Map<string, FolderRecord>;
   archives: Map<string, CachedArchive>;
@@ -211,7 +240,11 @@ export class ArchiveCache {
   /** What this run learned, written over what is on disk at save(). */
   private readonly learned: Maps = { folders: new Map(), archives: new Map(), verdicts: new Map(), manifests: new Map() };
 
-  constructor(private readonly dir: string) {}
+  /** `ahead`: checks of remembered folders made earlier in this run, which `remembered()`'s `holds()` then answers from. */
+  constructor(
+    private readonly dir: string,
+    private readonly ahead?: FolderChecksAhead,
+  ) {}
 
   private get indexPath(): string {
     return join(this.dir, INDEX_FILE);
@@ -231,9 +264,10 @@ export class ArchiveCache {
    * The content key of a pack folder whose files and folders all still have the stat signatures of its last
    * build here with the same archive mtime; undefined otherwise. Costs one lstat per file and folder.
    */
-  folderKey(dir: string, mtime: Date): { root: string; key: string } | undefined {
+  folderKey(dir: string, mtime: Date): { root: string; key: string; checkedAhead?: CheckedFolder } | undefined {
     const folder = this.remembered(dir, mtime);
-    return folder !== undefined && folder.holds() ? { root: folder.root, key: folder.key } : undefined;
+    if (folder === undefined || !folder.holds()) return undefined;
+    return { root: folder.root, key: folder.key, ...(folder.checkedAhead === undefined ? {} : { checkedAhead: folder.checkedAhead }) };
   }
 
   /**
@@ -250,14 +284,33 @@ export class ArchiveCache {
     }
     const record = this.loaded().folders.get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
-    return {
+    const folder: RememberedFolder = {
       root,
       key: record.key,
       holds: () => {
-        const paths = decodePaths(record.paths);
-        return paths !== undefined && statTreeHolds({ root, paths, digest: record.digest });
+        // Asked when needed, not when remembered: the check ahead may have answered meanwhile.
+        const ahead = this.ahead?.answer(root);
+        if (ahead === undefined || ahead.id !== recordId(record)) return recordHolds(root, record);
+        if (ahead.held) folder.checkedAhead = ahead.since;
+        return ahead.held;
       },
     };
+    return folder;
+  }
+
+  /**
+   * Check now every remembered folder at or below one of `roots` (real paths) last built with this mtime,
+   * in path order, as `remembered(dir).holds()` would: what operations/precheck.ts does on a worker thread
+   * while the run starts. `answer` gets each folder's check, with when it began and the folder it named.
+   */
+  checkFoldersBelow(roots: readonly string[], mtime: Date, answer: (root: string, check: FolderCheckAhead) => void): void {
+    const below = (path: string) => roots.some((r) => path === r || path.startsWith(r.endsWith(sep) ? r : r + sep));
+    const folders = [...this.loaded().folders].filter(([root, record]) => record.mtime === mtime.getTime() && below(root));
+    folders.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [root, record] of folders) {
+      const since = folderCheck(root);
+      answer(root, { id: recordId(record), held: since.folder !== undefined && recordHolds(root, record), since });
+    }
   }
 
   /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */

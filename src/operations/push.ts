@@ -25,7 +25,7 @@ import { archiveFileName, baseRepository, packRepository } from '../pack/naming.
 import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
-import { ArchiveCache, type RememberedFolder } from './archive-cache.js';
+import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import { createValidatePool, type ValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
@@ -61,6 +61,12 @@ export interface PushOptions {
    * The CLI passes defaultCacheDir() unless --no-cache.
    */
   cacheDir?: string;
+  /**
+   * Checks of the cache's remembered folders made earlier in this run (operations/precheck.ts: the CLI
+   * starts them on a worker thread before it loads the rest of itself); a folder without an answer for its
+   * record is checked here as usual.
+   */
+  checksAhead?: FolderChecksAhead;
   env?: NodeJS.ProcessEnv;
   onEvent?: EventSink;
   signal?: AbortSignal;
@@ -128,7 +134,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const concurrency = options.concurrency ?? defaultConcurrency();
 
   const strict = options.strict === true;
-  const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir);
+  const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir, options.checksAhead);
   /** Content keys known without reading files (the folder's stat tree is as it was at its last build). */
   const contentKeys = new Map<string, string>();
   /** Per pack folder, when its check began and which folder it was: what is built must be what was checked (buildArchive `checked`). */
@@ -176,9 +182,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
-      const since = folderCheck(dir);
+      const checkedNow = folderCheck(dir);
       const hunch = hunches.get(dir);
       const known = hunch === undefined ? cache?.folderKey(dir, mtime) : hunch.folder.holds() ? hunch.folder : undefined;
+      // A folder known from a check made ahead was checked then: a build must see any change since.
+      const since = known?.checkedAhead ?? checkedNow;
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
       if (known !== undefined && verdict !== undefined) {

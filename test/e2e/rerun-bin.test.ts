@@ -1,4 +1,4 @@
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
@@ -132,6 +132,35 @@ describe('re-running a push with the built CLI', () => {
     // cache remembered) is the one its conflict was decided on, not asked again.
     expect(requestsTo(changed.name)).toEqual([`GET manifests/${changed.version} 304`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
+  });
+
+  it('sees every change with the built CLI, whose worker thread checks the remembered folders ahead: an edit of the same size, a new file, a mode change', async () => {
+    const { own, ownEnv, published } = await publishedTree(4, 22, 'ahead-bin');
+    const [edited, added, executable, kept] = own.packs;
+    if (edited === undefined || added === undefined || executable === undefined || kept === undefined) throw new Error('packTree made too few packs');
+    const readme = join(edited.dir, 'README.md');
+    const text = await readFile(readme, 'utf8');
+    expect(text.toUpperCase()).not.toBe(text);
+    await writeFile(readme, text.toUpperCase()); // in place, same size
+    await writeFile(join(added.dir, 'NOTES.md'), 'added after publishing\n');
+    await chmod(join(executable.dir, 'README.md'), 0o755);
+
+    reg.proxy.clear();
+    const again = await runBin(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    expectRun(again, { code: 1 });
+    const results = (JSON.parse(again.stdout) as PushJson).results;
+    const was = (name: string) => published.find((r) => r.name === name);
+    for (const changed of [edited, added, executable]) {
+      const mine = results.find((r) => r.name === changed.name);
+      expect(mine?.status).toBe('conflict');
+      expect(mine?.layerDigest).not.toBe(was(changed.name)?.layerDigest);
+    }
+    expect(results.find((r) => r.name === kept.name)).toMatchObject({ status: 'unchanged', digest: was(kept.name)?.digest });
+    expect(requestsTo(kept.name)).toEqual([`GET manifests/${kept.version} 304`]);
+    // Nothing written: each version still holds what the first run published.
+    expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
+    const holdings = await reader.holdings(BASE);
+    for (const p of own.packs) expect(holdings.tags.get(`${repoOf(p.name)}:${p.version}`)).toBe(was(p.name)?.digest);
   });
 
   it('publishes a folder whose version changed since the cache knew it, and leaves the version it remembered as it was', async () => {

@@ -94,6 +94,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
     { withInterrupt, RunLedger },
     { writeCiOutputs, checkJunitPath },
+    { PortChecksAhead },
   ] = await Promise.all([
     import('../../operations/archive-cache.js'),
     import('../../operations/discover.js'),
@@ -104,6 +105,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     import('../target-options.js'),
     import('../signals.js'),
     import('../ci-output/index.js'),
+    import('../../operations/precheck.js'),
   ]);
   const started = new Date();
   const json = args['json'] === true;
@@ -222,6 +224,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         ...(annotations === undefined ? {} : { annotations }),
         env: ctx.io.env,
         ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
+        ...(args['cache'] === false || ctx.checksAhead === undefined ? {} : { checksAhead: new PortChecksAhead(ctx.checksAhead) }),
         signal,
         onEvent: (event) => {
           ledger.onEvent(event);

@@ -1,10 +1,12 @@
-import { readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { MessageChannel } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildArchive } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
-import { ArchiveCache, decodePaths, encodePaths } from '../../../src/operations/archive-cache.js';
+import { ArchiveCache, decodePaths, encodePaths, type FolderCheckAhead } from '../../../src/operations/archive-cache.js';
+import { checkAhead, namedFolders, PortChecksAhead } from '../../../src/operations/precheck.js';
 import { SMALL_PACK, TRUST_RECENT } from '../archive/fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
@@ -120,6 +122,88 @@ describe('ArchiveCache (one index file per cache folder)', () => {
       expect(next.folderKey(dir, MTIME)).toBeUndefined();
       expect(next.get(key)?.size).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('ArchiveCache: checks of remembered folders made ahead of the run (operations/precheck.ts)', () => {
+  /** A saved cache remembering one built pack; `answers` collects what checkFoldersBelow says about folders below `roots`. */
+  const checked = (cacheDir: string, roots: string[]) => {
+    const answers = new Map<string, FolderCheckAhead>();
+    new ArchiveCache(cacheDir).checkFoldersBelow(roots, MTIME, (root, check) => answers.set(root, check));
+    return answers;
+  };
+
+  it('checks the remembered folders at or below the named ones as holds() does: an edit in place of the same size, a new file, a mode change', async () => {
+    const { dir, cacheDir } = await savedIndex();
+    const root = await realpath(dir);
+    const before = Date.now();
+    const held = checked(cacheDir, [dirname(root)]).get(root);
+    expect(held).toMatchObject({ held: true, since: { folder: { dev: (await stat(root)).dev, ino: (await stat(root)).ino } } });
+    expect(held!.since.sinceMs).toBeGreaterThanOrEqual(before);
+    expect(checked(cacheDir, [root]).get(root)?.held).toBe(true);
+    expect(checked(cacheDir, [join(dirname(root), 'elsewhere'), `${root}-sibling`]).size).toBe(0); // not below a named folder
+    const readme = join(dir, 'README.md');
+    const text = await readFile(readme, 'utf8');
+    await writeFile(readme, text.toUpperCase()); // same size, rewritten in place
+    expect(checked(cacheDir, [root]).get(root)?.held).toBe(false);
+    await writeFile(readme, text);
+    expect(checked(cacheDir, [root]).get(root)?.held).toBe(false); // same bytes again, but written: its times changed
+  });
+
+  it('sees a file added or made executable after the build', async () => {
+    for (const change of [(dir: string) => writeFile(join(dir, 'NOTES.md'), 'new\n'), (dir: string) => chmod(join(dir, 'README.md'), 0o755)]) {
+      const { dir, cacheDir } = await savedIndex();
+      await change(dir);
+      expect(checked(cacheDir, [dir]).get(await realpath(dir))?.held).toBe(false);
+    }
+  });
+
+  it('answers holds() from a check made ahead of the record it read, and the build then refuses anything changed since that check', async () => {
+    const { dir, cacheDir, key } = await savedIndex();
+    const root = await realpath(dir);
+    const answers = checked(cacheDir, [root]);
+    const ahead = { answer: (folder: string) => answers.get(folder) };
+    // Changed after the check ahead (once the file clock is past its start: a change within the same tick
+    // goes unseen, as racy-clean entries do): this run knows the folder as it was when checked, as from its own check.
+    const probe = join(dirname(root), 'clock-probe');
+    do await writeFile(probe, '');
+    while ((await stat(probe)).ctimeMs < answers.get(root)!.since.sinceMs + 1);
+    await writeFile(join(dir, 'README.md'), '# Changed after the check ahead\n');
+    const known = new ArchiveCache(cacheDir, ahead).folderKey(dir, MTIME);
+    expect(known).toEqual({ root, key, checkedAhead: answers.get(root)?.since });
+    // A build of it must be what was checked then: the change is seen, nothing is built.
+    await expect(
+      buildArchive(dir, join(dirname(root), 'again.tar.gz'), { name: 'hello', version: '1.0.0', mtime: MTIME, walk: TRUST_RECENT, checked: known!.checkedAhead! }),
+    ).rejects.toMatchObject({ code: 'PACK_FILE', message: expect.stringContaining('README.md changed while packpub was packing hello-1.0.0') });
+    // Without the answer, the run's own check sees the change.
+    expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
+    // An answer about another record of the folder (another run saved the cache since) is not used.
+    const other = { answer: (folder: string) => (folder === root ? { ...answers.get(root)!, id: 'another record' } : undefined) };
+    expect(new ArchiveCache(cacheDir, other).folderKey(dir, MTIME)).toBeUndefined();
+    // An answer that the folder changed is taken as it is.
+    const changed = { answer: () => ({ ...answers.get(root)!, held: false }) };
+    await writeFile(join(dir, 'README.md'), '# Hello\n');
+    expect(new ArchiveCache(cacheDir, changed).folderKey(dir, MTIME)).toBeUndefined();
+  });
+
+  it('takes a worker\'s answers from its port as they arrive, for the folders the command line names', async () => {
+    const { dir, cacheDir } = await savedIndex();
+    const root = await realpath(dir);
+    const cwd = dirname(root);
+    expect(namedFolders(['push', 'hello', '--recursive', '--registry', 'localhost:5000/base', '-a', 'k=v', 'no-such-folder', '--tag=hello'], cwd)).toEqual([root]);
+    const { port1, port2 } = new MessageChannel();
+    const answers = new PortChecksAhead(port1);
+    expect(answers.answer(root)).toBeUndefined(); // nothing posted yet
+    const epoch = String(MTIME.getTime() / 1000); // the archive mtime the pack was built with
+    checkAhead({ args: ['push', '.', '--recursive'], cwd, env: { PACKPUB_CACHE_DIR: cacheDir, SOURCE_DATE_EPOCH: epoch }, send: (message) => port2.postMessage(message) });
+    await new Promise((resolve) => setImmediate(resolve)); // a message between threads of one process arrives on the next turn
+    expect(answers.answer(root)).toMatchObject({ held: true });
+    expect(answers.answer(join(root, 'manifests'))).toBeUndefined();
+    // Another archive mtime remembers nothing: nothing is checked.
+    const none: unknown[] = [];
+    checkAhead({ args: ['push', '.', '--recursive'], cwd, env: { PACKPUB_CACHE_DIR: cacheDir, SOURCE_DATE_EPOCH: '1' }, send: (message) => none.push(message) });
+    expect(none).toEqual([]);
+    port1.close();
   });
 });
 

@@ -1,0 +1,16 @@
+import { workerData } from 'node:worker_threads';
+import { checkAhead, type ChecksAheadData } from './precheck.js';
+
+/*
+ * The worker thread bin/packpub.js starts for `packpub push` (precheck.ts): checks the archive cache's
+ * remembered folders below the named ones and posts the answers. Runs from dist/bundle/precheck-worker.js
+ * (scripts/build-cli.mjs). Any failure only leaves the run to check its folders itself.
+ */
+
+const { args, port } = workerData as ChecksAheadData;
+try {
+  checkAhead({ args, cwd: process.cwd(), env: process.env, send: (message) => port.postMessage(message) });
+} catch {
+  // the run checks every folder itself
+}
+port.close();

@@ -1,0 +1,84 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { archiveMtime } from '../archive/format.js';
+import { ArchiveCache, defaultCacheDir, type FolderCheckAhead, type FolderChecksAhead } from './archive-cache.js';
+
+/*
+ * Checks of the archive cache's remembered folders made ahead of the run (issue 16). An unchanged pack is
+ * known from the cache by one lstat per file and folder it holds: ~12,000 calls for the pack-central-shaped
+ * bench tree, the largest share of an unchanged re-run's main-thread CPU, on the thread that also loads the
+ * program and answers the registry. `packpub push` (bin/packpub.js) starts precheck-worker.ts at once, before
+ * it loads the rest of itself: the worker checks every remembered folder at or below the folders the command
+ * line names while the main thread loads the parser, the commands and the HTTP stack, and pushPacks takes
+ * each answer that is there when it needs it (ArchiveCache `remembered().holds()`), checking any other
+ * folder itself.
+ *
+ * An answer says what the folder held when its check began (`since`), like the run's own check: a folder
+ * known from it is built, if it must be, only as it was then (buildArchive `checked`), and an answer about
+ * another record of the folder than the one the run reads (another run saved the cache meanwhile) is not used.
+ */
+
+/** What bin/packpub.js hands the worker. */
+export interface ChecksAheadData {
+  /** The command line after the program name. */
+  args: string[];
+  /** Where the worker posts its answers (ChecksAheadMessage), in batches. */
+  port: MessagePort;
+}
+
+/** One batch of answers: per folder (real path), its check. */
+export interface ChecksAheadMessage {
+  answers: Array<[root: string, check: FolderCheckAhead]>;
+}
+
+/** Answers posted in batches of this many folders, the first batch as soon as it is checked. */
+const BATCH = 8;
+
+/** The existing folders a command line names (real paths): the pack folders and roots it may push. */
+export function namedFolders(args: readonly string[], cwd: string): string[] {
+  const folders = new Set<string>();
+  for (const arg of args) {
+    if (arg.startsWith('-')) continue;
+    try {
+      folders.add(realpathSync.native(resolve(cwd, arg)));
+    } catch {
+      // not a path (a command, a flag's value, a glob): nothing to check ahead
+    }
+  }
+  return [...folders];
+}
+
+/**
+ * The worker's work: check every folder the cache (`env`'s, as push's) remembers at or below a folder the
+ * command line names, for this run's archive mtime, and `send` the answers in batches.
+ */
+export function checkAhead(options: { args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; send: (message: ChecksAheadMessage) => void }): void {
+  const roots = namedFolders(options.args, options.cwd);
+  if (roots.length === 0) return;
+  let batch: ChecksAheadMessage['answers'] = [];
+  new ArchiveCache(defaultCacheDir(options.env)).checkFoldersBelow(roots, archiveMtime(options.env), (root, check) => {
+    batch.push([root, check]);
+    if (batch.length < BATCH) return;
+    options.send({ answers: batch });
+    batch = [];
+  });
+  if (batch.length > 0) options.send({ answers: batch });
+}
+
+/**
+ * The answers of a worker running checkAhead, read from its port when the run asks (receiveMessageOnPort:
+ * synchronously, without waiting for a turn of the event loop). A folder with no answer yet has none.
+ */
+export class PortChecksAhead implements FolderChecksAhead {
+  private readonly answers = new Map<string, FolderCheckAhead>();
+
+  constructor(private readonly port: MessagePort) {}
+
+  answer(root: string): FolderCheckAhead | undefined {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      for (const [folder, check] of (m.message as ChecksAheadMessage).answers) this.answers.set(folder, check);
+    }
+    return this.answers.get(root);
+  }
+}
