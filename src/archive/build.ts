@@ -45,6 +45,8 @@ export interface BuildOptions extends GzipOptions {
    * change the bytes.
    */
   onThisThread?: boolean;
+  /** The folder's entries, when the caller has just walked it (listPackEntries with this name and version as its top folder). */
+  entries?: PackEntry[];
 }
 
 /** Files of a pack deflated on the calling thread with `onThisThread` (the bench tree's largest pack: 5 MB). */
@@ -93,7 +95,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   const gzip = checkGzipOptions(options);
   const mtime = checkMtime(options.mtime ?? DEFAULT_ARCHIVE_MTIME);
   // The top folder comes from pack.json, not the folder's name: the same content anywhere, the same digest.
-  const entries = await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` });
+  const entries = options.entries ?? (await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` }));
 
   const path = resolve(outFile);
   const signal = options.signal;

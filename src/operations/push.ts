@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
+import type { BuiltArchive } from '../archive/build.js';
 import { archiveMtime } from '../archive/format.js';
 import { folderCheck, type CheckedFolder } from '../archive/stat-tree.js';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
@@ -27,7 +28,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableS
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
-import { createValidatePool, type ValidatePool } from './validate-pool.js';
+import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
@@ -180,6 +181,16 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   }
   const pool = createValidatePool({ dirs: options.packs });
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
+  // Made while the first packs are checked: a pack that passes on a worker is built there at once, into it
+  // when its archive is too large to hold.
+  const workDirMade = createWorkDir();
+  workDirMade.catch(() => undefined); // awaited below
+  // Compression does not wait for the other verdicts: a pack that passed is built at once when its build
+  // is needed anyway (no archive remembered for its content), while others are still being checked, as
+  // long as the archives built so far fit in the budget; uploads wait until every pack is known to be valid.
+  const ahead = new HoldBudget(BUILD_AHEAD_BYTES, concurrency, IN_MEMORY_ARCHIVE_BYTES);
+  /** Per pack validated with a turn of `ahead`: the archive its worker built right after the check (undefined: none). */
+  const builtOnCheck = new Map<number, BuiltArchive | undefined>();
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
       const checkedNow = folderCheck(dir);
@@ -200,7 +211,18 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           await new Promise((resolve) => setImmediate(resolve));
         }
       } else {
-        report = await pool.validate(dir, { strict, deep: strict });
+        // Built on the worker right after its check, when a build is needed and the budget has room: the
+        // folder is walked once, its files read while they are still cached.
+        const turn = (known === undefined || cache?.get(known.key) === undefined) && ahead.tryEnter();
+        // builtAhead ends the turn, once this pack's report is in (or its check failed).
+        if (turn) builtOnCheck.set(i, undefined);
+        const into = turn ? await workDirMade.catch(() => undefined) : undefined;
+        if (into === undefined) report = await pool.validate(dir, { strict, deep: strict });
+        else {
+          const answer = await pool.validateAndBuild(dir, { strict, deep: strict }, { workDir: into, options: { mtime, checked: since, inMemoryUpTo: IN_MEMORY_ARCHIVE_BYTES } });
+          report = answer.report;
+          builtOnCheck.set(i, answer.built);
+        }
         if (known !== undefined) contentKeys.set(report.dir, known.key);
         // A changed folder that is still the same pack version: what the hunch read is what a lookup now would ask.
         if (hunch !== undefined && report.dir === hunch.folder.root && report.pack?.name === hunch.name && report.pack.version === hunch.version) {
@@ -228,7 +250,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
 
   let workDir: string;
   try {
-    workDir = await createWorkDir();
+    workDir = await workDirMade;
   } catch (err) {
     await pool.close(); // its workers would keep the process alive; the checks in flight are not needed
     throw err;
@@ -247,10 +269,6 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     findings: report.findings.filter((f) => f.severity === 'warning'),
   });
   const contextOf = (pack: ValidPack): RunContext => ({ ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir) });
-  // Compression does not wait for the other verdicts: a pack that passed is built at once when its build
-  // is needed anyway (no archive remembered for its content), while others are still being checked, as
-  // long as the archives built so far fit in the budget; uploads wait until every pack is known to be valid.
-  const ahead = new HoldBudget(BUILD_AHEAD_BYTES, concurrency, IN_MEMORY_ARCHIVE_BYTES);
   const closeAhead = () => ahead.close();
   verdicts.then(closeAhead, closeAhead);
   options.signal?.addEventListener('abort', closeAhead, { once: true });
@@ -258,8 +276,15 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   /** Per pack: its archive when it was built before the verdicts (undefined: built, if needed, when it is pushed). */
   const builtAhead = options.packs.map(async (_dir, i): Promise<Built | undefined> => {
     const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise.catch(() => undefined);
-    if (report?.pack === undefined || isFailing(report, strict)) return undefined;
-    const pack = validPack({ ...report, pack: report.pack });
+    const pack = report?.pack === undefined || isFailing(report, strict) ? undefined : validPack({ ...report, pack: report.pack });
+    if (builtOnCheck.has(i)) {
+      // The check took a turn of the budget: the archive its worker built (only of a pack that passes) ends it.
+      const archive = builtOnCheck.get(i);
+      const built = archive === undefined || pack === undefined ? undefined : archived(pack, contextOf(pack), archive);
+      ahead.done(heldBytes(built));
+      if (built !== undefined) return built;
+    }
+    if (pack === undefined) return undefined;
     const ctx = contextOf(pack);
     if (ctx.contentKey !== undefined && cache?.get(ctx.contentKey) !== undefined) return undefined;
     if (!(await ahead.enter())) return undefined;
@@ -600,16 +625,22 @@ const IN_MEMORY_ARCHIVE_BYTES = 1024 * 1024;
 /** Build the pack's archive and manifest into the work folder, and remember its digest and verdict by content. */
 async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
   const { name, version, dir } = pack;
-  const fileName = archiveFileName(name, version);
   // On a validation worker when the run has them: its reads, tar, hashing and deflate do not hold this
   // thread, which sends the archives already built meanwhile.
-  const archive = await ctx.build(dir, join(ctx.workDir, `${name}__${fileName}`), {
+  const archive = await ctx.build(dir, workFile(ctx.workDir, name, version), {
     name,
     version,
     mtime: ctx.mtime,
     ...(ctx.checkedSince === undefined ? {} : { checked: ctx.checkedSince }),
     inMemoryUpTo: IN_MEMORY_ARCHIVE_BYTES,
   });
+  return archived(pack, ctx, archive);
+}
+
+/** An archive built of the pack, with its manifest; its digest and verdict remembered by content. */
+function archived(pack: ValidPack, ctx: RunContext, archive: BuiltArchive): Built {
+  const { name, version } = pack;
+  const fileName = archiveFileName(name, version);
   const manifest = packManifest({
     layer: { digest: archive.digest, size: archive.size },
     title: fileName,

@@ -1,4 +1,4 @@
-import { checkPackWalk, PackFileRefusal } from '../archive/walk.js';
+import { checkPackWalk, listPackEntries, PackFileRefusal, type PackEntry } from '../archive/walk.js';
 import { notArchivableFinding } from '../pack/findings.js';
 import { validatePack, type ValidateOptions, type ValidationReport } from '../pack/validate.js';
 
@@ -9,15 +9,32 @@ import { validatePack, type ValidateOptions, type ValidationReport } from '../pa
  * is one push can build. This is what `validate`, push's validation pool and buildPack run.
  */
 export async function validatePackFolder(dir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
+  return (await validateForBuild(dir, options, false)).report;
+}
+
+/**
+ * validatePackFolder, and with `list`, for a pack that passes, the entries of its archive (listPackEntries,
+ * which applies the same rules while it lists): a build of the pack then needs no second walk. The report
+ * is validatePackFolder's in every case: when the listing refuses anything, or fails, the check decides.
+ */
+export async function validateForBuild(dir: string, options: ValidateOptions, list: boolean): Promise<{ report: ValidationReport; entries?: PackEntry[] }> {
   const report = await validatePack(dir, options);
+  const walk = report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` };
+  if (list && report.pack !== undefined && report.errors === 0 && (options.strict !== true || report.warnings === 0)) {
+    try {
+      return { report, entries: await listPackEntries(report.dir, walk) };
+    } catch {
+      // the check below gives the verdict, as without `list`
+    }
+  }
   try {
-    await checkPackWalk(report.dir, report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` });
-    return report;
+    await checkPackWalk(report.dir, walk);
+    return { report };
   } catch (err) {
     if (!(err instanceof PackFileRefusal)) throw err;
     const finding = notArchivableFinding(err.path, err.message, err.hint);
     // Already refused by the check that reads that file (values.yaml or logo.png a link outside the pack): once is enough.
-    if (report.findings.some((f) => f.severity === 'error' && f.file === finding.file)) return report;
-    return { ...report, findings: [...report.findings, finding], errors: report.errors + 1, passed: false };
+    if (report.findings.some((f) => f.severity === 'error' && f.file === finding.file)) return { report };
+    return { report: { ...report, findings: [...report.findings, finding], errors: report.errors + 1, passed: false } };
   }
 }

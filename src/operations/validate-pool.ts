@@ -2,8 +2,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 import type { BuildOptions, BuiltArchive } from '../archive/build.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
+import { archiveFileName } from '../pack/naming.js';
 import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
 
 /*
@@ -20,11 +22,23 @@ import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
  * thread: same function, same reports.
  */
 
-/** What a worker is asked: one pack. */
+/** What a worker is asked: one pack; with `build`, its archive too when it passes (validateAndBuild). */
 export interface ValidateRequest {
   id: number;
   dir: string;
   options: ValidateOptions;
+  build?: BuildAhead;
+}
+
+/** A build asked with a validation: where a large archive goes, and buildArchive's options besides the name and version the pack turns out to have. */
+export interface BuildAhead {
+  workDir: string;
+  options: Omit<PoolBuildOptions, 'name' | 'version'>;
+}
+
+/** Where push builds the archive of `name`:`version` in its work folder (when it is too large to hold in memory). */
+export function workFile(workDir: string, name: string, version: string): string {
+  return join(workDir, `${name}__${archiveFileName(name, version)}`);
 }
 
 /** An error thrown on a worker, as its answer carries it. */
@@ -34,8 +48,11 @@ export interface WorkerError {
   hint?: string;
 }
 
-/** What a worker answers: the report, or the error validatePack threw (a folder that is not one). */
-export type ValidateResponse = { id: number; report: ValidationReport } | { id: number; error: WorkerError };
+/** What a worker answers: the report (and the archive, when asked and it could be built), or the error validatePack threw (a folder that is not one). */
+export type ValidateResponse = { id: number; report: ValidationReport; built?: WorkerBuilt } | { id: number; error: WorkerError };
+
+/** An archive a worker built: its held bytes as an ArrayBuffer of their own. */
+export type WorkerBuilt = Omit<BuiltArchive, 'bytes'> & { heldBytes?: ArrayBuffer };
 
 /** What a build may be asked on a worker: buildArchive's options that survive a message. */
 export type PoolBuildOptions = Pick<BuildOptions, 'name' | 'version' | 'mtime' | 'checked' | 'inMemoryUpTo'>;
@@ -47,10 +64,16 @@ export interface BuildRequest {
 }
 
 /** The archive a worker built (its held bytes as an ArrayBuffer of their own), or the error buildArchive threw. */
-export type BuildResponse = { id: number; built: Omit<BuiltArchive, 'bytes'> & { heldBytes?: ArrayBuffer } } | { id: number; error: WorkerError };
+export type BuildResponse = { id: number; built: WorkerBuilt } | { id: number; error: WorkerError };
 
 export interface ValidatePool {
   validate(dir: string, options: ValidateOptions): Promise<ValidationReport>;
+  /**
+   * validate, and on a worker, when the pack passes, build its archive right after (the files just read, the
+   * folder walked once): `built` is undefined when the pool validates on the calling thread, the pack fails,
+   * or the build failed (a build then, through `build`, reports why).
+   */
+  validateAndBuild(dir: string, options: ValidateOptions, build: BuildAhead): Promise<{ report: ValidationReport; built?: BuiltArchive }>;
   /**
    * buildArchive of a pack, on a worker when the pool has workers (or would start them: the packs are worth
    * it), where its reads and deflate do not hold the calling thread; else on the calling thread.
@@ -137,10 +160,17 @@ async function validateHere(dir: string, options: ValidateOptions): Promise<Vali
   return validatePackFolder(dir, options);
 }
 
+type Answer = { report: ValidationReport; built?: BuiltArchive } | BuiltArchive;
+
 interface Task {
   request: ValidateRequest | BuildRequest;
-  resolve: (answer: ValidationReport | BuiltArchive) => void;
+  resolve: (answer: Answer) => void;
   reject: (err: unknown) => void;
+}
+
+/** A worker's archive as buildArchive returns it. */
+function fromWorker({ heldBytes, ...built }: WorkerBuilt): BuiltArchive {
+  return heldBytes === undefined ? built : { ...built, bytes: Buffer.from(heldBytes) };
 }
 
 interface PoolWorker {
@@ -154,7 +184,8 @@ interface PoolWorker {
  */
 export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
   const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), options.dirs.length));
-  if (!existsSync(WORKER_FILE)) return { validate: validateHere, build: buildHere, close: async () => undefined };
+  const validateAndBuildHere = async (dir: string, validateOptions: ValidateOptions) => ({ report: await validateHere(dir, validateOptions) });
+  if (!existsSync(WORKER_FILE)) return { validate: validateHere, validateAndBuild: validateAndBuildHere, build: buildHere, close: async () => undefined };
   let here: boolean | undefined;
   const workers: PoolWorker[] = [];
   const queue: Task[] = [];
@@ -177,11 +208,9 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
       const task = pw.busy.get(msg.id);
       if (task === undefined) return;
       pw.busy.delete(msg.id);
-      if ('report' in msg) task.resolve(msg.report);
-      else if ('built' in msg) {
-        const { heldBytes, ...built } = msg.built;
-        task.resolve(heldBytes === undefined ? built : { ...built, bytes: Buffer.from(heldBytes) });
-      } else task.reject(answerError(msg));
+      if ('report' in msg) task.resolve({ report: msg.report, ...(msg.built === undefined ? {} : { built: fromWorker(msg.built) }) });
+      else if ('built' in msg) task.resolve(fromWorker(msg.built));
+      else task.reject(answerError(msg));
       pump();
     });
     worker.on('error', (err) => fail(pw, workerFailed(err)));
@@ -205,9 +234,9 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
     for (const w of workers) if (w.busy.size === 0) w.worker.unref();
   }
 
-  const submit = <T extends ValidationReport | BuiltArchive>(request: ValidateRequest | BuildRequest): Promise<T> =>
+  const submit = <T extends Answer>(request: ValidateRequest | BuildRequest): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ request, resolve: resolve as (answer: ValidationReport | BuiltArchive) => void, reject });
+      queue.push({ request, resolve: resolve as (answer: Answer) => void, reject });
       pump();
     });
 
@@ -216,7 +245,13 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
       if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));
       here ??= !worthWorkers(options.dirs);
       if (here) return validateHere(dir, validateOptions);
-      return submit<ValidationReport>({ id: nextId++, dir, options: validateOptions });
+      return submit<{ report: ValidationReport }>({ id: nextId++, dir, options: validateOptions }).then((a) => a.report);
+    },
+    validateAndBuild(dir, validateOptions, build) {
+      if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));
+      here ??= !worthWorkers(options.dirs);
+      if (here) return validateAndBuildHere(dir, validateOptions);
+      return submit<{ report: ValidationReport; built?: BuiltArchive }>({ id: nextId++, dir, options: validateOptions, build });
     },
     build(dir, outFile, buildOptions) {
       if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));

@@ -1,9 +1,21 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { errorMessage, isPackpubError } from '../errors.js';
 import { useBlockingReads } from '../pack/files.js';
+import type { BuildOptions } from '../archive/build.js';
 import type { ValidateOptions } from '../pack/validate.js';
-import { validatePackFolder } from './validate-folder.js';
-import type { BuildRequest, BuildResponse, ValidateListRequest, ValidateListResponse, ValidateRequest, ValidateResponse, WorkerError } from './validate-pool.js';
+import { validateForBuild, validatePackFolder } from './validate-folder.js';
+import {
+  workFile,
+  type BuildAhead,
+  type BuildRequest,
+  type BuildResponse,
+  type ValidateListRequest,
+  type ValidateListResponse,
+  type ValidateRequest,
+  type ValidateResponse,
+  type WorkerBuilt,
+  type WorkerError,
+} from './validate-pool.js';
 
 /*
  * The entry of a validation worker thread (validate-pool.ts): validate each pack it is sent (validatePackFolder), or each pack
@@ -31,20 +43,47 @@ async function answer(id: number, dir: string, options: ValidateOptions): Promis
   }
 }
 
-/** Build one archive; held bytes travel as an ArrayBuffer of their own (transferred, not copied). */
+/** buildArchive on this thread, as a worker answers it (held bytes in an ArrayBuffer of their own, added to `transfer`). */
+async function buildHere(dir: string, outFile: string, options: BuildOptions, transfer: ArrayBuffer[]): Promise<WorkerBuilt> {
+  // Loaded on the first build: `packpub validate` never needs the tar and gzip code.
+  const { buildArchive } = await import('../archive/build.js');
+  const { bytes, ...archive } = await buildArchive(dir, outFile, { ...options, onThisThread: true });
+  if (bytes === undefined) return archive;
+  const own = new Uint8Array(bytes.length);
+  own.set(bytes);
+  transfer.push(own.buffer);
+  return { ...archive, heldBytes: own.buffer };
+}
+
+/** Build one archive. */
 async function build({ id, build: { dir, outFile, options } }: BuildRequest): Promise<void> {
   let response: BuildResponse;
   const transfer: ArrayBuffer[] = [];
   try {
-    // Loaded on the first build: `packpub validate` never needs the tar and gzip code.
-    const { buildArchive } = await import('../archive/build.js');
-    const { bytes, ...archive } = await buildArchive(dir, outFile, { ...options, onThisThread: true });
-    if (bytes === undefined) response = { id, built: archive };
-    else {
-      const own = new Uint8Array(bytes.length);
-      own.set(bytes);
-      transfer.push(own.buffer);
-      response = { id, built: { ...archive, heldBytes: own.buffer } };
+    response = { id, built: await buildHere(dir, outFile, options, transfer) };
+  } catch (err) {
+    response = { id, error: errorAnswer(err) };
+  }
+  port.postMessage(response, transfer);
+}
+
+/**
+ * Validate one pack and, when it passes, build its archive from the walk the check made (validateForBuild);
+ * a build that fails is left out of the answer: the caller builds again where the error is reported.
+ */
+async function validateAndBuild(id: number, dir: string, options: ValidateOptions, ahead: BuildAhead): Promise<void> {
+  let response: ValidateResponse;
+  const transfer: ArrayBuffer[] = [];
+  try {
+    const { report, entries } = await validateForBuild(dir, options, true);
+    response = { id, report };
+    if (entries !== undefined && report.pack !== undefined) {
+      const { name, version } = report.pack;
+      try {
+        response.built = await buildHere(report.dir, workFile(ahead.workDir, name, version), { ...ahead.options, name, version, entries }, transfer);
+      } catch {
+        // built again when it is pushed, where the error is reported
+      }
     }
   } catch (err) {
     response = { id, error: errorAnswer(err) };
@@ -63,6 +102,7 @@ async function validateList({ list, options, next }: ValidateListRequest): Promi
 
 port.on('message', (request: ValidateRequest | ValidateListRequest | BuildRequest) => {
   if ('list' in request) void validateList(request);
-  else if ('build' in request) void build(request);
+  else if (!('dir' in request)) void build(request);
+  else if (request.build !== undefined) void validateAndBuild(request.id, request.dir, request.options, request.build);
   else void answer(request.id, request.dir, request.options).then((response) => port.postMessage(response));
 });

@@ -93,6 +93,13 @@ export class HoldBudget {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /** A turn now if one is free and nobody waits (true), else none (false): for a caller that would rather not wait. */
+  tryEnter(): boolean {
+    if (this.closed || this.waiting.length > 0 || !this.fits()) return false;
+    this.start();
+    return true;
+  }
+
   /** A turn ended, and its result holds `bytes` until release(bytes). */
   done(bytes: number): void {
     this.running--;

@@ -1,7 +1,8 @@
 import { symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validatePackFolder } from '../../../src/operations/validate-folder.js';
+import { listPackEntries } from '../../../src/archive/walk.js';
+import { validateForBuild, validatePackFolder } from '../../../src/operations/validate-folder.js';
 import { writeValidPack } from '../../support/packs.js';
 import { stage } from '../../support/stage.js';
 
@@ -37,5 +38,31 @@ describe('validatePackFolder: the pack checks plus the archive walk\'s rules', (
     expect(report.findings.filter((f) => f.file === 'values.yaml' && f.severity === 'error')).toHaveLength(1);
     expect(report.findings.map((f) => f.rule)).not.toContain('file-not-archivable');
     expect(report.passed).toBe(false);
+  });
+});
+
+describe('validateForBuild: the same report, and the archive entries of a pack that passes', () => {
+  it('lists a passing pack as a build would walk it (top folder <name>-<version>)', async () => {
+    const pack = await writeValidPack(join(await temp.tempDir(), 'folder-name'));
+    const { report, entries } = await validateForBuild(pack, {}, true);
+    expect(report).toEqual(await validatePackFolder(pack));
+    const walked = await listPackEntries(pack, { topFolder: 'web-1.0.0' });
+    expect(entries?.map((e) => [e.archivePath, e.source, e.size, e.mode])).toEqual(walked.map((e) => [e.archivePath, e.source, e.size, e.mode]));
+    expect(entries?.[0]?.archivePath).toBe('web-1.0.0/');
+    // Without `list`, only the check.
+    expect(await validateForBuild(pack, {}, false)).toEqual({ report });
+  });
+
+  it('lists nothing for a pack the walk refuses or the checks fail, with validatePackFolder\'s report', async () => {
+    const refused = await writeValidPack(join(await temp.tempDir(), 'web'));
+    await symlink('/dev/null', join(refused, 'docs-null'));
+    const a = await validateForBuild(refused, {}, true);
+    expect(a).toEqual({ report: await validatePackFolder(refused) });
+    expect(a.report.findings.map((f) => f.rule)).toEqual(['file-not-archivable']);
+
+    const failing = await writeValidPack(join(await temp.tempDir(), 'web'));
+    await unlink(join(failing, 'values.yaml'));
+    await symlink('/dev/null', join(failing, 'values.yaml'));
+    expect(await validateForBuild(failing, {}, true)).toEqual({ report: await validatePackFolder(failing) });
   });
 });
