@@ -9,7 +9,7 @@ import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import type { ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
-import { refuseOtherArtifact } from './resolve-pack.js';
+import { packManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import type { PlannedAction } from './push-report.js';
@@ -211,8 +211,8 @@ async function copyOne(
     if (digest !== fetched.descriptor.digest) {
       throw new PackpubError('DIGEST_MISMATCH', `${base.source}: manifest bytes hash to ${digest}, the source says ${fetched.descriptor.digest}`);
     }
-    const manifest = parseManifest(fetched.bytes);
-    refuseOtherArtifact(manifest, base.source);
+    // A pack and nothing else: copy promotes packs (an index, another artifact or several layers are refused, as pull refuses them).
+    const { manifest } = packManifest(fetched.bytes, base.source);
     const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
     size = blobs.reduce((n, b) => n + b.size, 0);
 

@@ -1,6 +1,6 @@
-import { PackpubError } from '../errors.js';
+import { PackpubError, isPackpubError } from '../errors.js';
 import { packLayer, parseManifest, type Descriptor, type ImageManifest } from '../oci/manifest.js';
-import { NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
+import { MEDIA_TYPE_OCI_INDEX, NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
 import { packRepository } from '../pack/naming.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
@@ -19,8 +19,43 @@ export function versionNotFound(reference: string, ref: PackRef): PackpubError {
   return new PackpubError('NOT_FOUND', `${reference} does not exist`, { hint: `list what is published with: packpub list ${ref.name}` });
 }
 
+/**
+ * The pack manifest in `bytes` and its single layer; refused, naming `reference`, when the tag holds something
+ * else: an image index, another kind of manifest, another kind of one-layer artifact, or several layers.
+ */
+export function packManifest(bytes: Uint8Array, reference: string): { manifest: ImageManifest; layer: Descriptor } {
+  let manifest: ImageManifest;
+  try {
+    manifest = parseManifest(bytes);
+  } catch (err) {
+    if (!isPackpubError(err, 'REGISTRY')) throw err;
+    const doc = jsonObject(bytes);
+    const entries = doc?.['manifests'];
+    const index = doc !== undefined && (doc['mediaType'] === MEDIA_TYPE_OCI_INDEX || Array.isArray(entries));
+    throw new PackpubError('REGISTRY', `${reference} is not a pack: ${index ? `it holds an image index (${Array.isArray(entries) ? `${entries.length} manifest${entries.length === 1 ? '' : 's'}` : 'no manifests'}, e.g. a multi-platform image), not an image manifest` : err.message}`, {
+      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
+      cause: err,
+    });
+  }
+  refuseOtherArtifact(manifest, reference);
+  const layer = packLayer(manifest);
+  if (layer === undefined) {
+    throw new PackpubError('REGISTRY', `${reference} is not a pack: its manifest has ${manifest.layers.length} layers (a pack has exactly one)`);
+  }
+  return { manifest, layer };
+}
+
+function jsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const doc: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Refuse a manifest whose config says it is another kind of one-layer artifact (a container image, a Helm chart). */
-export function refuseOtherArtifact(manifest: ImageManifest, reference: string): void {
+function refuseOtherArtifact(manifest: ImageManifest, reference: string): void {
   const other = NOT_PACK_CONFIG_TYPES.get(manifest.config.mediaType);
   if (other !== undefined) {
     throw new PackpubError('REGISTRY', `${reference} is not a pack: its config is ${manifest.config.mediaType} (${other})`, {
@@ -35,11 +70,6 @@ export async function resolvePack(target: ReadableTarget, ref: PackRef): Promise
   const reference = target.store.reference(repository, ref.version);
   const fetched = await target.store.getManifest(repository, ref.version);
   if (fetched === undefined) throw versionNotFound(reference, ref);
-  const manifest = parseManifest(fetched.bytes);
-  refuseOtherArtifact(manifest, reference);
-  const layer = packLayer(manifest);
-  if (layer === undefined) {
-    throw new PackpubError('REGISTRY', `${reference} is not a pack: its manifest has ${manifest.layers.length} layers (a pack has exactly one)`);
-  }
+  const { manifest, layer } = packManifest(fetched.bytes, reference);
   return { repository, reference, fetched, manifest, layer };
 }

@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { extract as tarExtract, pack as tarPack } from 'tar-stream';
+import { extract as tarExtract, pack as tarPack, type Header } from 'tar-stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -115,4 +115,26 @@ export async function tgzNames(path: string): Promise<string[]> {
 /** Write one file below `dir` (folders created). */
 export function putFile(dir: string, rel: string, content: string | Buffer): Promise<void> {
   return writeFiles(dir, { [rel]: content });
+}
+
+/** A tar entry made by hand (hostile ones included: links, devices, `..` names, pax headers). */
+export type CraftEntry = Partial<Header> & { name: string; content?: string | Buffer };
+
+/** The tar bytes of hand-made entries, written with tar-stream (gzip them for a `.tar.gz`). */
+export async function craftTar(entries: CraftEntry[]): Promise<Buffer> {
+  const pack = tarPack();
+  const chunks: Buffer[] = [];
+  const collected = (async () => {
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+  })();
+  for (const { content, ...header } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (content === undefined) pack.entry({ mtime: new Date(0), ...header }, cb);
+      else pack.entry({ mtime: new Date(0), ...header }, content, cb);
+    });
+  }
+  pack.finalize();
+  await collected;
+  return Buffer.concat(chunks);
 }

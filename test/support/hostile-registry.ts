@@ -62,6 +62,17 @@ export interface HostileBehaviour {
   bearer?: { realm?: string; tokenBody?: string; dripTokenMs?: number; dripTokenTimes?: number };
   /** Status for a request whose credentials are wrong (one without any still gets the 401 challenge): 403 DENIED, as some registries answer. */
   wrongCredentialsStatus?: 401 | 403;
+  /**
+   * An answer of the test's own, asked first for every request that passed authentication; undefined lets the
+   * stand-in answer. A `body` that is a function writes the answer itself (to stream or never end it).
+   */
+  answer?: (req: { method: string; path: string; query: URLSearchParams; authorization: string | undefined }) => HostileAnswer | undefined;
+}
+
+export interface HostileAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Buffer | string | ((res: ServerResponse) => void);
 }
 
 export interface HostileRequest {
@@ -80,6 +91,10 @@ export interface HostileRegistry {
   requests: HostileRequest[];
   /** Connections currently open (a stalled body holds one). */
   openConnections(): number;
+  /** Store a blob in repository `name` as a push would; its digest. */
+  putBlob(name: string, bytes: Buffer): string;
+  /** Store a manifest under `ref` (and its digest) in repository `name`, as a push would; its digest. */
+  putManifest(name: string, ref: string, bytes: Buffer, mediaType: string): string;
   close(): Promise<void>;
 }
 
@@ -171,6 +186,17 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
         if (decoded !== '' && b.wrongCredentialsStatus === 403) return ociError(res, 403, 'DENIED', `access denied${echo}`);
         return ociError(res, 401, 'UNAUTHORIZED', `authentication required${echo}`, { 'www-authenticate': 'Basic realm="hostile"' });
       }
+    }
+    const own = b.answer?.({ method: req.method ?? '', path, query: url.searchParams, authorization: req.headers.authorization });
+    if (own !== undefined) {
+      req.resume();
+      if (typeof own.body === 'function') {
+        res.writeHead(own.status, own.headers ?? {});
+        return own.body(res);
+      }
+      const body = own.body === undefined ? Buffer.alloc(0) : Buffer.from(own.body);
+      res.writeHead(own.status, { 'content-length': String(body.length), ...own.headers });
+      return void res.end(req.method === 'HEAD' ? undefined : body);
     }
     if (path === '/v2/' || path === '/v2') {
       req.resume();
@@ -275,6 +301,17 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
     behaviour,
     requests: [],
     openConnections: () => listening?.sockets.size ?? 0,
+    putBlob: (name, bytes) => {
+      const digest = sha256(bytes);
+      repo(name).blobs.set(digest, bytes);
+      return digest;
+    },
+    putManifest: (name, ref, bytes, mediaType) => {
+      const digest = sha256(bytes);
+      repo(name).manifests.set(ref, { bytes, mediaType });
+      repo(name).manifests.set(digest, { bytes, mediaType });
+      return digest;
+    },
     close: async () => listening?.close(),
   };
   const server: Server = createServer((req, res) => {

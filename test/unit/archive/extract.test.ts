@@ -3,41 +3,19 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack, type Header } from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildArchive, extractArchive, type ExtractOptions } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { PackpubError } from '../../../src/errors.js';
 import { SMALL_PACK } from './fixtures.js';
 import { v7Tgz } from '../pack/fixtures.js';
-import { readTree, writeFiles } from '../../support/files.js';
+import { craftTar, readTree, writeFiles, type CraftEntry } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
 const temp = stage();
 
 function sumFileSizes(files: Record<string, string | Buffer | { content: string | Buffer }>): number {
   return Object.values(files).reduce<number>((n, f) => n + Buffer.byteLength(typeof f === 'string' || Buffer.isBuffer(f) ? f : f.content), 0);
-}
-
-type CraftEntry = Partial<Header> & { name: string; content?: string | Buffer };
-
-/** The tar bytes of hand-made entries (hostile ones included), written with tar-stream. */
-async function craftTar(entries: CraftEntry[]): Promise<Buffer> {
-  const pack = tarPack();
-  const chunks: Buffer[] = [];
-  const collected = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-  })();
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (content === undefined) pack.entry({ mtime: new Date(0), ...header }, cb);
-      else pack.entry({ mtime: new Date(0), ...header }, content, cb);
-    });
-  }
-  pack.finalize();
-  await collected;
-  return Buffer.concat(chunks);
 }
 
 async function craft(entries: CraftEntry[]): Promise<Buffer> {
