@@ -134,7 +134,7 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
     const reference = store.reference(repository, ref.version);
     const base = { name: ref.name, version: ref.version, reference };
     try {
-      const head = await store.headManifest(repository, ref.version);
+      const head = await manifestDigestOf(target, repository, ref.version);
       if (head === undefined) return { ref, repository, result: { ...base, status: 'missing', error: errorOf(versionNotFound(reference, ref)) } };
       const otherTags = await tagsSharing(target, repository, ref.version, head.digest);
       const found = { ...base, digest: head.digest, otherTags };
@@ -156,6 +156,15 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
   return { target: target.display, ignoreMissing: options.ignoreMissing === true, started, versions, ready };
 }
 
+/**
+ * What `tag` holds now, from its manifest's bytes (GET): the digest a DELETE names must be the one `inspect`
+ * and `tag` see, never a HEAD's Docker-Content-Digest alone, which a registry or a proxy may get wrong.
+ */
+async function manifestDigestOf(target: DeletableTarget, repository: string, tag: string): Promise<{ digest: Digest } | undefined> {
+  const fetched = await target.store.getManifest(repository, tag);
+  return fetched === undefined ? undefined : { digest: fetched.descriptor.digest };
+}
+
 /** The other tags of `repository` that point at `digest` now (list tags, then HEAD each, a few at a time). */
 async function tagsSharing(target: DeletableTarget, repository: string, tag: string, digest: Digest): Promise<string[]> {
   const tags = (await target.store.listTags(repository)).filter((t) => t !== tag);
@@ -171,7 +180,7 @@ async function tagsSharing(target: DeletableTarget, repository: string, tag: str
  */
 async function recheckBeforeManifestDelete(target: DeletableTarget, v: PlannedVersion, digest: Digest, named: ReadonlySet<string>, removed: ReadonlySet<string>): Promise<void> {
   const { repository, result: r } = v;
-  const now = await target.store.headManifest(repository, v.ref.version);
+  const now = await manifestDigestOf(target, repository, v.ref.version);
   if (now === undefined) return; // gone already: the read-back says so
   if (now.digest !== digest) {
     throw new PackpubError('CONFLICT', `${r.reference} now points at ${now.digest}, not ${digest} as it did when it was looked up: not deleted`, {

@@ -6,7 +6,7 @@ import { redactText } from '../util/redact.js';
 import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
-import { validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import type { FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
@@ -661,6 +661,7 @@ export class RegistryClient {
     const out: string[] = [];
     const seen = new Set<string>();
     const what = spec.subject ?? field;
+    const skipped: string[] = [];
     for (let url: URL | undefined = first, page = 1; url !== undefined; page++) {
       if (page > MAX_PAGES) {
         throw new PackpubError('REGISTRY', `${this.host} keeps paging ${what}: more than ${MAX_PAGES} pages`, { hint: LIST_HOSTILE_HINT });
@@ -668,7 +669,18 @@ export class RegistryClient {
       seen.add(url.href);
       const current: URL = url;
       const { count, next } = await this.requestWithinDeadline({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
-        const body = await readBounded(res.body, LIST_BODY_LIMIT);
+        if (res.url.origin !== this.origin.origin) {
+          // A redirect to another server: its list is not this registry's (the same rule as a Link to another origin, below).
+          abandon(res.body);
+          throw new PackpubError('REGISTRY', `${this.host} redirected ${what} to another origin (${res.url.origin})`, {
+            hint: 'packpub reads lists only from the registry’s own scheme, host and port; behind a proxy, check the URL the registry believes it has (X-Forwarded-Proto / Host)',
+          });
+        }
+        const body = await readBounded(res.body, LIST_BODY_LIMIT + 1);
+        if (body.length > LIST_BODY_LIMIT) {
+          // Cut at the limit, it would read as "not JSON": say what it is.
+          throw new PackpubError('REGISTRY', `${this.host} answered ${current.pathname} with a page larger than ${LIST_BODY_LIMIT / (1024 * 1024)} MiB`, { hint: LIST_HOSTILE_HINT });
+        }
         let doc: unknown;
         try {
           doc = JSON.parse(body.toString('utf8'));
@@ -691,6 +703,12 @@ export class RegistryClient {
         for (const t of list as unknown[]) {
           if (typeof t !== 'string') throw malformed(`a${field === 'tags' ? ' tag' : 'n entry'} that is ${t === null ? 'null' : `a ${typeof t}`}`);
           count++;
+          // A name no registry may hold (outside the tag grammar, a repository path with "..", capitals or control
+          // characters) names nothing packpub can read: left out, never taken for a name the user typed wrong.
+          if (!(field === 'tags' ? isValidTag(t) : isValidRepositoryPath(t))) {
+            if (skipped.length < 5) skipped.push(t);
+            continue;
+          }
           if (out.length <= MAX_LISTED) out.push(t);
         }
         const next = parseNextLink(getHeader(res, 'link'), res.url);
@@ -713,6 +731,7 @@ export class RegistryClient {
       // An empty page with a next link is a loop in disguise (links to another origin were refused above).
       url = next !== undefined && count > 0 ? next : undefined;
     }
+    if (skipped.length > 0) this.debug?.(`${this.host} listed ${field === 'tags' ? 'tags' : 'repository names'} that are not valid, left out: ${skipped.map((t) => JSON.stringify(shown(t))).join(', ')}`);
     return out;
   }
 

@@ -186,4 +186,4 @@ export type WritableStore = Pick<
 >;
 
 /** What removing published versions needs (delete): read tags and digests, then delete. */
-export type DeletableStore = Pick<ArtifactStore, 'kind' | 'location' | 'reference' | 'headManifest' | 'listTags' | 'deleteScope' | 'deleteTag'>;
+export type DeletableStore = Pick<ArtifactStore, 'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'listTags' | 'deleteScope' | 'deleteTag'>;

@@ -23,6 +23,7 @@ import { setup } from '../support/stage.js';
 
 const REPO = 'evil/spectro-packs/archive/hello';
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+const ESC = '\u001b';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 const w = setup(async (stack) => {
@@ -111,6 +112,70 @@ describe('what stands where a pack manifest belongs', () => {
   });
 });
 
+describe('lists with names no registry may hold, and lists from elsewhere', () => {
+  const json = (body: unknown): HostileAnswer => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('a catalog with "..", capitals and control characters: list shows the packs, leaves those out (was: exit 2, as if the user had typed them)', async () => {
+    const names = [REPO, `${REPO}/../../../v2/x`, 'evil/spectro-packs/archive/UPPER', `evil/spectro-packs/archive/esc${ESC}]0;t`];
+    const run = await answering((r) => (r.path === '/v2/_catalog' ? json({ repositories: names }) : undefined), () => runCli(['list', '--registry', w.R, '--json', '--debug']));
+    expectClear(run, 0, /listed repository names that are not valid, left out: .*"evil\/spectro-packs\/archive\/UPPER"/);
+    expect((JSON.parse(run.stdout) as { packs: Array<{ name: string }> }).packs.map((p) => p.name)).toEqual(['hello']);
+    expect(w.hostile.requests.filter((r) => r.path.includes('..') || r.path.includes('UPPER'))).toEqual([]);
+    expect(run.stderr).not.toContain(ESC);
+  });
+
+  it('a tag list with tags outside the grammar: list and delete --dry-run see the valid ones (was: exit 2, "reference ../x is not a valid OCI tag")', async () => {
+    const tags = (r: { path: string }) => (r.path === `/v2/${REPO}/tags/list` ? json({ name: REPO, tags: ['1.0.0', '../../x', `e${ESC}[2J`, 'a'.repeat(200)] }) : undefined);
+    const listed = await answering(tags, () => runCli(['list', 'hello', '--registry', w.R]));
+    expectClear(listed, 0, '');
+    expect(listed.stdout).toMatch(/^hello\s+1\.0\.0\s+sha256:/m);
+    expect(listed.stdout).not.toContain('../');
+    const planned = await answering(tags, () => runCli(['delete', 'hello:1.0.0', '--registry', w.R, '--dry-run']));
+    expectClear(planned, 0, '');
+    expect(planned.stdout).toContain(`would delete hello:1.0.0: ${w.R}/spectro-packs/archive/hello:1.0.0 (${sha256(w.manifest)})`);
+  });
+
+  it('a catalog page larger than 16 MiB is named as such (was: "something that is not JSON")', async () => {
+    const endless = (res: import('node:http').ServerResponse) => {
+      res.write('{"repositories":["');
+      const pump = (): void => {
+        while (!res.destroyed && res.write('a'.repeat(65_536)));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    };
+    const run = await answering((r) => (r.path === '/v2/_catalog' ? { status: 200, headers: { 'content-type': 'application/json' }, body: endless } : undefined), () => runCli(['list', '--registry', w.R]));
+    expectClear(run, 1, `error: ${w.hostile.host} answered /v2/_catalog with a page larger than 16 MiB`);
+  });
+
+  it('a tag list or catalog redirected to another server is refused (was: its tags listed as this registry\'s, exit 0); no credentials go there', async () => {
+    w.other.behaviour = { answer: (r) => (r.path === '/v2/_catalog' ? json({ repositories: [REPO] }) : r.path.endsWith('/tags/list') ? json({ name: REPO, tags: ['6.6.6'] }) : undefined) };
+    const since = w.other.requests.length;
+    const login = ['-u', 'robot', '--password-stdin'];
+    const redirect = (r: { path: string; authorization: string | undefined }): HostileAnswer | undefined =>
+      r.authorization === undefined ? { status: 401, headers: { 'www-authenticate': 'Basic realm="hostile"' } } : r.path.endsWith('/tags/list') || r.path === '/v2/_catalog' ? { status: 302, headers: { location: `${w.other.url}${r.path}` } } : undefined;
+    const tags = await answering(redirect, () => runCli(['list', 'hello', '--registry', w.R, ...login], { stdin: 'S3cret-pw\n' }));
+    expectClear(tags, 1, `error: ${w.hostile.host} redirected tags of ${REPO} to another origin (${w.other.url})`);
+    expect(tags.stdout).not.toContain('6.6.6');
+    const catalog = await answering(redirect, () => runCli(['list', '--registry', w.R, ...login], { stdin: 'S3cret-pw\n' }));
+    expectClear(catalog, 1, `error: ${w.hostile.host} redirected repository catalog to another origin (${w.other.url})`);
+    expect(w.other.requests.slice(since).map((r) => r.authorization)).toEqual(w.other.requests.slice(since).map(() => undefined));
+    w.other.behaviour = {};
+  });
+
+  it('a manifest redirected to another server is read there without the credentials', async () => {
+    const since = w.other.requests.length;
+    const run = await answering(
+      (r): HostileAnswer | undefined => (r.authorization === undefined ? { status: 401, headers: { 'www-authenticate': 'Basic realm="hostile"' } } : r.path.endsWith('/manifests/1.0.0') ? { status: 307, headers: { location: `${w.other.url}${r.path}` } } : undefined),
+      () => runCli(['inspect', 'hello:1.0.0', '--registry', w.R, '-u', 'robot', '--password-stdin'], { stdin: 'S3cret-pw\n' }),
+    );
+    expectClear(run, 1, `${w.R}/spectro-packs/archive/hello:1.0.0 does not exist`);
+    const there = w.other.requests.slice(since);
+    expect(there.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v2/${REPO}/manifests/1.0.0`]);
+    expect(there[0]?.authorization).toBeUndefined();
+  });
+});
+
 describe('archives that reach out of the pull folder', () => {
   const PACK_JSON = { name: 'hello/pack.json', content: '{"name":"hello","version":"1.0.0"}' };
   // Never created: an entry that reached it would show.
@@ -134,5 +199,38 @@ describe('archives that reach out of the pull folder', () => {
     expect(run.stderr).toContain('hint: do not use this archive; ask its publisher to rebuild it with packpub build');
     expect((await readdir(w.root)).sort()).toEqual(before);
     await expect(readdir(OUTSIDE)).rejects.toThrow();
+  });
+});
+
+describe('delete names the digest of the bytes the tag serves', () => {
+  it('a HEAD naming another digest: --dry-run and the DELETE use the manifest\'s own (was: the HEAD\'s, which could delete another manifest)', async () => {
+    const real = sha256(w.manifest);
+    const lie = sha256(Buffer.from('another manifest'));
+    w.hostile.putManifest(REPO, '5.0.0', w.manifest, MANIFEST_TYPE);
+    let deleted = false;
+    const lying = (r: { method: string; path: string }): HostileAnswer | undefined => {
+      if (r.method === 'DELETE' && r.path.endsWith(`/manifests/${real}`)) {
+        deleted = true;
+        return { status: 202 };
+      }
+      if (r.method === 'DELETE') return { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
+      if (r.path.endsWith('/manifests/1.0.0') || r.path.endsWith('/manifests/5.0.0')) {
+        if (deleted && r.path.endsWith('/manifests/5.0.0')) return { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
+        if (r.method === 'HEAD') return { status: 200, headers: { 'content-type': MANIFEST_TYPE, 'docker-content-digest': r.path.endsWith('/5.0.0') ? lie : real, 'content-length': String(w.manifest.length) } };
+      }
+      return undefined;
+    };
+    // 1.0.0 holds the same manifest: a generic registry deletes manifests, so both tags are named.
+    const planned = await answering(lying, () => runCli(['delete', 'hello:5.0.0', 'hello:1.0.0', '--registry', w.R, '--dry-run']));
+    expectClear(planned, 0, '');
+    expect(planned.stdout).toContain(`would delete hello:5.0.0: ${w.R}/spectro-packs/archive/hello:5.0.0 (${real})`);
+    expect(planned.stdout).not.toContain(lie);
+    const since = w.hostile.requests.length;
+    const run = await answering(lying, () => runCli(['delete', 'hello:5.0.0', 'hello:1.0.0', '--registry', w.R, '--force']));
+    const deletes = w.hostile.requests.slice(since).filter((r) => r.method === 'DELETE').map((r) => r.path);
+    expect(deletes.length).toBeGreaterThan(0);
+    expect(deletes).toEqual(deletes.map(() => `/v2/${REPO}/manifests/${real}`));
+    expect(run.stderr).not.toContain(lie);
+    expect(stackLines(run.stderr)).toEqual([]);
   });
 });
