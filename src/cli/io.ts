@@ -88,6 +88,15 @@ export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boo
   return io.noTty !== true && io[stream].isTTY === true;
 }
 
+/**
+ * `text` with its control characters (C0 but tab and newline, DEL, C1) shown as U+XXXX: what a registry or Palette
+ * answers (an error body, an annotation, a file name in an archive) must not move the cursor, clear the screen or
+ * retitle the terminal when printed.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
 export function writeLine(stream: Writable, line = ''): void {
   stream.write(`${line}\n`);
 }
@@ -96,8 +105,8 @@ export function writeLine(stream: Writable, line = ''): void {
 export function renderError(io: CliIo, thrown: unknown, debug: boolean): number {
   const err = localWriteError(thrown);
   if (err instanceof PackpubError) {
-    writeLine(io.stderr, `error: ${err.message}`);
-    if (err.hint !== undefined) writeLine(io.stderr, `hint: ${err.hint}`);
+    writeLine(io.stderr, `error: ${printable(err.message)}`);
+    if (err.hint !== undefined) writeLine(io.stderr, `hint: ${printable(err.hint)}`);
     if (debug) {
       // Second line of defence: stacks and causes come from libraries too.
       writeLine(io.stderr, redactText(err.stack ?? ''));

@@ -3,7 +3,7 @@ import type { PalettePackRef, PaletteRunStatus, PaletteSyncReport } from '../ope
 import type { PushReport } from '../operations/push-report.js';
 import type { PackTarget } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
-import { writeLine } from './io.js';
+import { printable, writeLine } from './io.js';
 import { paletteClient, paletteRunSettings, type PaletteTarget } from './palette-options.js';
 import { withInterrupt } from './signals.js';
 
@@ -42,16 +42,16 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           ...settings,
           signal,
           onEvent: (e) => {
-            if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${e.registry.name} (${e.registry.uid}) at ${client.host}`);
+            if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${printable(e.registry.name)} (${printable(e.registry.uid)}) at ${client.host}`);
             else if (e.type === 'palette-sync-started') writeLine(ctx.io.stderr, `palette: sync started${e.forced ? ' with forceSync (a version was replaced)' : ''}`);
-            else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : e.status}${e.message === undefined ? '' : `: ${e.message}`}`);
+            else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : printable(e.status)}${e.message === undefined ? '' : `: ${printable(e.message)}`}`);
             else if (!quiet && e.type === 'palette-pack') {
               const p = e.pack;
               writeLine(
                 ctx.io.stdout,
                 p.status === 'visible'
                   ? `visible in Palette ${p.name}:${p.version} (packUid ${p.packUid ?? 'unknown'})`
-                  : `NOT VISIBLE in Palette ${p.name}:${p.version}: ${p.reason ?? 'unknown reason'}`,
+                  : `NOT VISIBLE in Palette ${p.name}:${p.version}: ${printable(p.reason ?? 'unknown reason')}`,
               );
             }
           },
@@ -62,7 +62,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         const versions = report.packs.map((p) => `${p.name}:${p.version}`).join(', ');
         if (isNotVisible(report.status)) {
           out.status = 'would-not-be-visible';
-          for (const p of report.packs) if (!quiet) writeLine(ctx.io.stdout, `WOULD NOT BE VISIBLE in Palette ${p.name}:${p.version}: ${p.reason ?? 'unknown reason'}`);
+          for (const p of report.packs) if (!quiet) writeLine(ctx.io.stdout, `WOULD NOT BE VISIBLE in Palette ${p.name}:${p.version}: ${printable(p.reason ?? 'unknown reason')}`);
           writeLine(ctx.io.stderr, `palette: dry run: sync is off for Palette registry ${report.registry.name}: nothing was synced`);
         } else {
           writeLine(

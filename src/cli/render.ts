@@ -4,7 +4,7 @@ import type { BlobUploadDone, BlobUploadProgress, PackResult, PushEvent, PushRep
 import type { Finding } from '../pack/findings.js';
 import type { StoreWarning } from '../targets/artifact-store.js';
 import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
-import { useColor, writeLine, type CliIo } from './io.js';
+import { printable, useColor, writeLine, type CliIo } from './io.js';
 
 export function formatBytes(n: number | undefined): string {
   if (n === undefined) return '-';
@@ -85,8 +85,8 @@ function describeResult(r: PackResult): string {
     case 'planned':
       return `plan ${r.plan ?? '?'} ${id} -> ${r.reference} (${formatBytes(r.bytesToUpload)} to upload)`;
     default: {
-      const lines = [`${STATUS_WORD[r.status]} ${id}: ${r.error?.message ?? 'failed'}`];
-      if (r.error?.hint !== undefined) lines.push(`  hint: ${r.error.hint}`);
+      const lines = [`${STATUS_WORD[r.status]} ${id}: ${printable(r.error?.message ?? 'failed')}`];
+      if (r.error?.hint !== undefined) lines.push(`  hint: ${printable(r.error.hint)}`);
       // The findings that failed the pack: its errors, or (none, so --strict failed it) its warnings.
       const errors = r.findings?.filter((x) => x.severity === 'error') ?? [];
       const failing = errors.length > 0 ? errors : (r.findings?.filter((x) => x.severity === 'warning') ?? []);
@@ -291,8 +291,8 @@ function describeCopyResult(r: CopyResult): string {
     case 'planned':
       return `plan ${r.plan ?? '?'} ${id} -> ${r.destination} (${formatBytes(r.bytesToCopy)} to copy)`;
     default: {
-      const lines = [`${r.status === 'conflict' ? 'CONFLICT' : 'FAILED'} ${id}: ${r.error?.message ?? 'failed'}`];
-      if (r.error?.hint !== undefined) lines.push(`  hint: ${r.error.hint}`);
+      const lines = [`${r.status === 'conflict' ? 'CONFLICT' : 'FAILED'} ${id}: ${printable(r.error?.message ?? 'failed')}`];
+      if (r.error?.hint !== undefined) lines.push(`  hint: ${printable(r.error.hint)}`);
       return lines.join('\n');
     }
   }
@@ -360,8 +360,8 @@ export function describeDeleteResult(r: DeleteResult, dryRun: boolean): string {
     }
     default: {
       const word = r.status === 'cancelled' ? 'not deleted' : r.status.toUpperCase();
-      const lines = [`${word} ${id}: ${r.error?.message ?? r.status}`];
-      if (r.error?.hint !== undefined) lines.push(`  hint: ${r.error.hint}`);
+      const lines = [`${word} ${id}: ${printable(r.error?.message ?? r.status)}`];
+      if (r.error?.hint !== undefined) lines.push(`  hint: ${printable(r.error.hint)}`);
       return lines.join('\n');
     }
   }

@@ -234,3 +234,26 @@ describe('delete names the digest of the bytes the tag serves', () => {
     expect(stackLines(run.stderr)).toEqual([]);
   });
 });
+
+describe('control characters meant for the terminal are shown, not obeyed', () => {
+  it('in a created annotation and an archive folder name (inspect, list), and in a registry\'s error message', async () => {
+    publish('7.0.0', await tgzOf([{ name: `he${ESC}[31mllo/pack.json`, content: '{"name":"hello","version":"7.0.0"}' }]), {
+      annotations: { ...w.doc.annotations, 'org.opencontainers.image.created': `2026${ESC}[2J${ESC}]0;owned\u0007` },
+    });
+    const inspected = await runCli(['inspect', 'hello:7.0.0', '--registry', w.R]);
+    expectClear(inspected, 0, '');
+    expect(inspected.stdout).toContain('  created   2026U+001B[2JU+001B]0;ownedU+0007\n');
+    expect(inspected.stdout).toContain('  folder    heU+001B[31mllo\n');
+    const listed = await runCli(['list', 'hello', '--registry', w.R]);
+    expect(listed.stdout).toMatch(/^hello\s+7\.0\.0\s+.*2026U\+001B\[2JU\+001B\]0;ownedU\+0007$/m);
+    const json = await runCli(['inspect', 'hello:7.0.0', '--registry', w.R, '--json']);
+    expect((JSON.parse(json.stdout) as { manifest: { created: string } }).manifest.created).toBe(`2026${ESC}[2J${ESC}]0;owned\u0007`);
+
+    const refused = await answering(
+      (r) => (r.path.endsWith('/manifests/1.0.0') ? { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: `bad${ESC}[2J${ESC}]0;owned\u0007` }] }) } : undefined),
+      () => runCli(['inspect', 'hello:1.0.0', '--registry', w.R]),
+    );
+    expectClear(refused, 1, 'badU+001B[2JU+001B]0;ownedU+0007');
+    for (const run of [inspected, listed, refused]) expect(run.stdout + run.stderr).not.toContain(ESC);
+  });
+});

@@ -440,4 +440,17 @@ describe('a Palette answering 5xx: reads retried, a create not sent twice', () =
     expect(seen(since).filter((r) => r.startsWith(`POST ${CREATE} `))).toEqual([`POST ${CREATE} 503`, `POST ${CREATE} 201`]);
     expect(withBase('retried503')).toHaveLength(1);
   });
+
+  it('Palette\'s sync message with control characters is shown as U+XXXX, never sent to the terminal', async () => {
+    w.palette.failSyncs = 'broken\u001b[2J\u001b]0;owned\u0007';
+    try {
+      const run = await runCli(['palette', 'sync', 'edge-dry:1.0.0', ...at('drybase'), ...fast], { env: env(w.palette.url) });
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toContain("NOT VISIBLE in Palette edge-dry:1.0.0: Palette's sync of dry-lab failed: brokenU+001B[2JU+001B]0;ownedU+0007");
+      expect(run.stderr).toContain('palette: sync status Failed: brokenU+001B[2JU+001B]0;ownedU+0007');
+      expect(run.stdout + run.stderr).not.toContain('\u001b');
+    } finally {
+      w.palette.failSyncs = undefined;
+    }
+  });
 });

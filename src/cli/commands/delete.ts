@@ -1,7 +1,7 @@
 import { PackpubError } from '../../errors.js';
 import type { Args, CommandSpec } from '../context.js';
 import type { DeleteResult } from '../../operations/delete.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, printable, writeLine } from '../io.js';
 import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { confirm, stdinIsTty } from '../prompt.js';
 import { targetCommandFlags, withTarget } from '../target-command.js';
@@ -77,7 +77,7 @@ export const deleteCommand: CommandSpec = {
         writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
         // stdout is the document; a failing step's log still says why.
         for (const r of report.results) {
-          if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${r.error?.message ?? r.status}`);
+          if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${printable(r.error?.message ?? r.status)}`);
         }
       } else renderDeleteReport(ctx.io, report, shown);
       if (ctx.interrupted === true) return EXIT_INTERRUPTED;

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../context.js';
-import { EXIT_OK, writeLine } from '../io.js';
+import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetCommandFlags, withPackTarget } from '../target-command.js';
 
@@ -17,10 +17,11 @@ export const inspectCommand: CommandSpec = {
       }
       const out = ctx.io.stdout;
       writeLine(out, result.reference);
-      writeLine(out, `  manifest  ${result.manifest.digest} (${result.manifest.size} bytes, ${result.manifest.mediaType})`);
-      writeLine(out, `  created   ${result.manifest.created ?? '-'}`);
-      writeLine(out, `  layer     ${result.layer.digest} (${formatBytes(result.layer.size)}) ${result.layer.title ?? ''}`.trimEnd());
-      writeLine(out, `  folder    ${result.folder ?? '-'}`);
+      // What the registry and the archive say is shown, never obeyed: control characters as U+XXXX.
+      writeLine(out, `  manifest  ${result.manifest.digest} (${result.manifest.size} bytes, ${printable(result.manifest.mediaType)})`);
+      writeLine(out, `  created   ${printable(result.manifest.created ?? '-')}`);
+      writeLine(out, `  layer     ${result.layer.digest} (${formatBytes(result.layer.size)}) ${printable(result.layer.title ?? '')}`.trimEnd());
+      writeLine(out, `  folder    ${printable(result.folder ?? '-')}`);
       writeLine(out, '  pack.json');
       for (const line of JSON.stringify(result.packJson ?? null, null, 2).split('\n')) writeLine(out, `    ${line}`);
       return EXIT_OK;

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../context.js';
-import { EXIT_OK, writeLine } from '../io.js';
+import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
 import { targetCommandFlags, withTarget } from '../target-command.js';
 
@@ -20,7 +20,7 @@ export const listCommand: CommandSpec = {
         return EXIT_OK;
       }
       const rows = packs.flatMap((p) =>
-        p.versions.map((v) => [p.name, v.version, shortDigest(v.digest), formatBytes(v.size), v.created ?? '-']),
+        p.versions.map((v) => [p.name, v.version, shortDigest(v.digest), formatBytes(v.size), v.created === undefined ? '-' : printable(v.created)]),
       );
       for (const line of renderTable(['PACK', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows)) writeLine(ctx.io.stdout, line);
       for (const p of packs) {
