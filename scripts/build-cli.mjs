@@ -55,6 +55,23 @@ const common = {
       },
     },
     {
+      // undici's modules load node:assert for their internal checks (`assert(condition)`, which pass on
+      // every run): loaded after the CLI set its V8 flags, its five modules compiled without Node's code
+      // cache on every registry run (issue 16). The same check is made here, and node:assert is loaded
+      // only to throw its own error when one fails. undici calls assert only as a function: the build
+      // fails if a bundled undici file uses it otherwise.
+      name: 'packpub-undici-assert',
+      transform(code, id) {
+        if (!id.includes('/node_modules/undici/lib/')) return null;
+        const from = "const assert = require('node:assert')";
+        if (!code.includes(from)) return null;
+        const uses = code.split(from).join('').match(/\bassert\b[^(]/g) ?? [];
+        if (uses.length > 0) throw new Error(`${id}: undici uses assert other than as assert(...): ${uses.join(', ')}`);
+        // The same line, so the source map needs no change (map: null).
+        return { code: code.split(from).join("const assert = (value, message) => { if (!value) require('node:assert')(value, message) }"), map: null };
+      },
+    },
+    {
       // src/version.ts reads ../package.json next to itself; a chunk is one level deeper. The bundle is
       // built from this package.json, so its version is written in.
       name: 'packpub-version',

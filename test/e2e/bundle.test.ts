@@ -144,6 +144,10 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.required.filter((f) => f.includes('node_modules/undici/'))).toEqual([]);
     expect(again.builtins).toContain('net');
     expect(again.builtins).not.toContain('http2');
+    // Nor, against a plain-HTTP registry, Node's TLS modules, nor node:assert for undici's internal checks
+    // (both loaded after the V8 flags, so compiled without Node's code cache).
+    expect(again.builtins).not.toContain('tls');
+    expect(again.builtins).not.toContain('assert');
     expect(await lazyIn(again.loaded)).toEqual([]);
     // bin/packpub.js's V8 flags are set once the argument parser and the command are loaded (built-ins
     // loaded after a flag changed compile without Node's code cache), before undici's HTTP parser is
