@@ -589,6 +589,12 @@ export class RegistryClient {
       if (bytes.length > MAX_MANIFEST_BYTES) {
         throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
       }
+      if (bytes.length === 0) {
+        // Not a manifest at all: read as one, it was "different content" (push: a conflict; --force replaced it).
+        throw new PackpubError('REGISTRY', `${this.host} answered ${res.status} with an empty body instead of manifest ${reference} of ${repository}`, {
+          hint: 'the registry or a proxy in front of it answers success without the manifest, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner',
+        });
+      }
       const refused = errorBodyOf(bytes);
       if (refused !== undefined) {
         throw new PackpubError('REGISTRY', `${this.host} answered ${res.status} with an error body instead of manifest ${reference} of ${repository}: ${refused}`, {

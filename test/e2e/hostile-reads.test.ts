@@ -257,3 +257,26 @@ describe('control characters meant for the terminal are shown, not obeyed', () =
     for (const run of [inspected, listed, refused]) expect(run.stdout + run.stderr).not.toContain(ESC);
   });
 });
+
+describe("push's look-up of what the tag holds", () => {
+  it('an empty 200 answer is an error, not "already holds different content" (was: a conflict, which --force replaced)', async () => {
+    const pack = await writePack(fresh('pack'), { name: 'hello', version: '8.0.0' });
+    const since = w.hostile.requests.length;
+    const run = await answering((r) => (r.method === 'GET' && r.path.endsWith('/manifests/8.0.0') ? { status: 200, headers: { 'content-type': MANIFEST_TYPE } } : undefined), () =>
+      runCli(['push', pack, '--registry', w.R, '--no-cache']),
+    );
+    expectClear(run, 1, `FAILED hello:8.0.0: ${w.hostile.host} answered 200 with an empty body instead of manifest 8.0.0 of ${REPO}`);
+    expect(run.stderr).not.toContain('already holds different content');
+    expect(w.hostile.requests.slice(since).filter((r) => r.method === 'PUT')).toEqual([]);
+  });
+
+  it('an image index at the tag is a conflict; --force replaces it with the pack (held)', async () => {
+    const pack = await writePack(fresh('pack'), { name: 'hello', version: '8.1.0' });
+    w.hostile.putManifest(REPO, '8.1.0', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] })), 'application/vnd.oci.image.index.v1+json');
+    expectClear(await runCli(['push', pack, '--registry', w.R, '--no-cache']), 1, `CONFLICT hello:8.1.0: ${w.R}/spectro-packs/archive/hello:8.1.0 already holds different content`);
+    expectClear(await runCli(['push', pack, '--registry', w.R, '--no-cache', '--force']), 0, '');
+    const inspected = await runCli(['inspect', 'hello:8.1.0', '--registry', w.R, '--json']);
+    expectClear(inspected, 0, '');
+    expect((JSON.parse(inspected.stdout) as { packJson: { version: string } }).packJson.version).toBe('8.1.0');
+  });
+});
