@@ -2,6 +2,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
+import { EMPTY_CONFIG } from '../../src/oci/manifest.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, skopeoSyncManifests } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
@@ -81,6 +82,29 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
     const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.1.0`, creds === undefined ? {} : { creds });
     expect(sha256Digest(raw)).toBe(report.results[0]?.digest);
     expect(raw.toString()).toContain(`"digest":"${report.results[0]?.layerDigest}"`);
+  });
+
+  it('mounts the config once per repository and run: two new versions of one pack in one run, both held with it', async () => {
+    const first = await writePack(join(w.root, 'twice-2.0.0'), { name: 'twice', version: '2.0.0' });
+    const second = await writePack(join(w.root, 'twice-2.1.0'), { name: 'twice', version: '2.1.0', files: { 'README.md': '# 2.1.0\n' } });
+    w.proxy.clear();
+    const result = await cli(['push', first, second, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { results: Array<{ status: string; digest: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(['published', 'published']);
+    const repo = `/v2/${BASE}/spectro-packs/archive/twice/`;
+    const mine = w.proxy.requests.filter((r) => r.path.startsWith(repo) && r.status !== 401);
+    expect(mine.filter((r) => r.method === 'POST' && r.path.includes('mount=')).map((r) => r.status)).toEqual([201]);
+    // Distribution accepts a manifest only when its config and layer are in the repository: both were.
+    expect(mine.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/')).map((r) => `${r.path.slice(repo.length)} ${r.status}`).sort()).toEqual([
+      'manifests/2.0.0 201',
+      'manifests/2.1.0 201',
+    ]);
+    for (const [i, version] of ['2.0.0', '2.1.0'].entries()) {
+      const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/twice:${version}`, creds === undefined ? {} : { creds });
+      expect(sha256Digest(raw)).toBe(report.results[i]?.digest);
+      expect(raw.toString()).toContain(`"config":{"mediaType":"application/vnd.unknown.config.v1+json","digest":"${EMPTY_CONFIG.digest}","size":2}`);
+    }
   });
 
   it('refuses different content under a published version, and replaces it with --force', async () => {
