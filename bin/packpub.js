@@ -15,13 +15,19 @@ if (args.length === 1 && args[0] === '--version') {
   // source maps are read only for --debug, whose stack traces then name src/ files and lines.
   if (args.includes('--debug')) process.setSourceMapsEnabled(true);
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
-  // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder.
-  // (Only with a core to spare: on one core the worker's start would only add to the run.)
-  const checksAhead = args[0] === 'push' && (await import('node:os')).availableParallelism() > 1 ? await startChecksAhead() : undefined;
+  // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
+  // with a core to spare (the load average leaves at least one of them idle): on one core, or a machine
+  // already busy, the worker would only add its own start to the run's CPU.
+  const checksAhead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
   const v8 = await import('node:v8');
   const { main, runAsProcess } = await import('../dist/bundle/packpub.js');
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
   runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8), ...(checksAhead === undefined ? {} : { checksAhead }) }));
+}
+
+/** Whether a core is likely idle for a worker thread: the 1-minute load average leaves at least one free. */
+function spareCore(os) {
+  return os.availableParallelism() - os.loadavg()[0] >= 1;
 }
 
 /**

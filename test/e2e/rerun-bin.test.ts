@@ -1,11 +1,14 @@
-import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { proxiedRegistry, packTree, settledPastRacyMargin, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stage } from '../support/stage.js';
+import { PortChecksAhead } from '../../src/operations/precheck.js';
 
 /*
  * The built CLI (bin/packpub.js -> dist/), as users and the bench run it, against a real registry with
@@ -134,7 +137,7 @@ describe('re-running a push with the built CLI', () => {
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
   });
 
-  it('sees every change with the built CLI, whose worker thread checks the remembered folders ahead: an edit of the same size, a new file, a mode change', async () => {
+  it('sees every change with the built CLI (which checks the remembered folders ahead on a worker thread when a core is idle): an edit of the same size, a new file, a mode change', async () => {
     const { own, ownEnv, published } = await publishedTree(4, 22, 'ahead-bin');
     const [edited, added, executable, kept] = own.packs;
     if (edited === undefined || added === undefined || executable === undefined || kept === undefined) throw new Error('packTree made too few packs');
@@ -161,6 +164,25 @@ describe('re-running a push with the built CLI', () => {
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
     const holdings = await reader.holdings(BASE);
     for (const p of own.packs) expect(holdings.tags.get(`${repoOf(p.name)}:${p.version}`)).toBe(was(p.name)?.digest);
+  });
+
+  it("the built worker that checks ahead (as bin/packpub.js starts it) answers for the remembered folders below the named ones", async () => {
+    const { own } = await publishedTree(2, 23, 'worker');
+    const [edited, kept] = own.packs;
+    if (edited === undefined || kept === undefined) throw new Error('packTree made too few packs');
+    await writeFile(join(edited.dir, 'README.md'), '# changed after publishing\n');
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(fileURLToPath(new URL('../../dist/bundle/precheck-worker.js', import.meta.url)), {
+      workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`], port: port2 },
+      transferList: [port2],
+      env: own.env,
+    });
+    const exit = await new Promise<number>((resolve, reject) => worker.once('exit', resolve).once('error', reject));
+    expect(exit).toBe(0);
+    const answers = new PortChecksAhead(port1);
+    expect(answers.answer(await realpath(kept.dir))).toMatchObject({ held: true });
+    expect(answers.answer(await realpath(edited.dir))).toMatchObject({ held: false });
+    port1.close();
   });
 
   it('publishes a folder whose version changed since the cache knew it, and leaves the version it remembered as it was', async () => {
