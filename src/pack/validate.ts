@@ -16,6 +16,7 @@ import { goSemverProblem } from './go-semver.js';
 import { checkPng } from './png.js';
 import { locate, schemaFindings } from './schema.js';
 import { firstDocumentKind } from './yaml-go.js';
+import type { KeyPaths } from './yaml-fast.js';
 import { checkYamlText } from './yaml-source.js';
 
 export interface ValidateOptions {
@@ -42,6 +43,8 @@ export interface ValidationReport {
 
 /** Layers that need no image inventory (pack-central's rule for pack.content.images). */
 const LAYERS_WITHOUT_IMAGES = new Set(['os', 'k8s']);
+/** What the checks read of a pack's values.yaml documents (checkYamlText `only`). */
+const IMAGES_ONLY: KeyPaths = new Map([['pack', new Map([['content', new Map([['images', true]])]])]]);
 /** Tab and indentation warnings listed per file before they are summarised. */
 const MAX_LAYOUT_FINDINGS = 10;
 
@@ -506,7 +509,9 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   }
   const file = await readPackText(PACK_FILES.values, stat.status);
   if (!file.ok) return { findings: file.findings, usableText: '' };
-  const check = checkYamlText(file.text, PACK_FILES.values);
+  // Of the documents, only pack.content.images is read (and the whole first one for .inf / .nan).
+  const mayHoldNonFiniteValue = mayHoldNonFinite(file.text);
+  const check = checkYamlText(file.text, PACK_FILES.values, mayHoldNonFiniteValue ? {} : { only: IMAGES_ONLY });
   const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
   if (!check.ok) return { findings, usableText: '' };
   const parsed = { text: file.text, parsed: check.parsed };
@@ -530,7 +535,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     });
   }
   const doc = check.documents[0];
-  const nonFinite = mayHoldNonFinite(file.text) ? nonFinitePath(doc) : undefined;
+  const nonFinite = mayHoldNonFiniteValue ? nonFinitePath(doc) : undefined;
   if (nonFinite !== undefined) {
     findings.push({
       // A warning, not an error: a chart's own values.yaml with one is refused as Helm refuses it, but how

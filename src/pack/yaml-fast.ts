@@ -575,19 +575,44 @@ function resolvePlain(text: string, atKey: boolean): unknown {
   return text;
 }
 
+/**
+ * Key paths wanted of a document (yaml-source.ts YamlCheckOptions `only`): per key, `true` for its whole
+ * value, or the keys wanted below it.
+ */
+export type KeyPaths = ReadonlyMap<string, KeyPaths | true>;
+
 /** A fast-read node as JavaScript values, as the `yaml` package's toJS gives them (yaml-source.ts). */
 export function fastValue(node: YNode): unknown {
+  return prunedValue(node, true);
+}
+
+/**
+ * fastValue with, in each map, only the keys `keep` names (and their values) made (issue 16: a pack's
+ * values.yaml is read for `pack.content.images` only); what is left out is still resolved, so the same
+ * texts throw FastYamlUnsupported.
+ */
+export function fastValueOf(node: YNode, keep: KeyPaths): unknown {
+  return prunedValue(node, keep);
+}
+
+function prunedValue(node: YNode, keep: KeyPaths | true | undefined): unknown {
   switch (node.kind) {
     case 'scalar':
       return node.plain ? resolvePlain(node.value, false) : node.value;
     case 'seq':
+      if (keep !== true) {
+        for (const item of node.items) prunedValue(item, undefined);
+        return [];
+      }
       return node.items.map(fastValue);
     case 'map': {
       const out: Record<string, unknown> = {};
       for (const entry of node.entries) {
         const jsKey = entry.keyPlain === false ? entry.key : resolvePlain(entry.key, true);
         const key = jsKey === null ? '' : String(jsKey);
-        const value = fastValue(entry.value);
+        const wanted = keep === true ? true : keep?.get(key);
+        const value = prunedValue(entry.value, wanted);
+        if (wanted === undefined) continue;
         // addPairToJSMap: a key already there (or inherited, like __proto__) is defined, not assigned.
         if (key in out) Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
         else out[key] = value;

@@ -1,7 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import type { Finding } from './findings.js';
 import { appendPath, type PathSegment, type SourcePosition } from './json-source.js';
-import { FastYamlUnsupported, fastValue, type FastYaml } from './yaml-fast.js';
+import { FastYamlUnsupported, fastValue, fastValueOf, type FastYaml, type KeyPaths } from './yaml-fast.js';
 import { parseGoYaml, parseYaml, type GoYamlError, type YamlParse } from './yaml-go.js';
 import type { YNode } from './yaml-tree.js';
 
@@ -70,6 +70,11 @@ export interface YamlCheckOptions {
    * checked in full as before.
    */
   errorsOnly?: boolean;
+  /**
+   * With `documents`: what the caller reads of them. A text the fast reader took makes, in each map, only
+   * these keys (issue 16); a list below them is left empty. The full reader's documents stay whole.
+   */
+  only?: KeyPaths;
 }
 
 /**
@@ -150,7 +155,7 @@ function documentValue(doc: Document.Parsed): unknown {
 }
 
 /** checkYamlText of a text the fast reader took: no errors, aliases or merges, only keys to record. */
-function checkFastYaml(parsed: FastYaml, file: string, options: { documents?: boolean }): YamlCheck {
+function checkFastYaml(parsed: FastYaml, file: string, options: YamlCheckOptions): YamlCheck {
   const result: YamlCheck = { ok: true, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed, parsedAsRead: true };
   const docs = parsed.docs.filter((d): d is YNode => d !== undefined);
   const budget = { duplicates: 0 };
@@ -171,7 +176,8 @@ function checkFastYaml(parsed: FastYaml, file: string, options: { documents?: bo
   for (let i = 0; i < lines.length; i += 2) {
     for (let line = lines[i] as number; line <= (lines[i + 1] as number) && result.scalarContentLines.size < 1_000_000; line++) result.scalarContentLines.add(line);
   }
-  if (options.documents !== false) result.documents = docs.map(fastValue);
+  const only = options.only;
+  if (options.documents !== false) result.documents = only === undefined ? docs.map(fastValue) : docs.map((doc) => fastValueOf(doc, only));
   return result;
 }
 

@@ -356,3 +356,62 @@ describe('generated YAML', () => {
     );
   });
 });
+
+describe('documents made only where read (checkYamlText `only`)', () => {
+  const only = new Map([['pack', new Map([['content', new Map([['images', true as const]])]])]]);
+  /** The value with, in each map, only the keys `keep` names; a list below them empty. */
+  const pruned = (value: unknown, keep: ReadonlyMap<string, unknown> | true): unknown => {
+    if (keep === true) return value;
+    if (Array.isArray(value)) return [];
+    if (typeof value !== 'object' || value === null) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, below] of Object.entries(value)) {
+      const wanted = keep.get(key);
+      if (wanted !== undefined) out[key] = pruned(below, wanted as ReadonlyMap<string, unknown> | true);
+    }
+    return out;
+  };
+  const alike = (text: string): boolean => {
+    const whole = checkYamlText(text, 'values.yaml');
+    const part = checkYamlText(text, 'values.yaml', { only });
+    // (Two parses of one text differ only in their own functions: the trees they make are compared.)
+    const treeOf = (check: typeof part): unknown => {
+      try {
+        return yamlTreeOf(check.parsed);
+      } catch (err) {
+        return String(err);
+      }
+    };
+    expect({ ...part, documents: [], parsed: treeOf(part) }, `text:\n${text}`).toEqual({ ...whole, documents: [], parsed: treeOf(whole) });
+    // The full reader's documents (a text the fast reader left to it) stay whole.
+    const fast = 'fast' in part.parsed;
+    expect(part.documents.map(canon)).toEqual(whole.documents.map((d) => canon(fast ? pruned(d, only) : d)));
+    return fast;
+  };
+
+  it('keep the kind of each document and only pack.content.images, with the same verdict, findings and key positions', () => {
+    const texts = [
+      '',
+      'pack:\n  namespace: web\n  content:\n    images:\n      - image: a:1\n      - name: b\n    other: [1, 2]\ncharts:\n  web:\n    x: 1\n',
+      'pack:\n  content:\n    images: x\n  content:\n    images:\n      - image: dup\n',
+      '- pack: 1\n- 2\n',
+      'just a value\n',
+      'pack: []\n---\npack:\n  content: {}\n',
+      '"pack":\n  \'content\':\n    images: []\n__proto__:\n  pack: 1\n',
+    ];
+    for (const text of texts) expect(alike(text), text).toBe(true);
+  });
+
+  it('on generated YAML', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(tree, fc.integer({ min: 1, max: 4 }), (t, step) => {
+        const body = render(t, 0, step, { compactSeq: false, comments: false }).join('\n');
+        if (alike(`${body}\n`)) taken++;
+        alike(`pack:\n  content:\n    images:\n${body.split('\n').map((l) => `      ${l}`).join('\n')}\n`);
+      }),
+      { numRuns: 150 },
+    );
+    expect(taken).toBeGreaterThan(25);
+  });
+});
