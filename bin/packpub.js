@@ -16,8 +16,8 @@ if (args.length === 1 && args[0] === '--version') {
   if (args.includes('--debug')) process.setSourceMapsEnabled(true);
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
-  // with a core to spare (the load average leaves at least one of them idle): on one core, or a machine
-  // already busy, the worker would only add its own start to the run's CPU.
+  // with more than one core and a machine not already saturated (load average below its cores): otherwise
+  // the worker would only add its own start and checks to the CPU the run competes for.
   const checksAhead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
   const v8 = await import('node:v8');
   const { main, runAsProcess } = await import('../dist/bundle/packpub.js');
@@ -25,9 +25,13 @@ if (args.length === 1 && args[0] === '--version') {
   runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8), ...(checksAhead === undefined ? {} : { checksAhead }) }));
 }
 
-/** Whether a core is likely idle for a worker thread: the 1-minute load average leaves at least one free. */
+/**
+ * Whether a core is likely idle for a worker thread: more than one, and a 1-minute load average below their
+ * number (the runs just before, such as a first publish, count in it too).
+ */
 function spareCore(os) {
-  return os.availableParallelism() - os.loadavg()[0] >= 1;
+  const cores = os.availableParallelism();
+  return cores > 1 && os.loadavg()[0] < cores;
 }
 
 /**
