@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
+import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { blockingReads, isInside, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
@@ -26,7 +27,8 @@ import { checkYamlText } from './yaml-source.js';
  * entries are skipped; what is left must be a relative path inside the chart. Subcharts live in
  * `charts/<name>/` folders or `charts/<name>.tgz` archives (names starting with `_` or `.` are
  * ignored, as Helm ignores them). Only Chart.yaml, values.yaml, requirements.yaml and the templates'
- * `.Values` references are kept; every other entry is streamed past.
+ * `.Values` references are kept; the top chart's templates and CRD files are checked as its install reads
+ * them (chart-manifests.ts); every other entry is streamed past.
  */
 
 /** What is wrong with a chart, for callers that handle some problems themselves. */
@@ -303,6 +305,11 @@ function chartText(bytes: Buffer, what: string, nested: boolean, yaml: boolean):
 }
 
 async function readText(stream: Readable, limit: number, what: string, nested: boolean, yaml = true): Promise<string> {
+  return chartText(await streamBytes(stream, limit, what, nested), what, nested, yaml);
+}
+
+/** A stream's bytes, refused over `limit`. */
+async function streamBytes(stream: Readable, limit: number, what: string, nested: boolean): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
@@ -313,7 +320,7 @@ async function readText(stream: Readable, limit: number, what: string, nested: b
     }
     chunks.push(chunk as Buffer);
   }
-  return chartText(Buffer.concat(chunks), what, nested, yaml);
+  return Buffer.concat(chunks);
 }
 
 function tooLargeText(what: string, limit: number, nested: boolean): ChartError {
@@ -362,6 +369,8 @@ type EntryUse =
   | { kind: 'skip' }
   | { kind: 'text'; slot: ChartSlot; field: 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requirementsLock'; label: string; nested: boolean }
   | { kind: 'template'; slot: ChartSlot; label: string }
+  /** A file the chart's install parses as YAML (chart-manifests.ts); `refs`: also scanned as a template. */
+  | { kind: 'yaml'; file: HelmYamlFile; rel: string; slot: ChartSlot; label: string; refs: boolean }
   | { kind: 'archive'; slot: ChartSlot; label: string };
 
 /**
@@ -430,7 +439,11 @@ class ArchiveCollector {
       if (rel === 'requirements.yaml') return { kind: 'text', slot, field: 'requirements', label: entryLabel, nested: textNested };
       if (rel === 'Chart.lock') return { kind: 'text', slot, field: 'chartLock', label: entryLabel, nested: textNested };
       if (rel === 'requirements.lock') return { kind: 'text', slot, field: 'requirementsLock', label: entryLabel, nested: textNested };
-      if (budget.templates && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel };
+      const refs = budget.templates && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES;
+      // The top chart's own files only: a subchart's are installed only when its condition holds.
+      const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
+      if (yaml !== undefined) return { kind: 'yaml', file: yaml, rel, slot, label: entryLabel, refs };
+      if (refs) return { kind: 'template', slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
     } else if (placed.kind === 'archive') {
       if (this.depth + 1 > budget.maxNesting) {
@@ -478,6 +491,15 @@ class ArchiveCollector {
   }
 }
 
+/** Refuses a file of the top chart that Helm's install parses as YAML and cannot read, whatever the values. */
+function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | undefined): void {
+  if (why === undefined) return;
+  const how = use.file === 'template' ? 'renders it and parses the result as Kubernetes YAML' : 'applies it as a CRD';
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${use.label}: Helm cannot install this chart: it ${how}, and Go's YAML reader refuses ${use.rel} (${why})`, {
+    hint: 'delete that file from the chart and rebuild the archive (macOS tar writes a `._<name>` file beside each file with extended attributes: set COPYFILE_DISABLE=1, or use `helm package <chart-dir>`)',
+  });
+}
+
 /** Text of an entry as chartText reads it (`yaml` false for templates), refused over `limit` bytes. */
 function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, yaml = true): string {
   if (bytes.length > limit) throw tooLargeText(what, limit, nested);
@@ -504,6 +526,13 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         case 'template': {
           const bytes = await data.bytes();
           // A template that never names .Values has no reference to find: it is not even decoded.
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+          return;
+        }
+        case 'yaml': {
+          if (!use.refs) return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
+          const bytes = await data.bytes();
+          checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
           return;
         }
@@ -537,6 +566,11 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested));
       else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+      else if (use.kind === 'yaml') {
+        const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
+        checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
+        if (use.refs) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+      }
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
       else await drain(entry);
     }

@@ -7,12 +7,16 @@ import { CHART_FILES, VALID_VALUES, writeValidPack, writeValidPackPerCase } from
 import { setup } from '../support/stage.js';
 
 /*
- * Chart archives Helm's loader refuses, so Palette cannot install the pack: validate fails them with
- * Helm's words and exit 1, and push publishes nothing. Each case changes one file of a valid chart.
+ * Chart archives Helm's loader refuses, or whose install always fails, so Palette cannot install the pack:
+ * validate fails them with Helm's words and exit 1, and push publishes nothing. Each case changes one file
+ * of a valid chart.
  */
 
 /** A case: the chart's `file` (under web/) holds `text`, and validate's error says `says`. */
 const refused = (name: string, file: string, text: string | Buffer, says: string) => ({ name, files: { [`web/${file}`]: text }, says });
+
+/** The start of what macOS tar writes as `._<name>` beside a file with extended attributes (AppleDouble). */
+const APPLE_DOUBLE = Buffer.concat([Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0]), Buffer.from('Mac OS X        ')]);
 
 const CASES = [
   refused('Chart.yaml keywords as one string', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\nkeywords: monitoring\n', 'Helm refuses this chart ("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field Metadata.keywords of type []string")'),
@@ -23,6 +27,9 @@ const CASES = [
   refused('a values.yaml with an !!int tag on a word', 'values.yaml', 'replicas: !!int abc\n', 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: cannot decode !!str `abc` as a !!int (Go\'s YAML reader, which Helm uses, refuses it)'),
   refused('a Chart.yaml with bad !!binary base64', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: !!binary aGk\n', '!!binary value contains invalid base64 data'),
   refused('a Chart.lock generated on a date only', 'Chart.lock', 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n', 'web-1.0.0.tgz/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-01-31" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time'),
+  // Loaded by Helm, but its install parses these as YAML: macOS tar's AppleDouble files (pack-central saw them in a karpenter chart).
+  refused('an AppleDouble file among the templates', 'templates/._deployment.yaml', APPLE_DOUBLE, "Helm cannot install this chart: it renders it and parses the result as Kubernetes YAML, and Go's YAML reader refuses templates/._deployment.yaml (control characters are not allowed (U+0000))"),
+  refused('an AppleDouble file among the CRDs', 'crds/._widgets.yaml', APPLE_DOUBLE, "Helm cannot install this chart: it applies it as a CRD, and Go's YAML reader refuses crds/._widgets.yaml (control characters are not allowed (U+0000))"),
 ];
 
 /** validate exits 1 with `stdout` after the pack's FAILED line; push exits 1 and writes no pack into `layout`. */
@@ -36,7 +43,7 @@ async function expectRefused(dir: string, layout: string, stdout: string[]): Pro
   await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
 }
 
-describe('chart archives Helm refuses to load', () => {
+describe('chart archives Helm refuses to load or install', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-helm-');
     await writeValidPackPerCase(root, CASES, async (dir, c) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.files })));

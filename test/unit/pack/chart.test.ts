@@ -397,6 +397,55 @@ describe('readChart', () => {
     }
   });
 
+  // What macOS tar writes beside each file with extended attributes: an AppleDouble header (magic, version, filler).
+  const APPLE_DOUBLE = Buffer.concat([Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0]), Buffer.from('Mac OS X        '), Buffer.from([0, 1, 0, 0, 0, 9])]);
+
+  it("refuses a top chart whose templates or CRDs Helm's install cannot parse as YAML, whatever the values", async () => {
+    const cases: Array<[string, string | Buffer, string]> = [
+      ['templates/._deployment.yaml', APPLE_DOUBLE, 'it renders it and parses the result as Kubernetes YAML, and Go\'s YAML reader refuses templates/._deployment.yaml (control characters are not allowed (U+0000))'],
+      ['templates/.__helpers.tpl', APPLE_DOUBLE, 'refuses templates/.__helpers.tpl (control characters are not allowed (U+0000))'],
+      ['templates/sub/notes.txt', 'kind: ConfigMap\n\x1b[1mbold\n{{ .Values.x }}\n', 'refuses templates/sub/notes.txt (control characters are not allowed (U+001B))'],
+      ['templates/cm.yaml', Buffer.from([0x6b, 0x3a, 0x20, 0xe9, 0x0a]), 'refuses templates/cm.yaml (bytes that are not UTF-8 text)'],
+      ['templates/latin.yaml', Buffer.from([0x6b, 0x3a, 0x07, 0xe9, 0x0a]), 'refuses templates/latin.yaml (control characters are not allowed (U+0007))'],
+      ['crds/._widgets.yaml', APPLE_DOUBLE, 'it applies it as a CRD, and Go\'s YAML reader refuses crds/._widgets.yaml (control characters are not allowed (U+0000))'],
+      ['crds/deep/w.JSON', '{"kind": "CustomResourceDefinition", "x": "{{\x7f"}', 'refuses crds/deep/w.JSON (control characters are not allowed (U+007F))'],
+    ];
+    for (const [file, bytes, says] of cases) {
+      const err = await refusalOf({ ...X_CHART, [`x/${file}`]: bytes });
+      expect({ problem: err.problem, nested: err.nested }).toEqual({ problem: 'helm-refuses', nested: false });
+      expect(err.message).toContain(`:x/${file}: Helm cannot install this chart: `);
+      expect(err.message).toContain(says);
+      expect(err.hint).toContain('COPYFILE_DISABLE=1');
+    }
+    // The same through the second tar reader (an old V7 archive, which packpub's own reader leaves to tar-stream).
+    const v7 = join(work, 'v7-apple-double.tgz');
+    await writeFile(v7, await v7Tgz({ 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'x/templates/._cm.yaml': '\u0000\u0005\u0016\u0007' }));
+    const err = await readChart(v7).catch((e: unknown) => e);
+    expect(err).toMatchObject({ problem: 'helm-refuses', message: expect.stringContaining("Go's YAML reader refuses templates/._cm.yaml (control characters are not allowed (U+0000))") });
+  });
+
+  it('reads charts whose odd bytes Helm never parses as YAML, or only after rendering, or in a subchart', async () => {
+    const files: Record<string, string | Buffer> = {
+      ...X_CHART,
+      'x/templates/_helpers.tpl': Buffer.concat([APPLE_DOUBLE, Buffer.from('{{- define "x" }}{{ end }}')]),
+      'x/templates/NOTES.txt': APPLE_DOUBLE,
+      'x/templates/sub/NOTES.txt': APPLE_DOUBLE,
+      'x/templates/after.yaml': 'kind: ConfigMap\n{{/* \x00 in a comment */}}\n',
+      'x/templates/utf16.yaml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('kind: ConfigMap\n', 'utf16le')]),
+      'x/templates/feed.yaml': '\f\nkind: ConfigMap\n\v\n',
+      'x/crds/README.md': APPLE_DOUBLE,
+      'x/._Chart.yaml': APPLE_DOUBLE,
+      'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
+      'x/charts/sub/templates/._cm.yaml': APPLE_DOUBLE,
+      'x/charts/sub/crds/._c.yaml': APPLE_DOUBLE,
+      'x/charts/packed.tgz': await tgz({ 'packed/Chart.yaml': 'apiVersion: v2\nname: packed\nversion: 1.0.0\n', 'packed/templates/._cm.yaml': APPLE_DOUBLE }),
+    };
+    for (const templates of [true, false]) {
+      const chart = await readChart(await archiveOf(files), { templates });
+      expect({ name: chart.name, subs: chart.subcharts.map((c) => c.name).sort() }).toEqual({ name: 'x', subs: ['packed', 'sub'] });
+    }
+  });
+
   it('reads the Chart.lock files Helm loads: generated in every RFC 3339 form Go reads, null, empty; requirements.lock too', async () => {
     // Each `generated` below is one go's time.Time UnmarshalJSON reads (checked against Go on the same text).
     const locks = [
