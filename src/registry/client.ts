@@ -332,7 +332,7 @@ export class RegistryClient {
       }
       post ??= await this.attempt({ ...start, url: uploadsUrl }, n);
       await discardBody(post);
-      if (post.status === 201) return; // the registry already had it, or mounted it
+      if (post.status === 201) return this.storedAs(post, digest, repository); // the registry already had it, or mounted it
       const given = getHeader(post, 'location');
       const location = withDigestParam(resolveLocation(given, post.url), digest);
       const put = await this.attempt(
@@ -349,7 +349,21 @@ export class RegistryClient {
         throw isRegistryError(err) && err.status === 404 ? uploadLocationUnknown(this.host, given ?? '', err) : err;
       });
       await discardBody(put);
+      this.storedAs(put, digest, repository);
     }, signal);
+  }
+
+  /**
+   * An upload's 201 names the blob stored in its `Docker-Content-Digest` (distribution-spec "Pushing blobs"):
+   * one naming another digest stored other bytes than were sent, or mounted another blob. Before, the push
+   * went on and tagged a manifest whose layer the registry says it does not hold as sent (exit 0).
+   */
+  private storedAs(res: AuthedResponse, digest: Digest, repository: string): void {
+    const said = getHeader(res, 'docker-content-digest')?.trim();
+    if (said === undefined || said === '' || said === digest) return;
+    throw new PackpubError('DIGEST_MISMATCH', `${this.host} answered the upload of blob ${digest} to ${repository} naming another digest (${said.slice(0, 100)})`, {
+      hint: 'the registry or a proxy in front of it stored other content than packpub sent; push again, and report it to the registry owner if it persists',
+    });
   }
 
   private async existsOnce(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {

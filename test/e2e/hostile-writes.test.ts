@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HOSTILE_TOKEN, startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
+import { runCli, type CliRun } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * The write side (push, tag, copy's destination) and the auth flows against answers the other hostile tests
+ * (hostile-registry, hostile-reads, fuzz-registry, registry-token) do not give: upload sessions whose
+ * Location leads to another server or is missing, upload and manifest answers naming another digest,
+ * success statuses where another is due, token answers of odd shapes, challenges packpub cannot answer.
+ * Each run ends with the right exit code and a clear message, the registry holding what the message
+ * claims, no stack, and no credential in any output or sent to another server.
+ */
+
+const PASSWORD = 'pw-Writes-Secret-7';
+const LOGIN = ['--username', 'robot', '--password-stdin'];
+const BASE = 'evil/spectro-packs/archive';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-hostile-writes-');
+  const hostile = stack.add(await startHostileRegistry({}));
+  const other = stack.add(await startHostileRegistry({}));
+  return { root, hostile, other, R: `${hostile.host}/evil` };
+});
+
+let n = 0;
+/** A new pack folder: hello-<n>:1.0.0. */
+async function freshPack(): Promise<{ dir: string; name: string }> {
+  const name = `hello-${n++}`;
+  return { dir: await writePack(join(w.root, name), { name, version: '1.0.0' }), name };
+}
+type Req = { method: string; path: string; query: URLSearchParams; authorization: string | undefined };
+async function answering<T>(answer: (r: Req) => HostileAnswer | undefined, run: () => Promise<T>, extra: object = {}): Promise<T> {
+  w.hostile.behaviour = { ...extra, answer };
+  try {
+    return await run();
+  } finally {
+    w.hostile.behaviour = {};
+  }
+}
+const push = (dir: string, more: string[] = []) => runCli(['push', dir, '--registry', w.R, '--no-cache', ...more]);
+const pushLogged = (dir: string, more: string[] = []) => runCli(['push', dir, '--registry', w.R, '--no-cache', ...LOGIN, ...more], { stdin: PASSWORD });
+function expectClear(run: CliRun, code: number, says: string | RegExp): void {
+  expect(run.code, run.stderr).toBe(code);
+  if (typeof says === 'string') expect(run.stderr).toContain(says);
+  else expect(run.stderr).toMatch(says);
+  expect(stackLines(run.stderr)).toEqual([]);
+  expect(`${run.stdout}${run.stderr}`).not.toContain(PASSWORD);
+  expect(`${run.stdout}${run.stderr}`).not.toContain(HOSTILE_TOKEN);
+}
+/** The tag hello-<n>:1.0.0 on the hostile registry: its manifest digest, or undefined. */
+async function tagOf(name: string): Promise<string | undefined> {
+  const res = await fetch(`${w.hostile.url}/v2/${BASE}/${name}/manifests/1.0.0`, { method: 'HEAD' });
+  return res.status === 200 ? (res.headers.get('docker-content-digest') ?? '') : undefined;
+}
+const isUploadPost = (r: Req) => r.method === 'POST' && r.path.endsWith('/blobs/uploads/');
+
+const OTHER = `sha256:${'0'.repeat(64)}`;
+const ownUploadPut = (name: string) => (r: Req) => r.method === 'PUT' && r.path.includes(`/${name}/blobs/uploads/`);
+
+describe('upload answers', () => {
+  it('an upload PUT answered 201 naming another digest fails the pack, untagged (was: exit 0, tagged)', async () => {
+    const p = await freshPack();
+    const run = await answering((r) => (ownUploadPut(p.name)(r) ? { status: 201, headers: { 'docker-content-digest': OTHER } } : undefined), () => push(p.dir));
+    expectClear(run, 1, new RegExp(`^FAILED ${p.name}:1\\.0\\.0: ${w.hostile.host} answered the upload of blob sha256:[0-9a-f]{64} to ${BASE}/${p.name} naming another digest \\(${OTHER}\\)$`, 'm'));
+    expect(run.stderr).toContain('hint: the registry or a proxy in front of it stored other content than packpub sent');
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('a mount answered 201 naming another digest fails the pack, untagged (was: exit 0, tagged)', async () => {
+    const p = await freshPack();
+    const run = await answering((r) => (isUploadPost(r) && r.query.has('mount') ? { status: 201, headers: { 'docker-content-digest': OTHER } } : undefined), () => push(p.dir));
+    expectClear(run, 1, `naming another digest (${OTHER})`);
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('a Location on another server gets the bytes without the credentials; the 404 there names the Location (held)', async () => {
+    const p = await freshPack();
+    const away = `${w.other.url}/v2/${BASE}/${p.name}/blobs/uploads/elsewhere`;
+    const since = w.other.requests.length;
+    const run = await answering(
+      (r) => (isUploadPost(r) ? { status: 202, headers: { location: away } } : undefined),
+      () => pushLogged(p.dir, ['--retry-attempts', '1']),
+      { users: { robot: PASSWORD } },
+    );
+    expectClear(run, 1, `${w.hostile.host} started an upload, then answered 404 at the upload Location it gave ("${away}"`);
+    const there = w.other.requests.slice(since);
+    expect(there.length).toBeGreaterThan(0);
+    expect(there.map((r) => r.authorization)).toEqual(there.map(() => undefined));
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('an upload or a mount started without a Location is a clear error, untagged (held)', async () => {
+    for (const mount of [false, true]) {
+      const p = await freshPack();
+      const run = await answering((r) => (isUploadPost(r) && r.query.has('mount') === mount ? { status: 202 } : undefined), () => push(p.dir));
+      expectClear(run, 1, `FAILED ${p.name}:1.0.0: ${w.hostile.host} started an upload but sent no Location header`);
+      expect(await tagOf(p.name)).toBeUndefined();
+    }
+  });
+
+  it('a 200 where an upload answers 202 or 201 is named as such, untagged (held)', async () => {
+    for (const which of ['POST', 'PUT']) {
+      const p = await freshPack();
+      const run = await answering((r) => ((which === 'POST' ? isUploadPost(r) : ownUploadPut(p.name)(r)) ? { status: 200 } : undefined), () => push(p.dir));
+      expectClear(run, 1, new RegExp(`${w.hostile.host} answered 200 to ${which} \\S+, a status a registry does not give to this request`));
+      expect(await tagOf(p.name)).toBeUndefined();
+    }
+  });
+
+  it('a manifest PUT answered 201 naming another digest is an error naming both (held)', async () => {
+    const p = await freshPack();
+    const run = await answering((r) => (r.method === 'PUT' && r.path.endsWith(`/${p.name}/manifests/1.0.0`) ? { status: 201, headers: { 'docker-content-digest': OTHER } } : undefined), () => push(p.dir));
+    expectClear(run, 1, new RegExp(`stored the manifest for ${BASE}/${p.name}:1\\.0\\.0 as ${OTHER}, expected sha256:[0-9a-f]{64}`));
+  });
+
+  it('a 201, then the tag reading back other content, is a conflict naming both digests (held)', async () => {
+    const p = await freshPack();
+    let written = false;
+    const run = await answering((r) => {
+      if (r.method === 'PUT' && r.path.endsWith(`/${p.name}/manifests/1.0.0`)) written = true;
+      return written && r.method === 'HEAD' && r.path.endsWith(`/${p.name}/manifests/1.0.0`) ? { status: 200, headers: { 'docker-content-digest': OTHER, 'content-type': 'application/vnd.oci.image.manifest.v1+json' } } : undefined;
+    }, () => push(p.dir));
+    expect(written).toBe(true);
+    expectClear(run, 1, new RegExp(`${p.name}:1\\.0\\.0 was replaced by another publisher during this run \\(it holds ${OTHER}, this run wrote sha256:[0-9a-f]{64}\\)`));
+  });
+});
