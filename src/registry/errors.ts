@@ -200,6 +200,8 @@ export interface AuthOutcome {
   withheld?: 'plain-http' | 'cross-host' | undefined;
   /** Host name of the token realm, when a token service was involved. */
   realmHost?: string | undefined;
+  /** A 401 asked for authentication packpub cannot give: the challenge, in words (`Negotiate`, `no WWW-Authenticate`). */
+  unanswerable?: string | undefined;
 }
 
 export type Intent = 'push' | 'pull' | 'delete' | 'list';
@@ -272,6 +274,12 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new RegistryError('AUTH', `credentials were not sent to ${ctx.host} over plain HTTP`, {
         ...base,
         hint: `use HTTPS, or pass ${plainHttpFlags(ctx.plainHttpFlag).on} explicitly to allow sending credentials unencrypted`,
+      });
+    }
+    if (auth?.unanswerable !== undefined && ctx.status === 401) {
+      return new RegistryError('AUTH', `${ctx.host} asks for authentication packpub cannot give (${auth.unanswerable})${repo === undefined ? '' : ` for ${repo}`}`, {
+        ...base,
+        hint: 'packpub answers Basic and Bearer (token service) challenges; check that the address is the registry and not a proxy or sign-in page in front of it',
       });
     }
     if (auth === undefined || (!auth.credentialSent && auth.withheld === undefined)) {

@@ -127,4 +127,70 @@ describe('upload answers', () => {
     expect(written).toBe(true);
     expectClear(run, 1, new RegExp(`${p.name}:1\\.0\\.0 was replaced by another publisher during this run \\(it holds ${OTHER}, this run wrote sha256:[0-9a-f]{64}\\)`));
   });
+
+});
+
+describe('auth answers', () => {
+  it('a challenge packpub cannot answer is named, not "authentication required ... pass --username" (was: so, with --username given)', async () => {
+    const cases: Array<[string | undefined, string]> = [
+      ['Negotiate', 'it challenges negotiate'],
+      ['Digest realm="x", nonce="1"', 'it challenges digest'],
+      [undefined, 'its 401 names no WWW-Authenticate challenge'],
+      ['Bearer realm="ftp://127.0.0.1/token"', 'a Bearer challenge whose realm is a ftp: URL'],
+    ];
+    for (const [challenge, says] of cases) {
+      const p = await freshPack();
+      const headers: Record<string, string> = challenge === undefined ? {} : { 'www-authenticate': challenge };
+      const run = await answering(() => ({ status: 401, headers, body: '{"errors":[{"code":"UNAUTHORIZED","message":"no"}]}' }), () => pushLogged(p.dir));
+      expectClear(run, 1, `${w.hostile.host} asks for authentication packpub cannot give (${says}) for ${BASE}/${p.name}`);
+      expect(run.stderr).toContain('hint: packpub answers Basic and Bearer (token service) challenges');
+      expect(run.stderr).not.toContain('pass --username');
+      expect(await tagOf(p.name)).toBeUndefined();
+    }
+  });
+
+  it('an unknown challenge without credentials is named too (was: "authentication required"); a bare 401 still asks for credentials', async () => {
+    const p = await freshPack();
+    const negotiate = await answering(() => ({ status: 401, headers: { 'www-authenticate': 'Negotiate' } }), () => push(p.dir));
+    expectClear(negotiate, 1, `asks for authentication packpub cannot give (it challenges negotiate)`);
+    const bare = await answering(() => ({ status: 401 }), () => push(p.dir));
+    expectClear(bare, 1, `authentication required by ${w.hostile.host}`);
+    expect(bare.stderr).toContain('pass --username');
+  });
+
+  it('insufficient_scope on every push request after a fresh token ends, naming push permission (held)', async () => {
+    const p = await freshPack();
+    const since = w.hostile.requests.length;
+    const challenge = `Bearer realm="${w.hostile.url}/token",service="hostile",scope="repository:${BASE}/${p.name}:pull,push",error="insufficient_scope"`;
+    const run = await answering((r) => (r.method === 'POST' || r.method === 'PUT' ? { status: 401, headers: { 'www-authenticate': challenge } } : undefined), () => pushLogged(p.dir), { bearer: {} });
+    expectClear(run, 1, `FAILED ${p.name}:1.0.0: credentials rejected or no push permission on ${BASE}/${p.name}`);
+    expect(w.hostile.requests.length - since).toBeLessThan(40);
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('token answers: access_token only, expires_in 0, negative or huge push; HTML or no token are clear errors (held)', async () => {
+    const token = (extra: string) => `{"token":"${HOSTILE_TOKEN}"${extra}}`;
+    const good = [`{"access_token":"${HOSTILE_TOKEN}"}`, token(',"expires_in":0'), token(',"expires_in":-3'), token(',"expires_in":1e308'), token(',"expires_in":1e400')];
+    for (const tokenBody of good) {
+      const p = await freshPack();
+      w.hostile.behaviour = { bearer: { tokenBody } };
+      const run = await pushLogged(p.dir);
+      w.hostile.behaviour = {};
+      expectClear(run, 0, '');
+      expect(await tagOf(p.name), tokenBody).toMatch(/^sha256:/);
+    }
+    const bad: Array<[string, string]> = [
+      ['<html><body>sign in</body></html>', 'answered with something that is not JSON (33 bytes, application/json)'],
+      ['{"token":""}', 'answered without a token'],
+      ['[]', 'answered without a token'],
+    ];
+    for (const [tokenBody, says] of bad) {
+      const p = await freshPack();
+      w.hostile.behaviour = { bearer: { tokenBody } };
+      const run = await pushLogged(p.dir);
+      w.hostile.behaviour = {};
+      expectClear(run, 1, `FAILED ${p.name}:1.0.0: token service ${w.hostile.host} ${says}`);
+      expect(await tagOf(p.name)).toBeUndefined();
+    }
+  });
 });

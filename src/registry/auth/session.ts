@@ -209,6 +209,8 @@ export class AuthSession extends TransportLayer {
     }
     const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
     const bearer = findBearer(challenges);
+    // A first 401 naming nothing packpub answers: said so (it read "authentication required, pass --username" even with credentials).
+    const unanswerable = (what: string): AuthedResponse => ({ ...res, auth: prepared.outcome.scheme === 'none' ? { ...prepared.outcome, unanswerable: what } : prepared.outcome });
     let next: Prepared | undefined;
     if (bearer !== undefined) {
       let realm: URL;
@@ -216,9 +218,9 @@ export class AuthSession extends TransportLayer {
         realm = new URL(bearer.realm);
       } catch {
         this.debug?.(`auth: ignoring a Bearer challenge with an invalid realm from ${this.host}`);
-        return { ...res, auth: prepared.outcome };
+        return unanswerable('a Bearer challenge whose realm is not a URL');
       }
-      if (realm.protocol !== 'https:' && realm.protocol !== 'http:') return { ...res, auth: prepared.outcome };
+      if (realm.protocol !== 'https:' && realm.protocol !== 'http:') return unanswerable(`a Bearer challenge whose realm is a ${realm.protocol} URL`);
       if (prepared.outcome.scheme === 'bearer' && cred.registryToken !== undefined) return { ...res, auth: prepared.outcome };
       this.authScheme = 'bearer';
       this.bearer = { realm, service: bearer.service };
@@ -232,6 +234,11 @@ export class AuthSession extends TransportLayer {
         next = this.basicFor(cred, req.url);
         if (next.header === undefined) return { ...res, auth: next.outcome.withheld === undefined ? NO_AUTH : next.outcome };
       }
+    } else {
+      const schemes = [...new Set(challenges.map((c) => c.scheme))];
+      if (schemes.length > 0) return unanswerable(`it challenges ${schemes.map((s) => s.slice(0, 40)).join(', ')}`);
+      // Without a challenge, credentials had nothing to answer; without credentials, asking for them is the advice.
+      if (hasSecret(cred)) return unanswerable('its 401 names no WWW-Authenticate challenge');
     }
     if (next === undefined || next.header === undefined) return { ...res, auth: prepared.outcome };
     await discardBody(res);
