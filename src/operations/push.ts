@@ -28,6 +28,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableS
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
+import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
@@ -751,7 +752,7 @@ async function publishTo(
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0 });
       throw new PackpubError(
         'CONFLICT',
-        `${where.reference} already holds different content (published layer ${existingLayer?.digest ?? 'unknown'}, this build ${built.digest})`,
+        `${where.reference} already holds different content (${heldContent(existing.bytes, existingLayer, where.reference)}, this build ${built.digest})`,
         { hint: paletteCacheNote('Publish') },
       );
     }
@@ -860,6 +861,21 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: 
       ),
     ),
   );
+}
+
+/**
+ * What a tag holding other content holds, for the conflict message: the pack layer, or why it is no pack
+ * (an image index, a container image, several layers), in resolve-pack's words. Was "published layer unknown".
+ */
+function heldContent(bytes: Buffer, layer: Descriptor | undefined, reference: string): string {
+  if (layer !== undefined) return `published layer ${layer.digest}`;
+  try {
+    heldPackManifest(bytes, reference);
+  } catch (err) {
+    const why = errorMessage(err);
+    return why.startsWith(`${reference} is `) ? why.slice(reference.length + 4) : why;
+  }
+  return 'published layer unknown';
 }
 
 function safeLayer(bytes: Buffer): Descriptor | undefined {

@@ -128,6 +128,24 @@ describe('upload answers', () => {
     expectClear(run, 1, new RegExp(`${p.name}:1\\.0\\.0 was replaced by another publisher during this run \\(it holds ${OTHER}, this run wrote sha256:[0-9a-f]{64}\\)`));
   });
 
+  it('a conflict with a tag holding an image index or a two-layer manifest names what it holds (was: "published layer unknown")', async () => {
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
+    const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: OTHER, size: 1 };
+    const twoLayers = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: OTHER, size: 2 }, layers: [layer, layer] };
+    const cases: Array<[object, string]> = [
+      [index, 'it holds an image index (0 manifests, e.g. a multi-platform image), not an image manifest'],
+      [twoLayers, 'its manifest has 2 layers (a pack has exactly one)'],
+    ];
+    for (const [doc, says] of cases) {
+      const p = await freshPack();
+      const type = (doc as { mediaType: string }).mediaType;
+      const held = w.hostile.putManifest(`${BASE}/${p.name}`, '1.0.0', Buffer.from(JSON.stringify(doc)), type);
+      const run = await push(p.dir);
+      expectClear(run, 1, new RegExp(`^CONFLICT ${p.name}:1\\.0\\.0: ${w.R}/spectro-packs/archive/${p.name}:1\\.0\\.0 already holds different content \\(not a pack: ${says.replace(/[()]/g, '\\$&')}, this build sha256:[0-9a-f]{64}\\)$`, 'm'));
+      expect(run.stderr).not.toContain('unknown');
+      expect(await tagOf(p.name)).toBe(held);
+    }
+  });
 });
 
 describe('auth answers', () => {
