@@ -128,6 +128,24 @@ describe('upload answers', () => {
     expectClear(run, 1, new RegExp(`${p.name}:1\\.0\\.0 was replaced by another publisher during this run \\(it holds ${OTHER}, this run wrote sha256:[0-9a-f]{64}\\)`));
   });
 
+  it('copy into the registry and tag: the same answers end the same way, nothing tagged', async () => {
+    const p = await freshPack();
+    const layout = join(w.root, `layout-${p.name}`);
+    expectClear(await runCli(['push', p.dir, '--oci-layout', layout]), 0, '');
+    const copy = await answering((r) => (ownUploadPut(p.name)(r) ? { status: 201, headers: { 'docker-content-digest': OTHER } } : undefined), () =>
+      runCli(['copy', `${p.name}:1.0.0`, '--from', `oci:${layout}`, '--to', w.R]),
+    );
+    expectClear(copy, 1, `${w.hostile.host} answered the upload of blob`);
+    expect(copy.stderr).toContain(`naming another digest (${OTHER})`);
+    expect(await tagOf(p.name)).toBeUndefined();
+    expectClear(await push(p.dir), 0, '');
+    const tag = await answering((r) => (r.method === 'PUT' && r.path.endsWith(`/${p.name}/manifests/1.0.x`) ? { status: 401, headers: { 'www-authenticate': 'Negotiate' } } : undefined), () =>
+      runCli(['tag', `${p.name}:1.0.0`, '1.0.x', '--registry', w.R, ...LOGIN], { stdin: PASSWORD }),
+    );
+    expectClear(tag, 1, `${w.hostile.host} asks for authentication packpub cannot give (it challenges negotiate) for ${BASE}/${p.name}`);
+    expect((await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/manifests/1.0.x`, { method: 'HEAD' })).status).toBe(404);
+  });
+
   it('a conflict with a tag holding an image index or a two-layer manifest names what it holds (was: "published layer unknown")', async () => {
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
     const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: OTHER, size: 1 };
