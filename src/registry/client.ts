@@ -350,6 +350,14 @@ export class RegistryClient {
       });
       await discardBody(put);
       this.storedAs(put, digest, repository);
+      // An upload sent to another origin (without credentials) landed there: the registry must now hold it,
+      // or the manifest would be tagged over a blob it does not have (a registry that checks says
+      // MANIFEST_BLOB_UNKNOWN; one that does not would have been left broken, exit 0).
+      if (location.origin !== this.origin.origin && !(await this.existsOnce(repository, digest, signal))) {
+        throw new PackpubError('REGISTRY', `${this.host} sent the upload of blob ${digest} to another server (${location.origin}), which accepted it, but ${this.host} does not hold it`, {
+          hint: 'the registry or a proxy in front of it hands out upload Locations on another server; check the proxy, or report it to the registry owner',
+        });
+      }
     }, signal);
   }
 

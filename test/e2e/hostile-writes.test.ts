@@ -93,6 +93,26 @@ describe('upload answers', () => {
     expect(await tagOf(p.name)).toBeUndefined();
   });
 
+  it('a Location on another server that accepts the bytes: the registry is asked whether it holds them (was: exit 0, tagged over a blob it lacks)', async () => {
+    const p = await freshPack();
+    const sessions: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${w.other.url}/v2/${BASE}/${p.name}/blobs/uploads/`, { method: 'POST' });
+      sessions.push(new URL(res.headers.get('location') ?? '', w.other.url).href);
+    }
+    const since = w.other.requests.length;
+    const run = await answering(
+      (r) => (isUploadPost(r) && !r.query.has('mount') && r.path.includes(`/${p.name}/`) ? { status: 202, headers: { location: sessions.shift() ?? '' } } : undefined),
+      () => pushLogged(p.dir, ['--retry-attempts', '1']),
+      { users: { robot: PASSWORD } },
+    );
+    expectClear(run, 1, new RegExp(`${w.hostile.host} sent the upload of blob sha256:[0-9a-f]{64} to another server \\(${w.other.url}\\), which accepted it, but ${w.hostile.host} does not hold it`));
+    const there = w.other.requests.slice(since);
+    expect(there.filter((r) => r.method === 'PUT' && r.status === 201).length).toBeGreaterThan(0);
+    expect(there.map((r) => r.authorization)).toEqual(there.map(() => undefined));
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
   it('an upload or a mount started without a Location is a clear error, untagged (held)', async () => {
     for (const mount of [false, true]) {
       const p = await freshPack();
