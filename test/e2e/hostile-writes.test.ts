@@ -7,7 +7,7 @@ import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
 /*
- * The write side (push, tag, copy's destination) and the auth flows against answers the other hostile tests
+ * The write side (push, tag, copy's destination, delete) and the auth flows against answers the other hostile tests
  * (hostile-registry, hostile-reads, fuzz-registry, registry-token) do not give: upload sessions whose
  * Location leads to another server or is missing, upload and manifest answers naming another digest,
  * success statuses where another is due, token answers of odd shapes, challenges packpub cannot answer.
@@ -164,6 +164,22 @@ describe('upload answers', () => {
     );
     expectClear(tag, 1, `${w.hostile.host} asks for authentication packpub cannot give (it challenges negotiate) for ${BASE}/${p.name}`);
     expect((await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/manifests/1.0.x`, { method: 'HEAD' })).status).toBe(404);
+  });
+
+  it('delete: a 202 that deleted nothing, or a Negotiate challenge, is exit 1 and the version stays (held)', async () => {
+    const p = await freshPack();
+    expectClear(await push(p.dir), 0, '');
+    const held = await tagOf(p.name);
+    const cases: Array<[HostileAnswer, string]> = [
+      [{ status: 202 }, `FAILED ${p.name}:1.0.0: ${w.R}/spectro-packs/archive/${p.name}:1.0.0 still resolves after it was deleted`],
+      [{ status: 401, headers: { 'www-authenticate': 'Negotiate' } }, `FAILED ${p.name}:1.0.0: ${w.hostile.host} asks for authentication packpub cannot give (it challenges negotiate)`],
+    ];
+    for (const [answer, says] of cases) {
+      const run = await answering((r) => (r.method === 'DELETE' ? answer : undefined), () => runCli(['delete', `${p.name}:1.0.0`, '--registry', w.R, '--force']));
+      expectClear(run, 1, says);
+      expect(run.stderr).toContain(`not deleted: ${p.name}:1.0.0`);
+      expect(await tagOf(p.name)).toBe(held);
+    }
   });
 
   it('a conflict with a tag holding an image index or a two-layer manifest names what it holds (was: "published layer unknown")', async () => {
