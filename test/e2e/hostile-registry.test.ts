@@ -6,6 +6,7 @@ import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 /*
  * issue 13 items 11-13: a registry that lies gets a clear error, never a crash, a hang or unbounded work.
@@ -53,9 +54,9 @@ describe('a hostile registry', () => {
     w.hostile.behaviour = { stallBlobAfter: 100 };
     const out = join(w.root, 'stalled');
     // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline.
-    const run = await runCli(['pull', 'hello:1.0.0', '--registry', w.R, '-o', out, '--request-timeout', '0.5', '--retry-deadline', '1.5']);
+    const run = await runCli(['pull', 'hello:1.0.0', '--registry', w.R, '-o', out, '--request-timeout', '0.3', '--retry-deadline', '0.9']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1\.5 s \(\d+ of \d+ bytes received\)/);
+    expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 0\.9 s \(\d+ of \d+ bytes received\)/);
     expect(run.stderr).toContain('--retry-deadline');
     await expect(readdir(out)).rejects.toThrow();
     expect((await readdir(w.root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
@@ -93,11 +94,11 @@ describe('a hostile registry', () => {
     // A byte every 100 ms: well inside the request timeout of 0.5 s between chunks, never done by the deadline.
     w.hostile.behaviour = { dripMs: 100 };
     const flags = ['--registry', w.R, '--request-timeout', '0.5', '--retry-deadline', '1'];
-    const inspect = await runCli(['inspect', 'hello:1.0.0', ...flags]);
+    // The two reads share nothing but the stand-in's behaviour: they wait out their deadlines side by side.
+    const [inspect, list] = await Promise.all([runCli(['inspect', 'hello:1.0.0', ...flags]), runCli(['list', 'hello', ...flags])]);
     expect(inspect.code, inspect.stderr).toBe(1);
     expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
     expect(stackLines(inspect.stderr)).toEqual([]);
-    const list = await runCli(['list', 'hello', ...flags]);
     expect(list.code, list.stderr).toBe(1);
     expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
     expect(list.stdout).toBe('');
@@ -131,7 +132,7 @@ describe('a hostile registry', () => {
   });
 
   it('upload and manifest answers whose (ignored) bodies drip in do not hold a push', async () => {
-    w.hostile.behaviour = { dripAnswersMs: 500 };
+    w.hostile.behaviour = { dripAnswersMs: 100 };
     // A new version of a pack the registry has: its config is there, so one of each answer drips (the layer's
     // upload start, its upload and the manifest), each held at most the bounded wait for an ignored body.
     const pack = await writePack(join(w.root, 'drip'), { name: 'hello', version: '1.0.1' });
@@ -140,7 +141,7 @@ describe('a hostile registry', () => {
     expect(push.code, push.stderr).toBe(0);
     const inspect = await runCli(['inspect', 'hello:1.0.1', '--registry', w.R]);
     expect(inspect.code, inspect.stderr).toBe(0);
-  }, 40_000); // each answer body alone would take 50 s
+  }, 40_000); // each answer body alone would take 10 s (five of them drip)
 
   it('an error answer whose body drips in is explained with what arrived, without waiting for the rest', async () => {
     w.hostile.behaviour = { dripErrorsMs: 500 };
@@ -205,6 +206,9 @@ describe('a hostile registry', () => {
 
 describe('a hostile token service', () => {
   const w = helloOnHostile('packpub-hostile-token-', { bearer: {} }, ['--username', 'robot', '--password-stdin'], 'pw-Secret-1');
+  // The backoff between attempts is not what these tests are about: it is 50 times shorter (support/clock.ts);
+  // attempts and request timeouts stay real.
+  hurryRetries();
 
   const list = (...more: string[]) => runCli(['list', 'hello', '--registry', w.R, '--username', 'robot', '--password-stdin', ...more], { stdin: 'pw-Secret-1' });
   const neitherSecret = async (secret: string) => {
@@ -237,10 +241,10 @@ describe('a hostile token service', () => {
   it('a token answer that drips in ends at --request-timeout (each attempt), with nothing pushed', async () => {
     w.hostile.behaviour = { bearer: { dripTokenMs: 300 } };
     const pack = await writePack(join(w.root, 'drip'), { name: 'dripped', version: '1.0.0' });
-    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
+    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
     w.hostile.behaviour = { bearer: {} };
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 1 s$/m);
+    expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 0\.5 s$/m);
     expect(stackLines(run.stderr)).toEqual([]);
     expect(w.hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
   }, 20_000); // the token alone would take 10 s per request
@@ -249,7 +253,7 @@ describe('a hostile token service', () => {
     w.hostile.behaviour = { bearer: { dripTokenMs: 300, dripTokenTimes: 1 } };
     w.hostile.requests.length = 0;
     const pack = await writePack(join(w.root, 'drip-once'), { name: 'dripped-once', version: '1.0.0' });
-    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1'], { stdin: 'pw-Secret-1' });
+    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5'], { stdin: 'pw-Secret-1' });
     w.hostile.behaviour = { bearer: {} };
     expect(run.code, run.stderr).toBe(0);
     expect(w.hostile.requests.filter((r) => r.path === '/token')).not.toHaveLength(1);
