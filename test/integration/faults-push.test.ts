@@ -125,11 +125,14 @@ describe('push through a faulty network', () => {
 
   it('gives up on answers slower than --request-timeout and retries them', async () => {
     const some = w.generated.slice(-5);
-    const plan = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 2_500 });
-    const run = await pushThrough(plan, some.map((p) => p.dir), 'slow', '--request-timeout', '1', '--concurrency', '4', '--json');
+    // Each slow answer is held three times the request timeout: the client gives up on it (and closes its
+    // connection) well before it would come.
+    const plan = new FaultPlan({ rate: 0.12, seed: 12, kinds: ['slow'], slowMs: 1_500 });
+    const run = await pushThrough(plan, some.map((p) => p.dir), 'slow', '--request-timeout', '0.5', '--concurrency', '4', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { results: ReportResult[] }).results.map((r) => r.status)).toEqual(some.map(() => 'published'));
     expect(w.proxy.count((r) => r.fault === 'slow')).toBeGreaterThan(0);
+    expect(w.proxy.requests.filter((r) => r.fault === 'slow' && r.abandoned !== true).map((r) => JSON.stringify(r)), 'slow requests the client waited out').toEqual([]);
     expect((await w.reader.holdings('slow')).problems).toEqual([]);
   });
 

@@ -188,6 +188,8 @@ export interface RecordedRequest {
   fault?: FaultKind;
   /** The request carried an Authorization header (its value is never kept). */
   hadAuthorization: boolean;
+  /** A `slow` fault or `{ delayMs }` held it and the client closed the connection during the wait (it gave up). */
+  abandoned?: boolean;
 }
 
 export interface RecordingProxy {
@@ -349,7 +351,12 @@ export async function startRecordingProxy(target: string, options: { onRequest?:
         res.end(action.body ?? '');
         return;
       }
-      if (typeof action === 'object' && 'delayMs' in action) await new Promise((r) => setTimeout(r, action.delayMs));
+      if (typeof action === 'object' && 'delayMs' in action) {
+        const gaveUp = () => (record.abandoned = true);
+        req.socket.once('close', gaveUp);
+        await new Promise((r) => setTimeout(r, action.delayMs));
+        req.socket.off('close', gaveUp);
+      }
       const hold = typeof action === 'object' && 'holdAnswer' in action ? action.holdAnswer : undefined;
       forward(req, res, record, action === 'reset-after' || action === 'truncate' ? action : 'pass', hold);
     })();
