@@ -25,7 +25,7 @@ describe('a registry that stops reading an upload', () => {
     // Incompressible and larger than the loopback socket buffers of both sides, so writes really stop.
     await writeFile(join(pack, 'manifests', 'blob.bin'), randomBytes(24 * 1024 * 1024));
     hostile.behaviour = { stallUploadAfter: 256 * 1024 };
-    const run = await runBin(['push', pack, '--registry', `${hostile.host}/stall`, '--request-timeout', '1', '--retry-deadline', '2', '--no-cache']);
+    const run = await runBin(['push', pack, '--registry', `${hostile.host}/stall`, '--request-timeout', '0.5', '--retry-deadline', '1', '--no-cache']);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`FAILED robust-stall:1.0.0: timed out waiting for ${hostile.host}`);
     expect(stackLines(run.stderr)).toEqual([]);
