@@ -10,10 +10,15 @@ import { setup } from '../support/stage.js';
  * that slows them, so the run is still busy when the signal comes.
  */
 
-describe('push interrupted by a signal', () => {
+// The three tests share the registry and its proxy, each under a base path of its own: they run side by side
+// (each mostly waits on its slowed uploads).
+describe.concurrent('push interrupted by a signal', () => {
+  /** Base paths whose uploads are no longer slowed (the run that completes a test's work). */
+  const unslowed = new Set<string>();
   const w = setup(async (stack) => {
     const reg = await proxiedRegistry(stack);
-    reg.proxy.onRequest = (req) => (req.kind === 'upload-put' ? { delayMs: 400 } : 'pass');
+    // The base path is the first segment after /v2/.
+    reg.proxy.onRequest = (req) => (req.kind === 'upload-put' && !unslowed.has(req.path.split('/')[2] ?? '') ? { delayMs: 400 } : 'pass');
     const work = await packTree(stack, 10, { seed: 12, prefix: 'sig' });
     return { reg, work };
   });
@@ -45,11 +50,8 @@ describe('push interrupted by a signal', () => {
 
     // The next run completes the work (in-process, uploads not slowed: what it proves is the registry's
     // state, not a process or its timing).
-    const slowed = w.reg.proxy.onRequest;
-    w.reg.proxy.onRequest = undefined;
-    const again = await runCli(args(base), { env: w.work.env }).finally(() => {
-      w.reg.proxy.onRequest = slowed;
-    });
+    unslowed.add(base);
+    const again = await runCli(args(base), { env: w.work.env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`${published.length} unchanged`);
     expect((await w.reg.reader.holdings(base)).tags.size).toBe(w.work.packs.length);
