@@ -139,7 +139,7 @@ describe('ECR API faults during a push: one clear error, exit 1, nothing publish
     const cases: [string, () => void, string[], RegExp][] = [
       ['throttled', () => w.standin.fail('CreateRepository', 'ThrottlingException', 'Rate exceeded'), [], /FAILED hello-universe:1.0.0: AWS throttled ecr:CreateRepository for \S+ \(ThrottlingException\), after the SDK's retries/],
       ['kms', () => w.standin.fail('CreateRepository', 'KmsException', 'User is not authorized to perform kms:CreateGrant on key alias/packs'), ['--ecr-encryption', 'KMS', '--ecr-kms-key', 'alias/packs'], /FAILED hello-universe:1.0.0: AWS KMS refused ecr:CreateRepository for \S+ \(KmsException\): User is not authorized to perform kms:CreateGrant/],
-      ['stalled', () => void (w.standin.stall = { op: 'CreateRepository', mode: 'hang' }), ['--request-timeout', '1'], /FAILED hello-universe:1.0.0: the ECR API at http:\/\/127\.0\.0\.1:\d+ did not answer ecr:CreateRepository for \S+: no complete answer within 1 s/],
+      ['stalled', () => void (w.standin.stall = { op: 'CreateRepository', mode: 'hang' }), ['--request-timeout', '0.5'], /FAILED hello-universe:1.0.0: the ECR API at http:\/\/127\.0\.0\.1:\d+ did not answer ecr:CreateRepository for \S+: no complete answer within 0\.5 s/],
     ];
     for (const [base, inject, extra, said] of cases) {
       inject();
@@ -167,9 +167,9 @@ describe('--aws-role-arn with an STS that never answers AssumeRole', () => {
     const started = Date.now();
     try {
       const aws = { AWS_ACCESS_KEY_ID: 'testAKIDJOURNEY', AWS_SECRET_ACCESS_KEY: 'testAKIDJOURNEY-secret-not-real', AWS_ENDPOINT_URL_STS: w.standin.url };
-      const push = await runBin(['push', w.pack, ...ecrArgs('sts-stalled'), '--aws-role-arn', role, '--request-timeout', '1'], { env: { ...env(), ...process.env, ...aws } });
+      const push = await runBin(['push', w.pack, ...ecrArgs('sts-stalled'), '--aws-role-arn', role, '--request-timeout', '0.5'], { env: { ...env(), ...process.env, ...aws } });
       expect(push.code, push.stderr).toBe(1);
-      expect(push.stderr).toContain(`STS at ${w.standin.url} did not answer sts:AssumeRole for role ${role}: no complete answer within 1 s`);
+      expect(push.stderr).toContain(`STS at ${w.standin.url} did not answer sts:AssumeRole for role ${role}: no complete answer within 0.5 s`);
       expect(push.stderr).toContain('raise --request-timeout');
       expect(push.stderr + push.stdout).not.toContain('secret-not-real');
       // The process itself ended (no STS socket kept it alive) well before a second timeout per SDK attempt.
