@@ -46,6 +46,8 @@ export interface HostileBehaviour {
   hugeHeaderBytes?: number;
   /** Upload (POST, PUT) and manifest PUT answers carry a 100-byte body sent one byte every this many ms. */
   dripAnswersMs?: number;
+  /** With dripAnswersMs: drip only the next answer of each of these kinds (each kind is removed once dripped); default every answer. */
+  dripAnswerKinds?: Set<'upload-start' | 'upload' | 'manifest'>;
   /** 404 answers send their error body one byte every this many ms. */
   dripErrorsMs?: number;
   /** Tag listings answer 200 with exactly this body (`null`, `{"tags":null}`, ...). */
@@ -157,6 +159,10 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
     return r;
   };
 
+  /** Whether an answer of this kind drips (dripAnswersMs, dripAnswerKinds). */
+  const dripsAnswer = (b: HostileBehaviour, kind: 'upload-start' | 'upload' | 'manifest'): b is HostileBehaviour & { dripAnswersMs: number } =>
+    b.dripAnswersMs !== undefined && (b.dripAnswerKinds === undefined || b.dripAnswerKinds.delete(kind));
+
   const handle = async (req: IncomingMessage, res: ServerResponse, b: HostileBehaviour): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const path = url.pathname;
@@ -231,7 +237,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       req.resume();
       const id = randomUUID();
       uploads.set(id, m[1] as string);
-      if (b.dripAnswersMs !== undefined) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { location: `/v2/${m[1]}/blobs/uploads/${id}` }, 202);
+      if (dripsAnswer(b, 'upload-start')) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { location: `/v2/${m[1]}/blobs/uploads/${id}` }, 202);
       res.writeHead(202, { location: `/v2/${m[1]}/blobs/uploads/${id}`, 'content-length': '0' });
       return void res.end();
     }
@@ -252,7 +258,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       if (sha256(body) !== digest) return ociError(res, 400, 'DIGEST_INVALID', 'digest does not match');
       uploads.delete(m[2] as string);
       repo(name).blobs.set(digest, body);
-      if (b.dripAnswersMs !== undefined) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest }, 201);
+      if (dripsAnswer(b, 'upload')) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest }, 201);
       res.writeHead(201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest, 'content-length': '0' });
       return void res.end();
     }
@@ -274,7 +280,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
         const entry = { bytes, mediaType: String(req.headers['content-type'] ?? '') };
         repo(name).manifests.set(ref, entry);
         repo(name).manifests.set(digest, entry);
-        if (b.dripAnswersMs !== undefined) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { 'docker-content-digest': digest, location: `/v2/${name}/manifests/${digest}` }, 201);
+        if (dripsAnswer(b, 'manifest')) return drip(res, Buffer.alloc(100, 0x20), b.dripAnswersMs, { 'docker-content-digest': digest, location: `/v2/${name}/manifests/${digest}` }, 201);
         res.writeHead(201, { 'docker-content-digest': digest, location: `/v2/${name}/manifests/${digest}`, 'content-length': '0' });
         return void res.end();
       }
