@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PackpubError } from '../errors.js';
 
@@ -19,7 +19,8 @@ export function parseDigest(value: string): Digest {
 }
 
 export function sha256Digest(data: Uint8Array | string): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  // One-shot hash: no Hash object (less than half the CPU of createHash for a manifest; issue 16).
+  return `sha256:${hashOnce('sha256', data, 'hex')}`;
 }
 
 /** A pass-through stream that hashes and counts what flows through it. */

@@ -107,7 +107,17 @@ export async function discardBody(res: HttpResponse): Promise<void> {
     // that has no body (204, 304: RFC 9112 6.3) cannot drip, and needs no timer (one per unchanged pack's look-up).
     if (typeof body.dump !== 'function') body.destroy();
     else if (res.status === 204 || res.status === 304) await body.dump({ limit: 0 });
-    else await body.dump({ limit: 256 * 1024, signal: AbortSignal.timeout(DISCARD_TIMEOUT_MS) });
+    else {
+      // A plain timer that drops the connection, as the AbortSignal.timeout it replaces did on expiry: that signal
+      // cost an AbortSignal, a listener and a weak registration per discarded body (every HEAD: issue 16).
+      const timer = setTimeout(() => body.destroy(), DISCARD_TIMEOUT_MS);
+      timer.unref();
+      try {
+        await body.dump({ limit: 256 * 1024 });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   } catch {
     // a broken body of a response we discard does not matter
   }
@@ -293,7 +303,8 @@ class UndiciTransport implements HttpTransport {
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    const given = req.headers;
+    if (given !== undefined) for (const k in given) headers[k.toLowerCase()] = given[k]!;
     let method = req.method;
     let url = req.url;
     let body = req.body;
@@ -335,9 +346,10 @@ class UndiciTransport implements HttpTransport {
     signal: AbortSignal | undefined,
     attempt: number | undefined,
   ): Promise<HttpResponse> {
-    const started = Date.now();
+    const started = this.debug === undefined ? 0 : Date.now();
+    const origin = url.origin;
     // Extra headers go to the registry's origin only; the names packpub sets are refused in them.
-    const sendHeaders = url.origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : { ...headers };
+    const sendHeaders = origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : { ...headers };
     let payload: Buffer | Readable | undefined;
     if (body === undefined) {
       if (method === 'POST' || method === 'PUT' || method === 'PATCH') sendHeaders['content-length'] = '0';
@@ -353,20 +365,21 @@ class UndiciTransport implements HttpTransport {
       const retry = attempt !== undefined && attempt > 1 ? ` (attempt ${attempt})` : '';
       this.debug(`${method} ${redactUrl(url)} -> ${outcome} ${Date.now() - started}ms${retry}`);
     };
+    const options: Dispatcher.RequestOptions = {
+      origin,
+      path: url.search === '' ? url.pathname : url.pathname + url.search,
+      method,
+      headers: sendHeaders,
+      body: payload ?? null,
+      signal: signal ?? null,
+    };
+    // undici closes the connection after every HEAD unless told otherwise (in case a server sends a
+    // body anyway); registries answer HEAD without one, and a new connection per existence check
+    // cost more than the check (one TCP connect per HEAD: 1,100 per 220-pack publish).
+    if (method === 'HEAD') options.reset = false;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(this.agent, {
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers: sendHeaders,
-        body: payload ?? null,
-        signal: signal ?? null,
-        // undici closes the connection after every HEAD unless told otherwise (in case a server sends a
-        // body anyway); registries answer HEAD without one, and a new connection per existence check
-        // cost more than the check (one TCP connect per HEAD: 1,100 per 220-pack publish).
-        ...(method === 'HEAD' ? { reset: false } : {}),
-      });
+      res = await request(this.agent, options);
     } catch (err) {
       if (payload instanceof Readable) payload.destroy();
       const code = (err as { code?: string }).code;
@@ -385,7 +398,7 @@ class UndiciTransport implements HttpTransport {
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }
-    trace(String(res.statusCode));
+    if (this.debug !== undefined) trace(String(res.statusCode));
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
   }
 

@@ -61,6 +61,8 @@ export class AuthSession extends TransportLayer {
   private authScheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
   private bearer: { realm: URL; service?: string | undefined } | undefined;
   private credential: Promise<Credential> | undefined;
+  /** `credential` once resolved, when it never expires: send() takes it without an await (issue 16). */
+  private settled: Credential | undefined;
   /** Bumped each time the credential is invalidated, so concurrent requests refresh it once. */
   private generation = 0;
   /** The credential resolved by the last early renewal (not renewed early again). */
@@ -92,6 +94,7 @@ export class AuthSession extends TransportLayer {
         registerSecret(cred.password);
         registerSecret(cred.identityToken);
         registerSecret(cred.registryToken);
+        if (this.credential === current && cred.expiresAt === undefined) this.settled = cred;
         return cred;
       });
       this.credential = current;
@@ -117,6 +120,7 @@ export class AuthSession extends TransportLayer {
     this.generation++;
     this.provider.invalidate?.(this.host);
     this.credential = undefined;
+    this.settled = undefined;
     this.tokens.clear();
     this.debug?.(`auth: credentials for ${this.host} invalidated, resolving again`);
   }
@@ -187,21 +191,23 @@ export class AuthSession extends TransportLayer {
     };
   }
 
-  private async prepare(req: AuthedRequest, cred: Credential): Promise<Prepared> {
+  /** What to send up front: a promise only when a token may have to be fetched. */
+  private prepare(req: AuthedRequest, cred: Credential): Prepared | Promise<Prepared> {
     if (this.authScheme === 'basic') return this.basicFor(cred, req.url);
     if (this.authScheme === 'bearer') return this.bearerFor(cred, req.scopes ?? [], undefined, req.signal, req.attempt);
     return { outcome: NO_AUTH };
   }
 
   private send1(req: AuthedRequest, prepared: Prepared): Promise<HttpResponse> {
-    const headers = { ...(req.headers ?? {}) };
-    if (prepared.header !== undefined) headers['authorization'] = prepared.header;
-    return this.inner.request({ ...req, headers });
+    // The request is passed on as is when nothing is added (the transport copies the headers it sends).
+    if (prepared.header === undefined) return this.inner.request(req);
+    return this.inner.request({ ...req, headers: { ...req.headers, authorization: prepared.header } });
   }
 
   /** One request with at most one re-authentication after a 401. */
   private async exchange(req: AuthedRequest, cred: Credential): Promise<AuthedResponse> {
-    const prepared = await this.prepare(req, cred);
+    const ready = this.prepare(req, cred);
+    const prepared = ready instanceof Promise ? await ready : ready;
     const res = await this.send1(req, prepared);
     if (res.status !== 401) {
       if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.authScheme = 'basic';
@@ -253,9 +259,9 @@ export class AuthSession extends TransportLayer {
    */
   async send(req: AuthedRequest): Promise<AuthedResponse> {
     const gen = this.generation;
-    const cred = await this.getCredential();
+    const cred = this.settled ?? (await this.getCredential());
     const res = await this.exchange(req, cred);
-    if (!hasSecret(cred) || this.provider.invalidate === undefined || ![400, 401, 403].includes(res.status)) return res;
+    if (!hasSecret(cred) || this.provider.invalidate === undefined || (res.status !== 400 && res.status !== 401 && res.status !== 403)) return res;
     // ECR: an expired token is `DENIED ... Your authorization token has expired` (400 on ECR Public).
     // A body cut short cannot say "expired"; the status still reaches the caller.
     const body = await readErrorBody(res.body);
