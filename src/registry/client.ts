@@ -10,7 +10,7 @@ import { isValidRepositoryPath, isValidTag, shown, validateHost, validateReposit
 import type { FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
-import { deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
+import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
@@ -132,6 +132,8 @@ export class RegistryClient {
   private mountSource: string | undefined;
   /** The registry refused a mount once (or the credentials do not reach the source): upload as usual from then on. */
   private mountRefused = false;
+  /** requestWithinDeadline's controllers, reused (retry.ts). */
+  private readonly deadlines = new DeadlineControllers();
 
   constructor(readonly stack: RegistryStack) {
     this.host = stack.host;
@@ -232,7 +234,7 @@ export class RegistryClient {
    */
   private async requestWithinDeadline<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>, leftMs = this.retry.deadlineMs): Promise<T> {
     const what = `${spec.subject ?? spec.url.pathname} from ${this.host}`;
-    const deadline = new AbortController();
+    const deadline = this.deadlines.take();
     const timer = setTimeout(
       () => deadline.abort(new PackpubError('NETWORK', `${what} did not arrive within the retry deadline of ${formatSeconds(this.retry.deadlineMs)}`, { hint: STALL_HINT })),
       leftMs,
@@ -245,6 +247,8 @@ export class RegistryClient {
       throw deadline.signal.aborted && spec.signal?.aborted !== true ? deadline.signal.reason : err;
     } finally {
       clearTimeout(timer);
+      // A signal combined with the caller's (AbortSignal.any) stays tied to it: not reused.
+      if (spec.signal === undefined) this.deadlines.release(deadline);
     }
   }
 
@@ -460,7 +464,7 @@ export class RegistryClient {
         hint: STALL_HINT,
       });
     // One timer for the whole download: it aborts a request waiting for headers, a backoff sleep, or a body that stalls.
-    const deadline = new AbortController();
+    const deadline = this.deadlines.take();
     const timer = setTimeout(() => deadline.abort(overdue()), Math.max(0, deadlineAt - retry.clock.now()));
     timer.unref();
     const both = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);

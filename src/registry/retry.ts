@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { PackpubError } from '../errors.js';
 import { systemErrorCode, isRegistryError } from './errors.js';
 
@@ -235,5 +236,24 @@ export class RetryPolicy {
         await this.clock.sleep(delayMs, signal);
       }
     }
+  }
+}
+
+/**
+ * AbortControllers for per-call deadlines, reused. Making one (an AbortSignal is an EventTarget) was the largest
+ * single cost of a conditional manifest read in packpub's own code (issue 16). A controller is taken back only when
+ * it was never aborted and nothing listens on its signal any more (undici drops its listener when the answer's body
+ * closes): it is then as good as a new one. Release it only after its timer is cleared.
+ */
+export class DeadlineControllers {
+  private readonly free: AbortController[] = [];
+
+  take(): AbortController {
+    return this.free.pop() ?? new AbortController();
+  }
+
+  release(controller: AbortController): void {
+    if (controller.signal.aborted || this.free.length >= 64 || getEventListeners(controller.signal, 'abort').length > 0) return;
+    this.free.push(controller);
   }
 }
