@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { toolVersion } from './proc.js';
@@ -17,6 +18,28 @@ export interface Machine {
   date: string;
   /** 1-minute load average when the bench started: other work on the machine skews every number. */
   load: number;
+  /** calibrate() when the bench started. */
+  calibrationMs: number;
+}
+
+/**
+ * CPU milliseconds of a fixed piece of work (SHA-256 over 256 MiB, the least of three): on a virtual machine
+ * the host can slow every process without the guest seeing it (no steal time reported), so CPU times are
+ * inflated too, not only wall times. Taken at the start and the end of a run: runs whose figures differ
+ * were measured on a machine of another speed, and their CPU times do not compare.
+ */
+export function calibrate(): number {
+  const block = Buffer.alloc(16 * 1024 * 1024, 0x5a);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const before = process.cpuUsage();
+    const hash = createHash('sha256');
+    for (let j = 0; j < 16; j++) hash.update(block);
+    hash.digest();
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / 1000);
+  }
+  return best;
 }
 
 export async function describeMachine(packpubBin: string): Promise<Machine> {
@@ -48,6 +71,7 @@ export async function describeMachine(packpubBin: string): Promise<Machine> {
     gzip,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     load: loadavg()[0] ?? 0,
+    calibrationMs: calibrate(),
   };
 }
 
@@ -64,5 +88,6 @@ export function machineLines(m: Machine): string[] {
     `gzip: ${m.gzip}`,
     `date: ${m.date}`,
     `load average at start (1 min): ${m.load.toFixed(2)}`,
+    `calibration at start (CPU of SHA-256 over 256 MiB): ${m.calibrationMs.toFixed(0)} ms`,
   ];
 }

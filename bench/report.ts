@@ -30,6 +30,8 @@ export interface Measurements {
   totalMs: number;
   /** 1-minute load average when the measurements ended. */
   loadEnd?: number;
+  /** calibrate() when the measurements ended (the machine's figure at the start: Machine.calibrationMs). */
+  calibrationEndMs?: number;
 }
 
 export type ProfileKey = 'empty' | 'unchanged' | 'large' | 'version' | 'validate' | 'validate-tree';
@@ -237,6 +239,7 @@ export function textTable(m: Measurements, rows: readonly Row[]): string {
   return [
     ...machineLines(m.machine),
     ...(m.loadEnd === undefined ? [] : [`load average at end (1 min): ${m.loadEnd.toFixed(2)}`]),
+    ...(m.calibrationEndMs === undefined ? [] : [`calibration at end: ${m.calibrationEndMs.toFixed(0)} ms`]),
     corpusLine(m),
     '',
     line(header),
@@ -266,9 +269,10 @@ export function resultsMarkdown(m: Measurements, rows: readonly Row[], profiles:
   out.push(`Written by \`npm run bench${m.options.quick ? ' -- --quick' : ''}\` (bench/README.md explains each scenario). Medians of ${m.options.runs} run(s); start-up medians of ${m.options.startupRuns}. Whole bench: ${formatMs(m.totalMs)}.`, '');
   out.push('## Machine', '', ...machineLines(m.machine).map((l) => `- ${l}`));
   if (m.loadEnd !== undefined) out.push(`- load average at end (1 min): ${m.loadEnd.toFixed(2)}`);
+  if (m.calibrationEndMs !== undefined) out.push(`- calibration at end: ${m.calibrationEndMs.toFixed(0)} ms`);
   // The end figure includes the bench's own last runs; only the start says whether others were busy.
   if (m.machine.load > m.machine.cores * 0.5) {
-    out.push('', `The machine was shared: it was not idle when the bench started (load average ${m.machine.load.toFixed(2)} on ${m.machine.cores} cores), so wall and start-up times may be inflated by other work; CPU times much less so.`);
+    out.push('', `The machine was shared: it was not idle when the bench started (load average ${m.machine.load.toFixed(2)} on ${m.machine.cores} cores), so wall and start-up times may be inflated by other work, and CPU times too (compare the calibration figures).`);
   }
   out.push('');
   out.push('## Corpus', '', `- ${corpusLine(m).replace(/^corpus: /, '')}`);

@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCorpus, ensureHugePack } from './corpus.js';
-import { describeMachine } from './machine.js';
+import { calibrate, describeMachine } from './machine.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { ensureGnuTime, run } from './proc.js';
 import { profileMarkdown, summariseProfiles } from './profile.js';
@@ -280,6 +280,7 @@ async function bench(options: BenchOptions): Promise<number> {
   if (want.has('scaling')) m.scaling = await scalingRuns(ctx);
 
   m.loadEnd = loadavg()[0] ?? 0;
+  m.calibrationEndMs = calibrate();
   const keys = profileKeys(evaluate(m), options.profile);
   // Old profiles of other scenarios would be mistaken for this run's.
   await rm(profilesRoot(workDir, options.quick), { recursive: true, force: true });
