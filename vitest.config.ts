@@ -43,14 +43,9 @@ export default defineConfig({
     // A worker runs a little of much different code (test files, the product in-process) rather than a few
     // hot loops: without them the workers' CPU is ~15 % higher (same assertions; the code runs the same).
     execArgv: ['--liftoff-only', '--interrupt-budget=540672'],
-    // Most test files wait on processes and sockets (registries, the built CLI, proxies, timeouts), not on a
-    // core: more files than cores run at once (vitest's default on 2 cores is one file at a time). The long
-    // files keep a core busy about half of their time (CPU-s of the file and its child processes over its
-    // wall time: action 16/23.5, push-registry 8/14, kill-sigint 3/6, hostile-registry 3/20.6), and so does
-    // the suite: with three at once it kept 1.65 of the 2 cores busy (~180 CPU-s in 109 s, idle machine).
-    // With four at once there is work for both. (Set here, not with --maxWorkers: the projects below inherit
-    // this value, and a project's own value wins over the command line's.)
-    maxWorkers: 4,
+    // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
+    // more files than cores run at once (vitest's default on 2 cores is one file at a time).
+    maxWorkers: 3,
     // The files that are one long chain of steps start first (test/sequencer.ts).
     sequence: { sequencer: LongFirstSequencer },
     reporters: ['default', './test/support/summary-reporter.ts'],
