@@ -33,7 +33,14 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
   const { repository } = resolved;
   const digest = resolved.fetched.descriptor.digest;
   const store = target.store;
-  const current = await Promise.all(tags.map(async (tag) => (await store.headManifest(repository, tag))?.digest));
+  const current = await Promise.all(
+    tags.map(async (tag) => {
+      const named = (await store.headManifest(repository, tag))?.digest;
+      // A HEAD's digest is the registry's word for it. "Already holds it" writes nothing and ends in exit 0, so
+      // that case is read (GET, the bytes hashed), as delete reads what it deletes.
+      return named === digest ? (await store.getManifest(repository, tag))?.descriptor.digest : named;
+    }),
+  );
   const taken = tags.flatMap((tag, i) => (current[i] !== undefined && current[i] !== digest ? [`${tag} (${current[i]})`] : []));
   if (taken.length > 0 && options.force !== true) {
     throw new PackpubError('CONFLICT', `${store.reference(repository)}: ${taken.join(', ')} already tag${taken.length === 1 ? 's' : ''} other content; ${resolved.reference} is ${digest}`, {
