@@ -16,7 +16,7 @@ if (args.length === 1 && args[0] === '--version') {
   if (args.includes('--debug')) process.setSourceMapsEnabled(true);
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
-  // with more than one core and a machine not already saturated (load average below its cores): otherwise
+  // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
   // the worker would only add its own start and checks to the CPU the run competes for.
   const checksAhead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
   const v8 = await import('node:v8');
@@ -26,12 +26,13 @@ if (args.length === 1 && args[0] === '--version') {
 }
 
 /**
- * Whether a core is likely idle for a worker thread: more than one, and a 1-minute load average below their
- * number (the runs just before, such as a first publish, count in it too).
+ * Whether a worker thread is likely to find a core: more than one, and a 1-minute load average below twice
+ * their number. The runs just before count in the average (a first publish keeps it near 1.5 on 2 cores for
+ * a minute, a CI job's earlier steps too), and there the worker still pays; at 8-10 times the cores it did not.
  */
 function spareCore(os) {
   const cores = os.availableParallelism();
-  return cores > 1 && os.loadavg()[0] < cores;
+  return cores > 1 && os.loadavg()[0] < 2 * cores;
 }
 
 /**
