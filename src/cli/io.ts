@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { localWriteError } from '../util/local-write.js';
@@ -28,6 +29,15 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/**
+ * A path the user gave (a flag's file or folder, the default ./oci-packs), for the library, which reads a
+ * relative path against the process's folder: relative to `io.cwd`. As typed when that is the process's
+ * folder (messages and target names show it so); made absolute when main() runs embedded elsewhere.
+ */
+export function userPath(io: Pick<CliIo, 'cwd'>, path: string): string {
+  return isAbsolute(path) || io.cwd === process.cwd() ? path : resolve(io.cwd, path);
 }
 
 const quieted = new WeakSet<Writable>();

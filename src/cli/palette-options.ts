@@ -9,7 +9,7 @@ import { PALETTE_ENV } from '../palette/endpoint.js';
 import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
-import { readStdinSecret, writeLine } from './io.js';
+import { readStdinSecret, userPath, writeLine } from './io.js';
 import { declareOwnFlags, type OwnFlags } from './target-flags.js';
 import { listArg, loadCliConfig, resolveTargetOptions, retryFlags } from './target-options.js';
 
@@ -203,7 +203,7 @@ export async function paletteClient(
   const { PaletteClient } = await import('../palette/client.js');
   const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? (env[PALETTE_ENV.host] || undefined);
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
-  const caFlag = args['paletteCaFile'] as string | undefined;
+  const caFlag = args['paletteCaFile'] === undefined ? undefined : userPath(ctx.io, args['paletteCaFile'] as string);
   const caFile = caFlag ?? config?.caFile;
   // Palette's calls retry as registry calls do: --retry-attempts, --retry-deadline, --retry-delay, --request-timeout.
   const retry = retryFlags(args);

@@ -10,7 +10,7 @@ import type { RetryOptions } from '../registry/retry.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import { DEFAULT_OCI_LAYOUT } from '../targets/options.js';
 import type { Args, CliContext } from './context.js';
-import { readStdinSecret, writeLine } from './io.js';
+import { readStdinSecret, userPath, writeLine } from './io.js';
 
 const loadedByArgs = new WeakMap<object, Promise<LoadedConfig>>();
 
@@ -71,7 +71,7 @@ export type RegistryOnlySettings = Pick<TargetOverrides, 'certFile' | 'keyFile' 
  * --cert-file / --key-file (both or neither) and -H/--header (parsed and checked, values registered for
  * redaction), or a copy side's --from-* / --to-* variants. Refused before any work.
  */
-export function registryOnlySettings(args: Args, side?: Side): RegistryOnlySettings {
+export function registryOnlySettings(args: Args, ctx: CliContext, side?: Side): RegistryOnlySettings {
   const flag = (name: string) => `--${side === undefined ? '' : `${side}-`}${name}`;
   const certFile = args[key('certFile', side)] as string | undefined;
   const keyFile = args[key('keyFile', side)] as string | undefined;
@@ -82,7 +82,7 @@ export function registryOnlySettings(args: Args, side?: Side): RegistryOnlySetti
   }
   const o: RegistryOnlySettings = {};
   if (certFile !== undefined && keyFile !== undefined) {
-    Object.assign(o, { certFile, keyFile }, side === undefined ? {} : { settingNames: { certFile: flag('cert-file'), keyFile: flag('key-file') } });
+    Object.assign(o, { certFile: userPath(ctx.io, certFile), keyFile: userPath(ctx.io, keyFile) }, side === undefined ? {} : { settingNames: { certFile: flag('cert-file'), keyFile: flag('key-file') } });
   }
   const headers = listArgRaw(args[key('header', side)]);
   if (headers.length > 0) o.headers = extraHeaders(headers, side === undefined ? '--header' : flag('header'));
@@ -175,10 +175,10 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
   if (type !== undefined) o.type = type as NonNullable<TargetOverrides['type']>;
   if (typeof args[key('plainHttp', side)] === 'boolean') o.plainHttp = args[key('plainHttp', side)];
   const caFile = s(key('caFile', side));
-  if (caFile !== undefined) o.caFile = caFile;
+  if (caFile !== undefined) o.caFile = userPath(ctx.io, caFile);
   // Booleans with a yargs default of false: only `true` shows the flag was given.
   if (args[key('insecure', side)] === true) o.insecure = true;
-  const registryOnly = registryOnlySettings(args, side);
+  const registryOnly = registryOnlySettings(args, ctx, side);
   Object.assign(o, registryOnly);
   // Messages about a copy side's files, and its hints about plain HTTP, name that side's flags.
   if (side !== undefined) {
@@ -189,7 +189,7 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
   if (args['createProject'] === true && side !== 'from') o.createProject = true;
   if (Array.isArray(args['resolve'])) o.resolve = (args['resolve'] as unknown[]).map(String);
   const registryConfig = s('registryConfig');
-  if (registryConfig !== undefined) o.registryConfig = registryConfig;
+  if (registryConfig !== undefined) o.registryConfig = userPath(ctx.io, registryConfig);
   const login = await loginFromArgs(args, ctx, side);
   if (login !== undefined) o.login = login;
   const ecrEndpoint = s('ecrEndpoint');
@@ -275,12 +275,14 @@ function givenTargetOptions(
   const { ecr, ...rest } = flags;
   const env = ctx.io.env;
   const ecrEndpoint = flags.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined);
+  let located = where;
   if (where.registry === undefined) {
     const dir = where.ociLayout ?? DEFAULT_OCI_LAYOUT;
     warnIgnoredOnLayout(flags, side, `${side === undefined ? 'the target' : `--${side}`} (${dir})`, ctx);
+    if (userPath(ctx.io, dir) !== dir) located = { ociLayout: userPath(ctx.io, dir) };
   } else if (flags.insecure === true) writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
   return {
-    ...where,
+    ...located,
     ...rest,
     insecure: flags.insecure === true,
     allowCrossHostAuth: flags.allowCrossHostAuth === true,

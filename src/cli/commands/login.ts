@@ -1,6 +1,6 @@
 import { PackpubError } from '../../errors.js';
 import type { CommandSpec, CliContext } from '../context.js';
-import { EXIT_OK, readStdinSecret, writeLine } from '../io.js';
+import { EXIT_OK, readStdinSecret, userPath, writeLine } from '../io.js';
 import { promptLine, stdinIsTty } from '../prompt.js';
 import { declareNamedFlags, declareOwnFlags, type OwnFlags } from '../target-flags.js';
 import { registryOnlySettings } from '../target-options.js';
@@ -71,7 +71,7 @@ export const loginCommand: CommandSpec = {
     const io = ctx.io;
     const hostArg = String(args['host']);
     // Flag mistakes are refused before any prompt or request.
-    const registryOnly = registryOnlySettings(args);
+    const registryOnly = registryOnlySettings(args, ctx);
     const notNeeded = loginNotNeeded(loginHost(hostArg).host);
     if (notNeeded !== undefined) {
       writeLine(io.stdout, `${notNeeded}.`);
@@ -102,9 +102,9 @@ export const loginCommand: CommandSpec = {
       username,
       password,
       env: io.env,
-      ...(args['registryConfig'] === undefined ? {} : { registryConfig: args['registryConfig'] as string }),
+      ...(args['registryConfig'] === undefined ? {} : { registryConfig: userPath(io, args['registryConfig'] as string) }),
       ...(args['plainHttp'] === undefined ? {} : { plainHttp: args['plainHttp'] as boolean }),
-      ...(args['caFile'] === undefined ? {} : { caFile: args['caFile'] as string }),
+      ...(args['caFile'] === undefined ? {} : { caFile: userPath(io, args['caFile'] as string) }),
       insecure: args['insecure'] === true,
       ...registryOnly,
       ...(args['resolve'] === undefined ? {} : { resolve: args['resolve'] as string[] }),

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../context.js';
-import { EXIT_OK, writeLine } from '../io.js';
+import { EXIT_OK, userPath, writeLine } from '../io.js';
 import { declareOwnFlags } from '../target-flags.js';
 
 export const logoutCommand: CommandSpec = {
@@ -15,7 +15,7 @@ export const logoutCommand: CommandSpec = {
     const result = await logout({
       host: String(args['host']),
       env: ctx.io.env,
-      ...(args['registryConfig'] === undefined ? {} : { registryConfig: args['registryConfig'] as string }),
+      ...(args['registryConfig'] === undefined ? {} : { registryConfig: userPath(ctx.io, args['registryConfig'] as string) }),
     });
     if (!result.removed) {
       writeLine(ctx.io.stdout, `Not logged in to ${result.host}: nothing stored in ${result.configPath}`);

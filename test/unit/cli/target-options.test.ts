@@ -195,7 +195,8 @@ describe('resolveTargetOptions', () => {
 
     const [layout] = await targets(['push', '--oci-layout', 'somewhere']);
     expect(layout?.registry).toBeUndefined();
-    expect(layout?.ociLayout).toBe('somewhere');
+    // Relative to the run's folder (io.cwd), not the test process's.
+    expect(layout?.ociLayout).toBe(join(root, 'somewhere'));
   });
 
   it('returns one target per --registry, and per --target (repeated or comma-separated)', async () => {
