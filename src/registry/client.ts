@@ -291,8 +291,8 @@ export class RegistryClient {
    * registry (`?mount=<digest>&from=<repo>`, distribution-spec "Mounting a blob from another repository"):
    * `201 Created` means the repository now holds it, nothing is sent. A registry that does not mount
    * answers `202` and an upload session, which takes the bytes as usual. One that refuses the mount (a
-   * 4xx: no pull on the source, no mount support) is asked again without it, and not asked to mount again
-   * in this run.
+   * 4xx: no pull on the source, no mount support), or answers its 202 without a Location to upload to, is
+   * asked again without it, and not asked to mount again in this run.
    */
   async uploadBlob(
     repository: string,
@@ -333,6 +333,14 @@ export class RegistryClient {
           this.debug?.(`mounting ${digest} from ${mountFrom} refused (${errorMessage(err)}); uploading instead`);
           return undefined;
         });
+        // A 202 to a mount means "not mounted, upload here" (distribution-spec): without a Location there is
+        // no "here", so start an upload of its own, as after a refused mount.
+        if (post?.status === 202 && (getHeader(post, 'location') ?? '').trim() === '') {
+          await discardBody(post);
+          this.mountRefused = true;
+          this.debug?.(`mounting ${digest} from ${mountFrom} answered 202 without a Location; uploading instead`);
+          post = undefined;
+        }
       }
       post ??= await this.attempt({ ...start, url: uploadsUrl }, n);
       await discardBody(post);

@@ -113,13 +113,30 @@ describe('upload answers', () => {
     expect(await tagOf(p.name)).toBeUndefined();
   });
 
-  it('an upload or a mount started without a Location is a clear error, untagged (held)', async () => {
-    for (const mount of [false, true]) {
-      const p = await freshPack();
-      const run = await answering((r) => (isUploadPost(r) && r.query.has('mount') === mount ? { status: 202 } : undefined), () => push(p.dir));
-      expectClear(run, 1, `FAILED ${p.name}:1.0.0: ${w.hostile.host} started an upload but sent no Location header`);
-      expect(await tagOf(p.name)).toBeUndefined();
-    }
+  it('an upload started without a Location is a clear error, untagged (held)', async () => {
+    const p = await freshPack();
+    const run = await answering((r) => (isUploadPost(r) && !r.query.has('mount') ? { status: 202 } : undefined), () => push(p.dir));
+    expectClear(run, 1, `FAILED ${p.name}:1.0.0: ${w.hostile.host} started an upload but sent no Location header`);
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('a mount answered 202 without a Location ("not mounted", nowhere to upload) falls back to an upload (was: the pack failed)', async () => {
+    const p = await freshPack();
+    const since = w.hostile.requests.length;
+    const run = await answering((r) => (isUploadPost(r) && r.query.has('mount') ? { status: 202 } : undefined), () => push(p.dir));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^published ${p.name}:1\\.0\\.0 `, 'm'));
+    expect(stackLines(run.stderr)).toEqual([]);
+    const posts = w.hostile.requests.slice(since).filter((r) => r.method === 'POST' && r.path.startsWith(`/v2/${BASE}/${p.name}/blobs/uploads/`));
+    // The config's mount was answered 202 without a Location, then each blob (config, layer) got an upload of its own.
+    expect(posts.map((r) => [r.path.includes('?mount=') ? 'mount' : 'upload', r.status])).toEqual([
+      ['mount', 202],
+      ['upload', 202],
+      ['upload', 202],
+    ]);
+    expect(await tagOf(p.name)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const pulled = await runCli(['inspect', `${p.name}:1.0.0`, '--registry', w.R, '--json']);
+    expect(pulled.code, pulled.stderr).toBe(0);
   });
 
   it('a 200 where an upload answers 202 or 201 is named as such, untagged (held)', async () => {
