@@ -2,6 +2,7 @@ import { isPackpubError, PackpubError } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import { packRepository } from '../pack/naming.js';
+import { isRegistryError } from '../registry/errors.js';
 import type { DeletableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import { versionNotFound } from './resolve-pack.js';
@@ -165,10 +166,15 @@ async function manifestDigestOf(target: DeletableTarget, repository: string, tag
   return fetched === undefined ? undefined : { digest: fetched.descriptor.digest };
 }
 
-/** The other tags of `repository` that point at `digest` now (list tags, then HEAD each, a few at a time). */
+/**
+ * The other tags of `repository` that point at `digest` now (list tags, then read each, a few at a time). Read
+ * as the tag itself is (GET, bytes hashed): on a manifest-scope store each of them goes with the DELETE, and a
+ * HEAD answered from a cache or a proxy (gone, another digest) would let one go unasked. A pack manifest is
+ * under 1 KiB, so the GET costs about what the HEAD did.
+ */
 async function tagsSharing(target: DeletableTarget, repository: string, tag: string, digest: Digest): Promise<string[]> {
   const tags = (await target.store.listTags(repository)).filter((t) => t !== tag);
-  const digests = await mapConcurrent(tags, TAG_LOOKUPS, async (t) => (await target.store.headManifest(repository, t))?.digest);
+  const digests = await mapConcurrent(tags, TAG_LOOKUPS, async (t) => (await manifestDigestOf(target, repository, t))?.digest);
   return tags.filter((_, i) => digests[i] === digest).sort();
 }
 
@@ -229,8 +235,11 @@ export async function applyDelete(target: DeletableTarget, plan: DeletePlan, opt
     const already = manifestScope && (r.otherTags ?? []).some((t) => removed.has(t));
     try {
       if (!already && manifestScope) await recheckBeforeManifestDelete(target, v, r.digest, named, removed);
-      if (!already) await store.deleteTag({ repository: v.repository, tag: v.ref.version, digest: r.digest, otherTags });
-      if ((await store.headManifest(v.repository, v.ref.version)) !== undefined) {
+      // An answer saying both "done" and "error" (a success status with an error body) leaves it to the read-back.
+      const said = already ? undefined : await store.deleteTag({ repository: v.repository, tag: v.ref.version, digest: r.digest, otherTags }).catch(successWithError);
+      // Read back as inspect reads it (GET): a HEAD answered from a cache or a proxy may say gone while it is not.
+      if ((await manifestDigestOf(target, v.repository, v.ref.version)) !== undefined) {
+        if (said !== undefined) throw said;
         throw new PackpubError('REGISTRY', `${r.reference} still resolves after it was deleted`, {
           hint: 'the registry may cache manifests or replicate with a delay; check with packpub inspect and run delete again',
         });
@@ -245,6 +254,12 @@ export async function applyDelete(target: DeletableTarget, plan: DeletePlan, opt
     }
   }
   return deleteReportOf(plan);
+}
+
+/** The error of a delete answered with a success status and an error body (kept for the read-back); any other is thrown. */
+function successWithError(err: unknown): PackpubError {
+  if (isRegistryError(err) && err.status !== undefined && err.status >= 200 && err.status < 300) return err;
+  throw err;
 }
 
 /** A planned version that is not deleted after all (another failed, or the user said no). */

@@ -685,10 +685,28 @@ export class RegistryClient {
     return digest;
   }
 
-  /** `DELETE /v2/<repo>/manifests/<ref>` (a digest; tag deletion is a distribution-spec 1.1 feature). */
+  /**
+   * `DELETE /v2/<repo>/manifests/<ref>` (a digest; tag deletion is a distribution-spec 1.1 feature). A success
+   * status whose body is an OCI error document (distribution answers 202 with none) is thrown as a
+   * RegistryError carrying that status: the answer says both, and only a read-back can tell which is true.
+   */
   async deleteManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
     // A delete whose answer was lost finds the manifest gone on its retry: done (retry.ts deletedByEarlierAttempt).
-    await this.request({ method: 'DELETE', ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] }, discardBody, { goneOnRetry: undefined });
+    const spec = { method: 'DELETE' as const, ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] };
+    await this.request(
+      spec,
+      async (res) => {
+        const refused = res.status === 204 ? undefined : errorBodyOf(await readErrorBody(res.body));
+        if (refused === undefined) return discardBody(res);
+        throw new RegistryError('REGISTRY', `${this.host} answered ${res.status} to DELETE of ${reference} in ${repository} with an error body: ${refused}`, {
+          status: res.status,
+          method: 'DELETE',
+          url: res.url,
+          hint: ERROR_AS_SUCCESS_HINT,
+        });
+      },
+      { goneOnRetry: undefined },
+    );
   }
 
   /**

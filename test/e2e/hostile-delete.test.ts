@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { startRecordingProxy, type ProxyHook } from '../support/recording-proxy.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { startRegistry } from '../support/registry.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * delete (and tag) against a real distribution registry behind a proxy that answers some requests itself:
+ * a DELETE answered with a success status and an OCI error body, a HEAD that says a tag is gone (or points
+ * elsewhere) while a GET still serves it. What the registry holds afterwards decides the exit code, and a
+ * message quotes the registry's own words when it gave some.
+ */
+
+const REPO = 'spectro-packs/archive';
+const DENIED = '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-hostile-delete-');
+  const registry = stack.add(await startRegistry());
+  const proxy = stack.add(await startRecordingProxy(registry.host));
+  return { root, registry, proxy, reader: new RegistryReader(registry.url) };
+});
+
+let n = 0;
+/** A new pack hd-<n>:1.0.0 pushed straight to the registry, with `extraTags` on the same manifest; its name and digest. */
+async function pushed(extraTags: string[] = []): Promise<{ name: string; digest: string }> {
+  const name = `hd-${n++}`;
+  const dir = await writePack(join(w.root, name), { name, version: '1.0.0' });
+  const run = await runCli(['push', dir, '--registry', w.registry.host, '--no-cache', ...extraTags.flatMap((t) => ['--tag', t])]);
+  expect(run.code, run.stderr).toBe(0);
+  const bytes = await w.reader.manifest(`${REPO}/${name}`, '1.0.0');
+  return { name, digest: `sha256:${createHash('sha256').update(bytes ?? '').digest('hex')}` };
+}
+async function through<T>(hook: ProxyHook, run: () => Promise<T>): Promise<T> {
+  w.proxy.onRequest = hook;
+  try {
+    return await run();
+  } finally {
+    w.proxy.onRequest = undefined;
+  }
+}
+const del = (refs: string[]) => runCli(['delete', ...refs, '--registry', w.proxy.host, '--force', '--retry-attempts', '1']);
+const tagsOf = async (name: string) => (await w.reader.tags(`${REPO}/${name}`).catch(() => [])).sort();
+function expectClean(run: CliRun, code: number): void {
+  expect(run.code, `${run.stdout}${run.stderr}`).toBe(code);
+  expect(stackLines(run.stderr)).toEqual([]);
+  expect(run.stderr).not.toContain('a bug in packpub');
+}
+/** The DELETE of hd-<name>'s manifest. */
+const isDelete = (name: string) => (r: { method: string; path: string }) => r.method === 'DELETE' && r.path.startsWith(`/v2/${REPO}/${name}/manifests/`);
+
+describe('delete against success answers that are not', () => {
+  it('a DELETE answered 200 with an OCI error body that deleted nothing: exit 1 with the registry\'s words (was: "still resolves")', async () => {
+    const p = await pushed();
+    const run = await through(
+      (r) => (isDelete(p.name)(r) ? { status: 200, headers: { 'content-type': 'application/json' }, body: DENIED } : 'pass'),
+      () => del([`${p.name}:1.0.0`]),
+    );
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`${w.proxy.host} answered 200 to DELETE of ${p.digest} in ${REPO}/${p.name} with an error body: DENIED: requested access to the resource is denied`);
+    expect(run.stderr).toContain(`not deleted: ${p.name}:1.0.0`);
+    expect(await tagsOf(p.name)).toEqual(['1.0.0']);
+  });
+
+  it('a DELETE the registry carried out, answered 202 with an error body: the read-back decides, exit 0 (held)', async () => {
+    const p = await pushed();
+    const run = await through(
+      async (r) => {
+        if (!isDelete(p.name)(r)) return 'pass';
+        const done = await fetch(`${w.registry.url}${r.path}`, { method: 'DELETE' });
+        expect(done.status).toBe(202);
+        return { status: 202, headers: { 'content-type': 'application/json' }, body: DENIED };
+      },
+      () => del([`${p.name}:1.0.0`]),
+    );
+    expectClean(run, 0);
+    expect(run.stdout).toMatch(new RegExp(`^deleted ${p.name}:1\\.0\\.0`, 'm'));
+    expect(await tagsOf(p.name)).toEqual([]);
+  });
+
+  it('a DELETE answered 202 that deleted nothing, with a HEAD saying the tag is gone: exit 1, the tag read with GET (was: exit 0, "deleted")', async () => {
+    const p = await pushed();
+    const run = await through(
+      (r) => (isDelete(p.name)(r) ? { status: 202 } : r.method === 'HEAD' && r.path === `/v2/${REPO}/${p.name}/manifests/1.0.0` ? { status: 404 } : 'pass'),
+      () => del([`${p.name}:1.0.0`]),
+    );
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`${p.name}:1.0.0 still resolves after it was deleted`);
+    expect(await tagsOf(p.name)).toEqual(['1.0.0']);
+  });
+
+  it('a HEAD that hides another tag of the same manifest: delete still refuses, both tags stay (was: exit 0, the other tag deleted too)', async () => {
+    const p = await pushed(['stable']);
+    const other = `sha256:${'0'.repeat(64)}`;
+    for (const lie of [{ status: 404 }, { status: 200, headers: { 'docker-content-digest': other, 'content-type': 'application/vnd.oci.image.manifest.v1+json' } }]) {
+      const run = await through(
+        (r) => (r.method === 'HEAD' && r.path === `/v2/${REPO}/${p.name}/manifests/stable` ? lie : 'pass'),
+        () => del([`${p.name}:1.0.0`]),
+      );
+      expectClean(run, 1);
+      expect(run.stderr).toContain(`REFUSED ${p.name}:1.0.0: ${w.proxy.host}/${REPO}/${p.name}:1.0.0 shares its manifest (${p.digest}) with stable: this registry can only delete the manifest`);
+      expect(await tagsOf(p.name)).toEqual(['1.0.0', 'stable']);
+    }
+    expect(w.proxy.count(isDelete(p.name))).toBe(0);
+  });
+});
