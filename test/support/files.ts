@@ -77,10 +77,19 @@ export const TINY_PNG = Buffer.from(
   'base64',
 );
 
+/** How `tgz` compresses. */
+export interface TgzOptions {
+  /**
+   * zlib's level (default: zlib's, 6). 1 for archives of many MiB of zeros, whose compression at 6 cost a
+   * test file seconds of CPU; any level inflates to the same bytes.
+   */
+  level?: number;
+}
+
 /** A gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`; folders implied, or as entries named `foo/`), as `helm package` writes it. */
-export async function tgz(files: Record<string, string | Buffer>): Promise<Buffer> {
+export async function tgz(files: Record<string, string | Buffer>, options: TgzOptions = {}): Promise<Buffer> {
   const pack = tarPack();
-  const out = buffer(pack.pipe(createGzip()));
+  const out = buffer(pack.pipe(createGzip(options.level === undefined ? {} : { level: options.level })));
   for (const [name, content] of Object.entries(files)) {
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
@@ -94,9 +103,9 @@ export async function tgz(files: Record<string, string | Buffer>): Promise<Buffe
 }
 
 /** `tgz(files)` written to the file `out`. */
-export async function writeTgz(out: string, files: Record<string, string | Buffer>): Promise<void> {
+export async function writeTgz(out: string, files: Record<string, string | Buffer>, options: TgzOptions = {}): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, await tgz(files));
+  await writeFile(out, await tgz(files, options));
 }
 
 /** The entry names of a .tgz file, in archive order. */

@@ -10,7 +10,7 @@ import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, chartValuesParse, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
 import { parseYamlTree, yamlTreeOf } from '../../../src/pack/yaml-tree.js';
-import { tgz, writeTgz, writeFiles as put } from '../../support/files.js';
+import { tgz, writeTgz, writeFiles as put, type TgzOptions } from '../../support/files.js';
 import { v7Tgz } from './fixtures.js';
 
 let work: string;
@@ -24,15 +24,15 @@ afterAll(async () => {
 
 let archives = 0;
 /** `files` written as a new .tgz in the work folder; its path. */
-async function archiveOf(files: Record<string, string | Buffer>): Promise<string> {
+async function archiveOf(files: Record<string, string | Buffer>, options?: TgzOptions): Promise<string> {
   const path = join(work, `archive-${archives++}.tgz`);
-  await writeTgz(path, files);
+  await writeTgz(path, files, options);
   return path;
 }
 
 /** How readChart refuses the archive of `files`: a ChartError. */
-async function refusalOf(files: Record<string, string | Buffer>): Promise<ChartError> {
-  const err = await readChart(await archiveOf(files)).catch((e: unknown) => e);
+async function refusalOf(files: Record<string, string | Buffer>, options?: TgzOptions): Promise<ChartError> {
+  const err = await readChart(await archiveOf(files, options)).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ChartError);
   return err as ChartError;
 }
@@ -553,6 +553,8 @@ describe('readChart', () => {
   describe("Helm's 100 MiB chart limit, counted as Helm counts it", () => {
     const MiB = 1024 * 1024;
     const zeros = Buffer.alloc(5 * MiB);
+    // Hundreds of MiB of zeros, compressed at zlib's fastest level (the default level cost seconds of CPU).
+    const FAST = { level: 1 };
     /** Chart `name` whose files (Chart.yaml included) add up to `total` bytes, in files of at most 5 MiB. */
     function filesOf(name: string, total: number, extra: Record<string, string | Buffer> = {}): Record<string, string | Buffer> {
       const chartYaml = `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n`;
@@ -567,21 +569,21 @@ describe('readChart', () => {
     }
 
     it('loads an umbrella chart whose subchart archives together pass 100 MiB (Helm counts each archive on its own)', async () => {
-      const sub = (name: string) => tgz(filesOf(name, 60 * MiB));
+      const sub = (name: string) => tgz(filesOf(name, 60 * MiB), FAST);
       const chart = await readChart(await archiveOf({ ...X_CHART, 'x/charts/a-1.0.0.tgz': await sub('a'), 'x/charts/b-1.0.0.tgz': await sub('b') }));
       expect(chart.subcharts.map((s) => s.name)).toEqual(['a', 'b']);
     });
 
     it('counts the files\' bytes, not the tar headers: 100 MiB less one byte loads, 100 MiB is refused in Helm\'s words', async () => {
-      expect((await readChart(await archiveOf(filesOf('flat', 100 * MiB - 1)))).name).toBe('flat');
-      const err = await refusalOf(filesOf('flat', 100 * MiB));
+      expect((await readChart(await archiveOf(filesOf('flat', 100 * MiB - 1), FAST))).name).toBe('flat');
+      const err = await refusalOf(filesOf('flat', 100 * MiB), FAST);
       expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'too-large' });
       expect(err.message).toContain('Helm refuses this chart archive ("decompressed chart is larger than the maximum size 104857600")');
       expect(err.message).toContain('100 MiB');
     });
 
     it('refuses a subchart archive over the limit by its own count, naming it', async () => {
-      const err = await refusalOf({ ...X_CHART, 'x/charts/big-1.0.0.tgz': await tgz(filesOf('big', 100 * MiB)) });
+      const err = await refusalOf({ ...X_CHART, 'x/charts/big-1.0.0.tgz': await tgz(filesOf('big', 100 * MiB), FAST) });
       expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'too-large' });
       expect(err.message).toContain('charts/big-1.0.0.tgz: Helm refuses this chart archive ("decompressed chart is larger than the maximum size 104857600")');
     });
