@@ -9,7 +9,11 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 /**
  * Test files that replace a module with vi.mock: the replacement reaches only modules evaluated after it,
  * so in a worker shared with earlier files (which already loaded src/ with the real module) it would
- * silently not apply. These run in fresh workers of their own, after the others (project 'mocks').
+ * silently not apply. These run in fresh workers of their own, after the others (project 'mocks'): about 2 s
+ * at the end of the run, on no other file's time. None does now: a spy on a module's export (vi.spyOn on
+ * `import * as`) and, for node:fs and other built-ins, a function replaced on Node's module object and
+ * published with syncBuiltinESMExports() reach modules already loaded (test/unit/pack/validate-internal.test.ts,
+ * case-blind-fs.test.ts).
  */
 const MOCKING_TESTS = readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.test.ts'))

@@ -1,23 +1,28 @@
-import { mkdtempSync, readdirSync, realpathSync } from 'node:fs';
+import fs, { mkdtempSync, readdirSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validatePack } from '../../../src/pack/index.js';
+import { packJsonWith, writeValidPack } from '../../support/packs.js';
 import { putFile } from '../../support/files.js';
-import { writeValidPack } from '../../support/packs.js';
 
 /*
  * A stand-in for what cannot run here: a file system that finds names whatever their case (macOS's and
- * Windows' default). Below ROOT every path is looked up as such a system looks it up, then handed to the
- * real call; readdir still lists the names as they are on disk.
+ * Windows' default). While this file runs, every path below ROOT given to node:fs and node:fs/promises is
+ * looked up as such a system looks it up, then handed to the real call; readdir still lists the names as
+ * they are on disk. The functions are replaced on Node's own module objects and pushed to every module's
+ * imports of them with syncBuiltinESMExports(), so the product's modules (already loaded in this shared
+ * worker) call the stand-in too; afterAll puts the real functions back the same way.
  */
-const stand = vi.hoisted(() => ({ root: '' }));
+const ROOT = realpathSync(mkdtempSync(join(tmpdir(), 'packpub-case-blind-')));
+const list = readdirSync;
 
-function caseBlind(path: unknown, list: (dir: string) => string[]): unknown {
-  const root = stand.root;
-  if (root === '' || typeof path !== 'string' || !path.startsWith(`${root}${sep}`)) return path;
-  let found = root;
-  for (const part of path.slice(root.length + 1).split(sep)) {
+function caseBlind(path: unknown): unknown {
+  if (typeof path !== 'string' || !path.startsWith(`${ROOT}${sep}`)) return path;
+  let found = ROOT;
+  for (const part of path.slice(ROOT.length + 1).split(sep)) {
     let names: string[] = [];
     try {
       names = list(found);
@@ -29,40 +34,36 @@ function caseBlind(path: unknown, list: (dir: string) => string[]): unknown {
   return found;
 }
 
-function wrapAll<T extends Record<string, unknown>>(module: T, list: (dir: string) => string[]): T {
-  const wrapped: Record<string, unknown> = { ...module };
+/** Wraps every function of `module` (classes and constants aside); the returned function puts them back. */
+function wrapAll(module: Record<string, unknown>): () => void {
+  const originals = new Map<string, unknown>();
   for (const [name, fn] of Object.entries(module)) {
     if (typeof fn !== 'function' || /^[A-Z]/.test(name)) continue;
-    const call = (path: unknown, ...rest: unknown[]): unknown => (fn as (...a: unknown[]) => unknown)(caseBlind(path, list), ...rest);
-    if ('native' in fn) Object.assign(call, { native: (path: unknown, ...rest: unknown[]) => (fn as { native: (...a: unknown[]) => unknown }).native(caseBlind(path, list), ...rest) });
-    wrapped[name] = call;
+    const call = (path: unknown, ...rest: unknown[]): unknown => (fn as (...a: unknown[]) => unknown)(caseBlind(path), ...rest);
+    if ('native' in fn) Object.assign(call, { native: (path: unknown, ...rest: unknown[]) => (fn as { native: (...a: unknown[]) => unknown }).native(caseBlind(path), ...rest) });
+    originals.set(name, fn);
+    module[name] = call;
   }
-  return wrapped as T;
+  return () => {
+    for (const [name, fn] of originals) module[name] = fn;
+  };
 }
 
-vi.mock('node:fs', async (original) => {
-  const real = await original<typeof import('node:fs')>();
-  const fs = wrapAll(real, (dir) => real.readdirSync(dir));
-  return { ...fs, default: fs };
+const restores = [wrapAll(fs as unknown as Record<string, unknown>), wrapAll(fs.promises as unknown as Record<string, unknown>)];
+syncBuiltinESMExports();
+afterAll(async () => {
+  for (const restore of restores) restore();
+  syncBuiltinESMExports();
+  await rm(ROOT, { recursive: true, force: true });
 });
-vi.mock('node:fs/promises', async (original) => {
-  const { readdirSync: list } = await vi.importActual<typeof import('node:fs')>('node:fs');
-  const fs = wrapAll(await original<typeof import('node:fs/promises')>(), (dir) => list(dir));
-  return { ...fs, default: fs };
-});
-
-const ROOT = realpathSync(mkdtempSync(join(tmpdir(), 'packpub-case-blind-')));
-stand.root = ROOT;
-
-const { validatePack } = await import('../../../src/pack/index.js');
-
-afterAll(() => rm(ROOT, { recursive: true, force: true }));
 
 describe('a pack on a file system that ignores case (macOS, Windows)', () => {
   it('the stand-in finds names whatever their case, as such a file system does', async () => {
     const dir = await writeValidPack(join(ROOT, 'stand-in'));
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(join(dir, 'PACK.JSON'), 'utf8')).toContain('"name": "web"');
+    // The product's own imports of node:fs reach it too: the folder named in other case is found.
+    expect((await validatePack(join(ROOT, 'STAND-IN'))).findings).toEqual([]);
   });
 
   it('passes the valid pack: checking names costs it nothing', async () => {
@@ -75,7 +76,6 @@ describe('a pack on a file system that ignores case (macOS, Windows)', () => {
     { name: 'a chart listed under Charts/, on disk under charts/', listed: 'Charts/web-1.0.0.tgz', rule: 'chart-missing', file: 'pack.json', found: undefined },
   ])('$name: refused, as Palette finds no such file in the archive on Linux', async ({ listed, rule, file, found }) => {
     const dir = await writeValidPack(join(ROOT, `listed-${listed.replace(/\W/g, '-')}`));
-    const { packJsonWith } = await import('../../support/packs.js');
     await putFile(dir, 'pack.json', packJsonWith((json) => (json['charts'] = [listed])));
     const report = await validatePack(dir);
     expect(report.passed).toBe(false);
