@@ -13,7 +13,8 @@
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
 //   the directory of the chunk that holds the pool, which is this one);
 // - precheck-worker.js: the worker bin/packpub.js starts for a push, checking the archive cache's folders
-//   ahead (src/operations/precheck.ts), in one file.
+//   ahead (src/operations/precheck.ts), in one file;
+// - yargs-help.cjs: yargs' help text layout (cliui, string-width), required only by a run that prints a help text.
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici's index (the Palette API client's). The three files of undici the registry
 // transport loads (src/registry/undici.ts) are bundled with what they require, without undici's HTTP/2
@@ -122,6 +123,27 @@ const common = {
       },
     },
     {
+      // yargs lays its help text out with cliui (and wrap-ansi, strip-ansi, ansi-styles, two copies of
+      // string-width) and measures it with string-width: a quarter of its chunk, compiled and run (ansi-styles
+      // builds its tables when loaded) on every run, though only `--help` prints a help text. They are built
+      // into yargs-help.cjs beside the chunks instead (below), which yargs' shim require()s the first time
+      // it lays out or measures a help text; the same code, so the help is the same (test/e2e/bundle.test.ts).
+      name: 'packpub-yargs-help',
+      transform(code, id) {
+        if (!id.endsWith('/node_modules/yargs/lib/platform-shims/esm.mjs')) return null;
+        const swaps = [
+          ["import cliui from 'cliui'", "const cliui = (opts) => require('./yargs-help.cjs').cliui(opts)"],
+          ["import stringWidth from 'string-width';", "const stringWidth = (text) => require('./yargs-help.cjs').stringWidth(text);"],
+        ];
+        for (const [from, to] of swaps) {
+          if (!code.includes(from)) throw new Error(`${id}: yargs' shim no longer reads "${from}"`);
+          code = code.replace(from, () => to);
+        }
+        // The same lines, so the source map needs no change (map: null).
+        return { code, map: null };
+      },
+    },
+    {
       // yargs measures its help text with string-width, three copies of it (its own, cliui's and
       // wrap-ansi's). Two changes that leave every width as it was (test/e2e/bundle.test.ts compares
       // --help with the unbundled yargs'):
@@ -191,6 +213,25 @@ await build({
 cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
 // `packpub --version` alone reads only this (bin/packpub.js): the version main() prints, without the entry.
 writeFileSync(join(outDir, 'version.js'), `export const VERSION = ${JSON.stringify(version)};\n`);
+// yargs' help layout (the packpub-yargs-help plugin above), resolved from yargs' shim as it imports them.
+const HELP_ENTRY = join(root, 'node_modules/yargs/lib/platform-shims/packpub-yargs-help.mjs');
+await build({
+  ...common,
+  input: { 'yargs-help': HELP_ENTRY },
+  plugins: [
+    ...common.plugins,
+    {
+      name: 'packpub-yargs-help-entry',
+      resolveId(source) {
+        return source === HELP_ENTRY ? HELP_ENTRY : null;
+      },
+      load(id) {
+        return id === HELP_ENTRY ? "export { default as cliui } from 'cliui';\nexport { default as stringWidth } from 'string-width';\n" : null;
+      },
+    },
+  ],
+  output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+});
 for (const worker of ['validate-worker', 'precheck-worker']) {
   await build({
     ...common,

@@ -149,6 +149,8 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.builtins).not.toContain('tls');
     expect(again.builtins).not.toContain('assert');
     expect(await lazyIn(again.loaded)).toEqual([]);
+    // Nor yargs' help layout (cliui, string-width), which only a help text needs (scripts/build-cli.mjs).
+    expect(again.required.filter((f) => f.startsWith('dist/'))).toEqual([]);
     // bin/packpub.js's V8 flags are set once the argument parser and the command are loaded (built-ins
     // loaded after a flag changed compile without Node's code cache), before undici's HTTP parser is
     // (--liftoff-only must hold when its WebAssembly is compiled).
@@ -157,6 +159,13 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(before).toEqual(expect.arrayContaining(['src/cli/commands/push.ts', expect.stringMatching(/^node_modules\/yargs\//)]));
     expect(before.filter((s) => s.includes('node_modules/undici/'))).toEqual([]);
     expect((await sourcesIn(again.loaded)).filter((s) => s.includes('node_modules/undici/'))).not.toEqual([]);
+  });
+
+  it("--help requires yargs' help layout, and prints what the unbundled CLI prints", async () => {
+    const help = await recorded(['push', '--help']);
+    expectRun(help.run, { code: 0, stdout: ['Palette:', 'Examples:'], stderr: '' });
+    expect(help.required).toEqual(['dist/bundle/yargs-help.cjs']);
+    expect(help.run.stdout).toBe((await runCli(['push', '--help'])).stdout);
   });
 });
 
