@@ -34,8 +34,13 @@ export function valuesReferences(text: string, limit = 10_000): ValuesReference[
  */
 export function valuesReferencePaths(text: string, limit = 10_000): string[] {
   const paths: string[] = [];
-  scanReferences(text, limit, (dotted) => paths.push(dotted));
+  eachValuesReferencePath(text, (dotted) => paths.push(dotted), limit);
   return paths;
+}
+
+/** valuesReferencePaths, each path handed to `found` as it is found rather than gathered in an array. */
+export function eachValuesReferencePath(text: string, found: (dotted: string) => void, limit = 10_000): void {
+  scanReferences(text, limit, found);
 }
 
 /** Calls `found` with each reference's dotted path and the offset of its `.Values` / `$.Values`, at most `limit` times. */
