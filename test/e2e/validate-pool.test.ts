@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { buildArchive } from '../../src/archive/build.js';
 import { validatePack } from '../../src/pack/validate.js';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { skopeoSyncManifests, startRegistry } from '../support/registry.js';
 import { BIN, type CliRun, runBin } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -150,10 +150,13 @@ describe('packpub push with validation overlapped with building', () => {
     expect(report.results.map((r) => r.status)).toEqual(dirs.map(() => 'published'));
     const out = join(world.root, 'here');
     await mkdir(out);
+    // skopeo reads every pushed tag (one process for all of them, every blob fetched and checked against its digest).
+    const repo = (name: string) => `built/spectro-packs/archive/${name}`;
+    const read = await skopeoSyncManifests(w.registry.host, report.results.map((r) => ({ repo: repo(r.name), tag: r.version })), await mkdtemp(join(world.root, 'skopeo-')));
     for (const r of report.results) {
       const here = await buildArchive(r.dir, join(out, `${r.name}.tar.gz`), { name: r.name, version: r.version });
       expect(r.layerDigest, r.name).toBe(here.digest);
-      const held = JSON.parse((await skopeoInspectRaw(`${w.registry.host}/built/spectro-packs/archive/${r.name}:${r.version}`)).toString()) as { layers: Array<{ digest: string; size: number }> };
+      const held = JSON.parse((read.get(`${repo(r.name)}:${r.version}`) ?? '{}').toString()) as { layers: Array<{ digest: string; size: number }> };
       expect(held.layers, r.name).toEqual([expect.objectContaining({ digest: here.digest, size: here.size })]);
     }
     // The tar writer runs on a worker thread (thread id > 0 in the profile's name), never on the main thread.
