@@ -34,12 +34,31 @@ function caseBlind(path: unknown): unknown {
   return found;
 }
 
+/**
+ * Such a file system is a volume of its own: stat and lstat of a path below ROOT answer this device number.
+ * (packpub finds out once per device whether names are found whatever their case: the suite's temp folder's
+ * device was already found case-sensitive by the files that ran before this one in the same worker.)
+ */
+const STAND_IN_DEVICE = 0x7ca5eb1d;
+const STAT_CALLS = new Set(['stat', 'lstat', 'statSync', 'lstatSync']);
+
+function onStandInDevice(path: unknown, result: unknown): unknown {
+  if (typeof path !== 'string' || !path.startsWith(`${ROOT}${sep}`)) return result;
+  const mark = (stats: fs.Stats | fs.BigIntStats): fs.Stats | fs.BigIntStats => {
+    if (typeof stats.dev === 'bigint') (stats as fs.BigIntStats).dev = BigInt(STAND_IN_DEVICE);
+    else (stats as fs.Stats).dev = STAND_IN_DEVICE;
+    return stats;
+  };
+  return result instanceof Promise ? result.then(mark) : result instanceof fs.Stats || typeof (result as { dev?: unknown } | undefined)?.dev === 'bigint' ? mark(result as fs.Stats) : result;
+}
+
 /** Wraps every function of `module` (classes and constants aside); the returned function puts them back. */
 function wrapAll(module: Record<string, unknown>): () => void {
   const originals = new Map<string, unknown>();
   for (const [name, fn] of Object.entries(module)) {
     if (typeof fn !== 'function' || /^[A-Z]/.test(name)) continue;
-    const call = (path: unknown, ...rest: unknown[]): unknown => (fn as (...a: unknown[]) => unknown)(caseBlind(path), ...rest);
+    const real = (path: unknown, ...rest: unknown[]): unknown => (fn as (...a: unknown[]) => unknown)(caseBlind(path), ...rest);
+    const call = STAT_CALLS.has(name) ? (path: unknown, ...rest: unknown[]): unknown => onStandInDevice(path, real(path, ...rest)) : real;
     if ('native' in fn) Object.assign(call, { native: (path: unknown, ...rest: unknown[]) => (fn as { native: (...a: unknown[]) => unknown }).native(caseBlind(path), ...rest) });
     originals.set(name, fn);
     module[name] = call;
