@@ -221,7 +221,9 @@ async function copyOne(
     // check of an existing repository's settings (checkRepository): a refusal-to-come is a planned conflict.
     const refused = options.dryRun === true ? await plannedRefusal(to.store, baseRepository(to.basePath), dstRepo) : undefined;
     if (options.dryRun !== true) await ctx.prepare(dstRepo);
-    const existing = await to.store.headManifest(dstRepo, item.version);
+    // Read (GET, the bytes hashed), not a HEAD's word: "unchanged" ends in exit 0 with nothing written, and a
+    // version a cache calls absent would be written over without --force.
+    const existing = (await to.store.getManifest(dstRepo, item.version))?.descriptor;
     if (refused !== undefined) {
       return done({ status: 'planned', plan: 'conflict', digest, ...(existing === undefined ? {} : { existingDigest: existing.digest }), size, bytesToCopy: 0, warnings: [refusalWarning(refused)] });
     }
@@ -272,7 +274,7 @@ async function copyOne(
     // The uploads took time: another publisher may have written this version meanwhile. Look again right
     // before the write (registries offer no compare-and-swap; the OCI layout checks `ifTagHolds` under its lock).
     const expected = existing?.digest ?? null;
-    const before = (await to.store.headManifest(dstRepo, item.version))?.digest ?? null;
+    const before = (await to.store.getManifest(dstRepo, item.version))?.descriptor.digest ?? null;
     if (before === digest) return done({ status: 'unchanged', digest, size });
     if (before !== expected) {
       return done({

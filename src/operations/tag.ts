@@ -33,14 +33,11 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
   const { repository } = resolved;
   const digest = resolved.fetched.descriptor.digest;
   const store = target.store;
-  const current = await Promise.all(
-    tags.map(async (tag) => {
-      const named = (await store.headManifest(repository, tag))?.digest;
-      // A HEAD's digest is the registry's word for it. "Already holds it" writes nothing and ends in exit 0, so
-      // that case is read (GET, the bytes hashed), as delete reads what it deletes.
-      return named === digest ? (await store.getManifest(repository, tag))?.descriptor.digest : named;
-    }),
-  );
+  // What each tag holds is read (GET, the bytes hashed), as delete reads what it deletes: a HEAD answered by a
+  // cache could call a tag absent (written over without --force) or holding this digest (exit 0, nothing
+  // written). A pack manifest is under 1 KiB; an absent tag is a 404 either way.
+  const holds = async (tag: string) => (await store.getManifest(repository, tag))?.descriptor.digest;
+  const current = await Promise.all(tags.map(holds));
   const taken = tags.flatMap((tag, i) => (current[i] !== undefined && current[i] !== digest ? [`${tag} (${current[i]})`] : []));
   if (taken.length > 0 && options.force !== true) {
     throw new PackpubError('CONFLICT', `${store.reference(repository)}: ${taken.join(', ')} already tag${taken.length === 1 ? 's' : ''} other content; ${resolved.reference} is ${digest}`, {
@@ -56,7 +53,7 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
     }
     // Registries offer no compare-and-swap: look again right before the write (the OCI layout also checks
     // `ifTagHolds` under its lock), so a tag another publisher set meanwhile is not moved without --force.
-    const now = (await store.headManifest(repository, tag))?.digest ?? null;
+    const now = (await holds(tag)) ?? null;
     if (now !== previous && now !== digest && options.force !== true) {
       throw new PackpubError('CONFLICT', `${store.reference(repository, tag)} was set to ${now ?? 'nothing'} by another publisher during this run; ${resolved.reference} is ${digest}`, {
         hint: `tags before ${tag} were written; check what it holds (packpub inspect), then tag again (--force moves it)`,

@@ -68,12 +68,13 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
     expect(`sha256:${createHash('sha256').update(manifest).digest('hex')}`).toBe(w.digest);
   });
 
-  it('a --to registry serving HTTPS on loopback answers copy\'s first HEAD 400 without a body: the hint still names --no-to-plain-http', async () => {
+  it('a --to registry serving HTTPS on loopback answers copy\'s first read 400: the hint names --no-to-plain-http', async () => {
     const to = `${w.https.host}/head`;
     const run = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', to]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`FAILED hinted:1.0.0: ${w.https.host} answered 400 (HEAD http://${w.https.host}/v2/head/`);
-    expect(run.stderr).toContain(`hint: if ${w.https.host} serves HTTPS: plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]; pass --no-to-plain-http (with --to-ca-file for a private CA)\n`);
+    // The destination's version is read with a GET (the bytes decide "unchanged"), whose 400 body says HTTPS.
+    expect(run.stderr).toContain(`FAILED hinted:1.0.0: ${w.https.host} serves HTTPS, but packpub spoke plain HTTP to it (GET http://${w.https.host}/v2/head/`);
+    expect(run.stderr).toContain('hint: plain HTTP is automatic for localhost, 127.0.0.0/8 and [::1]: pass --no-to-plain-http to use HTTPS (with --to-ca-file for a private CA)\n');
     const copied = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', to, '--no-to-plain-http', '--to-ca-file', w.https.caFile ?? '']);
     expect(copied.code, copied.stderr).toBe(0);
     const listed = await runCli(['list', '--registry', to, '--no-plain-http', '--ca-file', w.https.caFile ?? '', '--json']);

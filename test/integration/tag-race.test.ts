@@ -36,8 +36,8 @@ describe('tag does not move a tag another publisher set during the run', () => {
     let theirs: string | undefined;
     // The other publisher sets 1.0 right after tag's first look at it.
     const store = Object.create(target.store) as ArtifactStore;
-    store.headManifest = async (repository, reference) => {
-      const answer = await target.store.headManifest(repository, reference);
+    store.getManifest = async (repository, reference) => {
+      const answer = await target.store.getManifest(repository, reference);
       if (reference === '1.0' && theirs === undefined) theirs = (await pushTestPack(other.store, repo, '1.0', Buffer.from('another publisher'))).digest;
       return answer;
     };

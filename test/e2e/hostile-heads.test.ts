@@ -10,10 +10,12 @@ import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
 /*
- * delete (and tag) against a real distribution registry behind a proxy that answers some requests itself:
- * a DELETE answered with a success status and an OCI error body, a HEAD that says a tag is gone (or points
- * elsewhere) while a GET still serves it. What the registry holds afterwards decides the exit code, and a
- * message quotes the registry's own words when it gave some.
+ * delete, tag and copy against a real distribution registry behind a proxy that answers some requests itself:
+ * a DELETE answered with a success status and an OCI error body, a HEAD that says a tag is absent (or holds
+ * other content) while a GET serves what it really holds, as a cache in front of a registry may. Whatever
+ * ends in exit 0 (deleted, already tagged, unchanged, a write over nothing) is decided by reading the tag
+ * (GET, the bytes hashed), and what the registry holds afterwards is checked; a message quotes the
+ * registry's own words when it gave some.
  */
 
 const REPO = 'spectro-packs/archive';
@@ -28,14 +30,25 @@ const w = setup(async (stack) => {
 
 let n = 0;
 /** A new pack hd-<n>:1.0.0 pushed straight to the registry, with `extraTags` on the same manifest; its name and digest. */
-async function pushed(extraTags: string[] = []): Promise<{ name: string; digest: string }> {
-  const name = `hd-${n++}`;
-  const dir = await writePack(join(w.root, name), { name, version: '1.0.0' });
-  const run = await runCli(['push', dir, '--registry', w.registry.host, '--no-cache', ...extraTags.flatMap((t) => ['--tag', t])]);
+async function pushed(extraTags: string[] = [], name = `hd-${n++}`, version = '1.0.0', where = w.registry.host): Promise<{ name: string; digest: string }> {
+  const dir = await writePack(join(w.root, `${name}-${version}-${n++}`), { name, version, files: { 'README.md': `# ${name}\n\n${where}\n` } });
+  const target = where.startsWith('oci:') ? ['--oci-layout', where.slice(4)] : ['--registry', where];
+  const run = await runCli(['push', dir, ...target, '--no-cache', ...extraTags.flatMap((t) => ['--tag', t])]);
   expect(run.code, run.stderr).toBe(0);
-  const bytes = await w.reader.manifest(`${REPO}/${name}`, '1.0.0');
-  return { name, digest: `sha256:${createHash('sha256').update(bytes ?? '').digest('hex')}` };
+  return { name, digest: (JSON.parse((await runCli(['inspect', `${name}:${version}`, ...target, '--json'])).stdout) as { manifest: { digest: string } }).manifest.digest };
 }
+/** The digest hd-<name>:<tag> holds on the registry (its bytes hashed), or undefined. */
+async function held(name: string, tag: string, base = ''): Promise<string | undefined> {
+  const bytes = await w.reader.manifest(`${base}${REPO}/${name}`, tag);
+  return bytes === undefined ? undefined : `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+/** The proxy answers HEAD of <repo>/manifests/<tag> itself (absent, or naming `digest`), as a cache may. */
+const lyingHead = (repo: string, tag: string, digest?: string) => (r: { method: string; path: string }) =>
+  r.method === 'HEAD' && r.path === `/v2/${repo}/manifests/${tag}`
+    ? digest === undefined
+      ? { status: 404 }
+      : { status: 200, headers: { 'docker-content-digest': digest, 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': '600' } }
+    : ('pass' as const);
 async function through<T>(hook: ProxyHook, run: () => Promise<T>): Promise<T> {
   w.proxy.onRequest = hook;
   try {
@@ -107,5 +120,31 @@ describe('delete against success answers that are not', () => {
       expect(await tagsOf(p.name)).toEqual(['1.0.0', 'stable']);
     }
     expect(w.proxy.count(isDelete(p.name))).toBe(0);
+  });
+});
+
+describe('tag and copy against a HEAD that does not say what the tag holds', () => {
+  it('tag onto a tag holding other content that a HEAD calls absent: a conflict, the tag unchanged (was: exit 0, moved)', async () => {
+    const p = await pushed();
+    const other = await pushed(['stable'], p.name, '2.0.0');
+    const run = await through(lyingHead(`${REPO}/${p.name}`, 'stable'), () => runCli(['tag', `${p.name}:1.0.0`, 'stable', '--registry', w.proxy.host]));
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`stable (${other.digest}) already tags other content`);
+    expect(await held(p.name, 'stable')).toBe(other.digest);
+  });
+
+  it('copy onto a version holding other content that a HEAD calls the same or absent: a conflict, the version unchanged (was: exit 0, "unchanged" or overwritten)', async () => {
+    const layout = join(w.root, 'copy-source');
+    const p = await pushed([], `hd-${n++}`, '1.0.0', `oci:${layout}`);
+    const theirs = await pushed([], p.name, '1.0.0', `${w.registry.host}/dst`);
+    expect(theirs.digest).not.toBe(p.digest);
+    for (const lie of [p.digest, undefined]) {
+      const run = await through(lyingHead(`dst/${REPO}/${p.name}`, '1.0.0', lie), () =>
+        runCli(['copy', `${p.name}:1.0.0`, '--from', `oci:${layout}`, '--to', `${w.proxy.host}/dst`]),
+      );
+      expectClean(run, 1);
+      expect(`${run.stdout}${run.stderr}`).toContain(`already holds a different manifest (${theirs.digest}; the source has ${p.digest})`);
+      expect(await held(p.name, '1.0.0', 'dst/')).toBe(theirs.digest);
+    }
   });
 });
