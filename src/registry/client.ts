@@ -720,6 +720,8 @@ export class RegistryClient {
     const seen = new Set<string>();
     const what = spec.subject ?? field;
     const skipped: string[] = [];
+    const anotherList = (how: string, to: URL) =>
+      new PackpubError('REGISTRY', `${this.host} ${how} ${what} to another list (${shown(to.pathname.replace(/^\/v2\//, '').slice(0, 200))})`, { hint: LIST_HOSTILE_HINT });
     for (let url: URL | undefined = first, page = 1; url !== undefined; page++) {
       if (page > MAX_PAGES) {
         throw new PackpubError('REGISTRY', `${this.host} keeps paging ${what}: more than ${MAX_PAGES} pages`, { hint: LIST_HOSTILE_HINT });
@@ -733,6 +735,10 @@ export class RegistryClient {
           throw new PackpubError('REGISTRY', `${this.host} redirected ${what} to another origin (${res.url.origin})`, {
             hint: 'packpub reads lists only from the registry’s own scheme, host and port; behind a proxy, check the URL the registry believes it has (X-Forwarded-Proto / Host)',
           });
+        }
+        if (res.url.pathname !== first.pathname) {
+          abandon(res.body);
+          throw anotherList('redirected', res.url);
         }
         const body = await readBounded(res.body, LIST_BODY_LIMIT + 1);
         if (body.length > LIST_BODY_LIMIT) {
@@ -776,6 +782,8 @@ export class RegistryClient {
             hint: 'packpub reads pages only from the registry’s own scheme, host and port; behind a proxy, check the URL the registry believes it has (X-Forwarded-Proto / Host)',
           });
         }
+        // Another repository's tags (or not the catalog) would be listed as these: every page is the same list.
+        if (next !== undefined && next.pathname !== first.pathname) throw anotherList('links the next page of', next);
         return { count, next };
       });
       if (out.length > MAX_LISTED) {

@@ -148,3 +148,22 @@ describe('tag and copy against a HEAD that does not say what the tag holds', () 
     }
   });
 });
+
+describe('list against pages that lead to another list', () => {
+  it('a tag page whose Link (or redirect) leads to another repository\'s tags: refused, not listed as this pack\'s versions (was: exit 0, merged)', async () => {
+    const p = await pushed();
+    const q = await pushed([], `hd-${n++}`, '9.9.9');
+    const elsewhere = `/v2/${REPO}/${q.name}/tags/list?n=100`;
+    const firstPage = (r: { method: string; path: string }) => r.method === 'GET' && r.path.startsWith(`/v2/${REPO}/${p.name}/tags/list`);
+    const answers: Array<{ status: number; headers: Record<string, string>; body?: string }> = [
+      { status: 200, headers: { 'content-type': 'application/json', link: `<${elsewhere}>; rel="next"` }, body: JSON.stringify({ name: `${REPO}/${p.name}`, tags: ['1.0.0'] }) },
+      { status: 307, headers: { location: elsewhere } },
+    ];
+    for (const answer of answers) {
+      const run = await through((r) => (firstPage(r) ? answer : 'pass'), () => runCli(['list', p.name, '--registry', w.proxy.host, '--json']));
+      expectClean(run, 1);
+      expect(run.stdout).not.toContain('9.9.9');
+      expect(run.stderr).toContain(`${w.proxy.host} ${answer.status === 307 ? 'redirected' : 'links the next page of'} tags of ${REPO}/${p.name} to another list (${REPO}/${q.name}/tags/list)`);
+    }
+  });
+});
