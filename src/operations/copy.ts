@@ -6,7 +6,7 @@ import { parseManifest, type Descriptor } from '../oci/manifest.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
-import type { ReadableStore } from '../targets/artifact-store.js';
+import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
 import { packManifest } from './resolve-pack.js';
@@ -294,6 +294,14 @@ async function copyOne(
       throw new PackpubError('DIGEST_MISMATCH', `${base.destination}: the destination stored the manifest as ${written}, not ${digest}`, {
         hint: 'the destination rewrote the manifest; Palette would see another digest than the source has',
       });
+    }
+    // Read back (GET, the bytes hashed): a destination, or a proxy in front of it, that answers 201 without
+    // keeping the manifest, or a publisher writing right after, must not end in "copied".
+    const after = (await to.store.getManifest(dstRepo, item.version))?.descriptor.digest ?? null;
+    if (after !== digest) {
+      const message = `${base.destination} does not hold ${digest} after the destination accepted it (it holds ${after ?? 'nothing'})`;
+      if (after === null) throw new PackpubError('REGISTRY', message, { hint: 'the destination or a proxy in front of it accepted the manifest without keeping it; copy again, and report it to its owner if it persists' });
+      return done({ status: 'conflict', digest, existingDigest: after, size, error: { code: 'CONFLICT', message, hint: TAG_RACE_HINT } });
     }
     return done({ status: overwrite ? 'overwritten' : 'copied', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size });
   } catch (err) {

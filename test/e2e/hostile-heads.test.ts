@@ -149,6 +149,19 @@ describe('tag and copy against a HEAD that does not say what the tag holds', () 
   });
 });
 
+describe('copy against a destination that accepts a manifest it does not keep', () => {
+  it('a manifest PUT answered 201 (naming the right digest) that stored nothing: copy fails, reading the version back (was: exit 0, "copied")', async () => {
+    const layout = join(w.root, 'copy-swallowed');
+    const p = await pushed([], `hd-${n++}`, '1.0.0', `oci:${layout}`);
+    const swallow = (r: { method: string; path: string }) =>
+      r.method === 'PUT' && r.path === `/v2/sw/${REPO}/${p.name}/manifests/1.0.0` ? { status: 201, headers: { 'docker-content-digest': p.digest, location: r.path } } : ('pass' as const);
+    const run = await through(swallow, () => runCli(['copy', `${p.name}:1.0.0`, '--from', `oci:${layout}`, '--to', `${w.proxy.host}/sw`]));
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`${w.proxy.host}/sw/${REPO}/${p.name}:1.0.0 does not hold ${p.digest} after the destination accepted it (it holds nothing)`);
+    expect(await held(p.name, '1.0.0', 'sw/')).toBeUndefined();
+  });
+});
+
 describe('list against pages that lead to another list', () => {
   it('a tag page whose Link (or redirect) leads to another repository\'s tags: refused, not listed as this pack\'s versions (was: exit 0, merged)', async () => {
     const p = await pushed();
