@@ -16,6 +16,9 @@ import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
 /** A conditional manifest read: 304 (still the digest offered) or the manifest. */
 const NOT_MODIFIED_OR_OK: readonly number[] = [200, 304];
+const OK: readonly number[] = [200];
+/** The Accept header of every manifest read, joined once (issue 16: one string per read before). */
+const MANIFEST_ACCEPT_HEADER = MANIFEST_ACCEPT.join(', ');
 /** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Page size asked for tags and catalog; ECR refuses n above 1000. */
@@ -125,6 +128,8 @@ export class RegistryClient {
   readonly session: AuthSession;
   readonly retry: RetryPolicy;
   private readonly origin: URL;
+  /** `origin.origin`, read once: every attempt compares a URL's origin with it. */
+  private readonly originText: string;
   private readonly debug: ((line: string) => void) | undefined;
   /** Repositories this run pushes to: their token scope is `pull,push` from the first request on. */
   private readonly pushRepositories = new Set<string>();
@@ -142,6 +147,7 @@ export class RegistryClient {
     this.retry = stack.retry;
     this.debug = stack.debug;
     this.origin = new URL(stack.transport.origin(stack.host));
+    this.originText = this.origin.origin;
   }
 
   /** The client for `options.host`, on a stack of its own (createRegistryStack). */
@@ -178,13 +184,13 @@ export class RegistryClient {
     return [repositoryScope(repository, ['pull'])];
   }
 
-  /** One attempt: auth and transport, then status check. Throws the mapped error for unexpected statuses. */
-  private async attempt(spec: CallSpec, attempt: number): Promise<AuthedResponse> {
+  /** One attempt (under `signal`), auth and transport, then status check. Throws the mapped error for unexpected statuses. */
+  private async attempt(spec: CallSpec, attempt: number, signal = spec.signal): Promise<AuthedResponse> {
     // Credentials and tokens only go to the registry's own origin (an upload Location could point elsewhere).
-    const ownOrigin = spec.url.origin === this.origin.origin;
+    const ownOrigin = spec.url.origin === this.originText;
     const res = ownOrigin
-      ? await this.session.send({ ...spec, attempt })
-      : { ...(await this.transport.request({ ...spec, attempt })), auth: { scheme: 'none' as const, credentialSent: false } };
+      ? await this.session.send({ ...spec, signal, attempt })
+      : { ...(await this.transport.request({ ...spec, signal, attempt })), auth: { scheme: 'none' as const, credentialSent: false } };
     if (spec.expect.includes(res.status)) return res;
     const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readErrorBody(res.body);
     if (spec.method === 'HEAD') await discardBody(res);
@@ -209,11 +215,16 @@ export class RegistryClient {
    * (a reset while reading a manifest body retries the GET). Exposed for the Harbor REST client and tests.
    * With `goneOnRetry` (a delete), a "not found" after an earlier attempt that may have acted answers that value.
    */
-  async request<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>, gone?: { goneOnRetry: T }): Promise<T> {
+  request<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>, gone?: { goneOnRetry: T }): Promise<T> {
+    return this.requestWith(spec, spec.signal, consume, gone);
+  }
+
+  /** `request` under `signal` instead of `spec.signal`. */
+  private requestWith<T>(spec: CallSpec, signal: AbortSignal | undefined, consume: (res: AuthedResponse) => Promise<T>, gone?: { goneOnRetry: T }): Promise<T> {
     return this.retry.run(async (n, earlierMayHaveActed) => {
       let res: AuthedResponse;
       try {
-        res = await this.attempt(spec, n);
+        res = await this.attempt(spec, n, signal);
       } catch (err) {
         if (gone !== undefined && deletedByEarlierAttempt(isRegistryError(err) && err.code === 'NOT_FOUND', earlierMayHaveActed)) return gone.goneOnRetry;
         throw err;
@@ -224,7 +235,7 @@ export class RegistryClient {
         if (!res.body.destroyed) res.body.destroy();
         throw errorFromNetwork(err, { method: spec.method, url: res.url });
       }
-    }, spec.signal);
+    }, signal);
   }
 
   /**
@@ -233,16 +244,15 @@ export class RegistryClient {
    * their backoff and the body read together (as fetchBlob does for a blob).
    */
   private async requestWithinDeadline<T>(spec: CallSpec, consume: (res: AuthedResponse) => Promise<T>, leftMs = this.retry.deadlineMs): Promise<T> {
-    const what = `${spec.subject ?? spec.url.pathname} from ${this.host}`;
     const deadline = this.deadlines.take();
     const timer = setTimeout(
-      () => deadline.abort(new PackpubError('NETWORK', `${what} did not arrive within the retry deadline of ${formatSeconds(this.retry.deadlineMs)}`, { hint: STALL_HINT })),
+      () => deadline.abort(new PackpubError('NETWORK', `${spec.subject ?? spec.url.pathname} from ${this.host} did not arrive within the retry deadline of ${formatSeconds(this.retry.deadlineMs)}`, { hint: STALL_HINT })),
       leftMs,
     );
     timer.unref();
     const signal = spec.signal === undefined ? deadline.signal : AbortSignal.any([spec.signal, deadline.signal]);
     try {
-      return await this.request({ ...spec, signal }, consume);
+      return await this.requestWith(spec, signal, consume);
     } catch (err) {
       throw deadline.signal.aborted && spec.signal?.aborted !== true ? deadline.signal.reason : err;
     } finally {
@@ -259,7 +269,8 @@ export class RegistryClient {
 
   private repoUrl(repository: string, rest: string): URL {
     validateRepositoryPath(repository);
-    return this.url(`/v2/${repository}/${rest}`);
+    // One parse of the whole URL (no base URL to serialize and resolve against): the path is absolute and valid.
+    return new URL(`${this.originText}/v2/${repository}/${rest}`);
   }
 
   /** `HEAD /v2/<repo>/blobs/<digest>`. */
@@ -553,7 +564,7 @@ export class RegistryClient {
   /** A manifest read (GET or HEAD), accepting every manifest type. */
   private manifestSpec(method: HttpMethod, repository: string, reference: string, signal?: AbortSignal): CallSpec {
     const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
-    return { method, ...this.manifestCall(repository, reference, intent, signal), headers: { accept: MANIFEST_ACCEPT.join(', ') }, expect: [200] };
+    return { method, ...this.manifestCall(repository, reference, intent, signal), headers: { accept: MANIFEST_ACCEPT_HEADER }, expect: OK };
   }
 
   /** `HEAD /v2/<repo>/manifests/<ref>`: the descriptor; throws NOT_FOUND when absent. */
@@ -602,13 +613,15 @@ export class RegistryClient {
   }
 
   private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number, known?: FetchedManifest): Promise<FetchedManifest> {
-    const spec = this.manifestSpec('GET', repository, reference, signal);
+    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
     // The ETag distribution sends for a manifest is its digest in quotes. no-cache: an HTTP cache on the way must
     // ask the registry (RFC 9111 5.2.1.4), not answer 304 from a copy of what the tag held before it moved.
-    const call =
-      known === undefined
-        ? spec
-        : { ...spec, headers: { ...spec.headers, 'if-none-match': `"${known.descriptor.digest}"`, 'cache-control': 'no-cache' }, expect: NOT_MODIFIED_OR_OK };
+    const call: CallSpec = {
+      method: 'GET',
+      ...this.manifestCall(repository, reference, intent, signal),
+      headers: known === undefined ? { accept: MANIFEST_ACCEPT_HEADER } : { accept: MANIFEST_ACCEPT_HEADER, 'if-none-match': `"${known.descriptor.digest}"`, 'cache-control': 'no-cache' },
+      expect: known === undefined ? OK : NOT_MODIFIED_OR_OK,
+    };
     return this.requestWithinDeadline(call, async (res) => {
       if (res.status === 304 && known !== undefined) {
         await discardBody(res);
@@ -729,7 +742,7 @@ export class RegistryClient {
       seen.add(url.href);
       const current: URL = url;
       const { count, next } = await this.requestWithinDeadline({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
-        if (res.url.origin !== this.origin.origin) {
+        if (res.url.origin !== this.originText) {
           // A redirect to another server: its list is not this registry's (the same rule as a Link to another origin, below).
           abandon(res.body);
           throw new PackpubError('REGISTRY', `${this.host} redirected ${what} to another origin (${res.url.origin})`, {
@@ -776,7 +789,7 @@ export class RegistryClient {
           if (out.length <= MAX_LISTED) out.push(t);
         }
         const next = parseNextLink(getHeader(res, 'link'), res.url);
-        if (next !== undefined && next.origin !== this.origin.origin) {
+        if (next !== undefined && next.origin !== this.originText) {
           // Following it would read another server's list (without credentials); stopping would print part of the list.
           throw new PackpubError('REGISTRY', `${this.host} links the next page of ${spec.subject ?? field} to another origin (${next.origin})`, {
             hint: 'packpub reads pages only from the registry’s own scheme, host and port; behind a proxy, check the URL the registry believes it has (X-Forwarded-Proto / Host)',

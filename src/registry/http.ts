@@ -209,6 +209,8 @@ class UndiciTransport implements HttpTransport {
   /** `scheme://host[:port]` of the registry: the only origin that gets the extra headers. */
   private readonly registryOrigin: string;
   private readonly extraHeaders: Record<string, string>;
+  /** Whether `extraHeaders` names any header (-H/--header): most runs give none. */
+  private readonly hasExtraHeaders: boolean;
   private readonly clientCertificate: boolean;
   /** The plain-HTTP flag of this host, for hints (settingNames.plainHttp). */
   private readonly plainHttpFlag: string | undefined;
@@ -231,6 +233,7 @@ class UndiciTransport implements HttpTransport {
     const registry = new URL(this.origin(options.host));
     this.registryOrigin = registry.origin;
     this.extraHeaders = options.headers === undefined ? {} : checkExtraHeaders(options.headers);
+    this.hasExtraHeaders = Object.keys(this.extraHeaders).length > 0;
     const names = options.settingNames ?? {};
     this.plainHttpFlag = names.plainHttp;
     const identity = loadClientIdentity(options.certFile, options.keyFile, names);
@@ -348,11 +351,14 @@ class UndiciTransport implements HttpTransport {
   ): Promise<HttpResponse> {
     const started = this.debug === undefined ? 0 : Date.now();
     const origin = url.origin;
-    // Extra headers go to the registry's origin only; the names packpub sets are refused in them.
-    const sendHeaders = origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : { ...headers };
+    const sized = body !== undefined || method === 'POST' || method === 'PUT' || method === 'PATCH';
+    // Extra headers go to the registry's origin only; the names packpub sets are refused in them. `headers` is
+    // request()'s own copy, changed only between hops (undici reads it when the request is made): sent as it is
+    // when nothing is added to it (a manifest read or HEAD without -H: issue 16).
+    const sendHeaders = this.hasExtraHeaders && origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : sized ? { ...headers } : headers;
     let payload: Buffer | Readable | undefined;
     if (body === undefined) {
-      if (method === 'POST' || method === 'PUT' || method === 'PATCH') sendHeaders['content-length'] = '0';
+      if (sized) sendHeaders['content-length'] = '0';
     } else if (Buffer.isBuffer(body)) {
       payload = body;
       sendHeaders['content-length'] = String(body.length);

@@ -257,7 +257,15 @@ export class AuthSession extends TransportLayer {
    * Send a request with whatever authentication the host asks for. The response is returned as is (any
    * status); `auth` says what was sent, so a 401/403 can be explained precisely.
    */
-  async send(req: AuthedRequest): Promise<AuthedResponse> {
+  send(req: AuthedRequest): Promise<AuthedResponse> {
+    const cred = this.settled;
+    // A settled credential the provider cannot renew, or none at all, is never found expired: the exchange's answer
+    // as it is, without the async frame of the renewal below (one per request: issue 16).
+    if (cred !== undefined && (!hasSecret(cred) || this.provider.invalidate === undefined)) return this.exchange(req, cred);
+    return this.sendRenewing(req);
+  }
+
+  private async sendRenewing(req: AuthedRequest): Promise<AuthedResponse> {
     const gen = this.generation;
     const cred = this.settled ?? (await this.getCredential());
     const res = await this.exchange(req, cred);
