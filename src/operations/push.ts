@@ -878,12 +878,20 @@ function heldContent(bytes: Buffer, layer: Descriptor | undefined, reference: st
   return 'published layer unknown';
 }
 
+/** safeLayer's answers by manifest bytes: a looked-up manifest is read twice (every target holds it? what does it hold?). */
+const LAYERS = new WeakMap<Buffer, Descriptor | null>();
+
 function safeLayer(bytes: Buffer): Descriptor | undefined {
+  const seen = LAYERS.get(bytes);
+  if (seen !== undefined) return seen ?? undefined;
+  let layer: Descriptor | undefined;
   try {
-    return packLayer(parseManifest(bytes));
+    layer = packLayer(parseManifest(bytes));
   } catch {
-    return undefined;
+    layer = undefined;
   }
+  LAYERS.set(bytes, layer ?? null);
+  return layer;
 }
 
 async function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined): Promise<void> {
