@@ -60,6 +60,14 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
       });
     }
     await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: options.force === true ? now : previous });
+    // Read back: a registry (or a proxy in front of it) that answers 201 without keeping the manifest, or a
+    // publisher writing right after, must not end in "tagged".
+    const after = (await holds(tag)) ?? null;
+    if (after !== digest) {
+      throw new PackpubError(after === null ? 'REGISTRY' : 'CONFLICT', `${store.reference(repository, tag)} does not hold ${digest} after the write was accepted (it holds ${after ?? 'nothing'})`, {
+        hint: `tags before ${tag} were written; ${after === null ? 'the registry or a proxy in front of it accepted the manifest without keeping it: tag again, and report it to its owner if it persists' : 'another publisher moved it right after: check what it holds (packpub inspect)'}`,
+      });
+    }
     outcomes.push(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });
   }
   return { reference: resolved.reference, digest, tags: outcomes };

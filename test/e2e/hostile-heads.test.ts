@@ -162,6 +162,18 @@ describe('copy against a destination that accepts a manifest it does not keep', 
   });
 });
 
+describe('tag against a registry that accepts a manifest it does not keep', () => {
+  it('a tag PUT answered 201 that stored nothing: tag fails, reading the tag back (was: exit 0, "tagged")', async () => {
+    const p = await pushed();
+    const swallow = (r: { method: string; path: string }) =>
+      r.method === 'PUT' && r.path === `/v2/${REPO}/${p.name}/manifests/stable` ? { status: 201, headers: { 'docker-content-digest': p.digest, location: r.path } } : ('pass' as const);
+    const run = await through(swallow, () => runCli(['tag', `${p.name}:1.0.0`, 'stable', '--registry', w.proxy.host]));
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`${w.proxy.host}/${REPO}/${p.name}:stable does not hold ${p.digest} after the write was accepted (it holds nothing)`);
+    expect(await held(p.name, 'stable')).toBeUndefined();
+  });
+});
+
 describe('list against pages that lead to another list', () => {
   it('a tag page whose Link (or redirect) leads to another repository\'s tags: refused, not listed as this pack\'s versions (was: exit 0, merged)', async () => {
     const p = await pushed();
