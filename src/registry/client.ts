@@ -26,6 +26,8 @@ export const DEFAULT_PAGE_SIZE = 1000;
 const LIST_BODY_LIMIT = 16 * 1024 * 1024;
 /** 1000 pages of the 1000 names a page holds: far beyond any pack repository or registry catalog. */
 const MAX_PAGES = 1_000;
+/** Empty pages in a row that still link to a next one, before the listing is refused as a loop. */
+const MAX_EMPTY_PAGES = 3;
 /** Names kept from all pages together, so memory stays bounded whatever the registry sends. */
 const MAX_LISTED = 100_000;
 const LIST_HOSTILE_HINT = 'the registry (or something in front of it) answers the listing without end; report it to the registry owner';
@@ -733,6 +735,7 @@ export class RegistryClient {
     const seen = new Set<string>();
     const what = spec.subject ?? field;
     const skipped: string[] = [];
+    let emptyInRow = 0;
     const anotherList = (how: string, to: URL) =>
       new PackpubError('REGISTRY', `${this.host} ${how} ${what} to another list (${shown(to.pathname.replace(/^\/v2\//, '').slice(0, 200))})`, { hint: LIST_HOSTILE_HINT });
     for (let url: URL | undefined = first, page = 1; url !== undefined; page++) {
@@ -807,8 +810,13 @@ export class RegistryClient {
           hint: LIST_HOSTILE_HINT,
         });
       }
-      // An empty page with a next link is a loop in disguise (links to another origin were refused above).
-      url = next !== undefined && count > 0 ? next : undefined;
+      // A Link means more results follow (distribution-spec), even after an empty page: taking that page for the
+      // end listed nothing, exit 0. A run of empty pages that still link on is a loop in disguise: refused.
+      emptyInRow = count === 0 ? emptyInRow + 1 : 0;
+      if (next !== undefined && emptyInRow > MAX_EMPTY_PAGES) {
+        throw new PackpubError('REGISTRY', `${this.host} pages ${what} with ${emptyInRow} empty pages in a row that still link to more`, { hint: LIST_HOSTILE_HINT });
+      }
+      url = next;
     }
     if (skipped.length > 0) this.debug?.(`${this.host} listed ${field === 'tags' ? 'tags' : 'repository names'} that are not valid, left out: ${skipped.map((t) => JSON.stringify(shown(t))).join(', ')}`);
     return out;

@@ -191,4 +191,21 @@ describe('list against pages that lead to another list', () => {
       expect(run.stderr).toContain(`${w.proxy.host} ${answer.status === 307 ? 'redirected' : 'links the next page of'} tags of ${REPO}/${p.name} to another list (${REPO}/${q.name}/tags/list)`);
     }
   });
+
+  it('an empty tag page whose Link says more follow: the next pages are read (was: the listing ended there, exit 0 with nothing listed); empty pages without end are refused', async () => {
+    const p = await pushed();
+    await pushed([], p.name, '2.0.0');
+    const list = `/v2/${REPO}/${p.name}/tags/list`;
+    const empty = (last: string) => ({ status: 200, headers: { 'content-type': 'application/json', link: `<${list}?n=100&last=${last}>; rel="next"` }, body: JSON.stringify({ name: `${REPO}/${p.name}`, tags: [] }) });
+    // The first page is empty and links to the rest (distribution-spec: a Link means more results exist).
+    const run = await through((r) => (r.method === 'GET' && r.path.startsWith(list) && !r.path.includes('last=') ? empty('0') : 'pass'), () => runCli(['list', p.name, '--registry', w.proxy.host, '--json']));
+    expectClean(run, 0);
+    expect((JSON.parse(run.stdout) as { packs: Array<{ versions: Array<{ version: string }> }> }).packs[0]?.versions.map((v) => v.version)).toEqual(['1.0.0', '2.0.0']);
+    // Every page empty, each linking to a new one: refused after a few, not read a thousand times nor taken as the end.
+    let pages = 0;
+    const endless = await through((r) => (r.method === 'GET' && r.path.startsWith(list) ? empty(String(pages++)) : 'pass'), () => runCli(['list', p.name, '--registry', w.proxy.host]));
+    expectClean(endless, 1);
+    expect(endless.stderr).toContain(`${w.proxy.host} pages tags of ${REPO}/${p.name} with 4 empty pages in a row that still link to more`);
+    expect(pages).toBe(4);
+  });
 });
