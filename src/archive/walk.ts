@@ -207,11 +207,10 @@ interface WalkState {
   opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>>;
   /** WalkOptions.statCutoffMs: entries changed at or after it get no signature. */
   cutoff: number;
-  /**
-   * What the archive will hold; undefined for a check that only applies the rules (checkPackWalk), which
-   * runs on validation threads and so reads with blocking calls.
-   */
+  /** What the archive will hold; undefined for a check that only applies the rules (checkPackWalk). */
   entries: PackEntry[] | undefined;
+  /** Folder listings and symlinks read with blocking calls (a thread that only validates and builds). */
+  blocking: boolean;
   /** Entries met so far (the pack folder included). */
   count: number;
   totalBytes: number;
@@ -219,13 +218,15 @@ interface WalkState {
 
 /**
  * Every entry of the pack archive, sorted bytewise by archive path, the pack folder itself first.
- * Only metadata is read; file contents are streamed later by the tar writer.
+ * Only metadata is read; file contents are streamed later by the tar writer. `blocking`: with synchronous
+ * calls only, for a thread with nothing else to do meanwhile (a validation worker, where a call through
+ * libuv's thread pool costs several times the call itself); the same entries either way.
  */
-export async function listPackEntries(packDir: string, options: WalkOptions = {}): Promise<PackEntry[]> {
+export async function listPackEntries(packDir: string, options: WalkOptions = {}, blocking = false): Promise<PackEntry[]> {
   const { topFolder, statCutoffMs, ...limits } = options;
   const cutoff = statCutoffMs ?? Date.now() - RACY_MARGIN_MS;
   const opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
-  const resolved = await resolvePackRoot(packDir);
+  const resolved = await resolvePackRoot(packDir, blocking);
   const root = resolved.root;
   const name = topFolder ?? resolved.name;
   if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
@@ -234,8 +235,8 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
   // Taken before anything is read, so a change made during the walk shows as a newer signature later.
   const signature = rootSignature(root);
   const entries: PackEntry[] = [];
-  const state: WalkState = { root, name, ig: await loadPackignore(root), opts, cutoff, entries, count: 1, totalBytes: 0 };
-  const rootStat = await stat(root);
+  const state: WalkState = { root, name, ig: await loadPackignore(root, blocking), opts, cutoff, entries, blocking, count: 1, totalBytes: 0 };
+  const rootStat = blocking ? statSync(root) : await stat(root);
   const settledRoot = changedMs(rootStat) < cutoff && packignoreChangedMs(root) < cutoff;
   entries.push({
     type: 'directory',
@@ -261,7 +262,7 @@ export async function checkPackWalk(packDir: string, options: Omit<WalkOptions, 
   const { topFolder, ...limits } = options;
   const opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
   const resolved = await resolvePackRoot(packDir, true);
-  const state: WalkState = { root: resolved.root, name: topFolder ?? resolved.name, ig: await loadPackignore(resolved.root, true), opts, cutoff: 0, entries: undefined, count: 1, totalBytes: 0 };
+  const state: WalkState = { root: resolved.root, name: topFolder ?? resolved.name, ig: await loadPackignore(resolved.root, true), opts, cutoff: 0, entries: undefined, blocking: true, count: 1, totalBytes: 0 };
   await walkDir(state, resolved.root, '', 1, new Set([resolved.root]));
 }
 
@@ -272,7 +273,7 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
 async function walkDir(state: WalkState, realDir: string, relDir: string, depth: number, ancestors: Set<string>): Promise<void> {
   let dirents: Dirent<Buffer>[];
   try {
-    dirents = state.entries === undefined ? readdirSync(realDir, { encoding: 'buffer', withFileTypes: true }) : await readdir(realDir, { encoding: 'buffer', withFileTypes: true });
+    dirents = state.blocking ? readdirSync(realDir, { encoding: 'buffer', withFileTypes: true }) : await readdir(realDir, { encoding: 'buffer', withFileTypes: true });
   } catch (err) {
     throw packFileError(`cannot read folder ${relDir || '.'}: ${(err as Error).message}`, 'make the folder readable or list it in .packignore', err, relDir);
   }
@@ -404,7 +405,7 @@ function refuseUnreadable(rel: string, source: string, st: Stats): void {
 async function resolveLink(state: WalkState, rel: string, fsPath: string): Promise<{ stats: Stats; source: string }> {
   let target: string;
   try {
-    target = state.entries === undefined ? realpathSync.native(fsPath) : await realpath(fsPath);
+    target = state.blocking ? realpathSync.native(fsPath) : await realpath(fsPath);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ELOOP') {
@@ -423,7 +424,7 @@ async function resolveLink(state: WalkState, rel: string, fsPath: string): Promi
       rel,
     );
   }
-  return { stats: state.entries === undefined ? statSync(target) : await stat(target), source: target };
+  return { stats: state.blocking ? statSync(target) : await stat(target), source: target };
 }
 
 function specialKind(st: Stats | Dirent<Buffer>): string {

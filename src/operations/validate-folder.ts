@@ -1,4 +1,5 @@
 import { checkPackWalk, listPackEntries, PackFileRefusal, type PackEntry } from '../archive/walk.js';
+import { blockingReads } from '../pack/files.js';
 import { notArchivableFinding } from '../pack/findings.js';
 import { validatePack, type ValidateOptions, type ValidationReport } from '../pack/validate.js';
 
@@ -14,7 +15,8 @@ export async function validatePackFolder(dir: string, options: ValidateOptions =
 
 /**
  * validatePackFolder, and with `list`, for a pack that passes, the entries of its archive (listPackEntries,
- * which applies the same rules while it lists): a build of the pack then needs no second walk. The report
+ * which applies the same rules while it lists; with blocking calls on a thread that reads pack files that
+ * way, useBlockingReads): a build of the pack then needs no second walk. The report
  * is validatePackFolder's in every case: when the listing refuses anything, or fails, the check decides.
  */
 export async function validateForBuild(dir: string, options: ValidateOptions, list: boolean): Promise<{ report: ValidationReport; entries?: PackEntry[] }> {
@@ -22,7 +24,7 @@ export async function validateForBuild(dir: string, options: ValidateOptions, li
   const walk = report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` };
   if (list && report.pack !== undefined && report.errors === 0 && (options.strict !== true || report.warnings === 0)) {
     try {
-      return { report, entries: await listPackEntries(report.dir, walk) };
+      return { report, entries: await listPackEntries(report.dir, walk, blockingReads()) };
     } catch {
       // the check below gives the verdict, as without `list`
     }

@@ -11,7 +11,8 @@ import { stage } from '../../support/stage.js';
 /*
  * checkPackWalk (what `validate` applies) is the archive walk itself without the entry list: for every
  * case, it must refuse with the very error listPackEntries (push) refuses with, naming the same path, or
- * accept what the walk accepts.
+ * accept what the walk accepts. listPackEntries with blocking calls (a validation worker's) must do the same
+ * as without, entries included.
  */
 
 const temp = stage();
@@ -61,6 +62,10 @@ describe('checkPackWalk applies the archive walk\'s rules, with the walk\'s own 
       const pushes = await outcome(listPackEntries(dir, { ...c.options, topFolder: 'hello-1.0.0' }));
       const checks = await outcome(checkPackWalk(dir, { ...c.options, topFolder: 'hello-1.0.0' }));
       expect(checks).toEqual(pushes);
+      // A validation worker lists with blocking calls: the same refusal, or the same entries.
+      const listOptions = { ...c.options, topFolder: 'hello-1.0.0', statCutoffMs: Date.now() + 60_000 };
+      expect(await outcome(listPackEntries(dir, listOptions, true))).toEqual(pushes);
+      if (pushes === 'ok') expect(await listPackEntries(dir, listOptions, true)).toEqual(await listPackEntries(dir, listOptions));
       if (c.want === 'ok') expect(checks).toBe('ok');
       else if (typeof c.want === 'string') expect(checks).toMatchObject({ message: c.want });
       else expect(checks).toMatchObject({ message: expect.stringMatching(c.want) });
