@@ -26,15 +26,18 @@ export interface CommandSpec {
   run: (args: Args, ctx: CliContext) => Promise<number>;
 }
 
+/** Run a command on its parsed arguments: the checks that need no I/O (prepareArgs), then the command. */
+export async function runCommand(spec: CommandSpec, args: Args, ctx: CliContext): Promise<void> {
+  prepareArgs(args);
+  ctx.exitCode = await spec.run(args, ctx);
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function toYargs(spec: CommandSpec, ctx: CliContext): CommandModule<any, any> {
   return {
     command: spec.command,
     describe: spec.describe,
     builder: spec.builder,
-    handler: async (args: Args) => {
-      prepareArgs(args);
-      ctx.exitCode = await spec.run(args, ctx);
-    },
+    handler: (args: Args) => runCommand(spec, args, ctx),
   };
 }

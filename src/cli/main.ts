@@ -1,8 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
 import { PackpubError } from '../errors.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
-import { toYargs, type CliContext, type CommandSpec } from './context.js';
+import type { Argv } from 'yargs';
+import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } from './context.js';
 import { EXIT_FAILURE, outputLost, processIo, renderError, writeLine, type CliIo } from './io.js';
+import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
 import { explainUnknownInput } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
 
@@ -33,10 +35,54 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const [{ default: yargs }, commands] = await Promise.all([import('yargs'), commandsFor(argv)]);
   // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
   const ctx: CliContext = { io: argv.includes('--no-tty') ? { ...io, noTty: true } : io, exitCode: 0, ...(options.checksAhead === undefined ? {} : { checksAhead: options.checksAhead }) };
   const debug = argv.includes('--debug');
+  const solo = await soloCommand(argv);
+  // An ordinary command line is read without loading yargs (quick-args.ts: the same reading, checked against
+  // yargs' by a test); help, mistakes and anything unusual go to yargs, as does a line naming no command.
+  const table = solo === undefined ? undefined : commandTable(solo);
+  const quick = table === undefined ? undefined : quickArgs(argv, table);
+  if (solo !== undefined && quick !== undefined) {
+    options.beforeCommand?.();
+    try {
+      checkFlags(argv, io, quick.args, quick.tables);
+      await runCommand(solo, quick.args, ctx);
+    } catch (err) {
+      return withLostOutput(io, renderError(io, err, debug));
+    }
+    return withLostOutput(io, ctx.exitCode);
+  }
+  const [{ default: yargs }, commands] = await Promise.all([import('yargs'), solo === undefined ? loadCommands() : [solo]]);
+  const parser = newParser(yargs, argv, ctx, commands);
+  options.beforeCommand?.();
+  try {
+    // With a parse callback yargs hands its own output (--help, --version) to the caller instead of printing
+    // it with console.log, so it goes to this run's stdout: a program embedding main() captures it too.
+    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
+      if (output !== '') io.stdout.write(`${output}\n`);
+    });
+  } catch (err) {
+    return withLostOutput(io, renderError(io, err, debug));
+  }
+  return withLostOutput(io, ctx.exitCode);
+}
+
+/**
+ * Before yargs' own checks and the command: the parser reads `--dry-run=yes` as false, and a repeated
+ * one-value flag as a list; PACKPUB_DRY_RUN=1 would be ignored. `tables` are the parser's flag tables.
+ */
+export function checkFlags(argv: readonly string[], io: CliIo, args: Args, tables: FlagTables): void {
+  refuseSwitchValues(argv, tables.boolean, tables.alias);
+  refuseRepeatedValues(args, tables.string, tables.array, tables.alias);
+  refuseFlagLookalikeEnv(io.env, Object.keys(tables.key));
+}
+
+/**
+ * The yargs parser of a run, with these commands (exported for test/unit/cli/quick-args.test.ts, which
+ * compares quickArgs' reading with it).
+ */
+export function newParser(yargs: typeof import('yargs').default, argv: string[], ctx: CliContext, commands: CommandSpec[]): Argv<unknown> {
   const parser = yargs(argv)
     .scriptName('packpub')
     .usage('packpub <command> [options]\n\nPublish Spectro Cloud Palette packs to OCI registries.')
@@ -65,28 +111,11 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +
         'Docs: README.md',
     );
-  // Before yargs' own checks and the command: the parser reads `--dry-run=yes` as false, and a repeated
-  // one-value flag as a list; PACKPUB_DRY_RUN=1 would be ignored.
-  const checkSwitches = (args: unknown, y: unknown): void => {
-    const options = (y as { getOptions(): { boolean: string[]; string: string[]; array: string[]; alias: Record<string, string[]>; key: Record<string, boolean> } }).getOptions();
-    refuseSwitchValues(argv, options.boolean, options.alias);
-    refuseRepeatedValues(args as Record<string, unknown>, options.string, options.array, options.alias);
-    refuseFlagLookalikeEnv(io.env, Object.keys(options.key));
-  };
+  const checkSwitches = (args: unknown, y: unknown): void => checkFlags(argv, ctx.io, args as Args, (y as { getOptions(): FlagTables }).getOptions());
   parser.middleware(checkSwitches as Parameters<typeof parser.middleware>[0], true);
   for (const spec of commands) parser.command(toYargs(spec, ctx));
   skipHelpCache(parser);
-  options.beforeCommand?.();
-  try {
-    // With a parse callback yargs hands its own output (--help, --version) to the caller instead of printing
-    // it with console.log, so it goes to this run's stdout: a program embedding main() captures it too.
-    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
-      if (output !== '') io.stdout.write(`${output}\n`);
-    });
-  } catch (err) {
-    return withLostOutput(io, renderError(io, err, debug));
-  }
-  return withLostOutput(io, ctx.exitCode);
+  return parser;
 }
 
 /**
@@ -138,14 +167,14 @@ async function withLostOutput(io: CliIo, code: number): Promise<number> {
 }
 
 /**
- * A command named first is registered alone, loading only its own module (commands/index.ts): checking
- * or publishing one pack should not pay for importing every other command (issue 16). Its help, its
- * errors and its flag suggestions read the same (they never list the other commands). Anything else
- * (no command, a misspelled one, only flags) registers them all.
+ * The command named first, its module alone loaded (commands/index.ts): checking or publishing one pack should
+ * not pay for importing every other command (issue 16). Registered alone with yargs, its help, its errors
+ * and its flag suggestions read the same (they never list the other commands). Undefined for anything else
+ * (no command, a misspelled one, only flags): yargs then gets them all.
  */
-async function commandsFor(argv: string[]): Promise<CommandSpec[]> {
+async function soloCommand(argv: string[]): Promise<CommandSpec | undefined> {
   const solo = argv[0] === undefined ? undefined : COMMAND_MODULES.find(([name]) => name === argv[0]);
-  return solo === undefined ? loadCommands() : [await solo[1]()];
+  return solo === undefined ? undefined : solo[1]();
 }
 
 /**
