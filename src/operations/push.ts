@@ -360,7 +360,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     await cache?.save();
   }
   if (decided.usage !== undefined) throw decided.usage;
-  if (options.dryRun !== true) pushed = await confirmHeld(states, pushed, emit);
+  if (options.dryRun !== true) pushed = await confirmHeld(states, pushed, options.extraTags ?? [], emit);
   const results = [...decided.invalid, ...pushed.flat()];
   return {
     target: targets.map((t) => t.display).join(', '),
@@ -741,8 +741,8 @@ async function publishTo(
       await tagExtra(store, where.repo, existing.bytes, existing.descriptor.mediaType, ctx.extraTags);
       const result = done({ status: 'unchanged', digest });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
-      // ours for a concurrent publisher to have raced, so the end-of-run read-back would add nothing.
-      if ((ctx.extraTags ?? []).length === 0) CONFIRMED_WITHOUT_WRITE.add(result);
+      // ours for a concurrent publisher to have raced, so the end-of-run read-back reads only the extra tags.
+      CONFIRMED_WITHOUT_WRITE.add(result);
       return result;
     }
     if (ctx.skipExisting === true) {
@@ -805,6 +805,7 @@ async function publishTo(
   };
   if (before === local) {
     remember();
+    await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
     return done({ status: 'unchanged', digest: local, uploadedBytes });
   }
   if (before !== expected) throw raced(where.reference, before, local);
@@ -823,7 +824,8 @@ function raced(reference: string, holds: Digest | null, ours: Digest): PackpubEr
 
 /**
  * Results whose version this run found already holding the digest it reports, and under which it wrote
- * nothing (no manifest, no extra tag): the read-back skips them (one request per unchanged version).
+ * no manifest: the read-back skips the version (one request per unchanged version), and reads only the
+ * extra tags this run wrote.
  */
 const CONFIRMED_WITHOUT_WRITE = new WeakSet<PackResult>();
 
@@ -834,33 +836,72 @@ function sameConfirmation(result: PackResult, copy: PackResult): PackResult {
 }
 
 /**
- * The read-back, at the end of the run: a version this run published (or found unchanged after uploading
- * blobs for it) whose tag now holds another digest was replaced by a concurrent publisher after this run's
- * check; report it as a conflict. A version found unchanged at the start, with nothing written, is not read
- * again: its tag was confirmed in this run, and there is no write of this run that could have been raced.
+ * The read-back, at the end of the run: each tag this run wrote (or found unchanged after uploading blobs
+ * for it), the version and every extra tag, is read (GET, the bytes hashed: a HEAD answered by a cache can
+ * name a digest the tag does not serve). A tag holding another digest was replaced by a concurrent
+ * publisher after this run's check: a conflict. A tag holding nothing was accepted and not kept (or deleted
+ * since): a failure. A version found unchanged at the start, with nothing written, is not read again: its
+ * tag was confirmed in this run, and there is no write of this run that could have been raced. Several
+ * versions of one pack write its extra tags in turn: any digest this run wrote there is this run's own.
  */
-async function confirmHeld(states: TargetState[], pushed: PackResult[][], emit: EventSink): Promise<PackResult[][]> {
+async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraTags: readonly string[], emit: EventSink): Promise<PackResult[][]> {
+  const wrote = (r: PackResult): r is PackResult & { digest: Digest; name: string; version: string } =>
+    r.digest !== undefined && r.name !== undefined && r.version !== undefined && (r.status === 'published' || r.status === 'overwritten' || r.status === 'unchanged');
+  const ours = new Map<string, Set<Digest>>();
+  for (const results of pushed) {
+    results.forEach((r, i) => {
+      const state = states[i];
+      if (state === undefined || !wrote(r)) return;
+      const repo = packRepository(state.target.basePath, r.name);
+      for (const tag of extraTags) {
+        const key = `${i}\n${repo}\n${tag}`;
+        (ours.get(key) ?? ours.set(key, new Set()).get(key))?.add(r.digest);
+      }
+    });
+  }
+  const reads = new Map<string, Promise<Digest | null | undefined>>();
+  /** What `tag` holds now, read once per target and repository; undefined when it cannot be read (a policy may block reads): the accepted write stands. */
+  const heldAt = (i: number, store: ArtifactStore, repo: string, tag: string) => {
+    const key = `${i}\n${repo}\n${tag}`;
+    let read = reads.get(key);
+    if (read === undefined) {
+      read = store.getManifest(repo, tag).then((m) => m?.descriptor.digest ?? null, () => undefined);
+      reads.set(key, read);
+    }
+    return read;
+  };
   return Promise.all(
     pushed.map((results) =>
       Promise.all(
         results.map(async (r, i) => {
           const state = states[i];
-          if (state === undefined || r.digest === undefined || r.name === undefined || r.version === undefined) return r;
-          if (r.status !== 'published' && r.status !== 'overwritten' && r.status !== 'unchanged') return r;
-          if (CONFIRMED_WITHOUT_WRITE.has(r)) return r;
-          const held = await state.target.store.headManifest(packRepository(state.target.basePath, r.name), r.version).then(
-            (d) => d?.digest ?? null,
-            () => r.digest, // cannot look (a policy may block reads): the accepted write stands
-          );
-          if (held === r.digest) return r;
-          const err = raced(r.reference ?? `${r.name}:${r.version}`, held ?? null, r.digest);
-          const changed: PackResult = { ...r, status: 'conflict', error: { code: err.code, message: err.message, hint: TAG_RACE_HINT } };
+          if (state === undefined || !wrote(r)) return r;
+          const store = state.target.store;
+          const repo = packRepository(state.target.basePath, r.name);
+          const tags = CONFIRMED_WITHOUT_WRITE.has(r) ? extraTags : [r.version, ...extraTags];
+          const held = await Promise.all(tags.map((tag) => heldAt(i, store, repo, tag)));
+          const kept = (tag: string, h: Digest | null | undefined) =>
+            h === undefined || h === r.digest || (h !== null && tag !== r.version && ours.get(`${i}\n${repo}\n${tag}`)?.has(h) === true);
+          const at = tags.findIndex((tag, k) => !kept(tag, held[k]));
+          const tag = tags[at];
+          if (tag === undefined) return r;
+          const reference = tag === r.version ? (r.reference ?? `${r.name}:${r.version}`) : store.reference(repo, tag);
+          const h = held[at] ?? null;
+          const err = h === null ? notKept(reference, r.digest, tag !== r.version) : raced(reference, h, r.digest);
+          const changed: PackResult = { ...r, status: h === null ? 'failed' : 'conflict', error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
           emit({ type: 'pack-done', result: changed }); // supersedes the earlier result of this pack and target
           return changed;
         }),
       ),
     ),
   );
+}
+
+/** A tag this run wrote (the registry accepted it) that holds nothing at the end of the run. */
+function notKept(reference: string, digest: Digest, extraTag: boolean): PackpubError {
+  return new PackpubError('REGISTRY', `${reference} does not hold ${digest} at the end of this run (it holds nothing)`, {
+    hint: `${extraTag ? 'the version was published; ' : ''}the registry, or a proxy in front of it, accepted the manifest without keeping it (or another run deleted it): push again, and report it to the registry owner if it persists`,
+  });
 }
 
 /**

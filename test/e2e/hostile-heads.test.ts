@@ -10,7 +10,7 @@ import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
 /*
- * delete, tag and copy against a real distribution registry behind a proxy that answers some requests itself:
+ * delete, tag, copy and push against a real distribution registry behind a proxy that answers some requests itself:
  * a DELETE answered with a success status and an OCI error body, a HEAD that says a tag is absent (or holds
  * other content) while a GET serves what it really holds, as a cache in front of a registry may. Whatever
  * ends in exit 0 (deleted, already tagged, unchanged, a write over nothing) is decided by reading the tag
@@ -207,5 +207,74 @@ describe('list against pages that lead to another list', () => {
     expectClean(endless, 1);
     expect(endless.stderr).toContain(`${w.proxy.host} pages tags of ${REPO}/${p.name} with 4 empty pages in a row that still link to more`);
     expect(pages).toBe(4);
+  });
+});
+
+describe("push's read-back against a cache, and a registry that accepts what it does not keep", () => {
+  const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
+  /** A new pack folder, and the digest its manifest has (built the same elsewhere: a fixed SOURCE_DATE_EPOCH). */
+  async function packAndDigest(): Promise<{ name: string; dir: string; digest: string }> {
+    const name = `hd-${n++}`;
+    const dir = await writePack(join(w.root, name), { name, version: '1.0.0', files: { 'README.md': `# ${name}\n` } });
+    const run = await runCli(['push', dir, '--registry', `${w.registry.host}/elsewhere`, '--no-cache'], { env: EPOCH });
+    expect(run.code, run.stderr).toBe(0);
+    return { name, dir, digest: (await held(name, '1.0.0', 'elsewhere/')) ?? '' };
+  }
+  const push = (dir: string, ...more: string[]) => runCli(['push', dir, '--registry', w.proxy.host, '--no-cache', '--retry-attempts', '1', ...more], { env: EPOCH });
+  const isPut = (name: string, tag: string) => (r: { method: string; path: string }) => r.method === 'PUT' && r.path === `/v2/${REPO}/${name}/manifests/${tag}`;
+  const accepted = { status: 201, headers: { location: '/v2/' } };
+
+  it('a version PUT answered 201 that stored nothing, with a HEAD naming the digest (after the write, or from the start): exit 1, read with GET (was: exit 0, "published" or "unchanged")', async () => {
+    for (const fromStart of [false, true]) {
+      const p = await packAndDigest();
+      let put = false;
+      const run = await through((r) => {
+        if (isPut(p.name, '1.0.0')(r)) {
+          put = true;
+          return accepted;
+        }
+        return (put || fromStart) && r.method === 'HEAD' ? lyingHead(`${REPO}/${p.name}`, '1.0.0', p.digest)(r) : 'pass';
+      }, () => push(p.dir));
+      expectClean(run, 1);
+      expect(run.stderr).toContain(`${w.proxy.host}/${REPO}/${p.name}:1.0.0 does not hold ${p.digest} at the end of this run (it holds nothing)`);
+      expect(put).toBe(!fromStart);
+      expect(await held(p.name, '1.0.0')).toBeUndefined();
+    }
+  });
+
+  it('an extra --tag PUT answered 201 that stored nothing, or over another publisher\'s tag, on a first push and on a re-run: exit 1 (was: exit 0)', async () => {
+    const p = await packAndDigest();
+    const theirs = await pushed(['stable'], p.name, '2.0.0');
+    for (const where of ['stable', 'latest']) {
+      // The first run publishes 1.0.0 (the version is read back, then the tag); the second finds it unchanged.
+      for (let again = 0; again < 2; again++) {
+        const run = await through((r) => (isPut(p.name, where)(r) ? accepted : 'pass'), () => push(p.dir, '--tag', where));
+        expectClean(run, 1);
+        expect(run.stderr).toContain(
+          where === 'stable'
+            ? `${w.proxy.host}/${REPO}/${p.name}:stable was replaced by another publisher during this run (it holds ${theirs.digest}, this run wrote ${p.digest})`
+            : `${w.proxy.host}/${REPO}/${p.name}:latest does not hold ${p.digest} at the end of this run (it holds nothing)`,
+        );
+        expect(await held(p.name, '1.0.0')).toBe(p.digest);
+        expect(await held(p.name, where)).toBe(where === 'stable' ? theirs.digest : undefined);
+      }
+    }
+  });
+
+  it('a re-run with --tag reads back the extra tag instead of the unchanged version: as many requests as before; two versions sharing an extra tag in one run stay exit 0', async () => {
+    const p = await packAndDigest();
+    expect((await push(p.dir, '--tag', 'stable')).code).toBe(0);
+    const from = w.proxy.requests.length;
+    const again = await push(p.dir, '--tag', 'stable');
+    expectClean(again, 0);
+    expect(w.proxy.requests.slice(from).filter((r) => r.kind.startsWith('manifest-')).map((r) => `${r.kind} ${r.path.split('/').pop() ?? ''}`)).toEqual([
+      'manifest-get 1.0.0',
+      'manifest-put stable',
+      'manifest-get stable',
+    ]);
+    const two = await writePack(join(w.root, `${p.name}-2`), { name: p.name, version: '2.0.0', files: { 'README.md': '# two\n' } });
+    const both = await runCli(['push', p.dir, two, '--registry', w.proxy.host, '--no-cache', '--tag', 'newest'], { env: EPOCH });
+    expectClean(both, 0);
+    expect([p.digest, await held(p.name, '2.0.0')]).toContain(await held(p.name, 'newest'));
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_TOKEN, startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
@@ -157,12 +158,16 @@ describe('upload answers', () => {
   it('a 201, then the tag reading back other content, is a conflict naming both digests (held)', async () => {
     const p = await freshPack();
     let written = false;
+    // What another publisher's manifest would be, served (GET, its digest matching) once this run has written.
+    const theirs = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: `sha256:${'4'.repeat(64)}`, size: 2 }, layers: [] }));
+    const digest = `sha256:${createHash('sha256').update(theirs).digest('hex')}`;
     const run = await answering((r) => {
       if (r.method === 'PUT' && r.path.endsWith(`/${p.name}/manifests/1.0.0`)) written = true;
-      return written && r.method === 'HEAD' && r.path.endsWith(`/${p.name}/manifests/1.0.0`) ? { status: 200, headers: { 'docker-content-digest': OTHER, 'content-type': 'application/vnd.oci.image.manifest.v1+json' } } : undefined;
+      if (!written || !r.path.endsWith(`/${p.name}/manifests/1.0.0`) || (r.method !== 'GET' && r.method !== 'HEAD')) return undefined;
+      return { status: 200, headers: { 'docker-content-digest': digest, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: r.method === 'GET' ? theirs : '' };
     }, () => push(p.dir));
     expect(written).toBe(true);
-    expectClear(run, 1, new RegExp(`${p.name}:1\\.0\\.0 was replaced by another publisher during this run \\(it holds ${OTHER}, this run wrote sha256:[0-9a-f]{64}\\)`));
+    expectClear(run, 1, new RegExp(`${p.name}:1\\.0\\.0 was replaced by another publisher during this run \\(it holds ${digest}, this run wrote sha256:[0-9a-f]{64}\\)`));
   });
 
   it('copy into the registry and tag: the same answers end the same way, nothing tagged', async () => {

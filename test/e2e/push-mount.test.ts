@@ -75,7 +75,7 @@ describe('push mounts the {} config from the base repository (token auth)', () =
       'PUT blobs/uploads/ID 201',
       'HEAD manifests/2.0.0 404',
       'PUT manifests/2.0.0 201',
-      'HEAD manifests/2.0.0 200',
+      'GET manifests/2.0.0 200',
     ]);
     // One token for the pack repository, asked with pull on the base repository from the first request on.
     const forSecond = w.tokens.requests.filter((t) => t.scopes.some((s) => s.includes(`${BASE_REPO}/second:`)));

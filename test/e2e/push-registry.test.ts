@@ -76,7 +76,7 @@ describe.each<Mode>(['anonymous', 'htpasswd', 'token'])('push to a real registry
       'PUT blobs/uploads/ID 201',
       'HEAD manifests/1.1.0 404', // still free right before the write
       'PUT manifests/1.1.0 201',
-      'HEAD manifests/1.1.0 200', // the read-back at the end of the run
+      'GET manifests/1.1.0 200', // the read-back at the end of the run (GET: the bytes hashed)
     ]);
     // What the registry holds is what was reported.
     const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.1.0`, creds === undefined ? {} : { creds });
