@@ -22,6 +22,8 @@ interface Declared {
   choices?: readonly string[];
   default?: unknown;
   camel?: string;
+  /** `demandOption`: yargs refuses a line without it (then yargs reads the line). */
+  demanded?: boolean;
 }
 
 interface Positional {
@@ -53,7 +55,7 @@ const GLOBAL: readonly Declared[] = [
   { name: 'tty', kind: 'boolean', default: true },
 ];
 
-const OPTION_KEYS = new Set(['type', 'alias', 'array', 'choices', 'default', 'group', 'describe', 'requiresArg']);
+const OPTION_KEYS = new Set(['type', 'alias', 'array', 'choices', 'default', 'group', 'describe', 'requiresArg', 'demandOption']);
 const POSITIONAL_KEYS = new Set(['type', 'array', 'choices', 'describe']);
 
 /** yargs-parser's camelCase for a lower-case kebab name; undefined for any other name (then no quick reading). */
@@ -67,7 +69,8 @@ class Unsupported extends Error {}
 function declared(name: string, options: Record<string, unknown>, allowed: ReadonlySet<string>, positional: boolean): Declared {
   const camel = camelOf(name);
   if (camel === undefined || Object.keys(options).some((k) => !allowed.has(k))) throw new Unsupported();
-  const { type, alias, array, choices } = options;
+  const { type, alias, array, choices, demandOption } = options;
+  if (demandOption !== undefined && demandOption !== true) throw new Unsupported();
   if (type !== 'string' && type !== 'boolean' && type !== 'number') throw new Unsupported();
   // One-letter aliases only (-u, -H): yargs gives them no camelCase twin, and they are never long flags.
   if (alias !== undefined && (typeof alias !== 'string' || !/^[A-Za-z]$/.test(alias))) throw new Unsupported();
@@ -78,6 +81,7 @@ function declared(name: string, options: Record<string, unknown>, allowed: Reado
   if (typeof alias === 'string') decl.alias = alias;
   if (choices !== undefined) decl.choices = choices as string[];
   if ('default' in options) decl.default = options['default'];
+  if (demandOption === true) decl.demanded = true;
   return decl;
 }
 
@@ -220,6 +224,7 @@ export function quickArgs(argv: readonly string[], table: CommandTable): { args:
     given.set(decl, [...(given.get(decl) ?? []), ...values]);
   }
 
+  if (table.declared.some((d) => d.demanded === true && !given.has(d))) return undefined;
   const args: Record<string, unknown> = { _: [table.name] };
   const set = (d: Declared, value: unknown): void => {
     args[d.name] = value;

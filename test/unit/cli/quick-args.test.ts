@@ -92,9 +92,10 @@ function lines(spec: CommandSpec): fc.Arbitrary<string[]> {
     ),
   );
   const token = fc.oneof({ weight: 6, arbitrary: flag }, { weight: 3, arbitrary: value.map((v) => [v]) }, { weight: 1, arbitrary: fc.constantFrom(...EXTRA) });
-  // Half the lines start with the positionals the command demands (a choice where it offers some).
-  const demanded = (table?.positionals ?? []).filter((p) => p.demanded).map((p) => fc.constantFrom(...(p.decl.choices ?? ['p1', '/abs/p2'])));
-  const start = fc.oneof(fc.constant<string[]>([]), fc.tuple(...demanded));
+  // Half the lines start with the positionals and flags the command demands (a choice where it offers some).
+  const demanded = (table?.positionals ?? []).filter((p) => p.demanded).map((p) => fc.constantFrom(...(p.decl.choices ?? ['p1', '/abs/p2'])).map((v) => [v]));
+  const demandedFlags = flags.filter((d) => d.demanded === true).map((d) => fc.constantFrom('h.example/a', 'oci:/abs/l').map((v) => [`--${d.name}`, v]));
+  const start = fc.oneof(fc.constant<string[]>([]), fc.tuple(...demanded, ...demandedFlags).map((parts) => parts.flat()));
   return fc.tuple(start, fc.array(token, { maxLength: 7 })).map(([first, groups]) => [name, ...first, ...groups.flat()]);
 }
 
