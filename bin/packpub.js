@@ -54,8 +54,8 @@ async function startChecksAhead() {
 }
 
 /**
- * V8 settings for a CLI run, set once main() has loaded the argument parser and the command, before the
- * command runs (its operations, undici and the validation workers load after): Node compiles a built-in
+ * V8 settings for a CLI run, set once main() has loaded the command (and yargs, when it reads the line), before
+ * the command runs (its operations, undici and the validation workers load after): Node compiles a built-in
  * module that loads after a V8 flag changed from its source instead of its code cache, and saves a new
  * cache, so with the flags set at start every built-in the parser and the command loaded cost more
  * (issue 16). Set here, not in the library: the flags are process-wide, and a program embedding packpub

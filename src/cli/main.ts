@@ -15,8 +15,8 @@ export { VERSION };
 /** What a program running main() as its whole process may add (bin/packpub.js). */
 export interface MainOptions {
   /**
-   * Called once the argument parser and the named command's module are loaded, before the arguments are
-   * parsed and the command runs: bin/packpub.js sets its V8 flags here. Node compiles a built-in module
+   * Called once the named command's module is loaded (and yargs, when the line is left to it: quick-args.ts),
+   * before the arguments are checked and the command runs: bin/packpub.js sets its V8 flags here. Node compiles a built-in module
    * that loads after a V8 flag changed from its source instead of its code cache, so flags set at start
    * made every built-in the parser and the command load cost more (issue 16).
    */
