@@ -859,13 +859,20 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
       }
     });
   }
-  const reads = new Map<string, Promise<Digest | null | undefined>>();
-  /** What `tag` holds now, read once per target and repository; undefined when it cannot be read (a policy may block reads): the accepted write stands. */
+  const reads = new Map<string, Promise<Digest | null | undefined | PackpubError>>();
+  /**
+   * What `tag` holds now, read once per target and repository; undefined when it cannot be read (a policy may
+   * block reads): the accepted write stands. Bytes that do not hash to the digest served with them (twice)
+   * are an answer, and not this run's manifest: a failure.
+   */
   const heldAt = (i: number, store: ArtifactStore, repo: string, tag: string) => {
     const key = `${i}\n${repo}\n${tag}`;
     let read = reads.get(key);
     if (read === undefined) {
-      read = store.getManifest(repo, tag).then((m) => m?.descriptor.digest ?? null, () => undefined);
+      read = store.getManifest(repo, tag).then(
+        (m) => m?.descriptor.digest ?? null,
+        (err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined),
+      );
       reads.set(key, read);
     }
     return read;
@@ -880,15 +887,15 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           const repo = packRepository(state.target.basePath, r.name);
           const tags = CONFIRMED_WITHOUT_WRITE.has(r) ? extraTags : [r.version, ...extraTags];
           const held = await Promise.all(tags.map((tag) => heldAt(i, store, repo, tag)));
-          const kept = (tag: string, h: Digest | null | undefined) =>
-            h === undefined || h === r.digest || (h !== null && tag !== r.version && ours.get(`${i}\n${repo}\n${tag}`)?.has(h) === true);
+          const kept = (tag: string, h: Digest | null | undefined | PackpubError) =>
+            h === undefined || h === r.digest || (typeof h === 'string' && tag !== r.version && ours.get(`${i}\n${repo}\n${tag}`)?.has(h) === true);
           const at = tags.findIndex((tag, k) => !kept(tag, held[k]));
           const tag = tags[at];
           if (tag === undefined) return r;
           const reference = tag === r.version ? (r.reference ?? `${r.name}:${r.version}`) : store.reference(repo, tag);
           const h = held[at] ?? null;
-          const err = h === null ? notKept(reference, r.digest, tag !== r.version) : raced(reference, h, r.digest);
-          const changed: PackResult = { ...r, status: h === null ? 'failed' : 'conflict', error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
+          const err = h === null ? notKept(reference, r.digest, tag !== r.version) : typeof h === 'string' ? raced(reference, h, r.digest) : h;
+          const changed: PackResult = { ...r, status: typeof h === 'string' ? 'conflict' : 'failed', error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
           emit({ type: 'pack-done', result: changed }); // supersedes the earlier result of this pack and target
           return changed;
         }),

@@ -242,6 +242,21 @@ describe("push's read-back against a cache, and a registry that accepts what it 
     }
   });
 
+  it('a read-back whose bytes do not hash to the digest served with them (twice): exit 1, not taken for "cannot read" (was: exit 0, "published")', async () => {
+    const p = await packAndDigest();
+    let put = false;
+    const run = await through((r) => {
+      if (isPut(p.name, '1.0.0')(r)) put = true;
+      return put && r.method === 'GET' && r.path === `/v2/${REPO}/${p.name}/manifests/1.0.0`
+        ? { status: 200, headers: { 'docker-content-digest': p.digest, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: '{"schemaVersion":2}' }
+        : 'pass';
+    }, () => push(p.dir));
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`manifest 1.0.0 in ${REPO}/${p.name}: ${w.proxy.host} says ${p.digest}, the bytes hash to sha256:`);
+    expect(run.stderr).toContain('(twice in a row)');
+    expect(await held(p.name, '1.0.0')).toBe(p.digest);
+  });
+
   it('an extra --tag PUT answered 201 that stored nothing, or over another publisher\'s tag, on a first push and on a re-run: exit 1 (was: exit 0)', async () => {
     const p = await packAndDigest();
     const theirs = await pushed(['stable'], p.name, '2.0.0');
