@@ -1,5 +1,5 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { PackpubError } from '../errors.js';
 
 export interface DiscoverOptions {
@@ -81,6 +81,16 @@ function findPacksBelow(dir: string, found: string[]): void {
   }
 }
 
+/**
+ * `relative(cwd, dir)` for each found folder, without its two resolve() calls in the usual case: every found
+ * folder is a normalised absolute path (resolve() or join() made it), so one below a normalised absolute
+ * `cwd` is relative to it as the rest of its path.
+ */
+function relativeTo(cwd: string): (dir: string) => string {
+  const prefix = cwd !== sep && isAbsolute(cwd) && normalize(cwd) === cwd ? cwd + sep : undefined;
+  return (dir) => (prefix !== undefined && dir.startsWith(prefix) ? dir.slice(prefix.length) : relative(cwd, dir));
+}
+
 export function parseShard(spec: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(spec);
   const index = Number(m?.[1]);
@@ -124,7 +134,12 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
     const real = realpathSync.native(dir);
     if (!unique.has(real)) unique.set(real, dir);
   }
-  let packs = [...unique.values()].sort((a, b) => (relative(cwd, a) < relative(cwd, b) ? -1 : 1));
+  // Each folder's sort key is computed once, not in every comparison (a 220-pack tree made ~3,400
+  // relative() calls: ~11 M instructions of a re-run).
+  const rel = relativeTo(cwd);
+  const byRelative = [...unique.values()].map((dir) => ({ dir, rel: rel(dir) }));
+  byRelative.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  let packs = byRelative.map(({ dir }) => dir);
   if (options.shard !== undefined) {
     const { index, count } = parseShard(options.shard);
     packs = packs.filter((_, i) => i % count === index - 1);
