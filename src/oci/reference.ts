@@ -40,7 +40,16 @@ export function validateTag(tag: string, what = 'tag'): string {
 }
 
 /** Validate a repository path (components joined by '/'); `what` names it in the message. */
+/**
+ * Repository paths already found valid in this process: a push asks about each pack's repository several
+ * times (its look-up, its push, the client's URL), ~10 k instructions each while the code is still cold.
+ * Only valid paths are kept (an invalid one is checked, and reported, every time); bounded.
+ */
+const validPaths = new Set<string>();
+const MAX_VALID_PATHS = 10_000;
+
 export function validateRepositoryPath(path: string, what = 'repository'): string {
+  if (validPaths.has(path)) return path;
   if (path.length > MAX_REPOSITORY_LENGTH) {
     throw new PackpubError('REFERENCE', `${what} "${shown(path)}" is ${path.length} characters long (at most ${MAX_REPOSITORY_LENGTH})`);
   }
@@ -55,6 +64,7 @@ export function validateRepositoryPath(path: string, what = 'repository'): strin
       throw new PackpubError('REFERENCE', `${what} "${shown(path)}" has an invalid path component "${shown(component)}"`, { hint });
     }
   }
+  if (validPaths.size < MAX_VALID_PATHS) validPaths.add(path);
   return path;
 }
 
