@@ -19,7 +19,7 @@ import { versionNotFound } from './resolve-pack.js';
 export const PALETTE_DELETE_WARNING =
   'Palette caches pack digests: cluster profiles that use a deleted version keep its cached digest and may fail with "not found" once it is gone, and publishing the same version again later may not reach Palette (a sync is not known to pick up a re-pushed tag; publish a new version instead)';
 
-/** Lookups of other tags in flight per version (one HEAD each). */
+/** Lookups of other tags in flight per version (one GET each). */
 const TAG_LOOKUPS = 8;
 
 /**
@@ -122,7 +122,7 @@ function checkRefs(refs: readonly PackRef[]): PackRef[] {
 
 /**
  * Look every version up, without changing anything: its digest, and the other tags of its repository that
- * point at the same manifest (list tags, then HEAD each, a few at a time). A store that can only delete
+ * point at the same manifest (list tags, then read each with GET, a few at a time). A store that can only delete
  * manifests refuses a version whose manifest other tags keep, unless those tags are named in this call too.
  */
 export async function planDelete(target: DeletableTarget, refs: readonly PackRef[], options: DeleteOptions = {}): Promise<DeletePlan> {
