@@ -130,12 +130,12 @@ describe('ECR token provider with --aws-role-arn', () => {
       for (const stall of [{ op: 'sts:AssumeRole', mode: 'hang' as const }, { op: 'sts:AssumeRole', mode: 'drip' as const, dripMs: 50 }]) {
         standin.stall = stall;
         standin.calls.length = 0;
-        const clients = new EcrClients(1_000);
+        const clients = new EcrClients(500);
         const started = Date.now();
         try {
           const err = await failure(ecrCredentialProvider({ endpoint: standin.url, awsRoleArn: role, clients }).resolve(HOST));
           expect(err.code).toBe('NETWORK');
-          expect(err.message).toBe(`STS at ${standin.url} did not answer sts:AssumeRole for role ${role}: no complete answer within 1 s`);
+          expect(err.message).toBe(`STS at ${standin.url} did not answer sts:AssumeRole for role ${role}: no complete answer within 0.5 s`);
           expect(err.hint).toContain('--request-timeout');
           expect(`${err.message} ${err.hint}`).not.toMatch(/testAKIDEXAMPLE|assumed-secret|assumed-session-token/);
           expect(Date.now() - started).toBeLessThan(5_000);
@@ -211,12 +211,12 @@ describe('ECR token provider on odd GetAuthorizationToken answers', () => {
   it('an ECR API that never answers, or drips, ends at the call time limit (--request-timeout), not never', async () => {
     for (const stall of [{ op: 'GetAuthorizationToken', mode: 'hang' as const }, { op: 'GetAuthorizationToken', mode: 'drip' as const, dripMs: 50 }]) {
       standin.stall = stall;
-      const clients = new EcrClients(1_000);
+      const clients = new EcrClients(500);
       const started = Date.now();
       try {
         const err = await failure(ecrCredentialProvider({ endpoint: standin.url, clients }).resolve(HOST));
         expect(err.code).toBe('NETWORK');
-        expect(err.message).toBe(`the ECR API at ${standin.url} did not answer ecr:GetAuthorizationToken for ${HOST}: no complete answer within 1 s`);
+        expect(err.message).toBe(`the ECR API at ${standin.url} did not answer ecr:GetAuthorizationToken for ${HOST}: no complete answer within 0.5 s`);
         expect(err.hint).toContain('--request-timeout');
         expect(Date.now() - started).toBeLessThan(5_000);
       } finally {
