@@ -18,11 +18,11 @@ if (args.length === 1 && args[0] === '--version') {
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
   // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
   // the worker would only add its own start and checks to the CPU the run competes for.
-  const checksAhead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
+  const ahead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
   const v8 = await import('node:v8');
   const { main, runAsProcess } = await import('../dist/bundle/packpub.js');
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
-  runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8), ...(checksAhead === undefined ? {} : { checksAhead }) }));
+  runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8, ahead?.loaded), ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
 }
 
 /**
@@ -36,21 +36,23 @@ function spareCore(os) {
 }
 
 /**
- * Start dist/bundle/precheck-worker.js with the command line; the port its answers arrive on, read by push
- * when it needs them. The worker never keeps the process alive, and a worker that fails only leaves the run
- * to check every folder itself.
+ * Start dist/bundle/precheck-worker.js (through checks-ahead.js) with the command line; the port its answers
+ * arrive on, read by push when it needs them, and the word the worker sets to 1 once it loaded its built-in
+ * modules (setV8Flags waits for it). The worker never keeps the process alive, and a worker that fails only
+ * leaves the run to check every folder itself.
  */
 async function startChecksAhead() {
   const { MessageChannel, Worker } = await import('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
+  const loaded = new Int32Array(new SharedArrayBuffer(4));
   try {
-    const worker = new Worker(new URL('../dist/bundle/precheck-worker.js', import.meta.url), { workerData: { args, port: port2 }, transferList: [port2], stdout: true, stderr: true });
+    const worker = new Worker(new URL('checks-ahead.js', import.meta.url), { workerData: { args, port: port2, loaded }, transferList: [port2], stdout: true, stderr: true });
     worker.on('error', () => undefined);
     worker.unref();
   } catch {
     return undefined;
   }
-  return port1;
+  return { port: port1, loaded };
 }
 
 /**
@@ -58,10 +60,14 @@ async function startChecksAhead() {
  * the command runs (its operations, undici and the validation workers load after): Node compiles a built-in
  * module that loads after a V8 flag changed from its source instead of its code cache, and saves a new
  * cache, so with the flags set at start every built-in the parser and the command loaded cost more
- * (issue 16). Set here, not in the library: the flags are process-wide, and a program embedding packpub
- * decides its own.
+ * (issue 16). A worker thread does so for every built-in it loads after the change, so the check-ahead
+ * worker's load (checks-ahead.js: ~35 modules, crypto's most) is waited for first. Set here, not in the
+ * library: the flags are process-wide, and a program embedding packpub decides its own.
  */
-function setV8Flags(v8) {
+function setV8Flags(v8, checksAheadLoaded) {
+  // A check-ahead worker still loading its built-ins is waited for, up to 100 ms (this thread idles meanwhile,
+  // leaving the worker a core): usually a few ms to a few tens on 2 cores.
+  if (checksAheadLoaded !== undefined) Atomics.wait(checksAheadLoaded, 0, 0, 100);
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
   // compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
   // quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few

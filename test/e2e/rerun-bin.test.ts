@@ -166,23 +166,34 @@ describe('re-running a push with the built CLI', () => {
     for (const p of own.packs) expect(holdings.tags.get(`${repoOf(p.name)}:${p.version}`)).toBe(was(p.name)?.digest);
   });
 
-  it("the built worker that checks ahead (as bin/packpub.js starts it) answers for the remembered folders below the named ones", async () => {
+  it("the built worker that checks ahead (as bin/packpub.js starts it) loads its built-ins, says so, then answers for the remembered folders below the named ones", async () => {
     const { own } = await publishedTree(2, 23, 'worker');
     const [edited, kept] = own.packs;
     if (edited === undefined || kept === undefined) throw new Error('packTree made too few packs');
     await writeFile(join(edited.dir, 'README.md'), '# changed after publishing\n');
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(fileURLToPath(new URL('../../dist/bundle/precheck-worker.js', import.meta.url)), {
-      workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`], port: port2 },
+    const loaded = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.js', import.meta.url)), {
+      workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`], port: port2, loaded },
       transferList: [port2],
       env: own.env,
     });
     const exit = await new Promise<number>((resolve, reject) => worker.once('exit', resolve).once('error', reject));
     expect(exit).toBe(0);
+    // The word bin/packpub.js waits for before it sets its V8 flags.
+    expect(Atomics.load(loaded, 0)).toBe(1);
     const answers = new PortChecksAhead(port1);
     expect(answers.answer(await realpath(kept.dir))).toMatchObject({ held: true });
     expect(answers.answer(await realpath(edited.dir))).toMatchObject({ held: false });
     port1.close();
+  });
+
+  it('the check-ahead worker loads, before saying so, every built-in module the built worker imports', async () => {
+    const importsOf = async (file: string) =>
+      [...(await readFile(fileURLToPath(new URL(file, import.meta.url)), 'utf8')).matchAll(/^import (?:[^'"]* from )?["'](node:[^'"]+)["'];/gm)].map((m) => m[1]);
+    const worker = await importsOf('../../dist/bundle/precheck-worker.js');
+    expect(worker).toContain('node:crypto');
+    expect(await importsOf('../../bin/checks-ahead.js')).toEqual(expect.arrayContaining(worker));
   });
 
   it('publishes a folder whose version changed since the cache knew it, and leaves the version it remembered as it was', async () => {
