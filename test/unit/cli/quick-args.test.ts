@@ -128,12 +128,12 @@ describe('quickArgs reads a command line as yargs does', () => {
       const spec = await load();
       const table = commandTable(spec);
       if (table === undefined) return;
-      let read = 0;
       await fc.assert(
         fc.asyncProperty(lines(spec), async (argv) => {
           const quick = quickReading(table, argv);
-          if (quick === undefined) return;
-          read++;
+          // Only the lines it reads count as runs: a line left to yargs is skipped, and fast-check fails the
+          // property when it skips too many (no command with a quick reading goes untested by chance).
+          fc.pre(quick !== undefined);
           const { tables, ...reading } = await yargsReading(spec, argv);
           const { tables: quickTables, ...quickOutcome } = quick;
           expect(quickOutcome, JSON.stringify(argv)).toEqual(reading);
@@ -141,8 +141,6 @@ describe('quickArgs reads a command line as yargs does', () => {
         }),
         { numRuns: Number(process.env['QUICK_ARGS_RUNS'] ?? 40) },
       );
-      // Generated lines are read quickly often enough for the comparison to mean something.
-      expect(read).toBeGreaterThan(0);
     });
   }
 });
