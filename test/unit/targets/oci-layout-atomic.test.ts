@@ -89,6 +89,17 @@ describe('OCI layout writes are atomic', () => {
     await expectWholeWriteWorks(l);
   });
 
+  it('a source that fails before its first byte (the temp file may still be opening): no blob, no temp file', async () => {
+    const l = await layout();
+    for (let i = 0; i < 20; i++) {
+      const broke = new PackpubError('REGISTRY', `the source broke at once (${i})`);
+      const source = i % 2 === 0 ? new Readable({ read() { this.destroy(broke); } }) : Readable.from((async function* () { yield* []; throw broke; })());
+      await expect(l.store.pushBlob(l.repo, DESC, () => source)).rejects.toBe(broke);
+      await expectUntouched(l);
+    }
+    await expectWholeWriteWorks(l);
+  });
+
   it.each([
     ['other bytes of the same size', Buffer.alloc(CONTENT.length, 'PACKPUB LAYER BYTES ')],
     ['a shorter body', CONTENT.subarray(0, HALF)],
