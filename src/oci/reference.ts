@@ -39,7 +39,6 @@ export function validateTag(tag: string, what = 'tag'): string {
   return tag;
 }
 
-/** Validate a repository path (components joined by '/'); `what` names it in the message. */
 /**
  * Repository paths already found valid in this process: a push asks about each pack's repository several
  * times (its look-up, its push, the client's URL), ~10 k instructions each while the code is still cold.
@@ -48,6 +47,7 @@ export function validateTag(tag: string, what = 'tag'): string {
 const validPaths = new Set<string>();
 const MAX_VALID_PATHS = 10_000;
 
+/** Validate a repository path (components joined by '/'); `what` names it in the message. */
 export function validateRepositoryPath(path: string, what = 'repository'): string {
   if (validPaths.has(path)) return path;
   if (path.length > MAX_REPOSITORY_LENGTH) {

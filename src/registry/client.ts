@@ -31,6 +31,7 @@ const MAX_EMPTY_PAGES = 3;
 /** Names kept from all pages together, so memory stays bounded whatever the registry sends. */
 const MAX_LISTED = 100_000;
 const LIST_HOSTILE_HINT = 'the registry (or something in front of it) answers the listing without end; report it to the registry owner';
+const LIST_ELSEWHERE_HINT = 'the registry (or a proxy in front of it) leads this listing to another repository\'s list, which packpub does not take for this one; report it to the registry owner';
 const LIST_MALFORMED_HINT = 'the registry (or something in front of it) did not answer with a distribution-spec listing; report it to the registry owner';
 const STALL_HINT = 'the registry or the network is too slow or stalls; try again, or raise --retry-deadline';
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
@@ -737,7 +738,7 @@ export class RegistryClient {
     const skipped: string[] = [];
     let emptyInRow = 0;
     const anotherList = (how: string, to: URL) =>
-      new PackpubError('REGISTRY', `${this.host} ${how} ${what} to another list (${shown(to.pathname.replace(/^\/v2\//, '').slice(0, 200))})`, { hint: LIST_HOSTILE_HINT });
+      new PackpubError('REGISTRY', `${this.host} ${how} ${what} to another list (${shown(to.pathname.replace(/^\/v2\//, '').slice(0, 200))})`, { hint: LIST_ELSEWHERE_HINT });
     for (let url: URL | undefined = first, page = 1; url !== undefined; page++) {
       if (page > MAX_PAGES) {
         throw new PackpubError('REGISTRY', `${this.host} keeps paging ${what}: more than ${MAX_PAGES} pages`, { hint: LIST_HOSTILE_HINT });

@@ -189,6 +189,8 @@ describe('list against pages that lead to another list', () => {
       expectClean(run, 1);
       expect(run.stdout).not.toContain('9.9.9');
       expect(run.stderr).toContain(`${w.proxy.host} ${answer.status === 307 ? 'redirected' : 'links the next page of'} tags of ${REPO}/${p.name} to another list (${REPO}/${q.name}/tags/list)`);
+      // The hint says what happened (not the hint of a listing without end).
+      expect(run.stderr).toContain("leads this listing to another repository's list");
     }
   });
 
