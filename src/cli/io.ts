@@ -40,6 +40,28 @@ export function userPath(io: Pick<CliIo, 'cwd'>, path: string): string {
   return isAbsolute(path) || io.cwd === process.cwd() ? path : resolve(io.cwd, path);
 }
 
+/**
+ * The environment variables packpub reads as a path (the Docker configuration, the archive cache, the home folder,
+ * the GitHub job summary and workspace). PACKPUB_CONFIG is not here: loadConfig reads it against the run's folder.
+ */
+const PATH_ENV = ['DOCKER_CONFIG', 'PACKPUB_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'USERPROFILE', 'GITHUB_STEP_SUMMARY', 'GITHUB_WORKSPACE'] as const;
+
+/**
+ * `io` whose path-valued environment variables (PATH_ENV) are read relative to `io.cwd`, as userPath does for
+ * flags: the library and a credential helper read a relative one against the process's folder. `io` itself
+ * when nothing changes (a normal CLI run, or no relative path in the environment).
+ */
+export function withUserEnv(io: CliIo): CliIo {
+  let env: NodeJS.ProcessEnv | undefined;
+  for (const name of PATH_ENV) {
+    const value = io.env[name];
+    if (value === undefined || value === '' || userPath(io, value) === value) continue;
+    env ??= { ...io.env };
+    env[name] = userPath(io, value);
+  }
+  return env === undefined ? io : { ...io, env };
+}
+
 const quieted = new WeakSet<Writable>();
 /** Why output to a stream was lost (a full disk, an I/O error), by stream; a reader closing its pipe is not a loss. */
 const lostOutput = new WeakMap<Writable, Error>();

@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -11,10 +12,16 @@ import { setup } from '../support/stage.js';
  * the user gives (pack folders, --oci-layout and the default ./oci-packs, `oci:` references, --config,
  * --output, --registry-config, --ca-file, --cert-file/--key-file, --palette-ca-file) is read relative to
  * io.cwd, never to the process's folder. The process runs in a folder of its own (`elsewhere`) for the file,
- * so a path resolved against it lands there, where the tests look for it not to be.
+ * so a path resolved against it lands there, where the tests look for it not to be. The same holds for the
+ * paths io.env names (DOCKER_CONFIG, PACKPUB_CACHE_DIR, XDG_CACHE_HOME, HOME, GITHUB_STEP_SUMMARY).
  */
 
-const w = setup(async (stack) => ({ here: await stack.tempDir('packpub-embed-here-'), elsewhere: await stack.tempDir('packpub-embed-proc-') }));
+const ROBOT = 'robot$emb+ci';
+const w = setup(async (stack) => ({
+  here: await stack.tempDir('packpub-embed-here-'),
+  elsewhere: await stack.tempDir('packpub-embed-proc-'),
+  harbor: stack.add(await startHarborStandin({ users: { [ROBOT]: 'emb-robot-secret-77' }, projects: ['emb'] })),
+}));
 let before = '';
 beforeAll(async () => {
   await writePack(join(w.here, 'packs/a'), { name: 'emb-a', version: '1.0.0' });
@@ -93,6 +100,45 @@ describe('an embedded main() reads every path relative to io.cwd', () => {
     expectOk(r);
     expect(r.stdout).toMatch(/^Removed credentials for reg\.example\.com from \S*docker\.json$/m);
     expect(JSON.parse(await readFile(join(w.here, 'docker.json'), 'utf8')).auths).toEqual({});
+    expect(await strays()).toEqual([]);
+  });
+});
+
+describe('an embedded main() reads the paths io.env names relative to io.cwd', () => {
+  it('login, list and logout use $DOCKER_CONFIG/config.json under io.cwd (was: written to and read from the process folder)', async () => {
+    const env = { DOCKER_CONFIG: 'docker-cfg' };
+    const login = await runCli(['login', w.harbor.host, '-u', ROBOT, '--password-stdin'], { cwd: w.here, env, stdin: 'emb-robot-secret-77\n' });
+    expectOk(login);
+    expect(login.stdout).toContain(`credentials for ${w.harbor.host} saved in ${join(w.here, 'docker-cfg/config.json')}`);
+    const saved = JSON.parse(await readFile(join(w.here, 'docker-cfg/config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(Buffer.from(saved.auths[w.harbor.host]?.auth ?? '', 'base64').toString()).toBe(`${ROBOT}:emb-robot-secret-77`);
+    const list = await run(['list', '--registry', `${w.harbor.host}/emb`, '--registry-type', 'harbor'], env);
+    expectOk(list);
+    const out = await run(['logout', w.harbor.host], env);
+    expectOk(out);
+    expect(out.stdout).toMatch(/^Removed credentials for \S+ from \S*docker-cfg\/config\.json$/m);
+    expect(JSON.parse(await readFile(join(w.here, 'docker-cfg/config.json'), 'utf8')).auths).toEqual({});
+    expect(await strays()).toEqual([]);
+  });
+
+  it('the archive cache is under a relative PACKPUB_CACHE_DIR, XDG_CACHE_HOME or HOME in io.cwd', async () => {
+    const cases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ PACKPUB_CACHE_DIR: 'cache-a' }, 'cache-a'],
+      [{ PACKPUB_CACHE_DIR: '', XDG_CACHE_HOME: 'xdg' }, 'xdg/packpub'],
+      [{ PACKPUB_CACHE_DIR: '', HOME: 'home' }, 'home/.cache/packpub'],
+    ];
+    for (const [env, dir] of cases) {
+      expectOk(await runCli(['push', 'packs/a', '--oci-layout', `store-${dir.split('/')[0]}`], { cwd: w.here, env }));
+      expect((await readdir(join(w.here, dir))).length, dir).toBeGreaterThan(0);
+    }
+    expect(await strays()).toEqual([]);
+  });
+
+  it('GITHUB_STEP_SUMMARY relative to io.cwd gets the job summary', async () => {
+    const r = await run(['push', 'packs/a', '--oci-layout', 'store-gh'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: 'summary.md', GITHUB_WORKSPACE: '.' });
+    expectOk(r);
+    expect(r.stderr).not.toContain('cannot append');
+    expect(await readFile(join(w.here, 'summary.md'), 'utf8')).toContain('emb-a');
     expect(await strays()).toEqual([]);
   });
 });
