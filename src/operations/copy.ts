@@ -9,6 +9,7 @@ import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
+import { readBackError, tagHolds } from './read-back.js';
 import { packManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
@@ -274,7 +275,7 @@ async function copyOne(
     // The uploads took time: another publisher may have written this version meanwhile. Look again right
     // before the write (registries offer no compare-and-swap; the OCI layout checks `ifTagHolds` under its lock).
     const expected = existing?.digest ?? null;
-    const before = (await to.store.getManifest(dstRepo, item.version))?.descriptor.digest ?? null;
+    const before = await tagHolds(to.store, dstRepo, item.version);
     if (before === digest) return done({ status: 'unchanged', digest, size });
     if (before !== expected) {
       return done({
@@ -295,13 +296,16 @@ async function copyOne(
         hint: 'the destination rewrote the manifest; Palette would see another digest than the source has',
       });
     }
-    // Read back (GET, the bytes hashed): a destination, or a proxy in front of it, that answers 201 without
-    // keeping the manifest, or a publisher writing right after, must not end in "copied".
-    const after = (await to.store.getManifest(dstRepo, item.version))?.descriptor.digest ?? null;
+    // Read back (read-back.ts): a write accepted and not kept, or a publisher right after, is not "copied".
+    const after = await tagHolds(to.store, dstRepo, item.version);
     if (after !== digest) {
-      const message = `${base.destination} does not hold ${digest} after the destination accepted it (it holds ${after ?? 'nothing'})`;
-      if (after === null) throw new PackpubError('REGISTRY', message, { hint: 'the destination or a proxy in front of it accepted the manifest without keeping it; copy again, and report it to its owner if it persists' });
-      return done({ status: 'conflict', digest, existingDigest: after, size, error: { code: 'CONFLICT', message, hint: TAG_RACE_HINT } });
+      const err = readBackError(base.destination, digest, after, {
+        when: 'after the destination accepted it',
+        nothing: 'the destination or a proxy in front of it accepted the manifest without keeping it; copy again, and report it to its owner if it persists',
+        other: TAG_RACE_HINT,
+      });
+      if (after === null) throw err;
+      return done({ status: 'conflict', digest, existingDigest: after, size, error: { code: 'CONFLICT', message: err.message, hint: TAG_RACE_HINT } });
     }
     return done({ status: overwrite ? 'overwritten' : 'copied', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size });
   } catch (err) {

@@ -28,6 +28,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableS
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
+import { readBackError, tagHolds, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
 import { createWorkDir } from './work-dir.js';
@@ -869,10 +870,7 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
     const key = `${i}\n${repo}\n${tag}`;
     let read = reads.get(key);
     if (read === undefined) {
-      read = store.getManifest(repo, tag).then(
-        (m) => m?.descriptor.digest ?? null,
-        (err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined),
-      );
+      read = tagHolds(store, repo, tag).catch((err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined));
       reads.set(key, read);
     }
     return read;
@@ -894,7 +892,7 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           if (tag === undefined) return r;
           const reference = tag === r.version ? (r.reference ?? `${r.name}:${r.version}`) : store.reference(repo, tag);
           const h = held[at] ?? null;
-          const err = h === null ? notKept(reference, r.digest, tag !== r.version) : typeof h === 'string' ? raced(reference, h, r.digest) : h;
+          const err = h instanceof PackpubError ? h : readBackError(reference, r.digest, h, notKept(reference, r.digest, tag !== r.version));
           const changed: PackResult = { ...r, status: typeof h === 'string' ? 'conflict' : 'failed', error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
           emit({ type: 'pack-done', result: changed }); // supersedes the earlier result of this pack and target
           return changed;
@@ -904,11 +902,13 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
   );
 }
 
-/** A tag this run wrote (the registry accepted it) that holds nothing at the end of the run. */
-function notKept(reference: string, digest: Digest, extraTag: boolean): PackpubError {
-  return new PackpubError('REGISTRY', `${reference} does not hold ${digest} at the end of this run (it holds nothing)`, {
-    hint: `${extraTag ? 'the version was published; ' : ''}the registry, or a proxy in front of it, accepted the manifest without keeping it (or another run deleted it): push again, and report it to the registry owner if it persists`,
-  });
+/** A tag this run wrote (the registry accepted it) that holds nothing, or another digest, at the end of the run. */
+function notKept(reference: string, digest: Digest, extraTag: boolean): ReadBackWords {
+  return {
+    when: 'at the end of this run',
+    nothing: `${extraTag ? 'the version was published; ' : ''}the registry, or a proxy in front of it, accepted the manifest without keeping it (or another run deleted it): push again, and report it to the registry owner if it persists`,
+    other: (held) => raced(reference, held, digest),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { validateTag, type PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
+import { readBackError, tagHolds } from './read-back.js';
 import { resolvePack } from './resolve-pack.js';
 
 export interface TagOptions {
@@ -34,11 +35,10 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
   const digest = resolved.fetched.descriptor.digest;
   const store = target.store;
   // What each tag holds is read (GET, the bytes hashed), as delete reads what it deletes: a HEAD answered by a
-  // cache could call a tag absent (written over without --force) or holding this digest (exit 0, nothing
-  // written). A pack manifest is under 1 KiB; an absent tag is a 404 either way.
-  const holds = async (tag: string) => (await store.getManifest(repository, tag))?.descriptor.digest;
+  // cache could call a tag absent (written over without --force) or holding this digest (exit 0, nothing written).
+  const holds = (tag: string) => tagHolds(store, repository, tag);
   const current = await Promise.all(tags.map(holds));
-  const taken = tags.flatMap((tag, i) => (current[i] !== undefined && current[i] !== digest ? [`${tag} (${current[i]})`] : []));
+  const taken = tags.flatMap((tag, i) => (current[i] !== null && current[i] !== digest ? [`${tag} (${current[i]})`] : []));
   if (taken.length > 0 && options.force !== true) {
     throw new PackpubError('CONFLICT', `${store.reference(repository)}: ${taken.join(', ')} already tag${taken.length === 1 ? 's' : ''} other content; ${resolved.reference} is ${digest}`, {
       hint: 'Palette caches pack digests: moving a tag that clusters use can break them. Nothing was changed; choose another tag, or pass --force to move it',
@@ -53,19 +53,20 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
     }
     // Registries offer no compare-and-swap: look again right before the write (the OCI layout also checks
     // `ifTagHolds` under its lock), so a tag another publisher set meanwhile is not moved without --force.
-    const now = (await holds(tag)) ?? null;
+    const now = await holds(tag);
     if (now !== previous && now !== digest && options.force !== true) {
       throw new PackpubError('CONFLICT', `${store.reference(repository, tag)} was set to ${now ?? 'nothing'} by another publisher during this run; ${resolved.reference} is ${digest}`, {
         hint: `tags before ${tag} were written; check what it holds (packpub inspect), then tag again (--force moves it)`,
       });
     }
     await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: options.force === true ? now : previous });
-    // Read back: a registry (or a proxy in front of it) that answers 201 without keeping the manifest, or a
-    // publisher writing right after, must not end in "tagged".
-    const after = (await holds(tag)) ?? null;
+    // Read back (read-back.ts): a write accepted and not kept, or a publisher right after, is not "tagged".
+    const after = await holds(tag);
     if (after !== digest) {
-      throw new PackpubError(after === null ? 'REGISTRY' : 'CONFLICT', `${store.reference(repository, tag)} does not hold ${digest} after the write was accepted (it holds ${after ?? 'nothing'})`, {
-        hint: `tags before ${tag} were written; ${after === null ? 'the registry or a proxy in front of it accepted the manifest without keeping it: tag again, and report it to its owner if it persists' : 'another publisher moved it right after: check what it holds (packpub inspect)'}`,
+      throw readBackError(store.reference(repository, tag), digest, after, {
+        when: 'after the write was accepted',
+        nothing: `tags before ${tag} were written; the registry or a proxy in front of it accepted the manifest without keeping it: tag again, and report it to its owner if it persists`,
+        other: `tags before ${tag} were written; another publisher moved it right after: check what it holds (packpub inspect)`,
       });
     }
     outcomes.push(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });

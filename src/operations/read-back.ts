@@ -1,0 +1,39 @@
+import { PackpubError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import type { ArtifactStore } from '../targets/artifact-store.js';
+
+/*
+ * The read-back of push, tag and copy: after a registry accepted a manifest under a tag, the tag is read again,
+ * so a registry (or a proxy in front of it) that answers 201 without keeping the manifest, or a publisher
+ * writing right after, never ends in "published", "tagged" or "copied".
+ */
+
+/**
+ * What `tag` of `repository` holds now: its digest, or null for nothing. Read with GET, the bytes hashed: a
+ * HEAD answered by a cache can call a tag absent, or name a digest it does not serve. A pack manifest is under
+ * 1 KiB, and an absent tag is a 404 either way.
+ */
+export async function tagHolds(store: Pick<ArtifactStore, 'getManifest'>, repository: string, tag: string): Promise<Digest | null> {
+  return (await store.getManifest(repository, tag))?.descriptor.digest ?? null;
+}
+
+/** How an operation words a read-back that did not find what it wrote. */
+export interface ReadBackWords {
+  /** When it was read: "after the write was accepted", "at the end of this run". */
+  when: string;
+  /** The hint when the tag holds nothing: accepted and not kept. */
+  nothing: string;
+  /** When it holds another digest: the hint (a CONFLICT worded as for nothing), or the operation's own error. */
+  other: string | ((held: Digest) => PackpubError);
+}
+
+/**
+ * Why `reference` holding `held` (not `digest`, the digest this run wrote there) fails: REGISTRY when it holds
+ * nothing, CONFLICT (or `words.other`'s error) when it holds another digest.
+ */
+export function readBackError(reference: string, digest: Digest, held: Digest | null, words: ReadBackWords): PackpubError {
+  if (held !== null && typeof words.other !== 'string') return words.other(held);
+  return new PackpubError(held === null ? 'REGISTRY' : 'CONFLICT', `${reference} does not hold ${digest} ${words.when} (it holds ${held ?? 'nothing'})`, {
+    hint: held === null || typeof words.other !== 'string' ? words.nothing : words.other,
+  });
+}
