@@ -190,10 +190,26 @@ describe('re-running a push with the built CLI', () => {
 
   it('the check-ahead worker loads, before saying so, every built-in module the built worker imports', async () => {
     const importsOf = async (file: string) =>
-      [...(await readFile(fileURLToPath(new URL(file, import.meta.url)), 'utf8')).matchAll(/^import (?:[^'"]* from )?["'](node:[^'"]+)["'];/gm)].map((m) => m[1]);
+      [...(await readFile(fileURLToPath(new URL(file, import.meta.url)), 'utf8')).matchAll(/^\s*import(?: (?:[^'"]* from )?|\()["'](node:[^'"]+)["']/gm)].map((m) => m[1]);
     const worker = await importsOf('../../dist/bundle/precheck-worker.js');
     expect(worker).toContain('node:crypto');
     expect(await importsOf('../../bin/checks-ahead.js')).toEqual(expect.arrayContaining(worker));
+  });
+
+  it('a check-ahead worker whose load fails says so before it ends, so bin/packpub.js does not wait out its 100 ms', async () => {
+    // A module hook (registered in the worker by --import) refuses node:crypto, the built-in the worker loads first.
+    const hooks = `export async function resolve(s, c, next) { if (s === 'node:crypto') throw new Error('refused by the test'); return next(s, c); }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const loaded = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.js', import.meta.url)), {
+      workerData: { args: [], loaded },
+      execArgv: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
+      stdout: true,
+      stderr: true,
+    });
+    const failed = await new Promise<Error>((resolve) => worker.once('error', resolve));
+    expect(failed.message).toBe('refused by the test');
+    expect(Atomics.load(loaded, 0)).toBe(1);
   });
 
   it('publishes a folder whose version changed since the cache knew it, and leaves the version it remembered as it was', async () => {
