@@ -76,7 +76,8 @@ export function findAuthEntry(config: DockerConfig, host: string): { key: string
   const key = matchingKeys(config.auths, host)[0];
   if (key === undefined) return undefined;
   const entry = config.auths?.[key];
-  return entry === undefined || typeof entry !== 'object' ? undefined : { key, entry };
+  // `"host": null` holds nothing, as Docker reads it (a null entry is its zero value).
+  return entry === undefined || entry === null || typeof entry !== 'object' ? undefined : { key, entry };
 }
 
 /** All `auths` keys naming `host` (a file may hold `host` and `https://host/v1/` side by side). */
@@ -132,6 +133,16 @@ export async function readDockerConfig(path: string): Promise<DockerConfig | und
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new PackpubError('CREDENTIALS', `docker config ${path} is not a JSON object`, {
       hint: 'fix the file, or point --registry-config at another file',
+    });
+  }
+  // The fields packpub reads and writes, as Docker reads them (it refuses such a file whole): an `auths` list
+  // took login's entry and wrote it nowhere ("Login succeeded", exit 0), a string or number crashed it.
+  const fields = parsed as Record<string, unknown>;
+  for (const [field, want] of [['auths', 'a JSON object'], ['credHelpers', 'a JSON object'], ['credsStore', 'a string']] as const) {
+    const value = fields[field];
+    if (value === undefined || value === null || (want === 'a string' ? typeof value === 'string' : typeof value === 'object' && !Array.isArray(value))) continue;
+    throw new PackpubError('CREDENTIALS', `docker config ${path}: "${field}" is not ${want}`, {
+      hint: 'fix the file (docker does not read it either), or point --registry-config at another file',
     });
   }
   return parsed as DockerConfig;

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHarborStandin } from '../support/harbor-standin.js';
@@ -56,3 +56,53 @@ describe('login, push with the saved credentials, logout', () => {
     expect(list.stderr).toMatch(/authentication required|credentials/);
   });
 });
+
+describe('a Docker config whose fields Docker would not read', () => {
+  /** A Docker config folder of its own holding `text`. */
+  const folder = async (text: string) => {
+    const dir = join(w.root, `odd-${Math.random().toString(36).slice(2)}`);
+    await mkdir(dir);
+    await writeFile(join(dir, 'config.json'), text);
+    return dir;
+  };
+
+  it.each([
+    ['auths', '[]', 'a JSON object'],
+    ['auths', '"x"', 'a JSON object'],
+    ['auths', '5', 'a JSON object'],
+    ['credHelpers', '[]', 'a JSON object'],
+    ['credsStore', '5', 'a string'],
+  ])('"%s": %s: login, logout and list refuse it, naming the field, and the file is left as it was (was: "auths" [] "Login succeeded", exit 0, nothing saved; "x" or 5 a crash)', async (field, value, want) => {
+    const text = `{"${field}": ${value}, "psFormat": "table"}`;
+    const dir = await folder(text);
+    const says = `error: docker config ${join(dir, 'config.json')}: "${field}" is not ${want}`;
+    const login = await runCli(['login', w.harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: ROBOT_PASSWORD, env: { DOCKER_CONFIG: dir } });
+    expect(login.code, login.stderr).toBe(1);
+    expect(login.stderr).toContain(says);
+    expect(login.stdout).toBe('');
+    const logout = await runCli(['logout', w.harbor.host], { env: { DOCKER_CONFIG: dir } });
+    expect(logout.code, logout.stderr).toBe(1);
+    expect(logout.stderr).toContain(says);
+    const list = await runCli(['list', '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env: { DOCKER_CONFIG: dir } });
+    expect(list.code, list.stderr).toBe(1);
+    expect(list.stderr).toContain(says);
+    for (const run of [login, logout, list]) expect(run.stderr).not.toContain('bug in packpub');
+    expect(await readFile(join(dir, 'config.json'), 'utf8')).toBe(text);
+  });
+
+  it('an entry that is null holds nothing, as Docker reads it: list asks for credentials, login replaces it (was: a crash)', async () => {
+    const dir = await folder(`{"auths": {"${w.harbor.host}": null}}`);
+    const list = await runCli(['list', '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env: { DOCKER_CONFIG: dir } });
+    expect(list.code, list.stderr).toBe(1);
+    expect(list.stderr).toContain(`authentication required by ${w.harbor.host}`);
+    const login = await runCli(['login', w.harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: ROBOT_PASSWORD, env: { DOCKER_CONFIG: dir } });
+    expect(login.code, login.stderr).toBe(0);
+    const saved = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(Buffer.from(saved.auths[w.harbor.host]?.auth ?? '', 'base64').toString()).toBe(`${ROBOT}:${ROBOT_PASSWORD}`);
+    expectOk(await runCli(['list', '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env: { DOCKER_CONFIG: dir } }));
+  });
+});
+
+function expectOk(run: { code: number; stderr: string }): void {
+  expect(run.code, run.stderr).toBe(0);
+}
