@@ -175,8 +175,22 @@ interface Progress {
   bytes: number;
 }
 
+/**
+ * The decompression-bomb guard: why `decompressed` bytes inflated from `compressed` go over a limit, if they do.
+ * extractArchive applies both limits; inspect, which inflates an archive without writing it, the ratio.
+ */
+export function inflatedRefusal(compressed: number, decompressed: number, limits: Pick<Limits, 'maxBytes' | 'maxRatio'>): PackpubError | undefined {
+  if (decompressed > limits.maxBytes) {
+    return unsafe(`the archive expands to more than ${limits.maxBytes} bytes (decompression-bomb guard)`, 'raise the size limit only if you trust this archive');
+  }
+  if (limits.maxRatio > 0 && decompressed > RATIO_FLOOR_BYTES && decompressed / Math.max(1, compressed) > limits.maxRatio) {
+    return unsafe(`the archive expands more than ${limits.maxRatio} times its compressed size (decompression-bomb guard)`, 'raise the ratio limit only if you trust this archive');
+  }
+  return undefined;
+}
+
 /** Counts (and optionally hashes) the bytes flowing through, and applies a limit check. */
-function meter(onChunk: (chunk: Buffer) => PackpubError | undefined): Transform {
+export function meter(onChunk: (chunk: Buffer) => PackpubError | undefined): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       const refusal = onChunk(chunk);
@@ -202,13 +216,7 @@ async function extractInto(
   });
   const output = meter((chunk) => {
     decompressed += chunk.length;
-    if (decompressed > limits.maxBytes) {
-      return unsafe(`the archive expands to more than ${limits.maxBytes} bytes (decompression-bomb guard)`, 'raise the size limit only if you trust this archive');
-    }
-    if (limits.maxRatio > 0 && decompressed > RATIO_FLOOR_BYTES && decompressed / Math.max(1, compressed) > limits.maxRatio) {
-      return unsafe(`the archive expands more than ${limits.maxRatio} times its compressed size (decompression-bomb guard)`, 'raise the ratio limit only if you trust this archive');
-    }
-    return undefined;
+    return inflatedRefusal(compressed, decompressed, limits);
   });
   // Go's archive/tar (Palette) also reads pre-POSIX V7 headers (no ustar magic); the checksum is still checked.
   // (@types/tar-stream does not list the option that tar-stream's extract takes.)

@@ -1,6 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { EXTRACT_DEFAULTS, inflatedRefusal, meter } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor, ImageManifest } from '../oci/manifest.js';
@@ -33,8 +34,24 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
   const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
   let packJson: unknown;
   let folder: string | undefined;
-  // The store verifies the digest while the blob flows: one pass over it.
-  const feeding = pipeline(blob, createGunzip(), extract);
+  // The store verifies the digest while the blob flows: one pass over it. The archive is inflated whole (to the
+  // end of the digest check), under pull's decompression-bomb ratio: a small layer of gzipped zeros would
+  // otherwise keep inspect inflating for hours. (Pull's 2 GiB size limit has a flag there; inspect writes nothing.)
+  let compressed = 0;
+  let inflated = 0;
+  const feeding = pipeline(
+    blob,
+    meter((chunk) => {
+      compressed += chunk.length;
+      return undefined;
+    }),
+    createGunzip(),
+    meter((chunk) => {
+      inflated += chunk.length;
+      return inflatedRefusal(compressed, inflated, { maxBytes: Infinity, maxRatio: EXTRACT_DEFAULTS.maxRatio });
+    }),
+    extract,
+  );
   try {
     for await (const entry of extract) {
       const parts = entry.header.name.replace(/\/+$/, '').split('/');

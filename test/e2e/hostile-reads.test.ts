@@ -176,6 +176,19 @@ describe('lists with names no registry may hold, and lists from elsewhere', () =
   });
 });
 
+describe('an archive that inflates without end', () => {
+  it('inspect refuses a layer of gzipped zeros as pull does (was: inflated whole, exit 0; a 1 GiB layer would take hours)', async () => {
+    const tag = `9.1.${n++}`;
+    // 20 MiB of zeros after pack.json: ~20 KiB once gzipped, over the 500:1 ratio once 16 MiB are inflated.
+    publish(tag, gzipSync(Buffer.concat([await craftTar([{ name: 'hello/pack.json', content: '{"name":"hello","version":"1.0.0"}' }]), Buffer.alloc(20 * 1024 * 1024)])));
+    const says = 'error: the archive expands more than 500 times its compressed size (decompression-bomb guard)';
+    expectClear(await runCli(['inspect', `hello:${tag}`, '--registry', w.R]), 1, says);
+    const out = fresh('pulled');
+    expectClear(await runCli(['pull', `hello:${tag}`, '--registry', w.R, '-o', out]), 1, says);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+});
+
 describe('archives that reach out of the pull folder', () => {
   const PACK_JSON = { name: 'hello/pack.json', content: '{"name":"hello","version":"1.0.0"}' };
   // Never created: an entry that reached it would show.
