@@ -189,12 +189,19 @@ export class RegistryClient {
 
   /** One attempt (under `signal`), auth and transport, then status check. Throws the mapped error for unexpected statuses. */
   private async attempt(spec: CallSpec, attempt: number, signal = spec.signal): Promise<AuthedResponse> {
+    const res = await this.send(spec, attempt, signal);
+    return spec.expect.includes(res.status) ? res : this.refuse(spec, res, attempt);
+  }
+
+  /** attempt()'s exchange, without its status check. */
+  private send(spec: CallSpec, attempt: number, signal: AbortSignal | undefined): Promise<AuthedResponse> {
     // Credentials and tokens only go to the registry's own origin (an upload Location could point elsewhere).
-    const ownOrigin = spec.url.origin === this.originText;
-    const res = ownOrigin
-      ? await this.session.send({ ...spec, signal, attempt })
-      : { ...(await this.transport.request({ ...spec, signal, attempt })), auth: { scheme: 'none' as const, credentialSent: false } };
-    if (spec.expect.includes(res.status)) return res;
+    if (spec.url.origin === this.originText) return this.session.send({ ...spec, signal, attempt });
+    return this.transport.request({ ...spec, signal, attempt }).then((res) => ({ ...res, auth: { scheme: 'none' as const, credentialSent: false } }));
+  }
+
+  /** The mapped error for an answer whose status `spec` does not expect (thrown, after its body is read or dropped). */
+  private async refuse(spec: CallSpec, res: AuthedResponse, attempt: number): Promise<never> {
     const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readErrorBody(res.body);
     if (spec.method === 'HEAD') await discardBody(res);
     throw errorFromResponse({
@@ -227,7 +234,9 @@ export class RegistryClient {
     return this.retry.run(async (n, earlierMayHaveActed) => {
       let res: AuthedResponse;
       try {
-        res = await this.attempt(spec, n, signal);
+        // attempt() inlined: one async frame less per request (issue 16)
+        res = await this.send(spec, n, signal);
+        if (!spec.expect.includes(res.status)) await this.refuse(spec, res, n);
       } catch (err) {
         if (gone !== undefined && deletedByEarlierAttempt(isRegistryError(err) && err.code === 'NOT_FOUND', earlierMayHaveActed)) return gone.goneOnRetry;
         throw err;
