@@ -212,6 +212,11 @@ function readIndex(path: string): Maps {
   };
 }
 
+/** The repository of a manifests key (`repository:tag`; repository paths and tags hold no ':'). */
+function repositoryOf(key: string): string {
+  return key.slice(0, key.lastIndexOf(':'));
+}
+
 /** Set, moving the key to the newest end (Map order is the age order used when trimming). */
 function touch<T>(map: Map<string, T>, key: string, value: T): void {
   map.delete(key);
@@ -237,6 +242,8 @@ function newest<T>(map: Map<string, T>): Record<string, T> {
  */
 export class ArchiveCache {
   private maps: Maps | undefined;
+  /** The repositories of the manifests map's keys, made when knowsRepositoryNotTag is first asked. */
+  private repositories: Set<string> | undefined;
   /** What this run learned, written over what is on disk at save(). */
   private readonly learned: Maps = { folders: new Map(), archives: new Map(), verdicts: new Map(), manifests: new Map() };
 
@@ -349,6 +356,19 @@ export class ArchiveCache {
   }
 
   /**
+   * Whether a manifest was seen under some tag of `repository` (on any registry), though none under `tag`: the
+   * next version of a pack published from here, most likely not on the registry yet. A guess about where the
+   * work is, never an answer: push then looks the tag up once, right before its write, instead of before its
+   * uploads too (publishTo); a tag that is there after all is found then, as it would have been before.
+   */
+  knowsRepositoryNotTag(repository: string, tag: string): boolean {
+    const manifests = this.loaded().manifests;
+    if (manifests.has(`${repository}:${tag}`)) return false;
+    this.repositories ??= new Set([...manifests.keys()].map(repositoryOf));
+    return this.repositories.has(repository);
+  }
+
+  /**
    * Remember the manifest a registry holds under a tag (one it answered, or this run published); only UTF-8
    * text that round-trips, and only of a pack manifest's size (a few hundred bytes; MAX_MANIFEST_TEXT).
    */
@@ -358,6 +378,7 @@ export class ArchiveCache {
     const text = manifest.bytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(manifest.bytes)) return;
     this.learn('manifests', key, { digest: manifest.descriptor.digest, mediaType: manifest.descriptor.mediaType, text });
+    this.repositories?.add(repository);
   }
 
   /** Add what this run learned to the index on disk (atomically; a cache that cannot be written only costs speed). */

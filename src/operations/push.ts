@@ -448,13 +448,14 @@ interface Hunch {
   lookups: Promise<Lookup[]>;
 }
 
-/** What one target holds under a pack's version, or why it could not be asked. */
 /**
  * What a target holds under the version, or why it could not be asked. `refused`: a dry run found that the
  * real run's prepareRepository would refuse the pack there (checkRepository: an existing ECR repository's
  * weaker encryption or other KMS key); the plan is then a conflict, as for a version that holds other content.
+ * `unread`: the repository was made ready but the version not read yet (lookUp `read: false`): publishTo reads
+ * it right before its write.
  */
-type Lookup = { manifest: FetchedManifest | undefined; refused?: PackpubError } | { error: unknown };
+type Lookup = { manifest: FetchedManifest | undefined; refused?: PackpubError; unread?: true } | { error: unknown };
 
 /** The pack's repository on every target; undefined when a repository name is not valid (pushOnePack reports it). */
 function repositoriesOf(states: TargetState[], name: string): Array<{ repo: string }> | undefined {
@@ -480,18 +481,13 @@ function lookUp(
   states: TargetState[],
   where: ReadonlyArray<{ repo: string }>,
   version: string,
-  { dryRun, prepare, cache }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined },
+  { dryRun, prepare, cache, read: readNow = true }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined; read?: boolean },
 ): Promise<Lookup[]> {
   return Promise.all(
     states.map(async (state, i): Promise<Lookup> => {
       const repo = where[i]?.repo ?? '';
       const store = state.target.store;
-      const read = async (): Promise<FetchedManifest | undefined> => {
-        const known = store.kind === 'oci-layout' ? undefined : cache?.manifest(repo, version);
-        const manifest = await store.getManifest(repo, version, known);
-        if (manifest !== undefined && manifest !== known && store.kind !== 'oci-layout') cache?.rememberManifest(repo, version, manifest);
-        return manifest;
-      };
+      const read = () => readTag(store, repo, version, cache);
       const ask = async (): Promise<Lookup> => {
         try {
           if (dryRun) {
@@ -502,6 +498,7 @@ function lookUp(
           }
           if (prepare) await store.prepareRepository(repo);
           else store.intendPush?.(repo);
+          if (!readNow) return { manifest: undefined, unread: true };
           return { manifest: await read() };
         } catch (err) {
           noteUnreachable(state, err);
@@ -522,6 +519,14 @@ function lookUp(
       return ask();
     }),
   );
+}
+
+/** What `store` holds under `version` of `repo`, offered the manifest the cache saw there last (getManifest `known`). */
+async function readTag(store: PackTarget['store'], repo: string, version: string, cache: ArchiveCache | undefined): Promise<FetchedManifest | undefined> {
+  const known = store.kind === 'oci-layout' ? undefined : cache?.manifest(repo, version);
+  const manifest = await store.getManifest(repo, version, known);
+  if (manifest !== undefined && manifest !== known && store.kind !== 'oci-layout') cache?.rememberManifest(repo, version, manifest);
+  return manifest;
 }
 
 /** Early lookups, once writes are allowed: make each repository ready for pushing, as lookUp with `prepare` does first. */
@@ -570,7 +575,19 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     for (const { repo } of perTarget) validateRepositoryPath(repo, 'pack repository');
     ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
     const dryRun = ctx.dryRun === true;
-    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache: ctx.cache });
+    // A version the cache never saw in a repository it knows, on every target (the next version of a pack published
+    // from here): most likely new there. It is then read once, right before its write, where the check that would
+    // follow the uploads is made anyway (publishTo), not before the uploads too: one request less (issue 16). A
+    // version that is there after all is found then: unchanged, or a conflict, only after its layer was uploaded.
+    const cache = ctx.cache;
+    const readLater =
+      !dryRun &&
+      ctx.lookups === undefined &&
+      ctx.skipExisting !== true &&
+      ctx.force !== true &&
+      cache !== undefined &&
+      states.every(({ target }, i) => target.store.kind !== 'oci-layout' && cache.knowsRepositoryNotTag(perTarget[i]?.repo ?? '', version));
+    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache, read: !readLater });
     else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups);
     const live = lookups.filter((l): l is { manifest: FetchedManifest | undefined } => !('error' in l));
     if (live.length === 0) {
@@ -600,7 +617,7 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     const lookup = lookups[i];
     try {
       if (lookup === undefined || 'error' in lookup) throw lookup?.error;
-      const result = lookup.refused === undefined ? await publishTo(state, pack, where, built, lookup.manifest, ctx, t0) : refusedPlan(pack, state.target, where.reference, built, lookup, t0);
+      const result = lookup.refused === undefined ? await publishTo(state, pack, where, built, lookup.manifest, ctx, t0, lookup.unread === true) : refusedPlan(pack, state.target, where.reference, built, lookup, t0);
       results.push(withWarnings(result, state.target.store, where.repo));
     } catch (err) {
       noteUnreachable(state, err);
@@ -722,6 +739,8 @@ async function publishTo(
   existing: FetchedManifest | undefined,
   ctx: RunContext,
   started: number,
+  /** The version was not read yet (Lookup `unread`; `existing` is undefined): read it right before the write. */
+  unread = false,
 ): Promise<PackResult> {
   const { target } = state;
   const store = target.store;
@@ -733,30 +752,36 @@ async function publishTo(
     durationMs: Date.now() - started,
     ...fields,
   });
-  let overwrite = false;
-  if (existing !== undefined) {
-    const existingLayer = safeLayer(existing.bytes);
-    const digest = existing.descriptor.digest;
-    if (existingLayer?.digest === built.digest) {
+  /** What a version found holding `held` comes to: a result, a conflict (thrown), or undefined: replace it (--force). */
+  const holding = async (held: FetchedManifest, uploadedBytes: number): Promise<PackResult | undefined> => {
+    const heldLayer = safeLayer(held.bytes);
+    const digest = held.descriptor.digest;
+    if (heldLayer?.digest === built.digest) {
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
-      await tagExtra(store, where.repo, existing.bytes, existing.descriptor.mediaType, ctx.extraTags);
-      const result = done({ status: 'unchanged', digest });
+      await tagExtra(store, where.repo, held.bytes, held.descriptor.mediaType, ctx.extraTags);
+      const result = done({ status: 'unchanged', digest, uploadedBytes });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
       // ours for a concurrent publisher to have raced, so the end-of-run read-back reads only the extra tags.
       CONFIRMED_WITHOUT_WRITE.add(result);
       return result;
     }
     if (ctx.skipExisting === true) {
-      return done(ctx.dryRun === true ? { status: 'planned', plan: 'skip', digest, bytesToUpload: 0 } : { status: 'skipped', digest });
+      return done(ctx.dryRun === true ? { status: 'planned', plan: 'skip', digest, bytesToUpload: 0 } : { status: 'skipped', digest, uploadedBytes });
     }
     if (ctx.force !== true) {
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0 });
       throw new PackpubError(
         'CONFLICT',
-        `${where.reference} already holds different content (${heldContent(existing.bytes, existingLayer, where.reference)}, this build ${built.digest})`,
+        `${where.reference} already holds different content (${heldContent(held.bytes, heldLayer, where.reference)}, this build ${built.digest})`,
         { hint: paletteCacheNote('Publish') },
       );
     }
+    return undefined;
+  };
+  let overwrite = false;
+  if (existing !== undefined) {
+    const result = await holding(existing, 0);
+    if (result !== undefined) return result;
     overwrite = true;
   }
   if ((built.path === undefined && built.bytes === undefined) || built.manifest === undefined || built.manifestBytes === undefined) {
@@ -796,9 +821,19 @@ async function publishTo(
   // Registries offer no compare-and-swap: look again right before the write (the uploads took time), then
   // write. The tag is read back once, at the end of the run (confirmHeld), which also sees a publisher that
   // replaced it later in this run. The OCI layout checks `ifTagHolds` under its lock, which makes this exact there.
-  const expected = existing?.descriptor.digest ?? null;
+  let expected = existing?.descriptor.digest ?? null;
   const local = sha256Digest(built.manifestBytes);
-  const before = (await store.headManifest(where.repo, version))?.digest ?? null;
+  let before: Digest | null;
+  if (unread) {
+    // Not read before the uploads (pushOnePack: most likely new): this read is the look-up and the check before the write.
+    const held = await readTag(store, where.repo, version, ctx.cache);
+    if (held !== undefined) {
+      const result = await holding(held, uploadedBytes);
+      if (result !== undefined) return result;
+      overwrite = true;
+    }
+    expected = before = held?.descriptor.digest ?? null;
+  } else before = (await store.headManifest(where.repo, version))?.digest ?? null;
   const ours = { descriptor: { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: local, size: built.manifestBytes.length }, bytes: built.manifestBytes };
   // What the next run offers the registry under this tag (lookUp): it then only confirms the digest.
   const remember = () => {

@@ -33,8 +33,9 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const { registry, tokens: token } = await registryWith(stack, mode, { [USER]: PASSWORD });
     const proxy = stack.add(await startRecordingProxy(registry.url));
     const registryArg = `${proxy.host}/${BASE}`;
-    const env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
     const root = await stack.tempDir();
+    // A cache of each mode's own: the cache keys tags by repository path, which both modes' registries share.
+    const env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, PACKPUB_CACHE_DIR: join(root, 'cache') };
     return { registry, token, proxy, root, env, registryArg };
   });
   it('publishes, then recognises the same content without uploading anything', async () => {
@@ -63,7 +64,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     expect(w.proxy.count((r) => r.method === 'PUT')).toBe(0);
   });
 
-  it('publishes a new version into an existing repository in 7 requests: the config mounted, one check before the write, one read-back', async () => {
+  it('publishes a new version into an existing repository in 6 requests: the config mounted, the layer, one look-up right before the write, one read-back', async () => {
     const pack = await writePack(join(w.root, 'hello-1.1.0'), { name: 'hello', version: '1.1.0' });
     w.proxy.clear();
     const result = await cli(['push', pack, '--json']);
@@ -74,12 +75,13 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const sequence = w.proxy.requests
       .filter((r) => r.path.startsWith(repo) && r.status !== 401) // token mode: challenges come first
       .map((r) => `${r.method} ${r.path.slice(repo.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256(:|%3A)[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
+    // The cache knows the repository (1.0.0 was published from here), not this version: most likely new, so it is
+    // looked up once, right before the write, not before the uploads too.
     expect(sequence).toEqual([
-      'GET manifests/1.1.0 404', // what the registry holds under this version
       `POST blobs/uploads/?mount=DIGEST&from=${encodeURIComponent(`${BASE}/spectro-packs/archive`)} 201`, // the {} config, from the base repository
       'POST blobs/uploads/ 202', // the layer: new content, small, sent without asking
       'PUT blobs/uploads/ID 201',
-      'HEAD manifests/1.1.0 404', // still free right before the write
+      'GET manifests/1.1.0 404', // what the registry holds under this version, right before the write
       'PUT manifests/1.1.0 201',
       'GET manifests/1.1.0 200', // the read-back at the end of the run (GET: the bytes hashed)
     ]);
@@ -87,6 +89,37 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.1.0`, { creds });
     expect(sha256Digest(raw)).toBe(report.results[0]?.digest);
     expect(raw.toString()).toContain(`"digest":"${report.results[0]?.layerDigest}"`);
+  });
+
+  it('a version the cache never saw, there already: found right before the write, unchanged with this content, a conflict (the tag kept) with other', async () => {
+    const repo = `/v2/${BASE}/spectro-packs/archive/hello/`;
+    const mine = (r: { path: string; status?: number | undefined }) => r.path.startsWith(repo) && r.status !== 401;
+    // Published from elsewhere (--no-cache: this run's cache neither reads nor learns anything).
+    const same = await writePack(join(w.root, 'hello-3.0.0'), { name: 'hello', version: '3.0.0' });
+    const elsewhere = await cli(['push', same, '--no-cache', '--json']);
+    expect(elsewhere.code, elsewhere.stderr).toBe(0);
+    const held = (JSON.parse(elsewhere.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;
+    w.proxy.clear();
+    const again = await cli(['push', same, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { results: Array<{ status: string; digest: string }> }).results.map((r) => `${r.status} ${r.digest}`)).toEqual([`unchanged ${held}`]);
+    // Looked up after the upload (which found the layer there: a blob upload is idempotent), and nothing written under the tag.
+    expect(w.proxy.requests.filter(mine).map((r) => `${r.method} ${r.path.slice(repo.length).split('/')[0]}`)).toEqual(['POST blobs', 'POST blobs', 'PUT blobs', 'GET manifests']);
+
+    const theirs = await writePack(join(w.root, 'hello-3.1.0-theirs'), { name: 'hello', version: '3.1.0', files: { 'README.md': '# theirs\n' } });
+    const published = await cli(['push', theirs, '--no-cache', '--json']);
+    expect(published.code, published.stderr).toBe(0);
+    const theirDigest = (JSON.parse(published.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;
+    const ours = await writePack(join(w.root, 'hello-3.1.0-ours'), { name: 'hello', version: '3.1.0', files: { 'README.md': '# ours\n' } });
+    w.proxy.clear();
+    const refused = await cli(['push', ours]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('CONFLICT hello:3.1.0');
+    expect(refused.stderr).toContain('already holds different content');
+    expect(refused.stderr).toContain('Palette caches pack digests');
+    expect(w.proxy.count((r) => mine(r) && r.path.includes('/manifests/') && r.method !== 'GET')).toBe(0);
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:3.1.0`, { creds });
+    expect(sha256Digest(raw)).toBe(theirDigest);
   });
 
   it('mounts the config once per repository and run: two new versions of one pack in one run, both held with it', async () => {
