@@ -742,6 +742,8 @@ export class RegistryClient {
    */
   private async paged(first: URL, field: 'tags' | 'repositories', spec: Omit<CallSpec, 'method' | 'url' | 'expect'>): Promise<string[]> {
     const out: string[] = [];
+    /** Names listed so far: a name that pages overlapping bring again is listed once. */
+    const listed = new Set<string>();
     const seen = new Set<string>();
     const what = spec.subject ?? field;
     const skipped: string[] = [];
@@ -799,6 +801,8 @@ export class RegistryClient {
             if (skipped.length < 5) skipped.push(t);
             continue;
           }
+          if (listed.has(t)) continue;
+          listed.add(t);
           if (out.length <= MAX_LISTED) out.push(t);
         }
         const next = parseNextLink(getHeader(res, 'link'), res.url);

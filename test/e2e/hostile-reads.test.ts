@@ -44,7 +44,7 @@ const w = setup(async (stack) => {
 let n = 0;
 const fresh = (what: string) => join(w.root, `${what}-${n++}`);
 /** The test's own answer to the requests `matches` picks, for the length of `run`. */
-async function answering<T>(answer: (r: { method: string; path: string; authorization: string | undefined }) => HostileAnswer | undefined, run: () => Promise<T>): Promise<T> {
+async function answering<T>(answer: (r: { method: string; path: string; query: URLSearchParams; authorization: string | undefined }) => HostileAnswer | undefined, run: () => Promise<T>): Promise<T> {
   w.hostile.behaviour = { answer };
   try {
     return await run();
@@ -133,6 +133,23 @@ describe('lists with names no registry may hold, and lists from elsewhere', () =
     const planned = await answering(tags, () => runCli(['delete', 'hello:1.0.0', '--registry', w.R, '--dry-run']));
     expectClear(planned, 0, '');
     expect(planned.stdout).toContain(`would delete hello:1.0.0: ${w.R}/spectro-packs/archive/hello:1.0.0 (${sha256(w.manifest)})`);
+  });
+
+  it('tag pages that overlap list each version once (was: 1.1.0 twice in list --json, exit 0)', async () => {
+    const tagsOf = `/v2/${REPO}/tags/list`;
+    const run = await answering(
+      (r) => {
+        if (r.method !== 'GET' || r.path !== tagsOf) return undefined;
+        // A page that starts again at the last tag of the one before (an off-by-one `last` in a registry or proxy).
+        return r.query.get('last') === null
+          ? { status: 200, headers: { 'content-type': 'application/json', link: `<${tagsOf}?last=1.1.0>; rel="next"` }, body: JSON.stringify({ name: REPO, tags: ['1.0.0', '1.1.0'] }) }
+          : { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: REPO, tags: ['1.1.0', '2.0.0'] }) };
+      },
+      () => runCli(['list', 'hello', '--registry', w.R, '--json']),
+    );
+    expectClear(run, 0, /^$/);
+    const listed = (JSON.parse(run.stdout) as { packs: Array<{ versions: Array<{ version: string }> }> }).packs.flatMap((p) => p.versions.map((v) => v.version));
+    expect(listed).toEqual(['1.0.0', '1.1.0', '2.0.0']);
   });
 
   it('a catalog page larger than 16 MiB is named as such (was: "something that is not JSON")', async () => {
