@@ -28,6 +28,12 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli([...args, '--registry', w.registryArg], { env: { ...w.env, ...extraEnv } });
   const creds = { username: USER, password: PASSWORD };
   const uploads = () => w.proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
+  /** A run refused for different content under `ref`: exit 1, the conflict and Palette's cache named. */
+  const expectConflict = (run: { code: number; stderr: string }, ref: string) => {
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`CONFLICT ${ref}`);
+    expect(run.stderr).toContain('Palette caches pack digests');
+  };
 
   const w = setup(async (stack) => {
     const { registry, tokens: token } = await registryWith(stack, mode, { [USER]: PASSWORD });
@@ -113,10 +119,8 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const ours = await writePack(join(w.root, 'hello-3.1.0-ours'), { name: 'hello', version: '3.1.0', files: { 'README.md': '# ours\n' } });
     w.proxy.clear();
     const refused = await cli(['push', ours]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('CONFLICT hello:3.1.0');
+    expectConflict(refused, 'hello:3.1.0');
     expect(refused.stderr).toContain('already holds different content');
-    expect(refused.stderr).toContain('Palette caches pack digests');
     expect(w.proxy.count((r) => mine(r) && r.path.includes('/manifests/') && r.method !== 'GET')).toBe(0);
     const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:3.1.0`, { creds });
     expect(sha256Digest(raw)).toBe(theirDigest);
@@ -149,9 +153,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const changed = await writePack(join(w.root, 'hello-changed'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
     w.proxy.clear();
     const refused = await cli(['push', changed]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
-    expect(refused.stderr).toContain('Palette caches pack digests');
+    expectConflict(refused, 'hello:1.0.0');
     expect(w.proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
     const forced = await cli(['push', changed, '--force']);
     expect(forced.code).toBe(0);
