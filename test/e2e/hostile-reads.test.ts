@@ -141,9 +141,9 @@ describe('lists with names no registry may hold, and lists from elsewhere', () =
       (r) => {
         if (r.method !== 'GET' || r.path !== tagsOf) return undefined;
         // A page that starts again at the last tag of the one before (an off-by-one `last` in a registry or proxy).
-        return r.query.get('last') === null
-          ? { status: 200, headers: { 'content-type': 'application/json', link: `<${tagsOf}?last=1.1.0>; rel="next"` }, body: JSON.stringify({ name: REPO, tags: ['1.0.0', '1.1.0'] }) }
-          : { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: REPO, tags: ['1.1.0', '2.0.0'] }) };
+        const first = r.query.get('last') === null;
+        const headers: Record<string, string> = first ? { 'content-type': 'application/json', link: `<${tagsOf}?last=1.1.0>; rel="next"` } : { 'content-type': 'application/json' };
+        return { status: 200, headers, body: JSON.stringify({ name: REPO, tags: first ? ['1.0.0', '1.1.0'] : ['1.1.0', '2.0.0'] }) };
       },
       () => runCli(['list', 'hello', '--registry', w.R, '--json']),
     );
