@@ -183,6 +183,16 @@ export function parseManifest(bytes: Uint8Array): ImageManifest {
   return doc as ImageManifest;
 }
 
+/**
+ * The annotation `key` of `annotations` when it is a string, else undefined: parseManifest checks descriptors,
+ * not annotations, and a registry's manifest may hold any JSON there (a number was printed as text: a crash).
+ */
+export function stringAnnotation(annotations: unknown, key: string): string | undefined {
+  if (typeof annotations !== 'object' || annotations === null) return undefined;
+  const value = (annotations as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** The pack layer of a manifest: its single layer. */
 export function packLayer(m: ImageManifest): Descriptor | undefined {
   return m.layers.length === 1 ? m.layers[0] : undefined;

@@ -4,7 +4,7 @@ import tar from 'tar-stream';
 import { EXTRACT_DEFAULTS, inflatedRefusal, meter } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import type { Descriptor, ImageManifest } from '../oci/manifest.js';
+import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
 import type { PackRef } from '../oci/reference.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
 import type { ReadableTarget } from '../targets/open.js';
@@ -75,8 +75,8 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
     if (err instanceof PackpubError) throw err;
     throw new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err });
   }
-  const created = resolved.manifest.annotations?.[ANNOTATION_CREATED];
-  const title = layer.annotations?.[ANNOTATION_TITLE];
+  const created = stringAnnotation(resolved.manifest.annotations, ANNOTATION_CREATED);
+  const title = stringAnnotation(layer.annotations, ANNOTATION_TITLE);
   return {
     reference: resolved.reference,
     repository: resolved.repository,

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { Digest } from '../oci/digest.js';
-import { packLayer, parseManifest } from '../oci/manifest.js';
+import { packLayer, parseManifest, stringAnnotation } from '../oci/manifest.js';
 import { ANNOTATION_CREATED, NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget } from '../targets/open.js';
@@ -76,7 +76,7 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
         if (other !== undefined) listed.notPack = other;
         else if (layer === undefined) listed.notPack = `an artifact with ${manifest.layers.length} layers`;
         else listed.size = layer.size;
-        const created = manifest.annotations?.[ANNOTATION_CREATED];
+        const created = stringAnnotation(manifest.annotations, ANNOTATION_CREATED);
         if (created !== undefined) listed.created = created;
       } catch {
         // Not an image manifest (e.g. an index): list it with its digest only.

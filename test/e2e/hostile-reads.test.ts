@@ -193,6 +193,32 @@ describe('lists with names no registry may hold, and lists from elsewhere', () =
   });
 });
 
+describe('annotations that are not strings', () => {
+  it('a created time and a layer title that are a number and an object: list and inspect show them as absent (was: a crash, "this is a bug in packpub")', async () => {
+    const tag = `9.2.${n++}`;
+    const layer = { ...w.doc.layers[0], annotations: { 'org.opencontainers.image.title': { evil: true } } };
+    w.hostile.putManifest(REPO, tag, Buffer.from(JSON.stringify({ ...w.doc, layers: [layer], annotations: { 'org.opencontainers.image.created': 1700000000 } })), MANIFEST_TYPE);
+    // Other tests' tags hold an index and a two-layer artifact: list notes them on stderr, and nothing else.
+    const onlyNotes = /^(note: [^\n]*\n)*$/;
+    const list = await runCli(['list', 'hello', '--registry', w.R]);
+    expectClear(list, 0, onlyNotes);
+    expect(list.stdout.split('\n').find((l) => l.startsWith(`hello  ${tag} `))).toMatch(/ -$/);
+    const listJson = await runCli(['list', 'hello', '--registry', w.R, '--json']);
+    expectClear(listJson, 0, onlyNotes);
+    const listed = (JSON.parse(listJson.stdout) as { packs: Array<{ versions: Array<{ version: string; created?: unknown }> }> }).packs[0]?.versions.find((v) => v.version === tag);
+    expect(listed).toBeDefined();
+    expect(listed?.created).toBeUndefined();
+    const inspect = await runCli(['inspect', `hello:${tag}`, '--registry', w.R]);
+    expectClear(inspect, 0, /^$/);
+    expect(inspect.stdout).toMatch(/^ {2}created {3}-$/m);
+    const inspectJson = await runCli(['inspect', `hello:${tag}`, '--registry', w.R, '--json']);
+    expectClear(inspectJson, 0, /^$/);
+    const doc = JSON.parse(inspectJson.stdout) as { manifest: { created?: unknown }; layer: { title?: unknown } };
+    expect(doc.manifest.created).toBeUndefined();
+    expect(doc.layer.title).toBeUndefined();
+  });
+});
+
 describe('an archive that inflates without end', () => {
   it('inspect refuses a layer of gzipped zeros as pull does (was: inflated whole, exit 0; a 1 GiB layer would take hours)', async () => {
     const tag = `9.1.${n++}`;
