@@ -977,8 +977,15 @@ function safeLayer(bytes: Buffer): Descriptor | undefined {
   return layer;
 }
 
-async function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined): Promise<void> {
-  for (const tag of tags ?? []) await store.pushManifest(repo, tag, bytes, mediaType);
+/** A settled promise, for tagExtra without tags: no async frame per pack (issue 16). */
+const NOTHING_TO_TAG: Promise<void> = Promise.resolve();
+
+function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined): Promise<void> {
+  return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags);
+}
+
+async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[]): Promise<void> {
+  for (const tag of tags) await store.pushManifest(repo, tag, bytes, mediaType);
 }
 
 export { defaultConcurrency, ensureBaseRepository, ensureBlob } from './publish.js';
