@@ -742,7 +742,7 @@ export class RegistryClient {
    */
   private async paged(first: URL, field: 'tags' | 'repositories', spec: Omit<CallSpec, 'method' | 'url' | 'expect'>): Promise<string[]> {
     const out: string[] = [];
-    /** Names listed so far: a name that pages overlapping bring again is listed once. */
+    /** Names read so far (valid or not). */
     const listed = new Set<string>();
     const seen = new Set<string>();
     const what = spec.subject ?? field;
@@ -793,7 +793,11 @@ export class RegistryClient {
         let count = 0;
         // one by one: spreading a page of a million names into push() overflows the stack
         for (const t of list as unknown[]) {
+          if (listed.size > MAX_LISTED) break; // refused below: no need to read (and keep) the rest
           if (typeof t !== 'string') throw malformed(`a${field === 'tags' ? ' tag' : 'n entry'} that is ${t === null ? 'null' : `a ${typeof t}`}`);
+          // A name that pages overlapping bring again is listed once, and is no news (count: the new names).
+          if (listed.has(t)) continue;
+          listed.add(t);
           count++;
           // A name no registry may hold (outside the tag grammar, a repository path with "..", capitals or control
           // characters) names nothing packpub can read: left out, never taken for a name the user typed wrong.
@@ -801,9 +805,7 @@ export class RegistryClient {
             if (skipped.length < 5) skipped.push(t);
             continue;
           }
-          if (listed.has(t)) continue;
-          listed.add(t);
-          if (out.length <= MAX_LISTED) out.push(t);
+          out.push(t);
         }
         const next = parseNextLink(getHeader(res, 'link'), res.url);
         if (next !== undefined && next.origin !== this.originText) {
@@ -816,7 +818,7 @@ export class RegistryClient {
         if (next !== undefined && next.pathname !== first.pathname) throw anotherList('links the next page of', next);
         return { count, next };
       });
-      if (out.length > MAX_LISTED) {
+      if (listed.size > MAX_LISTED) {
         throw new PackpubError('REGISTRY', `${this.host} lists more than ${MAX_LISTED} ${field} for ${what}`, { hint: LIST_HOSTILE_HINT });
       }
       if (next !== undefined && seen.has(next.href)) {
@@ -825,10 +827,11 @@ export class RegistryClient {
         });
       }
       // A Link means more results follow (distribution-spec), even after an empty page: taking that page for the
-      // end listed nothing, exit 0. A run of empty pages that still link on is a loop in disguise: refused.
+      // end listed nothing, exit 0. A run of pages that bring nothing new (empty, or names already read) and still
+      // link on is a loop in disguise: refused after a few, not read a thousand times.
       emptyInRow = count === 0 ? emptyInRow + 1 : 0;
       if (next !== undefined && emptyInRow > MAX_EMPTY_PAGES) {
-        throw new PackpubError('REGISTRY', `${this.host} pages ${what} with ${emptyInRow} empty pages in a row that still link to more`, { hint: LIST_HOSTILE_HINT });
+        throw new PackpubError('REGISTRY', `${this.host} pages ${what} with ${emptyInRow} pages in a row that bring nothing new and still link to more`, { hint: LIST_HOSTILE_HINT });
       }
       url = next;
     }
