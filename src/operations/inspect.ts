@@ -10,6 +10,9 @@ import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { resolvePack } from './resolve-pack.js';
 
+/** Deepest nesting of a manifest or pack.json inspect prints (validate's bound for pack.json, MAX_JSON_DEPTH). */
+const MAX_JSON_DEPTH = 64;
+
 /** pack.json larger than this inside an archive is not read (a pack.json is a few KB). */
 const MAX_PACK_JSON_BYTES = 4 * 1024 * 1024;
 
@@ -25,9 +28,28 @@ export interface InspectResult {
   packJson?: unknown;
 }
 
+/** Whether `value` holds arrays or objects nested more than `max` deep (walked without recursion). */
+function nestsDeeper(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
 export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
   const resolved = await resolvePack(target, ref);
+  // The manifest is shown whole (--json): one nested deeper than any manifest is (an annotation or an unknown
+  // field of arrays in arrays) overflowed the stack when printed. Its descriptors were read; it is no pack's.
+  if (nestsDeeper(resolved.manifest, MAX_JSON_DEPTH)) {
+    throw new PackpubError('REGISTRY', `${resolved.reference} is not a pack: its manifest nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
+    });
+  }
   const { layer } = resolved;
   const blob = await target.store.fetchBlob(resolved.repository, layer);
   // V7 headers too, as Go's archive/tar reads them (see archive/extract.ts).
@@ -65,6 +87,9 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
         } catch {
           packJson = undefined;
         }
+        // Read as unreadable when nested deeper than a pack.json ever is: JSON.parse takes any depth, but printing
+        // it (text or --json) overflowed the stack, a crash.
+        if (nestsDeeper(packJson, MAX_JSON_DEPTH)) packJson = undefined;
       } else {
         entry.resume();
       }

@@ -219,6 +219,32 @@ describe('annotations that are not strings', () => {
   });
 });
 
+describe('JSON nested without end', () => {
+  // Built as text: JSON.stringify of such a value overflows the stack, which was the crash.
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+  it('a pack.json of arrays in arrays: inspect shows no pack.json, text and --json (was: "Maximum call stack size exceeded", a crash)', async () => {
+    const tag = `9.3.${n++}`;
+    publish(tag, await tgzOf([{ name: 'hello/pack.json', content: deep(100_000) }]));
+    const text = await runCli(['inspect', `hello:${tag}`, '--registry', w.R]);
+    expectClear(text, 0, /^$/);
+    expect(text.stdout).toMatch(/^ {2}pack\.json\n {4}null$/m);
+    const json = await runCli(['inspect', `hello:${tag}`, '--registry', w.R, '--json']);
+    expectClear(json, 0, /^$/);
+    expect((JSON.parse(json.stdout) as { folder?: string; packJson?: unknown })).toMatchObject({ folder: 'hello' });
+    expect((JSON.parse(json.stdout) as { packJson?: unknown }).packJson).toBeUndefined();
+  });
+
+  it('a manifest with a field of arrays in arrays: inspect refuses it as no pack (was: the same crash with --json)', async () => {
+    const tag = `9.3.${n++}`;
+    const plain = JSON.stringify(w.doc);
+    w.hostile.putManifest(REPO, tag, Buffer.from(`${plain.slice(0, -1)},"extra":${deep(100_000)}}`), MANIFEST_TYPE);
+    for (const json of [[], ['--json']]) {
+      expectClear(await runCli(['inspect', `hello:${tag}`, '--registry', w.R, ...json]), 1, `error: ${w.R}/spectro-packs/archive/hello:${tag} is not a pack: its manifest nests deeper than 64 levels`);
+    }
+  });
+});
+
 describe('an archive that inflates without end', () => {
   it('inspect refuses a layer of gzipped zeros as pull does (was: inflated whole, exit 0; a 1 GiB layer would take hours)', async () => {
     const tag = `9.1.${n++}`;
