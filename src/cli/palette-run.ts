@@ -50,7 +50,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
               writeLine(
                 ctx.io.stdout,
                 p.status === 'visible'
-                  ? `visible in Palette ${p.name}:${p.version} (packUid ${p.packUid ?? 'unknown'})`
+                  ? `visible in Palette ${p.name}:${p.version} (packUid ${printable(p.packUid ?? 'unknown')})`
                   : `NOT VISIBLE in Palette ${p.name}:${p.version}: ${printable(p.reason ?? 'unknown reason')}`,
               );
             }
@@ -63,11 +63,11 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         if (isNotVisible(report.status)) {
           out.status = 'would-not-be-visible';
           for (const p of report.packs) if (!quiet) writeLine(ctx.io.stdout, `WOULD NOT BE VISIBLE in Palette ${p.name}:${p.version}: ${printable(p.reason ?? 'unknown reason')}`);
-          writeLine(ctx.io.stderr, `palette: dry run: sync is off for Palette registry ${report.registry.name}: nothing was synced`);
+          writeLine(ctx.io.stderr, `palette: dry run: sync is off for Palette registry ${printable(report.registry.name)}: nothing was synced`);
         } else {
           writeLine(
             ctx.io.stderr,
-            `palette: dry run: would sync Palette registry ${report.registry.name}${report.forced ? ' with forceSync (a version would be replaced)' : ''} and confirm ${report.packs.length === 0 ? 'no version' : versions}; nothing was synced`,
+            `palette: dry run: would sync Palette registry ${printable(report.registry.name)}${report.forced ? ' with forceSync (a version would be replaced)' : ''} and confirm ${report.packs.length === 0 ? 'no version' : versions}; nothing was synced`,
           );
         }
       } else if (report.status !== 'visible') out.status = 'published-not-visible';

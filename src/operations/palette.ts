@@ -234,9 +234,12 @@ function isNewer(after: string | undefined, before: string | undefined): boolean
   return b === undefined || a > b;
 }
 
-function findVersion(tags: { tag?: string; version?: string; packUid?: string }[] | undefined, version: string): { packUid?: string } | undefined {
+function findVersion(tags: { tag?: string; version?: string; packUid?: unknown }[] | undefined, version: string): { packUid?: string } | undefined {
   // Terraform matches tags[].version, the upload script tags[].tag; parent tags like 1.0.x sit in the same list.
-  return (tags ?? []).find((t) => t.version === version || t.tag === version);
+  const hit = (tags ?? []).find((t) => t.version === version || t.tag === version);
+  // A packUid that is no string (Palette's is a uid) is left out: reports promise a string, and printing an object
+  // nested without end overflowed the stack.
+  return hit === undefined ? undefined : typeof hit.packUid === 'string' ? { packUid: hit.packUid } : {};
 }
 
 function isOwnEntity(entity: { name?: string; registryUid?: string }, name: string, registryUid: string): boolean {

@@ -454,3 +454,33 @@ describe('a Palette answering 5xx: reads retried, a create not sent twice', () =
     }
   });
 });
+
+describe('what Palette answers is shown, never obeyed', () => {
+  it('a registry name and a packUid with control characters: doctor, the dry run and the sync show them as U+XXXX; a packUid that is no string is left out', async () => {
+    const uid = w.palette.addRegistry('basic', 'evil\u001b]0;owned\u0007-lab', { endpoint: `http://${w.registry.host}`, baseContentPath: 'evilbase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const shown = 'evilU+001B]0;ownedU+0007-lab';
+    const runs = [];
+    const dry = await runCli(['push', w.packs.dry, ...at('evilbase'), '--dry-run', '--palette-sync', ...fast], { env: env(w.palette.url) });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(`palette: dry run: would sync Palette registry ${shown} and confirm edge-dry:1.0.0; nothing was synced`);
+    // The registry serves another base path on the target's host: a doctor finding names it.
+    const doctor = await runCli(['palette', 'doctor', ...at('drybase')], { env: env(w.palette.url) });
+    expect(doctor.stdout).toContain(`palette-base-path: Palette registry ${shown} (${uid}) serves another base path on this host (evilbase)`);
+    try {
+      w.palette.packUidAnswer = () => 'uid\u001b[2J';
+      const sync = await runCli(['push', w.packs.dry, ...at('evilbase'), '--palette-sync', ...fast], { env: env(w.palette.url) });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(sync.stdout).toContain('visible in Palette edge-dry:1.0.0 (packUid uidU+001B[2J)');
+      w.palette.packUidAnswer = () => ({ nested: [1] });
+      const json = await runCli(['palette', 'sync', 'edge-dry:1.0.0', ...at('evilbase'), '--json', ...fast], { env: env(w.palette.url) });
+      expect(json.code, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as { targets: Array<{ registry: { uid: string }; packs: Array<Record<string, unknown>> }> };
+      expect(report.targets[0]?.registry.uid).toBe(uid);
+      expect(report.targets[0]?.packs).toEqual([{ name: 'edge-dry', version: '1.0.0', status: 'visible' }]);
+      runs.push(sync, json);
+    } finally {
+      w.palette.packUidAnswer = undefined;
+    }
+    for (const run of [dry, doctor, ...runs]) expect(run.stdout + run.stderr).not.toContain('\u001b');
+  });
+});

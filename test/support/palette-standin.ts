@@ -141,6 +141,8 @@ export interface PaletteStandin {
   hangSyncs: boolean;
   /** With `summaryPageSize`: every page hands out the first page's continue token again (a replaying proxy or a server bug). */
   repeatContinue: boolean;
+  /** While set, what a pack's tags answer (and its packValues) give as each version's `packUid` instead of its own (an odd Palette). */
+  packUidAnswer: ((packUid: string) => unknown) | undefined;
   /**
    * While set, every request (still recorded) is answered this status with a v1Error body, and
    * `Retry-After: retryAfter` if given; with `times`, only that many requests, then the outage ends.
@@ -323,6 +325,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     failSyncs: undefined,
     hangSyncs: false,
     repeatContinue: false,
+    packUidAnswer: undefined,
     outage: undefined,
     fault: undefined,
     maxPerSecond(prefix) {
@@ -564,8 +567,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         layer: 'addon',
         registryUid: reg.uid,
         cloudTypes: ['all'],
-        tags: entries.map(([version, e]) => ({ tag: version, version, packUid: e.packUid, group: '', parentTags: [] })),
-        packValues: entries.map(([, e]) => ({ packUid: e.packUid, values: 'pack: {}\n' })),
+        tags: entries.map(([version, e]) => ({ tag: version, version, packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, group: '', parentTags: [] })),
+        packValues: entries.map(([, e]) => ({ packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, values: 'pack: {}\n' })),
       });
     }
     if (req.method === 'POST' && path === '/v1/packs/search') {

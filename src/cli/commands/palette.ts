@@ -1,7 +1,7 @@
 import { PackpubError } from '../../errors.js';
 import type { PaletteRegistryCredentials } from '../../operations/palette.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
-import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags, type PaletteTarget } from '../palette-options.js';
 import { declareFlags, declareOwnFlags, READ_GROUPS, type OwnFlags } from '../target-flags.js';
 
@@ -81,8 +81,9 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
     out('');
     out('Checks:');
     for (const f of report.findings) {
-      out(`  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.message}`);
-      if (!f.ok && f.fix !== undefined) out(`        fix: ${f.fix}`);
+      // Findings quote Palette and the registry (names, endpoints, their messages): shown, never obeyed.
+      out(`  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${printable(f.message)}`);
+      if (!f.ok && f.fix !== undefined) out(`        fix: ${printable(f.fix)}`);
     }
     out('');
     out(report.problems === 0 ? 'no problems found' : `${report.problems} problem${report.problems === 1 ? '' : 's'} found`);
@@ -107,9 +108,9 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
     const result = await registerPaletteRegistry(client, target.ref, { credentials, ...(name === undefined ? {} : { name }) });
     if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
     else if (result.status === 'created') {
-      writeLine(ctx.io.stdout, `created Palette registry ${result.registry.name} (${result.registry.uid}) for ${target.ref.host}/${target.ref.basePath}; Palette validated the settings`);
+      writeLine(ctx.io.stdout, `created Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) for ${target.ref.host}/${target.ref.basePath}; Palette validated the settings`);
     } else {
-      writeLine(ctx.io.stdout, `Palette registry ${result.registry.name} (${result.registry.uid}) already serves ${target.ref.host}/${target.ref.basePath}: nothing created`);
+      writeLine(ctx.io.stdout, `Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) already serves ${target.ref.host}/${target.ref.basePath}: nothing created`);
     }
     return EXIT_OK;
   } finally {
