@@ -87,8 +87,10 @@ function sortEntries(map: Map<string, number>, total: number, limit: number): Pr
  * CLI is a bundle (dist/bundle/, scripts/build-cli.mjs) whose chunks hold packpub's modules and its
  * dependencies together, so a frame is filed under the src/ module or package it was bundled from.
  */
-async function originalFrame(frame: CallFrame, maps: Map<string, SourceMap | undefined>): Promise<CallFrame> {
-  if (!frame.url.startsWith('file://')) return frame;
+async function originalFrame(found: CallFrame, maps: Map<string, SourceMap | undefined>): Promise<CallFrame> {
+  // A CommonJS chunk (.cjs, the bundle's) is named by its path, not a file: URL.
+  const frame = found.url.startsWith('/') && found.url.endsWith('.cjs') ? { ...found, url: pathToFileURL(found.url).href } : found;
+  if (!frame.url.startsWith('file://')) return found;
   if (!maps.has(frame.url)) {
     let map: SourceMap | undefined;
     try {
@@ -99,7 +101,7 @@ async function originalFrame(frame: CallFrame, maps: Map<string, SourceMap | und
     maps.set(frame.url, map);
   }
   const entry = maps.get(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0);
-  if (entry === undefined || !('originalSource' in entry)) return frame;
+  if (entry === undefined || !('originalSource' in entry)) return found;
   const source = resolve(dirname(fileURLToPath(frame.url)), entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource);
   return { ...frame, url: pathToFileURL(source).href, lineNumber: entry.originalLine, columnNumber: entry.originalColumn };
 }

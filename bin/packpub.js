@@ -12,17 +12,21 @@ if (args.length === 1 && args[0] === '--version') {
   // reads from queueing behind compression. Must be set before the pool is first used.
   process.env.UV_THREADPOOL_SIZE ??= '8';
   // The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
-  // source maps are read only for --debug, whose stack traces then name src/ files and lines.
-  if (args.includes('--debug')) process.setSourceMapsEnabled(true);
+  // source maps are read only for --debug, whose stack traces then name src/ files and lines; any other run
+  // compiles the bundle with V8's code cache (bin/code-cache.js), before any V8 flag is set.
+  const debug = args.includes('--debug');
+  if (debug) process.setSourceMapsEnabled(true);
+  const codeCache = debug ? undefined : (await import('./code-cache.js')).useCodeCache(new URL('../dist/bundle/', import.meta.url));
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
   // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
   // the worker would only add its own start and checks to the CPU the run competes for.
   const ahead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
   const v8 = await import('node:v8');
-  const { main, runAsProcess } = await import('../dist/bundle/packpub.js');
+  const { createRequire } = await import('node:module');
+  const { main, runAsProcess } = createRequire(import.meta.url)('../dist/bundle/packpub.cjs');
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
-  runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8, ahead?.loaded), ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
+  runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8, ahead?.loaded, codeCache), ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
 }
 
 /**
@@ -64,10 +68,14 @@ async function startChecksAhead() {
  * worker's load (checks-ahead.js: ~35 modules, crypto's most) is waited for first. Set here, not in the
  * library: the flags are process-wide, and a program embedding packpub decides its own.
  */
-function setV8Flags(v8, checksAheadLoaded) {
+function setV8Flags(v8, checksAheadLoaded, codeCache) {
   // A check-ahead worker still loading its built-ins is waited for, up to 100 ms (this thread idles meanwhile,
   // leaving the worker a core): usually a few ms to a few tens on 2 cores.
   if (checksAheadLoaded !== undefined) Atomics.wait(checksAheadLoaded, 0, 0, 100);
+  // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
+  // under other flags (bin/code-cache.js sets these back to V8's defaults for the moment it saves them).
+  // (--liftoff-only also turns --wasm-tier-up and --wasm-dynamic-tiering off.)
+  codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672'], ['--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584']);
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
   // compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
   // quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few

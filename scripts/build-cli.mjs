@@ -5,10 +5,12 @@
 // yargs', yaml's, ajv's), and resolving, reading and compiling each is most of a short run's CPU. Here
 // rolldown bundles src/ (compiling the TypeScript itself: no type checking, that is `npm run typecheck`'s
 // and tsc's job) with the dependencies it can, into:
-// - packpub.js: the entry, with everything main() loads before it has parsed a command;
+// - packpub.cjs: the entry, with everything main() loads before it has parsed a command. It and its chunks
+//   are CommonJS (.cjs): bin/packpub.js compiles them with V8's code cache (bin/code-cache.js), which Node
+//   20 offers for a script but not for an ES module, and compiling them was most of a short run's start-up;
 // - version.js: the version alone, for `packpub --version` (bin/packpub.js reads nothing else);
-// - one chunk per group of modules behind a dynamic import(), loaded on demand as the unbundled modules
-//   were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
+// - one chunk per group of modules behind a dynamic import() (a require() here), loaded on demand as the
+//   unbundled modules were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
 // - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
 //   the directory of the chunk that holds the pool, which is this one);
@@ -123,6 +125,19 @@ const common = {
       },
     },
     {
+      // yargs resolves a configuration's `extends` module name with import.meta.resolve, which a CommonJS
+      // chunk has not (rolldown would make it an empty object); require.resolve names the same module.
+      // packpub gives yargs no configuration object, so this line never runs.
+      name: 'packpub-yargs-extends',
+      transform(code, id) {
+        if (!id.endsWith('/node_modules/yargs/build/lib/utils/apply-extends.js')) return null;
+        const from = 'import.meta.resolve(config.extends)';
+        if (!code.includes(from)) throw new Error(`${id}: yargs no longer reads "${from}"`);
+        // The same line, so the source map needs no change (map: null).
+        return { code: code.replace(from, () => 'require.resolve(config.extends)'), map: null };
+      },
+    },
+    {
       // yargs lays its help text out with cliui (and wrap-ansi, strip-ansi, ansi-styles, two copies of
       // string-width) and measures it with string-width: a quarter of its chunk, compiled and run (ansi-styles
       // builds its tables when loaded) on every run, though only `--help` prints a help text. They are built
@@ -203,6 +218,13 @@ await build({
   input: { packpub: join(root, 'src/cli/main.ts') },
   output: {
     ...output,
+    // CommonJS, for V8's code cache (above). import.meta.url becomes the file's own URL. The packages and
+    // built-in modules loaded on demand (the AWS SDK, node:readline/promises) are require()d too: a script
+    // compiled through vm.Script can import() only with an experimental Node flag.
+    format: 'cjs',
+    dynamicImportInCjs: false,
+    entryFileNames: '[name].cjs',
+    chunkFileNames: '[name]-[hash].cjs',
     codeSplitting: {
       // What the entry loads statically (errors, io, the flag checks...) goes into the entry itself
       // rather than into small chunks shared with the lazy parts: `--version` reads one file.

@@ -60,6 +60,6 @@ if (builtInfo === 0 || mtime('dist/index.js') === 0 || builtInfo < Math.max(sour
   run([join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json']);
 }
 
-if (!libraryOnly && mtime('dist/bundle/packpub.js') < Math.max(sources, mtime('package.json'), mtime('scripts/build-cli.mjs'), dependencies)) {
+if (!libraryOnly && mtime('dist/bundle/packpub.cjs') < Math.max(sources, mtime('package.json'), mtime('scripts/build-cli.mjs'), dependencies)) {
   run([join(root, 'scripts/build-cli.mjs')]);
 }

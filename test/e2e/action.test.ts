@@ -176,7 +176,7 @@ describe('the composite action (action.yml)', () => {
     // type declarations).
     expect(world.release, 'the action\'s install step failed: nothing to pack').toBeDefined();
     const { files, prefix } = await (world.release as Promise<Release>);
-    expect(files).toEqual(expect.arrayContaining(['package/bin/packpub.js', 'package/dist/bundle/packpub.js', 'package/dist/bundle/validate-worker.js']));
+    expect(files).toEqual(expect.arrayContaining(['package/bin/packpub.js', 'package/dist/bundle/packpub.cjs', 'package/dist/bundle/validate-worker.js']));
     // No per-module build beside it: what runs below is the bundle.
     expect(files.filter((f) => f.startsWith('package/dist/') && !f.startsWith('package/dist/bundle/'))).toEqual([]);
     const packpub = join(prefix, 'bin/packpub');

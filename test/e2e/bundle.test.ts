@@ -9,8 +9,9 @@ import { setup } from '../support/stage.js';
 
 /*
  * The built CLI runs from its bundle (dist/bundle/, scripts/build-cli.mjs), whose lazy parts are chunks
- * loaded on demand. Every run here records the files Node's module loader reads (a module hook, given
- * through NODE_OPTIONS as a user could); a chunk's source map says which packages' code it holds. A run
+ * loaded on demand. Every run here records the files Node's module loaders read, in order (an ES module
+ * hook and CommonJS's Module.prototype.load, given through NODE_OPTIONS as a user could); a chunk's source
+ * map says which packages' code it holds. A run
  * that does not need the YAML parser, the tar writer, ignore rules, the config schema compiler or the AWS
  * SDK must not load them: they are most of what a short run would otherwise compile.
  */
@@ -44,20 +45,22 @@ const world = setup(async (stack) => {
       '}\n',
   );
   const register = join(work.root, 'register.mjs');
-  // At exit, also the CommonJS files (require(), which the hook does not see) and Node's built-in modules loaded;
-  // and, where it happens among the loads, each V8 flag bin/packpub.js sets.
+  // Also the CommonJS files (require(), which the hook does not see: the bundle's chunks) as each loads, and
+  // whether V8's code cache (bin/code-cache.js) was offered for it and used; each V8 flag bin/packpub.js
+  // sets, where it happens among the loads; at exit, Node's built-in modules loaded.
   await writeFile(
     register,
-    `import { register, createRequire, syncBuiltinESMExports } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport v8 from 'node:v8';\n` +
+    `import Module, { register, syncBuiltinESMExports } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport v8 from 'node:v8';\nimport vm from 'node:vm';\n` +
       `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+      `const log = (line) => appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, line + '\\n');\n` +
+      `const load = Module.prototype.load;\n` +
+      `Module.prototype.load = function (filename) { log('cjs:' + filename); return load.call(this, filename); };\n` +
       `const setFlags = v8.setFlagsFromString;\n` +
-      `v8.setFlagsFromString = (flags) => { appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, 'v8-flags:' + flags + '\\n'); setFlags(flags); };\n` +
+      `v8.setFlagsFromString = (flags) => { log('v8-flags:' + flags); setFlags(flags); };\n` +
+      `const Script = vm.Script;\n` +
+      `vm.Script = class extends Script { constructor(code, options) { super(code, options); log('code-cache:' + (options?.cachedData === undefined ? 'none' : this.cachedDataRejected ? 'rejected' : 'used') + ':' + options?.filename); } };\n` +
       `syncBuiltinESMExports();\n` +
-      `process.on('exit', () => {\n` +
-      `  const cjs = Object.keys(createRequire(import.meta.url).cache).map((f) => 'cjs:' + f);\n` +
-      `  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13));\n` +
-      `  appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, [...cjs, ...builtins].join('\\n') + '\\n');\n` +
-      `});\n`,
+      `process.on('exit', () => log(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13)).join('\\n')));\n`,
   );
   return { reg, work, register };
 });
@@ -72,14 +75,23 @@ async function recorded(args: string[]) {
     env: { ...world.work.env, NODE_OPTIONS: `--import=${pathToFileURL(world.register).href}`, PACKPUB_TEST_LOAD_LOG: log },
   });
   const lines = (await readFile(log, 'utf8')).split('\n');
-  const loaded = lines.filter((url) => url.startsWith('file:')).map((url) => relative(ROOT, fileURLToPath(url)));
-  const required = lines.filter((l) => l.startsWith('cjs:')).map((l) => relative(ROOT, l.slice(4)));
+  // An ES module (a file: URL) or a CommonJS file (its path), as the repository names it.
+  const files = (some: string[]) =>
+    some.filter((l) => l.startsWith('file:') || l.startsWith('cjs:')).map((l) => relative(ROOT, l.startsWith('file:') ? fileURLToPath(l) : l.slice(4)));
+  const loaded = files(lines);
+  const required = files(lines.filter((l) => l.startsWith('cjs:')));
   const builtins = lines.filter((l) => l.startsWith('builtin:')).map((l) => l.slice(8));
   const flags = lines.filter((l) => l.startsWith('v8-flags:')).map((l) => l.slice(9));
+  // Each chunk compiled through V8's code cache: whether a cache was offered and used (other scripts, such as
+  // bin/code-cache.js's one-line probe, left out).
+  const codeCache = lines
+    .filter((l) => l.startsWith('code-cache:'))
+    .map((l) => ({ file: relative(ROOT, l.slice(l.indexOf(':', 11) + 1)), cache: l.slice(11, l.indexOf(':', 11)) }))
+    .filter((c) => c.file.startsWith('dist/bundle/'));
   // The files loaded before the first V8 flag was set (all of them when none was).
   const firstFlag = lines.findIndex((l) => l.startsWith('v8-flags:'));
-  const beforeFlags = firstFlag === -1 ? loaded : lines.slice(0, firstFlag).filter((url) => url.startsWith('file:')).map((url) => relative(ROOT, fileURLToPath(url)));
-  return { run, loaded, required, builtins, flags, beforeFlags };
+  const beforeFlags = firstFlag === -1 ? loaded : files(lines.slice(0, firstFlag));
+  return { run, loaded, required, builtins, flags, beforeFlags, codeCache };
 }
 
 /** The source files (repository paths) the loaded files hold: a bundle chunk's by its source map. */
@@ -101,7 +113,7 @@ async function lazyIn(loaded: string[]): Promise<Lazy[]> {
     if (file.startsWith('dist/bundle/')) {
       // rolldown writes no map for a file without code of a source: an entry that only re-exports its
       // chunk, and rolldown's own helpers (CommonJS interop).
-      if (!existsSync(join(ROOT, `${file}.map`)) && (/^rolldown-runtime-/.test(basename(file)) || /^(export|import) [^;]+;\s*$/.test(await readFile(join(ROOT, file), 'utf8')))) continue;
+      if (!existsSync(join(ROOT, `${file}.map`)) && (/^rolldown-runtime-/.test(basename(file)) || /^(export|import) [^;]+;\s*$/.test(await readFile(join(ROOT, file), 'utf8')) || (await readFile(join(ROOT, file), 'utf8')).split('\n').every((line) => /^(Object\.defineProperty\(exports, Symbol\.toStringTag, \{ value: "Module" \}\);|const \w+ = require\("\.\/[\w.-]+"\);|exports\.\w+ = \w+\.\w+;|)$/.test(line)))) continue;
       const map = JSON.parse(await readFile(join(ROOT, `${file}.map`), 'utf8')) as { sources: string[] };
       sources = map.sources.map((s) => relative(ROOT, join(BUNDLE, s)));
     }
@@ -150,7 +162,14 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.builtins).not.toContain('assert');
     expect(await lazyIn(again.loaded)).toEqual([]);
     // Nor yargs' help layout (cliui, string-width), which only a help text needs (scripts/build-cli.mjs).
-    expect(again.required.filter((f) => f.startsWith('dist/'))).toEqual([]);
+    expect(again.loaded).not.toContain('dist/bundle/yargs-help.cjs');
+    // Every chunk is compiled through V8's code cache (bin/code-cache.js): the first run had none to offer,
+    // the re-run uses what it saved, for the chunks loaded before the V8 flags and after them.
+    const chunks = (run: typeof first) => run.loaded.filter((f) => f.startsWith('dist/bundle/') && f.endsWith('.cjs'));
+    expect(first.codeCache).toEqual(chunks(first).map((file) => ({ file, cache: 'none' })));
+    expect(again.codeCache).toEqual(chunks(again).map((file) => ({ file, cache: 'used' })));
+    expect(chunks(again).filter((f) => again.beforeFlags.includes(f))).toContain('dist/bundle/packpub.cjs');
+    expect(chunks(again).filter((f) => !again.beforeFlags.includes(f))).not.toEqual([]);
     // bin/packpub.js's V8 flags are set once the argument parser and the command are loaded (built-ins
     // loaded after a flag changed compile without Node's code cache), before undici's HTTP parser is
     // (--liftoff-only must hold when its WebAssembly is compiled).
@@ -167,7 +186,9 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
   it("--help requires yargs' help layout, and prints what the unbundled CLI prints", async () => {
     const help = await recorded(['push', '--help']);
     expectRun(help.run, { code: 0, stdout: ['Palette:', 'Examples:'], stderr: '' });
-    expect(help.required).toEqual(['dist/bundle/yargs-help.cjs']);
+    // The bundle's CommonJS files only (no package loaded file by file from node_modules), the help layout among them.
+    expect(help.required).toContain('dist/bundle/yargs-help.cjs');
+    expect(help.required.filter((f) => !f.startsWith('dist/bundle/'))).toEqual([]);
     expect(await sourcesIn(help.loaded)).toEqual(expect.arrayContaining([expect.stringMatching(/^node_modules\/yargs\//)]));
     expect(help.run.stdout).toBe((await runCli(['push', '--help'])).stdout);
   });

@@ -10,7 +10,7 @@ import { expectRun, type CliRun } from '../support/cli.js';
  * process must fail instead. Real processes: what is tested is how the process ends.
  */
 
-const BUNDLE = pathToFileURL(fileURLToPath(new URL('../../dist/bundle/packpub.js', import.meta.url))).href;
+const BUNDLE = pathToFileURL(fileURLToPath(new URL('../../dist/bundle/packpub.cjs', import.meta.url))).href;
 
 /** A Node process that loads the built bundle and hands runAsProcess the given promise expression. */
 function runWith(promise: string): Promise<CliRun> {

@@ -54,6 +54,10 @@ describe('summariseProfiles on the bundled CLI', () => {
     // source, "K" = +5 lines: base64 VLQ).
     const map = { version: 3, sources: ['../../node_modules/yaml/dist/parse/parser.js', '../../src/pack/validate.ts'], names: [], mappings: 'AAAA;ACKA' };
     await writeFile(`${chunk}.map`, JSON.stringify(map));
+    // A CommonJS chunk, as the CLI's are: a profile names it by its path.
+    const cjs = join(dir, 'dist/bundle/push-Cd34.cjs');
+    await writeFile(cjs, 'function next() {}\nfunction check() {}\n');
+    await writeFile(`${cjs}.map`, JSON.stringify(map));
     const url = pathToFileURL(chunk).href;
     const frame = (functionName: string, lineNumber: number, u = url) => ({ functionName, url: u, lineNumber, scriptId: '0', columnNumber: 0 });
     await writeFile(
@@ -64,18 +68,19 @@ describe('summariseProfiles on the bundled CLI', () => {
           { id: 2, callFrame: frame('next', 0) },
           { id: 3, callFrame: frame('check', 1) },
           { id: 4, callFrame: frame('buildArchive', 9, 'file:///repo/dist/archive/build.js') },
+          { id: 5, callFrame: frame('check', 1, cjs) },
         ],
         startTime: 0,
         endTime: 10_000,
-        samples: [2, 3, 3, 4],
-        timeDeltas: [1000, 2000, 2000, 1000],
+        samples: [2, 3, 3, 4, 5],
+        timeDeltas: [1000, 2000, 2000, 1000, 3000],
       }),
     );
     const s = await summariseProfiles(dir, dir);
     expect(s.functions.find((f) => f.label === 'next (node_modules/yaml/dist/parse/parser.js:1)')?.selfMs).toBeCloseTo(1, 5);
-    expect(s.functions.find((f) => f.label === 'check (src/pack/validate.ts:6)')?.selfMs).toBeCloseTo(4, 5);
+    expect(s.functions.find((f) => f.label === 'check (src/pack/validate.ts:6)')?.selfMs).toBeCloseTo(7, 5);
     expect(s.areas.find((a) => a.label === 'dependency yaml')?.selfMs).toBeCloseTo(1, 5);
-    expect(s.areas.find((a) => a.label === 'packpub pack/')?.selfMs).toBeCloseTo(4, 5);
+    expect(s.areas.find((a) => a.label === 'packpub pack/')?.selfMs).toBeCloseTo(7, 5);
     // A file without a map stays as it is.
     expect(s.areas.find((a) => a.label === 'packpub archive/')?.selfMs).toBeCloseTo(1, 5);
   });

@@ -1,0 +1,155 @@
+// V8's code cache for the command-line bundle (issue 16). Compiling the bundle's chunks was the largest part
+// of a short run's start-up CPU (a re-run that finds its packs unchanged: ~30 % of its main thread's
+// instructions), and Node 20 caches no compiled code of its own for a program's files. The bundle is
+// CommonJS (scripts/build-cli.mjs) so each chunk can be compiled here, through vm.Script, with the code
+// V8 made for it on an earlier run: what that run compiled (including the functions it ran) is then
+// read back instead of compiled again.
+//
+// The cache is packpub's cache folder's (PACKPUB_CACHE_DIR, else $XDG_CACHE_HOME/packpub, else
+// ~/.cache/packpub), one file per chunk and V8 state. Nothing here can make a run differ from one without
+// it, only cost or save CPU:
+// - V8 checks a cache against the source's length only, and not its own payload: a file holds the chunk's
+//   whole source, compared with the chunk read, and its code twice, compared with each other (a damaged
+//   or cut file is not used: the chunk is compiled from source). Its name also carries Node's version,
+//   the V8 flags and options the process started with and the flags bin/packpub.js set since.
+// - V8 refuses a cache made under other V8 flags than the current ones: a chunk loaded before
+//   bin/packpub.js sets its flags and one loaded after are cached apart. Both are written at exit, when
+//   the code includes all the run compiled: the first ones with the flags set back as they were for the
+//   moment (or, when the process was started with either flag, before the flags change).
+// - A file is written to a temporary name and renamed, so a reader never sees half of one; an absent,
+//   unreadable or unwritable cache folder, or any other failure, leaves the chunk compiled from its source.
+// --debug compiles the bundle as Node does (its source maps apply to that path only); so do the validation
+// and check-ahead workers (their own files, ES modules).
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { homedir } from 'node:os';
+import { basename, dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
+
+const MAGIC = 'packpub V8 code cache 1\n';
+
+/** packpub's cache folder, as src/operations/archive-cache.ts's defaultCacheDir finds it. */
+function cacheDir(env) {
+  if (env.PACKPUB_CACHE_DIR) return env.PACKPUB_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'packpub');
+  return join(env.HOME || homedir(), '.cache', 'packpub');
+}
+
+/** A short name for a key (FNV-1a, 32 bits): the file's header holds the whole key, compared when read. */
+function shortName(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(36);
+}
+
+/**
+ * Compile the bundle's chunks (dist/bundle/*.cjs) with V8's code cache from now on. Returns setFlags(flags,
+ * undo), which bin/packpub.js calls just before it sets V8 flags: each a list of setFlagsFromString calls,
+ * `undo` setting V8's defaults back (checked: see the probe).
+ */
+export function useCodeCache(bundleUrl, env = process.env) {
+  const bundle = fileURLToPath(bundleUrl).replace(/[\\/]$/, '') + sep;
+  const dir = join(cacheDir(env), 'v8-code');
+  // What V8 checks a cache against besides the source: its version (Node's), the CPU and the flags.
+  const runtime = [process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0');
+  let flags = '';
+  let made = false;
+  // A one-line script's cache made now: at exit, offered for another of the same length (V8 would otherwise
+  // take the one it compiled from memory, without a check), it says whether the flags set back are these.
+  const probe = new Script('"packpub code cache 1"').createCachedData();
+  // The chunks compiled without a usable cache: before the flags changed, and after.
+  const unsaved = [];
+  let before;
+  const compile = Module.prototype._compile;
+
+  Module.prototype._compile = function (content, filename, ...rest) {
+    if (!filename.startsWith(bundle) || !filename.endsWith('.cjs') || filename.slice(bundle.length).includes(sep)) return compile.call(this, content, filename, ...rest);
+    const key = `${runtime}\0${flags}\0${content.length}`;
+    const file = join(dir, `${basename(filename)}-${shortName(key)}.bin`);
+    const source = Buffer.from(content, 'utf8');
+    const cachedData = cached(file, key, source);
+    const script = new Script(Module.wrap(content), {
+      filename,
+      cachedData,
+      // The chunks import() only packages and built-in modules (chunks among themselves use require):
+      // resolved from bin/ they are the same files as from dist/bundle/.
+      importModuleDynamically: (specifier) => import(specifier.startsWith('.') ? new URL(specifier, pathToFileURL(filename)).href : specifier),
+    });
+    if (cachedData === undefined || script.cachedDataRejected) unsaved.push({ script, file, key, source });
+    const module = this;
+    const require = (id) => module.require(id);
+    require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
+    require.cache = Module._cache;
+    return script.runInThisContext({ displayErrors: true }).call(module.exports, module.exports, require, module, filename, dirname(filename));
+  };
+
+  /** Write the code of the chunks compiled without a usable cache (V8's code now includes what ran). */
+  function save() {
+    for (const { script, file, key, source } of unsaved.splice(0)) {
+      const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+      try {
+        const data = script.createCachedData();
+        const head = Buffer.from(`${MAGIC}${JSON.stringify({ key, source: source.length, data: data.length })}\n`, 'utf8');
+        if (!made) mkdirSync(dir, { recursive: true });
+        made = true;
+        writeFileSync(temp, Buffer.concat([head, source, data, data]));
+        renameSync(temp, file);
+      } catch {
+        try {
+          rmSync(temp, { force: true });
+        } catch {
+          // A cache folder that cannot be written: nothing was saved, the run goes on.
+        }
+      }
+    }
+  }
+  process.on('exit', () => {
+    save();
+    if (before === undefined || before.chunks.length === 0) return;
+    try {
+      for (const flag of before.undo) setFlagsFromString(flag);
+      if (!new Script('"packpub code cache 2"', { cachedData: probe }).cachedDataRejected) {
+        unsaved.push(...before.chunks);
+        save();
+      }
+      for (const flag of before.flags) setFlagsFromString(flag);
+    } catch {
+      // Nothing saved: the next run compiles these chunks from source.
+    }
+  });
+  return {
+    setFlags(next, undo) {
+      // A process started with one of these flags would not get its own value back: its chunks are saved now.
+      const names = next.map((flag) => flag.replace(/=.*/, ''));
+      if (names.some((name) => runtime.includes(name.slice(2)))) save();
+      else before = { chunks: unsaved.splice(0), flags: next, undo };
+      flags += `${next.join(' ')}\n`;
+    },
+  };
+}
+
+/** The code cached in `file` for this source and key, or undefined when there is none or it is not whole. */
+function cached(file, key, source) {
+  let buffer;
+  try {
+    buffer = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (buffer.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
+    const end = buffer.indexOf(10, MAGIC.length);
+    if (end === -1) return undefined;
+    const head = JSON.parse(buffer.toString('utf8', MAGIC.length, end));
+    const sourceAt = end + 1;
+    const dataAt = sourceAt + head.source;
+    if (head.key !== key || head.source !== source.length || !Number.isInteger(head.data) || head.data <= 0 || buffer.length !== dataAt + 2 * head.data) return undefined;
+    if (!buffer.subarray(sourceAt, dataAt).equals(source)) return undefined;
+    const data = buffer.subarray(dataAt, dataAt + head.data);
+    return data.equals(buffer.subarray(dataAt + head.data)) ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
