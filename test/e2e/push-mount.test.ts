@@ -39,7 +39,8 @@ describe('push mounts the {} config from the base repository (token auth)', () =
       }),
     );
     const root = await stack.tempDir();
-    const env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    // A cache of its own: request sequences depend on which repositories the cache knows (push's look-up order).
+    const env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, PACKPUB_CACHE_DIR: join(root, 'cache') };
     return { registry, tokens: tokens!, proxy, root, env };
   });
   const push = (packs: string[]) => runCli(['push', ...packs, '--registry', `${w.proxy.host}/${BASE}`, '--json'], { env: w.env });
