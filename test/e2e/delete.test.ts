@@ -53,7 +53,7 @@ async function pushTwo(root: string, target: string[], env: NodeJS.ProcessEnv = 
 
 // One anonymous registry for the blocks that need only repositories of their own (each its own base path);
 // deletes turned off and token auth need registries configured so.
-const shared = setup(async (stack) => ({ registry: stack.add(await startRegistry()) }));
+const shared = setup(async (stack) => ({ registry: stack.add(await startRegistry({ storage: 'filesystem' })) }));
 
 describe('delete on a distribution registry', () => {
   const w = setup(async (stack) => {

@@ -234,7 +234,7 @@ describe('Harbor REST answers', () => {
 describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
   const w = setup(async (stack) => {
     stack.defer(useFakeAwsEnvironment('testAKIDFUZZAPI'));
-    const registry = stack.add(await startRegistry());
+    const registry = stack.add(await startRegistry({ storage: 'filesystem' }));
     // With `images`, BatchDeleteImage deletes in the registry behind the ECR proxy.
     const standin = stack.add(await startEcrStandin({ images: registry }));
     const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin }));

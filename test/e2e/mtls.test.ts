@@ -25,7 +25,7 @@ const w = setup(async (stack) => {
   const client = await makeClientCertificate(certs, 'client');
   const rogue = await makeClientCertificate(certs, 'rogue', { selfSigned: true });
   const tokens = stack.add(await startTokenServer({ users: { [USER]: PASSWORD }, tls: { certFile: certs.certFile, keyFile: certs.keyFile } }));
-  const registry = stack.add(await startRegistry({ auth: 'token', token: tokens, tls: certs, clientCert: client }));
+  const registry = stack.add(await startRegistry({ auth: 'token', token: tokens, tls: certs, clientCert: client, storage: 'filesystem' }));
   const pack = await writePack(join(root, 'mtls'), { name: 'mtls', version: '1.0.0' });
   // skopeo's --cert-dir: the CA as *.crt, the client pair as *.cert + *.key.
   const certDir = join(root, 'skopeo-certs');

@@ -28,7 +28,7 @@ const MOUNT = /[?&]mount=/;
 describe('push mounts the {} config from the base repository (token auth)', () => {
   let refuseMounts = false;
   const w = setup(async (stack) => {
-    const { registry, tokens } = await registryWith(stack, 'token', { [USER]: PASSWORD });
+    const { registry, tokens } = await registryWith(stack, 'token', { [USER]: PASSWORD }, { storage: 'filesystem' });
     const proxy = stack.add(
       await startRecordingProxy(registry.url, {
         // A registry that does not take mounts here (distribution-spec allows refusing them).

@@ -66,7 +66,7 @@ describe('blob GETs redirected to another host', () => {
     describe(`${mode} registry`, () => {
       const w = setup(async (stack) => {
         const root = await stack.tempDir(`packpub-redirect-${mode}-`);
-        const { registry, tokens } = await registryWith(stack, mode, { [USER]: PASSWORD });
+        const { registry, tokens } = await registryWith(stack, mode, { [USER]: PASSWORD }, { storage: 'filesystem' });
         const bucket = stack.add(await startBucket(registry.storageDir));
         const proxy = stack.add(await startRecordingProxy(registry.host));
         const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, SOURCE_DATE_EPOCH: '1700000000', DOCKER_CONFIG: join(root, 'docker') };

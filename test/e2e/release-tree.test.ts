@@ -29,7 +29,7 @@ describe('a release job over a tree of packs', () => {
   const uploads = () => w.proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
 
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry());
+    const registry = stack.add(await startRegistry({ storage: 'filesystem' }));
     const proxy = stack.add(await startRecordingProxy(registry.url));
     const registryArg = `${proxy.host}/release`;
     const root = await stack.tempDir();

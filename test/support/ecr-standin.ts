@@ -7,7 +7,7 @@ import { failure } from './errors.js';
 import { drip } from './hostile-registry.js';
 import { readBody } from './loopback.js';
 import { registryAdmin } from './registry-admin.js';
-import type { RunningRegistry } from './registry.js';
+import type { RegistryOnDisk } from './registry.js';
 
 /*
  * A loopback stand-in for the AWS ECR API as the real @aws-sdk/client-ecr talks to it (registries.md):
@@ -58,8 +58,8 @@ export interface EcrStandinOptions {
   now?: () => number;
   /** Host name put into proxyEndpoint / repositoryUri (default the real ECR host name). */
   registryHost?: string;
-  /** The registry (auth none) behind the ECR proxy, which BatchDeleteImage changes. */
-  images?: RunningRegistry;
+  /** The registry (auth none) behind the ECR proxy, which BatchDeleteImage changes (on disk: removing one tag changes its storage). */
+  images?: RegistryOnDisk;
 }
 
 export interface EcrStandin {

@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { registryAdmin } from './registry-admin.js';
-import { startRegistry, type RunningRegistry } from './registry.js';
+import { startRegistry, type RegistryOnDisk, type RunningRegistry } from './registry.js';
 import { startTokenServer, type TokenServer, type TokenUser } from './token-server.js';
 import { drip } from './hostile-registry.js';
 import { listenOnLoopback, readBody, sendJson } from './loopback.js';
@@ -82,9 +82,10 @@ const harborError = (code: string, message: string) => ({ errors: [{ code, messa
 export async function startHarborStandin(options: HarborStandinOptions): Promise<HarborStandin> {
   const users = new Map<string, string>(Object.entries(options.users).map(([u, v]) => [u, typeof v === 'string' ? v : v.password]));
   const token = await startTokenServer({ users: options.users });
-  let registry: RunningRegistry;
+  let registry: RegistryOnDisk;
   try {
-    registry = await startRegistry({ auth: 'token', token });
+    // On disk: deleting one tag (Harbor's DeleteTag) removes its link from the registry's storage.
+    registry = await startRegistry({ auth: 'token', token, storage: 'filesystem' });
   } catch (err) {
     await token.close();
     throw err;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RACY_MARGIN_MS } from '../../src/archive/walk.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 import { RegistryReader } from './registry-reader.js';
-import { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
+import { startRegistry, type RegistryOnDisk, type RunningRegistry, type StartRegistryOptions } from './registry.js';
 import { generatePacks, type GeneratedPack, type GenerateOptions } from './packs.js';
 import type { Stage } from './stage.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
@@ -91,17 +91,22 @@ export async function harborAndBasic(stack: Stage, harborUsers: Record<string, s
   return { tokens, harbor, basic, proxy };
 }
 
-export interface AuthRegistry {
-  registry: RunningRegistry;
+export interface AuthRegistry<R extends RunningRegistry = RunningRegistry> {
+  registry: R;
   /** The token service, for mode 'token'. */
   tokens: TokenServer | undefined;
 }
 
-/** A real registry that lets `users` in: anonymous (no auth), htpasswd Basic, or token auth like Harbor's. */
-export async function registryWith(stack: Stage, mode: 'anonymous' | 'htpasswd' | 'token', users: Record<string, string>): Promise<AuthRegistry> {
+type AuthMode = 'anonymous' | 'htpasswd' | 'token';
+
+/** A real registry that lets `users` in: anonymous (no auth), htpasswd Basic, or token auth like Harbor's; on disk with `storage: 'filesystem'`. */
+export function registryWith(stack: Stage, mode: AuthMode, users: Record<string, string>, options: { storage: 'filesystem' }): Promise<AuthRegistry<RegistryOnDisk>>;
+export function registryWith(stack: Stage, mode: AuthMode, users: Record<string, string>): Promise<AuthRegistry>;
+export async function registryWith(stack: Stage, mode: AuthMode, users: Record<string, string>, options: { storage?: 'filesystem' } = {}): Promise<AuthRegistry<RunningRegistry | RegistryOnDisk>> {
+  const storage = options.storage === undefined ? {} : { storage: options.storage };
   if (mode === 'token') {
     const tokens = stack.add(await startTokenServer({ users }));
-    return { registry: stack.add(await startRegistry({ auth: 'token', token: tokens })), tokens };
+    return { registry: stack.add(await startRegistry({ auth: 'token', token: tokens, ...storage })), tokens };
   }
-  return { registry: stack.add(await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users } : {})), tokens: undefined };
+  return { registry: stack.add(await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users, ...storage } : storage)), tokens: undefined };
 }

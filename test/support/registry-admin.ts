@@ -1,13 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
-import type { RunningRegistry } from './registry.js';
+import type { RegistryOnDisk, RunningRegistry } from './registry.js';
 
 /*
  * What a Harbor or ECR stand-in does to the real registry behind it when its own API deletes something.
  * distribution 2.8 deletes manifests by digest only (and every tag with them); removing one tag is a
  * distribution-spec 1.1 feature it lacks (DELETE by tag answers 400 DIGEST_INVALID), so `untag` removes the
- * tag's link from the registry's storage, which is where distribution keeps tags.
+ * tag's link from the registry's storage, which is where distribution keeps tags: only a registry started
+ * with `storage: 'filesystem'` offers `untag`.
  */
 
 const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json';
@@ -17,14 +18,19 @@ export interface RegistryAdmin {
   digestOf(repository: string, tag: string): Promise<string | undefined>;
   /** Every tag of the repository pointing at `digest`. */
   tagsOf(repository: string, digest: string): Promise<string[]>;
-  /** Remove one tag; the manifest stays. */
-  untag(repository: string, tag: string): Promise<void>;
   /** Delete a manifest by digest through the registry API (its tags go with it). */
   deleteManifest(repository: string, digest: string): Promise<void>;
 }
 
+export interface DiskRegistryAdmin extends RegistryAdmin {
+  /** Remove one tag; the manifest stays. */
+  untag(repository: string, tag: string): Promise<void>;
+}
+
 /** `authorization` gives the header for a repository when the registry wants one (token auth). */
-export function registryAdmin(registry: RunningRegistry, authorization?: (repository: string) => string): RegistryAdmin {
+export function registryAdmin(registry: RegistryOnDisk, authorization?: (repository: string) => string): DiskRegistryAdmin;
+export function registryAdmin(registry: RunningRegistry, authorization?: (repository: string) => string): RegistryAdmin;
+export function registryAdmin(registry: RunningRegistry | RegistryOnDisk, authorization?: (repository: string) => string): RegistryAdmin | DiskRegistryAdmin {
   const call = async (method: 'GET' | 'HEAD' | 'DELETE', repository: string, path: string) => {
     const res = await request(`${registry.url}/v2/${repository}/${path}`, {
       method,
@@ -45,13 +51,17 @@ export function registryAdmin(registry: RunningRegistry, authorization?: (reposi
       const digests = await Promise.all(tags.map((t) => admin.digestOf(repository, t)));
       return tags.filter((_, i) => digests[i] === digest);
     },
-    async untag(repository, tag) {
-      await rm(join(registry.storageDir, 'docker/registry/v2/repositories', repository, '_manifests/tags', tag), { recursive: true, force: true });
-    },
     async deleteManifest(repository, digest) {
       const res = await call('DELETE', repository, `manifests/${digest}`);
       if (res.status !== 202) throw new Error(`registry-admin: DELETE ${repository}@${digest} answered ${res.status} ${res.body}`);
     },
   };
-  return admin;
+  if (!('storageDir' in registry)) return admin;
+  const { storageDir } = registry;
+  return {
+    ...admin,
+    async untag(repository, tag) {
+      await rm(join(storageDir, 'docker/registry/v2/repositories', repository, '_manifests/tags', tag), { recursive: true, force: true });
+    },
+  };
 }
