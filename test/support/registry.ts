@@ -166,8 +166,12 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       await writeFile(configFile, JSON.stringify(config, null, 2));
       let stderr = '';
       // GOGC=400: a test registry's live heap is a few MB, and at Go's default (100) it collected garbage so
-      // often that a request cost it twice the CPU; the heap stays a few tens of MB.
-      const child = spawn('docker-registry', ['serve', configFile], { env: { ...process.env, GOGC: '400' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      // often that a request cost it twice the CPU; the heap stays a few tens of MB (GOGC=off with a 128 MiB
+      // GOMEMLIMIT cost it ~45 % more, user and system CPU alike). GOMAXPROCS=1: one
+      // test file's few requests at a time need no second Go thread, and on the 2 cores it shares with the
+      // test workers the Go scheduler waking and parking threads between requests cost ~7 % of its CPU
+      // (requests still interleave, on I/O and by preemption).
+      const child = spawn('docker-registry', ['serve', configFile], { env: { ...process.env, GOGC: '400', GOMAXPROCS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
       live.add(child);
       child.stderr?.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-20_000);
