@@ -17,10 +17,11 @@
 //   the code includes all the run compiled: the first ones with the flags set back as they were for the
 //   moment (or, when the process was started with either flag, before the flags change).
 // - A file is written to a temporary name and renamed, so a reader never sees half of one; an absent,
-//   unreadable or unwritable cache folder, or any other failure, leaves the chunk compiled from its source.
+//   unreadable or unwritable cache folder, or any other failure, leaves the chunk compiled from its source
+//   (a folder found unwritable before any code is serialised for it: such runs pay ~2 % more, not ~11 %).
 // --debug compiles the bundle as Node does (its source maps apply to that path only); so do the validation
 // and check-ahead workers (their own files, ES modules).
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
@@ -55,7 +56,9 @@ export function useCodeCache(bundleUrl, env = process.env) {
   // What V8 checks a cache against besides the source: its version (Node's), the CPU and the flags.
   const runtime = [process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0');
   let flags = '';
+  // Whether the folder was made, or found unwritable (no more code is then serialised for nothing).
   let made = false;
+  let unwritable = false;
   // A one-line script's cache made now: at exit, offered for another of the same length (V8 would otherwise
   // take the one it compiled from memory, without a check), it says whether the flags set back are these.
   const probe = new Script('"packpub code cache 1"').createCachedData();
@@ -88,19 +91,30 @@ export function useCodeCache(bundleUrl, env = process.env) {
   /** Write the code of the chunks compiled without a usable cache (V8's code now includes what ran). */
   function save() {
     for (const { script, file, key, source } of unsaved.splice(0)) {
+      if (unwritable) return;
       const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+      let fd;
+      try {
+        if (!made) mkdirSync(dir, { recursive: true });
+        made = true;
+        fd = openSync(temp, 'wx');
+      } catch {
+        unwritable = true;
+        return;
+      }
       try {
         const data = script.createCachedData();
         const head = Buffer.from(`${MAGIC}${JSON.stringify({ key, source: source.length, data: data.length })}\n`, 'utf8');
-        if (!made) mkdirSync(dir, { recursive: true });
-        made = true;
-        writeFileSync(temp, Buffer.concat([head, source, data, data]));
+        for (const part of [head, source, data, data]) for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
+        closeSync(fd);
+        fd = undefined;
         renameSync(temp, file);
       } catch {
         try {
+          if (fd !== undefined) closeSync(fd);
           rmSync(temp, { force: true });
         } catch {
-          // A cache folder that cannot be written: nothing was saved, the run goes on.
+          // Nothing was saved; the run goes on.
         }
       }
     }
