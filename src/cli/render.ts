@@ -243,8 +243,8 @@ export class PushRenderer {
         this.reported.add(cause.result);
         continue;
       }
-      writeLine(this.io.stderr, causeLine(cause));
-      if (cause.hint !== undefined) writeLine(this.io.stderr, `  hint: ${cause.hint}`);
+      writeLine(this.io.stderr, printable(causeLine(cause)));
+      if (cause.hint !== undefined) writeLine(this.io.stderr, `  hint: ${printable(cause.hint)}`);
       for (const r of cause.results) this.reported.add(r);
     }
     for (const r of report.results) if (!this.reported.has(r)) this.printResult(r);

@@ -358,6 +358,31 @@ describe('control characters meant for the terminal are shown, not obeyed', () =
     expectClear(refused, 1, 'badU+001B[2JU+001B]0;ownedU+0007');
     for (const run of [inspected, listed, refused]) expect(run.stdout + run.stderr).not.toContain(ESC);
   });
+
+  it('in a registry error that push reports on stderr (--json: one line a pack), for a pack and for the base repository', async () => {
+    const pack = await writePack(join(w.root, `esc-${n++}`), { name: 'hello', version: '8.0.0' });
+    const said = (code: string) => ({ errors: [{ code, message: `no${ESC}[2J${ESC}]0;owned\u0007` }] });
+    const shown = 'noU+001B[2JU+001B]0;ownedU+0007';
+    const onePack = await answering(
+      (r) => (r.path.endsWith('/manifests/8.0.0') ? { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify(said('MANIFEST_INVALID')) } : undefined),
+      () => runCli(['push', pack, '--registry', w.R, '--json']),
+    );
+    expectClear(onePack, 1, shown);
+    const other = await writePack(join(w.root, `esc-${n++}`), { name: 'hello-too', version: '8.0.0' });
+    const wholeTarget = (json: string[]) => answering(
+      // The base repository's empty artifact (written before any pack of the target): absent, then refused.
+      (r) =>
+        !r.path.startsWith('/v2/evil/spectro-packs/archive/manifests/')
+          ? undefined
+          : r.method === 'PUT'
+            ? { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify(said('MANIFEST_INVALID')) }
+            : { status: 404 },
+      () => runCli(['push', pack, other, '--registry', w.R, ...json]),
+    );
+    const runs = [onePack, await wholeTarget([]), await wholeTarget(['--json'])];
+    for (const run of runs.slice(1)) expectClear(run, 1, shown);
+    for (const run of runs) expect(run.stdout + run.stderr).not.toContain(ESC);
+  });
 });
 
 describe("push's look-up of what the tag holds", () => {

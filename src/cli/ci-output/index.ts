@@ -5,14 +5,18 @@ import { PackpubError, errorMessage } from '../../errors.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
-import { writeLine } from '../io.js';
+import { printable, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid } from './causes.js';
 import { annotations, inGitHubActions, stepSummary } from './github.js';
 import { junitXml } from './junit.js';
 
-/** One line for a failed pack, for logs where stdout is the JSON report. */
+/** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
 export function failureLine(r: PackResult): string {
+  return printable(failureText(r));
+}
+
+function failureText(r: PackResult): string {
   let text = `${r.status.toUpperCase()} ${packId(r)}${referenceUnlessSaid(r)}: ${r.error?.message ?? r.status}`;
   const errors = r.findings?.filter((f) => f.severity === 'error') ?? [];
   const first = errors[0];
@@ -26,7 +30,7 @@ export function failureLine(r: PackResult): string {
 /** With --json/--json-lines: one human line per failure (one per shared cause) for stderr. */
 export function failureLines(results: PackResult[]): string[] {
   return failureCauses(results).map((c) =>
-    c.kind === 'pack' ? failureLine(c.result) : `${causeLine(c)}${c.hint === undefined ? '' : ` (hint: ${c.hint})`}`,
+    c.kind === 'pack' ? failureLine(c.result) : printable(`${causeLine(c)}${c.hint === undefined ? '' : ` (hint: ${c.hint})`}`),
   );
 }
 
