@@ -19,9 +19,12 @@
 // - A file is written to a temporary name and renamed, so a reader never sees half of one; an absent,
 //   unreadable or unwritable cache folder, or any other failure, leaves the chunk compiled from its source
 //   (a folder found unwritable before any code is serialised for it: such runs pay ~2 % more, not ~11 %).
+// - Each build of packpub and each Node version adds its own files (~3-6 MB): a run that wrote one (a run
+//   that found every chunk cached reads no folder) then removes the files not written for a week, beyond
+//   that the oldest while they exceed 32 MiB, and temporary files over ten minutes old (of killed runs).
 // --debug compiles the bundle as Node does (its source maps apply to that path only); so do the validation
 // and check-ahead workers (their own files, ES modules).
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
@@ -30,6 +33,18 @@ import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 const MAGIC = 'packpub V8 code cache 1\n';
+// What a run that wrote a file keeps (prune). A file a hit is read from is not written again, so one still in
+// use goes once it is a week old, when a run writes another: its next run compiles that chunk from source
+// and writes it again (~15 ms of CPU once a week at most). A week bounds what builds and Node versions no
+// longer run leave behind to those run in the week before (usually one or two sets of files); the size
+// cap, five or more builds' worth, bounds a week of many builds (a developer's).
+const KEEP_MS = 7 * 24 * 3600 * 1000;
+const KEEP_BYTES = 32 * 1024 * 1024;
+// A temporary file lives for the few milliseconds of its write: one this old is a killed run's.
+const TEMP_MS = 10 * 60 * 1000;
+/** The names this file gives cache files (`<chunk>.cjs-<key>.bin`) and their temporary files. */
+const CACHE_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin$/;
+const TEMP_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin\.\d+-[0-9a-z]*\.tmp$/;
 
 /** packpub's cache folder, as src/operations/archive-cache.ts's defaultCacheDir finds it. */
 function cacheDir(env) {
@@ -59,6 +74,8 @@ export function useCodeCache(bundleUrl, env = process.env) {
   // Whether the folder was made, or found unwritable (no more code is then serialised for nothing).
   let made = false;
   let unwritable = false;
+  // Whether this run wrote a file (then it prunes the folder, once).
+  let wrote = false;
   // A one-line script's cache made now: at exit, offered for another of the same length (V8 would otherwise
   // take the one it compiled from memory, without a check), it says whether the flags set back are these.
   const probe = new Script('"packpub code cache 1"').createCachedData();
@@ -109,6 +126,7 @@ export function useCodeCache(bundleUrl, env = process.env) {
         closeSync(fd);
         fd = undefined;
         renameSync(temp, file);
+        wrote = true;
       } catch {
         try {
           if (fd !== undefined) closeSync(fd);
@@ -121,17 +139,19 @@ export function useCodeCache(bundleUrl, env = process.env) {
   }
   process.on('exit', () => {
     save();
-    if (before === undefined || before.chunks.length === 0) return;
-    try {
-      for (const flag of before.undo) setFlagsFromString(flag);
-      if (!new Script('"packpub code cache 2"', { cachedData: probe }).cachedDataRejected) {
-        unsaved.push(...before.chunks);
-        save();
+    if (before !== undefined && before.chunks.length > 0) {
+      try {
+        for (const flag of before.undo) setFlagsFromString(flag);
+        if (!new Script('"packpub code cache 2"', { cachedData: probe }).cachedDataRejected) {
+          unsaved.push(...before.chunks);
+          save();
+        }
+        for (const flag of before.flags) setFlagsFromString(flag);
+      } catch {
+        // Nothing saved: the next run compiles these chunks from source.
       }
-      for (const flag of before.flags) setFlagsFromString(flag);
-    } catch {
-      // Nothing saved: the next run compiles these chunks from source.
     }
+    if (wrote) prune(dir, Date.now());
   });
   return {
     setFlags(next, undo) {
@@ -165,5 +185,50 @@ function cached(file, key, source) {
     return data.equals(buffer.subarray(dataAt + head.data)) ? data : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Remove from the folder the cache files not written for KEEP_MS, then the oldest while the rest exceed
+ * KEEP_BYTES, and temporary files older than TEMP_MS (other files are left alone). Runs at once may prune
+ * together, or one prune while another writes: a file gone (even one just renamed into place between this
+ * look at its time and its removal) only makes a next run compile that chunk from source and write it again;
+ * a reader that opened a file reads it whole; a temporary file removed under its writer fails the rename,
+ * which saves nothing. Every failure is ignored.
+ */
+function prune(dir, now) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const kept = [];
+  let bytes = 0;
+  for (const name of names) {
+    const temp = TEMP_NAME.test(name);
+    if (!temp && !CACHE_NAME.test(name)) continue;
+    const path = join(dir, name);
+    try {
+      const stat = lstatSync(path);
+      if (!stat.isFile()) continue;
+      if (now - stat.mtimeMs > (temp ? TEMP_MS : KEEP_MS)) unlinkSync(path);
+      else if (!temp) {
+        kept.push({ path, time: stat.mtimeMs, size: stat.size });
+        bytes += stat.size;
+      }
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+  kept.sort((a, b) => a.time - b.time);
+  for (const { path, size } of kept) {
+    if (bytes <= KEEP_BYTES) break;
+    bytes -= size;
+    try {
+      unlinkSync(path);
+    } catch {
+      // As above.
+    }
   }
 }

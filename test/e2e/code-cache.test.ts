@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, readdir, symlink, truncate, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -138,5 +138,79 @@ describe("the bundle's code cache never changes what a run does", () => {
       expect(await tagged(run.layout)).toBe(await tagged(reference.layout));
     }
     expect(await readFile(join(cache, 'v8-code'), 'utf8')).toBe('not a folder\n');
+  });
+});
+
+const DAY = 24 * 3600 * 1000;
+
+/** Set a file's times to `ago` milliseconds before now. */
+async function age(path: string, ago: number): Promise<void> {
+  const then = new Date(Date.now() - ago);
+  await utimes(path, then, then);
+}
+
+describe('the code cache folder is pruned by the runs that write it', () => {
+  /** A cache folder a push filled, its files' names, and the run's output to compare others with. */
+  async function filled(name: string) {
+    const cache = join(world.root, name);
+    const first = await pushTo(cache);
+    expectRun(first.result, { code: 0, stdout: ['published hello:1.0.0 -> oci:'], stderr: '' });
+    const dir = join(cache, 'v8-code');
+    const names = (await readdir(dir)).sort();
+    expect(names.length).toBeGreaterThan(3);
+    return { cache, dir, names, stdout: first.stdout.replace(DURATION, 'T'), layout: first.layout };
+  }
+
+  /** A push that finds the chunk `missing` uncached (so it writes that file): the same run as the first. */
+  async function pushMissing(c: Awaited<ReturnType<typeof filled>>, missing: string) {
+    await writeFile(join(c.dir, missing), '');
+    const run = await pushTo(c.cache);
+    expectRun(run.result, { code: 0, stderr: '' });
+    expect(run.stdout.replace(DURATION, 'T')).toBe(c.stdout);
+    expect(await tagged(run.layout)).toBe(await tagged(c.layout));
+  }
+
+  it("files not written for a week and killed runs' temporary files go; a run that finds every chunk cached removes nothing", async () => {
+    const c = await filled('cache-prune');
+    const copy = await readFile(join(c.dir, c.names[0] ?? ''));
+    // Older than a week, a killed run's temporary file; a file of 6 days, a run's temporary file being
+    // written, a file not named as the cache names its files.
+    const old = { 'gone-AAAAAAAA.cjs-1abc.bin': 8 * DAY, 'gone-AAAAAAAA.cjs-1abc.bin.4242-x7.tmp': 11 * 60_000 };
+    const fresh = { 'kept-BBBBBBBB.cjs-2abc.bin': 6 * DAY, 'kept-BBBBBBBB.cjs-2abc.bin.4243-y8.tmp': 60_000, 'notes.txt': 30 * DAY };
+    for (const [file, ago] of Object.entries({ ...old, ...fresh })) {
+      await writeFile(join(c.dir, file), copy);
+      await age(join(c.dir, file), ago);
+    }
+    // A file still used but written over a week ago (a hit does not write it again).
+    const used = c.names[1] ?? '';
+    await age(join(c.dir, used), 8 * DAY);
+
+    // Every chunk found: the folder is not even listed.
+    const hit = await pushTo(c.cache);
+    expectRun(hit.result, { code: 0, stderr: '' });
+    expect(hit.stdout.replace(DURATION, 'T')).toBe(c.stdout);
+    expect((await readdir(c.dir)).sort()).toEqual([...c.names, ...Object.keys(old), ...Object.keys(fresh)].sort());
+
+    // One chunk written: the old files go, the used one too (its next run writes it again).
+    await pushMissing(c, c.names[0] ?? '');
+    expect((await readdir(c.dir)).sort()).toEqual([...c.names.filter((f) => f !== used), ...Object.keys(fresh)].sort());
+    await pushMissing(c, c.names[0] ?? '');
+    expect((await readdir(c.dir)).sort()).toEqual([...c.names, ...Object.keys(fresh)].sort());
+    expect((await cacheFiles(c.cache)).filter((f) => c.names.includes(f.name)).every((f) => f.whole)).toBe(true);
+  });
+
+  it('beyond 32 MiB the oldest files go first, until the rest fit', async () => {
+    const c = await filled('cache-cap');
+    // Sparse files: their sizes count, not their blocks.
+    const files = { 'older-CCCCCCCC.cjs-3abc.bin': 5 * DAY, 'big-DDDDDDDD.cjs-4abc.bin': 2 * DAY, 'newer-EEEEEEEE.cjs-5abc.bin': DAY };
+    for (const [file, ago] of Object.entries(files)) {
+      await writeFile(join(c.dir, file), '');
+      await truncate(join(c.dir, file), file.startsWith('big') ? 31 * 1024 * 1024 : 1024 * 1024);
+      await age(join(c.dir, file), ago);
+    }
+    await pushMissing(c, c.names[0] ?? '');
+    // 1 + 31 + 1 MiB and the run's own files exceed 32 MiB: the oldest two go, the rest fit.
+    expect((await readdir(c.dir)).sort()).toEqual([...c.names, 'newer-EEEEEEEE.cjs-5abc.bin'].sort());
+    expect((await stat(join(c.dir, c.names[0] ?? ''))).size).toBeGreaterThan(0);
   });
 });
