@@ -13,20 +13,37 @@ if (args.length === 1 && args[0] === '--version') {
   process.env.UV_THREADPOOL_SIZE ??= '8';
   // The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
   // source maps are read only for --debug, whose stack traces then name src/ files and lines; any other run
-  // compiles the bundle with V8's code cache (bin/code-cache.js), before any V8 flag is set.
+  // compiles the bundle with V8's code cache (bin/code-cache.js), before any V8 flag is set, unless told to
+  // leave packpub's cache folder alone (push --no-cache: that folder is neither read nor written).
   const debug = args.includes('--debug');
   if (debug) process.setSourceMapsEnabled(true);
-  const codeCache = debug ? undefined : (await import('./code-cache.js')).useCodeCache(new URL('../dist/bundle/', import.meta.url));
+  const cacheOff = noCache(args);
+  const codeCache = debug || cacheOff ? undefined : (await import('./code-cache.js')).useCodeCache(new URL('../dist/bundle/', import.meta.url));
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
   // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
   // the worker would only add its own start and checks to the CPU the run competes for.
-  const ahead = args[0] === 'push' && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
+  const ahead = args[0] === 'push' && !cacheOff && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
   const v8 = await import('node:v8');
   const { createRequire } = await import('node:module');
   const { main, runAsProcess } = createRequire(import.meta.url)('../dist/bundle/packpub.cjs');
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
   runAsProcess(main(args, undefined, { beforeCommand: () => setV8Flags(v8, ahead?.loaded, codeCache), ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
+}
+
+/**
+ * Whether the command line turns packpub's cache off, as main()'s parser reads it: --no-cache, --cache=false
+ * or --cache false, the last of them and --cache / --cache=true / --cache true winning, before any `--`.
+ * (main() refuses other spellings, --no-cache=true or --cache=0, with exit 2.)
+ */
+function noCache(line) {
+  let off = false;
+  for (let i = 0; i < line.length && line[i] !== '--'; i++) {
+    if (line[i] === '--no-cache' || line[i] === '--cache=false') off = true;
+    else if (line[i] === '--cache=true') off = false;
+    else if (line[i] === '--cache') off = line[i + 1] === 'false';
+  }
+  return off;
 }
 
 /**

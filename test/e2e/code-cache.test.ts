@@ -29,9 +29,9 @@ const world = setup(async (stack) => {
 let n = 0;
 
 /** Push the pack to a new OCI layout with `cache` as packpub's cache folder; the run and the layout. */
-async function pushTo(cache: string, run: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun> = (args, env) => runBin(args, { env })) {
+async function pushTo(cache: string, run: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun> = (args, env) => runBin(args, { env }), more: string[] = []) {
   const layout = join(world.root, `layout-${n++}`);
-  const result = await run(['push', world.pack, '--oci-layout', layout], { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: cache });
+  const result = await run(['push', world.pack, '--oci-layout', layout, ...more], { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: cache });
   return { result, layout, stdout: result.stdout.split(layout).join('LAYOUT') };
 }
 
@@ -212,5 +212,28 @@ describe('the code cache folder is pruned by the runs that write it', () => {
     // 1 + 31 + 1 MiB and the run's own files exceed 32 MiB: the oldest two go, the rest fit.
     expect((await readdir(c.dir)).sort()).toEqual([...c.names, 'newer-EEEEEEEE.cjs-5abc.bin'].sort());
     expect((await stat(join(c.dir, c.names[0] ?? ''))).size).toBeGreaterThan(0);
+  });
+});
+
+describe('push --no-cache leaves the cache folder alone', () => {
+  it('--no-cache, --cache=false and --cache false write nothing there; a later --cache wins', async () => {
+    const reference = await pushTo(join(world.root, 'cache-on'));
+    expectRun(reference.result, { code: 0, stdout: ['published hello:1.0.0 -> oci:'], stderr: '' });
+    for (const off of [['--no-cache'], ['--cache=false'], ['--cache', 'false'], ['--cache', '--no-cache'], ['--cache=true', '--cache=false']]) {
+      const cache = join(world.root, `cache-off-${n}`);
+      await mkdir(cache);
+      const run = await pushTo(cache, undefined, off);
+      expectRun(run.result, { code: 0, stderr: '' });
+      expect(run.stdout.replace(DURATION, 'T'), off.join(' ')).toBe(reference.stdout.replace(DURATION, 'T'));
+      expect(await tagged(run.layout)).toBe(await tagged(reference.layout));
+      expect(await readdir(cache), off.join(' ')).toEqual([]);
+    }
+    for (const on of [['--no-cache', '--cache'], ['--cache', 'true']]) {
+      const cache = join(world.root, `cache-on-${n}`);
+      const run = await pushTo(cache, undefined, on);
+      expectRun(run.result, { code: 0, stderr: '' });
+      expect((await readdir(cache)).sort(), on.join(' ')).toEqual(['index.json', 'v8-code']);
+      expect((await cacheFiles(cache)).length).toBeGreaterThan(3);
+    }
   });
 });
