@@ -201,6 +201,12 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'version-not-semver', file: 'pack.json', path: 'version', message: '(the numeric prerelease identifier "01" has a leading zero)' },
   },
   {
+    // Palette's reader (Masterminds semver) reads each numeric part into a uint64.
+    name: 'version with a number past 2^64-1',
+    mutate: writeJson((j) => (j['version'] = '18446744073709551616.0.0')),
+    expect: { severity: 'warning', rule: 'version-not-semver', file: 'pack.json', path: 'version', message: '(the number 18446744073709551616 is larger than 18446744073709551615, the largest it reads)' },
+  },
+  {
     // pack-central's `case v*` is lowercase; Palette's reader takes only a lowercase v too.
     name: 'version with an uppercase V',
     mutate: writeJson((j) => (j['version'] = 'V1.0.0')),
