@@ -206,7 +206,7 @@ const NO_CREDENTIALS_HINT =
  * Turn an SDK error into a PackpubError that says what to do. `action` is the IAM action the call needs
  * (e.g. `ecr:CreateRepository`): a missing permission often surfaces vaguely, so name it.
  */
-export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string }): PackpubError {
+export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string }): PackpubError {
   if (err instanceof PackpubError) return err;
   if (name_(err) === 'ThrottlingException') {
     return new PackpubError('REGISTRY', `AWS throttled ${action} for ${context.host} (ThrottlingException), after the SDK's retries`, {
@@ -231,6 +231,12 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   const name = e.name ?? '';
   const message = (e.message ?? String(err)).split('\n')[0] ?? '';
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    if (context.profile !== undefined) {
+      return new PackpubError('CREDENTIALS', `ECR provider: AWS profile "${context.profile}" gives no credentials to call ${action} for ${context.host}`, {
+        hint: 'the profile comes from --aws-profile, else AWS_PROFILE, else the target\'s ecr.awsProfile: check its name, and that the shared credentials or config file (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, else ~/.aws/) defines it',
+        cause: err,
+      });
+    }
     return new PackpubError('CREDENTIALS', `ECR provider: no AWS credentials found to call ${action} for ${context.host}`, {
       hint: NO_CREDENTIALS_HINT,
       cause: err,

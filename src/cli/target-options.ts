@@ -275,6 +275,8 @@ function givenTargetOptions(
   const { ecr, ...rest } = flags;
   const env = ctx.io.env;
   const ecrEndpoint = flags.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined);
+  // Passed to the SDK as the profile: the SDK reads the process's environment, not io.env (embedded main()).
+  const awsProfile = flags.awsProfile ?? (env['AWS_PROFILE'] || undefined);
   let located = where;
   if (where.registry === undefined) {
     const dir = where.ociLayout ?? DEFAULT_OCI_LAYOUT;
@@ -287,6 +289,7 @@ function givenTargetOptions(
     insecure: flags.insecure === true,
     allowCrossHostAuth: flags.allowCrossHostAuth === true,
     ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
+    ...(awsProfile === undefined ? {} : { awsProfile }),
     ecrRepositories: {
       create: ecr?.create !== false,
       ...(ecr?.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),

@@ -120,8 +120,9 @@ export function configTargetOptions(
   if (t.ociLayout !== undefined) return { ociLayout: t.ociLayout, env };
   const o = overrides;
   const ecrEndpoint = o.ecrEndpoint ?? (env['AWS_ENDPOINT_URL_ECR'] || undefined) ?? t.ecr?.endpoint;
-  // AWS_PROFILE in the environment beats the file's profile (env over file); the SDK reads it itself.
-  const awsProfile = o.awsProfile ?? ((env['AWS_PROFILE'] ?? '') !== '' ? undefined : t.ecr?.awsProfile);
+  // AWS_PROFILE in the environment beats the file's profile (env over file). It is passed to the SDK as
+  // the profile: the SDK reads the process's environment, which is not `env` when main() runs embedded.
+  const awsProfile = o.awsProfile ?? (env['AWS_PROFILE'] || undefined) ?? t.ecr?.awsProfile;
   const awsRoleArn = o.awsRoleArn ?? t.ecr?.awsRoleArn;
   const registryConfig = o.registryConfig ?? t.auth?.registryConfig;
   const plainHttp = o.plainHttp ?? t.tls?.plainHttp;

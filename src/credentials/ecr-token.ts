@@ -59,7 +59,7 @@ function proxyHost(endpoint: string | undefined): string | undefined {
 
 /** One GetAuthorizationToken call through the SDK, on the run's client for this host when `clients` is given. */
 export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions, clients?: EcrClients, now: () => number = Date.now): Promise<EcrToken> {
-  const context = { host: hostName, ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }), ...(aws.awsRoleArn === undefined ? {} : { roleArn: aws.awsRoleArn }) };
+  const context = { host: hostName, ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }), ...(aws.awsRoleArn === undefined ? {} : { roleArn: aws.awsRoleArn }), ...(aws.awsProfile === undefined ? {} : { profile: aws.awsProfile }) };
   const own = clients === undefined ? new EcrClients() : undefined;
   const unusable = (why: string) =>
     new PackpubError('REGISTRY', `ECR GetAuthorizationToken for ${hostName} returned ${why}`, {

@@ -58,6 +58,7 @@ export class EcrApi {
       host: this.hostName,
       ...(this.aws.endpoint === undefined ? {} : { endpoint: this.aws.endpoint }),
       ...(this.aws.awsRoleArn === undefined ? {} : { roleArn: this.aws.awsRoleArn }),
+      ...(this.aws.awsProfile === undefined ? {} : { profile: this.aws.awsProfile }),
     });
   }
 

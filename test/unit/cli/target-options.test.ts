@@ -176,9 +176,10 @@ describe('resolveTargetOptions', () => {
     expect(flags?.ecrRepositories).toEqual({ create: false, tagMutability: 'MUTABLE', encryption: 'KMS', kmsKey: 'alias/packs', tags: { team: 'x' } });
     expect(flags?.awsProfile).toBe('flag-profile');
 
-    // AWS_PROFILE in the environment beats the file: the SDK reads it, so packpub passes none.
+    // AWS_PROFILE in the run's environment beats the file, and is handed to the SDK (which reads the
+    // process's environment, not the run's, when main() runs embedded).
     const [env] = await targets(['push', '--target', 'ecr'], { AWS_PROFILE: 'env-profile' });
-    expect(env?.awsProfile).toBeUndefined();
+    expect(env?.awsProfile).toBe('env-profile');
   });
 
   it('uses defaults.target when nothing names a target; PACKPUB_REGISTRY and flags replace it', async () => {

@@ -1,0 +1,84 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * main() embedded in a program whose io.env is not process.env: the AWS SDK reads AWS_* from the process,
+ * so the profile packpub decides on (--aws-profile, io.env AWS_PROFILE, the file's ecr.awsProfile) must be
+ * handed to the SDK. The process here holds other static keys (AWS_ACCESS_KEY_ID) and no AWS_PROFILE; the
+ * stand-in accepts only the profile's keys and records the access key id of every signed request.
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-ecr-embedded-');
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  const world = await startEcrWorld(stack, 'testAKIDPROCESS', { accessKeys: ['testAKIDPACKS', 'testAKIDOTHER'] });
+  const credentials = join(root, 'aws-credentials');
+  await writeFile(
+    credentials,
+    ['[default]', 'aws_access_key_id = testAKIDDEFAULT', 'aws_secret_access_key = d', '[packs]', 'aws_access_key_id = testAKIDPACKS',
+      'aws_secret_access_key = p', '[other]', 'aws_access_key_id = testAKIDOTHER', 'aws_secret_access_key = o', ''].join('\n'),
+  );
+  // The shared credentials file is the process's (the SDK reads its location there); startEcrWorld restores it.
+  process.env['AWS_SHARED_CREDENTIALS_FILE'] = credentials;
+  return { ...world, root, pack };
+});
+
+const env = (extra: Record<string, string>) => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000', ...extra });
+const ecrArgs = (base: string) => ['--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url, '--registry', `${w.host}/${base}`];
+
+async function tagsIn(repo: string): Promise<string[]> {
+  const res = await fetch(`${w.registry.url}/v2/${repo}/tags/list`);
+  if (res.status === 404) return [];
+  return ((await res.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+/** The access key ids of the ECR API requests made since `from`. */
+const keysSince = (from: number) => [...new Set(w.standin.calls.slice(from).map((c) => c.accessKeyId))];
+
+describe('embedded main(): the AWS profile comes from io.env and the flags, not the process', () => {
+  it('io.env AWS_PROFILE=packs (the process has none): the SDK signs with the packs profile\'s keys', async () => {
+    expect(process.env['AWS_PROFILE']).toBeUndefined();
+    const from = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, ...ecrArgs('embedded')], { env: env({ AWS_PROFILE: 'packs' }) });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(keysSince(from)).toEqual(['testAKIDPACKS']);
+    expect(await tagsIn('embedded/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+  });
+
+  it('a packpub.yaml target with ecr.awsProfile: io.env AWS_PROFILE beats it, and the file\'s profile is used without one', async () => {
+    const config = join(w.root, 'packpub.yaml');
+    await writeFile(
+      config,
+      ['targets:', '  ecr:', `    registry: ${w.host}/configured`, '    resolve:', `      - ${w.resolve}`, '    tls:', '      plainHttp: true',
+        '    ecr:', `      endpoint: ${w.standin.url}`, '      awsProfile: packs', ''].join('\n'),
+    );
+    let from = w.standin.calls.length;
+    const other = await runCli(['push', w.pack, '--config', config, '--target', 'ecr'], { env: env({ AWS_PROFILE: 'other' }) });
+    expect(other.stderr).toBe('');
+    expect(other.code).toBe(0);
+    expect(keysSince(from)).toEqual(['testAKIDOTHER']);
+    expect(await tagsIn('configured/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+
+    from = w.standin.calls.length;
+    const packs = await runCli(['push', w.pack, '--config', config, '--target', 'ecr', '--force'], { env: env({}) });
+    expect(packs.stderr).toBe('');
+    expect(packs.code).toBe(0);
+    expect(keysSince(from)).toEqual(['testAKIDPACKS']);
+  });
+
+  it('an unknown profile in io.env: that pack fails (exit 1) naming the profile, no ECR call, nothing pushed', async () => {
+    const from = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, ...ecrArgs('unknown')], { env: env({ AWS_PROFILE: 'nosuch' }) });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^FAILED hello:1\.0\.0: ECR provider: AWS profile "nosuch" gives no credentials to call ecr:\w+ for /);
+    expect(run.stderr).toContain('AWS_SHARED_CREDENTIALS_FILE');
+    expect(w.standin.calls.length).toBe(from);
+    expect(await tagsIn('unknown/spectro-packs/archive/hello')).toEqual([]);
+  });
+});
