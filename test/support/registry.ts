@@ -91,9 +91,17 @@ async function htpasswdFile(path: string, users: Record<string, string>): Promis
   await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, logs: () => string, client: ClientCertificate | undefined): Promise<void> {
-  const identity = client === undefined ? {} : { cert: await readFile(client.certFile), key: await readFile(client.keyFile) };
-  const agent = new Agent({ connect: { rejectUnauthorized: false, ...identity } });
+/**
+ * The response header each test registry adds to every answer, with a value of its own (http.headers): a port
+ * from freePort() can be taken by another registry starting at the same moment (in this worker or another),
+ * which then answers /v2/ on it while ours fails to bind; without the check, that one (another test's, other
+ * auth) was taken for ours.
+ */
+const IDENTITY_HEADER = 'X-Packpub-Test-Registry';
+
+async function waitUntilUp(url: string, identity: string, child: ChildProcess, logs: () => string, client: ClientCertificate | undefined): Promise<void> {
+  const clientIdentity = client === undefined ? {} : { cert: await readFile(client.certFile), key: await readFile(client.keyFile) };
+  const agent = new Agent({ connect: { rejectUnauthorized: false, ...clientIdentity } });
   const deadline = Date.now() + 20_000;
   try {
     while (Date.now() < deadline) {
@@ -103,7 +111,9 @@ async function waitUntilUp(url: string, child: ChildProcess, logs: () => string,
       try {
         const res = await request(`${url}/v2/`, { dispatcher: agent, headersTimeout: 2_000, bodyTimeout: 2_000 });
         await res.body.dump();
-        if (res.statusCode === 200 || res.statusCode === 401) return;
+        // Another process's answer (no header of ours) means ours has not bound the port yet, or never will:
+        // asked again until ours answers or exits ("address already in use": started again on another port).
+        if ((res.statusCode === 200 || res.statusCode === 401) && res.headers[IDENTITY_HEADER.toLowerCase()] === identity) return;
       } catch {
         // not listening yet
       }
@@ -142,6 +152,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
 
     for (let tries = 0; ; tries++) {
       const port = await freePort();
+      const identity = randomBytes(8).toString('hex');
       const config = {
         version: '0.1',
         log: { level: 'error', accesslog: { disabled: true } },
@@ -154,6 +165,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         http: {
           addr: `127.0.0.1:${port}`,
           secret: randomBytes(16).toString('hex'),
+          headers: { [IDENTITY_HEADER]: [identity] },
           ...(certs === undefined
             ? {}
             : { tls: { certificate: certs.certFile, key: certs.keyFile, ...(options.clientCert === undefined ? {} : { clientcas: [certs.caFile] }) } }),
@@ -179,7 +191,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       child.once('exit', () => live.delete(child));
       const url = `${certs === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
       try {
-        await waitUntilUp(url, child, () => stderr, options.clientCert);
+        await waitUntilUp(url, identity, child, () => stderr, options.clientCert);
       } catch (err) {
         child.kill('SIGKILL');
         if (tries < 2 && /address already in use/i.test(stderr)) continue;
