@@ -12,6 +12,7 @@ import type { PaletteClient } from '../palette/client.js';
 import {
   syncPhase,
   type PaletteBasicSpec,
+  type PalettePackTags,
   type PaletteEcrSpec,
   type PaletteRegistry,
   type PaletteRegistryFlavour,
@@ -248,6 +249,41 @@ function isOwnEntity(entity: { name?: string; registryUid?: string }, name: stri
   return sameRegistry && sameName;
 }
 
+/** The project check's error: the pack reads of `--palette-project` cannot show this registry's packs. */
+function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown): PackpubError {
+  return new PackpubError('USAGE', `Palette project ${project} (--palette-project) cannot show the packs of registry ${registry.name}: ${why}`, {
+    hint: `check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml), that the key's user belongs to it and that registry ${registry.name} is available there; without a project packpub confirms the packs at tenant scope`,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * With a project (--palette-project), a pack that Palette lists through this registry at tenant scope but
+ * not in the project, or a pack read Palette refuses there (403), means the project is wrong (an unknown
+ * uid, or the registry is not available in it): waiting for the sync would not change that, so say so now.
+ * `inProject`: the project's answer when already read. `version` undefined: any version of the pack counts.
+ */
+async function checkProjectScope(
+  client: PaletteClient,
+  registry: ResolvedPaletteRegistry,
+  name: string,
+  version: string | undefined,
+  deadline: number,
+  inProject?: { entity?: PalettePackTags; refused?: PackpubError },
+): Promise<void> {
+  const project = client.projectUid;
+  if (project === undefined) return;
+  const own = inProject ?? (await client.packTagsIn('project', name, registry.uid, deadline));
+  if (own.refused !== undefined) throw wrongProject(project, registry, `Palette refused a pack read there (${own.refused.message})`, own.refused);
+  const lists = (entity: PalettePackTags | undefined) =>
+    entity !== undefined && isOwnEntity(entity, name, registry.uid) && (version === undefined ? (entity.tags ?? []).length > 0 : findVersion(entity.tags, version) !== undefined);
+  if (lists(own.entity)) return;
+  const tenant = await client.packTagsIn('tenant', name, registry.uid, deadline);
+  if (tenant.refused === undefined && lists(tenant.entity)) {
+    throw wrongProject(project, registry, `Palette lists ${version === undefined ? name : `${name}:${version}`} through that registry at tenant scope, but not in the project`);
+  }
+}
+
 /**
  * Sync the Palette registry serving `target` and confirm every pack is listed. Never throws for a pack
  * that stays invisible: the report says so (status `published-not-visible`). Throws for API errors
@@ -274,6 +310,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   });
   const notVisible = (reason: string) => options.packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
 
+  const first = options.packs[0];
+  if (first !== undefined) await checkProjectScope(client, registry, first.name, undefined, deadline);
   const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
     const packs = notVisible(syncOffReason(registry));
@@ -322,12 +360,19 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
-      const answered = await client.packTags(name, registry.uid, deadline);
+      const inProject = await client.packTagsIn('project', name, registry.uid, deadline);
+      if (inProject.refused !== undefined) {
+        if (client.projectUid === undefined) throw inProject.refused;
+        await checkProjectScope(client, registry, name, undefined, deadline, inProject);
+      }
+      const answered = inProject.entity;
       // Only this registry's entry of this pack counts: the same name:version from another registry is not what was published.
       const entity = answered !== undefined && isOwnEntity(answered, name, registry.uid) ? answered : undefined;
       for (const ref of refs) {
         const hit = findVersion(entity?.tags, ref.version);
         if (hit === undefined) {
+          // The sync is done: a version listed at tenant scope but not in the project will never show there.
+          if (still.length === 0) await checkProjectScope(client, registry, name, ref.version, deadline, inProject);
           still.push(ref);
           continue;
         }
@@ -374,6 +419,8 @@ export async function planPaletteSync(client: PaletteClient, target: PaletteTarg
       ? options.registry
       : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   options.onEvent?.({ type: 'palette-registry', registry });
+  const first = options.packs[0];
+  if (first !== undefined) await checkProjectScope(client, registry, first.name, undefined, deadline);
   const status = await client.syncStatus(registry.uid, registry.flavour, deadline);
   const off = status.isSyncSupported === false;
   const packs = options.packs.map((p): PalettePackVisibility => (off ? { ...p, status: 'not-visible', reason: syncOffReason(registry) } : { ...p, status: 'planned' }));

@@ -66,6 +66,8 @@ interface CallOptions {
    * and 503, answered before Palette acts, are retried.
    */
   once?: { hint: string };
+  /** A pack call sent at tenant scope even when the client has a project (the project check compares both). */
+  tenant?: boolean;
 }
 
 interface CallResult<T> {
@@ -271,17 +273,29 @@ export class PaletteClient {
 
   // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 (not indexed yet)
   async packTags(name: string, registryUid: string, deadline?: number): Promise<PalettePackTags | undefined> {
+    const answer = await this.packTagsIn('project', name, registryUid, deadline);
+    if (answer.refused !== undefined) throw answer.refused;
+    return answer.entity;
+  }
+
+  /**
+   * (g) at the client's scope (`project`: with its ProjectUid, if any) or at tenant scope: the pack's entity,
+   * none for a 404, or for a 403 the error packTags throws (`refused`), so the project check can say what to fix.
+   */
+  async packTagsIn(scope: 'project' | 'tenant', name: string, registryUid: string, deadline?: number): Promise<{ entity?: PalettePackTags; refused?: PackpubError }> {
     const what = `read pack ${name}`;
-    const res = await this.call<PalettePackTags>('GET', `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`, {
-      what,
-      allow: [404],
-      deadline,
-    });
-    if (res.status === 404) return undefined;
+    const path = `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`;
+    const res = await this.call<PalettePackTags>('GET', path, { what, allow: [403, 404], deadline, tenant: scope === 'tenant' });
+    if (res.status === 404) return {};
+    if (res.status === 403) {
+      const body: unknown = res.body;
+      const said = isObject(body) && typeof body['message'] === 'string' ? { message: body['message'] } : undefined;
+      return { refused: this.errorFor(403, said, '', path, what, scope === 'project' ? this.projectUid : undefined) };
+    }
     const body = this.expectObject(res.body, what, false);
     const tags = body['tags'] ?? [];
     if (!Array.isArray(tags) || !(tags as unknown[]).every(isObject)) throw this.unexpected(what, 'tags is not a list of tags');
-    return body as PalettePackTags;
+    return { entity: body as PalettePackTags };
   }
 
   private bucket(path: string): TokenBucket {
@@ -294,7 +308,7 @@ export class PaletteClient {
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { apikey: this.apiKey, accept: 'application/json', 'user-agent': this.userAgent };
     // Registries are tenant-level: only pack calls take the project scope (palette-api.md 1, "Scope").
-    if (this.projectUid !== undefined && path.startsWith('/v1/packs')) headers['projectuid'] = this.projectUid;
+    if (this.projectUid !== undefined && path.startsWith('/v1/packs') && options.tenant !== true) headers['projectuid'] = this.projectUid;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     // One budget: --retry-attempts, and the sooner of --retry-deadline and the call's own (the sync's) deadline.
@@ -409,7 +423,8 @@ export class PaletteClient {
       }
       return { status, body: parsed };
     }
-    if (options.allow?.includes(status)) return { status, body: undefined };
+    // An allowed error status: Palette's error body (v1Error), when it is JSON, for the caller's message.
+    if (options.allow?.includes(status)) return { status, body: parseJson<T>(text) };
     throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
   }
 
@@ -436,7 +451,7 @@ export class PaletteClient {
     });
   }
 
-  private errorFor(status: number, body: PaletteErrorBody | undefined, text: string, path: string, what: string): PackpubError {
+  private errorFor(status: number, body: PaletteErrorBody | undefined, text: string, path: string, what: string, projectUid = this.projectUid): PackpubError {
     const said = redactText(body?.message ?? (text.trim() === '' ? '' : text.trim().slice(0, 300)));
     const detail = said === '' ? '' : `: ${said}`;
     if (status === 401) {
@@ -450,8 +465,8 @@ export class PaletteClient {
       });
     }
     if (status === 403) {
-      return new PackpubError('AUTH', `the Palette API key may not ${what}${this.projectUid === undefined ? ' at tenant scope' : ` in project ${this.projectUid}`} (403)${detail}`, {
-        hint: this.projectUid === undefined ? 'a project-scoped key reads packs only in its project: pass --palette-project UID (or SPECTROCLOUD_DEFAULT_PROJECT_ID)' : 'use a key whose user may read packs in that project',
+      return new PackpubError('AUTH', `the Palette API key may not ${what}${projectUid === undefined ? ' at tenant scope' : ` in project ${projectUid}`} (403)${detail}`, {
+        hint: projectUid === undefined ? 'a project-scoped key reads packs only in its project: pass --palette-project UID (or SPECTROCLOUD_DEFAULT_PROJECT_ID)' : 'use a key whose user may read packs in that project',
       });
     }
     return new PackpubError('PALETTE', `Palette could not ${what} (${status}${body?.code === undefined ? '' : ` ${body.code}`})${detail}`, {

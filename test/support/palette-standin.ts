@@ -25,7 +25,9 @@ import { load as loadYaml } from 'js-yaml';
  *   - HTTPS with the given certificate (`tls`), as a self-hosted Palette with a private CA serves it;
  *   - optionally (`summaryPageSize`) the registry summary paged as Palette pages lists (listmeta.continue),
  *     and (`repeatContinue`) a server that hands out the same continue token forever;
- *   - an outage (`outage`): every request answered 503 (or 429), with a Retry-After when given.
+ *   - an outage (`outage`): every request answered 503 (or 429), with a Retry-After when given;
+ *   - projects (`projects`): pack calls with an unknown ProjectUid refused, and a project that does not show
+ *     a registry's packs.
  */
 
 export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/reference/palette-api-subset.yaml', import.meta.url));
@@ -154,6 +156,15 @@ export interface PaletteStandin {
    * stand-in first does what the request asks, as Palette behind a gateway that fails after Palette acted.
    */
   fault: { method: string; path: RegExp; status: 500 | 502 | 503 | 504 | 'reset'; afterActing?: boolean; times?: number } | undefined;
+  /**
+   * Projects Palette knows, each with the uids of the registries whose packs it shows (undefined: every
+   * registry). Unset (the default): any ProjectUid is taken and shows every registry. A pack call with a
+   * ProjectUid it does not know is answered `unknownProjectStatus` (the answer is undocumented: 404
+   * ResourceNotFound, or 403 Forbidden); a pack of a registry the project does not show is 404, as a pack
+   * not indexed yet.
+   */
+  projects: Map<string, Set<string> | undefined> | undefined;
+  unknownProjectStatus: 403 | 404;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -326,6 +337,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     hangSyncs: false,
     repeatContinue: false,
     packUidAnswer: undefined,
+    projects: undefined,
+    unknownProjectStatus: 404,
     outage: undefined,
     fault: undefined,
     maxPerSecond(prefix) {
@@ -487,6 +500,12 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     if (prefix === '/v1/packs' && key.role !== 'tenant-admin' && (projectUid === undefined || !(key.projects ?? []).includes(projectUid))) {
       return error(403, 'Forbidden', 'User is not authorized to access the resource');
     }
+    const projects = standin.projects;
+    if (prefix === '/v1/packs' && projectUid !== undefined && projects !== undefined && !projects.has(projectUid)) {
+      return standin.unknownProjectStatus === 403 ? error(403, 'Forbidden', 'User is not authorized to access the resource') : error(404, 'ResourceNotFound', 'Resource not found');
+    }
+    /** Whether the request's scope shows this registry's packs (tenant scope shows every registry). */
+    const shows = (registryUid: string) => projectUid === undefined || projects === undefined || (projects.get(projectUid)?.has(registryUid) ?? true);
     let body: unknown;
     if (raw !== '') {
       try {
@@ -559,7 +578,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       const reg = registries.get(m[2] ?? '');
       const name = decodeURIComponent(m[1] ?? '');
       const versions = reg?.index.get(name);
-      if (reg === undefined || versions === undefined || versions.size === 0) return error(404, 'ResourceNotFound', 'Resource not found');
+      if (reg === undefined || versions === undefined || versions.size === 0 || !shows(reg.uid)) return error(404, 'ResourceNotFound', 'Resource not found');
       const entries = [...versions.entries()];
       return answer(200, {
         name,

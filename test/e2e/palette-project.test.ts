@@ -1,0 +1,125 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { startRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A wrong --palette-project: a project uid Palette does not know, or a project that does not show the
+ * registry's packs. Registries are tenant-level, so the sync itself works; only the project-scoped pack
+ * reads never list the packs. packpub compares them with the same read at tenant scope (and reads Palette's
+ * 403) and ends with a usage error (exit 2) naming the project, before the sync when a version of the pack
+ * is already listed, else right after it: not after --palette-timeout (600 s). Time is judged on the
+ * stand-in's clock (the skipping clock the client waits on) and by request counts.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-palette-project-');
+  const registry = stack.add(await startRegistry());
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock }));
+  const uid = palette.addRegistry('basic', 'project-lab', { endpoint: `http://${registry.host}`, baseContentPath: 'projbase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  // p-all shows every registry; p-hidden is a project of the tenant that shows none of them.
+  palette.projects = new Map([['p-all', undefined], ['p-hidden', new Set<string>()]]);
+  const packs = {
+    first: await writePack(join(root, 'first'), { name: 'proj-first', version: '1.0.0' }),
+    fresh: await writePack(join(root, 'fresh'), { name: 'proj-fresh', version: '1.0.0' }),
+    nosuch: await writePack(join(root, 'nosuch'), { name: 'proj-nosuch', version: '1.0.0' }),
+  };
+  return { root, registry, palette, uid, packs };
+});
+
+const env = () => ({
+  HOME: join(w.root, 'home'),
+  DOCKER_CONFIG: join(w.root, 'docker'),
+  SOURCE_DATE_EPOCH: '1700000000',
+  SPECTROCLOUD_HOST: w.palette.url,
+  SPECTROCLOUD_APIKEY: KEY,
+});
+const at = () => ['--registry', `${w.registry.host}/projbase`];
+const hint = "hint: check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml)";
+
+/** The requests a run made: how many, how many sync triggers and status polls, and the stand-in clock's time from first to last. */
+function requestsSince(from: number) {
+  const made = w.palette.requests.slice(from);
+  return {
+    count: made.length,
+    triggers: made.filter((r) => r.method === 'POST' && r.path.endsWith('/sync')).length,
+    polls: made.filter((r) => r.path.endsWith('/sync/status')).length,
+    spanMs: made.length === 0 ? 0 : (made.at(-1)?.at ?? 0) - (made[0]?.at ?? 0),
+  };
+}
+
+async function versionsAt(): Promise<string[]> {
+  const list = await runCli(['list', ...at(), '--json'], { env: env() });
+  expect(list.code, list.stderr).toBe(0);
+  return (JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] }).packs.flatMap((p) => p.versions.map((v) => `${p.name}:${v.version}`)).sort();
+}
+
+describe('push --palette-sync / palette sync with a wrong --palette-project', () => {
+  it('a project that shows the registry: the packs are confirmed there (exit 0)', async () => {
+    const run = await runCli(['push', w.packs.first, ...at(), '--palette-sync', '--palette-project', 'p-all'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('visible in Palette proj-first:1.0.0');
+    expect(w.palette.requests.filter((r) => r.prefix === '/v1/packs').every((r) => r.projectUid === 'p-all' || r.projectUid === undefined)).toBe(true);
+  });
+
+  it('a project that does not show the registry, first version of a pack: exit 2 right after the sync, naming the project', async () => {
+    const from = w.palette.requests.length;
+    const run = await runCli(['push', w.packs.fresh, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'error: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-fresh:1.0.0 through that registry at tenant scope, but not in the project\n',
+    );
+    expect(run.stderr).toContain(hint);
+    // Published all the same: the registry holds it.
+    expect(await versionsAt()).toEqual(['proj-first:1.0.0', 'proj-fresh:1.0.0']);
+    const made = requestsSince(from);
+    expect(made.triggers).toBe(1);
+    expect(made.polls).toBeLessThanOrEqual(4);
+    expect(made.count).toBeLessThanOrEqual(12);
+    expect(made.spanMs).toBeLessThan(60_000);
+  });
+
+  it('palette sync (and push --dry-run --palette-sync) for a pack already listed: exit 2 before any sync is asked of Palette', async () => {
+    const runs = [['palette', 'sync', 'proj-first:1.0.0'], ['push', w.packs.first, '--dry-run', '--palette-sync']];
+    for (const command of runs) {
+      const from = w.palette.requests.length;
+      const run = await runCli([...command, ...at(), '--palette-project', 'p-hidden'], { env: env() });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('error: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project\n');
+      expect(run.stdout).not.toContain('Palette proj-first');
+      const made = requestsSince(from);
+      expect(made.triggers).toBe(0);
+      expect(made.polls).toBe(0);
+    }
+  });
+
+  it('a project uid Palette does not know, answered 404: exit 2 naming it; answered 403: exit 2 with Palette\'s refusal', async () => {
+    let from = w.palette.requests.length;
+    const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('error: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-nosuch:1.0.0 through that registry at tenant scope, but not in the project\n');
+    expect(await versionsAt()).toContain('proj-nosuch:1.0.0');
+    expect(requestsSince(from).spanMs).toBeLessThan(60_000);
+
+    w.palette.unknownProjectStatus = 403;
+    try {
+      from = w.palette.requests.length;
+      const refused = await runCli(['palette', 'sync', 'proj-nosuch:1.0.0', ...at(), '--palette-project', 'p-nosuch'], { env: env() });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        'error: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette refused a pack read there (the Palette API key may not read pack proj-nosuch in project p-nosuch (403): User is not authorized to access the resource)\n',
+      );
+      expect(refused.stderr).toContain(hint);
+      expect(requestsSince(from).triggers).toBe(0);
+    } finally {
+      w.palette.unknownProjectStatus = 404;
+    }
+  });
+});
