@@ -188,6 +188,11 @@ interface ChartSlot {
   /** Chart.lock and requirements.lock: Helm's loader reads each into its Lock struct. */
   chartLock?: string;
   requirementsLock?: string;
+  /**
+   * Earlier entries of the same name (a tar appended to with `tar -r`): Helm's loader reads every one in
+   * archive order, refusing the chart when any fails, and fills one Metadata from each Chart.yaml in turn.
+   */
+  earlier?: Array<{ field: 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requirementsLock'; text: string }>;
   templateRefs?: Set<string>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
@@ -476,6 +481,8 @@ class ArchiveCollector {
 
   /** A text entry's bytes (as text, no BOM). */
   text(use: Extract<EntryUse, { kind: 'text' }>, text: string): void {
+    const earlier = use.slot[use.field];
+    if (earlier !== undefined) (use.slot.earlier ??= []).push({ field: use.field, text: earlier });
     use.slot[use.field] = text;
   }
 
@@ -604,7 +611,8 @@ function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean,
         hint: `charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives): fix or remove charts/${sub} (Helm ignores names starting with "_" or ".")`,
       });
     }
-    const metadata = chartMetadata(slot.chartYaml, `${location}/Chart.yaml`, nested || key !== '');
+    const earlierCharts = (slot.earlier ?? []).filter((e) => e.field === 'chartYaml').map((e) => e.text);
+    const metadata = chartMetadata(slot.chartYaml, `${location}/Chart.yaml`, nested || key !== '', earlierCharts);
     const name = String(metadata['name']);
     const mismatch = mismatches.get(key);
     if (mismatch !== undefined) {
@@ -690,12 +698,41 @@ function helmValues(text: string, what: string, nested: boolean): YamlParse | un
   });
 }
 
-function chartMetadata(text: string, what: string, nested: boolean): Record<string, unknown> {
-  const metadata = helmDecoded(text, what, nested);
+/** `earlier`: Chart.yaml entries of the same archive before `text`, each decoded over the ones before it. */
+function chartMetadata(text: string, what: string, nested: boolean, earlier: readonly string[] = []): Record<string, unknown> {
+  let metadata: Record<string, unknown> | undefined;
+  for (const copy of [...earlier, text]) {
+    const decoded = helmDecoded(copy, what, nested);
+    metadata = metadata === undefined ? decoded : decodedOver(metadata, decoded);
+  }
+  if (metadata === undefined) throw new Error('unreachable: no Chart.yaml text');
   if (str(metadata['name']) === undefined) {
     throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: no name (Helm: "validation: chart.metadata.name is required")`, { hint: 'Helm requires `name:` in Chart.yaml' });
   }
   return metadata;
+}
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `next` (a decoded Chart.yaml) unmarshaled over `into`, as encoding/json fills a struct that already holds
+ * values: a key sets its field, a null leaves a string or bool field as it was (lists and maps become
+ * null), `annotations` gets its keys added, and each maintainer or dependency is filled over the one at
+ * the same place (Go reuses the *Maintainer, *Dependency already there).
+ */
+function decodedOver(into: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...into };
+  for (const [key, value] of Object.entries(next)) {
+    const before = out[key];
+    if (value === null) {
+      if (before === undefined || typeof before === 'object') out[key] = null;
+    } else if (key === 'annotations' && isMapping(value) && isMapping(before)) {
+      out[key] = { ...before, ...value };
+    } else if ((key === 'maintainers' || key === 'dependencies') && Array.isArray(value) && Array.isArray(before)) {
+      out[key] = value.map((item: unknown, i) => (isMapping(item) && isMapping(before[i]) ? decodedOver(before[i], item) : item));
+    } else out[key] = value;
+  }
+  return out;
 }
 
 function str(value: unknown): string | undefined {
@@ -764,6 +801,12 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   const dependencies = requirements['dependencies'] ?? metadata['dependencies'];
   const valuesParse = slot.values === undefined ? undefined : helmValues(slot.values, `${location}/values.yaml`, nested);
   if (slot.chartLock !== undefined) helmLock(slot.chartLock, `${location}/Chart.lock`, nested);
+  // Earlier copies of a file (Chart.yaml: chartMetadata): Helm loads each, so each must load.
+  for (const { field, text } of slot.earlier ?? []) {
+    if (field === 'values') helmValues(text, `${location}/values.yaml`, nested);
+    else if (field === 'requirements') helmDecoded(text, `${location}/requirements.yaml`, nested);
+    else if (field === 'chartLock' || field === 'requirementsLock') helmLock(text, `${location}/${field === 'chartLock' ? 'Chart.lock' : 'requirements.lock'}`, nested);
+  }
   if (slot.requirementsLock !== undefined) helmLock(slot.requirementsLock, `${location}/requirements.lock`, nested);
   const refused = helmMetadataProblem(metadata, dependencies);
   if (refused !== undefined) {

@@ -10,7 +10,7 @@ import { readChart } from '../../src/pack/chart.js';
 import { validatePack } from '../../src/pack/index.js';
 import { MIN_WORK_FOR_WORKERS, worthWorkers } from '../../src/operations/validate-pool.js';
 import { runBin } from '../support/cli.js';
-import { putFile, writeFiles } from '../support/files.js';
+import { appendedTgz, putFile, writeFiles } from '../support/files.js';
 import { CHART_FILES, writeValidPack } from '../support/packs.js';
 
 /*
@@ -87,6 +87,11 @@ const CASES: Array<{ name: string; archive: () => Promise<Buffer> }> = [
       ),
   },
   { name: "GNU tar's own format (records padded to 10 KiB)", archive: async () => gzipSync(await gnuTar([])) },
+  {
+    // Helm's loader reads every Chart.yaml entry into one Metadata, in order: the second keeps the first's version.
+    name: 'a tar appended to (`tar -r`) with a second Chart.yaml lacking the version',
+    archive: async () => appendedTgz(CHART_FILES, { 'web/Chart.yaml': 'apiVersion: v2\nname: web\ndescription: patched\n' }),
+  },
   { name: 'a top folder not named after the chart', archive: async () => gzipSync(await tarOf(Object.fromEntries(Object.entries(CHART_FILES).map(([name, content]) => [name.replace(/^web\//, 'chart-src/'), content])))) },
 ];
 

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { putFile, tgz } from '../support/files.js';
+import { appendedTgz, putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, packJsonWith, writeValidPackPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
@@ -52,6 +52,11 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     name: 'a pack.json saved as Windows-1252 (an "é" in displayName)',
     files: { 'pack.json': Buffer.from(packJsonWith((json) => (json['displayName'] = 'Web caf\u00e9')), 'latin1') },
     warning: 'warning pack.json:16:26: not valid UTF-8 (saved in another encoding, e.g. Windows-1252?)',
+  },
+  {
+    // Helm's loader fills one Metadata from every Chart.yaml entry in turn: the appended one keeps the version.
+    name: 'a chart archive appended to (`tar -r`) with a second Chart.yaml lacking the version',
+    files: { 'charts/web-1.0.0.tgz': await appendedTgz(CHART_FILES, { 'web/Chart.yaml': 'apiVersion: v2\nname: web\ndescription: patched\n' }) },
   },
   {
     // pack-central checks only that logo.png exists (`[ -f logo.png ]`).

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { putFile, tgz } from '../support/files.js';
+import { appendedTgz, putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, writeValidPack, writeValidPackPerCase } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -54,6 +54,17 @@ describe('chart archives Helm refuses to load or install', () => {
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits 1 with what Helm says, push publishes nothing', async ({ i, says }) => {
     await expectRefused(join(w.root, `case-${i}`), join(w.root, `layout-${i}`), ['  error   charts/web-1.0.0.tgz: ', says]);
+  });
+});
+
+describe('a chart archive appended to (`tar -r`), holding two copies of a file', () => {
+  const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-helm-appended-') }));
+
+  // Helm's loader loads every entry, so the first copy it refuses stops the chart, whatever comes after it.
+  it('a values.yaml that does not parse, then a fixed one: validate exits 1 naming it, push publishes nothing', async () => {
+    const dir = await writeValidPack(join(w.root, 'pack'));
+    await putFile(dir, 'charts/web-1.0.0.tgz', await appendedTgz({ ...CHART_FILES, 'web/values.yaml': 'replicas: [1\n' }, { 'web/values.yaml': 'replicas: 1\n' }));
+    await expectRefused(dir, join(w.root, 'layout'), ['  error   charts/web-1.0.0.tgz: ', 'Helm refuses this chart ("cannot load values.yaml": not valid YAML']);
   });
 });
 

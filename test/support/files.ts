@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { extract as tarExtract, pack as tarPack, type Header } from 'tar-stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
@@ -100,6 +101,25 @@ export async function tgz(files: Record<string, string | Buffer>, options: TgzOp
   }
   pack.finalize();
   return out;
+}
+
+/**
+ * A gzip'd GNU tar of `files` that was then appended to (`tar -r`) with `later`, written over the same
+ * names first: the archive holds both copies of each, in that order, as an archive patched in place does.
+ */
+export async function appendedTgz(files: Record<string, string>, later: Record<string, string>): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'packpub-appended-'));
+  try {
+    await writeFiles(dir, files);
+    const tarFile = join(dir, 'chart.tar');
+    const top = [...new Set(Object.keys(files).map((name) => name.split('/')[0] as string))];
+    execFileSync('tar', ['-C', dir, '-cf', tarFile, ...top]);
+    await writeFiles(dir, later);
+    execFileSync('tar', ['-C', dir, '-rf', tarFile, ...Object.keys(later)]);
+    return gzipSync(await readFile(tarFile));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** `tgz(files)` written to the file `out`. */
