@@ -383,6 +383,34 @@ describe('control characters meant for the terminal are shown, not obeyed', () =
     for (const run of runs.slice(1)) expectClear(run, 1, shown);
     for (const run of runs) expect(run.stdout + run.stderr).not.toContain(ESC);
   });
+
+  it('in a registry refusal that stops several packs: --json and --json-lines tell it once on stderr, as U+XXXX', async () => {
+    const packs = [await writePack(join(w.root, `esc-${n++}`), { name: 'shared-a', version: '8.0.0' }), await writePack(join(w.root, `esc-${n++}`), { name: 'shared-b', version: '8.0.0' })];
+    // Every pack repository asks for credentials, then refuses them with the same words (its own repository aside).
+    const refusing = (json: string[]) => answering(
+      (r): HostileAnswer | undefined =>
+        !r.path.startsWith('/v2/evil/spectro-packs/archive/shared-')
+          ? undefined
+          : r.authorization === undefined
+            ? { status: 401, headers: { 'www-authenticate': 'Basic realm="evil"' } }
+            : { status: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'DENIED', message: `no${ESC}[2J${ESC}]0;owned\u0007` }] }) },
+      () => runCli(['push', ...packs, '--registry', w.R, ...json], { env: { PACKPUB_USERNAME: 'u', PACKPUB_PASSWORD: 'p' } }),
+    );
+    for (const json of [['--json'], ['--json-lines']]) {
+      const run = await refusing(json);
+      expectClear(run, 1, `FAILED registry ${w.R}: credentials rejected or no push permission on <pack repository>: noU+001B[2JU+001B]0;ownedU+0007 (stopped 2 packs: shared-a:8.0.0, shared-b:8.0.0) (hint: `);
+      // One line for the shared cause, none per pack; the report on stdout has both packs failed.
+      expect(run.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+      type Result = { name: string; status: string; error?: { code: string } };
+      const results: Result[] =
+        json[0] === '--json'
+          ? (JSON.parse(run.stdout) as { results: Result[] }).results
+          : run.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Result & { type: string }).filter((l) => l.type === 'result');
+      expect(results.map((r) => [r.name, r.status, r.error?.code]).sort()).toEqual([['shared-a', 'failed', 'AUTH'], ['shared-b', 'failed', 'AUTH']]);
+      expect(run.stdout + run.stderr).not.toContain(ESC);
+      for (const name of ['shared-a', 'shared-b']) expect((await fetch(`${w.hostile.url}/v2/evil/spectro-packs/archive/${name}/tags/list`)).status).toBe(404);
+    }
+  });
 });
 
 describe("push's look-up of what the tag holds", () => {
