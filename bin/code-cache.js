@@ -22,8 +22,10 @@
 // - Each build of packpub and each Node version adds its own files (~3-6 MB): a run that wrote one (a run
 //   that found every chunk cached reads no folder) then removes the files not written for a week, beyond
 //   that the oldest while they exceed 32 MiB, and temporary files over ten minutes old (of killed runs).
-// --debug compiles the bundle as Node does (its source maps apply to that path only); so do the validation
-// and check-ahead workers (their own files, ES modules).
+// A validation worker compiles its file (dist/bundle/validate-worker.cjs) the same way (runWorkerFile), under
+// the flags bin/packpub.js set, which the pool passes it; saved just before it sends its first answer (the
+// pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
+// to that path only), and its workers too; so does the check-ahead worker (its own file, an ES module).
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
@@ -83,6 +85,8 @@ export function useCodeCache(bundleUrl, env = process.env) {
   const unsaved = [];
   let before;
   const compile = Module.prototype._compile;
+  // What a validation worker started from now on needs to use the cache (src/operations/validate-pool.ts).
+  globalThis[Symbol.for('packpub.v8-code')] = () => (unwritable ? undefined : { dir, prefix: `${runtime}\0${flags}` });
 
   Module.prototype._compile = function (content, filename, ...rest) {
     if (!filename.startsWith(bundle) || !filename.endsWith('.cjs') || filename.slice(bundle.length).includes(sep)) return compile.call(this, content, filename, ...rest);
@@ -107,34 +111,12 @@ export function useCodeCache(bundleUrl, env = process.env) {
 
   /** Write the code of the chunks compiled without a usable cache (V8's code now includes what ran). */
   function save() {
-    for (const { script, file, key, source } of unsaved.splice(0)) {
+    for (const chunk of unsaved.splice(0)) {
       if (unwritable) return;
-      const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
-      let fd;
-      try {
-        if (!made) mkdirSync(dir, { recursive: true });
-        made = true;
-        fd = openSync(temp, 'wx');
-      } catch {
-        unwritable = true;
-        return;
-      }
-      try {
-        const data = script.createCachedData();
-        const head = Buffer.from(`${MAGIC}${JSON.stringify({ key, source: source.length, data: data.length })}\n`, 'utf8');
-        for (const part of [head, source, data, data]) for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
-        closeSync(fd);
-        fd = undefined;
-        renameSync(temp, file);
-        wrote = true;
-      } catch {
-        try {
-          if (fd !== undefined) closeSync(fd);
-          rmSync(temp, { force: true });
-        } catch {
-          // Nothing was saved; the run goes on.
-        }
-      }
+      const done = write(dir, chunk, made);
+      made = true;
+      if (done === undefined) unwritable = true;
+      wrote ||= done === true;
     }
   }
   process.on('exit', () => {
@@ -162,6 +144,65 @@ export function useCodeCache(bundleUrl, env = process.env) {
       flags += `${next.join(' ')}\n`;
     },
   };
+}
+
+/**
+ * Write `script`'s code to `file` (a temporary file renamed), making `dir` first unless `made`: true when
+ * written, false when not, undefined when the folder could not be made or written (nothing serialised).
+ */
+function write(dir, { script, file, key, source }, made) {
+  const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+  let fd;
+  try {
+    if (!made) mkdirSync(dir, { recursive: true });
+    fd = openSync(temp, 'wx');
+  } catch {
+    return undefined;
+  }
+  try {
+    const data = script.createCachedData();
+    const head = Buffer.from(`${MAGIC}${JSON.stringify({ key, source: source.length, data: data.length })}\n`, 'utf8');
+    for (const part of [head, source, data, data]) for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, file);
+    return true;
+  } catch {
+    try {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was saved; the run goes on.
+    }
+    return false;
+  }
+}
+
+/**
+ * On a validation worker thread: run the CommonJS file at `url` (dist/bundle/validate-worker.cjs) compiled
+ * with the code cached for it under `settings` (the folder, and the key's start the main thread's chunks
+ * have: useCodeCache's global), or from source. Without a usable cache, its code is saved just before the
+ * worker posts its first message on `port` (an answer, after which the pool may stop the worker at once).
+ */
+export function runWorkerFile(url, { dir, prefix }, port) {
+  const filename = fileURLToPath(url);
+  const content = readFileSync(filename, 'utf8');
+  const key = `${prefix}\0${content.length}`;
+  const file = join(dir, `${basename(filename)}-${shortName(key)}.bin`);
+  const source = Buffer.from(content, 'utf8');
+  const cachedData = cached(file, key, source);
+  const script = new Script(Module.wrap(content), { filename, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    port.postMessage = function (...message) {
+      delete port.postMessage;
+      write(dir, { script, file, key, source }, false);
+      return port.postMessage(...message);
+    };
+  }
+  const module = new Module(filename);
+  module.filename = filename;
+  module.paths = Module._nodeModulePaths(dirname(filename));
+  script.runInThisContext({ displayErrors: true }).call(module.exports, module.exports, Module.createRequire(filename), module, filename, dirname(filename));
 }
 
 /** The code cached in `file` for this source and key, or undefined when there is none or it is not whole. */

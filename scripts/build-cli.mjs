@@ -12,8 +12,10 @@
 // - one chunk per group of modules behind a dynamic import() (a require() here), loaded on demand as the
 //   unbundled modules were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
-// - validate-worker.js: a validation worker thread's code in one file (validate-pool.ts starts it from
-//   the directory of the chunk that holds the pool, which is this one);
+// - validate-worker.js: a validation worker thread's entry (validate-pool.ts starts it from the directory
+//   of the chunk that holds the pool, which is this one); its code, in one file, is validate-worker.cjs,
+//   CommonJS so the entry can compile it with V8's code cache too (bin/code-cache.js runWorkerFile) when
+//   the pool passes the cache's settings (a CLI run), else required as it is;
 // - precheck-worker.js: the worker bin/packpub.js starts for a push, checking the archive cache's folders
 //   ahead (src/operations/precheck.ts), in one file;
 // - yargs-help.cjs: yargs' help text layout (cliui, string-width), required only by a run that prints a help text.
@@ -254,10 +256,22 @@ await build({
   ],
   output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
 });
-for (const worker of ['validate-worker', 'precheck-worker']) {
-  await build({
-    ...common,
-    input: { [worker]: join(root, `src/operations/${worker}.ts`) },
-    output: { ...output, codeSplitting: false },
-  });
-}
+await build({
+  ...common,
+  input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
+  output: { ...output, format: 'cjs', dynamicImportInCjs: false, entryFileNames: '[name].cjs', codeSplitting: false },
+});
+writeFileSync(
+  join(outDir, 'validate-worker.js'),
+  `import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+// A validation worker (scripts/build-cli.mjs): its code compiled with V8's code cache when the pool passed its settings.
+if (workerData?.v8Code === undefined) createRequire(import.meta.url)('./validate-worker.cjs');
+else (await import('../../bin/code-cache.js')).runWorkerFile(new URL('./validate-worker.cjs', import.meta.url), workerData.v8Code, parentPort);
+`,
+);
+await build({
+  ...common,
+  input: { 'precheck-worker': join(root, 'src/operations/precheck-worker.ts') },
+  output: { ...output, codeSplitting: false },
+});

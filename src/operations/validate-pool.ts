@@ -303,9 +303,14 @@ export type ValidateListResponse = ValidateResponse | { done: true };
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
 
-/** A validation worker thread, its heap sized as above. */
+/**
+ * A validation worker thread, its heap sized as above. In a CLI run, bin/code-cache.js says where V8's code
+ * cache is and for which flags, and the bundle's worker compiles its file with it (scripts/build-cli.mjs).
+ */
 function startWorker(): Worker {
-  return new Worker(WORKER_FILE, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const v8Code = (globalThis as { [key: symbol]: unknown })[Symbol.for('packpub.v8-code')];
+  const settings: unknown = typeof v8Code === 'function' ? v8Code() : undefined;
+  return new Worker(WORKER_FILE, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }, ...(settings === undefined ? {} : { workerData: { v8Code: settings } }) });
 }
 
 /** Validation threads started ahead of the list (startValidation): they load the validator while the caller checks its arguments. */

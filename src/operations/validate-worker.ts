@@ -20,8 +20,9 @@ import {
 /*
  * The entry of a validation worker thread (validate-pool.ts): validate each pack it is sent (validatePackFolder), or each pack
  * of a list it claims (validateMany), and answer with the report; build the archive of a pack it is sent to
- * build (buildArchive, on this thread), and answer with it. Runs from dist/bundle/validate-worker.js
- * (the CLI's bundle, scripts/build-cli.mjs) or, for the library, the compiled dist/operations/validate-worker.js.
+ * build (buildArchive, on this thread), and answer with it. Runs from dist/bundle/validate-worker.cjs (the
+ * CLI's bundle, which its entry validate-worker.js compiles with V8's code cache: scripts/build-cli.mjs) or,
+ * for the library, the compiled dist/operations/validate-worker.js.
  */
 
 if (parentPort === null) throw new Error('validate-worker.js runs as a worker thread of the validation pool');

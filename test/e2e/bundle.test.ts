@@ -197,7 +197,7 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
 describe('what the bundle holds', () => {
   it("no chunk holds ajv's schema compiler: both schemas' validators are generated ahead of time", async () => {
     const ajvSources: string[] = [];
-    for (const file of (await readdir(BUNDLE)).filter((f) => f.endsWith('.js.map'))) {
+    for (const file of (await readdir(BUNDLE)).filter((f) => f.endsWith('.map'))) {
       const map = JSON.parse(await readFile(join(BUNDLE, file), 'utf8')) as { sources: string[] };
       ajvSources.push(...map.sources.map((s) => relative(ROOT, join(BUNDLE, s))).filter((s) => s.includes(LAZY.ajv)));
     }

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, readdir, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { expectRun, runBin, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -235,5 +237,45 @@ describe('push --no-cache leaves the cache folder alone', () => {
       expect((await readdir(cache)).sort(), on.join(' ')).toEqual(['index.json', 'v8-code']);
       expect((await cacheFiles(cache)).length).toBeGreaterThan(3);
     }
+  });
+});
+
+describe("a validation worker's code is cached too", () => {
+  it('the worker file is written on the first run, used by the next, and not used when damaged: the same reports', async () => {
+    // A pack whose README alone is worth starting workers, two small ones and one that fails.
+    const root = join(world.root, 'worker-tree');
+    const big = join(root, 'big');
+    await writePack(big, { name: 'big', version: '1.0.0' });
+    await writeFile(join(big, 'README.md'), Buffer.alloc(MIN_WORK_FOR_WORKERS, 0x20));
+    const dirs = [big];
+    for (const i of [1, 2]) {
+      dirs.push(join(root, `small-${i}`));
+      await writePack(join(root, `small-${i}`), { name: `small-${i}`, version: '1.0.0' });
+    }
+    dirs.push(join(root, 'bad'));
+    await writePack(join(root, 'bad'), { name: 'bad', version: '1.0.0', packJson: { layer: 'nope' } });
+    const cache = join(world.root, 'cache-worker');
+    const validate = () => runBin(['validate', '--json', ...dirs], { env: { PACKPUB_CACHE_DIR: cache } });
+    const workerFiles = async () => (await cacheFiles(cache)).filter((f) => f.name.startsWith('validate-worker.cjs-'));
+
+    const first = await validate();
+    expectRun(first, { code: 1, stdout: ['"big"', '"small-2"', 'nope'] });
+    const files = await workerFiles();
+    // One worker per core but one (none on one core).
+    expect(files.map((f) => f.whole)).toEqual(availableParallelism() > 1 ? [true] : []);
+    if (files.length === 0) return;
+    const path = join(cache, 'v8-code', files[0]?.name ?? '');
+    const written = (await stat(path)).mtimeMs;
+
+    const again = await validate();
+    expect(again).toEqual(first);
+    expect((await stat(path)).mtimeMs, 'a hit writes nothing').toBe(written);
+
+    const changed = await readFile(path);
+    changed[changed.length - 100] = (changed[changed.length - 100] ?? 0) ^ 0x55;
+    await writeFile(path, changed);
+    const damaged = await validate();
+    expect(damaged).toEqual(first);
+    expect((await workerFiles()).map((f) => f.whole)).toEqual([true]);
   });
 });
