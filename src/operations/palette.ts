@@ -260,28 +260,35 @@ function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: s
 /**
  * With a project (--palette-project), a pack that Palette lists through this registry at tenant scope but
  * not in the project, or a pack read Palette refuses there (403), means the project is wrong (an unknown
- * uid, or the registry is not available in it): waiting for the sync would not change that, so say so now.
- * `inProject`: the project's answer when already read. `version` undefined: any version of the pack counts.
+ * uid, or the registry is not available in it): waiting for the sync would not change that. The error to
+ * end the run with, else undefined. `inProject`: the project's answer when already read. `version`
+ * undefined: any version of the pack counts.
  */
-async function checkProjectScope(
+async function projectScopeError(
   client: PaletteClient,
   registry: ResolvedPaletteRegistry,
   name: string,
   version: string | undefined,
   deadline: number,
   inProject?: { entity?: PalettePackTags; refused?: PackpubError },
-): Promise<void> {
+): Promise<PackpubError | undefined> {
   const project = client.projectUid;
-  if (project === undefined) return;
+  if (project === undefined) return undefined;
   const own = inProject ?? (await client.packTagsIn('project', name, registry.uid, deadline));
-  if (own.refused !== undefined) throw wrongProject(project, registry, `Palette refused a pack read there (${own.refused.message})`, own.refused);
+  if (own.refused !== undefined) return wrongProject(project, registry, `Palette refused a pack read there (${own.refused.message})`, own.refused);
   const lists = (entity: PalettePackTags | undefined) =>
     entity !== undefined && isOwnEntity(entity, name, registry.uid) && (version === undefined ? (entity.tags ?? []).length > 0 : findVersion(entity.tags, version) !== undefined);
-  if (lists(own.entity)) return;
+  if (lists(own.entity)) return undefined;
   const tenant = await client.packTagsIn('tenant', name, registry.uid, deadline);
-  if (tenant.refused === undefined && lists(tenant.entity)) {
-    throw wrongProject(project, registry, `Palette lists ${version === undefined ? name : `${name}:${version}`} through that registry at tenant scope, but not in the project`);
-  }
+  if (tenant.refused !== undefined || !lists(tenant.entity)) return undefined;
+  return wrongProject(project, registry, `Palette lists ${version === undefined ? name : `${name}:${version}`} through that registry at tenant scope, but not in the project`);
+}
+
+/** Before the sync (and in a dry run): the first pack's earlier versions show whether the project is wrong. */
+async function refuseWrongProject(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number): Promise<void> {
+  const first = packs[0];
+  const wrong = first === undefined ? undefined : await projectScopeError(client, registry, first.name, undefined, deadline);
+  if (wrong !== undefined) throw wrong;
 }
 
 /**
@@ -310,8 +317,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   });
   const notVisible = (reason: string) => options.packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
 
-  const first = options.packs[0];
-  if (first !== undefined) await checkProjectScope(client, registry, first.name, undefined, deadline);
+  await refuseWrongProject(client, registry, options.packs, deadline);
   const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
     const packs = notVisible(syncOffReason(registry));
@@ -355,16 +361,17 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   const results = new Map<string, PalettePackVisibility>();
   const key = (p: PalettePackRef) => `${p.name}:${p.version}`;
   let pending = [...options.packs];
+  // The version the project check found listed at tenant scope but not in the project on the last round: a
+  // second round alike ends the run (one poll of grace, should the project's listing lag the tenant's).
+  let mismatched: string | undefined;
   for (;;) {
+    let mismatchedNow: string | undefined;
     const byName = new Map<string, PalettePackRef[]>();
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
       const inProject = await client.packTagsIn('project', name, registry.uid, deadline);
-      if (inProject.refused !== undefined) {
-        if (client.projectUid === undefined) throw inProject.refused;
-        await checkProjectScope(client, registry, name, undefined, deadline, inProject);
-      }
+      if (inProject.refused !== undefined) throw (await projectScopeError(client, registry, name, undefined, deadline, inProject)) ?? inProject.refused;
       const answered = inProject.entity;
       // Only this registry's entry of this pack counts: the same name:version from another registry is not what was published.
       const entity = answered !== undefined && isOwnEntity(answered, name, registry.uid) ? answered : undefined;
@@ -372,7 +379,11 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
         const hit = findVersion(entity?.tags, ref.version);
         if (hit === undefined) {
           // The sync is done: a version listed at tenant scope but not in the project will never show there.
-          if (still.length === 0) await checkProjectScope(client, registry, name, ref.version, deadline, inProject);
+          if (still.length === 0) {
+            const wrong = await projectScopeError(client, registry, name, ref.version, deadline, inProject);
+            if (wrong !== undefined && mismatched === key(ref)) throw wrong;
+            if (wrong !== undefined) mismatchedNow = key(ref);
+          }
           still.push(ref);
           continue;
         }
@@ -382,6 +393,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
       }
     }
     pending = still;
+    mismatched = mismatchedNow;
     if (pending.length === 0) break;
     if (clock.now() + interval > deadline) {
       const msg = last.message === undefined || last.message === '' ? '' : ` (sync message: ${last.message})`;
@@ -419,8 +431,7 @@ export async function planPaletteSync(client: PaletteClient, target: PaletteTarg
       ? options.registry
       : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   options.onEvent?.({ type: 'palette-registry', registry });
-  const first = options.packs[0];
-  if (first !== undefined) await checkProjectScope(client, registry, first.name, undefined, deadline);
+  await refuseWrongProject(client, registry, options.packs, deadline);
   const status = await client.syncStatus(registry.uid, registry.flavour, deadline);
   const off = status.isSyncSupported === false;
   const packs = options.packs.map((p): PalettePackVisibility => (off ? { ...p, status: 'not-visible', reason: syncOffReason(registry) } : { ...p, status: 'planned' }));

@@ -12,7 +12,7 @@ import { setup } from '../support/stage.js';
  * registry's packs. Registries are tenant-level, so the sync itself works; only the project-scoped pack
  * reads never list the packs. packpub compares them with the same read at tenant scope (and reads Palette's
  * 403) and ends with a usage error (exit 2) naming the project, before the sync when a version of the pack
- * is already listed, else right after it: not after --palette-timeout (600 s). Time is judged on the
+ * is already listed, else one poll after it: not after --palette-timeout (600 s). Time is judged on the
  * stand-in's clock (the skipping clock the client waits on) and by request counts.
  */
 
@@ -69,7 +69,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(w.palette.requests.filter((r) => r.prefix === '/v1/packs').every((r) => r.projectUid === 'p-all' || r.projectUid === undefined)).toBe(true);
   });
 
-  it('a project that does not show the registry, first version of a pack: exit 2 right after the sync, naming the project', async () => {
+  it('a project that does not show the registry, first version of a pack: exit 2 one poll after the sync, naming the project', async () => {
     const from = w.palette.requests.length;
     const run = await runCli(['push', w.packs.fresh, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() });
     expect(run.code).toBe(2);
@@ -84,6 +84,10 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(made.polls).toBeLessThanOrEqual(4);
     expect(made.count).toBeLessThanOrEqual(12);
     expect(made.spanMs).toBeLessThan(60_000);
+    // Read in the project, then at tenant scope: before the sync (nothing listed yet), then on two rounds
+    // after it (one round of grace, should the project's listing lag the tenant's).
+    const reads = w.palette.requests.slice(from).filter((r) => r.path.startsWith('/v1/packs/proj-fresh/'));
+    expect(reads.map((r) => r.projectUid ?? 'tenant')).toEqual(['p-hidden', 'tenant', 'p-hidden', 'tenant', 'p-hidden', 'tenant']);
   });
 
   it('palette sync (and push --dry-run --palette-sync) for a pack already listed: exit 2 before any sync is asked of Palette', async () => {
