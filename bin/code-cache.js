@@ -25,7 +25,8 @@
 // A validation worker compiles its file (dist/bundle/validate-worker.cjs) the same way (runWorkerFile), under
 // the flags bin/packpub.js set, which the pool passes it; saved just before it sends its first answer (the
 // pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
-// to that path only), and its workers too; so does the check-ahead worker (its own file, an ES module).
+// to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
+// no block ranges for code read from a cache); so does the check-ahead worker (its own file, an ES module).
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';

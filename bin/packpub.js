@@ -14,11 +14,14 @@ if (args.length === 1 && args[0] === '--version') {
   // The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
   // source maps are read only for --debug, whose stack traces then name src/ files and lines; any other run
   // compiles the bundle with V8's code cache (bin/code-cache.js), before any V8 flag is set, unless told to
-  // leave packpub's cache folder alone (push --no-cache: that folder is neither read nor written).
+  // leave packpub's cache folder alone (push --no-cache: that folder is neither read nor written), or unless
+  // the run collects V8 coverage (NODE_V8_COVERAGE, as c8 sets it): V8 keeps only function counts, no block
+  // ranges, for code read from a cache, so such runs compile as Node does.
   const debug = args.includes('--debug');
   if (debug) process.setSourceMapsEnabled(true);
   const cacheOff = noCache(args);
-  const codeCache = debug || cacheOff ? undefined : (await import('./code-cache.js')).useCodeCache(new URL('../dist/bundle/', import.meta.url));
+  const coverage = (process.env.NODE_V8_COVERAGE ?? '') !== '';
+  const codeCache = debug || cacheOff || coverage ? undefined : (await import('./code-cache.js')).useCodeCache(new URL('../dist/bundle/', import.meta.url));
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
   // with more than one core and a machine not saturated (load average below twice its cores): on one that is,

@@ -279,3 +279,25 @@ describe("a validation worker's code is cached too", () => {
     expect((await workerFiles()).map((f) => f.whole)).toEqual([true]);
   });
 });
+
+describe('a run that collects V8 coverage (NODE_V8_COVERAGE, as c8 sets it) compiles the bundle as Node does', () => {
+  it("the bundle's functions keep their block coverage on a run after another: no code cache read or written", async () => {
+    const cache = join(world.root, 'cache-coverage');
+    const run = async (i: number) => {
+      const coverage = join(world.root, `coverage-${i}`);
+      const result = await runBin(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: cache, NODE_V8_COVERAGE: coverage } });
+      expectRun(result, { code: 0, stdout: ['hello:1.0.0 OK'] });
+      // V8 keeps block ranges only for functions it compiled from source, not for code read from a cache.
+      const chunks: Array<{ url: string; functions: Array<{ isBlockCoverage: boolean }> }> = [];
+      for (const file of await readdir(coverage)) {
+        const { result: scripts } = JSON.parse(await readFile(join(coverage, file), 'utf8')) as { result: typeof chunks };
+        chunks.push(...scripts.filter((s) => s.url.includes('/dist/bundle/') && s.url.endsWith('.cjs')));
+      }
+      expect(chunks.length).toBeGreaterThan(3);
+      return chunks.every((s) => s.functions.some((f) => f.isBlockCoverage));
+    };
+    expect(await run(1)).toBe(true);
+    expect(await run(2)).toBe(true);
+    expect(await readdir(cache).catch(() => [])).not.toContain('v8-code');
+  });
+});
