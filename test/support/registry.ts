@@ -42,6 +42,13 @@ export interface StartRegistryOptions {
   deleteEnabled?: boolean;
   /** distribution's storage driver: `inmemory` (default) or `filesystem`, for a test that reads or changes the storage folder (`storageDir`). */
   storage?: 'inmemory' | 'filesystem';
+  /**
+   * `test` (default): tuned for the suite's many small requests (in-memory storage unless `storage` says
+   * otherwise, one Go thread). `deployed`: as a registry is run for users, for the benchmark (bench/registry.ts):
+   * filesystem storage (the in-memory driver copies a blob's whole content again on each write: a 1 GiB upload
+   * never ended) and as many Go threads as cores.
+   */
+  profile?: 'test' | 'deployed';
 }
 
 export interface RunningRegistry {
@@ -133,7 +140,8 @@ export function startRegistry(options?: StartRegistryOptions): Promise<RunningRe
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry | RegistryOnDisk> {
   const auth = options.auth ?? 'none';
   const dir = await mkdtemp(join(tmpdir(), 'packpub-registry-'));
-  const storageDir = options.storage === 'filesystem' ? join(dir, 'storage') : undefined;
+  const deployed = options.profile === 'deployed';
+  const storageDir = options.storage === 'filesystem' || deployed ? join(dir, 'storage') : undefined;
   if (storageDir !== undefined) await mkdir(storageDir);
   let ownCerts: TestCertificates | undefined;
   try {
@@ -183,7 +191,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       // test file's few requests at a time need no second Go thread, and on the 2 cores it shares with the
       // test workers the Go scheduler waking and parking threads between requests cost ~7 % of its CPU
       // (requests still interleave, on I/O and by preemption).
-      const child = spawn('docker-registry', ['serve', configFile], { env: { ...process.env, GOGC: '400', GOMAXPROCS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('docker-registry', ['serve', configFile], { env: { ...process.env, GOGC: '400', ...(deployed ? {} : { GOMAXPROCS: '1' }) }, stdio: ['ignore', 'ignore', 'pipe'] });
       live.add(child);
       child.stderr?.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-20_000);
