@@ -22,8 +22,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const execFileP = promisify(execFile);
 /** How long something took, the only part of a run's output that differs from run to run. */
 const DURATION = /\b\d+(\.\d+)? ?m?s\b/g;
-/** Text of the line a push prints for a pack it published (cli/render.ts), found once in its chunk. */
-const LINE = ', uploaded ';
+/** Text of validate's summary line (cli/commands/validate.ts), found once in its chunk. */
+const LINE = ' checked: ';
 
 const world = setup(async (stack) => {
   const root = await stack.tempDir();
@@ -140,8 +140,29 @@ async function age(path: string, ago: number): Promise<void> {
 }
 
 describe("the bundle's code cache never changes what a run does, and the runs that write it prune its folder", () => {
-  it('a run that finds every chunk cached lists nothing; one that finds damaged files, files made for other code of the same length and a missing one uses none of them, writes them whole and prunes', async () => {
+  it("a validation worker's file is written, then used; a run that finds every file whole lists nothing; one that finds damaged files, files made for other code of the same length and a missing one uses none of them, writes them whole and prunes", async () => {
+    // Two packs (the pool starts one worker per core but one, and per pack but one): one whose README alone
+    // is worth starting workers, and one that fails. The cache folder holds push's chunks already.
+    const root = join(world.root, 'worker-tree');
+    const big = join(root, 'big');
+    await writePack(big, { name: 'big', version: '1.0.0' });
+    await writeFile(join(big, 'README.md'), Buffer.alloc(MIN_WORK_FOR_WORKERS, 0x20));
+    const bad = join(root, 'bad');
+    await writePack(bad, { name: 'bad', version: '1.0.0', packJson: { layer: 'nope' } });
     const c = await warmCopy('cache-chain');
+    const validate = (run: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun> = (args, env) => runBin(args, { env })) => run(['validate', big, bad], { PACKPUB_CACHE_DIR: c.cache });
+
+    // validate's own chunks and the worker's file written (one worker on more than one core, none on one).
+    const first = await validate();
+    expectRun(first, { code: 1, stdout: ['big:1.0.0 OK', 'nope', `${LINE}1 passed, 1 failed`] });
+    const files = await cacheFiles(c.cache);
+    expect(files.every((f) => f.whole)).toBe(true);
+    const names = files.map((f) => f.name);
+    const worker = names.filter((name) => name.startsWith('validate-worker.cjs-'));
+    expect(worker.length).toBe(availableParallelism() > 1 ? 1 : 0);
+    const workerFile = join(c.dir, worker[0] ?? 'none');
+    const workerWritten = worker.length === 0 ? undefined : (await stat(workerFile)).mtimeMs;
+
     // Pruned by age: older than a week, a killed run's temporary file; kept: a file of 6 days, a run's
     // temporary file being written, a file not named as the cache names its files.
     const copy = await readFile(join(c.dir, c.names[0] ?? ''));
@@ -153,26 +174,43 @@ describe("the bundle's code cache never changes what a run does, and the runs th
     }
     // A file still used but written over a week ago (a hit does not write it again): pruned too, and
     // written again by the next run that misses it (as the missing one below).
-    const used = c.names.find((name, i) => i > 4 && !name.startsWith('render-')) ?? '';
+    const used = c.names[5] ?? '';
     await age(join(c.dir, used), 8 * DAY);
-    const all = [...c.names, ...Object.keys(old), ...Object.keys(fresh)].sort();
 
-    // Every chunk found: the folder is not even listed.
-    await pushSame(c.cache);
-    expect((await readdir(c.dir)).sort()).toEqual(all);
+    // Every file found whole (the worker's too: the hit writes nothing): the folder is not even listed.
+    expect(await validate()).toEqual(first);
+    expect((await readdir(c.dir)).sort()).toEqual([...names, ...Object.keys(old), ...Object.keys(fresh)].sort());
+    if (workerWritten !== undefined) expect((await stat(workerFile)).mtimeMs, 'a hit writes nothing').toBe(workerWritten);
 
-    // Cut short; one byte of the code changed (V8 would take it: it checks the header, not the code);
-    // junk of the same size; a header alone; gone.
-    const at = (i: number) => join(c.dir, c.names[i] ?? '');
+    // Other code of the same length: a copy of the program (the same chunks, so the same cache files) with
+    // the text of validate's summary changed in its chunk, whose cached code holds the old text.
+    const program = await programCopy('program');
+    let summary = '';
+    let text = '';
+    for (const file of (await readdir(program.bundle)).filter((f) => f.endsWith('.cjs') && f.startsWith('validate-'))) {
+      const chunk = await readFile(join(program.bundle, file), 'utf8');
+      if (chunk.includes(LINE)) [summary, text] = [file, chunk];
+    }
+    expect(names.some((name) => name.startsWith(`${summary}-`))).toBe(true);
+    expect(text.split(LINE).length).toBe(2);
+    await writeFile(join(program.bundle, summary), text.replace(LINE, LINE.toUpperCase()));
+
+    // Cut short; one byte of the code changed (V8 would take it: it checks the header, not the code), the
+    // worker's file's too; junk of the same size; a header alone; gone: files of validate's own chunks.
+    const own = names.filter((name) => !c.names.includes(name) && !worker.includes(name) && !name.startsWith(`${summary}-`));
+    expect(own.length).toBeGreaterThan(4);
+    const at = (i: number) => join(c.dir, own[i] ?? '');
     await truncate(at(0), Math.floor((await readFile(at(0))).length / 2));
-    const changed = await readFile(at(1));
-    changed[changed.length - 100] = (changed[changed.length - 100] ?? 0) ^ 0x55;
-    await writeFile(at(1), changed);
+    for (const path of [at(1), ...(workerWritten === undefined ? [] : [workerFile])]) {
+      const changed = await readFile(path);
+      changed[changed.length - 100] = (changed[changed.length - 100] ?? 0) ^ 0x55;
+      await writeFile(path, changed);
+    }
     await writeFile(at(2), Buffer.alloc((await readFile(at(2))).length, 0x41));
     const headOnly = await readFile(at(3));
     await writeFile(at(3), headOnly.subarray(0, headOnly.indexOf(10, headOnly.indexOf(10) + 1) + 1));
     await rm(at(4));
-    expect((await cacheFiles(c.cache)).filter((f) => !f.whole).map((f) => f.name)).toEqual(c.names.slice(0, 4));
+    expect((await cacheFiles(c.cache)).filter((f) => !f.whole).map((f) => f.name)).toEqual([...own.slice(0, 4), ...worker].sort());
     // Pruned by size (sparse files: their sizes count, not their blocks): 1 + 31 + 1 MiB and the rest
     // exceed 32 MiB, so the oldest go first, the 6-day file above being younger, until the rest fit.
     const sized = { 'older-CCCCCCCC.cjs-3abc.bin': 6.8 * DAY, 'big-DDDDDDDD.cjs-4abc.bin': 6.5 * DAY, 'newer-EEEEEEEE.cjs-5abc.bin': DAY };
@@ -181,22 +219,11 @@ describe("the bundle's code cache never changes what a run does, and the runs th
       await truncate(join(c.dir, file), file.startsWith('big') ? 31 * 1024 * 1024 : 1024 * 1024);
       await age(join(c.dir, file), ago);
     }
-    // Other code of the same length: a copy of the program (the same chunks, so the same cache files) with
-    // the text of the line the push prints changed in its chunk, whose cached code holds the old text.
-    const program = await programCopy('program');
-    const render = (await readdir(program.bundle)).find((f) => f.endsWith('.cjs') && f.startsWith('render-')) ?? '';
-    expect(c.names.some((name) => name.startsWith(`${render}-`))).toBe(true);
-    const text = await readFile(join(program.bundle, render), 'utf8');
-    expect(text.split(LINE).length).toBe(2);
-    await writeFile(join(program.bundle, render), text.replace(LINE, LINE.toUpperCase()));
 
-    const run = await pushTo(c.cache, program.run);
-    expectRun(run.result, { code: 0, stderr: '' });
-    expect(run.stdout.replace(DURATION, 'T')).toBe(c.stdout.replace(LINE, LINE.toUpperCase()));
-    expect(await tagged(run.layout)).toBe(c.digest);
-    const kept = [...c.names.filter((f) => f !== used), ...Object.keys(fresh), 'newer-EEEEEEEE.cjs-5abc.bin'].sort();
-    expect((await readdir(c.dir)).sort()).toEqual(kept);
-    expect((await cacheFiles(c.cache)).filter((f) => c.names.includes(f.name))).toEqual(c.names.filter((f) => f !== used).map((name) => ({ name, whole: true })));
+    expect(await validate(program.run)).toEqual({ ...first, stdout: first.stdout.replace(LINE, LINE.toUpperCase()) });
+    const kept = names.filter((f) => f !== used);
+    expect((await readdir(c.dir)).sort()).toEqual([...kept, ...Object.keys(fresh), 'newer-EEEEEEEE.cjs-5abc.bin'].sort());
+    expect((await cacheFiles(c.cache)).filter((f) => names.includes(f.name))).toEqual(kept.map((name) => ({ name, whole: true })));
   });
 
   it('a cache folder that cannot be written: the same run, nothing cached', async () => {
@@ -230,7 +257,7 @@ describe('push --no-cache leaves the cache folder alone', () => {
     );
     const lines = [
       ...[['--no-cache'], ['--cache=false'], ['--cache', 'false'], ['--cache', '--no-cache'], ['--cache=true', '--cache=false']].map((flags) => ({ flags, on: false })),
-      ...[['--no-cache', '--cache'], ['--cache', 'true'], []].map((flags) => ({ flags, on: true })),
+      ...[['--no-cache', '--cache'], ['--cache', 'true']].map((flags) => ({ flags, on: true })),
     ];
     for (const { flags, on } of lines) {
       const cache = join(world.root, `cache-flags-${n++}`);
@@ -243,54 +270,17 @@ describe('push --no-cache leaves the cache folder alone', () => {
   });
 });
 
-describe("a validation worker's code is cached too", () => {
-  it('the worker file is written on the first run, used by the next, and not used when damaged: the same reports', async () => {
-    // Two packs (the pool starts one worker per core but one, and per pack but one): one whose README alone
-    // is worth starting workers, and one that fails.
-    const root = join(world.root, 'worker-tree');
-    const big = join(root, 'big');
-    await writePack(big, { name: 'big', version: '1.0.0' });
-    await writeFile(join(big, 'README.md'), Buffer.alloc(MIN_WORK_FOR_WORKERS, 0x20));
-    const bad = join(root, 'bad');
-    await writePack(bad, { name: 'bad', version: '1.0.0', packJson: { layer: 'nope' } });
-    // The main thread's chunks cached already (validate compiles push's), the worker's not.
-    const { cache } = await warmCopy('cache-worker');
-    const validate = () => runBin(['validate', '--json', big, bad], { env: { PACKPUB_CACHE_DIR: cache } });
-    const workerFiles = async () => (await cacheFiles(cache)).filter((f) => f.name.startsWith('validate-worker.cjs-'));
-    expect(await workerFiles()).toEqual([]);
-
-    const first = await validate();
-    expectRun(first, { code: 1, stdout: ['"big"', '"bad"', 'nope'] });
-    const files = await workerFiles();
-    // One worker on more than one core (none on one core).
-    expect(files.map((f) => f.whole)).toEqual(availableParallelism() > 1 ? [true] : []);
-    if (files.length === 0) return;
-    const path = join(cache, 'v8-code', files[0]?.name ?? '');
-    const written = (await stat(path)).mtimeMs;
-
-    const again = await validate();
-    expect(again).toEqual(first);
-    expect((await stat(path)).mtimeMs, 'a hit writes nothing').toBe(written);
-
-    const changed = await readFile(path);
-    changed[changed.length - 100] = (changed[changed.length - 100] ?? 0) ^ 0x55;
-    await writeFile(path, changed);
-    const damaged = await validate();
-    expect(damaged).toEqual(first);
-    expect((await workerFiles()).map((f) => f.whole)).toEqual([true]);
-  });
-});
-
 describe('a run that collects V8 coverage (NODE_V8_COVERAGE, as c8 sets it) compiles the bundle as Node does', () => {
   it("the bundle's functions keep their block coverage with a warm cache folder: no code cache read or written", async () => {
-    // Every chunk cached but one: a run that read the cache would lose those chunks' block ranges (V8 keeps
-    // them only for functions it compiled from source), one that wrote it would write the missing one.
+    // push's chunks cached, not validate's own: a run that read the cache would lose the block ranges of the
+    // chunks it found (V8 keeps them only for functions it compiled from source), one that wrote it would
+    // write the others.
     const c = await warmCopy('cache-coverage');
-    await rm(join(c.dir, c.names[0] ?? ''));
     const times = async () => Promise.all((await readdir(c.dir)).sort().map(async (f) => [f, (await stat(join(c.dir, f))).mtimeMs]));
     const before = await times();
     const coverage = join(world.root, 'coverage');
-    await pushSame(c.cache, (args, env) => runBin(args, { env: { ...env, NODE_V8_COVERAGE: coverage } }));
+    const run = await runBin(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: c.cache, NODE_V8_COVERAGE: coverage } });
+    expectRun(run, { code: 0, stdout: ['hello:1.0.0 OK'] });
     const chunks: Array<{ url: string; functions: Array<{ isBlockCoverage: boolean }> }> = [];
     for (const file of await readdir(coverage)) {
       const { result: scripts } = JSON.parse(await readFile(join(coverage, file), 'utf8')) as { result: typeof chunks };
