@@ -33,10 +33,10 @@ const world = setup(async (stack) => {
 
 let n = 0;
 
-/** Push the pack to a new OCI layout with `cache` as packpub's cache folder; the run and the layout. */
-async function pushTo(cache: string, run: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun> = (args, env) => runBin(args, { env }), more: string[] = []) {
+/** Push the pack (with `more` flags) to a new OCI layout with `cache` as packpub's cache folder; the run and the layout. */
+async function pushTo(cache: string, more: string[] = []) {
   const layout = join(world.root, `layout-${n++}`);
-  const result = await run(['push', world.pack, '--oci-layout', layout, ...more], { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: cache });
+  const result = await runBin(['push', world.pack, '--oci-layout', layout, ...more], { env: { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: cache } });
   return { result, layout, stdout: result.stdout.split(layout).join('LAYOUT') };
 }
 
@@ -75,7 +75,6 @@ interface Warm {
   /** What that push printed (durations as T) and the manifest its layout's tag names: every other push must match. */
   stdout: string;
   digest: string;
-  layout: string;
 }
 
 let warmed: Promise<Warm> | undefined;
@@ -89,7 +88,7 @@ function warm(): Promise<Warm> {
     const files = await cacheFiles(cache);
     expect(files.length).toBeGreaterThan(4);
     expect(files.every((f) => f.whole)).toBe(true);
-    return { cache, names: files.map((f) => f.name), stdout: first.stdout.replace(DURATION, 'T'), digest: await tagged(first.layout), layout: first.layout };
+    return { cache, names: files.map((f) => f.name), stdout: first.stdout.replace(DURATION, 'T'), digest: await tagged(first.layout) };
   })();
   return warmed;
 }
@@ -102,10 +101,10 @@ async function warmCopy(name: string): Promise<Warm & { dir: string }> {
   return { ...w, cache, dir: join(cache, 'v8-code') };
 }
 
-/** A push (by `run`, with `more` flags) that must do what the first did: exit 0, nothing on stderr, the same output and manifest. */
-async function pushSame(cache: string, run?: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun>, more: string[] = []): Promise<void> {
+/** A push (with `more` flags) that must do what the first did: exit 0, nothing on stderr, the same output and manifest. */
+async function pushSame(cache: string, more: string[] = []): Promise<void> {
   const w = await warm();
-  const push = await pushTo(cache, run, more);
+  const push = await pushTo(cache, more);
   expectRun(push.result, { code: 0, stderr: '' });
   expect(push.stdout.replace(DURATION, 'T'), more.join(' ')).toBe(w.stdout);
   expect(await tagged(push.layout)).toBe(w.digest);
@@ -240,7 +239,7 @@ describe('push --no-cache leaves the cache folder alone', () => {
   it('a push --no-cache writes nothing there and does what a push with the cache does', async () => {
     const cache = join(world.root, 'cache-off');
     await mkdir(cache);
-    await pushSame(cache, undefined, ['--no-cache']);
+    await pushSame(cache, ['--no-cache']);
     expect(await readdir(cache)).toEqual([]);
   });
 
