@@ -297,6 +297,9 @@ export async function newVersionRuns(ctx: BenchContext, runs: number): Promise<N
   await cp(join(ctx.corpus.dir, source.folder), packDir, { recursive: true });
   try {
     return await withRegistry(async (registry) => {
+      // A cache of its own, empty: one an earlier bench run left behind remembers these versions (on another
+      // registry), and push then looks each up before its uploads, as it should for a version it has seen.
+      await rm(join(ctx.workDir, 'cache', 'new-version'), { recursive: true, force: true });
       const env = await packpubEnv(ctx.cli, 'new-version');
       // The repository and the base repository exist and hold the first version.
       await pushAll(ctx.cli, [packDir, '--registry', `${registry.host}/${BASE_PATH}`], 'published', { env });
