@@ -11,7 +11,9 @@
 // - V8 checks a cache against the source's length only, and not its own payload: a file holds the chunk's
 //   whole source, compared with the chunk read, and its code twice, compared with each other (a damaged
 //   or cut file is not used: the chunk is compiled from source). Its name also carries Node's version,
-//   the V8 flags and options the process started with and the flags bin/packpub.js set since.
+//   the V8 flags and options the process started with and the flags bin/packpub.js set since. A file
+//   another user owns is not used either: V8 would run the code in it as it is (a folder shared between
+//   users, as PACKPUB_CACHE_DIR may be), so the chunk is compiled from source and the file written again.
 // - V8 refuses a cache made under other V8 flags than the current ones: a chunk loaded before
 //   bin/packpub.js sets its flags and one loaded after are cached apart. Both are written at exit, when
 //   the code includes all the run compiled: the first ones with the flags set back as they were for the
@@ -27,7 +29,7 @@
 // pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
 // to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
 // no block ranges for code read from a cache); so does the check-ahead worker (its own file, an ES module).
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
@@ -206,13 +208,22 @@ export function runWorkerFile(url, { dir, prefix }, port) {
   script.runInThisContext({ displayErrors: true }).call(module.exports, module.exports, Module.createRequire(filename), module, filename, dirname(filename));
 }
 
-/** The code cached in `file` for this source and key, or undefined when there is none or it is not whole. */
+/**
+ * The code cached in `file` for this source and key, or undefined when there is none, it is not whole, or
+ * another user owns it: V8 runs the code as it finds it, so a file someone else could write (a cache folder
+ * shared between users) is compiled from source instead and written again as this user's.
+ */
 function cached(file, key, source) {
   let buffer;
+  let fd;
   try {
-    buffer = readFileSync(file);
+    fd = openSync(file, 'r');
+    if (typeof process.getuid === 'function' && fstatSync(fd).uid !== process.getuid()) return undefined;
+    buffer = readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   try {
     if (buffer.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { chown, cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -139,6 +139,18 @@ async function age(path: string, ago: number): Promise<void> {
 }
 
 describe("the bundle's code cache never changes what a run does, and the runs that write it prune its folder", () => {
+  it("cache files another user owns are not used: the run compiles from source, does the same, and writes them as its own user's", async () => {
+    const c = await warmCopy('cache-foreign');
+    const names = await readdir(c.dir);
+    // The suite runs as root (CI), which may give files away; another user could have written these.
+    for (const name of names) await chown(join(c.dir, name), 4242, 4242);
+    await pushSame(c.cache);
+    // A chunk read from its cache file is not saved again: each file rewritten means none was used.
+    const owners = await Promise.all(names.map(async (name) => (await stat(join(c.dir, name))).uid));
+    expect(owners).toEqual(names.map(() => process.getuid?.()));
+  });
+
+
   it("a validation worker's file is written, then used; a run that finds every file whole lists nothing; one that finds damaged files, files made for other code of the same length and a missing one uses none of them, writes them whole and prunes", async () => {
     // Two packs (the pool starts one worker per core but one, and per pack but one): one whose README alone
     // is worth starting workers, and one that fails. The cache folder holds push's chunks already.
