@@ -51,8 +51,11 @@ const TEMP_MS = 10 * 60 * 1000;
 const CACHE_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin$/;
 const TEMP_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin\.\d+-[0-9a-z]*\.tmp$/;
 
-/** packpub's cache folder, as src/operations/archive-cache.ts's defaultCacheDir finds it. */
-function cacheDir(env) {
+/**
+ * packpub's cache folder, as src/operations/archive-cache.ts's defaultCacheDir finds it (not imported: this
+ * file runs before the bundle loads; test/unit/operations/cache-dir.test.ts keeps the two the same).
+ */
+export function cacheDir(env) {
   if (env.PACKPUB_CACHE_DIR) return env.PACKPUB_CACHE_DIR;
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'packpub');
   return join(env.HOME || homedir(), '.cache', 'packpub');
