@@ -90,7 +90,7 @@ export function outputLost(stream: Writable): Error | undefined {
 export const EXIT_OK = 0;
 /** Some pack failed (validation errors, conflicts, registry errors). */
 export const EXIT_FAILURE = 1;
-/** Usage or configuration error: nothing was attempted, except a Palette setting found wrong after a push published (--palette-project, --palette-registry; docs/report.md). */
+/** Usage or configuration error: nothing was attempted, except a Palette registry found ambiguous or wrong after a push published (--palette-registry; docs/report.md). */
 export const EXIT_USAGE = 2;
 /** Published, but Palette does not show every pack (push --palette-sync, palette sync). */
 export const EXIT_NOT_VISIBLE = 3;

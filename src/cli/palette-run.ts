@@ -23,10 +23,12 @@ export interface PaletteRunJson {
 
 /**
  * Sync every item's Palette registry and confirm its packs; progress on stderr, one result line per pack
- * on stdout unless `quiet` (JSON modes). API errors (key rejected, no registry) are thrown. `dryRun`:
- * only read (find the registry, read its sync status) and say what a real run would sync.
+ * on stdout unless `quiet` (JSON modes). API errors (key rejected, no registry) are thrown. `dry-run`:
+ * only read (find the registry, read its sync status) and say what a real run would sync. `after-publish`
+ * (push): a wrong --palette-project leaves the packs not visible, saying why, instead of a usage error.
  */
-export async function runPaletteSyncs(args: Args, ctx: CliContext, items: PaletteRunItem[], quiet: boolean, dryRun = false): Promise<PaletteRunJson> {
+export async function runPaletteSyncs(args: Args, ctx: CliContext, items: PaletteRunItem[], quiet: boolean, mode: 'sync' | 'dry-run' | 'after-publish' = 'sync'): Promise<PaletteRunJson> {
+  const dryRun = mode === 'dry-run';
   const { syncPaletteRegistry, planPaletteSync, isNotVisible } = await import('../operations/palette.js');
   const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets: [] };
   for (const item of items) {
@@ -39,6 +41,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         (dryRun ? planPaletteSync : syncPaletteRegistry)(client, item.target.ref, {
           packs: item.packs,
           force: item.force,
+          afterPublish: mode === 'after-publish',
           ...settings,
           signal,
           onEvent: (e) => {
@@ -118,7 +121,7 @@ export async function paletteAfterPush(
   });
   if (items.length === 0) return { notVisible: false };
   try {
-    const json = await runPaletteSyncs(args, ctx, items, quiet, dryRun);
+    const json = await runPaletteSyncs(args, ctx, items, quiet, dryRun ? 'dry-run' : 'after-publish');
     return { json, notVisible: isNotVisible(json.status) };
   } catch (err) {
     const error = isPackpubError(err) ? { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { code: 'INTERNAL', message: String(err) };

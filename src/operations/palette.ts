@@ -216,6 +216,12 @@ export interface PaletteSyncOptions {
   clock?: RetryClock;
   signal?: AbortSignal;
   onEvent?: (event: PaletteSyncEvent) => void;
+  /**
+   * The run published the packs (push): a project found wrong before the sync does not end it with a usage error
+   * (exit 2 says nothing was attempted); the sync still runs and each pack is `not-visible`, its reason naming
+   * the project. Found after the sync, it is told that way in every run.
+   */
+  afterPublish?: boolean;
 }
 
 export const DEFAULT_PALETTE_TIMEOUT_MS = 600_000;
@@ -285,10 +291,14 @@ async function projectScopeError(
 }
 
 /** Before the sync (and in a dry run): the first pack's earlier versions show whether the project is wrong. */
-async function refuseWrongProject(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number): Promise<void> {
+async function wrongProjectBefore(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number): Promise<PackpubError | undefined> {
   const first = packs[0];
-  const wrong = first === undefined ? undefined : await projectScopeError(client, registry, first.name, undefined, deadline);
-  if (wrong !== undefined) throw wrong;
+  return first === undefined ? undefined : await projectScopeError(client, registry, first.name, undefined, deadline);
+}
+
+/** A pack's reason when the project is wrong: the error's words and what to check (its hint leads with it). */
+function wrongProjectReason(wrong: PackpubError): string {
+  return wrong.hint === undefined ? wrong.message : `${wrong.message}; ${wrong.hint.replace(/;.*$/, '')}`;
 }
 
 /**
@@ -315,9 +325,10 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     packs,
     durationMs: clock.now() - started,
   });
-  const notVisible = (reason: string) => options.packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
+  const notVisible = (reason: string, packs = options.packs) => packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
 
-  await refuseWrongProject(client, registry, options.packs, deadline);
+  const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline);
+  if (wrongBefore !== undefined && options.afterPublish !== true) throw wrongBefore;
   const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
     const packs = notVisible(syncOffReason(registry));
@@ -356,6 +367,11 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     }
     if (phase === 'done' && fresh) break;
   }
+  if (wrongBefore !== undefined) {
+    const packs = notVisible(wrongProjectReason(wrongBefore));
+    for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
+    return report('success', packs, statusFields(last));
+  }
 
   // Indexing can lag the sync status: poll each pack until listed or the deadline.
   const results = new Map<string, PalettePackVisibility>();
@@ -364,6 +380,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   // The version the project check found listed at tenant scope but not in the project on the last round: a
   // second round alike ends the run (one poll of grace, should the project's listing lag the tenant's).
   let mismatched: string | undefined;
+  // The sync ran: a wrong project now leaves the packs still pending not visible, each saying why (exit 3).
+  let wrongAfter: PackpubError | undefined;
   for (;;) {
     let mismatchedNow: string | undefined;
     const byName = new Map<string, PalettePackRef[]>();
@@ -371,7 +389,11 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     const still: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
       const inProject = await client.packTagsIn('project', name, registry.uid, deadline);
-      if (inProject.refused !== undefined) throw (await projectScopeError(client, registry, name, undefined, deadline, inProject)) ?? inProject.refused;
+      if (inProject.refused !== undefined) {
+        wrongAfter = await projectScopeError(client, registry, name, undefined, deadline, inProject);
+        if (wrongAfter === undefined) throw inProject.refused;
+        break;
+      }
       const answered = inProject.entity;
       // Only this registry's entry of this pack counts: the same name:version from another registry is not what was published.
       const entity = answered !== undefined && isOwnEntity(answered, name, registry.uid) ? answered : undefined;
@@ -381,8 +403,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
           // The sync is done: a version listed at tenant scope but not in the project will never show there.
           if (still.length === 0) {
             const wrong = await projectScopeError(client, registry, name, ref.version, deadline, inProject);
-            if (wrong !== undefined && mismatched === key(ref)) throw wrong;
-            if (wrong !== undefined) mismatchedNow = key(ref);
+            if (wrong !== undefined && mismatched === key(ref)) wrongAfter = wrong;
+            else if (wrong !== undefined) mismatchedNow = key(ref);
           }
           still.push(ref);
           continue;
@@ -391,6 +413,15 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
         results.set(key(ref), visible);
         options.onEvent?.({ type: 'palette-pack', pack: visible });
       }
+      if (wrongAfter !== undefined) break;
+    }
+    if (wrongAfter !== undefined) {
+      const told = new Set([...results.keys()]);
+      for (const missing of notVisible(wrongProjectReason(wrongAfter), options.packs.filter((p) => !told.has(key(p))))) {
+        results.set(key(missing), missing);
+        options.onEvent?.({ type: 'palette-pack', pack: missing });
+      }
+      break;
     }
     pending = still;
     mismatched = mismatchedNow;
@@ -431,7 +462,8 @@ export async function planPaletteSync(client: PaletteClient, target: PaletteTarg
       ? options.registry
       : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   options.onEvent?.({ type: 'palette-registry', registry });
-  await refuseWrongProject(client, registry, options.packs, deadline);
+  const wrong = await wrongProjectBefore(client, registry, options.packs, deadline);
+  if (wrong !== undefined) throw wrong;
   const status = await client.syncStatus(registry.uid, registry.flavour, deadline);
   const off = status.isSyncSupported === false;
   const packs = options.packs.map((p): PalettePackVisibility => (off ? { ...p, status: 'not-visible', reason: syncOffReason(registry) } : { ...p, status: 'planned' }));

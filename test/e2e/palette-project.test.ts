@@ -11,9 +11,11 @@ import { setup } from '../support/stage.js';
  * A wrong --palette-project: a project uid Palette does not know, or a project that does not show the
  * registry's packs. Registries are tenant-level, so the sync itself works; only the project-scoped pack
  * reads never list the packs. packpub compares them with the same read at tenant scope (and reads Palette's
- * 403) and ends with a usage error (exit 2) naming the project, before the sync when a version of the pack
- * is already listed, else one poll after it: not after --palette-timeout (600 s). Time is judged on the
- * stand-in's clock (the skipping clock the client waits on) and by request counts.
+ * 403). A push has published by then: it still syncs (the registry's packs show in the projects that have it)
+ * and ends with exit 3 (published, not visible), each pack's reason naming the project, one poll after the sync
+ * (before it, when a version of the pack is already listed), not after --palette-timeout (600 s). palette sync
+ * and a dry run, which changed nothing when the project is found wrong before the sync, end with a usage error
+ * (exit 2). Time is judged on the stand-in's clock (the skipping clock the client waits on) and by request counts.
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
@@ -28,6 +30,9 @@ const w = setup(async (stack) => {
   palette.projects = new Map([['p-all', undefined], ['p-hidden', new Set<string>()]]);
   const packs = {
     first: await writePack(join(root, 'first'), { name: 'proj-first', version: '1.0.0' }),
+    second: await writePack(join(root, 'second'), { name: 'proj-first', version: '1.1.0' }),
+    refused: await writePack(join(root, 'refused'), { name: 'proj-refused', version: '1.0.0' }),
+    later: await writePack(join(root, 'later'), { name: 'proj-later', version: '1.0.0' }),
     fresh: await writePack(join(root, 'fresh'), { name: 'proj-fresh', version: '1.0.0' }),
     nosuch: await writePack(join(root, 'nosuch'), { name: 'proj-nosuch', version: '1.0.0' }),
   };
@@ -42,6 +47,7 @@ const env = () => ({
   SPECTROCLOUD_APIKEY: KEY,
 });
 const at = () => ['--registry', `${w.registry.host}/projbase`];
+const reasonHint = "check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml)";
 const hint = "hint: check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml)";
 
 /** The requests a run made: how many, how many sync triggers and status polls, and the stand-in clock's time from first to last. */
@@ -69,15 +75,17 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(w.palette.requests.filter((r) => r.prefix === '/v1/packs').every((r) => r.projectUid === 'p-all' || r.projectUid === undefined)).toBe(true);
   });
 
-  it('a project that does not show the registry, first version of a pack: exit 2 one poll after the sync, naming the project', async () => {
+  it('a project that does not show the registry, first version of a pack: exit 3 one poll after the sync, each pack naming the project', async () => {
     const from = w.palette.requests.length;
     const run = await runCli(['push', w.packs.fresh, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain(
-      'error: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-fresh:1.0.0 through that registry at tenant scope, but not in the project\n',
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain(
+      'NOT VISIBLE in Palette proj-fresh:1.0.0: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-fresh:1.0.0 through that registry at tenant scope, but not in the project; ',
     );
-    expect(run.stderr).toContain(hint);
-    // Published all the same: the registry holds it.
+    expect(run.stdout).toContain(reasonHint);
+    expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
+    expect(run.stderr).not.toContain('error: Palette project');
+    // Published: the registry holds it.
     expect(await versionsAt()).toEqual(['proj-first:1.0.0', 'proj-fresh:1.0.0']);
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
@@ -88,6 +96,33 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     // after it (one round of grace, should the project's listing lag the tenant's).
     const reads = w.palette.requests.slice(from).filter((r) => r.path.startsWith('/v1/packs/proj-fresh/'));
     expect(reads.map((r) => r.projectUid ?? 'tenant')).toEqual(['p-hidden', 'tenant', 'p-hidden', 'tenant', 'p-hidden', 'tenant']);
+  });
+
+  it('push of a new version of a pack the project already fails to show: still synced, exit 3 right after the sync, the JSON report saying why', async () => {
+    const from = w.palette.requests.length;
+    const run = await runCli(['push', w.packs.second, ...at(), '--palette-sync', '--palette-project', 'p-hidden', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(3);
+    const doc = JSON.parse(run.stdout) as { ok: boolean; results: { status: string }[]; palette: { status: string; targets: { sync: { outcome: string }; packs: { name: string; version: string; status: string; reason?: string }[] }[] } };
+    expect(doc.ok).toBe(false);
+    expect(doc.results.map((r) => r.status)).toEqual(['published']);
+    expect(doc.palette.status).toBe('published-not-visible');
+    expect(doc.palette.targets[0]?.sync.outcome).toBe('success');
+    expect(doc.palette.targets[0]?.packs).toEqual([
+      {
+        name: 'proj-first',
+        version: '1.1.0',
+        status: 'not-visible',
+        reason: `Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project; ${reasonHint}, that the key's user belongs to it and that registry project-lab is available there`,
+      },
+    ]);
+    expect(await versionsAt()).toEqual(['proj-first:1.0.0', 'proj-first:1.1.0', 'proj-fresh:1.0.0']);
+    // The sync ran (the tenant now lists 1.1.0), and no pack read was made after it: the check before it had the answer.
+    const made = requestsSince(from);
+    expect(made.triggers).toBe(1);
+    expect(made.spanMs).toBeLessThan(60_000);
+    expect(w.palette.requests.slice(from).filter((r) => r.path.startsWith('/v1/packs/proj-first/')).map((r) => r.projectUid ?? 'tenant')).toEqual(['p-hidden', 'tenant']);
+    const tenant = await fetch(`${w.palette.url}/v1/packs/proj-first/registries/${w.uid}?cloudType=all&layer=addon`, { headers: { ApiKey: KEY } });
+    expect(((await tenant.json()) as { tags: { version: string }[] }).tags.map((t) => t.version)).toContain('1.1.0');
   });
 
   it('palette sync (and push --dry-run --palette-sync) for a pack already listed: exit 2 before any sync is asked of Palette', async () => {
@@ -104,11 +139,23 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     }
   });
 
-  it('a project uid Palette does not know, answered 404: exit 2 naming it; answered 403: exit 2 with Palette\'s refusal', async () => {
+  it('palette sync of a version published without a sync: found wrong only after the sync it triggered, exit 3', async () => {
+    const pushed = await runCli(['push', w.packs.later, ...at()], { env: env() });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const from = w.palette.requests.length;
+    const run = await runCli(['palette', 'sync', 'proj-later:1.0.0', ...at(), '--palette-project', 'p-hidden'], { env: env() });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain('NOT VISIBLE in Palette proj-later:1.0.0: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-later:1.0.0 through that registry at tenant scope, but not in the project; ');
+    expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
+    expect(requestsSince(from).triggers).toBe(1);
+    expect(requestsSince(from).spanMs).toBeLessThan(60_000);
+  });
+
+  it('a project uid Palette does not know, answered 404: push exits 3 naming it; answered 403: push exits 3, palette sync 2, with Palette\'s refusal', async () => {
     let from = w.palette.requests.length;
     const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('error: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-nosuch:1.0.0 through that registry at tenant scope, but not in the project\n');
+    expect(missing.code, missing.stderr).toBe(3);
+    expect(missing.stdout).toContain('NOT VISIBLE in Palette proj-nosuch:1.0.0: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-nosuch:1.0.0 through that registry at tenant scope, but not in the project; ');
     expect(await versionsAt()).toContain('proj-nosuch:1.0.0');
     expect(requestsSince(from).spanMs).toBeLessThan(60_000);
 
@@ -122,6 +169,16 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       );
       expect(refused.stderr).toContain(hint);
       expect(requestsSince(from).triggers).toBe(0);
+
+      from = w.palette.requests.length;
+      const pushed = await runCli(['push', w.packs.refused, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
+      expect(pushed.code, pushed.stderr).toBe(3);
+      expect(pushed.stdout).toContain(
+        'NOT VISIBLE in Palette proj-refused:1.0.0: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette refused a pack read there (the Palette API key may not read pack proj-refused in project p-nosuch (403): User is not authorized to access the resource); ',
+      );
+      expect(await versionsAt()).toContain('proj-refused:1.0.0');
+      expect(requestsSince(from).triggers).toBe(1);
+      expect(requestsSince(from).spanMs).toBeLessThan(60_000);
     } finally {
       w.palette.unknownProjectStatus = 404;
     }
