@@ -362,22 +362,24 @@ function describeUnread(tokens: readonly string[]): string {
 
 /**
  * A switch given a value other than true or false (`--dry-run=yes`, `--force=1`) is refused: the argument
- * parser reads any such value as false, so `--dry-run=yes` would publish for real. `booleans` are the names
- * of the command's switches and `aliases` their other names (from the parser's options).
+ * parser reads any such value as false, so `--dry-run=yes` would publish for real. A negated switch given any
+ * value (`--no-cache=true`) too: the parser reads it as an unknown flag `no-cache`, and what `--no-cache=false`
+ * means is anyone's guess. `booleans` are the names of the command's switches and `aliases` their other names
+ * (from the parser's options).
  */
 export function refuseSwitchValues(argv: readonly string[], booleans: readonly string[], aliases: Readonly<Record<string, readonly string[]>>): void {
   const switches = new Set<string>();
   for (const name of booleans) for (const n of [name, ...(aliases[name] ?? [])]) switches.add(n);
   for (const token of argv) {
     if (token === '--') return;
-    const match = /^--(?:no-)?([^=]+)=(.*)$/s.exec(token);
+    const match = /^--(no-)?([^=]+)=(.*)$/s.exec(token);
     if (match === null) continue;
-    const [, name = '', value = ''] = match;
-    if (!switches.has(name) || value === 'true' || value === 'false') continue;
+    const [, no = '', name = '', value = ''] = match;
+    if (!switches.has(name) || (no === '' && (value === 'true' || value === 'false'))) continue;
     // A value typed after a credential switch (--password-stdin=...) may be the secret itself: never echoed.
     const shown = mayHoldSecret(name) ? 'a value (not shown)' : JSON.stringify(value);
-    throw new PackpubError('USAGE', `--${name} is a switch and takes no value, got ${shown}`, {
-      hint: `write --${name} to turn it on, --no-${name} (or --${name}=false) to turn it off`,
+    throw new PackpubError('USAGE', `--${no}${name} is a switch and takes no value, got ${shown}`, {
+      hint: no === '' ? `write --${name} to turn it on, --no-${name} (or --${name}=false) to turn it off` : `write --no-${name} alone to turn it off, or --${name}=true / --${name}=false`,
     });
   }
 }

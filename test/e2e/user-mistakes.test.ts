@@ -45,7 +45,6 @@ describe('mistakes get a clear answer', () => {
     const registry = `${w.registry.host}/switch`;
     for (const [args, flag, value] of [
       [['push', w.pack, '--dry-run=yes'], 'dry-run', 'yes'],
-      [['push', w.pack, '--no-dry-run=1'], 'dry-run', '1'],
       [['push', w.pack, '--skip-existing=on'], 'skip-existing', 'on'],
       [['--debug=yes', 'push', w.pack], 'debug', 'yes'],
     ] as const) {
@@ -54,6 +53,9 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: --${flag} is a switch and takes no value, got "${value}"`);
       expect(run.stderr).toContain(`hint: write --${flag} to turn it on, --no-${flag} (or --${flag}=false) to turn it off`);
     }
+    const negated = await runCli(['push', w.pack, '--no-dry-run=1', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
+    expect(negated.code, negated.stderr).toBe(2);
+    expect(negated.stderr).toContain('error: --no-dry-run is a switch and takes no value, got "1"\nhint: write --no-dry-run alone to turn it off, or --dry-run=true / --dry-run=false\n');
     // A value after a credential switch may be the password itself: refused without echoing it.
     const typed = `pw-${Math.random().toString(36).slice(2)}`;
     const secret = await runCli(['push', w.pack, '--registry', registry, '--username', 'ci', `--password-stdin=${typed}`], { stdin: password, env: env() });
@@ -69,6 +71,47 @@ describe('mistakes get a clear answer', () => {
     const dry = await runCli(['push', w.pack, '--dry-run=true', '--json=false', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
     expect(dry.code, dry.stderr).toBe(0);
     expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('switch')).tags.keys()]).toEqual([]);
+  });
+
+  it('a negated switch given a value (--no-cache=true) says what to write, for every switch of every command; nothing is pushed', async () => {
+    const registry = `${w.registry.host}/negated`;
+    const push = await runCli(['push', w.pack, '--no-cache=true', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
+    expect(push.code, push.stderr).toBe(2);
+    expect(push.stderr).toBe('error: --no-cache is a switch and takes no value, got "true"\nhint: write --no-cache alone to turn it off, or --cache=true / --cache=false\n');
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('negated')).tags.keys()]).toEqual([]);
+    // A value after a negated credential switch is never echoed either.
+    const typed = `pw-${Math.random().toString(36).slice(2)}`;
+    const secret = await runCli(['push', w.pack, '--registry', registry, `--no-password-stdin=${typed}`]);
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toContain('error: --no-password-stdin is a switch and takes no value, got a value (not shown)');
+    expect(secret.stdout + secret.stderr).not.toContain(typed);
+    // Every switch of every command, and the global ones, with true and with false.
+    const { loadCommands } = await import('../../src/cli/commands/index.js');
+    const { describeCommands } = await import('../../src/cli/completion.js');
+    const specs = await loadCommands();
+    const commands = await describeCommands(specs);
+    // What each command's required arguments need to be read at all (the switch check runs after yargs' count of them).
+    const positionals = (name: string): string[] => {
+      const spec = specs.find((c) => (Array.isArray(c.command) ? c.command[0] : c.command)?.split(' ')[0] === name);
+      const line = (Array.isArray(spec?.command) ? spec?.command[0] : spec?.command) ?? '';
+      const wanted = [...line.matchAll(/<([\w-]+)(?:\.\.\.)?>/g)].map((m) => m[1]);
+      return wanted.map((p) => (p === 'action' ? 'sync' : p === 'shell' ? 'bash' : p === 'tags' ? '1.0.1' : 'x:1.0.0'));
+    };
+    let checked = 0;
+    for (const command of commands) {
+      const switches = new Set(command.booleans.map((b) => b.replace(/^no-/, '')));
+      switches.delete('help');
+      for (const name of switches) {
+        for (const value of ['true', 'false']) {
+          const run = await runCli([command.name, ...positionals(command.name), `--no-${name}=${value}`]);
+          expect(run.code, `${command.name} --no-${name}=${value}: ${run.stderr}`).toBe(2);
+          expect(run.stderr, `${command.name} --no-${name}=${value}`).toContain(`error: --no-${name} is a switch and takes no value, got `);
+          expect(run.stderr).toContain(`hint: write --no-${name} alone to turn it off, or --${name}=true / --${name}=false\n`);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 
   it('arguments after "--" are refused, not dropped: `push pack -- --dry-run` published for real', async () => {
