@@ -1,14 +1,17 @@
 /*
  * Chart.yaml (and requirements.yaml) as Helm decodes them: sigs.k8s.io/yaml turns the YAML into JSON,
  * then Go's encoding/json fills Helm's Metadata struct (helm/helm pkg/chart/v2/metadata.go, dependency.go).
- * So a key matches its field in any case (`Name:` is `name`, an exact match winning), scalars become the
- * text of string fields (`version: 1.10` is "1.1", as sigs.k8s.io/yaml formats floats), and a value of
+ * So a key matches its field in any case (`Name:` is `name`, an exact match winning), numbers and booleans
+ * become the text of string fields (yaml-json-text.ts: `version: 1.10` is "1.1", `version: 20240101.1` is
+ * "2.0240102e+07", `name: yes` is "true"), and a value of
  * the wrong kind (`keywords: kubernetes`, a maintainer given as a plain string, a list for `tags`) makes
  * Helm refuse the chart: "cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json:
  * cannot unmarshal string into Go struct field Metadata.keywords of type []string". Keys Helm does not
  * know are kept as they are, but a `.inf` or `.nan` among them cannot become JSON ("json: unsupported
  * value: +Inf").
  */
+
+import { GoScalar } from './yaml-json-text.js';
 
 type GoType =
   | { kind: 'string' | 'bool' | 'any' | 'time' }
@@ -93,6 +96,7 @@ export function goRfc3339(text: string): boolean {
 
 /** encoding/json's word for what a value is, as in "cannot unmarshal <kind> into". */
 function jsonKind(value: unknown): string {
+  if (value instanceof GoScalar) return value.kind === 'bool' ? 'bool' : 'number';
   if (typeof value === 'string' || value instanceof Uint8Array) return 'string';
   if (typeof value === 'number') return 'number';
   if (typeof value === 'boolean') return 'bool';
@@ -105,13 +109,30 @@ function typeName(type: GoType): string {
 
 class Unconvertible extends Error {}
 
-/** Refuse a number JSON cannot hold anywhere in a value that is not decoded into a string field. */
-function finiteOnly(value: unknown): void {
+/**
+ * A value decoded into interface{} (a key Helm does not know, `import-values`): GoScalars become the
+ * numbers and booleans JSON holds, and a number JSON cannot hold is refused.
+ */
+function jsonValue(value: unknown): unknown {
+  if (value instanceof GoScalar) return jsonValue(value.json);
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new Unconvertible(`json: unsupported value: ${Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf'}`);
   }
-  if (Array.isArray(value)) value.forEach(finiteOnly);
-  else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) Object.values(value).forEach(finiteOnly);
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = jsonValue(v);
+    return out;
+  }
+  return value;
+}
+
+/** A number or boolean Helm read as text into a string field: where (`version`, `dependencies[0].version`), as written, as read. */
+export interface ReadAsText {
+  at: string;
+  kind: 'number' | 'boolean';
+  written: string;
+  read: string;
 }
 
 /** The struct field a key fills: the exact name, else one equal to it but for case. */
@@ -123,9 +144,10 @@ function fieldOf(fields: Record<string, GoType>, key: string): string | undefine
 
 /**
  * `value` decoded into `type`, with struct keys renamed to their field names. `struct` and `path` name
- * the place as encoding/json does: the innermost struct and the field path ("Dependency.dependencies.tags").
+ * the place as encoding/json does: the innermost struct and the field path ("Dependency.dependencies.tags");
+ * `at` names it for people (`dependencies[1].version`). Numbers and booleans that become text are listed in `texts`.
  */
-function decode(value: unknown, type: GoType, struct: string, path: string[]): unknown {
+function decode(value: unknown, type: GoType, struct: string, path: string[], at: string, texts: ReadAsText[]): unknown {
   if (value === null || value === undefined) return value;
   const kind = jsonKind(value);
   const refuse = (): never => {
@@ -133,23 +155,26 @@ function decode(value: unknown, type: GoType, struct: string, path: string[]): u
   };
   switch (type.kind) {
     case 'any':
-      finiteOnly(value);
-      return value;
+      return jsonValue(value);
     case 'string':
       // sigs.k8s.io/yaml writes numbers and booleans bound for a string field as their text.
-      return kind === 'array' || kind === 'object' ? refuse() : value;
+      if (value instanceof GoScalar) {
+        texts.push({ at, kind: value.kind === 'bool' ? 'boolean' : 'number', written: value.written, read: value.text });
+        return value.text;
+      }
+      return kind === 'array' || kind === 'object' ? refuse() : typeof value === 'string' || value instanceof Uint8Array ? value : String(value);
     case 'bool':
-      return kind === 'bool' ? value : refuse();
+      return kind !== 'bool' ? refuse() : value instanceof GoScalar ? value.value : value;
     case 'time':
       if (kind !== 'string') throw new Refused('Time.UnmarshalJSON: input is not a JSON string');
       if (!goRfc3339(String(value))) throw new Refused(`parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time (such as 2024-01-31T12:00:00Z)`);
       return value;
     case 'slice':
-      return Array.isArray(value) ? value.map((item) => decode(item, type.of, struct, path)) : refuse();
+      return Array.isArray(value) ? value.map((item, i) => decode(item, type.of, struct, path, `${at}[${i}]`, texts)) : refuse();
     case 'map': {
       if (kind !== 'object') refuse();
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = decode(v, type.of, struct, path);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = decode(v, type.of, struct, path, `${at}.${k}`, texts);
       return out;
     }
     case 'struct': {
@@ -160,12 +185,8 @@ function decode(value: unknown, type: GoType, struct: string, path: string[]): u
       const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       for (const [k, v] of entries) {
         const field = fieldOf(type.fields, k);
-        if (field === undefined) {
-          finiteOnly(v);
-          out[k] = v;
-        } else {
-          out[field] = decode(v, type.fields[field] as GoType, type.name, [...path, field]);
-        }
+        if (field === undefined) out[k] = jsonValue(v);
+        else out[field] = decode(v, type.fields[field] as GoType, type.name, [...path, field], at === '' ? k : `${at}.${k}`, texts);
       }
       return out;
     }
@@ -174,16 +195,19 @@ function decode(value: unknown, type: GoType, struct: string, path: string[]): u
 
 /**
  * A parsed Chart.yaml or requirements.yaml mapping as Helm's Metadata struct receives it (keys renamed
- * to their fields, unknown keys kept), or Helm's words for why it cannot load the file.
+ * to their fields, unknown keys kept), with the numbers and booleans it read as text (`texts`), or
+ * Helm's words for why it cannot load the file. Numbers and booleans given as GoScalars
+ * (yaml-json-text.ts) become text as Helm makes it; plain ones as JavaScript writes them.
  */
-export function decodeChartMetadata(parsed: Record<string, unknown>): { metadata: Record<string, unknown> } | { refused: string } {
-  const decoded = decodeAs(parsed, METADATA);
-  return 'value' in decoded ? { metadata: decoded.value } : decoded;
+export function decodeChartMetadata(parsed: Record<string, unknown>): { metadata: Record<string, unknown>; texts: ReadAsText[] } | { refused: string } {
+  const texts: ReadAsText[] = [];
+  const decoded = decodeAs(parsed, METADATA, texts);
+  return 'value' in decoded ? { metadata: decoded.value, texts } : decoded;
 }
 
-function decodeAs(parsed: Record<string, unknown>, type: GoType & { kind: 'struct' }): { value: Record<string, unknown> } | { refused: string } {
+function decodeAs(parsed: Record<string, unknown>, type: GoType & { kind: 'struct' }, texts: ReadAsText[] = []): { value: Record<string, unknown> } | { refused: string } {
   try {
-    return { value: decode(parsed, type, type.name, []) as Record<string, unknown> };
+    return { value: decode(parsed, type, type.name, [], '', texts) as Record<string, unknown> };
   } catch (err) {
     if (err instanceof Refused) return { refused: `error unmarshaling JSON: while decoding JSON: ${err.message}` };
     if (err instanceof Unconvertible) return { refused: `error converting YAML to JSON: ${err.message}` };

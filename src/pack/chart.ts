@@ -10,12 +10,13 @@ import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
 import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
-import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
+import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { eachValuesReferencePath } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
-import { checkYamlText } from './yaml-source.js';
+import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
+import { checkYamlText, isContentDocument } from './yaml-source.js';
 
 /*
  * The one reader of Helm charts, as a pack author hands them over: a `helm package` archive (.tgz) or
@@ -89,6 +90,11 @@ export interface HelmChart {
    * set on the chart readChart returns, when there are any.
    */
   oversizedFiles?: Array<{ name: string; size: number }>;
+  /**
+   * Unquoted numbers and booleans in this chart's Chart.yaml (or requirements.yaml) string fields that Helm
+   * reads as other text than written (`appVersion: 1.20` is "1.2"), when there are any.
+   */
+  readAsText?: Array<ReadAsText & { file: string }>;
 }
 
 export interface ChartReadOptions {
@@ -644,8 +650,14 @@ function parseYamlObject(text: string, what: string, nested: boolean): Record<st
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: not a YAML mapping`, { hint: `fix ${what}` });
   }
+  // Numbers and booleans become text in Helm's string fields the way Go writes them (yaml-json-text.ts),
+  // which needs their Go type and how they were written: read again, keeping both.
+  if (holdsNumberOrBool(parsed)) return valuesWithGoScalars(text, isContentDocument) as Record<string, unknown>;
   return parsed as Record<string, unknown>;
 }
+
+/** What each decoded Chart.yaml or requirements.yaml read as text from numbers and booleans (helmDecoded). */
+const textsRead = new WeakMap<Record<string, unknown>, ReadAsText[]>();
 
 /**
  * Chart.yaml or requirements.yaml as Helm's Metadata struct receives it (chart-metadata.ts), or the
@@ -653,7 +665,10 @@ function parseYamlObject(text: string, what: string, nested: boolean): Record<st
  */
 function helmDecoded(text: string, what: string, nested: boolean): Record<string, unknown> {
   const decoded = decodeChartMetadata(parseYamlObject(text, what, nested));
-  if ('metadata' in decoded) return decoded.metadata;
+  if ('metadata' in decoded) {
+    if (decoded.texts.length > 0) textsRead.set(decoded.metadata, decoded.texts);
+    return decoded.metadata;
+  }
   const file = posix.basename(what.replaceAll(':', '/'));
   throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load ${file}: ${decoded.refused}")`, {
     hint: `fix ${file} (\`helm lint\` reports the same), then rebuild the archive with \`helm package <chart-dir>\``,
@@ -703,7 +718,11 @@ function chartMetadata(text: string, what: string, nested: boolean, earlier: rea
   let metadata: Record<string, unknown> | undefined;
   for (const copy of [...earlier, text]) {
     const decoded = helmDecoded(copy, what, nested);
-    metadata = metadata === undefined ? decoded : decodedOver(metadata, decoded);
+    if (metadata !== undefined) {
+      const texts = [...(textsRead.get(metadata) ?? []), ...(textsRead.get(decoded) ?? [])];
+      metadata = decodedOver(metadata, decoded);
+      if (texts.length > 0) textsRead.set(metadata, texts);
+    } else metadata = decoded;
   }
   if (metadata === undefined) throw new Error('unreachable: no Chart.yaml text');
   if (str(metadata['name']) === undefined) {
@@ -809,10 +828,17 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   }
   if (slot.requirementsLock !== undefined) helmLock(slot.requirementsLock, `${location}/requirements.lock`, nested);
   const refused = helmMetadataProblem(metadata, dependencies);
+  const texts = [...(textsRead.get(metadata) ?? []).map((t) => ({ ...t, file: 'Chart.yaml' })), ...(textsRead.get(requirements) ?? []).map((t) => ({ ...t, file: 'requirements.yaml' }))];
   if (refused !== undefined) {
-    throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${location}/Chart.yaml: Helm refuses this chart ("validation: ${refused}")`, {
-      hint: 'fix Chart.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`',
-    });
+    // A version written as a YAML number: say what Helm made of it.
+    const number = refused.startsWith('chart.metadata.version ') ? texts.find((t) => t.file === 'Chart.yaml' && t.at.toLowerCase() === 'version' && t.read === metadata['version']) : undefined;
+    throw new ChartError(
+      'PACK_FILE',
+      'bad-metadata',
+      nested,
+      `${location}/Chart.yaml: Helm refuses this chart ("validation: ${refused}")${number === undefined ? '' : `: ${number.at}: ${number.written} is a YAML ${number.kind}, which Helm reads as ${number.read}: quote it (${number.at}: "${number.written}")`}`,
+      { hint: `${number === undefined ? 'fix Chart.yaml' : 'quote the version in Chart.yaml'} (\`helm lint\` reports the same), then rebuild the archive with \`helm package <chart-dir>\`` },
+    );
   }
   const refs = [...(slot.templateRefs ?? [])];
   let paths: string[][] | undefined;
@@ -834,6 +860,8 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   if (version !== undefined) chart.version = version;
   const appVersion = str(metadata['appVersion']);
   if (appVersion !== undefined) chart.appVersion = appVersion;
+  const changed = texts.filter((t) => t.read !== t.written);
+  if (changed.length > 0) chart.readAsText = changed;
   return chart;
 }
 

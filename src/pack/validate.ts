@@ -339,6 +339,7 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
               charts.push({ rel: entry, chart: read.chart });
               const missing = missingDependencies(read.chart);
               if (missing.length > 0) findings.push(missingDependencyFinding(entry, missing));
+              findings.push(...readAsTextFindings(entry, status.realPath, read.chart));
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
                   severity: 'warning',
@@ -371,6 +372,28 @@ function missingDependencyFinding(entry: string, missing: ChartDependency[]): Fi
     file: entry,
     message: `the chart depends on ${names.join(', ')}, not in the archive's charts/ folder: \`helm install\` and \`helm template\` refuse the chart ("found in Chart.yaml, but missing in charts/ directory: ${missing.map((d) => d.name).join(', ')}") and an installer that does not check leaves ${names.length === 1 ? 'it' : 'them'} out; run \`helm dependency build <chart-dir>\`, then package the chart again`,
   };
+}
+
+/**
+ * Unquoted numbers and booleans in Chart.yaml string fields that Helm reads as other text than written
+ * (sigs.k8s.io/yaml: `appVersion: 1.20` is "1.2", `version: 1.0` is "1", `name: yes` is "true"), in the
+ * chart and its subcharts: Helm loads the chart, but shows and compares that text.
+ */
+function readAsTextFindings(entry: string, realPath: string, chart: HelmChart): Finding[] {
+  const findings: Finding[] = [];
+  const visit = (c: HelmChart): void => {
+    for (const t of c.readAsText ?? []) {
+      findings.push({
+        severity: 'warning',
+        rule: 'chart-yaml-number',
+        file: entry,
+        message: `${c.location === realPath ? '' : `${c.location.slice(realPath.length + 1)}/`}${t.file}: ${t.at}: ${t.written} is a YAML ${t.kind}, which Helm reads as "${t.read}": quote it (${t.at}: "${t.written}") so Helm reads what is written`,
+      });
+    }
+    c.subcharts.forEach(visit);
+  };
+  visit(chart);
+  return findings;
 }
 
 /** `web-1.2.3.tgz` -> `web`, `web.tar.gz` -> `web`: what the file is named after. */

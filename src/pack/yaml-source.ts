@@ -126,7 +126,7 @@ export function checkYamlText(text: string, file: string, options: YamlCheckOpti
     const { line, column } = parsed.position(offset);
     return { line, column };
   };
-  const docs = parsed.documents.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null && (d.contents as Scalar).source === '' && d.contents.anchor === undefined));
+  const docs = parsed.documents.filter(isContentDocument);
   try {
     const budget = { aliases: 0, expansion: 0, merges: 0, duplicates: 0 };
     for (const doc of docs) walkDocument(doc, pos, result, file, budget);
@@ -140,6 +140,11 @@ export function checkYamlText(text: string, file: string, options: YamlCheckOpti
   if (options.documents !== false) result.documents = docs.map(documentValue);
   result.ok = true;
   return result;
+}
+
+/** A document that holds something: not empty, nor an empty scalar without an anchor (the ones checkYamlText gives values of). */
+export function isContentDocument(d: Document.Parsed): boolean {
+  return d.contents !== null && !(isScalar(d.contents) && d.contents.value === null && (d.contents as Scalar).source === '' && d.contents.anchor === undefined);
 }
 
 /**

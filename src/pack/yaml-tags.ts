@@ -65,7 +65,7 @@ function isGoTimestamp(s: string): boolean {
   return hour < 24 && minute < 60 && second < 60;
 }
 
-/** resolve.go resolve(tag, in) without its final check: the tag Go finds for `text`, and the value. */
+/** resolve.go resolve(tag, in) without its final check: the tag Go finds for `text`, and the value (an int or uint as a bigint). */
 function resolve(tag: string, text: string): [string, unknown] {
   if (tag === 'str') return ['str', text];
   const hint = text === '' ? 'N' : /^[+-]/.test(text) ? 'S' : /^[0-9]/.test(text) ? 'D' : /^[yYnNtTfFoO~]/.test(text) ? 'M' : text[0] === '.' ? '.' : '';
@@ -79,10 +79,10 @@ function resolve(tag: string, text: string): [string, unknown] {
     if (tag === 'timestamp' && isGoTimestamp(text)) return ['timestamp', text];
     const plain = text.replaceAll('_', '');
     const int = parseGoInt(plain, true);
-    if (int !== undefined) return ['int', Number(int)];
+    if (int !== undefined) return ['int', int];
     // Past int64: a uint64, which the !!float check below does not convert (resolve.go: int and int64 only).
     const uint = parseGoInt(plain, false);
-    if (uint !== undefined) return ['uint', Number(uint)];
+    if (uint !== undefined) return ['uint', uint];
     if (YAML_STYLE_FLOAT.test(plain)) {
       const value = parseGoFloat(plain);
       if (value !== undefined) return ['float', value];
@@ -121,9 +121,25 @@ export function goTaggedScalar(fullTag: string, text: string): GoTagged {
   if (!['str', 'bool', 'int', 'float', 'null', 'timestamp'].includes(tag)) return {};
   const [resolved, value] = resolve(tag, text);
   const rtag = resolved === 'uint' ? 'int' : resolved;
-  if (tag === rtag || tag === 'str') return { value };
+  if (tag === rtag || tag === 'str') return { value: typeof value === 'bigint' ? Number(value) : value };
   if (tag === 'float' && resolved === 'int') return { value: Number(value) };
   return { error: `cannot decode !!${rtag} \`${text}\` as a !!${tag}` };
+}
+
+/** The Go type go-yaml v2 gives a number (decode.go into interface{}: int or int64, uint64, float64), with its value. */
+export type GoNumber = { kind: 'int' | 'uint'; value: bigint } | { kind: 'float'; value: number };
+
+/**
+ * The number go-yaml v2 reads from a scalar written `text`, plain (`tag` undefined) or tagged `!!int` /
+ * `!!float` (a full tag), or undefined when Go reads no number there: `0x10` and `010` are the ints 16
+ * and 8, `1_000` is 1000, `1e3` and `1.10` are floats, `!!float 1` is a float.
+ */
+export function goNumber(text: string, tag?: string): GoNumber | undefined {
+  const short = tag === undefined ? '' : tag.startsWith(LONG) ? tag.slice(LONG.length) : undefined;
+  if (short !== '' && short !== 'int' && short !== 'float') return undefined;
+  const [resolved, value] = resolve(short, text);
+  if (resolved === 'int' || resolved === 'uint') return short === 'float' ? { kind: 'float', value: Number(value) } : { kind: resolved, value: value as bigint };
+  return resolved === 'float' ? { kind: 'float', value: value as number } : undefined;
 }
 
 /**
@@ -140,7 +156,10 @@ const GO_PLAIN_NUMBER: ScalarTag = {
   // Every text the YAML 1.1 int and float tags can match (`e5` too); Go reads those that start with a letter as strings.
   test: /^[-+.0-9eE]/,
   identify: () => false,
-  resolve: (text: string) => resolve('', text)[1],
+  resolve: (text: string) => {
+    const value = resolve('', text)[1];
+    return typeof value === 'bigint' ? Number(value) : value;
+  },
 };
 
 /** The YAML 1.1 tags packpub reads with (yaml-go.ts, yaml-fast.ts): no timestamps (Go reads them into strings), Go's plain numbers first. */

@@ -397,6 +397,51 @@ describe('readChart', () => {
     }
   });
 
+  // sigs.k8s.io/yaml writes an unquoted number bound for a string field as Go does (ints in decimal,
+  // floats with FormatFloat 'g' -1 32); Masterminds semver then reads that text, not what was written.
+  it.each<[string, string]>([
+    ['20240101.1', '2.0240102e+07'],
+    ['12345678.0', '1.2345678e+07'],
+    ['1e7', '1e+07'],
+    ['0.00001', '1e-05'],
+    ['-1', '-1'],
+    ['1e39', '+Inf'],
+    ['.inf', '+Inf'],
+    ['yes', 'true'],
+  ])('refuses version: %s, read by Helm as %s, saying so', async (written, read) => {
+    const err = await refusalOf({ 'x/Chart.yaml': `apiVersion: v2\nname: x\nversion: ${written}\n` });
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'bad-metadata' });
+    expect(err.message).toContain(`.tgz/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version "${read}" is invalid"): version: ${written} is a YAML ${written === 'yes' ? 'boolean' : 'number'}, which Helm reads as ${read}: quote it (version: "${written}")`);
+    expect(err.hint).toBe('quote the version in Chart.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`');
+  });
+
+  it('reads the numbers Helm reads as a version, name or appVersion as the text Helm makes of them, and lists those it changes (in the sorted key order of its JSON)', async () => {
+    const cases: Array<{ yaml: string; name: string; version: string; appVersion?: string; changed: string[] }> = [
+      { yaml: 'name: x\nversion: 1.10\n', name: 'x', version: '1.1', changed: ['version: 1.10 -> 1.1'] },
+      { yaml: 'name: x\nversion: 1.0\nappVersion: 1.20\n', name: 'x', version: '1', appVersion: '1.2', changed: ['appVersion: 1.20 -> 1.2', 'version: 1.0 -> 1'] },
+      { yaml: 'name: x\nversion: 1e3\n', name: 'x', version: '1000', changed: ['version: 1e3 -> 1000'] },
+      { yaml: 'name: x\nversion: 0x10\n', name: 'x', version: '16', changed: ['version: 0x10 -> 16'] },
+      { yaml: 'name: x\nversion: 010\n', name: 'x', version: '8', changed: ['version: 010 -> 8'] },
+      { yaml: 'name: x\nversion: 1_000\n', name: 'x', version: '1000', changed: ['version: 1_000 -> 1000'] },
+      { yaml: 'name: x\nversion: 12345678\nappVersion: 3\n', name: 'x', version: '12345678', appVersion: '3', changed: [] },
+      // Go reads `yes` as a boolean: the chart is named "true" (packpub took it for a chart without a name).
+      { yaml: 'name: yes\nversion: 1.2.3\n', name: 'true', version: '1.2.3', changed: ['name: yes -> true'] },
+      { yaml: 'name: 7\nversion: &v 2.50\nappVersion: *v\n', name: '7', version: '2.5', appVersion: '2.5', changed: ['appVersion: 2.50 -> 2.5', 'version: 2.50 -> 2.5'] },
+      { yaml: 'name: x\nversion: 1.0.0\ndependencies:\n  - name: lib\n    version: 1.10\n', name: 'x', version: '1.0.0', changed: ['dependencies[0].version: 1.10 -> 1.1'] },
+    ];
+    for (const c of cases) {
+      const chart = await readChart(await archiveOf({ 'c/Chart.yaml': `apiVersion: v2\n${c.yaml}`, 'c/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n' }));
+      expect({ name: chart.name, version: chart.version, appVersion: chart.appVersion, changed: (chart.readAsText ?? []).map((t) => `${t.at}: ${t.written} -> ${t.read}`) }).toEqual({
+        name: c.name,
+        version: c.version,
+        appVersion: c.appVersion,
+        changed: c.changed,
+      });
+    }
+    const dep = await readChart(await archiveOf({ 'c/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\ndependencies:\n  - name: lib\n    version: 1.10\n', 'c/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n' }));
+    expect(dep.dependencies).toEqual([{ name: 'lib', version: '1.1' }]);
+  });
+
   // What macOS tar writes beside each file with extended attributes: an AppleDouble header (magic, version, filler).
   const APPLE_DOUBLE = Buffer.concat([Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0]), Buffer.from('Mac OS X        '), Buffer.from([0, 1, 0, 0, 0, 9])]);
 

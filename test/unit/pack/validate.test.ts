@@ -521,6 +521,22 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'chart-dependency-missing', file: 'charts/web-1.0.0.tgz', message: 'the chart depends on "a", "b" 2.0.0, not in the archive\'s charts/ folder: `helm install` and `helm template` refuse the chart ("found in Chart.yaml, but missing in charts/ directory: a, b") and an installer that does not check leaves them out' },
   },
   {
+    // sigs.k8s.io/yaml hands an unquoted number to a string field as Go writes it: 1.10 is "1.1".
+    name: 'apiVersion v1 chart archive whose requirements.yaml gives a version as an unquoted number',
+    mutate: async (dir) =>
+      putFile(
+        dir,
+        'charts/web-1.0.0.tgz',
+        await tgz({ 'web/Chart.yaml': 'apiVersion: v1\nname: web\nversion: 1.0.0\n', 'web/requirements.yaml': 'dependencies:\n- name: lib\n  version: 1.10\n', 'web/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: "1.10"\n' }),
+      ),
+    expect: { severity: 'warning', rule: 'chart-yaml-number', file: 'charts/web-1.0.0.tgz', message: 'requirements.yaml: dependencies[0].version: 1.10 is a YAML number, which Helm reads as "1.1": quote it (dependencies[0].version: "1.10") so Helm reads what is written' },
+  },
+  {
+    name: "chart archive whose subchart's Chart.yaml gives its version as an unquoted number",
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', 'web/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 1.10\n' })),
+    expect: { severity: 'warning', rule: 'chart-yaml-number', file: 'charts/web-1.0.0.tgz', message: 'charts/lib/Chart.yaml: version: 1.10 is a YAML number, which Helm reads as "1.1": quote it (version: "1.10") so Helm reads what is written' },
+  },
+  {
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
