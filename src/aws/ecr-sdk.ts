@@ -1,4 +1,5 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EcrHost } from './ecr-host.js';
 import { PackpubError } from '../errors.js';
@@ -15,6 +16,27 @@ export interface EcrAwsOptions {
   awsProfile?: string;
   /** Assume this role through STS before calling ECR (Palette's "STS" mode). */
   awsRoleArn?: string;
+  /** The shared credentials file to read profiles from (else the SDK reads AWS_SHARED_CREDENTIALS_FILE of the process, else ~/.aws/credentials). */
+  credentialsFile?: string;
+  /** The shared config file (else the SDK reads AWS_CONFIG_FILE of the process, else ~/.aws/config). */
+  configFile?: string;
+}
+
+/**
+ * The shared credentials and config files `env` names (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), to hand
+ * to the SDK, which reads the process's environment: an embedded run's own environment is not it. A leading
+ * `~/` is `env`'s HOME, as the SDK reads it against the process's.
+ */
+export function awsFilesOf(env: NodeJS.ProcessEnv | undefined): Pick<EcrAwsOptions, 'credentialsFile' | 'configFile'> {
+  const file = (name: string): string | undefined => {
+    const value = env?.[name];
+    if (value === undefined || value === '') return undefined;
+    const home = env?.['HOME'];
+    return value.startsWith('~/') && home !== undefined && home !== '' ? join(home, value.slice(2)) : value;
+  };
+  const credentialsFile = file('AWS_SHARED_CREDENTIALS_FILE');
+  const configFile = file('AWS_CONFIG_FILE');
+  return { ...(credentialsFile === undefined ? {} : { credentialsFile }), ...(configFile === undefined ? {} : { configFile }) };
 }
 
 export type EcrSdk = typeof import('@aws-sdk/client-ecr');
@@ -51,7 +73,7 @@ export class EcrClients {
   constructor(readonly timeoutMs: number = DEFAULT_ECR_CALL_TIMEOUT_MS) {}
 
   get(host: EcrHost, aws: EcrAwsOptions = {}): Promise<EcrApiClient> {
-    const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn]);
+    const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn, aws.credentialsFile, aws.configFile]);
     let pending = this.opened.get(key);
     if (pending === undefined) {
       pending = openEcrClient(host, aws, this.timeoutMs).then((opened) => ({
@@ -177,6 +199,8 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
   const region = host.region;
   const base = providers.fromNodeProviderChain({
     ...(aws.awsProfile === undefined ? {} : { profile: aws.awsProfile }),
+    ...(aws.credentialsFile === undefined ? {} : { filepath: aws.credentialsFile }),
+    ...(aws.configFile === undefined ? {} : { configFilepath: aws.configFile }),
     clientConfig: { region },
   });
   let client: ECRClient | undefined;

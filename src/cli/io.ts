@@ -42,9 +42,10 @@ export function userPath(io: Pick<CliIo, 'cwd'>, path: string): string {
 
 /**
  * The environment variables packpub reads as a path (the Docker configuration, the archive cache, the home folder,
- * the GitHub job summary and workspace). PACKPUB_CONFIG is not here: loadConfig reads it against the run's folder.
+ * the GitHub job summary and workspace, the AWS shared files it hands to the SDK). PACKPUB_CONFIG is not here:
+ * loadConfig reads it against the run's folder.
  */
-const PATH_ENV = ['DOCKER_CONFIG', 'PACKPUB_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'USERPROFILE', 'GITHUB_STEP_SUMMARY', 'GITHUB_WORKSPACE'] as const;
+const PATH_ENV = ['DOCKER_CONFIG', 'PACKPUB_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'USERPROFILE', 'GITHUB_STEP_SUMMARY', 'GITHUB_WORKSPACE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE'] as const;
 
 /**
  * `io` whose path-valued environment variables (PATH_ENV) are read relative to `io.cwd`, as userPath does for
@@ -55,7 +56,8 @@ export function withUserEnv(io: CliIo): CliIo {
   let env: NodeJS.ProcessEnv | undefined;
   for (const name of PATH_ENV) {
     const value = io.env[name];
-    if (value === undefined || value === '' || userPath(io, value) === value) continue;
+    // `~/...` (the AWS files) is read against the home folder, not the run's folder.
+    if (value === undefined || value === '' || value.startsWith('~/') || userPath(io, value) === value) continue;
     env ??= { ...io.env };
     env[name] = userPath(io, value);
   }

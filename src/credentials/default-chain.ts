@@ -2,6 +2,7 @@ import { chainProviders, staticProvider } from './chain.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { dockerConfigProvider } from './docker-config.js';
 import { envCredential } from './env.js';
+import { awsFilesOf } from '../aws/ecr-sdk.js';
 import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr-token.js';
 import type { Credential, CredentialProvider } from './types.js';
 
@@ -56,6 +57,8 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
       ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
       ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
       ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+      // The SDK reads the process's environment: the files `env` names are handed to it.
+      ...awsFilesOf(env),
       ...options.ecr,
     }),
   );

@@ -1,5 +1,5 @@
 import { parseEcrHost } from '../aws/ecr-host.js';
-import { EcrClients } from '../aws/ecr-sdk.js';
+import { awsFilesOf, EcrClients } from '../aws/ecr-sdk.js';
 import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG } from '../oci/manifest.js';
@@ -217,6 +217,7 @@ export async function openEcrStore(
     ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+    ...awsFilesOf(options.env),
   }, options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs));
   return new EcrStore(openClient(), api, settings);
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
@@ -16,16 +16,22 @@ import { setup } from '../support/stage.js';
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-ecr-embedded-');
   const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
-  const world = await startEcrWorld(stack, 'testAKIDPROCESS', { accessKeys: ['testAKIDPACKS', 'testAKIDOTHER'] });
+  const world = await startEcrWorld(stack, 'testAKIDPROCESS', { accessKeys: ['testAKIDPACKS', 'testAKIDOTHER', 'testAKIDIOFILE', 'testAKIDIOCONFIG'] });
   const credentials = join(root, 'aws-credentials');
   await writeFile(
     credentials,
     ['[default]', 'aws_access_key_id = testAKIDDEFAULT', 'aws_secret_access_key = d', '[packs]', 'aws_access_key_id = testAKIDPACKS',
       'aws_secret_access_key = p', '[other]', 'aws_access_key_id = testAKIDOTHER', 'aws_secret_access_key = o', ''].join('\n'),
   );
-  // The shared credentials file is the process's (the SDK reads its location there); startEcrWorld restores it.
+  // The process's shared credentials file; startEcrWorld restores the variable.
   process.env['AWS_SHARED_CREDENTIALS_FILE'] = credentials;
-  return { ...world, root, pack };
+  // The embedded run's own files, named only in its io.env: the same profile name with other keys, and a
+  // config file (read relative to the run's folder) whose profile holds keys of its own.
+  const ioCredentials = join(root, 'io-credentials');
+  await writeFile(ioCredentials, ['[packs]', 'aws_access_key_id = testAKIDIOFILE', 'aws_secret_access_key = i', ''].join('\n'));
+  await mkdir(join(root, 'run', 'aws'), { recursive: true });
+  await writeFile(join(root, 'run', 'aws', 'config'), ['[profile cfgonly]', 'aws_access_key_id = testAKIDIOCONFIG', 'aws_secret_access_key = c', ''].join('\n'));
+  return { ...world, root, pack, ioCredentials };
 });
 
 const env = (extra: Record<string, string>) => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000', ...extra });
@@ -70,6 +76,29 @@ describe('embedded main(): the AWS profile comes from io.env and the flags, not 
     expect(packs.stderr).toBe('');
     expect(packs.code).toBe(0);
     expect(keysSince(from)).toEqual(['testAKIDPACKS']);
+  });
+
+  it('io.env AWS_SHARED_CREDENTIALS_FILE: the SDK reads that file, not the process\'s (which defines the same profile)', async () => {
+    const from = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, ...ecrArgs('iofile')], { env: env({ AWS_PROFILE: 'packs', AWS_SHARED_CREDENTIALS_FILE: w.ioCredentials }) });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(keysSince(from)).toEqual(['testAKIDIOFILE']);
+    expect(await tagsIn('iofile/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+  });
+
+  it('io.env AWS_CONFIG_FILE, relative to the run\'s folder: its profile is used; a profile only the process\'s files have is not', async () => {
+    const from = w.standin.calls.length;
+    const run = await runCli(['push', w.pack, ...ecrArgs('ioconfig')], { cwd: join(w.root, 'run'), env: env({ AWS_PROFILE: 'cfgonly', AWS_CONFIG_FILE: join('aws', 'config') }) });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(keysSince(from)).toEqual(['testAKIDIOCONFIG']);
+    expect(await tagsIn('ioconfig/spectro-packs/archive/hello')).toEqual(['1.0.0']);
+
+    const other = await runCli(['push', w.pack, ...ecrArgs('ioother')], { env: env({ AWS_PROFILE: 'other', AWS_SHARED_CREDENTIALS_FILE: w.ioCredentials }) });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^FAILED hello:1\.0\.0: ECR provider: AWS profile "other" gives no credentials to call ecr:\w+ for /);
+    expect(await tagsIn('ioother/spectro-packs/archive/hello')).toEqual([]);
   });
 
   it('an unknown profile in io.env: that pack fails (exit 1) naming the profile, no ECR call, nothing pushed', async () => {
