@@ -382,12 +382,20 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   let mismatched: string | undefined;
   // The sync ran: a wrong project now leaves the packs still pending not visible, each saying why (exit 3).
   let wrongAfter: PackpubError | undefined;
+  // The versions Palette was asked for at least once: the others, when the deadline comes first, were never read.
+  const asked = new Set<string>();
   for (;;) {
     let mismatchedNow: string | undefined;
     const byName = new Map<string, PalettePackRef[]>();
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
+      // Read past the deadline, a round of many packs (10 reads a second) would end the run long after --palette-timeout.
+      if (clock.now() >= deadline) {
+        still.push(...refs);
+        continue;
+      }
+      for (const ref of refs) asked.add(key(ref));
       const inProject = await client.packTagsIn('project', name, registry.uid, deadline);
       if (inProject.refused !== undefined) {
         wrongAfter = await projectScopeError(client, registry, name, undefined, deadline, inProject);
@@ -428,11 +436,14 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     if (pending.length === 0) break;
     if (clock.now() + interval > deadline) {
       const msg = last.message === undefined || last.message === '' ? '' : ` (sync message: ${last.message})`;
+      const waited = Math.round((clock.now() - started) / 1000);
       for (const ref of pending) {
         const missing: PalettePackVisibility = {
           ...ref,
           status: 'not-visible',
-          reason: `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}${msg}; Palette may have refused the pack`,
+          reason: !asked.has(key(ref))
+            ? `timed out after ${waited} s before Palette was asked for ${ref.name}:${ref.version} (--palette-timeout); its sync of ${registry.name} finished${msg}`
+            : `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}${msg}; Palette may have refused the pack`,
         };
         results.set(key(ref), missing);
         options.onEvent?.({ type: 'palette-pack', pack: missing });

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { startRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A Palette that never lists what was asked, through the CLI: the run must end on --palette-timeout with
+ * exit 3 (published, not visible), whatever the number of packs. Time is the stand-in's clock (the skipping
+ * clock the client paces and waits on).
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-palette-hostile-');
+  const registry = stack.add(await startRegistry());
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock }));
+  const uid = palette.addRegistry('basic', 'never-lab', { endpoint: `http://${registry.host}`, baseContentPath: 'never', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  return { root, registry, palette, uid };
+});
+
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY });
+
+describe('a Palette that never lists the packs', () => {
+  it('palette sync of 100 versions Palette never lists ends on --palette-timeout with exit 3, each pack timed out', async () => {
+    const refs = Array.from({ length: 100 }, (_, i) => `never-${i}:1.0.0`);
+    const from = w.palette.requests.length;
+    const run = await runCli(['palette', 'sync', ...refs, '--registry', `${w.registry.host}/never`, '--palette-timeout', '5', '--palette-poll-interval', '1'], { env: env() });
+    expect(run.code, run.stderr).toBe(3);
+    const made = w.palette.requests.slice(from);
+    const spanMs = (made.at(-1)?.at ?? 0) - (made[0]?.at ?? 0);
+    const lines = run.stdout.split('\n').filter((l) => l.startsWith('NOT VISIBLE in Palette never-'));
+    expect(lines.length).toBe(100);
+    // Read until the deadline (10 a second), then told apart: read and not listed, or not read in time.
+    expect(lines.some((l) => /^NOT VISIBLE in Palette never-\d+:1\.0\.0: Palette's sync of never-lab finished but does not list never-\d+:1\.0\.0 \(sync message: Synced 0 pack versions\); Palette may have refused the pack$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^NOT VISIBLE in Palette never-\d+:1\.0\.0: timed out after [56] s before Palette was asked for never-\d+:1\.0\.0 \(--palette-timeout\); its sync of never-lab finished \(sync message: Synced 0 pack versions\)$/.test(l))).toBe(true);
+    expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)');
+    // Palette's clock: the run's requests span --palette-timeout and at most one read more (18.3 s before).
+    expect(spanMs).toBeLessThan(6_000);
+  });
+});
