@@ -224,6 +224,46 @@ export function decodeChartLock(parsed: Record<string, unknown>): { lock: Record
   return 'value' in decoded ? { lock: decoded.value } : decoded;
 }
 
+/** Go's unicode.IsSpace: ASCII and Latin-1 blanks, then the White_Space property. */
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const GO_PRINT = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+
+/**
+ * Helm's sanitizeString (metadata.go): every white-space character becomes a space, and characters that
+ * are not printable (controls, format characters such as U+200B, private use) are dropped.
+ */
+export function helmSanitized(text: string): string {
+  let out = '';
+  for (const c of text) out += GO_SPACE.test(c) ? ' ' : GO_PRINT.test(c) ? c : '';
+  return out;
+}
+
+const sanitizedText = (value: unknown): unknown => (typeof value === 'string' ? helmSanitized(value) : value);
+const sanitizedList = (value: unknown): unknown => (Array.isArray(value) ? value.map(sanitizedText) : value);
+
+function sanitizedFields(item: unknown, fields: readonly string[], lists: readonly string[] = []): unknown {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+  const out: Record<string, unknown> = { ...(item as Record<string, unknown>) };
+  for (const f of fields) if (f in out) out[f] = sanitizedText(out[f]);
+  for (const f of lists) if (f in out) out[f] = sanitizedList(out[f]);
+  return out;
+}
+
+/**
+ * Decoded metadata as Helm holds it once its loader validated it (Metadata.Validate, Maintainer.Validate,
+ * Dependency.Validate sanitize before they check): name, appVersion and the other text fields, each
+ * maintainer's and dependency's, with white space made spaces and unprintable characters dropped. So
+ * `name: "web\t"` is the chart "web ", and a name of only a zero-width space is no name at all. The
+ * chart's `version` is checked as written.
+ */
+export function helmSanitizedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  const out = sanitizedFields(metadata, ['name', 'description', 'home', 'icon', 'condition', 'tags', 'appVersion', 'kubeVersion'], ['sources', 'keywords']) as Record<string, unknown>;
+  if (Array.isArray(out['maintainers'])) out['maintainers'] = out['maintainers'].map((m: unknown) => sanitizedFields(m, ['name', 'email', 'url']));
+  if (Array.isArray(out['dependencies'])) out['dependencies'] = out['dependencies'].map((d: unknown) => sanitizedFields(d, ['name', 'version', 'repository', 'condition'], ['tags']));
+  return out;
+}
+
 /**
  * The path (`a.b[2]`) of the first `.inf` or `.nan` in a YAML value, or undefined when there is none:
  * sigs.k8s.io/yaml cannot turn them into JSON ("json: unsupported value: +Inf"), so Helm refuses values

@@ -10,7 +10,7 @@ import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
 import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
-import { decodeChartLock, decodeChartMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
+import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, statOf } from './files.js';
 import { goSemverProblem } from './go-semver.js';
 import { eachValuesReferencePath } from './template-refs.js';
@@ -725,6 +725,9 @@ function chartMetadata(text: string, what: string, nested: boolean, earlier: rea
     } else metadata = decoded;
   }
   if (metadata === undefined) throw new Error('unreachable: no Chart.yaml text');
+  const texts = textsRead.get(metadata);
+  metadata = helmSanitizedMetadata(metadata);
+  if (texts !== undefined) textsRead.set(metadata, texts);
   if (str(metadata['name']) === undefined) {
     throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: no name (Helm: "validation: chart.metadata.name is required")`, { hint: 'Helm requires `name:` in Chart.yaml' });
   }
@@ -815,7 +818,8 @@ function helmMetadataProblem(metadata: Record<string, unknown>, dependencies: un
 }
 
 function makeChart(location: string, metadata: Record<string, unknown>, slot: Omit<ChartSlot, 'archives' | 'chartYaml'>, subcharts: HelmChart[], nested: boolean): HelmChart {
-  const requirements = slot.requirements === undefined ? {} : helmDecoded(slot.requirements, `${location}/requirements.yaml`, nested);
+  const decodedRequirements = slot.requirements === undefined ? {} : helmDecoded(slot.requirements, `${location}/requirements.yaml`, nested);
+  const requirements = helmSanitizedMetadata(decodedRequirements);
   // Helm reads requirements.yaml over Chart.yaml: its `dependencies`, when present, replace Chart.yaml's.
   const dependencies = requirements['dependencies'] ?? metadata['dependencies'];
   const valuesParse = slot.values === undefined ? undefined : helmValues(slot.values, `${location}/values.yaml`, nested);
@@ -828,7 +832,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   }
   if (slot.requirementsLock !== undefined) helmLock(slot.requirementsLock, `${location}/requirements.lock`, nested);
   const refused = helmMetadataProblem(metadata, dependencies);
-  const texts = [...(textsRead.get(metadata) ?? []).map((t) => ({ ...t, file: 'Chart.yaml' })), ...(textsRead.get(requirements) ?? []).map((t) => ({ ...t, file: 'requirements.yaml' }))];
+  const texts = [...(textsRead.get(metadata) ?? []).map((t) => ({ ...t, file: 'Chart.yaml' })), ...(textsRead.get(decodedRequirements) ?? []).map((t) => ({ ...t, file: 'requirements.yaml' }))];
   if (refused !== undefined) {
     // A version written as a YAML number: say what Helm made of it.
     const number = refused.startsWith('chart.metadata.version ') ? texts.find((t) => t.file === 'Chart.yaml' && t.at.toLowerCase() === 'version' && t.read === metadata['version']) : undefined;

@@ -415,6 +415,28 @@ describe('readChart', () => {
     expect(err.hint).toBe('quote the version in Chart.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`');
   });
 
+  // Metadata.Validate sanitizes the name (and other text) before it checks it: blanks become spaces, what
+  // Go's unicode.IsPrint refuses (U+200B, controls) is dropped.
+  it.each<[string, string]>([
+    ['"\\u200B"', 'no name (Helm: "validation: chart.metadata.name is required")'],
+    ['"\\0\\u200B\\uFEFF"', 'no name (Helm: "validation: chart.metadata.name is required")'],
+    ['".\\u200B"', '("validation: chart.metadata.name "." is not allowed")'],
+  ])('refuses name: %s, empty or "." once Helm sanitized it', async (name, says) => {
+    const err = await refusalOf({ 'x/Chart.yaml': `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n` });
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'bad-metadata' });
+    expect(err.message).toContain(says);
+  });
+
+  it('reads the name, appVersion and dependencies as Helm sanitizes them', async () => {
+    const chart = await readChart(
+      await archiveOf({
+        'c/Chart.yaml': 'apiVersion: v2\nname: "web\\t\\u200B"\nversion: 1.0.0\nappVersion: "1.0\\u00A0beta"\ndependencies:\n  - name: "lib\\u2060"\n    version: "0.1.0\\n"\n',
+        'c/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n',
+      }),
+    );
+    expect({ name: chart.name, appVersion: chart.appVersion, dependencies: chart.dependencies }).toEqual({ name: 'web ', appVersion: '1.0 beta', dependencies: [{ name: 'lib', version: '0.1.0 ' }] });
+  });
+
   it('reads the numbers Helm reads as a version, name or appVersion as the text Helm makes of them, and lists those it changes (in the sorted key order of its JSON)', async () => {
     const cases: Array<{ yaml: string; name: string; version: string; appVersion?: string; changed: string[] }> = [
       { yaml: 'name: x\nversion: 1.10\n', name: 'x', version: '1.1', changed: ['version: 1.10 -> 1.1'] },
