@@ -93,6 +93,28 @@ class PaletteRetryable extends RegistryError {
 }
 /** Pages of one list call at most (50 items each: 50 000 registries). */
 const MAX_LIST_PAGES = 1_000;
+/**
+ * The most of one answer that is read: Palette's are a page of registries or one pack's tags (kilobytes). A server
+ * answering more (a proxy's download, a loop) would otherwise be held in memory whole, and JSON whitespace read as `{}`.
+ */
+const MAX_ANSWER_BYTES = 16 << 20;
+
+/** The body of an answer as text, or undefined once it passes `limit` bytes (the rest is not read). */
+async function boundedText(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  // As fetch's text() reads it: a UTF-8 byte order mark is not part of the text.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 export class PaletteClient {
   readonly baseUrl: URL;
@@ -352,12 +374,19 @@ export class PaletteClient {
         signal: whole,
       });
       status = res.statusCode;
-      text = await res.body.text();
+      const read = await boundedText(res.body, MAX_ANSWER_BYTES);
+      if (read === undefined) {
+        throw new PackpubError('PALETTE', `Palette at ${this.host} answered ${options.what} with more than ${MAX_ANSWER_BYTES >> 20} MiB: not an answer of the Palette API`, {
+          hint: 'check --palette-endpoint (the Palette API, not a proxy or another service); run with --debug and report it',
+        });
+      }
+      text = read;
       const ra = res.headers['retry-after'];
       retryAfter = Array.isArray(ra) ? ra[0] : ra;
       const ct = res.headers['content-type'];
       contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
     } catch (err) {
+      if (err instanceof PackpubError) throw err;
       // Past the whole-answer timeout: as an answer that did not come in time (retried, then named so).
       const code = whole.aborted ? 'UND_ERR_HEADERS_TIMEOUT' : systemErrorCode(err);
       this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);

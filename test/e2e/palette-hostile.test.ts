@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -41,5 +43,44 @@ describe('a Palette that never lists the packs', () => {
     expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)');
     // Palette's clock: the run's requests span --palette-timeout and at most one read more (18.3 s before).
     expect(spanMs).toBeLessThan(6_000);
+  });
+});
+
+/** A Palette whose every answer is a 200 of `total` bytes of JSON whitespace, then `{}`; counts what it could send. */
+async function hugeAnswers(total: number): Promise<{ url: string; sent: () => number; server: Server }> {
+  let sent = 0;
+  const chunk = Buffer.alloc(1 << 20, 0x20);
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    let left = total;
+    const pump = (): void => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        sent += n;
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+      }
+      res.end('{}');
+    };
+    res.on('close', () => (left = 0));
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sent: () => sent, server };
+}
+
+describe('a Palette answering huge bodies', () => {
+  it('an answer past 16 MiB is refused naming its size, read no further: exit 1', async () => {
+    const huge = await hugeAnswers(256 << 20);
+    try {
+      const run = await runCli(['palette', 'sync', 'huge:1.0.0', '--registry', `${w.registry.host}/never`], { env: { ...env(), SPECTROCLOUD_HOST: huge.url } });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`error: Palette at ${new URL(huge.url).host} answered list OCI registries with more than 16 MiB: not an answer of the Palette API\n`);
+      // The rest was never read: what the server could send before the connection closed is the 16 MiB and what the socket buffers held.
+      expect(huge.sent()).toBeLessThan(64 << 20);
+    } finally {
+      huge.server.closeAllConnections();
+      await new Promise((resolve) => huge.server.close(resolve));
+    }
   });
 });
