@@ -340,6 +340,7 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
               const missing = missingDependencies(read.chart);
               if (missing.length > 0) findings.push(missingDependencyFinding(entry, missing));
               findings.push(...readAsTextFindings(entry, status.realPath, read.chart));
+              if (read.chart.metadata['type'] === 'library') findings.push(libraryChartFinding(entry, read.chart));
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
                   severity: 'warning',
@@ -394,6 +395,20 @@ function readAsTextFindings(entry: string, realPath: string, chart: HelmChart): 
   };
   visit(chart);
   return findings;
+}
+
+/**
+ * A chart archive pack.json lists whose chart is a library chart (`type: library`): Helm loads it, but
+ * `helm install` refuses it (cmd/helm install.go checkIfInstallable) and Helm's Go library installs it
+ * without a resource (pkg/engine renders only a library chart's `_` partials).
+ */
+function libraryChartFinding(entry: string, chart: HelmChart): Finding {
+  return {
+    severity: 'warning',
+    rule: 'chart-library',
+    file: entry,
+    message: `chart "${chart.name}" is a library chart (type: library): \`helm install\` refuses it ("library charts are not installable") and an installer using Helm's Go library installs none of its resources; list the application chart that uses it instead (with this one in its charts/ folder)`,
+  };
 }
 
 /** `web-1.2.3.tgz` -> `web`, `web.tar.gz` -> `web`: what the file is named after. */
@@ -459,9 +474,9 @@ async function readPackChart(rel: string, realPath: string, templates: boolean):
     return { chart: await readChart(realPath, { templates }) };
   } catch (err) {
     if (err instanceof ChartError) {
-      // The reader names the archive by its real path; the finding names it as pack.json does.
+      // The reader names the archive by its real path (in the message and hint); the finding names it as pack.json does.
       const text = (err.message.startsWith(`${realPath}: `) ? err.message.slice(realPath.length + 2) : err.message).replaceAll(realPath, rel);
-      return { findings: [{ severity: 'error', rule: CHART_RULES[err.problem] ?? 'chart-unreadable', file: rel, message: `${text}${err.hint === undefined ? '' : `; ${err.hint}`}` }] };
+      return { findings: [{ severity: 'error', rule: CHART_RULES[err.problem] ?? 'chart-unreadable', file: rel, message: `${text}${err.hint === undefined ? '' : `; ${err.hint.replaceAll(realPath, rel)}`}` }] };
     }
     return { findings: [{ severity: 'error', rule: 'file-unreadable', file: rel, message: ioProblem(rel, err) }] };
   }

@@ -537,6 +537,18 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'chart-yaml-number', file: 'charts/web-1.0.0.tgz', message: 'charts/lib/Chart.yaml: version: 1.10 is a YAML number, which Helm reads as "1.1": quote it (version: "1.10") so Helm reads what is written' },
   },
   {
+    // Helm 3's CLI refuses it (cmd/helm install.go checkIfInstallable); its Go library renders only the `_` partials.
+    name: 'chart archive holding a library chart',
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ntype: library\n', 'web/templates/_helpers.tpl': '{{- define "web.name" -}}web{{- end -}}\n' })),
+    expect: { severity: 'warning', rule: 'chart-library', file: 'charts/web-1.0.0.tgz', message: 'chart "web" is a library chart (type: library): `helm install` refuses it ("library charts are not installable") and an installer using Helm\'s Go library installs none of its resources' },
+  },
+  {
+    // The hint names the file as pack.json does, not by the path the pack was read from.
+    name: 'chart archive whose Chart.yaml is a list',
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': '- name: web\n' })),
+    expect: { severity: 'error', rule: 'chart-metadata-invalid', file: 'charts/web-1.0.0.tgz', message: 'charts/web-1.0.0.tgz/Chart.yaml: not a YAML mapping; fix charts/web-1.0.0.tgz/Chart.yaml' },
+  },
+  {
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
