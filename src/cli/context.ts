@@ -11,6 +11,8 @@ export interface CliContext {
   interrupted?: boolean;
   /** Where a worker started with the process posts the checks it made ahead (MainOptions `checksAhead`). */
   checksAhead?: MessagePort;
+  /** Called by push before its first request or worker thread (MainOptions `beforeNetwork`). */
+  beforeNetwork?: () => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -22,6 +22,12 @@ export interface MainOptions {
    */
   beforeCommand?: () => void;
   /**
+   * Called by push once it found its packs, before its first request or worker thread. bin/packpub.js sets its
+   * V8 flags for a push there instead of in beforeCommand: it waits for the check-ahead worker (`checksAhead`)
+   * to load its built-ins first, which by then it has, rather than idling while the worker loads (issue 16).
+   */
+  beforeNetwork?: () => void;
+  /**
    * The port of a worker bin/packpub.js started for `push` before loading the program, checking the archive
    * cache's remembered folders ahead (operations/precheck.ts); push takes its answers unless --no-cache.
    */
@@ -37,7 +43,12 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
   }
   // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
   // Paths in io.env (DOCKER_CONFIG, PACKPUB_CACHE_DIR, ...) are relative to io.cwd, as the flags' are.
-  const ctx: CliContext = { io: withUserEnv(argv.includes('--no-tty') ? { ...io, noTty: true } : io), exitCode: 0, ...(options.checksAhead === undefined ? {} : { checksAhead: options.checksAhead }) };
+  const ctx: CliContext = {
+    io: withUserEnv(argv.includes('--no-tty') ? { ...io, noTty: true } : io),
+    exitCode: 0,
+    ...(options.checksAhead === undefined ? {} : { checksAhead: options.checksAhead }),
+    ...(options.beforeNetwork === undefined ? {} : { beforeNetwork: options.beforeNetwork }),
+  };
   const debug = argv.includes('--debug');
   const solo = await soloCommand(argv);
   // An ordinary command line is read without loading yargs (quick-args.ts: the same reading, checked against

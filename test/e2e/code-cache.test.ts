@@ -264,7 +264,7 @@ describe('push --no-cache leaves the cache folder alone', () => {
     await mkdir(program.bundle, { recursive: true });
     await writeFile(
       join(program.bundle, 'packpub.cjs'),
-      "'use strict';\nexports.main = async (args, io, hooks) => { hooks.beforeCommand(); return 0; };\nexports.runAsProcess = (run) => run.then((code) => { process.exitCode = code; });\n",
+      "'use strict';\nexports.main = async (args, io, hooks) => { (hooks.beforeCommand ?? hooks.beforeNetwork)(); return 0; };\nexports.runAsProcess = (run) => run.then((code) => { process.exitCode = code; });\n",
     );
     const lines = [
       // (--no-cache alone: the push above.)

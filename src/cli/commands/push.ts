@@ -125,6 +125,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
     cwd: ctx.io.cwd,
   });
+  ctx.beforeNetwork?.();
   // With --dry-run, --palette-sync still checks Palette (reads only) and says it did not sync.
   const paletteSync = args['paletteSync'] === true;
   refusePaletteFlagsWithoutSync(args);
