@@ -10,6 +10,7 @@ import {
   validateRepositoryPath,
   validateTag,
 } from '../../src/oci/reference.js';
+import { binaryUnit } from '../support/fuzz-text.js';
 
 /*
  * issue 6, "Hostile input": property tests of the reference grammar. Valid references, hosts, tags, base
@@ -60,7 +61,7 @@ function spliced(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
     return `${s.slice(0, i)}${bad}${s.slice(i)}`;
   });
 }
-const anyText = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 30 }));
+const anyText = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: binaryUnit, maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 30 }));
 
 /** Accepted (returning what `fn` returns) or refused with a PackpubError that has a message. */
 function outcome<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: PackpubError } {

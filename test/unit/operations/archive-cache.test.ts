@@ -10,6 +10,7 @@ import { checkAhead, namedFolders, PortChecksAhead } from '../../../src/operatio
 import { SMALL_PACK, TRUST_RECENT } from '../archive/fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
+import { binaryUnit } from '../../support/fuzz-text.js';
 
 const temp = stage();
 const MTIME = new Date('2000-01-01T00:00:00Z');
@@ -248,7 +249,7 @@ describe('front-coded stat tree paths (the cache index)', () => {
     // long ones (a length of two digits), a prefix ending inside a surrogate pair (two emoji with the same
     // high surrogate), and text after the prefix that starts with digits and a colon.
     const segment = fc.oneof(
-      fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }).filter((s) => !s.includes('/') && !s.includes('\n')),
+      fc.string({ unit: binaryUnit, minLength: 1, maxLength: 6 }).filter((s) => !s.includes('/') && !s.includes('\n')),
       fc.constantFrom('a', 'ab', 'abcdefghijkl', '\u{1F600}', '\u{1F601}', 'é', '12:3', ':'),
     );
     const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
