@@ -7,7 +7,7 @@ import type { Digest } from '../oci/digest.js';
 import { archiveFileName } from '../pack/naming.js';
 import { localWriteError, makeDirs, moveIntoPlace, outputPlace, tempPathFor } from '../util/fs.js';
 import { checkGzipOptions, gzipMembers, type GzipOptions } from './gzip.js';
-import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes } from './tar.js';
+import { DEFAULT_ARCHIVE_MTIME, checkMtime, tarBytes, tarChunksHere } from './tar.js';
 import { contentKeyOf, type FileHashCache } from './content-key.js';
 import { changedSince, statTreeOf, type CheckedFolder, type StatTree } from './stat-tree.js';
 import { listPackEntries, type PackEntry, type WalkOptions } from './walk.js';
@@ -110,8 +110,12 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   };
   const blocking = options.onThisThread === true;
   const inline = blocking && entries.reduce((sum, e) => sum + e.size, 0) <= ON_THIS_THREAD_BYTES;
+  const tarOptions = { mtime, onFileHash, ...(signal === undefined ? {} : { signal }) };
+  // Deflated on this thread, each chunk is copied into its block before the next is asked for: the tar is
+  // written into one reused buffer, files read straight into it.
+  const tar = inline ? tarChunksHere(entries, tarOptions) : tarBytes(entries, { ...tarOptions, blocking });
   async function* countedTar(): AsyncGenerator<Buffer> {
-    for await (const chunk of tarBytes(entries, { mtime, onFileHash, blocking, ...(signal === undefined ? {} : { signal }) })) {
+    for await (const chunk of tar) {
       tarSize += chunk.length;
       yield chunk;
     }

@@ -163,16 +163,18 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array> | Iterable<
   let filled = 0;
   let members = 0;
 
-  const launch = (data: Buffer) => {
+  /** Launches a member of `data`; true when it is done already (deflated on this thread): `data` may be reused. */
+  const launch = (data: Buffer): boolean => {
     members++;
     const p = options.onThisThread === true ? gzipMemberHere(data, level) : gzipMember(data, level);
     if (Array.isArray(p)) {
       inFlight.push(p);
-      return;
+      return true;
     }
     // Awaited in order below; this only keeps a later failure from being reported as unhandled.
     p.catch(() => undefined);
     inFlight.push(p);
+    return false;
   };
 
   for await (const chunk of source) {
@@ -188,8 +190,8 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array> | Iterable<
       filled += n;
       offset += n;
       if (filled === blockSize) {
-        launch(block);
-        block = Buffer.allocUnsafe(blockSize);
+        // A member deflated on this thread holds none of the block's bytes: the block is filled again.
+        if (!launch(block)) block = Buffer.allocUnsafe(blockSize);
         filled = 0;
         while (inFlight.length >= concurrency) {
           options.signal?.throwIfAborted();

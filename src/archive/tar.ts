@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import type { PackEntry } from './walk.js';
@@ -177,6 +177,82 @@ export async function* tarBytes(entries: readonly PackEntry[], options: TarOptio
   }
   add(ZEROS); // end of archive: two zero blocks
   yield take();
+}
+
+/**
+ * tarBytes for a thread with nothing else to do meanwhile (a validation worker building a pack it has just
+ * checked), where allocations and copies are most of what is left besides deflate: the tar is written into
+ * one buffer of CHUNK_BYTES, reused for every chunk, and each file is read with blocking calls straight into
+ * it (no buffer per file, no second copy to gather them; large files too, piece by piece). Each chunk
+ * yielded is valid only until the next one is asked for: the caller must copy it first (gzipMembers does).
+ * The same bytes and file hashes as tarBytes, and the same refusals (a file whose size is not the walk's).
+ */
+export function* tarChunksHere(entries: readonly PackEntry[], options: Omit<TarOptions, 'blocking'>): Generator<Buffer, void, undefined> {
+  const mtimeSeconds = (checkMtime(options.mtime).getTime() / 1000) | 0;
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let at = 0;
+  function* put(buf: Buffer): Generator<Buffer, void, undefined> {
+    let offset = 0;
+    while (offset < buf.length) {
+      const n = Math.min(buf.length - offset, CHUNK_BYTES - at);
+      buf.copy(chunk, at, offset, offset + n);
+      at += n;
+      offset += n;
+      if (at === CHUNK_BYTES) {
+        yield chunk;
+        at = 0;
+      }
+    }
+  }
+  /** The file's bytes read into `chunk` (yielded as it fills), hashed on the way. */
+  function* file(entry: PackEntry): Generator<Buffer, void, undefined> {
+    let fd: number;
+    try {
+      fd = openSync(entry.source, 'r');
+    } catch (err) {
+      throw readError(entry, err);
+    }
+    const hash = options.onFileHash === undefined ? undefined : createHash('sha256');
+    try {
+      let left = entry.size;
+      for (;;) {
+        if (at === CHUNK_BYTES) {
+          yield chunk;
+          at = 0;
+        }
+        // One byte more than is left: a file that grew since the walk shows in the same call.
+        const want = Math.min(left + 1, CHUNK_BYTES - at);
+        let n: number;
+        try {
+          n = readSync(fd, chunk, at, want, null);
+        } catch (err) {
+          throw readError(entry, err);
+        }
+        // Grown (the header holds the old size), or shrunk: the tar would not be what the walk listed.
+        if (n > left || (n === 0 && left > 0)) throw changedError(entry);
+        if (n === 0) break;
+        hash?.update(chunk.subarray(at, at + n));
+        at += n;
+        left -= n;
+        // A short read of a regular file is its end: all of it was read, and nothing more is there.
+        if (left === 0 && n < want) break;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (hash !== undefined) options.onFileHash?.(entry, hash.digest('hex'));
+  }
+  for (const entry of entries) {
+    options.signal?.throwIfAborted();
+    for (const block of entryHeader(entry, mtimeSeconds)) yield* put(block);
+    if (entry.type === 'file') {
+      yield* file(entry);
+      const pad = padding(entry.size);
+      if (pad !== undefined) yield* put(pad);
+    }
+  }
+  yield* put(ZEROS); // end of archive: two zero blocks
+  if (at > 0) yield chunk.subarray(0, at);
 }
 
 /** A large file's bytes as they are read, hashed on the way; refused when its size is not the walk's. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,8 +7,10 @@ import {
   archiveMtime,
   buildArchive,
   listPackEntries,
+  packContentKey,
   tarBytes,
 } from '../../../src/archive/index.js';
+import { tarChunksHere } from '../../../src/archive/tar.js';
 import { isPackpubError } from '../../../src/errors.js';
 import { SMALL_PACK, listWithNode, run, sha256File } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
@@ -217,18 +219,43 @@ describe('archive contents', () => {
   });
 
   it.each([
-    ['a small file', 10],
-    ['a large (streamed) file', 600 * 1024],
-  ])('refuses %s that changes size between the walk and the read', async (_what, size) => {
+    ['a small file', 10, 11, 'tarBytes'],
+    ['a large (streamed) file', 600 * 1024, 600 * 1024 + 1, 'tarBytes'],
+    ['a small file', 10, 11, 'tarChunksHere'],
+    ['a small file, shrunk', 10, 9, 'tarChunksHere'],
+    ['an empty file', 0, 1, 'tarChunksHere'],
+    ['a file of exactly one chunk', 256 * 1024, 256 * 1024 + 1, 'tarChunksHere'],
+    ['a large file', 600 * 1024, 600 * 1024 + 1, 'tarChunksHere'],
+    ['a large file, shrunk', 600 * 1024, 600 * 1024 - 1, 'tarChunksHere'],
+  ])('refuses %s that changes size between the walk and the read (%i -> %i bytes, %s)', async (_what, size, changed, writer) => {
     const dir = await packAt(await temp.tempDir(), { ...SMALL_PACK, 'data.bin': Buffer.alloc(size, 1) });
     const entries = await listPackEntries(dir);
-    await writeFile(join(dir, 'data.bin'), Buffer.alloc(size + 1, 1));
+    await writeFile(join(dir, 'data.bin'), Buffer.alloc(changed, 1));
     const drain = async () => {
-      for await (const _ of tarBytes(entries, { mtime: DEFAULT_ARCHIVE_MTIME })) {
+      const chunks = writer === 'tarBytes' ? tarBytes(entries, { mtime: DEFAULT_ARCHIVE_MTIME }) : tarChunksHere(entries, { mtime: DEFAULT_ARCHIVE_MTIME });
+      for await (const _ of chunks) {
         // read everything
       }
     };
     await expect(drain()).rejects.toMatchObject({ code: 'PACK_FILE', message: 'data.bin changed size while it was being archived' });
+  });
+
+  it('builds on the calling thread the same archive, file hashes and content key as on the thread pool, files around the chunk size included', async () => {
+    const sizes = [0, 1, 511, 512, 513, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 3 * 256 * 1024 + 7];
+    const files = Object.fromEntries(sizes.map((n, i) => [`files/f${i}.bin`, Buffer.alloc(n, i + 1)]));
+    const dir = await packAt(await temp.tempDir(), { ...SMALL_PACK, ...files });
+    const out = await temp.tempDir();
+    const onPool = await buildArchive(dir, join(out, 'pool.tar.gz'), opts);
+    const here = await buildArchive(dir, join(out, 'here.tar.gz'), { ...opts, onThisThread: true, inMemoryUpTo: 64 * 1024 * 1024 });
+    expect(here.bytes?.equals(await readFile(onPool.path))).toBe(true);
+    expect({ digest: here.digest, size: here.size, contentKey: here.contentKey, uncompressedSize: here.uncompressedSize }).toEqual({
+      digest: onPool.digest,
+      size: onPool.size,
+      contentKey: onPool.contentKey,
+      uncompressedSize: onPool.uncompressedSize,
+    });
+    // The file hashes read while archiving are those of a separate read of every file.
+    expect(here.contentKey).toBe(await packContentKey(dir));
   });
 });
 

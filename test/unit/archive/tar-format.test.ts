@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pack as tarPack } from 'tar-stream';
@@ -5,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ARCHIVE_MTIME, listPackEntries, tarBytes, type PackEntry } from '../../../src/archive/index.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
+import { tarChunksHere } from '../../../src/archive/tar.js';
 import { run } from './fixtures.js';
 
 /*
@@ -42,6 +44,14 @@ async function ours(entries: readonly PackEntry[], mtime: Date): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
+/** tarChunksHere's bytes (each chunk copied before the next is asked for, as it must be) and the file hashes it reported. */
+function oursHere(entries: readonly PackEntry[], mtime: Date): { bytes: Buffer; hashes: Map<string, string> } {
+  const chunks: Buffer[] = [];
+  const hashes = new Map<string, string>();
+  for (const chunk of tarChunksHere(entries, { mtime, onFileHash: (e, sha256) => hashes.set(e.relativePath, sha256) })) chunks.push(Buffer.from(chunk));
+  return { bytes: Buffer.concat(chunks), hashes };
+}
+
 describe('the tar writer', () => {
   it('writes the bytes tar-stream wrote for ustar names, split long names, pax names and every size class', async () => {
     const segment = 'd'.repeat(60);
@@ -69,6 +79,12 @@ describe('the tar writer', () => {
       const theirs = await tarStreamBytes(entries, mtime, (e) => files[e.relativePath] === undefined ? Buffer.alloc(0) : Buffer.from(files[e.relativePath] as string | Buffer));
       expect(mine.length).toBe(theirs.length);
       expect(mine.equals(theirs)).toBe(true);
+      // The writer of a build on a validation worker (one reused buffer, files read straight into it).
+      const here = oursHere(entries, mtime);
+      expect(here.bytes.equals(theirs)).toBe(true);
+      const fileEntries = entries.filter((e) => e.type === 'file');
+      expect([...here.hashes.keys()].sort()).toEqual(fileEntries.map((e) => e.relativePath).sort());
+      for (const e of fileEntries) expect(here.hashes.get(e.relativePath), e.relativePath).toBe(createHash('sha256').update(files[e.relativePath] ?? '').digest('hex'));
     }
     // And GNU tar reads every name back (printed as they are: in a C or POSIX locale, tar's default quoting
     // would print café as caf\303\251).
