@@ -36,9 +36,13 @@ export function statTreeOf(entries: readonly PackEntry[]): StatTree | undefined 
   const root = entries[0]?.source;
   if (root === undefined || entries[0]?.relativePath !== '') return undefined;
   const paths: string[] = [];
+  // The walk's sources are real paths below the root: the path under it is their tail (path.relative
+  // normalises both again, at a cost per entry).
+  const below = `${root}${sep}`;
   for (const entry of entries) {
     if (entry.signature === undefined) return undefined;
-    paths.push(relative(root, entry.source).split(sep).join('/'));
+    const path = entry.source === root ? '' : entry.source.startsWith(below) ? entry.source.slice(below.length) : relative(root, entry.source);
+    paths.push(sep === '/' ? path : path.split(sep).join('/'));
   }
   const numbers = new Float64Array(slotsFor(paths));
   let at = 0;

@@ -50,10 +50,11 @@ async function buildHere(dir: string, outFile: string, options: BuildOptions, tr
   const { buildArchive } = await import('../archive/build.js');
   const { bytes, ...archive } = await buildArchive(dir, outFile, { ...options, onThisThread: true });
   if (bytes === undefined) return archive;
-  const own = new Uint8Array(bytes.length);
-  own.set(bytes);
-  transfer.push(own.buffer);
-  return { ...archive, heldBytes: own.buffer };
+  // Moved, not copied, when the bytes are a whole ArrayBuffer of their own (a large one is): a slice of
+  // Node's shared pool (a small one) is copied out first.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : new Uint8Array(bytes).buffer;
+  transfer.push(own);
+  return { ...archive, heldBytes: own };
 }
 
 /** Build one archive. */
