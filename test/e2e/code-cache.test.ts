@@ -36,7 +36,7 @@ let n = 0;
 /** Push the pack (with `more` flags) to a new OCI layout with `cache` as packpub's cache folder; the run and the layout. */
 async function pushTo(cache: string, more: string[] = []) {
   const layout = join(world.root, `layout-${n++}`);
-  const result = await runBin(['push', world.pack, '--oci-layout', layout, ...more], { env: { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: cache } });
+  const result = await runBin(['push', world.pack, '--oci-layout', layout, ...more], { env: { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_CACHE_DIR: cache }, ownCodeCache: true });
   return { result, layout, stdout: result.stdout.split(layout).join('LAYOUT') };
 }
 
@@ -161,7 +161,7 @@ describe("the bundle's code cache never changes what a run does, and the runs th
     const bad = join(root, 'bad');
     await writePack(bad, { name: 'bad', version: '1.0.0', packJson: { layer: 'nope' } });
     const c = await warmCopy('cache-chain');
-    const validate = (run: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun> = (args, env) => runBin(args, { env })) => run(['validate', big, bad], { PACKPUB_CACHE_DIR: c.cache });
+    const validate = (run: (args: string[], env: NodeJS.ProcessEnv) => Promise<CliRun> = (args, env) => runBin(args, { env, ownCodeCache: true })) => run(['validate', big, bad], { PACKPUB_CACHE_DIR: c.cache });
 
     // validate's own chunks and the worker's file written (one worker on more than one core, none on one).
     const first = await validate();
@@ -291,7 +291,7 @@ describe('a run that collects V8 coverage (NODE_V8_COVERAGE, as c8 sets it) comp
     const times = async () => Promise.all((await readdir(c.dir)).sort().map(async (f) => [f, (await stat(join(c.dir, f))).mtimeMs]));
     const before = await times();
     const coverage = join(world.root, 'coverage');
-    const run = await runBin(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: c.cache, NODE_V8_COVERAGE: coverage } });
+    const run = await runBin(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: c.cache, NODE_V8_COVERAGE: coverage }, ownCodeCache: true });
     expectRun(run, { code: 0, stdout: ['hello:1.0.0 OK'] });
     const chunks: Array<{ url: string; functions: Array<{ isBlockCoverage: boolean }> }> = [];
     for (const file of await readdir(coverage)) {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -116,14 +116,87 @@ export interface SpawnedCli {
   done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
 }
 
-/** How the built CLI is run as a child: RunOptions, and options for Node itself (`--cpu-prof`: one profile per JavaScript thread). */
-export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[] };
+/**
+ * How the built CLI is run as a child: RunOptions, and options for Node itself (`--cpu-prof`: one profile per
+ * JavaScript thread). `ownCodeCache`: the run's cache folder gets no V8 code cache from the worker's earlier
+ * runs, and lends none (see lendCodeCache): for the code cache's own tests.
+ */
+export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[]; ownCodeCache?: boolean };
+
+/*
+ * The built CLI compiles its bundle's chunks with V8's code cache (bin/code-cache.js), kept in the `v8-code`
+ * folder of packpub's cache folder; a process that finds none compiles the chunks it loads and writes their
+ * code at exit: a push cost ~0.45 CPU-s so, ~0.3 with the cache. Most tests give each world a cache folder of
+ * its own (its archive cache is part of what they check), so nearly every process of the suite started
+ * without a code cache. The code cache never changes what a run does (test/e2e/code-cache.test.ts: damaged,
+ * foreign or stale files are not used), so this worker keeps the code files its runs wrote in a pool of its
+ * own, and a run whose cache folder has no `v8-code` folder yet starts with the pool's files hard-linked
+ * there (a run replaces a file by renaming a new one over it, never writes into it), as a user's cache folder
+ * holds the code of their earlier runs. The archive cache itself is never shared.
+ */
+const CODE_POOL = join(tmpdir(), `packpub-test-v8-code-${process.pid}`);
+process.on('exit', () => rmSync(CODE_POOL, { recursive: true, force: true }));
+/** bin/code-cache.js's code folder in packpub's cache folder, and the names of its files (no temporary ones). */
+const CODE_DIR = 'v8-code';
+const CODE_FILE = /^[^/\\]+\.cjs-[0-9a-z]+\.bin$/;
+
+/** The code folder of the cache folder a run's environment names (PACKPUB_CACHE_DIR only). */
+function codeDirOf(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const cache = env['PACKPUB_CACHE_DIR'];
+  return cache === undefined || cache === '' ? undefined : join(resolve(cwd, cache), CODE_DIR);
+}
+
+/** Hard-link the pool's code files into `dir` when it does not exist and is on the pool's file system. */
+function lendCodeCache(dir: string | undefined): void {
+  if (dir === undefined || existsSync(dir)) return;
+  let names: string[];
+  try {
+    names = readdirSync(CODE_POOL);
+    // The nearest folder that exists: the links must not fail half-way (another file system) after the folder is made.
+    let near = dirname(dir);
+    while (!existsSync(near)) near = dirname(near);
+    if (names.length === 0 || !statSync(near).isDirectory() || statSync(near).dev !== statSync(CODE_POOL).dev) return;
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      linkSync(join(CODE_POOL, name), join(dir, name));
+    } catch {
+      // gone from the pool meanwhile: that chunk is compiled from source
+    }
+  }
+}
+
+/** Add the code files a finished run's cache folder holds to the pool (the first of each name stays). */
+function keepCodeCache(dir: string | undefined): void {
+  if (dir === undefined) return;
+  try {
+    const names = readdirSync(dir).filter((name) => CODE_FILE.test(name));
+    if (names.length === 0) return;
+    mkdirSync(CODE_POOL, { recursive: true });
+    for (const name of names) {
+      try {
+        linkSync(join(dir, name), join(CODE_POOL, name));
+      } catch {
+        // already in the pool, or another file system
+      }
+    }
+  } catch {
+    // no code folder: nothing to keep
+  }
+}
 
 /** Start the built CLI (dist/, built by the suite's global setup) as a child process a test can signal. */
 export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
+  const cwd = options.cwd ?? process.cwd();
+  const env = { ...baseEnv(), ...options.env };
+  const codeDir = options.ownCodeCache === true ? undefined : codeDirOf(env, cwd);
+  lendCodeCache(codeDir);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
-    cwd: options.cwd ?? process.cwd(),
-    env: { ...baseEnv(), ...options.env },
+    cwd,
+    env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
@@ -135,7 +208,10 @@ export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
   const stderr = () => Buffer.concat(err).toString('utf8');
   const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout: stdout(), stderr: stderr() }));
+    child.on('close', (code, signal) => {
+      keepCodeCache(codeDir);
+      resolve({ code: code ?? -1, signal, stdout: stdout(), stderr: stderr() });
+    });
   });
   return { child, stdout, stderr, done };
 }
