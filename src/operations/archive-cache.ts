@@ -40,6 +40,8 @@ export interface FolderCheckAhead {
 /** Where `remembered()` finds checks made ahead, by folder (real path). */
 export interface FolderChecksAhead {
   answer(root: string): FolderCheckAhead | undefined;
+  /** The run asks no more: checks still to be made ahead are not needed. */
+  done?(): void;
 }
 
 /** A pack that passed validation, remembered by content key. */
@@ -307,14 +309,20 @@ export class ArchiveCache {
 
   /**
    * Check now every remembered folder at or below one of `roots` (real paths) last built with this mtime,
-   * in path order, as `remembered(dir).holds()` would: what operations/precheck.ts does on a worker thread
-   * while the run starts. `answer` gets each folder's check, with when it began and the folder it named.
+   * as `remembered(dir).holds()` would: what operations/precheck.ts does on a worker thread while the run
+   * starts. `answer` gets each folder's check, with when it began and the folder it named. In path order,
+   * the order push checks its packs in (discovery sorts them): ahead of the run, the answers are there when
+   * it asks; behind it (the run checks a folder itself when its answer is not there yet), checking the last
+   * folders first met the run in the middle, but made it check the first ones itself when this check was
+   * ahead, as it mostly is (issue 16). `stopped` is asked before each folder: once it says so, the check
+   * ends (the run asks no more).
    */
-  checkFoldersBelow(roots: readonly string[], mtime: Date, answer: (root: string, check: FolderCheckAhead) => void): void {
+  checkFoldersBelow(roots: readonly string[], mtime: Date, answer: (root: string, check: FolderCheckAhead) => void, stopped: () => boolean = () => false): void {
     const below = (path: string) => roots.some((r) => path === r || path.startsWith(r.endsWith(sep) ? r : r + sep));
     const folders = [...this.loaded().folders].filter(([root, record]) => record.mtime === mtime.getTime() && below(root));
     folders.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [root, record] of folders) {
+      if (stopped()) return;
       const since = folderCheck(root);
       answer(root, { id: recordId(record), held: since.folder !== undefined && recordHolds(root, record), since });
     }

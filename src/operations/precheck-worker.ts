@@ -1,4 +1,4 @@
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { checkAhead, type ChecksAheadData } from './precheck.js';
 
 /*
@@ -9,7 +9,8 @@ import { checkAhead, type ChecksAheadData } from './precheck.js';
 
 const { args, port } = workerData as ChecksAheadData;
 try {
-  checkAhead({ args, cwd: process.cwd(), env: process.env, send: (message) => port.postMessage(message) });
+  // Any message from the run (PortChecksAhead done()) means it asks no more: the checks left are not made.
+  checkAhead({ args, cwd: process.cwd(), env: process.env, send: (message) => port.postMessage(message), stopped: () => receiveMessageOnPort(port) !== undefined });
 } catch {
   // the run checks every folder itself
 }

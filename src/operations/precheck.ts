@@ -51,9 +51,9 @@ export function namedFolders(args: readonly string[], cwd: string): string[] {
 
 /**
  * The worker's work: check every folder the cache (`env`'s, as push's) remembers at or below a folder the
- * command line names, for this run's archive mtime, and `send` the answers in batches.
+ * command line names, for this run's archive mtime, and `send` the answers in batches, until `stopped`.
  */
-export function checkAhead(options: { args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; send: (message: ChecksAheadMessage) => void }): void {
+export function checkAhead(options: { args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; send: (message: ChecksAheadMessage) => void; stopped?: () => boolean }): void {
   const roots = namedFolders(options.args, options.cwd);
   if (roots.length === 0) return;
   let batch: ChecksAheadMessage['answers'] = [];
@@ -62,13 +62,14 @@ export function checkAhead(options: { args: readonly string[]; cwd: string; env:
     if (batch.length < BATCH) return;
     options.send({ answers: batch });
     batch = [];
-  });
+  }, options.stopped);
   if (batch.length > 0) options.send({ answers: batch });
 }
 
 /**
  * The answers of a worker running checkAhead, read from its port when the run asks (receiveMessageOnPort:
  * synchronously, without waiting for a turn of the event loop). A folder with no answer yet has none.
+ * `done()` tells the worker to stop: any message on the port does (precheck-worker.ts).
  */
 export class PortChecksAhead implements FolderChecksAhead {
   private readonly answers = new Map<string, FolderCheckAhead>();
@@ -80,5 +81,9 @@ export class PortChecksAhead implements FolderChecksAhead {
       for (const [folder, check] of (m.message as ChecksAheadMessage).answers) this.answers.set(folder, check);
     }
     return this.answers.get(root);
+  }
+
+  done(): void {
+    this.port.postMessage('done');
   }
 }

@@ -254,6 +254,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   validation.catch((err: unknown) => {
     for (const r of reportOf) r.reject(err);
   });
+  // Every folder has its check: a worker still checking ahead stops.
+  const checksDone = () => options.checksAhead?.done?.();
+  validation.then(checksDone, checksDone);
   const verdicts = validation.then((reports) => decide(reports, strict, options.continueOnError === true));
   // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
   verdicts.catch(() => undefined);

@@ -1,5 +1,5 @@
 import { chmod, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -204,6 +204,39 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     const none: unknown[] = [];
     checkAhead({ args: ['push', '.', '--recursive'], cwd, env: { PACKPUB_CACHE_DIR: cacheDir, SOURCE_DATE_EPOCH: '1' }, send: (message) => none.push(message) });
     expect(none).toEqual([]);
+    port1.close();
+  });
+
+  it('checks the folders in path order, and stops once the run says it asks no more', async () => {
+    const tree = await temp.tempDir();
+    const cacheDir = join(tree, 'cache');
+    const cache = new ArchiveCache(cacheDir);
+    const dirs = ['a', 'b', 'c'].map((name) => join(tree, 'packs', name));
+    for (const [i, dir] of dirs.entries()) {
+      await writeFiles(dir, SMALL_PACK);
+      const archive = await buildArchive(dir, join(tree, `${i}.tar.gz`), { name: 'hello', version: '1.0.0', mtime: MTIME, walk: TRUST_RECENT });
+      cache.rememberFolder(archive.tree!, MTIME, archive.contentKey);
+    }
+    await cache.save();
+    const roots = await Promise.all(dirs.map((dir) => realpath(dir)));
+    const packs = dirname(roots[0]!);
+    const order: string[] = [];
+    new ArchiveCache(cacheDir).checkFoldersBelow([packs], MTIME, (root, check) => {
+      expect(check.held).toBe(true);
+      order.push(root);
+    });
+    // The order the run checks its packs in: ahead of it, each answer is there when the run asks.
+    expect(order).toEqual(roots);
+    const some: string[] = [];
+    new ArchiveCache(cacheDir).checkFoldersBelow([packs], MTIME, (root) => some.push(root), () => some.length === 2);
+    expect(some).toEqual([roots[0], roots[1]]);
+    // What stops the worker (precheck-worker.ts): any message from the run, as PortChecksAhead done() sends it.
+    const { port1, port2 } = new MessageChannel();
+    new PortChecksAhead(port1).done();
+    const sent: unknown[] = [];
+    const epoch = String(MTIME.getTime() / 1000);
+    checkAhead({ args: ['push', packs], cwd: tree, env: { PACKPUB_CACHE_DIR: cacheDir, SOURCE_DATE_EPOCH: epoch }, send: (message) => sent.push(message), stopped: () => receiveMessageOnPort(port2) !== undefined });
+    expect(sent).toEqual([]);
     port1.close();
   });
 });
