@@ -12,8 +12,10 @@
 //   whole source, compared with the chunk read, and its code twice, compared with each other (a damaged
 //   or cut file is not used: the chunk is compiled from source). Its name also carries Node's version,
 //   the V8 flags and options the process started with and the flags bin/packpub.js set since. A file
-//   another user owns is not used either: V8 would run the code in it as it is (a folder shared between
-//   users, as PACKPUB_CACHE_DIR may be), so the chunk is compiled from source and the file written again.
+//   another user owns, or that others may write, is not used either: V8 would run the code in it as it is (a
+//   folder shared between users, as PACKPUB_CACHE_DIR may be), so the chunk is compiled from source and the
+//   file written again (0644). Nor is anything but a regular file (a FIFO would hold the run, a device be read
+//   without end).
 // - V8 refuses a cache made under other V8 flags than the current ones: a chunk loaded before
 //   bin/packpub.js sets its flags and one loaded after are cached apart. Both are written at exit, when
 //   the code includes all the run compiled: the first ones with the flags set back as they were for the
@@ -29,7 +31,7 @@
 // pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
 // to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
 // no block ranges for code read from a cache); so does the check-ahead worker (its own file, an ES module).
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
@@ -161,7 +163,8 @@ function write(dir, { script, file, key, source }, made) {
   let fd;
   try {
     if (!made) mkdirSync(dir, { recursive: true });
-    fd = openSync(temp, 'wx');
+    // Never writable by others, whatever the umask: cached() does not use a file they could write.
+    fd = openSync(temp, 'wx', 0o644);
   } catch {
     return undefined;
   }
@@ -213,15 +216,18 @@ export function runWorkerFile(url, { dir, prefix }, port) {
 
 /**
  * The code cached in `file` for this source and key, or undefined when there is none, it is not whole, or
- * another user owns it: V8 runs the code as it finds it, so a file someone else could write (a cache folder
- * shared between users) is compiled from source instead and written again as this user's.
+ * another user owns it or may write it: V8 runs the code as it finds it, so a file someone else could write (a
+ * cache folder shared between users) is compiled from source instead and written again as this user's. Only
+ * a regular file is read: opened without waiting (a FIFO there would hold the run), and a device never read.
  */
 function cached(file, key, source) {
   let buffer;
   let fd;
   try {
-    fd = openSync(file, 'r');
-    if (typeof process.getuid === 'function' && fstatSync(fd).uid !== process.getuid()) return undefined;
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    if (typeof process.getuid === 'function' && (stat.uid !== process.getuid() || (stat.mode & 0o022) !== 0)) return undefined;
     buffer = readFileSync(fd);
   } catch {
     return undefined;

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { chmod, cp, lstat, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { spawnCli, type CliRun } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * What another user (or an accident) can put in packpub's cache folder where the code cache of the built CLI
+ * (bin/code-cache.js) looks for its files: a FIFO, a link to a device, files anyone may write. A run must do
+ * what it does without a cache, never hang on or read such a thing, and never run code someone else could
+ * have written. Real processes of the built CLI; each case starts from a copy of one warm cache folder.
+ */
+
+const execFileP = promisify(execFile);
+
+const world = setup(async (stack) => {
+  const root = await stack.tempDir();
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  return { root, pack };
+});
+
+/** `validate` of the pack with `cache` as packpub's cache folder, killed if it has not ended in 30 s. */
+async function validateWith(cache: string): Promise<CliRun & { killed: boolean }> {
+  const run = spawnCli(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: cache } });
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    run.child.kill('SIGKILL');
+  }, 30_000);
+  try {
+    return { ...(await run.done), killed };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+let warmed: Promise<{ cache: string; names: string[]; stdout: string }> | undefined;
+function warm() {
+  warmed ??= (async () => {
+    const cache = join(world.root, 'cache-warm');
+    const first = await validateWith(cache);
+    expect(first.code, first.stderr).toBe(0);
+    const names = (await readdir(join(cache, 'v8-code'))).sort();
+    expect(names.length).toBeGreaterThan(2);
+    return { cache, names, stdout: first.stdout.replace(/\d+(\.\d+)? ?m?s\b/g, 'T') };
+  })();
+  return warmed;
+}
+
+async function warmCopy(name: string) {
+  const w = await warm();
+  const cache = join(world.root, name);
+  await cp(w.cache, cache, { recursive: true });
+  return { ...w, cache, dir: join(cache, 'v8-code') };
+}
+
+async function expectSameRun(cache: string): Promise<void> {
+  const w = await warm();
+  const run = await validateWith(cache);
+  expect(run.killed, 'the run hung and was killed').toBe(false);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stderr).toBe('');
+  expect(run.stdout.replace(/\d+(\.\d+)? ?m?s\b/g, 'T')).toBe(w.stdout);
+}
+
+describe('the code cache and what others may put in its folder', () => {
+  it('a FIFO in place of each cache file: the run neither hangs nor reads it, and writes its files in their place', async () => {
+    const c = await warmCopy('cache-fifo');
+    for (const name of c.names) {
+      await rm(join(c.dir, name));
+      await execFileP('mkfifo', [join(c.dir, name)]);
+    }
+    await expectSameRun(c.cache);
+    for (const name of c.names) expect((await lstat(join(c.dir, name))).isFile(), name).toBe(true);
+  });
+
+  it('a link to a device in place of each cache file: not read (as root, /dev/zero would be read without end)', async () => {
+    const c = await warmCopy('cache-device');
+    for (const name of c.names) {
+      await rm(join(c.dir, name));
+      await symlink('/dev/zero', join(c.dir, name));
+    }
+    await expectSameRun(c.cache);
+    for (const name of c.names) expect((await lstat(join(c.dir, name))).isFile(), name).toBe(true);
+  });
+
+  it('cache files others may write (mode 0666, as a umask of 0 makes them) are not used, and are written again as 0644', async () => {
+    const c = await warmCopy('cache-writable');
+    for (const name of c.names) await chmod(join(c.dir, name), 0o666);
+    await expectSameRun(c.cache);
+    // A chunk read from its cache file is not saved again: each file rewritten (no longer 0666) means none was used.
+    for (const name of c.names) expect((await stat(join(c.dir, name))).mode & 0o777, name).toBe(0o644);
+  });
+});
