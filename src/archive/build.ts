@@ -95,7 +95,8 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
   const gzip = checkGzipOptions(options);
   const mtime = checkMtime(options.mtime ?? DEFAULT_ARCHIVE_MTIME);
   // The top folder comes from pack.json, not the folder's name: the same content anywhere, the same digest.
-  const entries = options.entries ?? (await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` }));
+  // On this thread (a validation worker), the walk's calls block too: no round trip through libuv's pool each.
+  const entries = options.entries ?? (await listPackEntries(packDir, { ...options.walk, topFolder: `${options.name}-${options.version}` }, options.onThisThread === true));
 
   const path = resolve(outFile);
   const signal = options.signal;
