@@ -1,7 +1,7 @@
 import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBin, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { VERSION } from '../../src/version.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -126,7 +126,7 @@ describe('connection flags on a local OCI layout', () => {
     // No target given: the warning names the default layout it works on (was: "the target is a local OCI layout").
     const cwd = join(root, 'default-layout');
     await mkdir(cwd);
-    const byDefault = await runBin(['push', pack, '--ca-file', '/nonexistent/ca.pem', '--insecure'], { cwd });
+    const byDefault = await runCli(['push', pack, '--ca-file', '/nonexistent/ca.pem', '--insecure'], { cwd });
     expect(byDefault.code, byDefault.stderr).toBe(0);
     expect(byDefault.stderr).toBe('warning: --ca-file, --insecure ignored: the target (./oci-packs) is a local OCI layout, not a registry\n');
     expect((await runCli(['list', '--oci-layout', join(cwd, 'oci-packs')])).stdout).toMatch(/^hello\s+1\.0\.0\s/m);
