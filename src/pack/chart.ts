@@ -12,7 +12,7 @@ import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type Ne
 import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, statOf } from './files.js';
-import { goSemverProblem } from './go-semver.js';
+import { goSemverConstraintProblem, goSemverProblem } from './go-semver.js';
 import { eachValuesReferencePath } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
@@ -842,6 +842,19 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
       nested,
       `${location}/Chart.yaml: Helm refuses this chart ("validation: ${refused}")${number === undefined ? '' : `: ${number.at}: ${number.written} is a YAML ${number.kind}, which Helm reads as ${number.read}: quote it (${number.at}: "${number.written}")`}`,
       { hint: `${number === undefined ? 'fix Chart.yaml' : 'quote the version in Chart.yaml'} (\`helm lint\` reports the same), then rebuild the archive with \`helm package <chart-dir>\`` },
+    );
+  }
+  // Every install checks the top chart's kubeVersion against the cluster (pkg/action renderResources,
+  // chartutil.IsCompatibleRange): one Masterminds semver cannot read matches no cluster.
+  const kubeVersion = str(metadata['kubeVersion']);
+  const kubeProblem = nested || kubeVersion === undefined ? undefined : goSemverConstraintProblem(kubeVersion);
+  if (kubeVersion !== undefined && kubeProblem !== undefined) {
+    throw new ChartError(
+      'PACK_FILE',
+      'helm-refuses',
+      false,
+      `${location}/Chart.yaml: Helm cannot install this chart: its kubeVersion ${JSON.stringify(kubeVersion)} is no version constraint Helm reads (${kubeProblem}), so it matches no cluster and every install fails ("chart requires kubeVersion: ${kubeVersion} which is incompatible with Kubernetes ...")`,
+      { hint: 'write kubeVersion as a semver constraint, such as ">= 1.21.0-0" (comma or space between the parts of a range, || between alternatives), then rebuild the archive with `helm package <chart-dir>`' },
     );
   }
   const refs = [...(slot.templateRefs ?? [])];

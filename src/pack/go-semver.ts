@@ -27,3 +27,58 @@ export function goSemverProblem(version: string): string | undefined {
   if (build?.split('.').includes('') === true) return 'an empty build identifier';
   return undefined;
 }
+
+/*
+ * Masterminds semver v3 NewConstraint (constraints.go, the same grammar from v3.2.1 to v3.4.0): what
+ * Helm reads a chart's `kubeVersion` with (chartutil.IsCompatibleRange, at every install). Go's `\s` is
+ * ASCII white space without \v.
+ */
+const S = '[\\t\\n\\f\\r ]';
+const CV = 'v?([0-9|x|X|\\*]+)(\\.[0-9|x|X|\\*]+)?(\\.[0-9|x|X|\\*]+)?(-([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?(\\+([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?';
+const OPS = '=||!=|>|<|>=|=>|<=|=<|~|~>|\\^';
+const CONSTRAINT = new RegExp(`^${S}*(${OPS})${S}*(${CV})${S}*$`);
+const RANGE = new RegExp(`${S}*(${CV})${S}+-${S}+(${CV})${S}*`, 'g');
+const FIND = new RegExp(`(${OPS})${S}*(${CV})`, 'g');
+/**
+ * CV as a test alone: `(\.n)?(\.n)?` written `(?:\.n(?:\.n)?)?`, the same texts, but one way to match `.0`
+ * (as a minor or as a patch part, each pair a branch JavaScript's backtracking tried: 2^pairs steps).
+ */
+const CV_TEST = 'v?[0-9|x|X|\\*]+(?:\\.[0-9|x|X|\\*]+(?:\\.[0-9|x|X|\\*]+)?)?(?:-[0-9A-Za-z\\-]+(?:\\.[0-9A-Za-z\\-]+)*)?(?:\\+[0-9A-Za-z\\-]+(?:\\.[0-9A-Za-z\\-]+)*)?';
+const VALID = new RegExp(`^${S}*(?:${OPS})${S}*${CV_TEST}${S}*(?:(?:${S}+|,${S}*)(?:${OPS})${S}*${CV_TEST}${S}*)*$`);
+
+/** Longer constraints are not judged (real ones are a few dozen characters). */
+const MAX_CONSTRAINT = 4096;
+
+const isX = (part: string): boolean => part === 'x' || part === 'X' || part === '*';
+
+/**
+ * Why Masterminds semver's NewConstraint refuses `constraint`, in its words, or undefined when it reads it:
+ * `a - b` ranges are rewritten first, then each `||` part must be a list of operator + version pairs, and
+ * each version (its missing or `x` parts made 0) must be one NewVersion reads.
+ */
+export function goSemverConstraintProblem(constraint: string): string | undefined {
+  // The patterns only ever take white space as runs (\s* or \s+): one space for each run keeps every verdict
+  // and keeps JavaScript's backtracking linear where Go's RE2 is (runs of spaces split between two \s).
+  if (constraint.length > MAX_CONSTRAINT) return undefined;
+  const text = constraint.replace(/[\t\n\f\r ]+/g, ' ');
+  let rewritten = text;
+  for (const m of text.matchAll(RANGE)) rewritten = rewritten.replace(m[0], `>= ${m[1]}, <= ${m[11]} `);
+  for (const part of rewritten.split('||')) {
+    if (!VALID.test(part)) return `improper constraint: ${part}`;
+    for (const [one] of part.matchAll(FIND)) {
+      const m = CONSTRAINT.exec(one);
+      if (m === null) return `improper constraint: ${one}`;
+      const [major = '', minor = '', patch = '', pre = ''] = [m[3], m[4], m[5], m[6]];
+      const version =
+        isX(major) || major === ''
+          ? `0.0.0${pre}`
+          : isX(minor.slice(1)) || minor === ''
+            ? `${major}.0.0${pre}`
+            : isX(patch.slice(1)) || patch === ''
+              ? `${major}${minor}.0${pre}`
+              : (m[2] as string);
+      if (goSemverProblem(version) !== undefined) return 'constraint parser error';
+    }
+  }
+  return undefined;
+}

@@ -33,6 +33,8 @@ const CASES = [
   refused('a Chart.yaml version written as a date-like number', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 20240101.1\n', 'Helm refuses this chart ("validation: chart.metadata.version "2.0240102e+07" is invalid"): version: 20240101.1 is a YAML number, which Helm reads as 2.0240102e+07: quote it (version: "20240101.1")'),
   // Metadata.Validate drops what Go does not print (a zero-width space) from the name before it checks it.
   refused('a Chart.yaml name that is only a zero-width space', 'Chart.yaml', 'apiVersion: v2\nname: "\\u200B"\nversion: 1.0.0\n', 'web-1.0.0.tgz/Chart.yaml: no name (Helm: "validation: chart.metadata.name is required")'),
+  // Every install checks the chart's kubeVersion with Masterminds semver: one it cannot read matches no cluster.
+  refused('a Chart.yaml kubeVersion that is no constraint', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\nkubeVersion: ">=1.21 && <2"\n', 'Helm cannot install this chart: its kubeVersion ">=1.21 && <2" is no version constraint Helm reads (improper constraint: >=1.21 && <2)'),
   // Loaded by Helm, but its install parses these as YAML: macOS tar's AppleDouble files (pack-central saw them in a karpenter chart).
   refused('an AppleDouble file among the templates', 'templates/._deployment.yaml', APPLE_DOUBLE, "Helm cannot install this chart: it renders it and parses the result as Kubernetes YAML, and Go's YAML reader refuses templates/._deployment.yaml (control characters are not allowed (U+0000))"),
   refused('an AppleDouble file among the CRDs', 'crds/._widgets.yaml', APPLE_DOUBLE, "Helm cannot install this chart: it applies it as a CRD, and Go's YAML reader refuses crds/._widgets.yaml (control characters are not allowed (U+0000))"),

@@ -427,6 +427,21 @@ describe('readChart', () => {
     expect(err.message).toContain(says);
   });
 
+  // pkg/action renderResources checks the top chart's kubeVersion at every install (chartutil.IsCompatibleRange):
+  // a constraint Masterminds semver cannot read matches no cluster. Subcharts' are not checked.
+  it('refuses a top chart whose kubeVersion Helm cannot read, and reads one in a subchart', async () => {
+    const err = await refusalOf({ 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nkubeVersion: 1.20+\n' });
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses', nested: false });
+    expect(err.message).toContain(
+      '.tgz/Chart.yaml: Helm cannot install this chart: its kubeVersion "1.20+" is no version constraint Helm reads (improper constraint: 1.20+), so it matches no cluster and every install fails ("chart requires kubeVersion: 1.20+ which is incompatible with Kubernetes ...")',
+    );
+    expect(err.hint).toMatch(/^write kubeVersion as a semver constraint, such as ">= 1.21.0-0"/);
+    const chart = await readChart(await archiveOf({ ...X_CHART, 'x/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\nkubeVersion: 1.20+\n' }));
+    expect(chart.subcharts.map((c) => c.name)).toEqual(['sub']);
+    const good = await readChart(await archiveOf({ 'x/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\nkubeVersion: ">= 1.21.0-0 < 2"\n' }));
+    expect(good.name).toBe('x');
+  });
+
   it('reads the name, appVersion and dependencies as Helm sanitizes them', async () => {
     const chart = await readChart(
       await archiveOf({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goSemverProblem } from '../../../src/pack/go-semver.js';
+import { goSemverConstraintProblem, goSemverProblem } from '../../../src/pack/go-semver.js';
 
 /*
  * Masterminds semver v3 NewVersion (Helm's Chart.yaml version, Palette's order of pack versions) reads each
@@ -17,5 +17,52 @@ describe('goSemverProblem: numeric parts as uint64', () => {
     ['v1.2.100000000000000000000-rc.1', '100000000000000000000'],
   ])('%s is refused, naming %s', (version, part) => {
     expect(goSemverProblem(version)).toBe(`the number ${part} is larger than 18446744073709551615, the largest it reads`);
+  });
+});
+
+// Masterminds semver v3 NewConstraint, as Helm reads a chart's kubeVersion at install.
+describe('goSemverConstraintProblem', () => {
+  it.each([
+    '>= 1.21.0-0',
+    '>=1.21.0-0',
+    '>=v1.23.0-0',
+    '^1.8.0-0',
+    '>=1.19-0',
+    '~1.2.x',
+    '1.x',
+    '*',
+    '>= 1.20, < 1.30',
+    '>= 1.20 < 1.30',
+    '>=1.20.0-0 <1.30.0-0 || >=2.0.0',
+    '1.19 - 1.30',
+    '=> 1.2.3',
+    '!=1.2.3',
+    '\t>= 1.21.0\n',
+    '>= 1.21.0+build.1',
+  ])('%s is read', (constraint) => {
+    expect(goSemverConstraintProblem(constraint)).toBeUndefined();
+  });
+
+  it.each<[string, string]>([
+    ['1.20+', 'improper constraint: 1.20+'],
+    ['>= 1.21.0,, < 2', 'improper constraint: >= 1.21.0,, < 2'],
+    ['>=1.21 &&  <2', 'improper constraint: >=1.21 && <2'],
+    ['v1.2x', 'constraint parser error'],
+    ['>=1.21.0-01', 'constraint parser error'],
+    ['>=1.2|3', 'constraint parser error'],
+    ['>= 99999999999999999999.0', 'constraint parser error'],
+    ['latest', 'improper constraint: latest'],
+    ['>= 1.21 ||', 'improper constraint: '],
+    ['\v>= 1.21', 'improper constraint: \v>= 1.21'],
+  ])('%j is refused: %s', (constraint, problem) => {
+    expect(goSemverConstraintProblem(constraint)).toBe(problem);
+  });
+
+  it('reads a long run of pairs in linear time', () => {
+    const long = Array.from({ length: 400 }, () => '>=1.0   ').join('') + '!';
+    const start = process.cpuUsage();
+    expect(goSemverConstraintProblem(long)).toMatch(/^improper constraint/);
+    const used = process.cpuUsage(start);
+    expect(used.user + used.system).toBeLessThan(2_000_000);
   });
 });
