@@ -40,6 +40,8 @@ export interface FolderCheckAhead {
 /** Where `remembered()` finds checks made ahead, by folder (real path). */
 export interface FolderChecksAhead {
   answer(root: string): FolderCheckAhead | undefined;
+  /** Undefined when `root` has its answer or none will come; otherwise settles when it may have come (ask again). */
+  wait?(root: string): Promise<void> | undefined;
   /** The run asks no more: checks still to be made ahead are not needed. */
   done?(): void;
 }

@@ -1,5 +1,5 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { checkAhead, type ChecksAheadData } from './precheck.js';
+import { checkAhead, type ChecksAheadData, type ChecksAheadMessage } from './precheck.js';
 
 /*
  * The worker thread bin/packpub.js starts for `packpub push` (precheck.ts): checks the archive cache's
@@ -14,4 +14,6 @@ try {
 } catch {
   // the run checks every folder itself
 }
+// The last message, whatever happened: a run waiting for an answer (PortChecksAhead wait) checks the rest itself.
+port.postMessage({ answers: [], end: true } satisfies ChecksAheadMessage);
 port.close();

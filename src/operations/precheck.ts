@@ -27,13 +27,20 @@ export interface ChecksAheadData {
   port: MessagePort;
 }
 
-/** One batch of answers: per folder (real path), its check. */
+/** One batch of answers: per folder (real path), its check. `end`: the worker's last message (precheck-worker.ts). */
 export interface ChecksAheadMessage {
   answers: Array<[root: string, check: FolderCheckAhead]>;
+  end?: true;
 }
 
 /** Answers posted in batches of this many folders, the first batch as soon as it is checked. */
 const BATCH = 8;
+
+/**
+ * A run waiting for answers (PortChecksAhead wait) stops waiting when the worker posted nothing for this
+ * long (a batch takes a few ms): it then checks every folder without an answer itself, as without a worker.
+ */
+const STALLED_MS = 50;
 
 /** The existing folders a command line names (real paths): the pack folders and roots it may push. */
 export function namedFolders(args: readonly string[], cwd: string): string[] {
@@ -68,19 +75,61 @@ export function checkAhead(options: { args: readonly string[]; cwd: string; env:
 
 /**
  * The answers of a worker running checkAhead, read from its port when the run asks (receiveMessageOnPort:
- * synchronously, without waiting for a turn of the event loop). A folder with no answer yet has none.
- * `done()` tells the worker to stop: any message on the port does (precheck-worker.ts).
+ * synchronously, without waiting for a turn of the event loop). A folder with no answer yet has none;
+ * `wait(root)` waits for it while the worker is still checking. `done()` tells the worker to stop: any
+ * message on the port does (precheck-worker.ts).
  */
 export class PortChecksAhead implements FolderChecksAhead {
   private readonly answers = new Map<string, FolderCheckAhead>();
+  /** The worker posted its last message, or posted nothing for STALLED_MS: no more waiting. */
+  private over = false;
+  private listening = false;
+  private waiters: Array<() => void> = [];
 
   constructor(private readonly port: MessagePort) {}
 
+  private take(message: ChecksAheadMessage): void {
+    for (const [folder, check] of message.answers) this.answers.set(folder, check);
+    if (message.end === true) this.over = true;
+  }
+
   answer(root: string): FolderCheckAhead | undefined {
-    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
-      for (const [folder, check] of (m.message as ChecksAheadMessage).answers) this.answers.set(folder, check);
-    }
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) this.take(m.message as ChecksAheadMessage);
     return this.answers.get(root);
+  }
+
+  /**
+   * Undefined when `root` has its answer, or none will come; otherwise settles at the worker's next message
+   * (then ask again), or once it posted nothing for STALLED_MS. Push waits so while the worker is checking the
+   * folder rather than checking it too, the same files at the same time (it did when the run caught up with
+   * the worker on a loaded machine), and meanwhile serves the registry's answers.
+   */
+  wait(root: string): Promise<void> | undefined {
+    if (this.answer(root) !== undefined || this.over) return undefined;
+    if (!this.listening) {
+      this.listening = true;
+      this.port.on('message', (message: ChecksAheadMessage) => {
+        this.take(message);
+        this.wake();
+      });
+      this.port.unref(); // the waiters' timers keep the run alive, not the port
+    }
+    return new Promise((resolve) => {
+      const stalled = setTimeout(() => {
+        this.over = true;
+        this.wake();
+      }, STALLED_MS);
+      this.waiters.push(() => {
+        clearTimeout(stalled);
+        resolve();
+      });
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   done(): void {

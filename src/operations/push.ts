@@ -204,8 +204,12 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const builtOnCheck = new Map<number, BuiltArchive | undefined>();
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
-      const checkedNow = folderCheck(dir);
       const hunch = hunches.get(dir);
+      // A remembered folder the check-ahead worker has not answered for yet: its answer is waited for (this
+      // thread serves the registry's answers meanwhile), not the same files checked here at the same time.
+      const answerOf = hunch === undefined ? undefined : () => options.checksAhead?.wait?.(hunch.folder.root);
+      for (let w = answerOf?.(); w !== undefined; w = answerOf?.()) await w;
+      const checkedNow = folderCheck(dir);
       const known = hunch === undefined ? cache?.folderKey(dir, mtime) : hunch.folder.holds() ? hunch.folder : undefined;
       // A folder known from a check made ahead was checked then: a build must see any change since.
       const since = known?.checkedAhead ?? checkedNow;

@@ -207,6 +207,35 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     port1.close();
   });
 
+  it("waits for a folder's answer while the worker posts, and not once it ended or went quiet", async () => {
+    const check: FolderCheckAhead = { id: 'x', held: true, since: { sinceMs: 0 } };
+    const { port1, port2 } = new MessageChannel();
+    const answers = new PortChecksAhead(port1);
+    const first = answers.wait('/packs/a');
+    expect(first).toBeInstanceOf(Promise);
+    port2.postMessage({ answers: [['/packs/b', check]] });
+    await first; // settles at the next message, whichever folders it answers
+    expect(answers.answer('/packs/b')).toEqual(check);
+    const second = answers.wait('/packs/a');
+    expect(second).toBeInstanceOf(Promise);
+    port2.postMessage({ answers: [['/packs/a', check]] });
+    await second;
+    expect(answers.wait('/packs/a')).toBeUndefined(); // answered
+    port2.postMessage({ answers: [], end: true });
+    await answers.wait('/packs/c'); // the worker's last message: nothing more to wait for
+    expect(answers.wait('/packs/c')).toBeUndefined();
+    port1.close();
+
+    // A worker that posts nothing is waited for only so long; after that, never again.
+    const quiet = new MessageChannel();
+    const silent = new PortChecksAhead(quiet.port1);
+    const started = Date.now();
+    await silent.wait('/packs/a');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(silent.wait('/packs/a')).toBeUndefined();
+    quiet.port1.close();
+  });
+
   it('checks the folders in path order, and stops once the run says it asks no more', async () => {
     const tree = await temp.tempDir();
     const cacheDir = join(tree, 'cache');
