@@ -24,7 +24,7 @@ const world = setup(async (stack) => {
 
 /** `validate` of the pack with `cache` as packpub's cache folder, killed if it has not ended in 30 s. */
 async function validateWith(cache: string): Promise<CliRun & { killed: boolean }> {
-  const run = spawnCli(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: cache } });
+  const run = spawnCli(['validate', world.pack], { env: { PACKPUB_CACHE_DIR: cache }, ownCodeCache: true });
   let killed = false;
   const timer = setTimeout(() => {
     killed = true;

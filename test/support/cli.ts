@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -130,8 +130,9 @@ export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[]; ownCod
  * its own (its archive cache is part of what they check), so nearly every process of the suite started
  * without a code cache. The code cache never changes what a run does (test/e2e/code-cache.test.ts: damaged,
  * foreign or stale files are not used), so this worker keeps the code files its runs wrote in a pool of its
- * own, and a run whose cache folder has no `v8-code` folder yet starts with the pool's files hard-linked
- * there (a run replaces a file by renaming a new one over it, never writes into it), as a user's cache folder
+ * own (regular files of this user that no one else may write, hard-linked: a run replaces a file by renaming
+ * a new one over it, never writes into it), and a run whose cache folder has no `v8-code` folder yet starts
+ * with copies of them there (a test may change or replace what its folder holds), as a user's cache folder
  * holds the code of their earlier runs. The archive cache itself is never shared.
  */
 const CODE_POOL = join(tmpdir(), `packpub-test-v8-code-${process.pid}`);
@@ -146,13 +147,13 @@ function codeDirOf(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   return cache === undefined || cache === '' ? undefined : join(resolve(cwd, cache), CODE_DIR);
 }
 
-/** Hard-link the pool's code files into `dir` when it does not exist and is on the pool's file system. */
+/** Copy the pool's code files into `dir` when it does not exist and is on the pool's file system. */
 function lendCodeCache(dir: string | undefined): void {
   if (dir === undefined || existsSync(dir)) return;
   let names: string[];
   try {
     names = readdirSync(CODE_POOL);
-    // The nearest folder that exists: the links must not fail half-way (another file system) after the folder is made.
+    // The nearest folder that exists: on another file system (a small tmpfs a test fills) nothing is copied.
     let near = dirname(dir);
     while (!existsSync(near)) near = dirname(near);
     if (names.length === 0 || !statSync(near).isDirectory() || statSync(near).dev !== statSync(CODE_POOL).dev) return;
@@ -162,9 +163,9 @@ function lendCodeCache(dir: string | undefined): void {
   }
   for (const name of names) {
     try {
-      linkSync(join(CODE_POOL, name), join(dir, name));
+      copyFileSync(join(CODE_POOL, name), join(dir, name));
     } catch {
-      // gone from the pool meanwhile: that chunk is compiled from source
+      // not copied: that chunk is compiled from source
     }
   }
 }
@@ -178,6 +179,8 @@ function keepCodeCache(dir: string | undefined): void {
     mkdirSync(CODE_POOL, { recursive: true });
     for (const name of names) {
       try {
+        const file = lstatSync(join(dir, name));
+        if (!file.isFile() || (file.mode & 0o022) !== 0 || file.uid !== process.getuid?.()) continue;
         linkSync(join(dir, name), join(CODE_POOL, name));
       } catch {
         // already in the pool, or another file system
