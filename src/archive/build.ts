@@ -39,10 +39,10 @@ export interface BuildOptions extends GzipOptions {
    */
   inMemoryUpTo?: number;
   /**
-   * Build on the calling thread: blocking file reads, and deflate with zlib's synchronous API for a pack of
-   * at most ON_THIS_THREAD_BYTES (a larger one is still deflated a few blocks at once on the thread pool, so
-   * it uses every core). For a thread with nothing else to do meanwhile (a validation worker). Does not
-   * change the bytes.
+   * Build on the calling thread: a blocking walk and file reads, and for a pack of at most
+   * ON_THIS_THREAD_BYTES deflate with zlib's synchronous API and the tar written into one reused buffer
+   * (tarChunksHere; a larger pack is still deflated a few blocks at once on the thread pool, so it uses every
+   * core). For a thread with nothing else to do meanwhile (a validation worker). Does not change the bytes.
    */
   onThisThread?: boolean;
   /** The folder's entries, when the caller has just walked it (listPackEntries with this name and version as its top folder). */
