@@ -316,13 +316,19 @@ export class ArchiveCache {
    * the order push checks its packs in (discovery sorts them): ahead of the run, the answers are there when
    * it asks; behind it (the run checks a folder itself when its answer is not there yet), checking the last
    * folders first met the run in the middle, but made it check the first ones itself when this check was
-   * ahead, as it mostly is (issue 16). `stopped` is asked before each folder: once it says so, the check
-   * ends (the run asks no more).
+   * ahead, as it mostly is (issue 16). `planned` gets the folders to be checked, before the first check;
+   * `stopped` is asked before each folder: once it says so, the check ends (the run asks no more).
    */
-  checkFoldersBelow(roots: readonly string[], mtime: Date, answer: (root: string, check: FolderCheckAhead) => void, stopped: () => boolean = () => false): void {
+  checkFoldersBelow(
+    roots: readonly string[],
+    mtime: Date,
+    answer: (root: string, check: FolderCheckAhead) => void,
+    { planned, stopped = () => false }: { planned?: (folders: string[]) => void; stopped?: () => boolean } = {},
+  ): void {
     const below = (path: string) => roots.some((r) => path === r || path.startsWith(r.endsWith(sep) ? r : r + sep));
     const folders = [...this.loaded().folders].filter(([root, record]) => record.mtime === mtime.getTime() && below(root));
     folders.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    planned?.(folders.map(([root]) => root));
     for (const [root, record] of folders) {
       if (stopped()) return;
       const since = folderCheck(root);

@@ -27,9 +27,13 @@ export interface ChecksAheadData {
   port: MessagePort;
 }
 
-/** One batch of answers: per folder (real path), its check. `end`: the worker's last message (precheck-worker.ts). */
+/**
+ * One batch of answers: per folder (real path), its check. `planned`: the folders the worker will answer for
+ * (its first message, before any check); `end`: the worker's last message (precheck-worker.ts).
+ */
 export interface ChecksAheadMessage {
   answers: Array<[root: string, check: FolderCheckAhead]>;
+  planned?: string[];
   end?: true;
 }
 
@@ -69,7 +73,7 @@ export function checkAhead(options: { args: readonly string[]; cwd: string; env:
     if (batch.length < BATCH) return;
     options.send({ answers: batch });
     batch = [];
-  }, options.stopped);
+  }, { planned: (folders) => options.send({ answers: [], planned: folders }), ...(options.stopped === undefined ? {} : { stopped: options.stopped }) });
   if (batch.length > 0) options.send({ answers: batch });
 }
 
@@ -81,6 +85,8 @@ export function checkAhead(options: { args: readonly string[]; cwd: string; env:
  */
 export class PortChecksAhead implements FolderChecksAhead {
   private readonly answers = new Map<string, FolderCheckAhead>();
+  /** The folders the worker will answer for, once it said (ChecksAheadMessage `planned`). */
+  private planned: ReadonlySet<string> | undefined;
   /** The worker posted its last message, or posted nothing for STALLED_MS: no more waiting. */
   private over = false;
   private listening = false;
@@ -90,6 +96,7 @@ export class PortChecksAhead implements FolderChecksAhead {
 
   private take(message: ChecksAheadMessage): void {
     for (const [folder, check] of message.answers) this.answers.set(folder, check);
+    if (message.planned !== undefined) this.planned = new Set(message.planned);
     if (message.end === true) this.over = true;
   }
 
@@ -99,13 +106,14 @@ export class PortChecksAhead implements FolderChecksAhead {
   }
 
   /**
-   * Undefined when `root` has its answer, or none will come; otherwise settles at the worker's next message
+   * Undefined when `root` has its answer, or none will come (the worker ended, or will not check it: not
+   * remembered below the folders the command line names); otherwise settles at the worker's next message
    * (then ask again), or once it posted nothing for STALLED_MS. Push waits so while the worker is checking the
    * folder rather than checking it too, the same files at the same time (it did when the run caught up with
    * the worker on a loaded machine), and meanwhile serves the registry's answers.
    */
   wait(root: string): Promise<void> | undefined {
-    if (this.answer(root) !== undefined || this.over) return undefined;
+    if (this.answer(root) !== undefined || this.over || this.planned?.has(root) === false) return undefined;
     if (!this.listening) {
       this.listening = true;
       this.port.on('message', (message: ChecksAheadMessage) => {

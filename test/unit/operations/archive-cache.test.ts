@@ -203,7 +203,7 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     // Another archive mtime remembers nothing: nothing is checked.
     const none: unknown[] = [];
     checkAhead({ args: ['push', '.', '--recursive'], cwd, env: { PACKPUB_CACHE_DIR: cacheDir, SOURCE_DATE_EPOCH: '1' }, send: (message) => none.push(message) });
-    expect(none).toEqual([]);
+    expect(none).toEqual([{ answers: [], planned: [] }]); // said at once: the run waits for none
     port1.close();
   });
 
@@ -221,9 +221,13 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     port2.postMessage({ answers: [['/packs/a', check]] });
     await second;
     expect(answers.wait('/packs/a')).toBeUndefined(); // answered
+    port2.postMessage({ answers: [], planned: ['/packs/a', '/packs/b', '/packs/d'] });
+    expect(answers.wait('/packs/c')).toBeUndefined(); // not among the folders the worker checks
+    const last = answers.wait('/packs/d');
+    expect(last).toBeInstanceOf(Promise);
     port2.postMessage({ answers: [], end: true });
-    await answers.wait('/packs/c'); // the worker's last message: nothing more to wait for
-    expect(answers.wait('/packs/c')).toBeUndefined();
+    await last; // the worker's last message: nothing more to wait for
+    expect(answers.wait('/packs/d')).toBeUndefined();
     port1.close();
 
     // A worker that posts nothing is waited for only so long; after that, never again.
@@ -257,15 +261,17 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     // The order the run checks its packs in: ahead of it, each answer is there when the run asks.
     expect(order).toEqual(roots);
     const some: string[] = [];
-    new ArchiveCache(cacheDir).checkFoldersBelow([packs], MTIME, (root) => some.push(root), () => some.length === 2);
+    let planned: string[] = [];
+    new ArchiveCache(cacheDir).checkFoldersBelow([packs], MTIME, (root) => some.push(root), { planned: (folders) => (planned = folders), stopped: () => some.length === 2 });
     expect(some).toEqual([roots[0], roots[1]]);
+    expect(planned).toEqual(roots); // said before the first check
     // What stops the worker (precheck-worker.ts): any message from the run, as PortChecksAhead done() sends it.
     const { port1, port2 } = new MessageChannel();
     new PortChecksAhead(port1).done();
     const sent: unknown[] = [];
     const epoch = String(MTIME.getTime() / 1000);
     checkAhead({ args: ['push', packs], cwd: tree, env: { PACKPUB_CACHE_DIR: cacheDir, SOURCE_DATE_EPOCH: epoch }, send: (message) => sent.push(message), stopped: () => receiveMessageOnPort(port2) !== undefined });
-    expect(sent).toEqual([]);
+    expect(sent).toEqual([{ answers: [], planned: roots }]); // what it would have checked, and no check
     port1.close();
   });
 });
