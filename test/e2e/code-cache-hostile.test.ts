@@ -37,7 +37,7 @@ async function validateWith(cache: string): Promise<CliRun & { killed: boolean }
   }
 }
 
-let warmed: Promise<{ cache: string; names: string[]; stdout: string }> | undefined;
+let warmed: Promise<{ cache: string; names: string[]; entry: string[]; stdout: string }> | undefined;
 function warm() {
   warmed ??= (async () => {
     const cache = join(world.root, 'cache-warm');
