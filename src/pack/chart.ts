@@ -1,6 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream, type Stats } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { HelmIgnoreError, parseHelmIgnore, type HelmIgnore } from './helmignore.js';
 import { join, posix } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -11,7 +10,7 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
 import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
-import { blockingReads, isInside, statOf } from './files.js';
+import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverProblem } from './go-semver.js';
 import { eachValuesReferencePath } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
@@ -909,7 +908,7 @@ export function templateReferences(chart: HelmChart): readonly string[] {
 export async function readOptionalText(path: string, limit: number, yaml = false): Promise<string | undefined> {
   let info: Stats;
   try {
-    info = await stat(path);
+    info = await statOf(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw unreadableChartEntry(path, err, false);
@@ -917,7 +916,7 @@ export async function readOptionalText(path: string, limit: number, yaml = false
   if (info.isDirectory()) return undefined;
   if (!info.isFile()) throw irregularChartFile(path, false);
   if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path}: larger than ${limit} bytes`);
-  return chartText(await readFile(path), path, false, yaml);
+  return chartText(await readFileOf(path), path, false, yaml);
 }
 
 /** Helm's directory loader refuses what is neither a folder nor a regular file (directory.go). */
@@ -960,14 +959,14 @@ async function checkChartFolder(dir: string, scope: FolderScope, budget: Budget,
     const rel = `${scope.prefix}${name}`;
     let info: Stats;
     try {
-      info = await stat(path);
+      info = await statOf(path);
     } catch (err) {
       throw unreadableChartEntry(path, err, nested);
     }
     if (scope.ignore.ignores(rel, info.isDirectory())) continue;
     if (info.isDirectory()) {
       // A folder outside the chart (through a link) is not the chart's to check: push and the packer refuse such links.
-      if (depth < MAX_FOLDER_NESTING && isInside(scope.chain[0]!, await realpath(path))) await checkChartFolder(path, { ignore: scope.ignore, prefix: `${rel}/`, chain: await folderEntered(path, scope.chain, nested) }, budget, depth + 1);
+      if (depth < MAX_FOLDER_NESTING && isInside(scope.chain[0]!, await realPathOf(path))) await checkChartFolder(path, { ignore: scope.ignore, prefix: `${rel}/`, chain: await folderEntered(path, scope.chain, nested) }, budget, depth + 1);
     } else if (!info.isFile()) throw irregularChartFile(path, nested);
   }
 }
@@ -988,7 +987,7 @@ interface FolderScope {
  * path fails ("too many levels of symbolic links"), or for ever when a folder holds several such links.
  */
 export async function folderEntered(path: string, chain: readonly string[], nested: boolean): Promise<string[]> {
-  const real = await realpath(path);
+  const real = await realPathOf(path);
   if (chain.includes(real)) {
     throw new ChartError('PACK_FILE', 'helm-refuses', nested, `${path} is a symlink loop (it points back to a folder that contains it), so Helm's walk of the chart folder never ends`, {
       hint: "replace the symlink with a copy of what it should hold, or list it in the chart's .helmignore",
@@ -999,7 +998,7 @@ export async function folderEntered(path: string, chain: readonly string[], nest
 
 /** The names in a chart folder, sorted, counted against the entry limit (links followed: a fan-out of links stops there). */
 async function folderNames(dir: string, budget: Budget, nested: boolean): Promise<string[]> {
-  const names = (await readdir(dir)).sort();
+  const names = (await readdirOf(dir)).sort();
   budget.entries += names.length;
   if (budget.entries > budget.maxEntries) {
     throw new ChartError('PACK_FILE', 'too-many-entries', nested, `${dir}: more than ${budget.maxEntries} files and folders read in the chart folder (symlinks followed)`, {
@@ -1033,7 +1032,7 @@ async function helmIgnoreOf(dir: string, budget: Budget): Promise<HelmIgnore> {
 }
 
 async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?: FolderScope): Promise<HelmChart> {
-  const { ignore, prefix, chain } = scope ?? { ignore: await helmIgnoreOf(dir, budget), prefix: '', chain: [await realpath(dir)] };
+  const { ignore, prefix, chain } = scope ?? { ignore: await helmIgnoreOf(dir, budget), prefix: '', chain: [await realPathOf(dir)] };
   if (scope === undefined) {
     const counted = budget.entries;
     await checkChartFolder(dir, { ignore, prefix, chain }, budget);
@@ -1042,7 +1041,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   // A file .helmignore lists is not loaded by Helm: neither read nor checked here.
   const read = (name: string) => (ignore.ignores(`${prefix}${name}`, false) ? Promise.resolve(undefined) : readOptionalText(join(dir, name), budget.maxTextBytes, true));
   const chartYaml = await read('Chart.yaml');
-  if (chartYaml === undefined && ignore.ignores(`${prefix}Chart.yaml`, false) && (await stat(join(dir, 'Chart.yaml')).catch(() => undefined)) !== undefined) {
+  if (chartYaml === undefined && ignore.ignores(`${prefix}Chart.yaml`, false) && (await statOf(join(dir, 'Chart.yaml')).catch(() => undefined)) !== undefined) {
     throw new ChartError('PACK_FILE', 'no-chart-yaml', depth > 0, `${dir}: Chart.yaml is listed in .helmignore, so Helm does not load it (Helm: "Chart.yaml file is missing")`, {
       hint: 'take the rule matching Chart.yaml out of .helmignore',
     });
@@ -1060,7 +1059,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   const requirementsLock = await read('requirements.lock');
   if (requirementsLock !== undefined) slot.requirementsLock = requirementsLock;
   const templates = join(dir, 'templates');
-  if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await stat(templates).catch(() => undefined))?.isDirectory() === true) {
+  if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await statOf(templates).catch(() => undefined))?.isDirectory() === true) {
     await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget);
   }
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
@@ -1081,7 +1080,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   for (const name of entries) {
     if (name.startsWith('_') || name.startsWith('.')) continue;
     const path = join(dir, 'charts', name);
-    const info = await stat(path).catch(() => undefined);
+    const info = await statOf(path).catch(() => undefined);
     if (info === undefined) continue;
     const rel = `${prefix}charts/${name}`;
     if (ignore.ignores(rel, info.isDirectory())) continue;
@@ -1115,7 +1114,7 @@ async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, 
   const { ignore, prefix, chain } = scope;
   for (const name of (await readableFolderNames(dir, budget, true)) ?? []) {
     const path = join(dir, name);
-    const info = await stat(path).catch(() => undefined);
+    const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
     if (!info.isDirectory()) {
       if (posix.extname(name) !== '.prov') return name;
@@ -1131,10 +1130,10 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
   const { ignore, prefix, chain } = scope;
   for (const name of (await readableFolderNames(dir, budget, false)) ?? []) {
     const path = join(dir, name);
-    const info = await stat(path).catch(() => undefined);
+    const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
     if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget);
-    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, await readFile(path, 'utf8'));
+    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, (await readFileOf(path)).toString('utf8'));
   }
 }
 

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 
@@ -43,6 +43,16 @@ export async function realPathOf(path: string): Promise<string> {
 /** stat(2) of `path` (blocking when useBlockingReads was called). */
 export async function statOf(path: string): Promise<Stats> {
   return fsCalls.stat(path);
+}
+
+/** The names in folder `path`, unsorted (blocking when useBlockingReads was called). */
+export async function readdirOf(path: string): Promise<string[]> {
+  return fsCalls.readdir(path);
+}
+
+/** The whole file at `path` (blocking when useBlockingReads was called); callers bound its size first. */
+export async function readFileOf(path: string): Promise<Buffer> {
+  return blocking ? readFileSync(path) : readFile(path);
 }
 
 /** An open file: size, positioned reads, close. */
@@ -181,7 +191,7 @@ export async function lookAlikeName(packDir: string, rel: string): Promise<strin
   try {
     const dir = await statInPack(packDir, parent);
     if (dir.kind !== 'not-file' || dir.what !== 'a directory') return undefined;
-    const names = (await readdir(dir.realPath)).sort();
+    const names = (await fsCalls.readdir(dir.realPath)).sort();
     const found = names.find((name) => name !== wanted && fold(name) === fold(wanted));
     return found === undefined ? undefined : parent === '.' ? found : `${parent}/${found}`;
   } catch {
