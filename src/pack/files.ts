@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 
 /**
@@ -150,10 +150,13 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
     throw err;
   }
   if ((await ignoresCase(joined, link)) && !(await namedExactly(packDir, rel))) return { kind: 'missing' };
-  // A plain file named directly in the (real) pack folder is its own real path: no realpath and stat
-  // calls for pack.json, values.yaml, logo.png and the like (three file-system calls each were a
-  // good part of validating a tree of small packs, issue 16).
-  if (link.isFile() && !rel.includes('/') && !rel.includes(sep)) return { kind: 'file', realPath: joined, size: link.size };
+  // When neither the entry nor a folder between it and the (real) pack folder is a symlink, the path is its
+  // own real path and lstat told what it is: no realpath (a readlink per part of the whole path) and no stat,
+  // for pack.json, charts/*.tgz, manifests/* and the like (a good part of validating a tree of small packs,
+  // issue 16). A symlink anywhere on the way: resolved below, so a link leaving the pack is still refused.
+  if (!link.isSymbolicLink() && (await noLinkAbove(packDir, joined))) {
+    return link.isFile() ? { kind: 'file', realPath: joined, size: link.size } : { kind: 'not-file', what: describeKind(link), realPath: joined };
+  }
   let real: string;
   try {
     real = await fsCalls.realpath(joined);
@@ -165,6 +168,18 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
   const info = await fsCalls.stat(real);
   if (!info.isFile()) return { kind: 'not-file', what: describeKind(info), realPath: real };
   return { kind: 'file', realPath: real, size: info.size };
+}
+
+/** True when no folder between the real folder `packDir` and `path` (inside it) is a symlink; false when unsure. */
+async function noLinkAbove(packDir: string, path: string): Promise<boolean> {
+  for (let dir = dirname(path); dir.length > packDir.length; dir = dirname(dir)) {
+    try {
+      if ((await fsCalls.lstat(dir)).isSymbolicLink()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
