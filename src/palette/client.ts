@@ -1,8 +1,8 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { isCertificateVerifyError, RegistryError, systemErrorCode } from '../registry/errors.js';
-import { loadCaFile } from '../registry/http.js';
+import { loadCaFile, makeSecureContext } from '../registry/http.js';
 import { currentRetryClock, MAX_RETRY_AFTER_MS, parseRetryAfter, RETRY_DEFAULTS, RetryBudget, RetryPolicy, type RetryClock, type RetryOptions } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
@@ -149,8 +149,15 @@ export class PaletteClient {
     this.timeoutMs = options.retry?.requestTimeoutMs ?? RETRY_DEFAULTS.requestTimeoutMs;
     this.userAgent = options.userAgent ?? 'packpub';
     const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, options.caFileSource ?? '--palette-ca-file', "Palette's certificate");
+    const rejectUnauthorized = options.insecure !== true;
+    // With a CA file: its trust store made into a context once, on the first connection, not parsed again for
+    // each (issue 16); a client made only to check the settings (push --palette-sync) never makes it.
+    let connector: buildConnector.connector | undefined;
     this.agent = new Agent({
-      connect: { rejectUnauthorized: options.insecure !== true, ...(ca === undefined ? {} : { ca }) },
+      connect:
+        ca === undefined
+          ? { rejectUnauthorized }
+          : (opts, callback) => (connector ??= buildConnector({ rejectUnauthorized, secureContext: makeSecureContext({ ca }) }))(opts, callback),
       connections: 4,
     });
   }

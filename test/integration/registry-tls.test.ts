@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import tls from 'node:tls';
+import { describe, expect, it, vi } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import type { RegistryConnectionOptions } from '../../src/targets/options.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
+import { createHttpTransport } from '../../src/registry/http.js';
 import { startRegistry } from '../support/registry.js';
 import { makeTestCertificates } from '../support/tls.js';
 import { failure } from '../support/errors.js';
@@ -42,6 +45,38 @@ describe('registry over TLS with a private CA', () => {
       await s.pushBlob('tls/repo', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
       expect(await s.hasBlob('tls/repo', EMPTY_CONFIG.digest)).toBe(true);
     });
+  });
+
+  it('makes one secure context per transport, with the public roots and the CA, and every connection uses it (issue 16)', async () => {
+    const made = vi.spyOn(tls, 'createSecureContext');
+    const connect = vi.spyOn(tls, 'connect');
+    const transport = createHttpTransport({ host: w.registry.host, plainHttp: false, caFile: w.certs.caFile });
+    try {
+      // parallel requests on a pool: several connections
+      const answers = await Promise.all(Array.from({ length: 4 }, () => transport.request({ method: 'GET', url: new URL(`https://${w.registry.host}/v2/`) })));
+      for (const res of answers) res.body.resume();
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(connect.mock.calls.length).toBeGreaterThan(1);
+      expect(made).toHaveBeenCalledTimes(1);
+      const ca = (made.mock.calls[0]![0] as { ca: string[] }).ca;
+      // Node's `ca` replaces its trust store: every public root is still in it, and the private CA
+      expect(ca).toEqual([...tls.rootCertificates, readFileSync(w.certs.caFile, 'utf8')]);
+      const context = made.mock.results[0]!.value as tls.SecureContext;
+      for (const [options] of connect.mock.calls) expect((options as tls.ConnectionOptions).secureContext).toBe(context);
+      // a second transport (another target) has its own
+      const other = createHttpTransport({ host: w.registry.host, plainHttp: false, caFile: w.certs.caFile });
+      try {
+        (await other.request({ method: 'GET', url: new URL(`https://${w.registry.host}/v2/`) })).body.resume();
+        expect(made).toHaveBeenCalledTimes(2);
+        expect(made.mock.results[1]!.value).not.toBe(context);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await transport.close();
+      made.mockRestore();
+      connect.mockRestore();
+    }
   });
 
   it('works with insecure (no verification)', async () => {
