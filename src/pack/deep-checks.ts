@@ -23,6 +23,8 @@ import { isNullScalar, mapEntry, mapKeys, parseYamlTree, resolveAlias, yamlTreeO
 export interface DeepCheckInput {
   /** Absolute pack folder. */
   dir: string;
+  /** True when `dir` is already the folder's real path (resolvePackDir's answer): it is not resolved again. */
+  dirIsReal?: boolean;
   /** Parsed pack.json (already schema-checked). */
   packJson: Record<string, unknown>;
   /** values.yaml text ('' when missing). */
@@ -64,7 +66,7 @@ const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
  */
 export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
   // Files are checked to stay inside the pack by their real paths: the folder must be real too.
-  const input: DeepCheckInput = { ...given, dir: await realPathOf(given.dir) };
+  const input: DeepCheckInput = given.dirIsReal === true ? given : { ...given, dir: await realPathOf(given.dir) };
   const findings: Finding[] = [];
   const values = await valuesTree(input, findings);
   const presets = await readOptionalYaml(input, PACK_FILES.presets);

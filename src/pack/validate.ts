@@ -117,7 +117,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
   // deep-checks.ts expects a schema-checked pack.json; with schema errors the author fixes those first.
   if (json !== undefined && schemaOk && options.deep !== false) {
     try {
-      findings.push(...(await deepCheckPack({ dir: root, packJson: json, valuesText: values.usableText, charts, yaml })));
+      findings.push(...(await deepCheckPack({ dir: root, dirIsReal: true, packJson: json, valuesText: values.usableText, charts, yaml })));
     } catch (err) {
       // The deep checks only ever add warnings, so their failing (a bug) is one too: it hides no error.
       findings.push({
