@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../support/cli.js';
+import { BIN, runCli, TEST_CACHE_DIR } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -35,7 +35,10 @@ async function complete(words: string[]): Promise<string[]> {
 
 describe('packpub completion', () => {
   it('bash loads the script and registers packpub', async () => {
-    const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', `source <("${process.execPath}" "${BIN}" completion bash) && complete -p packpub`]);
+    const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', `source <("${process.execPath}" "${BIN}" completion bash) && complete -p packpub`], {
+      // the test's cache folder (the CLI keeps its code cache there), never the user's ~/.cache/packpub
+      env: { ...process.env, PACKPUB_CACHE_DIR: TEST_CACHE_DIR },
+    });
     expect(stdout.trim()).toBe('complete -o default -F _packpub packpub');
   });
 

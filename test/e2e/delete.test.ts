@@ -6,7 +6,7 @@ import { staticProvider } from '../../src/credentials/chain.js';
 import { parsePackRef } from '../../src/oci/reference.js';
 import { applyDelete, deleteSucceeded, planDelete } from '../../src/operations/delete.js';
 import { openTarget } from '../../src/targets/open.js';
-import { BIN, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
+import { BIN, runCli, spawnCli, TEST_CACHE_DIR, waitFor, type CliRun } from '../support/cli.js';
 import { startEcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
@@ -369,7 +369,7 @@ describe('delete asks on a terminal', () => {
   const onTerminal = (answer: string): Promise<{ code: number; output: string }> =>
     new Promise((resolve) => {
       const command = `'${process.execPath}' '${BIN}' delete hello:1.0.0 --oci-layout '${w.layout}'`;
-      const child = execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000, env: { PATH: process.env['PATH'], HOME: process.env['HOME'] } }, (err, stdout) =>
+      const child = execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR } }, (err, stdout) =>
         resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, output: stdout }),
       );
       child.stdin?.end(`${answer}\n`);

@@ -8,7 +8,7 @@ import { validatePack } from '../../src/pack/validate.js';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoSyncManifests, startRegistry } from '../support/registry.js';
-import { BIN, type CliRun, runBin } from '../support/cli.js';
+import { BIN, type CliRun, runBin, TEST_CACHE_DIR } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -39,7 +39,8 @@ const world = setup(async (stack) => {
 function runProfiled(args: string[], profDir: string): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, BIN, ...args], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
+      // the test's own cache folder (the CLI keeps its code cache there), never the user's ~/.cache/packpub
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...(process.env['TMPDIR'] === undefined ? {} : { TMPDIR: process.env['TMPDIR'] }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
