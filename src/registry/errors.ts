@@ -224,10 +224,10 @@ export interface ResponseErrorContext {
   plainHttpFlag?: string | undefined;
 }
 
-/** The plain-HTTP flag of a host, its `--no-` form and the CA flag of the same side, as hints name them. */
-export function plainHttpFlags(flag: string | undefined): { on: string; off: string; caFile: string } {
+/** The plain-HTTP flag of a host, its `--no-` form and the CA and insecure flags of the same side, as hints name them. */
+export function plainHttpFlags(flag: string | undefined): { on: string; off: string; caFile: string; insecure: string } {
   const on = flag ?? '--plain-http';
-  return { on, off: `--no-${on.replace(/^--/, '')}`, caFile: on.replace(/plain-http$/, 'ca-file') };
+  return { on, off: `--no-${on.replace(/^--/, '')}`, caFile: on.replace(/plain-http$/, 'ca-file'), insecure: on.replace(/plain-http$/, 'insecure') };
 }
 
 const LOGIN_HINT = 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login';
@@ -475,7 +475,8 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   if (isCertificateVerifyError(code)) {
     return new RegistryError('TLS', `TLS certificate of ${host} could not be verified (${code})`, {
       ...base,
-      hint: 'pass --ca-file <pem> for a private CA (or --insecure to skip verification)',
+      // copy names the side's flags (--to-ca-file, --from-insecure)
+      hint: `pass ${plainHttpFlags(ctx.plainHttpFlag).caFile} <pem> for a private CA (or ${plainHttpFlags(ctx.plainHttpFlag).insecure} to skip verification)`,
     });
   }
   if (isClientCertificateAlert(code)) {

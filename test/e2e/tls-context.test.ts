@@ -36,10 +36,15 @@ describe('two registries with different private CAs', () => {
     expect(await read('base')).toBe(w.digest);
   });
 
-  it("copy with the source's CA given for the destination: a TLS error about the destination, nothing copied", async () => {
+  it("copy with the source's CA given for the destination: a TLS error about the destination naming its flags, nothing copied", async () => {
     const run = await runCli(['copy', 'twoca:1.0.0', ...from(), '--to', `${w.b.host}/swapped`, '--no-to-plain-http', '--to-ca-file', w.a.caFile ?? '']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`FAILED twoca:1.0.0: TLS certificate of ${w.b.host} could not be verified (UNABLE_TO_VERIFY_LEAF_SIGNATURE)\n`);
+    expect(run.stderr).toContain(`FAILED twoca:1.0.0: TLS certificate of ${w.b.host} could not be verified (UNABLE_TO_VERIFY_LEAF_SIGNATURE)\n  hint: pass --to-ca-file <pem> for a private CA (or --to-insecure to skip verification)\n`);
+    await expect(read('swapped')).rejects.toThrow(/manifest unknown|not found|name unknown/i);
+    // the source's side: its own flags
+    const source = await runCli(['copy', 'twoca:1.0.0', '--from', `${w.a.host}/base`, '--no-from-plain-http', '--from-ca-file', w.b.caFile ?? '', '--to', `${w.b.host}/swapped`, '--no-to-plain-http', '--to-ca-file', w.b.caFile ?? '']);
+    expect(source.code).toBe(1);
+    expect(source.stderr).toContain(`TLS certificate of ${w.a.host} could not be verified (UNABLE_TO_VERIFY_LEAF_SIGNATURE)\n  hint: pass --from-ca-file <pem> for a private CA (or --from-insecure to skip verification)\n`);
     await expect(read('swapped')).rejects.toThrow(/manifest unknown|not found|name unknown/i);
   });
 });
