@@ -105,21 +105,41 @@ export async function resolvePackDir(dir: string, display = dir): Promise<string
   try {
     real = await fsCalls.realpath(resolve(dir));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new PackpubError('USAGE', `pack folder "${display}" is a symlink loop`, { hint: 'point the symlink at the pack folder, or give the pack folder itself', cause: err });
-    }
-    throw new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
-      hint: 'give the path of a pack folder (the folder that holds pack.json)',
-      cause: err,
-    });
+    throw packDirMissing(display, err);
   }
-  const info = await fsCalls.stat(real);
-  if (!info.isDirectory()) {
-    throw new PackpubError('USAGE', `"${display}" is not a folder`, {
-      hint: 'give the pack folder itself (the folder that holds pack.json), not a file inside it',
-    });
-  }
+  if (!(await fsCalls.stat(real)).isDirectory()) throw packDirNotFolder(display);
   return real;
+}
+
+/**
+ * resolvePackDir's check alone, with its errors, for a command that only has to refuse a wrong folder
+ * before it starts: one stat (it follows links as realpath does) instead of a readlink per part of the
+ * path and a stat (issue 16).
+ */
+export async function checkPackDir(dir: string, display = dir): Promise<void> {
+  let info: Stats;
+  try {
+    info = await fsCalls.stat(resolve(dir));
+  } catch (err) {
+    throw packDirMissing(display, err);
+  }
+  if (!info.isDirectory()) throw packDirNotFolder(display);
+}
+
+function packDirMissing(display: string, err: unknown): PackpubError {
+  if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+    return new PackpubError('USAGE', `pack folder "${display}" is a symlink loop`, { hint: 'point the symlink at the pack folder, or give the pack folder itself', cause: err });
+  }
+  return new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
+    hint: 'give the path of a pack folder (the folder that holds pack.json)',
+    cause: err,
+  });
+}
+
+function packDirNotFolder(display: string): PackpubError {
+  return new PackpubError('USAGE', `"${display}" is not a folder`, {
+    hint: 'give the pack folder itself (the folder that holds pack.json), not a file inside it',
+  });
 }
 
 function describeKind(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,20 @@ describe('packpub validate', () => {
   it('exits 2 for a folder that does not exist, before checking any pack', async () => {
     const r = await run(['validate', 'warned', 'no-such-pack'], work);
     expectRun(r, { code: 2, stdout: '', stderr: ['error: pack folder "no-such-pack" does not exist', 'hint: give the path of a pack folder'] });
+  });
+
+  // The folders are checked by one stat each (it follows links as the validator's realpath does, issue 16).
+  it('exits 2 for a folder that is a symlink loop, and validates a pack through a folder link', async () => {
+    await symlink('loop-b', join(work, 'loop-a'));
+    await symlink('loop-a', join(work, 'loop-b'));
+    await symlink('warned', join(work, 'linked'));
+    const loop = await run(['validate', 'warned', 'loop-a'], work);
+    expectRun(loop, { code: 2, stdout: '', stderr: ['error: pack folder "loop-a" is a symlink loop', 'hint: point the symlink at the pack folder'] });
+    const linked = await run(['validate', 'linked', '--json'], work);
+    expect(linked.code).toBe(0);
+    const reports = JSON.parse(linked.stdout) as ValidationReport[];
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ dir: join(work, 'warned'), errors: 0, warnings: 1, passed: true });
   });
 
   it('exits 2 for a file given instead of a pack folder, and without any folder', async () => {

@@ -60,12 +60,12 @@ export const validateCommand: CommandSpec = {
     const dirs = shown.map((dir) => resolve(ctx.io.cwd, dir));
     const crew = startValidation(dirs);
     try {
-      const { resolvePackDir, useBlockingReads } = await import('../../pack/files.js');
+      const { checkPackDir, useBlockingReads } = await import('../../pack/files.js');
       // This thread has nothing else to do meanwhile: it validates too, one worker fewer to start, and reads
       // pack files with blocking calls, which cost far less CPU than thread-pool round trips (issue 16).
       useBlockingReads();
       // Check every folder first: a missing one is a usage error (exit 2) before anything is validated.
-      for (const dir of shown) await resolvePackDir(resolve(ctx.io.cwd, dir), dir);
+      for (const dir of shown) await checkPackDir(resolve(ctx.io.cwd, dir), dir);
       // The workers stop once the last report is in; the output does not wait for them (awaited below).
       const reports = await crew.run(dirs, { strict });
       if (args['checkImages'] === true) {
