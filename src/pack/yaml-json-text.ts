@@ -35,20 +35,40 @@ export class GoScalar {
   }
 }
 
+/** The float32 `a` (positive) as m * 2^e exactly. */
+function float32Parts(a: number): { m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, a);
+  const bits = view.getUint32(0);
+  const biased = bits >>> 23;
+  const fraction = bits & 0x7fffff;
+  return biased === 0 ? { m: BigInt(fraction), e: -149 } : { m: BigInt(fraction | 0x800000), e: biased - 150 };
+}
+
+/** |c * 10^scale - m * 2^e|, all scaled by the same power of 2 and of 10 (exact, for comparing candidates of one scale). */
+function scaledGap(c: bigint, scale: number, { m, e }: { m: bigint; e: number }): bigint {
+  const tens = 10n ** BigInt(Math.abs(scale));
+  const twos = 2n ** BigInt(Math.abs(e));
+  const decimal = (scale >= 0 ? c * tens : c) * (e < 0 ? twos : 1n);
+  const binary = (e >= 0 ? m * twos : m) * (scale < 0 ? tens : 1n);
+  return decimal > binary ? decimal - binary : binary - decimal;
+}
+
 /** The shortest digits (no leading or trailing zeros) and decimal point position of a positive float32 `a`. */
 function shortestFloat32(a: number): { digits: string; point: number } {
+  const exact = float32Parts(a);
   for (let p = 1; p <= 9; p++) {
     const [mantissa, exponent] = a.toExponential(p - 1).split('e') as [string, string];
     const n = BigInt(mantissa.replace('.', ''));
     const scale = Number(exponent) - (p - 1);
     // The nearest p-digit decimal, or a neighbour when a power of two makes the interval lopsided; Go
-    // takes the one closest to the value among those that read back as it.
-    let best: { n: bigint; gap: number } | undefined;
+    // takes the one closest to the value among those that read back as it, the even one when two are as
+    // close (ftoaryu.go rounds the last digit half to even; toExponential rounds half up).
+    let best: { n: bigint; gap: bigint } | undefined;
     for (const c of [n, n - 1n, n + 1n]) {
-      const back = Number(`${c}e${scale}`);
-      if (c <= 0n || Math.fround(back) !== a) continue;
-      const gap = Math.abs(back - a);
-      if (best === undefined || gap < best.gap) best = { n: c, gap };
+      if (c <= 0n || Math.fround(Number(`${c}e${scale}`)) !== a) continue;
+      const gap = scaledGap(c, scale, exact);
+      if (best === undefined || gap < best.gap || (gap === best.gap && c % 2n === 0n)) best = { n: c, gap };
     }
     if (best !== undefined) {
       const digits = best.n.toString();

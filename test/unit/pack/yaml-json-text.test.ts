@@ -38,6 +38,15 @@ describe('goFloat32Text (strconv.FormatFloat(x, g, -1, 32))', () => {
     [Number.NaN, 'NaN'],
     [-0, '-0'],
     [-1.5, '-1.5'],
+    // A float32 exactly halfway between its two shortest forms: Go rounds the last digit half to even
+    // (ftoaryu.go ryuDigits32), not up as JavaScript's toExponential does.
+    [1.00390625, '1.0039062'],
+    [176.640625, '176.64062'],
+    [1292.03125, '1292.0312'],
+    [-1.00390625, '-1.0039062'],
+    // ... and up when the lower one is odd.
+    [204.609375, '204.60938'],
+    [1.01171875, '1.0117188'],
   ])('%s is %s', (x, text) => {
     expect(goFloat32Text(x)).toBe(text);
   });
