@@ -88,6 +88,14 @@ export function outputLost(stream: Writable): Error | undefined {
   return lostOutput.get(stream);
 }
 
+/**
+ * Whether the line turns terminal output off: `--no-tty`, or `--tty` given false as the parser reads it
+ * (`--tty=false`, `--tty false`), which it would otherwise take and nothing would act on.
+ */
+export function ttyOff(argv: readonly string[]): boolean {
+  return argv.some((token, i) => token === '--no-tty' || token === '--tty=false' || (token === '--tty' && argv[i + 1] === 'false'));
+}
+
 /** Documented exit codes. */
 export const EXIT_OK = 0;
 /** Some pack failed (validation errors, conflicts, registry errors). */

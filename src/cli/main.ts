@@ -3,7 +3,7 @@ import { PackpubError } from '../errors.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import type { Argv } from 'yargs';
 import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } from './context.js';
-import { EXIT_FAILURE, outputLost, processIo, renderError, withUserEnv, writeLine, type CliIo } from './io.js';
+import { EXIT_FAILURE, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
 import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
 import { explainUnknownInput } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
@@ -41,10 +41,10 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  // --no-tty (as ORAS): behave as if no terminal were attached: no live progress, no colours, no prompts.
+  // --no-tty (as ORAS; or --tty=false): behave as if no terminal were attached: no live progress, no colours, no prompts.
   // Paths in io.env (DOCKER_CONFIG, PACKPUB_CACHE_DIR, ...) are relative to io.cwd, as the flags' are.
   const ctx: CliContext = {
-    io: withUserEnv(argv.includes('--no-tty') ? { ...io, noTty: true } : io),
+    io: withUserEnv(ttyOff(argv) ? { ...io, noTty: true } : io),
     exitCode: 0,
     ...(options.checksAhead === undefined ? {} : { checksAhead: options.checksAhead }),
     ...(options.beforeNetwork === undefined ? {} : { beforeNetwork: options.beforeNetwork }),
