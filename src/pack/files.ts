@@ -101,13 +101,8 @@ export function isInside(root: string, child: string): boolean {
  * directory: that is a mistake in the command line, not in a pack. `display` names it in the message.
  */
 export async function resolvePackDir(dir: string, display = dir): Promise<string> {
-  let real: string;
-  try {
-    real = await fsCalls.realpath(resolve(dir));
-  } catch (err) {
-    throw packDirMissing(display, err);
-  }
-  if (!(await fsCalls.stat(real)).isDirectory()) throw packDirNotFolder(display);
+  const real = await packDirCall(() => fsCalls.realpath(resolve(dir)), display);
+  mustBeFolder(await fsCalls.stat(real), display);
   return real;
 }
 
@@ -117,29 +112,30 @@ export async function resolvePackDir(dir: string, display = dir): Promise<string
  * path and a stat (issue 16).
  */
 export async function checkPackDir(dir: string, display = dir): Promise<void> {
-  let info: Stats;
+  mustBeFolder(await packDirCall(() => fsCalls.stat(resolve(dir)), display), display);
+}
+
+/** A file-system call on a pack folder given by the user; its failure is a USAGE error naming `display`. */
+async function packDirCall<T>(call: () => Promise<T> | T, display: string): Promise<T> {
   try {
-    info = await fsCalls.stat(resolve(dir));
+    return await call();
   } catch (err) {
-    throw packDirMissing(display, err);
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new PackpubError('USAGE', `pack folder "${display}" is a symlink loop`, { hint: 'point the symlink at the pack folder, or give the pack folder itself', cause: err });
+    }
+    throw new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
+      hint: 'give the path of a pack folder (the folder that holds pack.json)',
+      cause: err,
+    });
   }
-  if (!info.isDirectory()) throw packDirNotFolder(display);
 }
 
-function packDirMissing(display: string, err: unknown): PackpubError {
-  if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-    return new PackpubError('USAGE', `pack folder "${display}" is a symlink loop`, { hint: 'point the symlink at the pack folder, or give the pack folder itself', cause: err });
+function mustBeFolder(info: Stats, display: string): void {
+  if (!info.isDirectory()) {
+    throw new PackpubError('USAGE', `"${display}" is not a folder`, {
+      hint: 'give the pack folder itself (the folder that holds pack.json), not a file inside it',
+    });
   }
-  return new PackpubError('USAGE', `pack folder "${display}" does not exist`, {
-    hint: 'give the path of a pack folder (the folder that holds pack.json)',
-    cause: err,
-  });
-}
-
-function packDirNotFolder(display: string): PackpubError {
-  return new PackpubError('USAGE', `"${display}" is not a folder`, {
-    hint: 'give the pack folder itself (the folder that holds pack.json), not a file inside it',
-  });
 }
 
 function describeKind(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
