@@ -9,6 +9,8 @@ import { startRegistry, type RunningRegistry } from '../test/support/registry.js
 export interface BenchRegistry {
   host: string;
   proxyHost: string;
+  /** The registry's debug server (Go's pprof), when started with `{ debug: true }`. */
+  debugUrl?: string;
   requests: RecordedRequest[];
   clearLog(): void;
   stop(): Promise<void>;
@@ -16,10 +18,10 @@ export interface BenchRegistry {
 
 const running = new Set<BenchRegistry>();
 
-export async function startBenchRegistry(): Promise<BenchRegistry> {
+export async function startBenchRegistry(options: { debug?: boolean } = {}): Promise<BenchRegistry> {
   // Stored on disk and with as many Go threads as cores, as a registry serving users runs (not the suite's
   // tuning; GOGC=400 as in every earlier bench run).
-  const registry: RunningRegistry = await startRegistry({ auth: 'none', profile: 'deployed' });
+  const registry: RunningRegistry = await startRegistry({ auth: 'none', profile: 'deployed', debug: options.debug === true });
   let proxy: RecordingProxy;
   try {
     proxy = await startRecordingProxy(registry.host);
@@ -30,6 +32,7 @@ export async function startBenchRegistry(): Promise<BenchRegistry> {
   const bench: BenchRegistry = {
     host: registry.host,
     proxyHost: proxy.host,
+    ...(registry.debugUrl === undefined ? {} : { debugUrl: registry.debugUrl }),
     requests: proxy.requests,
     clearLog: () => proxy.clear(),
     stop: async () => {
@@ -48,8 +51,8 @@ export async function stopAllRegistries(): Promise<void> {
 }
 
 /** Use a registry for the length of `fn`, stopping it whatever happens. */
-export async function withRegistry<T>(fn: (registry: BenchRegistry) => Promise<T>): Promise<T> {
-  const registry = await startBenchRegistry();
+export async function withRegistry<T>(fn: (registry: BenchRegistry) => Promise<T>, options: { debug?: boolean } = {}): Promise<T> {
+  const registry = await startBenchRegistry(options);
   try {
     return await fn(registry);
   } finally {

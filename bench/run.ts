@@ -9,6 +9,8 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { ensureGnuTime, run } from './proc.js';
 import { profileMarkdown, summariseProfiles } from './profile.js';
 import { stopAllRegistries } from './registry.js';
+import { median } from './stats.js';
+import { registryProfileMarkdown, type FloorFigures } from './registry-profile.js';
 import { evaluate, resultsMarkdown, textTable, type Measurements, type ProfileKey, type ProfileSection, type Row, type ScalingRun } from './report.js';
 import {
   boundRun,
@@ -99,7 +101,8 @@ function profileKeys(rows: readonly Row[], mode: BenchOptions['profile']): Set<P
 async function recordProfiles(ctx: BenchContext, keys: Set<ProfileKey>, hugePack: () => ReturnType<typeof ensureHugePack>): Promise<void> {
   if (keys.has('empty')) {
     log('profiling: packpub push to an empty registry');
-    await registryRun(ctx, { runIndex: 0, verify: false, profileEmpty: await profileDir(ctx, PROFILES.empty.dir) });
+    const dir = await profileDir(ctx, PROFILES.empty.dir);
+    await registryRun(ctx, { runIndex: 0, verify: false, profileEmpty: dir, profileRegistry: dir });
   }
   if (keys.has('unchanged')) {
     log('profiling: packpub push, nothing changed');
@@ -120,7 +123,7 @@ async function recordProfiles(ctx: BenchContext, keys: Set<ProfileKey>, hugePack
 }
 
 /** Summaries of the profiles on disk for these keys (missing ones are left out). */
-async function profileSections(root: string, workDir: string, keys: Set<ProfileKey>, quick: boolean): Promise<ProfileSection[]> {
+async function profileSections(root: string, workDir: string, keys: Set<ProfileKey>, quick: boolean, floor: FloorFigures): Promise<ProfileSection[]> {
   const sections: ProfileSection[] = [];
   for (const key of keys) {
     const { dir, title, note } = PROFILES[key];
@@ -128,6 +131,9 @@ async function profileSections(root: string, workDir: string, keys: Set<ProfileK
     if (!existsSync(path)) continue;
     const summary = await summariseProfiles(path, root);
     if (summary.files.length > 0) sections.push({ title, lines: [note, '', ...profileMarkdown(summary, relative(root, path))] });
+    // The registry's side of the same run (Go pprof through its debug server), or why there is none.
+    const registry = key === 'empty' ? await registryProfileMarkdown(path, relative(root, path), floor) : undefined;
+    if (registry !== undefined) sections.push({ title: 'docker-registry during the packpub push to an empty registry', lines: registry });
   }
   return sections;
 }
@@ -142,7 +148,12 @@ function rawPath(workDir: string, options: BenchOptions): string {
 
 async function writeResults(root: string, workDir: string, m: Measurements, options: BenchOptions): Promise<void> {
   const rows = evaluate(m);
-  const profiles = await profileSections(root, workDir, profileKeys(rows, options.profile), options.quick);
+  const floor: FloorFigures = {
+    cores: m.machine.cores,
+    ...(m.registry.some((r) => r.emptyCpu !== undefined) ? { registryCpuS: median(m.registry.flatMap((r) => (r.emptyCpu === undefined ? [] : [r.emptyCpu.registryS]))) } : {}),
+    ...(m.boundCpuS.length > 0 ? { compressionCpuS: median(m.boundCpuS) } : {}),
+  };
+  const profiles = await profileSections(root, workDir, profileKeys(rows, options.profile), options.quick, floor);
   const output = resultsPath(root, options);
   await writeFile(output, resultsMarkdown(m, rows, profiles));
   process.stdout.write(`${textTable(m, rows)}\n`);

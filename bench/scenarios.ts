@@ -8,6 +8,7 @@ import type { Corpus, HugePack } from './corpus.js';
 import type { BenchOptions } from './options.js';
 import { packpub, packpubEnv, packpubTimed, pushAll, type PackpubCli, type PushJson } from './packpub.js';
 import { runTimed } from './proc.js';
+import { profileRegistry } from './registry-profile.js';
 import { watchCpu, type CpuSplit } from './threads.js';
 import { isBlobUploadStart, withRegistry, type BenchRegistry } from './registry.js';
 import { verifyCopies, verifyManifests, type Published } from './verify.js';
@@ -118,6 +119,8 @@ export interface RegistryRunOptions {
   verify: boolean;
   profileEmpty?: string;
   profileUnchanged?: string;
+  /** Also CPU-profile the registry (Go pprof, its debug server) during the first push, into this directory. */
+  profileRegistry?: string;
 }
 
 export async function registryRun(ctx: BenchContext, options: RegistryRunOptions): Promise<RegistryRun> {
@@ -127,8 +130,10 @@ export async function registryRun(ctx: BenchContext, options: RegistryRunOptions
     const env = await packpubEnv(ctx.cli, cache);
     const args = [ctx.corpus.dir, '--recursive', '--registry', `${registry.host}/${BASE_PATH}`];
     const watch = await watchCpu();
+    const registryProfile = options.profileRegistry === undefined ? undefined : profileRegistry(registry.debugUrl, options.profileRegistry, ctx.log);
     const empty = await pushAll(ctx.cli, args, 'published', { env, onSpawn: (pid) => watch.spawned(pid), ...(options.profileEmpty === undefined ? {} : { cpuProfDir: options.profileEmpty }) });
     const emptyCpu = await watch.stop();
+    await registryProfile?.stop(emptyCpu.registryS);
     if (empty.report.results.length !== ctx.corpus.packs.length) {
       throw new Error(`packpub pushed ${empty.report.results.length} packs, the corpus has ${ctx.corpus.packs.length}`);
     }
@@ -155,7 +160,7 @@ export async function registryRun(ctx: BenchContext, options: RegistryRunOptions
       unchangedUploads: log.filter(isBlobUploadStart).length,
       unchangedRequests: log.length,
     };
-  });
+  }, { debug: options.profileRegistry !== undefined });
 }
 
 async function verifyRegistryPush(ctx: BenchContext, registry: BenchRegistry, report: PushJson, what: string): Promise<void> {

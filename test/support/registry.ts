@@ -49,6 +49,8 @@ export interface StartRegistryOptions {
    * never ended) and as many Go threads as cores.
    */
   profile?: 'test' | 'deployed';
+  /** Also serve Go's net/http/pprof on distribution's debug server (http.debug.addr), for the bench: `debugUrl`. */
+  debug?: boolean;
 }
 
 export interface RunningRegistry {
@@ -59,6 +61,8 @@ export interface RunningRegistry {
   url: string;
   /** CA certificate that signed the server certificate (TLS only). */
   caFile: string | undefined;
+  /** `http://127.0.0.1:<port>` of the debug server (/debug/pprof/), with `debug: true` only. */
+  debugUrl?: string;
   /** The registry's stderr so far (for failure messages). */
   logs(): string;
   stop(): Promise<void>;
@@ -161,6 +165,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     for (let tries = 0; ; tries++) {
       const port = await freePort();
       const identity = randomBytes(8).toString('hex');
+      const debugPort = options.debug === true ? await freePort() : undefined;
       const config = {
         version: '0.1',
         log: { level: 'error', accesslog: { disabled: true } },
@@ -174,6 +179,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
           addr: `127.0.0.1:${port}`,
           secret: randomBytes(16).toString('hex'),
           headers: { [IDENTITY_HEADER]: [identity] },
+          ...(debugPort === undefined ? {} : { debug: { addr: `127.0.0.1:${debugPort}` } }),
           ...(certs === undefined
             ? {}
             : { tls: { certificate: certs.certFile, key: certs.keyFile, ...(options.clientCert === undefined ? {} : { clientcas: [certs.caFile] }) } }),
@@ -216,7 +222,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         await rm(dir, { recursive: true, force: true });
         await ownCerts?.cleanup();
       };
-      const running: RunningRegistry = { host: `127.0.0.1:${port}`, port, url, caFile: certs?.caFile, logs: () => stderr, stop };
+      const debugUrl = debugPort === undefined ? {} : { debugUrl: `http://127.0.0.1:${debugPort}` };
+      const running: RunningRegistry = { host: `127.0.0.1:${port}`, port, url, caFile: certs?.caFile, ...debugUrl, logs: () => stderr, stop };
       return storageDir === undefined ? running : { ...running, storageDir };
     }
   } catch (err) {
