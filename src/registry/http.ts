@@ -159,10 +159,35 @@ export interface TransportOptions {
  */
 const load = createRequire(import.meta.url);
 
+/** The certificates of NODE_EXTRA_CA_CERTS (undefined: none), read once per process (nodeExtraCaCerts). */
+let extraCaCerts: { pem: string | undefined } | undefined;
+
 /**
- * The trust store for a CA file given with `flag`: the public roots plus the file's certificates. Refused
- * (USAGE) when the file cannot be read or holds no PEM certificate, before any connection: Node would
- * silently ignore a file that is not PEM.
+ * The certificates the user added to Node's trust store with NODE_EXTRA_CA_CERTS, read as Node reads them:
+ * the PEM file the variable names, read once per process. A file that cannot be read is left out with one
+ * warning and the run goes on, as Node does with it (Node leaves out what in it is not a certificate, and so
+ * does `ca`).
+ */
+function nodeExtraCaCerts(): string | undefined {
+  if (extraCaCerts === undefined) {
+    const file = process.env['NODE_EXTRA_CA_CERTS'];
+    let pem: string | undefined;
+    if (file !== undefined && file !== '') {
+      try {
+        pem = readFileSync(file, 'utf8');
+      } catch (err) {
+        process.emitWarning(`cannot read NODE_EXTRA_CA_CERTS ${file}: ${errorMessage(err)}; a CA file given to packpub is trusted besides Node's bundled roots only`, { code: 'PACKPUB_EXTRA_CA_CERTS' });
+      }
+    }
+    extraCaCerts = { pem };
+  }
+  return extraCaCerts.pem;
+}
+
+/**
+ * The trust store for a CA file given with `flag`: Node's bundled roots, the certificates of
+ * NODE_EXTRA_CA_CERTS and the file's certificates. Refused (USAGE) when the file cannot be read or holds no
+ * PEM certificate, before any connection: Node would silently ignore a file that is not PEM.
  */
 export function loadCaFile(caFile: string, flag = '--ca-file', signed = 'the registry certificate'): string[] {
   let pem: string;
@@ -178,8 +203,10 @@ export function loadCaFile(caFile: string, flag = '--ca-file', signed = 'the reg
       hint: 'the file must contain "-----BEGIN CERTIFICATE-----" blocks',
     });
   }
-  // Node's `ca` replaces the default trust store; keep the public roots and add the private CA.
-  return [...(load('node:tls') as typeof import('node:tls')).rootCertificates, pem];
+  // Node's `ca` replaces its whole default trust store, NODE_EXTRA_CA_CERTS's certificates too (rootCertificates
+  // holds only the bundled roots): keep both and add the private CA.
+  const extra = nodeExtraCaCerts();
+  return [...(load('node:tls') as typeof import('node:tls')).rootCertificates, ...(extra === undefined ? [] : [extra]), pem];
 }
 
 /** What a TLS secure context is made of: the trust store of a CA file, and a client certificate. */

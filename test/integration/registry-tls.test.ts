@@ -59,8 +59,10 @@ describe('registry over TLS with a private CA', () => {
       expect(connect.mock.calls.length).toBeGreaterThan(1);
       expect(made).toHaveBeenCalledTimes(1);
       const ca = (made.mock.calls[0]![0] as { ca: string[] }).ca;
-      // Node's `ca` replaces its trust store: every public root is still in it, and the private CA
-      expect(ca).toEqual([...tls.rootCertificates, readFileSync(w.certs.caFile, 'utf8')]);
+      // Node's `ca` replaces its trust store: every public root is still in it, the certificates of
+      // NODE_EXTRA_CA_CERTS this process started with (trust; test/e2e/extra-ca-certs.test.ts), and the private CA
+      const extra = process.env['NODE_EXTRA_CA_CERTS'];
+      expect(ca).toEqual([...tls.rootCertificates, ...(extra === undefined || extra === '' ? [] : [readFileSync(extra, 'utf8')]), readFileSync(w.certs.caFile, 'utf8')]);
       const context = made.mock.results[0]!.value as tls.SecureContext;
       for (const [options] of connect.mock.calls) expect((options as tls.ConnectionOptions).secureContext).toBe(context);
       // a second transport (another target) has its own
