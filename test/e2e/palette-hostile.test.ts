@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
-import { startPaletteStandin } from '../support/palette-standin.js';
-import { startRegistry } from '../support/registry.js';
+import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
 
@@ -17,13 +16,7 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-palette-hostile-');
-  const registry = stack.add(await startRegistry());
-  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock }));
-  const uid = palette.addRegistry('basic', 'never-lab', { endpoint: `http://${registry.host}`, baseContentPath: 'never', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
-  return { root, registry, palette, uid };
-});
+const w = setup((stack) => startPaletteLab(stack, { prefix: 'packpub-palette-hostile-', key: KEY, name: 'never-lab', base: 'never', clock }));
 
 const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY });
 

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
-import { startPaletteStandin } from '../support/palette-standin.js';
-import { startRegistry } from '../support/registry.js';
+import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -22,10 +21,8 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-palette-project-');
-  const registry = stack.add(await startRegistry());
-  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock }));
-  const uid = palette.addRegistry('basic', 'project-lab', { endpoint: `http://${registry.host}`, baseContentPath: 'projbase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-project-', key: KEY, name: 'project-lab', base: 'projbase', clock });
+  const { root, palette } = lab;
   // p-all shows every registry; p-hidden is a project of the tenant that shows none of them.
   palette.projects = new Map([['p-all', undefined], ['p-hidden', new Set<string>()]]);
   const packs = {
@@ -36,7 +33,7 @@ const w = setup(async (stack) => {
     fresh: await writePack(join(root, 'fresh'), { name: 'proj-fresh', version: '1.0.0' }),
     nosuch: await writePack(join(root, 'nosuch'), { name: 'proj-nosuch', version: '1.0.0' }),
   };
-  return { root, registry, palette, uid, packs };
+  return { ...lab, packs };
 });
 
 const env = () => ({

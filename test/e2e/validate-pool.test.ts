@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { validatePack } from '../../src/pack/validate.js';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoSyncManifests, startRegistry } from '../support/registry.js';
-import { BIN, type CliRun, runBin, TEST_CACHE_DIR } from '../support/cli.js';
+import { type CliRun, runBin } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -37,19 +36,7 @@ const world = setup(async (stack) => {
 });
 /** The built CLI under `node --cpu-prof`: V8 writes one profile per JavaScript thread, workers included. */
 function runProfiled(args: string[], profDir: string): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, BIN, ...args], {
-      // the test's own cache folder (the CLI keeps its code cache there), never the user's ~/.cache/packpub
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...(process.env['TMPDIR'] === undefined ? {} : { TMPDIR: process.env['TMPDIR'] }) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
+  return runBin(args, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
 }
 
 describe('packpub validate on worker threads', () => {

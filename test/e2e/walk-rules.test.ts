@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, expectRun, runBin, runCli, TEST_CACHE_DIR, type CliRun } from '../support/cli.js';
+import { BIN, cliBaseEnv, expectRun, runBin, runCli, type CliRun } from '../support/cli.js';
 import { readTree, writeFiles } from '../support/files.js';
 import { CHART_FILES, writeValidPack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -24,7 +24,7 @@ const temp = stage();
 async function runBinUnprivileged(args: string[]): Promise<CliRun> {
   if (process.getuid?.() !== 0) return runBin(args);
   const child = spawn('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args], {
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...(process.env['TMPDIR'] === undefined ? {} : { TMPDIR: process.env['TMPDIR'] }) },
+    env: cliBaseEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];

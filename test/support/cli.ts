@@ -34,7 +34,7 @@ process.on('exit', () => rmSync(TEST_CACHE_DIR, { recursive: true, force: true }
  * The environment every CLI run starts from (in-process or a child): PATH, HOME, the test cache and the suite's
  * TMPDIR when it has one (support/test-tmpdir.ts), nothing else.
  */
-function baseEnv(): NodeJS.ProcessEnv {
+export function cliBaseEnv(): NodeJS.ProcessEnv {
   const tmp = process.env['TMPDIR'];
   return { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR, ...(tmp === undefined ? {} : { TMPDIR: tmp }) };
 }
@@ -83,7 +83,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     stdout: out.stream,
     stderr: err.stream,
     stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
-    env: { ...baseEnv(), ...options.env },
+    env: { ...cliBaseEnv(), ...options.env },
     cwd: options.cwd ?? process.cwd(),
   };
   inProcessRuns++;
@@ -194,7 +194,7 @@ function keepCodeCache(dir: string | undefined): void {
 /** Start the built CLI (dist/, built by the suite's global setup) as a child process a test can signal. */
 export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
   const cwd = options.cwd ?? process.cwd();
-  const env = { ...baseEnv(), ...options.env };
+  const env = { ...cliBaseEnv(), ...options.env };
   const codeDir = options.ownCodeCache === true ? undefined : codeDirOf(env, cwd);
   lendCodeCache(codeDir);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
