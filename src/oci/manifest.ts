@@ -3,8 +3,12 @@ import { isDigest, sha256Digest, type Digest } from './digest.js';
 import {
   ANNOTATION_CREATED,
   ANNOTATION_TITLE,
+  MEDIA_TYPE_DOCKER_MANIFEST,
+  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
   MEDIA_TYPE_LAYER_TAR,
+  MEDIA_TYPE_OCI_INDEX,
   MEDIA_TYPE_OCI_MANIFEST,
+  MEDIA_TYPE_OCTET_STREAM,
   MEDIA_TYPE_UNKNOWN_CONFIG,
 } from './media-types.js';
 
@@ -161,6 +165,32 @@ function isDescriptor(v: unknown): v is Descriptor {
   );
 }
 
+/** The media types of an image manifest: OCI's, and Docker's schema 2, which has the same fields. */
+const IMAGE_MANIFEST_TYPES: readonly string[] = [MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST];
+const INDEX_TYPES: readonly string[] = [MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_DOCKER_MANIFEST_LIST];
+
+/**
+ * The media type of manifest `bytes`: the `mediaType` field they hold (the digest covers it, image-spec has it
+ * match the descriptor's), else `claimed` (a registry's Content-Type, a layout index entry's) when it names the
+ * kind of document the bytes are (an image manifest, an index), else that kind's OCI type. A Content-Type a
+ * registry or proxy got wrong (`text/plain`, an index's for a manifest) was written again with the bytes by copy
+ * and tag: a layout naming its manifest so (exit 0, unreadable by other tools), a registry refusing it.
+ */
+export function manifestMediaType(bytes: Uint8Array, claimed: string | undefined): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return claimed ?? MEDIA_TYPE_OCTET_STREAM;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return claimed ?? MEDIA_TYPE_OCTET_STREAM;
+  const m = doc as Record<string, unknown>;
+  if (typeof m['mediaType'] === 'string' && m['mediaType'] !== '') return m['mediaType'];
+  const kinds = Array.isArray(m['manifests']) ? INDEX_TYPES : 'config' in m || 'layers' in m ? IMAGE_MANIFEST_TYPES : undefined;
+  if (kinds === undefined) return claimed ?? MEDIA_TYPE_OCTET_STREAM;
+  return claimed !== undefined && kinds.includes(claimed) ? claimed : (kinds[0] as string);
+}
+
 /** Parse manifest bytes read from a registry or layout; throws a typed error when it is not an image manifest. */
 export function parseManifest(bytes: Uint8Array): ImageManifest {
   let doc: unknown;
@@ -170,6 +200,11 @@ export function parseManifest(bytes: Uint8Array): ImageManifest {
     throw new PackpubError('REGISTRY', 'manifest is not valid JSON', { cause: err });
   }
   const m = doc as Record<string, unknown>;
+  // A manifest names its own type (the digest covers it): one that says it is something else is not one, whatever its fields.
+  const own = typeof doc === 'object' && doc !== null ? m['mediaType'] : undefined;
+  if (own !== undefined && !IMAGE_MANIFEST_TYPES.includes(own as string)) {
+    throw new PackpubError('REGISTRY', `manifest says it is ${typeof own === 'string' ? own.slice(0, 100) : `a ${typeof own}`}, not an image manifest`);
+  }
   if (
     typeof doc !== 'object' ||
     doc === null ||

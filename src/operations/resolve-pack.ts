@@ -31,7 +31,8 @@ export function packManifest(bytes: Uint8Array, reference: string): { manifest: 
     if (!isPackpubError(err, 'REGISTRY')) throw err;
     const doc = jsonObject(bytes);
     const entries = doc?.['manifests'];
-    const index = doc !== undefined && (doc['mediaType'] === MEDIA_TYPE_OCI_INDEX || Array.isArray(entries));
+    // An index has manifests; a document naming an index's type but holding layers is named by its own words.
+    const index = doc !== undefined && (Array.isArray(entries) || (doc['mediaType'] === MEDIA_TYPE_OCI_INDEX && !('layers' in doc)));
     throw new PackpubError('REGISTRY', `${reference} is not a pack: ${index ? `it holds an image index (${Array.isArray(entries) ? `${entries.length} manifest${entries.length === 1 ? '' : 's'}` : 'no manifests'}, e.g. a multi-platform image), not an image manifest` : err.message}`, {
       hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
       cause: err,

@@ -7,7 +7,7 @@ import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../o
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
-import type { FetchedManifest } from '../oci/manifest.js';
+import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
@@ -668,16 +668,8 @@ export class RegistryClient {
       if (header !== undefined && isDigest(header) && header !== digest) {
         throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} in ${repository}: ${this.host} says ${header}, the bytes hash to ${digest}`, { hint: OTHER_CONTENT_HINT });
       }
-      let mediaType = mediaTypeOf(getHeader(res, 'content-type'));
-      if (mediaType === undefined || mediaType === 'application/json' || mediaType === MEDIA_TYPE_OCTET_STREAM) {
-        try {
-          const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
-          if (typeof doc.mediaType === 'string') mediaType = doc.mediaType;
-        } catch {
-          // not JSON: parseManifest will say so where it matters
-        }
-      }
-      return { descriptor: { mediaType: mediaType ?? 'application/octet-stream', digest, size: bytes.length }, bytes };
+      // The bytes' own type, not the Content-Type alone: copy and tag write them again under it.
+      return { descriptor: { mediaType: manifestMediaType(bytes, mediaTypeOf(getHeader(res, 'content-type'))), digest, size: bytes.length }, bytes };
     }, leftMs);
   }
 

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
 import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
-import type { Descriptor } from '../oci/manifest.js';
+import { manifestMediaType, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
@@ -161,7 +161,8 @@ export class OciLayoutStore implements ArtifactStore {
     if (sha256Digest(bytes) !== entry.digest) {
       throw new PackpubError('DIGEST_MISMATCH', `manifest blob ${entry.digest} in ${this.dir(repository)} does not match its digest`);
     }
-    return { descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: bytes.length }, bytes };
+    // The bytes' own type: an index entry naming another is written again under it by copy (manifest.ts manifestMediaType).
+    return { descriptor: { mediaType: manifestMediaType(bytes, entry.mediaType), digest: entry.digest, size: bytes.length }, bytes };
   }
 
   async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, options: PushManifestOptions = {}): Promise<Digest> {

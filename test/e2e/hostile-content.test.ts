@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { writePack } from '../support/packs.js';
+import { startRecordingProxy, type ProxyHook } from '../support/recording-proxy.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { startRegistry } from '../support/registry.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * What a registry (or a proxy in front of it) says about a manifest besides its bytes, when it says it wrong:
+ * the Content-Type of a manifest answer. The bytes are checked against their digest; the type sent with them
+ * is not covered by it, and copy and tag write the manifest again under the type they read. A real
+ * distribution registry holds the packs; the proxy in front of it rewrites what the test asks it to.
+ */
+
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const INDEX = 'application/vnd.oci.image.index.v1+json';
+const execFileP = promisify(execFile);
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-hostile-content-');
+  const registry = stack.add(await startRegistry());
+  const proxy = stack.add(await startRecordingProxy(registry.host));
+  const pack = await writePack(join(root, 'p'), { name: 'ct', version: '1.0.0' });
+  const push = await runCli(['push', pack, '--registry', `${registry.host}/src`]);
+  if (push.code !== 0) throw new Error(push.stderr);
+  const reader = new RegistryReader(registry.url);
+  const manifest = (await reader.manifest('src/spectro-packs/archive/ct', '1.0.0')) ?? Buffer.alloc(0);
+  return { root, registry, proxy, reader, manifest, digest: sha256(manifest) };
+});
+
+let n = 0;
+async function through<T>(hook: ProxyHook, run: () => Promise<T>): Promise<T> {
+  w.proxy.onRequest = hook;
+  try {
+    return await run();
+  } finally {
+    w.proxy.onRequest = undefined;
+  }
+}
+/** Manifest GETs of ct answered by the proxy with the real bytes and digest, under `contentType`. */
+const typed = (contentType: string): ProxyHook => (r) =>
+  r.method === 'GET' && r.path === '/v2/src/spectro-packs/archive/ct/manifests/1.0.0'
+    ? { status: 200, headers: { 'content-type': contentType, 'docker-content-digest': w.digest }, body: w.manifest }
+    : 'pass';
+function expectClean(run: CliRun, code: number): void {
+  expect(run.code, `${run.stdout}${run.stderr}`).toBe(code);
+  expect(stackLines(run.stderr)).toEqual([]);
+}
+/** The Content-Type the registry itself serves for repo:tag (straight, not through the proxy). */
+async function servedType(repo: string, tag: string): Promise<string | null> {
+  const res = await fetch(`${w.registry.url}/v2/${repo}/manifests/${tag}`, { headers: { accept: `${MANIFEST}, ${INDEX}` } });
+  await res.arrayBuffer();
+  return res.status === 200 ? res.headers.get('content-type') : `status ${res.status}`;
+}
+
+describe('a manifest answered under another Content-Type than its own mediaType', () => {
+  it.each(['text/plain; charset=utf-8', INDEX, 'application/vnd.docker.distribution.manifest.v2+json'])(
+    'under %s: copy to a layout and to a registry, and tag, write it as the image manifest it is (was: the layout named it so, exit 0; the registry refused it)',
+    async (contentType) => {
+      const layout = join(w.root, `layout-${n++}`);
+      const dest = `dst${n++}`;
+      const tag = `t${n++}`;
+      await through(typed(contentType), async () => {
+        expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `oci:${layout}`]), 0);
+        expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `${w.registry.host}/${dest}`]), 0);
+        expectClean(await runCli(['tag', 'ct:1.0.0', tag, '--registry', `${w.proxy.host}/src`]), 0);
+      });
+      // The layout's index names the manifest as what it is, so another OCI tool reads it.
+      const index = JSON.parse(await readFile(join(layout, 'spectro-packs/archive/ct/index.json'), 'utf8')) as { manifests: Array<{ mediaType: string; digest: string }> };
+      expect(index.manifests).toEqual([expect.objectContaining({ mediaType: MANIFEST, digest: w.digest })]);
+      await execFileP('skopeo', ['copy', `oci:${join(layout, 'spectro-packs/archive/ct')}:1.0.0`, `dir:${join(w.root, `skopeo-${n++}`)}`]);
+      // The registries hold the same bytes, served as an image manifest.
+      expect(sha256((await w.reader.manifest(`${dest}/spectro-packs/archive/ct`, '1.0.0')) ?? Buffer.alloc(0))).toBe(w.digest);
+      expect(await servedType(`${dest}/spectro-packs/archive/ct`, '1.0.0')).toBe(MANIFEST);
+      expect(sha256((await w.reader.manifest('src/spectro-packs/archive/ct', tag)) ?? Buffer.alloc(0))).toBe(w.digest);
+    },
+  );
+
+  it('a layout whose index names the manifest under another type: copy to a registry writes it as an image manifest (was: refused by the registry)', async () => {
+    const layout = join(w.root, `layout-${n++}`);
+    expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.registry.host}/src`, '--to', `oci:${layout}`]), 0);
+    const indexPath = join(layout, 'spectro-packs/archive/ct/index.json');
+    await writeFile(indexPath, (await readFile(indexPath, 'utf8')).replace(MANIFEST, 'text/plain'));
+    const dest = `dst${n++}`;
+    expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `oci:${layout}`, '--to', `${w.registry.host}/${dest}`]), 0);
+    expect(await servedType(`${dest}/spectro-packs/archive/ct`, '1.0.0')).toBe(MANIFEST);
+  });
+
+  it('a manifest whose own mediaType says it is an index, with a config and one layer: not a pack for pull, inspect, copy and tag (was: copied, exit 0)', async () => {
+    const hostile = await startHostileRegistry({});
+    try {
+      const doc = { ...(JSON.parse(w.manifest.toString()) as Record<string, unknown>), mediaType: INDEX };
+      const blobs = JSON.parse(w.manifest.toString()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+      for (const d of [blobs.config.digest, blobs.layers[0]?.digest ?? '']) {
+        const bytes = Buffer.from(await (await fetch(`${w.registry.url}/v2/src/spectro-packs/archive/ct/blobs/${d}`)).arrayBuffer());
+        hostile.putBlob('h/spectro-packs/archive/ct', bytes);
+      }
+      hostile.putManifest('h/spectro-packs/archive/ct', '1.0.0', Buffer.from(JSON.stringify(doc)), INDEX);
+      const R = `${hostile.host}/h`;
+      const says = `${R}/spectro-packs/archive/ct:1.0.0 is not a pack: manifest says it is ${INDEX}, not an image manifest`;
+      const layout = join(w.root, `layout-${n++}`);
+      for (const argv of [
+        ['pull', 'ct:1.0.0', '--registry', R, '-o', join(w.root, `pulled-${n++}`)],
+        ['inspect', 'ct:1.0.0', '--registry', R],
+        ['copy', 'ct:1.0.0', '--from', R, '--to', `oci:${layout}`],
+        ['tag', 'ct:1.0.0', 'stable', '--registry', R],
+      ]) {
+        const run = await runCli(argv);
+        expectClean(run, 1);
+        expect(run.stderr).toContain(says);
+      }
+      await expect(readFile(join(layout, 'spectro-packs/archive/ct/index.json'), 'utf8')).rejects.toThrow();
+      expect(hostile.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    } finally {
+      await hostile.close();
+    }
+  });
+});
