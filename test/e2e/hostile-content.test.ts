@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
 import { writePack } from '../support/packs.js';
@@ -38,14 +38,9 @@ const w = setup(async (stack) => {
 });
 
 let n = 0;
-async function through<T>(hook: ProxyHook, run: () => Promise<T>): Promise<T> {
-  w.proxy.onRequest = hook;
-  try {
-    return await run();
-  } finally {
-    w.proxy.onRequest = undefined;
-  }
-}
+afterEach(() => {
+  w.proxy.onRequest = undefined;
+});
 /** Manifest GETs of ct answered by the proxy with the real bytes and digest, under `contentType`. */
 const typed = (contentType: string): ProxyHook => (r) =>
   r.method === 'GET' && r.path === '/v2/src/spectro-packs/archive/ct/manifests/1.0.0'
@@ -69,11 +64,11 @@ describe('a manifest answered under another Content-Type than its own mediaType'
       const layout = join(w.root, `layout-${n++}`);
       const dest = `dst${n++}`;
       const tag = `t${n++}`;
-      await through(typed(contentType), async () => {
-        expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `oci:${layout}`]), 0);
-        expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `${w.registry.host}/${dest}`]), 0);
-        expectClean(await runCli(['tag', 'ct:1.0.0', tag, '--registry', `${w.proxy.host}/src`]), 0);
-      });
+      w.proxy.onRequest = typed(contentType);
+      expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `oci:${layout}`]), 0);
+      expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `${w.registry.host}/${dest}`]), 0);
+      expectClean(await runCli(['tag', 'ct:1.0.0', tag, '--registry', `${w.proxy.host}/src`]), 0);
+      w.proxy.onRequest = undefined;
       // The layout's index names the manifest as what it is, so another OCI tool reads it.
       const index = JSON.parse(await readFile(join(layout, 'spectro-packs/archive/ct/index.json'), 'utf8')) as { manifests: Array<{ mediaType: string; digest: string }> };
       expect(index.manifests).toEqual([expect.objectContaining({ mediaType: MANIFEST, digest: w.digest })]);
