@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
-import { isLoopbackHost } from '../oci/reference.js';
+import { isLoopbackHost, shown } from '../oci/reference.js';
 import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
@@ -369,7 +369,8 @@ class UndiciTransport implements HttpTransport {
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    // Bodies are read as sent: a digest is of the bytes themselves, and without this header any coding is acceptable (RFC 9110 12.5.3).
+    const headers: Record<string, string> = { 'user-agent': this.userAgent, 'accept-encoding': 'identity' };
     const given = req.headers;
     if (given !== undefined) for (const k in given) headers[k.toLowerCase()] = given[k]!;
     let method = req.method;
@@ -469,6 +470,15 @@ class UndiciTransport implements HttpTransport {
       throw mapped;
     }
     if (this.debug !== undefined) trace(String(res.statusCode));
+    const coding = res.headers['content-encoding'];
+    if (coding !== undefined && (res.statusCode === 200 || res.statusCode === 206) && method !== 'HEAD' && !/^\s*identity\s*$/i.test(String(coding))) {
+      // Asked for as they are (identity): encoded bytes hash to another digest, and a manifest read as one is "not JSON".
+      res.body.on('error', () => undefined);
+      res.body.destroy();
+      throw new PackpubError('REGISTRY', `${url.host} answered ${method} ${redactUrl(url)} encoded (Content-Encoding: ${shown(String(coding).slice(0, 40))}), though packpub asks for it as it is (Accept-Encoding: identity)`, {
+        hint: 'a proxy in front of the registry compresses its answers regardless: turn that off for the registry, or report it to its owner',
+      });
+    }
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
   }
 

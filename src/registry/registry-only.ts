@@ -95,6 +95,7 @@ const OWNED: Readonly<Record<string, { why: string; hint?: string }>> = {
   'content-type': { why: 'packpub sets the media type of what it uploads' },
   accept: { why: 'packpub negotiates manifest media types itself' },
   range: { why: 'packpub sets it to resume downloads' },
+  'accept-encoding': { why: 'packpub reads answers as they are sent (identity), to check their digests' },
   authorization: {
     why: 'credentials go through the credential flags',
     hint: 'use --username with --password-stdin, --identity-token-stdin, packpub login or the Docker config: packpub then answers the registry challenge, never sends credentials over plain HTTP or to another host, and keeps them out of every output',

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
@@ -118,5 +119,44 @@ describe('a manifest answered under another Content-Type than its own mediaType'
     } finally {
       await hostile.close();
     }
+  });
+});
+
+describe('answers encoded (Content-Encoding: gzip) by a proxy', () => {
+  it('are refused, named as such, after asking for them as they are (was: list showed the digest of the gzip bytes, exit 0)', async () => {
+    const seen: Array<string | string[] | undefined> = [];
+    const layer = (JSON.parse(w.manifest.toString()) as { layers: Array<{ digest: string }> }).layers[0]?.digest ?? '';
+    const blob = Buffer.from(await (await fetch(`${w.registry.url}/v2/src/spectro-packs/archive/ct/blobs/${layer}`)).arrayBuffer());
+    const gzipped = (body: Buffer, type: string) => ({ status: 200, headers: { 'content-type': type, 'content-encoding': 'gzip' }, body: gzipSync(body) });
+    w.proxy.onRequest = (r) => {
+      if (r.method !== 'GET') return 'pass';
+      seen.push(r.headers['accept-encoding']);
+      if (r.path === '/v2/src/spectro-packs/archive/ct/manifests/1.0.0') return gzipped(w.manifest, MANIFEST);
+      if (r.path === `/v2/src/spectro-packs/archive/ct/blobs/${layer}`) return gzipped(blob, 'application/octet-stream');
+      return 'pass';
+    };
+    const R = `${w.proxy.host}/src`;
+    const says = `${w.proxy.host} answered GET http://${w.proxy.host}/v2/src/spectro-packs/archive/ct/manifests/1.0.0 encoded (Content-Encoding: gzip), though packpub asks for it as it is (Accept-Encoding: identity)`;
+    const list = await runCli(['list', 'ct', '--registry', R, '--json']);
+    expectClean(list, 1);
+    expect(list.stderr).toContain(says);
+    expect(list.stdout).not.toContain('"digest"');
+    const out = join(w.root, `pulled-${n++}`);
+    const layout = join(w.root, `layout-${n++}`);
+    for (const argv of [['pull', 'ct:1.0.0', '--registry', R, '-o', out], ['inspect', 'ct:1.0.0', '--registry', R], ['copy', 'ct:1.0.0', '--from', R, '--to', `oci:${layout}`]]) {
+      const run = await runCli(argv);
+      expectClean(run, 1);
+      expect(run.stderr).toContain(says);
+    }
+    await expect(readFile(join(out, 'pack.json'))).rejects.toThrow();
+    await expect(readFile(join(layout, 'spectro-packs/archive/ct/index.json'))).rejects.toThrow();
+    // The layer alone encoded: the blob read is refused the same way, nothing pulled.
+    w.proxy.onRequest = (r) => (r.method === 'GET' && r.path === `/v2/src/spectro-packs/archive/ct/blobs/${layer}` ? gzipped(blob, 'application/octet-stream') : 'pass');
+    const pull = await runCli(['pull', 'ct:1.0.0', '--registry', R, '-o', out]);
+    expectClean(pull, 1);
+    expect(pull.stderr).toContain(`/blobs/${layer} encoded (Content-Encoding: gzip)`);
+    await expect(readFile(join(out, 'pack.json'))).rejects.toThrow();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['identity']));
   });
 });
