@@ -799,7 +799,7 @@ export class RegistryClient {
           }
           out.push(t);
         }
-        const next = parseNextLink(getHeader(res, 'link'), res.url);
+        const next = parseNextLink(getHeader(res, 'link'), res.url, spec.subject ?? field);
         if (next !== undefined && next.origin !== this.originText) {
           // Following it would read another server's list (without credentials); stopping would print part of the list.
           throw new PackpubError('REGISTRY', `${this.host} links the next page of ${spec.subject ?? field} to another origin (${next.origin})`, {

@@ -33,8 +33,10 @@ export function withDigestParam(location: URL, digest: Digest): URL {
 /**
  * The `rel="next"` target of a `Link` header (RFC 8288), resolved against the request URL; undefined when
  * there is none. distribution-spec "Listing Tags": `Link: </v2/<name>/tags/list?n=2&last=b>; rel="next"`.
+ * A next page that is no URL is an error naming `what` is paged: taking it for the end listed part of the
+ * list as all of it (exit 0).
  */
-export function parseNextLink(header: string | undefined, requestUrl: URL): URL | undefined {
+export function parseNextLink(header: string | undefined, requestUrl: URL, what = requestUrl.pathname): URL | undefined {
   if (header === undefined) return undefined;
   const re = /<([^>]*)>\s*((?:;\s*[^;,]+)*)/g;
   for (let m = re.exec(header); m !== null; m = re.exec(header)) {
@@ -42,8 +44,11 @@ export function parseNextLink(header: string | undefined, requestUrl: URL): URL 
     if (/;\s*rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/i.test(params)) {
       try {
         return new URL(m[1] ?? '', requestUrl);
-      } catch {
-        return undefined;
+      } catch (err) {
+        throw new PackpubError('REGISTRY', `${requestUrl.host} links the next page of ${what} to something that is not a URL`, {
+          cause: err,
+          hint: 'the registry (or something in front of it) says more pages follow but not where; report it to the registry owner',
+        });
       }
     }
   }

@@ -148,7 +148,7 @@ export class HarborApi {
         names.push(name);
       }
       const total = Number(getHeader(res, 'x-total-count'));
-      const next = parseNextLink(getHeader(res, 'link'), url);
+      const next = parseNextLink(getHeader(res, 'link'), url, what);
       if (next !== undefined && next.origin !== url.origin) {
         // Following it would read another server's list; stopping would print part of this one.
         throw new PackpubError('REGISTRY', `${this.host} links the next page of ${what} to another origin (${next.origin})`, {

@@ -160,3 +160,32 @@ describe('answers encoded (Content-Encoding: gzip) by a proxy', () => {
     expect(new Set(seen)).toEqual(new Set(['identity']));
   });
 });
+
+describe('a tag listing whose next page is not a URL', () => {
+  it('is refused, not read as the whole list (was: list and copy --all took the first page for all of it, exit 0)', async () => {
+    const hostile = await startHostileRegistry({});
+    try {
+      const pack = await writePack(join(w.root, `lp-${n++}`), { name: 'lp', version: '1.0.0' });
+      expectClean(await runCli(['push', pack, '--registry', `${hostile.host}/h`]), 0);
+      // Page 1 holds 1.0.0 and says more follow, at an address that cannot be read as a URL.
+      hostile.behaviour = {
+        answer: (r) =>
+          r.method === 'GET' && r.path === '/v2/h/spectro-packs/archive/lp/tags/list'
+            ? { status: 200, headers: { 'content-type': 'application/json', link: '<http://[::1>; rel="next"' }, body: JSON.stringify({ name: 'h/spectro-packs/archive/lp', tags: ['1.0.0'] }) }
+            : undefined,
+      };
+      const says = `${hostile.host} links the next page of tags of h/spectro-packs/archive/lp to something that is not a URL`;
+      const list = await runCli(['list', 'lp', '--registry', `${hostile.host}/h`]);
+      expectClean(list, 1);
+      expect(list.stderr).toContain(says);
+      expect(list.stdout).not.toContain('1.0.0');
+      const layout = join(w.root, `layout-${n++}`);
+      const copy = await runCli(['copy', 'lp', '--all', '--from', `${hostile.host}/h`, '--to', `oci:${layout}`]);
+      expectClean(copy, 1);
+      expect(copy.stderr).toContain(says);
+      await expect(readFile(join(layout, 'spectro-packs/archive/lp/index.json'))).rejects.toThrow();
+    } finally {
+      await hostile.close();
+    }
+  });
+});
