@@ -8,7 +8,7 @@ import { PackpubError } from '../errors.js';
 import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import { manifestMediaType, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
-import { validateRepositoryPath } from '../oci/reference.js';
+import { shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
 
@@ -89,7 +89,16 @@ export class OciLayoutStore implements ArtifactStore {
     return join(this.location, repository);
   }
 
+  /**
+   * Where a blob lives. The digest may come from an index.json or a manifest packpub did not write: one that is
+   * not a digest ("sha256:../../x") would lead outside the layout, where delete removed what it named.
+   */
   private blobPath(repository: string, digest: Digest): string {
+    if (!isDigest(digest)) {
+      throw new PackpubError('REGISTRY', `${this.dir(repository)} names a blob by "${shown(String(digest).slice(0, 100))}", which is not a sha256 digest`, {
+        hint: 'the layout was not written by packpub or another OCI tool; check where it came from',
+      });
+    }
     return join(this.dir(repository), 'blobs', 'sha256', digest.slice('sha256:'.length));
   }
 
@@ -293,7 +302,10 @@ export class OciLayoutStore implements ArtifactStore {
       } catch {
         return undefined;
       }
-      for (const d of [...(doc.config === undefined ? [] : [doc.config]), ...(doc.layers ?? [])]) found.add(d.digest);
+      for (const d of [...(doc.config === undefined ? [] : [doc.config]), ...(doc.layers ?? [])]) {
+        if (typeof d?.digest !== 'string' || !isDigest(d.digest)) return undefined; // names no blob of this layout: remove nothing on its word
+        found.add(d.digest);
+      }
       queue.push(...(doc.manifests ?? []));
     }
     return found;
