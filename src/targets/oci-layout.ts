@@ -8,7 +8,7 @@ import { PackpubError } from '../errors.js';
 import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import { manifestMediaType, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
-import { shown, validateRepositoryPath } from '../oci/reference.js';
+import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
 
@@ -127,6 +127,9 @@ export class OciLayoutStore implements ArtifactStore {
     try {
       const index = JSON.parse(bytes.toString('utf8')) as IndexFile;
       if (!Array.isArray(index.manifests)) throw new Error('no "manifests" array');
+      // Each entry is read as a descriptor (its digest, its annotations): one that is no object was a crash.
+      const odd = index.manifests.findIndex((m) => typeof m !== 'object' || m === null || Array.isArray(m));
+      if (odd >= 0) throw new Error(`manifests[${odd}] is not an object`);
       if (lookup) this.lookups.set(repository, { identity, bytes, index });
       return index;
     } catch (err) {
@@ -236,10 +239,14 @@ export class OciLayoutStore implements ArtifactStore {
   async listTags(repository: string): Promise<string[]> {
     const index = await this.readIndex(repository);
     if (index === undefined) return [];
-    return index.manifests.flatMap((m) => {
-      const tag = m.annotations?.[ANNOTATION_REF_NAME];
-      return tag === undefined ? [] : [tag];
-    });
+    // As a registry's listing is read (client.ts paged): each tag once, and only names a tag may have (a number
+    // crashed list; a name with control characters went to the terminal and into a copy).
+    const tags = new Set<string>();
+    for (const m of index.manifests) {
+      const tag: unknown = m.annotations?.[ANNOTATION_REF_NAME];
+      if (typeof tag === 'string' && isValidTag(tag)) tags.add(tag);
+    }
+    return [...tags];
   }
 
   async listRepositories(prefix: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -43,5 +44,46 @@ describe('a layout naming blobs by something that is not a digest', () => {
     const repo = join(root, 'spectro-packs/archive/evil');
     expect((JSON.parse(await readFile(join(repo, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests).toEqual([]);
     expect(await readdir(join(repo, 'blobs/sha256'))).toEqual([]);
+  });
+});
+
+describe('a layout index with entries no OCI tool writes', () => {
+  /** A layout where hl:1.0.0 was pushed, its index.json then changed by `edit`; the layout's root. */
+  async function pushedThenEdited(edit: (index: { manifests: unknown[] }, entry: Record<string, unknown>) => void): Promise<string> {
+    const root = join(w.root, `layout-${n++}`);
+    const pack = await writePack(join(w.root, `hl-${n++}`), { name: 'hl', version: '1.0.0' });
+    expect((await runCli(['push', pack, '--oci-layout', root])).code).toBe(0);
+    const path = join(root, 'spectro-packs/archive/hl/index.json');
+    const index = JSON.parse(await readFile(path, 'utf8')) as { manifests: Array<Record<string, unknown>> };
+    edit(index, index.manifests[0] ?? {});
+    await writeFile(path, JSON.stringify(index));
+    return root;
+  }
+
+  it('an entry that is not an object: the index is refused as invalid (was: "Cannot read properties of null", a crash)', async () => {
+    const root = await pushedThenEdited((index) => index.manifests.push(null));
+    for (const argv of [['list', '--oci-layout', root], ['pull', 'hl:1.0.0', '--oci-layout', root, '-o', join(w.root, `pulled-${n++}`)], ['copy', 'hl', '--all', '--from', `oci:${root}`, '--to', `oci:${join(w.root, `copy-${n++}`)}`]]) {
+      const run = await runCli(argv);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain('spectro-packs/archive/hl/index.json is not a valid OCI index');
+      expect(run.stderr).not.toContain('a bug in packpub');
+    }
+  });
+
+  it('tags that are a number, no valid tag, or named twice: listed and copied once each, valid ones only (was: list crashed, "c.padEnd is not a function"; copy wrote ESC [2J into its output and the copy)', async () => {
+    const root = await pushedThenEdited((index, entry) => {
+      for (const name of [5, '1.0.0', '2.0.0\u001b[2J', '../x']) index.manifests.push({ ...entry, annotations: { 'org.opencontainers.image.ref.name': name } });
+    });
+    const list = await runCli(['list', '--oci-layout', root]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout.match(/1\.0\.0/g)).toHaveLength(1);
+    expect(list.stdout).not.toMatch(/\u001b|2\.0\.0|\.\.\/x|hl +5/);
+    const dest = join(w.root, `copy-${n++}`);
+    const copy = await runCli(['copy', 'hl', '--all', '--from', `oci:${root}`, '--to', `oci:${dest}`]);
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(copy.stdout).toContain('1 copied');
+    expect(`${copy.stdout}${copy.stderr}`).not.toContain('\u001b');
+    const copied = JSON.parse(await readFile(join(dest, 'spectro-packs/archive/hl/index.json'), 'utf8')) as { manifests: Array<{ annotations: Record<string, string> }> };
+    expect(copied.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name'])).toEqual(['1.0.0']);
   });
 });
