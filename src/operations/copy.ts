@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
-import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { isValidRepositoryPath, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
@@ -85,7 +85,7 @@ async function selectVersions(from: ReadableTarget, options: CopyOptions): Promi
   const selected: Selected[] = [];
   for (const repository of repositories) {
     const name = packNameOf(from.basePath, repository);
-    if (name === undefined) continue;
+    if (name === undefined || !isValidRepositoryPath(repository)) continue; // as list does
     for (const version of sortVersions(await store.listTags(repository))) selected.push({ name, version });
   }
   if (selected.length === 0) {

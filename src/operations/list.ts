@@ -3,6 +3,7 @@ import type { Digest } from '../oci/digest.js';
 import { packLayer, parseManifest, stringAnnotation } from '../oci/manifest.js';
 import { ANNOTATION_CREATED, NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
+import { isValidRepositoryPath } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
 
@@ -57,7 +58,8 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   const packs: ListedPack[] = [];
   for (const repository of repositories.sort()) {
     const name = packNameOf(target.basePath, repository);
-    if (name === undefined) continue;
+    // A name no registry may hold, from a store's own listing (Harbor's or ECR's API): it names nothing readable.
+    if (name === undefined || !isValidRepositoryPath(repository)) continue;
     const tags = sortVersions(await store.listTags(repository));
     if (tags.length === 0 && options.name === undefined) continue;
     // One manifest read per version, for the newest MAX_DETAILS only: a repository with a huge tag list

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
-import { startHostileRegistry } from '../support/hostile-registry.js';
+import { startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
 import { writePack } from '../support/packs.js';
 import { startRecordingProxy, type ProxyHook } from '../support/recording-proxy.js';
 import { RegistryReader } from '../support/registry-reader.js';
@@ -184,6 +184,35 @@ describe('a tag listing whose next page is not a URL', () => {
       expectClean(copy, 1);
       expect(copy.stderr).toContain(says);
       await expect(readFile(join(layout, 'spectro-packs/archive/lp/index.json'))).rejects.toThrow();
+    } finally {
+      await hostile.close();
+    }
+  });
+});
+
+describe("Harbor's repository list naming repositories no registry may hold", () => {
+  it('list and copy --all show the packs and leave those out, as for a catalog (was: exit 2, as if the user had typed them)', async () => {
+    const hostile = await startHostileRegistry({});
+    try {
+      const pack = await writePack(join(w.root, `hb-${n++}`), { name: 'hb', version: '1.0.0' });
+      expectClean(await runCli(['push', pack, '--registry', `${hostile.host}/h`]), 0);
+      const names = ['h/spectro-packs/archive/hb', 'h/spectro-packs/archive/../x', 'h/spectro-packs/archive/Evil\u001b[2J', 'h/spectro-packs/archive/a//b'];
+      hostile.behaviour = {
+        answer: (r): HostileAnswer | undefined =>
+          r.path === '/api/v2.0/systeminfo'
+            ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"harbor_version":"v2.10.0"}' }
+            : r.path === '/api/v2.0/projects/h/repositories'
+              ? { status: 200, headers: { 'content-type': 'application/json', 'x-total-count': String(names.length) }, body: JSON.stringify(names.map((name) => ({ name }))) }
+              : undefined,
+      };
+      const list = await runCli(['list', '--registry', `${hostile.host}/h`]);
+      expectClean(list, 0);
+      expect(list.stdout).toMatch(/hb +1\.0\.0/);
+      expect(list.stdout).not.toMatch(/\u001b|x |Evil|a\/\/b/);
+      const layout = join(w.root, `layout-${n++}`);
+      const copy = await runCli(['copy', '--all', '--from', `${hostile.host}/h`, '--to', `oci:${layout}`]);
+      expectClean(copy, 0);
+      expect(copy.stdout).toContain('1 copied');
     } finally {
       await hostile.close();
     }
