@@ -30,18 +30,25 @@ const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-hostile-content-');
   const registry = stack.add(await startRegistry());
   const proxy = stack.add(await startRecordingProxy(registry.host));
+  const hostile = stack.add(await startHostileRegistry({}));
   const pack = await writePack(join(root, 'p'), { name: 'ct', version: '1.0.0' });
   const push = await runCli(['push', pack, '--registry', `${registry.host}/src`]);
   if (push.code !== 0) throw new Error(push.stderr);
   const reader = new RegistryReader(registry.url);
   const manifest = (await reader.manifest('src/spectro-packs/archive/ct', '1.0.0')) ?? Buffer.alloc(0);
-  return { root, registry, proxy, reader, manifest, digest: sha256(manifest) };
+  return { root, registry, proxy, hostile, H: `${hostile.host}/h`, reader, manifest, digest: sha256(manifest) };
 });
 
 let n = 0;
 afterEach(() => {
   w.proxy.onRequest = undefined;
+  w.hostile.behaviour = {};
 });
+/** Pack <name>:1.0.0 pushed to the hostile stand-in under base path h. */
+async function onHostile(name: string): Promise<void> {
+  const pack = await writePack(join(w.root, `${name}-${n++}`), { name, version: '1.0.0' });
+  expectClean(await runCli(['push', pack, '--registry', w.H]), 0);
+}
 /** Manifest GETs of ct answered by the proxy with the real bytes and digest, under `contentType`. */
 const typed = (contentType: string): ProxyHook => (r) =>
   r.method === 'GET' && r.path === '/v2/src/spectro-packs/archive/ct/manifests/1.0.0'
@@ -92,33 +99,30 @@ describe('a manifest answered under another Content-Type than its own mediaType'
   });
 
   it('a manifest whose own mediaType says it is an index, with a config and one layer: not a pack for pull, inspect, copy and tag (was: copied, exit 0)', async () => {
-    const hostile = await startHostileRegistry({});
-    try {
-      const doc = { ...(JSON.parse(w.manifest.toString()) as Record<string, unknown>), mediaType: INDEX };
-      const blobs = JSON.parse(w.manifest.toString()) as { config: { digest: string }; layers: Array<{ digest: string }> };
-      for (const d of [blobs.config.digest, blobs.layers[0]?.digest ?? '']) {
-        const bytes = Buffer.from(await (await fetch(`${w.registry.url}/v2/src/spectro-packs/archive/ct/blobs/${d}`)).arrayBuffer());
-        hostile.putBlob('h/spectro-packs/archive/ct', bytes);
-      }
-      hostile.putManifest('h/spectro-packs/archive/ct', '1.0.0', Buffer.from(JSON.stringify(doc)), INDEX);
-      const R = `${hostile.host}/h`;
-      const says = `${R}/spectro-packs/archive/ct:1.0.0 is not a pack: manifest says it is ${INDEX}, not an image manifest`;
-      const layout = join(w.root, `layout-${n++}`);
-      for (const argv of [
-        ['pull', 'ct:1.0.0', '--registry', R, '-o', join(w.root, `pulled-${n++}`)],
-        ['inspect', 'ct:1.0.0', '--registry', R],
-        ['copy', 'ct:1.0.0', '--from', R, '--to', `oci:${layout}`],
-        ['tag', 'ct:1.0.0', 'stable', '--registry', R],
-      ]) {
-        const run = await runCli(argv);
-        expectClean(run, 1);
-        expect(run.stderr).toContain(says);
-      }
-      await expect(readFile(join(layout, 'spectro-packs/archive/ct/index.json'), 'utf8')).rejects.toThrow();
-      expect(hostile.requests.filter((r) => r.method === 'PUT')).toEqual([]);
-    } finally {
-      await hostile.close();
+    const doc = { ...(JSON.parse(w.manifest.toString()) as Record<string, unknown>), mediaType: INDEX };
+    const blobs = JSON.parse(w.manifest.toString()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+    for (const d of [blobs.config.digest, blobs.layers[0]?.digest ?? '']) {
+      const bytes = Buffer.from(await (await fetch(`${w.registry.url}/v2/src/spectro-packs/archive/ct/blobs/${d}`)).arrayBuffer());
+      w.hostile.putBlob('h/spectro-packs/archive/ct', bytes);
     }
+    w.hostile.putManifest('h/spectro-packs/archive/ct', '1.0.0', Buffer.from(JSON.stringify(doc)), INDEX);
+    const R = w.H;
+    const puts = () => w.hostile.requests.filter((r) => r.method === 'PUT').length;
+    const putsBefore = puts();
+    const says = `${R}/spectro-packs/archive/ct:1.0.0 is not a pack: manifest says it is ${INDEX}, not an image manifest`;
+    const layout = join(w.root, `layout-${n++}`);
+    for (const argv of [
+      ['pull', 'ct:1.0.0', '--registry', R, '-o', join(w.root, `pulled-${n++}`)],
+      ['inspect', 'ct:1.0.0', '--registry', R],
+      ['copy', 'ct:1.0.0', '--from', R, '--to', `oci:${layout}`],
+      ['tag', 'ct:1.0.0', 'stable', '--registry', R],
+    ]) {
+      const run = await runCli(argv);
+      expectClean(run, 1);
+      expect(run.stderr).toContain(says);
+    }
+    await expect(readFile(join(layout, 'spectro-packs/archive/ct/index.json'), 'utf8')).rejects.toThrow();
+    expect(puts()).toBe(putsBefore);
   });
 });
 
@@ -163,58 +167,46 @@ describe('answers encoded (Content-Encoding: gzip) by a proxy', () => {
 
 describe('a tag listing whose next page is not a URL', () => {
   it('is refused, not read as the whole list (was: list and copy --all took the first page for all of it, exit 0)', async () => {
-    const hostile = await startHostileRegistry({});
-    try {
-      const pack = await writePack(join(w.root, `lp-${n++}`), { name: 'lp', version: '1.0.0' });
-      expectClean(await runCli(['push', pack, '--registry', `${hostile.host}/h`]), 0);
-      // Page 1 holds 1.0.0 and says more follow, at an address that cannot be read as a URL.
-      hostile.behaviour = {
-        answer: (r) =>
-          r.method === 'GET' && r.path === '/v2/h/spectro-packs/archive/lp/tags/list'
-            ? { status: 200, headers: { 'content-type': 'application/json', link: '<http://[::1>; rel="next"' }, body: JSON.stringify({ name: 'h/spectro-packs/archive/lp', tags: ['1.0.0'] }) }
-            : undefined,
-      };
-      const says = `${hostile.host} links the next page of tags of h/spectro-packs/archive/lp to something that is not a URL`;
-      const list = await runCli(['list', 'lp', '--registry', `${hostile.host}/h`]);
-      expectClean(list, 1);
-      expect(list.stderr).toContain(says);
-      expect(list.stdout).not.toContain('1.0.0');
-      const layout = join(w.root, `layout-${n++}`);
-      const copy = await runCli(['copy', 'lp', '--all', '--from', `${hostile.host}/h`, '--to', `oci:${layout}`]);
-      expectClean(copy, 1);
-      expect(copy.stderr).toContain(says);
-      await expect(readFile(join(layout, 'spectro-packs/archive/lp/index.json'))).rejects.toThrow();
-    } finally {
-      await hostile.close();
-    }
+    await onHostile('lp');
+    // Page 1 holds 1.0.0 and says more follow, at an address that cannot be read as a URL.
+    w.hostile.behaviour = {
+      answer: (r) =>
+        r.method === 'GET' && r.path === '/v2/h/spectro-packs/archive/lp/tags/list'
+          ? { status: 200, headers: { 'content-type': 'application/json', link: '<http://[::1>; rel="next"' }, body: JSON.stringify({ name: 'h/spectro-packs/archive/lp', tags: ['1.0.0'] }) }
+          : undefined,
+    };
+    const says = `${w.hostile.host} links the next page of tags of h/spectro-packs/archive/lp to something that is not a URL`;
+    const list = await runCli(['list', 'lp', '--registry', `${w.H}`]);
+    expectClean(list, 1);
+    expect(list.stderr).toContain(says);
+    expect(list.stdout).not.toContain('1.0.0');
+    const layout = join(w.root, `layout-${n++}`);
+    const copy = await runCli(['copy', 'lp', '--all', '--from', `${w.H}`, '--to', `oci:${layout}`]);
+    expectClean(copy, 1);
+    expect(copy.stderr).toContain(says);
+    await expect(readFile(join(layout, 'spectro-packs/archive/lp/index.json'))).rejects.toThrow();
   });
 });
 
 describe("Harbor's repository list naming repositories no registry may hold", () => {
   it('list and copy --all show the packs and leave those out, as for a catalog (was: exit 2, as if the user had typed them)', async () => {
-    const hostile = await startHostileRegistry({});
-    try {
-      const pack = await writePack(join(w.root, `hb-${n++}`), { name: 'hb', version: '1.0.0' });
-      expectClean(await runCli(['push', pack, '--registry', `${hostile.host}/h`]), 0);
-      const names = ['h/spectro-packs/archive/hb', 'h/spectro-packs/archive/../x', 'h/spectro-packs/archive/Evil\u001b[2J', 'h/spectro-packs/archive/a//b'];
-      hostile.behaviour = {
-        answer: (r): HostileAnswer | undefined =>
-          r.path === '/api/v2.0/systeminfo'
-            ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"harbor_version":"v2.10.0"}' }
-            : r.path === '/api/v2.0/projects/h/repositories'
-              ? { status: 200, headers: { 'content-type': 'application/json', 'x-total-count': String(names.length) }, body: JSON.stringify(names.map((name) => ({ name }))) }
-              : undefined,
-      };
-      const list = await runCli(['list', '--registry', `${hostile.host}/h`]);
-      expectClean(list, 0);
-      expect(list.stdout).toMatch(/hb +1\.0\.0/);
-      expect(list.stdout).not.toMatch(/\u001b|x |Evil|a\/\/b/);
-      const layout = join(w.root, `layout-${n++}`);
-      const copy = await runCli(['copy', '--all', '--from', `${hostile.host}/h`, '--to', `oci:${layout}`]);
-      expectClean(copy, 0);
-      expect(copy.stdout).toContain('1 copied');
-    } finally {
-      await hostile.close();
-    }
+    await onHostile('hb');
+    const names = ['h/spectro-packs/archive/hb', 'h/spectro-packs/archive/../x', 'h/spectro-packs/archive/Evil\u001b[2J', 'h/spectro-packs/archive/a//b'];
+    w.hostile.behaviour = {
+      answer: (r): HostileAnswer | undefined =>
+        r.path === '/api/v2.0/systeminfo'
+          ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"harbor_version":"v2.10.0"}' }
+          : r.path === '/api/v2.0/projects/h/repositories'
+            ? { status: 200, headers: { 'content-type': 'application/json', 'x-total-count': String(names.length) }, body: JSON.stringify(names.map((name) => ({ name }))) }
+            : undefined,
+    };
+    const list = await runCli(['list', '--registry', w.H]);
+    expectClean(list, 0);
+    expect(list.stdout).toMatch(/hb +1\.0\.0/);
+    expect(list.stdout).not.toMatch(/\u001b|x |Evil|a\/\/b/);
+    const layout = join(w.root, `layout-${n++}`);
+    const copy = await runCli(['copy', '--all', '--from', w.H, '--to', `oci:${layout}`]);
+    expectClean(copy, 0);
+    expect(copy.stdout).toContain('1 copied');
   });
 });
