@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { CATALOG_SCOPE, repositoryScope } from './auth/challenge.js';
 import type { AuthSession, AuthedResponse } from './auth/session.js';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
-import { redactText } from '../util/redact.js';
+import { redactText, redactUrl } from '../util/redact.js';
 import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
@@ -204,6 +204,14 @@ export class RegistryClient {
   private async refuse(spec: CallSpec, res: AuthedResponse, attempt: number): Promise<never> {
     const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readErrorBody(res.body);
     if (spec.method === 'HEAD') await discardBody(res);
+    if (res.status === 401 && res.url.origin !== spec.url.origin) {
+      throw new RegistryError('AUTH', `${res.url.host}, where ${this.host} redirected ${spec.subject ?? redactUrl(spec.url)}, asks for authentication; ${this.host}'s credentials go to ${this.host} only`, {
+        method: spec.method,
+        url: res.url,
+        status: 401,
+        hint: 'a registry sends downloads to storage that needs no credentials of its own (a signed URL); report it to the registry owner',
+      });
+    }
     throw errorFromResponse({
       method: spec.method,
       url: res.url,

@@ -213,6 +213,9 @@ export class AuthSession extends TransportLayer {
       if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.authScheme = 'basic';
       return { ...res, auth: prepared.outcome };
     }
+    // A 401 from where a redirect led (a blob's storage, ECR -> S3) is that server's, not the registry's: answering
+    // its challenge sent the registry's credentials to the token service it named (client.ts refuse names it).
+    if (res.url.origin !== req.url.origin) return { ...res, auth: prepared.outcome };
     const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
     const bearer = findBearer(challenges);
     // A first 401 naming nothing packpub answers: said so (it read "authentication required, pass --username" even with credentials).
