@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -28,42 +30,109 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+/*
+ * Certificates made once per test worker (issue 11). Each set costs three openssl processes (~0.1 CPU-s);
+ * the suite asked for ~20 sets and ~10 client certificates, one test file after another in the same few
+ * workers. A worker keeps the sets it made (in folders of its own, removed when it exits) and hands them
+ * out again to later files: the n-th set a test file asks for (per list of hosts) is the worker's n-th, so
+ * the sets one file holds are as distinct from each other as freshly made ones (other CAs, other keys), and
+ * a file never meets a set it made before. Each call gets copies of the files in a new folder (a test may
+ * write beside them, cleanup() removes only the copies). A client certificate is kept with its set, by
+ * name and kind.
+ */
+interface MadeSet {
+  dir: string;
+  clients: Map<string, Promise<void>>;
+}
+const made = new Map<string, Array<Promise<MadeSet> | undefined>>();
+const madeDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+/** The test file the sets handed out so far went to, and how many of each list of hosts it got. */
+let handedTo: string | undefined;
+const handed = new Map<string, number>();
+/** The set each copy came from (by the copy's folder). */
+const sourceOf = new Map<string, MadeSet>();
+const SET_FILES = ['ca.pem', 'ca.key', 'server.pem', 'server.key'];
+
+/** Make a CA and a server certificate for `hosts` in `dir` with the `openssl` CLI. */
+async function makeSet(dir: string, hosts: string[]): Promise<void> {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(
+    ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=packpub test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    dir,
+  );
+  await openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${hosts[0] ?? 'localhost'}`], dir);
+  const san = hosts.map((h) => (/^[\d.]+$/.test(h) || h.includes(':') ? `IP:${h}` : `DNS:${h}`)).join(',');
+  await writeFile(
+    join(dir, 'server.ext'),
+    `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
+  );
+  await openssl(
+    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem',
+      '-days', '2', '-extfile', 'server.ext'],
+    dir,
+  );
+}
+
+/** The worker's `index`-th set for `hosts`, made when asked for the first time. */
+function madeSet(hosts: string[], index: number): Promise<MadeSet> {
+  const key = hosts.join(',');
+  const sets = made.get(key) ?? [];
+  made.set(key, sets);
+  let set = sets[index];
+  if (set === undefined) {
+    set = (async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'packpub-tls-made-'));
+      madeDirs.push(dir);
+      await makeSet(dir, hosts);
+      return { dir, clients: new Map() };
+    })();
+    // A failed make is not kept: the next file asking makes it again.
+    set.catch(() => {
+      if (sets[index] === set) sets[index] = undefined;
+    });
+    sets[index] = set;
+  }
+  return set;
+}
+
 /**
- * Make a private CA and a server certificate for `hosts` (default 127.0.0.1 and localhost) with the
- * `openssl` CLI, EC P-256 keys, valid for two days. Call cleanup() in afterAll.
+ * A private CA and a server certificate for `hosts` (default 127.0.0.1 and localhost), made with the
+ * `openssl` CLI, EC P-256 keys, valid for two days, as PEM files in a new temp folder (see above: made once
+ * per worker). Call cleanup() in afterAll.
  */
 export async function makeTestCertificates(options: { hosts?: string[] } = {}): Promise<TestCertificates> {
   const hosts = options.hosts ?? ['127.0.0.1', 'localhost'];
+  const file = expect.getState().testPath ?? '';
+  if (file !== handedTo) {
+    handedTo = file;
+    handed.clear();
+  }
+  const key = hosts.join(',');
+  const index = handed.get(key) ?? 0;
+  handed.set(key, index + 1);
+  const set = await madeSet(hosts, index);
   const dir = await mkdtemp(join(tmpdir(), 'packpub-tls-'));
   try {
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    await openssl(
-      ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=packpub test CA',
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
-      dir,
-    );
-    await openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${hosts[0] ?? 'localhost'}`], dir);
-    const san = hosts.map((h) => (/^[\d.]+$/.test(h) || h.includes(':') ? `IP:${h}` : `DNS:${h}`)).join(',');
-    await writeFile(
-      join(dir, 'server.ext'),
-      `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
-    );
-    await openssl(
-      ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem',
-        '-days', '2', '-extfile', 'server.ext'],
-      dir,
-    );
+    for (const name of SET_FILES) await copyFile(join(set.dir, name), join(dir, name));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+  sourceOf.set(dir, set);
   return {
     dir,
     caFile: join(dir, 'ca.pem'),
     certFile: join(dir, 'server.pem'),
     keyFile: join(dir, 'server.key'),
     hosts,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      sourceOf.delete(dir);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -75,17 +144,37 @@ export interface ClientCertificate {
 
 /**
  * A client certificate for `name` (extendedKeyUsage clientAuth, as Go's server checks) signed by the
- * throwaway CA of `certs`; `selfSigned` makes one no registry trusts.
+ * throwaway CA of `certs`; `selfSigned` makes one no registry trusts. Made once per worker with the set
+ * `certs` is a copy of, and copied into `certs.dir`.
  */
 export async function makeClientCertificate(certs: TestCertificates, name: string, options: { selfSigned?: boolean } = {}): Promise<ClientCertificate> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ext = `${name}.ext`;
-  await writeFile(join(certs.dir, ext), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  if (options.selfSigned === true) {
-    await openssl(['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'extendedKeyUsage=clientAuth'], certs.dir);
+  const set = sourceOf.get(certs.dir);
+  const selfSigned = options.selfSigned === true;
+  if (set === undefined) {
+    await makeClient(certs.dir, name, selfSigned);
   } else {
-    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], certs.dir);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', ext], certs.dir);
+    const key = `${name}\0${selfSigned}`;
+    let client = set.clients.get(key);
+    if (client === undefined) {
+      client = makeClient(set.dir, name, selfSigned);
+      client.catch(() => set.clients.delete(key));
+      set.clients.set(key, client);
+    }
+    await client;
+    for (const ext of ['pem', 'key']) await copyFile(join(set.dir, `${name}.${ext}`), join(certs.dir, `${name}.${ext}`));
   }
   return { certFile: join(certs.dir, `${name}.pem`), keyFile: join(certs.dir, `${name}.key`) };
+}
+
+/** Make the client certificate `name` in `dir`, signed by its CA unless `selfSigned`. */
+async function makeClient(dir: string, name: string, selfSigned: boolean): Promise<void> {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const ext = `${name}.ext`;
+  await writeFile(join(dir, ext), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  if (selfSigned) {
+    await openssl(['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'extendedKeyUsage=clientAuth'], dir);
+  } else {
+    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', ext], dir);
+  }
 }
