@@ -134,9 +134,14 @@ export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[]; ownCod
  * a new one over it, never writes into it), and a run whose cache folder has no `v8-code` folder yet starts
  * with copies of them there (a test may change or replace what its folder holds), as a user's cache folder
  * holds the code of their earlier runs. The archive cache itself is never shared.
+ * Under vitest the pool is the run's, shared by its workers (PACKPUB_TEST_CODE_POOL, which
+ * test/global-setup.ts starts with the code of one push): with a pool per worker, the long files that start
+ * first in every worker (test/sequencer.ts) found it empty and compiled every chunk, and each worker
+ * compiled each chunk once more.
  */
-const CODE_POOL = join(tmpdir(), `packpub-test-v8-code-${process.pid}`);
-process.on('exit', () => rmSync(CODE_POOL, { recursive: true, force: true }));
+const RUN_POOL = process.env['PACKPUB_TEST_CODE_POOL'];
+const CODE_POOL = RUN_POOL === undefined || RUN_POOL === '' ? join(tmpdir(), `packpub-test-v8-code-${process.pid}`) : RUN_POOL;
+if (CODE_POOL !== RUN_POOL) process.on('exit', () => rmSync(CODE_POOL, { recursive: true, force: true }));
 /** bin/code-cache.js's code folder in packpub's cache folder, and the names of its files (no temporary ones). */
 const CODE_DIR = 'v8-code';
 const CODE_FILE = /^[^/\\]+\.cjs-[0-9a-z]+\.bin$/;
