@@ -61,6 +61,8 @@ export interface ChartDependency {
   tags?: string[];
   repository?: string;
   version?: string;
+  /** `import-values` is set (Helm copies subchart values into the parent's). */
+  importValues?: boolean;
 }
 
 export interface HelmChart {
@@ -74,6 +76,8 @@ export interface HelmChart {
   metadata: Record<string, unknown>;
   /** The chart's values.yaml text exactly as written ('' when it has none). */
   valuesText: string;
+  /** The chart's values.schema.json as written, when it has one: every install validates the values with it. */
+  valuesSchemaText?: string;
   /** Declared dependencies (Chart.yaml, or requirements.yaml for apiVersion v1 charts). */
   dependencies: ChartDependency[];
   /** Vendored subcharts, in archive/directory order. */
@@ -193,11 +197,13 @@ interface ChartSlot {
   /** Chart.lock and requirements.lock: Helm's loader reads each into its Lock struct. */
   chartLock?: string;
   requirementsLock?: string;
+  /** values.schema.json (not YAML: any bytes, as text). */
+  schema?: string;
   /**
    * Earlier entries of the same name (a tar appended to with `tar -r`): Helm's loader reads every one in
    * archive order, refusing the chart when any fails, and fills one Metadata from each Chart.yaml in turn.
    */
-  earlier?: Array<{ field: 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requirementsLock'; text: string }>;
+  earlier?: Array<{ field: TextField; text: string }>;
   templateRefs?: Set<string>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
@@ -385,10 +391,13 @@ function drain(entry: Readable): Promise<void> {
   });
 }
 
+/** The chart files read whole, as text. */
+type TextField = 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requirementsLock' | 'schema';
+
 /** What the chart needs of an archive entry. */
 type EntryUse =
   | { kind: 'skip' }
-  | { kind: 'text'; slot: ChartSlot; field: 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requirementsLock'; label: string; nested: boolean }
+  | { kind: 'text'; slot: ChartSlot; field: TextField; label: string; nested: boolean }
   | { kind: 'template'; slot: ChartSlot; label: string }
   /** A file the chart's install parses as YAML (chart-manifests.ts); `refs`: also scanned as a template. */
   | { kind: 'yaml'; file: HelmYamlFile; rel: string; slot: ChartSlot; label: string; refs: boolean }
@@ -460,6 +469,7 @@ class ArchiveCollector {
       if (rel === 'requirements.yaml') return { kind: 'text', slot, field: 'requirements', label: entryLabel, nested: textNested };
       if (rel === 'Chart.lock') return { kind: 'text', slot, field: 'chartLock', label: entryLabel, nested: textNested };
       if (rel === 'requirements.lock') return { kind: 'text', slot, field: 'requirementsLock', label: entryLabel, nested: textNested };
+      if (rel === 'values.schema.json') return { kind: 'text', slot, field: 'schema', label: entryLabel, nested: textNested };
       const refs = budget.templates && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES;
       // The top chart's own files only: a subchart's are installed only when its condition holds.
       const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
@@ -544,7 +554,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           return;
         case 'text':
           if (entry.size > budget.maxTextBytes) throw tooLargeText(use.label, budget.maxTextBytes, use.nested);
-          chart.text(use, entryText(await data.bytes(), budget.maxTextBytes, use.label, use.nested));
+          chart.text(use, entryText(await data.bytes(), budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
           return;
         case 'template': {
           const bytes = await data.bytes();
@@ -587,7 +597,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
     for await (const item of extract) {
       const entry = item as unknown as Readable & { header: tar.Header };
       const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
-      if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested));
+      if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
       else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
       else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
@@ -780,6 +790,8 @@ function parseDependencies(list: unknown): ChartDependency[] {
     if (repository !== undefined) dep.repository = repository;
     const version = str(d['version']);
     if (version !== undefined) dep.version = version;
+    const imports = d['import-values'];
+    if (imports !== undefined && imports !== null && !(Array.isArray(imports) && imports.length === 0)) dep.importValues = true;
     deps.push(dep);
   }
   return deps;
@@ -863,6 +875,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     location,
     metadata,
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
+    ...(slot.schema === undefined ? {} : { valuesSchemaText: slot.schema }),
     dependencies: parseDependencies(dependencies),
     subcharts,
     // Split only when asked for: the deep checks read the dotted paths (templateReferences).
@@ -1058,6 +1071,8 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   if (chartLock !== undefined) slot.chartLock = chartLock;
   const requirementsLock = await read('requirements.lock');
   if (requirementsLock !== undefined) slot.requirementsLock = requirementsLock;
+  const schema = ignore.ignores(`${prefix}values.schema.json`, false) ? undefined : await readOptionalText(join(dir, 'values.schema.json'), budget.maxTextBytes);
+  if (schema !== undefined) slot.schema = schema;
   const templates = join(dir, 'templates');
   if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await statOf(templates).catch(() => undefined))?.isDirectory() === true) {
     await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget);

@@ -197,15 +197,18 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
 });
 
 describe('what the bundle holds', () => {
-  it("no chunk holds ajv's schema compiler: both schemas' validators are generated ahead of time", async () => {
+  it("ajv's schema compiler sits only in chunks of its own, loaded for a chart's values.schema.json: pack.json's and packpub.yaml's validators are generated ahead of time", async () => {
     const ajvSources: string[] = [];
     for (const file of (await readdir(BUNDLE)).filter((f) => f.endsWith('.map'))) {
       const map = JSON.parse(await readFile(join(BUNDLE, file), 'utf8')) as { sources: string[] };
-      ajvSources.push(...map.sources.map((s) => relative(ROOT, join(BUNDLE, s))).filter((s) => s.includes(LAZY.ajv)));
+      const sources = map.sources.map((s) => relative(ROOT, join(BUNDLE, s)));
+      ajvSources.push(...sources.filter((s) => s.includes(LAZY.ajv)));
+      // A chunk with the compiler holds packages only, none of packpub's own files (the validation worker's
+      // one file holds every module it may load).
+      if (file !== 'validate-worker.cjs.map' && sources.some((s) => s.includes(LAZY.ajv) && !s.startsWith(`${LAZY.ajv}dist/runtime/`))) expect(sources.filter((s) => !s.includes('node_modules/'))).toEqual([]);
     }
-    // Only the small runtime helpers the generated validators import (ucs2length for minLength).
-    expect(ajvSources.length).toBeGreaterThan(0);
-    expect(ajvSources.filter((s) => !s.startsWith(`${LAZY.ajv}dist/runtime/`))).toEqual([]);
+    // The small runtime helpers the generated validators import (ucs2length for minLength) among them.
+    expect(ajvSources.filter((s) => s.startsWith(`${LAZY.ajv}dist/runtime/`)).length).toBeGreaterThan(0);
   });
 });
 

@@ -1,0 +1,396 @@
+import type { ErrorObject } from 'ajv';
+import { chartValuesParse, type HelmChart } from './chart.js';
+import type { ReadChart } from './deep-checks.js';
+import type { Finding } from './findings.js';
+import { formatPath } from './json-source.js';
+import { PACK_FILES } from './model.js';
+import { FastYamlUnsupported, fastValue } from './yaml-fast.js';
+import { checkYamlText } from './yaml-source.js';
+
+/*
+ * A chart's values.schema.json, as Helm enforces it on every install and upgrade (helm/helm pkg/chartutil
+ * values.go ToRenderValues: CoalesceValues, then ValidateAgainstSchema on the top chart and, under each
+ * subchart's key, on every subchart with a schema): values that fail it stop the install ("values don't
+ * meet the specifications of the schema(s) in the following chart(s)"). The values are the chart's own
+ * values.yaml with the ones Palette passes over it (the pack's `charts.<chart name>`), coalesced as Helm does
+ * (coalesce.go: a null removes a default, maps merge, anything else replaces; each subchart gets its own
+ * defaults and the parent's `global`).
+ *
+ * Only a failure every Helm 3 would report refuses the pack: the schema is judged with the draft its
+ * `$schema` names and, as Helm up to 3.17 (gojsonschema, drafts 4 to 7 mixed) read it, with draft 7 too;
+ * without `$schema`, Helm 3.18 and later read draft 2020-12. Nothing is judged when the schema cannot be
+ * compiled here (a `$ref` to a URL Helm would download, a draft-04 or unknown `$schema`, a pattern JavaScript
+ * reads otherwise); `format` and `multipleOf` (float rounding) are never judged; a string holding `{{` (a
+ * Palette macro, replaced before Helm sees it) fails nothing; nor does anything about a subchart whose
+ * dependency has a condition, tags or an alias (ProcessDependencies may drop or rename it), nor a chart
+ * whose dependencies import values.
+ */
+
+type Values = Record<string, unknown>;
+
+const isMap = (value: unknown): value is Values => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Sets `key` as an own property, `__proto__` included (a YAML key like any other). */
+function put(into: Values, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
+}
+
+/** A deep copy: YAML aliases share one value, and coalescing changes the copies it works on. */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy);
+  if (!isMap(value)) return value;
+  const out: Values = {};
+  for (const [k, v] of Object.entries(value)) put(out, k, copy(v));
+  return out;
+}
+
+/** Helm's coalesceTablesFullKey: `dst` (the values given) over `src` (a copy of the defaults). */
+function coalesceTables(dst: Values, src: Values, merge: boolean): void {
+  const srcNonNull = new Set(Object.keys(src).filter((k) => src[k] !== null));
+  for (const [k, v] of Object.entries(dst)) if (v === null) put(src, k, null);
+  for (const [k, val] of Object.entries(src)) {
+    const has = Object.hasOwn(dst, k);
+    const dv = dst[k];
+    if (has && !merge && dv === null && srcNonNull.has(k)) delete dst[k];
+    else if (!has) put(dst, k, val);
+    else if (isMap(val) && isMap(dv)) coalesceTables(dv, val, merge);
+  }
+}
+
+/** Why a chart's values cannot be judged (Helm would do something this model does not). */
+class NotJudged extends Error {}
+
+interface Node {
+  chart: HelmChart;
+  defaults: Values;
+  /** Subcharts Helm certainly installs under their own name, with their nodes. */
+  subs: Node[];
+  /** Top-level keys of this chart's values that belong to a subchart this model leaves aside. */
+  uncertain: Set<string>;
+}
+
+function chartDefaults(chart: HelmChart): Values {
+  if (chart.valuesText.trim() === '') return {};
+  // The parse the chart reader kept, when the fast reader took the text: no second parse (issue 16).
+  const kept = chartValuesParse(chart);
+  if (kept !== undefined && 'fast' in kept) {
+    try {
+      const root = kept.docs.find((d) => d !== undefined);
+      const value = root === undefined ? undefined : fastValue(root);
+      return isMap(value) ? value : {};
+    } catch (err) {
+      if (!(err instanceof FastYamlUnsupported)) throw err;
+    }
+  }
+  const check = checkYamlText(chart.valuesText, 'values.yaml');
+  const first = check.documents[0];
+  if (!check.ok) throw new NotJudged('values.yaml');
+  return isMap(first) ? first : {};
+}
+
+function nodeOf(chart: HelmChart, depth = 0): Node {
+  if (depth > 8) throw new NotJudged('nesting');
+  if (chart.dependencies.some((d) => d.importValues === true)) throw new NotJudged('import-values');
+  const uncertain = new Set<string>();
+  const subs: Node[] = [];
+  const names = chart.subcharts.map((s) => s.name);
+  for (const sub of chart.subcharts) {
+    const deps = chart.dependencies.filter((d) => d.name === sub.name);
+    const plain = names.filter((n) => n === sub.name).length === 1 && deps.every((d) => d.alias === undefined && d.condition === undefined && (d.tags ?? []).length === 0);
+    if (plain) subs.push(nodeOf(sub, depth + 1));
+    else {
+      uncertain.add(sub.name);
+      for (const d of deps) if (d.alias !== undefined) uncertain.add(d.alias);
+    }
+  }
+  return { chart, defaults: chartDefaults(chart), subs, uncertain };
+}
+
+/** Helm's coalesce (coalesceValues, then coalesceDeps) of `node`'s chart into `dest`. */
+function coalesce(node: Node, dest: Values, merge: boolean): Values {
+  const subNames = new Set(node.subs.map((s) => s.chart.name));
+  for (const [k, val] of Object.entries(copy(node.defaults) as Values)) {
+    if (!Object.hasOwn(dest, k)) put(dest, k, val);
+    else if (dest[k] === null && !merge) delete dest[k];
+    else if (isMap(dest[k]) && isMap(val)) coalesceTables(dest[k] as Values, val, merge || subNames.has(k) || node.uncertain.has(k));
+  }
+  for (const sub of node.subs) {
+    const name = sub.chart.name;
+    if (!Object.hasOwn(dest, name)) put(dest, name, {});
+    const own = dest[name];
+    if (!isMap(own)) throw new NotJudged('subchart values not a map');
+    coalesceGlobals(own, dest);
+    put(dest, name, coalesce(sub, own, merge));
+  }
+  return dest;
+}
+
+function coalesceGlobals(dest: Values, src: Values): void {
+  const dg = Object.hasOwn(dest, 'global') ? dest['global'] : {};
+  const sg = Object.hasOwn(src, 'global') ? src['global'] : {};
+  if (!isMap(dg) || !isMap(sg)) return;
+  for (const [k, val] of Object.entries(sg)) {
+    if (isMap(val)) {
+      const vv: Values = { ...val };
+      if (!Object.hasOwn(dg, k)) put(dg, k, vv);
+      else if (isMap(dg[k])) {
+        coalesceTables(vv, dg[k] as Values, true);
+        put(dg, k, vv);
+      }
+    } else if (!(Object.hasOwn(dg, k) && isMap(dg[k]))) put(dg, k, val);
+  }
+  put(dest, 'global', dg);
+}
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+type AjvClass = new (options: Record<string, unknown>) => { compile(schema: unknown): Validate };
+
+const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-0[67]\/schema#?$/;
+const DRAFT_2019 = /^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/;
+const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
+/** "The latest draft": 2020-12 for Helm 3.18 and later, drafts 4 to 7 for gojsonschema. */
+const LATEST = /^https?:\/\/json-schema\.org\/schema#?$/;
+
+let classes: Promise<{ draft7: AjvClass; draft2019: AjvClass; draft2020: AjvClass }> | undefined;
+
+function ajvClasses(): Promise<{ draft7: AjvClass; draft2019: AjvClass; draft2020: AjvClass }> {
+  classes ??= Promise.all([import('ajv'), import('ajv/dist/2019.js'), import('ajv/dist/2020.js')]).then(([a, b, c]) => ({
+    draft7: a.default as unknown as AjvClass,
+    draft2019: b.default as unknown as AjvClass,
+    draft2020: c.default as unknown as AjvClass,
+  }));
+  return classes;
+}
+
+/** ajv's settings: unknown keywords ignored, formats not asserted; no optimizing pass (compiling is most of the cost). */
+const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, allErrors: true, logger: false, addUsedSchema: false, code: { optimize: false } };
+
+/**
+ * The readings every Helm 3 makes of this schema, each compiled when first asked for (the second only
+ * when the first fails the values); undefined when it cannot be judged here.
+ */
+async function readingsOf(text: string): Promise<Array<() => Validate | undefined> | undefined> {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    return undefined;
+  }
+  if (!isMap(schema)) return undefined;
+  const declared = schema['$schema'];
+  const { draft7, draft2019, draft2020 } = await ajvClasses();
+  let kinds: AjvClass[];
+  if (declared === undefined || (typeof declared === 'string' && LATEST.test(declared))) kinds = [draft2020, draft7];
+  else if (typeof declared !== 'string') return undefined;
+  else if (DRAFT_07.test(declared)) kinds = [draft7];
+  else if (DRAFT_2019.test(declared)) kinds = [draft2019, draft7];
+  else if (DRAFT_2020.test(declared)) kinds = [draft2020, draft7];
+  else return undefined;
+  return kinds.map((Kind) => {
+    let compiled: Validate | undefined | null = null;
+    return () => {
+      if (compiled === null) {
+        try {
+          compiled = new Kind(OPTIONS).compile(schema);
+        } catch {
+          compiled = undefined;
+        }
+      }
+      return compiled;
+    };
+  });
+}
+
+/** Schemas read before, by text (charts of one vendor share subcharts and their schemas), at most CACHED. */
+const readings = new Map<string, Promise<Array<() => Validate | undefined> | undefined>>();
+const CACHED = 32;
+
+function cachedReadings(text: string): Promise<Array<() => Validate | undefined> | undefined> {
+  let got = readings.get(text);
+  if (got === undefined) {
+    got = readingsOf(text);
+    if (readings.size >= CACHED) readings.delete(readings.keys().next().value as string);
+    readings.set(text, got);
+  }
+  return got;
+}
+
+/** The failures every reading reports (those of the first), or [] when one accepts or cannot judge. */
+function failures(readings: ReadonlyArray<() => Validate | undefined>, data: Values, uncertain: ReadonlySet<string>): SchemaFailure[] {
+  let first: SchemaFailure[] | undefined;
+  for (const read of readings) {
+    const validate = read();
+    if (validate === undefined || validate(data)) return [];
+    const sure = sureErrors(validate.errors ?? [], data, uncertain);
+    if (sure.length === 0) return [];
+    first ??= sure;
+  }
+  return first ?? [];
+}
+
+const NOT_JUDGED_KEYWORDS = new Set(['format', 'multipleOf']);
+
+/** The keys of a JSON pointer (`/a/0` -> ['a', '0']). */
+export function pointerKeys(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((raw) => raw.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/** The value at `keys` in `data`, undefined when there is none. */
+export function valueAt(data: unknown, keys: readonly string[]): unknown {
+  let at = data;
+  for (const key of keys) {
+    if (Array.isArray(at)) at = at[Number(key)];
+    else if (isMap(at) && Object.hasOwn(at, key)) at = at[key];
+    else return undefined;
+  }
+  return at;
+}
+
+/** One failure: where in the chart's values (a JSON pointer, '' for the whole), and what. */
+export interface SchemaFailure {
+  pointer: string;
+  message: string;
+  /** The JSON schema keyword that failed (`type`, `required`, ...). */
+  keyword: string;
+  /** The key `required` misses, or `additionalProperties` refuses. */
+  missing?: string;
+  named?: string;
+}
+
+/** The errors of one validation Helm would also report. */
+function sureErrors(errors: readonly ErrorObject[], data: unknown, uncertain: ReadonlySet<string>): SchemaFailure[] {
+  const out: SchemaFailure[] = [];
+  for (const e of errors) {
+    if (NOT_JUDGED_KEYWORDS.has(e.keyword)) continue;
+    const keys = pointerKeys(e.instancePath);
+    const value = valueAt(data, keys);
+    if (typeof value === 'string' && value.includes('{{')) continue;
+    const top = keys[0];
+    const params = e.params as Record<string, unknown>;
+    const named = params['missingProperty'] ?? params['additionalProperty'] ?? params['propertyName'];
+    if (top !== undefined ? uncertain.has(top) : typeof named === 'string' && uncertain.has(named)) continue;
+    out.push({
+      pointer: e.instancePath,
+      keyword: e.keyword,
+      message: `${e.message ?? e.keyword}${typeof named === 'string' && e.keyword !== 'required' ? ` ("${named}")` : ''}`,
+      ...(e.keyword === 'required' && typeof named === 'string' ? { missing: named } : {}),
+      ...(typeof named === 'string' ? { named } : {}),
+    });
+  }
+  return out;
+}
+
+/** One chart whose schema Helm would refuse the values with. */
+export interface SchemaRefusal {
+  /** The chart's name, with its parents' (`web`, `web/redis`). */
+  chart: string;
+  /** Path of the values from the top chart's values to this chart's (`''`, `redis`). */
+  at: string[];
+  /** The failures, at most five. */
+  errors: SchemaFailure[];
+}
+
+/**
+ * The schema failures Helm would refuse an install of `chart` with, given the values Palette passes it
+ * (`given`, the pack's `charts.<name>`; undefined: none); [] when it installs, or cannot be judged here.
+ */
+export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Promise<SchemaRefusal[]> {
+  if (!holdsSchema(chart)) return [];
+  let root: Node;
+  let values: Values;
+  try {
+    root = nodeOf(chart);
+    values = coalesce(root, isMap(given) ? (copy(given) as Values) : {}, false);
+  } catch (err) {
+    if (err instanceof NotJudged) return [];
+    throw err;
+  }
+  const out: SchemaRefusal[] = [];
+  const visit = async (node: Node, data: Values, names: string[], at: string[]): Promise<void> => {
+    const text = node.chart.valuesSchemaText;
+    if (text !== undefined && text.trim() !== '') {
+      const found = failures((await cachedReadings(text)) ?? [], data, node.uncertain);
+      if (found.length > 0) out.push({ chart: [...names, node.chart.name].join('/'), at, errors: found.slice(0, 5) });
+    }
+    for (const sub of node.subs) {
+      const own = data[sub.chart.name];
+      if (isMap(own)) await visit(sub, own, [...names, node.chart.name], [...at, sub.chart.name]);
+    }
+  };
+  await visit(root, values, [], []);
+  return out;
+}
+
+function holdsSchema(chart: HelmChart): boolean {
+  return chart.valuesSchemaText !== undefined || chart.subcharts.some(holdsSchema);
+}
+
+/** A values.yaml path with the line and column of its key, when known. */
+function located(path: string, positions: ReadonlyMap<string, { line: number; column: number }> | undefined): Pick<Finding, 'path' | 'line' | 'column'> {
+  const at = positions?.get(path);
+  return at === undefined ? { path } : { path, line: at.line, column: at.column };
+}
+
+/** The keys of the pack's schema.yaml (`charts.<chart>.<path>`): values Palette asks the user for. */
+function userInputs(schemaText: string | undefined): string[] {
+  if (schemaText === undefined || schemaText.trim() === '') return [];
+  const check = checkYamlText(schemaText, PACK_FILES.schema);
+  const doc = check.ok ? check.documents[0] : undefined;
+  return isMap(doc) ? Object.keys(doc) : [];
+}
+
+/** A keyword no placeholder explains: a value of the wrong kind, or a key the schema does not allow. */
+const AUTHOR_MISTAKES = new Set(['type', 'additionalProperties', 'unevaluatedProperties']);
+
+/**
+ * Findings for the charts pack.json lists whose values.schema.json Helm would refuse the install with,
+ * given the pack's values.yaml text (`charts.<chart name>` is what Palette passes the chart) and its
+ * schema.yaml text. A failure at a value schema.yaml lists is left out (Palette asks the user for it: a
+ * real pack-central pack publishes empty required passwords so); an error when the pack itself sets a
+ * value of the wrong kind or a key the schema forbids (no user input fixes what the pack gives), a
+ * warning otherwise (an empty or missing value the user is to fill in, a placeholder failing a pattern).
+ */
+export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesText: string, schemaText: string | undefined): Promise<Finding[]> {
+  const judged = charts.filter((c) => holdsSchema(c.chart));
+  if (judged.length === 0) return [];
+  const check = valuesText.trim() === '' ? undefined : checkYamlText(valuesText, PACK_FILES.values);
+  const packValues = check?.ok === true ? check.documents[0] : undefined;
+  const inputs = userInputs(schemaText);
+  const findings: Finding[] = [];
+  for (const { rel, chart } of judged) {
+    const given = isMap(packValues) && isMap(packValues['charts']) ? packValues['charts'][chart.name] : undefined;
+    const asked = (keys: readonly string[]): boolean => {
+      const dotted = ['charts', chart.name, ...keys].join('.');
+      return inputs.some((k) => k === dotted || k.startsWith(`${dotted}.`) || dotted.startsWith(`${k}.`));
+    };
+    for (const refusal of await valuesSchemaRefusals(chart, given)) {
+      const failures = refusal.errors
+        .map((e) => {
+          const inChart = [...pointerKeys(e.pointer), ...(e.missing !== undefined ? [e.missing] : e.keyword !== 'type' && e.named !== undefined ? [e.named] : [])];
+          // A subchart's `global` is the top chart's, copied down (coalesceGlobals).
+          return { ...e, keys: inChart[0] === 'global' ? inChart : [...refusal.at, ...inChart] };
+        })
+        .filter((e) => !asked(e.keys));
+      const first = failures[0];
+      if (first === undefined) continue;
+      const mistake = failures.find((e) => {
+        if (!AUTHOR_MISTAKES.has(e.keyword) || given === undefined) return false;
+        const set = valueAt(given, e.keys);
+        return set !== undefined && set !== null && set !== '';
+      });
+      const shown = mistake ?? first;
+      const inPack = given !== undefined && valueAt(given, shown.keys) !== undefined;
+      const list = failures.map((e) => `${e.pointer === '' ? '(top)' : e.pointer}: ${e.message}`).join('; ');
+      const over = given === undefined ? "the chart's values.yaml; the pack's values.yaml gives it none" : `the chart's values.yaml with the pack's charts.${chart.name} over it`;
+      findings.push({
+        severity: mistake === undefined ? 'warning' : 'error',
+        rule: 'chart-values-schema',
+        file: inPack ? PACK_FILES.values : rel,
+        ...(inPack ? located(formatPath(['charts', chart.name, ...shown.keys]), check?.keyPositions) : {}),
+        message: `chart "${refusal.chart}" of ${rel} has a values.schema.json that the values as published fail (${over}), so Helm refuses to install it with them ("values don't meet the specifications of the schema(s) in the following chart(s): ${refusal.chart.split('/').at(-1) ?? ''}"): ${list}; ${mistake === undefined ? `set these under charts.${chart.name} in values.yaml, or list them in schema.yaml for Palette to ask the user` : 'fix the value in values.yaml to match the schema'}`,
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,177 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { putFile, tgz } from '../support/files.js';
+import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A chart's values.schema.json, which Helm checks the values against on every install: the pack's values
+ * (charts.web, coalesced over the chart's values.yaml as Helm does) that fail it. A value the pack sets of
+ * the wrong kind, or a key the schema forbids, is an error (validate exits 1, push publishes nothing); an
+ * empty or missing value the user is to fill in is a warning (real pack-central packs publish empty required
+ * passwords), and none at all when schema.yaml lists it for Palette to ask the user.
+ */
+
+const SCHEMA = JSON.stringify({
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  required: ['replicas'],
+  properties: {
+    replicas: { type: 'integer', minimum: 1 },
+    password: { type: 'string', minLength: 1 },
+    service: { type: 'object', additionalProperties: false, properties: { port: { type: 'integer' } } },
+  },
+});
+
+/** The valid pack's `charts.web` values with `lines` (indented under `web:`) instead. */
+const packValues = (lines: string): string => VALID_VALUES.replace('    replicas: 1\n', lines);
+
+interface Case {
+  name: string;
+  /** The chart's files over CHART_FILES (under web/). */
+  chart?: Record<string, string>;
+  values?: string;
+  schemaYaml?: string;
+  code: number;
+  stdout: string[];
+  strict?: number;
+}
+
+const withSchema = (more: Record<string, string> = {}): Record<string, string> => ({ 'web/values.schema.json': SCHEMA, 'web/values.yaml': 'replicas: 1\npassword: x\n', ...more });
+
+const CASES: Case[] = [
+  {
+    name: 'a number written as a string where the schema wants an integer',
+    chart: withSchema(),
+    values: packValues('    replicas: "3"\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:9:5 charts.web.replicas: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that the values as published fail (the chart\'s values.yaml with the pack\'s charts.web over it), so Helm refuses to install it with them ("values don\'t meet the specifications of the schema(s) in the following chart(s): web"): /replicas: must be integer; fix the value in values.yaml to match the schema'],
+  },
+  {
+    name: 'a key the schema does not allow',
+    chart: withSchema(),
+    values: packValues('    replicas: 1\n    service:\n      prot: 80\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:11:7 charts.web.service.prot: chart "web"', '/service: must NOT have additional properties ("prot"); fix the value in values.yaml'],
+  },
+  {
+    name: 'a value the schema wants in a subchart of the chart, given under its key',
+    chart: {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n',
+      'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+      'web/charts/db/values.yaml': 'port: 5432\n',
+      'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { port: { type: 'integer' } } }),
+    },
+    values: packValues('    replicas: 1\n    db:\n      port: five\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:11:7 charts.web.db.port: chart "web/db" of charts/web-1.0.0.tgz', '(the chart\'s values.yaml with the pack\'s charts.web over it)', '("values don\'t meet the specifications of the schema(s) in the following chart(s): db"): /port: must be integer'],
+  },
+  {
+    name: "a global of the wrong kind for a subchart's schema (globals are copied down to every subchart)",
+    chart: {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n',
+      'web/values.yaml': 'global:\n  region: eu\n',
+      'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+      'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', required: ['global'], properties: { global: { type: 'object', required: ['region'], properties: { region: { type: 'string' } } } } }),
+    },
+    values: packValues('    replicas: 1\n    global:\n      region: 5\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:11:7 charts.web.global.region: chart "web/db" of charts/web-1.0.0.tgz', '/global/region: must be string; fix the value in values.yaml'],
+  },
+  {
+    name: "the same subchart schema with the top chart's global left as it is",
+    chart: {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n',
+      'web/values.yaml': 'global:\n  region: eu\n',
+      'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+      'web/charts/db/values.yaml': 'global:\n  region: null\n',
+      'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', required: ['global'], properties: { global: { type: 'object', required: ['region'], properties: { region: { type: 'string' } } } } }),
+    },
+    values: packValues('    global:\n      zone: a\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'an empty password the user is to fill in',
+    chart: withSchema(),
+    values: packValues('    replicas: 1\n    password: ""\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:10:5 charts.web.password: chart "web"', '/password: must NOT have fewer than 1 characters; set these under charts.web in values.yaml, or list them in schema.yaml for Palette to ask the user'],
+  },
+  {
+    name: 'a null that removes a required default (Helm drops a key set to null)',
+    chart: withSchema(),
+    values: packValues('    replicas:\n'),
+    code: 0,
+    strict: 1,
+    stdout: ["  warning values.yaml:9:5 charts.web.replicas: chart \"web\"", "(top): must have required property 'replicas'"],
+  },
+  {
+    name: 'an empty password that schema.yaml lists for Palette to ask the user',
+    chart: withSchema(),
+    values: packValues('    replicas: 1\n    password: ""\n'),
+    schemaYaml: 'charts.web.password:\n  schema: \'{{ format "${password}" }}\'\n',
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a Palette macro where the schema wants an integer',
+    chart: withSchema(),
+    values: packValues('    replicas: "{{ .spectro.system.cluster.replicas }}"\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a schema with a $ref Helm would download',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ type: 'object', properties: { replicas: { $ref: 'https://example.com/replicas.json' } } }) }),
+    values: packValues('    replicas: "3"\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a subchart behind a condition (Helm may leave it out)',
+    chart: {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n    condition: db.enabled\n',
+      'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+      'web/charts/db/values.yaml': 'port: 5432\n',
+      'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { port: { type: 'integer' } } }),
+    },
+    values: packValues('    replicas: 1\n    db:\n      enabled: false\n      port: five\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+];
+
+describe("a chart's values.schema.json against the pack's values", () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-values-schema-');
+    await writeValidPackPerCase(root, CASES, async (dir, c) => {
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.chart }));
+      if (c.values !== undefined) await putFile(dir, 'values.yaml', c.values);
+      if (c.schemaYaml !== undefined) await putFile(dir, 'schema.yaml', c.schemaYaml);
+    });
+    return { root };
+  });
+
+  it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate exits $code', async ({ i, code, stdout, strict }) => {
+    const dir = join(w.root, `case-${i}`);
+    const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+    expectRun(validate, { code, stdout });
+    if (strict !== undefined) expectRun(await runCli(['validate', '--strict', dir], { env: { NO_COLOR: '1' } }), { code: strict });
+    if (code === 1) {
+      const layout = join(w.root, `layout-${i}`);
+      const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
+      expect(push.code).toBe(1);
+      expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
+      await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+    }
+  });
+});
