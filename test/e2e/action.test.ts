@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -184,6 +185,17 @@ describe('the composite action (action.yml)', () => {
     expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(world.actionPath, 'package.json'), 'utf8')).version);
     const validate = await execFileP(packpub, ['validate', join(world.workspace, 'packs/hello world')]);
     expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed');
+    // What the bundle leaves to node_modules (the AWS SDK for ECR, undici's index for the Palette client) is
+    // what the global install's dependencies hold, where the bundle's require() finds them: the runs above
+    // load none of it. (A `node:` name is Node's own, also one this Node lacks, such as node:sqlite.)
+    const installed = join(prefix, 'lib/node_modules/packpub');
+    const bundleDir = join(installed, 'dist/bundle');
+    const chunks = (await readdir(bundleDir)).filter((f) => f.endsWith('.cjs'));
+    const texts = await Promise.all(chunks.map((f) => readFile(join(bundleDir, f), 'utf8')));
+    const externals = new Set(texts.flatMap((t) => [...t.matchAll(/\brequire\("([^".][^"]*)"\)/g)].map((m) => m[1] ?? '')).filter((n) => !n.startsWith('node:') && !isBuiltin(n)));
+    expect([...externals].sort()).toEqual(expect.arrayContaining(['@aws-sdk/client-ecr', 'undici']));
+    const bundleRequire = createRequire(join(bundleDir, 'packpub.cjs'));
+    for (const name of externals) expect(bundleRequire.resolve(name), name).toContain(join(installed, 'node_modules', name));
   }, 300_000);
 });
 
