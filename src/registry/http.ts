@@ -471,7 +471,7 @@ class UndiciTransport implements HttpTransport {
     }
     if (this.debug !== undefined) trace(String(res.statusCode));
     const coding = res.headers['content-encoding'];
-    if (coding !== undefined && (res.statusCode === 200 || res.statusCode === 206) && method !== 'HEAD' && !/^\s*identity\s*$/i.test(String(coding))) {
+    if (coding !== undefined && (res.statusCode === 200 || res.statusCode === 206) && method !== 'HEAD' && !/^\s*(identity)?\s*$/i.test(String(coding))) {
       // Asked for as they are (identity): encoded bytes hash to another digest, and a manifest read as one is "not JSON".
       res.body.on('error', () => undefined);
       res.body.destroy();

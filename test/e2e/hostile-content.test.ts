@@ -162,6 +162,14 @@ describe('answers encoded (Content-Encoding: gzip) by a proxy', () => {
     await expect(readFile(join(out, 'pack.json'))).rejects.toThrow();
     expect(seen.length).toBeGreaterThan(0);
     expect(new Set(seen)).toEqual(new Set(['identity']));
+    // "Content-Encoding: identity" (or empty) is the bytes as they are: read as usual.
+    for (const coding of ['identity', '']) {
+      w.proxy.onRequest = (r) =>
+        r.method === 'GET' && r.path === '/v2/src/spectro-packs/archive/ct/manifests/1.0.0' ? { status: 200, headers: { 'content-type': MANIFEST, 'content-encoding': coding }, body: w.manifest } : 'pass';
+      const plain = await runCli(['list', 'ct', '--registry', R, '--json']);
+      expectClean(plain, 0);
+      expect(plain.stdout).toContain(w.digest);
+    }
   });
 });
 
