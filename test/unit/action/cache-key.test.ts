@@ -34,7 +34,7 @@ async function codeKey(files: Record<string, string>): Promise<string> {
   dirs.push(dir);
   await mkdir(join(dir, 'dist', 'bundle'), { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'dist', 'bundle', name), text);
-  const { stdout } = await execFileP('bash', ['-eo', 'pipefail', '-c', `${await keyLine()}\necho "$code"`], { cwd: dir });
+  const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${await keyLine()}\necho "$code"`], { cwd: dir });
   return stdout.trim();
 }
 
