@@ -11,7 +11,7 @@ import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type Ne
 import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
-import { goSemverConstraintProblem, goSemverProblem } from './go-semver.js';
+import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
 import { eachValuesReferencePath } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
@@ -1153,15 +1153,37 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
 }
 
 /**
- * The keys a subchart's values sit under in its parent's values: its alias(es) when the parent's
- * dependencies give one, else its name (Helm "Alias field in dependencies").
+ * The keys a subchart's values sit under in its parent's values, as Helm's processDependencyEnabled makes
+ * them: the alias (else the name) of each dependency of that name whose version constraint the subchart's
+ * version matches (chartutil.IsCompatibleRange); its own name when none matches, as Helm then keeps the
+ * subchart as it is and drops the dependency's alias ("Alias field in dependencies").
  */
 export function subchartValueKeys(parent: HelmChart, sub: HelmChart): string[] {
-  const deps = parent.dependencies.filter((d) => d.name === sub.name);
   const keys = new Set<string>();
-  for (const d of deps) keys.add(d.alias ?? d.name);
+  for (const d of parent.dependencies) if (d.name === sub.name && dependencyMatches(d, sub)) keys.add(d.alias ?? d.name);
   if (keys.size === 0) keys.add(sub.name);
   return [...keys];
+}
+
+/** Whether Helm pairs `dep` with the vendored `sub` (same name, its version within the constraint); a constraint too long to judge counts as a match. */
+export function dependencyMatches(dep: ChartDependency, sub: HelmChart): boolean {
+  return dep.name === sub.name && sub.version !== undefined && goSemverMatches(dep.version ?? '', sub.version) !== false;
+}
+
+/**
+ * Dependencies with an alias whose vendored subchart (by name) matches none of their version constraints:
+ * Helm installs that subchart under its own name, from the values under its name, and ignores the alias,
+ * and the condition or tags that would leave it out.
+ */
+export function ignoredAliases(chart: HelmChart): Array<{ dep: ChartDependency; sub: HelmChart }> {
+  const out: Array<{ dep: ChartDependency; sub: HelmChart }> = [];
+  for (const dep of chart.dependencies) {
+    if (dep.alias === undefined) continue;
+    const subs = chart.subcharts.filter((s) => s.name === dep.name);
+    const sub = subs[0];
+    if (sub !== undefined && !subs.some((s) => dependencyMatches(dep, s))) out.push({ dep, sub });
+  }
+  return out;
 }
 
 /** Dependencies declared in Chart.yaml that are not vendored under charts/ (`helm dependency build` not run). */

@@ -82,3 +82,141 @@ export function goSemverConstraintProblem(constraint: string): string | undefine
   }
   return undefined;
 }
+
+/** A version as Masterminds semver's NewVersion reads it: three numbers (missing ones 0) and a prerelease. */
+interface GoVersion {
+  major: bigint;
+  minor: bigint;
+  patch: bigint;
+  pre: string;
+}
+
+function goVersion(text: string): GoVersion | undefined {
+  if (goSemverProblem(text) !== undefined) return undefined;
+  const m = /^v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:-([0-9A-Za-z.-]+))?/.exec(text);
+  if (m === null) return undefined;
+  return { major: BigInt(m[1] ?? '0'), minor: BigInt(m[2] ?? '0'), patch: BigInt(m[3] ?? '0'), pre: m[4] ?? '' };
+}
+
+const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Masterminds comparePrerelease: none sorts after any; dot parts numeric (by value) before alphanumeric (by bytes). */
+function comparePre(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === '') return 1;
+  if (b === '') return -1;
+  const as = a.split('.');
+  const bs = b.split('.');
+  for (let i = 0; i < Math.max(as.length, bs.length); i++) {
+    const x = as[i];
+    const y = bs[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    const xn = /^[0-9]+$/.test(x);
+    const yn = /^[0-9]+$/.test(y);
+    const c = xn && yn ? cmp(BigInt(x), BigInt(y)) : xn ? -1 : yn ? 1 : x < y ? -1 : x > y ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+function compare(a: GoVersion, b: GoVersion): number {
+  return cmp(a.major, b.major) || cmp(a.minor, b.minor) || cmp(a.patch, b.patch) || comparePre(a.pre, b.pre);
+}
+
+interface GoConstraint {
+  op: string;
+  con: GoVersion;
+  dirty: boolean;
+  minorDirty: boolean;
+  patchDirty: boolean;
+}
+
+/** Masterminds' check of one operator (constraints.go constraintOps), prereleases matching only a constraint with one. */
+function checkOne(v: GoVersion, c: GoConstraint): boolean {
+  const { con } = c;
+  const preBlocked = v.pre !== '' && con.pre === '';
+  const tilde = (): boolean => {
+    if (compare(v, con) < 0) return false;
+    if (con.major === 0n && con.minor === 0n && con.patch === 0n && !c.minorDirty && !c.patchDirty) return true;
+    if (v.major !== con.major) return false;
+    return v.minor === con.minor || c.minorDirty;
+  };
+  switch (c.op) {
+    case '':
+    case '=':
+      if (preBlocked) return false;
+      return c.dirty ? tilde() : compare(v, con) === 0;
+    case '!=':
+      if (c.dirty) {
+        if (preBlocked) return false;
+        if (con.major !== v.major) return true;
+        if (con.minor !== v.minor && !c.minorDirty) return true;
+        if (c.minorDirty) return false;
+        if (con.patch !== v.patch && !c.patchDirty) return true;
+        if (c.patchDirty) return (v.pre !== '' || con.pre !== '') && comparePre(v.pre, con.pre) !== 0;
+      }
+      return compare(v, con) !== 0;
+    case '>':
+      if (preBlocked) return false;
+      if (!c.dirty) return compare(v, con) > 0;
+      if (v.major !== con.major) return v.major > con.major;
+      if (c.minorDirty) return false;
+      if (c.patchDirty) return v.minor > con.minor;
+      return compare(v, con) > 0;
+    case '<':
+      return !preBlocked && compare(v, con) < 0;
+    case '>=':
+    case '=>':
+      return !preBlocked && compare(v, con) >= 0;
+    case '<=':
+    case '=<':
+      if (preBlocked) return false;
+      if (!c.dirty) return compare(v, con) <= 0;
+      if (v.major > con.major) return false;
+      return !(v.major === con.major && v.minor > con.minor && !c.minorDirty);
+    case '~':
+    case '~>':
+      return !preBlocked && tilde();
+    case '^':
+      if (preBlocked || compare(v, con) < 0) return false;
+      if (con.major > 0n || c.minorDirty) return v.major === con.major;
+      if (v.major > 0n) return false;
+      if (con.minor > 0n || c.patchDirty) return v.minor === con.minor;
+      if (v.minor > 0n) return false;
+      return con.patch === v.patch;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Helm's chartutil.IsCompatibleRange(constraint, version): Masterminds semver v3 NewConstraint(constraint)
+ * .Check(NewVersion(version)), false when either cannot be read (an empty constraint included). Helm asks
+ * it of each dependency against the subchart vendored under its name: only a match takes the dependency's
+ * alias. Undefined for a constraint too long to judge.
+ */
+export function goSemverMatches(constraint: string, version: string): boolean | undefined {
+  if (constraint.length > MAX_CONSTRAINT) return undefined;
+  const v = goVersion(version);
+  if (v === undefined || goSemverConstraintProblem(constraint) !== undefined) return false;
+  const text = constraint.replace(/[\t\n\f\r ]+/g, ' ');
+  let rewritten = text;
+  for (const m of text.matchAll(RANGE)) rewritten = rewritten.replace(m[0], `>= ${m[1]}, <= ${m[11]} `);
+  return rewritten.split('||').some((part) =>
+    [...part.matchAll(FIND)].every(([one]) => {
+      const m = CONSTRAINT.exec(one);
+      if (m === null) return false;
+      const [op = '', whole = '', major = '', minor = '', patch = '', pre = ''] = [m[1], m[2], m[3], m[4], m[5], m[6]];
+      let text = whole;
+      let dirty = false;
+      let minorDirty = false;
+      let patchDirty = false;
+      if (isX(major) || major === '') [text, dirty] = [`0.0.0${pre}`, true];
+      else if (isX(minor.slice(1)) || minor === '') [text, dirty, minorDirty] = [`${major}.0.0${pre}`, true, true];
+      else if (isX(patch.slice(1)) || patch === '') [text, dirty, patchDirty] = [`${major}${minor}.0${pre}`, true, true];
+      const con = goVersion(text);
+      return con !== undefined && checkOne(v, { op, con, dirty, minorDirty, patchDirty });
+    }),
+  );
+}

@@ -6,7 +6,7 @@ import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
-import { ChartError, HELM_MAX_FILE_BYTES, isChartArchiveName, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
+import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
@@ -342,6 +342,7 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
               const missing = missingDependencies(read.chart);
               if (missing.length > 0) findings.push(missingDependencyFinding(entry, missing));
               findings.push(...readAsTextFindings(entry, status.realPath, read.chart));
+              findings.push(...ignoredAliasFindings(entry, status.realPath, read.chart));
               if (read.chart.metadata['type'] === 'library') findings.push(libraryChartFinding(entry, read.chart));
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
@@ -396,6 +397,31 @@ function readAsTextFindings(entry: string, realPath: string, chart: HelmChart): 
     c.subcharts.forEach(visit);
   };
   visit(chart);
+  return findings;
+}
+
+/**
+ * A dependency with an alias whose vendored subchart's version is outside its version constraint, in the
+ * chart or a subchart: Helm (chartutil processDependencyEnabled, getAliasDependency) then keeps the subchart
+ * under its own name and drops the alias, so values given under the alias never reach it, and a condition
+ * or tags meant to leave it out do not.
+ */
+function ignoredAliasFindings(entry: string, realPath: string, chart: HelmChart): Finding[] {
+  const findings: Finding[] = [];
+  const visit = (c: HelmChart, depth: number): void => {
+    for (const { dep, sub } of ignoredAliases(c)) {
+      const where = c.location === realPath ? '' : `${c.location.slice(realPath.length + 1)}: `;
+      const gate = dep.condition !== undefined ? ` and its condition ${dep.condition} is never applied` : (dep.tags ?? []).length > 0 ? ' and its tags are never applied' : '';
+      findings.push({
+        severity: 'warning',
+        rule: 'chart-dependency-version',
+        file: entry,
+        message: `${where}dependency "${dep.name}" (alias "${dep.alias ?? ''}") asks for version ${JSON.stringify(dep.version ?? '')}, but charts/ holds ${sub.name} ${sub.version ?? '(no version)'}: Helm then drops the alias and installs it as "${sub.name}", so values under ${dep.alias ?? ''}: never reach it${gate}; make the version constraint match the subchart (or run \`helm dependency update\`), then package the chart again`,
+      });
+    }
+    if (depth < 8) for (const s of c.subcharts) visit(s, depth + 1);
+  };
+  visit(chart, 0);
   return findings;
 }
 

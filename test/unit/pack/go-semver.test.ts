@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goSemverConstraintProblem, goSemverProblem } from '../../../src/pack/go-semver.js';
+import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from '../../../src/pack/go-semver.js';
 
 /*
  * Masterminds semver v3 NewVersion (Helm's Chart.yaml version, Palette's order of pack versions) reads each
@@ -64,5 +64,54 @@ describe('goSemverConstraintProblem', () => {
     expect(goSemverConstraintProblem(long)).toMatch(/^improper constraint/);
     const used = process.cpuUsage(start);
     expect(used.user + used.system).toBeLessThan(2_000_000);
+  });
+});
+
+/*
+ * Helm's IsCompatibleRange (Masterminds semver v3 NewConstraint + Check): whether a dependency's version
+ * constraint takes the subchart vendored under its name, so that its alias applies.
+ */
+describe('goSemverMatches', () => {
+  it.each([
+    ['4.12.17', '4.12.17', true],
+    ['4.12.17', '4.14.7', false],
+    ['7.x.x', '16.4.0', false],
+    ['16.x.x', '16.4.0', true],
+    ['~16.4', '16.4.9', true],
+    ['~16.4', '16.5.0', false],
+    ['^1.2.3', '1.9.0', true],
+    ['^1.2.3', '2.0.0', false],
+    ['^0.2.3', '0.2.9', true],
+    ['^0.2.3', '0.3.0', false],
+    ['^0.0.3', '0.0.4', false],
+    ['>= 1.2, < 2', '1.9.9', true],
+    ['>=1.2 <2', '2.0.0', false],
+    ['1.0.0 - 1.4.0', '1.4.0', true],
+    ['1.0.0 - 1.4.0', '1.4.1', false],
+    ['< 2 || >= 3', '3.1.0', true],
+    ['< 2 || >= 3', '2.5.0', false],
+    ['*', '12.0.0', true],
+    ['>=1.0.0', '1.2.0-rc.1', false],
+    ['>=1.0.0-0', '1.2.0-rc.1', true],
+    ['!=1.2.x', '1.2.7', false],
+    ['!=1.2.x', '1.3.0', true],
+    ['>1.2.x', '1.3.0', true],
+    ['>1.2.x', '1.2.9', false],
+    ['<=1.2.x', '1.2.9', true],
+    ['<=1.2.x', '1.3.0', false],
+    ['v1.2.3', '1.2.3', true],
+    ['=1.2', '1.2.5', true],
+  ])('%j takes %s: %s', (constraint, version, want) => {
+    expect(goSemverMatches(constraint, version)).toBe(want);
+  });
+
+  it('an empty or unreadable constraint, or an unreadable version, matches nothing (Helm: IsCompatibleRange false)', () => {
+    expect(goSemverMatches('', '1.0.0')).toBe(false);
+    expect(goSemverMatches('>=1.21 && <2', '1.22.0')).toBe(false);
+    expect(goSemverMatches('1.x', 'one')).toBe(false);
+  });
+
+  it('a constraint too long to judge is not judged', () => {
+    expect(goSemverMatches(`${'>=1.0.0, '.repeat(500)}<2`, '1.5.0')).toBeUndefined();
   });
 });
