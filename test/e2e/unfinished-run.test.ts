@@ -40,4 +40,11 @@ describe('a run that never finishes', () => {
     expectRun(await runWith('Promise.resolve(3)'), { code: 3, stdout: '', stderr: '' });
     expectRun(await runWith('new Promise((resolve) => setTimeout(() => resolve(0), 50))'), { code: 0, stdout: '', stderr: '' });
   });
+
+  it('ends the process once a finished run is written, whatever it left open, with its output whole', async () => {
+    // An interval would keep Node's event loop alive for a minute: the process ends when the run does.
+    const run = await runWith('(setInterval(() => {}, 60_000), process.stdout.write("x".repeat(1 << 20)), process.stderr.write("done\\n"), Promise.resolve(4))');
+    expectRun(run, { code: 4, stderr: ['done'] });
+    expect(run.stdout).toBe('x'.repeat(1 << 20));
+  });
 });
