@@ -1,10 +1,15 @@
 #!/usr/bin/env node
+'use strict';
+// CommonJS (bin/package.json): a program whose entry is an ES module starts Node's ES module loader first,
+// ~5-10 ms of CPU before its first line that a CommonJS entry does not pay, and nothing else on this thread
+// is an ES module (the bundle is CommonJS; the worker threads' entries, ES modules, start their own loaders)
+// (issue 16).
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   // `packpub --version` (scripts check it) loads one small file the build writes (scripts/build-cli.mjs)
   // and sets no V8 flag: the bundle's entry alone cost a quarter of the run's CPU (issue 16). It prints
   // what main() prints for it, and a reader that closes the pipe early ends it as quietly (cli/io.ts).
-  const { VERSION } = await import('../dist/bundle/version.js');
+  const { VERSION } = require('../dist/bundle/version.cjs');
   process.stdout.on('error', () => process.stdout.destroy());
   process.stdout.write(`${VERSION}\n`);
 } else {
@@ -13,7 +18,7 @@ if (args.length === 1 && args[0] === '--version') {
   process.env.UV_THREADPOOL_SIZE ??= '8';
   // The program runs from its bundle (scripts/build-cli.mjs): a few files instead of one per module. Its
   // source maps are read only for --debug, whose stack traces then name src/ files and lines; any other run
-  // compiles the bundle with V8's code cache (bin/code-cache.js), before any V8 flag is set, unless told to
+  // compiles the bundle with V8's code cache (bin/code-cache.cjs), before any V8 flag is set, unless told to
   // leave packpub's cache folder alone (push --no-cache: that folder is neither read nor written), or unless
   // the run collects V8 coverage (NODE_V8_COVERAGE, as c8 sets it): V8 keeps only function counts, no block
   // ranges, for code read from a cache, so such runs compile as Node does.
@@ -21,15 +26,15 @@ if (args.length === 1 && args[0] === '--version') {
   if (debug) process.setSourceMapsEnabled(true);
   const cacheOff = noCache(args);
   const coverage = (process.env.NODE_V8_COVERAGE ?? '') !== '';
-  const codeCache = debug || cacheOff || coverage ? undefined : (await import('./code-cache.js')).useCodeCache(new URL('../dist/bundle/', import.meta.url));
+  const { pathToFileURL } = require('node:url');
+  const codeCache = debug || cacheOff || coverage ? undefined : require('./code-cache.cjs').useCodeCache(new URL('../dist/bundle/', pathToFileURL(__filename)));
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
   // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
   // the worker would only add its own start and checks to the CPU the run competes for.
-  const ahead = args[0] === 'push' && !cacheOff && spareCore(await import('node:os')) ? await startChecksAhead() : undefined;
-  const v8 = await import('node:v8');
-  const { createRequire } = await import('node:module');
-  const { main, runAsProcess } = createRequire(import.meta.url)('../dist/bundle/packpub.cjs');
+  const ahead = args[0] === 'push' && !cacheOff && spareCore(require('node:os')) ? startChecksAhead() : undefined;
+  const v8 = require('node:v8');
+  const { main, runAsProcess } = require('../dist/bundle/packpub.cjs');
   // The V8 flags are set once the command is loaded; for a push later, once it found its packs, before its
   // first request (main()'s beforeNetwork): a check-ahead worker has then loaded its built-ins, where this
   // thread used to wait for it (~45 ms of a ~600 ms unchanged re-run, issue 16). Every push sets them there,
@@ -66,17 +71,17 @@ function spareCore(os) {
 }
 
 /**
- * Start dist/bundle/precheck-worker.js (through checks-ahead.js) with the command line; the port its answers
+ * Start dist/bundle/precheck-worker.js (through checks-ahead.mjs) with the command line; the port its answers
  * arrive on, read by push when it needs them, and the word the worker sets to 1 once it loaded its built-in
  * modules (setV8Flags waits for it). The worker never keeps the process alive, and a worker that fails only
  * leaves the run to check every folder itself.
  */
-async function startChecksAhead() {
-  const { MessageChannel, Worker } = await import('node:worker_threads');
+function startChecksAhead() {
+  const { MessageChannel, Worker } = require('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const loaded = new Int32Array(new SharedArrayBuffer(4));
   try {
-    const worker = new Worker(new URL('checks-ahead.js', import.meta.url), { workerData: { args, port: port2, loaded }, transferList: [port2], stdout: true, stderr: true });
+    const worker = new Worker(require('node:path').join(__dirname, 'checks-ahead.mjs'), { workerData: { args, port: port2, loaded }, transferList: [port2], stdout: true, stderr: true });
     worker.on('error', () => undefined);
     worker.unref();
   } catch {
@@ -91,7 +96,7 @@ async function startChecksAhead() {
  * module that loads after a V8 flag changed from its source instead of its code cache, and saves a new
  * cache, so with the flags set at start every built-in the parser and the command loaded cost more
  * (issue 16). A worker thread does so for every built-in it loads after the change, so the check-ahead
- * worker's load (checks-ahead.js: ~35 modules, crypto's most) is waited for first. Set here, not in the
+ * worker's load (checks-ahead.mjs: ~35 modules, crypto's most) is waited for first. Set here, not in the
  * library: the flags are process-wide, and a program embedding packpub decides its own.
  */
 function setV8Flags(v8, checksAheadLoaded, codeCache) {
@@ -99,7 +104,7 @@ function setV8Flags(v8, checksAheadLoaded, codeCache) {
   // leaving the worker a core): usually a few ms to a few tens on 2 cores.
   if (checksAheadLoaded !== undefined) Atomics.wait(checksAheadLoaded, 0, 0, 100);
   // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
-  // under other flags (bin/code-cache.js sets these back to V8's defaults for the moment it saves them).
+  // under other flags (bin/code-cache.cjs sets these back to V8's defaults for the moment it saves them).
   // (--liftoff-only also turns --wasm-tier-up and --wasm-dynamic-tiering off.)
   codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672'], ['--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584']);
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline

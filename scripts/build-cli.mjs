@@ -6,15 +6,15 @@
 // rolldown bundles src/ (compiling the TypeScript itself: no type checking, that is `npm run typecheck`'s
 // and tsc's job) with the dependencies it can, into:
 // - packpub.cjs: the entry, with everything main() loads before it has parsed a command. It and its chunks
-//   are CommonJS (.cjs): bin/packpub.js compiles them with V8's code cache (bin/code-cache.js), which Node
+//   are CommonJS (.cjs): bin/packpub.js compiles them with V8's code cache (bin/code-cache.cjs), which Node
 //   20 offers for a script but not for an ES module, and compiling them was most of a short run's start-up;
-// - version.js: the version alone, for `packpub --version` (bin/packpub.js reads nothing else);
+// - version.cjs: the version alone, for `packpub --version` (bin/packpub.js reads nothing else);
 // - one chunk per group of modules behind a dynamic import() (a require() here), loaded on demand as the
 //   unbundled modules were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
 // - validate-worker.js: a validation worker thread's entry (validate-pool.ts starts it from the directory
 //   of the chunk that holds the pool, which is this one); its code, in one file, is validate-worker.cjs,
-//   CommonJS so the entry can compile it with V8's code cache too (bin/code-cache.js runWorkerFile) when
+//   CommonJS so the entry can compile it with V8's code cache too (bin/code-cache.cjs runWorkerFile) when
 //   the pool passes the cache's settings (a CLI run), else required as it is;
 // - precheck-worker.js: the worker bin/packpub.js starts for a push, checking the archive cache's folders
 //   ahead (src/operations/precheck.ts), in one file;
@@ -235,8 +235,8 @@ await build({
   },
 });
 cpSync(join(root, 'node_modules/yargs/locales/en.json'), join(outDir, 'yargs-locales/en.json'));
-// `packpub --version` alone reads only this (bin/packpub.js): the version main() prints, without the entry.
-writeFileSync(join(outDir, 'version.js'), `export const VERSION = ${JSON.stringify(version)};\n`);
+// `packpub --version` alone reads only this (bin/packpub.js, CommonJS): the version main() prints, without the entry.
+writeFileSync(join(outDir, 'version.cjs'), `'use strict';\nexports.VERSION = ${JSON.stringify(version)};\n`);
 // yargs' help layout (the packpub-yargs-help plugin above), resolved from yargs' shim as it imports them.
 const HELP_ENTRY = join(root, 'node_modules/yargs/lib/platform-shims/packpub-yargs-help.mjs');
 await build({
@@ -267,7 +267,7 @@ writeFileSync(
 import { parentPort, workerData } from 'node:worker_threads';
 // A validation worker (scripts/build-cli.mjs): its code compiled with V8's code cache when the pool passed its settings.
 if (workerData?.v8Code === undefined) createRequire(import.meta.url)('./validate-worker.cjs');
-else (await import('../../bin/code-cache.js')).runWorkerFile(new URL('./validate-worker.cjs', import.meta.url), workerData.v8Code, parentPort);
+else createRequire(import.meta.url)('../../bin/code-cache.cjs').runWorkerFile(new URL('./validate-worker.cjs', import.meta.url), workerData.v8Code, parentPort);
 `,
 );
 await build({

@@ -304,7 +304,7 @@ export type ValidateListResponse = ValidateResponse | { done: true };
 export const WORKER_YOUNG_GENERATION_MB = 6;
 
 /**
- * A validation worker thread, its heap sized as above. In a CLI run, bin/code-cache.js says where V8's code
+ * A validation worker thread, its heap sized as above. In a CLI run, bin/code-cache.cjs says where V8's code
  * cache is and for which flags, and the bundle's worker compiles its file with it (scripts/build-cli.mjs).
  */
 function startWorker(): Worker {

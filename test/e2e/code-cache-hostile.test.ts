@@ -9,7 +9,7 @@ import { setup } from '../support/stage.js';
 
 /*
  * What another user (or an accident) can put in packpub's cache folder where the code cache of the built CLI
- * (bin/code-cache.js) looks for its files: a FIFO, a link to a device, files anyone may write. A run must do
+ * (bin/code-cache.cjs) looks for its files: a FIFO, a link to a device, files anyone may write. A run must do
  * what it does without a cache, never hang on or read such a thing, and never run code someone else could
  * have written. Real processes of the built CLI; each case starts from a copy of one warm cache folder.
  */

@@ -11,7 +11,7 @@ import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
- * The built CLI compiles its bundle with V8's code cache, kept in packpub's cache folder (bin/code-cache.js).
+ * The built CLI compiles its bundle with V8's code cache, kept in packpub's cache folder (bin/code-cache.cjs).
  * A run must do exactly what it does without one whatever the folder holds: a damaged file, a file made for
  * other code of the same length (V8 itself checks only the length), or a folder it cannot write. Real
  * processes: the cache is read before the program runs. Each built-CLI run costs ~0.3 CPU-s, so the cases

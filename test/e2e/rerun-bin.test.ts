@@ -173,7 +173,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(join(edited.dir, 'README.md'), '# changed after publishing\n');
     const { port1, port2 } = new MessageChannel();
     const loaded = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.js', import.meta.url)), {
+    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.mjs', import.meta.url)), {
       workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`], port: port2, loaded },
       transferList: [port2],
       env: own.env,
@@ -195,7 +195,7 @@ describe('re-running a push with the built CLI', () => {
       [...(await readFile(fileURLToPath(new URL(file, import.meta.url)), 'utf8')).matchAll(/^\s*import(?: (?:[^'"]* from )?|\()["'](node:[^'"]+)["']/gm)].map((m) => m[1]);
     const worker = await importsOf('../../dist/bundle/precheck-worker.js');
     expect(worker).toContain('node:crypto');
-    expect(await importsOf('../../bin/checks-ahead.js')).toEqual(expect.arrayContaining(worker));
+    expect(await importsOf('../../bin/checks-ahead.mjs')).toEqual(expect.arrayContaining(worker));
   });
 
   it('a check-ahead worker whose load fails says so before it ends, so bin/packpub.js does not wait out its 100 ms', async () => {
@@ -203,7 +203,7 @@ describe('re-running a push with the built CLI', () => {
     const hooks = `export async function resolve(s, c, next) { if (s === 'node:crypto') throw new Error('refused by the test'); return next(s, c); }`;
     const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
     const loaded = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.js', import.meta.url)), {
+    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.mjs', import.meta.url)), {
       workerData: { args: [], loaded },
       execArgv: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
       stdout: true,

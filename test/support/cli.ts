@@ -124,7 +124,7 @@ export interface SpawnedCli {
 export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[]; ownCodeCache?: boolean };
 
 /*
- * The built CLI compiles its bundle's chunks with V8's code cache (bin/code-cache.js), kept in the `v8-code`
+ * The built CLI compiles its bundle's chunks with V8's code cache (bin/code-cache.cjs), kept in the `v8-code`
  * folder of packpub's cache folder; a process that finds none compiles the chunks it loads and writes their
  * code at exit: a push cost ~0.45 CPU-s so, ~0.3 with the cache. Most tests give each world a cache folder of
  * its own (its archive cache is part of what they check), so nearly every process of the suite started
@@ -142,7 +142,7 @@ export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[]; ownCod
 const RUN_POOL = process.env['PACKPUB_TEST_CODE_POOL'];
 const CODE_POOL = RUN_POOL === undefined || RUN_POOL === '' ? join(tmpdir(), `packpub-test-v8-code-${process.pid}`) : RUN_POOL;
 if (CODE_POOL !== RUN_POOL) process.on('exit', () => rmSync(CODE_POOL, { recursive: true, force: true }));
-/** bin/code-cache.js's code folder in packpub's cache folder, and the names of its files (no temporary ones). */
+/** bin/code-cache.cjs's code folder in packpub's cache folder, and the names of its files (no temporary ones). */
 const CODE_DIR = 'v8-code';
 const CODE_FILE = /^[^/\\]+\.cjs-[0-9a-z]+\.bin$/;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCacheDir } from '../../../src/operations/archive-cache.js';
 // @ts-expect-error bin/ is plain JavaScript without declarations
-import { cacheDir } from '../../../bin/code-cache.js';
+import { cacheDir } from '../../../bin/code-cache.cjs';
 
-describe("the code cache's folder is the archive cache's (bin/code-cache.js cannot import src/)", () => {
+describe("the code cache's folder is the archive cache's (bin/code-cache.cjs cannot import src/)", () => {
   const envs: Array<Record<string, string>> = [
     { PACKPUB_CACHE_DIR: '/c/packpub', XDG_CACHE_HOME: '/x', HOME: '/h' },
     { PACKPUB_CACHE_DIR: '', XDG_CACHE_HOME: '/x', HOME: '/h' },

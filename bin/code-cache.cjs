@@ -31,13 +31,14 @@
 // pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
 // to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
 // no block ranges for code read from a cache); so does the check-ahead worker (its own file, an ES module).
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import Module from 'node:module';
-import { homedir } from 'node:os';
-import { basename, dirname, join, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { Script } from 'node:vm';
+'use strict';
+const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } = require('node:fs');
+const Module = require('node:module');
+const { homedir } = require('node:os');
+const { basename, dirname, join, sep } = require('node:path');
+const { fileURLToPath, pathToFileURL } = require('node:url');
+const { setFlagsFromString } = require('node:v8');
+const { Script } = require('node:vm');
 
 const MAGIC = 'packpub V8 code cache 1\n';
 // What a run that wrote a file keeps (prune). A file a hit is read from is not written again, so one still in
@@ -57,7 +58,7 @@ const TEMP_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin\.\d+-[0-9a-z]*\.tmp$/;
  * packpub's cache folder, as src/operations/archive-cache.ts's defaultCacheDir finds it (not imported: this
  * file runs before the bundle loads; test/unit/operations/cache-dir.test.ts keeps the two the same).
  */
-export function cacheDir(env) {
+function cacheDir(env) {
   if (env.PACKPUB_CACHE_DIR) return env.PACKPUB_CACHE_DIR;
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'packpub');
   return join(env.HOME || homedir(), '.cache', 'packpub');
@@ -75,7 +76,7 @@ function shortName(text) {
  * undo), which bin/packpub.js calls just before it sets V8 flags: each a list of setFlagsFromString calls,
  * `undo` setting V8's defaults back (checked: see the probe).
  */
-export function useCodeCache(bundleUrl, env = process.env) {
+function useCodeCache(bundleUrl, env = process.env) {
   const bundle = fileURLToPath(bundleUrl).replace(/[\\/]$/, '') + sep;
   const dir = join(cacheDir(env), 'v8-code');
   // What V8 checks a cache against besides the source: its version (Node's), the CPU and the flags.
@@ -193,7 +194,7 @@ function write(dir, { script, file, key, source }, made) {
  * have: useCodeCache's global), or from source. Without a usable cache, its code is saved just before the
  * worker posts its first message on `port` (an answer, after which the pool may stop the worker at once).
  */
-export function runWorkerFile(url, { dir, prefix }, port) {
+function runWorkerFile(url, { dir, prefix }, port) {
   const filename = fileURLToPath(url);
   const content = readFileSync(filename, 'utf8');
   const key = `${prefix}\0${content.length}`;
@@ -294,3 +295,5 @@ function prune(dir, now) {
     }
   }
 }
+
+module.exports = { cacheDir, runWorkerFile, useCodeCache };
