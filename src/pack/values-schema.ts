@@ -281,6 +281,21 @@ function sureErrors(errors: readonly ErrorObject[], data: unknown, uncertain: Re
   return out;
 }
 
+/**
+ * Why Helm cannot read a values.schema.json as JSON, or undefined when it can: every Helm 3 decodes it
+ * (gojsonschema up to 3.17, santhosh-tekuri/jsonschema's UnmarshalJSON since) and stops the install on
+ * an error. Text after the first JSON value is left alone (gojsonschema never reads it).
+ */
+function notJson(text: string): string | undefined {
+  try {
+    JSON.parse(text.replace(/^\uFEFF/, ''));
+    return undefined;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return /after JSON/i.test(message) ? undefined : message;
+  }
+}
+
 /** One chart whose schema Helm would refuse the values with. */
 export interface SchemaRefusal {
   /** The chart's name, with its parents' (`web`, `web/redis`). */
@@ -289,6 +304,8 @@ export interface SchemaRefusal {
   at: string[];
   /** The failures, at most five. */
   errors: SchemaFailure[];
+  /** Why the schema is no JSON Helm reads (every install fails, whatever the values); `errors` is then empty. */
+  notJson?: string;
 }
 
 /**
@@ -310,8 +327,11 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
   const visit = async (node: Node, data: Values, names: string[], at: string[]): Promise<void> => {
     const text = node.chart.valuesSchemaText;
     if (text !== undefined && text.trim() !== '') {
-      const found = failures((await cachedReadings(text)) ?? [], data, node.uncertain);
-      if (found.length > 0) out.push({ chart: [...names, node.chart.name].join('/'), at, errors: found.slice(0, 5) });
+      const chart = [...names, node.chart.name].join('/');
+      const broken = notJson(text);
+      const found = broken === undefined ? failures((await cachedReadings(text)) ?? [], data, node.uncertain) : [];
+      if (broken !== undefined) out.push({ chart, at, errors: [], notJson: broken });
+      else if (found.length > 0) out.push({ chart, at, errors: found.slice(0, 5) });
     }
     for (const sub of node.subs) {
       const own = data[sub.chart.name];
@@ -365,6 +385,15 @@ export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesT
       return inputs.some((k) => k === dotted || k.startsWith(`${dotted}.`) || dotted.startsWith(`${k}.`));
     };
     for (const refusal of await valuesSchemaRefusals(chart, given)) {
+      if (refusal.notJson !== undefined) {
+        findings.push({
+          severity: 'error',
+          rule: 'chart-values-schema',
+          file: rel,
+          message: `chart "${refusal.chart}" of ${rel} has a values.schema.json that is not JSON (${refusal.notJson}): Helm reads it on every install and upgrade and stops there, whatever the values; fix the file (\`helm lint\` reports it), then package the chart again`,
+        });
+        continue;
+      }
       const failures = refusal.errors
         .map((e) => {
           const inChart = [...pointerKeys(e.pointer), ...(e.missing !== undefined ? [e.missing] : e.keyword !== 'type' && e.named !== undefined ? [e.named] : [])];

@@ -95,6 +95,19 @@ const CASES: Case[] = [
     stdout: ['web:1.0.0 OK'],
   },
   {
+    name: 'a values.schema.json that is not JSON (a trailing comma)',
+    chart: withSchema({ 'web/values.schema.json': '{"type": "object",}\n' }),
+    code: 1,
+    stdout: ['  error   charts/web-1.0.0.tgz: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that is not JSON (', 'Helm reads it on every install and upgrade and stops there, whatever the values'],
+  },
+  {
+    name: 'a values.schema.json with text after its JSON (Helm up to 3.17 never reads it)',
+    chart: withSchema({ 'web/values.schema.json': '{"type": "object"}\n}\n' }),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
     name: 'an empty password the user is to fill in',
     chart: withSchema(),
     values: packValues('    replicas: 1\n    password: ""\n'),
