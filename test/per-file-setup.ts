@@ -4,6 +4,7 @@ import { forgetSecrets } from '../src/util/redact.js';
 import { systemClock, useRetryClock } from '../src/registry/retry.js';
 import { TEST_CACHE_DIR } from './support/cli.js';
 import { meterFile } from './support/cpu-meter.js';
+import { newFileForCertificates } from './support/tls.js';
 
 /*
  * Runs before every test file (vitest `setupFiles`). Test files share worker processes (`isolate: false`
@@ -16,6 +17,7 @@ import { meterFile } from './support/cpu-meter.js';
  * - process.env: what the file changed is put back as it was when the file started;
  * - the CLI runs' archive cache (TEST_CACHE_DIR of support/cli.ts): emptied, so no file finds archives
  *   another file's runs remembered;
+ * - the test certificates handed out (support/tls.ts): the file's first set is the worker's first again;
  * - spies (vi.spyOn) restored; real timers;
  * - the working directory and SIGINT/SIGTERM listeners must be as the file found them: the file fails
  *   otherwise (a file that needs to change them must restore them itself).
@@ -24,6 +26,7 @@ import { meterFile } from './support/cpu-meter.js';
 
 function resetShared(): void {
   forgetSecrets();
+  newFileForCertificates();
   useRetryClock(systemClock);
   rmSync(TEST_CACHE_DIR, { recursive: true, force: true });
 }

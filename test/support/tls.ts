@@ -4,7 +4,6 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expect } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -34,9 +33,10 @@ async function openssl(args: string[], cwd: string): Promise<void> {
  * Certificates made once per test worker (issue 11). Each set costs three openssl processes (~0.1 CPU-s);
  * the suite asked for ~20 sets and ~10 client certificates, one test file after another in the same few
  * workers. A worker keeps the sets it made (in folders of its own, removed when it exits) and hands them
- * out again to later files: the n-th set a test file asks for (per list of hosts) is the worker's n-th, so
- * the sets one file holds are as distinct from each other as freshly made ones (other CAs, other keys), and
- * a file never meets a set it made before. Each call gets copies of the files in a new folder (a test may
+ * out again to later files: the n-th set a test file asks for (per list of hosts) is the worker's n-th
+ * (test/per-file-setup.ts starts the count again for each file), so
+ * the sets one file holds are as distinct from each other as freshly made ones (other CAs, other keys):
+ * none is handed twice within a file. Each call gets copies of the files in a new folder (a test may
  * write beside them, cleanup() removes only the copies). A client certificate is kept with its set, by
  * name and kind.
  */
@@ -49,9 +49,13 @@ const madeDirs: string[] = [];
 process.once('exit', () => {
   for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
 });
-/** The test file the sets handed out so far went to, and how many of each list of hosts it got. */
-let handedTo: string | undefined;
+/** How many sets of each list of hosts the current test file got. */
 const handed = new Map<string, number>();
+
+/** A new test file starts: its first set is the worker's first again (test/per-file-setup.ts). */
+export function newFileForCertificates(): void {
+  handed.clear();
+}
 /** The set each copy came from (by the copy's folder). */
 const sourceOf = new Map<string, MadeSet>();
 const SET_FILES = ['ca.pem', 'ca.key', 'server.pem', 'server.key'];
@@ -106,11 +110,6 @@ function madeSet(hosts: string[], index: number): Promise<MadeSet> {
  */
 export async function makeTestCertificates(options: { hosts?: string[] } = {}): Promise<TestCertificates> {
   const hosts = options.hosts ?? ['127.0.0.1', 'localhost'];
-  const file = expect.getState().testPath ?? '';
-  if (file !== handedTo) {
-    handedTo = file;
-    handed.clear();
-  }
   const key = hosts.join(',');
   const index = handed.get(key) ?? 0;
   handed.set(key, index + 1);
