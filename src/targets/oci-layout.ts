@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -43,9 +43,37 @@ async function exists(path: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A layout file opened for reading, if it is a regular file. Opened without waiting (O_NONBLOCK): a named pipe
+ * under a blob's or index.json's name made every command that read it wait for ever, a device read without end.
+ */
+async function openRegular(path: string): Promise<FileHandle> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if ((await handle.stat()).isFile()) return handle;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  await handle.close();
+  throw new PackpubError('REGISTRY', `${path} is not a regular file`, {
+    hint: 'a layout holds its index and blobs as regular files; a named pipe, device or socket there is never read: restore the layout from where it came',
+  });
+}
+
+/** The bytes of a layout file that is a regular file (openRegular). */
+async function readRegular(path: string): Promise<Buffer> {
+  const handle = await openRegular(path);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A lock left by a process that no longer runs on this host, or older than LOCK_STALE_MS. */
 async function lockIsStale(lock: string): Promise<boolean> {
-  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readFile(lock, 'utf8').catch(() => '')]);
+  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readRegular(lock).then((b) => b.toString('utf8'), () => '')]);
   if (info === undefined) return false; // gone already: just try again
   const [pid, host] = text.split(' ');
   if (pid !== undefined && /^\d+$/.test(pid) && host === hostname()) {
@@ -115,7 +143,7 @@ export class OciLayoutStore implements ArtifactStore {
         identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
         if (earlier?.identity === identity) return earlier.index;
       }
-      bytes = await readFile(path);
+      bytes = await readRegular(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -165,7 +193,7 @@ export class OciLayoutStore implements ArtifactStore {
     if (entry === undefined) return undefined;
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.blobPath(repository, entry.digest));
+      bytes = await readRegular(this.blobPath(repository, entry.digest));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -230,10 +258,14 @@ export class OciLayoutStore implements ArtifactStore {
 
   async fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
     const path = this.blobPath(repository, descriptor.digest);
-    if (!(await exists(path))) {
-      throw new PackpubError('NOT_FOUND', `blob ${descriptor.digest} is missing from ${this.dir(repository)}`);
+    let handle: FileHandle;
+    try {
+      handle = await openRegular(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PackpubError('NOT_FOUND', `blob ${descriptor.digest} is missing from ${this.dir(repository)}`);
+      throw err;
     }
-    return verified(createReadStream(path), descriptor);
+    return verified(handle.createReadStream(), descriptor);
   }
 
   async listTags(repository: string): Promise<string[]> {
@@ -305,7 +337,7 @@ export class OciLayoutStore implements ArtifactStore {
       found.add(entry.digest);
       let doc: { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
       try {
-        doc = JSON.parse(await readFile(this.blobPath(repository, entry.digest), 'utf8')) as typeof doc;
+        doc = JSON.parse((await readRegular(this.blobPath(repository, entry.digest))).toString('utf8')) as typeof doc;
       } catch {
         return undefined;
       }

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -14,6 +16,7 @@ import { setup } from '../support/stage.js';
  */
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const execFileP = promisify(execFile);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-hostile-layout-') }));
@@ -85,5 +88,40 @@ describe('a layout index with entries no OCI tool writes', () => {
     expect(`${copy.stdout}${copy.stderr}`).not.toContain('\u001b');
     const copied = JSON.parse(await readFile(join(dest, 'spectro-packs/archive/hl/index.json'), 'utf8')) as { manifests: Array<{ annotations: Record<string, string> }> };
     expect(copied.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name'])).toEqual(['1.0.0']);
+  });
+});
+
+describe('a layout file that is a named pipe', () => {
+  /** `packpub <args>` as a child process, killed if it has not ended within 20 s (a read waiting on a pipe never ends). */
+  async function bounded(args: string[]): Promise<{ code: number; stderr: string; killed: boolean }> {
+    const run = spawnCli(args);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      run.child.kill('SIGKILL');
+    }, 20_000);
+    const { code, stderr } = await run.done;
+    clearTimeout(timer);
+    return { code, stderr, killed };
+  }
+
+  it.each([
+    ['the manifest blob', (repo: string, digest: string) => join(repo, 'blobs/sha256', digest.slice('sha256:'.length))],
+    ['index.json', (repo: string) => join(repo, 'index.json')],
+  ])('%s: pull, list and copy end with an error naming it (was: they waited on the pipe for ever)', async (_what, fileOf) => {
+    const root = join(w.root, `layout-${n++}`);
+    const pack = await writePack(join(w.root, `fifo-${n++}`), { name: 'ff', version: '1.0.0' });
+    expect((await runCli(['push', pack, '--oci-layout', root])).code).toBe(0);
+    const repo = join(root, 'spectro-packs/archive/ff');
+    const index = JSON.parse(await readFile(join(repo, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    const path = fileOf(repo, index.manifests[0]?.digest ?? '');
+    await rm(path);
+    await execFileP('mkfifo', [path]);
+    for (const args of [['pull', 'ff:1.0.0', '--oci-layout', root, '-o', join(w.root, `pulled-${n++}`)], ['list', '--oci-layout', root], ['copy', 'ff:1.0.0', '--from', `oci:${root}`, '--to', `oci:${join(w.root, `copy-${n++}`)}`]]) {
+      const run = await bounded(args);
+      expect(run.killed, `${args[0]} waited on the pipe`).toBe(false);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`${path} is not a regular file`);
+    }
   });
 });
