@@ -1,5 +1,6 @@
 import { copySucceeded, type CopyReport } from '../operations/copy-report.js';
-import { deleteSucceeded, type DeleteReport } from '../operations/delete.js';
+import type { DeleteReport } from '../operations/delete.js';
+import { deleteSucceeded } from '../operations/delete-report.js';
 import type { PushReport } from '../operations/push-report.js';
 import { VERSION } from '../version.js';
 

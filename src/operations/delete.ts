@@ -6,6 +6,7 @@ import { isRegistryError } from '../registry/errors.js';
 import type { DeletableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import { versionNotFound } from './resolve-pack.js';
+export { deleteSucceeded } from './delete-report.js';
 
 /*
  * `packpub delete`: remove published versions, in two steps so the CLI can show the plan and ask before
@@ -275,8 +276,3 @@ export function deleteReportOf(plan: DeletePlan, map: (r: DeleteResult) => Delet
   return { target: plan.target, dryRun, ignoreMissing: plan.ignoreMissing, results, summary, durationMs: Date.now() - plan.started };
 }
 
-/** True when the run did exactly what was asked (--dry-run: when it could). */
-export function deleteSucceeded(report: DeleteReport): boolean {
-  const s = report.summary;
-  return s.refused === 0 && s.failed === 0 && s.cancelled === 0 && (s.missing === 0 || report.ignoreMissing) && (report.dryRun || s.planned === 0);
-}

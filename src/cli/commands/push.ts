@@ -239,9 +239,11 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     const report = imageRefused.length === 0 ? pushed : { ...pushed, results: [...imageRefused, ...pushed.results], summary: summarize([...imageRefused, ...pushed.results]) };
     // What machines read (report, lines, annotations, JUnit) also carries the image notes stderr showed.
     const reported = imageFindings.size === 0 ? report : { ...report, results: report.results.map(withImages) };
-    const { paletteAfterPush } = await import('../palette-run.js');
+    // The Palette steps' module is loaded by a run with --palette-sync only (issue 16).
     const afterPush = async () =>
-      paletteSync && !report.aborted ? paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true) : { notVisible: false };
+      paletteSync && !report.aborted
+        ? (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true)
+        : { notVisible: false };
     let synced: Awaited<ReturnType<typeof afterPush>>;
     if (json) {
       synced = await afterPush();
