@@ -199,6 +199,14 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
 });
 
 describe('what the bundle holds', () => {
+  it('every file is ASCII, so V8 holds each source one byte per character (scripts/build-cli.mjs)', async () => {
+    const files = (await readdir(BUNDLE)).filter((f) => /\.(c|m)?js$/.test(f));
+    expect(files).toContain('packpub.cjs');
+    const wide: string[] = [];
+    for (const file of files) if (/[^\x00-\x7f]/.test(await readFile(join(BUNDLE, file), 'utf8'))) wide.push(file);
+    expect(wide).toEqual([]);
+  });
+
   it("ajv's schema compiler sits only in chunks of its own, loaded for a chart's values.schema.json: pack.json's and packpub.yaml's validators are generated ahead of time", async () => {
     const ajvSources: string[] = [];
     for (const file of (await readdir(BUNDLE)).filter((f) => f.endsWith('.map'))) {
