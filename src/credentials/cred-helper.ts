@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PackpubError } from '../errors.js';
+import { registerSecret } from '../util/redact.js';
 import type { Credential } from './types.js';
 
 /*
@@ -42,6 +43,9 @@ export function helperProgram(name: string): string {
   return `docker-credential-${name}`;
 }
 
+/** What a helper may write (both streams together): an answer is a few KiB; a helper writing without end was read until memory ran out. */
+export const HELPER_OUTPUT_LIMIT = 1024 * 1024;
+
 function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner {
   return (program, action, input) =>
     new Promise((resolve, reject) => {
@@ -50,8 +54,10 @@ function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner 
       const child = spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let written = 0;
       let settled = false;
-      const timer = setTimeout(() => {
+      const stop = (error: Error) => {
+        clearTimeout(timer);
         settled = true;
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -63,10 +69,20 @@ function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner 
         child.stdout.destroy();
         child.stderr.destroy();
         child.unref();
-        reject(Object.assign(new Error(`${program} ${action} did not answer within ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => stop(Object.assign(new Error(`${program} ${action} did not answer within ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })),
+        timeoutMs,
+      );
+      const keep = (into: Buffer[]) => (c: Buffer) => {
+        if (settled) return;
+        written += c.length;
+        if (written > HELPER_OUTPUT_LIMIT) stop(Object.assign(new Error(`${program} ${action} wrote more than ${HELPER_OUTPUT_LIMIT / 1024 / 1024} MiB`), { code: 'EFBIG' }));
+        else into.push(c);
+      };
+      child.stdout.on('data', keep(out));
+      child.stderr.on('data', keep(err));
       child.on('error', (e) => {
         clearTimeout(timer);
         if (!settled) reject(e);
@@ -83,10 +99,31 @@ function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner 
     });
 }
 
-/** First line of what a failing helper said; helpers print errors, never secrets, on failure. */
+/**
+ * What a failing helper said, fit to print: the first line of its standard output, the protocol's error channel
+ * (docker/cli quotes the same). Not a credential it printed before failing (its Secret is registered, so it is
+ * scrubbed wherever else it shows), and never its standard error, where a helper's tools may print anything
+ * (a token they refreshed with): packpub cannot tell a secret there from an error.
+ */
 function helperSaid(result: HelperResult): string {
-  const text = `${result.stdout}\n${result.stderr}`.split('\n').map((l) => l.trim()).find((l) => l !== '');
-  return text === undefined ? `exit code ${result.code}` : text.slice(0, 200);
+  const line = result.stdout.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  if (line !== undefined && /^\{|"Secret"/i.test(line)) {
+    const secret = credentialIn(result.stdout);
+    if (secret !== undefined) registerSecret(secret);
+    return `it printed a credential (not shown) but exited with code ${result.code}`;
+  }
+  if (line !== undefined) return line.slice(0, 200);
+  return result.stderr.trim() === '' ? `exit code ${result.code}` : `exit code ${result.code}; what it wrote to standard error is not shown (it may hold a secret)`;
+}
+
+/** The Secret of a credential answer, when `text` is one. */
+function credentialIn(text: string): string | undefined {
+  try {
+    const secret = (JSON.parse(text) as { Secret?: unknown } | null)?.Secret;
+    return typeof secret === 'string' ? secret : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function run(name: string, action: HelperAction, input: string, options: CredentialHelperOptions): Promise<HelperResult> {
@@ -97,6 +134,11 @@ async function run(name: string, action: HelperAction, input: string, options: C
     return await runner(program, action, input);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG') {
+      throw new PackpubError('CREDENTIALS', `credential helper ${program} ${action} wrote more than ${HELPER_OUTPUT_LIMIT / 1024 / 1024} MiB${where}: no credential answer is that long (it was stopped)`, {
+        hint: `run "echo <server> | ${program} ${action}" by hand to see what it prints`,
+      });
+    }
     if (code === 'ENOENT') {
       throw new PackpubError('CREDENTIALS', `credential helper ${program}${where} is not installed or not on PATH`, {
         hint: `install ${program}, or remove the credHelpers/credsStore entry that names "${name}"`,

@@ -1,0 +1,98 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { writeValidPack } from '../support/packs.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { startRegistry } from '../support/registry.js';
+import { leaks, secretForms } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * trust: credential helpers (credsStore / credHelpers) that answer in ways no helper should, against a real
+ * distribution registry with htpasswd Basic auth. Each case: the exit code, the message, that no secret the helper
+ * wrote is printed, and that the registry holds nothing afterwards.
+ */
+
+const USER = 'robot$packs+ci';
+const PASSWORD = 'helper-Pa55word-7f3e9a1c';
+const STDERR_TOKEN = 'refresh-tok-4b2d9e0a8c6f1e3d';
+
+const w = setup(async (stack) => {
+  const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+  const root = await stack.tempDir('packpub-creds-helpers-');
+  const pack = await writeValidPack(join(root, 'pack'));
+  const bin = join(root, 'bin');
+  await mkdir(bin);
+  return { registry, root, pack, bin, reader: new RegistryReader(registry.url, { username: USER, password: PASSWORD }) };
+});
+
+/** A helper `docker-credential-<name>` whose `get` runs `body` (a POSIX shell script), named by the Docker config's credsStore. */
+async function helper(name: string, body: string): Promise<NodeJS.ProcessEnv> {
+  const program = join(w.bin, `docker-credential-${name}`);
+  await writeFile(program, `#!/bin/sh\ncat >/dev/null\n${body}\n`);
+  await chmod(program, 0o755);
+  const docker = join(w.root, `docker-${name}`);
+  await mkdir(docker, { recursive: true });
+  await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: name }));
+  return { PATH: `${w.bin}:${process.env['PATH'] ?? ''}`, DOCKER_CONFIG: docker, PACKPUB_CACHE_DIR: join(w.root, 'cache'), TMPDIR: w.root };
+}
+
+async function push(env: NodeJS.ProcessEnv, ...extra: string[]) {
+  return runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, ...extra], { env });
+}
+
+const ANSWER = JSON.stringify({ ServerURL: 'x', Username: USER, Secret: PASSWORD });
+
+describe('credential helpers that answer oddly', () => {
+  it('a helper that works publishes (the set-up is right)', async () => {
+    const env = await helper('good', `printf '%s' '${ANSWER}'`);
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/good`], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect([...(await w.reader.holdings('good')).tags.keys()]).toContain('good/spectro-packs/archive/web:1.0.0');
+  });
+
+  it('prints its credential JSON and exits 1: refused, the secret not shown (not even with --debug), nothing pushed', async () => {
+    const env = await helper('jsonfail', `echo '${ANSWER}'\nexit 1`);
+    for (const flags of [[], ['--debug']]) {
+      const run = await push(env, ...flags);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('credential helper docker-credential-jsonfail get failed');
+      expect(run.stderr).toContain('it printed a credential (not shown) but exited with code 1');
+      expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
+    }
+    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+  });
+
+  it('exits 1 with a token on standard error: its standard error is not quoted; the hint says how to read it', async () => {
+    const env = await helper('stderrfail', `echo "refreshing with ${STDERR_TOKEN} failed" >&2\nexit 1`);
+    const run = await push(env, '--debug');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('credential helper docker-credential-stderrfail get failed');
+    expect(run.stderr).toContain('exit code 1; what it wrote to standard error is not shown');
+    expect(run.stderr).toContain('docker-credential-stderrfail get" by hand');
+    expect(run.stderr).not.toContain(STDERR_TOKEN);
+    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+  });
+
+  it('an error on standard output (the protocol\'s channel) is still quoted', async () => {
+    const env = await helper('stdoutfail', `echo 'the keychain is locked'\nexit 3`);
+    const run = await push(env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('credential helper docker-credential-stdoutfail get failed (configured in credsStore of ');
+    expect(run.stderr).toContain('): the keychain is locked');
+  });
+
+  it('prints without end: stopped after 1 MiB, not read until memory runs out; nothing pushed', async () => {
+    const env = await helper('endless', `exec yes 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'`);
+    const started = process.cpuUsage();
+    const run = await push(env);
+    const cpu = process.cpuUsage(started);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('credential helper docker-credential-endless get wrote more than 1 MiB');
+    expect(run.stderr).not.toContain('AAAAAAAA');
+    // Before: read for the helper's whole 60 s time limit, ~6 GB held (measured), then "did not answer".
+    expect((cpu.user + cpu.system) / 1e6).toBeLessThan(10);
+    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+  });
+});
