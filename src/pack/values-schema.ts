@@ -192,7 +192,7 @@ async function readingsOf(text: string): Promise<Array<() => Validate | undefine
     return () => {
       if (compiled === null) {
         try {
-          compiled = new Kind(OPTIONS).compile(schema);
+          compiled = new Kind(OPTIONS).compile(Kind === draft7 ? refSiblingsDropped(schema) : schema);
         } catch {
           compiled = undefined;
         }
@@ -200,6 +200,28 @@ async function readingsOf(text: string): Promise<Array<() => Validate | undefine
       return compiled;
     };
   });
+}
+
+/** Keywords whose values are data, not schemas: never walked. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+/** Keywords kept beside a `$ref`: they assert nothing, and refs may point into them. */
+const KEPT_BESIDE_REF = new Set(['$ref', '$id', 'id', '$schema', 'definitions', '$defs']);
+
+/**
+ * The schema as gojsonschema (Helm up to 3.17) reads it: a `$ref` makes it ignore the assertions beside it
+ * (schema.go parseSchema returns once it parsed the reference), as drafts 4 to 7 say.
+ */
+function refSiblingsDropped(node: unknown, depth = 0): unknown {
+  if (depth > 200 || typeof node !== 'object' || node === null) return node;
+  if (Array.isArray(node)) return node.map((n) => refSiblingsDropped(n, depth + 1));
+  const map = node as Values;
+  const hasRef = typeof map['$ref'] === 'string';
+  const out: Values = {};
+  for (const [k, v] of Object.entries(map)) {
+    if (hasRef && !KEPT_BESIDE_REF.has(k)) continue;
+    put(out, k, DATA_KEYWORDS.has(k) ? v : refSiblingsDropped(v, depth + 1));
+  }
+  return out;
 }
 
 /** Schemas read before, by text (charts of one vendor share subcharts and their schemas), at most CACHED. */

@@ -108,6 +108,21 @@ const CASES: Case[] = [
     stdout: ['web:1.0.0 OK'],
   },
   {
+    name: 'a $ref with a sibling keyword the value fails (Helm up to 3.17 ignores what sits beside a $ref)',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ definitions: { count: { type: 'integer' } }, properties: { replicas: { $ref: '#/definitions/count', maximum: 2 } } }) }),
+    values: packValues('    replicas: 3\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a $ref the value fails',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ definitions: { count: { type: 'integer' } }, properties: { replicas: { $ref: '#/definitions/count' } } }) }),
+    values: packValues('    replicas: three\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:9:5 charts.web.replicas: chart "web"', '/replicas: must be integer'],
+  },
+  {
     name: 'an empty password the user is to fill in',
     chart: withSchema(),
     values: packValues('    replicas: 1\n    password: ""\n'),
