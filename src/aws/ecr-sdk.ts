@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EcrHost } from './ecr-host.js';
 import { PackpubError } from '../errors.js';
+import { registerSecret } from '../util/redact.js';
 
 /*
  * Every AWS SDK touch: loading the SDK (only when an ECR host is used, so CLI start-up does not pay for
@@ -215,12 +216,28 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
         });
   client = new sdk.ECRClient({
     region,
-    credentials,
+    credentials: registered(credentials),
     ...(aws.endpoint === undefined || aws.endpoint === '' ? {} : { endpoint: aws.endpoint }),
     ...(host.fips ? { useFipsEndpoint: true } : {}),
     ...(host.dualStack ? { useDualstackEndpoint: true } : {}),
   });
   return { sdk, client, sts: sts.requests };
+}
+
+type AwsIdentity = { secretAccessKey: string; sessionToken?: string };
+
+/**
+ * The provider, with each identity's secret key and session token registered as the run's secrets: an AWS error
+ * may quote the request it refused (InvalidSignatureException's canonical request lists x-amz-security-token),
+ * and --debug prints such an error as the cause.
+ */
+function registered<P extends (...args: never[]) => Promise<AwsIdentity>>(provider: P): P {
+  return (async (...args: Parameters<P>) => {
+    const identity = await provider(...args);
+    registerSecret(identity.secretAccessKey);
+    registerSecret(identity.sessionToken);
+    return identity;
+  }) as P;
 }
 
 const NO_CREDENTIALS_HINT =

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { writePack } from '../support/packs.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * trust: the AWS credentials the SDK signs ECR API calls with are secrets of the run too. An API error that
+ * quotes the request it refused (InvalidSignatureException's "The Canonical String for this request should have
+ * been ..." lists the signed headers, x-amz-security-token among them) must not bring the session token or the
+ * secret key into any output, --debug's causes included. Real @aws-sdk/client-ecr against the ECR stand-in.
+ */
+
+const ACCESS_KEY = 'testAKIDCREDSAWS';
+const SECRET_KEY = `${ACCESS_KEY}-secret-not-real`; // what useFakeAwsEnvironment sets
+const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEXAMPLEsessiontoken0123456789abcdef';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-creds-aws-');
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  return { ...(await startEcrWorld(stack, ACCESS_KEY)), root, pack };
+});
+
+describe('AWS answers that quote the signed request', () => {
+  it('InvalidSignatureException with the canonical request: the session token and secret key never printed, nothing pushed', async () => {
+    const quoted = [
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+      '',
+      'The Canonical String for this request should have been',
+      `'POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:${new URL(w.standin.url).host}\nx-amz-security-token:${SESSION_TOKEN}\nx-amz-target:AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'`,
+      '',
+      `(signed with ${SECRET_KEY})`,
+    ].join('\n');
+    w.standin.fail('GetAuthorizationToken', 'InvalidSignatureException', quoted);
+    process.env['AWS_SESSION_TOKEN'] = SESSION_TOKEN;
+    try {
+      const args = ['--registry', `${w.host}/creds`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+      for (const argv of [['push', w.pack, ...args], ['push', w.pack, ...args, '--debug'], ['list', ...args, '--debug']]) {
+        const run = await runCli(argv, { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') } });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain('ECR provider: AWS rejected the credentials (InvalidSignatureException): The request signature we calculated does not match');
+        const text = run.stdout + run.stderr;
+        expect(text).not.toContain(SESSION_TOKEN);
+        expect(text).not.toContain(SECRET_KEY);
+        if (argv[0] === 'list') expect(text).toContain('The Canonical String for this request'); // --debug prints the cause, scrubbed
+      }
+      // The SDK did send the session token: the answer quoted what it was given.
+      expect(w.standin.calls.some((c) => c.op === 'GetAuthorizationToken' && c.headers['x-amz-security-token'] === SESSION_TOKEN)).toBe(true);
+    } finally {
+      delete process.env['AWS_SESSION_TOKEN'];
+      w.standin.allow('GetAuthorizationToken');
+    }
+    expect((await new RegistryReader(w.registry.url).holdings('creds')).tags.size).toBe(0);
+  });
+});
