@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -125,12 +125,38 @@ let keyPair: Promise<{ privateKey: KeyObject; publicKey: KeyObject }> | undefine
 
 /**
  * The RS256 signing key (Harbor signs with RSA): made once per test process and shared by its token
- * servers (an RSA key costs a tenth of a CPU-second or more to make; each server still has its own
- * certificate, and no test needs two servers with different keys).
+ * servers (an RSA key costs a tenth of a CPU-second or more to make; no test needs two servers with
+ * different keys).
  */
 function signingKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   keyPair ??= promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   return keyPair;
+}
+
+let signingCert: Promise<string> | undefined;
+
+/**
+ * The certificate of that key (PEM), made with openssl once per test process too (issue 11): distribution
+ * takes only the public key from it, the same for every server, and an openssl run cost ~0.03 CPU-s per
+ * server. Each server writes it to a folder of its own.
+ */
+function signingCertificate(privateKey: KeyObject): Promise<string> {
+  signingCert ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'packpub-token-cert-'));
+    try {
+      const keyFile = join(dir, 'signing.key');
+      const certFile = join(dir, 'signing.pem');
+      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      await promisify(execFile)('openssl', ['req', '-new', '-x509', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=packpub test token signer']);
+      return await readFile(certFile, 'utf8');
+    } catch (err) {
+      signingCert = undefined;
+      throw new Error(`openssl could not make the token signing certificate: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  })();
+  return signingCert;
 }
 
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
@@ -147,10 +173,10 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const certFile = join(dir, 'signing.pem');
   await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   try {
-    await promisify(execFile)('openssl', ['req', '-new', '-x509', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=packpub test token signer']);
+    await writeFile(certFile, await signingCertificate(privateKey));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`openssl could not make the token signing certificate: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+    throw err;
   }
   // The cert's key must be the one we sign with; re-read to be sure the PEM round-trips.
   const signingKey = createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }));
