@@ -73,6 +73,17 @@ function abandon(body: Readable): void {
   body.destroy();
 }
 
+/** What a storage service's error body says: an OCI error, or S3's XML `<Code>` and `<Message>`; undefined when neither. */
+function storageWords(body: Buffer): string | undefined {
+  const oci = errorBodyOf(body);
+  if (oci !== undefined) return oci;
+  const text = body.toString('utf8');
+  const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
+  const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1];
+  if (code === undefined) return undefined;
+  return shown(message === undefined ? code : `${code}: ${message}`);
+}
+
 function formatSeconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
@@ -204,19 +215,32 @@ export class RegistryClient {
   private async refuse(spec: CallSpec, res: AuthedResponse, attempt: number): Promise<never> {
     const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readErrorBody(res.body);
     if (spec.method === 'HEAD') await discardBody(res);
-    if (res.status === 401 && res.url.origin !== spec.url.origin) {
-      throw new RegistryError('AUTH', `${res.url.host}, where ${this.host} redirected ${spec.subject ?? redactUrl(spec.url)}, asks for authentication; ${this.host}'s credentials go to ${this.host} only`, {
+    // An answer from where a redirect led (a blob's storage, ECR -> S3) is that server's, not the registry's.
+    const elsewhere = res.url.origin !== spec.url.origin;
+    if (elsewhere && (res.status === 401 || res.status === 403)) {
+      const where = `${res.url.host}, where ${this.host} redirected ${spec.subject ?? redactUrl(spec.url)},`;
+      if (res.status === 401) {
+        throw new RegistryError('AUTH', `${where} asks for authentication; ${this.host}'s credentials go to ${this.host} only`, {
+          method: spec.method,
+          url: res.url,
+          status: 401,
+          hint: 'a registry sends downloads to storage that needs no credentials of its own (a signed URL); report it to the registry owner',
+        });
+      }
+      // Was "credentials rejected or no pull permission": an S3 signed URL refused (expired, a clock off) is no credential of the user's.
+      const said = storageWords(body);
+      throw new RegistryError('REGISTRY', `${where} refused it (403${said === undefined ? '' : ` ${said}`})`, {
         method: spec.method,
         url: res.url,
-        status: 401,
-        hint: 'a registry sends downloads to storage that needs no credentials of its own (a signed URL); report it to the registry owner',
+        status: 403,
+        hint: "the registry sent the download there with a signed URL, which was refused: check this machine's clock (a signed URL expires), try again, and report it to the registry owner if it persists",
       });
     }
     throw errorFromResponse({
       method: spec.method,
       url: res.url,
       status: res.status,
-      host: this.host,
+      host: elsewhere ? res.url.host : this.host,
       body,
       repository: spec.repository,
       subject: spec.subject,

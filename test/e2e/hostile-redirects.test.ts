@@ -61,3 +61,19 @@ describe('a redirect target that asks for authentication', () => {
     expect(leaked()).toEqual([]);
   });
 });
+
+describe('a redirect target that refuses the signed URL', () => {
+  it('is named with its own words, not taken for the registry refusing the credentials (was: "credentials rejected or no pull permission")', async () => {
+    const expired = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message><RequestId>R1</RequestId></Error>';
+    w.other.behaviour = { answer: () => ({ status: 403, headers: { 'content-type': 'application/xml' }, body: expired }) };
+    const out = join(w.root, `pulled-${n++}`);
+    const run = await runCli(['pull', 'rd:1.0.0', '--registry', `${w.registry.host}/b`, ...w.login, ...w.reach, '-o', out], { stdin: PASSWORD });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`${w.xHost}, where ${w.registry.host} redirected blob sha256:`);
+    expect(run.stderr).toContain('refused it (403 AccessDenied: Request has expired)');
+    expect(run.stderr).not.toContain('credentials rejected');
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(leaked()).toEqual([]);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+});
