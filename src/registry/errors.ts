@@ -1,5 +1,6 @@
 import { maxHeaderSize } from 'node:http';
 import type { Readable } from 'node:stream';
+import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, redactUrl } from '../util/redact.js';
@@ -242,6 +243,18 @@ function passwordHint(auth: AuthOutcome): string {
   return `check the user name and password${from}${loginAdvice(auth)}`;
 }
 
+/**
+ * An ECR token a `docker login` stored wins over the one packpub would mint (the chain's order), and `packpub login`
+ * refuses ECR hosts: its advice led nowhere. Such a token can only be removed or replaced.
+ */
+function expiredHint(host: string, auth: AuthOutcome | undefined): string {
+  const source = auth?.source;
+  if (source !== undefined && source.startsWith('docker config ') && parseEcrHost(host) !== undefined) {
+    return `the ECR token in ${source} has expired: remove its entry for ${host} (packpub then mints one with your AWS credentials), or docker login again with a new one (aws ecr get-login-password)`;
+  }
+  return 'log in again (packpub login), or refresh the token your CI hands to packpub';
+}
+
 function permissionWord(intent: Intent | undefined): string {
   return intent === 'push' || intent === 'delete' ? intent : 'pull';
 }
@@ -267,7 +280,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (first !== undefined && /expired/i.test(first.message)) {
       return new RegistryError('AUTH', `credentials for ${ctx.host} have expired`, {
         ...base,
-        hint: 'log in again (packpub login), or refresh the token your CI hands to packpub',
+        hint: expiredHint(ctx.host, auth),
       });
     }
     if (auth?.withheld === 'plain-http') {

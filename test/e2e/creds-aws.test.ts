@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -55,3 +56,36 @@ describe('AWS answers that quote the signed request', () => {
     expect((await new RegistryReader(w.registry.url).holdings('creds')).tags.size).toBe(0);
   });
 });
+
+describe('an ECR token a docker login left in the Docker config', () => {
+  it('once expired: exit 1 naming where it came from and how to get past it (packpub login has nothing to do for ECR); nothing pushed', async () => {
+    const home = join(w.root, 'home-stale');
+    const docker = join(w.root, 'docker-stale');
+    const args = ['--registry', `${w.host}/stale`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+    const env = { HOME: home, DOCKER_CONFIG: docker, SOURCE_DATE_EPOCH: '1700000000' };
+    // What `aws ecr get-login-password | docker login` leaves: the registry password of a token minted earlier.
+    await mkdir(docker, { recursive: true });
+    const password = await mintedPassword();
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [w.host]: { auth: Buffer.from(`AWS:${password}`).toString('base64') } } }));
+    w.standin.expireAllTokens();
+    const run = await runCli(['push', w.pack, ...args], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`credentials for ${w.host} have expired`);
+    expect(run.stderr).toContain(`the ECR token in docker config ${join(docker, 'config.json')} has expired: remove its entry for ${w.host}`);
+    expect(run.stderr).not.toContain('packpub login');
+    expect((await new RegistryReader(w.registry.url).holdings('stale')).tags.size).toBe(0);
+    // Where the old hint ("log in again (packpub login)") sent the user: nothing to log in to, the stale entry stays.
+    const login = await runCli(['login', w.host], { env });
+    expect(login.stdout).toContain('so there is nothing to log in to');
+    expect(await readFile(join(docker, 'config.json'), 'utf8')).toContain(Buffer.from(`AWS:${password}`).toString('base64'));
+  });
+});
+
+/** A registry password minted by the stand-in (GetAuthorizationToken through packpub's own push of another base). */
+async function mintedPassword(): Promise<string> {
+  const run = await runCli(['push', w.pack, '--registry', `${w.host}/minted`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url], {
+    env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') },
+  });
+  expect(run.code, run.stderr).toBe(0);
+  return w.standin.mintedSecrets()[0]!;
+}
