@@ -69,7 +69,11 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
       const listed: ListedVersion = { version, reference: store.reference(repository, version) };
       if (options.details === false || i < firstDetailed) return listed;
       const fetched = await store.getManifest(repository, version);
-      if (fetched === undefined) return listed;
+      if (fetched === undefined) {
+        // Listed, not served (a cache or replica behind, a manifest lost): pull and the others answer "does not exist".
+        listed.notPack = 'the tag is listed, but no manifest is served for it';
+        return listed;
+      }
       listed.digest = fetched.descriptor.digest;
       try {
         const manifest = parseManifest(fetched.bytes);

@@ -218,3 +218,22 @@ describe("Harbor's repository list naming repositories no registry may hold", ()
     expect(copy.stdout).toContain('1 copied');
   });
 });
+
+describe('a listed tag whose manifest the registry does not serve', () => {
+  it('is listed with a note saying so (was: shown as a version without digest, no word)', async () => {
+    await onHostile('gone');
+    w.hostile.behaviour = {
+      answer: (r) =>
+        r.method === 'GET' && r.path === '/v2/h/spectro-packs/archive/gone/manifests/1.0.0'
+          ? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' }
+          : undefined,
+    };
+    const list = await runCli(['list', 'gone', '--registry', w.H]);
+    expectClean(list, 0);
+    expect(list.stderr).toContain('note: gone:1.0.0 is not a pack (the tag is listed, but no manifest is served for it)');
+    const json = await runCli(['list', 'gone', '--registry', w.H, '--json']);
+    expectClean(json, 0);
+    const doc = JSON.parse(json.stdout) as { packs: Array<{ versions: Array<{ version: string; digest?: string; notPack?: string }> }> };
+    expect(doc.packs[0]?.versions).toEqual([expect.objectContaining({ version: '1.0.0', notPack: 'the tag is listed, but no manifest is served for it' })]);
+  });
+});
