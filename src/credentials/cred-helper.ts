@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { PackpubError } from '../errors.js';
 import { registerSecret } from '../util/redact.js';
+import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential } from './types.js';
 
 /*
@@ -167,7 +168,7 @@ export async function helperGet(name: string, serverUrl: string, options: Creden
     if (NOT_FOUND_RE.test(result.stdout) || NOT_FOUND_RE.test(result.stderr)) return undefined;
     throw failure(name, 'get', result, options);
   }
-  let parsed: { Username?: unknown; Secret?: unknown };
+  let parsed: { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
   try {
     parsed = JSON.parse(result.stdout) as typeof parsed;
   } catch {
@@ -179,6 +180,16 @@ export async function helperGet(name: string, serverUrl: string, options: Creden
   const username = typeof parsed.Username === 'string' ? parsed.Username : '';
   const secret = typeof parsed.Secret === 'string' ? parsed.Secret : '';
   if (secret === '' && username === '') return undefined;
+  // A helper echoes the server it was asked about (docker-credential-helpers' Get does); an answer naming another is
+  // that server's credential, which must not go to this one. One without a ServerURL is taken, as Docker takes it.
+  const answered = typeof parsed.ServerURL === 'string' ? parsed.ServerURL : '';
+  if (answered !== '' && normalizeRegistryKey(answered) !== normalizeRegistryKey(serverUrl)) {
+    registerSecret(secret);
+    const shown = normalizeRegistryKey(answered).replace(/[^\x21-\x7e]/g, '?').slice(0, 100);
+    throw new PackpubError('CREDENTIALS', `credential helper ${helperProgram(name)} get answered for ${shown} when asked for ${normalizeRegistryKey(serverUrl)}: its credential was not used`, {
+      hint: `check what the helper holds for ${serverUrl} ("echo ${serverUrl} | ${helperProgram(name)} get"), or remove the credHelpers/credsStore entry that names "${name}"`,
+    });
+  }
   const source = `credential helper ${helperProgram(name)}`;
   if (username === IDENTITY_TOKEN_USERNAME) return { identityToken: secret, source };
   return { username, password: secret, source };

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
+import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential, CredentialProvider } from './types.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
 
@@ -38,7 +39,6 @@ export interface DockerConfigLocation {
 
 /** Docker Hub's key in `auths` and the server URL its helpers are asked about. */
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
-const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
 /** `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function dockerConfigPath(location: DockerConfigLocation = {}): string {
@@ -50,12 +50,7 @@ export function dockerConfigPath(location: DockerConfigLocation = {}): string {
   return join(home, '.docker', 'config.json');
 }
 
-/** `https://host:5000/v1/` -> `host:5000`; Docker Hub's names -> `docker.io`; lowercased. */
-export function normalizeRegistryKey(key: string): string {
-  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? '';
-  const lower = host.toLowerCase();
-  return DOCKER_HUB_NAMES.has(lower) ? 'docker.io' : lower;
-}
+export { normalizeRegistryKey };
 
 /** The key a new `auths` entry gets, and the server URL helpers are asked about. */
 export function registryKey(host: string): string {

@@ -42,18 +42,20 @@ async function push(env: NodeJS.ProcessEnv, ...extra: string[]) {
   return runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, ...extra], { env });
 }
 
-const ANSWER = JSON.stringify({ ServerURL: 'x', Username: USER, Secret: PASSWORD });
+/** A helper's answer for `server` (conforming helpers echo the server URL they were asked about). */
+const answer = (server: string) => JSON.stringify({ ServerURL: server, Username: USER, Secret: PASSWORD });
 
 describe('credential helpers that answer oddly', () => {
   it('a helper that works publishes (the set-up is right)', async () => {
-    const env = await helper('good', `printf '%s' '${ANSWER}'`);
+    // Asked for 127.0.0.1:<port>; the same server written as a URL is the same server.
+    const env = await helper('good', `printf '%s' '${answer(`https://${w.registry.host}/`)}'`);
     const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/good`], { env });
     expect(run.code, run.stderr).toBe(0);
     expect([...(await w.reader.holdings('good')).tags.keys()]).toContain('good/spectro-packs/archive/web:1.0.0');
   });
 
   it('prints its credential JSON and exits 1: refused, the secret not shown (not even with --debug), nothing pushed', async () => {
-    const env = await helper('jsonfail', `echo '${ANSWER}'\nexit 1`);
+    const env = await helper('jsonfail', `echo '${answer(w.registry.host)}'\nexit 1`);
     for (const flags of [[], ['--debug']]) {
       const run = await push(env, ...flags);
       expect(run.code).toBe(1);
@@ -72,6 +74,16 @@ describe('credential helpers that answer oddly', () => {
     expect(run.stderr).toContain('exit code 1; what it wrote to standard error is not shown');
     expect(run.stderr).toContain('docker-credential-stderrfail get" by hand');
     expect(run.stderr).not.toContain(STDERR_TOKEN);
+    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+  });
+
+  it('answers with the credential of another server: not sent (exit 1, names both), nothing pushed', async () => {
+    // The registry would take it: the password is right, only the helper's own answer says it is another server's.
+    const env = await helper('otherserver', `printf '%s' '${answer('harbor.other.example')}'`);
+    const run = await push(env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`credential helper docker-credential-otherserver get answered for harbor.other.example when asked for ${w.registry.host}: its credential was not used`);
+    expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
     expect((await w.reader.holdings('packs')).tags.size).toBe(0);
   });
 
