@@ -44,6 +44,10 @@ afterEach(() => {
   w.proxy.onRequest = undefined;
   w.hostile.behaviour = {};
 });
+/** The hostile stand-in answers GET <path> with `status` and JSON `body` (the rest as usual). */
+function onGet(path: string, status: number, body: string, headers: Record<string, string> = {}): void {
+  w.hostile.behaviour = { answer: (r) => (r.method === 'GET' && r.path === path ? { status, headers: { 'content-type': 'application/json', ...headers }, body } : undefined) };
+}
 /** Pack <name>:1.0.0 pushed to the hostile stand-in under base path h. */
 async function onHostile(name: string): Promise<void> {
   const pack = await writePack(join(w.root, `${name}-${n++}`), { name, version: '1.0.0' });
@@ -177,12 +181,7 @@ describe('a tag listing whose next page is not a URL', () => {
   it('is refused, not read as the whole list (was: list and copy --all took the first page for all of it, exit 0)', async () => {
     await onHostile('lp');
     // Page 1 holds 1.0.0 and says more follow, at an address that cannot be read as a URL.
-    w.hostile.behaviour = {
-      answer: (r) =>
-        r.method === 'GET' && r.path === '/v2/h/spectro-packs/archive/lp/tags/list'
-          ? { status: 200, headers: { 'content-type': 'application/json', link: '<http://[::1>; rel="next"' }, body: JSON.stringify({ name: 'h/spectro-packs/archive/lp', tags: ['1.0.0'] }) }
-          : undefined,
-    };
+    onGet('/v2/h/spectro-packs/archive/lp/tags/list', 200, JSON.stringify({ name: 'h/spectro-packs/archive/lp', tags: ['1.0.0'] }), { link: '<http://[::1>; rel="next"' });
     const says = `${w.hostile.host} links the next page of tags of h/spectro-packs/archive/lp to something that is not a URL`;
     const list = await runCli(['list', 'lp', '--registry', `${w.H}`]);
     expectClean(list, 1);
@@ -222,12 +221,7 @@ describe("Harbor's repository list naming repositories no registry may hold", ()
 describe('a listed tag whose manifest the registry does not serve', () => {
   it('is listed with a note saying so (was: shown as a version without digest, no word)', async () => {
     await onHostile('gone');
-    w.hostile.behaviour = {
-      answer: (r) =>
-        r.method === 'GET' && r.path === '/v2/h/spectro-packs/archive/gone/manifests/1.0.0'
-          ? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' }
-          : undefined,
-    };
+    onGet('/v2/h/spectro-packs/archive/gone/manifests/1.0.0', 404, '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
     const list = await runCli(['list', 'gone', '--registry', w.H]);
     expectClean(list, 0);
     expect(list.stderr).toContain('note: gone:1.0.0 is not a pack (the tag is listed, but no manifest is served for it)');
