@@ -197,8 +197,8 @@ export interface AuthOutcome {
   credentialSent: boolean;
   /** Where the credentials came from ("environment", "flags", ...), never the secret. */
   source?: string | undefined;
-  /** Credentials existed but were deliberately not sent, and why. */
-  withheld?: 'plain-http' | 'cross-host' | undefined;
+  /** Credentials existed but were deliberately not sent, and why (`token-only`: an identity token, and a Basic challenge). */
+  withheld?: 'plain-http' | 'cross-host' | 'token-only' | undefined;
   /** Host name of the token realm, when a token service was involved. */
   realmHost?: string | undefined;
   /** A 401 asked for authentication packpub cannot give: the challenge, in words (`Negotiate`, `no WWW-Authenticate`). */
@@ -287,6 +287,12 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new RegistryError('AUTH', `credentials were not sent to ${ctx.host} over plain HTTP`, {
         ...base,
         hint: `use HTTPS, or pass ${plainHttpFlags(ctx.plainHttpFlag).on} explicitly to allow sending credentials unencrypted`,
+      });
+    }
+    if (auth?.withheld === 'token-only') {
+      return new RegistryError('AUTH', `${ctx.host} asks for a user name and password (Basic): the identity token${auth.source === undefined ? '' : ` from ${auth.source}`} is exchanged at a token service only`, {
+        ...base,
+        hint: LOGIN_HINT,
       });
     }
     if (auth?.unanswerable !== undefined && ctx.status === 401) {

@@ -108,3 +108,15 @@ describe('credential helpers that answer oddly', () => {
     expect((await w.reader.holdings('packs')).tags.size).toBe(0);
   });
 });
+
+describe('an identity token for a registry that asks for Basic credentials', () => {
+  it('says the registry wants a user name and password, not "authentication required" as if none was given; nothing pushed', async () => {
+    const token = 'identity-refresh-token-0a1b2c3d4e5f';
+    const env = { DOCKER_CONFIG: join(w.root, 'docker-none'), PACKPUB_CACHE_DIR: join(w.root, 'cache'), TMPDIR: w.root };
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, '--identity-token-stdin'], { env, stdin: token });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${w.registry.host} asks for a user name and password (Basic): the identity token from flags is exchanged at a token service only`);
+    expect(run.stderr).not.toContain(token);
+    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+  });
+});

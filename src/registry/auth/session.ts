@@ -241,6 +241,8 @@ export class AuthSession extends TransportLayer {
         next = await this.bearerFor(cred, req.scopes ?? [], prepared, req.signal, req.attempt);
       } else if (prepared.outcome.scheme !== 'basic') {
         next = this.basicFor(cred, req.url);
+        // An identity token answers a token service only: "authentication required" read as if none was given.
+        if (next.header === undefined && cred.identityToken !== undefined && cred.username === undefined) next.outcome = { scheme: 'basic', credentialSent: false, source: cred.source, withheld: 'token-only' };
         if (next.header === undefined) return { ...res, auth: next.outcome.withheld === undefined ? NO_AUTH : next.outcome };
       }
     } else {
