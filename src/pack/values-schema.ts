@@ -163,8 +163,68 @@ function ajvClasses(): Promise<{ draft7: AjvClass; draft2019: AjvClass; draft202
   return classes;
 }
 
+/** What a schema's pattern risks in a backtracking engine (Go's RE2, which Helm uses, is linear). */
+function regexRisk(pattern: string): { unbounded: number; unsafe: boolean } {
+  const groups: boolean[] = [false];
+  let unbounded = 0;
+  let unsafe = false;
+  let closedGroupHeld = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    let held = false;
+    if (c === '\\') {
+      if (/[1-9k]/.test(pattern[i + 1] ?? '')) unsafe = true; // a backreference
+      i++;
+    } else if (c === '[') {
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+    } else if (c === '(') {
+      groups.push(false);
+    } else if (c === ')') {
+      held = groups.pop() === true;
+      if (held) groups[groups.length - 1] = true;
+    } else if (c === '|') {
+      groups[groups.length - 1] = true;
+    } else if (c === '*' || c === '+' || c === '{') {
+      const braces = c === '{' ? /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i)) : null;
+      if (c !== '{' || (braces !== null && braces[2] !== undefined && (braces[3] === '' || Number(braces[3]) > 1))) {
+        unbounded++;
+        if (closedGroupHeld) unsafe = true; // a repeated group that repeats or alternates inside: exponential
+        groups[groups.length - 1] = true;
+      }
+      if (braces !== null) i += braces[0].length - 1;
+      if (pattern[i + 1] === '?') i++;
+    }
+    closedGroupHeld = held;
+  }
+  return { unbounded, unsafe };
+}
+
+/** Tests a pattern left untested in the validation running now: its verdict is then not judged. */
+let patternsSkipped = 0;
+
+/**
+ * ajv's regular expressions, bounded: JavaScript's engine backtracks, so a pattern with a repeated group
+ * that itself repeats, or a backreference, is never tried, and one with k repeats only on strings of up
+ * to 1e7^(1/(k+1)) characters (at most 1e7 steps); an untried pattern makes the whole validation unjudged.
+ */
+function boundedRegExp(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {
+  const re = new RegExp(pattern, flags);
+  const { unbounded, unsafe } = regexRisk(pattern);
+  const longest = unsafe ? -1 : unbounded === 0 ? Infinity : Math.floor(10_000_000 ** (1 / (unbounded + 1)));
+  return {
+    test(text: string): boolean {
+      if (text.length <= longest) return re.test(text);
+      patternsSkipped++;
+      return true;
+    },
+    // ajv keeps one compiled pattern per toString(): each must be its own.
+    toString: () => re.toString(),
+  };
+}
+boundedRegExp.code = 'boundedRegExp';
+
 /** ajv's settings: unknown keywords ignored, formats not asserted; no optimizing pass (compiling is most of the cost). */
-const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, allErrors: true, logger: false, addUsedSchema: false, code: { optimize: false } };
+const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, allErrors: true, logger: false, addUsedSchema: false, code: { optimize: false, regExp: boundedRegExp } };
 
 /**
  * The readings every Helm 3 makes of this schema, each compiled when first asked for (the second only
@@ -243,7 +303,8 @@ function failures(readings: ReadonlyArray<() => Validate | undefined>, data: Val
   let first: SchemaFailure[] | undefined;
   for (const read of readings) {
     const validate = read();
-    if (validate === undefined || validate(data)) return [];
+    patternsSkipped = 0;
+    if (validate === undefined || validate(data) || patternsSkipped > 0) return [];
     const sure = sureErrors(validate.errors ?? [], data, uncertain);
     if (sure.length === 0) return [];
     first ??= sure;

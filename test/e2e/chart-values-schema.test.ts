@@ -123,6 +123,31 @@ const CASES: Case[] = [
     stdout: ['  error   values.yaml:9:5 charts.web.replicas: chart "web"', '/replicas: must be integer'],
   },
   {
+    // Go's RE2 (Helm) is linear; JavaScript's engine would backtrack 2^40 times here: not judged, and quick.
+    name: 'a pattern JavaScript would backtrack on for ever',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { name: { type: 'string', pattern: '^(a+)+$' } } }), 'web/values.yaml': 'replicas: 1\nname: a\n' }),
+    values: packValues(`    replicas: 1\n    name: ${'a'.repeat(40)}b\n`),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'two patterns, each value matching its own',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { name: { type: 'string', pattern: '^[a-z]+$' }, endpoint: { type: 'string', pattern: '^.{2,256}:\\d{2,5}$' } } }), 'web/values.yaml': 'replicas: 1\nname: a\nendpoint: a:80\n' }),
+    values: packValues('    replicas: 1\n    name: web\n    endpoint: localhost:4318\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a value failing a pattern (a placeholder, maybe)',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' } } }), 'web/values.yaml': 'replicas: 1\nname: a\n' }),
+    values: packValues('    replicas: 1\n    name: My_Name\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:10:5 charts.web.name: chart "web"', '/name: must match pattern'],
+  },
+  {
     name: 'an empty password the user is to fill in',
     chart: withSchema(),
     values: packValues('    replicas: 1\n    password: ""\n'),
