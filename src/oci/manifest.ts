@@ -4,7 +4,6 @@ import {
   ANNOTATION_CREATED,
   ANNOTATION_TITLE,
   MEDIA_TYPE_DOCKER_MANIFEST,
-  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
   MEDIA_TYPE_LAYER_TAR,
   MEDIA_TYPE_OCI_INDEX,
   MEDIA_TYPE_OCI_MANIFEST,
@@ -167,12 +166,12 @@ function isDescriptor(v: unknown): v is Descriptor {
 
 /** The media types of an image manifest: OCI's, and Docker's schema 2, which has the same fields. */
 const IMAGE_MANIFEST_TYPES: readonly string[] = [MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST];
-const INDEX_TYPES: readonly string[] = [MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_DOCKER_MANIFEST_LIST];
 
 /**
  * The media type of manifest `bytes`: the `mediaType` field they hold (the digest covers it, image-spec has it
- * match the descriptor's), else `claimed` (a registry's Content-Type, a layout index entry's) when it names the
- * kind of document the bytes are (an image manifest, an index), else that kind's OCI type. A Content-Type a
+ * match the descriptor's), else the OCI type of the kind of document they are (an image manifest, an index:
+ * Docker's schema 2 types require the field, OCI's may leave it out), else `claimed` (a registry's Content-Type,
+ * a layout index entry's). A Content-Type a
  * registry or proxy got wrong (`text/plain`, an index's for a manifest) was written again with the bytes by copy
  * and tag: a layout naming its manifest so (exit 0, unreadable by other tools), a registry refusing it.
  */
@@ -186,9 +185,9 @@ export function manifestMediaType(bytes: Uint8Array, claimed: string | undefined
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return claimed ?? MEDIA_TYPE_OCTET_STREAM;
   const m = doc as Record<string, unknown>;
   if (typeof m['mediaType'] === 'string' && m['mediaType'] !== '') return m['mediaType'];
-  const kinds = Array.isArray(m['manifests']) ? INDEX_TYPES : 'config' in m || 'layers' in m ? IMAGE_MANIFEST_TYPES : undefined;
-  if (kinds === undefined) return claimed ?? MEDIA_TYPE_OCTET_STREAM;
-  return claimed !== undefined && kinds.includes(claimed) ? claimed : (kinds[0] as string);
+  if (Array.isArray(m['manifests'])) return MEDIA_TYPE_OCI_INDEX;
+  if ('config' in m || 'layers' in m) return MEDIA_TYPE_OCI_MANIFEST;
+  return claimed ?? MEDIA_TYPE_OCTET_STREAM;
 }
 
 /** Parse manifest bytes read from a registry or layout; throws a typed error when it is not an image manifest. */

@@ -92,6 +92,22 @@ describe('a manifest answered under another Content-Type than its own mediaType'
     },
   );
 
+  it('a manifest without a mediaType field, served as a Docker manifest: copied as an OCI manifest, which is what it can be (was: sent as Docker\'s, refused: 400)', async () => {
+    // Docker's schema 2 requires the field; OCI's image manifest may leave it out. The real registry holds it so.
+    const { mediaType: _dropped, ...rest } = JSON.parse(w.manifest.toString()) as Record<string, unknown>;
+    const bare = Buffer.from(JSON.stringify(rest));
+    const put = await fetch(`${w.registry.url}/v2/src/spectro-packs/archive/ct/manifests/bare`, { method: 'PUT', headers: { 'content-type': MANIFEST }, body: bare });
+    expect(put.status).toBe(201);
+    w.proxy.onRequest = (r) =>
+      r.method === 'GET' && r.path === '/v2/src/spectro-packs/archive/ct/manifests/bare'
+        ? { status: 200, headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json', 'docker-content-digest': sha256(bare) }, body: bare }
+        : 'pass';
+    const dest = `dst${n++}`;
+    expectClean(await runCli(['copy', 'ct:bare', '--from', `${w.proxy.host}/src`, '--to', `${w.registry.host}/${dest}`]), 0);
+    expect(await servedType(`${dest}/spectro-packs/archive/ct`, 'bare')).toBe(MANIFEST);
+    expect(sha256((await w.reader.manifest(`${dest}/spectro-packs/archive/ct`, 'bare')) ?? Buffer.alloc(0))).toBe(sha256(bare));
+  });
+
   it('a layout whose index names the manifest under another type: copy to a registry writes it as an image manifest (was: refused by the registry)', async () => {
     const layout = join(w.root, `layout-${n++}`);
     expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.registry.host}/src`, '--to', `oci:${layout}`]), 0);
