@@ -47,6 +47,25 @@ export function helperProgram(name: string): string {
 /** What a helper may write (both streams together): an answer is a few KiB; a helper writing without end was read until memory ran out. */
 export const HELPER_OUTPUT_LIMIT = 1024 * 1024;
 
+/**
+ * The kill of each helper still running. A helper runs in its own process group, which does not get the terminal's
+ * Ctrl-C: one still running (a passphrase prompt) when packpub exits (interrupted: exit 130) went on without it,
+ * orphaned. One exit listener for them all, there only while one runs.
+ */
+const runningHelpers = new Set<() => void>();
+const killRunningHelpers = () => {
+  for (const kill of runningHelpers) kill();
+};
+
+function running(kill: () => void, yes: boolean): void {
+  if (yes) {
+    if (runningHelpers.size === 0) process.on('exit', killRunningHelpers);
+    runningHelpers.add(kill);
+  } else if (runningHelpers.delete(kill) && runningHelpers.size === 0) {
+    process.removeListener('exit', killRunningHelpers);
+  }
+}
+
 function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner {
   return (program, action, input) =>
     new Promise((resolve, reject) => {
@@ -57,14 +76,19 @@ function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner 
       const err: Buffer[] = [];
       let written = 0;
       let settled = false;
-      const stop = (error: Error) => {
-        clearTimeout(timer);
-        settled = true;
+      const killGroup = () => {
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         } catch {
           child.kill('SIGKILL'); // the group is already gone; make sure of the helper itself
         }
+      };
+      running(killGroup, true);
+      const stop = (error: Error) => {
+        clearTimeout(timer);
+        running(killGroup, false);
+        settled = true;
+        killGroup();
         // Stop waiting for the pipes: whatever still holds them must not keep this process alive.
         child.stdin.destroy();
         child.stdout.destroy();
@@ -86,11 +110,13 @@ function defaultRunner(env: NodeJS.ProcessEnv, timeoutMs: number): HelperRunner 
       child.stderr.on('data', keep(err));
       child.on('error', (e) => {
         clearTimeout(timer);
+        running(killGroup, false);
         if (!settled) reject(e);
         settled = true;
       });
       child.on('close', (code) => {
         clearTimeout(timer);
+        running(killGroup, false);
         if (!settled) resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
         settled = true;
       });

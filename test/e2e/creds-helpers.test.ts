@@ -1,7 +1,7 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli, waitFor } from '../support/cli.js';
 import { writeValidPack } from '../support/packs.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { startRegistry } from '../support/registry.js';
@@ -87,6 +87,25 @@ describe('credential helpers that answer oddly', () => {
     expect((await w.reader.holdings('packs')).tags.size).toBe(0);
   });
 
+  it('still running (a passphrase prompt) when packpub is interrupted: killed with its children as packpub exits 130', async () => {
+    const pids = join(w.root, 'hang.pids');
+    const env = await helper('hang', `sleep 300 &\necho "$$ $!" > '${pids}'\nwait`);
+    const run = spawnCli(['push', w.pack, '--registry', `${w.registry.host}/packs`], { env });
+    await waitFor(async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split(' ').length === 2, 'the helper to start');
+    const [helperPid, childPid] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number) as [number, number];
+    try {
+      run.child.kill('SIGINT');
+      const done = await run.done;
+      expect(done.code).toBe(130);
+      expect(done.stderr).toContain('not published: abandoned in flight: web:1.0.0');
+      // Before: the helper and its child went on (orphaned) after packpub was gone.
+      await waitFor(() => !alive(helperPid) && !alive(childPid), 'the helper and its child to be gone', 5_000);
+    } finally {
+      for (const pid of [helperPid, childPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+  });
+
   it('an error on standard output (the protocol\'s channel) is still quoted', async () => {
     const env = await helper('stdoutfail', `echo 'the keychain is locked'\nexit 3`);
     const run = await push(env);
@@ -120,3 +139,12 @@ describe('an identity token for a registry that asks for Basic credentials', () 
     expect((await w.reader.holdings('packs')).tags.size).toBe(0);
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
