@@ -244,13 +244,14 @@ function passwordHint(auth: AuthOutcome): string {
 }
 
 /**
- * An ECR token a `docker login` stored wins over the one packpub would mint (the chain's order), and `packpub login`
- * refuses ECR hosts: its advice led nowhere. Such a token can only be removed or replaced.
+ * An ECR token a `docker login` stored (in the file or a credential helper) wins over the one packpub would mint (the
+ * chain's order), and `packpub login` has nothing to do for ECR hosts: its advice led nowhere. Such a token can only
+ * be removed (packpub logout) or replaced.
  */
 function expiredHint(host: string, auth: AuthOutcome | undefined): string {
   const source = auth?.source;
-  if (source !== undefined && source.startsWith('docker config ') && parseEcrHost(host) !== undefined) {
-    return `the ECR token in ${source} has expired: remove its entry for ${host} (packpub then mints one with your AWS credentials), or docker login again with a new one (aws ecr get-login-password)`;
+  if (source !== undefined && /^(docker config|credential helper) /.test(source) && parseEcrHost(host) !== undefined) {
+    return `the ECR token ${source.startsWith('docker') ? 'in' : 'from'} ${source} has expired: packpub logout ${host} removes it (packpub then mints one with your AWS credentials), or docker login again with a new one (aws ecr get-login-password)`;
   }
   return 'log in again (packpub login), or refresh the token your CI hands to packpub';
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { errorFromResponse } from '../../src/registry/errors.js';
 import { runCli } from '../support/cli.js';
 import { startEcrWorld } from '../support/ecr-proxy.js';
 import { writePack } from '../support/packs.js';
@@ -58,7 +59,7 @@ describe('AWS answers that quote the signed request', () => {
 });
 
 describe('an ECR token a docker login left in the Docker config', () => {
-  it('once expired: exit 1 naming where it came from and how to get past it (packpub login has nothing to do for ECR); nothing pushed', async () => {
+  it('once expired: exit 1 naming where it came from and the way out (packpub logout, not login); after it, the push publishes', async () => {
     const home = join(w.root, 'home-stale');
     const docker = join(w.root, 'docker-stale');
     const args = ['--registry', `${w.host}/stale`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
@@ -71,13 +72,40 @@ describe('an ECR token a docker login left in the Docker config', () => {
     const run = await runCli(['push', w.pack, ...args], { env });
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`credentials for ${w.host} have expired`);
-    expect(run.stderr).toContain(`the ECR token in docker config ${join(docker, 'config.json')} has expired: remove its entry for ${w.host}`);
-    expect(run.stderr).not.toContain('packpub login');
+    expect(run.stderr).toContain(`the ECR token in docker config ${join(docker, 'config.json')} has expired: packpub logout ${w.host} removes it`);
+    expect(run.stderr).not.toContain('log in again (packpub login)'); // packpub login has nothing to do for ECR hosts
     expect((await new RegistryReader(w.registry.url).holdings('stale')).tags.size).toBe(0);
-    // Where the old hint ("log in again (packpub login)") sent the user: nothing to log in to, the stale entry stays.
-    const login = await runCli(['login', w.host], { env });
-    expect(login.stdout).toContain('so there is nothing to log in to');
-    expect(await readFile(join(docker, 'config.json'), 'utf8')).toContain(Buffer.from(`AWS:${password}`).toString('base64'));
+    // The way out the hint gives: logout removes the entry, and the next push mints its own token.
+    const logout = await runCli(['logout', w.host], { env });
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(await readFile(join(docker, 'config.json'), 'utf8')).not.toContain(Buffer.from(`AWS:${password}`).toString('base64'));
+    const again = await runCli(['push', w.pack, ...args], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect([...(await new RegistryReader(w.registry.url).holdings('stale')).tags.keys()]).toContain('stale/spectro-packs/archive/hello:1.0.0');
+  });
+});
+
+describe('the expired-credentials hint by where the credential came from', () => {
+  const expired = (host: string, source: string) =>
+    errorFromResponse({
+      method: 'GET',
+      url: new URL(`https://${host}/v2/p/r/manifests/1.0.0`),
+      host,
+      status: 403,
+      auth: { scheme: 'basic', credentialSent: true, source },
+      body: Buffer.from('{"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]}'),
+    });
+  const ecr = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+  it('an ECR token from a credential helper (docker login with credsStore): packpub logout, as from the file', () => {
+    const err = expired(ecr, 'credential helper docker-credential-desktop');
+    expect(err.message).toBe(`credentials for ${ecr} have expired`);
+    expect(err.hint).toContain(`the ECR token from credential helper docker-credential-desktop has expired: packpub logout ${ecr} removes it`);
+  });
+
+  it('an ECR token packpub minted itself, or another host: log in again, as before', () => {
+    expect(expired(ecr, 'ECR').hint).toBe('log in again (packpub login), or refresh the token your CI hands to packpub');
+    expect(expired('harbor.example.com', 'docker config /home/u/.docker/config.json').hint).toBe('log in again (packpub login), or refresh the token your CI hands to packpub');
   });
 });
 
