@@ -303,8 +303,8 @@ async function copyOne(
         when: 'after the destination accepted it',
         nothing: 'the destination or a proxy in front of it accepted the manifest without keeping it; copy again, and report it to its owner if it persists',
         other: TAG_RACE_HINT,
-      });
-      if (after === null) throw err;
+      }, before);
+      if (after === null || err.code === 'REGISTRY') throw err;
       return done({ status: 'conflict', digest, existingDigest: after, size, error: { code: 'CONFLICT', message: err.message, hint: TAG_RACE_HINT } });
     }
     return done({ status: overwrite ? 'overwritten' : 'copied', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size });

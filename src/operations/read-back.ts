@@ -29,9 +29,14 @@ export interface ReadBackWords {
 
 /**
  * Why `reference` holding `held` (not `digest`, the digest this run wrote there) fails: REGISTRY when it holds
- * nothing, CONFLICT (or `words.other`'s error) when it holds another digest.
+ * nothing, or still `before` (what it held before this run's --force write); CONFLICT (or `words.other`'s error)
+ * when it holds another digest.
  */
-export function readBackError(reference: string, digest: Digest, held: Digest | null, words: ReadBackWords): PackpubError {
+export function readBackError(reference: string, digest: Digest, held: Digest | null, words: ReadBackWords, before?: Digest | null): PackpubError {
+  // What it held before this write (a --force move or overwrite): the write was accepted and not kept, no publisher moved it.
+  if (held !== null && held === before) {
+    return new PackpubError('REGISTRY', `${reference} still holds ${held} ${words.when} (this run wrote ${digest})`, { hint: words.nothing });
+  }
   if (held !== null && typeof words.other !== 'string') return words.other(held);
   return new PackpubError(held === null ? 'REGISTRY' : 'CONFLICT', `${reference} does not hold ${digest} ${words.when} (it holds ${held ?? 'nothing'})`, {
     hint: held === null || typeof words.other !== 'string' ? words.nothing : words.other,

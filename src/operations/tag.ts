@@ -67,7 +67,7 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
         when: 'after the write was accepted',
         nothing: `tags before ${tag} were written; the registry or a proxy in front of it accepted the manifest without keeping it: tag again, and report it to its owner if it persists`,
         other: `tags before ${tag} were written; another publisher moved it right after: check what it holds (packpub inspect)`,
-      });
+      }, now);
     }
     outcomes.push(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });
   }

@@ -247,3 +247,29 @@ describe('a listed tag whose manifest the registry does not serve', () => {
     expect(doc.packs[0]?.versions).toEqual([expect.objectContaining({ version: '1.0.0', notPack: 'the tag is listed, but no manifest is served for it' })]);
   });
 });
+
+describe('a forced move or overwrite accepted and not kept', () => {
+  it('tag --force and copy --force say the tag still holds what it held, not that another publisher moved it (exit 1 either way)', async () => {
+    // ct:old holds other content than ct:1.0.0 (an empty artifact manifest pushed straight to the registry).
+    const other = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config: (JSON.parse(w.manifest.toString()) as { config: unknown }).config, layers: [] }));
+    expect((await fetch(`${w.registry.url}/v2/src/spectro-packs/archive/ct/manifests/old`, { method: 'PUT', headers: { 'content-type': MANIFEST }, body: other })).status).toBe(201);
+    const dest = `dst${n++}`;
+    // The destination's ct:1.0.0 holds it too: its config blob first (an upload), then the manifest.
+    const started = await fetch(`${w.registry.url}/v2/${dest}/spectro-packs/archive/ct/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(started.headers.get('location') ?? '', w.registry.url);
+    location.searchParams.set('digest', sha256(Buffer.from('{}')));
+    expect((await fetch(location, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: '{}' })).status).toBe(201);
+    expect((await fetch(`${w.registry.url}/v2/${dest}/spectro-packs/archive/ct/manifests/1.0.0`, { method: 'PUT', headers: { 'content-type': MANIFEST }, body: other })).status).toBe(201);
+    // The proxy answers the manifest PUTs of ct 201 itself: the registry never sees them.
+    w.proxy.onRequest = (r) => (r.method === 'PUT' && r.path.includes('/ct/manifests/') ? { status: 201, headers: { 'docker-content-digest': w.digest } } : 'pass');
+    const tag = await runCli(['tag', 'ct:1.0.0', 'old', '--force', '--registry', `${w.proxy.host}/src`]);
+    expectClean(tag, 1);
+    expect(tag.stderr).toContain(`${w.proxy.host}/src/spectro-packs/archive/ct:old still holds ${sha256(other)} after the write was accepted (this run wrote ${w.digest})`);
+    expect(tag.stderr).not.toContain('another publisher');
+    const copy = await runCli(['copy', 'ct:1.0.0', '--force', '--from', `${w.registry.host}/src`, '--to', `${w.proxy.host}/${dest}`, '--json']);
+    expect(copy.code, copy.stdout + copy.stderr).toBe(1);
+    const says = `still holds ${sha256(other)} after the destination accepted it (this run wrote ${w.digest})`;
+    expect((JSON.parse(copy.stdout) as { results: Array<{ status: string; error: { code: string } }> }).results[0]).toMatchObject({ status: 'failed', error: { code: 'REGISTRY', message: expect.stringContaining(says) } });
+    expect(sha256((await w.reader.manifest('src/spectro-packs/archive/ct', 'old')) ?? Buffer.alloc(0))).toBe(sha256(other));
+  });
+});
