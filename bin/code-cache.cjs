@@ -30,7 +30,7 @@
 // the flags bin/packpub.js set, which the pool passes it; saved just before it sends its first answer (the
 // pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
 // to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
-// no block ranges for code read from a cache); so does the check-ahead worker (its own file, an ES module).
+// no block ranges for code read from a cache); so does the check-ahead worker (its own files).
 'use strict';
 const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } = require('node:fs');
 const Module = require('node:module');

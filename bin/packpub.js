@@ -2,8 +2,8 @@
 'use strict';
 // CommonJS (bin/package.json): a program whose entry is an ES module starts Node's ES module loader first,
 // ~5-10 ms of CPU before its first line that a CommonJS entry does not pay, and nothing else on this thread
-// is an ES module (the bundle is CommonJS; the worker threads' entries, ES modules, start their own loaders)
-// (issue 16).
+// is an ES module (the bundle is CommonJS; so is the check-ahead worker's entry; a validation worker's,
+// dist/bundle/validate-worker.js, is an ES module, in a run that validates) (issue 16).
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   // `packpub --version` (scripts check it) loads one small file the build writes (scripts/build-cli.mjs)
@@ -71,7 +71,7 @@ function spareCore(os) {
 }
 
 /**
- * Start dist/bundle/precheck-worker.js (through checks-ahead.mjs) with the command line; the port its answers
+ * Start dist/bundle/precheck-worker.cjs (through checks-ahead.cjs) with the command line; the port its answers
  * arrive on, read by push when it needs them, and the word the worker sets to 1 once it loaded its built-in
  * modules (setV8Flags waits for it). The worker never keeps the process alive, and a worker that fails only
  * leaves the run to check every folder itself.
@@ -81,7 +81,7 @@ function startChecksAhead() {
   const { port1, port2 } = new MessageChannel();
   const loaded = new Int32Array(new SharedArrayBuffer(4));
   try {
-    const worker = new Worker(require('node:path').join(__dirname, 'checks-ahead.mjs'), { workerData: { args, port: port2, loaded }, transferList: [port2], stdout: true, stderr: true });
+    const worker = new Worker(require('node:path').join(__dirname, 'checks-ahead.cjs'), { workerData: { args, port: port2, loaded }, transferList: [port2], stdout: true, stderr: true });
     worker.on('error', () => undefined);
     worker.unref();
   } catch {
@@ -96,7 +96,7 @@ function startChecksAhead() {
  * module that loads after a V8 flag changed from its source instead of its code cache, and saves a new
  * cache, so with the flags set at start every built-in the parser and the command loaded cost more
  * (issue 16). A worker thread does so for every built-in it loads after the change, so the check-ahead
- * worker's load (checks-ahead.mjs: ~35 modules, crypto's most) is waited for first. Set here, not in the
+ * worker's load (checks-ahead.cjs: ~35 modules, crypto's most) is waited for first. Set here, not in the
  * library: the flags are process-wide, and a program embedding packpub decides its own.
  */
 function setV8Flags(v8, checksAheadLoaded, codeCache) {

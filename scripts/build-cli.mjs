@@ -16,8 +16,8 @@
 //   of the chunk that holds the pool, which is this one); its code, in one file, is validate-worker.cjs,
 //   CommonJS so the entry can compile it with V8's code cache too (bin/code-cache.cjs runWorkerFile) when
 //   the pool passes the cache's settings (a CLI run), else required as it is;
-// - precheck-worker.js: the worker bin/packpub.js starts for a push, checking the archive cache's folders
-//   ahead (src/operations/precheck.ts), in one file;
+// - precheck-worker.cjs: the worker bin/packpub.js starts for a push (through bin/checks-ahead.cjs), checking
+//   the archive cache's folders ahead (src/operations/precheck.ts), in one CommonJS file;
 // - yargs-help.cjs: yargs' help text layout (cliui, string-width), required only by a run that prints a help text.
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici's index (the Palette API client's). The three files of undici the registry
@@ -277,7 +277,8 @@ else createRequire(import.meta.url)('../../bin/code-cache.cjs').runWorkerFile(ne
 await build({
   ...common,
   input: { 'precheck-worker': join(root, 'src/operations/precheck-worker.ts') },
-  output: { ...output, codeSplitting: false },
+  // CommonJS, required by bin/checks-ahead.cjs: no ES module loader in that worker.
+  output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
 });
 asciiOnly(outDir);
 

@@ -3,7 +3,7 @@ import { checkAhead, type ChecksAheadData, type ChecksAheadMessage } from './pre
 
 /*
  * The worker thread bin/packpub.js starts for `packpub push` (precheck.ts): checks the archive cache's
- * remembered folders below the named ones and posts the answers. Runs from dist/bundle/precheck-worker.js
+ * remembered folders below the named ones and posts the answers. Runs from dist/bundle/precheck-worker.cjs
  * (scripts/build-cli.mjs). Any failure only leaves the run to check its folders itself.
  */
 

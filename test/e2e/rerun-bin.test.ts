@@ -173,7 +173,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(join(edited.dir, 'README.md'), '# changed after publishing\n');
     const { port1, port2 } = new MessageChannel();
     const loaded = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.mjs', import.meta.url)), {
+    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.cjs', import.meta.url)), {
       workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`], port: port2, loaded },
       transferList: [port2],
       env: own.env,
@@ -192,20 +192,23 @@ describe('re-running a push with the built CLI', () => {
 
   it('the check-ahead worker loads, before saying so, every built-in module the built worker imports', async () => {
     const importsOf = async (file: string) =>
-      [...(await readFile(fileURLToPath(new URL(file, import.meta.url)), 'utf8')).matchAll(/^\s*import(?: (?:[^'"]* from )?|\()["'](node:[^'"]+)["']/gm)].map((m) => m[1]);
-    const worker = await importsOf('../../dist/bundle/precheck-worker.js');
+      [...(await readFile(fileURLToPath(new URL(file, import.meta.url)), 'utf8')).matchAll(/\brequire\(["'](node:[^'"]+)["']\)/g)].map((m) => m[1]);
+    const worker = await importsOf('../../dist/bundle/precheck-worker.cjs');
     expect(worker).toContain('node:crypto');
-    expect(await importsOf('../../bin/checks-ahead.mjs')).toEqual(expect.arrayContaining(worker));
+    expect(await importsOf('../../bin/checks-ahead.cjs')).toEqual(expect.arrayContaining(worker));
   });
 
   it('a check-ahead worker whose load fails says so before it ends, so bin/packpub.js does not wait out its 100 ms', async () => {
-    // A module hook (registered in the worker by --import) refuses node:crypto, the built-in the worker loads first.
-    const hooks = `export async function resolve(s, c, next) { if (s === 'node:crypto') throw new Error('refused by the test'); return next(s, c); }`;
-    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    // A module loaded first in the worker (--require) refuses node:crypto, the built-in the worker loads first.
+    const refuse = join(await stack.tempDir('packpub-refuse-'), 'refuse-crypto.cjs');
+    await writeFile(
+      refuse,
+      "const Module = require('node:module');\nconst load = Module._load;\nModule._load = function (request, ...rest) { if (request === 'node:crypto') throw new Error('refused by the test'); return load.call(this, request, ...rest); };\n",
+    );
     const loaded = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.mjs', import.meta.url)), {
+    const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.cjs', import.meta.url)), {
       workerData: { args: [], loaded },
-      execArgv: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
+      execArgv: ['--require', refuse],
       stdout: true,
       stderr: true,
     });
