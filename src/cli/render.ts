@@ -299,6 +299,16 @@ function describeCopyResult(r: CopyResult): string {
 }
 
 /** Draws copy progress: one plain line per version (stdout; failures on stderr), and on a TTY the same live status line as push. */
+/**
+ * With --json/--json-lines (stdout is the report): one line for a version that failed or conflicted, for stderr,
+ * in push's form (ci-output failureLine), so a CI log says why; undefined for the others.
+ */
+export function copyFailureLine(r: CopyResult): string | undefined {
+  if (r.status !== 'failed' && r.status !== 'conflict') return undefined;
+  const text = `${r.status.toUpperCase()} ${r.name}:${r.version}: ${r.error?.message ?? r.status}`;
+  return printable(r.error?.hint === undefined ? text : `${text} (hint: ${r.error.hint})`);
+}
+
 export class CopyRenderer {
   private readonly status: LiveStatus;
 

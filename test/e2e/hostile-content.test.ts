@@ -273,3 +273,16 @@ describe('a forced move or overwrite accepted and not kept', () => {
     expect(sha256((await w.reader.manifest('src/spectro-packs/archive/ct', 'old')) ?? Buffer.alloc(0))).toBe(sha256(other));
   });
 });
+
+describe('copy --json and --json-lines', () => {
+  it('keep one line per failed version on stderr, as push does, so a CI log says why (was: nothing on stderr, exit 1)', async () => {
+    w.proxy.onRequest = (r) =>
+      r.method === 'GET' && r.path === '/v2/src/spectro-packs/archive/ct/manifests/1.0.0' ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"UNSUPPORTED","message":"no \\u001b[2J today"}]}' } : 'pass';
+    for (const format of ['--json', '--json-lines']) {
+      const run = await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `oci:${join(w.root, `layout-${n++}`)}`, format]);
+      expectClean(run, 1);
+      // One line, the registry's words shown (U+001B), never sent to the terminal.
+      expect(run.stderr).toMatch(new RegExp(`^FAILED ct:1\\.0\\.0: ${w.proxy.host} answered 400 UNSUPPORTED: no U\\+001B\\[2J today \\(GET [^\\n]*\\)( \\(hint: [^\\n]*\\))?\\n$`));
+    }
+  });
+});

@@ -51,7 +51,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, resultWarningLines }, { copyReportJson }, { resolveSideOptions }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, copyFailureLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../targets/open.js'),
       import('../render.js'),
@@ -113,7 +113,11 @@ export const copyCommand: CommandSpec = {
     } else renderer?.finish(report);
     // The machine formats carry them in each result; a person reading the job log sees them too.
     if (renderer === undefined) {
-      for (const r of report.results) for (const line of resultWarningLines(`${r.name}:${r.version}`, r.destination, r.warnings)) writeLine(ctx.io.stderr, line);
+      for (const r of report.results) {
+        const failure = copyFailureLine(r);
+        if (failure !== undefined) writeLine(ctx.io.stderr, failure);
+        for (const line of resultWarningLines(`${r.name}:${r.version}`, r.destination, r.warnings)) writeLine(ctx.io.stderr, line);
+      }
     }
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
     return copySucceeded(report) ? EXIT_OK : EXIT_FAILURE;
