@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EcrHost } from './ecr-host.js';
 import { PackpubError } from '../errors.js';
-import { registerSecret } from '../util/redact.js';
+import { redactText, registerSecret } from '../util/redact.js';
 
 /*
  * Every AWS SDK touch: loading the SDK (only when an ECR host is used, so CLI start-up does not pay for
@@ -209,11 +209,13 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
   const credentials =
     aws.awsRoleArn === undefined
       ? base
-      : providers.fromTemporaryCredentials({
-          masterCredentials: base,
-          params: { RoleArn: aws.awsRoleArn, RoleSessionName: `packpub-${Date.now()}` },
-          clientConfig: { region, requestHandler: sts.handler as never },
-        });
+      : assumingRole(
+          providers.fromTemporaryCredentials({
+            masterCredentials: registered(base),
+            params: { RoleArn: aws.awsRoleArn, RoleSessionName: `packpub-${Date.now()}` },
+            clientConfig: { region, requestHandler: sts.handler as never },
+          }),
+        );
   client = new sdk.ECRClient({
     region,
     credentials: registered(credentials),
@@ -237,6 +239,21 @@ function registered<P extends (...args: never[]) => Promise<AwsIdentity>>(provid
     registerSecret(identity.secretAccessKey);
     registerSecret(identity.sessionToken);
     return identity;
+  }) as P;
+}
+
+/** Errors STS answered to AssumeRole (--aws-role-arn): mapAwsError names the role, not the ECR action that waited. */
+const stsErrors = new WeakSet<object>();
+
+function assumingRole<P extends (...args: never[]) => Promise<AwsIdentity>>(provider: P): P {
+  return (async (...args: Parameters<P>) => {
+    try {
+      return await provider(...args);
+    } catch (err) {
+      // The base credentials' own failure (none found) keeps its words.
+      if (typeof err === 'object' && err !== null && (err as Error).name !== 'CredentialsProviderError') stsErrors.add(err);
+      throw err;
+    }
   }) as P;
 }
 
@@ -270,7 +287,7 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   }
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? '';
-  const message = (e.message ?? String(err)).split('\n')[0] ?? '';
+  const message = firstLine(err);
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
     if (context.profile !== undefined) {
       return new PackpubError('CREDENTIALS', `ECR provider: AWS profile "${context.profile}" gives no credentials to call ${action} for ${context.host}`, {
@@ -283,7 +300,7 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
       cause: err,
     });
   }
-  if (context.roleArn !== undefined && /AssumeRole|sts:/i.test(`${name} ${message}`)) {
+  if (context.roleArn !== undefined && ((typeof err === 'object' && err !== null && stsErrors.has(err)) || /AssumeRole|sts:/i.test(`${name} ${message}`))) {
     return new PackpubError('AUTH', `ECR provider: cannot assume role ${context.roleArn}: ${message}`, {
       hint: "allow sts:AssumeRole for your identity and check the role's trust policy",
       cause: err,
@@ -340,6 +357,7 @@ function name_(err: unknown): string {
   return (err as { name?: string } | null)?.name ?? '';
 }
 
+/** The first line of AWS's words, without the run's secrets: an answer may quote the signed request (its session token). */
 function firstLine(err: unknown): string {
-  return ((err as { message?: string } | null)?.message ?? String(err)).split('\n')[0] ?? '';
+  return redactText(((err as { message?: string } | null)?.message ?? String(err)).split('\n')[0] ?? '');
 }

@@ -1,4 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorFromResponse } from '../../src/registry/errors.js';
@@ -55,6 +57,39 @@ describe('AWS answers that quote the signed request', () => {
       w.standin.allow('GetAuthorizationToken');
     }
     expect((await new RegistryReader(w.registry.url).holdings('creds')).tags.size).toBe(0);
+  });
+});
+
+describe('an STS answer that quotes the signed AssumeRole request (--aws-role-arn)', () => {
+  it('the session token the AssumeRole call was signed with is never printed, --debug included', async () => {
+    // STS signs with the base credentials (here with a session token): its SignatureDoesNotMatch quotes the canonical request.
+    const sts = createServer((req, res) => {
+      req.resume();
+      const quoted = `The request signature we calculated does not match the signature you provided. The Canonical String for this request should have been 'POST / x-amz-security-token:${String(req.headers['x-amz-security-token'])}'`;
+      const xml = `<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>${quoted}</Message></Error></ErrorResponse>`;
+      req.on('end', () => res.writeHead(403, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) }).end(xml));
+    });
+    await new Promise<void>((resolve) => sts.listen(0, '127.0.0.1', resolve));
+    process.env['AWS_ENDPOINT_URL_STS'] = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
+    process.env['AWS_SESSION_TOKEN'] = SESSION_TOKEN;
+    const calls = w.standin.calls.length;
+    try {
+      const run = await runCli(
+        ['list', '--registry', `${w.host}/role`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url, '--aws-role-arn', 'arn:aws:iam::123456789012:role/packs', '--debug'],
+        { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') } },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('arn:aws:iam::123456789012:role/packs');
+      expect(run.stderr).toContain('The Canonical String for this request'); // the cause is printed, scrubbed
+      expect(run.stdout + run.stderr).not.toContain(SESSION_TOKEN);
+      expect(run.stderr).toContain('ECR provider: cannot assume role arn:aws:iam::123456789012:role/packs: The request signature'); // STS's refusal, not the ECR call's
+      expect(w.standin.calls.length).toBe(calls); // no ECR API call was made with the base credentials
+    } finally {
+      delete process.env['AWS_ENDPOINT_URL_STS'];
+      delete process.env['AWS_SESSION_TOKEN'];
+      sts.closeAllConnections();
+      await new Promise<void>((resolve) => sts.close(() => resolve()));
+    }
   });
 });
 
