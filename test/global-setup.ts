@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { writePack } from './support/packs.js';
 
 /*
  * Once per `vitest run`, before any test file: the built CLI (dist/bundle/, run by the tests that spawn
@@ -38,12 +39,7 @@ async function startCodePool(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'packpub-test-code-pool-'));
   const cache = join(dir, 'cache');
   const pack = join(dir, 'pack');
-  await mkdir(join(pack, 'manifests'), { recursive: true });
-  const packJson = { name: 'seed', displayName: 'seed', version: '1.0.0', layer: 'addon', addonType: 'app services', cloudTypes: ['all'], kubeManifests: ['manifests/app.yaml'] };
-  await writeFile(join(pack, 'pack.json'), JSON.stringify(packJson));
-  await writeFile(join(pack, 'values.yaml'), 'pack:\n  namespace: seed\n');
-  await writeFile(join(pack, 'manifests', 'app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seed\n');
-  await writeFile(join(pack, 'README.md'), '# seed\n');
+  await writePack(pack, { name: 'seed', version: '1.0.0' });
   const env = { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: cache, TMPDIR: tmpdir() };
   try {
     await promisify(execFile)(process.execPath, [BIN, 'push', pack, '--oci-layout', join(dir, 'layout')], { cwd: dir, env });
