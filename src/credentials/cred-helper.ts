@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PackpubError } from '../errors.js';
-import { registerSecret } from '../util/redact.js';
+import { redactText, registerSecret } from '../util/redact.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential } from './types.js';
 
@@ -139,7 +139,8 @@ function helperSaid(result: HelperResult): string {
     if (secret !== undefined) registerSecret(secret);
     return `it printed a credential (not shown) but exited with code ${result.code}`;
   }
-  if (line !== undefined) return line.slice(0, 200);
+  // Without the run's secrets: a store's error may quote what it was given.
+  if (line !== undefined) return redactText(line).slice(0, 200);
   return result.stderr.trim() === '' ? `exit code ${result.code}` : `exit code ${result.code}; what it wrote to standard error is not shown (it may hold a secret)`;
 }
 
@@ -226,6 +227,7 @@ export async function helperStore(
   entry: { serverUrl: string; username: string; secret: string },
   options: CredentialHelperOptions = {},
 ): Promise<void> {
+  registerSecret(entry.secret);
   const input = JSON.stringify({ ServerURL: entry.serverUrl, Username: entry.username, Secret: entry.secret });
   const result = await run(name, 'store', input, options);
   if (result.code !== 0) throw failure(name, 'store', result, options);

@@ -106,6 +106,22 @@ describe('credential helpers that answer oddly', () => {
     expect((await w.reader.holdings('packs')).tags.size).toBe(0);
   });
 
+  it('store fails at login with the password in its error: not printed, nothing saved', async () => {
+    const program = join(w.bin, 'docker-credential-storefail');
+    // A keychain error that quotes what it was given.
+    await writeFile(program, `#!/bin/sh\nsed -n 's/.*"Secret":"\\([^"]*\\)".*/cannot store secret \\1: keychain locked/p'\nexit 1\n`);
+    await chmod(program, 0o755);
+    const docker = join(w.root, 'docker-storefail');
+    await mkdir(docker, { recursive: true });
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'storefail' }));
+    const run = await runCli(['login', w.registry.host, '-u', USER, '--password-stdin'], { env: { PATH: `${w.bin}:${process.env['PATH'] ?? ''}`, DOCKER_CONFIG: docker }, stdin: PASSWORD });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('credential helper docker-credential-storefail store failed');
+    expect(run.stderr).toContain('cannot store secret ***: keychain locked');
+    expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
+    expect(JSON.parse(await readFile(join(docker, 'config.json'), 'utf8'))).toEqual({ credsStore: 'storefail' });
+  });
+
   it('an error on standard output (the protocol\'s channel) is still quoted', async () => {
     const env = await helper('stdoutfail', `echo 'the keychain is locked'\nexit 3`);
     const run = await push(env);
