@@ -2,8 +2,8 @@
 'use strict';
 // CommonJS (bin/package.json): a program whose entry is an ES module starts Node's ES module loader first,
 // ~5-10 ms of CPU before its first line that a CommonJS entry does not pay, and nothing else on this thread
-// is an ES module (the bundle is CommonJS; so is the check-ahead worker's entry; a validation worker's,
-// dist/bundle/validate-worker.js, is an ES module, in a run that validates) (issue 16).
+// is an ES module (the bundle is CommonJS; so are the entries of the check-ahead worker and the validation
+// workers, dist/bundle/validate-worker.js: dist/bundle/package.json) (issue 16).
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   // `packpub --version` (scripts check it) loads one small file the build writes (scripts/build-cli.mjs)

@@ -12,8 +12,9 @@
 // - one chunk per group of modules behind a dynamic import() (a require() here), loaded on demand as the
 //   unbundled modules were: yaml, tar-stream and ignore load only on runs that need them (test/e2e/bundle.test.ts); ajv's
 //   compiler is in no chunk (the pack.json and packpub.yaml validators are generated ahead of time);
-// - validate-worker.js: a validation worker thread's entry (validate-pool.ts starts it from the directory
-//   of the chunk that holds the pool, which is this one); its code, in one file, is validate-worker.cjs,
+// - validate-worker.js: a validation worker thread's entry, CommonJS like every file here (the folder's
+//   package.json; validate-pool.ts starts it from the directory of the chunk that holds the pool, which is
+//   this one); its code, in one file, is validate-worker.cjs,
 //   CommonJS so the entry can compile it with V8's code cache too (bin/code-cache.cjs runWorkerFile) when
 //   the pool passes the cache's settings (a CLI run), else required as it is;
 // - precheck-worker.cjs: the worker bin/packpub.js starts for a push (through bin/checks-ahead.cjs), checking
@@ -265,13 +266,17 @@ await build({
   input: { 'validate-worker': join(root, 'src/operations/validate-worker.ts') },
   output: { ...output, format: 'cjs', dynamicImportInCjs: false, entryFileNames: '[name].cjs', codeSplitting: false },
 });
+// The entry is CommonJS too (dist/bundle/package.json makes this folder's .js files CommonJS; validate-pool.ts
+// names validate-worker.js for the library's dist/ as well): a worker whose entry is an ES module starts an ES
+// module loader of its own first, ~35 ms of CPU per worker of a run that validates (issue 16).
+writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(
   join(outDir, 'validate-worker.js'),
-  `import { createRequire } from 'node:module';
-import { parentPort, workerData } from 'node:worker_threads';
+  `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
 // A validation worker (scripts/build-cli.mjs): its code compiled with V8's code cache when the pool passed its settings.
-if (workerData?.v8Code === undefined) createRequire(import.meta.url)('./validate-worker.cjs');
-else createRequire(import.meta.url)('../../bin/code-cache.cjs').runWorkerFile(new URL('./validate-worker.cjs', import.meta.url), workerData.v8Code, parentPort);
+if (workerData?.v8Code === undefined) require('./validate-worker.cjs');
+else require('../../bin/code-cache.cjs').runWorkerFile(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'validate-worker.cjs')), workerData.v8Code, parentPort);
 `,
 );
 await build({

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
 import { proxiedRegistry, packTree, settledPastRacyMargin } from '../support/push-setup.js';
@@ -205,6 +207,26 @@ describe('what the bundle holds', () => {
     const wide: string[] = [];
     for (const file of files) if (/[^\x00-\x7f]/.test(await readFile(join(BUNDLE, file), 'utf8'))) wide.push(file);
     expect(wide).toEqual([]);
+  });
+
+  it("a validation worker's entry runs as CommonJS (dist/bundle/package.json): no ES module loader of its own", async () => {
+    // A worker on the entry, as the pool starts it (no code cache offered), logging each file its thread
+    // require()s (an ES module entry is not among them); ended once the entry required the worker's code.
+    const log = join(world.work.root, 'validate-worker-loads.txt');
+    const logRequires = join(world.work.root, 'log-requires.cjs');
+    await writeFile(log, '');
+    await writeFile(
+      logRequires,
+      "const Module = require('node:module'); const { appendFileSync } = require('node:fs'); const load = Module.prototype.load;\n" +
+        'Module.prototype.load = function (filename) { appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, filename + "\\n"); return load.call(this, filename); };\n',
+    );
+    const script = `const { Worker } = require('node:worker_threads'); const { readFileSync } = require('node:fs');
+const w = new Worker(${JSON.stringify(join(BUNDLE, 'validate-worker.js'))}, { execArgv: ['--require', ${JSON.stringify(logRequires)}] });
+w.on('error', (e) => { console.error(e); process.exit(3); });
+const done = setInterval(() => { if (readFileSync(${JSON.stringify(log)}, 'utf8').includes('validate-worker.cjs')) { clearInterval(done); w.terminate(); } }, 5);`;
+    await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env['PATH'] ?? '', PACKPUB_TEST_LOAD_LOG: log } });
+    const required = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').map((l) => relative(ROOT, l));
+    expect(required.slice(0, 2)).toEqual(['dist/bundle/validate-worker.js', 'dist/bundle/validate-worker.cjs']);
   });
 
   it("ajv's schema compiler sits only in chunks of its own, loaded for a chart's values.schema.json: pack.json's and packpub.yaml's validators are generated ahead of time", async () => {
