@@ -59,10 +59,14 @@ export interface CachedVerdict {
 interface FolderRecord {
   /** Archive entry mtime (ms) the key was computed with: SOURCE_DATE_EPOCH changes the archive. */
   mtime: number;
-  /** The stat tree's paths, front-coded (encodePaths). */
-  paths: string;
   digest: string;
   key: string;
+  /** The length of its paths text. */
+  n: number;
+  /** The stat tree's paths, front-coded (encodePaths); read from the index: undefined until asked (`pathsLine`). */
+  paths?: string;
+  /** Its line of the index file (a JSON string), parsed only when the paths are asked for (pathsOf). */
+  pathsLine?: string;
 }
 
 /**
@@ -82,8 +86,19 @@ const MAX_MANIFEST_TEXT = 16 * 1024;
 const MAX_ENTRIES = 20_000;
 const INDEX_FILE = 'index.json';
 // 3: stat tree digests hash the signatures as numbers (archive/signature.ts). 4: paths front-coded.
-// The manifests map came later as an optional field: an index without it is still read.
-const INDEX_VERSION = 4;
+// 5: one JSON text per line (INDEX_LINES). An older index is one line: ignored without being parsed.
+const INDEX_VERSION = 5;
+
+/*
+ * The index file: one JSON text per line (JSON.stringify writes no line break), so that each thread parses
+ * only what it reads (issue 16: the 220-pack bench tree's index is ~500 KB, half of it the folders' paths,
+ * a third the manifests): the check-ahead worker (operations/precheck.ts) the folders and their paths, the
+ * run the folders without their paths (unless it checks a folder itself), the archives, verdicts and
+ * manifests. Lines: the header (IndexHeader), then the maps in the order of INDEX_LINES, then one line per
+ * folder record: its paths text as a JSON string (the record's `line` counts from the first of them).
+ */
+const INDEX_LINES = ['folders', 'archives', 'verdicts', 'manifests'] as const;
+const FIRST_PATHS_LINE = 1 + INDEX_LINES.length;
 
 /*
  * A stat tree's paths, stored as one string per folder: per path, how many leading characters it shares
@@ -133,15 +148,19 @@ export function decodePaths(text: string): string[] | undefined {
  * build, archive format and zlib that wrote it (content keys and verdicts depend on them): any other is
  * ignored and replaced.
  */
-interface IndexFile {
+interface IndexHeader {
   version: number;
   packpub: string;
   format: number;
   zlib: string | undefined;
-  folders: Record<string, FolderRecord>;
+}
+
+/** What an index file holds, all of it parsed (indexDocument; a run parses only what it reads). */
+export interface IndexDocument extends IndexHeader {
+  folders: Record<string, { mtime: number; digest: string; key: string; paths: string }>;
   archives: Record<string, CachedArchive>;
   verdicts: Record<string, CachedVerdict>;
-  manifests?: Record<string, ManifestRecord>;
+  manifests: Record<string, ManifestRecord>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -156,8 +175,9 @@ function entries<T>(value: unknown, valid: (v: Record<string, unknown>) => boole
   return out;
 }
 
-// The paths are decoded (and checked) only for the folders a run asks about.
-const validFolder = (v: Record<string, unknown>) => typeof v['mtime'] === 'number' && typeof v['digest'] === 'string' && typeof v['key'] === 'string' && typeof v['paths'] === 'string';
+// The paths are read, decoded (and checked) only for the folders a run asks about.
+const validFolder = (v: Record<string, unknown>) =>
+  typeof v['mtime'] === 'number' && typeof v['digest'] === 'string' && typeof v['key'] === 'string' && Number.isSafeInteger(v['n']) && Number.isSafeInteger(v['line']) && (v['line'] as number) >= 0;
 const validArchive = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && Number.isSafeInteger(v['size']) && (v['size'] as number) >= 0;
 const validManifest = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && typeof v['mediaType'] === 'string' && typeof v['text'] === 'string';
 const SEVERITIES: ReadonlySet<unknown> = new Set(['error', 'warning', 'info']);
@@ -182,12 +202,28 @@ const validVerdict = (v: Record<string, unknown>) =>
 
 /** What identifies a folder record: a check of it says nothing about another record of the same folder. */
 function recordId(record: FolderRecord): string {
-  return `${record.mtime}:${record.key}:${record.digest}:${record.paths.length}`;
+  return `${record.mtime}:${record.key}:${record.digest}:${record.n}`;
+}
+
+/** A record's paths text; undefined when its line is not the JSON string of that length (a damaged index). */
+function pathsOf(record: FolderRecord): string | undefined {
+  if (record.paths === undefined && record.pathsLine !== undefined) {
+    let text: unknown;
+    try {
+      text = JSON.parse(record.pathsLine);
+    } catch {
+      text = undefined;
+    }
+    if (typeof text === 'string' && text.length === record.n) record.paths = text;
+    record.pathsLine = undefined;
+  }
+  return record.paths;
 }
 
 /** Whether the record's paths still have their stat signatures (one lstat per path). */
 function recordHolds(root: string, record: FolderRecord): boolean {
-  const paths = decodePaths(record.paths);
+  const text = pathsOf(record);
+  const paths = text === undefined ? undefined : decodePaths(text);
   return paths !== undefined && statTreeHolds({ root, paths, digest: record.digest });
 }
 
@@ -198,22 +234,103 @@ interface Maps {
   manifests: Map<string, ManifestRecord>;
 }
 
-function readIndex(path: string): Maps {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    doc = undefined;
+const VALID: { [K in keyof Maps]: (v: Record<string, unknown>) => boolean } = { folders: validFolder, archives: validArchive, verdicts: validVerdict, manifests: validManifest };
+
+/** An index file as read: each map parsed when first asked for (`get`). */
+class Index {
+  private readonly parsed: Partial<Maps> = {};
+
+  /** `lines`: the file's lines, undefined when there is no current index (none, damaged, another build's). */
+  constructor(private readonly lines?: readonly string[]) {}
+
+  get<K extends keyof Maps>(kind: K): Maps[K] {
+    return (this.parsed[kind] ??= this.parse(kind));
   }
-  const current =
-    isRecord(doc) && doc['version'] === INDEX_VERSION && doc['packpub'] === VERSION && doc['format'] === ARCHIVE_FORMAT_VERSION && doc['zlib'] === process.versions.zlib;
-  const valid: Record<string, unknown> = current ? (doc as Record<string, unknown>) : {};
+
+  private parse<K extends keyof Maps>(kind: K): Maps[K] {
+    const line = this.lines?.[1 + INDEX_LINES.indexOf(kind)];
+    let doc: unknown;
+    try {
+      doc = line === undefined ? undefined : JSON.parse(line);
+    } catch {
+      doc = undefined;
+    }
+    const map = entries(doc, VALID[kind]);
+    if (kind === 'folders') {
+      for (const [root, record] of map as Map<string, FolderRecord & { line: number }>) {
+        const pathsLine = this.lines?.[FIRST_PATHS_LINE + record.line];
+        if (pathsLine === undefined) map.delete(root);
+        else map.set(root, { mtime: record.mtime, digest: record.digest, key: record.key, n: record.n, pathsLine });
+      }
+    }
+    return map as Maps[K];
+  }
+}
+
+function readIndex(path: string): Index {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return new Index();
+  }
+  return new Index(currentLines(text));
+}
+
+/** The lines of an index file this build wrote (its header says so); undefined for any other text. */
+function currentLines(text: string): string[] | undefined {
+  const end = text.indexOf('\n');
+  if (end < 0) return undefined; // an index of version 4 or older is one line, not parsed
+  let header: unknown;
+  try {
+    header = JSON.parse(text.slice(0, end));
+  } catch {
+    return undefined;
+  }
+  const current = isRecord(header) && header['version'] === INDEX_VERSION && header['packpub'] === VERSION && header['format'] === ARCHIVE_FORMAT_VERSION && header['zlib'] === process.versions.zlib;
+  return current ? text.split('\n') : undefined;
+}
+
+/** The index file's text for these maps (the newest MAX_ENTRIES of each kind). */
+function indexText(maps: Maps): string {
+  const header: IndexHeader = { version: INDEX_VERSION, packpub: VERSION, format: ARCHIVE_FORMAT_VERSION, zlib: process.versions.zlib };
+  const pathLines: string[] = [];
+  const folders: Array<[string, { mtime: number; digest: string; key: string; n: number; line: number }]> = [];
+  for (const [root, record] of newest(maps.folders)) {
+    const paths = pathsOf(record);
+    if (paths === undefined) continue;
+    folders.push([root, { mtime: record.mtime, digest: record.digest, key: record.key, n: paths.length, line: pathLines.length }]);
+    pathLines.push(JSON.stringify(paths));
+  }
+  const sections = { folders: Object.fromEntries(folders), archives: Object.fromEntries(newest(maps.archives)), verdicts: Object.fromEntries(newest(maps.verdicts)), manifests: Object.fromEntries(newest(maps.manifests)) };
+  return [JSON.stringify(header), ...INDEX_LINES.map((kind) => JSON.stringify(sections[kind])), ...pathLines, ''].join('\n');
+}
+
+/** An index file's text, all of it parsed; undefined when this build would not read it (tests, tools). */
+export function indexDocument(text: string): IndexDocument | undefined {
+  const lines = currentLines(text);
+  if (lines === undefined) return undefined;
+  const index = new Index(lines);
+  const folders: IndexDocument['folders'] = {};
+  for (const [root, record] of index.get('folders')) {
+    const paths = pathsOf(record);
+    if (paths !== undefined) folders[root] = { mtime: record.mtime, digest: record.digest, key: record.key, paths };
+  }
   return {
-    folders: entries(valid['folders'], validFolder),
-    archives: entries(valid['archives'], validArchive),
-    verdicts: entries(valid['verdicts'], validVerdict),
-    manifests: entries(valid['manifests'], validManifest),
+    ...(JSON.parse(lines[0] ?? '') as IndexHeader),
+    folders,
+    archives: Object.fromEntries(index.get('archives')),
+    verdicts: Object.fromEntries(index.get('verdicts')),
+    manifests: Object.fromEntries(index.get('manifests')),
   };
+}
+
+/** The text of an index file holding `doc` (with `doc`'s header: tests write other builds' indexes with it). */
+export function indexDocumentText(doc: IndexDocument): string {
+  const folders = new Map(Object.entries(doc.folders).map(([root, f]) => [root, { ...f, n: f.paths.length }] as const));
+  const text = indexText({ folders, archives: new Map(Object.entries(doc.archives)), verdicts: new Map(Object.entries(doc.verdicts)), manifests: new Map(Object.entries(doc.manifests)) });
+  const header: IndexHeader = { version: doc.version, packpub: doc.packpub, format: doc.format, zlib: doc.zlib };
+  return JSON.stringify(header) + text.slice(text.indexOf('\n'));
 }
 
 /** The repository of a manifests key (`repository:tag`; repository paths and tags hold no ':'). */
@@ -227,8 +344,8 @@ function touch<T>(map: Map<string, T>, key: string, value: T): void {
   map.set(key, value);
 }
 
-function newest<T>(map: Map<string, T>): Record<string, T> {
-  return Object.fromEntries([...map].slice(Math.max(0, map.size - MAX_ENTRIES)));
+function newest<T>(map: Map<string, T>): Array<[string, T]> {
+  return [...map].slice(Math.max(0, map.size - MAX_ENTRIES));
 }
 
 /**
@@ -245,7 +362,7 @@ function newest<T>(map: Map<string, T>): Record<string, T> {
  * once, each adds what it learned to what is there when it saves.
  */
 export class ArchiveCache {
-  private maps: Maps | undefined;
+  private index: Index | undefined;
   /** The repositories of the manifests map's keys, made when knowsRepositoryNotTag is first asked. */
   private repositories: Set<string> | undefined;
   /** What this run learned, written over what is on disk at save(). */
@@ -261,13 +378,14 @@ export class ArchiveCache {
     return join(this.dir, INDEX_FILE);
   }
 
-  private loaded(): Maps {
-    this.maps ??= readIndex(this.indexPath);
-    return this.maps;
+  /** The index as read at the first question (each of its maps parsed when first asked for). */
+  private loaded(): Index {
+    this.index ??= readIndex(this.indexPath);
+    return this.index;
   }
 
   private learn<K extends keyof Maps>(kind: K, key: string, value: Maps[K] extends Map<string, infer T> ? T : never): void {
-    touch(this.loaded()[kind] as Map<string, typeof value>, key, value);
+    touch(this.loaded().get(kind) as Map<string, typeof value>, key, value);
     touch(this.learned[kind] as Map<string, typeof value>, key, value);
   }
 
@@ -293,7 +411,7 @@ export class ArchiveCache {
     } catch {
       return undefined;
     }
-    const record = this.loaded().folders.get(root);
+    const record = this.loaded().get('folders').get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
     const folder: RememberedFolder = {
       root,
@@ -326,7 +444,7 @@ export class ArchiveCache {
     { planned, stopped = () => false }: { planned?: (folders: string[]) => void; stopped?: () => boolean } = {},
   ): void {
     const below = (path: string) => roots.some((r) => path === r || path.startsWith(r.endsWith(sep) ? r : r + sep));
-    const folders = [...this.loaded().folders].filter(([root, record]) => record.mtime === mtime.getTime() && below(root));
+    const folders = [...this.loaded().get('folders')].filter(([root, record]) => record.mtime === mtime.getTime() && below(root));
     folders.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     planned?.(folders.map(([root]) => root));
     for (const [root, record] of folders) {
@@ -339,11 +457,11 @@ export class ArchiveCache {
   /** Remember what a folder held when it was built (buildArchive's `tree` and `contentKey`). */
   rememberFolder(tree: StatTree, mtime: Date, key: string): void {
     const paths = encodePaths(tree.paths);
-    if (paths !== undefined) this.learn('folders', tree.root, { mtime: mtime.getTime(), paths, digest: tree.digest, key });
+    if (paths !== undefined) this.learn('folders', tree.root, { mtime: mtime.getTime(), digest: tree.digest, key, n: paths.length, paths });
   }
 
   get(key: string): CachedArchive | undefined {
-    return this.loaded().archives.get(key);
+    return this.loaded().get('archives').get(key);
   }
 
   set(key: string, value: CachedArchive): void {
@@ -351,7 +469,7 @@ export class ArchiveCache {
   }
 
   getVerdict(key: string, strict: boolean): CachedVerdict | undefined {
-    return this.loaded().verdicts.get(`${key}-${strict ? 'strict' : 'lax'}`);
+    return this.loaded().get('verdicts').get(`${key}-${strict ? 'strict' : 'lax'}`);
   }
 
   setVerdict(key: string, strict: boolean, verdict: CachedVerdict): void {
@@ -365,7 +483,7 @@ export class ArchiveCache {
    * offers only bytes that hash to their digest (a damaged entry is read from the registry as usual).
    */
   manifest(repository: string, tag: string): FetchedManifest | undefined {
-    const record = this.loaded().manifests.get(`${repository}:${tag}`);
+    const record = this.loaded().get('manifests').get(`${repository}:${tag}`);
     if (record === undefined) return undefined;
     const bytes = Buffer.from(record.text, 'utf8');
     return { descriptor: { mediaType: record.mediaType, digest: record.digest as Digest, size: bytes.length }, bytes };
@@ -378,7 +496,7 @@ export class ArchiveCache {
    * uploads too (publishTo); a tag that is there after all is found then, as it would have been before.
    */
   knowsRepositoryNotTag(repository: string, tag: string): boolean {
-    const manifests = this.loaded().manifests;
+    const manifests = this.loaded().get('manifests');
     if (manifests.has(`${repository}:${tag}`)) return false;
     this.repositories ??= new Set([...manifests.keys()].map(repositoryOf));
     return this.repositories.has(repository);
@@ -390,7 +508,7 @@ export class ArchiveCache {
    */
   rememberManifest(repository: string, tag: string, manifest: FetchedManifest): void {
     const key = `${repository}:${tag}`;
-    if (manifest.bytes.length > MAX_MANIFEST_TEXT || this.loaded().manifests.get(key)?.digest === manifest.descriptor.digest) return;
+    if (manifest.bytes.length > MAX_MANIFEST_TEXT || this.loaded().get('manifests').get(key)?.digest === manifest.descriptor.digest) return;
     const text = manifest.bytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(manifest.bytes)) return;
     this.learn('manifests', key, { digest: manifest.descriptor.digest, mediaType: manifest.descriptor.mediaType, text });
@@ -402,21 +520,12 @@ export class ArchiveCache {
     const { folders, archives, verdicts, manifests } = this.learned;
     if (folders.size + archives.size + verdicts.size + manifests.size === 0) return;
     const onDisk = readIndex(this.indexPath); // another run may have saved since this one loaded
-    for (const kind of ['folders', 'archives', 'verdicts', 'manifests'] as const) {
-      for (const [k, v] of this.learned[kind]) touch(onDisk[kind] as Map<string, unknown>, k, v);
+    for (const kind of INDEX_LINES) {
+      for (const [k, v] of this.learned[kind]) touch(onDisk.get(kind) as Map<string, unknown>, k, v);
     }
-    const doc: IndexFile = {
-      version: INDEX_VERSION,
-      packpub: VERSION,
-      format: ARCHIVE_FORMAT_VERSION,
-      zlib: process.versions.zlib,
-      folders: newest(onDisk.folders),
-      archives: newest(onDisk.archives),
-      verdicts: newest(onDisk.verdicts),
-      manifests: newest(onDisk.manifests),
-    };
+    const text = indexText({ folders: onDisk.get('folders'), archives: onDisk.get('archives'), verdicts: onDisk.get('verdicts'), manifests: onDisk.get('manifests') });
     await makeDirs(this.dir).catch(() => undefined);
-    await writeFileAtomic(this.indexPath, JSON.stringify(doc)).catch(() => undefined);
+    await writeFileAtomic(this.indexPath, text).catch(() => undefined);
     for (const map of [folders, archives, verdicts, manifests]) map.clear();
   }
 }

@@ -8,6 +8,7 @@ import { writePack } from '../support/packs.js';
 import { proxiedRegistry, packTree, settledPastRacyMargin, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stage } from '../support/stage.js';
+import { indexDocument, indexDocumentText } from '../../src/operations/archive-cache.js';
 import { PortChecksAhead } from '../../src/operations/precheck.js';
 
 /*
@@ -297,7 +298,8 @@ describe('re-running a push with the built CLI', () => {
     const [damaged, swapped, other] = own.packs;
     if (damaged === undefined || swapped === undefined || other === undefined) throw new Error('packTree made too few packs');
     const indexFile = join(own.env['PACKPUB_CACHE_DIR'] ?? '', 'index.json');
-    const index = JSON.parse(await readFile(indexFile, 'utf8')) as { manifests: Record<string, { digest: string; mediaType: string; text: string }> };
+    const index = indexDocument(await readFile(indexFile, 'utf8'));
+    if (index === undefined) throw new Error('the first run left no index this build reads');
     const keyOf = (p: { name: string; version: string }) => `${repoOf(p.name)}:${p.version}`;
     const entry = (p: { name: string; version: string }) => {
       const e = index.manifests[keyOf(p)];
@@ -307,7 +309,7 @@ describe('re-running a push with the built CLI', () => {
     // One entry's text no longer hashes to its digest; another names a valid manifest the tag does not hold.
     index.manifests[keyOf(damaged)] = { ...entry(damaged), text: entry(damaged).text.replace('"schemaVersion":2', '"schemaVersion": 2') };
     index.manifests[keyOf(swapped)] = entry(other);
-    await writeFile(indexFile, JSON.stringify(index));
+    await writeFile(indexFile, indexDocumentText(index));
 
     reg.proxy.clear();
     const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
@@ -320,7 +322,7 @@ describe('re-running a push with the built CLI', () => {
     expect(requestsTo(other.name)).toEqual([`GET manifests/${other.version} 304`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
     // What the registry answered is remembered in place of the wrong entries.
-    const after = JSON.parse(await readFile(indexFile, 'utf8')) as typeof index;
-    for (const p of [damaged, swapped]) expect(after.manifests[keyOf(p)]?.digest).toBe(published.find((r) => r.name === p.name)?.digest);
+    const after = indexDocument(await readFile(indexFile, 'utf8'));
+    for (const p of [damaged, swapped]) expect(after?.manifests[keyOf(p)]?.digest).toBe(published.find((r) => r.name === p.name)?.digest);
   });
 });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildArchive } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
-import { ArchiveCache, decodePaths, encodePaths, type FolderCheckAhead } from '../../../src/operations/archive-cache.js';
+import { ArchiveCache, decodePaths, encodePaths, indexDocument, indexDocumentText, type CachedVerdict, type FolderCheckAhead, type IndexDocument } from '../../../src/operations/archive-cache.js';
 import { checkAhead, namedFolders, PortChecksAhead } from '../../../src/operations/precheck.js';
 import { SMALL_PACK, TRUST_RECENT } from '../archive/fixtures.js';
 import { writeFiles } from '../../support/files.js';
@@ -29,13 +29,15 @@ async function builtPack(): Promise<{ dir: string; cacheDir: string; key: string
 }
 
 /** A built pack whose cache index holds what one run learned, saved: the index file and its parsed text, to damage. */
-async function savedIndex<T>(): Promise<{ dir: string; cacheDir: string; key: string; index: string; doc: T }> {
+async function savedIndex(): Promise<{ dir: string; cacheDir: string; key: string; index: string; doc: IndexDocument }> {
   const { dir, cacheDir, key, learn } = await builtPack();
   const cache = new ArchiveCache(cacheDir);
   learn(cache);
   await cache.save();
   const index = join(cacheDir, 'index.json');
-  return { dir, cacheDir, key, index, doc: JSON.parse(await readFile(index, 'utf8')) as T };
+  const doc = indexDocument(await readFile(index, 'utf8'));
+  if (doc === undefined) throw new Error('the saved index does not read back');
+  return { dir, cacheDir, key, index, doc };
 }
 
 describe('ArchiveCache (one index file per cache folder)', () => {
@@ -91,21 +93,57 @@ describe('ArchiveCache (one index file per cache folder)', () => {
   });
 
   it('ignores an index written by another packpub build, and a damaged one', async () => {
-    const { dir, cacheDir, index, doc } = await savedIndex<Record<string, unknown>>();
-    await writeFile(index, JSON.stringify({ ...doc, packpub: '0.0.0-other' }));
+    const { dir, cacheDir, index, doc } = await savedIndex();
+    await writeFile(index, indexDocumentText({ ...doc, packpub: '0.0.0-other' }));
     expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
     await writeFile(index, '{"version": 2, "folders": [');
     expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
   });
 
+  it('ignores an index in the one-line layout of version 4 (the previous release), and a save replaces it', async () => {
+    const { dir, cacheDir, key, index, doc } = await savedIndex();
+    // What version 4 wrote: the same maps, the paths inside the folder records, in one JSON text.
+    const v4 = { ...doc, version: 4 };
+    await writeFile(index, JSON.stringify(v4));
+    const old = new ArchiveCache(cacheDir);
+    expect(old.folderKey(dir, MTIME)).toBeUndefined();
+    expect(old.get(key)).toBeUndefined();
+    old.set('c'.repeat(64), { digest: sha256Digest(Buffer.from('x')), size: 1 });
+    await old.save();
+    const text = await readFile(index, 'utf8');
+    expect(indexDocument(text)?.archives).toEqual({ ['c'.repeat(64)]: { digest: sha256Digest(Buffer.from('x')), size: 1 } });
+    expect(text.split('\n')[0]).toContain('"version":5');
+  });
+
+  it('parses the folders\' paths only for the folders it checks, and a paths line that is not its record\'s is not used', async () => {
+    const { dir, cacheDir, key, index, doc } = await savedIndex();
+    const lines = (await readFile(index, 'utf8')).split('\n');
+    // The header, four maps, then one JSON string per folder record: the folder records hold no paths.
+    expect(lines).toHaveLength(7);
+    expect(lines[1]).not.toContain('README.md');
+    expect(JSON.parse(lines[5]!)).toBe(Object.values(doc.folders)[0]!.paths);
+    // A run that only reads verdicts and archives never reads the paths line: one that is not JSON costs nothing.
+    await writeFile(index, [...lines.slice(0, 5), '"not json', ''].join('\n'));
+    const reader = new ArchiveCache(cacheDir);
+    expect(reader.get(key)?.size).toBeGreaterThan(0);
+    expect(reader.remembered(dir, MTIME)?.key).toBe(key);
+    expect(reader.folderKey(dir, MTIME)).toBeUndefined(); // the check reads it: damaged, the folder is read again
+    // A paths line of another length than its record says (another record's), or missing: not used either.
+    for (const other of [JSON.stringify(`${JSON.parse(lines[5]!) as string}\n0:x`), undefined]) {
+      await writeFile(index, [...lines.slice(0, 5), ...(other === undefined ? [] : [other]), ''].join('\n'));
+      expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
+      expect(new ArchiveCache(cacheDir).get(key)?.size).toBeGreaterThan(0);
+    }
+  });
+
   it('drops damaged entries of a current index: a verdict whose findings are not findings, an archive of negative size', async () => {
-    const { dir, cacheDir, key, index, doc } = await savedIndex<{ verdicts: Record<string, { findings: unknown[]; warnings: number }>; archives: Record<string, { size: number }> }>();
+    const { dir, cacheDir, key, index, doc } = await savedIndex();
     for (const verdict of Object.values(doc.verdicts)) {
-      verdict.findings = [null, 5, { severity: 'warning' }];
+      verdict.findings = [null, 5, { severity: 'warning' }] as unknown as CachedVerdict['findings'];
       verdict.warnings = 3;
     }
     for (const archive of Object.values(doc.archives)) archive.size = -5;
-    await writeFile(index, JSON.stringify(doc));
+    await writeFile(index, indexDocumentText(doc));
     const damaged = new ArchiveCache(cacheDir);
     expect(damaged.folderKey(dir, MTIME)?.key).toBe(key); // the intact folder record still serves
     expect(damaged.getVerdict(key, false)).toBeUndefined(); // validated again instead of shown as [null, 5, ...]
@@ -113,12 +151,12 @@ describe('ArchiveCache (one index file per cache folder)', () => {
   });
 
   it('drops a folder record whose paths are damaged: the folder is read again, the rest of the index serves', async () => {
-    const { dir, cacheDir, key, index, doc } = await savedIndex<{ folders: Record<string, { paths: unknown }> }>();
+    const { dir, cacheDir, key, index, doc } = await savedIndex();
     const [record] = Object.values(doc.folders);
-    expect(decodePaths(record!.paths as string)).toContain('README.md');
-    for (const damaged of [['', 'README.md'], `${record!.paths as string}\n99:x`, 'x:README.md', '-1:a', '']) {
-      record!.paths = damaged;
-      await writeFile(index, JSON.stringify(doc));
+    expect(decodePaths(record!.paths)).toContain('README.md');
+    for (const damaged of [['', 'README.md'], `${record!.paths}\n99:x`, 'x:README.md', '-1:a', '']) {
+      record!.paths = damaged as string;
+      await writeFile(index, indexDocumentText(doc));
       const next = new ArchiveCache(cacheDir);
       expect(next.folderKey(dir, MTIME)).toBeUndefined();
       expect(next.get(key)?.size).toBeGreaterThan(0);
@@ -305,8 +343,8 @@ describe('ArchiveCache: the manifest a registry last held under a tag', () => {
     cache.rememberManifest('r', 'large', manifestOf(`{"pad":"${'x'.repeat(20_000)}"}`));
     await cache.save();
     const index = join(cacheDir, 'index.json');
-    const doc = JSON.parse(await readFile(index, 'utf8')) as { manifests: Record<string, { text: string }> };
-    expect(Object.keys(doc.manifests)).toEqual(['r:ok']);
+    const doc = indexDocument(await readFile(index, 'utf8'));
+    expect(Object.keys(doc?.manifests ?? {})).toEqual(['r:ok']);
     expect(new ArchiveCache(cacheDir).manifest('r', 'latin1')).toBeUndefined();
   });
 });
