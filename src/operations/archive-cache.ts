@@ -1,7 +1,7 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
 import { homedir } from 'node:os';
-import { join, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
@@ -365,6 +365,8 @@ export class ArchiveCache {
   private index: Index | undefined;
   /** The repositories of the manifests map's keys, made when knowsRepositoryNotTag is first asked. */
   private repositories: Set<string> | undefined;
+  /** The real paths of the folders holding the pack folders asked about (realFolder). */
+  private readonly realParents = new Map<string, string>();
   /** What this run learned, written over what is on disk at save(). */
   private readonly learned: Maps = { folders: new Map(), archives: new Map(), verdicts: new Map(), manifests: new Map() };
 
@@ -407,7 +409,7 @@ export class ArchiveCache {
   remembered(dir: string, mtime: Date): RememberedFolder | undefined {
     let root: string;
     try {
-      root = realpathSync.native(dir); // as the walk resolves it (fs.realpath); the JS version lstats every path component
+      root = this.realFolder(dir); // as the walk resolves it (fs.realpath)
     } catch {
       return undefined;
     }
@@ -425,6 +427,23 @@ export class ArchiveCache {
       },
     };
     return folder;
+  }
+
+  /**
+   * `dir`'s real path, as realpathSync.native gives it (the JS version lstats every path component). A folder
+   * that is no symbolic link is its parent's real path and its name, and a run's packs share a few parents: one
+   * lstat per pack instead of one call per path component (~3 ms of the bench tree's re-run, issue 16).
+   */
+  private realFolder(dir: string): string {
+    const name = basename(dir);
+    const parent = dirname(dir);
+    if (!isAbsolute(dir) || normalize(dir) !== dir || name === '.' || name === '..' || parent === dir || !lstatSync(dir).isDirectory()) return realpathSync.native(dir);
+    let real = this.realParents.get(parent);
+    if (real === undefined) {
+      real = realpathSync.native(parent);
+      this.realParents.set(parent, real);
+    }
+    return real.endsWith(sep) ? real + name : real + sep + name;
   }
 
   /**

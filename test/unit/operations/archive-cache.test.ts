@@ -68,6 +68,12 @@ describe('ArchiveCache (one index file per cache folder)', () => {
     await symlink(dir, link);
     expect(cache.folderKey(link, MTIME)).toEqual({ root: await realpath(dir), key });
     expect(cache.folderKey(join(dirname(dir), 'missing'), MTIME)).toBeUndefined();
+    // A folder below a parent that is a link, a path not in normal form, a file: resolved as realpath does.
+    const viaParent = join(await temp.tempDir(), 'via');
+    await symlink(dirname(dir), viaParent);
+    expect(cache.folderKey(join(viaParent, 'hello'), MTIME)).toEqual({ root: await realpath(dir), key });
+    expect(cache.folderKey(`${viaParent}/./hello/`, MTIME)).toEqual({ root: await realpath(dir), key });
+    expect(cache.folderKey(join(dir, 'README.md'), MTIME)).toBeUndefined();
     await writeFile(join(dir, 'NOTES.md'), 'new\n'); // a new file: the folder's own times change
     expect(cache.folderKey(link, MTIME)).toBeUndefined();
     await rm(join(dir, 'NOTES.md'));
