@@ -144,7 +144,7 @@ function coalesceGlobals(dest: Values, src: Values): void {
 }
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-type AjvClass = new (options: Record<string, unknown>) => { compile(schema: unknown): Validate };
+type AjvClass = new (options: Record<string, unknown>) => { compile(schema: unknown): Validate; removeSchema(schema: unknown): unknown };
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-0[67]\/schema#?$/;
 const DRAFT_2019 = /^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/;
@@ -226,6 +226,74 @@ boundedRegExp.code = 'boundedRegExp';
 /** ajv's settings: unknown keywords ignored, formats not asserted; no optimizing pass (compiling is most of the cost). */
 const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, allErrors: true, logger: false, addUsedSchema: false, code: { optimize: false, regExp: boundedRegExp } };
 
+/** Compiles made on one ajv instance before a new one is made (each compile leaves values in its scope). */
+const COMPILES_PER_INSTANCE = 32;
+const instances = new Map<AjvClass, { ajv: InstanceType<AjvClass>; compiles: number }>();
+
+/**
+ * `schema` compiled by an instance of `Kind`: one instance for many schemas (making one costs some 2 ms of
+ * CPU, issue 16), a fresh one for a schema that names its parts (a `$id` or `$anchor` below the top: ajv
+ * would remember those names for the next schema).
+ */
+function compileWith(Kind: AjvClass, schema: unknown, names: boolean): Validate {
+  if (names) return new Kind(OPTIONS).compile(schema);
+  let held = instances.get(Kind);
+  if (held === undefined || held.compiles >= COMPILES_PER_INSTANCE) {
+    held = { ajv: new Kind(OPTIONS), compiles: 0 };
+    instances.set(Kind, held);
+  }
+  held.compiles++;
+  try {
+    return held.ajv.compile(schema);
+  } finally {
+    held.ajv.removeSchema(schema);
+  }
+}
+
+/**
+ * Keywords ajv's draft 7 reads otherwise than its drafts 2019-09 and 2020-12 (or knows only in one of them),
+ * and keys that name a schema or its parts.
+ */
+const DRAFT_DEPENDENT = new Set(['$schema', '$id', '$anchor', '$dynamicAnchor', '$dynamicRef', '$recursiveAnchor', '$recursiveRef', '$vocabulary', 'additionalItems', 'prefixItems', 'minContains', 'maxContains', 'dependentRequired', 'dependentSchemas', 'unevaluatedProperties', 'unevaluatedItems']);
+const NAMING = new Set(['$id', '$anchor', '$dynamicAnchor', '$recursiveAnchor']);
+/** A top `$id` every draft reads alike, as the base of the schema's references: an absolute URI, no fragment. */
+const BASE_ID = /^[a-z][a-z\d+.-]*:[^#]*#?$/i;
+
+/**
+ * Whether draft 7's reading of `schema` (a `$ref` hiding its siblings) is the later drafts' one, so one
+ * compile answers for both; and whether it names itself or its parts. Every object in the schema is looked
+ * at, data (`default`, `enum`) too: a key there only costs a second compile.
+ */
+function schemaTraits(schema: unknown): { sameInDraft7: boolean; names: boolean } {
+  let sameInDraft7 = true;
+  let names = false;
+  const walk = (node: unknown, depth: number): void => {
+    if (typeof node !== 'object' || node === null) return;
+    if (depth > 200) {
+      sameInDraft7 = false;
+      names = true;
+      return;
+    }
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, depth + 1);
+      return;
+    }
+    const map = node as Values;
+    const keys = Object.keys(map);
+    if (typeof map['$ref'] === 'string' && keys.some((k) => !KEPT_BESIDE_REF.has(k))) sameInDraft7 = false;
+    for (const k of keys) {
+      if (depth > 0 || (k !== '$schema' && !(k === '$id' && typeof map[k] === 'string' && BASE_ID.test(map[k])))) {
+        if (DRAFT_DEPENDENT.has(k)) sameInDraft7 = false;
+        if (NAMING.has(k)) names = true;
+      }
+      if (k === 'items' && Array.isArray(map[k])) sameInDraft7 = false;
+      walk(map[k], depth + 1);
+    }
+  };
+  walk(schema, 0);
+  return { sameInDraft7, names };
+}
+
 /**
  * The readings every Helm 3 makes of this schema, each compiled when first asked for (the second only
  * when the first fails the values); undefined when it cannot be judged here.
@@ -247,12 +315,15 @@ async function readingsOf(text: string): Promise<Array<() => Validate | undefine
   else if (DRAFT_2019.test(declared)) kinds = [draft2019, draft7];
   else if (DRAFT_2020.test(declared)) kinds = [draft2020, draft7];
   else return undefined;
+  const { sameInDraft7, names } = schemaTraits(schema);
+  // Draft 7 reads it as the later draft does: its verdict and failures would be the first reading's (issue 16).
+  if (sameInDraft7 && kinds.length === 2) kinds = kinds.slice(0, 1);
   return kinds.map((Kind) => {
     let compiled: Validate | undefined | null = null;
     return () => {
       if (compiled === null) {
         try {
-          compiled = new Kind(OPTIONS).compile(Kind === draft7 ? refSiblingsDropped(schema) : schema);
+          compiled = compileWith(Kind, Kind === draft7 ? refSiblingsDropped(schema) : schema, names);
         } catch {
           compiled = undefined;
         }

@@ -116,6 +116,15 @@ const CASES: Case[] = [
     stdout: ['web:1.0.0 OK'],
   },
   {
+    // Draft 7 (Helm up to 3.17) knows no prefixItems: the value passes there, so not every Helm refuses it.
+    name: 'a value only the draft 2020-12 reading fails (prefixItems)',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { ports: { type: 'array', prefixItems: [{ type: 'integer' }] } } }), 'web/values.yaml': 'replicas: 1\nports: [80]\n' }),
+    values: packValues('    replicas: 1\n    ports: [http]\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
     name: 'a $ref the value fails',
     chart: withSchema({ 'web/values.schema.json': JSON.stringify({ definitions: { count: { type: 'integer' } }, properties: { replicas: { $ref: '#/definitions/count' } } }) }),
     values: packValues('    replicas: three\n'),
@@ -226,5 +235,20 @@ describe("a chart's values.schema.json against the pack's values", () => {
       expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
       await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
     }
+  });
+
+  // One process compiles every case's schema (on one ajv instance per draft, issue 16): each verdict is the
+  // one the case gets alone.
+  it('every case validated in one run gets the findings it gets alone', async () => {
+    const validate = await runCli(['validate', '--json', ...CASES.map((_, i) => join(w.root, `case-${i}`))], { env: { NO_COLOR: '1' } });
+    expect(validate.code).toBe(1);
+    const reports = JSON.parse(validate.stdout) as Array<{ findings: Array<{ rule: string; severity: string; message: string }> }>;
+    expect(reports).toHaveLength(CASES.length);
+    CASES.forEach((c, i) => {
+      const found = (reports[i]?.findings ?? []).filter((f) => f.rule === 'chart-values-schema');
+      const wanted = c.code === 1 ? 'error' : c.strict === 1 ? 'warning' : undefined;
+      expect(found.map((f) => f.severity), c.name).toEqual(wanted === undefined ? [] : [wanted]);
+      for (const piece of c.stdout.filter((l) => l !== 'web:1.0.0 OK')) expect(found[0]?.message, c.name).toContain(piece.startsWith('  ') ? piece.slice(piece.indexOf('chart "')) : piece);
+    });
   });
 });
