@@ -45,16 +45,42 @@ function copy(value: unknown): unknown {
   return out;
 }
 
+/**
+ * How one range of Helm 3 versions coalesces (pkg/chartutil coalesce.go, dependencies.go); where they
+ * disagree, only a failure every one of them reports is reported.
+ */
+interface Era {
+  /** When a null in the given table deletes the key: 3.0-3.1 never, 3.2-3.12 always, 3.13-3.19 unless merging, 3.20+ also only over a non-null default. */
+  nested: 'never' | 'always' | 'merge' | 'default';
+  /** A subchart's table merges, so its nulls survive to the subchart (childChartMergeTrue, 3.18+). */
+  childMerge: boolean;
+  /** ProcessDependencies merges (ProcessDependenciesWithMerge, 3.13+) rather than coalesces. */
+  premerge: boolean;
+  /** Every chart with subcharts declares dependencies (`dependencies: []` reads as none here, not to Helm). */
+  allDeclare?: boolean;
+}
+
+/** The newest first: its failures are the ones shown. */
+const ERAS: readonly Era[] = [
+  { nested: 'default', childMerge: true, premerge: true },
+  { nested: 'merge', childMerge: true, premerge: true },
+  { nested: 'merge', childMerge: false, premerge: true },
+  { nested: 'always', childMerge: false, premerge: false },
+  { nested: 'never', childMerge: false, premerge: false },
+  { nested: 'default', childMerge: true, premerge: true, allDeclare: true },
+];
+
 /** Helm's coalesceTablesFullKey: `dst` (the values given) over `src` (a copy of the defaults). */
-function coalesceTables(dst: Values, src: Values, merge: boolean): void {
+function coalesceTables(dst: Values, src: Values, merge: boolean, era: Era): void {
   const srcNonNull = new Set(Object.keys(src).filter((k) => src[k] !== null));
   for (const [k, v] of Object.entries(dst)) if (v === null) put(src, k, null);
   for (const [k, val] of Object.entries(src)) {
     const has = Object.hasOwn(dst, k);
     const dv = dst[k];
-    if (has && !merge && dv === null && srcNonNull.has(k)) delete dst[k];
+    const drop = era.nested === 'always' || (!merge && (era.nested === 'merge' || (era.nested === 'default' && srcNonNull.has(k))));
+    if (has && dv === null && drop) delete dst[k];
     else if (!has) put(dst, k, val);
-    else if (isMap(val) && isMap(dv)) coalesceTables(dv, val, merge);
+    else if (isMap(val) && isMap(dv)) coalesceTables(dv, val, merge, era);
   }
 }
 
@@ -68,6 +94,8 @@ interface Node {
   subs: Node[];
   /** Top-level keys of this chart's values that belong to a subchart this model leaves aside. */
   uncertain: Set<string>;
+  /** valuesOf, by era. */
+  processed: Map<Era, Values>;
 }
 
 function chartDefaults(chart: HelmChart): Values {
@@ -104,29 +132,43 @@ function nodeOf(chart: HelmChart, depth = 0): Node {
       for (const d of deps) if (d.alias !== undefined) uncertain.add(d.alias);
     }
   }
-  return { chart, defaults: chartDefaults(chart), subs, uncertain };
+  return { chart, defaults: chartDefaults(chart), subs, uncertain, processed: new Map() };
 }
 
-/** Helm's coalesce (coalesceValues, then coalesceDeps) of `node`'s chart into `dest`. */
-function coalesce(node: Node, dest: Values, merge: boolean): Values {
+/**
+ * A chart's values as Helm holds them when installing: a chart that declares dependencies has them
+ * replaced by its values coalesced (merged since 3.13) with its subcharts' (processImportValues), so the
+ * install's coalesce meets a subchart's null defaults as given values and deletes them.
+ */
+function valuesOf(node: Node, era: Era): Values {
+  if (node.chart.dependencies.length === 0 && !(era.allDeclare === true && node.subs.length > 0)) return node.defaults;
+  const known = node.processed.get(era);
+  if (known !== undefined) return known;
+  const values = coalesce(node, {}, era.premerge, era, node.defaults);
+  node.processed.set(era, values);
+  return values;
+}
+
+/** Helm's coalesce (coalesceValues, then coalesceDeps) of `node`'s chart (values `own`) into `dest`. */
+function coalesce(node: Node, dest: Values, merge: boolean, era: Era, own = valuesOf(node, era)): Values {
   const subNames = new Set(node.subs.map((s) => s.chart.name));
-  for (const [k, val] of Object.entries(copy(node.defaults) as Values)) {
+  for (const [k, val] of Object.entries(copy(own) as Values)) {
     if (!Object.hasOwn(dest, k)) put(dest, k, val);
     else if (dest[k] === null && !merge) delete dest[k];
-    else if (isMap(dest[k]) && isMap(val)) coalesceTables(dest[k] as Values, val, merge || subNames.has(k) || node.uncertain.has(k));
+    else if (isMap(dest[k]) && isMap(val)) coalesceTables(dest[k] as Values, val, merge || (era.childMerge && (subNames.has(k) || node.uncertain.has(k))), era);
   }
   for (const sub of node.subs) {
     const name = sub.chart.name;
     if (!Object.hasOwn(dest, name)) put(dest, name, {});
-    const own = dest[name];
-    if (!isMap(own)) throw new NotJudged('subchart values not a map');
-    coalesceGlobals(own, dest);
-    put(dest, name, coalesce(sub, own, merge));
+    const values = dest[name];
+    if (!isMap(values)) throw new NotJudged('subchart values not a map');
+    coalesceGlobals(values, dest, era);
+    put(dest, name, coalesce(sub, values, merge, era));
   }
   return dest;
 }
 
-function coalesceGlobals(dest: Values, src: Values): void {
+function coalesceGlobals(dest: Values, src: Values, era: Era): void {
   const dg = Object.hasOwn(dest, 'global') ? dest['global'] : {};
   const sg = Object.hasOwn(src, 'global') ? src['global'] : {};
   if (!isMap(dg) || !isMap(sg)) return;
@@ -135,7 +177,7 @@ function coalesceGlobals(dest: Values, src: Values): void {
       const vv: Values = { ...val };
       if (!Object.hasOwn(dg, k)) put(dg, k, vv);
       else if (isMap(dg[k])) {
-        coalesceTables(vv, dg[k] as Values, true);
+        coalesceTables(vv, dg[k] as Values, true, era);
         put(dg, k, vv);
       }
     } else if (!(Object.hasOwn(dg, k) && isMap(dg[k]))) put(dg, k, val);
@@ -369,8 +411,26 @@ function cachedReadings(text: string): Promise<Array<() => Validate | undefined>
   return got;
 }
 
+/**
+ * The failures every reading reports of every era's values (those of the first), or [] when one accepts or
+ * cannot judge; `others` gives the other eras' values (undefined: not judged), asked only when the first fail.
+ */
+function failures(readings: ReadonlyArray<() => Validate | undefined>, data: Values, uncertain: ReadonlySet<string>, others: () => unknown[]): SchemaFailure[] {
+  const first = readingsFail(readings, data, uncertain);
+  if (first.length === 0) return [];
+  const seen = new Set([JSON.stringify(data)]);
+  for (const other of others()) {
+    if (!isMap(other)) return [];
+    const text = JSON.stringify(other);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    if (readingsFail(readings, other, uncertain).length === 0) return [];
+  }
+  return first;
+}
+
 /** The failures every reading reports (those of the first), or [] when one accepts or cannot judge. */
-function failures(readings: ReadonlyArray<() => Validate | undefined>, data: Values, uncertain: ReadonlySet<string>): SchemaFailure[] {
+function readingsFail(readings: ReadonlyArray<() => Validate | undefined>, data: Values, uncertain: ReadonlySet<string>): SchemaFailure[] {
   let first: SchemaFailure[] | undefined;
   for (const read of readings) {
     const validate = read();
@@ -469,21 +529,31 @@ export interface SchemaRefusal {
 export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Promise<SchemaRefusal[]> {
   if (!holdsSchema(chart)) return [];
   let root: Node;
-  let values: Values;
   try {
     root = nodeOf(chart);
-    values = coalesce(root, isMap(given) ? (copy(given) as Values) : {}, false);
   } catch (err) {
     if (err instanceof NotJudged) return [];
     throw err;
   }
+  const valuesIn = (era: Era): Values | undefined => {
+    try {
+      return coalesce(root, isMap(given) ? (copy(given) as Values) : {}, false, era);
+    } catch (err) {
+      if (err instanceof NotJudged) return undefined;
+      throw err;
+    }
+  };
+  const values = valuesIn(ERAS[0] as Era);
+  if (values === undefined) return [];
+  let others: Array<Values | undefined> | undefined;
+  const othersAt = (at: readonly string[]): unknown[] => (others ??= ERAS.slice(1).map(valuesIn)).map((v) => (v === undefined ? undefined : valueAt(v, at)));
   const out: SchemaRefusal[] = [];
   const visit = async (node: Node, data: Values, names: string[], at: string[]): Promise<void> => {
     const text = node.chart.valuesSchemaText;
     if (text !== undefined && text.trim() !== '') {
       const chart = [...names, node.chart.name].join('/');
       const broken = notJson(text);
-      const found = broken === undefined ? failures((await cachedReadings(text)) ?? [], data, node.uncertain) : [];
+      const found = broken === undefined ? failures((await cachedReadings(text)) ?? [], data, node.uncertain, () => othersAt(at)) : [];
       if (broken !== undefined) out.push({ chart, at, errors: [], notJson: broken });
       else if (found.length > 0) out.push({ chart, at, errors: found.slice(0, 5) });
     }

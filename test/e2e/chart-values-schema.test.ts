@@ -39,6 +39,8 @@ interface Case {
   strict?: number;
 }
 
+const DB_DEPENDENCY = 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n';
+
 const withSchema = (more: Record<string, string> = {}): Record<string, string> => ({ 'web/values.schema.json': SCHEMA, 'web/values.yaml': 'replicas: 1\npassword: x\n', ...more });
 
 const CASES: Case[] = [
@@ -209,6 +211,50 @@ const CASES: Case[] = [
     code: 0,
     strict: 0,
     stdout: ['web:1.0.0 OK'],
+  },
+  {
+    // Every Helm 3 (ProcessDependencies, then the install's coalesce) drops a subchart's own null defaults.
+    name: "a subchart's null default under a chart that declares it (Helm deletes it before the schema sees it)",
+    chart: {
+      'web/Chart.yaml': DB_DEPENDENCY,
+      'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+      'web/charts/db/values.yaml': 'label: null\n',
+      'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { label: { type: 'string' } } }),
+    },
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    // Helm up to 3.17 deletes it too, 3.20 and later keep it: versions disagree, nothing is reported.
+    name: "a subchart's nested null default under a chart that declares it",
+    chart: {
+      'web/Chart.yaml': DB_DEPENDENCY,
+      'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+      'web/charts/db/values.yaml': 'conf:\n  label: null\n',
+      'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { conf: { type: 'object', properties: { label: { type: 'string' } } } } }),
+    },
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    // Helm 3.2 to 3.17 delete a nested null given over a null default, 3.0 and 3.20 keep it.
+    name: 'a nested null given over a nested null default',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { conf: { type: 'object', properties: { label: { type: 'string' } } } } }), 'web/values.yaml': 'replicas: 1\nconf:\n  label: null\n' }),
+    values: packValues('    replicas: 1\n    conf:\n      label: null\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    // Helm 3.0 keeps the null (not a string), every later Helm deletes the key (required): all refuse.
+    name: 'a nested null given over a required nested default (every Helm refuses, each for its reason)',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { conf: { type: 'object', required: ['label'], properties: { label: { type: 'string' } } } } }), 'web/values.yaml': 'replicas: 1\nconf:\n  label: x\n' }),
+    values: packValues('    replicas: 1\n    conf:\n      label:\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:11:7 charts.web.conf.label: chart "web"', "/conf: must have required property 'label'"],
   },
 ];
 
