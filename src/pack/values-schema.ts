@@ -241,6 +241,40 @@ function regexRisk(pattern: string): { unbounded: number; unsafe: boolean } {
   return { unbounded, unsafe };
 }
 
+/**
+ * The pattern, as JavaScript (the u flag) reads it, with Go's meaning (Helm's regexp, RE2 syntax): `.` is
+ * anything but \n (JavaScript's also leaves out \r, U+2028 and U+2029), `\s` only [\t\n\f\r ] (JavaScript's:
+ * \v and every Unicode space). Undefined when the meanings differ in a way not rewritten here: `\S` in a
+ * class, `\p{..}` (other names, other Unicode versions), `(?` groups other than `(?:` (flags,
+ * lookarounds, named groups). `\d`, `\w`, `\b`, `^` and `$` (end of text only, without m) agree.
+ */
+function goMeaning(pattern: string): string | undefined {
+  const space = '\\t\\n\\f\\r ';
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      i++;
+      if (next === 'p' || next === 'P' || (next === 'S' && inClass)) return undefined;
+      if (next === 's') out += inClass ? space : `[${space}]`;
+      else if (next === 'S') out += `[^${space}]`;
+      else out += c + next;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      if (pattern[i + 1] === '^') out += pattern[++i] as string;
+    } else if (c === '.') out += '[^\\n]';
+    else if (c === '(' && pattern[i + 1] === '?' && pattern[i + 2] !== ':') return undefined;
+    else out += c;
+  }
+  return out;
+}
+
 /** Tests a pattern left untested in the validation running now: its verdict is then not judged. */
 let patternsSkipped = 0;
 
@@ -250,8 +284,15 @@ let patternsSkipped = 0;
  * to 1e7^(1/(k+1)) characters (at most 1e7 steps); an untried pattern makes the whole validation unjudged.
  */
 function boundedRegExp(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {
-  const re = new RegExp(pattern, flags);
-  const { unbounded, unsafe } = regexRisk(pattern);
+  let re = new RegExp(pattern, flags);
+  let go = goMeaning(pattern);
+  try {
+    if (go !== undefined) re = new RegExp(go, flags);
+  } catch {
+    go = undefined;
+  }
+  const { unbounded, unsafe: risky } = regexRisk(pattern);
+  const unsafe = risky || go === undefined;
   const longest = unsafe ? -1 : unbounded === 0 ? Infinity : Math.floor(10_000_000 ** (1 / (unbounded + 1)));
   return {
     test(text: string): boolean {

@@ -256,6 +256,35 @@ const CASES: Case[] = [
     strict: 1,
     stdout: ['  warning values.yaml:11:7 charts.web.conf.label: chart "web"', "/conf: must have required property 'label'"],
   },
+  {
+    // Helm runs patterns with Go's RE2: `.` is anything but \n, `\s` only [\t\n\f\r ] (JavaScript's: every Unicode space).
+    name: 'patterns whose `.` and `\\s` Go reads otherwise than JavaScript',
+    chart: withSchema({
+      'web/values.schema.json': JSON.stringify({ properties: { message: { type: 'string', pattern: '^\\S+$' }, note: { type: 'string', pattern: '^.+$' }, tag: { type: 'string', pattern: '^[^\\s]+$' } } }),
+      'web/values.yaml': 'replicas: 1\nmessage: x\ntag: x\nnote: "line\\rend"\n',
+    }),
+    values: packValues('    replicas: 1\n    message: "Hello\\u00a0Palette"\n    tag: "a\\u2003b"\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a value with a space that `\\S` refuses in Go too',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { message: { type: 'string', pattern: '^\\S+$' } } }), 'web/values.yaml': 'replicas: 1\nmessage: x\n' }),
+    values: packValues('    replicas: 1\n    message: "Hello Palette"\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:10:5 charts.web.message: chart "web"', '/message: must match pattern'],
+  },
+  {
+    // Go and JavaScript name Unicode properties differently and may hold other Unicode versions: not judged.
+    name: 'a pattern with a Unicode property class',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { name: { type: 'string', pattern: '^\\p{L}+$' } } }), 'web/values.yaml': 'replicas: 1\nname: a\n' }),
+    values: packValues('    replicas: 1\n    name: web1\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
 ];
 
 describe("a chart's values.schema.json against the pack's values", () => {
