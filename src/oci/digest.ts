@@ -68,12 +68,12 @@ const OTHER_CONTENT_HINT = 'the registry or something between served other conte
  * A pass-through that verifies content against its descriptor (OCI image-spec descriptor.md: "the
  * content MUST be verified against the digest"): it errors with DIGEST_MISMATCH as soon as more bytes
  * than `descriptor.size` arrive, or at the end when the digest or size differ. A consumer that reads it
- * to the end has verified content; `onBytes` sees the running total, for progress.
+ * to the end has verified content; `onBytes` sees the running total, for progress; `note` ends a mismatch message.
  */
-export function verifying(descriptor: { digest: string; size: number }, onBytes?: (total: number) => void): Transform {
+export function verifying(descriptor: { digest: string; size: number }, onBytes?: (total: number) => void, note?: () => string): Transform {
   const hash = createHash('sha256');
   let size = 0;
-  const mismatch = (what: string) => new PackpubError('DIGEST_MISMATCH', `blob ${descriptor.digest} ${what}`, { hint: OTHER_CONTENT_HINT });
+  const mismatch = (what: string) => new PackpubError('DIGEST_MISMATCH', `blob ${descriptor.digest} ${what}${note?.() ?? ''}`, { hint: OTHER_CONTENT_HINT });
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
       size += chunk.length;
@@ -101,6 +101,6 @@ export function verifying(descriptor: { digest: string; size: number }, onBytes?
 }
 
 /** `source` through `verifying(descriptor)`; an error on either side reaches the consumer (pipeline destroys both). */
-export function verified(source: Readable, descriptor: { digest: string; size: number }, onBytes?: (total: number) => void): Readable {
-  return pipeline(source, verifying(descriptor, onBytes), () => undefined);
+export function verified(source: Readable, descriptor: { digest: string; size: number }, onBytes?: (total: number) => void, note?: () => string): Readable {
+  return pipeline(source, verifying(descriptor, onBytes, note), () => undefined);
 }

@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js'
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
-import { discardBody, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
+import { contentCoding, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
@@ -466,7 +466,7 @@ export class RegistryClient {
     offset: number,
     signal: AbortSignal | undefined,
     budget: RetryBudget,
-  ): Promise<{ body: Readable; skip: number; url: URL }> {
+  ): Promise<{ body: Readable; skip: number; url: URL; coding: string | undefined }> {
     const res = await this.retry.run(
       (n) =>
         this.attempt(
@@ -489,9 +489,11 @@ export class RegistryClient {
     );
     const announced = getHeader(res, 'content-length');
     const range = res.status === 206 ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(getHeader(res, 'content-range')?.trim() ?? '') : undefined;
+    // Taken as sent: a gzip layer labelled `Content-Encoding: x-gzip` (Apache httpd) is the blob itself; its digest judges.
+    const coding = contentCoding(res);
     const mismatch = (why: string) => {
       abandon(res.body);
-      return new PackpubError('DIGEST_MISMATCH', `blob ${digest} ${why}`, { hint: OTHER_CONTENT_HINT });
+      return new PackpubError('DIGEST_MISMATCH', `blob ${digest} ${why}${codingSaid(coding)}`, { hint: OTHER_CONTENT_HINT });
     };
     if (range === null || (range !== undefined && (Number(range[1]) !== offset || Number(range[2]) !== size - 1))) {
       throw mismatch(`was resumed from ${offset} with a wrong range ${getHeader(res, 'content-range') ?? '(none)'}`);
@@ -501,7 +503,7 @@ export class RegistryClient {
       throw mismatch(`is ${announced} bytes on ${this.host}, its descriptor says ${expected}`);
     }
     // A registry that ignores Range answers 200 with the whole blob: skip what was already delivered.
-    return { body: res.body, skip: res.status === 206 ? 0 : offset, url: res.url };
+    return { body: res.body, skip: res.status === 206 ? 0 : offset, url: res.url, coding };
   }
 
   /**
@@ -532,7 +534,7 @@ export class RegistryClient {
     timer.unref();
     const both = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
     const failed = (err: unknown): unknown => (deadline.signal.aborted && signal?.aborted !== true ? deadline.signal.reason : err);
-    let first: { body: Readable; skip: number; url: URL };
+    let first: { body: Readable; skip: number; url: URL; coding: string | undefined };
     try {
       first = await this.openBlob(repository, digest, size, 0, both, budget);
     } catch (err) {
@@ -560,7 +562,7 @@ export class RegistryClient {
               }
               delivered += buf.length;
               if (delivered > size) {
-                throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} from ${host} is longer than the ${size} bytes its descriptor says`, { hint: OTHER_CONTENT_HINT });
+                throw new PackpubError('DIGEST_MISMATCH', `blob ${digest} from ${host} is longer than the ${size} bytes its descriptor says${codingSaid(current.coding)}`, { hint: OTHER_CONTENT_HINT });
               }
               yield buf;
             }
@@ -589,7 +591,7 @@ export class RegistryClient {
         deadline.signal.removeEventListener('abort', onDeadline);
       }
     }
-    return verified(Readable.from(bytes(), { objectMode: false }), { digest, size });
+    return verified(Readable.from(bytes(), { objectMode: false }), { digest, size }, undefined, () => codingSaid(first.coding));
   }
 
   /** What every call on one manifest carries: its URL, the token scopes of `intent`, and the subject messages name. */
@@ -680,6 +682,11 @@ export class RegistryClient {
       if (bytes.length > MAX_MANIFEST_BYTES) {
         throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
       }
+      // Taken as sent (a label on unchanged bytes is harmless): by digest the digest judges; by tag, bytes that
+      // are no JSON under a named coding were compressed on the way, and their digest is no version's (list).
+      const coding = contentCoding(res);
+      const said = codingSaid(coding);
+      if (coding !== undefined && !isDigest(reference) && !isJson(bytes)) throw encodedAnswerError(res, coding);
       if (bytes.length === 0) {
         // Not a manifest at all: read as one, it was "different content" (push: a conflict; --force replaced it).
         throw new PackpubError('REGISTRY', `${this.host} answered ${res.status} with an empty body instead of manifest ${reference} of ${repository}`, {
@@ -695,10 +702,10 @@ export class RegistryClient {
       const digest = sha256Digest(bytes);
       const header = getHeader(res, 'docker-content-digest')?.trim();
       if (isDigest(reference) && digest !== reference) {
-        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} from ${this.host} has digest ${digest}`, { hint: OTHER_CONTENT_HINT });
+        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} from ${this.host} has digest ${digest}${said}`, { hint: OTHER_CONTENT_HINT });
       }
       if (header !== undefined && isDigest(header) && header !== digest) {
-        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} in ${repository}: ${this.host} says ${header}, the bytes hash to ${digest}`, { hint: OTHER_CONTENT_HINT });
+        throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} in ${repository}: ${this.host} says ${header}, the bytes hash to ${digest}${said}`, { hint: OTHER_CONTENT_HINT });
       }
       // The bytes' own type, not the Content-Type alone: copy and tag write them again under it.
       return { descriptor: { mediaType: manifestMediaType(bytes, mediaTypeOf(getHeader(res, 'content-type'))), digest, size: bytes.length }, bytes };
@@ -801,6 +808,8 @@ export class RegistryClient {
         try {
           doc = JSON.parse(body.toString('utf8'));
         } catch (err) {
+          const coding = contentCoding(res);
+          if (coding !== undefined) throw encodedAnswerError(res, coding);
           throw new PackpubError('REGISTRY', `${this.host} answered ${current.pathname} with something that is not JSON`, {
             cause: err,
             hint: `check the host and base path (is ${this.host} an OCI registry, and not a web page or proxy in front of it?)`,
@@ -892,5 +901,20 @@ export class RegistryClient {
 
   async close(): Promise<void> {
     await this.transport.close();
+  }
+}
+
+/** For a digest mismatch: the coding the answer named, the likely cause. */
+function codingSaid(coding: string | undefined): string {
+  return coding === undefined ? '' : ` (the answer said Content-Encoding: ${coding})`;
+}
+
+/** Bytes that parse as JSON (a manifest, a list page): what a coding label on unchanged bytes leaves readable. */
+function isJson(bytes: Buffer): boolean {
+  try {
+    JSON.parse(bytes.toString('utf8'));
+    return true;
+  } catch {
+    return false;
   }
 }

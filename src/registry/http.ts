@@ -470,15 +470,6 @@ class UndiciTransport implements HttpTransport {
       throw mapped;
     }
     if (this.debug !== undefined) trace(String(res.statusCode));
-    const coding = res.headers['content-encoding'];
-    if (coding !== undefined && (res.statusCode === 200 || res.statusCode === 206) && method !== 'HEAD' && !/^\s*(identity)?\s*$/i.test(String(coding))) {
-      // Asked for as they are (identity): encoded bytes hash to another digest, and a manifest read as one is "not JSON".
-      res.body.on('error', () => undefined);
-      res.body.destroy();
-      throw new PackpubError('REGISTRY', `${url.host} answered ${method} ${redactUrl(url)} encoded (Content-Encoding: ${shown(String(coding).slice(0, 40))}), though packpub asks for it as it is (Accept-Encoding: identity)`, {
-        hint: 'a proxy in front of the registry compresses its answers regardless: turn that off for the registry, or report it to its owner',
-      });
-    }
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
   }
 
@@ -493,6 +484,24 @@ class UndiciTransport implements HttpTransport {
     clearTimeout(timer);
     if (!closed) await this.agent.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * The content coding an answer names other than identity (`gzip`, `x-gzip`), cut for messages; undefined when none.
+ * packpub asks for every body as it is (Accept-Encoding: identity) and takes it as sent: Apache httpd labels a gzip
+ * file it serves unchanged `Content-Encoding: x-gzip` (a pack layer), so the content decides (its digest, or JSON).
+ */
+export function contentCoding(res: Pick<HttpResponse, 'headers'>): string | undefined {
+  const coding = res.headers['content-encoding'];
+  if (coding === undefined || /^\s*(identity)?\s*$/i.test(String(coding))) return undefined;
+  return shown(String(coding).slice(0, 40));
+}
+
+/** A body read as no JSON while the answer named a coding: compressed on the way, whatever packpub asked for. */
+export function encodedAnswerError(res: Pick<HttpResponse, 'url'>, coding: string, method = 'GET'): PackpubError {
+  return new PackpubError('REGISTRY', `${res.url.host} answered ${method} ${redactUrl(res.url)} encoded (Content-Encoding: ${coding}), though packpub asks for it as it is (Accept-Encoding: identity)`, {
+    hint: 'a proxy in front of the registry compresses its answers regardless: turn that off for the registry, or report it to its owner',
+  });
 }
 
 /** The transport for one run against `options.host` (one pooled Agent; reuse it for every request). */
