@@ -186,7 +186,7 @@ function coalesceGlobals(dest: Values, src: Values, era: Era): void {
 }
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-type AjvClass = new (options: Record<string, unknown>) => { compile(schema: unknown): Validate; removeSchema(schema: unknown): unknown };
+type AjvClass = new (options: Record<string, unknown>) => { compile(schema: unknown): Validate; removeSchema(schema: unknown): unknown; getKeyword(keyword: string): unknown };
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-0[67]\/schema#?$/;
 const DRAFT_2019 = /^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/;
@@ -313,6 +313,16 @@ const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, 
 const COMPILES_PER_INSTANCE = 32;
 const instances = new Map<AjvClass, { ajv: InstanceType<AjvClass>; compiles: number }>();
 
+/** The shared instance of `Kind`. */
+function ajvOf(Kind: AjvClass): InstanceType<AjvClass> {
+  let held = instances.get(Kind);
+  if (held === undefined || held.compiles >= COMPILES_PER_INSTANCE) {
+    held = { ajv: new Kind(OPTIONS), compiles: 0 };
+    instances.set(Kind, held);
+  }
+  return held.ajv;
+}
+
 /**
  * `schema` compiled by an instance of `Kind`: one instance for many schemas (making one costs some 2 ms of
  * CPU, issue 16), a fresh one for a schema that names its parts (a `$id` or `$anchor` below the top: ajv
@@ -320,11 +330,8 @@ const instances = new Map<AjvClass, { ajv: InstanceType<AjvClass>; compiles: num
  */
 function compileWith(Kind: AjvClass, schema: unknown, names: boolean): Validate {
   if (names) return new Kind(OPTIONS).compile(schema);
-  let held = instances.get(Kind);
-  if (held === undefined || held.compiles >= COMPILES_PER_INSTANCE) {
-    held = { ajv: new Kind(OPTIONS), compiles: 0 };
-    instances.set(Kind, held);
-  }
+  ajvOf(Kind);
+  const held = instances.get(Kind) as { ajv: InstanceType<AjvClass>; compiles: number };
   held.compiles++;
   try {
     return held.ajv.compile(schema);
@@ -381,7 +388,13 @@ function schemaTraits(schema: unknown): { sameInDraft7: boolean; names: boolean 
  * The readings every Helm 3 makes of this schema, each compiled when first asked for (the second only
  * when the first fails the values); undefined when it cannot be judged here.
  */
-async function readingsOf(text: string): Promise<Array<() => Validate | undefined> | undefined> {
+interface Readings {
+  /** True when the first reading certainly accepts the values (then nothing is compiled: issue 16). */
+  accepts: (data: Values) => boolean;
+  readings: Array<() => Validate | undefined>;
+}
+
+async function readingsOf(text: string): Promise<Readings | undefined> {
   let schema: unknown;
   try {
     schema = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -401,7 +414,12 @@ async function readingsOf(text: string): Promise<Array<() => Validate | undefine
   const { sameInDraft7, names } = schemaTraits(schema);
   // Draft 7 reads it as the later draft does: its verdict and failures would be the first reading's (issue 16).
   if (sameInDraft7 && kinds.length === 2) kinds = kinds.slice(0, 1);
-  return kinds.map((Kind) => {
+  const first = kinds[0] as AjvClass;
+  const firstSchema = first === draft7 ? refSiblingsDropped(schema) : schema;
+  const known = (keyword: string): boolean => ajvOf(first).getKeyword(keyword) !== false;
+  // A schema naming its parts resolves references otherwise than the quick reading: ajv decides.
+  const accepts = (data: Values): boolean => !names && quickReading(firstSchema, data, known) === VALID;
+  const readings = kinds.map((Kind) => {
     let compiled: Validate | undefined | null = null;
     return () => {
       if (compiled === null) {
@@ -414,6 +432,234 @@ async function readingsOf(text: string): Promise<Array<() => Validate | undefine
       return compiled;
     };
   });
+  return { accepts, readings };
+}
+
+/*
+ * A quick reading of a schema, without compiling it (issue 16): most charts' values pass their schema, and
+ * compiling is most of the check's cost. It answers VALID only where ajv's compiled reading certainly accepts
+ * the values too, INVALID only where ajv certainly refuses them, and UNSURE for anything else (a keyword
+ * ajv asserts that is not read here, a pattern ajv would leave untried, a `$ref` outside the schema, a number
+ * that is not finite...); then ajv decides, as before. Keywords ajv does not know assert nothing in either.
+ */
+const VALID = 1;
+const INVALID = 2;
+const UNSURE = 3;
+type Quick = typeof VALID | typeof INVALID | typeof UNSURE;
+
+/** Keywords ajv knows that assert nothing here: annotations, formats (not asserted), schema containers. */
+const NOT_ASSERTING = new Set(['title', 'description', 'default', 'examples', '$comment', 'deprecated', 'readOnly', 'writeOnly', 'contentMediaType', 'contentEncoding', 'format', 'definitions', '$defs']);
+const JSON_TYPES = new Set(['null', 'boolean', 'object', 'array', 'number', 'integer', 'string']);
+/** Most schemas and values the quick reading visits before it gives up. */
+const QUICK_STEPS = 200_000;
+
+/** Length as ajv counts it (runtime/ucs2length: a surrogate pair is one character). */
+function ucs2length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    length++;
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+  }
+  return length;
+}
+
+function typeMatches(type: string, data: unknown): boolean {
+  switch (type) {
+    case 'null':
+      return data === null;
+    case 'boolean':
+      return typeof data === 'boolean';
+    case 'object':
+      return isMap(data);
+    case 'array':
+      return Array.isArray(data);
+    case 'number':
+      return typeof data === 'number';
+    case 'integer':
+      return typeof data === 'number' && data % 1 === 0;
+    default:
+      return typeof data === 'string';
+  }
+}
+
+const isScalar = (value: unknown): boolean => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/** Whether `data` is what YAML gives and ajv reads plainly: maps, lists, strings, finite numbers, booleans, null. */
+function plainData(data: unknown, depth = 0): boolean {
+  if (depth > 100) return false;
+  if (typeof data === 'number') return Number.isFinite(data);
+  if (isScalar(data)) return true;
+  if (Array.isArray(data)) return data.every((item) => plainData(item, depth + 1));
+  if (!isMap(data) || Object.getPrototypeOf(data) !== Object.prototype) return false;
+  return Object.values(data).every((value) => plainData(value, depth + 1));
+}
+
+/** A pattern tested as ajv's bounded one is (boundedRegExp: Go's meaning), or UNSURE where that one leaves it untried. */
+function patternTest(pattern: string, text: string): Quick {
+  let regExp: { test(text: string): boolean };
+  try {
+    regExp = boundedRegExp(pattern, 'u');
+  } catch {
+    return UNSURE;
+  }
+  const skipped = patternsSkipped;
+  const matches = regExp.test(text);
+  if (patternsSkipped === skipped) return matches ? VALID : INVALID;
+  patternsSkipped = skipped;
+  return UNSURE;
+}
+
+/** VALID if every result is, INVALID if one is, else UNSURE. */
+function all(results: Iterable<Quick>): Quick {
+  let out: Quick = VALID;
+  for (const r of results) {
+    if (r === INVALID) return INVALID;
+    if (r === UNSURE) out = UNSURE;
+  }
+  return out;
+}
+
+/** The quick reading of `schema` (the one ajv is given) for `data`; `known` tells the keywords ajv knows. */
+function quickReading(schema: unknown, data: unknown, known: (keyword: string) => boolean): Quick {
+  if (!plainData(data)) return UNSURE;
+  let steps = 0;
+  const read = (node: unknown, value: unknown, depth: number): Quick => {
+    if (++steps > QUICK_STEPS || depth > 64) return UNSURE;
+    if (node === true) return VALID;
+    if (node === false) return INVALID;
+    if (!isMap(node)) return UNSURE;
+    const results: Quick[] = [];
+    for (const [keyword, arg] of Object.entries(node)) {
+      const r = keywordReading(keyword, arg, node, value, depth);
+      if (r === INVALID) return INVALID;
+      results.push(r);
+    }
+    return all(results);
+  };
+  const keywordReading = (keyword: string, arg: unknown, node: Values, value: unknown, depth: number): Quick => {
+    const sub = (s: unknown, v: unknown): Quick => read(s, v, depth + 1);
+    const num = typeof arg === 'number';
+    switch (keyword) {
+      case '$schema':
+      case '$id':
+        return depth === 0 ? VALID : UNSURE;
+      case 'type': {
+        const types = typeof arg === 'string' ? [arg] : Array.isArray(arg) ? arg : [];
+        if (types.length === 0 || !types.every((t) => typeof t === 'string' && JSON_TYPES.has(t))) return UNSURE;
+        return types.some((t) => typeMatches(t as string, value)) ? VALID : INVALID;
+      }
+      case 'enum':
+      case 'const': {
+        const options = keyword === 'enum' ? arg : [arg];
+        if (!Array.isArray(options) || !isScalar(value)) return UNSURE;
+        return options.some((o) => o === value) ? VALID : options.every(isScalar) || value !== null ? INVALID : UNSURE;
+      }
+      case 'required': {
+        if (!Array.isArray(arg) || !arg.every((k) => typeof k === 'string' && !(k in Object.prototype) && k !== '__proto__')) return UNSURE;
+        if (!isMap(value)) return VALID;
+        return arg.every((k) => value[k as string] !== undefined) ? VALID : INVALID;
+      }
+      case 'properties':
+      case 'patternProperties':
+      case 'additionalProperties':
+        if (keyword !== 'additionalProperties' && !isMap(arg)) return UNSURE;
+        if (keyword === 'properties' && Object.keys(arg as Values).some((k) => k in Object.prototype || k === '__proto__')) return UNSURE;
+        if (!isMap(value)) return VALID;
+        return objectReading(keyword, arg, node, value, sub);
+      case 'items':
+        if (Array.isArray(arg)) return UNSURE;
+        return Array.isArray(value) ? all(value.map((item) => sub(arg, item))) : VALID;
+      case 'minItems':
+      case 'maxItems':
+        if (!num) return UNSURE;
+        return !Array.isArray(value) || (keyword === 'minItems' ? value.length >= arg : value.length <= arg) ? VALID : INVALID;
+      case 'minLength':
+      case 'maxLength':
+        if (!num) return UNSURE;
+        return typeof value !== 'string' || (keyword === 'minLength' ? ucs2length(value) >= arg : ucs2length(value) <= arg) ? VALID : INVALID;
+      case 'minProperties':
+      case 'maxProperties':
+        if (!num) return UNSURE;
+        return !isMap(value) || (keyword === 'minProperties' ? Object.keys(value).length >= arg : Object.keys(value).length <= arg) ? VALID : INVALID;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
+        if (!num) return UNSURE;
+        if (typeof value !== 'number') return VALID;
+        const ok = keyword === 'minimum' ? value >= arg : keyword === 'maximum' ? value <= arg : keyword === 'exclusiveMinimum' ? value > arg : value < arg;
+        return ok ? VALID : INVALID;
+      }
+      case 'pattern':
+        if (typeof arg !== 'string') return UNSURE;
+        return typeof value === 'string' ? patternTest(arg, value) : VALID;
+      case 'allOf':
+      case 'anyOf':
+      case 'oneOf': {
+        if (!Array.isArray(arg) || arg.length === 0) return UNSURE;
+        const results = arg.map((s) => sub(s, value));
+        if (keyword === 'allOf') return all(results);
+        if (keyword === 'anyOf') return results.includes(VALID) ? VALID : results.includes(UNSURE) ? UNSURE : INVALID;
+        if (results.includes(UNSURE)) return UNSURE;
+        return results.filter((r) => r === VALID).length === 1 ? VALID : INVALID;
+      }
+      case 'not': {
+        const r = sub(arg, value);
+        return r === VALID ? INVALID : r === INVALID ? VALID : UNSURE;
+      }
+      case 'if': {
+        const r = sub(arg, value);
+        if (r === UNSURE) return UNSURE;
+        const then = r === VALID ? 'then' : 'else';
+        return Object.hasOwn(node, then) ? sub(node[then], value) : VALID;
+      }
+      case 'then':
+      case 'else':
+        return Object.hasOwn(node, 'if') ? VALID : known(keyword) ? UNSURE : VALID;
+      case '$ref': {
+        if (typeof arg !== 'string' || !arg.startsWith('#') || arg.includes('%')) return UNSURE;
+        let target: unknown = schema;
+        for (const key of arg === '#' ? [] : arg.startsWith('#/') ? pointerKeys(arg.slice(1)) : [undefined]) {
+          if (key === undefined || !isMap(target) || !Object.hasOwn(target, key)) return UNSURE;
+          target = target[key];
+        }
+        return sub(target, value);
+      }
+      default:
+        return NOT_ASSERTING.has(keyword) || !known(keyword) ? VALID : UNSURE;
+    }
+  };
+  return read(schema, data, 0);
+}
+
+/** properties, patternProperties and additionalProperties of one schema, for an object value. */
+function objectReading(keyword: string, arg: unknown, node: Values, value: Values, sub: (s: unknown, v: unknown) => Quick): Quick {
+  if (keyword === 'properties') return all(Object.entries(arg as Values).map(([k, s]) => (value[k] === undefined ? VALID : sub(s, value[k]))));
+  const patterns = isMap(node['patternProperties']) ? Object.keys(node['patternProperties']) : [];
+  const results: Quick[] = [];
+  if (keyword === 'patternProperties') {
+    for (const p of patterns) {
+      for (const k of Object.keys(value)) {
+        const m = patternTest(p, k);
+        if (m === UNSURE) return UNSURE;
+        if (m === VALID) results.push(sub((arg as Values)[p], value[k]));
+      }
+    }
+    return all(results);
+  }
+  const named = isMap(node['properties']) ? node['properties'] : {};
+  for (const k of Object.keys(value)) {
+    if (Object.hasOwn(named, k)) continue;
+    let matched = false;
+    for (const p of patterns) {
+      const m = patternTest(p, k);
+      if (m === UNSURE) return UNSURE;
+      if (m === VALID) matched = true;
+    }
+    if (!matched) results.push(sub(arg, value[k]));
+  }
+  return all(results);
 }
 
 /** Keywords whose values are data, not schemas: never walked. */
@@ -439,10 +685,10 @@ function refSiblingsDropped(node: unknown, depth = 0): unknown {
 }
 
 /** Schemas read before, by text (charts of one vendor share subcharts and their schemas), at most CACHED. */
-const readings = new Map<string, Promise<Array<() => Validate | undefined> | undefined>>();
+const readings = new Map<string, Promise<Readings | undefined>>();
 const CACHED = 32;
 
-function cachedReadings(text: string): Promise<Array<() => Validate | undefined> | undefined> {
+function cachedReadings(text: string): Promise<Readings | undefined> {
   let got = readings.get(text);
   if (got === undefined) {
     got = readingsOf(text);
@@ -456,7 +702,7 @@ function cachedReadings(text: string): Promise<Array<() => Validate | undefined>
  * The failures every reading reports of every era's values (those of the first), or [] when one accepts or
  * cannot judge; `others` gives the other eras' values (undefined: not judged), asked only when the first fail.
  */
-function failures(readings: ReadonlyArray<() => Validate | undefined>, data: Values, uncertain: ReadonlySet<string>, others: () => unknown[]): SchemaFailure[] {
+function failures(readings: Readings | undefined, data: Values, uncertain: ReadonlySet<string>, others: () => unknown[]): SchemaFailure[] {
   const first = readingsFail(readings, data, uncertain);
   if (first.length === 0) return [];
   const seen = new Set([JSON.stringify(data)]);
@@ -471,9 +717,10 @@ function failures(readings: ReadonlyArray<() => Validate | undefined>, data: Val
 }
 
 /** The failures every reading reports (those of the first), or [] when one accepts or cannot judge. */
-function readingsFail(readings: ReadonlyArray<() => Validate | undefined>, data: Values, uncertain: ReadonlySet<string>): SchemaFailure[] {
+function readingsFail(schema: Readings | undefined, data: Values, uncertain: ReadonlySet<string>): SchemaFailure[] {
+  if (schema === undefined || schema.accepts(data)) return [];
   let first: SchemaFailure[] | undefined;
-  for (const read of readings) {
+  for (const read of schema.readings) {
     const validate = read();
     patternsSkipped = 0;
     if (validate === undefined || validate(data) || patternsSkipped > 0) return [];
@@ -594,7 +841,7 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
     if (text !== undefined && text.trim() !== '') {
       const chart = [...names, node.chart.name].join('/');
       const broken = notJson(text);
-      const found = broken === undefined ? failures((await cachedReadings(text)) ?? [], data, node.uncertain, () => othersAt(at)) : [];
+      const found = broken === undefined ? failures(await cachedReadings(text), data, node.uncertain, () => othersAt(at)) : [];
       if (broken !== undefined) out.push({ chart, at, errors: [], notJson: broken });
       else if (found.length > 0) out.push({ chart, at, errors: found.slice(0, 5) });
     }

@@ -127,6 +127,23 @@ const CASES: Case[] = [
     stdout: ['web:1.0.0 OK'],
   },
   {
+    // The quick reading (no compile) reads no uniqueItems: ajv decides.
+    name: 'a list with a repeated item where the schema wants unique ones',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { hosts: { type: 'array', uniqueItems: true } } }), 'web/values.yaml': 'replicas: 1\nhosts: [a]\n' }),
+    values: packValues('    replicas: 1\n    hosts: [a, a]\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:10:5 charts.web.hosts: chart "web"', '/hosts: must NOT have duplicate items'],
+  },
+  {
+    name: 'a value that two of the oneOf schemas accept',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { port: { oneOf: [{ type: 'integer' }, { minimum: 0 }] } } }), 'web/values.yaml': 'replicas: 1\nport: -1\n' }),
+    values: packValues('    replicas: 1\n    port: 80\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:10:5 charts.web.port: chart "web"', '/port: must match exactly one schema in oneOf'],
+  },
+  {
     name: 'a $ref the value fails',
     chart: withSchema({ 'web/values.schema.json': JSON.stringify({ definitions: { count: { type: 'integer' } }, properties: { replicas: { $ref: '#/definitions/count' } } }) }),
     values: packValues('    replicas: three\n'),
