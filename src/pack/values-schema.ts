@@ -206,7 +206,7 @@ function ajvClasses(): Promise<{ draft7: AjvClass; draft2019: AjvClass; draft202
 }
 
 /** What a schema's pattern risks in a backtracking engine (Go's RE2, which Helm uses, is linear). */
-function regexRisk(pattern: string): { unbounded: number; unsafe: boolean } {
+export function regexRisk(pattern: string): { unbounded: number; unsafe: boolean } {
   const groups: boolean[] = [false];
   let unbounded = 0;
   let unsafe = false;
@@ -232,6 +232,8 @@ function regexRisk(pattern: string): { unbounded: number; unsafe: boolean } {
         unbounded++;
         if (closedGroupHeld) unsafe = true; // a repeated group that repeats or alternates inside: exponential
         groups[groups.length - 1] = true;
+      } else if (closedGroupHeld && braces !== null && braces[2] === undefined && Number(braces[1]) > 1) {
+        unsafe = true; // {n} of a group that repeats or alternates inside: n-fold ambiguity (^(a+){8}$: n^7 steps)
       }
       if (braces !== null) i += braces[0].length - 1;
       if (pattern[i + 1] === '?') i++;
@@ -280,7 +282,7 @@ let patternsSkipped = 0;
 
 /**
  * ajv's regular expressions, bounded: JavaScript's engine backtracks, so a pattern with a repeated group
- * that itself repeats, or a backreference, is never tried, and one with k repeats only on strings of up
+ * (`{n}` with n >= 2 included) that itself repeats or alternates, or a backreference, is never tried, and one with k repeats only on strings of up
  * to 1e7^(1/(k+1)) characters (at most 1e7 steps); an untried pattern makes the whole validation unjudged.
  */
 function boundedRegExp(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {

@@ -160,6 +160,15 @@ const CASES: Case[] = [
     stdout: ['web:1.0.0 OK'],
   },
   {
+    // A fixed count of an ambiguous group backtracks too: (\w+\s?){8} costs n^7 steps, (a|a){30} 2^30 (was: minutes).
+    name: 'a fixed-count repeat of a group that repeats or alternates inside',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { message: { type: 'string', pattern: '^(\\w+\\s?){8}$' }, name: { type: 'string', pattern: '^(a|a){30}$' } } }), 'web/values.yaml': 'replicas: 1\nname: a\nmessage: a\n' }),
+    values: packValues(`    replicas: 1\n    message: ${'a'.repeat(100)}!\n    name: ${'a'.repeat(40)}b\n`),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
     name: 'two patterns, each value matching its own',
     chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { name: { type: 'string', pattern: '^[a-z]+$' }, endpoint: { type: 'string', pattern: '^.{2,256}:\\d{2,5}$' } } }), 'web/values.yaml': 'replicas: 1\nname: a\nendpoint: a:80\n' }),
     values: packValues('    replicas: 1\n    name: web\n    endpoint: localhost:4318\n'),
