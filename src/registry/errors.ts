@@ -250,6 +250,10 @@ function passwordHint(auth: AuthOutcome): string {
  */
 function expiredHint(host: string, auth: AuthOutcome | undefined): string {
   const source = auth?.source;
+  if (source === 'credential helper docker-credential-ecr-login' && parseEcrHost(host) !== undefined) {
+    // amazon-ecr-credential-helper: no stored token to remove (its erase is not implemented), it mints one per run.
+    return `the ECR token from ${source} (amazon-ecr-credential-helper) has expired, though that helper mints its tokens itself from your AWS credentials (packpub logout cannot remove one): this machine's clock is off, or its cache ~/.ecr/cache.json (AWS_ECR_CACHE_DIR) is stale; set the clock right or delete the cache, and run again`;
+  }
   if (source !== undefined && /^(docker config|credential helper) /.test(source) && parseEcrHost(host) !== undefined) {
     return `the ECR token ${source.startsWith('docker') ? 'in' : 'from'} ${source} has expired: packpub logout ${host} removes it (packpub then mints one with your AWS credentials), or docker login again with a new one (aws ecr get-login-password)`;
   }

@@ -138,6 +138,14 @@ describe('the expired-credentials hint by where the credential came from', () =>
     expect(err.hint).toContain(`the ECR token from credential helper docker-credential-desktop has expired: packpub logout ${ecr} removes it`);
   });
 
+  it('an ECR token from amazon-ecr-credential-helper (ecr-login, whose erase is not implemented): the clock or its cache, not packpub logout', () => {
+    const err = expired(ecr, 'credential helper docker-credential-ecr-login');
+    expect(err.message).toBe(`credentials for ${ecr} have expired`);
+    expect(err.hint).toContain('mints its tokens itself from your AWS credentials');
+    expect(err.hint).toContain("this machine's clock is off, or its cache ~/.ecr/cache.json (AWS_ECR_CACHE_DIR) is stale");
+    expect(err.hint).not.toMatch(/packpub logout \S+ removes/);
+  });
+
   it('an ECR token packpub minted itself, or another host: log in again, as before', () => {
     expect(expired(ecr, 'ECR').hint).toBe('log in again (packpub login), or refresh the token your CI hands to packpub');
     expect(expired('harbor.example.com', 'docker config /home/u/.docker/config.json').hint).toBe('log in again (packpub login), or refresh the token your CI hands to packpub');
