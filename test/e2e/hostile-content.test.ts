@@ -203,6 +203,13 @@ describe('answers encoded (Content-Encoding: gzip) by a proxy', () => {
     expect(pull.stdout).toContain(w.digest);
     expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toMatchObject({ name: 'ct', version: '1.0.0' });
     expect((await readdir(out)).sort()).toEqual(expect.arrayContaining(['logo.png', 'pack.json', 'values.yaml']));
+    // copy and inspect read the same blob the same way.
+    const layout = join(w.root, `layout-${n++}`);
+    expectClean(await runCli(['copy', 'ct:1.0.0', '--from', `${w.proxy.host}/src`, '--to', `oci:${layout}`]), 0);
+    expect(await readFile(join(layout, `spectro-packs/archive/ct/blobs/sha256/${layer.slice(7)}`))).toEqual(blob);
+    const inspect = await runCli(['inspect', 'ct:1.0.0', '--registry', `${w.proxy.host}/src`]);
+    expectClean(inspect, 0);
+    expect(inspect.stdout).toContain('"name": "ct"');
   });
 });
 
