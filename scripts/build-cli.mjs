@@ -37,6 +37,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(root, 'dist', 'bundle');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+/** `code` with each [from, to] of `swaps` replaced once; the build fails when `what` no longer reads a `from`. */
+function swapped(code, what, swaps) {
+  for (const [from, to] of swaps) {
+    if (!code.includes(from)) throw new Error(`${what} no longer reads "${from}"`);
+    code = code.replace(from, () => to);
+  }
+  return code;
+}
+
 /** @type {import('rolldown').InputOptions} */
 const common = {
   cwd: root,
@@ -119,12 +128,8 @@ const common = {
           ],
           ['mainFilename: mainFilename || process.cwd(),', "mainFilename: fileURLToPath(new URL('.', import.meta.url)),"],
         ];
-        for (const [from, to] of swaps) {
-          if (!code.includes(from)) throw new Error(`${id}: yargs' shim no longer reads "${from}"`);
-          code = code.replace(from, () => to);
-        }
         // The same lines, so the source map needs no change (map: null).
-        return { code, map: null };
+        return { code: swapped(code, `${id}: yargs' shim`, swaps), map: null };
       },
     },
     {
@@ -153,12 +158,8 @@ const common = {
           ["import cliui from 'cliui'", "const cliui = (opts) => require('./yargs-help.cjs').cliui(opts)"],
           ["import stringWidth from 'string-width';", "const stringWidth = (text) => require('./yargs-help.cjs').stringWidth(text);"],
         ];
-        for (const [from, to] of swaps) {
-          if (!code.includes(from)) throw new Error(`${id}: yargs' shim no longer reads "${from}"`);
-          code = code.replace(from, () => to);
-        }
         // The same lines, so the source map needs no change (map: null).
-        return { code, map: null };
+        return { code: swapped(code, `${id}: yargs' shim`, swaps), map: null };
       },
     },
     {
