@@ -2,10 +2,8 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, TEST_CACHE_DIR } from '../support/cli.js';
-import { tempDir } from '../support/files.js';
-import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
 
 const execFileP = promisify(execFile);
@@ -68,24 +66,5 @@ describe('packpub completion', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Invalid values');
     expect(run.stdout).toBe('');
-  });
-});
-
-describe('--no-tty', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir());
-    await writePack(join(root, 'p'), { name: 'notty', version: '1.0.0' });
-  });
-  afterAll(async () => cleanup?.());
-
-  it('draws no live progress or escape codes even on a terminal', async () => {
-    const tty = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'a')], { tty: true, env: { TERM: 'xterm' } });
-    expect(tty.stderr).toContain('\u001b[K');
-    const run = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'b'), '--no-tty'], { tty: true, env: { TERM: 'xterm' } });
-    expect(run.code).toBe(0);
-    expect(run.stdout + run.stderr).not.toContain('\u001b[');
-    expect(run.stdout).toContain('published notty:1.0.0');
   });
 });

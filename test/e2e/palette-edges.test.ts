@@ -6,7 +6,7 @@ import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
+import { writePack, writePacks } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 import { makeTestCertificates } from '../support/tls.js';
 
@@ -36,14 +36,9 @@ const w = setup(async (stack) => {
   const pagedPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, summaryPageSize: 1, clock }));
   for (const i of [1, 2, 3]) pagedPalette.addRegistry('basic', `filler-${i}`, { ...spec('other', true), endpoint: `https://filler-${i}.example.test` });
   const pagedUid = pagedPalette.addRegistry('basic', 'paged-lab', spec('pagedbase', true));
-  const packs = {
-    one: await writePack(join(root, 'one'), { name: 'edge-one', version: '1.0.0' }),
-    two: await writePack(join(root, 'two'), { name: 'edge-two', version: '2.0.0' }),
-    tls: await writePack(join(root, 'tls'), { name: 'edge-tls', version: '1.0.0' }),
-    dry: await writePack(join(root, 'dry'), { name: 'edge-dry', version: '1.0.0' }),
-    retry: await writePack(join(root, 'retry'), { name: 'edge-retry', version: '1.0.0' }),
-    paged: await writePack(join(root, 'paged'), { name: 'edge-paged', version: '1.0.0' }),
-  };
+  const packs = await writePacks(root, {
+    one: 'edge-one:1.0.0', two: 'edge-two:2.0.0', tls: 'edge-tls:1.0.0', dry: 'edge-dry:1.0.0', retry: 'edge-retry:1.0.0', paged: 'edge-paged:1.0.0',
+  });
   return { root, registry, certs, palette, tlsPalette, pagedPalette, syncOffUid, tlsUid, dryUid, pagedUid, packs };
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
+import { writePacks } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -25,14 +25,9 @@ const w = setup(async (stack) => {
   const { root, palette } = lab;
   // p-all shows every registry; p-hidden is a project of the tenant that shows none of them.
   palette.projects = new Map([['p-all', undefined], ['p-hidden', new Set<string>()]]);
-  const packs = {
-    first: await writePack(join(root, 'first'), { name: 'proj-first', version: '1.0.0' }),
-    second: await writePack(join(root, 'second'), { name: 'proj-first', version: '1.1.0' }),
-    refused: await writePack(join(root, 'refused'), { name: 'proj-refused', version: '1.0.0' }),
-    later: await writePack(join(root, 'later'), { name: 'proj-later', version: '1.0.0' }),
-    fresh: await writePack(join(root, 'fresh'), { name: 'proj-fresh', version: '1.0.0' }),
-    nosuch: await writePack(join(root, 'nosuch'), { name: 'proj-nosuch', version: '1.0.0' }),
-  };
+  const packs = await writePacks(root, {
+    first: 'proj-first:1.0.0', second: 'proj-first:1.1.0', refused: 'proj-refused:1.0.0', later: 'proj-later:1.0.0', fresh: 'proj-fresh:1.0.0', nosuch: 'proj-nosuch:1.0.0',
+  });
   return { ...lab, packs };
 });
 

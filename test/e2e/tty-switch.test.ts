@@ -7,8 +7,9 @@ import { writePack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 
 /*
- * `--tty` is a switch like the others: `--tty=false` is how the message for `--no-tty=<value>` says to turn
- * terminal output off, so it must do what `--no-tty` does, not be read and then ignored.
+ * Terminal output on a terminal, and the switch that turns it off: `--no-tty`, and `--tty` like any other
+ * switch: `--tty=false` is how the message for `--no-tty=<value>` says to turn terminal output off, so it must
+ * do what `--no-tty` does, not be read and then ignored.
  */
 /** The tags of the OCI layout push wrote at `layout`, when it is whole. */
 async function taggedIn(layout: string): Promise<string[]> {
@@ -17,15 +18,26 @@ async function taggedIn(layout: string): Promise<string[]> {
   return [...tags.keys()];
 }
 
-describe('--tty=false', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    ({ dir: root, cleanup } = await tempDir());
-    await writePack(join(root, 'p'), { name: 'ttyoff', version: '1.0.0' });
-  });
-  afterAll(async () => cleanup?.());
+let root: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir());
+  await writePack(join(root, 'p'), { name: 'ttyoff', version: '1.0.0' });
+});
+afterAll(async () => cleanup?.());
 
+describe('--no-tty', () => {
+  it('draws no live progress or escape codes even on a terminal', async () => {
+    const tty = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'live')], { tty: true, env: { TERM: 'xterm' } });
+    expect(tty.stderr).toContain('\u001b[K');
+    const run = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'notty'), '--no-tty'], { tty: true, env: { TERM: 'xterm' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('\u001b[');
+    expect(run.stdout).toContain('published ttyoff:1.0.0');
+  });
+});
+
+describe('--tty=false', () => {
   it('draws no live progress or escape codes on a terminal, as --no-tty', async () => {
     const run = await runCli(['push', join(root, 'p'), '--oci-layout', join(root, 'a'), '--tty=false'], { tty: true, env: { TERM: 'xterm' } });
     expect(run.code, run.stderr).toBe(0);

@@ -62,6 +62,19 @@ export async function writePack(dir: string, spec: PackSpec): Promise<string> {
   return dir;
 }
 
+/**
+ * Several packs written by `writePack` into folders of `root`, one per key of `refs` (`name:version` each, as
+ * push reports them): their folders, by the same keys.
+ */
+export async function writePacks<K extends string>(root: string, refs: Record<K, string>): Promise<Record<K, string>> {
+  const dirs = {} as Record<K, string>;
+  for (const [key, ref] of Object.entries(refs) as Array<[K, string]>) {
+    const [name = '', version = ''] = ref.split(':');
+    dirs[key] = await writePack(join(root, key), { name, version });
+  }
+  return dirs;
+}
+
 /** A new temp folder, removed when `stack` closes, holding `writePack(spec)` in its folder `pack`: both paths. */
 export async function tempPack(stack: Stage, spec: PackSpec): Promise<{ root: string; pack: string }> {
   const root = await stack.tempDir(`packpub-${spec.name}-`);

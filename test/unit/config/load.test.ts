@@ -1,23 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
 import { PackpubError } from '../../../src/errors.js';
 import { HARBOR_TARGET_YAML } from '../../support/config.js';
-import { tempDir } from '../../support/files.js';
+import { setup } from '../../support/stage.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
+const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-config-') }));
 let n = 0;
-
-beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('packpub-config-'));
-});
-afterAll(async () => cleanup());
 
 /** A fresh folder holding packpub.yaml with `text`. */
 async function withConfig(text: string, name = 'packpub.yaml'): Promise<string> {
-  const dir = join(root, `case-${n++}`);
+  const dir = join(w.root, `case-${n++}`);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, name), text);
   return dir;
@@ -76,7 +70,7 @@ ${HARBOR_TARGET_YAML}      registryConfig: ./docker.json
 
 describe('loadConfig', () => {
   it('returns nothing (and no error) when there is no file', async () => {
-    const dir = join(root, 'empty-dir');
+    const dir = join(w.root, 'empty-dir');
     await mkdir(dir, { recursive: true });
     expect(await loadConfig({ cwd: dir, env: {} })).toEqual({ warnings: [] });
   });
