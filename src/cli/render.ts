@@ -287,8 +287,10 @@ function describeCopyResult(r: CopyResult): string {
     case 'unchanged':
       return `unchanged ${id}: ${r.destination} already holds ${shortDigest(r.digest)}`;
     case 'skipped':
+      if (r.notPack !== undefined) return notPackLine(r);
       return `skipped ${id}: ${r.destination} holds a different manifest (${shortDigest(r.existingDigest)}), kept as is (--skip-existing)`;
     case 'planned':
+      if (r.notPack !== undefined) return notPackLine(r);
       return `plan ${r.plan ?? '?'} ${id} -> ${r.destination} (${formatBytes(r.bytesToCopy)} to copy)`;
     default: {
       const lines = [`${r.status === 'conflict' ? 'CONFLICT' : 'FAILED'} ${id}: ${printable(r.error?.message ?? 'failed')}`];
@@ -296,6 +298,18 @@ function describeCopyResult(r: CopyResult): string {
       return lines.join('\n');
     }
   }
+}
+
+function notPackLine(r: CopyResult): string {
+  return `skipped ${r.name}:${r.version}: ${r.source} is not a pack (${printable(r.notPack ?? '')}); --all leaves it out`;
+}
+
+/**
+ * With --json/--json-lines (stdout is the report): the line for a tag --all left out as not a pack, for stderr, as
+ * the renderer prints it; undefined for the others.
+ */
+export function copyNotPackLine(r: CopyResult): string | undefined {
+  return r.notPack === undefined ? undefined : notPackLine(r);
 }
 
 /** Draws copy progress: one plain line per version (stdout; failures on stderr), and on a TTY the same live status line as push. */
@@ -328,7 +342,7 @@ export class CopyRenderer {
       case 'pack-done': {
         this.status.done++;
         const r = event.result;
-        this.status.print(r.status === 'failed' || r.status === 'conflict' ? this.io.stderr : this.io.stdout, describeCopyResult(r));
+        this.status.print(r.status === 'failed' || r.status === 'conflict' || r.notPack !== undefined ? this.io.stderr : this.io.stdout, describeCopyResult(r));
         for (const line of storeWarningLines(r.warnings)) this.status.print(this.io.stderr, line);
         break;
       }

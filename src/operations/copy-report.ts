@@ -9,7 +9,7 @@ import type { BlobUploadDone, BlobUploadProgress, PlannedAction } from './push-r
  * - copied: the version did not exist at the destination and now holds the source's manifest
  * - unchanged: the destination already held the same manifest digest (nothing written)
  * - overwritten: a different manifest was replaced (--force)
- * - skipped: a different manifest exists and --skip-existing kept it
+ * - skipped: a different manifest exists and --skip-existing kept it, or (`notPack`) --all found no pack under the tag
  * - conflict: a different manifest exists (or another publisher wrote one during the copy); nothing written
  * - failed: reading, uploading or verifying failed
  * - planned: --dry-run; `plan` says what would happen
@@ -37,6 +37,8 @@ export interface CopyResult {
   bytesToCopy?: number;
   durationMs: number;
   error?: { code: string; message: string; hint?: string };
+  /** The tag holds something other than a pack, which `--all` leaves out (status skipped): what it holds (list's notPack). */
+  notPack?: string;
   /** What the destination repository keeps that differs from what was asked, short of a failure (push's PackResult.warnings). */
   warnings?: StoreWarning[];
 }

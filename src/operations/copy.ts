@@ -10,7 +10,7 @@ import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js'
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { sortVersions } from './list.js';
 import { readBackError, tagHolds } from './read-back.js';
-import { packManifest } from './resolve-pack.js';
+import { cosignAttachment, heldManifest, packManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import type { PlannedAction } from './push-report.js';
@@ -212,8 +212,16 @@ async function copyOne(
     if (digest !== fetched.descriptor.digest) {
       throw new PackpubError('DIGEST_MISMATCH', `${base.source}: manifest bytes hash to ${digest}, the source says ${fetched.descriptor.digest}`);
     }
-    // A pack and nothing else: copy promotes packs (an index, another artifact or several layers are refused, as pull refuses them).
-    const { manifest } = packManifest(fetched.bytes, base.source);
+    // A pack: copy promotes packs (an index, another artifact or several layers are refused, as pull refuses them).
+    // A cosign signature, attestation or SBOM of a version (sha256-<hex>.sig ...) goes verbatim, as skopeo sync and
+    // crane copy take every tag: the digest is kept, so it still verifies at the destination. Any other tag --all
+    // lists is left out (named, not a failure); named on its own, it is refused.
+    const held = heldManifest(fetched.bytes, item.version);
+    if (held.notPack !== undefined && (held.manifest === undefined || cosignAttachment(item.version) === undefined)) {
+      if (options.all === true) return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, notPack: held.notPack });
+      packManifest(fetched.bytes, base.source);
+    }
+    const manifest = held.manifest ?? packManifest(fetched.bytes, base.source).manifest;
     const blobs: Descriptor[] = [manifest.config, ...manifest.layers];
     size = blobs.reduce((n, b) => n + b.size, 0);
 

@@ -1,11 +1,14 @@
 import semver from 'semver';
 import type { Digest } from '../oci/digest.js';
-import { packLayer, parseManifest, stringAnnotation } from '../oci/manifest.js';
-import { ANNOTATION_CREATED, NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
+import { stringAnnotation } from '../oci/manifest.js';
+import { ANNOTATION_CREATED } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import { isValidRepositoryPath } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
+import { heldManifest } from './resolve-pack.js';
+
+export { cosignAttachment } from './resolve-pack.js';
 
 export interface ListedVersion {
   version: string;
@@ -75,19 +78,11 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
         return listed;
       }
       listed.digest = fetched.descriptor.digest;
-      try {
-        const manifest = parseManifest(fetched.bytes);
-        const layer = packLayer(manifest);
-        const other = NOT_PACK_CONFIG_TYPES.get(manifest.config.mediaType);
-        if (other !== undefined) listed.notPack = other;
-        else if (layer === undefined) listed.notPack = `an artifact with ${manifest.layers.length} layers`;
-        else listed.size = layer.size;
-        const created = stringAnnotation(manifest.annotations, ANNOTATION_CREATED);
-        if (created !== undefined) listed.created = created;
-      } catch {
-        // Not an image manifest (e.g. an index): list it with its digest only.
-        listed.notPack = 'not an OCI image manifest';
-      }
+      const held = heldManifest(fetched.bytes, version);
+      if (held.notPack !== undefined) listed.notPack = held.notPack;
+      else if (held.layer !== undefined) listed.size = held.layer.size;
+      const created = stringAnnotation(held.manifest?.annotations, ANNOTATION_CREATED);
+      if (created !== undefined) listed.created = created;
       return listed;
     });
     packs.push({ name, repository, versions, ...(firstDetailed > 0 && options.details !== false ? { detailsOmitted: firstDetailed } : {}) });

@@ -74,3 +74,35 @@ export async function resolvePack(target: ReadableTarget, ref: PackRef): Promise
   const { manifest, layer } = packManifest(fetched.bytes, reference);
   return { repository, reference, fetched, manifest, layer };
 }
+
+/** cosign's tag for what it attaches to the image with digest sha256:<hex> (its SIGNATURE_SPEC "tag-based discovery"). */
+const COSIGN_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
+const COSIGN_KINDS: Readonly<Record<string, string>> = { sig: 'a cosign signature', att: 'a cosign attestation', sbom: 'an SBOM attached by cosign' };
+
+/** What a cosign tag (`sha256-<hex>.sig`, `.att`, `.sbom`) holds, or undefined for any other tag. */
+export function cosignAttachment(tag: string): string | undefined {
+  const kind = COSIGN_TAG.exec(tag)?.[1];
+  return kind === undefined ? undefined : COSIGN_KINDS[kind];
+}
+
+/** A tag's manifest as list and copy see it: a pack (its manifest and layer), or what it holds instead (`notPack`). */
+export interface HeldManifest {
+  /** Undefined when the bytes are not an image manifest (an index, another document). */
+  manifest?: ImageManifest;
+  /** The pack layer, when the tag holds a pack. */
+  layer?: Descriptor;
+  notPack?: string;
+}
+
+export function heldManifest(bytes: Uint8Array, tag: string): HeldManifest {
+  let manifest: ImageManifest;
+  try {
+    manifest = parseManifest(bytes);
+  } catch {
+    return { notPack: 'not an OCI image manifest' };
+  }
+  const other = NOT_PACK_CONFIG_TYPES.get(manifest.config.mediaType);
+  const layer = packLayer(manifest);
+  if (other === undefined && layer !== undefined) return { manifest, layer };
+  return { manifest, notPack: cosignAttachment(tag) ?? other ?? `an artifact with ${manifest.layers.length} layers` };
+}

@@ -32,7 +32,7 @@ const COPY_FLAGS: OwnFlags = {
       demandOption: true,
       describe: 'Destination: HOST[:PORT]/BASE-PATH, oci:DIR for an OCI layout, or a target named in packpub.yaml',
     },
-    all: { type: 'boolean', default: false, describe: 'Every version of <name>, or without a name every pack under the source base path' },
+    all: { type: 'boolean', default: false, describe: "Every version of <name>, or without a name every pack under the source base path (cosign's .sig/.att/.sbom tags as they are; other tags holding no pack are left out and named)" },
     force: { type: 'boolean', describe: 'Replace a version that holds a different manifest (Palette caches digests: avoid)' },
     'skip-existing': { type: 'boolean', describe: 'Keep a version that holds a different manifest and report it as skipped' },
     'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to copy); write nothing' },
@@ -51,7 +51,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, copyFailureLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../targets/open.js'),
       import('../render.js'),
@@ -114,7 +114,7 @@ export const copyCommand: CommandSpec = {
     // The machine formats carry them in each result; a person reading the job log sees them too.
     if (renderer === undefined) {
       for (const r of report.results) {
-        const failure = copyFailureLine(r);
+        const failure = copyFailureLine(r) ?? copyNotPackLine(r);
         if (failure !== undefined) writeLine(ctx.io.stderr, failure);
         for (const line of resultWarningLines(`${r.name}:${r.version}`, r.destination, r.warnings)) writeLine(ctx.io.stderr, line);
       }

@@ -9,7 +9,7 @@ export const listCommand: CommandSpec = {
   builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack' } } } }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
-      const { listPacks } = await import('../../operations/list.js');
+      const { listPacks, cosignAttachment } = await import('../../operations/list.js');
       const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
@@ -24,7 +24,12 @@ export const listCommand: CommandSpec = {
       );
       for (const line of renderTable(['PACK', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows)) writeLine(ctx.io.stdout, line);
       for (const p of packs) {
-        for (const v of p.versions) if (v.notPack !== undefined) writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is not a pack (${v.notPack}); pull, inspect, tag and copy refuse it`);
+        for (const v of p.versions) {
+          if (v.notPack === undefined) continue;
+          // cosign's tags of a version: copy takes them verbatim (copy.ts), as skopeo sync does.
+          const refused = cosignAttachment(v.version) === v.notPack ? 'copy takes it as it is; pull, inspect and tag refuse it' : 'pull, inspect, tag and copy refuse it';
+          writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is not a pack (${v.notPack}); ${refused}`);
+        }
         if (p.detailsOmitted !== undefined) writeLine(ctx.io.stderr, `note: ${p.name} has ${p.versions.length} versions; digest, size and created time are shown for the newest 1000 only`);
       }
       return EXIT_OK;

@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/credentials/chain.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import type { Descriptor } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { registryAdmin } from '../support/registry-admin.js';
+import { skopeoInspectLayout, skopeoInspectRaw, skopeoSyncManifests, startRegistry } from '../support/registry.js';
+import { expectReportValid } from '../support/report-schema.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A pack repository that also holds what cosign attaches to a version (sha256-<hex>.sig, .att: tag-based discovery)
+ * and a container image someone pushed there. `copy --all` copies every pack version and cosign's tags verbatim
+ * (same digest: the signature still verifies at the destination, as after skopeo sync or crane copy), leaves the
+ * image out with one line on stderr, and exits 0. Before, it copied everything and exited 1 ("is not a pack").
+ */
+
+const ARCHIVE = 'spectro-packs/archive';
+const REPO = `staging/${ARCHIVE}/hello`;
+const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+
+describe('copy --all of a pack repository holding cosign signatures and a container image', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-copy-cosign-');
+    const registry = stack.add(await startRegistry());
+    const packs = await Promise.all(['1.0.0', '1.1.0'].map((version) => writePack(join(root, `hello-${version}`), { name: 'hello', version })));
+    const pushed = await runCli(['push', ...packs, '--registry', `${registry.host}/staging`], { env: ENV });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const admin = registryAdmin(registry);
+    const signed = await admin.digestOf(REPO, '1.0.0');
+    if (signed === undefined) throw new Error('hello:1.0.0 was not pushed');
+    const hex = signed.slice('sha256:'.length);
+    const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
+    stack.add({ close: () => store.close() });
+    const put = async (tag: string, configType: string, layers: Array<{ mediaType: string; body: string; annotations?: Record<string, string> }>) => {
+      const config = Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } }));
+      const configDesc: Descriptor = { mediaType: configType, digest: sha256Digest(config), size: config.length };
+      await store.pushBlob(REPO, configDesc, () => Readable.from([config]));
+      const descs: Descriptor[] = [];
+      for (const layer of layers) {
+        const bytes = Buffer.from(layer.body);
+        const desc: Descriptor = { mediaType: layer.mediaType, digest: sha256Digest(bytes), size: bytes.length, ...(layer.annotations ? { annotations: layer.annotations } : {}) };
+        await store.pushBlob(REPO, desc, () => Readable.from([bytes]));
+        descs.push(desc);
+      }
+      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: configDesc, layers: descs }));
+      await store.pushManifest(REPO, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+      return manifest;
+    };
+    const payload = JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/${REPO}` }, image: { 'docker-manifest-digest': signed }, type: 'cosign container image signature' }, optional: null });
+    const sigTag = `sha256-${hex}.sig`;
+    const attTag = `sha256-${hex}.att`;
+    const sig = await put(sigTag, OCI_CONFIG, [
+      { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: payload, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQDsig' } },
+    ]);
+    const att = await put(attTag, OCI_CONFIG, [{ mediaType: 'application/vnd.dsse.envelope.v1+json', body: JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [] }) }]);
+    await put('debug', OCI_CONFIG, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'not really a tar' }]);
+    return { root, registry, admin, signed, sigTag, attTag, sig, att };
+  });
+
+  it('copies the versions and cosign tags verbatim, leaves the image out with one line, exits 0', async () => {
+    const host = w.registry.host;
+    const copy = await runCli(['copy', 'hello', '--all', '--from', `${host}/staging`, '--to', `${host}/prod`]);
+    expect(copy.code, copy.stderr).toBe(0);
+    const notPack = `skipped hello:debug: ${host}/${REPO}:debug is not a pack (a container image); --all leaves it out`;
+    expect(copy.stderr.split(notPack).length - 1, copy.stderr).toBe(1);
+    expect(copy.stderr).not.toContain('FAILED');
+    expect(copy.stdout).toMatch(new RegExp(`^copied hello:${w.sigTag} -> `, 'm'));
+    expect(copy.stdout).toMatch(new RegExp(`^copied hello:${w.attTag} -> `, 'm'));
+    expect(copy.stdout).toContain('5 version(s) from');
+    expect(copy.stdout).toContain('4 copied, 1 skipped');
+
+    // What prod holds, as skopeo reads it (every blob fetched and verified): the same manifests, not the image.
+    const prodRepo = `prod/${ARCHIVE}/hello`;
+    const tags = ['1.0.0', '1.1.0', w.sigTag, w.attTag];
+    const synced = await skopeoSyncManifests(host, tags.map((tag) => ({ repo: prodRepo, tag })), w.root);
+    expect(synced.get(`${prodRepo}:${w.sigTag}`)).toEqual(w.sig);
+    expect(synced.get(`${prodRepo}:${w.attTag}`)).toEqual(w.att);
+    expect(sha256Digest(synced.get(`${prodRepo}:1.0.0`) ?? Buffer.alloc(0))).toBe(w.signed);
+    expect(await w.admin.digestOf(prodRepo, 'debug')).toBeUndefined();
+
+    // Again: nothing to do, still exit 0, the image named once more.
+    const again = await runCli(['copy', '--all', '--from', `${host}/staging`, '--to', `${host}/prod`, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const report = JSON.parse(again.stdout) as { ok: boolean; summary: Record<string, number>; results: Array<Record<string, unknown>> };
+    expectReportValid(report);
+    expect(report.ok).toBe(true);
+    expect(report.summary).toMatchObject({ total: 5, unchanged: 4, skipped: 1, failed: 0 });
+    expect(report.results.find((r) => r['version'] === 'debug')).toMatchObject({ status: 'skipped', notPack: 'a container image' });
+    expect(again.stderr.split(notPack).length - 1, again.stderr).toBe(1);
+  });
+
+  it('a dry run plans the same; an OCI layout takes the signature; the image named alone is still refused', async () => {
+    const host = w.registry.host;
+    const dry = await runCli(['copy', 'hello', '--all', '--dry-run', '--from', `${host}/staging`, '--to', `${host}/dry`, '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const planned = JSON.parse(dry.stdout) as { results: Array<Record<string, unknown>> };
+    expectReportValid(planned);
+    const plans = planned.results.map((r) => [r['version'], r['plan'], r['notPack']]);
+    expect(plans).toEqual([
+      ['1.0.0', 'new', undefined],
+      ['1.1.0', 'new', undefined],
+      ['debug', 'skip', 'a container image'],
+      [w.attTag, 'new', undefined],
+      [w.sigTag, 'new', undefined],
+    ]);
+    expect(await w.admin.digestOf(`dry/${ARCHIVE}/hello`, '1.0.0')).toBeUndefined();
+
+    const layout = join(w.root, 'layout');
+    const toLayout = await runCli(['copy', `hello:${w.sigTag}`, '--from', `${host}/staging`, '--to', `oci:${layout}`]);
+    expect(toLayout.code, toLayout.stderr).toBe(0);
+    expect(await skopeoInspectLayout(layout, 'hello', w.sigTag)).toEqual(w.sig);
+
+    const image = await runCli(['copy', 'hello:debug', '--from', `${host}/staging`, '--to', `oci:${layout}`]);
+    expect(image.code).toBe(1);
+    expect(image.stderr).toContain(`FAILED hello:debug: ${host}/${REPO}:debug is not a pack: its config is ${OCI_CONFIG} (a container image)`);
+    expect(existsSync(join(layout, ARCHIVE, 'hello'))).toBe(true);
+    await expect(skopeoInspectLayout(layout, 'hello', 'debug')).rejects.toThrow();
+  });
+
+  it('list names what cosign attached, and pull refuses it', async () => {
+    const host = w.registry.host;
+    const list = await runCli(['list', 'hello', '--registry', `${host}/staging`]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toContain(`note: hello:${w.sigTag} is not a pack (a cosign signature); copy takes it as it is; pull, inspect and tag refuse it`);
+    expect(list.stderr).toContain(`note: hello:${w.attTag} is not a pack (a cosign attestation)`);
+    expect(list.stderr).toContain('note: hello:debug is not a pack (a container image)');
+    const out = join(w.root, 'pulled');
+    const pull = await runCli(['pull', `hello:${w.sigTag}`, '-o', out, '--registry', `${host}/staging`]);
+    expect(pull.code).toBe(1);
+    expect(pull.stderr).toContain('is not a pack');
+    expect(existsSync(out)).toBe(false);
+    expect(await skopeoInspectRaw(`${host}/${REPO}:${w.sigTag}`)).toEqual(w.sig);
+  });
+});
