@@ -209,6 +209,8 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     renderer?.phase(`validating ${toPush.length} pack${toPush.length === 1 ? '' : 's'}`);
     const ledger = new RunLedger();
     ledger.total = toPush.length * targets.length;
+    // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
+    const linesPrinted = new Set<string>();
     const pushed = await withInterrupt(
       ctx,
       (signal) =>
@@ -230,7 +232,10 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         onEvent: (event) => {
           ledger.onEvent(event);
           renderer?.onEvent(event);
-          if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...withImages(event.result) }));
+          if (jsonLines && event.type === 'pack-done') {
+            linesPrinted.add(`${event.result.dir}\0${event.result.target}`);
+            writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...withImages(event.result) }));
+          }
         },
       }),
       { ledger, clearStatus: () => renderer?.stop() },
@@ -252,8 +257,9 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && (synced.json?.status === 'visible' || synced.json?.status === 'dry-run') } : {};
       writeLine(ctx.io.stdout, JSON.stringify({ ...doc, ...palette }, null, 2));
     } else if (jsonLines) {
-      // Packs that never started (invalid, or held back) had no pack-done event.
-      for (const r of reported.results) if (r.durationMs === 0 && (r.status === 'invalid' || r.status === 'failed')) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+      // Packs that never started (invalid, or held back) had no pack-done event. One that failed at once (a
+      // look-up of a remembered pack refused: durationMs 0 too) had one, and gets no second line.
+      for (const r of reported.results) if (!linesPrinted.has(`${r.dir}\0${r.target}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
       synced = await afterPush();
       if ('json' in synced) writeLine(ctx.io.stdout, JSON.stringify({ type: 'palette', ...synced.json }));
       writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }));
