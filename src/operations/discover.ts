@@ -70,14 +70,26 @@ function hasPackJson(dir: string): boolean {
   }
 }
 
-function findPacksBelow(dir: string, found: string[]): void {
+/** A pack folder found, and its real path when known without asking (a folder below a root whose real path is known). */
+interface Found {
+  dir: string;
+  real?: string;
+}
+
+/**
+ * The packs at or below `dir`, whose real path is `real`. A directory entry readdir types as a directory is no
+ * symbolic link (a link is typed as one, and not followed here), so a folder below is its parent's real path
+ * and its name: one realpath per root instead of one per pack (a call per path component each; issue 16).
+ */
+function findPacksBelow(dir: string, real: string, found: Found[]): void {
   if (hasPackJson(dir)) {
-    found.push(dir);
+    found.push({ dir, real });
     return; // a pack's own folders (charts/, manifests/) hold no packs
   }
   const entries = readdirSync(dir, { withFileTypes: true });
+  const parent = real.endsWith(sep) ? real : real + sep;
   for (const e of entries) {
-    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) findPacksBelow(join(dir, e.name), found);
+    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) findPacksBelow(join(dir, e.name), parent + e.name, found);
   }
 }
 
@@ -107,7 +119,7 @@ export function parseShard(spec: string): { index: number; count: number } {
  */
 export async function discoverPacks(args: string[], options: DiscoverOptions = {}): Promise<string[]> {
   const cwd = options.cwd ?? process.cwd();
-  const found: string[] = [];
+  const found: Found[] = [];
   for (const arg of args) {
     const candidates = GLOB_CHARS.test(arg) ? expandGlob(arg, cwd) : [resolve(cwd, arg)];
     if (candidates.length === 0) throw new PackpubError('USAGE', `"${arg}" matches no directory`);
@@ -119,10 +131,10 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
         throw new PackpubError('USAGE', (err as NodeJS.ErrnoException).code === 'ELOOP' ? `${arg} is a symlink loop` : `${arg}: no such directory`);
       }
       if (!info.isDirectory()) throw new PackpubError('USAGE', `${arg} is not a directory`, { hint: 'give the pack folder (the one holding pack.json)' });
-      if (hasPackJson(dir)) found.push(dir);
+      if (hasPackJson(dir)) found.push({ dir });
       else if (options.recursive === true || GLOB_CHARS.test(arg)) {
         const before = found.length;
-        if (options.recursive === true) findPacksBelow(dir, found);
+        if (options.recursive === true) findPacksBelow(dir, realpathSync.native(dir), found);
         if (found.length === before && !GLOB_CHARS.test(arg)) throw new PackpubError('USAGE', `no pack.json found in or below ${arg}`);
       } else {
         throw new PackpubError('USAGE', `${arg} has no pack.json`, { hint: 'pass --recursive to publish every pack below it' });
@@ -130,8 +142,7 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
     }
   }
   const unique = new Map<string, string>();
-  for (const dir of found) {
-    const real = realpathSync.native(dir);
+  for (const { dir, real = realpathSync.native(dir) } of found) {
     if (!unique.has(real)) unique.set(real, dir);
   }
   // Each folder's sort key is computed once, not in every comparison (a 220-pack tree made ~3,400
