@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation } from '../oci/manifest.js';
 import { ANNOTATION_CREATED } from '../oci/media-types.js';
@@ -23,8 +24,14 @@ export interface ListedVersion {
   notPack?: string;
 }
 
-/** Versions whose manifest `list` reads for digest, size and created time (the newest ones). */
+/** Versions of one pack whose manifest `list` reads for digest, size and created time (the newest ones). */
 export const MAX_DETAILS = 1000;
+/** Manifests one `list` reads in all: past it, each pack gets its newest versions' details, the same number for every pack. */
+export const MAX_DETAILS_PER_RUN = 5000;
+/** Pack repositories `list` without a name reads (a tag list each): 20 times pack-central's packs. */
+export const MAX_PACKS = 5000;
+/** Versions of all packs together that one `list` keeps. */
+export const MAX_VERSIONS = 100_000;
 
 export interface ListedPack {
   name: string;
@@ -54,38 +61,78 @@ export function sortVersions(versions: string[]): string[] {
 /** Packs under the target's base path and their versions. */
 export async function listPacks(target: ReadableTarget, options: ListOptions = {}): Promise<ListedPack[]> {
   const store = target.store;
-  const repositories =
+  const base = store.reference(baseRepository(target.basePath));
+  const listed =
     options.name !== undefined
       ? [packRepository(target.basePath, options.name)]
       : await store.listRepositories(baseRepository(target.basePath));
-  const packs: ListedPack[] = [];
-  for (const repository of repositories.sort()) {
+  // A name no registry may hold, from a store's own listing (Harbor's or ECR's API): it names nothing readable.
+  const repositories = [...new Set(listed)].sort().flatMap((repository) => {
     const name = packNameOf(target.basePath, repository);
-    // A name no registry may hold, from a store's own listing (Harbor's or ECR's API): it names nothing readable.
-    if (name === undefined || !isValidRepositoryPath(repository)) continue;
-    const tags = sortVersions(await store.listTags(repository));
-    if (tags.length === 0 && options.name === undefined) continue;
-    // One manifest read per version, for the newest MAX_DETAILS only: a repository with a huge tag list
-    // (or a registry inventing one) must not cost a request per tag.
-    const firstDetailed = Math.max(0, tags.length - MAX_DETAILS);
-    const versions = await mapConcurrent(tags, options.concurrency ?? 8, async (version, i): Promise<ListedVersion> => {
-      const listed: ListedVersion = { version, reference: store.reference(repository, version) };
-      if (options.details === false || i < firstDetailed) return listed;
-      const fetched = await store.getManifest(repository, version);
-      if (fetched === undefined) {
-        // Listed, not served (a cache or replica behind, a manifest lost): pull and the others answer "does not exist".
-        listed.notPack = 'the tag is listed, but no manifest is served for it';
-        return listed;
-      }
-      listed.digest = fetched.descriptor.digest;
-      const held = heldManifest(fetched.bytes, version);
-      if (held.notPack !== undefined) listed.notPack = held.notPack;
-      else if (held.layer !== undefined) listed.size = held.layer.size;
-      const created = stringAnnotation(held.manifest?.annotations, ANNOTATION_CREATED);
-      if (created !== undefined) listed.created = created;
-      return listed;
+    return name === undefined || !isValidRepositoryPath(repository) ? [] : [{ name, repository }];
+  });
+  // A request per repository, then per version: a huge or hostile catalog is refused before the first, not read for hours.
+  if (repositories.length > MAX_PACKS) {
+    throw new PackpubError('REGISTRY', `${base} holds ${repositories.length} repositories; listing every pack reads at most ${MAX_PACKS} (a tag list each)`, {
+      hint: 'name the pack (packpub list <name>), or give a base path deeper down; if the registry should not hold that many, report it to its owner',
     });
-    packs.push({ name, repository, versions, ...(firstDetailed > 0 && options.details !== false ? { detailsOmitted: firstDetailed } : {}) });
   }
+  const concurrency = options.concurrency ?? 8;
+  let versionCount = 0;
+  const tagLists = await mapConcurrent(repositories, concurrency, async ({ repository }) => {
+    const tags = await store.listTags(repository);
+    versionCount += tags.length;
+    if (versionCount > MAX_VERSIONS) {
+      throw new PackpubError('REGISTRY', `the packs under ${base} have more than ${MAX_VERSIONS} versions together; list keeps at most that many`, {
+        hint: 'name the pack (packpub list <name>); if the registry should not hold that many tags, report it to its owner',
+      });
+    }
+    return sortVersions(tags);
+  });
+  // One manifest read per version, for the newest MAX_DETAILS of each pack and MAX_DETAILS_PER_RUN in all: a
+  // repository with a huge tag list (or a registry inventing one) must not cost a request per tag.
+  const perPack = options.details === false ? 0 : detailsPerPack(tagLists.map((tags) => tags.length));
+  const packs: ListedPack[] = [];
+  const reads: Array<{ versions: ListedVersion[]; index: number; repository: string }> = [];
+  repositories.forEach(({ name, repository }, i) => {
+    const tags = tagLists[i] ?? [];
+    if (tags.length === 0 && options.name === undefined) return;
+    const versions = tags.map((version): ListedVersion => ({ version, reference: store.reference(repository, version) }));
+    const firstDetailed = Math.max(0, tags.length - perPack);
+    for (let index = firstDetailed; index < tags.length; index++) reads.push({ versions, index, repository });
+    packs.push({ name, repository, versions, ...(firstDetailed > 0 && options.details !== false ? { detailsOmitted: firstDetailed } : {}) });
+  });
+  await mapConcurrent(reads, concurrency, async ({ versions, index, repository }) => {
+    const listed = versions[index];
+    if (listed !== undefined) await readDetails(store, repository, listed);
+  });
   return packs;
+}
+
+/** The largest number of newest versions per pack (at most MAX_DETAILS) whose manifests fit MAX_DETAILS_PER_RUN. */
+function detailsPerPack(counts: number[]): number {
+  const reads = (cap: number) => counts.reduce((n, c) => n + Math.min(c, cap), 0);
+  let low = 0;
+  let high = MAX_DETAILS;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (reads(mid) <= MAX_DETAILS_PER_RUN) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+async function readDetails(store: ReadableTarget['store'], repository: string, listed: ListedVersion): Promise<void> {
+  const fetched = await store.getManifest(repository, listed.version);
+  if (fetched === undefined) {
+    // Listed, not served (a cache or replica behind, a manifest lost): pull and the others answer "does not exist".
+    listed.notPack = 'the tag is listed, but no manifest is served for it';
+    return;
+  }
+  listed.digest = fetched.descriptor.digest;
+  const held = heldManifest(fetched.bytes, listed.version);
+  if (held.notPack !== undefined) listed.notPack = held.notPack;
+  else if (held.layer !== undefined) listed.size = held.layer.size;
+  const created = stringAnnotation(held.manifest?.annotations, ANNOTATION_CREATED);
+  if (created !== undefined) listed.created = created;
 }

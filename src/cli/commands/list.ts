@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+import type { ListedPack } from '../../operations/list.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
@@ -9,10 +11,12 @@ export const listCommand: CommandSpec = {
   builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack' } } } }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
-      const { listPacks, cosignAttachment } = await import('../../operations/list.js');
+      const { listPacks, cosignAttachment, MAX_DETAILS, MAX_DETAILS_PER_RUN } = await import('../../operations/list.js');
       const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
+        // The report says it per pack (detailsOmitted); the job log should say it too.
+        budgetNote(packs, ctx.io.stderr, MAX_DETAILS, MAX_DETAILS_PER_RUN);
         return EXIT_OK;
       }
       if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
@@ -30,8 +34,23 @@ export const listCommand: CommandSpec = {
           const refused = cosignAttachment(v.version) === v.notPack ? 'copy takes it as it is; pull, inspect and tag refuse it' : 'pull, inspect, tag and copy refuse it';
           writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is not a pack (${v.notPack}); ${refused}`);
         }
-        if (p.detailsOmitted !== undefined) writeLine(ctx.io.stderr, `note: ${p.name} has ${p.versions.length} versions; digest, size and created time are shown for the newest 1000 only`);
+        if (p.detailsOmitted !== undefined && p.versions.length - p.detailsOmitted === MAX_DETAILS) {
+          writeLine(ctx.io.stderr, `note: ${p.name} has ${p.versions.length} versions; digest, size and created time are shown for the newest ${MAX_DETAILS} only`);
+        }
       }
+      budgetNote(packs, ctx.io.stderr, MAX_DETAILS, MAX_DETAILS_PER_RUN);
       return EXIT_OK;
     }),
 };
+
+/** Past the run's budget every pack gets the same number of newest versions read: one line for all, not one per pack. */
+function budgetNote(packs: ListedPack[], stderr: Writable, perPack: number, perRun: number): void {
+  const short = packs.filter((p) => p.detailsOmitted !== undefined && p.versions.length - p.detailsOmitted < perPack);
+  const [first] = short;
+  if (first === undefined) return;
+  const omitted = short.reduce((n, p) => n + (p.detailsOmitted ?? 0), 0);
+  writeLine(
+    stderr,
+    `note: digest, size and created time are shown for the newest ${first.versions.length - (first.detailsOmitted ?? 0)} version(s) of each pack only (list reads at most ${perRun} manifests); ${omitted} older version(s) of ${short.length} pack(s) are listed without them: packpub list <name> shows one pack's`,
+  );
+}

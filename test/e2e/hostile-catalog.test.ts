@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
+import { runCli } from '../support/cli.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * `list` without a name against a catalog too big to read in one go: a request per repository, then per
+ * version. Before, 5001 pack repositories cost 5001 tag lists and 5001 manifest reads (exit 0, minutes on a
+ * remote registry), and 8000 versions 8000 manifest reads; now list refuses past 5000 repositories (or 100000
+ * versions) with a message that says how to narrow it, and reads at most 5000 manifests, saying which
+ * versions it shows without details. The catalog's own paging is bounded by the client (pages, names, loops).
+ */
+
+const BASE = 'evil/spectro-packs/archive';
+const json = (body: unknown): HostileAnswer => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('list against a huge catalog', () => {
+  const w = setup(async (stack) => ({ hostile: stack.add(await startHostileRegistry({})) }));
+
+  /** A catalog of `packs` pack repositories, each with `versions` tags whose manifests are not served (404). */
+  function catalog(packs: number, versions: number): void {
+    const names = Array.from({ length: packs }, (_, i) => `${BASE}/p${String(i).padStart(5, '0')}`);
+    const tags = Array.from({ length: versions }, (_, i) => `1.0.${i}`);
+    w.hostile.behaviour = {
+      answer: (r) => (r.path === '/v2/_catalog' ? json({ repositories: names }) : r.path.endsWith('/tags/list') ? json({ name: r.path.slice(4, -10), tags }) : undefined),
+    };
+  }
+  const manifestReads = (since: number) => w.hostile.requests.slice(since).filter((r) => r.path.includes('/manifests/')).length;
+
+  it('5001 pack repositories: refused after the catalog, before any tag list (was: 10002 requests, exit 0)', async () => {
+    catalog(5001, 1);
+    const since = w.hostile.requests.length;
+    const run = await runCli(['list', '--registry', `${w.hostile.host}/evil`]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: ${w.hostile.host}/${BASE} holds 5001 repositories; listing every pack reads at most 5000 (a tag list each)`);
+    expect(run.stderr).toContain('hint: name the pack (packpub list <name>), or give a base path deeper down');
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(run.stdout).toBe('');
+    expect(w.hostile.requests.slice(since).filter((r) => r.path.endsWith('/tags/list'))).toEqual([]);
+    // Named, one pack is listed as before.
+    const one = await runCli(['list', 'p00001', '--registry', `${w.hostile.host}/evil`, '--json']);
+    expect(one.code, one.stderr).toBe(0);
+    expect((JSON.parse(one.stdout) as { packs: Array<{ versions: unknown[] }> }).packs[0]?.versions).toHaveLength(1);
+  });
+
+  it('8000 versions: 5000 manifest reads, the same newest versions of every pack, one note (was: 8000 reads, no word)', async () => {
+    catalog(8, 1000);
+    const since = w.hostile.requests.length;
+    const run = await runCli(['list', '--registry', `${w.hostile.host}/evil`, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(manifestReads(since)).toBe(8 * 625);
+    const packs = (JSON.parse(run.stdout) as { packs: Array<{ versions: Array<{ version: string; notPack?: string }>; detailsOmitted?: number }> }).packs;
+    expect(packs).toHaveLength(8);
+    for (const p of packs) {
+      expect(p.versions).toHaveLength(1000);
+      expect(p.detailsOmitted).toBe(375);
+      // The newest are read (here: listed, not served); the older ones carry no details.
+      expect(p.versions[999]?.notPack).toBe('the tag is listed, but no manifest is served for it');
+      expect(p.versions[374]?.notPack).toBeUndefined();
+    }
+    // The report says it per pack; the job log in one line.
+    const notes = run.stderr.split('\n').filter((l) => l.startsWith('note: '));
+    expect(notes).toEqual([
+      "note: digest, size and created time are shown for the newest 625 version(s) of each pack only (list reads at most 5000 manifests); 3000 older version(s) of 8 pack(s) are listed without them: packpub list <name> shows one pack's",
+    ]);
+  });
+
+  it('more than 100000 versions in all: refused (was: kept in memory, 2000 reads, exit 0)', async () => {
+    const names = [`${BASE}/a`, `${BASE}/b`];
+    w.hostile.behaviour = { tagCount: 60_000, answer: (r) => (r.path === '/v2/_catalog' ? json({ repositories: names }) : undefined) };
+    const run = await runCli(['list', '--registry', `${w.hostile.host}/evil`]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: the packs under ${w.hostile.host}/${BASE} have more than 100000 versions together; list keeps at most that many`);
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(run.stdout).toBe('');
+  });
+});
