@@ -231,7 +231,13 @@ export function plainHttpFlags(flag: string | undefined): { on: string; off: str
   return { on, off: `--no-${on.replace(/^--/, '')}`, caFile: on.replace(/plain-http$/, 'ca-file'), insecure: on.replace(/plain-http$/, 'insecure') };
 }
 
-const LOGIN_HINT = 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login';
+/** Where credentials go, named as the command has them: copy's sides (--to-plain-http) have --to-username and PACKPUB_TO_*. */
+function loginHint(plainHttpFlag: string | undefined): string {
+  const side = /^--(from|to)-plain-http$/.exec(plainHttpFlag ?? '')?.[1];
+  const flag = side === undefined ? '--' : `--${side}-`;
+  const env = side === undefined ? 'PACKPUB_' : `PACKPUB_${side.toUpperCase()}_`;
+  return `pass ${flag}username with ${flag}password-stdin, set ${env}USERNAME and ${env}PASSWORD, or run packpub login`;
+}
 
 /** ", or run packpub login", unless the credentials being checked are packpub login's own. */
 function loginAdvice(auth: AuthOutcome): string {
@@ -297,7 +303,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (auth?.withheld === 'token-only') {
       return new RegistryError('AUTH', `${ctx.host} asks for a user name and password (Basic): the identity token${auth.source === undefined ? '' : ` from ${auth.source}`} is exchanged at a token service only`, {
         ...base,
-        hint: LOGIN_HINT,
+        hint: loginHint(ctx.plainHttpFlag),
       });
     }
     if (auth?.unanswerable !== undefined && ctx.status === 401) {
@@ -309,7 +315,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (auth === undefined || (!auth.credentialSent && auth.withheld === undefined)) {
       return new RegistryError('AUTH', `authentication required by ${ctx.host}${repo === undefined ? '' : ` for ${repo}`}`, {
         ...base,
-        hint: LOGIN_HINT,
+        hint: loginHint(ctx.plainHttpFlag),
       });
     }
     const crossHostHint =
@@ -525,7 +531,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   if (code === 'ECONNREFUSED') {
     return new RegistryError('NETWORK', `connection refused by ${host}`, {
       ...base,
-      hint: `check the host and port and that the registry is running (an HTTP-only registry needs ${plainHttpFlags(ctx.plainHttpFlag).on})`,
+      hint: `check the host and port and that the registry is running${ctx.url.protocol === 'https:' ? ` (an HTTP-only registry needs ${plainHttpFlags(ctx.plainHttpFlag).on})` : ''}`,
     });
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {

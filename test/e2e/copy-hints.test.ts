@@ -29,15 +29,21 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
   });
 
   it('a --from registry that does not listen: the hint names --from-plain-http; push still names --plain-http', async () => {
-    const run = await runCli(['copy', '--all', '--from', '127.0.0.1:1/base', '--to', `oci:${join(w.root, 'never')}`]);
+    // Over HTTPS (a name that is not loopback); a loopback registry is already asked over plain HTTP, so the
+    // hint leaves the flag out there.
+    const resolve = ['--resolve', `${NAME}:1:127.0.0.1`];
+    const run = await runCli(['copy', '--all', '--from', `${NAME}:1/base`, '--to', `oci:${join(w.root, 'never')}`, ...resolve]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error: connection refused by 127.0.0.1:1\n');
+    expect(run.stderr).toContain(`error: connection refused by ${NAME}:1\n`);
     expect(run.stderr).toContain('hint: check the host and port and that the registry is running (an HTTP-only registry needs --from-plain-http)\n');
     expect(run.stderr).not.toMatch(/--(no-)?plain-http/);
 
-    const push = await runCli(['push', w.pack, '--registry', '127.0.0.1:1/base']);
+    const push = await runCli(['push', w.pack, '--registry', `${NAME}:1/base`, ...resolve]);
     expect(push.code).toBe(1);
     expect(push.stderr).toContain('hint: check the host and port and that the registry is running (an HTTP-only registry needs --plain-http)\n');
+    const loopback = await runCli(['push', w.pack, '--registry', '127.0.0.1:1/base']);
+    expect(loopback.code).toBe(1);
+    expect(loopback.stderr).toContain('hint: check the host and port and that the registry is running\n');
   });
 
   it('a URL scheme in --from / --to is refused (exit 2) with that side\'s flag in the hint; --registry keeps --plain-http', async () => {

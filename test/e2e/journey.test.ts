@@ -44,3 +44,29 @@ describe('push --json-lines', () => {
     expect((await w.reader.catalog()).filter((r) => r.startsWith('lines/'))).toEqual([]);
   });
 });
+
+describe('copy to or from a registry that wants credentials', () => {
+  it('hints at the flags and variables of the side that needs them, and following the hint copies the pack', async () => {
+    const layout = join(w.root, 'copy-layout');
+    expect((await runCli(['push', w.pack, '--oci-layout', layout])).code).toBe(0);
+    const env = { DOCKER_CONFIG: join(w.root, 'no-docker') };
+    const to = `${w.registry.host}/promoted`;
+    const denied = await runCli(['copy', 'journey:1.0.0', '--from', `oci:${layout}`, '--to', to], { env });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain(`authentication required by ${w.registry.host}`);
+    // copy has no --username: each side has its own flags and variables.
+    expect(denied.stderr).toContain('hint: pass --to-username with --to-password-stdin, set PACKPUB_TO_USERNAME and PACKPUB_TO_PASSWORD, or run packpub login\n');
+    expect((await w.reader.catalog()).filter((r) => r.startsWith('promoted/'))).toEqual([]);
+
+    const copied = await runCli(['copy', 'journey:1.0.0', '--from', `oci:${layout}`, '--to', to, '--to-username', USER, '--to-password-stdin'], { env, stdin: PASSWORD });
+    expect(copied.code, copied.stderr).toBe(0);
+    const tags = await w.reader.tags('promoted/spectro-packs/archive/journey');
+    expect(tags).toEqual(['1.0.0']);
+
+    const back = await runCli(['copy', 'journey:1.0.0', '--from', to, '--to', `oci:${join(w.root, 'back')}`], { env });
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain('hint: pass --from-username with --from-password-stdin, set PACKPUB_FROM_USERNAME and PACKPUB_FROM_PASSWORD, or run packpub login\n');
+    const pulled = await runCli(['copy', 'journey:1.0.0', '--from', to, '--to', `oci:${join(w.root, 'back')}`], { env: { ...env, PACKPUB_FROM_USERNAME: USER, PACKPUB_FROM_PASSWORD: PASSWORD } });
+    expect(pulled.code, pulled.stderr).toBe(0);
+  });
+});
