@@ -47,7 +47,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           onEvent: (e) => {
             if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${printable(e.registry.name)} (${printable(e.registry.uid)}) at ${client.host}`);
             else if (e.type === 'palette-sync-started') writeLine(ctx.io.stderr, `palette: sync started${e.forced ? ' with forceSync (a version was replaced)' : ''}`);
-            else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : printable(e.status)}${e.message === undefined ? '' : `: ${printable(e.message)}`}`);
+            else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : printable(e.status)}${e.message === undefined || e.message === '' ? '' : `: ${printable(e.message)}`}`);
             else if (!quiet && e.type === 'palette-pack') {
               const p = e.pack;
               writeLine(

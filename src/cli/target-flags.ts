@@ -83,7 +83,7 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'config',
     type: 'string',
     array: true,
-    describe: 'Named target from the configuration file (repeatable, or comma-separated); default: defaults.target',
+    describe: 'Named target from the configuration file (push and palette sync: repeatable, or comma-separated); default: defaults.target',
   },
   {
     name: 'username',

@@ -413,9 +413,9 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
     throw new PackpubError('USAGE', 'give either --registry or --oci-layout, not both');
   }
   if (choice.many !== true && (registries.length > 1 || names.length > 1)) {
-    throw new PackpubError('USAGE', `${registries.length > 1 ? '--registry' : '--target'} was given ${Math.max(registries.length, names.length)} times; this command works on one target`, {
-      hint: 'only push takes several targets',
-    });
+    // --target a,b is one flag naming two targets.
+    const what = registries.length > 1 ? `--registry was given ${registries.length} times` : `--target names ${names.length} targets (${names.join(', ')})`;
+    throw new PackpubError('USAGE', `${what}; this command works on one target`, { hint: 'only push and palette sync take several targets' });
   }
   const fromEnv = names.length === 0 && registries.length === 0 && ociLayout === undefined ? envRegistry(ctx.io.env) : undefined;
   const loaded = await loadCliConfig(args, ctx);

@@ -70,3 +70,19 @@ describe('copy to or from a registry that wants credentials', () => {
     expect(pulled.code, pulled.stderr).toBe(0);
   });
 });
+
+describe('list NAME', () => {
+  it('of a pack the registry does not hold names it (exit 0; docs/report.md: its versions are empty)', async () => {
+    const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    const registry = `${w.registry.host}/listed`;
+    expect((await runCli(['push', w.pack, '--registry', registry], { env })).code).toBe(0);
+    const missing = await runCli(['list', 'nothere', '--registry', registry], { env });
+    expect(missing).toEqual({ code: 0, stdout: '', stderr: `no pack nothere in registry ${registry}\n` });
+    const json = await runCli(['list', 'nothere', '--registry', registry, '--json'], { env });
+    expect(JSON.parse(json.stdout)).toMatchObject({ packs: [{ name: 'nothere', versions: [] }] });
+    const all = await runCli(['list', '--registry', registry], { env });
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
+    expect(await w.reader.tags('listed/spectro-packs/archive/journey')).toEqual(['1.0.0']);
+  });
+});

@@ -79,6 +79,8 @@ describe('Palette closed loop through the CLI', () => {
     expect(push.stdout).toContain(`visible in Palette e2e-beta:0.3.1 (packUid ${packUid('e2e-beta', '0.3.1')})`);
     expect(push.stderr).toContain(`is served by Palette registry 127-0-0-1-journey (${uid})`);
     expect(push.stderr).toContain('palette: sync status InProgress');
+    // The status before the first sync has no words: no dangling colon.
+    expect(push.stderr).toContain('palette: sync status (none)\n');
     // The sync was a plain one (nothing replaced), at tenant scope.
     expect(w.palette.registries.get(uid)?.syncRequests.at(-1)?.force).toBe(false);
     expectNoSecrets(first);

@@ -94,7 +94,7 @@ describe('--config / --target on every target command', () => {
   it('refuses more than one target for a command that works on one', async () => {
     const result = await runCli(['list', '--target', 'local,local2'], { cwd: root });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--target was given 2 times; this command works on one target');
+    expect(result.stderr).toContain('error: --target names 2 targets (local, local2); this command works on one target\nhint: only push and palette sync take several targets\n');
   });
 });
 

@@ -20,7 +20,7 @@ export const listCommand: CommandSpec = {
         return EXIT_OK;
       }
       if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
-        writeLine(ctx.io.stderr, `no packs in ${target.display}`);
+        writeLine(ctx.io.stderr, args['name'] === undefined ? `no packs in ${target.display}` : `no pack ${printable(String(args['name']))} in ${target.display}`);
         return EXIT_OK;
       }
       const rows = packs.flatMap((p) =>
