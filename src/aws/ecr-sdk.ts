@@ -266,6 +266,13 @@ const NO_CREDENTIALS_HINT =
  */
 export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string }): PackpubError {
   if (err instanceof PackpubError) return err;
+  if (name_(err) === 'ThrottlingException' && action === 'ecr:GetAuthorizationToken') {
+    // The run's one token: a cause of the whole target (one line for every pack it stopped), not of a pack.
+    return new PackpubError('CREDENTIALS', `ECR provider: AWS throttled ${action} for ${context.host} (ThrottlingException), after the SDK's retries`, {
+      hint: 'packpub asks for one token per run (and not again after this): other jobs or tools of this account and region (docker login, credential helpers, nodes pulling images) use up its GetAuthorizationToken rate; try again later',
+      cause: err,
+    });
+  }
   if (name_(err) === 'ThrottlingException') {
     return new PackpubError('REGISTRY', `AWS throttled ${action} for ${context.host} (ThrottlingException), after the SDK's retries`, {
       hint: 'another job shares this account and region\'s ECR API rate; try again later, or publish with a lower --concurrency',

@@ -107,13 +107,17 @@ interface CacheEntry {
 /**
  * Registry credentials for ECR hosts, minted on demand. Does not apply to other hosts. Tokens are cached
  * for the run per region and endpoint flavour, renewed at half their life (as amazon-ecr-credential-helper
- * does) or after `invalidate` (the registry said the token expired); concurrent callers share one fetch.
+ * does) or after `invalidate` (the registry said the token expired); concurrent callers share one fetch, and a
+ * fetch that failed is not made again (its error is the answer for the rest of the run).
  */
 export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): CredentialProvider {
   const now = options.now ?? Date.now;
   const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options, options.clients, now));
   const cache = new Map<string, CacheEntry>();
   const pending = new Map<string, Promise<Credential>>();
+  // A token call that failed (after the SDK's retries, within --request-timeout) is not made again in this run:
+  // every pack would ask in turn, each wave waiting as long, and spend the rate a throttled account has left.
+  const failed = new Map<string, unknown>();
   const keyOf = (h: EcrHost) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`;
   return {
     name: 'ECR',
@@ -123,6 +127,7 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
       const key = keyOf(host);
       const cached = cache.get(key);
       if (cached !== undefined && now() < cached.renewAt) return cached.credential;
+      if (failed.has(key)) throw failed.get(key);
       let inflight = pending.get(key);
       if (inflight === undefined) {
         const started = now();
@@ -131,6 +136,10 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
             const credential: Credential = { username: token.username, password: token.password, expiresAt: token.expiresAt, source: 'ECR' };
             cache.set(key, { credential, renewAt: started + (token.expiresAt.getTime() - started) / 2 });
             return credential;
+          })
+          .catch((err: unknown) => {
+            failed.set(key, err);
+            throw err;
           })
           .finally(() => pending.delete(key));
         pending.set(key, inflight);

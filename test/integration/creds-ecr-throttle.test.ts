@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { writePack } from '../support/packs.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * trust: GetAuthorizationToken throttled (ThrottlingException after the SDK's own retries) while pushing 12 packs
+ * to ECR. One token serves the whole run, so it is one cause: told once, with a hint that fits (not "lower
+ * --concurrency": packpub asks for one token per run), asked for once rather than again for every pack (each ask
+ * spends the account's rate other jobs share), and within the run's time. Real @aws-sdk/client-ecr, ECR stand-in.
+ */
+
+const ACCESS_KEY = 'testAKIDTHROTTLE';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-ecr-throttle-');
+  const packs = await Promise.all(Array.from({ length: 12 }, (_, i) => writePack(join(root, `p${i}`), { name: `p${String(i).padStart(2, '0')}`, version: '1.0.0' })));
+  return { ...(await startEcrWorld(stack, ACCESS_KEY)), root, packs };
+});
+
+describe('a throttled GetAuthorizationToken', () => {
+  it('12 packs: one line naming the cause and 12 packs, one token call (with the SDK retries), exit 1, nothing pushed', async () => {
+    w.standin.fail('GetAuthorizationToken', 'ThrottlingException', 'Rate exceeded');
+    const since = w.standin.calls.length;
+    try {
+      const args = ['--registry', `${w.host}/thr`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+      const run = await runCli(['push', ...w.packs, ...args], { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') } });
+      const calls = w.standin.calls.slice(since).filter((c) => c.op === 'GetAuthorizationToken').length;
+      expect(run.code, run.stderr).toBe(1);
+      expect(stackLines(run.stderr)).toEqual([]);
+      const lines = run.stderr.trimEnd().split('\n');
+      expect(lines, run.stderr).toHaveLength(2);
+      expect(lines[0]).toMatch(/^FAILED registry \S+\/thr: ECR provider: AWS throttled ecr:GetAuthorizationToken for \S+ \(ThrottlingException\), after the SDK's retries \(stopped 12 packs: p00:1\.0\.0, p01:1\.0\.0, \S+ and 9 more\)$/);
+      expect(lines[1]).toBe('  hint: packpub asks for one token per run (and not again after this): other jobs or tools of this account and region (docker login, credential helpers, nodes pulling images) use up its GetAuthorizationToken rate; try again later');
+      // One SDK call: its own attempts (3 by default), not one call per pack or per wave of packs (was: 9).
+      expect(calls).toBeGreaterThanOrEqual(1);
+      expect(calls).toBeLessThanOrEqual(3);
+    } finally {
+      w.standin.allow('GetAuthorizationToken');
+    }
+    expect((await new RegistryReader(w.registry.url).holdings('thr')).tags.size).toBe(0);
+  });
+
+  it('a token call that stalls: one call, over within one --request-timeout, not one per wave of packs', async () => {
+    w.standin.stall = { op: 'GetAuthorizationToken', mode: 'hang' };
+    const since = w.standin.calls.length;
+    try {
+      const args = ['--registry', `${w.host}/stall`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url, '--request-timeout', '2', '--concurrency', '2'];
+      const run = await runCli(['push', ...w.packs, ...args], { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') } });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^FAILED registry \S+\/stall: the ECR API at \S+ did not answer ecr:GetAuthorizationToken for \S+: .*\(stopped 12 packs: /m);
+      // One call, bounded by --request-timeout: before, each wave of 2 packs made its own and waited 2 s more (6 calls).
+      expect(w.standin.calls.slice(since).filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
+    } finally {
+      w.standin.stall = undefined;
+    }
+    expect((await new RegistryReader(w.registry.url).holdings('stall')).tags.size).toBe(0);
+  });
+});
