@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } from './context.js';
 import { EXIT_FAILURE, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
 import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
-import { explainUnknownInput } from './suggest.js';
+import { usageError } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
 
 import { VERSION } from '../version.js';
@@ -111,13 +111,11 @@ export function newParser(yargs: typeof import('yargs').default, argv: string[],
     .fail((message: string | undefined, err: Error | undefined, usage: unknown) => {
       // Throwing here stops yargs before the command runs: a misspelled flag must never publish.
       if (err !== undefined) throw err;
-      const names = commands.map((c) => (Array.isArray(c.command) ? c.command[0] : c.command)?.split(' ')[0] ?? '');
+      const lines = commands.map((c) => (Array.isArray(c.command) ? c.command[0] : c.command) ?? '');
+      const names = lines.map((line) => line.split(' ')[0] ?? '');
       // yargs passes its usage object here (typed as Argv): its descriptions are the command's flags
       const flags = Object.keys((usage as { getDescriptions?: () => Record<string, unknown> }).getDescriptions?.() ?? {});
-      throw (
-        explainUnknownInput(message ?? '', { argv, commands: names, flags }) ??
-        new PackpubError('USAGE', message ?? 'invalid usage', { hint: 'run packpub --help, or packpub <command> --help' })
-      );
+      throw usageError(message ?? '', { argv, commands: names, flags, usages: new Map(lines.map((line, i) => [names[i] ?? '', line])) });
     })
     .epilogue(
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +

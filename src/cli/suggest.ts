@@ -70,6 +70,25 @@ export interface UsageContext {
   commands: readonly string[];
   /** Long flags the command knows (kebab-case, without dashes). */
   flags: readonly string[];
+  /** Each command's usage line by name (`tag <ref> <tags...>`). */
+  usages?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The USAGE error for yargs' `message`: unknown input explained, missing arguments named with the command's
+ * usage, anything else (a value outside its choices) with the help of the command it is about.
+ */
+export function usageError(message: string, ctx: UsageContext): PackpubError {
+  const explained = explainUnknownInput(message, ctx);
+  if (explained !== undefined) return explained;
+  const first = ctx.argv.find((a) => !a.startsWith('-'));
+  const usage = first === undefined ? undefined : ctx.usages?.get(first);
+  if (usage === undefined) return new PackpubError('USAGE', message === '' ? 'invalid usage' : message, { hint: 'run packpub --help, or packpub <command> --help' });
+  // yargs: "Not enough non-option arguments: got 1, need at least 2"; the command's own words instead.
+  const got = /^Not enough non-option arguments: got (\d+)/.exec(message);
+  const missing = got === null ? [] : (usage.match(/<[^>]+>/g) ?? []).slice(Number(got[1]));
+  if (missing.length > 0) return new PackpubError('USAGE', `packpub ${first} needs ${missing.join(' ')}`, { hint: `usage: packpub ${usage} (packpub ${first} --help)` });
+  return new PackpubError('USAGE', message === '' ? 'invalid usage' : message, { hint: `run packpub ${first} --help` });
 }
 
 /**

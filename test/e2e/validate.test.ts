@@ -113,8 +113,7 @@ describe('packpub validate', () => {
     expect(file.stderr).toContain('"warned/pack.json" is not a folder');
     const none = await run(['validate'], work);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('error: Not enough non-option arguments');
-    expect(none.stderr).toContain('hint: run packpub --help');
+    expect(none.stderr).toBe('error: packpub validate needs <pack-dir...>\nhint: usage: packpub validate <pack-dir...> (packpub validate --help)\n');
   });
 
   it('prints its help with --help (exit 0), and a failing run prints its error, not the help', async () => {
