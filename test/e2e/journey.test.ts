@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { type CliRun, runCli } from '../support/cli.js';
@@ -95,5 +96,24 @@ describe('a command line missing an argument', () => {
     [['completion', 'pwsh'], 'error: Invalid values:\n  Argument: shell, Given: "pwsh", Choices: "bash", "zsh", "fish"\nhint: run packpub completion --help\n'],
   ])('packpub %j: exit 2, the argument named, the hint pointing at that command (docs/errors.md, "Usage")', async (argv, stderr) => {
     expect(await runCli(argv, { cwd: w.root })).toEqual({ code: 2, stdout: '', stderr });
+  });
+});
+
+describe('pull --json', () => {
+  it('prints the fields docs/report.md lists; a used -o folder is exit 2 with stdout empty', async () => {
+    const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    const registry = `${w.registry.host}/pulled`;
+    expect((await runCli(['push', w.pack, '--registry', registry], { env })).code).toBe(0);
+    const out = join(w.root, 'pulled');
+    const run = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(Object.keys(doc).sort()).toEqual(['bytes', 'digest', 'entries', 'layerDigest', 'path', 'reference']);
+    expect(doc).toMatchObject({ reference: `${registry}/spectro-packs/archive/journey:1.0.0`, path: out });
+    const manifest = JSON.parse((await w.reader.manifest('pulled/spectro-packs/archive/journey', '1.0.0'))!.toString()) as { layers: Array<{ digest: string }> };
+    expect(doc['layerDigest']).toBe(manifest.layers[0]?.digest);
+    expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toMatchObject({ name: 'journey', version: '1.0.0' });
+    const again = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env });
+    expect(again).toEqual({ code: 2, stdout: '', stderr: `error: ${out} already exists and is not empty\nhint: pass -o with a new directory\n` });
   });
 });
