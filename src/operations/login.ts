@@ -15,6 +15,7 @@ import {
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import { validateHost } from '../oci/reference.js';
+import { tokenSubject } from '../registry/auth/token.js';
 import { RegistryClient } from '../registry/client.js';
 import { discardBody } from '../registry/http.js';
 import type { RegistryConnectionOptions } from '../targets/options.js';
@@ -120,6 +121,14 @@ export async function verifyCredentials(options: LoginOptions): Promise<boolean>
           auth.withheld === 'plain-http'
             ? 'pass --plain-http explicitly to send credentials over HTTP'
             : `the token service ${auth.realmHost ?? ''} is on another host; pass --allow-cross-host-auth if you trust it`,
+      });
+    }
+    // Harbor's token service (and others like it) answers wrong credentials with a 200 and a token for no one,
+    // which /v2/ accepts: docker login then says "Login Succeeded" and saves them. A token that names its
+    // subject as nobody (an empty `sub`) says the credentials were not taken; an opaque one is not judged.
+    if (auth.scheme === 'bearer' && auth.credentialSent && client.session.tokens.fresh().some((token) => tokenSubject(token) === '')) {
+      throw new PackpubError('AUTH', `credentials rejected by ${host}: its token service (${auth.realmHost ?? host}) answered them with an anonymous token (no subject), as it answers a wrong user name or password`, {
+        hint: 'check the user name and password (a robot account\'s name as robot$<project>+<name>, quoted in the shell); nothing was saved',
       });
     }
     return auth.credentialSent;

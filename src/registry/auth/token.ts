@@ -233,6 +233,11 @@ export class TokenCache {
     return undefined;
   }
 
+  /** Every fresh token cached (login looks at what the token service answered its credentials with). */
+  fresh(): string[] {
+    return [...this.entries.keys()].flatMap((key) => this.get(key) ?? []);
+  }
+
   /** Forget a token the registry rejected; only if it is still the one cached. */
   delete(key: string, token?: string): void {
     const e = this.entries.get(key);
@@ -260,5 +265,21 @@ export class TokenCache {
     } finally {
       this.pending.delete(key);
     }
+  }
+}
+
+/**
+ * The `sub` claim of a token that is a JWT (distribution's token spec: the user it was issued to), or undefined
+ * when it is not one or has none: an opaque token says nothing, and nothing is concluded from it.
+ */
+export function tokenSubject(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === undefined) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    const sub = typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>)['sub'] : undefined;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
   }
 }
