@@ -63,6 +63,11 @@ export interface ChartDependency {
   version?: string;
   /** `import-values` is set (Helm copies subchart values into the parent's). */
   importValues?: boolean;
+  /**
+   * Where each `import-values` entry writes in the parent's values: its `parent` path (`.` for the whole
+   * table, as the short form writes), `?` for an entry Helm reads otherwise (not a string nor a map).
+   */
+  importsInto?: string[];
 }
 
 export interface HelmChart {
@@ -772,6 +777,14 @@ function str(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The parent path one `import-values` entry writes to (processImportValues): `.` for the short form. */
+function importTarget(entry: unknown): string {
+  if (typeof entry === 'string') return '.';
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return '?';
+  const parent = (entry as Record<string, unknown>)['parent'];
+  return typeof parent === 'string' ? parent : '?';
+}
+
 function parseDependencies(list: unknown): ChartDependency[] {
   if (!Array.isArray(list)) return [];
   const deps: ChartDependency[] = [];
@@ -791,7 +804,10 @@ function parseDependencies(list: unknown): ChartDependency[] {
     const version = str(d['version']);
     if (version !== undefined) dep.version = version;
     const imports = d['import-values'];
-    if (imports !== undefined && imports !== null && !(Array.isArray(imports) && imports.length === 0)) dep.importValues = true;
+    if (imports !== undefined && imports !== null && !(Array.isArray(imports) && imports.length === 0)) {
+      dep.importValues = true;
+      dep.importsInto = Array.isArray(imports) ? imports.map(importTarget) : ['?'];
+    }
     deps.push(dep);
   }
   return deps;

@@ -1,7 +1,8 @@
 import type { ErrorObject } from 'ajv';
-import { chartValuesParse, type HelmChart } from './chart.js';
+import { chartValuesParse, type ChartDependency, type HelmChart } from './chart.js';
 import type { ReadChart } from './deep-checks.js';
 import type { Finding } from './findings.js';
+import { goSemverMatches } from './go-semver.js';
 import { formatPath } from './json-source.js';
 import { PACK_FILES } from './model.js';
 import { FastYamlUnsupported, fastValue } from './yaml-fast.js';
@@ -21,9 +22,10 @@ import { checkYamlText } from './yaml-source.js';
  * without `$schema`, Helm 3.18 and later read draft 2020-12. Nothing is judged when the schema cannot be
  * compiled here (a `$ref` to a URL Helm would download, a draft-04 or unknown `$schema`, a pattern JavaScript
  * reads otherwise); `format` and `multipleOf` (float rounding) are never judged; a string holding `{{` (a
- * Palette macro, replaced before Helm sees it) fails nothing; nor does anything about a subchart whose
- * dependency has a condition, tags or an alias (ProcessDependencies may drop or rename it), nor a chart
- * whose dependencies import values.
+ * Palette macro, replaced before Helm sees it) fails nothing. Subcharts are the ones ProcessDependencies
+ * keeps, under the names it gives them (conditions and tags read in the coalesced values, an alias kept
+ * only when the subchart's version matches the dependency's); the keys a chart's import-values write are
+ * not judged, nor is a subchart under such a key.
  */
 
 type Values = Record<string, unknown>;
@@ -87,15 +89,27 @@ function coalesceTables(dst: Values, src: Values, merge: boolean, era: Era): voi
 /** Why a chart's values cannot be judged (Helm would do something this model does not). */
 class NotJudged extends Error {}
 
+/** A chart as read: its values.yaml and its vendored subcharts (Helm's `c.Dependencies()` as loaded). */
 interface Node {
   chart: HelmChart;
   defaults: Values;
-  /** Subcharts Helm certainly installs under their own name, with their nodes. */
-  subs: Node[];
-  /** Top-level keys of this chart's values that belong to a subchart this model leaves aside. */
-  uncertain: Set<string>;
-  /** valuesOf, by era. */
-  processed: Map<Era, Values>;
+  vendored: Node[];
+}
+
+/**
+ * A chart as one Helm install holds it once ProcessDependencies ran: the name it goes by (a dependency's
+ * alias), the subcharts kept (conditions and tags applied), whether it still declares dependencies.
+ */
+interface Tree {
+  node: Node;
+  name: string;
+  subs: Tree[];
+  /** Metadata.Dependencies is not nil: processImportValues replaces its values (valuesOf). */
+  declares: boolean;
+  /** Top-level keys of its values that import-values may write (`*`: any): never judged. */
+  uncertain: ReadonlySet<string>;
+  /** valuesOf, once computed. */
+  processed?: Values;
 }
 
 function chartDefaults(chart: HelmChart): Values {
@@ -119,51 +133,130 @@ function chartDefaults(chart: HelmChart): Values {
 
 function nodeOf(chart: HelmChart, depth = 0): Node {
   if (depth > 8) throw new NotJudged('nesting');
-  if (chart.dependencies.some((d) => d.importValues === true)) throw new NotJudged('import-values');
-  const uncertain = new Set<string>();
-  const subs: Node[] = [];
-  const names = chart.subcharts.map((s) => s.name);
-  for (const sub of chart.subcharts) {
-    const deps = chart.dependencies.filter((d) => d.name === sub.name);
-    const plain = names.filter((n) => n === sub.name).length === 1 && deps.every((d) => d.alias === undefined && d.condition === undefined && (d.tags ?? []).length === 0);
-    if (plain) subs.push(nodeOf(sub, depth + 1));
-    else {
-      uncertain.add(sub.name);
-      for (const d of deps) if (d.alias !== undefined) uncertain.add(d.alias);
+  return { chart, defaults: chartDefaults(chart), vendored: chart.subcharts.map((sub) => nodeOf(sub, depth + 1)) };
+}
+
+/**
+ * The keys of a chart's values its import-values may write (processImportValues copies a subchart's table
+ * to the `parent` path): `*` for the whole table (the short form, parent `.`) or a write into `global`,
+ * which reaches every subchart.
+ */
+function importedKeys(chart: HelmChart): Set<string> {
+  const keys = new Set<string>();
+  for (const d of chart.dependencies) {
+    for (const into of d.importsInto ?? (d.importValues === true ? ['?'] : [])) {
+      const top = into.split('.')[0] ?? '';
+      keys.add(into === '.' || into === '?' || top === 'global' ? '*' : top);
     }
   }
-  return { chart, defaults: chartDefaults(chart), subs, uncertain, processed: new Map() };
+  return keys;
+}
+
+/** Whether a key of a chart's values may be written by its import-values. */
+const imported = (uncertain: ReadonlySet<string>, key: string): boolean => uncertain.has('*') || uncertain.has(key);
+
+/** Whether Helm pairs a dependency with a vendored subchart (chartutil.IsCompatibleRange). */
+function compatible(dep: ChartDependency, sub: Node): boolean {
+  const version = sub.chart.version;
+  if (version === undefined) return false;
+  const matches = goSemverMatches(dep.version ?? '', version);
+  if (matches === undefined) throw new NotJudged('constraint');
+  return matches;
+}
+
+/** Whether Helm leaves a chart's metadata dependencies as nil (ProcessDependencies then leaves it as it is). */
+const declaresAny = (node: Node, era: Era): boolean => node.chart.dependencies.length > 0 || (era.allDeclare === true && node.vendored.length > 0);
+
+/** A chart ProcessDependencies does not reach: every vendored subchart under its own name. */
+function unprocessed(node: Node, name: string, era: Era): Tree {
+  return { node, name, subs: node.vendored.map((sub) => unprocessed(sub, sub.chart.name, era)), declares: declaresAny(node, era), uncertain: importedKeys(node.chart) };
+}
+
+/** The value at a dotted path, as Values.PathValue finds it (a table there is no value). */
+function pathValue(values: Values, path: string): unknown {
+  const keys = path.split('.');
+  let table: Values = values;
+  for (const key of keys.slice(0, -1)) {
+    const next = table[key];
+    if (!Object.hasOwn(table, key) || !isMap(next)) return undefined;
+    table = next;
+  }
+  const last = keys[keys.length - 1] as string;
+  return Object.hasOwn(table, last) && !isMap(table[last]) ? table[last] : undefined;
+}
+
+/** Whether tags and conditions keep a dependency (processDependencyTags, then processDependencyConditions). */
+function dependencyEnabled(dep: ChartDependency, values: Values, path: string): boolean {
+  let enabled = true;
+  const tags = Object.hasOwn(values, 'tags') ? values['tags'] : undefined;
+  if (isMap(tags)) {
+    const set = (dep.tags ?? []).filter((t) => Object.hasOwn(tags, t)).map((t) => tags[t]);
+    enabled = set.includes(true) || !set.includes(false);
+  }
+  // Helm trims the whole condition, not each path in it.
+  for (const condition of (dep.condition ?? '').trim().split(',')) {
+    if (condition === '') continue;
+    const value = pathValue(values, path + condition);
+    if (typeof value === 'boolean') return value;
+  }
+  return enabled;
+}
+
+/**
+ * processDependencyEnabled: the subcharts Helm keeps for `node` (under `name`), given the values `given`
+ * (the parent's coalesced values below the top chart; `path` the dotted names down to this chart), and
+ * recursively theirs. `seen` counts the times each chart is reached: Helm renames the dependencies of a
+ * chart in place, shared by every copy an alias made, so a second pass reads them renamed (not modelled).
+ */
+function enabledTree(node: Node, name: string, given: Values, path: string, era: Era, seen: Map<Node, number>): Tree {
+  const count = (seen.get(node) ?? 0) + 1;
+  seen.set(node, count);
+  const deps = node.chart.dependencies;
+  if (count > 1 && deps.some((d) => d.alias !== undefined)) throw new NotJudged('aliased dependencies of a chart used twice');
+  if (!declaresAny(node, era)) return unprocessed(node, name, era);
+  const kept: Array<{ node: Node; name: string }> = [];
+  for (const sub of node.vendored) if (!deps.some((d) => d.name === sub.chart.name && compatible(d, sub))) kept.push({ node: sub, name: sub.chart.name });
+  for (const d of deps) {
+    const sub = node.vendored.find((s) => s.chart.name === d.name && compatible(d, s));
+    if (sub !== undefined) kept.push({ node: sub, name: d.alias ?? d.name });
+  }
+  const uncertain = importedKeys(node.chart);
+  // Conditions and tags are read in the values coalesced with every chart's own values.yaml (no imports yet).
+  const partial: Tree = { node, name, subs: kept.map((k) => unprocessed(k.node, k.name, era)), declares: false, uncertain };
+  const values = coalesce(partial, copy(given) as Values, false, era, (t) => t.node.defaults);
+  const off = new Set(deps.filter((d) => !dependencyEnabled(d, values, path)).map((d) => d.alias ?? d.name));
+  const subs = kept.filter((k) => !off.has(k.name)).map((k) => enabledTree(k.node, k.name, values, `${path}${k.name}.`, era, seen));
+  // Helm 3.2 and later keep only the enabled dependencies in the metadata (none left: nil).
+  const declares = era.nested === 'never' || deps.some((d) => !off.has(d.alias ?? d.name));
+  return { node, name, subs, declares, uncertain };
 }
 
 /**
  * A chart's values as Helm holds them when installing: a chart that declares dependencies has them
  * replaced by its values coalesced (merged since 3.13) with its subcharts' (processImportValues), so the
- * install's coalesce meets a subchart's null defaults as given values and deletes them.
+ * install's coalesce meets a subchart's null defaults as given values and deletes them. What import-values
+ * would add is left out (the keys it writes are never judged).
  */
-function valuesOf(node: Node, era: Era): Values {
-  if (node.chart.dependencies.length === 0 && !(era.allDeclare === true && node.subs.length > 0)) return node.defaults;
-  const known = node.processed.get(era);
-  if (known !== undefined) return known;
-  const values = coalesce(node, {}, era.premerge, era, node.defaults);
-  node.processed.set(era, values);
-  return values;
+function valuesOf(tree: Tree, era: Era): Values {
+  if (!tree.declares) return tree.node.defaults;
+  tree.processed ??= coalesce(tree, {}, era.premerge, era, (t) => valuesOf(t, era), tree.node.defaults);
+  return tree.processed;
 }
 
-/** Helm's coalesce (coalesceValues, then coalesceDeps) of `node`'s chart (values `own`) into `dest`. */
-function coalesce(node: Node, dest: Values, merge: boolean, era: Era, own = valuesOf(node, era)): Values {
-  const subNames = new Set(node.subs.map((s) => s.chart.name));
+/** Helm's coalesce (coalesceValues, then coalesceDeps) of `tree`'s chart (values `own`) into `dest`. */
+function coalesce(tree: Tree, dest: Values, merge: boolean, era: Era, ownOf: (t: Tree) => Values, own = ownOf(tree)): Values {
+  const subNames = new Set(tree.subs.map((s) => s.name));
   for (const [k, val] of Object.entries(copy(own) as Values)) {
     if (!Object.hasOwn(dest, k)) put(dest, k, val);
     else if (dest[k] === null && !merge) delete dest[k];
-    else if (isMap(dest[k]) && isMap(val)) coalesceTables(dest[k] as Values, val, merge || (era.childMerge && (subNames.has(k) || node.uncertain.has(k))), era);
+    else if (isMap(dest[k]) && isMap(val)) coalesceTables(dest[k] as Values, val, merge || (era.childMerge && subNames.has(k)), era);
   }
-  for (const sub of node.subs) {
-    const name = sub.chart.name;
-    if (!Object.hasOwn(dest, name)) put(dest, name, {});
-    const values = dest[name];
+  for (const sub of tree.subs) {
+    if (!Object.hasOwn(dest, sub.name)) put(dest, sub.name, {});
+    const values = dest[sub.name];
     if (!isMap(values)) throw new NotJudged('subchart values not a map');
     coalesceGlobals(values, dest, era);
-    put(dest, name, coalesce(sub, values, merge, era));
+    put(dest, sub.name, coalesce(sub, values, merge, era, ownOf));
   }
   return dest;
 }
@@ -773,7 +866,8 @@ function sureErrors(errors: readonly ErrorObject[], data: unknown, uncertain: Re
     const top = keys[0];
     const params = e.params as Record<string, unknown>;
     const named = params['missingProperty'] ?? params['additionalProperty'] ?? params['propertyName'];
-    if (top !== undefined ? uncertain.has(top) : typeof named === 'string' && uncertain.has(named)) continue;
+    // A chart that imports values: a failure of the whole (a key missing, anyOf...) may be what an import fills.
+    if (top !== undefined ? imported(uncertain, top) : uncertain.size > 0 && (typeof named !== 'string' || imported(uncertain, named))) continue;
     out.push({
       pointer: e.instancePath,
       keyword: e.keyword,
@@ -825,34 +919,44 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
     if (err instanceof NotJudged) return [];
     throw err;
   }
-  const valuesIn = (era: Era): Values | undefined => {
+  const start = isMap(given) ? given : {};
+  // Each era's subcharts (conditions, tags, aliases applied) and coalesced values; undefined: not judged.
+  const valuesIn = (era: Era): { tree: Tree; values: Values } | undefined => {
     try {
-      return coalesce(root, isMap(given) ? (copy(given) as Values) : {}, false, era);
+      const tree = enabledTree(root, chart.name, start, '', era, new Map());
+      return { tree, values: coalesce(tree, copy(start) as Values, false, era, (t) => valuesOf(t, era)) };
     } catch (err) {
       if (err instanceof NotJudged) return undefined;
       throw err;
     }
   };
-  const values = valuesIn(ERAS[0] as Era);
-  if (values === undefined) return [];
-  let others: Array<Values | undefined> | undefined;
-  const othersAt = (at: readonly string[]): unknown[] => (others ??= ERAS.slice(1).map(valuesIn)).map((v) => (v === undefined ? undefined : valueAt(v, at)));
+  const first = valuesIn(ERAS[0] as Era);
+  if (first === undefined) return [];
+  let others: Array<{ tree: Tree; values: Values } | undefined> | undefined;
+  // Another era's values for the chart at `at`: undefined (not judged) when that era does not install it there.
+  const othersAt = (node: Node, at: readonly string[]): unknown[] =>
+    (others ??= ERAS.slice(1).map(valuesIn)).map((other) => {
+      let tree = other?.tree;
+      for (const name of at) tree = tree?.subs.find((s) => s.name === name);
+      return other === undefined || tree?.node !== node ? undefined : valueAt(other.values, at);
+    });
   const out: SchemaRefusal[] = [];
-  const visit = async (node: Node, data: Values, names: string[], at: string[]): Promise<void> => {
-    const text = node.chart.valuesSchemaText;
+  const visit = async (tree: Tree, data: Values, names: string[], at: string[]): Promise<void> => {
+    const text = tree.node.chart.valuesSchemaText;
     if (text !== undefined && text.trim() !== '') {
-      const chart = [...names, node.chart.name].join('/');
+      const chart = [...names, tree.name].join('/');
       const broken = notJson(text);
-      const found = broken === undefined ? failures(await cachedReadings(text), data, node.uncertain, () => othersAt(at)) : [];
+      const judged = broken === undefined && !tree.uncertain.has('*');
+      const found = judged ? failures(await cachedReadings(text), data, tree.uncertain, () => othersAt(tree.node, at)) : [];
       if (broken !== undefined) out.push({ chart, at, errors: [], notJson: broken });
       else if (found.length > 0) out.push({ chart, at, errors: found.slice(0, 5) });
     }
-    for (const sub of node.subs) {
-      const own = data[sub.chart.name];
-      if (isMap(own)) await visit(sub, own, [...names, node.chart.name], [...at, sub.chart.name]);
+    for (const sub of tree.subs) {
+      const own = data[sub.name];
+      if (isMap(own) && !imported(tree.uncertain, sub.name)) await visit(sub, own, [...names, tree.name], [...at, sub.name]);
     }
   };
-  await visit(root, values, [], []);
+  await visit(first.tree, first.values, [], []);
   return out;
 }
 

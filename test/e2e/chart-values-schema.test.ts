@@ -41,6 +41,15 @@ interface Case {
 
 const DB_DEPENDENCY = 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n';
 
+/** Chart web with subchart db (an integer `port` in its schema), declared with `more` dependency lines. */
+const dbChart = (more: string, webValues = 'replicas: 1\n'): Record<string, string> => ({
+  'web/Chart.yaml': `${DB_DEPENDENCY}${more}`,
+  'web/values.yaml': webValues,
+  'web/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 1.0.0\n',
+  'web/charts/db/values.yaml': 'port: 5432\n',
+  'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { port: { type: 'integer' } } }),
+});
+
 const withSchema = (more: Record<string, string> = {}): Record<string, string> => ({ 'web/values.schema.json': SCHEMA, 'web/values.yaml': 'replicas: 1\npassword: x\n', ...more });
 
 const CASES: Case[] = [
@@ -234,6 +243,76 @@ const CASES: Case[] = [
       'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { port: { type: 'integer' } } }),
     },
     values: packValues('    replicas: 1\n    db:\n      enabled: false\n      port: five\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a subchart whose condition the chart turns on',
+    chart: dbChart('    condition: db.enabled\n', 'replicas: 1\ndb:\n  enabled: true\n'),
+    values: packValues('    replicas: 1\n    db:\n      port: five\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:11:7 charts.web.db.port: chart "web/db" of charts/web-1.0.0.tgz', '/port: must be integer'],
+  },
+  {
+    // Helm reads each path of a condition in turn and takes the first that holds a boolean.
+    name: 'a condition whose first path holds no boolean and whose second is false',
+    chart: dbChart('    condition: db.mode,db.enabled\n', 'replicas: 1\ndb:\n  mode: on-demand\n  enabled: false\n'),
+    values: packValues('    replicas: 1\n    db:\n      port: five\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a subchart under its alias, given values under the alias',
+    chart: dbChart('    alias: primary\n'),
+    values: packValues('    replicas: 1\n    primary:\n      port: five\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:11:7 charts.web.primary.port: chart "web/primary" of charts/web-1.0.0.tgz', "in the following chart(s): primary\"): /port: must be integer"],
+  },
+  {
+    // Helm installs the aliased copy only: values under the chart's own name reach no schema.
+    name: "a subchart under its alias, given values under the chart's own name",
+    chart: dbChart('    alias: primary\n'),
+    values: packValues('    replicas: 1\n    db:\n      port: five\n'),
+    code: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a subchart whose only tag the pack turns off',
+    chart: dbChart('    tags: [backend]\n'),
+    values: packValues('    replicas: 1\n    tags:\n      backend: false\n    db:\n      port: five\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
+    name: 'a subchart with a tag the pack turns on',
+    chart: dbChart('    tags: [backend]\n'),
+    values: packValues('    replicas: 1\n    tags:\n      backend: true\n    db:\n      port: five\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:13:7 charts.web.db.port: chart "web/db"', '/port: must be integer'],
+  },
+  {
+    // import-values copies the subchart's table into the parent's `conn`: that key is not judged, the rest is.
+    name: "a chart importing a subchart's values, with a wrong value in the subchart",
+    chart: {
+      ...dbChart('    import-values:\n      - child: conn\n        parent: conn\n'),
+      'web/values.schema.json': JSON.stringify({ type: 'object', required: ['conn'], properties: { conn: { type: 'object', required: ['host'] } } }),
+      'web/charts/db/values.yaml': 'port: 5432\nconn:\n  host: db\n',
+    },
+    values: packValues('    replicas: 1\n    db:\n      port: five\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:11:7 charts.web.db.port: chart "web/db"', '/port: must be integer'],
+  },
+  {
+    // The short form imports the subchart's exports into the parent's top: nothing of the parent is judged.
+    name: "a chart importing a subchart's exports that its schema requires",
+    chart: {
+      ...dbChart('    import-values: [conn]\n'),
+      'web/values.schema.json': JSON.stringify({ type: 'object', required: ['host'], properties: { host: { type: 'string' } } }),
+      'web/charts/db/values.yaml': 'port: 5432\nexports:\n  conn:\n    host: db\n',
+    },
     code: 0,
     strict: 0,
     stdout: ['web:1.0.0 OK'],
