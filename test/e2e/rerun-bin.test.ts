@@ -12,16 +12,17 @@ import { indexDocument, indexDocumentText } from '../../src/operations/archive-c
 import { PortChecksAhead } from '../../src/operations/precheck.js';
 
 /*
- * The built CLI (bin/packpub.js -> dist/), as users and the bench run it, against a real registry with
- * Basic auth behind a recording proxy: what a re-run of an unchanged tree asks the registry, and that the
- * registry's word still decides. In-process tests load the sources through vitest, so only a test like
- * this one sees what the built modules import at run time: the first test's publish and unchanged re-run
- * (the bench's path) are processes of the built CLI. The later tests check what a run reports and asks the
- * registry, the same CLI code run in-process (runCli), which spares a process start-up per run.
+ * The built CLI (bin/packpub.js -> dist/), as users and the bench run it, against a real registry behind a
+ * recording proxy: what a re-run of an unchanged tree asks the registry, and that the registry's word still
+ * decides. The registry asks for no credentials, as the bench's does: a re-run with Basic auth is
+ * push-registry.test.ts's (htpasswd: unchanged, nothing uploaded), and distribution checks a Basic password
+ * with bcrypt on every request, which cost the registry here about half its CPU. In-process tests load the
+ * sources through vitest, so only a test like this one sees what the built modules import at run time: the
+ * first test's publish and unchanged re-run (the bench's path) are processes of the built CLI. The later
+ * tests check what a run reports and asks the registry, the same CLI code run in-process (runCli), which
+ * spares a process start-up per run.
  */
 
-const USER = 'rerun-bot';
-const PASSWORD = 'rerun-e2e-Pa55word';
 const BASE = 'rerun';
 
 interface PushJson {
@@ -52,7 +53,7 @@ describe('re-running a push with the built CLI', () => {
    */
   const publishedTree = async (count: number, seed: number, prefix: string) => {
     const own = await packTree(stack, count, { seed, prefix });
-    const ownEnv = { ...own.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    const ownEnv = own.env;
     await settledPastRacyMargin(own.tree);
     const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
     expectRun(first, { code: 0 });
@@ -60,10 +61,10 @@ describe('re-running a push with the built CLI', () => {
   };
 
   beforeAll(async () => {
-    reg = await proxiedRegistry(stack, { auth: 'htpasswd', users: { [USER]: PASSWORD } });
-    reader = new RegistryReader(reg.registry.url, { username: USER, password: PASSWORD });
+    reg = await proxiedRegistry(stack);
+    reader = new RegistryReader(reg.registry.url);
     work = await packTree(stack, 3, { seed: 16, prefix: 'rerun' });
-    env = { ...work.env, PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    env = work.env;
   });
 
   it('publishes a tree, then confirms each unchanged version with one conditional request and uploads nothing', async () => {
@@ -272,8 +273,7 @@ describe('re-running a push with the built CLI', () => {
     const [gone, kept] = own.packs;
     if (gone === undefined || kept === undefined) throw new Error('packTree made too few packs');
     const digest = published.find((r) => r.name === gone.name)?.digest ?? '';
-    const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-    const removed = await fetch(`${reg.registry.url}/v2/${repoOf(gone.name)}/manifests/${digest}`, { method: 'DELETE', headers: { authorization: auth } });
+    const removed = await fetch(`${reg.registry.url}/v2/${repoOf(gone.name)}/manifests/${digest}`, { method: 'DELETE' });
     expect(removed.status).toBe(202);
     expect((await reader.holdings(BASE)).tags.has(`${repoOf(gone.name)}:${gone.version}`)).toBe(false);
 
