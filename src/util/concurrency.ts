@@ -1,4 +1,7 @@
-/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
+/**
+ * Run `fn` over `items` with at most `limit` in flight; results keep the input order. Once one call throws
+ * (the result rejects with it), no item is started any more: the others' answers would be thrown away.
+ */
 export async function mapConcurrent<T, R>(
   items: readonly T[],
   limit: number,
@@ -6,10 +9,16 @@ export async function mapConcurrent<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const index = next++;
-      results[index] = await fn(items[index] as T, index);
+      try {
+        results[index] = await fn(items[index] as T, index);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   });
   await Promise.all(workers);
