@@ -536,15 +536,20 @@ async function readTag(store: PackTarget['store'], repo: string, version: string
   return manifest;
 }
 
-/** Early lookups, once writes are allowed: make each repository ready for pushing, as lookUp with `prepare` does first. */
-function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>, lookups: Lookup[]): Promise<Lookup[]> {
+/**
+ * Early lookups, once writes are allowed: make each repository ready for pushing, as lookUp with `prepare` does
+ * first. One that failed before its repository was ready (a Harbor project that --create-project makes now, or
+ * whose absence prepareRepository names) is asked again once it is; one of an unreachable target is not.
+ */
+function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>, lookups: Lookup[], version: string, cache: ArchiveCache | undefined): Promise<Lookup[]> {
   return Promise.all(
     lookups.map(async (lookup, i): Promise<Lookup> => {
       const state = states[i];
-      if ('error' in lookup || state === undefined) return lookup;
+      if (state === undefined || ('error' in lookup && state.unreachable !== undefined)) return lookup;
       try {
-        await state.target.store.prepareRepository(where[i]?.repo ?? '');
-        return lookup;
+        const repo = where[i]?.repo ?? '';
+        await state.target.store.prepareRepository(repo);
+        return 'error' in lookup ? { manifest: await readTag(state.target.store, repo, version, cache) } : lookup;
       } catch (err) {
         noteUnreachable(state, err);
         return { error: err };
@@ -595,7 +600,7 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       cache !== undefined &&
       states.every(({ target }, i) => target.store.kind !== 'oci-layout' && cache.knowsRepositoryNotTag(perTarget[i]?.repo ?? '', version));
     if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache, read: !readLater });
-    else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups);
+    else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups, version, ctx.cache);
     const live = lookups.filter((l): l is { manifest: FetchedManifest | undefined } => !('error' in l));
     if (live.length === 0) {
       return lookups.map((l, i) => failure(pack, states[i]!.target, perTarget[i]?.reference, 'error' in l ? l.error : undefined, built, Date.now() - started));

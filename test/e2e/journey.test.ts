@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { type CliRun, runCli } from '../support/cli.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
+import { settledPastRacyMargin } from '../support/push-setup.js';
 import { startRegistry } from '../support/registry.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
@@ -115,5 +117,39 @@ describe('pull --json', () => {
     expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toMatchObject({ name: 'journey', version: '1.0.0' });
     const again = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env });
     expect(again).toEqual({ code: 2, stdout: '', stderr: `error: ${out} already exists and is not empty\nhint: pass -o with a new directory\n` });
+  });
+});
+
+describe('push --create-project to Harbor, with packs the cache remembers', () => {
+  const ADMIN = 'admin';
+  const ADMIN_PASSWORD = `Harbor-${Math.random().toString(36).slice(2)}-journey`;
+  const h = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-journey-harbor-');
+    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD }, projects: ['first'] }));
+    const packs = [await writePack(join(root, 'a'), { name: 'remembered-a', version: '1.0.0' }), await writePack(join(root, 'b'), { name: 'remembered-b', version: '1.0.0' })];
+    // Only a pack last changed past the cache's racy margin is remembered, and then looked up ahead.
+    await settledPastRacyMargin(root);
+    return { root, harbor, packs };
+  });
+
+  it('creates the project first and publishes every pack (README: "--create-project creates it"), exit 0', async () => {
+    const env = { PACKPUB_CACHE_DIR: join(h.root, 'cache'), DOCKER_CONFIG: join(h.root, 'docker'), PACKPUB_USERNAME: ADMIN, PACKPUB_PASSWORD: ADMIN_PASSWORD };
+    const first = await runCli(['push', ...h.packs, '--registry', `${h.harbor.host}/first`], { env });
+    expect(first.code, first.stderr).toBe(0);
+    // Looked up ahead, before the project exists: Harbor answers as for wrong credentials ("project new not found").
+    const run = await runCli(['push', ...h.packs, '--registry', `${h.harbor.host}/new`, '--create-project'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`published remembered-a:1.0.0 -> ${h.harbor.host}/new/spectro-packs/archive/remembered-a:1.0.0`);
+    expect(run.stdout).toContain(`published remembered-b:1.0.0 -> ${h.harbor.host}/new/spectro-packs/archive/remembered-b:1.0.0`);
+    expect(run.stderr).toBe('');
+    expect(h.harbor.projects.has('new')).toBe(true);
+    expect([...h.harbor.repositories].filter((r) => r.startsWith('new/')).sort()).toEqual(['new/spectro-packs/archive', 'new/spectro-packs/archive/remembered-a', 'new/spectro-packs/archive/remembered-b']);
+
+    // Without --create-project, a missing project is named as such, not as rejected credentials.
+    const missing = await runCli(['push', ...h.packs, '--registry', `${h.harbor.host}/absent`], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`project absent does not exist on ${h.harbor.host}; create it or pass --create-project`);
+    expect(missing.stderr).not.toContain('credentials rejected');
+    expect(h.harbor.projects.has('absent')).toBe(false);
   });
 });
