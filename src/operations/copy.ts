@@ -255,7 +255,8 @@ async function copyOne(
           error: {
             code: 'CONFLICT',
             message: `${base.destination} already holds a different manifest (${existingDigest}; the source has ${digest})`,
-            hint: paletteCacheNote('Copy'),
+            // cosign's tag at the destination holds its own signatures (signed there too): Palette never reads it.
+            hint: cosignAttachment(item.version) === undefined ? paletteCacheNote('Copy') : `the destination holds other content under cosign's tag (signed there as well?): --skip-existing keeps it, --force replaces it with the source's`,
           },
         });
       }

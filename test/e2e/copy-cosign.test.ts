@@ -39,30 +39,30 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     const hex = signed.slice('sha256:'.length);
     const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
     stack.add({ close: () => store.close() });
-    const put = async (tag: string, configType: string, layers: Array<{ mediaType: string; body: string; annotations?: Record<string, string> }>) => {
+    const put = async (repo: string, tag: string, configType: string, layers: Array<{ mediaType: string; body: string; annotations?: Record<string, string> }>) => {
       const config = Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } }));
       const configDesc: Descriptor = { mediaType: configType, digest: sha256Digest(config), size: config.length };
-      await store.pushBlob(REPO, configDesc, () => Readable.from([config]));
+      await store.pushBlob(repo, configDesc, () => Readable.from([config]));
       const descs: Descriptor[] = [];
       for (const layer of layers) {
         const bytes = Buffer.from(layer.body);
         const desc: Descriptor = { mediaType: layer.mediaType, digest: sha256Digest(bytes), size: bytes.length, ...(layer.annotations ? { annotations: layer.annotations } : {}) };
-        await store.pushBlob(REPO, desc, () => Readable.from([bytes]));
+        await store.pushBlob(repo, desc, () => Readable.from([bytes]));
         descs.push(desc);
       }
       const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: configDesc, layers: descs }));
-      await store.pushManifest(REPO, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+      await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
       return manifest;
     };
     const payload = JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/${REPO}` }, image: { 'docker-manifest-digest': signed }, type: 'cosign container image signature' }, optional: null });
     const sigTag = `sha256-${hex}.sig`;
     const attTag = `sha256-${hex}.att`;
-    const sig = await put(sigTag, OCI_CONFIG, [
+    const sig = await put(REPO, sigTag, OCI_CONFIG, [
       { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: payload, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQDsig' } },
     ]);
-    const att = await put(attTag, OCI_CONFIG, [{ mediaType: 'application/vnd.dsse.envelope.v1+json', body: JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [] }) }]);
-    await put('debug', OCI_CONFIG, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'not really a tar' }]);
-    return { root, registry, admin, signed, sigTag, attTag, sig, att };
+    const att = await put(REPO, attTag, OCI_CONFIG, [{ mediaType: 'application/vnd.dsse.envelope.v1+json', body: JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [] }) }]);
+    await put(REPO, 'debug', OCI_CONFIG, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'not really a tar' }]);
+    return { root, registry, admin, signed, sigTag, attTag, sig, att, put };
   });
 
   it('copies the versions and cosign tags verbatim, leaves the image out with one line, exits 0', async () => {
@@ -123,6 +123,26 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     expect(image.stderr).toContain(`FAILED hello:debug: ${host}/${REPO}:debug is not a pack: its config is ${OCI_CONFIG} (a container image)`);
     expect(existsSync(join(layout, ARCHIVE, 'hello'))).toBe(true);
     await expect(skopeoInspectLayout(layout, 'hello', 'debug')).rejects.toThrow();
+  });
+
+  it('a destination that holds its own signature under the tag: a conflict saying so, exit 1; --skip-existing keeps it, exit 0', async () => {
+    const host = w.registry.host;
+    const prodRepo = `signed/${ARCHIVE}/hello`;
+    // The destination signed the version itself: another signature manifest under the same cosign tag.
+    const own = await w.put(prodRepo, w.sigTag, OCI_CONFIG, [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: '{"prod":true}' }]);
+    const ownDigest = sha256Digest(own);
+    const args = ['copy', 'hello', '--all', '--from', `${host}/staging`, '--to', `${host}/signed`];
+    const conflict = await runCli(args);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain(`CONFLICT hello:${w.sigTag}: ${host}/${prodRepo}:${w.sigTag} already holds a different manifest (${ownDigest}; the source has ${sha256Digest(w.sig)})`);
+    expect(conflict.stderr).toContain("hint: the destination holds other content under cosign's tag (signed there as well?): --skip-existing keeps it, --force replaces it with the source's");
+    expect(conflict.stderr).not.toContain('Palette caches');
+    expect(await w.admin.digestOf(prodRepo, w.sigTag)).toBe(ownDigest);
+    const kept = await runCli([...args, '--skip-existing']);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toMatch(new RegExp(`^skipped hello:${w.sigTag}: `, 'm'));
+    expect(await w.admin.digestOf(prodRepo, w.sigTag)).toBe(ownDigest);
+    expect(await w.admin.digestOf(prodRepo, '1.0.0')).toBe(w.signed);
   });
 
   it('list names what cosign attached, and pull refuses it', async () => {
