@@ -1,6 +1,6 @@
 import { Document, isScalar } from 'yaml';
 import type { YEntry, YMap, YNode, YScalar, YSeq } from './yaml-tree.js';
-import { goSchemaTags } from './yaml-tags.js';
+import { goKeyText, goSchemaTags } from './yaml-tags.js';
 
 /*
  * A fast reader for the YAML almost every pack file is written in (issue 16): block mappings and
@@ -465,7 +465,8 @@ class Reader {
         value = this.inline(p, end, depth + 1, indent);
       }
       const k = key.node;
-      const entry: YEntry = { key: k.value, keyLine: k.line, keyColumn: k.column, keyPlain: k.plain, value };
+      const goKey = goKeyText(k.value, k.plain);
+      const entry: YEntry = { key: goKey, keyLine: k.line, keyColumn: k.column, keyPlain: k.plain, value, ...(goKey === k.value ? {} : { written: k.value }) };
       map.entries.push(entry);
       const next = this.li;
       if (!this.more(next) || (this.indents[next] as number) < indent) return map;
@@ -608,7 +609,7 @@ function prunedValue(node: YNode, keep: KeyPaths | true | undefined): unknown {
     case 'map': {
       const out: Record<string, unknown> = {};
       for (const entry of node.entries) {
-        const jsKey = entry.keyPlain === false ? entry.key : resolvePlain(entry.key, true);
+        const jsKey = entry.keyPlain === false ? entry.key : resolvePlain(entry.written ?? entry.key, true);
         const key = jsKey === null ? '' : String(jsKey);
         const wanted = keep === true ? true : keep?.get(key);
         const value = prunedValue(entry.value, wanted);

@@ -3,6 +3,7 @@ import type { Finding } from './findings.js';
 import { appendPath, type PathSegment, type SourcePosition } from './json-source.js';
 import { FastYamlUnsupported, fastValue, fastValueOf, type FastYaml, type KeyPaths } from './yaml-fast.js';
 import { parseGoYaml, parseYaml, type GoYamlError, type YamlParse } from './yaml-go.js';
+import { goKeyText } from './yaml-tags.js';
 import type { YNode } from './yaml-tree.js';
 
 /**
@@ -287,7 +288,9 @@ function walkDocument(
       const seen = new Map<string, number>();
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
-        const keyText = isScalar(key) ? String((key as Scalar).source ?? key.value ?? '') : undefined;
+        const written = isScalar(key) ? String((key as Scalar).source ?? key.value ?? '') : undefined;
+        // The key as Helm holds it: a plain `on` is "true" (goKeyText).
+        const keyText = written === undefined ? undefined : goKeyText(written, (key as Scalar).type === 'PLAIN' && (key as Scalar).tag === undefined);
         size += walk(key, { parent: path, segment: '?' }, depth + 1);
         if (keyText === '<<' && isScalar(key) && (key as Scalar).type === 'PLAIN') {
           // A merge copies the keys of what it merges: count them (as nodes) against their own budget.

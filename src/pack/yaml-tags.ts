@@ -8,6 +8,7 @@
  */
 
 import type { ScalarTag, Tags } from 'yaml';
+import { goFloat32Text } from './go-float.js';
 
 const LONG = 'tag:yaml.org,2002:';
 
@@ -90,6 +91,25 @@ function resolve(tag: string, text: string): [string, unknown] {
     // The "0b"/"-0b" branches of resolve.go read what ParseInt with base 0 already read above.
   }
   return ['str', text];
+}
+
+/** Plain key texts Go may read as something other than a string: the first character of a bool, null or number. */
+const NOT_PLAIN_TEXT = /^[-+.0-9yYnNtTfFoO~]/;
+
+/**
+ * A mapping key as Helm holds it (sigs.k8s.io/yaml convertToJSONableObject over go-yaml v2): a plain key
+ * Go reads as a bool is "true" or "false" (`on`, `yes`, `N`), an int its decimal text (`0x1F` is "31",
+ * `010` is "8"), a float its float32 text (`1.10` is "1.1"; `.inf` stays); anything else, quoted keys and
+ * timestamps included, as written. (A null key, refused by Helm, is the YAML check's error.)
+ */
+export function goKeyText(written: string, plain: boolean): string {
+  if (!plain || !NOT_PLAIN_TEXT.test(written)) return written;
+  const [tag, value] = resolve('', written);
+  if (tag === 'bool') return value === true ? 'true' : 'false';
+  if (tag === 'int' || tag === 'uint') return String(value);
+  if (tag !== 'float' || typeof value !== 'number') return written;
+  const text = goFloat32Text(value);
+  return text === '+Inf' ? '.inf' : text === '-Inf' ? '-.inf' : text === 'NaN' ? '.nan' : text;
 }
 
 /** base64.StdEncoding.DecodeString: padded standard alphabet; CR and LF are skipped, nothing else. */

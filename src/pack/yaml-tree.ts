@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { parseGoYaml, parseYaml, type GoYamlError, type YamlParse } from './yaml-go.js';
+import { goKeyText } from './yaml-tags.js';
 
 /*
  * A YAML document as a tree that keeps positions and leaves aliases unexpanded, read the way Go reads
@@ -29,8 +30,13 @@ export interface YSeq extends YBase {
 }
 
 export interface YEntry {
-  /** The key's text; complex (collection) keys read as `?`. */
+  /**
+   * The key as Helm holds it (a plain `on` is "true", `1.10` is "1.1": yaml-tags.ts goKeyText); complex
+   * (collection) keys read as `?`.
+   */
   key: string;
+  /** The key as written, when Helm holds another text. */
+  written?: string;
   keyLine: number;
   keyColumn: number;
   /** The key is a plain scalar (its JavaScript key is what YAML resolves it to, e.g. `1.0` -> "1"). */
@@ -195,7 +201,7 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
           if (out.truncated) break;
           const keyNode = pair.key as YamlNode | null;
           const keyBuilt = build(keyNode, { parent: path, segment: '?' }, depth + 1, { line, column });
-          const key = keyBuilt.kind === 'scalar' ? keyBuilt.value : keyBuilt.kind === 'alias' ? `*${keyBuilt.name}` : '?';
+          const key = keyBuilt.kind === 'scalar' ? goKeyText(keyBuilt.value, keyBuilt.plain) : keyBuilt.kind === 'alias' ? `*${keyBuilt.name}` : '?';
           // `<<` merge keys legitimately repeat nothing; complex keys are not comparable as text.
           if (key !== '?' && key !== '<<') {
             const first = seen.get(key);
@@ -203,7 +209,7 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
             else seen.set(key, keyBuilt.line);
           }
           const value = build(pair.value as YamlNode | null, { parent: path, segment: key }, depth + 1, { line: keyBuilt.line, column: keyBuilt.column });
-          map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, keyPlain: keyBuilt.kind === 'scalar' && keyBuilt.plain, value });
+          map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, keyPlain: keyBuilt.kind === 'scalar' && keyBuilt.plain, value, ...(keyBuilt.kind === 'scalar' && key !== keyBuilt.value ? { written: keyBuilt.value } : {}) });
         }
       }
       built = map;

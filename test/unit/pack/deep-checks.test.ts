@@ -254,6 +254,21 @@ charts:
     ]);
   });
 
+  it('reads YAML 1.1 keys as Helm does (`on` is "true", `1.10` is "1.1", a quoted "on" stays "on") and names them so', async () => {
+    const dir = join(work, 'yaml11-keys');
+    await writeTgz(join(dir, 'charts/keys-0.1.0.tgz'), {
+      'keys/Chart.yaml': 'apiVersion: v2\nname: keys\nversion: 0.1.0\n',
+      'keys/values.yaml': '"true": 1\nversions:\n  "1.1": a\n  on: x\n',
+    });
+    const packJson = { name: 'keys', displayName: 'Keys', version: '0.1.0', layer: 'addon', charts: ['charts/keys-0.1.0.tgz'] };
+    const findings = await checkHelm('charts:\n  keys:\n    on: 2\n    versions:\n      1.10: b\n      "on": y\n    N: 1\n', dir, packJson);
+    expect(brief(findings)).toEqual([
+      { rule: 'deep-values-nesting', severity: 'warning', path: 'charts.keys.versions.on', line: 6 },
+      { rule: 'deep-values-nesting', severity: 'warning', path: 'charts.keys.false', line: 7 },
+    ]);
+    expect(findings[1]?.message).toContain('charts.keys.false is not a value of chart "keys" 0.1.0');
+  });
+
   it('does not expand aliases in the pack values (an alias bomb costs nothing)', async () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 12; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);

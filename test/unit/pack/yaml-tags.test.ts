@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goTaggedScalar } from '../../../src/pack/yaml-tags.js';
+import { goKeyText, goTaggedScalar } from '../../../src/pack/yaml-tags.js';
 import { checkYamlText } from '../../../src/pack/yaml-source.js';
 
 /*
@@ -140,5 +140,22 @@ describe("plain scalars that look like numbers, as Go's YAML reader reads them",
     }
     const key = checkYamlText(`${text}: 1\n`, 'values.yaml').documents[0] as Record<string, unknown>;
     expect(Object.keys(key)).toEqual([String(value)]);
+  });
+});
+
+describe('goKeyText (a mapping key as sigs.k8s.io/yaml hands it to Helm)', () => {
+  it.each([
+    ['on', true, 'true'],
+    ['N', true, 'false'],
+    ['0x1F', true, '31'],
+    ['010', true, '8'],
+    ['1.10', true, '1.1'],
+    ['1e7', true, '1e+07'],
+    ['-.inf', true, '-.inf'],
+    ['2001-12-14', true, '2001-12-14'],
+    ['name', true, 'name'],
+    ['on', false, 'on'],
+  ])('%s (plain: %s) is %s', (written, plain, text) => {
+    expect(goKeyText(written, plain)).toBe(text);
   });
 });
