@@ -102,6 +102,13 @@ async function checkHelm(valuesText: string, dir = helmPack, packJson: Record<st
   return deepCheckPack({ dir, packJson, valuesText });
 }
 
+/** A pack folder (under the work folder) holding chart `name` 0.1.0 with `values`, and its pack.json. */
+async function chartPack(name: string, values: string): Promise<{ dir: string; packJson: Record<string, unknown> }> {
+  const dir = join(work, name);
+  await writeTgz(join(dir, `charts/${name}-0.1.0.tgz`), { [`${name}/Chart.yaml`]: `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`, [`${name}/values.yaml`]: values });
+  return { dir, packJson: { name, displayName: name, version: '0.1.0', layer: 'addon', charts: [`charts/${name}-0.1.0.tgz`] } };
+}
+
 const brief = (f: Finding[]) => f.map((x) => ({ rule: x.rule, severity: x.severity, path: x.path, line: x.line }));
 
 describe('deep checks: Helm packs', () => {
@@ -235,12 +242,7 @@ charts:
   });
 
   it('says charts.spegel.spegel for a value named like its chart, and charts.spegel for the chart values themselves', async () => {
-    const dir = join(work, 'spegel');
-    await writeTgz(join(dir, 'charts/spegel-0.1.0.tgz'), {
-      'spegel/Chart.yaml': 'apiVersion: v2\nname: spegel\nversion: 0.1.0\n',
-      'spegel/values.yaml': 'image:\n  tag: ""\nspegel:\n  containerdSock: /run/containerd/containerd.sock\n  registries: []\n',
-    });
-    const packJson = { name: 'spegel', displayName: 'Spegel', version: '0.1.0', layer: 'addon', charts: ['charts/spegel-0.1.0.tgz'] };
+    const { dir, packJson } = await chartPack('spegel', 'image:\n  tag: ""\nspegel:\n  containerdSock: /run/containerd/containerd.sock\n  registries: []\n');
     // The chart's values were pasted at the top level: spegel: is the chart's own `spegel` value.
     const pasted = await checkHelm('image:\n  tag: v1\nspegel:\n  containerdSock: /run/k3s/containerd/containerd.sock\ncharts:\n  spegel: {}\n', dir, packJson);
     expect(pasted.filter((f) => f.rule === 'deep-values-nesting').map((f) => f.message)).toEqual([
@@ -255,12 +257,7 @@ charts:
   });
 
   it('reads YAML 1.1 keys as Helm does (`on` is "true", `1.10` is "1.1", a quoted "on" stays "on") and names them so', async () => {
-    const dir = join(work, 'yaml11-keys');
-    await writeTgz(join(dir, 'charts/keys-0.1.0.tgz'), {
-      'keys/Chart.yaml': 'apiVersion: v2\nname: keys\nversion: 0.1.0\n',
-      'keys/values.yaml': '"true": 1\nversions:\n  "1.1": a\n  on: x\n',
-    });
-    const packJson = { name: 'keys', displayName: 'Keys', version: '0.1.0', layer: 'addon', charts: ['charts/keys-0.1.0.tgz'] };
+    const { dir, packJson } = await chartPack('keys', '"true": 1\nversions:\n  "1.1": a\n  on: x\n');
     const findings = await checkHelm('charts:\n  keys:\n    on: 2\n    versions:\n      1.10: b\n      "on": y\n    N: 1\n', dir, packJson);
     expect(brief(findings)).toEqual([
       { rule: 'deep-values-nesting', severity: 'warning', path: 'charts.keys.versions.on', line: 6 },
