@@ -42,14 +42,18 @@ describe('NODE_EXTRA_CA_CERTS and --ca-file together', () => {
 
   const digestOf = (raw: Buffer) => `sha256:${createHash('sha256').update(raw).digest('hex')}`;
   const ref = (host: string, base: string) => `${host}/${base}/spectro-packs/archive/extraca:1.0.0`;
-  const pushTo = (host: string, base: string, env: NodeJS.ProcessEnv) =>
-    runBin(['push', w.pack, '--registry', `${host}/${base}`, '--no-plain-http', '--ca-file', w.registryCa.caFile, '--json'], {
+  /**
+   * A push with the CA file, as a process of the built CLI (Node reads NODE_EXTRA_CA_CERTS as it starts), or
+   * in this process for a run without the variable: the CAs made here are in no variable this process read.
+   */
+  const pushTo = (host: string, base: string, env: NodeJS.ProcessEnv, run = runBin) =>
+    run(['push', w.pack, '--registry', `${host}/${base}`, '--no-plain-http', '--ca-file', w.registryCa.caFile, '--json'], {
       env: { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, ...env },
     });
 
   it('a token service trusted through NODE_EXTRA_CA_CERTS stays trusted when --ca-file is given: exit 0, the registry holds the pack', async () => {
     // Without NODE_EXTRA_CA_CERTS the token service's certificate is refused: what the variable must add.
-    const refused = await pushTo(w.registry.host, 'without', {});
+    const refused = await pushTo(w.registry.host, 'without', {}, runCli);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`TLS certificate of ${w.tokens.realm.split('/')[2]} could not be verified`);
     await expect(skopeoInspectRaw(ref(w.registry.host, 'without'), { tls: true, creds: { username: USER, password: PASSWORD } })).rejects.toThrow(/manifest unknown|not found/i);
@@ -79,11 +83,11 @@ describe('NODE_EXTRA_CA_CERTS and --ca-file together', () => {
 
   it('Palette trusted through NODE_EXTRA_CA_CERTS stays trusted when --palette-ca-file is given: exit 0, the pack is visible in Palette', async () => {
     const host = w.palette.url.slice('https://'.length);
-    const sync = (env: NodeJS.ProcessEnv) =>
-      runBin(['palette', 'sync', 'extraca:1.0.0', '--registry', `${w.lab.host}/corp`, '--palette-ca-file', w.registryCa.caFile, '--palette-poll-interval', '0.02'], {
+    const sync = (env: NodeJS.ProcessEnv, run = runBin) =>
+      run(['palette', 'sync', 'extraca:1.0.0', '--registry', `${w.lab.host}/corp`, '--palette-ca-file', w.registryCa.caFile, '--palette-poll-interval', '0.02'], {
         env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY, ...env },
       });
-    const refused = await sync({});
+    const refused = await sync({}, runCli);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`error: TLS certificate of Palette at ${host} could not be verified (`);
     expect(w.palette.registries.get(w.paletteUid)?.syncRequests).toHaveLength(0);
