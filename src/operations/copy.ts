@@ -8,7 +8,7 @@ import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
-import { sortVersions } from './list.js';
+import { MAX_PACKS, sortVersions } from './list.js';
 import { readBackError, tagHolds } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
@@ -82,6 +82,12 @@ async function selectVersions(from: ReadableTarget, options: CopyOptions): Promi
   const store = from.store;
   const repositories =
     options.name !== undefined ? [packRepository(from.basePath, options.name)] : (await store.listRepositories(baseRepository(from.basePath))).sort();
+  // As list: a tag list per repository, one after the other; a huge or hostile catalog is refused before the first.
+  if (repositories.length > MAX_PACKS) {
+    throw new PackpubError('REGISTRY', `${store.reference(baseRepository(from.basePath))} holds ${repositories.length} repositories; copy --all reads at most ${MAX_PACKS} (a tag list each)`, {
+      hint: 'copy packs by name (<name> --all), or give --from a base path deeper down; if the registry should not hold that many, report it to its owner',
+    });
+  }
   const selected: Selected[] = [];
   for (const repository of repositories) {
     const name = packNameOf(from.basePath, repository);

@@ -44,6 +44,18 @@ describe('list against a huge catalog', () => {
     expect((JSON.parse(one.stdout) as { packs: Array<{ versions: unknown[] }> }).packs[0]?.versions).toHaveLength(1);
   });
 
+  it('copy --all of 5001 pack repositories: refused the same way, before any tag list (was: 10002 requests, then 5001 failures)', async () => {
+    catalog(5001, 1);
+    const since = w.hostile.requests.length;
+    const run = await runCli(['copy', '--all', '--from', `${w.hostile.host}/evil`, '--to', `${w.hostile.host}/other`]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: ${w.hostile.host}/${BASE} holds 5001 repositories; copy --all reads at most 5000 (a tag list each)`);
+    expect(run.stderr).toContain('hint: copy packs by name (<name> --all), or give --from a base path deeper down');
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(run.stdout).toBe('');
+    expect(w.hostile.requests.slice(since).filter((r) => r.path.endsWith('/tags/list'))).toEqual([]);
+  });
+
   it('8000 versions: 5000 manifest reads, the same newest versions of every pack, one note (was: 8000 reads, no word)', async () => {
     catalog(8, 1000);
     const since = w.hostile.requests.length;
