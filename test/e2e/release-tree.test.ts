@@ -47,12 +47,14 @@ describe('a release job over a tree of packs', () => {
   const corpusArgs = () => (HAVE_CORPUS ? [CORPUS_DIR, '--recursive'] : ['--recursive']);
   const expected = async () => GENERATED + (HAVE_CORPUS ? (await readdir(CORPUS_DIR)).length : 0);
 
+  // The generated tree alone: a plan is the same for any pack, and the corpus's real packs are planned, built
+  // and published by the run below.
   it('--dry-run plans every pack as new and writes nothing', async () => {
     const before = await storageState(w.registry.storageDir).catch(() => []);
-    const run = await runCli(['push', w.tree, ...corpusArgs(), '--registry', w.registryArg, '--dry-run', '--json'], { env });
+    const run = await runCli(['push', w.tree, '--recursive', '--registry', w.registryArg, '--dry-run', '--json'], { env });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report.results).toHaveLength(await expected());
+    expect(report.results).toHaveLength(GENERATED);
     expect(new Set(report.results.map((r: { plan: string }) => r.plan))).toEqual(new Set(['new']));
     expect(report.results.every((r: { bytesToUpload: number }) => r.bytesToUpload > 0)).toBe(true);
     expect(await storageState(w.registry.storageDir).catch(() => [])).toEqual(before);
