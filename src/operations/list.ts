@@ -7,7 +7,7 @@ import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import { isValidRepositoryPath } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
-import { heldManifest } from './resolve-pack.js';
+import { cosignAttachment, heldManifest } from './resolve-pack.js';
 
 export { cosignAttachment } from './resolve-pack.js';
 
@@ -37,7 +37,7 @@ export interface ListedPack {
   name: string;
   repository: string;
   versions: ListedVersion[];
-  /** Older versions listed without digest, size and created time (more than MAX_DETAILS versions). */
+  /** Tags listed without digest, size and created time (past MAX_DETAILS, or the run's budget): cosign's first, then the oldest. */
   detailsOmitted?: number;
 }
 
@@ -98,15 +98,31 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
     const tags = tagLists[i] ?? [];
     if (tags.length === 0 && options.name === undefined) return;
     const versions = tags.map((version): ListedVersion => ({ version, reference: store.reference(repository, version) }));
-    const firstDetailed = Math.max(0, tags.length - perPack);
-    for (let index = firstDetailed; index < tags.length; index++) reads.push({ versions, index, repository });
-    packs.push({ name, repository, versions, ...(firstDetailed > 0 && options.details !== false ? { detailsOmitted: firstDetailed } : {}) });
+    const detailed = detailedIndexes(tags, perPack);
+    for (const index of detailed) reads.push({ versions, index, repository });
+    const omitted = tags.length - detailed.length;
+    packs.push({ name, repository, versions, ...(omitted > 0 && options.details !== false ? { detailsOmitted: omitted } : {}) });
   });
   await mapConcurrent(reads, concurrency, async ({ versions, index, repository }) => {
     const listed = versions[index];
     if (listed !== undefined) await readDetails(store, repository, listed);
   });
   return packs;
+}
+
+/**
+ * Which of a pack's tags (sortVersions order) get their manifest read, at most `count`: the newest versions first,
+ * then other tags, and cosign's (sha256-<hex>.sig ...) last: they never hold a pack, and a signed pack has as many.
+ */
+function detailedIndexes(tags: string[], count: number): number[] {
+  if (count >= tags.length) return tags.map((_, i) => i);
+  const rank = (tag: string) => (cosignAttachment(tag) !== undefined ? 0 : semver.valid(tag, { loose: true }) === null ? 1 : 2);
+  const ranks = tags.map(rank);
+  return tags
+    .map((_, i) => i)
+    .sort((a, b) => (ranks[b] ?? 0) - (ranks[a] ?? 0) || b - a)
+    .slice(0, count)
+    .sort((a, b) => a - b);
 }
 
 /** The largest number of newest versions per pack (at most MAX_DETAILS) whose manifests fit MAX_DETAILS_PER_RUN. */

@@ -51,6 +51,6 @@ function budgetNote(packs: ListedPack[], stderr: Writable, perPack: number, perR
   const omitted = short.reduce((n, p) => n + (p.detailsOmitted ?? 0), 0);
   writeLine(
     stderr,
-    `note: digest, size and created time are shown for the newest ${first.versions.length - (first.detailsOmitted ?? 0)} version(s) of each pack only (list reads at most ${perRun} manifests); ${omitted} older version(s) of ${short.length} pack(s) are listed without them: packpub list <name> shows one pack's`,
+    `note: digest, size and created time are shown for ${first.versions.length - (first.detailsOmitted ?? 0)} tag(s) of each pack only, the newest versions first (list reads at most ${perRun} manifests); ${omitted} other tag(s) of ${short.length} pack(s) are listed without them: packpub list <name> shows one pack's`,
   );
 }
