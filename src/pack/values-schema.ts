@@ -208,7 +208,7 @@ function dependencyEnabled(dep: ChartDependency, values: Values, path: string): 
  * recursively theirs. `seen` counts the times each chart is reached: Helm renames the dependencies of a
  * chart in place, shared by every copy an alias made, so a second pass reads them renamed (not modelled).
  */
-function enabledTree(node: Node, name: string, given: Values, path: string, era: Era, seen: Map<Node, number>): Tree {
+function enabledTree(node: Node, name: string, given: () => Values, path: string, era: Era, seen: Map<Node, number>): Tree {
   const count = (seen.get(node) ?? 0) + 1;
   seen.set(node, count);
   const deps = node.chart.dependencies;
@@ -221,11 +221,16 @@ function enabledTree(node: Node, name: string, given: Values, path: string, era:
     if (sub !== undefined) kept.push({ node: sub, name: d.alias ?? d.name });
   }
   const uncertain = importedKeys(node.chart);
-  // Conditions and tags are read in the values coalesced with every chart's own values.yaml (no imports yet).
-  const partial: Tree = { node, name, subs: kept.map((k) => unprocessed(k.node, k.name, era)), declares: false, uncertain };
-  const values = coalesce(partial, copy(given) as Values, false, era, (t) => t.node.defaults);
-  const off = new Set(deps.filter((d) => !dependencyEnabled(d, values, path)).map((d) => d.alias ?? d.name));
-  const subs = kept.filter((k) => !off.has(k.name)).map((k) => enabledTree(k.node, k.name, values, `${path}${k.name}.`, era, seen));
+  // Conditions and tags are read in the values coalesced with every chart's own values.yaml (no imports
+  // yet), made only when a dependency here or below has some (issue 16: a copy of every value per level).
+  let values: Values | undefined;
+  const valuesHere = (): Values => {
+    const partial: Tree = { node, name, subs: kept.map((k) => unprocessed(k.node, k.name, era)), declares: false, uncertain };
+    values ??= coalesce(partial, copy(given()) as Values, false, era, (t) => t.node.defaults);
+    return values;
+  };
+  const off = new Set(deps.filter((d) => ((d.condition ?? '').trim() !== '' || (d.tags ?? []).length > 0) && !dependencyEnabled(d, valuesHere(), path)).map((d) => d.alias ?? d.name));
+  const subs = kept.filter((k) => !off.has(k.name)).map((k) => enabledTree(k.node, k.name, valuesHere, `${path}${k.name}.`, era, seen));
   // Helm 3.2 and later keep only the enabled dependencies in the metadata (none left: nil).
   const declares = era.nested === 'never' || deps.some((d) => !off.has(d.alias ?? d.name));
   return { node, name, subs, declares, uncertain };
@@ -885,6 +890,17 @@ function sureErrors(errors: readonly ErrorObject[], data: unknown, uncertain: Re
  * an error. Text after the first JSON value is left alone (gojsonschema never reads it).
  */
 function notJson(text: string): string | undefined {
+  if (jsonTexts.has(text)) return jsonTexts.get(text);
+  const found = jsonProblem(text);
+  if (jsonTexts.size >= CACHED) jsonTexts.delete(jsonTexts.keys().next().value as string);
+  jsonTexts.set(text, found);
+  return found;
+}
+
+/** notJson's answers, by text (a subchart's schema is met once per pack that vendors it). */
+const jsonTexts = new Map<string, string | undefined>();
+
+function jsonProblem(text: string): string | undefined {
   try {
     JSON.parse(text.replace(/^\uFEFF/, ''));
     return undefined;
@@ -923,7 +939,7 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
   // Each era's subcharts (conditions, tags, aliases applied) and coalesced values; undefined: not judged.
   const valuesIn = (era: Era): { tree: Tree; values: Values } | undefined => {
     try {
-      const tree = enabledTree(root, chart.name, start, '', era, new Map());
+      const tree = enabledTree(root, chart.name, () => start, '', era, new Map());
       return { tree, values: coalesce(tree, copy(start) as Values, false, era, (t) => valuesOf(t, era)) };
     } catch (err) {
       if (err instanceof NotJudged) return undefined;
