@@ -262,7 +262,8 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
         });
       }
     }
-    if (options.credentials !== undefined && base !== '' && !includesPacksNamespace(base)) {
+    // Palette refused or did not answer its first call (palette-access): asking it to validate would fail the same way.
+    if (details !== undefined && options.credentials !== undefined && base !== '' && !includesPacksNamespace(base)) {
       try {
         const { flavour, spec } = paletteRegistrySpec(target, { credentials: options.credentials });
         await client.validateRegistry(flavour, spec);

@@ -178,6 +178,12 @@ describe('Palette closed loop through the CLI', () => {
     expect(wrong.stderr).toContain(`error: Palette at ${w.palette.url.slice('http://'.length)} rejected the API key (401)`);
     expect(wrong.stderr).toContain('hint: check SPECTROCLOUD_APIKEY');
     expect(wrong.stderr).not.toContain('wrong-key-0123456789');
+    // doctor: the rejected key is one problem, not a second one from Palette's own check it could not make.
+    const doctor = await runCli(['palette', 'doctor', ...at('journey')], { env: env({ SPECTROCLOUD_APIKEY: 'wrong-key-0123456789' }) });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain(`FAIL  palette-access: Palette at ${w.palette.url.slice('http://'.length)} rejected the API key (401)`);
+    expect(doctor.stdout).not.toContain('palette-validate');
+    expect(doctor.stdout).toContain('\n1 problem found\n');
     const project = await runCli(['palette', 'sync', ...at('journey'), '--palette-project', 'p-1', '--debug'], { env: env({ SPECTROCLOUD_APIKEY: PROJECT_KEY }) });
     expect(project.code).toBe(1);
     expect(project.stderr).toContain('error: the Palette API key may not list OCI registries (403)');
