@@ -190,16 +190,22 @@ function dependencyEnabled(dep: ChartDependency, values: Values, path: string): 
   let enabled = true;
   const tags = Object.hasOwn(values, 'tags') ? values['tags'] : undefined;
   if (isMap(tags)) {
-    const set = (dep.tags ?? []).filter((t) => Object.hasOwn(tags, t)).map((t) => tags[t]);
+    const set = (dep.tags ?? []).filter((t) => Object.hasOwn(tags, t)).map((t) => macro(tags[t]));
     enabled = set.includes(true) || !set.includes(false);
   }
   // Helm trims the whole condition, not each path in it.
   for (const condition of (dep.condition ?? '').trim().split(',')) {
     if (condition === '') continue;
-    const value = pathValue(values, path + condition);
+    const value = macro(pathValue(values, path + condition));
     if (typeof value === 'boolean') return value;
   }
   return enabled;
+}
+
+/** A value, unless it holds a Palette macro (`{{ ... }}`, replaced before Helm reads it: maybe by a boolean). */
+function macro(value: unknown): unknown {
+  if (typeof value === 'string' && value.includes('{{')) throw new NotJudged('a condition or tag set by a macro');
+  return value;
 }
 
 /**

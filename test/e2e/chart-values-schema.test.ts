@@ -264,6 +264,15 @@ const CASES: Case[] = [
     stdout: ['web:1.0.0 OK'],
   },
   {
+    // Palette replaces the macro before Helm reads the condition, maybe with false: not judged.
+    name: 'a subchart whose condition the pack sets with a Palette macro',
+    chart: dbChart('    condition: db.enabled\n', 'replicas: 1\ndb:\n  enabled: true\n'),
+    values: packValues('    replicas: 1\n    db:\n      enabled: "{{ .spectro.var.dbEnabled }}"\n      port: five\n'),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
+  },
+  {
     name: 'a subchart under its alias, given values under the alias',
     chart: dbChart('    alias: primary\n'),
     values: packValues('    replicas: 1\n    primary:\n      port: five\n'),
