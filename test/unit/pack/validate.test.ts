@@ -75,6 +75,13 @@ const notPng = (name: string, content: string | Buffer, severity: Finding['sever
   expect: { severity, rule: 'logo-not-png', file: 'logo.png', message },
 });
 
+/** The valid pack's chart archive, charts/web-1.0.0.tgz, made of `entries` alone: the finding is on that file. */
+const chartArchive = (name: string, entries: Record<string, string>, expect: Omit<Expected, 'file'>): Case => ({
+  name,
+  mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz(entries)),
+  expect: { ...expect, file: 'charts/web-1.0.0.tgz' },
+});
+
 const cases: Case[] = [
   {
     name: 'pack.json missing',
@@ -459,32 +466,15 @@ const cases: Case[] = [
     },
     expect: { severity: 'error', rule: 'not-a-file', file: 'pack.json', path: 'charts[0]', message: 'helm package charts/web' },
   },
-  {
-    name: 'chart archive without Chart.yaml at its top',
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/values.yaml': 'a: 1\n', 'web/sub/Chart.yaml': 'name: sub\n' })),
-    expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (web/sub/Chart.yaml)' },
-  },
-  {
-    // Helm drops the first path component of every entry (pkg/chart/loader/archive.go): ./web/Chart.yaml reads as web/Chart.yaml.
-    name: 'chart archive with ./web/Chart.yaml',
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ './web/Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
-    expect: { severity: 'error', rule: 'chart-no-chart-yaml', file: 'charts/web-1.0.0.tgz', message: 'its Chart.yaml is one folder too deep (./web/Chart.yaml); Helm drops the first folder of every entry' },
-  },
-  {
-    name: 'chart archive with Chart.yaml at the archive root',
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'Chart.yaml': 'name: web\nversion: 1.0.0\n' })),
-    expect: { severity: 'error', rule: 'chart-refused-by-helm', file: 'charts/web-1.0.0.tgz', message: 'Helm refuses this chart archive ("chart illegally contains content outside the base directory: "Chart.yaml"")' },
-  },
-  {
-    name: 'chart archive whose Chart.yaml has no version (Helm refuses to load it)',
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\n' })),
-    expect: {
-      severity: 'error',
-      rule: 'chart-metadata-invalid',
-      file: 'charts/web-1.0.0.tgz',
-      message: 'charts/web-1.0.0.tgz/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required"); fix Chart.yaml (`helm lint` reports the same)',
-    },
-  },
+  chartArchive('chart archive without Chart.yaml at its top', { 'web/values.yaml': 'a: 1\n', 'web/sub/Chart.yaml': 'name: sub\n' }, { severity: 'error', rule: 'chart-no-chart-yaml', message: 'Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (web/sub/Chart.yaml)' }),
+  // Helm drops the first path component of every entry (pkg/chart/loader/archive.go): ./web/Chart.yaml reads as web/Chart.yaml.
+  chartArchive('chart archive with ./web/Chart.yaml', { './web/Chart.yaml': 'name: web\nversion: 1.0.0\n' }, { severity: 'error', rule: 'chart-no-chart-yaml', message: 'its Chart.yaml is one folder too deep (./web/Chart.yaml); Helm drops the first folder of every entry' }),
+  chartArchive('chart archive with Chart.yaml at the archive root', { 'Chart.yaml': 'name: web\nversion: 1.0.0\n' }, { severity: 'error', rule: 'chart-refused-by-helm', message: 'Helm refuses this chart archive ("chart illegally contains content outside the base directory: "Chart.yaml"")' }),
+  chartArchive('chart archive whose Chart.yaml has no version (Helm refuses to load it)', { 'web/Chart.yaml': 'apiVersion: v2\nname: web\n' }, {
+    severity: 'error',
+    rule: 'chart-metadata-invalid',
+    message: 'charts/web-1.0.0.tgz/Chart.yaml: Helm refuses this chart ("validation: chart.metadata.version is required"); fix Chart.yaml (`helm lint` reports the same)',
+  }),
   {
     name: 'chart archive holding a file over Helm\'s 5 MiB per-file limit',
     mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', 'web/crds/big.yaml': Buffer.alloc(5 * 1024 * 1024 + 1, 0x61) })),
@@ -531,23 +521,11 @@ const cases: Case[] = [
       ),
     expect: { severity: 'warning', rule: 'chart-yaml-number', file: 'charts/web-1.0.0.tgz', message: 'requirements.yaml: dependencies[0].version: 1.10 is a YAML number, which Helm reads as "1.1": quote it (dependencies[0].version: "1.10") so Helm reads what is written' },
   },
-  {
-    name: "chart archive whose subchart's Chart.yaml gives its version as an unquoted number",
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', 'web/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 1.10\n' })),
-    expect: { severity: 'warning', rule: 'chart-yaml-number', file: 'charts/web-1.0.0.tgz', message: 'charts/lib/Chart.yaml: version: 1.10 is a YAML number, which Helm reads as "1.1": quote it (version: "1.10") so Helm reads what is written' },
-  },
-  {
-    // Helm 3's CLI refuses it (cmd/helm install.go checkIfInstallable); its Go library renders only the `_` partials.
-    name: 'chart archive holding a library chart',
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ntype: library\n', 'web/templates/_helpers.tpl': '{{- define "web.name" -}}web{{- end -}}\n' })),
-    expect: { severity: 'warning', rule: 'chart-library', file: 'charts/web-1.0.0.tgz', message: 'chart "web" is a library chart (type: library): `helm install` refuses it ("library charts are not installable") and an installer using Helm\'s Go library installs none of its resources' },
-  },
-  {
-    // The hint names the file as pack.json does, not by the path the pack was read from.
-    name: 'chart archive whose Chart.yaml is a list',
-    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': '- name: web\n' })),
-    expect: { severity: 'error', rule: 'chart-metadata-invalid', file: 'charts/web-1.0.0.tgz', message: 'charts/web-1.0.0.tgz/Chart.yaml: not a YAML mapping; fix charts/web-1.0.0.tgz/Chart.yaml' },
-  },
+  chartArchive("chart archive whose subchart's Chart.yaml gives its version as an unquoted number", { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n', 'web/charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 1.10\n' }, { severity: 'warning', rule: 'chart-yaml-number', message: 'charts/lib/Chart.yaml: version: 1.10 is a YAML number, which Helm reads as "1.1": quote it (version: "1.10") so Helm reads what is written' }),
+  // Helm 3's CLI refuses it (cmd/helm install.go checkIfInstallable); its Go library renders only the `_` partials.
+  chartArchive('chart archive holding a library chart', { 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ntype: library\n', 'web/templates/_helpers.tpl': '{{- define "web.name" -}}web{{- end -}}\n' }, { severity: 'warning', rule: 'chart-library', message: 'chart "web" is a library chart (type: library): `helm install` refuses it ("library charts are not installable") and an installer using Helm\'s Go library installs none of its resources' }),
+  // The hint names the file as pack.json does, not by the path the pack was read from.
+  chartArchive('chart archive whose Chart.yaml is a list', { 'web/Chart.yaml': '- name: web\n' }, { severity: 'error', rule: 'chart-metadata-invalid', message: 'charts/web-1.0.0.tgz/Chart.yaml: not a YAML mapping; fix charts/web-1.0.0.tgz/Chart.yaml' }),
   {
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
