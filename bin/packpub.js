@@ -106,7 +106,7 @@ function setV8Flags(v8, checksAheadLoaded, codeCache) {
   // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
   // under other flags (bin/code-cache.cjs sets these back to V8's defaults for the moment it saves them).
   // (--liftoff-only also turns --wasm-tier-up and --wasm-dynamic-tiering off.)
-  codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672', '--no-lazy-feedback-allocation'], ['--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584 --lazy-feedback-allocation']);
+  codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672'], ['--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584']);
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
   // compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
   // quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few
@@ -118,10 +118,4 @@ function setV8Flags(v8, checksAheadLoaded, codeCache) {
   // a third of all instructions (issue 16): with 8 times the budget only the really hot functions are
   // optimised, and validating the bench tree costs ~12 % less CPU. A long run still optimises what is hot.
   v8.setFlagsFromString('--interrupt-budget=540672');
-  // V8 gives a function the vector its inline caches learn in only once it has run a while: until then every
-  // property access and call in it takes the slow generic path. A short run calls most of its functions a few
-  // hundred times at most (a re-run's 220 look-ups through undici, streams and the registry client), so each
-  // function gets its vector on its first call: ~4 % less main-thread CPU for an unchanged re-run of the bench
-  // tree, no difference measured for validate or a first publish (issue 16).
-  v8.setFlagsFromString('--no-lazy-feedback-allocation');
 }
