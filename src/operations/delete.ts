@@ -137,7 +137,7 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
     const base = { name: ref.name, version: ref.version, reference };
     try {
       const head = await manifestDigestOf(target, repository, ref.version);
-      if (head === undefined) return { ref, repository, result: { ...base, status: 'missing', error: errorOf(versionNotFound(reference, ref)) } };
+      if (head === undefined) return { ref, repository, result: { ...base, status: 'missing', error: errorOf(versionNotFound(reference, ref, target.flags)) } };
       const otherTags = await tagsSharing(target, repository, ref.version, head.digest);
       const found = { ...base, digest: head.digest, otherTags };
       const survivors = otherTags.filter((t) => !named.has(`${ref.name}:${t}`));

@@ -14,9 +14,9 @@ export interface ResolvedPack {
   layer: Descriptor;
 }
 
-/** The error for a version that is not published at `reference`. */
-export function versionNotFound(reference: string, ref: PackRef): PackpubError {
-  return new PackpubError('NOT_FOUND', `${reference} does not exist`, { hint: `list what is published with: packpub list ${ref.name}` });
+/** The error for a version that is not published at `reference`; `flags` choose the target again in the hint's command. */
+export function versionNotFound(reference: string, ref: PackRef, flags = ''): PackpubError {
+  return new PackpubError('NOT_FOUND', `${reference} does not exist`, { hint: `list what is published with: packpub list ${ref.name}${flags}` });
 }
 
 /**
@@ -70,7 +70,7 @@ export async function resolvePack(target: ReadableTarget, ref: PackRef): Promise
   const repository = packRepository(target.basePath, ref.name);
   const reference = target.store.reference(repository, ref.version);
   const fetched = await target.store.getManifest(repository, ref.version);
-  if (fetched === undefined) throw versionNotFound(reference, ref);
+  if (fetched === undefined) throw versionNotFound(reference, ref, target.flags);
   const { manifest, layer } = packManifest(fetched.bytes, reference);
   return { repository, reference, fetched, manifest, layer };
 }

@@ -25,6 +25,8 @@ export interface PackTarget<S extends Pick<ArtifactStore, 'kind' | 'location' | 
   basePath: string;
   /** For messages: `oci-layout ./oci-packs` or `registry harbor.example.com/spectro-oci-registry`. */
   display: string;
+  /** For hints that name a command: the flags that chose this target on the command line (` --registry h/b`); none: the default. */
+  flags?: string;
 }
 
 export interface OpenTargetOptions extends Omit<RegistryConnectionOptions, 'host' | 'credentials'> {

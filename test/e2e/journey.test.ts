@@ -153,3 +153,26 @@ describe('push --create-project to Harbor, with packs the cache remembers', () =
     expect(h.harbor.projects.has('absent')).toBe(false);
   });
 });
+
+describe('a version that does not exist', () => {
+  it('is refused (exit 1) with a list command that names the same target, which then lists the pack', async () => {
+    const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+    const registry = `${w.registry.host}/hinted`;
+    expect((await runCli(['push', w.pack, '--registry', registry], { env })).code).toBe(0);
+    const missing = await runCli(['inspect', 'journey:9.9.9', '--registry', registry], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    const hint = `hint: list what is published with: packpub list journey --registry ${registry}\n`;
+    expect(missing.stderr).toBe(`error: ${registry}/spectro-packs/archive/journey:9.9.9 does not exist\n${hint}`);
+    const listed = await runCli(hint.trim().split(' ').slice(7), { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
+    expect(await w.reader.tags('hinted/spectro-packs/archive/journey')).toEqual(['1.0.0']);
+
+    // A layout folder with a space is quoted as a shell would need it; delete's missing version says the same.
+    const layout = join(w.root, 'my layout');
+    const deleted = await runCli(['delete', 'journey:9.9.9', '--oci-layout', layout, '--force']);
+    expect(deleted.code).toBe(1);
+    expect(deleted.stderr).toContain(`  hint: list what is published with: packpub list journey --oci-layout '${layout}'\n`);
+  });
+});
