@@ -25,6 +25,17 @@ const w = setup(async (stack) => {
   return { root, registry, pack, reader: new RegistryReader(registry.url, { username: USER, password: PASSWORD }) };
 });
 
+/** The registry's credentials, as the environment gives them. */
+const CREDS = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
+
+/** `HOST/base` after the test pack was pushed under `base`. */
+async function published(base: string): Promise<string> {
+  const registry = `${w.registry.host}/${base}`;
+  const run = await runCli(['push', w.pack, '--registry', registry], { env: CREDS });
+  expect(run.code, run.stderr).toBe(0);
+  return registry;
+}
+
 describe('push --json-lines', () => {
   it('prints one result line for a pack that failed within a millisecond (docs/report.md: a result line as each pack finishes)', async () => {
     // A remembered pack whose look-up is refused fails in under a millisecond (durationMs 0), which the end of
@@ -76,14 +87,12 @@ describe('copy to or from a registry that wants credentials', () => {
 
 describe('list NAME', () => {
   it('of a pack the registry does not hold names it (exit 0; docs/report.md: its versions are empty)', async () => {
-    const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
-    const registry = `${w.registry.host}/listed`;
-    expect((await runCli(['push', w.pack, '--registry', registry], { env })).code).toBe(0);
-    const missing = await runCli(['list', 'nothere', '--registry', registry], { env });
+    const registry = await published('listed');
+    const missing = await runCli(['list', 'nothere', '--registry', registry], { env: CREDS });
     expect(missing).toEqual({ code: 0, stdout: '', stderr: `no pack nothere in registry ${registry}\n` });
-    const json = await runCli(['list', 'nothere', '--registry', registry, '--json'], { env });
+    const json = await runCli(['list', 'nothere', '--registry', registry, '--json'], { env: CREDS });
     expect(JSON.parse(json.stdout)).toMatchObject({ packs: [{ name: 'nothere', versions: [] }] });
-    const all = await runCli(['list', '--registry', registry], { env });
+    const all = await runCli(['list', '--registry', registry], { env: CREDS });
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
     expect(await w.reader.tags('listed/spectro-packs/archive/journey')).toEqual(['1.0.0']);
@@ -103,11 +112,9 @@ describe('a command line missing an argument', () => {
 
 describe('pull --json', () => {
   it('prints the fields docs/report.md lists; a used -o folder is exit 2 with stdout empty', async () => {
-    const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
-    const registry = `${w.registry.host}/pulled`;
-    expect((await runCli(['push', w.pack, '--registry', registry], { env })).code).toBe(0);
+    const registry = await published('pulled');
     const out = join(w.root, 'pulled');
-    const run = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env });
+    const run = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env: CREDS });
     expect(run.code, run.stderr).toBe(0);
     const doc = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(Object.keys(doc).sort()).toEqual(['bytes', 'digest', 'entries', 'layerDigest', 'path', 'reference']);
@@ -115,7 +122,7 @@ describe('pull --json', () => {
     const manifest = JSON.parse((await w.reader.manifest('pulled/spectro-packs/archive/journey', '1.0.0'))!.toString()) as { layers: Array<{ digest: string }> };
     expect(doc['layerDigest']).toBe(manifest.layers[0]?.digest);
     expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toMatchObject({ name: 'journey', version: '1.0.0' });
-    const again = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env });
+    const again = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env: CREDS });
     expect(again).toEqual({ code: 2, stdout: '', stderr: `error: ${out} already exists and is not empty\nhint: pass -o with a new directory\n` });
   });
 });
@@ -156,15 +163,13 @@ describe('push --create-project to Harbor, with packs the cache remembers', () =
 
 describe('a version that does not exist', () => {
   it('is refused (exit 1) with a list command that names the same target, which then lists the pack', async () => {
-    const env = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
-    const registry = `${w.registry.host}/hinted`;
-    expect((await runCli(['push', w.pack, '--registry', registry], { env })).code).toBe(0);
-    const missing = await runCli(['inspect', 'journey:9.9.9', '--registry', registry], { env });
+    const registry = await published('hinted');
+    const missing = await runCli(['inspect', 'journey:9.9.9', '--registry', registry], { env: CREDS });
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     const hint = `hint: list what is published with: packpub list journey --registry ${registry}\n`;
     expect(missing.stderr).toBe(`error: ${registry}/spectro-packs/archive/journey:9.9.9 does not exist\n${hint}`);
-    const listed = await runCli(hint.trim().split(' ').slice(7), { env });
+    const listed = await runCli(hint.trim().split(' ').slice(7), { env: CREDS });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
     expect(await w.reader.tags('hinted/spectro-packs/archive/journey')).toEqual(['1.0.0']);
