@@ -88,6 +88,9 @@ export function usageError(message: string, ctx: UsageContext): PackpubError {
   const got = /^Not enough non-option arguments: got (\d+)/.exec(message);
   const missing = got === null ? [] : (usage.match(/<[^>]+>/g) ?? []).slice(Number(got[1]));
   if (missing.length > 0) return new PackpubError('USAGE', `packpub ${first} needs ${missing.join(' ')}`, { hint: `usage: packpub ${usage} (packpub ${first} --help)` });
+  // yargs: "Missing required arguments: from, to" (flags demanded by the command).
+  const flags = /^Missing required arguments?: (.+)$/.exec(message)?.[1]?.split(', ').map((f) => `--${f}`);
+  if (flags !== undefined) return new PackpubError('USAGE', `packpub ${first} needs ${flags.join(' and ')}`, { hint: `run packpub ${first} --help` });
   return new PackpubError('USAGE', message === '' ? 'invalid usage' : message, { hint: `run packpub ${first} --help` });
 }
 

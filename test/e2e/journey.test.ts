@@ -103,7 +103,8 @@ describe('a command line missing an argument', () => {
   it.each([
     [['tag', 'journey:1.0.0'], 'error: packpub tag needs <tags...>\nhint: usage: packpub tag <ref> <tags...> (packpub tag --help)\n'],
     [['inspect'], 'error: packpub inspect needs <ref>\nhint: usage: packpub inspect <ref> (packpub inspect --help)\n'],
-    [['copy', 'journey:1.0.0'], 'error: Missing required arguments: from, to\nhint: run packpub copy --help\n'],
+    [['copy', 'journey:1.0.0'], 'error: packpub copy needs --from and --to\nhint: run packpub copy --help\n'],
+    [['copy', 'journey:1.0.0', '--from', 'oci:x'], 'error: packpub copy needs --to\nhint: run packpub copy --help\n'],
     [['completion', 'pwsh'], 'error: Invalid values:\n  Argument: shell, Given: "pwsh", Choices: "bash", "zsh", "fish"\nhint: run packpub completion --help\n'],
   ])('packpub %j: exit 2, the argument named, the hint pointing at that command (docs/errors.md, "Usage")', async (argv, stderr) => {
     expect(await runCli(argv, { cwd: w.root })).toEqual({ code: 2, stdout: '', stderr });

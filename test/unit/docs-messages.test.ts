@@ -24,7 +24,7 @@ const ERRORS_MD = readFileSync(join(ROOT, 'docs/errors.md'), 'utf8');
  * is found in src/ after all, or no longer quoted: the list stays short and true).
  */
 const NOT_IN_SRC: Record<string, string> = {
-  'Missing required arguments: from, to': "yargs' own message, quoted as an example of one",
+  'Invalid values:': "yargs' own message, quoted as an example of one",
   'readChart(dir)': 'names the library function the row applies to',
   'there is no -p flag': 'an example: the code says the flag as the user typed it',
   '(KmsException': "the AWS error's name, which the SDK gives at run time",
