@@ -171,6 +171,14 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     if (options.failFast === true && (result.status === 'failed' || result.status === 'conflict')) stop = true;
     return result;
   });
+  // --all found tags, but none holds a pack (each left out as notPack): nothing was copied, as when there are no
+  // tags at all, not a run that did what was asked (a repository of packs packpub does not recognise included).
+  if (results.length > 0 && results.every((r) => r.notPack !== undefined)) {
+    const where = options.name === undefined ? `under ${from.store.reference(baseRepository(from.basePath))}` : `of ${from.store.reference(packRepository(from.basePath, options.name))}`;
+    throw new PackpubError('NOT_FOUND', `nothing to copy: no tag ${where} holds a pack (${results.length} tag${results.length === 1 ? '' : 's'} hold${results.length === 1 ? 's' : ''} another kind of artifact)`, {
+      hint: `check --from (${from.display}) and the pack name; packpub list shows what each tag there holds`,
+    });
+  }
   return {
     from: from.display,
     to: to.display,

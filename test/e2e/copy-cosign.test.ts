@@ -145,6 +145,25 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     expect(await w.admin.digestOf(prodRepo, '1.0.0')).toBe(w.signed);
   });
 
+  it('--all where no tag holds a pack (a version tag holding another artifact): nothing to copy, exit 1, nothing written', async () => {
+    const host = w.registry.host;
+    // A base path of its own: the other cases copy all of staging.
+    await w.put(`tools/${ARCHIVE}/kit`, '1.0.0', 'application/vnd.example.kit.config.v1+json', [
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'part one' },
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'part two' },
+    ]);
+    await w.put(`tools/${ARCHIVE}/kit`, 'debug', OCI_CONFIG, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'an image' }]);
+    for (const args of [['kit', '--all'], ['--all'], ['kit', '--all', '--dry-run']]) {
+      const run = await runCli(['copy', ...args, '--from', `${host}/tools`, '--to', `${host}/tools-prod`]);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(1);
+      const where = args[0] === 'kit' ? `of ${host}/tools/${ARCHIVE}/kit` : `under ${host}/tools/${ARCHIVE}`;
+      expect(run.stderr).toContain(`nothing to copy: no tag ${where} holds a pack (2 tags hold another kind of artifact)`);
+      expect(run.stderr).toContain(`skipped kit:1.0.0: ${host}/tools/${ARCHIVE}/kit:1.0.0 is not a pack (an artifact with 2 layers)`);
+    }
+    expect(await w.admin.digestOf(`tools-prod/${ARCHIVE}/kit`, '1.0.0')).toBeUndefined();
+    expect(await w.admin.digestOf(`tools-prod/${ARCHIVE}/kit`, 'debug')).toBeUndefined();
+  });
+
   it('list names what cosign attached, and pull refuses it', async () => {
     const host = w.registry.host;
     const list = await runCli(['list', 'hello', '--registry', `${host}/staging`]);
