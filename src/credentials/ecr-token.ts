@@ -61,8 +61,10 @@ function proxyHost(endpoint: string | undefined): string | undefined {
 export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions, clients?: EcrClients, now: () => number = Date.now): Promise<EcrToken> {
   const context = { host: hostName, ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }), ...(aws.awsRoleArn === undefined ? {} : { roleArn: aws.awsRoleArn }), ...(aws.awsProfile === undefined ? {} : { profile: aws.awsProfile }) };
   const own = clients === undefined ? new EcrClients() : undefined;
+  // The run's one token (asked once, see ecrCredentialProvider): a cause of the whole target, told once for the
+  // packs it stopped, not once per pack.
   const unusable = (why: string) =>
-    new PackpubError('REGISTRY', `ECR GetAuthorizationToken for ${hostName} returned ${why}`, {
+    new PackpubError('CREDENTIALS', `ECR GetAuthorizationToken for ${hostName} returned ${why}`, {
       hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API of the registry\'s region (a proxy or another service may answer instead)',
     });
   try {
@@ -87,7 +89,7 @@ export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAws
     const expiresAt = data.expiresAt instanceof Date && !Number.isNaN(data.expiresAt.getTime()) ? data.expiresAt : new Date(now() + 12 * 3600_000);
     if (expiresAt.getTime() <= now()) {
       // Either this machine's clock is far off, or the endpoint is not ECR; every request would fetch it again.
-      throw new PackpubError('REGISTRY', `ECR GetAuthorizationToken for ${hostName} returned a token that expired at ${expiresAt.toISOString()} (this machine's clock says ${new Date(now()).toISOString()})`, {
+      throw new PackpubError('CREDENTIALS', `ECR GetAuthorizationToken for ${hostName} returned a token that expired at ${expiresAt.toISOString()} (this machine's clock says ${new Date(now()).toISOString()})`, {
         hint: "check this machine's clock (ECR tokens last 12 hours), and that --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API",
       });
     }

@@ -173,7 +173,7 @@ describe('ECR token provider on odd GetAuthorizationToken answers', () => {
     for (const [token, why] of cases) {
       answer([{ authorizationToken: token, proxyEndpoint: `https://${HOST}` }]);
       const err = await failure(resolve());
-      expect(err.code).toBe('REGISTRY');
+      expect(err.code).toBe('CREDENTIALS');
       expect(err.message).toBe(`ECR GetAuthorizationToken for ${HOST} returned ${why}`);
       expect(`${err.message} ${err.hint}`).not.toMatch(/secret[123]/);
     }
@@ -200,6 +200,7 @@ describe('ECR token provider on odd GetAuthorizationToken answers', () => {
   it('an expiry already past names the clock instead of fetching a token for every request; an unreadable one is not an ECR answer', async () => {
     answer([{ authorizationToken: b64('AWS:stale-token'), proxyEndpoint: `https://${HOST}`, expiresAt: (clock - 3600_000) / 1000 }]);
     const err = await failure(resolve());
+    expect(err.code).toBe('CREDENTIALS');
     expect(err.message).toBe(`ECR GetAuthorizationToken for ${HOST} returned a token that expired at ${new Date(clock - 3600_000).toISOString()} (this machine's clock says ${new Date(clock).toISOString()})`);
     expect(err.hint).toContain("check this machine's clock");
     answer([{ authorizationToken: b64('AWS:x'), proxyEndpoint: `https://${HOST}`, expiresAt: 'tomorrow' }]);
