@@ -48,24 +48,14 @@ export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
  */
 export async function withTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget) => Promise<T>): Promise<T> {
   // Imported when a command runs, so that `--help` and completion stay fast.
-  const [{ openTarget }, { resolveOneTarget }] = await Promise.all([import('../targets/open.js'), import('./target-options.js')]);
+  const [{ openTarget }, { resolveOneTarget, hintFlags }] = await Promise.all([import('../targets/open.js'), import('./target-options.js')]);
   const target = await openTarget(await resolveOneTarget(args, ctx));
-  target.flags = targetFlags(args);
+  target.flags = hintFlags(args);
   try {
     return await fn(target);
   } finally {
     await target.store.close();
   }
-}
-
-/** The flags of `args` that chose the target (and the file naming it), as a hint repeats them: ` --registry h/b`. */
-function targetFlags(args: Args): string {
-  const word = (v: unknown): string => (/^[\w@%+=:,./-]+$/.test(String(v)) ? String(v) : `'${String(v).replace(/'/g, `'\\''`)}'`);
-  const named = (flag: string, value: unknown): string => {
-    const text = Array.isArray(value) ? value.join(',') : value;
-    return text === undefined || text === '' ? '' : ` ${flag} ${word(text)}`;
-  };
-  return named('--target', args['target']) + named('--registry', args['registry']) + named('--oci-layout', args['ociLayout']) + named('--config', args['config']);
 }
 
 /**

@@ -478,6 +478,23 @@ export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side
   return givenTargetOptions(spec.kind === 'registry' ? { registry: spec.registry } : { ociLayout: spec.dir }, flags, args, ctx, side);
 }
 
+/** The flags of `args` that chose the target (and the file naming it), as a hint repeats them: ` --registry h/b`. */
+export function hintFlags(args: Readonly<Record<string, unknown>>): string {
+  const word = (v: unknown): string => (/^[\w@%+=:,./-]+$/.test(String(v)) ? String(v) : `'${String(v).replace(/'/g, `'\\''`)}'`);
+  const named = (flag: string, value: unknown): string => {
+    const text = Array.isArray(value) ? value.join(',') : value;
+    return text === undefined || text === '' ? '' : ` ${flag} ${word(text)}`;
+  };
+  return named('--target', args['target']) + named('--registry', args['registry']) + named('--oci-layout', args['ociLayout']) + named('--config', args['config']);
+}
+
+/** hintFlags for a copy side: its place as list and inspect would name it (` --target NAME`, ` --registry X`, ` --oci-layout DIR`). */
+export async function sideHintFlags(args: Args, ctx: CliContext, side: Side): Promise<string> {
+  const spec = parseSide(String(args[side]), await loadCliConfig(args, ctx), ctx.io.cwd);
+  const place = spec.kind === 'target' ? { target: spec.name } : spec.kind === 'layout' ? { ociLayout: spec.dir } : { registry: spec.registry };
+  return hintFlags({ ...place, config: args['config'] });
+}
+
 export interface PackRoots {
   /** Folders, globs or roots, as `push` positional arguments. */
   packs: string[];

@@ -219,7 +219,7 @@ async function copyOne(
     ctx.emit({ type: 'pack-start', ...base });
     const fetched = await from.store.getManifest(srcRepo, item.version);
     if (fetched === undefined) {
-      throw new PackpubError('NOT_FOUND', `${base.source} does not exist`, { hint: `list what is published with: packpub list ${item.name}` });
+      throw new PackpubError('NOT_FOUND', `${base.source} does not exist`, { hint: `list what is published with: packpub list ${item.name}${from.flags ?? ''}` });
     }
     // Copy by digest: the bytes we write must be exactly the bytes whose digest the source reports.
     digest = sha256Digest(fetched.bytes);

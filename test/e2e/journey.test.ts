@@ -175,6 +175,11 @@ describe('a version that does not exist', () => {
     expect(listed.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
     expect(await w.reader.tags('hinted/spectro-packs/archive/journey')).toEqual(['1.0.0']);
 
+    // copy names its --from place the same way.
+    const copied = await runCli(['copy', 'journey:9.9.9', '--from', registry, '--to', `oci:${join(w.root, 'never')}`], { env: CREDS });
+    expect(copied.code).toBe(1);
+    expect(copied.stderr).toContain(`  hint: list what is published with: packpub list journey --registry ${registry}\n`);
+
     // A layout folder with a space is quoted as a shell would need it; delete's missing version says the same.
     const layout = join(w.root, 'my layout');
     const deleted = await runCli(['delete', 'journey:9.9.9', '--oci-layout', layout, '--force']);

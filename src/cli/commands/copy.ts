@@ -51,7 +51,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../targets/open.js'),
       import('../render.js'),
@@ -78,6 +78,7 @@ export const copyCommand: CommandSpec = {
   let to: Awaited<ReturnType<typeof openTarget>> | undefined;
   try {
     from = await openTarget(fromOptions);
+    from.flags = await sideHintFlags(args, ctx, 'from');
     to = await openTarget(toOptions);
     const source = from;
     const destination = to;
