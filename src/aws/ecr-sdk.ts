@@ -269,7 +269,7 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   if (name_(err) === 'ThrottlingException' && action === 'ecr:GetAuthorizationToken') {
     // The run's one token: a cause of the whole target (one line for every pack it stopped), not of a pack.
     return new PackpubError('CREDENTIALS', `ECR provider: AWS throttled ${action} for ${context.host} (ThrottlingException), after the SDK's retries`, {
-      hint: 'packpub asks for one token per run (and not again after this): other jobs or tools of this account and region (docker login, credential helpers, nodes pulling images) use up its GetAuthorizationToken rate; try again later',
+      hint: 'packpub asks for one token per run (and not again for a minute after this): other jobs or tools of this account and region (docker login, credential helpers, nodes pulling images) use up its GetAuthorizationToken rate; try again later',
       cause: err,
     });
   }

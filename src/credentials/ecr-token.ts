@@ -101,6 +101,9 @@ export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAws
   }
 }
 
+/** How long a failed token call stays the answer (not asked again), from when it failed. */
+export const FAILED_FOR_MS = 60_000;
+
 interface CacheEntry {
   credential: Credential;
   renewAt: number;
@@ -110,16 +113,18 @@ interface CacheEntry {
  * Registry credentials for ECR hosts, minted on demand. Does not apply to other hosts. Tokens are cached
  * for the run per region and endpoint flavour, renewed at half their life (as amazon-ecr-credential-helper
  * does) or after `invalidate` (the registry said the token expired); concurrent callers share one fetch, and a
- * fetch that failed is not made again (its error is the answer for the rest of the run).
+ * fetch that failed is not made again for FAILED_FOR_MS (its error is the answer meanwhile).
  */
 export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): CredentialProvider {
   const now = options.now ?? Date.now;
   const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options, options.clients, now));
   const cache = new Map<string, CacheEntry>();
   const pending = new Map<string, Promise<Credential>>();
-  // A token call that failed (after the SDK's retries, within --request-timeout) is not made again in this run:
+  // A token call that failed (after the SDK's retries, within --request-timeout) is not made again for a while:
   // every pack would ask in turn, each wave waiting as long, and spend the rate a throttled account has left.
-  const failed = new Map<string, unknown>();
+  // Not for the rest of the run: a long run (or a program holding the store) asks again once the throttle or
+  // the network blip is likely over, rather than failing everything after one bad minute.
+  const failed = new Map<string, { error: unknown; at: number }>();
   const keyOf = (h: EcrHost) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`;
   return {
     name: 'ECR',
@@ -129,7 +134,8 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
       const key = keyOf(host);
       const cached = cache.get(key);
       if (cached !== undefined && now() < cached.renewAt) return cached.credential;
-      if (failed.has(key)) throw failed.get(key);
+      const failure = failed.get(key);
+      if (failure !== undefined && now() - failure.at < FAILED_FOR_MS) throw failure.error;
       let inflight = pending.get(key);
       if (inflight === undefined) {
         const started = now();
@@ -137,10 +143,11 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
           .then((token) => {
             const credential: Credential = { username: token.username, password: token.password, expiresAt: token.expiresAt, source: 'ECR' };
             cache.set(key, { credential, renewAt: started + (token.expiresAt.getTime() - started) / 2 });
+            failed.delete(key);
             return credential;
           })
           .catch((err: unknown) => {
-            failed.set(key, err);
+            failed.set(key, { error: err, at: now() });
             throw err;
           })
           .finally(() => pending.delete(key));

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ecrCredentialProvider } from '../../src/credentials/ecr-token.js';
 import { runCli } from '../support/cli.js';
 import { startEcrWorld } from '../support/ecr-proxy.js';
 import { writePack } from '../support/packs.js';
@@ -35,7 +36,7 @@ describe('a throttled GetAuthorizationToken', () => {
       const lines = run.stderr.trimEnd().split('\n');
       expect(lines, run.stderr).toHaveLength(2);
       expect(lines[0]).toMatch(/^FAILED registry \S+\/thr: ECR provider: AWS throttled ecr:GetAuthorizationToken for \S+ \(ThrottlingException\), after the SDK's retries \(stopped 12 packs: p00:1\.0\.0, p01:1\.0\.0, \S+ and 9 more\)$/);
-      expect(lines[1]).toBe('  hint: packpub asks for one token per run (and not again after this): other jobs or tools of this account and region (docker login, credential helpers, nodes pulling images) use up its GetAuthorizationToken rate; try again later');
+      expect(lines[1]).toBe('  hint: packpub asks for one token per run (and not again for a minute after this): other jobs or tools of this account and region (docker login, credential helpers, nodes pulling images) use up its GetAuthorizationToken rate; try again later');
       // One SDK call: its own attempts (3 by default), not one call per pack or per wave of packs (was: 9).
       expect(calls).toBeGreaterThanOrEqual(1);
       expect(calls).toBeLessThanOrEqual(3);
@@ -59,5 +60,30 @@ describe('a throttled GetAuthorizationToken', () => {
       w.standin.stall = undefined;
     }
     expect((await new RegistryReader(w.registry.url).holdings('stall')).tags.size).toBe(0);
+  });
+
+  it('a failed token call is the answer for a minute, not for the rest of a long run: asked again after, and used', async () => {
+    let clock = 1_000_000;
+    const answers: Array<Error | string> = [new Error('ThrottlingException: Rate exceeded'), 'second-password'];
+    let calls = 0;
+    const provider = ecrCredentialProvider({
+      now: () => clock,
+      fetchToken: async () => {
+        calls++;
+        const next = answers.shift();
+        if (next === undefined || next instanceof Error) throw next ?? new Error('no more answers');
+        return { username: 'AWS', password: next, expiresAt: new Date(clock + 12 * 3600_000) };
+      },
+    });
+    const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    await expect(provider.resolve(host)).rejects.toThrow('Rate exceeded');
+    clock += 60_000 - 1;
+    // Within the minute: the same answer, no second call (every pack of a throttled run asking would spend the rate).
+    await expect(provider.resolve(host)).rejects.toThrow('Rate exceeded');
+    expect(calls).toBe(1);
+    clock += 1;
+    // After it: asked again (before, the first failure stayed the answer for as long as the provider lived).
+    expect(await provider.resolve(host)).toMatchObject({ username: 'AWS', password: 'second-password', source: 'ECR' });
+    expect(calls).toBe(2);
   });
 });
