@@ -156,6 +156,31 @@ function useCodeCache(bundleUrl, env = process.env) {
 }
 
 /**
+ * `mkdir -p` that always ends: Node's recursive mkdir loops for ever where mkdir answers ENOENT inside a folder
+ * that exists (/proc, /sys, some FUSE mounts: a cache folder there hung the process after a finished run). The
+ * missing folders are made one by one from the deepest that exists; any error but EEXIST is thrown.
+ */
+function makeDirs(dir) {
+  const missing = [];
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      lstatSync(at);
+      break;
+    } catch (err) {
+      if (err.code !== 'ENOENT' || dirname(at) === at) throw err;
+      missing.push(at);
+    }
+  }
+  for (const at of missing.reverse()) {
+    try {
+      mkdirSync(at);
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/**
  * Write `script`'s code to `file` (a temporary file renamed), making `dir` first unless `made`: true when
  * written, false when not, undefined when the folder could not be made or written (nothing serialised).
  */
@@ -163,7 +188,7 @@ function write(dir, { script, file, key, source }, made) {
   const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
   let fd;
   try {
-    if (!made) mkdirSync(dir, { recursive: true });
+    if (!made) makeDirs(dir);
     // Never writable by others, whatever the umask: cached() does not use a file they could write.
     fd = openSync(temp, 'wx', 0o644);
   } catch {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import semver from 'semver';
@@ -12,7 +12,8 @@ import { PACK_FILES, PACK_LAYERS, type PackLayer } from '../pack/model.js';
 import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
 import { checkYamlText } from '../pack/yaml-source.js';
 import { parseYamlTree } from '../pack/yaml-tree.js';
-import { tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { localWriteError } from '../util/local-write.js';
 
 export interface InitOptions {
   /** Folder to create the pack in; created when missing. */
@@ -82,13 +83,23 @@ async function ensureWritableDir(dir: string, force: boolean): Promise<void> {
     entries = await readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    throw folderError(err, dir);
   }
   if (entries.length > 0 && !force) {
     throw new PackpubError('USAGE', `${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'})`, {
       hint: 'give a new or empty folder, or add --force to write into it (files with the same names are replaced)',
     });
   }
+}
+
+/**
+ * The pack folder could not be read or made (a path through a file, no permission, /proc or /sys): the machine's
+ * answer, naming the folder, as a usage error (nothing was written); disk full and the like as LOCAL_WRITE.
+ */
+function folderError(err: unknown, dir: string): unknown {
+  const local = localWriteError(err, dir);
+  if (local !== err || err instanceof PackpubError || (err as NodeJS.ErrnoException).code === undefined) return local;
+  return new PackpubError('USAGE', `cannot create the pack folder ${dir}: ${errorMessage(err)}`, { hint: 'give a folder you can create and write to', cause: err });
 }
 
 /** Name and version are user input here: a bad one is a usage error (exit 2), nothing is written. */
@@ -247,7 +258,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     });
     verifyChartValues(valuesText, chart, notes);
     // The first folder this creates (the pack folder or its charts/), removed again if the chart is not written.
-    const created = await mkdir(join(dir, 'charts'), { recursive: true });
+    const created = await makeDirs(join(dir, 'charts')).catch((err: unknown) => Promise.reject(folderError(err, dir)));
     const tmp = tempPathFor(join(dir, rel));
     try {
       if (chartIsDir) {
@@ -283,7 +294,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     notes.push('pack.content.images in values.yaml is empty: list every container image the pack deploys (`- image: REGISTRY/REPO:TAG`); validate --strict and pack-central fail an add-on pack without them');
   }
 
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir).catch((err: unknown) => Promise.reject(folderError(err, dir)));
   await write(
     PACK_FILES.packJson,
     packJsonText({
@@ -312,7 +323,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
   );
   await write(PACK_FILES.logo, placeholderLogo(name));
   if (kubeManifests !== undefined && manifestKey !== undefined) {
-    await mkdir(join(dir, 'manifests'), { recursive: true });
+    await makeDirs(join(dir, 'manifests'));
     await write(kubeManifests[0] ?? '', exampleManifestText(name, manifestKey));
   }
 

@@ -118,6 +118,26 @@ describe('folders that cannot be made', () => {
     expectRun(run, { code: 2, stderr: ["cannot create packpub's work folder in /proc/packpub-tmp"] });
     expect(await tagsOf(w.layout)).toEqual([]);
   });
+
+  it('the cache folder under /proc: the push publishes and the process ends, exit 0', async () => {
+    // Before: bin's code cache made its folder with Node's recursive mkdir after the run: the process never ended.
+    const w = await world('robust-proc-cache');
+    const run = await runBounded(['push', w.pack, '--oci-layout', w.layout], { PACKPUB_CACHE_DIR: '/proc/packpub-cache' });
+    expectRun(run, { code: 0, stdout: ['published robust-proc-cache:1.0.0'] });
+    expect(await tagsOf(w.layout)).toEqual(['spectro-packs/archive/robust-proc-cache:1.0.0']);
+  });
+
+  it('init into /proc or through a file: exit 2 naming the folder, never "a bug" (before: hung, or "a bug in packpub")', async () => {
+    const w = await world('robust-proc-init');
+    const underProc = await runCliBounded(['init', '/proc/packpub-init/p', '--name', 'p', '--version', '1.0.0'], w.env);
+    expectRun(underProc, { code: 2, stderr: ['cannot create the pack folder /proc/packpub-init/p: ENOENT', 'hint: give a folder you can create and write to'] });
+    expect(underProc.stderr).not.toContain('bug');
+    await writeFile(join(w.root, 'file'), 'x');
+    const throughFile = await runCliBounded(['init', join(w.root, 'file', 'p'), '--name', 'p', '--version', '1.0.0'], w.env);
+    expectRun(throughFile, { code: 2, stderr: [`cannot create the pack folder ${join(w.root, 'file', 'p')}: ENOTDIR`] });
+    expect(throughFile.stderr).not.toContain('bug');
+    expect(await readFile(join(w.root, 'file'), 'utf8')).toBe('x');
+  });
 });
 
 describe('output paths that are not plain files', () => {
