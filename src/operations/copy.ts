@@ -1,8 +1,10 @@
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createHash } from 'node:crypto';
+import semver from 'semver';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
+import { NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
 import { isValidRepositoryPath, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
@@ -10,7 +12,7 @@ import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js'
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { MAX_PACKS, sortVersions } from './list.js';
 import { readBackError, tagHolds } from './read-back.js';
-import { cosignAttachment, heldManifest, packManifest } from './resolve-pack.js';
+import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import type { PlannedAction } from './push-report.js';
@@ -189,6 +191,15 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   };
 }
 
+/**
+ * A tag --all does not leave out: a pack version (semver, as list orders them) holding an image manifest of no
+ * other known kind (not a container image, a Helm chart, an index), with other than one layer: most likely a
+ * pack pushed wrong, which a promotion must not pass over with exit 0. It fails as when it is named.
+ */
+function brokenPackVersion(held: HeldManifest, tag: string): boolean {
+  return held.manifest !== undefined && !NOT_PACK_CONFIG_TYPES.has(held.manifest.config.mediaType) && semver.valid(tag, { loose: true }) !== null;
+}
+
 interface CopyContext {
   emit: CopyEventSink;
   ensureBase: (repo: string) => Promise<void>;
@@ -232,7 +243,7 @@ async function copyOne(
     // lists is left out (named, not a failure); named on its own, it is refused.
     const held = heldManifest(fetched.bytes, item.version);
     if (held.notPack !== undefined && (held.manifest === undefined || cosignAttachment(item.version) === undefined)) {
-      if (options.all === true) return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, notPack: held.notPack });
+      if (options.all === true && !brokenPackVersion(held, item.version)) return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, notPack: held.notPack });
       packManifest(fetched.bytes, base.source);
     }
     const manifest = held.manifest ?? packManifest(fetched.bytes, base.source).manifest;

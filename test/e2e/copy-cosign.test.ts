@@ -145,10 +145,10 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     expect(await w.admin.digestOf(prodRepo, '1.0.0')).toBe(w.signed);
   });
 
-  it('--all where no tag holds a pack (a version tag holding another artifact): nothing to copy, exit 1, nothing written', async () => {
+  it('--all where no tag holds a pack: nothing to copy, exit 1, nothing written', async () => {
     const host = w.registry.host;
     // A base path of its own: the other cases copy all of staging.
-    await w.put(`tools/${ARCHIVE}/kit`, '1.0.0', 'application/vnd.example.kit.config.v1+json', [
+    await w.put(`tools/${ARCHIVE}/kit`, 'nightly', 'application/vnd.example.kit.config.v1+json', [
       { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'part one' },
       { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'part two' },
     ]);
@@ -158,10 +158,29 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(1);
       const where = args[0] === 'kit' ? `of ${host}/tools/${ARCHIVE}/kit` : `under ${host}/tools/${ARCHIVE}`;
       expect(run.stderr).toContain(`nothing to copy: no tag ${where} holds a pack (2 tags hold another kind of artifact)`);
-      expect(run.stderr).toContain(`skipped kit:1.0.0: ${host}/tools/${ARCHIVE}/kit:1.0.0 is not a pack (an artifact with 2 layers)`);
+      expect(run.stderr).toContain(`skipped kit:nightly: ${host}/tools/${ARCHIVE}/kit:nightly is not a pack (an artifact with 2 layers)`);
     }
-    expect(await w.admin.digestOf(`tools-prod/${ARCHIVE}/kit`, '1.0.0')).toBeUndefined();
+    expect(await w.admin.digestOf(`tools-prod/${ARCHIVE}/kit`, 'nightly')).toBeUndefined();
     expect(await w.admin.digestOf(`tools-prod/${ARCHIVE}/kit`, 'debug')).toBeUndefined();
+  });
+
+  it('--all over a version tag holding an artifact of no known kind (a pack pushed wrong): FAILED as when named, exit 1; the packs copied', async () => {
+    const host = w.registry.host;
+    const pack = await writePack(join(w.root, 'kit-1.0.0'), { name: 'kit', version: '1.0.0' });
+    const pushed = await runCli(['push', pack, '--registry', `${host}/broken`], { env: ENV });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await w.put(`broken/${ARCHIVE}/kit`, '1.1.0', 'application/vnd.example.kit.config.v1+json', [
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'kit archive' },
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'stray file' },
+    ]);
+    await w.put(`broken/${ARCHIVE}/kit`, 'debug', OCI_CONFIG, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'an image' }]);
+    const run = await runCli(['copy', 'kit', '--all', '--from', `${host}/broken`, '--to', `${host}/broken-prod`]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`FAILED kit:1.1.0: ${host}/broken/${ARCHIVE}/kit:1.1.0 is not a pack: its manifest has 2 layers (a pack has exactly one)`);
+    expect(run.stderr).toContain(`skipped kit:debug: ${host}/broken/${ARCHIVE}/kit:debug is not a pack (a container image); --all leaves it out`);
+    expect(await w.admin.digestOf(`broken-prod/${ARCHIVE}/kit`, '1.0.0')).toBe(await w.admin.digestOf(`broken/${ARCHIVE}/kit`, '1.0.0'));
+    expect(await w.admin.digestOf(`broken-prod/${ARCHIVE}/kit`, '1.1.0')).toBeUndefined();
+    expect(await w.admin.digestOf(`broken-prod/${ARCHIVE}/kit`, 'debug')).toBeUndefined();
   });
 
   it('list names what cosign attached, and pull refuses it', async () => {
