@@ -3,7 +3,7 @@ import type { CommandSpec, CliContext } from '../context.js';
 import { EXIT_OK, readStdinSecret, userPath, writeLine } from '../io.js';
 import { promptLine, stdinIsTty } from '../prompt.js';
 import { declareNamedFlags, declareOwnFlags, type OwnFlags } from '../target-flags.js';
-import { registryOnlySettings } from '../target-options.js';
+import { registryOnlySettings, retryFlags } from '../target-options.js';
 
 
 /** Read a line from a terminal without echoing it (raw mode); Ctrl-C cancels. */
@@ -64,7 +64,8 @@ const LOGIN_FLAGS: OwnFlags = {
 export const loginCommand: CommandSpec = {
   command: 'login <host>',
   describe: 'Check credentials against a registry and save them where Docker, ORAS, Helm and skopeo find them',
-  builder: (y) => declareOwnFlags(declareNamedFlags(y, ['cert-file', 'key-file', 'header']), LOGIN_FLAGS),
+  // The network limits every command takes: a registry that never answers ends a CI step at --request-timeout.
+  builder: (y) => declareOwnFlags(declareNamedFlags(y, ['cert-file', 'key-file', 'header', 'retry-attempts', 'request-timeout', 'retry-deadline', 'retry-delay']), LOGIN_FLAGS),
   run: async (args, ctx) => {
     // Loaded on use: the registry client stays out of CLI start-up.
     const { login, loginHost, loginNotNeeded } = await import('../../operations/login.js');
@@ -97,6 +98,7 @@ export const loginCommand: CommandSpec = {
     }
     if (args['insecure'] === true) writeLine(io.stderr, 'warning: --insecure: TLS certificates are not verified');
     const debugOn = args['debug'] === true;
+    const retry = retryFlags(args);
     const result = await login({
       host: hostArg,
       username,
@@ -109,6 +111,7 @@ export const loginCommand: CommandSpec = {
       ...registryOnly,
       ...(args['resolve'] === undefined ? {} : { resolve: args['resolve'] as string[] }),
       allowCrossHostAuth: args['allowCrossHostAuth'] === true,
+      ...(retry === undefined ? {} : { retry }),
       ...(debugOn ? { debug: (line: string) => writeLine(io.stderr, `debug: ${line}`) } : {}),
     });
     if (!result.checked) {
