@@ -3,17 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { startAnswerFuzzer } from '../support/answer-fuzzer.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { RegistryReader } from '../support/registry-reader.js';
+import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
 import { freePort, startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { startTokenServer } from '../support/token-server.js';
 
 /*
  * trust (fuzz): a registry whose upload Location names an address this machine cannot reach (distribution behind a
  * reverse proxy without http.host hands out its internal address). The push said "connection refused by
  * 127.0.0.1:<other port>, check the host and port and that the registry is running" about a host the user never
  * named, while the registry they named was running. Now the message says the registry sent the upload elsewhere.
- * Real docker-registry behind the answer fuzzer; the registry is read directly afterwards.
+ * The same for a token service (challenge realm) that cannot be reached. Real docker-registry (behind the answer
+ * fuzzer, or with token auth); the registry is read directly afterwards.
  */
 
 const w = setup(async (stack) => {
@@ -43,5 +45,28 @@ describe('an upload Location on an address that cannot be reached', () => {
     const held = await new RegistryReader(w.registry.url).holdings('far');
     expect(held.problems).toEqual([]);
     expect([...held.tags.keys()]).toEqual([]);
+  });
+});
+
+describe('a token service (challenge realm) on an address that cannot be reached', () => {
+  it('names the token service the challenge gave, not a registry that is down; exit 1, nothing published', async () => {
+    const tokens = await startTokenServer({ users: { robot: 'realm-secret-44' } });
+    // The registry announces a realm on a port nothing listens on (Harbor's external_url or distribution's
+    // auth.token.realm naming an internal address); the token server itself is up, elsewhere.
+    const registry = await startRegistry({ auth: 'token', token: { ...tokens, realm: `http://${w.closed}/service/token` } });
+    try {
+      const args = ['--registry', `${registry.host}/realm`, '--retry-attempts', '2', '--retry-delay', '0'];
+      const run = await runCli(['push', w.pack, '--no-cache', ...args]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(stackLines(run.stderr)).toEqual([]);
+      expect(run.stderr).toContain(`token service ${w.closed}, which the registry's challenge names: connection refused by ${w.closed}`);
+      expect(run.stderr).toContain("hint: the registry's Bearer challenge names a token service (realm) at an address this machine cannot reach");
+      expect(run.stderr).not.toContain('that the registry is running');
+      const held = await tokenHoldings(registry.url, tokens.tokenFor, 'realm');
+      expect([...held.tags.keys()]).toEqual([]);
+    } finally {
+      await registry.stop();
+      await tokens.close();
+    }
   });
 });
