@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAnswerFuzzer } from '../support/answer-fuzzer.js';
@@ -68,5 +69,25 @@ describe('a token service (challenge realm) on an address that cannot be reached
       await registry.stop();
       await tokens.close();
     }
+  });
+});
+
+describe('a redirect to an address that cannot be reached', () => {
+  it('pull: names the redirect (blob storage behind a firewall), not a registry that is down; exit 1, nothing written', async () => {
+    const pushed = await runCli(['push', w.pack, '--registry', `${w.registry.host}/redir`, '--no-cache']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const out = join(w.root, 'pulled');
+    w.fuzz.plan = { decide: (method, path) => (method === 'GET' && path.includes('/blobs/sha256:') ? { kind: 'location', value: `http://${w.closed}/storage/blob`, status: 307 } : undefined) };
+    try {
+      const run = await runCli(['pull', 'loc-pack:1.0.0', '--registry', `${w.fuzz.host}/redir`, '-o', out, '--retry-attempts', '2', '--retry-delay', '0']);
+      expect(run.code, run.stderr).toBe(1);
+      expect(stackLines(run.stderr)).toEqual([]);
+      expect(run.stderr).toContain(`error: ${w.fuzz.host} redirected to ${w.closed}, which packpub could not reach: connection refused by ${w.closed}`);
+      expect(run.stderr).toContain('hint: the registry (or a proxy in front of it) redirects to an address this machine cannot reach');
+      expect(run.stderr).not.toContain('that the registry is running');
+    } finally {
+      w.fuzz.plan = undefined;
+    }
+    expect(existsSync(out)).toBe(false);
   });
 });
