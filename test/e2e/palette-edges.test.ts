@@ -7,6 +7,7 @@ import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack, writePacks } from '../support/packs.js';
+import { holdVersions } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 import { makeTestCertificates } from '../support/tls.js';
 
@@ -437,6 +438,8 @@ describe('a Palette answering 5xx: reads retried, a create not sent twice', () =
   });
 
   it('Palette\'s sync message with control characters is shown as U+XXXX, never sent to the terminal', async () => {
+    // The version exists (palette sync refuses one that does not); the tests above found drybase empty.
+    await holdVersions(w.registry, [{ repository: 'drybase/spectro-packs/archive/edge-dry', tag: '1.0.0' }]);
     w.palette.failSyncs = 'broken\u001b[2J\u001b]0;owned\u0007';
     try {
       const run = await runCli(['palette', 'sync', 'edge-dry:1.0.0', ...at('drybase'), ...fast], { env: env(w.palette.url) });

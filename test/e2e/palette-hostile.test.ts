@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
+import { holdVersions } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -16,13 +17,17 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
-const w = setup((stack) => startPaletteLab(stack, { prefix: 'packpub-palette-hostile-', key: KEY, name: 'never-lab', base: 'never', clock }));
+// Palette's sync of never-lab finds nothing, whatever the registry holds.
+const w = setup((stack) => startPaletteLab(stack, { prefix: 'packpub-palette-hostile-', key: KEY, name: 'never-lab', base: 'never', clock, repositories: () => [] }));
+const held = (names: string[]) => holdVersions(w.registry, names.map((name) => ({ repository: `never/spectro-packs/archive/${name}`, tag: '1.0.0' })));
 
 const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY });
 
 describe('a Palette that never lists the packs', () => {
   it('palette sync of 100 versions Palette never lists ends on --palette-timeout with exit 3, each pack timed out', async () => {
-    const refs = Array.from({ length: 100 }, (_, i) => `never-${i}:1.0.0`);
+    const names = Array.from({ length: 100 }, (_, i) => `never-${i}`);
+    await held(names);
+    const refs = names.map((n) => `${n}:1.0.0`);
     const from = w.palette.requests.length;
     const run = await runCli(['palette', 'sync', ...refs, '--registry', `${w.registry.host}/never`, '--palette-timeout', '5', '--palette-poll-interval', '1'], { env: env() });
     expect(run.code, run.stderr).toBe(3);
@@ -64,6 +69,7 @@ async function hugeAnswers(total: number): Promise<{ url: string; sent: () => nu
 
 describe('a Palette answering huge bodies', () => {
   it('an answer past 16 MiB is refused naming its size, read no further: exit 1', async () => {
+    await held(['huge']);
     const huge = await hugeAnswers(256 << 20);
     try {
       const run = await runCli(['palette', 'sync', 'huge:1.0.0', '--registry', `${w.registry.host}/never`], { env: { ...env(), SPECTROCLOUD_HOST: huge.url } });

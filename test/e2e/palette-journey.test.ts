@@ -148,6 +148,28 @@ describe('Palette closed loop through the CLI', () => {
     expect(unset.stderr).toContain('palette.apiKeyEnv names JOURNEY_PALETTE_KEY, which is not set');
   });
 
+  it('palette sync of a version the registry does not hold: exit 1 naming it, and Palette is asked for nothing', async () => {
+    const asked = w.palette.requests.length;
+    const base = `${w.registry.host}/journey/spectro-packs/archive`;
+    // A typo in the name: the pack does not exist at all.
+    const typo = await runCli(['palette', 'sync', 'e2e-betta:0.3.1', ...at('journey'), ...fast], { env: env() });
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toBe(
+      `error: ${base}/e2e-betta:0.3.1 does not exist: nothing was synced\n` +
+        'hint: palette sync confirms versions already published: push it first, or see what is published with packpub list\n',
+    );
+    // One published version beside two missing ones: refused whole, so nothing is half synced.
+    const mixed = await runCli(['palette', 'sync', 'e2e-beta:9.9.9', 'e2e-beta:0.3.1', 'e2e-betta:0.3.1', ...at('journey'), ...fast], { env: env() });
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toBe('');
+    expect(mixed.stderr).toBe(
+      `error: ${base}/e2e-beta:9.9.9, ${base}/e2e-betta:0.3.1 do not exist: nothing was synced\n` +
+        'hint: palette sync confirms versions already published: push them first, or see what is published with packpub list\n',
+    );
+    expect(w.palette.requests.slice(asked)).toEqual([]);
+  });
+
   it('a failing sync shows Palette\'s message and exits 3 (published, not visible)', async () => {
     w.palette.failSyncs = 'failed to pull e2e-beta:0.3.1: manifest unknown';
     const run = await runCli(['palette', 'sync', ...at('journey'), ...fast], { env: env() });

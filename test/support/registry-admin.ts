@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -64,4 +65,39 @@ export function registryAdmin(registry: RunningRegistry | RegistryOnDisk, author
       await rm(join(storageDir, 'docker/registry/v2/repositories', repository, '_manifests/tags', tag), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Make `registry` hold each `repository:tag` without a push through packpub (for tests that only need the
+ * versions to exist): the 2-byte `{}` blob as config and as the one layer, titled `<last segment>-<tag>.tar.gz`.
+ * Two requests a version (the blob mounted), no archive built.
+ */
+export async function holdVersions(registry: RunningRegistry, refs: readonly { repository: string; tag: string }[]): Promise<void> {
+  const bytes = Buffer.from('{}');
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const blob = { digest, size: bytes.length };
+  let from: string | undefined;
+  for (const { repository, tag } of refs) {
+    // After the first upload the blob is mounted from that repository: one request instead of two.
+    const query = from === undefined ? '' : `?mount=${digest}&from=${from}`;
+    const started = await request(`${registry.url}/v2/${repository}/blobs/uploads/${query}`, { method: 'POST' });
+    await started.body.dump();
+    if (started.statusCode !== 201) {
+      const location = new URL(started.headers['location'] as string, registry.url);
+      location.searchParams.set('digest', digest);
+      const put = await request(location, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+      await put.body.dump();
+      from = repository;
+    }
+    const title = `${repository.split('/').pop() ?? repository}-${tag}.tar.gz`;
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', ...blob },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...blob, annotations: { 'org.opencontainers.image.title': title } }],
+    });
+    const res = await request(`${registry.url}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    const text = await res.body.text();
+    if (res.statusCode !== 201) throw new Error(`registry-admin: PUT ${repository}:${tag} answered ${res.statusCode} ${text}`);
+  }
 }

@@ -119,26 +119,40 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
 }
 
 async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
-  const [{ runPaletteSyncs }, { listPacks }, { openTarget }, { parsePackRef }] = await Promise.all([
+  const [{ runPaletteSyncs }, { listPacks }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }] = await Promise.all([
     import('../palette-run.js'),
     import('../../operations/list.js'),
     import('../../targets/open.js'),
     import('../../oci/reference.js'),
+    import('../../pack/naming.js'),
+    import('../../util/concurrency.js'),
   ]);
   const refs = ((args['packs'] as string[] | undefined) ?? []).map(String);
+  const named = refs.map((r) => parsePackRef(r));
   const items = [];
+  // Every target is read before Palette is asked for anything: a version missing on any of them syncs nothing.
   for (const target of targets) {
     let packs: { name: string; version: string }[];
-    if (refs.length > 0) {
-      packs = refs.map((r) => parsePackRef(r));
-    } else {
-      // Everything already published under the base path.
-      const opened = await openTarget(target.options);
-      try {
+    const opened = await openTarget(target.options);
+    try {
+      if (named.length > 0) {
+        // A version the target does not hold would only be waited for, then reported as one Palette may
+        // have refused: refused here, before any sync, naming each missing one.
+        packs = named;
+        const held = await mapConcurrent(packs, 8, (p) => opened.store.headManifest(packRepository(opened.basePath, p.name), p.version));
+        const missing = packs.filter((_, i) => held[i] === undefined).map((p) => opened.store.reference(packRepository(opened.basePath, p.name), p.version));
+        if (missing.length > 0) {
+          const one = missing.length === 1;
+          throw new PackpubError('NOT_FOUND', `${missing.join(', ')} ${one ? 'does' : 'do'} not exist: nothing was synced`, {
+            hint: `palette sync confirms versions already published: push ${one ? 'it' : 'them'} first, or see what is published with packpub list`,
+          });
+        }
+      } else {
+        // Everything already published under the base path.
         packs = (await listPacks(opened, { details: false })).flatMap((p) => p.versions.map((v) => ({ name: p.name, version: v.version })));
-      } finally {
-        await opened.store.close();
       }
+    } finally {
+      await opened.store.close();
     }
     items.push({ target, packs, force: args['forceSync'] === true });
   }
@@ -175,7 +189,7 @@ const PALETTE_COMMAND_FLAGS: OwnFlags = {
   group: PALETTE_GROUP,
   positionals: {
     action: { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' },
-    packs: { type: 'string', array: true, describe: 'sync: NAME:VERSION to confirm (default: every version under the base path)' },
+    packs: { type: 'string', array: true, describe: 'sync: NAME:VERSION already published, to confirm (default: every version under the base path)' },
   },
   options: {
     'force-sync': { type: 'boolean', default: false, describe: 'sync: send forceSync=true (after replacing a version)' },
