@@ -52,6 +52,21 @@ function uploadLocationUnknown(host: string, location: string, err: RegistryErro
   });
 }
 
+/**
+ * The PUT that ends an upload could not reach the other address the registry's Location named (distribution behind
+ * a reverse proxy without http.host names its internal address): said as the registry's doing, not as a registry
+ * the user named that refused or is down.
+ */
+function uploadLocationUnreachable(host: string, location: URL, err: RegistryError): RegistryError {
+  return new RegistryError(err.code, `${host} started an upload at another address (${location.host}), which packpub could not reach: ${err.message}`, {
+    method: err.method,
+    url: err.url,
+    retryable: err.retryable,
+    cause: err,
+    hint: "the registry (or a proxy in front of it) hands out upload Locations on an address this machine cannot reach, often its own internal one behind a reverse proxy: make it name the address clients use (distribution's http.host), or have the proxy rewrite Location; report it to the registry owner",
+  });
+}
+
 const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and packpub (a proxy, a cache) served other content on two attempts: bypass the proxy or cache, and report it to the registry owner';
 const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
@@ -413,7 +428,11 @@ export class RegistryClient {
         },
         n,
       ).catch((err: unknown) => {
-        throw isRegistryError(err) && err.status === 404 ? uploadLocationUnknown(this.host, given ?? '', err) : err;
+        if (isRegistryError(err) && err.status === 404) throw uploadLocationUnknown(this.host, given ?? '', err);
+        if (isRegistryError(err) && err.status === undefined && (err.code === 'NETWORK' || err.code === 'TLS') && location.origin !== this.origin.origin) {
+          throw uploadLocationUnreachable(this.host, location, err);
+        }
+        throw err;
       });
       await discardBody(put);
       this.storedAs(put, digest, repository);

@@ -7,7 +7,7 @@ import type { SecureContext } from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost, shown } from '../oci/reference.js';
-import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode } from './errors.js';
+import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, RegistryError, systemErrorCode } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
 import { Agent, buildConnector, request } from './undici.js';
@@ -248,6 +248,21 @@ function fixedLookup(address: string) {
   };
 }
 
+/**
+ * A redirect to another address that could not be reached (blob storage, a CDN, an internal host behind a firewall):
+ * said as the registry's redirect, not as a registry the user named that refused or is down.
+ */
+function redirectUnreachable(from: URL, to: URL, err: unknown): unknown {
+  if (!(err instanceof RegistryError) || err.status !== undefined || (err.code !== 'NETWORK' && err.code !== 'TLS') || to.origin === from.origin) return err;
+  return new RegistryError(err.code, `${from.host} redirected to ${to.host}, which packpub could not reach: ${err.message}`, {
+    method: err.method,
+    url: err.url,
+    retryable: err.retryable,
+    cause: err,
+    hint: 'the registry (or a proxy in front of it) redirects to an address this machine cannot reach (blob storage, a CDN, an internal host): let this machine reach it (firewall, proxy, DNS), or report it to the registry owner',
+  });
+}
+
 class UndiciTransport implements HttpTransport {
   readonly scheme: 'http' | 'https';
   readonly plainHttpExplicit: boolean;
@@ -378,7 +393,10 @@ class UndiciTransport implements HttpTransport {
     let body = req.body;
     const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
     for (let hop = 0; ; hop++) {
-      const res = await this.once(method, url, headers, body, req.signal, req.attempt);
+      const res =
+        hop === 0 ? await this.once(method, url, headers, body, req.signal, req.attempt) : await this.once(method, url, headers, body, req.signal, req.attempt).catch((err: unknown) => {
+          throw redirectUnreachable(req.url, url, err);
+        });
       const location = getHeader(res, 'location');
       if (!follow || !REDIRECT_STATUSES.has(res.status) || location === undefined) return res;
       await discardBody(res);

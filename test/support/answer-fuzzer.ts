@@ -25,7 +25,7 @@ import { FaultPlan, requestKind, type RequestKind } from './recording-proxy.js';
 export type Mutation =
   | { kind: 'status'; status: number }
   | { kind: 'digest'; value: string | undefined }
-  | { kind: 'location'; value: string | undefined }
+  | { kind: 'location'; value: string | undefined; status?: number }
   | { kind: 'content-length'; delta: number }
   | { kind: 'content-type'; value: string }
   | { kind: 'range' }
@@ -305,7 +305,7 @@ export async function startAnswerFuzzer(target: string): Promise<AnswerFuzzer> {
             const h = { ...out };
             if (mutation.value === undefined) delete h['location'];
             else h['location'] = mutation.value;
-            return writeRaw(socket, status, withLength(body, h), body);
+            return writeRaw(socket, mutation.status ?? status, withLength(body, h), body);
           }
           case 'content-length': {
             // Announce a length the body does not have: shorter (the rest is sent and ignored) or longer (the

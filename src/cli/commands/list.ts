@@ -8,7 +8,7 @@ import { targetCommandFlags, withTarget } from '../target-command.js';
 export const listCommand: CommandSpec = {
   command: 'list [name]',
   describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
-  builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack' } } } }),
+  builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack (without it, at most 5000 packs and 100000 versions under the base path)' } } } }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
       const { listPacks, cosignAttachment, MAX_DETAILS, MAX_DETAILS_PER_RUN } = await import('../../operations/list.js');

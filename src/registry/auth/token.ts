@@ -1,5 +1,5 @@
 import { PackpubError } from '../../errors.js';
-import { errorFromNetwork, errorFromResponse, readBounded, RegistryError } from '../errors.js';
+import { errorFromNetwork, errorFromResponse, isRegistryError, readBounded, RegistryError } from '../errors.js';
 import type { HttpResponse, HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { mergeScopes } from './challenge.js';
@@ -78,6 +78,21 @@ export function basicAuthorization(username: string, password: string): string {
   return `Basic ${value}`;
 }
 
+/**
+ * A token service the registry's challenge names that this machine cannot reach (an internal address: Harbor's
+ * external_url, distribution's auth.token.realm): said as the token service, not as a registry that refused or is down.
+ */
+function unreachableTokenService(realm: URL, err: unknown): unknown {
+  if (!isRegistryError(err) || err.status !== undefined || (err.code !== 'NETWORK' && err.code !== 'TLS')) return err;
+  return new RegistryError(err.code, `token service ${realm.host}, which the registry's challenge names: ${err.message}`, {
+    method: err.method,
+    url: err.url,
+    retryable: err.retryable,
+    cause: err,
+    hint: "the registry's Bearer challenge names a token service (realm) at an address this machine cannot reach, often an internal one (Harbor's external_url, distribution's auth.token.realm): make the registry announce an address clients can use, or report it to the registry owner",
+  });
+}
+
 /** Ask the token service for a token covering `scopes`. */
 export async function fetchToken(options: FetchTokenOptions): Promise<TokenResponse> {
   const { transport, realm, credentials } = options;
@@ -92,14 +107,18 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
     if (scopes.length > 0) form.set('scope', scopes.join(' '));
     form.set('refresh_token', credentials.identityToken);
     form.set('client_id', options.clientId ?? 'packpub');
-    res = await transport.request({
-      method: 'POST',
-      url,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: Buffer.from(form.toString()),
-      signal: options.signal,
-      attempt: options.attempt,
-    });
+    res = await transport
+      .request({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: Buffer.from(form.toString()),
+        signal: options.signal,
+        attempt: options.attempt,
+      })
+      .catch((err: unknown) => {
+        throw unreachableTokenService(url, err);
+      });
   } else {
     if (options.service !== undefined) url.searchParams.set('service', options.service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
@@ -107,7 +126,9 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
     if (credentials?.username !== undefined && credentials.password !== undefined) {
       headers['authorization'] = basicAuthorization(credentials.username, credentials.password);
     }
-    res = await transport.request({ method: 'GET', url, headers, signal: options.signal, attempt: options.attempt });
+    res = await transport.request({ method: 'GET', url, headers, signal: options.signal, attempt: options.attempt }).catch((err: unknown) => {
+      throw unreachableTokenService(url, err);
+    });
   }
   const method = credentials?.identityToken !== undefined ? 'POST' : 'GET';
   let body: Buffer;
