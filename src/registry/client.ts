@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
-import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, type Intent } from './errors.js';
+import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
 import { contentCoding, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
@@ -52,20 +52,9 @@ function uploadLocationUnknown(host: string, location: string, err: RegistryErro
   });
 }
 
-/**
- * The PUT that ends an upload could not reach the other address the registry's Location named (distribution behind
- * a reverse proxy without http.host names its internal address): said as the registry's doing, not as a registry
- * the user named that refused or is down.
- */
-function uploadLocationUnreachable(host: string, location: URL, err: RegistryError): RegistryError {
-  return new RegistryError(err.code, `${host} started an upload at another address (${location.host}), which packpub could not reach: ${err.message}`, {
-    method: err.method,
-    url: err.url,
-    retryable: err.retryable,
-    cause: err,
-    hint: "the registry (or a proxy in front of it) hands out upload Locations on an address this machine cannot reach, often its own internal one behind a reverse proxy: make it name the address clients use (distribution's http.host), or have the proxy rewrite Location; report it to the registry owner",
-  });
-}
+/** The PUT that ends an upload could not reach the other address the registry's Location named. */
+const UPLOAD_UNREACHABLE_HINT =
+  "the registry (or a proxy in front of it) hands out upload Locations on an address this machine cannot reach, often its own internal one behind a reverse proxy: make it name the address clients use (distribution's http.host), or have the proxy rewrite Location; report it to the registry owner";
 
 const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and packpub (a proxy, a cache) served other content on two attempts: bypass the proxy or cache, and report it to the registry owner';
 const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
@@ -429,10 +418,8 @@ export class RegistryClient {
         n,
       ).catch((err: unknown) => {
         if (isRegistryError(err) && err.status === 404) throw uploadLocationUnknown(this.host, given ?? '', err);
-        if (isRegistryError(err) && err.status === undefined && (err.code === 'NETWORK' || err.code === 'TLS') && location.origin !== this.origin.origin) {
-          throw uploadLocationUnreachable(this.host, location, err);
-        }
-        throw err;
+        if (location.origin === this.origin.origin) throw err;
+        throw unreachableHandedOut(err, `${this.host} started an upload at another address (${location.host}), which packpub could not reach`, UPLOAD_UNREACHABLE_HINT);
       });
       await discardBody(put);
       this.storedAs(put, digest, repository);

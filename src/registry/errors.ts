@@ -82,6 +82,16 @@ export function isRegistryError(err: unknown): err is RegistryError {
   return err instanceof RegistryError;
 }
 
+/**
+ * No answer (NETWORK or TLS, no status) from an address the registry handed out (an upload Location, a redirect, the
+ * token service its challenge names): said as `said` (where the address came from) with `hint`, same code and
+ * retry; any other error as it came. Without it the message named a host the user never gave, as a registry down.
+ */
+export function unreachableHandedOut(err: unknown, said: string, hint: string): unknown {
+  if (!isRegistryError(err) || err.status !== undefined || (err.code !== 'NETWORK' && err.code !== 'TLS')) return err;
+  return new RegistryError(err.code, `${said}: ${err.message}`, { method: err.method, url: err.url, retryable: err.retryable, cause: err, hint });
+}
+
 /** Error bodies are small; never read more than this of one. */
 export const ERROR_BODY_LIMIT = 64 * 1024;
 

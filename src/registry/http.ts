@@ -7,7 +7,7 @@ import type { SecureContext } from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost, shown } from '../oci/reference.js';
-import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, RegistryError, systemErrorCode } from './errors.js';
+import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode, unreachableHandedOut } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
 import { Agent, buildConnector, request } from './undici.js';
@@ -248,19 +248,14 @@ function fixedLookup(address: string) {
   };
 }
 
-/**
- * A redirect to another address that could not be reached (blob storage, a CDN, an internal host behind a firewall):
- * said as the registry's redirect, not as a registry the user named that refused or is down.
- */
+/** A redirect to another address that could not be reached (blob storage, a CDN, an internal host behind a firewall). */
 function redirectUnreachable(from: URL, to: URL, err: unknown): unknown {
-  if (!(err instanceof RegistryError) || err.status !== undefined || (err.code !== 'NETWORK' && err.code !== 'TLS') || to.origin === from.origin) return err;
-  return new RegistryError(err.code, `${from.host} redirected to ${to.host}, which packpub could not reach: ${err.message}`, {
-    method: err.method,
-    url: err.url,
-    retryable: err.retryable,
-    cause: err,
-    hint: 'the registry (or a proxy in front of it) redirects to an address this machine cannot reach (blob storage, a CDN, an internal host): let this machine reach it (firewall, proxy, DNS), or report it to the registry owner',
-  });
+  if (to.origin === from.origin) return err;
+  return unreachableHandedOut(
+    err,
+    `${from.host} redirected to ${to.host}, which packpub could not reach`,
+    'the registry (or a proxy in front of it) redirects to an address this machine cannot reach (blob storage, a CDN, an internal host): let this machine reach it (firewall, proxy, DNS), or report it to the registry owner',
+  );
 }
 
 class UndiciTransport implements HttpTransport {

@@ -1,5 +1,5 @@
 import { PackpubError } from '../../errors.js';
-import { errorFromNetwork, errorFromResponse, isRegistryError, readBounded, RegistryError } from '../errors.js';
+import { errorFromNetwork, errorFromResponse, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
 import type { HttpResponse, HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { mergeScopes } from './challenge.js';
@@ -78,19 +78,13 @@ export function basicAuthorization(username: string, password: string): string {
   return `Basic ${value}`;
 }
 
-/**
- * A token service the registry's challenge names that this machine cannot reach (an internal address: Harbor's
- * external_url, distribution's auth.token.realm): said as the token service, not as a registry that refused or is down.
- */
+/** A token service the registry's challenge names that this machine cannot reach (an internal address). */
 function unreachableTokenService(realm: URL, err: unknown): unknown {
-  if (!isRegistryError(err) || err.status !== undefined || (err.code !== 'NETWORK' && err.code !== 'TLS')) return err;
-  return new RegistryError(err.code, `token service ${realm.host}, which the registry's challenge names: ${err.message}`, {
-    method: err.method,
-    url: err.url,
-    retryable: err.retryable,
-    cause: err,
-    hint: "the registry's Bearer challenge names a token service (realm) at an address this machine cannot reach, often an internal one (Harbor's external_url, distribution's auth.token.realm): make the registry announce an address clients can use, or report it to the registry owner",
-  });
+  return unreachableHandedOut(
+    err,
+    `token service ${realm.host}, which the registry's challenge names`,
+    "the registry's Bearer challenge names a token service (realm) at an address this machine cannot reach, often an internal one (Harbor's external_url, distribution's auth.token.realm): make the registry announce an address clients can use, or report it to the registry owner",
+  );
 }
 
 /** Ask the token service for a token covering `scopes`. */
