@@ -5,6 +5,7 @@ import { stringAnnotation } from '../oci/manifest.js';
 import { ANNOTATION_CREATED } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import { isValidRepositoryPath } from '../oci/reference.js';
+import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import { cosignAttachment, heldManifest } from './resolve-pack.js';
@@ -32,6 +33,14 @@ export const MAX_DETAILS_PER_RUN = 5000;
 export const MAX_PACKS = 5000;
 /** Versions of all packs together that one `list` keeps. */
 export const MAX_VERSIONS = 100_000;
+/**
+ * Listed tags whose manifest read answered "not there" that one `list` reads again, once each, after a pause:
+ * a replica or cache behind the tag list answers so for a moment. A registry naming thousands of tags it does
+ * not serve is no passing fault, and costs at most this many more requests.
+ */
+export const MAX_REREADS = 100;
+/** `notPack` of a tag the tag list names whose manifest the registry does not serve (404, also when read again). */
+export const NOT_SERVED = 'the tag is listed, but no manifest is served for it';
 
 export interface ListedPack {
   name: string;
@@ -47,6 +56,8 @@ export interface ListOptions {
   /** Read each version's manifest for digest, size and created time (default true). */
   details?: boolean;
   concurrency?: number;
+  /** The pause before a listed tag that answered "not there" is read again (default: the retry policy's first delay, 250 ms). */
+  rereadDelayMs?: number;
 }
 
 /** Versions that parse as semver (leading `v` allowed) in semver order, then the others in string order. */
@@ -103,10 +114,19 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
     const omitted = tags.length - detailed.length;
     packs.push({ name, repository, versions, ...(omitted > 0 && options.details !== false ? { detailsOmitted: omitted } : {}) });
   });
-  await mapConcurrent(reads, concurrency, async ({ versions, index, repository }) => {
+  const read = async ({ versions, index, repository }: (typeof reads)[number]): Promise<boolean> => {
     const listed = versions[index];
-    if (listed !== undefined) await readDetails(store, repository, listed);
-  });
+    return listed === undefined || (await readDetails(store, repository, listed));
+  };
+  const served = await mapConcurrent(reads, concurrency, read);
+  // A tag the tag list just named, answered 404: read once more after a pause (as a retry waits), all such tags
+  // together, so that one passing 404 does not list a published version as "not a pack".
+  const again = reads.filter((_, i) => served[i] === false).slice(0, MAX_REREADS);
+  if (again.length > 0) {
+    const clock = currentRetryClock();
+    await clock.sleep(backoffDelayMs(0, () => clock.random(), options.rereadDelayMs ?? RETRY_DEFAULTS.initialDelayMs));
+    await mapConcurrent(again, concurrency, read);
+  }
   return packs;
 }
 
@@ -138,17 +158,20 @@ function detailsPerPack(counts: number[]): number {
   return low;
 }
 
-async function readDetails(store: ReadableTarget['store'], repository: string, listed: ListedVersion): Promise<void> {
+/** Read a listed tag's manifest into `listed`; false when the registry says it is not there. */
+async function readDetails(store: ReadableTarget['store'], repository: string, listed: ListedVersion): Promise<boolean> {
   const fetched = await store.getManifest(repository, listed.version);
   if (fetched === undefined) {
     // Listed, not served (a cache or replica behind, a manifest lost): pull and the others answer "does not exist".
-    listed.notPack = 'the tag is listed, but no manifest is served for it';
-    return;
+    listed.notPack = NOT_SERVED;
+    return false;
   }
+  delete listed.notPack;
   listed.digest = fetched.descriptor.digest;
   const held = heldManifest(fetched.bytes, listed.version);
   if (held.notPack !== undefined) listed.notPack = held.notPack;
   else if (held.layer !== undefined) listed.size = held.layer.size;
   const created = stringAnnotation(held.manifest?.annotations, ANNOTATION_CREATED);
   if (created !== undefined) listed.created = created;
+  return true;
 }

@@ -11,8 +11,12 @@ export const listCommand: CommandSpec = {
   builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack (without it, at most 5000 packs and 100000 versions under the base path)' } } } }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
-      const { listPacks, cosignAttachment, MAX_DETAILS, MAX_DETAILS_PER_RUN } = await import('../../operations/list.js');
-      const packs = await listPacks(target, args['name'] === undefined ? {} : { name: args['name'] as string });
+      const [{ listPacks, cosignAttachment, MAX_DETAILS, MAX_DETAILS_PER_RUN, NOT_SERVED }, { retryFlags }] = await Promise.all([
+        import('../../operations/list.js'),
+        import('../target-options.js'),
+      ]);
+      const delay = retryFlags(args)?.initialDelayMs;
+      const packs = await listPacks(target, { ...(args['name'] === undefined ? {} : { name: args['name'] as string }), ...(delay === undefined ? {} : { rereadDelayMs: delay }) });
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
         // The report says it per pack (detailsOmitted); the job log should say it too.
@@ -30,6 +34,11 @@ export const listCommand: CommandSpec = {
       for (const p of packs) {
         for (const v of p.versions) {
           if (v.notPack === undefined) continue;
+          if (v.notPack === NOT_SERVED) {
+            // Not "not a pack": nothing was read to say what it holds (404, also when read again after a pause: listPacks).
+            writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is listed, but ${target.store.location} serves no manifest for it; pull, inspect, tag and copy say it does not exist`);
+            continue;
+          }
           // cosign's tags of a version: copy takes them verbatim (copy.ts), as skopeo sync does.
           const refused = cosignAttachment(v.version) === v.notPack ? 'copy takes it as it is; pull, inspect and tag refuse it' : 'pull, inspect, tag and copy refuse it';
           writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is not a pack (${v.notPack}); ${refused}`);

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hurryRetries } from '../support/clock.js';
+import { runCli, type CliRun } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { startRegistry } from '../support/registry.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A tag the tag list just named whose manifest read answers 404: a replica or cache behind the listing says so for
+ * a moment. `list` reads such a tag once more after a pause (the retry delay), so one passing 404 does not show a
+ * published version as "not a pack"; a 404 that stays is listed with a note saying what happened, not what the tag
+ * holds. A real distribution registry holds the packs; the proxy in front of it answers the 404s.
+ */
+
+const REPO = 'src/spectro-packs/archive/rr';
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const NOT_FOUND = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-list-reread-');
+  const registry = stack.add(await startRegistry());
+  const proxy = stack.add(await startRecordingProxy(registry.host));
+  for (const version of ['1.0.0', '1.1.0']) {
+    const push = await runCli(['push', await writePack(join(root, version), { name: 'rr', version }), '--registry', `${registry.host}/src`]);
+    if (push.code !== 0) throw new Error(push.stderr);
+  }
+  const reader = new RegistryReader(registry.url);
+  const digest = sha256((await reader.manifest(REPO, '1.1.0')) ?? Buffer.alloc(0));
+  return { root, registry, proxy, reader, digest, P: `${proxy.host}/src` };
+});
+const clock = hurryRetries();
+
+afterEach(() => {
+  w.proxy.onRequest = undefined;
+});
+
+const reads = (tag: string) => w.proxy.count((r) => r.kind === 'manifest-get' && r.path === `/v2/${REPO}/manifests/${tag}`);
+function expectClean(run: CliRun, code: number): void {
+  expect(run.code, `${run.stdout}${run.stderr}`).toBe(code);
+  expect(stackLines(run.stderr)).toEqual([]);
+}
+/** The registry still holds both versions as pushed: list only reads. */
+async function expectHeld(): Promise<void> {
+  expect(sha256((await w.reader.manifest(REPO, '1.1.0')) ?? Buffer.alloc(0))).toBe(w.digest);
+  expect(await w.reader.manifest(REPO, '1.0.0')).toBeDefined();
+}
+/** The proxy answers the first `times` GETs of rr:1.1.0's manifest 404, then passes them on. */
+function notFoundFor(times: number): void {
+  let left = times;
+  w.proxy.onRequest = (r) => (r.kind === 'manifest-get' && r.path === `/v2/${REPO}/manifests/1.1.0` && left-- > 0 ? NOT_FOUND : 'pass');
+}
+
+describe('list: a listed tag whose manifest read answers 404', () => {
+  it('once: read again after a pause, listed with its digest and no note (was: "is not a pack", no digest, exit 0)', async () => {
+    notFoundFor(1);
+    w.proxy.clear();
+    const slept = clock.slept.length;
+    const list = await runCli(['list', 'rr', '--registry', w.P]);
+    expectClean(list, 0);
+    expect(list.stdout).toMatch(new RegExp(`rr +1\\.1\\.0 +${w.digest.slice(0, 19)} `));
+    expect(list.stderr).toBe('');
+    expect(reads('1.1.0')).toBe(2);
+    expect(reads('1.0.0')).toBe(1);
+    // One pause, the retry policy's first delay (0.25 s, +-10 %).
+    expect(clock.slept.slice(slept)).toEqual([expect.closeTo(250, -2)]);
+
+    notFoundFor(1);
+    const json = await runCli(['list', 'rr', '--registry', w.P, '--json']);
+    expectClean(json, 0);
+    const versions = (JSON.parse(json.stdout) as { packs: Array<{ versions: Array<Record<string, unknown>> }> }).packs[0]?.versions;
+    expect(versions?.[1]).toMatchObject({ version: '1.1.0', digest: w.digest, size: expect.any(Number) });
+    expect(versions?.[1]).not.toHaveProperty('notPack');
+    await expectHeld();
+  });
+
+  it('every time: read twice, listed with a note saying it is not served, not that it is no pack; --retry-delay sets the pause', async () => {
+    notFoundFor(Infinity);
+    w.proxy.clear();
+    const slept = clock.slept.length;
+    const list = await runCli(['list', 'rr', '--registry', w.P, '--retry-delay', '2']);
+    expectClean(list, 0);
+    expect(list.stdout).toMatch(/rr +1\.1\.0 +- +- +-/);
+    expect(list.stderr).toBe(`note: rr:1.1.0 is listed, but ${w.proxy.host} serves no manifest for it; pull, inspect, tag and copy say it does not exist\n`);
+    expect(reads('1.1.0')).toBe(2);
+    expect(clock.slept.slice(slept)).toEqual([expect.closeTo(2000, -3)]);
+    const json = await runCli(['list', 'rr', '--registry', w.P, '--json']);
+    expectClean(json, 0);
+    const versions = (JSON.parse(json.stdout) as { packs: Array<{ versions: Array<Record<string, unknown>> }> }).packs[0]?.versions;
+    expect(versions?.[1]).toEqual({ version: '1.1.0', reference: `${w.P}/spectro-packs/archive/rr:1.1.0`, notPack: 'the tag is listed, but no manifest is served for it' });
+    // What the note says pull does.
+    const pull = await runCli(['pull', 'rr:1.1.0', '--registry', w.P, '--output', join(w.root, 'pulled')]);
+    expectClean(pull, 1);
+    expect(pull.stderr).toContain(`${w.P}/spectro-packs/archive/rr:1.1.0 does not exist`);
+    await expectHeld();
+  });
+});
