@@ -232,10 +232,13 @@ function declare(y: Y, flag: FlagSpec, name: string, group: string, describe: st
   });
 }
 
-/** Declare the named rows of the table on a command that has its own flags otherwise (login). */
-export function declareNamedFlags(y: Y, names: readonly string[]): Y {
+/**
+ * Declare the named rows of the table on a command that has its own flags otherwise (login); `describe` words a
+ * row as that command uses it, where the table's words name work it never does (login makes no ECR API call).
+ */
+export function declareNamedFlags(y: Y, names: readonly string[], describe: Readonly<Record<string, string>> = {}): Y {
   let out = y;
-  for (const flag of FLAGS) if (names.includes(flag.name)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
+  for (const flag of FLAGS) if (names.includes(flag.name)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], describe[flag.name] ?? flag.describe, flag.alias);
   return out;
 }
 

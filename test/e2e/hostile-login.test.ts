@@ -51,3 +51,21 @@ describe('login against a registry that never answers', () => {
     expect(saved.auths[w.fuzz.host]?.auth).toBe(Buffer.from(`${USER}:${PASSWORD}`).toString('base64'));
   });
 });
+
+describe("login --help's network flags", () => {
+  it('say what login waits for: the registry and its token service, not ECR API calls, which it never makes (was: the shared text naming ECR and STS)', async () => {
+    const help = await runCli(['login', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    // yargs wraps the descriptions: read the text as one line.
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('--request-timeout Seconds to wait for a response or body progress from the registry or its token service (default 60)');
+    expect(text).not.toMatch(/ECR|STS|AssumeRole|Palette/);
+    // Commands that do call ECR keep the table's words.
+    const list = await runCli(['list', '--help']);
+    expect(list.stdout.replace(/\s+/g, ' ')).toContain('and for each whole ECR API call, STS AssumeRole included');
+    // An ECR host asks nothing of ECR: login says there is nothing to save, without a request.
+    const ecr = await runCli(['login', '123456789012.dkr.ecr.eu-west-1.amazonaws.com', '-u', 'AWS', '--password-stdin'], { stdin: 'x' });
+    expect(ecr.code, ecr.stderr).toBe(0);
+    expect(ecr.stdout).toContain('Nothing was saved.');
+  });
+});

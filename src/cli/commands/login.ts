@@ -65,7 +65,14 @@ export const loginCommand: CommandSpec = {
   command: 'login <host>',
   describe: 'Check credentials against a registry and save them where Docker, ORAS, Helm and skopeo find them',
   // The network limits every command takes: a registry that never answers ends a CI step at --request-timeout.
-  builder: (y) => declareOwnFlags(declareNamedFlags(y, ['cert-file', 'key-file', 'header', 'retry-attempts', 'request-timeout', 'retry-deadline', 'retry-delay']), LOGIN_FLAGS),
+  // login asks the registry (and its token service) only: an ECR host is answered without a request (loginNotNeeded).
+  builder: (y) =>
+    declareOwnFlags(
+      declareNamedFlags(y, ['cert-file', 'key-file', 'header', 'retry-attempts', 'request-timeout', 'retry-deadline', 'retry-delay'], {
+        'request-timeout': 'Seconds to wait for a response or body progress from the registry or its token service (default 60)',
+      }),
+      LOGIN_FLAGS,
+    ),
   run: async (args, ctx) => {
     // Loaded on use: the registry client stays out of CLI start-up.
     const { login, loginHost, loginNotNeeded } = await import('../../operations/login.js');
