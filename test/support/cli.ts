@@ -17,10 +17,12 @@ import { forgetSecrets } from '../../src/util/redact.js';
  *   going); afterwards process.env is as the run found it, and the run must have left the working directory
  *   alone and removed the process listeners it added (SIGINT, SIGTERM, exit). The archive cache is on disk
  *   (TEST_CACHE_DIR unless the run's env names another), so runs see it as successive processes would.
+ *   `tmpdir` gives a run alone in the process the temp folder a child would get from TMPDIR (os.tmpdir(), where
+ *   push builds its archives), e.g. to check that the run left nothing there.
  * - spawnCli/runBin: a real process of the built CLI (bin/packpub.js -> dist/). For a test whose subject is
  *   what a process does: signals and kills, exit code and output when a pipe closes, a terminal, the bundle
  *   itself (what dist/ imports at run time, worker threads started from dist/), process-wide environment such
- *   as TMPDIR (os.tmpdir()) or an output file descriptor, two real processes racing, a process that must end
+ *   as a TMPDIR packpub cannot use (os.tmpdir()) or an output file descriptor, two real processes racing, a process that must end
  *   (no socket or timer keeps it alive), and secrets never reaching a real process's output on each family of
  *   error paths (where Node itself could print). Where one test needs several such processes, one process
  *   that checks several things is preferred to several.
@@ -51,6 +53,11 @@ export interface RunOptions {
   stdin?: string;
   /** Pretend stdout/stderr are terminals. */
   tty?: boolean;
+  /**
+   * In-process runs only: os.tmpdir() while the run goes on (process.env.TMPDIR, put back after; no other
+   * in-process run may go on meanwhile). A folder packpub cannot use there is a process's test (spawnCli).
+   */
+  tmpdir?: string;
 }
 
 function capture(tty: boolean): { stream: PassThrough & { isTTY?: boolean }; text: () => string } {
@@ -72,6 +79,7 @@ function processListeners(): Record<string, number> {
 /** Run the CLI in-process, as a user would call it, capturing what it prints (see the note above on isolation). */
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {
   const alone = inProcessRuns === 0;
+  if (options.tmpdir !== undefined && !alone) throw new Error('runCli: a run with its own tmpdir needs the process to itself');
   // What a fresh process holds: no secret registered by an earlier run, which could mask this run's output.
   if (alone) forgetSecrets();
   const env = { ...process.env };
@@ -83,15 +91,20 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     stdout: out.stream,
     stderr: err.stream,
     stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
-    env: { ...cliBaseEnv(), ...options.env },
+    env: { ...cliBaseEnv(), ...(options.tmpdir === undefined ? {} : { TMPDIR: options.tmpdir }), ...options.env },
     cwd: options.cwd ?? process.cwd(),
   };
   inProcessRuns++;
+  if (options.tmpdir !== undefined) process.env['TMPDIR'] = options.tmpdir;
   let code: number;
   try {
     code = await main(argv, io);
   } finally {
     inProcessRuns--;
+    if (options.tmpdir !== undefined) {
+      if (env['TMPDIR'] === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = env['TMPDIR'];
+    }
   }
   // Checked and put back for a run that had the process to itself (runs side by side share it).
   const solo = alone && inProcessRuns === 0;
@@ -121,7 +134,7 @@ export interface SpawnedCli {
  * JavaScript thread). `ownCodeCache`: the run's cache folder gets no V8 code cache from the worker's earlier
  * runs, and lends none (see lendCodeCache): for the code cache's own tests.
  */
-export type BinOptions = Omit<RunOptions, 'tty'> & { nodeArgs?: string[]; ownCodeCache?: boolean };
+export type BinOptions = Omit<RunOptions, 'tty' | 'tmpdir'> & { nodeArgs?: string[]; ownCodeCache?: boolean };
 
 /*
  * The built CLI compiles its bundle's chunks with V8's code cache (bin/code-cache.cjs), kept in the `v8-code`
