@@ -11,6 +11,8 @@ import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { skopeoInspectLayout, skopeoInspectRaw, skopeoSyncManifests, startRegistry } from '../support/registry.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
+import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 
@@ -196,5 +198,45 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     expect(pull.stderr).toContain('is not a pack');
     expect(existsSync(out)).toBe(false);
     expect(await skopeoInspectRaw(`${host}/${REPO}:${w.sigTag}`)).toEqual(w.sig);
+  });
+
+  it('into Harbor: the versions and cosign tags land under the source digests, read back; again: unchanged, exit 0', async () => {
+    const host = w.registry.host;
+    const harbor = await startHarborStandin({ users: { admin: 'Harbor12345-cosign' }, projects: ['prod'] });
+    try {
+      const env = { PACKPUB_TO_USERNAME: 'admin', PACKPUB_TO_PASSWORD: 'Harbor12345-cosign', HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') };
+      const args = ['copy', 'hello', '--all', '--from', `${host}/staging`, '--to', `${harbor.host}/prod`, '--json'];
+      const copy = await runCli(args, { env });
+      expect(copy.code, copy.stderr).toBe(0);
+      const report = JSON.parse(copy.stdout) as { summary: Record<string, number>; results: Array<Record<string, unknown>> };
+      expectReportValid(report);
+      expect(report.summary).toMatchObject({ total: 5, copied: 4, skipped: 1, failed: 0 });
+      expect(report.results.find((r) => r['version'] === 'debug')).toMatchObject({ status: 'skipped', notPack: 'a container image' });
+      // What Harbor's registry holds, read straight (not through packpub): the source's manifest bytes under every tag.
+      const repo = `prod/${ARCHIVE}/hello`;
+      const reader = new RegistryReader(harbor.registry.url, { bearer: harbor.token.adminToken(repo) });
+      expect(await reader.manifest(repo, w.sigTag)).toEqual(w.sig);
+      expect(await reader.manifest(repo, w.attTag)).toEqual(w.att);
+      expect(sha256Digest((await reader.manifest(repo, '1.0.0')) ?? Buffer.alloc(0))).toBe(w.signed);
+      expect(await reader.manifest(repo, 'debug')).toBeUndefined();
+      const holdings = await tokenHoldings(harbor.registry.url, harbor.token.tokenFor, 'prod');
+      expect(holdings.problems).toEqual([]);
+      expect([...holdings.tags.keys()].sort()).toEqual([`${repo}:1.0.0`, `${repo}:1.1.0`, `${repo}:${w.attTag}`, `${repo}:${w.sigTag}`]);
+      // Listed through Harbor's REST API as the source lists them.
+      const list = await runCli(['list', 'hello', '--registry', `${harbor.host}/prod`, '-u', 'admin', '--password-stdin', '--json'], { stdin: 'Harbor12345-cosign', env });
+      expect(list.code, list.stderr).toBe(0);
+      const listed = (JSON.parse(list.stdout) as { packs: Array<{ versions: Array<{ version: string; notPack?: string }> }> }).packs[0]?.versions;
+      expect(listed?.map((v) => [v.version, v.notPack])).toEqual([
+        ['1.0.0', undefined],
+        ['1.1.0', undefined],
+        [w.attTag, 'a cosign attestation'],
+        [w.sigTag, 'a cosign signature'],
+      ]);
+      const again = await runCli(args, { env });
+      expect(again.code, again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { summary: Record<string, number> }).summary).toMatchObject({ total: 5, unchanged: 4, skipped: 1, failed: 0 });
+    } finally {
+      await harbor.close();
+    }
   });
 });
