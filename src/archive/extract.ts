@@ -283,20 +283,20 @@ async function drain(entry: AsyncIterable<unknown>): Promise<void> {
 const SMALL_FILE_BYTES = 512 * 1024;
 
 /**
- * What this extraction created in its private temp folder. Nothing else writes there, so the map is
- * the truth and no lstat is needed to detect duplicates and file/folder clashes.
+ * The kinds of the paths an archive's entries have made so far, and the rules pull applies to each next entry:
+ * a folder never where a file is, a file never over a folder, a later file over an earlier one (tar's last entry
+ * wins). Pure: pull's StagingTree writes what it decides; inspect, which writes nothing, reads an archive by
+ * the same rules, so that it shows what pull would write and refuses what pull refuses.
  */
-class StagingTree {
+export class EntryKinds {
   private readonly kinds = new Map<string, 'file' | 'directory'>();
-
-  constructor(readonly root: string) {}
 
   kind(segments: readonly string[]): 'file' | 'directory' | undefined {
     return this.kinds.get(segments.join('/'));
   }
 
-  /** Creates the folder `segments` and its parents, refusing when one of them is a file. */
-  async ensureDir(segments: readonly string[], shown: string): Promise<void> {
+  /** Record the folder `segments` and its parents; the index of the first one not there before (-1: all were). */
+  addDir(segments: readonly string[], shown: string): number {
     let firstMissing = -1;
     for (let i = 1; i <= segments.length; i++) {
       const kind = this.kinds.get(segments.slice(0, i).join('/'));
@@ -306,37 +306,103 @@ class StagingTree {
         break;
       }
     }
-    if (firstMissing === -1) return;
-    await makeDirs(join(this.root, ...segments), { mode: 0o755 });
+    if (firstMissing === -1) return -1;
     for (let i = firstMissing; i <= segments.length; i++) this.kinds.set(segments.slice(0, i).join('/'), 'directory');
+    return firstMissing;
+  }
+
+  /** Record the file `segments` (its parents as folders); whether it replaces an earlier file of the same name. */
+  addFile(segments: readonly string[], shown: string): { newDirs: boolean; replaces: boolean } {
+    const newDirs = this.addDir(segments.slice(0, -1), shown) !== -1;
+    const kind = this.kind(segments);
+    if (kind === 'directory') throw unsafe(`archive entry ${shown} would replace a folder of the same name`);
+    this.kinds.set(segments.join('/'), 'file');
+    return { newDirs, replaces: kind === 'file' };
+  }
+}
+
+/**
+ * An entry pull refuses whatever its name: a symbolic link, a device, a fifo, a type it does not know (folders,
+ * files and hard links are what a pack archive holds). Throws UNSAFE_ARCHIVE.
+ */
+export function refuseEntryType(h: Header): void {
+  const shown = JSON.stringify(h.name);
+  const type = h.type as string | null;
+  switch (type) {
+    case 'directory':
+    case 'file':
+    case 'contiguous-file':
+    case 'link':
+      return;
+    case 'symlink':
+      throw unsafe(`archive entry ${shown} is a symbolic link (to ${JSON.stringify(h.linkname)}); pack archives must not contain links`);
+    case 'character-device':
+    case 'block-device':
+      throw unsafe(`archive entry ${shown} is a device file`);
+    case 'fifo':
+      throw unsafe(`archive entry ${shown} is a named pipe (fifo)`);
+    default:
+      throw unsafe(`archive entry ${shown} has an unsupported type (${type === null ? 'unknown' : type})`);
+  }
+}
+
+/**
+ * What this extraction created in its private temp folder. Nothing else writes there, so the map is
+ * the truth and no lstat is needed to detect duplicates and file/folder clashes.
+ */
+class StagingTree extends EntryKinds {
+  constructor(readonly root: string) {
+    super();
+  }
+
+  /** Creates the folder `segments` and its parents, refusing when one of them is a file. */
+  async ensureDir(segments: readonly string[], shown: string): Promise<void> {
+    if (this.addDir(segments, shown) !== -1) await makeDirs(join(this.root, ...segments), { mode: 0o755 });
   }
 
   /** Parent folders exist; an earlier file of the same name is removed (tar's last entry wins), a folder is not. */
   async prepareFile(segments: readonly string[], shown: string): Promise<string> {
-    await this.ensureDir(segments.slice(0, -1), shown);
+    const { newDirs, replaces } = this.addFile(segments, shown);
+    if (newDirs) await makeDirs(join(this.root, ...segments.slice(0, -1)), { mode: 0o755 });
     const dest = join(this.root, ...segments);
-    const kind = this.kind(segments);
-    if (kind === 'directory') throw unsafe(`archive entry ${shown} would replace a folder of the same name`);
-    if (kind === 'file') await rm(dest, { force: true });
-    this.kinds.set(segments.join('/'), 'file');
+    if (replaces) await rm(dest, { force: true });
     return dest;
   }
+}
+
+/**
+ * The path segments of the `count`th entry of an archive, or the refusal pull makes of it: past `maxEntries`, a
+ * name that could land outside the folder (safeEntrySegments), a type pull never writes (refuseEntryType), no
+ * name. Empty for `./`, the folder itself (as `tar -C dir .` writes it).
+ */
+export function entrySegments(h: Header, count: number, limits: Pick<Limits, 'maxEntries' | 'maxPathBytes' | 'maxDepth'>): string[] {
+  if (count > limits.maxEntries) {
+    throw unsafe(`the archive has more than ${limits.maxEntries} entries`, 'raise the entry limit only if you trust this archive');
+  }
+  const segments = safeEntrySegments(h.name, limits);
+  refuseEntryType(h);
+  if (segments.length === 0 && h.type !== 'directory') throw unsafe(`archive entry ${JSON.stringify(h.name)} has no file name`);
+  return segments;
+}
+
+/** The segments of the earlier file a hard link entry names, or pull's refusal of it. */
+export function hardLinkTarget(h: Header, kinds: EntryKinds, limits: Pick<Limits, 'maxPathBytes' | 'maxDepth'>): string[] {
+  const shown = JSON.stringify(h.name);
+  const linkSegments = safeEntrySegments(h.linkname ?? '', limits, `hard link target of ${shown}:`);
+  if (linkSegments.length === 0) throw unsafe(`hard link ${shown} has no target`);
+  if (kinds.kind(linkSegments) !== 'file') {
+    throw unsafe(`hard link ${shown} points to ${JSON.stringify(h.linkname)}, which is not an earlier file of the archive`);
+  }
+  return linkSegments;
 }
 
 async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, tree: StagingTree, limits: Limits, progress: Progress): Promise<void> {
   const h = entry.header;
   progress.entries++;
-  if (progress.entries > limits.maxEntries) {
-    throw unsafe(`the archive has more than ${limits.maxEntries} entries`, 'raise the entry limit only if you trust this archive');
-  }
-  const segments = safeEntrySegments(h.name, limits);
+  const segments = entrySegments(h, progress.entries, limits);
   const shown = JSON.stringify(h.name);
   const type = h.type as string | null;
-  if (segments.length === 0) {
-    // `./` as written by `tar -C dir .`: the extraction folder itself.
-    if (type === 'directory') return drain(entry);
-    throw unsafe(`archive entry ${shown} has no file name`);
-  }
+  if (segments.length === 0) return drain(entry);
   if (!isInside(tree.root, join(tree.root, ...segments))) throw unsafe(`archive entry ${shown} resolves outside the target folder`);
 
   switch (type) {
@@ -364,11 +430,7 @@ async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, 
       return;
     }
     case 'link': {
-      const linkSegments = safeEntrySegments(h.linkname ?? '', limits, `hard link target of ${shown}:`);
-      if (linkSegments.length === 0) throw unsafe(`hard link ${shown} has no target`);
-      if (tree.kind(linkSegments) !== 'file') {
-        throw unsafe(`hard link ${shown} points to ${JSON.stringify(h.linkname)}, which is not an earlier file of the archive`);
-      }
+      const linkSegments = hardLinkTarget(h, tree, limits);
       const src = join(tree.root, ...linkSegments);
       const st = await lstat(src);
       if (progress.bytes + st.size > limits.maxBytes) {
@@ -383,14 +445,8 @@ async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, 
       }
       return drain(entry);
     }
-    case 'symlink':
-      throw unsafe(`archive entry ${shown} is a symbolic link (to ${JSON.stringify(h.linkname)}); pack archives must not contain links`);
-    case 'character-device':
-    case 'block-device':
-      throw unsafe(`archive entry ${shown} is a device file`);
-    case 'fifo':
-      throw unsafe(`archive entry ${shown} is a named pipe (fifo)`);
     default:
+      // entrySegments refused every other type.
       throw unsafe(`archive entry ${shown} has an unsupported type (${type === null ? 'unknown' : type})`);
   }
 }

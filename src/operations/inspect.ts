@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { EXTRACT_DEFAULTS, inflatedRefusal, meter } from '../archive/extract.js';
+import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
@@ -40,6 +40,20 @@ function nestsDeeper(value: unknown, max: number): boolean {
   return false;
 }
 
+/** A pack.json entry's JSON; undefined when it is none, or nested deeper than a pack.json ever is. */
+async function readPackJson(entry: AsyncIterable<unknown>): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  // JSON.parse takes any depth, but printing it (text or --json) overflowed the stack, a crash.
+  return nestsDeeper(value, MAX_JSON_DEPTH) ? undefined : value;
+}
+
 /** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
 export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
   const resolved = await resolvePack(target, ref);
@@ -54,8 +68,6 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
   const blob = await target.store.fetchBlob(resolved.repository, layer);
   // V7 headers too, as Go's archive/tar reads them (see archive/extract.ts).
   const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
-  let packJson: unknown;
-  let folder: string | undefined;
   // The store verifies the digest while the blob flows: one pass over it. The archive is inflated whole (to the
   // end of the digest check), under pull's decompression-bomb ratio: a small layer of gzipped zeros would
   // otherwise keep inspect inflating for hours. (Pull's 2 GiB size limit has a flag there; inspect writes nothing.)
@@ -74,24 +86,41 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
     }),
     extract,
   );
+  // The archive is read by pull's rules (archive/extract.ts), so that inspect shows the pack.json pull writes and
+  // refuses what pull refuses: names as pull places them (`hello//pack.json` is `hello/pack.json`), the last
+  // entry of a name wins, a hard link copies an earlier file. A pack.json pull would write from a file inspect did
+  // not keep (a hard link to another file) is shown as none, never as the one it replaced.
+  const kinds = new EntryKinds();
+  const tops = new Set<string>();
+  /** What each pack.json candidate (at the top, or in a top folder) holds after the entries so far: its JSON, or undefined (unread). */
+  const packJsons = new Map<string, { value: unknown } | undefined>();
+  let count = 0;
   try {
     for await (const entry of extract) {
-      const parts = entry.header.name.replace(/\/+$/, '').split('/');
-      folder ??= parts[0];
-      const isPackJson = parts.length === 2 && parts[1] === 'pack.json' && entry.header.type === 'file';
-      if (isPackJson && (entry.header.size ?? 0) <= MAX_PACK_JSON_BYTES) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
-        try {
-          packJson = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          packJson = undefined;
-        }
-        // Read as unreadable when nested deeper than a pack.json ever is: JSON.parse takes any depth, but printing
-        // it (text or --json) overflowed the stack, a crash.
-        if (nestsDeeper(packJson, MAX_JSON_DEPTH)) packJson = undefined;
-      } else {
+      const h = entry.header;
+      const segments = entrySegments(h, ++count, EXTRACT_DEFAULTS);
+      const [top] = segments;
+      if (top === undefined) {
         entry.resume();
+        continue;
+      }
+      tops.add(top);
+      const key = segments.join('/');
+      const candidate = segments.length <= 2 && segments[segments.length - 1] === 'pack.json';
+      if (h.type === 'directory') {
+        kinds.addDir(segments, JSON.stringify(h.name));
+        entry.resume();
+      } else if (h.type === 'link') {
+        const target = hardLinkTarget(h, kinds, EXTRACT_DEFAULTS);
+        if (target.join('/') !== key) {
+          kinds.addFile(segments, JSON.stringify(h.name));
+          if (candidate) packJsons.set(key, packJsons.get(target.join('/')));
+        }
+        entry.resume();
+      } else {
+        kinds.addFile(segments, JSON.stringify(h.name));
+        if (candidate) packJsons.set(key, (h.size ?? 0) <= MAX_PACK_JSON_BYTES ? { value: await readPackJson(entry) } : undefined);
+        else entry.resume();
       }
     }
     await feeding;
@@ -100,6 +129,11 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
     if (err instanceof PackpubError) throw err;
     throw new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err });
   }
+  // As pull places it: one top-level folder becomes the pack folder; otherwise the archive's top is.
+  const [only] = tops;
+  const folder = tops.size === 1 && only !== undefined && kinds.kind([only]) === 'directory' ? only : undefined;
+  const packPath = folder === undefined ? ['pack.json'] : [folder, 'pack.json'];
+  const packJson = kinds.kind(packPath) === 'file' ? packJsons.get(packPath.join('/'))?.value : undefined;
   const created = stringAnnotation(resolved.manifest.annotations, ANNOTATION_CREATED);
   const title = stringAnnotation(layer.annotations, ANNOTATION_TITLE);
   return {
