@@ -52,7 +52,7 @@ function copy(value: unknown): unknown {
  * disagree, only a failure every one of them reports is reported.
  */
 interface Era {
-  /** When a null in the given table deletes the key: 3.0-3.1 never, 3.2-3.12 always, 3.13-3.19 unless merging, 3.20+ also only over a non-null default. */
+  /** When a null in the given table deletes a key the defaults hold: 3.0-3.1 never, 3.2-3.12 always, 3.13-3.19 unless merging, 3.20+ also only over a non-null default. */
   nested: 'never' | 'always' | 'merge' | 'default';
   /** A subchart's table merges, so its nulls survive to the subchart (childChartMergeTrue, 3.18+). */
   childMerge: boolean;
@@ -75,7 +75,8 @@ const ERAS: readonly Era[] = [
 /** Helm's coalesceTablesFullKey: `dst` (the values given) over `src` (a copy of the defaults). */
 function coalesceTables(dst: Values, src: Values, merge: boolean, era: Era): void {
   const srcNonNull = new Set(Object.keys(src).filter((k) => src[k] !== null));
-  for (const [k, v] of Object.entries(dst)) if (v === null) put(src, k, null);
+  // 3.20 and later first copy the given nulls into the defaults (earlier ones leave a null given over no default).
+  if (era.nested === 'default') for (const [k, v] of Object.entries(dst)) if (v === null) put(src, k, null);
   for (const [k, val] of Object.entries(src)) {
     const has = Object.hasOwn(dst, k);
     const dv = dst[k];
