@@ -10,7 +10,9 @@ import { basename, relative } from 'node:path';
  * (docker-registry, skopeo, the built CLI, openssl, ...) how many ran and the CPU seconds they used; then the
  * same split into user and system (kernel) CPU: worker user/sys, children user/sys, and per kind
  * count/user+sys; last, when the file started (Unix seconds) and the worker's pid, so a whole run's lanes
- * can be laid out in time. A file
+ * can be laid out in time. The registries a worker's files share (support/registry.ts sharedRegistry) are
+ * never reaped while files run: each file's line gets what they used during the file, as kind
+ * `docker-registry-shared` (the one that started it counts it once, with its start). A file
  * runs alone in its worker while it runs (files share workers one after another), so the deltas are its own.
  * Linux only; measuring changes nothing in what the tests do.
  */
@@ -36,7 +38,38 @@ interface KindTotal {
   sys: number;
 }
 
-const state = globalThis as typeof globalThis & { __packpubCpuKinds?: Map<string, KindTotal> };
+const state = globalThis as typeof globalThis & { __packpubCpuKinds?: Map<string, KindTotal>; __packpubLongLived?: Map<number, LongLived> };
+
+/** A child that outlives the test files (a registry the worker's files share): never reaped while they run. */
+interface LongLived {
+  kind: string;
+  /** Its CPU when last read (what it had when it exited, once /proc no longer has it). */
+  last: Ticks;
+}
+
+/**
+ * Count `pid`'s CPU, as it goes, to the test files that run while it lives (support/registry.ts
+ * sharedRegistry): each file's line gets what the process used during the file, under `kind`.
+ */
+export function meterLongLived(pid: number, kind: string): void {
+  (state.__packpubLongLived ??= new Map()).set(pid, { kind, last: { user: 0, sys: 0 } });
+}
+
+/** The CPU of each long-lived child so far, by pid. */
+function longLivedTicks(): Map<number, { kind: string; ticks: Ticks }> {
+  const now = new Map<number, { kind: string; ticks: Ticks }>();
+  for (const [pid, child] of state.__packpubLongLived ?? []) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      child.last = { user: Number(fields[11]), sys: Number(fields[12]) };
+    } catch {
+      // exited: what it had last
+    }
+    now.set(pid, { kind: child.kind, ticks: child.last });
+  }
+  return now;
+}
 
 function kindOf(file: string, args: readonly string[]): string {
   const name = basename(file);
@@ -82,13 +115,26 @@ export function meterFile(table: string): (file: string) => void {
   const before = new Map([...kinds].map(([k, v]) => [k, { ...v }]));
   const cpu = process.cpuUsage();
   const children = childTicks();
+  const longLived = longLivedTicks();
   const start = process.hrtime.bigint();
   const startedAt = Date.now();
   return (file) => {
     const own = process.cpuUsage(cpu);
     const now = childTicks();
-    const kidsUser = (now.user - children.user) / TICKS;
-    const kidsSys = (now.sys - children.sys) / TICKS;
+    // The long-lived children's CPU during this file (all of it for one started during the file).
+    const shared = new Map<string, KindTotal>();
+    for (const [pid, { kind, ticks }] of longLivedTicks()) {
+      const was = longLived.get(pid)?.ticks ?? { user: 0, sys: 0 };
+      const total = shared.get(kind) ?? { count: 0, user: 0, sys: 0 };
+      shared.set(kind, total);
+      if (!longLived.has(pid)) total.count++;
+      total.user += ticks.user - was.user;
+      total.sys += ticks.sys - was.sys;
+    }
+    const sharedUser = [...shared.values()].reduce((n, t) => n + t.user, 0);
+    const sharedSys = [...shared.values()].reduce((n, t) => n + t.sys, 0);
+    const kidsUser = (now.user - children.user + sharedUser) / TICKS;
+    const kidsSys = (now.sys - children.sys + sharedSys) / TICKS;
     const kids = kidsUser + kidsSys;
     const wall = Number(process.hrtime.bigint() - start) / 1e9;
     const workerUser = own.user / 1e6;
@@ -100,6 +146,7 @@ export function meterFile(table: string): (file: string) => void {
         return { k, count: v.count - (was?.count ?? 0), user: (v.user - (was?.user ?? 0)) / TICKS, sys: (v.sys - (was?.sys ?? 0)) / TICKS };
       })
       .filter((e) => e.count > 0)
+      .concat([...shared].filter(([, v]) => v.count > 0 || v.user + v.sys > 0).map(([k, v]) => ({ k, count: v.count, user: v.user / TICKS, sys: v.sys / TICKS })))
       .map((e) => `${e.k}=${e.count}/${e.user.toFixed(1)}+${e.sys.toFixed(1)}`)
       .join(' ');
     const split = [workerUser, workerSys, kidsUser, kidsSys].map((n) => n.toFixed(1));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RACY_MARGIN_MS } from '../../src/archive/walk.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 import { RegistryReader } from './registry-reader.js';
-import { startRegistry, type RegistryOnDisk, type RunningRegistry, type StartRegistryOptions } from './registry.js';
+import { sharedRegistry, startRegistry, type RegistryOnDisk, type RunningRegistry, type SharedRegistry, type SharedRegistryOptions, type StartRegistryOptions } from './registry.js';
 import { generatePacks, type GeneratedPack, type GenerateOptions } from './packs.js';
 import type { Stage } from './stage.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
@@ -31,6 +31,13 @@ export interface ProxiedRegistry {
 /** A real registry (plain HTTP, anonymous unless `options` say otherwise) behind a recording proxy. */
 export async function proxiedRegistry(stack: Stage, options: StartRegistryOptions = {}): Promise<ProxiedRegistry> {
   const registry = stack.add(await startRegistry(options));
+  const proxy = stack.add(await startRecordingProxy(registry.host));
+  return { registry, proxy, reader: new RegistryReader(registry.url) };
+}
+
+/** The same in front of this worker's shared registry (sharedRegistry): keep every repository under `registry.base`. */
+export async function sharedProxiedRegistry(stack: Stage, options: SharedRegistryOptions = {}): Promise<ProxiedRegistry & { registry: SharedRegistry }> {
+  const registry = await sharedRegistry(options);
   const proxy = stack.add(await startRecordingProxy(registry.host));
   return { registry, proxy, reader: new RegistryReader(registry.url) };
 }

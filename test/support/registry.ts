@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
+import { meterLongLived } from './cpu-meter.js';
 import { makeTestCertificates, type ClientCertificate, type TestCertificates } from './tls.js';
 import type { TokenServer } from './token-server.js';
 
@@ -75,6 +76,8 @@ export interface RegistryOnDisk extends RunningRegistry {
 }
 
 const live = new Set<ChildProcess>();
+// A registry left running when the worker exits (a failed file's) goes with it. vitest ends its workers with
+// SIGTERM, which runs no exit handler: the shared registries are also started under `setpriv --pdeathsig KILL`.
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
@@ -91,7 +94,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function htpasswdFile(path: string, users: Record<string, string>): Promise<void> {
+/** htpasswd lines (bcrypt) for `users`. */
+async function htpasswdLines(users: Record<string, string>): Promise<string[]> {
   const lines: string[] = [];
   for (const [user, password] of Object.entries(users)) {
     // bcrypt at its lowest cost (4; htpasswd's default is 5): distribution checks the password on every
@@ -99,7 +103,11 @@ async function htpasswdFile(path: string, users: Record<string, string>): Promis
     const { stdout } = await execFileP('htpasswd', ['-B', '-C', '4', '-bn', user, password]);
     lines.push(stdout.trim());
   }
-  await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return lines;
+}
+
+async function htpasswdFile(path: string, users: Record<string, string>): Promise<void> {
+  await writeFile(path, `${(await htpasswdLines(users)).join('\n')}\n`, { mode: 0o600 });
 }
 
 /**
@@ -142,6 +150,11 @@ async function waitUntilUp(url: string, identity: string, child: ChildProcess, l
 export function startRegistry(options: StartRegistryOptions & { storage: 'filesystem' }): Promise<RegistryOnDisk>;
 export function startRegistry(options?: StartRegistryOptions): Promise<RunningRegistry>;
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry | RegistryOnDisk> {
+  return launch(options, false);
+}
+
+/** Start one; a `shared` one (sharedRegistry) is killed by the kernel when the worker dies and metered per file. */
+async function launch(options: StartRegistryOptions, shared: boolean): Promise<RunningRegistry | RegistryOnDisk> {
   const auth = options.auth ?? 'none';
   const dir = await mkdtemp(join(tmpdir(), 'packpub-registry-'));
   const deployed = options.profile === 'deployed';
@@ -197,8 +210,11 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       // test file's few requests at a time need no second Go thread, and on the 2 cores it shares with the
       // test workers the Go scheduler waking and parking threads between requests cost ~7 % of its CPU
       // (requests still interleave, on I/O and by preemption).
-      const child = spawn('docker-registry', ['serve', configFile], { env: { ...process.env, GOGC: '400', ...(deployed ? {} : { GOMAXPROCS: '1' }) }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const env = { ...process.env, GOGC: '400', ...(deployed ? {} : { GOMAXPROCS: '1' }) };
+      const command = shared ? ['setpriv', '--pdeathsig', 'KILL', 'docker-registry'] : ['docker-registry'];
+      const child = spawn(command[0] ?? '', [...command.slice(1), 'serve', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       live.add(child);
+      if (shared && child.pid !== undefined) meterLongLived(child.pid, 'docker-registry-shared');
       child.stderr?.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-20_000);
       });
@@ -222,6 +238,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         await rm(dir, { recursive: true, force: true });
         await ownCerts?.cleanup();
       };
+      if (shared) sharedDirs.set(port, dir);
       const debugUrl = debugPort === undefined ? {} : { debugUrl: `http://127.0.0.1:${debugPort}` };
       const running: RunningRegistry = { host: `127.0.0.1:${port}`, port, url, caFile: certs?.caFile, ...debugUrl, logs: () => stderr, stop };
       return storageDir === undefined ? running : { ...running, storageDir };
@@ -230,6 +247,110 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await rm(dir, { recursive: true, force: true });
     await ownCerts?.cleanup();
     throw err;
+  }
+}
+
+/*
+ * Registries shared by the test files of one worker (issue 11): starting and stopping one costs ~0.1 CPU-s
+ * (distribution's start-up, the worker's waiting for it), and most test files only push to a registry and
+ * read back what they pushed. A file that does not need a registry of its own asks for a shared one of the
+ * auth it needs; it gets the worker's running one (started on the first ask) and a repository base path
+ * no other caller gets (`base`), under which it keeps all its repositories, so no file sees another's
+ * packs. Keep a registry of your own (startRegistry) to list the catalog without a prefix (`list` of every
+ * pack, `copy --all`), stop or restart it, change its storage, count its requests or read its logs, or
+ * depend on anything registry-wide.
+ * A shared registry lives as long as its worker: stop() of the handle does nothing. It is started under
+ * `setpriv --pdeathsig KILL` (the kernel kills it when the worker dies: vitest ends a worker with SIGTERM,
+ * which runs no exit handler), its temp folder is under the run's TMPDIR (removed at the end of the run,
+ * test/support/test-tmpdir.ts), and its CPU goes to the files that use it (support/cpu-meter.ts).
+ */
+
+export interface SharedRegistryOptions {
+  /** none (default) or htpasswd Basic with `users`. */
+  auth?: 'none' | 'htpasswd';
+  users?: Record<string, string>;
+}
+
+export interface SharedRegistry extends RunningRegistry {
+  /** A repository base path (one path segment) that no other caller of sharedRegistry in this worker gets. */
+  base: string;
+}
+
+/** The temp folder of each shared registry, by port. */
+const sharedDirs = new Map<number, string>();
+
+interface Shared {
+  registry: Promise<RunningRegistry>;
+  /** htpasswd: the users it lets in so far (name -> password). */
+  users: Map<string, string>;
+}
+const sharedAnonymous: Shared[] = [];
+/**
+ * htpasswd: distribution reads its htpasswd file again whenever the file's modification time changes (it
+ * looks on every request), so one registry serves every file's users: each file's users are added to the
+ * file as it asks. A user name another file gave another password gets a registry of its own.
+ */
+const sharedHtpasswd: Shared[] = [];
+/** One caller at a time changes the shared registries (files of a worker run one after another; a file's calls may overlap). */
+let sharedQueue: Promise<unknown> = Promise.resolve();
+let basesHanded = 0;
+
+/** This worker's registry with `options` (started on the first ask), with a base path of the caller's own. */
+export function sharedRegistry(options: SharedRegistryOptions = {}): Promise<SharedRegistry> {
+  const next = sharedQueue.then(() => sharedRegistryNow(options));
+  sharedQueue = next.catch(() => undefined);
+  return next;
+}
+
+async function sharedRegistryNow(options: SharedRegistryOptions): Promise<SharedRegistry> {
+  const auth = options.auth ?? 'none';
+  const users = auth === 'htpasswd' ? Object.entries(options.users ?? {}) : [];
+  if (auth === 'htpasswd' && users.length === 0) throw new Error('sharedRegistry: htpasswd needs users');
+  const pool = auth === 'htpasswd' ? sharedHtpasswd : sharedAnonymous;
+  let shared: Shared | undefined;
+  for (const candidate of pool) {
+    if (users.some(([name, password]) => candidate.users.has(name) && candidate.users.get(name) !== password)) continue;
+    const running = await candidate.registry.catch(() => undefined);
+    // One that died (nothing stops it, but a crash must not fail every later file) is not used again.
+    if (running !== undefined && (await answers(running))) {
+      shared = candidate;
+      break;
+    }
+    pool.splice(pool.indexOf(candidate), 1);
+  }
+  if (shared === undefined) {
+    const registry = launch(auth === 'htpasswd' ? { auth, users: Object.fromEntries(users) } : {}, true);
+    shared = { registry, users: new Map(users) };
+    pool.push(shared);
+    await registry.catch(() => pool.splice(pool.indexOf(shared as Shared), 1));
+  }
+  const registry = await shared.registry;
+  const missing = users.filter(([name]) => !shared.users.has(name));
+  if (missing.length > 0) {
+    const dir = sharedDirs.get(registry.port) ?? '';
+    const path = join(dir, 'htpasswd');
+    const lines = [(await readFile(path, 'utf8')).trimEnd(), ...(await htpasswdLines(Object.fromEntries(missing)))];
+    // Written beside it and renamed over it (the registry never reads half a file), with a modification time
+    // later than the last one's: two writes in one tick of the file system's clock would otherwise look unchanged.
+    const next = join(dir, 'htpasswd.next');
+    await writeFile(next, `${lines.join('\n')}\n`, { mode: 0o600 });
+    const later = (await stat(path)).mtimeMs / 1000 + 1;
+    await utimes(next, later, later);
+    await rename(next, path);
+    for (const [name, password] of missing) shared.users.set(name, password);
+  }
+  basesHanded += 1;
+  return { ...registry, base: `shared${basesHanded}`, stop: async () => {} };
+}
+
+/** The shared registry still answers /v2/ (any status: it is up). */
+async function answers(registry: RunningRegistry): Promise<boolean> {
+  try {
+    const res = await request(`${registry.url}/v2/`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+    await res.body.dump();
+    return true;
+  } catch {
+    return false;
   }
 }
 
