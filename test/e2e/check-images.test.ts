@@ -9,7 +9,8 @@ import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { expectReportValid } from '../support/report-schema.js';
-import { freePort, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { freePort, sharedRegistry, type SharedRegistry } from '../support/registry.js';
 
 /** A pack whose pack.content.images lists exactly `images`. */
 async function packWithImages(root: string, name: string, images: string[]): Promise<string> {
@@ -18,30 +19,29 @@ async function packWithImages(root: string, name: string, images: string[]): Pro
 }
 
 describe('--check-images', () => {
-  let anon: RunningRegistry;
-  let gated: RunningRegistry;
+  let anon: SharedRegistry;
+  let gated: SharedRegistry;
   let closedPort: number;
   let work: { dir: string; cleanup: () => Promise<void> };
   let dockerConfig: string;
   const password = `pw-${Math.random().toString(36).slice(2)}`;
 
-  /** Repositories the registry holds below `base`/ (the catalog, as a client would list it). */
-  async function repositoriesUnder(registry: RunningRegistry, base: string): Promise<string[]> {
-    const res = await fetch(`http://${registry.host}/v2/_catalog?n=1000`);
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { repositories: string[] }).repositories.filter((r) => r.startsWith(`${base}/`));
+  /** Repositories the registry holds below `base`/ (the catalog, as a client would list it), each without the file's own `registry.base`/. */
+  async function repositoriesUnder(registry: SharedRegistry, base: string): Promise<string[]> {
+    const own = `${registry.base}/`;
+    return (await new RegistryReader(registry.url).catalog()).filter((r) => r.startsWith(`${own}${base}/`)).map((r) => r.slice(own.length));
   }
 
 
   beforeAll(async () => {
-    [anon, gated] = await Promise.all([startRegistry(), startRegistry({ auth: 'htpasswd', users: { alice: password } })]);
+    [anon, gated] = await Promise.all([sharedRegistry(), sharedRegistry({ auth: 'htpasswd', users: { alice: password } })]);
     closedPort = await freePort();
     work = await tempDir();
     const a = await openGenericRegistryStore({ host: anon.host, credentials: staticProvider('none', undefined) });
-    await pushTestPack(a, 'team/app', '1.0.0', Buffer.from('tiny image layer'));
+    await pushTestPack(a, `${anon.base}/team/app`, '1.0.0', Buffer.from('tiny image layer'));
     await a.close();
     const g = await openGenericRegistryStore({ host: gated.host, credentials: staticProvider('test', { username: 'alice', password }) });
-    await pushTestPack(g, 'private/app', '2.0.0', Buffer.from('tiny private layer'));
+    await pushTestPack(g, `${gated.base}/private/app`, '2.0.0', Buffer.from('tiny private layer'));
     await g.close();
     dockerConfig = join(work.dir, 'docker');
     await mkdir(dockerConfig);
@@ -62,14 +62,14 @@ describe('--check-images', () => {
   });
 
   it('validate: an existing image passes; a missing one is an error naming it (exit 1)', async () => {
-    const ok = await packWithImages(work.dir, 'present', [`${anon.host}/team/app:1.0.0`]);
-    const missing = await packWithImages(work.dir, 'absent', [`${anon.host}/team/app:9.9.9`]);
+    const ok = await packWithImages(work.dir, 'present', [`${anon.host}/${anon.base}/team/app:1.0.0`]);
+    const missing = await packWithImages(work.dir, 'absent', [`${anon.host}/${anon.base}/team/app:9.9.9`]);
     const good = await runCli(['validate', '--check-images', ok], { env: { DOCKER_CONFIG: dockerConfig } });
     expect(good.stdout).toContain('OK');
     expect(good.stdout).not.toMatch(/image/);
     expect(good.code).toBe(0);
     const bad = await runCli(['validate', '--check-images', missing], { env: { DOCKER_CONFIG: dockerConfig } });
-    expect(bad.stdout).toContain(`error   values.yaml pack.content.images[0]: image ${anon.host}/team/app:9.9.9 does not exist`);
+    expect(bad.stdout).toContain(`error   values.yaml pack.content.images[0]: image ${anon.host}/${anon.base}/team/app:9.9.9 does not exist`);
     expect(bad.stdout).toContain('FAILED');
     expect(bad.code).toBe(1);
     // Off by default: the same pack passes without the flag.
@@ -77,11 +77,11 @@ describe('--check-images', () => {
   });
 
   it('validate: a credentialed image is gated without credentials and found with a Docker config', async () => {
-    const pack = await packWithImages(work.dir, 'private', [`${gated.host}/private/app:2.0.0`]);
+    const pack = await packWithImages(work.dir, 'private', [`${gated.host}/${gated.base}/private/app:2.0.0`]);
     const emptyConfig = join(work.dir, 'empty-docker');
     await mkdir(emptyConfig, { recursive: true });
     const without = await runCli(['validate', '--check-images', pack], { env: { DOCKER_CONFIG: emptyConfig } });
-    expect(without.stdout).toContain(`info    values.yaml pack.content.images[0]: image ${gated.host}/private/app:2.0.0: gated, not checked`);
+    expect(without.stdout).toContain(`info    values.yaml pack.content.images[0]: image ${gated.host}/${gated.base}/private/app:2.0.0: gated, not checked`);
     expect(without.code).toBe(0);
     // Not checked is not a failure, even where warnings fail (as pack-central's CI treats a gated image).
     const strict = await runCli(['validate', '--check-images', '--strict', pack], { env: { DOCKER_CONFIG: emptyConfig } });
@@ -91,7 +91,7 @@ describe('--check-images', () => {
     expect(withCreds.stdout).not.toMatch(/gated|image /);
     expect(withCreds.stdout).not.toContain(password);
     expect(withCreds.code).toBe(0);
-    const missing = await packWithImages(work.dir, 'private-missing', [`${gated.host}/private/app:0.0.1`]);
+    const missing = await packWithImages(work.dir, 'private-missing', [`${gated.host}/${gated.base}/private/app:0.0.1`]);
     const gone = await runCli(['validate', '--check-images', missing], { env: { DOCKER_CONFIG: dockerConfig } });
     expect(gone.stdout).toContain('does not exist');
     expect(gone.code).toBe(1);
@@ -108,14 +108,14 @@ describe('--check-images', () => {
   }, 60_000);
 
   it('push --check-images refuses to publish a pack with a missing image, and publishes one whose images exist', async () => {
-    const missing = await packWithImages(work.dir, 'push-absent', [`${anon.host}/team/app:9.9.9`]);
+    const missing = await packWithImages(work.dir, 'push-absent', [`${anon.host}/${anon.base}/team/app:9.9.9`]);
     const layout = join(work.dir, 'layout');
     const refused = await runCli(['push', '--check-images', '--oci-layout', layout, missing], { env: { DOCKER_CONFIG: dockerConfig } });
-    expect(refused.stderr).toContain(`image ${anon.host}/team/app:9.9.9 does not exist`);
+    expect(refused.stderr).toContain(`image ${anon.host}/${anon.base}/team/app:9.9.9 does not exist`);
     expect(refused.stderr).toContain('nothing was published');
     expect(refused.code).toBe(1);
     await expect(readdir(layout)).rejects.toThrow(/ENOENT/);
-    const ok = await packWithImages(work.dir, 'push-present', [`${anon.host}/team/app:1.0.0`]);
+    const ok = await packWithImages(work.dir, 'push-present', [`${anon.host}/${anon.base}/team/app:1.0.0`]);
     const pushed = await runCli(['push', '--check-images', '--oci-layout', layout, ok], { env: { DOCKER_CONFIG: dockerConfig } });
     expect(pushed.code).toBe(0);
     expect((await readdir(layout, { recursive: true })).map(String).some((p) => p.endsWith('push-present'))).toBe(true);
@@ -133,18 +133,18 @@ describe('--check-images', () => {
     let emptyConfig: string;
     let culprit: string;
     let bystander: string;
-    const missingImage = () => `${anon.host}/team/app:9.9.9`;
-    const gatedImage = () => `${gated.host}/private/app:2.0.0`;
+    const missingImage = () => `${anon.host}/${anon.base}/team/app:9.9.9`;
+    const gatedImage = () => `${gated.host}/${gated.base}/private/app:2.0.0`;
 
     beforeAll(async () => {
       emptyConfig = join(work.dir, 'no-creds');
       await mkdir(emptyConfig, { recursive: true });
-      culprit = await packWithImages(join(work.dir, 'report'), 'culprit', [`${anon.host}/team/app:1.0.0`, missingImage(), gatedImage()]);
-      bystander = await packWithImages(join(work.dir, 'report'), 'bystander', [`${anon.host}/team/app:1.0.0`]);
+      culprit = await packWithImages(join(work.dir, 'report'), 'culprit', [`${anon.host}/${anon.base}/team/app:1.0.0`, missingImage(), gatedImage()]);
+      bystander = await packWithImages(join(work.dir, 'report'), 'bystander', [`${anon.host}/${anon.base}/team/app:1.0.0`]);
     });
 
     it('a refused run prints a --json report naming the pack and the image, exits 1 and publishes nothing', async () => {
-      const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
+      const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/${anon.base}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
       expect(run.code).toBe(1);
       // stderr keeps its text.
       expect(run.stderr).toContain(`image ${missingImage()} does not exist`);
@@ -154,7 +154,7 @@ describe('--check-images', () => {
       expect(report.ok).toBe(false);
       expect(report.summary).toMatchObject({ total: 2, failed: 2, published: 0, uploadedBytes: 0 });
       const bad = report.results.find((r) => r.name === 'culprit');
-      expect(bad).toMatchObject({ dir: culprit, status: 'failed', target: `registry ${anon.host}/refused`, error: { code: 'IMAGE_NOT_FOUND' } });
+      expect(bad).toMatchObject({ dir: culprit, status: 'failed', target: `registry ${anon.host}/${anon.base}/refused`, error: { code: 'IMAGE_NOT_FOUND' } });
       expect(bad?.error?.message).toContain(`image ${missingImage()} does not exist`);
       expect(bad?.findings?.map((f) => `${f.severity} ${f.rule} ${f.path}`)).toEqual(['error image-not-found pack.content.images[1]', 'info image-gated pack.content.images[2]']);
       const held = report.results.find((r) => r.name === 'bystander');
@@ -164,7 +164,7 @@ describe('--check-images', () => {
     });
 
     it('a refused run prints --json-lines results and the summary last', async () => {
-      const run = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
+      const run = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/${anon.base}/refused`, culprit, bystander], { env: { DOCKER_CONFIG: emptyConfig } });
       expect(run.code).toBe(1);
       const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; status?: string; error?: { code: string }; summary?: Record<string, number> });
       for (const line of lines) expectReportValid(line, '#/$defs/jsonLine');
@@ -179,7 +179,7 @@ describe('--check-images', () => {
 
     it('a refused run writes the --junit file and GitHub annotations', async () => {
       const junit = join(work.dir, 'report', 'junit.xml');
-      const run = await runCli(['push', '--check-images', '--junit', junit, '--registry', `${anon.host}/refused`, culprit, bystander], {
+      const run = await runCli(['push', '--check-images', '--junit', junit, '--registry', `${anon.host}/${anon.base}/refused`, culprit, bystander], {
         env: { DOCKER_CONFIG: emptyConfig, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: work.dir, GITHUB_STEP_SUMMARY: '' },
       });
       expect(run.code).toBe(1);
@@ -195,7 +195,7 @@ describe('--check-images', () => {
     });
 
     it('--continue-on-error publishes the packs whose images exist, reports the others failed and exits 1', async () => {
-      const run = await runCli(['push', '--check-images', '--continue-on-error', '--json', '--registry', `${anon.host}/goes-on`, culprit, bystander], {
+      const run = await runCli(['push', '--check-images', '--continue-on-error', '--json', '--registry', `${anon.host}/${anon.base}/goes-on`, culprit, bystander], {
         env: { DOCKER_CONFIG: emptyConfig },
       });
       expect(run.code, run.stderr).toBe(1);
@@ -209,7 +209,7 @@ describe('--check-images', () => {
       expect(report.results.find((r) => r.name === 'bystander')).toMatchObject({ status: 'published' });
       expect(await repositoriesUnder(anon, 'goes-on')).toEqual(['goes-on/spectro-packs/archive', 'goes-on/spectro-packs/archive/bystander']);
       // --json-lines: one result per pack, the refused one included, then the summary.
-      const lines = await runCli(['push', '--check-images', '--continue-on-error', '--json-lines', '--registry', `${anon.host}/goes-on`, culprit, bystander], {
+      const lines = await runCli(['push', '--check-images', '--continue-on-error', '--json-lines', '--registry', `${anon.host}/${anon.base}/goes-on`, culprit, bystander], {
         env: { DOCKER_CONFIG: emptyConfig },
       });
       expect(lines.code).toBe(1);
@@ -218,15 +218,15 @@ describe('--check-images', () => {
       expect(parsed.map((l) => `${l.type} ${l.name ?? ''} ${l.status ?? ''}`.trim()).sort()).toEqual(['result bystander unchanged', 'result culprit failed', 'summary']);
       expect(parsed.at(-1)?.summary).toMatchObject({ total: 2, unchanged: 1, failed: 1 });
       // Every pack naming a missing image: nothing to go on with, as without the flag.
-      const none = await runCli(['push', '--check-images', '--continue-on-error', '--registry', `${anon.host}/goes-on-none`, culprit], { env: { DOCKER_CONFIG: emptyConfig } });
+      const none = await runCli(['push', '--check-images', '--continue-on-error', '--registry', `${anon.host}/${anon.base}/goes-on-none`, culprit], { env: { DOCKER_CONFIG: emptyConfig } });
       expect(none.code).toBe(1);
       expect(none.stderr).toContain('nothing was published');
       expect(await repositoriesUnder(anon, 'goes-on-none')).toEqual([]);
     });
 
     it('a run that goes on carries the images not checked in its results', async () => {
-      const pack = await packWithImages(join(work.dir, 'report'), 'noted', [`${anon.host}/team/app:1.0.0`, gatedImage()]);
-      const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });
+      const pack = await packWithImages(join(work.dir, 'report'), 'noted', [`${anon.host}/${anon.base}/team/app:1.0.0`, gatedImage()]);
+      const run = await runCli(['push', '--check-images', '--json', '--registry', `${anon.host}/${anon.base}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });
       expect(run.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as { ok: boolean; results: Result[] };
@@ -237,7 +237,7 @@ describe('--check-images', () => {
       expect(report.results[0]?.findings?.map((f) => `${f.severity} ${f.rule} ${f.file} ${f.path}`)).toEqual(['info image-gated values.yaml pack.content.images[1]']);
       expect(await repositoriesUnder(anon, 'noted')).toContain('noted/spectro-packs/archive/noted');
       // --json-lines: the same note on the result line (an unchanged re-run).
-      const lines = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });
+      const lines = await runCli(['push', '--check-images', '--json-lines', '--registry', `${anon.host}/${anon.base}/noted`, pack], { env: { DOCKER_CONFIG: emptyConfig } });
       expect(lines.code).toBe(0);
       const result = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as Result & { type: string }).find((l) => l.type === 'result');
       expect(result).toMatchObject({ status: 'unchanged', findings: [{ severity: 'info', rule: 'image-gated' }] });
@@ -246,7 +246,7 @@ describe('--check-images', () => {
       it("images on the target registry are checked with the target's credentials, and only there", async () => {
       const pack = await packWithImages(join(work.dir, 'report'), 'own-registry', [gatedImage()]);
       // The target is the credentialed registry; the Docker config is empty: --password-stdin alone reaches the image.
-      const own = await runCli(['push', '--check-images', '--json', '--registry', `${gated.host}/own`, '-u', 'alice', '--password-stdin', pack], {
+      const own = await runCli(['push', '--check-images', '--json', '--registry', `${gated.host}/${gated.base}/own`, '-u', 'alice', '--password-stdin', pack], {
         env: { DOCKER_CONFIG: emptyConfig },
         stdin: `${password}\n`,
       });
@@ -258,8 +258,8 @@ describe('--check-images', () => {
       expect(report.results[0]).toMatchObject({ name: 'own-registry', status: 'published' });
       expect(report.results[0]?.findings).toBeUndefined();
       // A missing image on the target registry is found missing (not "gated") with the same credentials.
-      const absent = await packWithImages(join(work.dir, 'report'), 'own-absent', [`${gated.host}/private/app:0.0.1`]);
-      const refused = await runCli(['push', '--check-images', '--json', '--registry', `${gated.host}/own`, '-u', 'alice', '--password-stdin', absent], {
+      const absent = await packWithImages(join(work.dir, 'report'), 'own-absent', [`${gated.host}/${gated.base}/private/app:0.0.1`]);
+      const refused = await runCli(['push', '--check-images', '--json', '--registry', `${gated.host}/${gated.base}/own`, '-u', 'alice', '--password-stdin', absent], {
         env: { DOCKER_CONFIG: emptyConfig },
         stdin: `${password}\n`,
       });
@@ -267,14 +267,14 @@ describe('--check-images', () => {
       expect((JSON.parse(refused.stdout) as { results: Result[] }).results[0]).toMatchObject({ name: 'own-absent', status: 'failed', error: { code: 'IMAGE_NOT_FOUND' } });
       // Another target's credentials are not sent to the image's host: still gated.
       const other = await packWithImages(join(work.dir, 'report'), 'other-registry', [gatedImage()]);
-      const elsewhere = await runCli(['push', '--check-images', '--registry', `${anon.host}/elsewhere`, '-u', 'alice', '--password-stdin', other], {
+      const elsewhere = await runCli(['push', '--check-images', '--registry', `${anon.host}/${anon.base}/elsewhere`, '-u', 'alice', '--password-stdin', other], {
         env: { DOCKER_CONFIG: emptyConfig },
         stdin: `${password}\n`,
       });
       expect(elsewhere.stderr).toContain(`image ${gatedImage()}: gated, not checked`);
       expect(elsewhere.code).toBe(0);
       // Nor are the environment's (PACKPUB_USERNAME / PACKPUB_PASSWORD are the target's): they went to every image host.
-      const envRun = await runCli(['push', '--check-images', '--registry', `${anon.host}/elsewhere`, other], {
+      const envRun = await runCli(['push', '--check-images', '--registry', `${anon.host}/${anon.base}/elsewhere`, other], {
         env: { DOCKER_CONFIG: emptyConfig, PACKPUB_USERNAME: 'alice', PACKPUB_PASSWORD: password },
       });
       expect(envRun.stderr).toContain(`image ${gatedImage()}: gated, not checked`);

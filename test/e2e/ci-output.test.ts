@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry, type SharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -25,15 +25,15 @@ async function xsdCheck(file: string): Promise<{ ok: boolean; output: string }> 
 }
 
 describe('output where CI users look', () => {
-  let registry: RunningRegistry;
+  let registry: SharedRegistry;
   let root: string;
   let cleanup: () => Promise<void>;
   let env: NodeJS.ProcessEnv;
   let reg: string;
 
   beforeAll(async () => {
-    registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
-    reg = `${registry.host}/ci`;
+    registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
+    reg = `${registry.host}/${registry.base}/ci`;
     ({ dir: root, cleanup } = await tempDir());
     env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
     // packs/bad: invalid; packs/clash: published first, then changed (a conflict); packs/good: new.

@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../support/cli.js';
-import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -26,12 +26,12 @@ function digests(report: Report): Record<string, string | undefined> {
 
 describe('two publishers at the same time', () => {
   const w = setup(async (stack) => {
-    const reg = await proxiedRegistry(stack);
+    const reg = await sharedProxiedRegistry(stack);
     const work = await packTree(stack, 12, { seed: 13, prefix: 'twin', payloadBytes: [20_000, 300_000] });
     const layout = join(work.root, 'layout');
     // Each run publishes to both targets (each pack built once, written to both), so the two publishers race
     // on the registry and on the layout at once.
-    await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.registry.host}/twins\n  lay:\n    ociLayout: ${layout}\n`);
+    await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.registry.host}/${reg.registry.base}/twins\n  lay:\n    ociLayout: ${layout}\n`);
     return { reg, work, layout };
   });
 
@@ -57,10 +57,10 @@ describe('two publishers at the same time', () => {
     const [a, b] = registryResults as [Report, Report];
     expect(a.results).toHaveLength(w.work.packs.length);
     expect(digests(a)).toEqual(digests(b));
-    const holdings = await w.reg.reader.holdings('twins');
+    const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/twins`);
     expect(holdings.problems).toEqual([]);
-    expect([...holdings.tags.keys()].sort()).toEqual(expectedTags('twins/'));
-    for (const r of a.results) expect(holdings.tags.get(`twins/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
+    expect([...holdings.tags.keys()].sort()).toEqual(expectedTags(`${w.reg.registry.base}/twins/`));
+    for (const r of a.results) expect(holdings.tags.get(`${w.reg.registry.base}/twins/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
 
     // The layout: the same, and index.json names every tag once, with no temp or lock file left behind.
     const [la, lb] = layoutResults as [Report, Report];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitFor } from '../support/cli.js';
 import { writeValidPack } from '../support/packs.js';
 import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { leaks, secretForms } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -19,7 +19,7 @@ const PASSWORD = 'helper-Pa55word-7f3e9a1c';
 const STDERR_TOKEN = 'refresh-tok-4b2d9e0a8c6f1e3d';
 
 const w = setup(async (stack) => {
-  const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+  const registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
   const root = await stack.tempDir('packpub-creds-helpers-');
   const pack = await writeValidPack(join(root, 'pack'));
   const bin = join(root, 'bin');
@@ -39,7 +39,7 @@ async function helper(name: string, body: string): Promise<NodeJS.ProcessEnv> {
 }
 
 async function push(env: NodeJS.ProcessEnv, ...extra: string[]) {
-  return runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, ...extra], { env });
+  return runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/packs`, ...extra], { env });
 }
 
 /** A helper's answer for `server` (conforming helpers echo the server URL they were asked about). */
@@ -49,9 +49,9 @@ describe('credential helpers that answer oddly', () => {
   it('a helper that works publishes (the set-up is right)', async () => {
     // Asked for 127.0.0.1:<port>; the same server written as a URL is the same server.
     const env = await helper('good', `printf '%s' '${answer(`https://${w.registry.host}/`)}'`);
-    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/good`], { env });
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/good`], { env });
     expect(run.code, run.stderr).toBe(0);
-    expect([...(await w.reader.holdings('good')).tags.keys()]).toContain('good/spectro-packs/archive/web:1.0.0');
+    expect([...(await w.reader.holdings(`${w.registry.base}/good`)).tags.keys()]).toContain(`${w.registry.base}/good/spectro-packs/archive/web:1.0.0`);
   });
 
   it('prints its credential JSON and exits 1: refused, the secret not shown (not even with --debug), nothing pushed', async () => {
@@ -63,7 +63,7 @@ describe('credential helpers that answer oddly', () => {
       expect(run.stderr).toContain('it printed a credential (not shown) but exited with code 1');
       expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
     }
-    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 
   it('exits 1 with a token on standard error: its standard error is not quoted; the hint says how to read it', async () => {
@@ -74,7 +74,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.stderr).toContain('exit code 1; what it wrote to standard error is not shown');
     expect(run.stderr).toContain('docker-credential-stderrfail get" by hand');
     expect(run.stderr).not.toContain(STDERR_TOKEN);
-    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 
   it('answers with the credential of another server: not sent (exit 1, names both), nothing pushed', async () => {
@@ -84,13 +84,13 @@ describe('credential helpers that answer oddly', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`credential helper docker-credential-otherserver get answered for harbor.other.example when asked for ${w.registry.host}: its credential was not used`);
     expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
-    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 
   it('still running (a passphrase prompt) when packpub is interrupted: killed with its children as packpub exits 130', async () => {
     const pids = join(w.root, 'hang.pids');
     const env = await helper('hang', `sleep 300 &\necho "$$ $!" > '${pids}'\nwait`);
-    const run = spawnCli(['push', w.pack, '--registry', `${w.registry.host}/packs`], { env });
+    const run = spawnCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/packs`], { env });
     await waitFor(async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split(' ').length === 2, 'the helper to start');
     const [helperPid, childPid] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number) as [number, number];
     try {
@@ -105,7 +105,7 @@ describe('credential helpers that answer oddly', () => {
     } finally {
       for (const pid of [helperPid, childPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
-    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 
   it('store fails at login with the password in its error: not printed, nothing saved', async () => {
@@ -142,7 +142,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.stderr).not.toContain('AAAAAAAA');
     // Before: read for the helper's whole 60 s time limit, ~6 GB held (measured), then "did not answer".
     expect((cpu.user + cpu.system) / 1e6).toBeLessThan(10);
-    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 });
 
@@ -150,11 +150,11 @@ describe('an identity token for a registry that asks for Basic credentials', () 
   it('says the registry wants a user name and password, not "authentication required" as if none was given; nothing pushed', async () => {
     const token = 'identity-refresh-token-0a1b2c3d4e5f';
     const env = { DOCKER_CONFIG: join(w.root, 'docker-none'), PACKPUB_CACHE_DIR: join(w.root, 'cache'), TMPDIR: w.root };
-    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, '--identity-token-stdin'], { env, stdin: token });
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/packs`, '--identity-token-stdin'], { env, stdin: token });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${w.registry.host} asks for a user name and password (Basic): the identity token from flags is exchanged at a token service only`);
     expect(run.stderr).not.toContain(token);
-    expect((await w.reader.holdings('packs')).tags.size).toBe(0);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAnswerFuzzer } from '../support/answer-fuzzer.js';
 import { runCli } from '../support/cli.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -18,7 +18,7 @@ const PASSWORD = 'login-fuzz-secret-81';
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-hostile-login-');
-  const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+  const registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
   const fuzz = stack.add(await startAnswerFuzzer(registry.host));
   return { root, registry, fuzz };
 });

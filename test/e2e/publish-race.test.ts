@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
@@ -42,9 +42,9 @@ interface Report {
 describe('two publishers of different content under one version', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-race-');
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     // One run publishes to both targets, so each round races on the registry and on the layout at once.
-    await writeFile(join(root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${registry.host}/race\n  lay:\n    ociLayout: ./layout\n`);
+    await writeFile(join(root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${registry.host}/${registry.base}\n  lay:\n    ociLayout: ./layout\n`);
     return { registry, root };
   });
 
@@ -67,7 +67,7 @@ describe('two publishers of different content under one version', () => {
         }),
       );
       // What the registry holds under this round's version: the digest of the manifest its tag serves.
-      const manifest = await reader.manifest('race/spectro-packs/archive/race', `1.0.${round}`);
+      const manifest = await reader.manifest(`${w.registry.base}/spectro-packs/archive/race`, `1.0.${round}`);
       const held = manifest === undefined ? undefined : sha256Digest(manifest);
       const layout = await layoutHoldings(join(w.root, 'layout'));
       expect(layout.problems).toEqual([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnCli, waitFor } from '../support/cli.js';
-import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -14,7 +14,7 @@ import { setup } from '../support/stage.js';
 
 describe('push abandoned while writing a tag', () => {
   const w = setup(async (stack) => {
-    const reg = await proxiedRegistry(stack);
+    const reg = await sharedProxiedRegistry(stack);
     const work = await packTree(stack, 1, { seed: 31, prefix: 'sigtag' });
     return { reg, work };
   });
@@ -25,11 +25,11 @@ describe('push abandoned while writing a tag', () => {
     const pack = w.work.packs[0]!;
     // The pack's own manifest (not the base repository's, written first).
     w.reg.proxy.onRequest = (req) => (req.kind === 'manifest-put' && req.path.includes(`/archive/${pack.name}/manifests/`) ? { holdAnswer: held } : 'pass');
-    const tag = `tagging/spectro-packs/archive/${pack.name}:${pack.version}`;
-    const run = spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/tagging`], { env: w.work.env });
+    const tag = `${w.reg.registry.base}/tagging/spectro-packs/archive/${pack.name}:${pack.version}`;
+    const run = spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${w.reg.registry.base}/tagging`], { env: w.work.env });
     try {
       // The registry wrote the tag; packpub still waits for the answer.
-      await waitFor(async () => (await w.reg.reader.holdings('tagging')).tags.has(tag), 'the registry to hold the tag');
+      await waitFor(async () => (await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`)).tags.has(tag), 'the registry to hold the tag');
       run.child.kill('SIGINT');
       await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
       run.child.kill('SIGINT');
@@ -39,7 +39,7 @@ describe('push abandoned while writing a tag', () => {
       expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished packs except perhaps those below');
       expect(result.stderr).toContain(`perhaps published: ${pack.name}:${pack.version} (abandoned while writing the tag`);
       expect(result.stderr).not.toContain(`abandoned in flight: ${pack.name}`);
-      const holdings = await w.reg.reader.holdings('tagging');
+      const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`);
       expect(holdings.problems).toEqual([]);
       expect([...holdings.tags.keys()]).toEqual([tag]);
     } finally {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeTestCertificates } from '../support/tls.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
@@ -24,14 +24,14 @@ const envFor = (root: string) => ({ PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PA
 describe('Basic credentials and plain HTTP to a non-loopback host name', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-plain-http-');
-    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    const registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
     const proxy = stack.add(await startRecordingProxy(registry.host));
     const port = proxy.host.split(':')[1] ?? '';
     const pack = await writePack(join(root, 'plain'), { name: 'plain', version: '1.0.0' });
     return { registry, proxy, root, pack, port };
   });
 
-  const args = (...extra: string[]) => ['push', w.pack, '--registry', `${NAME}:${w.port}/base`, '--resolve', `${NAME}:${w.port}:127.0.0.1`, ...extra];
+  const args = (...extra: string[]) => ['push', w.pack, '--registry', `${NAME}:${w.port}/${w.registry.base}`, '--resolve', `${NAME}:${w.port}:127.0.0.1`, ...extra];
 
   it('without --plain-http talks HTTPS to a non-loopback name, so the password never goes out in clear', async () => {
     w.proxy.clear();
@@ -47,7 +47,7 @@ describe('Basic credentials and plain HTTP to a non-loopback host name', () => {
     w.proxy.clear();
     const run = await runCli(args('--plain-http'), { env: envFor(w.root) });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`published plain:1.0.0 -> ${NAME}:${w.port}/base/spectro-packs/archive/plain:1.0.0`);
+    expect(run.stdout).toContain(`published plain:1.0.0 -> ${NAME}:${w.port}/${w.registry.base}/spectro-packs/archive/plain:1.0.0`);
     expect(w.proxy.count((r) => r.hadAuthorization)).toBeGreaterThan(0);
     expect(w.proxy.count((r) => r.status === 401)).toBe(1); // challenge once, then Basic up front
   });

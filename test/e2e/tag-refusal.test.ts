@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
@@ -15,13 +15,13 @@ import { setup } from '../support/stage.js';
 describe('tag refuses to move an existing tag', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-tag-');
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     for (const version of ['2.2.1', '2.3.0']) await writePack(join(root, version), { name: 'crossplane', version });
     return { registry, root };
   });
 
   const targets: Array<[string, () => string[], () => Promise<Map<string, string>>]> = [
-    ['a registry', () => ['--registry', `${w.registry.host}/tags`], async () => (await new RegistryReader(w.registry.url).holdings('tags')).tags],
+    ['a registry', () => ['--registry', `${w.registry.host}/${w.registry.base}`], async () => (await new RegistryReader(w.registry.url).holdings(w.registry.base)).tags],
     ['an OCI layout', () => ['--oci-layout', join(w.root, 'layout')], async () => (await layoutHoldings(join(w.root, 'layout'))).tags],
   ];
 

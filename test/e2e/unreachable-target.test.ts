@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -10,7 +10,7 @@ hurryRetries();
 
 describe('a target that cannot be reached', () => {
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     const root = await stack.tempDir();
     const packs = [];
     for (let i = 0; i < 12; i++) packs.push(await writePack(join(root, `p${i}`), { name: `down-${i}`, version: '1.0.0' }));
@@ -35,7 +35,7 @@ describe('a target that cannot be reached', () => {
   });
 
   it('does not hold back the other targets of the same run', async () => {
-    const run = await runCli(['push', ...w.packs.slice(0, 3), '--registry', `${w.registry.host}/good`, '--registry', '127.0.0.1:1/down', '--json']);
+    const run = await runCli(['push', ...w.packs.slice(0, 3), '--registry', `${w.registry.host}/${w.registry.base}/good`, '--registry', '127.0.0.1:1/down', '--json']);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as { results: Array<{ target: string; status: string }> };
     const byTarget = (t: string) => report.results.filter((r) => r.target.includes(t)).map((r) => r.status);

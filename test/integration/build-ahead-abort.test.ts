@@ -6,7 +6,7 @@ import { openTarget, pushPacks, type PushEvent } from '../../src/index.js';
 import { workParent } from '../../src/operations/work-dir.js';
 import { writePack } from '../support/packs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { stage } from '../support/stage.js';
 
 /*
@@ -26,9 +26,9 @@ describe('a push stopped while packs are built ahead of the verdicts', () => {
     for (const [i, dir] of dirs.entries()) {
       await writePack(dir, { name: `ahead-${i}`, version: '1.0.0', ...(i === 0 ? { files: { 'manifests/blob.bin': randomBytes(8 * 1024 * 1024) } } : {}) });
     }
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     const proxy = stack.add(await startRecordingProxy(registry.url));
-    const target = await openTarget({ registry: `${proxy.host}/ahead`, env: {} });
+    const target = await openTarget({ registry: `${proxy.host}/${registry.base}`, env: {} });
     const stop = new AbortController();
     const validated: string[] = [];
     let report;

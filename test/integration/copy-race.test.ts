@@ -9,7 +9,7 @@ import { pushTestPack } from '../support/artifacts.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -24,7 +24,7 @@ const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 describe('copy does not overwrite a version another publisher wrote during the copy', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-copy-race-');
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     const src = join(root, 'staging');
     const pack = await writePack(join(root, 'packs/hello-1.0.0'), { name: 'hello', version: '1.0.0' });
     const pushed = await runCli(['push', pack, '--oci-layout', src], { env: ENV });
@@ -36,8 +36,8 @@ describe('copy does not overwrite a version another publisher wrote during the c
     [
       'a registry',
       () => ({
-        option: { registry: `${w.registry.host}/prod` },
-        held: async () => (await new RegistryReader(w.registry.url).holdings('prod')).tags.get(`${packRepository('prod', 'hello')}:1.0.0`),
+        option: { registry: `${w.registry.host}/${w.registry.base}` },
+        held: async () => (await new RegistryReader(w.registry.url).holdings(w.registry.base)).tags.get(`${packRepository(w.registry.base, 'hello')}:1.0.0`),
       }),
     ],
     [

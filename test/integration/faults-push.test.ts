@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { runCli } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS } from '../support/packs.js';
-import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { FAILING_FAULTS, FaultPlan } from '../support/recording-proxy.js';
 import { skopeoSyncedBlob, skopeoSyncManifests } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
@@ -41,7 +41,7 @@ describe('push through a faulty network', () => {
   let synced = '';
   const w = setup(async (stack) => {
     let corpus: string[] = [];
-    const { registry, proxy, reader } = await proxiedRegistry(stack);
+    const { registry, proxy, reader } = await sharedProxiedRegistry(stack);
     const { root, packs: generated } = await packTree(stack, GENERATED, { seed: 6 });
     if (HAVE_CORPUS) corpus = (await readdir(CORPUS_DIR)).sort().map((d) => join(CORPUS_DIR, d));
     else console.warn('faults: the ../shared/corpus packs are absent; pushing the generated packs only');
@@ -53,7 +53,7 @@ describe('push through a faulty network', () => {
     w.proxy.faults = plan;
     w.proxy.clear();
     try {
-      return await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/${base}`, ...args], { env: ENV });
+      return await runCli(['push', ...dirs, '--registry', `${w.proxy.host}/${w.registry.base}/${base}`, ...args], { env: ENV });
     } finally {
       w.proxy.faults = undefined;
     }
@@ -82,20 +82,20 @@ describe('push through a faulty network', () => {
     }
 
     // Straight from the registry: each pack's tag, its manifest digest as reported, and every blob present.
-    const holdings = await w.reader.holdings('faulty');
+    const holdings = await w.reader.holdings(`${w.registry.base}/faulty`);
     expect(holdings.problems).toEqual([]);
     for (const r of report.results) {
-      const repo = `faulty/spectro-packs/archive/${r.name}`;
+      const repo = `${w.registry.base}/faulty/spectro-packs/archive/${r.name}`;
       expect(holdings.tags.get(`${repo}:${r.version}`), `${repo}:${r.version}`).toBe(r.digest);
     }
     expect(holdings.tags.size).toBe(dirs.length);
 
     // skopeo, an independent client, reads every manifest byte for byte as the digest says (and every blob,
     // verified against its digest), all tags in one skopeo process.
-    const images = report.results.map((r) => ({ repo: `faulty/spectro-packs/archive/${r.name}`, tag: r.version }));
+    const images = report.results.map((r) => ({ repo: `${w.registry.base}/faulty/spectro-packs/archive/${r.name}`, tag: r.version }));
     synced = await mkdtemp(join(w.root, 'skopeo-'));
     const read = await skopeoSyncManifests(w.registry.host, images, synced);
-    for (const r of report.results) expect(sha256Digest(read.get(`faulty/spectro-packs/archive/${r.name}:${r.version}`) ?? ''), `${r.name}:${r.version}`).toBe(r.digest);
+    for (const r of report.results) expect(sha256Digest(read.get(`${w.registry.base}/faulty/spectro-packs/archive/${r.name}:${r.version}`) ?? ''), `${r.name}:${r.version}`).toBe(r.digest);
   });
 
   it('leaves archives that skopeo copies out blob by blob with matching digests', async () => {
@@ -104,7 +104,7 @@ describe('push through a faulty network', () => {
     const picks = [w.generated[0], w.generated[GENERATED >> 1], w.generated[GENERATED - 1]].map((p) => ({ name: p?.name ?? '', version: p?.version ?? '' }));
     if (HAVE_CORPUS) picks.push({ name: 'argo-rollouts', version: '1.2.1' }, { name: 'nvidia-nvsentinel', version: 'v1.1.0' });
     for (const { name, version } of picks) {
-      const repo = `faulty/spectro-packs/archive/${name}`;
+      const repo = `${w.registry.base}/faulty/spectro-packs/archive/${name}`;
       const manifest = await w.reader.manifest(repo, version);
       const layer = (JSON.parse(String(manifest)) as { layers: Array<{ digest: string; size: number }> }).layers[0];
       const copied = await readFile(skopeoSyncedBlob(synced, w.registry.host, `${repo}:${version}`, layer?.digest ?? ''));
@@ -133,7 +133,7 @@ describe('push through a faulty network', () => {
     expect((JSON.parse(run.stdout) as { results: ReportResult[] }).results.map((r) => r.status)).toEqual(some.map(() => 'published'));
     expect(w.proxy.count((r) => r.fault === 'slow')).toBeGreaterThan(0);
     expect(w.proxy.requests.filter((r) => r.fault === 'slow' && r.abandoned !== true).map((r) => JSON.stringify(r)), 'slow requests the client waited out').toEqual([]);
-    expect((await w.reader.holdings('slow')).problems).toEqual([]);
+    expect((await w.reader.holdings(`${w.registry.base}/slow`)).problems).toEqual([]);
   });
 
   it('fails cleanly through 100 % faults: one line per cause, no stack trace, no tag created', async () => {
@@ -153,8 +153,8 @@ describe('push through a faulty network', () => {
     expect(w.proxy.count((r) => r.fault === undefined)).toBe(0);
 
     // Nothing under the base path carries a tag.
-    const holdings = await w.reader.holdings('broken');
+    const holdings = await w.reader.holdings(`${w.registry.base}/broken`);
     expect([...holdings.tags.keys()]).toEqual([]);
-    for (const p of some) expect(await w.reader.tags(`broken/spectro-packs/archive/${p.name}`)).toEqual([]);
+    for (const p of some) expect(await w.reader.tags(`${w.registry.base}/broken/spectro-packs/archive/${p.name}`)).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { PackpubError } from '../../src/errors.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES } from '../../src/oci/manifest.js';
 import { openGenericRegistryStore, type GenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { sharedRegistry, skopeoInspectRaw } from '../support/registry.js';
 import { failure } from '../support/errors.js';
 import { pushTestPack } from '../support/artifacts.js';
 import { setup } from '../support/stage.js';
@@ -30,7 +30,7 @@ function expectNoSecret(err: unknown) {
 
 describe('generic registry store against distribution (htpasswd Basic auth)', () => {
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+    const registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
     const proxy = stack.add(await startRecordingProxy(registry.host));
     return { registry, proxy };
   });
@@ -47,15 +47,15 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
     const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: provider });
     try {
       w.proxy.clear();
-      const manifest = await pushPack(store, 'team/spectro-packs/archive/basic', '1.0.0', randomBytes(10_000));
+      const manifest = await pushPack(store, `${w.registry.base}/team/spectro-packs/archive/basic`, '1.0.0', randomBytes(10_000));
       // one challenge for the whole push, then Basic on every request
       expect(w.proxy.count((r) => r.status === 401)).toBe(1);
       expect(w.proxy.requests.slice(2).every((r) => r.hadAuthorization)).toBe(true);
       expect(resolved).toEqual([w.proxy.host]);
 
-      const fetched = await store.getManifest('team/spectro-packs/archive/basic', '1.0.0');
+      const fetched = await store.getManifest(`${w.registry.base}/team/spectro-packs/archive/basic`, '1.0.0');
       expect(fetched?.bytes.equals(manifest)).toBe(true);
-      const raw = await skopeoInspectRaw(`${w.registry.host}/team/spectro-packs/archive/basic:1.0.0`, { creds: { username: USER, password: PASSWORD } });
+      const raw = await skopeoInspectRaw(`${w.registry.host}/${w.registry.base}/team/spectro-packs/archive/basic:1.0.0`, { creds: { username: USER, password: PASSWORD } });
       expect(raw.equals(manifest)).toBe(true);
       await store.client.ping();
     } finally {
@@ -66,13 +66,13 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
   it('says "credentials rejected by <host>" for a wrong password, without the password', async () => {
     const store = await openGenericRegistryStore({ host: w.registry.host, credentials: staticProvider('environment', { username: USER, password: 'wrong-password-123' }) });
     try {
-      const err = await failure(store.hasBlob('team/spectro-packs/archive/basic', EMPTY_CONFIG.digest));
+      const err = await failure(store.hasBlob(`${w.registry.base}/team/spectro-packs/archive/basic`, EMPTY_CONFIG.digest));
       expect(err.code).toBe('AUTH');
       expect(err.message).toBe(`credentials rejected by ${w.registry.host}`);
       expect(err.hint).toContain('environment');
       expect(err.message + (err.hint ?? '')).not.toContain('wrong-password-123');
       expectNoSecret(err);
-      const push = await failure(store.pushBlob('team/x', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
+      const push = await failure(store.pushBlob(`${w.registry.base}/team/x`, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
       expect(push.code).toBe('AUTH');
       expect(push.message).toBe(`credentials rejected by ${w.registry.host}`);
     } finally {
@@ -83,9 +83,9 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
   it('says authentication is required when no credentials are configured', async () => {
     const store = await openGenericRegistryStore({ host: w.registry.host, credentials: staticProvider('none', undefined) });
     try {
-      const err = await failure(store.getManifest('team/spectro-packs/archive/basic', '1.0.0'));
+      const err = await failure(store.getManifest(`${w.registry.base}/team/spectro-packs/archive/basic`, '1.0.0'));
       expect(err.code).toBe('AUTH');
-      expect(err.message).toBe(`authentication required by ${w.registry.host} for team/spectro-packs/archive/basic`);
+      expect(err.message).toBe(`authentication required by ${w.registry.host} for ${w.registry.base}/team/spectro-packs/archive/basic`);
       expect(err.hint).toMatch(/--password-stdin|packpub login/);
     } finally {
       await store.close();
@@ -105,8 +105,8 @@ describe('generic registry store against distribution (htpasswd Basic auth)', ()
     const store = await underAnotherName({ plainHttp: true });
     try {
       await store.client.ping();
-      const manifest = await pushPack(store, 'resolved/spectro-packs/archive/r', '0.1.0', randomBytes(2_000));
-      expect((await store.getManifest('resolved/spectro-packs/archive/r', '0.1.0'))?.bytes.equals(manifest)).toBe(true);
+      const manifest = await pushPack(store, `${w.registry.base}/resolved/spectro-packs/archive/r`, '0.1.0', randomBytes(2_000));
+      expect((await store.getManifest(`${w.registry.base}/resolved/spectro-packs/archive/r`, '0.1.0'))?.bytes.equals(manifest)).toBe(true);
     } finally {
       await store.close();
     }

@@ -8,7 +8,7 @@ import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } fro
 import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { startRecordingProxy, type ProxyAction, type RecordingProxy } from '../support/recording-proxy.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry, type SharedRegistry } from '../support/registry.js';
 import { failure } from '../support/errors.js';
 import { setup, stage } from '../support/stage.js';
 import { hurryRetries } from '../support/clock.js';
@@ -42,7 +42,7 @@ const retries = hurryRetries();
 
 describe('retries against a registry behind a fault-injecting proxy', () => {
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     const proxy = stack.add(await startRecordingProxy(registry.host));
     const store = stack.add(await openGenericRegistryStore({ host: proxy.host, credentials: staticProvider('none', undefined) }));
     return { registry, proxy, store };
@@ -57,29 +57,29 @@ describe('retries against a registry behind a fault-injecting proxy', () => {
     const { bytes, desc } = blob();
     let opened = 0;
     firstN(w.proxy, 2, isUploadPut, { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}' });
-    await w.store.pushBlob('faults/a', desc, () => {
+    await w.store.pushBlob(`${w.registry.base}/faults/a`, desc, () => {
       opened++;
       return Readable.from([bytes]);
     });
     expect(opened).toBe(3);
     expect(w.proxy.count((r) => r.method === 'POST')).toBe(3); // a new upload session each time
-    expect(await w.store.hasBlob('faults/a', desc.digest)).toBe(true);
+    expect(await w.store.hasBlob(`${w.registry.base}/faults/a`, desc.digest)).toBe(true);
   });
 
   it('survives a connection reset during the upload and does not send a blob that arrived', async () => {
     const { bytes, desc } = blob();
     firstN(w.proxy, 1, isUploadPut, 'reset');
-    await w.store.pushBlob('faults/b', desc, () => Readable.from([bytes]));
+    await w.store.pushBlob(`${w.registry.base}/faults/b`, desc, () => Readable.from([bytes]));
     expect(w.proxy.count((r) => r.outcome === 'reset')).toBe(1);
     // second attempt checked for the blob first (HEAD), then uploaded it
     expect(w.proxy.count((r) => r.method === 'HEAD' && r.path.endsWith(desc.digest))).toBe(1);
-    expect(await w.store.hasBlob('faults/b', desc.digest)).toBe(true);
+    expect(await w.store.hasBlob(`${w.registry.base}/faults/b`, desc.digest)).toBe(true);
   });
 
   it('waits as Retry-After asks on 429 and then succeeds', async () => {
     const { bytes, desc } = blob();
-    await w.store.pushBlob('faults/c', desc, () => Readable.from([bytes]));
-    await w.store.pushBlob('faults/c', EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+    await w.store.pushBlob(`${w.registry.base}/faults/c`, desc, () => Readable.from([bytes]));
+    await w.store.pushBlob(`${w.registry.base}/faults/c`, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
     const manifest = serializeManifest(packManifest({ layer: desc, title: 'c.tar.gz', created: new Date(0) }));
     firstN(w.proxy, 2, (m, p) => m === 'PUT' && p.includes('/manifests/'), {
       status: 429,
@@ -87,10 +87,10 @@ describe('retries against a registry behind a fault-injecting proxy', () => {
       body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}',
     });
     retries.slept.length = 0;
-    await w.store.pushManifest('faults/c', '1.0.0', manifest, MEDIA_TYPE_OCI_MANIFEST);
+    await w.store.pushManifest(`${w.registry.base}/faults/c`, '1.0.0', manifest, MEDIA_TYPE_OCI_MANIFEST);
     expect(w.proxy.count((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1.0.0'))).toBe(3);
     expect(retries.slept).toEqual([1000, 1000]); // as Retry-After asked, not the backoff
-    expect((await w.store.getManifest('faults/c', '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+    expect((await w.store.getManifest(`${w.registry.base}/faults/c`, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
   });
 
   it('does not retry a MANIFEST_INVALID answer', async () => {
@@ -148,11 +148,11 @@ describe('expired credentials (ECR-style DENIED)', () => {
   const USER = 'AWS';
   const OLD = 'expired-ecr-token-0000';
   const NEW = 'fresh-ecr-token-1111';
-  let registry: RunningRegistry;
+  let registry: SharedRegistry;
   let proxy: RecordingProxy;
 
   beforeAll(async () => {
-    registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: NEW } }));
+    registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: NEW } });
     proxy = stack.add(await startRecordingProxy(registry.host));
     // The old token gets ECR's answer for an expired authorization token.
     const old = `Basic ${Buffer.from(`${USER}:${OLD}`).toString('base64')}`;
@@ -183,8 +183,8 @@ describe('expired credentials (ECR-style DENIED)', () => {
     const store = await openGenericRegistryStore({ host: proxy.host, credentials: provider });
     try {
       const { bytes, desc } = blob(100);
-      await store.pushBlob('ecr/like', desc, () => Readable.from([bytes]));
-      expect(await store.hasBlob('ecr/like', desc.digest)).toBe(true);
+      await store.pushBlob(`${registry.base}/ecr/like`, desc, () => Readable.from([bytes]));
+      expect(await store.hasBlob(`${registry.base}/ecr/like`, desc.digest)).toBe(true);
       expect(calls).toEqual([`resolve ${proxy.host}`, `invalidate ${proxy.host}`, `resolve ${proxy.host}`]);
     } finally {
       await store.close();
@@ -200,7 +200,7 @@ describe('expired credentials (ECR-style DENIED)', () => {
     const store = await openGenericRegistryStore({ host: proxy.host, credentials: provider });
     try {
       // (a HEAD answer has no body to say "expired", so read something with a GET)
-      const err = await failure(store.getManifest('ecr/like', '1.0.0'));
+      const err = await failure(store.getManifest(`${registry.base}/ecr/like`, '1.0.0'));
       expect(err.code).toBe('AUTH');
       expect(err.message).toBe(`credentials for ${proxy.host} have expired`);
       expect(`${err.message} ${err.hint}`).not.toContain(OLD);

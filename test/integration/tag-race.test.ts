@@ -10,7 +10,7 @@ import { pushTestPack } from '../support/artifacts.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { registryAdmin } from '../support/registry-admin.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -21,18 +21,18 @@ import { setup } from '../support/stage.js';
 describe('tag does not move a tag another publisher set during the run', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-tag-race-');
-    const registry = stack.add(await startRegistry());
+    const registry = await sharedRegistry();
     const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
-    const pushed = await runCli(['push', pack, '--registry', `${registry.host}/prod`], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const pushed = await runCli(['push', pack, '--registry', `${registry.host}/${registry.base}`], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
     expect(pushed.code, pushed.stderr).toBe(0);
     return { registry };
   });
 
   it('on a registry', async () => {
     const credentials = staticProvider('none', undefined);
-    const target = await openTarget({ registry: `${w.registry.host}/prod`, credentials });
-    const other = await openTarget({ registry: `${w.registry.host}/prod`, credentials });
-    const repo = packRepository('prod', 'hello');
+    const target = await openTarget({ registry: `${w.registry.host}/${w.registry.base}`, credentials });
+    const other = await openTarget({ registry: `${w.registry.host}/${w.registry.base}`, credentials });
+    const repo = packRepository(w.registry.base, 'hello');
     let theirs: string | undefined;
     // The other publisher sets 1.0 right after tag's first look at it.
     const store = Object.create(target.store) as ArtifactStore;
