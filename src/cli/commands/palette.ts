@@ -119,13 +119,15 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
 }
 
 async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
-  const [{ runPaletteSyncs }, { listPacks }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }] = await Promise.all([
+  const [{ runPaletteSyncs }, { listPacks, cosignAttachment }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
     import('../palette-run.js'),
     import('../../operations/list.js'),
+    import('../../operations/resolve-pack.js'),
     import('../../targets/open.js'),
     import('../../oci/reference.js'),
     import('../../pack/naming.js'),
     import('../../util/concurrency.js'),
+    import('../target-options.js'),
   ]);
   const refs = ((args['packs'] as string[] | undefined) ?? []).map(String);
   const named = refs.map((r) => parsePackRef(r));
@@ -139,17 +141,46 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
         // A version the target does not hold would only be waited for, then reported as one Palette may
         // have refused: refused here, before any sync, naming each missing one.
         packs = named;
-        const held = await mapConcurrent(packs, 8, (p) => opened.store.headManifest(packRepository(opened.basePath, p.name), p.version));
-        const missing = packs.filter((_, i) => held[i] === undefined).map((p) => opened.store.reference(packRepository(opened.basePath, p.name), p.version));
+        const held = await mapConcurrent(packs, 8, (p) => opened.store.getManifest(packRepository(opened.basePath, p.name), p.version));
+        const reference = (p: { name: string; version: string }) => opened.store.reference(packRepository(opened.basePath, p.name), p.version);
+        const missing = packs.filter((_, i) => held[i] === undefined).map(reference);
         if (missing.length > 0) {
           const one = missing.length === 1;
           throw new PackpubError('NOT_FOUND', `${missing.join(', ')} ${one ? 'does' : 'do'} not exist: nothing was synced`, {
             hint: `palette sync confirms versions already published: push ${one ? 'it' : 'them'} first, or see what is published with packpub list`,
           });
         }
+        // A tag that holds no pack (a cosign signature, an image) Palette never lists: it would be waited for until --palette-timeout.
+        const notPacks = packs.flatMap((p, i) => {
+          const fetched = held[i];
+          const notPack = fetched === undefined ? undefined : heldManifest(fetched.bytes, p.version).notPack;
+          return notPack === undefined ? [] : [{ ref: reference(p), notPack }];
+        });
+        const [onlyOne] = notPacks;
+        if (notPacks.length > 0) {
+          const message = notPacks.length === 1 ? `${onlyOne?.ref ?? ''} is not a pack (${onlyOne?.notPack ?? ''}): Palette never lists it; nothing was synced` : `${notPacks.map((n) => `${n.ref} is not a pack (${n.notPack})`).join(', ')}: Palette never lists them; nothing was synced`;
+          throw new PackpubError('REGISTRY', message, {
+            hint: 'name pack versions only; packpub list shows what each tag holds',
+          });
+        }
       } else {
-        // Everything already published under the base path.
-        packs = (await listPacks(opened, { details: false })).flatMap((p) => p.versions.map((v) => ({ name: p.name, version: v.version })));
+        // Every pack version under the base path: each manifest read (list's bounds), so that tags holding no pack
+        // (cosign's signatures, an image), which Palette never lists, are not waited for until --palette-timeout.
+        const delay = retryFlags(args)?.initialDelayMs;
+        const left: string[] = [];
+        packs = (await listPacks(opened, delay === undefined ? {} : { rereadDelayMs: delay })).flatMap((p) =>
+          p.versions.flatMap((v) => {
+            // A tag listed but not served (no digest) stays: Palette cannot list it either, and the report says so.
+            const notPack = cosignAttachment(v.version) ?? (v.digest === undefined ? undefined : v.notPack);
+            if (notPack === undefined) return [{ name: p.name, version: v.version }];
+            left.push(`${p.name}:${v.version} (${notPack})`);
+            return [];
+          }),
+        );
+        if (left.length > 0) {
+          const shown = left.length > 5 ? `${left.slice(0, 5).join(', ')} and ${left.length - 5} more` : left.join(', ');
+          writeLine(ctx.io.stderr, `note: palette sync leaves out ${left.length} tag(s) under ${opened.display} that hold no pack, which Palette never lists: ${shown}`);
+        }
       }
     } finally {
       await opened.store.close();
@@ -189,7 +220,7 @@ const PALETTE_COMMAND_FLAGS: OwnFlags = {
   group: PALETTE_GROUP,
   positionals: {
     action: { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' },
-    packs: { type: 'string', array: true, describe: 'sync: NAME:VERSION already published, to confirm (default: every version under the base path)' },
+    packs: { type: 'string', array: true, describe: 'sync: NAME:VERSION already published, to confirm (default: every pack version under the base path; tags holding no pack left out)' },
   },
   options: {
     'force-sync': { type: 'boolean', default: false, describe: 'sync: send forceSync=true (after replacing a version)' },

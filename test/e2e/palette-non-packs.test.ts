@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { staticProvider } from '../../src/credentials/chain.js';
+import { sha256Digest } from '../../src/oci/digest.js';
+import type { Descriptor } from '../../src/oci/manifest.js';
+import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { registryAdmin } from '../support/registry-admin.js';
+import { startRegistry } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * trust: `palette sync` without names confirms "every version under the base path". A pack repository also
+ * holds tags that are no pack version: cosign's sha256-<hex>.sig/.att (a signed pack has one each), a container
+ * image someone pushed there. Palette lists none of them, so waiting for them ended every such run on
+ * --palette-timeout (10 minutes by default) with exit 3, "Palette may have refused the pack", for packs Palette
+ * listed. Named, such a tag was waited for the same way. A real registry holds the tags; the Palette stand-in
+ * syncs from it and, as Palette, indexes only packs.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const REPO = 'np/spectro-packs/archive/hello';
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+
+const clock = skipWaits();
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-palette-non-packs-');
+  const registry = stack.add(await startRegistry());
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock }));
+  const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
+  const at = ['--registry', `${registry.host}/np`];
+  const registered = await runCli(['palette', 'register', ...at], { env });
+  if (registered.code !== 0) throw new Error(registered.stderr);
+  const pushed = await runCli(['push', await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' }), ...at], { env });
+  if (pushed.code !== 0) throw new Error(pushed.stderr);
+  const admin = registryAdmin(registry);
+  const signed = (await admin.digestOf(REPO, '1.0.0')) ?? '';
+  const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
+  stack.add({ close: () => store.close() });
+  /** A manifest of `configType` and one layer under `tag`, pushed straight to the registry. */
+  const put = async (tag: string, configType: string, layer: { mediaType: string; body: string }) => {
+    const config = Buffer.from('{}');
+    const configDesc: Descriptor = { mediaType: configType, digest: sha256Digest(config), size: config.length };
+    const bytes = Buffer.from(layer.body);
+    const layerDesc: Descriptor = { mediaType: layer.mediaType, digest: sha256Digest(bytes), size: bytes.length };
+    for (const [d, b] of [[configDesc, config], [layerDesc, bytes]] as const) await store.pushBlob(REPO, d, () => Readable.from([b]));
+    await store.pushManifest(REPO, tag, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: configDesc, layers: [layerDesc] })), MEDIA_TYPE_OCI_MANIFEST);
+  };
+  const sigTag = `sha256-${signed.slice('sha256:'.length)}.sig`;
+  await put(sigTag, OCI_CONFIG, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: '{"critical":{}}' });
+  await put('debug', OCI_CONFIG, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'an image' });
+  const uid = [...palette.registries.values()].find((r) => r.spec['baseContentPath'] === 'np')?.uid ?? '';
+  return { root, registry, palette, env, at, admin, sigTag, uid };
+});
+const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
+const syncs = () => w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
+
+describe('palette sync of a base path holding tags that are no pack version', () => {
+  it('confirms the packs and leaves the signature and the image out, saying so; exit 0 (was: waited for them, exit 3 after --palette-timeout)', async () => {
+    const before = syncs();
+    const run = await runCli(['palette', 'sync', ...w.at, ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]+\)/);
+    expect(run.stdout + run.stderr).not.toContain('not visible');
+    expect(run.stderr).toContain(`note: palette sync leaves out 2 tag(s) under registry ${w.registry.host}/np that hold no pack, which Palette never lists: hello:debug (a container image), hello:${w.sigTag} (a cosign signature)`);
+    expect(syncs()).toBe(before + 1);
+
+    const json = await runCli(['palette', 'sync', ...w.at, ...fast, '--json'], { env: w.env });
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as { status: string; targets: Array<{ packs: Array<{ name: string; version: string; status: string }> }> };
+    expect(report.status).toBe('visible');
+    expect(report.targets[0]?.packs.map((p) => [p.name, p.version, p.status])).toEqual([['hello', '1.0.0', 'visible']]);
+    // What Palette indexed: the pack only.
+    expect([...(w.palette.registries.get(w.uid)?.index.get('hello')?.keys() ?? [])]).toEqual(['1.0.0']);
+  });
+
+  it('named, a tag that holds no pack is refused before any sync, as a version the target lacks is (was: synced, waited for, exit 3)', async () => {
+    const before = syncs();
+    for (const [tag, what] of [[w.sigTag, 'a cosign signature'], ['debug', 'a container image']] as const) {
+      const run = await runCli(['palette', 'sync', `hello:${tag}`, 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain(`error: ${w.registry.host}/${REPO}:${tag} is not a pack (${what}): Palette never lists it; nothing was synced`);
+      expect(run.stdout).toBe('');
+    }
+    expect(syncs()).toBe(before);
+    // The registry still holds the tags: sync only reads.
+    expect(await w.admin.digestOf(REPO, w.sigTag)).toMatch(/^sha256:/);
+  });
+});
