@@ -72,10 +72,8 @@ async function expectSameRun(cache: string): Promise<void> {
 describe('the code cache and what others may put in its folder', () => {
   it('a FIFO in place of each cache file: the run neither hangs nor reads it, and writes its files in their place', async () => {
     const c = await warmCopy('cache-fifo');
-    for (const name of c.names) {
-      await rm(join(c.dir, name));
-      await execFileP('mkfifo', [join(c.dir, name)]);
-    }
+    for (const name of c.names) await rm(join(c.dir, name));
+    await execFileP('mkfifo', c.names.map((name) => join(c.dir, name)));
     await expectSameRun(c.cache);
     for (const name of c.entry) expect((await lstat(join(c.dir, name))).isFile(), name).toBe(true);
   });
