@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runAction } from '../support/action-runner.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
-import { runCli } from '../support/cli.js';
+import { cliBaseEnv, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -181,9 +181,10 @@ describe('the composite action (action.yml)', () => {
     // No per-module build beside it: what runs below is the bundle.
     expect(files.filter((f) => f.startsWith('package/dist/') && !f.startsWith('package/dist/bundle/'))).toEqual([]);
     const packpub = join(prefix, 'bin/packpub');
-    const version = await execFileP(packpub, ['--version']);
+    // As from a user's shell, with the tests' cache folder (support/cli.ts), not the user's ~/.cache/packpub.
+    const version = await execFileP(packpub, ['--version'], { env: cliBaseEnv() });
     expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(world.actionPath, 'package.json'), 'utf8')).version);
-    const validate = await execFileP(packpub, ['validate', join(world.workspace, 'packs/hello world')]);
+    const validate = await execFileP(packpub, ['validate', join(world.workspace, 'packs/hello world')], { env: cliBaseEnv() });
     expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed');
     // What the bundle leaves to node_modules (the AWS SDK for ECR, undici's index for the Palette client) is
     // what the global install's dependencies hold, where the bundle's require() finds them: the runs above
@@ -211,10 +212,12 @@ async function installRelease(checkout: string, root: string): Promise<Release> 
   const dest = join(root, 'release');
   await mkdir(dest);
   const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier'];
-  const { stdout: name } = await execFileP('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dest, ...npmFlags], { cwd: checkout });
+  // As from a user's shell: not the npm_config_* settings `npm test` hands its children.
+  const env = Object.fromEntries(['PATH', 'HOME', 'TMPDIR'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])));
+  const { stdout: name } = await execFileP('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dest, ...npmFlags], { cwd: checkout, env });
   const tarball = join(dest, name.trim());
   const files = (await execFileP('tar', ['-tzf', tarball])).stdout.split('\n');
   const prefix = join(root, 'global');
-  await execFileP('npm', ['install', '--global', '--prefix', prefix, ...npmFlags, tarball], { cwd: root });
+  await execFileP('npm', ['install', '--global', '--prefix', prefix, ...npmFlags, tarball], { cwd: root, env });
   return { files, prefix };
 }
