@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -18,7 +18,7 @@ describe('mistakes get a clear answer', () => {
 
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-mistakes-');
-    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { ci: password } }));
+    const registry = await sharedRegistry({ auth: 'htpasswd', users: { ci: password } });
     const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
     return { registry, root, pack };
   });
@@ -27,7 +27,7 @@ describe('mistakes get a clear answer', () => {
 
   it('item 8: an empty password on standard input is named as such, and nothing is pushed', async () => {
     for (const stdin of ['', '\n', '  \n']) {
-      const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/m`, '--username', 'ci', '--password-stdin'], { stdin, env: env() });
+      const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/m`, '--username', 'ci', '--password-stdin'], { stdin, env: env() });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('error: empty password on standard input (--password-stdin)');
       expect(run.stderr).toContain('hint: the variable or secret piped in is empty or unset');
@@ -37,12 +37,12 @@ describe('mistakes get a clear answer', () => {
     expect(login.code).toBe(2);
     expect(login.stderr).toContain('empty password on standard input');
     await expect(readdir(join(w.root, 'docker'))).rejects.toThrow(); // no Docker config was written
-    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('m');
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/m`);
     expect([...holdings.tags.keys()]).toEqual([]);
   });
 
   it('a switch given a value (--dry-run=yes) is refused before anything is pushed: the parser would read it as false', async () => {
-    const registry = `${w.registry.host}/switch`;
+    const registry = `${w.registry.host}/${w.registry.base}/switch`;
     for (const [args, flag, value] of [
       [['push', w.pack, '--dry-run=yes'], 'dry-run', 'yes'],
       [['push', w.pack, '--skip-existing=on'], 'skip-existing', 'on'],
@@ -65,20 +65,20 @@ describe('mistakes get a clear answer', () => {
     const validate = await runCli(['validate', w.pack, '--check-images=maybe']);
     expect(validate.code).toBe(2);
     expect(validate.stderr).toContain('error: --check-images is a switch and takes no value, got "maybe"');
-    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('switch');
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/switch`);
     expect([...holdings.tags.keys()]).toEqual([]);
     // true and false stay accepted, as the parser reads them: a dry run publishes nothing and exits 0.
     const dry = await runCli(['push', w.pack, '--dry-run=true', '--json=false', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
     expect(dry.code, dry.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('switch')).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/switch`)).tags.keys()]).toEqual([]);
   });
 
   it('a negated switch given a value (--no-cache=true) says what to write, for every switch of every command; nothing is pushed', async () => {
-    const registry = `${w.registry.host}/negated`;
+    const registry = `${w.registry.host}/${w.registry.base}/negated`;
     const push = await runCli(['push', w.pack, '--no-cache=true', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
     expect(push.code, push.stderr).toBe(2);
     expect(push.stderr).toBe('error: --no-cache is a switch and takes no value, got "true"\nhint: write --no-cache alone to turn it off, or --cache=true / --cache=false\n');
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('negated')).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/negated`)).tags.keys()]).toEqual([]);
     // A value after a negated credential switch is never echoed either.
     const typed = `pw-${Math.random().toString(36).slice(2)}`;
     const secret = await runCli(['push', w.pack, '--registry', registry, `--no-password-stdin=${typed}`]);
@@ -115,7 +115,7 @@ describe('mistakes get a clear answer', () => {
   });
 
   it('arguments after "--" are refused, not dropped: `push pack -- --dry-run` published for real', async () => {
-    const registry = `${w.registry.host}/dashdash`;
+    const registry = `${w.registry.host}/${w.registry.base}/dashdash`;
     const login = ['--registry', registry, '--username', 'ci', '--password-stdin'];
     for (const [args, command, rest] of [
       [['push', w.pack, ...login, '--', '--dry-run'], 'push', '"--dry-run"'],
@@ -141,7 +141,7 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: packpub push does not read what follows "--": ${shown}\n`);
       expect(run.stdout + run.stderr).not.toContain(typed);
     }
-    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('dashdash');
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/dashdash`);
     expect([...holdings.tags.keys()]).toEqual([]);
   });
 
@@ -149,7 +149,7 @@ describe('mistakes get a clear answer', () => {
     const { dir, cleanup } = await tempDir('packpub-twice-');
     try {
       const [a, b] = [join(dir, 'a'), join(dir, 'b')];
-      const registry = `${w.registry.host}/twice`;
+      const registry = `${w.registry.host}/${w.registry.base}/twice`;
       const login = ['--username', 'ci', '--password-stdin'];
       for (const [args, flag] of [
         [['push', w.pack, '--oci-layout', a, '--oci-layout', b], 'oci-layout'],
@@ -165,7 +165,7 @@ describe('mistakes get a clear answer', () => {
         expect(run.stderr).toContain('hint: it takes one value, and packpub does not pick one of several for you: drop the others');
       }
       expect(await readdir(dir)).toEqual([]); // no layout was written
-      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('twice')).tags.keys()]).toEqual([]);
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/twice`)).tags.keys()]).toEqual([]);
       // The repeatable ones stay repeatable: two -H and two --tag publish once, with both tags.
       const both = await runCli(['push', w.pack, '--registry', `${registry}/ok`, '-H', 'X-A: 1', '-H', 'X-B: 2', '--tag', 'x', '--tag', 'y', ...login], {
         stdin: password,
@@ -173,15 +173,15 @@ describe('mistakes get a clear answer', () => {
         cwd: dir,
       });
       expect(both.code, both.stderr).toBe(0);
-      const tags = [...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('twice/ok')).tags.keys()].sort();
-      expect(tags).toEqual(['twice/ok/spectro-packs/archive/hello:1.0.0', 'twice/ok/spectro-packs/archive/hello:x', 'twice/ok/spectro-packs/archive/hello:y']);
+      const tags = [...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/twice/ok`)).tags.keys()].sort();
+      expect(tags).toEqual([`${w.registry.base}/twice/ok/spectro-packs/archive/hello:1.0.0`, `${w.registry.base}/twice/ok/spectro-packs/archive/hello:x`, `${w.registry.base}/twice/ok/spectro-packs/archive/hello:y`]);
     } finally {
       await cleanup();
     }
   });
 
   it('a PACKPUB_ variable spelled like a flag without an environment form is refused: PACKPUB_DRY_RUN=1 published for real', async () => {
-    const registry = `${w.registry.host}/envflag`;
+    const registry = `${w.registry.host}/${w.registry.base}/envflag`;
     for (const [vars, name, flag] of [
       [{ PACKPUB_DRY_RUN: '1' }, 'PACKPUB_DRY_RUN', 'dry-run'],
       [{ PACKPUB_DRY_RUN: '' }, 'PACKPUB_DRY_RUN', 'dry-run'],
@@ -193,14 +193,14 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: ${name} is set, but packpub reads no environment variable for --${flag}\n`);
       expect(run.stderr).toContain(`hint: give --${flag} on the command line instead, and unset ${name} (--help names the variables packpub reads)`);
     }
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('envflag')).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/envflag`)).tags.keys()]).toEqual([]);
     // The variables that do stand for a flag, and unrelated PACKPUB_ names, are read as before.
     const ok = await runCli(['push', w.pack, '--password-stdin'], {
       stdin: password,
       env: { ...env(), PACKPUB_REGISTRY: registry, PACKPUB_USERNAME: 'ci', PACKPUB_RELEASE_NOTES: 'x' },
     });
     expect(ok.code, ok.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('envflag')).tags.keys()]).toEqual(['envflag/spectro-packs/archive/hello:1.0.0']);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/envflag`)).tags.keys()]).toEqual([`${w.registry.base}/envflag/spectro-packs/archive/hello:1.0.0`]);
   });
 
   it('--target "" is refused: it was dropped and the run published to defaults.target', async () => {
@@ -242,7 +242,7 @@ describe('mistakes get a clear answer', () => {
   });
 
   it('half of a credential pair (an unexpanded CI secret) is refused, naming the missing variable: it fell back to the Docker config', async () => {
-    const registry = `${w.registry.host}/halfpair`;
+    const registry = `${w.registry.host}/${w.registry.base}/halfpair`;
     // The Docker config can push here: falling back to it would publish, and exit 0.
     const dockerDir = join(w.root, 'docker-half');
     await mkdir(dockerDir, { recursive: true });
@@ -277,7 +277,7 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: ${message}\n`);
       expect(run.stdout + run.stderr).not.toContain(typed);
     }
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('halfpair')).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/halfpair`)).tags.keys()]).toEqual([]);
     // A whole pair is used; so is a flag completed by the environment.
     const whole = await runCli(['push', w.pack, '--registry', registry], { env: { ...home, PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } });
     expect(whole.code, whole.stderr).toBe(0);
@@ -287,9 +287,9 @@ describe('mistakes get a clear answer', () => {
       env: { DOCKER_CONFIG: join(w.root, 'no-docker'), PACKPUB_TO_PASSWORD: password },
     });
     expect(copied.code, copied.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('halfpair')).tags.keys()].sort()).toEqual([
-      'halfpair/copied/spectro-packs/archive/hello:1.0.0',
-      'halfpair/spectro-packs/archive/hello:1.0.0',
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/halfpair`)).tags.keys()].sort()).toEqual([
+      `${w.registry.base}/halfpair/copied/spectro-packs/archive/hello:1.0.0`,
+      `${w.registry.base}/halfpair/spectro-packs/archive/hello:1.0.0`,
     ]);
   });
 
@@ -347,20 +347,20 @@ describe('mistakes get a clear answer', () => {
       await writeFile(notPem, 'not a certificate\n');
       await writeFile(
         yaml,
-        `targets:\n  ca:\n    registry: ${w.registry.host}/tlsnames\n    tls:\n      plainHttp: false\n      caFile: missing-ca.pem\n  cert:\n    registry: ${w.registry.host}/tlsnames\n    tls:\n      plainHttp: false\n      certFile: not.pem\n      keyFile: not.pem\n`,
+        `targets:\n  ca:\n    registry: ${w.registry.host}/${w.registry.base}/tlsnames\n    tls:\n      plainHttp: false\n      caFile: missing-ca.pem\n  cert:\n    registry: ${w.registry.host}/${w.registry.base}/tlsnames\n    tls:\n      plainHttp: false\n      certFile: not.pem\n      keyFile: not.pem\n`,
       );
       for (const [args, message] of [
         [['push', w.pack, '--target', 'ca'], `cannot read targets.ca.tls.caFile in ${yaml} ${join(dir, 'missing-ca.pem')}: `],
         [['push', w.pack, '--target', 'cert'], `targets.cert.tls.certFile in ${yaml} ${notPem} holds no PEM certificate`],
         // A flag beats the file, and is named when it is the one used.
         [['push', w.pack, '--target', 'ca', '--ca-file', notPem], `--ca-file ${notPem} holds no PEM certificate`],
-        [['copy', 'hello:1.0.0', '--from', `oci:${dir}`, '--to', `${w.registry.host}/tlsnames`, '--no-to-plain-http', '--to-ca-file', notPem], `--to-ca-file ${notPem} holds no PEM certificate`],
+        [['copy', 'hello:1.0.0', '--from', `oci:${dir}`, '--to', `${w.registry.host}/${w.registry.base}/tlsnames`, '--no-to-plain-http', '--to-ca-file', notPem], `--to-ca-file ${notPem} holds no PEM certificate`],
       ] as const) {
         const run = await runCli([...args], { cwd: dir, env: { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } });
         expect(run.code, run.stderr).toBe(2);
         expect(run.stderr).toContain(`error: ${message}`);
       }
-      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('tlsnames')).tags.keys()]).toEqual([]);
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/tlsnames`)).tags.keys()]).toEqual([]);
     } finally {
       await cleanup();
     }
@@ -369,12 +369,12 @@ describe('mistakes get a clear answer', () => {
   it('an empty path flag (an unset CI variable) is refused: --oci-layout "" published into the working directory', async () => {
     const { dir, cleanup } = await tempDir('packpub-empty-paths-');
     try {
-      const registry = ['--registry', `${w.registry.host}/emptypaths`, '--username', 'ci', '--password-stdin'];
+      const registry = ['--registry', `${w.registry.host}/${w.registry.base}/emptypaths`, '--username', 'ci', '--password-stdin'];
       for (const [args, flag] of [
         [['push', w.pack, '--oci-layout', ''], 'oci-layout'],
         [['push', w.pack, ...registry, '--registry-config', ''], 'registry-config'],
         [['push', w.pack, ...registry, '--ca-file', ' '], 'ca-file'],
-        [['copy', 'hello:1.0.0', '--from', `oci:${dir}`, '--to', `${w.registry.host}/emptypaths`, '--to-ca-file', ''], 'to-ca-file'],
+        [['copy', 'hello:1.0.0', '--from', `oci:${dir}`, '--to', `${w.registry.host}/${w.registry.base}/emptypaths`, '--to-ca-file', ''], 'to-ca-file'],
       ] as const) {
         const run = await runCli([...args], { cwd: dir, stdin: password, env: env() });
         expect(run.code, run.stderr).toBe(2);
@@ -382,7 +382,7 @@ describe('mistakes get a clear answer', () => {
         expect(run.stderr).toContain(`hint: give a value (an unset CI variable often leaves it empty), or leave --${flag} out`);
       }
       expect(await readdir(dir)).toEqual([]); // no layout in the working directory
-      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('emptypaths')).tags.keys()]).toEqual([]);
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/emptypaths`)).tags.keys()]).toEqual([]);
     } finally {
       await cleanup();
     }
@@ -407,20 +407,20 @@ describe('mistakes get a clear answer', () => {
   });
 
   it('item 21: inspect, pull and tag take the full reference push prints, and name@sha256:<digest>', async () => {
-    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/full`, '--username', 'ci', '--password-stdin', '--json'], { stdin: password, env: env() });
+    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/full`, '--username', 'ci', '--password-stdin', '--json'], { stdin: password, env: env() });
     expect(push.code, push.stderr).toBe(0);
     const { reference, digest } = (JSON.parse(push.stdout) as { results: Array<{ reference: string; digest: string }> }).results[0]!;
-    expect(reference).toBe(`${w.registry.host}/full/spectro-packs/archive/hello:1.0.0`);
+    expect(reference).toBe(`${w.registry.host}/${w.registry.base}/full/spectro-packs/archive/hello:1.0.0`);
     const auth = { env: { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } };
 
     // no --registry: the reference names it
     const inspect = await runCli(['inspect', reference, '--json'], auth);
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(JSON.parse(inspect.stdout).manifest.digest).toBe(digest);
-    const byDigest = await runCli(['inspect', `${w.registry.host}/full/spectro-packs/archive/hello@${digest}`, '--json'], auth);
+    const byDigest = await runCli(['inspect', `${w.registry.host}/${w.registry.base}/full/spectro-packs/archive/hello@${digest}`, '--json'], auth);
     expect(byDigest.code, byDigest.stderr).toBe(0);
     expect(JSON.parse(byDigest.stdout).manifest.digest).toBe(digest);
-    const short = await runCli(['inspect', `hello@${digest}`, '--registry', `${w.registry.host}/full`], auth);
+    const short = await runCli(['inspect', `hello@${digest}`, '--registry', `${w.registry.host}/${w.registry.base}/full`], auth);
     expect(short.code, short.stderr).toBe(0);
     expect(short.stdout).toContain(digest);
 
@@ -428,19 +428,19 @@ describe('mistakes get a clear answer', () => {
     const pull = await runCli(['pull', reference, '-o', out], auth);
     expect(pull.code, pull.stderr).toBe(0);
     expect(await treeOf(out)).toEqual(await treeOf(w.pack));
-    const pullDigest = await runCli(['pull', `hello@${digest}`, '--registry', `${w.registry.host}/full`], { ...auth, cwd: w.root });
+    const pullDigest = await runCli(['pull', `hello@${digest}`, '--registry', `${w.registry.host}/${w.registry.base}/full`], { ...auth, cwd: w.root });
     expect(pullDigest.code, pullDigest.stderr).toBe(0);
     expect(await treeOf(join(w.root, `hello-${digest.slice(7, 19)}`))).toEqual(await treeOf(w.pack));
 
     const tag = await runCli(['tag', reference, '1.0.x'], auth);
     expect(tag.code, tag.stderr).toBe(0);
-    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings('full');
-    expect(holdings.tags.get('full/spectro-packs/archive/hello:1.0.x')).toBe(digest);
+    const holdings = await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/full`);
+    expect(holdings.tags.get(`${w.registry.base}/full/spectro-packs/archive/hello:1.0.x`)).toBe(digest);
 
     // a flag naming another target is refused, not silently preferred
-    const clash = await runCli(['inspect', reference, '--registry', `${w.registry.host}/other`], auth);
+    const clash = await runCli(['inspect', reference, '--registry', `${w.registry.host}/${w.registry.base}/other`], auth);
     expect(clash.code).toBe(2);
-    expect(clash.stderr).toContain(`error: the reference names ${w.registry.host}/full, but --registry ${w.registry.host}/other names another target`);
+    expect(clash.stderr).toContain(`error: the reference names ${w.registry.host}/${w.registry.base}/full, but --registry ${w.registry.host}/${w.registry.base}/other names another target`);
 
     // the layout form push prints
     const layout = join(w.root, 'layout');

@@ -13,7 +13,7 @@ import { MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/media-types.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { main } from '../../src/cli/main.js';
 import { makeCredHelperFixture, type CredHelperFixture } from '../support/cred-helper-fixture.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry, type SharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
 
@@ -22,14 +22,16 @@ const USER = 'alice';
 const PASSWORD = 'Login-Test-Pa55word';
 const ROBOT = 'robot$spectro+ci';
 const ROBOT_PASSWORD = 'Robot:Pa55:with-colons';
-const REPO = 'spectro/spectro-packs/archive/hello';
+/** The artifact for skopeo to read, under the registry's base path of this file's own. */
+let REPO: string;
 
-let registry: RunningRegistry;
+let registry: SharedRegistry;
 let dir: string;
 let helper: CredHelperFixture;
 
 beforeAll(async () => {
-  registry = await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD, [ROBOT]: ROBOT_PASSWORD } });
+  registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD, [ROBOT]: ROBOT_PASSWORD } });
+  REPO = `${registry.base}/spectro/spectro-packs/archive/hello`;
   dir = await mkdtemp(join(tmpdir(), 'packpub-login-'));
   helper = await makeCredHelperFixture();
   // One artifact for skopeo to read.
@@ -227,8 +229,8 @@ describe('packpub login / logout with a Docker config file', () => {
 });
 
 describe('packpub login against a registry that does not ask for credentials', () => {
-  const w = setup(async (stack) => {
-    const open = stack.add(await startRegistry({ auth: 'none' }));
+  const w = setup(async () => {
+    const open = await sharedRegistry();
     return { open };
   });
   it('saves them, as docker login does, and warns that nothing was checked', async () => {
