@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -145,8 +145,10 @@ export type BinOptions = Omit<RunOptions, 'tty' | 'tmpdir'> & { nodeArgs?: strin
  * foreign or stale files are not used), so this worker keeps the code files its runs wrote in a pool of its
  * own (regular files of this user that no one else may write, hard-linked: a run replaces a file by renaming
  * a new one over it, never writes into it), and a run whose cache folder has no `v8-code` folder yet starts
- * with copies of them there (a test may change or replace what its folder holds), as a user's cache folder
- * holds the code of their earlier runs. The archive cache itself is never shared.
+ * with links to them there, as a user's cache folder holds the code of their earlier runs (copies cost the
+ * worker ~5-20 ms per run for the pool's 50-200 files; a test that changes cache files in place gives its runs
+ * a code cache of their own, `ownCodeCache`, as the code cache's tests do). The archive cache itself is never
+ * shared.
  * Under vitest the pool is the run's, shared by its workers (PACKPUB_TEST_CODE_POOL, which
  * test/global-setup.ts starts with the code of one push): with a pool per worker, the long files that start
  * first in every worker (test/sequencer.ts) found it empty and compiled every chunk, and each worker
@@ -165,7 +167,7 @@ function codeDirOf(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   return cache === undefined || cache === '' ? undefined : join(resolve(cwd, cache), CODE_DIR);
 }
 
-/** Copy the pool's code files into `dir` when it does not exist and is on the pool's file system. */
+/** Link the pool's code files into `dir` when it does not exist and is on the pool's file system. */
 function lendCodeCache(dir: string | undefined): void {
   if (dir === undefined || existsSync(dir)) return;
   let names: string[];
@@ -181,9 +183,9 @@ function lendCodeCache(dir: string | undefined): void {
   }
   for (const name of names) {
     try {
-      copyFileSync(join(CODE_POOL, name), join(dir, name));
+      linkSync(join(CODE_POOL, name), join(dir, name));
     } catch {
-      // not copied: that chunk is compiled from source
+      // not linked: that chunk is compiled from source
     }
   }
 }
