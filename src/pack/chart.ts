@@ -61,14 +61,15 @@ export interface ChartDependency {
   tags?: string[];
   repository?: string;
   version?: string;
-  /** `import-values` is set (Helm copies subchart values into the parent's). */
-  importValues?: boolean;
   /**
-   * Where each `import-values` entry writes in the parent's values: its `parent` path (`.` for the whole
-   * table, as the short form writes), `?` for an entry Helm reads otherwise (not a string nor a map).
+   * `import-values` (Helm copies subchart values into the parent's), each entry as processImportValues reads
+   * it: the short form's name, `child` and `parent` paths, or null for an entry other Helm versions read
+   * otherwise (a `child` or `parent` that is no string: a panic up to 3.20, its `%v` text since).
    */
-  importsInto?: string[];
+  imports?: ImportValue[];
 }
+
+export type ImportValue = string | { child: string; parent: string } | null;
 
 export interface HelmChart {
   /** Chart.yaml `name`: the key under `charts:` in a pack's values.yaml, whatever the folder is called. */
@@ -777,12 +778,12 @@ function str(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The parent path one `import-values` entry writes to (processImportValues): `.` for the short form. */
-function importTarget(entry: unknown): string {
-  if (typeof entry === 'string') return '.';
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return '?';
-  const parent = (entry as Record<string, unknown>)['parent'];
-  return typeof parent === 'string' ? parent : '?';
+/** One `import-values` entry as processImportValues reads it (a string, a map, anything else skipped). */
+function importValue(entry: unknown): ImportValue | undefined {
+  if (typeof entry === 'string') return entry;
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
+  const { child, parent } = entry as Record<string, unknown>;
+  return typeof child === 'string' && typeof parent === 'string' ? { child, parent } : null;
 }
 
 function parseDependencies(list: unknown): ChartDependency[] {
@@ -805,8 +806,7 @@ function parseDependencies(list: unknown): ChartDependency[] {
     if (version !== undefined) dep.version = version;
     const imports = d['import-values'];
     if (imports !== undefined && imports !== null && !(Array.isArray(imports) && imports.length === 0)) {
-      dep.importValues = true;
-      dep.importsInto = Array.isArray(imports) ? imports.map(importTarget) : ['?'];
+      dep.imports = Array.isArray(imports) ? imports.map(importValue).filter((v) => v !== undefined) : [null];
     }
     deps.push(dep);
   }

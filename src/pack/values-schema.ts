@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { chartValuesParse, type ChartDependency, type HelmChart } from './chart.js';
+import { chartValuesParse, type ChartDependency, type HelmChart, type ImportValue } from './chart.js';
 import type { ReadChart } from './deep-checks.js';
 import type { Finding } from './findings.js';
 import { goSemverMatches } from './go-semver.js';
@@ -24,8 +24,10 @@ import { checkYamlText } from './yaml-source.js';
  * reads otherwise); `format` and `multipleOf` (float rounding) are never judged; a string holding `{{` (a
  * Palette macro, replaced before Helm sees it) fails nothing. Subcharts are the ones ProcessDependencies
  * keeps, under the names it gives them (conditions and tags read in the coalesced values, an alias kept
- * only when the subchart's version matches the dependency's); the keys a chart's import-values write are
- * not judged, nor is a subchart under such a key.
+ * only when the subchart's version matches the dependency's); a chart's import-values copy its subcharts'
+ * tables into its values as each Helm version does (processImportValues: the parent's own values win, but
+ * for a short-form import up to 3.8 and every import in 3.13.0); an entry whose `child` or `parent` is no
+ * string (a panic up to 3.20, its `%v` text since) leaves the chart unjudged.
  */
 
 type Values = Record<string, unknown>;
@@ -60,20 +62,31 @@ interface Era {
   premerge: boolean;
   /** Every chart with subcharts declares dependencies (`dependencies: []` reads as none here, not to Helm). */
   allDeclare?: boolean;
+  /**
+   * processImportValues: `3.0` (3.0-3.8: a map entry fills the parent's values, a short one overrides them),
+   * `3.9` (3.9-3.12: the parent's values win), `3.13.0` (merged, the imports win), `3.13.1` (merged, the
+   * parent's values win).
+   */
+  imports: '3.0' | '3.9' | '3.13.0' | '3.13.1';
+  /** Read only for a chart that imports values (otherwise the same as another era). */
+  importsOnly?: boolean;
 }
 
 /** The newest first: its failures are the ones shown. */
 const ERAS: readonly Era[] = [
-  { nested: 'default', childMerge: true, premerge: true },
-  { nested: 'merge', childMerge: true, premerge: true },
-  { nested: 'merge', childMerge: false, premerge: true },
-  { nested: 'always', childMerge: false, premerge: false },
-  { nested: 'never', childMerge: false, premerge: false },
-  { nested: 'default', childMerge: true, premerge: true, allDeclare: true },
+  { nested: 'default', childMerge: true, premerge: true, imports: '3.13.1' },
+  { nested: 'merge', childMerge: true, premerge: true, imports: '3.13.1' },
+  { nested: 'merge', childMerge: false, premerge: true, imports: '3.13.1' },
+  { nested: 'always', childMerge: false, premerge: false, imports: '3.9' },
+  { nested: 'never', childMerge: false, premerge: false, imports: '3.0' },
+  { nested: 'default', childMerge: true, premerge: true, allDeclare: true, imports: '3.13.1' },
+  { nested: 'merge', childMerge: false, premerge: true, imports: '3.13.0', importsOnly: true },
+  { nested: 'always', childMerge: false, premerge: false, imports: '3.0', importsOnly: true },
 ];
 
 /** Helm's coalesceTablesFullKey: `dst` (the values given) over `src` (a copy of the defaults). */
-function coalesceTables(dst: Values, src: Values, merge: boolean, era: Era): void {
+function coalesceTables(dst: Values, src: Values, merge: boolean, era: Era): Values {
+  // Up to 3.12, a map-form import makes Helm coalesce a chart's values into themselves (`dst` is `src`).
   const srcNonNull = new Set(Object.keys(src).filter((k) => src[k] !== null));
   // 3.20 and later first copy the given nulls into the defaults (earlier ones leave a null given over no default).
   if (era.nested === 'default') for (const [k, v] of Object.entries(dst)) if (v === null) put(src, k, null);
@@ -85,6 +98,7 @@ function coalesceTables(dst: Values, src: Values, merge: boolean, era: Era): voi
     else if (!has) put(dst, k, val);
     else if (isMap(val) && isMap(dv)) coalesceTables(dv, val, merge, era);
   }
+  return dst;
 }
 
 /** Why a chart's values cannot be judged (Helm would do something this model does not). */
@@ -107,8 +121,8 @@ interface Tree {
   subs: Tree[];
   /** Metadata.Dependencies is not nil: processImportValues replaces its values (valuesOf). */
   declares: boolean;
-  /** Top-level keys of its values that import-values may write (`*`: any): never judged. */
-  uncertain: ReadonlySet<string>;
+  /** The dependencies processImportValues reads (Metadata.Dependencies then), by the name it reads them under. */
+  deps: ReadonlyArray<{ name: string; imports?: ImportValue[] }>;
   /** valuesOf, once computed. */
   processed?: Values;
 }
@@ -137,24 +151,8 @@ function nodeOf(chart: HelmChart, depth = 0): Node {
   return { chart, defaults: chartDefaults(chart), vendored: chart.subcharts.map((sub) => nodeOf(sub, depth + 1)) };
 }
 
-/**
- * The keys of a chart's values its import-values may write (processImportValues copies a subchart's table
- * to the `parent` path): `*` for the whole table (the short form, parent `.`) or a write into `global`,
- * which reaches every subchart.
- */
-function importedKeys(chart: HelmChart): Set<string> {
-  const keys = new Set<string>();
-  for (const d of chart.dependencies) {
-    for (const into of d.importsInto ?? (d.importValues === true ? ['?'] : [])) {
-      const top = into.split('.')[0] ?? '';
-      keys.add(into === '.' || into === '?' || top === 'global' ? '*' : top);
-    }
-  }
-  return keys;
-}
-
-/** Whether a key of a chart's values may be written by its import-values. */
-const imported = (uncertain: ReadonlySet<string>, key: string): boolean => uncertain.has('*') || uncertain.has(key);
+/** Whether a chart or one below it imports values. */
+const importsAny = (node: Node): boolean => node.chart.dependencies.some((d) => d.imports !== undefined) || node.vendored.some(importsAny);
 
 /** Whether Helm pairs a dependency with a vendored subchart (chartutil.IsCompatibleRange). */
 function compatible(dep: ChartDependency, sub: Node): boolean {
@@ -170,7 +168,7 @@ const declaresAny = (node: Node, era: Era): boolean => node.chart.dependencies.l
 
 /** A chart ProcessDependencies does not reach: every vendored subchart under its own name. */
 function unprocessed(node: Node, name: string, era: Era): Tree {
-  return { node, name, subs: node.vendored.map((sub) => unprocessed(sub, sub.chart.name, era)), declares: declaresAny(node, era), uncertain: importedKeys(node.chart) };
+  return { node, name, subs: node.vendored.map((sub) => unprocessed(sub, sub.chart.name, era)), declares: declaresAny(node, era), deps: node.chart.dependencies };
 }
 
 /** The value at a dotted path, as Values.PathValue finds it (a table there is no value). */
@@ -227,12 +225,11 @@ function enabledTree(node: Node, name: string, given: () => Values, path: string
     const sub = node.vendored.find((s) => s.chart.name === d.name && compatible(d, s));
     if (sub !== undefined) kept.push({ node: sub, name: d.alias ?? d.name });
   }
-  const uncertain = importedKeys(node.chart);
   // Conditions and tags are read in the values coalesced with every chart's own values.yaml (no imports
   // yet), made only when a dependency here or below has some (issue 16: a copy of every value per level).
   let values: Values | undefined;
   const valuesHere = (): Values => {
-    const partial: Tree = { node, name, subs: kept.map((k) => unprocessed(k.node, k.name, era)), declares: false, uncertain };
+    const partial: Tree = { node, name, subs: kept.map((k) => unprocessed(k.node, k.name, era)), declares: false, deps: [] };
     values ??= coalesce(partial, copy(given()) as Values, false, era, (t) => t.node.defaults);
     return values;
   };
@@ -240,19 +237,69 @@ function enabledTree(node: Node, name: string, given: () => Values, path: string
   const subs = kept.filter((k) => !off.has(k.name)).map((k) => enabledTree(k.node, k.name, valuesHere, `${path}${k.name}.`, era, seen));
   // Helm 3.2 and later keep only the enabled dependencies in the metadata (none left: nil).
   const declares = era.nested === 'never' || deps.some((d) => !off.has(d.alias ?? d.name));
-  return { node, name, subs, declares, uncertain };
+  // Renamed to their aliases; disabled ones dropped from the metadata since 3.2.
+  const named = deps.map((d) => ({ name: d.alias ?? d.name, ...(d.imports === undefined ? {} : { imports: d.imports }) }));
+  return { node, name, subs, declares, deps: era.nested === 'never' ? named : named.filter((d) => !off.has(d.name)) };
 }
 
 /**
  * A chart's values as Helm holds them when installing: a chart that declares dependencies has them
- * replaced by its values coalesced (merged since 3.13) with its subcharts' (processImportValues), so the
- * install's coalesce meets a subchart's null defaults as given values and deletes them. What import-values
- * would add is left out (the keys it writes are never judged).
+ * replaced by its values coalesced (merged since 3.13) with its subcharts' and what its import-values copy
+ * from theirs (processImportValues), so the install's coalesce meets a subchart's null defaults as given
+ * values and deletes them.
  */
 function valuesOf(tree: Tree, era: Era): Values {
   if (!tree.declares) return tree.node.defaults;
-  tree.processed ??= coalesce(tree, {}, era.premerge, era, (t) => valuesOf(t, era), tree.node.defaults);
+  tree.processed ??= withImports(tree.deps, coalesce(tree, {}, era.premerge, era, (t) => valuesOf(t, era), tree.node.defaults), era);
   return tree.processed;
+}
+
+/**
+ * processImportValues over a chart's coalesced values `cvals`, transcribed so that its tables are shared
+ * and changed in place as Helm's maps are (an import's table is the subchart's own, not a copy).
+ */
+function withImports(deps: Tree['deps'], cvals: Values, era: Era): Values {
+  if (!deps.some((d) => d.imports !== undefined)) return cvals;
+  const merge = era.imports === '3.13.0' || era.imports === '3.13.1';
+  let b: Values = {};
+  for (const dep of deps) {
+    for (const entry of dep.imports ?? []) {
+      if (entry === null) throw new NotJudged('an import-values entry Helm versions read differently');
+      const short = typeof entry === 'string';
+      const found = table(cvals, `${dep.name}.${short ? `exports.${entry}` : entry.child}`);
+      if (found === undefined) continue; // Helm logs "ImportValues missing table" and goes on.
+      const src = short ? found : pathToMap(entry.parent, found);
+      // Up to 3.12 a map entry coalesces into cvals itself (b becomes cvals).
+      b = coalesceTables(merge || short ? b : cvals, src, merge, era);
+    }
+  }
+  if (era.imports === '3.0') return coalesceTables(b, cvals, false, era);
+  if (era.imports === '3.9') return coalesceTables(cvals, b, false, era);
+  const copied = copy(cvals) as Values;
+  return era.imports === '3.13.0' ? coalesceTables(b, copied, true, era) : coalesceTables(copied, b, true, era);
+}
+
+/** Values.Table(path).AsMap(): the table at a dotted path, undefined when a step is missing or no table. */
+function table(values: Values, path: string): Values | undefined {
+  let at = values;
+  for (const key of path.split('.')) {
+    const next = Object.hasOwn(at, key) ? at[key] : undefined;
+    if (!isMap(next)) return undefined;
+    at = next;
+  }
+  return Object.keys(at).length === 0 ? {} : at;
+}
+
+/** pathToMap: `data` under the dotted path (`.`: itself). */
+function pathToMap(path: string, data: Values): Values {
+  if (path === '.') return data;
+  let out = data;
+  for (const key of path.split('.').reverse()) {
+    const next: Values = {};
+    put(next, key, out);
+    out = next;
+  }
+  return out;
 }
 
 /** Helm's coalesce (coalesceValues, then coalesceDeps) of `tree`'s chart (values `own`) into `dest`. */
@@ -809,8 +856,8 @@ function cachedReadings(text: string): Promise<Readings | undefined> {
  * The failures every reading reports of every era's values (those of the first), or [] when one accepts or
  * cannot judge; `others` gives the other eras' values (undefined: not judged), asked only when the first fail.
  */
-function failures(readings: Readings | undefined, data: Values, uncertain: ReadonlySet<string>, others: () => unknown[]): SchemaFailure[] {
-  const first = readingsFail(readings, data, uncertain);
+function failures(readings: Readings | undefined, data: Values, others: () => unknown[]): SchemaFailure[] {
+  const first = readingsFail(readings, data);
   if (first.length === 0) return [];
   const seen = new Set([JSON.stringify(data)]);
   for (const other of others()) {
@@ -818,20 +865,20 @@ function failures(readings: Readings | undefined, data: Values, uncertain: Reado
     const text = JSON.stringify(other);
     if (seen.has(text)) continue;
     seen.add(text);
-    if (readingsFail(readings, other, uncertain).length === 0) return [];
+    if (readingsFail(readings, other).length === 0) return [];
   }
   return first;
 }
 
 /** The failures every reading reports (those of the first), or [] when one accepts or cannot judge. */
-function readingsFail(schema: Readings | undefined, data: Values, uncertain: ReadonlySet<string>): SchemaFailure[] {
+function readingsFail(schema: Readings | undefined, data: Values): SchemaFailure[] {
   if (schema === undefined || schema.accepts(data)) return [];
   let first: SchemaFailure[] | undefined;
   for (const read of schema.readings) {
     const validate = read();
     patternsSkipped = 0;
     if (validate === undefined || validate(data) || patternsSkipped > 0) return [];
-    const sure = sureErrors(validate.errors ?? [], data, uncertain);
+    const sure = sureErrors(validate.errors ?? [], data);
     if (sure.length === 0) return [];
     first ??= sure;
   }
@@ -868,18 +915,15 @@ export interface SchemaFailure {
 }
 
 /** The errors of one validation Helm would also report. */
-function sureErrors(errors: readonly ErrorObject[], data: unknown, uncertain: ReadonlySet<string>): SchemaFailure[] {
+function sureErrors(errors: readonly ErrorObject[], data: unknown): SchemaFailure[] {
   const out: SchemaFailure[] = [];
   for (const e of errors) {
     if (NOT_JUDGED_KEYWORDS.has(e.keyword)) continue;
     const keys = pointerKeys(e.instancePath);
     const value = valueAt(data, keys);
     if (typeof value === 'string' && value.includes('{{')) continue;
-    const top = keys[0];
     const params = e.params as Record<string, unknown>;
     const named = params['missingProperty'] ?? params['additionalProperty'] ?? params['propertyName'];
-    // A chart that imports values: a failure of the whole (a key missing, anyOf...) may be what an import fills.
-    if (top !== undefined ? imported(uncertain, top) : uncertain.size > 0 && (typeof named !== 'string' || imported(uncertain, named))) continue;
     out.push({
       pointer: e.instancePath,
       keyword: e.keyword,
@@ -958,7 +1002,7 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
   let others: Array<{ tree: Tree; values: Values } | undefined> | undefined;
   // Another era's values for the chart at `at`: undefined (not judged) when that era does not install it there.
   const othersAt = (node: Node, at: readonly string[]): unknown[] =>
-    (others ??= ERAS.slice(1).map(valuesIn)).map((other) => {
+    (others ??= ERAS.slice(1).filter((era) => era.importsOnly !== true || importsAny(root)).map(valuesIn)).map((other) => {
       let tree = other?.tree;
       for (const name of at) tree = tree?.subs.find((s) => s.name === name);
       return other === undefined || tree?.node !== node ? undefined : valueAt(other.values, at);
@@ -969,14 +1013,13 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
     if (text !== undefined && text.trim() !== '') {
       const chart = [...names, tree.name].join('/');
       const broken = notJson(text);
-      const judged = broken === undefined && !tree.uncertain.has('*');
-      const found = judged ? failures(await cachedReadings(text), data, tree.uncertain, () => othersAt(tree.node, at)) : [];
+      const found = broken === undefined ? failures(await cachedReadings(text), data, () => othersAt(tree.node, at)) : [];
       if (broken !== undefined) out.push({ chart, at, errors: [], notJson: broken });
       else if (found.length > 0) out.push({ chart, at, errors: found.slice(0, 5) });
     }
     for (const sub of tree.subs) {
       const own = data[sub.name];
-      if (isMap(own) && !imported(tree.uncertain, sub.name)) await visit(sub, own, [...names, tree.name], [...at, sub.name]);
+      if (isMap(own)) await visit(sub, own, [...names, tree.name], [...at, sub.name]);
     }
   };
   await visit(first.tree, first.values, [], []);

@@ -66,3 +66,59 @@ describe('a null the pack gives', () => {
     expect(await refusals({ dependency: '', webValues: 'db:\n  label: x\n', dbValues: 'port: 1\n', dbSchema }, { db: { label: null } })).toEqual([]);
   });
 });
+
+const PORT = { properties: { conn: { type: 'object', required: ['port'], properties: { port: { type: 'integer' } } } } };
+const MAP = '    import-values:\n      - child: conn\n        parent: conn\n';
+
+describe('import-values before the schema check', () => {
+  it("a map entry fills a key the parent's values lack: every Helm checks the imported value", async () => {
+    expect(await refusals({ dependency: MAP, webSchema: PORT, dbValues: 'conn:\n  port: five\n' })).toEqual([{ chart: 'web', pointers: ['/conn/port'] }]);
+    expect(await refusals({ dependency: MAP, webSchema: PORT, dbValues: 'conn:\n  port: 5432\n' })).toEqual([]);
+  });
+
+  it('the imported table is the one under the alias the dependency goes by', async () => {
+    const dependency = `    alias: primary\n${MAP}`;
+    expect(await refusals({ dependency, webSchema: PORT, dbValues: 'conn:\n  port: five\n' })).toEqual([{ chart: 'web', pointers: ['/conn/port'] }]);
+  });
+
+  it('the values Palette passes still win over an imported default', async () => {
+    expect(await refusals({ dependency: MAP, webSchema: PORT, dbValues: 'conn:\n  port: five\n' }, { conn: { port: 80 } })).toEqual([]);
+    expect(await refusals({ dependency: MAP, webSchema: PORT, dbValues: 'conn:\n  port: 5432\n' }, { conn: { port: 'eighty' } })).toEqual([{ chart: 'web', pointers: ['/conn/port'] }]);
+  });
+
+  it("a key both the parent's values.yaml and an import set: versions disagree, not judged either way", async () => {
+    // 3.13.0 takes the import's, every other the parent's.
+    expect(await refusals({ dependency: MAP, webSchema: PORT, webValues: 'conn:\n  port: 1\n', dbValues: 'conn:\n  port: five\n' })).toEqual([]);
+    expect(await refusals({ dependency: MAP, webSchema: PORT, webValues: 'conn:\n  port: one\n', dbValues: 'conn:\n  port: 5432\n' })).toEqual([]);
+    // Where none disagrees, the parent's own value is judged as before.
+    expect(await refusals({ dependency: MAP, webSchema: { properties: { replicas: { type: 'integer' } } }, webValues: 'replicas: one\n', dbValues: 'conn:\n  port: 1\n' })).toEqual([{ chart: 'web', pointers: ['/replicas'] }]);
+  });
+
+  it("the short form copies the subchart's exports to the parent's top", async () => {
+    const schema = { required: ['host'], properties: { host: { type: 'string' }, replicas: { type: 'integer' } } };
+    expect(await refusals({ dependency: '    import-values: [conn]\n', webSchema: schema, dbValues: 'exports:\n  conn:\n    host: 5\n' })).toEqual([{ chart: 'web', pointers: ['/host'] }]);
+    expect(await refusals({ dependency: '    import-values: [conn]\n', webSchema: schema, dbValues: 'exports:\n  conn:\n    host: db\n' })).toEqual([]);
+    // 3.0-3.8 let a short-form import override the parent's value, later ones keep the parent's.
+    expect(await refusals({ dependency: '    import-values: [conn]\n', webSchema: schema, webValues: 'host: web\n', dbValues: 'exports:\n  conn:\n    host: 5\n' })).toEqual([]);
+    // The rest of the parent's values are judged.
+    expect(await refusals({ dependency: '    import-values: [conn]\n', webSchema: schema, dbValues: 'exports:\n  conn:\n    host: db\n' }, { replicas: 'two' })).toEqual([{ chart: 'web', pointers: ['/replicas'] }]);
+  });
+
+  it('an import of a table the subchart lacks imports nothing (Helm logs a warning)', async () => {
+    const schema = { required: ['host'], properties: { host: { type: 'string' } } };
+    expect(await refusals({ dependency: '    import-values: [conn]\n', webSchema: schema, dbValues: 'exports:\n  other:\n    host: db\n' })).toEqual([{ chart: 'web', pointers: [''] }]);
+    expect(await refusals({ dependency: '    import-values:\n      - child: conn.port\n        parent: conn\n', webSchema: PORT, dbValues: 'conn:\n  port: 1\n' })).toEqual([]);
+  });
+
+  it("an import into the parent's global reaches the subchart's schema", async () => {
+    const dependency = '    import-values:\n      - child: conn\n        parent: global.conn\n';
+    const dbSchema = { properties: { global: { properties: { conn: { properties: { host: { type: 'string' } } } } } } };
+    expect(await refusals({ dependency, dbValues: 'conn:\n  host: 5\n', dbSchema })).toEqual([{ chart: 'web/db', pointers: ['/global/conn/host'] }]);
+    expect(await refusals({ dependency, dbValues: 'conn:\n  host: db\n', dbSchema })).toEqual([]);
+  });
+
+  it('an entry whose child or parent is no string is not judged (a panic up to Helm 3.20, its text since)', async () => {
+    const dependency = '    import-values:\n      - child: 1\n        parent: conn\n';
+    expect(await refusals({ dependency, webSchema: PORT, dbValues: 'conn:\n  port: 1\n' }, { replicas: 'two' })).toEqual([]);
+  });
+});
