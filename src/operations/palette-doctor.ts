@@ -150,6 +150,18 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
   } else if (theirs !== base) {
     out.push({ check: 'palette-base-path', ok: true, message: `Palette registry ${name} serves another base path on this host (${theirs === '' ? 'none' : theirs})` });
   }
+  // A Basic endpoint's scheme is how Palette connects: https:// to a registry that speaks plain HTTP, or http:// to one
+  // that speaks HTTPS, and every sync fails, though the host and base path match.
+  const scheme = /^(https?):\/\//i.exec((spec?.endpoint ?? '').trim())?.[1]?.toLowerCase();
+  const speaks = target.plainHttp === true ? 'http' : 'https';
+  if (d.flavour !== 'ecr' && theirs === base && scheme !== undefined && scheme !== speaks) {
+    out.push({
+      check: 'palette-endpoint',
+      ok: false,
+      message: `Palette registry ${name} has endpoint ${spec?.endpoint ?? ''}, but ${target.host} speaks ${speaks === 'http' ? 'plain HTTP' : 'HTTPS'}: Palette's sync cannot read it`,
+      fix: `edit ${d.summary.metadata.name}: Endpoint ${paletteEndpointFor(target.host, target.plainHttp === true)}`,
+    });
+  }
   if (spec?.isSyncSupported === false && theirs === base) {
     out.push({ check: 'palette-sync', ok: false, message: `Palette registry ${name} has sync off`, fix: `edit ${d.summary.metadata.name}: turn sync on (Pack registries need it)` });
   }

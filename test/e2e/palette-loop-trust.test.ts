@@ -21,6 +21,11 @@ import { setup } from '../support/stage.js';
  * --palette-timeout (10 minutes by default) with exit 3, "Palette may have refused the pack", for packs Palette
  * listed. Named, such a tag was waited for the same way. A real registry holds the tags; the Palette stand-in
  * syncs from it and, as Palette, indexes only packs.
+ *
+ * And `palette doctor` exit 0 says Palette is set up to sync the target. A Basic registry in Palette whose
+ * endpoint names the other scheme than the registry speaks (https:// for a plain-HTTP registry, http:// for an
+ * HTTPS one) matched by host and base path and passed every check, though Palette connects by that scheme and
+ * each sync fails.
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
@@ -55,7 +60,15 @@ const w = setup(async (stack) => {
   await put(sigTag, OCI_CONFIG, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: '{"critical":{}}' });
   await put('debug', OCI_CONFIG, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'an image' });
   const uid = [...palette.registries.values()].find((r) => r.spec['baseContentPath'] === 'np')?.uid ?? '';
-  return { root, registry, palette, env, at, admin, sigTag, uid };
+  // For doctor: a registry in Palette at each scheme, each base path holding a pack.
+  const spec = (endpoint: string, base: string) => ({ endpoint, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  const wrong = palette.addRegistry('basic', 'wrong-scheme', spec(`https://${registry.host}`, 'sch'));
+  palette.addRegistry('basic', 'right-scheme', spec(`http://${registry.host}`, 'ok'));
+  for (const base of ['sch', 'ok']) {
+    const more = await runCli(['push', join(root, 'hello'), '--registry', `${registry.host}/${base}`], { env });
+    if (more.code !== 0) throw new Error(more.stderr);
+  }
+  return { root, registry, palette, env, at, admin, sigTag, uid, wrong };
 });
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
 const syncs = () => w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
@@ -90,5 +103,27 @@ describe('palette sync of a base path holding tags that are no pack version', ()
     expect(syncs()).toBe(before);
     // The registry still holds the tags: sync only reads.
     expect(await w.admin.digestOf(REPO, w.sigTag)).toMatch(/^sha256:/);
+  });
+});
+
+describe('palette doctor on a Basic endpoint of the other scheme', () => {
+  it('fails palette-endpoint, naming the endpoint to write; exit 1 (was: every check ok, exit 0)', async () => {
+    const run = await runCli(['palette', 'doctor', '--registry', `${w.registry.host}/sch`], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `FAIL  palette-endpoint: Palette registry wrong-scheme (${w.wrong}) has endpoint https://${w.registry.host}, but ${w.registry.host} speaks plain HTTP: Palette's sync cannot read it\n        fix: edit wrong-scheme: Endpoint http://${w.registry.host}\n`,
+    );
+    expect(run.stdout).toContain('1 problem found');
+    // Palette's records are as they were: doctor only reads.
+    expect(w.palette.registries.get(w.wrong)?.spec['endpoint']).toBe(`https://${w.registry.host}`);
+  });
+
+  it('the scheme the registry speaks passes, as before', async () => {
+    const run = await runCli(['palette', 'doctor', '--registry', `${w.registry.host}/ok`, '--json'], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { problems: number; findings: { check: string; ok: boolean }[] };
+    expect(report.problems).toBe(0);
+    expect(report.findings.filter((f) => f.check === 'palette-endpoint')).toEqual([]);
+    expect(report.findings.find((f) => f.check === 'palette-registry')).toMatchObject({ ok: true });
   });
 });
