@@ -197,7 +197,10 @@ function keepCodeCache(dir: string | undefined): void {
     const names = readdirSync(dir).filter((name) => CODE_FILE.test(name));
     if (names.length === 0) return;
     mkdirSync(CODE_POOL, { recursive: true });
+    // Mostly the pool's own files, lent to the run and used: only the others are looked at.
+    const pooled = new Set(readdirSync(CODE_POOL));
     for (const name of names) {
+      if (pooled.has(name)) continue;
       try {
         const file = lstatSync(join(dir, name));
         if (!file.isFile() || (file.mode & 0o022) !== 0 || file.uid !== process.getuid?.()) continue;
