@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, expectLocalWriteRefused, expectRun, runBin, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
+import { BIN, expectLocalWriteRefused, expectRun, runCli, spawnCli, waitFor, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
@@ -16,8 +16,9 @@ import { stage } from '../support/stage.js';
  * The machine packpub runs on, misbehaving: a TMPDIR it cannot use, an output that cannot be written, a
  * report folder it cannot write into. Each run must end with an exit code that says what happened, one
  * clear line (never "this is a bug" or a stack trace), and the target holding exactly what was reported.
- * A run whose subject is the process (its TMPDIR, os.tmpdir(), is process-wide; its stdout a file
- * descriptor) is a process of the built CLI; the others run the same CLI code in-process (runCli).
+ * A run whose subject is the process (its stdout a file descriptor; a process that must end) is a process of
+ * the built CLI; the others run the same CLI code in-process (runCli), a TMPDIR given for the run alone
+ * (os.tmpdir() reads it as a process's does).
  */
 
 const stack = stage();
@@ -54,7 +55,7 @@ describe('a local environment packpub cannot use', () => {
     const w = await world('robust-tmpdir');
     const notAFolder = join(w.root, 'tmp-file');
     await writeFile(notAFolder, 'a file, not a folder\n');
-    const run = await runBin(['push', w.pack, '--oci-layout', w.layout], { env: { ...w.env, TMPDIR: notAFolder } });
+    const run = await runCli(['push', w.pack, '--oci-layout', w.layout], { env: w.env, tmpdir: notAFolder });
     expectRun(run, { code: 2, stderr: [`cannot create packpub's work folder in ${notAFolder}`, 'hint: set TMPDIR'] });
     expect(run.stderr).not.toContain('bug in packpub');
     expect(await tagsOf(w.layout)).toEqual([]);
@@ -217,7 +218,7 @@ describe('a local disk that fills up (a 1 MiB tmpfs)', () => {
 
   it('TMPDIR on a full disk: exit 1, LOCAL_WRITE naming the archive being built, nothing published or left', async () => {
     const w = await bigWorld('robust-full-tmp');
-    const run = await runBin(['push', w.pack, '--oci-layout', w.layout, '--json'], { env: { ...w.env, TMPDIR: w.disk } });
+    const run = await runCli(['push', w.pack, '--oci-layout', w.layout, '--json'], { env: w.env, tmpdir: w.disk });
     expectLocalWrite(run, join(w.disk, 'packpub-work'));
     const result = (JSON.parse(run.stdout) as { results: Array<{ error?: { code: string } }> }).results[0];
     expect(result?.error?.code).toBe('LOCAL_WRITE');

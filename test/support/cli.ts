@@ -21,8 +21,8 @@ import { forgetSecrets } from '../../src/util/redact.js';
  *   push builds its archives), e.g. to check that the run left nothing there.
  * - spawnCli/runBin: a real process of the built CLI (bin/packpub.js -> dist/). For a test whose subject is
  *   what a process does: signals and kills, exit code and output when a pipe closes, a terminal, the bundle
- *   itself (what dist/ imports at run time, worker threads started from dist/), process-wide environment such
- *   as a TMPDIR packpub cannot use (os.tmpdir()) or an output file descriptor, two real processes racing, a process that must end
+ *   itself (what dist/ imports at run time, worker threads started from dist/), environment Node reads as
+ *   it starts (NODE_EXTRA_CA_CERTS) or an output file descriptor, two real processes racing, a process that must end
  *   (no socket or timer keeps it alive), and secrets never reaching a real process's output on each family of
  *   error paths (where Node itself could print). Where one test needs several such processes, one process
  *   that checks several things is preferred to several.
@@ -55,7 +55,7 @@ export interface RunOptions {
   tty?: boolean;
   /**
    * In-process runs only: os.tmpdir() while the run goes on (process.env.TMPDIR, put back after; no other
-   * in-process run may go on meanwhile). A folder packpub cannot use there is a process's test (spawnCli).
+   * in-process run may go on meanwhile). One where a run could hang (under /proc) is a process's (spawnCli).
    */
   tmpdir?: string;
 }
