@@ -154,7 +154,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   };
 
   let stop = false;
-  const results = await mapConcurrent(selected, options.concurrency ?? defaultConcurrency(), async (item): Promise<CopyResult> => {
+  const copyItem = async (item: Selected): Promise<CopyResult> => {
     const srcRepo = packRepository(from.basePath, item.name);
     const dstRepo = packRepository(to.basePath, item.name);
     const base = {
@@ -172,7 +172,14 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     emit({ type: 'pack-done', result });
     if (options.failFast === true && (result.status === 'failed' || result.status === 'conflict')) stop = true;
     return result;
-  });
+  };
+  // cosign's tags after the versions they sign: a registry may look the signed artifact up when a signature is
+  // written (Harbor before 2.8 answers such a PUT 404 while it is not there yet, though it stored it).
+  const concurrency = options.concurrency ?? defaultConcurrency();
+  const signs = selected.map((item) => cosignAttachment(item.version) !== undefined);
+  const versions = await mapConcurrent(selected.filter((_, i) => !signs[i]), concurrency, copyItem);
+  const attached = await mapConcurrent(selected.filter((_, i) => signs[i]), concurrency, copyItem);
+  const results = signs.map((sign) => (sign ? attached.shift() : versions.shift()) as CopyResult);
   // --all found tags, but none holds a pack (each left out as notPack): nothing was copied, as when there are no
   // tags at all, not a run that did what was asked (a repository of packs packpub does not recognise included).
   if (results.length > 0 && results.every((r) => r.notPack !== undefined)) {

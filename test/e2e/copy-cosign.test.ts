@@ -12,6 +12,7 @@ import { writePack } from '../support/packs.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { skopeoInspectLayout, skopeoInspectRaw, skopeoSyncManifests, startRegistry } from '../support/registry.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
@@ -236,6 +237,27 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
       expect(again.code, again.stderr).toBe(0);
       expect((JSON.parse(again.stdout) as { summary: Record<string, number> }).summary).toMatchObject({ total: 5, unchanged: 4, skipped: 1, failed: 0 });
     } finally {
+      await harbor.close();
+    }
+  });
+
+  it('into Harbor before 2.8, which answers a signature 404 while the artifact it signs is not there: each version before its signature, exit 0 (was: FAILED, exit 1)', async () => {
+    const host = w.registry.host;
+    const harbor = await startHarborStandin({ users: { admin: 'Harbor12345-cosign' }, projects: ['prod'], signatureNeedsSubject: true });
+    // The signed version's manifest write is slow: a signature copied alongside would come first.
+    const proxy = await startRecordingProxy(harbor.host, { onRequest: (r) => (r.method === 'PUT' && r.path.endsWith('/hello/manifests/1.0.0') ? { delayMs: 400 } : 'pass') });
+    try {
+      const env = { PACKPUB_TO_USERNAME: 'admin', PACKPUB_TO_PASSWORD: 'Harbor12345-cosign', HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') };
+      const copy = await runCli(['copy', 'hello', '--all', '--from', `${host}/staging`, '--to', `${proxy.host}/prod`, '--to-registry-type', 'harbor'], { env });
+      expect(copy.code, copy.stdout + copy.stderr).toBe(0);
+      expect(copy.stdout).toContain('4 copied, 1 skipped');
+      expect(harbor.refusals).toEqual([]);
+      const repo = `prod/${ARCHIVE}/hello`;
+      const reader = new RegistryReader(harbor.registry.url, { bearer: harbor.token.adminToken(repo) });
+      expect(await reader.manifest(repo, w.sigTag)).toEqual(w.sig);
+      expect(sha256Digest((await reader.manifest(repo, '1.0.0')) ?? Buffer.alloc(0))).toBe(w.signed);
+    } finally {
+      await proxy.close();
       await harbor.close();
     }
   });

@@ -30,6 +30,12 @@ export interface HarborStandinOptions {
   projects?: string[];
   /** Largest page the repositories API returns (Harbor: 100), lowered in tests to see several pages. */
   maxPageSize?: number;
+  /**
+   * Harbor before 2.8: its cosign middleware, after the registry stored a signature under `sha256-<hex>.sig`,
+   * looks up the artifact it signs in the same repository and, when that is not there yet, answers the PUT
+   * 404 NOT_FOUND instead of the registry's 201 (the manifest stays stored). 2.8+ accepts it.
+   */
+  signatureNeedsSubject?: boolean;
 }
 
 export interface HarborPolicy {
@@ -229,12 +235,20 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       r.end();
     });
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, onStatus?: (status: number) => void) => {
+  /** `instead`: an answer that replaces the registry's, given its status (the registry has acted). */
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, onStatus?: (status: number) => void, instead?: (status: number) => Promise<{ status: number; code: string; message: string } | undefined>) => {
     const headers = { ...req.headers, ...(body === undefined ? {} : { 'content-length': String(body.length) }) };
     const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
       onStatus?.(up.statusCode ?? 502);
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      void (async () => {
+        const other = await instead?.(up.statusCode ?? 502);
+        if (other !== undefined) {
+          up.resume();
+          return refuse(res, other.status, other.code, other.message, new URL(req.url ?? '/', 'http://harbor').pathname);
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      })();
     });
     out.on('error', (err) => {
       if (!res.headersSent) sendJson(res, 502, harborError('UNKNOWN', err.message));
@@ -287,9 +301,19 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       if (!reference.startsWith('sha256:') && policy.immutableProjects.has(project) && (await upstreamHasTag(repo, reference, req.headers['authorization']))) {
         return refuse(res, 412, 'PRECONDITION', `Failed to process request due to '${repo.slice(project.length + 1)}:${reference}' configured as immutable.`, url.pathname);
       }
-      return forward(req, res, body, (status) => {
-        if (status === 201) repositories.add(repo);
-      });
+      const signs = options.signatureNeedsSubject === true ? /^sha256-([0-9a-f]{64})\.sig$/.exec(reference)?.[1] : undefined;
+      return forward(
+        req,
+        res,
+        body,
+        (status) => {
+          if (status === 201) repositories.add(repo);
+        },
+        async (status) =>
+          status === 201 && signs !== undefined && body.includes('application/vnd.dev.cosign.simplesigning.v1+json') && !(await upstreamHasTag(repo, `sha256:${signs}`, req.headers['authorization']))
+            ? { status: 404, code: 'NOT_FOUND', message: `artifact ${repo}@sha256:${signs} not found` }
+            : undefined,
+      );
     }
     return forward(req, res, undefined);
   };
