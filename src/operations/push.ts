@@ -364,7 +364,10 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     // unless the run was stopped: it ends at once, and closing the targets ends them.
     if (options.signal?.aborted !== true) await Promise.all([...hunches.values()].map((h) => h.lookups));
     await pool.close();
-    await rm(workDir, { recursive: true, force: true });
+    // At once, not through the thread pool: by now the folder is empty or nearly (each pack removed its
+    // archive), and the non-blocking removal was three round trips to the pool's threads and back (lstat,
+    // lstat, rmdir) between the last answer and the report (issue 16).
+    removeWorkDir();
     await cache?.save();
   }
   if (decided.usage !== undefined) throw decided.usage;
