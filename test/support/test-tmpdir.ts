@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { freemem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isAlive } from '../../src/operations/work-dir.js';
 
 /*
@@ -23,6 +23,10 @@ import { isAlive } from '../../src/operations/work-dir.js';
 const TMPFS_MAGIC = 0x01021994;
 const PREFIX = 'packpub-test-';
 const RUN_DIR = /^packpub-test-(\d+)-[A-Za-z0-9]{6}$/;
+/** `dir` is the folder useTmpfsForTests made for this run (its workers see it as their tmpdir()). */
+export function isRunDir(dir: string): boolean {
+  return RUN_DIR.test(basename(dir));
+}
 /** Room the suite needs at its peak, with a wide margin (a tmpfs's pages are memory). */
 const NEEDED_BYTES = 4 * 1024 ** 3;
 

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { isRunDir } from './test-tmpdir.js';
 
 const run = promisify(execFile);
 
@@ -30,35 +32,76 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 }
 
 /*
- * Certificates made once per test worker (issue 11). Each set costs three openssl processes (~0.1 CPU-s);
+ * Certificates made once per test run (issue 11). Each set costs three openssl processes (~0.1 CPU-s);
  * the suite asked for ~20 sets and ~10 client certificates, one test file after another in the same few
- * workers. A worker keeps the sets it made (in folders of its own, removed when it exits) and hands them
- * out again to later files: the n-th set a test file asks for (per list of hosts) is the worker's n-th
- * (test/per-file-setup.ts starts the count again for each file), so
- * the sets one file holds are as distinct from each other as freshly made ones (other CAs, other keys):
- * none is handed twice within a file. Each call gets copies of the files in a new folder (a test may
- * write beside them, cleanup() removes only the copies). A client certificate is kept with its set, by
- * name and kind.
+ * workers. The sets are kept in the run's own temp folder (support/test-tmpdir.ts: removed at the end of the
+ * run), where every worker of the run finds them (without that folder, in a folder of the worker's own), and
+ * handed out again to later files: the n-th set a test file asks for (per list of hosts) is the run's n-th
+ * (test/per-file-setup.ts starts the count again for each file), so the sets one file holds are as distinct
+ * from each other as freshly made ones (other CAs, other keys): none is handed twice within a file. A set is
+ * made in a folder of its own and renamed into place when complete; two workers making the same one at
+ * once keep the first renamed. Each call gets copies of the files in a new folder (a test may write beside
+ * them, cleanup() removes only the copies). A client certificate is kept with its set, by name and kind.
  */
 interface MadeSet {
   dir: string;
-  clients: Map<string, Promise<void>>;
+  clients: Map<string, Promise<string>>;
 }
 const made = new Map<string, Array<Promise<MadeSet> | undefined>>();
-const madeDirs: string[] = [];
+let madeRoot: Promise<string> | undefined;
+/** The folder of the worker's own, when there is no run folder (removed when the worker exits normally). */
+let ownMadeDir: string | undefined;
 process.once('exit', () => {
-  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+  if (ownMadeDir !== undefined) rmSync(ownMadeDir, { recursive: true, force: true });
 });
 /** How many sets of each list of hosts the current test file got. */
 const handed = new Map<string, number>();
 
-/** A new test file starts: its first set is the worker's first again (test/per-file-setup.ts). */
+/** A new test file starts: its first set is the run's first again (test/per-file-setup.ts). */
 export function newFileForCertificates(): void {
   handed.clear();
 }
 /** The set each copy came from (by the copy's folder). */
 const sourceOf = new Map<string, MadeSet>();
 const SET_FILES = ['ca.pem', 'ca.key', 'server.pem', 'server.key'];
+
+/** Where the made certificates are kept: the run's folder, else one of this worker's own. */
+function madeFolder(): Promise<string> {
+  madeRoot ??= (async () => {
+    if (!isRunDir(tmpdir())) return (ownMadeDir = await mkdtemp(join(tmpdir(), 'packpub-tls-made-')));
+    const dir = join(tmpdir(), 'packpub-tls-made');
+    await mkdir(dir, { recursive: true });
+    return dir;
+  })();
+  return madeRoot;
+}
+
+/** `<root>/<name>`, made by `make` in a folder of its own and renamed into place, unless it is there already. */
+async function madeOnce(root: string, name: string, make: (dir: string) => Promise<void>): Promise<string> {
+  const done = join(root, name);
+  if (existsSync(done)) return done;
+  const making = await mkdtemp(join(root, '.making-'));
+  try {
+    await make(making);
+    await rename(making, done);
+  } catch (err) {
+    await rm(making, { recursive: true, force: true });
+    // Another worker renamed its copy into place first: that one is used.
+    if (existsSync(done)) return done;
+    throw err;
+  }
+  return done;
+}
+
+/**
+ * The run's folder `name` (kept where the made certificates are), made by `make` in a folder of its own when
+ * no worker of the run made it yet: for other fixtures that every worker would otherwise make again.
+ */
+export async function madeForRun(name: string, make: (dir: string) => Promise<void>): Promise<string> {
+  return madeOnce(await madeFolder(), name, make);
+}
+
+const nameOf = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 /** Make a CA and a server certificate for `hosts` in `dir` with the `openssl` CLI. */
 async function makeSet(dir: string, hosts: string[]): Promise<void> {
@@ -81,19 +124,14 @@ async function makeSet(dir: string, hosts: string[]): Promise<void> {
   );
 }
 
-/** The worker's `index`-th set for `hosts`, made when asked for the first time. */
+/** The run's `index`-th set for `hosts`, made when asked for the first time. */
 function madeSet(hosts: string[], index: number): Promise<MadeSet> {
   const key = hosts.join(',');
   const sets = made.get(key) ?? [];
   made.set(key, sets);
   let set = sets[index];
   if (set === undefined) {
-    set = (async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'packpub-tls-made-'));
-      madeDirs.push(dir);
-      await makeSet(dir, hosts);
-      return { dir, clients: new Map() };
-    })();
+    set = (async () => ({ dir: await madeOnce(await madeFolder(), `${nameOf(key)}-${index}`, (dir) => makeSet(dir, hosts)), clients: new Map() }))();
     // A failed make is not kept: the next file asking makes it again.
     set.catch(() => {
       if (sets[index] === set) sets[index] = undefined;
@@ -155,12 +193,16 @@ export async function makeClientCertificate(certs: TestCertificates, name: strin
     const key = `${name}\0${selfSigned}`;
     let client = set.clients.get(key);
     if (client === undefined) {
-      client = makeClient(set.dir, name, selfSigned);
+      // Made beside a copy of the set's CA (openssl writes its serial file next to the CA).
+      client = madeOnce(dirname(set.dir), `${basename(set.dir)}-client-${nameOf(key)}`, async (dir) => {
+        for (const file of ['ca.pem', 'ca.key']) await copyFile(join(set.dir, file), join(dir, file));
+        await makeClient(dir, name, selfSigned);
+      });
       client.catch(() => set.clients.delete(key));
       set.clients.set(key, client);
     }
-    await client;
-    for (const ext of ['pem', 'key']) await copyFile(join(set.dir, `${name}.${ext}`), join(certs.dir, `${name}.${ext}`));
+    const dir = await client;
+    for (const ext of ['pem', 'key']) await copyFile(join(dir, `${name}.${ext}`), join(certs.dir, `${name}.${ext}`));
   }
   return { certFile: join(certs.dir, `${name}.pem`), keyFile: join(certs.dir, `${name}.key`) };
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { madeForRun } from './tls.js';
 
 /*
  * A Harbor-like token service for distribution's token auth (registries.md, "Harbor" and "A real registry"):
@@ -121,42 +122,31 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter((a) => a !== '') };
 }
 
-let keyPair: Promise<{ privateKey: KeyObject; publicKey: KeyObject }> | undefined;
+let signer: Promise<{ privateKey: KeyObject; publicKey: KeyObject; cert: string }> | undefined;
 
 /**
- * The RS256 signing key (Harbor signs with RSA): made once per test process and shared by its token
- * servers (an RSA key costs a tenth of a CPU-second or more to make; no test needs two servers with
- * different keys).
+ * The RS256 signing key (Harbor signs with RSA) and its certificate (PEM): made once per test run and
+ * shared by every token server of its workers (support/tls.ts madeForRun; issue 11). An RSA key costs a
+ * tenth of a CPU-second or more to make, the certificate an openssl run (~0.03 CPU-s); no test needs two
+ * servers with different keys, and distribution takes only the public key from the certificate. Each server
+ * writes them to a folder of its own.
  */
-function signingKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  keyPair ??= promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
-  return keyPair;
-}
-
-let signingCert: Promise<string> | undefined;
-
-/**
- * The certificate of that key (PEM), made with openssl once per test process too (issue 11): distribution
- * takes only the public key from it, the same for every server, and an openssl run cost ~0.03 CPU-s per
- * server. Each server writes it to a folder of its own.
- */
-function signingCertificate(privateKey: KeyObject): Promise<string> {
-  signingCert ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'packpub-token-cert-'));
+function signingKeyAndCertificate(): Promise<{ privateKey: KeyObject; publicKey: KeyObject; cert: string }> {
+  signer ??= (async () => {
     try {
-      const keyFile = join(dir, 'signing.key');
-      const certFile = join(dir, 'signing.pem');
-      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      await promisify(execFile)('openssl', ['req', '-new', '-x509', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=packpub test token signer']);
-      return await readFile(certFile, 'utf8');
+      const dir = await madeForRun('token-signer', async (made) => {
+        const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+        await writeFile(join(made, 'signing.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+        await promisify(execFile)('openssl', ['req', '-new', '-x509', '-key', 'signing.key', '-out', 'signing.pem', '-days', '2', '-subj', '/CN=packpub test token signer'], { cwd: made });
+      });
+      const privateKey = createPrivateKey(await readFile(join(dir, 'signing.key'), 'utf8'));
+      return { privateKey, publicKey: createPublicKey(privateKey), cert: await readFile(join(dir, 'signing.pem'), 'utf8') };
     } catch (err) {
-      signingCert = undefined;
+      signer = undefined;
       throw new Error(`openssl could not make the token signing certificate: ${(err as { stderr?: string }).stderr ?? String(err)}`);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   })();
-  return signingCert;
+  return signer;
 }
 
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
@@ -166,18 +156,13 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     Object.entries(options.users ?? {}).map(([u, v]) => [u, typeof v === 'string' ? { password: v } : v]),
   );
 
-  const { privateKey, publicKey } = await signingKeyPair();
+  const { privateKey, publicKey, cert } = await signingKeyAndCertificate();
   const kid = libtrustKeyId(publicKey);
   const dir = await mkdtemp(join(tmpdir(), 'packpub-token-'));
   const keyFile = join(dir, 'signing.key');
   const certFile = join(dir, 'signing.pem');
   await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  try {
-    await writeFile(certFile, await signingCertificate(privateKey));
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  await writeFile(certFile, cert);
   // The cert's key must be the one we sign with; re-read to be sure the PEM round-trips.
   const signingKey = createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }));
   if (libtrustKeyId(createPublicKey(signingKey)) !== kid) throw new Error('token server: key id mismatch');
