@@ -47,7 +47,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     const root = await stack.tempDir('packpub-copy-reg-');
     const { tokens, harbor: staging, basic: prod, proxy } = await harborAndBasic(stack, { [HARBOR_USER]: HARBOR_PASSWORD }, { [BASIC_USER]: BASIC_PASSWORD });
     const stagingRef = `${staging.host}/staging`;
-    const prodRef = `${proxy.host}/prod`;
+    const prodRef = `${proxy.host}/${prod.base}/prod`;
     env = {
       ...ENV,
       PACKPUB_FROM_USERNAME: HARBOR_USER,
@@ -86,7 +86,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     const report = JSON.parse(first.stdout) as { ok: boolean; summary: Record<string, number>; results: Array<{ name: string; version: string; status: string; digest: string }> };
     expect(report.ok).toBe(true);
     expect(report.summary).toMatchObject({ total: 3, copied: 3, failed: 0, conflict: 0 });
-    const copied = await syncedRaw(w.prod.host, 'prod', VERSIONS, join(w.root, 'copied'), prodCreds);
+    const copied = await syncedRaw(w.prod.host, `${w.prod.base}/prod`, VERSIONS, join(w.root, 'copied'), prodCreds);
     for (const [name, version] of VERSIONS) {
       const a = stagedRaw(name, version);
       const b = copied.get(`${name}:${version}`);
@@ -98,7 +98,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
     const uploads = w.proxy.count((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
     expect(uploads).toBe(6);
     // Palette's base repository exists at the destination, as after a push (an untagged empty artifact).
-    expect(w.proxy.count((r) => r.method === 'PUT' && r.path.startsWith(`/v2/prod/${ARCHIVE}/manifests/sha256:`))).toBe(1);
+    expect(w.proxy.count((r) => r.method === 'PUT' && r.path.startsWith(`/v2/${w.prod.base}/prod/${ARCHIVE}/manifests/sha256:`))).toBe(1);
 
     w.proxy.clear();
     const again = await runCli(['copy', '--all', '--from', w.stagingRef, '--to', w.prodRef], { env });
@@ -109,7 +109,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
 
   it('verifies blobs end to end: skopeo can pull what was copied', async () => {
     // skopeo checks every blob against its digest while copying (and keeps the digests: --preserve-digests).
-    const pulled = await syncedRaw(w.prod.host, 'prod', [['world', '2.0.0']], join(w.root, 'skopeo-pulled'), prodCreds);
+    const pulled = await syncedRaw(w.prod.host, `${w.prod.base}/prod`, [['world', '2.0.0']], join(w.root, 'skopeo-pulled'), prodCreds);
     expect(pulled.get('world:2.0.0')?.equals(stagedRaw('world', '2.0.0'))).toBe(true);
   });
 
@@ -133,26 +133,26 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
 
   it('a different manifest under the version is a conflict; --force replaces it', async () => {
     const changed = await writePack(join(w.root, 'changed/hello-1.0.0'), { name: 'hello', version: '1.0.0', files: { 'README.md': '# changed\n' } });
-    const pushed = await runCli(['push', changed, '--registry', `${w.prod.host}/other`, '--username', BASIC_USER, '--password-stdin'], {
+    const pushed = await runCli(['push', changed, '--registry', `${w.prod.host}/${w.prod.base}/other`, '--username', BASIC_USER, '--password-stdin'], {
       env: ENV,
       stdin: BASIC_PASSWORD,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
-    const theirs = await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds);
+    const theirs = await rawAt(w.prod.host, `${w.prod.base}/other`, 'hello', '1.0.0', prodCreds);
 
-    const refused = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/other`], { env });
+    const refused = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/${w.prod.base}/other`], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('CONFLICT hello:1.0.0');
-    expect((await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(theirs)).toBe(true);
+    expect((await rawAt(w.prod.host, `${w.prod.base}/other`, 'hello', '1.0.0', prodCreds)).equals(theirs)).toBe(true);
 
-    const forced = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/other`, '--force'], { env });
+    const forced = await runCli(['copy', 'hello:1.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/${w.prod.base}/other`, '--force'], { env });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('overwritten hello:1.0.0');
-    expect((await rawAt(w.prod.host, 'other', 'hello', '1.0.0', prodCreds)).equals(stagedRaw('hello', '1.0.0'))).toBe(true);
+    expect((await rawAt(w.prod.host, `${w.prod.base}/other`, 'hello', '1.0.0', prodCreds)).equals(stagedRaw('hello', '1.0.0'))).toBe(true);
   });
 
   it('reports rejected destination credentials per version without printing secrets', async () => {
-    const result = await runCli(['copy', 'world:2.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/denied`], {
+    const result = await runCli(['copy', 'world:2.0.0', '--from', w.stagingRef, '--to', `${w.prod.host}/${w.prod.base}/denied`], {
       env: { ...env, PACKPUB_TO_PASSWORD: 'wrong-password-xyz' },
     });
     expect(result.code).toBe(1);
@@ -163,7 +163,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
 
   it('works as a library with per-side credential providers, streaming and reporting each blob', async () => {
     const from = await openTarget({ registry: w.stagingRef, credentials: staticProvider('test', stagingCreds) });
-    const to = await openTarget({ registry: `${w.prod.host}/library`, credentials: staticProvider('test', prodCreds) });
+    const to = await openTarget({ registry: `${w.prod.host}/${w.prod.base}/library`, credentials: staticProvider('test', prodCreds) });
     const events: CopyEvent[] = [];
     try {
       const report = await copyPacks(from, to, { name: 'hello', all: true, onEvent: (e) => events.push(e) });
@@ -174,7 +174,7 @@ describe('copy between a token-auth registry and a Basic-auth registry', () => {
       expect(uploaded).toBe(3);
       expect(report.summary.copiedBytes).toBe(report.results.reduce((n, r) => n + (r.size ?? 0), 0) - 2);
       for (const r of report.results) {
-        expect((await rawAt(w.prod.host, 'library', 'hello', r.version, prodCreds)).equals(stagedRaw('hello', r.version))).toBe(true);
+        expect((await rawAt(w.prod.host, `${w.prod.base}/library`, 'hello', r.version, prodCreds)).equals(stagedRaw('hello', r.version))).toBe(true);
       }
     } finally {
       await from.store.close();

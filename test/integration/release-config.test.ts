@@ -48,7 +48,7 @@ describe('a configured release to two registries', () => {
         `      username: ${ROBOT}`,
         '      passwordEnv: HARBOR_ROBOT_SECRET',
         '  mirror:',
-        `    registry: ${proxy.host}/mirror`,
+        `    registry: ${proxy.host}/${basic.base}/mirror`,
         '    auth:',
         `      username: ${BASIC_USER}`,
         '      passwordEnv: BASIC_SECRET',
@@ -78,12 +78,12 @@ describe('a configured release to two registries', () => {
       const tags = Array.from({ length: PACKS }, (_, i) => ({ repo: `spectro-packs/archive/pack${i}`, tag: `1.${i}.0` }));
       const images = (base: string) => tags.map((t) => ({ ...t, repo: `${base}/${t.repo}` }));
       const a = await skopeoSyncManifests(w.harbor.host, images('release'), await mkdtemp(join(w.root, 'skopeo-')), { creds: { username: ROBOT, password: ROBOT_SECRET } });
-      const b = await skopeoSyncManifests(w.basic.host, images('mirror'), await mkdtemp(join(w.root, 'skopeo-')), { creds: { username: BASIC_USER, password: BASIC_SECRET } });
+      const b = await skopeoSyncManifests(w.basic.host, images(`${w.basic.base}/mirror`), await mkdtemp(join(w.root, 'skopeo-')), { creds: { username: BASIC_USER, password: BASIC_SECRET } });
       expect(a.size).toBe(PACKS);
       for (const { repo, tag } of tags) {
         const fromHarbor = a.get(`release/${repo}:${tag}`);
         expect(fromHarbor, `${repo}:${tag}`).toBeDefined();
-        expect(b.get(`mirror/${repo}:${tag}`)?.equals(fromHarbor ?? Buffer.alloc(0)), `${repo}:${tag}`).toBe(true);
+        expect(b.get(`${w.basic.base}/mirror/${repo}:${tag}`)?.equals(fromHarbor ?? Buffer.alloc(0)), `${repo}:${tag}`).toBe(true);
       }
 
       w.proxy.clear();

@@ -84,16 +84,19 @@ export interface TwoRegistries {
   tokens: TokenServer;
   /** Token auth from `tokens`, like Harbor. */
   harbor: RunningRegistry;
-  /** htpasswd Basic auth, behind `proxy`. */
-  basic: RunningRegistry;
+  /** htpasswd Basic auth, behind `proxy`: the worker's shared one (sharedRegistry), keep repositories under `basic.base`. */
+  basic: SharedRegistry;
   proxy: RecordingProxy;
 }
 
-/** Two real registries, as a release or a promotion meets them: a Harbor-like one and a Basic-auth one behind a recording proxy. */
+/**
+ * Two real registries, as a release or a promotion meets them: a Harbor-like one of its own (a promotion
+ * lists its catalog) and the worker's shared Basic-auth one behind a recording proxy of its own.
+ */
 export async function harborAndBasic(stack: Stage, harborUsers: Record<string, string>, basicUsers: Record<string, string>): Promise<TwoRegistries> {
   const tokens = stack.add(await startTokenServer({ users: harborUsers }));
   const harbor = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-  const basic = stack.add(await startRegistry({ auth: 'htpasswd', users: basicUsers }));
+  const basic = await sharedRegistry({ auth: 'htpasswd', users: basicUsers });
   const proxy = stack.add(await startRecordingProxy(basic.host));
   return { tokens, harbor, basic, proxy };
 }
