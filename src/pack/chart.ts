@@ -717,7 +717,10 @@ function helmValues(text: string, what: string, nested: boolean): YamlParse | un
   } else {
     const kind = firstDocumentKind(check.parsed);
     if (kind === 'seq' || kind === 'scalar') problem = `its top level is ${kind === 'seq' ? 'a list' : 'a single value'}, not a mapping of values`;
-    else if (kind === 'map' && mayHoldNonFinite(text)) {
+    else if (check.uint64Key !== undefined) {
+      const { path, line, column } = check.uint64Key;
+      problem = `error converting YAML to JSON: unsupported map key of type: uint64: the key ${path} (line ${line}, column ${column}) is an integer past the int64 range, which Go reads as a uint64; quote it`;
+    } else if (kind === 'map' && mayHoldNonFinite(text)) {
       const at = nonFinitePath(checkYamlText(text, what).documents[0]);
       if (at !== undefined) problem = `error converting YAML to JSON: json: unsupported value: ${at} is .inf or .nan`;
     }

@@ -600,6 +600,19 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       message: 'the first YAML document is empty (two --- lines before the values?); Helm and Palette read only the first document, so none of these values would be used: remove the extra ---',
     });
   }
+  if (check.uint64Key !== undefined) {
+    const { path, line, column } = check.uint64Key;
+    findings.push({
+      // A warning, as for .inf above: a chart's values.yaml with one is refused as Helm refuses it.
+      severity: 'warning',
+      rule: 'values-not-json',
+      file: PACK_FILES.values,
+      path,
+      line,
+      column,
+      message: `the key ${path} is an integer past the int64 range, which Go's YAML reader reads as a uint64 and sigs.k8s.io/yaml cannot make a JSON key ("unsupported map key of type: uint64"): Helm refuses such values if they reach a chart; quote the key`,
+    });
+  }
   const doc = check.documents[0];
   const nonFinite = mayHoldNonFiniteValue ? nonFinitePath(doc) : undefined;
   if (nonFinite !== undefined) {

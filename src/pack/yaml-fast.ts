@@ -1,6 +1,6 @@
 import { Document, isScalar } from 'yaml';
 import type { YEntry, YMap, YNode, YScalar, YSeq } from './yaml-tree.js';
-import { goKeyText, goSchemaTags } from './yaml-tags.js';
+import { goKeyText, goSchemaTags, goUint64Key } from './yaml-tags.js';
 
 /*
  * A fast reader for the YAML almost every pack file is written in (issue 16): block mappings and
@@ -231,6 +231,8 @@ class Reader {
           const value = text.slice(off, k);
           // Merge keys, and null keys (which sigs.k8s.io/yaml refuses): the full reader's verdict.
           if (value === '<<' || value === '~' || value === 'null' || value === 'Null' || value === 'NULL') throw UNSUPPORTED;
+          // A key Go reads as a uint64, which Helm refuses: the full reader records it.
+          if (goUint64Key(value)) throw UNSUPPORTED;
           return { node: { kind: 'scalar', value, plain: true, ...this.lineOf(off) }, after: j + 1 };
         }
       } else if (ch === HASH && text.charCodeAt(j - 1) === SPACE) {
@@ -609,8 +611,8 @@ function prunedValue(node: YNode, keep: KeyPaths | true | undefined): unknown {
     case 'map': {
       const out: Record<string, unknown> = {};
       for (const entry of node.entries) {
-        const jsKey = entry.keyPlain === false ? entry.key : resolvePlain(entry.written ?? entry.key, true);
-        const key = jsKey === null ? '' : String(jsKey);
+        // The key as Helm holds it (goKeyText: `1e7` is "1e+07"), as the full reader's documents have it.
+        const key = entry.key;
         const wanted = keep === true ? true : keep?.get(key);
         const value = prunedValue(entry.value, wanted);
         if (wanted === undefined) continue;

@@ -3,7 +3,7 @@ import type { Finding } from './findings.js';
 import { appendPath, type PathSegment, type SourcePosition } from './json-source.js';
 import { FastYamlUnsupported, fastValue, fastValueOf, type FastYaml, type KeyPaths } from './yaml-fast.js';
 import { parseGoYaml, parseYaml, type GoYamlError, type YamlParse } from './yaml-go.js';
-import { goKeyText } from './yaml-tags.js';
+import { goKeyText, goUint64Key } from './yaml-tags.js';
 import type { YNode } from './yaml-tree.js';
 
 /**
@@ -44,6 +44,11 @@ export interface YamlCheck {
    * the fast reader's result could not be checked and the text was parsed again the Go way.
    */
   parsedAsRead: boolean;
+  /**
+   * The first plain key Go reads as a uint64 (past int64): sigs.k8s.io/yaml cannot make it a JSON key
+   * ("unsupported map key of type: uint64"), so Helm refuses a file holding one.
+   */
+  uint64Key?: SourcePosition & { path: string };
 }
 
 class Refusal extends Error {
@@ -290,8 +295,14 @@ function walkDocument(
         const key = pair.key as YamlNode | null;
         const written = isScalar(key) ? String((key as Scalar).source ?? key.value ?? '') : undefined;
         // The key as Helm holds it: a plain `on` is "true" (goKeyText).
-        const keyText = written === undefined ? undefined : goKeyText(written, (key as Scalar).type === 'PLAIN' && (key as Scalar).tag === undefined);
+        const plain = written !== undefined && (key as Scalar).type === 'PLAIN' && (key as Scalar).tag === undefined;
+        const keyText = written === undefined ? undefined : goKeyText(written, plain);
         size += walk(key, { parent: path, segment: '?' }, depth + 1);
+        if (plain && keyText !== undefined && keyText !== '<<') {
+          // The documents' keys as Helm holds them (`1e7` is "1e+07", not JavaScript's "10000000").
+          if (typeof (key as Scalar).value !== 'string' && (key as Scalar).value !== null) (key as Scalar).value = keyText;
+          if (result.uint64Key === undefined && goUint64Key(written)) result.uint64Key = { path: appendPath(formatWalkPath(path), keyText), ...pos(start(key)) };
+        }
         if (keyText === '<<' && isScalar(key) && (key as Scalar).type === 'PLAIN') {
           // A merge copies the keys of what it merges: count them (as nodes) against their own budget.
           const merged = walk(pair.value as YamlNode | null, { parent: path, segment: '<<' }, depth + 1);

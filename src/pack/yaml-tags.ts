@@ -112,6 +112,15 @@ export function goKeyText(written: string, plain: boolean): string {
   return text === '+Inf' ? '.inf' : text === '-Inf' ? '-.inf' : text === 'NaN' ? '.nan' : text;
 }
 
+/**
+ * Whether go-yaml v2 reads a plain key written `written` as a uint64 (an integer past the int64 range, up
+ * to 2^64-1: `9223372036854775808`, `0xFFFFFFFFFFFFFFFF`), which sigs.k8s.io/yaml cannot turn into a
+ * JSON key ("unsupported map key of type: uint64"): Helm refuses the file. (Past 2^64-1 Go reads a float.)
+ */
+export function goUint64Key(written: string): boolean {
+  return written.length >= 18 && /^[0-9]/.test(written) && resolve('', written)[0] === 'uint';
+}
+
 /** base64.StdEncoding.DecodeString: padded standard alphabet; CR and LF are skipped, nothing else. */
 function goBase64(text: string): string | undefined {
   const s = text.replace(/[\r\n]/g, '');

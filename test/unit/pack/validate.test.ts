@@ -278,6 +278,12 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'values-not-json', file: 'values.yaml', path: 'charts.web.timeout', line: 10, column: 5, message: 'charts.web.timeout is .inf or .nan, which sigs.k8s.io/yaml cannot turn into JSON ("json: unsupported value"): Helm refuses such values if they reach a chart' },
   },
   {
+    // go-yaml v2 reads an integer key past int64 as a uint64: sigs.k8s.io/yaml "unsupported map key of type: uint64".
+    name: 'values.yaml with a key past the int64 range',
+    mutate: (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    ids:\n      18446744073709551615: max')),
+    expect: { severity: 'warning', rule: 'values-not-json', file: 'values.yaml', path: 'charts.web.ids["18446744073709551615"]', line: 11, column: 7, message: 'the key charts.web.ids["18446744073709551615"] is an integer past the int64 range, which Go\'s YAML reader reads as a uint64' },
+  },
+  {
     // Go's Unmarshal reads the first document only: here it is empty, and the values are never read.
     name: 'values.yaml whose first document is empty',
     mutate: (dir) => putFile(dir, 'values.yaml', `---\n---\n${VALID_VALUES}`),

@@ -120,3 +120,34 @@ describe('checkYamlText', () => {
     expect(check.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', line: 2, column: 4, message: "not valid YAML: unknown anchor 'nope' referenced; fix the syntax at this position" })]);
   });
 });
+
+describe('number keys as Helm holds them (sigs.k8s.io/yaml over go-yaml v2)', () => {
+  // Go formats a float key with strconv.FormatFloat(f, 'g', -1, 32) and an int key in decimal; JavaScript's
+  // text differs for exponents, float32 rounding and ints past 2^53. `&a`/`*a` make the full reader read it.
+  const KEYS = 'k:\n  1e7: a\n  3.14159265: b\n  9007199254740993: c\n  1e-7: d\n  0x1F: e\n  on: f\n  "1e7": g\n';
+  it.each([
+    ['the fast reader', KEYS],
+    ['the full reader', `x: &a 1\ny: *a\n${KEYS}`],
+  ])('%s gives the documents the keys Go gives', (_, text) => {
+    const check = checkYamlText(text, 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(Object.keys((check.documents[0] as { k: object }).k).sort()).toEqual(['1e+07', '1e-07', '1e7', '3.1415927', '31', '9007199254740993', 'true']);
+  });
+
+  it.each([
+    ['a:\n  18446744073709551615: 1\n', 'a["18446744073709551615"]', 2, 3],
+    ['9223372036854775808: x\n', '["9223372036854775808"]', 1, 1],
+    ['a: {0xFFFF_FFFF_FFFF_FFFF: 1}\n', 'a["18446744073709551615"]', 1, 5],
+  ])('%j: a key past int64 that Go reads as a uint64 (sigs.k8s.io/yaml: "unsupported map key of type: uint64")', (text, path, line, column) => {
+    expect(checkYamlText(text, 'values.yaml').uint64Key).toEqual({ path, line, column });
+  });
+
+  it.each(['18446744073709551616: x\n', '-9223372036854775809: x\n', '"18446744073709551615": x\n', '9223372036854775807: x\n', '+9223372036854775808: x\n', 'a: !!str 18446744073709551615\n'])(
+    '%j: no uint64 key (past uint64 and below int64 Go reads a float; quoted, tagged, int64 or a value: fine)',
+    (text) => {
+      const check = checkYamlText(text, 'values.yaml');
+      expect(check.ok).toBe(true);
+      expect(check.uint64Key).toBeUndefined();
+    },
+  );
+});

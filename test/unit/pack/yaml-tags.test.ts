@@ -139,7 +139,9 @@ describe("plain scalars that look like numbers, as Go's YAML reader reads them",
       expect((check.documents[0] as Record<string, unknown>)['a']).toEqual(value);
     }
     const key = checkYamlText(`${text}: 1\n`, 'values.yaml').documents[0] as Record<string, unknown>;
-    expect(Object.keys(key)).toEqual([String(value)]);
+    // sigs.k8s.io/yaml names a non-finite float key .inf, -.inf or .nan (convertToJSONableObject).
+    const nonFinite = typeof value === 'number' && !Number.isFinite(value) ? (Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf') : undefined;
+    expect(Object.keys(key)).toEqual([nonFinite ?? String(value)]);
   });
 });
 
