@@ -18,9 +18,10 @@ import { PortChecksAhead } from '../../src/operations/precheck.js';
  * push-registry.test.ts's (htpasswd: unchanged, nothing uploaded), and distribution checks a Basic password
  * with bcrypt on every request, which cost the registry here about half its CPU. In-process tests load the
  * sources through vitest, so only a test like this one sees what the built modules import at run time: the
- * first test's publish and unchanged re-run (the bench's path) are processes of the built CLI. The later
- * tests check what a run reports and asks the registry, the same CLI code run in-process (runCli), which
- * spares a process start-up per run.
+ * first test's unchanged re-run (the bench's path) is a process of the built CLI, on the archive cache of a
+ * publish in-process (a first publish by the built CLI to a registry is bundle.test.ts's, which records
+ * what it loads). The later tests check what a run reports and asks the registry, the same CLI code run
+ * in-process (runCli), which spares a process start-up per run.
  */
 
 const BASE = 'rerun';
@@ -68,7 +69,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('publishes a tree, then confirms each unchanged version with one conditional request and uploads nothing', async () => {
-    const first = await push([work.tree, '--recursive'], true);
+    const first = await push([work.tree, '--recursive']);
     expectRun(first, { code: 0 });
     const published = (JSON.parse(first.stdout) as PushJson).results;
     expect(published.map((r) => r.status)).toEqual(['published', 'published', 'published']);
