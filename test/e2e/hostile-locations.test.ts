@@ -5,7 +5,7 @@ import { startAnswerFuzzer } from '../support/answer-fuzzer.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
-import { freePort, startRegistry } from '../support/registry.js';
+import { freePort, sharedRegistry, startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 import { startTokenServer } from '../support/token-server.js';
@@ -21,7 +21,7 @@ import { startTokenServer } from '../support/token-server.js';
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-hostile-locations-');
-  const registry = stack.add(await startRegistry());
+  const registry = await sharedRegistry();
   const fuzz = stack.add(await startAnswerFuzzer(registry.host));
   const pack = await writePack(join(root, 'loc'), { name: 'loc-pack', version: '1.0.0' });
   // A port nothing listens on: bound, read, released.
@@ -34,7 +34,7 @@ describe('an upload Location on an address that cannot be reached', () => {
     const location = `http://${w.closed}/v2/internal/blobs/uploads/session-1`;
     w.fuzz.plan = { decide: (method, path) => (method === 'POST' && path.includes('/blobs/uploads/') ? { kind: 'location', value: location } : undefined) };
     try {
-      const run = await runCli(['push', w.pack, '--registry', `${w.fuzz.host}/far`, '--no-cache', '--retry-attempts', '2', '--retry-delay', '0']);
+      const run = await runCli(['push', w.pack, '--registry', `${w.fuzz.host}/${w.registry.base}/far`, '--no-cache', '--retry-attempts', '2', '--retry-delay', '0']);
       expect(run.code, run.stderr).toBe(1);
       expect(stackLines(run.stderr)).toEqual([]);
       expect(run.stderr).toContain(`${w.fuzz.host} started an upload at another address (${w.closed}), which packpub could not reach: connection refused by ${w.closed}`);
@@ -43,7 +43,7 @@ describe('an upload Location on an address that cannot be reached', () => {
     } finally {
       w.fuzz.plan = undefined;
     }
-    const held = await new RegistryReader(w.registry.url).holdings('far');
+    const held = await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/far`);
     expect(held.problems).toEqual([]);
     expect([...held.tags.keys()]).toEqual([]);
   });
@@ -74,12 +74,12 @@ describe('a token service (challenge realm) on an address that cannot be reached
 
 describe('a redirect to an address that cannot be reached', () => {
   it('pull: names the redirect (blob storage behind a firewall), not a registry that is down; exit 1, nothing written', async () => {
-    const pushed = await runCli(['push', w.pack, '--registry', `${w.registry.host}/redir`, '--no-cache']);
+    const pushed = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/redir`, '--no-cache']);
     expect(pushed.code, pushed.stderr).toBe(0);
     const out = join(w.root, 'pulled');
     w.fuzz.plan = { decide: (method, path) => (method === 'GET' && path.includes('/blobs/sha256:') ? { kind: 'location', value: `http://${w.closed}/storage/blob`, status: 307 } : undefined) };
     try {
-      const run = await runCli(['pull', 'loc-pack:1.0.0', '--registry', `${w.fuzz.host}/redir`, '-o', out, '--retry-attempts', '2', '--retry-delay', '0']);
+      const run = await runCli(['pull', 'loc-pack:1.0.0', '--registry', `${w.fuzz.host}/${w.registry.base}/redir`, '-o', out, '--retry-attempts', '2', '--retry-delay', '0']);
       expect(run.code, run.stderr).toBe(1);
       expect(stackLines(run.stderr)).toEqual([]);
       expect(run.stderr).toContain(`error: ${w.fuzz.host} redirected to ${w.closed}, which packpub could not reach: connection refused by ${w.closed}`);
