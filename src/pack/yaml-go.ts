@@ -32,7 +32,8 @@ import { goTabProblem } from './yaml-tabs.js';
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
  *   Unmarshal do (only their Strict variants refuse them); callers report them as warnings.
  * Scalars resolve with YAML 1.1 rules (yes/no are booleans), as go-yaml v2 does; timestamps stay strings
- * (go-yaml v2 decodes them into interface{} as strings).
+ * (go-yaml v2 decodes them into interface{} as strings); a collection's tag is never looked at, so `!!omap`
+ * and `!!pairs` lists stay lists and a `!!set` map stays a map (yaml-tags.ts goSchemaTags).
  */
 
 export interface GoYamlError {

@@ -191,7 +191,15 @@ const GO_PLAIN_NUMBER: ScalarTag = {
   },
 };
 
-/** The YAML 1.1 tags packpub reads with (yaml-go.ts, yaml-fast.ts): no timestamps (Go reads them into strings), Go's plain numbers first. */
+/**
+ * YAML 1.1 tags go-yaml v2 (and v3) do not read: a timestamp decodes into a string, and a collection's tag
+ * is never looked at (decode.go mapping and sequence), so `!!omap` and `!!pairs` lists stay lists (duplicate
+ * keys allowed) and a `!!set` map stays a map, whatever its values (the `yaml` package makes a Map or a Set
+ * of them, and refuses duplicates or values).
+ */
+const NOT_GO_TAGS = new Set([`${LONG}timestamp`, `${LONG}omap`, `${LONG}pairs`, `${LONG}set`]);
+
+/** The YAML 1.1 tags packpub reads with (yaml-go.ts, yaml-fast.ts): those go-yaml reads, Go's plain numbers first. */
 export function goSchemaTags(tags: Tags): Tags {
-  return [GO_PLAIN_NUMBER, ...tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp')];
+  return [GO_PLAIN_NUMBER, ...tags.filter((t) => typeof t === 'string' || !NOT_GO_TAGS.has(t.tag))];
 }

@@ -161,3 +161,21 @@ describe('goKeyText (a mapping key as sigs.k8s.io/yaml hands it to Helm)', () =>
     expect(goKeyText(written, plain)).toBe(text);
   });
 });
+
+describe("collection tags, which go-yaml never looks at (decode.go mapping and sequence)", () => {
+  it.each([
+    ['a: !!omap\n  - x: 1\n  - y: 2\n', { a: [{ x: 1 }, { true: 2 }] }],
+    ['a: !!omap [{x: 1}, {x: 2}]\n', { a: [{ x: 1 }, { x: 2 }] }],
+    ['a: !!pairs\n  - x: 1\n  - x: 2\n', { a: [{ x: 1 }, { x: 2 }] }],
+    ['a: !!set\n  ? x\n  ? k\n', { a: { x: null, k: null } }],
+    ['a: !!set {x: 1}\n', { a: { x: 1 } }],
+    ['a: !!omap {x: 1}\n', { a: { x: 1 } }],
+  ])('%j reads as the plain list or map Go reads', (text, value) => {
+    // The `yaml` package's YAML 1.1 schema made a Map or a Set of these, and refused duplicate keys or set values.
+    for (const doc of [text, `z: &z 1\n${text}w: *z\n`]) {
+      const check = checkYamlText(doc, 'values.yaml');
+      expect(check.findings).toEqual([]);
+      expect(check.documents[0]).toMatchObject(value);
+    }
+  });
+});
