@@ -10,7 +10,8 @@ import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
-import { MAX_PACKS, sortVersions } from './list.js';
+import { MAX_PACKS, MAX_REREADS, sortVersions } from './list.js';
+import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
 import { readBackError, tagHolds } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
@@ -35,6 +36,8 @@ export interface CopyOptions {
   concurrency?: number;
   onEvent?: CopyEventSink;
   signal?: AbortSignal;
+  /** `all`: the pause before a listed tag that answered "not there" is read again (default: the retry policy's first delay). */
+  rereadDelayMs?: number;
 }
 
 /**
@@ -153,6 +156,17 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     return sent;
   };
 
+  // --all: a tag the tag list just named that answers 404 is read once more after a pause, as list does (at most
+  // MAX_REREADS in a run: a registry naming thousands of tags it does not serve is no passing fault).
+  let rereads = 0;
+  const rereadAllowed = async (): Promise<boolean> => {
+    if (options.all !== true || rereads >= MAX_REREADS) return false;
+    rereads++;
+    const clock = currentRetryClock();
+    await clock.sleep(backoffDelayMs(0, () => clock.random(), options.rereadDelayMs ?? RETRY_DEFAULTS.initialDelayMs), options.signal);
+    return true;
+  };
+
   let stop = false;
   const copyItem = async (item: Selected): Promise<CopyResult> => {
     const srcRepo = packRepository(from.basePath, item.name);
@@ -168,7 +182,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
       emit({ type: 'pack-done', result });
       return result;
     }
-    const result = await copyOne(from, to, item, base, srcRepo, dstRepo, options, { emit, ensureBase, prepare, copyBlob });
+    const result = await copyOne(from, to, item, base, srcRepo, dstRepo, options, { emit, ensureBase, prepare, copyBlob, rereadAllowed });
     emit({ type: 'pack-done', result });
     if (options.failFast === true && (result.status === 'failed' || result.status === 'conflict')) stop = true;
     return result;
@@ -212,6 +226,8 @@ interface CopyContext {
   ensureBase: (repo: string) => Promise<void>;
   prepare: (repo: string) => Promise<void>;
   copyBlob: (repo: string, srcRepo: string, item: Selected, descriptor: Descriptor) => Promise<number>;
+  /** Whether a listed tag that answered 404 is read again (after the pause it waited). */
+  rereadAllowed: () => Promise<boolean>;
 }
 
 async function copyOne(
@@ -235,9 +251,13 @@ async function copyOne(
   };
   try {
     ctx.emit({ type: 'pack-start', ...base });
-    const fetched = await from.store.getManifest(srcRepo, item.version);
+    let fetched = await from.store.getManifest(srcRepo, item.version);
+    if (fetched === undefined && (await ctx.rereadAllowed())) fetched = await from.store.getManifest(srcRepo, item.version);
     if (fetched === undefined) {
-      throw new PackpubError('NOT_FOUND', `${base.source} does not exist`, { hint: `list what is published with: packpub list ${item.name}${from.flags ?? ''}` });
+      const hint = `list what is published with: packpub list ${item.name}${from.flags ?? ''}`;
+      // --all took the tag from the tag list: it is there, its manifest is not served (also when read again).
+      if (options.all === true) throw new PackpubError('NOT_FOUND', `${base.source} is listed, but ${from.store.location} serves no manifest for it`, { hint: `a cache or replica behind the tag list? copy it again later; ${hint}` });
+      throw new PackpubError('NOT_FOUND', `${base.source} does not exist`, { hint });
     }
     // Copy by digest: the bytes we write must be exactly the bytes whose digest the source reports.
     digest = sha256Digest(fetched.bytes);

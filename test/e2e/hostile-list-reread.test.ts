@@ -14,7 +14,8 @@ import { setup } from '../support/stage.js';
  * A tag the tag list just named whose manifest read answers 404: a replica or cache behind the listing says so for
  * a moment. `list` reads such a tag once more after a pause (the retry delay), so one passing 404 does not show a
  * published version as "not a pack"; a 404 that stays is listed with a note saying what happened, not what the tag
- * holds. A real distribution registry holds the packs; the proxy in front of it answers the 404s.
+ * holds. copy --all, which takes its versions from the same tag list, reads such a tag again too. A real
+ * distribution registry holds the packs; the proxy in front of it answers the 404s.
  */
 
 const REPO = 'src/spectro-packs/archive/rr';
@@ -96,6 +97,38 @@ describe('list: a listed tag whose manifest read answers 404', () => {
     const pull = await runCli(['pull', 'rr:1.1.0', '--registry', w.P, '--output', join(w.root, 'pulled')]);
     expectClean(pull, 1);
     expect(pull.stderr).toContain(`${w.P}/spectro-packs/archive/rr:1.1.0 does not exist`);
+    await expectHeld();
+  });
+});
+
+describe('copy --all: a listed tag whose manifest read answers 404', () => {
+  const DST = 'dst/spectro-packs/archive/rr';
+  const dest = (n: string) => `${w.registry.host}/${n}`;
+  const held = async (repo: string, tag: string) => {
+    const bytes = await w.reader.manifest(repo, tag);
+    return bytes === undefined ? undefined : sha256(bytes);
+  };
+
+  it('once: read again after a pause and copied (was: FAILED "does not exist", exit 1)', async () => {
+    notFoundFor(1);
+    w.proxy.clear();
+    const copy = await runCli(['copy', 'rr', '--all', '--from', w.P, '--to', dest('dst')]);
+    expectClean(copy, 0);
+    expect(copy.stdout).toContain('2 copied');
+    expect(reads('1.1.0')).toBe(2);
+    expect(await held(DST, '1.1.0')).toBe(w.digest);
+    expect(await held(DST, '1.0.0')).toBe(await held(REPO, '1.0.0'));
+  });
+
+  it('every time: read twice, FAILED saying it is listed but not served, the other version copied, exit 1', async () => {
+    notFoundFor(Infinity);
+    w.proxy.clear();
+    const copy = await runCli(['copy', 'rr', '--all', '--from', w.P, '--to', dest('dst2')]);
+    expectClean(copy, 1);
+    expect(copy.stderr).toContain(`FAILED rr:1.1.0: ${w.P}/spectro-packs/archive/rr:1.1.0 is listed, but ${w.proxy.host} serves no manifest for it`);
+    expect(reads('1.1.0')).toBe(2);
+    expect(await held('dst2/spectro-packs/archive/rr', '1.1.0')).toBeUndefined();
+    expect(await held('dst2/spectro-packs/archive/rr', '1.0.0')).toBe(await held(REPO, '1.0.0'));
     await expectHeld();
   });
 });

@@ -95,6 +95,7 @@ export const copyCommand: CommandSpec = {
         dryRun: args['dryRun'] === true,
         failFast: args['failFast'] === true,
         ...(args['concurrency'] === undefined ? {} : { concurrency: args['concurrency'] as number }),
+        ...(fromOptions.retry?.initialDelayMs === undefined ? {} : { rereadDelayMs: fromOptions.retry.initialDelayMs }),
         signal,
         onEvent: (event) => {
           if (event.type === 'selected') ledger.total = event.total;
