@@ -42,7 +42,8 @@ if (args.length === 1 && args[0] === '--version') {
   const flags = () => setV8Flags(v8, ahead?.loaded, codeCache);
   const hooks = args[0] === 'push' ? { beforeNetwork: flags } : { beforeCommand: flags };
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
-  runAsProcess(main(args, undefined, { ...hooks, ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
+  // It ends the process once the run settles: what the run leaves open (a push's idle registry connections) ends with it.
+  runAsProcess(main(args, undefined, { ...hooks, endsProcess: true, ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
 }
 
 /**

@@ -13,6 +13,8 @@ export interface CliContext {
   checksAhead?: MessagePort;
   /** Called by push before its first request or worker thread (MainOptions `beforeNetwork`). */
   beforeNetwork?: () => void;
+  /** The process ends once main() settles (MainOptions `endsProcess`). */
+  endsProcess?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -32,6 +32,11 @@ export interface MainOptions {
    * cache's remembered folders ahead (operations/precheck.ts); push takes its answers unless --no-cache.
    */
   checksAhead?: MessagePort;
+  /**
+   * The process ends once main() settles (bin/packpub.js: runAsProcess): push then leaves its registry
+   * connections open for the process's end to close, rather than closing them one by one before it (issue 16).
+   */
+  endsProcess?: boolean;
 }
 
 /** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
@@ -48,6 +53,7 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
     exitCode: 0,
     ...(options.checksAhead === undefined ? {} : { checksAhead: options.checksAhead }),
     ...(options.beforeNetwork === undefined ? {} : { beforeNetwork: options.beforeNetwork }),
+    ...(options.endsProcess === true ? { endsProcess: true } : {}),
   };
   const debug = argv.includes('--debug');
   const solo = await soloCommand(argv);

@@ -281,6 +281,8 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     if (!pushSucceeded(report) || reportLost) return EXIT_FAILURE;
     return synced.notVisible ? EXIT_NOT_VISIBLE : EXIT_OK;
   } finally {
-    for (const target of targets) await target.store.close();
+    // A run that ends its process (bin/packpub.js) leaves the idle connections to the process's end: closing
+    // a pool of them one by one came between the report and the end (issue 16). A store holds nothing else.
+    if (ctx.endsProcess !== true) for (const target of targets) await target.store.close();
   }
 }
