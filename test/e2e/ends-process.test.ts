@@ -63,21 +63,18 @@ describe('a push in a process that ends with it', () => {
 
   it('leaves its registry connections open with endsProcess, and closes every one without it; both publish', async () => {
     const target = `${w.registry.host}/${w.registry.base}/ends`;
-    const closed = await writePack(join(w.root, 'closed'), { name: 'closed', version: '2.0.0' });
-    const before = connectionsTo(w.registry.port);
-    const embedded = await push([closed, '--registry', target, '--no-tty'], w.env, false);
-    expect(embedded.stderr).toBe('');
-    expect(embedded.code).toBe(0);
-    expect(embedded.stdout).toContain(`published closed:2.0.0 -> ${target}/spectro-packs/archive/closed:2.0.0`);
-    expect(opened(before, connectionsTo(w.registry.port))).toEqual([]);
-
-    const kept = await writePack(join(w.root, 'kept'), { name: 'kept', version: '1.0.0' });
-    const between = connectionsTo(w.registry.port);
-    const ending = await push([kept, '--registry', target, '--no-tty'], w.env, true);
-    expect(ending.stderr).toBe('');
-    expect(ending.code).toBe(0);
-    expect(ending.stdout).toContain(`published kept:1.0.0 -> ${target}/spectro-packs/archive/kept:1.0.0`);
-    expect(opened(between, connectionsTo(w.registry.port)).length).toBeGreaterThan(0);
+    /** Publish a new pack `name`:`version` with main(), and the connections the run left open. */
+    const publish = async (name: string, version: string, endsProcess: boolean): Promise<string[]> => {
+      const pack = await writePack(join(w.root, name), { name, version });
+      const before = connectionsTo(w.registry.port);
+      const run = await push([pack, '--registry', target, '--no-tty'], w.env, endsProcess);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`published ${name}:${version} -> ${target}/spectro-packs/archive/${name}:${version}`);
+      return opened(before, connectionsTo(w.registry.port));
+    };
+    expect(await publish('closed', '2.0.0', false)).toEqual([]);
+    expect((await publish('kept', '1.0.0', true)).length).toBeGreaterThan(0);
 
     // What each run reported is there.
     for (const [name, version] of [['kept', '1.0.0'], ['closed', '2.0.0']] as const) {
