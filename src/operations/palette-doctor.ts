@@ -1,7 +1,7 @@
 import { errorMessage, isPackpubError } from '../errors.js';
 import { baseRepository, packNameOf } from '../pack/naming.js';
 import type { PaletteClient } from '../palette/client.js';
-import { endpointHasScheme, flavourForHost, includesPacksNamespace, paletteEndpointFor, trimSlashes } from '../palette/endpoint.js';
+import { endpointHasScheme, flavourForHost, includesPacksNamespace, paletteEndpointFor, trimSlashes, wrongEndpointScheme } from '../palette/endpoint.js';
 import type { PackTarget } from '../targets/open.js';
 import {
   matchingRegistries,
@@ -152,9 +152,8 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
   }
   // A Basic endpoint's scheme is how Palette connects: https:// to a registry that speaks plain HTTP, or http:// to one
   // that speaks HTTPS, and every sync fails, though the host and base path match.
-  const scheme = /^(https?):\/\//i.exec((spec?.endpoint ?? '').trim())?.[1]?.toLowerCase();
-  const speaks = target.plainHttp === true ? 'http' : 'https';
-  if (d.flavour !== 'ecr' && theirs === base && scheme !== undefined && scheme !== speaks) {
+  const speaks = wrongEndpointScheme(spec?.endpoint, target.plainHttp === true);
+  if (d.flavour !== 'ecr' && theirs === base && speaks !== undefined) {
     out.push({
       check: 'palette-endpoint',
       ok: false,

@@ -7,6 +7,7 @@ import {
   includesPacksNamespace,
   paletteEndpointFor,
   trimSlashes,
+  wrongEndpointScheme,
 } from '../palette/endpoint.js';
 import type { PaletteClient } from '../palette/client.js';
 import {
@@ -577,6 +578,8 @@ export interface RegisterOptions {
 export interface RegisterResult {
   status: 'created' | 'exists';
   registry: ResolvedPaletteRegistry;
+  /** `exists`: what keeps the registry found from syncing the target (sync off, an endpoint of the other scheme); `packpub palette doctor` says more. */
+  warnings?: string[];
 }
 
 /** A Palette-friendly default name: lowercase letters, digits and dashes. */
@@ -592,7 +595,16 @@ export function defaultRegistryName(target: PaletteTargetRef): string {
 export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): Promise<RegisterResult> {
   checkPaletteTarget(target);
   const existing = matchingRegistries(target, await registriesOnHost(client, target.host));
-  if (existing.length > 0) return { status: 'exists', registry: toResolved(existing[0] as PaletteRegistryDetails) };
+  const [found] = existing;
+  if (found !== undefined) {
+    // Nothing is created beside it (two would make every sync ask which), but what keeps it from syncing is said.
+    const registry = toResolved(found);
+    const warnings: string[] = [];
+    if (found.record?.spec.isSyncSupported === false) warnings.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
+    const speaks = registry.flavour === 'ecr' ? undefined : wrongEndpointScheme(registry.endpoint, target.plainHttp === true);
+    if (speaks !== undefined) warnings.push(`Palette registry ${registry.name} has endpoint ${registry.endpoint}, but ${target.host} speaks ${speaks === 'http' ? 'plain HTTP' : 'HTTPS'}: its every sync fails (endpoint ${paletteEndpointFor(target.host, target.plainHttp === true)})`);
+    return { status: 'exists', registry, ...(warnings.length === 0 ? {} : { warnings }) };
+  }
   const { flavour, spec } = paletteRegistrySpec(target, options);
   await client.validateRegistry(flavour, spec);
   const name = options.name ?? defaultRegistryName(target);

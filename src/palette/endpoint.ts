@@ -60,6 +60,17 @@ export function endpointHasScheme(endpoint: string | undefined): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test((endpoint ?? '').trim());
 }
 
+/**
+ * The scheme a registry speaks (`http` for a plain-HTTP one, else `https`) when a Basic endpoint Palette stores
+ * names the other one: Palette connects by the endpoint's scheme, so its every sync of the registry fails.
+ * Undefined when the endpoint names the right scheme or none.
+ */
+export function wrongEndpointScheme(endpoint: string | undefined, plainHttp: boolean): 'http' | 'https' | undefined {
+  const scheme = /^(https?):\/\//i.exec((endpoint ?? '').trim())?.[1]?.toLowerCase();
+  const speaks = plainHttp ? 'http' : 'https';
+  return scheme !== undefined && scheme !== speaks ? speaks : undefined;
+}
+
 export function trimSlashes(path: string | undefined): string {
   return (path ?? '').replace(/^\/+|\/+$/g, '');
 }

@@ -64,6 +64,7 @@ const w = setup(async (stack) => {
   const spec = (endpoint: string, base: string) => ({ endpoint, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
   const wrong = palette.addRegistry('basic', 'wrong-scheme', spec(`https://${registry.host}`, 'sch'));
   palette.addRegistry('basic', 'right-scheme', spec(`http://${registry.host}`, 'ok'));
+  palette.addRegistry('basic', 'sync-off', { ...spec(`http://${registry.host}`, 'off'), isSyncSupported: false });
   for (const base of ['sch', 'ok']) {
     const more = await runCli(['push', join(root, 'hello'), '--registry', `${registry.host}/${base}`], { env });
     if (more.code !== 0) throw new Error(more.stderr);
@@ -125,5 +126,23 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(report.problems).toBe(0);
     expect(report.findings.filter((f) => f.check === 'palette-endpoint')).toEqual([]);
     expect(report.findings.find((f) => f.check === 'palette-registry')).toMatchObject({ ok: true });
+  });
+
+  it('palette register finding such a registry creates none beside it, and says what keeps it from syncing (was: "already serves", nothing more)', async () => {
+    const count = w.palette.registries.size;
+    const run = await runCli(['palette', 'register', '--registry', `${w.registry.host}/sch`], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Palette registry wrong-scheme (${w.wrong}) already serves ${w.registry.host}/sch: nothing created`);
+    expect(run.stderr).toBe(
+      `warning: Palette registry wrong-scheme has endpoint https://${w.registry.host}, but ${w.registry.host} speaks plain HTTP: its every sync fails (endpoint http://${w.registry.host}); edit it in Palette (packpub palette doctor checks it)\n`,
+    );
+    const off = await runCli(['palette', 'register', '--registry', `${w.registry.host}/off`, '--json'], { env: w.env });
+    expect(off.code, off.stderr).toBe(0);
+    expect(JSON.parse(off.stdout)).toMatchObject({ status: 'exists', warnings: ['Palette registry sync-off has sync off: Palette lists no pack from it until it is turned on'] });
+    expect(off.stderr).toContain('warning: Palette registry sync-off has sync off');
+    const right = await runCli(['palette', 'register', '--registry', `${w.registry.host}/ok`], { env: w.env });
+    expect(right.code).toBe(0);
+    expect(right.stderr).toBe('');
+    expect(w.palette.registries.size).toBe(count);
   });
 });

@@ -112,6 +112,7 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
     } else {
       writeLine(ctx.io.stdout, `Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) already serves ${target.ref.host}/${target.ref.basePath}: nothing created`);
     }
+    for (const warning of result.warnings ?? []) writeLine(ctx.io.stderr, `warning: ${printable(warning)}; edit it in Palette (packpub palette doctor checks it)`);
     return EXIT_OK;
   } finally {
     await client.close();
