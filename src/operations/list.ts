@@ -58,6 +58,8 @@ export interface ListOptions {
   concurrency?: number;
   /** The pause before a listed tag that answered "not there" is read again (default: the retry policy's first delay, 250 ms). */
   rereadDelayMs?: number;
+  /** With details: the tags whose manifest is read (default every one the bounds leave); the others are listed without (counted in detailsOmitted). */
+  readTag?: (tag: string) => boolean;
 }
 
 /** Versions that parse as semver (leading `v` allowed) in semver order, then the others in string order. */
@@ -109,7 +111,8 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
     const tags = tagLists[i] ?? [];
     if (tags.length === 0 && options.name === undefined) return;
     const versions = tags.map((version): ListedVersion => ({ version, reference: store.reference(repository, version) }));
-    const detailed = detailedIndexes(tags, perPack);
+    const readTag = options.readTag;
+    const detailed = detailedIndexes(tags, perPack).filter((i) => readTag === undefined || readTag(tags[i] ?? ''));
     for (const index of detailed) reads.push({ versions, index, repository });
     const omitted = tags.length - detailed.length;
     packs.push({ name, repository, versions, ...(omitted > 0 && options.details !== false ? { detailsOmitted: omitted } : {}) });

@@ -10,6 +10,7 @@ import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -36,7 +37,16 @@ const clock = skipWaits();
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-palette-non-packs-');
   const registry = stack.add(await startRegistry());
-  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock }));
+  // A proxy answering manifest reads of cosign's tags 412, as a Harbor project that serves only signed artifacts
+  // answers an attestation's (Palette, the stand-in, reads the registry straight).
+  const proxy = stack.add(await startRecordingProxy(registry.host, {
+    onRequest: (r) =>
+      r.kind === 'manifest-get' && /\/manifests\/sha256-[0-9a-f]{64}\.(att|sig)$/.test(r.path)
+        ? { status: 412, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"PROJECTPOLICYVIOLATION","message":"The image is not signed by cosign."}]}' }
+        : 'pass',
+  }));
+  const labs = { [registry.host]: { url: registry.url }, [proxy.host]: { url: registry.url } };
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, clock }));
   const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
   const at = ['--registry', `${registry.host}/np`];
   const registered = await runCli(['palette', 'register', ...at], { env });
@@ -58,6 +68,7 @@ const w = setup(async (stack) => {
   };
   const sigTag = `sha256-${signed.slice('sha256:'.length)}.sig`;
   await put(sigTag, OCI_CONFIG, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: '{"critical":{}}' });
+  await put(sigTag.replace(/\.sig$/, '.att'), OCI_CONFIG, { mediaType: 'application/vnd.dsse.envelope.v1+json', body: '{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}' });
   await put('debug', OCI_CONFIG, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'an image' });
   const uid = [...palette.registries.values()].find((r) => r.spec['baseContentPath'] === 'np')?.uid ?? '';
   // For doctor: a registry in Palette at each scheme, each base path holding a pack.
@@ -65,11 +76,12 @@ const w = setup(async (stack) => {
   const wrong = palette.addRegistry('basic', 'wrong-scheme', spec(`https://${registry.host}`, 'sch'));
   palette.addRegistry('basic', 'right-scheme', spec(`http://${registry.host}`, 'ok'));
   palette.addRegistry('basic', 'sync-off', { ...spec(`http://${registry.host}`, 'off'), isSyncSupported: false });
+  palette.addRegistry('basic', 'through-proxy', spec(`http://${proxy.host}`, 'np'));
   for (const base of ['sch', 'ok']) {
     const more = await runCli(['push', join(root, 'hello'), '--registry', `${registry.host}/${base}`], { env });
     if (more.code !== 0) throw new Error(more.stderr);
   }
-  return { root, registry, palette, env, at, admin, sigTag, uid, wrong };
+  return { root, registry, proxy, palette, env, at, admin, sigTag, uid, wrong };
 });
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
 const syncs = () => w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
@@ -81,7 +93,9 @@ describe('palette sync of a base path holding tags that are no pack version', ()
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]+\)/);
     expect(run.stdout + run.stderr).not.toContain('not visible');
-    expect(run.stderr).toContain(`note: palette sync leaves out 2 tag(s) under registry ${w.registry.host}/np that hold no pack, which Palette never lists: hello:debug (a container image), hello:${w.sigTag} (a cosign signature)`);
+    expect(run.stderr).toContain(
+      `note: palette sync leaves out 3 tag(s) under registry ${w.registry.host}/np that hold no pack, which Palette never lists: hello:debug (a container image), hello:${w.sigTag.replace(/\.sig$/, '.att')} (a cosign attestation), hello:${w.sigTag} (a cosign signature)`,
+    );
     expect(syncs()).toBe(before + 1);
 
     const json = await runCli(['palette', 'sync', ...w.at, ...fast, '--json'], { env: w.env });
@@ -144,5 +158,15 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(right.code).toBe(0);
     expect(right.stderr).toBe('');
     expect(w.palette.registries.size).toBe(count);
+  });
+
+  it("palette sync reads no manifest of cosign's tags: a registry refusing them (412) does not stop it (was: exit 1, the refusal)", async () => {
+    w.proxy.clear();
+    const run = await runCli(['palette', 'sync', '--registry', `${w.proxy.host}/np`, ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]+\)/);
+    expect(run.stderr).toContain('note: palette sync leaves out 3 tag(s)');
+    expect(w.proxy.count((r) => r.kind === 'manifest-get' && /sha256-/.test(r.path))).toBe(0);
+    expect(w.proxy.count((r) => r.kind === 'manifest-get' && r.path.endsWith('/hello/manifests/debug'))).toBe(1);
   });
 });

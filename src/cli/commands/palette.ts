@@ -169,7 +169,10 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
         // (cosign's signatures, an image), which Palette never lists, are not waited for until --palette-timeout.
         const delay = retryFlags(args)?.initialDelayMs;
         const left: string[] = [];
-        packs = (await listPacks(opened, delay === undefined ? {} : { rereadDelayMs: delay })).flatMap((p) =>
+        // cosign's tags are known by name, and not read: a Harbor project that serves only signed artifacts refuses
+        // reading an attestation (412), which would stop the run.
+        const readTag = (tag: string) => cosignAttachment(tag) === undefined;
+        packs = (await listPacks(opened, { readTag, ...(delay === undefined ? {} : { rereadDelayMs: delay }) })).flatMap((p) =>
           p.versions.flatMap((v) => {
             // A tag listed but not served (no digest) stays: Palette cannot list it either, and the report says so.
             const notPack = cosignAttachment(v.version) ?? (v.digest === undefined ? undefined : v.notPack);
