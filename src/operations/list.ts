@@ -5,6 +5,7 @@ import { stringAnnotation } from '../oci/manifest.js';
 import { ANNOTATION_CREATED } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import { isValidRepositoryPath } from '../oci/reference.js';
+import { isRegistryError } from '../registry/errors.js';
 import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
@@ -161,9 +162,25 @@ function detailsPerPack(counts: number[]): number {
   return low;
 }
 
+/** A 412 (not PRECONDITION: an immutable tag rule) for a read: a project policy refusing to serve the artifact. */
+function refusedByPolicy(err: unknown): boolean {
+  const cause: unknown = isRegistryError(err) ? err : (err as { cause?: unknown } | undefined)?.cause;
+  return isRegistryError(cause) && cause.status === 412 && cause.ociCode !== 'PRECONDITION';
+}
+
 /** Read a listed tag's manifest into `listed`; false when the registry says it is not there. */
 async function readDetails(store: ReadableTarget['store'], repository: string, listed: ListedVersion): Promise<boolean> {
-  const fetched = await store.getManifest(repository, listed.version);
+  let fetched: Awaited<ReturnType<typeof store.getManifest>>;
+  try {
+    fetched = await store.getManifest(repository, listed.version);
+  } catch (err) {
+    // A registry that serves only signed artifacts (Harbor's policy: 412) refuses reading a cosign attestation,
+    // which has no signature of its own: the tag's name says what it holds; the rest of the listing stands.
+    const cosign = cosignAttachment(listed.version);
+    if (cosign === undefined || !refusedByPolicy(err)) throw err;
+    listed.notPack = cosign;
+    return true;
+  }
   if (fetched === undefined) {
     // Listed, not served (a cache or replica behind, a manifest lost): pull and the others answer "does not exist".
     listed.notPack = NOT_SERVED;

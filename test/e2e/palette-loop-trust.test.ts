@@ -169,4 +169,24 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(w.proxy.count((r) => r.kind === 'manifest-get' && /sha256-/.test(r.path))).toBe(0);
     expect(w.proxy.count((r) => r.kind === 'manifest-get' && r.path.endsWith('/hello/manifests/debug'))).toBe(1);
   });
+
+  it("list there: cosign's tags whose reads are refused (412) are named by their tags, the listing stands (was: exit 1, the refusal)", async () => {
+    const run = await runCli(['list', 'hello', '--registry', `${w.proxy.host}/np`]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/hello +1\.0\.0 +sha256:/);
+    const att = w.sigTag.replace(/\.sig$/, '.att');
+    expect(run.stderr).toContain(`note: hello:${att} is not a pack (a cosign attestation); copy takes it as it is; pull, inspect and tag refuse it`);
+    expect(run.stderr).toContain(`note: hello:${w.sigTag} is not a pack (a cosign signature)`);
+    expect(run.stderr).toContain('note: hello:debug is not a pack (a container image)');
+    // A pack version refused the same way still stops it: that is no tag whose name says what it holds.
+    const hook = w.proxy.onRequest;
+    w.proxy.onRequest = (r) => (r.kind === 'manifest-get' && r.path.endsWith('/hello/manifests/1.0.0') ? { status: 412, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"PROJECTPOLICYVIOLATION","message":"The image is not signed by cosign."}]}' } : 'pass');
+    try {
+      const refused = await runCli(['list', 'hello', '--registry', `${w.proxy.host}/np`]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('412 PROJECTPOLICYVIOLATION');
+    } finally {
+      w.proxy.onRequest = hook;
+    }
+  });
 });
