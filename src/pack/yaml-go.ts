@@ -5,9 +5,12 @@ import { goSchemaTags, goTaggedScalar } from './yaml-tags.js';
 import { goTabProblem } from './yaml-tabs.js';
 
 /*
- * YAML read the way Go reads it. Helm and Palette read YAML with Go (sigs.k8s.io/yaml over go-yaml v2,
- * a port of libyaml), and pack-central's CI with yq (go-yaml v3, the same scanner): a file is valid for
- * packpub exactly when it is valid there, and every error keeps a line and a column. The `yaml` package
+ * YAML read the way Go reads it. Helm reads YAML with Go (sigs.k8s.io/yaml over go-yaml v2, a port of
+ * libyaml), and pack-central's CI with yq (go-yaml v3, the same scanner): a file is valid for packpub
+ * exactly when it is valid there, and every error keeps a line and a column. Palette reads a pack's
+ * values.yaml on its servers, with a reader that is not public (its Terraform provider hands pack values
+ * to the API as text): packpub reads it as Helm does; a `.inf`/`.nan` value or a uint64 key there, which
+ * only Helm's JSON step refuses once it reaches a chart, is a warning (validate.ts values-not-json). The `yaml` package
  * parses (it keeps source positions); where it follows the YAML 1.2 spec more strictly than libyaml,
  * or more loosely than go-yaml's decoder, this module adjusts the verdict:
  *
