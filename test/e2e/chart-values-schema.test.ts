@@ -303,7 +303,7 @@ const CASES: Case[] = [
     stdout: ['  error   values.yaml:13:7 charts.web.db.port: chart "web/db"', '/port: must be integer'],
   },
   {
-    // import-values copies the subchart's table into the parent's `conn`: that key is not judged, the rest is.
+    // import-values copies the subchart's table into the parent's `conn` (which the parent's schema requires).
     name: "a chart importing a subchart's values, with a wrong value in the subchart",
     chart: {
       ...dbChart('    import-values:\n      - child: conn\n        parent: conn\n'),
@@ -315,7 +315,7 @@ const CASES: Case[] = [
     stdout: ['  error   values.yaml:11:7 charts.web.db.port: chart "web/db"', '/port: must be integer'],
   },
   {
-    // The short form imports the subchart's exports into the parent's top: nothing of the parent is judged.
+    // The short form imports the subchart's exports into the parent's top, where the schema finds them.
     name: "a chart importing a subchart's exports that its schema requires",
     chart: {
       ...dbChart('    import-values: [conn]\n'),
@@ -325,6 +325,18 @@ const CASES: Case[] = [
     code: 0,
     strict: 0,
     stdout: ['web:1.0.0 OK'],
+  },
+  {
+    // Every Helm 3 imports the number the parent's values lack; the pack does not set it: a warning.
+    name: "a chart importing a subchart's export of the wrong kind",
+    chart: {
+      ...dbChart('    import-values: [conn]\n'),
+      'web/values.schema.json': JSON.stringify({ type: 'object', required: ['host'], properties: { host: { type: 'string' } } }),
+      'web/charts/db/values.yaml': 'port: 5432\nexports:\n  conn:\n    host: 5\n',
+    },
+    code: 0,
+    strict: 1,
+    stdout: ['  warning charts/web-1.0.0.tgz: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that the values as published fail', '/host: must be string'],
   },
   {
     // Every Helm 3 (ProcessDependencies, then the install's coalesce) drops a subchart's own null defaults.
