@@ -50,6 +50,13 @@ const dbChart = (more: string, webValues = 'replicas: 1\n'): Record<string, stri
   'web/charts/db/values.schema.json': JSON.stringify({ type: 'object', properties: { port: { type: 'integer' } } }),
 });
 
+/** Chart web importing db's `exports.conn` (short form), whose `host` is `host`; web's schema wants a string there. */
+const exportingChart = (host: string): Record<string, string> => ({
+  ...dbChart('    import-values: [conn]\n'),
+  'web/values.schema.json': JSON.stringify({ type: 'object', required: ['host'], properties: { host: { type: 'string' } } }),
+  'web/charts/db/values.yaml': `port: 5432\nexports:\n  conn:\n    host: ${host}\n`,
+});
+
 const withSchema = (more: Record<string, string> = {}): Record<string, string> => ({ 'web/values.schema.json': SCHEMA, 'web/values.yaml': 'replicas: 1\npassword: x\n', ...more });
 
 const CASES: Case[] = [
@@ -317,11 +324,7 @@ const CASES: Case[] = [
   {
     // The short form imports the subchart's exports into the parent's top, where the schema finds them.
     name: "a chart importing a subchart's exports that its schema requires",
-    chart: {
-      ...dbChart('    import-values: [conn]\n'),
-      'web/values.schema.json': JSON.stringify({ type: 'object', required: ['host'], properties: { host: { type: 'string' } } }),
-      'web/charts/db/values.yaml': 'port: 5432\nexports:\n  conn:\n    host: db\n',
-    },
+    chart: exportingChart('db'),
     code: 0,
     strict: 0,
     stdout: ['web:1.0.0 OK'],
@@ -329,11 +332,7 @@ const CASES: Case[] = [
   {
     // Every Helm 3 imports the number the parent's values lack; the pack does not set it: a warning.
     name: "a chart importing a subchart's export of the wrong kind",
-    chart: {
-      ...dbChart('    import-values: [conn]\n'),
-      'web/values.schema.json': JSON.stringify({ type: 'object', required: ['host'], properties: { host: { type: 'string' } } }),
-      'web/charts/db/values.yaml': 'port: 5432\nexports:\n  conn:\n    host: 5\n',
-    },
+    chart: exportingChart('5'),
     code: 0,
     strict: 1,
     stdout: ['  warning charts/web-1.0.0.tgz: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that the values as published fail', '/host: must be string'],
