@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChart } from '../../../src/pack/chart.js';
 import { valuesSchemaRefusals } from '../../../src/pack/values-schema.js';
-import { writeFiles } from '../../support/files.js';
+import { tempDir, writeFiles } from '../../support/files.js';
 
 /*
  * The values Helm 3 checks a chart's values.schema.json against (pkg/chartutil coalesce.go, dependencies.go),
@@ -17,15 +15,11 @@ import { writeFiles } from '../../support/files.js';
  * 3.9-3.12 and 3.13.1 and later: the parent; 3.13.0: the import): only what every version refuses is reported.
  */
 
-let work: string;
+let work: Awaited<ReturnType<typeof tempDir>>;
 let charts = 0;
 
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'packpub-imports-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+beforeAll(async () => void (work = await tempDir('packpub-values-schema-')));
+afterAll(() => work.cleanup());
 
 interface Chart {
   /** Lines under the one dependency (db 1.0.0) of chart web. */
@@ -38,7 +32,7 @@ interface Chart {
 
 /** The refusals (chart name, failing pointers) of chart web with subchart db, given `given`. */
 async function refusals(c: Chart, given?: object): Promise<Array<{ chart: string; pointers: string[] }>> {
-  const dir = join(work, `web-${charts++}`);
+  const dir = join(work.dir, `web-${charts++}`);
   await writeFiles(dir, {
     'Chart.yaml': `apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n${c.dependency}`,
     'values.yaml': c.webValues ?? 'replicas: 1\n',
