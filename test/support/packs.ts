@@ -127,6 +127,10 @@ export function packJsonWith(edit: (json: Record<string, unknown>) => void): str
   return `${JSON.stringify(json, null, 2)}\n`;
 }
 
+let validChart: Promise<Buffer> | undefined;
+/** The chart archive of every valid pack (CHART_FILES): the same bytes each time, gzip'd once per worker. */
+const validChartTgz = (): Promise<Buffer> => (validChart ??= tgz(CHART_FILES));
+
 /**
  * Write the pack "web" that passes `validate --strict` with both a chart and a manifest, so each
  * broken-pack case can break one thing.
@@ -139,7 +143,7 @@ export async function writeValidPack(dir: string): Promise<string> {
       'pack.json': packJsonWith(() => undefined),
       'values.yaml': VALID_VALUES,
       'README.md': '# Web\n\nA pack for tests.\n',
-      'charts/web-1.0.0.tgz': await tgz(CHART_FILES),
+      'charts/web-1.0.0.tgz': await validChartTgz(),
       'manifests/app.yaml': null,
       'manifests/extra.yaml': 'kind: ConfigMap\ndata:\n  message: "{{ .Values.message }}"\n',
     },
