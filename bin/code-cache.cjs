@@ -28,7 +28,8 @@
 //   that the oldest while they exceed 32 MiB, and temporary files over ten minutes old (of killed runs).
 // A validation worker compiles its file (dist/bundle/validate-worker.cjs) the same way (runWorkerFile), under
 // the flags bin/packpub.js set, which the pool passes it; saved just before it sends its first answer (the
-// pool may stop it at any time after). --debug compiles the bundle as Node does (its source maps apply
+// pool may stop it at any time after), or for validate's list once the list is done (the code then holds
+// what the checks compiled: ~200 functions a later run's worker no longer compiles, issue 16). --debug compiles the bundle as Node does (its source maps apply
 // to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
 // no block ranges for code read from a cache); so does the check-ahead worker (its own files).
 'use strict';
@@ -217,7 +218,8 @@ function write(dir, { script, file, key, source }, made) {
  * On a validation worker thread: run the CommonJS file at `url` (dist/bundle/validate-worker.cjs) compiled
  * with the code cached for it under `settings` (the folder, and the key's start the main thread's chunks
  * have: useCodeCache's global), or from source. Without a usable cache, its code is saved just before the
- * worker posts its first message on `port` (an answer, after which the pool may stop the worker at once).
+ * worker posts its first message on `port` (an answer, after which the pool may stop the worker at once), or
+ * when the worker says (its global `packpub.v8-code-later`: validate-worker.ts, for a list).
  */
 function runWorkerFile(url, { dir, prefix }, port) {
   const filename = fileURLToPath(url);
@@ -228,10 +230,17 @@ function runWorkerFile(url, { dir, prefix }, port) {
   const cachedData = cached(file, key, source);
   const script = new Script(Module.wrap(content), { filename, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
+    const save = () => write(dir, { script, file, key, source }, false);
     port.postMessage = function (...message) {
       delete port.postMessage;
-      write(dir, { script, file, key, source }, false);
+      save();
       return port.postMessage(...message);
+    };
+    // A worker whose answers cannot be cut short (validate's list: stopped only after its last message)
+    // takes the save over, to make it once its list is done: the code then holds the functions its checks ran.
+    globalThis[Symbol.for('packpub.v8-code-later')] = () => {
+      delete port.postMessage;
+      return save;
     };
   }
   const module = new Module(filename);

@@ -93,12 +93,20 @@ async function validateAndBuild(id: number, dir: string, options: ValidateOption
   port.postMessage(response, transfer);
 }
 
-/** A whole list (validateMany): claim the next pack from the shared counter until none is left. */
+/**
+ * A whole list (validateMany): claim the next pack from the shared counter until none is left. The pool stops
+ * this worker only after its last message, so V8's code for its file (when there was none to use: the CLI's
+ * bin/code-cache.cjs `packpub.v8-code-later`) is saved then rather than before its first answer: it then holds
+ * the functions the checks compiled, which later runs' workers read instead of compiling (issue 16).
+ */
 async function validateList({ list, options, next }: ValidateListRequest): Promise<void> {
+  const later = (globalThis as { [key: symbol]: unknown })[Symbol.for('packpub.v8-code-later')];
+  const saveCode = typeof later === 'function' ? (later as () => () => void)() : undefined;
   const claim = new Int32Array(next);
   for (let i = Atomics.add(claim, 0, 1); i < list.length; i = Atomics.add(claim, 0, 1)) {
     port.postMessage((await answer(i, list[i] as string, options)) satisfies ValidateListResponse);
   }
+  saveCode?.();
   port.postMessage({ done: true } satisfies ValidateListResponse);
 }
 
