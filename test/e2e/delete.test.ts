@@ -13,7 +13,7 @@ import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
 import { startRecordingProxy, type ProxyAction } from '../support/recording-proxy.js';
 import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
-import { skopeoInspectLayout, skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { sharedRegistry, skopeoInspectLayout, skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 import { startTokenServer } from '../support/token-server.js';
@@ -177,9 +177,9 @@ describe('delete on a distribution registry', () => {
 describe('delete with token auth', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-delete-token-');
-    const tokens = stack.add(await startTokenServer({ users: { admin: 'admin-delete-pw', ci: { password: 'ci-delete-pw', actions: ['pull', 'push'] } } }));
-    const registry = stack.add(await startRegistry({ auth: 'token', token: tokens }));
-    const target = ['--registry', `${registry.host}/base`];
+    const tokens = stack.add(await startTokenServer({ users: { admin: 'admin-delete-pw', ci: { password: 'ci-delete-pw', actions: ['pull', 'push'] } }, sharedRealm: true }));
+    const registry = await sharedRegistry({ auth: 'token', token: tokens });
+    const target = ['--registry', `${registry.host}/${registry.base}`];
     await pushTwo(root, target, { PACKPUB_USERNAME: 'admin', PACKPUB_PASSWORD: 'admin-delete-pw' });
     return { tokens, registry, target };
   });
@@ -187,12 +187,12 @@ describe('delete with token auth', () => {
   it('asks the token service for the delete action; a user without it is told so and nothing is deleted', async () => {
     const denied = await runCli(['delete', 'hello:1.0.0', '--force', ...w.target], { env: { ...ENV, PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: 'ci-delete-pw' } });
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toContain(`FAILED hello:1.0.0: credentials rejected or no delete permission on base/${REPO}`);
-    expect(w.tokens.requests.at(-1)?.scopes).toEqual([`repository:base/${REPO}:delete`]);
+    expect(denied.stderr).toContain(`FAILED hello:1.0.0: credentials rejected or no delete permission on ${w.registry.base}/${REPO}`);
+    expect(w.tokens.requests.at(-1)?.scopes).toEqual([`repository:${w.registry.base}/${REPO}:delete`]);
 
     const run = await runCli(['delete', 'hello:1.0.0', '--force', ...w.target], { env: { ...ENV, PACKPUB_USERNAME: 'admin', PACKPUB_PASSWORD: 'admin-delete-pw' } });
     expect(run.code, run.stderr).toBe(0);
-    expect(w.tokens.requests.at(-1)?.granted).toEqual([`repository:base/${REPO}:delete`]);
+    expect(w.tokens.requests.at(-1)?.granted).toEqual([`repository:${w.registry.base}/${REPO}:delete`]);
   });
 });
 

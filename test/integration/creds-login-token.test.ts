@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { registryWith } from '../support/push-setup.js';
+import { sharedRegistryWith } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -18,7 +18,7 @@ const PASSWORD = 'token-login-secret-41';
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-login-token-');
-  const { registry, tokens } = await registryWith(stack, 'token', { [USER]: PASSWORD });
+  const { registry, tokens } = await sharedRegistryWith(stack, 'token', { [USER]: PASSWORD });
   const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
   return { root, registry, tokens, pack };
 });
@@ -42,7 +42,7 @@ describe('login against a token service that hands wrong credentials an anonymou
     expect(run.stdout).toContain(`Login succeeded: credentials for ${w.registry.host} saved in ${join(w.root, 'right', 'config.json')}`);
     const saved = JSON.parse(await readFile(join(w.root, 'right', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
     expect(Buffer.from(saved.auths[w.registry.host]?.auth ?? '', 'base64').toString()).toBe(`${USER}:${PASSWORD}`);
-    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/p`], { env: env('right') });
+    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/p`], { env: env('right') });
     expect(push.code, push.stderr).toBe(0);
     expect(push.stdout).toContain('published hello:1.0.0');
   });

@@ -7,6 +7,7 @@ import { holdVersions } from '../support/registry-admin.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { sharedRegistry } from '../support/registry.js';
 import { madeForRun } from '../support/tls.js';
+import { startTokenServer } from '../support/token-server.js';
 
 /*
  * The registries a worker's test files share (support/registry.ts sharedRegistry): one process per kind of
@@ -51,6 +52,32 @@ describe('sharedRegistry', () => {
     expect(await statusAs(other.url, first, 'pw-other')).toBe(200);
     expect(await statusAs(other.url, first, 'pw-one')).toBe(401);
     expect(await statusAs(one.url, first, 'pw-other')).toBe(401);
+  });
+
+  it('token: a token server of each file on the worker\'s shared realm; the latest started one answers, until it closes', async () => {
+    const id = randomBytes(4).toString('hex');
+    const first = await startTokenServer({ users: { [`first-${id}`]: 'pw-first' }, sharedRealm: true });
+    const second = await startTokenServer({ users: { [`second-${id}`]: 'pw-second' }, sharedRealm: true });
+    try {
+      expect(second.realm).toBe(first.realm);
+      const [a, b] = await Promise.all([sharedRegistry({ auth: 'token', token: first }), sharedRegistry({ auth: 'token', token: second })]);
+      expect(b.port).toBe(a.port);
+      const ask = async (user: string, password: string) => {
+        const res = await request(`${first.realm}?service=${first.service}&scope=repository:${a.base}/x:pull`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+        const { token } = (await res.body.json()) as { token: string };
+        const v2 = await request(`${a.url}/v2/`, { headers: { authorization: `Bearer ${token}` } });
+        await v2.body.dump();
+        return v2.statusCode;
+      };
+      expect(await ask(`second-${id}`, 'pw-second')).toBe(200);
+      expect(second.requests.map((r) => [r.user, r.authenticated])).toEqual([[`second-${id}`, true]]);
+      expect(first.requests).toEqual([]);
+      await second.close();
+      expect(await ask(`first-${id}`, 'pw-first')).toBe(200);
+      expect(first.requests.map((r) => [r.user, r.authenticated])).toEqual([[`first-${id}`, true]]);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 });
 

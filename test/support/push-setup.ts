@@ -109,6 +109,15 @@ export interface AuthRegistry<R extends RunningRegistry = RunningRegistry> {
 
 type AuthMode = 'anonymous' | 'htpasswd' | 'token';
 
+/** The same on this worker's shared registry of that mode (sharedRegistry; token: a token server of the file's own on the shared realm): keep repositories under `registry.base`. */
+export async function sharedRegistryWith(stack: Stage, mode: AuthMode, users: Record<string, string>): Promise<AuthRegistry<SharedRegistry>> {
+  if (mode === 'token') {
+    const tokens = stack.add(await startTokenServer({ users, sharedRealm: true }));
+    return { registry: await sharedRegistry({ auth: 'token', token: tokens }), tokens };
+  }
+  return { registry: await sharedRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users } : {}), tokens: undefined };
+}
+
 /** A real registry that lets `users` in: anonymous (no auth), htpasswd Basic, or token auth like Harbor's; on disk with `storage: 'filesystem'`. */
 export function registryWith(stack: Stage, mode: AuthMode, users: Record<string, string>, options: { storage: 'filesystem' }): Promise<AuthRegistry<RegistryOnDisk>>;
 export function registryWith(stack: Stage, mode: AuthMode, users: Record<string, string>): Promise<AuthRegistry>;

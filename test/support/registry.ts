@@ -266,9 +266,10 @@ async function launch(options: StartRegistryOptions, shared: boolean): Promise<R
  */
 
 export interface SharedRegistryOptions {
-  /** none (default) or htpasswd Basic with `users`. */
-  auth?: 'none' | 'htpasswd';
+  /** none (default), htpasswd Basic with `users`, or token with `token`: a startTokenServer({ sharedRealm: true }). */
+  auth?: 'none' | 'htpasswd' | 'token';
   users?: Record<string, string>;
+  token?: TokenServer;
 }
 
 export interface SharedRegistry extends RunningRegistry {
@@ -283,8 +284,16 @@ interface Shared {
   registry: Promise<RunningRegistry>;
   /** htpasswd: the users it lets in so far (name -> password). */
   users: Map<string, string>;
+  /** token: the realm, service and issuer it was started with. */
+  token?: string;
 }
 const sharedAnonymous: Shared[] = [];
+/**
+ * token: every token server of a run signs with one key (support/token-server.ts), so a registry trusts the
+ * tokens of any of them; the ones on the worker's shared realm (sharedRealm) answer at one address, the
+ * latest started one answering.
+ */
+const sharedToken: Shared[] = [];
 /**
  * htpasswd: distribution reads its htpasswd file again whenever the file's modification time changes (it
  * looks on every request), so one registry serves every file's users: each file's users are added to the
@@ -306,9 +315,12 @@ async function sharedRegistryNow(options: SharedRegistryOptions): Promise<Shared
   const auth = options.auth ?? 'none';
   const users = auth === 'htpasswd' ? Object.entries(options.users ?? {}) : [];
   if (auth === 'htpasswd' && users.length === 0) throw new Error('sharedRegistry: htpasswd needs users');
-  const pool = auth === 'htpasswd' ? sharedHtpasswd : sharedAnonymous;
+  if (auth === 'token' && options.token === undefined) throw new Error('sharedRegistry: token auth needs a token server (startTokenServer with sharedRealm)');
+  const pool = auth === 'htpasswd' ? sharedHtpasswd : auth === 'token' ? sharedToken : sharedAnonymous;
   let shared: Shared | undefined;
+  const token = options.token === undefined ? undefined : JSON.stringify([options.token.realm, options.token.service, options.token.issuer]);
   for (const candidate of pool) {
+    if (candidate.token !== token) continue;
     if (users.some(([name, password]) => candidate.users.has(name) && candidate.users.get(name) !== password)) continue;
     const running = await candidate.registry.catch(() => undefined);
     // One that died (nothing stops it, but a crash must not fail every later file) is not used again.
@@ -319,8 +331,8 @@ async function sharedRegistryNow(options: SharedRegistryOptions): Promise<Shared
     pool.splice(pool.indexOf(candidate), 1);
   }
   if (shared === undefined) {
-    const registry = launch(auth === 'htpasswd' ? { auth, users: Object.fromEntries(users) } : {}, true);
-    shared = { registry, users: new Map(users) };
+    const registry = launch(auth === 'htpasswd' ? { auth, users: Object.fromEntries(users) } : auth === 'token' ? { auth, token: await lastingCertificate(options.token) } : {}, true);
+    shared = { registry, users: new Map(users), ...(token === undefined ? {} : { token }) };
     pool.push(shared);
     await registry.catch(() => pool.splice(pool.indexOf(shared as Shared), 1));
   }
@@ -341,6 +353,15 @@ async function sharedRegistryNow(options: SharedRegistryOptions): Promise<Shared
   }
   basesHanded += 1;
   return { ...registry, base: `shared${basesHanded}`, stop: async () => {} };
+}
+
+/** `token` with its certificate copied where it outlives the token server (a shared registry outlives the file). */
+async function lastingCertificate(token: TokenServer | undefined): Promise<TokenServer | undefined> {
+  if (token === undefined) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'packpub-token-cert-'));
+  const certFile = join(dir, 'signing.pem');
+  await writeFile(certFile, await readFile(token.certFile));
+  return { ...token, certFile };
 }
 
 /** The shared registry still answers /v2/ (any status: it is up). */

@@ -50,6 +50,13 @@ export interface TokenServerOptions {
    * (requestCert, rejectUnauthorized off), so each record says whether one was presented.
    */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Answer on the worker's shared realm (plain HTTP, 127.0.0.1) instead of a port of its own, for a registry
+   * shared by the worker's test files (support/registry.ts sharedRegistry with auth 'token'): that realm
+   * hands every request to the server that asked for it last and is not closed yet (files of a worker run
+   * one after another). Not with `tls` or `realmHost`, nor with another service or issuer.
+   */
+  sharedRealm?: boolean;
 }
 
 /** One token request as seen by the server (never the password). */
@@ -149,6 +156,28 @@ function signingKeyAndCertificate(): Promise<{ privateKey: KeyObject; publicKey:
   return signer;
 }
 
+/** The worker's shared realm: its URL and the handlers of the token servers on it, the last one answering. */
+let shared: Promise<{ url: string; handlers: RequestListener[] }> | undefined;
+
+function sharedRealm(): Promise<{ url: string; handlers: RequestListener[] }> {
+  shared ??= (async () => {
+    const handlers: RequestListener[] = [];
+    const server = createServer((req, res) => {
+      const current = handlers.at(-1);
+      if (current === undefined) res.writeHead(503, { 'content-type': 'text/plain' }).end('no token server on the shared realm');
+      else void current(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    // It lives as long as the worker and keeps no event loop alive.
+    server.unref();
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/service/token`, handlers };
+  })();
+  return shared;
+}
+
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
   const service = options.service ?? 'harbor-registry';
   const issuer = options.issuer ?? 'packpub-test-token-issuer';
@@ -238,6 +267,22 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     }
     answer('GET', url.pathname, url.searchParams, user, authenticated, res, false);
   };
+  if (options.sharedRealm === true) {
+    if (options.tls !== undefined || options.realmHost !== undefined || options.service !== undefined || options.issuer !== undefined) {
+      throw new Error('startTokenServer: sharedRealm takes none of tls, realmHost, service, issuer');
+    }
+    const realm = await sharedRealm();
+    realm.handlers.push(handler);
+    Object.assign(tokenServer, {
+      realm: realm.url,
+      close: async () => {
+        const at = realm.handlers.indexOf(handler);
+        if (at !== -1) realm.handlers.splice(at, 1);
+        await rm(dir, { recursive: true, force: true });
+      },
+    });
+    return tokenServer;
+  }
   const server: Server =
     options.tls === undefined
       ? createServer(handler)
