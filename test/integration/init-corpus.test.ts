@@ -16,6 +16,13 @@ const CORPUS = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta
 const present = existsSync(CORPUS);
 if (!present) console.warn(`init from corpus charts skipped: ${CORPUS} is absent (it lives beside the repository, not in it)`);
 
+/**
+ * Chart folders left out (issue 11): nvidia-nvsentinel's (~1.2 CPU-s, half of this file) is its archive beside
+ * it unpacked, whose row reads the same files, and appdynamics-collectors' folder takes the same path (unpacked
+ * subchart folders, Helm's default .helmignore).
+ */
+const SAME_PATH_AS_ANOTHER = new Set(['nvidia-nvsentinel-v1.1.0/charts/nvsentinel']);
+
 async function corpusCharts(): Promise<string[]> {
   const found: string[] = [];
   for (const folder of (await readdir(CORPUS)).sort()) {
@@ -24,6 +31,7 @@ async function corpusCharts(): Promise<string[]> {
     for (const name of (await readdir(charts)).sort()) {
       const path = join(charts, name);
       const info = await stat(path);
+      if (info.isDirectory() && SAME_PATH_AS_ANOTHER.has(`${folder}/charts/${name}`)) continue;
       if ((info.isFile() && name.endsWith('.tgz')) || (info.isDirectory() && existsSync(join(path, 'Chart.yaml')))) found.push(path);
     }
   }
@@ -64,9 +72,9 @@ afterAll(async () => {
 });
 
 describe.skipIf(!present)('init from the real charts', () => {
-  it('makes a pack that passes validate --strict from each chart archive and chart folder', async () => {
+  it('makes a pack that passes validate --strict from each chart archive and each kind of chart folder', async () => {
     const charts = await corpusCharts();
-    expect(charts.length).toBeGreaterThanOrEqual(9);
+    expect(charts.length).toBeGreaterThanOrEqual(8);
     const outcome: Record<string, unknown> = {};
     for (const [i, chartPath] of charts.entries()) {
       const dir = join(work, `pack-${i}`);
