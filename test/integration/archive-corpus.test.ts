@@ -7,7 +7,18 @@ import { readTree } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS } from '../support/packs.js';
 import { stage } from '../support/stage.js';
 
-const packs = HAVE_CORPUS ? readdirSync(CORPUS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+/**
+ * Left out (issue 11): nvidia-nvsentinel (~0.9-1.4 CPU-s, a third of this file) takes the path
+ * appdynamics-collector takes: a chart archive beside its unpacked folder of subchart folders, a few hundred
+ * files, more than one 1 MiB gzip member, built at concurrency 1 and 2.
+ */
+const SAME_PATH_AS_ANOTHER = new Set(['nvidia-nvsentinel-v1.1.0']);
+const packs = HAVE_CORPUS
+  ? readdirSync(CORPUS_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !SAME_PATH_AS_ANOTHER.has(d.name))
+      .map((d) => d.name)
+      .sort()
+  : [];
 
 const temp = stage();
 
