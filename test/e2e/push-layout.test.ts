@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { stage } from '../support/stage.js';
-import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
+import { CORPUS_DIR, CORPUS_SAME_PATH, HAVE_CORPUS, writePack } from '../support/packs.js';
 
 const run = promisify(execFile);
 
@@ -182,9 +182,10 @@ describe('push to the local OCI layout', () => {
   });
 
   describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
-    it('publishes every corpus pack to a layout and pulls it back identical', async () => {
+    it('publishes the corpus packs to a layout and pulls them back identical', async () => {
       const store = join(root, 'corpus-store');
-      const folders = (await readdir(CORPUS_DIR)).map((f) => join(CORPUS_DIR, f));
+      // Every pack but those whose path another takes (CORPUS_SAME_PATH).
+      const folders = (await readdir(CORPUS_DIR)).filter((f) => !CORPUS_SAME_PATH.has(f)).map((f) => join(CORPUS_DIR, f));
       const result = await runCli(['push', ...folders, '--oci-layout', store, '--json']);
       const report = JSON.parse(result.stdout);
       expect(report.results.map((r: { status: string }) => r.status)).toEqual(folders.map(() => 'published'));

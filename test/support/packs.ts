@@ -200,5 +200,11 @@ export async function generatePacks(root: string, count: number, options: Genera
 export const CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus/packs', import.meta.url));
 export const HAVE_CORPUS = existsSync(CORPUS_DIR);
 if (!HAVE_CORPUS) console.warn(`skipping corpus tests: ${CORPUS_DIR} is absent`);
+/**
+ * Corpus packs the archive and push round trips leave out (issue 11): nvidia-nvsentinel (4.8 MB, 352 files,
+ * ~1 CPU-s a file) takes the path appdynamics-collector (1.9 MB, 249 files) takes: a chart archive beside its
+ * unpacked folder of subchart folders, more than one 1 MiB gzip member.
+ */
+export const CORPUS_SAME_PATH = new Set(['nvidia-nvsentinel-v1.1.0']);
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
