@@ -86,9 +86,13 @@ describe('gunzipChunks inflating in the thread', () => {
     empty: Buffer.alloc(0),
   };
 
+  // Read in 100-byte chunks, the noise member (0.6 CPU-s: 3300 chunks a read) takes the path 7000-byte chunks
+  // take: it spans chunks, so the in-thread inflater declines it and both sides run the streaming one (issue 11).
+  const chunkSizes = (name: string): number[] => (name === 'noise spanning pieces' ? [4 * 1024 * 1024, 7000] : [4 * 1024 * 1024, 100, 7000]);
+
   it.each(Object.keys(cases))('%s: the same bytes, counts and error either way', async (name) => {
     const bytes = cases[name] as Buffer;
-    for (const chunk of [4 * 1024 * 1024, 100, 7000]) {
+    for (const chunk of chunkSizes(name)) {
       for (const limit of [100 * 1024 * 1024, 300 * 1024, 4000]) {
         const streaming = await gunzipAll(bytes, chunk, limit, false);
         const inThread = await gunzipAll(bytes, chunk, limit, true);
