@@ -92,7 +92,12 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
   // not keep (a hard link to another file) is shown as none, never as the one it replaced.
   const kinds = new EntryKinds();
   const tops = new Set<string>();
-  /** What each pack.json candidate (at the top, or in a top folder) holds after the entries so far: its JSON, or undefined (unread). */
+  /**
+   * What each pack.json that can still be the answer holds after the entries so far: its JSON, or undefined
+   * (unread). Pull writes the only top folder's pack.json, or with more than one top entry the top's: a
+   * candidate in any other folder is neither read nor kept (each up to MAX_PACK_JSON_BYTES parsed, kept for
+   * every top folder, filled the heap: a crash on what a registry serves).
+   */
   const packJsons = new Map<string, { value: unknown } | undefined>();
   let count = 0;
   try {
@@ -104,9 +109,13 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
         entry.resume();
         continue;
       }
-      tops.add(top);
+      if (!tops.has(top)) {
+        tops.add(top);
+        // A second top entry: the first top folder's pack.json can no longer be the answer.
+        if (tops.size === 2) for (const key of [...packJsons.keys()]) if (key !== 'pack.json') packJsons.delete(key);
+      }
       const key = segments.join('/');
-      const candidate = segments.length <= 2 && segments[segments.length - 1] === 'pack.json';
+      const candidate = segments.length <= 2 && segments[segments.length - 1] === 'pack.json' && (segments.length === 1 || tops.size === 1);
       if (h.type === 'directory') {
         kinds.addDir(segments, JSON.stringify(h.name));
         entry.resume();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -5,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { pushTestPack } from '../support/artifacts.js';
-import { runCli, type CliRun } from '../support/cli.js';
+import { runBin, runCli, type CliRun } from '../support/cli.js';
 import { craftTar, type CraftEntry } from '../support/files.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { startRegistry } from '../support/registry.js';
@@ -63,6 +64,24 @@ describe('inspect shows the pack.json pull writes', () => {
     const { inspected, pulled } = await bothViews(await published(entries()));
     expect(pulled).toEqual(JSON.parse(EVIL));
     expect(inspected).toEqual(pulled);
+  });
+
+  it('top folders that each hold a large pack.json: inspect keeps only the one pull could write, and ends (was: every one kept, heap out of memory, exit 134)', async () => {
+    // `[{},{},...]` of 1 MiB is ~20 MiB of heap once parsed: 12 of them overran the 160 MB heap given. With more
+    // than one top entry pull writes the archive's top pack.json, so only that one can be the answer.
+    const big = `[${Array.from({ length: 349_000 }, () => '{}').join(',')}]`;
+    const tag = await published([
+      { name: 'pack.json', content: GOOD },
+      // incompressible bytes keep the layer under pull's 500x inflation ratio (1 MiB of '{},' alone is ~1000x)
+      { name: 'noise.bin', content: randomBytes(64 * 1024) },
+      ...Array.from({ length: 12 }, (_, i) => ({ name: `d${i}/pack.json`, content: big })),
+    ]);
+    // A process of its own, for a heap of its own size.
+    const run = await runBin(['inspect', `hello:${tag}`, '--registry', w.R, '--json'], { nodeArgs: ['--max-old-space-size=160'] });
+    expectRun(run, 0);
+    const shown = JSON.parse(run.stdout) as { packJson?: unknown; folder?: string };
+    expect(shown.folder).toBeUndefined();
+    expect(shown.packJson).toEqual(JSON.parse(GOOD));
   });
 
   it('a pack.json replaced by a hard link to another file: inspect shows none rather than the one replaced (was: the first, exit 0)', async () => {
