@@ -260,6 +260,7 @@ function valuesOf(tree: Tree, era: Era): Values {
  */
 function withImports(deps: Tree['deps'], cvals: Values, era: Era): Values {
   if (!deps.some((d) => d.imports !== undefined)) return cvals;
+  boundShared(cvals);
   const merge = era.imports === '3.13.0' || era.imports === '3.13.1';
   let b: Values = {};
   for (const dep of deps) {
@@ -273,10 +274,39 @@ function withImports(deps: Tree['deps'], cvals: Values, era: Era): Values {
       b = coalesceTables(merge || short ? b : cvals, src, merge, era);
     }
   }
+  boundShared(cvals);
+  boundShared(b);
   if (era.imports === '3.0') return coalesceTables(b, cvals, false, era);
   if (era.imports === '3.9') return coalesceTables(cvals, b, false, era);
   const copied = copy(cvals) as Values;
   return era.imports === '3.13.0' ? coalesceTables(b, copied, true, era) : coalesceTables(copied, b, true, era);
+}
+
+/**
+ * Values nodes as copies, the schema check and the report walk them: a table import-values shared counted each
+ * time it is reached. Sharing nests (a chart imports its child's table into ten keys, that child did the same):
+ * a few KB of charts made values of 10^levels nodes (minutes, then the heap) where Helm itself would stall too;
+ * past this bound the chart is not judged.
+ */
+export const MAX_SHARED_VALUE_NODES = 1_000_000;
+
+function boundShared(values: Values): void {
+  if (sharedSize(values, new Map()) > MAX_SHARED_VALUE_NODES) throw new NotJudged('values import-values share too many times');
+}
+
+/** Nodes of `value`, a shared table counted each time it is reached (memoised by table; a cycle counts as unbounded). */
+function sharedSize(value: unknown, seen: Map<object, number>): number {
+  if (!Array.isArray(value) && !isMap(value)) return 1;
+  const known = seen.get(value);
+  if (known !== undefined) return known;
+  seen.set(value, Infinity); // reached again before its size is known: a cycle
+  let n = 1;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    n += sharedSize(v, seen);
+    if (n > MAX_SHARED_VALUE_NODES) break;
+  }
+  seen.set(value, n);
+  return n;
 }
 
 /** Values.Table(path).AsMap(): the table at a dotted path, undefined when a step is missing or no table. */

@@ -116,3 +116,35 @@ describe('import-values before the schema check', () => {
     expect(await refusals({ dependency, webSchema: PORT, dbValues: 'conn:\n  port: 1\n' }, { replicas: 'two' })).toEqual([]);
   });
 });
+
+describe('import-values that share a table many times over', () => {
+  /**
+   * Chart c0 over c1 over ... c<levels-1>: each imports its child's table into ten keys (the leaf's `t`, the
+   * others' `w`), so the top's values hold the leaf's table 10^(levels-2) times, shared; c0 has a schema.
+   */
+  async function chain(levels: number): Promise<Array<{ chart: string; pointers: string[] }>> {
+    const files: Record<string, string> = {};
+    let path = '';
+    for (let i = 0; i < levels; i++) {
+      const child = i + 1 < levels ? `c${i + 1}` : undefined;
+      const key = i + 2 === levels ? 't' : 'w';
+      const imports = child === undefined ? '' : `dependencies:\n  - name: ${child}\n    version: 1.0.0\n    import-values:\n${Array.from({ length: 10 }, (_, k) => `      - child: ${key}\n        parent: w.c${i}${k}\n`).join('')}`;
+      files[`${path}Chart.yaml`] = `apiVersion: v2\nname: c${i}\nversion: 1.0.0\n${imports}`;
+      files[`${path}values.yaml`] = child === undefined ? `t:\n  k: "${'v'.repeat(100)}"\n` : 'w: {}\n';
+      if (child !== undefined) path += `charts/${child}/`;
+    }
+    files['values.schema.json'] = JSON.stringify({ properties: { w: { type: 'object' }, zz: { type: 'string' } } });
+    const dir = join(work.dir, `chain-${charts++}`);
+    await writeFiles(dir, files);
+    const found = await valuesSchemaRefusals(await readChart(dir), { zz: 5 });
+    return found.map((r) => ({ chart: r.chart, pointers: r.errors.map((e) => e.pointer) }));
+  }
+
+  it('a few levels: judged as any chart', async () => {
+    expect(await chain(4)).toEqual([{ chart: 'c0', pointers: ['/zz'] }]);
+  });
+
+  it('seven levels (10^5 copies of one table): not judged, at once (was: ~17 s of CPU and 1.5 GB; eight levels filled the heap)', async () => {
+    expect(await chain(7)).toEqual([]);
+  });
+});
