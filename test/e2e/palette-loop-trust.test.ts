@@ -175,8 +175,14 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/hello +1\.0\.0 +sha256:/);
     const att = w.sigTag.replace(/\.sig$/, '.att');
-    expect(run.stderr).toContain(`note: hello:${att} is not a pack (a cosign attestation); copy takes it as it is; pull, inspect and tag refuse it`);
-    expect(run.stderr).toContain(`note: hello:${w.sigTag} is not a pack (a cosign signature)`);
+    // copy reads them as list does, and is refused the same (was: "copy takes it as it is"; copy --all failed it).
+    const refused = 'the registry refuses to serve its manifest, so copy fails it too; pull, inspect and tag refuse it';
+    expect(run.stderr).toContain(`note: hello:${att} is not a pack (a cosign attestation); ${refused}`);
+    expect(run.stderr).toContain(`note: hello:${w.sigTag} is not a pack (a cosign signature); ${refused}`);
+    const copied = await runCli(['copy', 'hello', '--all', '--from', `${w.proxy.host}/np`, '--to', `oci:${join(w.root, 'copied-412')}`]);
+    expect(copied.code, copied.stdout + copied.stderr).toBe(1);
+    expect(copied.stderr).toContain(`hello:${att}`);
+    expect(copied.stderr).toContain('412 PROJECTPOLICYVIOLATION');
     expect(run.stderr).toContain('note: hello:debug is not a pack (a container image)');
     // A pack version refused the same way still stops it: that is no tag whose name says what it holds.
     const hook = w.proxy.onRequest;

@@ -40,7 +40,10 @@ export const listCommand: CommandSpec = {
             continue;
           }
           // cosign's tags of a version: copy takes them verbatim (copy.ts), as skopeo sync does.
-          const refused = cosignAttachment(v.version) === v.notPack ? 'copy takes it as it is; pull, inspect and tag refuse it' : 'pull, inspect, tag and copy refuse it';
+          // A cosign tag listed without a digest: the registry refused reading its manifest (listPacks), so copy
+          // cannot read it there either.
+          const cosign = cosignAttachment(v.version) === v.notPack;
+          const refused = !cosign ? 'pull, inspect, tag and copy refuse it' : v.digest === undefined ? 'the registry refuses to serve its manifest, so copy fails it too; pull, inspect and tag refuse it' : 'copy takes it as it is; pull, inspect and tag refuse it';
           writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is not a pack (${v.notPack}); ${refused}`);
         }
         if (p.detailsOmitted !== undefined && p.versions.length - p.detailsOmitted === MAX_DETAILS) {
