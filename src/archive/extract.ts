@@ -74,6 +74,9 @@ const STAGING_PREFIX = '.packpub-extract-';
 
 type Limits = typeof EXTRACT_DEFAULTS extends infer T ? { [K in keyof T]: number } : never;
 
+/** pull's --max-size raises the size limit; no flag raises the others (entries, folders, ratio): no pack comes near them. */
+const SIZE_HINT = 'raise pull --max-size only if you trust this archive';
+
 function unsafe(message: string, hint = 'do not use this archive; ask its publisher to rebuild it with packpub build'): PackpubError {
   return new PackpubError('UNSAFE_ARCHIVE', message, { hint });
 }
@@ -181,10 +184,10 @@ interface Progress {
  */
 export function inflatedRefusal(compressed: number, decompressed: number, limits: Pick<Limits, 'maxBytes' | 'maxRatio'>): PackpubError | undefined {
   if (decompressed > limits.maxBytes) {
-    return unsafe(`the archive expands to more than ${limits.maxBytes} bytes (decompression-bomb guard)`, 'raise the size limit only if you trust this archive');
+    return unsafe(`the archive expands to more than ${limits.maxBytes} bytes (decompression-bomb guard)`, SIZE_HINT);
   }
   if (limits.maxRatio > 0 && decompressed > RATIO_FLOOR_BYTES && decompressed / Math.max(1, compressed) > limits.maxRatio) {
-    return unsafe(`the archive expands more than ${limits.maxRatio} times its compressed size (decompression-bomb guard)`, 'raise the ratio limit only if you trust this archive');
+    return unsafe(`the archive expands more than ${limits.maxRatio} times its compressed size (decompression-bomb guard)`);
   }
   return undefined;
 }
@@ -355,7 +358,7 @@ export class EntryKinds {
 
   private countImplied(): void {
     if (++this.implied > this.maxImplied) {
-      throw unsafe(`the paths of the archive's entries imply more than ${this.maxImplied} folders`, 'raise the entry limit only if you trust this archive');
+      throw unsafe(`the paths of the archive's entries imply more than ${this.maxImplied} folders`);
     }
   }
 }
@@ -419,7 +422,7 @@ class StagingTree extends EntryKinds {
  */
 export function entrySegments(h: Header, count: number, limits: Pick<Limits, 'maxEntries' | 'maxPathBytes' | 'maxDepth'>): string[] {
   if (count > limits.maxEntries) {
-    throw unsafe(`the archive has more than ${limits.maxEntries} entries`, 'raise the entry limit only if you trust this archive');
+    throw unsafe(`the archive has more than ${limits.maxEntries} entries`);
   }
   const segments = safeEntrySegments(h.name, limits);
   refuseEntryType(h);
@@ -454,7 +457,7 @@ async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, 
     case 'file':
     case 'contiguous-file': {
       if (progress.bytes + h.size > limits.maxBytes) {
-        throw unsafe(`archive entry ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`, 'raise the size limit only if you trust this archive');
+        throw unsafe(`archive entry ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`, SIZE_HINT);
       }
       const dest = await tree.prepareFile(segments, shown);
       const mode = (h.mode & 0o111) !== 0 ? 0o755 : 0o644;
@@ -476,7 +479,7 @@ async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, 
       const src = join(tree.root, ...linkSegments);
       const st = await lstat(src);
       if (progress.bytes + st.size > limits.maxBytes) {
-        throw unsafe(`hard link ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`);
+        throw unsafe(`hard link ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`, SIZE_HINT);
       }
       // A link to itself changes nothing (and preparing the file would delete it).
       if (linkSegments.join('/') !== segments.join('/')) {

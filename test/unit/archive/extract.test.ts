@@ -95,6 +95,8 @@ describe('extractArchive refuses hostile archives, writing nothing', () => {
     const entries = Array.from({ length: 10 }, (_, i) => ({ name: `pack/f${i}`, content: 'x' }));
     const err = await expectRefused(await craft(entries), { maxEntries: 5 });
     expect(err.message).toContain('more than 5 entries');
+    // No flag raises it (was: "raise the entry limit", which no user could).
+    expect(err.hint).toBe('do not use this archive; ask its publisher to rebuild it with packpub build');
   });
 
   it('a path nested too deep', async () => {
@@ -151,17 +153,20 @@ describe('extractArchive refuses decompression bombs', () => {
     header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
     const err = await expectRefused(bomb(gzipSync(header)), { maxBytes: 64 * 1024 * 1024 });
     expect(err.message).toContain('"pack/zeros.bin" would bring the extracted size over 67108864 bytes');
+    expect(err.hint).toBe('raise pull --max-size only if you trust this archive');
   });
 
   it('a stream of zeros over maxBytes, refused while decompressing', async () => {
     // Inside the first member: the limit stops the inflating, not the end of the data.
     const err = await expectRefused(bomb(Buffer.alloc(0)), { maxBytes: 4 * 1024 * 1024, maxRatio: 0 });
     expect(err.message).toContain('expands to more than 4194304 bytes');
+    expect(err.hint).toBe('raise pull --max-size only if you trust this archive');
   });
 
   it('a compression ratio over maxRatio with the default size limit', async () => {
     const err = await expectRefused(bomb(Buffer.alloc(0)), { maxRatio: 100 });
     expect(err.message).toContain('more than 100 times its compressed size');
+    expect(err.hint).toBe('do not use this archive; ask its publisher to rebuild it with packpub build');
   });
 });
 
