@@ -48,7 +48,7 @@ export function kubernetesName(name: string): string {
   return cleaned === '' ? 'pack' : cleaned;
 }
 
-/** Words YAML 1.1 readers (go-yaml, which Helm and Palette use) take for booleans or null. */
+/** Words YAML 1.1 readers (go-yaml, which Helm uses) take for booleans or null. */
 const YAML_WORDS = /^(?:true|false|null|yes|no|on|off|y|n|~)$/i;
 
 /** A mapping key, quoted only when YAML would misread it plain. */

@@ -535,7 +535,7 @@ async function readPackText(rel: string, status: PackFileStatus): Promise<TextFi
       'file-not-utf8',
       read.utf16
         ? 'UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5\'s `>` and `Out-File` write it); Palette keeps and shows a pack\'s YAML as UTF-8 text: save it as UTF-8 (`Out-File -Encoding utf8`, or your editor\'s "UTF-8")'
-        : 'not valid UTF-8 text, which Go\'s YAML reader (Helm\'s, Palette\'s, yq\'s) refuses ("invalid leading UTF-8 octet"), even in a comment; save it as UTF-8',
+        : 'not valid UTF-8 text, which Go\'s YAML reader (Helm\'s, yq\'s) refuses ("invalid leading UTF-8 octet"), even in a comment; save it as UTF-8',
     );
   } catch (err) {
     return fail('file-unreadable', ioProblem(rel, err));
@@ -597,7 +597,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       rule: 'values-first-document-empty',
       file: PACK_FILES.values,
       line: 1,
-      message: 'the first YAML document is empty (two --- lines before the values?); Helm and Palette read only the first document, so none of these values would be used: remove the extra ---',
+      message: 'the first YAML document is empty (two --- lines before the values?); Helm reads only the first document, so none of these values would reach it: remove the extra ---',
     });
   }
   if (check.uint64Key !== undefined) {

@@ -287,7 +287,7 @@ const cases: Case[] = [
     // Go's Unmarshal reads the first document only: here it is empty, and the values are never read.
     name: 'values.yaml whose first document is empty',
     mutate: (dir) => putFile(dir, 'values.yaml', `---\n---\n${VALID_VALUES}`),
-    expect: { severity: 'warning', rule: 'values-first-document-empty', file: 'values.yaml', line: 1, message: 'the first YAML document is empty (two --- lines before the values?); Helm and Palette read only the first document' },
+    expect: { severity: 'warning', rule: 'values-first-document-empty', file: 'values.yaml', line: 1, message: 'the first YAML document is empty (two --- lines before the values?); Helm reads only the first document' },
   },
   {
     name: 'values.yaml holding a list',
