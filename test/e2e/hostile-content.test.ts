@@ -260,7 +260,7 @@ describe('a listed tag whose manifest the registry does not serve', () => {
     onGet('/v2/h/spectro-packs/archive/gone/manifests/1.0.0', 404, '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
     const list = await runCli(['list', 'gone', '--registry', w.H]);
     expectClean(list, 0);
-    expect(list.stderr).toContain(`note: gone:1.0.0 is listed, but ${w.hostile.host} serves no manifest for it; pull, inspect, tag and copy say it does not exist`);
+    expect(list.stderr).toContain(`note: gone:1.0.0 is listed, but ${w.hostile.host} serves no manifest for it; pull, inspect, tag and copy fail on it`);
     const json = await runCli(['list', 'gone', '--registry', w.H, '--json']);
     expectClean(json, 0);
     const doc = JSON.parse(json.stdout) as { packs: Array<{ versions: Array<{ version: string; digest?: string; notPack?: string }> }> };

@@ -86,7 +86,7 @@ describe('list: a listed tag whose manifest read answers 404', () => {
     const list = await runCli(['list', 'rr', '--registry', w.P, '--retry-delay', '2']);
     expectClean(list, 0);
     expect(list.stdout).toMatch(/rr +1\.1\.0 +- +- +-/);
-    expect(list.stderr).toBe(`note: rr:1.1.0 is listed, but ${w.proxy.host} serves no manifest for it; pull, inspect, tag and copy say it does not exist\n`);
+    expect(list.stderr).toBe(`note: rr:1.1.0 is listed, but ${w.proxy.host} serves no manifest for it; pull, inspect, tag and copy fail on it\n`);
     expect(reads('1.1.0')).toBe(2);
     expect(clock.slept.slice(slept)).toEqual([expect.closeTo(2000, -3)]);
     const json = await runCli(['list', 'rr', '--registry', w.P, '--json']);
@@ -97,6 +97,11 @@ describe('list: a listed tag whose manifest read answers 404', () => {
     const pull = await runCli(['pull', 'rr:1.1.0', '--registry', w.P, '--output', join(w.root, 'pulled')]);
     expectClean(pull, 1);
     expect(pull.stderr).toContain(`${w.P}/spectro-packs/archive/rr:1.1.0 does not exist`);
+    // And copy --all (was: the note said copy says "does not exist"; copy --all says what list saw).
+    const copied = await runCli(['copy', 'rr', '--all', '--from', w.P, '--to', `oci:${join(w.root, 'copied')}`]);
+    expect(copied.code, copied.stdout + copied.stderr).toBe(1);
+    expect(copied.stderr).toContain('rr:1.1.0');
+    expect(copied.stderr).toContain('is listed, but');
     await expectHeld();
   });
 });

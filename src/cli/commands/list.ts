@@ -36,7 +36,7 @@ export const listCommand: CommandSpec = {
           if (v.notPack === undefined) continue;
           if (v.notPack === NOT_SERVED) {
             // Not "not a pack": nothing was read to say what it holds (404, also when read again after a pause: listPacks).
-            writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is listed, but ${target.store.location} serves no manifest for it; pull, inspect, tag and copy say it does not exist`);
+            writeLine(ctx.io.stderr, `note: ${p.name}:${v.version} is listed, but ${target.store.location} serves no manifest for it; pull, inspect, tag and copy fail on it`);
             continue;
           }
           // cosign's tags of a version: copy takes them verbatim (copy.ts), as skopeo sync does.
