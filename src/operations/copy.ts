@@ -10,8 +10,7 @@ import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
-import { MAX_PACKS, MAX_REREADS, sortVersions } from './list.js';
-import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
+import { MAX_PACKS, MAX_REREADS, pauseBeforeReread, sortVersions } from './list.js';
 import { readBackError, tagHolds } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
@@ -162,8 +161,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   const rereadAllowed = async (): Promise<boolean> => {
     if (options.all !== true || rereads >= MAX_REREADS) return false;
     rereads++;
-    const clock = currentRetryClock();
-    await clock.sleep(backoffDelayMs(0, () => clock.random(), options.rereadDelayMs ?? RETRY_DEFAULTS.initialDelayMs), options.signal);
+    await pauseBeforeReread(options.rereadDelayMs, options.signal);
     return true;
   };
 

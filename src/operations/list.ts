@@ -43,6 +43,12 @@ export const MAX_REREADS = 100;
 /** `notPack` of a tag the tag list names whose manifest the registry does not serve (404, also when read again). */
 export const NOT_SERVED = 'the tag is listed, but no manifest is served for it';
 
+/** The pause before a listed tag that answered "not there" is read again: the retry policy's first delay, or `delayMs` (--retry-delay). */
+export async function pauseBeforeReread(delayMs: number | undefined, signal?: AbortSignal): Promise<void> {
+  const clock = currentRetryClock();
+  await clock.sleep(backoffDelayMs(0, () => clock.random(), delayMs ?? RETRY_DEFAULTS.initialDelayMs), signal);
+}
+
 export interface ListedPack {
   name: string;
   repository: string;
@@ -127,8 +133,7 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   // together, so that one passing 404 does not list a published version as "not a pack".
   const again = reads.filter((_, i) => served[i] === false).slice(0, MAX_REREADS);
   if (again.length > 0) {
-    const clock = currentRetryClock();
-    await clock.sleep(backoffDelayMs(0, () => clock.random(), options.rereadDelayMs ?? RETRY_DEFAULTS.initialDelayMs));
+    await pauseBeforeReread(options.rereadDelayMs);
     await mapConcurrent(again, concurrency, read);
   }
   return packs;
@@ -182,7 +187,7 @@ async function readDetails(store: ReadableTarget['store'], repository: string, l
     return true;
   }
   if (fetched === undefined) {
-    // Listed, not served (a cache or replica behind, a manifest lost): pull and the others answer "does not exist".
+    // Listed, not served (a cache or replica behind, a manifest lost): pull, inspect, tag and copy fail on it.
     listed.notPack = NOT_SERVED;
     return false;
   }
