@@ -212,8 +212,10 @@ async function installRelease(checkout: string, root: string): Promise<Release> 
   const dest = join(root, 'release');
   await mkdir(dest);
   const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier'];
-  // As from a user's shell: not the npm_config_* settings `npm test` hands its children.
-  const env = Object.fromEntries(['PATH', 'HOME', 'TMPDIR'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])));
+  // As from a user's shell: not the npm_config_* settings `npm test` hands its children, but the user's way
+  // to the npm registry (a proxy, its CA certificates: without them npm retries each package for minutes).
+  const keep = /^(PATH|HOME|TMPDIR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|https?_proxy|no_proxy|npm_config_(registry|cafile|ca|proxy|https_proxy|noproxy|strict_ssl))$/i;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => keep.test(k)));
   const { stdout: name } = await execFileP('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dest, ...npmFlags], { cwd: checkout, env });
   const tarball = join(dest, name.trim());
   const files = (await execFileP('tar', ['-tzf', tarball])).stdout.split('\n');
