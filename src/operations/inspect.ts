@@ -8,13 +8,8 @@ import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/ma
 import type { PackRef } from '../oci/reference.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
 import type { ReadableTarget } from '../targets/open.js';
-import { resolvePack } from './resolve-pack.js';
-
-/** Deepest nesting of a manifest or pack.json inspect prints (validate's bound for pack.json, MAX_JSON_DEPTH). */
-const MAX_JSON_DEPTH = 64;
-
-/** pack.json larger than this inside an archive is not read (a pack.json is a few KB). */
-const MAX_PACK_JSON_BYTES = 4 * 1024 * 1024;
+import { judgePackJson, MAX_JSON_DEPTH, MAX_PACK_JSON_BYTES, nestsDeeper, type FoundPackJson } from './archive-pack-json.js';
+import { resolvePack, type ResolvedPack } from './resolve-pack.js';
 
 export interface InspectResult {
   reference: string;
@@ -24,48 +19,38 @@ export interface InspectResult {
   layer: Descriptor & { title?: string };
   /** The archive's top-level folder. */
   folder?: string;
-  /** pack.json read from inside the archive. */
-  packJson?: unknown;
+  /** pack.json read from inside the archive: the pack named (archive-pack-json.ts refuses any other). */
+  packJson: Record<string, unknown>;
 }
 
-/** Whether `value` holds arrays or objects nested more than `max` deep (walked without recursion). */
-function nestsDeeper(value: unknown, max: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 0]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [v, depth] = next;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(v)) pending.push([child, depth + 1]);
-  }
-  return false;
+/** The file entry whose bytes a path of the archive holds (a hard link: the file it copies), and its size. */
+interface FileSource {
+  entry: number;
+  size: number;
 }
 
-/** A pack.json entry's JSON; undefined when it is none, or nested deeper than a pack.json ever is. */
-async function readPackJson(entry: AsyncIterable<unknown>): Promise<unknown> {
+/** What inspect learnt of an archive read by pull's rules. */
+interface ArchiveRead {
+  tops: Set<string>;
+  kinds: EntryKinds;
+  /** Every file path, as pull would write it, and where its bytes come from. */
+  files: Map<string, FileSource>;
+  /** The bytes of the file entries that can still be pull's pack.json (and of `keep`), by entry number. */
+  bytes: Map<number, Buffer>;
+}
+
+async function readEntry(entry: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of entry) chunks.push(chunk as Buffer);
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  // JSON.parse takes any depth, but printing it (text or --json) overflowed the stack, a crash.
-  return nestsDeeper(value, MAX_JSON_DEPTH) ? undefined : value;
+  return Buffer.concat(chunks);
 }
 
-/** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
-export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
-  const resolved = await resolvePack(target, ref);
-  // The manifest is shown whole (--json): one nested deeper than any manifest is (an annotation or an unknown
-  // field of arrays in arrays) overflowed the stack when printed. Its descriptors were read; it is no pack's.
-  if (nestsDeeper(resolved.manifest, MAX_JSON_DEPTH)) {
-    throw new PackpubError('REGISTRY', `${resolved.reference} is not a pack: its manifest nests deeper than ${MAX_JSON_DEPTH} levels`, {
-      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
-    });
-  }
-  const { layer } = resolved;
-  const blob = await target.store.fetchBlob(resolved.repository, layer);
+/**
+ * Read the published archive whole (its digest verified by the store while it flows) by pull's rules, keeping
+ * the bytes of the entries that can be the pack.json pull writes, and of entry number `keep`.
+ */
+async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep: number | undefined): Promise<ArchiveRead> {
+  const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
   // V7 headers too, as Go's archive/tar reads them (see archive/extract.ts).
   const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
   // The store verifies the digest while the blob flows: one pass over it. The archive is inflated whole (to the
@@ -88,22 +73,27 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
   );
   // The archive is read by pull's rules (archive/extract.ts), so that inspect shows the pack.json pull writes and
   // refuses what pull refuses: names as pull places them (`hello//pack.json` is `hello/pack.json`), the last
-  // entry of a name wins, a hard link copies an earlier file. A pack.json pull would write from a file inspect did
-  // not keep (a hard link to another file) is shown as none, never as the one it replaced.
-  const kinds = new EntryKinds();
-  const tops = new Set<string>();
+  // entry of a name wins, a hard link copies an earlier file (whichever it is: its bytes are read again by a
+  // second pass when they were not kept).
+  const read: ArchiveRead = { tops: new Set(), kinds: new EntryKinds(), files: new Map(), bytes: new Map() };
+  const { tops, kinds, files, bytes } = read;
   /**
-   * What each pack.json that can still be the answer holds after the entries so far: its JSON, or undefined
-   * (unread). Pull writes the only top folder's pack.json, or with more than one top entry the top's: a
-   * candidate in any other folder is neither read nor kept (each up to MAX_PACK_JSON_BYTES parsed, kept for
-   * every top folder, filled the heap: a crash on what a registry serves).
+   * Only the bytes of what can still be the answer are kept: pull writes the only top folder's pack.json, or with
+   * more than one top entry the top's. A candidate in any other folder is not kept (each up to MAX_PACK_JSON_BYTES,
+   * kept for every top folder, filled the heap: a crash on what a registry serves).
    */
-  const packJsons = new Map<string, { value: unknown } | undefined>();
+  const candidates = new Set<string>();
+  const candidate = (segments: readonly string[]) => segments.length <= 2 && segments[segments.length - 1] === 'pack.json' && (segments.length === 1 || tops.size === 1);
+  const forget = () => {
+    const needed = new Set([keep, ...[...candidates].map((key) => files.get(key)?.entry)]);
+    for (const entry of bytes.keys()) if (!needed.has(entry)) bytes.delete(entry);
+  };
   let count = 0;
   try {
     for await (const entry of extract) {
       const h = entry.header;
-      const segments = entrySegments(h, ++count, EXTRACT_DEFAULTS);
+      const number = ++count;
+      const segments = entrySegments(h, number, EXTRACT_DEFAULTS);
       const [top] = segments;
       if (top === undefined) {
         entry.resume();
@@ -112,24 +102,33 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
       if (!tops.has(top)) {
         tops.add(top);
         // A second top entry: the first top folder's pack.json can no longer be the answer.
-        if (tops.size === 2) for (const key of [...packJsons.keys()]) if (key !== 'pack.json') packJsons.delete(key);
+        if (tops.size === 2) {
+          for (const key of candidates) if (key !== 'pack.json') candidates.delete(key);
+          forget();
+        }
       }
       const key = segments.join('/');
-      const candidate = segments.length <= 2 && segments[segments.length - 1] === 'pack.json' && (segments.length === 1 || tops.size === 1);
+      const shown = JSON.stringify(h.name);
       if (h.type === 'directory') {
-        kinds.addDir(segments, JSON.stringify(h.name));
+        kinds.addDir(segments, shown);
         entry.resume();
       } else if (h.type === 'link') {
-        const target = hardLinkTarget(h, kinds, EXTRACT_DEFAULTS);
-        if (target.join('/') !== key) {
-          kinds.addFile(segments, JSON.stringify(h.name));
-          if (candidate) packJsons.set(key, packJsons.get(target.join('/')));
+        const linked = hardLinkTarget(h, kinds, EXTRACT_DEFAULTS).join('/');
+        if (linked !== key) {
+          kinds.addFile(segments, shown);
+          files.set(key, files.get(linked) as FileSource);
+          if (candidate(segments)) candidates.add(key);
+          forget();
         }
         entry.resume();
       } else {
-        kinds.addFile(segments, JSON.stringify(h.name));
-        if (candidate) packJsons.set(key, (h.size ?? 0) <= MAX_PACK_JSON_BYTES ? { value: await readPackJson(entry) } : undefined);
+        kinds.addFile(segments, shown);
+        const size = h.size ?? 0;
+        files.set(key, { entry: number, size });
+        if (candidate(segments)) candidates.add(key);
+        if ((candidate(segments) || number === keep) && size <= MAX_PACK_JSON_BYTES) bytes.set(number, await readEntry(entry));
         else entry.resume();
+        forget();
       }
     }
     await feeding;
@@ -138,11 +137,34 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
     if (err instanceof PackpubError) throw err;
     throw new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err });
   }
+  return read;
+}
+
+/** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
+export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
+  const resolved = await resolvePack(target, ref);
+  // The manifest is shown whole (--json): one nested deeper than any manifest is (an annotation or an unknown
+  // field of arrays in arrays) overflowed the stack when printed. Its descriptors were read; it is no pack's.
+  if (nestsDeeper(resolved.manifest, MAX_JSON_DEPTH)) {
+    throw new PackpubError('REGISTRY', `${resolved.reference} is not a pack: its manifest nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
+    });
+  }
+  const { layer } = resolved;
+  let read = await readArchive(target, resolved, undefined);
   // As pull places it: one top-level folder becomes the pack folder; otherwise the archive's top is.
-  const [only] = tops;
-  const folder = tops.size === 1 && only !== undefined && kinds.kind([only]) === 'directory' ? only : undefined;
+  const [only] = read.tops;
+  const folder = read.tops.size === 1 && only !== undefined && read.kinds.kind([only]) === 'directory' ? only : undefined;
   const packPath = folder === undefined ? ['pack.json'] : [folder, 'pack.json'];
-  const packJson = kinds.kind(packPath) === 'file' ? packJsons.get(packPath.join('/'))?.value : undefined;
+  const source = read.kinds.kind(packPath) === 'file' ? read.files.get(packPath.join('/')) : undefined;
+  let found: FoundPackJson;
+  if (source !== undefined && source.size > MAX_PACK_JSON_BYTES) found = { size: source.size };
+  else if (source !== undefined) {
+    // A hard link to a file whose bytes were not kept (any file of the archive): read the archive once more for them.
+    if (!read.bytes.has(source.entry)) read = await readArchive(target, resolved, source.entry);
+    found = { bytes: read.bytes.get(source.entry) ?? Buffer.alloc(0) };
+  }
+  const packJson = judgePackJson(resolved.reference, ref, folder, found);
   const created = stringAnnotation(resolved.manifest.annotations, ANNOTATION_CREATED);
   const title = stringAnnotation(layer.annotations, ANNOTATION_TITLE);
   return {
@@ -164,6 +186,6 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
       ...(title === undefined ? {} : { title }),
     },
     ...(folder === undefined ? {} : { folder }),
-    ...(packJson === undefined ? {} : { packJson }),
+    packJson,
   };
 }

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
 import { isPackpubError, PackpubError } from '../errors.js';
@@ -7,6 +7,7 @@ import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { localWriteError, makeDirs } from '../util/fs.js';
+import { judgePackJson, MAX_PACK_JSON_BYTES, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack } from './resolve-pack.js';
 
 export interface PullOptions {
@@ -58,6 +59,14 @@ async function fillFolder(source: string, outDir: string, staging: string, moved
   }
 }
 
+/** The pack.json extracted at the top of `folder`, as archive-pack-json.ts judges it (none: not a file). */
+async function pulledPackJson(folder: string): Promise<FoundPackJson> {
+  const path = join(folder, 'pack.json');
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || !info.isFile()) return undefined;
+  return info.size > MAX_PACK_JSON_BYTES ? { size: info.size } : { bytes: await readFile(path) };
+}
+
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
     const info = await stat(dir);
@@ -107,6 +116,9 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
     const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
     const source = (await stat(top)).isDirectory() ? top : tree;
+    // Only the pack asked for is placed: an archive with no pack.json, or another pack's, is refused as inspect
+    // refuses it (archive-pack-json.ts), before anything reaches the target.
+    judgePackJson(resolved.reference, ref, source === tree ? undefined : extracted.topLevel[0], await pulledPackJson(source));
     if (existing) await fillFolder(source, outDir, staging, moved);
     else await rename(source, outDir).catch((err: unknown) => Promise.reject(takenOr(outDir, err)));
     moved.length = 0; // in place: no longer the pull's to take back

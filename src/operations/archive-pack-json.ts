@@ -1,0 +1,68 @@
+import semver from 'semver';
+import { PackpubError } from '../errors.js';
+import type { PackRef } from '../oci/reference.js';
+
+/**
+ * The pack.json of a pulled archive, judged the same way by `pull` (read from the extracted folder before it is
+ * moved into place) and `inspect` (read from the stream): an archive whose pack.json is missing, unreadable or
+ * another pack's is refused by both, so that a scripted pull never ends 0 with a folder that is not the pack
+ * asked for, and inspect never shows as that pack what pull refuses.
+ */
+
+/** pack.json larger than this inside an archive is not read (a pack.json is a few KB). */
+export const MAX_PACK_JSON_BYTES = 4 * 1024 * 1024;
+
+/** Deepest nesting of a manifest or pack.json inspect prints (validate's bound for pack.json, MAX_JSON_DEPTH). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` holds arrays or objects nested more than `max` deep (walked without recursion). */
+export function nestsDeeper(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** What the archive holds where pull writes pack.json: nothing, a file too large to read, or the file's bytes. */
+export type FoundPackJson = { bytes: Buffer } | { size: number } | undefined;
+
+const HINT_OTHER = 'check the name and --registry: this tag holds another kind of artifact, not a pack; nothing was written';
+
+/**
+ * The pack.json (parsed) of the archive published as `reference` (`ref` as the user named it), where pull writes
+ * it (`<folder>/pack.json`, or `pack.json` at the archive's top when it has no single top folder); refused
+ * (REGISTRY) when there is none, it is no JSON object Palette reads, or it names another pack. The version is
+ * compared when the tag is a version (semver, as list orders them): a parent tag (`1.2.x`, `stable`) or a
+ * digest holds whichever version it was given.
+ */
+export function judgePackJson(reference: string, ref: PackRef, folder: string | undefined, found: FoundPackJson): Record<string, unknown> {
+  const where = folder === undefined ? 'at its top (it has no single top folder)' : `in its folder ${JSON.stringify(folder)}`;
+  const notPack = (why: string) => new PackpubError('REGISTRY', `${reference} is not a pack: ${why}`, { hint: HINT_OTHER });
+  if (found === undefined) throw notPack(`its archive holds no pack.json ${where}`);
+  if (!('bytes' in found)) throw notPack(`the pack.json of its archive is ${found.size} bytes, more than a pack.json (${MAX_PACK_JSON_BYTES / 1024 / 1024} MiB at most)`);
+  let value: unknown;
+  try {
+    // Go's encoding/json (Palette's) takes no byte-order mark, nor does JSON.parse.
+    value = JSON.parse(found.bytes.toString('utf8'));
+  } catch (err) {
+    throw notPack(`the pack.json of its archive is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notPack('the pack.json of its archive is not a JSON object');
+  // JSON.parse takes any depth, but printing it (inspect, text or --json) overflowed the stack, a crash.
+  if (nestsDeeper(value, MAX_JSON_DEPTH)) throw notPack(`the pack.json of its archive nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const doc = value as Record<string, unknown>;
+  const { name, version } = doc;
+  const shown = `${typeof name === 'string' ? `name ${JSON.stringify(name)}` : 'no name'}, ${typeof version === 'string' ? `version ${JSON.stringify(version)}` : 'no version'}`;
+  const isVersionTag = !ref.version.startsWith('sha256:') && semver.valid(ref.version, { loose: true }) !== null;
+  const sameVersion = () => typeof version === 'string' && semver.valid(version, { loose: true }) !== null && semver.eq(version, ref.version, { loose: true });
+  if (name !== ref.name || (isVersionTag && !sameVersion())) {
+    throw new PackpubError('REGISTRY', `${reference} holds another pack: the pack.json of its archive has ${shown}`, {
+      hint: `nothing was written; the tag was pushed or moved by hand: tell its publisher (a pack is published as spectro-packs/archive/<pack.json name>:<pack.json version>)`,
+    });
+  }
+  return doc;
+}
