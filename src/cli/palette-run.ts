@@ -12,6 +12,8 @@ export interface PaletteRunItem {
   target: PaletteTarget;
   packs: PalettePackRef[];
   force: boolean;
+  /** Versions of `packs` the registry refuses to serve (a project policy), and why (PaletteSyncOptions.unreadable). */
+  unreadable?: ReadonlyMap<string, string>;
 }
 
 /** What `palette sync --json` prints and `push --json` adds as `palette` (docs/report.md). */
@@ -41,6 +43,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         (dryRun ? planPaletteSync : syncPaletteRegistry)(client, item.target.ref, {
           packs: item.packs,
           force: item.force,
+          ...(item.unreadable === undefined ? {} : { unreadable: item.unreadable }),
           afterPublish: mode === 'after-publish',
           ...settings,
           signal,

@@ -67,6 +67,11 @@ export interface ListOptions {
   rereadDelayMs?: number;
   /** With details: the tags whose manifest is read (default every one the bounds leave); the others are listed without (counted in detailsOmitted). */
   readTag?: (tag: string) => boolean;
+  /**
+   * A version whose manifest read a registry policy refuses (412, not an immutable tag rule: Harbor serving only
+   * signed artifacts): true keeps it listed without details (palette sync reports it), false (default) ends the listing with the refusal.
+   */
+  onRefused?: (version: { name: string; version: string }, err: unknown) => boolean;
 }
 
 /** Versions that parse as semver (leading `v` allowed) in semver order, then the others in string order. */
@@ -113,20 +118,21 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   // repository with a huge tag list (or a registry inventing one) must not cost a request per tag.
   const perPack = options.details === false ? 0 : detailsPerPack(tagLists.map((tags) => tags.length));
   const packs: ListedPack[] = [];
-  const reads: Array<{ versions: ListedVersion[]; index: number; repository: string }> = [];
+  const reads: Array<{ name: string; versions: ListedVersion[]; index: number; repository: string }> = [];
   repositories.forEach(({ name, repository }, i) => {
     const tags = tagLists[i] ?? [];
     if (tags.length === 0 && options.name === undefined) return;
     const versions = tags.map((version): ListedVersion => ({ version, reference: store.reference(repository, version) }));
     const readTag = options.readTag;
     const detailed = detailedIndexes(tags, perPack).filter((i) => readTag === undefined || readTag(tags[i] ?? ''));
-    for (const index of detailed) reads.push({ versions, index, repository });
+    for (const index of detailed) reads.push({ name, versions, index, repository });
     const omitted = tags.length - detailed.length;
     packs.push({ name, repository, versions, ...(omitted > 0 && options.details !== false ? { detailsOmitted: omitted } : {}) });
   });
-  const read = async ({ versions, index, repository }: (typeof reads)[number]): Promise<boolean> => {
+  const read = async ({ name, versions, index, repository }: (typeof reads)[number]): Promise<boolean> => {
     const listed = versions[index];
-    return listed === undefined || (await readDetails(store, repository, listed));
+    const onRefused = options.onRefused;
+    return listed === undefined || (await readDetails(store, repository, listed, onRefused && ((err) => onRefused({ name, version: listed.version }, err))));
   };
   const served = await mapConcurrent(reads, concurrency, read);
   // A tag the tag list just named, answered 404: read once more after a pause (as a retry waits), all such tags
@@ -168,21 +174,25 @@ function detailsPerPack(counts: number[]): number {
 }
 
 /** A 412 (not PRECONDITION: an immutable tag rule) for a read: a project policy refusing to serve the artifact. */
-function refusedByPolicy(err: unknown): boolean {
+export function refusedByPolicy(err: unknown): boolean {
   const cause: unknown = isRegistryError(err) ? err : (err as { cause?: unknown } | undefined)?.cause;
   return isRegistryError(cause) && cause.status === 412 && cause.ociCode !== 'PRECONDITION';
 }
 
 /** Read a listed tag's manifest into `listed`; false when the registry says it is not there. */
-async function readDetails(store: ReadableTarget['store'], repository: string, listed: ListedVersion): Promise<boolean> {
+async function readDetails(store: ReadableTarget['store'], repository: string, listed: ListedVersion, onRefused: ((err: unknown) => boolean) | undefined): Promise<boolean> {
   let fetched: Awaited<ReturnType<typeof store.getManifest>>;
   try {
     fetched = await store.getManifest(repository, listed.version);
   } catch (err) {
+    if (!refusedByPolicy(err)) throw err;
     // A registry that serves only signed artifacts (Harbor's policy: 412) refuses reading a cosign attestation,
     // which has no signature of its own: the tag's name says what it holds; the rest of the listing stands.
     const cosign = cosignAttachment(listed.version);
-    if (cosign === undefined || !refusedByPolicy(err)) throw err;
+    if (cosign === undefined) {
+      if (onRefused?.(err) === true) return true;
+      throw err;
+    }
     listed.notPack = cosign;
     return true;
   }

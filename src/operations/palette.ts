@@ -223,6 +223,12 @@ export interface PaletteSyncOptions {
    * the project. Found after the sync, it is told that way in every run.
    */
   afterPublish?: boolean;
+  /**
+   * Versions of `packs` (`name:version`) the registry refuses to serve (a project policy: Harbor serving only
+   * signed artifacts), and why: Palette is refused them too. They are looked for in Palette with the others, but
+   * not waited for: once only they are left, each is `not-visible` with that reason.
+   */
+  unreadable?: ReadonlyMap<string, string>;
 }
 
 export const DEFAULT_PALETTE_TIMEOUT_MS = 600_000;
@@ -434,7 +440,15 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     }
     pending = still;
     mismatched = mismatchedNow;
-    if (pending.length === 0) break;
+    const unreadable = options.unreadable ?? new Map<string, string>();
+    if (pending.every((ref) => unreadable.has(key(ref)))) {
+      for (const ref of pending) {
+        const refused: PalettePackVisibility = { ...ref, status: 'not-visible', reason: `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}: ${unreadable.get(key(ref)) ?? ''}` };
+        results.set(key(ref), refused);
+        options.onEvent?.({ type: 'palette-pack', pack: refused });
+      }
+      break;
+    }
     if (clock.now() + interval > deadline) {
       const msg = last.message === undefined || last.message === '' ? '' : ` (sync message: ${last.message})`;
       const waited = Math.round((clock.now() - started) / 1000);

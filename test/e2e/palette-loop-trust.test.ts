@@ -196,3 +196,36 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     }
   });
 });
+
+describe('palette sync where the project serves only signed artifacts', () => {
+  const POLICY = { status: 412, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"PROJECTPOLICYVIOLATION","message":"The image is not signed by cosign."}]}' };
+
+  it('an unsigned version the registry refuses (412) is synced with the rest and reported not visible, saying why; exit 3 (was: exit 1 at once, nothing synced)', async () => {
+    const hook = w.proxy.onRequest;
+    // 2.0.0 is listed, and its manifest refused by the policy; Palette, reading the registry, never finds it.
+    w.proxy.onRequest = (r) =>
+      r.kind === 'tags' && r.path.split('?')[0]?.endsWith('/hello/tags/list') === true
+        ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: REPO, tags: ['1.0.0', '2.0.0'] }) }
+        : r.kind === 'manifest-get' && r.path.endsWith('/hello/manifests/2.0.0')
+          ? POLICY
+          : 'pass';
+    try {
+      const proxied = () => [...w.palette.registries.values()].find((r) => r.spec['endpoint'] === `http://${w.proxy.host}`)?.syncRequests.length ?? 0;
+      for (const named of [[], ['hello:2.0.0', 'hello:1.0.0']]) {
+        const before = proxied();
+        const run = await runCli(['palette', 'sync', ...named, '--registry', `${w.proxy.host}/np`, ...fast], { env: w.env });
+        expect(run.code, run.stdout + run.stderr).toBe(3);
+        expect(run.stdout).toMatch(/^visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]+\)$/m);
+        const line = run.stdout.split('\n').find((l) => l.startsWith('NOT VISIBLE in Palette hello:2.0.0: ')) ?? '';
+        expect(line).toContain("Palette's sync of through-proxy finished but does not list hello:2.0.0: ");
+        expect(line).toContain('412 PROJECTPOLICYVIOLATION');
+        expect(line).toContain('Palette reads the registry as packpub does: sign the version (cosign) or ask a project admin to relax the policy');
+        expect(line).not.toContain('timed out');
+        expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)');
+        expect(proxied()).toBe(before + 1);
+      }
+    } finally {
+      w.proxy.onRequest = hook;
+    }
+  });
+});

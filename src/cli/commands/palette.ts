@@ -120,7 +120,7 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
 }
 
 async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
-  const [{ runPaletteSyncs }, { listPacks, cosignAttachment }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
+  const [{ runPaletteSyncs }, { listPacks, cosignAttachment, refusedByPolicy }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
     import('../palette-run.js'),
     import('../../operations/list.js'),
     import('../../operations/resolve-pack.js'),
@@ -136,13 +136,26 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
   // Every target is read before Palette is asked for anything: a version missing on any of them syncs nothing.
   for (const target of targets) {
     let packs: { name: string; version: string }[];
+    // Versions the registry refuses to serve (a project policy: Harbor serving only signed artifacts, 412): Palette
+    // is refused them too. They are synced and looked for with the others, not waited for, and reported with why.
+    const unreadable = new Map<string, string>();
+    const refused = (name: string, version: string, err: unknown): boolean => {
+      if (!refusedByPolicy(err)) return false;
+      unreadable.set(`${name}:${version}`, `${(err as Error).message}; Palette reads the registry as packpub does: sign the version (cosign) or ask a project admin to relax the policy`);
+      return true;
+    };
     const opened = await openTarget(target.options);
     try {
       if (named.length > 0) {
         // A version the target does not hold would only be waited for, then reported as one Palette may
         // have refused: refused here, before any sync, naming each missing one.
         packs = named;
-        const held = await mapConcurrent(packs, 8, (p) => opened.store.getManifest(packRepository(opened.basePath, p.name), p.version));
+        const held = await mapConcurrent(packs, 8, (p) =>
+          opened.store.getManifest(packRepository(opened.basePath, p.name), p.version).catch((err: unknown) => {
+            if (refused(p.name, p.version, err)) return 'refused' as const;
+            throw err;
+          }),
+        );
         const reference = (p: { name: string; version: string }) => opened.store.reference(packRepository(opened.basePath, p.name), p.version);
         const missing = packs.filter((_, i) => held[i] === undefined).map(reference);
         if (missing.length > 0) {
@@ -154,7 +167,7 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
         // A tag that holds no pack (a cosign signature, an image) Palette never lists: it would be waited for until --palette-timeout.
         const notPacks = packs.flatMap((p, i) => {
           const fetched = held[i];
-          const notPack = fetched === undefined ? undefined : heldManifest(fetched.bytes, p.version).notPack;
+          const notPack = fetched === undefined || fetched === 'refused' ? undefined : heldManifest(fetched.bytes, p.version).notPack;
           return notPack === undefined ? [] : [{ ref: reference(p), notPack }];
         });
         const [onlyOne] = notPacks;
@@ -172,7 +185,12 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
         // cosign's tags are known by name, and not read: a Harbor project that serves only signed artifacts refuses
         // reading an attestation (412), which would stop the run.
         const readTag = (tag: string) => cosignAttachment(tag) === undefined;
-        packs = (await listPacks(opened, { readTag, ...(delay === undefined ? {} : { rereadDelayMs: delay }) })).flatMap((p) =>
+        const listed = await listPacks(opened, {
+          readTag,
+          onRefused: (v, err) => refused(v.name, v.version, err),
+          ...(delay === undefined ? {} : { rereadDelayMs: delay }),
+        });
+        packs = listed.flatMap((p) =>
           p.versions.flatMap((v) => {
             // A tag listed but not served (no digest) stays: Palette cannot list it either, and the report says so.
             const notPack = cosignAttachment(v.version) ?? (v.digest === undefined ? undefined : v.notPack);
@@ -189,7 +207,7 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
     } finally {
       await opened.store.close();
     }
-    items.push({ target, packs, force: args['forceSync'] === true });
+    items.push({ target, packs, force: args['forceSync'] === true, ...(unreadable.size === 0 ? {} : { unreadable }) });
   }
   const json = args['json'] === true;
   const result = await runPaletteSyncs(args, ctx, items, json);
