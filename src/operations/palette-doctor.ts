@@ -1,7 +1,7 @@
 import { errorMessage, isPackpubError } from '../errors.js';
 import { baseRepository, packNameOf } from '../pack/naming.js';
 import type { PaletteClient } from '../palette/client.js';
-import { endpointHasScheme, flavourForHost, includesPacksNamespace, paletteEndpointFor, trimSlashes, wrongEndpointScheme } from '../palette/endpoint.js';
+import { connectionMismatch, endpointHasScheme, flavourForHost, includesPacksNamespace, paletteEndpointFor, tlsEnabledOf, trimSlashes } from '../palette/endpoint.js';
 import type { PackTarget } from '../targets/open.js';
 import {
   matchingRegistries,
@@ -150,15 +150,22 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
   } else if (theirs !== base) {
     out.push({ check: 'palette-base-path', ok: true, message: `Palette registry ${name} serves another base path on this host (${theirs === '' ? 'none' : theirs})` });
   }
-  // A Basic endpoint's scheme is how Palette connects: https:// to a registry that speaks plain HTTP, or http:// to one
-  // that speaks HTTPS, and every sync fails, though the host and base path match.
-  const speaks = wrongEndpointScheme(spec?.endpoint, target.plainHttp === true);
-  if (d.flavour !== 'ecr' && theirs === base && speaks !== undefined) {
+  // A Basic registry says how Palette connects by its endpoint's scheme and by auth.tls.enabled: https:// to a registry
+  // that speaks plain HTTP, or http:// to one that speaks HTTPS, and every sync fails, though host and base path match.
+  // Which of the two Palette follows is not documented: when they disagree, a note, not a failure (connectionMismatch).
+  const mismatch = d.flavour === 'ecr' || theirs !== base ? undefined : connectionMismatch(spec?.endpoint, tlsEnabledOf(spec), target.host, target.plainHttp === true);
+  if (mismatch?.fails === true) {
     out.push({
       check: 'palette-endpoint',
       ok: false,
-      message: `Palette registry ${name} has endpoint ${spec?.endpoint ?? ''}, but ${target.host} speaks ${speaks === 'http' ? 'plain HTTP' : 'HTTPS'}: Palette's sync cannot read it`,
-      fix: `edit ${d.summary.metadata.name}: Endpoint ${paletteEndpointFor(target.host, target.plainHttp === true)}`,
+      message: `Palette registry ${name} ${mismatch.says}, but ${target.host} speaks ${mismatch.speaks}: Palette's sync cannot read it`,
+      fix: `edit ${d.summary.metadata.name}: ${mismatch.fix}`,
+    });
+  } else if (mismatch !== undefined) {
+    out.push({
+      check: 'palette-endpoint',
+      ok: true,
+      message: `Palette registry ${name} ${mismatch.says}, and ${target.host} speaks ${mismatch.speaks}: the two disagree, and which one Palette's sync follows is not documented; make both say ${mismatch.speaks} (edit ${d.summary.metadata.name}: ${mismatch.fix})`,
     });
   }
   if (spec?.isSyncSupported === false && theirs === base) {

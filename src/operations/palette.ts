@@ -7,7 +7,8 @@ import {
   includesPacksNamespace,
   paletteEndpointFor,
   trimSlashes,
-  wrongEndpointScheme,
+  connectionMismatch,
+  tlsEnabledOf,
 } from '../palette/endpoint.js';
 import type { PaletteClient } from '../palette/client.js';
 import {
@@ -615,8 +616,10 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
     const registry = toResolved(found);
     const warnings: string[] = [];
     if (found.record?.spec.isSyncSupported === false) warnings.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
-    const speaks = registry.flavour === 'ecr' ? undefined : wrongEndpointScheme(registry.endpoint, target.plainHttp === true);
-    if (speaks !== undefined) warnings.push(`Palette registry ${registry.name} has endpoint ${registry.endpoint}, but ${target.host} speaks ${speaks === 'http' ? 'plain HTTP' : 'HTTPS'}: its every sync fails (endpoint ${paletteEndpointFor(target.host, target.plainHttp === true)})`);
+    // As palette doctor judges it (connectionMismatch): which of endpoint and TLS Palette follows is not documented.
+    const mismatch = registry.flavour === 'ecr' ? undefined : connectionMismatch(registry.endpoint, tlsEnabledOf(found.record?.spec), target.host, target.plainHttp === true);
+    if (mismatch?.fails === true) warnings.push(`Palette registry ${registry.name} ${mismatch.says}, but ${target.host} speaks ${mismatch.speaks}: its every sync fails until it has ${mismatch.fix}`);
+    else if (mismatch !== undefined) warnings.push(`Palette registry ${registry.name} ${mismatch.says}, and ${target.host} speaks ${mismatch.speaks}: the two disagree, and which one Palette's sync follows is not documented; make both say ${mismatch.speaks} (${mismatch.fix})`);
     return { status: 'exists', registry, ...(warnings.length === 0 ? {} : { warnings }) };
   }
   const { flavour, spec } = paletteRegistrySpec(target, options);

@@ -60,15 +60,46 @@ export function endpointHasScheme(endpoint: string | undefined): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test((endpoint ?? '').trim());
 }
 
+/** `auth.tls.enabled` of a Basic registry's record, when Palette returned it as a boolean (else undefined). */
+export function tlsEnabledOf(spec: unknown): boolean | undefined {
+  const auth = typeof spec === 'object' && spec !== null ? (spec as { auth?: unknown }).auth : undefined;
+  const tls = typeof auth === 'object' && auth !== null ? (auth as { tls?: unknown }).tls : undefined;
+  const enabled = typeof tls === 'object' && tls !== null ? (tls as { enabled?: unknown }).enabled : undefined;
+  return typeof enabled === 'boolean' ? enabled : undefined;
+}
+
+/** How a Basic registry Palette stores says to connect, against how the registry speaks (see connectionMismatch). */
+export interface ConnectionMismatch {
+  /** Every way given names the other scheme (the endpoint's, and TLS when given): Palette's sync cannot read the registry. */
+  fails: boolean;
+  /** `has endpoint https://h`, `has endpoint https://h and TLS off (auth.tls.enabled false)`, `has TLS on (...)`. */
+  says: string;
+  /** `plain HTTP` or `HTTPS`: what the registry speaks. */
+  speaks: string;
+  /** What to write in Palette: `Endpoint http://h`, with `, TLS off` when TLS is given. */
+  fix: string;
+}
+
 /**
- * The scheme a registry speaks (`http` for a plain-HTTP one, else `https`) when a Basic endpoint Palette stores
- * names the other one: Palette connects by the endpoint's scheme, so its every sync of the registry fails.
- * Undefined when the endpoint names the right scheme or none.
+ * A Basic registry in Palette names how to connect twice: the endpoint's scheme and `auth.tls.enabled`. Which one
+ * Palette's sync follows is not documented (palette-api.md), so a mismatch fails only when the endpoint names the
+ * other scheme than the registry speaks and TLS (when given) does not name the right one; when the two disagree
+ * with each other, `fails` is false (a note: make them agree). Undefined when neither names the other scheme.
  */
-export function wrongEndpointScheme(endpoint: string | undefined, plainHttp: boolean): 'http' | 'https' | undefined {
+export function connectionMismatch(endpoint: string | undefined, tlsEnabled: boolean | undefined, host: string, plainHttp: boolean): ConnectionMismatch | undefined {
   const scheme = /^(https?):\/\//i.exec((endpoint ?? '').trim())?.[1]?.toLowerCase();
   const speaks = plainHttp ? 'http' : 'https';
-  return scheme !== undefined && scheme !== speaks ? speaks : undefined;
+  const schemeWrong = scheme !== undefined && scheme !== speaks;
+  const tlsWrong = tlsEnabled !== undefined && tlsEnabled !== !plainHttp;
+  if (!schemeWrong && !tlsWrong) return undefined;
+  const tls = tlsEnabled === undefined ? undefined : `TLS ${tlsEnabled ? 'on' : 'off'} (auth.tls.enabled ${String(tlsEnabled)})`;
+  const says = scheme === undefined ? `has ${tls ?? ''}` : `has endpoint ${(endpoint ?? '').trim()}${tls === undefined ? '' : ` and ${tls}`}`;
+  return {
+    fails: schemeWrong && (tlsEnabled === undefined || tlsWrong),
+    says,
+    speaks: plainHttp ? 'plain HTTP' : 'HTTPS',
+    fix: `Endpoint ${paletteEndpointFor(host, plainHttp)}${tlsEnabled === undefined ? '' : `, TLS ${plainHttp ? 'off' : 'on'}`}`,
+  };
 }
 
 export function trimSlashes(path: string | undefined): string {

@@ -148,7 +148,7 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain(`Palette registry wrong-scheme (${w.wrong}) already serves ${w.registry.host}/sch: nothing created`);
     expect(run.stderr).toBe(
-      `warning: Palette registry wrong-scheme has endpoint https://${w.registry.host}, but ${w.registry.host} speaks plain HTTP: its every sync fails (endpoint http://${w.registry.host}); edit it in Palette (packpub palette doctor checks it)\n`,
+      `warning: Palette registry wrong-scheme has endpoint https://${w.registry.host}, but ${w.registry.host} speaks plain HTTP: its every sync fails until it has Endpoint http://${w.registry.host}; edit it in Palette (packpub palette doctor checks it)\n`,
     );
     const off = await runCli(['palette', 'register', '--registry', `${w.registry.host}/off`, '--json'], { env: w.env });
     expect(off.code, off.stderr).toBe(0);
@@ -158,6 +158,37 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(right.code).toBe(0);
     expect(right.stderr).toBe('');
     expect(w.palette.registries.size).toBe(count);
+  });
+
+  it('auth.tls.enabled is read too: a failure when it agrees with the wrong endpoint; a note, no failure, when the two disagree (was: the endpoint alone judged)', async () => {
+    const spec = (endpoint: string, base: string, tls: boolean) => ({ endpoint, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth', tls: { enabled: tls, insecureSkipVerify: false } } });
+    const H = w.registry.host;
+    const cases = [
+      // base, endpoint, auth.tls.enabled, doctor's exit code, the palette-endpoint finding
+      ['tls-both-wrong', `https://${H}`, true, 1, `FAIL  palette-endpoint: Palette registry tls-both-wrong (UID) has endpoint https://${H} and TLS on (auth.tls.enabled true), but ${H} speaks plain HTTP: Palette's sync cannot read it\n        fix: edit tls-both-wrong: Endpoint http://${H}, TLS off\n`],
+      ['tls-disagree', `https://${H}`, false, 0, `ok    palette-endpoint: Palette registry tls-disagree (UID) has endpoint https://${H} and TLS off (auth.tls.enabled false), and ${H} speaks plain HTTP: the two disagree, and which one Palette's sync follows is not documented; make both say plain HTTP (edit tls-disagree: Endpoint http://${H}, TLS off)\n`],
+      ['tls-only-wrong', H, true, 0, `ok    palette-endpoint: Palette registry tls-only-wrong (UID) has TLS on (auth.tls.enabled true), and ${H} speaks plain HTTP: the two disagree`],
+      ['tls-agrees', `http://${H}`, false, 0, undefined],
+    ] as const;
+    for (const [base, endpoint, tls, code, says] of cases) {
+      const uid = w.palette.addRegistry('basic', base, spec(endpoint, base, tls));
+      const pushed = await runCli(['push', join(w.root, 'hello'), '--registry', `${H}/${base}`]);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const run = await runCli(['palette', 'doctor', '--registry', `${H}/${base}`], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(code);
+      if (says === undefined) expect(run.stdout).not.toContain('palette-endpoint');
+      else expect(run.stdout).toContain(says.replace('UID', uid));
+      expect(run.stdout).toContain(code === 0 ? 'no problems found' : '1 problem found');
+      // register finding it creates nothing, and warns as doctor judges.
+      const count = w.palette.registries.size;
+      const register = await runCli(['palette', 'register', '--registry', `${H}/${base}`], { env: w.env });
+      expect(register.code, register.stderr).toBe(0);
+      expect(w.palette.registries.size).toBe(count);
+      if (says === undefined) expect(register.stderr).toBe('');
+      else expect(register.stderr).toContain(code === 1 ? `its every sync fails until it has Endpoint http://${H}, TLS off; edit it in Palette` : "the two disagree, and which one Palette's sync follows is not documented");
+      // doctor and register only read: Palette's record is as it was.
+      expect(w.palette.registries.get(uid)?.spec['endpoint']).toBe(endpoint);
+    }
   });
 
   it("palette sync reads no manifest of cosign's tags: a registry refusing them (412) does not stop it (was: exit 1, the refusal)", async () => {
