@@ -17,7 +17,7 @@ import { checkPng } from './png.js';
 import { locate, schemaFindings } from './schema.js';
 import { firstDocumentKind } from './yaml-go.js';
 import type { KeyPaths } from './yaml-fast.js';
-import { checkYamlText } from './yaml-source.js';
+import { checkYamlText, type YamlCheck } from './yaml-source.js';
 import { valuesSchemaFindings } from './values-schema.js';
 
 export interface ValidateOptions {
@@ -577,7 +577,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   if (!file.ok) return { findings: file.findings, usableText: '' };
   // Of the documents, only pack.content.images is read (and the whole first one for .inf / .nan).
   const mayHoldNonFiniteValue = mayHoldNonFinite(file.text);
-  const check = checkYamlText(file.text, PACK_FILES.values, mayHoldNonFiniteValue ? {} : { only: IMAGES_ONLY });
+  const check = checkYamlText(file.text, PACK_FILES.values, { nullKeys: 'record', ...(mayHoldNonFiniteValue ? {} : { only: IMAGES_ONLY }) });
   const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
   if (!check.ok) return { findings, usableText: '' };
   const parsed = { text: file.text, parsed: check.parsed };
@@ -600,19 +600,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       message: 'the first YAML document is empty (two --- lines before the values?); Helm reads only the first document, so none of these values would reach it: remove the extra ---',
     });
   }
-  if (check.uint64Key !== undefined) {
-    const { path, line, column } = check.uint64Key;
-    findings.push({
-      // A warning, as for .inf above: a chart's values.yaml with one is refused as Helm refuses it.
-      severity: 'warning',
-      rule: 'values-not-json',
-      file: PACK_FILES.values,
-      path,
-      line,
-      column,
-      message: `the key ${path} is an integer past the int64 range, which Go's YAML reader reads as a uint64 and sigs.k8s.io/yaml cannot make a JSON key ("unsupported map key of type: uint64"): Helm refuses such values if they reach a chart; quote the key`,
-    });
-  }
+  findings.push(...notJsonKeyFindings(check, PACK_FILES.values));
   const doc = check.documents[0];
   const nonFinite = mayHoldNonFiniteValue ? nonFinitePath(doc) : undefined;
   if (nonFinite !== undefined) {
@@ -731,6 +719,31 @@ export function layoutFindings(text: string, scalarLines: ReadonlySet<number>): 
   return [...tabs.done(), ...odd.done(), ...calico.done()];
 }
 
+/**
+ * Warnings for the keys of a pack file Palette reads (values.yaml, presets.yaml, schema.yaml) that go-yaml
+ * reads and sigs.k8s.io/yaml cannot make JSON keys: a uint64 key and a null key. Warnings, as for .inf: how
+ * Palette reads these files is not public, and Helm's refusal comes only if the key reaches a chart (the
+ * same in a chart's own values.yaml is an error: Helm cannot load that chart).
+ */
+function notJsonKeyFindings(check: YamlCheck, file: string): Finding[] {
+  const findings: Finding[] = [];
+  const warn = (key: SourcePosition & { path: string }, what: string, type: string, fix: string): void => {
+    const { path, line, column } = key;
+    findings.push({
+      severity: 'warning',
+      rule: 'values-not-json',
+      file,
+      path,
+      line,
+      column,
+      message: `the key ${path} is ${what} and sigs.k8s.io/yaml cannot make a JSON key ("unsupported map key of type: ${type}"): Helm refuses such values if they reach a chart; ${fix}`,
+    });
+  };
+  if (check.uint64Key !== undefined) warn(check.uint64Key, "an integer past the int64 range, which Go's YAML reader reads as a uint64", 'uint64', 'quote the key');
+  if (check.nullKey !== undefined) warn(check.nullKey, "null (~, null or nothing before the colon), which Go's YAML reader reads as no value", '<nil>', 'quote the key ("~":) or remove it');
+  return findings;
+}
+
 /** Findings of an optional YAML file; what was read and parsed (or that nothing usable was) goes to `yaml`. */
 async function optionalYamlFindings(root: string, rel: string, yaml: Map<string, ParsedYamlFile | undefined>): Promise<Finding[]> {
   yaml.set(rel, undefined);
@@ -740,9 +753,9 @@ async function optionalYamlFindings(root: string, rel: string, yaml: Map<string,
   const file = await readPackText(rel, stat.status);
   if (!file.ok) return file.findings;
   // presets.yaml and schema.yaml are read as trees by the deep checks: their values are never needed.
-  const check = checkYamlText(file.text, rel, { documents: false });
+  const check = checkYamlText(file.text, rel, { documents: false, nullKeys: 'record' });
   yaml.set(rel, { text: file.text, parsed: check.parsed });
-  return check.findings;
+  return [...check.findings, ...notJsonKeyFindings(check, rel)];
 }
 
 async function logoFindings(root: string): Promise<Finding[]> {

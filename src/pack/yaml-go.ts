@@ -9,7 +9,7 @@ import { goTabProblem } from './yaml-tabs.js';
  * libyaml), and pack-central's CI with yq (go-yaml v3, the same scanner): a file is valid for packpub
  * exactly when it is valid there, and every error keeps a line and a column. Palette reads a pack's
  * values.yaml on its servers, with a reader that is not public (its Terraform provider hands pack values
- * to the API as text): packpub reads it as Helm does; a `.inf`/`.nan` value or a uint64 key there, which
+ * to the API as text): packpub reads it as Helm does; a `.inf`/`.nan` value, a uint64 key or a null key there, which
  * only Helm's JSON step refuses once it reaches a chart, is a warning (validate.ts values-not-json). The `yaml` package
  * parses (it keeps source positions); where it follows the YAML 1.2 spec more strictly than libyaml,
  * or more loosely than go-yaml's decoder, this module adjusts the verdict:
@@ -24,8 +24,9 @@ import { goTabProblem } from './yaml-tabs.js';
  *   characters are not allowed"), an alias to an unknown anchor ("unknown anchor 'x' referenced"), an
  *   anchor whose value holds an alias to itself ("anchor 'x' value contains itself"), a list or map as a
  *   mapping key ("invalid map key"), a merge (`<<`) of something that is not a map or list of maps
- *   ("map merge requires map or sequence of maps as the value"); sigs.k8s.io/yaml refuses a null key
- *   when it turns the result into JSON ("unsupported map key of type: <nil>").
+ *   ("map merge requires map or sequence of maps as the value"). A null key (`~:`, `null:`, `? !!null`)
+ *   Go reads; sigs.k8s.io/yaml refuses it only when it turns the result into JSON ("unsupported map key
+ *   of type: <nil>"): the parse records it (nullKey) and the YAML check judges it (yaml-source.ts).
  * - libyaml ends a line at a carriage return alone, NEL (U+0085), LS (U+2028) and PS (U+2029) too
  *   (yamlprivateh.go is_break); each is read as a line feed here, and LS/PS keep their own value inside
  *   scalars (yaml-breaks.ts). A byte-order mark at the start of the text (a second one, after the one
@@ -54,6 +55,11 @@ export interface GoYamlParse {
   error?: GoYamlError;
   /** Errors only inside documents after the first, which Helm never reads (go-yaml Unmarshal stops after one). */
   laterDocumentError?: GoYamlError;
+  /**
+   * The first null key of the first document (`~: x`, `null: x`, `? !!null ~`, or nothing before the `:`):
+   * go-yaml reads it, sigs.k8s.io/yaml cannot make it a JSON key ("unsupported map key of type: <nil>").
+   */
+  nullKey?: GoYamlError;
   /** Where text after the first document's root node begins that Go never reads (ignoredTail): no error in Go. */
   ignoredFrom?: { line: number; column: number; offset: number; afterFlowMap?: true };
   /** Original position of an offset in the parsed text. */
@@ -298,7 +304,10 @@ export function parseGoYaml(text: string): GoYamlParse {
   docs.forEach((doc, index) => {
     // Go decodes the first document's root node and stops: what follows it there is never read (tail).
     const tail = index === 0 ? ignoredTail(doc as Document.Parsed, parsedText) : undefined;
-    const problem = tail === undefined ? firstProblem(doc as Document.Parsed, parsedText, errorAt) : decoderProblem(doc as Document.Parsed, parsedText, errorAt);
+    const nullKeyAt = (offset: number): void => {
+      if (index === 0) result.nullKey ??= errorAt(NULL_KEY, offset);
+    };
+    const problem = tail === undefined ? firstProblem(doc as Document.Parsed, parsedText, errorAt, nullKeyAt) : decoderProblem(doc as Document.Parsed, parsedText, errorAt, nullKeyAt);
     const found = problem ?? (tab?.doc === index ? { message: tab.message, ...originalPosition(tab.offset) } : undefined);
     if (found === undefined && tail !== undefined) result.ignoredFrom = { ...position(tail), ...(isMap(doc.contents) && doc.contents.flow === true ? { afterFlowMap: true as const } : {}) };
     if (found === undefined) return;
@@ -378,13 +387,13 @@ function textAfterFlowMap(text: string, end: number): number | undefined {
   return at;
 }
 
-function firstProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
+function firstProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError, nullKeyAt: (offset: number) => void): GoYamlError | undefined {
   for (const err of doc.errors) {
     // libyaml takes `#` right after a token as a comment; YAML 1.2 wants a space before it.
     if (err.code === 'MISSING_CHAR' && err.message.startsWith('Comments must be separated')) continue;
     return errorAt(err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? err.message, err.pos[0]);
   }
-  return decoderProblem(doc, text, errorAt);
+  return decoderProblem(doc, text, errorAt, nullKeyAt);
 }
 
 /** Offset of the `:` after a flow mapping key ending at `from` (blanks, line breaks and comments between), if there is one. */
@@ -423,8 +432,10 @@ function implicitFlowKey(text: string, from: number, start: number): boolean {
   return i === start;
 }
 
-/** What go-yaml's decoder (and sigs.k8s.io/yaml's JSON conversion) refuses in a well-formed document. */
-function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError): GoYamlError | undefined {
+const NULL_KEY = 'a null key (~, null or nothing before the colon) cannot be converted to JSON (sigs.k8s.io/yaml: "unsupported map key of type: <nil>")';
+
+/** What go-yaml's decoder refuses in a well-formed document; null keys (for sigs.k8s.io/yaml's JSON step) go to `nullKeyAt`. */
+function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: string, offset: number) => GoYamlError, nullKeyAt: (offset: number) => void): GoYamlError | undefined {
   const defined = new Map<string, YamlNode>();
   /** Anchors whose node is still being walked: an alias to one is an alias to itself. */
   const open = new Set<string>();
@@ -476,7 +487,7 @@ function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: s
         if (isMap(key) || isSeq(key)) {
           problem ??= errorAt('invalid map key: a list or map cannot be a key', keyAt);
         } else if (key === null || (isScalar(key) && key.value === null)) {
-          problem ??= errorAt('a null key (~, null or nothing before the colon) cannot be converted to JSON (sigs.k8s.io/yaml: "unsupported map key of type: <nil>")', keyAt);
+          nullKeyAt(keyAt);
         }
         if (isScalar(key) && (key as Scalar).source === '<<' && (key as Scalar).type === 'PLAIN') {
           const value = pair.value as YamlNode | null;

@@ -49,6 +49,11 @@ export interface YamlCheck {
    * ("unsupported map key of type: uint64"), so Helm refuses a file holding one.
    */
   uint64Key?: SourcePosition & { path: string };
+  /**
+   * With `nullKeys: 'record'`: the first null key of the first document (`~: x`), which go-yaml reads and
+   * sigs.k8s.io/yaml cannot make a JSON key ("unsupported map key of type: <nil>").
+   */
+  nullKey?: SourcePosition & { path: string };
 }
 
 class Refusal extends Error {
@@ -81,6 +86,12 @@ export interface YamlCheckOptions {
    * these keys (issue 16); a list below them is left empty. The full reader's documents stay whole.
    */
   only?: KeyPaths;
+  /**
+   * A null key (`~: x`): an error (default, for the files Helm loads, which sigs.k8s.io/yaml refuses), or
+   * 'record' to have it in `nullKey` and read the text on (for the pack files Palette reads, whose reader
+   * is not public).
+   */
+  nullKeys?: 'error' | 'record';
 }
 
 /**
@@ -110,6 +121,10 @@ export function checkYamlText(text: string, file: string, options: YamlCheckOpti
         ? { severity: 'error', rule: 'yaml-too-deep', file, line: parsed.error.line, column: parsed.error.column, message: `nesting deeper than ${MAX_YAML_DEPTH} levels; refusing the file. Flatten the structure` }
         : syntaxFinding(parsed.error, file),
     );
+    return result;
+  }
+  if (parsed.nullKey !== undefined && options.nullKeys !== 'record') {
+    result.findings.push(syntaxFinding(parsed.nullKey, file));
     return result;
   }
   if (parsed.ignoredFrom !== undefined) {
@@ -224,6 +239,11 @@ function keyFound(
   }
 }
 
+/** Record the first null key of the first document (the parse found one there: yaml-go.ts nullKey; walked in the same order). */
+function nullKeyFound(result: YamlCheck, path: WalkPath | undefined, keyText: string, at: SourcePosition): void {
+  if (result.nullKey === undefined && !('fast' in result.parsed) && result.parsed.nullKey !== undefined) result.nullKey = { path: appendPath(formatWalkPath(path), keyText), ...at };
+}
+
 function duplicatesSummary(result: YamlCheck, file: string, budget: { duplicates: number }): void {
   if (budget.duplicates > MAX_DUPLICATES) {
     result.findings.push({ severity: 'warning', rule: 'yaml-duplicate-key', file, message: `and ${budget.duplicates - MAX_DUPLICATES} more duplicate keys` });
@@ -294,14 +314,19 @@ function walkDocument(
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
         const written = isScalar(key) ? String((key as Scalar).source ?? key.value ?? '') : undefined;
-        // The key as Helm holds it: a plain `on` is "true" (goKeyText).
-        const plain = written !== undefined && (key as Scalar).type === 'PLAIN' && (key as Scalar).tag === undefined;
-        const keyText = written === undefined ? undefined : goKeyText(written, plain);
+        // The key as Helm holds it: a plain `on` is "true", `!!int 0x10` is "16" (goKeyText).
+        const tag = isScalar(key) ? key.tag : undefined;
+        const plain = written !== undefined && (key as Scalar).type === 'PLAIN' && tag === undefined;
+        const keyText = written === undefined ? undefined : goKeyText(written, plain, tag);
         size += walk(key, { parent: path, segment: '?' }, depth + 1);
-        if (plain && keyText !== undefined && keyText !== '<<') {
+        if ((plain || tag !== undefined) && written !== undefined && keyText !== undefined && keyText !== '<<') {
           // The documents' keys as Helm holds them (`1e7` is "1e+07", not JavaScript's "10000000").
-          if (typeof (key as Scalar).value !== 'string' && (key as Scalar).value !== null) (key as Scalar).value = keyText;
-          if (result.uint64Key === undefined && goUint64Key(written)) result.uint64Key = { path: appendPath(formatWalkPath(path), keyText), ...pos(start(key)) };
+          const value = (key as Scalar).value;
+          if (value === null) nullKeyFound(result, path, keyText, pos(start(key)));
+          else if (typeof value !== 'string' || tag !== undefined) (key as Scalar).value = keyText;
+          if (result.uint64Key === undefined && goUint64Key(written, tag)) result.uint64Key = { path: appendPath(formatWalkPath(path), keyText), ...pos(start(key)) };
+        } else if (key === null || (isScalar(key) && key.value === null)) {
+          nullKeyFound(result, path, keyText ?? '', pos(start(key ?? (pair.value as YamlNode | null))));
         }
         if (keyText === '<<' && isScalar(key) && (key as Scalar).type === 'PLAIN') {
           // A merge copies the keys of what it merges: count them (as nodes) against their own budget.

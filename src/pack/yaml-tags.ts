@@ -96,28 +96,57 @@ function resolve(tag: string, text: string): [string, unknown] {
 /** Plain key texts Go may read as something other than a string: the first character of a bool, null or number. */
 const NOT_PLAIN_TEXT = /^[-+.0-9yYnNtTfFoO~]/;
 
-/**
- * A mapping key as Helm holds it (sigs.k8s.io/yaml convertToJSONableObject over go-yaml v2): a plain key
- * Go reads as a bool is "true" or "false" (`on`, `yes`, `N`), an int its decimal text (`0x1F` is "31",
- * `010` is "8"), a float its float32 text (`1.10` is "1.1"; `.inf` stays); anything else, quoted keys and
- * timestamps included, as written. (A null key, refused by Helm, is the YAML check's error.)
- */
-export function goKeyText(written: string, plain: boolean): string {
-  if (!plain || !NOT_PLAIN_TEXT.test(written)) return written;
-  const [tag, value] = resolve('', written);
-  if (tag === 'bool') return value === true ? 'true' : 'false';
-  if (tag === 'int' || tag === 'uint') return String(value);
-  if (tag !== 'float' || typeof value !== 'number') return written;
+/** A float key as sigs.k8s.io/yaml writes it (strconv.FormatFloat(f, 'g', -1, 32); infinities and NaN as YAML writes them). */
+function goFloatKeyText(value: number): string {
   const text = goFloat32Text(value);
   return text === '+Inf' ? '.inf' : text === '-Inf' ? '-.inf' : text === 'NaN' ? '.nan' : text;
 }
 
 /**
- * Whether go-yaml v2 reads a plain key written `written` as a uint64 (an integer past the int64 range, up
- * to 2^64-1: `9223372036854775808`, `0xFFFFFFFFFFFFFFFF`), which sigs.k8s.io/yaml cannot turn into a
- * JSON key ("unsupported map key of type: uint64"): Helm refuses the file. (Past 2^64-1 Go reads a float.)
+ * A mapping key as Helm holds it (sigs.k8s.io/yaml convertToJSONableObject over go-yaml v2): a plain key
+ * Go reads as a bool is "true" or "false" (`on`, `yes`, `N`), an int its decimal text (`0x1F` is "31",
+ * `010` is "8"), a float its float32 text (`1.10` is "1.1"; `.inf` stays); anything else, quoted keys and
+ * timestamps included, as written. A key with an explicit tag (`tag`, as the `yaml` package resolved it)
+ * is read as go-yaml's decode.go scalar reads it with that tag: `!!int 0x10` is "16", `!!bool yes`
+ * "true", `!!float 1e7` "1e+07", `!!binary aGk=` the decoded "hi"; `!!str`, `!!timestamp` and local
+ * tags (`!foo`, `!`) keep the text. (A null key and a uint64 key, refused by Helm, stay as written: the
+ * YAML check reports them, yaml-source.ts.)
  */
-export function goUint64Key(written: string): boolean {
+export function goKeyText(written: string, plain: boolean, tag?: string): string {
+  if (tag !== undefined) return goTaggedKey(tag, written) ?? written;
+  if (!plain || !NOT_PLAIN_TEXT.test(written)) return written;
+  const [rtag, value] = resolve('', written);
+  if (rtag === 'bool') return value === true ? 'true' : 'false';
+  if (rtag === 'int' || rtag === 'uint') return String(value);
+  return rtag === 'float' && typeof value === 'number' ? goFloatKeyText(value) : written;
+}
+
+/**
+ * The key Go reads from a scalar key written `text` with the explicit tag `fullTag`, or undefined for a
+ * null key (`!!null ~`) or a uint64 one (`!!int 9223372036854775808`), which sigs.k8s.io/yaml cannot make
+ * a JSON key. A tag Go refuses for the text (`!!int abc`) is refused before (goTaggedScalar).
+ */
+function goTaggedKey(fullTag: string, text: string): string | undefined {
+  if (!fullTag.startsWith(LONG)) return text;
+  const tag = fullTag.slice(LONG.length);
+  if (tag === 'binary') return goBase64(text) ?? text;
+  if (tag !== 'bool' && tag !== 'int' && tag !== 'float' && tag !== 'null') return text;
+  const [rtag, value] = resolve(tag, text);
+  if (rtag === 'bool') return value === true ? 'true' : 'false';
+  // Go turns an int read with !!float into a float64 (resolve.go); one past int64 is refused there.
+  if (rtag === 'int') return tag === 'float' ? goFloatKeyText(Number(value)) : String(value);
+  if (rtag === 'float' && typeof value === 'number') return goFloatKeyText(value);
+  return rtag === 'null' || rtag === 'uint' ? undefined : text;
+}
+
+/**
+ * Whether go-yaml v2 reads a key written `written` as a uint64 (an integer past the int64 range, up to
+ * 2^64-1: `9223372036854775808`, `0xFFFFFFFFFFFFFFFF`, plain or tagged `!!int`), which sigs.k8s.io/yaml
+ * cannot turn into a JSON key ("unsupported map key of type: uint64"): Helm refuses the file. (Past
+ * 2^64-1 Go reads a float.) `tag`: the key's explicit tag, if it has one.
+ */
+export function goUint64Key(written: string, tag?: string): boolean {
+  if (tag !== undefined) return tag === `${LONG}int` && resolve('int', written)[0] === 'uint';
   return written.length >= 18 && /^[0-9]/.test(written) && resolve('', written)[0] === 'uint';
 }
 

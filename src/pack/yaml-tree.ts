@@ -201,7 +201,7 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
           if (out.truncated) break;
           const keyNode = pair.key as YamlNode | null;
           const keyBuilt = build(keyNode, { parent: path, segment: '?' }, depth + 1, { line, column });
-          const key = keyBuilt.kind === 'scalar' ? goKeyText(keyBuilt.value, keyBuilt.plain) : keyBuilt.kind === 'alias' ? `*${keyBuilt.name}` : '?';
+          const key = keyBuilt.kind === 'scalar' ? goKeyText(keyBuilt.value, keyBuilt.plain, isScalar(keyNode) ? keyNode.tag : undefined) : keyBuilt.kind === 'alias' ? `*${keyBuilt.name}` : '?';
           // `<<` merge keys legitimately repeat nothing; complex keys are not comparable as text.
           if (key !== '?' && key !== '<<') {
             const first = seen.get(key);

@@ -84,6 +84,19 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     files: { 'pack.json': packJsonWith(() => undefined).replace('"minLimit": 100', '"minLimit": 9007199254740993') },
     warning: 'warning pack.json:33:21 constraints.resources[0].minLimit: integer 9007199254740993 is beyond 2^53-1',
   },
+  {
+    // go-yaml reads a nil key; only sigs.k8s.io/yaml's JSON step refuses it ("unsupported map key of type: <nil>"), once it reaches a chart.
+    name: "the pack's values.yaml with a null key (Palette's reader is not public)",
+    files: { 'values.yaml': `${VALID_VALUES}notes:\n  ~: left over\n` },
+    warning: 'warning values.yaml:15:3 notes["~"]: the key notes["~"] is null (~, null or nothing before the colon), which Go\'s YAML reader reads as no value and sigs.k8s.io/yaml cannot make a JSON key ("unsupported map key of type: <nil>"): Helm refuses such values if they reach a chart; quote the key ("~":) or remove it',
+  },
+  {
+    // A tagged key is the key Go makes of it: !!float 1e7 is "1e+07" (float32 'g' text), which the chart's schema allows.
+    name: "a tagged key in the pack's values.yaml, checked against the chart's values.schema.json as Helm holds it",
+    chart: { 'web/values.schema.json': JSON.stringify({ type: 'object', properties: { replicas: { type: 'integer' }, '1e+07': { type: 'string' } }, additionalProperties: false }) },
+    files: { 'values.yaml': VALID_VALUES.replace('    replicas: 1\n', '    replicas: 1\n    !!float 1e7: ten million\n') },
+    warning: 'warning values.yaml:10:13 charts.web["1e+07"]: charts.web["1e+07"] is not a value of chart "web" 1.0.0',
+  },
 ];
 
 describe('YAML Helm accepts', () => {

@@ -284,6 +284,17 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'values-not-json', file: 'values.yaml', path: 'charts.web.ids["18446744073709551615"]', line: 11, column: 7, message: 'the key charts.web.ids["18446744073709551615"] is an integer past the int64 range, which Go\'s YAML reader reads as a uint64' },
   },
   {
+    // go-yaml reads a nil key; sigs.k8s.io/yaml "unsupported map key of type: <nil>" (Palette's reader of the pack's files is not public).
+    name: 'values.yaml with a null key',
+    mutate: (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    ~: none')),
+    expect: { severity: 'warning', rule: 'values-not-json', file: 'values.yaml', path: 'charts.web["~"]', line: 10, column: 5, message: 'the key charts.web["~"] is null (~, null or nothing before the colon)' },
+  },
+  {
+    name: 'presets.yaml with a null key',
+    mutate: (dir) => putFile(dir, 'presets.yaml', 'presets:\n  - name: a\n    null: b\n'),
+    expect: { severity: 'warning', rule: 'values-not-json', file: 'presets.yaml', path: 'presets[0].null', line: 3, column: 5, message: '("unsupported map key of type: <nil>")' },
+  },
+  {
     // Go's Unmarshal reads the first document only: here it is empty, and the values are never read.
     name: 'values.yaml whose first document is empty',
     mutate: (dir) => putFile(dir, 'values.yaml', `---\n---\n${VALID_VALUES}`),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatPath, type PathSegment } from '../../../src/pack/json-source.js';
 import { MAX_YAML_ALIAS_EXPANSION, checkYamlText } from '../../../src/pack/yaml-source.js';
+import { parseYamlTree, type YMap } from '../../../src/pack/yaml-tree.js';
 
 /** Every mapping key's formatted path in a plain value, as checkYamlText records them (parents less than 16 deep). */
 function keyPaths(value: unknown, path: PathSegment[] = [], out = new Set<string>()): Set<string> {
@@ -150,4 +151,47 @@ describe('number keys as Helm holds them (sigs.k8s.io/yaml over go-yaml v2)', ()
       expect(check.uint64Key).toBeUndefined();
     },
   );
+
+  it('tagged keys are the keys Go makes of them, in the documents, the key paths and the tree (go-yaml v2 decode.go scalar)', () => {
+    // resolve.go resolve(tag, text) then sigs.k8s.io/yaml convertToJSONableObject: an int in decimal, a
+    // float (also an int read with !!float) as float32 'g' text, a bool as true/false, !!binary decoded;
+    // !!str and local tags keep the text.
+    const text = 'k:\n  !!int 0x10: a\n  !!bool yes: b\n  !!float 1e7: c\n  !!binary aGk=: d\n  !!str 1.0: e\n  !foo 010: f\n  !!float 123456789: g\n  !!int "1_0": h\n';
+    const keys = ['16', 'true', '1e+07', 'hi', '1.0', '010', '1.2345679e+08', '10'];
+    const check = checkYamlText(text, 'values.yaml');
+    expect(check.ok).toBe(true);
+    expect(Object.keys((check.documents[0] as { k: object }).k).sort()).toEqual([...keys].sort());
+    expect([...check.keyPositions.keys()].slice(1)).toEqual(keys.map((key) => formatPath(['k', key])));
+    const root = parseYamlTree(text).root as YMap;
+    expect((root.entries[0]?.value as YMap).entries.map((e) => e.key)).toEqual(keys);
+  });
+
+  it('a tagged !!int key past int64 is a uint64 key too', () => {
+    expect(checkYamlText('a:\n  !!int 9223372036854775808: x\n', 'values.yaml').uint64Key).toEqual({ path: 'a["9223372036854775808"]', line: 2, column: 9 });
+  });
+});
+
+describe('null keys (go-yaml reads a nil key; sigs.k8s.io/yaml: "unsupported map key of type: <nil>")', () => {
+  it.each([
+    ['a:\n  ~: 1\n', 'a["~"]', 2, 3],
+    ['null: x\n', 'null', 1, 1],
+    ['a: {~: 1}\n', 'a["~"]', 1, 5],
+    ['a:\n  ? !!null ~\n  : 1\n', 'a["~"]', 2, 12],
+    ['a:\n  : 1\n', 'a[""]', 2, 3],
+  ])('%j: an error by default, recorded with nullKeys: record', (text, path, line, column) => {
+    const strict = checkYamlText(text, 'values.yaml');
+    expect(strict.ok).toBe(false);
+    expect(strict.findings).toEqual([expect.objectContaining({ severity: 'error', rule: 'yaml-syntax', message: expect.stringContaining('unsupported map key of type: <nil>') })]);
+    const recorded = checkYamlText(text, 'values.yaml', { nullKeys: 'record' });
+    expect(recorded.ok).toBe(true);
+    expect(recorded.findings).toEqual([]);
+    expect(recorded.nullKey).toEqual({ path, line, column });
+  });
+
+  it('a null key in a document after the first is never read by Helm: no error, nothing recorded', () => {
+    const check = checkYamlText('a: 1\n---\n~: 2\n', 'values.yaml', { nullKeys: 'record' });
+    expect(check.ok).toBe(true);
+    expect(check.nullKey).toBeUndefined();
+    expect(checkYamlText('a: 1\n---\n~: 2\n', 'values.yaml').findings).toEqual([]);
+  });
 });
