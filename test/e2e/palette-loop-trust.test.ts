@@ -233,10 +233,12 @@ describe('palette sync where the project serves only signed artifacts', () => {
 
   it('an unsigned version the registry refuses (412) is synced with the rest and reported not visible, saying why; exit 3 (was: exit 1 at once, nothing synced)', async () => {
     const hook = w.proxy.onRequest;
+    // 3.0.0 is listed too (some runs), and no manifest is served for it (404): Palette cannot read it either.
+    let listed = false;
     // 2.0.0 is listed, and its manifest refused by the policy; Palette, reading the registry, never finds it.
     w.proxy.onRequest = (r) =>
       r.kind === 'tags' && r.path.split('?')[0]?.endsWith('/hello/tags/list') === true
-        ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: REPO, tags: ['1.0.0', '2.0.0'] }) }
+        ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: REPO, tags: ['1.0.0', '2.0.0', ...(listed ? ['3.0.0'] : [])] }) }
         : r.kind === 'manifest-get' && r.path.endsWith('/hello/manifests/2.0.0')
           ? POLICY
           : 'pass';
@@ -255,6 +257,17 @@ describe('palette sync where the project serves only signed artifacts', () => {
         expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)');
         expect(proxied()).toBe(before + 1);
       }
+      // Without names, a listed tag no manifest is served for is reported so once the others are confirmed (was: waited
+      // for until --palette-timeout, then "Palette may have refused the pack").
+      listed = true;
+      const run = await runCli(['palette', 'sync', '--registry', `${w.proxy.host}/np`, ...fast], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stdout).toMatch(/^visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]+\)$/m);
+      expect(run.stdout).toContain('NOT VISIBLE in Palette hello:2.0.0: ');
+      expect(run.stdout).toContain(
+        `NOT VISIBLE in Palette hello:3.0.0: Palette's sync of through-proxy finished but does not list hello:3.0.0: the tag is listed, but no manifest is served for it by ${w.proxy.host} (404, also when read again after a pause), so Palette cannot read it either; push the version again, or check the registry's replication or cache\n`,
+      );
+      expect(run.stdout).not.toContain('timed out');
     } finally {
       w.proxy.onRequest = hook;
     }

@@ -120,7 +120,7 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
 }
 
 async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
-  const [{ runPaletteSyncs }, { listPacks, cosignAttachment, refusedByPolicy }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
+  const [{ runPaletteSyncs }, { listPacks, cosignAttachment, refusedByPolicy, NOT_SERVED }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
     import('../palette-run.js'),
     import('../../operations/list.js'),
     import('../../operations/resolve-pack.js'),
@@ -192,7 +192,9 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
         });
         packs = listed.flatMap((p) =>
           p.versions.flatMap((v) => {
-            // A tag listed but not served (no digest) stays: Palette cannot list it either, and the report says so.
+            // A tag listed but not served (no digest) stays: Palette cannot list it either, and the report says so
+            // once the other versions are confirmed, not at --palette-timeout.
+            if (v.notPack === NOT_SERVED) unreadable.set(`${p.name}:${v.version}`, `${NOT_SERVED} by ${opened.store.location} (404, also when read again after a pause), so Palette cannot read it either; push the version again, or check the registry's replication or cache`);
             const notPack = cosignAttachment(v.version) ?? (v.digest === undefined ? undefined : v.notPack);
             if (notPack === undefined) return [{ name: p.name, version: v.version }];
             left.push(`${p.name}:${v.version} (${notPack})`);
