@@ -30,6 +30,9 @@ export function nestsDeeper(value: unknown, max: number): boolean {
 /** What the archive holds where pull writes pack.json: nothing, a file too large to read, or the file's bytes. */
 export type FoundPackJson = { bytes: Buffer } | { size: number } | undefined;
 
+/** Longest name or version of a pack.json an error quotes whole (pack names are OCI repository names: far shorter). */
+const MAX_SHOWN = 128;
+
 const HINT_OTHER = 'check the name and --registry: this tag holds another kind of artifact, not a pack; nothing was written';
 
 /**
@@ -56,7 +59,9 @@ export function judgePackJson(reference: string, ref: PackRef, folder: string | 
   if (nestsDeeper(value, MAX_JSON_DEPTH)) throw notPack(`the pack.json of its archive nests deeper than ${MAX_JSON_DEPTH} levels`);
   const doc = value as Record<string, unknown>;
   const { name, version } = doc;
-  const shown = `${typeof name === 'string' ? `name ${JSON.stringify(name)}` : 'no name'}, ${typeof version === 'string' ? `version ${JSON.stringify(version)}` : 'no version'}`;
+  // What the archive says is quoted, cut short: a name of megabytes is no message.
+  const quote = (v: string) => JSON.stringify(v.length > MAX_SHOWN ? `${v.slice(0, MAX_SHOWN)}...` : v);
+  const shown = `${typeof name === 'string' ? `name ${quote(name)}` : 'no name'}, ${typeof version === 'string' ? `version ${quote(version)}` : 'no version'}`;
   const isVersionTag = !ref.version.startsWith('sha256:') && semver.valid(ref.version, { loose: true }) !== null;
   const sameVersion = () => typeof version === 'string' && semver.valid(version, { loose: true }) !== null && semver.eq(version, ref.version, { loose: true });
   if (name !== ref.name || (isVersionTag && !sameVersion())) {

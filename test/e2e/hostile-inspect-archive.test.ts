@@ -129,6 +129,9 @@ describe('an archive that is not the pack named: pull and inspect refuse it alik
   it('a pack.json of another pack (was: pulled into ./hello-<version>, exit 0)', async () => {
     const tag = await published(() => [{ name: 'evil/pack.json', content: '{"name":"evil","version":"6.6.6"}' }]);
     await bothRefuse(`hello:${tag}`, `hello:${tag} holds another pack: the pack.json of its archive has name "evil", version "6.6.6"`);
+    // A name of 100 000 characters is quoted cut short (was: the whole of it on stderr).
+    const long = await published(() => [{ name: 'x/pack.json', content: JSON.stringify({ name: 'n'.repeat(100_000), version: '1' }) }]);
+    await bothRefuse(`hello:${long}`, `hello:${long} holds another pack: the pack.json of its archive has name "${'n'.repeat(128)}...", version "1"`);
     // Named by digest: the name is still compared.
     const digest = await w.admin.digestOf(REPO, tag);
     await bothRefuse(`hello@${digest}`, `hello@${digest} holds another pack: the pack.json of its archive has name "evil", version "6.6.6"`);
