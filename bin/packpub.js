@@ -34,13 +34,18 @@ if (args.length === 1 && args[0] === '--version') {
   // the worker would only add its own start and checks to the CPU the run competes for.
   const ahead = args[0] === 'push' && !cacheOff && spareCore(require('node:os')) ? startChecksAhead() : undefined;
   const v8 = require('node:v8');
+  const flags = () => setV8Flags(v8, ahead?.loaded, codeCache);
+  // `packpub validate` of packs worth validation workers starts them now (src/operations/validate-ahead.ts), as
+  // the pool would once the command runs: they load their built-in modules while this thread loads the program,
+  // and the pool takes them (startValidation), which sets the V8 flags once they have (issue 16).
+  const validating = args[0] === 'validate' ? validationAhead(flags) : false;
   const { main, runAsProcess } = require('../dist/bundle/packpub.cjs');
   // The V8 flags are set once the command is loaded; for a push later, once it found its packs, before its
   // first request (main()'s beforeNetwork): a check-ahead worker has then loaded its built-ins, where this
   // thread used to wait for it (~45 ms of a ~600 ms unchanged re-run, issue 16). Every push sets them there,
   // with a worker or without, so that each chunk is compiled, and its code cached, under the same flags.
-  const flags = () => setV8Flags(v8, ahead?.loaded, codeCache);
-  const hooks = args[0] === 'push' ? { beforeNetwork: flags } : { beforeCommand: flags };
+  // A validate with workers started ahead sets them as the pool takes the workers.
+  const hooks = args[0] === 'push' ? { beforeNetwork: flags } : validating ? {} : { beforeCommand: flags };
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
   // It ends the process once the run settles: what the run leaves open (a push's idle registry connections) ends with it.
   runAsProcess(main(args, undefined, { ...hooks, endsProcess: true, ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
@@ -72,6 +77,22 @@ function spareCore(os) {
 }
 
 /**
+ * Start the validation workers of `packpub validate` (dist/bundle/validate-ahead.cjs) and leave them where the pool
+ * takes them (a global: main() and the library need not know), `flags` to run then; whether any started.
+ * A failure only leaves the pool to start its own.
+ */
+function validationAhead(flags) {
+  try {
+    const workers = require('../dist/bundle/validate-ahead.cjs').startValidationAhead(args.slice(1), flags);
+    if (workers === undefined) return false;
+    globalThis[Symbol.for('packpub.validation-ahead')] = workers;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Start dist/bundle/precheck-worker.cjs (through checks-ahead.cjs) with the command line; the port its answers
  * arrive on, read by push when it needs them, and the word the worker sets to 1 once it loaded its built-in
  * modules (setV8Flags waits for it). The worker never keeps the process alive, and a worker that fails only
@@ -93,7 +114,8 @@ function startChecksAhead() {
 
 /**
  * V8 settings for a CLI run, set once main() has loaded the command (and yargs, when it reads the line), before
- * the command runs (a push: before its first request; undici and the validation workers load after): Node compiles a built-in
+ * the command runs (a push: before its first request; undici and the validation workers load after; a validate
+ * with workers started ahead: once they loaded theirs): Node compiles a built-in
  * module that loads after a V8 flag changed from its source instead of its code cache, and saves a new
  * cache, so with the flags set at start every built-in the parser and the command loaded cost more
  * (issue 16). A worker thread does so for every built-in it loads after the change, so the check-ahead

@@ -17,6 +17,8 @@
 //   this one); its code, in one file, is validate-worker.cjs,
 //   CommonJS so the entry can compile it with V8's code cache too (bin/code-cache.cjs runWorkerFile) when
 //   the pool passes the cache's settings (a CLI run), else required as it is;
+// - validate-ahead.cjs: what bin/packpub.js requires for `packpub validate` before the program, to start the
+//   validation workers ahead (src/operations/validate-ahead.ts), in one CommonJS file;
 // - precheck-worker.cjs: the worker bin/packpub.js starts for a push (through bin/checks-ahead.cjs), checking
 //   the archive cache's folders ahead (src/operations/precheck.ts), in one CommonJS file;
 // - yargs-help.cjs: yargs' help text layout (cliui, string-width), required only by a run that prints a help text.
@@ -275,15 +277,39 @@ await build({
 // names validate-worker.js for the library's dist/ as well): a worker whose entry is an ES module starts an ES
 // module loader of its own first, ~35 ms of CPU per worker of a run that validates (issue 16).
 writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
+// A worker bin/packpub.js starts ahead for validate (src/operations/validate-ahead.ts, its workerData.loaded) first
+// loads the built-in modules its file and bin/code-cache.cjs require, while V8's flags are still the defaults
+// (a built-in loaded after they change is compiled from source), says so, and loads its file once the pool
+// sends it the code cache's settings, after bin set its flags (test/e2e/bundle.test.ts checks the list).
+const WORKER_BUILTINS = ['buffer', 'crypto', 'events', 'fs', 'fs/promises', 'module', 'os', 'path', 'process', 'stream', 'stream/promises', 'url', 'v8', 'vm', 'zlib'];
 writeFileSync(
   join(outDir, 'validate-worker.js'),
   `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 // A validation worker (scripts/build-cli.mjs): its code compiled with V8's code cache when the pool passed its settings.
-if (workerData?.v8Code === undefined) require('./validate-worker.cjs');
-else require('../../bin/code-cache.cjs').runWorkerFile(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'validate-worker.cjs')), workerData.v8Code, parentPort);
+const run = (v8Code) => {
+  if (v8Code === undefined) require('./validate-worker.cjs');
+  else require('../../bin/code-cache.cjs').runWorkerFile(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'validate-worker.cjs')), v8Code, parentPort);
+};
+if (workerData?.loaded === undefined) run(workerData?.v8Code);
+else {
+  // Started ahead (bin/packpub.js): the built-ins now, under V8's default flags; the file once taken.
+  try {
+    for (const name of ${JSON.stringify(WORKER_BUILTINS)}) require(\`node:\${name}\`);
+  } finally {
+    Atomics.store(workerData.loaded, 0, 1);
+    Atomics.notify(workerData.loaded, 0);
+  }
+  parentPort.once('message', ({ v8Code }) => run(v8Code));
+}
 `,
 );
+await build({
+  ...common,
+  input: { 'validate-ahead': join(root, 'src/operations/validate-ahead.ts') },
+  // CommonJS, required by bin/packpub.js before the program for \`packpub validate\`.
+  output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+});
 await build({
   ...common,
   input: { 'precheck-worker': join(root, 'src/operations/precheck-worker.ts') },

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -7,6 +7,9 @@ import type { BuildOptions, BuiltArchive } from '../archive/build.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { archiveFileName } from '../pack/naming.js';
 import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
+import { WORKER_YOUNG_GENERATION_MB, WORKERS_AHEAD, worthWorkers, type WorkersAhead } from './validate-work.js';
+
+export { MIN_WORK_FOR_WORKERS, packWork, worthWorkers, WORKER_YOUNG_GENERATION_MB } from './validate-work.js';
 
 /*
  * Pack validation on every core (issue 16): a pool of worker threads, each running validatePackFolder on the
@@ -94,56 +97,6 @@ export interface ValidatePoolOptions {
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./validate-worker.js', import.meta.url));
-
-/**
- * Packs that are less work than this (packWork, bytes) are validated on the calling thread only. A worker
- * costs ~0.12 CPU-s to start (a Node environment, the validator's modules loaded again) and warms up its
- * own compiled code, while one core validates about 20 MB of such bytes a second (the bench tree: 43 MB in
- * 2.1 CPU-s); below this a worker saves little time for its CPU (issue 16: a tree of twelve small packs cost
- * 0.55 CPU-s with one worker, 0.43 without). Counted by work, not by packs: many tiny packs stay here.
- */
-export const MIN_WORK_FOR_WORKERS = 8 * 1024 * 1024;
-
-/** Work counted for a pack beyond its files' bytes: pack.json and its schema, the folder walk, the reports. */
-const WORK_PER_PACK = 32 * 1024;
-
-/**
- * A cheap estimate of the work of validating a pack, in bytes: WORK_PER_PACK plus the files in its folder
- * and in its charts/ and manifests/ folders (one level: chart archives, manifests, values, logo: most of what
- * validation reads). Blocking calls, a few per pack; what cannot be read counts nothing (validation says why).
- */
-export function packWork(dir: string): number {
-  let work = WORK_PER_PACK;
-  const add = (folder: string, top: boolean): void => {
-    let entries;
-    try {
-      entries = readdirSync(folder, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isFile()) {
-        try {
-          work += statSync(`${folder}/${entry.name}`).size;
-        } catch {
-          // gone meanwhile: validation reports it
-        }
-      } else if (top && entry.isDirectory() && (entry.name === 'charts' || entry.name === 'manifests')) add(`${folder}/${entry.name}`, false);
-    }
-  };
-  add(dir, true);
-  return work;
-}
-
-/** Whether validating `dirs` is MIN_WORK_FOR_WORKERS of work or more: estimated pack by pack, only until it is. */
-export function worthWorkers(dirs: readonly string[]): boolean {
-  let work = 0;
-  for (const dir of dirs) {
-    work += packWork(dir);
-    if (work >= MIN_WORK_FOR_WORKERS) return true;
-  }
-  return false;
-}
 
 /** Packs a worker is given at once: one parsing while the other waits for its file reads. */
 const PER_WORKER = 2;
@@ -295,22 +248,45 @@ export interface ValidateListRequest {
 
 export type ValidateListResponse = ValidateResponse | { done: true };
 
-/**
- * Young generation of a validation worker's heap, in MiB (three semi-spaces' worth: V8 sizes a semi-space
- * at a third of it). V8 lets a busy thread's semi-spaces grow to 16 MiB each; validating the bench tree
- * with 2 MiB ones cost less CPU (young objects stay in the core's cache; the few that outlive a pack are
- * copied no more often) and about 50 MB less peak memory (issue 16).
- */
-export const WORKER_YOUNG_GENERATION_MB = 6;
+/** What a validation worker needs to compile its file with V8's code cache: in a CLI run, bin/code-cache.cjs's settings (where, for which flags). */
+function workerSettings(): unknown {
+  const v8Code = (globalThis as { [key: symbol]: unknown })[Symbol.for('packpub.v8-code')];
+  return typeof v8Code === 'function' ? v8Code() : undefined;
+}
 
 /**
  * A validation worker thread, its heap sized as above. In a CLI run, bin/code-cache.cjs says where V8's code
  * cache is and for which flags, and the bundle's worker compiles its file with it (scripts/build-cli.mjs).
  */
 function startWorker(): Worker {
-  const v8Code = (globalThis as { [key: symbol]: unknown })[Symbol.for('packpub.v8-code')];
-  const settings: unknown = typeof v8Code === 'function' ? v8Code() : undefined;
+  const settings = workerSettings();
   return new Worker(WORKER_FILE, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }, ...(settings === undefined ? {} : { workerData: { v8Code: settings } }) });
+}
+
+/**
+ * The workers bin/packpub.js started ahead for this list (validate-ahead.ts), taken once: `count` of them at
+ * most (the others are stopped), and whether they have been sent the code cache's settings, which they wait for
+ * (polled, or awaited: `started`); undefined when there are none.
+ */
+function takeWorkersAhead(count: number): { workers: Worker[]; started: () => boolean; whenStarted: Promise<void> } | undefined {
+  const global = globalThis as { [key: symbol]: unknown };
+  const ahead = global[WORKERS_AHEAD] as WorkersAhead | undefined;
+  if (ahead === undefined) return undefined;
+  delete global[WORKERS_AHEAD];
+  const { workers, ready, whenReady } = ahead.take(count);
+  for (const worker of workers) worker.ref();
+  let sent = false;
+  // Sent once they loaded their built-ins and bin has set its V8 flags: the settings name them.
+  const started = (): boolean => {
+    if (!sent && ready()) {
+      sent = true;
+      const settings = workerSettings();
+      for (const worker of workers) worker.postMessage({ v8Code: settings });
+    }
+    return sent;
+  };
+  started();
+  return { workers, started, whenStarted: whenReady.then(() => void started()) };
 }
 
 /** Validation threads started ahead of the list (startValidation): they load the validator while the caller checks its arguments. */
@@ -325,14 +301,18 @@ export interface ValidationCrew {
  * Start the worker threads for validating `dirs` now (validateMany's, minus this thread), so a worker's
  * start (a Node environment, the validator's modules: ~0.1-0.2 s of one core) overlaps what the caller does
  * before it runs the list, instead of delaying the first pack the worker can take. None when the packs are
- * less work than MIN_WORK_FOR_WORKERS.
+ * less work than MIN_WORK_FOR_WORKERS. In a `packpub validate` run, the workers bin/packpub.js started ahead
+ * (validate-ahead.ts) are taken first: they loaded their built-in modules before bin set its V8 flags.
  */
 export function startValidation(dirs: readonly string[], threads = availableParallelism()): ValidationCrew {
   const workerCount = Math.max(1, Math.min(threads, dirs.length)) - 1;
   const workers: StartedWorker[] = [];
-  if (workerCount > 0 && existsSync(WORKER_FILE) && worthWorkers(dirs)) {
+  const worth = workerCount > 0 && existsSync(WORKER_FILE) && worthWorkers(dirs);
+  const ahead = takeWorkersAhead(worth ? workerCount : 0);
+  if (worth) {
     for (let w = 0; w < workerCount; w++) {
-      const worker = startWorker();
+      const early = ahead?.workers[w];
+      const worker = early ?? startWorker();
       // Watched from its start: a worker that fails before it is given the list is no uncaught error.
       const failed = new Promise<never>((_, reject) => {
         worker.on('error', (err) => reject(workerFailed(err)));
@@ -340,7 +320,7 @@ export function startValidation(dirs: readonly string[], threads = availablePara
       });
       // Awaited in run, after this thread's own packs: until then (or without a run) not unhandled.
       failed.catch(() => undefined);
-      workers.push({ worker, failed });
+      workers.push({ worker, failed, ...(early === undefined || ahead === undefined ? {} : { ahead: { started: ahead.started, whenStarted: ahead.whenStarted } }) });
     }
   }
   let used = false;
@@ -383,6 +363,8 @@ interface StartedWorker {
   worker: Worker;
   /** Rejects when the worker fails or exits (also after its list is done: then nobody waits). */
   failed: Promise<never>;
+  /** A worker bin/packpub.js started ahead: whether it may be given the list yet (polled), and when it may. */
+  ahead?: { started(): boolean; whenStarted: Promise<void> };
 }
 
 /** validateMany's work, on this thread and `workers` (already started). */
@@ -390,7 +372,14 @@ async function validateOnThreads(dirs: readonly string[], options: ValidateOptio
   const settled: Array<{ report: ValidationReport } | { error: unknown } | undefined> = new Array(dirs.length);
   const next = new Int32Array(new SharedArrayBuffer(4));
   const running: Array<Promise<void>> = [];
-  for (const { worker, failed } of workers) {
+  const request = { list: [...dirs], options, next: next.buffer as SharedArrayBuffer } satisfies ValidateListRequest;
+  // A worker started ahead gets the list once it may: checked between this thread's packs, or as it can.
+  const waiting = new Set<StartedWorker>();
+  const give = (one: StartedWorker): void => {
+    if (waiting.delete(one)) one.worker.postMessage(request);
+  };
+  for (const one of workers) {
+    const { worker, failed, ahead } = one;
     const done = new Promise<void>((resolve) => {
       worker.on('message', (msg: ValidateListResponse) => {
         if ('done' in msg) resolve();
@@ -401,9 +390,12 @@ async function validateOnThreads(dirs: readonly string[], options: ValidateOptio
     // Awaited below, after this thread's own packs: until then a failure must not count as unhandled.
     finished.catch(() => undefined);
     running.push(finished);
-    worker.postMessage({ list: [...dirs], options, next: next.buffer as SharedArrayBuffer } satisfies ValidateListRequest);
+    waiting.add(one);
+    if (ahead === undefined || ahead.started()) give(one);
+    else void ahead.whenStarted.then(() => give(one));
   }
   for (let i = Atomics.add(next, 0, 1); i < dirs.length; i = Atomics.add(next, 0, 1)) {
+    for (const one of waiting) if (one.ahead?.started() === true) give(one);
     try {
       settled[i] = { report: await validateHere(dirs[i] as string, options) };
     } catch (error) {
