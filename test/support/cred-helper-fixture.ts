@@ -31,13 +31,13 @@ export interface CredHelperFixture {
  */
 const SCRIPT = String.raw`#!/bin/sh
 store=$PACKPUB_TEST_HELPER_STORE
-input=$(cat)
 if [ -n "$PACKPUB_TEST_HELPER_HANG_CHILD" ]; then
   sleep 600 </dev/null &
   echo $! > "$PACKPUB_TEST_HELPER_HANG_CHILD"
   wait
   exit 0
 fi
+input=$(cat)
 if [ "$PACKPUB_TEST_HELPER_HANG" = 1 ]; then
   sleep 600 </dev/null >/dev/null 2>&1
   exit 0

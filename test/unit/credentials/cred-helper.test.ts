@@ -44,9 +44,11 @@ describe('credential helper protocol', () => {
 
   it('kills the whole process group of a hanging helper, children holding its pipes included', async () => {
     // The real runner against a helper whose sleeping child keeps the helper's stdout/stderr open: killing
-    // only the helper left that child running and the pipes open, which kept packpub alive.
+    // only the helper left that child running and the pipes open, which kept packpub alive. The helper starts
+    // its child before it reads its input, and the timeout leaves it 4 s to: at 2 s, under a load of 15-30 the
+    // helper was now and then killed before its child started (the pid file never written).
     const pidFile = join(w.helper.dir, 'child.pid');
-    const answer = helperGet('packpubtest', 'h', { env: { ...w.helper.env, PACKPUB_TEST_HELPER_HANG_CHILD: pidFile }, timeoutMs: 2_000 }).catch((e: unknown) => e);
+    const answer = helperGet('packpubtest', 'h', { env: { ...w.helper.env, PACKPUB_TEST_HELPER_HANG_CHILD: pidFile }, timeoutMs: 4_000 }).catch((e: unknown) => e);
     await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 'the helper to start its child', 5_000);
     const err = await answer;
     expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
