@@ -23,6 +23,11 @@ export interface RememberedFolder {
   /** Whether every file and folder still has the stat signature it had then. */
   holds: () => boolean;
   /**
+   * Whether `holds()` will answer from a check made earlier in this run (FolderChecksAhead) rather than check
+   * the folder now: that check's own start (`checkedAhead`, or the answer that the folder changed) stands for it.
+   */
+  answeredAhead: () => boolean;
+  /**
    * Set when `holds()` answered from a check made earlier in this run (FolderChecksAhead): when that check
    * began and the folder the path named then. What is built for this folder must be what was checked then.
    */
@@ -415,16 +420,22 @@ export class ArchiveCache {
     }
     const record = this.loaded().get('folders').get(root);
     if (record === undefined || record.mtime !== mtime.getTime()) return undefined;
+    // Asked when needed, not when remembered: the check ahead may have answered meanwhile. Only an answer about
+    // the record read here counts.
+    const aheadAnswer = (): FolderCheckAhead | undefined => {
+      const ahead = this.ahead?.answer(root);
+      return ahead === undefined || ahead.id !== recordId(record) ? undefined : ahead;
+    };
     const folder: RememberedFolder = {
       root,
       key: record.key,
       holds: () => {
-        // Asked when needed, not when remembered: the check ahead may have answered meanwhile.
-        const ahead = this.ahead?.answer(root);
-        if (ahead === undefined || ahead.id !== recordId(record)) return recordHolds(root, record);
+        const ahead = aheadAnswer();
+        if (ahead === undefined) return recordHolds(root, record);
         if (ahead.held) folder.checkedAhead = ahead.since;
         return ahead.held;
       },
+      answeredAhead: () => aheadAnswer() !== undefined,
     };
     return folder;
   }

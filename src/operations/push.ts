@@ -209,10 +209,12 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       // thread serves the registry's answers meanwhile), not the same files checked here at the same time.
       const answerOf = hunch === undefined ? undefined : () => options.checksAhead?.wait?.(hunch.folder.root);
       for (let w = answerOf?.(); w !== undefined; w = answerOf?.()) await w;
-      const checkedNow = folderCheck(dir);
+      // Before the folder is read: a build must see any change since. A folder the check ahead answered for was
+      // checked then, from that check's start (no stat call here: one per pack of an unchanged tree, issue 16).
+      const checkedNow = hunch?.folder.answeredAhead() === true ? undefined : folderCheck(dir);
       const known = hunch === undefined ? cache?.folderKey(dir, mtime) : hunch.folder.holds() ? hunch.folder : undefined;
-      // A folder known from a check made ahead was checked then: a build must see any change since.
-      const since = known?.checkedAhead ?? checkedNow;
+      // A folder known from a check made ahead was checked then; one it found changed is read from now on.
+      const since = known?.checkedAhead ?? checkedNow ?? folderCheck(dir);
       const verdict = known === undefined ? undefined : cache?.getVerdict(known.key, strict);
       let report: ValidationReportLike;
       if (known !== undefined && verdict !== undefined) {

@@ -214,6 +214,8 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     do await writeFile(probe, '');
     while ((await stat(probe)).ctimeMs < answers.get(root)!.since.sinceMs + 1);
     await writeFile(join(dir, 'README.md'), '# Changed after the check ahead\n');
+    // Push takes no stat of its own of a folder answered ahead (answeredAhead): the answer's start stands for it.
+    expect(new ArchiveCache(cacheDir, ahead).remembered(dir, MTIME)?.answeredAhead()).toBe(true);
     const known = new ArchiveCache(cacheDir, ahead).folderKey(dir, MTIME);
     expect(known).toEqual({ root, key, checkedAhead: answers.get(root)?.since });
     // A build of it must be what was checked then: the change is seen, nothing is built.
@@ -221,9 +223,11 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
       buildArchive(dir, join(dirname(root), 'again.tar.gz'), { name: 'hello', version: '1.0.0', mtime: MTIME, walk: TRUST_RECENT, checked: known!.checkedAhead! }),
     ).rejects.toMatchObject({ code: 'PACK_FILE', message: expect.stringContaining('README.md changed while packpub was packing hello-1.0.0') });
     // Without the answer, the run's own check sees the change.
+    expect(new ArchiveCache(cacheDir).remembered(dir, MTIME)?.answeredAhead()).toBe(false);
     expect(new ArchiveCache(cacheDir).folderKey(dir, MTIME)).toBeUndefined();
     // An answer about another record of the folder (another run saved the cache since) is not used.
     const other = { answer: (folder: string) => (folder === root ? { ...answers.get(root)!, id: 'another record' } : undefined) };
+    expect(new ArchiveCache(cacheDir, other).remembered(dir, MTIME)?.answeredAhead()).toBe(false);
     expect(new ArchiveCache(cacheDir, other).folderKey(dir, MTIME)).toBeUndefined();
     // An answer that the folder changed is taken as it is.
     const changed = { answer: () => ({ ...answers.get(root)!, held: false }) };
