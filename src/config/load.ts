@@ -4,8 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
-import { formatPath, type PathSegment, type SourcePosition } from '../pack/json-source.js';
-import { pointerToSegments } from '../pack/schema.js';
+import type { PathSegment, SourcePosition } from '../pack/json-source.js';
 import { CONFIG_FILE_NAMES, CONFIG_VERSION, knownKeys, type ConfigTarget, type PackpubConfig } from './schema.js';
 
 /** A configuration file is a page of settings; anything this big is a mistake or an attack. */
@@ -121,7 +120,22 @@ const TYPE_WORDS: Record<string, string> = {
   object: 'a mapping (key: value lines)',
 };
 
-function describeAjvError(err: ErrorObject, data: unknown): Problem | undefined {
+/**
+ * What the messages about a file's problems need: loaded only for a file that has one. A run without a
+ * configuration file, or with a good one, does not load them (four modules of the pack checks, ~38 KB of a
+ * push's start, issue 16).
+ */
+interface MessageTools {
+  formatPath: (path: PathSegment[]) => string;
+  pointerToSegments: (pointer: string, data: unknown) => PathSegment[];
+}
+
+async function messageTools(): Promise<MessageTools> {
+  const [{ formatPath }, { pointerToSegments }] = await Promise.all([import('../pack/json-source.js'), import('../pack/schema.js')]);
+  return { formatPath, pointerToSegments };
+}
+
+function describeAjvError(err: ErrorObject, data: unknown, { pointerToSegments }: MessageTools): Problem | undefined {
   const path = pointerToSegments(err.instancePath, data);
   const last = path[path.length - 1];
   switch (err.keyword) {
@@ -257,7 +271,7 @@ function resolvePaths(config: PackpubConfig, base: string, env: NodeJS.ProcessEn
   return out;
 }
 
-function positionOf(path: PathSegment[], positions: Map<string, SourcePosition>): SourcePosition | undefined {
+function positionOf(path: PathSegment[], positions: Map<string, SourcePosition>, formatPath: MessageTools['formatPath']): SourcePosition | undefined {
   for (let n = path.length; n > 0; n--) {
     const found = positions.get(formatPath(path.slice(0, n)));
     if (found !== undefined) return found;
@@ -265,10 +279,11 @@ function positionOf(path: PathSegment[], positions: Map<string, SourcePosition>)
   return undefined;
 }
 
-function configError(where: string, problems: Problem[], positions: Map<string, SourcePosition>): PackpubError {
+async function configError(where: string, problems: Problem[], positions: Map<string, SourcePosition>, tools?: MessageTools): Promise<PackpubError> {
+  const { formatPath } = tools ?? (await messageTools());
   const lines = problems
     .map((p) => {
-      const pos = positionOf(p.path, positions);
+      const pos = positionOf(p.path, positions, formatPath);
       return { pos, text: `${where}${pos === undefined ? '' : `:${pos.line}:${pos.column}`}: ${p.path.length === 0 ? '' : `${formatPath(p.path)}: `}${p.message}` };
     })
     .sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0))
@@ -332,19 +347,20 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   // Secrets first: a password key must be refused with its own message, not as just another unknown key.
   const secrets: Problem[] = [];
   findSecrets(doc, [], secrets);
-  if (secrets.length > 0) throw configError(where, secrets, parsed.keyPositions);
+  if (secrets.length > 0) throw await configError(where, secrets, parsed.keyPositions);
 
   const validate = await validator();
   if (!validate(doc)) {
     const errors = validate.errors ?? [];
+    const tools = await messageTools();
     const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
     const problems = errors
       // anyOf reports each branch too; the anyOf line says it better. propertyNames repeats its inner error.
       .filter((e) => e.keyword === 'anyOf' || ![...anyOfPaths].some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)))
       .filter((e) => !('propertyName' in e && e.propertyName !== undefined && e.keyword !== 'propertyNames'))
-      .map((e) => describeAjvError(e, doc))
+      .map((e) => describeAjvError(e, doc, tools))
       .filter((p): p is Problem => p !== undefined);
-    throw configError(where, problems, parsed.keyPositions);
+    throw await configError(where, problems, parsed.keyPositions, tools);
   }
   const config = doc as PackpubConfig;
 
@@ -365,7 +381,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       });
     }
   }
-  if (problems.length > 0) throw configError(where, problems, parsed.keyPositions);
+  if (problems.length > 0) throw await configError(where, problems, parsed.keyPositions);
 
   return { config: resolvePaths(config, dirname(file), env), file, warnings };
 }

@@ -191,6 +191,8 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(sources.filter((s) => s.includes('node_modules/undici/'))).not.toEqual([]);
     // A command line of plain flags is read without yargs (src/cli/quick-args.ts).
     expect(sources.filter((s) => s.includes('node_modules/yargs'))).toEqual([]);
+    // Without a packpub.yaml, nor the pack-check modules only the messages about a configuration file's problems use (config/load.ts).
+    expect(sources.filter((s) => /^src\/pack\/(json-source|schema|model|files)\.ts$/.test(s))).toEqual([]);
   });
 
   it("--help requires yargs' help layout, and prints what the unbundled CLI prints, in English under a German locale", async () => {
