@@ -1,0 +1,69 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { COMMAND_MODULES } from '../../../src/cli/commands/index.js';
+import { runCli } from '../../support/cli.js';
+
+/*
+ * Every long flag README.md, docs/ and examples/ name (`--something`) is one some packpub command's --help
+ * lists: a flag renamed or removed in the code fails here until the pages follow. `--no-X` counts when `--X`
+ * is listed (yargs' negation of a switch), and `--from-`/`--to-` stand for copy's families (`--from-*`).
+ * Flags of other tools the pages quote are listed below with why; the list is checked to stay short and true.
+ */
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const NOT_PACKPUB: Record<string, string> = {
+  '--global': 'npm install --global (README install)',
+  '--branch': 'git clone --branch (README install)',
+  '--silent': 'npm pack --silent (README install)',
+  '--omit': 'npm ci --omit=dev (examples/ci)',
+  '--allow-scripts': "npm's install-scripts setting (README install)",
+  '--raw': 'skopeo inspect --raw (README)',
+  '--format': 'git log -1 --format=%ct (SOURCE_DATE_EPOCH)',
+  '--image-tag-mutability': 'aws ecr put-image-tag-mutability (errors.md fix)',
+  '--repository-name': 'aws ecr ... --repository-name (errors.md fix)',
+  '--key-id': 'aws kms describe-key --key-id (errors.md fix)',
+  '--profile': 'aws ... --profile (errors.md fix)',
+  '--max-http-header-size': "Node's option (errors.md)",
+  '--password': 'a flag packpub refuses on purpose (errors.md: there is no --password flag)',
+  '--skip-exisitng': 'a typo, as the example of a suggestion (errors.md)',
+};
+
+const FLAG = /(?<![A-Za-z0-9-])--[a-z][a-z0-9-]*/g;
+
+function textFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(md|json|ya?ml|sh)$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('the flags README.md, docs/ and examples/ name', () => {
+  it("are each one some command's --help lists (or another tool's, listed here with why)", async () => {
+    const listed = new Set<string>();
+    for (const argv of [['--help'], ...COMMAND_MODULES.map(([name]) => [name, '--help'])]) {
+      const run = await runCli(argv);
+      expect(run.code, `packpub ${argv.join(' ')}`).toBe(0);
+      for (const m of run.stdout.matchAll(FLAG)) listed.add(m[0]);
+    }
+    expect(listed.size).toBeGreaterThan(60);
+    const known = (flag: string): boolean =>
+      listed.has(flag) || (flag.startsWith('--no-') && listed.has(`--${flag.slice(5)}`)) || flag === '--from-' || flag === '--to-';
+
+    const files = [join(ROOT, 'README.md'), ...textFiles('docs'), ...textFiles('examples')];
+    const unknown = new Set<string>();
+    const foreignSeen = new Set<string>();
+    for (const file of files) {
+      for (const m of readFileSync(file, 'utf8').matchAll(FLAG)) {
+        const flag = m[0];
+        if (known(flag)) continue;
+        if (flag in NOT_PACKPUB) foreignSeen.add(flag);
+        else unknown.add(`${relative(ROOT, file)}: ${flag}`);
+      }
+    }
+    expect([...unknown].sort()).toEqual([]);
+    // A flag of another tool no page quotes any more, or one packpub now has, leaves the list.
+    expect(Object.keys(NOT_PACKPUB).filter((f) => !foreignSeen.has(f)).sort()).toEqual([]);
+  });
+});
