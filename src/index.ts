@@ -112,11 +112,9 @@ export { encodePngRgb, placeholderLogo } from './pack/logo.js';
 
 // Palette: the closed loop after publishing (README "After publishing: Palette")
 export { PaletteClient, type PaletteClientOptions } from './palette/client.js';
-export { PALETTE_ENV, PALETTE_SAAS_ENDPOINT, paletteBaseUrl } from './palette/endpoint.js';
+export { DEFAULT_PALETTE_POLL_MS, DEFAULT_PALETTE_TIMEOUT_MS, PALETTE_ENV, PALETTE_SAAS_ENDPOINT, paletteBaseUrl } from './palette/endpoint.js';
 export type { PaletteRegistryFlavour, PaletteSyncStatus } from './palette/types.js';
 export {
-  DEFAULT_PALETTE_POLL_MS,
-  DEFAULT_PALETTE_TIMEOUT_MS,
   isNotVisible,
   palettePacksFromPush,
   paletteRegistrySpec,

@@ -1,83 +1,14 @@
-import type { Argv } from 'yargs';
 import { defaultTargetNames } from '../config/targets.js';
 import type { ConfigPalette } from '../config/schema.js';
 import { PackpubError } from '../errors.js';
 import type { PaletteTargetRef } from '../operations/palette.js';
-import { DEFAULT_PALETTE_POLL_MS, DEFAULT_PALETTE_TIMEOUT_MS } from '../operations/palette.js';
 import type { PaletteClient } from '../palette/client.js';
 import { PALETTE_ENV } from '../palette/endpoint.js';
 import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, userPath, writeLine } from './io.js';
-import { declareOwnFlags, type OwnFlags } from './target-flags.js';
 import { listArg, loadCliConfig, resolveTargetOptions, retryFlags } from './target-options.js';
-
-/** The --help group of every flag that concerns Palette (push --palette-sync and palette's own too). */
-export const PALETTE_GROUP = 'Palette:';
-
-/** Flags that reach Palette's API; shared by `palette doctor|register|sync` and `push --palette-sync`. */
-const PALETTE_FLAGS: OwnFlags = {
-  group: PALETTE_GROUP,
-  options: {
-    'palette-endpoint': {
-      type: 'string',
-      describe: `Palette API host or URL (default: palette.endpoint of the target, else env ${PALETTE_ENV.host}, else the SaaS API)`,
-    },
-    'palette-api-key-stdin': {
-      type: 'boolean',
-      default: false,
-      describe: `Read the Palette API key from standard input (default: the variable palette.apiKeyEnv of the target names, else env ${PALETTE_ENV.apiKey})`,
-    },
-    'palette-project': {
-      type: 'string',
-      describe: `Project uid for pack reads (default: palette.project of the target, else env ${PALETTE_ENV.project}); registries are always read at tenant scope`,
-    },
-    'palette-registry': {
-      type: 'string',
-      describe: 'Name or uid of the Palette registry serving the target (default: the one Pack registry with its host and base path)',
-    },
-    'palette-timeout': {
-      type: 'number',
-      describe: `Seconds to wait for the sync and for every pack to be visible (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000})`,
-    },
-    'palette-poll-interval': {
-      type: 'number',
-      describe: `Seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider)`,
-    },
-    'palette-ca-file': { type: 'string', describe: 'PEM CA of a self-hosted Palette' },
-  },
-};
-
-/** Declare the Palette flags (PALETTE_FLAGS) on a command. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function paletteFlags(y: Argv<any>): Argv<any> {
-  return declareOwnFlags(y, PALETTE_FLAGS);
-}
-
-/** The Palette flags `push` reads only with --palette-sync (yargs keys, and the flag as typed). */
-const PUSH_PALETTE_FLAGS: [string, string][] = [
-  ['paletteEndpoint', '--palette-endpoint'],
-  ['paletteApiKeyStdin', '--palette-api-key-stdin'],
-  ['paletteProject', '--palette-project'],
-  ['paletteRegistry', '--palette-registry'],
-  ['paletteTimeout', '--palette-timeout'],
-  ['palettePollInterval', '--palette-poll-interval'],
-  ['paletteCaFile', '--palette-ca-file'],
-];
-
-/**
- * `push` with a Palette flag but without --palette-sync would publish and never reach Palette: a run that
- * silently does less than the command line says. Refused before anything is published.
- */
-export function refusePaletteFlagsWithoutSync(args: Args): void {
-  if (args['paletteSync'] === true) return;
-  const given = PUSH_PALETTE_FLAGS.filter(([key]) => args[key] !== undefined && args[key] !== false).map(([, flag]) => flag);
-  if (given.length === 0) return;
-  throw new PackpubError('USAGE', `${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} only with --palette-sync, which is not given: Palette would not be synced`, {
-    hint: 'add --palette-sync to sync Palette after publishing, or drop the Palette flags',
-  });
-}
 
 /** One target of the run, with where its packs show up in Palette. */
 export interface PaletteTarget {

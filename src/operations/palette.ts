@@ -1,5 +1,7 @@
 import { PackpubError } from '../errors.js';
 import {
+  DEFAULT_PALETTE_POLL_MS,
+  DEFAULT_PALETTE_TIMEOUT_MS,
   ecrRegion,
   endpointHost,
   flavourForHost,
@@ -231,9 +233,6 @@ export interface PaletteSyncOptions {
    */
   unreadable?: ReadonlyMap<string, string>;
 }
-
-export const DEFAULT_PALETTE_TIMEOUT_MS = 600_000;
-export const DEFAULT_PALETTE_POLL_MS = 10_000;
 
 function timeOf(s: string | undefined): number | undefined {
   if (s === undefined || s === '') return undefined;

@@ -18,6 +18,10 @@ export const PALETTE_ENV = {
   project: 'SPECTROCLOUD_DEFAULT_PROJECT_ID',
 } as const;
 
+/** How long a Palette sync and the packs' visibility are waited for, and the pause between status polls (as Terraform's provider). */
+export const DEFAULT_PALETTE_TIMEOUT_MS = 600_000;
+export const DEFAULT_PALETTE_POLL_MS = 10_000;
+
 /**
  * The API base URL for an endpoint given as a host or URL (default SaaS). HTTPS unless `http://` is given
  * for a loopback host: the API key must not travel in clear text over a network.

@@ -193,6 +193,8 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(sources.filter((s) => s.includes('node_modules/yargs'))).toEqual([]);
     // Without a packpub.yaml, nor the pack-check modules only the messages about a configuration file's problems use (config/load.ts).
     expect(sources.filter((s) => /^src\/pack\/(json-source|schema|model|files)\.ts$/.test(s))).toEqual([]);
+    // Nor, without --palette-sync, the Palette code: push declares the Palette flags only (cli/palette-flags.ts).
+    expect(sources.filter((s) => /^src\/(palette\/client|operations\/palette|cli\/palette-options)\.ts$/.test(s))).toEqual([]);
   });
 
   it("--help requires yargs' help layout, and prints what the unbundled CLI prints, in English under a German locale", async () => {

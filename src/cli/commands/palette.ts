@@ -2,7 +2,8 @@ import { PackpubError } from '../../errors.js';
 import type { PaletteRegistryCredentials } from '../../operations/palette.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, writeLine } from '../io.js';
-import { PALETTE_GROUP, paletteFlags, type PaletteTarget } from '../palette-options.js';
+import { PALETTE_GROUP, paletteFlags } from '../palette-flags.js';
+import type { PaletteTarget } from '../palette-options.js';
 import { declareFlags, declareOwnFlags, READ_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** Environment variables with the AWS credentials Palette stores for an ECR registry (never packpub's own). */

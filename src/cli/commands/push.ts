@@ -5,7 +5,7 @@ import type { PackTarget } from '../../targets/open.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
-import { PALETTE_GROUP, paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-options.js';
+import { PALETTE_GROUP, paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-flags.js';
 import { declareFlags, declareOwnFlags, numberFlag, PUSH_GROUPS, type OwnFlags } from '../target-flags.js';
 
 const PUSH_FLAGS: OwnFlags = {
