@@ -1,6 +1,8 @@
 import semver from 'semver';
 import { PackpubError } from '../errors.js';
-import type { PackRef } from '../oci/reference.js';
+import { isValidTag, type PackRef } from '../oci/reference.js';
+import type { ReadableTarget } from '../targets/open.js';
+import type { ResolvedPack } from './resolve-pack.js';
 
 /**
  * The pack.json of a pulled archive, judged the same way by `pull` (read from the extracted folder before it is
@@ -40,9 +42,17 @@ const HINT_OTHER = 'check the name and --registry: this tag holds another kind o
  * it (`<folder>/pack.json`, or `pack.json` at the archive's top when it has no single top folder); refused
  * (REGISTRY) when there is none, it is no JSON object Palette reads, or it names another pack. The version is
  * compared when the tag is a version (semver, as list orders them): a parent tag (`1.2.x`, `stable`) or a
- * digest holds whichever version it was given.
+ * digest holds whichever version it was given. A version tag holding another version is that version's when
+ * the version's own tag holds the very same manifest (`sameManifestAs`): a tag packpub put on it (push --tag,
+ * packpub tag, e.g. `1.0.0-ci.7` or `2.0.0-lts`), not a pack pushed by hand under another version.
  */
-export function judgePackJson(reference: string, ref: PackRef, folder: string | undefined, found: FoundPackJson): Record<string, unknown> {
+export async function judgePackJson(
+  reference: string,
+  ref: PackRef,
+  folder: string | undefined,
+  found: FoundPackJson,
+  sameManifestAs?: (version: string) => Promise<boolean>,
+): Promise<Record<string, unknown>> {
   const where = folder === undefined ? 'at its top (it has no single top folder)' : `in its folder ${JSON.stringify(folder)}`;
   const notPack = (why: string) => new PackpubError('REGISTRY', `${reference} is not a pack: ${why}`, { hint: HINT_OTHER });
   if (found === undefined) throw notPack(`its archive holds no pack.json ${where}`);
@@ -64,10 +74,17 @@ export function judgePackJson(reference: string, ref: PackRef, folder: string | 
   const shown = `${typeof name === 'string' ? `name ${quote(name)}` : 'no name'}, ${typeof version === 'string' ? `version ${quote(version)}` : 'no version'}`;
   const isVersionTag = !ref.version.startsWith('sha256:') && semver.valid(ref.version, { loose: true }) !== null;
   const sameVersion = () => typeof version === 'string' && semver.valid(version, { loose: true }) !== null && semver.eq(version, ref.version, { loose: true });
-  if (name !== ref.name || (isVersionTag && !sameVersion())) {
+  const otherVersion = isVersionTag && !sameVersion();
+  const versionsOwn = async () => typeof version === 'string' && isValidTag(version) && sameManifestAs !== undefined && (await sameManifestAs(version));
+  if (name !== ref.name || (otherVersion && !(await versionsOwn()))) {
     throw new PackpubError('REGISTRY', `${reference} holds another pack: the pack.json of its archive has ${shown}`, {
       hint: `nothing was written; the tag was pushed or moved by hand: tell its publisher (a pack is published as spectro-packs/archive/<pack.json name>:<pack.json version>)`,
     });
   }
   return doc;
+}
+
+/** judgePackJson's `sameManifestAs` for a pack resolved on `target`: whether `version`'s tag holds the same manifest. */
+export function sameManifestOn(target: ReadableTarget, resolved: ResolvedPack): (version: string) => Promise<boolean> {
+  return async (version) => (await target.store.getManifest(resolved.repository, version))?.descriptor.digest === resolved.fetched.descriptor.digest;
 }

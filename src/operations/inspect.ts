@@ -8,7 +8,7 @@ import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/ma
 import type { PackRef } from '../oci/reference.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
 import type { ReadableTarget } from '../targets/open.js';
-import { judgePackJson, MAX_JSON_DEPTH, MAX_PACK_JSON_BYTES, nestsDeeper, type FoundPackJson } from './archive-pack-json.js';
+import { judgePackJson, MAX_JSON_DEPTH, MAX_PACK_JSON_BYTES, nestsDeeper, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack, type ResolvedPack } from './resolve-pack.js';
 
 export interface InspectResult {
@@ -164,7 +164,7 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
     if (!read.bytes.has(source.entry)) read = await readArchive(target, resolved, source.entry);
     found = { bytes: read.bytes.get(source.entry) ?? Buffer.alloc(0) };
   }
-  const packJson = judgePackJson(resolved.reference, ref, folder, found);
+  const packJson = await judgePackJson(resolved.reference, ref, folder, found, sameManifestOn(target, resolved));
   const created = stringAnnotation(resolved.manifest.annotations, ANNOTATION_CREATED);
   const title = stringAnnotation(layer.annotations, ANNOTATION_TITLE);
   return {

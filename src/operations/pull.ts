@@ -7,7 +7,7 @@ import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { localWriteError, makeDirs } from '../util/fs.js';
-import { judgePackJson, MAX_PACK_JSON_BYTES, type FoundPackJson } from './archive-pack-json.js';
+import { judgePackJson, MAX_PACK_JSON_BYTES, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack } from './resolve-pack.js';
 
 export interface PullOptions {
@@ -118,7 +118,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     const source = (await stat(top)).isDirectory() ? top : tree;
     // Only the pack asked for is placed: an archive with no pack.json, or another pack's, is refused as inspect
     // refuses it (archive-pack-json.ts), before anything reaches the target.
-    judgePackJson(resolved.reference, ref, source === tree ? undefined : extracted.topLevel[0], await pulledPackJson(source));
+    await judgePackJson(resolved.reference, ref, source === tree ? undefined : extracted.topLevel[0], await pulledPackJson(source), sameManifestOn(target, resolved));
     if (existing) await fillFolder(source, outDir, staging, moved);
     else await rename(source, outDir).catch((err: unknown) => Promise.reject(takenOr(outDir, err)));
     moved.length = 0; // in place: no longer the pull's to take back
