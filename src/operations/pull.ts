@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
 import { isPackpubError, PackpubError } from '../errors.js';
@@ -91,11 +91,17 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
   // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.
   const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
+  /** The first folder above -o this pull made (`-o new/deeper/hello`: new): taken back when the pull fails. */
+  let made: string | undefined;
   const staging = await (async () => {
-    if (!existing) await makeDirs(dirname(outDir));
+    if (!existing) made = await makeDirs(dirname(outDir));
     return mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
-  })().catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
+  })().catch(async (err: unknown) => {
+    await removeMadeFolders(made, dirname(outDir));
+    throw localWriteError(err, outDir);
+  });
   const moved: string[] = [];
+  let placed = false;
   // An interrupted pull exits through process.exit (cli/signals.ts): still leave nothing beside or in the target.
   const removeStaging = () => {
     for (const path of moved) rmSync(path, { recursive: true, force: true });
@@ -122,6 +128,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     if (existing) await fillFolder(source, outDir, staging, moved);
     else await rename(source, outDir).catch((err: unknown) => Promise.reject(takenOr(outDir, err)));
     moved.length = 0; // in place: no longer the pull's to take back
+    placed = true;
     return {
       reference: resolved.reference,
       digest: resolved.fetched.descriptor.digest,
@@ -136,5 +143,15 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   } finally {
     process.off('exit', removeStaging);
     await rm(staging, { recursive: true, force: true });
+    // A refused or failed pull leaves no folder of its own above -o either (only empty ones are removed).
+    if (!placed) await removeMadeFolders(made, dirname(outDir));
+  }
+}
+
+/** Remove the folders from `deepest` up to `first` (makeDirs made them), while they are empty. */
+async function removeMadeFolders(first: string | undefined, deepest: string): Promise<void> {
+  if (first === undefined) return;
+  for (let dir = deepest; ; dir = dirname(dir)) {
+    if (!(await rmdir(dir).then(() => true, () => false)) || dir === first || dirname(dir) === dir) return;
   }
 }
