@@ -245,7 +245,12 @@ const PALETTE_COMMAND_FLAGS: OwnFlags = {
   group: PALETTE_GROUP,
   positionals: {
     action: { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' },
-    packs: { type: 'string', array: true, describe: 'sync: NAME:VERSION already published, to confirm (default: every pack version under the base path; tags holding no pack left out)' },
+    packs: {
+      type: 'string',
+      array: true,
+      describe:
+        'sync: NAME:VERSION already published, to confirm (default: every pack version under the base path; tags holding no pack left out). A version the registry refuses to serve (412), or by default one it lists without serving, is not waited for: NOT VISIBLE, with why, once the others are confirmed',
+    },
   },
   options: {
     'force-sync': { type: 'boolean', default: false, describe: 'sync: send forceSync=true (after replacing a version)' },
