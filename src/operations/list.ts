@@ -76,11 +76,17 @@ export interface ListOptions {
 
 /** Versions that parse as semver (leading `v` allowed) in semver order, then the others in string order. */
 export function sortVersions(versions: string[]): string[] {
-  const parsed = versions.filter((v) => semver.valid(v, { loose: true }) !== null);
-  const other = versions.filter((v) => semver.valid(v, { loose: true }) === null);
-  parsed.sort((a, b) => semver.compare(a, b, { loose: true }) || (a < b ? -1 : a > b ? 1 : 0));
+  // Each version parsed once (semver.compare parses both sides on every comparison: ~n log n parses).
+  const parsed: Array<{ text: string; version: semver.SemVer }> = [];
+  const other: string[] = [];
+  for (const text of versions) {
+    const version = semver.parse(text, { loose: true });
+    if (version === null) other.push(text);
+    else parsed.push({ text, version });
+  }
+  parsed.sort((a, b) => a.version.compare(b.version) || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   other.sort();
-  return [...parsed, ...other];
+  return [...parsed.map((p) => p.text), ...other];
 }
 
 /** Packs under the target's base path and their versions. */
