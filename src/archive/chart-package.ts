@@ -79,7 +79,9 @@ export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
       if (info.isSymbolicLink()) {
         const target = await realpath(path).catch(() => undefined);
         if (target === undefined || followed === undefined || (target !== rootReal && !target.startsWith(rootReal + sep))) {
-          throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, { hint: 'replace it with the file it points to, or list it in .helmignore' });
+          throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, {
+            hint: 'helm package follows it and stores what it points to: give --from-chart the .tgz helm package makes, or replace the link with a copy of what it points to (cp -rL), or list it in .helmignore',
+          });
         }
         info = followed;
       }
