@@ -27,6 +27,8 @@ const NOT_PACKPUB: Record<string, string> = {
   '--repository-name': 'aws ecr ... --repository-name (errors.md fix)',
   '--key-id': 'aws kms describe-key --key-id (errors.md fix)',
   '--profile': 'aws ... --profile (errors.md fix)',
+  '--liftoff-only': "a V8 flag bin/packpub.js sets (README, the build)",
+  '--interrupt-budget': "a V8 flag bin/packpub.js sets (README, the build)",
   '--max-http-header-size': "Node's option (errors.md)",
   '--password': 'a flag packpub refuses on purpose (errors.md: there is no --password flag)',
   '--skip-exisitng': 'a typo, as the example of a suggestion (errors.md)',
