@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { rmdirSync, rmSync } from 'node:fs';
+import { lstat, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
 import { isPackpubError, PackpubError } from '../errors.js';
@@ -96,8 +96,8 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   const staging = await (async () => {
     if (!existing) made = await makeDirs(dirname(outDir));
     return mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
-  })().catch(async (err: unknown) => {
-    await removeMadeFolders(made, dirname(outDir));
+  })().catch((err: unknown) => {
+    removeMadeFolders(made, dirname(outDir));
     throw localWriteError(err, outDir);
   });
   const moved: string[] = [];
@@ -106,6 +106,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   const removeStaging = () => {
     for (const path of moved) rmSync(path, { recursive: true, force: true });
     rmSync(staging, { recursive: true, force: true });
+    removeMadeFolders(made, dirname(outDir));
   };
   process.once('exit', removeStaging);
   try {
@@ -144,14 +145,22 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     process.off('exit', removeStaging);
     await rm(staging, { recursive: true, force: true });
     // A refused or failed pull leaves no folder of its own above -o either (only empty ones are removed).
-    if (!placed) await removeMadeFolders(made, dirname(outDir));
+    if (!placed) removeMadeFolders(made, dirname(outDir));
   }
 }
 
-/** Remove the folders from `deepest` up to `first` (makeDirs made them), while they are empty. */
-async function removeMadeFolders(first: string | undefined, deepest: string): Promise<void> {
+/**
+ * Remove the folders from `deepest` up to `first` (makeDirs made them), while they are empty. Synchronous: an
+ * interrupted pull runs it from its exit handler too (a few rmdir calls).
+ */
+function removeMadeFolders(first: string | undefined, deepest: string): void {
   if (first === undefined) return;
   for (let dir = deepest; ; dir = dirname(dir)) {
-    if (!(await rmdir(dir).then(() => true, () => false)) || dir === first || dirname(dir) === dir) return;
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty (another process's files), or gone
+    }
+    if (dir === first || dirname(dir) === dir) return;
   }
 }

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, spawnCli, waitFor } from '../support/cli.js';
+import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * review (s19): a pull interrupted while its archive downloads leaves nothing where -o points, not even the
+ * folders above it that the pull made (`-o new/deeper/out`: new/). Was: the exit handler removed only the
+ * staging folder, and new/deeper/ stayed.
+ */
+
+describe('pull interrupted during the download', () => {
+  const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 19, prefix: 'pullint' }) }));
+
+  it('exits 130 and leaves no folder it made for -o', async () => {
+    const pack = w.work.packs[0]!;
+    const base = `${w.reg.registry.base}/pullint`;
+    const push = await runCli(['push', pack.dir, '--registry', `${w.reg.registry.host}/${base}`], { env: w.work.env });
+    expect(push.code, push.stderr).toBe(0);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    w.reg.proxy.onRequest = (req) => {
+      if (req.kind !== 'blob-get' || !req.path.includes(`/archive/${pack.name}/blobs/`)) return 'pass';
+      asked = true;
+      return { holdAnswer: held };
+    };
+    const out = join(w.work.root, 'new', 'deeper', 'out');
+    const run = spawnCli(['pull', `${pack.name}:${pack.version}`, '--registry', `${w.reg.proxy.host}/${base}`, '-o', out], { env: w.work.env });
+    try {
+      await waitFor(() => asked && existsSync(join(w.work.root, 'new', 'deeper')), 'the download to start');
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(stackLines(result.stderr)).toEqual([]);
+      expect(existsSync(join(w.work.root, 'new'))).toBe(false);
+    } finally {
+      release();
+      w.reg.proxy.onRequest = undefined;
+      run.child.kill('SIGKILL');
+    }
+  });
+});
