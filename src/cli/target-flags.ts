@@ -182,7 +182,7 @@ export const FLAGS: readonly FlagSpec[] = [
     // The re-read of a listed tag that answered 404 (operations/list.ts pauseBeforeReread) waits this long too.
     describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60). list and copy also wait this long, once, before reading again a listed tag that answered 404',
     paletteDescribe:
-      'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win (default 0.25; 0 to 60). palette sync also waits this long, once, before reading again a listed tag that answered 404',
+      'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win (default 0.25; 0 to 60). palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404',
   },
   { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' },
   { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR' },

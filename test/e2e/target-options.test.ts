@@ -160,7 +160,7 @@ describe('--help shows exactly the flags of the command', () => {
       for (const line of callsPalette ? palette : plain) expect(text, command).toContain(line);
       if (!callsPalette) expect(text, command).not.toContain('Palette API');
       // The one pause before a listed tag that answered 404 is read again (list, copy, palette sync) is --retry-delay's too.
-      expect(text, command).toContain(callsPalette ? 'palette sync also waits this long, once, before reading again a listed tag that answered 404' : 'list and copy also wait this long, once, before reading again a listed tag that answered 404');
+      expect(text, command).toContain(callsPalette ? 'palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404' : 'list and copy also wait this long, once, before reading again a listed tag that answered 404');
     }
   });
 
