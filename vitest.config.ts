@@ -48,12 +48,11 @@ export default defineConfig({
     // hot loops: without them the workers' CPU is ~15 % higher (same assertions; the code runs the same).
     execArgv: ['--liftoff-only', '--interrupt-budget=540672'],
     // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
-    // more files than cores run at once (vitest's default on 2 cores is one file at a time). With three, the
-    // run's timeline has stretches where all three wait at once (hostile-registry, creds-helpers and
-    // cred-helper wait on timeouts and hanging helpers: ~1 CPU-s in ~10 s each) and both cores idle: about
-    // 20 of the run's ~55 idle core-seconds. A fourth file fills them (one more worker start, ~3 CPU-s); a
-    // fifth gained nothing more and cost ~10 CPU-s.
-    maxWorkers: 4,
+    // more files than cores run at once (vitest's default on 2 cores is one file at a time). Three: a fourth
+    // fills the stretches where three files wait at once when the machine is busy with other work, but on an
+    // idle one (CI) it cost more than it filled: whole runs, interleaved, 113.1 vs 105.6 s and 202.6 vs 191.0
+    // CPU-s; 125.5-128.8 vs 117.2 s earlier.
+    maxWorkers: 3,
     // The files that are one long chain of steps start first (test/sequencer.ts).
     sequence: { sequencer: LongFirstSequencer },
     reporters: ['default', './test/support/summary-reporter.ts'],
