@@ -5,7 +5,7 @@ import { startHostileRegistry, type HostileBehaviour, type HostileRegistry } fro
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
-import { setup } from '../support/stage.js';
+import { setup, type Stage } from '../support/stage.js';
 import { hurryRetries } from '../support/clock.js';
 
 /*
@@ -13,19 +13,36 @@ import { hurryRetries } from '../support/clock.js';
  * packpub first pushes a real pack to the stand-in, which then lies about what it serves.
  */
 
+interface HelloWorld {
+  hostile: HostileRegistry;
+  root: string;
+  R: string;
+}
+
+/** A hostile stand-in (closed with `stack`) to which hello:1.0.0 was pushed with `login` (flags, and the password on stdin), its repository R and a temp folder. */
+async function pushedHello(stack: Stage, prefix: string, behaviour: HostileBehaviour, login: string[], password?: string): Promise<HelloWorld> {
+  const root = await stack.tempDir(prefix);
+  const hostile = stack.add(await startHostileRegistry(behaviour));
+  const R = `${hostile.host}/evil`;
+  const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
+  const push = await runCli(['push', pack, '--registry', R, ...login], password === undefined ? {} : { stdin: password });
+  expect(push.code, push.stderr).toBe(0);
+  return { hostile, root, R };
+}
+
+/** The world of a describe block: pushedHello's, closed after the block. */
+function helloOnHostile(prefix: string, behaviour: HostileBehaviour, login: string[], password?: string): HelloWorld {
+  return setup((stack) => pushedHello(stack, prefix, behaviour, login, password));
+}
+
 /**
- * The world of a describe block: a hostile stand-in (closed after the block) to which hello:1.0.0 was pushed
- * with `login` (flags, and the password on stdin), its repository R and a temp folder.
+ * Worlds of their own for tests that mostly wait on a stand-in that stalls or drips (each changes its
+ * stand-in's behaviour): they wait side by side (describe.concurrent), not one after the other. Built at once.
  */
-function helloOnHostile(prefix: string, behaviour: HostileBehaviour, login: string[], password?: string): { hostile: HostileRegistry; root: string; R: string } {
+function hellosOnHostile<K extends string>(names: readonly K[], prefix: string, behaviour: HostileBehaviour, login: string[], password?: string): Record<K, HelloWorld> {
   return setup(async (stack) => {
-    const root = await stack.tempDir(prefix);
-    const hostile = stack.add(await startHostileRegistry(behaviour));
-    const R = `${hostile.host}/evil`;
-    const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
-    const push = await runCli(['push', pack, '--registry', R, ...login], password === undefined ? {} : { stdin: password });
-    expect(push.code, push.stderr).toBe(0);
-    return { hostile, root, R };
+    const worlds = await Promise.all(names.map((name) => pushedHello(stack, `${prefix}${name}-`, behaviour, login, password)));
+    return Object.fromEntries(names.map((name, i) => [name, worlds[i]])) as Record<K, HelloWorld>;
   });
 }
 
@@ -47,19 +64,6 @@ describe('a hostile registry', () => {
     }
     // nothing half-written beside the output, no staging folder
     expect((await readdir(w.root)).filter((f) => f.includes('.packpub-') || f === `out${delta}`)).toEqual([]);
-    w.hostile.behaviour = {};
-  });
-
-  it('item 12: a body that stalls ends at --retry-deadline, every resume included', async () => {
-    w.hostile.behaviour = { stallBlobAfter: 100 };
-    const out = join(w.root, 'stalled');
-    // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline.
-    const run = await runCli(['pull', 'hello:1.0.0', '--registry', w.R, '-o', out, '--request-timeout', '0.3', '--retry-deadline', '0.9']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 0\.9 s \(\d+ of \d+ bytes received\)/);
-    expect(run.stderr).toContain('--retry-deadline');
-    await expect(readdir(out)).rejects.toThrow();
-    expect((await readdir(w.root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
     w.hostile.behaviour = {};
   });
 
@@ -91,21 +95,6 @@ describe('a hostile registry', () => {
     expect(honest.stdout).toContain('hello  1.0.0');
   });
 
-  it('a manifest or tag page that drips in byte by byte ends at --retry-deadline, the Harbor probe at --request-timeout (a chunk timeout alone never fires)', async () => {
-    // A byte every 100 ms: well inside the request timeout of 0.5 s between chunks, never done by the deadline.
-    w.hostile.behaviour = { dripMs: 100 };
-    const flags = ['--registry', w.R, '--request-timeout', '0.5', '--retry-deadline', '1'];
-    // The two reads share nothing but the stand-in's behaviour: they wait out their deadlines side by side.
-    const [inspect, list] = await Promise.all([runCli(['inspect', 'hello:1.0.0', ...flags]), runCli(['list', 'hello', ...flags])]);
-    expect(inspect.code, inspect.stderr).toBe(1);
-    expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
-    expect(stackLines(inspect.stderr)).toEqual([]);
-    expect(list.code, list.stderr).toBe(1);
-    expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
-    expect(list.stdout).toBe('');
-    w.hostile.behaviour = {};
-  }, 40_000); // a manifest alone would take minutes
-
   it.each([
     ['a Docker-Content-Digest other than the bytes', { manifestDigest: `sha256:${'0'.repeat(64)}` }, /^error: manifest 1\.0\.0 in evil\/spectro-packs\/archive\/hello: 127\.0\.0\.1:\d+ says sha256:0{64}, the bytes hash to sha256:[0-9a-f]{64} \(twice in a row\)$/m],
     ['an empty body (with its own digest)', { manifestBody: '' }, /^error: .*manifest/m],
@@ -131,27 +120,6 @@ describe('a hostile registry', () => {
     expect(stackLines(run.stderr)).toEqual([]);
     w.hostile.behaviour = {};
   });
-
-  it('upload and manifest answers whose (ignored) bodies drip in do not hold a push', async () => {
-    // One answer of each kind drips (an upload start, an upload, the manifest write), each held at most the
-    // bounded wait for an ignored body.
-    w.hostile.behaviour = { dripAnswersMs: 200, dripAnswerKinds: new Set(['upload-start', 'upload', 'manifest']) };
-    const pack = await writePack(join(w.root, 'drip'), { name: 'hello', version: '1.0.1' });
-    const push = await runCli(['push', pack, '--registry', w.R, '--request-timeout', '1', '--retry-deadline', '30']);
-    w.hostile.behaviour = {};
-    expect(push.code, push.stderr).toBe(0);
-    const inspect = await runCli(['inspect', 'hello:1.0.1', '--registry', w.R]);
-    expect(inspect.code, inspect.stderr).toBe(0);
-  }, 40_000); // each answer body alone would take 20 s
-
-  it('an error answer whose body drips in is explained with what arrived, without waiting for the rest', async () => {
-    w.hostile.behaviour = { dripErrorsMs: 500 };
-    const run = await runCli(['inspect', 'hello:9.9.9', '--registry', w.R]);
-    w.hostile.behaviour = {};
-    expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(/^error: .*9\.9\.9/m);
-    expect(stackLines(run.stderr)).toEqual([]);
-  }, 20_000); // the body alone would take 35 s
 
   it('a tag page that links to another origin is refused, not read as the whole list', async () => {
     const other = await startHostileRegistry({ tagsBody: '{"name":"x","tags":["9.9.9"]}' });
@@ -203,6 +171,55 @@ describe('a hostile registry', () => {
     }
     w.hostile.behaviour = {};
   });
+
+  describe.concurrent('answers that stall or drip in (each test on a stand-in of its own, side by side)', () => {
+    const slow = hellosOnHostile(['stalled', 'dripped', 'uploads', 'errors'] as const, 'packpub-hostile-', {}, []);
+
+    it('item 12: a body that stalls ends at --retry-deadline, every resume included', async () => {
+      slow.stalled.hostile.behaviour = { stallBlobAfter: 100 };
+      const out = join(slow.stalled.root, 'out');
+      // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline.
+      const run = await runCli(['pull', 'hello:1.0.0', '--registry', slow.stalled.R, '-o', out, '--request-timeout', '0.3', '--retry-deadline', '0.9']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 0\.9 s \(\d+ of \d+ bytes received\)/);
+      expect(run.stderr).toContain('--retry-deadline');
+      await expect(readdir(out)).rejects.toThrow();
+      expect((await readdir(slow.stalled.root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
+    });
+
+    it('a manifest or tag page that drips in byte by byte ends at --retry-deadline, the Harbor probe at --request-timeout (a chunk timeout alone never fires)', async () => {
+      // A byte every 100 ms: well inside the request timeout of 0.5 s between chunks, never done by the deadline.
+      slow.dripped.hostile.behaviour = { dripMs: 100 };
+      const flags = ['--registry', slow.dripped.R, '--request-timeout', '0.5', '--retry-deadline', '1'];
+      // The two reads share nothing but the stand-in's behaviour: they wait out their deadlines side by side.
+      const [inspect, list] = await Promise.all([runCli(['inspect', 'hello:1.0.0', ...flags]), runCli(['list', 'hello', ...flags])]);
+      expect(inspect.code, inspect.stderr).toBe(1);
+      expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
+      expect(stackLines(inspect.stderr)).toEqual([]);
+      expect(list.code, list.stderr).toBe(1);
+      expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
+      expect(list.stdout).toBe('');
+    }, 40_000); // a manifest alone would take minutes
+
+    it('upload and manifest answers whose (ignored) bodies drip in do not hold a push', async () => {
+      // One answer of each kind drips (an upload start, an upload, the manifest write), each held at most the
+      // bounded wait for an ignored body.
+      slow.uploads.hostile.behaviour = { dripAnswersMs: 200, dripAnswerKinds: new Set(['upload-start', 'upload', 'manifest']) };
+      const pack = await writePack(join(slow.uploads.root, 'drip'), { name: 'hello', version: '1.0.1' });
+      const push = await runCli(['push', pack, '--registry', slow.uploads.R, '--request-timeout', '1', '--retry-deadline', '30']);
+      expect(push.code, push.stderr).toBe(0);
+      const inspect = await runCli(['inspect', 'hello:1.0.1', '--registry', slow.uploads.R]);
+      expect(inspect.code, inspect.stderr).toBe(0);
+    }, 40_000); // each answer body alone would take 20 s
+
+    it('an error answer whose body drips in is explained with what arrived, without waiting for the rest', async () => {
+      slow.errors.hostile.behaviour = { dripErrorsMs: 500 };
+      const run = await runCli(['inspect', 'hello:9.9.9', '--registry', slow.errors.R]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^error: .*9\.9\.9/m);
+      expect(stackLines(run.stderr)).toEqual([]);
+    }, 20_000); // the body alone would take 35 s
+  });
 });
 
 describe('a hostile token service', () => {
@@ -239,29 +256,6 @@ describe('a hostile token service', () => {
     await neitherSecret('tok-Secret-3');
   });
 
-  it('a token answer that drips in ends at --request-timeout (each attempt), with nothing pushed', async () => {
-    w.hostile.behaviour = { bearer: { dripTokenMs: 300 } };
-    const pack = await writePack(join(w.root, 'drip'), { name: 'dripped', version: '1.0.0' });
-    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
-    w.hostile.behaviour = { bearer: {} };
-    expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 0\.5 s$/m);
-    expect(stackLines(run.stderr)).toEqual([]);
-    expect(w.hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
-  }, 20_000); // the token alone would take 10 s per request
-
-  it('a token answer that drips in once is asked again, as any stalled answer: the push lands', async () => {
-    w.hostile.behaviour = { bearer: { dripTokenMs: 300, dripTokenTimes: 1 } };
-    w.hostile.requests.length = 0;
-    const pack = await writePack(join(w.root, 'drip-once'), { name: 'dripped-once', version: '1.0.0' });
-    const run = await runCli(['push', pack, '--registry', w.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5'], { stdin: 'pw-Secret-1' });
-    w.hostile.behaviour = { bearer: {} };
-    expect(run.code, run.stderr).toBe(0);
-    expect(w.hostile.requests.filter((r) => r.path === '/token')).not.toHaveLength(1);
-    const list = await runCli(['list', 'dripped-once', '--registry', w.R, '--username', 'robot', '--password-stdin'], { stdin: 'pw-Secret-1' });
-    expect(list.stdout).toContain('dripped-once  1.0.0');
-  });
-
   it('credentials embedded in the realm URL are neither sent nor printed', async () => {
     w.hostile.behaviour = { bearer: { realm: `http://realm-user:realm-Secret-4@${w.hostile.host}/token` } };
     w.hostile.requests.length = 0;
@@ -274,5 +268,33 @@ describe('a hostile token service', () => {
     for (const a of tokenAuth) expect(Buffer.from((a ?? '').replace(/^Basic /, ''), 'base64').toString()).not.toContain('realm-Secret-4');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('hello  1.0.0');
+  });
+
+  describe.concurrent('token answers that drip in (each test on a stand-in of its own, side by side)', () => {
+    const slow = hellosOnHostile(['token', 'tokenOnce'] as const, 'packpub-hostile-token-', { bearer: {} }, ['--username', 'robot', '--password-stdin'], 'pw-Secret-1');
+
+    it('a token answer that drips in ends at --request-timeout (each attempt), with nothing pushed', async () => {
+      slow.token.hostile.behaviour = { bearer: { dripTokenMs: 300 } };
+      slow.token.hostile.requests.length = 0;
+      const pack = await writePack(join(slow.token.root, 'drip'), { name: 'dripped', version: '1.0.0' });
+      const run = await runCli(['push', pack, '--registry', slow.token.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
+      slow.token.hostile.behaviour = { bearer: {} };
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 0\.5 s$/m);
+      expect(stackLines(run.stderr)).toEqual([]);
+      expect(slow.token.hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
+    }, 20_000); // the token alone would take 10 s per request
+
+    it('a token answer that drips in once is asked again, as any stalled answer: the push lands', async () => {
+      slow.tokenOnce.hostile.behaviour = { bearer: { dripTokenMs: 300, dripTokenTimes: 1 } };
+      slow.tokenOnce.hostile.requests.length = 0;
+      const pack = await writePack(join(slow.tokenOnce.root, 'drip-once'), { name: 'dripped-once', version: '1.0.0' });
+      const run = await runCli(['push', pack, '--registry', slow.tokenOnce.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5'], { stdin: 'pw-Secret-1' });
+      slow.tokenOnce.hostile.behaviour = { bearer: {} };
+      expect(run.code, run.stderr).toBe(0);
+      expect(slow.tokenOnce.hostile.requests.filter((r) => r.path === '/token')).not.toHaveLength(1);
+      const list = await runCli(['list', 'dripped-once', '--registry', slow.tokenOnce.R, '--username', 'robot', '--password-stdin'], { stdin: 'pw-Secret-1' });
+      expect(list.stdout).toContain('dripped-once  1.0.0');
+    });
   });
 });
