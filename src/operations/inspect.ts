@@ -140,17 +140,12 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
   return read;
 }
 
-/** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
-export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
-  const resolved = await resolvePack(target, ref);
-  // The manifest is shown whole (--json): one nested deeper than any manifest is (an annotation or an unknown
-  // field of arrays in arrays) overflowed the stack when printed. Its descriptors were read; it is no pack's.
-  if (nestsDeeper(resolved.manifest, MAX_JSON_DEPTH)) {
-    throw new PackpubError('REGISTRY', `${resolved.reference} is not a pack: its manifest nests deeper than ${MAX_JSON_DEPTH} levels`, {
-      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
-    });
-  }
-  const { layer } = resolved;
+/**
+ * The pack.json of a resolved pack's archive as pull writes it (read by pull's rules, the digest verified) and the
+ * archive's top folder pull makes the pack folder; judged as pull judges it (archive-pack-json.ts): an archive that
+ * is no pack, or another pack's, is refused.
+ */
+export async function readPackJson(target: ReadableTarget, resolved: ResolvedPack, ref: PackRef): Promise<{ folder?: string; packJson: Record<string, unknown> }> {
   let read = await readArchive(target, resolved, undefined);
   // As pull places it: one top-level folder becomes the pack folder; otherwise the archive's top is.
   const [only] = read.tops;
@@ -165,6 +160,21 @@ export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise
     found = { bytes: read.bytes.get(source.entry) ?? Buffer.alloc(0) };
   }
   const packJson = await judgePackJson(resolved.reference, ref, folder, found, sameManifestOn(target, resolved));
+  return { ...(folder === undefined ? {} : { folder }), packJson };
+}
+
+/** Manifest, digest, layer and the pack.json read from inside the published archive (digest verified). */
+export async function inspectPack(target: ReadableTarget, ref: PackRef): Promise<InspectResult> {
+  const resolved = await resolvePack(target, ref);
+  // The manifest is shown whole (--json): one nested deeper than any manifest is (an annotation or an unknown
+  // field of arrays in arrays) overflowed the stack when printed. Its descriptors were read; it is no pack's.
+  if (nestsDeeper(resolved.manifest, MAX_JSON_DEPTH)) {
+    throw new PackpubError('REGISTRY', `${resolved.reference} is not a pack: its manifest nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
+    });
+  }
+  const { layer } = resolved;
+  const { folder, packJson } = await readPackJson(target, resolved, ref);
   const created = stringAnnotation(resolved.manifest.annotations, ANNOTATION_CREATED);
   const title = stringAnnotation(layer.annotations, ANNOTATION_TITLE);
   return {

@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { validateTag, type PackRef } from '../oci/reference.js';
@@ -8,6 +9,8 @@ import { resolvePack } from './resolve-pack.js';
 export interface TagOptions {
   /** Move a tag that already points at another digest (Palette caches digests: avoid). */
   force?: boolean;
+  /** Put a tag that reads as a version other than the pack's (Palette lists it as that version). */
+  allowOtherVersion?: boolean;
 }
 
 export interface TagOutcome {
@@ -23,6 +26,34 @@ export interface TagResult {
   tags: TagOutcome[];
 }
 
+/** Whether a tag reads as a pack version (semver, loosely, as list orders versions and pull compares them). */
+export function isVersionTag(tag: string): boolean {
+  return semver.valid(tag, { loose: true }) !== null;
+}
+
+/**
+ * The tags among `tags` that read as a version other than `version` (a pack.json version): Palette lists the
+ * tags of spectro-packs/archive/<name> as that pack's versions, so such a tag publishes the pack as a version
+ * it is not. `v1.2.0` names 1.2.0; a parent tag (`1.2.x`, `1.2`) or a label (`stable`, `lts`) is no version.
+ */
+export function otherVersionTags(tags: readonly string[], version: string): string[] {
+  const own = isVersionTag(version);
+  return tags.filter((tag) => tag !== version && isVersionTag(tag) && !(own && semver.eq(tag, version, { loose: true })));
+}
+
+/** The refusal of tags that read as another version than the pack's `version` (see otherVersionTags). */
+export function otherVersionRefusal(reference: string, version: string, tags: readonly string[], flag: string): PackpubError {
+  const parsed = semver.parse(version, { loose: true });
+  const parent = parsed === null ? '' : `a parent tag (${parsed.major}.${parsed.minor}.x), `;
+  const listed = tags.map((tag) => JSON.stringify(tag)).join(', ');
+  const one = tags.length === 1;
+  // pack.json's words, cut short: a version of megabytes is no message.
+  const shown = JSON.stringify(version.length > 128 ? `${version.slice(0, 128)}...` : version);
+  return new PackpubError('USAGE', `${one ? 'tag' : 'tags'} ${listed} name${one ? 's' : ''} another version than the pack.json of ${reference} (version ${shown}): Palette would list the pack as ${one ? 'that version' : 'those versions'} too`, {
+    hint: `nothing was written; ${parent}a label (stable, lts) or the pack's own version names it; pass ${flag} to tag it so anyway`,
+  });
+}
+
 /**
  * Put more tags on a published pack version: the same manifest bytes under each new tag. A tag that
  * already names another digest is refused before anything is written (unless `force`); one that already
@@ -34,6 +65,16 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
   const { repository } = resolved;
   const digest = resolved.fetched.descriptor.digest;
   const store = target.store;
+  // A tag that reads as a version: compared with the version pack.json names (the archive is read, as pull reads
+  // it, only then: a parent tag or a label needs no read).
+  const versionLike = tags.filter((tag) => tag !== ref.version && isVersionTag(tag));
+  if (versionLike.length > 0 && options.allowOtherVersion !== true) {
+    const { readPackJson } = await import('./inspect.js');
+    const { packJson } = await readPackJson(target, resolved, ref);
+    const version = typeof packJson['version'] === 'string' ? packJson['version'] : '';
+    const other = otherVersionTags(versionLike, version);
+    if (other.length > 0) throw otherVersionRefusal(resolved.reference, version, other, '--allow-other-version');
+  }
   // What each tag holds is read (GET, the bytes hashed), as delete reads what it deletes: a HEAD answered by a
   // cache could call a tag absent (written over without --force) or holding this digest (exit 0, nothing written).
   const holds = (tag: string) => tagHolds(store, repository, tag);

@@ -142,7 +142,7 @@ describe('delete on a distribution registry', () => {
 
       // A tag moved to other content since the plan is not deleted either (the delete would take the old manifest).
       const moved = await planDelete(opened, [parsePackRef('hello:2.0.0')]);
-      expect((await runCli(['tag', 'hello:1.0.0', '2.0.0', '--force', ...target])).code).toBe(0);
+      expect((await runCli(['tag', 'hello:1.0.0', '2.0.0', '--force', '--allow-other-version', ...target])).code).toBe(0);
       const movedReport = await applyDelete(opened, moved);
       expect(movedReport.results[0]?.error?.message).toBe(
         `${w.registry.host}/late/${REPO}:2.0.0 now points at ${digests['1.0.0']}, not ${digests['2.0.0']} as it did when it was looked up: not deleted`,

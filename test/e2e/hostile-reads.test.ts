@@ -327,14 +327,14 @@ describe('tag trusts the bytes a tag serves, not its HEAD', () => {
     w.hostile.putManifest(REPO, '9.0.0', other, MANIFEST_TYPE);
     const lying = (r: { method: string; path: string }): HostileAnswer | undefined =>
       r.method === 'HEAD' && r.path.endsWith('/manifests/9.0.0') ? { status: 200, headers: { 'content-type': MANIFEST_TYPE, 'docker-content-digest': real, 'content-length': String(other.length) } } : undefined;
-    const run = await answering(lying, () => runCli(['tag', 'hello:1.0.0', '9.0.0', '--registry', w.R]));
+    const run = await answering(lying, () => runCli(['tag', 'hello:1.0.0', '9.0.0', '--allow-other-version', '--registry', w.R]));
     expectClear(run, 1, `9.0.0 (${sha256(other)}) already tags other content`);
     const held = Buffer.from(await (await fetch(`${w.hostile.url}/v2/${REPO}/manifests/9.0.0`, { headers: { accept: MANIFEST_TYPE } })).arrayBuffer());
     expect(sha256(held)).toBe(sha256(other));
     // A tag that does hold the version is still left alone (exit 0, nothing written).
     w.hostile.putManifest(REPO, '9.0.1', w.manifest, MANIFEST_TYPE);
     const since = w.hostile.requests.length;
-    const again = await runCli(['tag', 'hello:1.0.0', '9.0.1', '--registry', w.R]);
+    const again = await runCli(['tag', 'hello:1.0.0', '9.0.1', '--allow-other-version', '--registry', w.R]);
     expectClear(again, 0, '');
     expect(w.hostile.requests.slice(since).filter((r) => r.method === 'PUT')).toEqual([]);
   });

@@ -27,7 +27,7 @@ describe('pull and inspect of a tag packpub put on a pack', () => {
     const layout = join(root, 'layout');
     const push = await runCli(['push', pack, '--oci-layout', layout, '--tag', '1.0.0-ci.7']);
     expect(push.code, push.stderr).toBe(0);
-    const tag = await runCli(['tag', 'hello:1.0.0', '2.0.0-lts', '--oci-layout', layout]);
+    const tag = await runCli(['tag', 'hello:1.0.0', '2.0.0-lts', '--allow-other-version', '--oci-layout', layout]);
     expect(tag.code, tag.stderr).toBe(0);
     for (const version of ['1.0.0-ci.7', '2.0.0-lts']) {
       const inspect = await runCli(['inspect', `hello:${version}`, '--oci-layout', layout, '--json']);

@@ -31,7 +31,7 @@ describe('tag refuses to move an existing tag', () => {
     const digest = Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));
     const held = async (tag: string) => [...(await holdings()).entries()].find(([k]) => k.endsWith(`/crossplane:${tag}`))?.[1];
 
-    const refused = await runCli(['tag', 'crossplane:2.3.0', '2.2.1', ...target()]);
+    const refused = await runCli(['tag', 'crossplane:2.3.0', '2.2.1', '--allow-other-version', ...target()]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`2.2.1 (${digest['2.2.1']}) already tags other content`);
     expect(refused.stderr).toContain('hint: Palette caches pack digests');
@@ -40,7 +40,7 @@ describe('tag refuses to move an existing tag', () => {
     expect(await held('2.2.1')).toBe(digest['2.2.1']);
 
     // one taken tag among several: nothing is written, not even the free one
-    const mixed = await runCli(['tag', 'crossplane:2.3.0', '2.3.x', '2.2.1', ...target()]);
+    const mixed = await runCli(['tag', 'crossplane:2.3.0', '2.3.x', '2.2.1', '--allow-other-version', ...target()]);
     expect(mixed.code).toBe(1);
     expect(await held('2.3.x')).toBeUndefined();
 
@@ -53,7 +53,7 @@ describe('tag refuses to move an existing tag', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(': 2.3.x already tagged');
 
-    const forced = await runCli(['tag', 'crossplane:2.3.0', '2.2.1', '--force', ...target()]);
+    const forced = await runCli(['tag', 'crossplane:2.3.0', '2.2.1', '--force', '--allow-other-version', ...target()]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain(`tagged as 2.2.1 (moved from ${digest['2.2.1']})`);
     expect(await held('2.2.1')).toBe(digest['2.3.0']);

@@ -10,13 +10,19 @@ export const tagCommand: CommandSpec = {
       ref: true,
       own: {
         positionals: { tags: { type: 'string', array: true, describe: 'New tags' } },
-        options: { force: { type: 'boolean', describe: 'Move a tag that already points at another version (Palette caches digests: avoid)' } },
+        options: {
+          force: { type: 'boolean', describe: 'Move a tag that already points at another version (Palette caches digests: avoid)' },
+          'allow-other-version': {
+            type: 'boolean',
+            describe: "Put a tag that reads as a version other than the pack.json's (e.g. 1.2.0 on 1.1.0): Palette lists it as that version",
+          },
+        },
       },
     }),
   run: (args, ctx) =>
     withPackTarget(args, ctx, async (target, ref) => {
       const { tagPack } = await import('../../operations/tag.js');
-      const result = await tagPack(target, ref, (args['tags'] as string[]).map(String), { force: args['force'] === true });
+      const result = await tagPack(target, ref, (args['tags'] as string[]).map(String), { force: args['force'] === true, allowOtherVersion: args['allowOtherVersion'] === true });
       for (const t of result.tags) {
         const what =
           t.status === 'already' ? `${t.tag} already tagged` : t.status === 'moved' ? `tagged as ${t.tag} (moved from ${t.previous ?? '?'})` : `tagged as ${t.tag}`;

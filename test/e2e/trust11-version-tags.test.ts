@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sharedRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * trust11 (s20): Palette lists the tags of spectro-packs/archive/<name> as the pack's versions. `packpub tag
+ * hello:1.1.0 1.2.0` ended 0 and published pack.json version 1.1.0 as version 1.2.0 (pull and inspect accept such
+ * a tag since s19: it holds the version's own manifest). A tag that reads as another version is now refused
+ * (usage, exit 2, nothing written) unless --allow-other-version; parent tags, labels and `v1.1.0` stay allowed.
+ * Checked on a real registry and on an OCI layout, by reading what each holds afterwards.
+ */
+
+describe('tag refuses a tag that names another version than the pack.json', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-vtag-');
+    const registry = await sharedRegistry();
+    for (const version of ['1.0.0', '1.1.0']) await writePack(join(root, version), { name: 'hello', version });
+    return { registry, root };
+  });
+
+  const targets: Array<[string, () => string[], () => Promise<Map<string, string>>]> = [
+    ['a registry', () => ['--registry', `${w.registry.host}/${w.registry.base}/vtag`], async () => (await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/vtag`)).tags],
+    ['an OCI layout', () => ['--oci-layout', join(w.root, 'layout')], async () => (await layoutHoldings(join(w.root, 'layout'))).tags],
+  ];
+
+  it.each(targets)('on %s', async (_what, target, holdings) => {
+    const push = await runCli(['push', join(w.root, '1.0.0'), join(w.root, '1.1.0'), ...target(), '--json']);
+    expect(push.code, push.stderr).toBe(0);
+    const digest = Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));
+    const tags = async () => new Map([...(await holdings()).entries()].map(([k, v]) => [k.slice(k.lastIndexOf(':') + 1), v]));
+    const before = await tags();
+    expect([...before.keys()].sort()).toEqual(['1.0.0', '1.1.0']);
+
+    // was: exit 0, 1.2.0 held pack.json version 1.1.0
+    const refused = await runCli(['tag', 'hello:1.1.0', '1.2.0', ...target()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^error: tag "1\.2\.0" names another version than the pack\.json of \S*hello:1\.1\.0 \(version "1\.1\.0"\): Palette would list the pack as that version too\n/);
+    expect(refused.stderr).toContain('hint: nothing was written; a parent tag (1.1.x), a label (stable, lts) or the pack\'s own version names it; pass --allow-other-version to tag it so anyway');
+    expect(await tags()).toEqual(before);
+
+    // With a free tag among them, none is written; a parent tag as the reference reads the archive's version.
+    for (const argv of [['hello:1.1.0', '1.1.x', '1.2.0-rc.1'], ['hello:1.0.0', '2.0.0-lts']]) {
+      const run = await runCli(['tag', ...argv, ...target()]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain('names another version than the pack.json of');
+      expect(await tags()).toEqual(before);
+    }
+    // --force moves a tag, it does not make a version tag name another version (was: exit 0, 1.0.0 held 1.1.0).
+    const forced = await runCli(['tag', 'hello:1.1.0', '1.0.0', '--force', ...target()]);
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toContain('tag "1.0.0" names another version than the pack.json of');
+    expect(await tags()).toEqual(before);
+
+    // Parent tags, labels and the version spelt with a v are no other version.
+    const fine = await runCli(['tag', 'hello:1.1.0', '1.1.x', '1.1', 'stable', 'v1.1.0', ...target()]);
+    expect(fine.code, fine.stderr).toBe(0);
+    const parent = await runCli(['tag', 'hello:1.1.x', '1.2.0', ...target()]);
+    expect(parent.code).toBe(2);
+    expect(parent.stderr).toContain('(version "1.1.0")');
+    expect(await tags()).toEqual(new Map([...before, ...['1.1.x', '1.1', 'stable', 'v1.1.0'].map((t) => [t, digest['1.1.0']] as [string, string])]));
+
+    // Asked for: written, and pull gives the pack back under it.
+    const allowed = await runCli(['tag', 'hello:1.1.0', '1.2.0', '--allow-other-version', ...target()]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain('tagged as 1.2.0');
+    expect((await tags()).get('1.2.0')).toBe(digest['1.1.0']);
+    const moved = await runCli(['tag', 'hello:1.1.0', '1.0.0', '--force', '--allow-other-version', ...target()]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect((await tags()).get('1.0.0')).toBe(digest['1.1.0']);
+  });
+});
