@@ -35,6 +35,9 @@ describe('pull interrupted during the download', () => {
       run.child.kill('SIGINT');
       const result = await run.done;
       expect(result.code, result.stderr).toBe(130);
+      // The held download never ends: the run is abandoned when the grace period is over (5 s), saying so.
+      expect(result.stderr).toContain('SIGINT: starting no new work; what is in flight may finish within 5 s (signal again to stop at once)');
+      expect(result.stderr).toMatch(/^abandoning requests still in flight; /m);
       expect(stackLines(result.stderr)).toEqual([]);
       expect(existsSync(join(w.work.root, 'new'))).toBe(false);
     } finally {
