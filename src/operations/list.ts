@@ -40,6 +40,22 @@ export const MAX_VERSIONS = 100_000;
  * not serve is no passing fault, and costs at most this many more requests.
  */
 export const MAX_REREADS = 100;
+/** The bounds one `list` keeps to (ListOptions.limits); the defaults are the MAX_* above. */
+export interface ListLimits {
+  /** Pack repositories read without a name (MAX_PACKS). */
+  packs: number;
+  /** Versions of all packs together (MAX_VERSIONS). */
+  versions: number;
+  /** Manifests read per pack (MAX_DETAILS). */
+  detailsPerPack: number;
+  /** Manifests read in all (MAX_DETAILS_PER_RUN). */
+  detailsPerRun: number;
+  /** Listed tags read again after a 404 (MAX_REREADS). */
+  rereads: number;
+}
+
+const DEFAULT_LIMITS: ListLimits = { packs: MAX_PACKS, versions: MAX_VERSIONS, detailsPerPack: MAX_DETAILS, detailsPerRun: MAX_DETAILS_PER_RUN, rereads: MAX_REREADS };
+
 /** `notPack` of a tag the tag list names whose manifest the registry does not serve (404, also when read again). */
 export const NOT_SERVED = 'the tag is listed, but no manifest is served for it';
 
@@ -72,6 +88,8 @@ export interface ListOptions {
    * signed artifacts): true keeps it listed without details (palette sync reports it), false (default) ends the listing with the refusal.
    */
   onRefused?: (version: { name: string; version: string }, err: unknown) => boolean;
+  /** Lower (or other) bounds than the defaults, e.g. to keep a listing of a huge registry small; each one left out is its default. */
+  limits?: Partial<ListLimits>;
 }
 
 /** Versions that parse as semver (leading `v` allowed) in semver order, then the others in string order. */
@@ -92,6 +110,10 @@ export function sortVersions(versions: string[]): string[] {
 /** Packs under the target's base path and their versions. */
 export async function listPacks(target: ReadableTarget, options: ListOptions = {}): Promise<ListedPack[]> {
   const store = target.store;
+  const limits: ListLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  for (const [what, n] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new PackpubError('USAGE', `listPacks: limits.${what} must be a whole number of 0 or more, not ${String(n)}`);
+  }
   const base = store.reference(baseRepository(target.basePath));
   const listed =
     options.name !== undefined
@@ -103,8 +125,8 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
     return name === undefined || !isValidRepositoryPath(repository) ? [] : [{ name, repository }];
   });
   // A request per repository, then per version: a huge or hostile catalog is refused before the first, not read for hours.
-  if (repositories.length > MAX_PACKS) {
-    throw new PackpubError('REGISTRY', `${base} holds ${repositories.length} repositories; listing every pack reads at most ${MAX_PACKS} (a tag list each)`, {
+  if (repositories.length > limits.packs) {
+    throw new PackpubError('REGISTRY', `${base} holds ${repositories.length} repositories; listing every pack reads at most ${limits.packs} (a tag list each)`, {
       hint: 'name the pack (packpub list <name>), or give a base path deeper down; if the registry should not hold that many, report it to its owner',
     });
   }
@@ -113,8 +135,8 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   const tagLists = await mapConcurrent(repositories, concurrency, async ({ repository }) => {
     const tags = await store.listTags(repository);
     versionCount += tags.length;
-    if (versionCount > MAX_VERSIONS) {
-      throw new PackpubError('REGISTRY', `the packs under ${base} have more than ${MAX_VERSIONS} versions together; list keeps at most that many`, {
+    if (versionCount > limits.versions) {
+      throw new PackpubError('REGISTRY', `the packs under ${base} have more than ${limits.versions} versions together; list keeps at most that many`, {
         hint: 'name the pack (packpub list <name>); if the registry should not hold that many tags, report it to its owner',
       });
     }
@@ -122,7 +144,7 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   });
   // One manifest read per version, for the newest MAX_DETAILS of each pack and MAX_DETAILS_PER_RUN in all: a
   // repository with a huge tag list (or a registry inventing one) must not cost a request per tag.
-  const perPack = options.details === false ? 0 : detailsPerPack(tagLists.map((tags) => tags.length));
+  const perPack = options.details === false ? 0 : detailsPerPack(tagLists.map((tags) => tags.length), limits);
   const packs: ListedPack[] = [];
   const reads: Array<{ name: string; versions: ListedVersion[]; index: number; repository: string }> = [];
   repositories.forEach(({ name, repository }, i) => {
@@ -143,7 +165,7 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   const served = await mapConcurrent(reads, concurrency, read);
   // A tag the tag list just named, answered 404: read once more after a pause (as a retry waits), all such tags
   // together, so that one passing 404 does not list a published version as "not a pack".
-  const again = reads.filter((_, i) => served[i] === false).slice(0, MAX_REREADS);
+  const again = reads.filter((_, i) => served[i] === false).slice(0, limits.rereads);
   if (again.length > 0) {
     await pauseBeforeReread(options.rereadDelayMs);
     await mapConcurrent(again, concurrency, read);
@@ -167,13 +189,13 @@ function detailedIndexes(tags: string[], count: number): number[] {
 }
 
 /** The largest number of newest versions per pack (at most MAX_DETAILS) whose manifests fit MAX_DETAILS_PER_RUN. */
-function detailsPerPack(counts: number[]): number {
+function detailsPerPack(counts: number[], limits: ListLimits): number {
   const reads = (cap: number) => counts.reduce((n, c) => n + Math.min(c, cap), 0);
   let low = 0;
-  let high = MAX_DETAILS;
+  let high = limits.detailsPerPack;
   while (low < high) {
     const mid = Math.ceil((low + high) / 2);
-    if (reads(mid) <= MAX_DETAILS_PER_RUN) low = mid;
+    if (reads(mid) <= limits.detailsPerRun) low = mid;
     else high = mid - 1;
   }
   return low;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { NOT_SERVED, listPacks, type ListedPack } from '../../src/operations/list.js';
+import { openTarget } from '../../src/index.js';
 import { startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
 import { runCli } from '../support/cli.js';
 import { stackLines } from '../support/secrets.js';
@@ -56,26 +58,31 @@ describe('list against a huge catalog', () => {
     expect(w.hostile.requests.slice(since).filter((r) => r.path.endsWith('/tags/list'))).toEqual([]);
   });
 
-  it('8 signed packs of 500 versions and 500 signatures: 5000 manifests read (was: 8000), 100 of those answering 404 once more, the same number for every pack, versions before signatures (was: the signatures, sorted last, took 4000), one note', async () => {
-    catalog(8, 1000, true);
+  it("8 signed packs of 50 versions and 50 signatures, at a run's budget of 480 manifests: 480 read (was: every tag), 10 of those answering 404 once more, the same number for every pack, versions before signatures (was: the signatures, sorted last, took the budget)", async () => {
+    // The bounds at a tenth of their defaults (ListOptions.limits), the tags at a tenth of what the defaults need.
+    catalog(8, 100, true);
     const since = w.hostile.requests.length;
-    const run = await runCli(['list', '--registry', `${w.hostile.host}/evil`, '--json']);
-    expect(run.code, run.stderr).toBe(0);
-    const reads = w.hostile.requests.slice(since).filter((r) => r.path.includes('/manifests/'));
-    // Every listed version answers 404 here: 100 of them (MAX_REREADS) are read once more, no more.
-    expect(reads).toHaveLength(5000 + 100);
-    expect(new Set(reads.map((r) => r.path)).size).toBe(5000);
-    expect(reads.filter((r) => r.path.endsWith('.sig'))).toHaveLength(8 * 125);
-    const packs = (JSON.parse(run.stdout) as { packs: Array<{ versions: Array<{ version: string; notPack?: string }>; detailsOmitted?: number }> }).packs;
-    for (const p of packs) {
-      expect(p.detailsOmitted).toBe(375);
-      // The oldest version was read (listed, not served here), as every version.
-      expect(p.versions.filter((v) => !v.version.endsWith('.sig')).every((v) => v.notPack !== undefined)).toBe(true);
+    const target = await openTarget({ registry: `${w.hostile.host}/evil`, env: {} });
+    let packs: ListedPack[];
+    try {
+      await expect(listPacks(target, { limits: { detailsPerRun: -1 } })).rejects.toThrow('listPacks: limits.detailsPerRun must be a whole number of 0 or more, not -1');
+      packs = await listPacks(target, { limits: { detailsPerRun: 480, rereads: 10 }, rereadDelayMs: 1 } /* the pause before the rereads is not what this is about */);
+    } finally {
+      await target.store.close();
     }
-    // The report says it per pack; the job log in one line.
-    expect(run.stderr.split('\n').filter((l) => l.startsWith('note: '))).toEqual([
-      "note: digest, size and created time are shown for 625 tag(s) of each pack only, the newest versions first (list reads at most 5000 manifests); 3000 other tag(s) of 8 pack(s) are listed without them: packpub list <name> shows one pack's",
-    ]);
+    const reads = w.hostile.requests.slice(since).filter((r) => r.path.includes('/manifests/'));
+    // Every listed version answers 404 here: 10 of them (the rereads bound) are read once more, no more.
+    expect(reads).toHaveLength(480 + 10);
+    expect(new Set(reads.map((r) => r.path)).size).toBe(480);
+    // 60 a pack: its 50 versions, then 10 of its signatures.
+    expect(reads.filter((r) => r.path.endsWith('.sig'))).toHaveLength(8 * 10);
+    expect(packs).toHaveLength(8);
+    for (const p of packs) {
+      expect(p.versions).toHaveLength(100);
+      expect(p.detailsOmitted).toBe(40);
+      // The oldest version was read (listed, not served here), as every version.
+      expect(p.versions.filter((v) => !v.version.endsWith('.sig')).every((v) => v.notPack === NOT_SERVED)).toBe(true);
+    }
   });
 
   it('more than 100000 versions in all: refused (was: kept in memory, 2000 reads, exit 0)', async () => {
