@@ -313,6 +313,15 @@ async function copyOne(
       overwrite = true;
     }
 
+    // What pull refuses is not published either (archive-pack-json.ts): an archive that holds no pack.json, or
+    // another pack's (another version under a version tag, unless that version's own tag holds the same manifest:
+    // a tag packpub put on it). Read from the source as pull reads it, before anything is written. A cosign tag
+    // goes verbatim: it holds no pack.
+    if (cosignAttachment(item.version) === undefined && held.layer !== undefined) {
+      const { readPackJson } = await import('./inspect.js');
+      await readPackJson(from, { repository: srcRepo, reference: base.source, fetched, manifest, layer: held.layer }, item);
+    }
+
     if (options.dryRun === true) {
       // --force where the store would still refuse to replace the version: a planned conflict (as push).
       const refusedReplace = existing === undefined ? undefined : to.store.refusesReplacing?.(dstRepo, item.version, existing.digest);

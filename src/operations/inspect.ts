@@ -45,6 +45,15 @@ async function readEntry(entry: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Read a layer to its end (the store verifies its digest): its digest error, if it has one, is thrown. */
+async function drainBlob(target: ReadableTarget, resolved: ResolvedPack): Promise<void> {
+  try {
+    for await (const chunk of await target.store.fetchBlob(resolved.repository, resolved.layer)) void chunk;
+  } catch (err) {
+    if (err instanceof PackpubError && err.code === 'DIGEST_MISMATCH') throw err;
+  }
+}
+
 /**
  * Read the published archive whole (its digest verified by the store while it flows) by pull's rules, keeping
  * the bytes of the entries that can be the pack.json pull writes, and of entry number `keep`.
@@ -135,6 +144,9 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
   } catch (err) {
     feeding.catch(() => undefined);
     if (err instanceof PackpubError) throw err;
+    // gunzip or tar stopped before the blob's end, where the store checks its digest: other bytes than the digest
+    // names fail so too. Read the blob through once more: a digest that does not match is the cause to tell.
+    await drainBlob(target, resolved);
     throw new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err });
   }
   return read;
