@@ -150,8 +150,10 @@ export class PaletteClient {
     this.userAgent = options.userAgent ?? 'packpub';
     const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, options.caFileSource ?? '--palette-ca-file', "Palette's certificate");
     const rejectUnauthorized = options.insecure !== true;
-    // With a CA file: its trust store made into a context once, on the first connection, not parsed again for
-    // each (issue 16); a client made only to check the settings (push --palette-sync) never makes it.
+    // With a CA file: its trust store made into a context on the first connection, not parsed again for each
+    // (issue 16), and shared with later clients of this process given the same file (makeSecureContext); the
+    // connector, and so its TLS sessions, is this client's own. A client made only to check the settings
+    // (push --palette-sync) never makes it.
     let connector: buildConnector.connector | undefined;
     this.agent = new Agent({
       connect:

@@ -92,6 +92,34 @@ describe('a registry that requires a client certificate', () => {
     expect(pull.code, pull.stderr).toBe(0);
     expect(await readdir(out)).toContain('pack.json');
   });
+
+  it('runs in one process present the pair on disk at each run: a changed pair is honoured, and neither a refusal nor an acceptance carries over to the next run (issue 11)', async () => {
+    // The TLS secure context is shared by runs given the same files (src/registry/http.ts makeSecureContext);
+    // what the registry accepts is decided in each run's own handshakes.
+    const cert = join(w.root, 'changing.pem');
+    const key = join(w.root, 'changing.key');
+    const holding = async (pair: typeof w.client) => {
+      await copyFile(pair.certFile, cert);
+      await copyFile(pair.keyFile, key);
+    };
+    const list = (pair: string[] = ['--cert-file', cert, '--key-file', key]) => runCli(['list', ...https(), ...pair, '--allow-cross-host-auth'], { env: env() });
+    await holding(w.client);
+    const accepted = await list();
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toMatch(/mtls\s+1\.0\.0/);
+    await holding(w.rogue);
+    const rejected = await list();
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain(`${w.registry.host} rejected the client certificate (TLS alert:`);
+    expect(rejected.stdout).not.toContain('mtls');
+    await holding(w.client);
+    const acceptedAgain = await list();
+    expect(acceptedAgain.code, acceptedAgain.stderr).toBe(0);
+    expect(acceptedAgain.stdout).toMatch(/mtls\s+1\.0\.0/);
+    const none = await list([]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`${w.registry.host} requires a client certificate (TLS alert: bad certificate)`);
+  });
 });
 
 describe('push --check-images with the images on the target registry (private CA, mTLS, token realm on another port)', () => {
