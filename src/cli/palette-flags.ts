@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { PackpubError } from '../errors.js';
 import { DEFAULT_PALETTE_POLL_MS, DEFAULT_PALETTE_TIMEOUT_MS, PALETTE_ENV } from '../palette/endpoint.js';
 import type { Args } from './context.js';
-import { declareOwnFlags, type OwnFlags } from './target-flags.js';
+import { declareOwnFlags, numberFlag, type OwnFlags } from './target-flags.js';
 
 /*
  * The Palette flags, declared apart from what reads them (palette-options.ts): every push declares them for its
@@ -33,14 +33,8 @@ const PALETTE_FLAGS: OwnFlags = {
       type: 'string',
       describe: 'Name or uid of the Palette registry serving the target (default: the one Pack registry with its host and base path)',
     },
-    'palette-timeout': {
-      type: 'number',
-      describe: `Seconds to wait for the sync and for every pack to be visible (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000})`,
-    },
-    'palette-poll-interval': {
-      type: 'number',
-      describe: `Seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider)`,
-    },
+    'palette-timeout': numberFlag(`Seconds to wait for the sync and for every pack to be visible (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000}; at most 86400)`),
+    'palette-poll-interval': numberFlag(`Seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider; at most 3600)`),
     'palette-ca-file': { type: 'string', describe: 'PEM CA of a self-hosted Palette' },
   },
 };

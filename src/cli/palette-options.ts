@@ -68,11 +68,10 @@ export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTar
   });
 }
 
-function seconds(args: Args, key: string, flag: string): number | undefined {
+/** A --palette-* wait in milliseconds: parsed and range-checked (seconds, above 0) by prepareArgs, as every numeric flag. */
+function seconds(args: Args, key: string): number | undefined {
   const v = args[key] as number | undefined;
-  if (v === undefined) return undefined;
-  if (!Number.isFinite(v) || v <= 0) throw new PackpubError('USAGE', `${flag} must be a positive number of seconds, got ${String(v)}`);
-  return Math.round(v * 1000);
+  return v === undefined ? undefined : Math.round(v * 1000);
 }
 
 export interface PaletteRunSettings {
@@ -82,8 +81,8 @@ export interface PaletteRunSettings {
 }
 
 export function paletteRunSettings(args: Args, config: ConfigPalette | undefined): PaletteRunSettings {
-  const timeoutMs = seconds(args, 'paletteTimeout', '--palette-timeout');
-  const pollIntervalMs = seconds(args, 'palettePollInterval', '--palette-poll-interval');
+  const timeoutMs = seconds(args, 'paletteTimeout');
+  const pollIntervalMs = seconds(args, 'palettePollInterval');
   const registry = (args['paletteRegistry'] as string | undefined) ?? config?.registry;
   return {
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -55,7 +55,7 @@ const GLOBAL: readonly Declared[] = [
   { name: 'tty', kind: 'boolean', default: true },
 ];
 
-const OPTION_KEYS = new Set(['type', 'alias', 'array', 'choices', 'default', 'group', 'describe', 'requiresArg', 'demandOption']);
+const OPTION_KEYS = new Set(['type', 'alias', 'array', 'choices', 'default', 'group', 'describe', 'requiresArg', 'demandOption', 'number']);
 const POSITIONAL_KEYS = new Set(['type', 'array', 'choices', 'describe']);
 
 /** yargs-parser's camelCase for a lower-case kebab name; undefined for any other name (then no quick reading). */
@@ -72,6 +72,8 @@ function declared(name: string, options: Record<string, unknown>, allowed: Reado
   const { type, alias, array, choices, demandOption } = options;
   if (demandOption !== undefined && demandOption !== true) throw new Unsupported();
   if (type !== 'string' && type !== 'boolean' && type !== 'number') throw new Unsupported();
+  // `number` beside type string: the label of --help only (numberFlag); yargs' parser keeps the text, as for a string.
+  if (options['number'] !== undefined && (options['number'] !== true || type !== 'string')) throw new Unsupported();
   // One-letter aliases only (-u, -H): yargs gives them no camelCase twin, and they are never long flags.
   if (alias !== undefined && (typeof alias !== 'string' || !/^[A-Za-z]$/.test(alias))) throw new Unsupported();
   if (choices !== undefined && (!Array.isArray(choices) || choices.some((c) => typeof c !== 'string'))) throw new Unsupported();

@@ -64,6 +64,9 @@ export const NUMBER_RANGES: Record<string, NumberRange> = {
   'retry-deadline': { integer: false, min: 0, minExclusive: true, max: 86_400 },
   'retry-delay': { integer: false, min: 0, max: 60 },
   'max-size': { integer: false, min: 0, minExclusive: true, max: 1_048_576 },
+  // Palette's waits (palette-flags.ts): longer than a day is no wait a run means (a timer past 2^31 ms fires at once).
+  'palette-timeout': { integer: false, min: 0, minExclusive: true, max: 86_400 },
+  'palette-poll-interval': { integer: false, min: 0, minExclusive: true, max: 3_600 },
 };
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -222,9 +225,9 @@ type Y = Argv<any>;
 
 function declare(y: Y, flag: FlagSpec, name: string, group: string, describe: string, alias: string | undefined): Y {
   return y.option(name, {
-    // Numbers arrive as text and are parsed by prepareArgs, so a mistake is quoted as the user typed it.
-    type: flag.type === 'number' ? 'string' : flag.type,
-    ...(flag.type === 'number' ? { requiresArg: true } : {}),
+    // Numbers arrive as text and are parsed by prepareArgs, so a mistake is quoted as the user typed it
+    // (numberFlag: shown as [number]).
+    ...(flag.type === 'number' ? numberFlag(describe) : { type: flag.type }),
     ...(alias === undefined ? {} : { alias }),
     ...(flag.array === true ? { array: true } : {}),
     ...(flag.choices === undefined ? {} : { choices: [...flag.choices] }),
@@ -257,10 +260,21 @@ export interface OwnFlags {
   examples?: ReadonlyArray<readonly [command: string, description: string]>;
 }
 
+/** Whether `y` is quick-args' recorder of a command's table rather than yargs (it keeps a variadic's [] itself). */
+function isRecorder(y: Y): boolean {
+  return typeof (y as { getInternalMethods?: unknown }).getInternalMethods !== 'function';
+}
+
 /** Declare a command's own table (`OwnFlags`). */
 export function declareOwnFlags(y: Y, own: OwnFlags): Y {
   let out = y;
-  for (const [name, positional] of Object.entries(own.positionals ?? {})) out = out.positional(name, positional);
+  // yargs gives a variadic positional (`<tags...>`, `[packs...]`) the default [] and shows it in --help ("[default:
+  // []]", where leaving them out means something else: push's packs of packpub.yaml, palette sync's every pack); an
+  // explicit undefined default keeps it out (yargs does not replace one given). The undefined yargs then puts in
+  // the value is taken out by prepareArgs.
+  for (const [name, positional] of Object.entries(own.positionals ?? {})) {
+    out = out.positional(name, positional.array === true && !('default' in positional) && !isRecorder(y) ? { ...positional, default: undefined } : positional);
+  }
   for (const [name, option] of Object.entries(own.options ?? {})) out = out.option(name, own.group === undefined ? option : { group: own.group, ...option });
   for (const [command, description] of own.examples ?? []) out = out.example(command, description);
   return out;
@@ -308,8 +322,10 @@ export function declareCopyFlags(y: Y): Y {
 }
 
 /** A numeric flag of a command's own (push --concurrency, pull --max-size): parsed and range-checked like the table's. */
-export function numberFlag(describe: string): { type: 'string'; requiresArg: true; describe: string } {
-  return { type: 'string', requiresArg: true, describe };
+export function numberFlag(describe: string): { type: 'string'; number: true; requiresArg: true; describe: string } {
+  // Declared a string too, which yargs' parser obeys first (yargs-parser keeps a string flag's text as typed), while
+  // its --help labels the flag [number] (the number label wins there): the value is a number, parsed by prepareArgs.
+  return { type: 'string', number: true, requiresArg: true, describe };
 }
 
 function camel(name: string): string {
@@ -478,6 +494,9 @@ export function prepareArgs(args: Args): void {
     });
   }
   refuseEmptyPaths(args);
+  // A variadic positional without its default [] (declareOwnFlags keeps it out of --help): yargs gives a left-out one
+  // as [undefined], and the camelCase twin of a kebab name (packDir) an undefined first; no value is undefined.
+  for (const [key, value] of Object.entries(args)) if (Array.isArray(value) && value.includes(undefined)) args[key] = value.filter((v) => v !== undefined);
   for (const name of Object.keys(NUMBER_RANGES)) {
     const key = camel(name);
     if (!(key in args)) continue;

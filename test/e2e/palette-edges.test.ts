@@ -288,12 +288,12 @@ describe('Palette flags that would be ignored are refused before anything is pub
     const before = w.palette.requests.length;
     const push = await runCli(['push', w.packs.dry, ...at('badseconds'), '--palette-sync', '--palette-timeout', '0'], { env: env(w.palette.url) });
     expect(push.code, push.stderr).toBe(2);
-    expect(push.stderr).toContain('error: --palette-timeout must be a positive number of seconds, got 0\n');
+    expect(push.stderr).toContain('error: --palette-timeout must be a number above 0 and at most 86400, got "0"\n');
     expect(push.stdout).toBe('');
     expect(await versionsAt('badseconds')).toEqual([]);
     const sync = await runCli(['palette', 'sync', ...at('badseconds'), '--palette-poll-interval', '-1'], { env: env(w.palette.url) });
     expect(sync.code, sync.stderr).toBe(2);
-    expect(sync.stderr).toContain('error: --palette-poll-interval must be a positive number of seconds, got -1\n');
+    expect(sync.stderr).toContain('error: --palette-poll-interval must be a number above 0 and at most 3600, got "-1"\n');
     expect(w.palette.requests.length).toBe(before);
   });
 
