@@ -229,3 +229,96 @@ describe('docs/errors.md quotes messages that exist', () => {
     expect(check('answered to DELETE')).toBe(false);
   });
 });
+
+/*
+ * The other way round (trust11, s20): every message src/ builds for a user has a row. A message is where src/
+ * makes an error of a fixed code (`new PackpubError('CODE', ...)`, `new RegistryError('CODE', ...)`) or calls a
+ * helper that makes one from its first argument (usageError, unsafe, packFileError). It has a row when one of
+ * its literal pieces of six letters or more is in a text a row quotes, holds one (of ten letters or more), or,
+ * twelve letters or more, is on the page.
+ * INTERNAL is the page's "any other unexpected error"; a message whose text is all interpolated (another
+ * error's, wrapped) is the row of what it wraps. Library-only checks of a caller's options are listed below.
+ */
+
+/** Messages a library caller alone meets (the CLI never passes these options out of range), each with why. */
+const LIBRARY_ONLY: Record<string, string> = {
+  'buildArchive needs the pack name and version': 'buildArchive option; the CLI passes them from pack.json',
+  'extract option ': 'extractArchive option; the CLI passes the defaults or --max-size, checked before',
+  'archive mtime ': 'buildArchive option; the CLI passes SOURCE_DATE_EPOCH, checked with its own message',
+  'compression level ': 'gzip option; the CLI uses the default level',
+  'gzip block size ': 'gzip option; the CLI uses the default size',
+  'listPacks: limits.': 'listPacks option',
+  'no target to push to': 'pushPacks with an empty list of targets; the CLI always has one',
+  'delete needs at least one <name>:<version>': 'planDelete with no references; yargs demands <refs...>',
+  'validation stopped': 'the validate pool aborted by its caller (ABORTED: push reports the interrupt itself)',
+  'invalid usage': "yargs' own message when it gives none (the row of yargs' messages)",
+  'concurrency ': 'file hashing and gzip options; the CLI passes its own, range-checked as --concurrency',
+};
+
+/** The source text of the argument that starts at `start` (up to its `,` or `)` at depth 0; strings and templates skipped). */
+function argumentAt(text: string, start: number): string {
+  let depth = 0;
+  const templates: number[] = [];
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]!;
+    if (templates.length > 0 && templates.at(-1) === depth) {
+      // inside a template's text
+      if (c === '\\') i++;
+      else if (c === '`') templates.pop();
+      else if (c === '$' && text[i + 1] === '{') {
+        depth++;
+        i++;
+      }
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if (c === '`') templates.push(depth);
+    else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) {
+      if (depth === 0) return text.slice(start, i);
+      depth--;
+    } else if (c === ',' && depth === 0) return text.slice(start, i);
+  }
+  return text.slice(start);
+}
+
+describe('docs/errors.md has a row for every message src/ gives a user', () => {
+  const letters = (text: string) => text.replace(/[^A-Za-z]/g, '').length;
+  const quoted = documentedTexts(ERRORS_MD);
+  const sites = (): Array<{ where: string; code: string; pieces: string[] }> => {
+    const out: Array<{ where: string; code: string; pieces: string[] }> = [];
+    for (const e of readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })) {
+      if (!e.isFile() || !e.name.endsWith('.ts') || e.name.includes('.generated.')) continue;
+      const file = join(e.parentPath, e.name);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/new (?:PackpubError|RegistryError)\(\s*'([A-Z_]+)',\s*|\b(usageError|unsafe|packFileError)\(\s*(?=['"`])/g)) {
+        const pieces: string[] = [];
+        literalPieces(argumentAt(text, m.index + m[0].length), pieces);
+        const where = `${file.slice(ROOT.length)}:${text.slice(0, m.index).split('\n').length}`;
+        out.push({ where, code: m[1] ?? 'USAGE', pieces: pieces.map((p) => p.trim()).filter((p) => letters(p) >= 6) });
+      }
+    }
+    return out;
+  };
+
+  it('finds the messages src/ makes (the scan reads them)', () => {
+    const all = sites();
+    expect(all.length).toBeGreaterThan(380);
+    expect(all.filter((s) => s.pieces.length > 0).length).toBeGreaterThan(360);
+  });
+
+  it('every one has a row (or is INTERNAL, all interpolated, or a library caller\'s alone)', () => {
+    const library = Object.keys(LIBRARY_ONLY);
+    const missing = sites()
+      .filter((s) => s.code !== 'INTERNAL' && s.pieces.length > 0)
+      .filter((s) => !s.pieces.some((p) => (letters(p) >= 12 && ERRORS_MD.includes(p)) || quoted.some((d) => d.includes(p) || (letters(d) >= 10 && p.includes(d))) || library.some((l) => p.startsWith(l.trim()))))
+      .map((s) => `${s.where} ${s.code} ${s.pieces.join(' | ')}`);
+    expect(missing, 'messages of src/ with no row in docs/errors.md: add one (what the user sees, why, what to do)').toEqual([]);
+  });
+
+  it('its list of library-only messages stays true', () => {
+    const pieces = sites().flatMap((s) => s.pieces);
+    for (const text of Object.keys(LIBRARY_ONLY)) expect(pieces.some((p) => p.startsWith(text.trim())), `"${text}" is no longer in src/: drop it`).toBe(true);
+  });
+});
