@@ -317,9 +317,16 @@ async function copyOne(
     // another pack's (another version under a version tag, unless that version's own tag holds the same manifest:
     // a tag packpub put on it). Read from the source as pull reads it, before anything is written. A cosign tag
     // goes verbatim: it holds no pack.
+    // --all leaves out a tag that is no version (as it leaves out other artifacts) and fails a version tag.
     if (cosignAttachment(item.version) === undefined && held.layer !== undefined) {
       const { readPackJson } = await import('./inspect.js');
-      await readPackJson(from, { repository: srcRepo, reference: base.source, fetched, manifest, layer: held.layer }, item);
+      try {
+        await readPackJson(from, { repository: srcRepo, reference: base.source, fetched, manifest, layer: held.layer }, item);
+      } catch (err) {
+        if (options.all !== true || semver.valid(item.version, { loose: true }) !== null || !(isPackpubError(err, 'REGISTRY') || isPackpubError(err, 'UNSAFE_ARCHIVE'))) throw err;
+        const why = err.message.replace(`could not read the archive of ${base.source}: `, 'its archive cannot be read: ').replace(`${base.source} is not a pack: `, '').replace(`${base.source} `, '');
+        return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, notPack: `an archive pull refuses: ${why}` });
+      }
     }
 
     if (options.dryRun === true) {

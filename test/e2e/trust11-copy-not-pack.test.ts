@@ -28,7 +28,8 @@ describe('copy refuses what pull refuses', () => {
     const registry = await sharedRegistry();
     await writePack(join(root, 'hello'), { name: 'hello', version: '1.1.0' });
     const src = `${registry.host}/${registry.base}/src`;
-    const push = await runCli(['push', join(root, 'hello'), '--registry', src]);
+    await writePack(join(root, 'other'), { name: 'other', version: '1.0.0' });
+    const push = await runCli(['push', join(root, 'hello'), join(root, 'other'), '--registry', src]);
     if (push.code !== 0) throw new Error(push.stderr);
     const tag = await runCli(['tag', 'hello:1.1.0', '1.1.0-ci.1', '--allow-other-version', '--registry', src]);
     if (tag.code !== 0) throw new Error(tag.stderr);
@@ -39,6 +40,8 @@ describe('copy refuses what pull refuses', () => {
       await pushTestPack(opened.store, `${registry.base}/src/${REPO}`, '2.0.0', await archive([{ name: 'hello/README.md', content: 'hi' }]));
       await pushTestPack(opened.store, `${registry.base}/src/${REPO}`, '3.0.0', await archive([{ name: 'hello/pack.json', content: '{"name":"evil","version":"3.0.0"}' }]));
       await pushTestPack(opened.store, `${registry.base}/src/${REPO}`, '1.2.0', await archive([{ name: 'hello/pack.json', content: '{"name":"hello","version":"1.1.0"}' }]));
+      // A tag that is no version, holding an archive with no pack.json: --all leaves it out, as other artifacts.
+      await pushTestPack(opened.store, `${registry.base}/src/spectro-packs/archive/other`, 'notes', await archive([{ name: 'notes/README.md', content: 'hi' }]));
     } finally {
       await opened.store.close();
     }
@@ -74,6 +77,19 @@ describe('copy refuses what pull refuses', () => {
     }
     const held = (await new RegistryReader(w.registry.url).holdings(dst)).tags;
     expect([...held.keys()].map((k) => k.slice(k.lastIndexOf(':') + 1)).sort()).toEqual(['1.1.0', '1.1.0-ci.1']);
+  });
+
+  it('--all leaves out a tag that is no version whose archive pull refuses, naming why, and exits 0 (named, it fails)', async () => {
+    const dst = `${w.registry.base}/dst-other`;
+    const run = await runCli(['copy', 'other', '--all', '--from', w.src, '--to', `${w.registry.host}/${dst}`]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`skipped other:notes: ${w.src}/spectro-packs/archive/other:notes is not a pack (an archive pull refuses: its archive holds no pack.json in its folder "notes"); --all leaves it out`);
+    const held = (await new RegistryReader(w.registry.url).holdings(dst)).tags;
+    expect([...held.keys()].map((k) => k.slice(k.lastIndexOf(':') + 1))).toEqual(['1.0.0']);
+    const named = await runCli(['copy', 'other:notes', '--from', w.src, '--to', `${w.registry.host}/${dst}`]);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain('other:notes is not a pack: its archive holds no pack.json in its folder "notes"');
+    expect((await new RegistryReader(w.registry.url).holdings(dst)).tags.size).toBe(1);
   });
 });
 
