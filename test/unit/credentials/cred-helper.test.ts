@@ -7,11 +7,13 @@ import { waitFor } from '../../support/cli.js';
 import { makeCredHelperFixture } from '../../support/cred-helper-fixture.js';
 import { setup } from '../../support/stage.js';
 
+// The hanging helper's test has a fixture of its own: it waits out its timeout beside the other tests
+// (describe.concurrent), and each test's "no helper left running" looks at its own fixture's processes only.
 const w = setup(async (stack) => {
-  const helper = stack.add(await makeCredHelperFixture());
-  return { helper };
+  const [helper, hanging] = await Promise.all([makeCredHelperFixture(), makeCredHelperFixture()]);
+  return { helper: stack.add(helper), hanging: stack.add(hanging) };
 });
-describe('credential helper protocol', () => {
+describe.concurrent('credential helper protocol', () => {
   it('stores, gets and erases through docker-credential-<name>', async () => {
     const opts = { env: w.helper.env };
     await helperStore('packpubtest', { serverUrl: 'harbor.example.com', username: 'robot$p+ci', secret: 's3cret' }, opts);
@@ -47,8 +49,8 @@ describe('credential helper protocol', () => {
     // only the helper left that child running and the pipes open, which kept packpub alive. The helper starts
     // its child before it reads its input, and the timeout leaves it 4 s to: at 2 s, under a load of 15-30 the
     // helper was now and then killed before its child started (the pid file never written).
-    const pidFile = join(w.helper.dir, 'child.pid');
-    const answer = helperGet('packpubtest', 'h', { env: { ...w.helper.env, PACKPUB_TEST_HELPER_HANG_CHILD: pidFile }, timeoutMs: 4_000 }).catch((e: unknown) => e);
+    const pidFile = join(w.hanging.dir, 'child.pid');
+    const answer = helperGet('packpubtest', 'h', { env: { ...w.hanging.env, PACKPUB_TEST_HELPER_HANG_CHILD: pidFile }, timeoutMs: 4_000 }).catch((e: unknown) => e);
     await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 'the helper to start its child', 5_000);
     const err = await answer;
     expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
@@ -64,7 +66,7 @@ describe('credential helper protocol', () => {
         // already gone
       }
     }
-    await waitFor(async () => (await w.helper.running()).length === 0, 'the helper to be killed', 5_000);
+    await waitFor(async () => (await w.hanging.running()).length === 0, 'the helper to be killed', 5_000);
   });
 });
 
