@@ -50,11 +50,11 @@ describe('a throttled GetAuthorizationToken', () => {
     w.standin.stall = { op: 'GetAuthorizationToken', mode: 'hang' };
     const since = w.standin.calls.length;
     try {
-      const args = ['--registry', `${w.host}/stall`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url, '--request-timeout', '2', '--concurrency', '2'];
+      const args = ['--registry', `${w.host}/stall`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url, '--request-timeout', '1', '--concurrency', '2'];
       const run = await runCli(['push', ...w.packs, ...args], { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') } });
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(/^FAILED registry \S+\/stall: the ECR API at \S+ did not answer ecr:GetAuthorizationToken for \S+: .*\(stopped 12 packs: /m);
-      // One call, bounded by --request-timeout: before, each wave of 2 packs made its own and waited 2 s more (6 calls).
+      // One call, bounded by --request-timeout: before, each wave of 2 packs made its own and waited --request-timeout more (6 calls).
       expect(w.standin.calls.slice(since).filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
     } finally {
       w.standin.stall = undefined;
