@@ -49,13 +49,17 @@ describe('re-running a push with the built CLI', () => {
   };
 
   /**
-   * A tree of its own, settled past the racy margin before its first push (the push records every stat
-   * signature, so a re-run knows the folders from the cache), published straight to the registry.
+   * The trees of the tests below that publish one of their own, made before the first test and settled past
+   * the racy margin together (one wait of about a second, not one per test): a push records every stat
+   * signature only of what changed before that margin, so a re-run knows the folders from the cache.
    */
-  const publishedTree = async (count: number, seed: number, prefix: string) => {
-    const own = await packTree(stack, count, { seed, prefix });
+  const OWN_TREES = { ahead: [3, 18], 'ahead-bin': [4, 22], worker: [2, 23], bumped: [2, 19], deleted: [2, 20], cached: [3, 21] } as const;
+  let ownTrees: Record<keyof typeof OWN_TREES, PackTree>;
+
+  /** The tree `prefix` of OWN_TREES, published straight to the registry. */
+  const publishedTree = async (prefix: keyof typeof OWN_TREES) => {
+    const own = ownTrees[prefix];
     const ownEnv = own.env;
-    await settledPastRacyMargin(own.tree);
     const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
     expectRun(first, { code: 0 });
     return { own, ownEnv, published: (JSON.parse(first.stdout) as PushJson).results };
@@ -66,6 +70,9 @@ describe('re-running a push with the built CLI', () => {
     reader = new RegistryReader(reg.registry.url);
     work = await packTree(stack, 3, { seed: 16, prefix: 'rerun' });
     env = work.env;
+    const made = await Promise.all(Object.entries(OWN_TREES).map(async ([prefix, [count, seed]]) => [prefix, await packTree(stack, count, { seed, prefix })] as const));
+    ownTrees = Object.fromEntries(made) as typeof ownTrees;
+    await Promise.all(made.map(([, own]) => settledPastRacyMargin(own.tree)));
   });
 
   it('publishes a tree, then confirms each unchanged version with one conditional request and uploads nothing', async () => {
@@ -118,7 +125,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('knows unchanged folders from the cache by their stat signatures, and never a changed one', async () => {
-    const { own, ownEnv, published } = await publishedTree(3, 18, 'ahead');
+    const { own, ownEnv, published } = await publishedTree('ahead');
     const [changed, ...kept] = own.packs;
     if (changed === undefined) throw new Error('packTree made too few packs');
     await writeFile(join(changed.dir, 'README.md'), '# changed after publishing, a few bytes longer than before\n');
@@ -141,7 +148,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('sees every change with the built CLI (which checks the remembered folders ahead on a worker thread when a core is idle): an edit of the same size, a new file, a mode change', async () => {
-    const { own, ownEnv, published } = await publishedTree(4, 22, 'ahead-bin');
+    const { own, ownEnv, published } = await publishedTree('ahead-bin');
     const [edited, added, executable, kept] = own.packs;
     if (edited === undefined || added === undefined || executable === undefined || kept === undefined) throw new Error('packTree made too few packs');
     const readme = join(edited.dir, 'README.md');
@@ -170,7 +177,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it("the built worker that checks ahead (as bin/packpub.js starts it) loads its built-ins, says so, then answers for the remembered folders below the named ones", async () => {
-    const { own } = await publishedTree(2, 23, 'worker');
+    const { own } = await publishedTree('worker');
     const [edited, kept] = own.packs;
     if (edited === undefined || kept === undefined) throw new Error('packTree made too few packs');
     await writeFile(join(edited.dir, 'README.md'), '# changed after publishing\n');
@@ -221,7 +228,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('publishes a folder whose version changed since the cache knew it, and leaves the version it remembered as it was', async () => {
-    const { own, ownEnv, published } = await publishedTree(2, 19, 'bumped');
+    const { own, ownEnv, published } = await publishedTree('bumped');
     const [bumped, kept] = own.packs;
     if (bumped === undefined || kept === undefined) throw new Error('packTree made too few packs');
     const packJson = join(bumped.dir, 'pack.json');
@@ -270,7 +277,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('publishes again a version deleted from the registry since the run that remembered its manifest', async () => {
-    const { own, ownEnv, published } = await publishedTree(2, 20, 'deleted');
+    const { own, ownEnv, published } = await publishedTree('deleted');
     const [gone, kept] = own.packs;
     if (gone === undefined || kept === undefined) throw new Error('packTree made too few packs');
     const digest = published.find((r) => r.name === gone.name)?.digest ?? '';
@@ -295,7 +302,7 @@ describe('re-running a push with the built CLI', () => {
   });
 
   it('offers the registry only remembered manifests whose bytes hash to their digest, and takes its answer over the cache', async () => {
-    const { own, ownEnv, published } = await publishedTree(3, 21, 'cached');
+    const { own, ownEnv, published } = await publishedTree('cached');
     const [damaged, swapped, other] = own.packs;
     if (damaged === undefined || swapped === undefined || other === undefined) throw new Error('packTree made too few packs');
     const indexFile = join(own.env['PACKPUB_CACHE_DIR'] ?? '', 'index.json');
