@@ -166,7 +166,16 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   };
 
   let stop = false;
-  const copyItem = async (item: Selected): Promise<CopyResult> => {
+  // Each selected version's outcome once known (ownVersionHeld); tags of a version copied in this run wait for it.
+  const outcomes = new Map<string, CopyResult>();
+  const chosen = new Set(selected.map((s) => `${s.name}:${s.version}`));
+  const versionResult = (name: string, version: string): CopyResult | 'pending' | undefined => {
+    const key = `${name}:${version}`;
+    return outcomes.get(key) ?? (chosen.has(key) && !versionsDone ? 'pending' : undefined);
+  };
+  let versionsDone = false;
+  const afterVersions: Selected[] = [];
+  const copyItem = async (item: Selected): Promise<CopyResult | undefined> => {
     const srcRepo = packRepository(from.basePath, item.name);
     const dstRepo = packRepository(to.basePath, item.name);
     const base = {
@@ -177,10 +186,19 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     };
     if (stop || options.signal?.aborted === true) {
       const result: CopyResult = { ...base, status: 'failed', copiedBytes: 0, durationMs: 0, error: { code: 'ABORTED', message: 'not started: the run was stopped' } };
+      outcomes.set(`${item.name}:${item.version}`, result);
       emit({ type: 'pack-done', result });
       return result;
     }
-    const result = await copyOne(from, to, item, base, srcRepo, dstRepo, options, { emit, ensureBase, prepare, copyBlob, rereadAllowed });
+    let result: CopyResult;
+    try {
+      result = await copyOne(from, to, item, base, srcRepo, dstRepo, options, { emit, ensureBase, prepare, copyBlob, rereadAllowed, versionResult });
+    } catch (err) {
+      if (!(err instanceof AfterVersions)) throw err;
+      afterVersions.push(item);
+      return undefined;
+    }
+    outcomes.set(`${item.name}:${item.version}`, result);
     emit({ type: 'pack-done', result });
     if (options.failFast === true && (result.status === 'failed' || result.status === 'conflict')) stop = true;
     return result;
@@ -189,9 +207,12 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   // written (Harbor before 2.8 answers such a PUT 404 while it is not there yet, though it stored it).
   const concurrency = options.concurrency ?? defaultConcurrency();
   const signs = selected.map((item) => cosignAttachment(item.version) !== undefined);
-  const versions = await mapConcurrent(selected.filter((_, i) => !signs[i]), concurrency, copyItem);
-  const attached = await mapConcurrent(selected.filter((_, i) => signs[i]), concurrency, copyItem);
-  const results = signs.map((sign) => (sign ? attached.shift() : versions.shift()) as CopyResult);
+  await mapConcurrent(selected.filter((_, i) => !signs[i]), concurrency, copyItem);
+  // Tags of a version that holds another version's pack, copied in this run too: after the versions (ownVersionHeld).
+  versionsDone = true;
+  await mapConcurrent(afterVersions, concurrency, copyItem);
+  await mapConcurrent(selected.filter((_, i) => signs[i]), concurrency, copyItem);
+  const results = selected.map((s) => outcomes.get(`${s.name}:${s.version}`) as CopyResult);
   // --all found tags, but none holds a pack (each left out as notPack): nothing was copied, as when there are no
   // tags at all, not a run that did what was asked (a repository of packs packpub does not recognise included).
   if (results.length > 0 && results.every((r) => r.notPack !== undefined)) {
@@ -219,7 +240,43 @@ function brokenPackVersion(held: HeldManifest, tag: string): boolean {
   return held.manifest !== undefined && !NOT_PACK_CONFIG_TYPES.has(held.manifest.config.mediaType) && semver.valid(tag, { loose: true }) !== null;
 }
 
+/** Thrown for a tag of a version this --all run copies too (see ownVersionHeld): it is copied after the versions. */
+class AfterVersions extends Error {}
+
+/**
+ * judgePackJson's `sameManifestAs` for copy: a version tag holding another version's pack (`version`) is that
+ * version's extra tag (push --tag, tag --allow-other-version) when the version's own tag holds the same manifest at
+ * the source, and is copied only where pull at the destination will take it too: the destination's own tag of that
+ * version holds the same manifest. Under --all, with that version copied in this run as well, it waits until the
+ * versions are done (AfterVersions); a dry run counts the version's plan.
+ */
+async function ownVersionHeld(
+  from: ReadableTarget,
+  to: WritableTarget,
+  item: Selected,
+  base: Pick<CopyResult, 'source' | 'destination'>,
+  srcRepo: string,
+  dstRepo: string,
+  digest: Digest,
+  version: string,
+  options: CopyOptions,
+  ctx: CopyContext,
+): Promise<boolean> {
+  if ((await from.store.getManifest(srcRepo, version))?.descriptor.digest !== digest) return false;
+  const own = ctx.versionResult(item.name, version);
+  if (options.all === true && own === 'pending') throw new AfterVersions();
+  if (options.dryRun === true && own !== 'pending' && own?.digest === digest && own.plan !== undefined && own.plan !== 'conflict' && own.plan !== 'skip') return true;
+  const there = (await to.store.getManifest(dstRepo, version))?.descriptor.digest;
+  if (there === digest) return true;
+  const versionRef = to.store.reference(dstRepo, version);
+  throw new PackpubError(there === undefined ? 'NOT_FOUND' : 'CONFLICT', `${base.source} is a tag of version ${version} (its tag holds the same manifest there), and ${versionRef} ${there === undefined ? 'does not exist' : `holds other content (${there})`}: pull would refuse ${base.destination}`, {
+    hint: there === undefined ? `copy ${item.name}:${version} first (copy ${item.name} --all copies the version with its tags); nothing was written` : `the destination has another ${item.name}:${version}; nothing was written`,
+  });
+}
+
 interface CopyContext {
+  /** The outcome of `name:version`'s own copy in this run: 'pending' while it is still to come, undefined when not selected. */
+  versionResult: (name: string, version: string) => CopyResult | 'pending' | undefined;
   emit: CopyEventSink;
   ensureBase: (repo: string) => Promise<void>;
   prepare: (repo: string) => Promise<void>;
@@ -321,8 +378,9 @@ async function copyOne(
     if (cosignAttachment(item.version) === undefined && held.layer !== undefined) {
       const { readPackJson } = await import('./inspect.js');
       try {
-        await readPackJson(from, { repository: srcRepo, reference: base.source, fetched, manifest, layer: held.layer }, item);
+        await readPackJson(from, { repository: srcRepo, reference: base.source, fetched, manifest, layer: held.layer }, item, (version) => ownVersionHeld(from, to, item, base, srcRepo, dstRepo, digest as Digest, version, options, ctx));
       } catch (err) {
+        if (err instanceof AfterVersions) throw err;
         if (options.all !== true || semver.valid(item.version, { loose: true }) !== null || !(isPackpubError(err, 'REGISTRY') || isPackpubError(err, 'UNSAFE_ARCHIVE'))) throw err;
         const why = err.message.replace(`could not read the archive of ${base.source}: `, 'its archive cannot be read: ').replace(`${base.source} is not a pack: `, '').replace(`${base.source} `, '');
         return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, notPack: `an archive pull refuses: ${why}` });
@@ -384,6 +442,7 @@ async function copyOne(
     }
     return done({ status: overwrite ? 'overwritten' : 'copied', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size });
   } catch (err) {
+    if (err instanceof AfterVersions) throw err;
     const info = errorInfo(err);
     return done({
       status: info.code === 'CONFLICT' ? 'conflict' : 'failed',

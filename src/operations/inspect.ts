@@ -157,7 +157,12 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
  * archive's top folder pull makes the pack folder; judged as pull judges it (archive-pack-json.ts): an archive that
  * is no pack, or another pack's, is refused.
  */
-export async function readPackJson(target: ReadableTarget, resolved: ResolvedPack, ref: PackRef): Promise<{ folder?: string; packJson: Record<string, unknown> }> {
+export async function readPackJson(
+  target: ReadableTarget,
+  resolved: ResolvedPack,
+  ref: PackRef,
+  sameManifestAs = sameManifestOn(target, resolved),
+): Promise<{ folder?: string; packJson: Record<string, unknown> }> {
   let read = await readArchive(target, resolved, undefined);
   // As pull places it: one top-level folder becomes the pack folder; otherwise the archive's top is.
   const [only] = read.tops;
@@ -171,7 +176,7 @@ export async function readPackJson(target: ReadableTarget, resolved: ResolvedPac
     if (!read.bytes.has(source.entry)) read = await readArchive(target, resolved, source.entry);
     found = { bytes: read.bytes.get(source.entry) ?? Buffer.alloc(0) };
   }
-  const packJson = await judgePackJson(resolved.reference, ref, folder, found, sameManifestOn(target, resolved));
+  const packJson = await judgePackJson(resolved.reference, ref, folder, found, sameManifestAs);
   return { ...(folder === undefined ? {} : { folder }), packJson };
 }
 

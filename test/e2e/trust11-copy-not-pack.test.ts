@@ -66,7 +66,11 @@ describe('copy refuses what pull refuses', () => {
 
   it('--all copies the pack and the tag packpub put on it, fails the others, and exits 1', async () => {
     const dst = `${w.registry.base}/dst`;
-    const run = await runCli(['copy', 'hello', '--all', '--from', w.src, '--to', `${w.registry.host}/${dst}`, '--json']);
+    // One at a time: 1.1.0-ci.1 comes before 1.1.0, and waits for it (pull at the destination needs 1.1.0 there).
+    const planned = await runCli(['copy', 'hello', '--all', '--from', w.src, '--to', `${w.registry.host}/${dst}`, '--json', '--dry-run', '--concurrency', '1']);
+    const plans = (JSON.parse(planned.stdout) as { results: Array<{ version: string; status: string; plan?: string }> }).results;
+    expect(Object.fromEntries(plans.map((r) => [r.version, r.plan ?? r.status]))).toEqual({ '1.1.0': 'new', '1.1.0-ci.1': 'new', '1.2.0': 'failed', '2.0.0': 'failed', '3.0.0': 'failed' });
+    const run = await runCli(['copy', 'hello', '--all', '--from', w.src, '--to', `${w.registry.host}/${dst}`, '--json', '--concurrency', '1']);
     expect(run.code, run.stderr).toBe(1);
     const report = JSON.parse(run.stdout) as { results: Array<{ version: string; status: string; error?: { code: string; message: string } }> };
     const status = Object.fromEntries(report.results.map((r) => [r.version, r.status]));
@@ -77,6 +81,21 @@ describe('copy refuses what pull refuses', () => {
     }
     const held = (await new RegistryReader(w.registry.url).holdings(dst)).tags;
     expect([...held.keys()].map((k) => k.slice(k.lastIndexOf(':') + 1)).sort()).toEqual(['1.1.0', '1.1.0-ci.1']);
+  });
+
+  it('a tag of a version (1.1.0-ci.1) named alone needs the version at the destination, as pull there does (was: copied, then pull there refused it)', async () => {
+    const dst = `${w.registry.host}/${w.registry.base}/dst-ci`;
+    const alone = await runCli(['copy', 'hello:1.1.0-ci.1', '--from', w.src, '--to', dst]);
+    expect(alone.code, alone.stderr).toBe(1);
+    expect(alone.stderr).toContain(`hello:1.1.0-ci.1 is a tag of version 1.1.0 (its tag holds the same manifest there), and ${dst}/spectro-packs/archive/hello:1.1.0 does not exist: pull would refuse ${dst}/spectro-packs/archive/hello:1.1.0-ci.1`);
+    expect(alone.stderr).toContain('hint: copy hello:1.1.0 first');
+    expect((await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/dst-ci`)).tags.size).toBe(0);
+    for (const ref of ['hello:1.1.0', 'hello:1.1.0-ci.1']) {
+      const run = await runCli(['copy', ref, '--from', w.src, '--to', dst]);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const pull = await runCli(['pull', 'hello:1.1.0-ci.1', '--registry', dst, '-o', join(w.root, 'pulled-ci')]);
+    expect(pull.code, pull.stderr).toBe(0);
   });
 
   it('--all leaves out a tag that is no version whose archive pull refuses, naming why, and exits 0 (named, it fails)', async () => {
