@@ -1,4 +1,4 @@
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream, rmdirSync, rmSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -275,8 +275,16 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     await pool.close(); // its workers would keep the process alive; the checks in flight are not needed
     throw err;
   }
-  // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind.
-  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+  // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind. An empty
+  // folder (each pack removed its archive; a re-run of an unchanged tree built none) goes with one call: the
+  // recursive removal loads Node's rimraf module, compiled from its source once the V8 flags are set (issue 16).
+  const removeWorkDir = () => {
+    try {
+      rmdirSync(workDir);
+    } catch {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  };
   process.once('exit', removeWorkDir);
   let stop = false;
   let pushed: PackResult[][] = [];
