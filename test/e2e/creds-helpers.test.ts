@@ -94,15 +94,14 @@ describe('credential helpers that answer oddly', () => {
     await waitFor(async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split(' ').length === 2, 'the helper to start');
     const [helperPid, childPid] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number) as [number, number];
     try {
-      // Interrupted twice, as a user stops a run that hangs: the second signal ends it at once, through the
-      // same exit as the first one's grace period (5 s, which the look-up waiting on the helper would wait out:
-      // review-pull-interrupted.test.ts waits it).
+      // Interrupted twice, as a user stops a run that hangs: when the first signal leaves the run waiting on the
+      // helper, the second ends it at once, through the same exit as the first one's grace period would (5 s:
+      // review-pull-interrupted.test.ts waits it out). A run the first signal already ended does not see it.
       run.child.kill('SIGINT');
       await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
       run.child.kill('SIGINT');
       const done = await run.done;
       expect(done.code).toBe(130);
-      expect(done.stderr).toContain('SIGINT again: abandoning requests in flight');
       // The helper runs for the look-up done while the pack is still being validated, or for its publish: the
       // interrupt finds the pack not started (reported failed) or in flight (abandoned), as the machine's load has it.
       expect(done.stderr).toMatch(/not published: abandoned in flight: web:1\.0\.0|FAILED web:1\.0\.0: not started: the run was stopped/);
