@@ -29,6 +29,24 @@ export function nestsDeeper(value: unknown, max: number): boolean {
   return false;
 }
 
+/**
+ * Errors that are a verdict on the archive's own bytes (no pack.json, another pack's, not gzip or tar, unsafe),
+ * as opposed to a failure to read them (the registry's 500, a reset, a digest that does not match): copy --all
+ * leaves out a label on a verdict only, never because its layer could not be read.
+ */
+const VERDICTS = new WeakSet<Error>();
+
+/** `err`, marked as a verdict on the archive's bytes (see isArchiveVerdict). */
+export function archiveVerdict<T extends Error>(err: T): T {
+  VERDICTS.add(err);
+  return err;
+}
+
+/** Whether `err` is a verdict on an archive's bytes, not a failure to read them. */
+export function isArchiveVerdict(err: unknown): boolean {
+  return err instanceof Error && VERDICTS.has(err);
+}
+
 /** What the archive holds where pull writes pack.json: nothing, a file too large to read, or the file's bytes. */
 export type FoundPackJson = { bytes: Buffer } | { size: number } | undefined;
 
@@ -54,7 +72,7 @@ export async function judgePackJson(
   sameManifestAs?: (version: string) => Promise<boolean>,
 ): Promise<Record<string, unknown>> {
   const where = folder === undefined ? 'at its top (it has no single top folder)' : `in its folder ${JSON.stringify(folder)}`;
-  const notPack = (why: string) => new PackpubError('REGISTRY', `${reference} is not a pack: ${why}`, { hint: HINT_OTHER });
+  const notPack = (why: string) => archiveVerdict(new PackpubError('REGISTRY', `${reference} is not a pack: ${why}`, { hint: HINT_OTHER }));
   if (found === undefined) throw notPack(`its archive holds no pack.json ${where}`);
   if (!('bytes' in found)) throw notPack(`the pack.json of its archive is ${found.size} bytes, more than a pack.json (${MAX_PACK_JSON_BYTES / 1024 / 1024} MiB at most)`);
   let value: unknown;
@@ -77,9 +95,11 @@ export async function judgePackJson(
   const otherVersion = isVersionTag && !sameVersion();
   const versionsOwn = async () => typeof version === 'string' && isValidTag(version) && sameManifestAs !== undefined && (await sameManifestAs(version));
   if (name !== ref.name || (otherVersion && !(await versionsOwn()))) {
-    throw new PackpubError('REGISTRY', `${reference} holds another pack: the pack.json of its archive has ${shown}`, {
-      hint: `nothing was written; the tag was pushed or moved by hand: tell its publisher (a pack is published as spectro-packs/archive/<pack.json name>:<pack.json version>)`,
-    });
+    throw archiveVerdict(
+      new PackpubError('REGISTRY', `${reference} holds another pack: the pack.json of its archive has ${shown}`, {
+        hint: `nothing was written; the tag was pushed or moved by hand: tell its publisher (a pack is published as spectro-packs/archive/<pack.json name>:<pack.json version>)`,
+      }),
+    );
   }
   return doc;
 }

@@ -11,6 +11,7 @@ import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { MAX_PACKS, MAX_REREADS, pauseBeforeReread, sortVersions } from './list.js';
+import { isArchiveVerdict } from './archive-pack-json.js';
 import { readBackError, tagHolds } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
@@ -381,7 +382,8 @@ async function copyOne(
         await readPackJson(from, { repository: srcRepo, reference: base.source, fetched, manifest, layer: held.layer }, item, (version) => ownVersionHeld(from, to, item, base, srcRepo, dstRepo, digest as Digest, version, options, ctx));
       } catch (err) {
         if (err instanceof AfterVersions) throw err;
-        if (options.all !== true || semver.valid(item.version, { loose: true }) !== null || !(isPackpubError(err, 'REGISTRY') || isPackpubError(err, 'UNSAFE_ARCHIVE'))) throw err;
+        // Only a verdict on the archive's bytes: a layer the registry failed to serve is no archive pull refuses.
+        if (options.all !== true || semver.valid(item.version, { loose: true }) !== null || !isArchiveVerdict(err) || !isPackpubError(err)) throw err;
         const why = err.message.replace(`could not read the archive of ${base.source}: `, 'its archive cannot be read: ').replace(`${base.source} is not a pack: `, '').replace(`${base.source} `, '');
         return done({ status: options.dryRun === true ? 'planned' : 'skipped', ...(options.dryRun === true ? { plan: 'skip', bytesToCopy: 0 } : {}), digest, notPack: `an archive pull refuses: ${why}` });
       }

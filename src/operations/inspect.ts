@@ -8,7 +8,7 @@ import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/ma
 import type { PackRef } from '../oci/reference.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE } from '../oci/media-types.js';
 import type { ReadableTarget } from '../targets/open.js';
-import { judgePackJson, MAX_JSON_DEPTH, MAX_PACK_JSON_BYTES, nestsDeeper, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
+import { archiveVerdict, judgePackJson, MAX_JSON_DEPTH, MAX_PACK_JSON_BYTES, nestsDeeper, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack, type ResolvedPack } from './resolve-pack.js';
 
 export interface InspectResult {
@@ -45,13 +45,9 @@ async function readEntry(entry: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Read a layer to its end (the store verifies its digest): its digest error, if it has one, is thrown. */
+/** Read a layer to its end (the store verifies its digest): a failure to read it, or a digest that does not match, is thrown. */
 async function drainBlob(target: ReadableTarget, resolved: ResolvedPack): Promise<void> {
-  try {
-    for await (const chunk of await target.store.fetchBlob(resolved.repository, resolved.layer)) void chunk;
-  } catch (err) {
-    if (err instanceof PackpubError && err.code === 'DIGEST_MISMATCH') throw err;
-  }
+  for await (const chunk of await target.store.fetchBlob(resolved.repository, resolved.layer)) void chunk;
 }
 
 /**
@@ -143,11 +139,14 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
     await feeding;
   } catch (err) {
     feeding.catch(() => undefined);
-    if (err instanceof PackpubError) throw err;
-    // gunzip or tar stopped before the blob's end, where the store checks its digest: other bytes than the digest
-    // names fail so too. Read the blob through once more: a digest that does not match is the cause to tell.
+    // A failure to read the blob (the registry's error, a reset, a digest that does not match): told as it is.
+    if (err instanceof PackpubError && err.code !== 'UNSAFE_ARCHIVE') throw err;
+    // gunzip, tar or the archive rules refused the bytes before the blob's end, where the store checks its digest:
+    // other bytes than the digest names fail so too. Read the blob through once more: a digest that does not match,
+    // or a read that fails, is the cause to tell; bytes that are the digest's make it a verdict on the archive.
     await drainBlob(target, resolved);
-    throw new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err });
+    if (err instanceof PackpubError) throw archiveVerdict(err);
+    throw archiveVerdict(new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err }));
   }
   return read;
 }
