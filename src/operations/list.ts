@@ -110,7 +110,9 @@ export function sortVersions(versions: string[]): string[] {
 /** Packs under the target's base path and their versions. */
 export async function listPacks(target: ReadableTarget, options: ListOptions = {}): Promise<ListedPack[]> {
   const store = target.store;
-  const limits: ListLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // A bound given as undefined (`{ packs: opts.maxPacks }` with none set) is left out, as the type allows: its default.
+  const given = Object.entries(options.limits ?? {}).filter(([, n]) => n !== undefined);
+  const limits: ListLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   for (const [what, n] of Object.entries(limits)) {
     if (!Number.isSafeInteger(n) || n < 0) throw new PackpubError('USAGE', `listPacks: limits.${what} must be a whole number of 0 or more, not ${String(n)}`);
   }

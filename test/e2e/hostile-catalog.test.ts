@@ -66,6 +66,8 @@ describe('list against a huge catalog', () => {
     let packs: ListedPack[];
     try {
       await expect(listPacks(target, { limits: { detailsPerRun: -1 } })).rejects.toThrow('listPacks: limits.detailsPerRun must be a whole number of 0 or more, not -1');
+      // A bound given as undefined is its default (a caller passing an unset option through), not a usage error.
+      await expect(listPacks(target, { limits: { packs: undefined, versions: 0 } })).rejects.toThrow('more than 0 versions together');
       packs = await listPacks(target, { limits: { detailsPerRun: 480, rereads: 10 }, rereadDelayMs: 1 } /* the pause before the rereads is not what this is about */);
     } finally {
       await target.store.close();
