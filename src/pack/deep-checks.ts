@@ -75,7 +75,9 @@ export async function deepCheckPack(given: DeepCheckInput): Promise<Finding[]> {
   if (values !== undefined) {
     const charts = stringList(input.packJson['charts']);
     const read = input.charts ?? (charts.length > 0 ? await readCharts(input.dir, charts, findings) : []);
-    if (read.length > 0) checkCharts(read, values, findings);
+    // A listed chart missing or refused (the validator says so) may be what a `charts.<key>` is for.
+    const allRead = new Set(read.map((c) => c.rel)).size >= new Set(charts).size;
+    if (read.length > 0) checkCharts(read, values, findings, allRead);
     const manifests = stringList(input.packJson['kubeManifests']);
     if (manifests.length > 0) await checkManifests(input.dir, manifests, values, presetAdds, findings);
   }
@@ -404,7 +406,8 @@ async function readCharts(dir: string, chartPaths: string[], findings: Finding[]
   return charts;
 }
 
-function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[]): void {
+/** `allRead`: every chart pack.json lists was read; else keys under `charts:` naming no chart read are left alone. */
+function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[], allRead: boolean): void {
 
   const root = rootMap(values);
   const chartsKey = childMap(values, root, 'charts');
@@ -480,7 +483,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[])
     topKeys ??= new Map(charts.map(({ chart }) => [chart.name, topLevelKeys(chart)]));
     return [...topKeys].filter(([, keys]) => keys.has(key)).map(([name]) => name);
   };
-  if (chartsKey.map !== undefined) {
+  if (chartsKey.map !== undefined && allRead) {
     for (const e of chartsKey.map.entries) {
       if (names.has(e.key) || e.key === '<<') continue;
       const owner = owners(e.key);

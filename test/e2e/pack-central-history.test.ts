@@ -44,6 +44,19 @@ const CASES: Case[] = [
     errors: ['chart-refused-by-helm: Helm refuses this chart archive ("chart illegally contains content outside the base directory: "._web"")'],
   },
   {
+    // karpenter-1.4.0 again: its second chart (karpenter-crd) was fine, and values.yaml held charts.karpenter
+    // for the refused one: no "charts.web does not match any chart" (it does: the one refused) on top.
+    name: 'two charts, one refused, values for both',
+    change: async (dir) => {
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ '._web': APPLE_DOUBLE, ...CHART_FILES }));
+      await putFile(dir, 'charts/web-crd-1.0.0.tgz', await tgz({ 'web-crd/Chart.yaml': 'apiVersion: v2\nname: web-crd\nversion: 1.0.0\n', 'web-crd/values.yaml': 'install: true\n' }));
+      await putFile(dir, 'pack.json', packJsonWith((json) => (json['charts'] = ['charts/web-1.0.0.tgz', 'charts/web-crd-1.0.0.tgz'])));
+      await putFile(dir, 'values.yaml', VALID_VALUES.replace('charts:\n', 'charts:\n  web-crd:\n    install: true\n'));
+    },
+    errors: ['chart-refused-by-helm: Helm refuses this chart archive ("chart illegally contains content outside the base directory: "._web"")'],
+    warnings: [],
+  },
+  {
     // trident-operator-24.10.0 (2024, on main for 2 weeks; "fixed issues with pack.json (#103)" listed the .tar.gz).
     name: 'pack.json lists charts/web-1.0.0.tgz, the pack holds charts/web-1.0.0.tar.gz',
     change: (dir) => rename(join(dir, 'charts/web-1.0.0.tgz'), join(dir, 'charts/web-1.0.0.tar.gz')),
