@@ -105,6 +105,26 @@ export class ByteReader {
     return filled === n ? out : out.subarray(0, filled);
   }
 
+  /**
+   * read(n) when the `n` bytes sit in the current chunk (a view), without a promise; undefined, having read
+   * nothing, when they do not. For the tar reader: most headers and small files sit in one inflated chunk,
+   * and each `await` of an async read costs a promise and a turn of the microtask queue (issue 16: ~24,000
+   * tar headers on the bench tree, each with its data and padding).
+   */
+  readNow(n: number): Buffer | undefined {
+    if (this.chunk.length - this.pos < n) return undefined;
+    const view = this.chunk.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return view;
+  }
+
+  /** skip(n) when the `n` bytes sit in the current chunk, without a promise: whether it skipped them (else nothing was). */
+  skipNow(n: number): boolean {
+    if (this.chunk.length - this.pos < n) return false;
+    this.pos += n;
+    return true;
+  }
+
   /** The next bytes as they sit in the current chunk (at most `max`); empty at the end. */
   async piece(max: number): Promise<Buffer> {
     if (!(await this.fill())) return EMPTY;
@@ -561,7 +581,7 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
   let pax: Map<string, string> | undefined;
   let longName: string | undefined;
   for (;;) {
-    const block = await src.read(512);
+    const block = src.readNow(512) ?? (await src.read(512));
     if (block.length === 0) {
       src.failIfDamaged();
       return; // Go: EOF at a header boundary is the end
@@ -626,14 +646,14 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
         if (typeflag === 0x67) {
           // Helm's loop sees the global header and skips it; Go applies it to nothing.
           await visit({ name, size: 0, directory: false, globalHeader: true }, noData);
-          if (await skipPadding(src, size)) return;
+          if (!paddingSkipped(src, size) && (await skipPadding(src, size))) return;
           continue;
         }
         pax = records;
       } else if (typeflag === 0x4c) {
         longName = cString(data);
       }
-      if (await skipPadding(src, size)) return;
+      if (!paddingSkipped(src, size) && (await skipPadding(src, size))) return;
       continue;
     }
     if (typeflag === 0x53 /* S: old GNU sparse */) throw new UnusualTarError('a GNU sparse file');
@@ -657,7 +677,7 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
     let left = length;
     const data: EntryData = {
       bytes: async () => {
-        const bytes = await src.read(left);
+        const bytes = src.readNow(left) ?? (await src.read(left));
         left -= bytes.length;
         if (bytes.length < length) {
           src.failIfDamaged();
@@ -675,14 +695,14 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
       },
     };
     await visit({ name, size: length, directory, globalHeader: false }, data);
-    if (left > 0) {
+    if (left > 0 && !src.skipNow(left)) {
       const skipped = await src.skip(left);
       if (skipped < left) {
         src.failIfDamaged();
         throw unexpectedEnd();
       }
     }
-    if (await skipPadding(src, length)) return;
+    if (!paddingSkipped(src, length) && (await skipPadding(src, length))) return;
   }
 }
 
@@ -690,6 +710,12 @@ const noData: EntryData = {
   bytes: async () => EMPTY,
   chunks: () => async () => undefined,
 };
+
+/** Whether the padding after `size` bytes of data is none or was skipped at once (ByteReader.skipNow); else skipPadding reads it. */
+function paddingSkipped(src: ByteReader, size: number): boolean {
+  const pad = -size & 511;
+  return pad === 0 || src.skipNow(pad);
+}
 
 /** Skip the padding after `size` bytes of data; true when the stream ended inside it (Go: the end of the archive). */
 async function skipPadding(src: ByteReader, size: number): Promise<boolean> {
