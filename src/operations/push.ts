@@ -53,6 +53,8 @@ export interface PushOptions {
   concurrency?: number;
   /** Extra tags to put on every pushed pack besides its version. */
   extraTags?: string[];
+  /** Let an extra tag read as a version other than the pack's (Palette lists it as that version): refused otherwise. */
+  allowOtherVersion?: boolean;
   /** Manifest annotations for every pack published in this run (`--annotation`), as ORAS writes them. */
   annotations?: Record<string, string>;
   /** Manifest creation time (default SOURCE_DATE_EPOCH or now). */
@@ -263,7 +265,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // Every folder has its check: a worker still checking ahead stops.
   const checksDone = () => options.checksAhead?.done?.();
   validation.then(checksDone, checksDone);
-  const verdicts = validation.then((reports) => decide(reports, strict, options.continueOnError === true));
+  // An extra tag that reads as another version than a pack's (version-tags.ts) makes the run a usage error, as two
+  // folders of one version do: before anything is written. The rule's module is loaded only for version-like tags.
+  const versionLike = (options.extraTags ?? []).filter((tag) => /^v?\d/.test(tag));
+  const tagRule = versionLike.length > 0 && options.allowOtherVersion !== true ? import('./version-tags.js') : undefined;
+  const verdicts = validation.then(async (reports) => decide(reports, strict, options.continueOnError === true, tagRule === undefined ? undefined : { rule: await tagRule, tags: versionLike }));
   // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
   verdicts.catch(() => undefined);
   for (const r of reportOf) r.promise.catch(() => undefined);
@@ -405,13 +411,17 @@ interface Verdicts {
 }
 
 /** Once every pack has its report: which are invalid, and whether the valid ones may be pushed. */
-function decide(reports: ValidationReportLike[], strict: boolean, continueOnError: boolean): Verdicts {
+function decide(reports: ValidationReportLike[], strict: boolean, continueOnError: boolean, extra?: { rule: typeof import('./version-tags.js'); tags: string[] }): Verdicts {
   const invalid: PackResult[] = [];
   const seen = new Map<string, string>();
   for (const report of reports) {
     if (isFailing(report, strict) || report.pack === undefined) {
       invalid.push(invalidResult(report, strict));
       continue;
+    }
+    const otherTags = extra === undefined ? [] : extra.rule.otherVersionTags(extra.tags, report.pack.version);
+    if (extra !== undefined && otherTags.length > 0) {
+      return { invalid, blockAll: true, usage: extra.rule.otherVersionRefusal(report.dir, report.pack.version, otherTags, '--allow-other-version', '--tag') };
     }
     const key = `${report.pack.name}:${report.pack.version}`;
     const other = seen.get(key);

@@ -25,7 +25,7 @@ describe('pull and inspect of a tag packpub put on a pack', () => {
   it('give back the pack pushed with --tag 1.0.0-ci.7 and tagged 2.0.0-lts (was: exit 1, "holds another pack")', async () => {
     const { root, pack } = await tempPack(stack, { name: 'hello', version: '1.0.0' });
     const layout = join(root, 'layout');
-    const push = await runCli(['push', pack, '--oci-layout', layout, '--tag', '1.0.0-ci.7']);
+    const push = await runCli(['push', pack, '--oci-layout', layout, '--tag', '1.0.0-ci.7', '--allow-other-version']);
     expect(push.code, push.stderr).toBe(0);
     const tag = await runCli(['tag', 'hello:1.0.0', '2.0.0-lts', '--allow-other-version', '--oci-layout', layout]);
     expect(tag.code, tag.stderr).toBe(0);

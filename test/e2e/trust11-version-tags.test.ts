@@ -74,3 +74,34 @@ describe('tag refuses a tag that names another version than the pack.json', () =
     expect((await tags()).get('1.0.0')).toBe(digest['1.1.0']);
   });
 });
+
+describe('push --tag refuses a tag that names another version than the pack.json, as tag does', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-vtag-push-');
+    const registry = await sharedRegistry();
+    for (const version of ['6.5.0', '6.6.0']) await writePack(join(root, version), { name: 'amb', version });
+    return { registry, root };
+  });
+
+  it('exit 2 before anything is written; labels and the own version pass; --allow-other-version writes it (was: exit 0, 9.9.9 listed as a version)', async () => {
+    const target = ['--registry', `${w.registry.host}/${w.registry.base}/vtagpush`];
+    const tags = async () => new Map([...(await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/vtagpush`)).tags.entries()].map(([k, v]) => [k.slice(k.lastIndexOf(':') + 1), v]));
+    const refused = await runCli(['push', join(w.root, '6.6.0'), ...target, '--tag', '9.9.9', '--tag', 'stable']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`error: --tag "9.9.9" names another version than the pack.json of ${join(w.root, '6.6.0')} (version "6.6.0"): Palette would list the pack as that version too\n`);
+    expect(refused.stderr).toContain('hint: nothing was written; a parent tag (6.6.x), a label (stable, lts) or the pack\'s own version names it; pass --allow-other-version');
+    expect((await tags()).size).toBe(0);
+    // One tag for two packs of different versions names another version for one of them (was: 6.6.0 held 6.5.0).
+    const both = await runCli(['push', join(w.root, '6.5.0'), join(w.root, '6.6.0'), ...target, '--tag', '6.6.0']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--tag "6.6.0" names another version than the pack.json of');
+    expect((await tags()).size).toBe(0);
+    const fine = await runCli(['push', join(w.root, '6.6.0'), ...target, '--tag', 'stable', '--tag', '6.6.x', '--tag', '6.6.0', '--json']);
+    expect(fine.code, fine.stderr).toBe(0);
+    const digest = (JSON.parse(fine.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;
+    expect(await tags()).toEqual(new Map(['6.6.0', 'stable', '6.6.x'].map((t) => [t, digest])));
+    const allowed = await runCli(['push', join(w.root, '6.6.0'), ...target, '--tag', '6.6.0-ci.7', '--allow-other-version']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect((await tags()).get('6.6.0-ci.7')).toBe(digest);
+  });
+});

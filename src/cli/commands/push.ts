@@ -29,7 +29,11 @@ const PUSH_FLAGS: OwnFlags = {
     'fail-fast': { type: 'boolean', describe: 'Stop starting new packs after the first failure' },
     concurrency: numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'),
     shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' },
-    tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable)' },
+    tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable); one that reads as another version is refused' },
+    'allow-other-version': {
+      type: 'boolean',
+      describe: "Let a --tag read as a version other than a pack's pack.json version (e.g. 1.0.0-ci.7 on 1.0.0): Palette lists it as that version",
+    },
     annotation: {
       alias: 'a',
       type: 'string',
@@ -228,6 +232,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         failFast: run.failFast,
         ...(run.concurrency === undefined ? {} : { concurrency: run.concurrency }),
         ...(args['tag'] === undefined ? {} : { extraTags: (args['tag'] as string[]).map(String) }),
+        ...(args['allowOtherVersion'] === true ? { allowOtherVersion: true } : {}),
         ...(annotations === undefined ? {} : { annotations }),
         env: ctx.io.env,
         ...(args['cache'] === false ? {} : { cacheDir: defaultCacheDir(ctx.io.env) }),
