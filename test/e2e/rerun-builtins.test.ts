@@ -51,4 +51,15 @@ describe('a re-run of an unchanged tree', () => {
     expect(recorded.flagged).toBe(true);
     expect(recorded.after).toEqual([]);
   });
+
+  it('with deprecations pending (NODE_OPTIONS), still unchanged and quiet: the check does not use the deprecated process.binding then', async () => {
+    const { registry, work } = world;
+    const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}`, '--json'];
+    const first = await runBin(args, { env: work.env });
+    expectRun(first, { code: 0 });
+    // --pending-deprecation makes process.binding warn (DEP0111) on stderr.
+    const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: '--pending-deprecation' } });
+    expectRun(again, { code: 0, stderr: '' });
+    expect((JSON.parse(again.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+  });
 });

@@ -2,11 +2,22 @@ import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchive, packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
+import { useRawLstat } from '../../../src/archive/stat-tree.js';
 import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
 const temp = stage();
+
+/** `check` with the stat tree check reading lstatSync's Stats, not Node's fs binding. */
+function withLstatSync<T>(check: () => T): T {
+  useRawLstat(false);
+  try {
+    return check();
+  } finally {
+    useRawLstat(undefined);
+  }
+}
 
 /** A pack with a symlink and a .packignore, built once: its stat tree and content key. */
 async function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
@@ -48,8 +59,16 @@ describe('statTreeOf / statTreeHolds (the git-index check of an unchanged pack)'
       const { dir, tree } = await built();
       await change(dir);
       expect(statTreeHolds(tree)).toBe(false);
+      // The same answer from lstatSync's Stats as from the binding's numbers (the check's fast path).
+      expect(withLstatSync(() => statTreeHolds(tree))).toBe(false);
     });
   }
+
+  it('holds through either way of reading the signatures (Node\'s fs binding, or lstatSync when that is not usable)', async () => {
+    const { tree } = await built();
+    expect(statTreeHolds(tree)).toBe(true);
+    expect(withLstatSync(() => statTreeHolds(tree))).toBe(true);
+  });
 
   it('is not recorded for a pack changed within the racy margin of its build: its files are read next run', async () => {
     // Just written: a second change in the same timestamp tick could keep size and times, so nothing recent
