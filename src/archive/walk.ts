@@ -185,6 +185,16 @@ export async function resolvePackRoot(packDir: string, blocking = false): Promis
   return { root, name: rootName };
 }
 
+/**
+ * resolvePackRoot's answer for a folder whose real path `root` already is, without asking the file system: undefined
+ * when the path may not be UTF-8 (its text holds U+FFFD, what a string read from the file system shows for bytes
+ * that are not) or is the file system's root, where resolvePackRoot gives the verdict.
+ */
+function knownPackRoot(root: string): { root: string; name: string } | undefined {
+  const name = basename(root);
+  return name === '' || root.includes('\uFFFD') ? undefined : { root, name };
+}
+
 /** The .packignore rules; undefined without the file, so a walk spends nothing on matching. */
 async function loadPackignore(root: string, blocking = false): Promise<Ignore | undefined> {
   // Case-sensitive like git on Linux, whatever the platform: the same folder must give the same archive.
@@ -257,11 +267,13 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
  * listPackEntries (and so push) would throw, or nothing. This is how `validate` refuses what push would.
  * Cheaper than the walk: a plain folder's type comes from the folder listing (no stat), a plain file gets
  * one stat (no lstat) for the size limits and whether this process may read it; only symlinks are resolved.
+ * `realFolder`: `packDir` is already the real path of a folder (validation resolved it: resolvePackDir), so it
+ * is not resolved and stat'ed again (issue 16: a readlink per part of the path, for every pack).
  */
-export async function checkPackWalk(packDir: string, options: Omit<WalkOptions, 'statCutoffMs'> = {}): Promise<void> {
+export async function checkPackWalk(packDir: string, options: Omit<WalkOptions, 'statCutoffMs'> = {}, realFolder = false): Promise<void> {
   const { topFolder, ...limits } = options;
   const opts: Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>> = { ...WALK_DEFAULTS, ...definedOnly(limits) };
-  const resolved = await resolvePackRoot(packDir, true);
+  const resolved = (realFolder ? knownPackRoot(packDir) : undefined) ?? (await resolvePackRoot(packDir, true));
   const state: WalkState = { root: resolved.root, name: topFolder ?? resolved.name, ig: await loadPackignore(resolved.root, true), opts, cutoff: 0, entries: undefined, blocking: true, count: 1, totalBytes: 0 };
   await walkDir(state, resolved.root, '', 1, new Set([resolved.root]));
 }

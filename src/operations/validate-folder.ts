@@ -30,7 +30,8 @@ export async function validateForBuild(dir: string, options: ValidateOptions, li
     }
   }
   try {
-    await checkPackWalk(report.dir, walk);
+    // report.dir is the pack folder's real path (validatePack resolved it).
+    await checkPackWalk(report.dir, walk, true);
     return { report };
   } catch (err) {
     if (!(err instanceof PackFileRefusal)) throw err;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, realpath, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,8 @@ describe('checkPackWalk applies the archive walk\'s rules, with the walk\'s own 
       const pushes = await outcome(listPackEntries(dir, { ...c.options, topFolder: 'hello-1.0.0' }));
       const checks = await outcome(checkPackWalk(dir, { ...c.options, topFolder: 'hello-1.0.0' }));
       expect(checks).toEqual(pushes);
+      // Given the folder's real path (as validation does): the same, without resolving it again.
+      expect(await outcome(checkPackWalk(await realpath(dir), { ...c.options, topFolder: 'hello-1.0.0' }, true))).toEqual(pushes);
       // A validation worker lists with blocking calls: the same refusal, or the same entries.
       const listOptions = { ...c.options, topFolder: 'hello-1.0.0', statCutoffMs: Date.now() + 60_000 };
       expect(await outcome(listPackEntries(dir, listOptions, true))).toEqual(pushes);
