@@ -195,10 +195,22 @@ function knownPackRoot(root: string): { root: string; name: string } | undefined
   return name === '' || root.includes('\uFFFD') ? undefined : { root, name };
 }
 
+/** Whether lstat finds nothing at `path` (ENOENT), told without an error made and thrown; false when it fails otherwise. */
+function nothingAt(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** The .packignore rules; undefined without the file, so a walk spends nothing on matching. */
 async function loadPackignore(root: string, blocking = false): Promise<Ignore | undefined> {
   // Case-sensitive like git on Linux, whatever the platform: the same folder must give the same archive.
   const ig = ignore({ ignorecase: false, allowRelativePaths: true });
+  // Most packs have none: a blocking walk asks lstat, which says so without the error readFile would throw
+  // (issue 16); whatever else lstat finds or meets, the file is read as before.
+  if (blocking && nothingAt(join(root, PACKIGNORE_FILE))) return undefined;
   let text: string;
   try {
     text = blocking ? readFileSync(join(root, PACKIGNORE_FILE), 'utf8') : await readFile(join(root, PACKIGNORE_FILE), 'utf8');
