@@ -269,7 +269,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // folders of one version do: before anything is written. The rule's module is loaded only for version-like tags.
   const versionLike = (options.extraTags ?? []).filter((tag) => /^v?\d/.test(tag));
   const tagRule = versionLike.length > 0 && options.allowOtherVersion !== true ? import('./version-tags.js') : undefined;
-  const verdicts = validation.then(async (reports) => decide(reports, strict, options.continueOnError === true, tagRule === undefined ? undefined : { rule: await tagRule, tags: versionLike }));
+  const verdicts = validation.then(async (reports) => decide(reports, strict, options.continueOnError === true, options.extraTags ?? [], tagRule === undefined ? undefined : await tagRule));
   // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
   verdicts.catch(() => undefined);
   for (const r of reportOf) r.promise.catch(() => undefined);
@@ -411,17 +411,27 @@ interface Verdicts {
 }
 
 /** Once every pack has its report: which are invalid, and whether the valid ones may be pushed. */
-function decide(reports: ValidationReportLike[], strict: boolean, continueOnError: boolean, extra?: { rule: typeof import('./version-tags.js'); tags: string[] }): Verdicts {
+function decide(reports: ValidationReportLike[], strict: boolean, continueOnError: boolean, extraTags: readonly string[], rule?: typeof import('./version-tags.js')): Verdicts {
   const invalid: PackResult[] = [];
   const seen = new Map<string, string>();
+  // An extra tag that is another pack's version in this run would write one pack over the other's version.
+  const runVersions = new Map(reports.flatMap((r) => (r.pack === undefined || isFailing(r, strict) ? [] : [[`${r.pack.name}:${r.pack.version}`, r.dir] as const])));
   for (const report of reports) {
     if (isFailing(report, strict) || report.pack === undefined) {
       invalid.push(invalidResult(report, strict));
       continue;
     }
-    const otherTags = extra === undefined ? [] : extra.rule.otherVersionTags(extra.tags, report.pack.version);
-    if (extra !== undefined && otherTags.length > 0) {
-      return { invalid, blockAll: true, usage: extra.rule.otherVersionRefusal(report.dir, report.pack.version, otherTags, '--allow-other-version', '--tag') };
+    const { name, version } = report.pack;
+    const otherTags = rule === undefined ? [] : rule.otherVersionTags(extraTags.filter((tag) => /^v?\d/.test(tag)), version);
+    if (rule !== undefined && otherTags.length > 0) {
+      return { invalid, blockAll: true, usage: rule.otherVersionRefusal(report.dir, version, otherTags, '--allow-other-version', '--tag') };
+    }
+    const taken = extraTags.find((tag) => tag !== version && runVersions.has(`${name}:${tag}`));
+    if (taken !== undefined) {
+      const usage = new PackpubError('USAGE', `--tag "${taken}" is the version of ${runVersions.get(`${name}:${taken}`) ?? ''} (${name}:${taken}), pushed in this run too: it would put ${report.dir} (${name}:${version}) under that version`, {
+        hint: 'nothing was written; give the version its own folder alone, or another --tag',
+      });
+      return { invalid, blockAll: true, usage };
     }
     const key = `${report.pack.name}:${report.pack.version}`;
     const other = seen.get(key);
@@ -793,7 +803,7 @@ async function publishTo(
     const digest = held.descriptor.digest;
     if (heldLayer?.digest === built.digest) {
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
-      await tagExtra(store, where.repo, held.bytes, held.descriptor.mediaType, ctx.extraTags);
+      await tagExtra(store, where.repo, held.bytes, held.descriptor.mediaType, ctx.extraTags, ctx.force);
       const result = done({ status: 'unchanged', digest, uploadedBytes });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
       // ours for a concurrent publisher to have raced, so the end-of-run read-back reads only the extra tags.
@@ -876,13 +886,15 @@ async function publishTo(
   };
   if (before === local) {
     remember();
-    await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
+    await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force);
     return done({ status: 'unchanged', digest: local, uploadedBytes });
   }
   if (before !== expected) throw raced(where.reference, before, local);
+  // A version-like extra tag holding other content stops the pack before its version is written (keepVersionTags).
+  if (ctx.extraTags !== undefined && ctx.extraTags.length > 0) await keepVersionTags(store, where.repo, built.manifestBytes, ctx.extraTags, ctx.force);
   const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
   if (digest === local) remember();
-  await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags);
+  await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force);
   return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
 }
 
@@ -1015,12 +1027,33 @@ function safeLayer(bytes: Buffer): Descriptor | undefined {
 /** A settled promise, for tagExtra without tags: no async frame per pack (issue 16). */
 const NOTHING_TO_TAG: Promise<void> = Promise.resolve();
 
-function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined): Promise<void> {
-  return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags);
+function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined, force: boolean | undefined): Promise<void> {
+  return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags, force);
 }
 
-async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[]): Promise<void> {
+async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[], force: boolean | undefined): Promise<void> {
+  await keepVersionTags(store, repo, bytes, tags, force);
   for (const tag of tags) await store.pushManifest(repo, tag, bytes, mediaType);
+}
+
+/**
+ * An extra tag that reads as a version (only with --allow-other-version: push refuses it otherwise) is moved off
+ * other content only with --force, as `tag` moves one: it is that version's tag, which Palette caches by digest.
+ * Labels (stable, 1.2.x) keep moving: that is what they are for. Checked before the version is written too.
+ */
+async function keepVersionTags(store: ArtifactStore, repo: string, bytes: Buffer, tags: readonly string[], force: boolean | undefined): Promise<void> {
+  const versionLike = force === true ? [] : tags.filter((tag) => /^v?\d/.test(tag));
+  if (versionLike.length === 0) return;
+  const { isVersionTag } = await import('./version-tags.js');
+  const digest = sha256Digest(bytes);
+  for (const tag of versionLike.filter(isVersionTag)) {
+    const held = await tagHolds(store, repo, tag);
+    if (held !== null && held !== digest) {
+      throw new PackpubError('CONFLICT', `${store.reference(repo, tag)} already holds other content (${held}): --tag moves a tag that reads as a version only with --force`, {
+        hint: 'Palette caches pack digests: moving a version that clusters use can break them; nothing was moved; choose another --tag, or pass --force',
+      });
+    }
+  }
 }
 
 export { defaultConcurrency, ensureBaseRepository, ensureBlob } from './publish.js';

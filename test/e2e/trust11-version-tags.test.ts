@@ -103,5 +103,23 @@ describe('push --tag refuses a tag that names another version than the pack.json
     const allowed = await runCli(['push', join(w.root, '6.6.0'), ...target, '--tag', '6.6.0-ci.7', '--allow-other-version']);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect((await tags()).get('6.6.0-ci.7')).toBe(digest);
+
+    // Allowed, a --tag still never writes one pack of the run over another's version (was: exit 1 blaming "another
+    // publisher", 6.6.0 holding 6.5.0's pack) ...
+    const before = await tags();
+    const sameRun = await runCli(['push', join(w.root, '6.5.0'), join(w.root, '6.6.0'), ...target, '--tag', '6.6.0', '--allow-other-version']);
+    expect(sameRun.code).toBe(2);
+    expect(sameRun.stderr).toContain(`error: --tag "6.6.0" is the version of ${join(w.root, '6.6.0')} (amb:6.6.0), pushed in this run too: it would put ${join(w.root, '6.5.0')} (amb:6.5.0) under that version\n`);
+    expect(await tags()).toEqual(before);
+    // ... nor moves a published version without --force (was: exit 0, 6.6.0 holding 6.5.0's pack); nothing is written.
+    const moved = await runCli(['push', join(w.root, '6.5.0'), ...target, '--tag', '6.6.0', '--allow-other-version']);
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toContain(`spectro-packs/archive/amb:6.6.0 already holds other content (${digest}): --tag moves a tag that reads as a version only with --force`);
+    expect(await tags()).toEqual(before);
+    const forced = await runCli(['push', join(w.root, '6.5.0'), ...target, '--tag', '6.6.0', '--allow-other-version', '--force', '--json']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const digest650 = (JSON.parse(forced.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;
+    expect((await tags()).get('6.6.0')).toBe(digest650);
+    expect((await tags()).get('6.5.0')).toBe(digest650);
   });
 });
