@@ -228,12 +228,25 @@ const MAX_TEMPLATE_REFS = 20_000;
 /** Deepest chain of `charts/<sub>/charts/<sub>/...` folders followed. */
 const MAX_FOLDER_NESTING = 16;
 
-function addTemplateRefs(slot: ChartSlot, text: string): void {
+/**
+ * `file`: the template's path or entry label. A file named `_*` is a partial, read only inside its defines
+ * (template-refs.ts), except `_*.tpl`: define files by convention (924 of the 952 partials in the charts
+ * pack-central ever held; the others are helm-create leftovers like `_deployment.yaml`), whose block
+ * structure cost as much again as the whole reference scan adds: a reference outside their defines counts
+ * as read (one warning fewer at worst).
+ */
+function addTemplateRefs(slot: ChartSlot, text: string, file: string): void {
   const refs = (slot.templateRefs ??= new Set());
   if (refs.size >= MAX_TEMPLATE_REFS) return;
-  eachValuesReferencePath(text, (path) => {
-    if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));
-  });
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  eachValuesReferencePath(
+    text,
+    (path) => {
+      if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));
+    },
+    undefined,
+    base.startsWith('_') && !base.endsWith('.tpl'),
+  );
 }
 
 /**
@@ -565,14 +578,14 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         case 'template': {
           const bytes = await data.bytes();
           // A template that never names .Values has no reference to find: it is not even decoded.
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
           return;
         }
         case 'yaml': {
           if (!use.refs) return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
           return;
         }
         case 'archive':
@@ -604,11 +617,11 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       const entry = item as unknown as Readable & { header: tar.Header };
       const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
-      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
       else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
-        if (use.refs) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false));
+        if (use.refs) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
       }
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
       else await drain(entry);
@@ -1167,7 +1180,7 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
     if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget);
-    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, (await readFileOf(path)).toString('utf8'));
+    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, (await readFileOf(path)).toString('utf8'), path);
   }
 }
 

@@ -39,20 +39,68 @@ export function valuesReferencePaths(text: string, limit = 10_000): string[] {
  * What a chart's template reads from its values, as dotted paths handed to `found` (chart.ts; no position is
  * ever shown): the references valuesReferencePaths finds, then the reads it does not (IndirectReads). Only
  * ever more keys a chart is known to read, so only ever fewer "not a value of the chart" warnings.
+ * `partial`: the file's name starts with `_`. Helm never renders such a file, only the templates it defines
+ * (pkg/engine/engine.go: "Don't render partials"), so only what is inside `define` blocks is read.
  */
-export function eachValuesReferencePath(text: string, found: (dotted: string) => void, limit = 10_000): void {
+export function eachValuesReferencePath(text: string, found: (dotted: string) => void, limit = 10_000, partial = false): void {
+  const spans = partial ? defineSpans(text) : undefined;
+  if (spans !== undefined && spans.length === 0) return;
+  const read = spans === undefined ? () => true : (offset: number) => inSpans(spans, offset);
   let count = 0;
-  const reads = new IndirectReads(text);
+  const reads = new IndirectReads(text, read);
   scanReferences(
     text,
     limit,
-    (dotted) => {
+    (dotted, offset) => {
+      if (!read(offset)) return;
       count++;
       found(dotted);
     },
-    (at) => reads.at(at),
+    (at) => {
+      if (read(at)) reads.at(at);
+    },
   );
   reads.finish(limit - count, found);
+}
+
+/** Where the bodies of the text's `{{ define }}` (and `{{ block }}`: a define used in place) are: [start, end) pairs in order. */
+function defineSpans(text: string): number[] {
+  const spans: number[] = [];
+  // Per open block: where its body starts when it is a define, else -1.
+  const blocks: number[] = [];
+  for (let open = text.indexOf('{{'); open !== -1; open = text.indexOf('{{', open + 2)) {
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) break;
+    let i = open + 2;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    while (isSpace(text.charCodeAt(i))) i++;
+    const c = text.charCodeAt(i);
+    // Only the keywords matter: end, define, block, if, with, range (an action starting otherwise opens nothing).
+    if (c === 0x65 && text.startsWith('end', i) && !isWord(text.charCodeAt(i + 3))) {
+      const start = blocks.pop();
+      if (start !== undefined && start !== -1) spans.push(start, open);
+    } else if ((c === 0x64 && keywordAt(text, i, 'define')) || (c === 0x62 && keywordAt(text, i, 'block'))) blocks.push(close + 2);
+    else if ((c === 0x69 && keywordAt(text, i, 'if')) || (c === 0x77 && keywordAt(text, i, 'with')) || (c === 0x72 && keywordAt(text, i, 'range'))) blocks.push(-1);
+    open = close;
+  }
+  return spans;
+}
+
+function keywordAt(text: string, i: number, word: string): boolean {
+  return text.startsWith(word, i) && !isWord(text.charCodeAt(i + word.length));
+}
+
+/** Whether `offset` is in one of the [start, end) pairs of `spans` (in order, apart): a binary search. */
+function inSpans(spans: number[], offset: number): boolean {
+  let low = 0;
+  let high = spans.length / 2 - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (offset < (spans[2 * mid] as number)) high = mid - 1;
+    else if (offset >= (spans[2 * mid + 1] as number)) low = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 /**
@@ -75,7 +123,11 @@ class IndirectReads {
   private readonly paths: string[] = [];
   private variables: Set<string> | undefined;
 
-  constructor(private readonly text: string) {}
+  /** `read`: whether what is at an offset of the text is read at all (partials: inside a define). */
+  constructor(
+    private readonly text: string,
+    private readonly read: (offset: number) => boolean = () => true,
+  ) {}
 
   /** The `.Values` at `at`, inside an action. */
   at(at: number): void {
@@ -106,8 +158,9 @@ class IndirectReads {
     const { text, paths } = this;
     for (const name of this.variables ?? []) {
       // `$name` followed by fields: never the start of a longer name (`$top` in `$topKey.x`).
-      for (const m of text.matchAll(new RegExp(`\\$${name}((?:\\.[A-Za-z_]\\w*)+)`, 'g'))) paths.push((m[1] as string).slice(1));
+      for (const m of text.matchAll(new RegExp(`\\$${name}((?:\\.[A-Za-z_]\\w*)+)`, 'g'))) if (this.read(m.index)) paths.push((m[1] as string).slice(1));
       for (const m of text.matchAll(new RegExp(`\\b(?:index|get|hasKey)\\s+\\$${name}((?:\\s+"[^"\\\\{}]*")+)`, 'g'))) {
+        if (!this.read(m.index)) continue;
         const keys = quotedKeys(m[1] as string);
         if (keys !== undefined) paths.push(keys);
       }

@@ -27,6 +27,12 @@ const TEMPLATE = [
   '',
 ].join('\n');
 
+/** `validate dir` exits 0 with `warning` as its one warning. */
+async function expectOneWarning(dir: string, warning: string): Promise<void> {
+  const run = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+  expectRun(run, { code: 0, stdout: [warning, '1 pack checked: 1 passed, 0 failed (0 errors, 1 warning)'] });
+}
+
 describe('chart values read through a variable, index or get', () => {
   const w = setup(async (stack) => {
     const dir = await writeValidPack(join(await stack.tempDir('packpub-e2e-indirect-'), 'web'));
@@ -37,13 +43,29 @@ describe('chart values read through a variable, index or get', () => {
   });
 
   it('validate exits 0 and warns only about the key the chart reads nowhere', async () => {
-    const run = await runCli(['validate', w.dir], { env: { NO_COLOR: '1' } });
-    expectRun(run, {
-      code: 0,
-      stdout: [
-        `${w.dir}: web:1.0.0 OK\n  warning values.yaml:15:5 charts.web.reallyUnused: charts.web.reallyUnused is not a value of chart "web" 1.0.0 (neither its values.yaml nor its templates use it): check the spelling and nesting, or remove it; Palette passes misplaced keys on without a word\n`,
-        '1 pack checked: 1 passed, 0 failed (0 errors, 1 warning)',
-      ],
-    });
+    await expectOneWarning(w.dir, `${w.dir}: web:1.0.0 OK\n  warning values.yaml:15:5 charts.web.reallyUnused: charts.web.reallyUnused is not a value of chart "web" 1.0.0 (neither its values.yaml nor its templates use it): check the spelling and nesting, or remove it; Palette passes misplaced keys on without a word\n`);
+  });
+});
+
+/*
+ * A chart's `_deployment.yaml` (helm create's file, renamed so Helm stops rendering it: kubeflow 0.5.1 in
+ * pack-central's kubeflow-1.9.1) reads .Values.nodeSelector, but Helm never runs a partial's text outside its
+ * defines (pkg/engine/engine.go). packpub said "nested one level too deep; move it to charts.web.nodeSelector":
+ * a key nothing reads either.
+ */
+describe("a chart's partial read only inside its defines", () => {
+  const w = setup(async (stack) => {
+    const dir = await writeValidPack(join(await stack.tempDir('packpub-e2e-partial-'), 'web'));
+    const templates = {
+      'web/templates/_deployment.yaml': 'spec:\n  nodeSelector: {{ toYaml .Values.nodeSelector }}\n{{- define "web.comp" }}{{ .Values.comp.enabled }}{{ end }}\n',
+      'web/templates/cm.yaml': 'kind: ConfigMap\ndata:\n  on: {{ include "web.comp" . | quote }}\n',
+    };
+    await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...templates }));
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1\n', '    replicas: 1\n    comp:\n      enabled: true\n      nodeSelector: {}\n'));
+    return { dir };
+  });
+
+  it('validate calls the key read by nothing so, without pointing at a key only the partial names', async () => {
+    await expectOneWarning(w.dir, 'warning values.yaml:12:7 charts.web.comp.nodeSelector: charts.web.comp.nodeSelector is not a value of chart "web" 1.0.0 (neither its values.yaml nor its templates use it)');
   });
 });

@@ -5,9 +5,9 @@ import { eachValuesReferencePath, valuesReferencePaths } from '../../../src/pack
  * What a chart's template reads from its values beyond `.Values.a.b` (Go text/template and sprig semantics):
  * the keys packpub then knows the chart reads, so it does not call them "not a value of the chart".
  */
-function chartReads(text: string, limit?: number): string[] {
+function chartReads(text: string, limit?: number, partial = false): string[] {
   const paths: string[] = [];
-  eachValuesReferencePath(text, (dotted) => paths.push(dotted), limit);
+  eachValuesReferencePath(text, (dotted) => paths.push(dotted), limit, partial);
   return paths;
 }
 
@@ -53,5 +53,21 @@ describe('eachValuesReferencePath (what a chart template reads)', () => {
     expect(valuesReferencePaths(text)).toEqual(['a']);
     // In text order, then what is read through variables.
     expect(chartReads(text)).toEqual(['a', 'b', 'd', 'c']);
+  });
+
+  it('in a partial (`_deployment.yaml`: Helm renders none) reads only inside define and block bodies', () => {
+    const text = [
+      'nodeSelector: {{ toYaml .Values.nodeSelector }}',
+      '{{- $top := .Values }}{{ $top.outside }} {{ $root.Values.alsoOutside }} {{ index .Values "out" }}',
+      '{{- define "web.labels" -}}',
+      '{{- if .Values.labels.enabled }}{{ with .Values.labels.extra }}{{ . }}{{ end }}{{ end }}',
+      '{{- $v := .Values }}{{ $v.inside }} {{ $root.Values.rootInside }} {{ get .Values "in" }}',
+      '{{- end }}',
+      'after: {{ .Values.after }}',
+      '{{ block "web.more" . }}{{ .Values.inBlock }}{{ end }}',
+    ].join('\n');
+    expect(chartReads(text, undefined, true)).toEqual(['labels.enabled', 'labels.extra', 'inBlock', 'rootInside', 'in', 'inside']);
+    expect(chartReads(text)).toContain('nodeSelector');
+    expect(chartReads('x: {{ .Values.a }}', undefined, true)).toEqual([]);
   });
 });
