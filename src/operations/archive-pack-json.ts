@@ -61,8 +61,8 @@ const HINT_OTHER = 'check the name and --registry: this tag holds another kind o
  * (REGISTRY) when there is none, it is no JSON object Palette reads, or it names another pack. The version is
  * compared when the tag is a version (semver, as list orders them): a parent tag (`1.2.x`, `stable`) or a
  * digest holds whichever version it was given. A version tag holding another version is that version's when
- * the version's own tag holds the very same manifest (`sameManifestAs`): a tag packpub put on it (push --tag,
- * packpub tag, e.g. `1.0.0-ci.7` or `2.0.0-lts`), not a pack pushed by hand under another version.
+ * the version's own tag holds the very same manifest (`sameManifestAs`): a tag packpub put on it (push --tag or
+ * packpub tag with --allow-other-version, e.g. `1.0.0-ci.7`), not a pack pushed by hand under another version.
  */
 export async function judgePackJson(
   reference: string,
