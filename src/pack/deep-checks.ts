@@ -4,7 +4,7 @@ import { ChartError, chartValuesParse, readChart, subchartValueKeys, templateRef
 import { readTextLimited, realPathOf, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { PACK_FILES } from './model.js';
-import { valuesReferences } from './template-refs.js';
+import { foreignTemplateField, valuesReferences } from './template-refs.js';
 import {
   compareToScope,
   describeMismatch,
@@ -573,7 +573,8 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
     keys.add(key);
     const prefix = ['manifests', key];
     const text = await readPackFile(dir, rel, MAX_MANIFEST_BYTES);
-    const refs = text === undefined ? [] : valuesReferences(text);
+    // A manifest holding another engine's templates (foreignTemplateField) reads that engine's .Values, not the pack's.
+    const refs = text === undefined || foreignTemplateField(text) !== undefined ? [] : valuesReferences(text);
     const entry = manifestsKey.map === undefined ? undefined : mapEntry(manifestsKey.map, key, values.anchors);
     const roots: RefRoot[] = [];
     if (entry !== undefined) roots.push({ node: entry.value, anchors: values.anchors });

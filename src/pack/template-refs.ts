@@ -331,3 +331,58 @@ function isWord(c: number): boolean {
 function isIdentStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
 }
+
+/** The fields of the data Palette renders a pack's manifests with: `{{ .Values.x }}`, `{{ .Spectro.cluster }}` (pack-central's twistlock and permission-manager packs). */
+const PALETTE_FIELDS = new Set(['Values', 'Spectro']);
+/** Actions that start a block whose body sees another dot (a with's or range's value, a define's argument). */
+const REBINDING = new Set(['with', 'range', 'define', 'block']);
+const BLOCK = new Set(['if', 'with', 'range', 'define', 'block']);
+
+/**
+ * The first field of the template's data that an action of `text` reads and Palette's data does not have
+ * (`.ObjectMeta`, `.Spec`: Istio's sidecar injector template, which kubeflow packs ship inside a ConfigMap),
+ * or undefined. Only where dot is still the data the file is rendered with: outside the bodies of with, range,
+ * define and block (their own action reads the outer dot); exported (capitalised) fields only, as Go reads
+ * struct fields. Such a file holds another engine's templates, whose `.Values` are not the pack's.
+ */
+export function foreignTemplateField(text: string): string | undefined {
+  // Per open block: whether its body sees another dot.
+  const blocks: boolean[] = [];
+  let rebound = 0;
+  for (let open = text.indexOf('{{'); open !== -1; open = text.indexOf('{{', open + 2)) {
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) return undefined;
+    let body = text.slice(open + 2, close).trim();
+    if (body.startsWith('-')) body = body.slice(1).trim();
+    if (body.endsWith('-')) body = body.slice(0, -1).trim();
+    if (body.startsWith('/*')) {
+      open = close;
+      continue;
+    }
+    const keyword = /^[a-z]+/.exec(body)?.[0] ?? '';
+    if (keyword === 'end') {
+      if (blocks.pop() === true) rebound--;
+    } else {
+      if (keyword === 'else' && blocks.length > 0) {
+        // `else` runs with the outer dot, `else with X` with X's.
+        const rebinds = /^else\s+(?:with|range)\b/.test(body);
+        const was = blocks[blocks.length - 1] as boolean;
+        if (was !== rebinds) rebound += rebinds ? 1 : -1;
+        blocks[blocks.length - 1] = rebinds;
+      }
+      if (rebound === 0) {
+        for (const m of body.matchAll(/(?:^|[\s(|,])\.([A-Z][A-Za-z0-9_]*)/g)) {
+          const field = m[1] as string;
+          if (!PALETTE_FIELDS.has(field)) return field;
+        }
+      }
+      if (BLOCK.has(keyword)) {
+        const rebinds = REBINDING.has(keyword);
+        blocks.push(rebinds);
+        if (rebinds) rebound++;
+      }
+    }
+    open = close;
+  }
+  return undefined;
+}
