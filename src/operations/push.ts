@@ -797,12 +797,23 @@ async function publishTo(
     durationMs: Date.now() - started,
     ...fields,
   });
+  /** --dry-run: a version-like extra tag a real run would refuse to move (keepVersionTags), as a planned conflict. */
+  const tagRefusal = async (bytes: Buffer): Promise<PackResult | undefined> => {
+    if (ctx.extraTags === undefined || ctx.extraTags.length === 0) return undefined;
+    try {
+      await keepVersionTags(store, where.repo, bytes, ctx.extraTags, ctx.force);
+      return undefined;
+    } catch (err) {
+      if (!isPackpubError(err, 'CONFLICT')) throw err;
+      return done({ status: 'planned', plan: 'conflict', bytesToUpload: 0, warnings: [refusalWarning(err)] });
+    }
+  };
   /** What a version found holding `held` comes to: a result, a conflict (thrown), or undefined: replace it (--force). */
   const holding = async (held: FetchedManifest, uploadedBytes: number): Promise<PackResult | undefined> => {
     const heldLayer = safeLayer(held.bytes);
     const digest = held.descriptor.digest;
     if (heldLayer?.digest === built.digest) {
-      if (ctx.dryRun === true) return done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
+      if (ctx.dryRun === true) return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
       await tagExtra(store, where.repo, held.bytes, held.descriptor.mediaType, ctx.extraTags, ctx.force);
       const result = done({ status: 'unchanged', digest, uploadedBytes });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
@@ -838,6 +849,8 @@ async function publishTo(
     // mutable where immutable was asked): a planned conflict, as checkRepository's refusals.
     const refused = existing === undefined ? undefined : store.refusesReplacing?.(where.repo, version, existing.descriptor.digest);
     if (refused !== undefined && existing !== undefined) return done({ status: 'planned', plan: 'conflict', digest: existing.descriptor.digest, bytesToUpload: 0, warnings: [refusalWarning(refused)] });
+    const tagRefused = await tagRefusal(built.manifestBytes);
+    if (tagRefused !== undefined) return tagRefused;
     const bytesToUpload = (await store.hasBlob(where.repo, built.digest)) ? 0 : built.size;
     return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', bytesToUpload });
   }

@@ -111,7 +111,14 @@ describe('push --tag refuses a tag that names another version than the pack.json
     expect(sameRun.code).toBe(2);
     expect(sameRun.stderr).toContain(`error: --tag "6.6.0" is the version of ${join(w.root, '6.6.0')} (amb:6.6.0), pushed in this run too: it would put ${join(w.root, '6.5.0')} (amb:6.5.0) under that version\n`);
     expect(await tags()).toEqual(before);
-    // ... nor moves a published version without --force (was: exit 0, 6.6.0 holding 6.5.0's pack); nothing is written.
+    // ... nor moves a published version without --force (was: exit 0, 6.6.0 holding 6.5.0's pack); nothing is written,
+    // and a dry run plans it as the conflict it is.
+    const planned = await runCli(['push', join(w.root, '6.5.0'), ...target, '--tag', '6.6.0', '--allow-other-version', '--dry-run', '--json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = (JSON.parse(planned.stdout) as { results: Array<{ plan?: string; warnings?: Array<{ message: string }> }> }).results[0];
+    expect(plan?.plan).toBe('conflict');
+    expect(plan?.warnings?.[0]?.message).toContain('a real run would refuse this pack (CONFLICT, exit 1): ');
+    expect(plan?.warnings?.[0]?.message).toContain('amb:6.6.0 already holds other content');
     const moved = await runCli(['push', join(w.root, '6.5.0'), ...target, '--tag', '6.6.0', '--allow-other-version']);
     expect(moved.code).toBe(1);
     expect(moved.stderr).toContain(`spectro-packs/archive/amb:6.6.0 already holds other content (${digest}): --tag moves a tag that reads as a version only with --force`);
