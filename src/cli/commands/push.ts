@@ -32,7 +32,7 @@ const PUSH_FLAGS: OwnFlags = {
     tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable); one that reads as another version is refused' },
     'allow-other-version': {
       type: 'boolean',
-      describe: "Let a --tag read as a version other than a pack's pack.json version (e.g. 1.0.0-ci.7 on 1.0.0): Palette lists it as that version",
+      describe: "Let a --tag read as a version other than a pack's pack.json version (e.g. 1.0.0-ci.7 on 1.0.0): Palette lists it as that version; one already holding other content moves only with --force",
     },
     annotation: {
       alias: 'a',
