@@ -62,6 +62,9 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
             }
           },
         }),
+        // It writes nothing to the registry (push --palette-sync has published before it starts); what runs on is
+        // Palette's: a sync it has started.
+        { abandonNote: 'nothing was written to the registry; a sync Palette has started goes on without packpub, and the packs not reported above are not confirmed' },
       );
       out.targets.push({ target: where, ...report });
       if (dryRun) {

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitFor } from '../support/cli.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -37,12 +39,46 @@ describe('pull interrupted during the download', () => {
       expect(result.code, result.stderr).toBe(130);
       // The held download never ends: the run is abandoned when the grace period is over (5 s), saying so.
       expect(result.stderr).toContain('SIGINT: starting no new work; what is in flight may finish within 5 s (signal again to stop at once)');
-      expect(result.stderr).toMatch(/^abandoning requests still in flight; /m);
+      // Pull's own truth, not publishing's "no tag was written for unfinished packs" (s20: it said that).
+      expect(result.stderr).toMatch(/^abandoning requests still in flight; nothing was written: the pack folder appears only once all of it is verified$/m);
+      expect(result.stderr).not.toContain('tag');
       expect(stackLines(result.stderr)).toEqual([]);
       expect(existsSync(join(w.work.root, 'new'))).toBe(false);
     } finally {
       release();
       w.reg.proxy.onRequest = undefined;
+      run.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('palette sync interrupted while Palette does not answer', () => {
+  const w = setup(async (stack) => {
+    // A Palette that takes each request and never answers: the run is abandoned when the grace period is over.
+    const asked: string[] = [];
+    const silent = stack.add(await listenOnLoopback(createServer((req) => void asked.push(`${req.method ?? ''} ${req.url ?? ''}`))));
+    return { reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 20, prefix: 'palint' }), silent, asked };
+  });
+
+  it('exits 130 saying what is true of a sync (nothing written to the registry), not that no tag was written', async () => {
+    const pack = w.work.packs[0]!;
+    const registry = `${w.reg.registry.host}/${w.reg.registry.base}/palint`;
+    const push = await runCli(['push', pack.dir, '--registry', registry], { env: w.work.env });
+    expect(push.code, push.stderr).toBe(0);
+    const env = { ...w.work.env, SPECTROCLOUD_HOST: w.silent.url, SPECTROCLOUD_APIKEY: 'palint-key' };
+    const run = spawnCli(['palette', 'sync', `${pack.name}:${pack.version}`, '--registry', registry], { env });
+    try {
+      await waitFor(() => w.asked.length > 0, 'palette sync to ask Palette');
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toMatch(
+        /^abandoning requests still in flight; nothing was written to the registry; a sync Palette has started goes on without packpub, and the packs not reported above are not confirmed$/m,
+      );
+      expect(result.stderr).not.toContain('no tag was written');
+      expect(stackLines(result.stderr)).toEqual([]);
+      expect(result.stdout).toBe('');
+    } finally {
       run.child.kill('SIGKILL');
     }
   });

@@ -29,6 +29,8 @@ export const pullCommand: CommandSpec = {
           ...(args['maxSize'] === undefined ? {} : { maxBytes: (args['maxSize'] as number) * 1024 * 1024 }),
           signal,
         }),
+        // Pull writes no tag: its truth on abandoning is pullPack's (a staging folder, taken away on exit).
+        { abandonNote: 'nothing was written: the pack folder appears only once all of it is verified' },
       );
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
       else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
