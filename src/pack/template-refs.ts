@@ -156,12 +156,14 @@ class IndirectReads {
   /** Hand on what was found, then what is read through the variables set to .Values: at most `limit` paths. */
   finish(limit: number, found: (dotted: string) => void): void {
     const { text, paths } = this;
-    for (const name of this.variables ?? []) {
-      // `$name` followed by fields: never the start of a longer name (`$top` in `$topKey.x`).
-      for (const m of text.matchAll(new RegExp(`\\$${name}((?:\\.[A-Za-z_]\\w*)+)`, 'g'))) if (this.read(m.index)) paths.push((m[1] as string).slice(1));
-      for (const m of text.matchAll(new RegExp(`\\b(?:index|get|hasKey)\\s+\\$${name}((?:\\s+"[^"\\\\{}]*")+)`, 'g'))) {
-        if (!this.read(m.index)) continue;
-        const keys = quotedKeys(m[1] as string);
+    const variables = this.variables;
+    if (variables !== undefined) {
+      // One pass for all the variables (a pass per variable made a template of many assignments quadratic):
+      // `$name` followed by fields, the whole name taken (`$top` is not read by `$topKey.x`).
+      for (const m of text.matchAll(/\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)/g)) if (variables.has(m[1] as string) && this.read(m.index)) paths.push((m[2] as string).slice(1));
+      for (const m of text.matchAll(/\b(?:index|get|hasKey)\s+\$([A-Za-z_]\w*)((?:\s+"[^"\\{}]*")+)/g)) {
+        if (!variables.has(m[1] as string) || !this.read(m.index)) continue;
+        const keys = quotedKeys(m[2] as string);
         if (keys !== undefined) paths.push(keys);
       }
     }
