@@ -294,7 +294,7 @@ interface ScopeBuild {
  */
 function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0): ValuesScope {
   const synthetic = templatePathTree(templateReferences(chart));
-  const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map() };
+  const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map(), name: chart.name };
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;
   if (chart.valuesText.trim() !== '') {

@@ -135,6 +135,8 @@ export interface ValuesScope {
   children: Map<string, ValuesScope>;
   /** Nothing is checked at or below this scope (e.g. the chart's own values did not parse). */
   open?: boolean;
+  /** The chart's name: a block under it named so is the chart's values written once more (`charts.foo.foo`). */
+  name?: string;
 }
 
 export interface CompareOptions {
@@ -187,7 +189,7 @@ export function compareToScope(
     return hits;
   };
 
-  const compareMap = (u: YMap, levelRefs: Hit[], children: Map<string, ValuesScope> | undefined, path: string[], scopeRoot: Hit[]): void => {
+  const compareMap = (u: YMap, levelRefs: Hit[], children: Map<string, ValuesScope> | undefined, path: string[], scopeRoot: Hit[], scopeName?: string): void => {
     for (const entry of u.entries) {
       if (truncated || --visitsLeft < 0) {
         truncated = true;
@@ -199,7 +201,7 @@ export function compareToScope(
       if (child !== undefined) {
         if (child.open === true) continue;
         const value = entry.value;
-        if (value.kind === 'map') compareMap(value, child.roots, child.children, entryPath, child.roots);
+        if (value.kind === 'map') compareMap(value, child.roots, child.children, entryPath, child.roots, child.name);
         else if (value.kind === 'scalar' && !isNullScalar(value)) {
           report({ kind: 'scalar-over-map', path: entryPath, line: entry.keyLine, column: entry.keyColumn });
         }
@@ -207,7 +209,7 @@ export function compareToScope(
       }
       const hits = hitsFor(levelRefs, entry.key);
       if (hits.length === 0) {
-        const suggestion = suggestNesting(entry, levelRefs, scopeRoot, path);
+        const suggestion = suggestNesting(entry, levelRefs, scopeRoot, path, levelRefs === scopeRoot && entry.key === scopeName);
         report({ kind: 'unknown-key', path: entryPath, line: entry.keyLine, column: entry.keyColumn, ...(suggestion ? { suggestion } : {}) });
         continue;
       }
@@ -251,8 +253,11 @@ export function compareToScope(
     return true;
   };
 
-  const suggestNesting = (entry: YEntry, levelRefs: Hit[], scopeRoot: Hit[], parent: string[]): NestingSuggestion | undefined => {
-    // An extra wrapper level: the keys under it are ones this level (or the scope root) has.
+  /** `chartName`: the key is the chart's own name, at the top of its values (`charts.foo.foo`). */
+  const suggestNesting = (entry: YEntry, levelRefs: Hit[], scopeRoot: Hit[], parent: string[], chartName: boolean): NestingSuggestion | undefined => {
+    // An extra wrapper level: the keys under it are ones this level (or the scope root) has. One such key
+    // (`image`, which every chart has) is no sign of it, only under the chart's own name: `kamaji.cfssl.image`
+    // is cfssl's image, and moved up it would set kamaji's (pack-central's nvidia-dpf-prereqs).
     const wrapped = entry.value;
     if (wrapped.kind === 'map' && wrapped.entries.length > 0) {
       for (const [refs, base] of [
@@ -260,7 +265,7 @@ export function compareToScope(
         [scopeRoot, []],
       ] as const) {
         const known = wrapped.entries.filter((e) => hitsFor(refs, e.key).length > 0).length;
-        if (known > 0 && known * 2 >= wrapped.entries.length) {
+        if ((known >= 2 || (known === 1 && chartName)) && known * 2 >= wrapped.entries.length) {
           return { kind: 'wrapper-too-deep', levels: parent.length + 1 - base.length, paths: [[...base]] };
         }
       }
@@ -277,7 +282,7 @@ export function compareToScope(
     return undefined;
   };
 
-  if (scope.open !== true) compareMap(user, scope.roots, scope.children, [], scope.roots);
+  if (scope.open !== true) compareMap(user, scope.roots, scope.children, [], scope.roots, scope.name);
   return { mismatches, truncated };
 }
 

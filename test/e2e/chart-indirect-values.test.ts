@@ -69,3 +69,31 @@ describe("a chart's partial read only inside its defines", () => {
     await expectOneWarning(w.dir, 'warning values.yaml:12:7 charts.web.comp.nodeSelector: charts.web.comp.nodeSelector is not a value of chart "web" 1.0.0 (neither its values.yaml nor its templates use it)');
   });
 });
+
+/*
+ * pack-central's nvidia-dpf-prereqs packs set `charts.kamaji.cfssl.image.tag`: kamaji reads no cfssl, and packpub
+ * said "the keys below it are nested one level too deep; move them up to charts.kamaji": kamaji's own image
+ * would then run cfssl's tag. One key that the level above also has (every chart has `image`) is no sign of
+ * an extra wrapper, but under the chart's own name (`charts.web.web`) it is.
+ */
+describe('a block of one key the chart also has at its top', () => {
+  const w = setup(async (stack) => {
+    const dir = await writeValidPack(join(await stack.tempDir('packpub-e2e-wrapper-'), 'web'));
+    const chart = { ...CHART_FILES, 'web/values.yaml': 'replicas: 1\nimage:\n  tag: "1.0"\n', 'web/templates/deployment.yaml': 'image: "web:{{ .Values.image.tag }}"\nreplicas: {{ .Values.replicas }}\n' };
+    await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1\n', '    replicas: 1\n    cfssl:\n      image:\n        tag: v1.6.5\n    web:\n      replicas: 2\n'));
+    return { dir };
+  });
+
+  it("calls a component's block unread, and still the chart's name repeated one level too deep", async () => {
+    const run = await runCli(['validate', w.dir], { env: { NO_COLOR: '1' } });
+    expectRun(run, {
+      code: 0,
+      stdout: [
+        'warning values.yaml:10:5 charts.web.cfssl: charts.web.cfssl is not a value of chart "web" 1.0.0 (neither its values.yaml nor its templates use it)',
+        'warning values.yaml:13:5 charts.web.web: charts.web.web is not a value of chart "web" 1.0.0: the keys below it are nested one level too deep; move them up to charts.web and remove charts.web.web',
+        '1 pack checked: 1 passed, 0 failed (0 errors, 2 warnings)',
+      ],
+    });
+  });
+});
