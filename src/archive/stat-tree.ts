@@ -136,12 +136,24 @@ export function useRawLstat(allowed: false | undefined): void {
   rawChecked = allowed === false ? null : undefined;
 }
 
+/**
+ * Whether this Node's binding may be called as below, judged from lstatSync's own source (`source`): only where
+ * lstatSync itself passes `throwIfNoEntry` as the binding's fourth argument (Node 20's later releases; an older
+ * binding takes an object there to write an error into, and given `true` a missing path could crash the process
+ * instead of throwing), and never under the permission model (`permissionModel`), whose read check lstatSync makes
+ * in JavaScript before the binding is called.
+ */
+export function rawLstatCallable(source: string, permissionModel: boolean): boolean {
+  return !permissionModel && /binding\.lstat\(\s*[^,()]+(?:\([^()]*\))?,\s*options\.bigint,\s*undefined,\s*options\.throwIfNoEntry,?\s*\)/.test(source);
+}
+
 function rawLstat(probe: string): RawLstat | undefined {
   if (rawChecked !== undefined) return rawChecked ?? undefined;
   rawChecked = null;
   const major = Number(process.versions.node.split('.')[0]);
   const options = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
   if (major < 20 || major > 22 || /--(pending|throw|trace)-deprecation/.test(options) || (process.env['NODE_PENDING_DEPRECATION'] ?? '') !== '') return undefined;
+  if (!rawLstatCallable(lstatSync.toString(), (process as { permission?: unknown }).permission !== undefined)) return undefined;
   try {
     const binding = (process as unknown as { binding(name: string): { lstat?: (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => unknown } }).binding('fs');
     const lstat = binding.lstat;

@@ -2,7 +2,8 @@ import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchive, packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
-import { useRawLstat } from '../../../src/archive/stat-tree.js';
+import { rawLstatCallable, useRawLstat } from '../../../src/archive/stat-tree.js';
+import { lstatSync } from 'node:fs';
 import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
@@ -97,5 +98,28 @@ describe('statTreeOf / statTreeHolds (the git-index check of an unchanged pack)'
     const { dir, tree } = await built();
     await writeFile(join(dir, 'ignored/big.bin'), 'still not archived, other size\n');
     expect(statTreeHolds(tree)).toBe(true);
+  });
+});
+
+describe("when the stat tree check may call Node's fs binding itself (rawLstatCallable)", () => {
+  it("only where lstatSync passes throwIfNoEntry to the binding, and never under the permission model", () => {
+    // This Node's lstatSync (the suite runs on 20.18.1 or later, whose binding throws on a missing path).
+    expect(rawLstatCallable(lstatSync.toString(), false)).toBe(true);
+    // The permission model's read check is made in JavaScript by lstatSync: the binding would skip it.
+    expect(rawLstatCallable(lstatSync.toString(), true)).toBe(false);
+    // An older Node 20's lstatSync hands the binding an object to write the error into; given `true` there, a
+    // missing path could crash the process instead of throwing.
+    const older = `function lstatSync(path, options = { bigint: false, throwIfNoEntry: true }) {
+  path = getValidatedPath(path);
+  const ctx = { path };
+  const stats = binding.lstat(pathModule.toNamespacedPath(path),
+                              options.bigint, undefined, ctx);
+  if (options.throwIfNoEntry === false && hasNoEntryError(ctx)) {
+    return undefined;
+  }
+  handleErrorFromBinding(ctx);
+  return getStatsFromBinding(stats);
+}`;
+    expect(rawLstatCallable(older, false)).toBe(false);
   });
 });
