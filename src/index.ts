@@ -69,7 +69,7 @@ export { buildPack, type BuildOptions as BuildPackOptions, type BuildResult } fr
 // The pack checks plus the rules of push's archive walk (what `packpub validate` runs): it takes the place of
 // pack/'s validatePack, which checks only what it reads, so that a pack that validates is one push can build.
 export { validatePackFolder as validatePack } from './operations/validate-folder.js';
-export { listPacks, sortVersions, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';
+export { listPacks, sortVersions, type ListLimits, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';
 export { inspectPack, type InspectResult } from './operations/inspect.js';
 export { pullPack, type PullOptions, type PullResult } from './operations/pull.js';
 export { tagPack, type TagResult } from './operations/tag.js';
