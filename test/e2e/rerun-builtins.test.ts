@@ -26,7 +26,9 @@ const world = setup(async (stack) => {
       'const set = v8.setFlagsFromString;\n' +
       'let at;\n' +
       'v8.setFlagsFromString = (flags) => { at ??= process.moduleLoadList.length; set(flags); };\n' +
-      "process.on('exit', () => appendFileSync(process.env.PACKPUB_TEST_BUILTINS_LOG, JSON.stringify({ flagged: at !== undefined, after: process.moduleLoadList.slice(at ?? 0).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) }) + '\\n'));\n",
+      // The main thread's only: a worker thread the run starts (the check-ahead, when a core is idle) runs this
+      // preload too (NODE_OPTIONS) and would add a line of its own.
+      "if (require('node:worker_threads').isMainThread) process.on('exit', () => appendFileSync(process.env.PACKPUB_TEST_BUILTINS_LOG, JSON.stringify({ flagged: at !== undefined, after: process.moduleLoadList.slice(at ?? 0).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) }) + '\\n'));\n",
   );
   return { registry, work, preload };
 });
