@@ -14,6 +14,8 @@ import { setup } from '../support/stage.js';
 
 /** A case: the chart's `file` (under web/) holds `text`, and validate's error says `says`. */
 const refused = (name: string, file: string, text: string | Buffer, says: string) => ({ name, files: { [`web/${file}`]: text }, says });
+/** A case of the chart's values.yaml: Helm's error starts `cannot load values.yaml`, then `says`. */
+const valuesYaml = (name: string, text: string, says: string) => refused(name, 'values.yaml', text, `Helm refuses this chart ("cannot load values.yaml": ${says}`);
 
 /** The start of what macOS tar writes as `._<name>` beside a file with extended attributes (AppleDouble). */
 const APPLE_DOUBLE = Buffer.concat([Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0]), Buffer.from('Mac OS X        ')]);
@@ -21,15 +23,15 @@ const APPLE_DOUBLE = Buffer.concat([Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0]), Bu
 const CASES = [
   refused('Chart.yaml keywords as one string', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\nkeywords: monitoring\n', 'Helm refuses this chart ("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field Metadata.keywords of type []string")'),
   refused('a Latin-1 Chart.yaml', 'Chart.yaml', Buffer.from('apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: caf\xe9\n', 'latin1'), 'Helm refuses this chart ("cannot load Chart.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 4 is not UTF-8 text; save Chart.yaml as UTF-8'),
-  refused('a values.yaml that does not parse', 'values.yaml', 'replicas: [1\n', 'Helm refuses this chart ("cannot load values.yaml": not valid YAML'),
-  refused('a values.yaml holding a .inf', 'values.yaml', 'replicas: 1\ntimeout: .inf\n', 'Helm refuses this chart ("cannot load values.yaml": error converting YAML to JSON: json: unsupported value: timeout is .inf or .nan)'),
+  valuesYaml('a values.yaml that does not parse', 'replicas: [1\n', 'not valid YAML'),
+  valuesYaml('a values.yaml holding a .inf', 'replicas: 1\ntimeout: .inf\n', 'error converting YAML to JSON: json: unsupported value: timeout is .inf or .nan)'),
   // go-yaml v2 reads an integer key past int64 as a uint64, a key type sigs.k8s.io/yaml cannot make JSON.
-  refused('a values.yaml with a key past the int64 range', 'values.yaml', 'replicas: 1\nmasks:\n  0x8000_0000_0000_0000: high\n', 'Helm refuses this chart ("cannot load values.yaml": error converting YAML to JSON: unsupported map key of type: uint64: the key masks["9223372036854775808"] (line 3, column 3) is an integer past the int64 range, which Go reads as a uint64; quote it)'),
+  valuesYaml('a values.yaml with a key past the int64 range', 'replicas: 1\nmasks:\n  0x8000_0000_0000_0000: high\n', 'error converting YAML to JSON: unsupported map key of type: uint64: the key masks["9223372036854775808"] (line 3, column 3) is an integer past the int64 range, which Go reads as a uint64; quote it)'),
   // The same written with an !!int tag; and a null key, which go-yaml reads as nil and sigs.k8s.io/yaml cannot make JSON either.
-  refused('a values.yaml with a tagged !!int key past the int64 range', 'values.yaml', 'replicas: 1\nmasks:\n  !!int 9223372036854775808: high\n', 'Helm refuses this chart ("cannot load values.yaml": error converting YAML to JSON: unsupported map key of type: uint64: the key masks["9223372036854775808"] (line 3, column 9) is an integer past the int64 range, which Go reads as a uint64; quote it)'),
-  refused('a values.yaml with a null key', 'values.yaml', 'replicas: 1\n~: none\n', 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: a null key (~, null or nothing before the colon) cannot be converted to JSON (sigs.k8s.io/yaml: "unsupported map key of type: <nil>") (line 2, column 1))'),
-  refused('a values.yaml with a line holding only a tab', 'values.yaml', 'replicas: 1\n\t\nimage: web\n', 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: found a tab character that violates indentation'),
-  refused('a values.yaml with an !!int tag on a word', 'values.yaml', 'replicas: !!int abc\n', 'Helm refuses this chart ("cannot load values.yaml": not valid YAML: cannot decode !!str `abc` as a !!int (Go\'s YAML reader, which Helm uses, refuses it)'),
+  valuesYaml('a values.yaml with a tagged !!int key past the int64 range', 'replicas: 1\nmasks:\n  !!int 9223372036854775808: high\n', 'error converting YAML to JSON: unsupported map key of type: uint64: the key masks["9223372036854775808"] (line 3, column 9) is an integer past the int64 range, which Go reads as a uint64; quote it)'),
+  valuesYaml('a values.yaml with a null key', 'replicas: 1\n~: none\n', 'not valid YAML: a null key (~, null or nothing before the colon) cannot be converted to JSON (sigs.k8s.io/yaml: "unsupported map key of type: <nil>") (line 2, column 1))'),
+  valuesYaml('a values.yaml with a line holding only a tab', 'replicas: 1\n\t\nimage: web\n', 'not valid YAML: found a tab character that violates indentation'),
+  valuesYaml('a values.yaml with an !!int tag on a word', 'replicas: !!int abc\n', 'not valid YAML: cannot decode !!str `abc` as a !!int (Go\'s YAML reader, which Helm uses, refuses it)'),
   refused('a Chart.yaml with bad !!binary base64', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: !!binary aGk\n', '!!binary value contains invalid base64 data'),
   refused('a Chart.lock generated on a date only', 'Chart.lock', 'dependencies: []\ndigest: sha256:00\ngenerated: "2024-01-31"\n', 'web-1.0.0.tgz/Chart.lock: Helm refuses this chart ("cannot load Chart.lock: error unmarshaling JSON: while decoding JSON: parsing time "2024-01-31" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time'),
   // Masterminds semver reads each numeric part into a uint64: one past 2^64-1 is refused, however it is written.
