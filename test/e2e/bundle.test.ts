@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
-import { proxiedRegistry, packTree, settledPastRacyMargin } from '../support/push-setup.js';
+import { proxiedRegistry, settledPackTree } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -20,6 +20,8 @@ import { setup } from '../support/stage.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/bundle');
+/** The preloads the runs here are given (test/fixtures/node-options/: what each records, and where). */
+const PRELOADS = join(ROOT, 'test/fixtures/node-options');
 
 /** Packages a run loads only when it needs them, as the sources a chunk's map names. */
 const LAZY = {
@@ -36,37 +38,8 @@ const GERMAN = { LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' };
 
 const world = setup(async (stack) => {
   const reg = await proxiedRegistry(stack);
-  const work = await packTree(stack, 2, { seed: 5, prefix: 'bundle' });
-  // The re-run below must find the folders in the cache (packs written a moment before a push are read again).
-  await settledPastRacyMargin(work.tree);
-  const hooks = join(work.root, 'hooks.mjs');
-  await writeFile(
-    hooks,
-    "import { appendFileSync } from 'node:fs';\n" +
-      'export async function load(url, context, next) {\n' +
-      "  appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, url + '\\n');\n" +
-      '  return next(url, context);\n' +
-      '}\n',
-  );
-  const register = join(work.root, 'register.mjs');
-  // Also the CommonJS files (require(), which the hook does not see: the bundle's chunks) as each loads, and
-  // whether V8's code cache (bin/code-cache.cjs) was offered for it and used; each V8 flag bin/packpub.js
-  // sets, where it happens among the loads; at exit, Node's built-in modules loaded.
-  await writeFile(
-    register,
-    `import Module, { register, syncBuiltinESMExports } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport v8 from 'node:v8';\nimport vm from 'node:vm';\n` +
-      `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
-      `const log = (line) => appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, line + '\\n');\n` +
-      `const load = Module.prototype.load;\n` +
-      `Module.prototype.load = function (filename) { log('cjs:' + filename); return load.call(this, filename); };\n` +
-      `const setFlags = v8.setFlagsFromString;\n` +
-      `v8.setFlagsFromString = (flags) => { log('v8-flags:' + flags); setFlags(flags); };\n` +
-      `const Script = vm.Script;\n` +
-      `vm.Script = class extends Script { constructor(code, options) { super(code, options); log('code-cache:' + (options?.cachedData === undefined ? 'none' : this.cachedDataRejected ? 'rejected' : 'used') + ':' + options?.filename); } };\n` +
-      `syncBuiltinESMExports();\n` +
-      `process.on('exit', () => log(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'builtin:' + m.slice(13)).join('\\n')));\n`,
-  );
-  return { reg, work, register };
+  const work = await settledPackTree(stack, 2, { seed: 5, prefix: 'bundle' });
+  return { reg, work };
 });
 
 let runs = 0;
@@ -76,7 +49,7 @@ async function recorded(args: string[], env: NodeJS.ProcessEnv = {}) {
   const log = join(world.work.root, `loads-${runs++}.txt`);
   await writeFile(log, '');
   const run = await runBin(args, {
-    env: { ...world.work.env, ...env, NODE_OPTIONS: `--import=${pathToFileURL(world.register).href}`, PACKPUB_TEST_LOAD_LOG: log },
+    env: { ...world.work.env, ...env, NODE_OPTIONS: `--import=${pathToFileURL(join(PRELOADS, 'record-loads.mjs')).href}`, PACKPUB_TEST_LOAD_LOG: log },
     // What the code cache offers each chunk is part of what these runs check: only this file's runs fill it.
     ownCodeCache: true,
   });
@@ -224,15 +197,9 @@ describe('what the bundle holds', () => {
     // A worker on the entry, as the pool starts it (no code cache offered), logging each file its thread
     // require()s (an ES module entry is not among them); ended once the entry required the worker's code.
     const log = join(world.work.root, 'validate-worker-loads.txt');
-    const logRequires = join(world.work.root, 'log-requires.cjs');
     await writeFile(log, '');
-    await writeFile(
-      logRequires,
-      "const Module = require('node:module'); const { appendFileSync } = require('node:fs'); const load = Module.prototype.load;\n" +
-        'Module.prototype.load = function (filename) { appendFileSync(process.env.PACKPUB_TEST_LOAD_LOG, filename + "\\n"); return load.call(this, filename); };\n',
-    );
     const script = `const { Worker } = require('node:worker_threads'); const { readFileSync } = require('node:fs');
-const w = new Worker(${JSON.stringify(join(BUNDLE, 'validate-worker.js'))}, { execArgv: ['--require', ${JSON.stringify(logRequires)}] });
+const w = new Worker(${JSON.stringify(join(BUNDLE, 'validate-worker.js'))}, { execArgv: ['--require', ${JSON.stringify(join(PRELOADS, 'log-requires.cjs'))}] });
 w.on('error', (e) => { console.error(e); process.exit(3); });
 const done = setInterval(() => { if (readFileSync(${JSON.stringify(log)}, 'utf8').includes('validate-worker.cjs')) { clearInterval(done); w.terminate(); } }, 5);`;
     await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env['PATH'] ?? '', PACKPUB_TEST_LOAD_LOG: log } });

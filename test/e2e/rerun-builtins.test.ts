@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin } from '../support/cli.js';
-import { packTree, settledPastRacyMargin } from '../support/push-setup.js';
+import { settledPackTree } from '../support/push-setup.js';
 import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
@@ -13,36 +14,25 @@ import { setup } from '../support/stage.js';
  * through NODE_OPTIONS (as a user could give it) which built-ins its main thread loaded after the first flag.
  */
 
+/** Records which built-ins the main thread loaded after the first V8 flag (given through NODE_OPTIONS). */
+const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/builtins-after-flags.cjs', import.meta.url));
+
 const world = setup(async (stack) => {
   const registry = await sharedRegistry();
-  const work = await packTree(stack, 2, { seed: 23, prefix: 'rerun-builtins' });
-  // The re-run must find the folders in the cache (packs written a moment before a push are read again).
-  await settledPastRacyMargin(work.tree);
-  const preload = join(work.root, 'builtins-after-flags.cjs');
-  await writeFile(
-    preload,
-    "const { appendFileSync } = require('node:fs');\n" +
-      "const v8 = require('node:v8');\n" +
-      'const set = v8.setFlagsFromString;\n' +
-      'let at;\n' +
-      'v8.setFlagsFromString = (flags) => { at ??= process.moduleLoadList.length; set(flags); };\n' +
-      // The main thread's only: a worker thread the run starts (the check-ahead, when a core is idle) runs this
-      // preload too (NODE_OPTIONS) and would add a line of its own.
-      "if (require('node:worker_threads').isMainThread) process.on('exit', () => appendFileSync(process.env.PACKPUB_TEST_BUILTINS_LOG, JSON.stringify({ flagged: at !== undefined, after: process.moduleLoadList.slice(at ?? 0).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) }) + '\\n'));\n",
-  );
-  return { registry, work, preload };
+  const work = await settledPackTree(stack, 2, { seed: 23, prefix: 'rerun-builtins' });
+  return { registry, work };
 });
 
 describe('a re-run of an unchanged tree', () => {
   it('loads every built-in module of its main thread before the V8 flags are set, and pushes nothing', async () => {
-    const { registry, work, preload } = world;
+    const { registry, work } = world;
     const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}`, '--json'];
     const first = await runBin(args, { env: work.env });
     expectRun(first, { code: 0 });
     expect((JSON.parse(first.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published', 'published']);
 
     const log = join(work.root, 'builtins.jsonl');
-    const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: `--require=${preload}`, PACKPUB_TEST_BUILTINS_LOG: log } });
+    const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_BUILTINS_LOG: log } });
     expectRun(again, { code: 0 });
     const report = JSON.parse(again.stdout) as { summary: { unchanged: number; uploadedBytes: number }; results: Array<{ status: string }> };
     expect(report.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);

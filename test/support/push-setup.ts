@@ -63,6 +63,16 @@ export async function packTree(stack: Stage, count: number, options: GenerateOpt
 }
 
 /**
+ * `count` generated packs, as packTree, written long enough ago (settledPastRacyMargin) that a push records
+ * their folders in its cache: a re-run then finds them unchanged without reading them.
+ */
+export async function settledPackTree(stack: Stage, count: number, options: GenerateOptions = {}): Promise<PackTree> {
+  const work = await packTree(stack, count, options);
+  await settledPastRacyMargin(work.tree);
+  return work;
+}
+
+/**
  * Wait until everything under `dir` was last changed (mtime or ctime) more than the walk's racy margin ago
  * (src/archive/walk.ts RACY_MARGIN_MS). Only then does a push record the stat signatures that let the next
  * run know a folder is unchanged without reading it; a pack written just before a push is, by design, read
