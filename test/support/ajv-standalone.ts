@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type Options } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,12 +83,22 @@ export function describeGeneratedValidator(options: {
   schema: { value: object; name: string; source: string };
   /** The committed module: its file, its export and that export as imported. */
   generated: { file: string; exportName: string; validate: unknown };
-  compiled: (data: unknown) => boolean;
-  arbitrary: fc.Arbitrary<unknown>;
+  /**
+   * ajv's options beyond allErrors and strict with which packpub compiled the schema at run time before the
+   * validator was generated ahead of time: the reference the generated one must agree with.
+   */
+  compiledWith?: Options;
+  /** Values shaped like the schema's (each part right or wrong); mixed `weight` to 1 with `anything`. */
+  shaped: fc.Arbitrary<unknown>;
+  weight: number;
+  /** Any value at all (see anyValue). */
+  anything: fc.Arbitrary<unknown>;
   minValid?: number;
   example: object;
 }): void {
   const { schema, generated } = options;
+  const compiled = new Ajv({ allErrors: true, strict: true, ...options.compiledWith }).compile(schema.value);
+  const arbitrary = fc.oneof({ weight: options.weight, arbitrary: options.shaped }, { weight: 1, arbitrary: options.anything });
   describe(`the generated ${options.what} validator`, () => {
     it(`is what ajv generates from ${schema.name} today (the schema is the source of truth)`, async () => {
       const testPath = expect.getState().testPath;
@@ -99,11 +109,11 @@ export function describeGeneratedValidator(options: {
     });
 
     it(`gives the same verdict and the same errors as the schema compiled at run time, for valid and invalid ${options.what}`, () => {
-      const { valid, invalid } = expectSameVerdicts(generated.validate, options.compiled, options.arbitrary, RUNS);
+      const { valid, invalid } = expectSameVerdicts(generated.validate, compiled, arbitrary, RUNS);
       expect(invalid).toBeGreaterThan(1000);
       if (options.minValid !== undefined) expect(valid).toBeGreaterThan(options.minValid);
       expect(errorsOf(generated.validate as (data: unknown) => boolean, options.example)).toEqual({ valid: true, errors: [] });
-      expect(errorsOf(options.compiled, options.example)).toEqual({ valid: true, errors: [] });
+      expect(errorsOf(compiled, options.example)).toEqual({ valid: true, errors: [] });
     });
   });
 }
