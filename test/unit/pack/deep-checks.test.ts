@@ -419,26 +419,21 @@ describe('deep checks: presets.yaml and schema.yaml', () => {
     return deepCheckPack({ dir, packJson, valuesText: values });
   }
 
+  /**
+   * One preset of presets.yaml, written as the real packs write them: quoted strings, in group Backend, its
+   * displayName the name capitalised, one `remove` path inline and several one per line, `add` a block.
+   */
+  function preset(name: string, remove: string[], add: string): string {
+    const quoted = remove.map((path) => JSON.stringify(path));
+    const removeYaml = remove.length > 1 ? `\n${quoted.map((q) => `      - ${q}\n`).join('')}` : ` [${quoted.join(', ')}]\n`;
+    const addYaml = add.split('\n').map((line) => (line === '' ? '' : `      ${line}`)).join('\n');
+    return `  - name: "${name}"\n    displayName: "${name[0]?.toUpperCase()}${name.slice(1)}"\n    group: "Backend"\n    remove:${removeYaml}    add: |\n${addYaml}`;
+  }
+  const presetsYaml = (...presets: string[]) => `presets:\n${presets.join('')}`;
+
   it('accepts presets and a schema shaped like the real packs', async () => {
     const findings = await check({
-      'presets.yaml': `presets:
-  - name: "small"
-    displayName: "Small"
-    group: "Backend"
-    remove: ["manifests.app.api"]
-    add: |
-      manifests:
-        app:
-          size: 1
-  - name: "gone"
-    displayName: "Gone"
-    group: "Backend"
-    remove: []
-    add: |
-      manifests:
-        app:
-          extra: true
-`,
+      'presets.yaml': presetsYaml(preset('small', ['manifests.app.api'], 'manifests:\n  app:\n    size: 1\n'), preset('gone', [], 'manifests:\n  app:\n    extra: true\n')),
       'schema.yaml': `manifests.app.size:
   # The size.
   schema: '{{ required | format "\${number}" | hints "How big." }}'
@@ -481,27 +476,10 @@ manifests.app.extra:
 
   it('accepts a remove path that another preset of the group adds (switching presets), as real packs write them', async () => {
     const findings = await check({
-      'presets.yaml': `presets:
-  - name: "small"
-    displayName: "Small"
-    group: "Backend"
-    remove:
-      - "manifests.app.storage"
-      - "manifests.app.nowhere"
-    add: |
-      manifests:
-        app:
-          size: 1
-  - name: "large"
-    displayName: "Large"
-    group: "Backend"
-    remove: ["manifests.app.storage"]
-    add: |
-      manifests:
-        app:
-          storage:
-            class: fast
-`,
+      'presets.yaml': presetsYaml(
+        preset('small', ['manifests.app.storage', 'manifests.app.nowhere'], 'manifests:\n  app:\n    size: 1\n'),
+        preset('large', ['manifests.app.storage'], 'manifests:\n  app:\n    storage:\n      class: fast\n'),
+      ),
     });
     const removes = findings.filter((f) => f.rule === 'deep-presets-remove-missing');
     expect(brief(removes)).toEqual([{ rule: 'deep-presets-remove-missing', severity: 'warning', path: 'presets[0].remove[1]', line: 7 }]);
