@@ -56,34 +56,79 @@ interface HeaderFields {
   typeflag: number;
 }
 
-function headerBlock(h: HeaderFields): Buffer {
+/**
+ * What every header holds whatever the entry: uid and gid 0, the ustar magic and version, devmajor and
+ * devminor 0; zeros elsewhere. A header starts as a copy of it.
+ */
+const HEADER_TEMPLATE: Buffer = (() => {
   const buf = Buffer.alloc(BLOCK);
-  buf.write(h.name, 0, 'utf8');
-  buf.write(octal(h.mode & 0o7777, 6), 100, 'latin1');
   buf.write(octal(0, 6), 108, 'latin1'); // uid
   buf.write(octal(0, 6), 116, 'latin1'); // gid
-  if (h.size.toString(8).length > 11) {
-    // base-256 for sizes of 8 GiB and more
-    buf[124] = 0x80;
-    let n = h.size;
-    for (let i = 11; i > 0; i--) {
-      buf[124 + i] = n & 0xff;
-      n = Math.floor(n / 0x100);
-    }
-  } else {
-    buf.write(octal(h.size, 11), 124, 'latin1');
-  }
-  buf.write(octal(h.mtimeSeconds, 11), 136, 'latin1');
-  buf[156] = h.typeflag;
   USTAR_MAGIC_AND_VERSION.copy(buf, 257);
   buf.write(octal(0, 6), 329, 'latin1'); // devmajor
   buf.write(octal(0, 6), 337, 'latin1'); // devminor
-  if (h.prefix !== '') buf.write(h.prefix, 345, 'utf8');
+  return buf;
+})();
+
+/**
+ * octal(value, digits) written at `at`, byte by byte: no string per field. A value that is not a
+ * non-negative integer goes through octal() itself (none does: modes, sizes below 8 GiB, checked mtimes).
+ */
+function putOctal(buf: Buffer, at: number, value: number, digits: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    buf.write(octal(value, digits), at, 'latin1');
+    return;
+  }
+  buf[at + digits] = 0x20;
+  if (value >= 8 ** digits) {
+    buf.fill(0x37, at, at + digits);
+    return;
+  }
+  let rest = value;
+  for (let i = digits - 1; i >= 0; i--) {
+    buf[at + i] = 0x30 + (rest % 8);
+    rest = Math.floor(rest / 8);
+  }
+}
+
+/** `text` (ASCII: ustarName checked it) at `at`, as buf.write(text, at, 'utf8') writes it. */
+function putAscii(buf: Buffer, at: number, text: string): void {
+  for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
+}
+
+/**
+ * The 512-byte header of `h` written at `at` of `buf` (there must be room): the bytes headerBlock gave
+ * when it formatted each field as a string first (tar-format.test.ts holds both to tar-stream's).
+ */
+function putHeader(buf: Buffer, at: number, h: HeaderFields): void {
+  buf.set(HEADER_TEMPLATE, at);
+  // name and prefix are ASCII (ustarName), or the fixed 'PaxHeader'.
+  putAscii(buf, at, h.name);
+  putOctal(buf, at + 100, h.mode & 0o7777, 6);
+  if (h.size >= 8 ** 11) {
+    // base-256 for sizes of 8 GiB and more
+    buf[at + 124] = 0x80;
+    let n = h.size;
+    for (let i = 11; i > 0; i--) {
+      buf[at + 124 + i] = n & 0xff;
+      n = Math.floor(n / 0x100);
+    }
+  } else {
+    putOctal(buf, at + 124, h.size, 11);
+  }
+  putOctal(buf, at + 136, h.mtimeSeconds, 11);
+  buf[at + 156] = h.typeflag;
+  if (h.prefix !== '') putAscii(buf, at + 345, h.prefix);
   // The checksum counts its own eight bytes as spaces.
   let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i++) sum += buf[i]!;
-  for (let i = 156; i < BLOCK; i++) sum += buf[i]!;
-  buf.write(octal(sum, 6), 148, 'latin1');
+  for (let i = at; i < at + 148; i++) sum += buf[i]!;
+  for (let i = at + 156; i < at + BLOCK; i++) sum += buf[i]!;
+  putOctal(buf, at + 148, sum, 6);
+}
+
+function headerBlock(h: HeaderFields): Buffer {
+  const buf = Buffer.allocUnsafe(BLOCK);
+  putHeader(buf, 0, h);
   return buf;
 }
 
@@ -115,11 +160,14 @@ function padding(size: number): Buffer | undefined {
   return rest === 0 ? undefined : ZEROS.subarray(0, BLOCK - rest);
 }
 
+/** An entry's header fields besides its name. */
+function headerFields(entry: PackEntry, mtimeSeconds: number): Omit<HeaderFields, 'name' | 'prefix'> {
+  return { mode: entry.mode, mtimeSeconds, typeflag: entry.type === 'directory' ? TYPEFLAG.directory : TYPEFLAG.file, size: entry.type === 'file' ? entry.size : 0 };
+}
+
 /** The header block(s) of an entry: one ustar header, or a pax header, its record and the entry's header. */
 function entryHeader(entry: PackEntry, mtimeSeconds: number): Buffer[] {
-  const typeflag = entry.type === 'directory' ? TYPEFLAG.directory : TYPEFLAG.file;
-  const size = entry.type === 'file' ? entry.size : 0;
-  const fields = { mode: entry.mode, mtimeSeconds, typeflag, size };
+  const fields = headerFields(entry, mtimeSeconds);
   const ustar = ustarName(entry.archivePath);
   if (ustar !== undefined) return [headerBlock({ ...fields, ...ustar })];
   const record = paxRecord('path', entry.archivePath);
@@ -244,11 +292,34 @@ export function* tarChunksHere(entries: readonly PackEntry[], options: Omit<TarO
   }
   for (const entry of entries) {
     options.signal?.throwIfAborted();
-    for (const block of entryHeader(entry, mtimeSeconds)) yield* put(block);
+    const ustar = ustarName(entry.archivePath);
+    // Every header starts on a block boundary (files are padded to one, and CHUNK_BYTES is a whole number of
+    // blocks), so a ustar header is written straight into the chunk: no buffer of its own, no copy.
+    if (ustar !== undefined && at % BLOCK === 0) {
+      putHeader(chunk, at, { ...ustar, ...headerFields(entry, mtimeSeconds) });
+      at += BLOCK;
+      if (at === CHUNK_BYTES) {
+        yield chunk;
+        at = 0;
+      }
+    } else {
+      for (const block of entryHeader(entry, mtimeSeconds)) yield* put(block);
+    }
     if (entry.type === 'file') {
       yield* file(entry);
-      const pad = padding(entry.size);
-      if (pad !== undefined) yield* put(pad);
+      const rest = entry.size % BLOCK;
+      const pad = rest === 0 ? 0 : BLOCK - rest;
+      if (pad > 0 && at + pad <= CHUNK_BYTES) {
+        // Up to the next block boundary, which is within the chunk (see above).
+        chunk.fill(0, at, at + pad);
+        at += pad;
+        if (at === CHUNK_BYTES) {
+          yield chunk;
+          at = 0;
+        }
+      } else if (pad > 0) {
+        yield* put(ZEROS.subarray(0, pad));
+      }
     }
   }
   yield* put(ZEROS); // end of archive: two zero blocks
