@@ -267,8 +267,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   validation.then(checksDone, checksDone);
   // An extra tag that reads as another version than a pack's (version-tags.ts) makes the run a usage error, as two
   // folders of one version do: before anything is written. The rule's module is loaded only for version-like tags.
-  const versionLike = (options.extraTags ?? []).filter((tag) => /^v?\d/.test(tag));
-  const tagRule = versionLike.length > 0 && options.allowOtherVersion !== true ? import('./version-tags.js') : undefined;
+  const tagRule = (options.extraTags ?? []).some(versionLike) && options.allowOtherVersion !== true ? import('./version-tags.js') : undefined;
   const verdicts = validation.then(async (reports) => decide(reports, strict, options.continueOnError === true, options.extraTags ?? [], tagRule === undefined ? undefined : await tagRule));
   // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
   verdicts.catch(() => undefined);
@@ -422,7 +421,7 @@ function decide(reports: ValidationReportLike[], strict: boolean, continueOnErro
       continue;
     }
     const { name, version } = report.pack;
-    const otherTags = rule === undefined ? [] : rule.otherVersionTags(extraTags.filter((tag) => /^v?\d/.test(tag)), version);
+    const otherTags = rule === undefined ? [] : rule.otherVersionTags(extraTags.filter(versionLike), version);
     if (rule !== undefined && otherTags.length > 0) {
       return { invalid, blockAll: true, usage: rule.otherVersionRefusal(report.dir, version, otherTags, '--allow-other-version', '--tag') };
     }
@@ -907,7 +906,8 @@ async function publishTo(
   if (ctx.extraTags !== undefined && ctx.extraTags.length > 0) await keepVersionTags(store, where.repo, built.manifestBytes, ctx.extraTags, ctx.force);
   const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
   if (digest === local) remember();
-  await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force);
+  // Checked just above (each version-like tag read once, not again here); the read-back at the end of the run reads them all.
+  await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force, true);
   return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
 }
 
@@ -1037,15 +1037,24 @@ function safeLayer(bytes: Buffer): Descriptor | undefined {
   return layer;
 }
 
+/** Whether an extra tag may read as a version (version-tags.ts decides): only such tags load that module and are checked. */
+function versionLike(tag: string): boolean {
+  return /^v?\d/.test(tag);
+}
+
 /** A settled promise, for tagExtra without tags: no async frame per pack (issue 16). */
 const NOTHING_TO_TAG: Promise<void> = Promise.resolve();
 
-function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined, force: boolean | undefined): Promise<void> {
-  return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags, force);
+/**
+ * Put the extra tags on the manifest `bytes`, each version-like one checked first (keepVersionTags) unless the
+ * caller has just checked them (`checked`: publishTo, before it wrote the version).
+ */
+function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined, force: boolean | undefined, checked = false): Promise<void> {
+  return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags, force, checked);
 }
 
-async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[], force: boolean | undefined): Promise<void> {
-  await keepVersionTags(store, repo, bytes, tags, force);
+async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[], force: boolean | undefined, checked: boolean): Promise<void> {
+  if (!checked) await keepVersionTags(store, repo, bytes, tags, force);
   for (const tag of tags) await store.pushManifest(repo, tag, bytes, mediaType);
 }
 
@@ -1055,11 +1064,11 @@ async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaT
  * Labels (stable, 1.2.x) keep moving: that is what they are for. Checked before the version is written too.
  */
 async function keepVersionTags(store: ArtifactStore, repo: string, bytes: Buffer, tags: readonly string[], force: boolean | undefined): Promise<void> {
-  const versionLike = force === true ? [] : tags.filter((tag) => /^v?\d/.test(tag));
-  if (versionLike.length === 0) return;
+  const asVersions = force === true ? [] : tags.filter(versionLike);
+  if (asVersions.length === 0) return;
   const { isVersionTag } = await import('./version-tags.js');
   const digest = sha256Digest(bytes);
-  for (const tag of versionLike.filter(isVersionTag)) {
+  for (const tag of asVersions.filter(isVersionTag)) {
     const held = await tagHolds(store, repo, tag);
     if (held !== null && held !== digest) {
       throw new PackpubError('CONFLICT', `${store.reference(repo, tag)} already holds other content (${held}): --tag moves a tag that reads as a version only with --force`, {
