@@ -104,9 +104,24 @@ export function folderCheck(dir: string): CheckedFolder {
  * unseen, as racy-clean entries do.
  */
 export function changedSince(entries: readonly PackEntry[], sinceMs: number, folder?: { dev: number; ino: number }): string | undefined {
+  // Node's numbers without a Stats object per path where this Node allows it (rawLstat), as statTreeHolds reads
+  // them: ctime in ms computed as Stats computes ctimeMs. A path the binding fails on (gone, unreadable) is
+  // asked again through lstatSync, which answers or throws as before.
+  const raw = entries[0] === undefined ? undefined : rawLstat(entries[0].source);
+  const ctimeMs = (path: string): number | undefined => {
+    if (raw !== undefined) {
+      try {
+        const v = raw(path);
+        return (v[14] as number) * 1e3 + (v[15] as number) / 1e6;
+      } catch {
+        // as lstatSync says
+      }
+    }
+    return lstatSync(path, { throwIfNoEntry: false })?.ctimeMs;
+  };
   const changed = (path: string, optional = false): boolean => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st === undefined ? !optional : st.ctimeMs >= sinceMs + 1;
+    const ctime = ctimeMs(path);
+    return ctime === undefined ? !optional : ctime >= sinceMs + 1;
   };
   for (const entry of entries) {
     if (changed(entry.source)) return entry.relativePath;
