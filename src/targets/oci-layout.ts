@@ -210,7 +210,17 @@ export class OciLayoutStore implements ArtifactStore {
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, digest);
     if (!(await exists(path))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
-    await this.updateIndex(repository, (index) => {
+    await this.updateIndex(repository, async (index) => {
+      // Under the lock, where a delete removes the blobs no tag references any more (the `{}` config every version
+      // shares among them): what this manifest names must still be there when the tag is written, not only when
+      // the uploads found it (review s21 F3: a delete of another version in between left the tag over a removed config).
+      if (!(await exists(path))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+      const gone = await this.missingBlobs(repository, bytes);
+      if (gone !== undefined) {
+        throw new PackpubError('REGISTRY', `blob ${gone} of ${this.reference(repository, reference)} was removed by another run (a delete) while this one wrote it; nothing was tagged`, {
+          hint: 'run again: the next run writes the blob again',
+        });
+      }
       const descriptor: Descriptor = { mediaType, digest, size: bytes.length };
       if (isDigest(reference)) {
         if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(descriptor);
@@ -323,6 +333,20 @@ export class OciLayoutStore implements ArtifactStore {
         for (const d of new Set(candidates)) await rm(this.blobPath(repository, d), { force: true });
       },
     );
+  }
+
+  /** The first blob (config, layer, or manifest of an index) that `manifest` names and the layout lacks; undefined when none. */
+  private async missingBlobs(repository: string, manifest: Buffer): Promise<Digest | undefined> {
+    let doc: { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
+    try {
+      doc = JSON.parse(manifest.toString('utf8')) as typeof doc;
+    } catch {
+      return undefined;
+    }
+    for (const d of [...(doc.config === undefined ? [] : [doc.config]), ...(doc.layers ?? []), ...(doc.manifests ?? [])]) {
+      if (typeof d?.digest === 'string' && isDigest(d.digest) && !(await exists(this.blobPath(repository, d.digest)))) return d.digest;
+    }
+    return undefined;
   }
 
   /**
