@@ -901,10 +901,28 @@ async function publishTo(
     await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force);
     return done({ status: 'unchanged', digest: local, uploadedBytes });
   }
-  if (before !== expected) throw raced(where.reference, before, local);
+  /**
+   * Another publisher wrote this version meanwhile (`race`): when it holds this very pack (this build's layer, under
+   * a manifest made at another time), the version is what this run would leave it, as a re-run finds it: unchanged
+   * (review s21 F1: was a conflict, exit 1). Other content stays the conflict.
+   */
+  const samePackOr = async (race: PackpubError): Promise<PackResult> => {
+    const now = await store.getManifest(where.repo, version);
+    const same = now !== undefined && safeLayer(now.bytes)?.digest === built.digest ? await holding(now, uploadedBytes) : undefined;
+    if (same === undefined) throw race;
+    return same;
+  };
+  if (before !== expected) return await samePackOr(raced(where.reference, before, local));
   // A version-like extra tag holding other content stops the pack before its version is written (keepVersionTags).
   if (ctx.extraTags !== undefined && ctx.extraTags.length > 0) await keepVersionTags(store, where.repo, built.manifestBytes, ctx.extraTags, ctx.force);
-  const digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
+  let digest: Digest;
+  try {
+    digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
+  } catch (err) {
+    // The OCI layout checks `ifTagHolds` under its lock: another publisher's write there is this conflict.
+    if (!isPackpubError(err, 'CONFLICT')) throw err;
+    return await samePackOr(err);
+  }
   if (digest === local) remember();
   // Checked just above (each version-like tag read once, not again here); the read-back at the end of the run reads them all.
   await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force, true);
@@ -985,6 +1003,14 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           const at = tags.findIndex((tag, k) => !kept(tag, held[k]));
           const tag = tags[at];
           if (tag === undefined) return r;
+          const h0 = held[at];
+          // The version replaced after this run's write by another publisher of this very pack (its layer, under a
+          // manifest made at another time): it holds what this run published, as a re-run finds it (review s21 F1).
+          if (tag === r.version && typeof h0 === 'string' && extraTags.length === 0 && (await holdsLayer(store, repo, tag, h0, r.layerDigest))) {
+            const same: PackResult = { ...r, status: 'unchanged', digest: h0 };
+            emit({ type: 'pack-done', result: same });
+            return same;
+          }
           const reference = tag === r.version ? (r.reference ?? `${r.name}:${r.version}`) : store.reference(repo, tag);
           const h = held[at] ?? null;
           const err = h instanceof PackpubError ? h : readBackError(reference, r.digest, h, notKept(reference, r.digest, tag !== r.version));
@@ -995,6 +1021,13 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
       ),
     ),
   );
+}
+
+/** Whether `tag` holds the manifest `digest` (read again, bytes hashed) whose one pack layer is `layer`. */
+async function holdsLayer(store: ArtifactStore, repo: string, tag: string, digest: Digest, layer: Digest | undefined): Promise<boolean> {
+  if (layer === undefined) return false;
+  const now = await store.getManifest(repo, tag).catch(() => undefined);
+  return now !== undefined && now.descriptor.digest === digest && sha256Digest(now.bytes) === digest && safeLayer(now.bytes)?.digest === layer;
 }
 
 /** A tag this run wrote (the registry accepted it) that holds nothing, or another digest, at the end of the run. */
