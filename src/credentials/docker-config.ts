@@ -5,7 +5,8 @@ import { PackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential, CredentialProvider } from './types.js';
-import { makeDirs, writeFileAtomic } from '../util/fs.js';
+import { makeDirs, outputPlace, writeFileAtomic } from '../util/fs.js';
+import { withLockFile } from '../util/lock-file.js';
 
 /*
  * Docker's client config file (docker/cli cli/config/configfile), as Docker, ORAS, Helm, skopeo and
@@ -153,24 +154,39 @@ async function writeTarget(path: string): Promise<string> {
   return path;
 }
 
+/** How long a change of the config waits for another one (its lock file), and when that lock counts as abandoned. */
+const CONFIG_LOCK = { waitMs: 15_000, staleMs: 10_000 } as const;
+
 /**
  * Read, change and write back the config: every other field and the key order are kept, the directory is
- * created (0700), and the file is replaced atomically (temp file + rename) with mode 0600.
+ * created (0700), and the file is replaced atomically (temp file + rename) with mode 0600. The three steps run
+ * under a lock file beside it (`<file>.lock`), so logins and logouts at the same time (processes, or calls in
+ * one program) each keep the others' entries: without it, each wrote back the file it had read, and all but
+ * the last entry were lost while every login said it was saved.
  */
 export async function updateDockerConfig(path: string, change: (config: DockerConfig) => void | Promise<void>): Promise<void> {
-  const config = (await readDockerConfig(path)) ?? {};
-  await change(config);
   const target = await writeTarget(path);
-  await makeDirs(dirname(target), { mode: 0o700 });
-  try {
-    // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
-    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
-  } catch (err) {
-    throw new PackpubError('CREDENTIALS', `cannot write docker config ${target}: ${(err as Error).message}`, {
+  const cannotWrite = (err: unknown) =>
+    new PackpubError('CREDENTIALS', `cannot write docker config ${target}: ${(err as Error).message}`, {
       hint: 'check that the directory is writable, or point --registry-config at another file',
       cause: err,
     });
-  }
+  await makeDirs(dirname(target), { mode: 0o700 });
+  const lock = `${target}.lock`;
+  const busy = () =>
+    new PackpubError('CREDENTIALS', `docker config ${target} is being changed by another process (${lock} stayed for ${CONFIG_LOCK.waitMs / 1000} s)`, {
+      hint: `run again; if no login or logout is running, remove ${lock}`,
+    });
+  // A config that is a device or a pipe (/dev/null) is written into, never renamed over (writeFileAtomic): no lock beside it.
+  const special = (await outputPlace(target)).special;
+  const locked = (fn: () => Promise<void>) =>
+    special ? fn() : withLockFile(lock, { ...CONFIG_LOCK, busy }, fn).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
+  await locked(async () => {
+    const config = (await readDockerConfig(path)) ?? {};
+    await change(config);
+    // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
+    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 }).catch((err: unknown) => Promise.reject(cannotWrite(err)));
+  });
 }
 
 export interface DockerConfigProviderOptions extends DockerConfigLocation {

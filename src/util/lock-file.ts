@@ -1,0 +1,52 @@
+import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+
+/*
+ * A lock file beside a file that several processes read, change and rename back (Docker's config): created
+ * with O_EXCL, holding its owner's pid and host. One whose owner is gone (a killed run on this host) or older
+ * than `staleMs` is taken over; waiting longer than `waitMs` for it is the caller's error.
+ */
+
+export interface LockFileOptions {
+  /** A lock older than this is taken over (its owner hung or was killed on another host). */
+  staleMs: number;
+  /** Give up waiting after this long: the error to throw. */
+  waitMs: number;
+  busy: () => Error;
+}
+
+/** Whether the lock at `lock` was left by a process that is gone, or is older than `staleMs`. */
+async function isStale(lock: string, staleMs: number): Promise<boolean> {
+  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readFile(lock, 'utf8').catch(() => '')]);
+  if (info === undefined) return false; // released meanwhile: try again
+  const [pid, host] = text.split(' ');
+  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid)) {
+    try {
+      process.kill(Number(pid), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+  }
+  return Date.now() - info.mtimeMs > staleMs;
+}
+
+/** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
+export async function withLockFile<T>(lock: string, options: LockFileOptions, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await writeFile(lock, `${process.pid} ${hostname()}`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await isStale(lock, options.staleMs)) await unlink(lock).catch(() => undefined);
+    else if (Date.now() - started > options.waitMs) throw options.busy();
+    else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}
