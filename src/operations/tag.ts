@@ -11,6 +11,10 @@ export interface TagOptions {
   force?: boolean;
   /** Put a tag that reads as a version other than the pack's (Palette lists it as that version). */
   allowOtherVersion?: boolean;
+  /** Once aborted, no further tag is written (the run ends ABORTED, saying which tags were). */
+  signal?: AbortSignal;
+  /** Each tag as soon as it is done, so an interrupted run has said which tags were written. */
+  onTag?: (outcome: TagOutcome, reference: string, digest: Digest) => void;
 }
 
 export interface TagOutcome {
@@ -58,10 +62,19 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
     });
   }
   const outcomes: TagOutcome[] = [];
+  const done = (outcome: TagOutcome) => {
+    outcomes.push(outcome);
+    options.onTag?.(outcome, resolved.reference, digest);
+  };
   for (const [i, tag] of tags.entries()) {
+    if (options.signal?.aborted === true) {
+      throw new PackpubError('ABORTED', `interrupted before tag ${tag}: ${outcomes.length === 0 ? 'no tag was written' : `only ${outcomes.map((o) => o.tag).join(', ')} ${outcomes.length === 1 ? 'holds' : 'hold'} ${resolved.reference}`}; ${tags.slice(i).join(', ')} not written`, {
+        hint: 'run tag again: tags already written answer "already tagged"',
+      });
+    }
     const previous = current[i] ?? null;
     if (previous === digest) {
-      outcomes.push({ tag, status: 'already' });
+      done({ tag, status: 'already' });
       continue;
     }
     // Registries offer no compare-and-swap: look again right before the write (the OCI layout also checks
@@ -82,7 +95,7 @@ export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], 
         other: `tags before ${tag} were written; another publisher moved it right after: check what it holds (packpub inspect)`,
       }, now);
     }
-    outcomes.push(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });
+    done(previous === null ? { tag, status: 'tagged' } : { tag, status: 'moved', previous });
   }
   return { reference: resolved.reference, digest, tags: outcomes };
 }

@@ -21,13 +21,23 @@ export const tagCommand: CommandSpec = {
     }),
   run: (args, ctx) =>
     withPackTarget(args, ctx, async (target, ref) => {
-      const { tagPack } = await import('../../operations/tag.js');
-      const result = await tagPack(target, ref, (args['tags'] as string[]).map(String), { force: args['force'] === true, allowOtherVersion: args['allowOtherVersion'] === true });
-      for (const t of result.tags) {
-        const what =
-          t.status === 'already' ? `${t.tag} already tagged` : t.status === 'moved' ? `tagged as ${t.tag} (moved from ${t.previous ?? '?'})` : `tagged as ${t.tag}`;
-        writeLine(ctx.io.stdout, `${result.reference} (${result.digest}): ${what}`);
-      }
+      const [{ tagPack }, { withInterrupt }] = await Promise.all([import('../../operations/tag.js'), import('../signals.js')]);
+      // Each tag's line as soon as it is written, and an interrupt stops before the next one (was: Node's own
+      // exit on SIGINT/SIGTERM, 130 or 143, with nothing said of the tags already written).
+      await withInterrupt(
+        ctx,
+        (signal) =>
+          tagPack(target, ref, (args['tags'] as string[]).map(String), {
+            force: args['force'] === true,
+            allowOtherVersion: args['allowOtherVersion'] === true,
+            signal,
+            onTag: (t, reference, digest) => {
+              const what = t.status === 'already' ? `${t.tag} already tagged` : t.status === 'moved' ? `tagged as ${t.tag} (moved from ${t.previous ?? '?'})` : `tagged as ${t.tag}`;
+              writeLine(ctx.io.stdout, `${reference} (${digest}): ${what}`);
+            },
+          }),
+        { abandonNote: 'the tags printed above were written, and the one being written may have landed; the others were not: run tag again (tags already written answer "already tagged")' },
+      );
       return EXIT_OK;
     }),
 };
