@@ -31,8 +31,10 @@ if (args.length === 1 && args[0] === '--version') {
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
   // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
-  // the worker would only add its own start and checks to the CPU the run competes for.
-  const ahead = args[0] === 'push' && !cacheOff && spareCore(require('node:os')) ? startChecksAhead() : undefined;
+  // the worker would only add its own start and checks to the CPU the run competes for. And only when the
+  // cache folder holds an index: a first publish (a CI job without a kept cache) remembers no folder, and the
+  // worker would only start, find nothing and stop (~60 ms of CPU, and this thread waits for its built-ins).
+  const ahead = args[0] === 'push' && !cacheOff && spareCore(require('node:os')) && remembers() ? startChecksAhead() : undefined;
   const v8 = require('node:v8');
   const flags = () => setV8Flags(v8, ahead?.loaded, codeCache);
   // `packpub validate` of packs worth validation workers starts them now (src/operations/validate-ahead.ts), as
@@ -74,6 +76,18 @@ function noCache(line) {
 function spareCore(os) {
   const cores = os.availableParallelism();
   return cores > 1 && os.loadavg()[0] < 2 * cores;
+}
+
+/**
+ * Whether packpub's cache folder holds an archive cache index (src/operations/archive-cache.ts INDEX_FILE, in
+ * the folder its defaultCacheDir names: bin/code-cache.cjs cacheDir), which the check-ahead worker reads.
+ */
+function remembers() {
+  try {
+    return require('node:fs').existsSync(require('node:path').join(require('./code-cache.cjs').cacheDir(process.env), 'index.json'));
+  } catch {
+    return false;
+  }
 }
 
 /**

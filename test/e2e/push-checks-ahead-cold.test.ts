@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runBin } from '../support/cli.js';
+import { settledPackTree } from '../support/push-setup.js';
+import { sharedRegistry } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * bin/packpub.js starts a worker that checks the archive cache's remembered folders ahead of a push (issue 16).
+ * A push whose cache folder holds no index (a first publish, a CI job without a kept cache) has nothing
+ * remembered: it starts no such worker (was: started it, ~60 ms of CPU for nothing); the re-run, which has
+ * an index, does. The built CLI as users run it, with a preload (NODE_OPTIONS, as a user could give it) that
+ * makes the machine look idle and records the worker's start.
+ */
+
+const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/checks-ahead-started.cjs', import.meta.url));
+
+const world = setup(async (stack) => {
+  const registry = await sharedRegistry();
+  const work = await settledPackTree(stack, 2, { seed: 29, prefix: 'checks-ahead-cold' });
+  return { registry, work };
+});
+
+describe('the check-ahead worker of a push', () => {
+  it('is not started without a cache index; the re-run starts it and finds both packs unchanged', async () => {
+    const { registry, work } = world;
+    const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}/cold`, '--json'];
+    const log = join(work.root, 'checks-ahead.log');
+    const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_CHECKS_AHEAD_LOG: log };
+    const started = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
+
+    const first = await runBin(args, { env });
+    expectRun(first, { code: 0 });
+    expect((JSON.parse(first.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published', 'published']);
+    expect(await started()).toBe(0);
+
+    const again = await runBin(args, { env });
+    expectRun(again, { code: 0 });
+    const report = JSON.parse(again.stdout) as { summary: { uploadedBytes: number }; results: Array<{ status: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+    expect(report.summary.uploadedBytes).toBe(0);
+    expect(await started()).toBe(1);
+  });
+});
