@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as sha256Of, type Hash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
@@ -213,7 +213,7 @@ export async function* tarBytes(entries: readonly PackEntry[], options: TarOptio
           throw readError(entry, err);
         }
         if (data.length !== entry.size) throw changedError(entry);
-        options.onFileHash?.(entry, createHash('sha256').update(data).digest('hex'));
+        options.onFileHash?.(entry, sha256Of('sha256', data, 'hex'));
         add(data);
       } else {
         if (gathered > 0) yield take();
@@ -260,7 +260,12 @@ export function* tarChunksHere(entries: readonly PackEntry[], options: Omit<TarO
     } catch (err) {
       throw readError(entry, err);
     }
-    const hash = options.onFileHash === undefined ? undefined : createHash('sha256');
+    const hashing = options.onFileHash !== undefined;
+    // A file read in one piece (nearly all: most are a few KB) is hashed in one call, without a Hash object
+    // (crypto.hash: ~3 us less per file); one read in several pieces through a Hash, each piece before the
+    // chunk holding it is handed on.
+    let hash: Hash | undefined;
+    let whole: string | undefined;
     try {
       let left = entry.size;
       for (;;) {
@@ -279,7 +284,10 @@ export function* tarChunksHere(entries: readonly PackEntry[], options: Omit<TarO
         // Grown (the header holds the old size), or shrunk: the tar would not be what the walk listed.
         if (n > left || (n === 0 && left > 0)) throw changedError(entry);
         if (n === 0) break;
-        hash?.update(chunk.subarray(at, at + n));
+        if (hashing) {
+          if (n === entry.size) whole = sha256Of('sha256', chunk.subarray(at, at + n), 'hex');
+          else (hash ??= createHash('sha256')).update(chunk.subarray(at, at + n));
+        }
         at += n;
         left -= n;
         // A short read of a regular file is its end: all of it was read, and nothing more is there.
@@ -288,7 +296,7 @@ export function* tarChunksHere(entries: readonly PackEntry[], options: Omit<TarO
     } finally {
       closeSync(fd);
     }
-    if (hash !== undefined) options.onFileHash?.(entry, hash.digest('hex'));
+    if (hashing) options.onFileHash?.(entry, whole ?? (hash ?? createHash('sha256')).digest('hex'));
   }
   for (const entry of entries) {
     options.signal?.throwIfAborted();
