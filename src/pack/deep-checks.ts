@@ -724,7 +724,9 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
       return;
     }
     const field = (key: string) => mapEntry(item, key, presets.anchors);
-    const name = scalarText(field('name')?.value);
+    // A field written as an alias (`group: *ingress`) reads as the node it names, as Go's YAML readers do.
+    const fieldValue = (key: string) => resolveAlias(field(key)?.value, presets.anchors);
+    const name = scalarText(fieldValue('name'));
     if (name === undefined || name.trim() === '') {
       shape(`${at} has no name; give every preset a unique \`name:\``, item.line, `${at}.name`);
     } else {
@@ -739,13 +741,13 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
           message: `preset name "${name}" is used twice (first on line ${first}); Palette tells presets apart by name, so rename one`,
         });
       } else names.set(name, field('name')?.keyLine ?? item.line);
-      const group = scalarText(field('group')?.value);
+      const group = scalarText(fieldValue('group'));
       declared.add(`${group ?? ''}:${name}`);
     }
     for (const key of ['displayName', 'group'] as const) {
       const entry = field(key);
       if (key === 'displayName' && entry === undefined) shape(`${at} has no displayName; add the label Palette shows for the preset`, item.line, `${at}.displayName`);
-      else if (entry !== undefined && entry.value.kind !== 'scalar') shape(`${at}.${key} must be a string`, entry.keyLine, `${at}.${key}`);
+      else if (entry !== undefined && fieldValue(key)?.kind !== 'scalar') shape(`${at}.${key} must be a string`, entry.keyLine, `${at}.${key}`);
     }
     const add = field('add');
     if (add !== undefined) {
@@ -780,7 +782,7 @@ function checkPresets(presets: YamlTree, values: YamlTree | undefined, presetAdd
         shape(`${at}.remove must be a list of dotted value paths, e.g. \`- charts.foo.ingress\``, remove.keyLine, `${at}.remove`);
       } else if (value.kind === 'seq') {
         value.items.forEach((p, j) => {
-          const path = scalarText(p);
+          const path = scalarText(resolveAlias(p, presets.anchors));
           if (path === undefined) {
             shape(`${at}.remove[${j}] must be a dotted value path string`, p.line, `${at}.remove[${j}]`);
             return;
