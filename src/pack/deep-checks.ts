@@ -835,7 +835,14 @@ function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds:
     return;
   }
   const roots: RefRoot[] = [...(values === undefined ? [] : [{ node: values.root ?? syntheticMap(), anchors: values.anchors }]), ...presetAdds];
-  for (const e of root.entries) {
+  // The paths as Go's YAML readers decode the map: a plain `<<` merge key is no path, the entries it merges are.
+  const written = root.entries.filter((e) => !(e.key === '<<' && e.keyPlain !== false));
+  const writtenKeys = new Set(written.map((e) => e.key));
+  const merged = mapKeys(root, schema.anchors)
+    .filter((key) => !writtenKeys.has(key))
+    .map((key) => mapEntry(root, key, schema.anchors))
+    .filter((e): e is YEntry => e !== undefined);
+  for (const e of [...written, ...merged]) {
     const value = resolveAlias(e.value, schema.anchors);
     const spec = value?.kind === 'map' ? resolveAlias(mapEntry(value, 'schema', schema.anchors)?.value, schema.anchors) : undefined;
     if (spec?.kind !== 'scalar' || isNullScalar(spec)) {

@@ -27,8 +27,8 @@ import { stage } from '../support/stage.js';
  *   archive is not what Palette installs (pack.json lists the archive).
  * A leading `./` before the top folder is the control: Helm then reads `shop/Chart.yaml`, not `Chart.yaml`,
  * and refuses ("Chart.yaml file is missing"); so must packpub.
- * Real packs: every change here was applied to all 220 packs of pack-central (session 21): the one that
- * changed warnings (aliases in presets.yaml) is the last YAML case.
+ * Real packs: every change here was applied to all 220 packs of pack-central (session 21, metamorph): the
+ * two that changed warnings (aliases in presets.yaml, `<<` in schema.yaml) are the last two YAML cases.
  */
 
 const CHART: Record<string, string> = {
@@ -373,6 +373,24 @@ const YAML_CHANGES: YamlChange[] = [
         });
       }),
     shows: /\*a\d/,
+  },
+  {
+    // schema.yaml's `<<` once read as a value path ("<< must be a map with a `schema:` string"), what it merges unchecked.
+    name: 'merge keys (<<) holding the first key of each map',
+    keepsLines: false,
+    apply: (t) =>
+      reemit(t, (d) =>
+        visit(d, {
+          Map: (_, m) => {
+            if (m.flow || m.items.length < 2) return undefined;
+            const inner = new YAMLMap();
+            inner.items.push(m.items.shift() as Pair);
+            m.items.push(new Pair(new Scalar('<<'), inner));
+            return visit.SKIP;
+          },
+        }),
+      ),
+    shows: /<<:/,
   },
 ];
 
