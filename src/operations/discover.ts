@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { PackpubError } from '../errors.js';
 
@@ -113,6 +113,35 @@ export function parseShard(spec: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** Two pack folders that are one name:version: a run pushes each name and version once. */
+export function samePackTwice(first: string, second: string, key: string): PackpubError {
+  return new PackpubError('USAGE', `${first} and ${second} are both ${key}`, {
+    hint: 'each pack name and version may be pushed once per run: remove one folder or change its pack.json version',
+  });
+}
+
+/**
+ * Before a shard is picked, the refusal push gives two folders of one name:version: each shard holding one of
+ * them published its own (review s21 F5; exit 0 for both under --force, the version holding whichever came
+ * last). A pack.json that does not read as an object with a name and a version is left to validation.
+ */
+function refuseSamePackTwice(packs: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const dir of packs) {
+    let json: { name?: unknown; version?: unknown } | undefined;
+    try {
+      json = JSON.parse(readFileSync(join(dir, 'pack.json'), 'utf8')) as typeof json;
+    } catch {
+      continue;
+    }
+    if (typeof json?.name !== 'string' || typeof json.version !== 'string') continue;
+    const key = `${json.name}:${json.version}`;
+    const other = seen.get(key);
+    if (other !== undefined) throw samePackTwice(other, dir, key);
+    seen.set(key, dir);
+  }
+}
+
 /**
  * Turn command-line arguments (pack folders, globs, roots with --recursive) into a sorted, de-duplicated
  * list of pack folders, optionally one shard of it. Sorting by path makes shards the same on every machine.
@@ -153,6 +182,7 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
   let packs = byRelative.map(({ dir }) => dir);
   if (options.shard !== undefined) {
     const { index, count } = parseShard(options.shard);
+    refuseSamePackTwice(packs);
     packs = packs.filter((_, i) => i % count === index - 1);
   }
   return packs;

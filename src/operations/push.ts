@@ -27,6 +27,7 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
+import { samePackTwice } from './discover.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import { readBackError, tagHolds, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
@@ -435,10 +436,7 @@ function decide(reports: ValidationReportLike[], strict: boolean, continueOnErro
     const key = `${report.pack.name}:${report.pack.version}`;
     const other = seen.get(key);
     if (other !== undefined) {
-      const usage = new PackpubError('USAGE', `${other} and ${report.dir} are both ${key}`, {
-        hint: 'each pack name and version may be pushed once per run: remove one folder or change its pack.json version',
-      });
-      return { invalid, blockAll: true, usage };
+      return { invalid, blockAll: true, usage: samePackTwice(other, report.dir, key) };
     }
     seen.set(key, report.dir);
   }
