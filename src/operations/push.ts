@@ -1004,7 +1004,9 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           const h0 = held[at];
           // The version replaced after this run's write by another publisher of this very pack (its layer, under a
           // manifest made at another time): it holds what this run published, as a re-run finds it (review s21 F1).
-          if (tag === r.version && typeof h0 === 'string' && extraTags.length === 0 && (await holdsLayer(store, repo, tag, h0, r.layerDigest))) {
+          // Its extra tags then hold either manifest of the pack (the other run wrote them too, or not yet).
+          const eitherManifest = () => tags.every((t, k) => t === r.version || held[k] === h0 || kept(t, held[k]));
+          if (tag === r.version && typeof h0 === 'string' && eitherManifest() && (await holdsLayer(store, repo, tag, h0, r.layerDigest))) {
             const same: PackResult = { ...r, status: 'unchanged', digest: h0 };
             emit({ type: 'pack-done', result: same });
             return same;

@@ -43,6 +43,25 @@ describe('two runs publishing the same pack at once', () => {
     return { other: () => other };
   };
 
+  type Manifest = { annotations: Record<string, string>; layers: Array<{ digest: string }> };
+  /**
+   * Another publisher of this pack, which checked before this run wrote: once this run's write of `after` is
+   * accepted, it writes `writes(its manifest)` (tag -> manifest) straight into the registry under `base`. Its
+   * manifest is this run's with another created time: the same layer.
+   */
+  const rewriteAfter = (base: string, after: string, writes: (theirs: Manifest) => Record<string, Manifest>) => {
+    const original = GenericRegistryStore.prototype.pushManifest;
+    vi.spyOn(GenericRegistryStore.prototype, 'pushManifest').mockImplementation(async function (this: GenericRegistryStore, ...a) {
+      const digest = await original.apply(this, a);
+      if (a[1] === after) {
+        const theirs = JSON.parse(a[2].toString('utf8')) as Manifest;
+        theirs.annotations['org.opencontainers.image.created'] = '2020-01-01T00:00:00Z';
+        for (const [tag, manifest] of Object.entries(writes(theirs))) w.hostile.putManifest(`${base}/spectro-packs/archive/twin`, tag, Buffer.from(JSON.stringify(manifest)), a[3]);
+      }
+      return digest;
+    });
+  };
+
   it('on a registry, another run of it published between the uploads and the write: unchanged, exit 0 (was: CONFLICT, exit 1)', async () => {
     const race = interleave(GenericRegistryStore.prototype, 'headManifest', ['push', w.pack, ...registry('b1'), ...OTHER_TIME]);
     const run = await runCli(['push', w.pack, ...registry('b1')]);
@@ -63,17 +82,7 @@ describe('two runs publishing the same pack at once', () => {
   });
 
   it('the version rewritten after this run wrote it, with this pack under another manifest: the read-back says unchanged (was: CONFLICT "replaced")', async () => {
-    const original = GenericRegistryStore.prototype.pushManifest;
-    vi.spyOn(GenericRegistryStore.prototype, 'pushManifest').mockImplementation(async function (this: GenericRegistryStore, ...a) {
-      const digest = await original.apply(this, a);
-      if (a[1] === '1.0.0') {
-        // Another publisher of this pack, which checked before this run wrote, writes its own manifest now.
-        const ours = JSON.parse(a[2].toString('utf8')) as { annotations: Record<string, string> };
-        ours.annotations['org.opencontainers.image.created'] = '2020-01-01T00:00:00Z';
-        w.hostile.putManifest(`b3/spectro-packs/archive/twin`, '1.0.0', Buffer.from(JSON.stringify(ours)), a[3]);
-      }
-      return digest;
-    });
+    rewriteAfter('b3', '1.0.0', (theirs) => ({ '1.0.0': theirs }));
     const run = await runCli(['push', w.pack, ...registry('b3'), '--json']);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { results: Array<{ status: string; digest: string }> };
@@ -82,6 +91,26 @@ describe('two runs publishing the same pack at once', () => {
     const held = JSON.parse((await runCli(['inspect', 'twin:1.0.0', ...registry('b3'), '--json'])).stdout) as { manifest: { digest: string; created: string } };
     expect(held.manifest.digest).toBe(report.results[0]?.digest);
     expect(held.manifest.created).toBe('2020-01-01T00:00:00Z');
+  });
+
+  it('the same with --tag latest: the other publisher rewrote the version and latest after this run: unchanged (was: CONFLICT "replaced")', async () => {
+    rewriteAfter('b5', 'latest', (theirs) => ({ '1.0.0': theirs, latest: theirs }));
+    const run = await runCli(['push', w.pack, ...registry('b5'), '--tag', 'latest', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { results: Array<{ status: string; digest: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(['unchanged']);
+    for (const ref of ['twin:1.0.0', 'twin:latest']) {
+      const held = JSON.parse((await runCli(['inspect', ref, ...registry('b5'), '--json'])).stdout) as { manifest: { digest: string } };
+      expect(held.manifest.digest).toBe(report.results[0]?.digest);
+    }
+  });
+
+  it('the version rewritten with this pack, but latest moved to other content after this run: still a conflict, exit 1', async () => {
+    // latest: a third manifest, of another layer (other content).
+    const other = (m: Manifest): Manifest => ({ ...m, annotations: { ...m.annotations, 'org.opencontainers.image.created': '2021-01-01T00:00:00Z' }, layers: [{ ...m.layers[0], digest: `sha256:${'e'.repeat(64)}` }] });
+    rewriteAfter('b6', 'latest', (theirs) => ({ '1.0.0': theirs, latest: other(theirs) }));
+    const run = await runCli(['push', w.pack, ...registry('b6'), '--tag', 'latest']);
+    expectRun(run, { code: 1, stderr: ['CONFLICT twin:1.0.0', 'was replaced by another publisher during this run'] });
   });
 
   it('another run of OTHER content under the version stays a conflict, exit 1, its content kept', async () => {
