@@ -107,6 +107,17 @@ async function buildHere(dir: string, outFile: string, options: PoolBuildOptions
   return buildArchive(dir, outFile, options);
 }
 
+/**
+ * Load the validator's modules on this thread now, with the pack.json schema's validator (which validation
+ * loads at its first pack.json). `packpub validate` does this before startValidation takes the workers bin
+ * started ahead, after which bin sets its V8 flags (once they have loaded their built-ins): the validator's
+ * code is then compiled, and its code cache (bin/code-cache.cjs) written and read, under the same flags every
+ * run, whichever thread is ready first, and this thread compiles it while the workers load (issue 16).
+ */
+export async function loadValidator(): Promise<void> {
+  await Promise.all([import('./validate-folder.js'), import('../pack/pack-json-validate.generated.js')]);
+}
+
 async function validateHere(dir: string, options: ValidateOptions): Promise<ValidationReport> {
   // Loaded on first use: an unchanged re-run never needs the validator (schema compiler, YAML parser).
   const { validatePackFolder } = await import('./validate-folder.js');
@@ -347,7 +358,8 @@ export function startValidation(dirs: readonly string[], threads = availablePara
  * validatePack threw. Every thread, this one and each worker, claims the next pack itself from one
  * shared counter, so no thread waits for another to be handed its next pack and none is idle before the
  * list is done (issue 16: a busy main thread answered a worker only between its own packs, and the worker
- * sat idle a fifth of the time). This thread validates from the start, while the workers are starting.
+ * sat idle a fifth of the time). This thread validates from the start, while the workers are starting (from
+ * the end of the list until one has it: validateOnThreads).
  * Less work than MIN_WORK_FOR_WORKERS, or no worker file: all on this thread.
  */
 export async function validateMany(dirs: readonly string[], options: ValidateOptions, threads = availableParallelism()): Promise<ValidationReport[]> {
@@ -367,16 +379,27 @@ interface StartedWorker {
   ahead?: { started(): boolean; whenStarted: Promise<void> };
 }
 
-/** validateMany's work, on this thread and `workers` (already started). */
+/**
+ * validateMany's work, on this thread and `workers` (already started). A worker started ahead may be given the
+ * list only once it has loaded its built-ins (then bin sets its V8 flags), which this thread learns between
+ * its own packs: until a worker has the list, this thread checks packs from the end of the list (the worker is
+ * given those before them), so a long pack at the front does not keep a loaded worker waiting; from then on
+ * every thread claims from the front (issue 16: the worker sat loaded and idle for ~20-90 ms, up to ~400 ms
+ * under load, until the main thread had finished its first pack).
+ */
 async function validateOnThreads(dirs: readonly string[], options: ValidateOptions, workers: readonly StartedWorker[]): Promise<ValidationReport[]> {
   const settled: Array<{ report: ValidationReport } | { error: unknown } | undefined> = new Array(dirs.length);
   const next = new Int32Array(new SharedArrayBuffer(4));
   const running: Array<Promise<void>> = [];
-  const request = { list: [...dirs], options, next: next.buffer as SharedArrayBuffer } satisfies ValidateListRequest;
+  // The packs from `end` on are this thread's, taken from the back before any worker had the list.
+  let end = dirs.length;
+  let request: ValidateListRequest | undefined;
   // A worker started ahead gets the list once it may: checked between this thread's packs, or as it can.
   const waiting = new Set<StartedWorker>();
   const give = (one: StartedWorker): void => {
-    if (waiting.delete(one)) one.worker.postMessage(request);
+    if (!waiting.delete(one)) return;
+    request ??= { list: dirs.slice(0, end), options, next: next.buffer as SharedArrayBuffer };
+    one.worker.postMessage(request);
   };
   for (const one of workers) {
     const { worker, failed, ahead } = one;
@@ -394,8 +417,14 @@ async function validateOnThreads(dirs: readonly string[], options: ValidateOptio
     if (ahead === undefined || ahead.started()) give(one);
     else void ahead.whenStarted.then(() => give(one));
   }
-  for (let i = Atomics.add(next, 0, 1); i < dirs.length; i = Atomics.add(next, 0, 1)) {
+  // The next pack for this thread: from the back while workers wait and none has the list, else from the front.
+  const claim = (): number | undefined => {
     for (const one of waiting) if (one.ahead?.started() === true) give(one);
+    if (request === undefined && waiting.size > 0) return end > 0 ? --end : undefined;
+    const i = Atomics.add(next, 0, 1);
+    return i < end ? i : undefined;
+  };
+  for (let i = claim(); i !== undefined; i = claim()) {
     try {
       settled[i] = { report: await validateHere(dirs[i] as string, options) };
     } catch (error) {

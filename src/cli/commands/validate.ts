@@ -53,10 +53,13 @@ export const validateCommand: CommandSpec = {
     const shown = (args['packDir'] as string[]).map(String);
     const strict = args['strict'] === true;
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
-    const { startValidation } = await import('../../operations/validate-pool.js');
+    const { loadValidator, startValidation } = await import('../../operations/validate-pool.js');
+    // This thread's validator first, while the workers bin started ahead load their built-ins: its code is
+    // compiled under the V8 flags of every such run (bin sets them once the workers are taken and loaded).
+    await loadValidator();
     // Packs are checked on every core (worker threads and this one); the reports keep the order of the arguments.
-    // The workers start first (when the packs are worth one: MIN_WORK_FOR_WORKERS): they load the validator
-    // while this thread loads its own and checks the folders.
+    // The workers start now (when the packs are worth one: MIN_WORK_FOR_WORKERS): they load the validator
+    // while this thread checks the folders.
     const dirs = shown.map((dir) => resolve(ctx.io.cwd, dir));
     const crew = startValidation(dirs);
     try {
