@@ -3,7 +3,7 @@ import { PackpubError } from '../errors.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import type { Argv } from 'yargs';
 import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } from './context.js';
-import { EXIT_FAILURE, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
 import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
 import { usageError } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
@@ -154,6 +154,7 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
     );
   };
   process.on('beforeExit', unfinished);
+  interruptedAsDocumented(io);
   run.then(
     (code) => {
       finished = true;
@@ -167,6 +168,24 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
       throw err;
     },
   );
+}
+
+/**
+ * SIGINT or SIGTERM to a command that does not handle it itself (list, inspect, validate, login, ...; push,
+ * copy, pull, tag, delete and palette sync stop their work through withInterrupt, whose handler is then also
+ * listening) ends the process with exit 130, as docs/report.md says of an interrupted run, instead of Node's
+ * default death by the signal (SIGTERM, a cancelled CI job: 143, and nothing said). What those commands write
+ * (login's Docker config, build's archive, init's files) goes to a temporary name and is renamed: no file is left
+ * half-written.
+ */
+function interruptedAsDocumented(io: CliIo): void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (process.listenerCount(sig) > 1) return;
+    writeLine(io.stderr, `${sig}: interrupted`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 /**

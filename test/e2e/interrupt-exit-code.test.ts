@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { expectRun, spawnCli, waitFor } from '../support/cli.js';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A command with no interrupt handling of its own (list, inspect, validate, login, ...) ended on SIGTERM (a
+ * cancelled CI job) by Node's default: death by the signal, exit status 143 to the shell, nothing said; the README
+ * and docs/report.md give 130 for an interrupted run. Now it says so on stderr and exits 130.
+ */
+
+describe('a command without interrupt handling of its own, interrupted', () => {
+  const w = setup(async (stack) => {
+    const hostile = stack.add(await startHostileRegistry({}));
+    // Every tag listing is held: its headers are sent, its body never ends.
+    const held = new Set<string>();
+    hostile.behaviour = {
+      answer: ({ method, path }) => {
+        if (method !== 'GET' || !path.includes('/tags/list')) return undefined;
+        return { status: 200, body: () => void held.add(path) };
+      },
+    };
+    return { hostile, held };
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
+    const name = `held-${sig.toLowerCase()}`;
+    const run = spawnCli(['list', name, '--registry', `${w.hostile.host}/base`]);
+    await waitFor(() => [...w.held].some((p) => p.includes(`/${name}/`)), `list to ask for the tags of ${name}`);
+    run.child.kill(sig);
+    const done = await run.done;
+    expect(done.signal, done.stderr).toBe(null);
+    expectRun(done, { code: 130, stdout: '', stderr: [`${sig}: interrupted`] });
+  });
+});
