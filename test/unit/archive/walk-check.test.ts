@@ -52,6 +52,9 @@ const cases: Array<{ name: string; make: (dir: string) => Promise<unknown>; extr
   { name: 'a symlink outside listed in .packignore', make: (dir) => symlink('/dev/null', join(dir, 'manifests/null')), extra: { '.packignore': 'manifests/null\n' }, want: 'ok' },
   { name: 'a fifo listed in .packignore', make: async (dir) => execFileSync('mkfifo', [join(dir, 'manifests/x.pipe')]), extra: { '.packignore': '*.pipe\n' }, want: 'ok' },
   { name: 'a symlink inside the pack', make: (dir) => symlink('manifests', join(dir, 'alias')), want: 'ok' },
+  // Folders are walked in UTF-8 byte order: U+FFFF (ef bf bf) before U+1D4B3 (f0 9d 92 b3), unlike JavaScript's string order.
+  { name: 'two fifos, at U+FFFF and above it: the first in UTF-8 bytes named', make: async (dir) => { execFileSync('mkfifo', [join(dir, 'manifests/\u{1D4B3}')]); execFileSync('mkfifo', [join(dir, 'manifests/\uFFFF')]); }, want: 'manifests/\uFFFF is a named pipe (fifo), which cannot be stored in a pack' },
+  { name: 'a name holding U+FFFD (valid UTF-8)', make: async () => undefined, extra: { 'manifests/\uFFFD.yaml': 'x: 1\n' }, want: 'ok' },
 ];
 
 describe('checkPackWalk applies the archive walk\'s rules, with the walk\'s own errors', () => {
