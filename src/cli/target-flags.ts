@@ -223,7 +223,11 @@ export const VALIDATE_GROUPS: readonly FlagGroup[] = ['images', 'output'];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Y = Argv<any>;
 
+/** The list options declared (`--target`, `--tag`, ...): given without a value they arrive as [] (refuseListsWithoutValue). */
+const LIST_OPTIONS = new Set<string>();
+
 function declare(y: Y, flag: FlagSpec, name: string, group: string, describe: string, alias: string | undefined): Y {
+  if (flag.array === true) LIST_OPTIONS.add(name);
   return y.option(name, {
     // Numbers arrive as text and are parsed by prepareArgs, so a mistake is quoted as the user typed it
     // (numberFlag: shown as [number]).
@@ -275,7 +279,10 @@ export function declareOwnFlags(y: Y, own: OwnFlags): Y {
   for (const [name, positional] of Object.entries(own.positionals ?? {})) {
     out = out.positional(name, positional.array === true && !('default' in positional) && !isRecorder(y) ? { ...positional, default: undefined } : positional);
   }
-  for (const [name, option] of Object.entries(own.options ?? {})) out = out.option(name, own.group === undefined ? option : { group: own.group, ...option });
+  for (const [name, option] of Object.entries(own.options ?? {})) {
+    if (option.array === true) LIST_OPTIONS.add(name);
+    out = out.option(name, own.group === undefined ? option : { group: own.group, ...option });
+  }
   for (const [command, description] of own.examples ?? []) out = out.example(command, description);
   return out;
 }
@@ -322,10 +329,12 @@ export function declareCopyFlags(y: Y): Y {
 }
 
 /** A numeric flag of a command's own (push --concurrency, pull --max-size): parsed and range-checked like the table's. */
-export function numberFlag(describe: string): { type: 'string'; number: true; requiresArg: true; describe: string } {
+export function numberFlag(describe: string): { type: 'string'; number: true; describe: string } {
   // Declared a string too, which yargs' parser obeys first (yargs-parser keeps a string flag's text as typed), while
   // its --help labels the flag [number] (the number label wins there): the value is a number, parsed by prepareArgs.
-  return { type: 'string', number: true, requiresArg: true, describe };
+  // Without requiresArg: a flag left without its value (an unset CI variable) arrives as "" and is refused by the
+  // range check, quoting it (yargs' "Not enough arguments following" was taken for a bug in packpub, exit 1).
+  return { type: 'string', number: true, describe };
 }
 
 function camel(name: string): string {
@@ -458,7 +467,7 @@ export function refuseFlagLookalikeEnv(env: NodeJS.ProcessEnv, flags: readonly s
 }
 
 /** Text flags of the table that have their own "is empty" refusal, with its own hint (target-options.ts). */
-const OWN_EMPTY_CHECK = new Set(['registry', 'target', 'config', 'username', 'identity-token', 'header']);
+const OWN_EMPTY_CHECK = new Set(['registry', 'target', 'config', 'username', 'identity-token']);
 
 /**
  * A text flag of the table given as "" (an unset CI variable) is refused: `--oci-layout ""` published into
@@ -482,6 +491,20 @@ function refuseEmptyPaths(args: Args): void {
 }
 
 /**
+ * A list flag given without a value reaches here as [] (`--target` last on the line, or before another flag: an
+ * unset CI variable the shell dropped), which read as "not given": `push --target` published to defaults.target or
+ * the local layout, `--tag`, `--annotation`, `-H`, `--resolve` and `--ecr-tag` were left out, each exit 0. Refused as
+ * "" is. Only list options are looked at: a variadic positional left out (push's packs) is [] too.
+ */
+function refuseListsWithoutValue(args: Args): void {
+  const name = [...LIST_OPTIONS].find((option) => Array.isArray(args[option]) && (args[option] as unknown[]).length === 0);
+  if (name === undefined) return;
+  throw new PackpubError('USAGE', `--${name} is given without a value`, {
+    hint: `give a value (an unset CI variable often leaves it out), or leave --${name} out`,
+  });
+}
+
+/**
  * Checks that need no I/O, run before any work: arguments after `--` refused (no command reads them),
  * numeric flags parsed and range-checked (in place, as numbers), and flags that contradict each other refused.
  */
@@ -494,6 +517,7 @@ export function prepareArgs(args: Args): void {
     });
   }
   refuseEmptyPaths(args);
+  refuseListsWithoutValue(args);
   // A variadic positional without its default [] (declareOwnFlags keeps it out of --help): yargs gives a left-out one
   // as [undefined], and the camelCase twin of a kebab name (packDir) an undefined first; no value is undefined.
   for (const [key, value] of Object.entries(args)) if (Array.isArray(value) && value.includes(undefined)) args[key] = value.filter((v) => v !== undefined);

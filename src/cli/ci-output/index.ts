@@ -81,6 +81,9 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
  * no permission): tried by creating and removing an empty file there, as the report's own write will.
  */
 export async function checkJunitPath(cwd: string, file: string): Promise<void> {
+  // `--junit` left without its value (an unset CI variable): the run published, then failed writing a report
+  // over the working directory (exit 1). Refused before anything runs, as the other path flags are.
+  if (file.trim() === '') throw new PackpubError('USAGE', '--junit is empty', { hint: 'give a value (an unset CI variable often leaves it empty), or leave --junit out' });
   const dir = dirname(resolve(cwd, file));
   const info = await stat(dir).catch(() => undefined);
   if (info?.isDirectory() !== true) {
