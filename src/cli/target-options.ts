@@ -350,7 +350,21 @@ export function registryArgs(args: Args): string[] {
       hint: 'give HOST[:PORT]/BASE-PATH (an unset CI variable often leaves it empty), or leave --registry out to use the local OCI layout',
     });
   }
+  refuseEmptyItem('--registry', values);
   return listArg(values);
+}
+
+/**
+ * A comma-separated value with an empty item (`--target "prod,$EXTRA"`, `--target ,`: unset CI variables): the
+ * item was dropped, so `push --target ,` published to defaults.target or the local layout, exit 0. Refused as an
+ * empty value is.
+ */
+function refuseEmptyItem(flag: string, values: readonly string[]): void {
+  const given = values.find((v) => v.split(',').some((item) => item.trim() === ''));
+  if (given === undefined) return;
+  throw new PackpubError('USAGE', `${flag} "${given}" has an empty name between its commas`, {
+    hint: `an unset CI variable often leaves one out: give every name, or leave ${flag} out`,
+  });
 }
 
 /** --target values as given; an empty or blank one is a mistake (an unset CI variable), never "the default targets". */
@@ -361,6 +375,7 @@ function targetArgs(args: Args): string[] {
       hint: 'name a target of packpub.yaml (an unset CI variable often leaves it empty), or leave --target out to use defaults.target',
     });
   }
+  if (raw !== undefined) refuseEmptyItem('--target', (Array.isArray(raw) ? raw : [raw]).map(String));
   return listArg(raw);
 }
 

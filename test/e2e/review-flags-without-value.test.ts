@@ -43,6 +43,13 @@ describe('a flag given without its value (an unset CI variable)', () => {
     expect(await published()).toEqual(['prod', 'staging']);
   });
 
+  it('a comma list with an empty name (--target "prod,$EXTRA", --target ,): exit 2, nothing published (was: the empty name dropped, exit 0)', async () => {
+    for (const value of [',', 'staging,', ',staging', 'staging,,prod', 'staging, ']) {
+      expectRun(await run(['push', '--target', value]), { code: 2, stdout: '', stderr: [`error: --target "${value}" has an empty name between its commas`] });
+    }
+    expectRun(await run(['push', w.pack, '--registry', '127.0.0.1:1/a,']), { code: 2, stderr: ['error: --registry "127.0.0.1:1/a," has an empty name between its commas'] });
+  });
+
   it('a number flag: exit 2 quoting the empty value (was: "a bug in packpub", exit 1); --junit and -H: "is empty" before anything runs', async () => {
     for (const [args, words] of [
       [['push', w.pack, '--oci-layout', 'layout', '--concurrency'], '--concurrency must be a whole number from 1 to 64, got ""'],
