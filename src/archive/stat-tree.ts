@@ -142,8 +142,9 @@ export function changedSince(entries: readonly PackEntry[], sinceMs: number, fol
  * (DEP0111: documentation-only up to Node 22, a warning with --pending-deprecation) and its functions are not an
  * API: it is used only on Node 20 to 22, never where a deprecation would be shown or thrown, and only when it
  * gives, for the first pack folder a thread checks, exactly the signature lstatSync gives; else lstatSync.
+ * validate's walk check (walk.ts checkPackWalk) reads each plain file's size and mode through it too.
  */
-type RawLstat = (path: string) => Float64Array;
+export type RawLstat = (path: string) => Float64Array;
 let rawChecked: RawLstat | null | undefined;
 
 /** Tests: check with lstatSync only (`false`), or decide again at the next check (`undefined`). */
@@ -162,7 +163,7 @@ export function rawLstatCallable(source: string, permissionModel: boolean): bool
   return !permissionModel && /binding\.lstat\(\s*[^,()]+(?:\([^()]*\))?,\s*options\.bigint,\s*undefined,\s*options\.throwIfNoEntry,?\s*\)/.test(source);
 }
 
-function rawLstat(probe: string): RawLstat | undefined {
+export function rawLstat(probe: string): RawLstat | undefined {
   if (rawChecked !== undefined) return rawChecked ?? undefined;
   rawChecked = null;
   const major = Number(process.versions.node.split('.')[0]);

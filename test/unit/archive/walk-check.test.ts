@@ -4,6 +4,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PackFileRefusal, checkPackWalk, listPackEntries, type WalkOptions } from '../../../src/archive/index.js';
+import { useRawLstat } from '../../../src/archive/stat-tree.js';
 import { SMALL_PACK } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
@@ -67,6 +68,13 @@ describe('checkPackWalk applies the archive walk\'s rules, with the walk\'s own 
       expect(checks).toEqual(pushes);
       // Given the folder's real path (as validation does): the same, without resolving it again.
       expect(await outcome(checkPackWalk(await realpath(dir), { ...c.options, topFolder: 'hello-1.0.0' }, true))).toEqual(pushes);
+      // Without Node's fs binding (stat-tree.ts rawLstat: the check stats plain files through it where it may), the same.
+      useRawLstat(false);
+      try {
+        expect(await outcome(checkPackWalk(await realpath(dir), { ...c.options, topFolder: 'hello-1.0.0' }, true))).toEqual(pushes);
+      } finally {
+        useRawLstat(undefined);
+      }
       // A validation worker lists with blocking calls: the same refusal, or the same entries.
       const listOptions = { ...c.options, topFolder: 'hello-1.0.0', statCutoffMs: Date.now() + 60_000 };
       expect(await outcome(listPackEntries(dir, listOptions, true))).toEqual(pushes);
