@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectRun, runBin } from '../support/cli.js';
+import { expectRun, runBin, runCli } from '../support/cli.js';
 import { settledPackTree } from '../support/push-setup.js';
 import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -27,7 +27,9 @@ describe('a re-run of an unchanged tree', () => {
   it('loads every built-in module of its main thread before the V8 flags are set, and pushes nothing', async () => {
     const { registry, work } = world;
     const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}`, '--json'];
-    const first = await runBin(args, { env: work.env });
+    // The first push fills the cache the re-run reads; the re-run is the process under test (in-process, the
+    // same code without a process start).
+    const first = await runCli(args, { env: work.env });
     expectRun(first, { code: 0 });
     expect((JSON.parse(first.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published', 'published']);
 
@@ -47,7 +49,7 @@ describe('a re-run of an unchanged tree', () => {
   it('with deprecations pending (NODE_OPTIONS), still unchanged and quiet: the check does not use the deprecated process.binding then', async () => {
     const { registry, work } = world;
     const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}`, '--json'];
-    const first = await runBin(args, { env: work.env });
+    const first = await runCli(args, { env: work.env });
     expectRun(first, { code: 0 });
     // --pending-deprecation makes process.binding warn (DEP0111) on stderr.
     const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: '--pending-deprecation' } });
