@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
-import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { packVersions, registryAndLayout } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -13,19 +11,9 @@ import { setup } from '../support/stage.js';
  */
 
 describe('tag refuses to move an existing tag', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-tag-');
-    const registry = await sharedRegistry();
-    for (const version of ['2.2.1', '2.3.0']) await writePack(join(root, version), { name: 'crossplane', version });
-    return { registry, root };
-  });
+  const w = setup((stack) => packVersions(stack, 'packpub-tag-', 'crossplane', ['2.2.1', '2.3.0']));
 
-  const targets: Array<[string, () => string[], () => Promise<Map<string, string>>]> = [
-    ['a registry', () => ['--registry', `${w.registry.host}/${w.registry.base}`], async () => (await new RegistryReader(w.registry.url).holdings(w.registry.base)).tags],
-    ['an OCI layout', () => ['--oci-layout', join(w.root, 'layout')], async () => (await layoutHoldings(join(w.root, 'layout'))).tags],
-  ];
-
-  it.each(targets)('on %s', async (_what, target, holdings) => {
+  it.each(registryAndLayout(w))('on %s', async (_what, target, holdings) => {
     const push = await runCli(['push', join(w.root, '2.2.1'), join(w.root, '2.3.0'), ...target(), '--json']);
     expect(push.code, push.stderr).toBe(0);
     const digest = Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
-import { layoutHoldings, RegistryReader } from '../support/registry-reader.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { packVersions, registryAndLayout } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -15,19 +14,9 @@ import { setup } from '../support/stage.js';
  */
 
 describe('tag refuses a tag that names another version than the pack.json', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-vtag-');
-    const registry = await sharedRegistry();
-    for (const version of ['1.0.0', '1.1.0']) await writePack(join(root, version), { name: 'hello', version });
-    return { registry, root };
-  });
+  const w = setup((stack) => packVersions(stack, 'packpub-vtag-', 'hello', ['1.0.0', '1.1.0']));
 
-  const targets: Array<[string, () => string[], () => Promise<Map<string, string>>]> = [
-    ['a registry', () => ['--registry', `${w.registry.host}/${w.registry.base}/vtag`], async () => (await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/vtag`)).tags],
-    ['an OCI layout', () => ['--oci-layout', join(w.root, 'layout')], async () => (await layoutHoldings(join(w.root, 'layout'))).tags],
-  ];
-
-  it.each(targets)('on %s', async (_what, target, holdings) => {
+  it.each(registryAndLayout(w, 'vtag'))('on %s', async (_what, target, holdings) => {
     const push = await runCli(['push', join(w.root, '1.0.0'), join(w.root, '1.1.0'), ...target(), '--json']);
     expect(push.code, push.stderr).toBe(0);
     const digest = Object.fromEntries((JSON.parse(push.stdout) as { results: Array<{ version: string; digest: string }> }).results.map((r) => [r.version, r.digest]));
@@ -76,12 +65,7 @@ describe('tag refuses a tag that names another version than the pack.json', () =
 });
 
 describe('push --tag refuses a tag that names another version than the pack.json, as tag does', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-vtag-push-');
-    const registry = await sharedRegistry();
-    for (const version of ['6.5.0', '6.6.0']) await writePack(join(root, version), { name: 'amb', version });
-    return { registry, root };
-  });
+  const w = setup((stack) => packVersions(stack, 'packpub-vtag-push-', 'amb', ['6.5.0', '6.6.0']));
 
   it('exit 2 before anything is written; labels and the own version pass; --allow-other-version writes it (was: exit 0, 9.9.9 listed as a version)', async () => {
     const target = ['--registry', `${w.registry.host}/${w.registry.base}/vtagpush`];

@@ -2,9 +2,9 @@ import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RACY_MARGIN_MS } from '../../src/archive/walk.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
-import { RegistryReader } from './registry-reader.js';
+import { layoutHoldings, RegistryReader } from './registry-reader.js';
 import { sharedRegistry, startRegistry, type RegistryOnDisk, type RunningRegistry, type SharedRegistry, type SharedRegistryOptions, type StartRegistryOptions } from './registry.js';
-import { generatePacks, type GeneratedPack, type GenerateOptions } from './packs.js';
+import { generatePacks, writePack, type GeneratedPack, type GenerateOptions } from './packs.js';
 import type { Stage } from './stage.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
 
@@ -138,4 +138,29 @@ export async function registryWith(stack: Stage, mode: AuthMode, users: Record<s
     return { registry: stack.add(await startRegistry({ auth: 'token', token: tokens, ...storage })), tokens };
   }
   return { registry: stack.add(await startRegistry(mode === 'htpasswd' ? { auth: 'htpasswd', users, ...storage } : storage)), tokens: undefined };
+}
+
+/** A pack `name` at each of `versions` (a folder named by the version under `root`), and the worker's shared registry. */
+export async function packVersions(stack: Stage, prefix: string, name: string, versions: string[]): Promise<{ registry: SharedRegistry; root: string }> {
+  const root = await stack.tempDir(prefix);
+  const registry = await sharedRegistry();
+  for (const version of versions) await writePack(join(root, version), { name, version });
+  return { registry, root };
+}
+
+/** A target a case runs on: its name, the flags that name it, and the tags it holds afterwards (name:tag -> manifest digest). */
+export type CheckedTarget = [what: string, flags: () => string[], tags: () => Promise<Map<string, string>>];
+
+/**
+ * The two kinds of target a command is checked on, read afterwards by what each holds: `world`'s registry under
+ * its base path (and `sub` below it) and an OCI layout at `layout` under its root. Evaluated when a case runs
+ * (`world` is a setup() world, built before the first test).
+ */
+export function registryAndLayout(world: { registry: SharedRegistry; root: string }, sub?: string): CheckedTarget[] {
+  const base = () => (sub === undefined ? world.registry.base : `${world.registry.base}/${sub}`);
+  const layout = () => join(world.root, 'layout');
+  return [
+    ['a registry', () => ['--registry', `${world.registry.host}/${base()}`], async () => (await new RegistryReader(world.registry.url).holdings(base())).tags],
+    ['an OCI layout', () => ['--oci-layout', layout()], async () => (await layoutHoldings(layout())).tags],
+  ];
 }
