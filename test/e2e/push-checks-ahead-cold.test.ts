@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin } from '../support/cli.js';
-import { settledPackTree } from '../support/push-setup.js';
-import { sharedRegistry } from '../support/registry.js';
+import { pushStatuses, rerunTree } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -18,23 +17,19 @@ import { setup } from '../support/stage.js';
 
 const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/checks-ahead-started.cjs', import.meta.url));
 
-const world = setup(async (stack) => {
-  const registry = await sharedRegistry();
-  const work = await settledPackTree(stack, 2, { seed: 29, prefix: 'checks-ahead-cold' });
-  return { registry, work };
-});
+const world = setup((stack) => rerunTree(stack, 2, { seed: 29, prefix: 'checks-ahead-cold' }));
 
 describe('the check-ahead worker of a push', () => {
   it('is not started without a cache index; the re-run starts it and finds both packs unchanged', async () => {
-    const { registry, work } = world;
-    const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}/cold`, '--json'];
+    const { work } = world;
+    const args = world.pushArgs('cold');
     const log = join(work.root, 'checks-ahead.log');
     const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_CHECKS_AHEAD_LOG: log };
     const started = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
 
     const first = await runBin(args, { env });
     expectRun(first, { code: 0 });
-    expect((JSON.parse(first.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published', 'published']);
+    expect(pushStatuses(first.stdout)).toEqual(['published', 'published']);
     expect(await started()).toBe(0);
 
     const again = await runBin(args, { env });

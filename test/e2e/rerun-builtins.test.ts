@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
-import { settledPackTree } from '../support/push-setup.js';
-import { sharedRegistry } from '../support/registry.js';
+import { pushStatuses, rerunTree } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -17,21 +16,17 @@ import { setup } from '../support/stage.js';
 /** Records which built-ins the main thread loaded after the first V8 flag (given through NODE_OPTIONS). */
 const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/builtins-after-flags.cjs', import.meta.url));
 
-const world = setup(async (stack) => {
-  const registry = await sharedRegistry();
-  const work = await settledPackTree(stack, 2, { seed: 23, prefix: 'rerun-builtins' });
-  return { registry, work };
-});
+const world = setup((stack) => rerunTree(stack, 2, { seed: 23, prefix: 'rerun-builtins' }));
 
 describe('a re-run of an unchanged tree', () => {
   it('loads every built-in module of its main thread before the V8 flags are set, and pushes nothing', async () => {
-    const { registry, work } = world;
-    const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}`, '--json'];
+    const { work } = world;
+    const args = world.pushArgs();
     // The first push fills the cache the re-run reads; the re-run is the process under test (in-process, the
     // same code without a process start).
     const first = await runCli(args, { env: work.env });
     expectRun(first, { code: 0 });
-    expect((JSON.parse(first.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published', 'published']);
+    expect(pushStatuses(first.stdout)).toEqual(['published', 'published']);
 
     const log = join(work.root, 'builtins.jsonl');
     const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_BUILTINS_LOG: log } });
@@ -47,13 +42,13 @@ describe('a re-run of an unchanged tree', () => {
   });
 
   it('with deprecations pending (NODE_OPTIONS), still unchanged and quiet: the check does not use the deprecated process.binding then', async () => {
-    const { registry, work } = world;
-    const args = ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}`, '--json'];
+    const { work } = world;
+    const args = world.pushArgs();
     const first = await runCli(args, { env: work.env });
     expectRun(first, { code: 0 });
     // --pending-deprecation makes process.binding warn (DEP0111) on stderr.
     const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: '--pending-deprecation' } });
     expectRun(again, { code: 0, stderr: '' });
-    expect((JSON.parse(again.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+    expect(pushStatuses(again.stdout)).toEqual(['unchanged', 'unchanged']);
   });
 });

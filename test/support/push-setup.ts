@@ -72,6 +72,26 @@ export async function settledPackTree(stack: Stage, count: number, options: Gene
   return work;
 }
 
+/** A settled tree (settledPackTree) beside the worker's shared registry, for a push and its re-run. */
+export interface RerunTree {
+  registry: SharedRegistry;
+  work: PackTree;
+  /** `push <tree> --recursive --json` to the shared registry, under the file's base path (and `sub` below it). */
+  pushArgs: (sub?: string) => string[];
+}
+
+export async function rerunTree(stack: Stage, count: number, options: GenerateOptions = {}): Promise<RerunTree> {
+  const registry = await sharedRegistry();
+  const work = await settledPackTree(stack, count, options);
+  const pushArgs = (sub?: string) => ['push', work.tree, '--recursive', '--registry', `${registry.host}/${registry.base}${sub === undefined ? '' : `/${sub}`}`, '--json'];
+  return { registry, work, pushArgs };
+}
+
+/** The status of each result of a push's `--json` report, in order. */
+export function pushStatuses(stdout: string): string[] {
+  return (JSON.parse(stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status);
+}
+
 /**
  * Wait until everything under `dir` was last changed (mtime or ctime) more than the walk's racy margin ago
  * (src/archive/walk.ts RACY_MARGIN_MS). Only then does a push record the stat signatures that let the next
