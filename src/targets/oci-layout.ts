@@ -23,6 +23,10 @@ import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util
 const LAYOUT_FILE = 'oci-layout';
 const LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 const LOCK_STALE_MS = 30_000;
+/** A temp file of a write-then-rename (util/fs.ts tempPathFor): `<name>.tmp-<pid>-<8 hex>`. */
+const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+/** A temp file left this long by a process that is gone is removed (a live writer on another host keeps touching its own). */
+const TEMP_LEFT_MS = 60 * 60_000;
 
 interface IndexFile {
   schemaVersion: 2;
@@ -71,6 +75,16 @@ async function readRegular(path: string): Promise<Buffer> {
   }
 }
 
+/** Whether no process `pid` runs on this host (ESRCH); one of another user (EPERM) runs. */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** A lock left by a process that no longer runs on this host, or older than LOCK_STALE_MS. */
 async function lockIsStale(lock: string): Promise<boolean> {
   const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readRegular(lock).then((b) => b.toString('utf8'), () => '')]);
@@ -100,6 +114,8 @@ export class OciLayoutStore implements ArtifactStore {
    * ctime, so an unchanged identity means unchanged bytes and the index is never stale.
    */
   private lookups = new Map<string, { identity: string; bytes: Buffer; index: IndexFile }>();
+  /** Repositories whose temp files of dead runs this store has looked for (once per repository it writes). */
+  private swept = new Set<string>();
 
   constructor(root: string) {
     this.location = root;
@@ -172,6 +188,28 @@ export class OciLayoutStore implements ArtifactStore {
       if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
     } catch (err) {
       throw localWriteError(err, dir);
+    }
+    if (!this.swept.has(repository)) {
+      this.swept.add(repository);
+      await this.removeDeadTempFiles(dir);
+    }
+  }
+
+  /**
+   * A run abandoned or killed mid-write leaves its temp file (a layer of hundreds of MB) in the layout for good: the
+   * next run writes under another name (review s21 L6). Removed once its process is gone on this host and it has not
+   * been written for an hour; any doubt (another owner, an error) keeps it.
+   */
+  private async removeDeadTempFiles(dir: string): Promise<void> {
+    for (const folder of [dir, join(dir, 'blobs', 'sha256')]) {
+      const names = await readdir(folder).catch(() => [] as string[]);
+      for (const name of names) {
+        const pid = TEMP_FILE.exec(name)?.[1];
+        if (pid === undefined || Number(pid) === process.pid || !isGone(Number(pid))) continue;
+        const path = join(folder, name);
+        const info = await stat(path).catch(() => undefined);
+        if (info?.isFile() === true && Date.now() - info.mtimeMs > TEMP_LEFT_MS) await rm(path, { force: true }).catch(() => undefined);
+      }
     }
   }
 
