@@ -28,7 +28,7 @@ const PUSH_FLAGS: OwnFlags = {
     },
     'fail-fast': { type: 'boolean', describe: 'Stop starting new packs after the first failure' },
     concurrency: numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'),
-    shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices)' },
+    shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices); two folders of one name:version stop every shard' },
     tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable); one that reads as another version is refused' },
     'allow-other-version': {
       type: 'boolean',
