@@ -58,7 +58,7 @@ export function validateRepositoryPath(path: string, what = 'repository'): strin
       const hint =
         component === ''
           ? 'remove the empty path segment (a doubled or trailing "/")'
-          : component !== component.toLowerCase()
+          : component !== component.toLowerCase() && PATH_COMPONENT_RE.test(component.toLowerCase())
             ? `use lowercase: "${shown(component.toLowerCase())}"`
             : 'path components use lowercase letters and digits separated by ".", "_", "__" or "-"';
       throw new PackpubError('REFERENCE', `${what} "${shown(path)}" has an invalid path component "${shown(component)}"`, { hint });
