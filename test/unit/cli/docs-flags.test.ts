@@ -7,7 +7,8 @@ import { runCli } from '../../support/cli.js';
 
 /*
  * Every long flag README.md, docs/ and examples/ name (`--something`) is one some packpub command's --help
- * lists: a flag renamed or removed in the code fails here until the pages follow. `--no-X` counts when `--X`
+ * lists: a flag renamed or removed in the code fails here until the pages follow; and every flag a --help
+ * lists is named on some page: a flag added without a word in README.md or docs/ fails too. `--no-X` counts when `--X`
  * is listed (yargs' negation of a switch), and a prefix such as `--from-` or `--ecr-` stands for a family (`--from-*`)
  * that some listed flags open.
  * Flags of other tools the pages quote are listed below with why; the list is checked to stay short and true.
@@ -57,15 +58,20 @@ describe('the flags README.md, docs/ and examples/ name', () => {
     const files = [join(ROOT, 'README.md'), ...textFiles('docs'), ...textFiles('examples')];
     const unknown = new Set<string>();
     const foreignSeen = new Set<string>();
+    const named = new Set<string>();
     for (const file of files) {
       for (const m of readFileSync(file, 'utf8').matchAll(FLAG)) {
         const flag = m[0];
+        named.add(flag);
         if (known(flag)) continue;
         if (flag in NOT_PACKPUB) foreignSeen.add(flag);
         else unknown.add(`${relative(ROOT, file)}: ${flag}`);
       }
     }
     expect([...unknown].sort()).toEqual([]);
+    // And the other way: every flag a --help lists is named on some page (init's and copy's per-side flags were
+    // --help only until session 21), so a new flag comes with its description in README.md or docs/.
+    expect([...listed].filter((flag) => !named.has(flag)).sort()).toEqual([]);
     // A flag of another tool no page quotes any more, or one packpub now has, leaves the list.
     expect(Object.keys(NOT_PACKPUB).filter((f) => !foreignSeen.has(f)).sort()).toEqual([]);
   });
