@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 const BUILD_FLAGS: OwnFlags = {
   positionals: { pack: { type: 'string', describe: 'Pack folder' } },
   options: {
-    output: { alias: 'o', type: 'string', describe: 'Archive file to write (default ./<name>-<version>.tar.gz)' },
+    output: { alias: 'o', type: 'string', describe: 'Archive file to write, outside the pack folder (default ./<name>-<version>.tar.gz, so run build from outside the pack)' },
     registry: { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' },
     strict: { type: 'boolean', default: false, describe: 'Validation warnings fail too' },
   },
