@@ -50,9 +50,9 @@ const LOGIN_FLAGS: OwnFlags = {
     'password-stdin': { type: 'boolean', default: false, describe: 'Read the password or token from standard input (else PACKPUB_PASSWORD, else a prompt on a terminal)' },
     'registry-config': {
       type: 'string',
-      describe: 'Docker config file to write (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
+      describe: 'Docker config file to write, under a lock file beside it (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
     },
-    'plain-http': { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost, 127.0.0.0/8 and [::1])' },
+    'plain-http': { type: 'boolean', group: NET_GROUP, describe: 'Use HTTP instead of HTTPS (default: on for localhost, 127.0.0.0/8 and [::1]; --no-plain-http forces HTTPS there)' },
     'ca-file': { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' },
     insecure: { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns)' },
     resolve: { type: 'string', array: true, group: NET_GROUP, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)' },
@@ -70,6 +70,7 @@ export const loginCommand: CommandSpec = {
     declareOwnFlags(
       declareNamedFlags(y, ['cert-file', 'key-file', 'header', 'retry-attempts', 'request-timeout', 'retry-deadline', 'retry-delay'], {
         'request-timeout': 'Seconds to wait for a response or body progress from the registry or its token service (default 60)',
+        'retry-delay': 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60)',
       }),
       LOGIN_FLAGS,
     ),

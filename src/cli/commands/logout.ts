@@ -8,7 +8,7 @@ export const logoutCommand: CommandSpec = {
   builder: (y) =>
     declareOwnFlags(y, {
       positionals: { host: { type: 'string', describe: 'Registry host[:port]' } },
-      options: { 'registry-config': { type: 'string', describe: 'Docker config file to change (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)' } },
+      options: { 'registry-config': { type: 'string', describe: 'Docker config file to change, under a lock file beside it (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)' } },
     }),
   run: async (args, ctx) => {
     const { loginHost, loginNotNeeded, logout } = await import('../../operations/login.js');
