@@ -31,7 +31,7 @@ export interface PaletteRunJson {
  */
 export async function runPaletteSyncs(args: Args, ctx: CliContext, items: PaletteRunItem[], quiet: boolean, mode: 'sync' | 'dry-run' | 'after-publish' = 'sync'): Promise<PaletteRunJson> {
   const dryRun = mode === 'dry-run';
-  const { syncPaletteRegistry, planPaletteSync, isNotVisible } = await import('../operations/palette.js');
+  const { syncPaletteRegistry, planPaletteSync, isNotVisible, syncNotDone } = await import('../operations/palette.js');
   const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets: [] };
   for (const item of items) {
     const where = `${item.target.ref.host}/${item.target.ref.basePath}`;
@@ -79,7 +79,11 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
             `palette: dry run: would sync Palette registry ${printable(report.registry.name)}${report.forced ? ' with forceSync (a version would be replaced)' : ''} and confirm ${report.packs.length === 0 ? 'no version' : versions}; nothing was synced`,
           );
         }
-      } else if (report.status !== 'visible') out.status = 'published-not-visible';
+      } else if (report.status !== 'visible') {
+        out.status = 'published-not-visible';
+        // No pack line says why: the base path holds no version, and the sync itself did not succeed.
+        if (report.packs.length === 0) writeLine(ctx.io.stderr, `palette: no pack version under ${where} to confirm, and ${printable(syncNotDone(report))}`);
+      }
     } finally {
       await client.close();
     }

@@ -325,7 +325,9 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   options.onEvent?.({ type: 'palette-registry', registry });
   const forced = options.force === true;
   const report = (outcome: PaletteSyncOutcome, packs: PalettePackVisibility[], extra: Partial<PaletteSyncReport['sync']> = {}): PaletteSyncReport => ({
-    status: packs.every((p) => p.status === 'visible') ? 'visible' : 'published-not-visible',
+    // Only a sync that ran counts: with no version to confirm (an empty base path), a failed, timed-out or switched-off
+    // sync had no pack to mark and was reported `visible`, exit 0.
+    status: outcome === 'success' && packs.every((p) => p.status === 'visible') ? 'visible' : 'published-not-visible',
     registry,
     forced,
     sync: { outcome, ...extra },
@@ -468,6 +470,16 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     await clock.sleep(interval, options.signal);
   }
   return report('success', options.packs.map((p) => results.get(key(p)) as PalettePackVisibility), statusFields(last));
+}
+
+/** Why a sync report is not `visible` when it names no pack (an empty base path): what the sync itself did. */
+export function syncNotDone(report: PaletteSyncReport): string {
+  const name = report.registry.name;
+  const said = report.sync.message === undefined ? '' : `: ${report.sync.message}`;
+  if (report.sync.outcome === 'failed') return `Palette's sync of ${name} failed${said === '' ? ': no message' : said}`;
+  if (report.sync.outcome === 'timeout') return `Palette's sync of ${name} did not finish within --palette-timeout (last status ${report.sync.status ?? 'none'})`;
+  if (report.sync.outcome === 'not-supported') return syncOffReason(report.registry);
+  return `Palette's sync of ${name} ended ${report.sync.outcome}`;
 }
 
 function syncOffReason(registry: ResolvedPaletteRegistry): string {

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { startPaletteLab } from '../support/palette-lab.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * review2 R1: `palette sync` without names confirms every pack version under the base path. With none there (a
+ * fresh base path, or every version deleted and the sync run so that Palette drops them) the report had no pack,
+ * and "every pack is visible" held for any sync: a sync that failed, timed out or is switched off ended with
+ * exit 0 and `"status": "visible"`.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup(async (stack) => {
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-review2-empty-sync-', key: KEY, name: 'lab', base: 'empty', clock });
+  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
+  const off = lab.palette.addRegistry('basic', 'off', { endpoint: `http://${lab.registry.host}`, baseContentPath: 'off', providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
+  return { ...lab, env, off };
+});
+const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '5'];
+const at = (base: string) => ['--registry', `${w.registry.host}/${base}`];
+const syncs = (uid: string) => w.palette.registries.get(uid)?.syncRequests.length ?? 0;
+
+describe('palette sync of a base path holding no pack version', () => {
+  it('a sync that succeeds: exit 0, visible', async () => {
+    const run = await runCli(['palette', 'sync', ...at('empty'), ...fast, '--json'], { env: w.env });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { status: string }).status).toBe('visible');
+    expect(syncs(w.uid)).toBe(1);
+  });
+
+  it('a sync that fails: exit 3 saying so (was: exit 0, "visible")', async () => {
+    w.palette.failSyncs = 'cannot reach the registry';
+    const run = await runCli(['palette', 'sync', ...at('empty'), ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/empty to confirm, and Palette's sync of lab failed: cannot reach the registry`);
+    expect(run.stderr).toContain('(exit 3)');
+    expect(w.palette.registries.get(w.uid)?.sync.status).toBe('Failed');
+    expect(syncs(w.uid)).toBe(2);
+  });
+
+  it('a sync that does not finish: exit 3, JSON not "visible" (was: exit 0, "visible")', async () => {
+    w.palette.hangSyncs = true;
+    try {
+      const run = await runCli(['palette', 'sync', ...at('empty'), ...fast, '--json'], { env: w.env });
+      expect(run.code, run.stderr).toBe(3);
+      const report = JSON.parse(run.stdout) as { status: string; targets: { status: string; sync: { outcome: string }; packs: unknown[] }[] };
+      expect(report.status).toBe('published-not-visible');
+      expect(report.targets[0]).toMatchObject({ status: 'published-not-visible', sync: { outcome: 'timeout' }, packs: [] });
+      expect(run.stderr).toContain("Palette's sync of lab did not finish within --palette-timeout (last status InProgress)");
+    } finally {
+      w.palette.hangSyncs = false;
+    }
+  });
+
+  it('a registry with sync off: exit 3 (was: exit 0, "visible"); nothing synced', async () => {
+    const run = await runCli(['palette', 'sync', ...at('off'), ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/off to confirm, and sync is off for Palette registry off`);
+    expect(syncs(w.off)).toBe(0);
+    expect(w.palette.registries.get(w.off)?.index.size).toBe(0);
+  });
+});
