@@ -488,9 +488,36 @@ export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side
   const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
   // A mistake in the location is refused now, with this side's flag in the hint (openTarget parses it again).
   if (spec.kind === 'registry') parseRegistryLocation(spec.registry, `--${side}-plain-http`);
+  refuseSharedPairOnBothSides(args, ctx, loaded);
   const flags = await flagSettings(args, ctx, side);
   if (spec.kind === 'target') return configuredTargetOptions(loaded, spec.name, flags, args, ctx, side);
   return givenTargetOptions(spec.kind === 'registry' ? { registry: spec.registry } : { ociLayout: spec.dir }, flags, args, ctx, side);
+}
+
+/** The registry host a copy side names (lowercase), or undefined for a layout (or a side not given). */
+function sideHost(args: Args, ctx: CliContext, loaded: LoadedConfig, side: Side): string | undefined {
+  if (args[side] === undefined) return undefined;
+  const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
+  const registry = spec.kind === 'registry' ? spec.registry : spec.kind === 'target' ? loaded.config?.targets?.[spec.name]?.registry : undefined;
+  return registry === undefined ? undefined : parseRegistryLocation(registry).host.toLowerCase();
+}
+
+/**
+ * The shared PACKPUB_USERNAME / PACKPUB_PASSWORD go to each side of a copy that has no credential of its own
+ * (flags, PACKPUB_FROM_* / PACKPUB_TO_*), and beat a target's auth in packpub.yaml. With two registry hosts that
+ * sent one registry's secret to the other (copy from Harbor to ECR: the robot's secret to AWS, then "credentials
+ * rejected"): refused, as push refuses them for several targets. One host (two projects of one Harbor) is fine.
+ */
+function refuseSharedPairOnBothSides(args: Args, ctx: CliContext, loaded: LoadedConfig): void {
+  const env = ctx.io.env;
+  const usesShared = (side: Side) => !flagCredentialsGiven(args, side) && envCredential(env, side === 'from' ? 'PACKPUB_FROM_' : 'PACKPUB_TO_') === undefined;
+  if (!usesShared('from') || !usesShared('to') || !hasEnvCredentials(env)) return;
+  const from = sideHost(args, ctx, loaded, 'from');
+  const to = sideHost(args, ctx, loaded, 'to');
+  if (from === undefined || to === undefined || from === to) return;
+  throw new PackpubError('USAGE', `PACKPUB_USERNAME / PACKPUB_PASSWORD would be sent to both sides of the copy, ${from} and ${to}`, {
+    hint: 'give each side its own: PACKPUB_FROM_USERNAME + PACKPUB_FROM_PASSWORD and PACKPUB_TO_USERNAME + PACKPUB_TO_PASSWORD (or --from-username / --to-username), or use the Docker config (packpub login), which keeps credentials per host',
+  });
 }
 
 /** The flags of `args` that chose the target (and the file naming it), as a hint repeats them: ` --registry h/b`. */
