@@ -20,7 +20,8 @@ import { stage } from '../support/stage.js';
  * - pack.json: Go's encoding/json (whitespace, key order, `\uXXXX` escapes, `\/`).
  * - chart archives: Helm's LoadArchiveFiles (pkg/chart/loader/archive/archive.go: directory entries are
  *   skipped, the first path component is dropped and the rest path.Clean'ed, a UTF-8 BOM is trimmed from
- *   each file, LoadFiles takes the entries in any order) over Go's compress/gzip (multistream by default)
+ *   each file, LoadFiles takes the entries in any order and a subchart from charts/<folder>/ or
+ *   charts/<name>.tgz alike) over Go's compress/gzip (multistream by default)
  *   and archive/tar (V7, ustar with prefix, GNU and PAX headers; a stream ending at an entry boundary
  *   without the zero blocks ends the archive).
  * - the pack folder: its name is free, file modes do not matter, and the unpacked chart folder beside the
@@ -62,6 +63,10 @@ const CHART: Record<string, string> = {
     '{{- end }}',
     '',
   ].join('\n'),
+  // A vendored subchart: Helm reads charts/<folder>/ and charts/<name>.tgz alike (LoadFiles).
+  'charts/cache/Chart.yaml': 'apiVersion: v2\nname: cache\nversion: 0.1.0\n',
+  'charts/cache/values.yaml': 'size: 1\n',
+  'charts/cache/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cache\ndata:\n  size: "{{ .Values.size }}"\n',
 };
 
 const PACK_JSON = {
@@ -91,6 +96,9 @@ const VALUES = [
   '    ingress:',
   '      enabled: false',
   '      host: shop.example.com',
+  '    cache:',
+  '      size: 2',
+  '      sise: 3',
   'manifests:',
   '  extra:',
   '    message: hello',
@@ -450,6 +458,7 @@ describe('the pack every change starts from', () => {
     expect(base.findings.map((f) => `${f.rule} ${f.path ?? ''}`).sort()).toEqual([
       'deep-presets-remove-missing presets[1].remove[1]',
       'deep-schema-path-missing ["charts.shop.storage.size"]',
+      'deep-values-nesting charts.shop.cache.sise',
       'deep-values-nesting charts.shop.replicaCount',
     ]);
   });
@@ -507,6 +516,15 @@ describe('the chart archive written another way, same files (Helm LoadArchiveFil
     {
       name: 'mtimes 0 and 8^11-1, modes 0, 0400 and 04777',
       archive: (c) => gzipSync(tarOf(chartEntries(c).map((e, i) => ({ ...e, mtime: i % 2 ? 0 : 8 ** 11 - 1, mode: [0, 0o400, 0o4777][i % 3] })))),
+    },
+    {
+      name: 'the subchart as an archive (charts/cache-0.1.0.tgz) instead of a folder',
+      archive: (c) => {
+        const own = Object.fromEntries(Object.entries(c).filter(([rel]) => !rel.startsWith('charts/cache/')));
+        const sub = Object.entries(c).flatMap(([rel, data]) => (rel.startsWith('charts/cache/') ? [{ name: rel.slice('charts/'.length), data }] : []));
+        const subTgz = gzipSync(tarOf(sub));
+        return gzipSync(Buffer.concat([tarOf(chartEntries(own), { trailer: false }), tarHeader('shop/charts/cache-0.1.0.tgz', subTgz.length, '0', 0o644, 0, 'ustar'), padded(subTgz), Buffer.alloc(1024)]));
+      },
     },
     { name: 'no end-of-archive blocks', archive: (c) => gzipSync(tarOf(chartEntries(c), { trailer: false })) },
     // Not `src//Chart.yaml`: Helm joins what follows the first `/`, and `/Chart.yaml` is an absolute path it refuses.
