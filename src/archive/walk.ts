@@ -222,6 +222,15 @@ async function loadPackignore(root: string, blocking = false): Promise<Ignore | 
   return ig.add(text);
 }
 
+/** Whether the pack folder's .packignore leaves out the folder at `relDir` (relative to the pack root), as the walk would. */
+export async function packignoreLeavesOut(root: string, relDir: string): Promise<boolean> {
+  const ig = await loadPackignore(root);
+  if (ig === undefined) return false;
+  // The walk matches each folder on its way down: a folder above it left out leaves it out too.
+  const parts = relDir.split(sep);
+  return parts.some((_, i) => ig.ignores(`${parts.slice(0, i + 1).join('/')}/`));
+}
+
 interface WalkState {
   root: string;
   name: string;

@@ -1,7 +1,10 @@
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PackpubError } from '../../errors.js';
 import type { PackResult } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
-import type { PackTarget } from '../../targets/open.js';
+import type { OpenTargetOptions, PackTarget } from '../../targets/open.js';
+import { DEFAULT_OCI_LAYOUT } from '../../targets/options.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
@@ -87,6 +90,40 @@ export const pushCommand: CommandSpec = {
   },
 };
 
+/** `path` with its symlinks resolved, as far as it exists (a layout is made by the push). */
+async function realAsFarAsItExists(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(await realAsFarAsItExists(parent), basename(path));
+  }
+}
+
+/**
+ * An OCI layout target inside a pack folder being pushed (`cd pack && packpub push .` with the default ./oci-packs):
+ * the walk archived it, so the next push of the unchanged pack was a conflict and --force published the layout
+ * inside the pack, one more level each time (review s21 F7). Refused before anything runs, unless the pack's
+ * .packignore leaves the folder out.
+ */
+async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string): Promise<void> {
+  const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT));
+  for (const layout of layouts) {
+    const real = await realAsFarAsItExists(layout);
+    for (const pack of packs) {
+      const rel = relative(pack, real);
+      if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
+      if (rel !== '') {
+        const { packignoreLeavesOut } = await import('../../archive/walk.js');
+        if (await packignoreLeavesOut(pack, rel)) continue;
+      }
+      throw new PackpubError('USAGE', `the OCI layout ${layout} is inside the pack folder ${pack}: every push would put it into the pack's archive`, {
+        hint: `give --oci-layout a folder outside the pack (or run from the folder above it), or leave it out of the pack with a line "${rel === '' ? '<folder>' : rel.split(sep)[0]}/" in its .packignore`,
+      });
+    }
+  }
+}
+
 async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | undefined): Promise<number> {
   const [
     { defaultCacheDir },
@@ -140,6 +177,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const palette = paletteSync ? await import('../palette-options.js') : undefined;
   palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
+  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd);
   // Checked before anything is published: registry targets with a base path, and a Palette API key.
   const paletteTargets = palette === undefined ? [] : await palette.paletteTargetsOf(args, ctx, targetOptions);
   for (const t of paletteTargets) await (await palette?.paletteClient(args, ctx, t.config, true, t.where))?.close();
