@@ -43,6 +43,7 @@ export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTar
   refuseTwoStdinReaders(args);
   // --palette-timeout / --palette-poll-interval: a bad value is a usage error before anything is published or listed.
   paletteRunSettings(args, undefined);
+  refuseEmptyPaletteFlags(args);
   const { checkPaletteTarget } = await import('../operations/palette.js');
   const loaded = await loadCliConfig(args, ctx);
   // The same choice resolveTargetOptions made: named targets, else defaults.target unless a registry is given.
@@ -66,6 +67,41 @@ export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTar
     const config = name === undefined ? undefined : loaded.config?.targets?.[name]?.palette;
     return { options, ref, config, ...(config === undefined ? {} : { where: `targets.${name}.palette in ${loaded.file ?? 'packpub.yaml'}` }) };
   });
+}
+
+/** The Palette text flags: each given as "" (an unset CI variable) is refused, never read as "not given". */
+const PALETTE_TEXT_FLAGS: [string, string, string][] = [
+  ['paletteEndpoint', '--palette-endpoint', `the API key would go to the default Palette (${PALETTE_ENV.host}, else the SaaS API) instead of yours`],
+  ['paletteProject', '--palette-project', 'the packs would be confirmed at tenant scope instead of in your project'],
+  ['paletteRegistry', '--palette-registry', 'no Palette registry has an empty name'],
+  ['paletteCaFile', '--palette-ca-file', 'no file has an empty name'],
+];
+
+/**
+ * `--palette-endpoint "$PALETTE_URL"` with the variable unset sent the key of a self-hosted Palette to the SaaS API
+ * (an empty endpoint is the default), and `--palette-project ""` confirmed packs at tenant scope: refused before
+ * anything is published or sent, as an empty --registry is.
+ */
+function refuseEmptyPaletteFlags(args: Args): void {
+  for (const [key, flag, why] of PALETTE_TEXT_FLAGS) {
+    const value = args[key];
+    if (value === undefined || String(value).trim() !== '') continue;
+    throw new PackpubError('USAGE', `${flag} is empty: ${why}`, {
+      hint: `give a value (an unset CI variable often leaves it empty), or leave ${flag} out`,
+    });
+  }
+}
+
+/** SPECTROCLOUD_HOST when it is the endpoint used; set but blank is a mistake (an unset CI secret), not "the SaaS API". */
+function envPaletteHost(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[PALETTE_ENV.host];
+  if (value === undefined) return undefined;
+  if (value.trim() === '') {
+    throw new PackpubError('USAGE', `${PALETTE_ENV.host} is set but empty: the API key would go to the SaaS API instead of your Palette`, {
+      hint: `set it to your Palette's API host, or unset it to use the SaaS API (an unset CI variable often leaves it empty)`,
+    });
+  }
+  return value;
 }
 
 /** A --palette-* wait in milliseconds: parsed and range-checked (seconds, above 0) by prepareArgs, as every numeric flag. */
@@ -131,7 +167,7 @@ export async function paletteClient(
     });
   }
   const { PaletteClient } = await import('../palette/client.js');
-  const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? (env[PALETTE_ENV.host] || undefined);
+  const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? envPaletteHost(env);
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
   const caFlag = args['paletteCaFile'] === undefined ? undefined : userPath(ctx.io, args['paletteCaFile'] as string);
   const caFile = caFlag ?? config?.caFile;
