@@ -328,6 +328,9 @@ export function declareCopyFlags(y: Y): Y {
     if (flag.name === 'target') continue;
     // copy moves published manifests and blobs: it reads no pack.content.images, so --check-images would be ignored.
     if (flag.group === 'images') continue;
+    // Neither side reads an identity token (target-options' loginFromArgs takes one only for a single target): a
+    // token given to copy was dropped without a word, exit 0. Undeclared, it is refused as an unknown flag.
+    if (flag.name === 'identity-token' || flag.name === 'identity-token-stdin') continue;
     if (flag.perSide === true) {
       for (const side of ['from', 'to'] as const) {
         out = declare(out, flag, `${side}-${flag.name}`, SIDE_GROUP[side], flag.sideDescribe?.(side) ?? flag.describe, undefined);

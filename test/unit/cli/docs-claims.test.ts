@@ -9,7 +9,7 @@ import { stage } from '../../support/stage.js';
 const temp = stage();
 
 describe('copy flags', () => {
-  it('refuses --check-images (copy checks no images) instead of ignoring it, and copies nothing', async () => {
+  it('refuses --check-images (copy checks no images) and --identity-token(-stdin) (no side reads one) instead of ignoring them, and copies nothing', async () => {
     const { root: dir, pack } = await tempPack(temp, { name: 'imgs', version: '1.0.0' });
     const from = join(dir, 'from');
     const to = join(dir, 'to');
@@ -19,10 +19,18 @@ describe('copy flags', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: unknown flag --check-images\n/);
     await expect(readdir(to)).rejects.toThrow(); // nothing was copied
+    // Neither side reads an identity token: refused too (it was dropped without a word, exit 0).
+    for (const flag of [['--identity-token', 'abc'], ['--identity-token-stdin']]) {
+      const token = await runCli(['copy', 'imgs:1.0.0', '--from', `oci:${from}`, '--to', `oci:${to}`, ...flag], { stdin: 'abc\n' });
+      expect(token.code, flag[0]).toBe(2);
+      expect(token.stderr).toMatch(new RegExp(`^error: unknown flag ${flag[0]}\\n`));
+      await expect(readdir(to)).rejects.toThrow();
+    }
 
     const help = await runCli(['copy', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).not.toContain('--check-images');
+    expect(help.stdout).not.toContain('--identity-token');
     // Each side's help names the negation copy has; push's --no-plain-http is refused by copy. (Words only:
     // yargs wraps the descriptions at its own width.)
     const words = help.stdout.replace(/\s+/g, ' ');
