@@ -13,6 +13,13 @@ if (args.length === 1 && args[0] === '--version') {
   process.stdout.on('error', () => process.stdout.destroy());
   process.stdout.write(`${VERSION}\n`);
 } else {
+  // A signal while the program loads (its bundle is read and compiled before main() listens for one) ends the run
+  // as one after it does (cli/main.ts runAsProcess): exit 130, said, instead of Node's default death by the signal.
+  const early = (sig) => {
+    process.stderr.write(`${sig}: interrupted\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', early).on('SIGTERM', early);
   // File reads and deflate jobs share libuv's threadpool (4 threads by default); a few more keep small
   // reads from queueing behind compression. Must be set before the pool is first used.
   process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -51,6 +58,9 @@ if (args.length === 1 && args[0] === '--version') {
   // The run's exit code becomes the process's; a run that never finishes fails instead of exiting 0.
   // It ends the process once the run settles: what the run leaves open (a push's idle registry connections) ends with it.
   runAsProcess(main(args, undefined, { ...hooks, endsProcess: true, ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
+  // Only once runAsProcess listens: a signal that came while the program loaded is handled at the event loop's first
+  // turn, by the listeners there then; with none left for a moment, Node would stop listening and drop it.
+  process.off('SIGINT', early).off('SIGTERM', early);
 }
 
 /**

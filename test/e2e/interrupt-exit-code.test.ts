@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, spawnCli, waitFor } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
@@ -20,7 +22,7 @@ describe('a command without interrupt handling of its own, interrupted', () => {
         return { status: 200, body: () => void held.add(path) };
       },
     };
-    return { hostile, held };
+    return { hostile, held, root: await stack.tempDir() };
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
@@ -31,5 +33,17 @@ describe('a command without interrupt handling of its own, interrupted', () => {
     const done = await run.done;
     expect(done.signal, done.stderr).toBe(null);
     expectRun(done, { code: 130, stdout: '', stderr: [`${sig}: interrupted`] });
+  });
+
+  it('SIGTERM while bin loads the bundle (before main() listens): exit 130, "interrupted" (was: killed by the signal, nothing said)', async () => {
+    const hold = join(w.root, 'go');
+    const preload = resolve('test/fixtures/node-options/hold-bundle-load.cjs');
+    const run = spawnCli(['list', 'held-early', '--registry', `${w.hostile.host}/base`], { env: { NODE_OPTIONS: `--require ${preload}`, PACKPUB_TEST_HOLD_FILE: hold } });
+    await waitFor(() => run.stderr().includes('bundle-loading'), 'bin to load the bundle');
+    run.child.kill('SIGTERM');
+    writeFileSync(hold, '');
+    const done = await run.done;
+    expect(done.signal, done.stderr).toBe(null);
+    expectRun(done, { code: 130, stdout: '', stderr: ['SIGTERM: interrupted'] });
   });
 });
