@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
@@ -50,6 +50,32 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether the working directory's `name` is a configuration file to read: false when there is nothing by that name.
+ * Something there that is no readable file (a link to a file that is missing, as a submodule not checked out
+ * leaves it, or a folder) is an error: taken as "no file", the run used no targets of it and published to the
+ * local layout, exit 0.
+ */
+async function presentFile(path: string, name: string): Promise<boolean> {
+  let why: string;
+  try {
+    await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    why = (err as Error).message;
+  }
+  try {
+    const info = await stat(path);
+    if (info.isFile()) return true;
+    why = info.isDirectory() ? 'it is a folder' : 'it is not a regular file';
+  } catch (err) {
+    why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is a link to a file that does not exist' : (err as Error).message;
+  }
+  throw new PackpubError('CONFIG', `${name} in ${path.slice(0, -name.length - 1)} cannot be read: ${why}`, {
+    hint: `fix or remove ${name} (packpub would otherwise run without its targets), or point --config at the configuration file`,
+  });
+}
+
 /** Where the configuration comes from: --config, then PACKPUB_CONFIG, then the working directory. */
 async function locate(options: LoadConfigOptions, env: NodeJS.ProcessEnv, warnings: string[]): Promise<string | undefined> {
   const given = options.path ?? env['PACKPUB_CONFIG'];
@@ -70,7 +96,7 @@ async function locate(options: LoadConfigOptions, env: NodeJS.ProcessEnv, warnin
     return path;
   }
   const found: string[] = [];
-  for (const name of CONFIG_FILE_NAMES) if (await isFile(join(options.cwd, name))) found.push(join(options.cwd, name));
+  for (const name of CONFIG_FILE_NAMES) if (await presentFile(join(options.cwd, name), name)) found.push(join(options.cwd, name));
   if (found.length > 1) warnings.push(`both ${CONFIG_FILE_NAMES.join(' and ')} exist; reading ${CONFIG_FILE_NAMES[0]} only`);
   return found[0];
 }
