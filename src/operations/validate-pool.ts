@@ -430,6 +430,10 @@ async function validateOnThreads(dirs: readonly string[], options: ValidateOptio
     } catch (error) {
       settled[i] = { error };
     }
+    // A turn of the event loop between packs: this thread reads pack files with blocking calls, so a pack's
+    // checks never yield to it, and a SIGINT or SIGTERM (the CLI's handler: exit 130) or a worker's message
+    // would otherwise wait for the whole list.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await Promise.all(running);
   return settled.map((s, i) => {
