@@ -3,7 +3,7 @@ import type { ConfigPalette } from '../config/schema.js';
 import { PackpubError } from '../errors.js';
 import type { PaletteTargetRef } from '../operations/palette.js';
 import type { PaletteClient } from '../palette/client.js';
-import { PALETTE_ENV } from '../palette/endpoint.js';
+import { PALETTE_ENV, paletteBaseUrl } from '../palette/endpoint.js';
 import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
@@ -130,6 +130,25 @@ export function paletteRunSettings(args: Args, config: ConfigPalette | undefined
 const stdinKeys = new WeakMap<object, Promise<string>>();
 
 /**
+ * A key named by a target's `palette.apiKeyEnv` goes only to that section's `palette.endpoint` (docs/configuration.md).
+ * Without one, it went to SPECTROCLOUD_HOST's Palette or the SaaS API; with --palette-endpoint naming another
+ * Palette (one flag for every target of the run), there. Refused before anything is sent.
+ */
+function keyStaysWithItsPalette(config: ConfigPalette, variable: string, endpoint: string | undefined, where: string | undefined): void {
+  const section = where ?? 'the target\'s palette section';
+  if (config.endpoint === undefined) {
+    throw new PackpubError('CONFIG', `palette.apiKeyEnv (${section}) names ${variable}, but the section has no palette.endpoint: the key would go to ${endpoint === undefined ? 'the SaaS API' : paletteBaseUrl(endpoint).host}`, {
+      hint: `add palette.endpoint beside it (the API host of the Palette ${variable} belongs to; for the SaaS API https://api.spectrocloud.com)`,
+    });
+  }
+  if (endpoint !== undefined && paletteBaseUrl(endpoint).href !== paletteBaseUrl(config.endpoint).href) {
+    throw new PackpubError('USAGE', `--palette-endpoint ${paletteBaseUrl(endpoint).host} would get the key of ${variable} (palette.apiKeyEnv, ${section}), which belongs to ${paletteBaseUrl(config.endpoint).host}`, {
+      hint: `drop --palette-endpoint to use ${config.endpoint}, or pipe the key of the other Palette to --palette-api-key-stdin`,
+    });
+  }
+}
+
+/**
  * A Palette client for one target. A flag wins; then the target's `palette:` section (it is specific to
  * that target, so a key named by `apiKeyEnv` never goes to another Palette); then Spectro's variables
  * (SPECTROCLOUD_APIKEY, SPECTROCLOUD_HOST, SPECTROCLOUD_DEFAULT_PROJECT_ID); then the SaaS API.
@@ -168,6 +187,7 @@ export async function paletteClient(
   }
   const { PaletteClient } = await import('../palette/client.js');
   const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? envPaletteHost(env);
+  if (args['paletteApiKeyStdin'] !== true && config?.apiKeyEnv !== undefined) keyStaysWithItsPalette(config, config.apiKeyEnv, endpoint, where);
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
   const caFlag = args['paletteCaFile'] === undefined ? undefined : userPath(ctx.io, args['paletteCaFile'] as string);
   const caFile = caFlag ?? config?.caFile;
