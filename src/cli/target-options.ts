@@ -499,7 +499,12 @@ function sideHost(args: Args, ctx: CliContext, loaded: LoadedConfig, side: Side)
   if (args[side] === undefined) return undefined;
   const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
   const registry = spec.kind === 'registry' ? spec.registry : spec.kind === 'target' ? loaded.config?.targets?.[spec.name]?.registry : undefined;
-  return registry === undefined ? undefined : parseRegistryLocation(registry).host.toLowerCase();
+  if (registry === undefined) return undefined;
+  try {
+    return parseRegistryLocation(registry).host.toLowerCase();
+  } catch {
+    return undefined; // that side's own resolveSideOptions says what is wrong, with its flags in the hint
+  }
 }
 
 /**
