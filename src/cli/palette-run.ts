@@ -33,6 +33,9 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
   const dryRun = mode === 'dry-run';
   const { syncPaletteRegistry, planPaletteSync, isNotVisible, syncNotDone } = await import('../operations/palette.js');
   const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets: [] };
+  // Every target's Palette settings are checked before the first sync: a refusal of the second (exit 2) came after
+  // the first target's sync was triggered.
+  for (const item of items) await (await paletteClient(args, ctx, item.target.config, true, item.target.where))?.close();
   for (const item of items) {
     const where = `${item.target.ref.host}/${item.target.ref.basePath}`;
     const client = await paletteClient(args, ctx, item.target.config, true, item.target.where);

@@ -58,3 +58,31 @@ describe("a key named by palette.apiKeyEnv goes only to its section's palette.en
     expect(w.other.requests).toEqual([]);
   });
 });
+
+describe('palette sync of two targets, the second refused', () => {
+  it('refuses before any sync: the first target is not synced either (was: synced, then exit 2)', async () => {
+    const config = join(w.root, 'two.yaml');
+    await writeFile(
+      config,
+      [
+        'targets:',
+        '  prod:',
+        `    registry: ${w.registry.host}/packs`,
+        '    palette:',
+        `      endpoint: ${w.palette.url}`,
+        '      apiKeyEnv: PROD_PALETTE_KEY',
+        '  stage:',
+        `    registry: ${w.registry.host}/stage`,
+        '    palette:',
+        '      apiKeyEnv: PROD_PALETTE_KEY',
+        '',
+      ].join('\n'),
+    );
+    const before = w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
+    const run = await runCli(['palette', 'sync', '--target', 'prod,stage', '--config', config, ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain('names PROD_PALETTE_KEY, but the section has no palette.endpoint');
+    expect(w.palette.registries.get(w.uid)?.syncRequests.length).toBe(before);
+    expect(w.other.requests).toEqual([]);
+  });
+});
