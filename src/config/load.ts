@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { lstat, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
@@ -267,8 +268,9 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
 }
 
 function expandPath(value: string, base: string, env: NodeJS.ProcessEnv): string {
-  const home = env['HOME'] ?? env['USERPROFILE'];
-  if ((value === '~' || value.startsWith('~/')) && home !== undefined) return join(home, value.slice(1));
+  // HOME set but empty (or unset) is no home: `~/layout` became `/layout` at the root (or a folder named `~`).
+  const home = env['HOME'] || env['USERPROFILE'] || homedir();
+  if (value === '~' || value.startsWith('~/')) return join(home, value.slice(1));
   return resolve(base, value);
 }
 
