@@ -21,8 +21,10 @@ export function envCredential(env: NodeJS.ProcessEnv, prefix: EnvCredentialPrefi
  * the variable that is missing or empty (never a value). `otherwise` ends the hint: what unsetting both does.
  */
 export function envPair(env: NodeJS.ProcessEnv, first: string, second: string, otherwise: string): [string, string] | undefined {
-  const a = env[first];
-  const b = env[second];
+  // One trailing line break dropped, as --password-stdin drops it: a secret stored from a file keeps the file's
+  // newline, and sent with it the registry answered "credentials rejected" (review s21 L7).
+  const a = withoutLineEnd(env[first]);
+  const b = withoutLineEnd(env[second]);
   if (a === undefined && b === undefined) return undefined;
   if (a !== undefined && a !== '' && b !== undefined && b !== '') return [a, b];
   const state = (value: string | undefined) => (value === undefined ? 'not set' : 'empty');
@@ -35,4 +37,9 @@ export function envPair(env: NodeJS.ProcessEnv, first: string, second: string, o
   throw new PackpubError('USAGE', message, {
     hint: `set both ${first} and ${second} (in CI: check that both secrets exist and the job can read them), ${otherwise}`,
   });
+}
+
+/** A variable's value without one trailing line break (`\n` or `\r\n`), as --password-stdin reads a secret. */
+export function withoutLineEnd(value: string | undefined): string | undefined {
+  return value?.replace(/\r?\n$/, '');
 }
