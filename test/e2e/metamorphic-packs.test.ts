@@ -23,7 +23,8 @@ import { stage } from '../support/stage.js';
  *   each file, LoadFiles takes the entries in any order and a subchart from charts/<folder>/ or
  *   charts/<name>.tgz alike) over Go's compress/gzip (multistream by default)
  *   and archive/tar (V7, ustar with prefix, GNU and PAX headers; a stream ending at an entry boundary
- *   without the zero blocks ends the archive).
+ *   without the zero blocks ends the archive); templates with CR LF render alike (text/template's `{{-` trims
+ *   spaces, tabs, CR and LF).
  * - the pack folder: its name is free, file modes do not matter, and the unpacked chart folder beside the
  *   archive is not what Palette installs (pack.json lists the archive).
  * A leading `./` before the top folder is the control: Helm then reads `shop/Chart.yaml`, not `Chart.yaml`,
@@ -52,6 +53,9 @@ const CHART: Record<string, string> = {
     'spec:',
     '  replicas: {{ .Values.replicas }}',
     '  template:',
+    '    metadata:',
+    '      annotations:',
+    '        {{- toYaml .Values.podAnnotations | nindent 8 }}',
     '    spec:',
     '      containers:',
     '        - name: shop',
@@ -93,6 +97,8 @@ const VALUES = [
   '  shop:',
   '    replicas: 2',
   '    replicaCount: 3',
+  '    podAnnotations:',
+  '      team: shop',
   '    ingress:',
   '      enabled: false',
   '      host: shop.example.com',
@@ -525,6 +531,11 @@ describe('the chart archive written another way, same files (Helm LoadArchiveFil
         const subTgz = gzipSync(tarOf(sub));
         return gzipSync(Buffer.concat([tarOf(chartEntries(own), { trailer: false }), tarHeader('shop/charts/cache-0.1.0.tgz', subTgz.length, '0', 0o644, 0, 'ustar'), padded(subTgz), Buffer.alloc(1024)]));
       },
+    },
+    {
+      // A chart packaged from a Windows checkout; YAML reads the rendered CR LF as one break.
+      name: 'templates with CRLF line endings',
+      archive: (c) => gzipSync(tarOf(chartEntries(Object.fromEntries(Object.entries(c).map(([rel, data]) => [rel, rel.includes('templates/') ? data.replaceAll('\n', '\r\n') : data]))))),
     },
     { name: 'no end-of-archive blocks', archive: (c) => gzipSync(tarOf(chartEntries(c), { trailer: false })) },
     // Not `src//Chart.yaml`: Helm joins what follows the first `/`, and `/Chart.yaml` is an absolute path it refuses.
