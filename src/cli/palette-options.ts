@@ -33,6 +33,12 @@ export function refuseTwoStdinReaders(args: Args): void {
       hint: `give the API key in ${PALETTE_ENV.apiKey}, or the registry password in PACKPUB_PASSWORD`,
     });
   }
+  // The first reader took all of standard input, the second an empty value: the error then named the wrong flag.
+  if (args['paletteApiKeyStdin'] === true && args['identityTokenStdin'] === true) {
+    throw new PackpubError('USAGE', '--palette-api-key-stdin and --identity-token-stdin cannot both read standard input', {
+      hint: `give the API key in ${PALETTE_ENV.apiKey}, or the identity token in the Docker config (packpub login)`,
+    });
+  }
 }
 
 /**

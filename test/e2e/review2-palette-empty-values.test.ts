@@ -85,3 +85,20 @@ describe('Palette settings left empty by an unset CI variable', () => {
     expect(await registryAdmin(w.registry).digestOf(REPO, '1.0.0')).toMatch(/^sha256:/);
   });
 });
+
+describe('two flags that read standard input', () => {
+  it('--palette-api-key-stdin with --identity-token-stdin: exit 2 naming both, nothing published (was: "empty password on standard input (--password-stdin)")', async () => {
+    const asked = w.palette.requests.length;
+    const held = await registryAdmin(w.registry).digestOf(REPO, '1.0.0');
+    for (const argv of [
+      ['push', w.pack, '--registry', `${w.registry.host}/packs`, '--palette-sync'],
+      ['palette', 'sync', '--registry', `${w.registry.host}/packs`],
+    ]) {
+      const run = await runCli([...argv, '--palette-api-key-stdin', '--identity-token-stdin'], { env: w.env, stdin: `token\n${KEY}\n` });
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr).toContain('error: --palette-api-key-stdin and --identity-token-stdin cannot both read standard input');
+    }
+    expect(await registryAdmin(w.registry).digestOf(REPO, '1.0.0')).toBe(held);
+    expect(w.palette.requests.length).toBe(asked);
+  });
+});
