@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
 import { setup } from '../support/stage.js';
@@ -28,6 +28,11 @@ describe('credentials from the environment ending in a line break', () => {
     expectRun(await list({ PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: `${USERS.ci}\n\n` }), { code: 1, stderr: ['credentials rejected'] });
     // --username with the password from the environment likewise (review2).
     expectRun(await list({ PACKPUB_PASSWORD: `${USERS.ci}\n` }, ['--username', 'ci']), { code: 0, stderr: ['no pack nothere in registry'] });
+    // login, which reads the variables itself, likewise: the Docker config it writes holds the password without it.
+    const config = join(w.root, 'docker-config.json');
+    expectRun(await runCli(['login', w.hostile.host, '--registry-config', config], { env: { PACKPUB_USERNAME: 'ci\n', PACKPUB_PASSWORD: `${USERS.ci}\r\n` }, cwd: w.root }), { code: 0, stdout: ['Login succeeded'] });
+    const saved = JSON.parse(await readFile(config, 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(Buffer.from(saved.auths[w.hostile.host]?.auth ?? '', 'base64').toString()).toBe(`ci:${USERS.ci}`);
     // packpub.yaml's passwordEnv likewise.
     await writeFile(join(w.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${w.hostile.host}/base\n    auth:\n      username: ci\n      passwordEnv: REG_SECRET\n`);
     expectRun(await runCli(['list', 'nothere', '--target', 'reg', '--retry-attempts', '1'], { env: { REG_SECRET: `${USERS.ci}\n` }, cwd: w.root }), { code: 0, stderr: ['no pack nothere in registry'] });
