@@ -1,6 +1,5 @@
 import { constants, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +10,7 @@ import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { withLockFile } from '../util/lock-file.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -44,8 +44,6 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A layout file opened for reading, if it is a regular file. Opened without waiting (O_NONBLOCK): a named pipe
@@ -83,21 +81,6 @@ function isGone(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
-}
-
-/** A lock left by a process that no longer runs on this host, or older than LOCK_STALE_MS. */
-async function lockIsStale(lock: string): Promise<boolean> {
-  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readRegular(lock).then((b) => b.toString('utf8'), () => '')]);
-  if (info === undefined) return false; // gone already: just try again
-  const [pid, host] = text.split(' ');
-  if (pid !== undefined && /^\d+$/.test(pid) && host === hostname()) {
-    try {
-      process.kill(Number(pid), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    }
-  }
-  return Date.now() - info.mtimeMs > LOCK_STALE_MS;
 }
 
 export class OciLayoutStore implements ArtifactStore {
@@ -441,28 +424,8 @@ export class OciLayoutStore implements ArtifactStore {
    */
   private async withLock<T>(repository: string, fn: () => Promise<T>): Promise<T> {
     const lock = join(this.dir(repository), 'index.json.lock');
-    const owner = `${process.pid} ${hostname()}`;
-    const started = Date.now();
-    for (;;) {
-      try {
-        await writeFile(lock, owner, { flag: 'wx' });
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (await lockIsStale(lock)) {
-          await unlink(lock).catch(() => undefined);
-          continue;
-        }
-        if (Date.now() - started > LOCK_STALE_MS * 2) {
-          throw new PackpubError('REGISTRY', `${lock} is held by another process`, { hint: `remove ${lock} if no packpub is running` });
-        }
-        await sleep(25 + Math.random() * 25);
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await unlink(lock).catch(() => undefined);
-    }
+    const busy = () => new PackpubError('REGISTRY', `${lock} is held by another process`, { hint: `remove ${lock} if no packpub is running` });
+    return withLockFile(lock, { staleMs: LOCK_STALE_MS, waitMs: LOCK_STALE_MS * 2, busy }, fn);
   }
+
 }

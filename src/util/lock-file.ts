@@ -1,8 +1,10 @@
-import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 /*
- * A lock file beside a file that several processes read, change and rename back (Docker's config): created
+ * A lock file beside a file that several processes read, change and rename back (Docker's config, an OCI
+ * layout's index.json): created
  * with O_EXCL, holding its owner's pid and host. One whose owner is gone (a killed run on this host) or older
  * than `staleMs` is taken over; waiting longer than `waitMs` for it is the caller's error.
  */
@@ -15,9 +17,22 @@ export interface LockFileOptions {
   busy: () => Error;
 }
 
+/** The owner a lock file names; '' for one that is no regular file (opened without waiting: a named pipe put there is never waited on). */
+async function ownerOf(lock: string): Promise<string> {
+  const handle = await open(lock, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
+  if (handle === undefined) return '';
+  try {
+    return (await handle.stat()).isFile() ? await handle.readFile('utf8') : '';
+  } catch {
+    return '';
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Whether the lock at `lock` was left by a process that is gone, or is older than `staleMs`. */
 async function isStale(lock: string, staleMs: number): Promise<boolean> {
-  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), readFile(lock, 'utf8').catch(() => '')]);
+  const [info, text] = await Promise.all([stat(lock).catch(() => undefined), ownerOf(lock)]);
   if (info === undefined) return false; // released meanwhile: try again
   const [pid, host] = text.split(' ');
   if (host === hostname() && pid !== undefined && /^\d+$/.test(pid)) {
