@@ -484,8 +484,8 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
     return [...topKeys].filter(([, keys]) => keys.has(key)).map(([name]) => name);
   };
   if (chartsKey.map !== undefined && allRead) {
-    for (const e of chartsKey.map.entries) {
-      if (names.has(e.key) || e.key === '<<') continue;
+    for (const e of decodedEntries(chartsKey.map, values.anchors)) {
+      if (names.has(e.key)) continue;
       const owner = owners(e.key);
       const known = [...names].map((n) => formatPath(['charts', n])).join(', ');
       const close = [...names].filter((n) => !mapHas(chartsKey.map, n, values) && (editDistance(n, e.key) <= 2 || n.includes(e.key) || e.key.includes(n)));
@@ -507,8 +507,8 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
   }
   if (root !== undefined) {
     const byName = new Map(charts.map(({ chart }) => [chart.name, chart]));
-    for (const e of root.entries) {
-      if (e.key === 'pack' || e.key === 'charts' || e.key === 'manifests' || e.key === '<<') continue;
+    for (const e of decodedEntries(root, values.anchors)) {
+      if (e.key === 'pack' || e.key === 'charts' || e.key === 'manifests') continue;
       const owned = owners(e.key).map((o) => formatPath(['charts', o, e.key]));
       const chart = byName.get(e.key);
       let target = owned;
@@ -623,8 +623,8 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
     }
   }
   if (manifestsKey.map !== undefined) {
-    for (const e of manifestsKey.map.entries) {
-      if (keys.has(e.key) || e.key === '<<') continue;
+    for (const e of decodedEntries(manifestsKey.map, values.anchors)) {
+      if (keys.has(e.key)) continue;
       findings.push({
         severity: 'warning',
         rule: 'deep-values-unknown-manifest',
@@ -658,6 +658,20 @@ function manifestSuggestion(roots: RefRoot[], path: string[], prefix: string[]):
     }
   }
   return undefined;
+}
+
+/**
+ * A mapping's entries as Go's YAML readers decode it (go-yaml v2 decode.go merge): the entries written, without a
+ * plain `<<` merge key, then each key only a `<<` brings in (mapKeys/mapEntry), with the entry it comes from.
+ */
+function decodedEntries(map: YMap, anchors: Map<string, YNode>): YEntry[] {
+  const written = map.entries.filter((e) => !(e.key === '<<' && e.keyPlain !== false));
+  const writtenKeys = new Set(written.map((e) => e.key));
+  const merged = mapKeys(map, anchors)
+    .filter((key) => !writtenKeys.has(key))
+    .map((key) => mapEntry(map, key, anchors))
+    .filter((e): e is YEntry => e !== undefined);
+  return [...written, ...merged];
 }
 
 /* ---------- presets.yaml and schema.yaml ---------- */
@@ -835,14 +849,7 @@ function checkSchema(schema: YamlTree, values: YamlTree | undefined, presetAdds:
     return;
   }
   const roots: RefRoot[] = [...(values === undefined ? [] : [{ node: values.root ?? syntheticMap(), anchors: values.anchors }]), ...presetAdds];
-  // The paths as Go's YAML readers decode the map: a plain `<<` merge key is no path, the entries it merges are.
-  const written = root.entries.filter((e) => !(e.key === '<<' && e.keyPlain !== false));
-  const writtenKeys = new Set(written.map((e) => e.key));
-  const merged = mapKeys(root, schema.anchors)
-    .filter((key) => !writtenKeys.has(key))
-    .map((key) => mapEntry(root, key, schema.anchors))
-    .filter((e): e is YEntry => e !== undefined);
-  for (const e of [...written, ...merged]) {
+  for (const e of decodedEntries(root, schema.anchors)) {
     const value = resolveAlias(e.value, schema.anchors);
     const spec = value?.kind === 'map' ? resolveAlias(mapEntry(value, 'schema', schema.anchors)?.value, schema.anchors) : undefined;
     if (spec?.kind !== 'scalar' || isNullScalar(spec)) {

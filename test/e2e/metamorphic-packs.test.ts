@@ -88,6 +88,7 @@ const PACK_JSON = {
 
 const VALUES = [
   '# spectrocloud.com/enabled-presets: Ingress:disable-ingress',
+  'replicas: 2',
   'pack:',
   '  namespace: shop',
   '  content:',
@@ -389,7 +390,8 @@ const YAML_CHANGES: YamlChange[] = [
     shows: /\*a\d/,
   },
   {
-    // schema.yaml's `<<` once read as a value path ("<< must be a map with a `schema:` string"), what it merges unchecked.
+    // schema.yaml's `<<` once read as a value path ("<< must be a map with a `schema:` string"), what it merges unchecked;
+    // values.yaml's top-level `replicas` (moved under a `<<`) once went unchecked: no "nested too shallow".
     name: 'merge keys (<<) holding the first key of each map',
     keepsLines: false,
     apply: (t) =>
@@ -466,6 +468,7 @@ describe('the pack every change starts from', () => {
       'deep-schema-path-missing ["charts.shop.storage.size"]',
       'deep-values-nesting charts.shop.cache.sise',
       'deep-values-nesting charts.shop.replicaCount',
+      'deep-values-nesting replicas',
     ]);
   });
 });
