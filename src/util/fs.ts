@@ -1,11 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { localWriteError } from './local-write.js';
 
 export { localWriteError };
+
+/** `path` with its symlinks resolved as far as it exists, the rest as written: where a file or folder about to be made will be. */
+export async function realAsFarAsItExists(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(await realAsFarAsItExists(parent), basename(path));
+  }
+}
+
+/** The path of `path` inside `folder` ('' for the folder itself), or undefined when it lies outside (both absolute). */
+export function pathWithin(folder: string, path: string): string | undefined {
+  const rel = relative(folder, path);
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel;
+}
 
 /** A temp name beside `path`, unique per process and call, for write-then-rename. */
 export function tempPathFor(path: string): string {

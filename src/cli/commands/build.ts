@@ -6,8 +6,8 @@ import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pathWithin, realAsFarAsItExists } from '../../util/fs.js';
 
 const BUILD_FLAGS: OwnFlags = {
   positionals: { pack: { type: 'string', describe: 'Pack folder' } },
@@ -37,9 +37,7 @@ export const buildCommand: CommandSpec = {
     // The archive written inside the pack folder (`cd pack && packpub build .`: the default ./<name>-<version>.tar.gz)
     // changes the folder while it is packed: the build always failed, saying something else wrote into it (review s21 F8).
     const outDir = args['output'] === undefined ? ctx.io.cwd : dirname(resolve(ctx.io.cwd, args['output'] as string));
-    const realOut = await realpath(outDir).catch(() => resolve(outDir));
-    const rel = relative(packDir, realOut);
-    if (!rel.startsWith('..') && !isAbsolute(rel)) {
+    if (pathWithin(packDir, await realAsFarAsItExists(outDir)) !== undefined) {
       throw new PackpubError('USAGE', `build would write the archive into ${outDir}, inside the pack folder ${packDir}, which it is packing`, {
         hint: `give -o a path outside the pack (e.g. -o ${join(dirname(packDir), `${basename(packDir)}.tar.gz`)}), or run build from the folder above`,
       });

@@ -1,5 +1,4 @@
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { PackpubError } from '../../errors.js';
 import type { PackResult } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
@@ -90,16 +89,6 @@ export const pushCommand: CommandSpec = {
   },
 };
 
-/** `path` with its symlinks resolved, as far as it exists (a layout is made by the push). */
-async function realAsFarAsItExists(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    const parent = dirname(path);
-    return parent === path ? path : join(await realAsFarAsItExists(parent), basename(path));
-  }
-}
-
 /**
  * An OCI layout target inside a pack folder being pushed (`cd pack && packpub push .` with the default ./oci-packs):
  * the walk archived it, so the next push of the unchanged pack was a conflict and --force published the layout
@@ -107,12 +96,13 @@ async function realAsFarAsItExists(path: string): Promise<string> {
  * .packignore leaves the folder out.
  */
 async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string): Promise<void> {
+  const { pathWithin, realAsFarAsItExists } = await import('../../util/fs.js');
   const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT));
   for (const layout of layouts) {
     const real = await realAsFarAsItExists(layout);
     for (const pack of packs) {
-      const rel = relative(pack, real);
-      if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
+      const rel = pathWithin(pack, real);
+      if (rel === undefined) continue;
       if (rel !== '') {
         const { packignoreLeavesOut } = await import('../../archive/walk.js');
         if (await packignoreLeavesOut(pack, rel)) continue;
