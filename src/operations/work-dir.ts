@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 import { makeDirs } from '../util/fs.js';
+import { isGone } from '../util/pid.js';
 
 /*
  * Where push builds its archives: <tmpdir>/packpub-work/<pid>-<random>. A run removes its own folder when
@@ -14,16 +15,6 @@ export function workParent(): string {
   return join(tmpdir(), 'packpub-work');
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Remove work folders left by runs that are gone; folders of live runs (and anything else) stay. */
 export async function removeStaleWorkDirs(parent = workParent()): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
@@ -32,7 +23,7 @@ export async function removeStaleWorkDirs(parent = workParent()): Promise<void> 
       const owner = /^(\d+)-/.exec(name);
       if (owner === null) return;
       const pid = Number(owner[1]);
-      if (pid === process.pid || isAlive(pid)) return;
+      if (pid === process.pid || !isGone(pid)) return;
       await rm(join(parent, name), { recursive: true, force: true }).catch(() => undefined);
     }),
   );

@@ -11,6 +11,7 @@ import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
 import { withLockFile } from '../util/lock-file.js';
+import { isGone } from '../util/pid.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -70,16 +71,6 @@ async function readRegular(path: string): Promise<Buffer> {
     return await handle.readFile();
   } finally {
     await handle.close();
-  }
-}
-
-/** Whether no process `pid` runs on this host (ESRCH); one of another user (EPERM) runs. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isGone } from './pid.js';
 
 /*
  * A lock file beside a file that several processes read, change and rename back (Docker's config, an OCI
@@ -35,13 +36,7 @@ async function isStale(lock: string, staleMs: number): Promise<boolean> {
   const [info, text] = await Promise.all([stat(lock).catch(() => undefined), ownerOf(lock)]);
   if (info === undefined) return false; // released meanwhile: try again
   const [pid, host] = text.split(' ');
-  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid)) {
-    try {
-      process.kill(Number(pid), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    }
-  }
+  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid) && isGone(Number(pid))) return true;
   return Date.now() - info.mtimeMs > staleMs;
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { basename, join } from 'node:path';
-import { isAlive } from '../../src/operations/work-dir.js';
+import { isGone } from '../../src/util/pid.js';
 
 /*
  * The suite's temp folders on a memory file system when the machine has one with room (issue 11).
@@ -52,7 +52,7 @@ export function removeDeadRunDirs(parent: string): string[] {
   const uid = process.getuid?.();
   for (const name of readdirSync(parent)) {
     const pid = RUN_DIR.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    if (pid === undefined || Number(pid) === process.pid || !isGone(Number(pid))) continue;
     const path = join(parent, name);
     try {
       const st = statSync(path);
