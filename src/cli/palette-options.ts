@@ -83,13 +83,20 @@ const PALETTE_TEXT_FLAGS: [string, string, string][] = [
   ['paletteCaFile', '--palette-ca-file', 'no file has an empty name'],
 ];
 
+/** The text flags of `palette register` and `doctor` alone, refused empty as PALETTE_TEXT_FLAGS are. */
+export const PALETTE_ACTION_TEXT_FLAGS: [string, string, string][] = [
+  ['paletteRegistryName', '--palette-registry-name', 'Palette would be asked to create a registry with no name'],
+  ['paletteEcrRoleArn', '--palette-ecr-role-arn', 'Palette would be sent an empty role ARN to assume'],
+  ['paletteEcrExternalId', '--palette-ecr-external-id', "Palette would be sent an empty external id for the role's trust"],
+];
+
 /**
  * `--palette-endpoint "$PALETTE_URL"` with the variable unset sent the key of a self-hosted Palette to the SaaS API
  * (an empty endpoint is the default), and `--palette-project ""` confirmed packs at tenant scope: refused before
  * anything is published or sent, as an empty --registry is.
  */
-function refuseEmptyPaletteFlags(args: Args): void {
-  for (const [key, flag, why] of PALETTE_TEXT_FLAGS) {
+export function refuseEmptyPaletteFlags(args: Args, flags = PALETTE_TEXT_FLAGS): void {
+  for (const [key, flag, why] of flags) {
     const value = args[key];
     if (value === undefined || String(value).trim() !== '') continue;
     throw new PackpubError('USAGE', `${flag} is empty: ${why}`, {

@@ -271,12 +271,15 @@ export const paletteCommand: CommandSpec = {
   // The Palette flags every Palette command has, then the actions' own.
   builder: (y) => declareOwnFlags(paletteFlags(declareFlags(y, [...READ_GROUPS, 'output'], {}, true)), PALETTE_COMMAND_FLAGS),
   run: async (args, ctx) => {
-    const { paletteTargets } = await import('../palette-options.js');
+    const { paletteTargets, refuseEmptyPaletteFlags, PALETTE_ACTION_TEXT_FLAGS } = await import('../palette-options.js');
     const action = String(args['action']);
     if (action !== 'sync' && ((args['packs'] as unknown[] | undefined) ?? []).length > 0) {
       throw new PackpubError('USAGE', `palette ${action} takes no pack arguments`);
     }
     refuseFlagsOfOtherActions(args, action);
+    // `--palette-ecr-role-arn "$ROLE"` with the variable unset sent Palette an empty role ARN, and an empty
+    // --palette-registry-name asked for a registry with no name: refused as the other empty Palette flags are.
+    refuseEmptyPaletteFlags(args, PALETTE_ACTION_TEXT_FLAGS);
     const targets = await paletteTargets(args, ctx);
     if (action === 'doctor') return doctor(args, ctx, oneTarget(targets));
     if (action === 'register') return register(args, ctx, oneTarget(targets));
