@@ -117,6 +117,21 @@ function envPaletteHost(env: NodeJS.ProcessEnv): string | undefined {
   return value;
 }
 
+/**
+ * SPECTROCLOUD_DEFAULT_PROJECT_ID when it is the project used; set but blank is a mistake (an unset CI secret), not
+ * "no project": the packs were confirmed at tenant scope, exit 0, as `--palette-project ""` did before it was refused.
+ */
+function envPaletteProject(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[PALETTE_ENV.project];
+  if (value === undefined) return undefined;
+  if (value.trim() === '') {
+    throw new PackpubError('USAGE', `${PALETTE_ENV.project} is set but empty: the packs would be confirmed at tenant scope instead of in your project`, {
+      hint: 'set it to the uid of your Palette project, or unset it to confirm the packs at tenant scope (an unset CI variable often leaves it empty)',
+    });
+  }
+  return value;
+}
+
 /** A --palette-* wait in milliseconds: parsed and range-checked (seconds, above 0) by prepareArgs, as every numeric flag. */
 function seconds(args: Args, key: string): number | undefined {
   const v = args[key] as number | undefined;
@@ -201,7 +216,7 @@ export async function paletteClient(
   const { PaletteClient } = await import('../palette/client.js');
   const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? envPaletteHost(env);
   if (args['paletteApiKeyStdin'] !== true && config?.apiKeyEnv !== undefined) keyStaysWithItsPalette(config, config.apiKeyEnv, endpoint, where);
-  const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? (env[PALETTE_ENV.project] || undefined);
+  const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? envPaletteProject(env);
   const caFlag = args['paletteCaFile'] === undefined ? undefined : userPath(ctx.io, args['paletteCaFile'] as string);
   const caFile = caFlag ?? config?.caFile;
   // Palette's calls retry as registry calls do: --retry-attempts, --retry-deadline, --retry-delay, --request-timeout.

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
 import { startPaletteLab } from '../support/palette-lab.js';
+import { registryAdmin } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -15,8 +17,9 @@ const ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const clock = skipWaits();
 const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-lowscfg-palette-', key: KEY, name: 'lab', base: 'packs', clock });
+  const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  return { ...lab, env };
+  return { ...lab, pack, env };
 });
 
 /** The registries Palette holds, as uid -> name and endpoint (to see that a run created or changed none). */
@@ -43,5 +46,27 @@ describe('L7: register and doctor flags given as "" (an unset CI variable)', () 
     }
     expect(w.palette.requests.length).toBe(asked);
     expect(held()).toEqual(before);
+  });
+});
+
+describe('L5: SPECTROCLOUD_DEFAULT_PROJECT_ID set but empty (an unset CI secret)', () => {
+  it('push --palette-sync and palette sync: exit 2 naming the variable, nothing published, Palette not asked (was: confirmed at tenant scope, exit 0)', async () => {
+    const env = { ...w.env, SPECTROCLOUD_DEFAULT_PROJECT_ID: '' };
+    const asked = w.palette.requests.length;
+    const message = 'error: SPECTROCLOUD_DEFAULT_PROJECT_ID is set but empty: the packs would be confirmed at tenant scope instead of in your project';
+    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, '--palette-sync', '--palette-poll-interval', '0.02'], { env });
+    expect(push.code, push.stdout + push.stderr).toBe(2);
+    expect(push.stderr).toContain(message);
+    expect(push.stderr).toContain('unset it to confirm the packs at tenant scope');
+    expect(await registryAdmin(w.registry).digestOf('packs/spectro-packs/archive/hello', '1.0.0')).toBeUndefined();
+    const sync = await runCli(['palette', 'sync', '--registry', `${w.registry.host}/packs`], { env: { ...env, SPECTROCLOUD_DEFAULT_PROJECT_ID: ' ' } });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(2);
+    expect(sync.stderr).toContain(message);
+    expect(w.palette.requests.length).toBe(asked);
+    // A flag beats the variable: given, the run goes on with that project.
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, '--palette-sync', '--palette-poll-interval', '0.02', '--palette-project', 'proj-1'], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('visible in Palette hello:1.0.0');
+    expect(w.palette.requests.slice(asked).some((r) => r.prefix === '/v1/packs' && r.projectUid === 'proj-1')).toBe(true);
   });
 });
