@@ -64,6 +64,17 @@ export interface CopyReport {
   durationMs: number;
   /** True when the run was stopped early (--fail-fast, interrupt). */
   aborted: boolean;
+  /**
+   * --all without a name: packs whose repository the source's listing (the catalog) names, but whose tag list
+   * answers 404, also when read again after a pause: none of their versions was copied (absent when none).
+   */
+  tagsNotServed?: NotServedPack[];
+}
+
+export interface NotServedPack {
+  name: string;
+  /** The repository's reference at the source. */
+  source: string;
 }
 
 export type CopyEvent =

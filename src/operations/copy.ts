@@ -10,11 +10,11 @@ import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import type { ReadableTarget, WritableTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js';
 import { mapConcurrent, onceper } from '../util/concurrency.js';
-import { MAX_PACKS, MAX_REREADS, pauseBeforeReread, sortVersions } from './list.js';
+import { MAX_PACKS, MAX_REREADS, pauseBeforeReread, readTagLists, sortVersions } from './list.js';
 import { isArchiveVerdict } from './archive-pack-json.js';
 import { readBackError, tagHolds } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
-import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult } from './copy-report.js';
+import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult, type NotServedPack } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import type { PlannedAction } from './push-report.js';
 
@@ -68,7 +68,13 @@ interface Selected {
   version: string;
 }
 
-async function selectVersions(from: ReadableTarget, options: CopyOptions): Promise<Selected[]> {
+/** What --all without a name found: the versions, and the packs whose repository the source's listing names but whose tag list answers 404. */
+interface Selection {
+  selected: Selected[];
+  tagsNotServed: NotServedPack[];
+}
+
+async function selectVersions(from: ReadableTarget, options: CopyOptions): Promise<Selection> {
   if (options.name !== undefined) validateRepositoryPath(options.name, 'pack name');
   if (options.all === true && options.version !== undefined) {
     throw new PackpubError('USAGE', `give either ${options.name ?? '<name>'}:${options.version} or --all, not both`, {
@@ -82,7 +88,7 @@ async function selectVersions(from: ReadableTarget, options: CopyOptions): Promi
       });
     }
     validateTag(options.version, 'pack version');
-    return [{ name: options.name, version: options.version }];
+    return { selected: [{ name: options.name, version: options.version }], tagsNotServed: [] };
   }
   const store = from.store;
   const repositories =
@@ -94,18 +100,32 @@ async function selectVersions(from: ReadableTarget, options: CopyOptions): Promi
     });
   }
   const selected: Selected[] = [];
-  for (const repository of repositories) {
+  const tagsNotServed: NotServedPack[] = [];
+  // As list does: names no registry may hold are left out; a repository the listing names whose tag list
+  // answers 404 is read again after a pause, and if it still does, named in the report (not left out unseen).
+  const packs = repositories.flatMap((repository) => {
     const name = packNameOf(from.basePath, repository);
-    if (name === undefined || !isValidRepositoryPath(repository)) continue; // as list does
-    for (const version of sortVersions(await store.listTags(repository))) selected.push({ name, version });
-  }
+    return name === undefined || !isValidRepositoryPath(repository) ? [] : [{ name, repository }];
+  });
+  const tagLists = await readTagLists(store, packs.map((p) => p.repository), {
+    named: options.name !== undefined,
+    concurrency: 1,
+    ...(options.rereadDelayMs === undefined ? {} : { rereadDelayMs: options.rereadDelayMs }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  packs.forEach(({ name, repository }, i) => {
+    const tags = tagLists[i];
+    if (tags === undefined) tagsNotServed.push({ name, source: store.reference(repository) });
+    else for (const version of sortVersions(tags)) selected.push({ name, version });
+  });
   if (selected.length === 0) {
     const what = options.name === undefined ? `no packs under ${store.reference(baseRepository(from.basePath))}` : `${store.reference(packRepository(from.basePath, options.name))} has no versions`;
-    throw new PackpubError('NOT_FOUND', `nothing to copy: ${what}`, {
+    const unserved = tagsNotServed.length === 0 ? '' : ` (${store.location} lists the repositories of ${tagsNotServed.map((p) => p.name).join(', ')}, but answers 404 for their tag lists)`;
+    throw new PackpubError('NOT_FOUND', `nothing to copy: ${what}${unserved}`, {
       hint: `check --from (${from.display}) and the pack name; packpub list shows what is published there`,
     });
   }
-  return selected;
+  return { selected, tagsNotServed };
 }
 
 /**
@@ -121,7 +141,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   if (options.force === true && options.skipExisting === true) {
     throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
   }
-  const selected = await selectVersions(from, options);
+  const { selected, tagsNotServed } = await selectVersions(from, options);
   emit({ type: 'selected', total: selected.length });
 
   const ensureBase = onceper((repo: string) => ensureBaseRepository(to.store, repo));
@@ -229,6 +249,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     summary: summarizeCopy(results),
     durationMs: Date.now() - started,
     aborted: stop || options.signal?.aborted === true,
+    ...(tagsNotServed.length === 0 ? {} : { tagsNotServed }),
   };
 }
 
@@ -455,6 +476,7 @@ async function copyOne(
   }
 }
 
+export { tagsNotServedNote } from './list.js';
 export {
   copySucceeded,
   summarizeCopy,
@@ -464,4 +486,5 @@ export {
   type CopyResult,
   type CopyStatus,
   type CopySummary,
+  type NotServedPack,
 } from './copy-report.js';

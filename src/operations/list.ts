@@ -59,6 +59,12 @@ const DEFAULT_LIMITS: ListLimits = { packs: MAX_PACKS, versions: MAX_VERSIONS, d
 /** `notPack` of a tag the tag list names whose manifest the registry does not serve (404, also when read again). */
 export const NOT_SERVED = 'the tag is listed, but no manifest is served for it';
 
+/** The stderr note for a repository the store's listing names whose tag list answers 404 (readTagLists). */
+export function tagsNotServedNote(name: string, location: string, command: 'list' | 'copy'): string {
+  const what = command === 'list' ? 'no version of it is listed' : 'no version of it was copied';
+  return `note: ${location} lists the repository of ${name}, but answers 404 for its tag list, also when asked again: ${what} (a first push that stopped before its manifest, every version deleted, or a replica behind the catalog?)`;
+}
+
 /** The pause before a listed tag that answered "not there" is read again: the retry policy's first delay, or `delayMs` (--retry-delay). */
 export async function pauseBeforeReread(delayMs: number | undefined, signal?: AbortSignal): Promise<void> {
   const clock = currentRetryClock();
@@ -69,6 +75,11 @@ export interface ListedPack {
   name: string;
   repository: string;
   versions: ListedVersion[];
+  /**
+   * Listing every pack: the store's repository listing (the catalog) names the repository, but its tag list
+   * answers that the store does not know it (404, also when read again after a pause), so `versions` is empty.
+   */
+  tagsNotServed?: true;
   /** Tags listed without digest, size and created time (past MAX_DETAILS, or the run's budget): cosign's first, then the oldest. */
   detailsOmitted?: number;
 }
@@ -134,23 +145,32 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
   }
   const concurrency = options.concurrency ?? 8;
   let versionCount = 0;
-  const tagLists = await mapConcurrent(repositories, concurrency, async ({ repository }) => {
-    const tags = await store.listTags(repository);
-    versionCount += tags.length;
-    if (versionCount > limits.versions) {
-      throw new PackpubError('REGISTRY', `the packs under ${base} have more than ${limits.versions} versions together; list keeps at most that many`, {
-        hint: 'name the pack (packpub list <name>); if the registry should not hold that many tags, report it to its owner',
-      });
-    }
-    return sortVersions(tags);
+  const tagLists = await readTagLists(store, repositories.map((r) => r.repository), {
+    named: options.name !== undefined,
+    concurrency,
+    ...(options.rereadDelayMs === undefined ? {} : { rereadDelayMs: options.rereadDelayMs }),
+    rereads: limits.rereads,
+    onTags: (tags) => {
+      versionCount += tags.length;
+      if (versionCount > limits.versions) {
+        throw new PackpubError('REGISTRY', `the packs under ${base} have more than ${limits.versions} versions together; list keeps at most that many`, {
+          hint: 'name the pack (packpub list <name>); if the registry should not hold that many tags, report it to its owner',
+        });
+      }
+    },
   });
   // One manifest read per version, for the newest MAX_DETAILS of each pack and MAX_DETAILS_PER_RUN in all: a
   // repository with a huge tag list (or a registry inventing one) must not cost a request per tag.
-  const perPack = options.details === false ? 0 : detailsPerPack(tagLists.map((tags) => tags.length), limits);
+  const perPack = options.details === false ? 0 : detailsPerPack(tagLists.map((tags) => tags?.length ?? 0), limits);
   const packs: ListedPack[] = [];
   const reads: Array<{ name: string; versions: ListedVersion[]; index: number; repository: string }> = [];
   repositories.forEach(({ name, repository }, i) => {
-    const tags = tagLists[i] ?? [];
+    const listedTags = tagLists[i];
+    if (listedTags === undefined) {
+      packs.push({ name, repository, versions: [], tagsNotServed: true });
+      return;
+    }
+    const tags = sortVersions(listedTags);
     if (tags.length === 0 && options.name === undefined) return;
     const versions = tags.map((version): ListedVersion => ({ version, reference: store.reference(repository, version) }));
     const readTag = options.readTag;
@@ -173,6 +193,41 @@ export async function listPacks(target: ReadableTarget, options: ListOptions = {
     await mapConcurrent(again, concurrency, read);
   }
   return packs;
+}
+
+export interface TagListOptions {
+  /** The repositories were named by the user, not by the store's listing: a 404 is "no such pack", an empty list. */
+  named: boolean;
+  concurrency: number;
+  /** The pause before a tag list that answered 404 is read again (default: the retry policy's first delay). */
+  rereadDelayMs?: number;
+  /** Tag lists read again after a 404 at most (MAX_REREADS). */
+  rereads?: number;
+  /** Each tag list as it is read (a bound to check): may throw. */
+  onTags?: (tags: string[]) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The tags of each repository, in the order given. A repository the store's own listing named whose tag list
+ * answers 404 (distribution: blobs and no manifest yet, a first push that ended before it; distribution 3 also
+ * once every tag was deleted; or a replica behind the catalog) is read once more after a pause, all such together,
+ * as a listed tag's manifest is; still 404, it is undefined: the caller says so rather than leaving it out unseen.
+ */
+export async function readTagLists(store: ReadableTarget['store'], repositories: readonly string[], options: TagListOptions): Promise<Array<string[] | undefined>> {
+  const read = async (repository: string): Promise<string[] | undefined> => {
+    const tags = options.named || store.listTagsKnown === undefined ? await store.listTags(repository) : await store.listTagsKnown(repository);
+    if (tags !== undefined) options.onTags?.(tags);
+    return tags;
+  };
+  const lists = await mapConcurrent(repositories, options.concurrency, read);
+  const again = lists.flatMap((tags, i) => (tags === undefined ? [i] : [])).slice(0, options.rereads ?? MAX_REREADS);
+  if (again.length > 0) {
+    await pauseBeforeReread(options.rereadDelayMs, options.signal);
+    const reread = await mapConcurrent(again, options.concurrency, (i) => read(repositories[i] ?? ''));
+    again.forEach((i, k) => (lists[i] = reread[k]));
+  }
+  return lists;
 }
 
 /**

@@ -107,6 +107,13 @@ export interface ArtifactStore {
 
   /** Tags of a repository (unsorted); empty when the repository does not exist. */
   listTags(repository: string): Promise<string[]>;
+  /**
+   * listTags, but undefined when the store answers that it does not know the repository (a registry's 404
+   * NAME_UNKNOWN), for a repository its own listing named: distribution answers so for one holding blobs
+   * and no manifest (a first push that ended before its manifest), distribution 3 also once every tag was
+   * deleted, and a replica behind the catalog. Absent where the two cannot differ (the OCI layout).
+   */
+  listTagsKnown?(repository: string): Promise<string[] | undefined>;
   /** Repositories whose name starts with `prefix/` (every level below it). */
   listRepositories(prefix: string): Promise<string[]>;
 
@@ -163,7 +170,7 @@ export interface ArtifactStore {
 /** What a read-only operation may do to a store (list, inspect, pull, the source of a copy): it cannot write. */
 export type ReadableStore = Pick<
   ArtifactStore,
-  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'fetchBlob' | 'listTags' | 'listRepositories'
+  'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'fetchBlob' | 'listTags' | 'listTagsKnown' | 'listRepositories'
 >;
 
 /** What publishing to a store needs (the destination of a copy): check what is there, then write blobs and manifests. */

@@ -126,6 +126,10 @@ export class GenericRegistryStore implements ArtifactStore {
     return unlessNotFound(this.client.listTags(repository), []);
   }
 
+  listTagsKnown(repository: string): Promise<string[] | undefined> {
+    return unlessNotFound(this.client.listTags(repository), undefined);
+  }
+
   /**
    * `DELETE /v2/<name>/manifests/<digest>`: the registry removes the manifest and every tag pointing at it,
    * so this refuses when other tags point there. Registries with deletes turned off answer 405 UNSUPPORTED.

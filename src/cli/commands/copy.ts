@@ -51,7 +51,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded, tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../targets/open.js'),
       import('../render.js'),
@@ -106,13 +106,16 @@ export const copyCommand: CommandSpec = {
       }),
       { ledger, clearStatus: () => renderer?.stop() },
     );
-    if (json) writeLine(ctx.io.stdout, JSON.stringify(copyReportJson(report), null, 2));
+    // --all: packs whose repository the source lists but whose tag list answers 404 (none of their versions copied).
+    const notServed = report.tagsNotServed === undefined ? {} : { tagsNotServed: report.tagsNotServed };
+    if (json) writeLine(ctx.io.stdout, JSON.stringify({ ...copyReportJson(report), ...notServed }, null, 2));
     else if (jsonLines) {
       writeLine(
         ctx.io.stdout,
-        JSON.stringify({ type: 'summary', operation: 'copy', from: report.from, to: report.to, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }),
+        JSON.stringify({ type: 'summary', operation: 'copy', from: report.from, to: report.to, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted, ...notServed }),
       );
     } else renderer?.finish(report);
+    for (const p of report.tagsNotServed ?? []) writeLine(ctx.io.stderr, tagsNotServedNote(p.name, source.store.location, 'copy'));
     // The machine formats carry them in each result; a person reading the job log sees them too.
     if (renderer === undefined) {
       for (const r of report.results) {

@@ -11,20 +11,26 @@ export const listCommand: CommandSpec = {
   builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack (without it, at most 5000 packs and 100000 versions under the base path)' } } } }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
-      const [{ listPacks, cosignAttachment, MAX_DETAILS, MAX_DETAILS_PER_RUN, NOT_SERVED }, { retryFlags }] = await Promise.all([
+      const [{ listPacks, cosignAttachment, tagsNotServedNote, MAX_DETAILS, MAX_DETAILS_PER_RUN, NOT_SERVED }, { retryFlags }] = await Promise.all([
         import('../../operations/list.js'),
         import('../target-options.js'),
       ]);
       const delay = retryFlags(args)?.initialDelayMs;
       const packs = await listPacks(target, { ...(args['name'] === undefined ? {} : { name: args['name'] as string }), ...(delay === undefined ? {} : { rereadDelayMs: delay }) });
+      // A repository the catalog names whose tag list answers 404: said, not left out unseen (also with --json).
+      const notServed = () => {
+        for (const p of packs) if (p.tagsNotServed === true) writeLine(ctx.io.stderr, tagsNotServedNote(p.name, target.store.location, 'list'));
+      };
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
         // The report says it per pack (detailsOmitted); the job log should say it too.
         budgetNote(packs, ctx.io.stderr, MAX_DETAILS, MAX_DETAILS_PER_RUN);
+        notServed();
         return EXIT_OK;
       }
       if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
         writeLine(ctx.io.stderr, args['name'] === undefined ? `no packs in ${target.display}` : `no pack ${printable(String(args['name']))} in ${target.display}`);
+        notServed();
         return EXIT_OK;
       }
       const rows = packs.flatMap((p) =>
@@ -51,6 +57,7 @@ export const listCommand: CommandSpec = {
         }
       }
       budgetNote(packs, ctx.io.stderr, MAX_DETAILS, MAX_DETAILS_PER_RUN);
+      notServed();
       return EXIT_OK;
     }),
 };
