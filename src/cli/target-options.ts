@@ -1,7 +1,7 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolve } from 'node:path';
 import { configTargetOptions, defaultTargetNames, getConfigTarget, hasEnvCredentials, type TargetOverrides } from '../config/targets.js';
-import { envCredential, withoutLineEnd } from '../credentials/env.js';
+import { envCredential, envValue } from '../credentials/env.js';
 import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
@@ -120,7 +120,7 @@ async function loginFromArgs(args: Args, ctx: CliContext, side?: Side): Promise<
   /** The first of the variables that is set, by name: `NAME` for messages, value possibly empty. */
   const fromEnv = (what: 'USERNAME' | 'PASSWORD'): { name: string; value: string } | undefined => {
     for (const p of prefixes) {
-      const value = withoutLineEnd(env[`${p}${what}`]);
+      const value = envValue(env, `${p}${what}`);
       if (value !== undefined) return { name: `${p}${what}`, value };
     }
     return undefined;

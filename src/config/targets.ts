@@ -1,5 +1,5 @@
 import { defaultCredentialChain } from '../credentials/default-chain.js';
-import { envCredential, withoutLineEnd } from '../credentials/env.js';
+import { envCredential, envValue } from '../credentials/env.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import type { TlsSettingNames } from '../registry/stack.js';
@@ -44,9 +44,9 @@ export function hasEnvCredentials(env: NodeJS.ProcessEnv): boolean {
 export function fileCredential(loaded: LoadedConfig, name: string, env: NodeJS.ProcessEnv): Credential | undefined {
   const auth = getConfigTarget(loaded, name).auth;
   if (auth?.username === undefined || auth.passwordEnv === undefined) return undefined;
-  const password = withoutLineEnd(env[auth.passwordEnv]);
+  const password = envValue(env, auth.passwordEnv);
   if (password === undefined || password === '') {
-    throw new PackpubError('CONFIG', `targets.${name}.auth.passwordEnv in ${loaded.file ?? 'packpub.yaml'} names ${auth.passwordEnv}, which is not set`, {
+    throw new PackpubError('CONFIG', `targets.${name}.auth.passwordEnv in ${loaded.file ?? 'packpub.yaml'} names ${auth.passwordEnv}, which is ${password === undefined ? 'not set' : 'empty'}`, {
       hint: `set ${auth.passwordEnv} to the password of ${auth.username} (in CI: from a secret), or remove auth from the target to use the Docker config`,
     });
   }

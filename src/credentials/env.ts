@@ -21,10 +21,8 @@ export function envCredential(env: NodeJS.ProcessEnv, prefix: EnvCredentialPrefi
  * the variable that is missing or empty (never a value). `otherwise` ends the hint: what unsetting both does.
  */
 export function envPair(env: NodeJS.ProcessEnv, first: string, second: string, otherwise: string): [string, string] | undefined {
-  // One trailing line break dropped, as --password-stdin drops it: a secret stored from a file keeps the file's
-  // newline, and sent with it the registry answered "credentials rejected" (review s21 L7).
-  const a = withoutLineEnd(env[first]);
-  const b = withoutLineEnd(env[second]);
+  const a = envValue(env, first);
+  const b = envValue(env, second);
   if (a === undefined && b === undefined) return undefined;
   if (a !== undefined && a !== '' && b !== undefined && b !== '') return [a, b];
   const state = (value: string | undefined) => (value === undefined ? 'not set' : 'empty');
@@ -39,7 +37,14 @@ export function envPair(env: NodeJS.ProcessEnv, first: string, second: string, o
   });
 }
 
-/** A variable's value without one trailing line break (`\n` or `\r\n`), as --password-stdin reads a secret. */
-export function withoutLineEnd(value: string | undefined): string | undefined {
-  return value?.replace(/\r?\n$/, '');
+/**
+ * A credential variable's value as --password-stdin reads a secret: without one trailing line break (`\n` or
+ * `\r\n`; a secret stored from a file keeps the file's newline, and sent with it the registry answered
+ * "credentials rejected", review s21 L7), and `''` when it holds only blanks (an unset CI secret padded, a
+ * quoted space), which was sent as the password and came back "credentials rejected" (review2 L6).
+ * Undefined when the variable is not set.
+ */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.replace(/\r?\n$/, '');
+  return value === undefined || value.trim() !== '' ? value : '';
 }

@@ -1,4 +1,4 @@
-import { withoutLineEnd } from '../../credentials/env.js';
+import { envValue } from '../../credentials/env.js';
 import { PackpubError } from '../../errors.js';
 import type { CommandSpec, CliContext } from '../context.js';
 import { EXIT_OK, readStdinSecret, userPath, writeLine } from '../io.js';
@@ -89,8 +89,8 @@ export const loginCommand: CommandSpec = {
       return EXIT_OK;
     }
     const interactive = stdinIsTty(io);
-    // From the environment without one trailing line break, as every other reader of these variables takes them.
-    let username = (args['username'] as string | undefined) ?? (withoutLineEnd(io.env['PACKPUB_USERNAME']) || undefined);
+    // From the environment without one trailing line break, blanks as empty, as every other reader of these variables takes them.
+    let username = (args['username'] as string | undefined) ?? (envValue(io.env, 'PACKPUB_USERNAME') || undefined);
     if (username === undefined) {
       if (args['passwordStdin'] === true || !interactive) {
         throw new PackpubError('USAGE', 'login needs a user name', { hint: 'pass -u USER (or set PACKPUB_USERNAME)' });
@@ -98,7 +98,7 @@ export const loginCommand: CommandSpec = {
       username = await promptLine(io, 'Username: ');
     }
     let password: string;
-    const envPassword = withoutLineEnd(io.env['PACKPUB_PASSWORD']);
+    const envPassword = envValue(io.env, 'PACKPUB_PASSWORD');
     if (args['passwordStdin'] === true) password = await readStdinSecret(io);
     else if (envPassword !== undefined && envPassword !== '') password = envPassword;
     else if (interactive) password = await promptHidden(ctx, 'Password: ');

@@ -1,0 +1,47 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * Session 22, review2's low notes on the credential side: what a user saw, and what each run now says and sends.
+ */
+
+const USERS = { ci: 'secret-ci-0042' };
+
+describe('L6: a credential variable holding only blanks', () => {
+  const w = setup(async (stack) => ({ hostile: stack.add(await startHostileRegistry({ users: USERS })), root: await stack.tempDir('packpub-lowscfg-creds-') }));
+
+  it('is refused as empty, naming the variable, before any request (was: sent as the password, "credentials rejected", exit 1)', async () => {
+    await writeFile(join(w.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${w.hostile.host}/base\n    auth:\n      username: ci\n      passwordEnv: REG_SECRET\n`);
+    const asked = w.hostile.requests.length;
+    for (const blank of [' ', '  \t', ' \n']) {
+      expectRun(await runCli(['list', 'nothere', '--target', 'reg', '--retry-attempts', '1'], { env: { REG_SECRET: blank }, cwd: w.root }), {
+        code: 2,
+        stderr: ['targets.reg.auth.passwordEnv in', 'names REG_SECRET, which is empty'],
+      });
+      expectRun(await runCli(['list', 'nothere', '--registry', `${w.hostile.host}/base`, '--retry-attempts', '1'], { env: { PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: blank }, cwd: w.root }), {
+        code: 2,
+        stderr: ['PACKPUB_USERNAME is set but PACKPUB_PASSWORD is empty'],
+      });
+      expectRun(await runCli(['list', 'nothere', '--registry', `${w.hostile.host}/base`, '--username', 'ci', '--retry-attempts', '1'], { env: { PACKPUB_PASSWORD: blank }, cwd: w.root }), {
+        code: 2,
+        stderr: ['--username ci needs a password: PACKPUB_PASSWORD is set but empty'],
+      });
+    }
+    expect(w.hostile.requests.length).toBe(asked);
+    // login reads the variables itself: no terminal to ask on, so refused, and nothing saved.
+    const config = join(w.root, 'docker-config.json');
+    expectRun(await runCli(['login', w.hostile.host, '--registry-config', config], { env: { PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: '   ' }, cwd: w.root }), {
+      code: 2,
+      stderr: ['no password given and standard input is not a terminal to ask for one'],
+    });
+    await expect(readFile(config, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(w.hostile.requests.length).toBe(asked);
+    // A password with blanks around other characters is a password: sent as it is (here refused by the registry).
+    expectRun(await runCli(['list', 'nothere', '--target', 'reg', '--retry-attempts', '1'], { env: { REG_SECRET: ` ${USERS.ci}` }, cwd: w.root }), { code: 1, stderr: ['credentials rejected'] });
+    expectRun(await runCli(['list', 'nothere', '--target', 'reg', '--retry-attempts', '1'], { env: { REG_SECRET: USERS.ci }, cwd: w.root }), { code: 0, stderr: ['no pack nothere in registry'] });
+  });
+});
