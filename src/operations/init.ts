@@ -142,6 +142,29 @@ function packVersion(version: string, fromChart: boolean): string {
   return version;
 }
 
+/**
+ * A display name or add-on type is one line of text: a line break went into values.yaml's first comment and
+ * broke out of it (`--display-name $'My pack\nregistry: x'` wrote a top-level key, or YAML that does not parse),
+ * and an empty display name is one validate refuses. Refused before anything is written.
+ */
+function oneLine(flag: string, value: string, required: boolean): void {
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
+  if (control !== null) {
+    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new PackpubError('USAGE', `${flag} holds a line break or control character (${code})`, { hint: `give ${flag} as one line of text` });
+  }
+  if (required && value.trim() === '') throw new PackpubError('USAGE', `${flag} is empty`, { hint: `give ${flag} a name Palette can show, or leave it out for the pack name in title case` });
+}
+
+/** pack.namespace is the Kubernetes namespace the pack installs into: a DNS-1123 label, as Kubernetes requires. */
+function namespaceName(namespace: string): void {
+  if (/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) return;
+  throw new PackpubError('USAGE', `--namespace ${JSON.stringify(namespace)} is not a Kubernetes namespace name`, {
+    hint: `use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. ${kubernetesName(namespace)}`,
+  });
+}
+
 /** Images of a chart and its vendored subcharts, review flags included. */
 function chartImages(chart: HelmChart, prefix: string[] = [], depth = 0): FoundImage[] {
   const out: FoundImage[] = [];
@@ -222,12 +245,15 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
   name = packName(name, chart !== undefined && options.name === undefined);
   version = packVersion(version, chart !== undefined && options.version === undefined);
   const displayName = options.displayName ?? displayNameFor(name);
+  oneLine('--display-name', displayName, true);
+  if (options.addonType !== undefined) oneLine('--addon-type', options.addonType, false);
   let addonType = options.addonType;
   if (layer === 'addon' && (addonType === undefined || addonType === '')) {
     addonType = DEFAULT_ADDON_TYPE;
     notes.push(`addonType set to "${DEFAULT_ADDON_TYPE}"; pick the category Palette lists the pack under with --addon-type (e.g. monitoring, security, ingress)`);
   }
   const namespace = options.namespace ?? kubernetesName(name);
+  if (options.namespace !== undefined) namespaceName(options.namespace);
 
   // Checked before anything is written; folders are created only once the content is ready.
   await ensureWritableDir(dir, options.force === true);
