@@ -705,6 +705,15 @@ export class RegistryClient {
           hint: ERROR_AS_SUCCESS_HINT,
         });
       }
+      // Every manifest is JSON (OCI, Docker, both kinds of index): other bytes are no registry's answer (a
+      // proxy's login or error page served with 200), as for a tag list or the catalog, not "a tag holding
+      // something other than a pack". Checked by digest too: "another digest" would send the user hunting a race.
+      if (!isJson(bytes)) {
+        const type = getHeader(res, 'content-type');
+        throw new PackpubError('REGISTRY', `${this.host} answered ${res.status} with something that is not JSON instead of manifest ${reference} of ${repository} (${bytes.length} bytes${type === undefined ? '' : `, Content-Type: ${redactText(type).slice(0, 100)}`})`, {
+          hint: `check the host and base path (is ${this.host} an OCI registry, and not a web page, login page or proxy in front of it?)`,
+        });
+      }
       const digest = sha256Digest(bytes);
       const header = getHeader(res, 'docker-content-digest')?.trim();
       if (isDigest(reference) && digest !== reference) {
