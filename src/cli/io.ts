@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { PackpubError, type ErrorCode } from '../errors.js';
+import { homePath } from '../util/home.js';
 import { localWriteError } from '../util/local-write.js';
 import { redactText } from '../util/redact.js';
 
@@ -34,10 +35,12 @@ export function processIo(): CliIo {
 /**
  * A path the user gave (a flag's file or folder, the default ./oci-packs), for the library, which reads a
  * relative path against the process's folder: relative to `io.cwd`. As typed when that is the process's
- * folder (messages and target names show it so); made absolute when main() runs embedded elsewhere.
+ * folder (messages and target names show it so); made absolute when main() runs embedded elsewhere. `~` and
+ * `~/...` are the home folder's (homePath): the shell leaves a `~` after `=` alone, and `--oci-layout=~/out`
+ * published into a folder named `~` under the working directory, exit 0, while the output read as the home folder.
  */
-export function userPath(io: Pick<CliIo, 'cwd'>, path: string): string {
-  return isAbsolute(path) || io.cwd === process.cwd() ? path : resolve(io.cwd, path);
+export function userPath(io: Pick<CliIo, 'cwd' | 'env'>, path: string): string {
+  return homePath(path, io.env) ?? (isAbsolute(path) || io.cwd === process.cwd() ? path : resolve(io.cwd, path));
 }
 
 /**

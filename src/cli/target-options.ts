@@ -11,6 +11,7 @@ import type { OpenTargetOptions } from '../targets/open.js';
 import { DEFAULT_OCI_LAYOUT } from '../targets/options.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, userPath, writeLine } from './io.js';
+import { homePath } from '../util/home.js';
 
 const loadedByArgs = new WeakMap<object, Promise<LoadedConfig>>();
 
@@ -466,14 +467,14 @@ export async function resolveOneTarget(args: Args, ctx: CliContext): Promise<Ope
 /** What `--from` / `--to` names: a configured target, a local layout, or a registry. */
 export type SideSpec = { kind: 'target'; name: string } | { kind: 'layout'; dir: string } | { kind: 'registry'; registry: string };
 
-/** A name defined under `targets:` wins over a registry host of the same spelling. */
-export function parseSide(value: string, loaded: LoadedConfig, cwd: string): SideSpec {
+/** A name defined under `targets:` wins over a registry host of the same spelling. `oci:~/DIR` is in the home folder (no shell reads that `~`). */
+export function parseSide(value: string, loaded: LoadedConfig, io: Pick<CliContext['io'], 'cwd' | 'env'>): SideSpec {
   if (value.trim() === '') throw new PackpubError('USAGE', 'an empty --from or --to names nothing', { hint: 'give HOST[:PORT]/BASE-PATH, oci:DIR, or a target named in packpub.yaml' });
   if (loaded.config?.targets?.[value] !== undefined) return { kind: 'target', name: value };
   if (value.startsWith('oci:')) {
     const dir = value.slice('oci:'.length);
     if (dir === '') throw new PackpubError('USAGE', '"oci:" needs a directory, e.g. oci:./oci-packs');
-    return { kind: 'layout', dir: resolve(cwd, dir) };
+    return { kind: 'layout', dir: homePath(dir, io.env) ?? resolve(io.cwd, dir) };
   }
   return { kind: 'registry', registry: value };
 }
@@ -485,7 +486,7 @@ export function parseSide(value: string, loaded: LoadedConfig, cwd: string): Sid
  */
 export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side): Promise<OpenTargetOptions> {
   const loaded = await loadCliConfig(args, ctx);
-  const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
+  const spec = parseSide(String(args[side]), loaded, ctx.io);
   // A mistake in the location is refused now, with this side's flag in the hint (openTarget parses it again).
   if (spec.kind === 'registry') parseRegistryLocation(spec.registry, `--${side}-plain-http`);
   refuseSharedPairOnBothSides(args, ctx, loaded);
@@ -497,7 +498,7 @@ export async function resolveSideOptions(args: Args, ctx: CliContext, side: Side
 /** The registry host a copy side names (lowercase), or undefined for a layout (or a side not given). */
 function sideHost(args: Args, ctx: CliContext, loaded: LoadedConfig, side: Side): string | undefined {
   if (args[side] === undefined) return undefined;
-  const spec = parseSide(String(args[side]), loaded, ctx.io.cwd);
+  const spec = parseSide(String(args[side]), loaded, ctx.io);
   const registry = spec.kind === 'registry' ? spec.registry : spec.kind === 'target' ? loaded.config?.targets?.[spec.name]?.registry : undefined;
   if (registry === undefined) return undefined;
   try {
@@ -537,7 +538,7 @@ export function hintFlags(args: Readonly<Record<string, unknown>>): string {
 
 /** hintFlags for a copy side: its place as list and inspect would name it (` --target NAME`, ` --registry X`, ` --oci-layout DIR`). */
 export async function sideHintFlags(args: Args, ctx: CliContext, side: Side): Promise<string> {
-  const spec = parseSide(String(args[side]), await loadCliConfig(args, ctx), ctx.io.cwd);
+  const spec = parseSide(String(args[side]), await loadCliConfig(args, ctx), ctx.io);
   const place = spec.kind === 'target' ? { target: spec.name } : spec.kind === 'layout' ? { ociLayout: spec.dir } : { registry: spec.registry };
   return hintFlags({ ...place, config: args['config'] });
 }

@@ -1,11 +1,11 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { lstat, readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import type { PathSegment, SourcePosition } from '../pack/json-source.js';
+import { homePath } from '../util/home.js';
 import { CONFIG_FILE_NAMES, CONFIG_VERSION, knownKeys, type ConfigTarget, type PackpubConfig } from './schema.js';
 
 /** A configuration file is a page of settings; anything this big is a mistake or an attack. */
@@ -88,7 +88,8 @@ async function locate(options: LoadConfigOptions, env: NodeJS.ProcessEnv, warnin
         hint: `name the configuration file, or leave ${from} out to use ./packpub.yaml (an unset CI variable often leaves it empty)`,
       });
     }
-    const path = resolve(options.cwd, given);
+    // `--config=~/packpub.yaml`: the shell leaves a `~` after `=` alone.
+    const path = homePath(given, env) ?? resolve(options.cwd, given);
     if (!(await isFile(path))) {
       throw new PackpubError('CONFIG', `${from} names ${given}, which is not a readable file`, {
         hint: `check the path (relative paths start at ${options.cwd}), or leave ${from} out to use ./packpub.yaml`,
@@ -269,9 +270,7 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
 
 function expandPath(value: string, base: string, env: NodeJS.ProcessEnv): string {
   // HOME set but empty (or unset) is no home: `~/layout` became `/layout` at the root (or a folder named `~`).
-  const home = env['HOME'] || env['USERPROFILE'] || homedir();
-  if (value === '~' || value.startsWith('~/')) return join(home, value.slice(1));
-  return resolve(base, value);
+  return homePath(value, env) ?? resolve(base, value);
 }
 
 /** Relative paths in the file are relative to the file's folder, wherever packpub runs from. */

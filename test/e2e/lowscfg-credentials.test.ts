@@ -1,12 +1,13 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
+import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
- * Session 22, review2's low notes on the credential side: what a user saw, and what each run now says and sends.
+ * Session 22, review2's low notes on the credential and path side: what a user saw, and what each run now says and sends.
  */
 
 const USERS = { ci: 'secret-ci-0042' };
@@ -43,5 +44,34 @@ describe('L6: a credential variable holding only blanks', () => {
     // A password with blanks around other characters is a password: sent as it is (here refused by the registry).
     expectRun(await runCli(['list', 'nothere', '--target', 'reg', '--retry-attempts', '1'], { env: { REG_SECRET: ` ${USERS.ci}` }, cwd: w.root }), { code: 1, stderr: ['credentials rejected'] });
     expectRun(await runCli(['list', 'nothere', '--target', 'reg', '--retry-attempts', '1'], { env: { REG_SECRET: USERS.ci }, cwd: w.root }), { code: 0, stderr: ['no pack nothere in registry'] });
+  });
+});
+
+describe('L1: a path flag written --flag=~/path (the shell leaves that ~ alone)', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lowscfg-home-');
+    const home = join(root, 'home');
+    const work = join(root, 'work');
+    await mkdir(home, { recursive: true });
+    await mkdir(work, { recursive: true });
+    const pack = await writePack(join(root, 'packs', 'hello'), { name: 'hello', version: '1.0.0' });
+    return { root, home, work, pack };
+  });
+
+  it('is the home folder, as packpub.yaml reads it (was: a folder named ~ under the working directory, exit 0)', async () => {
+    const env = { HOME: w.home, DOCKER_CONFIG: join(w.root, 'docker') };
+    const push = await runCli(['push', w.pack, '--oci-layout=~/out'], { env, cwd: w.work });
+    expectRun(push, { code: 0, stdout: [join(w.home, 'out')] });
+    expect(JSON.parse(await readFile(join(w.home, 'out', 'spectro-packs/archive/hello', 'index.json'), 'utf8'))).toMatchObject({ schemaVersion: 2 });
+    expect(await readdir(w.work)).toEqual([]);
+    // copy's oci:DIR, the Docker config and --config likewise.
+    const copy = await runCli(['copy', 'hello:1.0.0', '--from', 'oci:~/out', '--to=oci:~/copied'], { env, cwd: w.work });
+    expectRun(copy, { code: 0 });
+    expect(JSON.parse(await readFile(join(w.home, 'copied', 'spectro-packs/archive/hello', 'index.json'), 'utf8'))).toMatchObject({ schemaVersion: 2 });
+    await writeFile(join(w.home, 'packpub.yaml'), `targets:\n  home:\n    ociLayout: ~/out\n`);
+    expectRun(await runCli(['list', '--config=~/packpub.yaml', '--target', 'home'], { env, cwd: w.work }), { code: 0, stdout: ['hello'] });
+    await writeFile(join(w.home, 'docker.json'), '{"auths":{}}');
+    expectRun(await runCli(['logout', 'registry.example.com', '--registry-config=~/docker.json'], { env, cwd: w.work }), { code: 0 });
+    expect(await readdir(w.work)).toEqual([]);
   });
 });
