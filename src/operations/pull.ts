@@ -31,9 +31,16 @@ function outputTaken(outDir: string): PackpubError {
   return new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });
 }
 
-function takenOr(outDir: string, err: unknown): unknown {
+/** -o names a file (or a link to one, or anything else but a folder): the pack cannot go there, nor be put inside. */
+function notAFolder(outDir: string): PackpubError {
+  return new PackpubError('USAGE', `${outDir} already exists and is not a folder`, { hint: 'pass -o with a new directory, or an empty one: the pack is extracted into it' });
+}
+
+/** `inside`: the error came from placing an entry inside the folder, where ENOTDIR means a file of that name appeared there. */
+function takenOr(outDir: string, err: unknown, inside = false): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' ? outputTaken(outDir) : err;
+  if (code === 'ENOTDIR') return inside ? outputTaken(outDir) : notAFolder(outDir);
+  return code === 'ENOTEMPTY' || code === 'EEXIST' ? outputTaken(outDir) : err;
 }
 
 /**
@@ -55,7 +62,7 @@ async function fillFolder(source: string, outDir: string, staging: string, moved
     }
   } catch (err) {
     for (const path of moved.splice(0)) await rm(path, { recursive: true, force: true });
-    throw takenOr(outDir, err);
+    throw takenOr(outDir, err, true);
   }
 }
 
@@ -67,13 +74,13 @@ async function pulledPackJson(folder: string): Promise<FoundPackJson> {
   return info.size > MAX_PACK_JSON_BYTES ? { size: info.size } : { bytes: await readFile(path) };
 }
 
-async function isEmptyOrMissing(dir: string): Promise<boolean> {
+/** Why -o cannot become the pack folder; undefined when it is missing or an empty folder (or unreadable: making or filling it says why). */
+async function outputRefusal(dir: string): Promise<PackpubError | undefined> {
   try {
-    const info = await stat(dir);
-    if (!info.isDirectory()) return false;
-    return (await readdir(dir)).length === 0;
+    if (!(await stat(dir)).isDirectory()) return notAFolder(dir);
+    return (await readdir(dir)).length === 0 ? undefined : outputTaken(dir);
   } catch {
-    return true;
+    return undefined;
   }
 }
 
@@ -84,9 +91,8 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
  */
 export async function pullPack(target: ReadableTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
-  if (!(await isEmptyOrMissing(outDir))) {
-    throw outputTaken(outDir);
-  }
+  const refusal = await outputRefusal(outDir);
+  if (refusal !== undefined) throw refusal;
   const resolved = await resolvePack(target, ref);
   // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
   // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.

@@ -70,7 +70,7 @@ describe('pull --output keeps what is already there', () => {
     await writeFile(file, 'mine');
     const onFile = await runCli(['pull', 'hello:1.0.0', '-o', file, '--oci-layout', w.layout]);
     expect(onFile.code).toBe(2);
-    expect(onFile.stderr).toContain(`error: ${file} already exists and is not empty`);
+    expect(onFile.stderr).toContain(`error: ${file} already exists and is not a folder`);
     expect(await readFile(file, 'utf8')).toBe('mine');
 
     const empty = join(w.root, 'empty');
