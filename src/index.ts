@@ -87,6 +87,9 @@ export {
   type DeleteSummary,
 } from './operations/delete.js';
 export { ArchiveCache, defaultCacheDir } from './operations/archive-cache.js';
+// What the CLI's exit code 0 means for a push (no pack invalid, conflicting or failed, not aborted): pushPacks
+// resolves with a report whatever the packs' outcome, so this is the check a program makes.
+export { pushSucceeded } from './operations/push-report.js';
 export type { EventSink, PackResult, PackStatus, PlannedAction, PushEvent, PushReport, PushSummary } from './operations/push-report.js';
 export * from './config/index.js';
 export {
