@@ -245,7 +245,7 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
     palette = { endpoint: client.baseUrl.origin, registries: [] };
     let details: PaletteRegistryDetails[] | undefined;
     try {
-      details = await registriesOnHost(client, target.host);
+      details = await registriesOnHost(client, target);
     } catch (err) {
       findings.push({ check: 'palette-access', ok: false, message: errorMessage(err), ...(isPackpubError(err) && err.hint !== undefined ? { fix: err.hint } : {}) });
     }

@@ -64,8 +64,8 @@ export interface PaletteRegistryDetails {
 }
 
 /** Every OCI registry on the target's host, with the per-registry record (which holds baseContentPath). */
-export async function registriesOnHost(client: PaletteClient, host: string, deadline?: number): Promise<PaletteRegistryDetails[]> {
-  const wanted = endpointHost(host);
+export async function registriesOnHost(client: PaletteClient, target: Pick<PaletteTargetRef, 'host' | 'plainHttp'>, deadline?: number): Promise<PaletteRegistryDetails[]> {
+  const wanted = endpointHost(target.host, target.plainHttp === true);
   const out: PaletteRegistryDetails[] = [];
   for (const summary of await client.listOciRegistries(deadline)) {
     if (endpointHost(summary.spec?.endpoint) !== wanted) continue;
@@ -134,7 +134,7 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
     // The registry chosen must serve the target: a registry of another host or base path may list the same
     // name:version from elsewhere, and the run would confirm packs it never published.
     const resolved = toResolved(details);
-    if (details.record === undefined || endpointHost(resolved.endpoint) !== endpointHost(target.host) || resolved.baseContentPath !== trimSlashes(target.basePath)) {
+    if (details.record === undefined || endpointHost(resolved.endpoint) !== endpointHost(target.host, target.plainHttp === true) || resolved.baseContentPath !== trimSlashes(target.basePath)) {
       const serves = details.record === undefined ? 'an unreadable endpoint' : `${endpointHost(resolved.endpoint)}${resolved.baseContentPath === '' ? '' : `/${resolved.baseContentPath}`}`;
       throw new PackpubError('USAGE', `Palette registry ${chosen.metadata.name} (${chosen.metadata.uid}) serves ${serves}, not ${where}`, {
         hint: `name the Palette registry whose endpoint is ${target.host} and whose base content path is ${trimSlashes(target.basePath) || '(empty)'}; packpub palette doctor lists them`,
@@ -142,7 +142,7 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
     }
     return resolved;
   }
-  const found = matchingRegistries(target, await registriesOnHost(client, target.host, options.deadline));
+  const found = matchingRegistries(target, await registriesOnHost(client, target, options.deadline));
   if (found.length === 0) {
     throw new PackpubError('NOT_FOUND', `no Pack registry in Palette serves ${where}`, {
       hint: 'run packpub palette doctor to see the settings Palette needs, or packpub palette register to add it',
@@ -620,7 +620,7 @@ export function defaultRegistryName(target: PaletteTargetRef): string {
  */
 export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): Promise<RegisterResult> {
   checkPaletteTarget(target);
-  const existing = matchingRegistries(target, await registriesOnHost(client, target.host));
+  const existing = matchingRegistries(target, await registriesOnHost(client, target));
   const [found] = existing;
   if (found !== undefined) {
     // Nothing is created beside it (two would make every sync ask which), but what keeps it from syncing is said.

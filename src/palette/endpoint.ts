@@ -50,13 +50,18 @@ export function paletteBaseUrl(endpoint: string | undefined): URL {
   return url;
 }
 
-/** An endpoint as Palette stores it, reduced to `host[:port]`: no scheme, no trailing slash, lowercase. */
-export function endpointHost(endpoint: string | undefined): string {
-  return (endpoint ?? '')
-    .trim()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
-    .replace(/\/+$/, '')
-    .toLowerCase();
+/**
+ * An endpoint as Palette stores it, or a target's host, reduced to `host[:port]`: no scheme, no trailing slash,
+ * lowercase, and no port that is the default of its scheme (`:443` for https://, `:80` for http://; without a
+ * scheme, HTTPS's unless `plainHttp`): a registry entered in Palette as `https://harbor.example.com:443` serves
+ * the target `harbor.example.com`, and was taken for another (sync: "no Pack registry serves"; register: a second one).
+ */
+export function endpointHost(endpoint: string | undefined, plainHttp = false): string {
+  const raw = (endpoint ?? '').trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase() ?? (plainHttp ? 'http' : 'https');
+  const host = raw.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  const defaultPort = scheme === 'https' ? ':443' : scheme === 'http' ? ':80' : undefined;
+  return defaultPort !== undefined && host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
 }
 
 /** True when an endpoint carries a scheme (`https://...`), which Palette does not want for ECR. */

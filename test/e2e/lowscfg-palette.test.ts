@@ -4,7 +4,9 @@ import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { startPaletteLab } from '../support/palette-lab.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
 import { registryAdmin } from '../support/registry-admin.js';
+import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -68,5 +70,41 @@ describe('L5: SPECTROCLOUD_DEFAULT_PROJECT_ID set but empty (an unset CI secret)
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('visible in Palette hello:1.0.0');
     expect(w.palette.requests.slice(asked).some((r) => r.prefix === '/v1/packs' && r.projectUid === 'proj-1')).toBe(true);
+  });
+});
+
+describe('L4: a Palette registry whose endpoint names the default port, another case or a trailing slash', () => {
+  // Palette reaches `harbor.example.com` (the lab) at a loopback registry; packpub never connects to it here.
+  const h = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lowscfg-palette-host-');
+    const registry = stack.add(await startRegistry());
+    const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { 'harbor.example.com': { url: registry.url } }, clock }));
+    const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
+    return { palette, env };
+  });
+  const pack = (endpoint: string, base: string) => h.palette.addRegistry('basic', `harbor-${base}`, { endpoint, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+
+  it('serves the target: register finds it and creates none beside it (was: a second registry, exit 0)', async () => {
+    const cases: [string, string, string][] = [
+      ['https://Harbor.Example.com:443/', 'harbor.example.com/one', 'one'],
+      ['https://harbor.example.com', 'harbor.example.com:443/two', 'two'],
+      ['harbor.example.com:443', 'HARBOR.example.com/three', 'three'],
+    ];
+    for (const [endpoint, target, base] of cases) {
+      const uid = pack(endpoint, base);
+      const before = h.palette.registries.size;
+      const run = await runCli(['palette', 'register', '--registry', target], { env: h.env });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain(`Palette registry harbor-${base} (${uid}) already serves`);
+      expect(run.stdout).toContain('nothing created');
+      expect(h.palette.registries.size).toBe(before);
+    }
+    // Another port is another registry.
+    pack('https://harbor.example.com:8443', 'four');
+    const before = h.palette.registries.size;
+    const run = await runCli(['palette', 'register', '--registry', 'harbor.example.com/four'], { env: h.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('created Palette registry harbor-example-com-four');
+    expect(h.palette.registries.size).toBe(before + 1);
   });
 });
