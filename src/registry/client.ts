@@ -250,7 +250,7 @@ export class RegistryClient {
       subject: spec.subject,
       intent: spec.intent,
       auth: res.auth,
-      retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.retry.clock.now()) : undefined,
+      retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.retry.clock.now(), Infinity) : undefined,
       attempts: attempt,
       plainHttpFlag: this.stack.plainHttpFlag,
     });

@@ -48,7 +48,7 @@ export interface RegistryErrorInit {
   cause?: unknown;
   /** Another attempt may succeed (5xx, 429, reset, timeout). */
   retryable?: boolean | undefined;
-  /** Registry asked us to wait this long (Retry-After). */
+  /** Registry asked us to wait this long (Retry-After, as asked: the retry policy waits at most 60 s of it). */
   retryAfterMs?: number | undefined;
 }
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { PackpubError } from '../errors.js';
-import { systemErrorCode, isRegistryError } from './errors.js';
+import { RegistryError, systemErrorCode, isRegistryError } from './errors.js';
 
 /*
  * Retry policy of oras-go v2 (registry/remote/retry): backoff 250 ms x 2^n with +-10 % jitter, clamped to
@@ -87,6 +87,15 @@ export function backoffDelayMs(retry: number, random: () => number = Math.random
   return Math.round(Math.min(Math.max(BACKOFF.maxDelayMs, initialMs), Math.max(Math.min(BACKOFF.minDelayMs, initialMs), jittered)));
 }
 
+/** A wait for people: seconds, minutes, hours or days. */
+function duration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7_200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3_600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}
+
 /** `Retry-After` as milliseconds to wait (RFC 9110 10.2.3: delay-seconds or an HTTP-date), clamped; undefined when absent or unparsable. */
 export function parseRetryAfter(value: string | undefined, nowMs: number, maxMs = MAX_RETRY_AFTER_MS): number | undefined {
   if (value === undefined) return undefined;
@@ -156,6 +165,11 @@ export interface RetryPolicyOptions {
   clock?: RetryClock;
   /** Called before each wait, e.g. for a debug line. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * A RegistryError whose Retry-After asks for a wait past the deadline ends the run at once (as any wait past
+   * it does); true: it is thrown saying so (the registry's client). A caller that words its own message leaves it out.
+   */
+  sayRetryAfter?: boolean;
 }
 
 /**
@@ -166,6 +180,8 @@ export interface RetryPolicyOptions {
 export class RetryBudget {
   /** Failed attempts since the start or the last progress. */
   failures = 0;
+  /** Set when the last failure asked (Retry-After) for a wait that ends past the deadline: the wait asked, in ms. */
+  askedPastDeadlineMs: number | undefined;
   constructor(
     /** Clock time after which nothing is retried. */
     readonly deadlineAt: number,
@@ -182,6 +198,7 @@ export class RetryPolicy {
   readonly initialDelayMs: number;
   readonly clock: RetryClock;
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
+  private readonly sayRetryAfter: boolean;
 
   constructor(options: RetryPolicyOptions = {}) {
     const attempts = options.attempts ?? RETRY_DEFAULTS.attempts;
@@ -197,6 +214,7 @@ export class RetryPolicy {
     this.initialDelayMs = initialDelay;
     this.clock = options.clock ?? defaultClock;
     this.onRetry = options.onRetry;
+    this.sayRetryAfter = options.sayRetryAfter === true;
   }
 
   /** A fresh budget: no failures yet, the deadline from now. */
@@ -210,10 +228,34 @@ export class RetryPolicy {
    */
   nextDelay(budget: RetryBudget, err: unknown): number | undefined {
     budget.failures++;
+    budget.askedPastDeadlineMs = undefined;
     if (budget.failures >= this.attempts || !isRetryableError(err)) return undefined;
+    // What the registry asked (unclamped): a wait that ends past the deadline is not waited in 60 s pieces,
+    // attempt after attempt (5 silent minutes before the same failure): the run ends now and says why.
     const asked = isRegistryError(err) ? err.retryAfterMs : undefined;
-    const delayMs = asked ?? backoffDelayMs(budget.failures - 1, () => this.clock.random(), this.initialDelayMs);
+    if (asked !== undefined && this.clock.now() + asked > budget.deadlineAt) {
+      budget.askedPastDeadlineMs = asked;
+      return undefined;
+    }
+    const delayMs = asked === undefined ? backoffDelayMs(budget.failures - 1, () => this.clock.random(), this.initialDelayMs) : Math.min(asked, MAX_RETRY_AFTER_MS);
     return this.clock.now() + delayMs > budget.deadlineAt ? undefined : delayMs;
+  }
+
+  /** `err` as run() throws it when nextDelay stopped: saying so when the registry asked to wait past the deadline. */
+  stopped(budget: RetryBudget, err: unknown): unknown {
+    const asked = budget.askedPastDeadlineMs;
+    if (asked === undefined || !this.sayRetryAfter || !isRegistryError(err)) return err;
+    return new RegistryError(err.code, `${err.message}; it asks to wait ${duration(asked)} before the next request (Retry-After), past --retry-deadline (${duration(this.deadlineMs)}): not retried`, {
+      method: err.method,
+      url: err.url,
+      status: err.status,
+      ociCode: err.ociCode,
+      ociMessage: err.ociMessage,
+      retryable: err.retryable,
+      retryAfterMs: asked,
+      hint: 'the registry is rate limiting or down for longer than this run waits: run again later (a longer --retry-deadline waits up to 60 s per retry within it)',
+      cause: err,
+    });
   }
 
   /**
@@ -231,7 +273,7 @@ export class RetryPolicy {
       } catch (err) {
         acted ||= mayHaveActed(err);
         const delayMs = this.nextDelay(budget, err);
-        if (delayMs === undefined) throw err;
+        if (delayMs === undefined) throw this.stopped(budget, err);
         this.onRetry?.({ attempt, attempts: this.attempts, delayMs, error: err });
         await this.clock.sleep(delayMs, signal);
       }

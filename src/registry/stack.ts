@@ -103,7 +103,7 @@ export class RetryTransport extends TransportLayer {
         host: this.host,
         body,
         subject: req.url.pathname,
-        retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.policy.clock.now()) : undefined,
+        retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.policy.clock.now(), Infinity) : undefined,
         attempts: attempt,
       });
     }, req.signal);
@@ -128,6 +128,7 @@ export function createRegistryStack(options: RegistryClientOptions, deps: Client
     deadlineMs: options.retry?.deadlineMs,
     initialDelayMs: options.retry?.initialDelayMs,
     clock: deps.clock,
+    sayRetryAfter: true,
     ...(debug === undefined
       ? {}
       : {
