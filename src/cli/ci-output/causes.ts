@@ -1,4 +1,5 @@
 import type { PackResult } from '../../operations/push-report.js';
+import type { PushPaletteOutcome } from '../palette-run.js';
 
 /**
  * One cause, one line: failures that share a cause are told once with the number of packs they stopped.
@@ -116,4 +117,41 @@ export function causeLine(cause: Exclude<Cause, { kind: 'pack' }>): string {
     return `${plural(packs, 'valid pack')} not pushed because ${cause.invalid} ${cause.invalid === 1 ? 'is' : 'are'} invalid; pass --continue-on-error to push them`;
   }
   return `FAILED ${cause.target}: ${cause.message} (stopped ${plural(cause.results.length, 'pack')}: ${listPacks(cause.results)})`;
+}
+
+/**
+ * What `push --palette-sync` found after publishing (the report's `palette`): a pack Palette does not list ends
+ * the run with exit code 3, an error that stopped the sync with its own; the job summary, the annotations and the
+ * JUnit report say so as the exit code does.
+ */
+export type PaletteOutcome = NonNullable<PushPaletteOutcome['json']>;
+
+/** One thing the Palette step left undone: a pack Palette does not list (or, `pack` absent, the step itself). */
+export interface PaletteProblem {
+  /** The target's `host/base-path`; '' when the step stopped before reaching one. */
+  target: string;
+  pack?: string;
+  message: string;
+  hint?: string;
+}
+
+/** The run statuses that end a push with exit code 3 (operations/palette.ts isNotVisible, not loaded for this). */
+const NOT_VISIBLE: ReadonlySet<string> = new Set(['published-not-visible', 'would-not-be-visible']);
+
+/** Every Palette problem of a run, in the order the targets were synced; none when Palette lists every pack. */
+export function paletteProblems(palette: PaletteOutcome | undefined): PaletteProblem[] {
+  if (palette === undefined) return [];
+  if (palette.status === 'error') {
+    const { message, hint } = palette.error;
+    return [{ target: '', message: `Palette sync stopped: ${message}`, ...(hint === undefined ? {} : { hint }) }];
+  }
+  const out: PaletteProblem[] = [];
+  for (const t of palette.targets) {
+    if (!NOT_VISIBLE.has(t.status)) continue;
+    const missing = t.packs.filter((p) => p.status !== 'visible');
+    const why = t.sync.message ?? `Palette's sync ${t.sync.outcome}`;
+    if (missing.length === 0) out.push({ target: t.target, message: `not visible in Palette: ${why}` });
+    for (const p of missing) out.push({ target: t.target, pack: `${p.name}:${p.version}`, message: `not visible in Palette: ${p.reason ?? why}` });
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import { formatBytes } from '../render.js';
-import { causeLine, failureCauses, isFailure, packId, referenceUnlessSaid } from './causes.js';
+import { causeLine, failureCauses, isFailure, packId, paletteProblems, referenceUnlessSaid, type PaletteOutcome, type PaletteProblem } from './causes.js';
 
 /*
  * Output for GitHub Actions (when GITHUB_ACTIONS=true): workflow commands that become annotations, and a
@@ -44,11 +44,18 @@ function withHint(message: string, hint: string | undefined): string {
   return hint === undefined ? message : `${message}\nhint: ${hint}`;
 }
 
+/** A Palette problem in one line: the pack (or the step) and its target, then what is wrong. */
+function paletteLine(p: PaletteProblem): string {
+  const where = [p.pack, p.target === '' ? undefined : `(${p.target})`].filter((x) => x !== undefined).join(' ');
+  return where === '' ? p.message : `${where}: ${p.message}`;
+}
+
 /**
  * Annotations for a push: one per validation finding, at its file, line and column; one per pack that
- * failed to publish, at its pack.json; one per shared cause (a target-wide error, the invalid-pack gate).
+ * failed to publish, at its pack.json; one per shared cause (a target-wide error, the invalid-pack gate);
+ * with --palette-sync, one per pack Palette does not list (exit code 3) or for the error that stopped the sync.
  */
-export function annotations(report: PushReport, workspace: string): string[] {
+export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome): string[] {
   const lines: string[] = [];
   for (const r of report.results) {
     for (const f of r.findings ?? []) {
@@ -81,6 +88,7 @@ export function annotations(report: PushReport, workspace: string): string[] {
       lines.push(workflowCommand('error', { title: 'packpub push' }, withHint(causeLine(cause), cause.hint)));
     }
   }
+  for (const p of paletteProblems(palette)) lines.push(workflowCommand('error', { title: 'packpub palette' }, withHint(paletteLine(p), p.hint)));
   return lines;
 }
 
@@ -105,8 +113,8 @@ function reason(r: PackResult): string {
   return `${r.error?.message ?? r.status}${finding}`;
 }
 
-/** The job summary: a heading with the totals, a table of packs, and the shared causes. */
-export function stepSummary(report: PushReport): string {
+/** The job summary: a heading with the totals, a table of packs, the shared causes, and what Palette lists. */
+export function stepSummary(report: PushReport, palette?: PaletteOutcome): string {
   const s = report.summary;
   const counts = (
     [
@@ -123,7 +131,10 @@ export function stepSummary(report: PushReport): string {
     .filter(([, n]) => n > 0)
     .map(([w, n]) => `${n} ${w}`);
   const out: string[] = [];
-  out.push(`### packpub push: ${report.summary.invalid + report.summary.conflict + report.summary.failed === 0 && !report.aborted ? 'succeeded' : 'failed'}`);
+  const problems = paletteProblems(palette);
+  const failed = report.summary.invalid + report.summary.conflict + report.summary.failed > 0 || report.aborted;
+  // Published but not listed by Palette is exit code 3: not "succeeded".
+  out.push(`### packpub push: ${failed ? 'failed' : problems.length > 0 ? 'published, not visible in Palette' : 'succeeded'}`);
   out.push('');
   out.push('| pack | version | target | status | digest | size | reason |');
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
@@ -149,6 +160,10 @@ export function stepSummary(report: PushReport): string {
   if (shared.length > 0) {
     out.push('');
     for (const c of shared) out.push(`- ${markdownCell(causeLine(c))}${c.hint === undefined ? '' : ` (${markdownCell(c.hint)})`}`);
+  }
+  if (palette !== undefined) {
+    out.push('', `**Palette:** ${problems.length > 0 ? 'not every pack is visible' : palette.status === 'dry-run' ? 'checked, nothing synced (dry run)' : 'every pack is visible'}`);
+    for (const p of problems) out.push(`- ${markdownCell(paletteLine(p))}${p.hint === undefined ? '' : ` (${markdownCell(p.hint)})`}`);
   }
   out.push('');
   return `${out.join('\n')}\n`;

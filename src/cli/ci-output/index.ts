@@ -7,7 +7,7 @@ import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
 import { printable, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
-import { causeLine, failureCauses, packId, referenceUnlessSaid } from './causes.js';
+import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import { annotations, inGitHubActions, stepSummary } from './github.js';
 import { junitXml } from './junit.js';
 
@@ -41,6 +41,8 @@ export interface CiOutputOptions {
   junit?: string;
   targets: string[];
   started: Date;
+  /** push --palette-sync: the Palette step's outcome, when it ran. */
+  palette?: PaletteOutcome;
 }
 
 /**
@@ -54,11 +56,11 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
     for (const r of report.results) for (const line of resultWarningLines(packId(r), r.reference, r.warnings)) writeLine(io.stderr, line);
   }
   if (inGitHubActions(io.env)) {
-    for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd)) writeLine(io.stderr, line);
+    for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd, options.palette)) writeLine(io.stderr, line);
     const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
     if (summaryFile !== undefined && summaryFile !== '') {
       try {
-        await appendFile(summaryFile, stepSummary(report));
+        await appendFile(summaryFile, stepSummary(report, options.palette));
       } catch (err) {
         writeLine(io.stderr, `warning: cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}`);
       }
@@ -67,7 +69,7 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
   if (options.junit !== undefined) {
     const path = resolve(io.cwd, options.junit);
     try {
-      await writeFileAtomic(path, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname() }));
+      await writeFileAtomic(path, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }) }));
     } catch (err) {
       throw new PackpubError('USAGE', `cannot write the JUnit report ${options.junit}: ${errorMessage(err)}`, {
         hint: 'give --junit a path in a folder that exists and is writable',

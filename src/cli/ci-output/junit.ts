@@ -1,5 +1,5 @@
 import type { PackResult, PushReport } from '../../operations/push-report.js';
-import { isFailure, packId } from './causes.js';
+import { isFailure, packId, paletteProblems, type PaletteOutcome } from './causes.js';
 
 /*
  * `--junit FILE`: the push as a JUnit XML report in the Ant/Jenkins shape that GitLab CI, Jenkins and
@@ -72,6 +72,35 @@ export interface JunitOptions {
   /** When the run started (the suites' timestamp). */
   started: Date;
   hostname?: string;
+  /** push --palette-sync: one more suite, a case per pack Palette was asked to list, failing where it does not (exit code 3). */
+  palette?: PaletteOutcome;
+}
+
+/** The Palette step as a suite: each pack confirmed (or planned) passes, each problem fails. */
+function paletteSuite(palette: PaletteOutcome, stamp: Record<string, string>): { xml: string; tests: number; failures: number } {
+  const problems = paletteProblems(palette);
+  const cases: string[] = [];
+  let tests = 0;
+  const failing = (name: string, classname: string, message: string, hint: string | undefined): string =>
+    `    <testcase${attrs({ name, classname, time: seconds(0) })}>\n      <failure${attrs({ message, type: palette.status === 'error' ? palette.error.code : 'PALETTE_NOT_VISIBLE' })}>${xmlText(hint === undefined ? message : `${message}\nhint: ${hint}`)}</failure>\n    </testcase>`;
+  for (const p of problems.filter((x) => x.pack === undefined)) {
+    tests++;
+    cases.push(failing('palette sync', p.target === '' ? 'palette' : `palette ${p.target}`, p.message, p.hint));
+  }
+  if (palette.status !== 'error') {
+    for (const t of palette.targets) {
+      for (const pack of t.packs) {
+        tests++;
+        const id = `${pack.name}:${pack.version}`;
+        const problem = problems.find((x) => x.target === t.target && x.pack === id);
+        if (problem !== undefined) cases.push(failing(id, `palette ${t.target}`, problem.message, problem.hint));
+        else cases.push(`    <testcase${attrs({ name: id, classname: `palette ${t.target}`, time: seconds(0) })}>\n      <system-out>${xmlText(pack.status === 'visible' ? `visible in Palette (packUid ${pack.packUid ?? 'unknown'})` : pack.status)}</system-out>\n    </testcase>`);
+      }
+    }
+  }
+  const failures = problems.length;
+  const open = `  <testsuite${attrs({ name: 'Palette', tests, failures, errors: 0, skipped: 0, time: seconds(0), ...stamp })}>`;
+  return { xml: [open, ...cases, '  </testsuite>'].join('\n'), tests, failures };
 }
 
 export function junitXml(report: PushReport, options: JunitOptions): string {
@@ -79,6 +108,7 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
   const suites: string[] = [];
   let tests = 0;
   let failures = 0;
+  const stamp = { timestamp: options.started.toISOString().replace(/\.\d{3}Z$/, ''), hostname: options.hostname ?? 'localhost' };
   for (const target of targets) {
     const results = report.results.filter((r) => r.target === undefined || r.target === target);
     const failed = results.filter(isFailure).length;
@@ -95,13 +125,18 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
           errors: 0,
           skipped,
           time: seconds(time),
-          timestamp: options.started.toISOString().replace(/\.\d{3}Z$/, ''),
-          hostname: options.hostname ?? 'localhost',
+          ...stamp,
         })}>`,
         ...results.map((r) => testcase(r, target)),
         '  </testsuite>',
       ].join('\n'),
     );
+  }
+  if (options.palette !== undefined) {
+    const suite = paletteSuite(options.palette, stamp);
+    suites.push(suite.xml);
+    tests += suite.tests;
+    failures += suite.failures;
   }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
