@@ -35,8 +35,10 @@ export interface TagResult {
  * already names another digest is refused before anything is written (unless `force`); one that already
  * names this digest is left alone.
  */
-export async function tagPack(target: PackTarget, ref: PackRef, tags: string[], options: TagOptions = {}): Promise<TagResult> {
-  for (const tag of tags) validateTag(tag);
+export async function tagPack(target: PackTarget, ref: PackRef, given: string[], options: TagOptions = {}): Promise<TagResult> {
+  for (const tag of given) validateTag(tag);
+  // A tag given twice is one tag: written once, said once (was: written twice, "tagged as stable" twice).
+  const tags = [...new Set(given)];
   const resolved = await resolvePack(target, ref);
   const { repository } = resolved;
   const digest = resolved.fetched.descriptor.digest;
