@@ -96,7 +96,7 @@ describe('credential helpers that answer oddly', () => {
     try {
       // Interrupted twice, as a user stops a run that hangs: when the first signal leaves the run waiting on the
       // helper, the second ends it at once, through the same exit as the first one's grace period would (5 s:
-      // review-pull-interrupted.test.ts waits it out). A run the first signal already ended does not see it.
+      // pull-interrupted.test.ts waits it out). A run the first signal already ended does not see it.
       run.child.kill('SIGINT');
       await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
       run.child.kill('SIGINT');
