@@ -604,9 +604,12 @@ export interface RegisterOptions {
 export interface RegisterResult {
   status: 'created' | 'exists';
   registry: ResolvedPaletteRegistry;
-  /** `exists`: what keeps the registry found from syncing the target (sync off, an endpoint of the other scheme); `packpub palette doctor` says more. */
+  /** `exists`: what keeps the registry found from syncing the target (sync off, an endpoint of the other scheme, the other authentication type); `packpub palette doctor` says more. */
   warnings?: string[];
 }
+
+/** The end of a register warning whose fix is no edit in Palette (a registry's authentication type cannot be changed). */
+export const READD_REGISTRY = 'remove it in Palette and run packpub palette register again';
 
 /** A Palette-friendly default name: lowercase letters, digits and dashes. */
 export function defaultRegistryName(target: PaletteTargetRef): string {
@@ -626,6 +629,13 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
     // Nothing is created beside it (two would make every sync ask which), but what keeps it from syncing is said.
     const registry = toResolved(found);
     const warnings: string[] = [];
+    // As palette doctor's palette-auth-type: Palette reads an ECR host only as an ECR registry, and a type is not edited.
+    const wanted = flavourForHost(target.host);
+    if (found.flavour !== undefined && found.flavour !== wanted) {
+      const type = (f: PaletteRegistryFlavour) => (f === 'ecr' ? 'ECR' : 'Basic');
+      const why = wanted === 'ecr' ? `${target.host} is an ECR registry, whose passwords expire after 12 hours` : `${target.host} is not an ECR registry`;
+      warnings.push(`Palette registry ${registry.name} has authentication type ${type(found.flavour)}, but ${why}: Palette needs type ${type(wanted)} to keep syncing it; ${READD_REGISTRY}`);
+    }
     if (found.record?.spec.isSyncSupported === false) warnings.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
     // As palette doctor judges it (connectionMismatch): which of endpoint and TLS Palette follows is not documented.
     const mismatch = registry.flavour === 'ecr' ? undefined : connectionMismatch(registry.endpoint, tlsEnabledOf(found.record?.spec), target.host, target.plainHttp === true);
