@@ -136,10 +136,20 @@ export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boo
 /**
  * `text` with its control characters (C0 but tab and newline, DEL, C1) shown as U+XXXX: what a registry or Palette
  * answers (an error body, an annotation, a file name in an archive) must not move the cursor, clear the screen or
- * retitle the terminal when printed.
+ * retitle the terminal when printed. Nor may it become a GitHub Actions workflow command in a CI log: the runner
+ * takes a line starting with "::" after blanks as one (an annotation, add-mask, set-output, stop-commands, which
+ * silenced packpub's own annotations), and "##[" anywhere in a line (its older syntax); their first character
+ * is shown as U+XXXX too (runner source, ActionCommand.TryParseV2 and TryParse).
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, codePoint)
+    .replace(/(^|\n)(\s*):(?=:)/g, (_, start: string, blanks: string) => `${start}${blanks}${codePoint(':')}`)
+    .replace(/#(?=#\[)/g, codePoint);
+}
+
+function codePoint(c: string): string {
+  return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 export function writeLine(stream: Writable, line = ''): void {
