@@ -29,12 +29,14 @@ export interface TargetCommandShape {
   groups?: readonly FlagGroup[];
   /** The command's own arguments and flags, declared after `<ref>`. */
   own?: OwnFlags;
+  /** A shared flag's help worded for this command (by flag name), where it does more with it than the others. */
+  describe?: Readonly<Record<string, string>>;
 }
 
 /** The flags of a one-target command: its groups and `--json` when asked for, then `<ref>` when asked for, then its own. */
 export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
   const groups = shape.groups ?? READ_GROUPS;
-  let out = declareFlags(y, shape.json === true ? [...groups, 'output'] : groups);
+  let out = declareFlags(y, shape.json === true ? [...groups, 'output'] : groups, {}, false, shape.describe);
   if (shape.ref === true) {
     out = out.positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' });
   }

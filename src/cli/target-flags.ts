@@ -197,8 +197,9 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'retry-delay',
     group: 'network',
     type: 'number',
-    // The re-read of a listed tag that answered 404 (operations/list.ts pauseBeforeReread) waits this long too.
-    describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60). list and copy also wait this long, once, before reading again a listed tag that answered 404',
+    // The re-read of a listed tag that answered 404 (operations/list.ts pauseBeforeReread) waits this long too:
+    // said by the commands that do it (list, copy: RETRY_DELAY_REREAD), not by those that never do.
+    describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60)',
     paletteDescribe:
       'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win (default 0.25; 0 to 60). palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404',
   },
@@ -227,6 +228,15 @@ export const FLAGS: readonly FlagSpec[] = [
       "Resolve every image of pack.content.images on its registry (anonymous, else Docker config credentials; push: a target's own credentials for images on its registry): a missing image is an error; gated or unreachable ones are 'not checked' notes (info) that never fail a run, not even with --strict",
   },
 ];
+
+/**
+ * --retry-delay's help on the commands that also pause before reading again what a listing named and the
+ * registry answered 404 for (operations/list.ts readTagLists, pauseBeforeReread).
+ */
+export function retryDelayRereadHelp(command: 'list' | 'copy --all'): string {
+  const base = FLAGS.find((f) => f.name === 'retry-delay')?.describe ?? '';
+  return `${base}. ${command} also waits this long, once, before reading again a listed tag, or without a name a listed repository's tag list, that answered 404`;
+}
 
 /** The groups of a command that works on one target and writes nothing there (list, inspect, pull, tag). */
 export const READ_GROUPS: readonly FlagGroup[] = ['target', 'config', 'credentials', 'network', 'ecr'];
@@ -306,10 +316,10 @@ export function declareOwnFlags(y: Y, own: OwnFlags): Y {
  * Declare the flags of the given groups on a command, then its own table. `callsPalette`: the command calls
  * Palette's API too (push, palette), so the retry flags' help says they apply there.
  */
-export function declareFlags(y: Y, groups: readonly FlagGroup[], own: OwnFlags = {}, callsPalette = false): Y {
+export function declareFlags(y: Y, groups: readonly FlagGroup[], own: OwnFlags = {}, callsPalette = false, words: Readonly<Record<string, string>> = {}): Y {
   let out = y;
   for (const flag of FLAGS) {
-    const describe = callsPalette ? (flag.paletteDescribe ?? flag.describe) : flag.describe;
+    const describe = words[flag.name] ?? (callsPalette ? (flag.paletteDescribe ?? flag.describe) : flag.describe);
     if (groups.includes(flag.group)) out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], describe, flag.alias);
   }
   return declareOwnFlags(out, own);
@@ -340,7 +350,7 @@ export function declareCopyFlags(y: Y): Y {
     } else if (flag.group === 'output' || flag.group === 'output-lines' || flag.group === 'config') {
       out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
     } else {
-      out = declare(out, flag, flag.name, 'Both sides:', flag.describe, flag.alias);
+      out = declare(out, flag, flag.name, 'Both sides:', flag.name === 'retry-delay' ? retryDelayRereadHelp('copy --all') : flag.describe, flag.alias);
     }
   }
   return out;

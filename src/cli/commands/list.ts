@@ -4,11 +4,17 @@ import type { CommandSpec } from '../context.js';
 import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
 import { targetCommandFlags, withTarget } from '../target-command.js';
+import { retryDelayRereadHelp } from '../target-flags.js';
 
 export const listCommand: CommandSpec = {
   command: 'list [name]',
   describe: 'List the packs under the base path and their versions (semver order), with digest, size and created time',
-  builder: (y) => targetCommandFlags(y, { json: true, own: { positionals: { name: { type: 'string', describe: 'Only this pack (without it, at most 5000 packs and 100000 versions under the base path)' } } } }),
+  builder: (y) =>
+    targetCommandFlags(y, {
+      json: true,
+      own: { positionals: { name: { type: 'string', describe: 'Only this pack (without it, at most 5000 packs and 100000 versions under the base path)' } } },
+      describe: { 'retry-delay': retryDelayRereadHelp('list') },
+    }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
       const [{ listPacks, cosignAttachment, tagsNotServedNote, MAX_DETAILS, MAX_DETAILS_PER_RUN, NOT_SERVED }, { retryFlags }] = await Promise.all([
