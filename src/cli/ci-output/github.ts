@@ -102,8 +102,20 @@ export function markdownCell(s: string): string {
     .replace(/\r?\n/g, '<br>');
 }
 
-/** Rows past this are summed up in one line: a step summary may hold at most 1 MiB. */
+/**
+ * A step summary may hold at most 1 MiB, or GitHub drops it whole ("upload aborted"): rows past MAX_ROWS, or past
+ * MAX_TABLE_BYTES of table (Palette lines past MAX_PALETTE_LINES), are summed up in one line, and a reason is cut at
+ * MAX_REASON characters (a registry's error message may be 64 KiB: 18 such packs lost the whole summary). The JSON
+ * report keeps everything.
+ */
 const MAX_ROWS = 1000;
+const MAX_TABLE_BYTES = 768 * 1024;
+const MAX_REASON = 500;
+const MAX_PALETTE_LINES = 100;
+
+function cut(text: string): string {
+  return text.length <= MAX_REASON ? text : `${text.slice(0, MAX_REASON)}... (${text.length - MAX_REASON} more characters in the JSON report)`;
+}
 
 function reason(r: PackResult): string {
   if (!isFailure(r) && r.status !== 'skipped') return '';
@@ -138,7 +150,10 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome): strin
   out.push('');
   out.push('| pack | version | target | status | digest | size | reason |');
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of report.results.slice(0, MAX_ROWS)) {
+  let rows = 0;
+  let tableBytes = 0;
+  for (const r of report.results) {
+    if (rows === MAX_ROWS || tableBytes > MAX_TABLE_BYTES) break;
     const cells = [
       r.name ?? r.dir,
       r.version ?? '',
@@ -146,12 +161,15 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome): strin
       r.status === 'planned' ? `planned ${r.plan ?? ''}`.trim() : r.status,
       r.digest ?? '',
       r.size === undefined ? '' : formatBytes(r.size),
-      reason(r),
+      cut(reason(r)),
     ].map(markdownCell);
     if (r.digest !== undefined) cells[4] = `\`${r.digest}\``;
-    out.push(`| ${cells.join(' | ')} |`);
+    const row = `| ${cells.join(' | ')} |`;
+    out.push(row);
+    rows++;
+    tableBytes += Buffer.byteLength(row) + 1;
   }
-  if (report.results.length > MAX_ROWS) out.push('', `${report.results.length - MAX_ROWS} more results are in the JSON report.`);
+  if (report.results.length > rows) out.push('', `${report.results.length - rows} more results are in the JSON report.`);
   out.push('');
   out.push(
     `**Totals:** ${s.total} result${s.total === 1 ? '' : 's'} to ${markdownCell(report.target)}: ${counts.join(', ') || 'nothing to do'}; uploaded ${formatBytes(s.uploadedBytes)}${report.aborted ? '; stopped early' : ''}`,
@@ -159,11 +177,12 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome): strin
   const shared = failureCauses(report.results).filter((c) => c.kind !== 'pack');
   if (shared.length > 0) {
     out.push('');
-    for (const c of shared) out.push(`- ${markdownCell(causeLine(c))}${c.hint === undefined ? '' : ` (${markdownCell(c.hint)})`}`);
+    for (const c of shared) out.push(`- ${markdownCell(cut(causeLine(c)))}${c.hint === undefined ? '' : ` (${markdownCell(cut(c.hint))})`}`);
   }
   if (palette !== undefined) {
     out.push('', `**Palette:** ${problems.length > 0 ? 'not every pack is visible' : palette.status === 'dry-run' ? 'checked, nothing synced (dry run)' : 'every pack is visible'}`);
-    for (const p of problems) out.push(`- ${markdownCell(paletteLine(p))}${p.hint === undefined ? '' : ` (${markdownCell(p.hint)})`}`);
+    for (const p of problems.slice(0, MAX_PALETTE_LINES)) out.push(`- ${markdownCell(cut(paletteLine(p)))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`);
+    if (problems.length > MAX_PALETTE_LINES) out.push(`- and ${problems.length - MAX_PALETTE_LINES} more (the JSON report's \`palette\`)`);
   }
   out.push('');
   return `${out.join('\n')}\n`;
