@@ -248,6 +248,22 @@ function isNewer(after: string | undefined, before: string | undefined): boolean
   return b === undefined || a > b;
 }
 
+/**
+ * Whether a done or failed status read after the trigger is of a sync that started after it (palette-api.md 3.3),
+ * not the previous run's: its run time is later than before the trigger; or the sync was settled (done or failed)
+ * before the trigger and has been seen pending or running since (`startedSince`), and its run time is not earlier (a
+ * Palette that tells time to the second gives a sync started within the same second as the previous one the same
+ * time); or, settled before, the run time changed but cannot be read as a time.
+ */
+function ranAfterTrigger(runTime: string | undefined, previousRun: string | undefined, settledBefore: boolean, startedSince: boolean): boolean {
+  if (isNewer(runTime, previousRun)) return true;
+  if (!settledBefore) return false;
+  const a = timeOf(runTime);
+  const b = timeOf(previousRun);
+  if (a !== undefined && b !== undefined) return startedSince && a >= b;
+  return startedSince || (runTime !== undefined && runTime !== previousRun);
+}
+
 function findVersion(tags: { tag?: string; version?: string; packUid?: unknown }[] | undefined, version: string): { packUid?: string } | undefined {
   // Terraform matches tags[].version, the upload script tags[].tag; parent tags like 1.0.x sit in the same list.
   const hit = (tags ?? []).find((t) => t.version === version || t.tag === version);
@@ -345,6 +361,9 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     return report('not-supported', packs);
   }
   const previousRun = before.lastRunTime ?? before.lastSyncedTime;
+  const beforePhase = syncPhase(before.status);
+  const settledBefore = beforePhase === 'done' || beforePhase === 'failed';
+  let startedSince = false;
   await client.triggerSync(registry.uid, registry.flavour, forced, deadline);
   options.onEvent?.({ type: 'palette-sync-started', forced });
 
@@ -367,7 +386,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
       options.onEvent?.({ type: 'palette-sync-status', status: last.status ?? '', ...(last.message === undefined ? {} : { message: last.message }) });
     }
     const phase = syncPhase(last.status);
-    const fresh = isNewer(last.lastRunTime ?? last.lastSyncedTime, previousRun);
+    if (phase === 'pending' || phase === 'running') startedSince = true;
+    const fresh = ranAfterTrigger(last.lastRunTime ?? last.lastSyncedTime, previousRun, settledBefore, startedSince);
     if (phase === 'failed' && fresh) {
       const said = last.message === undefined || last.message === '' ? 'no message' : last.message;
       const packs = notVisible(`Palette's sync of ${registry.name} failed: ${said}`);

@@ -133,3 +133,32 @@ describe('L2: palette register finds a registry serving the target with the othe
     expect(held().length).toBe(before.length + 1);
   });
 });
+
+describe('L8: a Palette that tells sync times to the second', () => {
+  // Palette's clock stands still on a whole second: every sync it runs starts in the second the previous one did.
+  // The first poll after the trigger still shows the previous run's Success (startDelayPolls), which must not count.
+  const second = Math.floor(Date.now() / 1000) * 1000;
+  const s = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lowscfg-palette-second-');
+    const registry = stack.add(await startRegistry());
+    const palette = stack.add(
+      await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock: { now: () => second }, rate: { perSecond: 1000, burst: 1000 }, startDelayPolls: 1 }),
+    );
+    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
+    return { registry, palette, pack, env };
+  });
+
+  it('a sync seen running after the trigger, done with the same time as the one before, is this run\'s (was: never fresh, exit 3 at --palette-timeout)', async () => {
+    const uid = s.palette.addRegistry('basic', 'second', { endpoint: `http://${s.registry.host}`, baseContentPath: 'packs', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } }, { status: 'Success', message: 'Synced 0 pack versions', lastRunTime: new Date(second).toISOString() });
+    const push = await runCli(['push', s.pack, '--registry', `${s.registry.host}/packs`], { env: s.env });
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    const run = await runCli(['palette', 'sync', '--registry', `${s.registry.host}/packs`, '--palette-poll-interval', '1', '--palette-timeout', '60'], { env: s.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('visible in Palette hello:1.0.0');
+    const stored = s.palette.registries.get(uid);
+    expect(stored?.syncRequests).toHaveLength(1);
+    expect(stored?.sync.lastRunTime).toBe(new Date(second).toISOString());
+    expect(stored?.index.get('hello')?.has('1.0.0')).toBe(true);
+  });
+});
