@@ -416,7 +416,7 @@ export class OciLayoutStore implements ArtifactStore {
   private async withLock<T>(repository: string, fn: () => Promise<T>): Promise<T> {
     const lock = join(this.dir(repository), 'index.json.lock');
     const busy = () => new PackpubError('REGISTRY', `${lock} is held by another process`, { hint: `remove ${lock} if no packpub is running` });
-    return withLockFile(lock, { staleMs: LOCK_STALE_MS, waitMs: LOCK_STALE_MS * 2, busy }, fn);
+    return withLockFile(lock, { staleMs: LOCK_STALE_MS, waitMs: LOCK_STALE_MS * 2, busy, cannotLock: (err) => localWriteError(err, lock) }, fn);
   }
 
 }

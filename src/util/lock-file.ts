@@ -1,21 +1,30 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isGone } from './pid.js';
 
 /*
  * A lock file beside a file that several processes read, change and rename back (Docker's config, an OCI
  * layout's index.json): created
- * with O_EXCL, holding its owner's pid and host. One whose owner is gone (a killed run on this host) or older
- * than `staleMs` is taken over; waiting longer than `waitMs` for it is the caller's error.
+ * with O_EXCL, holding its owner's pid, host and a nonce of its own. One whose owner is gone (a killed run on this
+ * host) is taken over at once; one of a live process on this host never is, however old: a writer stopped or
+ * stalled inside the lock (SIGSTOP, a paused VM, a hung disk) would otherwise write its stale view over the
+ * taker's, and both runs report success (chaos s22 F3). Only a lock of another host, whose process cannot be
+ * asked, is taken over once older than `staleMs`. Waiting longer than `waitMs` for it is the caller's error.
  */
 
+/** Nonces of the locks this process holds now: a lock naming this pid with none of them was left by an earlier process with the same pid. */
+const held = new Set<string>();
+
 export interface LockFileOptions {
-  /** A lock older than this is taken over (its owner hung or was killed on another host). */
+  /** A lock of another host older than this is taken over (its owner hung or was killed there). */
   staleMs: number;
   /** Give up waiting after this long: the error to throw. */
   waitMs: number;
   busy: () => Error;
+  /** The error to throw when the lock cannot be written (a full or read-only disk); default: the system's. */
+  cannotLock?: (err: unknown) => unknown;
 }
 
 /** The owner a lock file names; '' for one that is no regular file (opened without waiting: a named pipe put there is never waited on). */
@@ -35,28 +44,49 @@ async function ownerOf(lock: string): Promise<string> {
 async function isStale(lock: string, staleMs: number): Promise<boolean> {
   const [info, text] = await Promise.all([stat(lock).catch(() => undefined), ownerOf(lock)]);
   if (info === undefined) return false; // released meanwhile: try again
-  const [pid, host] = text.split(' ');
-  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid) && isGone(Number(pid))) return true;
+  const [pid, host, nonce] = text.split(' ');
+  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid)) {
+    if (Number(pid) === process.pid) return nonce === undefined || !held.has(nonce);
+    return isGone(Number(pid));
+  }
   return Date.now() - info.mtimeMs > staleMs;
 }
 
 /** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
 export async function withLockFile<T>(lock: string, options: LockFileOptions, fn: () => Promise<T>): Promise<T> {
   const started = Date.now();
+  const owner = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}`;
   for (;;) {
+    let handle;
     try {
-      await writeFile(lock, `${process.pid} ${hostname()}`, { flag: 'wx', mode: 0o600 });
-      break;
+      handle = await open(lock, 'wx', 0o600);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw options.cannotLock?.(err) ?? err;
+    }
+    if (handle !== undefined) {
+      // Created by this call: a failed write of its owner (a full disk) must not leave it empty, since an empty
+      // lock names no process and every later run waits `staleMs` for it.
+      try {
+        await handle.writeFile(owner);
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        await unlink(lock).catch(() => undefined);
+        throw options.cannotLock?.(err) ?? err;
+      }
+      await handle.close();
+      break;
     }
     if (await isStale(lock, options.staleMs)) await unlink(lock).catch(() => undefined);
     else if (Date.now() - started > options.waitMs) throw options.busy();
     else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
   }
+  const nonce = owner.slice(owner.lastIndexOf(' ') + 1);
+  held.add(nonce);
   try {
     return await fn();
   } finally {
-    await unlink(lock).catch(() => undefined);
+    held.delete(nonce);
+    // Only while it is still this call's: a lock taken over meanwhile (another host's run, after staleMs) is the taker's.
+    if ((await ownerOf(lock)) === owner) await unlink(lock).catch(() => undefined);
   }
 }

@@ -1,0 +1,98 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { withLockFile } from '../../../src/util/lock-file.js';
+import { setup } from '../../support/stage.js';
+
+/*
+ * chaos s22 F3: the lock beside an OCI layout's index.json and the Docker config. A lock of a LIVE process on this
+ * host that is older than staleMs was taken over: a writer stopped or stalled inside it (SIGSTOP, a paused VM, a
+ * hung disk) then renamed its stale index over the taker's, and both runs reported success (a published tag lost,
+ * exit 0). And a release removed the lock whoever held it by then. Now a live local owner is waited for (the
+ * caller's `busy` error when the wait is over), only the lock's own writer removes it, and a lock naming this very
+ * pid that this process does not hold (a restart that got the same pid and hostname) is taken at once.
+ * chaos s22 F1: a full disk let the lock's O_EXCL create succeed and its owner's write fail: the empty lock stayed,
+ * named no process, and every later run waited staleMs (30 s layout, 10 s Docker config) for it; the error named
+ * no file. Now the lock this call created is removed and the caller's `cannotLock` names it. A real tmpfs, filled
+ * (the tests run as root, as CI does).
+ */
+
+const runCommand = promisify(execFile);
+
+const busy = () => new Error('busy');
+
+describe('the lock file of the OCI layout index and the Docker config', () => {
+  const w = setup(async (stack) => {
+    const dir = await stack.tempDir();
+    // A live process on this host that holds no lock of its own: the "stalled writer" a lock names.
+    const live: ChildProcess = spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    stack.defer(() => live.kill('SIGKILL'));
+    return { dir, live };
+  });
+
+  it('never takes over the lock of a live process on this host, however old it is: the waiter gets its busy error', async () => {
+    const lock = join(w.dir, 'live.lock');
+    await writeFile(lock, `${w.live.pid} ${hostname()}`);
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(lock, old, old);
+    let ran = false;
+    // Was: taken over at once (older than staleMs), `fn` ran beside the live writer.
+    await expect(
+      withLockFile(lock, { staleMs: 10, waitMs: 150, busy }, async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow('busy');
+    expect(ran).toBe(false);
+    expect(await readFile(lock, 'utf8')).toBe(`${w.live.pid} ${hostname()}`);
+  });
+
+  it('a release leaves alone a lock another owner holds by then', async () => {
+    const lock = join(w.dir, 'taken.lock');
+    const other = `${w.live.pid} another-host 0123456789abcdef`;
+    await withLockFile(lock, { staleMs: 30_000, waitMs: 1_000, busy }, async () => {
+      // Taken over meanwhile (another host's run after staleMs): its lock, not this call's.
+      await writeFile(lock, other);
+    });
+    // Was: removed, so a third run wrote beside the taker.
+    expect(await readFile(lock, 'utf8')).toBe(other);
+  });
+
+  it('takes at once a lock naming this pid and host that this process does not hold (a restart that got the same pid)', async () => {
+    const lock = join(w.dir, 'own-pid.lock');
+    await writeFile(lock, `${process.pid} ${hostname()} 0123456789abcdef`);
+    let ran = false;
+    // Was: this pid is alive, so the fresh lock was waited for until `busy`.
+    await withLockFile(lock, { staleMs: 30_000, waitMs: 150, busy }, async () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+    expect(await readdir(w.dir)).not.toContain('own-pid.lock');
+  });
+
+  it('a lock whose owner cannot be written (disk full) is removed, and the error is the one of the caller, naming it', async () => {
+    const disk = join(w.dir, 'full');
+    await mkdir(disk);
+    await runCommand('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
+    try {
+      // Every page taken: a file can still be made (inodes are counted apart), not written.
+      await writeFile(join(disk, 'filler'), Buffer.alloc(64 * 1024)).catch(() => undefined);
+      const lock = join(disk, 'index.json.lock');
+      let ran = false;
+      const started = Date.now();
+      await expect(
+        withLockFile(lock, { staleMs: 30_000, waitMs: 60_000, busy, cannotLock: (err) => new Error(`cannot write ${lock}: ${(err as NodeJS.ErrnoException).code}`) }, async () => {
+          ran = true;
+        }),
+      ).rejects.toThrow(`cannot write ${lock}: ENOSPC`);
+      expect(ran).toBe(false);
+      // Was: an empty index.json.lock stayed, and the next run waited 30 s for it.
+      expect(await readdir(disk)).toEqual(['filler']);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await runCommand('umount', [disk]);
+    }
+  });
+});
