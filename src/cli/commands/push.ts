@@ -306,7 +306,9 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     }
     // The push is done: a report file that cannot be written now (a full disk) fails the run (exit 1, not
     // exit 2's "nothing was attempted"), after the outcome above was told in full.
-    const reportLost = await writeCiOutputs(ctx.io, reported, ciOutputs).then(
+    // With --palette-sync, what Palette lists is part of the outcome (exit code 3): the CI outputs say it too.
+    const palette = 'json' in synced && synced.json !== undefined ? { palette: synced.json } : {};
+    const reportLost = await writeCiOutputs(ctx.io, reported, { ...ciOutputs, ...palette }).then(
       () => false,
       (err: unknown) => {
         renderError(ctx.io, err, false);

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { startRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * push --palette-sync exits 3 when Palette does not list a published pack. The job summary said "succeeded",
+ * the JUnit report held no failure and no annotation named the pack, while the job failed with exit code 3.
+ */
+
+const execFileP = promisify(execFile);
+const XSD = fileURLToPath(new URL('../fixtures/junit-jenkins.xsd', import.meta.url));
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-palette-ci-');
+  const pack = await writePack(join(root, 'packs/beta'), { name: 'ci-beta', version: '0.3.1' });
+  const registry = stack.add(await startRegistry({}));
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, startDelayPolls: 1, clock }));
+  return { registry, palette, root, pack };
+});
+
+describe('push --palette-sync in the CI outputs', () => {
+  it('a pack Palette does not list (exit 3): the summary, an annotation and the JUnit report say so', async () => {
+    const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
+    const at = ['--registry', `${w.registry.host}/ci`];
+    expect((await runCli(['palette', 'register', ...at], { env })).code).toBe(0);
+    w.palette.failSyncs = 'failed to pull ci-beta:0.3.1: manifest unknown';
+    const summary = join(w.root, 'summary.md');
+    await writeFile(summary, '');
+    const junit = join(w.root, 'junit.xml');
+    const run = await runCli(['push', w.pack, ...at, '--palette-sync', '--palette-poll-interval', '0.02', '--junit', junit], {
+      env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
+    });
+    expect(run.code).toBe(3);
+    const why = "not visible in Palette: Palette's sync of 127-0-0-1-ci failed: failed to pull ci-beta:0.3.1: manifest unknown";
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette::ci-beta:0.3.1 (${w.registry.host}/ci): ${why}`]);
+    const md = await readFile(summary, 'utf8');
+    expect(md.split('\n')[0]).toBe('### packpub push: published, not visible in Palette');
+    expect(md).toContain(`| ci-beta | 0.3.1 | registry ${w.registry.host}/ci | published |`);
+    expect(md).toContain(`**Palette:** not every pack is visible\n- ci-beta:0.3.1 (${w.registry.host}/ci): ${why}\n`);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites name="packpub push" tests="2" failures="1" errors="0"/);
+    expect(xml).toContain(`<testcase name="ci-beta:0.3.1" classname="palette ${w.registry.host}/ci" time="0.000">\n      <failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
+    await execFileP('xmllint', ['--noout', '--schema', XSD, junit]);
+  });
+});
