@@ -7,12 +7,12 @@ import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pathWithin, realAsFarAsItExists } from '../../util/fs.js';
+import { localWriteError, makeDirs, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
 
 const BUILD_FLAGS: OwnFlags = {
   positionals: { pack: { type: 'string', describe: 'Pack folder' } },
   options: {
-    output: { alias: 'o', type: 'string', describe: 'Archive file to write, outside the pack folder (default ./<name>-<version>.tar.gz, so run build from outside the pack)' },
+    output: { alias: 'o', type: 'string', describe: "Archive file to write, outside the pack folder or in a folder its .packignore leaves out (default ./<name>-<version>.tar.gz, so run build from outside the pack)" },
     registry: { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' },
     strict: { type: 'boolean', default: false, describe: 'Validation warnings fail too' },
   },
@@ -36,11 +36,19 @@ export const buildCommand: CommandSpec = {
     const packDir = await resolvePackDir(resolve(ctx.io.cwd, pack), pack);
     // The archive written inside the pack folder (`cd pack && packpub build .`: the default ./<name>-<version>.tar.gz)
     // changes the folder while it is packed: the build always failed, saying something else wrote into it (review s21 F8).
+    // Into a folder of the pack its .packignore leaves out (`-o dist/x.tar.gz` with a line "dist/"), it is never
+    // packed: that folder is made first, so that nothing the walk reads changes. A file anywhere else in the pack,
+    // .packignore or not, changes a folder packpub reads (its listing) while it packs.
     const outDir = args['output'] === undefined ? ctx.io.cwd : dirname(resolve(ctx.io.cwd, args['output'] as string));
-    if (pathWithin(packDir, await realAsFarAsItExists(outDir)) !== undefined) {
-      throw new PackpubError('USAGE', `build would write the archive into ${outDir}, inside the pack folder ${packDir}, which it is packing`, {
-        hint: `give -o a path outside the pack (e.g. -o ${join(dirname(packDir), `${basename(packDir)}.tar.gz`)}), or run build from the folder above`,
-      });
+    const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
+    if (within !== undefined) {
+      const { packignoreLeavesOut } = await import('../../archive/walk.js');
+      if (within === '' || !(await packignoreLeavesOut(packDir, within))) {
+        throw new PackpubError('USAGE', `build would write the archive into ${outDir}, inside the pack folder ${packDir}, which it is packing`, {
+          hint: `give -o a path outside the pack (e.g. -o ${join(dirname(packDir), `${basename(packDir)}.tar.gz`)}), run build from the folder above, or write it into a folder the pack's .packignore leaves out (a line "dist/", then -o dist/<file>.tar.gz)`,
+        });
+      }
+      await makeDirs(outDir).catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
     }
     const result = await buildPack(pack, {
       ...(args['output'] === undefined ? {} : { outFile: resolve(ctx.io.cwd, args['output'] as string) }),

@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * `build -o` into the pack folder was refused whatever the pack's .packignore said: the file written changes a
+ * folder the build reads while it packs (review s21 F8). Into a folder the .packignore leaves out (a line "dist/"),
+ * nothing the build reads changes once that folder exists: build makes it first and writes there, and the archive
+ * holds no trace of it. A file anywhere else in the pack is still refused, with that way out in the hint.
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-build-ignored-');
+  const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+  await writeFile(join(pack, '.packignore'), '*.tar.gz\ndist/\n');
+  return { root, pack };
+});
+const entries = (archive: string) => execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
+
+describe('build -o inside the pack folder', () => {
+  it('into a folder .packignore leaves out: built, twice (was: refused, exit 2); the archive holds none of it', async () => {
+    const archive = join(w.pack, 'dist', 'hello.tar.gz');
+    for (let run = 0; run < 2; run++) {
+      expectRun(await runCli(['build', '.', '-o', 'dist/hello.tar.gz'], { cwd: w.pack }), { code: 0, stdout: [`built ${archive}`], stderr: '' });
+    }
+    const held = entries(archive);
+    expect(held).toContain('hello-1.0.0/pack.json');
+    expect(held.filter((e) => e.includes('dist') || e.includes('.tar.gz'))).toEqual([]);
+    // The same bytes as a build from outside the pack.
+    expectRun(await runCli(['build', 'hello', '-o', 'outside.tar.gz'], { cwd: w.root, env: { SOURCE_DATE_EPOCH: '0' } }), { code: 0 });
+    expectRun(await runCli(['build', '.', '-o', 'dist/same.tar.gz'], { cwd: w.pack, env: { SOURCE_DATE_EPOCH: '0' } }), { code: 0 });
+    expect((await readFile(join(w.pack, 'dist/same.tar.gz'))).equals(await readFile(join(w.root, 'outside.tar.gz')))).toBe(true);
+  });
+
+  it('anywhere else in the pack (its root, even with "*.tar.gz" in .packignore; a folder not left out): refused as before, the way out in the hint', async () => {
+    const before = (await readdir(w.pack)).sort();
+    for (const extra of [[], ['-o', 'hello.tar.gz'], ['-o', 'out/hello.tar.gz']]) {
+      expectRun(await runCli(['build', '.', ...extra], { cwd: w.pack }), {
+        code: 2,
+        stdout: '',
+        stderr: [`inside the pack folder ${w.pack}, which it is packing`, `or write it into a folder the pack's .packignore leaves out (a line "dist/", then -o dist/<file>.tar.gz)`],
+      });
+    }
+    expect((await readdir(w.pack)).sort()).toEqual(before);
+  });
+});
