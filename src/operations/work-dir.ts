@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
@@ -6,24 +7,52 @@ import { makeDirs } from '../util/fs.js';
 import { isGone } from '../util/pid.js';
 
 /*
- * Where push builds its archives: <tmpdir>/packpub-work/<pid>-<random>. A run removes its own folder when
- * it ends (even through process.exit), but a SIGKILLed run cannot; the owner's pid in the name lets the
- * next run remove folders whose owner is no longer alive.
+ * Where push builds its archives: <tmpdir>/packpub-work/<pid>-ns<id>-<random>. A run removes its own folder
+ * when it ends (even through process.exit), but a SIGKILLed run cannot; the owner's pid in the name lets the
+ * next run remove folders whose owner is no longer alive. A pid means something only in its PID namespace
+ * (`ns<id>`: the inode of /proc/self/ns/pid): containers sharing a bind-mounted /tmp each have their own, and a
+ * live run of another one was taken for dead by its pid alone and its folder removed under it (review s21 L3).
+ * A folder of another namespace is removed only once nothing changed in it for STALE_FOREIGN_MS.
  */
+
+/** A work folder of another PID namespace (its pid cannot be asked about) untouched this long is a dead run's. */
+export const STALE_FOREIGN_MS = 24 * 3_600_000;
 
 export function workParent(): string {
   return join(tmpdir(), 'packpub-work');
 }
 
+let namespace: string | null | undefined;
+/** This process's PID namespace, as the inode number of /proc/self/ns/pid (Linux); null where there is none to read. */
+export function pidNamespace(): string | null {
+  if (namespace === undefined) {
+    try {
+      namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? null;
+    } catch {
+      namespace = null;
+    }
+  }
+  return namespace;
+}
+
+/** Whether the folder `name` in `parent` is a dead run's: its pid gone in this namespace, or another namespace's left alone for a day. */
+async function isStale(parent: string, name: string, now: number): Promise<boolean> {
+  const owner = /^(\d+)-(?:ns(\d+)-)?/.exec(name);
+  if (owner === null) return false;
+  const pid = Number(owner[1]);
+  const ns = owner[2];
+  // A name without a namespace: this process's kind when it has none to read, or an older packpub's (pid alone, as it was).
+  if (ns === undefined || ns === pidNamespace()) return pid !== process.pid && isGone(pid);
+  const changed = await stat(join(parent, name)).then((s) => s.mtimeMs, () => now);
+  return now - changed > STALE_FOREIGN_MS;
+}
+
 /** Remove work folders left by runs that are gone; folders of live runs (and anything else) stay. */
-export async function removeStaleWorkDirs(parent = workParent()): Promise<void> {
+export async function removeStaleWorkDirs(parent = workParent(), now = Date.now()): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
   await Promise.all(
     names.map(async (name) => {
-      const owner = /^(\d+)-/.exec(name);
-      if (owner === null) return;
-      const pid = Number(owner[1]);
-      if (pid === process.pid || !isGone(pid)) return;
+      if (!(await isStale(parent, name, now))) return;
       await rm(join(parent, name), { recursive: true, force: true }).catch(() => undefined);
     }),
   );
@@ -34,7 +63,8 @@ export async function createWorkDir(parent = workParent()): Promise<string> {
   try {
     await makeDirs(parent);
     await removeStaleWorkDirs(parent);
-    return await mkdtemp(join(parent, `${process.pid}-`));
+    const ns = pidNamespace();
+    return await mkdtemp(join(parent, `${process.pid}-${ns === null ? '' : `ns${ns}-`}`));
   } catch (err) {
     throw new PackpubError('CONFIG', `cannot create packpub's work folder in ${tmpdir()}: ${errorMessage(err)}`, {
       hint: 'set TMPDIR to a writable folder with room for the archives being built',
