@@ -176,6 +176,44 @@ function keyStaysWithItsPalette(config: ConfigPalette, variable: string, endpoin
   }
 }
 
+/** SPECTROCLOUD_HOST's Palette, when it is set to one (blank, as an unset CI variable leaves it, or no host: none). */
+function envPaletteUrl(env: NodeJS.ProcessEnv): URL | undefined {
+  const value = env[PALETTE_ENV.host];
+  if (value === undefined || value.trim() === '') return undefined;
+  try {
+    return paletteBaseUrl(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where each API key of a run (by where it came from) went first: one key goes to one Palette. */
+const keyDestinations = new WeakMap<object, Map<string, { href: string; host: string; from: string }>>();
+
+/**
+ * One API key, one Palette. SPECTROCLOUD_APIKEY beside SPECTROCLOUD_HOST is the key of that Palette (Spectro's
+ * tools read the two as a pair): with palette.endpoint or --palette-endpoint naming another, it went there. And a
+ * key of the command line or the environment went to every target's Palette of the run, though each target's
+ * palette.endpoint may name another (push --target a,b --palette-sync). Refused before anything is sent.
+ */
+function oneKeyOnePalette(args: Args, env: NodeJS.ProcessEnv, keyFrom: string, base: URL, from: string): void {
+  const envPalette = keyFrom === PALETTE_ENV.apiKey && from !== PALETTE_ENV.host ? envPaletteUrl(env) : undefined;
+  if (envPalette !== undefined && envPalette.href !== base.href) {
+    throw new PackpubError('USAGE', `${PALETTE_ENV.apiKey} is the key of ${PALETTE_ENV.host}'s Palette (${envPalette.host}), but ${from} names ${base.host}: the key would go to another Palette`, {
+      hint: `give the key of ${base.host} with palette.apiKeyEnv or --palette-api-key-stdin, or set ${PALETTE_ENV.host} to it`,
+    });
+  }
+  let seen = keyDestinations.get(args);
+  if (seen === undefined) keyDestinations.set(args, (seen = new Map()));
+  const first = seen.get(keyFrom);
+  if (first === undefined) seen.set(keyFrom, { href: base.href, host: base.host, from });
+  else if (first.href !== base.href) {
+    throw new PackpubError('USAGE', `the Palette API key of ${keyFrom} would go to two Palettes in one run: ${first.host} (${first.from}) and ${base.host} (${from})`, {
+      hint: 'give each target the key of its own Palette with palette.apiKeyEnv in packpub.yaml, or run once per Palette',
+    });
+  }
+}
+
 /**
  * A Palette client for one target. A flag wins; then the target's `palette:` section (it is specific to
  * that target, so a key named by `apiKeyEnv` never goes to another Palette); then Spectro's variables
@@ -216,6 +254,10 @@ export async function paletteClient(
   const { PaletteClient } = await import('../palette/client.js');
   const endpoint = (args['paletteEndpoint'] as string | undefined) ?? config?.endpoint ?? envPaletteHost(env);
   if (args['paletteApiKeyStdin'] !== true && config?.apiKeyEnv !== undefined) keyStaysWithItsPalette(config, config.apiKeyEnv, endpoint, where);
+  const keyFrom = args['paletteApiKeyStdin'] === true ? '--palette-api-key-stdin' : (config?.apiKeyEnv ?? PALETTE_ENV.apiKey);
+  const endpointFrom =
+    args['paletteEndpoint'] !== undefined ? '--palette-endpoint' : config?.endpoint !== undefined ? `palette.endpoint (${where ?? 'packpub.yaml'})` : endpoint !== undefined ? PALETTE_ENV.host : 'the default (the SaaS API)';
+  oneKeyOnePalette(args, env, keyFrom, paletteBaseUrl(endpoint), endpointFrom);
   const projectUid = (args['paletteProject'] as string | undefined) ?? config?.project ?? envPaletteProject(env);
   const caFlag = args['paletteCaFile'] === undefined ? undefined : userPath(ctx.io, args['paletteCaFile'] as string);
   const caFile = caFlag ?? config?.caFile;

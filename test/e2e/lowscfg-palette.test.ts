@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -160,5 +161,57 @@ describe('L8: a Palette that tells sync times to the second', () => {
     expect(stored?.syncRequests).toHaveLength(1);
     expect(stored?.sync.lastRunTime).toBe(new Date(second).toISOString());
     expect(stored?.index.get('hello')?.has('1.0.0')).toBe(true);
+  });
+});
+
+describe('one Palette API key goes to one Palette', () => {
+  // Another Palette, which must never see the key of the lab's.
+  const o = setup(async (stack) => {
+    const other = stack.add(await startPaletteStandin({ keys: { 'key-of-the-other-palette': { role: 'tenant-admin' } }, clock }));
+    const root = await stack.tempDir('packpub-lowscfg-palette-keys-');
+    return { other, root };
+  });
+
+  it('SPECTROCLOUD_APIKEY beside SPECTROCLOUD_HOST is not sent to --palette-endpoint or palette.endpoint naming another Palette (was: sent there, 401, exit 1)', async () => {
+    const other = new URL(o.other.url).host;
+    const lab = new URL(w.palette.url).host;
+    const asked = w.palette.requests.length;
+    const flag = await runCli(['palette', 'sync', '--registry', `${w.registry.host}/packs`, '--palette-endpoint', o.other.url], { env: w.env });
+    expect(flag.code, flag.stdout + flag.stderr).toBe(2);
+    expect(flag.stderr).toContain(`error: SPECTROCLOUD_APIKEY is the key of SPECTROCLOUD_HOST's Palette (${lab}), but --palette-endpoint names ${other}: the key would go to another Palette`);
+    await writeFile(join(o.root, 'packpub.yaml'), `targets:\n  a:\n    registry: ${w.registry.host}/packs\n    palette:\n      endpoint: ${o.other.url}\n`);
+    const file = await runCli(['palette', 'register', '--target', 'a'], { env: w.env, cwd: o.root });
+    expect(file.code, file.stdout + file.stderr).toBe(2);
+    expect(file.stderr).toContain(`error: SPECTROCLOUD_APIKEY is the key of SPECTROCLOUD_HOST's Palette (${lab}), but palette.endpoint (targets.a.palette in `);
+    expect(o.other.requests).toEqual([]);
+    expect(w.palette.requests.length).toBe(asked);
+  });
+
+  it('one key for two targets whose palette.endpoint names two Palettes: refused before the first sync (was: sent to both)', async () => {
+    await writeFile(
+      join(o.root, 'packpub.yaml'),
+      `targets:\n  a:\n    registry: ${w.registry.host}/packs\n    palette:\n      endpoint: ${w.palette.url}\n  b:\n    registry: ${w.registry.host}/other\n    palette:\n      endpoint: ${o.other.url}\n`,
+    );
+    const asked = w.palette.requests.length;
+    const { SPECTROCLOUD_HOST: _host, ...env } = w.env;
+    for (const [extra, from, stdin] of [[[], 'SPECTROCLOUD_APIKEY', undefined], [['--palette-api-key-stdin'], '--palette-api-key-stdin', `${KEY}\n`]] as const) {
+      const run = await runCli(['palette', 'sync', '--target', 'a,b', ...extra], { env, cwd: o.root, ...(stdin === undefined ? {} : { stdin }) });
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: the Palette API key of ${from} would go to two Palettes in one run: ${new URL(w.palette.url).host} (palette.endpoint (targets.a.palette in `);
+      expect(run.stderr).toContain(`and ${new URL(o.other.url).host} (palette.endpoint (targets.b.palette in `);
+      expect(run.stdout).toBe('');
+    }
+    expect(o.other.requests).toEqual([]);
+    expect(w.palette.requests.length).toBe(asked);
+    // Each target with the key of its own Palette (palette.apiKeyEnv): both Palettes asked, each with its own key.
+    await writeFile(
+      join(o.root, 'packpub.yaml'),
+      `targets:\n  a:\n    registry: ${w.registry.host}/packs\n    palette:\n      endpoint: ${w.palette.url}\n  b:\n    registry: ${w.registry.host}/other\n    palette:\n      endpoint: ${o.other.url}\n      apiKeyEnv: OTHER_PALETTE_KEY\n`,
+    );
+    const run = await runCli(['palette', 'sync', '--target', 'a,b', '--palette-poll-interval', '0.02'], { env: { ...env, OTHER_PALETTE_KEY: 'key-of-the-other-palette' }, cwd: o.root });
+    expect(run.stderr).not.toContain('would go to');
+    expect(w.palette.requests.length).toBeGreaterThan(asked);
+    expect(o.other.requests.length).toBeGreaterThan(0);
+    expect(o.other.requests.every((r) => r.status !== 401)).toBe(true);
   });
 });
