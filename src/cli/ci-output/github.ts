@@ -51,33 +51,70 @@ function paletteLine(p: PaletteProblem): string {
 }
 
 /**
+ * GitHub shows at most 10 annotations of each kind (error, warning, notice) per step, the first printed
+ * (actions/toolkit, docs/problem-matchers.md, "Limitations"): 10 error findings of invalid packs hid the
+ * annotation of a pack that failed to publish. Past 10, the ones kept are the failures (a pack, a shared cause,
+ * Palette) and the first finding of each pack before its others; the 10th says how many more are in the log.
+ */
+const PER_KIND = 10;
+
+type Kind = 'error' | 'warning' | 'notice';
+
+/** One annotation: `rank` 0 for a failure, else 1 + its place among its pack's findings of that kind. */
+interface Annotation {
+  kind: Kind;
+  rank: number;
+  line: string;
+}
+
+function withinLimits(all: Annotation[]): string[] {
+  const kept = new Set<Annotation>();
+  const summaries: string[] = [];
+  for (const kind of ['error', 'warning', 'notice'] as const) {
+    const ofKind = all.filter((a) => a.kind === kind);
+    if (ofKind.length <= PER_KIND) {
+      for (const a of ofKind) kept.add(a);
+      continue;
+    }
+    // A stable sort: within one rank, the order they are printed in.
+    for (const a of [...ofKind].sort((x, y) => x.rank - y.rank).slice(0, PER_KIND - 1)) kept.add(a);
+    const more = ofKind.length - (PER_KIND - 1);
+    summaries.push(workflowCommand(kind, { title: 'packpub push' }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above and in the job summary`));
+  }
+  return [...all.filter((a) => kept.has(a)).map((a) => a.line), ...summaries];
+}
+
+/**
  * Annotations for a push: one per validation finding, at its file, line and column; one per pack that
  * failed to publish, at its pack.json; one per shared cause (a target-wide error, the invalid-pack gate);
  * with --palette-sync, one per pack Palette does not list (exit code 3) or for the error that stopped the sync.
+ * At most 10 of each kind (see PER_KIND).
  */
 export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome): string[] {
-  const lines: string[] = [];
+  const all: Annotation[] = [];
   for (const r of report.results) {
+    const seen: Record<Kind, number> = { error: 0, warning: 0, notice: 0 };
     for (const f of r.findings ?? []) {
-      lines.push(
-        workflowCommand(
-          f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice',
-          { file: annotationFile(r.dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` },
-          `${packId(r)}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`,
-        ),
+      const kind: Kind = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
+      const line = workflowCommand(
+        kind,
+        { file: annotationFile(r.dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` },
+        `${packId(r)}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`,
       );
+      all.push({ kind, rank: 1 + seen[kind]++, line });
     }
   }
   for (const r of report.results) {
     for (const w of r.warnings ?? []) {
-      lines.push(workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', workspace), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)));
+      all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', workspace), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });
     }
   }
+  const failure = (line: string) => all.push({ kind: 'error', rank: 0, line });
   for (const cause of failureCauses(report.results)) {
     if (cause.kind === 'pack') {
       const r = cause.result;
       if (r.status === 'invalid' && (r.findings?.length ?? 0) > 0) continue; // its findings were annotated
-      lines.push(
+      failure(
         workflowCommand(
           'error',
           { file: annotationFile(r.dir, 'pack.json', workspace), title: `packpub ${r.status}` },
@@ -85,11 +122,11 @@ export function annotations(report: PushReport, workspace: string, palette?: Pal
         ),
       );
     } else {
-      lines.push(workflowCommand('error', { title: 'packpub push' }, withHint(causeLine(cause), cause.hint)));
+      failure(workflowCommand('error', { title: 'packpub push' }, withHint(causeLine(cause), cause.hint)));
     }
   }
-  for (const p of paletteProblems(palette)) lines.push(workflowCommand('error', { title: 'packpub palette' }, withHint(paletteLine(p), p.hint)));
-  return lines;
+  for (const p of paletteProblems(palette)) failure(workflowCommand('error', { title: 'packpub palette' }, withHint(paletteLine(p), p.hint)));
+  return withinLimits(all);
 }
 
 /** Text for a Markdown table cell: GFM backslash escapes, HTML entities, one line. */
