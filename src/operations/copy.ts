@@ -262,6 +262,12 @@ function brokenPackVersion(held: HeldManifest, tag: string): boolean {
   return held.manifest !== undefined && !NOT_PACK_CONFIG_TYPES.has(held.manifest.config.mediaType) && semver.valid(tag, { loose: true }) !== null;
 }
 
+/** The blobs of `blobs` the store does not hold. */
+async function missingBlobs(store: WritableTarget['store'], repository: string, blobs: Descriptor[]): Promise<Descriptor[]> {
+  const held = await Promise.all(blobs.map((b) => store.hasBlob(repository, b.digest)));
+  return blobs.filter((_, i) => held[i] !== true);
+}
+
 /** Thrown for a tag of a version this --all run copies too (see ownVersionHeld): it is copied after the versions. */
 class AfterVersions extends Error {}
 
@@ -368,7 +374,14 @@ async function copyOne(
     let overwrite = false;
     if (existing !== undefined) {
       if (existing.digest === digest) {
-        return done({ status: options.dryRun === true ? 'planned' : 'unchanged', ...(options.dryRun === true ? { plan: 'unchanged', bytesToCopy: 0 } : {}), digest, size });
+        // An OCI layout is files anyone can remove: a blob of the version gone (by hand, a cleanup) left it
+        // "unchanged", exit 0, while pull fails on it. Written again from the source (a file check per blob; a
+        // registry keeps what its manifests name, and is not asked: a request per blob on every re-run).
+        const missing = to.store.kind === 'oci-layout' ? await missingBlobs(to.store, dstRepo, blobs) : [];
+        if (options.dryRun === true) return done({ status: 'planned', plan: 'unchanged', bytesToCopy: missing.reduce((n, b) => n + b.size, 0), digest, size });
+        for (const blob of missing) copiedBytes += await ctx.copyBlob(dstRepo, srcRepo, item, blob);
+        const repaired = missing.length === 0 ? [] : [{ message: `${base.destination} held this manifest, but ${missing.map((b) => b.digest).join(', ')} ${missing.length === 1 ? 'was' : 'were'} missing from the layout: written again from the source` }];
+        return done({ status: 'unchanged', digest, size, ...(repaired.length === 0 ? {} : { warnings: repaired }) });
       }
       const existingDigest = existing.digest;
       if (options.skipExisting === true) {
