@@ -3,7 +3,7 @@ import type { ConfigPalette } from '../config/schema.js';
 import { PackpubError } from '../errors.js';
 import type { PaletteTargetRef } from '../operations/palette.js';
 import type { PaletteClient } from '../palette/client.js';
-import { PALETTE_ENV, paletteBaseUrl } from '../palette/endpoint.js';
+import { endpointHost, PALETTE_ENV, paletteBaseUrl, trimSlashes } from '../palette/endpoint.js';
 import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
 import type { OpenTargetOptions } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
@@ -60,7 +60,7 @@ export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTar
       : listArg(args['registry']).length === 0 && args['ociLayout'] === undefined && (ctx.io.env['PACKPUB_REGISTRY'] ?? '') === ''
         ? [...new Set(defaultTargetNames(loaded.config))]
         : [];
-  return all.map((options, i) => {
+  const targets = all.map((options, i) => {
     if (options.registry === undefined) {
       throw new PackpubError('USAGE', 'Palette reads packs from a registry, not from an OCI layout', {
         hint: 'name the registry with --registry HOST/BASE-PATH or --target NAME',
@@ -72,6 +72,23 @@ export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTar
     checkPaletteTarget(ref);
     const config = name === undefined ? undefined : loaded.config?.targets?.[name]?.palette;
     return { options, ref, config, ...(config === undefined ? {} : { where: `targets.${name}.palette in ${loaded.file ?? 'packpub.yaml'}` }) };
+  });
+  oneRegistryOneTarget(args, targets);
+  return targets;
+}
+
+/**
+ * --palette-registry names one Palette registry, which serves one host and base path: given for a run of several
+ * targets, the first target's sync ran (and push published to all) before the second was found not served by it
+ * (exit 2, "serves <a>, not <b>"). Refused before anything is published or synced.
+ */
+function oneRegistryOneTarget(args: Args, targets: PaletteTarget[]): void {
+  const registry = args['paletteRegistry'];
+  if (registry === undefined) return;
+  const places = [...new Set(targets.map((t) => `${endpointHost(t.ref.host, t.ref.plainHttp === true)}/${trimSlashes(t.ref.basePath)}`))];
+  if (places.length < 2) return;
+  throw new PackpubError('USAGE', `--palette-registry ${String(registry)} names one Palette registry, which serves one host and base path, but the run has ${places.length} targets: ${places.join(', ')}`, {
+    hint: 'run once per target, or give each target its registry with palette.registry in packpub.yaml',
   });
 }
 

@@ -215,3 +215,19 @@ describe('one Palette API key goes to one Palette', () => {
     expect(o.other.requests.every((r) => r.status !== 401)).toBe(true);
   });
 });
+
+describe('--palette-registry with several targets', () => {
+  it('is refused before anything is published or synced (was: published to both, the first synced, then exit 2 "serves <a>, not <b>")', async () => {
+    const admin = registryAdmin(w.registry);
+    const asked = w.palette.requests.length;
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/two-a,${w.registry.host}/two-b`, '--palette-sync', '--palette-registry', 'lab', '--palette-poll-interval', '0.02'], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain(`error: --palette-registry lab names one Palette registry, which serves one host and base path, but the run has 2 targets: ${w.registry.host}/two-a, ${w.registry.host}/two-b`);
+    expect(await admin.digestOf('two-a/spectro-packs/archive/hello', '1.0.0')).toBeUndefined();
+    expect(await admin.digestOf('two-b/spectro-packs/archive/hello', '1.0.0')).toBeUndefined();
+    const sync = await runCli(['palette', 'sync', '--registry', `${w.registry.host}/packs,${w.registry.host}/two-b`, '--palette-registry', 'lab'], { env: w.env });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(2);
+    expect(sync.stderr).toContain('error: --palette-registry lab names one Palette registry');
+    expect(w.palette.requests.length).toBe(asked);
+  });
+});
