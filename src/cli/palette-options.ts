@@ -253,9 +253,11 @@ export async function paletteClient(
     }
     apiKey = await pending;
   } else if (config?.apiKeyEnv !== undefined) {
-    apiKey = env[config.apiKeyEnv] || undefined;
+    // Blank (an unset CI secret padded) is no key: it was refused as "no Palette API key", naming SPECTROCLOUD_APIKEY.
+    const raw = env[config.apiKeyEnv];
+    apiKey = raw === undefined || raw.trim() === '' ? undefined : raw;
     if (apiKey === undefined && required) {
-      throw new PackpubError('CONFIG', `palette.apiKeyEnv names ${config.apiKeyEnv}, which is not set`, {
+      throw new PackpubError('CONFIG', `palette.apiKeyEnv names ${config.apiKeyEnv}, which is ${raw === undefined ? 'not set' : 'empty'}`, {
         hint: `set ${config.apiKeyEnv} to the API key of ${config.endpoint ?? 'that Palette'} (in CI: from a secret)`,
       });
     }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -228,6 +228,21 @@ describe('--palette-registry with several targets', () => {
     const sync = await runCli(['palette', 'sync', '--registry', `${w.registry.host}/packs,${w.registry.host}/two-b`, '--palette-registry', 'lab'], { env: w.env });
     expect(sync.code, sync.stdout + sync.stderr).toBe(2);
     expect(sync.stderr).toContain('error: --palette-registry lab names one Palette registry');
+    expect(w.palette.requests.length).toBe(asked);
+  });
+});
+
+describe('palette.apiKeyEnv naming a variable holding only blanks', () => {
+  it('is named in the error (was: "no Palette API key", hinting SPECTROCLOUD_APIKEY), and in doctor\'s note', async () => {
+    const root = join(w.root, 'apikeyenv');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'packpub.yaml'), `targets:\n  a:\n    registry: ${w.registry.host}/packs\n    palette:\n      endpoint: ${w.palette.url}\n      apiKeyEnv: LAB_PALETTE_KEY\n`);
+    const asked = w.palette.requests.length;
+    const sync = await runCli(['palette', 'sync', '--target', 'a'], { env: { ...w.env, LAB_PALETTE_KEY: '  ' }, cwd: root });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(2);
+    expect(sync.stderr).toContain('error: palette.apiKeyEnv names LAB_PALETTE_KEY, which is empty');
+    const doctor = await runCli(['palette', 'doctor', '--target', 'a'], { env: { ...w.env, LAB_PALETTE_KEY: '' }, cwd: root });
+    expect(doctor.stdout).toContain('(set LAB_PALETTE_KEY or --palette-api-key-stdin to compare');
     expect(w.palette.requests.length).toBe(asked);
   });
 });

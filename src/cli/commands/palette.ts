@@ -78,7 +78,8 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
       out(`  IAM permissions          ${s.ecr.iamPermissions.join(', ')}`);
       out(`  Airgapped networks       allow ${s.ecr.s3Endpoint} (ECR layers come from S3)`);
     }
-    if (client === undefined) out(`(set SPECTROCLOUD_APIKEY or --palette-api-key-stdin to compare with Palette's registries and let Palette validate the settings)`);
+    const keyVariable = target.config?.apiKeyEnv ?? 'SPECTROCLOUD_APIKEY';
+    if (client === undefined) out(`(set ${keyVariable} or --palette-api-key-stdin to compare with Palette's registries and let Palette validate the settings)`);
     out('');
     out('Checks:');
     for (const f of report.findings) {
