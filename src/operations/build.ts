@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { archiveMtime, buildArchive } from '../archive/index.js';
 import { folderCheck } from '../archive/stat-tree.js';
 import { PackpubError } from '../errors.js';
@@ -10,8 +10,10 @@ import type { ValidationReportLike } from './push-report.js';
 import { validatePackFolder } from './validate-folder.js';
 
 export interface BuildOptions {
-  /** Output archive path (default `<name>-<version>.tar.gz` in `cwd`). */
+  /** Output archive path (default `<name>-<version>.tar.gz` in `outDir`). */
   outFile?: string;
+  /** Folder the default-named archive goes to when no `outFile` is given (default `cwd`). */
+  outDir?: string;
   /** Folder a relative pack `dir` and `outFile` are read from, and the default archive is placed in (default the process's working directory). */
   cwd?: string;
   strict?: boolean;
@@ -44,7 +46,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   }
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
-  const outFile = resolve(cwd, options.outFile ?? fileName);
+  const outFile = resolve(cwd, options.outFile ?? join(options.outDir ?? '.', fileName));
   const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), checked });
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),

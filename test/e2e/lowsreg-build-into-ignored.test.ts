@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -46,5 +46,19 @@ describe('build -o inside the pack folder', () => {
       });
     }
     expect((await readdir(w.pack)).sort()).toEqual(before);
+  });
+
+  it('-o naming a folder (existing, or with a trailing slash) writes <name>-<version>.tar.gz into it (was: "EISDIR ... a bug in packpub", exit 1)', async () => {
+    await mkdir(join(w.root, 'existing'));
+    for (const out of ['existing', 'fresh/']) {
+      const archive = join(w.root, out, 'hello-1.0.0.tar.gz');
+      expectRun(await runCli(['build', 'hello', '-o', out], { cwd: w.root }), { code: 0, stdout: [`built ${archive}`], stderr: '' });
+      expect(entries(archive)).toContain('hello-1.0.0/pack.json');
+    }
+    // Into the pack's ignored folder the same way, and a folder of the pack not left out still refused.
+    expectRun(await runCli(['build', '.', '-o', 'dist'], { cwd: w.pack }), { code: 0, stdout: [`built ${join(w.pack, 'dist', 'hello-1.0.0.tar.gz')}`] });
+    await mkdir(join(w.pack, 'kept'));
+    expectRun(await runCli(['build', '.', '-o', 'kept'], { cwd: w.pack }), { code: 2, stderr: [`build would write the archive into ${join(w.pack, 'kept')}, inside the pack folder`] });
+    expect(await readdir(join(w.pack, 'kept'))).toEqual([]);
   });
 });

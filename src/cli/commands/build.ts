@@ -6,13 +6,14 @@ import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localWriteError, makeDirs, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
 
 const BUILD_FLAGS: OwnFlags = {
   positionals: { pack: { type: 'string', describe: 'Pack folder' } },
   options: {
-    output: { alias: 'o', type: 'string', describe: "Archive file to write, outside the pack folder or in a folder its .packignore leaves out (default ./<name>-<version>.tar.gz, so run build from outside the pack)" },
+    output: { alias: 'o', type: 'string', describe: "Archive file to write, or a folder to write <name>-<version>.tar.gz into; outside the pack folder or in a folder its .packignore leaves out (default ./<name>-<version>.tar.gz, so run build from outside the pack)" },
     registry: { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' },
     strict: { type: 'boolean', default: false, describe: 'Validation warnings fail too' },
   },
@@ -39,7 +40,11 @@ export const buildCommand: CommandSpec = {
     // Into a folder of the pack its .packignore leaves out (`-o dist/x.tar.gz` with a line "dist/"), it is never
     // packed: that folder is made first, so that nothing the walk reads changes. A file anywhere else in the pack,
     // .packignore or not, changes a folder packpub reads (its listing) while it packs.
-    const outDir = args['output'] === undefined ? ctx.io.cwd : dirname(resolve(ctx.io.cwd, args['output'] as string));
+    // -o naming a folder (one that exists, or written with a trailing slash) takes the archive under its default name
+    // (was: "EISDIR ... this is a bug in packpub" when the archive was renamed over the folder).
+    const output = args['output'] as string | undefined;
+    const intoFolder = output !== undefined && (/[/\\]$/.test(output) || (await stat(resolve(ctx.io.cwd, output)).catch(() => undefined))?.isDirectory() === true);
+    const outDir = output === undefined ? ctx.io.cwd : intoFolder ? resolve(ctx.io.cwd, output) : dirname(resolve(ctx.io.cwd, output));
     const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
     if (within !== undefined) {
       const { packignoreLeavesOut } = await import('../../archive/walk.js');
@@ -51,7 +56,7 @@ export const buildCommand: CommandSpec = {
       await makeDirs(outDir).catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
     }
     const result = await buildPack(pack, {
-      ...(args['output'] === undefined ? {} : { outFile: resolve(ctx.io.cwd, args['output'] as string) }),
+      ...(output === undefined ? {} : intoFolder ? { outDir } : { outFile: resolve(ctx.io.cwd, output) }),
       cwd: ctx.io.cwd,
       strict: args['strict'] === true,
       env: ctx.io.env,
