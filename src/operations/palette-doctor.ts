@@ -187,15 +187,21 @@ async function registrySideChecks(target: PaletteTargetRef, store: PackTarget): 
       out.push({ check: 'reachable', ok: false, message: `cannot reach ${target.host}: ${errorMessage(err)}`, ...(hint === undefined ? {} : { fix: hint }) });
     } else if (code === 'AUTH' || code === 'CREDENTIALS') {
       out.push({ check: 'reachable', ok: true, message: `${target.host} answers` });
+      // ECR: the listing ran as packpub's own AWS identity; Palette reads with the IAM user or role it is given
+      // (PACKPUB_PALETTE_ECR_*, --palette-ecr-role-arn), which palette-validate checks. Told as Palette's, the fix
+      // sent users to change an identity that was never tried.
       out.push({
         check: 'credentials',
         ok: false,
-        message: `the credentials Palette would use cannot list the packs under ${where}: ${errorMessage(err)}`,
+        message:
+          store.store.kind === 'ecr'
+            ? `packpub's AWS identity cannot list the packs under ${where} (Palette reads them with its own IAM user or role, which palette-validate checks): ${errorMessage(err)}`
+            : `the credentials Palette would use cannot list the packs under ${where}: ${errorMessage(err)}`,
         fix:
           store.store.kind === 'harbor'
             ? `give the robot account (or user) pull and list-repository permissions on Harbor project ${trimSlashes(target.basePath).split('/')[0] ?? ''}; Harbor robots cannot use /v2/_catalog`
             : store.store.kind === 'ecr'
-              ? `allow ${PALETTE_ECR_READ_PERMISSIONS.join(', ')} for the IAM identity Palette uses`
+              ? `allow ${PALETTE_ECR_READ_PERMISSIONS.join(', ')} for the AWS identity packpub runs as (AWS_PROFILE / --aws-profile, --aws-role-arn), to check the registry from this side; Palette's own identity needs them too`
               : (hint ?? 'give the account read and catalog permissions on the registry'),
       });
     } else {
