@@ -17,7 +17,7 @@ import { setup } from '../support/stage.js';
  * kill-sigkill.test.ts kills at random points in time and requests; this pins the order itself.
  */
 
-const KILL = resolve('test/fixtures/node-options/chaos-kill-on-rename.cjs');
+const KILL = resolve('test/fixtures/node-options/kill-on-fs-call.cjs');
 const REPO = 'spectro-packs/archive/killpt';
 
 describe('an OCI layout write SIGKILLed at the points where its order matters', () => {

@@ -43,7 +43,7 @@ async function leftovers(dir: string): Promise<string[]> {
 
 describe('a disk that fills while packpub writes', () => {
   it('the layout folder: exit 1 naming the blob, the layout keeps its old tag whole; after space is freed the re-run publishes', async () => {
-    const root = await stack.tempDir('packpub-chaos-full-');
+    const root = await stack.tempDir('packpub-disk-full-');
     const disk = await smallDisk(root, 'layout-disk', '384k');
     const layout = join(disk, 'layout');
     const env = { PACKPUB_CACHE_DIR: join(root, 'cache') };
@@ -71,7 +71,7 @@ describe('a disk that fills while packpub writes', () => {
   });
 
   it('the work folder (TMPDIR): exit 1 naming the archive being built there, nothing tagged; with room the re-run publishes', async () => {
-    const root = await stack.tempDir('packpub-chaos-full-');
+    const root = await stack.tempDir('packpub-disk-full-');
     const tmp = await smallDisk(root, 'tmp-disk', '256k');
     const layout = join(root, 'layout');
     const env = { PACKPUB_CACHE_DIR: join(root, 'cache') };
@@ -93,7 +93,7 @@ describe('a disk that fills while packpub writes', () => {
   });
 
   it('the cache folder: the push stands (exit 0, nothing said), and the re-run finds the tag unchanged', async () => {
-    const root = await stack.tempDir('packpub-chaos-full-');
+    const root = await stack.tempDir('packpub-disk-full-');
     const disk = await smallDisk(root, 'cache-disk', '64k');
     await runCommand('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4096', 'count=64']).catch(() => undefined);
     const layout = join(root, 'layout');
