@@ -1,4 +1,4 @@
-import { rmdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
@@ -27,8 +27,21 @@ export interface PullResult {
   bytes: number;
 }
 
-function outputTaken(outDir: string): PackpubError {
-  return new PackpubError('USAGE', `${outDir} already exists and is not empty`, { hint: 'pass -o with a new directory' });
+/** `own`: this pull's staging folder inside outDir (fillFolder), which says nothing of an earlier pull. */
+function outputTaken(outDir: string, own?: string): PackpubError {
+  // A staging folder of a pull inside it: a pull into it was killed mid-way (its exit handler never ran).
+  const interrupted = readdirSafe(outDir).some((name) => name.startsWith('.packpub-pull-') && name !== own);
+  return new PackpubError('USAGE', `${outDir} already exists and is not empty`, {
+    hint: interrupted ? `an earlier pull into it was interrupted (it holds a .packpub-pull-* folder): empty ${outDir} and pull again` : 'pass -o with a new directory',
+  });
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** -o names a file (or a link to one, or anything else but a folder): the pack cannot go there, nor be put inside. */
@@ -36,11 +49,14 @@ function notAFolder(outDir: string): PackpubError {
   return new PackpubError('USAGE', `${outDir} already exists and is not a folder`, { hint: 'pass -o with a new directory, or an empty one: the pack is extracted into it' });
 }
 
-/** `inside`: the error came from placing an entry inside the folder, where ENOTDIR means a file of that name appeared there. */
-function takenOr(outDir: string, err: unknown, inside = false): unknown {
+/**
+ * `own`: the error came from placing an entry inside the folder from this pull's staging folder `own` in it, where
+ * ENOTDIR means a file of that name appeared there.
+ */
+function takenOr(outDir: string, err: unknown, own?: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOTDIR') return inside ? outputTaken(outDir) : notAFolder(outDir);
-  return code === 'ENOTEMPTY' || code === 'EEXIST' ? outputTaken(outDir) : err;
+  if (code === 'ENOTDIR') return own !== undefined ? outputTaken(outDir, own) : notAFolder(outDir);
+  return code === 'ENOTEMPTY' || code === 'EEXIST' ? outputTaken(outDir, own) : err;
 }
 
 /**
@@ -54,15 +70,18 @@ async function fillFolder(source: string, outDir: string, staging: string, moved
   const present = await readdir(outDir).catch((err: unknown) => {
     throw takenOr(outDir, err);
   });
-  if (present.some((name) => name !== basename(staging))) throw outputTaken(outDir);
+  if (present.some((name) => name !== basename(staging))) throw outputTaken(outDir, basename(staging));
   try {
-    for (const name of await readdir(source)) {
+    // pack.json last: a pull killed mid-way (SIGKILL, no exit handler) leaves a folder that is not a pack,
+    // never one with a pack.json and part of its files (chaos s22 F2).
+    const names = (await readdir(source)).sort((a, b) => Number(a === 'pack.json') - Number(b === 'pack.json'));
+    for (const name of names) {
       await rename(join(source, name), join(outDir, name));
       moved.push(join(outDir, name));
     }
   } catch (err) {
     for (const path of moved.splice(0)) await rm(path, { recursive: true, force: true });
-    throw takenOr(outDir, err, true);
+    throw takenOr(outDir, err, basename(staging));
   }
 }
 

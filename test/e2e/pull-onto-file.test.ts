@@ -59,6 +59,24 @@ describe('pull -o onto something that is not a folder', () => {
     }
   });
 
+  it("a file another process writes into the empty folder during the download: refused, and the hint does not take this pull's own staging folder for an interrupted pull", async () => {
+    const out = join(w.root, 'raced-folder');
+    await mkdir(out);
+    const target = await openTarget({ ociLayout: w.layout, credentials: staticProvider('none', undefined) });
+    const store = Object.create(target.store) as ArtifactStore;
+    store.fetchBlob = async (...args) => {
+      await writeFile(join(out, 'theirs.txt'), 'written during the pull');
+      return target.store.fetchBlob(...args);
+    };
+    try {
+      const err = await pullPack({ ...target, store }, parsePackRef('hello:1.0.0'), { outDir: out }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'USAGE', message: `${out} already exists and is not empty`, hint: 'pass -o with a new directory' });
+      expect(await readdir(out)).toEqual(['theirs.txt']);
+    } finally {
+      await target.store.close();
+    }
+  });
+
   it('an empty folder and a new one are still filled', async () => {
     const empty = join(w.root, 'empty');
     await mkdir(empty);
