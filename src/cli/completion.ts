@@ -17,6 +17,10 @@ export interface CompletionCommand {
   booleans: string[];
   /** One-letter aliases (without `-`). */
   short: string[];
+  /** The values the first positional takes, when it has a fixed set (`palette <action>`, `completion <shell>`). */
+  positional: string[];
+  /** Flags with a fixed set of values (`--registry-type`, `--layer`): flag (without `--`) -> values. */
+  values: Record<string, string[]>;
 }
 
 /** The flags a command accepts, read from its yargs builder. */
@@ -24,7 +28,7 @@ export async function describeCommands(specs: CommandSpec[]): Promise<Completion
   const { default: yargs } = await import('yargs');
   return specs.map((spec) => {
     const parser = spec.builder(yargs([])) as unknown as {
-      getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[]; default: Record<string, unknown> };
+      getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[]; default: Record<string, unknown>; choices: Record<string, unknown[]> };
     };
     const o = parser.getOptions();
     const names = new Set<string>(['help', 'debug', 'no-tty']);
@@ -35,13 +39,18 @@ export async function describeCommands(specs: CommandSpec[]): Promise<Completion
     const booleans = new Set(['help', 'debug', 'no-tty', ...o.boolean, ...o.boolean.map((b) => `no-${b}`)]);
     const command = Array.isArray(spec.command) ? (spec.command[0] ?? '') : spec.command;
     // Positionals (`<ref>`, `[packs...]`) are registered like options, but are no flags.
-    for (const m of command.matchAll(/[<[]([\w-]+)(?:\.\.\.)?[>\]]/g)) names.delete(m[1] ?? '');
+    const positionals = [...command.matchAll(/[<[]([\w-]+)(?:\.\.\.)?[>\]]/g)].map((m) => m[1] ?? '');
+    for (const p of positionals) names.delete(p);
+    const choices = (key: string): string[] => (o.choices?.[key] ?? []).map(String);
+    const flags = [...names].filter((n) => !/^\$0|^_$/.test(n)).sort();
     return {
       name: command.split(' ')[0] ?? command,
       describe: spec.describe,
-      flags: [...names].filter((n) => !/^\$0|^_$/.test(n)).sort(),
+      flags,
       booleans: [...names].filter((n) => booleans.has(n)).sort(),
       short: [...short].sort(),
+      positional: positionals[0] === undefined ? [] : choices(positionals[0]),
+      values: Object.fromEntries(flags.filter((f) => choices(f).length > 0).map((f) => [f, choices(f)])),
     };
   });
 }
@@ -51,17 +60,25 @@ const GLOBAL_FLAGS = ['--debug', '--help', '--no-tty', '--version'];
 
 function bash(commands: CompletionCommand[]): string {
   const cases = commands
-    .map((c) => `    ${c.name}) flags="${[...c.flags.map((f) => `--${f}`), ...c.short.map((s) => `-${s}`)].join(' ')}" ;;`)
+    .map((c) => {
+      const positional = c.positional.length === 0 ? '' : ` positional="${c.positional.join(' ')}"`;
+      return `    ${c.name}) flags="${[...c.flags.map((f) => `--${f}`), ...c.short.map((s) => `-${s}`)].join(' ')}"${positional} ;;`;
+    })
+    .join('\n');
+  // After a flag with a fixed set of values (`--registry-type <TAB>`), those values.
+  const valueCases = commands
+    .flatMap((c) => Object.entries(c.values).map(([flag, values]) => `    "${c.name} --${flag}") COMPREPLY=($(compgen -W "${values.join(' ')}" -- "$cur")); return 0 ;;`))
     .join('\n');
   return `# packpub completion for bash. Load it with: source <(packpub completion bash)
 _packpub() {
-  local cur cmd i flags
+  local cur prev cmd at i n flags positional
   cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "\${COMP_WORDS[i]}" in
       -*) ;;
-      *) cmd="\${COMP_WORDS[i]}"; break ;;
+      *) cmd="\${COMP_WORDS[i]}"; at=$i; break ;;
     esac
   done
   if [ -z "$cmd" ]; then
@@ -72,12 +89,21 @@ _packpub() {
     fi
     return 0
   fi
+  case "$cmd $prev" in
+${valueCases}
+  esac
+  positional=""
   case "$cmd" in
 ${cases}
     *) flags="" ;;
   esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+  elif [ -n "$positional" ]; then
+    # The first word after the command that is not a flag takes one of a fixed set (palette <action>).
+    n=0
+    for ((i = at + 1; i < COMP_CWORD; i++)); do [[ "\${COMP_WORDS[i]}" == -* ]] || n=$((n + 1)); done
+    if [ "$n" -eq 0 ]; then COMPREPLY=($(compgen -W "$positional" -- "$cur")); else COMPREPLY=(); fi
   else
     COMPREPLY=()
   fi
@@ -107,7 +133,11 @@ function fish(commands: CompletionCommand[]): string {
   for (const c of commands) lines.push(`complete -c packpub -n __fish_use_subcommand -f -a ${c.name} -d ${fishQuote(c.describe)}`);
   for (const c of commands) {
     const when = fishQuote(`__fish_seen_subcommand_from ${c.name}`);
-    for (const f of c.flags) lines.push(`complete -c packpub -n ${when} -l ${f}${c.booleans.includes(f) ? '' : ' -r'}`);
+    if (c.positional.length > 0) lines.push(`complete -c packpub -n ${when} -f -a ${fishQuote(c.positional.join(' '))}`);
+    for (const f of c.flags) {
+      const values = c.values[f];
+      lines.push(`complete -c packpub -n ${when} -l ${f}${c.booleans.includes(f) ? '' : ' -r'}${values === undefined ? '' : ` -f -a ${fishQuote(values.join(' '))}`}`);
+    }
     for (const s of c.short) lines.push(`complete -c packpub -n ${when} -s ${s}`);
   }
   return `${lines.join('\n')}\n`;
