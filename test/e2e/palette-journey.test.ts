@@ -145,7 +145,7 @@ describe('Palette closed loop through the CLI', () => {
     expect(run.stdout).toContain('visible in Palette e2e-beta:0.3.1');
     const unset = await runCli(['palette', 'sync', '--target', 'journey'], { env: { ...bare, JOURNEY_PALETTE_KEY: '' }, cwd: dir });
     expect(unset.code).toBe(2);
-    expect(unset.stderr).toContain('palette.apiKeyEnv names JOURNEY_PALETTE_KEY, which is not set');
+    expect(unset.stderr).toContain('palette.apiKeyEnv names JOURNEY_PALETTE_KEY, which is empty');
   });
 
   it('palette sync of a version the registry does not hold: exit 1 naming it, and Palette is asked for nothing', async () => {
