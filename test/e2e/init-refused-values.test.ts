@@ -12,7 +12,7 @@ import { setup } from '../support/stage.js';
  * Each is refused now (exit 2) before anything is written.
  */
 
-const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-review3-init-') }));
+const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-init-refused-') }));
 let n = 0;
 
 async function init(extra: string[]): Promise<{ code: number; stderr: string; dir: string }> {

@@ -10,7 +10,7 @@ import { setup } from '../support/stage.js';
  * testing `summary.failed === 0` (the word a user reaches for) took an invalid pack, nothing published, for success.
  */
 
-const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-review3-lib-') }));
+const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-lib-outcome-') }));
 
 describe('the library tells a push that did what was asked from one that did not', () => {
   it('pushSucceeded is false for a run with an invalid pack (summary.failed 0), true for a clean one', async () => {

@@ -14,7 +14,7 @@ import { setup } from '../support/stage.js';
 
 const INVALID = 11;
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-review3-annotations-');
+  const root = await stack.tempDir('packpub-annotation-limit-');
   const hostile = stack.add(await startHostileRegistry({}));
   for (let i = 0; i < INVALID; i++) await writePack(join(root, `packs/bad${String(i).padStart(2, '0')}`), { name: `bad${String(i).padStart(2, '0')}`, version: '1.0.0', packJson: { layer: 'bogus' } });
   await writePack(join(root, 'packs/refused'), { name: 'refused', version: '1.0.0' });

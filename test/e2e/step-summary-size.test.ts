@@ -15,7 +15,7 @@ import { setup } from '../support/stage.js';
 
 const PACKS = 20;
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-review3-summary-');
+  const root = await stack.tempDir('packpub-summary-size-');
   const hostile = stack.add(await startHostileRegistry({}));
   const dirs: string[] = [];
   for (let i = 0; i < PACKS; i++) dirs.push(await writePack(join(root, `packs/p${i}`), { name: `p${i}`, version: '1.0.0' }));

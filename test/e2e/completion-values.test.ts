@@ -15,7 +15,7 @@ import { setup } from '../support/stage.js';
 
 const execFileP = promisify(execFile);
 const w = setup(async (stack) => {
-  const script = join(await stack.tempDir('packpub-review3-completion-'), 'packpub.bash');
+  const script = join(await stack.tempDir('packpub-completion-values-'), 'packpub.bash');
   const run = await runCli(['completion', 'bash']);
   expect(run.code, run.stderr).toBe(0);
   await writeFile(script, run.stdout);

@@ -19,7 +19,7 @@ import { setup } from '../support/stage.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-review3-action-');
+  const root = await stack.tempDir('packpub-action-reports-');
   const workspace = join(root, 'workspace');
   await writePack(join(workspace, 'packs/hello'), { name: 'hello', version: '1.0.0' });
   const bin = join(root, 'bin');
