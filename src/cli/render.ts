@@ -50,7 +50,8 @@ const STATUS_WORD: Record<PackResult['status'], string> = {
 function findingLines(findings: readonly Finding[], dir: string, shown: number): string[] {
   const lines = findings.slice(0, shown).map((f) => {
     const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
-    return `  ${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`;
+    // A finding quotes the pack's own text (a chart path, a key, a value): shown as printable() shows a registry's.
+    return printable(`  ${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
   });
   if (findings.length > shown) lines.push(`  ... and ${findings.length - shown} more (packpub validate ${dir} shows them all)`);
   return lines;
