@@ -488,6 +488,8 @@ export interface NetworkErrorContext {
   clientCertificate?: boolean;
   /** As ResponseErrorContext.plainHttpFlag. */
   plainHttpFlag?: string | undefined;
+  /** This host answered a request earlier in this run: a refused connection is a restart, retried (chaos s22 F6). */
+  answeredBefore?: boolean;
 }
 
 const CLIENT_CERT_NEEDED_HINT = 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)';
@@ -539,6 +541,16 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
     });
   }
   if (code === 'ECONNREFUSED') {
+    // Refused before anything was sent: safe to repeat. A host that answered earlier in this run is restarting (a
+    // rolling update, a crash and restart): retried within --retry-attempts and --retry-deadline, not the end of
+    // every pack left. One that never answered stays a fast failure (a wrong host or port).
+    if (ctx.answeredBefore === true) {
+      return new RegistryError('NETWORK', `connection refused by ${host}, which answered earlier in this run`, {
+        ...base,
+        retryable: true,
+        hint: 'the registry went away (restarting?) and did not come back within the retries: run again once it is up (unchanged packs are not sent again); more time: --retry-attempts, --retry-deadline',
+      });
+    }
     return new RegistryError('NETWORK', `connection refused by ${host}`, {
       ...base,
       hint: `check the host and port and that the registry is running${ctx.url.protocol === 'https:' ? ` (an HTTP-only registry needs ${plainHttpFlags(ctx.plainHttpFlag).on})` : ''}`,

@@ -324,6 +324,8 @@ class UndiciTransport implements HttpTransport {
   private readonly clientCertificate: boolean;
   /** The plain-HTTP flag of this host, for hints (settingNames.plainHttp). */
   private readonly plainHttpFlag: string | undefined;
+  /** Origins that answered a request in this run: a refused connection there later is a restart, retried (errorFromNetwork). */
+  private readonly answered = new Set<string>();
   /**
    * The last TLS alert about the client certificate, by `host:port`. With TLS 1.3 the server checks the
    * client certificate after the client's handshake is done, so undici reports only "other side closed";
@@ -530,11 +532,12 @@ class UndiciTransport implements HttpTransport {
       const alert = this.certificateAlerts.get(alertKey);
       this.certificateAlerts.delete(alertKey);
       const own = url.origin === this.registryOrigin && this.clientCertificate;
-      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag });
+      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag, answeredBefore: this.answered.has(origin) });
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }
     if (this.debug !== undefined) trace(String(res.statusCode));
+    this.answered.add(origin);
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
   }
 
