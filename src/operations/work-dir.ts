@@ -1,10 +1,9 @@
-import { readlinkSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 import { makeDirs } from '../util/fs.js';
-import { isGone } from '../util/pid.js';
+import { isGone, pidNamespace } from '../util/pid.js';
 
 /*
  * Where push builds its archives: <tmpdir>/packpub-work/<pid>-ns<id>-<random>. A run removes its own folder
@@ -20,19 +19,6 @@ export const STALE_FOREIGN_MS = 24 * 3_600_000;
 
 export function workParent(): string {
   return join(tmpdir(), 'packpub-work');
-}
-
-let namespace: string | null | undefined;
-/** This process's PID namespace, as the inode number of /proc/self/ns/pid (Linux); null where there is none to read. */
-export function pidNamespace(): string | null {
-  if (namespace === undefined) {
-    try {
-      namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? null;
-    } catch {
-      namespace = null;
-    }
-  }
-  return namespace;
 }
 
 /** Whether the folder `name` in `parent` is a dead run's: its pid gone in this namespace, or another namespace's left alone for a day. */

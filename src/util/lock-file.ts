@@ -2,16 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isGone } from './pid.js';
+import { isGone, pidNamespace } from './pid.js';
 
 /*
  * A lock file beside a file that several processes read, change and rename back (Docker's config, an OCI
  * layout's index.json): created
- * with O_EXCL, holding its owner's pid, host and a nonce of its own. One whose owner is gone (a killed run on this
- * host) is taken over at once; one of a live process on this host never is, however old: a writer stopped or
- * stalled inside the lock (SIGSTOP, a paused VM, a hung disk) would otherwise write its stale view over the
- * taker's, and both runs report success (chaos s22 F3). Only a lock of another host, whose process cannot be
- * asked, is taken over once older than `staleMs`. Waiting longer than `waitMs` for it is the caller's error.
+ * with O_EXCL, holding its owner's pid, host, a nonce of its own and its PID namespace. One whose owner is gone (a
+ * killed run on this host) is taken over at once; one of a live process on this host never is, however old: a
+ * writer stopped or stalled inside the lock (SIGSTOP, a paused VM, a hung disk) would otherwise write its stale view
+ * over the taker's, and both runs report success (chaos s22 F3). Only a lock of another host, or of another PID
+ * namespace on this one (a container sharing the folder and the hostname), whose process cannot be asked, is taken
+ * over once older than `staleMs`. Waiting longer than `waitMs` for it is the caller's error.
  */
 
 /** Nonces of the locks this process holds now: a lock naming this pid with none of them was left by an earlier process with the same pid. */
@@ -40,12 +41,21 @@ async function ownerOf(lock: string): Promise<string> {
   }
 }
 
+/** This process's PID namespace as a lock names it (`ns-` where there is none to read). */
+function ownerNamespace(): string {
+  return `ns${pidNamespace() ?? '-'}`;
+}
+
 /** Whether the lock at `lock` was left by a process that is gone, or is older than `staleMs`. */
 async function isStale(lock: string, staleMs: number): Promise<boolean> {
   const [info, text] = await Promise.all([stat(lock).catch(() => undefined), ownerOf(lock)]);
   if (info === undefined) return false; // released meanwhile: try again
-  const [pid, host, nonce] = text.split(' ');
-  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid)) {
+  const [pid, host, nonce, ns] = text.split(' ');
+  // A pid of another PID namespace (a container sharing the folder and the hostname: --uts=host, a pod on the host
+  // network) means nothing here: such a lock is judged by its age, as another host's (chaos s22 F8). A lock without
+  // one is an older packpub's, judged by its pid as it was.
+  const here = ns === undefined || ns === ownerNamespace();
+  if (host === hostname() && here && pid !== undefined && /^\d+$/.test(pid)) {
     if (Number(pid) === process.pid) return nonce === undefined || !held.has(nonce);
     return isGone(Number(pid));
   }
@@ -55,7 +65,7 @@ async function isStale(lock: string, staleMs: number): Promise<boolean> {
 /** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
 export async function withLockFile<T>(lock: string, options: LockFileOptions, fn: () => Promise<T>): Promise<T> {
   const started = Date.now();
-  const owner = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}`;
+  const owner = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')} ${ownerNamespace()}`;
   for (;;) {
     let handle;
     try {
@@ -80,7 +90,7 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
     else if (Date.now() - started > options.waitMs) throw options.busy();
     else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
   }
-  const nonce = owner.slice(owner.lastIndexOf(' ') + 1);
+  const nonce = owner.split(' ')[2] ?? '';
   held.add(nonce);
   try {
     return await fn();

@@ -1,10 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { withLockFile } from '../../../src/util/lock-file.js';
+import { pidNamespace } from '../../../src/util/pid.js';
 import { setup } from '../../support/stage.js';
 
 /*
@@ -47,6 +48,31 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
     ).rejects.toThrow('busy');
     expect(ran).toBe(false);
     expect(await readFile(lock, 'utf8')).toBe(`${w.live.pid} ${hostname()}`);
+  });
+
+  it('a lock of another PID namespace on this host (a container sharing the folder and the hostname) is not judged by its pid', async () => {
+    // Its pid is free here, which says nothing about the container's own process (chaos s22 F8: was taken at once,
+    // and the container's run and this one both wrote index.json: a tag lost, both exit 0).
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const other = `ns${Number(pidNamespace() ?? '0') + 1}`;
+    const lock = join(w.dir, 'other-ns.lock');
+    await writeFile(lock, `${dead} ${hostname()} 0123456789abcdef ${other}`);
+    let ran = false;
+    await expect(
+      withLockFile(lock, { staleMs: 30_000, waitMs: 150, busy }, async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow('busy');
+    expect(ran).toBe(false);
+    // One of this namespace whose pid is gone (a killed run here), or of an older packpub (no namespace): taken at once.
+    for (const text of [`${dead} ${hostname()} 0123456789abcdef ns${pidNamespace() ?? '-'}`, `${dead} ${hostname()}`]) {
+      await writeFile(lock, text);
+      await withLockFile(lock, { staleMs: 30_000, waitMs: 150, busy }, async () => {
+        ran = true;
+      });
+      expect(ran, text).toBe(true);
+      ran = false;
+    }
   });
 
   it('a release leaves alone a lock another owner holds by then', async () => {
