@@ -17,7 +17,7 @@ import { setup } from '../support/stage.js';
  * reaches, not a time.
  */
 
-const KILL_ON_RENAME = resolve('test/fixtures/node-options/chaos-kill-on-rename.cjs');
+const KILL_ON_RENAME = resolve('test/fixtures/node-options/kill-on-fs-call.cjs');
 
 describe('pull -o into an existing empty folder, SIGKILLed while it moves the pack in', () => {
   const w = setup(async (stack) => {
