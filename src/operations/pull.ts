@@ -9,6 +9,7 @@ import type { ReadableTarget } from '../targets/open.js';
 import { localWriteError, makeDirs } from '../util/fs.js';
 import { judgePackJson, MAX_PACK_JSON_BYTES, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack } from './resolve-pack.js';
+import { leftByGoneRun, ownerTag } from './work-dir.js';
 
 export interface PullOptions {
   /** Directory that becomes the pack folder (default `./<name>-<version>`). Must not exist or be empty. */
@@ -118,9 +119,14 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
   /** The first folder above -o this pull made (`-o new/deeper/hello`: new): taken back when the pull fails. */
   let made: string | undefined;
+  // Staging names carry their run (work-dir.ts ownerTag): what a killed pull left beside -o (no exit handler ran)
+  // is removed by the next pull to the same -o once that run is gone (chaos s22 F5).
+  const beside = `.${basename(outDir)}.packpub-`;
   const staging = await (async () => {
-    if (!existing) made = await makeDirs(dirname(outDir));
-    return mkdtemp(existing ? join(outDir, '.packpub-pull-') : join(dirname(outDir), `.${basename(outDir)}.packpub-`));
+    if (existing) return mkdtemp(join(outDir, `.packpub-pull-${ownerTag()}`));
+    made = await makeDirs(dirname(outDir));
+    await removeGoneStaging(dirname(outDir), beside);
+    return mkdtemp(join(dirname(outDir), `${beside}${ownerTag()}`));
   })().catch((err: unknown) => {
     removeMadeFolders(made, dirname(outDir));
     throw localWriteError(err, outDir);
@@ -171,6 +177,15 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     await rm(staging, { recursive: true, force: true });
     // A refused or failed pull leaves no folder of its own above -o either (only empty ones are removed).
     if (!placed) removeMadeFolders(made, dirname(outDir));
+  }
+}
+
+/** Remove the staging folders `<prefix><owner>...` in `dir` that runs now gone left (a pull killed while it downloaded). */
+async function removeGoneStaging(dir: string, prefix: string): Promise<void> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(prefix));
+  for (const name of names) {
+    const path = join(dir, name);
+    if (await leftByGoneRun(path, name.slice(prefix.length))) await rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

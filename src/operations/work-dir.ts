@@ -21,15 +21,24 @@ export function workParent(): string {
   return join(tmpdir(), 'packpub-work');
 }
 
-/** Whether the folder `name` in `parent` is a dead run's: its pid gone in this namespace, or another namespace's left alone for a day. */
-async function isStale(parent: string, name: string, now: number): Promise<boolean> {
-  const owner = /^(\d+)-(?:ns(\d+)-)?/.exec(name);
+/** This run's part of the name of what it leaves while it works (work folders, pull's staging): `<pid>-ns<id>-`, or `<pid>-` without /proc. */
+export function ownerTag(): string {
+  const ns = pidNamespace();
+  return `${process.pid}-${ns === null ? '' : `ns${ns}-`}`;
+}
+
+/**
+ * Whether `path`, whose name goes on with `rest` after its fixed part (`<pid>-ns<id>-...`, ownerTag), was left by a
+ * run that is gone: its pid gone in this PID namespace, or of another namespace and unchanged for a day. A name
+ * without a namespace (an older packpub's, or no /proc) is judged by its pid alone, as it was; any other name is kept.
+ */
+export async function leftByGoneRun(path: string, rest: string, now = Date.now()): Promise<boolean> {
+  const owner = /^(\d+)-(?:ns(\d+)-)?/.exec(rest);
   if (owner === null) return false;
   const pid = Number(owner[1]);
   const ns = owner[2];
-  // A name without a namespace: this process's kind when it has none to read, or an older packpub's (pid alone, as it was).
   if (ns === undefined || ns === pidNamespace()) return pid !== process.pid && isGone(pid);
-  const changed = await stat(join(parent, name)).then((s) => s.mtimeMs, () => now);
+  const changed = await stat(path).then((s) => s.mtimeMs, () => now);
   return now - changed > STALE_FOREIGN_MS;
 }
 
@@ -38,7 +47,7 @@ export async function removeStaleWorkDirs(parent = workParent(), now = Date.now(
   const names = await readdir(parent).catch(() => [] as string[]);
   await Promise.all(
     names.map(async (name) => {
-      if (!(await isStale(parent, name, now))) return;
+      if (!(await leftByGoneRun(join(parent, name), name, now))) return;
       await rm(join(parent, name), { recursive: true, force: true }).catch(() => undefined);
     }),
   );
@@ -49,8 +58,7 @@ export async function createWorkDir(parent = workParent()): Promise<string> {
   try {
     await makeDirs(parent);
     await removeStaleWorkDirs(parent);
-    const ns = pidNamespace();
-    return await mkdtemp(join(parent, `${process.pid}-${ns === null ? '' : `ns${ns}-`}`));
+    return await mkdtemp(join(parent, ownerTag()));
   } catch (err) {
     throw new PackpubError('CONFIG', `cannot create packpub's work folder in ${tmpdir()}: ${errorMessage(err)}`, {
       hint: 'set TMPDIR to a writable folder with room for the archives being built',
