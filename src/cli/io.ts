@@ -152,8 +152,15 @@ function codePoint(c: string): string {
   return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/**
+ * Write one line (or a JSON document). Text from outside already went through printable(); what can still hold
+ * "##[" is JSON (a report, pack.json shown by inspect) quoting a registry's or a pack's text, where the GitHub
+ * runner would take it as a workflow command (its older syntax, found anywhere in a line): inside a JSON string,
+ * "##\u005b" is the same text, so the document reads back unchanged. packpub's own workflow commands (a line
+ * starting with "::") are read by the runner as such before it looks for "##[": their text is left as it is.
+ */
 export function writeLine(stream: Writable, line = ''): void {
-  stream.write(`${line}\n`);
+  stream.write(`${line.includes('##[') && !line.startsWith('::') ? line.replaceAll('##[', '##\\u005b') : line}\n`);
 }
 
 /** One clear line (plus a hint line) for an error; the stack only with --debug. */
