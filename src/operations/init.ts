@@ -6,6 +6,7 @@ import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { findImages, type FoundImage } from '../pack/chart-images.js';
 import { packChartDirectory } from '../archive/chart-package.js';
+import { isAlwaysExcluded, packignoreLeavesOut } from '../archive/walk.js';
 import { isChartArchiveName, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
 import { placeholderLogo } from '../pack/logo.js';
 import { PACK_FILES, PACK_LAYERS, type PackLayer } from '../pack/model.js';
@@ -354,6 +355,14 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
   }
 
   files.sort();
+  if (options.force === true) {
+    // --force replaces the files init writes and leaves the others: an earlier init's chart or example manifest
+    // stayed, unlisted in the new pack.json, and went into every push's archive without a word.
+    const left = await leftBehind(dir, new Set(files));
+    if (left.length > 0) {
+      notes.push(`left in the folder from before (pack.json does not list them, but push packs every file): ${left.join(', ')}; remove what the pack does not need, or list it in .packignore`);
+    }
+  }
   return {
     dir,
     name,
@@ -366,6 +375,21 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     review: images.filter((i) => i.review !== undefined),
     notes,
   };
+}
+
+/** Files under the folders init writes to (the pack folder, charts/, manifests/) that this run did not write. */
+async function leftBehind(dir: string, written: ReadonlySet<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (const sub of ['', 'charts', 'manifests']) {
+    const entries = await readdir(join(dir, sub), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const rel = sub === '' ? e.name : `${sub}/${e.name}`;
+      if (sub === '' && e.isDirectory() && (e.name === 'charts' || e.name === 'manifests')) continue;
+      if (written.has(rel) || rel === '.packignore' || isAlwaysExcluded(e.name) || (await packignoreLeavesOut(dir, rel))) continue;
+      out.push(e.isDirectory() ? `${rel}/` : rel);
+    }
+  }
+  return out.sort();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -49,5 +49,30 @@ describe('init refuses values that would give a pack that does not validate', ()
     // The one warning init announces: the example lists no images yet.
     expect(report[0]?.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(v.code).toBe(0);
+  });
+});
+
+describe('init --force says what it left from before', () => {
+  it('an earlier example manifest and chart stay (push packs them): named in a note; .packignore\'d ones are not', async () => {
+    const dir = join(w.root, 'forced');
+    const chart = join(w.root, 'chart-src');
+    await mkdir(join(chart, 'templates'), { recursive: true });
+    await writeFile(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 1.2.0\n');
+    await writeFile(join(chart, 'values.yaml'), 'image: nginx:1.25.0\n');
+    expect((await runCli(['init', dir, '--name', 'forced', '--version', '1.0.0'])).code).toBe(0);
+    await writeFile(join(dir, 'notes.txt'), 'kept\n');
+    await writeFile(join(dir, '.packignore'), 'notes.txt\n');
+    const again = await runCli(['init', dir, '--force', '--from-chart', chart, '--name', 'forced', '--version', '1.0.0']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(
+      'note: left in the folder from before (pack.json does not list them, but push packs every file): manifests/forced.yaml; remove what the pack does not need, or list it in .packignore\n',
+    );
+    expect(existsSync(join(dir, 'manifests/forced.yaml'))).toBe(true);
+    const json = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as { charts?: string[]; kubeManifests?: string[] };
+    expect(json).toMatchObject({ charts: ['charts/web-1.2.0.tgz'] });
+    expect(json.kubeManifests).toBeUndefined();
+    // A fresh folder: nothing to say.
+    const fresh = await runCli(['init', join(w.root, 'fresh'), '--force', '--name', 'fresh', '--version', '1.0.0']);
+    expect(fresh.stderr).not.toContain('left in the folder');
   });
 });
