@@ -26,7 +26,10 @@ const LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 const LOCK_STALE_MS = 30_000;
 /** A temp file of a write-then-rename (util/fs.ts tempPathFor): `<name>.tmp-<pid>-<8 hex>`. */
 const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
-/** A temp file left this long by a process that is gone is removed (a live writer on another host keeps touching its own). */
+/**
+ * A temp file left this long by a process that is gone is removed (a live writer on another host keeps touching its
+ * own); so is a blob no tag references, by a delete (removeOrphanBlobs).
+ */
 const TEMP_LEFT_MS = 60 * 60_000;
 
 interface IndexFile {
@@ -329,6 +332,7 @@ export class OciLayoutStore implements ArtifactStore {
    */
   async deleteTag({ repository, tag, digest }: DeleteTagRequest): Promise<void> {
     let candidates: Digest[] = [];
+    let kept: Set<Digest> | undefined;
     await this.updateIndex(
       repository,
       async (index) => {
@@ -338,13 +342,31 @@ export class OciLayoutStore implements ArtifactStore {
           throw new PackpubError('CONFLICT', `${this.reference(repository, tag)} was changed by another publisher during this run (it holds ${entry.digest})`, { hint: DELETE_RACE_HINT });
         }
         index.manifests = index.manifests.filter((m) => m !== entry);
-        const kept = await this.referencedBlobs(repository, index.manifests);
-        candidates = kept === undefined ? [] : [digest, ...((await this.referencedBlobs(repository, [entry])) ?? [])].filter((d) => !kept.has(d));
+        const keep = await this.referencedBlobs(repository, index.manifests);
+        kept = keep;
+        candidates = keep === undefined ? [] : [digest, ...((await this.referencedBlobs(repository, [entry])) ?? [])].filter((d) => !keep.has(d));
       },
       async () => {
         for (const d of new Set(candidates)) await rm(this.blobPath(repository, d), { force: true });
+        if (kept !== undefined) await this.removeOrphanBlobs(repository, kept);
       },
     );
+  }
+
+  /**
+   * Blobs no entry of the index references, left by a delete killed between its index.json write and its blob
+   * removals (chaos s22 F4: a layer of hundreds of MB, for good). Under the index lock, during a delete, and only
+   * those unchanged for an hour: a push writes its blobs before it takes the lock to tag them, so a fresh
+   * unreferenced blob may be a live push's.
+   */
+  private async removeOrphanBlobs(repository: string, kept: ReadonlySet<Digest>): Promise<void> {
+    const folder = join(this.dir(repository), 'blobs', 'sha256');
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{64}$/.test(name) || kept.has(`sha256:${name}` as Digest)) continue;
+      const path = join(folder, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info?.isFile() === true && Date.now() - info.mtimeMs > TEMP_LEFT_MS) await rm(path, { force: true }).catch(() => undefined);
+    }
   }
 
   /** The first blob (config, layer, or manifest of an index) that `manifest` names and the layout lacks; undefined when none. */
