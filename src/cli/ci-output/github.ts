@@ -183,7 +183,10 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome): strin
   const problems = paletteProblems(palette);
   const failed = report.summary.invalid + report.summary.conflict + report.summary.failed > 0 || report.aborted;
   // Published but not listed by Palette is exit code 3: not "succeeded".
-  out.push(`### packpub push: ${failed ? 'failed' : problems.length > 0 ? 'published, not visible in Palette' : 'succeeded'}`);
+  // An error that stopped the Palette step ends the run with its own exit code: the packs are published, their
+  // visibility unknown.
+  const paletteWord = palette?.status === 'error' ? 'published, Palette sync failed' : 'published, not visible in Palette';
+  out.push(`### packpub push: ${failed ? 'failed' : problems.length > 0 ? paletteWord : 'succeeded'}`);
   out.push('');
   out.push('| pack | version | target | status | digest | size | reason |');
   out.push('| --- | --- | --- | --- | --- | --- | --- |');

@@ -48,6 +48,7 @@ describe('the Palette step in the CI outputs', () => {
 
   it('an error that stopped the sync fails one case named for the step', () => {
     const error: PaletteOutcome = { status: 'error', error: { code: 'AUTH', message: 'Palette rejected the API key', hint: 'check SPECTROCLOUD_APIKEY' } };
+    expect(stepSummary(report, error).split('\n')[0]).toBe('### packpub push: published, Palette sync failed');
     expect(stepSummary(report, error)).toContain('- Palette sync stopped: Palette rejected the API key (check SPECTROCLOUD\\_APIKEY)\n');
     const xml = junitXml(report, { ...options, palette: error });
     expect(xml).toContain('<testcase name="palette sync" classname="palette" time="0.000">\n      <failure message="Palette sync stopped: Palette rejected the API key" type="AUTH">');
