@@ -624,12 +624,16 @@ export interface RegisterOptions {
 export interface RegisterResult {
   status: 'created' | 'exists';
   registry: ResolvedPaletteRegistry;
-  /** `exists`: what keeps the registry found from syncing the target (sync off, an endpoint of the other scheme, the other authentication type); `packpub palette doctor` says more. */
+  /**
+   * `exists`: what keeps the registry found from syncing the target (sync off, an endpoint of the other scheme, the
+   * other authentication type, another registry serving it too); `packpub palette doctor` says more. A warning
+   * that names a packpub command says what to do itself; the others are fixed by editing the registry in Palette.
+   */
   warnings?: string[];
 }
 
 /** The end of a register warning whose fix is no edit in Palette (a registry's authentication type cannot be changed). */
-export const READD_REGISTRY = 'remove it in Palette and run packpub palette register again';
+const READD_REGISTRY = 'remove it in Palette and run packpub palette register again';
 
 /** A Palette-friendly default name: lowercase letters, digits and dashes. */
 export function defaultRegistryName(target: PaletteTargetRef): string {
@@ -649,6 +653,11 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
     // Nothing is created beside it (two would make every sync ask which), but what keeps it from syncing is said.
     const registry = toResolved(found);
     const warnings: string[] = [];
+    // Two serving the target: every sync asks which one (--palette-registry) until one is removed.
+    if (existing.length > 1) {
+      const others = existing.slice(1).map((d) => `${d.summary.metadata.name} (${d.summary.metadata.uid})`);
+      warnings.push(`Palette registry ${registry.name} is not the only one serving ${target.host}/${trimSlashes(target.basePath)}: so ${others.length === 1 ? 'does' : 'do'} ${others.join(', ')}, and palette sync asks which one (--palette-registry) until all but one are removed (packpub palette doctor lists them)`);
+    }
     // As palette doctor's palette-auth-type: Palette reads an ECR host only as an ECR registry, and a type is not edited.
     const wanted = flavourForHost(target.host);
     if (found.flavour !== undefined && found.flavour !== wanted) {

@@ -246,3 +246,21 @@ describe('palette.apiKeyEnv naming a variable holding only blanks', () => {
     expect(w.palette.requests.length).toBe(asked);
   });
 });
+
+describe('palette register when two Palette registries serve the target', () => {
+  it('names the other one on stderr and in --json, creates nothing, exit 0 (was: "already serves", no word of the second)', async () => {
+    const spec = { endpoint: `http://${w.registry.host}`, baseContentPath: 'dup', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } };
+    const first = w.palette.addRegistry('basic', 'dup-one', spec);
+    const second = w.palette.addRegistry('basic', 'dup-two', spec);
+    const before = held();
+    const run = await runCli(['palette', 'register', '--registry', `${w.registry.host}/dup`], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Palette registry dup-one (${first}) already serves ${w.registry.host}/dup: nothing created`);
+    expect(run.stderr).toBe(
+      `warning: Palette registry dup-one is not the only one serving ${w.registry.host}/dup: so does dup-two (${second}), and palette sync asks which one (--palette-registry) until all but one are removed (packpub palette doctor lists them)\n`,
+    );
+    const json = await runCli(['palette', 'register', '--registry', `${w.registry.host}/dup`, '--json'], { env: w.env });
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'exists', warnings: [expect.stringContaining(`so does dup-two (${second})`)] });
+    expect(held()).toEqual(before);
+  });
+});

@@ -97,7 +97,7 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
 }
 
 async function register(args: Args, ctx: CliContext, target: PaletteTarget): Promise<number> {
-  const [{ registerPaletteRegistry, READD_REGISTRY }, { paletteClient }] = await Promise.all([import('../../operations/palette.js'), import('../palette-options.js')]);
+  const [{ registerPaletteRegistry }, { paletteClient }] = await Promise.all([import('../../operations/palette.js'), import('../palette-options.js')]);
   const client = (await paletteClient(args, ctx, target.config, true, target.where)) as NonNullable<Awaited<ReturnType<typeof paletteClient>>>;
   try {
     const credentials = await paletteCredentials(args, ctx, target);
@@ -115,7 +115,7 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
       writeLine(ctx.io.stdout, `Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) already serves ${target.ref.host}/${target.ref.basePath}: nothing created`);
     }
     for (const warning of result.warnings ?? []) {
-      writeLine(ctx.io.stderr, `warning: ${printable(warning)}${warning.endsWith(READD_REGISTRY) ? '' : '; edit it in Palette (packpub palette doctor checks it)'}`);
+      writeLine(ctx.io.stderr, `warning: ${printable(warning)}${warning.includes('packpub palette') ? '' : '; edit it in Palette (packpub palette doctor checks it)'}`);
     }
     return EXIT_OK;
   } finally {
