@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ListedPack } from '../../operations/list.js';
 import type { CommandSpec } from '../context.js';
@@ -35,7 +36,9 @@ export const listCommand: CommandSpec = {
         return EXIT_OK;
       }
       if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
-        writeLine(ctx.io.stderr, args['name'] === undefined ? `no packs in ${target.display}` : `no pack ${printable(String(args['name']))} in ${target.display}`);
+        // A layout folder that is not there (a typo in --oci-layout?) is said, not only "no packs".
+        const missing = target.store.kind === 'oci-layout' && !existsSync(target.store.location) ? ' (no such folder)' : '';
+        writeLine(ctx.io.stderr, args['name'] === undefined ? `no packs in ${target.display}${missing}` : `no pack ${printable(String(args['name']))} in ${target.display}${missing}`);
         notServed();
         return EXIT_OK;
       }
