@@ -22,7 +22,10 @@ export function parsePackArgument(text: string): PackArgument {
   const marker = `/${PACKS_NAMESPACE}/`;
   const at = text.lastIndexOf(marker);
   const location = at === -1 ? undefined : text.slice(0, at);
-  const rest = at === -1 ? text : text.slice(at + marker.length);
+  // The repository path without its location (`spectro-packs/archive/name:version`, as a registry's UI lists it):
+  // the pack of the target the flags name. It was looked up as a pack named "spectro-packs/archive/name".
+  const bare = `${PACKS_NAMESPACE}/`;
+  const rest = at !== -1 ? text.slice(at + marker.length) : text.startsWith(bare) ? text.slice(bare.length) : text;
   const ref = parseNameAndVersion(rest);
   if (location === undefined) return { ref };
   if (location.startsWith('oci:')) return { ref, ociLayout: location.slice('oci:'.length) || '.' };
