@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
+import { userPath, type CliIo } from './io.js';
 
 /*
  * Manifest annotations as ORAS 1.0 takes them: `--annotation KEY=VALUE` (repeatable) and
@@ -11,7 +12,11 @@ import { PackpubError, errorMessage } from '../errors.js';
 
 const MANIFEST_KEY = '$manifest';
 
-export async function parseAnnotations(flags: unknown, file: unknown, cwd: string): Promise<Record<string, string> | undefined> {
+/**
+ * `at`: the run's folder and environment (`~/...` is the home folder's, as for the other path flags: the shell
+ * leaves a `~` after `=` alone); a folder alone reads `~` as a folder of that name.
+ */
+export async function parseAnnotations(flags: unknown, file: unknown, at: string | Pick<CliIo, 'cwd' | 'env'>): Promise<Record<string, string> | undefined> {
   const values = flags === undefined ? [] : (Array.isArray(flags) ? flags : [flags]).map(String);
   if (values.length === 0 && file === undefined) return undefined;
   const out: Record<string, string> = {};
@@ -20,7 +25,7 @@ export async function parseAnnotations(flags: unknown, file: unknown, cwd: strin
     out[key] = value;
   };
   if (file !== undefined) {
-    const path = resolve(cwd, String(file));
+    const path = typeof at === 'string' ? resolve(at, String(file)) : resolve(at.cwd, userPath(at, String(file)));
     let parsed: unknown;
     try {
       parsed = JSON.parse(await readFile(path, 'utf8'));

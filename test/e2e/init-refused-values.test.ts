@@ -76,3 +76,17 @@ describe('init --force says what it left from before', () => {
     expect(fresh.stderr).not.toContain('left in the folder');
   });
 });
+
+describe('init reads ~/ as the home folder', () => {
+  it('--from-chart=~/chart and a folder ~/pack (the shell leaves a ~ after = alone): no folder named ~', async () => {
+    const home = join(w.root, 'home');
+    await mkdir(join(home, 'web/templates'), { recursive: true });
+    await writeFile(join(home, 'web/Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 1.2.0\n');
+    await writeFile(join(home, 'web/values.yaml'), 'image: nginx:1.25.0\n');
+    const run = await runCli(['init', '~/web-pack', '--from-chart=~/web'], { cwd: w.root, env: { HOME: home } });
+    expect(run.stderr).not.toContain('error');
+    expect(run.code).toBe(0);
+    expect(existsSync(join(w.root, '~'))).toBe(false);
+    expect(JSON.parse(await readFile(join(home, 'web-pack/pack.json'), 'utf8'))).toMatchObject({ name: 'web', charts: ['charts/web-1.2.0.tgz'] });
+  });
+});

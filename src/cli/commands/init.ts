@@ -3,7 +3,7 @@ import type { InitOptions } from '../../operations/init.js';
 import { PACK_LAYERS, type PackLayer } from '../../pack/model.js';
 import type { CommandSpec } from '../context.js';
 import { declareFlags, type OwnFlags } from '../target-flags.js';
-import { EXIT_OK, writeLine } from '../io.js';
+import { EXIT_OK, userPath, writeLine } from '../io.js';
 
 const INIT_FLAGS: OwnFlags = {
   positionals: { dir: { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' } },
@@ -35,13 +35,14 @@ export const initCommand: CommandSpec = {
     const cwd = ctx.io.cwd;
     const str = (key: string): string | undefined => (typeof args[key] === 'string' ? (args[key] as string) : undefined);
     const options: InitOptions = {
-      dir: resolve(cwd, args['dir'] as string),
+      // userPath: `~/...` is the home folder's (the shell leaves a `~` after `=` alone: a folder named ~ was made).
+      dir: resolve(cwd, userPath(ctx.io, args['dir'] as string)),
       layer: args['layer'] as PackLayer,
       chartVersionFrom: args['chartVersionFrom'] === 'appVersion' ? 'appVersion' : 'version',
       force: args['force'] === true,
     };
     const fromChart = str('fromChart');
-    if (fromChart !== undefined) options.fromChart = resolve(cwd, fromChart);
+    if (fromChart !== undefined) options.fromChart = resolve(cwd, userPath(ctx.io, fromChart));
     for (const [flag, key] of [
       ['name', 'name'],
       ['version', 'version'],
