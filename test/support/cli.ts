@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +7,7 @@ import { expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { forgetSecrets } from '../../src/util/redact.js';
+import { spawnChild, type SpawnedChild } from './spawner.js';
 
 /*
  * Two ways to run packpub in a test, and which to use:
@@ -121,7 +121,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
 export const BIN = fileURLToPath(new URL('../../bin/packpub.js', import.meta.url));
 
 export interface SpawnedCli {
-  child: ChildProcess;
+  child: SpawnedChild;
   /** Output so far. */
   stdout(): string;
   stderr(): string;
@@ -220,16 +220,12 @@ export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
   const env = { ...cliBaseEnv(), ...options.env };
   const codeDir = options.ownCodeCache === true ? undefined : codeDirOf(env, cwd);
   lendCodeCache(codeDir);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
-    cwd,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawnChild(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd, env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin.end(options.stdin ?? '');
+  child.stdout?.on('data', (c: Buffer) => out.push(c));
+  child.stderr?.on('data', (c: Buffer) => err.push(c));
+  child.stdin?.end(options.stdin ?? '');
   const stdout = () => Buffer.concat(out).toString('utf8');
   const stderr = () => Buffer.concat(err).toString('utf8');
   const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {

@@ -14,6 +14,8 @@ import { basename, relative } from 'node:path';
  * never reaped while files run: each file's line gets what they used during the file, as kind
  * `docker-registry-shared` (the one that started it counts it once, with its start). A file
  * runs alone in its worker while it runs (files share workers one after another), so the deltas are its own.
+ * The children support/spawner.ts starts (its spawner reaps them) count as the worker's reaped children, with
+ * the CPU the spawner reports at each one's exit; the spawner's own CPU is kind `spawner`.
  * Linux only; measuring changes nothing in what the tests do.
  */
 
@@ -24,12 +26,19 @@ interface Ticks {
   sys: number;
 }
 
-/** CPU of the reaped children, user and system, in ticks. */
-function childTicks(): Ticks {
+/** CPU of this process's reaped children, user and system, in ticks. */
+function reapedTicks(): Ticks {
   // fields after the ")" of the command name: state is field 3; cutime and cstime are fields 16 and 17
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[13]), sys: Number(fields[14]) };
+}
+
+/** CPU of the reaped children, also those support/spawner.ts started for this process, in ticks. */
+function childTicks(): Ticks {
+  const own = reapedTicks();
+  const spawned = state.__packpubSpawnedTicks ?? { user: 0, sys: 0 };
+  return { user: own.user + spawned.user, sys: own.sys + spawned.sys };
 }
 
 interface KindTotal {
@@ -38,7 +47,12 @@ interface KindTotal {
   sys: number;
 }
 
-const state = globalThis as typeof globalThis & { __packpubCpuKinds?: Map<string, KindTotal>; __packpubLongLived?: Map<number, LongLived> };
+const state = globalThis as typeof globalThis & {
+  __packpubCpuKinds?: Map<string, KindTotal>;
+  __packpubLongLived?: Map<number, LongLived>;
+  /** The CPU of the children support/spawner.ts started for this process and its spawner reaped. */
+  __packpubSpawnedTicks?: Ticks;
+};
 
 /** A child that outlives the test files (a registry the worker's files share): never reaped while they run. */
 interface LongLived {
@@ -81,22 +95,20 @@ function kindOf(file: string, args: readonly string[]): string {
 /** Counts child processes by kind, and their CPU (the ticks reaped between a child's exit and the one before). */
 function installSpawnCounter(): Map<string, KindTotal> {
   const kinds = new Map<string, KindTotal>();
-  let lastTicks = childTicks();
+  let lastTicks = reapedTicks();
   // Every asynchronous spawn (spawn, execFile, exec, fork) goes through this method, which the types omit.
   type SpawnOptions = { file?: string; args?: string[] };
   const proto = ChildProcess.prototype as unknown as { spawn: (this: ChildProcess, options: SpawnOptions) => unknown };
   const spawnOriginal = proto.spawn;
   proto.spawn = function spawnCounted(this: ChildProcess, options: SpawnOptions) {
-    const kind = kindOf(options.file ?? '', options.args ?? []);
-    const total = kinds.get(kind) ?? { count: 0, user: 0, sys: 0 };
-    kinds.set(kind, total);
+    const total = kindTotal(kinds, kindOf(options.file ?? '', options.args ?? []));
     total.count++;
     const result = spawnOriginal.call(this, options);
     const handle = (this as unknown as { _handle?: { onexit?: (...a: unknown[]) => void } })._handle;
     const onexit = handle?.onexit;
     if (handle !== undefined && onexit !== undefined) {
       handle.onexit = (...a: unknown[]) => {
-        const now = childTicks();
+        const now = reapedTicks();
         total.user += now.user - lastTicks.user;
         total.sys += now.sys - lastTicks.sys;
         lastTicks = now;
@@ -106,6 +118,30 @@ function installSpawnCounter(): Map<string, KindTotal> {
     return result;
   };
   return kinds;
+}
+
+/**
+ * A child support/spawner.ts starts for this process (its spawner reaps it): counted under its kind; the
+ * returned function takes the CPU ticks it used, reported at its exit, and counts them as a reaped child's.
+ */
+export function meterSpawned(file: string, args: readonly string[]): (user: number, sys: number) => void {
+  const total = state.__packpubCpuKinds === undefined ? undefined : kindTotal(state.__packpubCpuKinds, kindOf(file, [file, ...args]));
+  if (total !== undefined) total.count++;
+  return (user, sys) => {
+    const spawned = (state.__packpubSpawnedTicks ??= { user: 0, sys: 0 });
+    spawned.user += user;
+    spawned.sys += sys;
+    if (total !== undefined) {
+      total.user += user;
+      total.sys += sys;
+    }
+  };
+}
+
+function kindTotal(kinds: Map<string, KindTotal>, kind: string): KindTotal {
+  const total = kinds.get(kind) ?? { count: 0, user: 0, sys: 0 };
+  kinds.set(kind, total);
+  return total;
 }
 
 /** Starts measuring the test file about to run; the returned function appends its line to `table`. */

@@ -1,12 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { meterLongLived } from './cpu-meter.js';
+import { runChild, spawnChild, type ChildFailure, type SpawnedChild } from './spawner.js';
 import { makeTestCertificates, type ClientCertificate, type TestCertificates } from './tls.js';
 import type { TokenServer } from './token-server.js';
 
@@ -27,7 +26,6 @@ import type { TokenServer } from './token-server.js';
  * tests that read or change what distribution keeps there.
  */
 
-const execFileP = promisify(execFile);
 
 export interface StartRegistryOptions {
   /** none (default), htpasswd Basic (needs users), or token (needs token: a running startTokenServer()). */
@@ -75,9 +73,10 @@ export interface RegistryOnDisk extends RunningRegistry {
   storageDir: string;
 }
 
-const live = new Set<ChildProcess>();
+const live = new Set<SpawnedChild>();
 // A registry left running when the worker exits (a failed file's) goes with it. vitest ends its workers with
-// SIGTERM, which runs no exit handler: the shared registries are also started under `setpriv --pdeathsig KILL`.
+// SIGTERM, which runs no exit handler: the worker's spawner (support/spawner.ts) then kills what it started, and
+// the shared registries are also started under `setpriv --pdeathsig KILL` (killed when the spawner goes).
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
@@ -100,8 +99,8 @@ async function htpasswdLines(users: Record<string, string>): Promise<string[]> {
   for (const [user, password] of Object.entries(users)) {
     // bcrypt at its lowest cost (4; htpasswd's default is 5): distribution checks the password on every
     // request, and each cost step doubles that check. These are throwaway test passwords.
-    const { stdout } = await execFileP('htpasswd', ['-B', '-C', '4', '-bn', user, password]);
-    lines.push(stdout.trim());
+    const { stdout } = await runChild('htpasswd', ['-B', '-C', '4', '-bn', user, password]);
+    lines.push(stdout.toString().trim());
   }
   return lines;
 }
@@ -118,7 +117,7 @@ async function htpasswdFile(path: string, users: Record<string, string>): Promis
  */
 const IDENTITY_HEADER = 'X-Packpub-Test-Registry';
 
-async function waitUntilUp(url: string, identity: string, child: ChildProcess, logs: () => string, client: ClientCertificate | undefined): Promise<void> {
+async function waitUntilUp(url: string, identity: string, child: SpawnedChild, logs: () => string, client: ClientCertificate | undefined): Promise<void> {
   const clientIdentity = client === undefined ? {} : { cert: await readFile(client.certFile), key: await readFile(client.keyFile) };
   const agent = new Agent({ connect: { rejectUnauthorized: false, ...clientIdentity } });
   const deadline = Date.now() + 20_000;
@@ -212,9 +211,9 @@ async function launch(options: StartRegistryOptions, shared: boolean): Promise<R
       // (requests still interleave, on I/O and by preemption).
       const env = { ...process.env, GOGC: '400', ...(deployed ? {} : { GOMAXPROCS: '1' }) };
       const command = shared ? ['setpriv', '--pdeathsig', 'KILL', 'docker-registry'] : ['docker-registry'];
-      const child = spawn(command[0] ?? '', [...command.slice(1), 'serve', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawnChild(command[0] ?? '', [...command.slice(1), 'serve', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       live.add(child);
-      if (shared && child.pid !== undefined) meterLongLived(child.pid, 'docker-registry-shared');
+      if (shared) child.once('spawn', () => child.pid !== undefined && meterLongLived(child.pid, 'docker-registry-shared'));
       child.stderr?.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-20_000);
       });
@@ -260,8 +259,8 @@ async function launch(options: StartRegistryOptions, shared: boolean): Promise<R
  * pack, `copy --all`), stop or restart it, change its storage, count its requests or read its logs, or
  * depend on anything registry-wide.
  * A shared registry lives as long as its worker: stop() of the handle does nothing. It is started under
- * `setpriv --pdeathsig KILL` (the kernel kills it when the worker dies: vitest ends a worker with SIGTERM,
- * which runs no exit handler), its temp folder is under the run's TMPDIR (removed at the end of the run,
+ * `setpriv --pdeathsig KILL` (the kernel kills it when its parent, the worker's spawner, dies; the spawner kills
+ * it when the worker goes: vitest ends a worker with SIGTERM, which runs no exit handler), its temp folder is under the run's TMPDIR (removed at the end of the run,
  * test/support/test-tmpdir.ts), and its CPU goes to the files that use it (support/cpu-meter.ts).
  */
 
@@ -400,12 +399,11 @@ export async function skopeoInspectRaw(ref: string, options: SkopeoOptions = {})
       args.push('--authfile', authFile);
     }
     args.push(`docker://${ref}`);
-    return await new Promise<Buffer>((resolve, reject) => {
-      execFile('skopeo', args, { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
-        if (err !== null) reject(new Error(`skopeo inspect ${ref} failed: ${stderr.toString().trim()}`));
-        else resolve(stdout);
-      });
-    });
+    try {
+      return (await runChild('skopeo', args, { maxBuffer: 8 * 1024 * 1024, timeout: 30_000 })).stdout;
+    } catch (err) {
+      throw new Error(`skopeo inspect ${ref} failed: ${(err as ChildFailure).stderr.toString().trim()}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -429,7 +427,7 @@ export async function skopeoSyncManifests(
   await writeFile(list, JSON.stringify({ [host]: { 'tls-verify': false, ...credentials, images: byRepo } }), { mode: 0o600 });
   const out = join(dir, 'synced');
   try {
-    await promisify(execFile)('skopeo', ['sync', '--src', 'yaml', '--dest', 'dir', '--scoped', '--preserve-digests', list, out], { timeout: 120_000 });
+    await runChild('skopeo', ['sync', '--src', 'yaml', '--dest', 'dir', '--scoped', '--preserve-digests', list, out], { timeout: 120_000 });
   } catch (err) {
     throw new Error(`skopeo sync from ${host} failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`);
   }
@@ -445,6 +443,6 @@ export function skopeoSyncedBlob(dir: string, host: string, image: string, diges
 
 /** `skopeo inspect --raw` of a pack in an OCI layout: the manifest bytes as an independent OCI client reads them. */
 export async function skopeoInspectLayout(layout: string, name: string, version: string): Promise<Buffer> {
-  const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--raw', `oci:${join(layout, 'spectro-packs/archive', name)}:${version}`], { encoding: 'buffer' });
+  const { stdout } = await runChild('skopeo', ['inspect', '--raw', `oci:${join(layout, 'spectro-packs/archive', name)}:${version}`]);
   return stdout;
 }

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { runChild, type ChildFailure } from './spawner.js';
 import { isRunDir } from './test-tmpdir.js';
 
-const run = promisify(execFile);
 
 /** A throwaway CA and a server certificate it signed, as PEM files in a temp dir. */
 export interface TestCertificates {
@@ -24,9 +22,9 @@ export interface TestCertificates {
 
 async function openssl(args: string[], cwd: string): Promise<void> {
   try {
-    await run('openssl', args, { cwd });
+    await runChild('openssl', args, { cwd });
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
+    const stderr = (err as Partial<ChildFailure>).stderr?.toString() ?? '';
     throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(err)}`);
   }
 }

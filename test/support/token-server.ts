@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
@@ -9,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runChild } from './spawner.js';
 import { madeForRun } from './tls.js';
 
 /*
@@ -144,7 +144,7 @@ function signingKeyAndCertificate(): Promise<{ privateKey: KeyObject; publicKey:
       const dir = await madeForRun('token-signer', async (made) => {
         const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
         await writeFile(join(made, 'signing.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-        await promisify(execFile)('openssl', ['req', '-new', '-x509', '-key', 'signing.key', '-out', 'signing.pem', '-days', '2', '-subj', '/CN=packpub test token signer'], { cwd: made });
+        await runChild('openssl', ['req', '-new', '-x509', '-key', 'signing.key', '-out', 'signing.pem', '-days', '2', '-subj', '/CN=packpub test token signer'], { cwd: made });
       });
       const privateKey = createPrivateKey(await readFile(join(dir, 'signing.key'), 'utf8'));
       return { privateKey, publicKey: createPublicKey(privateKey), cert: await readFile(join(dir, 'signing.pem'), 'utf8') };
