@@ -5,7 +5,7 @@ import { PackpubError, errorMessage } from '../../errors.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
-import { printable, writeLine } from '../io.js';
+import { printable, userPath, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import { annotations, inGitHubActions, stepSummary } from './github.js';
@@ -67,7 +67,7 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
     }
   }
   if (options.junit !== undefined) {
-    const path = resolve(io.cwd, options.junit);
+    const path = resolve(io.cwd, userPath(io, options.junit));
     try {
       await writeFileAtomic(path, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }) }));
     } catch (err) {
@@ -82,7 +82,10 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
  * Refuse --junit before anything is pushed when its folder does not exist or takes no new file (read-only,
  * no permission): tried by creating and removing an empty file there, as the report's own write will.
  */
-export async function checkJunitPath(cwd: string, file: string): Promise<void> {
+export async function checkJunitPath(at: string | Pick<CliIo, 'cwd' | 'env'>, file: string): Promise<void> {
+  // With the run's io, `~/...` is the home folder's (the shell leaves a ~ after = alone), as writeCiOutputs reads it.
+  const cwd = typeof at === 'string' ? at : at.cwd;
+  if (typeof at !== 'string') file = userPath(at, file);
   // `--junit` left without its value (an unset CI variable): the run published, then failed writing a report
   // over the working directory (exit 1). Refused before anything runs, as the other path flags are.
   if (file.trim() === '') throw new PackpubError('USAGE', '--junit is empty', { hint: 'give a value (an unset CI variable often leaves it empty), or leave --junit out' });
