@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import { RegistryReader } from '../support/registry-reader.js';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { cliBaseEnv, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
+import { runChildText } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -20,7 +19,6 @@ import { setup } from '../support/stage.js';
  * fetched by name) and publishes to a registry on loopback.
  */
 
-const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const USER = 'robot$ci+publisher';
 const PASSWORD = 'action-Secret-0f-the-robot';
@@ -31,7 +29,7 @@ describe('the composite action (action.yml)', () => {
     // Two installed dependency trees and a checkout, about 10 000 files: `rm -rf` removes them for about a
     // third of the CPU of Node's recursive fs.rm (which then finds the folder gone). Deferred before anything
     // that runs in the folder, so it runs after all of them have settled.
-    stack.defer(() => execFileP('rm', ['-rf', root]));
+    stack.defer(() => runChildText('rm', ['-rf', root]));
     const actionPath = join(root, 'action');
     const workspace = join(root, 'workspace');
     const runnerTemp = join(root, 'runner-temp');
@@ -41,11 +39,11 @@ describe('the composite action (action.yml)', () => {
     let registry: RunningRegistry | undefined;
     const prepared = await Promise.allSettled([
       (async () => {
-        const { stdout: head } = await execFileP('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
+        const { stdout: head } = await runChildText('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
         // --shared: the clone borrows this repository's object store instead of linking each of its objects
         // (thousands, made and removed again per run); the checkout below is the action's own tree all the same.
-        await execFileP('git', ['clone', '--quiet', '--shared', '--no-checkout', ROOT, actionPath]);
-        await execFileP('git', ['-C', actionPath, 'checkout', '--quiet', head.trim()]);
+        await runChildText('git', ['clone', '--quiet', '--shared', '--no-checkout', ROOT, actionPath]);
+        await runChildText('git', ['-C', actionPath, 'checkout', '--quiet', head.trim()]);
       })(),
       mkdir(runnerTemp),
       writePack(join(workspace, 'packs/hello world'), { name: 'hello', version: '1.0.0' }),
@@ -182,9 +180,9 @@ describe('the composite action (action.yml)', () => {
     expect(files.filter((f) => f.startsWith('package/dist/') && !f.startsWith('package/dist/bundle/'))).toEqual([]);
     const packpub = join(prefix, 'bin/packpub');
     // As from a user's shell, with the tests' cache folder (support/cli.ts), not the user's ~/.cache/packpub.
-    const version = await execFileP(packpub, ['--version'], { env: cliBaseEnv() });
+    const version = await runChildText(packpub, ['--version'], { env: cliBaseEnv() });
     expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(world.actionPath, 'package.json'), 'utf8')).version);
-    const validate = await execFileP(packpub, ['validate', join(world.workspace, 'packs/hello world')], { env: cliBaseEnv() });
+    const validate = await runChildText(packpub, ['validate', join(world.workspace, 'packs/hello world')], { env: cliBaseEnv() });
     expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed');
     // What the bundle leaves to node_modules (the AWS SDK for ECR, undici's index for the Palette client) is
     // what the global install's dependencies hold, where the bundle's require() finds them: the runs above
@@ -216,10 +214,10 @@ async function installRelease(checkout: string, root: string): Promise<Release> 
   // to the npm registry (a proxy, its CA certificates: without them npm retries each package for minutes).
   const keep = /^(PATH|HOME|TMPDIR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|https?_proxy|no_proxy|npm_config_(registry|cafile|ca|proxy|https_proxy|noproxy|strict_ssl))$/i;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => keep.test(k)));
-  const { stdout: name } = await execFileP('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dest, ...npmFlags], { cwd: checkout, env });
+  const { stdout: name } = await runChildText('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dest, ...npmFlags], { cwd: checkout, env });
   const tarball = join(dest, name.trim());
-  const files = (await execFileP('tar', ['-tzf', tarball])).stdout.split('\n');
+  const files = (await runChildText('tar', ['-tzf', tarball])).stdout.split('\n');
   const prefix = join(root, 'global');
-  await execFileP('npm', ['install', '--global', '--prefix', prefix, ...npmFlags, tarball], { cwd: root, env });
+  await runChildText('npm', ['install', '--global', '--prefix', prefix, ...npmFlags, tarball], { cwd: root, env });
   return { files, prefix };
 }

@@ -254,3 +254,9 @@ export function runChild(file: string, args: readonly string[], options: RunChil
     });
   });
 }
+
+/** runChild with the output as UTF-8 text. */
+export async function runChildText(file: string, args: readonly string[], options: RunChildOptions = {}): Promise<{ stdout: string; stderr: string }> {
+  const { stdout, stderr } = await runChild(file, args, options);
+  return { stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') };
+}
