@@ -38,7 +38,7 @@ export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
   const groups = shape.groups ?? READ_GROUPS;
   let out = declareFlags(y, shape.json === true ? [...groups, 'output'] : groups, {}, false, shape.describe);
   if (shape.ref === true) {
-    out = out.positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints' });
+    out = out.positional('ref', { type: 'string', describe: '<name>:<version>, <name>@sha256:<digest>, or the full reference push prints (or its spectro-packs/archive/<name>:<version> part)' });
   }
   return declareOwnFlags(out, shape.own ?? {});
 }

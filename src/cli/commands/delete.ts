@@ -15,7 +15,7 @@ function argsForRefs(args: Args): { args: Args; refs: ReturnType<typeof parsePac
 }
 
 const DELETE_FLAGS: OwnFlags = {
-  positionals: { refs: { type: 'string', array: true, describe: '<name>:<version> (several allowed), or the full reference push prints' } },
+  positionals: { refs: { type: 'string', array: true, describe: '<name>:<version> (several allowed), or the full reference push prints (or its spectro-packs/archive/<name>:<version> part)' } },
   options: {
     force: { type: 'boolean', default: false, describe: 'Delete without asking (needed when standard input is not a terminal)' },
     'dry-run': { type: 'boolean', default: false, describe: 'Say what would be deleted (digest, tags) and change nothing' },

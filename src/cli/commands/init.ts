@@ -21,7 +21,7 @@ const INIT_FLAGS: OwnFlags = {
       default: 'version',
       describe: 'Chart.yaml field the pack version defaults to (with --from-chart)',
     },
-    force: { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names' },
+    force: { type: 'boolean', default: false, describe: 'Write into a non-empty folder, replacing files of the same names (the others stay, and push would pack them: a note names them)' },
   },
 };
 
