@@ -3,7 +3,7 @@ import { PackpubError } from '../../errors.js';
 import { DEFAULT_OCI_LAYOUT, refusePacksNamespace } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { declareFlags, type OwnFlags } from '../target-flags.js';
-import { EXIT_OK, writeLine } from '../io.js';
+import { EXIT_OK, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
 import { stat } from 'node:fs/promises';
@@ -42,8 +42,10 @@ export const buildCommand: CommandSpec = {
     // .packignore or not, changes a folder packpub reads (its listing) while it packs.
     // -o naming a folder (one that exists, or written with a trailing slash) takes the archive under its default name
     // (was: "EISDIR ... this is a bug in packpub" when the archive was renamed over the folder).
-    const output = args['output'] as string | undefined;
-    const intoFolder = output !== undefined && (/[/\\]$/.test(output) || (await stat(resolve(ctx.io.cwd, output)).catch(() => undefined))?.isDirectory() === true);
+    // `-o=~/x` (the shell leaves a `~` after `=` alone): the home folder's, as every path flag (userPath).
+    const typed = args['output'] as string | undefined;
+    const output = typed === undefined ? undefined : userPath(ctx.io, typed);
+    const intoFolder = typed !== undefined && output !== undefined && (/[/\\]$/.test(typed) || (await stat(resolve(ctx.io.cwd, output)).catch(() => undefined))?.isDirectory() === true);
     const outDir = output === undefined ? ctx.io.cwd : intoFolder ? resolve(ctx.io.cwd, output) : dirname(resolve(ctx.io.cwd, output));
     const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
     if (within !== undefined) {

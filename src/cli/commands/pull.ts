@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { CommandSpec } from '../context.js';
 import { defaultPullFolder } from '../pack-ref.js';
-import { EXIT_OK, writeLine } from '../io.js';
+import { EXIT_OK, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetCommandFlags, withPackTarget } from '../target-command.js';
 import { numberFlag } from '../target-flags.js';
@@ -25,7 +25,8 @@ export const pullCommand: CommandSpec = {
       const [{ pullPack }, { withInterrupt }] = await Promise.all([import('../../operations/pull.js'), import('../signals.js')]);
       const result = await withInterrupt(ctx, (signal) =>
         pullPack(target, ref, {
-          outDir: resolve(ctx.io.cwd, (args['output'] as string | undefined) ?? defaultPullFolder(ref)),
+          // `-o=~/x` (the shell leaves a `~` after `=` alone): the home folder's, as every path flag (userPath).
+          outDir: resolve(ctx.io.cwd, args['output'] === undefined ? defaultPullFolder(ref) : userPath(ctx.io, args['output'] as string)),
           ...(args['maxSize'] === undefined ? {} : { maxBytes: (args['maxSize'] as number) * 1024 * 1024 }),
           signal,
         }),
