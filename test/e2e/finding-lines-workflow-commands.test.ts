@@ -33,3 +33,13 @@ describe('finding lines never become workflow commands', () => {
     expect(run.stdout + run.stderr).toContain('chart archive "charts/a\nU+003A:error file=evil.txt::INJECTED\nU+0023#[add-mask]packpub.tgz" does not exist in the pack');
   });
 });
+
+describe('validate\'s finding lines never become workflow commands', () => {
+  it('validate in GitHub Actions prints the chart path spelled out', async () => {
+    const run = await runCli(['validate', 'packs/vf'], { cwd: w.root, env: { GITHUB_ACTIONS: 'true' } });
+    expect(run.code).toBe(1);
+    const lines = `${run.stdout}\n${run.stderr}`.split('\n');
+    expect(lines.filter((l) => /^\s*::/.test(l) || l.includes('##['))).toEqual([]);
+    expect(run.stdout).toContain('chart archive "charts/a\nU+003A:error file=evil.txt::INJECTED\nU+0023#[add-mask]packpub.tgz" does not exist in the pack');
+  });
+});

@@ -2,14 +2,16 @@ import { resolve } from 'node:path';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
 import type { CommandSpec } from '../context.js';
-import { EXIT_FAILURE, EXIT_OK, useColor, writeLine, type CliIo } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, printable, useColor, writeLine, type CliIo } from '../io.js';
 import { declareFlags, VALIDATE_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
 export function formatFinding(f: Finding): string {
   const where = f.line === undefined ? f.file : f.column === undefined ? `${f.file}:${f.line}` : `${f.file}:${f.line}:${f.column}`;
   const subject = f.path === undefined ? `${where}:` : `${where} ${f.path}:`;
-  return `  ${f.severity.padEnd(7)} ${subject} ${f.message}`;
+  // A finding quotes the pack's own text (a chart path, a key, a value): a line break and "::error::..." in it
+  // printed a line the GitHub runner took as an annotation; shown as printable() shows a registry's text.
+  return printable(`  ${f.severity.padEnd(7)} ${subject} ${f.message}`);
 }
 
 function plural(n: number, word: string): string {
