@@ -287,12 +287,14 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         ? (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true)
         : { notVisible: false };
     let synced: Awaited<ReturnType<typeof afterPush>>;
+    // --json: printed once the JUnit report is written, whose loss (a full disk) makes the exit code 1.
+    let jsonDoc: Record<string, unknown> | undefined;
     if (json) {
       synced = await afterPush();
       const doc = reportJson(reported);
       // `ok` is true exactly when the exit code is 0 (docs/report.md).
       const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && (synced.json?.status === 'visible' || synced.json?.status === 'dry-run') } : {};
-      writeLine(ctx.io.stdout, JSON.stringify({ ...doc, ...palette }, null, 2));
+      jsonDoc = { ...doc, ...palette };
     } else if (jsonLines) {
       // Packs that never started (invalid, or held back) had no pack-done event. One that failed at once (a
       // look-up of a remembered pack refused: durationMs 0 too) had one, and gets no second line.
@@ -315,6 +317,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         return true;
       },
     );
+    if (jsonDoc !== undefined) writeLine(ctx.io.stdout, JSON.stringify(reportLost ? { ...jsonDoc, ok: false } : jsonDoc, null, 2));
     if ('error' in synced && synced.error !== undefined) throw synced.error;
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
     if (!pushSucceeded(report) || reportLost) return EXIT_FAILURE;
