@@ -160,7 +160,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     const { digest, size } = descriptor;
     let sent = 0;
     const work = (async () => {
-      if (await to.store.hasBlob(repo, digest)) {
+      if (await to.store.hasBlob(repo, digest, size)) {
         emit({ type: 'blob-upload-done', name, version, digest, size, skipped: true });
         return;
       }
@@ -264,7 +264,7 @@ function brokenPackVersion(held: HeldManifest, tag: string): boolean {
 
 /** The blobs of `blobs` the store does not hold. */
 async function missingBlobs(store: WritableTarget['store'], repository: string, blobs: Descriptor[]): Promise<Descriptor[]> {
-  const held = await Promise.all(blobs.map((b) => store.hasBlob(repository, b.digest)));
+  const held = await Promise.all(blobs.map((b) => store.hasBlob(repository, b.digest, b.size)));
   return blobs.filter((_, i) => held[i] !== true);
 }
 
@@ -430,7 +430,7 @@ async function copyOne(
         return done({ status: 'planned', plan: 'conflict', digest, existingDigest: existing.digest, size, bytesToCopy: 0, warnings: [refusalWarning(refusedReplace)] });
       }
       let bytesToCopy = 0;
-      for (const blob of blobs) if (!(await to.store.hasBlob(dstRepo, blob.digest))) bytesToCopy += blob.size;
+      for (const blob of blobs) if (!(await to.store.hasBlob(dstRepo, blob.digest, blob.size))) bytesToCopy += blob.size;
       return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size, bytesToCopy });
     }
 

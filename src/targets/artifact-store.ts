@@ -92,7 +92,11 @@ export interface ArtifactStore {
    */
   pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string, options?: PushManifestOptions): Promise<Digest>;
 
-  hasBlob(repository: string, digest: Digest): Promise<boolean>;
+  /**
+   * Whether the store holds the blob. `size` (its descriptor's): a store that can check it cheaply (an OCI layout: one
+   * stat) counts a file of another size as missing, as a host crash or a copy of the layout killed mid-file leaves it.
+   */
+  hasBlob(repository: string, digest: Digest, size?: number): Promise<boolean>;
   /**
    * Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream.
    * `mountFrom`: a repository of the same store that holds the blob; a registry may then link it from

@@ -40,6 +40,17 @@ interface IndexFile {
 }
 
 
+/**
+ * Whether a blob file is there whole: a regular file, of `size` bytes when given. A host crash before the data
+ * reached the disk (nothing is fsynced) leaves a blob renamed into place but empty; a copy of the layout killed
+ * mid-file (`cp -r`) leaves one cut short under its final name: both were "there", and a re-run said `unchanged`
+ * over a tag pull then refused (chaos s22 F9). One stat, as before; the content is checked when it is read.
+ */
+async function held(path: string, size?: number): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && info.isFile() && (size === undefined || info.size === size);
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -199,7 +210,7 @@ export class OciLayoutStore implements ArtifactStore {
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
     const entry = this.findEntry(await this.readIndex(repository, true), reference);
     if (entry === undefined) return undefined;
-    if (!(await exists(this.blobPath(repository, entry.digest)))) return undefined;
+    if (!(await held(this.blobPath(repository, entry.digest), entry.size))) return undefined;
     return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
   }
 
@@ -224,12 +235,12 @@ export class OciLayoutStore implements ArtifactStore {
     const digest = sha256Digest(bytes);
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, digest);
-    if (!(await exists(path))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+    if (!(await held(path, bytes.length))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
     await this.updateIndex(repository, async (index) => {
       // Under the lock, where a delete removes the blobs no tag references any more (the `{}` config every version
       // shares among them): what this manifest names must still be there when the tag is written, not only when
       // the uploads found it (review s21 F3: a delete of another version in between left the tag over a removed config).
-      if (!(await exists(path))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+      if (!(await held(path, bytes.length))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
       const gone = await this.missingBlobs(repository, bytes);
       if (gone !== undefined) {
         throw new PackpubError('REGISTRY', `blob ${gone} of ${this.reference(repository, reference)} was removed by another run (a delete) while this one wrote it; nothing was tagged`, {
@@ -256,14 +267,15 @@ export class OciLayoutStore implements ArtifactStore {
     return digest;
   }
 
-  async hasBlob(repository: string, digest: Digest): Promise<boolean> {
-    return exists(this.blobPath(repository, digest));
+  async hasBlob(repository: string, digest: Digest, size?: number): Promise<boolean> {
+    return held(this.blobPath(repository, digest), size);
   }
 
   async pushBlob(repository: string, descriptor: Descriptor, openStream: () => Readable): Promise<void> {
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, descriptor.digest);
-    if (await exists(path)) return;
+    // One of another size (cut short, emptied by a crash) is written again: the rename replaces it.
+    if (await held(path, descriptor.size)) return;
     const tmp = tempPathFor(path);
     const hasher = new DigestStream();
     try {
@@ -378,7 +390,7 @@ export class OciLayoutStore implements ArtifactStore {
       return undefined;
     }
     for (const d of [...(doc.config === undefined ? [] : [doc.config]), ...(doc.layers ?? []), ...(doc.manifests ?? [])]) {
-      if (typeof d?.digest === 'string' && isDigest(d.digest) && !(await exists(this.blobPath(repository, d.digest)))) return d.digest;
+      if (typeof d?.digest === 'string' && isDigest(d.digest) && !(await held(this.blobPath(repository, d.digest), typeof d.size === 'number' ? d.size : undefined))) return d.digest;
     }
     return undefined;
   }
