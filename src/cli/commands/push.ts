@@ -142,11 +142,11 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const json = args['json'] === true;
   const jsonLines = args['jsonLines'] === true;
   const junit = args['junit'] === undefined ? undefined : String(args['junit']);
-  if (junit !== undefined) await checkJunitPath(ctx.io.cwd, junit);
+  if (junit !== undefined) await checkJunitPath(ctx.io, junit);
   renderer?.phase('finding packs');
   const run = await configuredRunDefaults(args, ctx);
   const { parseAnnotations } = await import('../annotations.js');
-  const annotations = await parseAnnotations(args['annotation'], args['annotationFile'], ctx.io.cwd);
+  const annotations = await parseAnnotations(args['annotation'], args['annotationFile'], ctx.io);
   const roots = await configuredPackRoots(args, ctx);
   if (roots.packs.length === 0) {
     throw new PackpubError('USAGE', 'no packs given', { hint: 'name pack folders (or roots with --recursive), or list them under `packs:` in packpub.yaml' });
