@@ -108,7 +108,7 @@ export async function ensureBlob(
     return descriptor.size;
   }
   const ask = !likelyNew || descriptor.size > ASK_FIRST_BYTES || ALWAYS_ASK.has(store.kind);
-  if (ask && (await store.hasBlob(repo, descriptor.digest))) return 0;
+  if (ask && (await store.hasBlob(repo, descriptor.digest, descriptor.size))) return 0;
   await store.pushBlob(repo, descriptor, open);
   return descriptor.size;
 }

@@ -10,10 +10,9 @@ import { setup } from '../support/stage.js';
 /*
  * chaos s22 F9: an OCI layout whose blob is there under its name but not whole: emptied by a host crash before its
  * data reached the disk (nothing is fsynced), or cut short by a copy of the layout killed mid-file (`cp -r` to a USB
- * disk for an air gap). A re-run of copy, the way to repair it, said `unchanged`, exit 0, and pull then refused the
- * tag ("blob ... is 0 bytes, its descriptor says ..."). Now the layout counts a blob of another size than its
- * descriptor as missing: copy writes it again and the layout is whole after the re-run. (push's re-run: its
- * version look-up is operations/push.ts's, handed to its owner.)
+ * disk for an air gap). A re-run of push or copy, the way to repair it, said `unchanged`, exit 0, and pull then
+ * refused the tag ("blob ... is 0 bytes, its descriptor says ..."). Now a blob of another size than its descriptor
+ * counts as missing: it is written again and the layout is whole after the re-run.
  */
 
 const REPO = 'spectro-packs/archive/dmgblob';
@@ -36,6 +35,17 @@ describe('a re-run over an OCI layout blob that is emptied or cut short', () => 
     ['emptied (a host crash)', (path) => writeFile(path, '')],
     ['cut short (a copy killed mid-file)', (path) => truncate(path, 1000)],
   ];
+
+  it.each(damages.map(([what], i) => [what, i] as const))('push: %s: the re-run writes it again, exit 0, the layout whole', async (what, i) => {
+    const layout = join(w.root, `push-${i}`);
+    expectRun(await runCli(['push', w.pack, '--oci-layout', layout], { env: w.env }), { code: 0 });
+    await damages[i]![1](await layerOf(layout));
+    expect((await layoutHoldings(layout)).problems).not.toEqual([]);
+    expectRun(await runCli(['push', w.pack, '--oci-layout', layout], { env: w.env }), { code: 0 });
+    // Was: "unchanged", the blob left as it was.
+    expect((await layoutHoldings(layout)).problems, what).toEqual([]);
+    expectRun(await runCli(['pull', `oci:${layout}/${REPO}:1.0.0`, '-o', join(w.root, `pulled-${i}`)], { env: w.env }), { code: 0 });
+  });
 
   it.each(damages.map(([what], i) => [what, i] as const))('copy: %s: the re-run copies it again from the source, exit 0, the layout whole', async (what, i) => {
     const source = join(w.root, `source-${i}`);
