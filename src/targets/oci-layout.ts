@@ -165,7 +165,12 @@ export class OciLayoutStore implements ArtifactStore {
       if (lookup) this.lookups.set(repository, { identity, bytes, index });
       return index;
     } catch (err) {
-      throw new PackpubError('REGISTRY', `${path} is not a valid OCI index`, { cause: err });
+      // The tags live only here; the blobs are still there (chaos s22 F10: a host crash, or a copy of the layout killed
+      // mid-file, empties or cuts it short): say how to go on, not only what is wrong.
+      throw new PackpubError('REGISTRY', `${path} is not a valid OCI index`, {
+        cause: err,
+        hint: `the layout's index is damaged (a crash, or a copy of the layout cut short?) and its tags with it: restore it from where the layout came from, or move it aside and push or copy the versions again (the blobs already there are not written twice)`,
+      });
     }
   }
 
