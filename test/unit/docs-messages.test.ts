@@ -31,6 +31,7 @@ const NOT_IN_SRC: Record<string, string> = {
   'already holds different content (not a pack: it holds an image index (': "push cuts resolve-pack's \"<ref> is \" off its message (heldContent)",
   '(not a pack: its manifest has': 'as above',
   '(not a pack: its config is': 'as above',
+  'the report input is empty: give a file path (default packpub-report.json)': "action.yml's own message (the GitHub Action's shell step)",
   'already existed without these resource tags, which packpub does not add to an existing repository: K=V (absent), K2=V2 (it has K2=X)': 'example tags',
 };
 
