@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, stat, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isGone, pidNamespace } from './pid.js';
 
@@ -46,10 +46,14 @@ function ownerNamespace(): string {
   return `ns${pidNamespace() ?? '-'}`;
 }
 
-/** Whether the lock at `lock` was left by a process that is gone, or is older than `staleMs`. */
-async function isStale(lock: string, staleMs: number): Promise<boolean> {
+/** The owner text of the lock at `lock` when it was left by a process that is gone, or is older than `staleMs`; undefined otherwise. */
+async function staleOwner(lock: string, staleMs: number): Promise<string | undefined> {
   const [info, text] = await Promise.all([stat(lock).catch(() => undefined), ownerOf(lock)]);
-  if (info === undefined) return false; // released meanwhile: try again
+  if (info === undefined) return undefined; // released meanwhile: try again
+  return isStale(text, info.mtimeMs, staleMs) ? text : undefined;
+}
+
+function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
   const [pid, host, nonce, ns] = text.split(' ');
   // A pid of another PID namespace (a container sharing the folder and the hostname: --uts=host, a pod on the host
   // network) means nothing here: such a lock is judged by its age, as another host's (chaos s22 F8). A lock without
@@ -59,7 +63,24 @@ async function isStale(lock: string, staleMs: number): Promise<boolean> {
     if (Number(pid) === process.pid) return nonce === undefined || !held.has(nonce);
     return isGone(Number(pid));
   }
-  return Date.now() - info.mtimeMs > staleMs;
+  return Date.now() - mtimeMs > staleMs;
+}
+
+/**
+ * Remove the lock judged stale (`stale`: its owner text then), but only that one. Another run may have taken it
+ * over between that judgement and now and made its own: an unlink by path removed that fresh lock, and both runs
+ * wrote (chaos s22 F11: a tag lost, both exit 0). The lock is moved aside first (atomic), then read: a lock that
+ * is not the one judged stale is put back (link: never over yet another lock) and waited for.
+ */
+async function takeOver(lock: string, stale: string): Promise<void> {
+  const aside = `${lock}.stale-${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(lock, aside);
+  } catch {
+    return; // gone meanwhile: try again
+  }
+  if ((await ownerOf(aside)) !== stale) await link(aside, lock).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 /** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
@@ -86,7 +107,8 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
       await handle.close();
       break;
     }
-    if (await isStale(lock, options.staleMs)) await unlink(lock).catch(() => undefined);
+    const stale = await staleOwner(lock, options.staleMs);
+    if (stale !== undefined) await takeOver(lock, stale);
     else if (Date.now() - started > options.waitMs) throw options.busy();
     else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
   }
@@ -95,8 +117,10 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
   try {
     return await fn();
   } finally {
-    held.delete(nonce);
     // Only while it is still this call's: a lock taken over meanwhile (another host's run, after staleMs) is the taker's.
+    // The nonce stays held until it is gone: a waiter of this process would take a lock naming this pid with a nonce
+    // no longer held for a dead restart's, and move it aside while it is being removed.
     if ((await ownerOf(lock)) === owner) await unlink(lock).catch(() => undefined);
+    held.delete(nonce);
   }
 }
