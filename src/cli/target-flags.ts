@@ -233,7 +233,7 @@ export const FLAGS: readonly FlagSpec[] = [
  * --retry-delay's help on the commands that also pause before reading again what a listing named and the
  * registry answered 404 for (operations/list.ts readTagLists, pauseBeforeReread).
  */
-export function retryDelayRereadHelp(command: 'list' | 'copy --all'): string {
+export function retryDelayRereadHelp(command: 'list' | 'copy'): string {
   const base = FLAGS.find((f) => f.name === 'retry-delay')?.describe ?? '';
   return `${base}. ${command} also waits this long, once, before reading again a listed tag, or without a name a listed repository's tag list, that answered 404`;
 }
@@ -350,7 +350,7 @@ export function declareCopyFlags(y: Y): Y {
     } else if (flag.group === 'output' || flag.group === 'output-lines' || flag.group === 'config') {
       out = declare(out, flag, flag.name, GROUP_TITLE[flag.group], flag.describe, flag.alias);
     } else {
-      out = declare(out, flag, flag.name, 'Both sides:', flag.name === 'retry-delay' ? retryDelayRereadHelp('copy --all') : flag.describe, flag.alias);
+      out = declare(out, flag, flag.name, 'Both sides:', flag.name === 'retry-delay' ? retryDelayRereadHelp('copy') : flag.describe, flag.alias);
     }
   }
   return out;

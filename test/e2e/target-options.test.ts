@@ -161,7 +161,7 @@ describe('--help shows exactly the flags of the command', () => {
       if (!callsPalette) expect(text, command).not.toContain('Palette API');
       // The one pause before a listed tag that answered 404 is read again (list, copy, palette sync) is --retry-delay's too.
       // Said only where the command does it (was: "list and copy also wait..." on inspect, pull, tag and delete too).
-      const reread = { list: 'list also waits', copy: 'copy --all also waits' }[command as 'list' | 'copy'];
+      const reread = { list: 'list also waits', copy: 'copy also waits' }[command as 'list' | 'copy'];
       if (reread !== undefined) expect(text, command).toContain(`${reread} this long, once, before reading again a listed tag, or without a name a listed repository's tag list, that answered 404`);
       else if (callsPalette) expect(text, command).toContain('palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404');
       else expect(text, command).not.toMatch(/also waits? this long|answered 404/);
