@@ -1,11 +1,11 @@
 import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential, CredentialProvider } from './types.js';
-import { makeDirs, outputPlace, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, makeDirs, outputPlace, removeOldFiles, writeFileAtomic } from '../util/fs.js';
 import { withLockFile } from '../util/lock-file.js';
 
 /*
@@ -182,11 +182,26 @@ export async function updateDockerConfig(path: string, change: (config: DockerCo
   const locked = (fn: () => Promise<void>) =>
     special ? fn() : withLockFile(lock, { ...CONFIG_LOCK, busy }, fn).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
   await locked(async () => {
+    await removeDeadTempConfigs(target);
     const config = (await readDockerConfig(path)) ?? {};
     await change(config);
     // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
     await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 }).catch((err: unknown) => Promise.reject(cannotWrite(err)));
   });
+}
+
+/** A temp file of a config write killed before its rename left this long ago by a process that is gone is removed. */
+const TEMP_LEFT_MS = 10 * 60_000;
+
+/**
+ * A login or logout killed between writing its temp file and renaming it (SIGKILL, a cancelled job) left
+ * `<config>.tmp-<pid>-<hex>` beside the config, holding the whole new config, credentials included, for good
+ * (chaos s22 F5). Removed under the lock by the next change, once its process is gone on this host and it is ten
+ * minutes old; any doubt keeps it.
+ */
+async function removeDeadTempConfigs(target: string): Promise<void> {
+  const ours = (name: string) => name.startsWith(`${basename(target)}.tmp-`) && isDeadTempName(name);
+  await removeOldFiles(dirname(target), TEMP_LEFT_MS, ours);
 }
 
 export interface DockerConfigProviderOptions extends DockerConfigLocation {

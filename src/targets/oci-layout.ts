@@ -9,9 +9,8 @@ import { manifestMediaType, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
-import { localWriteError, makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, localWriteError, makeDirs, removeOldFiles, tempPathFor, writeFileAtomic } from '../util/fs.js';
 import { withLockFile } from '../util/lock-file.js';
-import { isGone } from '../util/pid.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -24,8 +23,6 @@ import { isGone } from '../util/pid.js';
 const LAYOUT_FILE = 'oci-layout';
 const LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 const LOCK_STALE_MS = 30_000;
-/** A temp file of a write-then-rename (util/fs.ts tempPathFor): `<name>.tmp-<pid>-<8 hex>`. */
-const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
 /**
  * A temp file left this long by a process that is gone is removed (a live writer on another host keeps touching its
  * own); so is a blob no tag references, by a delete (removeOrphanBlobs).
@@ -194,16 +191,7 @@ export class OciLayoutStore implements ArtifactStore {
    * been written for an hour; any doubt (another owner, an error) keeps it.
    */
   private async removeDeadTempFiles(dir: string): Promise<void> {
-    for (const folder of [dir, join(dir, 'blobs', 'sha256')]) {
-      const names = await readdir(folder).catch(() => [] as string[]);
-      for (const name of names) {
-        const pid = TEMP_FILE.exec(name)?.[1];
-        if (pid === undefined || Number(pid) === process.pid || !isGone(Number(pid))) continue;
-        const path = join(folder, name);
-        const info = await stat(path).catch(() => undefined);
-        if (info?.isFile() === true && Date.now() - info.mtimeMs > TEMP_LEFT_MS) await rm(path, { force: true }).catch(() => undefined);
-      }
-    }
+    for (const folder of [dir, join(dir, 'blobs', 'sha256')]) await removeOldFiles(folder, TEMP_LEFT_MS, isDeadTempName);
   }
 
   private findEntry(index: IndexFile | undefined, reference: string): Descriptor | undefined {
@@ -377,13 +365,8 @@ export class OciLayoutStore implements ArtifactStore {
    * unreferenced blob may be a live push's.
    */
   private async removeOrphanBlobs(repository: string, kept: ReadonlySet<Digest>): Promise<void> {
-    const folder = join(this.dir(repository), 'blobs', 'sha256');
-    for (const name of await readdir(folder).catch(() => [] as string[])) {
-      if (!/^[0-9a-f]{64}$/.test(name) || kept.has(`sha256:${name}` as Digest)) continue;
-      const path = join(folder, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info?.isFile() === true && Date.now() - info.mtimeMs > TEMP_LEFT_MS) await rm(path, { force: true }).catch(() => undefined);
-    }
+    const orphan = (name: string) => /^[0-9a-f]{64}$/.test(name) && !kept.has(`sha256:${name}` as Digest);
+    await removeOldFiles(join(this.dir(repository), 'blobs', 'sha256'), TEMP_LEFT_MS, orphan);
   }
 
   /** The first blob (config, layer, or manifest of an index) that `manifest` names and the layout lacks; undefined when none. */

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { localWriteError } from './local-write.js';
+import { isGone } from './pid.js';
 
 export { localWriteError };
 
@@ -26,6 +27,29 @@ export function pathWithin(folder: string, path: string): string | undefined {
 /** A temp name beside `path`, unique per process and call, for write-then-rename. */
 export function tempPathFor(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The pid in a temp name of tempPathFor: `<name>.tmp-<pid>-<8 hex>`. */
+const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** Whether `name` is a temp file of tempPathFor made by a process that is gone on this host (never this process's). */
+export function isDeadTempName(name: string): boolean {
+  const pid = TEMP_NAME.exec(name)?.[1];
+  return pid !== undefined && Number(pid) !== process.pid && isGone(Number(pid));
+}
+
+/**
+ * Remove the regular files of `folder` that `pick` chooses by name and that nothing has written for `olderThanMs`:
+ * what dead runs left (temp files of a write killed before its rename, blobs no tag names). Any doubt (an error, a
+ * file written since) keeps one.
+ */
+export async function removeOldFiles(folder: string, olderThanMs: number, pick: (name: string) => boolean): Promise<void> {
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    if (!pick(name)) continue;
+    const path = join(folder, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() === true && Date.now() - info.mtimeMs > olderThanMs) await rm(path, { force: true }).catch(() => undefined);
+  }
 }
 
 /**
