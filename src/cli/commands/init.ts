@@ -10,10 +10,10 @@ const INIT_FLAGS: OwnFlags = {
   options: {
     name: { type: 'string', describe: 'Pack name (default with --from-chart: the chart name)' },
     version: { type: 'string', describe: 'Pack version, an OCI tag such as 1.0.0 (default with --from-chart: the chart version)' },
-    'display-name': { type: 'string', describe: 'Name shown in Palette (default: the name in title case)' },
+    'display-name': { type: 'string', describe: 'Name shown in Palette, one line (default: the name in title case)' },
     layer: { type: 'string', choices: [...PACK_LAYERS], default: 'addon', describe: 'Pack layer' },
     'addon-type': { type: 'string', describe: 'Add-on category, e.g. monitoring, security (default for add-ons: "system app")' },
-    namespace: { type: 'string', describe: 'pack.namespace (default: the pack name)' },
+    namespace: { type: 'string', describe: 'pack.namespace, a Kubernetes namespace name (default: the pack name)' },
     'from-chart': { type: 'string', describe: 'Build the pack from a Helm chart: a .tgz or an unpacked chart folder' },
     'chart-version-from': {
       type: 'string',
