@@ -64,16 +64,26 @@ export async function digestStream(source: AsyncIterable<Uint8Array>): Promise<{
 
 const OTHER_CONTENT_HINT = 'the registry or something between served other content; try again, and report it to the registry owner if it persists';
 
+export interface VerifyOptions {
+  /** Sees the running total, for progress. */
+  onBytes?: (total: number) => void;
+  /** Ends a mismatch message. */
+  note?: () => string;
+  /** A mismatch's hint: where the bytes came from decides the fix (default: a registry's answer). */
+  hint?: string;
+}
+
 /**
  * A pass-through that verifies content against its descriptor (OCI image-spec descriptor.md: "the
  * content MUST be verified against the digest"): it errors with DIGEST_MISMATCH as soon as more bytes
  * than `descriptor.size` arrive, or at the end when the digest or size differ. A consumer that reads it
- * to the end has verified content; `onBytes` sees the running total, for progress; `note` ends a mismatch message.
+ * to the end has verified content.
  */
-export function verifying(descriptor: { digest: string; size: number }, onBytes?: (total: number) => void, note?: () => string): Transform {
+export function verifying(descriptor: { digest: string; size: number }, options: VerifyOptions = {}): Transform {
+  const { onBytes, note, hint = OTHER_CONTENT_HINT } = options;
   const hash = createHash('sha256');
   let size = 0;
-  const mismatch = (what: string) => new PackpubError('DIGEST_MISMATCH', `blob ${descriptor.digest} ${what}${note?.() ?? ''}`, { hint: OTHER_CONTENT_HINT });
+  const mismatch = (what: string) => new PackpubError('DIGEST_MISMATCH', `blob ${descriptor.digest} ${what}${note?.() ?? ''}`, { hint });
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
       size += chunk.length;
@@ -101,6 +111,6 @@ export function verifying(descriptor: { digest: string; size: number }, onBytes?
 }
 
 /** `source` through `verifying(descriptor)`; an error on either side reaches the consumer (pipeline destroys both). */
-export function verified(source: Readable, descriptor: { digest: string; size: number }, onBytes?: (total: number) => void, note?: () => string): Readable {
-  return pipeline(source, verifying(descriptor, onBytes, note), () => undefined);
+export function verified(source: Readable, descriptor: { digest: string; size: number }, options: VerifyOptions = {}): Readable {
+  return pipeline(source, verifying(descriptor, options), () => undefined);
 }

@@ -597,7 +597,7 @@ export class RegistryClient {
         deadline.signal.removeEventListener('abort', onDeadline);
       }
     }
-    return verified(Readable.from(bytes(), { objectMode: false }), { digest, size }, undefined, () => codingSaid(first.coding));
+    return verified(Readable.from(bytes(), { objectMode: false }), { digest, size }, { note: () => codingSaid(first.coding) });
   }
 
   /** What every call on one manifest carries: its URL, the token scopes of `intent`, and the subject messages name. */

@@ -295,7 +295,10 @@ export class OciLayoutStore implements ArtifactStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PackpubError('NOT_FOUND', `blob ${descriptor.digest} is missing from ${this.dir(repository)}`);
       throw err;
     }
-    return verified(handle.createReadStream(), descriptor);
+    // A file of the layout that does not hold what its name says: damaged on this disk (a host crash, a copy of the
+    // layout killed mid-file), not served by anyone.
+    const hint = `the layout's file ${path} is damaged (a crash, or a copy of the layout cut short): push or copy the version into it again, which rewrites it`;
+    return verified(handle.createReadStream(), descriptor, { hint });
   }
 
   async listTags(repository: string): Promise<string[]> {

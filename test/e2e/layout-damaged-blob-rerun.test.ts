@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -45,6 +46,20 @@ describe('a re-run over an OCI layout blob that is emptied or cut short', () => 
     // Was: "unchanged", the blob left as it was.
     expect((await layoutHoldings(layout)).problems, what).toEqual([]);
     expectRun(await runCli(['pull', `oci:${layout}/${REPO}:1.0.0`, '-o', join(w.root, `pulled-${i}`)], { env: w.env }), { code: 0 });
+  });
+
+  it.each(damages.map(([what], i) => [what, i] as const))('pull: %s: refused, the hint names the layout file and the way to repair it', async (_what, i) => {
+    const layout = join(w.root, `pull-${i}`);
+    expectRun(await runCli(['push', w.pack, '--oci-layout', layout], { env: w.env }), { code: 0 });
+    const layer = await layerOf(layout);
+    await damages[i]![1](layer);
+    const out = join(w.root, `pulled-damaged-${i}`);
+    // Was: "the registry or something between served other content", for a file of this disk.
+    expectRun(await runCli(['pull', `oci:${layout}/${REPO}:1.0.0`, '-o', out], { env: w.env }), {
+      code: 1,
+      stderr: [`hint: the layout's file ${layer} is damaged (a crash, or a copy of the layout cut short): push or copy the version into it again`],
+    });
+    expect(existsSync(out)).toBe(false);
   });
 
   it.each(damages.map(([what], i) => [what, i] as const))('copy: %s: the re-run copies it again from the source, exit 0, the layout whole', async (what, i) => {
