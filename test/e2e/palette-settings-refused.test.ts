@@ -11,7 +11,7 @@ import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
- * Session 22, review2's low notes on the Palette side: what a user saw exit 0 (or a late, unclear error) for, and
+ * Palette settings refused or matched as a user means them: what a user saw exit 0 (or a late, unclear error) for, and
  * what each run now says and leaves in Palette.
  */
 
@@ -19,7 +19,7 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const clock = skipWaits();
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-lowscfg-palette-', key: KEY, name: 'lab', base: 'packs', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-', key: KEY, name: 'lab', base: 'packs', clock });
   const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   return { ...lab, pack, env };
@@ -30,7 +30,7 @@ function held(): string[] {
   return [...w.palette.registries.values()].map((r) => `${r.uid} ${r.name} ${String(r.spec['endpoint'])} ${String(r.spec['baseContentPath'])}`).sort();
 }
 
-describe('L7: register and doctor flags given as "" (an unset CI variable)', () => {
+describe('register and doctor flags given as "" (an unset CI variable)', () => {
   it('--palette-registry-name "", --palette-ecr-role-arn "", --palette-ecr-external-id "": exit 2 naming the flag, nothing sent to Palette', async () => {
     const before = held();
     const asked = w.palette.requests.length;
@@ -52,7 +52,7 @@ describe('L7: register and doctor flags given as "" (an unset CI variable)', () 
   });
 });
 
-describe('L5: SPECTROCLOUD_DEFAULT_PROJECT_ID set but empty (an unset CI secret)', () => {
+describe('SPECTROCLOUD_DEFAULT_PROJECT_ID set but empty (an unset CI secret)', () => {
   it('push --palette-sync and palette sync: exit 2 naming the variable, nothing published, Palette not asked (was: confirmed at tenant scope, exit 0)', async () => {
     const env = { ...w.env, SPECTROCLOUD_DEFAULT_PROJECT_ID: '' };
     const asked = w.palette.requests.length;
@@ -74,10 +74,10 @@ describe('L5: SPECTROCLOUD_DEFAULT_PROJECT_ID set but empty (an unset CI secret)
   });
 });
 
-describe('L4: a Palette registry whose endpoint names the default port, another case or a trailing slash', () => {
+describe('a Palette registry whose endpoint names the default port, another case or a trailing slash', () => {
   // Palette reaches `harbor.example.com` (the lab) at a loopback registry; packpub never connects to it here.
   const h = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-lowscfg-palette-host-');
+    const root = await stack.tempDir('packpub-palette-host-');
     const registry = stack.add(await startRegistry());
     const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { 'harbor.example.com': { url: registry.url } }, clock }));
     const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
@@ -110,7 +110,7 @@ describe('L4: a Palette registry whose endpoint names the default port, another 
   });
 });
 
-describe('L2: palette register finds a registry serving the target with the other authentication type', () => {
+describe('palette register finds a registry serving the target with the other authentication type', () => {
   it('says so on stderr and in --json, creates nothing, exit 0 (was: "already serves", no word of it)', async () => {
     const ecrEnv = { ...w.env, PACKPUB_PALETTE_ECR_ACCESS_KEY_ID: 'AKIAEXAMPLEPALETTE01', PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY: `secret-${Math.random().toString(36).slice(2)}` };
     const basicOnEcr = w.palette.addRegistry('basic', 'ecr-as-basic', { endpoint: `https://${ECR_HOST}`, baseContentPath: 'l2', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: 'AWS', password: 'expired-token' } });
@@ -135,12 +135,12 @@ describe('L2: palette register finds a registry serving the target with the othe
   });
 });
 
-describe('L8: a Palette that tells sync times to the second', () => {
+describe('a Palette that tells sync times to the second', () => {
   // Palette's clock stands still on a whole second: every sync it runs starts in the second the previous one did.
   // The first poll after the trigger still shows the previous run's Success (startDelayPolls), which must not count.
   const second = Math.floor(Date.now() / 1000) * 1000;
   const s = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-lowscfg-palette-second-');
+    const root = await stack.tempDir('packpub-palette-second-');
     const registry = stack.add(await startRegistry());
     const palette = stack.add(
       await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock: { now: () => second }, rate: { perSecond: 1000, burst: 1000 }, startDelayPolls: 1 }),
@@ -168,7 +168,7 @@ describe('one Palette API key goes to one Palette', () => {
   // Another Palette, which must never see the key of the lab's.
   const o = setup(async (stack) => {
     const other = stack.add(await startPaletteStandin({ keys: { 'key-of-the-other-palette': { role: 'tenant-admin' } }, clock }));
-    const root = await stack.tempDir('packpub-lowscfg-palette-keys-');
+    const root = await stack.tempDir('packpub-palette-keys-');
     return { other, root };
   });
 

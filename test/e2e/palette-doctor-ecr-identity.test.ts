@@ -22,7 +22,7 @@ describe('palette doctor, ECR target, packpub\'s AWS identity may not list', () 
   const w = setup(async (stack) => {
     const restore = useFakeAwsEnvironment('testAKIDPUSHER');
     stack.defer(restore);
-    const root = await stack.tempDir('packpub-lowscfg-doctor-ecr-');
+    const root = await stack.tempDir('packpub-doctor-ecr-');
     const registry = stack.add(await startRegistry({ auth: 'none' }));
     const ecr = stack.add(await startEcrStandin());
     const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin: ecr }));

@@ -7,13 +7,14 @@ import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
- * Session 22, review2's low notes on the credential and path side: what a user saw, and what each run now says and sends.
+ * Credentials and path flags: a credential variable holding only blanks, and a path flag whose ~ the shell left
+ * alone: what a user saw, and what each run now says and sends.
  */
 
 const USERS = { ci: 'secret-ci-0042' };
 
-describe('L6: a credential variable holding only blanks', () => {
-  const w = setup(async (stack) => ({ hostile: stack.add(await startHostileRegistry({ users: USERS })), root: await stack.tempDir('packpub-lowscfg-creds-') }));
+describe('a credential variable holding only blanks', () => {
+  const w = setup(async (stack) => ({ hostile: stack.add(await startHostileRegistry({ users: USERS })), root: await stack.tempDir('packpub-creds-') }));
 
   it('is refused as empty, naming the variable, before any request (was: sent as the password, "credentials rejected", exit 1)', async () => {
     await writeFile(join(w.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${w.hostile.host}/base\n    auth:\n      username: ci\n      passwordEnv: REG_SECRET\n`);
@@ -47,9 +48,9 @@ describe('L6: a credential variable holding only blanks', () => {
   });
 });
 
-describe('L1: a path flag written --flag=~/path (the shell leaves that ~ alone)', () => {
+describe('a path flag written --flag=~/path (the shell leaves that ~ alone)', () => {
   const w = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-lowscfg-home-');
+    const root = await stack.tempDir('packpub-home-');
     const home = join(root, 'home');
     const work = join(root, 'work');
     await mkdir(home, { recursive: true });
