@@ -12,7 +12,7 @@ import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFi
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
-import { eachValuesReferencePath } from './template-refs.js';
+import { eachValuesReferencePath, eachValuesReferencePathOfAscii } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
 import { checkYamlText, isContentDocument } from './yaml-source.js';
@@ -235,18 +235,21 @@ const MAX_FOLDER_NESTING = 16;
  * structure cost as much again as the whole reference scan adds: a reference outside their defines counts
  * as read (one warning fewer at worst).
  */
-function addTemplateRefs(slot: ChartSlot, text: string, file: string): void {
+function addTemplateRefs(slot: ChartSlot, text: string | AsciiBytes, file: string): void {
   const refs = (slot.templateRefs ??= new Set());
   if (refs.size >= MAX_TEMPLATE_REFS) return;
   const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
-  eachValuesReferencePath(
-    text,
-    (path) => {
-      if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));
-    },
-    undefined,
-    base.startsWith('_') && !base.endsWith('.tpl'),
-  );
+  const add = (path: string) => {
+    if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));
+  };
+  const partial = base.startsWith('_') && !base.endsWith('.tpl');
+  if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial);
+  else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial);
+}
+
+/** A template's bytes known to be ASCII, read in pieces (eachValuesReferencePathOfAscii) rather than made one string. */
+interface AsciiBytes {
+  ascii: Buffer;
 }
 
 /**
@@ -558,6 +561,15 @@ function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, 
   return chartText(bytes, what, nested, yaml);
 }
 
+/** Templates of this size or more that are ASCII are read in pieces (AsciiBytes), not made one string. */
+const LARGE_TEMPLATE_BYTES = 128 * 1024;
+
+/** A template entry's text for the reference scan, as entryText reads it; a large ASCII one as its bytes (the same characters). */
+function templateText(bytes: Buffer, what: string, nested: boolean): string | AsciiBytes {
+  if (bytes.length >= LARGE_TEMPLATE_BYTES && bytes.length <= MAX_TEMPLATE_BYTES && isAscii(bytes)) return { ascii: bytes };
+  return entryText(bytes, MAX_TEMPLATE_BYTES, what, nested, false);
+}
+
 /** A chart archive read with packpub's tar reader (chart-archive.ts): from a file, or from the entry of an enclosing archive. */
 async function readArchive(input: { file: string } | { chunks: NextChunk }, label: string, budget: Budget, depth: number): Promise<HelmChart> {
   const chart = new ArchiveCollector(label, budget, depth);
@@ -578,14 +590,14 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         case 'template': {
           const bytes = await data.bytes();
           // A template that never names .Values has no reference to find: it is not even decoded.
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'yaml': {
           if (!use.refs) return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'archive':
@@ -621,7 +633,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
-        if (use.refs) addTemplateRefs(use.slot, entryText(bytes, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
+        if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
       }
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
       else await drain(entry);

@@ -43,24 +43,76 @@ export function valuesReferencePaths(text: string, limit = 10_000): string[] {
  * (pkg/engine/engine.go: "Don't render partials"), so only what is inside `define` blocks is read.
  */
 export function eachValuesReferencePath(text: string, found: (dotted: string) => void, limit = 10_000, partial = false): void {
-  const spans = partial ? defineSpans(text) : undefined;
+  referencePathsOfPieces([{ text, at: 0 }], () => text, found, limit, partial);
+}
+
+/** Pieces an ASCII template's bytes are made strings in (asciiPieces): well below the size V8 gives a string pages of its own. */
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * eachValuesReferencePath for an ASCII template given as its bytes: the same paths, in the same order, the text
+ * made a string a piece at a time, each cut right after an action (asciiPieces). A string of a whole template
+ * of 128 KB or more cost about five times the CPU per byte of a smaller one (V8 gives it pages of its own,
+ * each touched afresh: page faults); on the bench tree 41 such templates are 19 MB of the 42 MB of template
+ * bytes (issue 16). A partial, or a template that sets a variable to .Values, is also made one string (for
+ * its define bodies, for the regular expressions that follow the variable).
+ */
+export function eachValuesReferencePathOfAscii(bytes: Buffer, found: (dotted: string) => void, limit = 10_000, partial = false, pieceBytes = PIECE_BYTES): void {
+  if (partial || bytes.length <= pieceBytes) {
+    eachValuesReferencePath(bytes.toString('latin1'), found, limit, partial);
+    return;
+  }
+  referencePathsOfPieces(asciiPieces(bytes, pieceBytes), () => bytes.toString('latin1'), found, limit, false);
+}
+
+/**
+ * The text's pieces from its start, each a string and where it starts. A piece ends right after a `}}`: an
+ * action is `{{` up to the first `}}` after it (scanReferences), so none spans a piece's end, and every
+ * character the scan looks at around a `.Values` is inside its action or back to the `}}` before it.
+ */
+function* asciiPieces(bytes: Buffer, size: number): Generator<{ text: string; at: number }> {
+  let at = 0;
+  while (bytes.length - at > size) {
+    const cut = cutAfterAction(bytes, at, at + size);
+    if (cut === -1) break;
+    yield { text: bytes.toString('latin1', at, cut), at };
+    at = cut;
+  }
+  yield { text: bytes.toString('latin1', at), at };
+}
+
+/** Where a piece from `from` may end, `end` at the most (asciiPieces); -1 where it cannot. */
+function cutAfterAction(bytes: Buffer, from: number, end: number): number {
+  const close = bytes.lastIndexOf('}}', end - 2);
+  return close > from ? close + 2 : -1;
+}
+
+/** The reference scan of a text given as pieces (`at`: where a piece starts in it); `whole`: the text as one string. */
+function referencePathsOfPieces(pieces: Iterable<{ text: string; at: number }>, whole: () => string, found: (dotted: string) => void, limit: number, partial: boolean): void {
+  const spans = partial ? defineSpans(whole()) : undefined;
   if (spans !== undefined && spans.length === 0) return;
   const read = spans === undefined ? () => true : (offset: number) => inSpans(spans, offset);
+  // References handed on (read), and found by the scan (its limit).
   let count = 0;
-  const reads = new IndirectReads(text, read);
-  scanReferences(
-    text,
-    limit,
-    (dotted, offset) => {
-      if (!read(offset)) return;
-      count++;
-      found(dotted);
-    },
-    (at) => {
-      if (read(at)) reads.at(at);
-    },
-  );
-  reads.finish(limit - count, found);
+  let scanned = 0;
+  const reads = new IndirectReads(read);
+  for (const piece of pieces) {
+    if (scanned >= limit) break;
+    scanReferences(
+      piece.text,
+      limit - scanned,
+      (dotted, offset) => {
+        scanned++;
+        if (!read(piece.at + offset)) return;
+        count++;
+        found(dotted);
+      },
+      (at) => {
+        if (read(piece.at + at)) reads.at(piece.text, at);
+      },
+    );
+  }
+  reads.finish(limit - count, found, whole);
 }
 
 /** Where the bodies of the text's `{{ define }}` (and `{{ block }}`: a define used in place) are: [start, end) pairs in order. */
@@ -124,14 +176,10 @@ class IndirectReads {
   private variables: Set<string> | undefined;
 
   /** `read`: whether what is at an offset of the text is read at all (partials: inside a define). */
-  constructor(
-    private readonly text: string,
-    private readonly read: (offset: number) => boolean = () => true,
-  ) {}
+  constructor(private readonly read: (offset: number) => boolean = () => true) {}
 
-  /** The `.Values` at `at`, inside an action. */
-  at(at: number): void {
-    const text = this.text;
+  /** The `.Values` at `at` of `text` (the text, or the piece of it that holds the action), inside an action. */
+  at(text: string, at: number): void {
     if (isWord(text.charCodeAt(at + 7))) return; // `.ValuesX`
     // What is before: `$name.Values` (a variable), `$.Values` or `.Values`, and where that starts.
     let start = at;
@@ -153,11 +201,12 @@ class IndirectReads {
     }
   }
 
-  /** Hand on what was found, then what is read through the variables set to .Values: at most `limit` paths. */
-  finish(limit: number, found: (dotted: string) => void): void {
-    const { text, paths } = this;
+  /** Hand on what was found, then what is read through the variables set to .Values (in `whole`, the text): at most `limit` paths. */
+  finish(limit: number, found: (dotted: string) => void, whole: () => string): void {
+    const { paths } = this;
     const variables = this.variables;
     if (variables !== undefined) {
+      const text = whole();
       // One pass for all the variables (a pass per variable made a template of many assignments quadratic):
       // `$name` followed by fields, the whole name taken (`$top` is not read by `$topKey.x`).
       for (const m of text.matchAll(/\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)/g)) if (variables.has(m[1] as string) && this.read(m.index)) paths.push((m[2] as string).slice(1));

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readChart } from '../../../src/pack/chart.js';
+import { eachValuesReferencePath, eachValuesReferencePathOfAscii } from '../../../src/pack/template-refs.js';
+import { tempDir, writeTgz } from '../../support/files.js';
+import { Prng } from '../../support/prng.js';
+
+/*
+ * A large ASCII template of a chart archive is made a string a piece at a time (issue 16): what packpub then
+ * knows the chart reads (the keys it does not call "not a value of the chart") must be exactly what the scan
+ * of the whole string finds, in the same order.
+ */
+function reads(text: string, limit?: number, partial = false): string[] {
+  const paths: string[] = [];
+  eachValuesReferencePath(text, (dotted) => paths.push(dotted), limit, partial);
+  return paths;
+}
+
+function readsInPieces(text: string, pieceBytes: number, limit?: number, partial = false): string[] {
+  const paths: string[] = [];
+  eachValuesReferencePathOfAscii(Buffer.from(text, 'latin1'), (dotted) => paths.push(dotted), limit, partial, pieceBytes);
+  return paths;
+}
+
+/** Pieces templates are made of: actions reading values every way the scan knows, comments, defines, stray braces. */
+const PIECES = [
+  '{{ .Values.a.b }}', '{{- $.Values.c_d -}}', '{{ if.Values.e }}', '{{ else }}', '{{ end }}', '{{ with .Values.f }}{{ .g }}{{ end }}',
+  '{{/* .Values.hidden */}}', '{{- /* .Values.hidden2 */ -}}', '{{ $root := . }}{{ $root.Values.r.s }}', '{{- $v := .Values }}', '{{ $v.t.u }}',
+  '{{ index .Values "dash-key" "in" }}', '{{ get $.Values "g" }}', '{{ hasKey $v "h" }}', '{{ index $v "k" }}', '{{ not.Values.x }}',
+  '{{ .ValuesX.y }}', '{{ x.Values.z }}', '{{ (.Values.p).q }}', '{{ include "t" .Values.inc }}', '{{ define "t" }}{{ .Values.inDefine }}{{ end }}',
+  '{{ block "b" . }}{{ .Values.inBlock }}{{ end }}', '{{ range .Values.list }}{{ . }}{{ end }}', '.Values.outside', '}}', '{{', '}}}', '{{{',
+  '{ {', '} }', 'kind: ConfigMap\n', 'data:\n  key: value\n', '  ', '\n', '\t', '-', '$', '.', 'Values', '.Values', '"', '\\', 'if', 'end',
+];
+
+function template(prng: Prng, pieces: number, from = PIECES): string {
+  let text = '';
+  for (let i = 0; i < pieces; i++) text += prng.pick(from);
+  return text;
+}
+
+describe('eachValuesReferencePathOfAscii (a template made a string a piece at a time)', () => {
+  it('finds exactly what the scan of the whole string finds, in order, whatever the pieces, partial or not, any limit', () => {
+    const prng = new Prng(16);
+    for (let n = 0; n < 1500; n++) {
+      const text = template(prng, prng.int(0, 80));
+      for (const pieceBytes of [8, 24, 64, 200]) {
+        for (const partial of [false, true]) {
+          expect(readsInPieces(text, pieceBytes, undefined, partial), `${pieceBytes} ${text}`).toEqual(reads(text, undefined, partial));
+          expect(readsInPieces(text, pieceBytes, 3, partial), `${pieceBytes} ${text}`).toEqual(reads(text, 3, partial));
+        }
+      }
+    }
+  });
+
+  it('finds the same in long templates cut into 64 KiB pieces', () => {
+    const prng = new Prng(64);
+    for (let n = 0; n < 8; n++) {
+      // Half of them without a variable set to .Values: those are never made one string.
+      const text = template(prng, 30_000, n % 2 === 0 ? PIECES : PIECES.filter((p) => !p.includes('$v')));
+      expect(readsInPieces(text, 64 * 1024)).toEqual(reads(text));
+      expect(readsInPieces(text, 64 * 1024, 500)).toEqual(reads(text, 500));
+    }
+  });
+});
+
+describe('a chart archive with a large ASCII template', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it('has the references its string holds, and no string of the whole template is made', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    // ~200 KB of actions and text, no variable set to .Values (which would make the string for its regular expressions).
+    const text = template(new Prng(7), 12_000, PIECES.filter((p) => !p.includes('$v')));
+    expect(text.length).toBeGreaterThan(150 * 1024);
+    const archive = `${dir}/big-1.0.0.tgz`;
+    await writeTgz(archive, {
+      'big/Chart.yaml': 'apiVersion: v2\nname: big\nversion: 1.0.0\n',
+      'big/values.yaml': 'a:\n  b: 1\n',
+      'big/templates/big.yaml': text,
+    });
+    const made: number[] = [];
+    const toString = Buffer.prototype.toString;
+    vi.spyOn(Buffer.prototype as { toString(...args: unknown[]): string }, 'toString').mockImplementation(function (this: Buffer, ...args: unknown[]) {
+      const made1 = toString.apply(this, args as Parameters<Buffer['toString']>);
+      if (args[0] === 'latin1') made.push(made1.length);
+      return made1;
+    });
+    const chart = await readChart(archive);
+    const found = chart.templateValuePaths.map((path) => path.join('.'));
+    expect(found.sort()).toEqual([...new Set(reads(text))].sort());
+    expect(found.length).toBeGreaterThan(10);
+    expect(Math.max(0, ...made)).toBeLessThan(128 * 1024);
+  });
+});
