@@ -170,17 +170,37 @@ export function renderError(io: CliIo, thrown: unknown, debug: boolean): number 
     writeLine(io.stderr, `error: ${printable(err.message)}`);
     if (err.hint !== undefined) writeLine(io.stderr, `hint: ${printable(err.hint)}`);
     if (debug) {
-      // Second line of defence: stacks and causes come from libraries too.
-      writeLine(io.stderr, redactText(err.stack ?? ''));
-      if (err.cause !== undefined) writeLine(io.stderr, redactText(`caused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`));
+      // Second line of defence: stacks and causes come from libraries too. A stack starts with the message,
+      // which may quote a registry: printable() as the lines above.
+      writeLine(io.stderr, printable(redactText(err.stack ?? '')));
+      if (err.cause !== undefined) writeLine(io.stderr, printable(redactText(`caused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`)));
     }
+    // A pack Palette does not list (exit 3) has its own annotation (ci-output).
+    if (err.code !== 'PALETTE_NOT_VISIBLE') annotateError(io, err.message, err.hint);
     return exitCodeFor(err.code);
   }
   const message = redactText(err instanceof Error ? err.message : String(err));
-  writeLine(io.stderr, `error: ${message}`);
-  if (debug && err instanceof Error && err.stack !== undefined) writeLine(io.stderr, redactText(err.stack));
-  else writeLine(io.stderr, 'hint: this is a bug in packpub; run again with --debug and report the output');
+  writeLine(io.stderr, `error: ${printable(message)}`);
+  const hint = 'this is a bug in packpub; run again with --debug and report the output';
+  if (debug && err instanceof Error && err.stack !== undefined) writeLine(io.stderr, printable(redactText(err.stack)));
+  else writeLine(io.stderr, `hint: ${hint}`);
+  annotateError(io, message, hint);
   return EXIT_FAILURE;
+}
+
+/** A workflow command's message (GitHub Docs, "Workflow commands": data escapes % CR LF). */
+export function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/**
+ * In GitHub Actions, the error that ends a run is an annotation too: a usage error (exit 2: a secret that did not
+ * expand, a mistyped target) showed only "Process completed with exit code 2" where the job's annotations are
+ * read, the reason being in the log alone. Push's per-pack failures are annotated by ci-output.
+ */
+function annotateError(io: CliIo, message: string, hint: string | undefined): void {
+  if (io.env['GITHUB_ACTIONS'] !== 'true') return;
+  writeLine(io.stderr, `::error title=packpub::${escapeData(hint === undefined ? message : `${message}\nhint: ${hint}`)}`);
 }
 
 /**

@@ -51,6 +51,9 @@ describe('registry text never becomes a workflow command', () => {
     w.hostile.behaviour = {};
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('U+003A:stop-commands::tok');
-    expect(commands(run)).toEqual([]);
+    // The one command: packpub's own annotation of the error, the registry's text escaped in it.
+    const own = commands(run);
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatch(/^::error title=packpub::.*bad manifest%0A::stop-commands::tok%0A/);
   });
 });

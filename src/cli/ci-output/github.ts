@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
+import { escapeData } from '../io.js';
 import { formatBytes } from '../render.js';
 import { causeLine, failureCauses, isFailure, packId, paletteProblems, referenceUnlessSaid, type PaletteOutcome, type PaletteProblem } from './causes.js';
 
@@ -12,11 +13,6 @@ import { causeLine, failureCauses, isFailure, packId, paletteProblems, reference
 
 export function inGitHubActions(env: NodeJS.ProcessEnv): boolean {
   return env['GITHUB_ACTIONS'] === 'true';
-}
-
-/** Escape a workflow command's message. */
-export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 /** Escape a workflow command's property value. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { causeLine, failureCauses } from '../../../src/cli/ci-output/causes.js';
-import { escapeData, escapeProperty, markdownCell, workflowCommand } from '../../../src/cli/ci-output/github.js';
+import { escapeProperty, markdownCell, workflowCommand } from '../../../src/cli/ci-output/github.js';
+import { escapeData } from '../../../src/cli/io.js';
 import { junitXml, xmlEscape } from '../../../src/cli/ci-output/junit.js';
 import { summarize, type PackResult } from '../../../src/operations/push-report.js';
 
