@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isGone, pidNamespace } from './pid.js';
 
@@ -67,20 +67,31 @@ function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
 }
 
 /**
- * Remove the lock judged stale (`stale`: its owner text then), but only that one. Another run may have taken it
- * over between that judgement and now and made its own: an unlink by path removed that fresh lock, and both runs
- * wrote (chaos s22 F11: a tag lost, both exit 0). The lock is moved aside first (atomic), then read: a lock that
- * is not the one judged stale is put back (link: never over yet another lock) and waited for.
+ * Remove the lock at `lock` if it is still stale, judged again under `<lock>.takeover` (created with O_EXCL, for
+ * the microseconds of the check and the removal). A removal by path after a judgement made earlier removed the
+ * wrong lock: its owner had released it and ended (its pid gone) and another run had made a fresh one meanwhile,
+ * or another taker had already replaced it; both runs then wrote (chaos s22 F11, and six logins at once losing an
+ * entry). Under the takeover lock, the lock judged stale cannot change before it is removed: its owner is gone or
+ * stale, and every other taker waits. A takeover lock older than `staleMs` (a taker killed in those microseconds)
+ * is removed.
  */
-async function takeOver(lock: string, stale: string): Promise<void> {
-  const aside = `${lock}.stale-${randomBytes(4).toString('hex')}`;
+async function takeOver(lock: string, staleMs: number): Promise<void> {
+  const guard = `${lock}.takeover`;
+  let handle;
   try {
-    await rename(lock, aside);
-  } catch {
-    return; // gone meanwhile: try again
+    handle = await open(guard, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return; // judged again on the next turn
+    const info = await stat(guard).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.mtimeMs > staleMs) await unlink(guard).catch(() => undefined);
+    return;
   }
-  if ((await ownerOf(aside)) !== stale) await link(aside, lock).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+  try {
+    await handle.close();
+    if ((await staleOwner(lock, staleMs)) !== undefined) await unlink(lock).catch(() => undefined);
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
 }
 
 /** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
@@ -107,8 +118,7 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
       await handle.close();
       break;
     }
-    const stale = await staleOwner(lock, options.staleMs);
-    if (stale !== undefined) await takeOver(lock, stale);
+    if ((await staleOwner(lock, options.staleMs)) !== undefined) await takeOver(lock, options.staleMs);
     else if (Date.now() - started > options.waitMs) throw options.busy();
     else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
   }

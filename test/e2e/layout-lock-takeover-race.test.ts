@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,9 +14,9 @@ import { pidNamespace } from '../../src/util/pid.js';
  * chaos s22 F11: two runs find the OCI layout's index lock left by a killed run. Run C judges it stale; before C
  * removes it, run B removes it too and makes its own lock, and reads index.json to add its tag. C's removal by path
  * then removed B's FRESH lock: C took the lock, wrote index.json with its tag and ended; B then wrote the index it had
- * read, without C's tag. Both exit 0, C's tag lost. Now a run moves the stale lock aside and removes it only when it
- * is the lock it judged stale; another one is put back and waited for. Preloads hold each process at the point the
- * race needs (C right before it removes the lock, B right before it writes index.json): no timing.
+ * read, without C's tag. Both exit 0, C's tag lost. Now a stale lock is judged again and removed under a takeover
+ * lock (`<lock>.takeover`, O_EXCL): B, arriving while C holds it, waits. Preloads hold each process at the point
+ * the race needs (C right before it removes the stale lock, B right before it asks for the takeover lock): no timing.
  */
 
 const HOLD = resolve('test/fixtures/node-options/hold-on-fs-call.cjs');
@@ -45,17 +45,12 @@ describe('two runs taking over the lock a killed run left in an OCI layout', () 
       await waitFor(() => existsSync(join(dir, 'held')), `${name} to reach its held call`);
       return { run, dir };
     };
-    // C: judged the killed run's lock stale, about to remove it.
-    const c = await held('c', w.packs[2]!, 'unlink,rename', 0, lock);
-    // B: took the same lock over, read index.json, about to write it (the rename of its temp file onto it).
-    const b = await held('b', w.packs[1]!, 'rename', 1, join(layout, REPO, 'index.json'));
-    await writeFile(join(c.dir, 'go'), '');
-    // C either goes on (it removed B's lock: was) or puts B's lock back and waits for it (now).
-    let cDone = false;
-    void c.run.done.then(() => (cDone = true));
-    const putBack = async () => (await readFile(join(c.dir, 'log'), 'utf8').catch(() => '')).split('\n').some((line) => line.startsWith('link '));
-    await waitFor(async () => cDone || (await putBack()), 'C to take the lock or put it back');
+    // C: judged the killed run's lock stale and took the takeover lock; about to remove the stale lock.
+    const c = await held('c', w.packs[2]!, 'unlink', 0, lock);
+    // B: judged the same lock stale, about to take the takeover lock, which C holds: it must wait, not remove.
+    const b = await held('b', w.packs[1]!, 'open', 0, `${lock}.takeover`);
     await writeFile(join(b.dir, 'go'), '');
+    await writeFile(join(c.dir, 'go'), '');
     const [cRun, bRun] = await Promise.all([c.run.done, b.run.done]);
     expect(bRun.code, bRun.stderr).toBe(0);
     expect(cRun.code, cRun.stderr).toBe(0);
@@ -64,5 +59,6 @@ describe('two runs taking over the lock a killed run left in an OCI layout', () 
     // Was: ['race:1.0.0', 'race:2.0.0'], C's 3.0.0 lost though it said published.
     expect([...tags.tags.keys()].sort()).toEqual(['1.0.0', '2.0.0', '3.0.0'].map((v) => `${REPO}:${v}`));
     expect(existsSync(lock)).toBe(false);
+    expect(existsSync(`${lock}.takeover`)).toBe(false);
   });
 });
