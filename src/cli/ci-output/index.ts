@@ -85,10 +85,11 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
 export async function checkJunitPath(at: string | Pick<CliIo, 'cwd' | 'env'>, file: string): Promise<void> {
   // With the run's io, `~/...` is the home folder's (the shell leaves a ~ after = alone), as writeCiOutputs reads it.
   const cwd = typeof at === 'string' ? at : at.cwd;
-  if (typeof at !== 'string') file = userPath(at, file);
   // `--junit` left without its value (an unset CI variable): the run published, then failed writing a report
-  // over the working directory (exit 1). Refused before anything runs, as the other path flags are.
+  // over the working directory (exit 1). Refused before anything runs, as the other path flags are; checked
+  // before userPath, which makes '' the working directory.
   if (file.trim() === '') throw new PackpubError('USAGE', '--junit is empty', { hint: 'give a value (an unset CI variable often leaves it empty), or leave --junit out' });
+  if (typeof at !== 'string') file = userPath(at, file);
   const dir = dirname(resolve(cwd, file));
   const info = await stat(dir).catch(() => undefined);
   if (info?.isDirectory() !== true) {
