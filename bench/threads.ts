@@ -48,6 +48,29 @@ async function childrenOf(pid: number): Promise<Array<{ pid: number; comm: strin
   return out;
 }
 
+/** The processes below `pid`, at any depth (the test support starts docker-registry through a spawner process). */
+async function descendantsOf(pid: number): Promise<Array<{ pid: number; comm: string }>> {
+  const all: Array<{ pid: number; ppid: number; comm: string }> = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = await readText(`/proc/${entry}/stat`);
+    const stat = text === undefined ? undefined : parseStat(text);
+    if (stat !== undefined) all.push({ pid: Number(entry), ppid: stat.ppid, comm: stat.comm });
+  }
+  const below = new Set([pid]);
+  const out: Array<{ pid: number; comm: string }> = [];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (below.has(p.pid) || !below.has(p.ppid)) continue;
+      below.add(p.pid);
+      out.push({ pid: p.pid, comm: p.comm });
+      grew = true;
+    }
+  }
+  return out;
+}
+
 async function processTicks(pid: number): Promise<number | undefined> {
   const text = await readText(`/proc/${pid}/stat`);
   return text === undefined ? undefined : parseStat(text)?.ticks;
@@ -59,9 +82,9 @@ export interface CpuWatch {
   stop(): Promise<CpuSplit>;
 }
 
-/** Sample the packpub process under `GNU time` (its child) and the bench's docker-registry children. */
+/** Sample the packpub process under `GNU time` (its child) and the bench's docker-registry processes. */
 export async function watchCpu(): Promise<CpuWatch> {
-  const registries = (await childrenOf(process.pid)).filter((c) => c.comm === 'docker-registry').map((c) => c.pid);
+  const registries = (await descendantsOf(process.pid)).filter((c) => c.comm === 'docker-registry').map((c) => c.pid);
   const registryStart = new Map<number, number>();
   for (const pid of registries) registryStart.set(pid, (await processTicks(pid)) ?? 0);
   const registryLast = new Map(registryStart);
