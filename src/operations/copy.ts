@@ -489,7 +489,6 @@ async function copyOne(
   }
 }
 
-export { tagsNotServedNote } from './list.js';
 export {
   copySucceeded,
   summarizeCopy,

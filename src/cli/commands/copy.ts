@@ -51,8 +51,9 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded, tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
+      import('../../operations/list.js'),
       import('../../targets/open.js'),
       import('../render.js'),
       import('../report.js'),
