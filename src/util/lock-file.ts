@@ -46,11 +46,11 @@ function ownerNamespace(): string {
   return `ns${pidNamespace() ?? '-'}`;
 }
 
-/** The owner text of the lock at `lock` when it was left by a process that is gone, or is older than `staleMs`; undefined otherwise. */
-async function staleOwner(lock: string, staleMs: number): Promise<string | undefined> {
+/** Whether the lock at `lock` was left by a process that is gone, or is older than `staleMs`. */
+async function isStaleLock(lock: string, staleMs: number): Promise<boolean> {
   const [info, text] = await Promise.all([stat(lock).catch(() => undefined), ownerOf(lock)]);
-  if (info === undefined) return undefined; // released meanwhile: try again
-  return isStale(text, info.mtimeMs, staleMs) ? text : undefined;
+  if (info === undefined) return false; // released meanwhile: try again
+  return isStale(text, info.mtimeMs, staleMs);
 }
 
 function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
@@ -75,20 +75,22 @@ function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
  * stale, and every other taker waits. A takeover lock older than `staleMs` (a taker killed in those microseconds)
  * is removed.
  */
-async function takeOver(lock: string, staleMs: number): Promise<void> {
+async function takeOver(lock: string, staleMs: number): Promise<boolean> {
   const guard = `${lock}.takeover`;
   let handle;
   try {
     handle = await open(guard, 'wx', 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return; // judged again on the next turn
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false; // judged again on the next turn
     const info = await stat(guard).catch(() => undefined);
     if (info !== undefined && Date.now() - info.mtimeMs > staleMs) await unlink(guard).catch(() => undefined);
-    return;
+    return false;
   }
   try {
     await handle.close();
-    if ((await staleOwner(lock, staleMs)) !== undefined) await unlink(lock).catch(() => undefined);
+    if (!(await isStaleLock(lock, staleMs))) return false;
+    await unlink(lock).catch(() => undefined);
+    return true;
   } finally {
     await unlink(guard).catch(() => undefined);
   }
@@ -118,9 +120,11 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
       await handle.close();
       break;
     }
-    if ((await staleOwner(lock, options.staleMs)) !== undefined) await takeOver(lock, options.staleMs);
-    else if (Date.now() - started > options.waitMs) throw options.busy();
-    else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+    // Removed a stale lock: try at once. Otherwise (a live owner, another taker at work, or one killed while taking
+    // over) wait a little: never a busy loop, and never past waitMs.
+    if ((await isStaleLock(lock, options.staleMs)) && (await takeOver(lock, options.staleMs))) continue;
+    if (Date.now() - started > options.waitMs) throw options.busy();
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
   }
   const nonce = owner.split(' ')[2] ?? '';
   held.add(nonce);
@@ -128,8 +132,8 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
     return await fn();
   } finally {
     // Only while it is still this call's: a lock taken over meanwhile (another host's run, after staleMs) is the taker's.
-    // The nonce stays held until it is gone: a waiter of this process would take a lock naming this pid with a nonce
-    // no longer held for a dead restart's, and move it aside while it is being removed.
+    // The nonce stays held until it is gone: a waiter of this process would judge a lock naming this pid with a nonce
+    // no longer held a dead restart's, and take it over while it is being removed.
     if ((await ownerOf(lock)) === owner) await unlink(lock).catch(() => undefined);
     held.delete(nonce);
   }

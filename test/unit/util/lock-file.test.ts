@@ -75,6 +75,23 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
     }
   });
 
+  it('a stale lock whose takeover another taker holds (one killed while at it) is waited for, within waitMs', async () => {
+    const lock = join(w.dir, 'guarded.lock');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    await writeFile(lock, `${dead} ${hostname()}`);
+    await writeFile(`${lock}.takeover`, '');
+    let ran = false;
+    const started = Date.now();
+    // Was: retried at once without waiting and without looking at waitMs, until the takeover lock was staleMs old.
+    await expect(
+      withLockFile(lock, { staleMs: 5_000, waitMs: 150, busy }, async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow('busy');
+    expect(ran).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('a release leaves alone a lock another owner holds by then', async () => {
     const lock = join(w.dir, 'taken.lock');
     const other = `${w.live.pid} another-host 0123456789abcdef`;
