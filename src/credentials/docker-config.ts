@@ -6,7 +6,7 @@ import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential, CredentialProvider } from './types.js';
 import { isDeadTempName, makeDirs, outputPlace, removeOldFiles, writeFileAtomic } from '../util/fs.js';
-import { withLockFile } from '../util/lock-file.js';
+import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
  * Docker's client config file (docker/cli cli/config/configfile), as Docker, ORAS, Helm, skopeo and
@@ -179,14 +179,23 @@ export async function updateDockerConfig(path: string, change: (config: DockerCo
     });
   // A config that is a device or a pipe (/dev/null) is written into, never renamed over (writeFileAtomic): no lock beside it.
   const special = (await outputPlace(target)).special;
-  const locked = (fn: () => Promise<void>) =>
-    special ? fn() : withLockFile(lock, { ...CONFIG_LOCK, busy }, fn).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
-  await locked(async () => {
+  const locked = (fn: (held: HeldLock) => Promise<void>) =>
+    special ? fn({ held: async () => true }) : withLockFile(lock, { ...CONFIG_LOCK, busy }, fn).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
+  await locked(async (held) => {
     await removeDeadTempConfigs(target);
     const config = (await readDockerConfig(path)) ?? {};
     await change(config);
+    // A login of another host or PID namespace takes the lock of one stalled past its staleMs and saves its entry;
+    // this config, read before, would drop it, both logins saying saved.
+    const stillHeld = async () => {
+      if (!(await held.held())) {
+        throw new PackpubError('CREDENTIALS', `docker config ${target} was not changed: another process took over ${lock} while this one held it (it stalled for more than ${CONFIG_LOCK.staleMs / 1000} s)`, {
+          hint: 'run again: the other process\'s entry is kept',
+        });
+      }
+    };
     // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
-    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 }).catch((err: unknown) => Promise.reject(cannotWrite(err)));
+    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, beforeRename: stillHeld }).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
   });
 }
 

@@ -10,7 +10,7 @@ import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
 import { isDeadTempName, localWriteError, makeDirs, removeOldFiles, tempPathFor, writeFileAtomic } from '../util/fs.js';
-import { withLockFile } from '../util/lock-file.js';
+import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
  * OCI image layout (image-spec v1.0 image-layout.md): `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
@@ -418,13 +418,19 @@ export class OciLayoutStore implements ArtifactStore {
   /** Change index.json under the lock; `afterWrite` runs once it is written, still under the lock. */
   private async updateIndex(repository: string, change: (index: IndexFile) => void | Promise<void>, afterWrite?: () => Promise<void>): Promise<void> {
     const previous = this.indexQueue.get(repository) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.withLock(repository, async () => {
+    const next = previous.catch(() => undefined).then(() => this.withLock(repository, async (lock) => {
       const index: IndexFile = (await this.readIndex(repository)) ?? { schemaVersion: 2, manifests: [] };
       index.mediaType ??= MEDIA_TYPE_OCI_INDEX;
       await change(index);
       const indexPath = join(this.dir(repository), 'index.json');
-      await writeFileAtomic(indexPath, JSON.stringify(index)).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
-      await afterWrite?.();
+      // A run of another host or PID namespace takes the lock of one stalled past LOCK_STALE_MS (a paused VM, a hung
+      // disk) and writes its tags; this run's index, read before, would drop them, both runs saying published.
+      const stillHeld = async () => {
+        if (!(await lock.held())) throw this.lockTakenOver(repository);
+      };
+      await writeFileAtomic(indexPath, JSON.stringify(index), { beforeRename: stillHeld }).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
+      // The taker may have tagged what this run's view would remove (a delete's blobs): nothing more is done then.
+      if (afterWrite !== undefined && (await lock.held())) await afterWrite();
     }));
     this.indexQueue.set(repository, next);
     try {
@@ -438,7 +444,14 @@ export class OciLayoutStore implements ArtifactStore {
    * A lock file next to index.json so concurrent packpub processes do not lose each other's tags. It
    * holds the owner's pid and host: a lock whose process is gone (a killed run) is taken over at once.
    */
-  private async withLock<T>(repository: string, fn: () => Promise<T>): Promise<T> {
+  private lockTakenOver(repository: string): PackpubError {
+    const lock = join(this.dir(repository), 'index.json.lock');
+    return new PackpubError('CONFLICT', `${lock} was taken over by another run while this one held it (it stalled for more than ${LOCK_STALE_MS / 1000} s): ${this.reference(repository)} was not changed by this run`, {
+      hint: 'run again: the other run\'s tags are kept, and this run\'s blobs already there are not written twice',
+    });
+  }
+
+  private async withLock<T>(repository: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
     const lock = join(this.dir(repository), 'index.json.lock');
     const busy = () => new PackpubError('REGISTRY', `${lock} is held by another process`, { hint: `remove ${lock} if no packpub is running` });
     return withLockFile(lock, { staleMs: LOCK_STALE_MS, waitMs: LOCK_STALE_MS * 2, busy, cannotLock: (err) => localWriteError(err, lock) }, fn);

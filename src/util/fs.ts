@@ -55,8 +55,9 @@ export async function removeOldFiles(folder: string, olderThanMs: number, pick: 
 /**
  * Write a file atomically: a temp file beside it, then rename, so readers never see half a file and an
  * interrupted write leaves the old content. With `mode`, the file gets exactly that mode whatever the umask.
+ * `beforeRename` runs once the temp file is written, right before the rename; what it throws leaves the file as it was.
  */
-export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number; beforeRename?: () => Promise<void> } = {}): Promise<void> {
   const where = await outputPlace(path);
   if (where.special) {
     await writeFile(path, data);
@@ -66,6 +67,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
   try {
     await writeFile(tmp, data, options.mode === undefined ? {} : { mode: options.mode });
     if (options.mode !== undefined) await chmod(tmp, options.mode);
+    await options.beforeRename?.();
     await rename(tmp, where.path);
   } catch (err) {
     await rm(tmp, { force: true });

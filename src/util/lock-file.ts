@@ -96,8 +96,19 @@ async function takeOver(lock: string, staleMs: number): Promise<boolean> {
   }
 }
 
+/** What `fn` of withLockFile may ask about its lock. */
+export interface HeldLock {
+  /**
+   * Whether the lock is still this call's (its nonce): false once another host's or another PID namespace's run took
+   * it over, which it does when this one stalled past `staleMs` (a paused VM, a hung disk). Asked right before the
+   * rename that publishes what was read and changed under the lock: written after a takeover, it would drop what the
+   * taker wrote meanwhile, and both runs would report success. One read of the lock (a few syscalls).
+   */
+  held(): Promise<boolean>;
+}
+
 /** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
-export async function withLockFile<T>(lock: string, options: LockFileOptions, fn: () => Promise<T>): Promise<T> {
+export async function withLockFile<T>(lock: string, options: LockFileOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const started = Date.now();
   const owner = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')} ${ownerNamespace()}`;
   for (;;) {
@@ -129,7 +140,7 @@ export async function withLockFile<T>(lock: string, options: LockFileOptions, fn
   const nonce = owner.split(' ')[2] ?? '';
   held.add(nonce);
   try {
-    return await fn();
+    return await fn({ held: async () => (await ownerOf(lock)) === owner });
   } finally {
     // Only while it is still this call's: a lock taken over meanwhile (another host's run, after staleMs) is the taker's.
     // The nonce stays held until it is gone: a waiter of this process would judge a lock naming this pid with a nonce
