@@ -8,7 +8,7 @@ import type { SecureContext } from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost, shown } from '../oci/reference.js';
-import { errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode, unreachableHandedOut } from './errors.js';
+import { RegistryError, errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode, unreachableHandedOut } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
 import { Agent, buildConnector, request } from './undici.js';
@@ -515,10 +515,34 @@ class UndiciTransport implements HttpTransport {
     // body anyway); registries answer HEAD without one, and a new connection per existence check
     // cost more than the check (one TCP connect per HEAD: 1,100 per 220-pack publish).
     if (method === 'HEAD') options.reset = false;
+    // undici starts its headers timeout again at each interim answer (1xx): a server (or proxy) sending a `103 Early
+    // Hints` now and then, never the answer, held the request for ever, whatever the timeouts. Interim answers get
+    // the request timeout from the request on, no more: an error thrown from onInfo aborts the request (undici's
+    // Request.onHeaders), and so does the handler's abort when no further 1xx comes to throw it.
+    const timeoutMs = this.requestTimeoutMs;
+    const sentAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = () =>
+      new RegistryError('NETWORK', `timed out waiting for ${url.host}: it sent only interim answers (HTTP 1xx) to ${method} ${redactUrl(url)} for ${timeoutMs / 1000} s, never the answer`, {
+        method,
+        url,
+        retryable: true,
+        hint: 'the registry or a proxy in front of it holds the answer back; try again, and report it to the registry owner if it persists',
+      });
+    options.onInfo = function (this: { abort?: ((err: Error) => void) | null } | undefined) {
+      const left = timeoutMs - (Date.now() - sentAt);
+      if (left <= 0) throw overdue();
+      const abort = this?.abort;
+      if (timer === undefined && typeof abort === 'function') {
+        timer = setTimeout(() => abort(overdue()), left);
+        timer.unref();
+      }
+    };
     let res: Dispatcher.ResponseData;
     try {
       res = await request(this.agent, options);
     } catch (err) {
+      clearTimeout(timer);
       if (payload instanceof Readable) payload.destroy();
       const code = (err as { code?: string }).code;
       if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
@@ -536,6 +560,7 @@ class UndiciTransport implements HttpTransport {
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }
+    clearTimeout(timer);
     if (this.debug !== undefined) trace(String(res.statusCode));
     this.answered.add(origin);
     return { status: res.statusCode, headers: res.headers, url, body: res.body };

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { startRegistry } from '../support/registry.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+import { startWireProxy, type WireRequest } from '../support/wire-proxy.js';
+
+/*
+ * Interim answers (HTTP 1xx) before, or instead of, a registry's answer. A client must read 1xx answers it did not
+ * ask for (RFC 9110 15.2) and wait for the final one; undici starts its headers timeout again at each one, so a
+ * server or proxy sending `103 Early Hints` now and then, never the answer, held a push (or a login) for ever,
+ * whatever --request-timeout and --retry-deadline said. A real registry sits behind a proxy that writes the 1xx.
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-interim-');
+  const registry = stack.add(await startRegistry());
+  const proxy = stack.add(await startWireProxy(registry.host));
+  return { root, registry, proxy, reader: new RegistryReader(registry.url) };
+});
+
+const EARLY_HINTS = 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n';
+const LIMITS = ['--request-timeout', '1', '--retry-attempts', '2', '--retry-delay', '0', '--retry-deadline', '5'];
+/** What these limits allow, with room for a loaded machine: two attempts of 1 s each. */
+const BOUND_MS = 20_000;
+
+/** The run's outcome, or a failure naming the hang once BOUND_MS has passed. */
+async function bounded(run: Promise<CliRun>): Promise<CliRun> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${BOUND_MS} ms (limits ${LIMITS.join(' ')})`)), BOUND_MS);
+  });
+  try {
+    return await Promise.race([run, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+let n = 0;
+async function freshPack(): Promise<{ dir: string; name: string }> {
+  const name = `interim-${n++}`;
+  return { dir: await writePack(join(w.root, name), { name, version: '1.0.0' }), name };
+}
+
+function answering(hook: (r: WireRequest) => boolean) {
+  w.proxy.onRequest = (r) => (hook(r) ? { repeat: EARLY_HINTS, everyMs: 200 } : 'pass');
+}
+
+describe('interim answers without end', () => {
+  it('push: a manifest HEAD answered only with 103 ends at the request timeout of each attempt, exit 1 naming it, nothing tagged (was: held for ever)', async () => {
+    const { dir, name } = await freshPack();
+    answering((r) => r.method === 'HEAD' && r.path.includes('/manifests/'));
+    try {
+      const run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/x`, '--no-cache', ...LIMITS]));
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${w.proxy.host}: it sent only interim answers (HTTP 1xx) to HEAD`);
+      expect(run.stderr).toContain('for 1 s, never the answer');
+      expect(stackLines(run.stderr)).toEqual([]);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(await w.reader.tags(`x/spectro-packs/archive/${name}`)).toEqual([]);
+  });
+
+  it('login: a /v2/ check answered only with 103 ends the same way and saves nothing (was: held for ever)', async () => {
+    const config = join(w.root, 'docker-config.json');
+    answering((r) => r.path === '/v2/');
+    try {
+      const run = await bounded(runCli(['login', w.proxy.host, '-u', 'someone', '--password-stdin', '--registry-config', config, ...LIMITS.slice(0, 6)], { stdin: 'pw' }));
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain('it sent only interim answers (HTTP 1xx) to GET');
+      expect(stackLines(run.stderr)).toEqual([]);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(existsSync(config)).toBe(false);
+  });
+});
+
+describe('interim answers before the answer', () => {
+  it('a 103 before every answer is read past: push exit 0, and the registry holds the pack', async () => {
+    const { dir, name } = await freshPack();
+    w.proxy.onRequest = () => ({ before: EARLY_HINTS });
+    let run: CliRun;
+    try {
+      run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/x`, '--no-cache', ...LIMITS]));
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(run.code, run.stderr).toBe(0);
+    const held = await w.reader.holdings('x/spectro-packs/archive');
+    expect(held.problems).toEqual([]);
+    const digest = held.tags.get(`x/spectro-packs/archive/${name}:1.0.0`);
+    expect(digest).toBeDefined();
+    expect(run.stdout).toContain(`published ${name}:1.0.0`);
+    expect(run.stdout).toContain(digest!.slice(0, 19));
+  });
+});
