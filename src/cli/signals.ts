@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { CliContext } from './context.js';
 import { EXIT_INTERRUPTED, writeLine } from './io.js';
 
@@ -6,17 +7,57 @@ const GRACE_MS = 5_000;
 
 /** The pack-level events push and copy share, as far as an interrupted run needs them. */
 type LedgerEvent =
-  | { type: 'pack-start'; name: string; version: string }
+  | { type: 'pack-start'; dir?: string; name: string; version: string; reference?: string }
   | { type: 'blob-upload-done'; name: string; version: string }
-  | { type: 'pack-done'; result: { name?: string | undefined; version?: string | undefined; status: string } }
+  | { type: 'pack-done'; result: LedgerResult }
+  | { type: 'validated'; dir: string; report: { pack?: { name: string; version: string } | undefined } }
   | { type: string };
+
+/** What the ledger needs of a finished result (push's PackResult, copy's result). */
+export interface LedgerResult {
+  dir?: string | undefined;
+  target?: string | undefined;
+  name?: string | undefined;
+  version?: string | undefined;
+  status: string;
+}
+
+/** A pack the run started (finished on every target, or not). */
+export interface StartedPack {
+  dir: string;
+  name: string;
+  version: string;
+  /** Its reference on the first target (pack-start's). */
+  reference?: string;
+  /** Its blobs were uploaded (to some target): where it did not finish, the tag may have been written after all. */
+  tagging: boolean;
+}
+
+/** What an abandoned run leaves: its finished results, the packs it started, and those not started (when known). */
+export interface LedgerState<R extends LedgerResult> {
+  finished: R[];
+  started: StartedPack[];
+  /** Packs that never started (named when validated); empty when the ledger was not told the packs (expect()). */
+  notStarted: Array<{ dir: string; name?: string; version?: string }>;
+  /** The run's targets (display names), when told. */
+  targets: string[];
+}
 
 /**
  * What a run has started and finished, kept from its events so that a run abandoned mid-flight (grace period
  * over, or a second signal) can still say what was and was not published before the process exits.
  */
-export class RunLedger {
+export class RunLedger<R extends LedgerResult = LedgerResult> {
   private readonly inFlight = new Set<string>();
+  /** Packs started, by `name:version`: their folder and first reference. */
+  private readonly started = new Map<string, { dir?: string | undefined; reference?: string | undefined }>();
+  private readonly results: R[] = [];
+  /** Packs whose blobs were uploaded at some point (tagging forgets them once they finish on one target). */
+  private readonly uploaded = new Set<string>();
+  private packs: readonly string[] = [];
+  /** What pack.json names, by folder, for the packs validated. */
+  private readonly named = new Map<string, { name: string; version: string }>();
+  private targets: readonly string[] = [];
   /**
    * Packs in flight whose blobs are uploaded: their manifest (the tag) may be on its way, and a registry
    * that received it writes the tag even when this process is gone, so abandoning them proves nothing.
@@ -26,18 +67,48 @@ export class RunLedger {
   /** Results expected (packs x targets), when known. */
   total = 0;
 
+  /** The run's pack folders and targets: an abandoned run can then name the packs that never started. */
+  expect(packs: readonly string[], targets: readonly string[]): void {
+    this.packs = packs;
+    this.targets = targets;
+    this.total = packs.length * targets.length;
+  }
+
   onEvent = (event: LedgerEvent): void => {
-    if (event.type === 'pack-start' && 'name' in event) this.inFlight.add(`${event.name}:${event.version}`);
-    else if (event.type === 'blob-upload-done' && 'name' in event) {
+    if (event.type === 'validated' && 'report' in event) {
+      if (event.report.pack !== undefined) this.named.set(event.dir, event.report.pack);
+    } else if (event.type === 'pack-start' && 'name' in event) {
+      const key = `${event.name}:${event.version}`;
+      this.inFlight.add(key);
+      this.started.set(key, { dir: 'dir' in event ? event.dir : undefined, reference: 'reference' in event ? event.reference : undefined });
+    } else if (event.type === 'blob-upload-done' && 'name' in event) {
       const key = `${event.name}:${event.version}`;
       if (this.inFlight.has(key)) this.tagging.add(key);
+      this.uploaded.add(key);
     } else if (event.type === 'pack-done' && 'result' in event) {
       const key = `${event.result.name ?? '?'}:${event.result.version ?? '?'}`;
       this.inFlight.delete(key);
       this.tagging.delete(key);
       this.finished.push(event.result.status);
+      this.results.push(event.result as R);
     }
   };
+
+  /** The finished results, the packs started and those never started, for the reports of an abandoned run. */
+  state(): LedgerState<R> {
+    const started: StartedPack[] = [...this.started].map(([key, at]) => {
+      const colon = key.lastIndexOf(':');
+      return {
+        dir: at.dir ?? key,
+        name: key.slice(0, colon),
+        version: key.slice(colon + 1),
+        ...(at.reference === undefined || at.reference === '' ? {} : { reference: at.reference }),
+        tagging: this.uploaded.has(key),
+      };
+    });
+    const seen = new Set([...this.results.map((r) => r.dir), ...started.map((s) => s.dir)]);
+    return { finished: [...this.results], started, notStarted: this.packs.filter((dir) => !seen.has(dir)).map((dir) => ({ dir, ...this.named.get(dir) })), targets: [...this.targets] };
+  }
 
   /** Some pack in flight was writing its tag: abandoning it leaves its version published or not. */
   get uncertain(): boolean {
@@ -74,7 +145,15 @@ export interface InterruptHooks {
   ledger?: RunLedger;
   /** What is safe about abandoning this run (default: publishing's "no tag was written for unfinished packs"). */
   abandonNote?: string;
+  /**
+   * Writes the run's reports (JUnit, job summary) for an abandoned run, given the lines just printed; the
+   * process exits once it settles, or after ABANDON_REPORT_MS at most.
+   */
+  onAbandon?: (lines: string[]) => Promise<void>;
 }
+
+/** How long an abandoned run may spend writing its reports before it exits anyway. */
+const ABANDON_REPORT_MS = 3_000;
 
 /**
  * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets
@@ -90,15 +169,27 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     writeLine(ctx.io.stderr, line);
   };
   const note = hooks.abandonNote ?? 'no tag was written for unfinished packs';
+  let abandoning = false;
   const abandon = (reason: string) => {
+    // A signal while the reports are written: exit now, without them.
+    if (abandoning) process.exit(EXIT_INTERRUPTED);
+    abandoning = true;
     // A tag being written may land after this process is gone: then say which, instead of "no tag was written".
     const line = hooks.abandonNote === undefined && hooks.ledger?.uncertain === true ? `${reason}; no tag was written for unfinished packs except perhaps those below` : `${reason}; ${note}`;
     say(line);
-    for (const l of hooks.ledger?.summary() ?? []) writeLine(ctx.io.stderr, l);
-    process.exit(EXIT_INTERRUPTED);
+    const summary = hooks.ledger?.summary() ?? [];
+    for (const l of summary) writeLine(ctx.io.stderr, l);
+    if (hooks.onAbandon === undefined) process.exit(EXIT_INTERRUPTED);
+    // A CI job cancelled after the grace period still gets its reports, saying the run was interrupted (never
+    // a success). Bounded: a report that cannot be written in time is given up, the exit code stays 130.
+    setTimeout(() => process.exit(EXIT_INTERRUPTED), ABANDON_REPORT_MS);
+    hooks
+      .onAbandon([line, ...summary])
+      .catch((err: unknown) => writeLine(ctx.io.stderr, `warning: the interrupted run's reports were not all written: ${errorMessage(err)}`))
+      .finally(() => process.exit(EXIT_INTERRUPTED));
   };
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) abandon(`${sig} again: abandoning requests in flight`);
+    if (controller.signal.aborted) return abandon(`${sig} again: abandoning requests in flight`);
     ctx.interrupted = true;
     say(`${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
     controller.abort();

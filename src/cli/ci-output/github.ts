@@ -159,7 +159,7 @@ function reason(r: PackResult): string {
 }
 
 /** The job summary: a heading with the totals, a table of packs, the shared causes, and what Palette lists. */
-export function stepSummary(report: PushReport, palette?: PaletteOutcome): string {
+export function stepSummary(report: PushReport, palette?: PaletteOutcome, options: { interrupted?: string[] } = {}): string {
   const s = report.summary;
   const counts = (
     [
@@ -182,8 +182,10 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome): strin
   // An error that stopped the Palette step ends the run with its own exit code: the packs are published, their
   // visibility unknown.
   const paletteWord = palette?.status === 'error' ? 'published, Palette sync failed' : 'published, not visible in Palette';
-  out.push(`### packpub push: ${failed ? 'failed' : problems.length > 0 ? paletteWord : 'succeeded'}`);
+  out.push(`### packpub push: ${options.interrupted !== undefined ? 'interrupted' : failed ? 'failed' : problems.length > 0 ? paletteWord : 'succeeded'}`);
   out.push('');
+  // An abandoned run: what stderr said of it, first (the table has each pack's part).
+  if (options.interrupted !== undefined) out.push(...options.interrupted.map((l) => `- ${markdownCell(cut(l))}`), '');
   out.push('| pack | version | target | status | digest | size | reason |');
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   let rows = 0;

@@ -2,11 +2,12 @@ import { appendFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../../errors.js';
-import type { PackResult, PushReport } from '../../operations/push-report.js';
+import { summarize, type PackResult, type PushReport } from '../../operations/push-report.js';
 import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
 import { printable, userPath, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
+import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import { annotations, inGitHubActions, stepSummary } from './github.js';
 import { junitXml } from './junit.js';
@@ -43,6 +44,47 @@ export interface CiOutputOptions {
   started: Date;
   /** push --palette-sync: the Palette step's outcome, when it ran. */
   palette?: PaletteOutcome;
+  /**
+   * The run was abandoned after an interrupt's grace period (or a second signal): what stderr said of it. The job
+   * summary and the JUnit report say "interrupted" (never a success); stderr has said it already.
+   */
+  interrupted?: string[];
+}
+
+/**
+ * An abandoned run as a report: what finished as it finished; a pack started and not finished on a target
+ * `failed` with code ABORTED, "perhaps published" when its blobs were uploaded (the registry may have written
+ * its tag), else "not published"; a pack never started `failed` ABORTED, as a run stopped in time reports it.
+ */
+export function abandonedReport(state: LedgerState<PackResult>, started: Date): PushReport {
+  const targets = state.targets.length > 0 ? state.targets : [''];
+  const done = new Set(state.finished.map((r) => `${r.dir}\0${r.target ?? ''}`));
+  const unfinished: PackResult[] = [];
+  const aborted = (dir: string, target: string, error: NonNullable<PackResult['error']>, pack?: { name: string; version: string; reference?: string }, first = false): PackResult => ({
+    dir,
+    ...(pack === undefined ? {} : { name: pack.name, version: pack.version }),
+    ...(first && pack?.reference !== undefined ? { reference: pack.reference } : {}),
+    ...(target === '' ? {} : { target }),
+    status: 'failed',
+    uploadedBytes: 0,
+    durationMs: 0,
+    error,
+  });
+  for (const p of state.started) {
+    targets.forEach((target, i) => {
+      if (done.has(`${p.dir}\0${target}`)) return;
+      const error = p.tagging
+        ? { code: 'ABORTED', message: 'abandoned while writing its tag: perhaps published', hint: 'run again: it finds the version unchanged or publishes it' }
+        : { code: 'ABORTED', message: 'abandoned in flight: not published (no tag was written)', hint: 'run again to finish' };
+      unfinished.push(aborted(p.dir, target, error, p, i === 0));
+    });
+  }
+  for (const p of state.notStarted) {
+    const pack = p.name === undefined || p.version === undefined ? undefined : { name: p.name, version: p.version };
+    for (const target of targets) unfinished.push(aborted(p.dir, target, { code: 'ABORTED', message: 'not started: the run was stopped' }, pack));
+  }
+  const results = [...state.finished, ...unfinished];
+  return { target: state.targets.join(', '), results, summary: summarize(results), durationMs: Date.now() - started.getTime(), aborted: true };
 }
 
 /**
@@ -50,7 +92,8 @@ export interface CiOutputOptions {
  * annotations and the job summary when GITHUB_ACTIONS=true, and the JUnit file.
  */
 export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiOutputOptions): Promise<void> {
-  if (options.machine) {
+  const interrupted = options.interrupted === undefined ? {} : { interrupted: options.interrupted };
+  if (options.machine && options.interrupted === undefined) {
     for (const line of failureLines(report.results)) writeLine(io.stderr, line);
     // Warnings are in each result; a person reading the job log sees them too.
     for (const r of report.results) for (const line of resultWarningLines(packId(r), r.reference, r.warnings)) writeLine(io.stderr, line);
@@ -60,7 +103,7 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
     const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
     if (summaryFile !== undefined && summaryFile !== '') {
       try {
-        await appendFile(summaryFile, stepSummary(report, options.palette));
+        await appendFile(summaryFile, stepSummary(report, options.palette, interrupted));
       } catch (err) {
         writeLine(io.stderr, `warning: cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}`);
       }
@@ -69,7 +112,10 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
   if (options.junit !== undefined) {
     const path = resolve(io.cwd, userPath(io, options.junit));
     try {
-      await writeFileAtomic(path, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }) }));
+      await writeFileAtomic(
+        path,
+        junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }), ...interrupted }),
+      );
     } catch (err) {
       throw new PackpubError('USAGE', `cannot write the JUnit report ${options.junit}: ${errorMessage(err)}`, {
         hint: 'give --junit a path in a folder that exists and is writable',

@@ -74,6 +74,8 @@ export interface JunitOptions {
   hostname?: string;
   /** push --palette-sync: one more suite, a case per pack Palette was asked to list, failing where it does not (exit code 3). */
   palette?: PaletteOutcome;
+  /** The run was abandoned after an interrupt (what stderr said): one more suite, whose one case is an error. */
+  interrupted?: string[];
 }
 
 /** The Palette step as a suite: each pack confirmed (or planned) passes, each problem fails. */
@@ -138,9 +140,25 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
     tests += suite.tests;
     failures += suite.failures;
   }
+  // An abandoned run: whatever its cases say, the report is not a success (an error case, counted in `errors`).
+  let errors = 0;
+  if (options.interrupted !== undefined) {
+    tests++;
+    errors++;
+    const first = options.interrupted[0];
+    suites.push(
+      [
+        `  <testsuite${attrs({ name: 'interrupted', tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(0), ...stamp })}>`,
+        `    <testcase${attrs({ name: 'run', classname: 'interrupted', time: seconds(report.durationMs) })}>`,
+        `      <error${attrs({ message: `interrupted: ${first ?? 'the run was abandoned'}`, type: 'INTERRUPTED' })}>${xmlText(options.interrupted.join('\n') || 'the run was abandoned')}</error>`,
+        '    </testcase>',
+        '  </testsuite>',
+      ].join('\n'),
+    );
+  }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: 'packpub push', tests, failures, errors: 0, time: seconds(report.durationMs) })}>`,
+    `<testsuites${attrs({ name: 'packpub push', tests, failures, errors, time: seconds(report.durationMs) })}>`,
     ...suites,
     '</testsuites>',
     '',

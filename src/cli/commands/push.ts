@@ -124,7 +124,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     { reportJson },
     { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
     { withInterrupt, RunLedger },
-    { writeCiOutputs, checkJunitPath },
+    { writeCiOutputs, checkJunitPath, abandonedReport },
     { PortChecksAhead },
   ] = await Promise.all([
     import('../../operations/archive-cache.js'),
@@ -243,8 +243,8 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     }
     renderer?.expect(toPush.length, targets.length);
     renderer?.phase(`validating ${toPush.length} pack${toPush.length === 1 ? '' : 's'}`);
-    const ledger = new RunLedger();
-    ledger.total = toPush.length * targets.length;
+    const ledger = new RunLedger<PackResult>();
+    ledger.expect(toPush, targets.map((t) => t.display));
     // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
     const linesPrinted = new Set<string>();
     const pushed = await withInterrupt(
@@ -275,7 +275,16 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
           }
         },
       }),
-      { ledger, clearStatus: () => renderer?.stop() },
+      {
+        ledger,
+        clearStatus: () => renderer?.stop(),
+        // Abandoned after the grace period: the JUnit report and the job summary still say what happened, as interrupted.
+        onAbandon: (lines) => {
+          const abandoned = abandonedReport(ledger.state(), started);
+          const results = [...imageRefused, ...abandoned.results].map(withImages);
+          return writeCiOutputs(ctx.io, { ...abandoned, results, summary: summarize(results) }, { ...ciOutputs, interrupted: lines });
+        },
+      },
     );
     // The packs --check-images refused are part of the run's outcome: in every report, and in the exit code.
     const report = imageRefused.length === 0 ? pushed : { ...pushed, results: [...imageRefused, ...pushed.results], summary: summarize([...imageRefused, ...pushed.results]) };

@@ -1,0 +1,130 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { spawnCli, waitFor } from '../support/cli.js';
+import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * review4 (s23): a push abandoned after an interrupt (a second signal, or the 5 s grace period over; a cancelled
+ * CI job) exited 130 with no JUnit file and no job summary: the CI user saw no report at all. Now both are
+ * written, saying "interrupted" (never a success): what finished as it finished, a pack abandoned in flight as
+ * not published (or perhaps published when its tag was being written), a pack never started as not started.
+ */
+
+interface Case {
+  name: string;
+  passed: boolean;
+  message?: string;
+}
+
+function cases(xml: string): Case[] {
+  return [...xml.matchAll(/<testcase name="([^"]*)" classname="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)]
+    .filter((m) => m[2] !== 'interrupted')
+    .map((m) => {
+      const failure = /<failure message="([^"]*)"/.exec(m[3] ?? '');
+      return { name: m[1] ?? '', passed: failure === null, ...(failure === null ? {} : { message: failure[1] }) };
+    });
+}
+
+describe('push abandoned after an interrupt', () => {
+  const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 4, { seed: 23, prefix: 'abandon' }) }));
+
+  const start = async (base: string, hold: (path: string, kind: string) => boolean, concurrency = 2) => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding: string[] = [];
+    w.reg.proxy.onRequest = (req) => {
+      if (!req.path.includes(`/${base}/`) || !hold(req.path, req.kind)) return 'pass';
+      holding.push(req.path);
+      return { holdAnswer: held };
+    };
+    const junit = join(w.work.root, `${base}.xml`);
+    const summary = join(w.work.root, `${base}.md`);
+    await writeFile(summary, '');
+    const run = spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${w.reg.registry.base}/${base}`, '--concurrency', String(concurrency), '--junit', junit], {
+      env: { ...w.work.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.work.root },
+    });
+    return { run, junit, summary, holding, release };
+  };
+
+  it('on a second SIGINT: exit 130, and the JUnit report and job summary say interrupted, each pack as the registry holds it', async () => {
+    // One pack at a time; once a tag is sent (the first pack's tag), every upload is held: one pack is
+    // published, the next is in flight, the others are not started.
+    let tagged = false;
+    const s = await start(
+      'uploads',
+      (path, kind) => {
+        // (a put by digest is not a tag)
+        if (kind === 'manifest-put' && !path.includes('/manifests/sha256:')) tagged = true;
+        return kind === 'upload-put' && tagged;
+      },
+      1,
+    );
+    try {
+      await waitFor(() => s.run.stdout().includes('published ') && s.holding.length > 0, 'a pack published and the next one held');
+      const first = w.work.packs.find((p) => s.run.stdout().includes(`published ${p.name}:${p.version} `))!;
+      s.run.child.kill('SIGINT');
+      await waitFor(() => s.run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
+      s.run.child.kill('SIGINT');
+      const result = await s.run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(stackLines(result.stderr)).toEqual([]);
+
+      const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/uploads`);
+      expect(holdings.problems).toEqual([]);
+      expect([...holdings.tags.keys()].map((t) => t.replace(/^.*\/archive\//, ''))).toEqual([`${first.name}:${first.version}`]);
+
+      const xml = await readFile(s.junit, 'utf8');
+      // One case per pack: the published one passes, every other fails, as not published.
+      const all = cases(xml);
+      expect(all.map((c) => c.name).sort()).toEqual(w.work.packs.map((p) => `${p.name}:${p.version}`).sort());
+      expect(all.filter((c) => c.passed).map((c) => c.name)).toEqual([`${first.name}:${first.version}`]);
+      for (const c of all.filter((x) => !x.passed)) expect(c.message).toMatch(/^failed: (abandoned in flight: not published \(no tag was written\)|not started: the run was stopped)$/);
+      expect(all.filter((c) => c.message?.includes('abandoned in flight'))).toHaveLength(1);
+      // Never a success: the interruption is an error case of its own.
+      expect(xml).toMatch(/<testsuites name="packpub push" tests="5" failures="3" errors="1"/);
+      expect(xml).toContain('<error message="interrupted: SIGINT again: abandoning requests in flight; no tag was written for unfinished packs" type="INTERRUPTED">');
+
+      const md = await readFile(s.summary, 'utf8');
+      expect(md.split('\n')[0]).toBe('### packpub push: interrupted');
+      expect(md).toContain('- SIGINT again: abandoning requests in flight; no tag was written for unfinished packs');
+      expect(md).toMatch(/^- interrupted: 1 of 4 finished \(1 published\)$/m);
+      expect(md).toMatch(new RegExp(`^\\| ${first.name} \\| ${first.version.replace(/\./g, '\\.')} \\| .* \\| published \\|`, 'm'));
+      expect(md.match(/^\| abandon.* \| failed \|/gm)).toHaveLength(3);
+      // The annotations: one error per pack not published, at its pack.json.
+      expect(result.stderr.match(/^::error file=[^,]*pack.json,title=packpub failed::failed /gm)).toHaveLength(3);
+    } finally {
+      s.release();
+      w.reg.proxy.onRequest = undefined;
+      s.run.child.kill('SIGKILL');
+    }
+  });
+
+  it('abandoned while a tag is written: the report says "perhaps published", and the registry does hold it', async () => {
+    const first = w.work.packs[0]!;
+    // (manifests are put to the pack's own repository; blobs go to a shared one)
+    // The first pack's manifest reaches the registry, which writes the tag; its answer is held.
+    const s = await start('tagging', (path, kind) => kind === 'manifest-put' && path.includes(`/archive/${first.name}/`));
+    try {
+      await waitFor(() => s.holding.length > 0, 'the manifest to be held');
+      s.run.child.kill('SIGTERM');
+      await waitFor(() => s.run.stderr().includes('SIGTERM: starting no new work'), 'the first signal to be seen');
+      s.run.child.kill('SIGTERM');
+      const result = await s.run.done;
+      expect(result.code, result.stderr).toBe(130);
+      const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`);
+      expect([...holdings.tags.keys()].some((t) => t.endsWith(`/archive/${first.name}:${first.version}`))).toBe(true);
+      const c = cases(await readFile(s.junit, 'utf8')).find((x) => x.name === `${first.name}:${first.version}`);
+      expect(c).toEqual({ name: `${first.name}:${first.version}`, passed: false, message: 'failed: abandoned while writing its tag: perhaps published' });
+      const md = await readFile(s.summary, 'utf8');
+      expect(md.split('\n')[0]).toBe('### packpub push: interrupted');
+      expect(md).toContain(`perhaps published: ${first.name}:${first.version}`);
+    } finally {
+      s.release();
+      w.reg.proxy.onRequest = undefined;
+      s.run.child.kill('SIGKILL');
+    }
+  });
+});
