@@ -195,7 +195,7 @@ export async function updateDockerConfig(path: string, change: (config: DockerCo
       }
     };
     // Tab indentation, as docker/cli writes it; exactly 0600 whatever the umask.
-    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, beforeRename: stillHeld }).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
+    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, beforeRename: stillHeld, durable: true }).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
   });
 }
 

@@ -39,7 +39,7 @@ interface IndexFile {
 
 /**
  * Whether a blob file is there whole: a regular file, of `size` bytes when given. A host crash before the data
- * reached the disk (nothing is fsynced) leaves a blob renamed into place but empty; a copy of the layout killed
+ * reached the disk (blobs are not fsynced; index.json is) leaves a blob renamed into place but empty; a copy of the layout killed
  * mid-file (`cp -r`) leaves one cut short under its final name: both were "there", and a re-run said `unchanged`
  * over a tag pull then refused (chaos s22 F9). One stat, as before; the content is checked when it is read.
  */
@@ -428,7 +428,7 @@ export class OciLayoutStore implements ArtifactStore {
       const stillHeld = async () => {
         if (!(await lock.held())) throw this.lockTakenOver(repository);
       };
-      await writeFileAtomic(indexPath, JSON.stringify(index), { beforeRename: stillHeld }).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
+      await writeFileAtomic(indexPath, JSON.stringify(index), { beforeRename: stillHeld, durable: true }).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
       // The taker may have tagged what this run's view would remove (a delete's blobs): nothing more is done then.
       if (afterWrite !== undefined && (await lock.held())) await afterWrite();
     }));

@@ -39,7 +39,7 @@ describe('a writer whose lock another host took over while it stalled', () => {
   const heldAtWrite = async (name: string, args: string[], file: string, stdin?: string): Promise<{ run: SpawnedCli; go: () => Promise<void> }> => {
     const dir = join(w.root, name);
     await mkdir(dir);
-    const env = { ...w.env, PACKPUB_TEST_HOLD_PATH: `${file}.tmp-`, PACKPUB_TEST_HOLD_PREFIX: '1', PACKPUB_TEST_HOLD_DIR: dir, PACKPUB_TEST_HOLD_CALLS: 'writeFile', PACKPUB_TEST_HOLD_ARG: '0' };
+    const env = { ...w.env, PACKPUB_TEST_HOLD_PATH: `${file}.tmp-`, PACKPUB_TEST_HOLD_PREFIX: '1', PACKPUB_TEST_HOLD_DIR: dir, PACKPUB_TEST_HOLD_CALLS: 'open,writeFile', PACKPUB_TEST_HOLD_ARG: '0' };
     const run = spawnCli(args, { env, nodeArgs: ['--require', HOLD], ...(stdin === undefined ? {} : { stdin }) });
     await waitFor(() => existsSync(join(dir, 'held')), `${name} to reach its index write`);
     return { run, go: () => writeFile(join(dir, 'go'), '') };
