@@ -3,12 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hurryRetries } from '../support/clock.js';
 import { runCli, type CliRun } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
-import { startRecordingProxy } from '../support/recording-proxy.js';
-import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { publishedRegistry } from '../support/published.js';
 
 /*
  * A tag the tag list just named whose manifest read answers 404: a replica or cache behind the listing says so for
@@ -23,16 +20,9 @@ const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('h
 const NOT_FOUND = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-list-reread-');
-  const registry = stack.add(await startRegistry());
-  const proxy = stack.add(await startRecordingProxy(registry.host));
-  for (const version of ['1.0.0', '1.1.0']) {
-    const push = await runCli(['push', await writePack(join(root, version), { name: 'rr', version }), '--registry', `${registry.host}/src`]);
-    if (push.code !== 0) throw new Error(push.stderr);
-  }
-  const reader = new RegistryReader(registry.url);
-  const digest = sha256((await reader.manifest(REPO, '1.1.0')) ?? Buffer.alloc(0));
-  return { root, registry, proxy, reader, digest, P: `${proxy.host}/src` };
+  const published = await publishedRegistry(stack, 'packpub-list-reread-', ['1.0.0', '1.1.0'].map((version) => ({ name: 'rr', version })));
+  const digest = sha256((await published.reader.manifest(REPO, '1.1.0')) ?? Buffer.alloc(0));
+  return { ...published, digest };
 });
 const clock = hurryRetries();
 

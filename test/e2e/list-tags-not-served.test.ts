@@ -4,12 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hurryRetries } from '../support/clock.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { startRecordingProxy } from '../support/recording-proxy.js';
-import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { publishedRegistry } from '../support/published.js';
 
 /*
  * `list` and `copy --all` without a name take the pack repositories from the registry's catalog, then read
@@ -26,13 +24,7 @@ import { setup } from '../support/stage.js';
 const TAGS_404 = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}' };
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-tags-not-served-');
-  const registry = stack.add(await startRegistry());
-  const proxy = stack.add(await startRecordingProxy(registry.host));
-  for (const name of ['aa', 'cc']) {
-    const push = await runCli(['push', await writePack(join(root, name), { name, version: '1.0.0' }), '--registry', `${registry.host}/src`]);
-    if (push.code !== 0) throw new Error(push.stderr);
-  }
+  const { root, registry, proxy, reader, P } = await publishedRegistry(stack, 'packpub-tags-not-served-', ['aa', 'cc'].map((name) => ({ name, version: '1.0.0' })));
   // ghost's first push stops after its blobs: the registry refuses its manifest.
   // So does solo's, the only pack under the base path `lone`.
   proxy.onRequest = (r) =>
@@ -42,8 +34,7 @@ const w = setup(async (stack) => {
     if (push.code !== 1) throw new Error(`${name}'s push: ${push.code} ${push.stderr}`);
   }
   proxy.onRequest = undefined;
-  const reader = new RegistryReader(registry.url);
-  return { root, registry, proxy, reader, R: `${registry.host}/src`, P: `${proxy.host}/src` };
+  return { root, registry, proxy, reader, R: `${registry.host}/src`, P };
 });
 const clock = hurryRetries();
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Args, CliContext } from '../../src/cli/context.js';
@@ -6,10 +5,9 @@ import { paletteClient, paletteTargetsOf } from '../../src/cli/palette-options.j
 import { PackpubError } from '../../src/errors.js';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
-import { startPaletteLab } from '../support/palette-lab.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
+import { paletteLabWithHello } from '../support/published.js';
 
 /*
  * review2 R3: a Palette flag or variable left empty by an unset CI variable was read as "not given".
@@ -21,12 +19,7 @@ import { setup } from '../support/stage.js';
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
-const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-review2-palette-empty-', key: KEY, name: 'lab', base: 'packs', clock });
-  const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
-  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  return { ...lab, pack, env };
-});
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-review2-palette-empty-', KEY, clock));
 const REPO = 'packs/spectro-packs/archive/hello';
 
 function context(env: NodeJS.ProcessEnv): CliContext {

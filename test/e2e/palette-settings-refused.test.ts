@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { startPaletteLab } from '../support/palette-lab.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
+import { paletteLabWithHello } from '../support/published.js';
 
 /*
  * Palette settings refused or matched as a user means them: what a user saw exit 0 (or a late, unclear error) for, and
@@ -18,12 +18,7 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const clock = skipWaits();
-const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-', key: KEY, name: 'lab', base: 'packs', clock });
-  const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
-  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  return { ...lab, pack, env };
-});
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-', KEY, clock));
 
 /** The registries Palette holds, as uid -> name and endpoint (to see that a run created or changed none). */
 function held(): string[] {

@@ -8,8 +8,8 @@ import type { ArtifactStore } from '../../src/targets/artifact-store.js';
 import { openTarget } from '../../src/targets/open.js';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { publishedLayout } from '../support/published.js';
 
 /*
  * `pull -o PATH` where PATH is a file (or a link to one): the refusal said "PATH already exists and is not
@@ -17,13 +17,7 @@ import { setup } from '../support/stage.js';
  * and also when the file appears there while the pull downloads; the file is left as it was.
  */
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-pull-onto-file-');
-  const layout = join(root, 'layout');
-  const pushed = await runCli(['push', await writePack(join(root, 'packs/hello'), { name: 'hello', version: '1.0.0' }), '--oci-layout', layout]);
-  if (pushed.code !== 0) throw new Error(pushed.stderr);
-  return { root, layout };
-});
+const w = setup((stack) => publishedLayout(stack, 'packpub-pull-onto-file-'));
 
 describe('pull -o onto something that is not a folder', () => {
   it('a file, a link to a file: exit 2 "already exists and is not a folder" (was: "is not empty"), the file kept', async () => {

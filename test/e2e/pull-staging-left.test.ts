@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pidNamespace } from '../../src/util/pid.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { publishedLayout } from '../support/published.js';
 
 /*
  * chaos s22 F5: `pull -o out` killed while it downloads (SIGKILL: its exit handler never runs) leaves its staging
@@ -22,13 +22,7 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-pull-staging-');
-  const layout = join(root, 'layout');
-  const pushed = await runCli(['push', await writePack(join(root, 'packs/hello'), { name: 'hello', version: '1.0.0' }), '--oci-layout', layout]);
-  if (pushed.code !== 0) throw new Error(pushed.stderr);
-  return { root, layout };
-});
+const w = setup((stack) => publishedLayout(stack, 'packpub-pull-staging-'));
 
 describe('pull: staging folders a killed pull left beside -o', () => {
   it('are removed by the next pull to the same -o once their run is gone (was: kept for good); others stay', async () => {

@@ -2,12 +2,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hurryRetries } from '../support/clock.js';
 import { runCli, type CliRun } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
-import { startRecordingProxy } from '../support/recording-proxy.js';
-import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { publishedRegistry } from '../support/published.js';
 
 /*
  * A registry rate limiting (429) or down (503) with a Retry-After beyond --retry-deadline: `Retry-After:
@@ -17,14 +14,7 @@ import { setup } from '../support/stage.js';
  */
 
 const REPO = 'src/spectro-packs/archive/hello';
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-retry-after-');
-  const registry = stack.add(await startRegistry());
-  const proxy = stack.add(await startRecordingProxy(registry.host));
-  const push = await runCli(['push', await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' }), '--registry', `${registry.host}/src`]);
-  if (push.code !== 0) throw new Error(push.stderr);
-  return { root, registry, proxy, reader: new RegistryReader(registry.url), P: `${proxy.host}/src` };
-});
+const w = setup((stack) => publishedRegistry(stack, 'packpub-retry-after-', [{ name: 'hello', version: '1.0.0' }]));
 const clock = hurryRetries();
 
 afterEach(() => {

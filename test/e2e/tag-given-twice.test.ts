@@ -1,23 +1,12 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
-import { startRecordingProxy } from '../support/recording-proxy.js';
-import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
+import { publishedRegistry } from '../support/published.js';
 
 /* `packpub tag hello:1.0.0 stable stable`: the tag was written twice and "tagged as stable" printed twice. */
 
 const REPO = 'src/spectro-packs/archive/hello';
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-tag-twice-');
-  const registry = stack.add(await startRegistry());
-  const proxy = stack.add(await startRecordingProxy(registry.host));
-  const push = await runCli(['push', await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' }), '--registry', `${registry.host}/src`]);
-  if (push.code !== 0) throw new Error(push.stderr);
-  return { proxy, reader: new RegistryReader(registry.url), P: `${proxy.host}/src` };
-});
+const w = setup((stack) => publishedRegistry(stack, 'packpub-tag-twice-', [{ name: 'hello', version: '1.0.0' }]));
 
 describe('tag with a tag given twice', () => {
   it('writes it once and says it once', async () => {

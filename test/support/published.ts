@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { runCli } from './cli.js';
+import { writePack } from './packs.js';
+import { startPaletteLab } from './palette-lab.js';
+import { proxiedRegistry, type ProxiedRegistry } from './push-setup.js';
+import type { Stage } from './stage.js';
+
+/*
+ * Targets that already hold packs, for tests of what reads or changes them (list, inspect, pull, tag, copy):
+ * each pack is written under a temp folder of the test's own and published with an in-process `packpub push`,
+ * as a user would have published it.
+ */
+
+export interface PackVersion {
+  name: string;
+  version: string;
+}
+
+/** `packpub push` of each pack (written under `root`, in a folder named `<name>-<version>`) to `target` (push's target flags); throws on a failed push. */
+export async function publishPacks(root: string, target: string[], packs: PackVersion[]): Promise<void> {
+  for (const pack of packs) {
+    const dir = await writePack(join(root, `${pack.name}-${pack.version}`), pack);
+    const push = await runCli(['push', dir, ...target]);
+    if (push.code !== 0) throw new Error(`push of ${pack.name}:${pack.version}: ${push.stderr}`);
+  }
+}
+
+export interface PublishedRegistry extends ProxiedRegistry {
+  /** The test's temp folder (the packs' sources are in it). */
+  root: string;
+  /** `<proxy host>/src`: the base path the packs were pushed under, reached through the proxy. */
+  P: string;
+}
+
+/** A real registry behind a recording proxy (proxiedRegistry), holding `packs` under the base path `src`, pushed past the proxy. */
+export async function publishedRegistry(stack: Stage, prefix: string, packs: PackVersion[]): Promise<PublishedRegistry> {
+  const root = await stack.tempDir(prefix);
+  const reg = await proxiedRegistry(stack);
+  await publishPacks(root, ['--registry', `${reg.registry.host}/src`], packs);
+  return { ...reg, root, P: `${reg.proxy.host}/src` };
+}
+
+/** An OCI layout (`<root>/layout`) holding hello 1.0.0. */
+export async function publishedLayout(stack: Stage, prefix: string): Promise<{ root: string; layout: string }> {
+  const root = await stack.tempDir(prefix);
+  const layout = join(root, 'layout');
+  await publishPacks(join(root, 'packs'), ['--oci-layout', layout], [{ name: 'hello', version: '1.0.0' }]);
+  return { root, layout };
+}
+
+/**
+ * A Palette lab (startPaletteLab: a registry named `lab` under the base path `packs`, Palette's clock `clock`), hello
+ * 1.0.0 written beside it, not yet published, and the environment of a user of that Palette with the API key `key`.
+ */
+export async function paletteLabWithHello(stack: Stage, prefix: string, key: string, clock: { now(): number }) {
+  const lab = await startPaletteLab(stack, { prefix, key, name: 'lab', base: 'packs', clock });
+  const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
+  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: key };
+  return { ...lab, pack, env };
+}
