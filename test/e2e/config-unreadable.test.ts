@@ -7,13 +7,13 @@ import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
- * review2 R4: a packpub.yaml (or packpub.yml) in the working directory that is there but cannot be read as a file,
+ * A packpub.yaml (or packpub.yml) in the working directory that is there but cannot be read as a file,
  * such as a link into a submodule the CI checkout left out or a folder of that name, was taken as "no configuration
  * file": the run used none of its targets and published to the local layout ./oci-packs, exit 0.
  */
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-review2-config-unreadable-');
+  const root = await stack.tempDir('packpub-config-unreadable-');
   const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
   await mkdir(join(root, 'shared'));
   return { root, pack };

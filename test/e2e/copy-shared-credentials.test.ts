@@ -9,7 +9,7 @@ import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
- * review2 R2: copy sends the shared PACKPUB_USERNAME / PACKPUB_PASSWORD to each side without a credential of its
+ * Copy sends the shared PACKPUB_USERNAME / PACKPUB_PASSWORD to each side without a credential of its
  * own. Between two registry hosts that sent the source's secret to the destination (from Harbor to ECR: the
  * robot's secret to AWS), which then said "credentials rejected", while push refuses the shared pair for several
  * targets for exactly that reason. Now refused before any request, exit 2; one host (a promotion between two
@@ -21,7 +21,7 @@ const B_SECRET = 'secret-of-registry-b';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-review2-copy-shared-');
+  const root = await stack.tempDir('packpub-copy-shared-');
   const a = stack.add(await startRegistry({ auth: 'htpasswd', users: { alice: A_SECRET } }));
   const b = stack.add(await startRegistry({ auth: 'htpasswd', users: { bob: B_SECRET } }));
   // What reached B's host, Authorization values included.

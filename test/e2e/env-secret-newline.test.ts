@@ -26,7 +26,7 @@ describe('credentials from the environment ending in a line break', () => {
     expectRun(await list({ PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: '\n' }), { code: 2, stderr: ['PACKPUB_USERNAME is set but PACKPUB_PASSWORD is empty'] });
     // Only one: a password with a line break inside is sent as it is, and refused by the registry.
     expectRun(await list({ PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: `${USERS.ci}\n\n` }), { code: 1, stderr: ['credentials rejected'] });
-    // --username with the password from the environment likewise (review2).
+    // --username with the password from the environment likewise.
     expectRun(await list({ PACKPUB_PASSWORD: `${USERS.ci}\n` }, ['--username', 'ci']), { code: 0, stderr: ['no pack nothere in registry'] });
     // login, which reads the variables itself, likewise: the Docker config it writes holds the password without it.
     const config = join(w.root, 'docker-config.json');

@@ -6,7 +6,7 @@ import { startPaletteLab } from '../support/palette-lab.js';
 import { setup } from '../support/stage.js';
 
 /*
- * review2 R1: `palette sync` without names confirms every pack version under the base path. With none there (a
+ * `palette sync` without names confirms every pack version under the base path. With none there (a
  * fresh base path, or every version deleted and the sync run so that Palette drops them) the report had no pack,
  * and "every pack is visible" held for any sync: a sync that failed, timed out or is switched off ended with
  * exit 0 and `"status": "visible"`.
@@ -15,7 +15,7 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-review2-empty-sync-', key: KEY, name: 'lab', base: 'empty', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-empty-sync-', key: KEY, name: 'lab', base: 'empty', clock });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   const off = lab.palette.addRegistry('basic', 'off', { endpoint: `http://${lab.registry.host}`, baseContentPath: 'off', providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
   return { ...lab, env, off };

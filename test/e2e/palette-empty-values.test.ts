@@ -10,7 +10,7 @@ import { setup } from '../support/stage.js';
 import { paletteLabWithHello } from '../support/published.js';
 
 /*
- * review2 R3: a Palette flag or variable left empty by an unset CI variable was read as "not given".
+ * A Palette flag or variable left empty by an unset CI variable was read as "not given".
  * `--palette-endpoint "$PALETTE_URL"` (or SPECTROCLOUD_HOST set but empty) sent the API key of a self-hosted Palette
  * to the SaaS API, the default; `--palette-project ""` confirmed the packs at tenant scope, not in the project the
  * line meant. Now each is refused (exit 2) before anything is published or sent. The checks that would reach the
@@ -19,7 +19,7 @@ import { paletteLabWithHello } from '../support/published.js';
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
-const w = setup((stack) => paletteLabWithHello(stack, 'packpub-review2-palette-empty-', KEY, clock));
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-empty-', KEY, clock));
 const REPO = 'packs/spectro-packs/archive/hello';
 
 function context(env: NodeJS.ProcessEnv): CliContext {

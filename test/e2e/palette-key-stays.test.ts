@@ -8,7 +8,7 @@ import { startPaletteStandin } from '../support/palette-standin.js';
 import { setup } from '../support/stage.js';
 
 /*
- * review2 R5: docs/configuration.md promises that a key named by a target's `palette.apiKeyEnv` only ever goes to
+ * docs/configuration.md promises that a key named by a target's `palette.apiKeyEnv` only ever goes to
  * that target's `palette.endpoint`. Without an endpoint in the section it went to SPECTROCLOUD_HOST's Palette (or
  * the SaaS API), and --palette-endpoint (one flag for every target of the run) sent it to whatever that names.
  * Now both are refused before anything is sent; the section's own endpoint gets it, as before.
@@ -18,7 +18,7 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const OTHER_KEY = `apikey-${Math.random().toString(36).slice(2)}-other`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-review2-palette-key-', key: KEY, name: 'lab', base: 'packs', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-key-', key: KEY, name: 'lab', base: 'packs', clock });
   // Another Palette, which SPECTROCLOUD_HOST names: it must never see KEY.
   const other = stack.add(await startPaletteStandin({ keys: { [OTHER_KEY]: { role: 'tenant-admin' } }, clock }));
   const write = (name: string, palette: string[]) =>

@@ -6,13 +6,13 @@ import { loadConfig } from '../../../src/config/load.js';
 import { setup } from '../../support/stage.js';
 
 /*
- * review2: `~/` in packpub.yaml is the home folder. With HOME set but empty it was joined to "", so an ociLayout
+ * `~/` in packpub.yaml is the home folder. With HOME set but empty it was joined to "", so an ociLayout
  * `~/layouts/prod` became `/layouts/prod` at the root of the file system (written there by a job running as root);
  * with HOME unset, a folder named `~` beside the file. Both now use the user's home folder, as the Docker config does.
  */
 
 const w = setup(async (stack) => {
-  const dir = await stack.tempDir('packpub-review2-home-');
+  const dir = await stack.tempDir('packpub-config-home-');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'packpub.yaml'), 'targets:\n  local:\n    ociLayout: ~/layouts/prod\n');
   return { dir };
