@@ -157,6 +157,8 @@ export class RegistryClient {
   private mountRefused = false;
   /** requestWithinDeadline's controllers, reused (retry.ts). */
   private readonly deadlines = new DeadlineControllers();
+  /** notFoundOnRegistry's one look at `GET /v2/`: the 404 it answered, or undefined when it is a registry API. */
+  private apiChecked: Promise<RegistryError | undefined> | undefined;
 
   constructor(readonly stack: RegistryStack) {
     this.host = stack.host;
@@ -651,6 +653,7 @@ export class RegistryClient {
     try {
       return await this.getManifestOnce(repository, reference, signal, undefined, offered);
     } catch (err) {
+      if (isPackpubError(err, 'NOT_FOUND')) return this.notFoundOnRegistry(err, signal);
       // Bytes that do not hash to the digest asked for or announced were changed on the way (a proxy or cache
       // serving other content) or raced a tag move: a GET is safe to repeat, so once more before failing.
       if (!isPackpubError(err, 'DIGEST_MISMATCH') || Date.now() >= until) throw err;
@@ -898,6 +901,29 @@ export class RegistryClient {
       intent: 'list',
       subject: `tags of ${repository}`,
       ...(options.signal ? { signal: options.signal } : {}),
+    }).catch((err: unknown) => this.notFoundOnRegistry(err, options.signal));
+  }
+
+  /**
+   * Throws `err`, unless it is a 404 that names no OCI error (a web server's or a proxy's page, or a registry's bare
+   * 404) from a host that is no registry API at all: then that. A 404 from a web server in front of nothing read
+   * as "no such repository" (`list NAME`: "no pack NAME", exit 0; pull: "does not exist"). A registry answers
+   * `GET /v2/` (200, or 401 asking for credentials); asked once per run, and only after such a 404.
+   */
+  private async notFoundOnRegistry(err: unknown, signal?: AbortSignal): Promise<never> {
+    if (!isRegistryError(err) || err.code !== 'NOT_FOUND' || err.ociCode !== undefined) throw err;
+    this.apiChecked ??= this.request({ method: 'GET', url: this.url('/v2/'), expect: [200, 401], ...(signal ? { signal } : {}) }, discardBody).then(
+      () => undefined,
+      (ping: unknown) => (isRegistryError(ping) && ping.status === 404 ? ping : undefined),
+    );
+    const ping = await this.apiChecked;
+    if (ping === undefined) throw err;
+    throw new RegistryError('REGISTRY', `${this.host} is not an OCI registry: it answered 404 to GET /v2/, as to ${err.method ?? 'GET'} ${err.url ?? ''}`, {
+      method: 'GET',
+      url: this.url('/v2/'),
+      status: 404,
+      cause: err,
+      hint: `check the host (a registry answers GET /v2/ with 200 or 401: is ${this.host} a web server, or a proxy that does not pass /v2/ on?)`,
     });
   }
 
