@@ -625,9 +625,15 @@ export interface RegisterResult {
   status: 'created' | 'exists';
   registry: ResolvedPaletteRegistry;
   /**
-   * `exists`: what keeps the registry found from syncing the target (sync off, an endpoint of the other scheme, the
-   * other authentication type, another registry serving it too); `packpub palette doctor` says more. A warning
-   * that names a packpub command says what to do itself; the others are fixed by editing the registry in Palette.
+   * `exists`: what keeps the registry found from syncing the target as it is (sync off, the other authentication
+   * type, a Basic endpoint of the other scheme): what was asked, a registry Palette syncs the target from, is not
+   * there (the CLI exits 1). `packpub palette doctor` says more. One that names a packpub command says what to do
+   * itself; the others are fixed by editing the registry in Palette.
+   */
+  problems?: string[];
+  /**
+   * `exists`: what may still go wrong though it syncs (another registry serving the target too, so every sync asks
+   * which; an endpoint and a TLS setting that disagree).
    */
   warnings?: string[];
 }
@@ -652,6 +658,7 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
   if (found !== undefined) {
     // Nothing is created beside it (two would make every sync ask which), but what keeps it from syncing is said.
     const registry = toResolved(found);
+    const problems: string[] = [];
     const warnings: string[] = [];
     // Two serving the target: every sync asks which one (--palette-registry) until one is removed.
     if (existing.length > 1) {
@@ -663,14 +670,14 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
     if (found.flavour !== undefined && found.flavour !== wanted) {
       const type = (f: PaletteRegistryFlavour) => (f === 'ecr' ? 'ECR' : 'Basic');
       const why = wanted === 'ecr' ? `${target.host} is an ECR registry, whose passwords expire after 12 hours` : `${target.host} is not an ECR registry`;
-      warnings.push(`Palette registry ${registry.name} has authentication type ${type(found.flavour)}, but ${why}: Palette needs type ${type(wanted)} to keep syncing it; ${READD_REGISTRY}`);
+      problems.push(`Palette registry ${registry.name} has authentication type ${type(found.flavour)}, but ${why}: Palette needs type ${type(wanted)} to keep syncing it; ${READD_REGISTRY}`);
     }
-    if (found.record?.spec.isSyncSupported === false) warnings.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
+    if (found.record?.spec.isSyncSupported === false) problems.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
     // As palette doctor judges it (connectionMismatch): which of endpoint and TLS Palette follows is not documented.
     const mismatch = registry.flavour === 'ecr' ? undefined : connectionMismatch(registry.endpoint, tlsEnabledOf(found.record?.spec), target.host, target.plainHttp === true);
-    if (mismatch?.fails === true) warnings.push(`Palette registry ${registry.name} ${mismatch.says}, but ${target.host} speaks ${mismatch.speaks}: its every sync fails until it has ${mismatch.fix}`);
+    if (mismatch?.fails === true) problems.push(`Palette registry ${registry.name} ${mismatch.says}, but ${target.host} speaks ${mismatch.speaks}: its every sync fails until it has ${mismatch.fix}`);
     else if (mismatch !== undefined) warnings.push(`Palette registry ${registry.name} ${mismatch.says}, and ${target.host} speaks ${mismatch.speaks}: the two disagree, and which one Palette's sync follows is not documented; make both say ${mismatch.speaks} (${mismatch.fix})`);
-    return { status: 'exists', registry, ...(warnings.length === 0 ? {} : { warnings }) };
+    return { status: 'exists', registry, ...(problems.length === 0 ? {} : { problems }), ...(warnings.length === 0 ? {} : { warnings }) };
   }
   const { flavour, spec } = paletteRegistrySpec(target, options);
   await client.validateRegistry(flavour, spec);

@@ -142,18 +142,18 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
     expect(report.findings.find((f) => f.check === 'palette-registry')).toMatchObject({ ok: true });
   });
 
-  it('palette register finding such a registry creates none beside it, and says what keeps it from syncing (was: "already serves", nothing more)', async () => {
+  it('palette register finding such a registry creates none beside it, says what keeps it from syncing, exit 1 (was: "already serves", nothing more; then a warning, exit 0)', async () => {
     const count = w.palette.registries.size;
     const run = await runCli(['palette', 'register', '--registry', `${w.registry.host}/sch`], { env: w.env });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toContain(`Palette registry wrong-scheme (${w.wrong}) already serves ${w.registry.host}/sch: nothing created`);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(`Palette registry wrong-scheme (${w.wrong}) is registered for ${w.registry.host}/sch but cannot sync it as it is: nothing created`);
     expect(run.stderr).toBe(
-      `warning: Palette registry wrong-scheme has endpoint https://${w.registry.host}, but ${w.registry.host} speaks plain HTTP: its every sync fails until it has Endpoint http://${w.registry.host}; edit it in Palette (packpub palette doctor checks it)\n`,
+      `error: Palette registry wrong-scheme has endpoint https://${w.registry.host}, but ${w.registry.host} speaks plain HTTP: its every sync fails until it has Endpoint http://${w.registry.host}; edit it in Palette (packpub palette doctor checks it)\n`,
     );
     const off = await runCli(['palette', 'register', '--registry', `${w.registry.host}/off`, '--json'], { env: w.env });
-    expect(off.code, off.stderr).toBe(0);
-    expect(JSON.parse(off.stdout)).toMatchObject({ status: 'exists', warnings: ['Palette registry sync-off has sync off: Palette lists no pack from it until it is turned on'] });
-    expect(off.stderr).toContain('warning: Palette registry sync-off has sync off');
+    expect(off.code, off.stderr).toBe(1);
+    expect(JSON.parse(off.stdout)).toMatchObject({ status: 'exists', problems: ['Palette registry sync-off has sync off: Palette lists no pack from it until it is turned on'] });
+    expect(off.stderr).toContain('error: Palette registry sync-off has sync off');
     const right = await runCli(['palette', 'register', '--registry', `${w.registry.host}/ok`], { env: w.env });
     expect(right.code).toBe(0);
     expect(right.stderr).toBe('');
@@ -179,10 +179,10 @@ describe('palette doctor on a Basic endpoint of the other scheme', () => {
       if (says === undefined) expect(run.stdout).not.toContain('palette-endpoint');
       else expect(run.stdout).toContain(says.replace('UID', uid));
       expect(run.stdout).toContain(code === 0 ? 'no problems found' : '1 problem found');
-      // register finding it creates nothing, and warns as doctor judges.
+      // register finding it creates nothing, and judges as doctor does (its exit code too).
       const count = w.palette.registries.size;
       const register = await runCli(['palette', 'register', '--registry', `${H}/${base}`], { env: w.env });
-      expect(register.code, register.stderr).toBe(0);
+      expect(register.code, register.stderr).toBe(code);
       expect(w.palette.registries.size).toBe(count);
       if (says === undefined) expect(register.stderr).toBe('');
       else expect(register.stderr).toContain(code === 1 ? `its every sync fails until it has Endpoint http://${H}, TLS off; edit it in Palette` : "the two disagree, and which one Palette's sync follows is not documented");

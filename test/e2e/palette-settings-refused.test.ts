@@ -106,25 +106,26 @@ describe('a Palette registry whose endpoint names the default port, another case
 });
 
 describe('palette register finds a registry serving the target with the other authentication type', () => {
-  it('says so on stderr and in --json, creates nothing, exit 0 (was: "already serves", no word of it)', async () => {
+  it('says so on stderr and in --json, creates nothing, exit 1 (was: "already serves", no word of it; then a warning, exit 0)', async () => {
     const ecrEnv = { ...w.env, PACKPUB_PALETTE_ECR_ACCESS_KEY_ID: 'AKIAEXAMPLEPALETTE01', PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY: `secret-${Math.random().toString(36).slice(2)}` };
     const basicOnEcr = w.palette.addRegistry('basic', 'ecr-as-basic', { endpoint: `https://${ECR_HOST}`, baseContentPath: 'l2', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: 'AWS', password: 'expired-token' } });
     const before = held();
     const run = await runCli(['palette', 'register', '--registry', `${ECR_HOST}/l2`], { env: ecrEnv });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toContain(`Palette registry ecr-as-basic (${basicOnEcr}) already serves ${ECR_HOST}/l2: nothing created`);
+    // Palette's sync of it stops once the token expires: a registry Palette keeps syncing, what was asked, is not there.
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(`Palette registry ecr-as-basic (${basicOnEcr}) is registered for ${ECR_HOST}/l2 but cannot sync it as it is: nothing created`);
     expect(run.stderr).toBe(
-      `warning: Palette registry ecr-as-basic has authentication type Basic, but ${ECR_HOST} is an ECR registry, whose passwords expire after 12 hours: Palette needs type ECR to keep syncing it; remove it in Palette and run packpub palette register again\n`,
+      `error: Palette registry ecr-as-basic has authentication type Basic, but ${ECR_HOST} is an ECR registry, whose passwords expire after 12 hours: Palette needs type ECR to keep syncing it; remove it in Palette and run packpub palette register again\n`,
     );
     expect(run.stderr).not.toContain(ecrEnv.PACKPUB_PALETTE_ECR_SECRET_ACCESS_KEY);
     // The other way round, in --json: an ECR registry in Palette for a registry that is not ECR.
     w.palette.addRegistry('ecr', 'basic-as-ecr', { endpoint: w.registry.host, baseContentPath: 'l2', providerType: 'pack', isSyncSupported: true, isPrivate: false });
     const json = await runCli(['palette', 'register', '--registry', `${w.registry.host}/l2`, '--json'], { env: w.env });
-    expect(json.code, json.stdout + json.stderr).toBe(0);
+    expect(json.code, json.stdout + json.stderr).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({
       status: 'exists',
       registry: { name: 'basic-as-ecr', flavour: 'ecr' },
-      warnings: [`Palette registry basic-as-ecr has authentication type ECR, but ${w.registry.host} is not an ECR registry: Palette needs type Basic to keep syncing it; remove it in Palette and run packpub palette register again`],
+      problems: [`Palette registry basic-as-ecr has authentication type ECR, but ${w.registry.host} is not an ECR registry: Palette needs type Basic to keep syncing it; remove it in Palette and run packpub palette register again`],
     });
     expect(held().length).toBe(before.length + 1);
   });

@@ -111,13 +111,16 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
     if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
     else if (result.status === 'created') {
       writeLine(ctx.io.stdout, `created Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) for ${target.ref.host}/${target.ref.basePath}; Palette validated the settings`);
+    } else if ((result.problems ?? []).length > 0) {
+      writeLine(ctx.io.stdout, `Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) is registered for ${target.ref.host}/${target.ref.basePath} but cannot sync it as it is: nothing created`);
     } else {
       writeLine(ctx.io.stdout, `Palette registry ${printable(result.registry.name)} (${printable(result.registry.uid)}) already serves ${target.ref.host}/${target.ref.basePath}: nothing created`);
     }
-    for (const warning of result.warnings ?? []) {
-      writeLine(ctx.io.stderr, `warning: ${printable(warning)}${warning.includes('packpub palette') ? '' : '; edit it in Palette (packpub palette doctor checks it)'}`);
-    }
-    return EXIT_OK;
+    // A registry found that cannot sync the target as it is: what was asked (Palette syncing it) is not done.
+    const says = (kind: string, text: string) => writeLine(ctx.io.stderr, `${kind}: ${printable(text)}${text.includes('packpub palette') ? '' : '; edit it in Palette (packpub palette doctor checks it)'}`);
+    for (const problem of result.problems ?? []) says('error', problem);
+    for (const warning of result.warnings ?? []) says('warning', warning);
+    return (result.problems ?? []).length === 0 ? EXIT_OK : EXIT_FAILURE;
   } finally {
     await client.close();
   }
