@@ -35,11 +35,14 @@ describe('finding lines never become workflow commands', () => {
 });
 
 describe('validate\'s finding lines never become workflow commands', () => {
-  it('validate in GitHub Actions prints the chart path spelled out', async () => {
-    const run = await runCli(['validate', 'packs/vf'], { cwd: w.root, env: { GITHUB_ACTIONS: 'true' } });
+  it('validate in GitHub Actions prints the chart path spelled out; the only commands are packpub\'s own annotations', async () => {
+    const run = await runCli(['validate', 'packs/vf'], { cwd: w.root, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
     expect(run.code).toBe(1);
     const lines = `${run.stdout}\n${run.stderr}`.split('\n');
-    expect(lines.filter((l) => /^\s*::/.test(l) || l.includes('##['))).toEqual([]);
+    const commands = lines.filter((l) => /^\s*::/.test(l));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const c of commands) expect(c).toMatch(/^::(error|warning|notice) file=packs\/vf\/pack\.json,line=\d+,col=\d+,title=packpub [a-z-]+::vf:1\.0\.0: /);
+    expect(lines.filter((l) => !l.startsWith('::') && l.includes('##['))).toEqual([]);
     expect(run.stdout).toContain('chart archive "charts/a\nU+003A:error file=evil.txt::INJECTED\nU+0023#[add-mask]packpub.tgz" does not exist in the pack');
   });
 });

@@ -1,5 +1,7 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
+import type { Finding } from '../../pack/findings.js';
+import type { ValidationReport } from '../../pack/validate.js';
 import { escapeData } from '../io.js';
 import { formatBytes } from '../render.js';
 import { causeLine, failureCauses, isFailure, packId, paletteProblems, referenceUnlessSaid, type PaletteOutcome, type PaletteProblem } from './causes.js';
@@ -63,7 +65,7 @@ interface Annotation {
   line: string;
 }
 
-function withinLimits(all: Annotation[]): string[] {
+function withinLimits(all: Annotation[], title = 'packpub push'): string[] {
   const kept = new Set<Annotation>();
   const summaries: string[] = [];
   for (const kind of ['error', 'warning', 'notice'] as const) {
@@ -75,9 +77,35 @@ function withinLimits(all: Annotation[]): string[] {
     // A stable sort: within one rank, the order they are printed in.
     for (const a of [...ofKind].sort((x, y) => x.rank - y.rank).slice(0, PER_KIND - 1)) kept.add(a);
     const more = ofKind.length - (PER_KIND - 1);
-    summaries.push(workflowCommand(kind, { title: 'packpub push' }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above and in the job summary`));
+    summaries.push(workflowCommand(kind, { title }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above and in the job summary`));
   }
   return [...all.filter((a) => kept.has(a)).map((a) => a.line), ...summaries];
+}
+
+/** One annotation per finding of a pack, at its file, line and column (warnings and notes as such). */
+function findingAnnotations(dir: string, id: string, findings: readonly Finding[], workspace: string): Annotation[] {
+  const seen: Record<Kind, number> = { error: 0, warning: 0, notice: 0 };
+  return findings.map((f) => {
+    const kind: Kind = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
+    const line = workflowCommand(kind, { file: annotationFile(dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` }, `${id}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`);
+    return { kind, rank: 1 + seen[kind]++, line };
+  });
+}
+
+/**
+ * `validate` in GitHub Actions: one annotation per finding, as push annotates them (at most 10 of each kind, the
+ * first finding of each pack kept first).
+ */
+export function validateAnnotations(reports: readonly ValidationReport[], workspace: string): string[] {
+  return withinLimits(
+    reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, workspace)),
+    'packpub validate',
+  );
+}
+
+/** The pack as people name it: name:version, else its folder. */
+export function validatedId(r: ValidationReport): string {
+  return r.pack === undefined ? r.dir : `${r.pack.name}:${r.pack.version}`;
 }
 
 /**
@@ -87,19 +115,7 @@ function withinLimits(all: Annotation[]): string[] {
  * At most 10 of each kind (see PER_KIND).
  */
 export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome): string[] {
-  const all: Annotation[] = [];
-  for (const r of report.results) {
-    const seen: Record<Kind, number> = { error: 0, warning: 0, notice: 0 };
-    for (const f of r.findings ?? []) {
-      const kind: Kind = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
-      const line = workflowCommand(
-        kind,
-        { file: annotationFile(r.dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` },
-        `${packId(r)}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`,
-      );
-      all.push({ kind, rank: 1 + seen[kind]++, line });
-    }
-  }
+  const all: Annotation[] = report.results.flatMap((r) => findingAnnotations(r.dir, packId(r), r.findings ?? [], workspace));
   for (const r of report.results) {
     for (const w of r.warnings ?? []) {
       all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', workspace), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });
@@ -223,5 +239,27 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
     if (problems.length > MAX_PALETTE_LINES) out.push(`- and ${problems.length - MAX_PALETTE_LINES} more (the JSON report's \`palette\`)`);
   }
   out.push('');
+  return `${out.join('\n')}\n`;
+}
+
+/** `validate`'s job summary: a heading with the verdict, a table of packs, the totals. */
+export function validateSummary(reports: readonly ValidationReport[], strict: boolean): string {
+  const failed = reports.filter((r) => !r.passed).length;
+  const out = [`### packpub validate: ${failed > 0 ? 'failed' : 'passed'}`, '', '| pack | version | verdict | errors | warnings | first problem |', '| --- | --- | --- | --- | --- | --- |'];
+  let rows = 0;
+  let tableBytes = 0;
+  for (const r of reports) {
+    if (rows === MAX_ROWS || tableBytes > MAX_TABLE_BYTES) break;
+    const first = r.findings.find((f) => f.severity === 'error') ?? (strict ? r.findings.find((f) => f.severity === 'warning') : undefined);
+    const problem = first === undefined ? '' : `${first.file}${first.line === undefined ? '' : `:${first.line}`}: ${first.message}`;
+    const row = `| ${[r.pack?.name ?? r.dir, r.pack?.version ?? '', r.passed ? 'passed' : 'failed', String(r.errors), String(r.warnings), cut(problem)].map(markdownCell).join(' | ')} |`;
+    out.push(row);
+    rows++;
+    tableBytes += Buffer.byteLength(row) + 1;
+  }
+  if (reports.length > rows) out.push('', `${reports.length - rows} more packs are in the log above.`);
+  const errors = reports.reduce((n, r) => n + r.errors, 0);
+  const warnings = reports.reduce((n, r) => n + r.warnings, 0);
+  out.push('', `**Totals:** ${reports.length} pack${reports.length === 1 ? '' : 's'} checked: ${reports.length - failed} passed, ${failed} failed (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${strict && warnings > 0 ? ', warnings fail with --strict' : ''})`, '');
   return `${out.join('\n')}\n`;
 }

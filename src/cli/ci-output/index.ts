@@ -9,8 +9,9 @@ import { printable, userPath, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
 import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
-import { annotations, inGitHubActions, stepSummary } from './github.js';
-import { junitXml } from './junit.js';
+import type { ValidationReport } from '../../pack/validate.js';
+import { annotations, inGitHubActions, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
+import { junitXml, validateJunitXml } from './junit.js';
 
 /** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
 export function failureLine(r: PackResult): string {
@@ -100,28 +101,54 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
   }
   if (inGitHubActions(io.env)) {
     for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd, options.palette)) writeLine(io.stderr, line);
-    const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
-    if (summaryFile !== undefined && summaryFile !== '') {
-      try {
-        await appendFile(summaryFile, stepSummary(report, options.palette, interrupted));
-      } catch (err) {
-        writeLine(io.stderr, `warning: cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}`);
-      }
-    }
+    await appendSummary(io, () => stepSummary(report, options.palette, interrupted));
   }
   if (options.junit !== undefined) {
-    const path = resolve(io.cwd, userPath(io, options.junit));
-    try {
-      await writeFileAtomic(
-        path,
-        junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }), ...interrupted }),
-      );
-    } catch (err) {
-      throw new PackpubError('USAGE', `cannot write the JUnit report ${options.junit}: ${errorMessage(err)}`, {
-        hint: 'give --junit a path in a folder that exists and is writable',
-      });
-    }
+    await writeJunit(io, options.junit, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }), ...interrupted }));
   }
+}
+
+/** The job summary appended to GITHUB_STEP_SUMMARY, when set; a failure to is a warning (the run's outcome stands). */
+async function appendSummary(io: CliIo, text: () => string): Promise<void> {
+  const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile === undefined || summaryFile === '') return;
+  try {
+    await appendFile(summaryFile, text());
+  } catch (err) {
+    writeLine(io.stderr, `warning: cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}`);
+  }
+}
+
+async function writeJunit(io: CliIo, file: string, xml: string): Promise<void> {
+  try {
+    await writeFileAtomic(resolve(io.cwd, userPath(io, file)), xml);
+  } catch (err) {
+    throw new PackpubError('USAGE', `cannot write the JUnit report ${file}: ${errorMessage(err)}`, {
+      hint: 'give --junit a path in a folder that exists and is writable',
+    });
+  }
+}
+
+/** `INVALID a:1.0.0: pack.json:3:5 a.b: message (and 2 more)`: a pack that did not pass, for stderr beside --json. */
+export function validateFailureLine(r: ValidationReport, strict: boolean): string {
+  const failing = r.findings.filter((f) => f.severity === 'error' || (strict && f.severity === 'warning'));
+  const first = failing[0];
+  const at = first === undefined ? '' : [first.file, first.line, first.column].filter((x) => x !== undefined).join(':');
+  const finding = first === undefined ? 'did not pass' : `${at}${first.path === undefined ? '' : ` ${first.path}`}: ${first.message}${failing.length > 1 ? ` (and ${failing.length - 1} more)` : ''}`;
+  return printable(`INVALID ${validatedId(r)}: ${finding}`);
+}
+
+/**
+ * What `validate` reports besides its own output, as push does: with --json, one stderr line per pack that did not
+ * pass; in GitHub Actions, an annotation per finding and the job summary; with --junit, the JUnit file.
+ */
+export async function writeValidateCiOutputs(io: CliIo, reports: readonly ValidationReport[], options: { machine: boolean; junit?: string; started: Date; strict: boolean }): Promise<void> {
+  if (options.machine) for (const r of reports) if (!r.passed) writeLine(io.stderr, validateFailureLine(r, options.strict));
+  if (inGitHubActions(io.env)) {
+    for (const line of validateAnnotations(reports, io.env['GITHUB_WORKSPACE'] || io.cwd)) writeLine(io.stderr, line);
+    await appendSummary(io, () => validateSummary(reports, options.strict));
+  }
+  if (options.junit !== undefined) await writeJunit(io, options.junit, validateJunitXml(reports, { started: options.started, durationMs: Date.now() - options.started.getTime(), hostname: hostname() }));
 }
 
 /**

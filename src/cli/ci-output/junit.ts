@@ -1,4 +1,6 @@
 import type { PackResult, PushReport } from '../../operations/push-report.js';
+import type { Finding } from '../../pack/findings.js';
+import type { ValidationReport } from '../../pack/validate.js';
 import { isFailure, packId, paletteProblems, type PaletteOutcome } from './causes.js';
 
 /*
@@ -39,13 +41,16 @@ function attrs(values: Record<string, string | number>): string {
     .join('');
 }
 
+/** `error pack.json:3:5 a.b: message` */
+function findingLine(f: Finding): string {
+  const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
+  return `${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`;
+}
+
 function failureBody(r: PackResult): string {
   const lines = [r.error?.message ?? r.status];
   if (r.error?.hint !== undefined) lines.push(`hint: ${r.error.hint}`);
-  for (const f of r.findings ?? []) {
-    const where = [f.file, f.line, f.column].filter((x) => x !== undefined).join(':');
-    lines.push(`${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
-  }
+  for (const f of r.findings ?? []) lines.push(findingLine(f));
   return lines.join('\n');
 }
 
@@ -160,6 +165,33 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites${attrs({ name: 'packpub push', tests, failures, errors, time: seconds(report.durationMs) })}>`,
     ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * `validate --junit FILE`: one suite `validate`, one case per pack folder (in the order given), failing (type
+ * PACK_INVALID, as push's invalid packs) where the pack did not pass, its findings in the body; a passing pack's
+ * warnings and notes go to its case's system-err.
+ */
+export function validateJunitXml(reports: readonly ValidationReport[], options: { started: Date; durationMs: number; hostname?: string }): string {
+  const failed = reports.filter((r) => !r.passed).length;
+  const stamp = { timestamp: options.started.toISOString().replace(/\.\d{3}Z$/, ''), hostname: options.hostname ?? 'localhost' };
+  const cases = reports.map((r) => {
+    const open = `    <testcase${attrs({ name: r.pack === undefined ? r.dir : `${r.pack.name}:${r.pack.version}`, classname: 'validate', time: seconds(0) })}>`;
+    const body = xmlText(r.findings.map(findingLine).join('\n'));
+    const counts = `${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}`;
+    if (!r.passed) return `${open}\n      <failure${attrs({ message: `invalid: ${counts}`, type: 'PACK_INVALID' })}>${body}</failure>\n    </testcase>`;
+    return `${open}\n      <system-out>${xmlText(`passed: ${counts} (${r.dir})`)}</system-out>${r.findings.length === 0 ? '' : `\n      <system-err>${body}</system-err>`}\n    </testcase>`;
+  });
+  const time = seconds(options.durationMs);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name: 'packpub validate', tests: reports.length, failures: failed, errors: 0, time })}>`,
+    `  <testsuite${attrs({ name: 'validate', tests: reports.length, failures: failed, errors: 0, skipped: 0, time, ...stamp })}>`,
+    ...cases,
+    '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n');

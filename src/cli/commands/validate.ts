@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
 import type { CommandSpec } from '../context.js';
-import { EXIT_FAILURE, EXIT_OK, printable, useColor, writeLine, type CliIo } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, printable, renderError, useColor, writeLine, type CliIo } from '../io.js';
 import { declareFlags, VALIDATE_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
@@ -39,7 +39,10 @@ function renderHuman(io: CliIo, shown: string[], reports: ValidationReport[], st
 
 const VALIDATE_FLAGS: OwnFlags = {
   positionals: { 'pack-dir': { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' } },
-  options: { strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' } },
+  options: {
+    strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' },
+    junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack, failing where it does not pass)' },
+  },
   examples: [
     ['packpub validate examples/hello-helm', 'Check one pack'],
     ['packpub validate --check-images examples/hello-helm', 'Also check that every listed image exists on its registry'],
@@ -54,6 +57,11 @@ export const validateCommand: CommandSpec = {
   run: async (args, ctx) => {
     const shown = (args['packDir'] as string[]).map(String);
     const strict = args['strict'] === true;
+    const started = new Date();
+    const json = args['json'] === true;
+    const junit = args['junit'] === undefined ? undefined : String(args['junit']);
+    // As push: a JUnit report that cannot be written is refused before anything is checked.
+    if (junit !== undefined) await (await import('../ci-output/index.js')).checkJunitPath(ctx.io, junit);
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { loadValidator, startValidation } = await import('../../operations/validate-pool.js');
     // This thread's validator first, while the workers bin started ahead load their built-ins: its code is
@@ -88,9 +96,25 @@ export const validateCommand: CommandSpec = {
           await checker.close();
         }
       }
-      if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
+      if (json) writeLine(ctx.io.stdout, JSON.stringify(reports, null, 2));
       else renderHuman(ctx.io, shown, reports, strict);
-      return reports.every((r) => r.passed) ? EXIT_OK : EXIT_FAILURE;
+      const passed = reports.every((r) => r.passed);
+      // In CI (GitHub annotations and job summary, --junit, stderr lines beside --json for packs that failed):
+      // loaded only when there is something to write (a plain or passing --json run pays nothing, issue 16).
+      const ci = { machine: json, ...(junit === undefined ? {} : { junit }) };
+      if (ctx.io.env['GITHUB_ACTIONS'] === 'true' || (json && !passed) || junit !== undefined) {
+        const { writeValidateCiOutputs } = await import('../ci-output/index.js');
+        // A JUnit report that cannot be written (a full disk) fails the run, after the verdict was told.
+        const lost = await writeValidateCiOutputs(ctx.io, reports, { ...ci, started, strict }).then(
+          () => false,
+          (err: unknown) => {
+            renderError(ctx.io, err, false);
+            return true;
+          },
+        );
+        if (lost) return EXIT_FAILURE;
+      }
+      return passed ? EXIT_OK : EXIT_FAILURE;
     } finally {
       await crew.close();
     }
