@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EcrHost } from './ecr-host.js';
 import { PackpubError } from '../errors.js';
+import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, registerSecret } from '../util/redact.js';
 
 /*
@@ -21,6 +22,34 @@ export interface EcrAwsOptions {
   credentialsFile?: string;
   /** The shared config file (else the SDK reads AWS_CONFIG_FILE of the process, else ~/.aws/config). */
   configFile?: string;
+}
+
+/**
+ * Refuse an ECR API endpoint of plain HTTP off this machine (`--ecr-endpoint`, packpub.yaml's `ecr.endpoint`, else
+ * AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL as the SDK reads them): every call carries the AWS access key id, a request
+ * signature and the session token, and GetAuthorizationToken answers with the registry password (12 hours), all in
+ * clear text to whatever answers on the way. A stand-in of the ECR API on a loopback address may use http://, and
+ * so may one reached with `plainHttp` given for the target (the registry is plain HTTP as well: a stand-in in a CI
+ * network). As the Palette endpoint and Basic auth over plain HTTP are refused.
+ */
+export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: NodeJS.ProcessEnv, plainHttp: boolean): void {
+  const given = [
+    ['--ecr-endpoint / ecr.endpoint / AWS_ENDPOINT_URL_ECR', endpoint],
+    ['AWS_ENDPOINT_URL_ECR', env['AWS_ENDPOINT_URL_ECR']],
+    ['AWS_ENDPOINT_URL', env['AWS_ENDPOINT_URL']],
+  ].find(([, value]) => value !== undefined && value.trim() !== '');
+  if (given === undefined || plainHttp) return;
+  const [name, value] = given as [string, string];
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return; // the SDK says what is wrong with it
+  }
+  if (url.protocol !== 'http:' || isLoopbackHost(url.host)) return;
+  throw new PackpubError('USAGE', `refusing to call the ECR API at ${url.origin} over plain HTTP (${name}): the AWS request signatures and session token, and the registry password it answers with, would cross the network in clear text`, {
+    hint: 'use https:// (the regional endpoint, a VPC endpoint); a stand-in of the ECR API may use http:// on a loopback address, or with --plain-http given for a registry that is plain HTTP as well',
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
-import { EcrClients } from '../aws/ecr-sdk.js';
+import { EcrClients, refusePlainHttpEcrEndpoint } from '../aws/ecr-sdk.js';
+import { isEcrHost } from '../aws/ecr-host.js';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
@@ -75,6 +76,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   }
   const { host, basePath } = parseRegistryLocation(options.registry);
   refusePacksNamespace(host, basePath);
+  if (isEcrHost(host)) refusePlainHttpEcrEndpoint(options.ecrEndpoint, options.env ?? process.env, options.plainHttp === true);
   const { openRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
   const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs);

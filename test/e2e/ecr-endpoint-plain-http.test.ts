@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * `--ecr-endpoint http://<host>` (or AWS_ENDPOINT_URL_ECR) of a host off this machine was taken as given: every ECR
+ * API call went in clear text, with the AWS access key id, the request signature and the session token, and
+ * GetAuthorizationToken's answer, the registry password for 12 hours, came back the same way. Now refused before
+ * anything is sent (exit 2), as an http:// Palette endpoint and Basic auth over plain HTTP are; a stand-in on a
+ * loopback address still may use http://, and so may one reached with --plain-http given (a registry plain HTTP too).
+ * The host named is never reached: `.invalid` does not resolve.
+ */
+
+const OFF_MACHINE = 'http://ecr-api.packpub-test.invalid:4566';
+
+describe('an ECR API endpoint of plain HTTP off this machine', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir();
+    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    return { ...(await startEcrWorld(stack, 'testAKIDPLAINHTTP')), root, pack };
+  });
+  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+
+  it('is refused before anything is sent, from the flag or the environment (was: SigV4 calls and the token in clear text)', async () => {
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [['--ecr-endpoint', OFF_MACHINE], {}, '--ecr-endpoint / ecr.endpoint / AWS_ENDPOINT_URL_ECR'],
+      [[], { AWS_ENDPOINT_URL_ECR: OFF_MACHINE }, '--ecr-endpoint / ecr.endpoint / AWS_ENDPOINT_URL_ECR'],
+      [[], { AWS_ENDPOINT_URL: `${OFF_MACHINE}/` }, 'AWS_ENDPOINT_URL'],
+    ];
+    for (const [flags, extra, named] of cases) {
+      const run = await runCli(['push', w.pack, '--registry', `${w.host}/plain`, '--resolve', w.resolve, '--request-timeout', '5', ...flags], { env: { ...env(), ...extra } });
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr).toContain(
+        `refusing to call the ECR API at http://ecr-api.packpub-test.invalid:4566 over plain HTTP (${named}): the AWS request signatures and session token, and the registry password it answers with, would cross the network in clear text`,
+      );
+      expect(run.stderr).toContain('hint: use https://');
+    }
+    // Nothing reached the registry nor the ECR API (the loopback stand-ins): no repository, no call.
+    expect(w.standin.calls).toEqual([]);
+    expect(w.standin.repositories.size).toBe(0);
+    expect(w.proxy.requests).toEqual([]);
+  });
+
+  it('a loopback stand-in over http://, or --plain-http given, is not refused', async () => {
+    const loopback = await runCli(['push', w.pack, '--registry', `${w.host}/plain`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url], { env: env() });
+    expect(loopback.code, loopback.stdout + loopback.stderr).toBe(0);
+    expect([...w.standin.repositories.keys()]).toContain('plain/spectro-packs/archive/hello');
+    const optedIn = await runCli(['list', '--registry', `${w.host}/plain`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', OFF_MACHINE, '--request-timeout', '5', '--retry-attempts', '1'], { env: env() });
+    expect(optedIn.stderr).not.toContain('refusing to call the ECR API');
+  });
+});
