@@ -19,6 +19,11 @@ const MANIFEST_KEY = '$manifest';
 export async function parseAnnotations(flags: unknown, file: unknown, at: string | Pick<CliIo, 'cwd' | 'env'>): Promise<Record<string, string> | undefined> {
   const values = flags === undefined ? [] : (Array.isArray(flags) ? flags : [flags]).map(String);
   if (values.length === 0 && file === undefined) return undefined;
+  // `--annotation-file "$FILE"` with the variable unset read the working directory ("cannot be read as JSON: EISDIR",
+  // with a hint about the file's format): said as the other empty flags are.
+  if (file !== undefined && String(file).trim() === '') {
+    throw new PackpubError('USAGE', '--annotation-file is empty', { hint: 'give a value (an unset CI variable often leaves it empty), or leave --annotation-file out' });
+  }
   const out: Record<string, string> = {};
   const add = (key: string, value: string, from: string) => {
     if (Object.hasOwn(out, key)) throw new PackpubError('USAGE', `annotation ${key} is given twice (${from})`, { hint: 'give each annotation key once' });

@@ -4,6 +4,7 @@ import { PACK_LAYERS, type PackLayer } from '../../pack/model.js';
 import type { CommandSpec } from '../context.js';
 import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, userPath, writeLine } from '../io.js';
+import { PackpubError } from '../../errors.js';
 
 const INIT_FLAGS: OwnFlags = {
   positionals: { dir: { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' } },
@@ -34,6 +35,17 @@ export const initCommand: CommandSpec = {
     const { initPack } = await import('../../operations/init.js');
     const cwd = ctx.io.cwd;
     const str = (key: string): string | undefined => (typeof args[key] === 'string' ? (args[key] as string) : undefined);
+    // An unset CI variable leaves a value empty: `init "$DIR"` made the pack in the working directory (exit 0 when
+    // it was empty), `--from-chart ""` read the working directory as the chart (exit 1, "no Chart.yaml"),
+    // `--addon-type ""` took the default and `" "` was written as the category. Refused before anything is written.
+    for (const [key, name] of [
+      ['dir', 'the folder'],
+      ['fromChart', '--from-chart'],
+      ['addonType', '--addon-type'],
+    ] as const) {
+      if (str(key)?.trim() !== '') continue;
+      throw new PackpubError('USAGE', `${name} is empty`, { hint: `give a value (an unset CI variable often leaves it empty)${key === 'dir' ? '' : `, or leave ${name} out`}` });
+    }
     const options: InitOptions = {
       // userPath: `~/...` is the home folder's (the shell leaves a `~` after `=` alone: a folder named ~ was made).
       dir: resolve(cwd, userPath(ctx.io, args['dir'] as string)),
