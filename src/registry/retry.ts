@@ -7,6 +7,7 @@ import { RegistryError, systemErrorCode, isRegistryError } from './errors.js';
  * 200 ms..3 s, five retries; Retry-After honoured. The first delay is a setting (`initialDelayMs`,
  * `--retry-delay`); the doubling, the jitter and the 3 s ceiling stay. Errors decide for themselves: RegistryError.retryable is
  * set for 408/429/5xx without a non-retryable OCI code, resets and timeouts. 401/403/404/other 4xx never.
+ * A Retry-After longer than the backoff is waited instead of it (up to 60 s), a shorter one is not.
  */
 
 export interface RetryOptions {
@@ -237,7 +238,10 @@ export class RetryPolicy {
       budget.askedPastDeadlineMs = asked;
       return undefined;
     }
-    const delayMs = asked === undefined ? backoffDelayMs(budget.failures - 1, () => this.clock.random(), this.initialDelayMs) : Math.min(asked, MAX_RETRY_AFTER_MS);
+    // Retry-After lengthens the wait, never shortens it below the backoff: a `Retry-After: 0` (or a date already
+    // past) on every answer of a rate-limit storm spent all the attempts within milliseconds, and the run failed.
+    const backoff = backoffDelayMs(budget.failures - 1, () => this.clock.random(), this.initialDelayMs);
+    const delayMs = asked === undefined ? backoff : Math.max(backoff, Math.min(asked, MAX_RETRY_AFTER_MS));
     return this.clock.now() + delayMs > budget.deadlineAt ? undefined : delayMs;
   }
 
