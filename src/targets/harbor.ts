@@ -173,6 +173,23 @@ export class HarborStore extends GenericRegistryStore {
     }
   }
 
+  /**
+   * A listing of every pack reads the tag lists of the repositories the project's repositories API named: a project
+   * deleted in between denies them (401/403, "project <p> not found"), which read as a refused login. Said as it is.
+   */
+  override async listTagsKnown(repository: string): Promise<string[] | undefined> {
+    try {
+      return await super.listTagsKnown(repository);
+    } catch (err) {
+      if (!(await this.inMissingProject(err, repository))) throw err;
+      const project = projectOf(repository);
+      throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location} any more: it listed ${repository} earlier in this run and was deleted since`, {
+        hint: `nothing of project ${project} can be read now; check with the Harbor admins whether it was meant to go, then run again`,
+        cause: err,
+      });
+    }
+  }
+
   override readonly deleteScope = 'tag' as const;
 
   override async deleteTag({ repository, tag, digest, otherTags }: DeleteTagRequest): Promise<void> {
