@@ -152,8 +152,11 @@ export interface InterruptHooks {
   onAbandon?: (lines: string[]) => Promise<void>;
 }
 
-/** How long an abandoned run may spend writing its reports before it exits anyway. */
-const ABANDON_REPORT_MS = 3_000;
+/**
+ * How long an abandoned run may spend writing its reports before it exits anyway: within the 2.5 s GitHub's runner
+ * leaves between its SIGTERM and killing the step's processes (GitHub Docs, "Canceling a workflow").
+ */
+const ABANDON_REPORT_MS = 2_000;
 
 /**
  * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets

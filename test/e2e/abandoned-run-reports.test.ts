@@ -31,7 +31,7 @@ function cases(xml: string): Case[] {
 describe('push abandoned after an interrupt', () => {
   const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 4, { seed: 23, prefix: 'abandon' }) }));
 
-  const start = async (base: string, hold: (path: string, kind: string) => boolean, concurrency = 2) => {
+  const start = async (base: string, hold: (path: string, kind: string) => boolean, concurrency = 2, extra: string[] = []) => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const holding: string[] = [];
@@ -43,7 +43,7 @@ describe('push abandoned after an interrupt', () => {
     const junit = join(w.work.root, `${base}.xml`);
     const summary = join(w.work.root, `${base}.md`);
     await writeFile(summary, '');
-    const run = spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${w.reg.registry.base}/${base}`, '--concurrency', String(concurrency), '--junit', junit], {
+    const run = spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${w.reg.registry.base}/${base}`, '--concurrency', String(concurrency), '--junit', junit, ...extra], {
       env: { ...w.work.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.work.root },
     });
     return { run, junit, summary, holding, release };
@@ -106,7 +106,7 @@ describe('push abandoned after an interrupt', () => {
     const first = w.work.packs[0]!;
     // (manifests are put to the pack's own repository; blobs go to a shared one)
     // The first pack's manifest reaches the registry, which writes the tag; its answer is held.
-    const s = await start('tagging', (path, kind) => kind === 'manifest-put' && path.includes(`/archive/${first.name}/`));
+    const s = await start('tagging', (path, kind) => kind === 'manifest-put' && path.includes(`/archive/${first.name}/`), 2, ['--json']);
     try {
       await waitFor(() => s.holding.length > 0, 'the manifest to be held');
       s.run.child.kill('SIGTERM');
@@ -121,6 +121,11 @@ describe('push abandoned after an interrupt', () => {
       const md = await readFile(s.summary, 'utf8');
       expect(md.split('\n')[0]).toBe('### packpub push: interrupted');
       expect(md).toContain(`perhaps published: ${first.name}:${first.version}`);
+      // --json: the report is printed too (it was empty), never ok.
+      const report = JSON.parse(result.stdout) as { ok: boolean; aborted: boolean; results: Array<{ name?: string; status: string; error?: { code: string; message: string } }> };
+      expect(report).toMatchObject({ ok: false, aborted: true });
+      expect(report.results).toHaveLength(w.work.packs.length);
+      expect(report.results.find((r) => r.name === first.name)).toMatchObject({ status: 'failed', error: { code: 'ABORTED', message: 'abandoned while writing its tag: perhaps published' } });
     } finally {
       s.release();
       w.reg.proxy.onRequest = undefined;

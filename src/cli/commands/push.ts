@@ -278,11 +278,17 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       {
         ledger,
         clearStatus: () => renderer?.stop(),
-        // Abandoned after the grace period: the JUnit report and the job summary still say what happened, as interrupted.
+        // Abandoned after the grace period: the reports still say what happened, as interrupted (`ok` false).
         onAbandon: (lines) => {
           const abandoned = abandonedReport(ledger.state(), started);
           const results = [...imageRefused, ...abandoned.results].map(withImages);
-          return writeCiOutputs(ctx.io, { ...abandoned, results, summary: summarize(results) }, { ...ciOutputs, interrupted: lines });
+          const report = { ...abandoned, results, summary: summarize(results) };
+          if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(report), null, 2));
+          else if (jsonLines) {
+            for (const r of results) if (!linesPrinted.has(`${r.dir}\0${r.target}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+            writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: true }));
+          }
+          return writeCiOutputs(ctx.io, report, { ...ciOutputs, interrupted: lines });
         },
       },
     );
