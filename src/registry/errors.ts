@@ -566,6 +566,16 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
       hint: 'check connectivity to the registry; raise --request-timeout for a slow registry',
     });
   }
+  if (code === 'UND_ERR_SOCKET' && (message === 'bad response' || message === 'bad upgrade')) {
+    // undici drops the connection on an interim `100 Continue` (it never asks for one) and on an answer that switches
+    // protocols unasked: not a connection the registry dropped, as the reset below would say.
+    const what = message === 'bad upgrade' ? 'a switch to another protocol (101)' : 'an interim 100 Continue, or an answer to no request';
+    return new RegistryError('NETWORK', `${host} answered ${ctx.method} ${redactUrl(ctx.url)} with ${what}, which packpub did not ask for and cannot read`, {
+      ...base,
+      retryable: true,
+      hint: 'the registry or a proxy in front of it does not answer as plain HTTP/1.1 (the request may have been carried out all the same): bypass the proxy, or report it to the registry owner',
+    });
+  }
   if (code !== undefined && RESET_CODES.has(code)) {
     return new RegistryError('NETWORK', `connection to ${host} was closed unexpectedly`, {
       ...base,

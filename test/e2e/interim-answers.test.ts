@@ -7,7 +7,7 @@ import { startRegistry } from '../support/registry.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
-import { startWireProxy, type WireRequest } from '../support/wire-proxy.js';
+import { rawAnswer, startWireProxy, type WireRequest } from '../support/wire-proxy.js';
 
 /*
  * Interim answers (HTTP 1xx) before, or instead of, a registry's answer. A client must read 1xx answers it did not
@@ -99,5 +99,42 @@ describe('interim answers before the answer', () => {
     expect(digest).toBeDefined();
     expect(run.stdout).toContain(`published ${name}:1.0.0`);
     expect(run.stdout).toContain(digest!.slice(0, 19));
+  });
+});
+
+describe('interim answers undici cannot read', () => {
+  it('a 100 Continue before the answer to a tag PUT, and a 101 to a manifest read: exit 1 naming it (was: "connection ... was closed unexpectedly")', async () => {
+    const { dir, name } = await freshPack();
+    const R = ['--registry', `${w.proxy.host}/x`];
+    expect((await runCli(['push', dir, ...R, '--no-cache'])).code).toBe(0);
+    w.proxy.onRequest = (r) => (r.method === 'PUT' ? { before: 'HTTP/1.1 100 Continue\r\n\r\n' } : 'pass');
+    let tagged: CliRun;
+    try {
+      tagged = await bounded(runCli(['tag', `${name}:1.0.0`, 'stable', ...R, ...LIMITS]));
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(tagged.code, tagged.stderr).toBe(1);
+    expect(tagged.stderr).toContain(`${w.proxy.host} answered PUT http://${w.proxy.host}/v2/x/spectro-packs/archive/${name}/manifests/stable with an interim 100 Continue, or an answer to no request, which packpub did not ask for and cannot read`);
+    expect(stackLines(tagged.stderr)).toEqual([]);
+    // The registry carried the PUT out before the proxy's 100 reached packpub: the re-run finds it done.
+    const again = await runCli(['tag', `${name}:1.0.0`, 'stable', ...R]);
+    expect(again.code, again.stderr).toBe(0);
+    const held = await w.reader.holdings('x/spectro-packs/archive');
+    expect(held.problems).toEqual([]);
+    expect(held.tags.get(`x/spectro-packs/archive/${name}:stable`)).toBe(held.tags.get(`x/spectro-packs/archive/${name}:1.0.0`));
+
+    const out = join(w.root, 'pulled-101');
+    w.proxy.onRequest = (r) => (r.method === 'GET' && r.path.includes('/manifests/') ? { raw: rawAnswer(101, 'Switching Protocols', { upgrade: 'h2c', connection: 'upgrade' }) } : 'pass');
+    let pulled: CliRun;
+    try {
+      pulled = await bounded(runCli(['pull', `${name}:1.0.0`, '-o', out, ...R, ...LIMITS]));
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(pulled.code, pulled.stderr).toBe(1);
+    expect(pulled.stderr).toContain(`with a switch to another protocol (101), which packpub did not ask for and cannot read`);
+    expect(stackLines(pulled.stderr)).toEqual([]);
+    expect(existsSync(out)).toBe(false);
   });
 });
