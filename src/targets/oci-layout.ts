@@ -323,9 +323,12 @@ export class OciLayoutStore implements ArtifactStore {
       } catch {
         return;
       }
-      if (repo !== prefix && entries.some((e) => e.isFile() && e.name === LAYOUT_FILE)) found.push(repo);
+      const isRepository = entries.some((e) => e.isFile() && e.name === LAYOUT_FILE);
+      if (repo !== prefix && isRepository) found.push(repo);
       for (const e of entries) {
-        if (e.isDirectory() && e.name !== 'blobs') await walk(`${repo}/${e.name}`);
+        // Only a repository's own `blobs` folder holds no repository: a pack named `blobs` is one (it was left out
+        // of list and copy --all, exit 0).
+        if (e.isDirectory() && !(isRepository && e.name === 'blobs')) await walk(`${repo}/${e.name}`);
       }
     };
     await walk(prefix);

@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { treeOf } from '../support/files.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * An OCI layout keeps each pack's repository in its own folder, `spectro-packs/archive/<name>/`, beside its
+ * `blobs/` folder. Looking for repositories, the walk skipped every folder named `blobs`, so a pack named `blobs`
+ * (a valid name) was published, pulled and inspected, but never listed: `list` left it out and `copy --all` from
+ * the layout copied the others, "1 copied", exit 0, the pack missing at the destination. Now only a repository's
+ * own `blobs` folder is skipped.
+ */
+
+describe('a pack named blobs in an OCI layout', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir();
+    const packs = [await writePack(join(root, 'blobs'), { name: 'blobs', version: '1.0.0' }), await writePack(join(root, 'hello'), { name: 'hello', version: '2.0.0' })];
+    return { root, packs, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
+  });
+
+  it('is listed and copied with --all like any other (was: left out, exit 0)', async () => {
+    const layout = join(w.root, 'layout');
+    expectRun(await runCli(['push', ...w.packs, '--oci-layout', layout], { env: w.env }), { code: 0, stdout: ['2 published'] });
+    const list = await runCli(['list', '--oci-layout', layout, '--json'], { env: w.env });
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] };
+    expect(listed.packs.map((p) => `${p.name}:${p.versions.map((v) => v.version).join(',')}`)).toEqual(['blobs:1.0.0', 'hello:2.0.0']);
+
+    const copied = join(w.root, 'copied');
+    expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
+    // Read with packpub itself (support/registry-reader's layoutHoldings skips every `blobs` folder as the old walk did).
+    const again = await runCli(['list', '--oci-layout', copied, '--json'], { env: w.env });
+    expect((JSON.parse(again.stdout) as typeof listed).packs.map((p) => p.name)).toEqual(['blobs', 'hello']);
+    const out = join(w.root, 'pulled');
+    expectRun(await runCli(['pull', 'blobs:1.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
+    expect(await treeOf(out)).toEqual(await treeOf(w.packs[0]!));
+  });
+});
