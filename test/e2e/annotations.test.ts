@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRegistry, skopeoInspectRaw, type SharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
-
-const execFileP = promisify(execFile);
+import { runChildText } from '../support/spawner.js';
 
 describe('push --annotation / --annotation-file (manifest annotations, as ORAS 1.0 writes them)', () => {
   let registry: SharedRegistry;
@@ -50,7 +47,7 @@ describe('push --annotation / --annotation-file (manifest annotations, as ORAS 1
   it('lets a given created time replace the default one, as oras-go does', async () => {
     const run = await runCli(['push', pack, '--oci-layout', join(root, 'layout'), '-a', 'org.opencontainers.image.created=2020-01-01T00:00:00Z'], { env });
     expect(run.code, run.stderr).toBe(0);
-    const { stdout: raw } = await execFileP('skopeo', ['inspect', '--raw', `oci:${join(root, 'layout/spectro-packs/archive/annotated')}:1.0.0`]);
+    const { stdout: raw } = await runChildText('skopeo', ['inspect', '--raw', `oci:${join(root, 'layout/spectro-packs/archive/annotated')}:1.0.0`]);
     expect(raw).toContain('"annotations":{"org.opencontainers.image.created":"2020-01-01T00:00:00Z"}}');
   });
 

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * `build -o` into the pack folder was refused whatever the pack's .packignore said: the file written changes a
@@ -19,7 +19,7 @@ const w = setup(async (stack) => {
   await writeFile(join(pack, '.packignore'), '*.tar.gz\ndist/\n');
   return { root, pack };
 });
-const entries = (archive: string) => execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const entries = async (archive: string) => (await runChildText('tar', ['-tzf', archive])).stdout.split('\n').filter(Boolean);
 
 describe('build -o inside the pack folder', () => {
   it('into a folder .packignore leaves out: built, twice (was: refused, exit 2); the archive holds none of it', async () => {
@@ -27,7 +27,7 @@ describe('build -o inside the pack folder', () => {
     for (let run = 0; run < 2; run++) {
       expectRun(await runCli(['build', '.', '-o', 'dist/hello.tar.gz'], { cwd: w.pack }), { code: 0, stdout: [`built ${archive}`], stderr: '' });
     }
-    const held = entries(archive);
+    const held = await entries(archive);
     expect(held).toContain('hello-1.0.0/pack.json');
     expect(held.filter((e) => e.includes('dist') || e.includes('.tar.gz'))).toEqual([]);
     // The same bytes as a build from outside the pack.
@@ -53,7 +53,7 @@ describe('build -o inside the pack folder', () => {
     for (const out of ['existing', 'fresh/']) {
       const archive = join(w.root, out, 'hello-1.0.0.tar.gz');
       expectRun(await runCli(['build', 'hello', '-o', out], { cwd: w.root }), { code: 0, stdout: [`built ${archive}`], stderr: '' });
-      expect(entries(archive)).toContain('hello-1.0.0/pack.json');
+      expect(await entries(archive)).toContain('hello-1.0.0/pack.json');
     }
     // Into the pack's ignored folder the same way, and a folder of the pack not left out still refused.
     expectRun(await runCli(['build', '.', '-o', 'dist'], { cwd: w.pack }), { code: 0, stdout: [`built ${join(w.pack, 'dist', 'hello-1.0.0.tar.gz')}`] });

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
 import { proxiedRegistry, settledPackTree } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * The built CLI runs from its bundle (dist/bundle/, scripts/build-cli.mjs), whose lazy parts are chunks
@@ -202,7 +201,7 @@ describe('what the bundle holds', () => {
 const w = new Worker(${JSON.stringify(join(BUNDLE, 'validate-worker.js'))}, { execArgv: ['--require', ${JSON.stringify(join(PRELOADS, 'log-requires.cjs'))}] });
 w.on('error', (e) => { console.error(e); process.exit(3); });
 const done = setInterval(() => { if (readFileSync(${JSON.stringify(log)}, 'utf8').includes('validate-worker.cjs')) { clearInterval(done); w.terminate(); } }, 5);`;
-    await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env['PATH'] ?? '', PACKPUB_TEST_LOAD_LOG: log } });
+    await runChildText(process.execPath, ['-e', script], { env: { PATH: process.env['PATH'] ?? '', PACKPUB_TEST_LOAD_LOG: log } });
     const required = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').map((l) => relative(ROOT, l));
     expect(required.slice(0, 2)).toEqual(['dist/bundle/validate-worker.js', 'dist/bundle/validate-worker.cjs']);
   });

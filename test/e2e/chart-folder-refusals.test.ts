@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChartError, readChart } from '../../src/pack/chart.js';
 import { runCli } from '../support/cli.js';
-import { tempDir, writeFiles } from '../support/files.js';
+import { makeFifo, tempDir, writeFiles } from '../support/files.js';
 
 /*
  * An unpacked chart folder as `init --from-chart`, validate (a chart unpacked beside a missing archive) and
@@ -41,7 +40,7 @@ const link = (target: string, at: string) => async (dir: string) => {
 };
 const fifo = (at: string) => async (dir: string) => {
   await rm(join(dir, at), { force: true });
-  execFileSync('mkfifo', [join(dir, at)]);
+  await makeFifo(join(dir, at));
 };
 
 describe('readChart(dir) checks the whole folder, as Helm walks it', () => {

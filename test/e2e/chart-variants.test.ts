@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { link, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { MIN_WORK_FOR_WORKERS, worthWorkers } from '../../src/operations/validat
 import { runBin } from '../support/cli.js';
 import { appendedTgz, putFile, writeFiles } from '../support/files.js';
 import { CHART_FILES, writeValidPack } from '../support/packs.js';
+import { runChild } from '../support/spawner.js';
 
 /*
  * Chart archives as other tools write them, which Helm loads (Go's compress/gzip and archive/tar read
@@ -62,7 +62,7 @@ async function gnuTar(args: string[], extra: Record<string, string> = {}, prepar
   const dir = await mkdtemp(join(work, 'chart-'));
   await writeFiles(dir, { ...CHART_FILES, ...extra });
   await prepare?.(join(dir, 'web'));
-  return execFileSync('tar', [...args, '-C', dir, '-cf', '-', 'web'], { maxBuffer: 1 << 26 });
+  return (await runChild('tar', [...args, '-C', dir, '-cf', '-', 'web'], { maxBuffer: 1 << 26 })).stdout;
 }
 
 const LONG = `web/files/${'d'.repeat(120)}/${'f'.repeat(90)}.txt`;

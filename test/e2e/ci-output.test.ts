@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRegistry, type SharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { runChildText } from '../support/spawner.js';
 
-const execFileP = promisify(execFile);
 const XSD = fileURLToPath(new URL('../fixtures/junit-jenkins.xsd', import.meta.url));
 const USER = 'ci-bot';
 const PASSWORD = 'ci-output-Pa55word';
@@ -17,7 +15,7 @@ const PASSWORD = 'ci-output-Pa55word';
 /** xmllint (libxml2-utils, installed by scripts/ensure-test-tools.sh) checks a file against the XSD. */
 async function xsdCheck(file: string): Promise<{ ok: boolean; output: string }> {
   try {
-    const { stderr } = await execFileP('xmllint', ['--noout', '--schema', XSD, file]);
+    const { stderr } = await runChildText('xmllint', ['--noout', '--schema', XSD, file]);
     return { ok: true, output: stderr };
   } catch (err) {
     return { ok: false, output: String((err as { stderr?: string }).stderr ?? err) };

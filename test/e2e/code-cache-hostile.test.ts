@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { chmod, cp, lstat, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { spawnCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { makeFifo } from '../support/files.js';
 
 /*
  * What another user (or an accident) can put in packpub's cache folder where the code cache of the built CLI
@@ -13,8 +12,6 @@ import { setup } from '../support/stage.js';
  * what it does without a cache, never hang on or read such a thing, and never run code someone else could
  * have written. Real processes of the built CLI; each case starts from a copy of one warm cache folder.
  */
-
-const execFileP = promisify(execFile);
 
 const world = setup(async (stack) => {
   const root = await stack.tempDir();
@@ -73,7 +70,7 @@ describe('the code cache and what others may put in its folder', () => {
   it('a FIFO in place of each cache file: the run neither hangs nor reads it, and writes its files in their place', async () => {
     const c = await warmCopy('cache-fifo');
     for (const name of c.names) await rm(join(c.dir, name));
-    await execFileP('mkfifo', c.names.map((name) => join(c.dir, name)));
+    await makeFifo(...c.names.map((name) => join(c.dir, name)));
     await expectSameRun(c.cache);
     for (const name of c.entry) expect((await lstat(join(c.dir, name))).isFile(), name).toBe(true);
   });

@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
 import { chown, cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
 import { expectRun, runBin, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { runChildText, type ChildFailure } from '../support/spawner.js';
 
 /*
  * The built CLI compiles its bundle with V8's code cache, kept in packpub's cache folder (bin/code-cache.cjs).
@@ -19,7 +18,6 @@ import { setup } from '../support/stage.js';
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const execFileP = promisify(execFile);
 /** How long something took, the only part of a run's output that differs from run to run. */
 const DURATION = /\b\d+(\.\d+)? ?m?s\b/g;
 /** Text of validate's summary line (cli/commands/validate.ts), found once in its chunk. */
@@ -120,11 +118,11 @@ async function programCopy(name: string, bundle: (from: string) => boolean = (fr
   await symlink(join(ROOT, 'node_modules'), join(prog, 'node_modules'));
   const run = async (args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> => {
     try {
-      const { stdout, stderr } = await execFileP(process.execPath, [join(prog, 'bin/packpub.js'), ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env } });
+      const { stdout, stderr } = await runChildText(process.execPath, [join(prog, 'bin/packpub.js'), ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env } });
       return { code: 0, stdout, stderr };
     } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      const e = err as ChildFailure;
+      return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout.toString('utf8'), stderr: e.stderr.toString('utf8') };
     }
   };
   return { bundle: join(prog, 'dist/bundle'), run };
@@ -153,7 +151,6 @@ describe("the bundle's code cache never changes what a run does, and the runs th
     const owners = await Promise.all(names.map(async (name) => (await stat(join(c.dir, name))).uid));
     expect(owners).toEqual(names.map(() => process.getuid?.()));
   });
-
 
   it("a validation worker's file is written, then used; a run that finds every file whole lists nothing; one that finds damaged files, files made for other code of the same length and a missing one uses none of them, writes them whole and prunes", async () => {
     // Two packs (the pool starts one worker per core but one, and per pack but one): one whose README alone

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * bash completion completed commands and flags only: `packpub palette <TAB>` offered nothing (its action is
@@ -13,7 +12,6 @@ import { setup } from '../support/stage.js';
  * parser refuses others with.
  */
 
-const execFileP = promisify(execFile);
 const w = setup(async (stack) => {
   const script = join(await stack.tempDir('packpub-completion-values-'), 'packpub.bash');
   const run = await runCli(['completion', 'bash']);
@@ -24,7 +22,7 @@ const w = setup(async (stack) => {
 
 async function complete(words: string[]): Promise<string[]> {
   const script = [`source "${w.script}"`, `COMP_WORDS=(${words.map((x) => `'${x}'`).join(' ')})`, `COMP_CWORD=${words.length - 1}`, '_packpub', 'printf "%s\\n" "${COMPREPLY[@]}"'].join('\n');
-  const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', script]);
+  const { stdout } = await runChildText('bash', ['--noprofile', '--norc', '-c', script]);
   return stdout.split('\n').filter((l) => l !== '');
 }
 

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, TEST_CACHE_DIR } from '../support/cli.js';
 import { stage } from '../support/stage.js';
-
-const execFileP = promisify(execFile);
+import { runChildText } from '../support/spawner.js';
 
 /** The bash completion script as `packpub completion bash` prints it (written once, sourced by every `complete`). */
 let bashScript: string;
@@ -27,13 +24,13 @@ async function complete(words: string[]): Promise<string[]> {
     '_packpub',
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n');
-  const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', script]);
+  const { stdout } = await runChildText('bash', ['--noprofile', '--norc', '-c', script]);
   return stdout.split('\n').filter((l) => l !== '');
 }
 
 describe('packpub completion', () => {
   it('bash loads the script and registers packpub', async () => {
-    const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-c', `source <("${process.execPath}" "${BIN}" completion bash) && complete -p packpub`], {
+    const { stdout } = await runChildText('bash', ['--noprofile', '--norc', '-c', `source <("${process.execPath}" "${BIN}" completion bash) && complete -p packpub`], {
       // the test's cache folder (the CLI keeps its code cache there), never the user's ~/.cache/packpub
       env: { ...process.env, PACKPUB_CACHE_DIR: TEST_CACHE_DIR },
     });

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { sharedRegistry, skopeoInspectLayout, skopeoInspectRaw, startRegistry } 
 import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 import { startTokenServer } from '../support/token-server.js';
+import { type ChildFailure, runChildText } from '../support/spawner.js';
 
 /*
  * `packpub delete` (issue 14) on every kind of target, checked by reading what the target holds afterwards:
@@ -367,13 +367,14 @@ describe('delete asks on a terminal', () => {
 
   /** The built CLI on a real pseudo-terminal (util-linux `script`), typing `answer`. */
   const onTerminal = (answer: string): Promise<{ code: number; output: string }> =>
-    new Promise((resolve) => {
-      const command = `'${process.execPath}' '${BIN}' delete hello:1.0.0 --oci-layout '${w.layout}'`;
-      const child = execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR } }, (err, stdout) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, output: stdout }),
-      );
-      child.stdin?.end(`${answer}\n`);
-    });
+    runChildText('script', ['-qec', `'${process.execPath}' '${BIN}' delete hello:1.0.0 --oci-layout '${w.layout}'`, '/dev/null'], {
+      timeout: 30_000,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PACKPUB_CACHE_DIR: TEST_CACHE_DIR },
+      input: `${answer}\n`,
+    }).then(
+      ({ stdout }) => ({ code: 0, output: stdout }),
+      (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, output: err.stdout.toString('utf8') }),
+    );
 
   it('shows what goes and why it matters; only an explicit yes deletes', async () => {
     const no = await onTerminal('');

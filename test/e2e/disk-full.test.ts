@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { expectLocalWriteRefused, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { stage } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * chaos s22: a disk that fills while packpub writes (the layout folder, the work folder under TMPDIR, the cache
@@ -18,18 +17,17 @@ import { stage } from '../support/stage.js';
  */
 
 const stack = stage();
-const runCommand = promisify(execFile);
 
 /** A folder on a tmpfs of its own of `size` (mount's size=), unmounted when the file's tests end. */
 async function smallDisk(root: string, name: string, size: string): Promise<string> {
   const dir = join(root, name);
   await mkdir(dir);
-  await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  stack.defer(() => runCommand('umount', [dir]));
+  await runChildText('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  stack.defer(() => runChildText('umount', [dir]));
   return dir;
 }
 
-const grow = (dir: string) => runCommand('mount', ['-o', 'remount,size=8m', dir]);
+const grow = (dir: string) => runChildText('mount', ['-o', 'remount,size=8m', dir]);
 
 /** A small valid pack whose archive is about `bytes` (incompressible payload). */
 async function packOf(root: string, name: string, version: string, bytes: number): Promise<string> {
@@ -95,7 +93,7 @@ describe('a disk that fills while packpub writes', () => {
   it('the cache folder: the push stands (exit 0, nothing said), and the re-run finds the tag unchanged', async () => {
     const root = await stack.tempDir('packpub-disk-full-');
     const disk = await smallDisk(root, 'cache-disk', '64k');
-    await runCommand('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4096', 'count=64']).catch(() => undefined);
+    await runChildText('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4096', 'count=64']).catch(() => undefined);
     const layout = join(root, 'layout');
     const env = { PACKPUB_CACHE_DIR: join(disk, 'cache') };
     const pack = await packOf(root, 'full-cache', '1.0.0', 20_000);

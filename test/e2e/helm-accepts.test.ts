@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { appendedTgz, putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, packJsonWith, writeValidPackPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
+import { runChild } from '../support/spawner.js';
 
 /*
  * Packs Helm and Palette load that packpub used to refuse: YAML that Go's reader (go-yaml v2 through
@@ -126,6 +126,6 @@ describe('YAML Helm accepts', () => {
     const repo = join(layout, 'spectro-packs/archive/web');
     const manifest = JSON.parse(await readFile(join(repo, 'blobs/sha256', held.tags.get('spectro-packs/archive/web:1.0.0')!.slice(7)), 'utf8')) as { layers: Array<{ digest: string }> };
     const layer = join(repo, 'blobs/sha256', manifest.layers[0]!.digest.slice(7));
-    for (const [rel, content] of Object.entries(files ?? {})) expect(execFileSync('tar', ['-xzOf', layer, `web-1.0.0/${rel}`])).toEqual(Buffer.from(content));
+    for (const [rel, content] of Object.entries(files ?? {})) expect((await runChild('tar', ['-xzOf', layer, `web-1.0.0/${rel}`])).stdout).toEqual(Buffer.from(content));
   });
 });

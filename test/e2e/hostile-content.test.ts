@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -13,6 +11,7 @@ import { RegistryReader } from '../support/registry-reader.js';
 import { startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * What a registry (or a proxy in front of it) says about a manifest besides its bytes, when it says it wrong:
@@ -23,7 +22,6 @@ import { setup } from '../support/stage.js';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX = 'application/vnd.oci.image.index.v1+json';
-const execFileP = promisify(execFile);
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 const w = setup(async (stack) => {
@@ -84,7 +82,7 @@ describe('a manifest answered under another Content-Type than its own mediaType'
       // The layout's index names the manifest as what it is, so another OCI tool reads it.
       const index = JSON.parse(await readFile(join(layout, 'spectro-packs/archive/ct/index.json'), 'utf8')) as { manifests: Array<{ mediaType: string; digest: string }> };
       expect(index.manifests).toEqual([expect.objectContaining({ mediaType: MANIFEST, digest: w.digest })]);
-      await execFileP('skopeo', ['copy', `oci:${join(layout, 'spectro-packs/archive/ct')}:1.0.0`, `dir:${join(w.root, `skopeo-${n++}`)}`]);
+      await runChildText('skopeo', ['copy', `oci:${join(layout, 'spectro-packs/archive/ct')}:1.0.0`, `dir:${join(w.root, `skopeo-${n++}`)}`]);
       // The registries hold the same bytes, served as an image manifest.
       expect(sha256((await w.reader.manifest(`${dest}/spectro-packs/archive/ct`, '1.0.0')) ?? Buffer.alloc(0))).toBe(w.digest);
       expect(await servedType(`${dest}/spectro-packs/archive/ct`, '1.0.0')).toBe(MANIFEST);

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { makeFifo } from '../support/files.js';
 
 /*
  * An OCI layout packpub did not write (an artifact downloaded in CI, a folder another tool or person made) is
@@ -16,7 +15,6 @@ import { setup } from '../support/stage.js';
  */
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const execFileP = promisify(execFile);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-hostile-layout-') }));
@@ -116,7 +114,7 @@ describe('a layout file that is a named pipe', () => {
     const index = JSON.parse(await readFile(join(repo, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
     const path = fileOf(repo, index.manifests[0]?.digest ?? '');
     await rm(path);
-    await execFileP('mkfifo', [path]);
+    await makeFifo(path);
     for (const args of [['pull', 'ff:1.0.0', '--oci-layout', root, '-o', join(w.root, `pulled-${n++}`)], ['list', '--oci-layout', root], ['copy', 'ff:1.0.0', '--from', `oci:${root}`, '--to', `oci:${join(w.root, `copy-${n++}`)}`]]) {
       const run = await bounded(args);
       expect(run.killed, `${args[0]} waited on the pipe`).toBe(false);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -9,6 +8,7 @@ import { writePack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 import { pidNamespace } from '../../src/util/pid.js';
+import { deadPid } from '../support/spawner.js';
 
 /*
  * chaos s22 F11: two runs find the OCI layout's index lock left by a killed run. Run C judges it stale; before C
@@ -33,7 +33,7 @@ describe('two runs taking over the lock a killed run left in an OCI layout', () 
     const layout = join(w.root, 'layout');
     expectRun(await runCli(['push', w.packs[0]!, '--oci-layout', layout], { env: w.env }), { code: 0 });
     const lock = join(layout, REPO, 'index.json.lock');
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const dead = await deadPid();
     await writeFile(lock, `${dead} ${hostname()} 0123456789abcdef ns${pidNamespace() ?? '-'}`);
 
     /** Push `pack`, held right before the first call in `calls` naming `path` (argument `arg`) until released. */

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { expectRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
+import { deadPid } from '../support/spawner.js';
 
 /*
  * review s21 L6: a push or copy into an OCI layout abandoned mid-write (a second Ctrl-C, the grace period over, a
@@ -26,7 +26,7 @@ describe('temp files a dead run left in an OCI layout repository', () => {
     const repo = join(layout, 'spectro-packs/archive/tmpleft');
     const blobs = join(repo, 'blobs', 'sha256');
     // A pid that ran and is gone now.
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const dead = await deadPid();
     const hex = 'ab'.repeat(32);
     const hourAgo = new Date(Date.now() - 2 * 60 * 60_000);
     const files = {

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { discoverPacks, listPacks, openTarget, pushPacks, type PushEvent } from '../../src/index.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
-
-const run = promisify(execFile);
+import { runChildText } from '../support/spawner.js';
 
 describe('the library API', () => {
   it('publishes a tree of packs without the CLI, emitting progress events', async () => {
@@ -30,7 +27,7 @@ describe('the library API', () => {
   });
 
   it('is importable by its package name from the built output', async () => {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', "import('packpub').then((m) => console.log(typeof m.pushPacks, typeof m.openTarget))"], {
+    const { stdout } = await runChildText(process.execPath, ['--input-type=module', '-e', "import('packpub').then((m) => console.log(typeof m.pushPacks, typeof m.openTarget))"], {
       cwd: join(import.meta.dirname, '../..'),
     });
     expect(stdout.trim()).toBe('function function');

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectLocalWriteRefused, runBin, runCli, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * A read-only file system where packpub writes (EROFS): a real tmpfs mounted read-only (the tests run as
@@ -15,16 +14,15 @@ import { stage } from '../support/stage.js';
  */
 
 const stack = stage();
-const runCommand = promisify(execFile);
 
 /** A folder on its own tmpfs, made read-only after `prepare` (which may fill it first); unmounted when the file's tests end. */
 async function readOnlyDisk(root: string, prepare: (dir: string) => Promise<void> = async () => undefined): Promise<string> {
   const dir = join(root, 'ro');
   await mkdir(dir);
-  await runCommand('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]);
-  stack.defer(() => runCommand('umount', [dir]));
+  await runChildText('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]);
+  stack.defer(() => runChildText('umount', [dir]));
   await prepare(dir);
-  await runCommand('mount', ['-o', 'remount,ro', dir]);
+  await runChildText('mount', ['-o', 'remount,ro', dir]);
   return dir;
 }
 

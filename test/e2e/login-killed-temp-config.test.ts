@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { startHostileRegistry, type HostileRegistry } from '../support/hostile-registry.js';
 import { setup } from '../support/stage.js';
+import { deadPid } from '../support/spawner.js';
 
 /*
  * chaos s22 F5: a login or logout killed between writing its temp file and renaming it over the Docker config (a
@@ -22,7 +22,7 @@ describe('temp files a killed login left beside the Docker config', () => {
   it('are removed by the next login once their process is gone and they are ten minutes old; live, recent or foreign ones stay', async () => {
     const config = join(w.root, 'config.json');
     await writeFile(config, '{"auths":{}}\n');
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const dead = await deadPid();
     const left = '{"auths":{"old.example":{"auth":"Y2k6bGVmdC1iZWhpbmQ="}}}';
     const files = {
       oldDead: `config.json.tmp-${dead}-0123abcd`,

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
@@ -10,13 +8,13 @@ import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
 /*
  * push --palette-sync exits 3 when Palette does not list a published pack. The job summary said "succeeded",
  * the JUnit report held no failure and no annotation named the pack, while the job failed with exit code 3.
  */
 
-const execFileP = promisify(execFile);
 const XSD = fileURLToPath(new URL('../fixtures/junit-jenkins.xsd', import.meta.url));
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
@@ -50,6 +48,6 @@ describe('push --palette-sync in the CI outputs', () => {
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuites name="packpub push" tests="2" failures="1" errors="0"/);
     expect(xml).toContain(`<testcase name="ci-beta:0.3.1" classname="palette ${w.registry.host}/ci" time="0.000">\n      <failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
-    await execFileP('xmllint', ['--noout', '--schema', XSD, junit]);
+    await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
   });
 });

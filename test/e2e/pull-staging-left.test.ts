@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { pidNamespace } from '../../src/util/pid.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
 import { publishedLayout } from '../support/published.js';
+import { deadPid } from '../support/spawner.js';
 
 /*
  * chaos s22 F5: `pull -o out` killed while it downloads (SIGKILL: its exit handler never runs) leaves its staging
@@ -13,14 +13,6 @@ import { publishedLayout } from '../support/published.js';
  * folder now names its run (`<pid>-ns<id>-`, as push's work folders), and a pull to `out` removes the ones of runs
  * that are gone; a live run's, another -o's, and one it cannot tell the owner of stay.
  */
-
-/** The pid of a process that has exited (and been reaped): no process holds it now. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  const pid = child.pid as number;
-  await new Promise((resolve) => child.on('exit', resolve));
-  return pid;
-}
 
 const w = setup((stack) => publishedLayout(stack, 'packpub-pull-staging-'));
 

@@ -1,20 +1,16 @@
-import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { stage } from '../support/stage.js';
 import { CORPUS_DIR, CORPUS_SAME_PATH, HAVE_CORPUS, writePack } from '../support/packs.js';
-
-const run = promisify(execFile);
+import { runChild, runChildText } from '../support/spawner.js';
 
 async function skopeoRaw(layout: string, repo: string, tag: string): Promise<Buffer> {
-  const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${join(layout, repo)}:${tag}`], { encoding: 'buffer' });
+  const { stdout } = await runChild('skopeo', ['inspect', '--raw', `oci:${join(layout, repo)}:${tag}`]);
   return stdout;
 }
-
 
 describe('push to the local OCI layout', () => {
   let root: string;
@@ -209,7 +205,7 @@ describe('packpub build', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('harbor.example.com/proj/spectro-packs/archive/demo:2.0.0');
     expect(result.stdout).toMatch(/layer {6}sha256:[0-9a-f]{64}/);
-    const { stdout } = await run('tar', ['-tzf', join(dir, 'demo.tar.gz')]);
+    const { stdout } = await runChildText('tar', ['-tzf', join(dir, 'demo.tar.gz')]);
     // The top folder is <name>-<version> from pack.json, whatever the folder is called.
     expect(stdout.split('\n')[0]).toBe('demo-2.0.0/');
     await writeFile(join(dir, 'x'), '');
@@ -228,7 +224,7 @@ describe('packpub build', () => {
     expect(Object.keys(printed).sort()).toEqual(['archive', 'manifest', 'name', 'reference', 'version']);
     expect(Object.keys(printed.archive).sort()).toEqual(['digest', 'entries', 'fileName', 'path', 'size', 'uncompressedSize']);
     expect(Object.keys(printed.manifest).sort()).toEqual(['digest', 'size']);
-    const { stdout } = await run('tar', ['-tzf', join(dir, 'demo-2.0.1.tar.gz')]);
+    const { stdout } = await runChildText('tar', ['-tzf', join(dir, 'demo-2.0.1.tar.gz')]);
     expect(stdout.split('\n')[0]).toBe('demo-2.0.1/');
     // A missing folder is still named as typed.
     const missing = await runCli(['build', 'nope'], { cwd: dir });

@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -7,6 +6,7 @@ import { settledPackTree } from '../support/push-setup.js';
 import { RegistryReader, layoutHoldings } from '../support/registry-reader.js';
 import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
+import { deadPid } from '../support/spawner.js';
 
 /*
  * chaos s22: the cache folder a killed run or a crashed host leaves (its index cut short, a block of it zeroed, a
@@ -51,7 +51,7 @@ describe('a re-run on a damaged cache folder, after the targets lost a version',
     }
     await writeFile(index(), damage(await readFile(index())));
     // A dead run's temp file beside it, holding a valid-looking but foreign index: never read.
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const dead = await deadPid();
     await writeFile(`${index()}.tmp-${dead}-0badc0de`, '{"version":5}\n{}\n{}\n{}\n{}\n');
 
     const run = await runCli(['push', w.work.tree, '--recursive', '--target', 'reg', '--target', 'lay', '--config', w.config, '--json'], { env: w.work.env });

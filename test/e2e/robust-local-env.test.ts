@@ -1,8 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +10,8 @@ import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { stage } from '../support/stage.js';
+import { runChildText, spawnChild } from '../support/spawner.js';
+import { makeFifo } from '../support/files.js';
 
 /*
  * The machine packpub runs on, misbehaving: a TMPDIR it cannot use, an output that cannot be written, a
@@ -22,7 +23,6 @@ import { stage } from '../support/stage.js';
  */
 
 const stack = stage();
-const runCommand = promisify(execFile);
 
 /** A fresh pack and an empty layout beside it. */
 async function world(name: string): Promise<{ root: string; pack: string; layout: string; env: NodeJS.ProcessEnv }> {
@@ -145,10 +145,10 @@ describe('output paths that are not plain files', () => {
   it('build -o into a named pipe writes into the pipe (as into /dev/null or /dev/stdout), never replaces it', async () => {
     const w = await world('robust-fifo');
     const fifo = join(w.root, 'archive.fifo');
-    await runCommand('mkfifo', [fifo]);
-    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await makeFifo(fifo);
+    const reader = spawnChild('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
     const read: Buffer[] = [];
-    reader.stdout.on('data', (c: Buffer) => read.push(c));
+    reader.stdout?.on('data', (c: Buffer) => read.push(c));
     const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
     try {
       const run = await runCli(['build', w.pack, '-o', fifo], { env: w.env });
@@ -182,8 +182,8 @@ describe('a local disk that fills up (a 1 MiB tmpfs)', () => {
   async function tinyDisk(root: string): Promise<string> {
     const dir = join(root, 'disk');
     await mkdir(dir);
-    await runCommand('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
-    stack.defer(() => runCommand('umount', [dir]));
+    await runChildText('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    stack.defer(() => runChildText('umount', [dir]));
     return dir;
   }
 

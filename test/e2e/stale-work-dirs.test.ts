@@ -1,18 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
-
-/** The pid of a process that has exited (and been reaped): no process holds it now. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  const pid = child.pid as number;
-  await new Promise((resolve) => child.on('exit', resolve));
-  return pid;
-}
+import { deadPid } from '../support/spawner.js';
 
 describe('work folders left by a killed push', () => {
   let root: string;

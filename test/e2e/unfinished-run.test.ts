@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, type CliRun } from '../support/cli.js';
+import { spawnChild } from '../support/spawner.js';
 
 /*
  * bin/packpub.js runs main() through runAsProcess (src/cli/main.ts). A run whose promise never settles (an
@@ -15,14 +15,14 @@ const BUNDLE = pathToFileURL(fileURLToPath(new URL('../../dist/bundle/packpub.cj
 /** A Node process that loads the built bundle and hands runAsProcess the given promise expression. */
 function runWith(promise: string): Promise<CliRun> {
   const code = `const { runAsProcess } = await import(${JSON.stringify(BUNDLE)}); runAsProcess(${promise});`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnChild(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdout?.on('data', (c: Buffer) => out.push(c));
+  child.stderr?.on('data', (c: Buffer) => err.push(c));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (exit) => resolve({ code: exit ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (exit: number | null) => resolve({ code: exit ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
   });
 }
 

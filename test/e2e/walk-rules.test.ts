@@ -1,12 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cliBaseEnv, expectRun, runBin, runCli, type CliRun } from '../support/cli.js';
-import { readTree, writeFiles } from '../support/files.js';
+import { makeFifo, readTree, writeFiles } from '../support/files.js';
 import { CHART_FILES, writeValidPack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
+import { spawnChild } from '../support/spawner.js';
 
 /*
  * `validate` refuses what push's archive walk refuses anywhere in the pack folder (not only in the files
@@ -23,17 +23,17 @@ const temp = stage();
  */
 async function runBinUnprivileged(args: string[]): Promise<CliRun> {
   if (process.getuid?.() !== 0) return runBin(args);
-  const child = spawn('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args], {
+  const child = spawnChild('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args], {
     env: cliBaseEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdout?.on('data', (c: Buffer) => out.push(c));
+  child.stderr?.on('data', (c: Buffer) => err.push(c));
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (c) => resolve(c ?? -1));
+    child.on('close', (c: number | null) => resolve(c ?? -1));
   });
   return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
@@ -76,7 +76,7 @@ const cases = [
   },
   {
     name: 'a fifo',
-    change: async (dir: string) => execFileSync('mkfifo', [join(dir, 'manifests/pipe')]),
+    change: (dir: string) => makeFifo(join(dir, 'manifests/pipe')),
     file: 'manifests/pipe',
     message: 'manifests/pipe is a named pipe (fifo), which cannot be stored in a pack',
     hint: 'delete it, or list it in .packignore',
@@ -163,7 +163,7 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
     const root = await temp.tempDir();
     const dirs: string[] = [];
     for (let i = 0; i < 8; i++) dirs.push(await writeValidPack(join(root, `p${i}`)));
-    execFileSync('mkfifo', [join(dirs[5] as string, 'pipe')]);
+    await makeFifo(join(dirs[5] as string, 'pipe'));
     const run = await runBin(['validate', ...dirs]);
     expectRun(run, { code: 1, stdout: [`${dirs[5]}: web:1.0.0 FAILED`, '  error   pipe: pipe is a named pipe (fifo), which cannot be stored in a pack', '8 packs checked: 7 passed, 1 failed'] });
   });

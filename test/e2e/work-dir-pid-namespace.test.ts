@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { pidNamespace } from '../../src/util/pid.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { deadPid } from '../support/spawner.js';
 
 /*
  * review s21 L3: push's work folders `<tmpdir>/packpub-work/<pid>-<random>` were judged dead by the pid alone.
@@ -14,14 +14,6 @@ import { setup } from '../support/stage.js';
  * nothing here: the next push here removed a live run's folder (seen with `unshare --pid`). The folder now
  * names its PID namespace; one of another namespace is removed only once nothing changed in it for a day.
  */
-
-/** The pid of a process that has exited (and been reaped): no process holds it now. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  const pid = child.pid as number;
-  await new Promise((resolve) => child.on('exit', resolve));
-  return pid;
-}
 
 const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-work-ns-') }));
 

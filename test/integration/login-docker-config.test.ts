@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { dockerConfigProvider, encodeAuth } from '../../src/credentials/docker-config.js';
@@ -16,8 +14,8 @@ import { makeCredHelperFixture, type CredHelperFixture } from '../support/cred-h
 import { sharedRegistry, type SharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
+import { runChildText } from '../support/spawner.js';
 
-const execFileP = promisify(execFile);
 const USER = 'alice';
 const PASSWORD = 'Login-Test-Pa55word';
 const ROBOT = 'robot$spectro+ci';
@@ -75,7 +73,7 @@ describe('packpub login / logout with a Docker config file', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const written = JSON.parse(await readFile(file, 'utf8')) as { auths: Record<string, { auth: string }> };
     expect(written.auths[registry.host]?.auth).toBe(encodeAuth(USER, PASSWORD));
-    const { stdout } = await execFileP('skopeo', ['inspect', '--raw', '--tls-verify=false', '--authfile', file, `docker://${registry.host}/${REPO}:1.0.0`]);
+    const { stdout } = await runChildText('skopeo', ['inspect', '--raw', '--tls-verify=false', '--authfile', file, `docker://${registry.host}/${REPO}:1.0.0`]);
     expect(JSON.parse(stdout)).toMatchObject({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST });
   });
 
@@ -154,12 +152,11 @@ describe('packpub login / logout with a Docker config file', () => {
 
   it('reads what skopeo login writes', async () => {
     const file = join(dir, 'skopeo-auth.json');
-    const login = execFileP('skopeo', ['login', '--tls-verify=false', '--authfile', file, '-u', USER, '--password-stdin', registry.host], {
+    await runChildText('skopeo', ['login', '--tls-verify=false', '--authfile', file, '-u', USER, '--password-stdin', registry.host], {
       env: { ...process.env, HOME: join(dir, 'home') },
       timeout: 30_000,
+      input: `${PASSWORD}\n`,
     });
-    login.child.stdin?.end(`${PASSWORD}\n`);
-    await login;
     const credential = await dockerConfigProvider({ registryConfig: file }).resolve(registry.host);
     expect(credential).toMatchObject({ username: USER, password: PASSWORD });
   });

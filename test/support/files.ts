@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { extract as tarExtract, pack as tarPack, type Header } from 'tar-stream'
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { runChild } from './spawner.js';
 
 /*
  * Files for tests: temp folders, writing a tree of files, reading one back (to compare two trees), a tiny PNG
@@ -103,6 +103,11 @@ export async function tgz(files: Record<string, string | Buffer>, options: TgzOp
   return out;
 }
 
+/** Named pipes (fifos) at `paths`, made by `mkfifo` (Node has no call for it). */
+export async function makeFifo(...paths: string[]): Promise<void> {
+  await runChild('mkfifo', paths);
+}
+
 /**
  * A gzip'd GNU tar of `files` that was then appended to (`tar -r`) with `later`, written over the same
  * names first: the archive holds both copies of each, in that order, as an archive patched in place does.
@@ -113,9 +118,9 @@ export async function appendedTgz(files: Record<string, string>, later: Record<s
     await writeFiles(dir, files);
     const tarFile = join(dir, 'chart.tar');
     const top = [...new Set(Object.keys(files).map((name) => name.split('/')[0] as string))];
-    execFileSync('tar', ['-C', dir, '-cf', tarFile, ...top]);
+    await runChild('tar', ['-C', dir, '-cf', tarFile, ...top]);
     await writeFiles(dir, later);
-    execFileSync('tar', ['-C', dir, '-rf', tarFile, ...Object.keys(later)]);
+    await runChild('tar', ['-C', dir, '-rf', tarFile, ...Object.keys(later)]);
     return gzipSync(await readFile(tarFile));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runChildText } from '../../support/spawner.js';
 
 /*
  * action.yml keys actions/cache with a hash of the built program: the archive cache it restores trusts
@@ -15,7 +14,6 @@ import { afterAll, describe, expect, it } from 'vitest';
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const execFileP = promisify(execFile);
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -34,7 +32,7 @@ async function codeKey(files: Record<string, string>): Promise<string> {
   dirs.push(dir);
   await mkdir(join(dir, 'dist', 'bundle'), { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'dist', 'bundle', name), text);
-  const { stdout } = await execFileP('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${await keyLine()}\necho "$code"`], { cwd: dir });
+  const { stdout } = await runChildText('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${await keyLine()}\necho "$code"`], { cwd: dir });
   return stdout.trim();
 }
 

@@ -13,7 +13,7 @@ import {
 import { tarChunksHere } from '../../../src/archive/tar.js';
 import { isPackpubError } from '../../../src/errors.js';
 import { SMALL_PACK, listWithNode, run, sha256File } from './fixtures.js';
-import { writeFiles } from '../../support/files.js';
+import { makeFifo, writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
 const temp = stage();
@@ -176,8 +176,7 @@ describe('archive contents', () => {
   it('writes nothing at the output path when the build fails', async () => {
     const dir = await packAt(await temp.tempDir());
     await mkdir(join(dir, 'bad'));
-    const { execFileSync } = await import('node:child_process');
-    execFileSync('mkfifo', [join(dir, 'bad', 'pipe')]);
+    await makeFifo(join(dir, 'bad', 'pipe'));
     const out = await temp.tempDir();
     await expect(buildArchive(dir, join(out, 'x.tar.gz'), opts)).rejects.toMatchObject({ code: 'PACK_FILE' });
     expect(await readdir(out)).toEqual([]);

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import type { TreeSpec } from '../../support/files.js';
+import { type ChildFailure, runChildText } from '../../support/spawner.js';
 
 /**
  * Walk options for a test that builds a pack it has just written and expects its stat signatures to count:
@@ -24,14 +24,14 @@ export const SMALL_PACK: TreeSpec = {
   'scripts/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
 };
 
-export function run(cmd: string, args: string[], options: { cwd?: string; input?: Buffer } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1;
-      resolve({ stdout, stderr, code });
-    });
-    if (options.input !== undefined) child.stdin?.end(options.input);
-  });
+export async function run(cmd: string, args: string[], options: { cwd?: string; input?: Buffer } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await runChildText(cmd, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024, ...(options.input === undefined ? {} : { input: options.input }) });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const failed = err as ChildFailure;
+    return { stdout: failed.stdout.toString('utf8'), stderr: failed.stderr.toString('utf8'), code: typeof failed.code === 'number' ? failed.code : 1 };
+  }
 }
 
 /** The tar headers of a .tar.gz, read with Node's gunzip and tar-stream. */

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, realpath, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PackFileRefusal, checkPackWalk, listPackEntries, type WalkOptions } from '../../../src/archive/index.js';
 import { useRawLstat } from '../../../src/archive/stat-tree.js';
 import { SMALL_PACK } from './fixtures.js';
-import { writeFiles } from '../../support/files.js';
+import { makeFifo, writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
 /*
@@ -43,7 +42,7 @@ const cases: Array<{ name: string; make: (dir: string) => Promise<unknown>; extr
   { name: 'a dangling symlink', make: (dir) => symlink('missing.yaml', join(dir, 'manifests/gone.yaml')), want: 'manifests/gone.yaml is a dangling symlink (its target does not exist)' },
   { name: 'a symlink loop', make: async (dir) => { await symlink('b', join(dir, 'a')); await symlink('a', join(dir, 'b')); }, want: 'a is a symlink loop' },
   { name: 'a folder symlink to its parent', make: (dir) => symlink('..', join(dir, 'manifests/parent')), want: 'manifests/parent is a symlink loop (it points back to a folder that contains it)' },
-  { name: 'a fifo', make: async (dir) => execFileSync('mkfifo', [join(dir, 'manifests/pipe')]), want: 'manifests/pipe is a named pipe (fifo), which cannot be stored in a pack' },
+  { name: 'a fifo', make: (dir) => makeFifo(join(dir, 'manifests/pipe')), want: 'manifests/pipe is a named pipe (fifo), which cannot be stored in a pack' },
   { name: 'a backslash in a name', make: async () => undefined, extra: { 'manifests/a\\b.yaml': 'x: 1\n' }, want: 'manifests/a\\b.yaml: the file name contains a backslash, which Windows tools and packpub pull read as a folder separator' },
   { name: 'nesting deeper than maxDepth', make: async () => undefined, extra: { 'd0/d1/d2/f.yaml': 'x: 1\n' }, options: { maxDepth: 2 }, want: 'd0/d1/d2 is nested deeper than 2 folders' },
   { name: 'more entries than maxEntries', make: async () => undefined, options: { maxEntries: 5 }, want: /^the pack has more than 5 files and folders \(at / },
@@ -51,10 +50,10 @@ const cases: Array<{ name: string; make: (dir: string) => Promise<unknown>; extr
   { name: 'a file over maxFileBytes', make: async () => undefined, extra: { 'manifests/big.yaml': 'x'.repeat(64) }, options: { maxFileBytes: 50 }, want: 'manifests/big.yaml is 64 bytes, over the 50-byte limit for one file' },
   { name: 'a pack over maxTotalBytes', make: async () => undefined, options: { maxTotalBytes: 10 }, want: /^the pack is over 10 bytes \(at [^)]+\)$/ },
   { name: 'a symlink outside listed in .packignore', make: (dir) => symlink('/dev/null', join(dir, 'manifests/null')), extra: { '.packignore': 'manifests/null\n' }, want: 'ok' },
-  { name: 'a fifo listed in .packignore', make: async (dir) => execFileSync('mkfifo', [join(dir, 'manifests/x.pipe')]), extra: { '.packignore': '*.pipe\n' }, want: 'ok' },
+  { name: 'a fifo listed in .packignore', make: (dir) => makeFifo(join(dir, 'manifests/x.pipe')), extra: { '.packignore': '*.pipe\n' }, want: 'ok' },
   { name: 'a symlink inside the pack', make: (dir) => symlink('manifests', join(dir, 'alias')), want: 'ok' },
   // Folders are walked in UTF-8 byte order: U+FFFF (ef bf bf) before U+1D4B3 (f0 9d 92 b3), unlike JavaScript's string order.
-  { name: 'two fifos, at U+FFFF and above it: the first in UTF-8 bytes named', make: async (dir) => { execFileSync('mkfifo', [join(dir, 'manifests/\u{1D4B3}')]); execFileSync('mkfifo', [join(dir, 'manifests/\uFFFF')]); }, want: 'manifests/\uFFFF is a named pipe (fifo), which cannot be stored in a pack' },
+  { name: 'two fifos, at U+FFFF and above it: the first in UTF-8 bytes named', make: async (dir) => { await makeFifo(join(dir, 'manifests/\u{1D4B3}')); await makeFifo(join(dir, 'manifests/\uFFFF')); }, want: 'manifests/\uFFFF is a named pipe (fifo), which cannot be stored in a pack' },
   { name: 'a name holding U+FFFD (valid UTF-8)', make: async () => undefined, extra: { 'manifests/\uFFFD.yaml': 'x: 1\n' }, want: 'ok' },
 ];
 

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildArchive, listPackEntries, type WalkOptions } from '../../../src/archive/index.js';
 import { PackpubError } from '../../../src/errors.js';
 import { SMALL_PACK, listWithNode } from './fixtures.js';
-import { writeFiles, type TreeSpec } from '../../support/files.js';
+import { makeFifo, type TreeSpec, writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
 const temp = stage();
@@ -156,7 +155,7 @@ describe('listPackEntries: symlinks', () => {
 describe('listPackEntries: hostile packs', () => {
   it('refuses a fifo, naming it', async () => {
     const dir = await newPack();
-    execFileSync('mkfifo', [join(dir, 'manifests', 'pipe')]);
+    await makeFifo(join(dir, 'manifests', 'pipe'));
     const err = await refusal(listPackEntries(dir));
     expect(err.code).toBe('PACK_FILE');
     expect(err.message).toBe('manifests/pipe is a named pipe (fifo), which cannot be stored in a pack');
@@ -164,7 +163,7 @@ describe('listPackEntries: hostile packs', () => {
 
   it('skips a fifo listed in .packignore', async () => {
     const dir = await newPack({ '.packignore': '*.pipe\n' });
-    execFileSync('mkfifo', [join(dir, 'manifests', 'x.pipe')]);
+    await makeFifo(join(dir, 'manifests', 'x.pipe'));
     expect(await paths(dir)).not.toContain('pack/manifests/x.pipe');
   });
 

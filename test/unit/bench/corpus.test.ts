@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureCorpus, type Corpus } from '../../../bench/corpus.js';
@@ -11,8 +9,8 @@ import { atPercentile, countsList, Stratified } from '../../../bench/sample.js';
 import { Prng } from '../../support/prng.js';
 import { checkPng } from '../../../src/pack/png.js';
 import { validatePack } from '../../../src/pack/validate.js';
+import { runChildText } from '../../support/spawner.js';
 
-const execFileP = promisify(execFile);
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -79,7 +77,7 @@ describe('the generated corpus', () => {
       expect(archives.length).toBeGreaterThan(0);
       for (const archive of archives) {
         const chart = archive.slice(0, -`-${pack.version}.tgz`.length);
-        const { stdout } = await execFileP('tar', ['-tzf', join(charts, archive)], { maxBuffer: 16 * 1024 * 1024 });
+        const { stdout } = await runChildText('tar', ['-tzf', join(charts, archive)], { maxBuffer: 16 * 1024 * 1024 });
         const entries = stdout.trim().split('\n').filter((e) => !e.endsWith('/'));
         expect(entries).toContain(`${chart}/Chart.yaml`);
         if (pack.kind === 'chart') {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { discoverPacks } from '../../../src/operations/discover.js';
 import type { Finding } from '../../../src/pack/findings.js';
 import { MAX_PACK_TEXT_BYTES, loadPack, validatePack } from '../../../src/pack/index.js';
 import { zeroBombTgz } from './fixtures.js';
-import { putFile, tgz } from '../../support/files.js';
+import { makeFifo, putFile, tgz } from '../../support/files.js';
 import { VALID_VALUES, packJsonWith, writeValidPack } from '../../support/packs.js';
 
 let root: string;
@@ -815,7 +814,7 @@ describe('hostile pack input', () => {
     const dir = await freshPack();
     await rm(join(dir, 'values.yaml'));
     try {
-      execFileSync('mkfifo', [join(dir, 'values.yaml')]);
+      await makeFifo(join(dir, 'values.yaml'));
     } catch {
       console.warn('mkfifo is not available; skipping the FIFO case');
       return;

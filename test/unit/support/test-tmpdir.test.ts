@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setup } from '../../support/stage.js';
 import { removeDeadRunDirs } from '../../support/test-tmpdir.js';
+import { spawnChild, startChild } from '../../support/spawner.js';
 
 /*
  * A suite run killed by SIGKILL (or SIGTERM: neither runs vitest's exit handler) leaves its tmpfs folder
@@ -18,8 +18,8 @@ describe('temp folders of killed suite runs', () => {
     // A shell, not a Node process (a tenth of the CPU): `exec sleep` keeps the pid the folder is named after,
     // and, like vitest's main process, it removes nothing when killed by either signal.
     const script = 'd=$(mktemp -d "$1/packpub-test-$$-XXXXXX") && echo x > "$d/data" && echo "$d" && exec sleep 1000';
-    const child = spawn('sh', ['-c', script, 'sh', parent], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const dir = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString().trim())));
+    const child = spawnChild('sh', ['-c', script, 'sh', parent], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve) => child.stdout?.once('data', (b: Buffer) => resolve(b.toString().trim())));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     await exited;
@@ -38,7 +38,7 @@ describe('temp folders of killed suite runs', () => {
   it("leaves live runs' folders, folders of other names and files alone", async () => {
     const parent = join(w.root, 'others');
     await mkdir(parent);
-    const live = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const live = await startChild('sleep', ['1000'], { stdio: ['ignore', 'ignore', 'ignore'] });
     try {
       const keep = [`packpub-test-${process.pid}-aaaaaa`, `packpub-test-${live.pid}-bbbbbb`, 'packpub-test-cccccc', 'packpub-test-1-x', 'other-99999999-dddddd'];
       for (const name of keep) await mkdir(join(parent, name));

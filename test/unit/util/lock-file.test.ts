@@ -1,12 +1,11 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { withLockFile } from '../../../src/util/lock-file.js';
 import { pidNamespace } from '../../../src/util/pid.js';
 import { setup } from '../../support/stage.js';
+import { deadPid, runChildText, startChild } from '../../support/spawner.js';
 
 /*
  * chaos s22 F3: the lock beside an OCI layout's index.json and the Docker config. A lock of a LIVE process on this
@@ -21,15 +20,13 @@ import { setup } from '../../support/stage.js';
  * (the tests run as root, as CI does).
  */
 
-const runCommand = promisify(execFile);
-
 const busy = () => new Error('busy');
 
 describe('the lock file of the OCI layout index and the Docker config', () => {
   const w = setup(async (stack) => {
     const dir = await stack.tempDir();
     // A live process on this host that holds no lock of its own: the "stalled writer" a lock names.
-    const live: ChildProcess = spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const live = await startChild('sleep', ['1000'], { stdio: ['ignore', 'ignore', 'ignore'] });
     stack.defer(() => live.kill('SIGKILL'));
     return { dir, live };
   });
@@ -53,7 +50,7 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
   it('a lock of another PID namespace on this host (a container sharing the folder and the hostname) is not judged by its pid', async () => {
     // Its pid is free here, which says nothing about the container's own process (chaos s22 F8: was taken at once,
     // and the container's run and this one both wrote index.json: a tag lost, both exit 0).
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const dead = await deadPid();
     const other = `ns${Number(pidNamespace() ?? '0') + 1}`;
     const lock = join(w.dir, 'other-ns.lock');
     await writeFile(lock, `${dead} ${hostname()} 0123456789abcdef ${other}`);
@@ -77,7 +74,7 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
 
   it('a stale lock whose takeover another taker holds (one killed while at it) is waited for, within waitMs', async () => {
     const lock = join(w.dir, 'guarded.lock');
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const dead = await deadPid();
     await writeFile(lock, `${dead} ${hostname()}`);
     await writeFile(`${lock}.takeover`, '');
     let ran = false;
@@ -118,7 +115,7 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
   it('a lock whose owner cannot be written (disk full) is removed, and the error is the one of the caller, naming it', async () => {
     const disk = join(w.dir, 'full');
     await mkdir(disk);
-    await runCommand('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
+    await runChildText('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
     try {
       // Every page taken: a file can still be made (inodes are counted apart), not written.
       await writeFile(join(disk, 'filler'), Buffer.alloc(64 * 1024)).catch(() => undefined);
@@ -135,7 +132,7 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
       expect(await readdir(disk)).toEqual(['filler']);
       expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
-      await runCommand('umount', [disk]);
+      await runChildText('umount', [disk]);
     }
   });
 });
