@@ -26,11 +26,25 @@ async function paletteCredentials(args: Args, ctx: CliContext, target: PaletteTa
     registerSecret(keys[1]);
     return { kind: 'ecr-secret', accessKey: keys[0], secretKey: keys[1] };
   }
-  const { targetCredentialChain } = await import('../../targets/open.js');
-  const cred = await (target.options.credentials ?? targetCredentialChain(target.options)).resolve(target.ref.host);
-  if (cred?.username !== undefined && cred.password !== undefined) {
-    registerSecret(cred.password);
-    return { kind: 'basic', username: cred.username, password: cred.password };
+  // Only a credential given for Palette: flags, PACKPUB_USERNAME / PACKPUB_PASSWORD, the target's auth in packpub.yaml
+  // (or a library caller's provider). The Docker config's (a `docker login` or `packpub login` of this machine, a
+  // credential helper's: packpub's own, often able to push, or a person's) was handed to Palette too, which stores it
+  // and syncs with it from then on, while the README names only the three above.
+  const { envCredential } = await import('../../credentials/env.js');
+  const given = target.options.credentials === undefined ? (target.options.login ?? envCredential(env) ?? target.options.fileLogin) : await target.options.credentials.resolve(target.ref.host);
+  if (given?.username !== undefined && given.password !== undefined) {
+    registerSecret(given.password);
+    return { kind: 'basic', username: given.username, password: given.password };
+  }
+  if (given === undefined) {
+    const { targetCredentialChain } = await import('../../targets/open.js');
+    const own = await targetCredentialChain(target.options).resolve(target.ref.host);
+    if (own?.source !== undefined && own.source !== 'anonymous') {
+      writeLine(
+        ctx.io.stderr,
+        `note: no credential given for Palette, so it is asked to read ${target.ref.host} without one; the one ${printable(own.source)} holds is packpub's own and is not handed to Palette: give Palette's (a robot that can pull) with -u USER --password-stdin, PACKPUB_USERNAME / PACKPUB_PASSWORD or the target's auth in packpub.yaml`,
+      );
+    }
   }
   return { kind: 'none' };
 }
@@ -49,9 +63,14 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
     import('../palette-options.js'),
   ]);
   const client = await paletteClient(args, ctx, target.config, false, target.where);
-  const store = await openTarget(target.options);
+  let store: Awaited<ReturnType<typeof openTarget>> | undefined;
   try {
     const credentials = await paletteCredentials(args, ctx, target);
+    // A Basic registry is checked with what Palette will be given, not with packpub's own login (the Docker config).
+    const { chainProviders, staticProvider } = await import('../../credentials/chain.js');
+    const given = credentials?.kind === 'basic' ? staticProvider('the credentials given for Palette', { username: credentials.username, password: credentials.password }) : undefined;
+    const checkedWith = credentials?.kind === 'none' ? chainProviders() : given;
+    store = await openTarget(checkedWith === undefined || target.options.credentials !== undefined ? target.options : { ...target.options, credentials: checkedWith });
     const registry = paletteRunSettings(args, target.config).registry;
     const report = await paletteDoctor({
       target: target.ref,
@@ -91,7 +110,7 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
     out(report.problems === 0 ? 'no problems found' : `${report.problems} problem${report.problems === 1 ? '' : 's'} found`);
     return report.problems === 0 ? EXIT_OK : EXIT_FAILURE;
   } finally {
-    await store.store.close();
+    await store?.store.close();
     await client?.close();
   }
 }
