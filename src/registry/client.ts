@@ -10,7 +10,7 @@ import { isValidRepositoryPath, isValidTag, shown, validateHost, validateReposit
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
 import { contentCoding, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
-import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
+import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
@@ -767,20 +767,39 @@ export class RegistryClient {
   async deleteManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
     // A delete whose answer was lost finds the manifest gone on its retry: done (retry.ts deletedByEarlierAttempt).
     const spec = { method: 'DELETE' as const, ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] };
-    await this.request(
-      spec,
-      async (res) => {
-        const refused = res.status === 204 ? undefined : errorBodyOf(await readErrorBody(res.body));
-        if (refused === undefined) return discardBody(res);
-        throw new RegistryError('REGISTRY', `${this.host} answered ${res.status} to DELETE of ${reference} in ${repository} with an error body: ${refused}`, {
-          status: res.status,
-          method: 'DELETE',
-          url: res.url,
-          hint: ERROR_AS_SUCCESS_HINT,
-        });
-      },
-      { goneOnRetry: undefined },
-    );
+    await this.deleteAnswered(spec, repository, reference, signal);
+  }
+
+  /**
+   * deleteManifest's request. When every attempt failed in a way that leaves open whether the registry carried the
+   * delete out (a gateway's 5xx or a lost answer each time, after the registry acted), the manifest being gone
+   * says it did: done. Before, such a run said "nothing was deleted", exit 1, with the version gone.
+   */
+  private async deleteAnswered(spec: CallSpec, repository: string, reference: string, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.request(
+        spec,
+        async (res) => {
+          const refused = res.status === 204 ? undefined : errorBodyOf(await readErrorBody(res.body));
+          if (refused === undefined) return discardBody(res);
+          throw new RegistryError('REGISTRY', `${this.host} answered ${res.status} to DELETE of ${reference} in ${repository} with an error body: ${refused}`, {
+            status: res.status,
+            method: 'DELETE',
+            url: res.url,
+            hint: ERROR_AS_SUCCESS_HINT,
+          });
+        },
+        { goneOnRetry: undefined },
+      );
+    } catch (err) {
+      if (!isRetryableError(err) || !mayHaveActed(err)) throw err;
+      const held = await this.request({ ...this.manifestSpec('HEAD', repository, reference, signal), expect: [200, 404] }, async (res) => {
+        await discardBody(res);
+        return res.status === 200;
+      }).catch(() => true);
+      if (held) throw err;
+      this.debug?.(`${errorMessage(err)}; ${reference} is gone from ${repository}: the delete was carried out`);
+    }
   }
 
   /**
