@@ -1,6 +1,6 @@
 import { PackpubError } from '../errors.js';
 import type { AuthSession } from '../registry/auth/session.js';
-import { errorFromResponse, readBounded, type RegistryError } from '../registry/errors.js';
+import { errorFromResponse, readBounded, readErrorBody, type RegistryError } from '../registry/errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
 import type { RegistryStack } from '../registry/stack.js';
 import { parseNextLink } from '../registry/urls.js';
@@ -63,7 +63,9 @@ export class HarborApi {
   }
 
   private async fail(res: HttpResponse, method: string, what: string): Promise<RegistryError> {
-    const bytes = await readBounded(res.body);
+    // Bounded in time as every error body is (readErrorBody: what arrived within 1 s): a body dripping in a byte at a
+    // time never trips the per-chunk timeout, and held the push for as long as its 64 KiB took.
+    const bytes = await readErrorBody(res.body);
     return errorFromResponse({ method, url: res.url, status: res.status, host: this.host, body: bytes, subject: what });
   }
 
