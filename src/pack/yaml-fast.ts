@@ -93,7 +93,9 @@ const ESCAPES: Record<string, string> = {
   P: '\u2029',
   ' ': ' ',
   '"': '"',
-  '/': '/',
+  // go-yaml (scannerc.go yaml_parser_scan_flow_scalar) reads `\'` as `'` and refuses `\/` ("found unknown
+  // escape character"), unlike YAML 1.2: `\/` is left to the full reader, which refuses it.
+  "'": "'",
   '\\': '\\',
 };
 
@@ -271,7 +273,8 @@ class Reader {
           const hex = text.slice(j + 2, j + 2 + length);
           if (hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) throw UNSUPPORTED;
           const code = parseInt(hex, 16);
-          if (code > 0x10ffff) throw UNSUPPORTED;
+          // A surrogate go-yaml refuses ("found invalid Unicode character escape code"): the full reader says so.
+          if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw UNSUPPORTED;
           value += String.fromCodePoint(code);
           j += 1 + length;
         } else {

@@ -1,5 +1,5 @@
 import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar } from 'yaml';
-import { goBreakValues } from './yaml-breaks.js';
+import { goBreakValues, goFlowScalar } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
 import { goSchemaTags, goTaggedScalar } from './yaml-tags.js';
 import { goTabProblem } from './yaml-tabs.js';
@@ -33,6 +33,8 @@ import { goTabProblem } from './yaml-tabs.js';
  *   the caller drops) is skipped like a space (scannerc.go yaml_parser_scan_to_next_token).
  * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
  *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
+ * - go-yaml's escapes in double-quoted scalars are libyaml's, not YAML 1.2's: `\'` is read as `'`, `\/` and a
+ *   `\u`/`\U` surrogate are refused (goEscapes).
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
  *   Unmarshal do (only their Strict variants refuse them); callers report them as warnings.
  * Scalars resolve with YAML 1.1 rules (yes/no are booleans), as go-yaml v2 does; timestamps stay strings
@@ -188,15 +190,48 @@ const PARSE_OPTIONS = {
   customTags: goSchemaTags,
 } as const;
 
-/** One line of a double-quoted scalar's text (no line break in it) decoded as the `yaml` package decodes escapes. */
+/** One line of a double-quoted scalar's text (no line break in it) decoded as go-yaml decodes escapes (`\\'` is `'`). */
 function decodeDoubleQuoted(line: string): string {
-  const value = (parseDocument(`"${line}"`, PARSE_OPTIONS).contents as Scalar | null)?.value;
+  const value = (parseDocument(`"${line.replace(ESCAPE, (m: string, c: string) => (c === "'" ? '\\x27' : m))}"`, PARSE_OPTIONS).contents as Scalar | null)?.value;
   return typeof value === 'string' ? value : line;
+}
+
+/** An escape in a double-quoted scalar: `\\` and the character after it. */
+const ESCAPE = /\\([\s\S])/g;
+
+/**
+ * What go-yaml's scanner says of the escapes in a double-quoted scalar's text (scannerc.go
+ * yaml_parser_scan_flow_scalar), where it differs from YAML 1.2 as the `yaml` package reads it: `\\/` is
+ * "found unknown escape character", a `\\u`/`\\U` surrogate (D800-DFFF) "found invalid Unicode character
+ * escape code"; `\\'` is read as `'` (`goQuote`), which the `yaml` package refuses. Offsets in `source`.
+ */
+function goEscapes(source: string): { problem?: { message: string; offset: number }; goQuote: boolean } {
+  let goQuote = false;
+  for (const m of source.matchAll(ESCAPE)) {
+    const c = m[1];
+    const at = m.index ?? 0;
+    if (c === "'") goQuote = true;
+    else if (c === '/') return { goQuote, problem: { message: "found unknown escape character (\\/ is an escape in YAML 1.2, not in Go's YAML reader, which Helm uses: write / alone)", offset: at } };
+    else if (c === 'u' || c === 'U') {
+      const code = parseInt(source.slice(at + 2, at + (c === 'u' ? 6 : 10)), 16);
+      if (code >= 0xd800 && code <= 0xdfff) return { goQuote, problem: { message: `found invalid Unicode character escape code (${source.slice(at, at + (c === 'u' ? 6 : 10))} is a UTF-16 surrogate; Go's YAML reader, which Helm uses, refuses it)`, offset: at } };
+    }
+  }
+  return { goQuote };
 }
 
 function parseDocuments(text: string): Document.Parsed[] {
   const documents = parseAllDocuments(text, PARSE_OPTIONS);
-  return (Array.isArray(documents) ? documents : [documents]) as Document.Parsed[];
+  const docs = (Array.isArray(documents) ? documents : [documents]) as Document.Parsed[];
+  // go-yaml reads `\\'` in a double-quoted scalar as `'` (its value is set in decoderProblem).
+  for (const doc of docs) {
+    if (doc.errors.some(goQuoteEscape)) doc.errors = doc.errors.filter((err) => !goQuoteEscape(err));
+  }
+  return docs;
+}
+
+function goQuoteEscape(err: { code: string; message: string }): boolean {
+  return err.code === 'BAD_DQ_ESCAPE' && err.message.startsWith("Invalid escape sequence \\'");
 }
 
 export function parseGoYaml(text: string): GoYamlParse {
@@ -451,6 +486,12 @@ function decoderProblem(doc: Document.Parsed, text: string, errorAt: (message: s
     }
     const anchor = node.anchor;
     if (anchor !== undefined) open.add(anchor);
+    if (isScalar(node) && node.type === 'QUOTE_DOUBLE' && node.range !== null && node.range !== undefined) {
+      const source = text.slice(node.range[0], node.range[1]);
+      const escapes = goEscapes(source);
+      if (escapes.problem !== undefined) problem ??= errorAt(escapes.problem.message, node.range[0] + escapes.problem.offset);
+      else if (escapes.goQuote) node.value = goFlowScalar(source, 'QUOTE_DOUBLE', decodeDoubleQuoted);
+    }
     if (isScalar(node) && node.tag !== undefined) {
       // An explicit tag: Go refuses a value the tag cannot hold, and reads the others with its own rules
       // (yaml-tags.ts); the `yaml` package only warns and keeps the text.

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { setFastYaml } from '../../../src/pack/yaml-go.js';
+import { checkYamlText } from '../../../src/pack/yaml-source.js';
+
+/*
+ * Escapes in double-quoted scalars where go-yaml (scannerc.go yaml_parser_scan_flow_scalar, v2.4.0 and
+ * v3: the reader of Helm, yq and Palette) and YAML 1.2 (the `yaml` package) part: Go reads `\'` as `'`
+ * and refuses `\/` ("found unknown escape character") and a `\u`/`\U` surrogate ("found invalid Unicode
+ * character escape code"). Each verdict was checked on the same bytes with go-yaml v2.4.0 and v3; both
+ * readers (the fast one and the full one) must give it.
+ */
+
+afterEach(() => setFastYaml(true));
+
+const ACCEPTED: Array<[string, unknown]> = [
+  ['k: "don\\\'t"\n', { k: "don't" }],
+  ['k: "a\\\\\'b"\n', { k: "a\\'b" }],
+  ['"it\\\'s": 1\n', { "it's": 1 }],
+  ['k: "a\\\'\n  b\\\'c"\n', { k: "a' b'c" }],
+  ['a: ["\\\'", x]\n', { a: ["'", 'x'] }],
+  ['k: "\\U0001F600 \\u00e9"\n', { k: '\u{1F600} \u00e9' }],
+];
+
+const REFUSED: Array<[string, string, number, number]> = [
+  ['k: "x\\/y"\n', 'found unknown escape character', 1, 6],
+  ['a: 1\nk: ["\\/"]\n', 'found unknown escape character', 2, 6],
+  ['k: "\\uD83D\\uDE00"\n', 'found invalid Unicode character escape code', 1, 5],
+  ['k: "\\U0000DFFF"\n', 'found invalid Unicode character escape code', 1, 5],
+];
+
+describe.each([true, false])('double-quoted escapes as Go reads them (fast reader %s)', (fast) => {
+  it.each(ACCEPTED)('%j is read, with the value Go gives', (text, value) => {
+    setFastYaml(fast);
+    const check = checkYamlText(text, 'values.yaml');
+    expect(check.findings).toEqual([]);
+    expect(check.ok).toBe(true);
+    expect(check.documents).toEqual([value]);
+  });
+
+  it.each(REFUSED)('%j is refused: %s', (text, says, line, column) => {
+    setFastYaml(fast);
+    const check = checkYamlText(text, 'values.yaml');
+    expect(check.ok).toBe(false);
+    expect(check.findings).toHaveLength(1);
+    expect(check.findings[0]).toMatchObject({ severity: 'error', rule: 'yaml-syntax', file: 'values.yaml', line, column });
+    expect(check.findings[0]!.message).toContain(`not valid YAML: ${says}`);
+  });
+});
