@@ -153,6 +153,23 @@ export interface InterruptHooks {
 }
 
 /**
+ * The reports of an enclosing run, for a withInterrupt inside it that has none of its own (push --palette-sync's
+ * Palette step): abandoning that step ends the whole run, whose reports must still be written.
+ */
+let enclosingAbandon: ((lines: string[]) => Promise<void>) | undefined;
+
+/** Run `fn` with `onAbandon` as the reports written should an interrupt inside it be abandoned (see enclosingAbandon). */
+export async function withAbandonReports<T>(onAbandon: (lines: string[]) => Promise<void>, fn: () => Promise<T>): Promise<T> {
+  const outer = enclosingAbandon;
+  enclosingAbandon = onAbandon;
+  try {
+    return await fn();
+  } finally {
+    enclosingAbandon = outer;
+  }
+}
+
+/**
  * How long an abandoned run may spend writing its reports before it exits anyway: within the 2.5 s GitHub's runner
  * leaves between its SIGTERM and killing the step's processes (GitHub Docs, "Canceling a workflow").
  */
@@ -182,12 +199,12 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     say(line);
     const summary = hooks.ledger?.summary() ?? [];
     for (const l of summary) writeLine(ctx.io.stderr, l);
-    if (hooks.onAbandon === undefined) process.exit(EXIT_INTERRUPTED);
+    const reports = hooks.onAbandon ?? enclosingAbandon;
+    if (reports === undefined) process.exit(EXIT_INTERRUPTED);
     // A CI job cancelled after the grace period still gets its reports, saying the run was interrupted (never
     // a success). Bounded: a report that cannot be written in time is given up, the exit code stays 130.
     setTimeout(() => process.exit(EXIT_INTERRUPTED), ABANDON_REPORT_MS);
-    hooks
-      .onAbandon([line, ...summary])
+    reports([line, ...summary])
       .catch((err: unknown) => writeLine(ctx.io.stderr, `warning: the interrupted run's reports were not all written: ${errorMessage(err)}`))
       .finally(() => process.exit(EXIT_INTERRUPTED));
   };

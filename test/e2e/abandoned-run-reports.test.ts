@@ -1,7 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnCli, waitFor } from '../support/cli.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -130,6 +132,46 @@ describe('push abandoned after an interrupt', () => {
       s.release();
       w.reg.proxy.onRequest = undefined;
       s.run.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('push --palette-sync abandoned while Palette does not answer', () => {
+  const w = setup(async (stack) => {
+    // A Palette that takes each request and never answers.
+    const asked: string[] = [];
+    const silent = stack.add(await listenOnLoopback(createServer((req) => void asked.push(`${req.method ?? ''} ${req.url ?? ''}`))));
+    return { reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 25, prefix: 'palab' }), silent, asked };
+  });
+
+  it('exit 130; the JSON report, the JUnit report and the job summary say the packs are published and the Palette step interrupted (was: nothing)', async () => {
+    const pack = w.work.packs[0]!;
+    const junit = join(w.work.root, 'palette.xml');
+    const summary = join(w.work.root, 'palette.md');
+    await writeFile(summary, '');
+    const run = spawnCli(['push', pack.dir, '--registry', `${w.reg.registry.host}/${w.reg.registry.base}/palab`, '--palette-sync', '--json', '--junit', junit], {
+      env: { ...w.work.env, SPECTROCLOUD_HOST: w.silent.url, SPECTROCLOUD_APIKEY: 'palab-key', GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.work.root },
+    });
+    try {
+      await waitFor(() => w.asked.length > 0, 'the Palette step to ask Palette');
+      run.child.kill('SIGTERM');
+      await waitFor(() => run.stderr().includes('SIGTERM: starting no new work'), 'the first signal to be seen');
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      const report = JSON.parse(result.stdout) as { ok: boolean; results: Array<{ status: string }>; palette: { status: string; error: { code: string; message: string } } };
+      expect(report.ok).toBe(false);
+      expect(report.results.map((r) => r.status)).toEqual(['published']);
+      expect(report.palette).toMatchObject({ status: 'error', error: { code: 'ABORTED', message: expect.stringContaining('the packs above are published') as string } });
+      const xml = await readFile(junit, 'utf8');
+      expect(xml).toMatch(/<testcase name="palab-\S+" classname="registry [^"]*"[^>]*>\n {6}<system-out>published /);
+      expect(xml).toContain('<failure message="Palette sync stopped: interrupted while Palette was asked');
+      expect(xml).toContain('type="INTERRUPTED"');
+      const md = await readFile(summary, 'utf8');
+      expect(md.split('\n')[0]).toBe('### packpub push: interrupted');
+      expect(md).toMatch(/\| published \|/);
+    } finally {
+      run.child.kill('SIGKILL');
     }
   });
 });

@@ -123,7 +123,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     { openTarget },
     { reportJson },
     { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
-    { withInterrupt, RunLedger },
+    { withInterrupt, withAbandonReports, RunLedger },
     { writeCiOutputs, checkJunitPath, abandonedReport },
     { PortChecksAhead },
   ] = await Promise.all([
@@ -296,10 +296,21 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     const report = imageRefused.length === 0 ? pushed : { ...pushed, results: [...imageRefused, ...pushed.results], summary: summarize([...imageRefused, ...pushed.results]) };
     // What machines read (report, lines, annotations, JUnit) also carries the image notes stderr showed.
     const reported = imageFindings.size === 0 ? report : { ...report, results: report.results.map(withImages) };
+    // Abandoned while Palette is waited for (up to --palette-timeout): the packs are published, and the reports say
+    // so, with the Palette step interrupted (its JSON `palette` an error ABORTED; never ok).
+    const abandonedInPalette = (lines: string[]): Promise<void> => {
+      const palette = { status: 'error' as const, error: { code: 'ABORTED', message: 'interrupted while Palette was asked: the packs above are published, their visibility in Palette not confirmed', hint: 'run packpub palette sync for them' } };
+      if (json) writeLine(ctx.io.stdout, JSON.stringify({ ...reportJson(reported), palette, ok: false }, null, 2));
+      else if (jsonLines) {
+        writeLine(ctx.io.stdout, JSON.stringify({ type: 'palette', ...palette }));
+        writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: true }));
+      }
+      return writeCiOutputs(ctx.io, reported, { ...ciOutputs, palette, interrupted: lines });
+    };
     // The Palette steps' module is loaded by a run with --palette-sync only (issue 16).
     const afterPush = async () =>
       paletteSync && !report.aborted
-        ? (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true)
+        ? withAbandonReports(abandonedInPalette, async () => (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true))
         : { notVisible: false };
     let synced: Awaited<ReturnType<typeof afterPush>>;
     // --json: printed once the JUnit report is written, whose loss (a full disk) makes the exit code 1.
