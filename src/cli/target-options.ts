@@ -291,6 +291,8 @@ function givenTargetOptions(
     allowCrossHostAuth: flags.allowCrossHostAuth === true,
     ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
     ...(awsProfile === undefined ? {} : { awsProfile }),
+    // --aws-role-arn / --aws-profile name the identity: its ECR token comes before the Docker config's.
+    ...(flags.awsRoleArn !== undefined || flags.awsProfile !== undefined ? { awsIdentityNamed: true } : {}),
     ecrRepositories: {
       create: ecr?.create !== false,
       ...(ecr?.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),

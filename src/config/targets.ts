@@ -124,6 +124,8 @@ export function configTargetOptions(
   // the profile: the SDK reads the process's environment, which is not `env` when main() runs embedded.
   const awsProfile = o.awsProfile ?? (env['AWS_PROFILE'] || undefined) ?? t.ecr?.awsProfile;
   const awsRoleArn = o.awsRoleArn ?? t.ecr?.awsRoleArn;
+  // Named for this target (not only AWS_PROFILE of the environment): its ECR token comes before the Docker config's.
+  const awsIdentityNamed = awsRoleArn !== undefined || o.awsProfile !== undefined || t.ecr?.awsProfile !== undefined;
   const registryConfig = o.registryConfig ?? t.auth?.registryConfig;
   const plainHttp = o.plainHttp ?? t.tls?.plainHttp;
   const caFile = o.caFile ?? t.tls?.caFile;
@@ -170,6 +172,7 @@ export function configTargetOptions(
     ...(ecrEndpoint === undefined ? {} : { ecrEndpoint }),
     ...(awsProfile === undefined ? {} : { awsProfile }),
     ...(awsRoleArn === undefined ? {} : { awsRoleArn }),
+    ...(awsIdentityNamed ? { awsIdentityNamed } : {}),
     ecrRepositories: {
       create: ecr.create !== false,
       ...(ecr.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),

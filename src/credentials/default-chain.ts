@@ -21,6 +21,12 @@ export interface DefaultChainOptions {
   ecrEndpoint?: string;
   awsProfile?: string;
   awsRoleArn?: string;
+  /**
+   * The AWS identity was named for this target (a role or profile given to packpub): on an ECR host the token minted
+   * with it is asked for before the Docker config, whose token (a `docker login` of another identity, the ecr-login
+   * helper on the default chain) was used instead, and the named identity only for the ECR API calls.
+   */
+  ecrFirst?: boolean;
   /** Credential helper process settings (timeout, a custom runner). */
   helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
   /** ECR token provider extras (injectable clock or token source, for tests and embedding). */
@@ -45,22 +51,20 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
   const fromEnv = providers.length === 0 ? envCredential(env) : undefined;
   if (fromEnv !== undefined) providers.push(staticProvider('environment', fromEnv));
   if (options.file !== undefined) providers.push(staticProvider(options.file.source ?? 'configuration file', options.file));
-  providers.push(
-    dockerConfigProvider({
-      env,
-      ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }),
-      ...(options.helper === undefined ? {} : { helper: options.helper }),
-    }),
-  );
-  providers.push(
-    ecrCredentialProvider({
-      ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
-      ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
-      ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-      // The SDK reads the process's environment: the files `env` names are handed to it.
-      ...awsFilesOf(env),
-      ...options.ecr,
-    }),
-  );
+  const docker = dockerConfigProvider({
+    env,
+    ...(options.registryConfig === undefined ? {} : { registryConfig: options.registryConfig }),
+    ...(options.helper === undefined ? {} : { helper: options.helper }),
+  });
+  const ecr = ecrCredentialProvider({
+    ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
+    ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+    ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+    // The SDK reads the process's environment: the files `env` names are handed to it.
+    ...awsFilesOf(env),
+    ...options.ecr,
+  });
+  // The ECR provider answers only for ECR hosts: any other host still reaches the Docker config.
+  providers.push(...(options.ecrFirst === true ? [ecr, docker] : [docker, ecr]));
   return chainProviders(...providers);
 }

@@ -37,6 +37,12 @@ export interface OpenTargetOptions extends Omit<RegistryConnectionOptions, 'host
   login?: Credential;
   /** For the default chain: the credential a configuration file names, tried after the environment. */
   fileLogin?: Credential;
+  /**
+   * For the default chain: the AWS identity was named for this target (--aws-role-arn, --aws-profile, or packpub.yaml's
+   * ecr.awsRoleArn / ecr.awsProfile), so on an ECR host the token minted with it comes before a token the Docker config
+   * holds (a `docker login` of another identity, an ecr-login helper on the default chain).
+   */
+  awsIdentityNamed?: boolean;
   /** For the default chain: the Docker config file to read instead of the default one. */
   registryConfig?: string;
   /** `HOST[:PORT]/BASE-PATH`; when undefined the OCI layout is used. */
@@ -99,6 +105,7 @@ export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: E
     ...(options.ecrEndpoint === undefined ? {} : { ecrEndpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
+    ...(options.awsIdentityNamed === true ? { ecrFirst: true } : {}),
     ...(ecrClients === undefined ? {} : { ecr: { clients: ecrClients } }),
   });
 }
