@@ -14,6 +14,9 @@ import { setup } from '../support/stage.js';
  * staging folder, and new/deeper/ stayed.
  */
 
+// Both runs below are abandoned when the 5 s grace period is over: they wait it out side by side (each with a
+// world of its own), not one after the other.
+describe.concurrent('runs interrupted while a request never ends', () => {
 describe('pull interrupted during the download', () => {
   const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 19, prefix: 'pullint' }) }));
 
@@ -82,4 +85,5 @@ describe('palette sync interrupted while Palette does not answer', () => {
       run.child.kill('SIGKILL');
     }
   });
+});
 });
