@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -17,24 +17,24 @@ import { answerBytes, startWireProxy } from '../support/wire-proxy.js';
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-delete-lost-');
-  const registry = stack.add(await startRegistry());
+  const registry = await sharedRegistry();
   const proxy = stack.add(await startWireProxy(registry.host));
   return { root, registry, proxy, reader: new RegistryReader(registry.url) };
 });
 
 const GATEWAY = Buffer.from('{"errors":[{"code":"UNKNOWN","message":"upstream timed out"}]}');
-const REPO = 'x/spectro-packs/archive';
+const REPO = () => `${w.registry.base}/spectro-packs/archive`;
 const LIMITS = ['--retry-attempts', '3', '--retry-delay', '0'];
 
 describe('a delete whose every answer is lost after the registry acted', () => {
   it('is deleted, exit 0, and the registry no longer holds the version (was: "nothing was deleted", exit 1)', async () => {
     const keep = await writePack(join(w.root, 'kept'), { name: 'lost-delete', version: '1.0.0' });
     const drop = await writePack(join(w.root, 'dropped'), { name: 'lost-delete', version: '1.1.0' });
-    for (const dir of [keep, drop]) expect((await runCli(['push', dir, '--registry', `${w.registry.host}/x`, '--no-cache'])).code).toBe(0);
+    for (const dir of [keep, drop]) expect((await runCli(['push', dir, '--registry', `${w.registry.host}/${w.registry.base}`, '--no-cache'])).code).toBe(0);
     w.proxy.onRequest = (r) => (r.method === 'DELETE' ? { after: (a) => ({ raw: answerBytes(a, { status: 500, body: GATEWAY }) }) } : 'pass');
     let run;
     try {
-      run = await runCli(['delete', 'lost-delete:1.1.0', '--registry', `${w.proxy.host}/x`, '--force', ...LIMITS]);
+      run = await runCli(['delete', 'lost-delete:1.1.0', '--registry', `${w.proxy.host}/${w.registry.base}`, '--force', ...LIMITS]);
     } finally {
       w.proxy.onRequest = undefined;
     }
@@ -42,22 +42,22 @@ describe('a delete whose every answer is lost after the registry acted', () => {
     expect(run.stdout).toContain('deleted');
     expect(run.stderr).not.toContain('nothing was deleted');
     expect(stackLines(run.stderr)).toEqual([]);
-    expect((await w.reader.tags(`${REPO}/lost-delete`)).sort()).toEqual(['1.0.0']);
+    expect((await w.reader.tags(`${REPO()}/lost-delete`)).sort()).toEqual(['1.0.0']);
   });
 
   it('a delete the gateway refused before the registry saw it is still a failure, the version kept', async () => {
     const dir = await writePack(join(w.root, 'refused'), { name: 'refused-delete', version: '1.0.0' });
-    expect((await runCli(['push', dir, '--registry', `${w.registry.host}/x`, '--no-cache'])).code).toBe(0);
+    expect((await runCli(['push', dir, '--registry', `${w.registry.host}/${w.registry.base}`, '--no-cache'])).code).toBe(0);
     w.proxy.onRequest = (r) => (r.method === 'DELETE' ? { raw: answerBytes({ status: 500, headers: { 'content-type': 'application/json' }, body: GATEWAY }) } : 'pass');
     let run;
     try {
-      run = await runCli(['delete', 'refused-delete:1.0.0', '--registry', `${w.proxy.host}/x`, '--force', ...LIMITS]);
+      run = await runCli(['delete', 'refused-delete:1.0.0', '--registry', `${w.proxy.host}/${w.registry.base}`, '--force', ...LIMITS]);
     } finally {
       w.proxy.onRequest = undefined;
     }
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain('answered 500 UNKNOWN: upstream timed out after 3 attempts');
     expect(stackLines(run.stderr)).toEqual([]);
-    expect(await w.reader.tags(`${REPO}/refused-delete`)).toEqual(['1.0.0']);
+    expect(await w.reader.tags(`${REPO()}/refused-delete`)).toEqual(['1.0.0']);
   });
 });

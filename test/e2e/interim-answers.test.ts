@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -18,14 +18,14 @@ import { rawAnswer, startWireProxy, type WireRequest } from '../support/wire-pro
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-interim-');
-  const registry = stack.add(await startRegistry());
+  const registry = await sharedRegistry();
   const proxy = stack.add(await startWireProxy(registry.host));
   return { root, registry, proxy, reader: new RegistryReader(registry.url) };
 });
 
 const EARLY_HINTS = 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n';
-const LIMITS = ['--request-timeout', '1', '--retry-attempts', '2', '--retry-delay', '0', '--retry-deadline', '5'];
-/** What these limits allow, with room for a loaded machine: two attempts of 1 s each. */
+const LIMITS = ['--request-timeout', '0.5', '--retry-attempts', '2', '--retry-delay', '0', '--retry-deadline', '5'];
+/** What these limits allow, with room for a loaded machine: two attempts of 0.5 s each. */
 const BOUND_MS = 20_000;
 
 /** The run's outcome, or a failure naming the hang once BOUND_MS has passed. */
@@ -56,15 +56,15 @@ describe('interim answers without end', () => {
     const { dir, name } = await freshPack();
     answering((r) => r.method === 'HEAD' && r.path.includes('/manifests/'));
     try {
-      const run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/x`, '--no-cache', ...LIMITS]));
+      const run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${w.proxy.host}: it sent only interim answers (HTTP 1xx) to HEAD`);
-      expect(run.stderr).toContain('for 1 s, never the answer');
+      expect(run.stderr).toContain('for 0.5 s, never the answer');
       expect(stackLines(run.stderr)).toEqual([]);
     } finally {
       w.proxy.onRequest = undefined;
     }
-    expect(await w.reader.tags(`x/spectro-packs/archive/${name}`)).toEqual([]);
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`)).toEqual([]);
   });
 
   it('login: a /v2/ check answered only with 103 ends the same way and saves nothing (was: held for ever)', async () => {
@@ -88,14 +88,14 @@ describe('interim answers before the answer', () => {
     w.proxy.onRequest = () => ({ before: EARLY_HINTS });
     let run: CliRun;
     try {
-      run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/x`, '--no-cache', ...LIMITS]));
+      run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
     } finally {
       w.proxy.onRequest = undefined;
     }
     expect(run.code, run.stderr).toBe(0);
-    const held = await w.reader.holdings('x/spectro-packs/archive');
+    const held = await w.reader.holdings(`${w.registry.base}/spectro-packs/archive`);
     expect(held.problems).toEqual([]);
-    const digest = held.tags.get(`x/spectro-packs/archive/${name}:1.0.0`);
+    const digest = held.tags.get(`${w.registry.base}/spectro-packs/archive/${name}:1.0.0`);
     expect(digest).toBeDefined();
     expect(run.stdout).toContain(`published ${name}:1.0.0`);
     expect(run.stdout).toContain(digest!.slice(0, 19));
@@ -105,7 +105,7 @@ describe('interim answers before the answer', () => {
 describe('interim answers undici cannot read', () => {
   it('a 100 Continue before the answer to a tag PUT, and a 101 to a manifest read: exit 1 naming it (was: "connection ... was closed unexpectedly")', async () => {
     const { dir, name } = await freshPack();
-    const R = ['--registry', `${w.proxy.host}/x`];
+    const R = ['--registry', `${w.proxy.host}/${w.registry.base}`];
     expect((await runCli(['push', dir, ...R, '--no-cache'])).code).toBe(0);
     w.proxy.onRequest = (r) => (r.method === 'PUT' ? { before: 'HTTP/1.1 100 Continue\r\n\r\n' } : 'pass');
     let tagged: CliRun;
@@ -115,14 +115,14 @@ describe('interim answers undici cannot read', () => {
       w.proxy.onRequest = undefined;
     }
     expect(tagged.code, tagged.stderr).toBe(1);
-    expect(tagged.stderr).toContain(`${w.proxy.host} answered PUT http://${w.proxy.host}/v2/x/spectro-packs/archive/${name}/manifests/stable with an interim 100 Continue, or an answer to no request, which packpub did not ask for and cannot read`);
+    expect(tagged.stderr).toContain(`${w.proxy.host} answered PUT http://${w.proxy.host}/v2/${w.registry.base}/spectro-packs/archive/${name}/manifests/stable with an interim 100 Continue, or an answer to no request, which packpub did not ask for and cannot read`);
     expect(stackLines(tagged.stderr)).toEqual([]);
     // The registry carried the PUT out before the proxy's 100 reached packpub: the re-run finds it done.
     const again = await runCli(['tag', `${name}:1.0.0`, 'stable', ...R]);
     expect(again.code, again.stderr).toBe(0);
-    const held = await w.reader.holdings('x/spectro-packs/archive');
+    const held = await w.reader.holdings(`${w.registry.base}/spectro-packs/archive`);
     expect(held.problems).toEqual([]);
-    expect(held.tags.get(`x/spectro-packs/archive/${name}:stable`)).toBe(held.tags.get(`x/spectro-packs/archive/${name}:1.0.0`));
+    expect(held.tags.get(`${w.registry.base}/spectro-packs/archive/${name}:stable`)).toBe(held.tags.get(`${w.registry.base}/spectro-packs/archive/${name}:1.0.0`));
 
     const out = join(w.root, 'pulled-101');
     w.proxy.onRequest = (r) => (r.method === 'GET' && r.path.includes('/manifests/') ? { raw: rawAnswer(101, 'Switching Protocols', { upgrade: 'h2c', connection: 'upgrade' }) } : 'pass');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { listenOnLoopback } from '../support/loopback.js';
 import { writePack } from '../support/packs.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 import { rawAnswer, startWireProxy } from '../support/wire-proxy.js';
@@ -26,7 +26,7 @@ const w = setup(async (stack) => {
     res.end('<html><body><h1>Not Found</h1></body></html>');
   });
   const site = stack.add(await listenOnLoopback(web));
-  const registry = stack.add(await startRegistry());
+  const registry = await sharedRegistry();
   const proxy = stack.add(await startWireProxy(registry.host));
   return { root, site, seen, registry, proxy };
 });
@@ -59,7 +59,7 @@ describe('a web server that answers 404 to everything', () => {
 
 describe('a registry', () => {
   it('a version or pack it does not hold is still "not there", also when its 404 names no OCI error', async () => {
-    const registry = `${w.proxy.host}/x`;
+    const registry = `${w.proxy.host}/${w.registry.base}`;
     const pack = await writePack(join(w.root, 'present'), { name: 'present', version: '1.0.0' });
     expect((await runCli(['push', pack, '--registry', registry, '--no-cache'])).code).toBe(0);
     const listed = await runCli(['list', 'absent', '--registry', registry]);
