@@ -108,6 +108,11 @@ interface TargetState {
    * flight at once (and a token service is asked by the first request alone).
    */
   firstContact?: Promise<void>;
+  /**
+   * Versions of an OCI layout found naming a blob the layout does not hold whole (readTag), by `repo\0version`:
+   * read as not there, they are judged at the write, which finds them under the tag (publishTo).
+   */
+  damaged: Map<string, FetchedManifest>;
 }
 
 /**
@@ -166,6 +171,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     }
     return {
       target,
+      damaged: new Map(),
       ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
       configIn: onceper(async (repo: string) => {
         const from = target.store.kind === 'oci-layout' ? undefined : baseRepository(target.basePath);
@@ -524,7 +530,7 @@ function lookUp(
     states.map(async (state, i): Promise<Lookup> => {
       const repo = where[i]?.repo ?? '';
       const store = state.target.store;
-      const read = () => readTag(store, repo, version, cache);
+      const read = () => readTag(state, repo, version, cache);
       const ask = async (): Promise<Lookup> => {
         try {
           if (dryRun) {
@@ -558,15 +564,21 @@ function lookUp(
   );
 }
 
-/** What `store` holds under `version` of `repo`, offered the manifest the cache saw there last (getManifest `known`). */
-async function readTag(store: PackTarget['store'], repo: string, version: string, cache: ArchiveCache | undefined): Promise<FetchedManifest | undefined> {
+/** What the state's store holds under `version` of `repo`, offered the manifest the cache saw there last (getManifest `known`). */
+async function readTag(state: TargetState, repo: string, version: string, cache: ArchiveCache | undefined): Promise<FetchedManifest | undefined> {
+  const store = state.target.store;
   const known = store.kind === 'oci-layout' ? undefined : cache?.manifest(repo, version);
   const manifest = await store.getManifest(repo, version, known);
   if (manifest !== undefined && manifest !== known && store.kind !== 'oci-layout') cache?.rememberManifest(repo, version, manifest);
   // An OCI layout is files: a blob of the version removed, emptied by a host crash or cut short by a copy killed
   // mid-file left it "unchanged", exit 0, over a tag pull then refused (chaos s22 F9). Such a version is read as
   // not there: it is built and written again (the rename replaces a blob of the wrong size). One stat per blob.
-  if (manifest !== undefined && store.kind === 'oci-layout' && !(await blobsHeld(store, repo, manifest.bytes))) return undefined;
+  // What it held is kept (state.damaged) for the write, which finds it under the tag: there it was taken for
+  // another publisher's ("replaced ... during this run", exit 1, even with --force); see publishTo.
+  if (manifest !== undefined && store.kind === 'oci-layout' && !(await blobsHeld(store, repo, manifest.bytes))) {
+    state.damaged.set(`${repo}\0${version}`, manifest);
+    return undefined;
+  }
   return manifest;
 }
 
@@ -596,7 +608,7 @@ function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>,
       try {
         const repo = where[i]?.repo ?? '';
         await state.target.store.prepareRepository(repo);
-        return 'error' in lookup ? { manifest: await readTag(state.target.store, repo, version, cache) } : lookup;
+        return 'error' in lookup ? { manifest: await readTag(state, repo, version, cache) } : lookup;
       } catch (err) {
         noteUnreachable(state, err);
         return { error: err };
@@ -840,9 +852,10 @@ async function publishTo(
     }
     if (ctx.force !== true) {
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0 });
+      const damaged = state.damaged.get(`${where.repo}\0${version}`) === held ? ', some of whose blobs are missing from the layout' : '';
       throw new PackpubError(
         'CONFLICT',
-        `${where.reference} already holds different content (${heldContent(held.bytes, heldLayer, where.reference)}, this build ${built.digest})`,
+        `${where.reference} already holds different content (${heldContent(held.bytes, heldLayer, where.reference)}${damaged}, this build ${built.digest})`,
         { hint: paletteCacheNote('Publish') },
       );
     }
@@ -898,7 +911,7 @@ async function publishTo(
   let before: Digest | null;
   if (unread) {
     // Not read before the uploads (pushOnePack: most likely new): this read is the look-up and the check before the write.
-    const held = await readTag(store, where.repo, version, ctx.cache);
+    const held = await readTag(state, where.repo, version, ctx.cache);
     if (held !== undefined) {
       const result = await holding(held, uploadedBytes);
       if (result !== undefined) return result;
@@ -927,6 +940,15 @@ async function publishTo(
     if (same === undefined) throw race;
     return same;
   };
+  const damaged = expected === null ? state.damaged.get(`${where.repo}\0${version}`) : undefined;
+  if (damaged !== undefined && before === damaged.descriptor.digest) {
+    // The damaged version read as not there (readTag): the same pack is unchanged now its blobs are written again,
+    // other content a conflict (--force: replaced).
+    const result = await holding(damaged, uploadedBytes);
+    if (result !== undefined) return result;
+    overwrite = true;
+    expected = before;
+  }
   if (before !== expected) return await samePackOr(raced(where.reference, before, local));
   // A version-like extra tag holding other content stops the pack before its version is written (keepVersionTags).
   if (ctx.extraTags !== undefined && ctx.extraTags.length > 0) await keepVersionTags(store, where.repo, built.manifestBytes, ctx.extraTags, ctx.force);
