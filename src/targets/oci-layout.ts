@@ -329,6 +329,9 @@ export class OciLayoutStore implements ArtifactStore {
         // Only a repository's own `blobs` folder holds no repository: a pack named `blobs` is one (it was left out
         // of list and copy --all, exit 0).
         if (e.isDirectory() && !(isRepository && e.name === 'blobs')) await walk(`${repo}/${e.name}`);
+        // A link to a repository's folder (a layout put together with links: push, pull and inspect follow them) is
+        // one too; copy --all left it out, exit 0. Never walked into: a link may lead anywhere, up to `/`.
+        else if (e.isSymbolicLink() && (await held(join(this.location, repo, e.name, LAYOUT_FILE)))) found.push(`${repo}/${e.name}`);
       }
     };
     await walk(prefix);

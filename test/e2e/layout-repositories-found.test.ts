@@ -1,3 +1,4 @@
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -10,10 +11,11 @@ import { setup } from '../support/stage.js';
  * `blobs/` folder. Looking for repositories, the walk skipped every folder named `blobs`, so a pack named `blobs`
  * (a valid name) was published, pulled and inspected, but never listed: `list` left it out and `copy --all` from
  * the layout copied the others, "1 copied", exit 0, the pack missing at the destination. Now only a repository's
- * own `blobs` folder is skipped.
+ * own `blobs` folder is skipped. The same for a repository folder that is a link (a layout put together with
+ * links): push, pull and inspect followed it, list and copy --all left it out. A link is never walked into.
  */
 
-describe('a pack named blobs in an OCI layout', () => {
+describe('packs an OCI layout holds in folders the walk for repositories skipped', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir();
     const packs = [await writePack(join(root, 'blobs'), { name: 'blobs', version: '1.0.0' }), await writePack(join(root, 'hello'), { name: 'hello', version: '2.0.0' })];
@@ -36,5 +38,22 @@ describe('a pack named blobs in an OCI layout', () => {
     const out = join(w.root, 'pulled');
     expectRun(await runCli(['pull', 'blobs:1.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
     expect(await treeOf(out)).toEqual(await treeOf(w.packs[0]!));
+  });
+
+  it('a repository folder that is a link (a layout put together with links) is listed and copied too (was: left out, exit 0)', async () => {
+    const layout = join(w.root, 'linked');
+    const elsewhere = join(w.root, 'elsewhere');
+    expectRun(await runCli(['push', w.packs[0]!, '--oci-layout', layout], { env: w.env }), { code: 0 });
+    expectRun(await runCli(['push', w.packs[1]!, '--oci-layout', elsewhere], { env: w.env }), { code: 0 });
+    await symlink(join(elsewhere, 'spectro-packs', 'archive', 'hello'), join(layout, 'spectro-packs', 'archive', 'hello'));
+    // A link to a folder that is no repository is not one, and is never walked into.
+    await symlink('/', join(layout, 'spectro-packs', 'archive', 'root'));
+    const list = await runCli(['list', '--oci-layout', layout, '--json'], { env: w.env });
+    expect((JSON.parse(list.stdout) as { packs: { name: string }[] }).packs.map((p) => p.name)).toEqual(['blobs', 'hello']);
+    const copied = join(w.root, 'copied-linked');
+    expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
+    const out = join(w.root, 'pulled-linked');
+    expectRun(await runCli(['pull', 'hello:2.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
+    expect(await treeOf(out)).toEqual(await treeOf(w.packs[1]!));
   });
 });
