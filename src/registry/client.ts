@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js'
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
-import { contentCoding, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
+import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
@@ -442,7 +442,7 @@ export class RegistryClient {
    * went on and tagged a manifest whose layer the registry says it does not hold as sent (exit 0).
    */
   private storedAs(res: AuthedResponse, digest: Digest, repository: string): void {
-    const said = getHeader(res, 'docker-content-digest')?.trim();
+    const said = digestHeader(res);
     if (said === undefined || said === '' || said === digest) return;
     throw new PackpubError('DIGEST_MISMATCH', `${this.host} answered the upload of blob ${digest} to ${repository} naming another digest (${said.slice(0, 100)})`, {
       hint: 'the registry or a proxy in front of it stored other content than packpub sent; push again, and report it to the registry owner if it persists',
@@ -625,7 +625,7 @@ export class RegistryClient {
   async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
     const found = await this.request(this.manifestSpec('HEAD', repository, reference, signal), async (res) => {
       await discardBody(res);
-      const header = getHeader(res, 'docker-content-digest')?.trim();
+      const header = digestHeader(res);
       const digest = header !== undefined && isDigest(header) ? header : isDigest(reference) ? reference : undefined;
       const size = Number(getHeader(res, 'content-length'));
       const mediaType = mediaTypeOf(getHeader(res, 'content-type'));
@@ -718,7 +718,7 @@ export class RegistryClient {
         });
       }
       const digest = sha256Digest(bytes);
-      const header = getHeader(res, 'docker-content-digest')?.trim();
+      const header = digestHeader(res);
       if (isDigest(reference) && digest !== reference) {
         throw new PackpubError('DIGEST_MISMATCH', `manifest ${reference} from ${this.host} has digest ${digest}${said}`, { hint: OTHER_CONTENT_HINT });
       }
@@ -748,7 +748,7 @@ export class RegistryClient {
       { method: 'PUT', ...this.manifestCall(repository, reference, 'push', signal), headers: { 'content-type': mediaType }, body: bytes, expect: [200, 201, 204] },
       async (res) => {
         await discardBody(res);
-        return getHeader(res, 'docker-content-digest')?.trim();
+        return digestHeader(res);
       },
     );
     if (stored !== undefined && stored !== '' && stored !== digest) {

@@ -98,6 +98,19 @@ export function getHeader(res: Pick<HttpResponse, 'headers'>, name: string): str
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/**
+ * The digest an answer names in `Docker-Content-Digest`, or undefined when it names none. A proxy that adds the
+ * header the registry already sent (or folds two copies into one line) repeats one value: that value. Differing
+ * values come back joined, which no digest check accepts.
+ */
+export function digestHeader(res: Pick<HttpResponse, 'headers'>): string | undefined {
+  const v = res.headers['docker-content-digest'];
+  if (v === undefined) return undefined;
+  const values = new Set((Array.isArray(v) ? v : [v]).flatMap((one) => one.split(',')).map((one) => one.trim()));
+  values.delete('');
+  return values.size === 1 ? [...values][0] : [...values].join(', ');
+}
+
 /** How long a body nobody reads may take to arrive before its connection is dropped instead. */
 const DISCARD_TIMEOUT_MS = 1_000;
 
