@@ -198,7 +198,16 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
   // An error that stopped the Palette step ends the run with its own exit code: the packs are published, their
   // visibility unknown.
   const paletteWord = palette?.status === 'error' ? 'published, Palette sync failed' : 'published, not visible in Palette';
-  out.push(`### packpub push: ${options.interrupted !== undefined ? 'interrupted' : failed ? 'failed' : problems.length > 0 ? paletteWord : 'succeeded'}`);
+  // A dry run publishes nothing: "succeeded" read as published, and a planned conflict (which a dry run does not
+  // fail on: the real run would, exit 1) was only a row of the table.
+  const dryRun = s.planned > 0 && s.published + s.unchanged + s.overwritten + s.skipped === 0;
+  const wouldConflict = report.results.filter((r) => r.status === 'planned' && r.plan === 'conflict').length;
+  const dryWord = [
+    'dry run, nothing published',
+    ...(wouldConflict > 0 ? [`${wouldConflict} would conflict (the real run would fail)`] : []),
+    ...(problems.length > 0 ? [palette?.status === 'error' ? 'Palette check failed' : 'Palette would not list every pack'] : []),
+  ].join('; ');
+  out.push(`### packpub push: ${options.interrupted !== undefined ? 'interrupted' : failed ? 'failed' : dryRun ? dryWord : problems.length > 0 ? paletteWord : 'succeeded'}`);
   out.push('');
   // An abandoned run: what stderr said of it, first (the table has each pack's part).
   if (options.interrupted !== undefined) out.push(...options.interrupted.map((l) => `- ${markdownCell(cut(l))}`), '');
