@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -17,10 +17,11 @@ import { setup } from '../support/stage.js';
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-copy-repair-');
-  const registry = stack.add(await startRegistry());
-  const push = await runCli(['push', await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' }), '--registry', `${registry.host}/src`]);
+  const registry = await sharedRegistry();
+  const R = `${registry.host}/${registry.base}/src`;
+  const push = await runCli(['push', await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' }), '--registry', R]);
   if (push.code !== 0) throw new Error(push.stderr);
-  return { root, R: `${registry.host}/src` };
+  return { root, R };
 });
 
 describe('copy to an OCI layout missing a blob of the version', () => {

@@ -7,7 +7,7 @@ import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -19,20 +19,21 @@ import { setup } from '../support/stage.js';
  * list and every command that reads a manifest (push's look at the version it publishes included).
  */
 
-const REPO = 'src/spectro-packs/archive/hello';
 const PAGE = '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action="/login">...</form></body></html>';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-html-manifests-');
-  const registry = stack.add(await startRegistry());
+  const registry = await sharedRegistry();
   const proxy = stack.add(await startRecordingProxy(registry.host));
+  const src = `${registry.base}/src`;
+  const repo = `${src}/spectro-packs/archive/hello`;
   const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-  const push = await runCli(['push', pack, '--registry', `${registry.host}/src`]);
+  const push = await runCli(['push', pack, '--registry', `${registry.host}/${src}`]);
   if (push.code !== 0) throw new Error(push.stderr);
   const reader = new RegistryReader(registry.url);
-  const digest = sha256((await reader.manifest(REPO, '1.0.0')) ?? Buffer.alloc(0));
-  return { root, pack, registry, proxy, reader, digest, P: `${proxy.host}/src` };
+  const digest = sha256((await reader.manifest(repo, '1.0.0')) ?? Buffer.alloc(0));
+  return { root, pack, registry, proxy, reader, digest, repo, P: `${proxy.host}/${src}` };
 });
 hurryRetries();
 
@@ -43,7 +44,7 @@ afterEach(() => {
 function loginPage(): void {
   w.proxy.onRequest = (r) => (r.kind === 'manifest-get' ? { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: PAGE } : 'pass');
 }
-const said = () => `${w.proxy.host} answered 200 with something that is not JSON instead of manifest 1.0.0 of ${REPO} (${PAGE.length} bytes, Content-Type: text/html; charset=utf-8)`;
+const said = () => `${w.proxy.host} answered 200 with something that is not JSON instead of manifest 1.0.0 of ${w.repo} (${PAGE.length} bytes, Content-Type: text/html; charset=utf-8)`;
 function expectRefused(run: CliRun): void {
   expect(run.code, `${run.stdout}${run.stderr}`).toBe(1);
   expect(stackLines(run.stderr)).toEqual([]);
@@ -74,8 +75,8 @@ describe('every manifest read answered 200 with a login page (text/html)', () =>
     expect((await runCli(['list', '--oci-layout', layout])).stdout).not.toContain('hello');
     const push = await runCli(['push', w.pack, '--registry', w.P]);
     expectRefused(push);
-    expect(sha256((await w.reader.manifest(REPO, '1.0.0')) ?? Buffer.alloc(0))).toBe(w.digest);
-    expect(await w.reader.tags(REPO)).toEqual(['1.0.0']);
+    expect(sha256((await w.reader.manifest(w.repo, '1.0.0')) ?? Buffer.alloc(0))).toBe(w.digest);
+    expect(await w.reader.tags(w.repo)).toEqual(['1.0.0']);
   });
 
   it('the registry itself: listed as before', async () => {

@@ -6,7 +6,6 @@ import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { registryAdmin } from '../support/registry-admin.js';
-import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 import { paletteLabWithHello } from '../support/published.js';
 
@@ -73,8 +72,8 @@ describe('a Palette registry whose endpoint names the default port, another case
   // Palette reaches `harbor.example.com` (the lab) at a loopback registry; packpub never connects to it here.
   const h = setup(async (stack) => {
     const root = await stack.tempDir('packpub-palette-host-');
-    const registry = stack.add(await startRegistry());
-    const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { 'harbor.example.com': { url: registry.url } }, clock }));
+    // The lab's registry of the file's world stands for it (a Palette stand-in of its own).
+    const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { 'harbor.example.com': { url: w.registry.url } }, clock }));
     const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
     return { palette, env };
   });
@@ -137,7 +136,8 @@ describe('a Palette that tells sync times to the second', () => {
   const second = Math.floor(Date.now() / 1000) * 1000;
   const s = setup(async (stack) => {
     const root = await stack.tempDir('packpub-palette-second-');
-    const registry = stack.add(await startRegistry());
+    // The registry of the file's world, under a base path of this block's own (`second`), with a Palette of its own.
+    const registry = w.registry;
     const palette = stack.add(
       await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, clock: { now: () => second }, rate: { perSecond: 1000, burst: 1000 }, startDelayPolls: 1 }),
     );
@@ -147,10 +147,10 @@ describe('a Palette that tells sync times to the second', () => {
   });
 
   it('a sync seen running after the trigger, done with the same time as the one before, is this run\'s (was: never fresh, exit 3 at --palette-timeout)', async () => {
-    const uid = s.palette.addRegistry('basic', 'second', { endpoint: `http://${s.registry.host}`, baseContentPath: 'packs', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } }, { status: 'Success', message: 'Synced 0 pack versions', lastRunTime: new Date(second).toISOString() });
-    const push = await runCli(['push', s.pack, '--registry', `${s.registry.host}/packs`], { env: s.env });
+    const uid = s.palette.addRegistry('basic', 'second', { endpoint: `http://${s.registry.host}`, baseContentPath: 'second', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } }, { status: 'Success', message: 'Synced 0 pack versions', lastRunTime: new Date(second).toISOString() });
+    const push = await runCli(['push', s.pack, '--registry', `${s.registry.host}/second`], { env: s.env });
     expect(push.code, push.stdout + push.stderr).toBe(0);
-    const run = await runCli(['palette', 'sync', '--registry', `${s.registry.host}/packs`, '--palette-poll-interval', '1', '--palette-timeout', '60'], { env: s.env });
+    const run = await runCli(['palette', 'sync', '--registry', `${s.registry.host}/second`, '--palette-poll-interval', '1', '--palette-timeout', '60'], { env: s.env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('visible in Palette hello:1.0.0');
     const stored = s.palette.registries.get(uid);
