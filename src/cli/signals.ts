@@ -154,18 +154,20 @@ export interface InterruptHooks {
 
 /**
  * The reports of an enclosing run, for a withInterrupt inside it that has none of its own (push --palette-sync's
- * Palette step): abandoning that step ends the whole run, whose reports must still be written.
+ * Palette step): abandoning that step ends the whole run, whose reports must still be written. By run (its
+ * context), so that runs side by side in one process (tests, a program embedding main()) keep their own.
  */
-let enclosingAbandon: ((lines: string[]) => Promise<void>) | undefined;
+const enclosingAbandon = new WeakMap<CliContext, (lines: string[]) => Promise<void>>();
 
-/** Run `fn` with `onAbandon` as the reports written should an interrupt inside it be abandoned (see enclosingAbandon). */
-export async function withAbandonReports<T>(onAbandon: (lines: string[]) => Promise<void>, fn: () => Promise<T>): Promise<T> {
-  const outer = enclosingAbandon;
-  enclosingAbandon = onAbandon;
+/** Run `fn` with `onAbandon` as the run's reports should an interrupt inside it be abandoned (see enclosingAbandon). */
+export async function withAbandonReports<T>(ctx: CliContext, onAbandon: (lines: string[]) => Promise<void>, fn: () => Promise<T>): Promise<T> {
+  const outer = enclosingAbandon.get(ctx);
+  enclosingAbandon.set(ctx, onAbandon);
   try {
     return await fn();
   } finally {
-    enclosingAbandon = outer;
+    if (outer === undefined) enclosingAbandon.delete(ctx);
+    else enclosingAbandon.set(ctx, outer);
   }
 }
 
@@ -199,7 +201,7 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     say(line);
     const summary = hooks.ledger?.summary() ?? [];
     for (const l of summary) writeLine(ctx.io.stderr, l);
-    const reports = hooks.onAbandon ?? enclosingAbandon;
+    const reports = hooks.onAbandon ?? enclosingAbandon.get(ctx);
     if (reports === undefined) process.exit(EXIT_INTERRUPTED);
     // A CI job cancelled after the grace period still gets its reports, saying the run was interrupted (never
     // a success). Bounded: a report that cannot be written in time is given up, the exit code stays 130.

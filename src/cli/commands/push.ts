@@ -310,7 +310,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     // The Palette steps' module is loaded by a run with --palette-sync only (issue 16).
     const afterPush = async () =>
       paletteSync && !report.aborted
-        ? withAbandonReports(abandonedInPalette, async () => (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true))
+        ? withAbandonReports(ctx, abandonedInPalette, async () => (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true))
         : { notVisible: false };
     let synced: Awaited<ReturnType<typeof afterPush>>;
     // --json: printed once the JUnit report is written, whose loss (a full disk) makes the exit code 1.
