@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ListedPack } from '../../operations/list.js';
 import type { CommandSpec } from '../context.js';
@@ -6,6 +7,16 @@ import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
 import { targetCommandFlags, withTarget } from '../target-command.js';
 import { retryDelayRereadHelp } from '../target-flags.js';
+
+/** Why a layout path shows no packs, when it is not a layout's top folder ('' when it is one, or may be). */
+function layoutNote(location: string): string {
+  const info = statSync(location, { throwIfNoEntry: false });
+  if (info === undefined) return ' (no such folder)';
+  if (!info.isDirectory()) return ' (not a folder)';
+  // One repository's layout (skopeo's or oras' oci:DIR, or a pack's folder inside packpub's), or a folder on the way to them.
+  const inside = existsSync(join(location, 'oci-layout')) || /(^|[\\/])spectro-packs([\\/]archive)?[\\/]*$/.test(location);
+  return inside ? ': it is inside an OCI layout of packs, or one repository\'s layout; give the folder that holds spectro-packs/' : '';
+}
 
 export const listCommand: CommandSpec = {
   command: 'list [name]',
@@ -36,8 +47,8 @@ export const listCommand: CommandSpec = {
         return EXIT_OK;
       }
       if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
-        // A layout folder that is not there (a typo in --oci-layout?) is said, not only "no packs".
-        const missing = target.store.kind === 'oci-layout' && !existsSync(target.store.location) ? ' (no such folder)' : '';
+        // A layout folder that is not there (a typo in --oci-layout?), or not the top of a layout, is said, not only "no packs".
+        const missing = target.store.kind === 'oci-layout' ? layoutNote(target.store.location) : '';
         writeLine(ctx.io.stderr, args['name'] === undefined ? `no packs in ${target.display}${missing}` : `no pack ${printable(String(args['name']))} in ${target.display}${missing}`);
         notServed();
         return EXIT_OK;
