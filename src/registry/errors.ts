@@ -420,6 +420,10 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     hint = 'the tag is immutable on this registry; publish a new version instead';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
   else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
+  else if (ctx.status === 413) {
+    // nginx's default client_max_body_size is 1 MiB: a registry behind an nginx left at it refuses every larger layer.
+    hint = `the registry or a proxy in front of it refuses request bodies this large (nginx's client_max_body_size, a load balancer's limit): raise it for ${ctx.host}'s /v2/ paths; packpub sends each blob in one PUT, as ORAS does`;
+  }
   else if (ctx.status === 400 && ctx.method === 'HEAD' && ctx.url.protocol === 'http:' && ociText === '') {
     // An HTTPS server answers plain HTTP with 400 and says so in the body; a HEAD answer has none to read.
     const flags = plainHttpFlags(ctx.plainHttpFlag);

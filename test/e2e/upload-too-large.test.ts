@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { sharedRegistry } from '../support/registry.js';
+import { RegistryReader } from '../support/registry-reader.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+import { rawAnswer, startWireProxy } from '../support/wire-proxy.js';
+
+/*
+ * A registry behind an nginx left at its default body limit (client_max_body_size 1m): every layer larger than
+ * that is answered `413 Request Entity Too Large` with nginx's HTML page. packpub said only "answered 413 (PUT
+ * ...)", no hint, and the push failed the same way on every re-run. A real registry sits behind a proxy that
+ * answers 413 to upload PUTs over 64 KiB, as nginx does.
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-upload-413-');
+  const registry = await sharedRegistry();
+  const proxy = stack.add(await startWireProxy(registry.host));
+  return { root, registry, proxy, reader: new RegistryReader(registry.url) };
+});
+
+const PAGE = '<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>';
+
+describe('an upload refused for its size by a proxy', () => {
+  it('exit 1 naming the 413 with a hint about the body size limit; nothing tagged (was: no hint)', async () => {
+    const dir = await writePack(join(w.root, 'large'), { name: 'large-layer', version: '1.0.0' });
+    await writeFile(join(dir, 'manifests', 'payload.bin'), randomBytes(256 * 1024));
+    w.proxy.onRequest = (r) =>
+      r.method === 'PUT' && r.path.includes('/blobs/uploads/') && Number(r.headers['content-length']) > 64 * 1024
+        ? { raw: rawAnswer(413, 'Request Entity Too Large', { server: 'nginx', 'content-type': 'text/html', 'content-length': PAGE.length, connection: 'close' }, PAGE), end: true }
+        : 'pass';
+    let run;
+    try {
+      run = await runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache']);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`FAILED large-layer:1.0.0: ${w.proxy.host} answered 413 (PUT`);
+    expect(run.stderr).toContain("hint: the registry or a proxy in front of it refuses request bodies this large (nginx's client_max_body_size");
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/large-layer`)).toEqual([]);
+  });
+});
