@@ -104,6 +104,39 @@ describe('push abandoned after an interrupt', () => {
     }
   });
 
+  it('stopped in time (one signal, the pack in flight finishes): the summary says interrupted (was: "failed"), JUnit has the interrupted error', async () => {
+    let tagged = false;
+    const s = await start(
+      'intime',
+      (path, kind) => {
+        if (kind === 'manifest-put' && !path.includes('/manifests/sha256:')) tagged = true;
+        return kind === 'upload-put' && tagged;
+      },
+      1,
+    );
+    try {
+      await waitFor(() => s.run.stdout().includes('published ') && s.holding.length > 0, 'a pack published and the next one held');
+      s.run.child.kill('SIGTERM');
+      await waitFor(() => s.run.stderr().includes('SIGTERM: starting no new work'), 'the signal to be seen');
+      s.release();
+      const result = await s.run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).not.toContain('abandoning');
+      const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/intime`);
+      const all = cases(await readFile(s.junit, 'utf8'));
+      // What finished passes (the registry holds exactly those), what never started fails.
+      expect(all.filter((c) => c.passed)).toHaveLength(holdings.tags.size);
+      expect(holdings.tags.size).toBe(2);
+      for (const c of all.filter((x) => !x.passed)) expect(c.message).toBe('failed: not started: the run was stopped');
+      expect(await readFile(s.junit, 'utf8')).toContain('<error message="interrupted: interrupted by SIGINT or SIGTERM: the packs in flight finished, the others were not started; run again to finish" type="INTERRUPTED">');
+      expect((await readFile(s.summary, 'utf8')).split('\n')[0]).toBe('### packpub push: interrupted');
+    } finally {
+      s.release();
+      w.reg.proxy.onRequest = undefined;
+      s.run.child.kill('SIGKILL');
+    }
+  });
+
   it('abandoned while a tag is written: the report says "perhaps published", and the registry does hold it', async () => {
     const first = w.work.packs[0]!;
     // (manifests are put to the pack's own repository; blobs go to a shared one)

@@ -46,10 +46,12 @@ export interface CiOutputOptions {
   /** push --palette-sync: the Palette step's outcome, when it ran. */
   palette?: PaletteOutcome;
   /**
-   * The run was abandoned after an interrupt's grace period (or a second signal): what stderr said of it. The job
-   * summary and the JUnit report say "interrupted" (never a success); stderr has said it already.
+   * The run was interrupted (SIGINT/SIGTERM): what to say of it. The job summary and the JUnit report say
+   * "interrupted" (never a success), also when every pack that started finished.
    */
   interrupted?: string[];
+  /** Abandoned after the grace period (or a second signal): stderr has said what was and was not published. */
+  abandoned?: boolean;
 }
 
 /**
@@ -94,7 +96,7 @@ export function abandonedReport(state: LedgerState<PackResult>, started: Date): 
  */
 export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiOutputOptions): Promise<void> {
   const interrupted = options.interrupted === undefined ? {} : { interrupted: options.interrupted };
-  if (options.machine && options.interrupted === undefined) {
+  if (options.machine && options.abandoned !== true) {
     for (const line of failureLines(report.results)) writeLine(io.stderr, line);
     // Warnings are in each result; a person reading the job log sees them too.
     for (const r of report.results) for (const line of resultWarningLines(packId(r), r.reference, r.warnings)) writeLine(io.stderr, line);

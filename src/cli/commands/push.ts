@@ -288,7 +288,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
             for (const r of results) if (!linesPrinted.has(`${r.dir}\0${r.target}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
             writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: true }));
           }
-          return writeCiOutputs(ctx.io, report, { ...ciOutputs, interrupted: lines });
+          return writeCiOutputs(ctx.io, report, { ...ciOutputs, interrupted: lines, abandoned: true });
         },
       },
     );
@@ -305,7 +305,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         writeLine(ctx.io.stdout, JSON.stringify({ type: 'palette', ...palette }));
         writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: true }));
       }
-      return writeCiOutputs(ctx.io, reported, { ...ciOutputs, palette, interrupted: lines });
+      return writeCiOutputs(ctx.io, reported, { ...ciOutputs, palette, interrupted: lines, abandoned: true });
     };
     // The Palette steps' module is loaded by a run with --palette-sync only (issue 16).
     const afterPush = async () =>
@@ -336,7 +336,10 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     // exit 2's "nothing was attempted"), after the outcome above was told in full.
     // With --palette-sync, what Palette lists is part of the outcome (exit code 3): the CI outputs say it too.
     const palette = 'json' in synced && synced.json !== undefined ? { palette: synced.json } : {};
-    const reportLost = await writeCiOutputs(ctx.io, reported, { ...ciOutputs, ...palette }).then(
+    // Interrupted in time (the packs in flight finished): the job summary and JUnit say interrupted too, not "failed"
+    // (and never a success, also when every pack that started was published).
+    const interrupted = report.aborted && ctx.interrupted === true ? { interrupted: ['interrupted by SIGINT or SIGTERM: the packs in flight finished, the others were not started; run again to finish'] } : {};
+    const reportLost = await writeCiOutputs(ctx.io, reported, { ...ciOutputs, ...palette, ...interrupted }).then(
       () => false,
       (err: unknown) => {
         renderError(ctx.io, err, false);
