@@ -22,6 +22,13 @@ const MAX_PAGES = 10_000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 const LIST_HINT = 'Harbor (or something in front of it) did not answer with its repositories API; check the registry host and report it to the registry owner';
 
+/** A read of a project Harbor does not have (404 "project <p> not found", or its registry's denial there): said as such. */
+export function missingProject(project: string, host: string): PackpubError {
+  return new PackpubError('NOT_FOUND', `project ${project} does not exist on ${host}`, {
+    hint: `the first segment of the base path is the Harbor project; check it, or create "${project}" (push --create-project)`,
+  });
+}
+
 export class HarborApi {
   /** `host[:port]` of Harbor (registry and API share it). */
   readonly host: string;
@@ -133,9 +140,7 @@ export class HarborApi {
       if (res.status === 404) {
         // Harbor answers 404 "project <p> not found": an empty answer here would read as "no packs".
         await discardBody(res);
-        throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.host}`, {
-          hint: `the first segment of the base path is the Harbor project; check it, or create "${project}" (push --create-project)`,
-        });
+        throw missingProject(project, this.host);
       }
       if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
         await discardBody(res);

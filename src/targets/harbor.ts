@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
-import { HarborApi } from './harbor-api.js';
+import { HarborApi, missingProject } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -164,11 +164,15 @@ export class HarborStore extends GenericRegistryStore {
     }
   }
 
+  /**
+   * The tags of a pack named by the user (list NAME, copy NAME, palette sync NAME): in a project Harbor does not
+   * have, "no pack NAME" (exit 0) hid the typo in the base path that the unnamed list names. Push never reads them.
+   */
   override async listTags(repository: string): Promise<string[]> {
     try {
       return await super.listTags(repository);
     } catch (err) {
-      if (await this.inMissingProject(err, repository)) return [];
+      if (await this.inMissingProject(err, repository)) throw missingProject(projectOf(repository), this.location);
       throw err;
     }
   }

@@ -12,13 +12,15 @@ import { setup } from '../support/stage.js';
  * repository's tag list through the registry API. A project deleted in between (an admin cleaning up while a
  * mirror job runs) denies those tag lists with 403 DENIED "project <p> not found": the run ended with a refused-login
  * error (exit 1) that sent the user to check credentials that were fine. Now it says the project is gone. The
- * stand-in's repositories API answers the listing and deletes the project as it does (apiQuirk).
+ * stand-in's repositories API answers the listing and deletes the project as it does (apiQuirk). And a pack named
+ * in a project that never was (`list hello`, a typo in the base path) said "no pack hello", exit 0, where the
+ * unnamed list names the missing project: now named too, exit 1.
  */
 
 const ADMIN = 'admin';
 const PASSWORD = 'Harbor12345-deleted-mid-list';
 
-describe('a Harbor project deleted between its repository listing and its tag lists', () => {
+describe('a Harbor project that is not there (deleted during the run, or never made)', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir();
     const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
@@ -60,5 +62,18 @@ describe('a Harbor project deleted between its repository listing and its tag li
     expect(copy.stderr).not.toMatch(/denied|credentials rejected/i);
     // Nothing was copied.
     expect(existsSync(layout) ? [...(await layoutHoldings(layout)).tags.keys()] : []).toEqual([]);
+  });
+
+  it('a pack named in a project that does not exist: the project is named, exit 1 (was: "no pack hello", exit 0)', async () => {
+    const env2 = env();
+    const where = ['--registry', `${w.harbor.host}/no-such-project`, '--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'];
+    const list = await runCli(['list', 'hello', ...where], { stdin: PASSWORD, env: env2 });
+    expect(list.code, list.stdout + list.stderr).toBe(1);
+    expect(list.stderr).toContain(`project no-such-project does not exist on ${w.harbor.host}`);
+    expect(list.stderr).not.toContain('no pack hello');
+    // As the unnamed list says it.
+    const all = await runCli(['list', ...where], { stdin: PASSWORD, env: env2 });
+    expect(all.code).toBe(1);
+    expect(all.stderr).toContain(`project no-such-project does not exist on ${w.harbor.host}`);
   });
 });
