@@ -82,12 +82,16 @@ function withinLimits(all: Annotation[], title = 'packpub push'): string[] {
   return [...all.filter((a) => kept.has(a)).map((a) => a.line), ...summaries];
 }
 
-/** One annotation per finding of a pack, at its file, line and column (warnings and notes as such). */
-function findingAnnotations(dir: string, id: string, findings: readonly Finding[], workspace: string): Annotation[] {
+/**
+ * One annotation per finding of a pack, at its file, line and column (warnings and notes as such). `warningsFail`: the
+ * pack failed on its warnings alone (--strict): they are errors, else the failed job had no error annotation at all.
+ */
+function findingAnnotations(dir: string, id: string, findings: readonly Finding[], workspace: string, warningsFail = false): Annotation[] {
   const seen: Record<Kind, number> = { error: 0, warning: 0, notice: 0 };
   return findings.map((f) => {
-    const kind: Kind = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
-    const line = workflowCommand(kind, { file: annotationFile(dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` }, `${id}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}`);
+    const kind: Kind = f.severity === 'error' || (warningsFail && f.severity === 'warning') ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
+    const strict = kind === 'error' && f.severity === 'warning' ? ' (a warning, which fails with --strict)' : '';
+    const line = workflowCommand(kind, { file: annotationFile(dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` }, `${id}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}${strict}`);
     return { kind, rank: 1 + seen[kind]++, line };
   });
 }
@@ -98,7 +102,7 @@ function findingAnnotations(dir: string, id: string, findings: readonly Finding[
  */
 export function validateAnnotations(reports: readonly ValidationReport[], workspace: string): string[] {
   return withinLimits(
-    reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, workspace)),
+    reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, workspace, !r.passed && r.errors === 0)),
     'packpub validate',
   );
 }
@@ -115,7 +119,9 @@ export function validatedId(r: ValidationReport): string {
  * At most 10 of each kind (see PER_KIND).
  */
 export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome): string[] {
-  const all: Annotation[] = report.results.flatMap((r) => findingAnnotations(r.dir, packId(r), r.findings ?? [], workspace));
+  const all: Annotation[] = report.results.flatMap((r) =>
+    findingAnnotations(r.dir, packId(r), r.findings ?? [], workspace, r.status === 'invalid' && !(r.findings ?? []).some((f) => f.severity === 'error')),
+  );
   for (const r of report.results) {
     for (const w of r.warnings ?? []) {
       all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', workspace), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });
