@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnCli, waitFor } from '../support/cli.js';
 import { listenOnLoopback } from '../support/loopback.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -159,6 +160,7 @@ describe('push abandoned after an interrupt', () => {
       // --json: the report is printed too (it was empty), never ok.
       const report = JSON.parse(result.stdout) as { ok: boolean; aborted: boolean; results: Array<{ name?: string; status: string; error?: { code: string; message: string } }> };
       expect(report).toMatchObject({ ok: false, aborted: true });
+      expectReportValid(report);
       expect(report.results).toHaveLength(w.work.packs.length);
       expect(report.results.find((r) => r.name === first.name)).toMatchObject({ status: 'failed', error: { code: 'ABORTED', message: 'abandoned while writing its tag: perhaps published' } });
     } finally {
@@ -194,6 +196,7 @@ describe('push --palette-sync abandoned while Palette does not answer', () => {
       expect(result.code, result.stderr).toBe(130);
       const report = JSON.parse(result.stdout) as { ok: boolean; results: Array<{ status: string }>; palette: { status: string; error: { code: string; message: string } } };
       expect(report.ok).toBe(false);
+      expectReportValid(report);
       expect(report.results.map((r) => r.status)).toEqual(['published']);
       expect(report.palette).toMatchObject({ status: 'error', error: { code: 'ABORTED', message: expect.stringContaining('the packs above are published') as string } });
       const xml = await readFile(junit, 'utf8');
