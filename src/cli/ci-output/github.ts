@@ -1,4 +1,5 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
+import type { CopyReport } from '../../operations/copy-report.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
@@ -145,6 +146,24 @@ export function annotations(report: PushReport, workspace: string, palette?: Pal
   }
   for (const p of paletteProblems(palette)) failure(workflowCommand('error', { title: 'packpub palette' }, withHint(paletteLine(p), p.hint)));
   return withinLimits(all);
+}
+
+/**
+ * `copy` in GitHub Actions: an error per version that failed or conflicted, a warning per repository setting
+ * kept (push's vocabulary: `packpub <status>`, `packpub repository settings`); at most 10 of each kind.
+ */
+export function copyAnnotations(report: CopyReport): string[] {
+  const all: Annotation[] = [];
+  for (const r of report.results) {
+    const id = `${r.name}:${r.version}`;
+    if (r.status === 'failed' || r.status === 'conflict') {
+      const said = r.error?.message ?? r.status;
+      const message = `${r.status} ${id}${said.includes(r.destination) ? '' : ` -> ${r.destination}`}: ${said}`;
+      all.push({ kind: 'error', rank: 0, line: workflowCommand('error', { title: `packpub ${r.status}` }, withHint(message, r.error?.hint)) });
+    }
+    for (const w of r.warnings ?? []) all.push({ kind: 'warning', rank: 1, line: workflowCommand('warning', { title: 'packpub repository settings' }, withHint(`${id} -> ${r.destination}: ${w.message}`, w.hint)) });
+  }
+  return withinLimits(all, 'packpub copy');
 }
 
 /** Text for a Markdown table cell: GFM backslash escapes, HTML entities, one line. */

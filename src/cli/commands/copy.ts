@@ -125,6 +125,11 @@ export const copyCommand: CommandSpec = {
         for (const line of resultWarningLines(`${r.name}:${r.version}`, r.destination, r.warnings)) writeLine(ctx.io.stderr, line);
       }
     }
+    // In GitHub Actions, what failed is an annotation, as push's failures are (the log alone had it).
+    if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+      const { copyAnnotations } = await import('../ci-output/github.js');
+      for (const line of copyAnnotations(report)) writeLine(ctx.io.stderr, line);
+    }
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
     return copySucceeded(report) ? EXIT_OK : EXIT_FAILURE;
   } finally {
