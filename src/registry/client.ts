@@ -656,12 +656,13 @@ export class RegistryClient {
       if (isPackpubError(err, 'NOT_FOUND')) return this.notFoundOnRegistry(err, signal);
       // Bytes that do not hash to the digest asked for or announced were changed on the way (a proxy or cache
       // serving other content) or raced a tag move: a GET is safe to repeat, so once more before failing.
-      if (!isPackpubError(err, 'DIGEST_MISMATCH') || Date.now() >= until) throw err;
+      if (!(isPackpubError(err, 'DIGEST_MISMATCH') || garbled.has(err as PackpubError)) || Date.now() >= until) throw err;
       this.debug?.(`${errorMessage(err)}; reading the manifest once more`);
     }
     try {
       return await this.getManifestOnce(repository, reference, signal, until - Date.now());
     } catch (err) {
+      if (garbled.has(err as PackpubError)) throw new PackpubError('REGISTRY', `${(err as PackpubError).message} (twice in a row)`, { hint: OTHER_CONTENT_HINT_AFTER_RETRY, cause: err });
       if (!isPackpubError(err, 'DIGEST_MISMATCH')) throw err;
       throw new PackpubError('DIGEST_MISMATCH', `${err.message} (twice in a row)`, { hint: OTHER_CONTENT_HINT_AFTER_RETRY, cause: err });
     }
@@ -713,7 +714,15 @@ export class RegistryClient {
       // something other than a pack". Checked by digest too: "another digest" would send the user hunting a race.
       if (!isJson(bytes)) {
         const type = getHeader(res, 'content-type');
-        throw new PackpubError('REGISTRY', `${this.host} answered ${res.status} with something that is not JSON instead of manifest ${reference} of ${repository} (${bytes.length} bytes${type === undefined ? '' : `, Content-Type: ${redactText(type).slice(0, 100)}`})`, {
+        const said = `${this.host} answered ${res.status} with something that is not JSON instead of manifest ${reference} of ${repository} (${bytes.length} bytes${type === undefined ? '' : `, Content-Type: ${redactText(type).slice(0, 100)}`})`;
+        // An answer whose Content-Type names a manifest type is the registry's: bytes that are no JSON under it were
+        // cut short or changed on the way (a Content-Length that lies), not a web page. Read once more (getManifest).
+        if ((MANIFEST_ACCEPT as readonly string[]).includes(mediaTypeOf(type) ?? '')) {
+          const err = new PackpubError('REGISTRY', `${said}: cut short or changed on the way`, { hint: OTHER_CONTENT_HINT });
+          garbled.add(err);
+          throw err;
+        }
+        throw new PackpubError('REGISTRY', said, {
           hint: `check the host and base path (is ${this.host} an OCI registry, and not a web page, login page or proxy in front of it?)`,
         });
       }
@@ -963,6 +972,9 @@ export class RegistryClient {
     await this.transport.close();
   }
 }
+
+/** Manifest answers under a manifest Content-Type whose bytes were no JSON (getManifestOnce): read once more. */
+const garbled = new WeakSet<PackpubError>();
 
 /** For a digest mismatch: the coding the answer named, the likely cause. */
 function codingSaid(coding: string | undefined): string {
