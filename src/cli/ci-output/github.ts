@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CopyReport } from '../../operations/copy-report.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
@@ -31,12 +32,28 @@ export function workflowCommand(command: 'error' | 'warning' | 'notice', propert
   return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(message)}`;
 }
 
-/** A file below the pack folder as the workspace-relative path annotations need (forward slashes). */
-function annotationFile(dir: string, file: string, workspace: string): string {
+/**
+ * A file below the pack folder as the workspace-relative path annotations need (forward slashes). Pack folders
+ * are real paths (validate's reports): a workspace reached through a symlink (a self-hosted runner's work folder
+ * on another disk) is also tried as its real path, else every annotation named an absolute path GitHub could not
+ * attach to a file.
+ */
+function annotationFile(dir: string, file: string, bases: readonly string[]): string {
   const path = join(dir, file);
-  const rel = relative(workspace, path);
-  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-  return shown.split(sep).join('/');
+  for (const base of bases) {
+    const rel = relative(base, path);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel.split(sep).join('/');
+  }
+  return path.split(sep).join('/');
+}
+
+/** The workspace as given and as its real path (annotationFile). */
+function workspaceBases(workspace: string): string[] {
+  try {
+    return [workspace, realpathSync(workspace)];
+  } catch {
+    return [workspace];
+  }
 }
 
 function withHint(message: string, hint: string | undefined): string {
@@ -87,12 +104,12 @@ function withinLimits(all: Annotation[], title = 'packpub push'): string[] {
  * One annotation per finding of a pack, at its file, line and column (warnings and notes as such). `warningsFail`: the
  * pack failed on its warnings alone (--strict): they are errors, else the failed job had no error annotation at all.
  */
-function findingAnnotations(dir: string, id: string, findings: readonly Finding[], workspace: string, warningsFail = false): Annotation[] {
+function findingAnnotations(dir: string, id: string, findings: readonly Finding[], bases: readonly string[], warningsFail = false): Annotation[] {
   const seen: Record<Kind, number> = { error: 0, warning: 0, notice: 0 };
   return findings.map((f) => {
     const kind: Kind = f.severity === 'error' || (warningsFail && f.severity === 'warning') ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
     const strict = kind === 'error' && f.severity === 'warning' ? ' (a warning, which fails with --strict)' : '';
-    const line = workflowCommand(kind, { file: annotationFile(dir, f.file, workspace), line: f.line, col: f.column, title: `packpub ${f.rule}` }, `${id}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}${strict}`);
+    const line = workflowCommand(kind, { file: annotationFile(dir, f.file, bases), line: f.line, col: f.column, title: `packpub ${f.rule}` }, `${id}: ${f.path === undefined ? '' : `${f.path}: `}${f.message}${strict}`);
     return { kind, rank: 1 + seen[kind]++, line };
   });
 }
@@ -102,8 +119,9 @@ function findingAnnotations(dir: string, id: string, findings: readonly Finding[
  * first finding of each pack kept first).
  */
 export function validateAnnotations(reports: readonly ValidationReport[], workspace: string): string[] {
+  const bases = workspaceBases(workspace);
   return withinLimits(
-    reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, workspace, !r.passed && r.errors === 0)),
+    reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, bases, !r.passed && r.errors === 0)),
     'packpub validate',
   );
 }
@@ -120,12 +138,13 @@ export function validatedId(r: ValidationReport): string {
  * At most 10 of each kind (see PER_KIND).
  */
 export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome): string[] {
+  const bases = workspaceBases(workspace);
   const all: Annotation[] = report.results.flatMap((r) =>
-    findingAnnotations(r.dir, packId(r), r.findings ?? [], workspace, r.status === 'invalid' && !(r.findings ?? []).some((f) => f.severity === 'error')),
+    findingAnnotations(r.dir, packId(r), r.findings ?? [], bases, r.status === 'invalid' && !(r.findings ?? []).some((f) => f.severity === 'error')),
   );
   for (const r of report.results) {
     for (const w of r.warnings ?? []) {
-      all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', workspace), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });
+      all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', bases), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });
     }
   }
   const failure = (line: string) => all.push({ kind: 'error', rank: 0, line });
@@ -136,7 +155,7 @@ export function annotations(report: PushReport, workspace: string, palette?: Pal
       failure(
         workflowCommand(
           'error',
-          { file: annotationFile(r.dir, 'pack.json', workspace), title: `packpub ${r.status}` },
+          { file: annotationFile(r.dir, 'pack.json', bases), title: `packpub ${r.status}` },
           withHint(`${r.status} ${packId(r)}${referenceUnlessSaid(r)}: ${r.error?.message ?? r.status}`, r.error?.hint),
         ),
       );
