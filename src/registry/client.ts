@@ -759,7 +759,16 @@ export class RegistryClient {
         await discardBody(res);
         return digestHeader(res);
       },
-    );
+    ).catch(async (err: unknown) => {
+      // Every attempt failed in a way that may have reached the registry (a gateway's 5xx or a lost answer each time,
+      // after the registry stored it): a reference that now serves these very bytes says the write was carried out.
+      // Before, push, tag and copy ended exit 1 with the registry holding exactly what they were asked to write.
+      if (!isRetryableError(err) || !mayHaveActed(err)) throw err;
+      const now = await this.getManifest(repository, reference, signal).catch(() => undefined);
+      if (now?.descriptor.digest !== digest) throw err;
+      this.debug?.(`${errorMessage(err)}; ${repository}:${reference} serves ${digest}: the write was carried out`);
+      return digest;
+    });
     if (stored !== undefined && stored !== '' && stored !== digest) {
       throw new PackpubError('DIGEST_MISMATCH', `${this.host} stored the manifest for ${repository}:${reference} as ${stored}, expected ${digest}`, {
         hint: 'the registry rewrote the manifest; it may not support OCI manifests of this shape',
