@@ -281,6 +281,14 @@ function givenTargetOptions(
   let located = where;
   if (where.registry === undefined) {
     const dir = where.ociLayout ?? DEFAULT_OCI_LAYOUT;
+    // A CI variable written as a YAML block (`|`) ends in a line break: the packs went into a folder `out\n`, exit 0,
+    // and the next step reading `out` found none.
+    if (/[\r\n]/.test(dir)) {
+      const flag = side === undefined ? '--oci-layout' : `--${side}`;
+      throw new PackpubError('USAGE', `${flag} ${JSON.stringify(dir)} holds a line break: a folder of that name would be made`, {
+        hint: 'give the folder without it (a CI variable often ends in one: strip it)',
+      });
+    }
     warnIgnoredOnLayout(flags, side, `${side === undefined ? 'the target' : `--${side}`} (${dir})`, ctx);
     if (userPath(ctx.io, dir) !== dir) located = { ociLayout: userPath(ctx.io, dir) };
   } else if (flags.insecure === true) writeLine(ctx.io.stderr, `warning: --insecure: ${INSECURE_WARNING}`);
