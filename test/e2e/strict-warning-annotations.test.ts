@@ -14,11 +14,15 @@ import { setup } from '../support/stage.js';
 describe('--strict in GitHub Actions', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir();
-    const dir = await writePack(join(root, 'packs', 'warned'), { name: 'warned', version: '1.0.0' });
-    // An add-on without addonType: a warning (validate passes it without --strict).
-    const packJson = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as Record<string, unknown>;
-    delete packJson['addonType'];
-    await writeFile(join(dir, 'pack.json'), JSON.stringify(packJson, null, 2));
+    // Add-ons without addonType: a warning each (validate passes them without --strict).
+    const warned = async (folder: string, name: string) => {
+      const dir = await writePack(join(root, folder), { name, version: '1.0.0' });
+      const packJson = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as Record<string, unknown>;
+      delete packJson['addonType'];
+      await writeFile(join(dir, 'pack.json'), JSON.stringify(packJson, null, 2));
+    };
+    await warned('packs/warned', 'warned');
+    for (let i = 0; i < 11; i++) await warned(`many/w${i}`, `w${i}`);
     return { root };
   });
   const env = () => ({ GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root });
@@ -39,5 +43,13 @@ describe('--strict in GitHub Actions', () => {
     const run = await runCli(['validate', 'packs/warned'], { cwd: w.root, env: env() });
     expectRun(run, { code: 0 });
     expect(commands(run.stderr)).toEqual([expect.stringMatching(/^::warning file=packs\/warned\/pack\.json,.*title=packpub addon-type-missing::/)]);
+  });
+
+  it('past 10 warnings, the last annotation says the others are in the log (was: "and in the job summary", which lists no warning)', async () => {
+    const run = await runCli(['validate', ...Array.from({ length: 11 }, (_, i) => `many/w${i}`)], { cwd: w.root, env: env() });
+    expectRun(run, { code: 0 });
+    const lines = commands(run.stderr);
+    expect(lines).toHaveLength(10);
+    expect(lines.at(-1)).toBe('::warning title=packpub validate::2 more warnings are not annotated (GitHub shows 10 per step): they are in the log above');
   });
 });

@@ -95,7 +95,7 @@ function withinLimits(all: Annotation[], title = 'packpub push'): string[] {
     // A stable sort: within one rank, the order they are printed in.
     for (const a of [...ofKind].sort((x, y) => x.rank - y.rank).slice(0, PER_KIND - 1)) kept.add(a);
     const more = ofKind.length - (PER_KIND - 1);
-    summaries.push(workflowCommand(kind, { title }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above and in the job summary`));
+    summaries.push(workflowCommand(kind, { title }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above${kind === 'error' ? ' and in the job summary' : ''}`));
   }
   return [...all.filter((a) => kept.has(a)).map((a) => a.line), ...summaries];
 }
