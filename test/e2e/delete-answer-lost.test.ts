@@ -2,11 +2,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { sharedRegistry } from '../support/registry.js';
-import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
+import { proxiedSharedRegistry } from '../support/proxied-writes.js';
 import { setup } from '../support/stage.js';
-import { answerBytes, startWireProxy } from '../support/wire-proxy.js';
+import { answerBytes } from '../support/wire-proxy.js';
 
 /*
  * A delete the registry carries out while every answer to it is lost on the way: a gateway in front answering 500
@@ -15,12 +14,7 @@ import { answerBytes, startWireProxy } from '../support/wire-proxy.js';
  * manifest no longer there after such failures is a delete carried out. A real registry sits behind the proxy.
  */
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-delete-lost-');
-  const registry = await sharedRegistry();
-  const proxy = stack.add(await startWireProxy(registry.host));
-  return { root, registry, proxy, reader: new RegistryReader(registry.url) };
-});
+const w = setup((stack) => proxiedSharedRegistry(stack, 'packpub-delete-lost-'));
 
 const GATEWAY = Buffer.from('{"errors":[{"code":"UNKNOWN","message":"upstream timed out"}]}');
 const REPO = () => `${w.registry.base}/spectro-packs/archive`;

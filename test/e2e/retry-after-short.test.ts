@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { hurryRetries } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { sharedRegistry } from '../support/registry.js';
-import { RegistryReader } from '../support/registry-reader.js';
+import { proxiedSharedRegistry } from '../support/proxied-writes.js';
 import { setup } from '../support/stage.js';
-import { rawAnswer, startWireProxy } from '../support/wire-proxy.js';
+import { rawAnswer } from '../support/wire-proxy.js';
 
 /*
  * A rate-limit storm whose 429 answers say `Retry-After: 0` (or a date already past): packpub took the registry at
@@ -16,12 +15,7 @@ import { rawAnswer, startWireProxy } from '../support/wire-proxy.js';
  * the retry clock is hurried, and the waits it was asked for are checked.
  */
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-retry-after-short-');
-  const registry = await sharedRegistry();
-  const proxy = stack.add(await startWireProxy(registry.host));
-  return { root, registry, proxy, reader: new RegistryReader(registry.url) };
-});
+const w = setup((stack) => proxiedSharedRegistry(stack, 'packpub-retry-after-short-'));
 
 const BODY = '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}';
 /** Retry waits are asked of this clock, and taken 50 times shorter: what was asked is what is checked. */

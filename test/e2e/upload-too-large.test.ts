@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { sharedRegistry } from '../support/registry.js';
-import { RegistryReader } from '../support/registry-reader.js';
 import { stackLines } from '../support/secrets.js';
+import { proxiedSharedRegistry } from '../support/proxied-writes.js';
 import { setup } from '../support/stage.js';
-import { rawAnswer, startWireProxy } from '../support/wire-proxy.js';
+import { rawAnswer } from '../support/wire-proxy.js';
 
 /*
  * A registry behind an nginx left at its default body limit (client_max_body_size 1m): every layer larger than
@@ -17,12 +16,7 @@ import { rawAnswer, startWireProxy } from '../support/wire-proxy.js';
  * answers 413 to upload PUTs over 64 KiB, as nginx does.
  */
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-upload-413-');
-  const registry = await sharedRegistry();
-  const proxy = stack.add(await startWireProxy(registry.host));
-  return { root, registry, proxy, reader: new RegistryReader(registry.url) };
-});
+const w = setup((stack) => proxiedSharedRegistry(stack, 'packpub-upload-413-'));
 
 const PAGE = '<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>';
 
