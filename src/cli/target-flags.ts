@@ -199,9 +199,9 @@ export const FLAGS: readonly FlagSpec[] = [
     type: 'number',
     // The re-read of a listed tag that answered 404 (operations/list.ts pauseBeforeReread) waits this long too:
     // said by the commands that do it (list, copy: RETRY_DELAY_REREAD), not by those that never do.
-    describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60)',
+    describe: 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win when they ask longer, up to 60 s (default 0.25; 0 to 60)',
     paletteDescribe:
-      'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win (default 0.25; 0 to 60). palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404',
+      'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win when they ask longer, up to 60 s (default 0.25; 0 to 60). palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404',
   },
   { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' },
   { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR' },

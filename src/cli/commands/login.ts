@@ -71,7 +71,7 @@ export const loginCommand: CommandSpec = {
     declareOwnFlags(
       declareNamedFlags(y, ['cert-file', 'key-file', 'header', 'retry-attempts', 'request-timeout', 'retry-deadline', 'retry-delay'], {
         'request-timeout': 'Seconds to wait for a response or body progress from the registry or its token service (default 60)',
-        'retry-delay': 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win (default 0.25; 0 to 60)',
+        'retry-delay': 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win when they ask longer, up to 60 s (default 0.25; 0 to 60)',
       }),
       LOGIN_FLAGS,
     ),
