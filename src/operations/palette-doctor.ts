@@ -174,7 +174,8 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
   return out;
 }
 
-async function registrySideChecks(target: PaletteTargetRef, store: PackTarget): Promise<DoctorFinding[]> {
+/** The registry read as Palette will read it; `noCredential`: no credential was given for Palette (it gets none). */
+async function registrySideChecks(target: PaletteTargetRef, store: PackTarget, noCredential = false): Promise<DoctorFinding[]> {
   const out: DoctorFinding[] = [];
   const where = `${target.host}/${trimSlashes(target.basePath)}`;
   let repositories: string[];
@@ -187,6 +188,17 @@ async function registrySideChecks(target: PaletteTargetRef, store: PackTarget): 
       out.push({ check: 'reachable', ok: false, message: `cannot reach ${target.host}: ${errorMessage(err)}`, ...(hint === undefined ? {} : { fix: hint }) });
     } else if (code === 'AUTH' || code === 'CREDENTIALS') {
       out.push({ check: 'reachable', ok: true, message: `${target.host} answers` });
+      // No credential given for Palette (packpub's own login is never handed over): what the registry refuses is
+      // reading without one, and the fix is to give one, not to change the rights of an account never tried.
+      if (noCredential && store.store.kind !== 'ecr') {
+        out.push({
+          check: 'credentials',
+          ok: false,
+          message: `${target.host} refuses to list the packs under ${where} without credentials, as Palette would read it (none was given for Palette): ${errorMessage(err)}`,
+          fix: `give Palette's own credential (a robot or user with pull and list-repository rights): -u USER --password-stdin, PACKPUB_USERNAME / PACKPUB_PASSWORD, or the target's auth in packpub.yaml`,
+        });
+        return out;
+      }
       // ECR: the listing ran as packpub's own AWS identity; Palette reads with the IAM user or role it is given
       // (PACKPUB_PALETTE_ECR_*, --palette-ecr-role-arn), which palette-validate checks. Told as Palette's, the fix
       // sent users to change an identity that was never tried.
@@ -243,7 +255,7 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
   } else {
     findings.push({ check: 'base-path', ok: true, message: `Base Content Path ${base}` });
   }
-  if (options.store !== undefined) findings.push(...(await registrySideChecks(target, options.store)));
+  if (options.store !== undefined) findings.push(...(await registrySideChecks(target, options.store, options.credentials?.kind === 'none')));
 
   let palette: DoctorReport['palette'];
   if (options.client !== undefined) {

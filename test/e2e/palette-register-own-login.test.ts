@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { paletteLabWithHello } from '../support/published.js';
+import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -64,5 +65,26 @@ describe("palette register and doctor with packpub's own login in the Docker con
     expect(run.stderr).toContain('note: no credential given for Palette');
     expect(run.stdout).toContain('OCI Authentication Type');
     expect(run.stdout + run.stderr).not.toContain(PUSH_SECRET);
+  });
+
+  it('doctor on a registry that needs credentials, none given for Palette: says to give one (was: checked with the Docker config login, all ok)', async () => {
+    const root = join(w.root, 'private');
+    const docker = join(root, 'docker');
+    const registry = await startRegistry({ auth: 'htpasswd', users: { publisher: PUSH_SECRET } });
+    try {
+      await mkdir(docker, { recursive: true });
+      await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`publisher:${PUSH_SECRET}`).toString('base64') } } }));
+      const run = await runCli(['palette', 'doctor', '--registry', `${registry.host}/packs`], { env: { HOME: join(root, 'home'), DOCKER_CONFIG: docker } });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toContain(`FAIL  credentials: ${registry.host} refuses to list the packs under ${registry.host}/packs without credentials, as Palette would read it (none was given for Palette)`);
+      expect(run.stdout).toContain("fix: give Palette's own credential (a robot or user with pull and list-repository rights): -u USER --password-stdin");
+      expect(run.stdout + run.stderr).not.toContain(PUSH_SECRET);
+      // With Palette's credential given, it is the one checked.
+      const given = await runCli(['palette', 'doctor', '--registry', `${registry.host}/packs`, '-u', 'publisher', '--password-stdin'], { env: { HOME: join(root, 'home'), DOCKER_CONFIG: docker }, stdin: PUSH_SECRET });
+      expect(given.stdout).toContain('ok    credentials: the credentials can list repositories');
+      expect(given.stderr).not.toContain('note: no credential given');
+    } finally {
+      await registry.stop();
+    }
   });
 });
