@@ -203,8 +203,8 @@ export const FLAGS: readonly FlagSpec[] = [
     paletteDescribe:
       'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win when they ask longer, up to 60 s (default 0.25; 0 to 60). palette sync without pack names (not push --palette-sync) also waits this long, once, before reading again a listed tag that answered 404',
   },
-  { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE)' },
-  { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR' },
+  { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE); named, its ECR token comes before a Docker config login of the host' },
+  { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR; its ECR token comes before a Docker config login of the host' },
   { name: 'ecr-endpoint', group: 'ecr', type: 'string', describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint); http:// only on a loopback address or with --plain-http' },
   { name: 'create-repositories', group: 'ecr-create', type: 'boolean', default: true, describe: 'Create missing ECR repositories before pushing (--no-create-repositories to turn off)' },
   {
