@@ -544,7 +544,13 @@ export class RegistryClient {
     const failed = (err: unknown): unknown => (deadline.signal.aborted && signal?.aborted !== true ? deadline.signal.reason : err);
     let first: { body: Readable; skip: number; url: URL; coding: string | undefined };
     try {
-      first = await this.openBlob(repository, digest, size, 0, both, budget);
+      first = await this.openBlob(repository, digest, size, 0, both, budget).catch((err: unknown) => {
+        // An answer of another length than the descriptor's is not this blob (a cache or a proxy on the way answered):
+        // a GET is safe to repeat, so once more before failing, as a manifest read is.
+        if (!isPackpubError(err, 'DIGEST_MISMATCH') || deadline.signal.aborted) throw err;
+        this.debug?.(`${errorMessage(err)}; asking for the blob once more`);
+        return this.openBlob(repository, digest, size, 0, both, budget);
+      });
     } catch (err) {
       clearTimeout(timer);
       throw failed(err);
