@@ -1,4 +1,4 @@
-import { Lexer, CST, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+import { Lexer, CST, LineCounter, YAMLParseError, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, visit, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { goBreakValues, goFlowScalar } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
 import { goSchemaTags, goTaggedScalar } from './yaml-tags.js';
@@ -226,6 +226,18 @@ function parseDocuments(text: string): Document.Parsed[] {
   // go-yaml reads `\\'` in a double-quoted scalar as `'` (its value is set in decoderProblem).
   for (const doc of docs) {
     if (doc.errors.some(goQuoteEscape)) doc.errors = doc.errors.filter((err) => !goQuoteEscape(err));
+    // The `yaml` lexer ends a double-quoted scalar at a line indented less than its block; when the line it
+    // ends on closes with an escaped quote (`"C:\\"`), the scalar passes as closed, with no error. Go reads
+    // on (its value goes on over the next lines): an error here has the lines indented as Go reads them.
+    if (text.includes('\\"')) {
+      visit(doc, {
+        Scalar(_key, node) {
+          if (node.type === 'QUOTE_DOUBLE' && node.range !== undefined && node.range !== null && !closedQuote(text.slice(node.range[0], node.range[1]))) {
+            doc.errors.push(new YAMLParseError([node.range[1], node.range[1]], 'MISSING_CHAR', 'Missing closing "quote'));
+          }
+        },
+      });
+    }
   }
   return docs;
 }

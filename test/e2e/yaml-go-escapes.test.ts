@@ -12,7 +12,8 @@ import { setup } from '../support/stage.js';
  * Escapes in double-quoted YAML scalars read as Go reads them (go-yaml v2.4.0 and v3, scannerc.go
  * yaml_parser_scan_flow_scalar: Helm, yq and Palette), not as YAML 1.2 does: `\'` is a quote (packpub
  * refused the pack: a false refusal), `\/` and a `\u` surrogate are refused (packpub passed the pack, and
- * Helm then refused the chart's or the pack's values).
+ * Helm then refused the chart's or the pack's values), and so is a value whose line ends in an escaped quote
+ * (`"C:\\"`: Go reads the value on into the next lines).
  */
 
 describe('double-quoted escapes Go reads', () => {
@@ -46,6 +47,12 @@ describe('double-quoted escapes Go reads', () => {
     expect(push.code).toBe(1);
     expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
     await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+  });
+
+  it("a Windows path ending in `\\\"` in the pack's values.yaml: validate exits 1, as Go reads the value on into the next line", async () => {
+    const dir = await writeValidPack(join(w.root, 'escaped-quote'));
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1\n', '    replicas: 1\n    path: "C:\\"\n    name: "web"\n'));
+    expectRun(await runCli(['validate', dir], { env: { NO_COLOR: '1' } }), { code: 1, stdout: ['  error   values.yaml:11:12: not valid YAML', '1 error'] });
   });
 
   it("a `\\u` surrogate in the chart's values.yaml: validate exits 1 with Helm's refusal", async () => {
