@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CopyReport } from '../../operations/copy-report.js';
+import type { DeleteReport } from '../../operations/delete.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
@@ -183,6 +184,21 @@ export function copyAnnotations(report: CopyReport): string[] {
     for (const w of r.warnings ?? []) all.push({ kind: 'warning', rank: 1, line: workflowCommand('warning', { title: 'packpub repository settings' }, withHint(`${id} -> ${r.destination}: ${w.message}`, w.hint)) });
   }
   return withinLimits(all, 'packpub copy');
+}
+
+/**
+ * `delete` in GitHub Actions: an error per version not deleted that fails the run (missing, refused, failed; a
+ * missing one only without --ignore-missing), `title` packpub delete; the versions only cancelled because of
+ * another are in the log (their cause has its own annotation). At most 10.
+ */
+export function deleteAnnotations(report: DeleteReport, ignoreMissing: boolean): string[] {
+  const failing = report.results.filter((r) => ['missing', 'refused', 'failed'].includes(r.status) && !(r.status === 'missing' && ignoreMissing));
+  const all: Annotation[] = failing.map((r) => {
+    const said = r.error?.message ?? r.status;
+    const message = `${r.status} ${r.name}:${r.version}${said.includes(r.reference) ? '' : ` (${r.reference})`}: ${said}`;
+    return { kind: 'error', rank: 0, line: workflowCommand('error', { title: `packpub delete` }, withHint(message, r.error?.hint)) };
+  });
+  return withinLimits(all, 'packpub delete');
 }
 
 /** Text for a Markdown table cell: GFM backslash escapes, HTML entities, one line. */

@@ -80,6 +80,11 @@ export const deleteCommand: CommandSpec = {
           if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${printable(r.error?.message ?? r.status)}`);
         }
       } else renderDeleteReport(ctx.io, report, shown);
+      // In GitHub Actions, a version not deleted is an annotation, as push's and copy's failures are (the log alone had it).
+      if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+        const { deleteAnnotations } = await import('../ci-output/github.js');
+        for (const line of deleteAnnotations(report, ignoreMissing)) writeLine(ctx.io.stderr, line);
+      }
       if (ctx.interrupted === true) return EXIT_INTERRUPTED;
       return deleteSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
     });
