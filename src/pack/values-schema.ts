@@ -376,15 +376,47 @@ const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 /** "The latest draft": 2020-12 for Helm 3.18 and later, drafts 4 to 7 for gojsonschema. */
 const LATEST = /^https?:\/\/json-schema\.org\/schema#?$/;
 
-let classes: Promise<{ draft7: AjvClass; draft2019: AjvClass; draft2020: AjvClass }> | undefined;
+/** The drafts ajv reads a schema as: its classes Ajv (draft 7), Ajv2019 and Ajv2020. */
+type Draft = 'draft7' | 'draft2019' | 'draft2020';
+type AjvClasses = Record<Draft, AjvClass>;
 
-function ajvClasses(): Promise<{ draft7: AjvClass; draft2019: AjvClass; draft2020: AjvClass }> {
-  classes ??= Promise.all([import('ajv'), import('ajv/dist/2019.js'), import('ajv/dist/2020.js')]).then(([a, b, c]) => ({
-    draft7: a.default as unknown as AjvClass,
-    draft2019: b.default as unknown as AjvClass,
-    draft2020: c.default as unknown as AjvClass,
-  }));
+let classes: Promise<AjvClasses> | undefined;
+/** ajv's classes once loaded: a schema's readings compile with them (Readings.load). */
+let loaded: AjvClasses | undefined;
+
+function ajvClasses(): Promise<AjvClasses> {
+  classes ??= Promise.all([import('ajv'), import('ajv/dist/2019.js'), import('ajv/dist/2020.js')]).then(([a, b, c]) => {
+    loaded = {
+      draft7: a.default as unknown as AjvClass,
+      draft2019: b.default as unknown as AjvClass,
+      draft2020: c.default as unknown as AjvClass,
+    };
+    return loaded;
+  });
   return classes;
+}
+
+/**
+ * The keywords an instance of each draft's class knows with OPTIONS (its RULES.all: what getKeyword tells),
+ * for the quick reading, which needs no more of ajv: a tree whose values pass their schemas certainly loads
+ * no part of ajv (its modules and an instance per draft cost each validation thread ~10-40 ms of CPU before
+ * its first chart with a schema, on the bench tree for nothing: issue 16). getKeyword reads a plain object, so
+ * a name Object.prototype has ("constructor", "toString", ...) is known too. test/unit/pack/values-schema-keywords.test.ts
+ * checks these lists against ajv's instances.
+ */
+export const AJV_KEYWORDS: Readonly<Record<Draft, ReadonlySet<string>>> = (() => {
+  const draft7 = ['$comment', '$ref', 'additionalItems', 'additionalProperties', 'allOf', 'anyOf', 'const', 'contains', 'dependencies', 'else', 'enum', 'exclusiveMaximum', 'exclusiveMinimum', 'format', 'id', 'if', 'items', 'maxItems', 'maxLength', 'maxProperties', 'maximum', 'minItems', 'minLength', 'minProperties', 'minimum', 'multipleOf', 'not', 'nullable', 'oneOf', 'pattern', 'patternProperties', 'properties', 'propertyNames', 'required', 'then', 'type', 'uniqueItems'];
+  const later = ['$dynamicAnchor', '$dynamicRef', '$recursiveAnchor', '$recursiveRef', 'dependentRequired', 'dependentSchemas', 'maxContains', 'minContains', 'unevaluatedItems', 'unevaluatedProperties'];
+  return {
+    draft7: new Set(draft7),
+    draft2019: new Set([...draft7, ...later]),
+    draft2020: new Set([...draft7.filter((k) => k !== 'additionalItems'), ...later, 'prefixItems']),
+  };
+})();
+
+/** Whether an instance of `draft`'s class knows `keyword` (its getKeyword is not false). */
+export function ajvKnows(draft: Draft, keyword: string): boolean {
+  return AJV_KEYWORDS[draft].has(keyword) || keyword in Object.prototype;
 }
 
 /** What a schema's pattern risks in a backtracking engine (Go's RE2, which Helm uses, is linear). */
@@ -491,7 +523,7 @@ function boundedRegExp(pattern: string, flags: string): { test(text: string): bo
 boundedRegExp.code = 'boundedRegExp';
 
 /** ajv's settings: unknown keywords ignored, formats not asserted; no optimizing pass (compiling is most of the cost). */
-const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, allErrors: true, logger: false, addUsedSchema: false, code: { optimize: false, regExp: boundedRegExp } };
+export const OPTIONS = { strict: false, validateSchema: false, validateFormats: false, allErrors: true, logger: false, addUsedSchema: false, code: { optimize: false, regExp: boundedRegExp } };
 
 /** Compiles made on one ajv instance before a new one is made (each compile leaves values in its scope). */
 const COMPILES_PER_INSTANCE = 32;
@@ -575,6 +607,8 @@ function schemaTraits(schema: unknown): { sameInDraft7: boolean; names: boolean 
 interface Readings {
   /** True when the first reading certainly accepts the values (then nothing is compiled: issue 16). */
   accepts: (data: Values) => boolean;
+  /** Loads ajv (once per thread): needed before any reading is asked for. */
+  load: () => Promise<unknown>;
   readings: Array<() => Validate | undefined>;
 }
 
@@ -587,28 +621,33 @@ async function readingsOf(text: string): Promise<Readings | undefined> {
   }
   if (!isMap(schema)) return undefined;
   const declared = schema['$schema'];
-  const { draft7, draft2019, draft2020 } = await ajvClasses();
-  let kinds: AjvClass[];
-  if (declared === undefined || (typeof declared === 'string' && LATEST.test(declared))) kinds = [draft2020, draft7];
+  let kinds: Draft[];
+  if (declared === undefined || (typeof declared === 'string' && LATEST.test(declared))) kinds = ['draft2020', 'draft7'];
   else if (typeof declared !== 'string') return undefined;
-  else if (DRAFT_07.test(declared)) kinds = [draft7];
-  else if (DRAFT_2019.test(declared)) kinds = [draft2019, draft7];
-  else if (DRAFT_2020.test(declared)) kinds = [draft2020, draft7];
+  else if (DRAFT_07.test(declared)) kinds = ['draft7'];
+  else if (DRAFT_2019.test(declared)) kinds = ['draft2019', 'draft7'];
+  else if (DRAFT_2020.test(declared)) kinds = ['draft2020', 'draft7'];
   else return undefined;
   const { sameInDraft7, names } = schemaTraits(schema);
   // Draft 7 reads it as the later draft does: its verdict and failures would be the first reading's (issue 16).
   if (sameInDraft7 && kinds.length === 2) kinds = kinds.slice(0, 1);
-  const first = kinds[0] as AjvClass;
-  const firstSchema = first === draft7 ? refSiblingsDropped(schema) : schema;
-  const known = (keyword: string): boolean => ajvOf(first).getKeyword(keyword) !== false;
-  // A schema naming its parts resolves references otherwise than the quick reading: ajv decides.
-  const accepts = (data: Values): boolean => !names && quickReading(firstSchema, data, known) === VALID;
-  const readings = kinds.map((Kind) => {
+  const first = kinds[0] as Draft;
+  const firstSchema = first === 'draft7' ? refSiblingsDropped(schema) : schema;
+  const known = (keyword: string): boolean => ajvKnows(first, keyword);
+  // A schema naming its parts resolves references otherwise than the quick reading: ajv decides. The last
+  // answer is kept: the caller asks for the same values before failures() does (whether to load ajv).
+  let last: { data: Values; ok: boolean } | undefined;
+  const accepts = (data: Values): boolean => {
+    if (last?.data !== data) last = { data, ok: !names && quickReading(firstSchema, data, known) === VALID };
+    return last.ok;
+  };
+  const readings = kinds.map((draft) => {
     let compiled: Validate | undefined | null = null;
     return () => {
       if (compiled === null) {
+        if (loaded === undefined) throw new Error('values-schema: a reading asked for before ajv was loaded');
         try {
-          compiled = compileWith(Kind, Kind === draft7 ? refSiblingsDropped(schema) : schema, names);
+          compiled = compileWith(loaded[draft], draft === 'draft7' ? refSiblingsDropped(schema) : schema, names);
         } catch {
           compiled = undefined;
         }
@@ -616,7 +655,7 @@ async function readingsOf(text: string): Promise<Readings | undefined> {
       return compiled;
     };
   });
-  return { accepts, readings };
+  return { accepts, load: ajvClasses, readings };
 }
 
 /*
@@ -1043,7 +1082,10 @@ export async function valuesSchemaRefusals(chart: HelmChart, given: unknown): Pr
     if (text !== undefined && text.trim() !== '') {
       const chart = [...names, tree.name].join('/');
       const broken = notJson(text);
-      const found = broken === undefined ? failures(await cachedReadings(text), data, () => othersAt(tree.node, at)) : [];
+      const schema = broken === undefined ? await cachedReadings(text) : undefined;
+      // ajv is loaded only for values the quick reading does not certainly accept (failures compiles then).
+      if (schema !== undefined && !schema.accepts(data)) await schema.load();
+      const found = broken === undefined ? failures(schema, data, () => othersAt(tree.node, at)) : [];
       if (broken !== undefined) out.push({ chart, at, errors: [], notJson: broken });
       else if (found.length > 0) out.push({ chart, at, errors: found.slice(0, 5) });
     }
