@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { copyCommand } from '../../src/cli/commands/copy.js';
 import { pushCommand } from '../../src/cli/commands/push.js';
+import { validateCommand } from '../../src/cli/commands/validate.js';
 import type { CommandSpec } from '../../src/cli/context.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
@@ -76,9 +77,9 @@ const WORKFLOWS = ['github-actions-publish.yml', 'harbor.yml', 'ecr-oidc.yml'].m
 const isPackpubAction = (uses: string | undefined) => uses !== undefined && /^[\w-]+\/packpub@/.test(uses);
 
 describe('the GitHub Actions recipes', () => {
-  const known = { push: flagsOf(pushCommand), copy: flagsOf(copyCommand) } as Record<string, Set<string>>;
+  const known = { push: flagsOf(pushCommand), copy: flagsOf(copyCommand), validate: flagsOf(validateCommand) } as Record<string, Set<string>>;
 
-  it('pass only flags and inputs that packpub push, copy and the action define', async () => {
+  it('pass only flags and inputs that packpub push, copy, validate and the action define', async () => {
     const action = load(await readFile(ACTION, 'utf8')) as { inputs: Record<string, unknown> };
     const readme = await readFile(CI_README, 'utf8');
     const calls = [...runScripts(action).flatMap(invocations), ...invocations(readme)];
@@ -94,7 +95,7 @@ describe('the GitHub Actions recipes', () => {
       }
     }
     expect(badInputs).toEqual([]);
-    // The action's push, each workflow's uses of the action, the README's copy.
+    // The action's push, each workflow's uses of the action, the README's copy and validate.
     expect(calls.length).toBeGreaterThanOrEqual(7);
     const unknown = calls.flatMap((c) => c.flags.filter((f) => !(known[c.command]?.has(f) ?? false)).map((f) => `${c.command} --${f}`));
     expect(unknown).toEqual([]);
