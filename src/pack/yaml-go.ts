@@ -33,6 +33,8 @@ import { goTabProblem } from './yaml-tabs.js';
  *   the caller drops) is skipped like a space (scannerc.go yaml_parser_scan_to_next_token).
  * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
  *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
+ * - In a flow collection, go-yaml keeps a `:` followed by `,`, `]` or `}` in the plain scalar before it
+ *   (`[fd00::]`); the `yaml` package reads a key there (flowColonsKept).
  * - go-yaml's escapes in double-quoted scalars are libyaml's, not YAML 1.2's: `\'` is read as `'`, `\/` and a
  *   `\u`/`\U` surrogate are refused (goEscapes).
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
@@ -100,6 +102,57 @@ function closedQuote(token: string): boolean {
   let backslashes = 0;
   for (let i = token.length - 2; i > 0 && token[i] === '\\'; i--) backslashes++;
   return backslashes % 2 === 0;
+}
+
+/** Stands for a `:` that go-yaml keeps inside a plain scalar (flowColonsKept); a private-use character, printable for Go. */
+const KEPT_COLON = '\ue000';
+const FLOW_COLON = /:[,\]}]/;
+
+/**
+ * Inside a flow collection, go-yaml ends a plain scalar at a `:` only when a blank or a line break follows it
+ * (scannerc.go yaml_parser_scan_plain_scalar, v2 and v3): `[fd00::]` is the string "fd00::", `{k: fd00::}`
+ * maps k to "fd00::", `[a:, b]` holds "a:". YAML 1.2, as the `yaml` package reads it, also ends it before `,`,
+ * `]` or `}` and takes the `:` as a value indicator (`[{"fd00:": null}]`; `{k: fd00::}` an error). Such a `:`
+ * right after a plain scalar is replaced here by KEPT_COLON (one character for one: positions stay) and put
+ * back in the values by restoreFlowColons. Undefined when the text holds none (or holds KEPT_COLON itself).
+ */
+function flowColonsKept(text: string): string | undefined {
+  if (!FLOW_COLON.test(text) || text.includes(KEPT_COLON)) return undefined;
+  const colons: number[] = [];
+  let offset = 0;
+  let depth = 0;
+  let plainEnd = -1;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type === 'flow-seq-start' || type === 'flow-map-start') depth++;
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') depth = Math.max(0, depth - 1);
+    else if (type === 'map-value-ind' && depth > 0 && offset === plainEnd && ',]}'.includes(text[offset + 1] ?? '')) colons.push(offset);
+    // Control tokens (document mode, scalar marker) are markers, not text; a plain scalar's text has no type.
+    if (type === 'doc-mode' || type === 'scalar') continue;
+    offset += token.length;
+    plainEnd = type === null ? offset : -1;
+  }
+  if (colons.length === 0) return undefined;
+  let out = '';
+  let from = 0;
+  for (const at of colons) {
+    out += `${text.slice(from, at)}${KEPT_COLON}`;
+    from = at + 1;
+  }
+  return out + text.slice(from);
+}
+
+/** Put back the `:` flowColonsKept replaced, in every scalar's value and source (keys included). */
+function restoreFlowColons(docs: Document.Parsed[]): void {
+  for (const doc of docs) {
+    visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'string' && node.value.includes(KEPT_COLON)) node.value = node.value.replaceAll(KEPT_COLON, ':');
+        const withSource = node as Scalar & { source?: string };
+        if (typeof withSource.source === 'string' && withSource.source.includes(KEPT_COLON)) withSource.source = withSource.source.replaceAll(KEPT_COLON, ':');
+      },
+    });
+  }
 }
 
 /**
@@ -254,6 +307,8 @@ export function parseGoYaml(text: string): GoYamlParse {
   const given = text;
   let original = BREAKS_TO_LF.test(text) ? text.replace(BREAKS_TO_LF_ALL, '\n') : text;
   if (original.charCodeAt(0) === 0xfeff) original = ` ${original.slice(1)}`;
+  const kept = flowColonsKept(original);
+  if (kept !== undefined) original = kept;
   let docs = parseDocuments(original);
   // Indentation added to lines inside flow collections: line start offset (in the padded text) -> spaces added.
   const pads: Array<{ start: number; added: number }> = [];
@@ -294,6 +349,7 @@ export function parseGoYaml(text: string): GoYamlParse {
     return { line, column: col, offset: back };
   };
   const errorAt = (message: string, offset: number): GoYamlError => ({ message, ...position(offset) });
+  if (kept !== undefined) restoreFlowColons(docs);
   if (given !== original) goBreakValues(docs, given, parsedText, (offset) => position(offset).offset, parseDocuments, decodeDoubleQuoted);
   const result: GoYamlParse = { documents: docs, position };
 
