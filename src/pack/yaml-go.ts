@@ -34,7 +34,7 @@ import { goTabProblem } from './yaml-tabs.js';
  * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
  *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
  * - In a flow collection, go-yaml keeps a `:` followed by `,`, `]` or `}` in the plain scalar before it
- *   (`[fd00::]`); the `yaml` package reads a key there (flowColonsKept).
+ *   (`[fd00::]`); the `yaml` package reads a key there (flowColons).
  * - go-yaml's escapes in double-quoted scalars are libyaml's, not YAML 1.2's: `\'` is read as `'`, `\/` and a
  *   `\u`/`\U` surrogate are refused (goEscapes).
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
@@ -104,9 +104,9 @@ function closedQuote(token: string): boolean {
   return backslashes % 2 === 0;
 }
 
-/** Stands for a `:` that go-yaml keeps inside a plain scalar (flowColonsKept); a private-use character, printable for Go. */
+/** Stands for a `:` that go-yaml keeps inside a plain scalar (flowColons); a private-use character, printable for Go. */
 const KEPT_COLON = '\ue000';
-const FLOW_COLON = /:[,\]}]/;
+const FLOW_COLON = /:[,\]}]|(?:[[{,]|:\s)\s*:/;
 
 /**
  * Inside a flow collection, go-yaml ends a plain scalar at a `:` only when a blank or a line break follows it
@@ -114,11 +114,15 @@ const FLOW_COLON = /:[,\]}]/;
  * maps k to "fd00::", `[a:, b]` holds "a:". YAML 1.2, as the `yaml` package reads it, also ends it before `,`,
  * `]` or `}` and takes the `:` as a value indicator (`[{"fd00:": null}]`; `{k: fd00::}` an error). Such a `:`
  * right after a plain scalar is replaced here by KEPT_COLON (one character for one: positions stay) and put
- * back in the values by restoreFlowColons. Undefined when the text holds none (or holds KEPT_COLON itself).
+ * back in the values by restoreFlowColons (`kept`: undefined when the text holds none, or holds KEPT_COLON
+ * itself). `leading`: the first plain scalar in a flow collection that starts with `:`, which Go refuses
+ * (scannerc.go yaml_parser_fetch_next_token takes a `:` in flow context as a value indicator; then "did not
+ * find expected node content"), as in `[127.0.0.1, ::1]` or `[::]`; the `yaml` package reads "::1", {":": null}.
  */
-function flowColonsKept(text: string): string | undefined {
-  if (!FLOW_COLON.test(text) || text.includes(KEPT_COLON)) return undefined;
+function flowColons(text: string): { kept?: string; leading?: number } {
+  if (!FLOW_COLON.test(text) || text.includes(KEPT_COLON)) return {};
   const colons: number[] = [];
+  let leading: number | undefined;
   let offset = 0;
   let depth = 0;
   let plainEnd = -1;
@@ -129,20 +133,22 @@ function flowColonsKept(text: string): string | undefined {
     else if (type === 'map-value-ind' && depth > 0 && offset === plainEnd && ',]}'.includes(text[offset + 1] ?? '')) colons.push(offset);
     // Control tokens (document mode, scalar marker) are markers, not text; a plain scalar's text has no type.
     if (type === 'doc-mode' || type === 'scalar') continue;
+    // In a flow collection Go takes every ':' that starts a token as a value indicator: `[::1]` has no value.
+    if (depth > 0 && ((type === null && token.startsWith(':')) || (type === 'map-value-ind' && offset !== plainEnd && text[offset + 1] === ':'))) leading ??= offset;
     offset += token.length;
     plainEnd = type === null ? offset : -1;
   }
-  if (colons.length === 0) return undefined;
+  if (colons.length === 0) return leading === undefined ? {} : { leading };
   let out = '';
   let from = 0;
   for (const at of colons) {
     out += `${text.slice(from, at)}${KEPT_COLON}`;
     from = at + 1;
   }
-  return out + text.slice(from);
+  return { kept: out + text.slice(from), ...(leading === undefined ? {} : { leading }) };
 }
 
-/** Put back the `:` flowColonsKept replaced, in every scalar's value and source (keys included). */
+/** Put back the `:` flowColons replaced, in every scalar's value and source (keys included). */
 function restoreFlowColons(docs: Document.Parsed[]): void {
   for (const doc of docs) {
     visit(doc, {
@@ -307,8 +313,8 @@ export function parseGoYaml(text: string): GoYamlParse {
   const given = text;
   let original = BREAKS_TO_LF.test(text) ? text.replace(BREAKS_TO_LF_ALL, '\n') : text;
   if (original.charCodeAt(0) === 0xfeff) original = ` ${original.slice(1)}`;
-  const kept = flowColonsKept(original);
-  if (kept !== undefined) original = kept;
+  const flow = flowColons(original);
+  if (flow.kept !== undefined) original = flow.kept;
   let docs = parseDocuments(original);
   // Indentation added to lines inside flow collections: line start offset (in the padded text) -> spaces added.
   const pads: Array<{ start: number; added: number }> = [];
@@ -349,7 +355,13 @@ export function parseGoYaml(text: string): GoYamlParse {
     return { line, column: col, offset: back };
   };
   const errorAt = (message: string, offset: number): GoYamlError => ({ message, ...position(offset) });
-  if (kept !== undefined) restoreFlowColons(docs);
+  if (flow.kept !== undefined) restoreFlowColons(docs);
+  if (flow.leading !== undefined) {
+    // Go refuses it while scanning: an error of the document holding it (the first, or a later one).
+    const at = flow.leading;
+    const doc = docs.find((d) => d.range[0] <= at && at < d.range[2]) ?? docs[docs.length - 1];
+    doc?.errors.push(new YAMLParseError([at, at + 1], 'UNEXPECTED_TOKEN', "did not find expected node content (a value starting with ':' inside [...] or {...}: Go's YAML reader, which Helm uses, reads that ':' as a value indicator; quote the value, e.g. \"::1\")"));
+  }
   if (given !== original) goBreakValues(docs, given, parsedText, (offset) => position(offset).offset, parseDocuments, decodeDoubleQuoted);
   const result: GoYamlParse = { documents: docs, position };
 

@@ -23,3 +23,14 @@ describe('IPv6 addresses ending in :: in a flow collection', () => {
     expectRun(await runCli(['validate', dir], { env: { NO_COLOR: '1' } }), { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] });
   });
 });
+
+describe('an IPv6 loopback (::1) unquoted in a flow list', () => {
+  const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-flow-colon-refused-') }));
+
+  // Go reads a ':' that starts a value inside [...] as a value indicator: Helm and Palette refuse the file.
+  it('validate exits 1 naming the line and column', async () => {
+    const dir = await writeValidPack(join(w.root, 'pack'));
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1\n', '    replicas: 1\n    noProxy: [127.0.0.1, ::1]\n'));
+    expectRun(await runCli(['validate', dir], { env: { NO_COLOR: '1' } }), { code: 1, stdout: ['  error   values.yaml:10:26: not valid YAML: did not find expected node content', '1 error'] });
+  });
+});

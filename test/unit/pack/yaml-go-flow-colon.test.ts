@@ -6,7 +6,8 @@ import { checkYamlText } from '../../../src/pack/yaml-source.js';
  * A `:` right after a plain scalar inside a flow collection and before `,`, `]` or `}`: go-yaml (v2.4.0 and
  * v3, scannerc.go yaml_parser_scan_plain_scalar) ends a plain scalar at a `:` only when a blank or a line
  * break follows, so the `:` is part of the scalar (IPv6 addresses such as `fd00::`); YAML 1.2 takes it as a
- * value indicator. Every value below is what go-yaml v2.4.0 gives for the same text.
+ * value indicator. And a `:` that starts a value there is a value indicator for Go (`[::1]` is refused).
+ * Every value and verdict below is what go-yaml v2.4.0 gives for the same text.
  */
 
 afterEach(() => setFastYaml(true));
@@ -32,5 +33,24 @@ describe.each([true, false])('a colon before a flow indicator, as Go reads it (f
     expect(check.findings).toEqual([]);
     expect(check.ok).toBe(true);
     expect(check.documents).toEqual([value]);
+  });
+});
+
+/** Values that start with `:` inside [...] or {...}: Go reads that `:` as a value indicator and refuses the file. */
+const REFUSED: Array<[string, number, number]> = [
+  ['no_proxy: [127.0.0.1, ::1]\n', 1, 23],
+  ['x: [::]\n', 1, 5],
+  ['x: {k: :a}\n', 1, 8],
+  ['a: 1\nx:\n  - [b, :c]\n', 3, 9],
+];
+
+describe.each([true, false])('a value starting with a colon in a flow collection, refused as Go refuses it (fast reader %s)', (fast) => {
+  it.each(REFUSED)('%j', (text, line, column) => {
+    setFastYaml(fast);
+    const check = checkYamlText(text, 'values.yaml');
+    expect(check.ok).toBe(false);
+    expect(check.findings).toHaveLength(1);
+    expect(check.findings[0]).toMatchObject({ severity: 'error', rule: 'yaml-syntax', line, column });
+    expect(check.findings[0]!.message).toContain('not valid YAML: did not find expected node content');
   });
 });
