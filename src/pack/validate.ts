@@ -235,7 +235,7 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
       file: PACK_FILES.packJson,
       path: formatPath(segments),
       ...at(locate(positions, segments)),
-      message: `unknown cloud type "${value}"; known: ${KNOWN_CLOUD_TYPES.join(', ')}`,
+      message: `cloud type "${value}" is not one pack-central's schema lists (${KNOWN_CLOUD_TYPES.join(', ')}); check the name (Palette itself knows a few more, such as gke and nutanix)`,
     });
   };
   if (Array.isArray(cloudTypes)) cloudTypes.forEach((value, i) => checkCloudType(value, ['cloudTypes', i]));

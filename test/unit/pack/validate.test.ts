@@ -236,7 +236,7 @@ const cases: Case[] = [
   {
     name: 'unknown cloud type',
     mutate: writeJson((j) => (j['cloudTypes'] = ['all', 'awz'])),
-    expect: { severity: 'warning', rule: 'cloud-type-unknown', file: 'pack.json', path: 'cloudTypes[1]', line: 9, message: 'unknown cloud type "awz"' },
+    expect: { severity: 'warning', rule: 'cloud-type-unknown', file: 'pack.json', path: 'cloudTypes[1]', line: 9, message: 'cloud type "awz" is not one pack-central\'s schema lists (all, aws' },
   },
   {
     name: 'huge number in pack.json',
