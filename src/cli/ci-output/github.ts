@@ -84,7 +84,8 @@ interface Annotation {
   line: string;
 }
 
-function withinLimits(all: Annotation[], title = 'packpub push'): string[] {
+/** `summarised`: the run writes a job summary that lists the failures too (push, validate; copy and delete write none). */
+function withinLimits(all: Annotation[], title = 'packpub push', summarised = true): string[] {
   const kept = new Set<Annotation>();
   const summaries: string[] = [];
   for (const kind of ['error', 'warning', 'notice'] as const) {
@@ -96,7 +97,7 @@ function withinLimits(all: Annotation[], title = 'packpub push'): string[] {
     // A stable sort: within one rank, the order they are printed in.
     for (const a of [...ofKind].sort((x, y) => x.rank - y.rank).slice(0, PER_KIND - 1)) kept.add(a);
     const more = ofKind.length - (PER_KIND - 1);
-    summaries.push(workflowCommand(kind, { title }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above${kind === 'error' ? ' and in the job summary' : ''}`));
+    summaries.push(workflowCommand(kind, { title }, `${more} more ${kind === 'error' ? 'errors' : kind === 'warning' ? 'warnings' : 'notes'} are not annotated (GitHub shows ${PER_KIND} per step): they are in the log above${kind === 'error' && summarised ? ' and in the job summary' : ''}`));
   }
   return [...all.filter((a) => kept.has(a)).map((a) => a.line), ...summaries];
 }
@@ -183,7 +184,7 @@ export function copyAnnotations(report: CopyReport): string[] {
     }
     for (const w of r.warnings ?? []) all.push({ kind: 'warning', rank: 1, line: workflowCommand('warning', { title: 'packpub repository settings' }, withHint(`${id} -> ${r.destination}: ${w.message}`, w.hint)) });
   }
-  return withinLimits(all, 'packpub copy');
+  return withinLimits(all, 'packpub copy', false);
 }
 
 /**
@@ -198,7 +199,7 @@ export function deleteAnnotations(report: DeleteReport, ignoreMissing: boolean):
     const message = `${r.status} ${r.name}:${r.version}${said.includes(r.reference) ? '' : ` (${r.reference})`}: ${said}`;
     return { kind: 'error', rank: 0, line: workflowCommand('error', { title: `packpub delete` }, withHint(message, r.error?.hint)) };
   });
-  return withinLimits(all, 'packpub delete');
+  return withinLimits(all, 'packpub delete', false);
 }
 
 /** Text for a Markdown table cell: GFM backslash escapes, HTML entities, one line. */
