@@ -48,7 +48,7 @@ export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: No
   }
   if (url.protocol !== 'http:' || isLoopbackHost(url.host)) return;
   throw new PackpubError('USAGE', `refusing to call the ECR API at ${url.origin} over plain HTTP (${name}): the AWS request signatures and session token, and the registry password it answers with, would cross the network in clear text`, {
-    hint: 'use https:// (the regional endpoint, a VPC endpoint); a stand-in of the ECR API may use http:// on a loopback address, or with --plain-http given for a registry that is plain HTTP as well',
+    hint: 'use https:// (the regional endpoint, a VPC endpoint); a stand-in of the ECR API may use http:// on a loopback address, or with --plain-http given for a registry that is plain HTTP as well (copy: --from-plain-http or --to-plain-http for that side)',
   });
 }
 

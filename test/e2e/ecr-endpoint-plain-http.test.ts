@@ -37,6 +37,8 @@ describe('an ECR API endpoint of plain HTTP off this machine', () => {
         `refusing to call the ECR API at http://ecr-api.packpub-test.invalid:4566 over plain HTTP (${named}): the AWS request signatures and session token, and the registry password it answers with, would cross the network in clear text`,
       );
       expect(run.stderr).toContain('hint: use https://');
+      // copy has no --plain-http: the hint names its per-side flags too.
+      expect(run.stderr).toContain('(copy: --from-plain-http or --to-plain-http for that side)');
     }
     // Nothing reached the registry nor the ECR API (the loopback stand-ins): no repository, no call.
     expect(w.standin.calls).toEqual([]);
