@@ -1,13 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnCli, waitFor } from '../support/cli.js';
-import { listenOnLoopback } from '../support/loopback.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { silentServer } from '../support/published.js';
 
 /*
  * review4 (s23): a push abandoned after an interrupt (a second signal, or the 5 s grace period over; a cancelled
@@ -20,6 +19,15 @@ interface Case {
   name: string;
   passed: boolean;
   message?: string;
+}
+
+/** A hold for start(): every upload once a tag was sent (a put by digest is not a tag). */
+function uploadsAfterFirstTag(): (path: string, kind: string) => boolean {
+  let tagged = false;
+  return (path, kind) => {
+    if (kind === 'manifest-put' && !path.includes('/manifests/sha256:')) tagged = true;
+    return kind === 'upload-put' && tagged;
+  };
 }
 
 function cases(xml: string): Case[] {
@@ -55,16 +63,7 @@ describe('push abandoned after an interrupt', () => {
   it('on a second SIGINT: exit 130, and the JUnit report and job summary say interrupted, each pack as the registry holds it', async () => {
     // One pack at a time; once a tag is sent (the first pack's tag), every upload is held: one pack is
     // published, the next is in flight, the others are not started.
-    let tagged = false;
-    const s = await start(
-      'uploads',
-      (path, kind) => {
-        // (a put by digest is not a tag)
-        if (kind === 'manifest-put' && !path.includes('/manifests/sha256:')) tagged = true;
-        return kind === 'upload-put' && tagged;
-      },
-      1,
-    );
+    const s = await start('uploads', uploadsAfterFirstTag(), 1);
     try {
       await waitFor(() => s.run.stdout().includes('published ') && s.holding.length > 0, 'a pack published and the next one held');
       const first = w.work.packs.find((p) => s.run.stdout().includes(`published ${p.name}:${p.version} `))!;
@@ -106,15 +105,7 @@ describe('push abandoned after an interrupt', () => {
   });
 
   it('stopped in time (one signal, the pack in flight finishes): the summary says interrupted (was: "failed"), JUnit has the interrupted error', async () => {
-    let tagged = false;
-    const s = await start(
-      'intime',
-      (path, kind) => {
-        if (kind === 'manifest-put' && !path.includes('/manifests/sha256:')) tagged = true;
-        return kind === 'upload-put' && tagged;
-      },
-      1,
-    );
+    const s = await start('intime', uploadsAfterFirstTag(), 1);
     try {
       await waitFor(() => s.run.stdout().includes('published ') && s.holding.length > 0, 'a pack published and the next one held');
       s.run.child.kill('SIGTERM');
@@ -172,12 +163,8 @@ describe('push abandoned after an interrupt', () => {
 });
 
 describe('push --palette-sync abandoned while Palette does not answer', () => {
-  const w = setup(async (stack) => {
-    // A Palette that takes each request and never answers.
-    const asked: string[] = [];
-    const silent = stack.add(await listenOnLoopback(createServer((req) => void asked.push(`${req.method ?? ''} ${req.url ?? ''}`))));
-    return { reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 25, prefix: 'palab' }), silent, asked };
-  });
+  // A Palette that takes each request and never answers.
+  const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 25, prefix: 'palab' }), ...(await silentServer(stack)) }));
 
   it('exit 130; the JSON report, the JUnit report and the job summary say the packs are published and the Palette step interrupted (was: nothing)', async () => {
     const pack = w.work.packs[0]!;

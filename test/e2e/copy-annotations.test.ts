@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
+import { conflictingPacks } from '../support/published.js';
 
 /*
  * review4 (s23): `packpub copy` in GitHub Actions (a promotion job) made no annotation of a version it could not
@@ -12,13 +12,7 @@ import { setup } from '../support/stage.js';
  */
 
 describe('copy in GitHub Actions', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const one = await writePack(join(root, 'one'), { name: 'cpann', version: '1.0.0', files: { 'a.txt': 'one' } });
-    const two = await writePack(join(root, 'two'), { name: 'cpann', version: '1.0.0', files: { 'a.txt': 'two' } });
-    const other = await writePack(join(root, 'other'), { name: 'cpann', version: '2.0.0' });
-    return { root, one, two, other };
-  });
+  const w = setup((stack) => conflictingPacks(stack, 'cpann', { name: 'cpann', version: '2.0.0' }));
 
   it('a conflicting version: exit 1, an ::error naming it and its hint; the other version copied', async () => {
     const from = join(w.root, 'from');

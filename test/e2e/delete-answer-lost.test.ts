@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { proxiedSharedRegistry } from '../support/proxied-writes.js';
@@ -20,18 +20,22 @@ const GATEWAY = Buffer.from('{"errors":[{"code":"UNKNOWN","message":"upstream ti
 const REPO = () => `${w.registry.base}/spectro-packs/archive`;
 const LIMITS = ['--retry-attempts', '3', '--retry-delay', '0'];
 
+/** `packpub delete REF --force` through the proxy, which answers as `onRequest` says meanwhile. */
+async function deleteThroughProxy(ref: string, onRequest: NonNullable<typeof w.proxy.onRequest>): Promise<CliRun> {
+  w.proxy.onRequest = onRequest;
+  try {
+    return await runCli(['delete', ref, '--registry', `${w.proxy.host}/${w.registry.base}`, '--force', ...LIMITS]);
+  } finally {
+    w.proxy.onRequest = undefined;
+  }
+}
+
 describe('a delete whose every answer is lost after the registry acted', () => {
   it('is deleted, exit 0, and the registry no longer holds the version (was: "nothing was deleted", exit 1)', async () => {
     const keep = await writePack(join(w.root, 'kept'), { name: 'lost-delete', version: '1.0.0' });
     const drop = await writePack(join(w.root, 'dropped'), { name: 'lost-delete', version: '1.1.0' });
     for (const dir of [keep, drop]) expect((await runCli(['push', dir, '--registry', `${w.registry.host}/${w.registry.base}`, '--no-cache'])).code).toBe(0);
-    w.proxy.onRequest = (r) => (r.method === 'DELETE' ? { after: (a) => ({ raw: answerBytes(a, { status: 500, body: GATEWAY }) }) } : 'pass');
-    let run;
-    try {
-      run = await runCli(['delete', 'lost-delete:1.1.0', '--registry', `${w.proxy.host}/${w.registry.base}`, '--force', ...LIMITS]);
-    } finally {
-      w.proxy.onRequest = undefined;
-    }
+    const run = await deleteThroughProxy('lost-delete:1.1.0', (r) => (r.method === 'DELETE' ? { after: (a) => ({ raw: answerBytes(a, { status: 500, body: GATEWAY }) }) } : 'pass'));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('deleted');
     expect(run.stderr).not.toContain('nothing was deleted');
@@ -42,13 +46,7 @@ describe('a delete whose every answer is lost after the registry acted', () => {
   it('a delete the gateway refused before the registry saw it is still a failure, the version kept', async () => {
     const dir = await writePack(join(w.root, 'refused'), { name: 'refused-delete', version: '1.0.0' });
     expect((await runCli(['push', dir, '--registry', `${w.registry.host}/${w.registry.base}`, '--no-cache'])).code).toBe(0);
-    w.proxy.onRequest = (r) => (r.method === 'DELETE' ? { raw: answerBytes({ status: 500, headers: { 'content-type': 'application/json' }, body: GATEWAY }) } : 'pass');
-    let run;
-    try {
-      run = await runCli(['delete', 'refused-delete:1.0.0', '--registry', `${w.proxy.host}/${w.registry.base}`, '--force', ...LIMITS]);
-    } finally {
-      w.proxy.onRequest = undefined;
-    }
+    const run = await deleteThroughProxy('refused-delete:1.0.0', (r) => (r.method === 'DELETE' ? { raw: answerBytes({ status: 500, headers: { 'content-type': 'application/json' }, body: GATEWAY }) } : 'pass'));
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain('answered 500 UNKNOWN: upstream timed out after 3 attempts');
     expect(stackLines(run.stderr)).toEqual([]);

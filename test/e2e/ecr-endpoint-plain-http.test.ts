@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { helloPack } from '../support/published.js';
 
 /*
  * `--ecr-endpoint http://<host>` (or AWS_ENDPOINT_URL_ECR) of a host off this machine was taken as given: every ECR
@@ -17,11 +17,7 @@ import { setup } from '../support/stage.js';
 const OFF_MACHINE = 'http://ecr-api.packpub-test.invalid:4566';
 
 describe('an ECR API endpoint of plain HTTP off this machine', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    return { ...(await startEcrWorld(stack, 'testAKIDPLAINHTTP')), root, pack };
-  });
+  const w = setup(async (stack) => ({ ...(await startEcrWorld(stack, 'testAKIDPLAINHTTP')), ...(await helloPack(stack)) }));
   const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
 
   it('is refused before anything is sent, from the flag or the environment (was: SigV4 calls and the token in clear text)', async () => {

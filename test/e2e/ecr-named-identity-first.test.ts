@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
+import { helloPack } from '../support/published.js';
 
 /*
  * An ECR target with the AWS identity named for packpub (--aws-role-arn, --aws-profile, ecr.awsRoleArn, ecr.awsProfile)
@@ -19,11 +19,7 @@ import { setup } from '../support/stage.js';
 const ROLE = 'arn:aws:iam::123456789012:role/packpub-publisher';
 
 describe('an ECR push with the AWS identity named, and a Docker config token for the host', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    return { ...(await startEcrWorld(stack, 'testAKIDNAMEDFIRST')), root, pack };
-  });
+  const w = setup(async (stack) => ({ ...(await startEcrWorld(stack, 'testAKIDNAMEDFIRST')), ...(await helloPack(stack)) }));
   const args = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
 
   it('--aws-role-arn: the role mints the registry token (was: the Docker config token of another identity used, exit 0)', async () => {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -21,15 +21,20 @@ const w = setup(async (stack) => {
   return { root };
 });
 
+/** Exit 1, and every workflow command in the output is one of packpub's annotations of the pack's pack.json. */
+function expectOnlyOwnAnnotations(run: CliRun): void {
+  expect(run.code).toBe(1);
+  const lines = `${run.stdout}\n${run.stderr}`.split('\n');
+  const commands = lines.filter((l) => /^\s*::/.test(l));
+  expect(commands.length).toBeGreaterThan(0);
+  for (const c of commands) expect(c).toMatch(/^::(error|warning|notice) file=packs\/vf\/pack\.json,line=\d+,col=\d+,title=packpub [a-z-]+::vf:1\.0\.0: /);
+  expect(lines.filter((l) => !l.startsWith('::') && l.includes('##['))).toEqual([]);
+}
+
 describe('finding lines never become workflow commands', () => {
   it('push in GitHub Actions: the only commands are packpub\'s own annotations', async () => {
     const run = await runCli(['push', 'packs/vf', '--oci-layout', join(w.root, 'layout')], { cwd: w.root, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
-    expect(run.code).toBe(1);
-    const lines = `${run.stdout}\n${run.stderr}`.split('\n');
-    const commands = lines.filter((l) => /^\s*::/.test(l));
-    expect(commands.length).toBeGreaterThan(0);
-    for (const c of commands) expect(c).toMatch(/^::(error|warning|notice) file=packs\/vf\/pack\.json,line=\d+,col=\d+,title=packpub [a-z-]+::vf:1\.0\.0: /);
-    expect(lines.filter((l) => !l.startsWith('::') && l.includes('##['))).toEqual([]);
+    expectOnlyOwnAnnotations(run);
     expect(run.stdout + run.stderr).toContain('chart archive "charts/a\nU+003A:error file=evil.txt::INJECTED\nU+0023#[add-mask]packpub.tgz" does not exist in the pack');
   });
 });
@@ -37,12 +42,7 @@ describe('finding lines never become workflow commands', () => {
 describe('validate\'s finding lines never become workflow commands', () => {
   it('validate in GitHub Actions prints the chart path spelled out; the only commands are packpub\'s own annotations', async () => {
     const run = await runCli(['validate', 'packs/vf'], { cwd: w.root, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
-    expect(run.code).toBe(1);
-    const lines = `${run.stdout}\n${run.stderr}`.split('\n');
-    const commands = lines.filter((l) => /^\s*::/.test(l));
-    expect(commands.length).toBeGreaterThan(0);
-    for (const c of commands) expect(c).toMatch(/^::(error|warning|notice) file=packs\/vf\/pack\.json,line=\d+,col=\d+,title=packpub [a-z-]+::vf:1\.0\.0: /);
-    expect(lines.filter((l) => !l.startsWith('::') && l.includes('##['))).toEqual([]);
+    expectOnlyOwnAnnotations(run);
     expect(run.stdout).toContain('chart archive "charts/a\nU+003A:error file=evil.txt::INJECTED\nU+0023#[add-mask]packpub.tgz" does not exist in the pack');
   });
 });

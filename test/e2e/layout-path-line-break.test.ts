@@ -3,8 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { helloPackAndEnv } from '../support/published.js';
 
 /*
  * `--oci-layout "$OUT"` (or copy's `--to oci:$OUT`) whose value ends in a line break, as a CI variable written as a
@@ -13,11 +13,7 @@ import { setup } from '../support/stage.js';
  */
 
 describe('an OCI layout path holding a line break', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    return { root, pack, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
-  });
+  const w = setup(helloPackAndEnv);
 
   it('push --oci-layout and copy --to oci: are refused, exit 2, nothing made (was: a folder named "out\\n", exit 0)', async () => {
     const out = join(w.root, 'out');

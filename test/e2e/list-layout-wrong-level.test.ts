@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { helloPackAndEnv } from '../support/published.js';
 
 /*
  * `list --oci-layout` given a folder inside a layout of packs (its spectro-packs/ or spectro-packs/archive/, or one
@@ -13,11 +13,7 @@ import { setup } from '../support/stage.js';
  */
 
 describe('list of a path that is not the top of an OCI layout of packs', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    return { root, pack, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
-  });
+  const w = setup(helloPackAndEnv);
 
   it('says to give the folder that holds spectro-packs/, or that it is not a folder (was: only "no packs")', async () => {
     const layout = join(w.root, 'layout');

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitFor } from '../support/cli.js';
-import { listenOnLoopback } from '../support/loopback.js';
 import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { silentServer } from '../support/published.js';
 
 /*
  * review (s19): a pull interrupted while its archive downloads leaves nothing where -o points, not even the
@@ -56,12 +55,8 @@ describe('pull interrupted during the download', () => {
 });
 
 describe('palette sync interrupted while Palette does not answer', () => {
-  const w = setup(async (stack) => {
-    // A Palette that takes each request and never answers: the run is abandoned when the grace period is over.
-    const asked: string[] = [];
-    const silent = stack.add(await listenOnLoopback(createServer((req) => void asked.push(`${req.method ?? ''} ${req.url ?? ''}`))));
-    return { reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 20, prefix: 'palint' }), silent, asked };
-  });
+  // A Palette that takes each request and never answers: the run is abandoned when the grace period is over.
+  const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 20, prefix: 'palint' }), ...(await silentServer(stack)) }));
 
   it('exits 130 saying what is true of a sync (nothing written to the registry), not that no tag was written', async () => {
     const pack = w.work.packs[0]!;

@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { conflictingPacks } from '../support/published.js';
 
 /*
  * review4 (s23): the job summary of `push --dry-run` (a pull-request job) was headed "packpub push: succeeded",
@@ -13,13 +13,7 @@ import { setup } from '../support/stage.js';
  */
 
 describe('the job summary of a dry run', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const one = await writePack(join(root, 'one'), { name: 'dry', version: '1.0.0', files: { 'a.txt': 'one' } });
-    const two = await writePack(join(root, 'two'), { name: 'dry', version: '1.0.0', files: { 'a.txt': 'two' } });
-    const other = await writePack(join(root, 'other'), { name: 'dry-other', version: '1.0.0' });
-    return { root, one, two, other };
-  });
+  const w = setup((stack) => conflictingPacks(stack, 'dry', { name: 'dry-other', version: '1.0.0' }));
 
   async function summaryOf(argv: string[], code: number): Promise<string> {
     const file = join(w.root, `summary-${code}-${argv.length}.md`);

@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { runCli } from './cli.js';
+import { listenOnLoopback, type ListeningServer } from './loopback.js';
 import { writePack } from './packs.js';
 import { startPaletteLab } from './palette-lab.js';
 import { proxiedRegistry, type ProxiedRegistry } from './push-setup.js';
@@ -57,4 +59,37 @@ export async function paletteLabWithHello(stack: Stage, prefix: string, key: str
   const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: key };
   return { ...lab, pack, env };
+}
+
+/** A temp folder of the test's own (`root`) holding hello 1.0.0 at `pack`, not yet published. */
+export async function helloPack(stack: Stage): Promise<{ root: string; pack: string }> {
+  const root = await stack.tempDir();
+  return { root, pack: await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' }) };
+}
+
+/** helloPack with the environment of a run that keeps its cache in the temp folder and builds reproducible archives. */
+export async function helloPackAndEnv(stack: Stage): Promise<{ root: string; pack: string; env: NodeJS.ProcessEnv }> {
+  const hello = await helloPack(stack);
+  return { ...hello, env: { PACKPUB_CACHE_DIR: join(hello.root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
+}
+
+/**
+ * Three packs in a temp folder: `one` and `two` are `name` 1.0.0 with different content (a conflict once one is
+ * published), `other` is the pack `other` names.
+ */
+export async function conflictingPacks(stack: Stage, name: string, other: PackVersion): Promise<{ root: string; one: string; two: string; other: string }> {
+  const root = await stack.tempDir();
+  return {
+    root,
+    one: await writePack(join(root, 'one'), { name, version: '1.0.0', files: { 'a.txt': 'one' } }),
+    two: await writePack(join(root, 'two'), { name, version: '1.0.0', files: { 'a.txt': 'two' } }),
+    other: await writePack(join(root, 'other'), other),
+  };
+}
+
+/** A server on loopback that takes each request and never answers (a Palette that hangs), and what it was asked. */
+export async function silentServer(stack: Stage): Promise<{ silent: ListeningServer; asked: string[] }> {
+  const asked: string[] = [];
+  const silent = stack.add(await listenOnLoopback(createServer((req) => void asked.push(`${req.method ?? ''} ${req.url ?? ''}`))));
+  return { silent, asked };
 }
