@@ -1,6 +1,6 @@
 import { PackpubError } from '../errors.js';
 import type { AuthSession } from '../registry/auth/session.js';
-import { errorFromResponse, readBounded, readErrorBody, type RegistryError } from '../registry/errors.js';
+import { errorFromResponse, parseOciErrors, readBounded, readErrorBody, type RegistryError } from '../registry/errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
 import type { RegistryStack } from '../registry/stack.js';
 import { parseNextLink } from '../registry/urls.js';
@@ -26,6 +26,30 @@ const LIST_HINT = 'Harbor (or something in front of it) did not answer with its 
 export function missingProject(project: string, host: string): PackpubError {
   return new PackpubError('NOT_FOUND', `project ${project} does not exist on ${host}`, {
     hint: `the first segment of the base path is the Harbor project; check it, or create "${project}" (push --create-project)`,
+  });
+}
+
+/**
+ * Harbor's 403 DENIED answers to a write that are no matter of rights (read in Harbor's source: server/middleware/
+ * readonly and repoproxy): read-only mode, which an administrator turns on for upgrades, migrations or garbage
+ * collection, refuses every POST/PUT/PATCH/DELETE of the registry and the API; a proxy cache project refuses blob
+ * uploads and manifest PUTs. Said as such, not as a refused login or a missing permission.
+ */
+export function harborWriteRefusal(message: string | undefined, host: string, project: string): PackpubError | undefined {
+  if (message === undefined) return undefined;
+  if (/read only mode/i.test(message)) {
+    return new PackpubError('REGISTRY', `${host} is in read-only mode: Harbor answered "${redactText(message.slice(0, 200))}"`, {
+      hint: 'a Harbor administrator turned it on (Configuration > System Settings > Repository Read Only, e.g. during an upgrade or a garbage collection); run again once it is off. Nothing was written',
+    });
+  }
+  if (/proxy project/i.test(message)) return proxyCacheProject(project, host);
+  return undefined;
+}
+
+/** A push into a proxy cache project: Harbor fills it from the registry it mirrors, never from a push. */
+export function proxyCacheProject(project: string, host: string): PackpubError {
+  return new PackpubError('REGISTRY', `project ${project} on ${host} is a proxy cache project: Harbor takes no push into it`, {
+    hint: `give a base path whose first segment is a regular project (not a proxy cache of another registry); a Harbor project admin can create one, or pass --create-project with a new name`,
   });
 }
 
@@ -81,14 +105,39 @@ export class HarborApi {
    * credentials): the push then tells the user what is missing. A 401 to credentials we sent is an error.
    */
   async projectState(project: string): Promise<ProjectState> {
+    return (await this.project(project)).state;
+  }
+
+  /**
+   * projectState, and whether the project is a proxy cache (Harbor's project model: `registry_id` > 0, the registry
+   * it mirrors; omitted for a regular project), into which Harbor takes no push.
+   */
+  async project(project: string): Promise<{ state: ProjectState; proxyCache: boolean }> {
     const url = this.url(`/projects/${encodeURIComponent(project)}`);
     const res = await this.call('GET', url);
     if (![200, 401, 403, 404].includes(res.status)) throw await this.fail(res, 'GET', `project ${project}`);
+    if (res.status === 200) {
+      // What arrived within a second (readErrorBody's bound): a project is a few hundred bytes; an answer that is not
+      // Harbor's project (unreadable, cut off) says nothing of a proxy cache, and the registry then says it.
+      let doc: unknown;
+      try {
+        doc = JSON.parse((await readErrorBody(res.body)).toString('utf8'));
+      } catch {
+        doc = undefined;
+      }
+      const registryId = typeof doc === 'object' && doc !== null ? (doc as { registry_id?: unknown }).registry_id : undefined;
+      return { state: 'exists', proxyCache: typeof registryId === 'number' && registryId > 0 };
+    }
     await discardBody(res);
-    if (res.status === 200) return 'exists';
-    if (res.status === 404) return 'missing';
+    if (res.status === 404) return { state: 'missing', proxyCache: false };
     if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) throw await this.rejected();
-    return 'unknown';
+    return { state: 'unknown', proxyCache: false };
+  }
+
+  /** A write's 401/403 that is Harbor's read-only mode (or a proxy cache project), read from its body; the body is consumed. */
+  private async writeRefusal(res: HttpResponse, project: string): Promise<PackpubError | undefined> {
+    const first = parseOciErrors(await readErrorBody(res.body))[0];
+    return harborWriteRefusal(first?.message, this.host, project);
   }
 
   /** A 401 to credentials we sent: the same words every other command uses for wrong credentials. */
@@ -111,7 +160,8 @@ export class HarborApi {
       return 'exists';
     }
     if (res.status === 401 || res.status === 403) {
-      await discardBody(res);
+      const refusal = await this.writeRefusal(res, project);
+      if (refusal !== undefined) throw refusal;
       const who = await this.session.getCredential();
       const robot = who.username?.startsWith('robot$') === true;
       throw new PackpubError('AUTH', `${this.host} refused to create project ${project}${robot ? ' (robot accounts cannot create projects)' : ''}`, {
@@ -235,7 +285,8 @@ export class HarborApi {
       throw await this.rejected();
     }
     if (res.status === 401 || res.status === 403) {
-      await discardBody(res);
+      const refusal = await this.writeRefusal(res, project);
+      if (refusal !== undefined) throw refusal;
       throw new PackpubError('AUTH', `${this.host} refused to delete ${what}: no delete permission on project ${project}`, {
         hint: `deleting needs the Maintainer or Project Admin role on project ${project}, or a robot account with the delete artifact and delete tag permissions`,
       });

@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
-import { HarborApi, missingProject } from './harbor-api.js';
+import { HarborApi, harborWriteRefusal, missingProject, proxyCacheProject } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -49,9 +49,13 @@ export class HarborStore extends GenericRegistryStore {
     });
   }
 
-  /** Whether the project must be created (with --create-project); without it, a missing project is refused. */
+  /**
+   * Whether the project must be created (with --create-project); without it, a missing project is refused, and so is
+   * a proxy cache project (Harbor refuses every push into it: said before anything is uploaded, also by a dry run).
+   */
   private async projectMissing(project: string): Promise<boolean> {
-    const state = await this.api.projectState(project);
+    const { state, proxyCache } = await this.api.project(project);
+    if (proxyCache) throw proxyCacheProject(project, this.location);
     if (state !== 'missing') return false;
     if (!this.createProject) {
       throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location}; create it or pass --create-project`, {
@@ -95,13 +99,7 @@ export class HarborStore extends GenericRegistryStore {
           cause: err,
         });
       }
-      if (err.status === 403 && /quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
-        throw new PackpubError('REGISTRY', `project ${project} quota exceeded on ${this.location}`, {
-          hint: 'delete old artifacts from the project or ask a Harbor admin to raise its storage quota',
-          cause: err,
-        });
-      }
-      throw err;
+      throw this.explainWrite(err, repository);
     }
     this.pushed.set(`${repository}@${reference}`, { digest, bytes, mediaType });
     this.pushed.set(`${repository}@${digest}`, { digest, bytes, mediaType });
@@ -112,14 +110,23 @@ export class HarborStore extends GenericRegistryStore {
     try {
       await super.pushBlob(...args);
     } catch (err) {
-      if (isRegistryError(err) && err.status === 403 && /quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
-        throw new PackpubError('REGISTRY', `project ${projectOf(args[0])} quota exceeded on ${this.location}`, {
-          hint: 'delete old artifacts from the project or ask a Harbor admin to raise its storage quota',
-          cause: err,
-        });
-      }
-      throw err;
+      throw this.explainWrite(err, args[0]);
     }
+  }
+
+  /** Harbor's 403 DENIED to a write that is no matter of rights: quota, read-only mode, a proxy cache project. */
+  private explainWrite(err: unknown, repository: string): unknown {
+    if (!isRegistryError(err) || err.status !== 403) return err;
+    const project = projectOf(repository);
+    if (/quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
+      return new PackpubError('REGISTRY', `project ${project} quota exceeded on ${this.location}`, {
+        hint: 'delete old artifacts from the project or ask a Harbor admin to raise its storage quota',
+        cause: err,
+      });
+    }
+    const refusal = harborWriteRefusal(err.ociMessage, this.location, project);
+    if (refusal === undefined) return err;
+    return new PackpubError(refusal.code, refusal.message, { ...(refusal.hint === undefined ? {} : { hint: refusal.hint }), cause: err });
   }
 
   /**

@@ -19,7 +19,8 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  *          401 anonymous, 403 for a user without the delete action, 412 in a project with an immutable tag rule)
  *   GET  /v2/ with a token issued to wrong credentials          401, as Harbor's core answers it
  * Registry traffic is proxied with its Host header kept, so upload Locations point back here. Pushes into a
- * project that does not exist are refused as Harbor does. Policy errors can be switched on per test, and
+ * project that does not exist are refused as Harbor does. Policy errors (immutable tags, quota, read policies,
+ * proxy cache projects, read-only mode: HarborPolicy) can be switched on per test, and
  * `apiQuirk` replaces any API answer (an HTML login page, a body of the wrong shape, a Link loop, a drip).
  */
 
@@ -45,6 +46,18 @@ export interface HarborPolicy {
   overQuotaProjects: Set<string>;
   /** Projects whose signature/vulnerability policy blocks manifest reads -> 412 PROJECTPOLICYVIOLATION. */
   blockedReadProjects: Set<string>;
+  /**
+   * Proxy cache projects (Harbor's project model has `registry_id` > 0): the project API shows `registry_id`, and
+   * blob upload POSTs and manifest PUTs into them answer 403 DENIED "can not push artifact to a proxy project: <p>"
+   * (repoproxy.DisableBlobAndManifestUploadMiddleware).
+   */
+  proxyCacheProjects: Set<string>;
+  /**
+   * Harbor in read-only mode (System Settings > Repository Read Only): every POST/PUT/PATCH/DELETE, of the registry
+   * and of the API, answers 403 DENIED "The system is in read only mode. Any modification is prohibited."
+   * (readonly.Middleware, after the credentials are checked); GET and HEAD are served.
+   */
+  readOnly: boolean;
 }
 
 /** An answer that replaces the API's own for one request (fault injection: proxies, login pages, bugs). */
@@ -84,6 +97,8 @@ const REPO_PATH_RE = /^\/v2\/(.+)\/(manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|
 const OCI_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
 const harborError = (code: string, message: string) => ({ errors: [{ code, message }] });
+const READ_ONLY_MESSAGE = 'The system is in read only mode. Any modification is prohibited.';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function startHarborStandin(options: HarborStandinOptions): Promise<HarborStandin> {
   const users = new Map<string, string>(Object.entries(options.users).map(([u, v]) => [u, typeof v === 'string' ? v : v.password]));
@@ -99,7 +114,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
   const upstream = new URL(registry.url);
   const projects = new Set(options.projects ?? []);
   const repositories = new Set<string>();
-  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set() };
+  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set(), proxyCacheProjects: new Set(), readOnly: false };
   const apiRequests: HarborApiRecord[] = [];
   const refusals: { code: string; path: string }[] = [];
   const refuse = (res: ServerResponse, status: number, code: string, message: string, path: string) => {
@@ -159,6 +174,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       return sendQuirk(res, quirk);
     }
     if (user === 'invalid') return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+    if (policy.readOnly && !SAFE_METHODS.has(method)) return answer(403, harborError('DENIED', READ_ONLY_MESSAGE));
     const path = url.pathname.slice('/api/v2.0'.length);
     // Harbor answers systeminfo to anyone; packpub uses it to recognise Harbor without --registry-type.
     if (path === '/systeminfo' && method === 'GET') return answer(200, { harbor_version: 'v2.11.0-standin', auth_mode: 'db_auth' });
@@ -182,7 +198,8 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       const name = decodeURIComponent(project[1] ?? '');
       if (!projects.has(name)) return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
-      return answer(200, { project_id: 1, name, metadata: { public: 'false' } });
+      // Harbor omits registry_id (0) for a regular project.
+      return answer(200, { project_id: 1, name, metadata: { public: 'false' }, ...(policy.proxyCacheProjects.has(name) ? { registry_id: 1 } : {}) });
     }
     const repos = /^\/projects\/([^/]+)\/repositories$/.exec(path);
     if (repos !== null && method === 'GET') {
@@ -281,6 +298,15 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     if (req.headers['authorization'] !== undefined && !projects.has(project)) {
       await readBody(req);
       return refuse(res, 403, 'DENIED', `project ${project} not found`, url.pathname);
+    }
+    if (policy.readOnly && !SAFE_METHODS.has(method) && req.headers['authorization'] !== undefined) {
+      await readBody(req);
+      return refuse(res, 403, 'DENIED', READ_ONLY_MESSAGE, url.pathname);
+    }
+    const pushing = (method === 'PUT' && isManifest) || (method === 'POST' && rest.startsWith('blobs/uploads'));
+    if (pushing && policy.proxyCacheProjects.has(project) && req.headers['authorization'] !== undefined) {
+      await readBody(req);
+      return refuse(res, 403, 'DENIED', `can not push artifact to a proxy project: ${project}`, url.pathname);
     }
     if ((method === 'GET' || method === 'HEAD') && isManifest && policy.blockedReadProjects.has(project) && req.headers['authorization'] !== undefined) {
       await readBody(req);

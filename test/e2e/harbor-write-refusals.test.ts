@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * Harbor refuses writes with 403 DENIED for two reasons that are no permission matter (read in Harbor's source,
+ * src/server/middleware/readonly and repoproxy):
+ * - read-only mode (an administrator's switch, set for upgrades, migrations, garbage collection): every POST, PUT,
+ *   PATCH and DELETE of the registry and of the API answers "The system is in read only mode. Any modification is
+ *   prohibited.";
+ * - a proxy cache project (its `registry_id` names the registry it mirrors): a blob upload or manifest PUT answers
+ *   "can not push artifact to a proxy project: <p>".
+ * packpub said "credentials rejected or no push permission on <repo>" with a hint to check the account's rights
+ * (push), "refused to create project" (push --create-project) and "no delete permission" (delete): the user went
+ * after a robot account that was fine. Now each says what Harbor said, and a proxy cache project is refused before
+ * anything is uploaded. An unchanged re-run in read-only mode writes nothing, so it still ends "unchanged", exit 0.
+ */
+
+const ADMIN = 'admin';
+const PASSWORD = 'Harbor12345-write-refusals';
+
+describe('Harbor refusing writes for other reasons than rights (read-only mode, proxy cache project)', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir();
+    const hello = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const other = await writePack(join(root, 'other'), { name: 'other', version: '1.0.0' });
+    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD }, projects: ['packs', 'dockerhub-cache'] }));
+    return { root, hello, other, harbor };
+  });
+  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+  const login = ['--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'];
+  const run = (args: string[]) => runCli(args, { stdin: PASSWORD, env: env() });
+
+  it('read-only mode: push, push --create-project and delete say so (was: "no push permission", "refused to create project", "no delete permission"); an unchanged re-run is still exit 0', async () => {
+    const first = await run(['push', w.hello, '--registry', `${w.harbor.host}/packs`, ...login]);
+    expect(first.code, first.stderr).toBe(0);
+    w.harbor.policy.readOnly = true;
+    try {
+      const push = await run(['push', w.other, '--registry', `${w.harbor.host}/packs`, ...login]);
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`${w.harbor.host} is in read-only mode: Harbor answered "The system is in read only mode. Any modification is prohibited."`);
+      expect(push.stderr).toContain('hint: a Harbor administrator turned it on');
+      expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
+      expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
+
+      const again = await run(['push', w.hello, '--registry', `${w.harbor.host}/packs`, ...login]);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toContain('unchanged');
+
+      const create = await run(['push', w.other, '--registry', `${w.harbor.host}/newproject`, '--create-project', ...login]);
+      expect(create.code, create.stdout + create.stderr).toBe(1);
+      expect(create.stderr).toContain(`${w.harbor.host} is in read-only mode`);
+      expect(create.stderr).not.toMatch(/refused to create project/);
+      expect(w.harbor.projects.has('newproject')).toBe(false);
+
+      const del = await run(['delete', 'hello:1.0.0', '--force', '--registry', `${w.harbor.host}/packs`, ...login]);
+      expect(del.code, del.stdout + del.stderr).toBe(1);
+      expect(del.stderr).toContain(`${w.harbor.host} is in read-only mode`);
+      expect(del.stderr).not.toMatch(/delete permission/);
+    } finally {
+      w.harbor.policy.readOnly = false;
+    }
+    // Still there: nothing was deleted.
+    const list = await run(['list', 'hello', '--registry', `${w.harbor.host}/packs`, ...login]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('1.0.0');
+  });
+
+  it('a proxy cache project: push and push --dry-run are refused before anything is uploaded (was: "no push permission")', async () => {
+    w.harbor.policy.proxyCacheProjects.add('dockerhub-cache');
+    const where = ['--registry', `${w.harbor.host}/dockerhub-cache`, ...login];
+    const dry = await run(['push', w.hello, '--dry-run', ...where]);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(1);
+    expect(dry.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
+    const push = await run(['push', w.hello, ...where]);
+    expect(push.code, push.stdout + push.stderr).toBe(1);
+    expect(push.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
+    expect(push.stderr).toContain('hint: give a base path whose first segment is a regular project');
+    expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
+    // Refused from the project's description: the registry was never asked to take a blob.
+    expect(w.harbor.refusals.filter((r) => r.path.includes('/dockerhub-cache/'))).toEqual([]);
+    expect([...w.harbor.repositories].filter((r) => r.startsWith('dockerhub-cache/'))).toEqual([]);
+  });
+
+  it('a proxy cache project whose description these credentials may not read: the registry\'s refusal is said as it is', async () => {
+    w.harbor.policy.proxyCacheProjects.add('dockerhub-cache');
+    // A robot account without the project read permission: Harbor answers its project GET 403.
+    w.harbor.apiQuirk = (method, path) => (method === 'GET' && path === '/api/v2.0/projects/dockerhub-cache' ? { status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"FORBIDDEN","message":"forbidden"}]}' } : undefined);
+    try {
+      const push = await run(['push', w.other, '--registry', `${w.harbor.host}/dockerhub-cache`, ...login]);
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
+      expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
+      expect(w.harbor.refusals.filter((r) => r.path.includes('/dockerhub-cache/')).map((r) => r.code)).toContain('DENIED');
+    } finally {
+      w.harbor.apiQuirk = undefined;
+    }
+  });
+});
