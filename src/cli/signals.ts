@@ -5,6 +5,15 @@ import { EXIT_INTERRUPTED, writeLine } from './io.js';
 /** How long in-flight requests may run after an interrupt before they are abandoned. */
 const GRACE_MS = 5_000;
 
+/**
+ * Signals this close after the last one heeded are the same interrupt delivered twice, not "signal again": Ctrl-C on
+ * `npm run <script>` reaches packpub from the terminal and once more from npm, which passes the signals it gets on to
+ * its child; Jenkins' abort sends SIGTERM to every process of the build, npm passing its own on too. Read as a second
+ * signal, either abandoned the packs in flight at once, without the grace period. A person signalling again to stop
+ * at once does so after reading the first message, later than this.
+ */
+export const SIGNAL_ECHO_MS = 500;
+
 /** The pack-level events push and copy share, as far as an interrupted run needs them. */
 type LedgerEvent =
   | { type: 'pack-start'; dir?: string; name: string; version: string; reference?: string }
@@ -179,8 +188,8 @@ const ABANDON_REPORT_MS = 2_000;
 
 /**
  * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets
- * requests in flight finish for a few seconds; after that, or on a second signal, the process exits 130
- * after saying what was and was not published.
+ * requests in flight finish for a few seconds; after that, or on a second signal (later than SIGNAL_ECHO_MS), the
+ * process exits 130 after saying what was and was not published.
  * Abandoning is safe: manifests are written only after their blobs, so no tag points at missing content.
  */
 export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>, hooks: InterruptHooks = {}): Promise<T> {
@@ -210,7 +219,11 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
       .catch((err: unknown) => writeLine(ctx.io.stderr, `warning: the interrupted run's reports were not all written: ${errorMessage(err)}`))
       .finally(() => process.exit(EXIT_INTERRUPTED));
   };
+  let heeded = -Infinity;
   const onSignal = (sig: NodeJS.Signals) => {
+    const now = performance.now();
+    if (now - heeded < SIGNAL_ECHO_MS) return;
+    heeded = now;
     if (controller.signal.aborted) return abandon(`${sig} again: abandoning requests in flight`);
     ctx.interrupted = true;
     say(`${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);

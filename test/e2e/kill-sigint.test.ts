@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli, waitFor } from '../support/cli.js';
+import { BIN, cliBaseEnv, runCli, spawnCli, waitFor } from '../support/cli.js';
 import { packTree, proxiedRegistry, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
+import { spawnChild } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -15,10 +16,18 @@ import { setup } from '../support/stage.js';
 describe.concurrent('push interrupted by a signal', () => {
   /** Base paths whose uploads are no longer slowed (the run that completes a test's work). */
   const unslowed = new Set<string>();
+  /** Uploads under the base path `twice` are held until its test ends (the packs stay in flight). */
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
   const w = setup(async (stack) => {
     const reg = await proxiedRegistry(stack);
     // The base path is the first segment after /v2/.
-    reg.proxy.onRequest = (req) => (req.kind === 'upload-put' && !unslowed.has(req.path.split('/')[2] ?? '') ? { delayMs: 400 } : 'pass');
+    reg.proxy.onRequest = (req) => {
+      if (req.kind !== 'upload-put') return 'pass';
+      const base = req.path.split('/')[2] ?? '';
+      if (base === 'twice') return { holdAnswer: held };
+      return unslowed.has(base) ? 'pass' : { delayMs: 400 };
+    };
     const work = await packTree(stack, 10, { seed: 12, prefix: 'sig' });
     return { reg, work };
   });
@@ -57,13 +66,46 @@ describe.concurrent('push interrupted by a signal', () => {
     expect((await w.reg.reader.holdings(base)).tags.size).toBe(w.work.packs.length);
   });
 
+  it('Ctrl-C on `npm run`: the SIGINT delivered twice at once (the terminal\'s, and npm passing its own on) is one interrupt, not "signal again"', async () => {
+    // As npm's run-script does: the child in the caller's process group, every SIGINT the parent gets passed on to it,
+    // a moment later (0.1 s here, a busy runner's delay: passed on at once, the kernel may merge the two into one).
+    const forwarder = 'trap \'sleep 0.1; kill -INT "$pid" 2>/dev/null\' INT; "$0" "$@" & pid=$!; wait "$pid"; wait "$pid"';
+    const group = spawnChild('bash', ['-c', forwarder, process.execPath, BIN, ...args('echo')], { env: { ...cliBaseEnv(), ...w.work.env }, detached: true });
+    let stdout = '';
+    let stderr = '';
+    group.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    group.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => group.on('close', (code: number | null) => resolve(code)));
+    try {
+      await waitFor(() => stdout.includes('published '), 'the first published pack');
+      // The terminal signals the whole foreground process group.
+      process.kill(-(group.pid ?? 0), 'SIGINT');
+      expect(await exited, stderr).toBe(130);
+    } finally {
+      group.kill('SIGKILL');
+    }
+    // Was: "SIGINT again: abandoning requests in flight", the packs in flight given up without the grace period.
+    expect(stderr).toContain('SIGINT: starting no new work; what is in flight may finish');
+    expect(stderr).not.toContain('SIGINT again');
+    expect(stderr).not.toContain('abandoning');
+    const published = w.work.packs.filter((p) => stdout.includes(`published ${p.name}:${p.version} -> `));
+    const notStarted = w.work.packs.filter((p) => stderr.includes(`FAILED ${p.name}:${p.version}: not started: the run was stopped`));
+    expect(published.length + notStarted.length).toBe(w.work.packs.length);
+    const holdings = await w.reg.reader.holdings('echo');
+    expect(holdings.problems).toEqual([]);
+    expect([...holdings.tags.keys()].sort()).toEqual(published.map((p) => `echo/spectro-packs/archive/${p.name}:${p.version}`).sort());
+  });
+
   it('on a second SIGINT: abandons the requests in flight at once, exits 130, leaves no broken tag', async () => {
+    // Uploads are held: the packs in flight cannot finish before the second signal.
     const run = push('twice');
     await waitFor(() => w.reg.proxy.count((r) => r.kind === 'upload-put' && r.path.includes('/twice/')) > 0, 'the first upload');
     run.child.kill('SIGINT');
     await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
-    run.child.kill('SIGINT');
-    const result = await run.done;
+    // Ctrl-C pressed again and again: a signal within SIGNAL_ECHO_MS of the first is its echo (npm run passing it on),
+    // the first one later abandons.
+    await waitFor(() => (run.child.kill('SIGINT'), run.stderr().includes('SIGINT again')), 'a later SIGINT to be heeded');
+    const result = await run.done.finally(release);
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished packs');
     // Even abandoned, the run says what was and was not published (issue 13 item 18), each on a line of its own.

@@ -32,7 +32,8 @@ describe('push abandoned while writing a tag', () => {
       await waitFor(async () => (await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`)).tags.has(tag), 'the registry to hold the tag');
       run.child.kill('SIGINT');
       await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
-      run.child.kill('SIGINT');
+      // Sent again until heeded: one within 0.5 s of the first is read as the same signal delivered twice.
+      await waitFor(() => (run.child.kill('SIGINT'), run.stderr().includes('SIGINT again')), 'a later SIGINT to be heeded');
       const result = await run.done;
       expect(result.code, result.stderr).toBe(130);
       expect(stackLines(result.stderr)).toEqual([]);

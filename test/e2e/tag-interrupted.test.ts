@@ -70,7 +70,8 @@ describe('tag interrupted while writing its second tag', () => {
 
   it('SIGTERM twice while the second tag is written: abandoned at once, exit 130, the written tag named (was: killed by the signal, nothing said)', async () => {
     const { hold, run } = await interrupted(2);
-    run.child.kill('SIGTERM');
+    // Sent again until heeded: one within 0.5 s of the first is read as the same signal delivered twice.
+    await waitFor(() => (run.child.kill('SIGTERM'), run.stderr().includes('SIGTERM again')), 'a later SIGTERM to be heeded');
     const done = await run.done;
     expect(done.signal, done.stderr).toBe(null);
     expectRun(done, { code: 130, stdout: ['tagged as a-2'], stderr: ['SIGTERM again', 'the tags printed above were written, and the one being written may have landed'] });
