@@ -64,6 +64,7 @@ describe('the action\'s push step, cancelled', () => {
         IN_ARGS: '',
         IN_REPORT: 'reports/packpub.json',
         IN_JUNIT: 'reports/junit.xml',
+        IN_CACHE: 'true',
         NO_COLOR: '1',
       },
     });
