@@ -214,6 +214,13 @@ export const FLAGS: readonly FlagSpec[] = [
     choices: ['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'],
     describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR); IMMUTABLE also keeps packpub from replacing a tag in an existing mutable repository, even with --force',
   },
+  {
+    name: 'ecr-tag-mutability-exclusion',
+    group: 'ecr-create',
+    type: 'string',
+    array: true,
+    describe: "Wildcard tag filter of --ecr-tag-mutability MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, which ECR requires there (repeatable, 1 to 5; letters, digits, . _ - and *, e.g. '*.*.*'): matching tags take the other mutability",
+  },
   { name: 'ecr-encryption', group: 'ecr-create', type: 'string', choices: ['AES256', 'KMS', 'KMS_DSSE'], describe: 'Encryption of repositories packpub creates (default AES256, as ECR); a pack whose existing repository has weaker encryption is refused' },
   { name: 'ecr-kms-key', group: 'ecr-create', type: 'string', describe: 'KMS key ARN, id or alias for --ecr-encryption KMS or KMS_DSSE; a pack whose existing repository uses another key is refused' },
   { name: 'ecr-tag', group: 'ecr-create', type: 'string', array: true, describe: 'Resource tag KEY=VALUE for repositories packpub creates (repeatable; missing on an existing one: a warning)' },

@@ -204,6 +204,8 @@ async function flagSettings(args: Args, ctx: CliContext, side?: Side): Promise<T
     // --create-repositories defaults to true: only --no-create-repositories shows it was given.
     if (args['createRepositories'] === false) ecr.create = false;
     if (args['ecrTagMutability'] !== undefined) ecr.tagMutability = args['ecrTagMutability'] as NonNullable<typeof ecr.tagMutability>;
+    const exclusions = args['ecrTagMutabilityExclusion'] as string[] | undefined;
+    if (exclusions !== undefined && exclusions.length > 0) ecr.tagMutabilityExclusions = exclusions.map(String);
     if (args['ecrEncryption'] !== undefined) ecr.encryption = args['ecrEncryption'] as NonNullable<typeof ecr.encryption>;
     const kmsKey = s('ecrKmsKey');
     if (kmsKey !== undefined) ecr.kmsKey = kmsKey;
@@ -304,6 +306,7 @@ function givenTargetOptions(
     ecrRepositories: {
       create: ecr?.create !== false,
       ...(ecr?.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),
+      ...(ecr?.tagMutabilityExclusions === undefined ? {} : { tagMutabilityExclusions: ecr.tagMutabilityExclusions }),
       ...(ecr?.encryption === undefined ? {} : { encryption: ecr.encryption }),
       ...(ecr?.kmsKey === undefined ? {} : { kmsKey: ecr.kmsKey }),
       ...(ecr?.tags === undefined ? {} : { tags: ecr.tags }),

@@ -259,6 +259,13 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
   if (t.ecr?.kmsKey !== undefined && t.ecr.encryption !== 'KMS' && t.ecr.encryption !== 'KMS_DSSE') {
     problems.push({ path: at('ecr', 'kmsKey'), message: 'needs ecr.encryption: KMS or KMS_DSSE' });
   }
+  const withExclusion = t.ecr?.tagMutability?.endsWith('_WITH_EXCLUSION') === true;
+  if (withExclusion && t.ecr?.tagMutabilityExclusions === undefined) {
+    problems.push({ path: at('ecr', 'tagMutability'), message: `${t.ecr?.tagMutability ?? ''} needs ecr.tagMutabilityExclusions (1 to 5 wildcard tag filters), which ECR requires with it` });
+  }
+  if (!withExclusion && t.ecr?.tagMutabilityExclusions !== undefined) {
+    problems.push({ path: at('ecr', 'tagMutabilityExclusions'), message: 'needs ecr.tagMutability: MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION' });
+  }
   const isEcr = t.type === 'ecr' || (t.type === undefined && host !== undefined && isEcrHost(host));
   if (t.ecr !== undefined && t.registry !== undefined && !isEcr) {
     warnings.push(`${where}: targets.${name}.ecr is ignored: ${t.registry} is not an ECR registry (set type: ecr if it is one)`);

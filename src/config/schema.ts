@@ -36,6 +36,8 @@ export interface ConfigTarget {
   ecr?: {
     createRepositories?: boolean;
     tagMutability?: NonNullable<EcrRepositoryOptions['tagMutability']>;
+    /** Wildcard tag filters of a *_WITH_EXCLUSION tagMutability, as --ecr-tag-mutability-exclusion. */
+    tagMutabilityExclusions?: string[];
     encryption?: NonNullable<EcrRepositoryOptions['encryption']>;
     kmsKey?: string;
     tags?: Record<string, string>;
@@ -124,6 +126,8 @@ const TARGET_SCHEMA = {
       properties: {
         createRepositories: bool,
         tagMutability: { enum: ['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'] },
+        // ECR's ImageTagMutabilityExclusionFilter (API reference): 1 to 5 WILDCARD filters.
+        tagMutabilityExclusions: { type: 'array', minItems: 1, maxItems: 5, items: { type: 'string', pattern: '^[0-9a-zA-Z._*-]{1,128}$' } },
         encryption: { enum: ['AES256', 'KMS', 'KMS_DSSE'] },
         kmsKey: str,
         tags: { type: 'object', additionalProperties: { type: 'string' } },

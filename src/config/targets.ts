@@ -98,6 +98,7 @@ export interface TargetOverrides {
   ecr?: {
     create?: boolean;
     tagMutability?: NonNullable<OpenTargetOptions['ecrRepositories']>['tagMutability'];
+    tagMutabilityExclusions?: string[];
     encryption?: NonNullable<OpenTargetOptions['ecrRepositories']>['encryption'];
     kmsKey?: string;
     tags?: Record<string, string>;
@@ -147,6 +148,8 @@ export function configTargetOptions(
   const ecr = {
     create: o.ecr?.create ?? t.ecr?.createRepositories,
     tagMutability: o.ecr?.tagMutability ?? t.ecr?.tagMutability,
+    // The filters go with the mutability they belong to: a mutability given as a flag takes the flag's filters only.
+    tagMutabilityExclusions: o.ecr?.tagMutability !== undefined || o.ecr?.tagMutabilityExclusions !== undefined ? o.ecr?.tagMutabilityExclusions : t.ecr?.tagMutabilityExclusions,
     encryption: o.ecr?.encryption ?? t.ecr?.encryption,
     kmsKey: o.ecr?.kmsKey ?? t.ecr?.kmsKey,
     tags: o.ecr?.tags ?? t.ecr?.tags,
@@ -176,6 +179,7 @@ export function configTargetOptions(
     ecrRepositories: {
       create: ecr.create !== false,
       ...(ecr.tagMutability === undefined ? {} : { tagMutability: ecr.tagMutability }),
+      ...(ecr.tagMutabilityExclusions === undefined ? {} : { tagMutabilityExclusions: ecr.tagMutabilityExclusions }),
       ...(ecr.encryption === undefined ? {} : { encryption: ecr.encryption }),
       ...(ecr.kmsKey === undefined ? {} : { kmsKey: ecr.kmsKey }),
       ...(ecr.tags === undefined ? {} : { tags: ecr.tags }),

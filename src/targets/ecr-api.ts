@@ -28,6 +28,8 @@ export interface EcrRepositoryDetails extends EcrRepositorySummary {
   encryptionType?: string;
   /** The KMS key's ARN, as ECR reports it. */
   kmsKey?: string;
+  /** The wildcard filters of a *_WITH_EXCLUSION tag mutability. */
+  tagMutabilityExclusions?: string[];
 }
 
 function summaryOf(name: string, repo: Repository): EcrRepositorySummary {
@@ -72,6 +74,9 @@ export class EcrApi {
           registryId: this.host.accountId,
           repositoryName: name,
           ...(settings.tagMutability === undefined ? {} : { imageTagMutability: settings.tagMutability }),
+          ...(settings.tagMutabilityExclusions === undefined
+            ? {}
+            : { imageTagMutabilityExclusionFilters: settings.tagMutabilityExclusions.map((filter) => ({ filterType: 'WILDCARD' as const, filter })) }),
           ...(settings.encryption === undefined
             ? {}
             : { encryptionConfiguration: { encryptionType: settings.encryption, ...(settings.kmsKey === undefined ? {} : { kmsKey: settings.kmsKey }) } }),
@@ -137,6 +142,7 @@ export class EcrApi {
         ...(repo.repositoryArn === undefined ? {} : { arn: repo.repositoryArn }),
         ...(encryption?.encryptionType === undefined ? {} : { encryptionType: encryption.encryptionType }),
         ...(encryption?.kmsKey === undefined ? {} : { kmsKey: encryption.kmsKey }),
+        ...(repo.imageTagMutabilityExclusionFilters === undefined ? {} : { tagMutabilityExclusions: repo.imageTagMutabilityExclusionFilters.map((f) => f.filter ?? '') }),
       };
     } catch (err) {
       if ((err as { name?: string }).name === 'RepositoryNotFoundException') return undefined;

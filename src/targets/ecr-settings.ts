@@ -88,6 +88,14 @@ export function checkEcrSettings(
     }
   }
   const mutability = found.imageTagMutability ?? 'MUTABLE';
+  const askedFilters = [...(asked.tagMutabilityExclusions ?? [])].sort().join(' ');
+  const foundFilters = [...(found.tagMutabilityExclusions ?? [])].sort().join(' ');
+  if (asked.tagMutability !== undefined && asked.tagMutability === mutability && askedFilters !== foundFilters) {
+    warnings.push({
+      message: `--ecr-tag-mutability-exclusion ${askedFilters} was asked, but ${existed} with exclusion filters ${foundFilters === '' ? '(none)' : foundFilters}, which ECR keeps`,
+      hint: `aws ecr put-image-tag-mutability --repository-name ${repo} --image-tag-mutability ${mutability} --image-tag-mutability-exclusion-filters ${(asked.tagMutabilityExclusions ?? []).map((f) => `filterType=WILDCARD,filter='${f}'`).join(' ')}`,
+    });
+  }
   if (asked.tagMutability !== undefined && asked.tagMutability !== mutability) {
     const keeps = asked.tagMutability.startsWith('IMMUTABLE') && mutability.startsWith('MUTABLE');
     warnings.push({

@@ -196,6 +196,36 @@ export class EcrStore extends GenericRegistryStore {
   }
 }
 
+/** ECR's ImageTagMutabilityExclusionFilter (API reference): a WILDCARD filter's value. */
+const EXCLUSION_FILTER_RE = /^[0-9a-zA-Z._*-]{1,128}$/;
+
+/**
+ * A *_WITH_EXCLUSION tag mutability needs 1 to 5 wildcard filters and the others take none: ECR refuses CreateRepository
+ * otherwise (InvalidParameterException "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is
+ * set as ..."), which failed every pack of a new repository after the run had started. Said before anything is sent.
+ */
+function refuseExclusionMismatch(settings: EcrRepositoryOptions): void {
+  const mutability = settings.tagMutability;
+  const filters = settings.tagMutabilityExclusions ?? [];
+  const withExclusion = mutability?.endsWith('_WITH_EXCLUSION') === true;
+  if (withExclusion && filters.length === 0) {
+    throw new PackpubError('USAGE', `--ecr-tag-mutability ${mutability} needs --ecr-tag-mutability-exclusion: ECR creates no repository with it without exclusion filters`, {
+      hint: `name the tags that take the other mutability, e.g. --ecr-tag-mutability-exclusion '*.*.*' (repeatable, up to 5; packpub.yaml: ecr.tagMutabilityExclusions)`,
+    });
+  }
+  if (!withExclusion && filters.length > 0) {
+    throw new PackpubError('USAGE', '--ecr-tag-mutability-exclusion needs --ecr-tag-mutability MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION', {
+      hint: 'ECR takes exclusion filters only with those two',
+    });
+  }
+  const bad = filters.find((f) => !EXCLUSION_FILTER_RE.test(f));
+  if (filters.length > 5 || bad !== undefined) {
+    throw new PackpubError('USAGE', bad === undefined ? `--ecr-tag-mutability-exclusion given ${filters.length} times: ECR takes at most 5 filters` : `--ecr-tag-mutability-exclusion ${JSON.stringify(bad)} is not an ECR tag filter`, {
+      hint: 'a filter is 1 to 128 letters, digits, ".", "_", "-" and "*" (any run of characters), e.g. \'*.*.*\' or \'dev-*\'',
+    });
+  }
+}
+
 /** Open an ECR registry: the generic store plus repository creation and API listing; the registry client is made last, once the settings hold. */
 export async function openEcrStore(
   options: RegistryConnectionOptions,
@@ -213,6 +243,7 @@ export async function openEcrStore(
       hint: 'ECR uses AES256 unless told otherwise; a KMS key only applies to KMS encryption',
     });
   }
+  refuseExclusionMismatch(settings);
   const api = new EcrApi(host, options.host, {
     ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),

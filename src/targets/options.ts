@@ -13,6 +13,8 @@ export interface EcrRepositoryOptions {
   /** Create missing repositories before pushing (default true). */
   create?: boolean;
   tagMutability?: 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
+  /** Wildcard tag filters of a *_WITH_EXCLUSION tagMutability (1 to 5; ECR requires them there, and refuses them elsewhere). */
+  tagMutabilityExclusions?: string[];
   encryption?: 'AES256' | 'KMS' | 'KMS_DSSE';
   kmsKey?: string;
   tags?: Record<string, string>;

@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
 import type { RegistryConnectionOptions } from '../../src/targets/options.js';
-import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin, type EcrStandinOptions } from './ecr-standin.js';
+import { startEcrStandin, tagIsImmutable, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin, type EcrStandinOptions } from './ecr-standin.js';
 import { startRegistry, type RunningRegistry } from './registry.js';
 import type { Stage } from './stage.js';
 import { sendJson } from './loopback.js';
@@ -14,7 +14,8 @@ import { sendJson } from './loopback.js';
  *   carries a password the ECR stand-in minted; an expired one gets 403 DENIED "...has expired";
  * - 405 on `/v2/_catalog`;
  * - 404 NAME_UNKNOWN for repositories not created through the stand-in's CreateRepository;
- * - 400 TAG_INVALID when a tag already present is pushed again in an IMMUTABLE repository;
+ * - 400 TAG_INVALID when a tag already present is pushed again where it is immutable (an IMMUTABLE repository, or a
+ *   *_WITH_EXCLUSION one by its exclusion filters: tagIsImmutable);
  * - blob GETs answered with a 307 to a second loopback server ("S3") that answers 400 to any request
  *   carrying `Authorization` and serves the blob otherwise.
  */
@@ -190,7 +191,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         sendEcrJson(res, 404, ociError('NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${standin.accountId}'`));
         return;
       }
-      if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && known.imageTagMutability.startsWith('IMMUTABLE')) {
+      if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && tagIsImmutable(known, rest.slice('manifests/'.length))) {
         const tag = rest.slice('manifests/'.length);
         // Buffer the manifest (at most 4 MiB on ECR) so the existence check can run before forwarding.
         const chunks: Buffer[] = [];

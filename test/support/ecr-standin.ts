@@ -30,6 +30,8 @@ export interface EcrStandinRepository {
   registryId: string;
   createdAt: Date;
   imageTagMutability: string;
+  /** Wildcard filters of a *_WITH_EXCLUSION mutability: tags matching one take the other mutability. */
+  imageTagMutabilityExclusionFilters?: string[];
   encryptionType: string;
   kmsKey?: string;
   tags: Record<string, string>;
@@ -98,6 +100,13 @@ export interface EcrStandin {
 }
 
 const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+
+/** Whether a tag of this repository is immutable: its mutability, turned over for tags an exclusion filter matches (`*`: any run of characters). */
+export function tagIsImmutable(repo: Pick<EcrStandinRepository, 'imageTagMutability' | 'imageTagMutabilityExclusionFilters'>, tag: string): boolean {
+  const excluded = (repo.imageTagMutabilityExclusionFilters ?? []).some((f) => new RegExp(`^${f.replace(/[.+?^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*')}$`).test(tag));
+  return repo.imageTagMutability.startsWith('IMMUTABLE') !== excluded;
+}
+
 // ECR's repository name pattern (API reference, CreateRepository.repositoryName).
 const REPO_NAME_RE = /^(?=.{2,256}$)((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
 
@@ -132,6 +141,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     repositoryUri: `${registryHost}/${r.name}`,
     createdAt: r.createdAt.getTime() / 1000,
     imageTagMutability: r.imageTagMutability,
+    ...(r.imageTagMutabilityExclusionFilters === undefined ? {} : { imageTagMutabilityExclusionFilters: r.imageTagMutabilityExclusionFilters.map((filter) => ({ filterType: 'WILDCARD', filter })) }),
     imageScanningConfiguration: { scanOnPush: false },
     encryptionConfiguration: { encryptionType: r.encryptionType, ...(r.kmsKey === undefined ? {} : { kmsKey: r.kmsKey }) },
   });
@@ -197,6 +207,19 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       if (repositories.has(name)) {
         throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
       }
+      // ECR's answers (API reference, ImageTagMutabilityExclusionFilter; the CDK's and moto's notes on them): a
+      // *_WITH_EXCLUSION mutability needs 1 to 5 WILDCARD filters matching ^[0-9a-zA-Z._*-]{1,128}$; the others take none.
+      const mutability = typeof body['imageTagMutability'] === 'string' ? body['imageTagMutability'] : 'MUTABLE';
+      const filters = body['imageTagMutabilityExclusionFilters'] as { filterType?: string; filter?: string }[] | undefined;
+      if (mutability.endsWith('_WITH_EXCLUSION') && (filters === undefined || filters.length === 0)) {
+        throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as ${mutability}'`);
+      }
+      if (!mutability.endsWith('_WITH_EXCLUSION') && filters !== undefined) {
+        throw new AwsError('InvalidParameterException', `Invalid parameter: imageTagMutabilityExclusionFilters can only be used with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION`);
+      }
+      if (filters !== undefined && (filters.length > 5 || filters.some((f) => f.filterType !== 'WILDCARD' || !/^[0-9a-zA-Z._*-]{1,128}$/.test(f.filter ?? '')))) {
+        throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'Member must have length less than or equal to 5, filterType WILDCARD and filter matching ^[0-9a-zA-Z._*-]{1,128}$'`);
+      }
       const enc = (body['encryptionConfiguration'] ?? {}) as { encryptionType?: string; kmsKey?: string };
       if (enc.encryptionType === 'AES256' && enc.kmsKey !== undefined) {
         throw new AwsError('InvalidParameterException', 'Invalid parameter: kmsKey cannot be specified with AES256 encryption');
@@ -207,7 +230,8 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
         name,
         registryId,
         createdAt: new Date(now()),
-        imageTagMutability: typeof body['imageTagMutability'] === 'string' ? body['imageTagMutability'] : 'MUTABLE',
+        imageTagMutability: mutability,
+        ...(filters === undefined ? {} : { imageTagMutabilityExclusionFilters: filters.map((f) => f.filter ?? '') }),
         encryptionType: enc.encryptionType ?? 'AES256',
         ...(enc.kmsKey === undefined ? {} : { kmsKey: enc.kmsKey }),
         tags,
