@@ -69,6 +69,8 @@ export const EXTRACT_DEFAULTS = {
   maxDepth: 128,
 } as const;
 
+/** NAME_MAX of Linux's filesystems (ext4, xfs, btrfs, tmpfs), macOS's APFS (in UTF-8 bytes: 255 UTF-16 units on APFS) and Windows'. */
+const MAX_NAME_BYTES = 255;
 const RATIO_FLOOR_BYTES = 16 * 1024 * 1024;
 const STAGING_PREFIX = '.packpub-extract-';
 
@@ -98,6 +100,9 @@ export function safeEntrySegments(name: string, limits: Pick<Limits, 'maxPathByt
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) throw unsafe(`archive ${what} ${shown} contains a ".." segment (path traversal)`);
   if (segments.length > limits.maxDepth) throw unsafe(`archive ${what} ${shown} is nested deeper than ${limits.maxDepth} levels`);
+  // Longer names no common filesystem holds (ENAMETOOLONG, which pull told as a bug of its own).
+  const long = segments.find((s) => Buffer.byteLength(s) > MAX_NAME_BYTES);
+  if (long !== undefined) throw unsafe(`archive ${what} ${shown.slice(0, 80)}... has a file or folder name longer than ${MAX_NAME_BYTES} bytes, which no filesystem holds`);
   return segments;
 }
 
@@ -240,6 +245,12 @@ async function extractInto(
     signal: abort.signal,
   }).catch((err: unknown) => fail(wrapStreamError(err)));
 
+  // The tar parser's own error (a header it cannot read, data that ends mid-entry): the entry being read ends with
+  // only "Stream was destroyed", which said nothing and passed for a bug of packpub's.
+  let parseError: unknown;
+  extract.on('error', (err: unknown) => {
+    if (failure === undefined) parseError ??= err;
+  });
   const progress: Progress = { entries: 0, bytes: 0 };
   try {
     const tree = new StagingTree(staging, limits.maxEntries);
@@ -247,7 +258,7 @@ async function extractInto(
       await extractEntry(entry, tree, limits, progress);
     }
   } catch (err) {
-    fail(err);
+    fail(notTar(err, parseError));
   }
   await feeding;
   options.signal?.removeEventListener('abort', onAbort);
@@ -273,6 +284,18 @@ function wrapStreamError(err: unknown): unknown {
     return unsafe(`the archive is not valid gzip: ${(err as Error).message}`, 'check that the blob is a .tar.gz pack archive');
   }
   return err;
+}
+
+/**
+ * What the tar parser (tar-stream) refused, as a refusal of the archive: its errors carry no code, and a file being
+ * read when it failed ends with STREAM_DESTROYED. Errors of ours and of the filesystem (a code) stay as they are.
+ */
+function notTar(err: unknown, parseError: unknown): unknown {
+  const code = errnoCode(err);
+  if (err instanceof PackpubError || (code !== undefined && code !== 'STREAM_DESTROYED')) return err;
+  const cause = parseError ?? err;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return unsafe(`the archive is not a valid tar archive: ${message}`, 'check that the blob is a .tar.gz pack archive, whole');
 }
 
 async function drain(entry: AsyncIterable<unknown>): Promise<void> {

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { runCli, type CliRun } from '../support/cli.js';
+import { craftTar, type CraftEntry } from '../support/files.js';
+import { writePack } from '../support/packs.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * pull (and inspect) of a layer whose tar the tar parser cannot read, or whose names no filesystem holds: the
+ * other hostile archive tests (hostile-reads, hostile-inspect-archive, unit/archive/extract) cover names that reach
+ * out, links, devices and bombs. Each run ends with a refusal of the archive, never "a bug in packpub", and
+ * writes nothing.
+ */
+
+const REPO = 'evil/spectro-packs/archive/hello';
+const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-hostile-pull-tar-');
+  const hostile = stack.add(await startHostileRegistry({}));
+  const R = `${hostile.host}/evil`;
+  const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
+  const push = await runCli(['push', pack, '--registry', R]);
+  if (push.code !== 0) throw new Error(push.stderr);
+  const manifest = await (await fetch(`${hostile.url}/v2/${REPO}/manifests/1.0.0`, { headers: { accept: MANIFEST_TYPE } })).text();
+  const doc = JSON.parse(manifest) as { layers: Array<Record<string, unknown>> };
+  return { root, hostile, R, doc };
+});
+
+let n = 0;
+/** Store `gz` as the one layer of hello:<version>, with the real manifest's config; the tag is the version. */
+function publish(version: string, gz: Buffer): void {
+  const digest = w.hostile.putBlob(REPO, gz);
+  expect(digest).toBe(`sha256:${createHash('sha256').update(gz).digest('hex')}`);
+  const doc = { ...w.doc, layers: [{ ...w.doc.layers[0], digest, size: gz.length }] };
+  w.hostile.putManifest(REPO, version, Buffer.from(JSON.stringify(doc)), MANIFEST_TYPE);
+}
+const packJson = (version: string): CraftEntry => ({ name: 'hello/pack.json', content: JSON.stringify({ name: 'hello', version }) });
+function expectClear(run: CliRun, says: string): void {
+  expect(run.code, run.stderr).toBe(1);
+  expect(run.stderr).toContain(`error: ${says}`);
+  expect(run.stderr).not.toContain('this is a bug in packpub');
+  expect(stackLines(run.stderr)).toEqual([]);
+}
+/** pull of hello:<version> exits 1 saying `says` (and `hint`), and leaves nothing in the folder it runs in. */
+async function pullRefused(version: string, says: string, hint: string): Promise<void> {
+  const before = (await readdir(w.root)).sort();
+  const run = await runCli(['pull', `hello:${version}`, '--registry', w.R, '-o', join(w.root, `pulled-${version}`)]);
+  expectClear(run, says);
+  expect(run.stderr).toContain(`hint: ${hint}`);
+  expect((await readdir(w.root)).sort()).toEqual(before);
+}
+
+describe('a tar the parser cannot read', () => {
+  it.each<[string, (version: string) => Promise<Buffer>, string]>([
+    [
+      'cut in the middle of a file (the gzip whole)',
+      async (v) => (await craftTar([packJson(v), { name: 'hello/values.yaml', content: 'a: 1\n'.repeat(400) }])).subarray(0, 1024 + 700),
+      'Unexpected end of data',
+    ],
+    ['a header that is no tar header', async (v) => Buffer.concat([(await craftTar([packJson(v)])).subarray(0, 1024), Buffer.alloc(1024, 0x41)]), 'Invalid tar header'],
+    ['a pax header larger than the parser takes (4 MiB)', async (v) => craftTar([packJson(v), { name: 'hello/x.yaml', pax: { comment: 'c'.repeat(5 << 20) }, content: 'x' }]), 'Header exceeds max size'],
+  ])('%s: pull exits 1 refusing the archive (was: "this is a bug in packpub", "Stream was destroyed" for a cut file)', async (_what, tar, says) => {
+    const version = `9.1.${n++}`;
+    publish(version, gzipSync(await tar(version)));
+    await pullRefused(version, `the archive is not a valid tar archive: ${says}`, 'check that the blob is a .tar.gz pack archive, whole');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), `could not read the archive of ${w.R.replace('/evil', '')}/${REPO}:${version}: ${says}`);
+  });
+});
+
+describe('a name no filesystem holds', () => {
+  it('a file name of 300 bytes: pull and inspect refuse it alike (was: pull "ENAMETOOLONG" naming its staging folder, "this is a bug in packpub")', async () => {
+    const version = `9.2.${n++}`;
+    publish(version, gzipSync(await craftTar([packJson(version), { name: `hello/${'b'.repeat(300)}.yaml`, content: 'x' }])));
+    const says = `archive entry "hello/${'b'.repeat(73)}... has a file or folder name longer than 255 bytes, which no filesystem holds`;
+    await pullRefused(version, says, 'do not use this archive; ask its publisher to rebuild it with packpub build');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+
+  it('names of 255 bytes are pulled', async () => {
+    const version = `9.2.${n++}`;
+    const name = `hello/${'c'.repeat(250)}.yaml`;
+    publish(version, gzipSync(await craftTar([packJson(version), { name, content: 'x: 1\n' }])));
+    const out = join(w.root, `pulled-${version}`);
+    const run = await runCli(['pull', `hello:${version}`, '--registry', w.R, '-o', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['c'.repeat(250) + '.yaml', 'pack.json']);
+  });
+});
