@@ -312,6 +312,13 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
   return `${out.join('\n')}\n`;
 }
 
+/** The job summary of a run that ended on an error before its report (reportRefusal): the error and its hint. */
+export function refusalSummary(command: string, err: { message: string; hint?: string | undefined }, refused: boolean): string {
+  const lines = [`### packpub ${command}: ${refused ? 'refused, nothing was attempted' : 'stopped by an error'}`, '', `- ${markdownCell(cut(err.message))}`];
+  if (err.hint !== undefined) lines.push(`- hint: ${markdownCell(cut(err.hint))}`);
+  return `${lines.join('\n')}\n\n`;
+}
+
 /** `validate`'s job summary: a heading with the verdict, a table of packs, the totals. */
 export function validateSummary(reports: readonly ValidationReport[], strict: boolean): string {
   const failed = reports.filter((r) => !r.passed).length;

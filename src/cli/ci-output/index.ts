@@ -5,13 +5,13 @@ import { PackpubError, errorMessage } from '../../errors.js';
 import { summarize, type PackResult, type PushReport } from '../../operations/push-report.js';
 import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
-import { printable, userPath, writeLine } from '../io.js';
+import { EXIT_USAGE, exitCodeFor, printable, userPath, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
 import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import type { ValidationReport } from '../../pack/validate.js';
-import { annotations, inGitHubActions, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
-import { junitXml, validateJunitXml } from './junit.js';
+import { annotations, inGitHubActions, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
+import { junitXml, refusalJunitXml, validateJunitXml } from './junit.js';
 
 /** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
 export function failureLine(r: PackResult): string {
@@ -91,10 +91,33 @@ export function abandonedReport(state: LedgerState<PackResult>, started: Date): 
 }
 
 /**
+ * The runs (by their io) that wrote their reports: an error ending such a run afterwards (push --palette-sync's Palette
+ * error) leaves them as they are. By run, so that runs side by side in one process keep their own.
+ */
+const reported = new WeakSet<CliIo>();
+
+/**
+ * A push or validate that ended on an error before writing its reports (a usage or configuration error, exit 2:
+ * nothing was attempted; or another error that ended it): the --junit file gets one error case naming it, and in
+ * GitHub Actions the job summary says so (the ::error annotation is renderError's). Best effort: a report that cannot
+ * be written (the --junit path was the refusal) is left out; the error itself is what the run prints.
+ */
+export async function reportRefusal(io: CliIo, command: 'push' | 'validate', junit: unknown, thrown: unknown, started: Date): Promise<void> {
+  if (reported.has(io)) return;
+  reported.add(io);
+  const err = thrown instanceof PackpubError ? thrown : new PackpubError('INTERNAL', errorMessage(thrown), { hint: 'this is a bug in packpub; run again with --debug and report the output' });
+  const refused = exitCodeFor(err.code) === EXIT_USAGE;
+  if (inGitHubActions(io.env)) await appendSummary(io, () => refusalSummary(command, err, refused));
+  if (typeof junit !== 'string' || junit.trim() === '') return;
+  await writeJunit(io, junit, refusalJunitXml(command, err, refused, { started, hostname: hostname() })).catch(() => undefined);
+}
+
+/**
  * Everything a push reports besides its own renderer: stderr failure lines for machine output, GitHub
  * annotations and the job summary when GITHUB_ACTIONS=true, and the JUnit file.
  */
 export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiOutputOptions): Promise<void> {
+  reported.add(io);
   const interrupted = options.interrupted === undefined ? {} : { interrupted: options.interrupted };
   if (options.machine && options.abandoned !== true) {
     for (const line of failureLines(report.results)) writeLine(io.stderr, line);
@@ -145,6 +168,7 @@ export function validateFailureLine(r: ValidationReport, strict: boolean): strin
  * pass; in GitHub Actions, an annotation per finding and the job summary; with --junit, the JUnit file.
  */
 export async function writeValidateCiOutputs(io: CliIo, reports: readonly ValidationReport[], options: { machine: boolean; junit?: string; started: Date; strict: boolean }): Promise<void> {
+  reported.add(io);
   if (options.machine) for (const r of reports) if (!r.passed) writeLine(io.stderr, validateFailureLine(r, options.strict));
   if (inGitHubActions(io.env)) {
     for (const line of validateAnnotations(reports, io.env['GITHUB_WORKSPACE'] || io.cwd)) writeLine(io.stderr, line);

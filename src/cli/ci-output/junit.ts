@@ -151,20 +151,42 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
     tests++;
     errors++;
     const first = options.interrupted[0];
-    suites.push(
-      [
-        `  <testsuite${attrs({ name: 'interrupted', tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(0), ...stamp })}>`,
-        `    <testcase${attrs({ name: 'run', classname: 'interrupted', time: seconds(report.durationMs) })}>`,
-        `      <error${attrs({ message: `interrupted: ${first ?? 'the run was abandoned'}`, type: 'INTERRUPTED' })}>${xmlText(options.interrupted.join('\n') || 'the run was abandoned')}</error>`,
-        '    </testcase>',
-        '  </testsuite>',
-      ].join('\n'),
-    );
+    suites.push(errorSuite('interrupted', `interrupted: ${first ?? 'the run was abandoned'}`, 'INTERRUPTED', options.interrupted.join('\n') || 'the run was abandoned', stamp, report.durationMs));
   }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites${attrs({ name: 'packpub push', tests, failures, errors, time: seconds(report.durationMs) })}>`,
     ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** A suite of one case, `run`, that is an error (the run itself, not a pack, did not do what was asked). */
+function errorSuite(name: string, message: string, type: string, body: string, stamp: Record<string, string>, ms: number): string {
+  return [
+    `  <testsuite${attrs({ name, tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(0), ...stamp })}>`,
+    `    <testcase${attrs({ name: 'run', classname: name, time: seconds(ms) })}>`,
+    `      <error${attrs({ message, type })}>${xmlText(body)}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+  ].join('\n');
+}
+
+/**
+ * A run that ended on an error before it wrote its report (`refused`: a usage or configuration error, exit 2, nothing
+ * attempted; `stopped`: any other error that ended it): one suite of that name whose one case is an error naming
+ * it. Without a file, GitLab's `reports: junit` warns "no files" and Jenkins' junit step fails "No test report files
+ * were found", neither saying why.
+ */
+export function refusalJunitXml(command: string, error: { code: string; message: string; hint?: string | undefined }, refused: boolean, options: { started: Date; hostname?: string }): string {
+  const stamp = { timestamp: options.started.toISOString().replace(/\.\d{3}Z$/, ''), hostname: options.hostname ?? 'localhost' };
+  const name = refused ? 'refused' : 'stopped';
+  const body = error.hint === undefined ? error.message : `${error.message}\nhint: ${error.hint}`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name: `packpub ${command}`, tests: 1, failures: 0, errors: 1, time: seconds(Date.now() - options.started.getTime()) })}>`,
+    errorSuite(name, `${name}: ${error.message}`, error.code, body, stamp, Date.now() - options.started.getTime()),
     '</testsuites>',
     '',
   ].join('\n');

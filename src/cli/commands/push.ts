@@ -80,10 +80,13 @@ export const pushCommand: CommandSpec = {
     const { PushRenderer } = await import('../render.js');
     const renderer = json || jsonLines ? undefined : new PushRenderer(ctx.io);
     renderer?.phase('starting');
+    const started = new Date();
     try {
       return await runPush(args, ctx, renderer);
     } catch (err) {
       renderer?.stop();
+      // A run refused (exit 2) or ended by an error before its reports: --junit and the job summary say why.
+      await (await import('../ci-output/index.js')).reportRefusal(ctx.io, 'push', args['junit'], err, started);
       throw err;
     }
   },

@@ -115,6 +115,10 @@ export const validateCommand: CommandSpec = {
         if (lost) return EXIT_FAILURE;
       }
       return passed ? EXIT_OK : EXIT_FAILURE;
+    } catch (err) {
+      // A folder that is no pack (exit 2) or an error before the reports: --junit and the job summary say why.
+      await (await import('../ci-output/index.js')).reportRefusal(ctx.io, 'validate', junit, err, started);
+      throw err;
     } finally {
       await crew.close();
     }
