@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isPackpubError } from '../errors.js';
-import type { PalettePackRef, PaletteRunStatus, PaletteSyncReport } from '../operations/palette.js';
+import type { PackValuesKind, PalettePackRef, PaletteRunStatus, PaletteSyncReport } from '../operations/palette.js';
 import type { PushReport } from '../operations/push-report.js';
 import type { PackTarget } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
@@ -14,6 +16,8 @@ export interface PaletteRunItem {
   force: boolean;
   /** Versions of `packs` the registry refuses to serve (a project policy), and why (PaletteSyncOptions.unreadable). */
   unreadable?: ReadonlyMap<string, string>;
+  /** What each version's published values.yaml holds, asked when Palette shows it with empty values (PaletteSyncOptions.publishedValues). */
+  publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
 }
 
 /** What `palette sync --json` prints and `push --json` adds as `palette` (docs/report.md). */
@@ -47,6 +51,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           packs: item.packs,
           force: item.force,
           ...(item.unreadable === undefined ? {} : { unreadable: item.unreadable }),
+          ...(item.publishedValues === undefined ? {} : { publishedValues: item.publishedValues }),
           afterPublish: mode === 'after-publish',
           ...settings,
           signal,
@@ -121,14 +126,22 @@ export async function paletteAfterPush(
   quiet: boolean,
   dryRun = false,
 ): Promise<PushPaletteOutcome> {
-  const { palettePacksFromPush, isNotVisible } = await import('../operations/palette.js');
+  const { palettePacksFromPush, packFoldersFromPush, isNotVisible, valuesKindOf } = await import('../operations/palette.js');
   const items: PaletteRunItem[] = [];
   targets.forEach((t, i) => {
     const wanted = palettePacksFromPush(report, targets.length > 1 ? t.display : undefined);
+    const folders = packFoldersFromPush(report, targets.length > 1 ? t.display : undefined);
     const target = paletteTargets[i];
     if (target === undefined) return;
+    // The values.yaml of the folder a version was published from (read only if Palette shows the version without values).
+    const publishedValues = async (ref: PalettePackRef): Promise<PackValuesKind | undefined> => {
+      const folder = folders.get(`${ref.name}:${ref.version}`);
+      if (folder === undefined) return undefined;
+      const text = await readFile(join(folder, 'values.yaml'), 'utf8').catch(() => undefined);
+      return text === undefined ? undefined : valuesKindOf(text);
+    };
     // A dry run checks Palette even when every version is a planned conflict: that is what it is for.
-    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted });
+    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted, publishedValues });
     // Never silent: nothing landed on this target (every pack failed), so there is nothing to sync.
     else writeLine(ctx.io.stderr, `palette: no version was published to ${target.ref.host}/${target.ref.basePath}: Palette was not synced`);
   });

@@ -232,6 +232,36 @@ export interface PaletteSyncOptions {
    * not waited for: once only they are left, each is `not-visible` with that reason.
    */
   unreadable?: ReadonlyMap<string, string>;
+  /**
+   * What the values.yaml published as a version holds (PackValuesKind), asked only when Palette lists the version
+   * with empty values (`packValues[].values` of its packUid, palette-api.md 2(g)): then a version whose values.yaml
+   * is `set` is not visible yet, as Palette did not read its content; one whose values.yaml is `empty` (an OS pack's
+   * may be) is. Unset, or answering undefined (not known): Palette's empty values are taken as they are.
+   */
+  publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
+}
+
+/** What a pack's values.yaml holds: `set`, a YAML mapping or list with entries; else `empty` (blank, comments, `{}`). */
+export type PackValuesKind = 'empty' | 'set';
+
+/**
+ * The kind of a values.yaml's text. Only values with entries count as `set`: Palette is expected to show those
+ * (the upload script of palette-api.md treats an empty `values` as a failed import); a file of comments, `{}` or a
+ * lone scalar may be shown as empty without a read having failed. Text that does not parse (validate refuses it
+ * before a push) is `set` when it is not blank.
+ */
+export async function valuesKindOf(text: string): Promise<PackValuesKind> {
+  const { parseAllDocuments } = await import('yaml');
+  try {
+    for (const doc of parseAllDocuments(text)) {
+      if (doc.errors.length > 0) throw doc.errors[0];
+      const value: unknown = doc.toJS();
+      if (Array.isArray(value) ? value.length > 0 : typeof value === 'object' && value !== null && Object.keys(value).length > 0) return 'set';
+    }
+    return 'empty';
+  } catch {
+    return text.trim() === '' ? 'empty' : 'set';
+  }
 }
 
 function timeOf(s: string | undefined): number | undefined {
@@ -270,6 +300,23 @@ function findVersion(tags: { tag?: string; version?: string; packUid?: unknown }
   // A packUid that is no string (Palette's is a uid) is left out: reports promise a string, and printing an object
   // nested without end overflowed the stack.
   return hit === undefined ? undefined : typeof hit.packUid === 'string' ? { packUid: hit.packUid } : {};
+}
+
+/**
+ * The values Palette shows for the version of `packUid` (packValues[].values): `set` (text), `empty` (an entry with no
+ * text, or no entry for it: the upload script of palette-api.md judges so), or undefined when the answer carries no
+ * packValues to judge by (the field absent, or the version's packUid unknown).
+ */
+function valuesShown(entity: PalettePackTags | undefined, packUid: string | undefined): PackValuesKind | undefined {
+  const list = entity?.packValues;
+  if (packUid === undefined || !Array.isArray(list)) return undefined;
+  const entry = list.find((v) => isRecord(v) && v.packUid === packUid);
+  if (entry === undefined) return 'empty';
+  return typeof entry.values === 'string' && entry.values.trim() !== '' ? 'set' : 'empty';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isOwnEntity(entity: { name?: string; registryUid?: string }, name: string, registryUid: string): boolean {
@@ -413,11 +460,21 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   let wrongAfter: PackpubError | undefined;
   // The versions Palette was asked for at least once: the others, when the deadline comes first, were never read.
   const asked = new Set<string>();
+  // Versions Palette lists with empty values though their values.yaml is not empty: why each is not visible yet.
+  const unread = new Map<string, string>();
+  const published = new Map<string, Promise<PackValuesKind | undefined>>();
+  const publishedValues = (ref: PalettePackRef) => {
+    let kind = published.get(key(ref));
+    if (kind === undefined) published.set(key(ref), (kind = options.publishedValues?.(ref).catch(() => undefined) ?? Promise.resolve(undefined)));
+    return kind;
+  };
   for (;;) {
     let mismatchedNow: string | undefined;
     const byName = new Map<string, PalettePackRef[]>();
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
+    // Listed with their values unread: waited for too, apart from `still` (whose first entry the project check reads).
+    const unreadNow: PalettePackRef[] = [];
     for (const [name, refs] of byName) {
       // Read past the deadline, a round of many packs (10 reads a second) would end the run long after --palette-timeout.
       if (clock.now() >= deadline) {
@@ -437,6 +494,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
       for (const ref of refs) {
         const hit = findVersion(entity?.tags, ref.version);
         if (hit === undefined) {
+          unread.delete(key(ref));
           // The sync is done: a version listed at tenant scope but not in the project will never show there.
           if (still.length === 0) {
             const wrong = await projectScopeError(client, registry, name, ref.version, deadline, inProject);
@@ -446,6 +504,14 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
           still.push(ref);
           continue;
         }
+        // Listed, but with empty values where the values.yaml published has some: Palette did not read the pack's
+        // content (the upload script of palette-api.md fails such a pack); waited for as a version not listed yet.
+        if (valuesShown(entity, hit.packUid) === 'empty' && (await publishedValues(ref)) === 'set') {
+          unread.set(key(ref), `Palette lists ${ref.name}:${ref.version} (packUid ${hit.packUid ?? 'unknown'}) with empty values, but the values.yaml published has some: Palette's sync of ${registry.name} did not read the pack's content`);
+          unreadNow.push(ref);
+          continue;
+        }
+        unread.delete(key(ref));
         const visible: PalettePackVisibility = { ...ref, status: 'visible', ...(hit.packUid === undefined ? {} : { packUid: hit.packUid }) };
         results.set(key(ref), visible);
         options.onEvent?.({ type: 'palette-pack', pack: visible });
@@ -460,7 +526,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
       }
       break;
     }
-    pending = still;
+    pending = [...still, ...unreadNow];
     mismatched = mismatchedNow;
     const unreadable = options.unreadable ?? new Map<string, string>();
     if (pending.every((ref) => unreadable.has(key(ref)))) {
@@ -480,7 +546,9 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
           status: 'not-visible',
           reason: !asked.has(key(ref))
             ? `timed out after ${waited} s before Palette was asked for ${ref.name}:${ref.version} (--palette-timeout); its sync of ${registry.name} finished${msg}`
-            : `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}${msg}; Palette may have refused the pack`,
+            : unread.has(key(ref))
+              ? `${unread.get(key(ref)) ?? ''}${msg}; a forced sync (packpub palette sync --force-sync ${ref.name}:${ref.version}) asks Palette to read it again`
+              : `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}${msg}; Palette may have refused the pack`,
         };
         results.set(key(ref), missing);
         options.onEvent?.({ type: 'palette-pack', pack: missing });
@@ -703,4 +771,19 @@ export function palettePacksFromPush(report: PushReport, targetDisplay?: string)
     if (!packs.some((p) => p.name === r.name && p.version === r.version)) packs.push({ name: r.name, version: r.version });
   }
   return { packs, force };
+}
+
+/**
+ * The pack folder each version (`name:version`) of a push was built from, when the target holds that very archive
+ * (published, replaced or unchanged; one kept by --skip-existing holds another): where the values.yaml it published
+ * is read (PaletteSyncOptions.publishedValues).
+ */
+export function packFoldersFromPush(report: PushReport, targetDisplay?: string): Map<string, string> {
+  const folders = new Map<string, string>();
+  for (const r of report.results) {
+    if (targetDisplay !== undefined && r.target !== undefined && r.target !== targetDisplay) continue;
+    if (r.name === undefined || r.version === undefined || !['published', 'overwritten', 'unchanged'].includes(r.status)) continue;
+    if (!folders.has(`${r.name}:${r.version}`)) folders.set(`${r.name}:${r.version}`, r.dir);
+  }
+  return folders;
 }

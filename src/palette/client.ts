@@ -326,6 +326,9 @@ export class PaletteClient {
     const body = this.expectObject(res.body, what, false);
     const tags = body['tags'] ?? [];
     if (!Array.isArray(tags) || !(tags as unknown[]).every(isObject)) throw this.unexpected(what, 'tags is not a list of tags');
+    // The versions' values are how a listed version is told read (operations/palette.ts): odd ones are no answer to judge by.
+    const values = body['packValues'];
+    if (values !== undefined && values !== null && !(Array.isArray(values) && (values as unknown[]).every(isObject))) throw this.unexpected(what, 'packValues is not a list of values');
     return { entity: body as PalettePackTags };
   }
 

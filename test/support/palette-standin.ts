@@ -5,6 +5,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
 import { readBody, sendJson } from './loopback.js';
 import { load as loadYaml } from 'js-yaml';
 
@@ -21,7 +25,8 @@ import { load as loadYaml } from 'js-yaml';
  *     (`startDelayPolls`), then InProgress, then Success or Failed with a new lastRunTime. The sync reads the
  *     real loopback registry (catalog or a lab's repository list, tags, manifests) before answering the
  *     trigger, so a pack is visible only after a sync that started after its push. A version already indexed keeps its old
- *     digest unless the sync was forced (Palette caches digests);
+ *     digest unless the sync was forced (Palette caches digests). Each version's `packValues[].values` is the values.yaml
+ *     of its archive ('' for an empty one, as an OS pack's, or when the layer could not be read; `dropValues`);
  *   - HTTPS with the given certificate (`tls`), as a self-hosted Palette with a private CA serves it;
  *   - optionally (`summaryPageSize`) the registry summary paged as Palette pages lists (listmeta.continue),
  *     and (`repeatContinue`) a server that hands out the same continue token forever;
@@ -65,6 +70,8 @@ export interface StoredSync {
 export interface IndexedPack {
   digest: string;
   packUid: string;
+  /** The values.yaml Palette read from the pack's archive, shown as its `packValues[].values` ('' when it read none). */
+  values: string;
 }
 
 export interface StoredRegistry {
@@ -87,7 +94,7 @@ interface SyncRun {
   startedAt: Date;
   polls: number;
   previous: StoredSync;
-  indexing: Promise<{ found: Map<string, Map<string, string>>; skipped: string[] } | { error: string }>;
+  indexing: Promise<{ found: Map<string, Map<string, FoundVersion>>; skipped: string[] } | { error: string }>;
   settled: boolean;
 }
 
@@ -99,6 +106,12 @@ export interface PaletteRequestRecord {
   status: number;
   projectUid: string | undefined;
   query: string;
+  /**
+   * Which `ApiKey` header came (the credential Palette got), as paletteKeyId gives it (never the key itself: a record
+   * must not hold it, so tests can check no key went into a path or query), and whether an `Authorization` header came.
+   */
+  apiKeyId: string | undefined;
+  authorization: boolean;
 }
 
 export interface PaletteStandinOptions {
@@ -141,6 +154,12 @@ export interface PaletteStandin {
   failSyncs: string | undefined;
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
+  /**
+   * While true, a sync indexes the versions it finds without their values: Palette lists them, each with an empty
+   * `packValues[].values` (what the upload script of palette-api.md checks for, as a sync that failed to read the
+   * pack's content). A later forced sync without it reads them again.
+   */
+  dropValues: boolean;
   /** With `summaryPageSize`: every page hands out the first page's continue token again (a replaying proxy or a server bug). */
   repeatContinue: boolean;
   /** While set, what a pack's tags answer (and its packValues) give as each version's `packUid` instead of its own (an odd Palette). */
@@ -175,6 +194,11 @@ export interface PaletteStandin {
    */
   violations(): string[];
   close(): Promise<void>;
+}
+
+/** How a request record names the API key it carried (PaletteRequestRecord.apiKeyId): a digest, not the key. */
+export function paletteKeyId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 const MASK = '**********';
@@ -247,8 +271,45 @@ async function registryGet(lab: PaletteLab, spec: StoredSpec, path: string, scop
 
 const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
-/** What a sync of this registry finds: name -> version -> manifest digest, plus skipped entries. */
-async function readPacks(lab: PaletteLab, spec: StoredSpec): Promise<{ found: Map<string, Map<string, string>>; skipped: string[] }> {
+/** One version a sync found: its manifest digest and the values.yaml of its archive ('' when it could not be read). */
+interface FoundVersion {
+  digest: string;
+  values: string;
+}
+
+/**
+ * The values.yaml of a pack's archive (the top folder's, or at the archive's top), as Palette shows it in the pack's
+ * `packValues[].values`: '' when the archive holds none, or when the layer cannot be read (Palette then lists the
+ * version with empty values, the case the upload script of palette-api.md checks for).
+ */
+async function readValues(lab: PaletteLab, spec: StoredSpec, repo: string, layerDigest: string | undefined, scope: string): Promise<string> {
+  if (layerDigest === undefined) return '';
+  try {
+    const res = await registryGet(lab, spec, `/v2/${repo}/blobs/${layerDigest}`, scope);
+    if (res.status !== 200) {
+      await res.arrayBuffer();
+      return '';
+    }
+    const extract = tarExtract();
+    const done = pipeline(Readable.from(Buffer.from(await res.arrayBuffer())), createGunzip(), extract);
+    let values = '';
+    for await (const entry of extract) {
+      const parts = entry.header.name.split('/').filter((p) => p !== '' && p !== '.');
+      if (entry.header.type === 'file' && parts.at(-1) === 'values.yaml' && parts.length <= 2) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        values = Buffer.concat(chunks).toString('utf8');
+      } else entry.resume();
+    }
+    await done;
+    return values;
+  } catch {
+    return '';
+  }
+}
+
+/** What a sync of this registry finds: name -> version -> what it holds, plus skipped entries. */
+async function readPacks(lab: PaletteLab, spec: StoredSpec): Promise<{ found: Map<string, Map<string, FoundVersion>>; skipped: string[] }> {
   const base = String(spec['baseContentPath'] ?? '').replace(/^\/+|\/+$/g, '');
   const prefix = `${base === '' ? '' : `${base}/`}spectro-packs/archive/`;
   let repositories: string[];
@@ -258,7 +319,7 @@ async function readPacks(lab: PaletteLab, spec: StoredSpec): Promise<{ found: Ma
     if (res.status !== 200) throw new Error(`listing repositories of ${spec['endpoint']} failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
     repositories = ((await res.json()) as { repositories?: string[] }).repositories ?? [];
   }
-  const found = new Map<string, Map<string, string>>();
+  const found = new Map<string, Map<string, FoundVersion>>();
   const skipped: string[] = [];
   for (const repo of repositories.sort()) {
     if (!repo.startsWith(prefix)) continue;
@@ -274,14 +335,15 @@ async function readPacks(lab: PaletteLab, spec: StoredSpec): Promise<{ found: Ma
       const bytes = Buffer.from(await res.arrayBuffer());
       if (res.status !== 200) throw new Error(`reading ${repo}:${tag} failed: ${res.status}`);
       // A pack is one layer titled `<name>-<version>.tar.gz`, as ORAS 1.0 pushes it (palette-packs.md).
-      const manifest = JSON.parse(bytes.toString('utf8')) as { layers?: { annotations?: Record<string, string> }[] };
-      if (!(manifest.layers ?? []).some((l) => (l.annotations?.['org.opencontainers.image.title'] ?? '').endsWith('.tar.gz'))) {
+      const manifest = JSON.parse(bytes.toString('utf8')) as { layers?: { digest?: string; annotations?: Record<string, string> }[] };
+      const layer = (manifest.layers ?? []).find((l) => (l.annotations?.['org.opencontainers.image.title'] ?? '').endsWith('.tar.gz'));
+      if (layer === undefined) {
         skipped.push(`${name}:${tag} (no tar.gz layer)`);
         continue;
       }
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-      const versions = found.get(name) ?? new Map<string, string>();
-      versions.set(tag, digest);
+      const versions = found.get(name) ?? new Map<string, FoundVersion>();
+      versions.set(tag, { digest, values: await readValues(lab, spec, repo, layer.digest, scope) });
       found.set(name, versions);
     }
   }
@@ -335,6 +397,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     addRegistry,
     failSyncs: undefined,
     hangSyncs: false,
+    dropValues: false,
     repeatContinue: false,
     packUidAnswer: undefined,
     projects: undefined,
@@ -406,14 +469,16 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     }
     for (const [name, versions] of outcome.found) {
       const known = reg.index.get(name) ?? new Map<string, IndexedPack>();
-      for (const [version, digest] of versions) {
+      for (const [version, { digest, values }] of versions) {
         const old = known.get(version);
         if (old !== undefined && old.digest !== digest && !run.force) {
           reg.staleVersions.push(`${name}:${version}`);
           continue;
         }
-        if (old === undefined || old.digest !== digest) {
-          known.set(version, { digest, packUid: createHash('sha1').update(`${reg.uid}/${name}/${version}/${digest}`).digest('hex').slice(0, 24) });
+        // The same digest is not read again (Palette caches digests) unless the sync is forced.
+        const read = standin.dropValues ? '' : values;
+        if (old === undefined || old.digest !== digest || (run.force && old.values !== read)) {
+          known.set(version, { digest, packUid: createHash('sha1').update(`${reg.uid}/${name}/${version}/${digest}`).digest('hex').slice(0, 24), values: read });
         }
       }
       reg.index.set(name, known);
@@ -466,7 +531,17 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
   const recordOf = (req: IncomingMessage): PaletteRequestRecord => {
     const url = new URL(req.url ?? '/', 'http://palette');
     const prefix = /^\/v1\/[^/]+/.exec(url.pathname)?.[0] ?? url.pathname;
-    return { method: req.method ?? '', path: url.pathname, prefix, at: now(), status: 0, projectUid: req.headers['projectuid'] as string | undefined, query: url.search };
+    return {
+      method: req.method ?? '',
+      path: url.pathname,
+      prefix,
+      at: now(),
+      status: 0,
+      projectUid: req.headers['projectuid'] as string | undefined,
+      query: url.search,
+      apiKeyId: req.headers['apikey'] === undefined ? undefined : paletteKeyId(String(req.headers['apikey'])),
+      authorization: req.headers['authorization'] !== undefined,
+    };
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://palette');
@@ -587,7 +662,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         registryUid: reg.uid,
         cloudTypes: ['all'],
         tags: entries.map(([version, e]) => ({ tag: version, version, packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, group: '', parentTags: [] })),
-        packValues: entries.map(([, e]) => ({ packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, values: 'pack: {}\n' })),
+        packValues: entries.map(([, e]) => ({ packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, values: e.values })),
       });
     }
     if (req.method === 'POST' && path === '/v1/packs/search') {

@@ -1,5 +1,6 @@
 import { PackpubError } from '../../errors.js';
-import type { PaletteRegistryCredentials } from '../../operations/palette.js';
+import type { PackRef } from '../../oci/reference.js';
+import type { PackValuesKind, PaletteRegistryCredentials } from '../../operations/palette.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags } from '../palette-flags.js';
@@ -235,12 +236,41 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
     } finally {
       await opened.store.close();
     }
-    items.push({ target, packs, force: args['forceSync'] === true, ...(unreadable.size === 0 ? {} : { unreadable }) });
+    items.push({ target, packs, force: args['forceSync'] === true, ...(unreadable.size === 0 ? {} : { unreadable }), publishedValues: (ref: PackRef) => publishedValuesOf(target, ref) });
   }
   const json = args['json'] === true;
   const result = await runPaletteSyncs(args, ctx, items, json);
   if (json) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
   return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
+}
+
+/**
+ * What the values.yaml published as `ref` on the target holds, read from its archive (pulled by pull's rules, digests
+ * verified, into a work folder removed after): asked only for a version Palette lists with empty values. Undefined
+ * when it cannot be read (the check then takes Palette's answer as it is).
+ */
+async function publishedValuesOf(target: PaletteTarget, ref: PackRef): Promise<PackValuesKind | undefined> {
+  const [{ pullPack }, { valuesKindOf }, { createWorkDir }, { openTarget }, { readFile, rm }, { join }] = await Promise.all([
+    import('../../operations/pull.js'),
+    import('../../operations/palette.js'),
+    import('../../operations/work-dir.js'),
+    import('../../targets/open.js'),
+    import('node:fs/promises'),
+    import('node:path'),
+  ]);
+  const work = await createWorkDir();
+  try {
+    const opened = await openTarget(target.options);
+    try {
+      const pulled = await pullPack(opened, ref, { outDir: join(work, 'pack') });
+      const text = await readFile(join(pulled.path, 'values.yaml'), 'utf8').catch(() => undefined);
+      return text === undefined ? undefined : await valuesKindOf(text);
+    } finally {
+      await opened.store.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** Flags of one action given to another would be ignored: the run would do less than the line says. */
