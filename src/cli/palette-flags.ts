@@ -23,7 +23,7 @@ const PALETTE_FLAGS: OwnFlags = {
     'palette-api-key-stdin': {
       type: 'boolean',
       default: false,
-      describe: `Read the Palette API key from standard input (default: the variable palette.apiKeyEnv of the target names, else env ${PALETTE_ENV.apiKey})`,
+      describe: `Read the Palette API key from standard input (default: the variable palette.apiKeyEnv of the target names, else env ${PALETTE_ENV.apiKey}). The key goes to the Palette endpoint only, and is all that push --palette-sync and palette sync send Palette: the registry's credentials (-u, --password-stdin, packpub login, the Docker config, AWS) are never sent to Palette; palette register and doctor send it only the registry credential given for Palette (see palette --help)`,
     },
     'palette-project': {
       type: 'string',

@@ -299,7 +299,11 @@ function refuseFlagsOfOtherActions(args: Args, action: string): void {
 const PALETTE_COMMAND_FLAGS: OwnFlags = {
   group: PALETTE_GROUP,
   positionals: {
-    action: { type: 'string', choices: ['doctor', 'register', 'sync'], describe: 'What to do' },
+    action: {
+      type: 'string',
+      choices: ['doctor', 'register', 'sync'],
+      describe: `What to do. Every action sends Palette the API key. register (which Palette stores) and doctor (which Palette validates) also send the credential Palette is to read the registry with, and only one given for Palette: -u with --password-stdin, PACKPUB_USERNAME / PACKPUB_PASSWORD or the target's auth in packpub.yaml; for ECR ${PALETTE_ECR_ENV.accessKey} / ${PALETTE_ECR_ENV.secretKey} or --palette-ecr-role-arn. packpub's own logins (packpub login, the Docker config, credential helpers, its AWS identity) never go to Palette; none given, Palette is asked to read the registry without credentials (a note says so when packpub has a login of its own for it). sync sends no registry credential`,
+    },
     packs: {
       type: 'string',
       array: true,
