@@ -2,7 +2,6 @@ import { parseEcrHost } from '../aws/ecr-host.js';
 import { awsFilesOf, EcrClients } from '../aws/ecr-sdk.js';
 import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
-import { EMPTY_CONFIG } from '../oci/manifest.js';
 import { isRegistryError } from '../registry/errors.js';
 import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
@@ -22,6 +21,9 @@ import { GenericRegistryStore } from './registry-store.js';
  * Tags are listed through the registry API (Link pages of at most 1000), which the generic store does.
  */
 
+/** A manifest digest no repository holds (the hash of this text, which nothing pushes): reading it tells whether a repository exists (probe). */
+const PROBE_DIGEST = sha256Digest(Buffer.from('packpub: does this ECR repository exist?', 'utf8'));
+
 export class EcrStore extends GenericRegistryStore {
   override readonly kind = 'ecr' as const;
   private readonly ensure: (repository: string) => Promise<void>;
@@ -35,7 +37,7 @@ export class EcrStore extends GenericRegistryStore {
     this.ensure = onceper(async (key) => {
       const marker = key.startsWith('marker:');
       const repository = marker ? key.slice('marker:'.length) : key;
-      const made = this.settings.create === false ? 'exists' : await this.api.createRepository(repository, this.settings);
+      const made = this.settings.create === false ? 'exists' : await this.create(repository);
       // The repository was already there: ECR keeps its own settings. Compare them with what was asked
       // (ecr-settings.ts), except on the base repository, which holds only packpub's empty marker.
       if (made === 'created' || marker) return;
@@ -53,18 +55,47 @@ export class EcrStore extends GenericRegistryStore {
   private readonly check: (key: string) => Promise<void>;
 
   /**
+   * ECR's word on whether a repository exists, from a manifest read (ecr:BatchGetImage, which the push's own look-up
+   * needs anyway): ECR answers a read in a missing repository 404 NAME_UNKNOWN, and a manifest missing from an existing
+   * one 404 MANIFEST_UNKNOWN ("Requested image not found"). The manifest asked for is PROBE_DIGEST, which no content
+   * has. Another 404 cannot tell: the repository is taken to be there; any other failure is `undefined`, with it.
+   */
+  private async probe(repository: string): Promise<{ there: boolean | undefined; error?: unknown }> {
+    try {
+      await this.client.getManifest(repository, PROBE_DIGEST);
+      return { there: true };
+    } catch (error) {
+      if (isRegistryError(error) && error.ociCode === 'NAME_UNKNOWN') return { there: false, error };
+      return isPackpubError(error, 'NOT_FOUND') ? { there: true } : { there: undefined, error };
+    }
+  }
+
+  /**
    * With --no-create-repositories, a dry run's check that the repository exists, as the real run finds out on
-   * its first write (NOT_FOUND, explain). It needs no permission beyond the lookup's (ecr:BatchGetImage): ECR
-   * answers a manifest read in a missing repository 404 NAME_UNKNOWN, and a manifest missing from an existing
-   * one 404 MANIFEST_UNKNOWN ("Requested image not found"). The manifest asked for is the `{}` config's digest,
-   * which no repository holds as a manifest. Another 404 cannot tell: the repository is taken to be there.
+   * its first write (NOT_FOUND, explain), by the registry's word (probe): no permission beyond ecr:BatchGetImage.
    */
   private async mustExist(repository: string): Promise<void> {
+    const { there, error } = await this.probe(repository);
+    if (there === false) throw this.missing(repository, error, true);
+    if (there === undefined) throw error;
+  }
+
+  /**
+   * CreateRepository, or 'exists' when IAM denies it for a repository that is there already. Least-privilege CI roles
+   * often may push to repositories made beforehand (Terraform, an admin) but not create any: IAM answers
+   * AccessDeniedException before ECR looks whether the repository exists, and every pack failed (exit 1) although
+   * nothing needed creating. The registry tells (probe): a repository it does not know keeps the denial as the error.
+   */
+  private async create(repository: string): Promise<'created' | 'exists'> {
     try {
-      await this.client.getManifest(repository, EMPTY_CONFIG.digest);
+      return await this.api.createRepository(repository, this.settings);
     } catch (err) {
-      if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN') throw this.missing(repository, err, true);
-      if (!isPackpubError(err, 'NOT_FOUND')) throw err;
+      if (!isPackpubError(err, 'AUTH') || (err.cause as { name?: string } | undefined)?.name !== 'AccessDeniedException') throw err;
+      if ((await this.probe(repository)).there === true) return 'exists';
+      throw new PackpubError('AUTH', err.message, {
+        hint: `grant ecr:CreateRepository to the IAM identity packpub runs as, or create the repository beforehand (aws ecr create-repository --repository-name ${repository}) and push with that identity`,
+        cause: err.cause,
+      });
     }
   }
 

@@ -13,7 +13,8 @@ import { sendJson } from './loopback.js';
  * - 401 `Basic realm="https://<host>/",service="ecr.amazonaws.com"` unless `Basic base64(AWS:<password>)`
  *   carries a password the ECR stand-in minted; an expired one gets 403 DENIED "...has expired";
  * - 405 on `/v2/_catalog`;
- * - 404 NAME_UNKNOWN for repositories not created through the stand-in's CreateRepository;
+ * - 404 NAME_UNKNOWN for repositories not created through the stand-in's CreateRepository; in one created but
+ *   empty, a manifest read answers 404 MANIFEST_UNKNOWN and the tag list 200 with no tags, as ECR does;
  * - 400 TAG_INVALID when a tag already present is pushed again where it is immutable (an IMMUTABLE repository, or a
  *   *_WITH_EXCLUSION one by its exclusion filters: tagIsImmutable);
  * - blob GETs answered with a 307 to a second loopback server ("S3") that answers 400 to any request
@@ -226,8 +227,39 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         res.end();
         return;
       }
+      if (method === 'GET' && (rest.startsWith('manifests/') || rest === 'tags/list')) return forwardKnown(req, res, rawPath, record, repo, rest);
     }
     forward(req, res, rawPath, record);
+  };
+
+  /**
+   * A read in a repository ECR has (CreateRepository made it) that holds nothing yet: the registry behind, which has
+   * never seen the repository, answers 404 NAME_UNKNOWN; ECR answers a manifest 404 MANIFEST_UNKNOWN "Requested image
+   * not found" and the tag list 200 with no tags, since the repository exists.
+   */
+  const forwardKnown = (req: IncomingMessage, res: ServerResponse, path: string, record: (status: number) => void, repo: string, rest: string) => {
+    const headers = { ...req.headers };
+    delete headers['authorization'];
+    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: 'GET', path, headers }, (up) => {
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (up.statusCode === 404 && body.includes('NAME_UNKNOWN')) {
+          if (rest === 'tags/list') {
+            record(200);
+            return sendEcrJson(res, 200, { name: repo, tags: [] });
+          }
+          record(404);
+          return sendEcrJson(res, 404, ociError('MANIFEST_UNKNOWN', 'Requested image not found'));
+        }
+        record(up.statusCode ?? 502);
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.end(body);
+      });
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
   };
 
   const server = createServer((req, res) => void handle(req, res));
