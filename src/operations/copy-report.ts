@@ -78,7 +78,8 @@ export interface NotServedPack {
 }
 
 export type CopyEvent =
-  | { type: 'selected'; total: number }
+  /** The versions the run will copy (their references), in order. */
+  | { type: 'selected'; total: number; versions: Array<Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>> }
   | { type: 'pack-start'; name: string; version: string; source: string; destination: string }
   // The blob events of push (push-report.ts): one vocabulary, one status line for both.
   | BlobUploadProgress

@@ -142,7 +142,12 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
   }
   const { selected, tagsNotServed } = await selectVersions(from, options);
-  emit({ type: 'selected', total: selected.length });
+  const refs = (item: Selected) => {
+    const srcRepo = packRepository(from.basePath, item.name);
+    const dstRepo = packRepository(to.basePath, item.name);
+    return { srcRepo, dstRepo, base: { name: item.name, version: item.version, source: from.store.reference(srcRepo, item.version), destination: to.store.reference(dstRepo, item.version) } };
+  };
+  emit({ type: 'selected', total: selected.length, versions: selected.map((item) => refs(item).base) });
 
   const ensureBase = onceper((repo: string) => ensureBaseRepository(to.store, repo));
   const prepare = onceper((repo: string) => to.store.prepareRepository(repo));
@@ -197,14 +202,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   let versionsDone = false;
   const afterVersions: Selected[] = [];
   const copyItem = async (item: Selected): Promise<CopyResult | undefined> => {
-    const srcRepo = packRepository(from.basePath, item.name);
-    const dstRepo = packRepository(to.basePath, item.name);
-    const base = {
-      name: item.name,
-      version: item.version,
-      source: from.store.reference(srcRepo, item.version),
-      destination: to.store.reference(dstRepo, item.version),
-    };
+    const { srcRepo, dstRepo, base } = refs(item);
     if (stop || options.signal?.aborted === true) {
       const result: CopyResult = { ...base, status: 'failed', copiedBytes: 0, durationMs: 0, error: { code: 'ABORTED', message: 'not started: the run was stopped' } };
       outcomes.set(`${item.name}:${item.version}`, result);

@@ -263,6 +263,23 @@ function successWithError(err: unknown): PackpubError {
   throw err;
 }
 
+/**
+ * A delete abandoned after an interrupt, as a report: versions done as they were; the one being deleted (versions go
+ * one at a time, in order: the first still planned) `failed` ABORTED, perhaps deleted (its DELETE may have reached
+ * the registry); the ones after it cancelled, as a run stopped in time says.
+ */
+export function abandonedDeleteReport(plan: DeletePlan): DeleteReport {
+  let inFlight = true;
+  return deleteReportOf(plan, (r) => {
+    if (r.status !== 'planned') return r;
+    if (inFlight && r.digest !== undefined) {
+      inFlight = false;
+      return { ...r, status: 'failed', error: { code: 'ABORTED', message: 'abandoned while being deleted: perhaps deleted', hint: 'see what is left with packpub inspect; run delete again with --ignore-missing to finish' } };
+    }
+    return cancelled(r, 'interrupted before this version was tried');
+  });
+}
+
 /** A planned version that is not deleted after all (another failed, or the user said no). */
 export function cancelled(r: DeleteResult, message: string): DeleteResult {
   return { ...r, status: 'cancelled', error: { code: 'CANCELLED', message } };

@@ -1,5 +1,6 @@
 import { declareCopyFlags, declareOwnFlags, numberFlag, type OwnFlags } from '../target-flags.js';
 import { PackpubError } from '../../errors.js';
+import type { CopyResult } from '../../operations/copy-report.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
 
@@ -51,7 +52,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { abandonedCopyReport, copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../operations/list.js'),
       import('../../targets/open.js'),
@@ -83,7 +84,11 @@ export const copyCommand: CommandSpec = {
     to = await openTarget(toOptions);
     const source = from;
     const destination = to;
-    const ledger = new RunLedger();
+    const ledger = new RunLedger<CopyResult>();
+    const startedAt = Date.now();
+    let selected: Array<Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>> = [];
+    // --json-lines: the versions a result line was printed for as they finished.
+    const linesPrinted = new Set<string>();
     const report = await withInterrupt(
       ctx,
       (signal) =>
@@ -99,13 +104,35 @@ export const copyCommand: CommandSpec = {
         ...(fromOptions.retry?.initialDelayMs === undefined ? {} : { rereadDelayMs: fromOptions.retry.initialDelayMs }),
         signal,
         onEvent: (event) => {
-          if (event.type === 'selected') ledger.total = event.total;
+          if (event.type === 'selected') {
+            ledger.total = event.total;
+            selected = event.versions;
+          }
           ledger.onEvent(event);
           renderer?.onEvent(event);
-          if (jsonLines && event.type === 'pack-done') writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
+          if (jsonLines && event.type === 'pack-done') {
+            linesPrinted.add(`${event.result.name}:${event.result.version}`);
+            writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...event.result }));
+          }
         },
       }),
-      { ledger, clearStatus: () => renderer?.stop() },
+      {
+        ledger,
+        clearStatus: () => renderer?.stop(),
+        // Abandoned after the grace period: the machine report and the annotations still say what happened (never ok).
+        onAbandon: async () => {
+          const abandoned = abandonedCopyReport(ledger.state(), selected, { from: source.display, to: destination.display }, startedAt);
+          if (json) writeLine(ctx.io.stdout, JSON.stringify(copyReportJson(abandoned), null, 2));
+          else if (jsonLines) {
+            for (const r of abandoned.results) if (!linesPrinted.has(`${r.name}:${r.version}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+            writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', operation: 'copy', from: abandoned.from, to: abandoned.to, summary: abandoned.summary, durationMs: abandoned.durationMs, aborted: true }));
+          }
+          if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+            const { copyAnnotations } = await import('../ci-output/github.js');
+            for (const line of copyAnnotations(abandoned)) writeLine(ctx.io.stderr, line);
+          }
+        },
+      },
     );
     // --all: packs whose repository the source lists but whose tag list answers 404 (none of their versions copied).
     const notServed = report.tagsNotServed === undefined ? {} : { tagsNotServed: report.tagsNotServed };

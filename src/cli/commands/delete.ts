@@ -1,6 +1,6 @@
 import { PackpubError } from '../../errors.js';
 import type { Args, CommandSpec } from '../context.js';
-import type { DeleteResult } from '../../operations/delete.js';
+import type { DeleteReport, DeleteResult } from '../../operations/delete.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, printable, writeLine } from '../io.js';
 import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { confirm, stdinIsTty } from '../prompt.js';
@@ -32,7 +32,7 @@ export const deleteCommand: CommandSpec = {
   describe: 'Delete published pack versions (asks first; Palette caches digests: prefer publishing a new version)',
   builder: (y) => targetCommandFlags(y, { json: true, own: DELETE_FLAGS }),
   run: async (args, ctx) => {
-    const { PALETTE_DELETE_WARNING, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf } = await import('../../operations/delete.js');
+    const { PALETTE_DELETE_WARNING, abandonedDeleteReport, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf } = await import('../../operations/delete.js');
     const dryRun = args['dryRun'] === true;
     const force = args['force'] === true;
     const { args: targetArgs, refs } = argsForRefs(args);
@@ -59,9 +59,26 @@ export const deleteCommand: CommandSpec = {
         shown.add(r);
         renderDeleteResult(ctx.io, r, false, ignoreMissing);
       };
+      // What stdout and the annotations say of a run (finished, or abandoned after an interrupt).
+      const reportOut = async (report: DeleteReport) => {
+        if (json) {
+          writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
+          // stdout is the document; a failing step's log still says why.
+          for (const r of report.results) {
+            if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${printable(r.error?.message ?? r.status)}`);
+          }
+        }
+        // In GitHub Actions, a version not deleted is an annotation, as push's and copy's failures are (the log alone had it).
+        if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+          const { deleteAnnotations } = await import('../ci-output/github.js');
+          for (const line of deleteAnnotations(report, ignoreMissing)) writeLine(ctx.io.stderr, line);
+        }
+      };
       const apply = () =>
         withInterrupt(ctx, (signal) => applyDelete(target, plan, { signal, onResult }), {
-          abandonNote: 'the versions listed above as deleted are gone, the others were not deleted',
+          abandonNote: 'the versions listed above as deleted are gone, the one being deleted perhaps too, the others were not deleted',
+          // Abandoned after the grace period: --json and the annotations still say what was and was not deleted.
+          onAbandon: () => reportOut(abandonedDeleteReport(plan)),
         });
       let report;
       if (dryRun) report = deleteReportOf(plan, undefined, true);
@@ -73,18 +90,8 @@ export const deleteCommand: CommandSpec = {
         const yes = await confirm(ctx.io, `Delete ${planned.summary.planned} version(s) from ${target.display}?`);
         report = yes ? await apply() : deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'not confirmed') : r));
       }
-      if (json) {
-        writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
-        // stdout is the document; a failing step's log still says why.
-        for (const r of report.results) {
-          if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${printable(r.error?.message ?? r.status)}`);
-        }
-      } else renderDeleteReport(ctx.io, report, shown);
-      // In GitHub Actions, a version not deleted is an annotation, as push's and copy's failures are (the log alone had it).
-      if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
-        const { deleteAnnotations } = await import('../ci-output/github.js');
-        for (const line of deleteAnnotations(report, ignoreMissing)) writeLine(ctx.io.stderr, line);
-      }
+      if (!json) renderDeleteReport(ctx.io, report, shown);
+      await reportOut(report);
       if (ctx.interrupted === true) return EXIT_INTERRUPTED;
       return deleteSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
     });
