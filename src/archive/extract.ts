@@ -298,10 +298,14 @@ function notTar(err: unknown, parseError: unknown): unknown {
   return unsafe(`the archive is not a valid tar archive: ${message}`, 'check that the blob is a .tar.gz pack archive, whole');
 }
 
-async function drain(entry: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of entry) {
-    // Folders and links carry no data; a size field on them is ignored, not written anywhere.
-  }
+/**
+ * Skip what an entry that carries no data holds (a folder, a hard link, `./`): a size field on it is ignored, not
+ * written anywhere. Not waited for: tar-stream never ends the stream of a folder entry whose size is not 0 (it
+ * reads no data for a folder, as Go's archive/tar, but ends its stream only for size 0), so waiting for its end
+ * held pull for ever on a folder header saying size 1.
+ */
+function skip(entry: { resume(): unknown }): void {
+  entry.resume();
 }
 
 // Small files are collected (at most this many bytes) and written with one call: a write stream per
@@ -464,19 +468,19 @@ export function hardLinkTarget(h: Header, kinds: EntryKinds, limits: Pick<Limits
   return linkSegments;
 }
 
-async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, tree: StagingTree, limits: Limits, progress: Progress): Promise<void> {
+async function extractEntry(entry: AsyncIterable<unknown> & { header: Header; resume(): unknown }, tree: StagingTree, limits: Limits, progress: Progress): Promise<void> {
   const h = entry.header;
   progress.entries++;
   const segments = entrySegments(h, progress.entries, limits);
   const shown = JSON.stringify(h.name);
   const type = h.type as string | null;
-  if (segments.length === 0) return drain(entry);
+  if (segments.length === 0) return skip(entry);
   if (!isInside(tree.root, join(tree.root, ...segments))) throw unsafe(`archive entry ${shown} resolves outside the target folder`);
 
   switch (type) {
     case 'directory':
       await tree.ensureDir(segments, shown);
-      return drain(entry);
+      return skip(entry);
     case 'file':
     case 'contiguous-file': {
       if (progress.bytes + h.size > limits.maxBytes) {
@@ -511,7 +515,7 @@ async function extractEntry(entry: AsyncIterable<unknown> & { header: Header }, 
         await chmod(dest, (st.mode & 0o111) !== 0 ? 0o755 : 0o644);
         progress.bytes += st.size;
       }
-      return drain(entry);
+      return skip(entry);
     }
     default:
       // entrySegments refused every other type.

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { startHostileRegistry } from '../support/hostile-registry.js';
-import { runCli, type CliRun } from '../support/cli.js';
+import { runCli, spawnCli, type CliRun } from '../support/cli.js';
 import { craftTar, type CraftEntry } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
@@ -90,5 +90,33 @@ describe('a name no filesystem holds', () => {
     const run = await runCli(['pull', `hello:${version}`, '--registry', w.R, '-o', out]);
     expect(run.code, run.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['c'.repeat(250) + '.yaml', 'pack.json']);
+  });
+});
+
+/** `tar` with the size field of its first header set to `size` (octal, as tar writes it), the header's checksum made again. */
+function withFirstSize(tar: Buffer, size: number): Buffer {
+  const out = Buffer.from(tar);
+  out.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  out.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += out[i] as number;
+  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return out;
+}
+
+describe('a folder header that says it holds data', () => {
+  it('size 1 on the pack folder: pulled as Go (Palette) reads it, no data for a folder (was: the extraction waited for ever: the CLI stopped with "an operation never completed", a bug, exit 1; a library pullPack never settled)', async () => {
+    const version = `9.3.${n++}`;
+    const tar = withFirstSize(await craftTar([{ name: 'hello/', type: 'directory' }, packJson(version)]), 1);
+    publish(version, gzipSync(tar));
+    const out = join(w.root, `pulled-${version}`);
+    // A child process: the old code's extraction never ended (an in-process run would hold the test worker; a child's
+    // event loop runs empty, which the CLI tells as a bug).
+    const run = await spawnCli(['pull', `hello:${version}`, '--registry', w.R, '-o', out]).done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toEqual({ name: 'hello', version });
+    expect(await readdir(out)).toEqual(['pack.json']);
+    const inspect = await runCli(['inspect', `hello:${version}`, '--registry', w.R]);
+    expect(inspect.code, inspect.stderr).toBe(0);
   });
 });
