@@ -21,13 +21,15 @@ import { setup } from '../support/stage.js';
 
 const ADMIN = 'admin';
 const PASSWORD = 'Harbor12345-write-refusals';
+const READER = 'robot$packs+reader';
+const READER_SECRET = 'reader-secret-write-refusals';
 
 describe('Harbor refusing writes for other reasons than rights (read-only mode, proxy cache project)', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir();
     const hello = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
     const other = await writePack(join(root, 'other'), { name: 'other', version: '1.0.0' });
-    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD }, projects: ['packs', 'dockerhub-cache'] }));
+    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD, [READER]: { password: READER_SECRET, actions: ['pull'] } }, projects: ['packs', 'dockerhub-cache'] }));
     return { root, hello, other, harbor };
   });
   const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
@@ -67,6 +69,20 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     const list = await run(['list', 'hello', '--registry', `${w.harbor.host}/packs`, ...login]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain('1.0.0');
+  });
+
+  it('a robot without push permission: Harbor answers its token 401 Basic realm="harbor"; said as missing permission, one token asked again, exit 1', async () => {
+    const asked = w.harbor.token.requests.length;
+    const push = await runCli(['push', w.other, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });
+    expect(push.code, push.stdout + push.stderr).toBe(1);
+    expect(push.stderr).toContain('credentials rejected or no push permission on packs/spectro-packs/archive');
+    expect(push.stderr).toContain("check that the user or robot account may push packs/spectro-packs/archive");
+    // The Basic challenge is taken for an expired token once (session.ts), not answered with the robot's secret nor in a loop.
+    const tokenAsks = w.harbor.token.requests.slice(asked).filter((r) => r.scopes.includes('repository:packs/spectro-packs/archive:pull,push'));
+    expect(tokenAsks.length).toBeGreaterThanOrEqual(1);
+    expect(tokenAsks.length).toBeLessThanOrEqual(2);
+    expect(tokenAsks.every((r) => r.user === READER)).toBe(true);
+    expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
   });
 
   it('a proxy cache project: push and push --dry-run are refused before anything is uploaded (was: "no push permission")', async () => {

@@ -18,6 +18,7 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  *          ({r} with `/` encoded twice, `a%252Fb`: once-encoded is no route, 404, as Harbor's router answers;
  *          401 anonymous, 403 for a user without the delete action, 412 in a project with an immutable tag rule)
  *   GET  /v2/ with a token issued to wrong credentials          401, as Harbor's core answers it
+ *   any registry 401 to a request that carried Authorization     `WWW-Authenticate: Basic realm="harbor"` (v2auth's getChallenge)
  * Registry traffic is proxied with its Host header kept, so upload Locations point back here. Pushes into a
  * project that does not exist are refused as Harbor does. Policy errors (immutable tags, quota, read policies,
  * proxy cache projects, read-only mode: HarborPolicy) can be switched on per test, and
@@ -263,7 +264,10 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
           up.resume();
           return refuse(res, other.status, other.code, other.message, new URL(req.url ?? '/', 'http://harbor').pathname);
         }
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        // Harbor's v2auth (getChallenge): a request that carried an Authorization header (an expired token, one without
+        // the permission) and is refused gets `Basic realm="harbor"`, not the token service's Bearer challenge.
+        const challenged = up.statusCode === 401 && req.headers['authorization'] !== undefined;
+        res.writeHead(up.statusCode ?? 502, challenged ? { ...up.headers, 'www-authenticate': 'Basic realm="harbor"' } : up.headers);
         up.pipe(res);
       })();
     });
