@@ -1,3 +1,4 @@
+import { ANNOTATION_CREATED } from '../../oci/media-types.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
@@ -22,6 +23,14 @@ export const inspectCommand: CommandSpec = {
       writeLine(out, `  created   ${printable(result.manifest.created ?? '-')}`);
       writeLine(out, `  layer     ${result.layer.digest} (${formatBytes(result.layer.size)}) ${printable(result.layer.title ?? '')}`.trimEnd());
       writeLine(out, `  folder    ${printable(result.folder ?? '-')}`);
+      // The manifest's own annotations (push --annotation: the source, the revision), as --json has them; `created` is above.
+      // A registry may serve anything there: an object that is no map shows none, a value that is no string as JSON.
+      const held: unknown = result.manifest.content.annotations;
+      const annotations = Object.entries(typeof held === 'object' && held !== null && !Array.isArray(held) ? held : {}).filter(([key]) => key !== ANNOTATION_CREATED);
+      writeLine(out, `  annotations${annotations.length === 0 ? ' -' : ''}`);
+      // One line each: a line break in a key or value shows as U+000A too.
+      const oneLine = (s: string) => printable(s).replace(/\n/g, 'U+000A');
+      for (const [key, value] of annotations) writeLine(out, `    ${oneLine(key)}=${oneLine(typeof value === 'string' ? value : JSON.stringify(value))}`);
       writeLine(out, '  pack.json');
       for (const line of JSON.stringify(result.packJson ?? null, null, 2).split('\n')) writeLine(out, `    ${line}`);
       return EXIT_OK;
