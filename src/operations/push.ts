@@ -25,13 +25,14 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
-import { deferred, HoldBudget, limiter, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
+import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice } from './discover.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
 import { readBackError, tagHolds, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
+import { LookupPace, type LookupTimer } from './lookup-pace.js';
 import { createWorkDir } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
@@ -78,12 +79,6 @@ export interface PushOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Early lookups in flight at once: reads of a few hundred bytes each, whose time is the registry's answer
- * (as many as the transport keeps connections to one registry, registry/http.ts).
- */
-const LOOKUPS_AT_ONCE = 32;
-
 interface ValidPack {
   dir: string;
   name: string;
@@ -108,6 +103,8 @@ interface TargetState {
    * flight at once (and a token service is asked by the first request alone).
    */
   firstContact?: Promise<void>;
+  /** Times this target's early look-ups, which widen the run's look-ups in flight when its answers are slow (lookup-pace.ts). */
+  lookupTimer: LookupTimer;
   /**
    * Versions of an OCI layout found naming a blob the layout does not hold whole (readTag), by `repo\0version`:
    * read as not there, they are judged at the write, which finds them under the tag (publishTo).
@@ -159,6 +156,10 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // --continue-on-error. A pack whose content key has a passing verdict from an earlier run is not
   // validated again. Push runs the deep values checks only with --strict: they add warnings, and
   // `packpub validate` shows them.
+  // A pack recognised from the cache is looked up on every target while the other packs are still being checked,
+  // a few at a time while the answers come at once, more when they are slow (lookup-pace.ts): reads only (what each
+  // target holds under its version); every write waits for the verdicts.
+  const pace = new LookupPace();
   const states: TargetState[] = targets.map((target) => {
     // The {} config of every pack is mounted from the base repository, which holds it (publishTo): every
     // push token then covers reading it too.
@@ -171,6 +172,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     }
     return {
       target,
+      lookupTimer: pace.target(),
       damaged: new Map(),
       ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
       configIn: onceper(async (repo: string) => {
@@ -179,11 +181,8 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       }),
     };
   });
-  // A pack recognised from the cache is looked up on every target at once (LOOKUPS_AT_ONCE), while the other
-  // packs are still being checked: reads only (what each target holds under its version); every write waits
-  // for the verdicts.
   const earlyLookups = new Map<string, Promise<Lookup[]>>();
-  const lookupSlot = limiter(LOOKUPS_AT_ONCE);
+  const early = (where: ReadonlyArray<{ repo: string }>, version: string) => pace.run(() => lookUp(states, where, version, { dryRun: options.dryRun === true, prepare: false, cache, timed: true }));
   // Before any folder is checked, each pack the cache remembers with a passing verdict is looked up under
   // the name and version it had: the targets answer while this thread makes the stat calls, instead of
   // after them. A lookup is used only for a folder found as remembered (or validated again as the same
@@ -196,7 +195,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       if (folder === undefined || verdict === undefined || hunches.has(dir) || (strict && verdict.warnings > 0)) continue;
       const where = repositoriesOf(states, verdict.name);
       if (where === undefined) continue;
-      hunches.set(dir, { folder, name: verdict.name, version: verdict.version, lookups: lookupSlot(() => lookUp(states, where, verdict.version, { dryRun: options.dryRun === true, prepare: false, cache })) });
+      hunches.set(dir, { folder, name: verdict.name, version: verdict.version, lookups: early(where, verdict.version) });
     }
   }
   const pool = createValidatePool({ dirs: options.packs });
@@ -232,7 +231,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         const where = isFailing(report, strict) ? undefined : repositoriesOf(states, verdict.name);
         if (where !== undefined) {
           // A folder that holds has its remembered key, so the hunch looked up this very name and version.
-          earlyLookups.set(known.root, hunch?.lookups ?? lookupSlot(() => lookUp(states, where, verdict.version, { dryRun: options.dryRun === true, prepare: false, cache })));
+          earlyLookups.set(known.root, hunch?.lookups ?? early(where, verdict.version));
           // Let the lookups already sent make progress before the next folder is checked (synchronous stat calls).
           await new Promise((resolve) => setImmediate(resolve));
         }
@@ -524,7 +523,7 @@ function lookUp(
   states: TargetState[],
   where: ReadonlyArray<{ repo: string }>,
   version: string,
-  { dryRun, prepare, cache, read: readNow = true }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined; read?: boolean },
+  { dryRun, prepare, cache, read: readNow = true, timed = false }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined; read?: boolean; timed?: boolean },
 ): Promise<Lookup[]> {
   return Promise.all(
     states.map(async (state, i): Promise<Lookup> => {
@@ -559,7 +558,14 @@ function lookUp(
       }
       await state.firstContact;
       if (state.unreachable !== undefined) return { error: state.unreachable };
-      return ask();
+      // Timed after the first contact only: that one's time holds the connection's set-up, an auth probe, a token.
+      if (!timed) return ask();
+      const answered = state.lookupTimer.sent();
+      try {
+        return await ask();
+      } finally {
+        answered();
+      }
     }),
   );
 }
