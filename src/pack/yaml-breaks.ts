@@ -197,3 +197,29 @@ export function goBreakValues(
     if (asLiteral !== undefined) fix(node, start, end, asLiteral);
   }
 }
+
+/**
+ * go-yaml ends a block scalar (`|`, `>`, clip or keep chomping) with the line break after its last line,
+ * and reads none when that line ends the text: scannerc.go yaml_parser_scan_block_scalar appends the
+ * break read_line read, which at the end of the input is nothing (`a: |` then `  x` with no final line
+ * break is "x" in Go, go-yaml v2.4.0 and v3 alike); the `yaml` package adds "\n" all the same. `text` is
+ * the text the documents were parsed from with LF for every break; `offset` maps a parse offset to it.
+ * Only the last document can end there; a final line of blanks belongs to no line of the scalar (Go keeps
+ * the break before it).
+ */
+export function goFinalBlockBreak(docs: Document.Parsed[], text: string, offset: (parsed: number) => number): void {
+  const lastLine = text.slice(text.lastIndexOf('\n') + 1);
+  if (!/[^ ]/.test(lastLine)) return;
+  const doc = docs[docs.length - 1];
+  if (doc === undefined) return;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED') return;
+      if (typeof node.value !== 'string' || !node.value.endsWith('\n') || node.range === null || node.range === undefined) return;
+      if (offset(node.range[1]) !== text.length || chompingOf(text.slice(offset(node.range[0]))) === 'strip') return;
+      const value = node.value.slice(0, -1);
+      node.value = value;
+      (node as Scalar & { source?: string }).source = value;
+    },
+  });
+}

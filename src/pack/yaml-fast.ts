@@ -396,6 +396,7 @@ class Reader {
     const lines: string[] = [];
     let trim = -1;
     let last = -1;
+    let lastEnd = -1;
     let pos = end + 1;
     while (pos <= text.length && end < text.length) {
       let lineEnd = text.indexOf('\n', pos);
@@ -414,6 +415,7 @@ class Reader {
         if (folded && indent > trim) throw UNSUPPORTED;
         lines.push(text.slice(pos + trim, lineEnd));
         last = lines.length;
+        lastEnd = lineEnd;
       }
       pos = lineEnd + 1;
     }
@@ -435,7 +437,8 @@ class Reader {
         }
       }
     }
-    if (!strip) value += '\n';
+    // Go adds the break after the last line, none when that line ends the text (yaml-breaks.ts goFinalBlockBreak).
+    if (!strip && lastEnd < text.length) value += '\n';
     const lastLine = at.line + last;
     this.scalarLines.push(at.line + 1, lastLine);
     while (this.li < this.count && (this.numbers[this.li] as number) <= lastLine) this.li++;

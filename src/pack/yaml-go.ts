@@ -1,5 +1,5 @@
 import { Lexer, CST, LineCounter, YAMLParseError, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, visit, type Document, type Node as YamlNode, type Scalar } from 'yaml';
-import { goBreakValues, goFlowScalar } from './yaml-breaks.js';
+import { goBreakValues, goFinalBlockBreak, goFlowScalar } from './yaml-breaks.js';
 import { parseFastYaml, type FastYaml } from './yaml-fast.js';
 import { goSchemaTags, goTaggedScalar } from './yaml-tags.js';
 import { goTabProblem } from './yaml-tabs.js';
@@ -37,6 +37,8 @@ import { goTabProblem } from './yaml-tabs.js';
  *   (`[fd00::]`); the `yaml` package reads a key there (flowColons).
  * - go-yaml's escapes in double-quoted scalars are libyaml's, not YAML 1.2's: `\'` is read as `'`, `\/` and a
  *   `\u`/`\U` surrogate are refused (goEscapes).
+ * - A block scalar (`|`, `>`) whose last line ends the text with no line break after it gets no final "\n"
+ *   in go-yaml (there is no break to append); the `yaml` package adds one (yaml-breaks.ts goFinalBlockBreak).
  * - Duplicate keys are accepted, the last one winning, as go-yaml v2's Unmarshal and sigs.k8s.io/yaml's
  *   Unmarshal do (only their Strict variants refuse them); callers report them as warnings.
  * Scalars resolve with YAML 1.1 rules (yes/no are booleans), as go-yaml v2 does; timestamps stay strings
@@ -363,6 +365,7 @@ export function parseGoYaml(text: string): GoYamlParse {
     doc?.errors.push(new YAMLParseError([at, at + 1], 'UNEXPECTED_TOKEN', "did not find expected node content (a value starting with ':' inside [...] or {...}: Go's YAML reader, which Helm uses, reads that ':' as a value indicator; quote the value, e.g. \"::1\")"));
   }
   if (given !== original) goBreakValues(docs, given, parsedText, (offset) => position(offset).offset, parseDocuments, decodeDoubleQuoted);
+  if (!original.endsWith('\n')) goFinalBlockBreak(docs, original, (offset) => position(offset).offset);
   const result: GoYamlParse = { documents: docs, position };
 
   const control = CONTROL.exec(original);
