@@ -18,6 +18,8 @@ export interface PaletteRunItem {
   unreadable?: ReadonlyMap<string, string>;
   /** What each version's published values.yaml holds, asked when Palette shows it with empty values (PaletteSyncOptions.publishedValues). */
   publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
+  /** Versions of `packs` published as new to the registry by this run (PaletteSyncOptions.newVersions). */
+  newVersions?: ReadonlySet<string>;
 }
 
 /** What `palette sync --json` prints and `push --json` adds as `palette` (docs/report.md). */
@@ -52,12 +54,13 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           force: item.force,
           ...(item.unreadable === undefined ? {} : { unreadable: item.unreadable }),
           ...(item.publishedValues === undefined ? {} : { publishedValues: item.publishedValues }),
+          ...(item.newVersions === undefined ? {} : { newVersions: item.newVersions }),
           afterPublish: mode === 'after-publish',
           ...settings,
           signal,
           onEvent: (e) => {
             if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${printable(e.registry.name)} (${printable(e.registry.uid)}) at ${client.host}`);
-            else if (e.type === 'palette-sync-started') writeLine(ctx.io.stderr, `palette: sync started${e.forced ? ' with forceSync (a version was replaced)' : ''}`);
+            else if (e.type === 'palette-sync-started') writeLine(ctx.io.stderr, `palette: sync started${e.forced ? ` with forceSync (${e.why === undefined ? 'a version was replaced' : printable(e.why)})` : ''}`);
             else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : printable(e.status)}${e.message === undefined || e.message === '' ? '' : `: ${printable(e.message)}`}`);
             else if (!quiet && e.type === 'palette-pack') {
               const p = e.pack;
@@ -126,11 +129,12 @@ export async function paletteAfterPush(
   quiet: boolean,
   dryRun = false,
 ): Promise<PushPaletteOutcome> {
-  const { palettePacksFromPush, packFoldersFromPush, isNotVisible, valuesKindOf } = await import('../operations/palette.js');
+  const { palettePacksFromPush, packFoldersFromPush, newVersionsFromPush, isNotVisible, valuesKindOf } = await import('../operations/palette.js');
   const items: PaletteRunItem[] = [];
   targets.forEach((t, i) => {
-    const wanted = palettePacksFromPush(report, targets.length > 1 ? t.display : undefined);
-    const folders = packFoldersFromPush(report, targets.length > 1 ? t.display : undefined);
+    const targetDisplay = targets.length > 1 ? t.display : undefined;
+    const wanted = palettePacksFromPush(report, targetDisplay);
+    const folders = packFoldersFromPush(report, targetDisplay);
     const target = paletteTargets[i];
     if (target === undefined) return;
     // The values.yaml of the folder a version was published from (read only if Palette shows the version without values).
@@ -141,7 +145,7 @@ export async function paletteAfterPush(
       return text === undefined ? undefined : valuesKindOf(text);
     };
     // A dry run checks Palette even when every version is a planned conflict: that is what it is for.
-    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted, publishedValues });
+    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted, publishedValues, newVersions: newVersionsFromPush(report, targetDisplay) });
     // Never silent: nothing landed on this target (every pack failed), so there is nothing to sync.
     else writeLine(ctx.io.stderr, `palette: no version was published to ${target.ref.host}/${target.ref.basePath}: Palette was not synced`);
   });

@@ -202,7 +202,7 @@ export interface PaletteSyncReport {
 
 export type PaletteSyncEvent =
   | { type: 'palette-registry'; registry: ResolvedPaletteRegistry }
-  | { type: 'palette-sync-started'; forced: boolean }
+  | { type: 'palette-sync-started'; forced: boolean; /** Why forceSync was sent, when not asked for (options.force). */ why?: string }
   | { type: 'palette-sync-status'; status: string; message?: string }
   | { type: 'palette-pack'; pack: PalettePackVisibility };
 
@@ -239,6 +239,12 @@ export interface PaletteSyncOptions {
    * may be) is. Unset, or answering undefined (not known): Palette's empty values are taken as they are.
    */
   publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
+  /**
+   * Versions of `packs` (`name:version`) this run published as new to the registry (push: status `published`). One
+   * Palette already lists through the registry is an earlier artifact's, since deleted: Palette caches its digest and
+   * a plain sync keeps it (palette-api.md 5), so the sync is forced, as for a replaced version.
+   */
+  newVersions?: ReadonlySet<string>;
 }
 
 /** What a pack's values.yaml holds: `set`, a YAML mapping or list with entries; else `empty` (blank, comments, `{}`). */
@@ -346,7 +352,7 @@ async function projectScopeError(
   name: string,
   version: string | undefined,
   deadline: number,
-  inProject?: { entity?: PalettePackTags; refused?: PackpubError },
+  inProject?: PackRead,
 ): Promise<PackpubError | undefined> {
   const project = client.projectUid;
   if (project === undefined) return undefined;
@@ -360,10 +366,34 @@ async function projectScopeError(
   return wrongProject(project, registry, `Palette lists ${version === undefined ? name : `${name}:${version}`} through that registry at tenant scope, but not in the project`);
 }
 
-/** Before the sync (and in a dry run): the first pack's earlier versions show whether the project is wrong. */
-async function wrongProjectBefore(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number): Promise<PackpubError | undefined> {
+/** What a pack read at the client's scope answered (PaletteClient.packTagsIn). */
+type PackRead = { entity?: PalettePackTags; refused?: PackpubError };
+
+/**
+ * Before the sync (and in a dry run): the first pack's earlier versions show whether the project is wrong. `read`:
+ * the read of a pack at the client's scope already made before the sync (listedBefore's), not sent again.
+ */
+async function wrongProjectBefore(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number, read?: (name: string) => Promise<PackRead>): Promise<PackpubError | undefined> {
   const first = packs[0];
-  return first === undefined ? undefined : await projectScopeError(client, registry, first.name, undefined, deadline);
+  if (first === undefined || client.projectUid === undefined) return undefined;
+  return await projectScopeError(client, registry, first.name, undefined, deadline, await read?.(first.name));
+}
+
+/**
+ * The versions of `newVersions` (published as new to the registry by this run) that Palette already lists through the
+ * registry, before the sync: an earlier artifact's entry, whose digest Palette keeps unless the sync is forced. One
+ * read per pack name, at the client's scope; a refused read (a wrong project, judged later) counts as not listed.
+ */
+async function listedBefore(registry: ResolvedPaletteRegistry, packs: PalettePackRef[], newVersions: ReadonlySet<string> | undefined, read: (name: string) => Promise<PackRead>): Promise<string[]> {
+  if (newVersions === undefined || newVersions.size === 0) return [];
+  const names = [...new Set(packs.filter((p) => newVersions.has(`${p.name}:${p.version}`)).map((p) => p.name))];
+  const out: string[] = [];
+  for (const name of names) {
+    const { entity } = await read(name);
+    if (entity === undefined || !isOwnEntity(entity, name, registry.uid)) continue;
+    for (const p of packs) if (p.name === name && newVersions.has(`${p.name}:${p.version}`) && findVersion(entity.tags, p.version) !== undefined) out.push(`${p.name}:${p.version}`);
+  }
+  return out;
 }
 
 /** A pack's reason when the project is wrong: the error's words and what to check (its hint leads with it). */
@@ -386,7 +416,15 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
       ? options.registry
       : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   options.onEvent?.({ type: 'palette-registry', registry });
-  const forced = options.force === true;
+  // Pack reads before the sync, once per name: whether Palette already lists a new version, and the project check.
+  const reads = new Map<string, Promise<PackRead>>();
+  const readBefore = (name: string): Promise<PackRead> => {
+    let read = reads.get(name);
+    if (read === undefined) reads.set(name, (read = client.packTagsIn('project', name, registry.uid, deadline)));
+    return read;
+  };
+  const stale = options.force === true ? [] : await listedBefore(registry, options.packs, options.newVersions, readBefore);
+  const forced = options.force === true || stale.length > 0;
   const report = (outcome: PaletteSyncOutcome, packs: PalettePackVisibility[], extra: Partial<PaletteSyncReport['sync']> = {}): PaletteSyncReport => ({
     // Only a sync that ran counts: with no version to confirm (an empty base path), a failed, timed-out or switched-off
     // sync had no pack to mark and was reported `visible`, exit 0.
@@ -399,7 +437,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   });
   const notVisible = (reason: string, packs = options.packs) => packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
 
-  const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline);
+  const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline, readBefore);
   if (wrongBefore !== undefined && options.afterPublish !== true) throw wrongBefore;
   const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
@@ -412,7 +450,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   const settledBefore = beforePhase === 'done' || beforePhase === 'failed';
   let startedSince = false;
   await client.triggerSync(registry.uid, registry.flavour, forced, deadline);
-  options.onEvent?.({ type: 'palette-sync-started', forced });
+  const why = stale.length === 0 ? undefined : `Palette lists ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''} from an earlier artifact, since deleted, and keeps its digest unless forced`;
+  options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }) });
 
   // Wait for a sync that ran after the trigger: a done/failed status with an older lastRunTime is the
   // previous run's (palette-api.md 3.3).
@@ -780,10 +819,21 @@ export function palettePacksFromPush(report: PushReport, targetDisplay?: string)
  */
 export function packFoldersFromPush(report: PushReport, targetDisplay?: string): Map<string, string> {
   const folders = new Map<string, string>();
-  for (const r of report.results) {
-    if (targetDisplay !== undefined && r.target !== undefined && r.target !== targetDisplay) continue;
-    if (r.name === undefined || r.version === undefined || !['published', 'overwritten', 'unchanged'].includes(r.status)) continue;
+  for (const r of resultsOf(report, targetDisplay, ['published', 'overwritten', 'unchanged'])) {
     if (!folders.has(`${r.name}:${r.version}`)) folders.set(`${r.name}:${r.version}`, r.dir);
   }
   return folders;
+}
+
+/** The versions (`name:version`) a push published as new to the target (PaletteSyncOptions.newVersions). */
+export function newVersionsFromPush(report: PushReport, targetDisplay?: string): Set<string> {
+  return new Set(resultsOf(report, targetDisplay, ['published']).map((r) => `${r.name}:${r.version}`));
+}
+
+/** The results of `report` for the target shown as `targetDisplay` (all: undefined) with one of `statuses`, named. */
+function resultsOf(report: PushReport, targetDisplay: string | undefined, statuses: PushReport['results'][number]['status'][]): (PushReport['results'][number] & { name: string; version: string })[] {
+  return report.results.filter(
+    (r): r is PushReport['results'][number] & { name: string; version: string } =>
+      (targetDisplay === undefined || r.target === undefined || r.target === targetDisplay) && r.name !== undefined && r.version !== undefined && statuses.includes(r.status),
+  );
 }
