@@ -308,6 +308,18 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
       cause: err,
     });
   }
+  if (name_(err) === 'LimitExceededException') {
+    return new PackpubError('REGISTRY', `ECR refused ${action} for ${context.host}: a service quota of this account and region is reached (LimitExceededException): ${firstLine(err)}`, {
+      hint: 'ask for a higher Amazon ECR quota in Service Quotas (e.g. repositories per registry), or delete repositories no longer used; a retry does not help',
+      cause: err,
+    });
+  }
+  if (name_(err) === 'TooManyTagsException' || name_(err) === 'InvalidTagParameterException') {
+    return new PackpubError('USAGE', `ECR refused the resource tags for ${action} (${name_(err)}): ${firstLine(err)}`, {
+      hint: 'check --ecr-tag / ecr.tags: at most 50 tags, keys of 1 to 128 characters, values of at most 256, not starting with aws:',
+      cause: err,
+    });
+  }
   if (/^Kms/.test(name_(err))) {
     return new PackpubError('AUTH', `AWS KMS refused ${action} for ${context.host} (${name_(err)}): ${firstLine(err)}`, {
       hint: 'the repository is (or would be) KMS-encrypted: allow this identity kms:Encrypt/kms:Decrypt/kms:GenerateDataKey (and kms:CreateGrant for CreateRepository) on the key, or check --ecr-kms-key',

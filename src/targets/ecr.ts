@@ -231,11 +231,26 @@ export class EcrStore extends GenericRegistryStore {
 const EXCLUSION_FILTER_RE = /^[0-9a-zA-Z._*-]{1,128}$/;
 
 /**
+ * Resource tags ECR refuses at CreateRepository (API reference, Tag; TooManyTagsException, InvalidTagParameterException):
+ * at most 50, keys of 1 to 128 characters, values of at most 256, no key starting with `aws:` (AWS's own). Said before
+ * anything is sent, not once per pack.
+ */
+function refuseBadTags(tags: Record<string, string>): void {
+  const entries = Object.entries(tags);
+  const bad = entries.find(([k, v]) => k.length === 0 || k.length > 128 || v.length > 256 || /^aws:/i.test(k));
+  if (entries.length <= 50 && bad === undefined) return;
+  throw new PackpubError('USAGE', bad === undefined ? `--ecr-tag given ${entries.length} tags: ECR takes at most 50 on a repository` : `--ecr-tag ${JSON.stringify(bad[0].slice(0, 140))} is not a tag ECR takes`, {
+    hint: 'ECR resource tags: at most 50, keys of 1 to 128 characters not starting with aws:, values of at most 256 (packpub.yaml: ecr.tags)',
+  });
+}
+
+/**
  * A *_WITH_EXCLUSION tag mutability needs 1 to 5 wildcard filters and the others take none: ECR refuses CreateRepository
  * otherwise (InvalidParameterException "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is
  * set as ..."), which failed every pack of a new repository after the run had started. Said before anything is sent.
  */
-function refuseExclusionMismatch(settings: EcrRepositoryOptions): void {
+function refuseBadSettings(settings: EcrRepositoryOptions): void {
+  refuseBadTags(settings.tags ?? {});
   const mutability = settings.tagMutability;
   const filters = settings.tagMutabilityExclusions ?? [];
   const withExclusion = mutability?.endsWith('_WITH_EXCLUSION') === true;
@@ -274,7 +289,7 @@ export async function openEcrStore(
       hint: 'ECR uses AES256 unless told otherwise; a KMS key only applies to KMS encryption',
     });
   }
-  refuseExclusionMismatch(settings);
+  refuseBadSettings(settings);
   const api = new EcrApi(host, options.host, {
     ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),

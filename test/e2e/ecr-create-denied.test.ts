@@ -66,3 +66,36 @@ describe('ECR: a role that may push but not create repositories', () => {
     expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith('/v2/half/spectro-packs/archive/hello/'))).toBe(false);
   });
 });
+
+describe('ECR: CreateRepository refused for a quota or the resource tags', () => {
+  it('LimitExceededException and the tag exceptions are said with what to do (was: "ECR API call ... failed", hint --debug); nothing pushed', async () => {
+    const cases: [string, string, string, string[], string, number][] = [
+      ['quota', 'LimitExceededException', 'The operation did not succeed because it would have exceeded a service limit for your account.', [], 'a service quota of this account and region is reached (LimitExceededException)', 1],
+      ['tags', 'InvalidTagParameterException', 'An invalid parameter has been specified. Tag keys can have a maximum character length of 128 characters, and tag values can have a maximum length of 256 characters.', ['--ecr-tag', 'team=packs'], 'ECR refused the resource tags for ecr:CreateRepository (InvalidTagParameterException)', 1],
+    ];
+    for (const [base, type, message, extra, said, code] of cases) {
+      w.standin.fail('CreateRepository', type, message);
+      try {
+        const push = await runCli(['push', w.pack, ...ecrArgs(base), ...extra], { env: env() });
+        expect(push.code, push.stdout + push.stderr).toBe(code);
+        expect(push.stderr).toContain(said);
+        expect(push.stderr).not.toContain('run again with --debug');
+      } finally {
+        w.standin.allow('CreateRepository');
+      }
+      expect([...w.standin.repositories.keys()].filter((r) => r.startsWith(`${base}/`))).toEqual([]);
+      expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith(`/v2/${base}/`))).toBe(false);
+    }
+  });
+
+  it('tags ECR would refuse are a usage error before any call (exit 2)', async () => {
+    const before = w.standin.calls.length;
+    const reserved = await runCli(['push', w.pack, ...ecrArgs('reserved'), '--ecr-tag', 'aws:team=packs'], { env: env() });
+    expect(reserved.code, reserved.stdout + reserved.stderr).toBe(2);
+    expect(reserved.stderr).toContain('--ecr-tag "aws:team" is not a tag ECR takes');
+    const many = await runCli(['push', w.pack, ...ecrArgs('many'), ...Array.from({ length: 51 }, (_, i) => ['--ecr-tag', `k${i}=v`]).flat()], { env: env() });
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('--ecr-tag given 51 tags: ECR takes at most 50 on a repository');
+    expect(w.standin.calls.length).toBe(before);
+  });
+});

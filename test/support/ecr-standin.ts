@@ -225,7 +225,13 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
         throw new AwsError('InvalidParameterException', 'Invalid parameter: kmsKey cannot be specified with AES256 encryption');
       }
       const tags: Record<string, string> = {};
-      for (const t of (body['tags'] ?? []) as { Key: string; Value: string }[]) tags[t.Key] = t.Value;
+      const given = (body['tags'] ?? []) as { Key: string; Value: string }[];
+      // ECR's tag rules (API reference, Tag, TooManyTagsException, InvalidTagParameterException).
+      if (given.length > 50) throw new AwsError('TooManyTagsException', 'The list of tags on the repository is over the limit. The maximum number of tags that can be applied to a repository is 50.');
+      if (given.some((t) => t.Key.length === 0 || t.Key.length > 128 || t.Value.length > 256 || /^aws:/i.test(t.Key))) {
+        throw new AwsError('InvalidTagParameterException', 'An invalid parameter has been specified. Tag keys can have a maximum character length of 128 characters, and tag values can have a maximum length of 256 characters.');
+      }
+      for (const t of given) tags[t.Key] = t.Value;
       const repo: EcrStandinRepository = {
         name,
         registryId,
