@@ -137,6 +137,13 @@ export class PaletteClient {
     this.baseUrl = paletteBaseUrl(options.endpoint);
     this.apiKey = options.apiKey.trim();
     registerSecret(this.apiKey);
+    // An HTTP header value holds no line break, no other control character than a tab, and nothing past U+00FF: such a
+    // key failed every request as "cannot reach Palette ... invalid apikey header", pointing to the endpoint and network.
+    if (/[\0-\x08\x0a-\x1f\x7f]|[^\0-\xff]/.test(this.apiKey)) {
+      throw new PackpubError('USAGE', `the Palette API key holds ${/[\r\n]/.test(this.apiKey) ? 'a line break' : 'a character that cannot be sent in an HTTP header'}: it is not an API key`, {
+        hint: 'check SPECTROCLOUD_APIKEY (or the variable palette.apiKeyEnv names, or what was piped to --palette-api-key-stdin): an API key is one line of letters and digits; a secret saved with two lines or with quotes often does this',
+      });
+    }
     this.projectUid = options.projectUid === undefined || options.projectUid === '' ? undefined : options.projectUid;
     this.clock = options.clock ?? currentRetryClock();
     this.rate = options.rate ?? PALETTE_CLIENT_RATE;
@@ -496,8 +503,12 @@ export class PaletteClient {
     const said = redactText(body?.message ?? (text.trim() === '' ? '' : text.trim().slice(0, 300)));
     const detail = said === '' ? '' : `: ${said}`;
     if (status === 401) {
+      // Palette also takes a session token (a JWT, 15 minutes) in an Authorization header; packpub sends API keys only.
+      const jwt = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(this.apiKey);
       return new PackpubError('AUTH', `Palette at ${this.host} rejected the API key (401)${detail}`, {
-        hint: 'check SPECTROCLOUD_APIKEY (or --palette-api-key-stdin): create a key in Palette under Profile > My API Keys; for a self-hosted Palette set --palette-endpoint',
+        hint: jwt
+          ? 'the key given looks like a Palette session token (a JWT, which Palette takes in an Authorization header and expires after 15 minutes), not an API key: packpub sends an API key (ApiKey header); create one in Palette under Profile > My API Keys and set SPECTROCLOUD_APIKEY to it'
+          : 'check SPECTROCLOUD_APIKEY (or --palette-api-key-stdin): create a key in Palette under Profile > My API Keys; for a self-hosted Palette set --palette-endpoint',
       });
     }
     if (status === 403 && path.startsWith('/v1/registries')) {
