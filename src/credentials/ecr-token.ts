@@ -1,5 +1,5 @@
 import type { GetAuthorizationTokenCommandOutput } from '@aws-sdk/client-ecr';
-import { EcrClients, mapAwsError, type EcrAwsOptions } from '../aws/ecr-sdk.js';
+import { EcrClients, mapAwsError, refusePlainHttpEcrEndpoint, type EcrAwsOptions } from '../aws/ecr-sdk.js';
 import { registerSecret } from '../util/redact.js';
 import { PackpubError } from '../errors.js';
 import { parseEcrHost, type EcrHost } from '../aws/ecr-host.js';
@@ -18,6 +18,11 @@ export interface EcrTokenProviderOptions extends EcrAwsOptions {
   clients?: EcrClients;
   /** Replaces the SDK call (tests, or callers with their own token source). */
   fetchToken?: (host: EcrHost, hostName: string) => Promise<EcrToken>;
+  /**
+   * Refuse, before any call, an ECR API endpoint of plain HTTP off this machine that `env` names (refusePlainHttpEcrEndpoint),
+   * for a caller that opens no target, whose opening refuses it: push --check-images's look-ups of images on ECR hosts.
+   */
+  refusePlainHttpIn?: NodeJS.ProcessEnv;
 }
 
 export interface EcrToken {
@@ -131,6 +136,7 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
     async resolve(hostName: string): Promise<Credential | undefined> {
       const host = parseEcrHost(hostName);
       if (host === undefined) return undefined;
+      if (options.refusePlainHttpIn !== undefined) refusePlainHttpEcrEndpoint(options.endpoint, options.refusePlainHttpIn, false);
       const key = keyOf(host);
       const cached = cache.get(key);
       if (cached !== undefined && now() < cached.renewAt) return cached.credential;

@@ -110,7 +110,8 @@ export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit
  * packpub.yaml): those are meant for the target registry and would go to every image host.
  */
 function imageHostCredentials(env: NodeJS.ProcessEnv): CredentialProvider {
-  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider());
+  // An ECR API endpoint of plain HTTP off this machine (AWS_ENDPOINT_URL_ECR) is refused as for a target: the image is 'not checked'.
+  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider({ refusePlainHttpIn: env }));
 }
 
 /**

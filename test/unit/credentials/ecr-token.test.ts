@@ -25,6 +25,24 @@ afterEach(() => {
 
 
 describe('ECR token provider with the real SDK', () => {
+  it('refusePlainHttpIn: an ECR API endpoint of plain HTTP off this machine is refused before any call (push --check-images); loopback is not', async () => {
+    let fetched = 0;
+    const fetchToken = () => {
+      fetched++;
+      return Promise.resolve({ username: 'AWS', password: 'secret-token', expiresAt: new Date(clock + 3600_000) });
+    };
+    const off = ecrCredentialProvider({ refusePlainHttpIn: { AWS_ENDPOINT_URL_ECR: 'http://ecr-api.packpub-test.invalid:4566' }, fetchToken });
+    const refused = await failure(off.resolve(HOST));
+    expect(refused.code).toBe('USAGE');
+    expect(refused.message).toContain('refusing to call the ECR API at http://ecr-api.packpub-test.invalid:4566 over plain HTTP (AWS_ENDPOINT_URL_ECR)');
+    expect(fetched).toBe(0);
+    // Other hosts are not its business; a loopback stand-in over http:// is fine.
+    expect(await off.resolve('harbor.example.com')).toBeUndefined();
+    const loopback = ecrCredentialProvider({ refusePlainHttpIn: { AWS_ENDPOINT_URL_ECR: standin.url }, fetchToken });
+    expect((await loopback.resolve(HOST))?.password).toBe('secret-token');
+    expect(fetched).toBe(1);
+  });
+
   it('does not apply to other hosts', async () => {
     const provider = ecrCredentialProvider({ endpoint: standin.url });
     expect(await provider.resolve('harbor.example.com')).toBeUndefined();
