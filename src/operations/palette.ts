@@ -309,15 +309,16 @@ function findVersion(tags: { tag?: string; version?: string; packUid?: unknown }
 }
 
 /**
- * The values Palette shows for the version of `packUid` (packValues[].values): `set` (text), `empty` (an entry with no
- * text, or no entry for it: the upload script of palette-api.md judges so), or undefined when the answer carries no
- * packValues to judge by (the field absent, or the version's packUid unknown).
+ * The values Palette shows for the version of `packUid` (packValues[].values): `set` (text), `empty` (its entry has no
+ * text), or undefined when the answer carries nothing to judge by: no packValues, no entry for that packUid (whether
+ * Palette lists every version's values, or the latest's only, is not documented: the upload script of palette-api.md
+ * checked the version it had just pushed), or the version's packUid unknown.
  */
 function valuesShown(entity: PalettePackTags | undefined, packUid: string | undefined): PackValuesKind | undefined {
   const list = entity?.packValues;
   if (packUid === undefined || !Array.isArray(list)) return undefined;
   const entry = list.find((v) => isRecord(v) && v.packUid === packUid);
-  if (entry === undefined) return 'empty';
+  if (entry === undefined) return undefined;
   return typeof entry.values === 'string' && entry.values.trim() !== '' ? 'set' : 'empty';
 }
 

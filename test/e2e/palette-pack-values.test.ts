@@ -85,4 +85,23 @@ describe('a version Palette lists with empty values', () => {
     expect(sync.code, sync.stdout + sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/visible in Palette os-base:1\.0\.1 \(packUid [0-9a-f]{24}\)/);
   });
+
+  it('an answer that holds no values for the version (no packValues, none of its packUid) is taken as it is: exit 0', async () => {
+    const pack = await writePack(join(w.root, 'api'), { name: 'api', version: '1.0.0' });
+    w.palette.dropValues = true;
+    w.palette.packValuesAnswer = () => undefined;
+    try {
+      const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast, '--palette-timeout', '5', '--no-cache'], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/visible in Palette api:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
+      // Whether Palette lists every version's values or the latest's only is not documented: another version's entry only.
+      w.palette.packValuesAnswer = (values) => values.map((v) => ({ ...v, packUid: 'another-version' }));
+      const sync = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '5'], { env: w.env });
+      expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    } finally {
+      w.palette.dropValues = false;
+      w.palette.packValuesAnswer = undefined;
+    }
+    expect(indexed('api', '1.0.0')?.values).toBe('');
+  });
 });

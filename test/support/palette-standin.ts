@@ -164,6 +164,8 @@ export interface PaletteStandin {
   repeatContinue: boolean;
   /** While set, what a pack's tags answer (and its packValues) give as each version's `packUid` instead of its own (an odd Palette). */
   packUidAnswer: ((packUid: string) => unknown) | undefined;
+  /** While set, what a pack's answer gives as `packValues` instead of one entry per version (undefined: the field left out). */
+  packValuesAnswer: ((values: { packUid: unknown; values: string }[]) => unknown) | undefined;
   /**
    * While set, every request (still recorded) is answered this status with a v1Error body, and
    * `Retry-After: retryAfter` if given; with `times`, only that many requests, then the outage ends.
@@ -400,6 +402,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     dropValues: false,
     repeatContinue: false,
     packUidAnswer: undefined,
+    packValuesAnswer: undefined,
     projects: undefined,
     unknownProjectStatus: 404,
     outage: undefined,
@@ -662,7 +665,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         registryUid: reg.uid,
         cloudTypes: ['all'],
         tags: entries.map(([version, e]) => ({ tag: version, version, packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, group: '', parentTags: [] })),
-        packValues: entries.map(([, e]) => ({ packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, values: e.values })),
+        packValues: (standin.packValuesAnswer ?? ((v) => v))(entries.map(([, e]) => ({ packUid: standin.packUidAnswer?.(e.packUid) ?? e.packUid, values: e.values }))),
       });
     }
     if (req.method === 'POST' && path === '/v1/packs/search') {
