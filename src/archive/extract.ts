@@ -401,7 +401,11 @@ export function refuseEntryType(h: Header): void {
     case 'directory':
     case 'file':
     case 'contiguous-file':
+      return;
     case 'link':
+      // tar-stream reads the bytes a hard link's size says as its data; Go's archive/tar (Palette's) and GNU tar read
+      // none and take them for the next entries: a pack.json hidden there was Palette's, not the one pull and inspect showed.
+      if (h.size > 0) throw unsafe(`archive entry ${shown} is a hard link whose header says it holds ${h.size} bytes, which tar readers read differently (Palette's reads them as further entries)`);
       return;
     case 'symlink':
       throw unsafe(`archive entry ${shown} is a symbolic link (to ${JSON.stringify(h.linkname)}); pack archives must not contain links`);

@@ -93,21 +93,22 @@ describe('a name no filesystem holds', () => {
   });
 });
 
-/** `tar` with the size field of its first header set to `size` (octal, as tar writes it), the header's checksum made again. */
-function withFirstSize(tar: Buffer, size: number): Buffer {
+/** `tar` with the size field of the header at block `block` set to `size` (octal, as tar writes it), the header's checksum made again. */
+function withSize(tar: Buffer, block: number, size: number): Buffer {
   const out = Buffer.from(tar);
-  out.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-  out.fill(0x20, 148, 156);
+  const at = block * 512;
+  out.write(`${size.toString(8).padStart(11, '0')}\0`, at + 124, 'latin1');
+  out.fill(0x20, at + 148, at + 156);
   let sum = 0;
-  for (let i = 0; i < 512; i++) sum += out[i] as number;
-  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  for (let i = at; i < at + 512; i++) sum += out[i] as number;
+  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 'latin1');
   return out;
 }
 
 describe('a folder header that says it holds data', () => {
   it('size 1 on the pack folder: pulled as Go (Palette) reads it, no data for a folder (was: the extraction waited for ever: the CLI stopped with "an operation never completed", a bug, exit 1; a library pullPack never settled)', async () => {
     const version = `9.3.${n++}`;
-    const tar = withFirstSize(await craftTar([{ name: 'hello/', type: 'directory' }, packJson(version)]), 1);
+    const tar = withSize(await craftTar([{ name: 'hello/', type: 'directory' }, packJson(version)]), 0, 1);
     publish(version, gzipSync(tar));
     const out = join(w.root, `pulled-${version}`);
     // A child process: the old code's extraction never ended (an in-process run would hold the test worker; a child's
@@ -118,5 +119,18 @@ describe('a folder header that says it holds data', () => {
     expect(await readdir(out)).toEqual(['pack.json']);
     const inspect = await runCli(['inspect', `hello:${version}`, '--registry', w.R]);
     expect(inspect.code, inspect.stderr).toBe(0);
+  });
+});
+
+describe('a hard link whose header says it holds data', () => {
+  it('the next entries (another pack.json) read as its data: refused by pull and inspect (was: exit 0 showing the first pack.json; Go\'s archive/tar, Palette\'s, reads the other)', async () => {
+    const version = `9.4.${n++}`;
+    // Blocks: 0 folder, 1-2 pack.json, 3 the link, 4-5 a later pack.json: Go and GNU tar read it (the last entry of a
+    // name wins); tar-stream took its two blocks for the link's 1024 bytes.
+    const entries: CraftEntry[] = [{ name: 'hello/', type: 'directory' }, packJson(version), { name: 'hello/hl', type: 'link', linkname: 'hello/pack.json' }, packJson('6.6.6')];
+    publish(version, gzipSync(withSize(await craftTar(entries), 3, 1024)));
+    const says = 'archive entry "hello/hl" is a hard link whose header says it holds 1024 bytes, which tar readers read differently (Palette\'s reads them as further entries)';
+    await pullRefused(version, says, 'do not use this archive; ask its publisher to rebuild it with packpub build');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
   });
 });
