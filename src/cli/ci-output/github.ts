@@ -8,6 +8,7 @@ import type { ValidationReport } from '../../pack/validate.js';
 import { escapeData } from '../io.js';
 import { formatBytes } from '../render.js';
 import { causeLine, failureCauses, isFailure, packId, paletteProblems, referenceUnlessSaid, type PaletteOutcome, type PaletteProblem } from './causes.js';
+import { WOULD_CONFLICT, wouldConflict } from './junit.js';
 
 /*
  * Output for GitHub Actions (when GITHUB_ACTIONS=true): workflow commands that become annotations, and a
@@ -149,6 +150,14 @@ export function annotations(report: PushReport, workspace: string, palette?: Pal
       all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', bases), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });
     }
   }
+  // Exit 0, yet the registry does not hold what the folder holds: a version kept with other content (--skip-existing),
+  // or one a dry run plans as a conflict (the real run would fail). Was: no annotation, the step green.
+  for (const r of report.results) {
+    const said = r.status === 'skipped' ? 'holds different content; kept as is (--skip-existing): the target does not hold what this folder holds' : wouldConflict(r) ? WOULD_CONFLICT : undefined;
+    if (said === undefined) continue;
+    const hint = 'publish the change as a new version (bump version in pack.json); --force replaces the version (Palette caches digests: avoid)';
+    all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', bases), title: `packpub ${r.status === 'skipped' ? 'skipped' : 'would conflict'}` }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${said}`, hint)) });
+  }
   const failure = (line: string) => all.push({ kind: 'error', rank: 0, line });
   for (const cause of failureCauses(report.results)) {
     if (cause.kind === 'pack') {
@@ -268,7 +277,9 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
     ...(wouldConflict > 0 ? [`${wouldConflict} would conflict (the real run would fail)`] : []),
     ...(problems.length > 0 ? [palette?.status === 'error' ? 'Palette check failed' : 'Palette would not list every pack'] : []),
   ].join('; ');
-  out.push(`### packpub push: ${options.interrupted !== undefined ? 'interrupted' : failed ? 'failed' : dryRun ? dryWord : problems.length > 0 ? paletteWord : 'succeeded'}`);
+  // --skip-existing kept versions holding other content: exit 0 as asked, but not "succeeded" alone.
+  const kept = s.skipped > 0 ? `; ${s.skipped} kept with different content (--skip-existing)` : '';
+  out.push(`### packpub push: ${options.interrupted !== undefined ? 'interrupted' : failed ? 'failed' : dryRun ? dryWord : `${problems.length > 0 ? paletteWord : 'succeeded'}${kept}`}`);
   out.push('');
   // An abandoned run: what stderr said of it, first (the table has each pack's part).
   if (options.interrupted !== undefined) out.push(...options.interrupted.map((l) => `- ${markdownCell(cut(l))}`), '');

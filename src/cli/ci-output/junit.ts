@@ -54,6 +54,13 @@ function failureBody(r: PackResult): string {
   return lines.join('\n');
 }
 
+/** A dry run's plan for a version that holds other content. */
+export function wouldConflict(r: PackResult): boolean {
+  return r.status === 'planned' && r.plan === 'conflict';
+}
+
+export const WOULD_CONFLICT = 'dry run: holds different content; the real run would refuse it (CONFLICT, exit 1)';
+
 function testcase(r: PackResult, suite: string): string {
   const open = `    <testcase${attrs({ name: packId(r), classname: suite, time: seconds(r.durationMs) })}`;
   if (isFailure(r)) {
@@ -63,6 +70,11 @@ function testcase(r: PackResult, suite: string): string {
   }
   if (r.status === 'skipped') {
     return `${open}>\n      <skipped${attrs({ message: 'holds different content; kept as is (--skip-existing)' })}/>\n    </testcase>`;
+  }
+  // A dry run's planned conflict is no pass: the real run would refuse the pack (exit 1). Skipped, as the dry run's
+  // exit code is 0 (docs/report.md), with what the real run would do.
+  if (wouldConflict(r)) {
+    return `${open}>\n      <skipped${attrs({ message: WOULD_CONFLICT })}/>\n    </testcase>`;
   }
   const detail = [r.status === 'planned' ? `planned ${r.plan ?? ''}` : r.status, r.reference, r.digest].filter((x) => x !== undefined).join(' ');
   // What the target's repository keeps that differs from what was asked: JUnit's channel for a passing case's warnings.
@@ -119,7 +131,7 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
   for (const target of targets) {
     const results = report.results.filter((r) => r.target === undefined || r.target === target);
     const failed = results.filter(isFailure).length;
-    const skipped = results.filter((r) => r.status === 'skipped').length;
+    const skipped = results.filter((r) => r.status === 'skipped' || wouldConflict(r)).length;
     const time = results.reduce((n, r) => n + r.durationMs, 0);
     tests += results.length;
     failures += failed;
