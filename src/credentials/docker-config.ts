@@ -1,6 +1,7 @@
 import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
@@ -247,11 +248,18 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
       if (helper !== undefined) {
         // Loaded only here: node:child_process (and what it loads) costs a run without a helper compile time for nothing.
         const { helperGet } = await import('./cred-helper.js');
-        return helperGet(helper.helper, registryKey(host), {
-          env: options.env,
-          ...options.helper,
-          configuredIn: `${helper.via} of ${path}`,
-        });
+        try {
+          return await helperGet(helper.helper, registryKey(host), {
+            env: options.env,
+            ...options.helper,
+            configuredIn: `${helper.via} of ${path}`,
+          });
+        } catch (err) {
+          // amazon-ecr-credential-helper configured for an ECR host (a CI image's or a laptop's config) but not installed:
+          // it would mint the token from the AWS SDK's default chain, as packpub's own ECR provider after this one does.
+          if (helper.helper === 'ecr-login' && isEcrHost(host) && ((err as { cause?: { code?: string } }).cause?.code === 'ENOENT')) return undefined;
+          throw err;
+        }
       }
       const found = findAuthEntry(config, host);
       if (found !== undefined) {

@@ -1,0 +1,49 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startEcrWorld } from '../support/ecr-proxy.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A Docker config that names amazon-ecr-credential-helper for an ECR host (`credHelpers: {"<host>": "ecr-login"}`,
+ * written by a laptop's setup or baked into a CI image) on a machine where docker-credential-ecr-login is not
+ * installed: every push failed "credential helper docker-credential-ecr-login ... is not installed or not on PATH"
+ * (exit 1), although that helper only mints the ECR token from the AWS SDK's default chain, which packpub's own ECR
+ * provider, next in the chain, does the same way. Now that case goes on to packpub's own token; any other missing
+ * helper, or ecr-login configured for a host that is not ECR, is still the error it was.
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-ecr-login-missing-');
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  return { ...(await startEcrWorld(stack, 'testAKIDECRLOGIN')), root, pack };
+});
+
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+const ecrArgs = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+const dockerConfig = async (config: unknown) => {
+  await mkdir(join(w.root, 'docker'), { recursive: true });
+  await writeFile(join(w.root, 'docker', 'config.json'), JSON.stringify(config));
+};
+
+describe('the ecr-login credential helper named for an ECR host but not installed', () => {
+  it('packpub mints the ECR token itself: published, exit 0 (was: "not installed or not on PATH", exit 1)', async () => {
+    await dockerConfig({ credHelpers: { [w.host]: 'ecr-login' } });
+    const push = await runCli(['push', w.pack, ...ecrArgs('helper')], { env: env() });
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    expect(push.stdout).toContain('published');
+    expect(w.standin.calls.filter((c) => c.op === 'GetAuthorizationToken').length).toBeGreaterThan(0);
+    const tags = await fetch(`${w.registry.url}/v2/helper/spectro-packs/archive/hello/tags/list`);
+    expect(((await tags.json()) as { tags: string[] }).tags).toEqual(['1.0.0']);
+  });
+
+  it('another helper that is missing is still the error, exit 1', async () => {
+    await dockerConfig({ credHelpers: { [w.host]: 'packpub-test-no-such-helper' } });
+    const push = await runCli(['push', w.pack, ...ecrArgs('other')], { env: env() });
+    expect(push.code, push.stdout + push.stderr).toBe(1);
+    expect(push.stderr).toContain('credential helper docker-credential-packpub-test-no-such-helper');
+    expect(push.stderr).toContain('is not installed or not on PATH');
+  });
+});
