@@ -26,5 +26,15 @@ describe('copy in GitHub Actions', () => {
     expect(errors[0]).toMatch(/^::error title=packpub conflict::conflict cpann:1\.0\.0( -> \S+)?: .*different.*%0Ahint: /);
     const tags = (await layoutHoldings(to)).tags;
     expect([...tags.keys()].sort()).toEqual(['spectro-packs/archive/cpann:1.0.0', 'spectro-packs/archive/cpann:2.0.0']);
+
+    // review5 (s24): exit 0, yet the destination does not hold the source's version: a ::warning each (was: none).
+    for (const [flag, title, said] of [
+      ['--skip-existing', 'skipped', "holds different content; kept as is (--skip-existing): the destination does not hold the source's version"],
+      ['--dry-run', 'would conflict', 'dry run: holds different content; the real run would refuse it (CONFLICT, exit 1)'],
+    ] as const) {
+      const kept = await runCli(['copy', 'cpann:1.0.0', '--from', `oci:${from}`, '--to', `oci:${to}`, flag], { env: { GITHUB_ACTIONS: 'true' } });
+      expectRun(kept, { code: 0 });
+      expect(kept.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::warning title=packpub ${title}::cpann:1.0.0 -> ${`oci:${to}/spectro-packs/archive/cpann:1.0.0`}: ${said}`]);
+    }
   });
 });

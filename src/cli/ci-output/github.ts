@@ -191,6 +191,12 @@ export function copyAnnotations(report: CopyReport): string[] {
       const message = `${r.status} ${id}${said.includes(r.destination) ? '' : ` -> ${r.destination}`}: ${said}`;
       all.push({ kind: 'error', rank: 0, line: workflowCommand('error', { title: `packpub ${r.status}` }, withHint(message, r.error?.hint)) });
     }
+    // Exit 0, but the destination does not hold the source's version: kept with other content, or a dry run's conflict.
+    const kept = r.status === 'skipped' && r.notPack === undefined;
+    if (kept || (r.status === 'planned' && r.plan === 'conflict')) {
+      const said = kept ? 'holds different content; kept as is (--skip-existing): the destination does not hold the source\'s version' : 'dry run: holds different content; the real run would refuse it (CONFLICT, exit 1)';
+      all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { title: `packpub ${kept ? 'skipped' : 'would conflict'}` }, `${id} -> ${r.destination}: ${said}`) });
+    }
     for (const w of r.warnings ?? []) all.push({ kind: 'warning', rank: 1, line: workflowCommand('warning', { title: 'packpub repository settings' }, withHint(`${id} -> ${r.destination}: ${w.message}`, w.hint)) });
   }
   return withinLimits(all, 'packpub copy', false);
