@@ -106,4 +106,31 @@ describe('copy and delete abandoned after an interrupt', () => {
       run.child.kill('SIGKILL');
     }
   });
+
+  it('delete interrupted during its last version, which it finishes: exit 0 as its report\'s ok says (was: 130 with ok true)', async () => {
+    const c = w.work.packs[2]!;
+    const copied = await runCli(['copy', `${c.name}:${c.version}`, '--from', w.from, '--to', `${w.dst.registry.host}/dellast`], { env: w.work.env });
+    expect(copied.code, copied.stderr).toBe(0);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    w.dst.proxy.onRequest = (req) => (req.kind === 'manifest-delete' && req.path.includes('/dellast/') ? (holding++, { holdAnswer: held }) : 'pass');
+    const run = spawnCli(['delete', `${c.name}:${c.version}`, '--force', '--json', '--registry', `${w.dst.proxy.host}/dellast`], { env: w.work.env });
+    try {
+      await waitFor(() => holding > 0, 'the DELETE to be held');
+      run.child.kill('SIGINT');
+      await waitFor(() => run.stderr().includes('SIGINT: starting no new work'), 'the signal to be seen');
+      release();
+      const done = await run.done;
+      expect(done.code, done.stderr).toBe(0);
+      const report = JSON.parse(done.stdout) as Report;
+      expect(report.ok).toBe(true);
+      expect(report.results.map((r) => r.status)).toEqual(['deleted']);
+      expect((await w.dst.reader.holdings('dellast')).tags.size).toBe(0);
+    } finally {
+      release();
+      w.dst.proxy.onRequest = undefined;
+      run.child.kill('SIGKILL');
+    }
+  });
 });

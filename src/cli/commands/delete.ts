@@ -92,7 +92,8 @@ export const deleteCommand: CommandSpec = {
       }
       if (!json) renderDeleteReport(ctx.io, report, shown);
       await reportOut(report);
-      if (ctx.interrupted === true) return EXIT_INTERRUPTED;
+      // Interrupted, yet every version done (the signal came during the last one): exit 0 as `ok` says, as push does.
+      if (ctx.interrupted === true && !deleteSucceeded(report)) return EXIT_INTERRUPTED;
       return deleteSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
     });
   },
