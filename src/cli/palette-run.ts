@@ -60,7 +60,11 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           signal,
           onEvent: (e) => {
             if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${printable(e.registry.name)} (${printable(e.registry.uid)}) at ${client.host}`);
-            else if (e.type === 'palette-sync-started') writeLine(ctx.io.stderr, `palette: sync started${e.forced ? ` with forceSync (${e.why === undefined ? 'a version was replaced' : printable(e.why)})` : ''}`);
+            else if (e.type === 'palette-sync-started') {
+              const how = e.forced ? ` with forceSync (${e.why === undefined ? 'a version was replaced' : printable(e.why)})` : '';
+              writeLine(ctx.io.stderr, e.again === true ? `palette: sync asked for again${how}: the sync running when it was asked for ended, and none started after it` : `palette: sync started${how}`);
+            }
+            else if (e.type === 'palette-sync-waiting') writeLine(ctx.io.stderr, `palette: ${printable(e.reason)}`);
             else if (e.type === 'palette-sync-status') writeLine(ctx.io.stderr, `palette: sync status ${e.status === '' ? '(none)' : printable(e.status)}${e.message === undefined || e.message === '' ? '' : `: ${printable(e.message)}`}`);
             else if (!quiet && e.type === 'palette-pack') {
               const p = e.pack;

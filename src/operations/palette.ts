@@ -202,8 +202,17 @@ export interface PaletteSyncReport {
 
 export type PaletteSyncEvent =
   | { type: 'palette-registry'; registry: ResolvedPaletteRegistry }
-  | { type: 'palette-sync-started'; forced: boolean; /** Why forceSync was sent, when not asked for (options.force). */ why?: string }
+  | {
+      type: 'palette-sync-started';
+      forced: boolean;
+      /** Why forceSync was sent, when not asked for (options.force). */
+      why?: string;
+      /** Asked for again: the sync running when it was first asked for ended, and none started after it. */
+      again?: boolean;
+    }
   | { type: 'palette-sync-status'; status: string; message?: string }
+  /** The sync asked for did not start (a sync runs already): packpub waits for that one to end, then asks again. */
+  | { type: 'palette-sync-waiting'; reason: string }
   | { type: 'palette-pack'; pack: PalettePackVisibility };
 
 export interface PaletteSyncOptions {
@@ -446,13 +455,22 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
     return report('not-supported', packs);
   }
-  const previousRun = before.lastRunTime ?? before.lastSyncedTime;
+  let previousRun = before.lastRunTime ?? before.lastSyncedTime;
   const beforePhase = syncPhase(before.status);
-  const settledBefore = beforePhase === 'done' || beforePhase === 'failed';
+  let settledBefore = beforePhase === 'done' || beforePhase === 'failed';
   let startedSince = false;
-  await client.triggerSync(registry.uid, registry.flavour, forced, deadline);
+  // A sync running when it is asked for (the daily one, another pipeline's) may not be restarted: what Palette does then
+  // is undocumented (palette-api.md 5). Refused (409), or that run ending with no run started after it (the request not
+  // acted on), it is asked for again once that run has ended: a run that started before the push never sees the packs.
+  let runningAtTrigger = !settledBefore;
+  let conflict: string | undefined;
   const why = stale.length === 0 ? undefined : `Palette lists ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''} from an earlier artifact, since deleted, and keeps its digest unless forced`;
-  options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }) });
+  const trigger = async (again: boolean): Promise<void> => {
+    conflict = (await client.triggerSync(registry.uid, registry.flavour, forced, deadline))?.conflict;
+    if (conflict !== undefined) options.onEvent?.({ type: 'palette-sync-waiting', reason: `Palette did not start a sync of ${registry.name} (409: ${conflict}); asking again once the sync running ends` });
+    else options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }), ...(again ? { again } : {}) });
+  };
+  await trigger(false);
 
   // Wait for a sync that ran after the trigger: a done/failed status with an older lastRunTime is the
   // previous run's (palette-api.md 3.3).
@@ -461,7 +479,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   for (;;) {
     if (clock.now() >= deadline) {
       const waited = Math.round((clock.now() - started) / 1000);
-      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})`);
+      const refused = conflict === undefined ? '' : `; Palette refused to start one (409: ${conflict})`;
+      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})${refused}`);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('timeout', packs, statusFields(last));
     }
@@ -475,6 +494,15 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     const phase = syncPhase(last.status);
     if (phase === 'pending' || phase === 'running') startedSince = true;
     const fresh = ranAfterTrigger(last.lastRunTime ?? last.lastSyncedTime, previousRun, settledBefore, startedSince);
+    if ((phase === 'done' || phase === 'failed') && !fresh && (conflict !== undefined || runningAtTrigger)) {
+      // The run going on when the sync was asked for has ended, and none started after the request: ask again.
+      previousRun = last.lastRunTime ?? last.lastSyncedTime;
+      settledBefore = true;
+      startedSince = false;
+      runningAtTrigger = false;
+      await trigger(true);
+      continue;
+    }
     if (phase === 'failed' && fresh) {
       const said = last.message === undefined || last.message === '' ? 'no message' : last.message;
       const packs = notVisible(`Palette's sync of ${registry.name} failed: ${said}`);

@@ -285,13 +285,20 @@ export class PaletteClient {
     await this.call('POST', `/v1/registries/oci/${flavour}/validate`, { what: 'validate the registry settings', body: spec });
   }
 
-  // (e) POST /v1/registries/oci/{uid}/basic|ecr/sync?forceSync= -> 202
-  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean, deadline?: number): Promise<void> {
-    await this.call('POST', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`, {
+  /**
+   * (e) POST /v1/registries/oci/{uid}/basic|ecr/sync?forceSync= -> 202: undefined. A 409 (what Palette answers while a
+   * sync runs is undocumented, palette-api.md 5) is returned as Palette's words, for the caller to wait and ask again.
+   */
+  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean, deadline?: number): Promise<{ conflict: string } | undefined> {
+    const res = await this.call<PaletteErrorBody>('POST', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`, {
       what: `sync registry ${uid}`,
       query: { forceSync: force },
       deadline,
+      allow: [409],
     });
+    if (res.status !== 409) return undefined;
+    const said = isObject(res.body) && typeof res.body['message'] === 'string' ? redactText(res.body['message']).slice(0, 300) : '';
+    return { conflict: said === '' ? 'no message' : said };
   }
 
   // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status

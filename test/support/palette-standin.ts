@@ -82,8 +82,8 @@ export interface StoredRegistry {
   sync: StoredSync;
   /** name -> version -> indexed entry. */
   index: Map<string, Map<string, IndexedPack>>;
-  /** Every sync request: forceSync flag and when. */
-  syncRequests: { force: boolean; at: number }[];
+  /** Every sync request: forceSync flag and when; `busy`: it came while a sync ran and was answered as busySyncs says. */
+  syncRequests: { force: boolean; at: number; busy?: 'ignore' | 409 }[];
   run?: SyncRun;
   /** Packs a sync saw with a new digest but kept the cached one (not forced). */
   staleVersions: string[];
@@ -154,6 +154,12 @@ export interface PaletteStandin {
   failSyncs: string | undefined;
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
+  /**
+   * What a sync request gets while a sync of the registry is running (undocumented, palette-api.md 5 "Sync already
+   * running"): `restart` (the default) starts it again from the registry as it is now; `ignore` answers 202 and lets
+   * the running one finish, which never sees what was pushed after it started; 409 answers a v1Error SyncInProgress.
+   */
+  busySyncs: 'restart' | 'ignore' | 409;
   /**
    * While true, a sync indexes the versions it finds without their values: Palette lists them, each with an empty
    * `packValues[].values` (what the upload script of palette-api.md checks for, as a sync that failed to read the
@@ -399,6 +405,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     addRegistry,
     failSyncs: undefined,
     hangSyncs: false,
+    busySyncs: 'restart',
     dropValues: false,
     repeatContinue: false,
     packUidAnswer: undefined,
@@ -644,7 +651,13 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       }
       if (req.method === 'POST' && m[3] === '/sync') {
         if (raw !== '') return error(400, 'BadRequest', 'sync takes no body');
-        startSync(reg, url.searchParams.get('forceSync') === 'true');
+        const force = url.searchParams.get('forceSync') === 'true';
+        const busy = standin.busySyncs;
+        if (reg.run !== undefined && !reg.run.settled && busy !== 'restart') {
+          reg.syncRequests.push({ force, at: now(), busy });
+          return busy === 409 ? error(409, 'SyncInProgress', `registry ${reg.name} sync is already in progress`) : answer(202);
+        }
+        startSync(reg, force);
         // The sync's snapshot of the registry is taken before the 202: a pack pushed after this answer is
         // seen only by a later sync.
         await reg.run?.indexing;

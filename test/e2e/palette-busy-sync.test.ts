@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { paletteLabWithHello } from '../support/published.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A sync already running when packpub asks for one (Palette's daily sync, another pipeline's): what Palette does
+ * then is undocumented (palette-api.md 5). Answered 409, push --palette-sync ended with exit 1 after publishing
+ * ("Palette could not sync registry ... (409 SyncInProgress)"). Answered 202 but not acted on, the run waited for
+ * a sync started after its request that never came, and ended 3 at --palette-timeout, the pack never indexed: the
+ * sync that ran had started before the push. Now, once the running sync ends with none started after the request,
+ * packpub asks again, and confirms the packs from that sync.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-busy-', KEY, clock));
+const at = () => ['--registry', `${w.registry.host}/packs`];
+const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '5'];
+const registry = () => w.palette.registries.get(w.uid);
+
+/** A sync of the lab's registry started by someone else, before the packs are pushed: it never sees them. */
+async function syncRunningElsewhere(): Promise<void> {
+  const res = await fetch(`${w.palette.url}/v1/registries/oci/${w.uid}/basic/sync`, { method: 'POST', headers: { apikey: KEY } });
+  expect(res.status).toBe(202);
+}
+
+describe('a sync already running when packpub asks for one', () => {
+  it('not acted on (202): asked again once it ends; the pack is confirmed, exit 0 (was: exit 3 at --palette-timeout)', async () => {
+    w.palette.busySyncs = 'ignore';
+    try {
+      await syncRunningElsewhere();
+      const pushed = await runCli(['push', w.pack, ...at()], { env: w.env });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), ...fast], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toContain('palette: sync asked for again: the sync running when it was asked for ended, and none started after it');
+      expect(run.stdout).toMatch(/visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
+    } finally {
+      w.palette.busySyncs = 'restart';
+    }
+    expect(registry()?.syncRequests.map((r) => r.busy ?? 'started')).toEqual(['started', 'ignore', 'started']);
+    expect(registry()?.index.get('hello')?.has('1.0.0')).toBe(true);
+  });
+
+  it('refused (409): push --palette-sync waits for it to end and asks again: exit 0 (was: exit 1 after publishing)', async () => {
+    const pack = await writePack(join(w.root, 'hello-2'), { name: 'hello', version: '2.0.0' });
+    const asked = registry()?.syncRequests.length ?? 0;
+    w.palette.busySyncs = 409;
+    try {
+      await syncRunningElsewhere();
+      const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toContain('palette: Palette did not start a sync of lab (409: registry lab sync is already in progress); asking again once the sync running ends');
+      expect(run.stdout).toMatch(/visible in Palette hello:2\.0\.0 \(packUid [0-9a-f]{24}\)/);
+    } finally {
+      w.palette.busySyncs = 'restart';
+    }
+    expect(registry()?.syncRequests.slice(asked).map((r) => r.busy ?? 'started')).toEqual(['started', 409, 'started']);
+    expect(registry()?.index.get('hello')?.has('2.0.0')).toBe(true);
+  });
+
+  it('refused (409) for ever: exit 3 at --palette-timeout, saying Palette refused to start one', async () => {
+    w.palette.busySyncs = 409;
+    w.palette.hangSyncs = true;
+    try {
+      await syncRunningElsewhere();
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.02', '--palette-timeout', '1'], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stdout).toMatch(/NOT VISIBLE in Palette hello:1\.0\.0: timed out after \d+ s waiting for Palette's sync of lab \(last status InProgress\); Palette refused to start one \(409: registry lab sync is already in progress\)/);
+    } finally {
+      w.palette.busySyncs = 'restart';
+      w.palette.hangSyncs = false;
+    }
+  });
+});
