@@ -118,9 +118,9 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
   const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set(), proxyCacheProjects: new Set(), readOnly: false };
   const apiRequests: HarborApiRecord[] = [];
   const refusals: { code: string; path: string }[] = [];
-  const refuse = (res: ServerResponse, status: number, code: string, message: string, path: string) => {
+  const refuse = (res: ServerResponse, status: number, code: string, message: string, path: string, headers: Record<string, string> = {}) => {
     refusals.push({ code, path });
-    sendJson(res, status, harborError(code, message));
+    sendJson(res, status, harborError(code, message), headers);
   };
   const maxPageSize = Math.min(options.maxPageSize ?? 100, 100);
   const admin = registryAdmin(registry, (repo) => `Bearer ${token.adminToken(repo)}`);
@@ -301,7 +301,9 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     // Harbor checks the project before the registry sees the request.
     if (req.headers['authorization'] !== undefined && !projects.has(project)) {
       await readBody(req);
-      return refuse(res, 403, 'DENIED', `project ${project} not found`, url.pathname);
+      // v2auth's reqChecker: the project lookup fails before any permission check, answered 401 UNAUTHORIZED with the
+      // lookup's words and an empty challenge (getChallenge is not reached).
+      return refuse(res, 401, 'UNAUTHORIZED', `project ${project} not found`, url.pathname, { 'www-authenticate': '' });
     }
     if (policy.readOnly && !SAFE_METHODS.has(method) && req.headers['authorization'] !== undefined) {
       await readBody(req);
