@@ -2,7 +2,7 @@
 # Run packpub in a CI job's shell step so that a cancelled job's signal reaches it: copy this file into the
 # repository that holds your packs (e.g. ci/run-packpub.sh) and call it as you would call packpub:
 #
-#   ci/run-packpub.sh push packs/ --recursive --registry "$REGISTRY" --json > packpub-report.json
+#   bash ci/run-packpub.sh push packs/ --recursive --registry "$REGISTRY" --json > packpub-report.json
 #
 # Why: a cancelled job signals the step's shell (GitLab's Docker and Kubernetes executors, `docker stop`, GitHub's
 # runner), and a shell waiting for a command in the foreground passes no signal on to it: packpub was killed

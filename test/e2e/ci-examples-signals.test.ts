@@ -91,9 +91,9 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
   it('the GitLab and Jenkins examples run packpub through it', async () => {
     const gitlab = load(await readFile(join(ROOT, 'examples/ci/gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; artifacts: { when: string; reports: { junit: string } } }>;
     const job = gitlab['publish-packs']!;
-    expect(job.script.find((l) => l.includes('packpub push') || l.includes(' push '))).toMatch(/^printf '%s' "\$HARBOR_ROBOT_SECRET" \| ci\/run-packpub\.sh push /);
+    expect(job.script.find((l) => l.includes('packpub push') || l.includes(' push '))).toMatch(/^printf '%s' "\$HARBOR_ROBOT_SECRET" \| bash ci\/run-packpub\.sh push /);
     expect(job.artifacts).toMatchObject({ when: 'always', reports: { junit: 'reports/junit.xml' } });
     const jenkins = await readFile(join(ROOT, 'examples/ci/Jenkinsfile'), 'utf8');
-    expect(jenkins).toMatch(/\| *\n\s*ci\/run-packpub\.sh push /);
+    expect(jenkins).toMatch(/\| *\n\s*bash ci\/run-packpub\.sh push /);
   });
 });
