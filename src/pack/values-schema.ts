@@ -1120,12 +1120,26 @@ function userInputs(schemaText: string | undefined): string[] {
 const AUTHOR_MISTAKES = new Set(['type', 'additionalProperties', 'unevaluatedProperties']);
 
 /**
+ * Keywords no placeholder explains when the value the pack sets is a number or a boolean: a bound or a list
+ * of allowed values it is outside of (`replicas: 0` where the schema says minimum 1). A text failing `enum`,
+ * `pattern` or a length is often one the user is to replace (`<your-domain>`), so it stays a warning.
+ */
+const NUMBER_MISTAKES = new Set(['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'enum', 'const']);
+
+/** Whether the pack setting `set` where the schema keyword `keyword` fails is a mistake, not a placeholder. */
+function authorMistake(keyword: string, set: unknown): boolean {
+  if (set === undefined || set === null || set === '') return false;
+  return AUTHOR_MISTAKES.has(keyword) || (NUMBER_MISTAKES.has(keyword) && (typeof set === 'number' || typeof set === 'boolean'));
+}
+
+/**
  * Findings for the charts pack.json lists whose values.schema.json Helm would refuse the install with,
  * given the pack's values.yaml text (`charts.<chart name>` is what Palette passes the chart) and its
  * schema.yaml text. A failure at a value schema.yaml lists is left out (Palette asks the user for it: a
  * real pack-central pack publishes empty required passwords so); an error when the pack itself sets a
- * value of the wrong kind or a key the schema forbids (no user input fixes what the pack gives), a
- * warning otherwise (an empty or missing value the user is to fill in, a placeholder failing a pattern).
+ * value of the wrong kind, a key the schema forbids, or a number or boolean outside the schema's bounds or
+ * allowed values (no user input fixes what the pack gives), a warning otherwise (an empty or missing value
+ * the user is to fill in, a placeholder text failing a pattern or an enum).
  */
 export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesText: string, schemaText: string | undefined): Promise<Finding[]> {
   const judged = charts.filter((c) => holdsSchema(c.chart));
@@ -1159,11 +1173,7 @@ export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesT
         .filter((e) => !asked(e.keys));
       const first = failures[0];
       if (first === undefined) continue;
-      const mistake = failures.find((e) => {
-        if (!AUTHOR_MISTAKES.has(e.keyword) || given === undefined) return false;
-        const set = valueAt(given, e.keys);
-        return set !== undefined && set !== null && set !== '';
-      });
+      const mistake = given === undefined ? undefined : failures.find((e) => authorMistake(e.keyword, valueAt(given, e.keys)));
       const shown = mistake ?? first;
       const inPack = given !== undefined && valueAt(given, shown.keys) !== undefined;
       const list = failures.map((e) => `${e.pointer === '' ? '(top)' : e.pointer}: ${e.message}`).join('; ');

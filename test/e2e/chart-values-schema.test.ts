@@ -9,7 +9,7 @@ import { setup } from '../support/stage.js';
 /*
  * A chart's values.schema.json, which Helm checks the values against on every install: the pack's values
  * (charts.web, coalesced over the chart's values.yaml as Helm does) that fail it. A value the pack sets of
- * the wrong kind, or a key the schema forbids, is an error (validate exits 1, push publishes nothing); an
+ * the wrong kind, a key the schema forbids, or a number or boolean outside its bounds or allowed values, is an error (validate exits 1, push publishes nothing); an
  * empty or missing value the user is to fill in is a warning (real pack-central packs publish empty required
  * passwords), and none at all when schema.yaml lists it for Palette to ask the user.
  */
@@ -66,6 +66,29 @@ const CASES: Case[] = [
     values: packValues('    replicas: "3"\n'),
     code: 1,
     stdout: ['  error   values.yaml:9:5 charts.web.replicas: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that the values as published fail (the chart\'s values.yaml with the pack\'s charts.web over it), so Helm refuses to install it with them ("values don\'t meet the specifications of the schema(s) in the following chart(s): web"): /replicas: must be integer; fix the value in values.yaml to match the schema'],
+  },
+  {
+    // A number or boolean outside a bound or the allowed values: no placeholder explains it (packpub warned).
+    name: 'a number under the minimum the schema sets',
+    chart: withSchema(),
+    values: packValues('    replicas: 0\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:9:5 charts.web.replicas: chart "web"', '/replicas: must be >= 1; fix the value in values.yaml to match the schema'],
+  },
+  {
+    name: 'a number outside an enum, a boolean other than a const',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { mode: { enum: [1, 2] }, tls: { const: true } } }), 'web/values.yaml': 'replicas: 1\nmode: 1\ntls: true\n' }),
+    values: packValues('    replicas: 1\n    mode: 3\n    tls: false\n'),
+    code: 1,
+    stdout: ['  error   values.yaml:10:5 charts.web.mode: chart "web"', '/mode: must be equal to one of the allowed values; /tls: must be equal to constant; fix the value'],
+  },
+  {
+    name: 'a text outside an enum (a placeholder, maybe)',
+    chart: withSchema({ 'web/values.schema.json': JSON.stringify({ properties: { domain: { type: 'string', enum: ['example.com'] } } }), 'web/values.yaml': 'replicas: 1\ndomain: example.com\n' }),
+    values: packValues('    replicas: 1\n    domain: <your-domain>\n'),
+    code: 0,
+    strict: 1,
+    stdout: ['  warning values.yaml:10:5 charts.web.domain: chart "web"', '/domain: must be equal to one of the allowed values; set these under charts.web'],
   },
   {
     name: 'a key the schema does not allow',
