@@ -88,6 +88,11 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs);
   const credentials = options.credentials ?? targetCredentialChain(options, ecrClients);
   const store = await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
+  if (options.createProject === true && store.kind !== 'harbor') {
+    // Dropped without a word, a Harbor packpub did not recognise (its systeminfo probe failed) then refused the push
+    // into the missing project as a permission matter.
+    options.warn?.(`--create-project applies to Harbor projects, and ${host} was not recognised as Harbor (${store.kind === 'ecr' ? 'it is ECR, whose repositories packpub creates unless --no-create-repositories' : 'GET /api/v2.0/systeminfo did not answer as Harbor does'}): nothing will be created; pass --registry-type harbor if it is Harbor`);
+  }
   return { store, basePath, display: `registry ${basePath === '' ? host : `${host}/${basePath}`}` };
 }
 

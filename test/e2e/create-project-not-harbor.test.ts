@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
+import { writePack } from '../support/packs.js';
+import { sharedRegistry } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * --create-project applies to Harbor targets only. On a registry packpub did not recognise as Harbor (a plain
+ * registry, or a Harbor whose GET /api/v2.0/systeminfo did not answer as Harbor does: a proxy in front of the API,
+ * a failed probe) it was dropped without a word: into a Harbor not recognised, the push into the missing project was
+ * then refused as a permission matter and the user could not tell why the flag did nothing. Now a warning says the
+ * flag did nothing and how to name Harbor.
+ */
+
+const ADMIN = 'admin';
+const PASSWORD = 'Harbor12345-not-recognised';
+
+describe('--create-project on a registry not recognised as Harbor', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir();
+    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD } }));
+    const plain = await sharedRegistry();
+    return { root, pack, harbor, plain };
+  });
+  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+
+  it('a plain registry: published, exit 0, and a warning that the flag did nothing', async () => {
+    const push = await runCli(['push', w.pack, '--registry', `${w.plain.host}/${w.plain.base}`, '--create-project'], { env: env() });
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    expect(push.stdout).toContain('published');
+    expect(push.stderr).toContain(`warning: --create-project applies to Harbor projects, and ${w.plain.host} was not recognised as Harbor (GET /api/v2.0/systeminfo did not answer as Harbor does): nothing will be created; pass --registry-type harbor if it is Harbor`);
+  });
+
+  it('a Harbor whose systeminfo does not answer: the warning names --registry-type harbor; with it the project is created', async () => {
+    w.harbor.apiQuirk = (method, path) => (path === '/api/v2.0/systeminfo' ? { status: 404, body: 'page not found' } : undefined);
+    try {
+      const push = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/newproject`, '--create-project', '-u', ADMIN, '--password-stdin'], { stdin: PASSWORD, env: env() });
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`warning: --create-project applies to Harbor projects, and ${w.harbor.host} was not recognised as Harbor`);
+      expect(w.harbor.projects.has('newproject')).toBe(false);
+      const named = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/newproject`, '--create-project', '--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'], { stdin: PASSWORD, env: env() });
+      expect(named.code, named.stdout + named.stderr).toBe(0);
+      expect(named.stderr).not.toContain('--create-project applies');
+      expect(w.harbor.projects.has('newproject')).toBe(true);
+    } finally {
+      w.harbor.apiQuirk = undefined;
+    }
+  });
+});
