@@ -397,6 +397,15 @@ export class EntryKinds {
 export function refuseEntryType(h: Header): void {
   const shown = JSON.stringify(h.name);
   const type = h.type as string | null;
+  // A sparse file of GNU tar's pax formats (tar --sparse; bsdtar stores sparse files so by itself): its data is a
+  // map of the file's holes and the bytes between them, under a made-up name. tar-stream gives that as a file
+  // (`hello/GNUSparseFile.123/big`: 552 bytes for a 1 MiB file), where Go's archive/tar (Palette's) expands it.
+  // (@types/tar-stream does not list the pax records tar-stream puts on a header.)
+  const pax = (h as Header & { pax?: Record<string, string> }).pax ?? {};
+  if (Object.keys(pax).some((key) => key.startsWith('GNU.sparse.'))) {
+    const real = pax['GNU.sparse.name'] ?? h.name;
+    throw unsafe(`archive entry ${JSON.stringify(real)} is a sparse file (GNU tar --sparse), which pull does not expand`, 'rebuild the archive with packpub build (or tar without --sparse)');
+  }
   switch (type) {
     case 'directory':
     case 'file':

@@ -134,3 +134,21 @@ describe('a hard link whose header says it holds data', () => {
     expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
   });
 });
+
+describe('a sparse file (GNU tar --sparse, pax format 1.0)', () => {
+  it('is refused by pull and inspect (was: exit 0, pulled as hello/GNUSparseFile.1/big holding the hole map, where Go\'s archive/tar, Palette\'s, reads a 1 MiB hello/big)', async () => {
+    const version = `9.5.${n++}`;
+    // As GNU tar writes a 1 MiB file of one hole and 5 bytes: a map block ("1 part: offset 1048576, 5 bytes"), then the bytes.
+    const map = Buffer.alloc(512);
+    map.write('1\n1048576\n5\n');
+    const sparse: CraftEntry = {
+      name: 'hello/GNUSparseFile.1/big',
+      pax: { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'hello/big', 'GNU.sparse.realsize': '1048581' },
+      content: Buffer.concat([map, Buffer.from('tail\n')]),
+    };
+    publish(version, gzipSync(await craftTar([packJson(version), sparse])));
+    const says = 'archive entry "hello/big" is a sparse file (GNU tar --sparse), which pull does not expand';
+    await pullRefused(version, says, 'rebuild the archive with packpub build (or tar without --sparse)');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+});
