@@ -328,7 +328,11 @@ function valuesShown(entity: PalettePackTags | undefined, packUid: string | unde
   if (packUid === undefined || !Array.isArray(list)) return undefined;
   const entry = list.find((v) => isRecord(v) && v.packUid === packUid);
   if (entry === undefined) return undefined;
-  return typeof entry.values === 'string' && entry.values.trim() !== '' ? 'set' : 'empty';
+  const values: unknown = entry.values;
+  // No field, or null, is an empty string left out (Go's omitempty); any other kind than text is nothing to judge by.
+  if (values === undefined || values === null) return 'empty';
+  if (typeof values !== 'string') return undefined;
+  return values.trim() === '' ? 'empty' : 'set';
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

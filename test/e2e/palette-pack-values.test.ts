@@ -98,6 +98,15 @@ describe('a version Palette lists with empty values', () => {
       w.palette.packValuesAnswer = (values) => values.map((v) => ({ ...v, packUid: 'another-version' }));
       const sync = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '5'], { env: w.env });
       expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+      // Values of another kind than text: nothing to judge by either (was: read as empty, exit 3 at --palette-timeout).
+      w.palette.packValuesAnswer = (values) => values.map((v) => ({ ...v, values: { replicas: 1 } }));
+      const odd = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '1'], { env: w.env });
+      expect(odd.code, odd.stdout + odd.stderr).toBe(0);
+      // An entry without values (Go leaves an empty string out): empty, so waited for, exit 3.
+      w.palette.packValuesAnswer = (values) => values.map((v) => ({ packUid: v.packUid }));
+      const none = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '1'], { env: w.env });
+      expect(none.code, none.stdout + none.stderr).toBe(3);
+      expect(none.stdout).toContain('NOT VISIBLE in Palette api:1.0.0: Palette lists api:1.0.0');
     } finally {
       w.palette.dropValues = false;
       w.palette.packValuesAnswer = undefined;
