@@ -1,4 +1,4 @@
-import { appendFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../../errors.js';
@@ -11,7 +11,7 @@ import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import type { ValidationReport } from '../../pack/validate.js';
 import { annotations, inGitHubActions, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
-import { junitXml, refusalJunitXml, validateJunitXml } from './junit.js';
+import { junitXml, refusalJunitXml, unfinishedJunitXml, validateJunitXml } from './junit.js';
 
 /** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
 export function failureLine(r: PackResult): string {
@@ -197,12 +197,22 @@ export async function checkJunitPath(at: string | Pick<CliIo, 'cwd' | 'env'>, fi
   const place = await outputPlace(resolve(cwd, file));
   if (place.special) return; // a pipe or device (/dev/stdout) is written into: no file is created beside it
   const probe = tempPathFor(place.path);
-  try {
-    await writeFile(probe, '', { flag: 'wx' });
-  } catch (err) {
-    throw new PackpubError('USAGE', `--junit ${file}: cannot write into folder ${dirname(place.path)}: ${errorMessage(err)}`, {
+  const refused = (err: unknown) =>
+    new PackpubError('USAGE', `--junit ${file}: cannot write into folder ${dirname(place.path)}: ${errorMessage(err)}`, {
       hint: 'give --junit a path in a folder that exists and is writable',
     });
+  // From now on the file says this run has not finished its report, until the run writes it: a run killed on the way
+  // (SIGKILL, out of memory, a runner's kill after its grace) leaves that, not an earlier run's report (a kept Jenkins
+  // workspace: every pack passed) or no file at all.
+  try {
+    await writeFile(probe, unfinishedJunitXml(new Date()), { flag: 'wx' });
+  } catch (err) {
+    throw refused(err);
   }
-  await rm(probe, { force: true });
+  try {
+    await rename(probe, place.path);
+  } catch (err) {
+    await rm(probe, { force: true });
+    throw refused(err);
+  }
 }

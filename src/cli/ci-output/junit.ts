@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
@@ -202,6 +203,13 @@ export function refusalJunitXml(command: string, error: { code: string; message:
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** What --junit holds while the run has not written its report (checkJunitPath): one error case, `unfinished`. */
+export function unfinishedJunitXml(started: Date): string {
+  const stamp = { timestamp: started.toISOString().replace(/\.\d{3}Z$/, ''), hostname: hostname() };
+  const message = `unfinished: packpub started at ${started.toISOString()} and has not written this report: it is still running, or it was killed before it could`;
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attrs({ name: 'packpub', tests: 1, failures: 0, errors: 1, time: seconds(0) })}>`, errorSuite('unfinished', message, 'UNFINISHED', message, stamp, 0), '</testsuites>', ''].join('\n');
 }
 
 /**
