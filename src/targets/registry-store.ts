@@ -28,8 +28,8 @@ export async function openRegistryStore(options: RegistryConnectionOptions, deps
 }
 
 /**
- * Harbor answers `GET /api/v2.0/systeminfo` to anyone with its version; a plain distribution registry
- * answers 404. One request per run, on the pooled connection, without credentials (the answer is public)
+ * Harbor answers `GET /api/v2.0/systeminfo` to anyone with its `auth_mode` (and, before 2.13, its version); a plain
+ * distribution registry answers 404. One request per run, on the pooled connection, without credentials (the answer is public)
  * and with a short loop of its own rather than the full retry policy: any failure means "not Harbor" and
  * the real error, if any, surfaces on the first registry call with its proper message.
  */
@@ -43,8 +43,10 @@ async function isHarbor(client: RegistryClient, debug?: (line: string) => void):
       if (res.status >= 500) continue; // a passing fault: ask again rather than guess "not Harbor"
       if (res.status !== 200) return false;
       // Decided at once whatever JSON it is: `null` or a string is "not Harbor", not a fault to ask again about.
+      // Harbor 2.13+ tells its version to signed-in users only (goharbor/harbor#21672); auth_mode it tells anyone.
       const doc = JSON.parse(body) as unknown;
-      return typeof doc === 'object' && doc !== null && typeof (doc as { harbor_version?: unknown }).harbor_version === 'string';
+      const info = (typeof doc === 'object' && doc !== null ? doc : {}) as { harbor_version?: unknown; auth_mode?: unknown };
+      return typeof info.harbor_version === 'string' || typeof info.auth_mode === 'string';
     } catch (err) {
       if (err instanceof SyntaxError || (isPackpubError(err) && err.code !== 'NETWORK')) return false;
       debug?.(`Harbor probe attempt ${attempt} failed: ${(err as Error).message}`);

@@ -177,8 +177,12 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     if (user === 'invalid') return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
     if (policy.readOnly && !SAFE_METHODS.has(method)) return answer(403, harborError('DENIED', READ_ONLY_MESSAGE));
     const path = url.pathname.slice('/api/v2.0'.length);
-    // Harbor answers systeminfo to anyone; packpub uses it to recognise Harbor without --registry-type.
-    if (path === '/systeminfo' && method === 'GET') return answer(200, { harbor_version: 'v2.11.0-standin', auth_mode: 'db_auth' });
+    // Harbor answers systeminfo to anyone (packpub recognises Harbor by it without --registry-type), but since 2.13 its
+    // version and the other "protected" fields only to a signed-in user (goharbor/harbor#21672).
+    if (path === '/systeminfo' && method === 'GET') {
+      const general = { auth_mode: 'db_auth', primary_auth_mode: false, self_registration: false, banner_message: '' };
+      return answer(200, user === undefined ? general : { ...general, harbor_version: 'v2.13.1-standin', read_only: policy.readOnly, project_creation_restriction: 'everyone' });
+    }
     if (path === '/projects' && method === 'HEAD') {
       return answer(projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404);
     }

@@ -82,6 +82,21 @@ describe('openTarget builds one HTTP stack per registry target, with injectable 
 });
 
 describe('the Harbor probe (GET /api/v2.0/systeminfo)', () => {
+  it('Harbor 2.13+ answering an anonymous probe without its version (only auth_mode and the like) is Harbor', async () => {
+    const { transport } = scripted((req): Answer => {
+      if (req.url.pathname === '/api/v2.0/systeminfo') {
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ auth_mode: 'oidc_auth', primary_auth_mode: false, self_registration: false, banner_message: '' }) };
+      }
+      return { status: 404 };
+    });
+    const target = await openWith('harbor.example.com/base', transport, fakeClock());
+    try {
+      expect(target.store.kind).toBe('harbor');
+    } finally {
+      await target.store.close();
+    }
+  });
+
   it('a JSON answer that is not an object (null, a string, an array, a number) is "not Harbor" at once, asked once', async () => {
     for (const body of ['null', '"harbor"', '[]', '42']) {
       const { transport, sent } = scripted((req): Answer => {
