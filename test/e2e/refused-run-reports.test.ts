@@ -65,6 +65,12 @@ describe('a run refused before it started', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--junit \S*missing\/junit\.xml: folder \S* does not exist/);
     await expect(readFile(join(w.root, 'missing/junit.xml'))).rejects.toThrow(/ENOENT/);
+    // A folder: refused up front (was: published, then exit 1 when the report could not be written over it).
+    await mkdir(join(w.root, 'reports'));
+    const folder = await runCli(['push', 'packs/hello', '--oci-layout', 'layout', '--junit', 'reports'], { cwd: w.root });
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/^error: --junit \S*reports is a folder$/m);
+    await expect(readFile(join(w.root, 'layout/index.json'))).rejects.toThrow(/ENOENT/);
   });
 });
 

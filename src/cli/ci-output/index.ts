@@ -196,6 +196,9 @@ export async function checkJunitPath(at: string | Pick<CliIo, 'cwd' | 'env'>, fi
   }
   const place = await outputPlace(resolve(cwd, file));
   if (place.special) return; // a pipe or device (/dev/stdout) is written into: no file is created beside it
+  if ((await stat(place.path).catch(() => undefined))?.isDirectory() === true) {
+    throw new PackpubError('USAGE', `--junit ${file} is a folder`, { hint: 'give --junit a file path, e.g. reports/junit.xml' });
+  }
   const probe = tempPathFor(place.path);
   const refused = (err: unknown) =>
     new PackpubError('USAGE', `--junit ${file}: cannot write into folder ${dirname(place.path)}: ${errorMessage(err)}`, {
