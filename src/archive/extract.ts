@@ -255,6 +255,7 @@ async function extractInto(
   try {
     const tree = new StagingTree(staging, limits.maxEntries);
     for await (const entry of extract) {
+      refuseGlobalRecords(extract);
       await extractEntry(entry, tree, limits, progress);
     }
   } catch (err) {
@@ -387,6 +388,21 @@ export class EntryKinds {
     if (++this.implied > this.maxImplied) {
       throw unsafe(`the paths of the archive's entries imply more than ${this.maxImplied} folders`);
     }
+  }
+}
+
+/**
+ * A pax global header (`g`) whose records would name or size the entries after it is refused (pull and inspect,
+ * after each entry tar-stream gives): tar-stream applies its records to the later entries that have a pax header
+ * of their own, Go's archive/tar (Palette's) to none, so that `path=hello/decoy` hid a later hello/pack.json from
+ * pull and inspect, not from Palette. Other records (`git archive` writes a `comment`) change nothing read.
+ * tar-stream keeps the global records in a field of its own (`_paxGlobal`); a test fails if that changes.
+ */
+export function refuseGlobalRecords(extract: Extract): void {
+  const global = (extract as unknown as { _paxGlobal?: Record<string, string> | null })._paxGlobal ?? {};
+  const key = Object.keys(global).find((k) => k === 'path' || k === 'linkpath' || k === 'size' || k.startsWith('GNU.sparse.'));
+  if (key !== undefined) {
+    throw unsafe(`the archive has a pax global header setting ${JSON.stringify(key)} for the entries after it, which tar readers apply differently (Palette's to none)`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter } from '../archive/extract.js';
+import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter, refuseGlobalRecords } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
@@ -98,6 +98,7 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
     for await (const entry of extract) {
       const h = entry.header;
       const number = ++count;
+      refuseGlobalRecords(extract);
       const segments = entrySegments(h, number, EXTRACT_DEFAULTS);
       const [top] = segments;
       if (top === undefined) {

@@ -93,16 +93,19 @@ describe('a name no filesystem holds', () => {
   });
 });
 
-/** `tar` with the size field of the header at block `block` set to `size` (octal, as tar writes it), the header's checksum made again. */
-function withSize(tar: Buffer, block: number, size: number): Buffer {
-  const out = Buffer.from(tar);
-  const at = block * 512;
-  out.write(`${size.toString(8).padStart(11, '0')}\0`, at + 124, 'latin1');
+/** The checksum of the header at byte `at` made again, as tar computes it (its own field read as spaces). */
+function checksummed(out: Buffer, at: number): Buffer {
   out.fill(0x20, at + 148, at + 156);
   let sum = 0;
   for (let i = at; i < at + 512; i++) sum += out[i] as number;
   out.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 'latin1');
   return out;
+}
+/** `tar` with the size field of the header at block `block` set to `size` (octal, as tar writes it). */
+function withSize(tar: Buffer, block: number, size: number): Buffer {
+  const out = Buffer.from(tar);
+  out.write(`${size.toString(8).padStart(11, '0')}\0`, block * 512 + 124, 'latin1');
+  return checksummed(out, block * 512);
 }
 
 describe('a folder header that says it holds data', () => {
@@ -150,5 +153,41 @@ describe('a sparse file (GNU tar --sparse, pax format 1.0)', () => {
     const says = 'archive entry "hello/big" is a sparse file (GNU tar --sparse), which pull does not expand';
     await pullRefused(version, says, 'rebuild the archive with packpub build (or tar without --sparse)');
     expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+});
+
+/** `tar` with the type flag of the header at block `block` set to `flag` ('g': pax global header, 'x': pax header). */
+function withType(tar: Buffer, block: number, flag: string): Buffer {
+  const out = Buffer.from(tar);
+  out.write(flag, block * 512 + 156, 'latin1');
+  return checksummed(out, block * 512);
+}
+/** A pax record as tar writes it: "<length> <key>=<value>\n", the length counting itself. */
+function paxRecord(key: string, value: string): string {
+  const rest = ` ${key}=${value}\n`;
+  let length = rest.length + 1;
+  while (`${length}${rest}`.length !== length) length++;
+  return `${length}${rest}`;
+}
+
+describe('a pax global header', () => {
+  it('naming the entries after it: refused by pull and inspect (was: a later hello/pack.json with a pax header of its own renamed hello/decoy, pull and inspect exit 0 showing the first; Go\'s archive/tar, Palette\'s, reads the later one)', async () => {
+    const version = `9.6.${n++}`;
+    // Blocks: 0-1 pack.json, 2-3 the global header (g), 4-5 a pax header (x) without a path, 6-7 the other pack.json.
+    const entries: CraftEntry[] = [packJson(version), { name: 'pax_global_header', content: paxRecord('path', 'hello/decoy') }, { name: 'PaxHeader', content: paxRecord('comment', 'x') }, packJson('6.6.6')];
+    publish(version, gzipSync(withType(withType(await craftTar(entries), 2, 'g'), 4, 'x')));
+    const says = 'the archive has a pax global header setting "path" for the entries after it, which tar readers apply differently (Palette\'s to none)';
+    await pullRefused(version, says, 'do not use this archive; ask its publisher to rebuild it with packpub build');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+
+  it('with a comment only (git archive writes one): pulled', async () => {
+    const version = `9.6.${n++}`;
+    const entries: CraftEntry[] = [{ name: 'pax_global_header', content: paxRecord('comment', 'f00d') }, { name: 'hello/', type: 'directory' }, { name: 'PaxHeader', content: paxRecord('comment', 'x') }, packJson(version)];
+    publish(version, gzipSync(withType(withType(await craftTar(entries), 0, 'g'), 3, 'x')));
+    const out = join(w.root, `pulled-${version}`);
+    const run = await runCli(['pull', `hello:${version}`, '--registry', w.R, '-o', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readdir(out)).toEqual(['pack.json']);
   });
 });
