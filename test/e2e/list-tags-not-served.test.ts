@@ -107,8 +107,10 @@ describe('a repository the catalog lists whose tag list answers 404', () => {
     expect(await w.reader.tags('dst/spectro-packs/archive/cc')).toEqual(['1.0.0']);
     expect(await w.reader.catalog()).not.toContain('dst/spectro-packs/archive/ghost');
 
-    const json = await runCli(['copy', '--all', '--from', w.P, '--to', `${w.registry.host}/dst`, '--json']);
+    const json = await runCli(['copy', '--all', '--from', w.P, '--to', `${w.registry.host}/dst`, '--json'], { env: { GITHUB_ACTIONS: 'true' } });
     expectClean(json, 0);
+    // review5 (s24): in GitHub Actions a ::warning too (was: the note in the log only, the step green).
+    expect(json.stderr).toContain(`::warning title=packpub copy::ghost: the source lists ${w.P}/spectro-packs/archive/ghost, but answers 404 for its tag list: no version of it was copied`);
     const report = JSON.parse(json.stdout) as Record<string, unknown>;
     expectReportValid(report);
     expect(report['tagsNotServed']).toEqual([{ name: 'ghost', source: `${w.P}/spectro-packs/archive/ghost` }]);

@@ -199,6 +199,10 @@ export function copyAnnotations(report: CopyReport): string[] {
     }
     for (const w of r.warnings ?? []) all.push({ kind: 'warning', rank: 1, line: workflowCommand('warning', { title: 'packpub repository settings' }, withHint(`${id} -> ${r.destination}: ${w.message}`, w.hint)) });
   }
+  // --all: a pack the source lists whose tag list answers 404 (exit 0, none of its versions copied): a note in the log only.
+  for (const p of report.tagsNotServed ?? []) {
+    all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { title: 'packpub copy' }, `${p.name}: the source lists ${p.source}, but answers 404 for its tag list: no version of it was copied`) });
+  }
   return withinLimits(all, 'packpub copy', false);
 }
 
