@@ -14,6 +14,7 @@ import {
 } from '../palette/endpoint.js';
 import type { PaletteClient } from '../palette/client.js';
 import {
+  isKnownSyncStatus,
   syncPhase,
   type PaletteBasicSpec,
   type PalettePackTags,
@@ -484,7 +485,9 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     if (clock.now() >= deadline) {
       const waited = Math.round((clock.now() - started) / 1000);
       const refused = conflict === undefined ? '' : `; Palette refused to start one (409: ${conflict})`;
-      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})${refused}`);
+      // A word packpub does not know is waited on as pending: say so, rather than leave "did not finish" unexplained.
+      const unknown = isKnownSyncStatus(last.status) ? '' : `; packpub does not know status "${last.status ?? ''}" as done or failed (it knows Success, Completed, Failed, Error, as Terraform's provider), so it waited on it`;
+      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})${refused}${unknown}`);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('timeout', packs, statusFields(last));
     }

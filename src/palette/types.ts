@@ -95,6 +95,11 @@ export interface PaletteErrorBody {
  */
 export type SyncPhase = 'done' | 'failed' | 'running' | 'pending';
 
+/** Whether a sync status is one of the words Terraform's provider maps (syncPhase), not one read as pending for want of knowing it. */
+export function isKnownSyncStatus(status: string | undefined): boolean {
+  return ['', 'success', 'completed', 'failed', 'error', 'inprogress', 'running', 'syncing', 'pending', 'unknown'].includes((status ?? '').toLowerCase());
+}
+
 export function syncPhase(status: string | undefined): SyncPhase {
   switch ((status ?? '').toLowerCase()) {
     case 'success':

@@ -77,3 +77,27 @@ describe('a sync already running when packpub asks for one', () => {
     }
   });
 });
+
+/*
+ * The 4.8 spec lists no sync status values; packpub reads Terraform's provider's words and waits on any other as
+ * pending. A Palette ending its syncs with another word ("PartiallySucceeded") made the run end 3 at
+ * --palette-timeout saying only that the sync did not finish.
+ */
+describe('a sync status word packpub does not know', () => {
+  it('is waited on until --palette-timeout, and the reason says packpub does not know it: exit 3', async () => {
+    expect((await runCli(['push', w.pack, ...at()], { env: w.env })).code).toBe(0);
+    w.palette.statusWord = (status) => (status === 'Success' ? 'PartiallySucceeded' : status);
+    try {
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.02', '--palette-timeout', '1'], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stderr).toContain('palette: sync status PartiallySucceeded');
+      expect(run.stdout).toMatch(
+        /NOT VISIBLE in Palette hello:1\.0\.0: timed out after \d+ s waiting for Palette's sync of lab \(last status PartiallySucceeded\); packpub does not know status "PartiallySucceeded" as done or failed \(it knows Success, Completed, Failed, Error, as Terraform's provider\), so it waited on it/,
+      );
+    } finally {
+      w.palette.statusWord = undefined;
+    }
+    // Palette itself ended the sync (the stand-in's own record says Success).
+    expect(registry()?.sync.status).toBe('Success');
+  });
+});

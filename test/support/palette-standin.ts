@@ -155,6 +155,11 @@ export interface PaletteStandin {
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
   /**
+   * While set, the word the sync status answer (f) gives for each status ('', InProgress, Success, Failed): the 4.8
+   * spec lists no values, and Terraform's provider knows only some (palette-api.md 2(f)).
+   */
+  statusWord: ((status: string) => string) | undefined;
+  /**
    * What a sync request gets while a sync of the registry is running (undocumented, palette-api.md 5 "Sync already
    * running"): `restart` (the default) starts it again from the registry as it is now; `ignore` answers 202 and lets
    * the running one finish, which never sees what was pushed after it started; 409 answers a v1Error SyncInProgress.
@@ -405,6 +410,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     addRegistry,
     failSyncs: undefined,
     hangSyncs: false,
+    statusWord: undefined,
     busySyncs: 'restart',
     dropValues: false,
     repeatContinue: false,
@@ -663,7 +669,10 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         await reg.run?.indexing;
         return answer(202);
       }
-      if (req.method === 'GET' && m[3] === '/sync/status') return answer(200, await statusOf(reg));
+      if (req.method === 'GET' && m[3] === '/sync/status') {
+        const sync = await statusOf(reg);
+        return answer(200, standin.statusWord === undefined ? sync : { ...sync, status: standin.statusWord(sync.status) });
+      }
     }
     if (req.method === 'GET' && (m = /^\/v1\/packs\/([^/]+)\/registries\/([^/]+)$/.exec(path)) !== null) {
       const reg = registries.get(m[2] ?? '');
