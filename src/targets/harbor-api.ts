@@ -164,8 +164,9 @@ export class HarborApi {
       if (refusal !== undefined) throw refusal;
       const who = await this.session.getCredential();
       const robot = who.username?.startsWith('robot$') === true;
-      throw new PackpubError('AUTH', `${this.host} refused to create project ${project}${robot ? ' (robot accounts cannot create projects)' : ''}`, {
-        hint: `create project ${project} in the Harbor UI (or with a user allowed to create projects), then push again`,
+      // Harbor 2.2+ system robot accounts may create projects when given that permission (rbac ScopeSystem: project create).
+      throw new PackpubError('AUTH', `${this.host} refused to create project ${project}${robot ? ' (project robot accounts cannot create projects; a system robot account needs the project create permission)' : ''}`, {
+        hint: `create project ${project} in the Harbor UI (or with a user or system robot account allowed to create projects), then push again`,
       });
     }
     throw await this.fail(res, 'POST', `project ${project}`);

@@ -74,6 +74,9 @@ describe('Harbor store (Harbor REST stand-in + token-auth registry)', () => {
     const err = await failure(store.prepareRepository('robotmade/spectro-packs/archive/hello'));
     expect(err.code).toBe('AUTH');
     expect(err.message).toContain('robot accounts cannot create projects');
+    // Harbor 2.2+ system robot accounts may, given the project create permission (rbac ScopeSystem).
+    expect(err.message).toContain('(project robot accounts cannot create projects; a system robot account needs the project create permission)');
+    expect(err.hint).toContain('a user or system robot account allowed to create projects');
     expect(w.harbor.projects.has('robotmade')).toBe(false);
   });
 
