@@ -10,7 +10,7 @@ import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { registryAdmin } from '../support/registry-admin.js';
-import { skopeoInspectLayout, skopeoInspectRaw, skopeoSyncManifests, startRegistry } from '../support/registry.js';
+import { sharedRegistry, skopeoInspectLayout, skopeoInspectRaw, skopeoSyncManifests } from '../support/registry.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
@@ -32,11 +32,15 @@ const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 describe('copy --all of a pack repository holding cosign signatures and a container image', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-copy-cosign-');
-    const registry = stack.add(await startRegistry());
+    // The worker's registry: every repository of this file under its base path, which `host` (below) includes;
+    // `admin` and `put` take repositories under it too.
+    const registry = await sharedRegistry();
+    const within = (repo: string) => `${registry.base}/${repo}`;
     const packs = await Promise.all(['1.0.0', '1.1.0'].map((version) => writePack(join(root, `hello-${version}`), { name: 'hello', version })));
-    const pushed = await runCli(['push', ...packs, '--registry', `${registry.host}/staging`], { env: ENV });
+    const pushed = await runCli(['push', ...packs, '--registry', `${registry.host}/${within('staging')}`], { env: ENV });
     expect(pushed.code, pushed.stderr).toBe(0);
-    const admin = registryAdmin(registry);
+    const whole = registryAdmin(registry);
+    const admin = { digestOf: (repo: string, tag: string) => whole.digestOf(within(repo), tag) };
     const signed = await admin.digestOf(REPO, '1.0.0');
     if (signed === undefined) throw new Error('hello:1.0.0 was not pushed');
     const hex = signed.slice('sha256:'.length);
@@ -45,19 +49,19 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     const put = async (repo: string, tag: string, configType: string, layers: Array<{ mediaType: string; body: string; annotations?: Record<string, string> }>) => {
       const config = Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } }));
       const configDesc: Descriptor = { mediaType: configType, digest: sha256Digest(config), size: config.length };
-      await store.pushBlob(repo, configDesc, () => Readable.from([config]));
+      await store.pushBlob(within(repo), configDesc, () => Readable.from([config]));
       const descs: Descriptor[] = [];
       for (const layer of layers) {
         const bytes = Buffer.from(layer.body);
         const desc: Descriptor = { mediaType: layer.mediaType, digest: sha256Digest(bytes), size: bytes.length, ...(layer.annotations ? { annotations: layer.annotations } : {}) };
-        await store.pushBlob(repo, desc, () => Readable.from([bytes]));
+        await store.pushBlob(within(repo), desc, () => Readable.from([bytes]));
         descs.push(desc);
       }
       const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: configDesc, layers: descs }));
-      await store.pushManifest(repo, tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
+      await store.pushManifest(within(repo), tag, manifest, MEDIA_TYPE_OCI_MANIFEST);
       return manifest;
     };
-    const payload = JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/${REPO}` }, image: { 'docker-manifest-digest': signed }, type: 'cosign container image signature' }, optional: null });
+    const payload = JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/${within(REPO)}` }, image: { 'docker-manifest-digest': signed }, type: 'cosign container image signature' }, optional: null });
     const sigTag = `sha256-${hex}.sig`;
     const attTag = `sha256-${hex}.att`;
     const sig = await put(REPO, sigTag, OCI_CONFIG, [
@@ -65,11 +69,11 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     ]);
     const att = await put(REPO, attTag, OCI_CONFIG, [{ mediaType: 'application/vnd.dsse.envelope.v1+json', body: JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [] }) }]);
     await put(REPO, 'debug', OCI_CONFIG, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'not really a tar' }]);
-    return { root, registry, admin, signed, sigTag, attTag, sig, att, put };
+    return { root, registry, within, host: `${registry.host}/${registry.base}`, admin, signed, sigTag, attTag, sig, att, put };
   });
 
   it('copies the versions and cosign tags verbatim, leaves the image out with one line, exits 0', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const copy = await runCli(['copy', 'hello', '--all', '--from', `${host}/staging`, '--to', `${host}/prod`]);
     expect(copy.code, copy.stderr).toBe(0);
     const notPack = `skipped hello:debug: ${host}/${REPO}:debug is not a pack (a container image); --all leaves it out`;
@@ -83,10 +87,10 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
     // What prod holds, as skopeo reads it (every blob fetched and verified): the same manifests, not the image.
     const prodRepo = `prod/${ARCHIVE}/hello`;
     const tags = ['1.0.0', '1.1.0', w.sigTag, w.attTag];
-    const synced = await skopeoSyncManifests(host, tags.map((tag) => ({ repo: prodRepo, tag })), w.root);
-    expect(synced.get(`${prodRepo}:${w.sigTag}`)).toEqual(w.sig);
-    expect(synced.get(`${prodRepo}:${w.attTag}`)).toEqual(w.att);
-    expect(sha256Digest(synced.get(`${prodRepo}:1.0.0`) ?? Buffer.alloc(0))).toBe(w.signed);
+    const synced = await skopeoSyncManifests(w.registry.host, tags.map((tag) => ({ repo: w.within(prodRepo), tag })), w.root);
+    expect(synced.get(`${w.within(prodRepo)}:${w.sigTag}`)).toEqual(w.sig);
+    expect(synced.get(`${w.within(prodRepo)}:${w.attTag}`)).toEqual(w.att);
+    expect(sha256Digest(synced.get(`${w.within(prodRepo)}:1.0.0`) ?? Buffer.alloc(0))).toBe(w.signed);
     expect(await w.admin.digestOf(prodRepo, 'debug')).toBeUndefined();
 
     // Again: nothing to do, still exit 0, the image named once more.
@@ -101,7 +105,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('a dry run plans the same; an OCI layout takes the signature; the image named alone is still refused', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const dry = await runCli(['copy', 'hello', '--all', '--dry-run', '--from', `${host}/staging`, '--to', `${host}/dry`, '--json']);
     expect(dry.code, dry.stderr).toBe(0);
     const planned = JSON.parse(dry.stdout) as { results: Array<Record<string, unknown>> };
@@ -129,7 +133,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('a destination that holds its own signature under the tag: a conflict saying so, exit 1; --skip-existing keeps it, exit 0', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const prodRepo = `signed/${ARCHIVE}/hello`;
     // The destination signed the version itself: another signature manifest under the same cosign tag.
     const own = await w.put(prodRepo, w.sigTag, OCI_CONFIG, [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', body: '{"prod":true}' }]);
@@ -149,7 +153,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('--all where no tag holds a pack: nothing to copy, exit 1, nothing written', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     // A base path of its own: the other cases copy all of staging.
     await w.put(`tools/${ARCHIVE}/kit`, 'nightly', 'application/vnd.example.kit.config.v1+json', [
       { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', body: 'part one' },
@@ -168,7 +172,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('--all over a version tag holding an artifact of no known kind (a pack pushed wrong): FAILED as when named, exit 1; the packs copied', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const pack = await writePack(join(w.root, 'kit-1.0.0'), { name: 'kit', version: '1.0.0' });
     const pushed = await runCli(['push', pack, '--registry', `${host}/broken`], { env: ENV });
     expect(pushed.code, pushed.stderr).toBe(0);
@@ -187,7 +191,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('list names what cosign attached, and pull refuses it', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const list = await runCli(['list', 'hello', '--registry', `${host}/staging`]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stderr).toContain(`note: hello:${w.sigTag} is not a pack (a cosign signature); copy takes it as it is; pull, inspect and tag refuse it`);
@@ -202,7 +206,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('into Harbor: the versions and cosign tags land under the source digests, read back; again: unchanged, exit 0', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const harbor = await startHarborStandin({ users: { admin: 'Harbor12345-cosign' }, projects: ['prod'] });
     try {
       const env = { PACKPUB_TO_USERNAME: 'admin', PACKPUB_TO_PASSWORD: 'Harbor12345-cosign', HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') };
@@ -242,7 +246,7 @@ describe('copy --all of a pack repository holding cosign signatures and a contai
   });
 
   it('into Harbor before 2.8, which answers a signature 404 while the artifact it signs is not there: each version before its signature, exit 0 (was: FAILED, exit 1)', async () => {
-    const host = w.registry.host;
+    const host = w.host;
     const harbor = await startHarborStandin({ users: { admin: 'Harbor12345-cosign' }, projects: ['prod'], signatureNeedsSubject: true });
     // The signed version's manifest write is slow: a signature copied alongside would come first.
     const proxy = await startRecordingProxy(harbor.host, { onRequest: (r) => (r.method === 'PUT' && r.path.endsWith('/hello/manifests/1.0.0') ? { delayMs: 400 } : 'pass') });

@@ -9,7 +9,7 @@ import { pushTestPack } from '../support/artifacts.js';
 import { runBin, runCli, type CliRun } from '../support/cli.js';
 import { craftTar, type CraftEntry } from '../support/files.js';
 import { registryAdmin } from '../support/registry-admin.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -21,23 +21,23 @@ import { setup } from '../support/stage.js';
  * file where a folder goes, no pack.json, another pack's) is no pack inspect shows with exit 0.
  */
 
-const REPO = 'h/spectro-packs/archive/hello';
 /** Two pack.json of hello:<tag> that differ (what the archive's last word on pack.json decides). */
 const GOOD = (tag: string) => JSON.stringify({ name: 'hello', version: tag, displayName: 'good' });
 const EVIL = (tag: string) => JSON.stringify({ name: 'hello', version: tag, displayName: 'evil' });
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-inspect-archive-');
-  const registry = stack.add(await startRegistry());
+  // The worker's registry, this file's packs under a base path of its own.
+  const registry = await sharedRegistry();
   const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
   stack.add({ close: () => store.close() });
-  return { root, registry, store, admin: registryAdmin(registry), R: `${registry.host}/h` };
+  return { root, registry, store, admin: registryAdmin(registry), R: `${registry.host}/${registry.base}/h`, REPO: `${registry.base}/h/spectro-packs/archive/hello` };
 });
 
 let n = 0;
 /** `entries` (made for the tag) as hello:<a new tag, or `tag`>'s one layer; the tag. */
 async function published(entries: (tag: string) => CraftEntry[], tag = `1.0.${n++}`): Promise<string> {
-  await pushTestPack(w.store, REPO, tag, gzipSync(await craftTar(entries(tag))));
+  await pushTestPack(w.store, w.REPO, tag, gzipSync(await craftTar(entries(tag))));
   return tag;
 }
 function expectRun(run: CliRun, code: number): void {
@@ -133,7 +133,7 @@ describe('an archive that is not the pack named: pull and inspect refuse it alik
     const long = await published(() => [{ name: 'x/pack.json', content: JSON.stringify({ name: 'n'.repeat(100_000), version: '1' }) }]);
     await bothRefuse(`hello:${long}`, `hello:${long} holds another pack: the pack.json of its archive has name "${'n'.repeat(128)}...", version "1"`);
     // Named by digest: the name is still compared.
-    const digest = await w.admin.digestOf(REPO, tag);
+    const digest = await w.admin.digestOf(w.REPO, tag);
     await bothRefuse(`hello@${digest}`, `hello@${digest} holds another pack: the pack.json of its archive has name "evil", version "6.6.6"`);
   });
 
@@ -182,6 +182,6 @@ describe('an archive pull refuses is no pack inspect shows', () => {
     }
     expect((await readdir(w.root)).sort()).toEqual(before);
     // The registry still holds what was published: inspect and pull only read.
-    expect(await w.admin.digestOf(REPO, tag)).toMatch(/^sha256:/);
+    expect(await w.admin.digestOf(w.REPO, tag)).toMatch(/^sha256:/);
   });
 });

@@ -5,7 +5,7 @@ import { type CliRun, runCli } from '../support/cli.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
 import { settledPastRacyMargin } from '../support/push-setup.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -20,9 +20,11 @@ const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-journey`;
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-journey-');
-  const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } }));
+  // The worker's Basic-auth registry (this file's user added to it), every repository under the file's base path (`at`).
+  const registry = await sharedRegistry({ auth: 'htpasswd', users: { [USER]: PASSWORD } });
   const pack = await writePack(join(root, 'pack'), { name: 'journey', version: '1.0.0' });
-  return { root, registry, pack, reader: new RegistryReader(registry.url, { username: USER, password: PASSWORD }) };
+  const at = (path: string) => `${registry.base}/${path}`;
+  return { root, registry, at, pack, reader: new RegistryReader(registry.url, { username: USER, password: PASSWORD }) };
 });
 
 /** The registry's credentials, as the environment gives them. */
@@ -30,7 +32,7 @@ const CREDS = { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD };
 
 /** `HOST/base` after the test pack was pushed under `base`. */
 async function published(base: string): Promise<string> {
-  const registry = `${w.registry.host}/${base}`;
+  const registry = `${w.registry.host}/${w.at(base)}`;
   const run = await runCli(['push', w.pack, '--registry', registry], { env: CREDS });
   expect(run.code, run.stderr).toBe(0);
   return registry;
@@ -45,7 +47,7 @@ describe('push --json-lines', () => {
     const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
     let run: CliRun;
     try {
-      run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/lines`, '--json-lines'], { env: { DOCKER_CONFIG: join(w.root, 'no-docker') } });
+      run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.at('lines')}`, '--json-lines'], { env: { DOCKER_CONFIG: join(w.root, 'no-docker') } });
     } finally {
       clock.mockRestore();
     }
@@ -55,7 +57,7 @@ describe('push --json-lines', () => {
     expect(lines[0]?.durationMs).toBe(0);
     expect(lines[0]?.error?.code).toBe('AUTH');
     expect(run.stderr).toContain(`authentication required by ${w.registry.host}`);
-    expect((await w.reader.catalog()).filter((r) => r.startsWith('lines/'))).toEqual([]);
+    expect((await w.reader.catalog()).filter((r) => r.startsWith(w.at('lines/')))).toEqual([]);
   });
 });
 
@@ -64,17 +66,17 @@ describe('copy to or from a registry that wants credentials', () => {
     const layout = join(w.root, 'copy-layout');
     expect((await runCli(['push', w.pack, '--oci-layout', layout])).code).toBe(0);
     const env = { DOCKER_CONFIG: join(w.root, 'no-docker') };
-    const to = `${w.registry.host}/promoted`;
+    const to = `${w.registry.host}/${w.at('promoted')}`;
     const denied = await runCli(['copy', 'journey:1.0.0', '--from', `oci:${layout}`, '--to', to], { env });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain(`authentication required by ${w.registry.host}`);
     // copy has no --username: each side has its own flags and variables.
     expect(denied.stderr).toContain('hint: pass --to-username with --to-password-stdin, set PACKPUB_TO_USERNAME and PACKPUB_TO_PASSWORD, or run packpub login\n');
-    expect((await w.reader.catalog()).filter((r) => r.startsWith('promoted/'))).toEqual([]);
+    expect((await w.reader.catalog()).filter((r) => r.startsWith(w.at('promoted/')))).toEqual([]);
 
     const copied = await runCli(['copy', 'journey:1.0.0', '--from', `oci:${layout}`, '--to', to, '--to-username', USER, '--to-password-stdin'], { env, stdin: PASSWORD });
     expect(copied.code, copied.stderr).toBe(0);
-    const tags = await w.reader.tags('promoted/spectro-packs/archive/journey');
+    const tags = await w.reader.tags(w.at('promoted/spectro-packs/archive/journey'));
     expect(tags).toEqual(['1.0.0']);
 
     const back = await runCli(['copy', 'journey:1.0.0', '--from', to, '--to', `oci:${join(w.root, 'back')}`], { env });
@@ -95,7 +97,7 @@ describe('list NAME', () => {
     const all = await runCli(['list', '--registry', registry], { env: CREDS });
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
-    expect(await w.reader.tags('listed/spectro-packs/archive/journey')).toEqual(['1.0.0']);
+    expect(await w.reader.tags(w.at('listed/spectro-packs/archive/journey'))).toEqual(['1.0.0']);
   });
 });
 
@@ -120,7 +122,7 @@ describe('pull --json', () => {
     const doc = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(Object.keys(doc).sort()).toEqual(['bytes', 'digest', 'entries', 'layerDigest', 'path', 'reference']);
     expect(doc).toMatchObject({ reference: `${registry}/spectro-packs/archive/journey:1.0.0`, path: out });
-    const manifest = JSON.parse((await w.reader.manifest('pulled/spectro-packs/archive/journey', '1.0.0'))!.toString()) as { layers: Array<{ digest: string }> };
+    const manifest = JSON.parse((await w.reader.manifest(w.at('pulled/spectro-packs/archive/journey'), '1.0.0'))!.toString()) as { layers: Array<{ digest: string }> };
     expect(doc['layerDigest']).toBe(manifest.layers[0]?.digest);
     expect(JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'))).toMatchObject({ name: 'journey', version: '1.0.0' });
     const again = await runCli(['pull', 'journey:1.0.0', '--registry', registry, '-o', out, '--json'], { env: CREDS });
@@ -173,7 +175,7 @@ describe('a version that does not exist', () => {
     const listed = await runCli(hint.trim().split(' ').slice(7), { env: CREDS });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^journey +1\.0\.0 +sha256:/m);
-    expect(await w.reader.tags('hinted/spectro-packs/archive/journey')).toEqual(['1.0.0']);
+    expect(await w.reader.tags(w.at('hinted/spectro-packs/archive/journey'))).toEqual(['1.0.0']);
 
     // copy names its --from place the same way.
     const copied = await runCli(['copy', 'journey:9.9.9', '--from', registry, '--to', `oci:${join(w.root, 'never')}`], { env: CREDS });

@@ -12,7 +12,7 @@ import { packRepository } from '../../src/pack/naming.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { runCli } from '../support/cli.js';
 import { registryAdmin } from '../support/registry-admin.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -39,11 +39,13 @@ const NON_PACKS = [
 describe('pull, inspect, tag and copy refuse a one-layer artifact that is not a pack', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-nonpack-');
-    const registry = stack.add(await startRegistry());
+    // The worker's registry, this file's artifacts under a base path of its own.
+    const registry = await sharedRegistry();
+    const apps = `${registry.base}/apps`;
     const store = await openGenericRegistryStore({ host: registry.host, credentials: staticProvider('none', undefined) });
     stack.add({ close: () => store.close() });
     for (const [, name, configType, layerType] of NON_PACKS) {
-      const repo = packRepository('apps', name);
+      const repo = packRepository(apps, name);
       const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
       const layer = await tarGz({ [`${name}/server.js`]: 'console.log("hi")\n' });
       const configDesc: Descriptor = { mediaType: configType, digest: sha256Digest(config), size: config.length };
@@ -53,17 +55,17 @@ describe('pull, inspect, tag and copy refuse a one-layer artifact that is not a 
       const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: configDesc, layers: [layerDesc] }));
       await store.pushManifest(repo, '1.0.0', manifest, MEDIA_TYPE_OCI_MANIFEST);
     }
-    return { root, registry, admin: registryAdmin(registry) };
+    return { root, registry, apps, admin: registryAdmin(registry) };
   });
 
   it('list names them as not packs', async () => {
-    const list = await runCli(['list', '--registry', `${w.registry.host}/apps`]);
+    const list = await runCli(['list', '--registry', `${w.registry.host}/${w.apps}`]);
     expect(list.code, list.stderr).toBe(0);
     for (const [what, name] of NON_PACKS) {
       expect(list.stdout).toMatch(new RegExp(`^${name}\\s+1\\.0\\.0\\s+sha256:`, 'm'));
       expect(list.stderr).toContain(`note: ${name}:1.0.0 is not a pack (${what === 'a Docker image' ? 'a container image' : what}); pull, inspect, tag and copy refuse it`);
     }
-    const json = await runCli(['list', 'web', '--registry', `${w.registry.host}/apps`, '--json']);
+    const json = await runCli(['list', 'web', '--registry', `${w.registry.host}/${w.apps}`, '--json']);
     expect(json.code, json.stderr).toBe(0);
     const [web] = (JSON.parse(json.stdout) as { packs: Array<{ versions: Array<Record<string, unknown>> }> }).packs;
     expect(web?.versions[0]).toMatchObject({ version: '1.0.0', notPack: 'a container image' });
@@ -71,8 +73,8 @@ describe('pull, inspect, tag and copy refuse a one-layer artifact that is not a 
   });
 
   it.each(NON_PACKS)('%s', async (_what, name, configType) => {
-    const target = ['--registry', `${w.registry.host}/apps`];
-    const reference = `${w.registry.host}/${packRepository('apps', name)}:1.0.0`;
+    const target = ['--registry', `${w.registry.host}/${w.apps}`];
+    const reference = `${w.registry.host}/${packRepository(w.apps, name)}:1.0.0`;
     const message = `error: ${reference} is not a pack: its config is ${configType}`;
 
     const out = join(w.root, `${name}-out`);
@@ -90,10 +92,10 @@ describe('pull, inspect, tag and copy refuse a one-layer artifact that is not a 
     const tag = await runCli(['tag', `${name}:1.0.0`, '1.0', ...target]);
     expect(tag.code).toBe(1);
     expect(tag.stderr).toContain(message);
-    expect(await w.admin.digestOf(packRepository('apps', name), '1.0')).toBeUndefined();
+    expect(await w.admin.digestOf(packRepository(w.apps, name), '1.0')).toBeUndefined();
 
     const layout = join(w.root, `${name}-layout`);
-    const copy = await runCli(['copy', `${name}:1.0.0`, '--from', `${w.registry.host}/apps`, '--to', `oci:${layout}`]);
+    const copy = await runCli(['copy', `${name}:1.0.0`, '--from', `${w.registry.host}/${w.apps}`, '--to', `oci:${layout}`]);
     expect(copy.code).toBe(1);
     expect(copy.stderr).toContain(`FAILED ${name}:1.0.0`);
     expect(copy.stderr).toContain(`is not a pack: its config is ${configType}`);

@@ -6,7 +6,7 @@ import { buildArchive } from '../../src/archive/build.js';
 import { validatePack } from '../../src/pack/validate.js';
 import { MIN_WORK_FOR_WORKERS, worthWorkers } from '../../src/operations/validate-pool.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { skopeoSyncManifests, startRegistry } from '../support/registry.js';
+import { sharedRegistry, skopeoSyncManifests } from '../support/registry.js';
 import { type CliRun, runBin, runCli } from '../support/cli.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -88,9 +88,10 @@ describe('packpub validate on worker threads', () => {
 
 describe('packpub push with validation overlapped with building', () => {
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry());
+    // The worker's registry, this file's packs under a base path of its own (`P`); the proxy sees only this file's requests.
+    const registry = await sharedRegistry();
     const proxy = stack.add(await startRecordingProxy(registry.url));
-    return { registry, proxy };
+    return { registry, proxy, P: registry.base };
   });
   it('touches no registry and leaves no archive behind when one pack is invalid; --continue-on-error pushes the others', async () => {
     // The archives are built in the run's work folder under TMPDIR (one of this test's own, to see it emptied).
@@ -100,7 +101,7 @@ describe('packpub push with validation overlapped with building', () => {
     // What a process would do too: no worker for these packs.
     expect(worthWorkers(world.small)).toBe(false);
     w.proxy.clear();
-    const blocked = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--json'], { env, tmpdir: tmp });
+    const blocked = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/${w.P}/pool`, '--json'], { env, tmpdir: tmp });
     expect(blocked.code, blocked.stderr).toBe(1);
     const report = JSON.parse(blocked.stdout) as { summary: Record<string, number>; results: Array<{ name: string; status: string; error?: { message: string } }> };
     expect(report.summary['invalid']).toBe(1);
@@ -114,21 +115,21 @@ describe('packpub push with validation overlapped with building', () => {
 
     // One pack pushed at a time: the valid packs are built ahead of the verdicts beyond the upload slots
     // (a byte budget, not the slots, bounds them), and still nothing reaches the registry.
-    const one = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--concurrency', '1', '--json'], { env: { PACKPUB_CACHE_DIR: join(world.root, 'cache-one') }, tmpdir: tmp });
+    const one = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/${w.P}/pool`, '--concurrency', '1', '--json'], { env: { PACKPUB_CACHE_DIR: join(world.root, 'cache-one') }, tmpdir: tmp });
     expect(one.code, one.stderr).toBe(1);
     const oneReport = JSON.parse(one.stdout) as typeof report;
     expect(oneReport.summary).toEqual(report.summary);
     expect(w.proxy.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
 
-    const pushed = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/pool`, '--continue-on-error', '--json'], { env, tmpdir: tmp });
+    const pushed = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/${w.P}/pool`, '--continue-on-error', '--json'], { env, tmpdir: tmp });
     expect(pushed.code, pushed.stderr).toBe(1);
     const after = JSON.parse(pushed.stdout) as typeof report;
     expect(after.summary['published']).toBe(VALID);
     expect(after.summary['invalid']).toBe(1);
     const tagged = w.proxy.requests.filter((r) => r.method === 'PUT' && /\/manifests\/1\.0\.\d+$/.test(r.path) && r.status === 201);
     expect(tagged.map((r) => r.path).sort()).toEqual(
-      Array.from({ length: VALID }, (_, i) => `/v2/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
+      Array.from({ length: VALID }, (_, i) => `/v2/${w.P}/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
     );
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
   });
@@ -138,14 +139,14 @@ describe('packpub push with validation overlapped with building', () => {
     const dirs = [world.packDirs[0] as string, ...world.small.slice(0, VALID)];
     const profDir = join(world.root, 'profiles-push');
     await mkdir(profDir);
-    const run = await runProfiled(['push', ...dirs, '--registry', `${w.registry.host}/built`, '--no-cache', '--json'], profDir);
+    const run = await runProfiled(['push', ...dirs, '--registry', `${w.registry.host}/${w.P}/built`, '--no-cache', '--json'], profDir);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { results: Array<{ dir: string; name: string; version: string; status: string; layerDigest: string; digest: string }> };
     expect(report.results.map((r) => r.status)).toEqual(dirs.map(() => 'published'));
     const out = join(world.root, 'here');
     await mkdir(out);
     // skopeo reads every pushed tag (one process for all of them, every blob fetched and checked against its digest).
-    const repo = (name: string) => `built/spectro-packs/archive/${name}`;
+    const repo = (name: string) => `${w.P}/built/spectro-packs/archive/${name}`;
     const read = await skopeoSyncManifests(w.registry.host, report.results.map((r) => ({ repo: repo(r.name), tag: r.version })), await mkdtemp(join(world.root, 'skopeo-')));
     for (const r of report.results) {
       const here = await buildArchive(r.dir, join(out, `${r.name}.tar.gz`), { name: r.name, version: r.version });
