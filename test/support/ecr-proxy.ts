@@ -14,7 +14,8 @@ import { sendJson } from './loopback.js';
  *   carries a password the ECR stand-in minted; an expired one gets 403 DENIED "...has expired";
  * - 405 on `/v2/_catalog`;
  * - 404 NAME_UNKNOWN for repositories not created through the stand-in's CreateRepository; in one created but
- *   empty, a manifest read answers 404 MANIFEST_UNKNOWN and the tag list 200 with no tags, as ECR does;
+ *   empty, a manifest read answers 404 MANIFEST_UNKNOWN and the tag list 200 with no tags, as ECR does; tag
+ *   lists come unsorted (reversed), as ECR does not sort them;
  * - 400 TAG_INVALID when a tag already present is pushed again where it is immutable (an IMMUTABLE repository, or a
  *   *_WITH_EXCLUSION one by its exclusion filters: tagIsImmutable);
  * - blob GETs answered with a 307 to a second loopback server ("S3") that answers 400 to any request
@@ -254,6 +255,11 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
           return sendEcrJson(res, 404, ociError('MANIFEST_UNKNOWN', 'Requested image not found'));
         }
         record(up.statusCode ?? 502);
+        if (up.statusCode === 200 && rest === 'tags/list') {
+          // ECR does not sort tags (registries.md): the registry behind does; handed back in reverse, so nothing leans on an order.
+          const doc = JSON.parse(body.toString('utf8')) as { name: string; tags: string[] | null };
+          return sendEcrJson(res, 200, { ...doc, tags: [...(doc.tags ?? [])].reverse() }, up.headers['link'] === undefined ? {} : { link: String(up.headers['link']) });
+        }
         res.writeHead(up.statusCode ?? 502, up.headers);
         res.end(body);
       });
