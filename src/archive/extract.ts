@@ -226,9 +226,7 @@ async function extractInto(
     decompressed += chunk.length;
     return inflatedRefusal(compressed, decompressed, limits);
   });
-  // Go's archive/tar (Palette) also reads pre-POSIX V7 headers (no ustar magic); the checksum is still checked.
-  // (@types/tar-stream does not list the option that tar-stream's extract takes.)
-  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
+  const extract = tarReader();
 
   let failure: unknown;
   const abort = new AbortController();
@@ -265,6 +263,38 @@ async function extractInto(
   options.signal?.removeEventListener('abort', onAbort);
   if (failure !== undefined) throw failure;
   return { ...progress, digest: `sha256:${hash.digest('hex')}` };
+}
+
+/** tar-stream's internals that tarReader hooks: where it puts the names of GNU long-name (L, K) and pax headers on the entry's header. */
+interface LongHeaders {
+  _applyLongHeaders?: () => void;
+  _gnuLongPath: string | null;
+  _gnuLongLinkPath: string | null;
+  _header: Header;
+}
+
+/**
+ * tar-stream's parser, reading names as Go's archive/tar (Palette's) does, for pull and inspect:
+ * - pre-POSIX V7 headers (no ustar magic) too; the checksum is still checked;
+ * - a GNU long name (L) or long link name (K) wins over a pax path or linkpath before the same entry, as in Go
+ *   ("the GNU long name takes precedence"); tar-stream let the pax record win, so that an entry Go reads as
+ *   hello/pack.json was pulled as another file and the pack.json before it kept.
+ * The hook is on a method of tar-stream's own: a version without it fails every read here, never reads otherwise.
+ */
+export function tarReader(): Extract {
+  // (@types/tar-stream does not list the option that tar-stream's extract takes.)
+  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
+  const inner = extract as unknown as LongHeaders;
+  const apply = inner._applyLongHeaders;
+  if (typeof apply !== 'function') throw new Error('tar-stream no longer has _applyLongHeaders: tarReader must be updated');
+  inner._applyLongHeaders = function (this: LongHeaders) {
+    const longPath = this._gnuLongPath;
+    const longLink = this._gnuLongLinkPath;
+    apply.call(this);
+    if (longPath) this._header.name = longPath;
+    if (longLink) this._header.linkname = longLink;
+  };
+  return extract;
 }
 
 /** Writes the decompressed tar into tar-stream's parser with backpressure. */

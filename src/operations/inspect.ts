@@ -1,7 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
-import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter, refuseGlobalRecords } from '../archive/extract.js';
+import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter, refuseGlobalRecords, tarReader } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
@@ -56,8 +55,8 @@ async function drainBlob(target: ReadableTarget, resolved: ResolvedPack): Promis
  */
 async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep: number | undefined): Promise<ArchiveRead> {
   const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
-  // V7 headers too, as Go's archive/tar reads them (see archive/extract.ts).
-  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
+  // Names read as Go's archive/tar reads them, V7 headers too (see archive/extract.ts).
+  const extract = tarReader();
   // The store verifies the digest while the blob flows: one pass over it. The archive is inflated whole (to the
   // end of the digest check), under pull's decompression-bomb ratio: a small layer of gzipped zeros would
   // otherwise keep inspect inflating for hours. (Pull's 2 GiB size limit has a flag there; inspect writes nothing.)

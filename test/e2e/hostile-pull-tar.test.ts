@@ -191,3 +191,17 @@ describe('a pax global header', () => {
     expect(await readdir(out)).toEqual(['pack.json']);
   });
 });
+
+describe('a GNU long name and a pax path before the same entry', () => {
+  it('the long name wins, as in Go: the later pack.json it names is the one pull and inspect judge (was: the pax path won, pull and inspect exit 0 with the first pack.json; Palette reads the later)', async () => {
+    const version = `9.7.${n++}`;
+    // Blocks: 0-1 pack.json, 2-3 a GNU long name (L) "hello/pack.json", 4-5 a pax header (x) path=hello/decoy.json, 6-7 another pack.json.
+    const entries: CraftEntry[] = [packJson(version), { name: '././@LongLink', content: 'hello/pack.json\0' }, { name: 'PaxHeader', content: paxRecord('path', 'hello/decoy.json') }, { ...packJson('6.6.6'), name: 'whatever' }];
+    publish(version, gzipSync(withType(withType(await craftTar(entries), 2, 'L'), 4, 'x')));
+    const says = `${w.R.replace('/evil', '')}/${REPO}:${version} holds another pack: the pack.json of its archive has name "hello", version "6.6.6"`;
+    const before = (await readdir(w.root)).sort();
+    expectClear(await runCli(['pull', `hello:${version}`, '--registry', w.R, '-o', join(w.root, `pulled-${version}`)]), says);
+    expect((await readdir(w.root)).sort()).toEqual(before);
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+});
