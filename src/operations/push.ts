@@ -172,7 +172,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     }
     return {
       target,
-      lookupTimer: pace.target(),
+      lookupTimer: pace.target(target.store.kind === 'oci-layout'),
       damaged: new Map(),
       ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
       configIn: onceper(async (repo: string) => {

@@ -87,6 +87,15 @@ describe('the pace of push early look-ups', () => {
     await run.all;
   });
 
+  it("leaves an OCI layout's look-ups (file reads) untimed: never widened by them", () => {
+    let idle = 0;
+    const pace = new LookupPace(() => idle);
+    const answered = pace.target(true).sent();
+    idle += 1000 * LOOKUP_SLOW_MS;
+    answered();
+    expect(pace.atOnce).toBe(LOOKUPS_AT_FIRST);
+  });
+
   it('counts each target apart: another target busy does not make this one look far', async () => {
     let idle = 0;
     const pace = new LookupPace(() => idle);
