@@ -40,7 +40,12 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   const checked = folderCheck(packDir);
   const validation = await validatePackFolder(packDir, { strict: options.strict === true });
   if (validation.errors > 0 || validation.pack === undefined || (options.strict === true && validation.warnings > 0)) {
-    throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))`, {
+    // The first finding that fails it, where it is: a CI log (an ::error in GitHub) says why without a second command.
+    const failing = validation.findings.filter((f) => f.severity === 'error' || (options.strict === true && f.severity === 'warning'));
+    const first = failing[0];
+    const where = first === undefined ? '' : [first.file, first.line, first.column].filter((x) => x !== undefined).join(':');
+    const why = first === undefined ? '' : `: ${where}${first.path === undefined ? '' : ` ${first.path}`}: ${first.message}${failing.length > 1 ? ` (and ${failing.length - 1} more)` : ''}`;
+    throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))${why}`, {
       hint: `run: packpub validate ${dir}`,
     });
   }
