@@ -33,6 +33,7 @@ const NOT_PACKPUB: Record<string, string> = {
   '--max-http-header-size': "Node's option (errors.md)",
   '--password': 'a flag packpub refuses on purpose (errors.md: there is no --password flag)',
   '--skip-exisitng': 'a typo, as the example of a suggestion (errors.md)',
+  '--sparse': "GNU tar --sparse, in pull's refusal of a sparse file (errors.md)",
 };
 
 const FLAG = /(?<![A-Za-z0-9-])--[a-z][a-z0-9-]*/g;
