@@ -22,6 +22,11 @@ describe('list of an OCI layout folder', () => {
     expect(run.stderr).toBe(`no packs in oci-layout ${typo} (no such folder)\n`);
     expect((await runCli(['list', 'hello', '--oci-layout', typo])).stderr).toBe(`no pack hello in oci-layout ${typo} (no such folder)\n`);
     expect(existsSync(typo)).toBe(false);
+    // review5 (s24): with --json too, the log says why the document's packs are empty (was: nothing on stderr).
+    const json = await runCli(['list', '--oci-layout', typo, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ packs: [] });
+    expect(json.stderr).toBe(`no packs in oci-layout ${typo} (no such folder)\n`);
 
     const empty = join(w.root, 'empty');
     await mkdir(empty);

@@ -39,17 +39,23 @@ export const listCommand: CommandSpec = {
       const notServed = () => {
         for (const p of packs) if (p.tagsNotServed === true) writeLine(ctx.io.stderr, tagsNotServedNote(p.name, target.store.location, 'list'));
       };
+      const none = packs.length === 0 || packs.every((p) => p.versions.length === 0);
+      // A layout folder that is not there (a typo in --oci-layout?), or not the top of a layout, is said, not only "no packs".
+      const noneLine = () => {
+        const missing = target.store.kind === 'oci-layout' ? layoutNote(target.store.location) : '';
+        return args['name'] === undefined ? `no packs in ${target.display}${missing}` : `no pack ${printable(String(args['name']))} in ${target.display}${missing}`;
+      };
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify({ target: target.display, packs }, null, 2));
+        // stdout is the document (packs: []); the job log says why it is empty when the layout folder is not one (was: nothing).
+        if (none && target.store.kind === 'oci-layout' && layoutNote(target.store.location) !== '') writeLine(ctx.io.stderr, noneLine());
         // The report says it per pack (detailsOmitted); the job log should say it too.
         budgetNote(packs, ctx.io.stderr, MAX_DETAILS, MAX_DETAILS_PER_RUN);
         notServed();
         return EXIT_OK;
       }
-      if (packs.length === 0 || packs.every((p) => p.versions.length === 0)) {
-        // A layout folder that is not there (a typo in --oci-layout?), or not the top of a layout, is said, not only "no packs".
-        const missing = target.store.kind === 'oci-layout' ? layoutNote(target.store.location) : '';
-        writeLine(ctx.io.stderr, args['name'] === undefined ? `no packs in ${target.display}${missing}` : `no pack ${printable(String(args['name']))} in ${target.display}${missing}`);
+      if (none) {
+        writeLine(ctx.io.stderr, noneLine());
         notServed();
         return EXIT_OK;
       }
