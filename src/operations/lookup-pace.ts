@@ -4,11 +4,13 @@
  * (registry/http.ts keeps up to 32 per registry): ~1.2 M instructions of connect, undici client and parser
  * instance on the thread that also reads the answers, and the registry's side of it, for an answer that on a
  * registry nearby takes a millisecond. So the look-ups start few at a time and go up to the most at once only
- * when the answers show the registry is far: a look-up answered later than LOOKUP_SLOW_MS for each look-up on
- * its target in flight when it was sent, itself included. Waiting its turn behind others (a registry, or this
- * thread, busy with the ones sent before) takes about the same per look-up ahead whatever their number, so a
- * near registry keeps the few; a far one's wait is its distance, the same for the first look-up alone as for
- * the eighth, and the first answers already widen the limit. Measured answer times decide, never a host name.
+ * when the answers show the registry is far: while a look-up was in flight, this thread's event loop waited
+ * (idle: time it spent busy does not count, so a loaded run's own work does not look like distance) longer than
+ * LOOKUP_SLOW_MS for each look-up on its target in flight when it was sent, itself included. Waiting its turn
+ * behind others (a registry busy with the ones sent before) takes about the same per look-up ahead whatever
+ * their number, so a near registry keeps the few; a far one's wait is its distance, the same for the first
+ * look-up alone as for the eighth, and the first answers already widen the limit. Measured answer times
+ * decide, never a host name.
  */
 
 /** Look-ups in flight at once until the answers show a far registry. */
@@ -16,8 +18,8 @@ export const LOOKUPS_AT_FIRST = 8;
 /** Look-ups in flight at once for a far registry (as many as the transport keeps connections to one registry). */
 export const LOOKUPS_AT_MOST = 32;
 /**
- * A look-up answered later than this many ms for each look-up on its target in flight when it was sent (itself
- * included) widens the limit. A registry on the same host answers a manifest read in ~1 ms, and its answers
+ * A look-up the event loop waited for longer than this many ms (idle time while it was in flight) for each
+ * look-up on its target in flight when it was sent (itself included) widens the limit. A registry on the same host answers a manifest read in ~1 ms, and its answers
  * queue behind each other at about that; a registry over a network adds its round trip to every one.
  */
 export const LOOKUP_SLOW_MS = 3;
