@@ -131,7 +131,18 @@ export class HarborApi {
     await discardBody(res);
     if (res.status === 404) return { state: 'missing', proxyCache: false };
     if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) throw await this.rejected();
+    // Harbor answers a project it cannot find 404 to a system admin only, and 403 to any other signed-in user (its
+    // RequireProjectAccess finds no permission on it). HEAD /projects?project_name= tells any signed-in user (200 / 404).
+    if (res.status === 403) return { state: await this.projectNamed(project), proxyCache: false };
     return { state: 'unknown', proxyCache: false };
+  }
+
+  /** HEAD /projects?project_name=<name>: 'exists' (200), 'missing' (404), else 'unknown'. */
+  private async projectNamed(project: string): Promise<ProjectState> {
+    const url = this.url(`/projects?project_name=${encodeURIComponent(project)}`);
+    const res = await this.call('HEAD', url);
+    await discardBody(res);
+    return res.status === 200 ? 'exists' : res.status === 404 ? 'missing' : 'unknown';
   }
 
   /** A write's 401/403 that is Harbor's read-only mode (or a proxy cache project), read from its body; the body is consumed. */

@@ -9,8 +9,9 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  * A Harbor stand-in on one loopback host (registries.md, "Harbor"): the Harbor REST API v2.0 endpoints
  * packpub uses, served here, in front of a real distribution registry in token-auth mode whose token
  * service is the Harbor-like test token server (empty-permission tokens for wrong credentials).
- *   GET  /api/v2.0/projects/{name}          200 / 404 / 401 (wrong credentials, or anonymous on a private project)
- *   HEAD /api/v2.0/projects?project_name=p  200 / 404
+ *   GET  /api/v2.0/projects/{name}          200 / 401 (wrong credentials, or anonymous); a missing project: 404 to a
+ *                                           system admin only, 403 to other users (Harbor's RequireProjectAccess)
+ *   HEAD /api/v2.0/projects?project_name=p  200 / 404 to any signed-in user, 401 anonymous
  *   POST /api/v2.0/projects                 201 / 409; robot accounts get 403, anonymous 401
  *   GET  /api/v2.0/projects/{p}/repositories?page=&page_size=   paged, X-Total-Count, relative Link
  *   DELETE /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}             the artifact and its tags
@@ -30,6 +31,8 @@ export interface HarborStandinOptions {
   users: Record<string, string | TokenUser>;
   /** Projects that exist from the start. */
   projects?: string[];
+  /** System admins (default: the user named `admin`): only they are told 404 for a project that does not exist. */
+  admins?: string[];
   /** Largest page the repositories API returns (Harbor: 100), lowered in tests to see several pages. */
   maxPageSize?: number;
   /**
@@ -123,6 +126,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     sendJson(res, status, harborError(code, message), headers);
   };
   const maxPageSize = Math.min(options.maxPageSize ?? 100, 100);
+  const admins = new Set(options.admins ?? ['admin']);
   const admin = registryAdmin(registry, (repo) => `Bearer ${token.adminToken(repo)}`);
 
   /** The artifact API's deletes (Harbor's artifactAPI.DeleteArtifact / DeleteTag). */
@@ -184,6 +188,8 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       return answer(200, user === undefined ? general : { ...general, harbor_version: 'v2.13.1-standin', read_only: policy.readOnly, project_creation_restriction: 'everyone' });
     }
     if (path === '/projects' && method === 'HEAD') {
+      // HeadProject: any signed-in user (RequireAuthenticated), 200 or 404.
+      if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
       return answer(projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404);
     }
     if (path === '/projects' && method === 'POST') {
@@ -201,7 +207,13 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     const project = /^\/projects\/([^/]+)$/.exec(path);
     if (project !== null && method === 'GET') {
       const name = decodeURIComponent(project[1] ?? '');
-      if (!projects.has(name)) return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
+      // GetProject's RequireProjectAccess: a project it cannot find is one nobody but a system admin has permission
+      // on, so anonymous gets 401, another signed-in user 403, and only an admin reaches the 404.
+      if (!projects.has(name)) {
+        if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+        if (!admins.has(user)) return answer(403, harborError('FORBIDDEN', 'forbidden'));
+        return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
+      }
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
       // Harbor omits registry_id (0) for a regular project.
       return answer(200, { project_id: 1, name, metadata: { public: 'false' }, ...(policy.proxyCacheProjects.has(name) ? { registry_id: 1 } : {}) });

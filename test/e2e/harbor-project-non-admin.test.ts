@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startHarborStandin } from '../support/harbor-standin.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * Harbor answers GET /api/v2.0/projects/<name> for a project that does not exist 404 to a system admin only: to any
+ * other signed-in user it is 403 (RequireProjectAccess: no permission on a project it cannot find; read in Harbor's
+ * source, server/v2.0/handler/base.go). packpub took 403 for "cannot tell", so for an ordinary user (a developer,
+ * a CI account allowed to create projects, Harbor's default) `push --create-project` created nothing and the push
+ * into the missing project was refused as "credentials rejected or no push permission"; and a typo in the base path
+ * read the same. Now a 403 is followed by HEAD /api/v2.0/projects?project_name=<name>, which Harbor answers to any
+ * signed-in user (200 / 404). The stand-in answers the project GET as Harbor does (404 for admins only).
+ */
+
+const ADMIN = 'admin';
+const ADMIN_PASSWORD = 'Harbor12345-non-admin';
+const DEV = 'developer';
+const DEV_PASSWORD = 'dev-secret-non-admin';
+
+describe('a Harbor user who is not an admin, and a project that does not exist', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir();
+    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD, [DEV]: DEV_PASSWORD }, projects: ['packs'] }));
+    return { root, pack, harbor };
+  });
+  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+  const asDev = (args: string[]) => runCli([...args, '--registry-type', 'harbor', '-u', DEV, '--password-stdin'], { stdin: DEV_PASSWORD, env: env() });
+
+  it('push --create-project creates it and publishes, exit 0 (was: nothing created, "no push permission", exit 1)', async () => {
+    const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/devproject`, '--create-project']);
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    expect(push.stdout).toContain(`published hello:1.0.0 -> ${w.harbor.host}/devproject/spectro-packs/archive/hello:1.0.0`);
+    expect(w.harbor.projects.has('devproject')).toBe(true);
+    expect([...w.harbor.repositories]).toContain('devproject/spectro-packs/archive/hello');
+    // Harbor's own answer to this user's project GET was 403, as Harbor gives it.
+    expect(w.harbor.apiRequests.some((r) => r.method === 'GET' && r.path === '/api/v2.0/projects/devproject' && r.user === DEV && r.status === 403)).toBe(true);
+  });
+
+  it('without --create-project: "project ... does not exist", exit 1 (was: "credentials rejected or no push permission"), also for a dry run', async () => {
+    for (const dry of [[], ['--dry-run']]) {
+      const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/typo-project`, ...dry]);
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`project typo-project does not exist on ${w.harbor.host}; create it or pass --create-project`);
+      expect(push.stderr).not.toMatch(/credentials rejected|permission/);
+    }
+    expect(w.harbor.projects.has('typo-project')).toBe(false);
+  });
+});
