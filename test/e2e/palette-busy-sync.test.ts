@@ -19,7 +19,7 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-busy-', KEY, clock));
 const at = () => ['--registry', `${w.registry.host}/packs`];
-const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '5'];
+const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
 const registry = () => w.palette.registries.get(w.uid);
 
 /** A sync of the lab's registry started by someone else, before the packs are pushed: it never sees them. */
@@ -68,7 +68,7 @@ describe('a sync already running when packpub asks for one', () => {
     w.palette.hangSyncs = true;
     try {
       await syncRunningElsewhere();
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.02', '--palette-timeout', '1'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.25', '--palette-timeout', '5'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(3);
       expect(run.stdout).toMatch(/NOT VISIBLE in Palette hello:1\.0\.0: timed out after \d+ s waiting for Palette's sync of lab \(last status InProgress\); Palette refused to start one \(409: registry lab sync is already in progress\)/);
     } finally {
@@ -88,7 +88,7 @@ describe('a sync status word packpub does not know', () => {
     expect((await runCli(['push', w.pack, ...at()], { env: w.env })).code).toBe(0);
     w.palette.statusWord = (status) => (status === 'Success' ? 'PartiallySucceeded' : status);
     try {
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.02', '--palette-timeout', '1'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.25', '--palette-timeout', '5'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(3);
       expect(run.stderr).toContain('palette: sync status PartiallySucceeded');
       expect(run.stdout).toMatch(

@@ -18,7 +18,7 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-stale-', KEY, clock));
 const REPO = 'packs/spectro-packs/archive/app';
-const push = (pack: string) => runCli(['push', pack, '--registry', `${w.registry.host}/packs`, '--palette-sync', '--palette-poll-interval', '0.02', '--palette-timeout', '5', '--no-cache'], { env: w.env });
+const push = (pack: string) => runCli(['push', pack, '--registry', `${w.registry.host}/packs`, '--palette-sync', '--palette-poll-interval', '0.02', '--palette-timeout', '60', '--no-cache'], { env: w.env });
 const registry = () => w.palette.registries.get(w.uid);
 
 describe('a version deleted from the registry and published again', () => {
