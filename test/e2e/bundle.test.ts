@@ -4,7 +4,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
-import { proxiedRegistry, settledPackTree } from '../support/push-setup.js';
+import { settledPackTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { setup } from '../support/stage.js';
 import { runChildText } from '../support/spawner.js';
 
@@ -36,7 +36,8 @@ type Lazy = keyof typeof LAZY;
 const GERMAN = { LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' };
 
 const world = setup(async (stack) => {
-  const reg = await proxiedRegistry(stack);
+  // The worker's registry behind a proxy of the file's own, the pushes under its base path.
+  const reg = await sharedProxiedRegistry(stack);
   const work = await settledPackTree(stack, 2, { seed: 5, prefix: 'bundle' });
   return { reg, work };
 });
@@ -116,7 +117,7 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
   });
 
   it('a first push loads the tar writer; the unchanged re-run loads no tar writer, YAML parser, schema compiler or AWS SDK', async () => {
-    const args = ['push', world.work.tree, '--recursive', '--registry', `${world.reg.proxy.host}/bundle`, '--json'];
+    const args = ['push', world.work.tree, '--recursive', '--registry', `${world.reg.proxy.host}/${world.reg.registry.base}/bundle`, '--json'];
     const first = await recorded(args);
     expectRun(first.run, { code: 0 });
     const published = (JSON.parse(first.run.stdout) as { results: Array<{ name: string; version: string; status: string; digest: string }> }).results;
@@ -124,9 +125,9 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     // What is lazy is found when it is loaded (building archives needs both packpub's tar writer and the
     // ignore rules): the check below can fail.
     expect(await lazyIn(first.loaded)).toEqual(expect.arrayContaining(['ignore', 'tar writer']));
-    const holdings = await world.reg.reader.holdings('bundle');
+    const holdings = await world.reg.reader.holdings(`${world.reg.registry.base}/bundle`);
     expect(holdings.problems).toEqual([]);
-    for (const r of published) expect(holdings.tags.get(`bundle/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
+    for (const r of published) expect(holdings.tags.get(`${world.reg.registry.base}/bundle/spectro-packs/archive/${r.name}:${r.version}`)).toBe(r.digest);
 
     const again = await recorded(args);
     expectRun(again.run, { code: 0 });

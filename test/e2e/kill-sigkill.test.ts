@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../support/prng.js';
 import { runCli, spawnCli, type SpawnedCli } from '../support/cli.js';
-import { packTree, proxiedRegistry } from '../support/push-setup.js';
+import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { layoutHoldings, type RegistryHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -21,20 +21,22 @@ const BASE = 'killed';
 
 describe('push to a registry and an OCI layout killed with SIGKILL at random points', () => {
   const w = setup(async (stack) => {
-    const reg = await proxiedRegistry(stack);
+    // The worker's registry behind a proxy of the file's own; the pushes go under its base path (`base`).
+    const reg = await sharedProxiedRegistry(stack);
+    const base = `${reg.registry.base}/${BASE}`;
     // Layers of 30-300 KB (2.7 MiB in all): each run still takes many writes to each store, so kills land
     // among them (a layout run that writes a tag before its layer still fails here); more bytes only cost
     // every run compressing, hashing and storing them.
     const work = await packTree(stack, 14, { seed: 9, prefix: 'kill', payloadBytes: [30_000, 300_000] });
     const layout = join(work.root, 'layout');
-    await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.proxy.host}/${BASE}\n  lay:\n    ociLayout: ${layout}\n`);
-    return { reg, work, layout };
+    await writeFile(join(work.root, 'packpub.yaml'), `targets:\n  reg:\n    registry: ${reg.proxy.host}/${base}\n  lay:\n    ociLayout: ${layout}\n`);
+    return { reg, base, work, layout };
   });
 
   const args = ['push', '--recursive', '--target', 'reg', '--target', 'lay', '--concurrency', '3'];
   const push = (): SpawnedCli => spawnCli([...args, w.work.tree], { env: w.work.env, cwd: w.work.root });
   const stores = async (): Promise<Record<'registry' | 'layout', RegistryHoldings>> => ({
-    registry: await w.reg.reader.holdings(BASE),
+    registry: await w.reg.reader.holdings(w.base),
     layout: await layoutHoldings(w.layout),
   });
 
@@ -90,12 +92,12 @@ describe('push to a registry and an OCI layout killed with SIGKILL at random poi
     // The run that completes the work is in-process: what it proves is the stores' state, not a process.
     const final = await runCli([...args, w.work.tree], { env: w.work.env, cwd: w.work.root });
     expect(final.code, final.stderr).toBe(0);
-    expect(final.stdout).toMatch(new RegExp(`${w.work.packs.length * 2} pack\\(s\\) to registry ${w.reg.proxy.host}/${BASE}, oci-layout ${w.layout}: .*`));
+    expect(final.stdout).toMatch(new RegExp(`${w.work.packs.length * 2} pack\\(s\\) to registry ${w.reg.proxy.host}/${w.base}, oci-layout ${w.layout}: .*`));
     expect(final.stdout).not.toMatch(/failed/);
     const held = await stores();
     expect(held.registry.problems).toEqual([]);
     expect(held.layout.problems).toEqual([]);
-    expect([...held.registry.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${BASE}/spectro-packs/archive/${p.name}:${p.version}`).sort());
+    expect([...held.registry.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${w.base}/spectro-packs/archive/${p.name}:${p.version}`).sort());
     expect([...held.layout.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `spectro-packs/archive/${p.name}:${p.version}`).sort());
   }, 300_000); // five runs of the CLI over 14 packs and two stores: minutes on a loaded 2-core machine
 });

@@ -9,7 +9,7 @@ import { runCli } from '../support/cli.js';
 import { tempDir, treeOf } from '../support/files.js';
 import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
-import { registryWith } from '../support/push-setup.js';
+import { sharedRegistryWith } from '../support/push-setup.js';
 
 const USER = 'ci-bot';
 const PASSWORD = 'e2e-secret-Pa55word';
@@ -36,25 +36,28 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
   };
 
   const w = setup(async (stack) => {
-    const { registry, tokens: token } = await registryWith(stack, mode, { [USER]: PASSWORD });
+    // The worker's registry of this mode (token: a token server of the file's own on the shared realm), every
+    // repository under the base path it hands this block (`base`).
+    const { registry, tokens: token } = await sharedRegistryWith(stack, mode, { [USER]: PASSWORD });
     const proxy = stack.add(await startRecordingProxy(registry.url));
-    const registryArg = `${proxy.host}/${BASE}`;
+    const base = `${registry.base}/${BASE}`;
+    const registryArg = `${proxy.host}/${base}`;
     const root = await stack.tempDir();
     // A cache of each mode's own: the cache keys tags by repository path, which both modes' registries share.
     const env = { SOURCE_DATE_EPOCH: '1700000000', PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD, PACKPUB_CACHE_DIR: join(root, 'cache') };
-    return { registry, token, proxy, root, env, registryArg };
+    return { registry, token, proxy, root, env, registryArg, base };
   });
   it('publishes, then recognises the same content without uploading anything', async () => {
     const pack = await writePack(join(w.root, 'hello'), { name: 'hello', version: '1.0.0' });
     const first = await cli(['push', pack]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`published hello:1.0.0 -> ${w.proxy.host}/${BASE}/spectro-packs/archive/hello:1.0.0`);
+    expect(first.stdout).toContain(`published hello:1.0.0 -> ${w.proxy.host}/${w.base}/spectro-packs/archive/hello:1.0.0`);
     // The {} config into the base repository (with its empty artifact) and into the pack repository, then the layer.
     expect(uploads()).toBe(3);
 
     // skopeo, an independent client, reads exactly the ORAS 1.0.0 shape we pushed.
-    const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.0.0`, { creds });
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/hello:1.0.0`, { creds });
     expect(raw.toString()).toMatch(
       /^\{"schemaVersion":2,"mediaType":"application\/vnd\.oci\.image\.manifest\.v1\+json","config":\{"mediaType":"application\/vnd\.unknown\.config\.v1\+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2\},"layers":\[\{"mediaType":"application\/vnd\.oci\.image\.layer\.v1\.tar","digest":"sha256:[0-9a-f]{64}","size":\d+,"annotations":\{"org\.opencontainers\.image\.title":"hello-1\.0\.0\.tar\.gz"\}\}\],"annotations":\{"org\.opencontainers\.image\.created":"2023-11-14T22:13:20Z"\}\}$/,
     );
@@ -77,14 +80,14 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { results: Array<{ status: string; digest: string; layerDigest: string }> };
     expect(report.results.map((r) => r.status)).toEqual(['published']);
-    const repo = `/v2/${BASE}/spectro-packs/archive/hello/`;
+    const repo = `/v2/${w.base}/spectro-packs/archive/hello/`;
     const sequence = w.proxy.requests
       .filter((r) => r.path.startsWith(repo) && r.status !== 401) // token mode: challenges come first
       .map((r) => `${r.method} ${r.path.slice(repo.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/sha256(:|%3A)[0-9a-f]{64}/, 'DIGEST')} ${r.status}`);
     // The cache knows the repository (1.0.0 was published from here), not this version: most likely new, so it is
     // looked up once, right before the write, not before the uploads too.
     expect(sequence).toEqual([
-      `POST blobs/uploads/?mount=DIGEST&from=${encodeURIComponent(`${BASE}/spectro-packs/archive`)} 201`, // the {} config, from the base repository
+      `POST blobs/uploads/?mount=DIGEST&from=${encodeURIComponent(`${w.base}/spectro-packs/archive`)} 201`, // the {} config, from the base repository
       'POST blobs/uploads/ 202', // the layer: new content, small, sent without asking
       'PUT blobs/uploads/ID 201',
       'GET manifests/1.1.0 404', // what the registry holds under this version, right before the write
@@ -92,13 +95,13 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
       'GET manifests/1.1.0 200', // the read-back at the end of the run (GET: the bytes hashed)
     ]);
     // What the registry holds is what was reported.
-    const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:1.1.0`, { creds });
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/hello:1.1.0`, { creds });
     expect(sha256Digest(raw)).toBe(report.results[0]?.digest);
     expect(raw.toString()).toContain(`"digest":"${report.results[0]?.layerDigest}"`);
   });
 
   it('a version the cache never saw, there already: found right before the write, unchanged with this content, a conflict (the tag kept) with other', async () => {
-    const repo = `/v2/${BASE}/spectro-packs/archive/hello/`;
+    const repo = `/v2/${w.base}/spectro-packs/archive/hello/`;
     const mine = (r: { path: string; status?: number | undefined }) => r.path.startsWith(repo) && r.status !== 401;
     // Published from elsewhere (--no-cache: this run's cache neither reads nor learns anything).
     const same = await writePack(join(w.root, 'hello-3.0.0'), { name: 'hello', version: '3.0.0' });
@@ -122,7 +125,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     expectConflict(refused, 'hello:3.1.0');
     expect(refused.stderr).toContain('already holds different content');
     expect(w.proxy.count((r) => mine(r) && r.path.includes('/manifests/') && r.method !== 'GET')).toBe(0);
-    const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/hello:3.1.0`, { creds });
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/hello:3.1.0`, { creds });
     expect(sha256Digest(raw)).toBe(theirDigest);
   });
 
@@ -134,7 +137,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { results: Array<{ status: string; digest: string }> };
     expect(report.results.map((r) => r.status)).toEqual(['published', 'published']);
-    const repo = `/v2/${BASE}/spectro-packs/archive/twice/`;
+    const repo = `/v2/${w.base}/spectro-packs/archive/twice/`;
     const mine = w.proxy.requests.filter((r) => r.path.startsWith(repo) && r.status !== 401);
     expect(mine.filter((r) => r.method === 'POST' && r.path.includes('mount=')).map((r) => r.status)).toEqual([201]);
     // Distribution accepts a manifest only when its config and layer are in the repository: both were.
@@ -143,7 +146,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
       'manifests/2.1.0 201',
     ]);
     for (const [i, version] of ['2.0.0', '2.1.0'].entries()) {
-      const raw = await skopeoInspectRaw(`${w.registry.host}/${BASE}/spectro-packs/archive/twice:${version}`, { creds });
+      const raw = await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/twice:${version}`, { creds });
       expect(sha256Digest(raw)).toBe(report.results[i]?.digest);
       expect(raw.toString()).toContain(`"config":{"mediaType":"application/vnd.unknown.config.v1+json","digest":"${EMPTY_CONFIG.digest}","size":2}`);
     }
@@ -171,7 +174,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     expect(tag.stdout).toContain(': tagged as 2.1.x\n');
     expect(tag.stdout).toContain(': tagged as 2.x\n');
     // skopeo reads both tags (one process) and gets the same manifest bytes.
-    const toolsRepo = `${BASE}/spectro-packs/archive/tools`;
+    const toolsRepo = `${w.base}/spectro-packs/archive/tools`;
     const read = await skopeoSyncManifests(w.registry.host, [{ repo: toolsRepo, tag: '2.x' }, { repo: toolsRepo, tag: '2.1.0' }], await mkdtemp(join(w.root, 'skopeo-tags-')), { creds });
     const [byTag, byVersion] = [read.get(`${toolsRepo}:2.x`), read.get(`${toolsRepo}:2.1.0`)];
     expect(byTag?.length).toBeGreaterThan(0);
@@ -233,10 +236,10 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
       expect(push.code).toBe(0);
       const results = report.results as Array<{ name: string; version: string; dir: string; digest: string }>;
       // skopeo reads every pushed tag (one process for all of them).
-      const images = results.map((r) => ({ repo: `${BASE}/spectro-packs/archive/${r.name}`, tag: r.version }));
+      const images = results.map((r) => ({ repo: `${w.base}/spectro-packs/archive/${r.name}`, tag: r.version }));
       const read = await skopeoSyncManifests(w.registry.host, images, await mkdtemp(join(w.root, 'skopeo-')), { creds });
       for (const r of results) {
-        expect(sha256Digest(read.get(`${BASE}/spectro-packs/archive/${r.name}:${r.version}`) ?? ''), `${r.name}:${r.version}`).toBe(r.digest);
+        expect(sha256Digest(read.get(`${w.base}/spectro-packs/archive/${r.name}:${r.version}`) ?? ''), `${r.name}:${r.version}`).toBe(r.digest);
         const out = join(w.root, 'corpus', r.name);
         const pull = await cli(['pull', `${r.name}:${r.version}`, '-o', out]);
         expect(pull.code, pull.stderr).toBe(0);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { registryWith } from '../support/push-setup.js';
+import { sharedRegistryWith } from '../support/push-setup.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { throwawaySecret } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -21,7 +21,9 @@ const API_KEY = throwawaySecret('gateway-key');
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-headers-');
-  const { registry, tokens } = await registryWith(stack, 'token', { [USER]: PASSWORD });
+  // The worker's token-auth registry (a token server of the file's own on the shared realm); the file's
+  // repositories under the base path it hands out.
+  const { registry, tokens } = await sharedRegistryWith(stack, 'token', { [USER]: PASSWORD });
   const proxy = stack.add(await startRecordingProxy(registry.host));
   /** What the proxy (the registry host packpub talks to) received of the two headers, per request. */
   const seen: Array<[string | string[] | undefined, string | string[] | undefined]> = [];
@@ -43,7 +45,7 @@ const reset = () => {
 describe('-H/--header', () => {
   it('push sends every header on every request to the registry, none to the token service, and prints none (--debug)', async () => {
     reset();
-    const run = await runCli(['push', w.pack, '--registry', `${w.proxy.host}/base`, ...headers, '--debug', '--json'], { env: env() });
+    const run = await runCli(['push', w.pack, '--registry', `${w.proxy.host}/${w.registry.base}/base`, ...headers, '--debug', '--json'], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     expect(w.seen.length).toBeGreaterThan(3);
     expect(new Set(w.seen.map((s) => s.join(' ')))).toEqual(new Set([`${TENANT} ${API_KEY}`]));
@@ -55,7 +57,7 @@ describe('-H/--header', () => {
 
   it('list, pull, login and copy (per side) send them too', async () => {
     reset();
-    const registry = ['--registry', `${w.proxy.host}/base`, ...headers];
+    const registry = ['--registry', `${w.proxy.host}/${w.registry.base}/base`, ...headers];
     expect((await runCli(['list', ...registry], { env: env() })).code).toBe(0);
     const out = join(w.root, 'pulled');
     expect((await runCli(['pull', 'hdr:1.0.0', ...registry, '--output', out], { env: env() })).code).toBe(0);
@@ -63,7 +65,7 @@ describe('-H/--header', () => {
     const login = await runCli(['login', w.proxy.host, '-u', USER, '--password-stdin', ...headers], { env: { DOCKER_CONFIG: join(w.root, 'docker') }, stdin: PASSWORD });
     expect(login.code, login.stderr).toBe(0);
     const before = w.seen.length;
-    const copy = await runCli(['copy', 'hdr:1.0.0', '--from', `${w.proxy.host}/base`, '--to', `oci:${join(w.root, 'layout')}`, '--from-header', `X-Tenant: ${TENANT}`], { env: env() });
+    const copy = await runCli(['copy', 'hdr:1.0.0', '--from', `${w.proxy.host}/${w.registry.base}/base`, '--to', `oci:${join(w.root, 'layout')}`, '--from-header', `X-Tenant: ${TENANT}`], { env: env() });
     expect(copy.code, copy.stderr).toBe(0);
     expect(w.seen.length).toBeGreaterThan(before);
     expect(w.seen.slice(before).every(([tenant, key]) => tenant === TENANT && key === undefined)).toBe(true);
@@ -80,7 +82,7 @@ describe('-H/--header', () => {
       return previous?.(req) ?? 'pass';
     };
     try {
-      const run = await runCli(['delete', 'hdr:1.0.0', '--registry', `${w.proxy.host}/base`, ...headers, '--force'], { env: env() });
+      const run = await runCli(['delete', 'hdr:1.0.0', '--registry', `${w.proxy.host}/${w.registry.base}/base`, ...headers, '--force'], { env: env() });
       expect(run.code, run.stderr).toBe(0);
     } finally {
       w.proxy.onRequest = previous;

@@ -5,7 +5,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { proxiedRegistry, packTree, settledPastRacyMargin, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
+import { sharedProxiedRegistry, packTree, settledPastRacyMargin, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { RegistryReader } from '../support/registry-reader.js';
 import { stage } from '../support/stage.js';
 import { indexDocument, indexDocumentText } from '../../src/operations/archive-cache.js';
@@ -33,13 +33,15 @@ interface PushJson {
 describe('re-running a push with the built CLI', () => {
   const stack = stage();
   let reg: ProxiedRegistry;
+  /** BASE under the base path the worker's shared registry hands this file. */
+  let base: string;
   let work: PackTree;
   let reader: RegistryReader;
   let env: NodeJS.ProcessEnv;
-  const pushArgs = (args: string[]) => ['push', ...args, '--registry', `${reg.proxy.host}/${BASE}`, '--json'];
+  const pushArgs = (args: string[]) => ['push', ...args, '--registry', `${reg.proxy.host}/${base}`, '--json'];
   /** The built CLI as a process (`bin`) or the same code in-process. */
   const push = (args: string[], bin = false) => (bin ? runBin(pushArgs(args), { env }) : runCli(pushArgs(args), { env }));
-  const repoOf = (name: string) => `${BASE}/spectro-packs/archive/${name}`;
+  const repoOf = (name: string) => `${base}/spectro-packs/archive/${name}`;
   /** Requests addressed to one pack repository, as `METHOD path-below-it status`. */
   const requestsTo = (name: string) => {
     const prefix = `/v2/${repoOf(name)}/`;
@@ -60,13 +62,15 @@ describe('re-running a push with the built CLI', () => {
   const publishedTree = async (prefix: keyof typeof OWN_TREES) => {
     const own = ownTrees[prefix];
     const ownEnv = own.env;
-    const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${BASE}`, '--json'], { env: ownEnv });
+    const first = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.registry.host}/${base}`, '--json'], { env: ownEnv });
     expectRun(first, { code: 0 });
     return { own, ownEnv, published: (JSON.parse(first.stdout) as PushJson).results };
   };
 
   beforeAll(async () => {
-    reg = await proxiedRegistry(stack);
+    const shared = await sharedProxiedRegistry(stack);
+    reg = shared;
+    base = `${shared.registry.base}/${BASE}`;
     reader = new RegistryReader(reg.registry.url);
     work = await packTree(stack, 3, { seed: 16, prefix: 'rerun' });
     env = work.env;
@@ -80,7 +84,7 @@ describe('re-running a push with the built CLI', () => {
     expectRun(first, { code: 0 });
     const published = (JSON.parse(first.stdout) as PushJson).results;
     expect(published.map((r) => r.status)).toEqual(['published', 'published', 'published']);
-    const holdings = await reader.holdings(BASE);
+    const holdings = await reader.holdings(base);
     expect(holdings.problems).toEqual([]);
     for (const r of published) expect(holdings.tags.get(`${repoOf(r.name)}:${r.version}`)).toBe(r.digest);
 
@@ -94,7 +98,7 @@ describe('re-running a push with the built CLI', () => {
     // there is nothing of this run for a read-back at the end to confirm.
     for (const pack of work.packs) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 304`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
-    expect((await reader.holdings(BASE)).tags).toEqual(holdings.tags);
+    expect((await reader.holdings(base)).tags).toEqual(holdings.tags);
   });
 
   it('still finds a version replaced in the registry between runs, although the cache knows the folder', async () => {
@@ -104,7 +108,7 @@ describe('re-running a push with the built CLI', () => {
     const copy = join(work.root, 'elsewhere');
     await cp(victim.dir, copy, { recursive: true });
     await writeFile(join(copy, 'README.md'), '# replaced by someone else\n');
-    const replaced = await runCli(['push', copy, '--registry', `${reg.registry.host}/${BASE}`, '--force', '--json'], { env: { ...env, PACKPUB_CACHE_DIR: join(work.root, 'other-cache') } });
+    const replaced = await runCli(['push', copy, '--registry', `${reg.registry.host}/${base}`, '--force', '--json'], { env: { ...env, PACKPUB_CACHE_DIR: join(work.root, 'other-cache') } });
     expectRun(replaced, { code: 0 });
     const theirs = (JSON.parse(replaced.stdout) as PushJson).results[0];
     expect(theirs?.status).toBe('overwritten');
@@ -120,7 +124,7 @@ describe('re-running a push with the built CLI', () => {
     expect(requestsTo(victim.name)).toEqual([`GET manifests/${victim.version} 200`]);
     expect(results.filter((r) => r.name !== victim.name).map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
     // The other publisher's version is still there, untouched.
-    expect((await reader.holdings(BASE)).tags.get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
+    expect((await reader.holdings(base)).tags.get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
     expect(reg.proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
   });
 
@@ -131,7 +135,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(join(changed.dir, 'README.md'), '# changed after publishing, a few bytes longer than before\n');
 
     reg.proxy.clear();
-    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 1 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     const mine = results.find((r) => r.name === changed.name);
@@ -159,7 +163,7 @@ describe('re-running a push with the built CLI', () => {
     await chmod(join(executable.dir, 'README.md'), 0o755);
 
     reg.proxy.clear();
-    const again = await runBin(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runBin(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 1 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     const was = (name: string) => published.find((r) => r.name === name);
@@ -172,7 +176,7 @@ describe('re-running a push with the built CLI', () => {
     expect(requestsTo(kept.name)).toEqual([`GET manifests/${kept.version} 304`]);
     // Nothing written: each version still holds what the first run published.
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
-    const holdings = await reader.holdings(BASE);
+    const holdings = await reader.holdings(base);
     for (const p of own.packs) expect(holdings.tags.get(`${repoOf(p.name)}:${p.version}`)).toBe(was(p.name)?.digest);
   });
 
@@ -184,7 +188,7 @@ describe('re-running a push with the built CLI', () => {
     const { port1, port2 } = new MessageChannel();
     const loaded = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(fileURLToPath(new URL('../../bin/checks-ahead.cjs', import.meta.url)), {
-      workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`], port: port2, loaded },
+      workerData: { args: ['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`], port: port2, loaded },
       transferList: [port2],
       env: own.env,
     });
@@ -237,7 +241,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(packJson, JSON.stringify({ ...doc, version: newVersion }, null, 2));
 
     reg.proxy.clear();
-    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 0 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     expect(results.map((r) => [r.name, r.version, r.status]).sort()).toEqual(
@@ -249,14 +253,14 @@ describe('re-running a push with the built CLI', () => {
     // The version the cache remembered was only read (the read sent before the folder's check), never written.
     const old = requestsTo(bumped.name).filter((r) => r.includes(`manifests/${bumped.version} `));
     expect(old).toEqual([`GET manifests/${bumped.version} 304`]);
-    const holdings = await reader.holdings(BASE);
+    const holdings = await reader.holdings(base);
     expect(holdings.tags.get(`${repoOf(bumped.name)}:${bumped.version}`)).toBe(published.find((r) => r.name === bumped.name)?.digest);
     expect(holdings.tags.get(`${repoOf(bumped.name)}:${newVersion}`)).toBe(results.find((r) => r.name === bumped.name)?.digest);
   });
 
   it('writes nothing while another pack is invalid, although the unchanged packs were already looked up', async () => {
     // Unchanged packs are read on the registry while the others are still being validated; a write waits for every verdict.
-    const before = await reader.holdings(BASE);
+    const before = await reader.holdings(base);
     const bad = join(work.tree, 'zz-bad');
     await writePack(bad, { name: 'rerun-bad', version: '1.0.0', packJson: { layer: 'nope' } });
     try {
@@ -270,7 +274,7 @@ describe('re-running a push with the built CLI', () => {
       // At most the one read of each version; no upload, no manifest, no tag.
       for (const pack of work.packs) expect([[], [`GET manifests/${pack.version} 304`]]).toContainEqual(requestsTo(pack.name));
       expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
-      expect((await reader.holdings(BASE)).tags).toEqual(before.tags);
+      expect((await reader.holdings(base)).tags).toEqual(before.tags);
     } finally {
       await rm(bad, { recursive: true, force: true });
     }
@@ -283,10 +287,10 @@ describe('re-running a push with the built CLI', () => {
     const digest = published.find((r) => r.name === gone.name)?.digest ?? '';
     const removed = await fetch(`${reg.registry.url}/v2/${repoOf(gone.name)}/manifests/${digest}`, { method: 'DELETE' });
     expect(removed.status).toBe(202);
-    expect((await reader.holdings(BASE)).tags.has(`${repoOf(gone.name)}:${gone.version}`)).toBe(false);
+    expect((await reader.holdings(base)).tags.has(`${repoOf(gone.name)}:${gone.version}`)).toBe(false);
 
     reg.proxy.clear();
-    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 0 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     expect(results.map((r) => [r.name, r.status, r.digest]).sort()).toEqual(
@@ -298,7 +302,7 @@ describe('re-running a push with the built CLI', () => {
     // The digest offered for the deleted tag was not confirmed: the registry said the tag is unknown.
     expect(requestsTo(gone.name)[0]).toBe(`GET manifests/${gone.version} 404`);
     expect(requestsTo(kept.name)).toEqual([`GET manifests/${kept.version} 304`]);
-    expect((await reader.holdings(BASE)).tags.get(`${repoOf(gone.name)}:${gone.version}`)).toBe(digest);
+    expect((await reader.holdings(base)).tags.get(`${repoOf(gone.name)}:${gone.version}`)).toBe(digest);
   });
 
   it('offers the registry only remembered manifests whose bytes hash to their digest, and takes its answer over the cache', async () => {
@@ -320,7 +324,7 @@ describe('re-running a push with the built CLI', () => {
     await writeFile(indexFile, indexDocumentText(index));
 
     reg.proxy.clear();
-    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${BASE}`, '--json'], { env: ownEnv });
+    const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--json'], { env: ownEnv });
     expectRun(again, { code: 0 });
     const results = (JSON.parse(again.stdout) as PushJson).results;
     expect(results.map((r) => [r.name, r.status, r.digest]).sort()).toEqual(published.map((r) => [r.name, 'unchanged', r.digest]).sort());
