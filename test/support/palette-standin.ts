@@ -304,18 +304,26 @@ async function readValues(lab: PaletteLab, spec: StoredSpec, repo: string, layer
       return '';
     }
     const extract = tarExtract();
-    const done = pipeline(Readable.from(Buffer.from(await res.arrayBuffer())), createGunzip(), extract);
+    // A layer that is no gzip or tar (a hostile test's) fails the pipeline: handled here, never an unhandled rejection.
+    let failed = false;
+    const done = pipeline(Readable.from(Buffer.from(await res.arrayBuffer())), createGunzip(), extract).catch(() => {
+      failed = true;
+    });
     let values = '';
-    for await (const entry of extract) {
-      const parts = entry.header.name.split('/').filter((p) => p !== '' && p !== '.');
-      if (entry.header.type === 'file' && parts.at(-1) === 'values.yaml' && parts.length <= 2) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
-        values = Buffer.concat(chunks).toString('utf8');
-      } else entry.resume();
+    try {
+      for await (const entry of extract) {
+        const parts = entry.header.name.split('/').filter((p) => p !== '' && p !== '.');
+        if (entry.header.type === 'file' && parts.at(-1) === 'values.yaml' && parts.length <= 2) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of entry) chunks.push(chunk as Buffer);
+          values = Buffer.concat(chunks).toString('utf8');
+        } else entry.resume();
+      }
+    } catch {
+      failed = true;
     }
     await done;
-    return values;
+    return failed ? '' : values;
   } catch {
     return '';
   }
