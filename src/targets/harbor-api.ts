@@ -199,8 +199,9 @@ export class HarborApi {
       if (page > MAX_PAGES) throw new PackpubError('REGISTRY', `${this.host} answered ${what} with more than ${MAX_PAGES} pages`, { hint: LIST_HINT });
       read.add(url.href);
       const res = await this.call('GET', url);
-      if (res.status === 404) {
-        // Harbor answers 404 "project <p> not found": an empty answer here would read as "no packs".
+      // Harbor answers 404 "project <p> not found" (to a system admin; other users get 403 there, and HEAD tells them):
+      // an empty answer here would read as "no packs".
+      if (res.status === 404 || (res.status === 403 && page === 1 && (await this.projectNamed(project)) === 'missing')) {
         await discardBody(res);
         throw missingProject(project, this.host);
       }

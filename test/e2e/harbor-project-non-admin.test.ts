@@ -49,4 +49,11 @@ describe('a Harbor user who is not an admin, and a project that does not exist',
     }
     expect(w.harbor.projects.has('typo-project')).toBe(false);
   });
+
+  it('list of a project that does not exist says so, exit 1 (was: "answered 403", as if a permission were missing)', async () => {
+    const list = await asDev(['list', '--registry', `${w.harbor.host}/typo-project`]);
+    expect(list.code, list.stdout + list.stderr).toBe(1);
+    expect(list.stderr).toContain(`project typo-project does not exist on ${w.harbor.host}`);
+    expect(list.stderr).not.toMatch(/403|permission/);
+  });
 });

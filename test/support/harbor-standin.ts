@@ -222,7 +222,8 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     if (repos !== null && method === 'GET') {
       const name = decodeURIComponent(repos[1] ?? '');
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
-      if (!projects.has(name)) return answer(404, harborError('NOT_FOUND', `project ${name} not found`));
+      // RequireProjectAccess, as for the project GET: a missing project is 404 to an admin, 403 to other users.
+      if (!projects.has(name)) return admins.has(user) ? answer(404, harborError('NOT_FOUND', `project ${name} not found`)) : answer(403, harborError('FORBIDDEN', 'forbidden'));
       // A robot or user without pull permission may not list the project's repositories either.
       const rights = options.users[user];
       if (typeof rights === 'object' && rights.actions !== undefined && !rights.actions.includes('pull')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
