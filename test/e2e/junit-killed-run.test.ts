@@ -36,6 +36,6 @@ describe('--junit of a push killed before its report', () => {
     const xml = await readFile(junit, 'utf8');
     expect(xml).not.toContain('old:1.0.0');
     expect(xml).toContain('<testsuites name="packpub" tests="1" failures="0" errors="1"');
-    expect(xml).toMatch(/<error message="unfinished: packpub started at \S+ and has not written this report: it is still running, or it was killed before it could" type="UNFINISHED">/);
+    expect(xml).toMatch(/<error message="unfinished: packpub started at \S+ and has not written this report: it is still running, or it was stopped \(interrupted or killed\) before it could" type="UNFINISHED">/);
   });
 });

@@ -208,7 +208,7 @@ export function refusalJunitXml(command: string, error: { code: string; message:
 /** What --junit holds while the run has not written its report (checkJunitPath): one error case, `unfinished`. */
 export function unfinishedJunitXml(started: Date): string {
   const stamp = { timestamp: started.toISOString().replace(/\.\d{3}Z$/, ''), hostname: hostname() };
-  const message = `unfinished: packpub started at ${started.toISOString()} and has not written this report: it is still running, or it was killed before it could`;
+  const message = `unfinished: packpub started at ${started.toISOString()} and has not written this report: it is still running, or it was stopped (interrupted or killed) before it could`;
   return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attrs({ name: 'packpub', tests: 1, failures: 0, errors: 1, time: seconds(0) })}>`, errorSuite('unfinished', message, 'UNFINISHED', message, stamp, 0), '</testsuites>', ''].join('\n');
 }
 
