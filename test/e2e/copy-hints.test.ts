@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryReader } from '../support/registry-reader.js';
-import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
+import { sharedRegistry, skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -18,7 +18,8 @@ const NAME = 'registry.packpub.test';
 describe('copy: hints about plain HTTP name the flag of the side that failed', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-copy-hints-');
-    const http = stack.add(await startRegistry());
+    // The plain-HTTP one is the worker's shared registry: this file's repositories under its base path.
+    const http = await sharedRegistry();
     const https = stack.add(await startRegistry({ tls: true }));
     const pack = await writePack(join(root, 'p'), { name: 'hinted', version: '1.0.0' });
     const layout = join(root, 'layout');
@@ -48,19 +49,19 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
 
   it('a URL scheme in --from / --to is refused (exit 2) with that side\'s flag in the hint; --registry keeps --plain-http', async () => {
     const never = `oci:${join(w.root, 'never')}`;
-    const from = await runCli(['copy', '--all', '--from', `http://${w.http.host}/base`, '--to', never]);
+    const from = await runCli(['copy', '--all', '--from', `http://${w.http.host}/${w.http.base}/base`, '--to', never]);
     expect(from.code).toBe(2);
-    expect(from.stderr).toBe(`error: registry "http://${w.http.host}/base" must not include a URL scheme\nhint: use "${w.http.host}/base" (add --from-plain-http for an HTTP registry)\n`);
-    const to = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', `http://${w.http.host}/base`]);
+    expect(from.stderr).toBe(`error: registry "http://${w.http.host}/${w.http.base}/base" must not include a URL scheme\nhint: use "${w.http.host}/${w.http.base}/base" (add --from-plain-http for an HTTP registry)\n`);
+    const to = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', `http://${w.http.host}/${w.http.base}/base`]);
     expect(to.code).toBe(2);
-    expect(to.stderr).toContain(`hint: use "${w.http.host}/base" (add --to-plain-http for an HTTP registry)\n`);
-    const list = await runCli(['list', '--registry', `http://${w.http.host}/base`]);
+    expect(to.stderr).toContain(`hint: use "${w.http.host}/${w.http.base}/base" (add --to-plain-http for an HTTP registry)\n`);
+    const list = await runCli(['list', '--registry', `http://${w.http.host}/${w.http.base}/base`]);
     expect(list.code).toBe(2);
-    expect(list.stderr).toContain(`hint: use "${w.http.host}/base" (add --plain-http for an HTTP registry)\n`);
+    expect(list.stderr).toContain(`hint: use "${w.http.host}/${w.http.base}/base" (add --plain-http for an HTTP registry)\n`);
   });
 
   it('a --to registry that speaks plain HTTP under a non-loopback name: the hint says --to-plain-http, which works', async () => {
-    const to = `${NAME}:${w.http.port}/base`;
+    const to = `${NAME}:${w.http.port}/${w.http.base}/base`;
     const resolve = ['--resolve', `${NAME}:${w.http.port}:127.0.0.1`];
     const run = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', to, ...resolve]);
     expect(run.code).toBe(1);
@@ -70,7 +71,7 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
 
     const copied = await runCli(['copy', 'hinted:1.0.0', '--from', `oci:${w.layout}`, '--to', to, ...resolve, '--to-plain-http']);
     expect(copied.code, copied.stderr).toBe(0);
-    const manifest = await skopeoInspectRaw(`${w.http.host}/base/spectro-packs/archive/hinted:1.0.0`);
+    const manifest = await skopeoInspectRaw(`${w.http.host}/${w.http.base}/base/spectro-packs/archive/hinted:1.0.0`);
     expect(`sha256:${createHash('sha256').update(manifest).digest('hex')}`).toBe(w.digest);
   });
 
@@ -112,27 +113,27 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
     await mkdir(project, { recursive: true });
     const hostPort = `${NAME}:${w.http.port}`;
     const yaml = (registry: string, tls: string) => `targets:\n  lab:\n    registry: ${registry}\n${tls}    resolve: ["${hostPort}:127.0.0.1"]\n`;
-    await writeFile(join(project, 'packpub.yaml'), yaml(`http://${hostPort}/yaml`, ''));
+    await writeFile(join(project, 'packpub.yaml'), yaml(`http://${hostPort}/${w.http.base}/yaml`, ''));
     const refused = await runCli(['push', w.pack, '--target', 'lab'], { cwd: project });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(
-      `error: packpub.yaml:3:5: targets.lab.registry: registry "http://${hostPort}/yaml" must not include a URL scheme (use "${hostPort}/yaml" (add targets.lab.tls.plainHttp: true for an HTTP registry))\n` +
+      `error: packpub.yaml:3:5: targets.lab.registry: registry "http://${hostPort}/${w.http.base}/yaml" must not include a URL scheme (use "${hostPort}/${w.http.base}/yaml" (add targets.lab.tls.plainHttp: true for an HTTP registry))\n` +
         'hint: fix the file (docs/configuration.md lists every key), or point --config at another file\n',
     );
     const reader = new RegistryReader(w.http.url);
-    expect((await reader.holdings('yaml')).tags.size).toBe(0);
+    expect((await reader.holdings(`${w.http.base}/yaml`)).tags.size).toBe(0);
 
     // PACKPUB_REGISTRY: the message says where the value came from; there the flag is the setting.
-    const fromEnv = await runCli(['push', w.pack], { cwd: w.root, env: { PACKPUB_REGISTRY: `http://${hostPort}/yaml` } });
+    const fromEnv = await runCli(['push', w.pack], { cwd: w.root, env: { PACKPUB_REGISTRY: `http://${hostPort}/${w.http.base}/yaml` } });
     expect(fromEnv.code).toBe(2);
-    expect(fromEnv.stderr).toBe(`error: PACKPUB_REGISTRY: registry "http://${hostPort}/yaml" must not include a URL scheme\nhint: use "${hostPort}/yaml" (add --plain-http for an HTTP registry)\n`);
+    expect(fromEnv.stderr).toBe(`error: PACKPUB_REGISTRY: registry "http://${hostPort}/${w.http.base}/yaml" must not include a URL scheme\nhint: use "${hostPort}/${w.http.base}/yaml" (add --plain-http for an HTTP registry)\n`);
 
     // Doing what the hint says publishes over plain HTTP to the non-loopback name.
-    await writeFile(join(project, 'packpub.yaml'), yaml(`${hostPort}/yaml`, '    tls:\n      plainHttp: true\n'));
+    await writeFile(join(project, 'packpub.yaml'), yaml(`${hostPort}/${w.http.base}/yaml`, '    tls:\n      plainHttp: true\n'));
     const pushed = await runCli(['push', w.pack, '--target', 'lab', '--json'], { cwd: project });
     expect(pushed.code, pushed.stderr).toBe(0);
     const published = (JSON.parse(pushed.stdout) as { results: Array<{ status: string; digest: string }> }).results[0];
     expect(published?.status).toBe('published');
-    expect((await reader.holdings('yaml')).tags.get('yaml/spectro-packs/archive/hinted:1.0.0')).toBe(published?.digest);
+    expect((await reader.holdings(`${w.http.base}/yaml`)).tags.get(`${w.http.base}/yaml/spectro-packs/archive/hinted:1.0.0`)).toBe(published?.digest);
   });
 });
