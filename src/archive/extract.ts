@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import { ArchiveDataError, ByteReader, readTar, UnusualTarError } from '../pack/chart-archive.js';
 import { localWriteError, makeDirs } from '../util/fs.js';
 import { drainedOrClosed } from '../util/stream.js';
 
@@ -239,9 +240,12 @@ async function extractInto(
   const onAbort = () => fail(new PackpubError('ABORTED', 'extraction was interrupted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const feeding = pipeline(source, input, createGunzip(), output, (tarBytes: AsyncIterable<Buffer>) => feed(tarBytes, extract), {
+  const goView = new GoTarView();
+  const feeding = pipeline(source, input, createGunzip(), output, (tarBytes: AsyncIterable<Buffer>) => feed(tarBytes, extract, goView), {
     signal: abort.signal,
-  }).catch((err: unknown) => fail(wrapStreamError(err)));
+  })
+    .catch((err: unknown) => fail(wrapStreamError(err)))
+    .finally(() => goView.end());
 
   // The tar parser's own error (a header it cannot read, data that ends mid-entry): the entry being read ends with
   // only "Stream was destroyed", which said nothing and passed for a bug of packpub's.
@@ -250,19 +254,92 @@ async function extractInto(
     if (failure === undefined) parseError ??= err;
   });
   const progress: Progress = { entries: 0, bytes: 0 };
+  const names: string[] = [];
   try {
     const tree = new StagingTree(staging, limits.maxEntries);
     for await (const entry of extract) {
       refuseGlobalRecords(extract);
+      names.push(entry.header.name);
       await extractEntry(entry, tree, limits, progress);
     }
   } catch (err) {
     fail(notTar(err, parseError));
   }
   await feeding;
+  if (failure === undefined) await goView.check(names).catch(fail);
   options.signal?.removeEventListener('abort', onAbort);
   if (failure !== undefined) throw failure;
   return { ...progress, digest: `sha256:${hash.digest('hex')}` };
+}
+
+/**
+ * The names of the entries Go's archive/tar (Palette's reader) finds in the tar bytes given to `push`, read beside
+ * tar-stream with chart-archive.ts's reader (Go's rules: the end-of-archive marker ends it, a star header's shorter
+ * prefix, a GNU header's prefix only where its times do not parse, strict numbers, pax records of at most 1 MiB). `check` refuses the archive when Go would fail on it or read other entries than tar-stream gave:
+ * pull and inspect would show one pack and Palette read another.
+ */
+export class GoTarView {
+  private readonly names: string[] = [];
+  private readonly queue: Buffer[] = [];
+  private waiting: ((chunk: Buffer | undefined) => void) | undefined;
+  private ended = false;
+  private stopped = false;
+  private readonly done: Promise<unknown>;
+
+  constructor() {
+    const next = (): Promise<Buffer | undefined> =>
+      new Promise((resolve) => {
+        const chunk = this.queue.shift();
+        if (chunk !== undefined || this.ended) resolve(chunk);
+        else this.waiting = resolve;
+      });
+    this.done = readTar(new ByteReader(next), (entry) => {
+      if (!entry.globalHeader) this.names.push(entry.name);
+    }).then(
+      () => {
+        this.stopped = true;
+        this.queue.length = 0;
+        return undefined;
+      },
+      (err: unknown) => {
+        this.stopped = true;
+        this.queue.length = 0;
+        return err;
+      },
+    );
+  }
+
+  /** The next tar bytes (dropped once Go's reader stopped: at the end marker, nothing after it is read). */
+  push(chunk: Buffer): void {
+    if (this.stopped) return;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting !== undefined) waiting(chunk);
+    else this.queue.push(chunk);
+  }
+
+  /** No more bytes (also when the extraction failed: the reader ends). */
+  end(): void {
+    this.ended = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(undefined);
+  }
+
+  /** After end(): refuses the archive unless Go's reader read it whole and found the entries `names` (tar-stream's, in order). */
+  async check(names: readonly string[]): Promise<void> {
+    const failed = await this.done;
+    if (failed instanceof ArchiveDataError || failed instanceof UnusualTarError) {
+      throw unsafe(`the archive is not a valid tar archive as Go's archive/tar (Palette's reader) reads it: ${failed.message}`, 'check that the blob is a .tar.gz pack archive, whole');
+    }
+    if (failed !== undefined) throw failed;
+    const at = names.findIndex((name, i) => this.names[i] !== name);
+    const index = at === -1 && names.length !== this.names.length ? Math.min(names.length, this.names.length) : at;
+    if (index !== -1) {
+      const what = (name: string | undefined) => (name === undefined ? 'no entry' : JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}...` : name));
+      throw unsafe(`tar readers read the archive differently: its entry ${index + 1} is ${what(names[index])} to pull and ${what(this.names[index])} to Go's archive/tar (Palette's reader)`);
+    }
+  }
 }
 
 /** tar-stream's internals that tarReader hooks: where it puts the names of GNU long-name (L, K) and pax headers on the entry's header. */
@@ -298,8 +375,9 @@ export function tarReader(): Extract {
 }
 
 /** Writes the decompressed tar into tar-stream's parser with backpressure. */
-async function feed(tarBytes: AsyncIterable<Buffer>, extract: Extract): Promise<void> {
+async function feed(tarBytes: AsyncIterable<Buffer>, extract: Extract, goView: GoTarView): Promise<void> {
   for await (const chunk of tarBytes) {
+    goView.push(chunk);
     if (!extract.write(chunk)) {
       await drainedOrClosed(extract);
       if (extract.destroyed || extract.destroying) return;

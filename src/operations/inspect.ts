@@ -1,6 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter, refuseGlobalRecords, tarReader } from '../archive/extract.js';
+import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter, refuseGlobalRecords, tarReader, GoTarView } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
@@ -62,6 +62,9 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
   // otherwise keep inspect inflating for hours. (Pull's 2 GiB size limit has a flag there; inspect writes nothing.)
   let compressed = 0;
   let inflated = 0;
+  // Go's view of the same bytes (archive/extract.ts): an archive Palette reads otherwise is refused, as pull refuses it.
+  const goView = new GoTarView();
+  const names: string[] = [];
   const feeding = pipeline(
     blob,
     meter((chunk) => {
@@ -71,10 +74,11 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
     createGunzip(),
     meter((chunk) => {
       inflated += chunk.length;
+      goView.push(chunk);
       return inflatedRefusal(compressed, inflated, { maxBytes: Infinity, maxRatio: EXTRACT_DEFAULTS.maxRatio });
     }),
     extract,
-  );
+  ).finally(() => goView.end());
   // The archive is read by pull's rules (archive/extract.ts), so that inspect shows the pack.json pull writes and
   // refuses what pull refuses: names as pull places them (`hello//pack.json` is `hello/pack.json`), the last
   // entry of a name wins, a hard link copies an earlier file (whichever it is: its bytes are read again by a
@@ -98,6 +102,7 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
       const h = entry.header;
       const number = ++count;
       refuseGlobalRecords(extract);
+      names.push(h.name);
       const segments = entrySegments(h, number, EXTRACT_DEFAULTS);
       const [top] = segments;
       if (top === undefined) {
@@ -137,6 +142,7 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
       }
     }
     await feeding;
+    await goView.check(names);
   } catch (err) {
     feeding.catch(() => undefined);
     // A failure to read the blob (the registry's error, a reset, a digest that does not match): told as it is.

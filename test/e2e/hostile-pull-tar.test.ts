@@ -205,3 +205,21 @@ describe('a GNU long name and a pax path before the same entry', () => {
     expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
   });
 });
+
+describe("entries Go's archive/tar (Palette's reader) reads otherwise", () => {
+  it('after the end-of-archive marker (two tars one after the other): refused by pull and inspect (was: exit 0 with the later pack.json; Go stops at the marker and reads the first)', async () => {
+    const version = `9.8.${n++}`;
+    publish(version, gzipSync(Buffer.concat([await craftTar([packJson('6.6.6')]), await craftTar([packJson(version)])])));
+    const says = 'tar readers read the archive differently: its entry 2 is "hello/pack.json" to pull and no entry to Go\'s archive/tar (Palette\'s reader)';
+    await pullRefused(version, says, 'do not use this archive; ask its publisher to rebuild it with packpub build');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+
+  it('a pax record over 1 MiB (Go refuses it; tar-stream takes up to 4 MiB): refused as Go reads it', async () => {
+    const version = `9.8.${n++}`;
+    publish(version, gzipSync(await craftTar([packJson(version), { name: 'hello/x.yaml', pax: { comment: 'c'.repeat(2 << 20) }, content: 'x' }])));
+    const says = "the archive is not a valid tar archive as Go's archive/tar (Palette's reader) reads it: a tar header record is too long";
+    await pullRefused(version, says, 'check that the blob is a .tar.gz pack archive, whole');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+});
