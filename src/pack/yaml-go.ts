@@ -34,7 +34,8 @@ import { goTabProblem } from './yaml-tabs.js';
  * - go-yaml reads only YAML 1.1: a `%YAML` directive naming another version is an error ("found incompatible
  *   YAML document"), as is a second `%YAML` before one document; the `yaml` package reads 1.2 there instead.
  * - In a flow collection, go-yaml keeps a `:` followed by `,`, `]` or `}` in the plain scalar before it
- *   (`[fd00::]`); the `yaml` package reads a key there (flowColons).
+ *   (`[fd00::]`); the `yaml` package reads a key there (flowColons). Likewise a `-` right before `,`, `]` or
+ *   `}` is the plain scalar "-" for Go (`{k: -}`); the `yaml` package reads a block sequence there and refuses it.
  * - go-yaml's escapes in double-quoted scalars are libyaml's, not YAML 1.2's: `\'` is read as `'`, `\/` and a
  *   `\u`/`\U` surrogate are refused (goEscapes).
  * - A block scalar (`|`, `>`) whose last line ends the text with no line break after it gets no final "\n"
@@ -109,6 +110,9 @@ function closedQuote(token: string): boolean {
 /** Stands for a `:` that go-yaml keeps inside a plain scalar (flowColons); a private-use character, printable for Go. */
 const KEPT_COLON = '\ue000';
 const FLOW_COLON = /:[,\]}]|(?:[[{,]|:\s)\s*:/;
+/** Stands for a `-` that go-yaml reads as a plain scalar in a flow collection (flowColons); private-use too. */
+const KEPT_DASH = '\ue001';
+const FLOW_DASH = /-[,\]}]/;
 
 /**
  * Inside a flow collection, go-yaml ends a plain scalar at a `:` only when a blank or a line break follows it
@@ -120,10 +124,15 @@ const FLOW_COLON = /:[,\]}]|(?:[[{,]|:\s)\s*:/;
  * itself). `leading`: the first plain scalar in a flow collection that starts with `:`, which Go refuses
  * (scannerc.go yaml_parser_fetch_next_token takes a `:` in flow context as a value indicator; then "did not
  * find expected node content"), as in `[127.0.0.1, ::1]` or `[::]`; the `yaml` package reads "::1", {":": null}.
+ * A `-` starting a token right before `,`, `]` or `}` in a flow collection is a plain scalar for Go (scannerc.go
+ * yaml_parser_fetch_next_token takes `-` as a block entry only before a blank or a break): `{k: -}` maps k to
+ * "-", `{-}` holds the key "-"; the `yaml` lexer reads a block sequence entry there, which it refuses in a flow
+ * mapping. Such a `-` is replaced by KEPT_DASH the same way.
  */
 function flowColons(text: string): { kept?: string; leading?: number } {
-  if (!FLOW_COLON.test(text) || text.includes(KEPT_COLON)) return {};
+  if ((!FLOW_COLON.test(text) && !FLOW_DASH.test(text)) || text.includes(KEPT_COLON) || text.includes(KEPT_DASH)) return {};
   const colons: number[] = [];
+  const dashes: number[] = [];
   let leading: number | undefined;
   let offset = 0;
   let depth = 0;
@@ -133,6 +142,7 @@ function flowColons(text: string): { kept?: string; leading?: number } {
     if (type === 'flow-seq-start' || type === 'flow-map-start') depth++;
     else if (type === 'flow-seq-end' || type === 'flow-map-end') depth = Math.max(0, depth - 1);
     else if (type === 'map-value-ind' && depth > 0 && offset === plainEnd && ',]}'.includes(text[offset + 1] ?? '')) colons.push(offset);
+    else if (type === 'seq-item-ind' && depth > 0 && ',]}'.includes(text[offset + 1] ?? '')) dashes.push(offset);
     // Control tokens (document mode, scalar marker) are markers, not text; a plain scalar's text has no type.
     if (type === 'doc-mode' || type === 'scalar') continue;
     // In a flow collection Go takes every ':' that starts a token as a value indicator: `[::1]` has no value.
@@ -140,24 +150,26 @@ function flowColons(text: string): { kept?: string; leading?: number } {
     offset += token.length;
     plainEnd = type === null ? offset : -1;
   }
-  if (colons.length === 0) return leading === undefined ? {} : { leading };
+  if (colons.length === 0 && dashes.length === 0) return leading === undefined ? {} : { leading };
+  const kept = new Set(dashes);
   let out = '';
   let from = 0;
-  for (const at of colons) {
-    out += `${text.slice(from, at)}${KEPT_COLON}`;
+  for (const at of [...colons, ...dashes].sort((a, b) => a - b)) {
+    out += `${text.slice(from, at)}${kept.has(at) ? KEPT_DASH : KEPT_COLON}`;
     from = at + 1;
   }
   return { kept: out + text.slice(from), ...(leading === undefined ? {} : { leading }) };
 }
 
-/** Put back the `:` flowColons replaced, in every scalar's value and source (keys included). */
+/** Put back the `:` and `-` flowColons replaced, in every scalar's value and source (keys included). */
 function restoreFlowColons(docs: Document.Parsed[]): void {
+  const restore = (text: string): string => text.replaceAll(KEPT_COLON, ':').replaceAll(KEPT_DASH, '-');
   for (const doc of docs) {
     visit(doc, {
       Scalar(_key, node) {
-        if (typeof node.value === 'string' && node.value.includes(KEPT_COLON)) node.value = node.value.replaceAll(KEPT_COLON, ':');
+        if (typeof node.value === 'string') node.value = restore(node.value);
         const withSource = node as Scalar & { source?: string };
-        if (typeof withSource.source === 'string' && withSource.source.includes(KEPT_COLON)) withSource.source = withSource.source.replaceAll(KEPT_COLON, ':');
+        if (typeof withSource.source === 'string') withSource.source = restore(withSource.source);
       },
     });
   }
