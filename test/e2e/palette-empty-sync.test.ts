@@ -15,13 +15,13 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-empty-sync-', key: KEY, name: 'lab', base: 'empty', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-empty-sync-', key: KEY, name: 'lab', base: 'empty', clock, shared: true });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  const off = lab.palette.addRegistry('basic', 'off', { endpoint: `http://${lab.registry.host}`, baseContentPath: 'off', providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
+  const off = lab.palette.addRegistry('basic', 'off', { endpoint: `http://${lab.registry.host}`, baseContentPath: lab.under('off'), providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
   return { ...lab, env, off };
 });
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '5'];
-const at = (base: string) => ['--registry', `${w.registry.host}/${base}`];
+const at = (base: string) => ['--registry', `${w.registry.host}/${w.under(base)}`];
 const syncs = (uid: string) => w.palette.registries.get(uid)?.syncRequests.length ?? 0;
 
 describe('palette sync of a base path holding no pack version', () => {
@@ -36,7 +36,7 @@ describe('palette sync of a base path holding no pack version', () => {
     w.palette.failSyncs = 'cannot reach the registry';
     const run = await runCli(['palette', 'sync', ...at('empty'), ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
-    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/empty to confirm, and Palette's sync of lab failed: cannot reach the registry`);
+    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/${w.under('empty')} to confirm, and Palette's sync of lab failed: cannot reach the registry`);
     expect(run.stderr).toContain('(exit 3)');
     expect(w.palette.registries.get(w.uid)?.sync.status).toBe('Failed');
     expect(syncs(w.uid)).toBe(2);
@@ -59,7 +59,7 @@ describe('palette sync of a base path holding no pack version', () => {
   it('a registry with sync off: exit 3 (was: exit 0, "visible"); nothing synced', async () => {
     const run = await runCli(['palette', 'sync', ...at('off'), ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
-    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/off to confirm, and sync is off for Palette registry off`);
+    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/${w.under('off')} to confirm, and sync is off for Palette registry off`);
     expect(syncs(w.off)).toBe(0);
     expect(w.palette.registries.get(w.off)?.index.size).toBe(0);
   });

@@ -18,8 +18,8 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
 // Palette's sync of never-lab finds nothing, whatever the registry holds.
-const w = setup((stack) => startPaletteLab(stack, { prefix: 'packpub-palette-hostile-', key: KEY, name: 'never-lab', base: 'never', clock, repositories: () => [] }));
-const held = (names: string[]) => holdVersions(w.registry, names.map((name) => ({ repository: `never/spectro-packs/archive/${name}`, tag: '1.0.0' })));
+const w = setup((stack) => startPaletteLab(stack, { prefix: 'packpub-palette-hostile-', key: KEY, name: 'never-lab', base: 'never', clock, repositories: () => [], shared: true }));
+const held = (names: string[]) => holdVersions(w.registry, names.map((name) => ({ repository: `${w.under('never')}/spectro-packs/archive/${name}`, tag: '1.0.0' })));
 
 const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY });
 
@@ -29,7 +29,7 @@ describe('a Palette that never lists the packs', () => {
     await held(names);
     const refs = names.map((n) => `${n}:1.0.0`);
     const from = w.palette.requests.length;
-    const run = await runCli(['palette', 'sync', ...refs, '--registry', `${w.registry.host}/never`, '--palette-timeout', '5', '--palette-poll-interval', '1'], { env: env() });
+    const run = await runCli(['palette', 'sync', ...refs, '--registry', `${w.registry.host}/${w.under('never')}`, '--palette-timeout', '5', '--palette-poll-interval', '1'], { env: env() });
     expect(run.code, run.stderr).toBe(3);
     const made = w.palette.requests.slice(from);
     const spanMs = (made.at(-1)?.at ?? 0) - (made[0]?.at ?? 0);
@@ -72,7 +72,7 @@ describe('a Palette answering huge bodies', () => {
     await held(['huge']);
     const huge = await hugeAnswers(256 << 20);
     try {
-      const run = await runCli(['palette', 'sync', 'huge:1.0.0', '--registry', `${w.registry.host}/never`], { env: { ...env(), SPECTROCLOUD_HOST: huge.url } });
+      const run = await runCli(['palette', 'sync', 'huge:1.0.0', '--registry', `${w.registry.host}/${w.under('never')}`], { env: { ...env(), SPECTROCLOUD_HOST: huge.url } });
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain(`error: Palette at ${new URL(huge.url).host} answered list OCI registries with more than 16 MiB: not an answer of the Palette API\n`);
       // The rest was never read: what the server could send before the connection closed is the 16 MiB and what the socket buffers held.

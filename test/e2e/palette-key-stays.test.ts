@@ -18,11 +18,11 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const OTHER_KEY = `apikey-${Math.random().toString(36).slice(2)}-other`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-key-', key: KEY, name: 'lab', base: 'packs', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-key-', key: KEY, name: 'lab', base: 'packs', clock, shared: true });
   // Another Palette, which SPECTROCLOUD_HOST names: it must never see KEY.
   const other = stack.add(await startPaletteStandin({ keys: { [OTHER_KEY]: { role: 'tenant-admin' } }, clock }));
   const write = (name: string, palette: string[]) =>
-    writeFile(join(lab.root, name), ['targets:', '  prod:', `    registry: ${lab.registry.host}/packs`, '    palette:', ...palette.map((l) => `      ${l}`), ''].join('\n'));
+    writeFile(join(lab.root, name), ['targets:', '  prod:', `    registry: ${lab.registry.host}/${lab.under('packs')}`, '    palette:', ...palette.map((l) => `      ${l}`), ''].join('\n'));
   await write('no-endpoint.yaml', ['apiKeyEnv: PROD_PALETTE_KEY']);
   await write('with-endpoint.yaml', [`endpoint: ${lab.palette.url}`, 'apiKeyEnv: PROD_PALETTE_KEY']);
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: other.url, SPECTROCLOUD_APIKEY: OTHER_KEY, PROD_PALETTE_KEY: KEY };
@@ -67,12 +67,12 @@ describe('palette sync of two targets, the second refused', () => {
       [
         'targets:',
         '  prod:',
-        `    registry: ${w.registry.host}/packs`,
+        `    registry: ${w.registry.host}/${w.under('packs')}`,
         '    palette:',
         `      endpoint: ${w.palette.url}`,
         '      apiKeyEnv: PROD_PALETTE_KEY',
         '  stage:',
-        `    registry: ${w.registry.host}/stage`,
+        `    registry: ${w.registry.host}/${w.under('stage')}`,
         '    palette:',
         '      apiKeyEnv: PROD_PALETTE_KEY',
         '',

@@ -18,14 +18,14 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-values-', key: KEY, name: 'lab', base: 'packs', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-values-', key: KEY, name: 'lab', base: 'packs', clock, shared: true });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   return { ...lab, env };
 });
 // Waits are skipped (skipWaits): a long --palette-timeout costs nothing when the run ends early, and keeps a loaded
 // machine's slowness from ending a run that should succeed.
 const fast = ['--palette-poll-interval', '0.25'];
-const at = (): string[] => ['--registry', `${w.registry.host}/packs`];
+const at = (): string[] => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 const indexed = (name: string, version: string) => w.palette.registries.get(w.uid)?.index.get(name)?.get(version);
 /** The pack reads Palette got for `name`, and the credentials they carried. */
 const packReads = (name: string) => w.palette.requests.filter((r) => r.method === 'GET' && r.path === `/v1/packs/${name}/registries/${w.uid}`);

@@ -21,7 +21,7 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
 const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-project-', key: KEY, name: 'project-lab', base: 'projbase', clock });
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-project-', key: KEY, name: 'project-lab', base: 'projbase', clock, shared: true });
   const { root, palette } = lab;
   // p-all shows every registry; p-hidden is a project of the tenant that shows none of them.
   palette.projects = new Map([['p-all', undefined], ['p-hidden', new Set<string>()]]);
@@ -38,7 +38,7 @@ const env = () => ({
   SPECTROCLOUD_HOST: w.palette.url,
   SPECTROCLOUD_APIKEY: KEY,
 });
-const at = () => ['--registry', `${w.registry.host}/projbase`];
+const at = () => ['--registry', `${w.registry.host}/${w.under('projbase')}`];
 const reasonHint = "check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml)";
 const hint = "hint: check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml)";
 

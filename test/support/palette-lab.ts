@@ -1,30 +1,40 @@
 import { startPaletteStandin, type PaletteStandin } from './palette-standin.js';
-import { startRegistry, type RunningRegistry } from './registry.js';
+import { sharedRegistry, startRegistry, type RunningRegistry } from './registry.js';
 import type { Stage } from './stage.js';
 
 export interface PaletteLabWorld {
   root: string;
   registry: RunningRegistry;
   palette: PaletteStandin;
-  /** The uid of the one pack registry Palette knows, serving `registry` under `base`. */
+  /** The uid of the one pack registry Palette knows, serving `registry` under `under(base)`. */
   uid: string;
+  /**
+   * `path` as a base path of this lab on `registry`: under the base path the worker's shared registry handed
+   * it (`shared`), else `path` itself. Every repository the lab's tests use goes under one.
+   */
+  under: (path: string) => string;
 }
 
 /**
  * A registry on loopback and a Palette stand-in that knows it: a tenant-admin `key`, one basic pack registry
- * `name` serving the registry under `base` (sync supported, no auth), Palette's clock `clock`; `repositories`:
- * what Palette's sync finds there (default: the registry's catalog). Torn down with the stage.
+ * `name` serving the registry under `under(base)` (sync supported, no auth), Palette's clock `clock`; `repositories`:
+ * what Palette's sync finds there (default: the registry's catalog, of which the stand-in reads only what is
+ * under the registry's base path, as Palette does). `shared`: the registry is the worker's shared one
+ * (sharedRegistry) rather than one of the lab's own; a test then names every repository through `under`.
+ * Torn down with the stage.
  */
 export async function startPaletteLab(
   stack: Stage,
-  options: { prefix: string; key: string; name: string; base: string; clock?: { now(): number }; repositories?: () => Iterable<string> },
+  options: { prefix: string; key: string; name: string; base: string; clock?: { now(): number }; repositories?: () => Iterable<string>; shared?: boolean },
 ): Promise<PaletteLabWorld> {
   const root = await stack.tempDir(options.prefix);
-  const registry = stack.add(await startRegistry());
+  const shared = options.shared === true ? await sharedRegistry() : undefined;
+  const registry = shared ?? stack.add(await startRegistry());
+  const under = (path: string): string => (shared === undefined ? path : `${shared.base}/${path}`);
   const lab = { url: registry.url, ...(options.repositories === undefined ? {} : { repositories: options.repositories }) };
   const palette = stack.add(
     await startPaletteStandin({ keys: { [options.key]: { role: 'tenant-admin' } }, labs: { [registry.host]: lab }, ...(options.clock === undefined ? {} : { clock: options.clock }) }),
   );
-  const uid = palette.addRegistry('basic', options.name, { endpoint: `http://${registry.host}`, baseContentPath: options.base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
-  return { root, registry, palette, uid };
+  const uid = palette.addRegistry('basic', options.name, { endpoint: `http://${registry.host}`, baseContentPath: under(options.base), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  return { root, registry, palette, uid, under };
 }
