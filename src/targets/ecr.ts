@@ -2,7 +2,8 @@ import { parseEcrHost } from '../aws/ecr-host.js';
 import { awsFilesOf, EcrClients } from '../aws/ecr-sdk.js';
 import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
-import { isRegistryError } from '../registry/errors.js';
+import { isRegistryError, type RegistryError } from '../registry/errors.js';
+import { redactText } from '../util/redact.js';
 import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
@@ -206,9 +207,20 @@ export class EcrStore extends GenericRegistryStore {
     return this.api.deleteTag(repository, tag, digest, this.reference(repository, tag));
   }
 
-  /** A missing repository when creation is off: say how to create it. */
+  /**
+   * A missing repository when creation is off: say how to create it. An IAM denial on the registry API (403 DENIED
+   * "User: ... is not authorized to perform: ecr:InitiateLayerUpload on resource: ..."): the action AWS names, not
+   * "credentials rejected or no push permission ..., or run packpub login" (there is no login for ECR).
+   */
   private explain(err: unknown, repository: string): unknown {
     if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN' && this.settings.create === false) return this.missing(repository, err, false);
+    const action = isRegistryError(err) && err.status === 403 ? /\bnot authorized to perform: (ecr:[A-Za-z]+)/.exec(err.ociMessage ?? '')?.[1] : undefined;
+    if (action !== undefined) {
+      return new PackpubError('AUTH', `AWS denied ${action} for ${repository} on ${this.location}: ${redactText((err as RegistryError).ociMessage ?? '').slice(0, 400)}`, {
+        hint: `grant ${action} on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy), then push again`,
+        cause: err,
+      });
+    }
     return err;
   }
 

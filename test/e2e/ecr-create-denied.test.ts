@@ -99,3 +99,22 @@ describe('ECR: CreateRepository refused for a quota or the resource tags', () =>
     expect(w.standin.calls.length).toBe(before);
   });
 });
+
+describe('ECR: the registry refuses an upload or a manifest for a missing IAM action', () => {
+  it('says which action AWS denied, with the IAM hint (was: "credentials rejected or no push permission ..., or run packpub login")', async () => {
+    for (const action of ['InitiateLayerUpload', 'PutImage']) {
+      const base = `iam-${action.toLowerCase()}`;
+      w.standin.deny(action);
+      try {
+        const push = await runCli(['push', w.pack, ...ecrArgs(base)], { env: env() });
+        expect(push.code, push.stdout + push.stderr).toBe(1);
+        expect(push.stderr).toMatch(new RegExp(`FAILED hello:1\\.0\\.0: AWS denied ecr:${action} for ${base}/spectro-packs/archive\\S* on \\S+: User: arn:aws:iam::\\d+:user/packpub-test is not authorized`));
+        expect(push.stderr).toContain(`hint: grant ecr:${action} on the repository to the IAM identity packpub runs as`);
+        expect(push.stderr).not.toContain('packpub login');
+      } finally {
+        w.standin.allow(action);
+      }
+      expect(await tagsIn(`${base}/spectro-packs/archive/hello`)).toEqual([]);
+    }
+  });
+});

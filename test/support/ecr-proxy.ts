@@ -16,6 +16,7 @@ import { sendJson } from './loopback.js';
  * - 404 NAME_UNKNOWN for repositories not created through the stand-in's CreateRepository; in one created but
  *   empty, a manifest read answers 404 MANIFEST_UNKNOWN and the tag list 200 with no tags, as ECR does; tag
  *   lists come unsorted (reversed), as ECR does not sort them;
+ * - 403 DENIED naming the IAM action for an upload or manifest PUT the ECR stand-in denies (InitiateLayerUpload, PutImage);
  * - 400 TAG_INVALID when a tag already present is pushed again where it is immutable (an IMMUTABLE repository, or a
  *   *_WITH_EXCLUSION one by its exclusion filters: tagIsImmutable);
  * - blob GETs answered with a 307 to a second loopback server ("S3") that answers 400 to any request
@@ -191,6 +192,15 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         await drain(req);
         record(404);
         sendEcrJson(res, 404, ociError('NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${standin.accountId}'`));
+        return;
+      }
+      // IAM on the registry API: each call needs its ECR action (InitiateLayerUpload for an upload, PutImage for a
+      // manifest PUT); ECR answers a denied one 403 DENIED naming the action, the identity and the repository.
+      const action = method === 'POST' && rest.startsWith('blobs/uploads') ? 'InitiateLayerUpload' : method === 'PUT' && rest.startsWith('manifests/') ? 'PutImage' : undefined;
+      if (action !== undefined && standin.denies(action)) {
+        await drain(req);
+        record(403);
+        sendEcrJson(res, 403, ociError('DENIED', `User: arn:aws:iam::${standin.accountId}:user/packpub-test is not authorized to perform: ecr:${action} on resource: arn:aws:ecr:${standin.region}:${standin.accountId}:repository/${repo} because no identity-based policy allows the ecr:${action} action`));
         return;
       }
       if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && tagIsImmutable(known, rest.slice('manifests/'.length))) {

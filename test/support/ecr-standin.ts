@@ -76,6 +76,8 @@ export interface EcrStandin {
   /** Make an operation answer AccessDeniedException (IAM tests); `allow` undoes it. */
   deny(op: string): void;
   allow(op: string): void;
+  /** Whether `deny(op)` is in force (the ECR proxy refuses registry calls by the IAM action they need: InitiateLayerUpload, PutImage). */
+  denies(op: string): boolean;
   /**
    * Make an operation answer this AWS error until `allow(op)`: ThrottlingException ('Rate exceeded'),
    * KmsException, LimitExceededException... (status 400, as the JSON 1.1 protocol sends them).
@@ -382,6 +384,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     calls,
     failImage: (repository, tag, failureCode, failureReason) => void imageFailures.set(`${repository}:${tag}`, { failureCode, failureReason }),
     deny: (op) => void denied.add(op),
+    denies: (op) => denied.has(op),
     allow: (op) => {
       denied.delete(op);
       failures.delete(op);
