@@ -6,7 +6,7 @@ import { targetCommandFlags, withPackTarget } from '../target-command.js';
 
 export const inspectCommand: CommandSpec = {
   command: 'inspect <ref>',
-  describe: 'Show a published pack: manifest, digest, layer, and the pack.json inside its archive',
+  describe: 'Show a published pack: manifest, digest, layer, annotations, and the pack.json inside its archive',
   builder: (y) => targetCommandFlags(y, { ref: true, json: true }),
   run: (args, ctx) =>
     withPackTarget(args, ctx, async (target, ref) => {
