@@ -424,6 +424,10 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     // nginx's default client_max_body_size is 1 MiB: a registry behind an nginx left at it refuses every larger layer.
     hint = `the registry or a proxy in front of it refuses request bodies this large (nginx's client_max_body_size, a load balancer's limit): raise it for ${ctx.host}'s /v2/ paths; packpub sends each blob in one PUT, as ORAS does`;
   }
+  else if (ctx.status === 431 || (ctx.status === 400 && /Request Header Or Cookie Too Large/i.test(ctx.body.subarray(0, 4096).toString('utf8')))) {
+    // 431 (RFC 6585), or nginx's 400 past large_client_header_buffers (8 KiB a line): a token service's long Bearer token.
+    hint = `the registry or a proxy in front of it refuses request headers this large (431; nginx: large_client_header_buffers): the token its token service issued is the longest header packpub sends; raise the limit for ${ctx.host}, or ask for a shorter token`;
+  }
   else if (ctx.status === 400 && ctx.method === 'HEAD' && ctx.url.protocol === 'http:' && ociText === '') {
     // An HTTPS server answers plain HTTP with 400 and says so in the body; a HEAD answer has none to read.
     const flags = plainHttpFlags(ctx.plainHttpFlag);
