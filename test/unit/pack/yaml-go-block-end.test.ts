@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { setFastYaml } from '../../../src/pack/yaml-go.js';
-import { checkYamlText } from '../../../src/pack/yaml-source.js';
+import { readsAsGo, type GoRead } from './yaml-go-cases.js';
 
 /*
  * A block scalar (`|`, `>`) whose last line ends the text, with no line break after it: go-yaml (v2.4.0 and
@@ -10,34 +8,19 @@ import { checkYamlText } from '../../../src/pack/yaml-source.js';
  * bytes with go-yaml v2.4.0; both readers (the fast one and the full one) must give it.
  */
 
-afterEach(() => setFastYaml(true));
+// The last line ends the text: "x" in Go (clip, keep, strip alike), "x\n" in YAML 1.2.
+const NO_BREAK = ['a: |\n  x', 'a: |+\n  x', 'a: |-\n  x', 'a: !t |\n  x'];
+// A break after the last line (a final line of blanks, a comment, a lone CR): Go keeps it.
+const BREAK = ['a: |\n  x\n', 'a: |\n  x\n  ', 'a: |\n  x\n#c', 'a: |\n  x\r'];
+const OTHERS: Array<[string, string]> = [['a: >\n  x\n  y', 'x y'], ['a: |+\n  x\n\n  y', 'x\n\ny'], ['a: |\n  x  ', 'x  '], ['a: |2\n   x', ' x'], ['a: |+\n  x\n\n ', 'x\n\n']];
 
-const VALUES: Array<[string, unknown]> = [
-  ['a: |\n  x', { a: 'x' }],
-  ['a: >\n  x\n  y', { a: 'x y' }],
-  ['a: |+\n  x', { a: 'x' }],
-  ['a: |+\n  x\n\n  y', { a: 'x\n\ny' }],
-  ['a: |-\n  x', { a: 'x' }],
-  ['a: |\n  x  ', { a: 'x  ' }],
-  ['a: |2\n   x', { a: ' x' }],
+const VALUES: GoRead[] = [
+  ...NO_BREAK.map((text): GoRead => [text, { a: 'x' }]),
+  ...BREAK.map((text): GoRead => [text, { a: 'x\n' }]),
+  ...OTHERS.map(([text, value]): GoRead => [text, { a: value }]),
   ['b:\n  - |\n    x', { b: ['x'] }],
-  ['a: !t |\n  x', { a: 'x' }],
   ['a: |\n  x\n---\nb: |\n  y', { a: 'x\n' }],
-  // Not at the end, or a break after the last line: Go keeps it.
-  ['a: |\n  x\n', { a: 'x\n' }],
-  ['a: |\n  x\n  ', { a: 'x\n' }],
-  ['a: |+\n  x\n\n ', { a: 'x\n\n' }],
-  ['a: |\n  x\n#c', { a: 'x\n' }],
-  ['a: |\n  x\r', { a: 'x\n' }],
   ['a: |\n  x\nb: 1', { a: 'x\n', b: 1 }],
 ];
 
-describe.each([true, false])('a block scalar at the end of the text (fast reader %s)', (fast) => {
-  it.each(VALUES)('%j has the value Go gives', (text, value) => {
-    setFastYaml(fast);
-    const check = checkYamlText(text, 'values.yaml');
-    expect(check.findings).toEqual([]);
-    expect(check.ok).toBe(true);
-    expect(check.documents[0]).toEqual(value);
-  });
-});
+readsAsGo('a block scalar at the end of the text', VALUES);

@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { setFastYaml } from '../../../src/pack/yaml-go.js';
-import { checkYamlText } from '../../../src/pack/yaml-source.js';
+import { readsAsGo, type GoRead, type GoRefused } from './yaml-go-cases.js';
 
 /*
  * Escapes in double-quoted scalars where go-yaml (scannerc.go yaml_parser_scan_flow_scalar, v2.4.0 and
@@ -11,9 +9,7 @@ import { checkYamlText } from '../../../src/pack/yaml-source.js';
  * readers (the fast one and the full one) must give it.
  */
 
-afterEach(() => setFastYaml(true));
-
-const ACCEPTED: Array<[string, unknown]> = [
+const ACCEPTED: GoRead[] = [
   ['k: "don\\\'t"\n', { k: "don't" }],
   ['k: "a\\\\\'b"\n', { k: "a\\'b" }],
   ['"it\\\'s": 1\n', { "it's": 1 }],
@@ -25,7 +21,7 @@ const ACCEPTED: Array<[string, unknown]> = [
   ['a: "\\"\n"\n', { a: '" ' }],
 ];
 
-const REFUSED: Array<[string, string, number, number]> = [
+const REFUSED: GoRefused[] = [
   ['k: "x\\/y"\n', 'found unknown escape character', 1, 6],
   ['a: 1\nk: ["\\/"]\n', 'found unknown escape character', 2, 6],
   ['k: "\\uD83D\\uDE00"\n', 'found invalid Unicode character escape code', 1, 5],
@@ -34,21 +30,4 @@ const REFUSED: Array<[string, string, number, number]> = [
   ['path: "C:\\"\nname: "x"\n', 'Unexpected scalar at node end', 2, 8],
 ];
 
-describe.each([true, false])('double-quoted escapes as Go reads them (fast reader %s)', (fast) => {
-  it.each(ACCEPTED)('%j is read, with the value Go gives', (text, value) => {
-    setFastYaml(fast);
-    const check = checkYamlText(text, 'values.yaml');
-    expect(check.findings).toEqual([]);
-    expect(check.ok).toBe(true);
-    expect(check.documents).toEqual([value]);
-  });
-
-  it.each(REFUSED)('%j is refused: %s', (text, says, line, column) => {
-    setFastYaml(fast);
-    const check = checkYamlText(text, 'values.yaml');
-    expect(check.ok).toBe(false);
-    expect(check.findings).toHaveLength(1);
-    expect(check.findings[0]).toMatchObject({ severity: 'error', rule: 'yaml-syntax', file: 'values.yaml', line, column });
-    expect(check.findings[0]!.message).toContain(`not valid YAML: ${says}`);
-  });
-});
+readsAsGo('double-quoted escapes as Go reads them', ACCEPTED, REFUSED);

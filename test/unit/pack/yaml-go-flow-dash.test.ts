@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { setFastYaml } from '../../../src/pack/yaml-go.js';
-import { checkYamlText } from '../../../src/pack/yaml-source.js';
+import { readsAsGo, type GoRead, type GoRefused } from './yaml-go-cases.js';
 
 /*
  * A `-` right before `,`, `]` or `}` in a flow collection: go-yaml (v2.4.0 and v3, scannerc.go
@@ -10,9 +8,7 @@ import { checkYamlText } from '../../../src/pack/yaml-source.js';
  * refused, as Go refuses it. Every verdict and value here was checked on the same bytes with go-yaml v2.4.0.
  */
 
-afterEach(() => setFastYaml(true));
-
-const ACCEPTED: Array<[string, unknown]> = [
+const ACCEPTED: GoRead[] = [
   ['a: {k: -}\n', { a: { k: '-' } }],
   ['a: {k: -, b: 1}\n', { a: { k: '-', b: 1 } }],
   ['a: {a: 1, k: -,}\n', { a: { a: 1, k: '-' } }],
@@ -27,21 +23,6 @@ const ACCEPTED: Array<[string, unknown]> = [
   ['a: {k: --}\n', { a: { k: '--' } }],
 ];
 
-const REFUSED: string[] = ['a: [ - ]\n', 'a: {k: -\n  }\n', 'a: {k: - }\n'];
+const REFUSED: GoRefused[] = [['a: [ - ]\n'], ['a: {k: -\n  }\n'], ['a: {k: - }\n']];
 
-describe.each([true, false])('a dash in a flow collection as Go reads it (fast reader %s)', (fast) => {
-  it.each(ACCEPTED)('%j is read, with the value Go gives', (text, value) => {
-    setFastYaml(fast);
-    const check = checkYamlText(text, 'values.yaml');
-    expect(check.findings).toEqual([]);
-    expect(check.ok).toBe(true);
-    expect(check.documents[0]).toEqual(value);
-  });
-
-  it.each(REFUSED)('%j is refused', (text) => {
-    setFastYaml(fast);
-    const check = checkYamlText(text, 'values.yaml');
-    expect(check.ok).toBe(false);
-    expect(check.findings.map((f) => f.severity)).toEqual(['error']);
-  });
-});
+readsAsGo('a dash in a flow collection as Go reads it', ACCEPTED, REFUSED);
