@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startHarborStandin } from '../support/harbor-standin.js';
-import { writePack } from '../support/packs.js';
+import { harborWorld } from '../support/harbor-world.js';
 import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
@@ -18,14 +16,8 @@ const ADMIN = 'admin';
 const PASSWORD = 'Harbor12345-not-recognised';
 
 describe('--create-project on a registry not recognised as Harbor', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD } }));
-    const plain = await sharedRegistry();
-    return { root, pack, harbor, plain };
-  });
-  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+  const w = setup(async (stack) => ({ ...(await harborWorld(stack, { users: { [ADMIN]: PASSWORD } })), plain: await sharedRegistry() }));
+  const env = () => w.env();
 
   it('a plain registry: published, exit 0, and a warning that the flag did nothing', async () => {
     const push = await runCli(['push', w.pack, '--registry', `${w.plain.host}/${w.plain.base}`, '--create-project'], { env: env() });

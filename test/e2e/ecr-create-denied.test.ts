@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startEcrWorld } from '../support/ecr-proxy.js';
+import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -14,14 +12,9 @@ import { setup } from '../support/stage.js';
  * the push goes on; missing, the denial stays the error, with a hint naming both ways out.
  */
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-ecr-create-denied-');
-  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
-  return { ...(await startEcrWorld(stack, 'testAKIDCREATEDENIED')), root, pack };
-});
-
-const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
-const ecrArgs = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+const w = setup((stack) => startEcrPackWorld(stack, 'testAKIDCREATEDENIED'));
+const env = () => w.env();
+const ecrArgs = (base: string) => w.args(base);
 const tagsIn = async (repo: string): Promise<string[]> => {
   const res = await fetch(`${w.registry.url}/v2/${repo}/tags/list`);
   return res.status === 404 ? [] : (((await res.json()) as { tags: string[] | null }).tags ?? []);

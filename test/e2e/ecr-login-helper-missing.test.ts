@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startEcrWorld } from '../support/ecr-proxy.js';
+import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -15,14 +14,9 @@ import { setup } from '../support/stage.js';
  * helper, or ecr-login configured for a host that is not ECR, is still the error it was.
  */
 
-const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-ecr-login-missing-');
-  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
-  return { ...(await startEcrWorld(stack, 'testAKIDECRLOGIN')), root, pack };
-});
-
-const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
-const ecrArgs = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+const w = setup((stack) => startEcrPackWorld(stack, 'testAKIDECRLOGIN'));
+const env = () => w.env();
+const ecrArgs = (base: string) => w.args(base);
 const dockerConfig = async (config: unknown) => {
   await mkdir(join(w.root, 'docker'), { recursive: true });
   await writeFile(join(w.root, 'docker', 'config.json'), JSON.stringify(config));

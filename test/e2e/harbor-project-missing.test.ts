@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startHarborStandin } from '../support/harbor-standin.js';
-import { writePack } from '../support/packs.js';
+import { harborWorld } from '../support/harbor-world.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -21,13 +20,8 @@ const ADMIN = 'admin';
 const PASSWORD = 'Harbor12345-deleted-mid-list';
 
 describe('a Harbor project that is not there (deleted during the run, or never made)', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD }, projects: ['doomed'] }));
-    return { root, pack, harbor };
-  });
-  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: PASSWORD }, projects: ['doomed'] }));
+  const env = () => w.env();
   const target = () => ['--registry', `${w.harbor.host}/doomed`, '--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'];
 
   /** The next repositories listing of `project` answers what it holds, and the project is deleted as it answers. */

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startHarborStandin } from '../support/harbor-standin.js';
-import { writePack } from '../support/packs.js';
+import { harborWorld } from '../support/harbor-world.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -21,14 +19,8 @@ const DEV = 'developer';
 const DEV_PASSWORD = 'dev-secret-non-admin';
 
 describe('a Harbor user who is not an admin, and a project that does not exist', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const pack = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: ADMIN_PASSWORD, [DEV]: DEV_PASSWORD }, projects: ['packs'] }));
-    return { root, pack, harbor };
-  });
-  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
-  const asDev = (args: string[]) => runCli([...args, '--registry-type', 'harbor', '-u', DEV, '--password-stdin'], { stdin: DEV_PASSWORD, env: env() });
+  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: ADMIN_PASSWORD, [DEV]: DEV_PASSWORD }, projects: ['packs'] }));
+  const asDev = (args: string[]) => runCli([...args, '--registry-type', 'harbor', '-u', DEV, '--password-stdin'], { stdin: DEV_PASSWORD, env: w.env() });
 
   it('push --create-project creates it and publishes, exit 0 (was: nothing created, "no push permission", exit 1)', async () => {
     const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/devproject`, '--create-project']);

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startHarborStandin } from '../support/harbor-standin.js';
-import { writePack } from '../support/packs.js';
+import { harborWorld } from '../support/harbor-world.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -25,34 +23,29 @@ const READER = 'robot$packs+reader';
 const READER_SECRET = 'reader-secret-write-refusals';
 
 describe('Harbor refusing writes for other reasons than rights (read-only mode, proxy cache project)', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir();
-    const hello = await writePack(join(root, 'hello'), { name: 'hello', version: '1.0.0' });
-    const other = await writePack(join(root, 'other'), { name: 'other', version: '1.0.0' });
-    const harbor = stack.add(await startHarborStandin({ users: { [ADMIN]: PASSWORD, [READER]: { password: READER_SECRET, actions: ['pull'] } }, projects: ['packs', 'dockerhub-cache'] }));
-    return { root, hello, other, harbor };
-  });
-  const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: PASSWORD, [READER]: { password: READER_SECRET, actions: ['pull'] } }, projects: ['packs', 'dockerhub-cache'] }, ['hello', 'other']));
+  const env = () => w.env();
+  const pack = (name: string) => w.packs[name] ?? '';
   const login = ['--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'];
   const run = (args: string[]) => runCli(args, { stdin: PASSWORD, env: env() });
 
   it('read-only mode: push, push --create-project and delete say so (was: "no push permission", "refused to create project", "no delete permission"); an unchanged re-run is still exit 0', async () => {
-    const first = await run(['push', w.hello, '--registry', `${w.harbor.host}/packs`, ...login]);
+    const first = await run(['push', pack('hello'), '--registry', `${w.harbor.host}/packs`, ...login]);
     expect(first.code, first.stderr).toBe(0);
     w.harbor.policy.readOnly = true;
     try {
-      const push = await run(['push', w.other, '--registry', `${w.harbor.host}/packs`, ...login]);
+      const push = await run(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, ...login]);
       expect(push.code, push.stdout + push.stderr).toBe(1);
       expect(push.stderr).toContain(`${w.harbor.host} is in read-only mode: Harbor answered "The system is in read only mode. Any modification is prohibited."`);
       expect(push.stderr).toContain('hint: a Harbor administrator turned it on');
       expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
       expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
 
-      const again = await run(['push', w.hello, '--registry', `${w.harbor.host}/packs`, ...login]);
+      const again = await run(['push', pack('hello'), '--registry', `${w.harbor.host}/packs`, ...login]);
       expect(again.code, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toContain('unchanged');
 
-      const create = await run(['push', w.other, '--registry', `${w.harbor.host}/newproject`, '--create-project', ...login]);
+      const create = await run(['push', pack('other'), '--registry', `${w.harbor.host}/newproject`, '--create-project', ...login]);
       expect(create.code, create.stdout + create.stderr).toBe(1);
       expect(create.stderr).toContain(`${w.harbor.host} is in read-only mode`);
       expect(create.stderr).not.toMatch(/refused to create project/);
@@ -73,7 +66,7 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
 
   it('a robot without push permission: Harbor answers its token 401 Basic realm="harbor"; said as missing permission, one token asked again, exit 1', async () => {
     const asked = w.harbor.token.requests.length;
-    const push = await runCli(['push', w.other, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });
+    const push = await runCli(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });
     expect(push.code, push.stdout + push.stderr).toBe(1);
     expect(push.stderr).toContain('credentials rejected or no push permission on packs/spectro-packs/archive');
     expect(push.stderr).toContain("check that the user or robot account may push packs/spectro-packs/archive");
@@ -88,10 +81,10 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
   it('a proxy cache project: push and push --dry-run are refused before anything is uploaded (was: "no push permission")', async () => {
     w.harbor.policy.proxyCacheProjects.add('dockerhub-cache');
     const where = ['--registry', `${w.harbor.host}/dockerhub-cache`, ...login];
-    const dry = await run(['push', w.hello, '--dry-run', ...where]);
+    const dry = await run(['push', pack('hello'), '--dry-run', ...where]);
     expect(dry.code, dry.stdout + dry.stderr).toBe(1);
     expect(dry.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
-    const push = await run(['push', w.hello, ...where]);
+    const push = await run(['push', pack('hello'), ...where]);
     expect(push.code, push.stdout + push.stderr).toBe(1);
     expect(push.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
     expect(push.stderr).toContain('hint: give a base path whose first segment is a regular project');
@@ -106,7 +99,7 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     // A robot account without the project read permission: Harbor answers its project GET 403.
     w.harbor.apiQuirk = (method, path) => (method === 'GET' && path === '/api/v2.0/projects/dockerhub-cache' ? { status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"FORBIDDEN","message":"forbidden"}]}' } : undefined);
     try {
-      const push = await run(['push', w.other, '--registry', `${w.harbor.host}/dockerhub-cache`, ...login]);
+      const push = await run(['push', pack('other'), '--registry', `${w.harbor.host}/dockerhub-cache`, ...login]);
       expect(push.code, push.stdout + push.stderr).toBe(1);
       expect(push.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
       expect(push.stderr).not.toMatch(/permission|credentials rejected/i);

@@ -7,6 +7,8 @@ import { startEcrStandin, tagIsImmutable, TEST_ECR_HOST, useFakeAwsEnvironment, 
 import { startRegistry, type RunningRegistry } from './registry.js';
 import type { Stage } from './stage.js';
 import { sendJson } from './loopback.js';
+import { writePack } from './packs.js';
+import { join } from 'node:path';
 
 /*
  * An ECR-like front for a real registry running without auth (registries.md, "AWS ECR"):
@@ -330,4 +332,27 @@ export async function startEcrWorld(stack: Stage, accessKeyId: string, standinOp
     retry: { attempts: 2 },
   });
   return { registry, standin, proxy, host, resolve, connection };
+}
+
+/** An ECR world (startEcrWorld) with a temp folder holding the pack `hello:1.0.0`, a run's env() and the CLI flags of a base path. */
+export interface EcrPackWorld extends EcrWorld {
+  root: string;
+  pack: string;
+  /** The environment a run gets: its own HOME and Docker config, a fixed SOURCE_DATE_EPOCH. */
+  env(): Record<string, string>;
+  /** `--registry <host>/<base>` with the flags that reach this world (resolve, plain HTTP, the ECR API stand-in). */
+  args(base: string): string[];
+}
+
+export async function startEcrPackWorld(stack: Stage, accessKeyId: string, standinOptions: EcrStandinOptions = {}): Promise<EcrPackWorld> {
+  const root = await stack.tempDir('packpub-ecr-');
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  const world = await startEcrWorld(stack, accessKeyId, standinOptions);
+  return {
+    ...world,
+    root,
+    pack,
+    env: () => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' }),
+    args: (base) => ['--registry', `${world.host}/${base}`, '--resolve', world.resolve, '--plain-http', '--ecr-endpoint', world.standin.url],
+  };
 }
