@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -21,15 +21,16 @@ const clock = skipWaits();
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-palette-ci-');
   const pack = await writePack(join(root, 'packs/beta'), { name: 'ci-beta', version: '0.3.1' });
-  const registry = stack.add(await startRegistry({}));
+  // The worker's registry; this file's packs under `ci`, a path below the base path it hands the file.
+  const registry = await sharedRegistry();
   const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, startDelayPolls: 1, clock }));
-  return { registry, palette, root, pack };
+  return { registry, palette, root, pack, ci: `${registry.host}/${registry.base}/ci` };
 });
 
 describe('push --palette-sync in the CI outputs', () => {
   it('a pack Palette does not list (exit 3): the summary, an annotation and the JUnit report say so', async () => {
     const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
-    const at = ['--registry', `${w.registry.host}/ci`];
+    const at = ['--registry', `${w.ci}`];
     expect((await runCli(['palette', 'register', ...at], { env })).code).toBe(0);
     w.palette.failSyncs = 'failed to pull ci-beta:0.3.1: manifest unknown';
     const summary = join(w.root, 'summary.md');
@@ -39,15 +40,16 @@ describe('push --palette-sync in the CI outputs', () => {
       env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
     });
     expect(run.code).toBe(3);
-    const why = "not visible in Palette: Palette's sync of 127-0-0-1-ci failed: failed to pull ci-beta:0.3.1: manifest unknown";
-    expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette::ci-beta:0.3.1 (${w.registry.host}/ci): ${why}`]);
+    // palette register names the Palette registry after the host and path it serves.
+    const why = `not visible in Palette: Palette's sync of 127-0-0-1-${w.registry.base}-ci failed: failed to pull ci-beta:0.3.1: manifest unknown`;
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette::ci-beta:0.3.1 (${w.ci}): ${why}`]);
     const md = await readFile(summary, 'utf8');
     expect(md.split('\n')[0]).toBe('### packpub push: published, not visible in Palette');
-    expect(md).toContain(`| ci-beta | 0.3.1 | registry ${w.registry.host}/ci | published |`);
-    expect(md).toContain(`**Palette:** not every pack is visible\n- ci-beta:0.3.1 (${w.registry.host}/ci): ${why}\n`);
+    expect(md).toContain(`| ci-beta | 0.3.1 | registry ${w.ci} | published |`);
+    expect(md).toContain(`**Palette:** not every pack is visible\n- ci-beta:0.3.1 (${w.ci}): ${why}\n`);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuites name="packpub push" tests="2" failures="1" errors="0"/);
-    expect(xml).toContain(`<testcase name="ci-beta:0.3.1" classname="palette ${w.registry.host}/ci" time="0.000">\n      <failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
+    expect(xml).toContain(`<testcase name="ci-beta:0.3.1" classname="palette ${w.ci}" time="0.000">\n      <failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
     await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
   });
 });
