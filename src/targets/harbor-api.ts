@@ -209,6 +209,15 @@ export class HarborApi {
         await discardBody(res);
         throw await this.rejected();
       }
+      if (res.status === 403) {
+        // Signed in, but no read permission on the project (not a member of a private project, a robot without the
+        // repository list permission): it read "authentication required ... pass --username" to a user who had.
+        await discardBody(res);
+        const who = await this.session.getCredential();
+        throw new PackpubError('AUTH', `${this.host} refused to list the repositories of project ${project}: ${who.username === undefined ? 'it is not public and no credentials were given' : `${who.username} has no read permission on it`}`, {
+          hint: `make the account a member of project ${project} (Guest or above), or give the robot account the repository list and pull permissions${who.source === undefined ? '' : ` (credentials from ${who.source})`}`,
+        });
+      }
       if (res.status !== 200) throw await this.fail(res, 'GET', what);
       const entries = await this.repositoryPage(res, what);
       const before = known.size;
