@@ -224,7 +224,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'ecr-encryption', group: 'ecr-create', type: 'string', choices: ['AES256', 'KMS', 'KMS_DSSE'], describe: 'Encryption of repositories packpub creates (default AES256, as ECR); a pack whose existing repository has weaker encryption is refused' },
   { name: 'ecr-kms-key', group: 'ecr-create', type: 'string', describe: 'KMS key ARN, id or alias for --ecr-encryption KMS or KMS_DSSE; a pack whose existing repository uses another key is refused' },
   { name: 'ecr-tag', group: 'ecr-create', type: 'string', array: true, describe: 'Resource tag KEY=VALUE for repositories packpub creates (repeatable; missing on an existing one: a warning)' },
-  { name: 'create-project', group: 'harbor', type: 'boolean', default: false, describe: 'Create the Harbor project (first segment of the base path) when it is missing' },
+  { name: 'create-project', group: 'harbor', type: 'boolean', default: false, describe: 'Create the Harbor project (first segment of the base path) when it is missing; on a registry not recognised as Harbor, a warning and nothing created (--registry-type harbor if it is Harbor)' },
   { name: 'json', group: 'output', type: 'boolean', describe: 'Print one JSON document on stdout instead of text (fields in docs/report.md)' },
   { name: 'json-lines', group: 'output-lines', type: 'boolean', describe: 'Print one JSON line per result, then a summary line' },
   {
