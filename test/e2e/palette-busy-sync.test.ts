@@ -17,8 +17,8 @@ import { setup } from '../support/stage.js';
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
-const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-busy-', KEY, clock));
-const at = () => ['--registry', `${w.registry.host}/packs`];
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-busy-', KEY, clock, { shared: true }));
+const at = () => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
 const registry = () => w.palette.registries.get(w.uid);
 

@@ -15,7 +15,7 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const PASSWORD = `registry-password-${Math.random().toString(36).slice(2)}`;
 const clock = skipWaits();
-const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-help-', KEY, clock));
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-help-', KEY, clock, { shared: true }));
 const flat = (text: string) => text.replace(/\s+/g, ' ');
 
 describe('which credential goes to Palette', () => {
@@ -35,7 +35,7 @@ describe('which credential goes to Palette', () => {
   });
 
   it('as it says: push -u --palette-sync sends Palette reads and the sync trigger only, each with the API key alone', async () => {
-    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, '-u', 'ci', '--palette-sync', '--palette-poll-interval', '0.02'], { env: { ...w.env, PACKPUB_PASSWORD: PASSWORD } });
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.under('packs')}`, '-u', 'ci', '--palette-sync', '--palette-poll-interval', '0.02'], { env: { ...w.env, PACKPUB_PASSWORD: PASSWORD } });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('visible in Palette hello:1.0.0');
     const requests = w.palette.requests;

@@ -16,9 +16,9 @@ import { setup } from '../support/stage.js';
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
-const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-key-shape-', KEY, clock));
-const REPO = 'packs/spectro-packs/archive/hello';
-const at = () => ['--registry', `${w.registry.host}/packs`];
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-key-shape-', KEY, clock, { shared: true }));
+const REPO = () => `${w.under('packs')}/spectro-packs/archive/hello`;
+const at = () => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 
 describe('a Palette API key that is not one', () => {
   it('a line break inside: exit 2 naming it, before anything is published or sent (was: published, then "cannot reach Palette")', async () => {
@@ -29,7 +29,7 @@ describe('a Palette API key that is not one', () => {
     expect(push.stderr).toContain('error: the Palette API key holds a line break: it is not an API key');
     expect(push.stderr).toContain('a secret saved with two lines or with quotes often does this');
     expect(push.stderr).not.toContain(KEY);
-    expect(await registryAdmin(w.registry).digestOf(REPO, '1.0.0')).toBeUndefined();
+    expect(await registryAdmin(w.registry).digestOf(REPO(), '1.0.0')).toBeUndefined();
     const sync = await runCli(['palette', 'sync', ...at()], { env: { ...w.env, SPECTROCLOUD_APIKEY: `${KEY}\u2603` } });
     expect(sync.code, sync.stdout + sync.stderr).toBe(2);
     expect(sync.stderr).toContain('error: the Palette API key holds a character that cannot be sent in an HTTP header: it is not an API key');

@@ -16,9 +16,9 @@ import { setup } from '../support/stage.js';
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
-const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-stale-', KEY, clock));
-const REPO = 'packs/spectro-packs/archive/app';
-const push = (pack: string) => runCli(['push', pack, '--registry', `${w.registry.host}/packs`, '--palette-sync', '--palette-poll-interval', '0.02', '--palette-timeout', '60', '--no-cache'], { env: w.env });
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-stale-', KEY, clock, { shared: true }));
+const REPO = () => `${w.under('packs')}/spectro-packs/archive/app`;
+const push = (pack: string) => runCli(['push', pack, '--registry', `${w.registry.host}/${w.under('packs')}`, '--palette-sync', '--palette-poll-interval', '0.02', '--palette-timeout', '60', '--no-cache'], { env: w.env });
 const registry = () => w.palette.registries.get(w.uid);
 
 describe('a version deleted from the registry and published again', () => {
@@ -26,16 +26,16 @@ describe('a version deleted from the registry and published again', () => {
     const first = await push(await writePack(join(w.root, 'first'), { name: 'app', version: '1.0.0', files: { 'a.txt': 'first' } }));
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const admin = registryAdmin(w.registry);
-    const old = await admin.digestOf(REPO, '1.0.0');
+    const old = await admin.digestOf(REPO(), '1.0.0');
     expect(registry()?.index.get('app')?.get('1.0.0')?.digest).toBe(old);
-    await admin.deleteManifest(REPO, old as string);
+    await admin.deleteManifest(REPO(), old as string);
 
     const again = await push(await writePack(join(w.root, 'second'), { name: 'app', version: '1.0.0', files: { 'a.txt': 'second' } }));
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('published app:1.0.0');
     expect(again.stderr).toContain('palette: sync started with forceSync (Palette lists app:1.0.0 from an earlier artifact, since deleted, and keeps its digest unless forced)');
     expect(again.stdout).toMatch(/visible in Palette app:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
-    const now = await admin.digestOf(REPO, '1.0.0');
+    const now = await admin.digestOf(REPO(), '1.0.0');
     expect(now).not.toBe(old);
     // Palette holds the artifact published now, read by a forced sync; it kept no stale digest.
     expect(registry()?.index.get('app')?.get('1.0.0')?.digest).toBe(now);

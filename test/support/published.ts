@@ -51,11 +51,12 @@ export async function publishedLayout(stack: Stage, prefix: string): Promise<{ r
 }
 
 /**
- * A Palette lab (startPaletteLab: a registry named `lab` under the base path `packs`, Palette's clock `clock`), hello
- * 1.0.0 written beside it, not yet published, and the environment of a user of that Palette with the API key `key`.
+ * A Palette lab (startPaletteLab: a registry named `lab` under the base path `under('packs')`, Palette's clock `clock`),
+ * hello 1.0.0 written beside it, not yet published, and the environment of a user of that Palette with the API key
+ * `key`. `shared`: the lab serves a base path on the worker's shared registry (startPaletteLab's `shared`).
  */
-export async function paletteLabWithHello(stack: Stage, prefix: string, key: string, clock: { now(): number }) {
-  const lab = await startPaletteLab(stack, { prefix, key, name: 'lab', base: 'packs', clock });
+export async function paletteLabWithHello(stack: Stage, prefix: string, key: string, clock: { now(): number }, options: { shared?: boolean } = {}) {
+  const lab = await startPaletteLab(stack, { prefix, key, name: 'lab', base: 'packs', clock, ...options });
   const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: key };
   return { ...lab, pack, env };
