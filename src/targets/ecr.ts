@@ -8,7 +8,8 @@ import { EcrApi } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { ArtifactStore, DeleteTagRequest, PrepareRepositoryOptions, StoreWarning } from './artifact-store.js';
+import type { ArtifactStore, DeleteTagRequest, FetchedManifest, PrepareRepositoryOptions, StoreWarning } from './artifact-store.js';
+import type { Descriptor } from '../oci/manifest.js';
 import { asksRepositorySettings, checkEcrSettings } from './ecr-settings.js';
 import { GenericRegistryStore } from './registry-store.js';
 
@@ -201,6 +202,23 @@ export class EcrStore extends GenericRegistryStore {
 
   override intendMountFrom(): void {}
 
+  /** Manifest reads (ecr:BatchGetImage, which a push's look-up at the version needs too): an IAM denial named as such. */
+  override async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    try {
+      return await super.headManifest(repository, reference);
+    } catch (err) {
+      throw this.denied(err, repository);
+    }
+  }
+
+  override async getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined> {
+    try {
+      return await super.getManifest(repository, reference, known);
+    } catch (err) {
+      throw this.denied(err, repository);
+    }
+  }
+
   override readonly deleteScope = 'tag' as const;
 
   override deleteTag({ repository, tag, digest }: DeleteTagRequest): Promise<void> {
@@ -214,6 +232,19 @@ export class EcrStore extends GenericRegistryStore {
    */
   private explain(err: unknown, repository: string): unknown {
     if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN' && this.settings.create === false) return this.missing(repository, err, false);
+    return this.denied(err, repository);
+  }
+
+  /** An IAM denial the registry API names (403 DENIED "... not authorized to perform: ecr:<action> ..."), said as such; else `err`. */
+  private denied(err: unknown, repository: string): unknown {
+    // A manifest HEAD's 403 carries no body, so no reason: IAM refusing ecr:BatchGetImage, or a token that expired (a
+    // stale `docker login` one in the Docker config; packpub renews its own long before).
+    if (isRegistryError(err) && err.status === 403 && (err.ociMessage ?? '') === '' && err.method === 'HEAD' && /\/manifests\//.test(err.url ?? '')) {
+      return new PackpubError('AUTH', `ECR refused to read manifests of ${repository} on ${this.location} (403 to a HEAD, which carries no reason): ecr:BatchGetImage is not allowed to this identity, or its token has expired`, {
+        hint: `grant ecr:BatchGetImage on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy); a token a docker login left in the Docker config goes with: packpub logout ${this.location}`,
+        cause: err,
+      });
+    }
     const action = isRegistryError(err) && err.status === 403 ? /\bnot authorized to perform: (ecr:[A-Za-z]+)/.exec(err.ociMessage ?? '')?.[1] : undefined;
     if (action !== undefined) {
       return new PackpubError('AUTH', `AWS denied ${action} for ${repository} on ${this.location}: ${redactText((err as RegistryError).ociMessage ?? '').slice(0, 400)}`, {

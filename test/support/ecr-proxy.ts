@@ -198,7 +198,14 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       }
       // IAM on the registry API: each call needs its ECR action (InitiateLayerUpload for an upload, PutImage for a
       // manifest PUT); ECR answers a denied one 403 DENIED naming the action, the identity and the repository.
-      const action = method === 'POST' && rest.startsWith('blobs/uploads') ? 'InitiateLayerUpload' : method === 'PUT' && rest.startsWith('manifests/') ? 'PutImage' : undefined;
+      const action =
+        method === 'POST' && rest.startsWith('blobs/uploads')
+          ? 'InitiateLayerUpload'
+          : method === 'PUT' && rest.startsWith('manifests/')
+            ? 'PutImage'
+            : (method === 'GET' || method === 'HEAD') && rest.startsWith('manifests/')
+              ? 'BatchGetImage'
+              : undefined;
       if (action !== undefined && standin.denies(action)) {
         await drain(req);
         record(403);
