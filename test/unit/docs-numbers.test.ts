@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ON_THIS_THREAD_BYTES } from '../../src/archive/build.js';
+import { SIGNAL_ECHO_MS } from '../../src/cli/signals.js';
 import { MAX_DETAILS, MAX_DETAILS_PER_RUN, MAX_PACKS, MAX_REREADS, MAX_VERSIONS } from '../../src/operations/list.js';
+import { LOOKUP_SLOW_MS, LOOKUPS_AT_FIRST, LOOKUPS_AT_MOST } from '../../src/operations/lookup-pace.js';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-work.js';
 import { DEFAULT_PALETTE_POLL_MS, DEFAULT_PALETTE_TIMEOUT_MS } from '../../src/palette/endpoint.js';
 import { PALETTE_CLIENT_RATE } from '../../src/palette/rate-limit.js';
@@ -48,6 +50,14 @@ describe('numbers the pages state', () => {
     says(README, 'README.md', `starting at \`--retry-delay S\` (default ${RETRY_DEFAULTS.initialDelayMs / 1000},`);
     says(README, 'README.md', `It polls every ${DEFAULT_PALETTE_POLL_MS / 1000} s (\`--palette-poll-interval\`) for up to ${DEFAULT_PALETTE_TIMEOUT_MS / 60_000} minutes`);
     says(README, 'README.md', `packpub sends ${PALETTE_CLIENT_RATE.perSecond} a second, in bursts of up to ${PALETTE_CLIENT_RATE.burst}`);
+  });
+
+  it("the pace of push's early look-ups and the window of a signal delivered twice", () => {
+    says(README, 'README.md', `(${LOOKUPS_AT_FIRST} look-ups at a time, ${LOOKUPS_AT_MOST} once the answers show a far registry`);
+    says(ARCHITECTURE, 'docs/architecture.md', `${LOOKUPS_AT_FIRST} in flight at once, ${LOOKUPS_AT_MOST} (the transport's connections to one registry)`);
+    says(ARCHITECTURE, 'docs/architecture.md', `longer than ${LOOKUP_SLOW_MS} ms per look-up in flight`);
+    says(ARCHITECTURE, 'docs/architecture.md', `a signal within ${SIGNAL_ECHO_MS / 1000} s of the one heeded`);
+    says(ERRORS, 'docs/errors.md', `a signal within ${SIGNAL_ECHO_MS / 1000} s of the one heeded`);
   });
 
   it("the test workers (README's Testing section, vitest.config.ts maxWorkers)", () => {
