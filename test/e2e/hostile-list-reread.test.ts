@@ -15,13 +15,13 @@ import { publishedRegistry } from '../support/published.js';
  * distribution registry holds the packs; the proxy in front of it answers the 404s.
  */
 
-const REPO = 'src/spectro-packs/archive/rr';
+const REPO = () => `${w.src}/spectro-packs/archive/rr`;
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const NOT_FOUND = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' };
 
 const w = setup(async (stack) => {
   const published = await publishedRegistry(stack, 'packpub-list-reread-', ['1.0.0', '1.1.0'].map((version) => ({ name: 'rr', version })));
-  const digest = sha256((await published.reader.manifest(REPO, '1.1.0')) ?? Buffer.alloc(0));
+  const digest = sha256((await published.reader.manifest(`${published.src}/spectro-packs/archive/rr`, '1.1.0')) ?? Buffer.alloc(0));
   return { ...published, digest };
 });
 const clock = hurryRetries();
@@ -30,20 +30,20 @@ afterEach(() => {
   w.proxy.onRequest = undefined;
 });
 
-const reads = (tag: string) => w.proxy.count((r) => r.kind === 'manifest-get' && r.path === `/v2/${REPO}/manifests/${tag}`);
+const reads = (tag: string) => w.proxy.count((r) => r.kind === 'manifest-get' && r.path === `/v2/${REPO()}/manifests/${tag}`);
 function expectClean(run: CliRun, code: number): void {
   expect(run.code, `${run.stdout}${run.stderr}`).toBe(code);
   expect(stackLines(run.stderr)).toEqual([]);
 }
 /** The registry still holds both versions as pushed: list only reads. */
 async function expectHeld(): Promise<void> {
-  expect(sha256((await w.reader.manifest(REPO, '1.1.0')) ?? Buffer.alloc(0))).toBe(w.digest);
-  expect(await w.reader.manifest(REPO, '1.0.0')).toBeDefined();
+  expect(sha256((await w.reader.manifest(REPO(), '1.1.0')) ?? Buffer.alloc(0))).toBe(w.digest);
+  expect(await w.reader.manifest(REPO(), '1.0.0')).toBeDefined();
 }
 /** The proxy answers the first `times` GETs of rr:1.1.0's manifest 404, then passes them on. */
 function notFoundFor(times: number): void {
   let left = times;
-  w.proxy.onRequest = (r) => (r.kind === 'manifest-get' && r.path === `/v2/${REPO}/manifests/1.1.0` && left-- > 0 ? NOT_FOUND : 'pass');
+  w.proxy.onRequest = (r) => (r.kind === 'manifest-get' && r.path === `/v2/${REPO()}/manifests/1.1.0` && left-- > 0 ? NOT_FOUND : 'pass');
 }
 
 describe('list: a listed tag whose manifest read answers 404', () => {
@@ -97,8 +97,8 @@ describe('list: a listed tag whose manifest read answers 404', () => {
 });
 
 describe('copy --all: a listed tag whose manifest read answers 404', () => {
-  const DST = 'dst/spectro-packs/archive/rr';
-  const dest = (n: string) => `${w.registry.host}/${n}`;
+  const DST = () => w.under('dst/spectro-packs/archive/rr');
+  const dest = (n: string) => `${w.registry.host}/${w.under(n)}`;
   const held = async (repo: string, tag: string) => {
     const bytes = await w.reader.manifest(repo, tag);
     return bytes === undefined ? undefined : sha256(bytes);
@@ -111,8 +111,8 @@ describe('copy --all: a listed tag whose manifest read answers 404', () => {
     expectClean(copy, 0);
     expect(copy.stdout).toContain('2 copied');
     expect(reads('1.1.0')).toBe(2);
-    expect(await held(DST, '1.1.0')).toBe(w.digest);
-    expect(await held(DST, '1.0.0')).toBe(await held(REPO, '1.0.0'));
+    expect(await held(DST(), '1.1.0')).toBe(w.digest);
+    expect(await held(DST(), '1.0.0')).toBe(await held(REPO(), '1.0.0'));
   });
 
   it('every time: read twice, FAILED saying it is listed but not served, the other version copied, exit 1', async () => {
@@ -122,8 +122,8 @@ describe('copy --all: a listed tag whose manifest read answers 404', () => {
     expectClean(copy, 1);
     expect(copy.stderr).toContain(`FAILED rr:1.1.0: ${w.P}/spectro-packs/archive/rr:1.1.0 is listed, but ${w.proxy.host} serves no manifest for it`);
     expect(reads('1.1.0')).toBe(2);
-    expect(await held('dst2/spectro-packs/archive/rr', '1.1.0')).toBeUndefined();
-    expect(await held('dst2/spectro-packs/archive/rr', '1.0.0')).toBe(await held(REPO, '1.0.0'));
+    expect(await held(w.under('dst2/spectro-packs/archive/rr'), '1.1.0')).toBeUndefined();
+    expect(await held(w.under('dst2/spectro-packs/archive/rr'), '1.0.0')).toBe(await held(REPO(), '1.0.0'));
     await expectHeld();
   });
 });

@@ -13,7 +13,7 @@ import { publishedRegistry } from '../support/published.js';
  * and says what the registry asked; a wait within it is still waited (at most 60 s per retry).
  */
 
-const REPO = 'src/spectro-packs/archive/hello';
+const REPO = () => `${w.src}/spectro-packs/archive/hello`;
 const w = setup((stack) => publishedRegistry(stack, 'packpub-retry-after-', [{ name: 'hello', version: '1.0.0' }]));
 const clock = hurryRetries();
 
@@ -76,6 +76,6 @@ describe('Retry-After past --retry-deadline', () => {
     const clamped = await runCli(['inspect', 'hello:1.0.0', '--registry', w.P]);
     expect(clamped.code, clamped.stderr).toBe(0);
     expect(clock.slept.slice(slept)).toEqual([60_000]);
-    expect(await w.reader.tags(REPO)).toEqual(['1.0.0']);
+    expect(await w.reader.tags(REPO())).toEqual(['1.0.0']);
   });
 });

@@ -5,7 +5,7 @@ import { publishedRegistry } from '../support/published.js';
 
 /* `packpub tag hello:1.0.0 stable stable`: the tag was written twice and "tagged as stable" printed twice. */
 
-const REPO = 'src/spectro-packs/archive/hello';
+const REPO = () => `${w.src}/spectro-packs/archive/hello`;
 const w = setup((stack) => publishedRegistry(stack, 'packpub-tag-twice-', [{ name: 'hello', version: '1.0.0' }]));
 
 describe('tag with a tag given twice', () => {
@@ -17,6 +17,6 @@ describe('tag with a tag given twice', () => {
     expect(run.stdout.split('\n').filter(Boolean).map((l) => l.replace(/ \(sha256:[0-9a-f]{64}\)/, ''))).toEqual([`${ref}: tagged as stable`, `${ref}: tagged as 1.0`]);
     expect(run.stderr).toBe('');
     expect(w.proxy.count((r) => r.kind === 'manifest-put' && r.path.endsWith('/manifests/stable'))).toBe(1);
-    expect((await w.reader.tags(REPO)).sort()).toEqual(['1.0', '1.0.0', 'stable']);
+    expect((await w.reader.tags(REPO())).sort()).toEqual(['1.0', '1.0.0', 'stable']);
   });
 });

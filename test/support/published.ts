@@ -4,7 +4,7 @@ import { runCli } from './cli.js';
 import { listenOnLoopback, type ListeningServer } from './loopback.js';
 import { writePack } from './packs.js';
 import { startPaletteLab } from './palette-lab.js';
-import { proxiedRegistry, type ProxiedRegistry } from './push-setup.js';
+import { sharedProxiedRegistry, type ProxiedRegistry } from './push-setup.js';
 import type { Stage } from './stage.js';
 
 /*
@@ -30,16 +30,25 @@ export async function publishPacks(root: string, target: string[], packs: PackVe
 export interface PublishedRegistry extends ProxiedRegistry {
   /** The test's temp folder (the packs' sources are in it). */
   root: string;
-  /** `<proxy host>/src`: the base path the packs were pushed under, reached through the proxy. */
+  /** `path` under the base path the worker's shared registry handed the test: every repository it uses goes under one. */
+  under: (path: string) => string;
+  /** `under('src')`: the base path the packs were pushed under. */
+  src: string;
+  /** `<proxy host>/<src>`: that base path, reached through the proxy. */
   P: string;
 }
 
-/** A real registry behind a recording proxy (proxiedRegistry), holding `packs` under the base path `src`, pushed past the proxy. */
+/**
+ * The worker's shared registry behind a recording proxy of the test's own (sharedProxiedRegistry), holding
+ * `packs` under the base path `src` (`under('src')`), pushed past the proxy.
+ */
 export async function publishedRegistry(stack: Stage, prefix: string, packs: PackVersion[]): Promise<PublishedRegistry> {
   const root = await stack.tempDir(prefix);
-  const reg = await proxiedRegistry(stack);
-  await publishPacks(root, ['--registry', `${reg.registry.host}/src`], packs);
-  return { ...reg, root, P: `${reg.proxy.host}/src` };
+  const reg = await sharedProxiedRegistry(stack);
+  const under = (path: string): string => `${reg.registry.base}/${path}`;
+  const src = under('src');
+  await publishPacks(root, ['--registry', `${reg.registry.host}/${src}`], packs);
+  return { ...reg, root, under, src, P: `${reg.proxy.host}/${src}` };
 }
 
 /** An OCI layout (`<root>/layout`) holding hello 1.0.0. */
