@@ -5,20 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualPublish } from '../../bench/baseline.js';
 import { VerificationFailed, verifyCopies, verifyManifests } from '../../bench/verify.js';
 import { parseManifest, packLayer } from '../../src/oci/manifest.js';
-import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry, skopeoInspectRaw, type SharedRegistry } from '../support/registry.js';
 import { writePack } from '../support/packs.js';
 
 // The bench's manual baseline must publish exactly ORAS 1.0's manifest, or its comparison is meaningless.
 describe('bench: manual tar + ORAS-1.0-style push baseline', () => {
-  let registry: RunningRegistry;
+  // The worker's shared registry: this file's repositories under `bench` below the base path it hands the file.
+  let registry: SharedRegistry;
   let work: string;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'packpub-bench-baseline-'));
-    registry = await startRegistry({ auth: 'none' });
+    registry = await sharedRegistry();
   });
   afterAll(async () => {
-    await registry?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -26,7 +26,7 @@ describe('bench: manual tar + ORAS-1.0-style push baseline', () => {
     await writePack(join(work, 'packs', 'hello-folder'), { name: 'hello', version: '1.2.3' });
     const { pushed, cpuS } = await manualPublish([{ parent: join(work, 'packs'), folder: 'hello-folder', name: 'hello', version: '1.2.3' }], {
       registryHost: registry.host,
-      basePath: 'bench',
+      basePath: `${registry.base}/bench`,
       workDir: work,
       created: new Date('2024-01-01T00:00:00Z'),
     });
@@ -34,7 +34,7 @@ describe('bench: manual tar + ORAS-1.0-style push baseline', () => {
     expect(pushed).toHaveLength(1);
     const [p] = pushed;
     if (p === undefined) throw new Error('nothing pushed');
-    expect(p.repository).toBe('bench/spectro-packs/archive/hello');
+    expect(p.repository).toBe(`${registry.base}/bench/spectro-packs/archive/hello`);
 
     const raw = await skopeoInspectRaw(`${registry.host}/${p.repository}:1.2.3`);
     const manifest = parseManifest(raw);
@@ -49,9 +49,9 @@ describe('bench: manual tar + ORAS-1.0-style push baseline', () => {
   });
 
   it('fails loudly when a published manifest is not what was reported', async () => {
-    const wrong = { ref: `docker://${registry.host}/bench/spectro-packs/archive/hello:1.2.3`, digest: `sha256:${'0'.repeat(64)}` };
+    const wrong = { ref: `docker://${registry.host}/${registry.base}/bench/spectro-packs/archive/hello:1.2.3`, digest: `sha256:${'0'.repeat(64)}` };
     await expect(verifyManifests([wrong])).rejects.toBeInstanceOf(VerificationFailed);
-    const missing = { ref: `docker://${registry.host}/bench/spectro-packs/archive/nope:1.0.0`, digest: wrong.digest };
+    const missing = { ref: `docker://${registry.host}/${registry.base}/bench/spectro-packs/archive/nope:1.0.0`, digest: wrong.digest };
     await expect(verifyManifests([missing])).rejects.toThrow(/skopeo inspect failed/);
   });
 });
