@@ -55,7 +55,7 @@ const PUSH_FLAGS: OwnFlags = {
       describe:
         'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
     },
-    junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target)' },
+    junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target; a run refused or stopped before its report: one error case saying why). Its folder must exist' },
   },
   examples: [
     ['$0 push examples/hello-manifests', 'Publish to ./oci-packs'],

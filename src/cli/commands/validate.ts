@@ -41,7 +41,7 @@ const VALIDATE_FLAGS: OwnFlags = {
   positionals: { 'pack-dir': { type: 'string', array: true, describe: 'Pack folders (each holds a pack.json)' } },
   options: {
     strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' },
-    junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack, failing where it does not pass)' },
+    junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack, failing where it does not pass; a run refused: one error case saying why). Its folder must exist' },
   },
   examples: [
     ['packpub validate examples/hello-helm', 'Check one pack'],
