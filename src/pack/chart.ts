@@ -104,6 +104,12 @@ export interface HelmChart {
    * reads as other text than written (`appVersion: 1.20` is "1.2"), when there are any.
    */
   readAsText?: Array<ReadAsText & { file: string }>;
+  /**
+   * What Helm 4 makes of this chart's values.yaml that Helm 3 does not (helm4ValuesDifference), when it
+   * holds `---` separators: `refused` (Helm 4's words, from the opening quote's text on, then why), or
+   * `merged` (how many later documents' values it reads).
+   */
+  helm4Values?: { refused: string } | { merged: number };
 }
 
 export interface ChartReadOptions {
@@ -756,6 +762,49 @@ function helmValues(text: string, what: string, nested: boolean): YamlParse | un
   });
 }
 
+/**
+ * How Helm 4 reads a chart's values.yaml where Helm 3 does not, or undefined when both read the same. Helm 3
+ * (chartutil.ReadValues, sigs.k8s.io/yaml) reads the first YAML document only. Helm 4 (pkg/chart/v2/loader
+ * LoadValues, since v4.0.0) splits the text at every line starting with `---` (k8s.io/apimachinery
+ * util/yaml YAMLReader: anything but blanks or a comment after it is "invalid Yaml document separator"),
+ * decodes each part into a map ("cannot unmarshal yaml document: ..." when one is no mapping or no YAML) and
+ * merges them, later ones over earlier ones. Which Helm Palette runs is not public: a warning, never a refusal.
+ */
+export function helm4ValuesDifference(text: string): { refused: string } | { merged: number } | undefined {
+  if (!/\n---/.test(text)) return undefined;
+  // The parts Helm 4 decodes, each with whether a separator opened it (then Go counts it as a document even
+  // when it holds nothing; a first part of comments only is none).
+  const parts: Array<{ text: string; opened: boolean }> = [];
+  let part: string[] = [];
+  let opened = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith('---')) {
+      const rest = line.slice(3).trim();
+      if (rest !== '' && !rest.startsWith('#')) return { refused: `error reading yaml document: invalid Yaml document separator: ${rest}", as a --- line holds more than a comment` };
+      if (part.length > 0) parts.push({ text: part.join('\n'), opened });
+      part = [];
+      opened = true;
+    } else part.push(line);
+  }
+  if (part.length > 0 || opened) parts.push({ text: part.join('\n'), opened });
+  let merged = 0;
+  let first = true;
+  for (const { text: later, opened: explicit } of parts) {
+    const check = checkYamlText(`${later}\n`, 'values.yaml', { documents: false, errorsOnly: true });
+    const error = check.findings.find((f) => f.severity === 'error');
+    const kind = !check.ok || error !== undefined ? undefined : firstDocumentKind(check.parsed);
+    // The document Helm 3 reads too (the loader already judged it): the first one Go sees.
+    if (first) {
+      first = !(explicit || (kind !== 'none' && kind !== undefined));
+      continue;
+    }
+    if (kind === undefined) return { refused: `cannot unmarshal yaml document: ...", as a document after the first is ${error?.message.replace(/; fix the syntax at this position$/, '') ?? 'not valid YAML'}` };
+    if (kind === 'seq' || kind === 'scalar') return { refused: `cannot unmarshal yaml document: ... into Go value of type map[string]interface {}", as a document after the first is ${kind === 'seq' ? 'a list' : 'a single value'}, not a mapping` };
+    if (kind === 'map') merged++;
+  }
+  return merged === 0 ? undefined : { merged };
+}
+
 /** `earlier`: Chart.yaml entries of the same archive before `text`, each decoded over the ones before it. */
 function chartMetadata(text: string, what: string, nested: boolean, earlier: readonly string[] = []): Record<string, unknown> {
   let metadata: Record<string, unknown> | undefined;
@@ -929,6 +978,8 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   };
   dottedReferences.set(chart, refs);
   if (valuesParse !== undefined && chart.valuesText === slot.values) valuesParses.set(chart, valuesParse);
+  const helm4 = slot.values === undefined ? undefined : helm4ValuesDifference(chart.valuesText);
+  if (helm4 !== undefined) chart.helm4Values = helm4;
   const version = str(metadata['version']);
   if (version !== undefined) chart.version = version;
   const appVersion = str(metadata['appVersion']);

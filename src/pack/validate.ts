@@ -381,17 +381,29 @@ function missingDependencyFinding(entry: string, missing: ChartDependency[]): Fi
 /**
  * Unquoted numbers and booleans in Chart.yaml string fields that Helm reads as other text than written
  * (sigs.k8s.io/yaml: `appVersion: 1.20` is "1.2", `version: 1.0` is "1", `name: yes` is "true"), in the
- * chart and its subcharts: Helm loads the chart, but shows and compares that text.
+ * chart and its subcharts: Helm loads the chart, but shows and compares that text. And a values.yaml with
+ * later YAML documents that Helm 4 reads and Helm 3 does not (chart.ts helm4ValuesDifference): which Helm
+ * Palette runs is not public, so a warning.
  */
 function readAsTextFindings(entry: string, realPath: string, chart: HelmChart): Finding[] {
   const findings: Finding[] = [];
   const visit = (c: HelmChart): void => {
+    const where = c.location === realPath ? '' : `${c.location.slice(realPath.length + 1)}/`;
     for (const t of c.readAsText ?? []) {
       findings.push({
         severity: 'warning',
         rule: 'chart-yaml-number',
         file: entry,
-        message: `${c.location === realPath ? '' : `${c.location.slice(realPath.length + 1)}/`}${t.file}: ${t.at}: ${t.written} is a YAML ${t.kind}, which Helm reads as "${t.read}": quote it (${t.at}: "${t.written}") so Helm reads what is written`,
+        message: `${where}${t.file}: ${t.at}: ${t.written} is a YAML ${t.kind}, which Helm reads as "${t.read}": quote it (${t.at}: "${t.written}") so Helm reads what is written`,
+      });
+    }
+    const helm4 = c.helm4Values;
+    if (helm4 !== undefined) {
+      findings.push({
+        severity: 'warning',
+        rule: 'chart-values-documents',
+        file: entry,
+        message: `${where}values.yaml holds YAML documents after its first (--- lines): Helm 3 reads only the first; Helm 4 reads every one and ${'refused' in helm4 ? `refuses the chart ("${helm4.refused})` : `merges the values of ${helm4.merged === 1 ? 'the later one' : `the ${helm4.merged} later ones`} over the first's`}; which Helm Palette installs with is not public: keep the chart's values in one document, then package the chart again`,
       });
     }
     c.subcharts.forEach(visit);
