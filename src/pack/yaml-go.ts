@@ -112,7 +112,7 @@ const KEPT_COLON = '\ue000';
 const FLOW_COLON = /:[,\]}]|(?:[[{,]|:\s)\s*:/;
 /** Stands for a `-` that go-yaml reads as a plain scalar in a flow collection (flowColons); private-use too. */
 const KEPT_DASH = '\ue001';
-const FLOW_DASH = /-[,\]}]/;
+const FLOW_DASH = /-:?[,\]}]/;
 
 /**
  * Inside a flow collection, go-yaml ends a plain scalar at a `:` only when a blank or a line break follows it
@@ -126,8 +126,8 @@ const FLOW_DASH = /-[,\]}]/;
  * find expected node content"), as in `[127.0.0.1, ::1]` or `[::]`; the `yaml` package reads "::1", {":": null}.
  * A `-` starting a token right before `,`, `]` or `}` in a flow collection is a plain scalar for Go (scannerc.go
  * yaml_parser_fetch_next_token takes `-` as a block entry only before a blank or a break): `{k: -}` maps k to
- * "-", `{-}` holds the key "-"; the `yaml` lexer reads a block sequence entry there, which it refuses in a flow
- * mapping. Such a `-` is replaced by KEPT_DASH the same way.
+ * "-", `{-}` holds the key "-", `[-:]` the text "-:"; the `yaml` lexer reads a block sequence entry there, which
+ * it refuses in a flow mapping. Such a `-` is replaced by KEPT_DASH the same way (and the `:` of `-:` by KEPT_COLON).
  */
 function flowColons(text: string): { kept?: string; leading?: number } {
   if ((!FLOW_COLON.test(text) && !FLOW_DASH.test(text)) || text.includes(KEPT_COLON) || text.includes(KEPT_DASH)) return {};
@@ -143,6 +143,11 @@ function flowColons(text: string): { kept?: string; leading?: number } {
     else if (type === 'flow-seq-end' || type === 'flow-map-end') depth = Math.max(0, depth - 1);
     else if (type === 'map-value-ind' && depth > 0 && offset === plainEnd && ',]}'.includes(text[offset + 1] ?? '')) colons.push(offset);
     else if (type === 'seq-item-ind' && depth > 0 && ',]}'.includes(text[offset + 1] ?? '')) dashes.push(offset);
+    else if (type === 'seq-item-ind' && depth > 0 && text[offset + 1] === ':' && ',]}'.includes(text[offset + 2] ?? '')) {
+      // `-:` before `,`, `]` or `}`: the plain scalar "-:" for Go (`[-:]`, `{k: -:}`).
+      dashes.push(offset);
+      colons.push(offset + 1);
+    }
     // Control tokens (document mode, scalar marker) are markers, not text; a plain scalar's text has no type.
     if (type === 'doc-mode' || type === 'scalar') continue;
     // In a flow collection Go takes every ':' that starts a token as a value indicator: `[::1]` has no value.

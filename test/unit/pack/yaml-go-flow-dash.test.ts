@@ -21,8 +21,12 @@ const ACCEPTED: GoRead[] = [
   ['a: [x, -]\n', { a: ['x', '-'] }],
   ['a: [fd00::, -]\n', { a: ['fd00::', '-'] }],
   ['a: {k: --}\n', { a: { k: '--' } }],
+  // `-:` before a flow indicator is the text "-:" for Go.
+  ['a: [-:, b]\n', { a: ['-:', 'b'] }],
+  ['a: {k: -:}\n', { a: { k: '-:' } }],
+  ['a: {-:}\n', { a: { '-:': null } }],
 ];
 
-const REFUSED: GoRefused[] = [['a: [ - ]\n'], ['a: {k: -\n  }\n'], ['a: {k: - }\n']];
+const REFUSED: GoRefused[] = [['a: [ - ]\n'], ['a: {k: -\n  }\n'], ['a: {k: - }\n'], ['a: {k: -: v}\n']];
 
 readsAsGo('a dash in a flow collection as Go reads it', ACCEPTED, REFUSED);
