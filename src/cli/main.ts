@@ -46,6 +46,7 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  const started = new Date();
   // --no-tty (as ORAS; or --tty=false): behave as if no terminal were attached: no live progress, no colours, no prompts.
   // Paths in io.env (DOCKER_CONFIG, PACKPUB_CACHE_DIR, ...) are relative to io.cwd, as the flags' are.
   const ctx: CliContext = {
@@ -67,6 +68,7 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
       checkFlags(argv, io, quick.args, quick.tables);
       await runCommand(solo, quick.args, ctx);
     } catch (err) {
+      await reportUnreadLine(argv, ctx.io, err, started);
       return withLostOutput(io, renderError(io, err, debug));
     }
     return withLostOutput(io, ctx.exitCode);
@@ -81,9 +83,28 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
       if (output !== '') io.stdout.write(`${output}\n`);
     });
   } catch (err) {
+    await reportUnreadLine(argv, ctx.io, err, started);
     return withLostOutput(io, renderError(io, err, debug));
   }
   return withLostOutput(io, ctx.exitCode);
+}
+
+/**
+ * A push or validate line refused before its command could read it (an unknown flag, a bad value, contradicting
+ * flags): the --junit file it names gets the refused run's report, as a refusal inside the command does
+ * (reportRefusal: one error case; nothing when the command already wrote its report). Without it a CI job keeping
+ * its workspace read an earlier run's file as this run's. The file is taken from the line as typed, when it names
+ * exactly one (`--junit FILE` or `--junit=FILE`, before any `--`) that is no flag.
+ */
+async function reportUnreadLine(argv: readonly string[], io: CliIo, err: unknown, started: Date): Promise<void> {
+  const command = argv[0];
+  if (command !== 'push' && command !== 'validate') return;
+  const end = argv.indexOf('--');
+  const line = end === -1 ? argv : argv.slice(0, end);
+  const named = line.flatMap((a, i) => (a === '--junit' ? [line[i + 1] ?? ''] : a.startsWith('--junit=') ? [a.slice('--junit='.length)] : []));
+  const file = named.length === 1 ? named[0] : undefined;
+  if (file === undefined || file === '' || file.startsWith('-')) return;
+  await (await import('./ci-output/index.js')).reportRefusal(io, command, file, err, started);
 }
 
 /**

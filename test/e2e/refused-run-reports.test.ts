@@ -60,6 +60,28 @@ describe('a run refused before it started', () => {
     expect(md.split('\n')[0]).toBe('### packpub validate: refused, nothing was attempted');
   });
 
+  it.each([
+    ['an unknown flag', ['push', 'packs/hello', '--forse'], /forse/],
+    ['--force with --skip-existing', ['push', 'packs/hello', '--force', '--skip-existing'], /--force.*--skip-existing|--skip-existing.*--force/],
+    ['validate with a switch given a value', ['validate', 'packs/hello', '--strict=maybe'], /strict/],
+  ])('a command line packpub cannot read (%s): exit 2, the JUnit report one error case naming it (was: the last run\'s file kept)', async (_what, argv, named) => {
+    const name = `unread-${argv.length}-${argv[2]?.replace(/\W/g, '')}`;
+    const { run, xml, md } = await inCi(name, argv);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(named);
+    expect(xml).toContain(`<testsuites name="packpub ${argv[0]}" tests="1" failures="0" errors="1"`);
+    expect(xml).toMatch(/<testsuite name="refused" [^>]*>\n {4}<testcase name="run" classname="refused" time="[\d.]+">\n {6}<error message="refused: [^"]+" type="USAGE">/);
+    expect(xml).not.toContain('hello:1.0.0');
+    expect(md.split('\n')[0]).toBe(`### packpub ${argv[0]}: refused, nothing was attempted`);
+  });
+
+  it('--junit without a value, the next word a flag: exit 2, no file named after the flag', async () => {
+    const run = await runCli(['push', 'packs/hello', '--junit', '--dry-run'], { cwd: w.root });
+    expect(run.code).toBe(2);
+    await expect(readFile(join(w.root, '--dry-run'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('a --junit folder that does not exist: exit 2, and no file is made', async () => {
     const run = await runCli(['push', 'packs/hello', '--junit', 'missing/junit.xml'], { cwd: w.root });
     expect(run.code).toBe(2);
