@@ -223,7 +223,12 @@ async function registrySideChecks(target: PaletteTargetRef, store: PackTarget, n
     return out;
   }
   out.push({ check: 'reachable', ok: true, message: `${target.host} answers` });
-  out.push({ check: 'credentials', ok: true, message: `the credentials can list repositories under ${where}` });
+  out.push({
+    check: 'credentials',
+    ok: true,
+    // Without a credential for Palette the listing was anonymous, as Palette's sync would read it: say that, not "the credentials".
+    message: noCredential && store.store.kind !== 'ecr' ? `${target.host} lets anyone list repositories under ${where} (no credential was given for Palette: it reads anonymously)` : `the credentials can list repositories under ${where}`,
+  });
   const base = baseRepository(trimSlashes(target.basePath));
   const packs = repositories.filter((r) => packNameOf(trimSlashes(target.basePath), r) !== undefined);
   if (repositories.includes(base) || packs.length > 0) {

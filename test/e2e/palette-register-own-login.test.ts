@@ -63,6 +63,8 @@ describe("palette register and doctor with packpub's own login in the Docker con
     await ownLogin();
     const run = await runCli(['palette', 'doctor', '--registry', `${w.registry.host}/packs`], { env: w.env });
     expect(run.stderr).toContain('note: no credential given for Palette');
+    // The listing was anonymous, as Palette will read: said so (was: "the credentials can list repositories").
+    expect(run.stdout).toContain(`ok    credentials: ${w.registry.host} lets anyone list repositories under ${w.registry.host}/packs (no credential was given for Palette: it reads anonymously)`);
     expect(run.stdout).toContain('OCI Authentication Type');
     expect(run.stdout + run.stderr).not.toContain(PUSH_SECRET);
   });
