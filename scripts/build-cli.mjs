@@ -169,17 +169,15 @@ const common = {
       },
     },
     {
-      // yargs measures its help text with string-width, three copies of it (its own, cliui's and
-      // wrap-ansi's). Two changes that leave every width as it was (test/e2e/bundle.test.ts compares
-      // --help with the unbundled yargs'):
-      // - string-width 8's /^\p{RGI_Emoji}$/v: V8 builds the regular expression's string set when it
-      //   compiles the literal, ~15 ms of CPU on every run that loads yargs, with or without help to
-      //   print. It is built on first use instead; width 8 tests it only for text beyond printable ASCII.
-      // - string-width 7 (cliui's and wrap-ansi's copies) splits every string into graphemes and tests
-      //   each against two large regular expressions; wrap-ansi calls it for every character of the
-      //   help. Printable ASCII (0x20-0x7E) is one column per character: the same shortcut string-width
-      //   8 has (most of `push --help`'s CPU went to this).
-      // Each change keeps the line count (map: null) and fails the build if its text is no longer there.
+      // yargs measures its help text with string-width 8: yargs' own copy, which package.json's overrides
+      // give cliui and wrap-ansi too (their string-width 7 splits every string into graphemes with no
+      // shortcut for ASCII: most of `push --help`'s CPU went to it). Changes that leave every width as it was
+      // (test/e2e/bundle.test.ts compares --help with the unbundled yargs'):
+      // - its /^\p{RGI_Emoji}$/v: V8 builds the regular expression's string set when it compiles the
+      //   literal, ~15 ms of CPU on every run that loads yargs, with or without help to print. It is built
+      //   on first use instead; string-width 8 tests it only for text beyond printable ASCII.
+      // Each change keeps the line count (map: null) and fails the build if its text is no longer there,
+      // or if another string-width than 8 is bundled (the overrides no longer apply).
       name: 'packpub-string-width',
       transform(code, id) {
         if (!/\/node_modules\/(.+\/)?string-width\/index\.js$/.test(id)) return null;
@@ -192,13 +190,9 @@ const common = {
         // (printable ASCII never gets there).
         if (!(code.match(/\bsegmenter\.\w+\(\w+\)/g) ?? []).every((use) => use === 'segmenter.segment(string)') || /[(,]\s*segmenter\s*[),]/.test(code)) throw new Error(`${id}: string-width uses its segmenter other than with .segment(string)`);
         code = swap('const segmenter = new Intl.Segmenter();', 'let segmenterBuilt; const segmenter = { segment: (string) => (segmenterBuilt ??= new Intl.Segmenter()).segment(string) };');
-        if (code.includes('/^\\p{RGI_Emoji}$/v')) {
-          const lazy = "let rgiEmojiRegexBuilt; const rgiEmojiRegex = { test: (segment) => (rgiEmojiRegexBuilt ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(segment) };";
-          if ((code.match(/rgiEmojiRegex\b/g) ?? []).length !== 2 || !code.includes('rgiEmojiRegex.test(segment)')) throw new Error(`${id}: string-width uses rgiEmojiRegex other than with .test()`);
-          return { code: swap('const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', lazy), map: null };
-        }
-        const head = 'export default function stringWidth(string, options = {}) {';
-        return { code: swap(head, `${head} if (typeof string === 'string' && /^[\\u0020-\\u007E]*$/.test(string)) return string.length;`), map: null };
+        const lazy = "let rgiEmojiRegexBuilt; const rgiEmojiRegex = { test: (segment) => (rgiEmojiRegexBuilt ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(segment) };";
+        if ((code.match(/rgiEmojiRegex\b/g) ?? []).length !== 2 || !code.includes('rgiEmojiRegex.test(segment)')) throw new Error(`${id}: string-width uses rgiEmojiRegex other than with .test() (string-width 8 expected: see package.json's overrides)`);
+        return { code: swap('const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', lazy), map: null };
       },
     },
   ],
