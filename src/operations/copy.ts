@@ -422,6 +422,9 @@ async function copyOne(
     }
 
     if (options.dryRun === true) {
+      // A store that refuses every write (Harbor in read-only mode): the real run fails here, exit 1; so does the plan.
+      const refusedWrite = to.store.refusesWriting?.(dstRepo);
+      if (refusedWrite !== undefined) throw refusedWrite;
       // --force where the store would still refuse to replace the version: a planned conflict (as push).
       const refusedReplace = existing === undefined ? undefined : to.store.refusesReplacing?.(dstRepo, item.version, existing.digest);
       if (refusedReplace !== undefined && existing !== undefined) {

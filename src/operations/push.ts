@@ -845,7 +845,11 @@ async function publishTo(
     const heldLayer = safeLayer(held.bytes);
     const digest = held.descriptor.digest;
     if (heldLayer?.digest === built.digest) {
-      if (ctx.dryRun === true) return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
+      if (ctx.dryRun === true) {
+        // Extra tags are written even onto an unchanged version: a store refusing writes (Harbor read-only) refuses those.
+        if ((ctx.extraTags ?? []).length > 0) refuseWrites(store, where.repo);
+        return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
+      }
       await tagExtra(store, where.repo, held.bytes, held.descriptor.mediaType, ctx.extraTags, ctx.force);
       const result = done({ status: 'unchanged', digest, uploadedBytes });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
@@ -878,6 +882,8 @@ async function publishTo(
     throw new PackpubError('INTERNAL', `archive of ${name}:${version} was not built`);
   }
   if (ctx.dryRun === true) {
+    // A store that refuses every write (Harbor in read-only mode): the real run fails here, exit 1; so does the plan.
+    refuseWrites(store, where.repo);
     // --force where the store would still refuse to replace the version (an ECR repository that existed
     // mutable where immutable was asked): a planned conflict, as checkRepository's refusals.
     const refused = existing === undefined ? undefined : store.refusesReplacing?.(where.repo, version, existing.descriptor.digest);
@@ -1127,6 +1133,12 @@ const NOTHING_TO_TAG: Promise<void> = Promise.resolve();
  * Put the extra tags on the manifest `bytes`, each version-like one checked first (keepVersionTags) unless the
  * caller has just checked them (`checked`: publishTo, before it wrote the version).
  */
+/** A dry run about to plan a write: the refusal the store knows every write would meet (refusesWriting), thrown. */
+function refuseWrites(store: PackTarget['store'], repo: string): void {
+  const refused = store.refusesWriting?.(repo);
+  if (refused !== undefined) throw refused;
+}
+
 function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined, force: boolean | undefined, checked = false): Promise<void> {
   return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags, force, checked);
 }

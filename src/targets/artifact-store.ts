@@ -153,6 +153,12 @@ export interface ArtifactStore {
    * undefined when the store would replace it. A dry run planning an overwrite (--force) asks it.
    */
   refusesReplacing?(repository: string, tag: string, holds: Digest): PackpubError | undefined;
+  /**
+   * The refusal any write into `repository` would meet, known without a request from what checkRepository found
+   * (Harbor: read-only mode); undefined when writing may go on. A dry run asks it where it plans a write, so a
+   * version found unchanged is still planned as such.
+   */
+  refusesWriting?(repository: string): PackpubError | undefined;
   /** What prepareRepository (or checkRepository) found about `repository` that the user must be told (empty or absent: nothing). */
   repositoryWarnings?(repository: string): readonly StoreWarning[];
   /**
@@ -191,6 +197,7 @@ export type WritableStore = Pick<
   | 'prepareRepository'
   | 'checkRepository'
   | 'refusesReplacing'
+  | 'refusesWriting'
   | 'repositoryWarnings'
   | 'intendPush'
   | 'intendMountFrom'

@@ -29,6 +29,17 @@ export function missingProject(project: string, host: string): PackpubError {
   });
 }
 
+const READ_ONLY_HINT =
+  'a Harbor administrator turned it on (Configuration > System Settings > Repository Read Only, e.g. during an upgrade or a garbage collection); run again once it is off. Nothing was written';
+
+/**
+ * A dry run's word for read-only mode, read from systeminfo before any write: the real run's first write would be
+ * refused (harborWriteRefusal), while one that writes nothing (an unchanged version) still succeeds.
+ */
+export function readOnlyMode(host: string): PackpubError {
+  return new PackpubError('REGISTRY', `${host} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): a real run would be refused its first write`, { hint: READ_ONLY_HINT });
+}
+
 /**
  * Harbor's 403 DENIED answers to a write that are no matter of rights (read in Harbor's source: server/middleware/
  * readonly and repoproxy): read-only mode, which an administrator turns on for upgrades, migrations or garbage
@@ -38,9 +49,7 @@ export function missingProject(project: string, host: string): PackpubError {
 export function harborWriteRefusal(message: string | undefined, host: string, project: string): PackpubError | undefined {
   if (message === undefined) return undefined;
   if (/read only mode/i.test(message)) {
-    return new PackpubError('REGISTRY', `${host} is in read-only mode: Harbor answered "${redactText(message.slice(0, 200))}"`, {
-      hint: 'a Harbor administrator turned it on (Configuration > System Settings > Repository Read Only, e.g. during an upgrade or a garbage collection); run again once it is off. Nothing was written',
-    });
+    return new PackpubError('REGISTRY', `${host} is in read-only mode: Harbor answered "${redactText(message.slice(0, 200))}"`, { hint: READ_ONLY_HINT });
   }
   if (/proxy project/i.test(message)) return proxyCacheProject(project, host);
   return undefined;
@@ -135,6 +144,25 @@ export class HarborApi {
     // RequireProjectAccess finds no permission on it). HEAD /projects?project_name= tells any signed-in user (200 / 404).
     if (res.status === 403) return { state: await this.projectNamed(project), proxyCache: false };
     return { state: 'unknown', proxyCache: false };
+  }
+
+  /**
+   * Whether Harbor is in read-only mode: systeminfo's `read_only`, which Harbor gives signed-in users only (its
+   * "protected" fields, server/v2.0/handler/systeminfo.go); undefined when it does not say (anonymous, an error).
+   */
+  async readOnly(): Promise<boolean | undefined> {
+    const res = await this.call('GET', this.url('/systeminfo'));
+    if (res.status !== 200) {
+      await discardBody(res);
+      return undefined;
+    }
+    try {
+      const doc = JSON.parse((await readErrorBody(res.body)).toString('utf8')) as unknown;
+      const flag = typeof doc === 'object' && doc !== null ? (doc as { read_only?: unknown }).read_only : undefined;
+      return typeof flag === 'boolean' ? flag : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** HEAD /projects?project_name=<name>: 'exists' (200), 'missing' (404), else 'unknown'. */

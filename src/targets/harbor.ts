@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
-import { HarborApi, harborWriteRefusal, missingProject, proxyCacheProject } from './harbor-api.js';
+import { HarborApi, harborWriteRefusal, missingProject, proxyCacheProject, readOnlyMode } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -32,6 +32,9 @@ export class HarborStore extends GenericRegistryStore {
   override readonly kind = 'harbor' as const;
   private readonly ensureProject: (project: string) => Promise<void>;
   private readonly checkProject: (project: string) => Promise<void>;
+  /** A dry run's read of systeminfo's `read_only` (once per run): true refuses every planned write (refusesWriting). */
+  private readonly checkReadOnly: () => Promise<void>;
+  private readOnly = false;
   /** Manifests pushed in this run, so a read-back blocked by a project policy can trust the PUT. */
   private readonly pushed = new Map<string, { digest: Digest; bytes: Buffer; mediaType: string }>();
 
@@ -47,6 +50,11 @@ export class HarborStore extends GenericRegistryStore {
     this.checkProject = onceper(async (project) => {
       await this.projectMissing(project);
     });
+    const readOnly = onceper(async () => {
+      // Best effort: a Harbor that does not say (anonymous, an older answer, an error) is planned as before.
+      this.readOnly = (await this.api.readOnly().catch(() => undefined)) === true;
+    });
+    this.checkReadOnly = () => readOnly(undefined);
   }
 
   /**
@@ -70,9 +78,17 @@ export class HarborStore extends GenericRegistryStore {
     await super.prepareRepository(repository);
   }
 
-  /** A dry run's prepareRepository: the same project check, creating nothing (--create-project plans it). */
+  /**
+   * A dry run's prepareRepository: the same project check, creating nothing (--create-project plans it); and whether
+   * Harbor is in read-only mode, which refuses writes only: a version found unchanged is still planned so.
+   */
   async checkRepository(repository: string): Promise<void> {
-    await this.checkProject(projectOf(repository));
+    await Promise.all([this.checkProject(projectOf(repository)), this.checkReadOnly()]);
+  }
+
+  /** Read-only mode (found by checkRepository): the real run's first write would be refused, 403 DENIED. */
+  refusesWriting(): PackpubError | undefined {
+    return this.readOnly ? readOnlyMode(this.location) : undefined;
   }
 
   override async listRepositories(prefix: string): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { harborWorld } from '../support/harbor-world.js';
@@ -62,6 +63,45 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     const list = await run(['list', 'hello', '--registry', `${w.harbor.host}/packs`, ...login]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain('1.0.0');
+  });
+
+  it('read-only mode, --dry-run: a pack the real run would write fails the plan, exit 1 (was: planned "new", exit 0); an unchanged one is still planned unchanged, exit 0', async () => {
+    const where = ['--registry', `${w.harbor.host}/packs`, ...login];
+    const first = await run(['push', pack('hello'), ...where]);
+    expect(first.code, first.stderr).toBe(0);
+    const layout = join(w.root, 'ro-layout');
+    expect((await run(['push', pack('hello'), pack('other'), '--oci-layout', layout])).code).toBe(0);
+    w.harbor.policy.readOnly = true;
+    try {
+      const said = `${w.harbor.host} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): a real run would be refused its first write`;
+      const dry = await run(['push', pack('other'), '--dry-run', '--json', ...where]);
+      expect(dry.code, dry.stdout + dry.stderr).toBe(1);
+      const other = (JSON.parse(dry.stdout) as { results: Array<{ name: string; status: string; error?: { code: string; message: string } }> }).results.find((r) => r.name === 'other');
+      expect(other).toMatchObject({ status: 'failed', error: { code: 'REGISTRY', message: said } });
+      // What the real run says, to the word of its start, and its exit code.
+      const real = await run(['push', pack('other'), ...where]);
+      expect(real.code).toBe(1);
+      expect(real.stderr).toContain(`${w.harbor.host} is in read-only mode`);
+
+      const unchanged = await run(['push', pack('hello'), '--dry-run', ...where]);
+      expect(unchanged.code, unchanged.stdout + unchanged.stderr).toBe(0);
+      expect(unchanged.stdout).toContain('unchanged');
+      // An extra tag is a write even onto an unchanged version.
+      const tagged = await run(['push', pack('hello'), '--tag', 'stable', '--dry-run', ...where]);
+      expect(tagged.code, tagged.stdout + tagged.stderr).toBe(1);
+      expect(tagged.stderr).toContain(said);
+      expect(tagged.stderr).toContain('hint: a Harbor administrator turned it on');
+
+      const copyArgs = ['--from', `oci:${layout}`, '--to', `${w.harbor.host}/packs`, '--to-registry-type', 'harbor', '--to-username', ADMIN, '--to-password-stdin', '--dry-run'];
+      const copyNew = await run(['copy', 'other:1.0.0', ...copyArgs]);
+      expect(copyNew.code, copyNew.stdout + copyNew.stderr).toBe(1);
+      expect(copyNew.stdout + copyNew.stderr).toContain(said);
+      const copySame = await run(['copy', 'hello:1.0.0', ...copyArgs]);
+      expect(copySame.code, copySame.stdout + copySame.stderr).toBe(0);
+    } finally {
+      w.harbor.policy.readOnly = false;
+    }
+    expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
   });
 
   it('a robot without push permission: Harbor answers its token 401 Basic realm="harbor"; said as missing permission, one token asked again, exit 1', async () => {
