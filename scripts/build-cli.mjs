@@ -67,7 +67,7 @@ const common = {
       transform(code, id) {
         if (id !== join(root, 'src', 'registry', 'undici.ts')) return null;
         const loads = code.match(/\bload\('undici\/lib\/[^']+'\)/g) ?? [];
-        if (loads.length !== 4) throw new Error(`${id}: expected four load('undici/lib/...') calls, found ${loads.length}`);
+        if (loads.length !== 5) throw new Error(`${id}: expected five load('undici/lib/...') calls, found ${loads.length}`);
         return { code: code.replace(/\bload\(('undici\/lib\/[^']+')\)/g, 'require($1)'), map: null };
       },
       load(id) {

@@ -5,13 +5,13 @@ import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { SecureContext } from 'node:tls';
-import type { Agent as UndiciAgent, Dispatcher, buildConnector as Connector } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher, Pool as UndiciPool, buildConnector as Connector } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isLoopbackHost, shown } from '../oci/reference.js';
 import { RegistryError, errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode, unreachableHandedOut } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
-import { Agent, buildConnector, request } from './undici.js';
+import { Agent, Pool, buildConnector, request } from './undici.js';
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { RETRY_DEFAULTS } from './retry.js';
 import type { RegistryClientOptions, TlsSettingNames } from './stack.js';
@@ -142,6 +142,9 @@ export async function discardBody(res: HttpResponse): Promise<void> {
 export function withBufferedBody<T extends HttpResponse>(res: T, bytes: Buffer): T {
   return { ...res, body: Readable.from(bytes.length === 0 ? [] : [bytes]) };
 }
+
+/** How long close() waits for requests still in flight before it gives them up. */
+const CLOSE_GRACE_MS = 2_000;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
@@ -327,6 +330,11 @@ class UndiciTransport implements HttpTransport {
   readonly plainHttpExplicit: boolean;
   readonly requestTimeoutMs: number;
   private readonly agent: UndiciAgent;
+  /**
+   * The connection pools the agent made (one per origin), kept to destroy them in close(): undici's Agent forgets
+   * its pools as soon as a graceful close begins, so its own destroy after that reaches none.
+   */
+  private readonly pools = new Set<UndiciPool>();
   private readonly userAgent: string;
   private readonly debug: ((line: string) => void) | undefined;
   /** `scheme://host[:port]` of the registry: the only origin that gets the extra headers. */
@@ -431,7 +439,15 @@ class UndiciTransport implements HttpTransport {
       }
       connectorFor(address, clientCert, https)(opts, callback);
     };
+    const pools = this.pools;
     this.agent = new Agent({
+      // The Agent's default factory for more than one connection per origin, keeping each pool (close()).
+      factory: (origin, opts) => {
+        for (const pool of pools) if (pool.destroyed) pools.delete(pool);
+        const pool = new Pool(origin, opts);
+        pools.add(pool);
+        return pool;
+      },
       connect,
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
@@ -579,16 +595,25 @@ class UndiciTransport implements HttpTransport {
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
   }
 
+  /**
+   * Close the pooled connections: requests still in flight get a short grace, then are given up (they fail with
+   * undici's "client is destroyed", which is not retried). Before, the destroy after the grace reached no pool
+   * (undici's Agent drops them when its close begins) and such a request went on until --request-timeout: a run
+   * that gave up (a signal, --palette-timeout) still waited for it.
+   */
   async close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const graceful = this.agent.close().then(() => true);
     const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), 2_000);
+      timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
       timer.unref();
     });
     const closed = await Promise.race([graceful, timeout]).catch(() => false);
     clearTimeout(timer);
-    if (!closed) await this.agent.destroy().catch(() => undefined);
+    if (closed) return;
+    await Promise.all([...this.pools].map((pool) => pool.destroy().catch(() => undefined)));
+    this.pools.clear();
+    await this.agent.destroy().catch(() => undefined);
   }
 }
 
