@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cliBaseEnv, expectRun, runBin, runCli, type CliRun } from '../support/cli.js';
+import { expectRun, runBin, runCli, type CliRun } from '../support/cli.js';
 import { makeFifo, readTree, writeFiles } from '../support/files.js';
 import { CHART_FILES, writeValidPack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
-import { spawnChild } from '../support/spawner.js';
 
 /*
  * `validate` refuses what push's archive walk refuses anywhere in the pack folder (not only in the files
@@ -16,26 +15,9 @@ import { spawnChild } from '../support/spawner.js';
 
 const temp = stage();
 
-/**
- * The built CLI as a user who may not read a file of mode 0: this user, or root without the capabilities
- * that let it read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH; util-linux setpriv), as in a CI job
- * that meets a file a container step left behind.
- */
-async function runBinUnprivileged(args: string[]): Promise<CliRun> {
-  if (process.getuid?.() !== 0) return runBin(args);
-  const child = spawnChild('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args], {
-    env: cliBaseEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout?.on('data', (c: Buffer) => out.push(c));
-  child.stderr?.on('data', (c: Buffer) => err.push(c));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c: number | null) => resolve(c ?? -1));
-  });
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+/** The built CLI as a user who may not read a file of mode 0, as in a CI job that meets a file a container step left behind. */
+function runBinUnprivileged(args: string[]): Promise<CliRun> {
+  return runBin(args, { modesBind: true });
 }
 
 /** The valid pack "web" with an unpacked copy of its chart beside the archive, then `change`d. */

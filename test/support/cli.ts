@@ -134,7 +134,16 @@ export interface SpawnedCli {
  * JavaScript thread). `ownCodeCache`: the run's cache folder gets no V8 code cache from the worker's earlier
  * runs, and lends none (see lendCodeCache): for the code cache's own tests.
  */
-export type BinOptions = Omit<RunOptions, 'tty' | 'tmpdir'> & { nodeArgs?: string[]; ownCodeCache?: boolean };
+export type BinOptions = Omit<RunOptions, 'tty' | 'tmpdir'> & {
+  nodeArgs?: string[];
+  ownCodeCache?: boolean;
+  /**
+   * Run as a user the file modes bind (a CI job meeting a file or folder another user, or a container step run as
+   * root, left): the tests run as root, so root without the capabilities that let it read or write any file
+   * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH; util-linux setpriv).
+   */
+  modesBind?: boolean;
+};
 
 /*
  * The built CLI compiles its bundle's chunks with V8's code cache (bin/code-cache.cjs), kept in the `v8-code`
@@ -220,7 +229,9 @@ export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
   const env = { ...cliBaseEnv(), ...options.env };
   const codeDir = options.ownCodeCache === true ? undefined : codeDirOf(env, cwd);
   lendCodeCache(codeDir);
-  const child = spawnChild(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd, env });
+  const node = [...(options.nodeArgs ?? []), BIN, ...args];
+  const bound = options.modesBind === true && process.getuid?.() === 0;
+  const child = bound ? spawnChild('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, ...node], { cwd, env }) : spawnChild(process.execPath, node, { cwd, env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on('data', (c: Buffer) => out.push(c));
