@@ -172,7 +172,8 @@ export async function updateDockerConfig(path: string, change: (config: DockerCo
       hint: 'check that the directory is writable, or point --registry-config at another file',
       cause: err,
     });
-  await makeDirs(dirname(target), { mode: 0o700 });
+  // A folder this user may not create (HOME of another user, read-only): said as the file's write, not a bug.
+  await makeDirs(dirname(target), { mode: 0o700 }).catch((err: unknown) => Promise.reject(err instanceof PackpubError ? err : cannotWrite(err)));
   const lock = `${target}.lock`;
   const busy = () =>
     new PackpubError('CREDENTIALS', `docker config ${target} is being changed by another process (${lock} stayed for ${CONFIG_LOCK.waitMs / 1000} s)`, {

@@ -1,7 +1,8 @@
 import { chmod, mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectLocalWriteRefused, runBin, runCli, type CliRun } from '../support/cli.js';
+import { expectLocalWriteRefused, expectRun, runBin, runCli, type CliRun } from '../support/cli.js';
+import { sharedRegistry } from '../support/registry.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -70,6 +71,18 @@ describe('a folder this user may not write into (EACCES)', () => {
     const archive = join(w.denied, 'pack.tar.gz');
     const build = await runBinDenied(['build', w.pack, '-o', archive], w.env, w.root);
     expectDenied(build, archive);
+    expect(await readdir(w.denied)).toEqual([]);
+  });
+});
+
+describe('login whose Docker config folder this user may not create (HOME of another user)', () => {
+  it('exit 1 naming the config file and what to do, never "a bug in packpub"; nothing written', async () => {
+    const w = await world('eacces-login');
+    const registry = await sharedRegistry();
+    const config = join(w.denied, '.docker', 'config.json');
+    const run = await runBin(['login', registry.host, '-u', 'ci', '--password-stdin'], { env: { ...w.env, DOCKER_CONFIG: dirname(config) }, cwd: w.root, stdin: 'login-denied-secret', modesBind: true });
+    expectRun(run, { code: 1, stdout: '', stderr: [`error: cannot write docker config ${config}: EACCES`, 'hint: check that the directory is writable, or point --registry-config at another file'] });
+    expect(run.stderr).not.toContain('bug in packpub');
     expect(await readdir(w.denied)).toEqual([]);
   });
 });
