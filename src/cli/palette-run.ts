@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isPackpubError } from '../errors.js';
 import type { PackValuesKind, PalettePackRef, PaletteRunStatus, PaletteSyncReport } from '../operations/palette.js';
 import type { PushReport } from '../operations/push-report.js';
@@ -20,6 +18,8 @@ export interface PaletteRunItem {
   publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
   /** Versions of `packs` published as new to the registry by this run (PaletteSyncOptions.newVersions). */
   newVersions?: ReadonlySet<string>;
+  /** Versions of `packs` this run replaced in the registry (PaletteSyncOptions.replacedVersions). */
+  replacedVersions?: ReadonlySet<string>;
 }
 
 /** What `palette sync --json` prints and `push --json` adds as `palette` (docs/report.md). */
@@ -39,6 +39,8 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
   const dryRun = mode === 'dry-run';
   const { syncPaletteRegistry, planPaletteSync, isNotVisible, syncNotDone } = await import('../operations/palette.js');
   const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets: [] };
+  // Every target not visible is so only because its sync failed, while Palette lists each of its packs.
+  let syncFailedOnly = true;
   // Every target's Palette settings are checked before the first sync: a refusal of the second (exit 2) came after
   // the first target's sync was triggered.
   for (const item of items) await (await paletteClient(args, ctx, item.target.config, true, item.target.where))?.close();
@@ -55,6 +57,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           ...(item.unreadable === undefined ? {} : { unreadable: item.unreadable }),
           ...(item.publishedValues === undefined ? {} : { publishedValues: item.publishedValues }),
           ...(item.newVersions === undefined ? {} : { newVersions: item.newVersions }),
+          ...(item.replacedVersions === undefined ? {} : { replacedVersions: item.replacedVersions }),
           afterPublish: mode === 'after-publish',
           ...settings,
           signal,
@@ -98,6 +101,18 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         out.status = 'published-not-visible';
         // No pack line says why: the base path holds no version, and the sync itself did not succeed.
         if (report.packs.length === 0) writeLine(ctx.io.stderr, `palette: no pack version under ${where} to confirm, and ${printable(syncNotDone(report))}`);
+        else if (report.sync.outcome === 'failed') {
+          // Which of the packs Palette lists with the content published: all of them, the failure is not theirs.
+          const listed = report.packs.filter((p) => p.status === 'visible').length;
+          const all = listed === report.packs.length;
+          if (!all) syncFailedOnly = false;
+          const which = all
+            ? `it lists every version asked for (${listed}) with the content published, so what failed is another pack of the registry or the registry itself`
+            : listed === 0
+              ? 'it lists none of the versions asked for with the content published'
+              : `it lists ${listed} of the ${report.packs.length} versions asked for with the content published (above)`;
+          writeLine(ctx.io.stderr, `palette: ${printable(syncNotDone(report))}; ${which}`);
+        } else syncFailedOnly = false;
       }
     } finally {
       await client.close();
@@ -106,6 +121,9 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
   if (!quiet && out.status === 'would-not-be-visible') {
     writeLine(ctx.io.stderr, 'error: would be published, but not visible in Palette (exit 3)');
     writeLine(ctx.io.stderr, 'hint: turn sync on for the Palette registry; packpub palette doctor checks its settings');
+  } else if (!quiet && out.status === 'published-not-visible' && syncFailedOnly) {
+    writeLine(ctx.io.stderr, "error: published, and Palette lists every version, but its sync failed (exit 3)");
+    writeLine(ctx.io.stderr, "hint: the sync's message is above: fix what it names (another pack of the registry, or the registry), then packpub palette sync");
   } else if (!quiet && out.status !== 'visible' && out.status !== 'dry-run') {
     writeLine(ctx.io.stderr, 'error: published, but not visible in Palette (exit 3)');
     writeLine(ctx.io.stderr, 'hint: the reasons are above; packpub palette doctor checks the registry settings, packpub palette sync retries');
@@ -133,23 +151,14 @@ export async function paletteAfterPush(
   quiet: boolean,
   dryRun = false,
 ): Promise<PushPaletteOutcome> {
-  const { palettePacksFromPush, packFoldersFromPush, newVersionsFromPush, isNotVisible, valuesKindOf } = await import('../operations/palette.js');
+  const { paletteSyncOptionsFromPush, isNotVisible } = await import('../operations/palette.js');
   const items: PaletteRunItem[] = [];
   targets.forEach((t, i) => {
-    const targetDisplay = targets.length > 1 ? t.display : undefined;
-    const wanted = palettePacksFromPush(report, targetDisplay);
-    const folders = packFoldersFromPush(report, targetDisplay);
+    const wanted = paletteSyncOptionsFromPush(report, targets.length > 1 ? t.display : undefined);
     const target = paletteTargets[i];
     if (target === undefined) return;
-    // The values.yaml of the folder a version was published from (read only if Palette shows the version without values).
-    const publishedValues = async (ref: PalettePackRef): Promise<PackValuesKind | undefined> => {
-      const folder = folders.get(`${ref.name}:${ref.version}`);
-      if (folder === undefined) return undefined;
-      const text = await readFile(join(folder, 'values.yaml'), 'utf8').catch(() => undefined);
-      return text === undefined ? undefined : valuesKindOf(text);
-    };
     // A dry run checks Palette even when every version is a planned conflict: that is what it is for.
-    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted, publishedValues, newVersions: newVersionsFromPush(report, targetDisplay) });
+    if (wanted.packs.length > 0 || dryRun) items.push({ target, ...wanted });
     // Never silent: nothing landed on this target (every pack failed), so there is nothing to sync.
     else writeLine(ctx.io.stderr, `palette: no version was published to ${target.ref.host}/${target.ref.basePath}: Palette was not synced`);
   });

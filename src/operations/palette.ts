@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PackpubError } from '../errors.js';
 import {
   DEFAULT_PALETTE_POLL_MS,
@@ -255,6 +257,12 @@ export interface PaletteSyncOptions {
    * a plain sync keeps it (palette-api.md 5), so the sync is forced, as for a replaced version.
    */
   newVersions?: ReadonlySet<string>;
+  /**
+   * Versions of `packs` (`name:version`) this run replaced in the registry (push: status `overwritten`). Used when the
+   * sync fails: Palette may list such a version from before the sync, with the earlier artifact's digest, so its
+   * listing does not show the content published. Unset with `force`: every version listed may be one replaced.
+   */
+  replacedVersions?: ReadonlySet<string>;
 }
 
 /** What a pack's values.yaml holds: `set`, a YAML mapping or list with entries; else `empty` (blank, comments, `{}`). */
@@ -512,7 +520,14 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     }
     if (phase === 'failed' && fresh) {
       const said = last.message === undefined || last.message === '' ? 'no message' : last.message;
-      const packs = notVisible(`Palette's sync of ${registry.name} failed: ${said}`);
+      // Still exit 3, but each pack is looked at once: one listed with the content published says the failure is
+      // another pack's (a shared registry) or the registry's, not this one's.
+      const unsure = (ref: PalettePackRef): boolean => {
+        const k = `${ref.name}:${ref.version}`;
+        if (options.force !== true) return stale.includes(k);
+        return options.replacedVersions === undefined || options.replacedVersions.has(k) || options.newVersions?.has(k) === true;
+      };
+      const packs = await packsAfterFailedSync(client, registry, options, said, deadline, unsure);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('failed', packs, statusFields(last));
     }
@@ -633,6 +648,68 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     await clock.sleep(interval, options.signal);
   }
   return report('success', options.packs.map((p) => results.get(key(p)) as PalettePackVisibility), statusFields(last));
+}
+
+/**
+ * After a sync that failed (Palette's message `said`), each pack read once (no wait: nothing more is coming): `visible`
+ * when Palette lists it with the content published, else `not-visible`, each reason starting with the sync's failure.
+ * Listed with the content published: not one `unsure` says Palette may list from before the sync (replaced, or listed
+ * before though published as new: a forced sync that failed may not have read it again), not named by the sync's
+ * message, and not shown with empty values while its values.yaml has some. The run still ends `published-not-visible`.
+ */
+async function packsAfterFailedSync(
+  client: PaletteClient,
+  registry: ResolvedPaletteRegistry,
+  options: PaletteSyncOptions,
+  said: string,
+  deadline: number,
+  unsure: (ref: PalettePackRef) => boolean,
+): Promise<PalettePackVisibility[]> {
+  const failed = `Palette's sync of ${registry.name} failed: ${said}`;
+  const clock = options.clock ?? currentRetryClock();
+  const seen = new Map<string, PalettePackTags | undefined>();
+  const out: PalettePackVisibility[] = [];
+  for (const ref of options.packs) {
+    const no = (why = ''): PalettePackVisibility => ({ ...ref, status: 'not-visible', reason: `${failed}${why}` });
+    if (!seen.has(ref.name)) {
+      // Never past the deadline; a refused read (a wrong project) leaves the pack as the sync's failure says.
+      const read = clock.now() >= deadline ? {} : await client.packTagsIn('project', ref.name, registry.uid, deadline);
+      seen.set(ref.name, read.entity !== undefined && isOwnEntity(read.entity, ref.name, registry.uid) ? read.entity : undefined);
+    }
+    const entity = seen.get(ref.name);
+    const hit = findVersion(entity?.tags, ref.version);
+    if (hit === undefined) {
+      out.push(no());
+      continue;
+    }
+    const listed = `Palette lists ${ref.name}:${ref.version} (packUid ${hit.packUid ?? 'unknown'})`;
+    if (unsure(ref)) {
+      out.push(no(`; ${listed}, but maybe from before this sync, which was to read it again: whether it holds the content published is not known`));
+      continue;
+    }
+    if (namesPack(said, ref)) {
+      out.push(no(`; ${listed}, but the sync's message names it: Palette could not read it this time`));
+      continue;
+    }
+    if (valuesShown(entity, hit.packUid) === 'empty' && (await (options.publishedValues?.(ref).catch(() => undefined) ?? Promise.resolve(undefined))) === 'set') {
+      out.push(no(`; ${listed} with empty values, but the values.yaml published has some`));
+      continue;
+    }
+    out.push({ ...ref, status: 'visible', ...(hit.packUid === undefined ? {} : { packUid: hit.packUid }) });
+  }
+  return out;
+}
+
+/**
+ * Whether a sync's message names the pack version (`name:version`, `name@version`, the archive's `name-version`) or its
+ * repository (`.../archive/name`): then Palette failed on it, whatever it still lists from an earlier sync.
+ */
+function namesPack(message: string, ref: PalettePackRef): boolean {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Not part of a longer name or version: `myapp:1.0.0`, `app:1.0.01` and `archive/app:2.0.0` are others; `app-1.0.0.tar.gz` is this one.
+  const version = `${esc(ref.name)}[:@-]${esc(ref.version)}(?![A-Za-z0-9_+-]|\\.[0-9])`;
+  const repository = `archive/${esc(ref.name)}(?![A-Za-z0-9._@-]|:[A-Za-z0-9_])`;
+  return new RegExp(`(?:^|[^A-Za-z0-9._-])(?:${version})|${repository}`, 'i').test(message);
 }
 
 /** Why a sync report is not `visible` when it names no pack (an empty base path): what the sync itself did. */
@@ -849,21 +926,27 @@ export function palettePacksFromPush(report: PushReport, targetDisplay?: string)
 }
 
 /**
- * The pack folder each version (`name:version`) of a push was built from, when the target holds that very archive
- * (published, replaced or unchanged; one kept by --skip-existing holds another): where the values.yaml it published
- * is read (PaletteSyncOptions.publishedValues).
+ * What syncPaletteRegistry needs to know of a push to `targetDisplay` (all targets: undefined), as push --palette-sync
+ * passes it: the versions to confirm and whether to force (palettePacksFromPush), the versions published as new and
+ * those replaced, and what the values.yaml published as each version holds (read from the pack folder it was built
+ * from, only when Palette shows the version without values). Spread it into the options:
+ * `syncPaletteRegistry(client, target, { ...paletteSyncOptionsFromPush(report) })`.
  */
-export function packFoldersFromPush(report: PushReport, targetDisplay?: string): Map<string, string> {
+export function paletteSyncOptionsFromPush(
+  report: PushReport,
+  targetDisplay?: string,
+): Pick<PaletteSyncOptions, 'packs' | 'force' | 'newVersions' | 'replacedVersions' | 'publishedValues'> & { packs: PalettePackRef[]; force: boolean } {
+  const versions = (statuses: PushReport['results'][number]['status'][]) => new Set(resultsOf(report, targetDisplay, statuses).map((r) => `${r.name}:${r.version}`));
+  // The folder a version was built from, when the target holds that very archive (one kept by --skip-existing holds another).
   const folders = new Map<string, string>();
-  for (const r of resultsOf(report, targetDisplay, ['published', 'overwritten', 'unchanged'])) {
-    if (!folders.has(`${r.name}:${r.version}`)) folders.set(`${r.name}:${r.version}`, r.dir);
-  }
-  return folders;
-}
-
-/** The versions (`name:version`) a push published as new to the target (PaletteSyncOptions.newVersions). */
-export function newVersionsFromPush(report: PushReport, targetDisplay?: string): Set<string> {
-  return new Set(resultsOf(report, targetDisplay, ['published']).map((r) => `${r.name}:${r.version}`));
+  for (const r of resultsOf(report, targetDisplay, ['published', 'overwritten', 'unchanged'])) if (!folders.has(`${r.name}:${r.version}`)) folders.set(`${r.name}:${r.version}`, r.dir);
+  const publishedValues = async (ref: PalettePackRef): Promise<PackValuesKind | undefined> => {
+    const folder = folders.get(`${ref.name}:${ref.version}`);
+    if (folder === undefined) return undefined;
+    const text = await readFile(join(folder, 'values.yaml'), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : valuesKindOf(text);
+  };
+  return { ...palettePacksFromPush(report, targetDisplay), newVersions: versions(['published']), replacedVersions: versions(['overwritten']), publishedValues };
 }
 
 /** The results of `report` for the target shown as `targetDisplay` (all: undefined) with one of `statuses`, named. */

@@ -152,6 +152,12 @@ export interface PaletteStandin {
   addRegistry(flavour: 'basic' | 'ecr', name: string, spec: StoredSpec, sync?: Partial<StoredSync>): string;
   /** The next sync of each registry ends Failed with this message (undefined: succeed). */
   failSyncs: string | undefined;
+  /**
+   * The next sync of each registry indexes what it read, then ends Failed with this message: as a sync of a shared
+   * registry that read the good packs and failed on someone else's broken one (whether Palette indexes the others then
+   * is not documented; `failSyncs` is the other case, a sync failing before it indexes anything).
+   */
+  failSyncsAfterIndexing: string | undefined;
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
   /**
@@ -417,6 +423,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     schemaRejections,
     addRegistry,
     failSyncs: undefined,
+    failSyncsAfterIndexing: undefined,
     hangSyncs: false,
     statusWord: undefined,
     busySyncs: 'restart',
@@ -508,6 +515,12 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       reg.index.set(name, known);
     }
     const total = [...outcome.found.values()].reduce((n, v) => n + v.size, 0);
+    const failAfter = standin.failSyncsAfterIndexing;
+    standin.failSyncsAfterIndexing = undefined;
+    if (failAfter !== undefined) {
+      reg.sync = { ...reg.sync, status: 'Failed', message: failAfter, lastRunTime: run.startedAt.toISOString() };
+      return reg.sync;
+    }
     reg.sync = {
       ...reg.sync,
       status: 'Success',
