@@ -775,16 +775,24 @@ async function logoFindings(root: string): Promise<Finding[]> {
   if (stat.status === undefined) return stat.findings;
   const status = stat.status;
   switch (status.kind) {
+    // A warning, as for the README: Spectro's pack structure table (librarium registries-and-packs.md, the
+    // OCI-era page) lists logo.png as optional beside the mandatory pack.json and values.yaml; only
+    // pack-central's CI refuses a pack without one.
     case 'missing': {
       const broken = brokenLinkText(status);
       const other = broken === undefined ? await lookAlikeName(root, PACK_FILES.logo) : undefined;
-      const message = broken !== undefined ? `${broken}; replace it with the real file` : other === undefined ? 'missing; add the logo Palette shows for the pack, as a PNG file named logo.png' : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
-      return [{ severity: 'error', rule: 'logo-missing', file: PACK_FILES.logo, message }];
+      const message =
+        broken !== undefined
+          ? `${broken}; replace it with the real file`
+          : other === undefined
+          ? "missing; Palette's pack structure lists the logo as optional, but pack-central requires it: add the logo Palette shows for the pack, as a PNG file named logo.png"
+          : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
+      return [{ severity: 'warning', rule: 'logo-missing', file: PACK_FILES.logo, message }];
     }
     case 'outside':
       return [{ severity: 'error', rule: 'path-outside-pack', file: PACK_FILES.logo, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
-      return [{ severity: 'error', rule: 'not-a-file', file: PACK_FILES.logo, message: `${status.what}, not a file` }];
+      return [{ severity: 'warning', rule: 'logo-missing', file: PACK_FILES.logo, message: `${status.what}, not a file, so Palette shows no logo for the pack and pack-central rejects it: put the logo in a logo.png file` }];
     case 'file':
       break;
   }

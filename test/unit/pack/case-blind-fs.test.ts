@@ -104,7 +104,7 @@ describe('a pack on a file system that ignores case (macOS, Windows)', () => {
   });
 
   it.each([
-    { disk: 'Logo.png', rule: 'logo-missing', file: 'logo.png', severity: 'error' },
+    { disk: 'Logo.png', rule: 'logo-missing', file: 'logo.png', severity: 'warning' },
     { disk: 'Values.yaml', rule: 'values-missing', file: 'values.yaml', severity: 'error' },
     { disk: 'Pack.json', rule: 'pack-json-missing', file: 'pack.json', severity: 'error' },
     { disk: 'readme.md', rule: 'readme-missing', file: 'README.md', severity: 'warning' },
