@@ -426,7 +426,7 @@ async function copyOne(
       const refusedWrite = to.store.refusesWriting?.(dstRepo);
       if (refusedWrite !== undefined) throw refusedWrite;
       // --force where the store would still refuse to replace the version: a planned conflict (as push).
-      const refusedReplace = existing === undefined ? undefined : to.store.refusesReplacing?.(dstRepo, item.version, existing.digest);
+      const refusedReplace = existing === undefined ? undefined : await to.store.refusesReplacing?.(dstRepo, item.version, existing.digest);
       if (refusedReplace !== undefined && existing !== undefined) {
         return done({ status: 'planned', plan: 'conflict', digest, existingDigest: existing.digest, size, bytesToCopy: 0, warnings: [refusalWarning(refusedReplace)] });
       }

@@ -886,7 +886,7 @@ async function publishTo(
     refuseWrites(store, where.repo);
     // --force where the store would still refuse to replace the version (an ECR repository that existed
     // mutable where immutable was asked): a planned conflict, as checkRepository's refusals.
-    const refused = existing === undefined ? undefined : store.refusesReplacing?.(where.repo, version, existing.descriptor.digest);
+    const refused = existing === undefined ? undefined : await store.refusesReplacing?.(where.repo, version, existing.descriptor.digest);
     if (refused !== undefined && existing !== undefined) return done({ status: 'planned', plan: 'conflict', digest: existing.descriptor.digest, bytesToUpload: 0, warnings: [refusalWarning(refused)] });
     const tagRefused = await tagRefusal(built.manifestBytes);
     if (tagRefused !== undefined) return tagRefused;

@@ -147,12 +147,12 @@ export interface ArtifactStore {
    */
   checkRepository?(repository: string, options?: PrepareRepositoryOptions): Promise<void>;
   /**
-   * The refusal (CONFLICT) pushManifest would throw for writing `tag`, which holds another digest `holds`,
-   * known without a request from what prepareRepository or checkRepository found (ECR: a repository that
-   * existed with mutable tags where immutable ones were asked, in which packpub never replaces a version);
-   * undefined when the store would replace it. A dry run planning an overwrite (--force) asks it.
+   * The refusal (CONFLICT) pushManifest would throw for writing `tag`, which holds another digest `holds`
+   * (ECR: a repository that existed with mutable tags where immutable ones were asked, in which packpub never
+   * replaces a version, or an immutable repository; Harbor: an immutable tag rule matching the tag), reading
+   * only; undefined when the store would replace it, or cannot tell. A dry run planning an overwrite (--force) asks it.
    */
-  refusesReplacing?(repository: string, tag: string, holds: Digest): PackpubError | undefined;
+  refusesReplacing?(repository: string, tag: string, holds: Digest): Promise<PackpubError | undefined>;
   /**
    * The refusal any write into `repository` would meet, known without a request from what checkRepository found
    * (Harbor: read-only mode); undefined when writing may go on. A dry run asks it where it plans a write, so a

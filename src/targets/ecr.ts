@@ -56,6 +56,9 @@ export class EcrStore extends GenericRegistryStore {
   /** checkRepository, once per repository (`marker:<repo>` for the base repository, as `ensure`). */
   private readonly check: (key: string) => Promise<void>;
 
+  /** DescribeRepositories, once per repository and run (compare, refusesReplacing). */
+  private readonly described = onceper((repository: string) => this.api.describeRepository(repository));
+
   /**
    * ECR's word on whether a repository exists, from a manifest read (ecr:BatchGetImage, which the push's own look-up
    * needs anyway): ECR answers a read in a missing repository 404 NAME_UNKNOWN, and a manifest missing from an existing
@@ -108,7 +111,7 @@ export class EcrStore extends GenericRegistryStore {
    */
   private async compare(repository: string): Promise<void> {
     if (!asksRepositorySettings(this.settings)) return;
-    const found = await this.api.describeRepository(repository);
+    const found = await this.described(repository);
     if (found === undefined) return; // created by the real run, or (--no-create-repositories) the push says it is missing
     const tags =
       Object.keys(this.settings.tags ?? {}).length === 0 || found.arn === undefined
@@ -141,8 +144,23 @@ export class EcrStore extends GenericRegistryStore {
     await super.prepareRepository(repository);
   }
 
+  /**
+   * The refusal replacing `tag` (which holds `holds`) would meet: packpub's own (mutableDespiteAsked), or ECR's in a
+   * repository whose tags are immutable (IMMUTABLE, or a tag the exclusion filters of a *_WITH_EXCLUSION mutability
+   * make so), where ECR answers the manifest PUT 400 TAG_INVALID. A dry run with --force planned "overwrite", exit 0,
+   * there, and the real run ended in a conflict, exit 1. Read with DescribeRepositories (once per repository); a
+   * repository that cannot be described (no ecr:DescribeRepositories) is planned as before.
+   */
+  async refusesReplacing(repository: string, tag: string, holds: Digest): Promise<PackpubError | undefined> {
+    const own = this.refusesReplacingAsAsked(repository, tag, holds);
+    if (own !== undefined) return own;
+    const found = await this.described(repository).catch(() => undefined);
+    if (found?.imageTagMutability === undefined || !tagImmutable(found.imageTagMutability, found.tagMutabilityExclusions ?? [], tag)) return undefined;
+    return immutableConflict(this.reference(repository, tag), holds);
+  }
+
   /** Replacing a tag of a repository that existed with mutable tags where immutable ones were asked (mutableDespiteAsked). */
-  refusesReplacing(repository: string, tag: string, holds: Digest): PackpubError | undefined {
+  private refusesReplacingAsAsked(repository: string, tag: string, holds: Digest): PackpubError | undefined {
     const mutable = this.mutableDespiteAsked.get(repository);
     if (mutable === undefined) return undefined;
     const asked = this.settings.tagMutability ?? 'IMMUTABLE';
@@ -173,7 +191,7 @@ export class EcrStore extends GenericRegistryStore {
     if (this.mutableDespiteAsked.has(repository) && !reference.startsWith('sha256:')) {
       const local = sha256Digest(bytes);
       const current = await super.headManifest(repository, reference);
-      const refusal = current === undefined || current.digest === local ? undefined : this.refusesReplacing(repository, reference, current.digest);
+      const refusal = current === undefined || current.digest === local ? undefined : this.refusesReplacingAsAsked(repository, reference, current.digest);
       if (refusal !== undefined) throw refusal;
     }
     try {
@@ -184,10 +202,7 @@ export class EcrStore extends GenericRegistryStore {
       const local = sha256Digest(bytes);
       const current = await super.headManifest(repository, reference).catch(() => undefined);
       if (current?.digest === local) return local;
-      throw new PackpubError('CONFLICT', `${this.reference(repository, reference)} is immutable and already holds a different artifact${current === undefined ? '' : ` (${current.digest})`}`, {
-        hint: 'the ECR repository has immutable tags: publish a new version instead of replacing this one',
-        cause: err,
-      });
+      throw immutableConflict(this.reference(repository, reference), current?.digest, err);
     }
   }
 
@@ -268,6 +283,28 @@ export class EcrStore extends GenericRegistryStore {
     this.api.close();
     await super.close();
   }
+}
+
+/** ECR refusing to replace a tag of an immutable repository (400 TAG_INVALID), as a conflict. */
+function immutableConflict(reference: string, holds: Digest | undefined, cause?: unknown): PackpubError {
+  return new PackpubError('CONFLICT', `${reference} is immutable and already holds a different artifact${holds === undefined ? '' : ` (${holds})`}`, {
+    hint: 'the ECR repository has immutable tags: publish a new version instead of replacing this one',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Whether ECR keeps `tag` immutable in a repository of this tag mutability: IMMUTABLE / MUTABLE, turned over for a
+ * tag one of the exclusion filters of IMMUTABLE_WITH_EXCLUSION / MUTABLE_WITH_EXCLUSION matches (API reference,
+ * ImageTagMutabilityExclusionFilter: WILDCARD filters, `*` any run of characters).
+ */
+export function tagImmutable(mutability: string, exclusions: readonly string[], tag: string): boolean {
+  const excluded = mutability.endsWith('_WITH_EXCLUSION') && exclusions.some((f) => wildcard(f).test(tag));
+  return mutability.startsWith('IMMUTABLE') !== excluded;
+}
+
+function wildcard(filter: string): RegExp {
+  return new RegExp(`^${filter.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
 }
 
 /** ECR's ImageTagMutabilityExclusionFilter (API reference): a WILDCARD filter's value. */

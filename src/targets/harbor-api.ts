@@ -308,6 +308,30 @@ export class HarborApi {
     return this.url(`/projects/${encodeURIComponent(project)}/repositories/${inProject}/artifacts/${encodeURIComponent(reference)}${tail}`);
   }
 
+  /**
+   * Whether Harbor's immutable tag rules protect `tag` of the artifact `digest`: the artifact API's tags with
+   * `with_immutable_status=true` (their `immutable`), which anyone with pull permission may read. Undefined when
+   * Harbor does not say (another answer, the tag not on that artifact any more).
+   */
+  async tagImmutable(repository: string, digest: string, tag: string): Promise<boolean | undefined> {
+    const url = this.artifactUrl(repository, digest);
+    url.search = 'with_tag=true&with_immutable_status=true';
+    const res = await this.call('GET', url);
+    if (res.status !== 200) {
+      await discardBody(res);
+      return undefined;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse((await readBounded(res.body, PAGE_BYTES, { timeoutMs: this.deadlineMs })).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const tags = typeof doc === 'object' && doc !== null ? (doc as { tags?: unknown }).tags : undefined;
+    const found = Array.isArray(tags) ? (tags as Array<{ name?: unknown; immutable?: unknown }>).find((t) => typeof t === 'object' && t !== null && t.name === tag) : undefined;
+    return typeof found?.immutable === 'boolean' ? found.immutable : undefined;
+  }
+
   /** Delete an artifact (its manifest and every tag on it); `reference` is its digest or a tag. */
   async deleteArtifact(repository: string, reference: string, what: string): Promise<void> {
     const url = this.artifactUrl(repository, reference);

@@ -104,22 +104,34 @@ export class HarborStore extends GenericRegistryStore {
       digest = await super.pushManifest(repository, reference, bytes, mediaType);
     } catch (err) {
       if (!isRegistryError(err)) throw err;
-      const project = projectOf(repository);
       if (err.status === 412 && err.ociCode === 'PRECONDITION') {
         // Immutable tag rule: the tag exists. Same digest means this version is already published.
         const local = sha256Digest(bytes);
         const current = await this.headManifest(repository, reference).catch(() => undefined);
         if (current?.digest === local) return local;
-        throw new PackpubError('CONFLICT', `${this.reference(repository, reference)} is protected by an immutable tag rule of project ${project} and holds a different artifact`, {
-          hint: 'publish a new version, or ask a Harbor project admin to change the tag immutability rule',
-          cause: err,
-        });
+        throw this.immutableConflict(repository, reference, err);
       }
       throw this.explainWrite(err, repository);
     }
     this.pushed.set(`${repository}@${reference}`, { digest, bytes, mediaType });
     this.pushed.set(`${repository}@${digest}`, { digest, bytes, mediaType });
     return digest;
+  }
+
+  /**
+   * A dry run planning to replace `tag` (--force): Harbor's immutable tag rules refuse the real run's manifest PUT
+   * (412 PRECONDITION, a conflict, exit 1) where the dry run planned "overwrite", exit 0. Read from the artifact API.
+   */
+  async refusesReplacing(repository: string, tag: string, holds: Digest): Promise<PackpubError | undefined> {
+    const immutable = await this.api.tagImmutable(repository, holds, tag).catch(() => undefined);
+    return immutable === true ? this.immutableConflict(repository, tag) : undefined;
+  }
+
+  private immutableConflict(repository: string, tag: string, cause?: unknown): PackpubError {
+    return new PackpubError('CONFLICT', `${this.reference(repository, tag)} is protected by an immutable tag rule of project ${projectOf(repository)} and holds a different artifact`, {
+      hint: 'publish a new version, or ask a Harbor project admin to change the tag immutability rule',
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 
   override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {

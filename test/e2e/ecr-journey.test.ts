@@ -64,6 +64,21 @@ describe('ECR journey through the CLI', () => {
     const again = await runCli(['push', w.pack, ...args], { env: env() });
     expect(again.code).toBe(0);
     expect(`${again.stdout}${again.stderr}`).toMatch(/already published|unchanged/i);
+
+    // Other content, --force, with or without the flag (the repository is immutable either way): the dry run plans
+    // the conflict the real run ends in (was: planned "overwrite", exit 0, and the real run exit 1).
+    const changed = await writePack(join(w.root, 'changed-immutable'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    const repo = 'immutable-base/spectro-packs/archive/hello-universe';
+    for (const flags of [args, ecrArgs('immutable-base')]) {
+      const planned = await runCli(['push', changed, ...flags, '--force', '--dry-run', '--json'], { env: env() });
+      expect(planned.code, planned.stderr).toBe(0);
+      const plan = (JSON.parse(planned.stdout) as { results: Array<{ status: string; plan?: string; digest?: string; warnings?: { message: string }[] }> }).results[0];
+      expect(plan).toMatchObject({ status: 'planned', plan: 'conflict' });
+      expect(plan?.warnings?.[0]?.message).toBe(`a real run would refuse this pack (CONFLICT, exit 1): ${w.host}/${repo}:1.0.0 is immutable and already holds a different artifact (${plan?.digest ?? ''})`);
+    }
+    const forced = await runCli(['push', changed, ...ecrArgs('immutable-base'), '--force'], { env: env() });
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toContain(`${w.host}/${repo}:1.0.0 is immutable and already holds a different artifact`);
   });
 
   it('--ecr-tag-mutability IMMUTABLE on a repository that exists with MUTABLE tags: a version is never replaced, even with --force', async () => {
@@ -103,7 +118,9 @@ describe('ECR journey through the CLI', () => {
     // The repository itself is left as it was.
     expect(w.standin.repositories.get(repo)?.imageTagMutability).toBe('MUTABLE');
 
-    // Without the flag, --force replaces the version, as documented.
+    // Without the flag, --force replaces the version, as documented (and planned so).
+    const plannedOverwrite = await runCli(['push', changed, ...ecrArgs('mutable-base'), '--force', '--dry-run', '--json'], { env: env() });
+    expect((JSON.parse(plannedOverwrite.stdout) as { results: Array<{ plan?: string }> }).results[0]?.plan).toBe('overwrite');
     const replaced = await runCli(['push', changed, ...ecrArgs('mutable-base'), '--force'], { env: env() });
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(await digestOf()).not.toBe(before);

@@ -62,6 +62,13 @@ describe('ECR tag mutability with exclusion filters', () => {
       (await fetch(`${w.registry.url}/v2/rel/spectro-packs/archive/hello/manifests/1.0.0`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
     const published = await digest();
     expect(published).toMatch(/^sha256:/);
+    // The dry run reads the repository's mutability and filters: 1.0.0 matches *.*.*, so it is immutable there.
+    const planned = await runCli(['push', w.changed, ...args, '--force', '--dry-run', '--json'], { env: env() });
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = (JSON.parse(planned.stdout) as { results: Array<{ plan?: string; warnings?: { message: string }[] }> }).results[0];
+    expect(plan?.plan).toBe('conflict');
+    expect(plan?.warnings?.[0]?.message).toContain('a real run would refuse this pack (CONFLICT, exit 1): ');
+    expect(plan?.warnings?.[0]?.message).toContain('rel/spectro-packs/archive/hello:1.0.0 is immutable and already holds a different artifact');
     const other = await runCli(['push', w.changed, ...args, '--force'], { env: env() });
     expect(other.code, other.stdout + other.stderr).toBe(1);
     expect(other.stderr).toContain('is immutable and already holds a different artifact');

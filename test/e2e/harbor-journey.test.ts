@@ -109,19 +109,33 @@ describe('Harbor journey through the CLI', () => {
     expect(run.stderr + run.stdout).toContain('robot accounts cannot create projects');
   });
 
-  it('under an immutable tag rule, a re-push is "already published" and a changed pack a conflict', async () => {
+  it('under an immutable tag rule, a re-push is "already published" and a changed pack a conflict, --force --dry-run too (was: planned "overwrite")', async () => {
+    const robotEnv = env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD });
+    const changed = await writePack(join(w.root, 'changed'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+    type Plan = { status: string; plan?: string; warnings?: { message: string }[] };
+    const dryForce = async (): Promise<Plan | undefined> => {
+      const run = await runCli(['push', changed, ...target('spectro-oci-registry'), '--force', '--dry-run', '--json'], { env: robotEnv });
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as { results: Plan[] }).results[0];
+    };
     w.harbor.policy.immutableProjects.add('spectro-oci-registry');
     try {
-      const robotEnv = env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD });
       const again = await runCli(['push', w.pack, ...target('spectro-oci-registry')], { env: robotEnv });
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/already published/);
-      const changed = await writePack(join(w.root, 'changed'), { name: 'hello-universe', version: '1.0.0', files: { 'README.md': '# changed\n' } });
+      // The dry run reads the tag's immutable status from the artifact API: a planned conflict, as the real run ends.
+      const plan = await dryForce();
+      expect(plan).toMatchObject({ status: 'planned', plan: 'conflict' });
+      expect(plan?.warnings?.[0]?.message).toBe(
+        `a real run would refuse this pack (CONFLICT, exit 1): ${w.harbor.host}/spectro-oci-registry/spectro-packs/archive/hello-universe:1.0.0 is protected by an immutable tag rule of project spectro-oci-registry and holds a different artifact`,
+      );
       const conflict = await runCli(['push', changed, ...target('spectro-oci-registry'), '--force'], { env: robotEnv });
       expect(conflict.code).toBe(1);
       expect(conflict.stderr + conflict.stdout).toContain('immutable tag rule of project spectro-oci-registry');
     } finally {
       w.harbor.policy.immutableProjects.clear();
     }
+    // Without the rule, --force replaces it: planned so.
+    expect(await dryForce()).toMatchObject({ status: 'planned', plan: 'overwrite' });
   });
 });

@@ -14,6 +14,7 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  *   HEAD /api/v2.0/projects?project_name=p  200 / 404 to any signed-in user, 401 anonymous
  *   POST /api/v2.0/projects                 201 / 409; robot accounts get 403, anonymous 401
  *   GET  /api/v2.0/projects/{p}/repositories?page=&page_size=   paged, X-Total-Count, relative Link
+ *   GET  /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}   digest and tags (`immutable` each with with_immutable_status=true)
  *   DELETE /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}             the artifact and its tags
  *   DELETE /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}/tags/{tag}   one tag; the artifact stays
  *          ({r} with `/` encoded twice, `a%252Fb`: once-encoded is no route, 404, as Harbor's router answers;
@@ -155,6 +156,26 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     return answer(200);
   };
 
+  /**
+   * The artifact API's read (Harbor's artifactAPI.GetArtifact): its digest and tags; with `with_immutable_status=true`
+   * each tag's `immutable` (every tag in a project of immutableProjects), else `immutable: false` (x-omitempty false).
+   */
+  const getArtifact = async (user: string | undefined, m: RegExpExecArray, query: URLSearchParams, answer: (status: number, body?: unknown) => void) => {
+    const [, rawProject = '', rawRepo = '', rawRef = ''] = m;
+    if (/%2f/i.test(rawRepo)) return answer(404, harborError('NOT_FOUND', 'no route: encode "/" in the repository name twice (%252F)'));
+    if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+    const project = decodeURIComponent(rawProject);
+    if (!projects.has(project)) return answer(admins.has(user) ? 404 : 403, harborError(admins.has(user) ? 'NOT_FOUND' : 'FORBIDDEN', admins.has(user) ? `project ${project} not found` : 'forbidden'));
+    const rights = options.users[user];
+    if (typeof rights === 'object' && rights.actions !== undefined && !rights.actions.includes('pull')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
+    const repo = `${project}/${decodeURIComponent(decodeURIComponent(rawRepo))}`;
+    const digest = await admin.digestOf(repo, decodeURIComponent(rawRef));
+    if (digest === undefined) return answer(404, harborError('NOT_FOUND', `artifact ${repo}@${decodeURIComponent(rawRef)} not found`));
+    const immutable = query.get('with_immutable_status') === 'true' && policy.immutableProjects.has(project);
+    const tags = query.get('with_tag') === 'false' ? [] : (await admin.tagsOf(repo, digest)).map((name) => ({ name, immutable }));
+    return answer(200, { digest, media_type: 'application/vnd.oci.image.manifest.v1+json', tags });
+  };
+
   /** The Basic user, 'invalid' for wrong credentials, undefined for anonymous. */
   const basicUser = (req: IncomingMessage): string | 'invalid' | undefined => {
     const auth = req.headers['authorization'];
@@ -204,6 +225,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     }
     const artifact = /^\/projects\/([^/]+)\/repositories\/([^/]+)\/artifacts\/([^/]+)(?:\/tags\/([^/]+))?$/.exec(path);
     if (artifact !== null && method === 'DELETE') return deleteArtifact(user, artifact, answer);
+    if (artifact !== null && method === 'GET' && artifact[4] === undefined) return getArtifact(user, artifact, url.searchParams, answer);
     const project = /^\/projects\/([^/]+)$/.exec(path);
     if (project !== null && method === 'GET') {
       const name = decodeURIComponent(project[1] ?? '');
