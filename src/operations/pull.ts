@@ -16,6 +16,7 @@ export interface PullOptions {
   outDir?: string;
   /** Refuse archives that expand beyond this many bytes (decompression-bomb guard). */
   maxBytes?: number;
+  /** Aborting it gives the pull up at once (ABORTED), the manifest read and the download in flight included; nothing is placed. */
   signal?: AbortSignal;
 }
 
@@ -113,7 +114,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
   const refusal = await outputRefusal(outDir);
   if (refusal !== undefined) throw refusal;
-  const resolved = await resolvePack(target, ref);
+  const resolved = await resolvePack(target, ref, options.signal);
   // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
   // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.
   const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
@@ -146,7 +147,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     // until the whole archive was read and its digest matched. The store resumes a connection lost
     // mid-body itself, within the retry deadline (no second loop here: it would multiply the deadline).
     // fetchBlob verifies the digest while the blob flows (the store's stream errors on a mismatch).
-    const blob = await target.store.fetchBlob(resolved.repository, resolved.layer);
+    const blob = await target.store.fetchBlob(resolved.repository, resolved.layer, options.signal);
     const extracted = await extractArchive(blob, tree, {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),

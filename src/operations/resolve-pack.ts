@@ -65,11 +65,11 @@ function refuseOtherArtifact(manifest: ImageManifest, reference: string): void {
   }
 }
 
-/** Read a published pack's manifest and its single archive layer, or fail with NOT_FOUND. */
-export async function resolvePack(target: ReadableTarget, ref: PackRef): Promise<ResolvedPack> {
+/** Read a published pack's manifest and its single archive layer, or fail with NOT_FOUND; `signal` gives the read up. */
+export async function resolvePack(target: ReadableTarget, ref: PackRef, signal?: AbortSignal): Promise<ResolvedPack> {
   const repository = packRepository(target.basePath, ref.name);
   const reference = target.store.reference(repository, ref.version);
-  const fetched = await target.store.getManifest(repository, ref.version);
+  const fetched = await target.store.getManifest(repository, ref.version, undefined, signal);
   if (fetched === undefined) throw versionNotFound(reference, ref, target.flags);
   const { manifest, layer } = packManifest(fetched.bytes, reference);
   return { repository, reference, fetched, manifest, layer };

@@ -82,8 +82,9 @@ export interface ArtifactStore {
    * `known`: a manifest the caller already holds (bytes that hash to its digest), for instance one this
    * machine published before; a store that can ask "still this digest?" without the bytes being sent again
    * (a registry: a conditional read) answers `known` itself when the reference resolves to its digest.
+   * `signal`: aborting it gives the read up at once (ABORTED), whatever request is in flight.
    */
-  getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined>;
+  getManifest(repository: string, reference: string, known?: FetchedManifest, signal?: AbortSignal): Promise<FetchedManifest | undefined>;
   /** Digest-only existence check of a manifest (HEAD); undefined when absent. */
   headManifest(repository: string, reference: string): Promise<Descriptor | undefined>;
   /**
@@ -106,8 +107,9 @@ export interface ArtifactStore {
   /**
    * A stream of the blob's bytes, verified against the descriptor while it flows (oci/digest.ts
    * `verifying`): read to the end, it proves the content; otherwise it errors with DIGEST_MISMATCH.
+   * `signal`: aborting it gives the download up at once (ABORTED), the request or the body in flight.
    */
-  fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable>;
+  fetchBlob(repository: string, descriptor: Descriptor, signal?: AbortSignal): Promise<Readable>;
 
   /** Tags of a repository (unsorted); empty when the repository does not exist. */
   listTags(repository: string): Promise<string[]>;

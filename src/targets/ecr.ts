@@ -226,9 +226,9 @@ export class EcrStore extends GenericRegistryStore {
     }
   }
 
-  override async getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined> {
+  override async getManifest(repository: string, reference: string, known?: FetchedManifest, signal?: AbortSignal): Promise<FetchedManifest | undefined> {
     try {
-      return await super.getManifest(repository, reference, known);
+      return await super.getManifest(repository, reference, known, signal);
     } catch (err) {
       throw this.denied(err, repository);
     }

@@ -177,9 +177,9 @@ export class HarborStore extends GenericRegistryStore {
     }
   }
 
-  override async getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined> {
+  override async getManifest(repository: string, reference: string, known?: FetchedManifest, signal?: AbortSignal): Promise<FetchedManifest | undefined> {
     try {
-      return await super.getManifest(repository, reference, known);
+      return await super.getManifest(repository, reference, known, signal);
     } catch (err) {
       const mine = this.pushed.get(`${repository}@${reference}`);
       if (isPolicyViolation(err) && mine !== undefined) {

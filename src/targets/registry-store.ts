@@ -98,8 +98,8 @@ export class GenericRegistryStore implements ArtifactStore {
     return formatReference(this.location, repository, tag);
   }
 
-  getManifest(repository: string, reference: string, known?: FetchedManifest): Promise<FetchedManifest | undefined> {
-    return unlessNotFound(this.client.getManifest(repository, reference, undefined, known), undefined);
+  getManifest(repository: string, reference: string, known?: FetchedManifest, signal?: AbortSignal): Promise<FetchedManifest | undefined> {
+    return unlessNotFound(this.client.getManifest(repository, reference, signal, known), undefined);
   }
 
   headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
@@ -119,8 +119,8 @@ export class GenericRegistryStore implements ArtifactStore {
     return this.client.uploadBlob(repository, descriptor, open, undefined, options.mountFrom);
   }
 
-  fetchBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
-    return this.client.fetchBlob(repository, descriptor);
+  fetchBlob(repository: string, descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
+    return this.client.fetchBlob(repository, descriptor, signal);
   }
 
   listTags(repository: string): Promise<string[]> {
