@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
@@ -6,7 +6,8 @@ import { makeDirs } from '../util/fs.js';
 import { isGone, pidNamespace } from '../util/pid.js';
 
 /*
- * Where push builds its archives: <tmpdir>/packpub-work/<pid>-ns<id>-<random>. A run removes its own folder
+ * Where push builds its archives: <tmpdir>/packpub-work/<pid>-ns<id>-<random> (packpub-work-<uid> when another user
+ * owns packpub-work: ownWorkParent). A run removes its own folder
  * when it ends (even through process.exit), but a SIGKILLed run cannot; the owner's pid in the name lets the
  * next run remove folders whose owner is no longer alive. A pid means something only in its PID namespace
  * (`ns<id>`: the inode of /proc/self/ns/pid): containers sharing a bind-mounted /tmp each have their own, and a
@@ -19,6 +20,30 @@ export const STALE_FOREIGN_MS = 24 * 3_600_000;
 
 export function workParent(): string {
   return join(tmpdir(), 'packpub-work');
+}
+
+/**
+ * The parent this user's work folders go in: workParent() when this user owns it (or makes it now); when another
+ * user does (a run as root, `sudo packpub push` once, a container step sharing /tmp, left it mode 0755), or it is
+ * a link, `packpub-work-<uid>` beside it, which must be this user's own folder. Without this, every later push by
+ * another user failed with "cannot create packpub's work folder" (EACCES) until someone removed it.
+ */
+async function ownWorkParent(): Promise<string> {
+  const uid = process.getuid?.();
+  const shared = workParent();
+  if (uid === undefined) return shared;
+  await makeDirs(shared).catch(() => undefined);
+  if (await ownFolder(shared, uid)) return shared;
+  const own = `${shared}-${uid}`;
+  await makeDirs(own, { mode: 0o700 });
+  if (await ownFolder(own, uid)) return own;
+  throw new Error(`${own} is not a folder of this user (uid ${uid}): another user made it`);
+}
+
+/** `path` is a folder (not a link to one) owned by `uid`. */
+async function ownFolder(path: string, uid: number): Promise<boolean> {
+  const found = await lstat(path).catch(() => undefined);
+  return found !== undefined && found.isDirectory() && found.uid === uid;
 }
 
 /** This run's part of the name of what it leaves while it works (work folders, pull's staging): `<pid>-ns<id>-`, or `<pid>-` without /proc. */
@@ -54,8 +79,9 @@ export async function removeStaleWorkDirs(parent = workParent(), now = Date.now(
 }
 
 /** A fresh work folder owned by this process, after removing stale ones; CONFIG when the temp folder cannot hold one. */
-export async function createWorkDir(parent = workParent()): Promise<string> {
+export async function createWorkDir(given?: string): Promise<string> {
   try {
+    const parent = given ?? (await ownWorkParent());
     await makeDirs(parent);
     await removeStaleWorkDirs(parent);
     return await mkdtemp(join(parent, ownerTag()));
