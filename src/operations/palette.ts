@@ -405,11 +405,23 @@ async function wrongProjectBefore(client: PaletteClient, registry: ResolvedPalet
 /**
  * The versions of `newVersions` (published as new to the registry by this run) that Palette already lists through the
  * registry, before the sync: an earlier artifact's entry, whose digest Palette keeps unless the sync is forced. One
- * read per pack name, at the client's scope; a refused read (a wrong project, judged later) counts as not listed.
+ * read per pack name, at the client's scope; a refused read (a wrong project, judged later) counts as not listed. With
+ * more than SEARCH_FROM names, one pack search of the registry first (50 names a page): a name it does not list has no
+ * version listed, and is not read (a bulk first publish of 200 packs took 200 reads, 33 s at 6 a second).
  */
-async function listedBefore(registry: ResolvedPaletteRegistry, packs: PalettePackRef[], newVersions: ReadonlySet<string> | undefined, read: (name: string) => Promise<PackRead>): Promise<string[]> {
+async function listedBefore(
+  client: PaletteClient,
+  registry: ResolvedPaletteRegistry,
+  packs: PalettePackRef[],
+  newVersions: ReadonlySet<string> | undefined,
+  read: (name: string) => Promise<PackRead>,
+  deadline: number,
+): Promise<string[]> {
   if (newVersions === undefined || newVersions.size === 0) return [];
-  const names = [...new Set(packs.filter((p) => newVersions.has(`${p.name}:${p.version}`)).map((p) => p.name))];
+  let names = [...new Set(packs.filter((p) => newVersions.has(`${p.name}:${p.version}`)).map((p) => p.name))];
+  // At most half as many pages as names: the search never costs more than half the reads it may save.
+  const listed = names.length > SEARCH_FROM ? await client.packNamesIn(registry.uid, Math.floor(names.length / 2), deadline) : undefined;
+  if (listed !== undefined) names = names.filter((name) => listed.has(name));
   const out: string[] = [];
   for (const name of names) {
     const { entity } = await read(name);
@@ -418,6 +430,9 @@ async function listedBefore(registry: ResolvedPaletteRegistry, packs: PalettePac
   }
   return out;
 }
+
+/** Pack names to check before a sync above which a pack search (one request for 50 names) comes before the reads. */
+const SEARCH_FROM = 2;
 
 /** A pack's reason when the project is wrong: the error's words and what to check (its hint leads with it). */
 function wrongProjectReason(wrong: PackpubError): string {
@@ -446,7 +461,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     if (read === undefined) reads.set(name, (read = client.packTagsIn('project', name, registry.uid, deadline)));
     return read;
   };
-  const stale = options.force === true ? [] : await listedBefore(registry, options.packs, options.newVersions, readBefore);
+  const stale = options.force === true ? [] : await listedBefore(client, registry, options.packs, options.newVersions, readBefore, deadline);
   const forced = options.force === true || stale.length > 0;
   const report = (outcome: PaletteSyncOutcome, packs: PalettePackVisibility[], extra: Partial<PaletteSyncReport['sync']> = {}): PaletteSyncReport => ({
     // Only a sync that ran counts: with no version to confirm (an empty base path), a failed, timed-out or switched-off

@@ -91,6 +91,8 @@ class PaletteRetryable extends RegistryError {
     super('PALETTE', what, { retryable: true, status: init.status, retryAfterMs: init.retryAfterMs, cause: init.cause });
   }
 }
+/** Items a page of the pack search holds at most (the spec's default and maximum `limit`). */
+const SEARCH_PAGE = 50;
 /** Pages of one list call at most (50 items each: 50 000 registries). */
 const MAX_LIST_PAGES = 1_000;
 /**
@@ -344,6 +346,49 @@ export class PaletteClient {
     const values = body['packValues'];
     if (values !== undefined && values !== null && !(Array.isArray(values) && (values as unknown[]).every(isObject))) throw this.unexpected(what, 'packValues is not a list of values');
     return { entity: body as PalettePackTags };
+  }
+
+  /**
+   * (h) POST /v1/packs/search filtered to one registry, at the client's scope: the names of the packs Palette lists
+   * through it (an item whose `spec.registries[]` holds the registry's uid), paging by `listmeta.continue`. A 404 is no
+   * pack (as Palette's Go SDK reads it). Undefined, for the caller to read each pack instead, when the list would take
+   * more than `maxPages` pages (`listmeta.count`, 50 a page), or is refused (400, 403) or not as documented: this
+   * only saves reads, so an odd answer never stands for "not listed".
+   */
+  async packNamesIn(registryUid: string, maxPages: number, deadline?: number): Promise<Set<string> | undefined> {
+    const what = `search the packs of registry ${registryUid}`;
+    const body = { filter: { registryUid: [registryUid] }, sort: [{ field: 'name', order: 'asc' }] };
+    const names = new Set<string>();
+    const tokens = new Set<string>();
+    let query: Record<string, string> = { limit: String(SEARCH_PAGE) };
+    for (let page = 1; page <= maxPages; page++) {
+      const res = await this.call<unknown>('POST', '/v1/packs/search', { what, body, query, deadline, allow: [400, 403, 404] });
+      if (res.status === 404) return names;
+      if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
+      for (const item of res.body['items'] as unknown[]) {
+        if (!isObject(item)) return undefined;
+        const spec = item['spec'];
+        const meta = item['metadata'];
+        const name = isObject(spec) && typeof spec['name'] === 'string' && spec['name'] !== '' ? spec['name'] : isObject(meta) ? meta['name'] : undefined;
+        const registries = isObject(spec) ? spec['registries'] : undefined;
+        if (typeof name !== 'string' || name === '' || !Array.isArray(registries)) return undefined;
+        if ((registries as unknown[]).some((r) => isObject(r) && r['uid'] === registryUid)) names.add(name);
+      }
+      let next: { token: string; offset?: number } | undefined;
+      try {
+        next = this.nextPage(res.body, what);
+      } catch {
+        return undefined;
+      }
+      if (next === undefined) return names;
+      const count = (res.body['listmeta'] as Record<string, unknown>)['count'];
+      if (typeof count === 'number' && Math.ceil(count / SEARCH_PAGE) > maxPages) return undefined;
+      // A replayed token would page forever: the pack reads are the way then.
+      if (tokens.has(next.token)) return undefined;
+      tokens.add(next.token);
+      query = { limit: String(SEARCH_PAGE), continue: next.token, ...(next.offset === undefined ? {} : { offset: String(next.offset) }) };
+    }
+    return undefined;
   }
 
   private bucket(path: string): TokenBucket {

@@ -32,7 +32,9 @@ import { load as loadYaml } from 'js-yaml';
  *     and (`repeatContinue`) a server that hands out the same continue token forever;
  *   - an outage (`outage`): every request answered 503 (or 429), with a Retry-After when given;
  *   - projects (`projects`): pack calls with an unknown ProjectUid refused, and a project that does not show
- *     a registry's packs.
+ *     a registry's packs;
+ *   - the pack search (h): one item per pack name with the registries (this scope shows) listing it and each one's
+ *     latest version, filtered by registryUid and name, sorted by name, in pages of at most 50 (listmeta.continue).
  */
 
 export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/reference/palette-api-subset.yaml', import.meta.url));
@@ -158,6 +160,11 @@ export interface PaletteStandin {
    * is not documented; `failSyncs` is the other case, a sync failing before it indexes anything).
    */
   failSyncsAfterIndexing: string | undefined;
+  /**
+   * The pack search (POST /v1/packs/search) answers 404 ResourceNotFound when nothing matches, as Palette's Go SDK expects
+   * (it reads a 404 as no results); else (the default) 200 with no items.
+   */
+  searchNone404: boolean;
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
   /**
@@ -424,6 +431,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     addRegistry,
     failSyncs: undefined,
     failSyncsAfterIndexing: undefined,
+    searchNone404: false,
     hangSyncs: false,
     statusWord: undefined,
     busySyncs: 'restart',
@@ -563,6 +571,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
 
   /** Continue tokens of the paged summary -> the index their page starts at. */
   const pageTokens = new Map<string, number>();
+  /** The same for the pack search. */
+  const searchTokens = new Map<string, number>();
   let firstToken: string | undefined;
 
   const recordOf = (req: IncomingMessage): PaletteRequestRecord => {
@@ -712,8 +722,41 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       });
     }
     if (req.method === 'POST' && path === '/v1/packs/search') {
-      if (!check('v1PacksFilterSpec')) return;
-      return answer(200, { items: [], listmeta: { continue: '', count: 0, limit: 50, offset: 0 } });
+      if (body !== undefined && !check('v1PacksFilterSpec')) return;
+      const spec = (body ?? {}) as { filter?: { registryUid?: string[]; name?: Record<string, unknown> }; sort?: { field?: string; order?: string }[] };
+      // One item per pack name, with every registry (this scope shows) that lists a version of it: the latest one each.
+      const byName = new Map<string, { uid: string; name: string; latestVersion: string; latestPackUid: string; scope: string }[]>();
+      for (const reg of registries.values()) {
+        if (!shows(reg.uid)) continue;
+        for (const [name, versions] of reg.index) {
+          const last = [...versions.entries()].at(-1);
+          if (last === undefined) continue;
+          byName.set(name, [...(byName.get(name) ?? []), { uid: reg.uid, name: reg.name, latestVersion: last[0], latestPackUid: last[1].packUid, scope: 'tenant' }]);
+        }
+      }
+      const f = spec.filter ?? {};
+      const matches = (name: string): boolean => {
+        const n = f.name;
+        if (n === undefined) return true;
+        const fold = (t: string) => (n['ignoreCase'] === false ? t : t.toLowerCase());
+        const [v, eq, contains, begins, ne] = [fold(name), n['eq'], n['contains'], n['beginsWith'], n['ne']].map((x) => (typeof x === 'string' ? fold(x) : x));
+        return (eq == null || v === eq) && (ne == null || v !== ne) && (contains == null || (v as string).includes(contains as string)) && (begins == null || (v as string).startsWith(begins as string));
+      };
+      let items = [...byName.entries()]
+        .filter(([name, regs]) => matches(name) && (f.registryUid === undefined || f.registryUid.length === 0 || regs.some((r) => f.registryUid?.includes(r.uid))))
+        .map(([name, regs]) => ({ metadata: { uid: createHash('sha1').update(name).digest('hex').slice(0, 24), name }, spec: { name, displayName: name, layer: 'addon', type: 'oci', registries: regs } }));
+      items.sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+      if (spec.sort?.[0]?.order === 'desc') items = items.reverse();
+      if (items.length === 0 && standin.searchNone404) return error(404, 'ResourceNotFound', 'Resource not found');
+      // Pages of at most 50 (the spec's maximum), by continue token (or offset alone).
+      const limit = Math.min(50, Math.max(1, Number(url.searchParams.get('limit') ?? 50) || 50));
+      const token = url.searchParams.get('continue');
+      const start = token !== null && token !== '' ? searchTokens.get(token) : Number(url.searchParams.get('offset') ?? 0) || 0;
+      if (start === undefined) return error(400, 'BadRequest', 'invalid continue token');
+      const end = Math.min(items.length, start + limit);
+      let next = '';
+      if (end < items.length) searchTokens.set((next = uid()), end);
+      return answer(200, { items: items.slice(start, end), listmeta: { continue: next, count: items.length, limit, offset: end } });
     }
     return error(404, 'ResourceNotFound', 'Resource not found');
   };
