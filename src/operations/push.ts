@@ -1129,16 +1129,16 @@ function versionLike(tag: string): boolean {
 /** A settled promise, for tagExtra without tags: no async frame per pack (issue 16). */
 const NOTHING_TO_TAG: Promise<void> = Promise.resolve();
 
-/**
- * Put the extra tags on the manifest `bytes`, each version-like one checked first (keepVersionTags) unless the
- * caller has just checked them (`checked`: publishTo, before it wrote the version).
- */
 /** A dry run about to plan a write: the refusal the store knows every write would meet (refusesWriting), thrown. */
 function refuseWrites(store: PackTarget['store'], repo: string): void {
   const refused = store.refusesWriting?.(repo);
   if (refused !== undefined) throw refused;
 }
 
+/**
+ * Put the extra tags on the manifest `bytes`, each version-like one checked first (keepVersionTags) unless the
+ * caller has just checked them (`checked`: publishTo, before it wrote the version).
+ */
 function tagExtra(store: ArtifactStore, repo: string, bytes: Buffer, mediaType: string, tags: string[] | undefined, force: boolean | undefined, checked = false): Promise<void> {
   return tags === undefined || tags.length === 0 ? NOTHING_TO_TAG : tagEach(store, repo, bytes, mediaType, tags, force, checked);
 }
@@ -1152,19 +1152,26 @@ async function tagEach(store: ArtifactStore, repo: string, bytes: Buffer, mediaT
  * An extra tag that reads as a version (only with --allow-other-version: push refuses it otherwise) is moved off
  * other content only with --force, as `tag` moves one: it is that version's tag, which Palette caches by digest.
  * Labels (stable, 1.2.x) keep moving: that is what they are for. Checked before the version is written too.
+ * Where the store may refuse to move a tag (refusesReplacing: an immutable ECR repository, a Harbor immutable tag
+ * rule), every extra tag holding other content is asked too: the version was written, then the tag refused (exit 1,
+ * published in part).
  */
 async function keepVersionTags(store: ArtifactStore, repo: string, bytes: Buffer, tags: readonly string[], force: boolean | undefined): Promise<void> {
   const asVersions = force === true ? [] : tags.filter(versionLike);
-  if (asVersions.length === 0) return;
+  if (asVersions.length === 0 && store.refusesReplacing === undefined) return;
   const { isVersionTag } = await import('./version-tags.js');
   const digest = sha256Digest(bytes);
-  for (const tag of asVersions.filter(isVersionTag)) {
+  const kept = new Set(asVersions.filter(isVersionTag));
+  for (const tag of store.refusesReplacing === undefined ? kept : tags) {
     const held = await tagHolds(store, repo, tag);
-    if (held !== null && held !== digest) {
+    if (held === null || held === digest) continue;
+    if (kept.has(tag)) {
       throw new PackpubError('CONFLICT', `${store.reference(repo, tag)} already holds other content (${held}): --tag moves a tag that reads as a version only with --force`, {
         hint: 'Palette caches pack digests: moving a version that clusters use can break them; nothing was moved; choose another --tag, or pass --force',
       });
     }
+    const refused = await store.refusesReplacing?.(repo, tag, held);
+    if (refused !== undefined) throw refused;
   }
 }
 

@@ -138,4 +138,29 @@ describe('Harbor journey through the CLI', () => {
     // Without the rule, --force replaces it: planned so.
     expect(await dryForce()).toMatchObject({ status: 'planned', plan: 'overwrite' });
   });
+
+  it('an extra --tag an immutable tag rule protects: refused before the version is written (was: version published, then exit 1), and planned so', async () => {
+    const robotEnv = env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD });
+    const first = await runCli(['push', w.pack, ...target('spectro-oci-registry'), '--tag', 'stable'], { env: robotEnv });
+    expect(first.code, first.stderr).toBe(0);
+    const next = await writePack(join(w.root, 'hello-universe-1.0.1'), { name: 'hello-universe', version: '1.0.1' });
+    const said = `${w.harbor.host}/spectro-oci-registry/spectro-packs/archive/hello-universe:stable is protected by an immutable tag rule of project spectro-oci-registry and holds a different artifact`;
+    w.harbor.policy.immutableProjects.add('spectro-oci-registry');
+    try {
+      const dry = await runCli(['push', next, ...target('spectro-oci-registry'), '--tag', 'stable', '--dry-run', '--json'], { env: robotEnv });
+      expect(dry.code, dry.stderr).toBe(0);
+      const plan = (JSON.parse(dry.stdout) as { results: Array<{ plan?: string; warnings?: { message: string }[] }> }).results[0];
+      expect(plan?.plan).toBe('conflict');
+      expect(plan?.warnings?.[0]?.message).toBe(`a real run would refuse this pack (CONFLICT, exit 1): ${said}`);
+      const real = await runCli(['push', next, ...target('spectro-oci-registry'), '--tag', 'stable'], { env: robotEnv });
+      expect(real.code, real.stdout + real.stderr).toBe(1);
+      expect(real.stderr).toContain(said);
+      const list = await runCli(['list', 'hello-universe', ...target('spectro-oci-registry')], { env: robotEnv });
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toContain('1.0.0');
+      expect(list.stdout).not.toContain('1.0.1');
+    } finally {
+      w.harbor.policy.immutableProjects.clear();
+    }
+  });
 });
