@@ -402,10 +402,24 @@ export class RegistryClient {
           this.debug?.(`mounting ${digest} from ${mountFrom} answered 202 without a Location; uploading instead`);
           post = undefined;
         }
+        if (post?.status === 201) {
+          if (await this.startAnsweredHeld(post, digest, repository, signal)) return; // mounted
+          // A 201 naming no blob, for a blob the repository does not hold: the mount did not take. Uploaded instead
+          // (before, nothing was sent, and a registry that took the manifest was left without the blob: exit 0).
+          this.mountRefused = true;
+          this.debug?.(`mounting ${digest} from ${mountFrom} answered 201, but ${repository} does not hold it; uploading instead`);
+          post = undefined;
+        }
       }
       post ??= await this.attempt({ ...start, url: uploadsUrl }, n);
       await discardBody(post);
-      if (post.status === 201) return this.storedAs(post, digest, repository); // the registry already had it, or mounted it
+      if (post.status === 201) {
+        // The distribution-spec gives a POST without `digest=` a 202 only: a 201 says the registry has the blob already.
+        if (await this.startAnsweredHeld(post, digest, repository, signal, true)) return;
+        throw new PackpubError('REGISTRY', `${this.host} answered 201 to the start of an upload of blob ${digest} to ${repository}, but does not hold that blob`, {
+          hint: 'the registry or a proxy in front of it says it took the blob without being sent it, and did not; report it to the registry owner',
+        });
+      }
       const given = getHeader(post, 'location');
       const location = withDigestParam(resolveLocation(given, post.url), digest);
       const put = await this.attempt(
@@ -447,6 +461,18 @@ export class RegistryClient {
     throw new PackpubError('DIGEST_MISMATCH', `${this.host} answered the upload of blob ${digest} to ${repository} naming another digest (${said.slice(0, 100)})`, {
       hint: 'the registry or a proxy in front of it stored other content than packpub sent; push again, and report it to the registry owner if it persists',
     });
+  }
+
+  /**
+   * Whether the repository holds the blob after a 201 to the POST that starts its upload: a 201 naming another blob is
+   * DIGEST_MISMATCH (storedAs); one naming this blob is taken at its word (distribution and Harbor name it when they
+   * mount); otherwise (`always`: in any case) the registry is asked (HEAD).
+   */
+  private async startAnsweredHeld(post: AuthedResponse, digest: Digest, repository: string, signal: AbortSignal | undefined, always = false): Promise<boolean> {
+    await discardBody(post);
+    this.storedAs(post, digest, repository);
+    if (!always && digestHeader(post) === digest) return true;
+    return this.existsOnce(repository, digest, signal);
   }
 
   private async existsOnce(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
