@@ -1,9 +1,31 @@
-import { errorMessage } from '../errors.js';
+import { PackpubError, errorMessage } from '../errors.js';
 import type { CliContext } from './context.js';
 import { EXIT_INTERRUPTED, writeLine } from './io.js';
 
-/** How long in-flight requests may run after an interrupt before they are abandoned. */
-const GRACE_MS = 5_000;
+/** How long in-flight requests may run after an interrupt before they are abandoned, unless GRACE_ENV says otherwise. */
+export const GRACE_MS = 5_000;
+/** The variable that sets that grace, in seconds. */
+export const GRACE_ENV = 'PACKPUB_INTERRUPT_GRACE';
+/** The longest grace GRACE_ENV may ask for, in seconds. */
+export const MAX_GRACE_S = 300;
+
+/**
+ * This run's grace (ms): GRACE_ENV's seconds (0 to MAX_GRACE_S, fractions allowed), else GRACE_MS. A runner that
+ * kills the step soon after its SIGTERM leaves no time for the reports after a 5 s grace (Jenkins' abort: 5 s,
+ * hudson.util.ProcessTree.softKillWaitSeconds; the reports take up to ABANDON_REPORT_MS more): a shorter one
+ * lets them be written. Anything else (empty too: an unset CI variable) is refused before the work starts.
+ */
+export function interruptGraceMs(env: NodeJS.ProcessEnv): number {
+  const raw = env[GRACE_ENV];
+  if (raw === undefined) return GRACE_MS;
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(seconds <= MAX_GRACE_S)) {
+    throw new PackpubError('USAGE', `${GRACE_ENV} must be a number of seconds from 0 to ${MAX_GRACE_S}, got "${raw}"`, {
+      hint: `give the seconds packs in flight may finish in after SIGINT or SIGTERM (default ${GRACE_MS / 1000}), or unset ${GRACE_ENV}`,
+    });
+  }
+  return Math.round(seconds * 1000);
+}
 
 /**
  * Signals this close after the last one heeded are the same interrupt delivered twice, not "signal again": Ctrl-C on
@@ -188,11 +210,12 @@ const ABANDON_REPORT_MS = 2_000;
 
 /**
  * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets
- * requests in flight finish for a few seconds; after that, or on a second signal (later than SIGNAL_ECHO_MS), the
+ * requests in flight finish for a few seconds (interruptGraceMs: refused here, before `fn` starts, when not valid); after that, or on a second signal (later than SIGNAL_ECHO_MS), the
  * process exits 130 after saying what was and was not published.
  * Abandoning is safe: manifests are written only after their blobs, so no tag points at missing content.
  */
 export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>, hooks: InterruptHooks = {}): Promise<T> {
+  const graceMs = interruptGraceMs(ctx.io.env);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const say = (line: string) => {
@@ -226,9 +249,13 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     heeded = now;
     if (controller.signal.aborted) return abandon(`${sig} again: abandoning requests in flight`);
     ctx.interrupted = true;
-    say(`${sig}: starting no new work; what is in flight may finish within ${GRACE_MS / 1000} s (signal again to stop at once)`);
+    say(
+      graceMs === 0
+        ? `${sig}: starting no new work (${GRACE_ENV}=0: what is in flight is not waited for)`
+        : `${sig}: starting no new work; what is in flight may finish within ${graceMs / 1000} s (signal again to stop at once)`,
+    );
     controller.abort();
-    timer = setTimeout(() => abandon('abandoning requests still in flight'), GRACE_MS);
+    timer = setTimeout(() => abandon('abandoning requests still in flight'), graceMs);
     timer.unref();
   };
   process.on('SIGINT', onSignal);

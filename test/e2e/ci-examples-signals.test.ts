@@ -30,11 +30,11 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
   });
 
   /** The step: the script, its stdin the password (as the examples pipe it), in a process group of its own. */
-  const step = (base: string) => {
-    const args = ['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${w.reg.registry.base}/${base}`, '--concurrency', '1'];
+  const step = (base: string, more: { args?: string[]; env?: NodeJS.ProcessEnv } = {}) => {
+    const args = ['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${w.reg.registry.base}/${base}`, '--concurrency', '1', ...(more.args ?? [])];
     const shell = spawnChild('bash', [SCRIPT, ...args, '--username', 'ci', '--password-stdin', '--json'], {
       cwd: w.work.root,
-      env: { ...cliBaseEnv(), ...w.work.env, PATH: [w.bin, dirname(process.execPath), process.env['PATH'] ?? ''].join(':'), NO_COLOR: '1' },
+      env: { ...cliBaseEnv(), ...w.work.env, PATH: [w.bin, dirname(process.execPath), process.env['PATH'] ?? ''].join(':'), NO_COLOR: '1', ...more.env },
       detached: true,
     });
     shell.stdin?.end('ci-secret');
@@ -80,6 +80,39 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
     expect(report).toMatchObject({ ok: false, aborted: true });
     expect(report.results.map((r) => r.status)).toEqual(['published', 'failed', 'failed']);
     expect((await w.reg.reader.holdings(`${w.reg.registry.base}/${base}`)).tags.size).toBe(1);
+  });
+
+  it('Jenkins\' abort with the Jenkinsfile\'s PACKPUB_INTERRUPT_GRACE: SIGTERM to every process, SIGKILL 5 s later; the reports are written before it', async () => {
+    // The grace as the Jenkinsfile sets it (environment block), so the example is what is tested.
+    const jenkinsfile = await readFile(join(ROOT, 'examples/ci/Jenkinsfile'), 'utf8');
+    const grace = /^\s*PACKPUB_INTERRUPT_GRACE = '([^']+)'$/m.exec(jenkinsfile)?.[1];
+    expect(grace).toBe('2');
+    const junit = join(w.work.root, 'jenkins-junit.xml');
+    // The upload in flight never finishes: only the grace's end lets packpub write its reports before the kill.
+    const h = hold('jenkins');
+    const s = step('jenkins', { args: ['--junit', junit], env: { PACKPUB_INTERRUPT_GRACE: grace } });
+    let killer: NodeJS.Timeout | undefined;
+    try {
+      await waitFor(h.held, `an upload to be held: ${s.stderr()}`);
+      process.kill(-(s.shell.pid ?? 0), 'SIGTERM');
+      // hudson.util.ProcessTree.softKillWaitSeconds: 5 s after the SIGTERM, Jenkins kills what is left.
+      killer = setTimeout(() => process.kill(-(s.shell.pid ?? 0), 'SIGKILL'), 5_000);
+      expect(await s.exited, s.stderr()).toBe(130);
+    } finally {
+      clearTimeout(killer);
+      h.release();
+      w.reg.proxy.onRequest = undefined;
+      s.shell.kill('SIGKILL');
+    }
+    expect(s.stderr()).toContain('SIGTERM: starting no new work; what is in flight may finish within 2 s');
+    expect(s.stderr()).toContain('abandoning requests still in flight');
+    const report = s.report();
+    expect(report).toMatchObject({ ok: false, aborted: true });
+    expect(report.results.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toContain('<testsuite name="interrupted"');
+    expect(xml).not.toContain('UNFINISHED');
+    expect((await w.reg.reader.holdings(`${w.reg.registry.base}/jenkins`)).tags.size).toBe(0);
   });
 
   it('passes packpub\'s exit code and stdin through: a run that finishes exits 0 with its report', async () => {

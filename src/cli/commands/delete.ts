@@ -45,11 +45,13 @@ export const deleteCommand: CommandSpec = {
     const json = args['json'] === true;
     const ignoreMissing = args['ignoreMissing'] === true;
     return withTarget(targetArgs, ctx, async (target) => {
-      const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport, renderDeleteResult }, { withInterrupt }] = await Promise.all([
+      const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport, renderDeleteResult }, { interruptGraceMs, withInterrupt }] = await Promise.all([
         import('../report.js'),
         import('../render.js'),
         import('../signals.js'),
       ]);
+      // A grace refused before the plan and the question, not after the user said yes.
+      interruptGraceMs(ctx.io.env);
       const plan = await planDelete(target, refs, { ignoreMissing });
       const planned = deleteReportOf(plan);
       // Each version's line as soon as it is done, so an interrupted run has said what is gone.
