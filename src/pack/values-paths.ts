@@ -209,7 +209,7 @@ export function compareToScope(
       }
       const hits = hitsFor(levelRefs, entry.key);
       if (hits.length === 0) {
-        const suggestion = suggestNesting(entry, levelRefs, scopeRoot, path, levelRefs === scopeRoot && entry.key === scopeName);
+        const suggestion = suggestNesting(entry, levelRefs, scopeRoot, path, levelRefs === scopeRoot && entry.key === scopeName, children);
         report({ kind: 'unknown-key', path: entryPath, line: entry.keyLine, column: entry.keyColumn, ...(suggestion ? { suggestion } : {}) });
         continue;
       }
@@ -254,7 +254,7 @@ export function compareToScope(
   };
 
   /** `chartName`: the key is the chart's own name, at the top of its values (`charts.foo.foo`). */
-  const suggestNesting = (entry: YEntry, levelRefs: Hit[], scopeRoot: Hit[], parent: string[], chartName: boolean): NestingSuggestion | undefined => {
+  const suggestNesting = (entry: YEntry, levelRefs: Hit[], scopeRoot: Hit[], parent: string[], chartName: boolean, children: ReadonlyMap<string, ValuesScope> | undefined): NestingSuggestion | undefined => {
     // An extra wrapper level: the keys under it are ones this level (or the scope root) has. One such key
     // (`image`, which every chart has) is no sign of it, only under the chart's own name: `kamaji.cfssl.image`
     // is cfssl's image, and moved up it would set kamaji's (pack-central's nvidia-dpf-prereqs).
@@ -270,8 +270,9 @@ export function compareToScope(
         }
       }
     }
-    // The key exists further down from this level.
-    const deeper = findKeyBelow(levelRefs, entry.key);
+    // The key exists further down from this level, in this chart: a path through a subchart's block is
+    // another chart's value (k10's `fullnameOverride` is no typo of `prometheus.server.fullnameOverride`).
+    const deeper = findKeyBelow(levelRefs, entry.key, children);
     if (deeper.length > 0) {
       return { kind: 'too-shallow', levels: (deeper[0]?.length ?? 1) - 1, paths: deeper.map((p) => [...parent, ...p]) };
     }
@@ -286,8 +287,11 @@ export function compareToScope(
   return { mismatches, truncated };
 }
 
-/** Paths (relative to the refs, shortest first, at most 3) at which `key` exists 2..SUGGEST_DEPTH levels down. */
-function findKeyBelow(refs: readonly Hit[], key: string): string[][] {
+/**
+ * Paths (relative to the refs, shortest first, at most 3) at which `key` exists 2..SUGGEST_DEPTH levels down,
+ * none through a key of `subcharts` (the blocks a parent chart passes to its subcharts).
+ */
+function findKeyBelow(refs: readonly Hit[], key: string, subcharts?: ReadonlyMap<string, unknown>): string[][] {
   const found: string[][] = [];
   let visits = 0;
   let frontier: Array<{ node: YNode | undefined; anchors: Map<string, YNode>; path: string[] }> = refs.map((r) => ({ ...r, path: [] }));
@@ -298,6 +302,7 @@ function findKeyBelow(refs: readonly Hit[], key: string): string[][] {
       if (map?.kind !== 'map') continue;
       for (const k of mapKeys(map, item.anchors)) {
         if (++visits > SUGGEST_VISITS) return found;
+        if (depth === 1 && subcharts?.has(k) === true) continue;
         const path = [...item.path, k];
         if (depth > 1 && k === key) found.push(path);
         else next.push({ node: mapEntry(map, k, item.anchors)?.value, anchors: item.anchors, path });

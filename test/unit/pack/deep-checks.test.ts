@@ -174,6 +174,15 @@ charts:
       message: 'charts.foo.tag is not a value of chart "foo" 1.0.0: it is nested one level too shallow; did you mean charts.foo.image.tag?',
     },
     {
+      // pack-central's veeamkasten: k10's own `fullnameOverride` was "did you mean charts.k10.prometheus.server.fullnameOverride?".
+      name: 'a key the chart has only in a subchart block: no advice to move it into the subchart',
+      values: 'charts:\n  foo:\n    fromParent: false\n',
+      rule: 'deep-values-nesting',
+      path: 'charts.foo.fromParent',
+      line: 3,
+      message: 'charts.foo.fromParent is not a value of chart "foo" 1.0.0 (neither its values.yaml nor its templates use it): check the spelling and nesting, or remove it; Palette passes misplaced keys on without a word',
+    },
+    {
       name: 'a top-level chart key under the wrong parent',
       values: 'charts:\n  foo:\n    service:\n      replicaCount: 3\n',
       rule: 'deep-values-nesting',
