@@ -372,6 +372,10 @@ export class RegistryClient {
       repository,
       intent: 'push' as const,
       subject: `blob ${digest}`,
+      // A 307 or 308 to the POST or the PUT is followed with the same request (distribution-spec 1.1 lets a registry
+      // redirect any request: GHCR redirects upload starts, registries on object storage the PUT); credentials only
+      // to the registry's own origin (http.ts). Before, "answered 307 ..., a status a registry does not give".
+      followRedirects: true,
       ...(signal ? { signal } : {}),
     };
     const uploadsUrl = this.repoUrl(repository, 'blobs/uploads/');
@@ -439,11 +443,11 @@ export class RegistryClient {
       });
       await discardBody(put);
       this.storedAs(put, digest, repository);
-      // An upload sent to another origin (without credentials) landed there: the registry must now hold it,
-      // or the manifest would be tagged over a blob it does not have (a registry that checks says
-      // MANIFEST_BLOB_UNKNOWN; one that does not would have been left broken, exit 0).
-      if (location.origin !== this.origin.origin && !(await this.existsOnce(repository, digest, signal))) {
-        throw new PackpubError('REGISTRY', `${this.host} sent the upload of blob ${digest} to another server (${location.origin}), which accepted it, but ${this.host} does not hold it`, {
+      // An upload sent to another origin (without credentials; by its Location, or by a redirect of the PUT) landed
+      // there: the registry must now hold it, or the manifest would be tagged over a blob it does not have (a
+      // registry that checks says MANIFEST_BLOB_UNKNOWN; one that does not would have been left broken, exit 0).
+      if (put.url.origin !== this.originText && !(await this.existsOnce(repository, digest, signal))) {
+        throw new PackpubError('REGISTRY', `${this.host} sent the upload of blob ${digest} to another server (${put.url.origin}), which accepted it, but ${this.host} does not hold it`, {
           hint: 'the registry or a proxy in front of it hands out upload Locations on another server; check the proxy, or report it to the registry owner',
         });
       }
@@ -786,7 +790,7 @@ export class RegistryClient {
     }
     this.declarePush(repository);
     const stored = await this.request(
-      { method: 'PUT', ...this.manifestCall(repository, reference, 'push', signal), headers: { 'content-type': mediaType }, body: bytes, expect: [200, 201, 204] },
+      { method: 'PUT', ...this.manifestCall(repository, reference, 'push', signal), headers: { 'content-type': mediaType }, body: bytes, expect: [200, 201, 204], followRedirects: true },
       async (res) => {
         await discardBody(res);
         return digestHeader(res);
@@ -816,7 +820,7 @@ export class RegistryClient {
    */
   async deleteManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
     // A delete whose answer was lost finds the manifest gone on its retry: done (retry.ts deletedByEarlierAttempt).
-    const spec = { method: 'DELETE' as const, ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204] };
+    const spec = { method: 'DELETE' as const, ...this.manifestCall(repository, reference, 'delete', signal), expect: [200, 202, 204], followRedirects: true };
     await this.deleteAnswered(spec, repository, reference, signal);
   }
 

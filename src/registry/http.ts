@@ -34,7 +34,11 @@ export interface HttpRequest {
   /** Header names in any case; `authorization` is dropped on a redirect to another origin. */
   headers?: Record<string, string>;
   body?: RequestBody;
-  /** Follow 301/302/303/307/308 for GET and HEAD (default true). Other methods get the 3xx back. */
+  /**
+   * Follow redirects (default: for GET and HEAD only). A write (PUT, POST, PATCH, DELETE) follows only 307 and 308,
+   * which keep the method and the body (RFC 9110 15.4.8, 15.4.9); a 301, 302 or 303 would make it a GET, whose
+   * answer says nothing about the write: such an answer is returned as it is.
+   */
   followRedirects?: boolean;
   signal?: AbortSignal;
   /** Attempt number for the debug trace (1 = first). */
@@ -466,10 +470,11 @@ class UndiciTransport implements HttpTransport {
     const headers: Record<string, string> = { 'user-agent': this.userAgent, 'accept-encoding': 'identity' };
     const given = req.headers;
     if (given !== undefined) for (const k in given) headers[k.toLowerCase()] = given[k]!;
-    let method = req.method;
+    const method = req.method;
     let url = req.url;
-    let body = req.body;
-    const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
+    const body = req.body;
+    const read = method === 'GET' || method === 'HEAD';
+    const follow = req.followRedirects ?? read;
     for (let hop = 0; ; hop++) {
       const res =
         hop === 0 ? await this.once(method, url, headers, body, req.signal, req.attempt) : await this.once(method, url, headers, body, req.signal, req.attempt).catch((err: unknown) => {
@@ -477,6 +482,7 @@ class UndiciTransport implements HttpTransport {
         });
       const location = getHeader(res, 'location');
       if (!follow || !REDIRECT_STATUSES.has(res.status) || location === undefined) return res;
+      if (!read && res.status !== 307 && res.status !== 308) return res;
       await discardBody(res);
       if (hop >= MAX_REDIRECTS) {
         throw new PackpubError('REGISTRY', `too many redirects (more than ${MAX_REDIRECTS}) from ${redactUrl(req.url)}`);
@@ -492,12 +498,8 @@ class UndiciTransport implements HttpTransport {
       }
       // Credentials belong to the origin they were issued for (sigstore-js habit; ECR -> S3).
       if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) delete headers[h];
-      if (res.status === 303 && method !== 'HEAD') {
-        method = 'GET';
-        body = undefined;
-        delete headers['content-type'];
-        delete headers['content-length'];
-      }
+      // The same method and body on every hop: a read stays a read (a 303 to a GET or HEAD changes nothing), and a
+      // write follows only 307 and 308 (above). A body from `open` is opened afresh for each hop (once()).
       url = next;
     }
   }
