@@ -52,4 +52,33 @@ describe('push --palette-sync in the CI outputs', () => {
     expect(xml).toContain(`<testcase name="ci-beta:0.3.1" classname="palette ${w.ci}" time="0.000">\n      <failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
     await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
   });
+
+  it('a sync that fails on something else while Palette lists the pack (exit 3): the outputs say the pack is there and the sync failed', async () => {
+    const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
+    const at = ['--registry', `${w.ci}`];
+    expect((await runCli(['palette', 'register', ...at], { env })).code).toBeLessThan(2);
+    w.palette.failSyncs = undefined;
+    w.palette.failSyncsAfterIndexing = 'failed to pull other-team:2.0.0: manifest unknown';
+    const pack = await writePack(join(w.root, 'packs/gamma'), { name: 'ci-gamma', version: '1.0.0' });
+    const summary = join(w.root, 'summary-listed.md');
+    await writeFile(summary, '');
+    const junit = join(w.root, 'junit-listed.xml');
+    const run = await runCli(['push', pack, ...at, '--palette-sync', '--palette-poll-interval', '0.02', '--junit', junit], {
+      env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
+    });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain('visible in Palette ci-gamma:1.0.0');
+    const why = `Palette lists every version asked for (1) with the content published, but its sync of 127-0-0-1-${w.registry.base}-ci failed: failed to pull other-team:2.0.0: manifest unknown; what failed is another pack of the registry or the registry itself`;
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([
+      `::error title=packpub palette::(${w.ci}): ${why}%0Ahint: fix what the sync's message names, then packpub palette sync`,
+    ]);
+    expect(run.stderr).not.toContain('not visible in Palette:');
+    const md = await readFile(summary, 'utf8');
+    expect(md.split('\n')[0]).toBe('### packpub push: published, Palette lists every pack, but its sync failed');
+    expect(md).toContain(`**Palette:** every pack is visible, but the sync failed\n- (${w.ci}): ${why}`);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toContain(`<testcase name="ci-gamma:1.0.0" classname="palette ${w.ci}" time="0.000">\n      <system-out>visible in Palette`);
+    expect(xml).toContain(`<failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
+    await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+  });
 });

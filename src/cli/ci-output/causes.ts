@@ -133,6 +133,8 @@ export interface PaletteProblem {
   pack?: string;
   message: string;
   hint?: string;
+  /** Palette lists every pack of the target with the content published: the sync failed on something else. */
+  everyPackListed?: true;
 }
 
 /** The run statuses that end a push with exit code 3 (operations/palette.ts isNotVisible, not loaded for this). */
@@ -150,7 +152,15 @@ export function paletteProblems(palette: PaletteOutcome | undefined): PalettePro
     if (!NOT_VISIBLE.has(t.status)) continue;
     const missing = t.packs.filter((p) => p.status !== 'visible');
     const why = t.sync.message ?? `Palette's sync ${t.sync.outcome}`;
-    if (missing.length === 0) out.push({ target: t.target, message: `not visible in Palette: ${why}` });
+    if (missing.length === 0 && t.packs.length > 0 && t.sync.outcome === 'failed') {
+      // As stderr says it (palette-run.ts): the packs are there; what failed is another pack's or the registry's.
+      out.push({
+        target: t.target,
+        message: `Palette lists every version asked for (${t.packs.length}) with the content published, but its sync of ${t.registry.name} failed: ${why}; what failed is another pack of the registry or the registry itself`,
+        hint: "fix what the sync's message names, then packpub palette sync",
+        everyPackListed: true,
+      });
+    } else if (missing.length === 0) out.push({ target: t.target, message: `not visible in Palette: ${why}` });
     for (const p of missing) out.push({ target: t.target, pack: `${p.name}:${p.version}`, message: `not visible in Palette: ${p.reason ?? why}` });
   }
   return out;

@@ -277,7 +277,12 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
   // Published but not listed by Palette is exit code 3: not "succeeded".
   // An error that stopped the Palette step ends the run with its own exit code: the packs are published, their
   // visibility unknown.
-  const paletteWord = palette?.status === 'error' ? 'published, Palette sync failed' : 'published, not visible in Palette';
+  const paletteWord =
+    palette?.status === 'error'
+      ? 'published, Palette sync failed'
+      : problems.length > 0 && problems.every((p) => p.everyPackListed === true)
+        ? 'published, Palette lists every pack, but its sync failed'
+        : 'published, not visible in Palette';
   // A dry run publishes nothing: "succeeded" read as published, and a planned conflict (which a dry run does not
   // fail on: the real run would, exit 1) was only a row of the table.
   const dryRun = s.planned > 0 && s.published + s.unchanged + s.overwritten + s.skipped === 0;
@@ -325,7 +330,8 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
     for (const c of shared) out.push(`- ${markdownCell(cut(causeLine(c)))}${c.hint === undefined ? '' : ` (${markdownCell(cut(c.hint))})`}`);
   }
   if (palette !== undefined) {
-    out.push('', `**Palette:** ${problems.length > 0 ? 'not every pack is visible' : palette.status === 'dry-run' ? 'checked, nothing synced (dry run)' : 'every pack is visible'}`);
+    const listed = problems.length > 0 && problems.every((p) => p.everyPackListed === true);
+    out.push('', `**Palette:** ${listed ? 'every pack is visible, but the sync failed' : problems.length > 0 ? 'not every pack is visible' : palette.status === 'dry-run' ? 'checked, nothing synced (dry run)' : 'every pack is visible'}`);
     for (const p of problems.slice(0, MAX_PALETTE_LINES)) out.push(`- ${markdownCell(cut(paletteLine(p)))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`);
     if (problems.length > MAX_PALETTE_LINES) out.push(`- and ${problems.length - MAX_PALETTE_LINES} more (the JSON report's \`palette\`)`);
   }
