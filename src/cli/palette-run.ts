@@ -15,7 +15,7 @@ export interface PaletteRunItem {
   /** Versions of `packs` the registry refuses to serve (a project policy), and why (PaletteSyncOptions.unreadable). */
   unreadable?: ReadonlyMap<string, string>;
   /** What each version's published values.yaml holds, asked when Palette shows it with empty values (PaletteSyncOptions.publishedValues). */
-  publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
+  publishedValues?: (ref: PalettePackRef, signal: AbortSignal) => Promise<PackValuesKind | undefined>;
   /** Versions of `packs` published as new to the registry by this run (PaletteSyncOptions.newVersions). */
   newVersions?: ReadonlySet<string>;
   /** Versions of `packs` this run replaced in the registry (PaletteSyncOptions.replacedVersions). */

@@ -248,9 +248,11 @@ export interface PaletteSyncOptions {
    * What the values.yaml published as a version holds (PackValuesKind), asked only when Palette lists the version
    * with empty values (`packValues[].values` of its packUid, palette-api.md 2(g)): then a version whose values.yaml
    * is `set` is not visible yet, as Palette did not read its content; one whose values.yaml is `empty` (an OS pack's
-   * may be) is. Unset, or answering undefined (not known): Palette's empty values are taken as they are.
+   * may be) is. Unset, or answering undefined (not known): Palette's empty values are taken as they are. `signal`
+   * aborts at the end of `timeoutMs` or with `signal` (a read from the registry must not outlast them): a read it ends
+   * leaves the version not visible, saying the values.yaml could not be read in time.
    */
-  publishedValues?: (ref: PalettePackRef) => Promise<PackValuesKind | undefined>;
+  publishedValues?: (ref: PalettePackRef, signal: AbortSignal) => Promise<PackValuesKind | undefined>;
   /**
    * Versions of `packs` (`name:version`) this run published as new to the registry (push: status `published`). One
    * Palette already lists through the registry is an earlier artifact's, since deleted: Palette caches its digest and
@@ -267,6 +269,9 @@ export interface PaletteSyncOptions {
 
 /** What a pack's values.yaml holds: `set`, a YAML mapping or list with entries; else `empty` (blank, comments, `{}`). */
 export type PackValuesKind = 'empty' | 'set';
+
+/** A published values.yaml as read for the check: its kind, `late` (not read by the deadline or the interrupt), or not known. */
+type ValuesRead = PackValuesKind | 'late' | undefined;
 
 /**
  * The kind of a values.yaml's text. Only values with entries count as `set`: Palette is expected to show those
@@ -474,6 +479,20 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     durationMs: clock.now() - started,
   });
   const notVisible = (reason: string, packs = options.packs) => packs.map((p): PalettePackVisibility => ({ ...p, status: 'not-visible', reason }));
+  // What each version's values.yaml published holds, read once, only for a version Palette shows with empty values;
+  // bounded by the deadline and the interrupt (`late`: not read by then), so a registry holding the read holds no run.
+  const published = new Map<string, Promise<ValuesRead>>();
+  const publishedValues = (ref: PalettePackRef): Promise<ValuesRead> => {
+    const k = `${ref.name}:${ref.version}`;
+    let kind = published.get(k);
+    if (kind === undefined) {
+      const ask = options.publishedValues;
+      const signal = AbortSignal.any([AbortSignal.timeout(Math.max(1, deadline - clock.now())), ...(options.signal === undefined ? [] : [options.signal])]);
+      kind = ask === undefined ? Promise.resolve(undefined) : ask(ref, signal).then((v) => (signal.aborted ? 'late' : v), () => (signal.aborted ? 'late' : undefined));
+      published.set(k, kind);
+    }
+    return kind;
+  };
 
   const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline, readBefore);
   if (wrongBefore !== undefined && options.afterPublish !== true) throw wrongBefore;
@@ -542,7 +561,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
         if (options.force !== true) return stale.includes(k);
         return options.replacedVersions === undefined || options.replacedVersions.has(k) || options.newVersions?.has(k) === true;
       };
-      const packs = await packsAfterFailedSync(client, registry, options, said, deadline, unsure);
+      const packs = await packsAfterFailedSync(client, registry, options, said, deadline, unsure, publishedValues);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('failed', packs, statusFields(last));
     }
@@ -567,12 +586,8 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   const asked = new Set<string>();
   // Versions Palette lists with empty values though their values.yaml is not empty: why each is not visible yet.
   const unread = new Map<string, string>();
-  const published = new Map<string, Promise<PackValuesKind | undefined>>();
-  const publishedValues = (ref: PalettePackRef) => {
-    let kind = published.get(key(ref));
-    if (kind === undefined) published.set(key(ref), (kind = options.publishedValues?.(ref).catch(() => undefined) ?? Promise.resolve(undefined)));
-    return kind;
-  };
+  // Of those, the ones whose values.yaml published could not be read by the deadline.
+  const late = new Set<string>();
   for (;;) {
     let mismatchedNow: string | undefined;
     const byName = new Map<string, PalettePackRef[]>();
@@ -611,8 +626,15 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
         }
         // Listed, but with empty values where the values.yaml published has some: Palette did not read the pack's
         // content (the upload script of palette-api.md fails such a pack); waited for as a version not listed yet.
-        if (valuesShown(entity, hit.packUid) === 'empty' && (await publishedValues(ref)) === 'set') {
-          unread.set(key(ref), `Palette lists ${ref.name}:${ref.version} (packUid ${hit.packUid ?? 'unknown'}) with empty values, but the values.yaml published has some: Palette's sync of ${registry.name} did not read the pack's content`);
+        const kind = valuesShown(entity, hit.packUid) === 'empty' ? await publishedValues(ref) : undefined;
+        if (kind === 'set' || kind === 'late') {
+          if (kind === 'late') late.add(key(ref));
+          unread.set(
+            key(ref),
+            kind === 'set'
+              ? `Palette lists ${ref.name}:${ref.version} (packUid ${hit.packUid ?? 'unknown'}) with empty values, but the values.yaml published has some: Palette's sync of ${registry.name} did not read the pack's content`
+              : `Palette lists ${ref.name}:${ref.version} (packUid ${hit.packUid ?? 'unknown'}) with empty values, and the values.yaml published could not be read from the registry within --palette-timeout to tell whether it has some`,
+          );
           unreadNow.push(ref);
           continue;
         }
@@ -652,7 +674,7 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
           reason: !asked.has(key(ref))
             ? `timed out after ${waited} s before Palette was asked for ${ref.name}:${ref.version} (--palette-timeout); its sync of ${registry.name} finished${msg}`
             : unread.has(key(ref))
-              ? `${unread.get(key(ref)) ?? ''}${msg}; a forced sync (packpub palette sync --force-sync ${ref.name}:${ref.version}) asks Palette to read it again`
+              ? `${unread.get(key(ref)) ?? ''}${msg}${late.has(key(ref)) ? '; raise --palette-timeout, or check the registry' : `; a forced sync (packpub palette sync --force-sync ${ref.name}:${ref.version}) asks Palette to read it again`}`
               : `Palette's sync of ${registry.name} finished but does not list ${ref.name}:${ref.version}${msg}; Palette may have refused the pack`,
         };
         results.set(key(ref), missing);
@@ -679,6 +701,7 @@ async function packsAfterFailedSync(
   said: string,
   deadline: number,
   unsure: (ref: PalettePackRef) => boolean,
+  publishedValues: (ref: PalettePackRef) => Promise<ValuesRead>,
 ): Promise<PalettePackVisibility[]> {
   const failed = `Palette's sync of ${registry.name} failed: ${said}`;
   const clock = options.clock ?? currentRetryClock();
@@ -706,8 +729,9 @@ async function packsAfterFailedSync(
       out.push(no(`; ${listed}, but the sync's message names it: Palette could not read it this time`));
       continue;
     }
-    if (valuesShown(entity, hit.packUid) === 'empty' && (await (options.publishedValues?.(ref).catch(() => undefined) ?? Promise.resolve(undefined))) === 'set') {
-      out.push(no(`; ${listed} with empty values, but the values.yaml published has some`));
+    const kind = valuesShown(entity, hit.packUid) === 'empty' ? await publishedValues(ref) : undefined;
+    if (kind === 'set' || kind === 'late') {
+      out.push(no(`; ${listed} with empty values, ${kind === 'set' ? 'but the values.yaml published has some' : 'and the values.yaml published could not be read in time to tell whether it has some'}`));
       continue;
     }
     out.push({ ...ref, status: 'visible', ...(hit.packUid === undefined ? {} : { packUid: hit.packUid }) });

@@ -236,7 +236,7 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
     } finally {
       await opened.store.close();
     }
-    items.push({ target, packs, force: args['forceSync'] === true, ...(unreadable.size === 0 ? {} : { unreadable }), publishedValues: (ref: PackRef) => publishedValuesOf(target, ref) });
+    items.push({ target, packs, force: args['forceSync'] === true, ...(unreadable.size === 0 ? {} : { unreadable }), publishedValues: (ref: PackRef, signal: AbortSignal) => publishedValuesOf(target, ref, signal) });
   }
   const json = args['json'] === true;
   const result = await runPaletteSyncs(args, ctx, items, json);
@@ -247,9 +247,10 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
 /**
  * What the values.yaml published as `ref` on the target holds, read from its archive (pulled by pull's rules, digests
  * verified, into a work folder removed after): asked only for a version Palette lists with empty values. Undefined
- * when it cannot be read (the check then takes Palette's answer as it is).
+ * when it cannot be read (the check then takes Palette's answer as it is). `signal` (the rest of --palette-timeout, the
+ * interrupt) gives the pull up at once, requests in flight included.
  */
-async function publishedValuesOf(target: PaletteTarget, ref: PackRef): Promise<PackValuesKind | undefined> {
+async function publishedValuesOf(target: PaletteTarget, ref: PackRef, signal: AbortSignal): Promise<PackValuesKind | undefined> {
   const [{ pullPack }, { valuesKindOf }, { createWorkDir }, { openTarget }, { readFile, rm }, { join }] = await Promise.all([
     import('../../operations/pull.js'),
     import('../../operations/palette.js'),
@@ -262,7 +263,7 @@ async function publishedValuesOf(target: PaletteTarget, ref: PackRef): Promise<P
   try {
     const opened = await openTarget(target.options);
     try {
-      const pulled = await pullPack(opened, ref, { outDir: join(work, 'pack') });
+      const pulled = await pullPack(opened, ref, { outDir: join(work, 'pack'), signal });
       const text = await readFile(join(pulled.path, 'values.yaml'), 'utf8').catch(() => undefined);
       return text === undefined ? undefined : await valuesKindOf(text);
     } finally {

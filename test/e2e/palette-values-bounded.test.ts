@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * palette sync pulls a version's archive from the registry when Palette lists it with empty values, to tell whether
+ * the values.yaml published has entries (8848f3f). That pull was bounded only by the registry's timeouts: a registry
+ * that held the blob download kept the run past --palette-timeout until --request-timeout (60 s by default, then its
+ * retries). Now the pull is given up at the deadline (and on an interrupt), requests in flight included, and the
+ * version is NOT VISIBLE saying its values.yaml could not be read in time.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const REPO = 'vals/spectro-packs/archive/app';
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-palette-values-bounded-');
+  const hostile = stack.add(await startHostileRegistry());
+  const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [hostile.host]: { url: hostile.url, repositories: () => [REPO] } }, clock }));
+  const uid = palette.addRegistry('basic', 'vals', { endpoint: `http://${hostile.host}`, baseContentPath: 'vals', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  const pack = await writePack(join(root, 'app'), { name: 'app', version: '1.0.0' });
+  const pushed = await runCli(['push', pack, '--registry', `${hostile.host}/vals`, '--no-cache']);
+  if (pushed.code !== 0) throw new Error(pushed.stderr);
+  const env = { HOME: join(root, 'home'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
+  return { hostile, palette, uid, env };
+});
+
+describe('palette sync reading a version\'s values.yaml back from the registry', () => {
+  it('a registry holding the archive download: the run ends at --palette-timeout, exit 3, saying so (was: at --request-timeout)', async () => {
+    w.palette.dropValues = true;
+    let holding = false;
+    let held = 0;
+    // Once Palette's sync is done (it read the registry before), every blob download is held: only packpub's is left.
+    w.palette.statusWord = (status) => {
+      if (status === 'Success' && !holding) {
+        holding = true;
+        w.hostile.behaviour = {
+          answer: (r) => {
+            if (r.method !== 'GET' || !r.path.includes('/blobs/')) return undefined;
+            held++;
+            return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: (res) => void res.flushHeaders() };
+          },
+        };
+      }
+      return status;
+    };
+    try {
+      const started = Date.now();
+      const run = await runCli(['palette', 'sync', 'app:1.0.0', '--registry', `${w.hostile.host}/vals`, '--palette-timeout', '3', '--palette-poll-interval', '0.05', '--request-timeout', '40'], { env: w.env });
+      const ms = Date.now() - started;
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      // packpub's download of the archive came, and was held.
+      expect(held).toBe(1);
+      const packUid = w.palette.registries.get(w.uid)?.index.get('app')?.get('1.0.0')?.packUid ?? '';
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^NOT VISIBLE in Palette app:1\\.0\\.0: Palette lists app:1\\.0\\.0 \\(packUid ${packUid}\\) with empty values, and the values\\.yaml published could not be read from the registry within --palette-timeout to tell whether it has some \\(sync message: [^)]*\\); raise --palette-timeout, or check the registry\\n$`,
+        ),
+      );
+      expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)');
+      // Well before --request-timeout (40 s): the held download was given up at the deadline.
+      expect(ms).toBeLessThan(20_000);
+      // Palette holds the version without values, as its sync indexed it.
+      expect(w.palette.registries.get(w.uid)?.index.get('app')?.get('1.0.0')?.values).toBe('');
+    } finally {
+      w.palette.statusWord = undefined;
+      w.palette.dropValues = false;
+      w.hostile.behaviour = {};
+    }
+  }, 90_000);
+});
