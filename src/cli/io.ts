@@ -28,8 +28,26 @@ export function processIo(): CliIo {
       return process.stdin;
     },
     env: process.env,
-    cwd: process.cwd(),
+    cwd: workingFolder(),
   };
+}
+
+/**
+ * The process's folder. One removed after the shell entered it (a step that deleted and recreated the workspace, a
+ * temp folder cleaned under a job) cannot be read: Node threw at the first relative path, and packpub ended
+ * with Node's stack trace. Said instead, exit 2, before anything is done.
+ */
+function workingFolder(): string {
+  try {
+    return process.cwd();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    process.stderr.write(
+      `error: the working folder cannot be read (${code}: it was removed or moved after this shell entered it)\n` +
+        `hint: cd into a folder that exists (cd "$PWD" enters a folder made again under the same name), then run packpub again\n`,
+    );
+    process.exit(EXIT_USAGE);
+  }
 }
 
 /**
