@@ -2,6 +2,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EcrHost } from './ecr-host.js';
+import { iamDenialHint } from './iam-denial.js';
 import { PackpubError } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, registerSecret } from '../util/redact.js';
@@ -293,7 +294,7 @@ const NO_CREDENTIALS_HINT =
  * Turn an SDK error into a PackpubError that says what to do. `action` is the IAM action the call needs
  * (e.g. `ecr:CreateRepository`): a missing permission often surfaces vaguely, so name it.
  */
-export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string }): PackpubError {
+export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string; repository?: string }): PackpubError {
   if (err instanceof PackpubError) return err;
   if (name_(err) === 'ThrottlingException' && action === 'ecr:GetAuthorizationToken') {
     // The run's one token: a cause of the whole target (one line for every pack it stopped), not of a pack.
@@ -356,7 +357,7 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || e.$metadata?.httpStatusCode === 403) {
     return new PackpubError('AUTH', `AWS denied ${action} for ${context.host}: ${message}`, {
-      hint: `grant ${action} to the IAM identity packpub runs as (and check the repository policy)`,
+      hint: iamDenialHint(action, message, context.repository) ?? `grant ${action} to the IAM identity packpub runs as (and check the repository policy)`,
       cause: err,
     });
   }

@@ -55,9 +55,10 @@ export class EcrApi {
     return this.clients.get(this.host, this.aws);
   }
 
-  private fail(err: unknown, action: string): PackpubError {
+  private fail(err: unknown, action: string, repository?: string): PackpubError {
     return mapAwsError(err, action, {
       host: this.hostName,
+      ...(repository === undefined ? {} : { repository }),
       ...(this.aws.endpoint === undefined ? {} : { endpoint: this.aws.endpoint }),
       ...(this.aws.awsRoleArn === undefined ? {} : { roleArn: this.aws.awsRoleArn }),
       ...(this.aws.awsProfile === undefined ? {} : { profile: this.aws.awsProfile }),
@@ -86,7 +87,7 @@ export class EcrApi {
       return 'created';
     } catch (err) {
       if ((err as { name?: string }).name === 'RepositoryAlreadyExistsException') return 'exists';
-      throw this.fail(err, 'ecr:CreateRepository');
+      throw this.fail(err, 'ecr:CreateRepository', name);
     }
   }
 
@@ -146,7 +147,7 @@ export class EcrApi {
       };
     } catch (err) {
       if ((err as { name?: string }).name === 'RepositoryNotFoundException') return undefined;
-      throw this.fail(err, 'ecr:DescribeRepositories');
+      throw this.fail(err, 'ecr:DescribeRepositories', name);
     }
   }
 
@@ -178,7 +179,7 @@ export class EcrApi {
       if ((err as { name?: string }).name === 'RepositoryNotFoundException') {
         throw new PackpubError('NOT_FOUND', `${what} is no longer there: ECR repository ${repository} does not exist`, { cause: err });
       }
-      throw this.fail(err, 'ecr:BatchDeleteImage');
+      throw this.fail(err, 'ecr:BatchDeleteImage', repository);
     }
     const failure = out.failures?.[0];
     if (failure !== undefined) {

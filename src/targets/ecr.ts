@@ -1,5 +1,6 @@
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { awsFilesOf, EcrClients } from '../aws/ecr-sdk.js';
+import { iamDenialHint } from '../aws/iam-denial.js';
 import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
@@ -98,7 +99,7 @@ export class EcrStore extends GenericRegistryStore {
       if (!isPackpubError(err, 'AUTH') || (err.cause as { name?: string } | undefined)?.name !== 'AccessDeniedException') throw err;
       if ((await this.probe(repository)).there === true) return 'exists';
       throw new PackpubError('AUTH', err.message, {
-        hint: `grant ecr:CreateRepository to the IAM identity packpub runs as, or create the repository beforehand (aws ecr create-repository --repository-name ${repository}) and push with that identity`,
+        hint: `${iamDenialHint('ecr:CreateRepository', err.message, repository) ?? 'grant ecr:CreateRepository to the IAM identity packpub runs as'}, or create the repository beforehand (aws ecr create-repository --repository-name ${repository}) and push with that identity`,
         cause: err.cause,
       });
     }
@@ -262,8 +263,9 @@ export class EcrStore extends GenericRegistryStore {
     }
     const action = isRegistryError(err) && err.status === 403 ? /\bnot authorized to perform: (ecr:[A-Za-z]+)/.exec(err.ociMessage ?? '')?.[1] : undefined;
     if (action !== undefined) {
-      return new PackpubError('AUTH', `AWS denied ${action} for ${repository} on ${this.location}: ${redactText((err as RegistryError).ociMessage ?? '').slice(0, 400)}`, {
-        hint: `grant ${action} on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy), then push again`,
+      const said = (err as RegistryError).ociMessage ?? '';
+      return new PackpubError('AUTH', `AWS denied ${action} for ${repository} on ${this.location}: ${redactText(said).slice(0, 400)}`, {
+        hint: iamDenialHint(action, said, repository) ?? `grant ${action} on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy), then push again`,
         cause: err,
       });
     }

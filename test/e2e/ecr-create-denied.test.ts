@@ -115,4 +115,26 @@ describe('ECR: the registry refuses an upload or a manifest for a missing IAM ac
       expect(await tagsIn(`${base}/spectro-packs/archive/hello`)).toEqual([]);
     }
   });
+
+  it('an explicit Deny (a repository policy, an SCP) or a repository policy without the Allow: the hint says where, not "grant" (granting does not help)', async () => {
+    const cases: Array<[string, string, string, string]> = [
+      ['PutImage', 'deny-repo', 'with an explicit deny in a resource-based policy', "an explicit Deny refuses ecr:PutImage to this identity, and no Allow anywhere overrides a Deny; it sits in the repository's policy (aws ecr get-repository-policy --repository-name deny-repo/spectro-packs/archive"],
+      ['InitiateLayerUpload', 'deny-scp', 'with an explicit deny in a service control policy', 'it sits in a service control policy of your AWS Organization: only its administrators can change it'],
+      ['PutImage', 'cross-acct', 'because no resource-based policy allows the ecr:PutImage action', "no statement of the repository's policy allows ecr:PutImage to this identity: a repository of another AWS account (cross-account push) needs its owner to allow it there (aws ecr set-repository-policy --repository-name cross-acct/spectro-packs/archive"],
+    ];
+    for (const [action, base, why, hint] of cases) {
+      w.standin.deny(action, why);
+      try {
+        const push = await runCli(['push', w.pack, ...ecrArgs(base)], { env: env() });
+        expect(push.code, push.stdout + push.stderr).toBe(1);
+        expect(push.stderr).toContain(`AWS denied ecr:${action} for ${base}/spectro-packs/archive`);
+        expect(push.stderr).toContain(hint);
+        expect(push.stderr).toMatch(/hint: (an explicit Deny refuses|no statement of the repository's policy allows) ecr:/);
+        expect(push.stderr).not.toContain(`hint: grant ecr:${action}`);
+      } finally {
+        w.standin.allow(action);
+      }
+      expect(await tagsIn(`${base}/spectro-packs/archive/hello`)).toEqual([]);
+    }
+  });
 });

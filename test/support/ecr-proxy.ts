@@ -209,7 +209,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       if (action !== undefined && standin.denies(action)) {
         await drain(req);
         record(403);
-        sendEcrJson(res, 403, ociError('DENIED', `User: arn:aws:iam::${standin.accountId}:user/packpub-test is not authorized to perform: ecr:${action} on resource: arn:aws:ecr:${standin.region}:${standin.accountId}:repository/${repo} because no identity-based policy allows the ecr:${action} action`));
+        sendEcrJson(res, 403, ociError('DENIED', standin.denialMessage(action, `arn:aws:ecr:${standin.region}:${standin.accountId}:repository/${repo}`)));
         return;
       }
       if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && tagIsImmutable(known, rest.slice('manifests/'.length))) {

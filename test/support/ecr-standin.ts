@@ -73,11 +73,18 @@ export interface EcrStandin {
   registryHost: string;
   repositories: Map<string, EcrStandinRepository>;
   calls: EcrStandinCall[];
-  /** Make an operation answer AccessDeniedException (IAM tests); `allow` undoes it. */
-  deny(op: string): void;
+  /**
+   * Make an operation answer AccessDeniedException (IAM tests); `allow` undoes it. `why` ends AWS's message (IAM User
+   * Guide, access denied error messages): default `because no identity-based policy allows the ecr:<op> action`; e.g.
+   * `with an explicit deny in a resource-based policy` (a repository policy's Deny), `because no resource-based policy
+   * allows the ecr:<op> action` (a repository of another account).
+   */
+  deny(op: string, why?: string): void;
   allow(op: string): void;
   /** Whether `deny(op)` is in force (the ECR proxy refuses registry calls by the IAM action they need: InitiateLayerUpload, PutImage). */
   denies(op: string): boolean;
+  /** AWS's message for a denied `op` on `resource` (an ARN, or `*`), as `deny` set it. */
+  denialMessage(op: string, resource: string): string;
   /**
    * Make an operation answer this AWS error until `allow(op)`: ThrottlingException ('Rate exceeded'),
    * KmsException, LimitExceededException... (status 400, as the JSON 1.1 protocol sends them).
@@ -132,7 +139,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
   const knownKey = (id: string) => (options.accessKeys === undefined ? id.startsWith('test') : options.accessKeys.includes(id));
   const repositories = new Map<string, EcrStandinRepository>();
   const passwords = new Map<string, number>();
-  const denied = new Set<string>();
+  const denied = new Map<string, string | undefined>();
   const failures = new Map<string, { type: string; message: string }>();
   const calls: EcrStandinCall[] = [];
 
@@ -350,10 +357,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       if (denied.has(op)) {
         const resource =
           typeof body['repositoryName'] === 'string' ? `arn:aws:ecr:${region}:${accountId}:repository/${body['repositoryName']}` : '*';
-        throw new AwsError(
-          'AccessDeniedException',
-          `User: arn:aws:iam::${accountId}:user/packpub-test is not authorized to perform: ecr:${op} on resource: ${resource} because no identity-based policy allows the ecr:${op} action`,
-        );
+        throw new AwsError('AccessDeniedException', standin.denialMessage(op, resource));
       }
       const normal = await impl(body);
       const answer = standin.answerOverride === undefined ? normal : standin.answerOverride(op, normal);
@@ -383,8 +387,10 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     repositories,
     calls,
     failImage: (repository, tag, failureCode, failureReason) => void imageFailures.set(`${repository}:${tag}`, { failureCode, failureReason }),
-    deny: (op) => void denied.add(op),
+    deny: (op, why) => void denied.set(op, why),
     denies: (op) => denied.has(op),
+    denialMessage: (op, resource) =>
+      `User: arn:aws:iam::${accountId}:user/packpub-test is not authorized to perform: ecr:${op} on resource: ${resource} ${denied.get(op) ?? `because no identity-based policy allows the ecr:${op} action`}`,
     allow: (op) => {
       denied.delete(op);
       failures.delete(op);
