@@ -13,6 +13,8 @@ import { failure } from '../support/errors.js';
 import { startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { tempDir } from '../support/files.js';
+import { registryAdmin } from '../support/registry-admin.js';
+import * as lib from '../../src/index.js';
 import { writePack } from '../support/packs.js';
 
 /*
@@ -122,6 +124,24 @@ describe('Palette closed loop (library)', () => {
     expect(palette.violations()).toEqual([]);
     // Registry calls at tenant scope.
     expect(palette.requests.filter((r) => r.prefix === '/v1/registries').every((r) => r.projectUid === undefined)).toBe(true);
+  });
+
+  it('paletteSyncOptionsFromPush (the library entry): a version deleted and pushed again forces the sync, as push --palette-sync does', async () => {
+    const t = await target('lib-again');
+    const uid = palette.addRegistry('basic', 'lib-again', { endpoint: `http://${registry.host}`, baseContentPath: 'lib-again', providerType: 'pack', isSyncSupported: true, auth: { type: 'basic', username: USER, password: PASSWORD } });
+    const push = async (dir: string, text: string) => {
+      const report = await pushPacks(t, { packs: [await writePack(join(root, dir), { name: 'lib-again', version: '1.0.0', files: { 'a.txt': text } })], env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      return syncPaletteRegistry(client(), ref('lib-again'), { ...lib.paletteSyncOptionsFromPush(report), pollIntervalMs: 20 });
+    };
+    expect((await push('again-1', 'first')).forced).toBe(false);
+    const admin = registryAdmin(registry, () => `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`);
+    const repo = 'lib-again/spectro-packs/archive/lib-again';
+    await admin.deleteManifest(repo, (await admin.digestOf(repo, '1.0.0')) as string);
+    const again = await push('again-2', 'second');
+    // The version is new to the registry, but Palette listed the first artifact: forced, and Palette holds the new one.
+    expect(again).toMatchObject({ status: 'visible', forced: true });
+    expect(palette.registries.get(uid)?.index.get('lib-again')?.get('1.0.0')?.digest).toBe(await admin.digestOf(repo, '1.0.0'));
+    expect(palette.registries.get(uid)?.staleVersions).toEqual([]);
   });
 
   it('a pack pushed after a sync started is visible only after the next sync', async () => {
