@@ -56,6 +56,20 @@ function uploadLocationUnknown(host: string, location: string, err: RegistryErro
 const UPLOAD_UNREACHABLE_HINT =
   "the registry (or a proxy in front of it) hands out upload Locations on an address this machine cannot reach, often its own internal one behind a reverse proxy: make it name the address clients use (distribution's http.host), or have the proxy rewrite Location; report it to the registry owner";
 
+/** An upload Location on another origin refused the PUT (asked for credentials, or sent it on). */
+const UPLOAD_ELSEWHERE_HINT =
+  "the registry (or a proxy in front of it) hands out upload Locations on another address than the one packpub was given, where the registry's credentials do not go: make it name the address clients use (distribution's http.host, or the proxy's X-Forwarded-Host), or have the proxy rewrite Location; report it to the registry owner";
+
+/**
+ * The hint for an upload Location on another origin that failed: `otherwise`, unless it is the registry's own host
+ * name over http while the registry is reached over https, the mark of a proxy that terminates TLS without telling
+ * the registry (distribution then writes the scheme it sees into Location).
+ */
+function uploadElsewhereHint(registry: URL, location: URL, otherwise: string): string {
+  if (location.protocol !== 'http:' || registry.protocol !== 'https:' || location.hostname !== registry.hostname) return otherwise;
+  return `the registry sits behind a proxy that terminates TLS without telling it so, and names http:// in its upload Locations: have the proxy send X-Forwarded-Proto: https (nginx: proxy_set_header X-Forwarded-Proto $scheme), or set distribution's http.host to ${registry.origin}; report it to the registry owner`;
+}
+
 const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and packpub (a proxy, a cache) served other content on two attempts: bypass the proxy or cache, and report it to the registry owner';
 const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
@@ -438,8 +452,21 @@ export class RegistryClient {
         n,
       ).catch((err: unknown) => {
         if (isRegistryError(err) && err.status === 404) throw uploadLocationUnknown(this.host, given ?? '', err);
-        if (location.origin === this.origin.origin) throw err;
-        throw unreachableHandedOut(err, `${this.host} started an upload at another address (${location.host}), which packpub could not reach`, UPLOAD_UNREACHABLE_HINT);
+        if (location.origin === this.originText) throw err;
+        const status = isRegistryError(err) ? err.status : undefined;
+        // Refused there for want of credentials (which go to the registry's own origin only) or sent on (a redirect
+        // that is no 307/308): was "authentication required ...; pass --username" with credentials given, or "answered
+        // 301 to PUT ..., a status a registry does not give".
+        if (status === 401 || status === 403 || (status !== undefined && status >= 300 && status < 400)) {
+          throw new RegistryError('REGISTRY', `${this.host} started an upload at another address (${location.origin}), which answered ${status} to the PUT: packpub sends ${this.host}'s credentials to ${this.originText} only`, {
+            method: 'PUT',
+            url: location,
+            status,
+            cause: err,
+            hint: uploadElsewhereHint(this.origin, location, UPLOAD_ELSEWHERE_HINT),
+          });
+        }
+        throw unreachableHandedOut(err, `${this.host} started an upload at another address (${location.host}), which packpub could not reach`, uploadElsewhereHint(this.origin, location, UPLOAD_UNREACHABLE_HINT));
       });
       await discardBody(put);
       this.storedAs(put, digest, repository);
