@@ -6,6 +6,7 @@ import type { Digest } from '../oci/digest.js';
 import { createdTime, packManifest, serializeManifest } from '../oci/manifest.js';
 import { sha256Digest } from '../oci/digest.js';
 import { archiveFileName, packRepository } from '../pack/naming.js';
+import type { ValidationReport } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
 import { validatePackFolder } from './validate-folder.js';
 
@@ -32,6 +33,16 @@ export interface BuildResult {
   validation: ValidationReportLike;
 }
 
+/** A pack `buildPack` refuses because it does not pass validation; `report` holds every finding (the CLI annotates them). */
+export class PackInvalidError extends PackpubError {
+  readonly report: ValidationReport;
+
+  constructor(message: string, hint: string, report: ValidationReport) {
+    super('PACK_INVALID', message, { hint });
+    this.report = report;
+  }
+}
+
 /** Validate a pack and write its deterministic archive; compute the manifest a push would write. */
 export async function buildPack(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const env = options.env ?? process.env;
@@ -45,9 +56,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
     const first = failing[0];
     const where = first === undefined ? '' : [first.file, first.line, first.column].filter((x) => x !== undefined).join(':');
     const why = first === undefined ? '' : `: ${where}${first.path === undefined ? '' : ` ${first.path}`}: ${first.message}${failing.length > 1 ? ` (and ${failing.length - 1} more)` : ''}`;
-    throw new PackpubError('PACK_INVALID', `${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))${why}`, {
-      hint: `run: packpub validate ${dir}`,
-    });
+    throw new PackInvalidError(`${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))${why}`, `run: packpub validate ${dir}`, validation);
   }
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);

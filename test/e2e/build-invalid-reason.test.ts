@@ -27,4 +27,14 @@ describe('build of an invalid pack', () => {
     expect(run.stderr).toMatch(/^::error title=packpub::bad is not a valid pack \(1 error\(s\), \d+ warning\(s\)\): pack\.json:\d+:\d+ layer: must be one of /m);
     expect(await readdir(w.root)).toEqual(['bad']);
   });
+
+  it('in GitHub Actions, each finding is also an annotation at its file, line and column, as validate places it', async () => {
+    const run = await runCli(['build', 'bad', '-o', 'out.tar.gz', '--strict'], { cwd: w.root, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
+    expect(run.code).toBe(1);
+    const validate = await runCli(['validate', 'bad', '--strict'], { cwd: w.root, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
+    const placed = (text: string) => text.split('\n').filter((l) => l.startsWith('::') && l.includes(' file='.slice(1)));
+    expect(placed(validate.stderr)).toContainEqual(expect.stringMatching(/^::error file=bad\/pack\.json,line=\d+,col=\d+,title=packpub pack-json-schema::hello-manifests:1\.0\.0: layer: must be one of /));
+    expect(placed(run.stderr)).toEqual(placed(validate.stderr));
+    expect(await readdir(w.root)).toEqual(['bad']);
+  });
 });

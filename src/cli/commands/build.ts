@@ -24,7 +24,7 @@ export const buildCommand: CommandSpec = {
   describe: 'Validate a pack and write its deterministic archive; print the reference, layer and manifest digests',
   builder: (y) => declareFlags(y, ['output'], BUILD_FLAGS),
   run: async (args, ctx) => {
-    const [{ buildPack }, { envRegistry, registryArgs }] = await Promise.all([import('../../operations/build.js'), import('../target-options.js')]);
+    const [{ PackInvalidError, buildPack }, { envRegistry, registryArgs }] = await Promise.all([import('../../operations/build.js'), import('../target-options.js')]);
     // The rules of every other command: --registry "" and a set-but-empty PACKPUB_REGISTRY are refused,
     // a flag beats the variable, one registry only, and never the packs repository itself.
     const given = registryArgs(args);
@@ -57,6 +57,15 @@ export const buildCommand: CommandSpec = {
       }
       await makeDirs(outDir).catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
     }
+    // In GitHub Actions, every finding of a pack refused as invalid is an annotation at its file, line and column, as
+    // validate's (the ::error of the refusal alone named the first, placed nowhere).
+    const annotate = async (err: unknown): Promise<never> => {
+      if (err instanceof PackInvalidError && ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+        const { validateAnnotations } = await import('../ci-output/github.js');
+        for (const line of validateAnnotations([err.report], ctx.io.env['GITHUB_WORKSPACE'] || ctx.io.cwd)) writeLine(ctx.io.stderr, line);
+      }
+      throw err;
+    };
     const result = await buildPack(pack, {
       ...(output === undefined ? {} : intoFolder ? { outDir } : { outFile: resolve(ctx.io.cwd, output) }),
       cwd: ctx.io.cwd,
@@ -65,7 +74,7 @@ export const buildCommand: CommandSpec = {
       basePath: location?.basePath ?? '',
       referenceFor: (repo, tag) =>
         location === undefined ? `oci:${join(DEFAULT_OCI_LAYOUT, repo)}:${tag}` : formatReference(location.host, repo, tag),
-    });
+    }).catch(annotate);
     if (args['json'] === true) {
       const { bytes: _bytes, ...manifest } = result.manifest;
       writeLine(ctx.io.stdout, JSON.stringify({ name: result.name, version: result.version, reference: result.reference, archive: result.archive, manifest }, null, 2));
