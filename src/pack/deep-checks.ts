@@ -278,6 +278,21 @@ export function templatePathTree(dotted: readonly string[]): YMap {
   return synthetic;
 }
 
+/**
+ * `.Values` paths the chart's library subcharts (`type: library`, and theirs) read in their defines: a
+ * define runs with the context its caller passes, which is the chart's own (`{{ include "common.all" . }}`,
+ * bjw-s' and k8s-at-home's charts), so those are the chart's values. Helm docs: "Library Charts".
+ */
+function libraryReferences(chart: HelmChart, depth = 0): string[] {
+  const paths: string[] = [];
+  for (const sub of chart.subcharts) {
+    if (sub.metadata['type'] !== 'library') continue;
+    paths.push(...templateReferences(sub));
+    if (depth < 8) paths.push(...libraryReferences(sub, depth + 1));
+  }
+  return paths;
+}
+
 /** The synthetic tree (global, conditions, tags) of each scope, for adding paths after it is built. */
 const syntheticRoots = new WeakMap<ValuesScope, YMap>();
 
@@ -293,7 +308,7 @@ interface ScopeBuild {
  * parent's values set under its key). Helm docs: "Subcharts and Global Values", "Chart Dependencies".
  */
 function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0): ValuesScope {
-  const synthetic = templatePathTree(templateReferences(chart));
+  const synthetic = templatePathTree([...templateReferences(chart), ...libraryReferences(chart)]);
   const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map(), name: chart.name };
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;

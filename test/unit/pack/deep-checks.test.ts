@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepCheckPack } from '../../../src/pack/deep-checks.js';
 import type { Finding } from '../../../src/pack/findings.js';
-import { writeFiles as put, writeTgz } from '../../support/files.js';
+import { writeFiles as put, tgz, writeTgz } from '../../support/files.js';
 
 
 async function tgzBuffer(files: Record<string, string>): Promise<Buffer> {
@@ -111,7 +111,35 @@ async function chartPack(name: string, values: string): Promise<{ dir: string; p
 
 const brief = (f: Finding[]) => f.map((x) => ({ rule: x.rule, severity: x.severity, path: x.path, line: x.line }));
 
+/**
+ * A chart whose templates only include its library subchart's defines with its own context (bjw-s'
+ * app-template: an empty values.yaml and `{{ include "lib.all" . }}`): the library reads the chart's values.
+ */
+async function libraryPack(): Promise<{ dir: string; packJson: Record<string, unknown> }> {
+  const dir = join(work, 'thin');
+  await writeTgz(join(dir, 'charts/thin-0.1.0.tgz'), {
+    'thin/Chart.yaml': 'apiVersion: v2\nname: thin\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n',
+    'thin/values.yaml': '',
+    'thin/templates/all.yaml': '{{ include "lib.all" . }}\n',
+    'thin/charts/lib-0.1.0.tgz': await tgz({
+      'lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n',
+      'lib/templates/_all.tpl': '{{- define "lib.all" -}}\nkind: Service\nports: {{ toYaml .Values.service.ports }}\n{{- include "lib.image" . }}\n{{- end -}}\n',
+      'lib/charts/base-0.1.0.tgz': await tgz({
+        'base/Chart.yaml': 'apiVersion: v2\nname: base\nversion: 0.1.0\ntype: library\n',
+        'base/templates/_image.tpl': '{{- define "lib.image" -}}\nimage: {{ .Values.controllers.main.image.repository }}\n{{- end -}}\n',
+      }),
+    }),
+  });
+  return { dir, packJson: { name: 'thin', displayName: 'thin', version: '0.1.0', layer: 'addon', charts: ['charts/thin-0.1.0.tgz'] } };
+}
+
 describe('deep checks: Helm packs', () => {
+  it('takes the values a library subchart (and its own library) reads as the including chart\'s', async () => {
+    const { dir, packJson } = await libraryPack();
+    const findings = await checkHelm('charts:\n  thin:\n    service:\n      ports:\n        http: {port: 80}\n    controllers:\n      main:\n        image:\n          repository: app\n    typo: 1\n', dir, packJson);
+    expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['deep-values-nesting charts.thin.typo']);
+  });
+
   it('accepts values nested as the chart, its subcharts, conditions, tags, globals and templates expect', async () => {
     const findings = await checkHelm(`pack:
   namespace: foo
