@@ -129,6 +129,8 @@ export class PaletteClient {
   private readonly timeoutMs: number;
   private readonly debug: ((line: string) => void) | undefined;
   private readonly userAgent: string;
+  /** Palette answered a call of this client with success: a 401 after it means the key stopped being accepted. */
+  private accepted = false;
 
   constructor(options: PaletteClientOptions) {
     if (options.apiKey.trim() === '') {
@@ -514,6 +516,7 @@ export class PaletteClient {
       throw status === 429 || status === 503 ? failed : this.unlessOnce(failed, attempt, options);
     }
     if (status >= 200 && status < 300) {
+      this.accepted = true;
       const parsed = parseJson<T>(text);
       // A proxy or login page in front of the API answers 200 with HTML: never read that as "no registries".
       if (parsed === undefined && text.trim() !== '') {
@@ -554,6 +557,12 @@ export class PaletteClient {
   private errorFor(status: number, body: PaletteErrorBody | undefined, text: string, path: string, what: string, projectUid = this.projectUid): PackpubError {
     const said = redactText(body?.message ?? (text.trim() === '' ? '' : text.trim().slice(0, 300)));
     const detail = said === '' ? '' : `: ${said}`;
+    if (status === 401 && this.accepted) {
+      // Accepted by an earlier call of this run: the key expired or was revoked during it, and is not mistyped.
+      return new PackpubError('AUTH', `Palette at ${this.host} rejected the API key (401) when asked to ${what}, having accepted it earlier in this run${detail}`, {
+        hint: 'the key expired or was revoked while packpub waited (a Palette API key has an expiry date): create a new one under Profile > My API Keys; what was published stays published, and packpub palette sync confirms it',
+      });
+    }
     if (status === 401) {
       // Palette also takes a session token (a JWT, 15 minutes) in an Authorization header; packpub sends API keys only.
       const jwt = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(this.apiKey);

@@ -147,6 +147,8 @@ export interface PaletteStandin {
   /** TCP connections accepted, including ones whose TLS handshake failed (they never reach `requests`). */
   connections: number;
   registries: Map<string, StoredRegistry>;
+  /** The API keys Palette takes (options.keys): delete one to revoke it, as an expired key is, mid-run. */
+  keys: Record<string, PaletteKey>;
   requests: PaletteRequestRecord[];
   /** Bodies refused by the schema check, with ajv's messages. */
   schemaRejections: { path: string; errors: string }[];
@@ -426,6 +428,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     url: '',
     connections: 0,
     registries,
+    keys: options.keys,
     requests,
     schemaRejections,
     addRegistry,
