@@ -235,6 +235,15 @@ export class EcrStore extends GenericRegistryStore {
     }
   }
 
+  /** A blob check (ecr:BatchCheckLayerAvailability, asked before every upload): an IAM denial named as such. */
+  override async hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    try {
+      return await super.hasBlob(repository, digest);
+    } catch (err) {
+      throw this.denied(err, repository);
+    }
+  }
+
   override readonly deleteScope = 'tag' as const;
 
   override deleteTag({ repository, tag, digest }: DeleteTagRequest): Promise<void> {
@@ -253,11 +262,15 @@ export class EcrStore extends GenericRegistryStore {
 
   /** An IAM denial the registry API names (403 DENIED "... not authorized to perform: ecr:<action> ..."), said as such; else `err`. */
   private denied(err: unknown, repository: string): unknown {
-    // A manifest HEAD's 403 carries no body, so no reason: IAM refusing ecr:BatchGetImage, or a token that expired (a
-    // stale `docker login` one in the Docker config; packpub renews its own long before).
-    if (isRegistryError(err) && err.status === 403 && (err.ociMessage ?? '') === '' && err.method === 'HEAD' && /\/manifests\//.test(err.url ?? '')) {
-      return new PackpubError('AUTH', `ECR refused to read manifests of ${repository} on ${this.location} (403 to a HEAD, which carries no reason): ecr:BatchGetImage is not allowed to this identity, or its token has expired`, {
-        hint: `grant ecr:BatchGetImage on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy); a token a docker login left in the Docker config goes with: packpub logout ${this.location}`,
+    // A HEAD's 403 carries no body, so no reason: IAM refusing the action the HEAD needs (ecr:BatchGetImage for a
+    // manifest, ecr:BatchCheckLayerAvailability for a blob, which every upload asks first), or a token that expired (a
+    // stale `docker login` one in the Docker config; packpub renews its own long before). A blob HEAD's read as
+    // "credentials rejected or no push permission ..., or run packpub login", and there is no login for ECR.
+    const headed = isRegistryError(err) && err.status === 403 && (err.ociMessage ?? '') === '' && err.method === 'HEAD' ? /\/(manifests|blobs)\//.exec(err.url ?? '')?.[1] : undefined;
+    if (headed !== undefined) {
+      const [what, action] = headed === 'manifests' ? ['read manifests', 'ecr:BatchGetImage'] : ['check for blobs', 'ecr:BatchCheckLayerAvailability'];
+      return new PackpubError('AUTH', `ECR refused to ${what} of ${repository} on ${this.location} (403 to a HEAD, which carries no reason): ${action} is not allowed to this identity, or its token has expired`, {
+        hint: `grant ${action} on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy); a token a docker login left in the Docker config goes with: packpub logout ${this.location}`,
         cause: err,
       });
     }

@@ -95,16 +95,19 @@ describe('ECR: CreateRepository refused for a quota or the resource tags', () =>
 
 describe('ECR: the registry refuses an upload or a manifest for a missing IAM action', () => {
   it('says which action AWS denied, with the IAM hint (was: "credentials rejected or no push permission ..., or run packpub login")', async () => {
-    for (const action of ['InitiateLayerUpload', 'PutImage', 'BatchGetImage']) {
+    for (const action of ['InitiateLayerUpload', 'PutImage', 'BatchGetImage', 'BatchCheckLayerAvailability', 'UploadLayerPart', 'CompleteLayerUpload']) {
       const base = `iam-${action.toLowerCase()}`;
       w.standin.deny(action);
       try {
         const push = await runCli(['push', w.pack, ...ecrArgs(base)], { env: env() });
         expect(push.code, push.stdout + push.stderr).toBe(1);
         // A HEAD's 403 has no body to quote: BatchGetImage is named from the request, with the other cause it may have.
+        // (BatchCheckLayerAvailability, the blob HEAD every upload asks first, read "credentials rejected or no push
+        // permission ..., or run packpub login".)
+        const headed = { BatchGetImage: 'read manifests', BatchCheckLayerAvailability: 'check for blobs' }[action];
         const said =
-          action === 'BatchGetImage'
-            ? `FAILED hello:1\\.0\\.0: ECR refused to read manifests of ${base}/spectro-packs/archive\\S* on \\S+ \\(403 to a HEAD, which carries no reason\\): ecr:BatchGetImage is not allowed to this identity, or its token has expired`
+          headed !== undefined
+            ? `FAILED hello:1\\.0\\.0: ECR refused to ${headed} of ${base}/spectro-packs/archive\\S* on \\S+ \\(403 to a HEAD, which carries no reason\\): ecr:${action} is not allowed to this identity, or its token has expired`
             : `FAILED hello:1\\.0\\.0: AWS denied ecr:${action} for ${base}/spectro-packs/archive\\S* on \\S+: User: arn:aws:iam::\\d+:user/packpub-test is not authorized`;
         expect(push.stderr).toMatch(new RegExp(said));
         expect(push.stderr).toContain(`hint: grant ecr:${action} on the repository to the IAM identity packpub runs as`);
