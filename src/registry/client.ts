@@ -17,6 +17,8 @@ import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 /** A conditional manifest read: 304 (still the digest offered) or the manifest. */
 const NOT_MODIFIED_OR_OK: readonly number[] = [200, 304];
 const OK: readonly number[] = [200];
+/** A blob read resumed with Range: the part (206), the whole blob (200, Range ignored), or 416 (no ranges served: asked again whole). */
+const RESUME_STATUSES: readonly number[] = [200, 206, 416];
 /** The Accept header of every manifest read, joined once (issue 16: one string per read before). */
 const MANIFEST_ACCEPT_HEADER = MANIFEST_ACCEPT.join(', ');
 /** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
@@ -539,7 +541,7 @@ export class RegistryClient {
             method: 'GET',
             url: this.repoUrl(repository, `blobs/${digest}`),
             ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
-            expect: offset > 0 ? [200, 206] : [200],
+            expect: offset > 0 ? RESUME_STATUSES : OK,
             scopes: this.scopesFor(repository, 'pull'),
             repository,
             intent: 'pull',
@@ -552,6 +554,13 @@ export class RegistryClient {
       signal,
       budget,
     );
+    if (res.status === 416) {
+      // Range Not Satisfiable for a range inside the blob: the server (or the storage a registry redirects to) does not
+      // serve ranges of it. The whole blob again, the bytes delivered skipped, as from a server that ignores Range.
+      await discardBody(res);
+      this.debug?.(`blob ${digest}: resuming at byte ${offset} answered 416; asking for the whole blob`);
+      return { ...(await this.openBlob(repository, digest, size, 0, signal, budget)), skip: offset };
+    }
     const announced = getHeader(res, 'content-length');
     const range = res.status === 206 ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(getHeader(res, 'content-range')?.trim() ?? '') : undefined;
     // Taken as sent: a gzip layer labelled `Content-Encoding: x-gzip` (Apache httpd) is the blob itself; its digest judges.
