@@ -30,6 +30,9 @@ describe('init refuses values that would give a pack that does not validate', ()
     [['--addon-type', 'x\ny'], 'error: --addon-type holds a line break or control character (U+000A)\nhint: give --addon-type as one line of text\n'],
     [['--namespace', 'Bad_NS'], 'error: --namespace "Bad_NS" is not a Kubernetes namespace name\nhint: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. bad-ns\n'],
     [['--namespace', 'a\nb'], 'error: --namespace "a\\nb" is not a Kubernetes namespace name\nhint: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. a-b\n'],
+    // A chart's URL, as Helm takes one: was "chart <cwd>/https:/charts.example.com/web-1.0.0.tgz does not exist".
+    [['--from-chart', 'https://charts.example.com/web-1.0.0.tgz'], 'error: --from-chart takes a chart on disk, not a URL: https://charts.example.com/web-1.0.0.tgz\nhint: download it first (helm pull <url>, or helm pull oci://<registry>/<chart> --version <v>), then --from-chart ./<chart>-<version>.tgz\n'],
+    [['--from-chart', 'oci://registry.example.com/charts/web'], 'error: --from-chart takes a chart on disk, not a URL: oci://registry.example.com/charts/web\nhint: download it first (helm pull <url>, or helm pull oci://<registry>/<chart> --version <v>), then --from-chart ./<chart>-<version>.tgz\n'],
   ])('%j: exit 2, nothing written', async (extra, message) => {
     const r = await init(extra);
     expect(r.stderr).toBe(message);

@@ -54,6 +54,13 @@ export const initCommand: CommandSpec = {
       force: args['force'] === true,
     };
     const fromChart = str('fromChart');
+    // Helm takes a chart's URL (`helm install x https://.../c.tgz`, `oci://...`); init reads a chart on disk, and said
+    // "chart <cwd>/https:/example.com/c.tgz does not exist", a path the user never typed.
+    if (fromChart !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(fromChart) && (await (await import('node:fs/promises')).stat(resolve(cwd, fromChart)).catch(() => undefined)) === undefined) {
+      throw new PackpubError('USAGE', `--from-chart takes a chart on disk, not a URL: ${fromChart}`, {
+        hint: 'download it first (helm pull <url>, or helm pull oci://<registry>/<chart> --version <v>), then --from-chart ./<chart>-<version>.tgz',
+      });
+    }
     if (fromChart !== undefined) options.fromChart = resolve(cwd, userPath(ctx.io, fromChart));
     for (const [flag, key] of [
       ['name', 'name'],
