@@ -28,6 +28,12 @@ describe('PACKPUB_INTERRUPT_GRACE', () => {
     }
   });
 
+  it('packpub --help names it (the variables packpub reads are in --help)', async () => {
+    const run = await runCli(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(`After SIGINT or SIGTERM, work in flight may finish for ${GRACE_MS / 1000} s (${GRACE_ENV}=SECONDS: another grace`);
+  });
+
   it.each([
     ['push', (w: { pack: string; layout: string }) => ['push', w.pack, '--oci-layout', w.layout]],
     ['delete --force', (w: { pack: string; layout: string }) => ['delete', `oci:${w.layout}/spectro-packs/archive/grace-refused:1.0.0`, '--force']],
