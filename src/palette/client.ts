@@ -373,8 +373,9 @@ export class PaletteClient {
         const meta = item['metadata'];
         const name = isObject(spec) && typeof spec['name'] === 'string' && spec['name'] !== '' ? spec['name'] : isObject(meta) ? meta['name'] : undefined;
         const registries = isObject(spec) ? spec['registries'] : undefined;
-        if (typeof name !== 'string' || name === '' || !Array.isArray(registries)) return undefined;
-        if ((registries as unknown[]).some((r) => isObject(r) && r['uid'] === registryUid)) names.add(name);
+        // Every registry entry must name its uid: one without would hide that the pack is listed through this registry.
+        if (typeof name !== 'string' || name === '' || !Array.isArray(registries) || !(registries as unknown[]).every((r) => isObject(r) && typeof r['uid'] === 'string' && r['uid'] !== '')) return undefined;
+        if ((registries as Record<string, unknown>[]).some((r) => r['uid'] === registryUid)) names.add(name);
       }
       let next: { token: string; offset?: number } | undefined;
       try {

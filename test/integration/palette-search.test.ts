@@ -53,6 +53,20 @@ describe('the pack search of one registry', () => {
     expect(searches(from)).toHaveLength(1);
   });
 
+  it('an answer not as documented (items not a list, a registry without its uid): undefined, never "none listed"', async () => {
+    try {
+      w.palette.searchItemsAnswer = () => ({ shared: {} });
+      expect(await w.client.packNamesIn(w.other, 5)).toBeUndefined();
+      w.palette.searchItemsAnswer = (items) => items.map((i) => ({ ...i, spec: { ...i.spec, registries: [{ name: 'other' }] } }));
+      expect(await w.client.packNamesIn(w.other, 5)).toBeUndefined();
+      w.palette.searchItemsAnswer = (items) => items.map((i) => ({ ...i, spec: { ...i.spec, name: undefined }, metadata: {} }));
+      expect(await w.client.packNamesIn(w.other, 5)).toBeUndefined();
+    } finally {
+      w.palette.searchItemsAnswer = undefined;
+    }
+    expect(await w.client.packNamesIn(w.other, 5)).toEqual(new Set(['shared', 'theirs']));
+  });
+
   it('a 500 that lasts is an error, a refusal (403: a wrong project) undefined: never "none listed"', async () => {
     w.palette.fault = { method: 'POST', path: /^\/v1\/packs\/search$/, status: 500, times: 100 };
     try {

@@ -167,6 +167,8 @@ export interface PaletteStandin {
    * (it reads a 404 as no results); else (the default) 200 with no items.
    */
   searchNone404: boolean;
+  /** While set, what a page of the pack search gives as `items` instead of its packs (an odd Palette or proxy). */
+  searchItemsAnswer: ((items: { metadata: unknown; spec: Record<string, unknown> }[]) => unknown) | undefined;
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
   /**
@@ -435,6 +437,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     failSyncs: undefined,
     failSyncsAfterIndexing: undefined,
     searchNone404: false,
+    searchItemsAnswer: undefined,
     hangSyncs: false,
     statusWord: undefined,
     busySyncs: 'restart',
@@ -759,7 +762,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       const end = Math.min(items.length, start + limit);
       let next = '';
       if (end < items.length) searchTokens.set((next = uid()), end);
-      return answer(200, { items: items.slice(start, end), listmeta: { continue: next, count: items.length, limit, offset: end } });
+      const page = items.slice(start, end);
+      return answer(200, { items: standin.searchItemsAnswer === undefined ? page : standin.searchItemsAnswer(page), listmeta: { continue: next, count: items.length, limit, offset: end } });
     }
     return error(404, 'ResourceNotFound', 'Resource not found');
   };
