@@ -11,6 +11,7 @@ import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { ArtifactStore, DeleteTagRequest, FetchedManifest, PrepareRepositoryOptions, StoreWarning } from './artifact-store.js';
 import type { Descriptor } from '../oci/manifest.js';
+import type { Readable } from 'node:stream';
 import { asksRepositorySettings, checkEcrSettings } from './ecr-settings.js';
 import { GenericRegistryStore } from './registry-store.js';
 
@@ -235,6 +236,33 @@ export class EcrStore extends GenericRegistryStore {
     }
   }
 
+  /** A blob download (ecr:GetDownloadUrlForLayer: pull, inspect, copy's source): an IAM denial named as such. */
+  override async fetchBlob(repository: string, descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
+    try {
+      return await super.fetchBlob(repository, descriptor, signal);
+    } catch (err) {
+      throw this.denied(err, repository);
+    }
+  }
+
+  /** A tag list (ecr:ListImages: list NAME, copy NAME, palette sync): an IAM denial named as such. */
+  override async listTags(repository: string): Promise<string[]> {
+    try {
+      return await super.listTags(repository);
+    } catch (err) {
+      throw this.denied(err, repository);
+    }
+  }
+
+  /** listTags of a repository DescribeRepositories named (list, copy --all). */
+  override async listTagsKnown(repository: string): Promise<string[] | undefined> {
+    try {
+      return await super.listTagsKnown(repository);
+    } catch (err) {
+      throw this.denied(err, repository);
+    }
+  }
+
   /** A blob check (ecr:BatchCheckLayerAvailability, asked before every upload): an IAM denial named as such. */
   override async hasBlob(repository: string, digest: Digest): Promise<boolean> {
     try {
@@ -278,7 +306,7 @@ export class EcrStore extends GenericRegistryStore {
     if (action !== undefined) {
       const said = (err as RegistryError).ociMessage ?? '';
       return new PackpubError('AUTH', `AWS denied ${action} for ${repository} on ${this.location}: ${redactText(said).slice(0, 400)}`, {
-        hint: iamDenialHint(action, said, repository) ?? `grant ${action} on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy), then push again`,
+        hint: iamDenialHint(action, said, repository) ?? `grant ${action} on the repository to the IAM identity packpub runs as (its IAM policy, or the repository's policy), then run again`,
         cause: err,
       });
     }

@@ -199,7 +199,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       // IAM on the registry API: each call needs its ECR action (InitiateLayerUpload for an upload, PutImage for a
       // manifest PUT); ECR answers a denied one 403 DENIED naming the action, the identity and the repository.
       // (IAM's actions for the registry API, ECR User Guide "Amazon ECR API actions for the Docker / OCI client": a blob
-      // HEAD needs BatchCheckLayerAvailability, a blob GET GetDownloadUrlForLayer, a PATCH UploadLayerPart, the PUT that
+      // HEAD needs BatchCheckLayerAvailability, a blob GET GetDownloadUrlForLayer, a tag list ListImages, a PATCH UploadLayerPart, the PUT that
       // ends an upload CompleteLayerUpload, and UploadLayerPart too when it carries the bytes, as a monolithic one does.)
       const uploading = rest.startsWith('blobs/uploads/') && rest !== 'blobs/uploads/';
       const blobRead = rest.startsWith('blobs/') && !rest.startsWith('blobs/uploads');
@@ -218,7 +218,9 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
                     ? 'UploadLayerPart'
                     : method === 'PUT' && uploading
                       ? (['UploadLayerPart', 'CompleteLayerUpload'].find((a) => standin.denies(a)) ?? 'CompleteLayerUpload')
-                      : undefined;
+                      : method === 'GET' && rest === 'tags/list'
+                        ? 'ListImages'
+                        : undefined;
       if (action !== undefined && standin.denies(action)) {
         await drain(req);
         record(403);
