@@ -156,7 +156,7 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     // bin/packpub.js's V8 flags are set once the argument parser and the command are loaded (built-ins
     // loaded after a flag changed compile without Node's code cache), before undici's HTTP parser is
     // (--liftoff-only must hold when its WebAssembly is compiled).
-    expect(again.flags).toEqual(['--liftoff-only', '--interrupt-budget=540672']);
+    expect(again.flags).toEqual(['--liftoff-only', '--interrupt-budget=540672', '--semi-space-growth-factor=1']);
     const before = await sourcesIn(again.beforeFlags);
     expect(before).toContain('src/cli/commands/push.ts');
     expect(before.filter((s) => s.includes('node_modules/undici/'))).toEqual([]);
