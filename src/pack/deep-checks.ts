@@ -4,7 +4,7 @@ import { ChartError, chartValuesParse, readChart, subchartValueKeys, templateRef
 import { readTextLimited, realPathOf, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { PACK_FILES } from './model.js';
-import { foreignTemplateField, valuesReferences } from './template-refs.js';
+import { foreignTemplateField, valuesReferencePaths, valuesReferences } from './template-refs.js';
 import {
   compareToScope,
   describeMismatch,
@@ -293,6 +293,27 @@ function libraryReferences(chart: HelmChart, depth = 0): string[] {
   return paths;
 }
 
+/**
+ * `.Values` paths named in `{{ ... }}` inside the strings of a values tree (`url: "http://{{ .Values.domain }}"`),
+ * not below the top-level `skip` keys (the subcharts' blocks, read in their own scope): a chart that renders
+ * such a value with `tpl` reads them (prometheus-blackbox-exporter's serviceMonitor targets).
+ */
+function tplStringReferences(node: YNode | undefined, skip: ReadonlySet<string>, out: string[] = []): string[] {
+  let budget = 20_000;
+  const walk = (n: YNode | undefined, top: boolean): void => {
+    if (n === undefined || --budget < 0) return;
+    if (n.kind === 'scalar') {
+      if (n.value.includes('.Values')) out.push(...valuesReferencePaths(n.value));
+    } else if (n.kind === 'seq') {
+      for (const item of n.items) walk(item, false);
+    } else if (n.kind === 'map') {
+      for (const e of n.entries) if (!(top && skip.has(e.key))) walk(e.value, false);
+    }
+  };
+  walk(node, true);
+  return out;
+}
+
 /** The synthetic tree (global, conditions, tags) of each scope, for adding paths after it is built. */
 const syntheticRoots = new WeakMap<ValuesScope, YMap>();
 
@@ -307,13 +328,16 @@ interface ScopeBuild {
  * dependency conditions and tags, and one nested scope per vendored subchart (its values, plus what the
  * parent's values set under its key). Helm docs: "Subcharts and Global Values", "Chart Dependencies".
  */
-function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0): ValuesScope {
-  const synthetic = templatePathTree([...templateReferences(chart), ...libraryReferences(chart)]);
+function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0, user?: RefRoot): ValuesScope {
+  const values = chart.valuesText.trim() === '' ? undefined : chartValues(chart);
+  const subKeys = new Set(chart.subcharts.flatMap((sub) => subchartValueKeys(chart, sub)));
+  const tplRefs = tplStringReferences(values !== undefined && 'tree' in values ? values.tree.root : undefined, subKeys);
+  tplStringReferences(user?.node, subKeys, tplRefs);
+  const synthetic = templatePathTree([...templateReferences(chart), ...libraryReferences(chart), ...tplRefs]);
   const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map(), name: chart.name };
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;
-  if (chart.valuesText.trim() !== '') {
-    const values = chartValues(chart);
+  if (values !== undefined) {
     if ('tree' in values) {
       if (values.tree.root !== undefined) own = { node: values.tree.root, anchors: values.tree.anchors };
       if (values.tree.truncated) scope.open = true;
@@ -332,7 +356,8 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
           const node = lookupPath(root, [key]);
           if (node?.kind === 'map') subOverrides.push({ node, anchors: root.anchors });
         }
-        scope.children.set(key, chartScope(sub, subOverrides, build, depth + 1));
+        const userNode = user === undefined ? undefined : lookupPath(user, [key]);
+        scope.children.set(key, chartScope(sub, subOverrides, build, depth + 1, userNode === undefined || user === undefined ? undefined : { node: userNode, anchors: user.anchors }));
       }
     }
   }
@@ -458,7 +483,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
       continue;
     }
     const unreadable: ScopeBuild['unreadable'] = [];
-    const scope = chartScope(chart, [], unreadable);
+    const scope = chartScope(chart, [], unreadable, 0, { node: user, anchors: values.anchors });
     for (const u of unreadable) {
       findings.push({
         severity: 'warning',

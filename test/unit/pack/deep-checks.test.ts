@@ -134,6 +134,12 @@ async function libraryPack(): Promise<{ dir: string; packJson: Record<string, un
 }
 
 describe('deep checks: Helm packs', () => {
+  it('takes `.Values` paths named in the chart\'s and the pack\'s string values (rendered with tpl) as read, each in its own chart', async () => {
+    const { dir, packJson } = await chartPack('tplchart', 'targets:\n  - url: "http://{{ .Values.domain }}"\n');
+    const findings = await checkHelm('charts:\n  tplchart:\n    domain: a\n    extra: "{{ .Values.zone.name }}-x"\n    zone:\n      name: b\n    other: 1\n', dir, packJson);
+    expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['deep-values-nesting charts.tplchart.extra', 'deep-values-nesting charts.tplchart.other']);
+  });
+
   it('takes the values a library subchart (and its own library) reads as the including chart\'s', async () => {
     const { dir, packJson } = await libraryPack();
     const findings = await checkHelm('charts:\n  thin:\n    service:\n      ports:\n        http: {port: 80}\n    controllers:\n      main:\n        image:\n          repository: app\n    typo: 1\n', dir, packJson);
