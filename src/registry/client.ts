@@ -21,6 +21,15 @@ const OK: readonly number[] = [200];
 const RESUME_STATUSES: readonly number[] = [200, 206, 416];
 /** The Accept header of every manifest read, joined once (issue 16: one string per read before). */
 const MANIFEST_ACCEPT_HEADER = MANIFEST_ACCEPT.join(', ');
+/**
+ * Every manifest read and tag or catalog page asks for the registry's own answer: an HTTP cache on the way (a caching
+ * proxy kept for pulls) must ask the registry (RFC 9111 5.2.1.4), not answer from a copy of what a tag held before it
+ * moved. Before, only the conditional read said so: push found a version "unchanged" from a kept manifest though the
+ * registry held other content (exit 0), and list showed the tags the cache had seen.
+ */
+const FRESH = 'no-cache';
+const MANIFEST_READ_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: MANIFEST_ACCEPT_HEADER, 'cache-control': FRESH });
+const LIST_READ_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': FRESH });
 /** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Page size asked for tags and catalog; ECR refuses n above 1000. */
@@ -690,7 +699,7 @@ export class RegistryClient {
   /** A manifest read (GET or HEAD), accepting every manifest type. */
   private manifestSpec(method: HttpMethod, repository: string, reference: string, signal?: AbortSignal): CallSpec {
     const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
-    return { method, ...this.manifestCall(repository, reference, intent, signal), headers: { accept: MANIFEST_ACCEPT_HEADER }, expect: OK };
+    return { method, ...this.manifestCall(repository, reference, intent, signal), headers: MANIFEST_READ_HEADERS, expect: OK };
   }
 
   /** `HEAD /v2/<repo>/manifests/<ref>`: the descriptor; throws NOT_FOUND when absent. */
@@ -747,7 +756,7 @@ export class RegistryClient {
     const call: CallSpec = {
       method: 'GET',
       ...this.manifestCall(repository, reference, intent, signal),
-      headers: known === undefined ? { accept: MANIFEST_ACCEPT_HEADER } : { accept: MANIFEST_ACCEPT_HEADER, 'if-none-match': `"${known.descriptor.digest}"`, 'cache-control': 'no-cache' },
+      headers: known === undefined ? MANIFEST_READ_HEADERS : { ...MANIFEST_READ_HEADERS, 'if-none-match': `"${known.descriptor.digest}"` },
       expect: known === undefined ? OK : NOT_MODIFIED_OR_OK,
     };
     return this.requestWithinDeadline(call, async (res) => {
@@ -914,7 +923,7 @@ export class RegistryClient {
       }
       seen.add(url.href);
       const current: URL = url;
-      const { count, next } = await this.requestWithinDeadline({ ...spec, method: 'GET', url: current, expect: [200] }, async (res) => {
+      const { count, next } = await this.requestWithinDeadline({ ...spec, method: 'GET', url: current, headers: LIST_READ_HEADERS, expect: [200] }, async (res) => {
         if (res.url.origin !== this.originText) {
           // A redirect to another server: its list is not this registry's (the same rule as a Link to another origin, below).
           abandon(res.body);
