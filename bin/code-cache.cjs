@@ -79,7 +79,14 @@ function shortName(text) {
  */
 function useCodeCache(bundleUrl, env = process.env) {
   const bundle = fileURLToPath(bundleUrl).replace(/[\\/]$/, '') + sep;
-  const dir = join(cacheDir(env), 'v8-code');
+  // No cache folder (HOME unset, and a user the system has no home for: homedir() throws): compiled as Node does.
+  let base;
+  try {
+    base = cacheDir(env);
+  } catch {
+    return undefined;
+  }
+  const dir = join(base, 'v8-code');
   // What V8 checks a cache against besides the source: its version (Node's), the CPU and the flags.
   const runtime = [process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0');
   let flags = '';

@@ -1,8 +1,8 @@
 import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { noHomeReason, systemHome } from '../util/home.js';
 import { basename, dirname, join } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
-import { PackpubError } from '../errors.js';
+import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import type { Credential, CredentialProvider } from './types.js';
@@ -48,7 +48,10 @@ export function dockerConfigPath(location: DockerConfigLocation = {}): string {
   const env = location.env ?? process.env;
   const dockerConfig = env['DOCKER_CONFIG'];
   if (dockerConfig !== undefined && dockerConfig !== '') return join(dockerConfig, 'config.json');
-  const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : homedir();
+  const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : systemHome();
+  if (home === undefined) {
+    throw new PackpubError('CREDENTIALS', `no Docker config: ${noHomeReason()}`, { hint: 'set HOME or DOCKER_CONFIG, or give --registry-config FILE' });
+  }
   return join(home, '.docker', 'config.json');
 }
 
@@ -229,7 +232,14 @@ export interface DockerConfigProviderOptions extends DockerConfigLocation {
  * for the host; fails (CREDENTIALS) on an unreadable file, a broken entry or a failing helper.
  */
 export function dockerConfigProvider(options: DockerConfigProviderOptions = {}): CredentialProvider {
-  const path = dockerConfigPath(options);
+  // No home folder to hold the default config (and none named): nothing stored there, as for a missing file.
+  let path: string;
+  try {
+    path = dockerConfigPath(options);
+  } catch (err) {
+    if (!isPackpubError(err, 'CREDENTIALS')) throw err;
+    return { name: 'docker config (none: no home folder)', resolve: () => Promise.resolve(undefined) };
+  }
   const name = `docker config ${path}`;
   let loaded: Promise<DockerConfig | undefined> | undefined;
   return {

@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { systemHome } from '../util/home.js';
 import type { Finding } from '../pack/findings.js';
-import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
@@ -560,9 +560,13 @@ export class ArchiveCache {
   }
 }
 
-/** `PACKPUB_CACHE_DIR`, else `$XDG_CACHE_HOME/packpub`, else `~/.cache/packpub`. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * `PACKPUB_CACHE_DIR`, else `$XDG_CACHE_HOME/packpub`, else `~/.cache/packpub`; undefined (no cache) when none is set
+ * and there is no home folder (util/home.ts systemHome).
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env['PACKPUB_CACHE_DIR']) return env['PACKPUB_CACHE_DIR'];
   if (env['XDG_CACHE_HOME']) return join(env['XDG_CACHE_HOME'], 'packpub');
-  return join(env['HOME'] || homedir(), '.cache', 'packpub');
+  const home = env['HOME'] || systemHome();
+  return home === undefined ? undefined : join(home, '.cache', 'packpub');
 }

@@ -68,7 +68,9 @@ export function checkAhead(options: { args: readonly string[]; cwd: string; env:
   const roots = namedFolders(options.args, options.cwd);
   if (roots.length === 0) return;
   let batch: ChecksAheadMessage['answers'] = [];
-  new ArchiveCache(defaultCacheDir(options.env)).checkFoldersBelow(roots, archiveMtime(options.env), (root, check) => {
+  const dir = defaultCacheDir(options.env);
+  if (dir === undefined) return;
+  new ArchiveCache(dir).checkFoldersBelow(roots, archiveMtime(options.env), (root, check) => {
     batch.push([root, check]);
     if (batch.length < BATCH) return;
     options.send({ answers: batch });
