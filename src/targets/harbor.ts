@@ -20,6 +20,9 @@ import { GenericRegistryStore } from './registry-store.js';
  *   412 PROJECTPOLICYVIOLATION on manifest reads (signature / vulnerability policy).
  */
 
+/** Harbor's project name rule (pkg/project/manager.go: restrictedNameChars, 1 to 255 characters). */
+const HARBOR_PROJECT_NAME = /^(?=.{1,255}$)[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
 function projectOf(repository: string): string {
   return repository.split('/')[0] ?? repository;
 }
@@ -65,6 +68,13 @@ export class HarborStore extends GenericRegistryStore {
     const { state, proxyCache } = await this.api.project(project);
     if (proxyCache) throw proxyCacheProject(project, this.location);
     if (state !== 'missing') return false;
+    if (!HARBOR_PROJECT_NAME.test(project)) {
+      // A registry path segment Harbor takes for no project (`a__b`, `a--b`): --create-project's POST was refused
+      // 400 "project name is not in lower case or contains illegal characters", once per pack.
+      throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location}, and Harbor cannot create a project of that name: project names are lowercase letters and digits, joined by single ".", "_" or "-"`, {
+        hint: `the first segment of the base path is the Harbor project; give one such as "${project.replace(/[._-]{2,}/g, (m) => m[0] ?? '-')}"`,
+      });
+    }
     if (!this.createProject) {
       throw new PackpubError('NOT_FOUND', `project ${project} does not exist on ${this.location}; create it or pass --create-project`, {
         hint: `the first segment of the base path is the Harbor project; create "${project}" in Harbor, or pass --create-project (needs a user allowed to create projects)`,

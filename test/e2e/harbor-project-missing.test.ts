@@ -70,4 +70,16 @@ describe('a Harbor project that is not there (deleted during the run, or never m
     expect(all.code).toBe(1);
     expect(all.stderr).toContain(`project no-such-project does not exist on ${w.harbor.host}`);
   });
+
+  it('--create-project with a name Harbor takes for no project (a__b, a--b: valid registry paths): said before any POST (was: one 400 per pack)', async () => {
+    for (const project of ['my__packs', 'my--packs']) {
+      const posts = w.harbor.apiRequests.filter((r) => r.method === 'POST').length;
+      const push = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/${project}`, '--registry-type', 'harbor', '--create-project', '-u', ADMIN, '--password-stdin'], { stdin: PASSWORD, env: env() });
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`project ${project} does not exist on ${w.harbor.host}, and Harbor cannot create a project of that name: project names are lowercase letters and digits, joined by single ".", "_" or "-"`);
+      expect(push.stderr).toContain(`hint: the first segment of the base path is the Harbor project; give one such as "${project.replace(/[_-]{2}/, project.includes('_') ? '_' : '-')}"`);
+      expect(w.harbor.apiRequests.filter((r) => r.method === 'POST').length).toBe(posts);
+      expect(w.harbor.projects.has(project)).toBe(false);
+    }
+  });
 });

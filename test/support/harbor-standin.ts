@@ -218,7 +218,8 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
       if (user.startsWith('robot$')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
       const doc = JSON.parse(body.toString('utf8') || '{}') as { project_name?: string };
       const name = doc.project_name ?? '';
-      if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) return answer(400, harborError('BAD_REQUEST', `invalid project name ${name}`));
+      // pkg/project/manager.go's Create: restrictedNameChars.
+      if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) return answer(400, harborError('BAD_REQUEST', 'project name is not in lower case or contains illegal characters'));
       if (projects.has(name)) return answer(409, harborError('CONFLICT', `The project named ${name} already exists`));
       projects.add(name);
       return answer(201, undefined, { location: `/api/v2.0/projects/${projects.size}` });
