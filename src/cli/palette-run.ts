@@ -1,4 +1,4 @@
-import { isPackpubError } from '../errors.js';
+import { isPackpubError, PackpubError } from '../errors.js';
 import type { PackValuesKind, PalettePackRef, PaletteRunStatus, PaletteSyncReport } from '../operations/palette.js';
 import type { PushReport } from '../operations/push-report.js';
 import type { PackTarget } from '../targets/open.js';
@@ -6,6 +6,9 @@ import type { Args, CliContext } from './context.js';
 import { printable, writeLine } from './io.js';
 import { paletteClient, paletteRunSettings, type PaletteTarget } from './palette-options.js';
 import { withInterrupt } from './signals.js';
+
+/** What is true when a Palette wait is interrupted. */
+const INTERRUPTED_NOTE = 'nothing was written to the registry; a sync Palette has started goes on without packpub, and the packs not reported above are not confirmed';
 
 /** One target's sync: which packs to confirm and whether a version was replaced. */
 export interface PaletteRunItem {
@@ -82,8 +85,15 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         }),
         // It writes nothing to the registry (push --palette-sync has published before it starts); what runs on is
         // Palette's: a sync it has started.
-        { abandonNote: 'nothing was written to the registry; a sync Palette has started goes on without packpub, and the packs not reported above are not confirmed' },
-      );
+        { abandonNote: INTERRUPTED_NOTE },
+      ).catch((err: unknown) => {
+        // Stopped by the interrupt within its grace (a wait between polls, a values read given up): said as an
+        // abandoned run is, not as "cancelled".
+        if (ctx.interrupted === true && isPackpubError(err, 'ABORTED')) {
+          throw new PackpubError('ABORTED', `interrupted while Palette was asked; ${INTERRUPTED_NOTE}`, { hint: 'run packpub palette sync to confirm them' });
+        }
+        throw err;
+      });
       out.targets.push({ target: where, ...report });
       if (dryRun) {
         const versions = report.packs.map((p) => `${p.name}:${p.version}`).join(', ');

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli, waitFor } from '../support/cli.js';
+import { stackLines } from '../support/secrets.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { writePack } from '../support/packs.js';
@@ -12,7 +13,8 @@ import { setup } from '../support/stage.js';
  * the values.yaml published has entries (8848f3f). That pull was bounded only by the registry's timeouts: a registry
  * that held the blob download kept the run past --palette-timeout until --request-timeout (60 s by default, then its
  * retries). Now the pull is given up at the deadline (and on an interrupt), requests in flight included, and the
- * version is NOT VISIBLE saying its values.yaml could not be read in time.
+ * version is NOT VISIBLE saying its values.yaml could not be read in time. An interrupt ends such a run at once, and says
+ * what is true of it (it said "error: cancelled").
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
@@ -30,32 +32,40 @@ const w = setup(async (stack) => {
   return { hostile, palette, uid, env };
 });
 
+/** Hold every blob download of the registry once Palette's sync is done (it read the registry before): only packpub's is left. */
+function holdDownloadsAfterSync(): { held: () => number } {
+  let holding = false;
+  let held = 0;
+  const syncs = w.palette.registries.get(w.uid)?.syncRequests ?? [];
+  const before = syncs.length;
+  w.palette.statusWord = (status) => {
+    // The Success of the sync this run asks for, not an earlier run's.
+    if (status === 'Success' && !holding && syncs.length > before) {
+      holding = true;
+      w.hostile.behaviour = {
+        answer: (r) => {
+          if (r.method !== 'GET' || !r.path.includes('/blobs/')) return undefined;
+          held++;
+          return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: (res) => void res.flushHeaders() };
+        },
+      };
+    }
+    return status;
+  };
+  return { held: () => held };
+}
+
 describe('palette sync reading a version\'s values.yaml back from the registry', () => {
   it('a registry holding the archive download: the run ends at --palette-timeout, exit 3, saying so (was: at --request-timeout)', async () => {
     w.palette.dropValues = true;
-    let holding = false;
-    let held = 0;
-    // Once Palette's sync is done (it read the registry before), every blob download is held: only packpub's is left.
-    w.palette.statusWord = (status) => {
-      if (status === 'Success' && !holding) {
-        holding = true;
-        w.hostile.behaviour = {
-          answer: (r) => {
-            if (r.method !== 'GET' || !r.path.includes('/blobs/')) return undefined;
-            held++;
-            return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: (res) => void res.flushHeaders() };
-          },
-        };
-      }
-      return status;
-    };
+    const { held } = holdDownloadsAfterSync();
     try {
       const started = Date.now();
       const run = await runCli(['palette', 'sync', 'app:1.0.0', '--registry', `${w.hostile.host}/vals`, '--palette-timeout', '3', '--palette-poll-interval', '0.05', '--request-timeout', '40'], { env: w.env });
       const ms = Date.now() - started;
       expect(run.code, run.stdout + run.stderr).toBe(3);
       // packpub's download of the archive came, and was held.
-      expect(held).toBe(1);
+      expect(held()).toBe(1);
       const packUid = w.palette.registries.get(w.uid)?.index.get('app')?.get('1.0.0')?.packUid ?? '';
       expect(run.stdout).toMatch(
         new RegExp(
@@ -68,6 +78,34 @@ describe('palette sync reading a version\'s values.yaml back from the registry',
       // Palette holds the version without values, as its sync indexed it.
       expect(w.palette.registries.get(w.uid)?.index.get('app')?.get('1.0.0')?.values).toBe('');
     } finally {
+      w.palette.statusWord = undefined;
+      w.palette.dropValues = false;
+      w.hostile.behaviour = {};
+    }
+  }, 90_000);
+
+  it('an interrupt while the download is held ends the run at once (was: after the 5 s grace, abandoning the download)', async () => {
+    w.palette.dropValues = true;
+    const { held } = holdDownloadsAfterSync();
+    const run = spawnCli(['palette', 'sync', 'app:1.0.0', '--registry', `${w.hostile.host}/vals`, '--palette-timeout', '60', '--palette-poll-interval', '0.05', '--request-timeout', '40'], { env: w.env });
+    try {
+      await waitFor(() => held() > 0, "packpub's download of the archive");
+      const started = Date.now();
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain('SIGINT: starting no new work');
+      // The held download was given up by the interrupt: nothing in flight was left to abandon after the grace.
+      expect(result.stderr).not.toContain('abandoning requests still in flight');
+      expect(Date.now() - started).toBeLessThan(4_000);
+      // What is true, as an abandoned run says it (was: "error: cancelled").
+      expect(result.stderr).toContain(
+        'error: interrupted while Palette was asked; nothing was written to the registry; a sync Palette has started goes on without packpub, and the packs not reported above are not confirmed\nhint: run packpub palette sync to confirm them\n',
+      );
+      expect(result.stderr).not.toContain('cancelled');
+      expect(stackLines(result.stderr)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
       w.palette.statusWord = undefined;
       w.palette.dropValues = false;
       w.hostile.behaviour = {};
