@@ -30,7 +30,8 @@ const TAG_LOOKUPS = 8;
  * - untagged: the tag is gone; the manifest stays under `otherTags` (stores that delete tags: Harbor, ECR, OCI layout)
  * - planned: --dry-run, or planned and not confirmed; `plan` says which of the two a run would do
  * - missing: the version does not exist (a failure unless --ignore-missing)
- * - refused: other tags point at the same manifest and the store can only delete manifests (a generic registry)
+ * - refused: other tags point at the same manifest and the store can only delete manifests (a generic registry),
+ *   or the store says it would refuse the delete (refusesDeleting: a Harbor immutable tag rule)
  * - failed: an error while looking it up, deleting it or reading it back
  * - cancelled: not deleted, because another version could not be planned or failed first
  */
@@ -149,6 +150,10 @@ export async function planDelete(target: DeletableTarget, refs: readonly PackRef
         );
         return { ref, repository, result: { ...found, status: 'refused', error: errorOf(error) } };
       }
+      // What the store knows it would refuse (Harbor: read-only mode, an immutable tag rule): the plan says so, as the
+      // delete would end (the dry run planned it, exit 0, and the real run failed, exit 1).
+      const refusal = await store.refusesDeleting?.(repository, ref.version, head.digest);
+      if (refusal !== undefined) return { ref, repository, result: { ...found, status: refusal.code === 'CONFLICT' ? 'refused' : 'failed', error: errorOf(refusal) } };
       return { ref, repository, result: { ...found, status: 'planned', plan: survivors.length === 0 ? 'delete' : 'untag' } };
     } catch (err) {
       return { ref, repository, result: { ...base, status: 'failed', error: errorOf(err) } };

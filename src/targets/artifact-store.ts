@@ -161,6 +161,12 @@ export interface ArtifactStore {
    * version found unchanged is still planned as such.
    */
   refusesWriting?(repository: string): PackpubError | undefined;
+  /**
+   * The refusal deleting `tag` (which holds `digest`) would meet, read before anything is deleted (Harbor: read-only
+   * mode, an immutable tag rule protecting the tag); undefined when the delete may go on, or the store cannot tell.
+   * delete's plan asks it, so a dry run ends as the delete would.
+   */
+  refusesDeleting?(repository: string, tag: string, digest: Digest): Promise<PackpubError | undefined>;
   /** What prepareRepository (or checkRepository) found about `repository` that the user must be told (empty or absent: nothing). */
   repositoryWarnings?(repository: string): readonly StoreWarning[];
   /**
@@ -206,4 +212,4 @@ export type WritableStore = Pick<
 >;
 
 /** What removing published versions needs (delete): read tags and digests, then delete. */
-export type DeletableStore = Pick<ArtifactStore, 'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'listTags' | 'deleteScope' | 'deleteTag'>;
+export type DeletableStore = Pick<ArtifactStore, 'kind' | 'location' | 'reference' | 'getManifest' | 'headManifest' | 'listTags' | 'deleteScope' | 'deleteTag' | 'refusesDeleting'>;

@@ -29,7 +29,7 @@ export function missingProject(project: string, host: string): PackpubError {
   });
 }
 
-const READ_ONLY_HINT =
+export const READ_ONLY_HINT =
   'a Harbor administrator turned it on (Configuration > System Settings > Repository Read Only, e.g. during an upgrade or a garbage collection); run again once it is off. Nothing was written';
 
 /**
@@ -53,6 +53,13 @@ export function harborWriteRefusal(message: string | undefined, host: string, pr
   }
   if (/proxy project/i.test(message)) return proxyCacheProject(project, host);
   return undefined;
+}
+
+/** Harbor refusing to delete a tag an immutable tag rule protects (412). */
+export function immutableDeleteRefusal(what: string, project: string): PackpubError {
+  return new PackpubError('CONFLICT', `${what} is protected by an immutable tag rule of project ${project}: Harbor does not delete it`, {
+    hint: 'ask a Harbor project admin to change the tag immutability rule, or keep this version',
+  });
 }
 
 /** A push into a proxy cache project: Harbor fills it from the registry it mirrors, never from a push. */
@@ -367,9 +374,7 @@ export class HarborApi {
     }
     if (res.status === 412) {
       await discardBody(res);
-      throw new PackpubError('CONFLICT', `${what} is protected by an immutable tag rule of project ${project}: Harbor does not delete it`, {
-        hint: 'ask a Harbor project admin to change the tag immutability rule, or keep this version',
-      });
+      throw immutableDeleteRefusal(what, project);
     }
     throw await this.fail(res, 'DELETE', what);
   }

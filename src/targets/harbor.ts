@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
-import { HarborApi, harborWriteRefusal, missingProject, proxyCacheProject, readOnlyMode } from './harbor-api.js';
+import { HarborApi, harborWriteRefusal, immutableDeleteRefusal, missingProject, proxyCacheProject, READ_ONLY_HINT, readOnlyMode } from './harbor-api.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -94,6 +94,20 @@ export class HarborStore extends GenericRegistryStore {
    */
   async checkRepository(repository: string): Promise<void> {
     await Promise.all([this.checkProject(projectOf(repository)), this.checkReadOnly()]);
+  }
+
+  /**
+   * Before a delete (its plan, --dry-run too): read-only mode (systeminfo) refuses every delete, and an immutable tag
+   * rule protecting the tag (the artifact API's immutable status) refuses it 412: the dry run planned the delete,
+   * exit 0, where the delete failed, exit 1.
+   */
+  async refusesDeleting(repository: string, tag: string, digest: Digest): Promise<PackpubError | undefined> {
+    await this.checkReadOnly();
+    if (this.readOnly) {
+      return new PackpubError('REGISTRY', `${this.location} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): Harbor deletes nothing now`, { hint: READ_ONLY_HINT });
+    }
+    if ((await this.api.tagImmutable(repository, digest, tag).catch(() => undefined)) !== true) return undefined;
+    return immutableDeleteRefusal(this.reference(repository, tag), projectOf(repository));
   }
 
   /** Read-only mode (found by checkRepository): the real run's first write would be refused, 403 DENIED. */

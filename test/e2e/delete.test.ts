@@ -295,11 +295,17 @@ describe('delete on Harbor', () => {
     expect(await present('2.x')).toBe(true);
 
     w.harbor.policy.immutableProjects.add('proj');
+    const sent = deletes().length;
+    // The plan reads the tag's immutable status (artifact API): the dry run says what the delete would end in (it
+    // planned the delete, exit 0), and the delete is refused without a DELETE request.
+    const dry = await runCli(['delete', 'hello:2.x', '--dry-run', ...w.target], { env: w.admin });
     const immutable = await runCli(['delete', 'hello:2.x', '--force', ...w.target], { env: w.admin });
     w.harbor.policy.immutableProjects.delete('proj');
-    expect(immutable.code).toBe(1);
-    expect(immutable.stderr).toContain(`${w.harbor.host}/proj/${REPO}:2.x is protected by an immutable tag rule of project proj: Harbor does not delete it`);
-    expect(deletes().at(-1)).toBe(`${artifact} 412`);
+    for (const run of [dry, immutable]) {
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain(`${w.harbor.host}/proj/${REPO}:2.x is protected by an immutable tag rule of project proj: Harbor does not delete it`);
+    }
+    expect(deletes().length).toBe(sent);
     expect(await present('2.x')).toBe(true);
 
     const last = await runCli(['delete', 'hello:2.x', '--force', ...w.target], { env: w.admin });

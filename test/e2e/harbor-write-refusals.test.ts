@@ -56,6 +56,10 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
       expect(del.code, del.stdout + del.stderr).toBe(1);
       expect(del.stderr).toContain(`${w.harbor.host} is in read-only mode`);
       expect(del.stderr).not.toMatch(/delete permission/);
+      // The dry run reads systeminfo's read_only and says so too (was: planned, exit 0).
+      const dryDel = await run(['delete', 'hello:1.0.0', '--dry-run', '--registry', `${w.harbor.host}/packs`, ...login]);
+      expect(dryDel.code, dryDel.stdout + dryDel.stderr).toBe(1);
+      expect(dryDel.stderr).toContain(`${w.harbor.host} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): Harbor deletes nothing now`);
     } finally {
       w.harbor.policy.readOnly = false;
     }
