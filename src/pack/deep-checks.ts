@@ -361,6 +361,13 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
       }
     }
   }
+  // A dependency not vendored (chart-dependency-missing says so): what the pack sets under its key is that
+  // subchart's values, unknown here, not the chart's own misplaced ones. (A vendored one whose alias Helm
+  // drops for a version mismatch is not missing: values under the alias reach nothing.)
+  for (const dep of chart.dependencies) {
+    const key = dep.alias ?? dep.name;
+    if (key !== '' && !chart.subcharts.some((sub) => sub.name === dep.name)) addSyntheticPath(synthetic, [key], true);
+  }
   for (const dep of chart.dependencies) {
     for (const condition of (dep.condition ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '')) {
       const segments = condition.split('.');

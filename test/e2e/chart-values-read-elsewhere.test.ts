@@ -8,8 +8,9 @@ import { setup } from '../support/stage.js';
 /*
  * Values a chart reads outside its own templates' `.Values.x` (packpub said "not a value of chart ...: or remove
  * it" for each): a library subchart's defines, run with the chart's context (bjw-s' app-template: an empty
- * values.yaml and `{{ include "lib.all" . }}`), and `{{ .Values.x }}` inside a value the chart renders with `tpl`.
- * Each case also sets one key nothing reads: the only warning left.
+ * values.yaml and `{{ include "lib.all" . }}`), `{{ .Values.x }}` inside a value the chart renders with `tpl`, and
+ * the block of a subchart that is not vendored (its values are unknown: "move them up" was harmful advice;
+ * chart-dependency-missing says what is wrong). Each case also sets one key nothing reads: the only deep warning left.
  */
 const HEAD = 'pack:\n  namespace: thin\n  content:\n    images:\n      - image: ghcr.io/example/app:1.0.0\ncharts:\n  thin:\n';
 
@@ -38,6 +39,16 @@ const CASES = [
     values: '    domain: example.com\n    sevrice: {}\n',
     line: 9,
   },
+  {
+    name: 'for a dependency not vendored',
+    chart: async () => ({
+      'thin/Chart.yaml': 'apiVersion: v2\nname: thin\nversion: 0.1.0\ndependencies:\n  - name: postgresql\n    version: 12.x.x\n',
+      'thin/values.yaml': 'replicaCount: 1\npostgresql:\n  enabled: true\n',
+    }),
+    values: '    postgresql:\n      fullnameOverride: db\n      auth:\n        database: app\n    sevrice: {}\n',
+    line: 12,
+    also: ['  warning charts/thin-0.1.0.tgz: the chart depends on "postgresql" 12.x.x, not in the archive\'s charts/ folder', '(0 errors, 2 warnings)'],
+  },
 ];
 
 describe('values a chart reads outside its own templates', () => {
@@ -57,10 +68,10 @@ describe('values a chart reads outside its own templates', () => {
     return { packs };
   });
 
-  it.each(CASES.map((c, i) => ({ ...c, i })))('$name: validate warns only about the key nothing reads', async ({ i, line }) => {
+  it.each(CASES.map((c, i) => ({ also: ['(0 errors, 1 warning)'], ...c, i })))('$name: validate warns only about the key nothing reads', async ({ i, line, also }) => {
     expectRun(await runCli(['validate', w.packs[i]!], { env: { NO_COLOR: '1' } }), {
       code: 0,
-      stdout: [`  warning values.yaml:${line}:5 charts.thin.sevrice: charts.thin.sevrice is not a value of chart "thin" 0.1.0 (neither its values.yaml nor its templates use it)`, '(0 errors, 1 warning)'],
+      stdout: [`  warning values.yaml:${line}:5 charts.thin.sevrice: charts.thin.sevrice is not a value of chart "thin" 0.1.0 (neither its values.yaml nor its templates use it)`, ...also],
     });
   });
 });

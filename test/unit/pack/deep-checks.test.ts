@@ -140,6 +140,17 @@ describe('deep checks: Helm packs', () => {
     expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['deep-values-nesting charts.tplchart.extra', 'deep-values-nesting charts.tplchart.other']);
   });
 
+  it('does not judge the block of a dependency that is not vendored (its values are unknown)', async () => {
+    const dir = join(work, 'nodeps');
+    await writeTgz(join(dir, 'charts/nodeps-0.1.0.tgz'), {
+      'nodeps/Chart.yaml': 'apiVersion: v2\nname: nodeps\nversion: 0.1.0\ndependencies:\n  - name: redis\n    alias: cache\n    version: 1.x.x\n',
+      'nodeps/values.yaml': 'cache:\n  enabled: true\n',
+    });
+    const packJson = { name: 'nodeps', displayName: 'nodeps', version: '0.1.0', layer: 'addon', charts: ['charts/nodeps-0.1.0.tgz'] };
+    const findings = await checkHelm('charts:\n  nodeps:\n    cache:\n      fullnameOverride: c\n      master:\n        persistence: {size: 1Gi}\n    redis: {}\n', dir, packJson);
+    expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['deep-values-nesting charts.nodeps.redis']);
+  });
+
   it('takes the values a library subchart (and its own library) reads as the including chart\'s', async () => {
     const { dir, packJson } = await libraryPack();
     const findings = await checkHelm('charts:\n  thin:\n    service:\n      ports:\n        http: {port: 80}\n    controllers:\n      main:\n        image:\n          repository: app\n    typo: 1\n', dir, packJson);
