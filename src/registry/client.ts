@@ -384,7 +384,7 @@ export class RegistryClient {
     repository: string,
     descriptor: Pick<Descriptor, 'digest' | 'size'>,
     open: () => Readable,
-    signal?: AbortSignal,
+    given?: AbortSignal,
     mountFrom?: string,
   ): Promise<void> {
     const digest = parseDigest(descriptor.digest);
@@ -392,6 +392,28 @@ export class RegistryClient {
       throw new PackpubError('INTERNAL', `blob ${digest} has an invalid size ${descriptor.size}`);
     }
     this.declarePush(repository);
+    // --retry-deadline bounds the upload whole, every attempt included, as it bounds a download: a registry that reads
+    // the body at a trickle (each piece within --request-timeout) held the push for as long as it kept reading.
+    const deadline = this.deadlines.take();
+    const timer = setTimeout(
+      () => deadline.abort(new PackpubError('NETWORK', `the upload of blob ${digest} to ${this.host} did not end within the retry deadline of ${formatSeconds(this.retry.deadlineMs)}`, { hint: STALL_HINT })),
+      this.retry.deadlineMs,
+    );
+    timer.unref();
+    const signal = given === undefined ? deadline.signal : AbortSignal.any([given, deadline.signal]);
+    try {
+      await this.uploadWithin(repository, digest, descriptor.size, open, signal, mountFrom);
+    } catch (err) {
+      throw deadline.signal.aborted && given?.aborted !== true ? deadline.signal.reason : err;
+    } finally {
+      clearTimeout(timer);
+      // A signal combined with the caller's (AbortSignal.any) stays tied to it: not reused.
+      if (given === undefined) this.deadlines.release(deadline);
+    }
+  }
+
+  /** uploadBlob's attempts, under `signal` (the caller's and the deadline's). */
+  private async uploadWithin(repository: string, digest: Digest, size: number, open: () => Readable, signal: AbortSignal, mountFrom: string | undefined): Promise<void> {
     const common = {
       scopes: this.scopesFor(repository, 'push'),
       repository,
@@ -401,7 +423,7 @@ export class RegistryClient {
       // redirect any request: GHCR redirects upload starts, registries on object storage the PUT); credentials only
       // to the registry's own origin (http.ts). Before, "answered 307 ..., a status a registry does not give".
       followRedirects: true,
-      ...(signal ? { signal } : {}),
+      signal,
     };
     const uploadsUrl = this.repoUrl(repository, 'blobs/uploads/');
     const mountUrl = (from: string): URL => {
@@ -457,7 +479,7 @@ export class RegistryClient {
           method: 'PUT',
           url: location,
           headers: { 'content-type': MEDIA_TYPE_OCTET_STREAM },
-          body: { open, length: descriptor.size },
+          body: { open, length: size },
           expect: [201],
         },
         n,
