@@ -6,6 +6,7 @@ import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
+import { fstatSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localWriteError, makeDirs, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
@@ -47,6 +48,13 @@ export const buildCommand: CommandSpec = {
     const output = typed === undefined ? undefined : userPath(ctx.io, typed);
     const intoFolder = typed !== undefined && output !== undefined && (/[/\\]$/.test(typed) || (await stat(resolve(ctx.io.cwd, output)).catch(() => undefined))?.isDirectory() === true);
     const outDir = output === undefined ? ctx.io.cwd : intoFolder ? resolve(ctx.io.cwd, output) : dirname(resolve(ctx.io.cwd, output));
+    // `-o /dev/stdout` (README: an archive is written into a pipe or device): the archive is all standard output may
+    // hold; the lines saying what was built go to stderr (they followed the archive's bytes: `| tar xz` read
+    // "trailing garbage"), and --json, which is printed there, cannot go with it.
+    const toStdout = output !== undefined && !intoFolder && isStandardOutput(ctx, resolve(ctx.io.cwd, output));
+    if (toStdout && args['json'] === true) {
+      throw new PackpubError('USAGE', `-o ${typed ?? ''} and --json both write to standard output`, { hint: 'write the archive to a file with -o, or leave --json out' });
+    }
     const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
     if (within !== undefined) {
       const { packignoreLeavesOut } = await import('../../archive/walk.js');
@@ -80,7 +88,7 @@ export const buildCommand: CommandSpec = {
       writeLine(ctx.io.stdout, JSON.stringify({ name: result.name, version: result.version, reference: result.reference, archive: result.archive, manifest }, null, 2));
       return EXIT_OK;
     }
-    const out = ctx.io.stdout;
+    const out = toStdout ? ctx.io.stderr : ctx.io.stdout;
     writeLine(out, `built ${result.archive.path}`);
     writeLine(out, `  reference  ${result.reference}`);
     writeLine(out, `  layer      ${result.archive.digest} (${formatBytes(result.archive.size)}, ${result.archive.entries} entries)`);
@@ -91,3 +99,15 @@ export const buildCommand: CommandSpec = {
     return EXIT_OK;
   },
 };
+
+/** Whether `path` is this process's standard output (`/dev/stdout`, `/proc/self/fd/1`, the file stdout is sent to). */
+function isStandardOutput(ctx: { io: { stdout: unknown } }, path: string): boolean {
+  // A program embedding main() gives its own stream: fd 1 is not it.
+  if (ctx.io.stdout !== process.stdout) return false;
+  try {
+    const [out, file] = [fstatSync(1), statSync(path)];
+    return out.dev === file.dev && out.ino === file.ino;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { BIN, cliBaseEnv } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { runChild, type ChildFailure } from '../support/spawner.js';
+import { stage } from '../support/stage.js';
+
+/*
+ * `build -o /dev/stdout | tar xz` (README: archive files are written into a pipe or device such as /dev/stdout):
+ * the lines saying what was built were printed to standard output after the archive, so tar read "trailing
+ * garbage" and the stream held more than the archive. Now the archive is all standard output holds, the lines
+ * go to stderr, and --json (printed on standard output too) is refused with it.
+ */
+
+const stack = stage();
+
+async function build(args: string[], cwd: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const env = { ...cliBaseEnv(), SOURCE_DATE_EPOCH: '1700000000' };
+  // Standard output a pipe, as a shell's `| tar xz` makes it (the spawner's is a socket, which /dev/stdout cannot open).
+  return runChild('bash', ['-c', 'set -o pipefail; "$@" | cat', 'bash', process.execPath, BIN, 'build', ...args], { cwd, env }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr.toString() }),
+    (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr.toString() }),
+  );
+}
+
+describe('build -o /dev/stdout', () => {
+  it('standard output holds the archive, byte for byte the one -o FILE writes; the lines go to stderr', async () => {
+    const root = await stack.tempDir('packpub-build-stdout-');
+    const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0' });
+    const piped = await build([pack, '-o', '/dev/stdout'], root);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toContain('built /dev/stdout\n  reference  oci:oci-packs/spectro-packs/archive/to-stdout:1.0.0\n');
+    const file = await build([pack, '-o', join(root, 'archive.tar.gz')], root);
+    expect(file.code, file.stderr).toBe(0);
+    expect(file.stdout.toString()).toContain(`built ${join(root, 'archive.tar.gz')}`);
+    expect(piped.stdout.equals(await readFile(join(root, 'archive.tar.gz')))).toBe(true);
+    expect(gunzipSync(piped.stdout).subarray(0, 'to-stdout-1.0.0/'.length).toString()).toBe('to-stdout-1.0.0/');
+  });
+
+  it('with --json: exit 2 before anything is built, standard output empty', async () => {
+    const root = await stack.tempDir('packpub-build-stdout-');
+    const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0' });
+    const run = await build([pack, '-o', '/dev/stdout', '--json'], root);
+    expect(run).toMatchObject({ code: 2, stderr: 'error: -o /dev/stdout and --json both write to standard output\nhint: write the archive to a file with -o, or leave --json out\n' });
+    expect(run.stdout.length).toBe(0);
+  });
+});
