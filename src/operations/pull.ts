@@ -114,7 +114,9 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
   const refusal = await outputRefusal(outDir);
   if (refusal !== undefined) throw refusal;
-  const resolved = await resolvePack(target, ref, options.signal);
+  const resolved = await resolvePack(target, ref, options.signal).catch((err: unknown) => {
+    throw options.signal?.aborted === true ? interrupted(ref) : err;
+  });
   // An existing (empty) folder is filled in place, from a staging folder inside it (same filesystem, even
   // when the folder is a mount point); a new one is renamed into place whole from a staging folder beside it.
   const existing = (await stat(outDir).catch(() => undefined))?.isDirectory() === true;
@@ -171,6 +173,8 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
       bytes: extracted.bytes,
     };
   } catch (err) {
+    // Given up through the signal (an interrupt, a caller's deadline): the request or extraction in flight ends at once.
+    if (options.signal?.aborted === true) throw interrupted(ref);
     // A full disk while extracting names the folder asked for, not the staging folder beside it.
     throw localWriteError(isPackpubError(err, 'LOCAL_WRITE') ? err.cause : err, outDir);
   } finally {
@@ -179,6 +183,11 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
     // A refused or failed pull leaves no folder of its own above -o either (only empty ones are removed).
     if (!placed) removeMadeFolders(made, dirname(outDir));
   }
+}
+
+/** A pull given up through its signal: nothing is placed (the staging folder is taken away). */
+function interrupted(ref: PackRef): PackpubError {
+  return new PackpubError('ABORTED', `pull of ${ref.name}:${ref.version} interrupted; nothing was written: the pack folder appears only once all of it is verified`);
 }
 
 /** Remove the staging folders `<prefix><owner>...` in `dir` that runs now gone left (a pull killed while it downloaded). */
