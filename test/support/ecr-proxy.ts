@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
 import type { RegistryConnectionOptions } from '../../src/targets/options.js';
 import { startEcrStandin, tagIsImmutable, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin, type EcrStandinOptions } from './ecr-standin.js';
-import { startRegistry, type RunningRegistry } from './registry.js';
+import { sharedRegistry, type RunningRegistry } from './registry.js';
 import type { Stage } from './stage.js';
 import { sendJson } from './loopback.js';
 import { writePack } from './packs.js';
@@ -52,7 +53,75 @@ export interface EcrProxy {
 export interface EcrProxyOptions {
   /** Base URL of the registry behind the proxy, e.g. `http://127.0.0.1:5000` (auth: none). */
   upstream: string;
+  /**
+   * The repository base path (one segment) under which this ECR's repositories live on the upstream (a registry
+   * other worlds share): ECR's `a/b` is the upstream's `<base>/a/b`, and nothing of the upstream's answers names
+   * the base (upstreamView). Empty: the upstream's repositories are ECR's.
+   */
+  base?: string;
   standin: EcrStandin;
+}
+
+/**
+ * The mapping between an ECR world's repository names and the upstream's, when the upstream is shared under a
+ * base path: request paths (and a mount's `from`) get the base, answers lose it (Location and Link headers,
+ * JSON bodies such as a tag list's `name` or an error naming the repository).
+ */
+interface BaseMapping {
+  /** The upstream path of `/v2/<repo>/<rest>` with its query (`from` of a mount mapped too). */
+  up(repo: string, rest: string, search: string): string;
+  /** A Location or Link header of the upstream as the world's. */
+  header(value: string): string;
+  /** A body of the upstream as the world's (JSON: the base removed from names). */
+  body(body: Buffer): Buffer;
+}
+
+function baseMapping(base: string): BaseMapping {
+  if (base === '') return { up: (repo, rest, search) => `/v2/${repo}/${rest}${search}`, header: (v) => v, body: (b) => b };
+  const prefix = `${base}/`;
+  return {
+    up: (repo, rest, search) => {
+      const query = new URLSearchParams(search);
+      const from = query.get('from');
+      if (from !== null) query.set('from', prefix + from);
+      const q = query.toString();
+      return `/v2/${prefix}${repo}/${rest}${q === '' ? '' : `?${q}`}`;
+    },
+    header: (value) => value.split(`/v2/${prefix}`).join('/v2/'),
+    body: (body) => (body.includes(`"${prefix}`) ? Buffer.from(body.toString('utf8').split(`"${prefix}`).join('"')) : body),
+  };
+}
+
+/**
+ * Answer `res` with the upstream's answer `up`, as the world's (BaseMapping): its Location and Link headers, and
+ * its body when `names` says it may name a repository (an error, a tag list; never a manifest or a blob, whose
+ * bytes are their digest, nor the answer to a HEAD).
+ */
+function relay(up: IncomingMessage, res: ServerResponse, map: BaseMapping, names: boolean): void {
+  const headers = { ...up.headers };
+  for (const name of ['location', 'link'] as const) {
+    const value = headers[name];
+    if (typeof value === 'string') headers[name] = map.header(value);
+  }
+  if (!names) {
+    res.writeHead(up.statusCode ?? 502, headers);
+    up.pipe(res);
+    return;
+  }
+  buffer(up).then(
+    (raw) => {
+      const body = map.body(raw);
+      if (headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
+      res.writeHead(up.statusCode ?? 502, headers);
+      res.end(body);
+    },
+    () => res.destroy(),
+  );
+}
+
+/** Whether the upstream's answer to `method` `rest` may name a repository in its body (relay). */
+function namesRepository(method: string, rest: string, status: number): boolean {
+  return method !== 'HEAD' && (status >= 400 || rest === 'tags/list');
 }
 
 const REPO_PATH_RE = /^\/v2\/(.+)\/(manifests\/[^/]+|blobs\/uploads(?:\/[^/]*)?|blobs\/[a-z0-9]+:[a-f0-9]+|tags\/list)$/;
@@ -82,21 +151,21 @@ async function listen(server: Server): Promise<number> {
 export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy> {
   const upstream = new URL(options.upstream);
   const { standin } = options;
+  const map = baseMapping(options.base ?? '');
   const requests: EcrProxyRequest[] = [];
   const s3Requests: S3Request[] = [];
   /** Presigned-URL signature -> blob path on the upstream. */
   const presigned = new Map<string, string>();
 
   /** Forward to the upstream registry, keeping the Host header so its Location URLs point back here. */
-  const forward = (req: IncomingMessage, res: ServerResponse, path: string, record: (status: number) => void, bodyAlreadyRead = false) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, path: string, record: (status: number) => void, rest: string, bodyAlreadyRead = false) => {
     const headers = { ...req.headers };
     delete headers['authorization'];
     const out = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: req.method, path, headers },
       (up) => {
         record(up.statusCode ?? 502);
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        relay(up, res, map, namesRepository(req.method ?? 'GET', rest, up.statusCode ?? 502));
       },
     );
     out.on('error', (err) => {
@@ -232,7 +301,7 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         // Buffer the manifest (at most 4 MiB on ECR) so the existence check can run before forwarding.
         const chunks: Buffer[] = [];
         for await (const c of req) chunks.push(c as Buffer);
-        if (await upstreamHas(`/v2/${repo}/manifests/${tag}`)) {
+        if (await upstreamHas(map.up(repo, `manifests/${tag}`, ''))) {
           record(400);
           sendEcrJson(
             res,
@@ -243,10 +312,9 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         }
         const headers = { ...req.headers, 'content-length': String(Buffer.concat(chunks).length) };
         delete headers['authorization'];
-        const out = httpRequest({ host: upstream.hostname, port: upstream.port, method, path: rawPath, headers }, (up) => {
+        const out = httpRequest({ host: upstream.hostname, port: upstream.port, method, path: map.up(repo, rest, url.search), headers }, (up) => {
           record(up.statusCode ?? 502);
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
+          relay(up, res, map, namesRepository(method, rest, up.statusCode ?? 502));
         });
         out.on('error', () => res.destroy());
         out.end(Buffer.concat(chunks));
@@ -255,16 +323,17 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       if (method === 'GET' && rest.startsWith('blobs/') && !rest.startsWith('blobs/uploads')) {
         await drain(req);
         const signature = randomBytes(32).toString('hex');
-        presigned.set(signature, `/v2/${repo}/${rest}`);
+        presigned.set(signature, map.up(repo, rest, ''));
         record(307);
         const location = `http://127.0.0.1:${s3Port}/prod-us-east-1-starport-layer-bucket/${rest.slice('blobs/'.length).replace(':', '/')}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=${signature}`;
         res.writeHead(307, { location, 'content-length': 0 });
         res.end();
         return;
       }
-      if (method === 'GET' && (rest.startsWith('manifests/') || rest === 'tags/list')) return forwardKnown(req, res, rawPath, record, repo, rest);
+      if (method === 'GET' && (rest.startsWith('manifests/') || rest === 'tags/list')) return forwardKnown(req, res, map.up(repo, rest, url.search), record, repo, rest);
+      return forward(req, res, map.up(repo, rest, url.search), record, rest);
     }
-    forward(req, res, rawPath, record);
+    forward(req, res, rawPath, record, '');
   };
 
   /**
@@ -291,11 +360,13 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         record(up.statusCode ?? 502);
         if (up.statusCode === 200 && rest === 'tags/list') {
           // ECR does not sort tags (registries.md): the registry behind does; handed back in reverse, so nothing leans on an order.
+          // Its name is the repository's as this ECR names it (the upstream's may have the base path before it).
           const doc = JSON.parse(body.toString('utf8')) as { name: string; tags: string[] | null };
-          return sendEcrJson(res, 200, { ...doc, tags: [...(doc.tags ?? [])].reverse() }, up.headers['link'] === undefined ? {} : { link: String(up.headers['link']) });
+          return sendEcrJson(res, 200, { ...doc, name: repo, tags: [...(doc.tags ?? [])].reverse() }, up.headers['link'] === undefined ? {} : { link: map.header(String(up.headers['link'])) });
         }
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        res.end(body);
+        const answer = (up.statusCode ?? 502) >= 400 ? map.body(body) : body;
+        res.writeHead(up.statusCode ?? 502, up.headers['content-length'] === undefined ? up.headers : { ...up.headers, 'content-length': String(answer.length) });
+        res.end(answer);
       });
     });
     out.on('error', () => res.destroy());
@@ -323,6 +394,11 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
 }
 
 export interface EcrWorld {
+  /**
+   * The registry behind the proxy as this world's repositories are on it, without ECR's behaviour (for reading
+   * back what a test pushed): the worker's shared registry, under a base path of this world's own that its
+   * answers do not show (upstreamView).
+   */
   registry: RunningRegistry;
   standin: EcrStandin;
   proxy: EcrProxy;
@@ -335,14 +411,61 @@ export interface EcrWorld {
 }
 
 /**
+ * A plain front of `upstream` showing only the repositories under `base`, named without it (BaseMapping): its
+ * catalog lists them, reads and writes go to them. No ECR behaviour: what a test reads back through it is what
+ * the registry holds.
+ */
+async function startUpstreamView(upstream: string, base: string): Promise<{ host: string; port: number; url: string; close(): Promise<void> }> {
+  const target = new URL(upstream);
+  const map = baseMapping(base);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://view');
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/v2/_catalog') {
+      void drain(req).then(async () => {
+        const repositories: string[] = [];
+        for (let next: string | undefined = '/v2/_catalog?n=1000'; next !== undefined; ) {
+          const page = await fetch(new URL(next, upstream));
+          repositories.push(...((await page.json()) as { repositories?: string[] }).repositories ?? []);
+          next = /<([^>]+)>;\s*rel="next"/.exec(page.headers.get('link') ?? '')?.[1];
+        }
+        sendJson(res, 200, { repositories: repositories.filter((r) => r.startsWith(`${base}/`)).map((r) => r.slice(base.length + 1)) });
+      }).catch(() => res.destroy());
+      return;
+    }
+    const m = REPO_PATH_RE.exec(url.pathname);
+    const rest = m?.[2] ?? '';
+    const path = m === null ? `${url.pathname}${url.search}` : map.up(m[1] ?? '', rest, url.search);
+    const out = httpRequest({ host: target.hostname, port: target.port, method, path, headers: req.headers }, (up) => relay(up, res, map, namesRepository(method, rest, up.statusCode ?? 502)));
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  const port = await listen(server);
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
  * An ECR as tests reach it, torn down with `stack`: a real registry behind the ECR-like proxy, the ECR API
- * stand-in, and the real AWS SDK given fake credentials (`accessKeyId`) through the environment.
+ * stand-in, and the real AWS SDK given fake credentials (`accessKeyId`) through the environment. The registry
+ * is the worker's shared one (support/registry.ts sharedRegistry), this world's repositories under a base path
+ * of its own that neither the proxy's answers nor `registry` (upstreamView) show: a registry start less per world.
  */
 export async function startEcrWorld(stack: Stage, accessKeyId: string, standinOptions: EcrStandinOptions = {}): Promise<EcrWorld> {
   stack.defer(useFakeAwsEnvironment(accessKeyId));
-  const registry = stack.add(await startRegistry({ auth: 'none' }));
+  const shared = await sharedRegistry({ auth: 'none' });
+  const view = stack.add(await startUpstreamView(shared.url, shared.base));
+  const registry: RunningRegistry = { ...shared, host: view.host, port: view.port, url: view.url };
   const standin = stack.add(await startEcrStandin(standinOptions));
-  const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin }));
+  const proxy = stack.add(await startEcrProxy({ upstream: shared.url, base: shared.base, standin }));
   const host = `${TEST_ECR_HOST}:${proxy.port}`;
   const resolve = `${host}:127.0.0.1`;
   const connection = (home: string): Omit<RegistryConnectionOptions, 'host'> => ({
