@@ -15,6 +15,14 @@ import { redactText } from '../util/redact.js';
 
 export type ProjectState = 'exists' | 'missing' | 'unknown';
 
+/** What GET /systeminfo told these credentials (HarborApi.systemInfo). */
+export interface SystemInfo {
+  authMode?: string;
+  /** The protected fields came: Harbor took the credentials. */
+  signedIn: boolean;
+  readOnly?: boolean;
+}
+
 /** Harbor caps page_size at 100. */
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10_000;
@@ -146,30 +154,81 @@ export class HarborApi {
     }
     await discardBody(res);
     if (res.status === 404) return { state: 'missing', proxyCache: false };
-    if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) throw await this.rejected();
+    if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
+      // An OIDC user's CLI secret is refused here, and is good: every push of such a user read "credentials rejected".
+      if (await this.oidcPathRefusal()) return this.projectListed(project);
+      throw await this.rejected();
+    }
     // Harbor answers a project it cannot find 404 to a system admin only, and 403 to any other signed-in user (its
     // RequireProjectAccess finds no permission on it). HEAD /projects?project_name= tells any signed-in user (200 / 404).
     if (res.status === 403) return { state: await this.projectNamed(project), proxyCache: false };
     return { state: 'unknown', proxyCache: false };
   }
 
+  /** systeminfo as these credentials get it, read once (systemInfo). */
+  private info: Promise<SystemInfo | undefined> | undefined;
+
   /**
-   * Whether Harbor is in read-only mode: systeminfo's `read_only`, which Harbor gives signed-in users only (its
-   * "protected" fields, server/v2.0/handler/systeminfo.go); undefined when it does not say (anonymous, an error).
+   * GET /systeminfo, once: `auth_mode` (given to anyone) and, to signed-in users only, the "protected" fields
+   * (server/v2.0/handler/systeminfo.go): their presence says the credentials were taken, `read_only` is read-only
+   * mode. Undefined when Harbor does not answer it.
    */
+  systemInfo(): Promise<SystemInfo | undefined> {
+    this.info ??= (async () => {
+      const res = await this.call('GET', this.url('/systeminfo'));
+      if (res.status !== 200) {
+        await discardBody(res);
+        return undefined;
+      }
+      const doc = JSON.parse((await readErrorBody(res.body)).toString('utf8')) as Record<string, unknown> | null;
+      if (typeof doc !== 'object' || doc === null) return undefined;
+      const mode = doc['auth_mode'];
+      const flag = doc['read_only'];
+      return {
+        ...(typeof mode === 'string' ? { authMode: mode } : {}),
+        signedIn: 'harbor_version' in doc || 'read_only' in doc || 'current_time' in doc,
+        ...(typeof flag === 'boolean' ? { readOnly: flag } : {}),
+      };
+    })().catch(() => undefined);
+    return this.info;
+  }
+
+  /** Whether Harbor is in read-only mode (systeminfo's `read_only`, signed-in users only); undefined when it does not say. */
   async readOnly(): Promise<boolean | undefined> {
-    const res = await this.call('GET', this.url('/systeminfo'));
+    return (await this.systemInfo())?.readOnly;
+  }
+
+  /**
+   * Whether a 401 to credentials we sent is Harbor in OIDC mode refusing a user's CLI secret on an API path it does not
+   * take it on (server/middleware/security/oidc_cli.go: the registry, the token service, and only a few API calls, such
+   * as listing projects or repositories, creating a project, deleting a tag; not reading one project or deleting an
+   * artifact), while the credentials are good (systeminfo answers them its protected fields). Robots are not concerned.
+   */
+  private async oidcPathRefusal(): Promise<boolean> {
+    const info = await this.systemInfo();
+    if (info?.authMode !== 'oidc_auth' || !info.signedIn) return false;
+    return (await this.session.getCredential()).username?.startsWith('robot$') !== true;
+  }
+
+  /**
+   * A project found in the project list (GET /projects?q=name=<p>, which Harbor takes an OIDC user's CLI secret on):
+   * listed, or not (the list holds every project the user may see).
+   */
+  private async projectListed(project: string): Promise<{ state: ProjectState; proxyCache: boolean }> {
+    const res = await this.call('GET', this.url(`/projects?q=${encodeURIComponent(`name=${project}`)}&page_size=10`));
     if (res.status !== 200) {
       await discardBody(res);
-      return undefined;
+      return { state: 'unknown', proxyCache: false };
     }
+    let doc: unknown;
     try {
-      const doc = JSON.parse((await readErrorBody(res.body)).toString('utf8')) as unknown;
-      const flag = typeof doc === 'object' && doc !== null ? (doc as { read_only?: unknown }).read_only : undefined;
-      return typeof flag === 'boolean' ? flag : undefined;
+      doc = JSON.parse((await readBounded(res.body, PAGE_BYTES, { timeoutMs: this.deadlineMs })).toString('utf8'));
     } catch {
-      return undefined;
+      return { state: 'unknown', proxyCache: false };
     }
+    const found = Array.isArray(doc) ? (doc as Array<{ name?: unknown; registry_id?: unknown }>).find((p) => typeof p === 'object' && p !== null && p.name === project) : undefined;
+    if (found === undefined) return { state: Array.isArray(doc) ? 'missing' : 'unknown', proxyCache: false };
+    return { state: 'exists', proxyCache: typeof found.registry_id === 'number' && found.registry_id > 0 };
   }
 
   /** HEAD /projects?project_name=<name>: 'exists' (200), 'missing' (404), else 'unknown'. */
@@ -189,8 +248,10 @@ export class HarborApi {
   /** A 401 to credentials we sent: the same words every other command uses for wrong credentials. */
   private async rejected(): Promise<PackpubError> {
     const who = await this.session.getCredential();
+    // In OIDC mode a user's password is the CLI secret of their Harbor User Profile, not the identity provider's.
+    const oidc = (await this.systemInfo())?.authMode === 'oidc_auth' && who.username?.startsWith('robot$') !== true;
     return new PackpubError('AUTH', `credentials rejected by ${this.host}`, {
-      hint: `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; quote robot names in shells: 'robot$project+name'`,
+      hint: `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; ${oidc ? `${this.host} signs users in with OIDC: the password is the CLI secret from your Harbor User Profile, not your identity provider's password; ` : ''}quote robot names in shells: 'robot$project+name'`,
     });
   }
 
@@ -363,6 +424,11 @@ export class HarborApi {
     }
     if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
       await discardBody(res);
+      if (await this.oidcPathRefusal()) {
+        throw new PackpubError('AUTH', `${this.host} takes an OIDC user's CLI secret for deleting a tag, not an artifact: ${what} (its last tag) was not deleted`, {
+          hint: `delete it with a robot account that has the delete artifact permission on project ${project}, or in the Harbor UI`,
+        });
+      }
       throw await this.rejected();
     }
     if (res.status === 401 || res.status === 403) {

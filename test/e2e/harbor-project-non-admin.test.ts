@@ -59,4 +59,34 @@ describe('a Harbor user who is not an admin, and a project that does not exist',
     expect(list.stderr).toContain('hint: make the account a member of project packs (Guest or above)');
     expect(list.stderr).not.toContain('pass --username');
   });
+
+  it('Harbor in OIDC mode: a user pushing with the CLI secret publishes, exit 0 (was: "credentials rejected", exit 1); a wrong secret is told what the password is', async () => {
+    // Harbor takes an OIDC user's CLI secret on the registry and a few API calls only (oidc_cli.go): its project GET
+    // answered 401 as to anyone anonymous, which packpub read as wrong credentials, though docker and oras push fine.
+    w.harbor.policy.authMode = 'oidc_auth';
+    w.harbor.policy.oidcUsers.add(DEV);
+    try {
+      const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/packs`]);
+      expect(push.code, push.stdout + push.stderr).toBe(0);
+      expect(push.stdout).toContain(`published hello:1.0.0 -> ${w.harbor.host}/packs/spectro-packs/archive/hello:1.0.0`);
+      expect(w.harbor.apiRequests.some((r) => r.method === 'GET' && r.path === '/api/v2.0/projects/packs' && r.user === undefined && r.status === 401)).toBe(true);
+      // --create-project: told missing by the project list (a path Harbor takes the secret on), then created.
+      const create = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/oidcproject`, '--create-project']);
+      expect(create.code, create.stdout + create.stderr).toBe(0);
+      expect(w.harbor.projects.has('oidcproject')).toBe(true);
+      expect([...w.harbor.repositories]).toContain('oidcproject/spectro-packs/archive/hello');
+      // A typo'd project without --create-project: said missing, as for other users.
+      const typo = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/oidc-typo`]);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain(`project oidc-typo does not exist on ${w.harbor.host}; create it or pass --create-project`);
+
+      const wrong = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', DEV, '--password-stdin'], { stdin: 'the-identity-provider-password', env: w.env() });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain(`credentials rejected by ${w.harbor.host}`);
+      expect(wrong.stderr).toContain(`${w.harbor.host} signs users in with OIDC: the password is the CLI secret from your Harbor User Profile, not your identity provider's password`);
+    } finally {
+      w.harbor.policy.authMode = 'db_auth';
+      w.harbor.policy.oidcUsers.clear();
+    }
+  });
 });

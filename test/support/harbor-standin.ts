@@ -44,6 +44,15 @@ export interface HarborStandinOptions {
   signatureNeedsSubject?: boolean;
 }
 
+const API = '/api/v2.0';
+/** The API calls Harbor takes an OIDC CLI secret on (oidc_cli.go `valid`), besides the registry and the token service. */
+function oidcCliPath(method: string, path: string): boolean {
+  const p = path.replace(/\/$/, '');
+  if (method === 'POST' && p === `${API}/projects`) return true;
+  if (method === 'GET' && ([`${API}/projects`, `${API}/systeminfo`, '/api/version', `${API}/labels`].includes(p) || /^\/api\/v2\.0\/projects\/.*\/repositories$/.test(p) || /^\/api\/v2\.0\/projects\/.*\/repositories\/.*\/artifacts$/.test(p))) return true;
+  return method === 'DELETE' && /^\/api\/v2\.0\/projects\/.*\/repositories\/.*\/artifacts\/.*\/tags\/.*$/.test(p);
+}
+
 export interface HarborPolicy {
   /** Projects with a tag immutability rule matching every tag: re-putting an existing tag -> 412 PRECONDITION. */
   immutableProjects: Set<string>;
@@ -63,6 +72,14 @@ export interface HarborPolicy {
    * (readonly.Middleware, after the credentials are checked); GET and HEAD are served.
    */
   readOnly: boolean;
+  /** systeminfo's auth_mode (db_auth unless a test says otherwise). */
+  authMode: 'db_auth' | 'oidc_auth';
+  /**
+   * OIDC users (with authMode oidc_auth): their password is a CLI secret, which Harbor takes on the registry, the token
+   * service and only a few API calls (server/middleware/security/oidc_cli.go `valid`); on any other API call they are
+   * anonymous.
+   */
+  oidcUsers: Set<string>;
 }
 
 /** An answer that replaces the API's own for one request (fault injection: proxies, login pages, bugs). */
@@ -119,7 +136,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
   const upstream = new URL(registry.url);
   const projects = new Set(options.projects ?? []);
   const repositories = new Set<string>();
-  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set(), proxyCacheProjects: new Set(), readOnly: false };
+  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set(), proxyCacheProjects: new Set(), readOnly: false, authMode: 'db_auth', oidcUsers: new Set() };
   const apiRequests: HarborApiRecord[] = [];
   const refusals: { code: string; path: string }[] = [];
   const refuse = (res: ServerResponse, status: number, code: string, message: string, path: string, headers: Record<string, string> = {}) => {
@@ -186,9 +203,13 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     return colon > 0 && users.get(user) === decoded.slice(colon + 1) ? user : 'invalid';
   };
 
+  const oidcUser = (user: string | undefined): boolean => policy.authMode === 'oidc_auth' && user !== undefined && policy.oidcUsers.has(user);
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const user = basicUser(req);
     const method = req.method ?? 'GET';
+    const signedIn = basicUser(req);
+    // An OIDC user's CLI secret off the paths Harbor takes it on: no security context, so anonymous. Wrong credentials
+    // are anonymous too where the answer does not need a user (systeminfo): Harbor's security middleware refuses nothing.
+    const user = oidcUser(signedIn) && !oidcCliPath(method, url.pathname) ? undefined : signedIn === 'invalid' && url.pathname === `${API}/systeminfo` ? undefined : signedIn;
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       apiRequests.push({ method, path: `${url.pathname}${url.search}`, user: user === 'invalid' ? undefined : user, status });
       sendJson(res, status, body, headers);
@@ -205,13 +226,20 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     // Harbor answers systeminfo to anyone (packpub recognises Harbor by it without --registry-type), but since 2.13 its
     // version and the other "protected" fields only to a signed-in user (goharbor/harbor#21672).
     if (path === '/systeminfo' && method === 'GET') {
-      const general = { auth_mode: 'db_auth', primary_auth_mode: false, self_registration: false, banner_message: '' };
+      const general = { auth_mode: policy.authMode, primary_auth_mode: false, self_registration: false, banner_message: '' };
       return answer(200, user === undefined ? general : { ...general, harbor_version: 'v2.13.1-standin', read_only: policy.readOnly, project_creation_restriction: 'everyone' });
     }
     if (path === '/projects' && method === 'HEAD') {
       // HeadProject: any signed-in user (RequireAuthenticated), 200 or 404.
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
       return answer(projects.has(url.searchParams.get('project_name') ?? '') ? 200 : 404);
+    }
+    if (path === '/projects' && method === 'GET') {
+      // ListProjects: `q=name=<p>` exact, `name=<p>` fuzzy; anonymous sees public projects only (here none are).
+      const exact = /^name=([^,]+)$/.exec(url.searchParams.get('q') ?? '')?.[1];
+      const fuzzy = url.searchParams.get('name') ?? undefined;
+      const seen = user === undefined ? [] : [...projects].filter((p) => (exact === undefined || p === exact) && (fuzzy === undefined || p.includes(fuzzy)));
+      return answer(200, seen.map((name, i) => ({ project_id: i + 1, name, metadata: { public: 'false' }, ...(policy.proxyCacheProjects.has(name) ? { registry_id: 1 } : {}) })), { 'x-total-count': String(seen.length) });
     }
     if (path === '/projects' && method === 'POST') {
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
