@@ -80,6 +80,12 @@ describe('a Harbor user who is not an admin, and a project that does not exist',
       expect(typo.code).toBe(1);
       expect(typo.stderr).toContain(`project oidc-typo does not exist on ${w.harbor.host}; create it or pass --create-project`);
 
+      // Deleting the last tag goes through the artifact API, which Harbor refuses the secret on: said so, not "credentials rejected".
+      const del = await asDev(['delete', 'hello:1.0.0', '--force', '--registry', `${w.harbor.host}/oidcproject`]);
+      expect(del.code, del.stdout + del.stderr).toBe(1);
+      expect(del.stderr).toContain(`${w.harbor.host} takes an OIDC user's CLI secret for deleting a tag, not an artifact: ${w.harbor.host}/oidcproject/spectro-packs/archive/hello:1.0.0 (its last tag) was not deleted`);
+      expect(w.harbor.apiRequests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([401]);
+
       const wrong = await runCli(['push', w.pack, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', DEV, '--password-stdin'], { stdin: 'the-identity-provider-password', env: w.env() });
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toContain(`credentials rejected by ${w.harbor.host}`);
