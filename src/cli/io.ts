@@ -157,13 +157,16 @@ export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boo
  * retitle the terminal when printed. Nor may it become a GitHub Actions workflow command in a CI log: the runner
  * takes a line starting with "::" after blanks as one (an annotation, add-mask, set-output, stop-commands, which
  * silenced packpub's own annotations), and "##[" anywhere in a line (its older syntax); their first character
- * is shown as U+XXXX too (runner source, ActionCommand.TryParseV2 and TryParse).
+ * is shown as U+XXXX too (runner source, ActionCommand.TryParseV2 and TryParse). So is that of "##vso[", which the
+ * Azure Pipelines agent (README: Azure DevOps reads packpub's JUnit report) takes anywhere in a line of stdout or
+ * stderr as a logging command (task.setvariable, task.complete result=Succeeded; agent source, Command.TryParse:
+ * case-sensitive).
  */
 export function printable(text: string): string {
   return text
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, codePoint)
     .replace(/(^|\n)(\s*):(?=:)/g, (_, start: string, blanks: string) => `${start}${blanks}${codePoint(':')}`)
-    .replace(/#(?=#\[)/g, codePoint);
+    .replace(/#(?=#(?:vso)?\[)/g, codePoint);
 }
 
 function codePoint(c: string): string {
@@ -172,13 +175,14 @@ function codePoint(c: string): string {
 
 /**
  * Write one line (or a JSON document). Text from outside already went through printable(); what can still hold
- * "##[" is JSON (a report, pack.json shown by inspect) quoting a registry's or a pack's text, where the GitHub
+ * "##[" (or Azure Pipelines' "##vso[") is JSON (a report, pack.json shown by inspect) quoting a registry's or a pack's text, where the GitHub
  * runner would take it as a workflow command (its older syntax, found anywhere in a line): inside a JSON string,
  * "##\u005b" is the same text, so the document reads back unchanged. packpub's own workflow commands (a line
  * starting with "::") are read by the runner as such before it looks for "##[": their text is left as it is.
  */
 export function writeLine(stream: Writable, line = ''): void {
-  stream.write(`${line.includes('##[') && !line.startsWith('::') ? line.replaceAll('##[', '##\\u005b') : line}\n`);
+  const commands = (line.includes('##[') || line.includes('##vso[')) && !line.startsWith('::');
+  stream.write(`${commands ? line.replaceAll('##[', '##\\u005b').replaceAll('##vso[', '##vso\\u005b') : line}\n`);
 }
 
 /** One clear line (plus a hint line) for an error; the stack only with --debug. */

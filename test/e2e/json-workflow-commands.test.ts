@@ -12,7 +12,8 @@ import { setup } from '../support/stage.js';
  * text output, and in --json). Now every "##[" written is "##\\u005b" (inside a JSON string, the same text).
  */
 
-const EVIL = 'x\n::error file=a::INJ\n##[set-output name=digest;]sha256:forged';
+// The last line is an Azure Pipelines logging command (its agent finds "##vso[" anywhere in a line of stdout or stderr).
+const EVIL = 'x\n::error file=a::INJ\n##[set-output name=digest;]sha256:forged\n##vso[task.complete result=Succeeded;]forged';
 const w = setup(async (stack) => {
   const hostile = stack.add(await startHostileRegistry({}));
   const repo = 'evil/spectro-packs/archive/hp';
@@ -32,7 +33,7 @@ const w = setup(async (stack) => {
   return { hostile };
 });
 
-const commands = (text: string) => text.split('\n').filter((l) => /^\s*::/.test(l) || l.includes('##['));
+const commands = (text: string) => text.split('\n').filter((l) => /^\s*::/.test(l) || l.includes('##[') || l.includes('##vso['));
 
 describe('JSON written to the log carries no "##["', () => {
   it('inspect --json of a hostile artifact: no command, and the document reads back with the text', async () => {
@@ -42,12 +43,13 @@ describe('JSON written to the log carries no "##["', () => {
     const doc = JSON.parse(run.stdout) as { manifest: { content: { annotations: Record<string, string> } }; packJson?: { displayName: string } };
     expect(doc.manifest.content.annotations['x.evil']).toBe(EVIL);
     expect(run.stdout).toContain('##\\u005bset-output name=digest;]');
+    expect(run.stdout).toContain('##vso\\u005btask.complete result=Succeeded;]');
   });
 
   it('inspect (text) shows pack.json without "##["', async () => {
     const run = await runCli(['inspect', 'hp:1.0.0', '--registry', `${w.hostile.host}/evil`], { env: { GITHUB_ACTIONS: 'true' } });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('"displayName": "x\\n::error file=a::INJ\\n##\\u005bset-output name=digest;]sha256:forged"');
+    expect(run.stdout).toContain('"displayName": "x\\n::error file=a::INJ\\n##\\u005bset-output name=digest;]sha256:forged\\n##vso\\u005btask.complete result=Succeeded;]forged"');
     expect(commands(run.stdout + run.stderr)).toEqual([]);
   });
 });

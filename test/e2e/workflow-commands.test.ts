@@ -56,4 +56,20 @@ describe('registry text never becomes a workflow command', () => {
     expect(own).toHaveLength(1);
     expect(own[0]).toMatch(/^::error title=packpub::.*bad manifest%0A::stop-commands::tok%0A/);
   });
+
+  it.each([[[]], [['--json']]])('in Azure Pipelines, push %j: a registry\'s "##vso[" (a logging command anywhere in a line) is spelled out', async (mode) => {
+    // The Azure agent reads "##vso[area.action ...]" anywhere in a line of stdout or stderr: task.complete marked the step succeeded.
+    const azure = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'bad manifest ##vso[task.complete result=Succeeded;]done\n##vso[task.setvariable variable=DIGEST]sha256:forged' }] });
+    const dir = await writePack(join(w.root, `az${mode.length}`), { name: `az${mode.length}`, version: '1.0.0' });
+    w.hostile.behaviour = { answer: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 400, headers: { 'content-type': 'application/json' }, body: azure } : undefined) };
+    const run = await runCli(['push', dir, '--registry', w.R, '--no-cache', ...mode], { env: { TF_BUILD: 'True' } });
+    w.hostile.behaviour = {};
+    expect(run.code).toBe(1);
+    expect((run.stdout + run.stderr).split('\n').filter((l) => l.includes('##vso['))).toEqual([]);
+    expect(run.stderr).toContain('bad manifest U+0023#vso[task.complete result=Succeeded;]done\nU+0023#vso[task.setvariable variable=DIGEST]sha256:forged');
+    if (mode.length > 0) {
+      const report = JSON.parse(run.stdout) as { results: Array<{ error?: { message: string } }> };
+      expect(report.results[0]?.error?.message).toContain('##vso[task.complete result=Succeeded;]done');
+    }
+  });
 });
