@@ -90,7 +90,10 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         // Stopped by the interrupt within its grace (a wait between polls, a values read given up): said as an
         // abandoned run is, not as "cancelled".
         if (ctx.interrupted === true && isPackpubError(err, 'ABORTED')) {
-          throw new PackpubError('ABORTED', `interrupted while Palette was asked; ${INTERRUPTED_NOTE}`, { hint: 'run packpub palette sync to confirm them' });
+          // After a push, as its abandoned run says it (push.ts): the packs are published, their visibility not confirmed.
+          throw mode === 'after-publish'
+            ? new PackpubError('ABORTED', 'interrupted while Palette was asked: the packs above are published, their visibility in Palette not confirmed', { hint: 'run packpub palette sync for them' })
+            : new PackpubError('ABORTED', `interrupted while Palette was asked; ${INTERRUPTED_NOTE}`, { hint: 'run packpub palette sync to confirm them' });
         }
         throw err;
       });

@@ -450,6 +450,11 @@ function wrongProjectReason(wrong: PackpubError): string {
  * (key rejected, registry not found, ...).
  */
 export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+  // `signal` gives up the Palette call in flight too, not only the waits between them.
+  return client.whileNotAborted(options.signal, () => syncOnce(client, target, options));
+}
+
+async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
   const clock = options.clock ?? currentRetryClock();
   const started = clock.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
@@ -771,6 +776,10 @@ function syncOffReason(registry: ResolvedPaletteRegistry): string {
  * or `not-visible` when sync is off (status `would-not-be-visible`, as a real run would end in exit 3).
  */
 export async function planPaletteSync(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+  return client.whileNotAborted(options.signal, () => planOnce(client, target, options));
+}
+
+async function planOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
   const clock = options.clock ?? currentRetryClock();
   const started = clock.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);

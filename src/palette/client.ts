@@ -131,6 +131,8 @@ export class PaletteClient {
   private readonly userAgent: string;
   /** Palette answered a call of this client with success: a 401 after it means the key stopped being accepted. */
   private accepted = false;
+  /** While set (whileNotAborted), every call is given up when it aborts: the request in flight and any retry. */
+  private signal: AbortSignal | undefined;
 
   constructor(options: PaletteClientOptions) {
     if (options.apiKey.trim() === '') {
@@ -178,6 +180,21 @@ export class PaletteClient {
   /** `host[:port]` of the API, for messages. */
   get host(): string {
     return this.baseUrl.host;
+  }
+
+  /**
+   * Run `fn` with every call of this client given up when `signal` aborts: the request in flight is cancelled and no
+   * retry starts (PackpubError ABORTED). A sync's interrupt, or a library caller's; before, a call went on to its
+   * answer and its retries (a Palette answering 503 kept an aborted sync retrying for seconds). One at a time per client.
+   */
+  async whileNotAborted<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const outer = this.signal;
+    this.signal = signal;
+    try {
+      return await fn();
+    } finally {
+      this.signal = outer;
+    }
   }
 
   async close(): Promise<void> {
@@ -412,8 +429,9 @@ export class PaletteClient {
     const waitEnds = options.deadline !== undefined && options.deadline <= retryEnd;
     const budget = new RetryBudget(waitEnds ? (options.deadline as number) : retryEnd);
     try {
-      return await this.retry.run((attempt) => this.attempt<T>(method, url, headers, body, path, options, budget, attempt), undefined, budget);
+      return await this.retry.run((attempt) => this.attempt<T>(method, url, headers, body, path, options, budget, attempt), this.signal, budget);
     } catch (err) {
+      if (this.aborted()) throw this.cancelled(options.what, err);
       if (!(err instanceof PaletteRetryable)) throw err;
       // Out of attempts, or the next wait (backoff or Retry-After) would end past a deadline: say which.
       let stopped = '';
@@ -428,6 +446,7 @@ export class PaletteClient {
   /** One attempt of a call: its answer, or a PaletteRetryable for RetryPolicy, or the error that ends the call. */
   private async attempt<T>(method: 'GET' | 'POST', url: URL, headers: Record<string, string>, body: string | undefined, path: string, options: CallOptions, budget: RetryBudget, attempt: number): Promise<CallResult<T>> {
     await this.bucket(path).take();
+    if (this.aborted()) throw this.cancelled(options.what);
     const started = this.clock.now();
     // A request waits at most what is left of the deadline (at least 1 s).
     const timeout = Math.min(this.timeoutMs, Math.max(1_000, budget.deadlineAt - started));
@@ -445,7 +464,7 @@ export class PaletteClient {
         dispatcher: this.agent as Dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,
-        signal: whole,
+        signal: this.signal === undefined ? whole : AbortSignal.any([whole, this.signal]),
       });
       status = res.statusCode;
       const read = await boundedText(res.body, MAX_ANSWER_BYTES);
@@ -461,6 +480,7 @@ export class PaletteClient {
       contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
     } catch (err) {
       if (err instanceof PackpubError) throw err;
+      if (this.aborted()) throw this.cancelled(options.what, err);
       // Past the whole-answer timeout: as an answer that did not come in time (retried, then named so).
       const code = whole.aborted ? 'UND_ERR_HEADERS_TIMEOUT' : systemErrorCode(err);
       this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${code ?? errorMessage(err)}`);
@@ -547,6 +567,16 @@ export class PaletteClient {
     if (body === undefined && emptyOk) return {};
     if (!isObject(body)) throw this.unexpected(what, body === undefined ? 'the body is empty' : 'the body is not a JSON object');
     return body;
+  }
+
+  /** The signal of whileNotAborted has aborted (a method: TypeScript would keep the narrowing of a field across awaits). */
+  private aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
+  /** A call given up by the signal of whileNotAborted. */
+  private cancelled(what: string, cause?: unknown): PackpubError {
+    return new PackpubError('ABORTED', `cancelled: Palette was not asked to ${what}, or its answer was not waited for`, cause === undefined ? {} : { cause });
   }
 
   private unexpected(what: string, detail: string): PackpubError {

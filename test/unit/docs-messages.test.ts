@@ -252,6 +252,7 @@ const LIBRARY_ONLY: Record<string, string> = {
   'no target to push to': 'pushPacks with an empty list of targets; the CLI always has one',
   'delete needs at least one <name>:<version>': 'planDelete with no references; yargs demands <refs...>',
   'validation stopped': 'the validate pool aborted by its caller (ABORTED: push reports the interrupt itself)',
+  'cancelled: Palette was not asked to ': "syncPaletteRegistry's signal aborted (ABORTED: the CLI says its interrupt itself, cli/palette-run.ts)",
   'invalid usage': "yargs' own message when it gives none (the row of yargs' messages)",
   'concurrency ': 'file hashing and gzip options; the CLI passes its own, range-checked as --concurrency',
 };

@@ -1,5 +1,5 @@
 import { resolve, sep } from 'node:path';
-import { PackpubError } from '../../errors.js';
+import { isPackpubError, PackpubError } from '../../errors.js';
 import type { PackResult } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
 import type { OpenTargetOptions, PackTarget } from '../../targets/open.js';
@@ -345,7 +345,14 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     const palette = 'json' in synced && synced.json !== undefined ? { palette: synced.json } : {};
     // Interrupted in time (the packs in flight finished): the job summary and JUnit say interrupted too, not "failed"
     // (and never a success, also when every pack that started was published).
-    const interrupted = report.aborted && ctx.interrupted === true ? { interrupted: ['interrupted by SIGINT or SIGTERM: the packs in flight finished, the others were not started; run again to finish'] } : {};
+    // So is a Palette step the interrupt ended within its grace (palette-run.ts): the packs are published, not confirmed.
+    const paletteStopped = ctx.interrupted === true && 'error' in synced && isPackpubError(synced.error, 'ABORTED');
+    const interrupted =
+      report.aborted && ctx.interrupted === true
+        ? { interrupted: ['interrupted by SIGINT or SIGTERM: the packs in flight finished, the others were not started; run again to finish'] }
+        : paletteStopped
+          ? { interrupted: ['interrupted by SIGINT or SIGTERM while Palette was asked: the packs above are published, their visibility in Palette not confirmed; run packpub palette sync for them'] }
+          : {};
     const reportLost = await writeCiOutputs(ctx.io, reported, { ...ciOutputs, ...palette, ...interrupted }).then(
       () => false,
       (err: unknown) => {
