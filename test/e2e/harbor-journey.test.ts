@@ -101,6 +101,14 @@ describe('Harbor journey through the CLI', () => {
     expect(await treeOf(out)).toEqual(await treeOf(w.pack));
   });
 
+  it('a robot name whose $<project> a shell expanded away (PACKPUB_USERNAME=robot$spectro-oci-registry+ci unquoted): the hint says so', async () => {
+    const run = await runCli(['push', w.pack, ...target('spectro-oci-registry')], { env: env({ PACKPUB_USERNAME: 'robot+ci', PACKPUB_PASSWORD: ROBOT_PASSWORD }) });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain(`credentials rejected by ${w.harbor.host}`);
+    expect(run.stderr).toContain(`hint: the user name "robot+ci" looks like a Harbor robot account name whose "$<project>" part a shell or CI variable expanded to nothing (it came from environment): quote it ('robot$<project>+<name>'), or write $$ where variables are expanded (GitLab CI, compose files)`);
+    expectNoSecrets(run.stdout + run.stderr);
+  });
+
   it('robot accounts cannot create projects, and the message says so', async () => {
     const run = await runCli(['push', w.pack, ...target('robot-project'), '--create-project'], {
       env: env({ PACKPUB_USERNAME: ROBOT, PACKPUB_PASSWORD: ROBOT_PASSWORD }),
