@@ -711,6 +711,10 @@ async function packsAfterFailedSync(
   const failed = `Palette's sync of ${registry.name} failed: ${said}`;
   const clock = options.clock ?? currentRetryClock();
   const seen = new Map<string, PalettePackTags | undefined>();
+  // Many names: one pack search first, and a name it does not list is not read (as before the sync, listedBefore).
+  const names = new Set(options.packs.map((p) => p.name));
+  const listed = names.size > SEARCH_FROM && clock.now() < deadline ? await client.packNamesIn(registry.uid, Math.floor(names.size / 2), deadline) : undefined;
+  if (listed !== undefined) for (const name of names) if (!listed.has(name)) seen.set(name, undefined);
   const out: PalettePackVisibility[] = [];
   for (const ref of options.packs) {
     const no = (why = ''): PalettePackVisibility => ({ ...ref, status: 'not-visible', reason: `${failed}${why}` });

@@ -74,6 +74,20 @@ describe('a Palette sync that ends Failed', () => {
     expect(registry()?.index.get('app')?.has('1.1.0')).toBe(false);
   });
 
+  it('many packs after a failed sync: one pack search, no read of a name Palette does not list (was: a read per name)', async () => {
+    w.palette.failSyncs = 'cannot reach the registry';
+    const from = w.palette.requests.length;
+    const names = ['f1', 'f2', 'f3'];
+    const dirs = await Promise.all(names.map((n) => writePack(join(w.root, 'many', n), { name: n, version: '1.0.0' })));
+    const run = await runCli(['push', ...dirs, ...at(), '--palette-sync', ...fast, '--no-cache'], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    for (const n of names) expect(run.stdout).toContain(`NOT VISIBLE in Palette ${n}:1.0.0: Palette's sync of lab failed: cannot reach the registry\n`);
+    // One search before the sync (new names), one after its failure; no pack read.
+    const packCalls = w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.method} ${r.path}`);
+    expect(packCalls).toEqual(['POST /v1/packs/search', 'POST /v1/packs/search']);
+    for (const n of names) expect(registry()?.index.has(n)).toBe(false);
+  });
+
   it('a replaced version Palette lists from before a forced sync that failed: NOT VISIBLE, saying the content is not known', async () => {
     const admin = registryAdmin(w.registry);
     const repo = `${w.under('packs')}/spectro-packs/archive/app`;
