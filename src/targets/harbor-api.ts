@@ -21,6 +21,8 @@ export interface SystemInfo {
   /** The protected fields came: Harbor took the credentials. */
   signedIn: boolean;
   readOnly?: boolean;
+  /** project_creation_restriction: "everyone" or "adminonly" (signed-in users only). */
+  projectCreation?: string;
 }
 
 /** Harbor caps page_size at 100. */
@@ -184,8 +186,10 @@ export class HarborApi {
       if (typeof doc !== 'object' || doc === null) return undefined;
       const mode = doc['auth_mode'];
       const flag = doc['read_only'];
+      const creation = doc['project_creation_restriction'];
       return {
         ...(typeof mode === 'string' ? { authMode: mode } : {}),
+        ...(typeof creation === 'string' ? { projectCreation: creation } : {}),
         signedIn: 'harbor_version' in doc || 'read_only' in doc || 'current_time' in doc,
         ...(typeof flag === 'boolean' ? { readOnly: flag } : {}),
       };
@@ -275,8 +279,10 @@ export class HarborApi {
       if (refusal !== undefined) throw refusal;
       const who = await this.session.getCredential();
       const robot = who.username?.startsWith('robot$') === true;
+      // systeminfo's project_creation_restriction (signed-in users): "adminonly" lets system admins alone create projects.
+      const adminOnly = !robot && (await this.systemInfo())?.projectCreation === 'adminonly';
       // Harbor 2.2+ system robot accounts may create projects when given that permission (rbac ScopeSystem: project create).
-      throw new PackpubError('AUTH', `${this.host} refused to create project ${project}${robot ? ' (project robot accounts cannot create projects; a system robot account needs the project create permission)' : ''}`, {
+      throw new PackpubError('AUTH', `${this.host} refused to create project ${project}${robot ? ' (project robot accounts cannot create projects; a system robot account needs the project create permission)' : adminOnly ? ' (this Harbor lets system admins alone create projects: project_creation_restriction is adminonly)' : ''}`, {
         hint: `create project ${project} in the Harbor UI (or with a user or system robot account allowed to create projects), then push again`,
       });
     }

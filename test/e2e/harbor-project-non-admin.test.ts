@@ -34,6 +34,18 @@ describe('a Harbor user who is not an admin, and a project that does not exist',
     expect(w.harbor.apiRequests.some((r) => r.method === 'GET' && r.path === '/api/v2.0/projects/devproject' && r.user === DEV && r.status === 403)).toBe(true);
   });
 
+  it('push --create-project where Harbor lets admins alone create projects: said so (project_creation_restriction adminonly), exit 1', async () => {
+    w.harbor.policy.projectCreation = 'adminonly';
+    try {
+      const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/adminonly-project`, '--create-project']);
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`${w.harbor.host} refused to create project adminonly-project (this Harbor lets system admins alone create projects: project_creation_restriction is adminonly)`);
+      expect(w.harbor.projects.has('adminonly-project')).toBe(false);
+    } finally {
+      w.harbor.policy.projectCreation = 'everyone';
+    }
+  });
+
   it('without --create-project: "project ... does not exist", exit 1 (was: "credentials rejected or no push permission"), also for a dry run', async () => {
     for (const dry of [[], ['--dry-run']]) {
       const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/typo-project`, ...dry]);

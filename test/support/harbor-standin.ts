@@ -80,6 +80,8 @@ export interface HarborPolicy {
    * anonymous.
    */
   oidcUsers: Set<string>;
+  /** systeminfo's project_creation_restriction: with adminonly, POST /projects by anyone but an admin answers 403. */
+  projectCreation: 'everyone' | 'adminonly';
 }
 
 /** An answer that replaces the API's own for one request (fault injection: proxies, login pages, bugs). */
@@ -136,7 +138,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
   const upstream = new URL(registry.url);
   const projects = new Set(options.projects ?? []);
   const repositories = new Set<string>();
-  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set(), proxyCacheProjects: new Set(), readOnly: false, authMode: 'db_auth', oidcUsers: new Set() };
+  const policy: HarborPolicy = { immutableProjects: new Set(), overQuotaProjects: new Set(), blockedReadProjects: new Set(), proxyCacheProjects: new Set(), readOnly: false, authMode: 'db_auth', oidcUsers: new Set(), projectCreation: 'everyone' };
   const apiRequests: HarborApiRecord[] = [];
   const refusals: { code: string; path: string }[] = [];
   const refuse = (res: ServerResponse, status: number, code: string, message: string, path: string, headers: Record<string, string> = {}) => {
@@ -227,7 +229,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     // version and the other "protected" fields only to a signed-in user (goharbor/harbor#21672).
     if (path === '/systeminfo' && method === 'GET') {
       const general = { auth_mode: policy.authMode, primary_auth_mode: false, self_registration: false, banner_message: '' };
-      return answer(200, user === undefined ? general : { ...general, harbor_version: 'v2.13.1-standin', read_only: policy.readOnly, project_creation_restriction: 'everyone' });
+      return answer(200, user === undefined ? general : { ...general, harbor_version: 'v2.13.1-standin', read_only: policy.readOnly, project_creation_restriction: policy.projectCreation });
     }
     if (path === '/projects' && method === 'HEAD') {
       // HeadProject: any signed-in user (RequireAuthenticated), 200 or 404.
@@ -243,7 +245,7 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     }
     if (path === '/projects' && method === 'POST') {
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
-      if (user.startsWith('robot$')) return answer(403, harborError('FORBIDDEN', 'forbidden'));
+      if (user.startsWith('robot$') || (policy.projectCreation === 'adminonly' && !admins.has(user))) return answer(403, harborError('FORBIDDEN', 'forbidden'));
       const doc = JSON.parse(body.toString('utf8') || '{}') as { project_name?: string };
       const name = doc.project_name ?? '';
       // pkg/project/manager.go's Create: restrictedNameChars.
