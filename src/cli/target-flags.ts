@@ -190,8 +190,8 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'retry-deadline',
     group: 'network',
     type: 'number',
-    describe: 'Seconds after which a request is not retried any more (default 600); a Retry-After asking to wait past it ends the request at once',
-    paletteDescribe: 'Seconds after which a request is not retried any more, Palette API calls too (default 600); a Retry-After asking to wait past it ends the request at once',
+    describe: "Seconds after which a request is not retried any more, and the longest a blob's whole download or upload, retries and resumes included, may take (default 600); a Retry-After asking to wait past it ends the request at once",
+    paletteDescribe: "Seconds after which a request is not retried any more, Palette API calls too, and the longest a blob's whole download or upload, retries and resumes included, may take (default 600); a Retry-After asking to wait past it ends the request at once",
   },
   {
     name: 'retry-delay',
