@@ -37,7 +37,9 @@ import { setup } from '../support/stage.js';
  * Explored at the time of writing: ~3,000 cases (seeds 1-150, 1000-1199, 5000-5399, 9000-9399, 20000-20299,
  * 30000-30249 with 600 KB packs, 40000-40299 with Basic auth, 50000-50299, 60000-60299, 70000-70299 writes only);
  * then ~790 more: delete 100-139, token auth 200-259, stalls 300-339 and 400-549, token auth with stalls 3000-3099,
- * 6000-6199 (4 mutations, hang-ups), Basic auth with stalls 7000-7099.
+ * 6000-6199 (4 mutations, hang-ups), Basic auth with stalls 7000-7099; then 330 on the write side only
+ * (PACKPUB_FUZZ_OPS=push-empty,push-populated,push-tree,tag,copy,delete): 25000-25119 (5 mutations), token auth
+ * 25200-25349 (5 mutations), Basic auth with stalls 25400-25459 (4 mutations).
  */
 
 const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '6');
