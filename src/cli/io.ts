@@ -185,6 +185,24 @@ export function writeLine(stream: Writable, line = ''): void {
   stream.write(`${commands ? line.replaceAll('##[', '##\\u005b').replaceAll('##vso[', '##vso\\u005b') : line}\n`);
 }
 
+/**
+ * What standard output is, when `path` names it (`/dev/stdout`, `/proc/self/fd/1`, the file stdout is sent to):
+ * `file`, `pipe` (or socket), or `other` (a terminal, /dev/null); undefined when `path` is something else, or
+ * for a program embedding main() (its own stream: fd 1 is not it).
+ */
+export function standardOutputAt(io: Pick<CliIo, 'stdout'>, path: string): 'file' | 'pipe' | 'other' | undefined {
+  if (io.stdout !== process.stdout) return undefined;
+  const fs = process.getBuiltinModule('node:fs');
+  try {
+    const out = fs.fstatSync(1);
+    const file = fs.statSync(path);
+    if (out.dev !== file.dev || out.ino !== file.ino) return undefined;
+    return out.isFile() ? 'file' : out.isFIFO() || out.isSocket() ? 'pipe' : 'other';
+  } catch {
+    return undefined;
+  }
+}
+
 /** One clear line (plus a hint line) for an error; the stack only with --debug. */
 export function renderError(io: CliIo, thrown: unknown, debug: boolean): number {
   const err = localWriteError(thrown);

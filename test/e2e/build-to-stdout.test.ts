@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -11,19 +11,22 @@ import { stage } from '../support/stage.js';
  * `build -o /dev/stdout | tar xz` (README: archive files are written into a pipe or device such as /dev/stdout):
  * the lines saying what was built were printed to standard output after the archive, so tar read "trailing
  * garbage" and the stream held more than the archive. Now the archive is all standard output holds, the lines
- * go to stderr, and --json (printed on standard output too) is refused with it.
+ * go to stderr, and --json (printed on standard output too) is refused with it. push and validate --junit /dev/stdout
+ * mixed their lines (or --json report) with the XML: refused, exit 2, standard output empty.
  */
 
 const stack = stage();
 
-async function build(args: string[], cwd: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+/** packpub with its standard output a pipe, as a shell's `| tar xz` makes it (the spawner's is a socket, which /dev/stdout cannot open). */
+async function piped(args: string[], cwd: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   const env = { ...cliBaseEnv(), SOURCE_DATE_EPOCH: '1700000000' };
-  // Standard output a pipe, as a shell's `| tar xz` makes it (the spawner's is a socket, which /dev/stdout cannot open).
-  return runChild('bash', ['-c', 'set -o pipefail; "$@" | cat', 'bash', process.execPath, BIN, 'build', ...args], { cwd, env }).then(
+  return runChild('bash', ['-c', 'set -o pipefail; "$@" | cat', 'bash', process.execPath, BIN, ...args], { cwd, env }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr.toString() }),
     (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr.toString() }),
   );
 }
+
+const build = (args: string[], cwd: string) => piped(['build', ...args], cwd);
 
 describe('build -o /dev/stdout', () => {
   it('standard output holds the archive, byte for byte the one -o FILE writes; the lines go to stderr', async () => {
@@ -45,5 +48,25 @@ describe('build -o /dev/stdout', () => {
     const run = await build([pack, '-o', '/dev/stdout', '--json'], root);
     expect(run).toMatchObject({ code: 2, stderr: 'error: -o /dev/stdout and --json both write to standard output\nhint: write the archive to a file with -o, or leave --json out\n' });
     expect(run.stdout.length).toBe(0);
+  });
+});
+
+describe('push and validate --junit /dev/stdout into a pipe', () => {
+  it.each([
+    ['push', []],
+    ['validate', []],
+    ['validate', ['--json']],
+  ] as const)('%s %j: exit 2 naming it, standard output empty, nothing published', async (command, more) => {
+    const root = await stack.tempDir('packpub-junit-stdout-');
+    const pack = await writePack(join(root, 'pack'), { name: 'junit-stdout', version: '1.0.0' });
+    const layout = join(root, 'layout');
+    const run = await piped([command, pack, ...(command === 'push' ? ['--oci-layout', layout] : []), ...more, '--junit', '/dev/stdout'], root);
+    // Was: exit 0, the run's lines (or its JSON report) and the XML in one stream.
+    expect(run).toMatchObject({
+      code: 2,
+      stderr: "error: --junit /dev/stdout is standard output, which carries the run's own lines (or its --json report) too\nhint: give --junit a file (e.g. reports/junit.xml) and read it from there\n",
+    });
+    expect(run.stdout.toString()).toBe('');
+    expect(await readdir(root)).toEqual(['pack']);
   });
 });

@@ -5,7 +5,7 @@ import { PackpubError, errorMessage } from '../../errors.js';
 import { summarize, type PackResult, type PushReport } from '../../operations/push-report.js';
 import { outputPlace, tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import type { CliIo } from '../io.js';
-import { EXIT_USAGE, exitCodeFor, printable, userPath, writeLine } from '../io.js';
+import { EXIT_USAGE, exitCodeFor, printable, standardOutputAt, userPath, writeLine } from '../io.js';
 import { resultWarningLines } from '../render.js';
 import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
@@ -109,6 +109,9 @@ export async function reportRefusal(io: CliIo, command: 'push' | 'validate', jun
   const refused = exitCodeFor(err.code) === EXIT_USAGE;
   if (inGitHubActions(io.env)) await appendSummary(io, () => refusalSummary(command, err, refused));
   if (typeof junit !== 'string' || junit.trim() === '') return;
+  // Standard output (checkJunitPath's refusal) stays empty, as for every run refused (exit 2).
+  const stdout = standardOutputAt(io, resolve(io.cwd, userPath(io, junit)));
+  if (stdout === 'file' || stdout === 'pipe') return;
   await writeJunit(io, junit, refusalJunitXml(command, err, refused, { started, hostname: hostname() })).catch(() => undefined);
 }
 
@@ -195,6 +198,14 @@ export async function checkJunitPath(at: string | Pick<CliIo, 'cwd' | 'env'>, fi
     throw new PackpubError('USAGE', `--junit ${file}: folder ${dir} does not exist`, { hint: 'create the folder first, or give another path' });
   }
   const place = await outputPlace(resolve(cwd, file));
+  // `--junit /dev/stdout` into a pipe or a file: the run's own lines (or its --json report) go there too, and the
+  // XML read from it was not XML. (On a terminal, or /dev/null, nothing reads it as a file.)
+  const stdout = typeof at === 'string' || !('stdout' in at) ? undefined : standardOutputAt(at as Pick<CliIo, 'stdout'>, place.path);
+  if (stdout === 'file' || stdout === 'pipe') {
+    throw new PackpubError('USAGE', `--junit ${file} is standard output, which carries the run's own lines (or its --json report) too`, {
+      hint: 'give --junit a file (e.g. reports/junit.xml) and read it from there',
+    });
+  }
   if (place.special) return; // a pipe or device (/dev/stdout) is written into: no file is created beside it
   if ((await stat(place.path).catch(() => undefined))?.isDirectory() === true) {
     throw new PackpubError('USAGE', `--junit ${file} is a folder`, { hint: 'give --junit a file path, e.g. reports/junit.xml' });

@@ -3,10 +3,9 @@ import { PackpubError } from '../../errors.js';
 import { DEFAULT_OCI_LAYOUT, refusePacksNamespace } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
 import { declareFlags, type OwnFlags } from '../target-flags.js';
-import { EXIT_OK, userPath, writeLine } from '../io.js';
+import { EXIT_OK, standardOutputAt, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
-import { fstatSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localWriteError, makeDirs, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
@@ -51,7 +50,7 @@ export const buildCommand: CommandSpec = {
     // `-o /dev/stdout` (README: an archive is written into a pipe or device): the archive is all standard output may
     // hold; the lines saying what was built go to stderr (they followed the archive's bytes: `| tar xz` read
     // "trailing garbage"), and --json, which is printed there, cannot go with it.
-    const toStdout = output !== undefined && !intoFolder && isStandardOutput(ctx, resolve(ctx.io.cwd, output));
+    const toStdout = output !== undefined && !intoFolder && standardOutputAt(ctx.io, resolve(ctx.io.cwd, output)) !== undefined;
     if (toStdout && args['json'] === true) {
       throw new PackpubError('USAGE', `-o ${typed ?? ''} and --json both write to standard output`, { hint: 'write the archive to a file with -o, or leave --json out' });
     }
@@ -100,14 +99,3 @@ export const buildCommand: CommandSpec = {
   },
 };
 
-/** Whether `path` is this process's standard output (`/dev/stdout`, `/proc/self/fd/1`, the file stdout is sent to). */
-function isStandardOutput(ctx: { io: { stdout: unknown } }, path: string): boolean {
-  // A program embedding main() gives its own stream: fd 1 is not it.
-  if (ctx.io.stdout !== process.stdout) return false;
-  try {
-    const [out, file] = [fstatSync(1), statSync(path)];
-    return out.dev === file.dev && out.ino === file.ino;
-  } catch {
-    return false;
-  }
-}
