@@ -566,7 +566,11 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
         if (options.force !== true) return stale.includes(k);
         return options.replacedVersions === undefined || options.replacedVersions.has(k) || options.newVersions?.has(k) === true;
       };
-      const packs = await packsAfterFailedSync(client, registry, options, said, deadline, unsure, publishedValues);
+      // A project found wrong before the sync (push: published already) shows none of the packs: say both.
+      const packs =
+        wrongBefore !== undefined
+          ? notVisible(`Palette's sync of ${registry.name} failed: ${said}; and ${wrongProjectReason(wrongBefore)}`)
+          : await packsAfterFailedSync(client, registry, options, said, deadline, unsure, publishedValues);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('failed', packs, statusFields(last));
     }

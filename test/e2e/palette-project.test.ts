@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
-import { writePacks } from '../support/packs.js';
+import { writePack, writePacks } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -174,5 +174,16 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     } finally {
       w.palette.unknownProjectStatus = 404;
     }
+  });
+
+  it('push of a new version while the project is wrong, and the sync fails: each pack gives both reasons, exit 3 (was: the sync\'s only)', async () => {
+    w.palette.failSyncs = 'cannot reach the registry';
+    const pack = await writePack(join(w.root, 'failed-sync'), { name: 'proj-first', version: '1.2.0' });
+    const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain(
+      "NOT VISIBLE in Palette proj-first:1.2.0: Palette's sync of project-lab failed: cannot reach the registry; and Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project; ",
+    );
+    expect(await versionsAt()).toContain('proj-first:1.2.0');
   });
 });
