@@ -112,6 +112,11 @@ async function outputRefusal(dir: string): Promise<PackpubError | undefined> {
  */
 export async function pullPack(target: ReadableTarget, ref: PackRef, options: PullOptions = {}): Promise<PullResult> {
   const outDir = resolve(options.outDir ?? `${ref.name}-${ref.version}`);
+  // A signal aborted already (or while a step that does not look at it ran: an OCI layout's reads) places nothing.
+  const stopIfAborted = () => {
+    if (options.signal?.aborted === true) throw interrupted(ref);
+  };
+  stopIfAborted();
   const refusal = await outputRefusal(outDir);
   if (refusal !== undefined) throw refusal;
   const resolved = await resolvePack(target, ref, options.signal).catch((err: unknown) => {
@@ -154,12 +159,14 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     });
+    stopIfAborted();
     // The archive holds the pack folder as its single top-level directory: that folder becomes outDir.
     const top = extracted.topLevel.length === 1 ? join(tree, extracted.topLevel[0] as string) : tree;
     const source = (await stat(top)).isDirectory() ? top : tree;
     // Only the pack asked for is placed: an archive with no pack.json, or another pack's, is refused as inspect
     // refuses it (archive-pack-json.ts), before anything reaches the target.
     await judgePackJson(resolved.reference, ref, source === tree ? undefined : extracted.topLevel[0], await pulledPackJson(source), sameManifestOn(target, resolved));
+    stopIfAborted();
     if (existing) await fillFolder(source, outDir, staging, moved);
     else await rename(source, outDir).catch((err: unknown) => Promise.reject(takenOr(outDir, err)));
     moved.length = 0; // in place: no longer the pull's to take back

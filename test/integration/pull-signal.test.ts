@@ -62,6 +62,30 @@ function expectGivenUp(run: { ms: number; error: unknown; out: string }): void {
   expect(readdirSync(w.root).filter((f) => f.includes('packpub-'))).toEqual([]);
 }
 
+describe('pullPack with a signal already aborted', () => {
+  it('places nothing, from a registry or an OCI layout (was: the layout\'s pull completed and placed the pack)', async () => {
+    const layout = join(w.root, 'layout');
+    const pack = await writePack(join(w.root, 'for-layout'), { name: 'hello', version: '1.0.0' });
+    const pushed = await runCli(['push', pack, '--oci-layout', layout, '--no-cache']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    for (const options of [{ ociLayout: layout }, { registry: `${w.hostile.host}/base` }]) {
+      const target = await openTarget({ ...options, credentials: staticProvider('none', undefined) });
+      try {
+        const out = join(w.root, `out-${n++}`);
+        const error = await pullPack(target, parsePackRef('hello:1.0.0'), { outDir: out, signal: AbortSignal.abort() }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(isPackpubError(error, 'ABORTED'), String(error)).toBe(true);
+        expect(existsSync(out)).toBe(false);
+      } finally {
+        await target.store.close();
+      }
+    }
+    expect(readdirSync(w.root).filter((f) => f.includes('packpub-'))).toEqual([]);
+  });
+});
+
 describe('pullPack with a signal', () => {
   it('ends at once when aborted while the manifest read waits for its answer', async () => {
     expectGivenUp(await pullAbortedDuring((m, p) => m === 'GET' && p.includes('/manifests/')));
