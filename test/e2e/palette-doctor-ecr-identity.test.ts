@@ -5,7 +5,7 @@ import { runCli } from '../support/cli.js';
 import { startEcrProxy } from '../support/ecr-proxy.js';
 import { ecrLabAuthorize, startPaletteStandin } from '../support/palette-standin.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment } from '../support/ecr-standin.js';
-import { startRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -23,9 +23,10 @@ describe('palette doctor, ECR target, packpub\'s AWS identity may not list', () 
     const restore = useFakeAwsEnvironment('testAKIDPUSHER');
     stack.defer(restore);
     const root = await stack.tempDir('packpub-doctor-ecr-');
-    const registry = stack.add(await startRegistry({ auth: 'none' }));
+    // The ECR front keeps its repositories under a base path of the worker's shared registry.
+    const registry = await sharedRegistry({ auth: 'none' });
     const ecr = stack.add(await startEcrStandin());
-    const proxy = stack.add(await startEcrProxy({ upstream: registry.url, standin: ecr }));
+    const proxy = stack.add(await startEcrProxy({ upstream: registry.url, base: registry.base, standin: ecr }));
     const host = `${TEST_ECR_HOST}:${proxy.port}`;
     const palette = stack.add(
       await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [host]: { url: `http://127.0.0.1:${proxy.port}`, authorize: ecrLabAuthorize(ecr.url, ecr.region), repositories: () => ecr.repositories.keys() } }, clock }),

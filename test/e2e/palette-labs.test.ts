@@ -5,7 +5,7 @@ import { startEcrProxy, type EcrProxy } from '../support/ecr-proxy.js';
 import { startEcrStandin, TEST_ECR_HOST, useFakeAwsEnvironment, type EcrStandin } from '../support/ecr-standin.js';
 import { startHarborStandin, type HarborStandin } from '../support/harbor-standin.js';
 import { ecrLabAuthorize, startPaletteStandin, type PaletteStandin } from '../support/palette-standin.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { type CliRun, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
@@ -30,7 +30,6 @@ const SECRETS = [KEY, ADMIN_PASSWORD, ROBOT_PASSWORD, NORIGHTS_PASSWORD, PALETTE
 
 const clock = skipWaits();
 let harbor: HarborStandin;
-let registry: RunningRegistry;
 let ecr: EcrStandin;
 let proxy: EcrProxy;
 let palette: PaletteStandin;
@@ -50,9 +49,10 @@ beforeAll(async () => {
     users: { [ADMIN]: ADMIN_PASSWORD, [ROBOT]: ROBOT_PASSWORD, [NORIGHTS]: { password: NORIGHTS_PASSWORD, actions: [], catalog: false } },
     projects: ['spectro-oci-registry'],
   });
-  registry = await startRegistry({ auth: 'none' });
+  // The ECR front keeps its repositories under a base path of the worker's shared registry.
+  const registry = await sharedRegistry({ auth: 'none' });
   ecr = await startEcrStandin();
-  proxy = await startEcrProxy({ upstream: registry.url, standin: ecr });
+  proxy = await startEcrProxy({ upstream: registry.url, base: registry.base, standin: ecr });
   ecrHost = `${TEST_ECR_HOST}:${proxy.port}`;
   palette = await startPaletteStandin({
     keys: { [KEY]: { role: 'tenant-admin' } },
@@ -68,7 +68,6 @@ afterAll(async () => {
   await palette?.close();
   await proxy?.close();
   await ecr?.close();
-  await registry?.stop();
   await harbor?.close();
   await cleanup?.();
   restoreEnv?.();
