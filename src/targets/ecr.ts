@@ -166,6 +166,9 @@ export class EcrStore extends GenericRegistryStore {
     const mutable = this.mutableDespiteAsked.get(repository);
     if (mutable === undefined) return undefined;
     const asked = this.settings.tagMutability ?? 'IMMUTABLE';
+    // A tag the asked exclusion filters leave mutable (IMMUTABLE_WITH_EXCLUSION with `latest`) moves, as ECR would move
+    // it in a repository made with those settings: `--tag latest` onto a new version was refused, exit 1.
+    if (!tagImmutable(asked, this.settings.tagMutabilityExclusions ?? [], tag)) return undefined;
     return new PackpubError(
       'CONFLICT',
       `${this.reference(repository, tag)} already holds a different artifact (${holds}); --ecr-tag-mutability ${asked} was asked, but the ECR repository existed with ${mutable} tags, so replacing it is refused as ECR would refuse it in an immutable repository`,

@@ -97,4 +97,28 @@ describe('ECR tag mutability with exclusion filters', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('IMMUTABLE_WITH_EXCLUSION needs ecr.tagMutabilityExclusions');
   });
+
+  it('IMMUTABLE_WITH_EXCLUSION asked on a repository that existed MUTABLE: a tag the filters exclude (latest) moves, exit 0 (was: refused, exit 1); versions still are not replaced', async () => {
+    w.standin.repositories.set('mx/spectro-packs/archive/hello', {
+      name: 'mx/spectro-packs/archive/hello',
+      registryId: w.standin.accountId,
+      createdAt: new Date(),
+      imageTagMutability: 'MUTABLE',
+      encryptionType: 'AES256',
+      tags: {},
+    });
+    const args = [...ecrArgs('mx'), '--ecr-tag-mutability', 'IMMUTABLE_WITH_EXCLUSION', '--ecr-tag-mutability-exclusion', 'latest'];
+    const first = await runCli(['push', w.v1, ...args, '--tag', 'latest'], { env: env() });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const next = await writePack(join(w.root, 'hello-1.0.1'), { name: 'hello', version: '1.0.1' });
+    const moved = await runCli(['push', next, ...args, '--tag', 'latest'], { env: env() });
+    expect(moved.code, moved.stdout + moved.stderr).toBe(0);
+    const tagged = async (tag: string) =>
+      (await fetch(`${w.registry.url}/v2/mx/spectro-packs/archive/hello/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
+    expect(await tagged('latest')).toBe(await tagged('1.0.1'));
+    // 1.0.0 matches no exclusion: immutable as asked, so packpub does not replace it, even with --force.
+    const forced = await runCli(['push', w.changed, ...args, '--force'], { env: env() });
+    expect(forced.code, forced.stdout + forced.stderr).toBe(1);
+    expect(forced.stderr).toContain('--ecr-tag-mutability IMMUTABLE_WITH_EXCLUSION was asked, but the ECR repository existed with MUTABLE tags, so replacing it is refused');
+  });
 });
