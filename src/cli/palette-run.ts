@@ -113,8 +113,10 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
       } else if (report.status !== 'visible') {
         out.status = 'published-not-visible';
         // No pack line says why: the base path holds no version, and the sync itself did not succeed.
-        if (report.packs.length === 0) writeLine(ctx.io.stderr, `palette: no pack version under ${where} to confirm, and ${printable(syncNotDone(report))}`);
-        else if (report.sync.outcome === 'failed') {
+        if (report.packs.length === 0) {
+          syncFailedOnly = false;
+          writeLine(ctx.io.stderr, `palette: no pack version under ${where} to confirm, and ${printable(syncNotDone(report))}`);
+        } else if (report.sync.outcome === 'failed') {
           // Which of the packs Palette lists with the content published: all of them, the failure is not theirs.
           const listed = report.packs.filter((p) => p.status === 'visible').length;
           const all = listed === report.packs.length;

@@ -37,7 +37,7 @@ describe('palette sync of a base path holding no pack version', () => {
     const run = await runCli(['palette', 'sync', ...at('empty'), ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/${w.under('empty')} to confirm, and Palette's sync of lab failed: cannot reach the registry`);
-    expect(run.stderr).toContain('(exit 3)');
+    expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
     expect(w.palette.registries.get(w.uid)?.sync.status).toBe('Failed');
     expect(syncs(w.uid)).toBe(2);
   });
@@ -60,6 +60,8 @@ describe('palette sync of a base path holding no pack version', () => {
     const run = await runCli(['palette', 'sync', ...at('off'), ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/${w.under('off')} to confirm, and sync is off for Palette registry off`);
+    // Not "Palette lists every version, but its sync failed" (bb82248 said so of a base path with no version).
+    expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
     expect(syncs(w.off)).toBe(0);
     expect(w.palette.registries.get(w.off)?.index.size).toBe(0);
   });
