@@ -177,6 +177,11 @@ export interface InterruptHooks {
   /** What is safe about abandoning this run (default: publishing's "no tag was written for unfinished packs"). */
   abandonNote?: string;
   /**
+   * What the first signal does when the operation gives up its work in flight at once (pull: its download), said
+   * after `<SIGNAL>: ` instead of the grace it does not wait for; the grace still bounds it.
+   */
+  stopsAtOnce?: string;
+  /**
    * Writes the run's reports (JUnit, job summary) for an abandoned run, given the lines just printed; the
    * process exits once it settles, or after ABANDON_REPORT_MS at most.
    */
@@ -250,9 +255,11 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     if (controller.signal.aborted) return abandon(`${sig} again: abandoning requests in flight`);
     ctx.interrupted = true;
     say(
-      graceMs === 0
-        ? `${sig}: starting no new work (${GRACE_ENV}=0: what is in flight is not waited for)`
-        : `${sig}: starting no new work; what is in flight may finish within ${graceMs / 1000} s (signal again to stop at once)`,
+      hooks.stopsAtOnce !== undefined
+        ? `${sig}: ${hooks.stopsAtOnce}`
+        : graceMs === 0
+          ? `${sig}: starting no new work (${GRACE_ENV}=0: what is in flight is not waited for)`
+          : `${sig}: starting no new work; what is in flight may finish within ${graceMs / 1000} s (signal again to stop at once)`,
     );
     controller.abort();
     timer = setTimeout(() => abandon('abandoning requests still in flight'), graceMs);

@@ -31,7 +31,11 @@ export const pullCommand: CommandSpec = {
           signal,
         }),
         // Pull writes no tag: its truth on abandoning is pullPack's (a staging folder, taken away on exit).
-        { abandonNote: 'nothing was written: the pack folder appears only once all of it is verified' },
+        {
+          abandonNote: 'nothing was written: the pack folder appears only once all of it is verified',
+          // pullPack gives its download up at once (its signal reaches the requests): no grace to promise.
+          stopsAtOnce: 'stopping the pull now',
+        },
       );
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
       else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
