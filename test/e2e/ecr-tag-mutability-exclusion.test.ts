@@ -26,6 +26,9 @@ const w = setup(async (stack) => {
 
 const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
 const ecrArgs = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
+/** A repository that exists before the run (made by Terraform or an admin) with this tag mutability. */
+const existing = (name: string, imageTagMutability: string, filters?: string[]) =>
+  w.standin.repositories.set(name, { name, registryId: w.standin.accountId, createdAt: new Date(), imageTagMutability, ...(filters === undefined ? {} : { imageTagMutabilityExclusionFilters: filters }), encryptionType: 'AES256', tags: {} });
 const createCalls = () => w.standin.calls.filter((c) => c.op === 'CreateRepository');
 
 describe('ECR tag mutability with exclusion filters', () => {
@@ -77,15 +80,7 @@ describe('ECR tag mutability with exclusion filters', () => {
   });
 
   it('packpub.yaml ecr.tagMutabilityExclusions: sent on create; an existing repository with other filters: a warning', async () => {
-    w.standin.repositories.set('cfg/spectro-packs/archive/hello', {
-      name: 'cfg/spectro-packs/archive/hello',
-      registryId: w.standin.accountId,
-      createdAt: new Date(),
-      imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-      imageTagMutabilityExclusionFilters: ['latest'],
-      encryptionType: 'AES256',
-      tags: {},
-    });
+    existing('cfg/spectro-packs/archive/hello', 'IMMUTABLE_WITH_EXCLUSION', ['latest']);
     const config = join(w.root, 'packpub.yaml');
     await writeFile(config, `version: 1\ntargets:\n  ecr:\n    registry: ${w.host}/cfg\n    type: ecr\n    tls: { plainHttp: true }\n    resolve: ['${w.resolve}']\n    ecr:\n      endpoint: ${w.standin.url}\n      tagMutability: IMMUTABLE_WITH_EXCLUSION\n      tagMutabilityExclusions: ['dev-*', 'latest']\n`);
     const run = await runCli(['push', w.v1, '--config', config, '--target', 'ecr'], { env: env() });
@@ -99,14 +94,7 @@ describe('ECR tag mutability with exclusion filters', () => {
   });
 
   it('IMMUTABLE_WITH_EXCLUSION asked on a repository that existed MUTABLE: a tag the filters exclude (latest) moves, exit 0 (was: refused, exit 1); versions still are not replaced', async () => {
-    w.standin.repositories.set('mx/spectro-packs/archive/hello', {
-      name: 'mx/spectro-packs/archive/hello',
-      registryId: w.standin.accountId,
-      createdAt: new Date(),
-      imageTagMutability: 'MUTABLE',
-      encryptionType: 'AES256',
-      tags: {},
-    });
+    existing('mx/spectro-packs/archive/hello', 'MUTABLE');
     const args = [...ecrArgs('mx'), '--ecr-tag-mutability', 'IMMUTABLE_WITH_EXCLUSION', '--ecr-tag-mutability-exclusion', 'latest'];
     const first = await runCli(['push', w.v1, ...args, '--tag', 'latest'], { env: env() });
     expect(first.code, first.stdout + first.stderr).toBe(0);
