@@ -43,7 +43,7 @@ if (args.length === 1 && args[0] === '--version') {
   // worker would only start, find nothing and stop (~60 ms of CPU, and this thread waits for its built-ins).
   const ahead = args[0] === 'push' && !cacheOff && spareCore(require('node:os')) && remembers() ? startChecksAhead() : undefined;
   const v8 = require('node:v8');
-  const flags = () => setV8Flags(v8, ahead?.loaded, codeCache);
+  const flags = () => setV8Flags(v8, ahead?.loaded, codeCache, args[0] === 'validate');
   // `packpub validate` of packs worth validation workers starts them now (src/operations/validate-ahead.ts), as
   // the pool would once the command runs: they load their built-in modules while this thread loads the program,
   // and the pool takes them (startValidation), which sets the V8 flags once they have (issue 16).
@@ -146,14 +146,15 @@ function startChecksAhead() {
  * worker's load (checks-ahead.cjs: ~35 modules, crypto's most) is waited for first. Set here, not in the
  * library: the flags are process-wide, and a program embedding packpub decides its own.
  */
-function setV8Flags(v8, checksAheadLoaded, codeCache) {
+function setV8Flags(v8, checksAheadLoaded, codeCache, validating) {
   // A check-ahead worker still loading its built-ins is waited for, up to 100 ms (this thread idles meanwhile,
   // leaving the worker a core): usually a few ms to a few tens on 2 cores.
   if (checksAheadLoaded !== undefined) Atomics.wait(checksAheadLoaded, 0, 0, 100);
   // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
   // under other flags (bin/code-cache.cjs sets these back to V8's defaults for the moment it saves them).
   // (--liftoff-only also turns --wasm-tier-up and --wasm-dynamic-tiering off.)
-  codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672', '--semi-space-growth-factor=1'], ['--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584 --semi-space-growth-factor=2']);
+  const osr = validating ? { flags: ['--no-use-osr'], undo: ' --use-osr' } : { flags: [], undo: '' };
+  codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672', '--semi-space-growth-factor=1', ...osr.flags], [`--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584 --semi-space-growth-factor=2${osr.undo}`]);
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
   // compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
   // quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few
@@ -175,4 +176,12 @@ function setV8Flags(v8, checksAheadLoaded, codeCache) {
   // interleaved runs each at real-time priority on the loaded 2-core machine); a first publish (into an OCI
   // layout) and an unchanged re-run the same within noise (issue 16).
   v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // A function V8 finds hot while it is still looping is compiled with TurboFan to enter the optimised code
+  // mid-loop (on-stack replacement), then compiled again for its next call. In `packpub validate` of the bench
+  // tree that happened to 2-4 functions per run (--trace-opt), among them two of the largest (the template
+  // reference scan, a YAML reader: the costliest compilations of the run). Without it such a function is
+  // optimised for its next call only: validating 44 packs of the bench tree took 3.5 % fewer instructions
+  // (callgrind, two rounds: 3,254 -> 3,129 M and 3,247 -> 3,142 M), the output the same. Only for validate: a
+  // push builds archives in a few long calls per pack, and was measured no better (issue 16).
+  for (const flag of osr.flags) v8.setFlagsFromString(flag);
 }

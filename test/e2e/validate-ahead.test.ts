@@ -82,5 +82,7 @@ describe('packpub validate: validation workers started ahead', () => {
     expectRun(run, { code: 1, stdout: ['ahead-good:1.0.0 OK', 'ahead-bad:1.0.0 FAILED'] });
     expect(lines.filter((l) => l.startsWith('worker-'))).toEqual([]);
     expect(lines[0]).toBe('v8-flags:--liftoff-only');
+    // validate's own: no on-stack replacement (bin/packpub.js); a push does without it (test/e2e/bundle.test.ts).
+    expect(lines.slice(0, 4)).toEqual(['v8-flags:--liftoff-only', 'v8-flags:--interrupt-budget=540672', 'v8-flags:--semi-space-growth-factor=1', 'v8-flags:--no-use-osr']);
   });
 });
