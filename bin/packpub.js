@@ -10,7 +10,15 @@ if (args.length === 1 && args[0] === '--version') {
   // and sets no V8 flag: the bundle's entry alone cost a quarter of the run's CPU (issue 16). It prints
   // what main() prints for it, and a reader that closes the pipe early ends it as quietly (cli/io.ts).
   const { VERSION } = require('../dist/bundle/version.cjs');
-  process.stdout.on('error', () => process.stdout.destroy());
+  // A reader that closed the pipe early (`| head`) is no failure; any other write error (`> /dev/full`) is: said, exit 1
+  // (it exited 0 with nothing written), as main() says a lost output.
+  process.stdout.on('error', (err) => {
+    if (err.code !== 'EPIPE') {
+      process.stderr.write(`error: cannot write to standard output: ${err.message}\n`);
+      process.exitCode = 1;
+    }
+    process.stdout.destroy();
+  });
   process.stdout.write(`${VERSION}\n`);
 } else {
   // A signal while the program loads (its bundle is read and compiled before main() listens for one) ends the run
