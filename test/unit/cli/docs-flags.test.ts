@@ -31,6 +31,7 @@ const NOT_PACKPUB: Record<string, string> = {
   '--liftoff-only': "a V8 flag bin/packpub.js sets (README, the build)",
   '--interrupt-budget': "a V8 flag bin/packpub.js sets (README, the build)",
   '--semi-space-growth-factor': "a V8 flag bin/packpub.js sets (README, the build)",
+  '--no-use-osr': "a V8 flag bin/packpub.js sets for validate (README, the build)",
   '--max-http-header-size': "Node's option (errors.md)",
   '--password': 'a flag packpub refuses on purpose (errors.md: there is no --password flag)',
   '--skip-exisitng': 'a typo, as the example of a suggestion (errors.md)',
