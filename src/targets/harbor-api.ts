@@ -25,6 +25,8 @@ export interface SystemInfo {
   projectCreation?: string;
 }
 
+/** How long a systeminfo answer (auth mode, read-only mode) is taken as current. */
+const SYSTEM_INFO_TTL_MS = 60_000;
 /** Harbor caps page_size at 100. */
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10_000;
@@ -167,16 +169,18 @@ export class HarborApi {
     return { state: 'unknown', proxyCache: false };
   }
 
-  /** systeminfo as these credentials get it, read once (systemInfo). */
-  private info: Promise<SystemInfo | undefined> | undefined;
+  /** systeminfo as these credentials get it, and when it was asked (systemInfo). */
+  private info: { at: number; answer: Promise<SystemInfo | undefined> } | undefined;
 
   /**
-   * GET /systeminfo, once: `auth_mode` (given to anyone) and, to signed-in users only, the "protected" fields
+   * GET /systeminfo: `auth_mode` (given to anyone) and, to signed-in users only, the "protected" fields
    * (server/v2.0/handler/systeminfo.go): their presence says the credentials were taken, `read_only` is read-only
-   * mode. Undefined when Harbor does not answer it.
+   * mode. Undefined when Harbor does not answer it. Asked again after SYSTEM_INFO_TTL_MS: a store a library keeps
+   * open sees read-only mode end.
    */
   systemInfo(): Promise<SystemInfo | undefined> {
-    this.info ??= (async () => {
+    if (this.info !== undefined && Date.now() - this.info.at < SYSTEM_INFO_TTL_MS) return this.info.answer;
+    const answer = (async () => {
       const res = await this.call('GET', this.url('/systeminfo'));
       if (res.status !== 200) {
         await discardBody(res);
@@ -194,7 +198,8 @@ export class HarborApi {
         ...(typeof flag === 'boolean' ? { readOnly: flag } : {}),
       };
     })().catch(() => undefined);
-    return this.info;
+    this.info = { at: Date.now(), answer };
+    return answer;
   }
 
   /** Whether Harbor is in read-only mode (systeminfo's `read_only`, signed-in users only); undefined when it does not say. */

@@ -35,7 +35,7 @@ export class HarborStore extends GenericRegistryStore {
   override readonly kind = 'harbor' as const;
   private readonly ensureProject: (project: string) => Promise<void>;
   private readonly checkProject: (project: string) => Promise<void>;
-  /** A dry run's read of systeminfo's `read_only` (once per run): true refuses every planned write (refusesWriting). */
+  /** A dry run's read of systeminfo's `read_only` (HarborApi.systemInfo: once a minute): true refuses every planned write (refusesWriting). */
   private readonly checkReadOnly: () => Promise<void>;
   private readOnly = false;
   /** Manifests pushed in this run, so a read-back blocked by a project policy can trust the PUT. */
@@ -53,11 +53,11 @@ export class HarborStore extends GenericRegistryStore {
     this.checkProject = onceper(async (project) => {
       await this.projectMissing(project);
     });
-    const readOnly = onceper(async () => {
-      // Best effort: a Harbor that does not say (anonymous, an older answer, an error) is planned as before.
+    // Best effort: a Harbor that does not say (anonymous, an older answer, an error) is planned as before. The answer
+    // is HarborApi.systemInfo's, asked again after a minute.
+    this.checkReadOnly = async () => {
       this.readOnly = (await this.api.readOnly().catch(() => undefined)) === true;
-    });
-    this.checkReadOnly = () => readOnly(undefined);
+    };
   }
 
   /**

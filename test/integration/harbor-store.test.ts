@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Digest } from '../../src/oci/digest.js';
 import { defaultCredentialChain } from '../../src/credentials/default-chain.js';
 import { encodeAuth } from '../../src/credentials/docker-config.js';
 import { openRegistryStore } from '../../src/targets/registry-store.js';
@@ -53,6 +54,31 @@ async function pushArtifact(store: ArtifactStore, repo: string, tag: string, con
 
 
 describe('Harbor store (Harbor REST stand-in + token-auth registry)', () => {
+  it('read-only mode, as a store a library keeps open sees it: refused while on, and again usable a minute after it ends', async () => {
+    const store = await asAdmin();
+    const repo = 'spectro/spectro-packs/archive/ro-ttl';
+    const digest = await pushArtifact(store, repo, '1.0.0', 'read-only ttl');
+    const asks = () => w.harbor.apiRequests.filter((r) => r.path === '/api/v2.0/systeminfo').length;
+    const before = asks();
+    w.harbor.policy.readOnly = true;
+    const started = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'], now: started });
+    try {
+      expect((await store.refusesDeleting?.(repo, '1.0.0', digest as Digest))?.message).toBe(`${w.harbor.host} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): Harbor deletes nothing now`);
+      w.harbor.policy.readOnly = false;
+      // Within the minute, the answer stands (one systeminfo read); after it, Harbor is asked again.
+      vi.setSystemTime(started + 30_000);
+      expect(await store.refusesDeleting?.(repo, '1.0.0', digest as Digest)).toBeDefined();
+      expect(asks()).toBe(before + 1);
+      vi.setSystemTime(started + 61_000);
+      expect(await store.refusesDeleting?.(repo, '1.0.0', digest as Digest)).toBeUndefined();
+      expect(asks()).toBe(before + 2);
+    } finally {
+      vi.useRealTimers();
+      w.harbor.policy.readOnly = false;
+    }
+  });
+
   it('says the project is missing instead of Harbor\'s confusing denial', async () => {
     const store = await asAdmin();
     const err = await failure(store.prepareRepository('nosuch/spectro-packs/archive/hello'));
