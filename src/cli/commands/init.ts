@@ -15,7 +15,7 @@ const INIT_FLAGS: OwnFlags = {
     layer: { type: 'string', choices: [...PACK_LAYERS], default: 'addon', describe: 'Pack layer' },
     'addon-type': { type: 'string', describe: 'Add-on category, e.g. monitoring, security (default for add-ons: "system app")' },
     namespace: { type: 'string', describe: 'pack.namespace, a Kubernetes namespace name (default: the pack name)' },
-    'from-chart': { type: 'string', describe: 'Build the pack from a Helm chart: a .tgz or an unpacked chart folder' },
+    'from-chart': { type: 'string', describe: 'Build the pack from a Helm chart on disk: a .tgz or an unpacked chart folder (a chart of a repository or registry: helm pull it first)' },
     'chart-version-from': {
       type: 'string',
       choices: ['version', 'appVersion'],
