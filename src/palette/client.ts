@@ -453,6 +453,7 @@ export class PaletteClient {
     let status: number;
     let text: string;
     let retryAfter: string | undefined;
+    let serverDate: string | undefined;
     let contentType = '';
     // The whole answer, body included, within the timeout: a body dripping in never trips bodyTimeout.
     const whole = AbortSignal.timeout(timeout);
@@ -476,6 +477,8 @@ export class PaletteClient {
       text = read;
       const ra = res.headers['retry-after'];
       retryAfter = Array.isArray(ra) ? ra[0] : ra;
+      const date = res.headers['date'];
+      serverDate = Array.isArray(date) ? date[0] : date;
       const ct = res.headers['content-type'];
       contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
     } catch (err) {
@@ -521,8 +524,10 @@ export class PaletteClient {
     this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
     if (status === 429 || status >= 500) {
       // Retry-After is honoured up to 60 s (MAX_RETRY_AFTER_MS); what was asked goes into the message if it ends the call.
-      const now = this.clock.now();
-      const askedMs = parseRetryAfter(retryAfter, now, Infinity);
+      // A Retry-After date is read against the answer's own Date (RFC 9110 10.2.3), not this machine's clock: with the
+      // two apart (a CI runner's clock off by an hour), "retry in 1 s" read as an hour ended the call at once.
+      const serverNow = serverDate === undefined ? Number.NaN : Date.parse(serverDate);
+      const askedMs = parseRetryAfter(retryAfter, Number.isNaN(serverNow) ? this.clock.now() : serverNow, Infinity);
       // Palette's own words, when it gave any (a 500 says what failed); a gateway's HTML page is left out.
       const said = status === 429 ? '' : redactText(parseJson<PaletteErrorBody>(text)?.message ?? '').slice(0, 300);
       const failed = new PaletteRetryable(

@@ -12,6 +12,7 @@ import { setup } from '../support/stage.js';
  * sync kept retrying (250 ms doubling, 6 attempts: about 7 s) and then failed with the 503, not as aborted. Now the
  * call in flight is cancelled, no retry starts, and the sync rejects ABORTED at once. A Palette that never answers kept
  * an aborted sync until --request-timeout (60 s by default).
+ * Clock skew: a Retry-After date is read against the answer's Date header, not this machine's clock.
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
@@ -65,3 +66,25 @@ describe('a sync aborted while Palette answers 503', () => {
     }
   });
 });
+
+describe('a Retry-After date from a Palette whose clock is an hour ahead of this machine', () => {
+  it('is read against the answer\'s Date: the call retries after ~1 s and succeeds (was: read as an hour on this machine\'s clock, the 60 s most it honours waited)', async () => {
+    const client = new PaletteClient({ endpoint: w.palette.url, apiKey: KEY });
+    const serverNow = Math.ceil(Date.now() / 1000) * 1000 + 3_600_000;
+    w.palette.outage = { status: 503, date: new Date(serverNow).toUTCString(), retryAfter: new Date(serverNow + 1_000).toUTCString(), times: 1 };
+    try {
+      const from = w.palette.requests.length;
+      const status = await client.syncStatus(w.registry.uid, 'basic');
+      expect(status.isSyncSupported).toBe(true);
+      const made = w.palette.requests.slice(from);
+      expect(made.map((r) => r.status)).toEqual([503, 200]);
+      const waited = (made[1]?.at ?? 0) - (made[0]?.at ?? 0);
+      expect(waited).toBeGreaterThanOrEqual(500);
+      expect(waited).toBeLessThan(5_000);
+    } finally {
+      w.palette.outage = undefined;
+      await client.close();
+    }
+  });
+});
+

@@ -198,7 +198,7 @@ export interface PaletteStandin {
    * While set, every request (still recorded) is answered this status with a v1Error body, and
    * `Retry-After: retryAfter` if given; with `times`, only that many requests, then the outage ends.
    */
-  outage: { status: 429 | 503; retryAfter?: string; times?: number } | undefined;
+  outage: { status: 429 | 503; retryAfter?: string; times?: number; date?: string } | undefined;
   /**
    * While set, the next `times` (default 1) requests with this method and path (recorded with the status sent)
    * are answered `status` with a v1Error body, or their connection is dropped (`reset`). With `afterActing`, the
@@ -619,7 +619,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       if (outage.times !== undefined && --outage.times <= 0) standin.outage = undefined;
       record.status = outage.status;
       const [code, message] = outage.status === 429 ? ['TooManyRequests', 'Too many requests'] : ['ServiceUnavailable', 'Service is unavailable'];
-      return v1Error(res, outage.status, code, message, outage.retryAfter === undefined ? {} : { 'retry-after': outage.retryAfter });
+      // `date`: the answer's Date header, as a server whose clock is not the client's would send it.
+      return v1Error(res, outage.status, code, message, { ...(outage.retryAfter === undefined ? {} : { 'retry-after': outage.retryAfter }), ...(outage.date === undefined ? {} : { date: outage.date }) });
     }
     if (!allowRate(prefix)) return error(429, 'TooManyRequests', 'Too many requests');
     const key = options.keys[String(req.headers['apikey'] ?? '')];
