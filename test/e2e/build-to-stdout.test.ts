@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { BIN, cliBaseEnv } from '../support/cli.js';
+import { BIN, cliBaseEnv, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { runChild, type ChildFailure } from '../support/spawner.js';
 import { stage } from '../support/stage.js';
@@ -35,9 +35,10 @@ describe('build -o /dev/stdout', () => {
     const piped = await build([pack, '-o', '/dev/stdout'], root);
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stderr).toContain('built /dev/stdout\n  reference  oci:oci-packs/spectro-packs/archive/to-stdout:1.0.0\n');
-    const file = await build([pack, '-o', join(root, 'archive.tar.gz')], root);
+    // The same build into a file, in-process (a process less: the archive does not depend on where it runs).
+    const file = await runCli(['build', pack, '-o', join(root, 'archive.tar.gz')], { cwd: root, env: { SOURCE_DATE_EPOCH: '1700000000' } });
     expect(file.code, file.stderr).toBe(0);
-    expect(file.stdout.toString()).toContain(`built ${join(root, 'archive.tar.gz')}`);
+    expect(file.stdout).toContain(`built ${join(root, 'archive.tar.gz')}`);
     expect(piped.stdout.equals(await readFile(join(root, 'archive.tar.gz')))).toBe(true);
     expect(gunzipSync(piped.stdout).subarray(0, 'to-stdout-1.0.0/'.length).toString()).toBe('to-stdout-1.0.0/');
   });
@@ -54,7 +55,6 @@ describe('build -o /dev/stdout', () => {
 describe('push and validate --junit /dev/stdout into a pipe', () => {
   it.each([
     ['push', []],
-    ['validate', []],
     ['validate', ['--json']],
   ] as const)('%s %j: exit 2 naming it, standard output empty, nothing published', async (command, more) => {
     const root = await stack.tempDir('packpub-junit-stdout-');
