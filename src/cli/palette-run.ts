@@ -85,7 +85,8 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         }),
         // It writes nothing to the registry (push --palette-sync has published before it starts); what runs on is
         // Palette's: a sync it has started.
-        { abandonNote: INTERRUPTED_NOTE },
+        // The wait ends on the first signal (PaletteClient.whileNotAborted gives up the call in flight): not the grace line.
+        { abandonNote: INTERRUPTED_NOTE, stopsAtOnce: 'giving up the wait for Palette now, the request in flight included' },
       ).catch((err: unknown) => {
         // Stopped by the interrupt within its grace (a wait between polls, a values read given up): said as an
         // abandoned run is, not as "cancelled".
