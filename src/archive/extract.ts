@@ -239,6 +239,8 @@ async function extractInto(
   };
   const onAbort = () => fail(new PackpubError('ABORTED', 'extraction was interrupted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal aborted before the call fires no 'abort' event: the extraction would have run to its end.
+  if (options.signal?.aborted === true) onAbort();
 
   const goView = new GoTarView();
   const feeding = pipeline(source, input, createGunzip(), output, (tarBytes: AsyncIterable<Buffer>) => feed(tarBytes, extract, goView), {

@@ -126,6 +126,19 @@ describe('extractArchive refuses hostile archives, writing nothing', () => {
   });
 });
 
+describe('extractArchive stopped by its signal', () => {
+  it('an already-aborted signal: ABORTED, nothing written (it ran to its end before)', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const gz = await craft([
+      { name: 'pack/', type: 'directory' },
+      { name: 'pack/a.txt', content: 'a' },
+    ]);
+    const err = await expectRefused(gz, { signal: controller.signal }, 'ABORTED');
+    expect(err.message).toBe('extraction was interrupted');
+  });
+});
+
 describe('extractArchive refuses decompression bombs', () => {
   const MEMBER = 16 * 1024 * 1024;
   let zerosMember: Buffer;
