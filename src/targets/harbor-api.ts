@@ -15,6 +15,28 @@ import { redactText } from '../util/redact.js';
 
 export type ProjectState = 'exists' | 'missing' | 'unknown';
 
+/** A project as Harbor describes it (the fields read here). */
+interface HarborProjectDoc {
+  name?: unknown;
+  project_id?: unknown;
+  registry_id?: unknown;
+}
+
+/** What the project look-up found: its state, whether it is a proxy cache (`registry_id` > 0), and its id. */
+export interface ProjectFound {
+  state: ProjectState;
+  proxyCache: boolean;
+  id?: number;
+}
+
+function found(doc: HarborProjectDoc): ProjectFound {
+  return {
+    state: 'exists',
+    proxyCache: typeof doc.registry_id === 'number' && doc.registry_id > 0,
+    ...(typeof doc.project_id === 'number' ? { id: doc.project_id } : {}),
+  };
+}
+
 /** What GET /systeminfo told these credentials (HarborApi.systemInfo). */
 export interface SystemInfo {
   authMode?: string;
@@ -140,7 +162,7 @@ export class HarborApi {
    * projectState, and whether the project is a proxy cache (Harbor's project model: `registry_id` > 0, the registry
    * it mirrors; omitted for a regular project), into which Harbor takes no push.
    */
-  async project(project: string): Promise<{ state: ProjectState; proxyCache: boolean }> {
+  async project(project: string): Promise<ProjectFound> {
     const url = this.url(`/projects/${encodeURIComponent(project)}`);
     const res = await this.call('GET', url);
     if (![200, 401, 403, 404].includes(res.status)) throw await this.fail(res, 'GET', `project ${project}`);
@@ -153,8 +175,7 @@ export class HarborApi {
       } catch {
         doc = undefined;
       }
-      const registryId = typeof doc === 'object' && doc !== null ? (doc as { registry_id?: unknown }).registry_id : undefined;
-      return { state: 'exists', proxyCache: typeof registryId === 'number' && registryId > 0 };
+      return found(typeof doc === 'object' && doc !== null ? (doc as HarborProjectDoc) : {});
     }
     await discardBody(res);
     if (res.status === 404) return { state: 'missing', proxyCache: false };
@@ -223,21 +244,41 @@ export class HarborApi {
    * A project found in the project list (GET /projects?q=name=<p>, which Harbor takes an OIDC user's CLI secret on):
    * listed, or not (the list holds every project the user may see).
    */
-  private async projectListed(project: string): Promise<{ state: ProjectState; proxyCache: boolean }> {
-    const res = await this.call('GET', this.url(`/projects?q=${encodeURIComponent(`name=${project}`)}&page_size=10`));
+  private async projectListed(project: string): Promise<ProjectFound> {
+    const doc = await this.getJson(this.url(`/projects?q=${encodeURIComponent(`name=${project}`)}&page_size=10`));
+    const listed = Array.isArray(doc) ? (doc as HarborProjectDoc[]).find((p) => typeof p === 'object' && p !== null && p.name === project) : undefined;
+    if (listed === undefined) return { state: Array.isArray(doc) ? 'missing' : 'unknown', proxyCache: false };
+    return found(listed);
+  }
+
+  /**
+   * Whether these credentials may push into the project `id`: Harbor's GET /users/current/permissions for the project's
+   * scope (any signed-in user or robot: server/v2.0/handler/user.go) lists `repository` `push` when they may. Undefined
+   * when Harbor does not say (an OIDC CLI secret is anonymous there, an older Harbor, an error).
+   */
+  async canPush(id: number): Promise<boolean | undefined> {
+    const doc = await this.getJson(this.url(`/users/current/permissions?scope=${encodeURIComponent(`/project/${id}`)}&relative=true`));
+    if (!Array.isArray(doc)) return undefined;
+    return (doc as Array<{ resource?: unknown; action?: unknown }>).some((p) => typeof p === 'object' && p !== null && p.resource === 'repository' && p.action === 'push');
+  }
+
+  /** A GET answered 200 with JSON (read within --retry-deadline, at most PAGE_BYTES): the document; else undefined. */
+  private async getJson(url: URL): Promise<unknown> {
+    const res = await this.call('GET', url);
     if (res.status !== 200) {
       await discardBody(res);
-      return { state: 'unknown', proxyCache: false };
+      return undefined;
     }
-    let doc: unknown;
     try {
-      doc = JSON.parse((await readBounded(res.body, PAGE_BYTES, { timeoutMs: this.deadlineMs })).toString('utf8'));
+      return JSON.parse((await readBounded(res.body, PAGE_BYTES, { timeoutMs: this.deadlineMs })).toString('utf8')) as unknown;
     } catch {
-      return { state: 'unknown', proxyCache: false };
+      return undefined;
     }
-    const found = Array.isArray(doc) ? (doc as Array<{ name?: unknown; registry_id?: unknown }>).find((p) => typeof p === 'object' && p !== null && p.name === project) : undefined;
-    if (found === undefined) return { state: Array.isArray(doc) ? 'missing' : 'unknown', proxyCache: false };
-    return { state: 'exists', proxyCache: typeof found.registry_id === 'number' && found.registry_id > 0 };
+  }
+
+  /** The credential the registry's session sends (its user name for messages; never the secret). */
+  credential(): Promise<{ username?: string }> {
+    return this.session.getCredential();
   }
 
   /** HEAD /projects?project_name=<name>: 'exists' (200), 'missing' (404), else 'unknown'. */
@@ -399,17 +440,7 @@ export class HarborApi {
   async tagImmutable(repository: string, digest: string, tag: string): Promise<boolean | undefined> {
     const url = this.artifactUrl(repository, digest);
     url.search = 'with_tag=true&with_immutable_status=true';
-    const res = await this.call('GET', url);
-    if (res.status !== 200) {
-      await discardBody(res);
-      return undefined;
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse((await readBounded(res.body, PAGE_BYTES, { timeoutMs: this.deadlineMs })).toString('utf8'));
-    } catch {
-      return undefined;
-    }
+    const doc = await this.getJson(url);
     const tags = typeof doc === 'object' && doc !== null ? (doc as { tags?: unknown }).tags : undefined;
     const found = Array.isArray(tags) ? (tags as Array<{ name?: unknown; immutable?: unknown }>).find((t) => typeof t === 'object' && t !== null && t.name === tag) : undefined;
     return typeof found?.immutable === 'boolean' ? found.immutable : undefined;

@@ -51,7 +51,18 @@ export class HarborStore extends GenericRegistryStore {
       if (await this.projectMissing(project)) await this.api.createProject(project);
     });
     this.checkProject = onceper(async (project) => {
-      await this.projectMissing(project);
+      if (await this.projectMissing(project)) return;
+      // A dry run only reads: whether these credentials may push there is Harbor's permission list to tell. A pull-only
+      // robot's dry run planned "new", exit 0, and the real run was refused ("no push permission"), exit 1.
+      const id = this.projectIds.get(project);
+      if (id === undefined || (await this.api.canPush(id).catch(() => undefined)) !== false) return;
+      const who = (await this.api.credential()).username ?? 'anonymous';
+      this.pushDenied.set(
+        project,
+        new PackpubError('AUTH', `${who} has no push permission on project ${project} (GET /api/v2.0/users/current/permissions lists none): a real run would be refused its first write`, {
+          hint: `give the robot account the push permission on project ${project}, or make the user a Developer (or above) there`,
+        }),
+      );
     });
     // Best effort: a Harbor that does not say (anonymous, an older answer, an error) is planned as before. The answer
     // is HarborApi.systemInfo's, asked again after a minute.
@@ -65,7 +76,8 @@ export class HarborStore extends GenericRegistryStore {
    * a proxy cache project (Harbor refuses every push into it: said before anything is uploaded, also by a dry run).
    */
   private async projectMissing(project: string): Promise<boolean> {
-    const { state, proxyCache } = await this.api.project(project);
+    const { state, proxyCache, id } = await this.api.project(project);
+    if (id !== undefined) this.projectIds.set(project, id);
     if (proxyCache) throw proxyCacheProject(project, this.location);
     if (state !== 'missing') return false;
     if (!HARBOR_PROJECT_NAME.test(project)) {
@@ -110,10 +122,18 @@ export class HarborStore extends GenericRegistryStore {
     return immutableDeleteRefusal(this.reference(repository, tag), projectOf(repository));
   }
 
-  /** Read-only mode (found by checkRepository): the real run's first write would be refused, 403 DENIED. */
-  refusesWriting(): PackpubError | undefined {
-    return this.readOnly ? readOnlyMode(this.location) : undefined;
+  /**
+   * Read-only mode, or no push permission on the project (both found by checkRepository): the real run's first write
+   * would be refused.
+   */
+  refusesWriting(repository: string): PackpubError | undefined {
+    return this.readOnly ? readOnlyMode(this.location) : this.pushDenied.get(projectOf(repository));
   }
+
+  /** Project ids found by the project look-up (the permission list's scope). */
+  private readonly projectIds = new Map<string, number>();
+  /** A dry run's finding that these credentials may not push into a project (checkProject), by project. */
+  private readonly pushDenied = new Map<string, PackpubError>();
 
   override async listRepositories(prefix: string): Promise<string[]> {
     const clean = prefix.replace(/\/+$/, '');

@@ -108,6 +108,19 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
   });
 
+  it('a robot without push permission, --dry-run: a pack it would write fails the plan, exit 1 (was: planned "new", exit 0); an unchanged one is planned unchanged', async () => {
+    const as = (args: string[]) => runCli([...args, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });
+    const dry = await as(['push', pack('other'), '--dry-run']);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(1);
+    expect(dry.stderr).toContain(`${READER} has no push permission on project packs (GET /api/v2.0/users/current/permissions lists none): a real run would be refused its first write`);
+    expect(dry.stderr).toContain('hint: give the robot account the push permission on project packs');
+    // hello 1.0.0 is published (an earlier case): a real run would write nothing, and the dry run says unchanged.
+    const unchanged = await as(['push', pack('hello'), '--dry-run']);
+    expect(unchanged.code, unchanged.stdout + unchanged.stderr).toBe(0);
+    expect(unchanged.stdout).toContain('unchanged');
+    expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
+  });
+
   it('a robot without push permission: Harbor answers its token 401 Basic realm="harbor"; said as missing permission, one token asked again, exit 1', async () => {
     const asked = w.harbor.token.requests.length;
     const push = await runCli(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });

@@ -12,6 +12,7 @@ import { listenOnLoopback, readBody, sendJson } from './loopback.js';
  *   GET  /api/v2.0/projects/{name}          200 / 401 (wrong credentials, or anonymous); a missing project: 404 to a
  *                                           system admin only, 403 to other users (Harbor's RequireProjectAccess)
  *   HEAD /api/v2.0/projects?project_name=p  200 / 404 to any signed-in user, 401 anonymous
+ *   GET  /api/v2.0/users/current/permissions?scope=/project/<id>   the repository actions the user or robot may take
  *   POST /api/v2.0/projects                 201 / 409; robot accounts get 403, anonymous 401
  *   GET  /api/v2.0/projects/{p}/repositories?page=&page_size=   paged, X-Total-Count, relative Link
  *   GET  /api/v2.0/projects/{p}/repositories/{r}/artifacts/{reference}   digest and tags (`immutable` each with with_immutable_status=true)
@@ -230,6 +231,14 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     if (path === '/systeminfo' && method === 'GET') {
       const general = { auth_mode: policy.authMode, primary_auth_mode: false, self_registration: false, banner_message: '' };
       return answer(200, user === undefined ? general : { ...general, harbor_version: 'v2.13.1-standin', read_only: policy.readOnly, project_creation_restriction: policy.projectCreation });
+    }
+    if (path === '/users/current/permissions' && method === 'GET') {
+      // GetCurrentUserPermissions (any signed-in user or robot): what it may do in the scope, relative to it. Users with
+      // an `actions` list may do those on repositories; others everything.
+      if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
+      const rights = options.users[user];
+      const actions = typeof rights === 'object' && rights.actions !== undefined ? rights.actions : ['pull', 'push', 'delete'];
+      return answer(200, [{ resource: 'repository', action: 'list' }, ...actions.map((action) => ({ resource: 'repository', action }))]);
     }
     if (path === '/projects' && method === 'HEAD') {
       // HeadProject: any signed-in user (RequireAuthenticated), 200 or 404.
