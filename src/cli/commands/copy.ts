@@ -36,7 +36,7 @@ const COPY_FLAGS: OwnFlags = {
     all: { type: 'boolean', default: false, describe: "Every version of <name>, or without a name every pack under the source base path (cosign's .sig/.att/.sbom tags as they are; other tags holding no pack, or an archive pull refuses, are left out and named; a version holding either, or a tag whose archive the source fails to serve, fails the run; without a name at most 5000 packs, and a pack whose tag list answers 404 is named in a note, not copied)" },
     force: { type: 'boolean', describe: 'Replace a version that holds a different manifest (Palette caches digests: avoid)' },
     'skip-existing': { type: 'boolean', describe: 'Keep a version that holds a different manifest and report it as skipped' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to copy), with the refusals the real run would meet (Harbor read-only mode, an immutable tag, ECR settings); write nothing' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to copy), with the refusals the real run would meet (Harbor read-only mode or no push permission, an immutable tag, ECR settings); write nothing' },
     'fail-fast': { type: 'boolean', default: false, describe: 'Stop starting new versions after the first failure' },
     concurrency: numberFlag('Versions copied at once, 1 to 64 (default: four per core, 4 to 16)'),
   },

@@ -22,7 +22,7 @@ const PUSH_FLAGS: OwnFlags = {
     recursive: { type: 'boolean', describe: 'Publish every folder holding a pack.json below the given roots' },
     force: { type: 'boolean', describe: 'Replace a version that holds different content (Palette caches digests: avoid)' },
     'skip-existing': { type: 'boolean', describe: 'Keep a version that holds different content and report it as skipped' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to upload), with the refusals the real run would meet (Harbor read-only mode, an immutable tag, ECR settings); write nothing to the target' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to upload), with the refusals the real run would meet (Harbor read-only mode or no push permission, an immutable tag, ECR settings); write nothing to the target' },
     strict: { type: 'boolean', describe: 'Validation warnings fail too' },
     'continue-on-error': {
       type: 'boolean',
