@@ -14,12 +14,29 @@ import type { YNode } from './yaml-tree.js';
  */
 /** Deepest nesting accepted (real values.yaml files stay under 20). */
 export const MAX_YAML_DEPTH = 100;
-/** Most alias uses (`*name`) per file. */
-export const MAX_YAML_ALIASES = 10_000;
-/** Most nodes that alias uses may add once expanded; a bomb blows past this in a few levels. */
-export const MAX_YAML_ALIAS_EXPANSION = 100_000;
-/** Most keys merged with `<<` per file. */
-export const MAX_YAML_MERGE_KEYS = 10_000;
+/**
+ * Most alias uses (`*name`) per file: a safety net above what a file within the 4 MiB limit can hold. What
+ * Go refuses is judged by goExcessiveAliasing (its ratio of alias-expanded nodes), not by a count.
+ */
+export const MAX_YAML_ALIASES = 2_000_000;
+/**
+ * Most nodes that alias uses may add once expanded: a bomb blows past this in a few levels. Above the ~1.2
+ * million nodes Go's ratio rule lets a document expand to, so only documents Go refuses too reach it.
+ */
+export const MAX_YAML_ALIAS_EXPANSION = 2_000_000;
+/** Most nodes merged with `<<` per file (counted within the expansion too when merged through an alias). */
+export const MAX_YAML_MERGE_KEYS = 2_000_000;
+
+/**
+ * go-yaml v2.4.0 decode.go (sigs.k8s.io/yaml, so Helm): "document contains excessive aliasing" once more
+ * than 100 of the nodes it decodes are decoded inside an alias, among more than 1000, and their share
+ * passes allowedAliasRatio: 99% up to 400 000 decodes, 10% from 4 000 000, linear in between.
+ */
+export function goExcessiveAliasing(aliased: number, decoded: number): boolean {
+  if (aliased <= 100 || decoded <= 1000) return false;
+  const allowed = decoded <= 400_000 ? 0.99 : decoded >= 4_000_000 ? 0.1 : 0.99 - (0.89 * (decoded - 400_000)) / 3_600_000;
+  return aliased / decoded > allowed;
+}
 
 const MAX_RECORDED_KEYS = 50_000;
 const MAX_RECORDED_DEPTH = 16;
@@ -150,14 +167,14 @@ export function checkYamlText(text: string, file: string, options: YamlCheckOpti
   const docs = parsed.documents.filter(isContentDocument);
   try {
     const budget = { aliases: 0, expansion: 0, merges: 0, duplicates: 0 };
-    for (const doc of docs) walkDocument(doc, pos, result, file, budget);
+    for (const [i, doc] of docs.entries()) walkDocument(doc, pos, result, file, budget, i === 0);
     duplicatesSummary(result, file, budget);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     result.findings.push({ severity: 'error', rule: err.rule, file, ...pos(err.offset), message: err.message });
     return result;
   }
-  // Bounded above: aliases become shared references, merges copy at most MAX_YAML_MERGE_KEYS keys.
+  // Bounded above: aliases become shared references, what they expand to is bounded (Go's ratio, MAX_YAML_ALIAS_EXPANSION).
   if (options.documents !== false) result.documents = docs.map(documentValue);
   result.ok = true;
   return result;
@@ -269,6 +286,7 @@ function walkDocument(
   result: YamlCheck,
   file: string,
   budget: { aliases: number; expansion: number; merges: number; duplicates: number },
+  first: boolean,
 ): void {
   /** Expanded node count of each anchored node, for the alias expansion budget. */
   const sizes = new Map<string, number>();
@@ -284,7 +302,16 @@ function walkDocument(
     for (let line = first + 1; line <= last && result.scalarContentLines.size < 1_000_000; line++) result.scalarContentLines.add(line);
   };
 
+  /** What Go has decoded so far in document order, and how much of it inside aliases (goExcessiveAliasing). */
+  const go = { decoded: 0, aliased: 0 };
+  const excessive = (at: YamlNode | null | undefined): Refusal =>
+    new Refusal(
+      'yaml-alias-bomb',
+      `aliases expand to ${go.aliased} of the ${go.decoded} nodes Go's YAML reader has decoded by here, a share it refuses as an alias bomb ("document contains excessive aliasing"), as Helm does; write the values out instead of repeating aliases`,
+      start(at),
+    );
   const walk = (node: YamlNode | null | undefined, path: WalkPath | undefined, depth: number): number => {
+    go.decoded++;
     if (node === null || node === undefined) return 1;
     if (depth > MAX_YAML_DEPTH) {
       throw new Refusal('yaml-too-deep', `nesting deeper than ${MAX_YAML_DEPTH} levels; refusing the file. Flatten the structure`, start(node));
@@ -295,6 +322,10 @@ function walkDocument(
       }
       const size = sizes.get(node.source) ?? 1;
       budget.expansion += size;
+      // Go decodes what the alias stands for, node by node: its share is highest right after.
+      go.decoded += size;
+      go.aliased += size;
+      if (first && goExcessiveAliasing(go.aliased, go.decoded)) throw excessive(node);
       if (budget.expansion > MAX_YAML_ALIAS_EXPANSION) {
         throw new Refusal(
           'yaml-alias-bomb',
@@ -347,4 +378,6 @@ function walkDocument(
     return size;
   };
   walk(doc.contents as YamlNode | null, undefined, 0);
+  // Go reads only the first document.
+  if (first && goExcessiveAliasing(go.aliased, go.decoded)) throw excessive(doc.contents as YamlNode | null);
 }
