@@ -142,13 +142,13 @@ describe('--help shows exactly the flags of the command', () => {
   it('the retry flags mention Palette only on the commands that call it (push, palette): list..copy never do', async () => {
     const plain = [
       '--retry-attempts Attempts per request, first included (default 6; 1 to 100)',
-      '--retry-deadline Seconds after which a request is not retried any more (default 600)',
+      "--retry-deadline Seconds after which a request is not retried any more, and the longest a blob's whole download or upload, retries and resumes included, may take (default 600)",
       '--retry-delay Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After',
     ];
     const palette = [
       '--retry-attempts Attempts per request, first included, Palette API calls too (default 6; 1 to 100)',
       'and for each whole Palette API answer (default 60)',
-      '--retry-deadline Seconds after which a request is not retried any more, Palette API calls too (default 600)',
+      "--retry-deadline Seconds after which a request is not retried any more, Palette API calls too, and the longest a blob's whole download or upload, retries and resumes included, may take (default 600)",
       '--retry-delay Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter, Palette API calls too; Retry-After answers still win',
     ];
     const commands = ['list', 'inspect', 'pull', 'tag', 'delete', 'copy', 'push', 'palette'];
