@@ -112,9 +112,10 @@ describe('interim answers undici cannot read', () => {
     expect(stackLines(pushed.stderr)).toEqual([]);
     expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`)).toEqual([]);
 
-    // A tag PUT the registry carried out before the proxy's 100 reached packpub: read back, it is done (exit 0).
+    // A tag PUT the registry carried out before the proxy's 100 reached packpub: read back, it is done (exit 0). The
+    // 100 goes out once the registry has answered (written before, packpub's read-back could come before the PUT is done).
     expect((await runCli(['push', dir, ...R, '--no-cache'])).code).toBe(0);
-    w.proxy.onRequest = (r) => (r.method === 'PUT' ? { before: 'HTTP/1.1 100 Continue\r\n\r\n' } : 'pass');
+    w.proxy.onRequest = (r) => (r.method === 'PUT' ? { late: 'HTTP/1.1 100 Continue\r\n\r\n' } : 'pass');
     let tagged: CliRun;
     try {
       tagged = await bounded(runCli(['tag', `${name}:1.0.0`, 'stable', ...R, ...LIMITS]));

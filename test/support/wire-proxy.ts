@@ -34,6 +34,11 @@ export type WireAction =
   | 'pass'
   /** Write these bytes before the registry's answer (an interim 1xx, say), then forward the answer. */
   | { before: Buffer | string }
+  /**
+   * Forward (the registry acts), then write these bytes, then the registry's answer on a later turn of the event loop:
+   * a client that cannot read the interim bytes sees them while the registry has already acted.
+   */
+  | { late: Buffer | string }
   /** Write these bytes as the whole answer (the request is not forwarded); `end`: close the connection after them. */
   | { raw: Buffer | string; end?: boolean }
   /** Forward (the registry acts), then answer with what `change` makes of its answer, written as raw bytes. */
@@ -152,6 +157,10 @@ export async function startWireProxy(target: string): Promise<WireProxy> {
     } catch {
       socket.destroy();
       return false;
+    }
+    if (typeof action === 'object' && 'late' in action) {
+      socket.write(action.late);
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const out = typeof action === 'object' && 'after' in action ? action.after(got) : { raw: answerBytes(got), end: false };
     if (out.end === true) socket.end(out.raw);
