@@ -65,7 +65,7 @@ export { login, logout } from './operations/login.js';
 export { pushPacks, type PushOptions } from './operations/push.js';
 export { defaultConcurrency, ensureBaseRepository } from './operations/publish.js';
 export { discoverPacks, parseShard, type DiscoverOptions } from './operations/discover.js';
-export { buildPack, type BuildOptions as BuildPackOptions, type BuildResult } from './operations/build.js';
+export { buildPack, PackInvalidError, type BuildOptions as BuildPackOptions, type BuildResult } from './operations/build.js';
 // The pack checks plus the rules of push's archive walk (what `packpub validate` runs): it takes the place of
 // pack/'s validatePack, which checks only what it reads, so that a pack that validates is one push can build.
 export { validatePackFolder as validatePack } from './operations/validate-folder.js';
