@@ -454,16 +454,26 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
   return client.whileNotAborted(options.signal, () => syncOnce(client, target, options));
 }
 
-async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+/** A sync's or a plan's start: its clock and deadline, and the Palette registry serving the target (given, or found). */
+async function startOn(
+  client: PaletteClient,
+  target: PaletteTargetRef,
+  options: PaletteSyncOptions,
+): Promise<{ clock: RetryClock; started: number; deadline: number; registry: ResolvedPaletteRegistry }> {
   const clock = options.clock ?? currentRetryClock();
   const started = clock.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
-  const interval = options.pollIntervalMs ?? DEFAULT_PALETTE_POLL_MS;
   const registry =
     typeof options.registry === 'object'
       ? options.registry
       : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   options.onEvent?.({ type: 'palette-registry', registry });
+  return { clock, started, deadline, registry };
+}
+
+async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+  const { clock, started, deadline, registry } = await startOn(client, target, options);
+  const interval = options.pollIntervalMs ?? DEFAULT_PALETTE_POLL_MS;
   // Pack reads before the sync, once per name: whether Palette already lists a new version, and the project check.
   const reads = new Map<string, Promise<PackRead>>();
   const readBefore = (name: string): Promise<PackRead> => {
@@ -788,14 +798,7 @@ export async function planPaletteSync(client: PaletteClient, target: PaletteTarg
 }
 
 async function planOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
-  const clock = options.clock ?? currentRetryClock();
-  const started = clock.now();
-  const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
-  const registry =
-    typeof options.registry === 'object'
-      ? options.registry
-      : await resolvePaletteRegistry(client, target, { deadline, ...(options.registry === undefined ? {} : { registry: options.registry }) });
-  options.onEvent?.({ type: 'palette-registry', registry });
+  const { clock, started, deadline, registry } = await startOn(client, target, options);
   const wrong = await wrongProjectBefore(client, registry, options.packs, deadline);
   if (wrong !== undefined) throw wrong;
   const status = await client.syncStatus(registry.uid, registry.flavour, deadline);

@@ -770,6 +770,14 @@ async function optionalYamlFindings(root: string, rel: string, yaml: Map<string,
   return [...check.findings, ...notJsonKeyFindings(check, rel)];
 }
 
+/** A file Palette takes as optional but pack-central requires (logo.png, README.md) is missing: a warning, naming a broken link or a look-alike name. */
+async function missingOptional(root: string, status: Parameters<typeof brokenLinkText>[0], file: string, rule: string, say: { none: string; lookAlike: (other: string) => string }): Promise<Finding[]> {
+  const broken = brokenLinkText(status);
+  const other = broken === undefined ? await lookAlikeName(root, file) : undefined;
+  const message = broken !== undefined ? `${broken}; replace it with the real file` : other === undefined ? say.none : say.lookAlike(other);
+  return [{ severity: 'warning', rule, file, message }];
+}
+
 async function logoFindings(root: string): Promise<Finding[]> {
   const stat = await statOrFinding(root, PACK_FILES.logo);
   if (stat.status === undefined) return stat.findings;
@@ -778,17 +786,11 @@ async function logoFindings(root: string): Promise<Finding[]> {
     // A warning, as for the README: Spectro's pack structure table (librarium registries-and-packs.md, the
     // OCI-era page) lists logo.png as optional beside the mandatory pack.json and values.yaml; only
     // pack-central's CI refuses a pack without one.
-    case 'missing': {
-      const broken = brokenLinkText(status);
-      const other = broken === undefined ? await lookAlikeName(root, PACK_FILES.logo) : undefined;
-      const message =
-        broken !== undefined
-          ? `${broken}; replace it with the real file`
-          : other === undefined
-          ? "missing; Palette's pack structure lists the logo as optional, but pack-central requires it: add the logo Palette shows for the pack, as a PNG file named logo.png"
-          : `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`;
-      return [{ severity: 'warning', rule: 'logo-missing', file: PACK_FILES.logo, message }];
-    }
+    case 'missing':
+      return missingOptional(root, status, PACK_FILES.logo, 'logo-missing', {
+        none: "missing; Palette's pack structure lists the logo as optional, but pack-central requires it: add the logo Palette shows for the pack, as a PNG file named logo.png",
+        lookAlike: (other) => `missing; found "${other}", but Palette and pack-central look for logo.png exactly: rename it`,
+      });
     case 'outside':
       return [{ severity: 'error', rule: 'path-outside-pack', file: PACK_FILES.logo, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
@@ -829,17 +831,11 @@ async function readmeFindings(root: string): Promise<Finding[]> {
   const stat = await statOrFinding(root, PACK_FILES.readme);
   if (stat.status === undefined) return stat.findings;
   switch (stat.status.kind) {
-    case 'missing': {
-      const broken = brokenLinkText(stat.status);
-      const other = broken === undefined ? await lookAlikeName(root, PACK_FILES.readme) : undefined;
-      const message =
-        broken !== undefined
-          ? `${broken}; replace it with the real file`
-          : other === undefined
-          ? 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)'
-          : `missing; found "${other}", but pack-central requires README.md exactly: rename it`;
-      return [{ severity: 'warning', rule: 'readme-missing', file: PACK_FILES.readme, message }];
-    }
+    case 'missing':
+      return missingOptional(root, stat.status, PACK_FILES.readme, 'readme-missing', {
+        none: 'missing; add one that says what the pack deploys and how to configure it (pack-central requires it)',
+        lookAlike: (other) => `missing; found "${other}", but pack-central requires README.md exactly: rename it`,
+      });
     case 'outside':
       return [{ severity: 'error', rule: 'path-outside-pack', file: PACK_FILES.readme, message: 'a symlink that leads outside the pack folder; put the real file in the pack' }];
     case 'not-file':
