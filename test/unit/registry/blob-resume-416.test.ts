@@ -5,6 +5,7 @@ import { staticProvider } from '../../../src/credentials/chain.js';
 import type { Digest } from '../../../src/oci/digest.js';
 import { RegistryClient } from '../../../src/registry/client.js';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../../../src/registry/http.js';
+import { fakeTransport } from '../../support/fake-transport.js';
 
 /*
  * A blob download cut mid-body is resumed with `Range: bytes=<n>-`. A server (or the storage or CDN a registry
@@ -18,13 +19,8 @@ const DIGEST = `sha256:${createHash('sha256').update(BLOB).digest('hex')}` as Di
 
 function transportCutThen416(): { transport: HttpTransport; seen: Array<string | undefined> } {
   const seen: Array<string | undefined> = [];
-  const transport: HttpTransport = {
-    scheme: 'https',
-    plainHttpExplicit: false,
-    requestTimeoutMs: 10_000,
-    origin: (host) => `https://${host}`,
-    close: async () => undefined,
-    async request(req: HttpRequest): Promise<HttpResponse> {
+  const transport = fakeTransport(
+    async (req: HttpRequest): Promise<HttpResponse> => {
       const range = req.headers?.['range'];
       seen.push(range);
       const answer = (status: number, headers: Record<string, string>, body: Readable): HttpResponse => ({ status, headers, url: req.url, body });
@@ -38,7 +34,8 @@ function transportCutThen416(): { transport: HttpTransport; seen: Array<string |
       if (range !== undefined) return answer(416, { 'content-range': `bytes */${BLOB.length}` }, Readable.from([]));
       return answer(200, { 'content-length': String(BLOB.length) }, Readable.from([BLOB]));
     },
-  };
+    { requestTimeoutMs: 10_000 },
+  );
   return { transport, seen };
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { staticProvider } from '../../../src/credentials/chain.js';
 import { RegistryClient } from '../../../src/registry/client.js';
 import type { HttpResponse, HttpTransport } from '../../../src/registry/http.js';
+import { fakeTransport } from '../../support/fake-transport.js';
 
 /*
  * README: --retry-deadline "also bounds each manifest read ... whole". A manifest whose bytes do not match
@@ -15,13 +16,8 @@ const OTHER = Buffer.from('{"schemaVersion":2,"layers":[]}');
 /** Every manifest GET answers at once, then sends a body that is not the announced digest's after `delayMs`. */
 function slowOtherContent(delayMs: number): { transport: HttpTransport; reads: () => number } {
   let reads = 0;
-  const transport: HttpTransport = {
-    scheme: 'https',
-    plainHttpExplicit: false,
-    requestTimeoutMs: 10_000,
-    origin: (host) => `https://${host}`,
-    close: async () => undefined,
-    async request(req): Promise<HttpResponse> {
+  const transport = fakeTransport(
+    async (req): Promise<HttpResponse> => {
       reads++;
       const body = new Readable({ read() {} });
       const timer = setTimeout(() => {
@@ -36,7 +32,8 @@ function slowOtherContent(delayMs: number): { transport: HttpTransport; reads: (
         body,
       };
     },
-  };
+    { requestTimeoutMs: 10_000 },
+  );
   return { transport, reads: () => reads };
 }
 
