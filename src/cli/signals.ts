@@ -213,23 +213,23 @@ export async function withAbandonReports<T>(ctx: CliContext, onAbandon: (lines: 
  */
 const ABANDON_REPORT_MS = 2_000;
 
-/**
- * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets
- * requests in flight finish for a few seconds (interruptGraceMs: refused here, before `fn` starts, when not valid); after that, or on a second signal (later than SIGNAL_ECHO_MS), the
- * process exits 130 after saying what was and was not published.
- * Abandoning is safe: manifests are written only after their blobs, so no tag points at missing content.
- */
-export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>, hooks: InterruptHooks = {}): Promise<T> {
-  const graceMs = interruptGraceMs(ctx.io.env);
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const say = (line: string) => {
+/** Prints a line of the interrupt's on a line of its own (the live status taken away first). */
+function sayer(ctx: CliContext, hooks: InterruptHooks): (line: string) => void {
+  return (line) => {
     hooks.clearStatus?.();
     writeLine(ctx.io.stderr, line);
   };
+}
+
+/**
+ * Ends an interrupted run: says `reason` and what is safe about it, the ledger's summary, writes the run's reports
+ * (bounded by ABANDON_REPORT_MS) and exits 130; a signal while the reports are written exits at once.
+ */
+function abandoner(ctx: CliContext, hooks: InterruptHooks): (reason: string) => void {
+  const say = sayer(ctx, hooks);
   const note = hooks.abandonNote ?? 'no tag was written for unfinished packs';
   let abandoning = false;
-  const abandon = (reason: string) => {
+  return (reason) => {
     // A signal while the reports are written: exit now, without them.
     if (abandoning) process.exit(EXIT_INTERRUPTED);
     abandoning = true;
@@ -247,11 +247,58 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
       .catch((err: unknown) => writeLine(ctx.io.stderr, `warning: the interrupted run's reports were not all written: ${errorMessage(err)}`))
       .finally(() => process.exit(EXIT_INTERRUPTED));
   };
+}
+
+/**
+ * Run steps that publish nothing and honour no signal (push before its first pack: the targets opened, a registry
+ * that does not answer probed up to --retry-deadline; Palette's key checked; --check-images): the first SIGINT or
+ * SIGTERM ends the run at once, saying `<SIGNAL>: interrupted <when>`, with its reports (hooks.onAbandon: every pack
+ * not started), exit 130. Before, main's handler ended it with "SIGTERM: interrupted" alone: no --json report, no job
+ * summary, and a JUnit file holding only the `unfinished` case. A signal within SIGNAL_ECHO_MS of the first is it again.
+ */
+export async function stopAtOnce<T>(ctx: CliContext, when: string, fn: () => Promise<T>, hooks: InterruptHooks): Promise<T> {
+  const abandon = abandoner(ctx, hooks);
+  const stopListening = onInterrupt((sig) => {
+    ctx.interrupted = true;
+    abandon(`${sig}: interrupted ${when}`);
+  });
+  try {
+    return await fn();
+  } finally {
+    stopListening();
+  }
+}
+
+/** Calls `heed` on SIGINT and SIGTERM, but not for one within SIGNAL_ECHO_MS of the last heeded; returns the undo. */
+function onInterrupt(heed: (sig: NodeJS.Signals) => void): () => void {
   let heeded = -Infinity;
   const onSignal = (sig: NodeJS.Signals) => {
     const now = performance.now();
     if (now - heeded < SIGNAL_ECHO_MS) return;
     heeded = now;
+    heed(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/**
+ * Run an operation that honours an AbortSignal. The first SIGINT/SIGTERM stops new work and lets
+ * requests in flight finish for a few seconds (interruptGraceMs: refused here, before `fn` starts, when not valid); after that, or on a second signal (later than SIGNAL_ECHO_MS), the
+ * process exits 130 after saying what was and was not published.
+ * Abandoning is safe: manifests are written only after their blobs, so no tag points at missing content.
+ */
+export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>, hooks: InterruptHooks = {}): Promise<T> {
+  const graceMs = interruptGraceMs(ctx.io.env);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const say = sayer(ctx, hooks);
+  const abandon = abandoner(ctx, hooks);
+  const stopListening = onInterrupt((sig) => {
     if (controller.signal.aborted) return abandon(`${sig} again: abandoning requests in flight`);
     ctx.interrupted = true;
     say(
@@ -264,14 +311,11 @@ export async function withInterrupt<T>(ctx: CliContext, fn: (signal: AbortSignal
     controller.abort();
     timer = setTimeout(() => abandon('abandoning requests still in flight'), graceMs);
     timer.unref();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   try {
     return await fn(controller.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     if (timer !== undefined) clearTimeout(timer);
   }
 }

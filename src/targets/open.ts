@@ -78,7 +78,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   }
   if (options.registry === undefined) {
     const dir = options.ociLayout ?? DEFAULT_OCI_LAYOUT;
-    return { store: new OciLayoutStore(dir), basePath: '', display: `oci-layout ${dir}` };
+    return { store: new OciLayoutStore(dir), basePath: '', display: targetDisplay(options) };
   }
   const { host, basePath } = parseRegistryLocation(options.registry);
   refusePacksNamespace(host, basePath);
@@ -93,7 +93,14 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
     // into the missing project as a permission matter.
     options.warn?.(`--create-project applies to Harbor projects, and ${host} was not recognised as Harbor (${store.kind === 'ecr' ? 'it is ECR, whose repositories packpub creates unless --no-create-repositories' : 'GET /api/v2.0/systeminfo did not answer as Harbor does'}): nothing will be created; pass --registry-type harbor if it is Harbor`);
   }
-  return { store, basePath, display: `registry ${basePath === '' ? host : `${host}/${basePath}`}` };
+  return { store, basePath, display: targetDisplay(options) };
+}
+
+/** How reports name the target (`registry <host>[/<base path>]`, `oci-layout <dir>`), also before it is opened. */
+export function targetDisplay(options: Pick<OpenTargetOptions, 'registry' | 'ociLayout'>): string {
+  if (options.registry === undefined) return `oci-layout ${options.ociLayout ?? DEFAULT_OCI_LAYOUT}`;
+  const { host, basePath } = parseRegistryLocation(options.registry);
+  return `registry ${basePath === '' ? host : `${host}/${basePath}`}`;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { OpenTargetOptions, PackTarget } from '../../targets/open.js';
 import { DEFAULT_OCI_LAYOUT } from '../../targets/options.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
+import type { RunLedger as Ledger } from '../signals.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-flags.js';
 import { declareFlags, declareOwnFlags, numberFlag, PUSH_GROUPS, type OwnFlags } from '../target-flags.js';
@@ -123,10 +124,10 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     { discoverPacks },
     { pushPacks },
     { pushSucceeded, summarize },
-    { openTarget },
+    { openTarget, targetDisplay },
     { reportJson },
     { configuredPackRoots, configuredRunDefaults, resolveTargetOptions },
-    { withInterrupt, withAbandonReports, RunLedger },
+    { withInterrupt, withAbandonReports, stopAtOnce, RunLedger },
     { writeCiOutputs, checkJunitPath, abandonedReport },
     { PortChecksAhead },
   ] = await Promise.all([
@@ -175,15 +176,50 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
   await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd);
+  // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
+  const linesPrinted = new Set<string>();
+  // An abandoned run's reports (--json, --json-lines, the CI outputs), saying interrupted: `ledger`'s packs as it saw
+  // them, after `before` (the packs --check-images refused).
+  const reportAbandoned = (ledger: Ledger<PackResult>, before: PackResult[], shown: (r: PackResult) => PackResult, targetNames: string[], lines: string[]): Promise<void> => {
+    const abandoned = abandonedReport(ledger.state(), started);
+    const results = [...before, ...abandoned.results].map(shown);
+    const report = { ...abandoned, results, summary: summarize(results) };
+    if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(report), null, 2));
+    else if (jsonLines) {
+      for (const r of results) if (!linesPrinted.has(`${r.dir}\0${r.target}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+      writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: true }));
+    }
+    return writeCiOutputs(ctx.io, report, { machine: json || jsonLines, ...(junit === undefined ? {} : { junit }), targets: targetNames, started, interrupted: lines, abandoned: true });
+  };
+  // Until the first pack starts (Palette's key checked, the targets opened: a registry that does not answer is
+  // probed up to --retry-deadline; --check-images), a signal ends the run at once, every pack reported not started.
+  const waiting = new RunLedger<PackResult>();
+  const targetNames = targetOptions.map(targetDisplay);
+  waiting.expect(packs, targetNames);
+  const beforeFirstPack = <T>(fn: () => Promise<T>): Promise<T> =>
+    stopAtOnce(ctx, 'before the first pack started', fn, {
+      ledger: waiting,
+      abandonNote: 'nothing was published',
+      clearStatus: () => renderer?.stop(),
+      onAbandon: (lines) => reportAbandoned(waiting, [], (r) => r, targetNames, lines),
+    });
   // Checked before anything is published: registry targets with a base path, and a Palette API key.
-  const paletteTargets = palette === undefined ? [] : await palette.paletteTargetsOf(args, ctx, targetOptions);
-  for (const t of paletteTargets) await (await palette?.paletteClient(args, ctx, t.config, true, t.where))?.close();
+  const paletteTargets =
+    palette === undefined
+      ? []
+      : await beforeFirstPack(async () => {
+          const found = await palette.paletteTargetsOf(args, ctx, targetOptions);
+          for (const t of found) await (await palette.paletteClient(args, ctx, t.config, true, t.where))?.close();
+          return found;
+        });
   const targets: PackTarget[] = [];
   try {
-    for (const options of targetOptions) {
-      renderer?.phase(options.registry === undefined ? 'opening the OCI layout' : `probing ${options.registry}`);
-      targets.push(await openTarget(options));
-    }
+    await beforeFirstPack(async () => {
+      for (const options of targetOptions) {
+        renderer?.phase(options.registry === undefined ? 'opening the OCI layout' : `probing ${options.registry}`);
+        targets.push(await openTarget(options));
+      }
+    });
     const display = targets.map((t) => t.display).join(', ');
     const ciOutputs = { machine: json || jsonLines, ...(junit === undefined ? {} : { junit }), targets: targets.map((t) => t.display), started };
     if (packs.length === 0) {
@@ -210,19 +246,21 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       // Images on a target's own registry are checked with that target's credentials (and only there).
       const checker = new ImageChecker({ env: ctx.io.env, registries: targetRegistries(targetOptions) });
       let missing = 0;
-      try {
-        for (const pack of packs) {
-          const found = await checker.findings(pack);
-          if (found.length === 0) continue;
-          imageFindings.set(pack, found);
-          renderer?.phase('');
-          writeLine(ctx.io.stderr, `${pack}:`);
-          for (const f of found) writeLine(ctx.io.stderr, formatFinding(f));
-          missing += found.filter((f) => f.severity === 'error').length;
+      await beforeFirstPack(async () => {
+        try {
+          for (const pack of packs) {
+            const found = await checker.findings(pack);
+            if (found.length === 0) continue;
+            imageFindings.set(pack, found);
+            renderer?.phase('');
+            writeLine(ctx.io.stderr, `${pack}:`);
+            for (const f of found) writeLine(ctx.io.stderr, formatFinding(f));
+            missing += found.filter((f) => f.severity === 'error').length;
+          }
+        } finally {
+          await checker.close();
         }
-      } finally {
-        await checker.close();
-      }
+      });
       const culprits = packs.filter((dir) => imageFindings.get(dir)?.some((f) => f.severity === 'error') === true);
       if (missing > 0 && run.continueOnError && culprits.length < packs.length) {
         // What --continue-on-error promises: the packs that pass are published, the others are reported failed.
@@ -252,8 +290,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     renderer?.phase(`validating ${toPush.length} pack${toPush.length === 1 ? '' : 's'}`);
     const ledger = new RunLedger<PackResult>();
     ledger.expect(toPush, targets.map((t) => t.display));
-    // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
-    const linesPrinted = new Set<string>();
     const pushed = await withInterrupt(
       ctx,
       (signal) =>
@@ -286,17 +322,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         ledger,
         clearStatus: () => renderer?.stop(),
         // Abandoned after the grace period: the reports still say what happened, as interrupted (`ok` false).
-        onAbandon: (lines) => {
-          const abandoned = abandonedReport(ledger.state(), started);
-          const results = [...imageRefused, ...abandoned.results].map(withImages);
-          const report = { ...abandoned, results, summary: summarize(results) };
-          if (json) writeLine(ctx.io.stdout, JSON.stringify(reportJson(report), null, 2));
-          else if (jsonLines) {
-            for (const r of results) if (!linesPrinted.has(`${r.dir}\0${r.target}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
-            writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: true }));
-          }
-          return writeCiOutputs(ctx.io, report, { ...ciOutputs, interrupted: lines, abandoned: true });
-        },
+        onAbandon: (lines) => reportAbandoned(ledger, imageRefused, withImages, ciOutputs.targets, lines),
       },
     );
     // The packs --check-images refused are part of the run's outcome: in every report, and in the exit code.
