@@ -425,11 +425,15 @@ async function copyOne(
       // A store that refuses every write (Harbor in read-only mode): the real run fails here, exit 1; so does the plan.
       const refusedWrite = to.store.refusesWriting?.(dstRepo);
       if (refusedWrite !== undefined) throw refusedWrite;
-      // --force where the store would still refuse to replace the version: a planned conflict (as push).
-      const refusedReplace = existing === undefined ? undefined : await to.store.refusesReplacing?.(dstRepo, item.version, existing.digest);
-      if (refusedReplace !== undefined && existing !== undefined) {
-        return done({ status: 'planned', plan: 'conflict', digest, existingDigest: existing.digest, size, bytesToCopy: 0, warnings: [refusalWarning(refusedReplace)] });
-      }
+    }
+    // --force where the store would still refuse to replace the version (an immutable ECR repository or Harbor tag
+    // rule): asked before any blob is copied, as push; a dry run plans the conflict.
+    const refusedReplace = overwrite && existing !== undefined ? await to.store.refusesReplacing?.(dstRepo, item.version, existing.digest) : undefined;
+    if (refusedReplace !== undefined && existing !== undefined) {
+      if (options.dryRun !== true) throw refusedReplace;
+      return done({ status: 'planned', plan: 'conflict', digest, existingDigest: existing.digest, size, bytesToCopy: 0, warnings: [refusalWarning(refusedReplace)] });
+    }
+    if (options.dryRun === true) {
       let bytesToCopy = 0;
       for (const blob of blobs) if (!(await to.store.hasBlob(dstRepo, blob.digest, blob.size))) bytesToCopy += blob.size;
       return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size, bytesToCopy });

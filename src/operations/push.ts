@@ -869,7 +869,13 @@ async function publishTo(
         { hint: paletteCacheNote('Publish') },
       );
     }
-    return undefined;
+    // --force where the store would still refuse to replace the version (an immutable ECR repository or tag, a Harbor
+    // immutable tag rule, a promise packpub keeps for --ecr-tag-mutability): asked before any upload, as the dry run
+    // plans it; the real run uploaded the layer, then met the refusal at the manifest PUT.
+    const refused = await store.refusesReplacing?.(where.repo, version, digest);
+    if (refused === undefined) return undefined;
+    if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0, warnings: [refusalWarning(refused)] });
+    throw refused;
   };
   let overwrite = false;
   if (existing !== undefined) {
@@ -884,10 +890,6 @@ async function publishTo(
   if (ctx.dryRun === true) {
     // A store that refuses every write (Harbor in read-only mode): the real run fails here, exit 1; so does the plan.
     refuseWrites(store, where.repo);
-    // --force where the store would still refuse to replace the version (an ECR repository that existed
-    // mutable where immutable was asked): a planned conflict, as checkRepository's refusals.
-    const refused = existing === undefined ? undefined : await store.refusesReplacing?.(where.repo, version, existing.descriptor.digest);
-    if (refused !== undefined && existing !== undefined) return done({ status: 'planned', plan: 'conflict', digest: existing.descriptor.digest, bytesToUpload: 0, warnings: [refusalWarning(refused)] });
     const tagRefused = await tagRefusal(built.manifestBytes);
     if (tagRefused !== undefined) return tagRefused;
     const bytesToUpload = (await store.hasBlob(where.repo, built.digest, built.size)) ? 0 : built.size;

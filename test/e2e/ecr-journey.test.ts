@@ -76,9 +76,12 @@ describe('ECR journey through the CLI', () => {
       expect(plan).toMatchObject({ status: 'planned', plan: 'conflict' });
       expect(plan?.warnings?.[0]?.message).toBe(`a real run would refuse this pack (CONFLICT, exit 1): ${w.host}/${repo}:1.0.0 is immutable and already holds a different artifact (${plan?.digest ?? ''})`);
     }
+    // The real run asks the same before uploading anything (was: the layer uploaded, then ECR's 400 TAG_INVALID).
+    const sent = w.proxy.requests.length;
     const forced = await runCli(['push', changed, ...ecrArgs('immutable-base'), '--force'], { env: env() });
     expect(forced.code).toBe(1);
     expect(forced.stderr).toContain(`${w.host}/${repo}:1.0.0 is immutable and already holds a different artifact`);
+    expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   });
 
   it('--ecr-tag-mutability IMMUTABLE on a repository that exists with MUTABLE tags: a version is never replaced, even with --force', async () => {

@@ -227,8 +227,12 @@ describe('copy into an ECR pack repository that already exists', () => {
     const forcedPlan = (JSON.parse(forced.stdout) as { results: Array<{ status: string; plan?: string; warnings?: { message: string }[] }> }).results[0];
     expect(forcedPlan).toMatchObject({ status: 'planned', plan: 'conflict' });
     expect(forcedPlan?.warnings?.[0]?.message).toMatch(/^a real run would refuse this pack \(CONFLICT, exit 1\): .*already holds a different artifact .*--ecr-tag-mutability IMMUTABLE was asked/);
+    // The real copy asks before copying any blob (was: the blobs uploaded, then the refusal at the manifest).
+    const sent = w.proxy.requests.length;
     const real = await runCli(['copy', 'hello:1.0.0', ...forceTo, '--ecr-tag-mutability', 'IMMUTABLE', '--force'], { env: env() });
     expect(real.code).toBe(1);
+    expect(real.stderr).toMatch(/already holds a different artifact .*--ecr-tag-mutability IMMUTABLE was asked, but the ECR repository existed with MUTABLE tags, so replacing it is refused/);
+    expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   });
 });
 

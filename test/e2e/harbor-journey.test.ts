@@ -137,9 +137,17 @@ describe('Harbor journey through the CLI', () => {
       expect(plan?.warnings?.[0]?.message).toBe(
         `a real run would refuse this pack (CONFLICT, exit 1): ${w.harbor.host}/spectro-oci-registry/spectro-packs/archive/hello-universe:1.0.0 is protected by an immutable tag rule of project spectro-oci-registry and holds a different artifact`,
       );
-      const conflict = await runCli(['push', changed, ...target('spectro-oci-registry'), '--force'], { env: robotEnv });
+      // The real run asks the same before uploading anything (was: the layer uploaded, then Harbor's 412 at the manifest PUT).
+      const refusals = w.harbor.refusals.length;
+      const conflict = await runCli(['push', changed, ...target('spectro-oci-registry'), '--force', '--json'], { env: robotEnv });
       expect(conflict.code).toBe(1);
       expect(conflict.stderr + conflict.stdout).toContain('immutable tag rule of project spectro-oci-registry');
+      expect(w.harbor.refusals.slice(refusals)).toEqual([]);
+      const repo = 'spectro-oci-registry/spectro-packs/archive/hello-universe';
+      const layer = (JSON.parse(conflict.stdout) as { results: Array<{ layerDigest?: string }> }).results[0]?.layerDigest ?? '';
+      expect(layer).toMatch(/^sha256:/);
+      const blob = await fetch(`${w.harbor.registry.url}/v2/${repo}/blobs/${layer}`, { method: 'HEAD', headers: { authorization: `Bearer ${w.harbor.token.adminToken(repo)}` } });
+      expect(blob.status).toBe(404);
     } finally {
       w.harbor.policy.immutableProjects.clear();
     }
