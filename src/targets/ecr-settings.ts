@@ -90,16 +90,18 @@ export function checkEcrSettings(
   const mutability = found.imageTagMutability ?? 'MUTABLE';
   const askedFilters = [...(asked.tagMutabilityExclusions ?? [])].sort().join(' ');
   const foundFilters = [...(found.tagMutabilityExclusions ?? [])].sort().join(' ');
+  // Where the repository's settings let a tag move that the asked ones make immutable, packpub keeps the asked promise
+  // itself (EcrStore.refusesReplacingAsAsked): it never replaces such a tag; other publishers can.
+  const keeps = asked.tagMutability !== undefined && asked.tagMutability !== 'MUTABLE' && mutability !== 'IMMUTABLE' ? ': packpub never replaces a tag there that the asked settings make immutable, but other publishers can' : '';
   if (asked.tagMutability !== undefined && asked.tagMutability === mutability && askedFilters !== foundFilters) {
     warnings.push({
-      message: `--ecr-tag-mutability-exclusion ${askedFilters} was asked, but ${existed} with exclusion filters ${foundFilters === '' ? '(none)' : foundFilters}, which ECR keeps`,
+      message: `--ecr-tag-mutability-exclusion ${askedFilters} was asked, but ${existed} with exclusion filters ${foundFilters === '' ? '(none)' : foundFilters}, which ECR keeps${keeps}`,
       hint: `aws ecr put-image-tag-mutability --repository-name ${repo} --image-tag-mutability ${mutability} --image-tag-mutability-exclusion-filters ${(asked.tagMutabilityExclusions ?? []).map((f) => `filterType=WILDCARD,filter='${f}'`).join(' ')}`,
     });
   }
   if (asked.tagMutability !== undefined && asked.tagMutability !== mutability) {
-    const keeps = asked.tagMutability.startsWith('IMMUTABLE') && mutability.startsWith('MUTABLE');
     warnings.push({
-      message: `--ecr-tag-mutability ${asked.tagMutability} was asked, but ${existed} with ${mutability} tags, which ECR keeps${keeps ? ': packpub never replaces a version there, but other publishers can' : ''}`,
+      message: `--ecr-tag-mutability ${asked.tagMutability} was asked, but ${existed} with ${mutability} tags, which ECR keeps${keeps}`,
       hint: `aws ecr put-image-tag-mutability --repository-name ${repo} --image-tag-mutability ${asked.tagMutability}`,
     });
   }

@@ -5,7 +5,7 @@ import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
 import { redactText } from '../util/redact.js';
-import { EcrApi } from './ecr-api.js';
+import { EcrApi, type EcrRepositoryDetails } from './ecr-api.js';
 import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -125,8 +125,8 @@ export class EcrStore extends GenericRegistryStore {
     const check = checkEcrSettings(this.settings, found, tags, this.reference(repository));
     if (check.refusal !== undefined) throw check.refusal;
     if (check.warnings.length > 0) this.warnings.set(repository, check.warnings);
-    if (this.settings.tagMutability?.startsWith('IMMUTABLE') === true && found.imageTagMutability?.startsWith('MUTABLE') === true) {
-      this.mutableDespiteAsked.set(repository, found.imageTagMutability);
+    if (this.settings.tagMutability !== undefined && keepsLessThanAsked(this.settings, found)) {
+      this.mutableDespiteAsked.set(repository, { mutability: found.imageTagMutability ?? 'MUTABLE', exclusions: found.tagMutabilityExclusions ?? [] });
     }
   }
 
@@ -134,12 +134,13 @@ export class EcrStore extends GenericRegistryStore {
   private readonly warnings = new Map<string, StoreWarning[]>();
 
   /**
-   * Repositories that were there before the run with mutable tags although --ecr-tag-mutability asked for
-   * immutable ones (their setting -> ECR's). Creation settings do not change an existing repository, so
-   * packpub itself keeps the promise there: it never replaces a tag in them, as ECR would not in an
-   * immutable repository (pushManifest).
+   * Repositories that were there before the run with other tag mutability settings than --ecr-tag-mutability (and
+   * its exclusion filters) asked, under which ECR lets tags move that the asked settings make immutable (their
+   * settings, as ECR reports them). Creation settings do not change an existing repository, so packpub itself keeps
+   * the promise there: it never replaces such a tag, as ECR would not in a repository made as asked (pushManifest).
+   * Whichever way it was asked: IMMUTABLE* onto MUTABLE, and MUTABLE_WITH_EXCLUSION '*.*.*' onto MUTABLE alike.
    */
-  private readonly mutableDespiteAsked = new Map<string, string>();
+  private readonly mutableDespiteAsked = new Map<string, { mutability: string; exclusions: readonly string[] }>();
 
   override async prepareRepository(repository: string, options?: PrepareRepositoryOptions): Promise<void> {
     await this.ensure(options?.marker === true ? `marker:${repository}` : repository);
@@ -163,17 +164,21 @@ export class EcrStore extends GenericRegistryStore {
 
   /** Replacing a tag of a repository that existed with mutable tags where immutable ones were asked (mutableDespiteAsked). */
   private refusesReplacingAsAsked(repository: string, tag: string, holds: Digest): PackpubError | undefined {
-    const mutable = this.mutableDespiteAsked.get(repository);
-    if (mutable === undefined) return undefined;
+    const found = this.mutableDespiteAsked.get(repository);
+    if (found === undefined) return undefined;
     const asked = this.settings.tagMutability ?? 'IMMUTABLE';
-    // A tag the asked exclusion filters leave mutable (IMMUTABLE_WITH_EXCLUSION with `latest`) moves, as ECR would move
-    // it in a repository made with those settings: `--tag latest` onto a new version was refused, exit 1.
-    if (!tagImmutable(asked, this.settings.tagMutabilityExclusions ?? [], tag)) return undefined;
+    const askedFilters = this.settings.tagMutabilityExclusions ?? [];
+    // A tag the asked settings leave mutable (IMMUTABLE_WITH_EXCLUSION with `latest`) moves, as ECR would move it in a
+    // repository made with them: `--tag latest` onto a new version was refused, exit 1. One the repository's own
+    // settings make immutable is ECR's to refuse (400 TAG_INVALID), in its own words.
+    if (!tagImmutable(asked, askedFilters, tag) || tagImmutable(found.mutability, found.exclusions, tag)) return undefined;
+    const has = found.exclusions.length === 0 ? found.mutability : `${found.mutability} (exclusion filters ${found.exclusions.join(' ')})`;
+    const filters = askedFilters.map((f) => ` --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='${f}'`).join('');
     return new PackpubError(
       'CONFLICT',
-      `${this.reference(repository, tag)} already holds a different artifact (${holds}); --ecr-tag-mutability ${asked} was asked, but the ECR repository existed with ${mutable} tags, so replacing it is refused as ECR would refuse it in an immutable repository`,
+      `${this.reference(repository, tag)} already holds a different artifact (${holds}); --ecr-tag-mutability ${asked}${askedFilters.length === 0 ? '' : ` with --ecr-tag-mutability-exclusion ${askedFilters.join(' ')}`} was asked, but the ECR repository existed with ${has} tags, so replacing it is refused as ECR would refuse it in a repository made as asked`,
       {
-        hint: `--ecr-tag-mutability applies to repositories packpub creates; make this one immutable too (aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability ${asked}) and publish a new version, or leave out --ecr-tag-mutability to replace the version with --force`,
+        hint: `--ecr-tag-mutability applies to repositories packpub creates; give this one the settings asked (aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability ${asked}${filters}) and publish a new version, or leave out --ecr-tag-mutability to replace the version with --force`,
       },
     );
   }
@@ -347,6 +352,18 @@ function immutableConflict(reference: string, holds: Digest | undefined, cause?:
 export function tagImmutable(mutability: string, exclusions: readonly string[], tag: string): boolean {
   const excluded = mutability.endsWith('_WITH_EXCLUSION') && exclusions.some((f) => wildcard(f).test(tag));
   return mutability.startsWith('IMMUTABLE') !== excluded;
+}
+
+/**
+ * Whether the repository's own tag mutability (`found`) lets some tag move that the asked settings make immutable: the
+ * same settings never do; otherwise only where the asked ones make anything immutable that ECR may not keep so. Asked
+ * MUTABLE (plain) keeps nothing; everything else is compared tag by tag (refusesReplacingAsAsked).
+ */
+function keepsLessThanAsked(asked: EcrRepositoryOptions, found: EcrRepositoryDetails): boolean {
+  const sorted = (f: readonly string[] | undefined) => [...(f ?? [])].sort().join(' ');
+  const mutability = found.imageTagMutability ?? 'MUTABLE';
+  if (asked.tagMutability === undefined || asked.tagMutability === 'MUTABLE' || mutability === 'IMMUTABLE') return false;
+  return asked.tagMutability !== mutability || sorted(asked.tagMutabilityExclusions) !== sorted(found.tagMutabilityExclusions);
 }
 
 function wildcard(filter: string): RegExp {

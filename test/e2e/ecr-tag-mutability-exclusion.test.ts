@@ -107,6 +107,42 @@ describe('ECR tag mutability with exclusion filters', () => {
     // 1.0.0 matches no exclusion: immutable as asked, so packpub does not replace it, even with --force.
     const forced = await runCli(['push', w.changed, ...args, '--force'], { env: env() });
     expect(forced.code, forced.stdout + forced.stderr).toBe(1);
-    expect(forced.stderr).toContain('--ecr-tag-mutability IMMUTABLE_WITH_EXCLUSION was asked, but the ECR repository existed with MUTABLE tags, so replacing it is refused');
+    expect(forced.stderr).toContain('--ecr-tag-mutability IMMUTABLE_WITH_EXCLUSION with --ecr-tag-mutability-exclusion latest was asked, but the ECR repository existed with MUTABLE tags, so replacing it is refused');
+  });
+
+  it('MUTABLE_WITH_EXCLUSION *.*.* asked on a repository that existed MUTABLE: a version is not replaced, even with --force, nothing uploaded (was: replaced, exit 0); other tags move', async () => {
+    const repo = 'mwx/spectro-packs/archive/hello';
+    existing(repo, 'MUTABLE');
+    const args = [...ecrArgs('mwx'), '--ecr-tag-mutability', 'MUTABLE_WITH_EXCLUSION', '--ecr-tag-mutability-exclusion', '*.*.*'];
+    const first = await runCli(['push', w.v1, ...args, '--tag', 'latest'], { env: env() });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stderr).toContain('warning: --ecr-tag-mutability MUTABLE_WITH_EXCLUSION was asked, but the ECR repository mwx/spectro-packs/archive/hello already existed with MUTABLE tags, which ECR keeps: packpub never replaces a tag there that the asked settings make immutable, but other publishers can');
+    const tagged = async (tag: string) =>
+      (await fetch(`${w.registry.url}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
+    const published = await tagged('1.0.0');
+    expect(published).toMatch(/^sha256:/);
+
+    const said = `${repo}:1.0.0 already holds a different artifact (${published ?? ''}); --ecr-tag-mutability MUTABLE_WITH_EXCLUSION with --ecr-tag-mutability-exclusion *.*.* was asked, but the ECR repository existed with MUTABLE tags, so replacing it is refused`;
+    const planned = await runCli(['push', w.changed, ...args, '--force', '--dry-run', '--json'], { env: env() });
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = (JSON.parse(planned.stdout) as { results: Array<{ plan?: string; layerDigest?: string; warnings?: { message: string }[] }> }).results[0];
+    expect(plan?.plan).toBe('conflict');
+    expect(plan?.warnings?.[0]?.message).toContain(said);
+
+    const sent = w.proxy.requests.length;
+    const forced = await runCli(['push', w.changed, ...args, '--force'], { env: env() });
+    expect(forced.code, forced.stdout + forced.stderr).toBe(1);
+    expect(forced.stderr).toContain(said);
+    expect(forced.stderr).toContain("aws ecr put-image-tag-mutability --repository-name mwx/spectro-packs/archive/hello --image-tag-mutability MUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='*.*.*'");
+    expect(await tagged('1.0.0')).toBe(published);
+    // Refused before the changed layer was sent: no write reached the registry.
+    expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
+    expect((await fetch(`${w.registry.url}/v2/${repo}/blobs/${plan?.layerDigest ?? ''}`, { method: 'HEAD' })).status).toBe(404);
+
+    // `latest` matches no filter: mutable as asked, it moves to the next version.
+    const next = await writePack(join(w.root, 'hello-1.0.2'), { name: 'hello', version: '1.0.2' });
+    const moved = await runCli(['push', next, ...args, '--tag', 'latest'], { env: env() });
+    expect(moved.code, moved.stdout + moved.stderr).toBe(0);
+    expect(await tagged('latest')).toBe(await tagged('1.0.2'));
   });
 });
