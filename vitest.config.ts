@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -42,11 +43,12 @@ export default defineConfig({
     // proves that one file does not see another's secrets.
     isolate: false,
     setupFiles: ['./test/per-file-setup.ts'],
-    // The workers run with the V8 settings bin/packpub.js gives the CLI: undici's WebAssembly HTTP parser kept
-    // on the baseline compiler, and a function optimised only after 8 times V8's default budget of bytecode.
-    // A worker runs a little of much different code (test files, the product in-process) rather than a few
-    // hot loops: without them the workers' CPU is ~15 % higher (same assertions; the code runs the same).
-    execArgv: ['--liftoff-only', '--interrupt-budget=540672'],
+    // The workers run with the V8 settings bin/packpub.js gives the CLI (bin/v8-flags.cjs, only those the
+    // running V8 has): undici's WebAssembly HTTP parser kept on the baseline compiler, and on Node 20 a function
+    // optimised only after 8 times V8's default budget of bytecode. A worker runs a little of much different
+    // code (test files, the product in-process) rather than a few hot loops: without them the workers' CPU is
+    // ~15 % higher (same assertions; the code runs the same).
+    execArgv: createRequire(import.meta.url)('./bin/v8-flags.cjs').workerFlags(),
     // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
     // more files than cores run at once (vitest's default on 2 cores is one file at a time). Three: a fourth
     // fills the stretches where three files wait at once when the machine is busy with other work, but on an

@@ -4,6 +4,15 @@
 // ~5-10 ms of CPU before its first line that a CommonJS entry does not pay, and nothing else on this thread
 // is an ES module (the bundle is CommonJS; so are the entries of the check-ahead worker and the validation
 // workers, dist/bundle/validate-worker.js: dist/bundle/package.json) (issue 16).
+// The Node.js releases packpub runs on, as package.json's "engines" says (test/e2e/node-releases.test.ts keeps
+// the two the same): 20 from 20.18.1 (undici's floor), and 22.2.0 or later (zlib.crc32, which Node 21 lacks: a
+// push there failed every pack with "crc32 is not a function"). On another, one line and exit 2, not a failure
+// halfway through a run.
+const [major, minor, patch] = process.versions.node.split('.').map(Number);
+if (!(major === 20 ? minor > 18 || (minor === 18 && patch >= 1) : major > 22 || (major === 22 && minor >= 2))) {
+  process.stderr.write(`error: packpub needs Node.js 20.18.1 or a later 20, or 22.2.0 or later; this is Node.js ${process.versions.node}\n`);
+  process.exit(2);
+}
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   // `packpub --version` (scripts check it) loads one small file the build writes (scripts/build-cli.mjs)
@@ -160,36 +169,8 @@ function setV8Flags(v8, checksAheadLoaded, codeCache, validating) {
   if (checksAheadLoaded !== undefined) Atomics.wait(checksAheadLoaded, 0, 0, 100);
   // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
   // under other flags (bin/code-cache.cjs sets these back to V8's defaults for the moment it saves them).
-  // (--liftoff-only also turns --wasm-tier-up and --wasm-dynamic-tiering off.)
-  const osr = validating ? { flags: ['--no-use-osr'], undo: ' --use-osr' } : { flags: [], undo: '' };
-  codeCache?.setFlags(['--liftoff-only', '--interrupt-budget=540672', '--semi-space-growth-factor=1', ...osr.flags], [`--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584 --semi-space-growth-factor=2${osr.undo}`]);
-  // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with its baseline
-  // compiler (Liftoff), then again with the optimising one (TurboFan) on background threads, which cost a
-  // quarter of the CPU of a short run (a re-run that finds its packs unchanged) to speed up parsing the few
-  // small response heads a registry sends. The baseline code is all a CLI run needs. (Set only
-  // as undici compiles it, the flag mostly came too late: TurboFan still ran.)
-  v8.setFlagsFromString('--liftoff-only');
-  // V8 optimises a function with TurboFan once it has run a budget of bytecode (66 KB by default). Each
-  // thread of a run compiles its own hot functions again, and on a whole tree's validation that was about
-  // a third of all instructions (issue 16): with 8 times the budget only the really hot functions are
-  // optimised, and validating the bench tree costs ~12 % less CPU. A long run still optimises what is hot.
-  v8.setFlagsFromString('--interrupt-budget=540672');
-  // V8 doubles a thread's young generation whenever many objects survive a collection: this thread's new
-  // space grew from 1 MiB to 32 MiB (v8.getHeapSpaceStatistics) while it validated its share of the bench
-  // tree, where a validation worker's is capped (validate-work.ts WORKER_YOUNG_GENERATION_MB). Each page it
-  // grew by is a page fault (dear on a kernel that isolates page tables), and objects that die young no longer
-  // die in the core's cache. With a growth factor of 1 (read by V8 at each growth, so it holds from now on, on
-  // every thread) it grows no more (4 MiB at the end of that run): `packpub validate` of the bench tree (220
-  // packs) 1.50 -> 1.40 s, 2.67 -> 2.49 CPU-s, 47,400 -> 39,600 page faults, peak RSS 195 -> 173 MB (8
-  // interleaved runs each at real-time priority on the loaded 2-core machine); a first publish (into an OCI
-  // layout) and an unchanged re-run the same within noise (issue 16).
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
-  // A function V8 finds hot while it is still looping is compiled with TurboFan to enter the optimised code
-  // mid-loop (on-stack replacement), then compiled again for its next call. In `packpub validate` of the bench
-  // tree that happened to 2-4 functions per run (--trace-opt), among them two of the largest (the template
-  // reference scan, a YAML reader: the costliest compilations of the run). Without it such a function is
-  // optimised for its next call only: validating 44 packs of the bench tree took 3.5 % fewer instructions
-  // (callgrind, two rounds: 3,254 -> 3,129 M and 3,247 -> 3,142 M), the output the same. Only for validate: a
-  // push builds archives in a few long calls per pack, and was measured no better (issue 16).
-  for (const flag of osr.flags) v8.setFlagsFromString(flag);
+  // Which flags, and why each: bin/v8-flags.cjs (only those the running V8 has).
+  const { flags, undo } = require('./v8-flags.cjs').runFlags(validating);
+  codeCache?.setFlags(flags, undo);
+  for (const flag of flags) v8.setFlagsFromString(flag);
 }

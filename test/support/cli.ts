@@ -136,6 +136,8 @@ export interface SpawnedCli {
  */
 export type BinOptions = Omit<RunOptions, 'tty' | 'tmpdir'> & {
   nodeArgs?: string[];
+  /** The node binary to run it with (support/node-releases.ts); the suite's own by default. */
+  node?: string;
   ownCodeCache?: boolean;
   /**
    * Run as a user the file modes bind (a CI job meeting a file or folder another user, or a container step run as
@@ -231,7 +233,8 @@ export function spawnCli(args: string[], options: BinOptions = {}): SpawnedCli {
   lendCodeCache(codeDir);
   const node = [...(options.nodeArgs ?? []), BIN, ...args];
   const bound = options.modesBind === true && process.getuid?.() === 0;
-  const child = bound ? spawnChild('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, ...node], { cwd, env }) : spawnChild(process.execPath, node, { cwd, env });
+  const exec = options.node ?? process.execPath;
+  const child = bound ? spawnChild('setpriv', ['--bounding-set=-dac_override,-dac_read_search', exec, ...node], { cwd, env }) : spawnChild(exec, node, { cwd, env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on('data', (c: Buffer) => out.push(c));

@@ -172,10 +172,12 @@ function documentedTexts(md: string): string[] {
   return texts;
 }
 
+/** src/'s modules, and bin/'s files (bin/packpub.js says a few things before the bundle loads). */
 function sourceTexts(): string[] {
-  return readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.includes('.generated.'))
-    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+  return [
+    ...readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.includes('.generated.')),
+    ...readdirSync(join(ROOT, 'bin'), { withFileTypes: true }).filter((e) => e.isFile() && /\.c?js$/.test(e.name)),
+  ].map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
 }
 
 describe('docs/errors.md quotes messages that exist', () => {
