@@ -1,7 +1,7 @@
 import { defaultTargetNames } from '../config/targets.js';
 import type { ConfigPalette } from '../config/schema.js';
 import { PackpubError } from '../errors.js';
-import type { PaletteTargetRef } from '../operations/palette.js';
+import type { PaletteTargetRef, ResolvedPaletteRegistry } from '../operations/palette.js';
 import type { PaletteClient } from '../palette/client.js';
 import { endpointHost, PALETTE_ENV, paletteBaseUrl, trimSlashes } from '../palette/endpoint.js';
 import { isLoopbackHost, parseRegistryLocation } from '../oci/reference.js';
@@ -18,6 +18,8 @@ export interface PaletteTarget {
   config: ConfigPalette | undefined;
   /** Where that section is, for messages: `targets.prod.palette in packpub.yaml`. */
   where?: string;
+  /** The Palette registry serving it, found before anything was published (push's pre-flight): the sync uses it. */
+  registry?: ResolvedPaletteRegistry;
 }
 
 /** Registry targets of this command line (--registry / --target / packpub.yaml), each with its palette section. */
@@ -242,6 +244,7 @@ export async function paletteClient(
   config: ConfigPalette | undefined,
   required: boolean,
   where?: string,
+  keyAccepted = false,
 ): Promise<PaletteClient | undefined> {
   const env = ctx.io.env;
   let apiKey: string | undefined;
@@ -291,5 +294,6 @@ export async function paletteClient(
     // Messages about the file name the setting the user wrote, not a flag they never gave.
     ...(caFlag === undefined && caFile !== undefined ? { caFileSource: `palette.caFile (${where ?? 'packpub.yaml'})` } : {}),
     ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),
+    ...(keyAccepted ? { keyAccepted } : {}),
   });
 }

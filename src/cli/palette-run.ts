@@ -49,7 +49,9 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
   for (const item of items) await (await paletteClient(args, ctx, item.target.config, true, item.target.where))?.close();
   for (const item of items) {
     const where = `${item.target.ref.host}/${item.target.ref.basePath}`;
-    const client = await paletteClient(args, ctx, item.target.config, true, item.target.where);
+    // The registry push's pre-flight found is used as it is (not looked up again), and the key it had accepted.
+    const found = item.target.registry;
+    const client = await paletteClient(args, ctx, item.target.config, true, item.target.where, found !== undefined);
     if (client === undefined) continue;
     try {
       const settings = paletteRunSettings(args, item.target.config);
@@ -63,6 +65,7 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
           ...(item.replacedVersions === undefined ? {} : { replacedVersions: item.replacedVersions }),
           afterPublish: mode === 'after-publish',
           ...settings,
+          ...(found === undefined ? {} : { registry: found }),
           signal,
           onEvent: (e) => {
             if (e.type === 'palette-registry') writeLine(ctx.io.stderr, `palette: ${where} is served by Palette registry ${printable(e.registry.name)} (${printable(e.registry.uid)}) at ${client.host}`);
@@ -145,6 +148,52 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
     writeLine(ctx.io.stderr, 'hint: the reasons are above; packpub palette doctor checks the registry settings, packpub palette sync retries');
   }
   return out;
+}
+
+/**
+ * push --palette-sync (its dry run too), before anything is written: each target's Palette registry is found with
+ * reads only, which also shows Palette accepts the key. No Pack registry serving a target, several, a key Palette
+ * refuses (401/403), or Palette not answering after its retries: the run ends here, its error (and exit code) saying
+ * nothing was published and how to go on. Before, these came after the packs were published. The targets come back
+ * with the registry found (PaletteTarget.registry), which the sync uses without a second look-up. `read` false (an
+ * empty shard, nothing to publish or sync): only the key's presence is checked, as before, and Palette is not asked.
+ */
+export async function palettePreflight(args: Args, ctx: CliContext, targets: PaletteTarget[], read: boolean): Promise<PaletteTarget[]> {
+  const out: PaletteTarget[] = [];
+  for (const target of targets) {
+    const client = await paletteClient(args, ctx, target.config, true, target.where);
+    if (client === undefined || !read) {
+      await client?.close();
+      out.push(target);
+      continue;
+    }
+    try {
+      const [{ resolvePaletteRegistry }, { DEFAULT_PALETTE_TIMEOUT_MS }, { currentRetryClock }] = await Promise.all([
+        import('../operations/palette.js'),
+        import('../palette/endpoint.js'),
+        import('../registry/retry.js'),
+      ]);
+      const settings = paletteRunSettings(args, target.config);
+      const deadline = currentRetryClock().now() + (settings.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
+      const registry = await resolvePaletteRegistry(client, target.ref, { deadline, ...(settings.registry === undefined ? {} : { registry: settings.registry }) });
+      out.push({ ...target, registry });
+    } catch (err) {
+      throw nothingPublished(err);
+    } finally {
+      await client.close();
+    }
+  }
+  return out;
+}
+
+/** A pre-flight error as the run ends with it: its code kept (so its exit code), saying nothing was published and how to go on. */
+function nothingPublished(err: unknown): unknown {
+  if (!isPackpubError(err) || err.code === 'ABORTED') return err;
+  const without = 'or drop --palette-sync to publish without confirming the packs in Palette';
+  return new PackpubError(err.code, `${err.message}; nothing was published (push --palette-sync checks Palette first)`, {
+    hint: err.hint === undefined ? without : `${err.hint}; ${without}`,
+    cause: err,
+  });
 }
 
 /** What `push --palette-sync` adds to its report: the sync results, or the error that stopped them. */

@@ -49,6 +49,11 @@ export interface PaletteClientOptions {
   retry?: RetryOptions;
   debug?: (line: string) => void;
   userAgent?: string;
+  /**
+   * Palette accepted this key earlier in the run, through another client (push --palette-sync's pre-flight): a 401
+   * then says the key expired or was revoked, as after a call of this client.
+   */
+  keyAccepted?: boolean;
 }
 
 interface CallOptions {
@@ -151,6 +156,7 @@ export class PaletteClient {
       });
     }
     this.projectUid = options.projectUid === undefined || options.projectUid === '' ? undefined : options.projectUid;
+    this.accepted = options.keyAccepted === true;
     this.clock = options.clock ?? currentRetryClock();
     this.rate = options.rate ?? PALETTE_CLIENT_RATE;
     this.debug = options.debug;

@@ -7,6 +7,7 @@ import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 import { silentServer } from '../support/published.js';
+import { startPaletteStandin } from '../support/palette-standin.js';
 
 /*
  * review4 (s23): a push abandoned after an interrupt (a second signal, or the 5 s grace period over; a cancelled
@@ -171,19 +172,26 @@ describe('push abandoned after an interrupt', () => {
 });
 
 describe('push --palette-sync abandoned while Palette does not answer', () => {
-  // A Palette that takes each request and never answers.
-  const w = setup(async (stack) => ({ reg: await sharedProxiedRegistry(stack), work: await packTree(stack, 1, { seed: 25, prefix: 'palab' }), ...(await silentServer(stack)) }));
+  // A Palette that answers the check before publishing (push's pre-flight), then never ends the sync; and one that
+  // takes each request and never answers.
+  const w = setup(async (stack) => {
+    const reg = await sharedProxiedRegistry(stack);
+    const palette = stack.add(await startPaletteStandin({ keys: { 'palab-key': { role: 'tenant-admin' } } }));
+    palette.addRegistry('basic', 'palab', { endpoint: `http://${reg.registry.host}`, baseContentPath: `${reg.registry.base}/palab`, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    palette.hangSyncs = true;
+    return { reg, palette, work: await packTree(stack, 1, { seed: 25, prefix: 'palab' }), ...(await silentServer(stack)) };
+  });
 
   it('exit 130; the JSON report, the JUnit report and the job summary say the packs are published and the Palette step interrupted (was: nothing)', async () => {
     const pack = w.work.packs[0]!;
     const junit = join(w.work.root, 'palette.xml');
     const summary = join(w.work.root, 'palette.md');
     await writeFile(summary, '');
-    const run = spawnCli(['push', pack.dir, '--registry', `${w.reg.registry.host}/${w.reg.registry.base}/palab`, '--palette-sync', '--json', '--junit', junit], {
-      env: { ...w.work.env, SPECTROCLOUD_HOST: w.silent.url, SPECTROCLOUD_APIKEY: 'palab-key', GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.work.root },
+    const run = spawnCli(['push', pack.dir, '--registry', `${w.reg.registry.host}/${w.reg.registry.base}/palab`, '--palette-sync', '--palette-poll-interval', '0.05', '--json', '--junit', junit], {
+      env: { ...w.work.env, SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: 'palab-key', GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.work.root },
     });
     try {
-      await waitFor(() => w.asked.length > 0, 'the Palette step to ask Palette');
+      await waitFor(() => [...w.palette.registries.values()].some((r) => r.syncRequests.length > 0), 'the Palette step to ask for the sync');
       // One signal: the Palette call in flight is given up at once (a second one is no longer needed to end the run).
       run.child.kill('SIGTERM');
       const result = await run.done;
@@ -201,6 +209,29 @@ describe('push --palette-sync abandoned while Palette does not answer', () => {
       const md = await readFile(summary, 'utf8');
       expect(md.split('\n')[0]).toBe('### packpub push: interrupted');
       expect(md).toMatch(/\| published \|/);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('stopped while Palette is checked, before anything is published (a Palette that never answers): exit 130, nothing published', async () => {
+    const pack = w.work.packs[0]!;
+    const junit = join(w.work.root, 'early.xml');
+    const run = spawnCli(['push', pack.dir, '--registry', `${w.reg.registry.host}/${w.reg.registry.base}/palab-early`, '--palette-sync', '--json', '--junit', junit], {
+      env: { ...w.work.env, SPECTROCLOUD_HOST: w.silent.url, SPECTROCLOUD_APIKEY: 'palab-key' },
+    });
+    try {
+      await waitFor(() => w.asked.length > 0, 'the check before publishing to ask Palette');
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain('SIGTERM: interrupted before the first pack started; nothing was published\n');
+      const report = JSON.parse(result.stdout) as { ok: boolean; aborted: boolean; results: Array<{ status: string; error: { code: string; message: string } }> };
+      expectReportValid(report);
+      expect(report).toMatchObject({ ok: false, aborted: true });
+      expect(report.results.map((r) => [r.status, r.error.code, r.error.message])).toEqual([['failed', 'ABORTED', 'not started: the run was stopped']]);
+      expect(await readFile(junit, 'utf8')).toContain('<error message="interrupted: SIGTERM: interrupted before the first pack started; nothing was published" type="INTERRUPTED">');
+      expect((await w.reg.reader.holdings(`${w.reg.registry.base}/palab-early`)).tags.size).toBe(0);
     } finally {
       run.child.kill('SIGKILL');
     }

@@ -217,13 +217,18 @@ describe('Palette closed loop through the CLI', () => {
     expect(stdin.stdout).toContain('already serves');
   });
 
-  it('no Palette registry for the target: push --palette-sync publishes, then points to doctor and register', async () => {
+  it('no Palette registry for the target: push --palette-sync publishes nothing, and points to doctor, register, or publishing without it', async () => {
     const run = await runCli(['push', w.beta, ...at('unregistered'), '--palette-sync', ...fast], { env: env() });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/unregistered`);
-    expect(run.stderr).toContain('packpub palette doctor');
+    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/unregistered; nothing was published (push --palette-sync checks Palette first)`);
+    expect(run.stderr).toContain('hint: run packpub palette doctor to see the settings Palette needs, or packpub palette register to add it; or drop --palette-sync to publish without confirming the packs in Palette');
     const list = await runCli(['list', ...at('unregistered'), '--json'], { env: env() });
-    expect(JSON.parse(list.stdout).packs).toHaveLength(1);
+    expect(JSON.parse(list.stdout).packs).toHaveLength(0);
+    // As the hint says: without --palette-sync the pack is published (doctor, next, needs a base repository).
+    const without = await runCli(['push', w.beta, ...at('unregistered')], { env: env() });
+    expect(without.code).toBe(0);
+    const after = await runCli(['list', ...at('unregistered'), '--json'], { env: env() });
+    expect(JSON.parse(after.stdout).packs).toHaveLength(1);
   });
 
   it('doctor names a base path that includes spectro-packs/archive and a Helm-provider registry, with fixes', async () => {

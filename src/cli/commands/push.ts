@@ -54,7 +54,7 @@ const PUSH_FLAGS: OwnFlags = {
       type: 'boolean',
       group: PALETTE_GROUP,
       describe:
-        'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
+        'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); that registry is found before anything is published (none, several or a key refused: nothing is published); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
     },
     junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target; a run refused or stopped before its report: one error case saying why). Its folder must exist' },
   },
@@ -203,15 +203,14 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       clearStatus: () => renderer?.stop(),
       onAbandon: (lines) => reportAbandoned(waiting, [], (r) => r, targetNames, lines),
     });
-  // Checked before anything is published: registry targets with a base path, and a Palette API key.
+  // Checked before anything is published: registry targets with a base path, a Palette API key, and (reads only) the
+  // one Palette registry serving each target, which the sync then uses (palette-run.ts, palettePreflight).
   const paletteTargets =
     palette === undefined
       ? []
-      : await beforeFirstPack(async () => {
-          const found = await palette.paletteTargetsOf(args, ctx, targetOptions);
-          for (const t of found) await (await palette.paletteClient(args, ctx, t.config, true, t.where))?.close();
-          return found;
-        });
+      : await beforeFirstPack(async () =>
+          (await import('../palette-run.js')).palettePreflight(args, ctx, await palette.paletteTargetsOf(args, ctx, targetOptions), packs.length > 0),
+        );
   const targets: PackTarget[] = [];
   try {
     await beforeFirstPack(async () => {
