@@ -20,7 +20,7 @@ const stack = stage();
 /** packpub with its standard output a pipe, as a shell's `| tar xz` makes it (the spawner's is a socket, which /dev/stdout cannot open). */
 async function piped(args: string[], cwd: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   const env = { ...cliBaseEnv(), SOURCE_DATE_EPOCH: '1700000000' };
-  return runChild('bash', ['-c', 'set -o pipefail; "$@" | cat', 'bash', process.execPath, BIN, ...args], { cwd, env }).then(
+  return runChild('bash', ['--noprofile', '--norc', '-c', 'set -o pipefail; "$@" | cat', 'bash', process.execPath, BIN, ...args], { cwd, env }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr.toString() }),
     (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr.toString() }),
   );

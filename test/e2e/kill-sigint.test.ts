@@ -70,7 +70,7 @@ describe.concurrent('push interrupted by a signal', () => {
     // As npm's run-script does: the child in the caller's process group, every SIGINT the parent gets passed on to it,
     // a moment later (0.1 s here, a busy runner's delay: passed on at once, the kernel may merge the two into one).
     const forwarder = 'trap \'sleep 0.1; kill -INT "$pid" 2>/dev/null\' INT; "$0" "$@" & pid=$!; wait "$pid"; wait "$pid"';
-    const group = spawnChild('bash', ['-c', forwarder, process.execPath, BIN, ...args('echo')], { env: { ...cliBaseEnv(), ...w.work.env }, detached: true });
+    const group = spawnChild('bash', ['--noprofile', '--norc', '-c', forwarder, process.execPath, BIN, ...args('echo')], { env: { ...cliBaseEnv(), ...w.work.env }, detached: true });
     let stdout = '';
     let stderr = '';
     group.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));

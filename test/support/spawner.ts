@@ -187,8 +187,21 @@ function idle(): void {
   }
 }
 
+/**
+ * `bash -c` whose stdin is a socket (the spawner's 'pipe' is a socket pair) and whose environment has no SHLVL (as
+ * the suite's CLI environments have none) takes itself for a command run by sshd or rshd and first runs the
+ * user's ~/.bashrc (bash's run_startup_files; Debian builds bash so): a test then depends on the machine's shell
+ * set-up, and here paid ~0.7 CPU-s and 3-6 s a start for it (a pyenv init). A bash script file or --norc reads none.
+ */
+function refuseBashrc(file: string, args: readonly string[]): void {
+  if (file.split('/').at(-1) === 'bash' && args.includes('-c') && !args.includes('--norc')) {
+    throw new Error(`bash -c through the spawner reads the user's ~/.bashrc first: give it --norc (${args.join(' ').slice(0, 80)})`);
+  }
+}
+
 /** Start `file` with `args`, as node's spawn() would (stdio as given; environment process.env by default). */
 export function spawnChild(file: string, args: readonly string[], options: SpawnChildOptions = {}): SpawnedChild {
+  refuseBashrc(file, args);
   const stdio = options.stdio ?? ['pipe', 'pipe', 'pipe'];
   const child = new Child(stdio, meterSpawned(file, args));
   const id = ++nextId;

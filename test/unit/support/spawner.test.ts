@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { tempDir } from '../../support/files.js';
 import { runChild, spawnChild, type ChildFailure } from '../../support/spawner.js';
 
 /*
@@ -46,4 +49,17 @@ it('closing the reading end (as `head` does) ends a child that writes on: its wr
   const code = await new Promise((resolve) => child.once('close', resolve));
   expect(code).toBe(0);
   expect(Buffer.concat(err).toString()).toContain('write-failed');
+});
+
+it('`bash -c` runs without the user\'s ~/.bashrc: refused unless given --norc', async () => {
+  // Its stdin a socket and no SHLVL, bash -c takes itself for an sshd/rshd command and runs ~/.bashrc first.
+  expect(() => spawnChild('bash', ['-c', 'true'])).toThrow(/--norc/);
+  const { dir, cleanup } = await tempDir();
+  try {
+    await writeFile(join(dir, '.bashrc'), 'echo rc-read\n');
+    const { stdout } = await runChild('bash', ['--norc', '-c', 'echo "$1"', 'bash', 'command'], { env: { PATH: process.env['PATH'], HOME: dir } });
+    expect(stdout.toString()).toBe('command\n');
+  } finally {
+    await cleanup();
+  }
 });
