@@ -257,6 +257,8 @@ function abandoner(ctx: CliContext, hooks: InterruptHooks): (reason: string) => 
  * summary, and a JUnit file holding only the `unfinished` case. A signal within SIGNAL_ECHO_MS of the first is it again.
  */
 export async function stopAtOnce<T>(ctx: CliContext, when: string, fn: () => Promise<T>, hooks: InterruptHooks): Promise<T> {
+  // The grace of the work that follows, refused before this step's requests (a registry probed for minutes first).
+  interruptGraceMs(ctx.io.env);
   const abandon = abandoner(ctx, hooks);
   const stopListening = onInterrupt((sig) => {
     ctx.interrupted = true;

@@ -21,7 +21,7 @@ import { setup } from '../support/stage.js';
 const NOT_STARTED = 'not started: the run was stopped';
 
 describe.concurrent('push interrupted before its first pack', () => {
-  const w = setup(async (stack) => ({ work: await packTree(stack, 2, { seed: 26, prefix: 'early' }), ...(await silentServer(stack)) }));
+  const w = setup(async (stack) => ({ work: await packTree(stack, 2, { seed: 26, prefix: 'early' }), ...(await silentServer(stack)), unasked: await silentServer(stack) }));
 
   it('SIGTERM while the registry target is probed: exit 130 at once, the --json report, JUnit and job summary say interrupted, nothing published', async () => {
     const junit = join(w.work.root, 'probe.xml');
@@ -32,7 +32,8 @@ describe.concurrent('push interrupted before its first pack', () => {
       env: { ...w.work.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.work.root },
     });
     try {
-      await waitFor(() => w.asked.length > 0, 'the probe to reach the silent registry');
+      // The target's probe (Harbor's systeminfo, the /v2/ ping), not the image check of the case beside it.
+      await waitFor(() => w.asked.some((a) => a === 'GET /v2/' || a.startsWith('GET /api/v2.0/systeminfo')), 'the probe to reach the silent registry');
       run.child.kill('SIGTERM');
       const result = await run.done;
       expect(result.code, result.stderr).toBe(130);
@@ -65,10 +66,9 @@ describe.concurrent('push interrupted before its first pack', () => {
     const pack = await writePack(join(root, 'imgs'), { name: 'imgs', version: '1.0.0', files: { 'values.yaml': values } });
     const layout = join(w.work.root, 'layout');
     const junit = join(w.work.root, 'images.xml');
-    const before = w.asked.length;
     const run = spawnCli(['push', pack, '--oci-layout', layout, '--check-images', '--json-lines', '--junit', junit], { env: w.work.env });
     try {
-      await waitFor(() => w.asked.length > before, 'the image check to reach the silent registry');
+      await waitFor(() => w.asked.some((a) => a.includes('/v2/team/app/manifests/')), 'the image check to reach the silent registry');
       run.child.kill('SIGINT');
       const result = await run.done;
       expect(result.code, result.stderr).toBe(130);
@@ -81,6 +81,22 @@ describe.concurrent('push interrupted before its first pack', () => {
       ]);
       expect(await readFile(junit, 'utf8')).toContain('<error message="interrupted: SIGINT: interrupted before the first pack started; nothing was published" type="INTERRUPTED">');
       expect(existsSync(join(layout, 'index.json'))).toBe(false);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+  it('a PACKPUB_INTERRUPT_GRACE that is no number of seconds is refused before the target is probed (was: after the probe)', async () => {
+    const junit = join(w.work.root, 'grace.xml');
+    const run = spawnCli(['push', w.work.tree, '--recursive', '--registry', `${w.unasked.silent.host}/grace`, '--plain-http', '--json', '--junit', junit], {
+      env: { ...w.work.env, PACKPUB_INTERRUPT_GRACE: 'soon' },
+    });
+    try {
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('error: PACKPUB_INTERRUPT_GRACE must be a number of seconds from 0 to 300, got "soon"\n');
+      expect(await readFile(junit, 'utf8')).toContain('PACKPUB_INTERRUPT_GRACE must be a number of seconds');
+      expect(w.unasked.asked).toEqual([]);
     } finally {
       run.child.kill('SIGKILL');
     }
