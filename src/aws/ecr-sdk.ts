@@ -23,6 +23,8 @@ export interface EcrAwsOptions {
   credentialsFile?: string;
   /** The shared config file (else the SDK reads AWS_CONFIG_FILE of the process, else ~/.aws/config). */
   configFile?: string;
+  /** Attempts per ECR API call, the first included (else the SDK reads AWS_MAX_ATTEMPTS of the process, else its default, 3). */
+  maxAttempts?: number;
 }
 
 /**
@@ -54,11 +56,13 @@ export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: No
 }
 
 /**
- * The shared credentials and config files `env` names (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), to hand
- * to the SDK, which reads the process's environment: an embedded run's own environment is not it. A leading
- * `~/` is `env`'s HOME, as the SDK reads it against the process's.
+ * The shared credentials and config files `env` names (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE) and its
+ * AWS_MAX_ATTEMPTS (the SDK's documented retry setting), to hand to the SDK, which reads the process's environment:
+ * an embedded run's own environment is not it. A leading `~/` is `env`'s HOME, as the SDK reads it against the
+ * process's. A CLI run's environment is the process's: the same settings as the SDK would read. An AWS_MAX_ATTEMPTS
+ * that is no whole number is left to the SDK, which says what is wrong with it.
  */
-export function awsFilesOf(env: NodeJS.ProcessEnv | undefined): Pick<EcrAwsOptions, 'credentialsFile' | 'configFile'> {
+export function awsFilesOf(env: NodeJS.ProcessEnv | undefined): Pick<EcrAwsOptions, 'credentialsFile' | 'configFile' | 'maxAttempts'> {
   const file = (name: string): string | undefined => {
     const value = env?.[name];
     if (value === undefined || value === '') return undefined;
@@ -67,7 +71,9 @@ export function awsFilesOf(env: NodeJS.ProcessEnv | undefined): Pick<EcrAwsOptio
   };
   const credentialsFile = file('AWS_SHARED_CREDENTIALS_FILE');
   const configFile = file('AWS_CONFIG_FILE');
-  return { ...(credentialsFile === undefined ? {} : { credentialsFile }), ...(configFile === undefined ? {} : { configFile }) };
+  const attempts = env?.['AWS_MAX_ATTEMPTS']?.trim() ?? '';
+  const maxAttempts = /^[1-9]\d{0,2}$/.test(attempts) ? Number(attempts) : undefined;
+  return { ...(credentialsFile === undefined ? {} : { credentialsFile }), ...(configFile === undefined ? {} : { configFile }), ...(maxAttempts === undefined ? {} : { maxAttempts }) };
 }
 
 export type EcrSdk = typeof import('@aws-sdk/client-ecr');
@@ -104,7 +110,7 @@ export class EcrClients {
   constructor(readonly timeoutMs: number = DEFAULT_ECR_CALL_TIMEOUT_MS) {}
 
   get(host: EcrHost, aws: EcrAwsOptions = {}): Promise<EcrApiClient> {
-    const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn, aws.credentialsFile, aws.configFile]);
+    const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn, aws.credentialsFile, aws.configFile, aws.maxAttempts]);
     let pending = this.opened.get(key);
     if (pending === undefined) {
       pending = openEcrClient(host, aws, this.timeoutMs).then((opened) => ({
@@ -252,6 +258,7 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
     ...(aws.endpoint === undefined || aws.endpoint === '' ? {} : { endpoint: aws.endpoint }),
     ...(host.fips ? { useFipsEndpoint: true } : {}),
     ...(host.dualStack ? { useDualstackEndpoint: true } : {}),
+    ...(aws.maxAttempts === undefined ? {} : { maxAttempts: aws.maxAttempts }),
   });
   return { sdk, client, sts: sts.requests };
 }

@@ -165,7 +165,8 @@ describe('ECR API faults during a push: one clear error, exit 1, nothing publish
       inject();
       const started = Date.now();
       try {
-        const push = await runCli(['push', w.pack, ...ecrArgs(base), ...extra], { env: env() });
+        // One SDK attempt per call (AWS_MAX_ATTEMPTS, the SDK's own setting): the same message, no backoff to wait.
+        const push = await runCli(['push', w.pack, ...ecrArgs(base), ...extra], { env: { ...env(), AWS_MAX_ATTEMPTS: '1' } });
         expect(push.code, base).toBe(1);
         expect(push.stderr).toMatch(said);
         expect(Date.now() - started).toBeLessThan(30_000);

@@ -9,4 +9,10 @@ describe('awsFilesOf: the shared files an environment names, for the SDK', () =>
     expect(awsFilesOf({ AWS_SHARED_CREDENTIALS_FILE: '', AWS_CONFIG_FILE: undefined })).toEqual({});
     expect(awsFilesOf(undefined)).toEqual({});
   });
+
+  it('AWS_MAX_ATTEMPTS (the SDK\'s retry setting) as a number; what is no whole number is left to the SDK, which says so', () => {
+    expect(awsFilesOf({ AWS_MAX_ATTEMPTS: '1' })).toEqual({ maxAttempts: 1 });
+    expect(awsFilesOf({ AWS_MAX_ATTEMPTS: ' 5 ' })).toEqual({ maxAttempts: 5 });
+    for (const odd of ['', '0', 'three', '2.5', '-1']) expect(awsFilesOf({ AWS_MAX_ATTEMPTS: odd })).toEqual({});
+  });
 });
