@@ -36,12 +36,21 @@ export interface PaletteRunJson {
  * Sync every item's Palette registry and confirm its packs; progress on stderr, one result line per pack
  * on stdout unless `quiet` (JSON modes). API errors (key rejected, no registry) are thrown. `dry-run`:
  * only read (find the registry, read its sync status) and say what a real run would sync. `after-publish`
- * (push): a wrong --palette-project leaves the packs not visible, saying why, instead of a usage error.
+ * (push): a wrong --palette-project leaves the packs not visible, saying why, instead of a usage error. `targets`: where
+ * each target's report goes as it is done, also one a Palette error stopped (PaletteSyncStopped), which the caller
+ * keeps when the error is thrown.
  */
-export async function runPaletteSyncs(args: Args, ctx: CliContext, items: PaletteRunItem[], quiet: boolean, mode: 'sync' | 'dry-run' | 'after-publish' = 'sync'): Promise<PaletteRunJson> {
+export async function runPaletteSyncs(
+  args: Args,
+  ctx: CliContext,
+  items: PaletteRunItem[],
+  quiet: boolean,
+  mode: 'sync' | 'dry-run' | 'after-publish' = 'sync',
+  targets: PaletteRunJson['targets'] = [],
+): Promise<PaletteRunJson> {
   const dryRun = mode === 'dry-run';
-  const { syncPaletteRegistry, planPaletteSync, isNotVisible, syncNotDone } = await import('../operations/palette.js');
-  const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets: [] };
+  const { syncPaletteRegistry, planPaletteSync, isNotVisible, syncNotDone, PaletteSyncStopped } = await import('../operations/palette.js');
+  const out: PaletteRunJson = { status: dryRun ? 'dry-run' : 'visible', targets };
   // Every target not visible is so only because its sync failed, while Palette lists each of its packs.
   let syncFailedOnly = true;
   // Every target's Palette settings are checked before the first sync: a refusal of the second (exit 2) came after
@@ -91,6 +100,8 @@ export async function runPaletteSyncs(args: Args, ctx: CliContext, items: Palett
         // The wait ends on the first signal (PaletteClient.whileNotAborted gives up the call in flight): not the grace line.
         { abandonNote: INTERRUPTED_NOTE, stopsAtOnce: 'giving up the wait for Palette now, the request in flight included' },
       ).catch((err: unknown) => {
+        // Stopped by a Palette error after the sync was asked for: what was confirmed by then stays in the report.
+        if (err instanceof PaletteSyncStopped) out.targets.push({ target: where, ...err.report });
         // Stopped by the interrupt within its grace (a wait between polls, a values read given up): said as an
         // abandoned run is, not as "cancelled".
         if (ctx.interrupted === true && isPackpubError(err, 'ABORTED')) {
@@ -198,7 +209,7 @@ function nothingPublished(err: unknown): unknown {
 
 /** What `push --palette-sync` adds to its report: the sync results, or the error that stopped them. */
 export interface PushPaletteOutcome {
-  json?: PaletteRunJson | { status: 'error'; error: { code: string; message: string; hint?: string } };
+  json?: PaletteRunJson | { status: 'error'; error: { code: string; message: string; hint?: string }; targets?: PaletteRunJson['targets'] };
   error?: unknown;
   notVisible: boolean;
 }
@@ -228,11 +239,13 @@ export async function paletteAfterPush(
     else writeLine(ctx.io.stderr, `palette: no version was published to ${target.ref.host}/${target.ref.basePath}: Palette was not synced`);
   });
   if (items.length === 0) return { notVisible: false };
+  // The targets done (or stopped by a Palette error) before an error ends the step: kept beside it.
+  const done: PaletteRunJson['targets'] = [];
   try {
-    const json = await runPaletteSyncs(args, ctx, items, quiet, dryRun ? 'dry-run' : 'after-publish');
+    const json = await runPaletteSyncs(args, ctx, items, quiet, dryRun ? 'dry-run' : 'after-publish', done);
     return { json, notVisible: isNotVisible(json.status) };
   } catch (err) {
     const error = isPackpubError(err) ? { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { code: 'INTERNAL', message: String(err) };
-    return { json: { status: 'error', error }, error: err, notVisible: false };
+    return { json: { status: 'error', error, ...(done.length === 0 ? {} : { targets: done }) }, error: err, notVisible: false };
   }
 }

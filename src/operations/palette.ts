@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PackpubError } from '../errors.js';
+import { isPackpubError, PackpubError } from '../errors.js';
 import {
   DEFAULT_PALETTE_POLL_MS,
   DEFAULT_PALETTE_TIMEOUT_MS,
@@ -178,8 +178,11 @@ export interface PalettePackVisibility {
   reason?: string;
 }
 
-/** `dry-run`: not synced (push --dry-run --palette-sync); the registry was found and its sync is on. */
-export type PaletteSyncOutcome = 'success' | 'failed' | 'timeout' | 'not-supported' | 'dry-run';
+/**
+ * `dry-run`: not synced (push --dry-run --palette-sync); the registry was found and its sync is on. `error`: a Palette
+ * error stopped the wait before the sync was seen to end (PaletteSyncStopped).
+ */
+export type PaletteSyncOutcome = 'success' | 'failed' | 'timeout' | 'not-supported' | 'dry-run' | 'error';
 
 /**
  * `visible`: every pack is listed by Palette. `published-not-visible`: the packs are in the registry but
@@ -450,8 +453,36 @@ function wrongProjectReason(wrong: PackpubError): string {
  * (key rejected, registry not found, ...).
  */
 export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
-  // `signal` gives up the Palette call in flight too, not only the waits between them.
-  return client.whileNotAborted(options.signal, () => syncOnce(client, target, options));
+  const progress: SyncProgress = {};
+  try {
+    // `signal` gives up the Palette call in flight too, not only the waits between them.
+    return await client.whileNotAborted(options.signal, () => syncOnce(client, target, options, progress));
+  } catch (err) {
+    // The interrupt stays as it is (push reports it as an abandoned step); another error after the sync was asked for
+    // keeps what the run had confirmed by then.
+    if (progress.stopped === undefined || !isPackpubError(err) || err.code === 'ABORTED') throw err;
+    throw new PaletteSyncStopped(err, progress.stopped(err));
+  }
+}
+
+/** What a sync has done so far, for an error that stops it: set once the sync was asked for. */
+interface SyncProgress {
+  stopped?: (err: PackpubError) => PaletteSyncReport;
+}
+
+/**
+ * A Palette error (its code, message and hint, so its exit code) that stopped a sync after it was asked for, such as
+ * an outage lasting through the retries of a poll: `report` is the target's report at that moment, each pack Palette
+ * had been seen to list `visible` as it was, the others `not-visible`, `not confirmed: <error>`; its sync outcome is
+ * `error` unless the sync had been seen to end. push --palette-sync keeps it in its JSON report beside the error.
+ */
+export class PaletteSyncStopped extends PackpubError {
+  constructor(
+    readonly stopped: PackpubError,
+    readonly report: PaletteSyncReport,
+  ) {
+    super(stopped.code, stopped.message, { ...(stopped.hint === undefined ? {} : { hint: stopped.hint }), cause: stopped });
+  }
 }
 
 /** A sync's or a plan's start: its clock and deadline, and the Palette registry serving the target (given, or found). */
@@ -471,7 +502,7 @@ async function startOn(
   return { clock, started, deadline, registry };
 }
 
-async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): Promise<PaletteSyncReport> {
+async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions, progress: SyncProgress): Promise<PaletteSyncReport> {
   const { clock, started, deadline, registry } = await startOn(client, target, options);
   const interval = options.pollIntervalMs ?? DEFAULT_PALETTE_POLL_MS;
   // Pack reads before the sync, once per name: whether Palette already lists a new version, and the project check.
@@ -538,6 +569,12 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   // previous run's (palette-api.md 3.3).
   let last = before;
   let lastShown = '';
+  // The packs confirmed so far (visible, or not visible for good), and how the sync ended when it was seen to.
+  const results = new Map<string, PalettePackVisibility>();
+  const key = (p: PalettePackRef) => `${p.name}:${p.version}`;
+  let ended: PaletteSyncOutcome = 'error';
+  progress.stopped = (err) =>
+    report(ended, options.packs.map((p) => results.get(key(p)) ?? { ...p, status: 'not-visible', reason: `not confirmed: ${err.message}` }), statusFields(last));
   for (;;) {
     if (clock.now() >= deadline) {
       const waited = Math.round((clock.now() - started) / 1000);
@@ -568,6 +605,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       continue;
     }
     if (phase === 'failed' && fresh) {
+      ended = 'failed';
       const said = last.message === undefined || last.message === '' ? 'no message' : last.message;
       // Still exit 3, but each pack is looked at once: one listed with the content published says the failure is
       // another pack's (a shared registry) or the registry's, not this one's.
@@ -584,7 +622,10 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('failed', packs, statusFields(last));
     }
-    if (phase === 'done' && fresh) break;
+    if (phase === 'done' && fresh) {
+      ended = 'success';
+      break;
+    }
   }
   if (wrongBefore !== undefined) {
     const packs = notVisible(wrongProjectReason(wrongBefore));
@@ -593,8 +634,6 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   }
 
   // Indexing can lag the sync status: poll each pack until listed or the deadline.
-  const results = new Map<string, PalettePackVisibility>();
-  const key = (p: PalettePackRef) => `${p.name}:${p.version}`;
   let pending = [...options.packs];
   // The version the project check found listed at tenant scope but not in the project on the last round: a
   // second round alike ends the run (one poll of grace, should the project's listing lag the tenant's).

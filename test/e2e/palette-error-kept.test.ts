@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { paletteLabWithHello } from '../support/published.js';
+import { expectReportValid } from '../support/report-schema.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A Palette error that lasts through the retries of a poll (503 on every read of one pack) ended push --palette-sync
+ * with exit 1 and `palette: {status: error, error}`: the packs Palette had already been seen to list were on stdout's
+ * lines, but not in the JSON report, which a CI job reads. Now the error stays (exit 1, `palette.error`), and
+ * `palette.targets` keeps the target's report as it stood: each pack confirmed `visible` with its packUid, the others
+ * `not-visible`, "not confirmed: <the error>".
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-error-kept-', KEY, clock, { shared: true }));
+
+interface Report {
+  ok: boolean;
+  results: { name: string; status: string }[];
+  palette: {
+    status: string;
+    error: { code: string; message: string };
+    targets: { target: string; status: string; registry: { uid: string }; sync: { outcome: string }; packs: { name: string; status: string; packUid?: string; reason?: string }[] }[];
+  };
+}
+
+describe('push --palette-sync stopped by a Palette error while it confirms the packs', () => {
+  it('exit 1 with the error, and the JSON report keeps the pack Palette had listed (was: the error alone)', async () => {
+    const at = ['--registry', `${w.registry.host}/${w.under('packs')}`];
+    const alpha = await writePack(join(w.root, 'alpha'), { name: 'alpha', version: '1.0.0' });
+    const beta = await writePack(join(w.root, 'beta'), { name: 'beta', version: '2.0.0' });
+    const first = await runCli(['push', alpha, beta, ...at], { env: w.env });
+    expect(first.code, first.stderr).toBe(0);
+    // Every read of beta answered 503, through the retries; alpha's read goes first and is answered.
+    w.palette.fault = { method: 'GET', path: /^\/v1\/packs\/beta\//, status: 503, times: 1000 };
+    try {
+      const run = await runCli(['push', alpha, beta, ...at, '--palette-sync', '--json', '--retry-attempts', '2', '--palette-poll-interval', '0.02', '--no-cache'], { env: w.env });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^error: Palette answered 503 to .*beta.* after 2 attempts/m);
+      const report = JSON.parse(run.stdout) as Report;
+      expectReportValid(report);
+      expect(report.ok).toBe(false);
+      expect(report.results.map((r) => [r.name, r.status])).toEqual([['alpha', 'unchanged'], ['beta', 'unchanged']]);
+      expect(report.palette.status).toBe('error');
+      expect(report.palette.error.code).toBe('PALETTE');
+      const packUid = w.palette.registries.get(w.uid)?.index.get('alpha')?.get('1.0.0')?.packUid;
+      expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+      expect(report.palette.targets).toEqual([
+        expect.objectContaining({
+          target: `${w.registry.host}/${w.under('packs')}`,
+          status: 'published-not-visible',
+          registry: expect.objectContaining({ uid: w.uid }) as unknown,
+          sync: expect.objectContaining({ outcome: 'success' }) as unknown,
+          packs: [
+            { name: 'alpha', version: '1.0.0', status: 'visible', packUid },
+            { name: 'beta', version: '2.0.0', status: 'not-visible', reason: `not confirmed: ${report.palette.error.message}` },
+          ],
+        }),
+      ]);
+    } finally {
+      w.palette.fault = undefined;
+    }
+  });
+});
