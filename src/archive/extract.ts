@@ -2,13 +2,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
 import { chmod, copyFile, lstat, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { ArchiveDataError, ByteReader, readTar, UnusualTarError } from '../pack/chart-archive.js';
+import { ArchiveDataError, ByteReader, gunzipChunks, readTar, UnusualTarError } from '../pack/chart-archive.js';
 import { localWriteError, makeDirs } from '../util/fs.js';
 import { drainedOrClosed } from '../util/stream.js';
 
@@ -112,7 +111,7 @@ function isInside(root: string, path: string): boolean {
 }
 
 /**
- * Extracts a gzip-compressed tar (one or several gzip members) into `targetDir`, refusing anything
+ * Extracts a gzip-compressed tar (one or several gzip members, read as Palette reads them: feedLayer) into `targetDir`, refusing anything
  * that could write outside it or exhaust the disk. See the decisions above.
  */
 export async function extractArchive(source: Readable, targetDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
@@ -198,17 +197,6 @@ export function inflatedRefusal(compressed: number, decompressed: number, limits
   return undefined;
 }
 
-/** Counts (and optionally hashes) the bytes flowing through, and applies a limit check. */
-export function meter(onChunk: (chunk: Buffer) => PackpubError | undefined): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      const refusal = onChunk(chunk);
-      if (refusal) cb(refusal);
-      else cb(null, chunk);
-    },
-  });
-}
-
 async function extractInto(
   source: Readable,
   staging: string,
@@ -218,15 +206,6 @@ async function extractInto(
   const hash: Hash = createHash('sha256');
   let compressed = 0;
   let decompressed = 0;
-  const input = meter((chunk) => {
-    compressed += chunk.length;
-    hash.update(chunk);
-    return undefined;
-  });
-  const output = meter((chunk) => {
-    decompressed += chunk.length;
-    return inflatedRefusal(compressed, decompressed, limits);
-  });
   const extract = tarReader();
 
   let failure: unknown;
@@ -235,6 +214,7 @@ async function extractInto(
     if (failure !== undefined) return;
     failure = err;
     abort.abort(err);
+    source.destroy();
     extract.destroy(err instanceof Error ? err : new Error(String(err)));
   };
   const onAbort = () => fail(new PackpubError('ABORTED', 'extraction was interrupted'));
@@ -243,10 +223,19 @@ async function extractInto(
   if (options.signal?.aborted === true) onAbort();
 
   const goView = new GoTarView();
-  const feeding = pipeline(source, input, createGunzip(), output, (tarBytes: AsyncIterable<Buffer>) => feed(tarBytes, extract, goView), {
+  const feeding = feedLayer(source, extract, goView, {
+    compressed: (chunk) => {
+      compressed += chunk.length;
+      hash.update(chunk);
+    },
+    inflated: (bytes) => {
+      decompressed += bytes;
+      const refusal = inflatedRefusal(compressed, decompressed, limits);
+      if (refusal) throw refusal;
+    },
     signal: abort.signal,
   })
-    .catch((err: unknown) => fail(wrapStreamError(err)))
+    .catch(fail)
     .finally(() => goView.end());
 
   // The tar parser's own error (a header it cannot read, data that ends mid-entry): the entry being read ends with
@@ -274,6 +263,76 @@ async function extractInto(
   return { ...progress, digest: `sha256:${hash.digest('hex')}` };
 }
 
+/** What feedLayer tells its caller, and how it is stopped. */
+export interface LayerHooks {
+  /** Every byte of the layer, in order, once (its digest covers them all). */
+  compressed(chunk: Buffer): void;
+  /** The size of each inflated chunk before it is read; may throw (the decompression-bomb guard). */
+  inflated(bytes: number): void;
+  /** Aborted: the feed stops (the caller also destroys the source and the parser). */
+  signal: AbortSignal;
+}
+
+/**
+ * Reads a pack layer (tar.gz) into tar-stream's parser `extract` and into Go's view of the tar (`goView`) as Palette
+ * reads a layer: Go's compress/gzip under Go's archive/tar, which stops at the tar end-of-archive marker and never
+ * reads past it. So, as in Go:
+ * - gzip is read by chart-archive.ts's gunzipChunks (member after member, a member's trailer checked and a next
+ *   member looked for only when bytes past its data are needed); damage is a refusal ("not valid gzip") only when Go's
+ *   tar reader still needed bytes at or past it (no end marker before it). Node's gunzip refused every layer with
+ *   bytes after its gzip member (a hand-made archive `cat pack.tgz extra`, a damaged trailer), which Palette reads;
+ * - once Go's view stopped at the end marker, tar-stream gets nothing after it and nothing more is inflated: more
+ *   entries or another whole tar after it are not pulled (Go reads none of them);
+ * - the layer is still read to its end: `hooks.compressed` sees every byte, so that its digest is checked whole.
+ * Resolves once the source ended (or the parser was destroyed: the caller's failure); rejects with the refusal, the
+ * source's error or the hooks'.
+ */
+export async function feedLayer(source: Readable, extract: Extract, goView: GoTarView, hooks: LayerHooks): Promise<void> {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const nextCompressed = async (): Promise<Buffer | undefined> => {
+    hooks.signal.throwIfAborted();
+    const { done, value } = await chunks.next();
+    if (done === true) return undefined;
+    hooks.compressed(value);
+    return value;
+  };
+  const inflated = gunzipChunks(new ByteReader(nextCompressed), (bytes) => hooks.inflated(bytes));
+  // The parser destroyed before it got all its bytes (a refused entry, the caller's failure): the layer is not read on.
+  let fed = false;
+  const onClose = () => {
+    if (!fed) source.destroy();
+  };
+  extract.once('close', onClose);
+  const stopped = () => extract.destroyed || extract.destroying;
+  try {
+    for (;;) {
+      let chunk: Buffer | undefined;
+      try {
+        chunk = await inflated.next();
+      } catch (err) {
+        if (!(err instanceof ArchiveDataError)) throw err;
+        if (!goView.atEndMarker) throw unsafe(`the archive is not valid gzip: ${err.message}`, 'check that the blob is a .tar.gz pack archive');
+        break;
+      }
+      if (chunk === undefined) break;
+      const tarBytes = await goView.take(chunk);
+      if (stopped()) return;
+      if (tarBytes > 0 && !extract.write(tarBytes === chunk.length ? chunk : chunk.subarray(0, tarBytes))) {
+        await drainedOrClosed(extract);
+        if (stopped()) return;
+      }
+      if (goView.atEndMarker) break;
+    }
+    fed = true;
+    extract.end(undefined);
+    // The rest of the layer, never inflated: its bytes still count for the digest.
+    while ((await nextCompressed()) !== undefined);
+  } finally {
+    extract.off('close', onClose);
+    inflated.close();
+  }
+}
+
 /**
  * The names of the entries Go's archive/tar (Palette's reader) finds in the tar bytes given to `push`, read beside
  * tar-stream with chart-archive.ts's reader (Go's rules: the end-of-archive marker ends it, a star header's shorter
@@ -283,9 +342,13 @@ async function extractInto(
 export class GoTarView {
   private readonly names: string[] = [];
   private readonly queue: Buffer[] = [];
+  private readonly reader: ByteReader;
   private waiting: ((chunk: Buffer | undefined) => void) | undefined;
+  /** Called once Go's reader took the last chunk given (it waits for the next one) or stopped. */
+  private settled: (() => void) | undefined;
   private ended = false;
   private stopped = false;
+  private marker = false;
   private readonly done: Promise<unknown>;
 
   constructor() {
@@ -293,22 +356,43 @@ export class GoTarView {
       new Promise((resolve) => {
         const chunk = this.queue.shift();
         if (chunk !== undefined || this.ended) resolve(chunk);
-        else this.waiting = resolve;
+        else {
+          this.waiting = resolve;
+          this.settle();
+        }
       });
-    this.done = readTar(new ByteReader(next), (entry) => {
+    this.reader = new ByteReader(next);
+    this.done = readTar(this.reader, (entry) => {
       if (!entry.globalHeader) this.names.push(entry.name);
     }).then(
       () => {
-        this.stopped = true;
-        this.queue.length = 0;
+        // Before end(), readTar returns only at the end-of-archive marker.
+        this.marker = !this.ended;
+        this.stop();
         return undefined;
       },
       (err: unknown) => {
-        this.stopped = true;
-        this.queue.length = 0;
+        this.stop();
         return err;
       },
     );
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.settle();
+  }
+
+  private settle(): void {
+    const settled = this.settled;
+    this.settled = undefined;
+    settled?.();
+  }
+
+  /** Whether Go's reader stopped at the end-of-archive marker: it reads nothing more (no more tar, no more gzip). */
+  get atEndMarker(): boolean {
+    return this.marker;
   }
 
   /** The next tar bytes (dropped once Go's reader stopped: at the end marker, nothing after it is read). */
@@ -318,6 +402,23 @@ export class GoTarView {
     this.waiting = undefined;
     if (waiting !== undefined) waiting(chunk);
     else this.queue.push(chunk);
+  }
+
+  /**
+   * push(chunk), once Go's reader read what it takes of it: how many of its bytes are tar bytes to Go (all of them,
+   * unless the end-of-archive marker ends within it; none after it; all when Go's reader failed: the check tells).
+   */
+  async take(chunk: Buffer): Promise<number> {
+    if (!this.stopped) {
+      const settled = new Promise<void>((resolve) => {
+        this.settled = resolve;
+      });
+      this.push(chunk);
+      await settled;
+    }
+    if (!this.marker) return chunk.length;
+    // Read no further by Go: what is left of its current chunk (this one: it asked for it) follows the marker.
+    return Math.max(0, chunk.length - this.reader.pieceNow(Number.POSITIVE_INFINITY).length);
   }
 
   /** No more bytes (also when the extraction failed: the reader ends). */
@@ -374,27 +475,6 @@ export function tarReader(): Extract {
     if (longLink) this._header.linkname = longLink;
   };
   return extract;
-}
-
-/** Writes the decompressed tar into tar-stream's parser with backpressure. */
-async function feed(tarBytes: AsyncIterable<Buffer>, extract: Extract, goView: GoTarView): Promise<void> {
-  for await (const chunk of tarBytes) {
-    goView.push(chunk);
-    if (!extract.write(chunk)) {
-      await drainedOrClosed(extract);
-      if (extract.destroyed || extract.destroying) return;
-    }
-  }
-  extract.end(undefined);
-}
-
-function wrapStreamError(err: unknown): unknown {
-  if (err instanceof PackpubError) return err;
-  const code = errnoCode(err);
-  if (code !== undefined && code.startsWith('Z_')) {
-    return unsafe(`the archive is not valid gzip: ${(err as Error).message}`, 'check that the blob is a .tar.gz pack archive');
-  }
-  return err;
 }
 
 /**

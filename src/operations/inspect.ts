@@ -1,6 +1,4 @@
-import { createGunzip } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
-import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, hardLinkTarget, inflatedRefusal, meter, refuseGlobalRecords, tarReader, GoTarView } from '../archive/extract.js';
+import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, feedLayer, hardLinkTarget, inflatedRefusal, refuseGlobalRecords, tarReader, GoTarView } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
@@ -65,20 +63,26 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
   // Go's view of the same bytes (archive/extract.ts): an archive Palette reads otherwise is refused, as pull refuses it.
   const goView = new GoTarView();
   const names: string[] = [];
-  const feeding = pipeline(
-    blob,
-    meter((chunk) => {
+  const stop = new AbortController();
+  const feeding = feedLayer(blob, extract, goView, {
+    compressed: (chunk) => {
       compressed += chunk.length;
-      return undefined;
-    }),
-    createGunzip(),
-    meter((chunk) => {
-      inflated += chunk.length;
-      goView.push(chunk);
-      return inflatedRefusal(compressed, inflated, { maxBytes: Infinity, maxRatio: EXTRACT_DEFAULTS.maxRatio });
-    }),
-    extract,
-  ).finally(() => goView.end());
+    },
+    inflated: (bytes) => {
+      inflated += bytes;
+      const refusal = inflatedRefusal(compressed, inflated, { maxBytes: Infinity, maxRatio: EXTRACT_DEFAULTS.maxRatio });
+      if (refusal) throw refusal;
+    },
+    signal: stop.signal,
+  })
+    .catch((err: unknown) => {
+      // As a pipeline would: the blob and the parser end with the error (the loop below ends with it).
+      stop.abort(err);
+      blob.destroy();
+      extract.destroy(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    })
+    .finally(() => goView.end());
   // The archive is read by pull's rules (archive/extract.ts), so that inspect shows the pack.json pull writes and
   // refuses what pull refuses: names as pull places them (`hello//pack.json` is `hello/pack.json`), the last
   // entry of a name wins, a hard link copies an earlier file (whichever it is: its bytes are read again by a
