@@ -61,6 +61,19 @@ export async function openGenericRegistryStore(options: RegistryConnectionOption
   return new GenericRegistryStore(RegistryClient.create(options, deps));
 }
 
+/**
+ * A registry that offers no catalog: GHCR, GitLab's container registry and Docker Hub answer `GET /v2/_catalog` 404
+ * (GHCR's maintainers said so on microsoft/vscode-docker#1525), others 405 UNSUPPORTED. It was "repository catalog not
+ * found ... is <host> an OCI registry?", which sent users after a registry that works. Tag lists work there: the pack by name.
+ */
+function noCatalog(err: unknown, location: string): PackpubError | undefined {
+  if (!isRegistryError(err) || (err.status !== 404 && err.status !== 405 && err.ociCode !== 'UNSUPPORTED')) return undefined;
+  return new PackpubError('REGISTRY', `${location} does not list its repositories: GET /v2/_catalog answered ${err.status ?? ''}${err.ociCode === undefined ? '' : ` ${err.ociCode}`} (GHCR, GitLab, Docker Hub and ECR Public offer no catalog), so the packs under a base path cannot be found`, {
+    hint: 'name the pack: packpub list <name> (copy: <name> --all) reads its tag list, which these registries serve',
+    cause: err,
+  });
+}
+
 /** A 404 for a manifest, tag or repository: "not there" rather than a failure. */
 function isNotFound(err: unknown): boolean {
   return isPackpubError(err, 'NOT_FOUND');
@@ -159,7 +172,9 @@ export class GenericRegistryStore implements ArtifactStore {
   /** Through `/v2/_catalog` (needs catalog access; the ECR and Harbor stores list through their APIs). */
   async listRepositories(prefix: string): Promise<string[]> {
     if (prefix !== '') validateRepositoryPath(prefix, 'repository prefix');
-    const all = await this.client.catalog();
+    const all = await this.client.catalog().catch((err: unknown) => {
+      throw noCatalog(err, this.location) ?? err;
+    });
     const under = prefix === '' ? all : all.filter((r) => r.startsWith(`${prefix}/`));
     return [...new Set(under)].sort();
   }

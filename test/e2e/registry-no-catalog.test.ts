@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * Registries that offer no repository catalog: GHCR, GitLab's container registry and Docker Hub answer
+ * `GET /v2/_catalog` 404 (GHCR's maintainers on microsoft/vscode-docker#1525: "we don't support the _catalog
+ * endpoint"), others 405 UNSUPPORTED. `packpub list` (and `copy --all`) said "repository catalog not found on <host>",
+ * hint "is <host> an OCI registry?", which sent users after a registry that works. Now it says the registry lists no
+ * repositories and how to list a pack by name, which these registries serve (tag lists).
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-no-catalog-');
+  const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+  const registry = stack.add(await startHostileRegistry());
+  return { root, pack, registry };
+});
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') });
+const target = ['--registry', '', '--plain-http'];
+
+describe('a registry without GET /v2/_catalog', () => {
+  it('list and copy --all say the registry lists no repositories (exit 1), list NAME reads the pack', async () => {
+    target[1] = `${w.registry.host}/org`;
+    const push = await runCli(['push', w.pack, ...target], { env: env() });
+    expect(push.code, push.stderr).toBe(0);
+    const answers = [
+      { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '404 page not found\n' },
+      { status: 405, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}' },
+    ];
+    for (const answer of answers) {
+      w.registry.behaviour = { answer: (req) => (req.path === '/v2/_catalog' ? answer : undefined) };
+      const list = await runCli(['list', ...target], { env: env() });
+      expect(list.code, list.stdout + list.stderr).toBe(1);
+      expect(list.stderr).toContain(`error: ${w.registry.host} does not list its repositories: GET /v2/_catalog answered ${answer.status}`);
+      expect(list.stderr).toContain('hint: name the pack: packpub list <name>');
+      expect(list.stderr).not.toContain('an OCI registry?');
+      expect(list.stdout).not.toContain('no packs');
+
+      const copy = await runCli(['copy', '--all', '--from', `${w.registry.host}/org`, '--from-plain-http', '--to', `oci:${join(w.root, 'copied')}`], { env: env() });
+      expect(copy.code, copy.stdout + copy.stderr).toBe(1);
+      expect(copy.stderr).toContain(`${w.registry.host} does not list its repositories`);
+
+      const named = await runCli(['list', 'hello', ...target, '--json'], { env: env() });
+      expect(named.code, named.stderr).toBe(0);
+      expect((JSON.parse(named.stdout) as { packs: Array<{ name: string; versions: Array<{ version: string }> }> }).packs).toMatchObject([{ name: 'hello', versions: [{ version: '1.0.0' }] }]);
+    }
+  });
+});
