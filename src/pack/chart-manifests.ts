@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { posix } from 'node:path';
 import type { NextChunk } from './chart-archive.js';
+import { checkYamlText } from './yaml-source.js';
 
 /*
  * The files of a chart archive that Helm reads as Kubernetes YAML when it installs the chart, and the bytes
@@ -124,3 +125,111 @@ function refusalIn(bytes: Buffer, kind: HelmYamlFile): string | undefined {
 function controlCharacter(char: string): string {
   return `control characters are not allowed (U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})`;
 }
+
+/** What Helm's install makes of a file in crds/ it cannot apply, and what to do about it. */
+export interface CrdRefusal {
+  why: string;
+  hint: string;
+}
+
+/** A template action where YAML reads a value: after the indentation, a `- `, or a `key: `. */
+const ACTION_AS_VALUE = /^[ \t]*(?:-[ \t]+)*(?:[^\s#'"{][^#\n]*?:[ \t]+)?\{\{/m;
+
+/**
+ * Why Helm's install cannot apply this crds/ file, read whole, whatever the cluster holds (undefined when it
+ * may). Helm reads crds/ files as they are, never rendered (helm/helm pkg/action/install.go installCRDs:
+ * KubeClient.Build, "failed to install CRD <file>"); the Kubernetes resource builder splits them at lines
+ * that are `---` (apimachinery util/yaml YAMLReader), reads each document as YAML (sigs.k8s.io/yaml over
+ * go-yaml), skips empty ones, and decodes each as an object that must have a `kind` (apimachinery
+ * unstructured helpers.go: "Object 'Kind' is missing"; a list or a string: "cannot unmarshal ... into Go
+ * value").
+ *
+ * Only documents that hold a template action where YAML reads a value (a chart author who put a templated
+ * CRD into crds/), or that have no top-level `kind:` line, are read in full, and the file is searched as
+ * bytes: CRD files run to megabytes (pack-central's add up to 21 MB), and reading every one took seconds.
+ * Files apimachinery versions read differently are left alone: a JSON file (first character `{`, unless it
+ * is a `{{` action), a `---` line with more after it, a `...` line, line breaks other than LF and CRLF.
+ */
+export function crdRefusal(bytes: Buffer, rel: string): CrdRefusal | undefined {
+  if (utf16(bytes)) return undefined;
+  let start = 0;
+  while (start < bytes.length && isSpaceByte(bytes[start] as number)) start++;
+  if (start === bytes.length || (bytes[start] === 0x7b && bytes[start + 1] !== 0x7b) || leftAlone(bytes)) return undefined;
+  const suspect = bytes.indexOf('{{') !== -1;
+  let from = 0;
+  for (let at = lineStarting(bytes, '---', 0); ; at = lineStarting(bytes, '---', at + 3)) {
+    const end = at === -1 ? bytes.length : at;
+    const refusal = crdDocumentRefusal(bytes, from, end, rel, suspect);
+    if (refusal !== undefined || at === -1) return refusal;
+    const lineEnd = bytes.indexOf(0x0a, at);
+    from = lineEnd === -1 ? bytes.length : lineEnd + 1;
+  }
+}
+
+function isSpaceByte(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d);
+}
+
+/** Where the first line from `from` on that starts with `prefix` starts, or -1. */
+function lineStarting(bytes: Buffer, prefix: string, from: number): number {
+  if (from === 0 && bytes.subarray(0, prefix.length).toString('latin1') === prefix) return 0;
+  const at = bytes.indexOf(`\n${prefix}`, Math.max(0, from - 1));
+  return at === -1 ? -1 : at + 1;
+}
+
+/** A file apimachinery versions split into documents differently, or whose lines JavaScript would see otherwise than Go. */
+function leftAlone(bytes: Buffer): boolean {
+  if (lineStarting(bytes, '...', 0) !== -1 || bytes.indexOf('\u2028') !== -1 || bytes.indexOf('\u2029') !== -1) return true;
+  for (let at = lineStarting(bytes, '---', 0); at !== -1; at = lineStarting(bytes, '---', at + 3)) {
+    for (let i = at + 3; i < bytes.length && bytes[i] !== 0x0a; i++) if (!isSpaceByte(bytes[i] as number)) return true;
+  }
+  for (let cr = bytes.indexOf(0x0d); cr !== -1; cr = bytes.indexOf(0x0d, cr + 1)) if (bytes[cr + 1] !== 0x0a) return true;
+  return false;
+}
+
+/** Whether bytes from `from` to `to` hold a line starting with `kind` and a colon (spaces between allowed). */
+function hasTopLevelKind(bytes: Buffer, from: number, to: number): boolean {
+  for (let at = lineStarting(bytes, 'kind', from); at !== -1 && at < to; at = lineStarting(bytes, 'kind', at + 4)) {
+    let i = at + 4;
+    while (bytes[i] === 0x20 || bytes[i] === 0x09) i++;
+    if (bytes[i] === 0x3a) return true;
+  }
+  return false;
+}
+
+/** The refusal of the document of `bytes` from `from` to `to`, if any. */
+function crdDocumentRefusal(bytes: Buffer, from: number, to: number, rel: string, suspect: boolean): CrdRefusal | undefined {
+  const action = suspect && bytes.subarray(from, to).indexOf('{{') !== -1 && ACTION_AS_VALUE.test(bytes.toString('utf8', from, to));
+  if (!action && hasTopLevelKind(bytes, from, to)) return undefined;
+  const doc = bytes.toString('utf8', from, to);
+  if (!/^[ \t]*[^\s#]/m.test(doc)) return undefined; // comments and blank lines: an empty document, skipped
+  // Go's line reader ends every line with LF alone, the last one too.
+  const check = checkYamlText(`${doc.replace(/\r\n/g, '\n')}\n`, rel);
+  const firstLine = lineAt(bytes, from);
+  const error = check.findings.find((f) => f.severity === 'error');
+  if (error !== undefined) {
+    if (error.rule === 'yaml-too-deep') return undefined; // go-yaml reads 10,000 levels: not Helm's refusal
+    const at = error.line === undefined ? '' : `line ${error.line + firstLine - 1}: `;
+    return { why: `${at}${error.message.replace(/; fix the syntax at this position.*$/s, '')}`, hint: action ? CRD_TEMPLATE_HINT : CRD_YAML_HINT };
+  }
+  const value = check.documents[0];
+  if (value === undefined || value === null) return undefined;
+  const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? undefined : `a ${typeof value === 'string' ? 'string' : 'scalar'}`;
+  if (what !== undefined) {
+    return { why: `the document at line ${firstLine} is ${what}, not a Kubernetes object`, hint: CRD_OBJECT_HINT };
+  }
+  const kind = (value as Record<string, unknown>)['kind'];
+  if (typeof kind === 'string' && kind !== '') return undefined;
+  return { why: `the document at line ${firstLine} has no kind (Kubernetes: "Object 'Kind' is missing")`, hint: CRD_OBJECT_HINT };
+}
+
+function lineAt(bytes: Buffer, offset: number): number {
+  let line = 1;
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+  return line;
+}
+
+const CRD_TEMPLATE_HINT =
+  'Helm never renders files in crds/ (no {{ }} there): write the values in, or move a CRD that needs values into templates/ (rendered, but then not installed before the templates that use it); then rebuild the archive';
+const CRD_YAML_HINT = 'fix the YAML of that crds/ file (Helm applies it as it is), then rebuild the archive';
+const CRD_OBJECT_HINT = 'each document of a crds/ file must be a Kubernetes object with apiVersion and kind: fix or remove that file, then rebuild the archive';

@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
-import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
+import { crdRefusal, helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
@@ -561,6 +561,16 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
   });
 }
 
+/** Refuses a crds/ file of the top chart that Helm's install cannot apply, whatever the cluster holds (chart-manifests.ts crdRefusal). */
+function checkCrd(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer): void {
+  if (use.file !== 'crd') return;
+  const refusal = crdRefusal(bytes, use.rel);
+  if (refusal === undefined) return;
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${use.label}: Helm cannot install this chart: it applies ${use.rel} as it is, never rendered, and cannot read it ("failed to install CRD ${use.rel}"): ${refusal.why}`, {
+    hint: refusal.hint,
+  });
+}
+
 /** Text of an entry as chartText reads it (`yaml` false for templates), refused over `limit` bytes. */
 function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, yaml = true): string {
   if (bytes.length > limit) throw tooLargeText(what, limit, nested);
@@ -600,9 +610,10 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           return;
         }
         case 'yaml': {
-          if (!use.refs) return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
+          if (!use.refs && use.file !== 'crd') return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
+          checkCrd(use, bytes);
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
@@ -639,6 +650,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
+        checkCrd(use, bytes);
         if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
       }
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));

@@ -20,6 +20,15 @@ const LS = '\u2028';
 
 const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Record<string, string | Buffer>; remove?: string; warning?: string; warnings?: number }> = [
   {
+    // Helm never renders crds/, so text like {{ .Name }} inside quotes or a block scalar is only text.
+    name: 'a CRD whose descriptions hold template-like text, and empty documents between --- lines',
+    chart: {
+      'web/crds/widgets.yaml': '---\n# generated\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  description: "domain: {{ .Name }}.{{ .Namespace }}"\n  example: |\n    {{ .Name }}-{{ .Namespace }}\n---\n',
+      'web/crds/gadgets.json': '{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "gadgets.example.com"}}',
+      'web/crds/README.md': '{{ not read: Helm applies .yaml, .yml and .json files only }}\n',
+    },
+  },
+  {
     name: 'a chart values.yaml with NEL line ends (is_break: NEL ends a line)',
     chart: { 'web/values.yaml': `replicas: 1${NEL}image:${NEL}  tag: "1.0"${NEL}` },
   },

@@ -45,6 +45,12 @@ const CASES = [
   // Loaded by Helm, but its install parses these as YAML: macOS tar's AppleDouble files (pack-central saw them in a karpenter chart).
   refused('an AppleDouble file among the templates', 'templates/._deployment.yaml', APPLE_DOUBLE, "Helm cannot install this chart: it renders it and parses the result as Kubernetes YAML, and Go's YAML reader refuses templates/._deployment.yaml (control characters are not allowed (U+0000))"),
   refused('an AppleDouble file among the CRDs', 'crds/._widgets.yaml', APPLE_DOUBLE, "Helm cannot install this chart: it applies it as a CRD, and Go's YAML reader refuses crds/._widgets.yaml (control characters are not allowed (U+0000))"),
+  // Helm applies crds/ files as they are, never rendered (spotahome/redis-operator chart 3.3.0 shipped one like this).
+  refused('a templated CRD in crds/', 'crds/widgets.yaml', 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n  annotations:\n    {{- with .Values.annotations }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\n', 'Helm cannot install this chart: it applies crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml"): line 6: not valid YAML: Block collections are not allowed within flow collections'),
+  refused('a CRD named by a template in crds/', 'crds/widgets.yaml', 'kind: Namespace\napiVersion: v1\nmetadata:\n  name: demo\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {{ .Release.Name }}-widgets\n', 'crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml"): line 9: not valid YAML'),
+  // A link packed as a file of its target's path (starrocks: "cannot unmarshal string into Go value of type unstructured.detector").
+  refused('a crds/ file holding only a path', 'crds/widgets.yaml', '../../deploy/widgets.yaml\n', 'cannot read it ("failed to install CRD crds/widgets.yaml"): the document at line 1 is a string, not a Kubernetes object'),
+  refused('a crds/ document without a kind', 'crds/widgets.json.yml', 'kind: Namespace\napiVersion: v1\nmetadata:\n  name: demo\n---\n# the CRD\napiVersion: apiextensions.k8s.io/v1\nmetadata:\n  name: widgets.example.com\n', `cannot read it ("failed to install CRD crds/widgets.json.yml"): the document at line 6 has no kind (Kubernetes: "Object 'Kind' is missing")`),
 ];
 
 /** validate exits 1 with `stdout` after the pack's FAILED line; push exits 1 and writes no pack into `layout`. */
