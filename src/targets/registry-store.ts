@@ -62,13 +62,13 @@ export async function openGenericRegistryStore(options: RegistryConnectionOption
 }
 
 /**
- * A registry that offers no catalog: GHCR, GitLab's container registry and Docker Hub answer `GET /v2/_catalog` 404
+ * A registry that offers no catalog: GHCR answers `GET /v2/_catalog` 404
  * (GHCR's maintainers said so on microsoft/vscode-docker#1525), others 405 UNSUPPORTED. It was "repository catalog not
  * found ... is <host> an OCI registry?", which sent users after a registry that works. Tag lists work there: the pack by name.
  */
 function noCatalog(err: unknown, location: string): PackpubError | undefined {
   if (!isRegistryError(err) || (err.status !== 404 && err.status !== 405 && err.ociCode !== 'UNSUPPORTED')) return undefined;
-  return new PackpubError('REGISTRY', `${location} does not list its repositories: GET /v2/_catalog answered ${err.status ?? ''}${err.ociCode === undefined ? '' : ` ${err.ociCode}`} (GHCR, GitLab, Docker Hub and ECR Public offer no catalog), so the packs under a base path cannot be found`, {
+  return new PackpubError('REGISTRY', `${location} does not list its repositories: GET /v2/_catalog answered ${err.status ?? ''}${err.ociCode === undefined ? '' : ` ${err.ociCode}`} (GHCR and other hosted registries offer none), so the packs under a base path cannot be found`, {
     hint: 'name the pack: packpub list <name> (copy: <name> --all) reads its tag list, which these registries serve',
     cause: err,
   });

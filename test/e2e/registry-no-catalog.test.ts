@@ -6,7 +6,7 @@ import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /*
- * Registries that offer no repository catalog: GHCR, GitLab's container registry and Docker Hub answer
+ * Registries that offer no repository catalog: GHCR answers
  * `GET /v2/_catalog` 404 (GHCR's maintainers on microsoft/vscode-docker#1525: "we don't support the _catalog
  * endpoint"), others 405 UNSUPPORTED. `packpub list` (and `copy --all`) said "repository catalog not found on <host>",
  * hint "is <host> an OCI registry?", which sent users after a registry that works. Now it says the registry lists no
