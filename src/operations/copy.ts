@@ -12,7 +12,7 @@ import { TAG_RACE_HINT, type ReadableStore } from '../targets/artifact-store.js'
 import { mapConcurrent, onceper } from '../util/concurrency.js';
 import { MAX_PACKS, MAX_REREADS, pauseBeforeReread, readTagLists, sortVersions } from './list.js';
 import { isArchiveVerdict } from './archive-pack-json.js';
-import { readBackError, tagHolds } from './read-back.js';
+import { readBackError, tagHolds, tagHoldsAfterWrite } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult, type NotServedPack } from './copy-report.js';
 import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
@@ -471,7 +471,7 @@ async function copyOne(
       });
     }
     // Read back (read-back.ts): a write accepted and not kept, or a publisher right after, is not "copied".
-    const after = await tagHolds(to.store, dstRepo, item.version);
+    const after = await tagHoldsAfterWrite(to.store, dstRepo, item.version, (held) => held !== digest && (held === null || held === before), { delayMs: options.rereadDelayMs });
     if (after !== digest) {
       const err = readBackError(base.destination, digest, after, {
         when: 'after the destination accepted it',

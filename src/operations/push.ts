@@ -29,7 +29,7 @@ import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice } from './discover.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
-import { readBackError, tagHolds, type ReadBackWords } from './read-back.js';
+import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
 import { LookupPace, type LookupTimer } from './lookup-pace.js';
@@ -1034,7 +1034,7 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
     const key = `${i}\n${repo}\n${tag}`;
     let read = reads.get(key);
     if (read === undefined) {
-      read = tagHolds(store, repo, tag).catch((err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined));
+      read = tagHoldsAfterWrite(store, repo, tag, (h) => h === null).catch((err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined));
       reads.set(key, read);
     }
     return read;

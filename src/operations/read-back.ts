@@ -1,5 +1,6 @@
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
+import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
 import type { ArtifactStore } from '../targets/artifact-store.js';
 
 /*
@@ -15,6 +16,38 @@ import type { ArtifactStore } from '../targets/artifact-store.js';
  */
 export async function tagHolds(store: Pick<ArtifactStore, 'getManifest'>, repository: string, tag: string): Promise<Digest | null> {
   return (await store.getManifest(repository, tag))?.descriptor.digest ?? null;
+}
+
+/**
+ * How many times a read-back that does not find what the run wrote reads the tag again, each after a pause (the
+ * retry backoff: about 0.25, 0.5 and 1 s by default): a registry whose replicas or cache lag behind a write it
+ * accepted (a load balancer in front of several, a pull-through cache) serves nothing, or what the tag held
+ * before, for a moment.
+ */
+export const READ_BACK_REREADS = 3;
+
+/**
+ * What `tag` holds right after this run wrote it (tagHolds): read again after a pause, up to READ_BACK_REREADS
+ * times, while `stale(held)` says it may be a replica that has not caught up: nothing, or what the tag held
+ * before the write. A lagging replica made push, tag and copy say "accepted the manifest without keeping it",
+ * exit 1, for a write that was kept; a tag that really holds nothing, or still the old manifest, is told so after
+ * the pauses. Another digest (a publisher right after) is told at once. `delayMs`: --retry-delay. Not cut short by
+ * an interrupt: the write was carried out, and what it left is worth saying (the pauses add up to about 1.75 s).
+ */
+export async function tagHoldsAfterWrite(
+  store: Pick<ArtifactStore, 'getManifest'>,
+  repository: string,
+  tag: string,
+  stale: (held: Digest | null) => boolean,
+  options: { delayMs?: number | undefined } = {},
+): Promise<Digest | null> {
+  let held = await tagHolds(store, repository, tag);
+  const clock = currentRetryClock();
+  for (let retry = 0; retry < READ_BACK_REREADS && stale(held); retry++) {
+    await clock.sleep(backoffDelayMs(retry, () => clock.random(), options.delayMs ?? RETRY_DEFAULTS.initialDelayMs));
+    held = await tagHolds(store, repository, tag);
+  }
+  return held;
 }
 
 /** How an operation words a read-back that did not find what it wrote. */

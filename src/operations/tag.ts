@@ -2,7 +2,7 @@ import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { validateTag, type PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
-import { readBackError, tagHolds } from './read-back.js';
+import { readBackError, tagHolds, tagHoldsAfterWrite } from './read-back.js';
 import { resolvePack } from './resolve-pack.js';
 import { isVersionTag, otherVersionRefusal, otherVersionTags } from './version-tags.js';
 
@@ -89,7 +89,7 @@ export async function tagPack(target: PackTarget, ref: PackRef, given: string[],
     }
     await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: options.force === true ? now : previous });
     // Read back (read-back.ts): a write accepted and not kept, or a publisher right after, is not "tagged".
-    const after = await holds(tag);
+    const after = await tagHoldsAfterWrite(store, repository, tag, (held) => held !== digest && (held === null || held === now));
     if (after !== digest) {
       throw readBackError(store.reference(repository, tag), digest, after, {
         when: 'after the write was accepted',
