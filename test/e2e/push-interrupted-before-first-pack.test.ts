@@ -20,8 +20,8 @@ import { setup } from '../support/stage.js';
 
 const NOT_STARTED = 'not started: the run was stopped';
 
-describe.concurrent('push interrupted before its first pack', () => {
-  const w = setup(async (stack) => ({ work: await packTree(stack, 2, { seed: 26, prefix: 'early' }), ...(await silentServer(stack)), unasked: await silentServer(stack) }));
+describe.concurrent('push (and copy) interrupted before its first pack', () => {
+  const w = setup(async (stack) => ({ work: await packTree(stack, 2, { seed: 26, prefix: 'early' }), ...(await silentServer(stack)), unasked: await silentServer(stack), copyTo: await silentServer(stack) }));
 
   it('SIGTERM while the registry target is probed: exit 130 at once, the --json report, JUnit and job summary say interrupted, nothing published', async () => {
     const junit = join(w.work.root, 'probe.xml');
@@ -97,6 +97,22 @@ describe.concurrent('push interrupted before its first pack', () => {
       expect(result.stderr).toContain('error: PACKPUB_INTERRUPT_GRACE must be a number of seconds from 0 to 300, got "soon"\n');
       expect(await readFile(junit, 'utf8')).toContain('PACKPUB_INTERRUPT_GRACE must be a number of seconds');
       expect(w.unasked.asked).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+  it('copy: SIGTERM while its destination is probed: exit 130 at once, the --json report says aborted, not ok, nothing copied (was: no report)', async () => {
+    const run = spawnCli(['copy', 'early-000:1.0.0', '--from', `oci:${join(w.work.root, 'no-layout')}`, '--to', `${w.copyTo.silent.host}/dst`, '--json'], { env: w.work.env });
+    try {
+      await waitFor(() => w.copyTo.asked.length > 0, 'the probe to reach the silent destination');
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain('SIGTERM: interrupted while the source and destination were opened; nothing was copied\n');
+      expect(stackLines(result.stderr)).toEqual([]);
+      const report = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(report).toMatchObject({ operation: 'copy', to: `registry ${w.copyTo.silent.host}/dst`, ok: false, aborted: true, results: [] });
+      expect(w.copyTo.asked.filter((a) => a.includes('/dst/'))).toEqual([]);
     } finally {
       run.child.kill('SIGKILL');
     }

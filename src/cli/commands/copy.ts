@@ -52,7 +52,7 @@ export const copyCommand: CommandSpec = {
   describe: 'Promote published packs between registries (or OCI layouts) by digest, without rebuilding',
   builder: (y) => declareCopyFlags(declareOwnFlags(y, COPY_FLAGS)),
   run: async (args, ctx) => {
-    const [{ copyPacks, copySucceeded }, { tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { abandonedCopyReport, copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, RunLedger }] = await Promise.all([
+    const [{ copyPacks, copySucceeded }, { tagsNotServedNote }, { openTarget }, { CopyRenderer, copyFailureLine, copyNotPackLine, resultWarningLines }, { abandonedCopyReport, copyReportJson }, { resolveSideOptions, sideHintFlags }, { withInterrupt, stopAtOnce, RunLedger }] = await Promise.all([
       import('../../operations/copy.js'),
       import('../../operations/list.js'),
       import('../../targets/open.js'),
@@ -78,17 +78,39 @@ export const copyCommand: CommandSpec = {
   const renderer = json || jsonLines ? undefined : new CopyRenderer(ctx.io);
   let from: Awaited<ReturnType<typeof openTarget>> | undefined;
   let to: Awaited<ReturnType<typeof openTarget>> | undefined;
+  const ledger = new RunLedger<CopyResult>();
+  const startedAt = Date.now();
+  let selected: Array<Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>> = [];
+  // --json-lines: the versions a result line was printed for as they finished.
+  const linesPrinted = new Set<string>();
+  // An abandoned run's report and annotations (never ok): the versions selected so far, as the ledger saw them.
+  const reportAbandoned = async (sides: { from: string; to: string }): Promise<void> => {
+    const abandoned = abandonedCopyReport(ledger.state(), selected, sides, startedAt);
+    if (json) writeLine(ctx.io.stdout, JSON.stringify(copyReportJson(abandoned), null, 2));
+    else if (jsonLines) {
+      for (const r of abandoned.results) if (!linesPrinted.has(`${r.name}:${r.version}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
+      writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', operation: 'copy', from: abandoned.from, to: abandoned.to, summary: abandoned.summary, durationMs: abandoned.durationMs, aborted: true }));
+    }
+    if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+      const { copyAnnotations } = await import('../ci-output/github.js');
+      for (const line of copyAnnotations(abandoned)) writeLine(ctx.io.stderr, line);
+    }
+  };
   try {
-    from = await openTarget(fromOptions);
-    from.flags = await sideHintFlags(args, ctx, 'from');
-    to = await openTarget(toOptions);
-    const source = from;
-    const destination = to;
-    const ledger = new RunLedger<CopyResult>();
-    const startedAt = Date.now();
-    let selected: Array<Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>> = [];
-    // --json-lines: the versions a result line was printed for as they finished.
-    const linesPrinted = new Set<string>();
+    // Opening the sides (a registry that does not answer is probed up to --retry-deadline) writes nothing: a signal
+    // ends the run at once, with its report (no version selected yet); it said "SIGINT: interrupted" alone.
+    const { targetDisplay } = await import('../../targets/open.js');
+    const sides = { from: targetDisplay(fromOptions), to: targetDisplay(toOptions) };
+    const [source, destination] = await stopAtOnce(
+      ctx,
+      'while the source and destination were opened',
+      async () => {
+        const opened = (from = await openTarget(fromOptions));
+        opened.flags = await sideHintFlags(args, ctx, 'from');
+        return [opened, (to = await openTarget(toOptions))] as const;
+      },
+      { abandonNote: 'nothing was copied', clearStatus: () => renderer?.stop(), onAbandon: () => reportAbandoned(sides) },
+    );
     const report = await withInterrupt(
       ctx,
       (signal) =>
@@ -120,18 +142,7 @@ export const copyCommand: CommandSpec = {
         ledger,
         clearStatus: () => renderer?.stop(),
         // Abandoned after the grace period: the machine report and the annotations still say what happened (never ok).
-        onAbandon: async () => {
-          const abandoned = abandonedCopyReport(ledger.state(), selected, { from: source.display, to: destination.display }, startedAt);
-          if (json) writeLine(ctx.io.stdout, JSON.stringify(copyReportJson(abandoned), null, 2));
-          else if (jsonLines) {
-            for (const r of abandoned.results) if (!linesPrinted.has(`${r.name}:${r.version}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
-            writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', operation: 'copy', from: abandoned.from, to: abandoned.to, summary: abandoned.summary, durationMs: abandoned.durationMs, aborted: true }));
-          }
-          if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
-            const { copyAnnotations } = await import('../ci-output/github.js');
-            for (const line of copyAnnotations(abandoned)) writeLine(ctx.io.stderr, line);
-          }
-        },
+        onAbandon: () => reportAbandoned({ from: source.display, to: destination.display }),
       },
     );
     // --all: packs whose repository the source lists but whose tag list answers 404 (none of their versions copied).
