@@ -132,8 +132,6 @@ export interface CallSpec {
   subject?: string;
   followRedirects?: boolean;
   signal?: AbortSignal;
-  /** A small read that may share a connection with others in flight (http.ts HttpRequest `pipelined`). */
-  pipelined?: boolean;
 }
 
 export type { ClientDeps, RegistryClientOptions } from './stack.js';
@@ -782,8 +780,6 @@ export class RegistryClient {
       ...this.manifestCall(repository, reference, intent, signal),
       headers: known === undefined ? MANIFEST_READ_HEADERS : { ...MANIFEST_READ_HEADERS, 'if-none-match': `"${known.descriptor.digest}"` },
       expect: known === undefined ? OK : NOT_MODIFIED_OR_OK,
-      // A push's look-ups read many packs' manifests at once: they share connections (http.ts PIPELINED_CONNECTIONS).
-      pipelined: true,
     };
     return this.requestWithinDeadline(call, async (res) => {
       if (res.status === 304 && known !== undefined) {
