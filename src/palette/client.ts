@@ -378,43 +378,54 @@ export class PaletteClient {
    * through it (an item whose `spec.registries[]` holds the registry's uid), paging by `listmeta.continue`. A 404 is no
    * pack (as Palette's Go SDK reads it). Undefined, for the caller to read each pack instead, when the list would take
    * more than `maxPages` pages (`listmeta.count`, 50 a page), or is refused (400, 403) or not as documented: this
-   * only saves reads, so an odd answer never stands for "not listed".
+   * only saves reads, so an odd answer never stands for "not listed". Asked twice, the second time for the packs in
+   * state `deprecated` alone, the names of both taken: a pack read (g) lists every pack but disabled ones, while the
+   * search's default filter is not documented, and one that left deprecated packs out would let such a pack's version,
+   * deleted and published again, go without the forced sync it needs. The second search's first page comes on top of
+   * `maxPages`.
    */
   async packNamesIn(registryUid: string, maxPages: number, deadline?: number): Promise<Set<string> | undefined> {
-    const what = `search the packs of registry ${registryUid}`;
-    const body = { filter: { registryUid: [registryUid] }, sort: [{ field: 'name', order: 'asc' }] };
     const names = new Set<string>();
-    const tokens = new Set<string>();
-    let query: Record<string, string> = { limit: String(SEARCH_PAGE) };
-    for (let page = 1; page <= maxPages; page++) {
-      const res = await this.call<unknown>('POST', '/v1/packs/search', { what, body, query, deadline, allow: [400, 403, 404] });
-      if (res.status === 404) return names;
-      if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
-      for (const item of res.body['items'] as unknown[]) {
-        if (!isObject(item)) return undefined;
-        const spec = item['spec'];
-        const meta = item['metadata'];
-        const name = isObject(spec) && typeof spec['name'] === 'string' && spec['name'] !== '' ? spec['name'] : isObject(meta) ? meta['name'] : undefined;
-        const registries = isObject(spec) ? spec['registries'] : undefined;
-        // Every registry entry must name its uid: one without would hide that the pack is listed through this registry.
-        if (typeof name !== 'string' || name === '' || !Array.isArray(registries) || !(registries as unknown[]).every((r) => isObject(r) && typeof r['uid'] === 'string' && r['uid'] !== '')) return undefined;
-        if ((registries as Record<string, unknown>[]).some((r) => r['uid'] === registryUid)) names.add(name);
+    const budget = maxPages + 1;
+    let pages = 0;
+    for (const state of [undefined, ['deprecated']]) {
+      const before = pages;
+      const limit = state === undefined ? maxPages : budget;
+      const what = `search the ${state === undefined ? '' : 'deprecated '}packs of registry ${registryUid}`;
+      const body = { filter: { registryUid: [registryUid], ...(state === undefined ? {} : { state }) }, sort: [{ field: 'name', order: 'asc' }] };
+      const tokens = new Set<string>();
+      let query: Record<string, string> = { limit: String(SEARCH_PAGE) };
+      for (;;) {
+        if (++pages > limit) return undefined;
+        const res = await this.call<unknown>('POST', '/v1/packs/search', { what, body, query, deadline, allow: [400, 403, 404] });
+        if (res.status === 404) break;
+        if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
+        for (const item of res.body['items'] as unknown[]) {
+          if (!isObject(item)) return undefined;
+          const spec = item['spec'];
+          const meta = item['metadata'];
+          const name = isObject(spec) && typeof spec['name'] === 'string' && spec['name'] !== '' ? spec['name'] : isObject(meta) ? meta['name'] : undefined;
+          const registries = isObject(spec) ? spec['registries'] : undefined;
+          // Every registry entry must name its uid: one without would hide that the pack is listed through this registry.
+          if (typeof name !== 'string' || name === '' || !Array.isArray(registries) || !(registries as unknown[]).every((r) => isObject(r) && typeof r['uid'] === 'string' && r['uid'] !== '')) return undefined;
+          if ((registries as Record<string, unknown>[]).some((r) => r['uid'] === registryUid)) names.add(name);
+        }
+        let next: { token: string; offset?: number } | undefined;
+        try {
+          next = this.nextPage(res.body, what);
+        } catch {
+          return undefined;
+        }
+        if (next === undefined) break;
+        const count = (res.body['listmeta'] as Record<string, unknown>)['count'];
+        if (typeof count === 'number' && before + Math.ceil(count / SEARCH_PAGE) > limit) return undefined;
+        // A replayed token would page forever: the pack reads are the way then.
+        if (tokens.has(next.token)) return undefined;
+        tokens.add(next.token);
+        query = { limit: String(SEARCH_PAGE), continue: next.token, ...(next.offset === undefined ? {} : { offset: String(next.offset) }) };
       }
-      let next: { token: string; offset?: number } | undefined;
-      try {
-        next = this.nextPage(res.body, what);
-      } catch {
-        return undefined;
-      }
-      if (next === undefined) return names;
-      const count = (res.body['listmeta'] as Record<string, unknown>)['count'];
-      if (typeof count === 'number' && Math.ceil(count / SEARCH_PAGE) > maxPages) return undefined;
-      // A replayed token would page forever: the pack reads are the way then.
-      if (tokens.has(next.token)) return undefined;
-      tokens.add(next.token);
-      query = { limit: String(SEARCH_PAGE), continue: next.token, ...(next.offset === undefined ? {} : { offset: String(next.offset) }) };
     }
-    return undefined;
+    return names;
   }
 
   private bucket(path: string): TokenBucket {

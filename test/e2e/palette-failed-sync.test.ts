@@ -82,9 +82,9 @@ describe('a Palette sync that ends Failed', () => {
     const run = await runCli(['push', ...dirs, ...at(), '--palette-sync', ...fast, '--no-cache'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     for (const n of names) expect(run.stdout).toContain(`NOT VISIBLE in Palette ${n}:1.0.0: Palette's sync of lab failed: cannot reach the registry\n`);
-    // One search before the sync (new names), one after its failure; no pack read.
+    // One search before the sync (new names), one after its failure, each with its search of deprecated packs; no pack read.
     const packCalls = w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.method} ${r.path}`);
-    expect(packCalls).toEqual(['POST /v1/packs/search', 'POST /v1/packs/search']);
+    expect(packCalls).toEqual(Array(4).fill('POST /v1/packs/search'));
     for (const n of names) expect(registry()?.index.has(n)).toBe(false);
   });
 

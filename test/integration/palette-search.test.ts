@@ -41,8 +41,10 @@ describe('the pack search of one registry', () => {
     expect(names?.has('shared')).toBe(true);
     expect(names?.has('theirs')).toBe(false);
     const asked = searches(from);
-    expect(asked.map((r) => r.status)).toEqual([200, 200, 200]);
+    // Three pages, then the search of deprecated packs (none: one page).
+    expect(asked.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(asked[0]?.query).toBe('?limit=50');
+    expect(asked[3]?.query).toBe('?limit=50');
     expect(asked[1]?.query).toMatch(/^\?limit=50&continue=[0-9a-f]+&offset=50$/);
     expect(w.palette.violations()).toEqual([]);
   });
@@ -65,6 +67,25 @@ describe('the pack search of one registry', () => {
       w.palette.searchItemsAnswer = undefined;
     }
     expect(await w.client.packNamesIn(w.other, 5)).toEqual(new Set(['shared', 'theirs']));
+  });
+
+  it('a Palette whose search leaves deprecated packs out by default: their names come from the search of deprecated packs (was: missed)', async () => {
+    w.palette.deprecated = new Set(['theirs']);
+    w.palette.searchHidesDeprecated = true;
+    try {
+      const from = w.palette.requests.length;
+      expect(await w.client.packNamesIn(w.other, 1)).toEqual(new Set(['shared', 'theirs']));
+      expect(searches(from)).toHaveLength(2);
+      // Its first page comes on top of the pages the first search may take; no more.
+      expect(await w.client.packNamesIn(w.mine, 3)).toBeDefined();
+      w.palette.deprecated = new Set(Array.from({ length: 60 }, (_, i) => `p${String(i).padStart(3, '0')}`));
+      const more = w.palette.requests.length;
+      expect(await w.client.packNamesIn(w.mine, 2)).toBeUndefined();
+      expect(searches(more)).toHaveLength(3);
+    } finally {
+      w.palette.deprecated = new Set();
+      w.palette.searchHidesDeprecated = false;
+    }
   });
 
   it('a 500 that lasts is an error, a refusal (403: a wrong project) undefined: never "none listed"', async () => {

@@ -167,6 +167,14 @@ export interface PaletteStandin {
    * (it reads a 404 as no results); else (the default) 200 with no items.
    */
   searchNone404: boolean;
+  /**
+   * Pack names Palette marks deprecated. A pack read (g) lists them, as it lists every pack but disabled ones; the
+   * search (h) gives them for a `state` filter naming `deprecated`, and without a `state` filter only while
+   * `searchHidesDeprecated` is false (the search's default filter is not documented: set it to play one that leaves
+   * them out).
+   */
+  deprecated: Set<string>;
+  searchHidesDeprecated: boolean;
   /** While set, what a page of the pack search gives as `items` instead of its packs (an odd Palette or proxy). */
   searchItemsAnswer: ((items: { metadata: unknown; spec: Record<string, unknown> }[]) => unknown) | undefined;
   /** Syncs never finish (InProgress forever). */
@@ -437,6 +445,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     failSyncs: undefined,
     failSyncsAfterIndexing: undefined,
     searchNone404: false,
+    deprecated: new Set(),
+    searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
     statusWord: undefined,
@@ -730,7 +740,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     }
     if (req.method === 'POST' && path === '/v1/packs/search') {
       if (body !== undefined && !check('v1PacksFilterSpec')) return;
-      const spec = (body ?? {}) as { filter?: { registryUid?: string[]; name?: Record<string, unknown> }; sort?: { field?: string; order?: string }[] };
+      const spec = (body ?? {}) as { filter?: { registryUid?: string[]; name?: Record<string, unknown>; state?: string[] }; sort?: { field?: string; order?: string }[] };
       // One item per pack name, with every registry (this scope shows) that lists a version of it: the latest one each.
       const byName = new Map<string, { uid: string; name: string; latestVersion: string; latestPackUid: string; scope: string }[]>();
       for (const reg of registries.values()) {
@@ -749,8 +759,11 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         const [v, eq, contains, begins, ne] = [fold(name), n['eq'], n['contains'], n['beginsWith'], n['ne']].map((x) => (typeof x === 'string' ? fold(x) : x));
         return (eq == null || v === eq) && (ne == null || v !== ne) && (contains == null || (v as string).includes(contains as string)) && (begins == null || (v as string).startsWith(begins as string));
       };
+      // A state filter gives the packs in those states; none gives every pack, but deprecated ones while searchHidesDeprecated.
+      const inState = (name: string): boolean =>
+        f.state === undefined || f.state.length === 0 ? !(standin.searchHidesDeprecated && standin.deprecated.has(name)) : standin.deprecated.has(name) && f.state.includes('deprecated');
       let items = [...byName.entries()]
-        .filter(([name, regs]) => matches(name) && (f.registryUid === undefined || f.registryUid.length === 0 || regs.some((r) => f.registryUid?.includes(r.uid))))
+        .filter(([name, regs]) => matches(name) && inState(name) && (f.registryUid === undefined || f.registryUid.length === 0 || regs.some((r) => f.registryUid?.includes(r.uid))))
         .map(([name, regs]) => ({ metadata: { uid: createHash('sha1').update(name).digest('hex').slice(0, 24), name }, spec: { name, displayName: name, layer: 'addon', type: 'oci', registries: regs } }));
       items.sort((a, b) => a.spec.name.localeCompare(b.spec.name));
       if (spec.sort?.[0]?.order === 'desc') items = items.reverse();
