@@ -57,6 +57,12 @@ export const PACK_JSON_SCHEMA = {
   },
 } as const;
 
+const REQUIRED = new Set<string>(PACK_JSON_SCHEMA.required);
+const NULL_ADVICE = {
+  required: '; null is no value here: write one',
+  optional: "; null is not \"no value\" in pack.json's schema: leave the key out, or write a value",
+} as const;
+
 /** Most schema findings reported per pack; past that the file is probably not a pack.json at all. */
 const MAX_SCHEMA_FINDINGS = 50;
 
@@ -143,6 +149,9 @@ function describe(error: ErrorObject, value: unknown): { segments: PathSegment[]
       if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
         message += `; put it in double quotes: "${String(value)}"`;
       }
+      // Spectro's published pack.json schema (add-custom-packs.md, "JSON Schema"; pack-central's
+      // validator/pack-schema.json) types these fields with no null, and the docs say it is checked on push.
+      if (value === null) message += NULL_ADVICE[error.instancePath.split('/').length === 2 && REQUIRED.has(error.instancePath.slice(1)) ? 'required' : 'optional'];
       return { segments: [], message };
     }
     case 'minLength':
