@@ -67,14 +67,8 @@ export class EcrStore extends GenericRegistryStore {
    * one 404 MANIFEST_UNKNOWN ("Requested image not found"). The manifest asked for is PROBE_DIGEST, which no content
    * has. Another 404 cannot tell: the repository is taken to be there; any other failure is `undefined`, with it.
    */
-  private async probe(repository: string): Promise<{ there: boolean | undefined; error?: unknown }> {
-    try {
-      await this.client.getManifest(repository, PROBE_DIGEST);
-      return { there: true };
-    } catch (error) {
-      if (isRegistryError(error) && error.ociCode === 'NAME_UNKNOWN') return { there: false, error };
-      return isPackpubError(error, 'NOT_FOUND') ? { there: true } : { there: undefined, error };
-    }
+  private probe(repository: string): Promise<{ there: boolean | undefined; error?: unknown }> {
+    return probeRepository(this.client, repository);
   }
 
   /**
@@ -333,6 +327,17 @@ export class EcrStore extends GenericRegistryStore {
   override async close(): Promise<void> {
     this.api.close();
     await super.close();
+  }
+}
+
+/** EcrStore.probe, for ECR Public too (ecr-public.ts), whose registry answers a read in a missing repository the same way. */
+export async function probeRepository(client: RegistryClient, repository: string): Promise<{ there: boolean | undefined; error?: unknown }> {
+  try {
+    await client.getManifest(repository, PROBE_DIGEST);
+    return { there: true };
+  } catch (error) {
+    if (isRegistryError(error) && error.ociCode === 'NAME_UNKNOWN') return { there: false, error };
+    return isPackpubError(error, 'NOT_FOUND') ? { there: true } : { there: undefined, error };
   }
 }
 

@@ -1,5 +1,6 @@
 import { EcrClients, refusePlainHttpEcrEndpoint } from '../aws/ecr-sdk.js';
 import { isEcrHost } from '../aws/ecr-host.js';
+import { isEcrPublicHost } from './ecr-public.js';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
@@ -83,11 +84,15 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   const { host, basePath } = parseRegistryLocation(options.registry);
   refusePacksNamespace(host, basePath);
   if (isEcrHost(host)) refusePlainHttpEcrEndpoint(options.ecrEndpoint, options.env ?? process.env, options.plainHttp === true);
-  const { openRegistryStore } = await import('./registry-store.js');
+  const { openRegistryStore, openGenericRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
   const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs);
   const credentials = options.credentials ?? targetCredentialChain(options, ecrClients);
-  const store = await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
+  // ECR Public: no Harbor probe (a request to AWS for nothing); its own store says what a generic one could not.
+  const store =
+    options.type === undefined && isEcrPublicHost(host)
+      ? (await import('./ecr-public.js')).openEcrPublicStore(basePath, await openGenericRegistryStore({ ...options, host, credentials, ecrClients }, deps))
+      : await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
   if (options.createProject === true && store.kind !== 'harbor') {
     // Dropped without a word, a Harbor packpub did not recognise (its systeminfo probe failed) then refused the push
     // into the missing project as a permission matter.
