@@ -126,6 +126,16 @@ describe('push --palette-sync checks Palette before publishing', () => {
     expect(await repositoriesUnder(w.under('other-base'))).toEqual([]);
   });
 
+  it('two targets, the second served by no Pack registry: nothing published to either (was: both, then the error)', async () => {
+    const served = w.palette.addRegistry('basic', 'served', { endpoint: `http://${w.registry.host}`, baseContentPath: w.under('served'), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.under('served')},${w.registry.host}/${w.under('unserved')}`, '--palette-sync', ...fast], { env: w.env });
+    w.palette.registries.delete(served);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/${w.under('unserved')}${NOTHING}\n`);
+    expect(await repositoriesUnder(w.under('served'))).toEqual([]);
+    expect(await repositoriesUnder(w.under('unserved'))).toEqual([]);
+  });
+
   it('--dry-run runs the same check: no registry serving the target fails the plan, exit 1 (not 0)', async () => {
     const result = await push('dry-nowhere', ['--dry-run']);
     await expectNoRegistry('dry-nowhere', result);
