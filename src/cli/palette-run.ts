@@ -209,7 +209,7 @@ function nothingPublished(err: unknown): unknown {
 
 /** What `push --palette-sync` adds to its report: the sync results, or the error that stopped them. */
 export interface PushPaletteOutcome {
-  json?: PaletteRunJson | { status: 'error'; error: { code: string; message: string; hint?: string }; targets?: PaletteRunJson['targets'] };
+  json?: PaletteRunJson | PaletteErrorJson;
   error?: unknown;
   notVisible: boolean;
 }
@@ -245,7 +245,19 @@ export async function paletteAfterPush(
     const json = await runPaletteSyncs(args, ctx, items, quiet, dryRun ? 'dry-run' : 'after-publish', done);
     return { json, notVisible: isNotVisible(json.status) };
   } catch (err) {
-    const error = isPackpubError(err) ? { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { code: 'INTERNAL', message: String(err) };
-    return { json: { status: 'error', error, ...(done.length === 0 ? {} : { targets: done }) }, error: err, notVisible: false };
+    return { json: paletteErrorJson(err, done), error: err, notVisible: false };
   }
+}
+
+/** The Palette step's JSON when `err` ended it: the error, and the targets done (or stopped) before it, when any. */
+export function paletteErrorJson(err: unknown, done: PaletteRunJson['targets']): PaletteErrorJson {
+  const error = isPackpubError(err) ? { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { code: 'INTERNAL', message: String(err) };
+  return { status: 'error', error, ...(done.length === 0 ? {} : { targets: done }) };
+}
+
+/** `palette` when an error ended the Palette step (docs/report.md). */
+export interface PaletteErrorJson {
+  status: 'error';
+  error: { code: string; message: string; hint?: string };
+  targets?: PaletteRunJson['targets'];
 }

@@ -12,7 +12,7 @@ import { setup } from '../support/stage.js';
  * with exit 1 and `palette: {status: error, error}`: the packs Palette had already been seen to list were on stdout's
  * lines, but not in the JSON report, which a CI job reads. Now the error stays (exit 1, `palette.error`), and
  * `palette.targets` keeps the target's report as it stood: each pack confirmed `visible` with its packUid, the others
- * `not-visible`, "not confirmed: <the error>".
+ * `not-visible`, "not confirmed: <the error>". palette sync --json prints that object with the error too.
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
@@ -29,7 +29,7 @@ interface Report {
   };
 }
 
-describe('push --palette-sync stopped by a Palette error while it confirms the packs', () => {
+describe('a Palette sync stopped by a Palette error while it confirms the packs', () => {
   it('exit 1 with the error, and the JSON report keeps the pack Palette had listed (was: the error alone)', async () => {
     const at = ['--registry', `${w.registry.host}/${w.under('packs')}`];
     const alpha = await writePack(join(w.root, 'alpha'), { name: 'alpha', version: '1.0.0' });
@@ -62,6 +62,22 @@ describe('push --palette-sync stopped by a Palette error while it confirms the p
           ],
         }),
       ]);
+    } finally {
+      w.palette.fault = undefined;
+    }
+  });
+
+  it('palette sync --json: the same object, printed with the error (was: nothing on stdout)', async () => {
+    w.palette.fault = { method: 'GET', path: /^\/v1\/packs\/beta\//, status: 503, times: 1000 };
+    try {
+      const run = await runCli(['palette', 'sync', 'alpha:1.0.0', 'beta:2.0.0', '--registry', `${w.registry.host}/${w.under('packs')}`, '--json', '--retry-attempts', '2', '--palette-poll-interval', '0.02'], { env: w.env });
+      expect(run.code, run.stderr).toBe(1);
+      const out = JSON.parse(run.stdout) as Report['palette'];
+      expectReportValid(out, '#/$defs/paletteRun');
+      expect(out.status).toBe('error');
+      expect(out.error.code).toBe('PALETTE');
+      expect(run.stderr).toContain(`error: ${out.error.message}\n`);
+      expect(out.targets.map((t) => t.packs.map((p) => [p.name, p.status]))).toEqual([[['alpha', 'visible'], ['beta', 'not-visible']]]);
     } finally {
       w.palette.fault = undefined;
     }

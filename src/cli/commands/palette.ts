@@ -5,6 +5,7 @@ import type { Args, CliContext, CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags } from '../palette-flags.js';
 import type { PaletteTarget } from '../palette-options.js';
+import type { PaletteRunJson } from '../palette-run.js';
 import { declareFlags, declareOwnFlags, READ_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** Environment variables with the AWS credentials Palette stores for an ECR registry (never packpub's own). */
@@ -147,7 +148,7 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
 }
 
 async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
-  const [{ runPaletteSyncs }, { listPacks, cosignAttachment, refusedByPolicy, NOT_SERVED }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
+  const [{ runPaletteSyncs, paletteErrorJson }, { listPacks, cosignAttachment, refusedByPolicy, NOT_SERVED }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
     import('../palette-run.js'),
     import('../../operations/list.js'),
     import('../../operations/resolve-pack.js'),
@@ -239,7 +240,13 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
     items.push({ target, packs, force: args['forceSync'] === true, ...(unreadable.size === 0 ? {} : { unreadable }), publishedValues: (ref: PackRef, signal: AbortSignal) => publishedValuesOf(target, ref, signal) });
   }
   const json = args['json'] === true;
-  const result = await runPaletteSyncs(args, ctx, items, json);
+  // Once a sync was asked for, an error ending the run (Palette failing through the retries of a poll) leaves the
+  // targets done before it, and what it stopped, in the JSON printed with the error.
+  const done: PaletteRunJson['targets'] = [];
+  const result = await runPaletteSyncs(args, ctx, items, json, 'sync', done).catch((err: unknown) => {
+    if (json && done.length > 0) writeLine(ctx.io.stdout, JSON.stringify(paletteErrorJson(err, done), null, 2));
+    throw err;
+  });
   if (json) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
   return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
 }
