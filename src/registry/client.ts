@@ -152,6 +152,22 @@ function mediaTypeOf(contentType: string | undefined): string | undefined {
   return t === undefined || t === '' ? undefined : t;
 }
 
+/**
+ * The list again in pages the registry takes, where it refused the page size asked: Quay (quay/quay#2884) answers
+ * `n` above its maximum 413 TOO_MANY_TAGS_REQUESTED "Too many tags requested; requested limit 1000 is too high, max
+ * is 100" rather than a shorter page with a Link (the OCI spec asks registries to take at least n=100). Every tag list
+ * of `list`, `copy --all` and `palette sync` failed there, hinted as a request body too large. Undefined: not that.
+ */
+function smallerPages(err: unknown, first: URL): URL | undefined {
+  if (!isRegistryError(err) || (err.status !== 413 && err.ociCode !== 'TOO_MANY_TAGS_REQUESTED')) return undefined;
+  const asked = Number(first.searchParams.get('n') ?? '');
+  const max = Number(/\bmax(?:imum)? is (\d+)/i.exec(err.ociMessage ?? '')?.[1] ?? 100);
+  if (!(asked > max) || !(max >= 1)) return undefined;
+  const url = new URL(first.href);
+  url.searchParams.set('n', String(max));
+  return url;
+}
+
 function checkPageSize(n: number | undefined): number {
   const size = n ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 1 || size > 1000) {
@@ -930,6 +946,16 @@ export class RegistryClient {
    * and only one page is held at a time besides the names kept.
    */
   private async paged(first: URL, field: 'tags' | 'repositories', spec: Omit<CallSpec, 'method' | 'url' | 'expect'>): Promise<string[]> {
+    try {
+      return await this.pagedFrom(first, field, spec);
+    } catch (err) {
+      const smaller = smallerPages(err, first);
+      if (smaller === undefined) throw err;
+      return this.pagedFrom(smaller, field, spec);
+    }
+  }
+
+  private async pagedFrom(first: URL, field: 'tags' | 'repositories', spec: Omit<CallSpec, 'method' | 'url' | 'expect'>): Promise<string[]> {
     const out: string[] = [];
     /** Names read so far (valid or not). */
     const listed = new Set<string>();

@@ -50,3 +50,32 @@ describe('a registry without GET /v2/_catalog', () => {
     }
   });
 });
+
+/*
+ * Quay (quay/quay#2884; quay.io for some days in June 2024, go-containerregistry#1963) refuses a tag page larger
+ * than its maximum with 413 TOO_MANY_TAGS_REQUESTED "Too many tags requested; requested limit 1000 is too high, max
+ * is 100", where the OCI spec lets a registry answer a shorter page. packpub asks n=1000 (ECR's maximum): `list NAME`
+ * failed, exit 1, hinted as a request body too large for nginx. Now the list is read again in pages of the maximum
+ * the registry names (100 when it names none).
+ */
+describe('a registry that refuses tag pages above its maximum (Quay: 413 TOO_MANY_TAGS_REQUESTED)', () => {
+  it('list NAME reads the tags in pages of 100: exit 0 with the versions (was: exit 1, "request bodies this large")', async () => {
+    target[1] = `${w.registry.host}/quay`;
+    const next = await writePack(join(w.root, 'hello-1.0.1'), { name: 'hello', version: '1.0.1' });
+    for (const dir of [w.pack, next]) expect((await runCli(['push', dir, ...target], { env: env() })).code).toBe(0);
+    const asked: string[] = [];
+    w.registry.behaviour = {
+      answer: (req) => {
+        if (!req.path.endsWith('/tags/list')) return undefined;
+        asked.push(req.query.get('n') ?? '');
+        if (Number(req.query.get('n') ?? '0') <= 100) return undefined;
+        const body = JSON.stringify({ errors: [{ code: 'TOO_MANY_TAGS_REQUESTED', message: `Too many tags requested; requested limit ${req.query.get('n') ?? ''} is too high, max is 100` }] });
+        return { status: 413, headers: { 'content-type': 'application/json' }, body };
+      },
+    };
+    const named = await runCli(['list', 'hello', ...target, '--json'], { env: env() });
+    expect(named.code, named.stdout + named.stderr).toBe(0);
+    expect((JSON.parse(named.stdout) as { packs: Array<{ name: string; versions: Array<{ version: string }> }> }).packs[0]?.versions.map((v) => v.version).sort()).toEqual(['1.0.0', '1.0.1']);
+    expect(asked).toEqual(['1000', '100']);
+  });
+});
