@@ -6,6 +6,7 @@ import { ANNOTATION_CREATED } from '../oci/media-types.js';
 import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import { isValidRepositoryPath } from '../oci/reference.js';
 import { isRegistryError } from '../registry/errors.js';
+import { isOversizedManifest } from '../registry/client.js';
 import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
@@ -55,6 +56,9 @@ export interface ListLimits {
 }
 
 const DEFAULT_LIMITS: ListLimits = { packs: MAX_PACKS, versions: MAX_VERSIONS, detailsPerPack: MAX_DETAILS, detailsPerRun: MAX_DETAILS_PER_RUN, rereads: MAX_REREADS };
+
+/** `notPack` of a tag whose manifest answer is over the 4 MiB limit. */
+export const TOO_LARGE = 'a manifest larger than 4 MiB';
 
 /** `notPack` of a tag the tag list names whose manifest the registry does not serve (404, also when read again). */
 export const NOT_SERVED = 'the tag is listed, but no manifest is served for it';
@@ -270,6 +274,12 @@ async function readDetails(store: ReadableTarget['store'], repository: string, l
   try {
     fetched = await store.getManifest(repository, listed.version);
   } catch (err) {
+    // A manifest over 4 MiB (registries take none larger; a pack's is under 1 KiB) is no pack: one such tag failed
+    // the whole listing, exit 1.
+    if (isOversizedManifest(err)) {
+      listed.notPack = TOO_LARGE;
+      return true;
+    }
     if (!refusedByPolicy(err)) throw err;
     // A registry that serves only signed artifacts (Harbor's policy: 412) refuses reading a cosign attestation,
     // which has no signature of its own: the tag's name says what it holds; the rest of the listing stands.

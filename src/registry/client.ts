@@ -85,6 +85,21 @@ const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and
 const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
 
+/** The errors of a manifest answer over MAX_MANIFEST_BYTES: what the tag holds is no pack (list says so and lists on). */
+const oversized = new WeakSet<object>();
+
+/** Whether `err` (or its cause) refused a manifest answer over the 4 MiB limit. */
+export function isOversizedManifest(err: unknown): boolean {
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return (typeof err === 'object' && err !== null && oversized.has(err)) || (typeof cause === 'object' && cause !== null && oversized.has(cause));
+}
+
+function tooLarge(message: string): PackpubError {
+  const err = new PackpubError('REGISTRY', message, { hint: NOT_A_PACK_HINT });
+  oversized.add(err);
+  return err;
+}
+
 /**
  * A registry's answer to a mount request that means "not this way" rather than "failed": a 4xx other than
  * 408 and 429 (no pull on the source, no mount support, a source it does not know). The upload is then
@@ -805,11 +820,11 @@ export class RegistryClient {
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
         res.body.destroy();
-        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is ${announced} bytes, more than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
+        throw tooLarge(`manifest ${reference} in ${repository} is ${announced} bytes, more than the 4 MiB limit`);
       }
       const bytes = await readBounded(res.body, MAX_MANIFEST_BYTES + 1);
       if (bytes.length > MAX_MANIFEST_BYTES) {
-        throw new PackpubError('REGISTRY', `manifest ${reference} in ${repository} is larger than the 4 MiB limit`, { hint: NOT_A_PACK_HINT });
+        throw tooLarge(`manifest ${reference} in ${repository} is larger than the 4 MiB limit`);
       }
       // Taken as sent (a label on unchanged bytes is harmless): by digest the digest judges; by tag, bytes that
       // are no JSON under a named coding were compressed on the way, and their digest is no version's (list).

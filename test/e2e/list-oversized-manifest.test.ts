@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { writePack } from '../support/packs.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A tag of a pack's repository whose manifest is over the 4 MiB limit (registries take none larger; a stand-in
+ * serves one, as a registry without the limit or a proxy rewriting the answer would): no pack. list showed
+ * nothing and failed, exit 1, for one such tag among the versions; now it lists the others and names that one.
+ */
+
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const REPO = 'evil/spectro-packs/archive/hello';
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir('packpub-list-oversized-');
+  const hostile = stack.add(await startHostileRegistry({}));
+  const R = `${hostile.host}/evil`;
+  const push = await runCli(['push', await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' }), '--registry', R]);
+  if (push.code !== 0) throw new Error(push.stderr);
+  const manifest = JSON.parse(await (await fetch(`${hostile.url}/v2/${REPO}/manifests/1.0.0`, { headers: { accept: MANIFEST } })).text()) as Record<string, unknown>;
+  hostile.putManifest(REPO, '2.0.0', Buffer.from(JSON.stringify({ ...manifest, annotations: { big: 'x'.repeat(5 << 20) } })), MANIFEST);
+  return { R };
+});
+
+describe('list with a tag whose manifest is over 4 MiB', () => {
+  it('lists the packs and names that tag as no pack, exit 0 (was: "manifest 2.0.0 ... more than the 4 MiB limit", exit 1, nothing listed)', async () => {
+    const run = await runCli(['list', 'hello', '--registry', w.R]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(run.stdout).toContain('1.0.0');
+    expect(run.stderr).toContain('note: hello:2.0.0 is not a pack (a manifest larger than 4 MiB)');
+    const json = await runCli(['list', 'hello', '--registry', w.R, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout) as { packs: Array<{ versions: Array<{ version: string; digest?: string; notPack?: string }> }> };
+    expect(doc.packs[0]?.versions).toEqual([
+      expect.objectContaining({ version: '1.0.0', digest: expect.stringMatching(/^sha256:/) }),
+      expect.objectContaining({ version: '2.0.0', notPack: 'a manifest larger than 4 MiB' }),
+    ]);
+    expect(doc.packs[0]?.versions[0]?.notPack).toBeUndefined();
+  });
+
+  it('pull and inspect of that tag still refuse it, exit 1', async () => {
+    for (const args of [['inspect', 'hello:2.0.0'], ['pull', 'hello:2.0.0', '-o', 'never-made']]) {
+      const run = await runCli([...args, '--registry', w.R]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('more than the 4 MiB limit');
+    }
+  });
+});
