@@ -119,6 +119,7 @@ export { DEFAULT_PALETTE_POLL_MS, DEFAULT_PALETTE_TIMEOUT_MS, PALETTE_ENV, PALET
 export type { PaletteRegistryFlavour, PaletteSyncStatus } from './palette/types.js';
 export {
   isNotVisible,
+  PaletteSyncStopped,
   palettePacksFromPush,
   paletteRegistrySpec,
   paletteSyncOptionsFromPush,

@@ -375,6 +375,12 @@ describe('PaletteClient on answers that look like success but are not', () => {
       const err = await failure(syncPaletteRegistry(c, target, { packs: [{ name: 'p', version: '1.0.0' }], registry: reg, clock, timeoutMs: 60_000, pollIntervalMs: 10_000 }));
       expect(err.message).toMatch(/^Palette answered 503 to read the sync status of registry r-1 after \d+ attempts, when the wait's deadline \(--palette-timeout\) came$/);
       expect(now() - start).toBeLessThanOrEqual(60_000);
+      // After the sync was asked for: the error (its code kept) carries the report as it stood, the sync not seen to end.
+      expect(err).toBeInstanceOf(lib.PaletteSyncStopped);
+      expect(err.code).toBe('PALETTE');
+      const { report } = err as InstanceType<typeof lib.PaletteSyncStopped>;
+      expect(report).toMatchObject({ status: 'published-not-visible', registry: { uid: 'r-1' }, sync: { outcome: 'error', status: 'Success' } });
+      expect(report.packs).toEqual([{ name: 'p', version: '1.0.0', status: 'not-visible', reason: `not confirmed: ${err.message}` }]);
     }, { attempts: 100 });
     await withPalette(after({ status: 200, body: '', hang: true }), async (c, now, clock) => {
       const start = now();
