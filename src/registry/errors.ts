@@ -506,9 +506,11 @@ const CLIENT_CERT_REJECTED_HINT = 'check that --cert-file is signed by a CA the 
 /**
  * TLS alerts a server sends about the client's certificate (RFC 8446 6.2): bad_certificate (42),
  * certificate_revoked/expired/unknown (44-46), unknown_ca (48), access_denied (49), certificate_required
- * (116). OpenSSL reports them as ERR_SSL_<version>_ALERT_<name>.
+ * (116). OpenSSL reports them as ERR_SSL_<version>_ALERT_<name>; the OpenSSL of Node 22 and later names the
+ * version `SSL/TLS` (ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE, what a Go registry's TLS 1.3 refusal gives there), which
+ * read as "connection closed unexpectedly", retried, with no word of the certificate.
  */
-const CLIENT_CERT_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_(?:REVOKED|EXPIRED|UNKNOWN|REQUIRED)|UNKNOWN_CA|ACCESS_DENIED)$/;
+const CLIENT_CERT_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_(?:REVOKED|EXPIRED|UNKNOWN|REQUIRED)|UNKNOWN_CA|ACCESS_DENIED)$/;
 
 /** True for the TLS alert a server sends when it wants (another) client certificate. */
 export function isClientCertificateAlert(code: string | undefined): boolean {

@@ -193,6 +193,9 @@ describe('errorFromNetwork', () => {
     ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', false, 'r.example:5000 requires a client certificate (TLS alert: bad certificate)', '--cert-file CERT --key-file KEY'],
     ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', true, 'r.example:5000 rejected the client certificate (TLS alert: unknown ca)', 'signed by a CA the registry trusts'],
     ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', true, 'r.example:5000 rejected the client certificate (TLS alert: certificate expired)', 'valid now'],
+    // The OpenSSL of Node 22 and later (a Go registry's TLS 1.3 refusal; was: "connection ... closed unexpectedly", retried).
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', false, 'r.example:5000 requires a client certificate (TLS alert: bad certificate)', '--cert-file CERT --key-file KEY'],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', true, 'r.example:5000 rejected the client certificate (TLS alert: bad certificate)', 'signed by a CA the registry trusts'],
   ])('%s (client certificate given: %s) is a TLS error about the client certificate, not retried', (code, given, message, hint) => {
     const err = errorFromNetwork(Object.assign(new Error('SSL routines:ssl3_read_bytes:alert'), { code }), { method: 'GET', url: new URL('https://r.example:5000/v2/'), clientCertificate: given });
     expect(err.code).toBe('TLS');
