@@ -4,6 +4,7 @@ import { baseRepository } from '../pack/naming.js';
 import { isRegistryError } from '../registry/errors.js';
 import { onceper } from '../util/concurrency.js';
 import type { Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/manifest.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { RegistryClient } from '../registry/client.js';
 import { probeRepository } from './ecr.js';
@@ -46,27 +47,41 @@ export class EcrPublicStore extends GenericRegistryStore {
     if (there === undefined) throw this.explain(error, repository);
   });
 
-  /** Before anything is uploaded into it (and in a dry run, checkRepository): the repository must be there. */
-  override async prepareRepository(repository: string): Promise<void> {
-    await super.prepareRepository(repository);
-    await this.exists(repository);
-  }
-
+  /**
+   * A dry run's check that the repository exists, as the real run finds out at its first write (NAME_UNKNOWN, said
+   * by explain): a manifest read of a digest nothing has, which ECR answers NAME_UNKNOWN in a missing repository and
+   * MANIFEST_UNKNOWN in an existing one (ecr.ts probeRepository). The real run asks nothing more: the write's answer is
+   * ECR Public's own word.
+   */
   checkRepository(repository: string): Promise<void> {
     return this.exists(repository);
   }
 
-  override async pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
-    try {
-      await super.pushBlob(...args);
-    } catch (err) {
-      throw this.explain(err, args[0]);
-    }
+  override pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
+    return this.said(args[0], super.pushBlob(...args));
   }
 
-  override async pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+  override pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    return this.said(repository, super.pushManifest(repository, reference, bytes, mediaType));
+  }
+
+  /** Reads too: a push's first request is its look-up, where refused credentials show first. */
+  override getManifest(...args: Parameters<ArtifactStore['getManifest']>): ReturnType<ArtifactStore['getManifest']> {
+    return this.said(args[0], super.getManifest(...args));
+  }
+
+  override headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    return this.said(repository, super.headManifest(repository, reference));
+  }
+
+  override hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    return this.said(repository, super.hasBlob(repository, digest));
+  }
+
+  /** `call`'s answer, or its failure said with ECR Public's way out (explain). */
+  private async said<T>(repository: string, call: Promise<T>): Promise<T> {
     try {
-      return await super.pushManifest(repository, reference, bytes, mediaType);
+      return await call;
     } catch (err) {
       throw this.explain(err, repository);
     }

@@ -45,26 +45,30 @@ describe('ECR Public (public.ecr.aws)', () => {
     expect(w.registry.requests.slice(since)).toEqual([]);
   });
 
-  it('repositories not created: push and --dry-run fail naming the repository and the command, nothing uploaded (was: uploads, then "packpub creates it"; dry run exit 0)', async () => {
+  it('repositories not created: push and --dry-run fail naming the repository and the command, nothing stored (was: "packpub creates it unless --no-create-repositories"; dry run exit 0)', async () => {
     const since = w.registry.requests.length;
     const said = (repo: string) => `ECR Public repository ${repo} does not exist in registry public.ecr.aws/myalias: ECR Public creates no repository on push, and packpub does not create them there`;
-    // The dry run checks the base repository first, the real run the pack's: each names one, the hint both.
+    // The dry run asks the registry (a manifest read: NAME_UNKNOWN), the base repository first; so does the real
+    // run, by its first write (the base's {} config upload, refused): each names one repository, the hint both.
     const dry = await runCli(['push', w.pack, ...target('myalias/packs'), '--dry-run'], { env: env() });
     expect(dry.code, dry.stdout + dry.stderr).toBe(1);
     expect(dry.stderr).toContain(said('packs/spectro-packs/archive'));
+    expect(writes(since)).toEqual([]);
     const run = await runCli(['push', w.pack, ...target('myalias/packs')], { env: env() });
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    expect(run.stderr).toContain(said('packs/spectro-packs/archive/hello'));
-    expect(run.stderr).toContain('hint: create it: aws ecr-public create-repository --repository-name packs/spectro-packs/archive/hello --region us-east-1, then run again (packpub publishes to packs/spectro-packs/archive and to packs/spectro-packs/archive/<pack name> for each pack: each must exist)');
+    expect(run.stderr).toContain(said('packs/spectro-packs/archive'));
+    expect(run.stderr).toContain('hint: create it: aws ecr-public create-repository --repository-name packs/spectro-packs/archive --region us-east-1, then run again (packpub publishes to packs/spectro-packs/archive and to packs/spectro-packs/archive/<pack name> for each pack: each must exist)');
     expect(run.stderr).not.toContain('--no-create-repositories');
-    expect(writes(since)).toEqual([]);
 
-    // The pack's repository made, the base not yet: said for the base, still nothing uploaded.
-    w.created.add('packs/spectro-packs/archive/hello');
-    const base = await runCli(['push', w.pack, ...target('myalias/packs')], { env: env() });
-    expect(base.code, base.stdout + base.stderr).toBe(1);
-    expect(base.stderr).toContain(said('packs/spectro-packs/archive'));
-    expect(writes(since)).toEqual([]);
+    // The base made, the pack's repository not yet: said for it, before its layer is sent.
+    w.created.add('packs/spectro-packs/archive');
+    const pack = await runCli(['push', w.pack, ...target('myalias/packs')], { env: env() });
+    expect(pack.code, pack.stdout + pack.stderr).toBe(1);
+    expect(pack.stderr).toContain(said('packs/spectro-packs/archive/hello'));
+    // Its writes were refused (404 NAME_UNKNOWN) from the first: nothing stored in it.
+    const intoPack = writes(since).filter((r) => r.path.startsWith('/v2/myalias/packs/spectro-packs/archive/hello/'));
+    expect(intoPack.length).toBeGreaterThan(0);
+    expect(intoPack.every((r) => r.status === 404)).toBe(true);
   });
 
   it('with both repositories created: published (exit 0), then unchanged; a refused token says how to get one', async () => {
