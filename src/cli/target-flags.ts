@@ -54,7 +54,7 @@ const GROUP_TITLE: Record<FlagGroup, string> = {
 
 const sideName = (side: Side) => (side === 'from' ? 'source' : 'destination');
 const REGISTRY_TYPE_HELP =
-  "Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor's /api/v2.0/systeminfo, else generic";
+  "Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor's /api/v2.0/systeminfo, else generic (public.ecr.aws: ECR Public, whose repositories must exist before a push, unless this is given)";
 
 /** Ranges of numeric flags; the same as packpub.yaml where the file has the setting (concurrency: 1 to 64). */
 export const NUMBER_RANGES: Record<string, NumberRange> = {
@@ -212,7 +212,7 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'ecr-create',
     type: 'string',
     choices: ['MUTABLE', 'IMMUTABLE', 'MUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION'],
-    describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR); IMMUTABLE also keeps packpub from replacing a tag in an existing mutable repository, even with --force',
+    describe: 'Tag mutability of repositories packpub creates (default MUTABLE, as ECR); on an existing repository that lets a tag move which this setting (with its exclusion filters) makes immutable, packpub still never replaces that tag, even with --force',
   },
   {
     name: 'ecr-tag-mutability-exclusion',
