@@ -197,3 +197,21 @@ describe('null keys (go-yaml reads a nil key; sigs.k8s.io/yaml: "unsupported map
     expect(checkYamlText('a: 1\n---\n~: 2\n', 'values.yaml').findings).toEqual([]);
   });
 });
+
+// A chart's values.yaml starting with --- pasted, indented, under charts.<name> (packify's awk, pack-central's docs).
+describe('an indented --- before a syntax error', () => {
+  const NOTE = 'is an indented "---", which YAML reads as the text "---", not as the start of a document (that is "---" at column 1 only): remove it';
+  const messageOf = (text: string): string => checkYamlText(text, 'values.yaml').findings.map((f) => `${f.line}: ${f.message}`).join('\n');
+
+  it('names that line, also across comment and blank lines', () => {
+    expect(messageOf('charts:\n  db:\n\n    ---\n    mongodb:\n      type: ReplicaSet\n')).toContain(`line 4 ${NOTE}`);
+    expect(messageOf('charts:\n  db:\n    ---\n    # comment\n\n    postgresVersion: 18\n')).toContain(`line 3 ${NOTE}`);
+  });
+
+  it('says nothing of a --- the error does not follow', () => {
+    const text = 'charts:\n  db:\n    note: |\n      ---\n    image: x\n  web: [1\n';
+    expect(messageOf(text)).toMatch(/^7: not valid YAML/);
+    expect(messageOf(text)).not.toContain('indented "---"');
+    expect(checkYamlText('charts:\n  db:\n    ---\n', 'values.yaml').findings).toEqual([]);
+  });
+});
