@@ -2,7 +2,7 @@ import { maxHeaderSize } from 'node:http';
 import type { Readable } from 'node:stream';
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
-import { isLoopbackHost } from '../oci/reference.js';
+import { hostName, isLoopbackHost } from '../oci/reference.js';
 import { redactText, redactUrl } from '../util/redact.js';
 
 /** One entry of an OCI error body: `{"errors":[{"code","message","detail"}]}` (distribution-spec "Error Codes"). */
@@ -280,6 +280,20 @@ function permissionWord(intent: Intent | undefined): string {
   return intent === 'push' || intent === 'delete' ? intent : 'pull';
 }
 
+/**
+ * What to do about a repository the registry does not know (NAME_UNKNOWN), where registries create none on push:
+ * ECR (packpub creates them), Google Artifact Registry (`<location>-docker.pkg.dev/<project>/<repository>/...`: the
+ * repository must be made first, gcloud artifacts repositories create; its answer "Repository \"<r>\" not found").
+ * It said "on ECR ..." on every registry, Artifact Registry included.
+ */
+function nameUnknownHint(host: string, repo: string | undefined): string {
+  if (parseEcrHost(host) !== undefined) return 'on ECR the repository must exist: packpub creates it unless --no-create-repositories';
+  const location = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(hostName(host))?.[1];
+  const [project, repository] = (repo ?? '').split('/');
+  if (location === undefined || project === undefined || repository === undefined || repository === '') return 'check the registry base path';
+  return `Artifact Registry creates no repository on push: create ${repository} in project ${project} (gcloud artifacts repositories create ${repository} --repository-format=docker --location=${location} --project=${project}), or check the base path (<project>/<repository>/...)`;
+}
+
 /** Map a non-success registry response to one clear, typed, secret-free error. */
 export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   const errors = parseOciErrors(ctx.body);
@@ -357,7 +371,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (codes.has('NAME_UNKNOWN')) {
       return new RegistryError('NOT_FOUND', `repository ${repo ?? '(unknown)'} not found on ${ctx.host}`, {
         ...base,
-        hint: 'check the registry base path; on ECR the repository must exist (packpub creates it unless --no-create-repositories)',
+        hint: nameUnknownHint(ctx.host, repo),
       });
     }
     if (codes.has('MANIFEST_UNKNOWN')) {

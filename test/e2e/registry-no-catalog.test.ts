@@ -79,3 +79,29 @@ describe('a registry that refuses tag pages above its maximum (Quay: 413 TOO_MAN
     expect(asked).toEqual(['1000', '100']);
   });
 });
+
+/*
+ * Google Artifact Registry (`<location>-docker.pkg.dev/<project>/<repository>/<image>`) creates no repository on
+ * push: one not made beforehand answers NAME_UNKNOWN `Repository "<r>" not found` (GoogleCloudPlatform/
+ * developer-journey-app#117; cloud-builders-community#588). packpub's hint said "on ECR the repository must exist
+ * (packpub creates it unless --no-create-repositories)" there too. Now it names the gcloud command.
+ */
+describe('Google Artifact Registry: a repository not created', () => {
+  it('push says how to create it (exit 1), nothing stored', async () => {
+    const port = w.registry.host.split(':')[1] ?? '';
+    const host = `europe-west1-docker.pkg.dev:${port}`;
+    w.registry.behaviour = {
+      answer: (req) => {
+        if (!req.path.startsWith('/v2/proj/packs/') || req.path.endsWith('/v2/')) return undefined;
+        return { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'Repository "packs" not found' }] }) };
+      },
+    };
+    const since = w.registry.requests.length;
+    const run = await runCli(['push', w.pack, '--registry', `${host}/proj/packs`, '--resolve', `${host}:127.0.0.1`, '--plain-http'], { env: env() });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain(`repository proj/packs/spectro-packs/archive not found on ${host}`);
+    expect(run.stderr).toContain('hint: Artifact Registry creates no repository on push: create packs in project proj (gcloud artifacts repositories create packs --repository-format=docker --location=europe-west1 --project=proj)');
+    expect(run.stderr).not.toContain('ECR');
+    expect(w.registry.requests.slice(since).filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && r.status < 300)).toEqual([]);
+  });
+});
