@@ -37,3 +37,14 @@ export function parseEcrHost(host: string): EcrHost | undefined {
 export function isEcrHost(host: string): boolean {
   return parseEcrHost(host) !== undefined;
 }
+
+/**
+ * Amazon ECR Public's registry host (targets/ecr-public.ts has its store). Here, beside isEcrHost, so that opening a
+ * target asks it without loading the ECR Public store, and with it the registry client and undici, at the start of
+ * every push (before bin/packpub.js sets its V8 flags, which must hold when undici's parser is compiled: issue 16).
+ */
+export const ECR_PUBLIC_HOST = 'public.ecr.aws';
+
+export function isEcrPublicHost(host: string): boolean {
+  return hostName(host) === ECR_PUBLIC_HOST;
+}

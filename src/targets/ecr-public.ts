@@ -1,5 +1,5 @@
 import { PackpubError, isPackpubError } from '../errors.js';
-import { hostName } from '../oci/reference.js';
+import { ECR_PUBLIC_HOST, isEcrPublicHost } from '../aws/ecr-host.js';
 import { baseRepository } from '../pack/naming.js';
 import { isRegistryError } from '../registry/errors.js';
 import { onceper } from '../util/concurrency.js';
@@ -23,11 +23,7 @@ import { GenericRegistryStore } from './registry-store.js';
  * --no-create-repositories)" and a dry run planned "new", exit 0, for a pack the real run could not publish.
  */
 
-export const ECR_PUBLIC_HOST = 'public.ecr.aws';
-
-export function isEcrPublicHost(host: string): boolean {
-  return hostName(host) === ECR_PUBLIC_HOST;
-}
+export { ECR_PUBLIC_HOST, isEcrPublicHost };
 
 const LOGIN = `aws ecr-public get-login-password --region us-east-1 | packpub login ${ECR_PUBLIC_HOST} --username AWS --password-stdin`;
 

@@ -1,6 +1,5 @@
 import { EcrClients, refusePlainHttpEcrEndpoint } from '../aws/ecr-sdk.js';
-import { isEcrHost } from '../aws/ecr-host.js';
-import { isEcrPublicHost } from './ecr-public.js';
+import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
