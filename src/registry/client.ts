@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js'
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
-import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpTransport, type RequestBody } from './http.js';
+import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpResponse, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
@@ -84,6 +84,21 @@ function uploadElsewhereHint(registry: URL, location: URL, otherwise: string): s
 const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and packpub (a proxy, a cache) served other content on two attempts: bypass the proxy or cache, and report it to the registry owner';
 const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
 const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
+
+/**
+ * What a conditional manifest read returns for a 304 that names another manifest than the one offered (its ETag or
+ * Docker-Content-Digest another digest): the answer contradicts itself (a 304 validates the representation it
+ * names, RFC 9110 15.4.5), so the manifest is read again without the condition. Taken as "unchanged" before, a
+ * cache or proxy answering so made push call a moved version unchanged, exit 0.
+ */
+const CONTRADICTED_304: FetchedManifest = Object.freeze({ descriptor: Object.freeze({ mediaType: '', digest: 'sha256:' as Digest, size: 0 }), bytes: Buffer.alloc(0) });
+
+/** Whether a 304 answer's ETag or Docker-Content-Digest names a digest other than `offered`. */
+function namesAnotherManifest(res: HttpResponse, offered: Digest): boolean {
+  const etag = getHeader(res, 'etag')?.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const header = digestHeader(res);
+  return [etag, header].some((named) => named !== undefined && isDigest(named) && named !== offered);
+}
 
 /** The errors of a manifest answer over MAX_MANIFEST_BYTES: what the tag holds is no pack (list says so and lists on). */
 const oversized = new WeakSet<object>();
@@ -785,7 +800,9 @@ export class RegistryClient {
     // --retry-deadline bounds the manifest read whole, the second read below included.
     const until = Date.now() + this.retry.deadlineMs;
     try {
-      return await this.getManifestOnce(repository, reference, signal, undefined, offered);
+      const read = await this.getManifestOnce(repository, reference, signal, undefined, offered);
+      // A 304 naming another manifest than the one offered: read again, without the condition.
+      return read === CONTRADICTED_304 ? await this.getManifestOnce(repository, reference, signal, until - Date.now()) : read;
     } catch (err) {
       if (isPackpubError(err, 'NOT_FOUND')) return this.notFoundOnRegistry(err, signal);
       // Bytes that do not hash to the digest asked for or announced were changed on the way (a proxy or cache
@@ -815,7 +832,7 @@ export class RegistryClient {
     return this.requestWithinDeadline(call, async (res) => {
       if (res.status === 304 && known !== undefined) {
         await discardBody(res);
-        return known;
+        return namesAnotherManifest(res, known.descriptor.digest) ? CONTRADICTED_304 : known;
       }
       const announced = Number(getHeader(res, 'content-length') ?? '0');
       if (announced > MAX_MANIFEST_BYTES) {
