@@ -70,7 +70,9 @@ describe('ECR: CreateRepository refused for a quota or the resource tags', () =>
     for (const [base, type, message, extra, said, code] of cases) {
       w.standin.fail('CreateRepository', type, message);
       try {
-        const push = await runCli(['push', w.pack, ...ecrArgs(base), ...extra], { env: env() });
+        // One SDK attempt (AWS_MAX_ATTEMPTS, the SDK's own setting): it retries LimitExceededException as throttling,
+        // ~1.5 s of real backoff before the same answer, which is what is checked.
+        const push = await runCli(['push', w.pack, ...ecrArgs(base), ...extra], { env: { ...env(), AWS_MAX_ATTEMPTS: '1' } });
         expect(push.code, push.stdout + push.stderr).toBe(code);
         expect(push.stderr).toContain(said);
         expect(push.stderr).not.toContain('run again with --debug');
