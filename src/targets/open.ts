@@ -1,5 +1,6 @@
 import { EcrClients, refusePlainHttpEcrEndpoint } from '../aws/ecr-sdk.js';
 import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
+import { isDockerHubHost } from '../credentials/registry-key.js';
 import { defaultCredentialChain } from '../credentials/default-chain.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
@@ -67,6 +68,18 @@ export function refusePacksNamespace(host: string, basePath: string): void {
 }
 
 /**
+ * Docker Hub holds repositories of two segments, `<namespace>/<name>` (docker/hub-feedback#1404, open since 2018):
+ * a pack repository, `<base>/spectro-packs/archive/<name>`, cannot be there, and a push to one is answered "denied:
+ * requested access to the resource is denied" (moby#31760), which read as refused credentials. Said before any request.
+ */
+export function refuseDockerHub(host: string): void {
+  if (!isDockerHubHost(host)) return;
+  throw new PackpubError('USAGE', `${host} (Docker Hub) holds repositories of two segments only (<namespace>/<name>): packs go to <base>/spectro-packs/archive/<name>, which it cannot hold`, {
+    hint: 'publish packs to a registry that takes nested repository paths (Harbor, ECR, GHCR, Zot, a CNCF distribution registry); Docker Hub answers such a push "requested access to the resource is denied"',
+  });
+}
+
+/**
  * Open the target named by the options: a registry when `registry` is set, else the local OCI layout.
  * This is the one place where a registry target gets its credentials (the default chain unless given) and
  * its HTTP stack (transport, retry, auth; built once by the registry store). `deps` injects a transport
@@ -82,6 +95,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   }
   const { host, basePath } = parseRegistryLocation(options.registry);
   refusePacksNamespace(host, basePath);
+  refuseDockerHub(host);
   if (isEcrHost(host)) refusePlainHttpEcrEndpoint(options.ecrEndpoint, options.env ?? process.env, options.plainHttp === true);
   const { openRegistryStore, openGenericRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.

@@ -105,3 +105,33 @@ describe('Google Artifact Registry: a repository not created', () => {
     expect(w.registry.requests.slice(since).filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && r.status < 300)).toEqual([]);
   });
 });
+
+/*
+ * Docker Hub holds `<namespace>/<name>` repositories only (docker/hub-feedback#1404): a pack repository
+ * (`<base>/spectro-packs/archive/<name>`) cannot be there, and Docker Hub answers such a push "denied: requested
+ * access to the resource is denied" (moby#31760), which packpub said as refused credentials. Now a usage error
+ * before any request. (Docker Hub's name mapped to the in-memory registry: a request would reach it, not the network.)
+ */
+describe('Docker Hub as a target', () => {
+  it('push, list and copy --to: exit 2 before any request', async () => {
+    const port = w.registry.host.split(':')[1] ?? '';
+    const since = w.registry.requests.length;
+    for (const name of ['docker.io', 'registry-1.docker.io']) {
+      const host = `${name}:${port}`;
+      const via = ['--resolve', `${host}:127.0.0.1`];
+      for (const args of [
+        ['push', w.pack, '--registry', `${host}/myorg`, ...via, '--plain-http'],
+        ['list', '--registry', `${host}/myorg`, ...via, '--plain-http'],
+        ['copy', 'hello:1.0.0', '--from', `${w.registry.host}/org`, '--from-plain-http', '--to', `${host}/myorg`, ...via, '--to-plain-http'],
+      ]) {
+        const before = w.registry.requests.length;
+        const run = await runCli(args, { env: env() });
+        expect(run.code, `${args.join(' ')}\n${run.stdout}${run.stderr}`).toBe(2);
+        expect(run.stderr).toContain(`${host} (Docker Hub) holds repositories of two segments only (<namespace>/<name>): packs go to <base>/spectro-packs/archive/<name>, which it cannot hold`);
+        // copy's source is this same in-memory registry: only push and list must have sent nothing.
+        if (args[0] !== 'copy') expect(w.registry.requests.slice(before)).toEqual([]);
+      }
+    }
+    expect(w.registry.requests.slice(since).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
+  });
+});
