@@ -1,4 +1,4 @@
-import { parseEcrHost } from '../aws/ecr-host.js';
+import { isEcrPublicHost, parseEcrHost } from '../aws/ecr-host.js';
 import { awsFilesOf, EcrClients } from '../aws/ecr-sdk.js';
 import { iamDenialHint } from '../aws/iam-denial.js';
 import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
@@ -427,7 +427,9 @@ export async function openEcrStore(
 ): Promise<ArtifactStore> {
   const host = parseEcrHost(options.host);
   if (host === undefined) {
-    throw new PackpubError('USAGE', `${options.host} is not an AWS ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)`, {
+    // ECR Public is another service (its own API, no repository created on push): recognised by its host name alone.
+    const ecrPublic = isEcrPublicHost(options.host) ? ': it is ECR Public, which packpub recognises by its host name' : '';
+    throw new PackpubError('USAGE', `${options.host} is not an AWS ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)${ecrPublic}`, {
       hint: 'drop --registry-type ecr for other registries',
     });
   }

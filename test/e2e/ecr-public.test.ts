@@ -36,12 +36,18 @@ const target = (base: string) => ['--registry', base === '' ? w.host : `${w.host
 const writes = (since: number) => w.registry.requests.slice(since).filter((r) => r.method !== 'GET' && r.method !== 'HEAD');
 
 describe('ECR Public (public.ecr.aws)', () => {
-  it('a base path without the registry alias: a usage error before any request (exit 2)', async () => {
+  it('a base path without the registry alias, or --registry-type ecr: a usage error before any request (exit 2)', async () => {
     const since = w.registry.requests.length;
     const run = await runCli(['push', w.pack, ...target('')], { env: env() });
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(run.stderr).toContain('public.ecr.aws needs the registry alias as the first segment of the base path');
     expect(run.stderr).toContain('--registry public.ecr.aws/<alias>[/<base path>]');
+    expect(w.registry.requests.slice(since)).toEqual([]);
+
+    // --registry-type ecr there: ECR Public is named (was: only "not an AWS ECR registry host").
+    const typed = await runCli(['push', w.pack, ...target('myalias/packs'), '--registry-type', 'ecr'], { env: env() });
+    expect(typed.code, typed.stdout + typed.stderr).toBe(2);
+    expect(typed.stderr).toContain(`${w.host} is not an AWS ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com): it is ECR Public, which packpub recognises by its host name`);
     expect(w.registry.requests.slice(since)).toEqual([]);
   });
 
