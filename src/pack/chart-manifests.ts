@@ -132,6 +132,8 @@ export interface CrdRefusal {
   hint: string;
 }
 
+/** kustomize's file format group: a file of it (kustomization.yaml) is no Kubernetes object any cluster serves. */
+const KUSTOMIZE_GROUP = 'kustomize.config.k8s.io';
 /** A template action where YAML reads a value: after the indentation, a `- `, or a `key: `. */
 const ACTION_AS_VALUE = /^[ \t]*(?:-[ \t]+)*(?:[^\s#'"{][^#\n]*?:[ \t]+)?\{\{/m;
 
@@ -142,10 +144,11 @@ const ACTION_AS_VALUE = /^[ \t]*(?:-[ \t]+)*(?:[^\s#'"{][^#\n]*?:[ \t]+)?\{\{/m;
  * that are `---` (apimachinery util/yaml YAMLReader), reads each document as YAML (sigs.k8s.io/yaml over
  * go-yaml), skips empty ones, and decodes each as an object that must have a `kind` (apimachinery
  * unstructured helpers.go: "Object 'Kind' is missing"; a list or a string: "cannot unmarshal ... into Go
- * value").
+ * value"). A kustomization.yaml left among the CRDs (apiVersion kustomize.config.k8s.io/...) is decoded,
+ * then no cluster maps it: "no matches for kind "Kustomization"" (Kuadrant/mcp-gateway chart 0.2.0).
  *
  * Only documents that hold a template action where YAML reads a value (a chart author who put a templated
- * CRD into crds/), or that have no top-level `kind:` line, are read in full, and the file is searched as
+ * CRD into crds/), that name kustomize's group, or that have no top-level `kind:` line, are read in full, and the file is searched as
  * bytes: CRD files run to megabytes (pack-central's add up to 21 MB), and reading every one took seconds.
  * Files apimachinery versions read differently are left alone: a JSON file (first character `{`, unless it
  * is a `{{` action), a `---` line with more after it, a `...` line, line breaks other than LF and CRLF.
@@ -200,7 +203,8 @@ function hasTopLevelKind(bytes: Buffer, from: number, to: number): boolean {
 /** The refusal of the document of `bytes` from `from` to `to`, if any. */
 function crdDocumentRefusal(bytes: Buffer, from: number, to: number, rel: string, suspect: boolean): CrdRefusal | undefined {
   const action = suspect && bytes.subarray(from, to).indexOf('{{') !== -1 && ACTION_AS_VALUE.test(bytes.toString('utf8', from, to));
-  if (!action && hasTopLevelKind(bytes, from, to)) return undefined;
+  const kustomize = bytes.subarray(from, to).indexOf(KUSTOMIZE_GROUP) !== -1;
+  if (!action && !kustomize && hasTopLevelKind(bytes, from, to)) return undefined;
   const doc = bytes.toString('utf8', from, to);
   if (!/^[ \t]*[^\s#]/m.test(doc)) return undefined; // comments and blank lines: an empty document, skipped
   // Go's line reader ends every line with LF alone, the last one too.
@@ -219,6 +223,13 @@ function crdDocumentRefusal(bytes: Buffer, from: number, to: number, rel: string
     return { why: `the document at line ${firstLine} is ${what}, not a Kubernetes object`, hint: CRD_OBJECT_HINT };
   }
   const kind = (value as Record<string, unknown>)['kind'];
+  const apiVersion = (value as Record<string, unknown>)['apiVersion'];
+  if (typeof kind === 'string' && kind !== '' && typeof apiVersion === 'string' && apiVersion.startsWith(`${KUSTOMIZE_GROUP}/`)) {
+    return {
+      why: `the document at line ${firstLine} is a kustomize file (${apiVersion} ${kind}), which no Kubernetes API serves (Helm: "resource mapping not found ... no matches for kind \"${kind}\" in version \"${apiVersion}\"")`,
+      hint: `leave it out of the chart: add ${rel} to the chart's .helmignore (as the traefik and aws-load-balancer-controller charts do), then rebuild the archive with \`helm package <chart-dir>\``,
+    };
+  }
   if (typeof kind === 'string' && kind !== '') return undefined;
   return { why: `the document at line ${firstLine} has no kind (Kubernetes: "Object 'Kind' is missing")`, hint: CRD_OBJECT_HINT };
 }

@@ -50,6 +50,8 @@ const CASES = [
   refused('a CRD named by a template in crds/', 'crds/widgets.yaml', 'kind: Namespace\napiVersion: v1\nmetadata:\n  name: demo\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {{ .Release.Name }}-widgets\n', 'crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml"): line 9: not valid YAML'),
   // A link packed as a file of its target's path (starrocks: "cannot unmarshal string into Go value of type unstructured.detector").
   refused('a crds/ file holding only a path', 'crds/widgets.yaml', '../../deploy/widgets.yaml\n', 'cannot read it ("failed to install CRD crds/widgets.yaml"): the document at line 1 is a string, not a Kubernetes object'),
+  // kustomize's file, packed without the .helmignore line that leaves it out (Kuadrant/mcp-gateway chart 0.2.0).
+  refused('a kustomization.yaml among the CRDs', 'crds/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- widgets.yaml\n', 'cannot read it ("failed to install CRD crds/kustomization.yaml"): the document at line 1 is a kustomize file (kustomize.config.k8s.io/v1beta1 Kustomization), which no Kubernetes API serves'),
   refused('a crds/ document without a kind', 'crds/widgets.json.yml', 'kind: Namespace\napiVersion: v1\nmetadata:\n  name: demo\n---\n# the CRD\napiVersion: apiextensions.k8s.io/v1\nmetadata:\n  name: widgets.example.com\n', `cannot read it ("failed to install CRD crds/widgets.json.yml"): the document at line 6 has no kind (Kubernetes: "Object 'Kind' is missing")`),
 ];
 
