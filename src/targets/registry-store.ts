@@ -67,6 +67,14 @@ export async function openGenericRegistryStore(options: RegistryConnectionOption
  * found ... is <host> an OCI registry?", which sent users after a registry that works. Tag lists work there: the pack by name.
  */
 function noCatalog(err: unknown, location: string): PackpubError | undefined {
+  if (isPackpubError(err, 'AUTH') && err.message.startsWith('credentials rejected by ')) {
+    // GitLab gives the catalog scope to its administrators only (gitlab-foss!14751; never on GitLab.com): a developer's
+    // good token was told "credentials rejected ... check the user name and password". Wrong credentials read the same.
+    return new PackpubError('AUTH', `${location} refused its repository catalog (GET /v2/_catalog) to these credentials: some registries (GitLab) show it to administrators only, and wrong credentials read the same`, {
+      hint: `list a pack by name (packpub list <name>; copy: <name> --all), which needs pull rights only; if that is refused too: ${err.hint ?? 'check the user name and password'}`,
+      cause: err,
+    });
+  }
   if (!isRegistryError(err) || (err.status !== 404 && err.status !== 405 && err.ociCode !== 'UNSUPPORTED')) return undefined;
   return new PackpubError('REGISTRY', `${location} does not list its repositories: GET /v2/_catalog answered ${err.status ?? ''}${err.ociCode === undefined ? '' : ` ${err.ociCode}`} (GHCR and other hosted registries offer none), so the packs under a base path cannot be found`, {
     hint: 'name the pack: packpub list <name> (copy: <name> --all) reads its tag list, which these registries serve',

@@ -17,7 +17,9 @@ const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-no-catalog-');
   const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
   const registry = stack.add(await startHostileRegistry());
-  return { root, pack, registry };
+  // Token auth (a token for anyone who asks), as GitLab's registry behind its /jwt/auth.
+  const tokened = stack.add(await startHostileRegistry({ bearer: {} }));
+  return { root, pack, registry, tokened };
 });
 const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker') });
 const target = ['--registry', '', '--plain-http'];
@@ -133,5 +135,37 @@ describe('Docker Hub as a target', () => {
       }
     }
     expect(w.registry.requests.slice(since).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
+  });
+});
+
+/*
+ * GitLab issues the `registry:catalog:*` scope to its administrators only (gitlab-foss!14751; never on GitLab.com,
+ * gitlab#331841): a developer's token is answered 401 insufficient_scope on GET /v2/_catalog (gitlab#22635). packpub
+ * said "credentials rejected by <host>", hint "check the user name and password", for credentials that work.
+ */
+describe('a catalog shown to administrators only (GitLab)', () => {
+  it('list says the catalog was refused and how to list by name (exit 1); list NAME works with the same credentials', async () => {
+    const gitlab = ['--registry', `${w.tokened.host}/group/project`, '--plain-http'];
+    const creds = { ...env(), PACKPUB_USERNAME: 'developer', PACKPUB_PASSWORD: 'glpat-not-real-0123' };
+    expect((await runCli(['push', w.pack, ...gitlab], { env: creds })).code).toBe(0);
+    w.tokened.behaviour = {
+      ...w.tokened.behaviour,
+      answer: (req) =>
+        req.path === '/v2/_catalog'
+          ? {
+              status: 401,
+              headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="http://${w.tokened.host}/token",service="container_registry",scope="registry:catalog:*",error="insufficient_scope"` },
+              body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"registry","Class":"","Name":"catalog","Action":"*"}]}]}',
+            }
+          : undefined,
+    };
+    const list = await runCli(['list', ...gitlab], { env: creds });
+    expect(list.code, list.stdout + list.stderr).toBe(1);
+    expect(list.stderr).toContain(`error: ${w.tokened.host} refused its repository catalog (GET /v2/_catalog) to these credentials: some registries (GitLab) show it to administrators only, and wrong credentials read the same`);
+    expect(list.stderr).toContain('hint: list a pack by name (packpub list <name>; copy: <name> --all), which needs pull rights only; if that is refused too: check the user name and password');
+    expect(list.stderr + list.stdout).not.toContain('glpat-not-real');
+    const named = await runCli(['list', 'hello', ...gitlab], { env: creds });
+    expect(named.code, named.stdout + named.stderr).toBe(0);
+    expect(named.stdout).toContain('1.0.0');
   });
 });
