@@ -164,8 +164,9 @@ export async function runPaletteSyncs(
 /**
  * push --palette-sync (its dry run too), before anything is written: each target's Palette registry is found with
  * reads only, which also shows Palette accepts the key. No Pack registry serving a target, several, a key Palette
- * refuses (401/403), or Palette not answering after its retries: the run ends here, its error (and exit code) saying
- * nothing was published and how to go on. Before, these came after the packs were published. The targets come back
+ * refuses (401/403), Palette not answering after its retries, or the registry's sync off (exit 2): the run ends here,
+ * its error (and exit code) saying nothing was published and how to go on. Before, these came after the packs were
+ * published (sync off: exit 3). The targets come back
  * with the registry found (PaletteTarget.registry), which the sync uses without a second look-up. `read` false (an
  * empty shard, nothing to publish or sync): only the key's presence is checked, as before, and Palette is not asked.
  */
@@ -179,14 +180,14 @@ export async function palettePreflight(args: Args, ctx: CliContext, targets: Pal
       continue;
     }
     try {
-      const [{ resolvePaletteRegistry }, { DEFAULT_PALETTE_TIMEOUT_MS }, { currentRetryClock }] = await Promise.all([
+      const [{ paletteRegistryBeforePublish }, { DEFAULT_PALETTE_TIMEOUT_MS }, { currentRetryClock }] = await Promise.all([
         import('../operations/palette.js'),
         import('../palette/endpoint.js'),
         import('../registry/retry.js'),
       ]);
       const settings = paletteRunSettings(args, target.config);
       const deadline = currentRetryClock().now() + (settings.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
-      const registry = await resolvePaletteRegistry(client, target.ref, { deadline, ...(settings.registry === undefined ? {} : { registry: settings.registry }) });
+      const registry = await paletteRegistryBeforePublish(client, target.ref, { deadline, ...(settings.registry === undefined ? {} : { registry: settings.registry }) });
       out.push({ ...target, registry });
     } catch (err) {
       throw nothingPublished(err);

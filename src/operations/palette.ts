@@ -111,6 +111,11 @@ export function matchingRegistries(target: PaletteTargetRef, details: PaletteReg
  * palette-api.md 3.1). None: NOT_FOUND pointing to doctor/register. Several: USAGE asking for --palette-registry.
  */
 export async function resolvePaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
+  return toResolved(await servingRegistry(client, target, options));
+}
+
+/** resolvePaletteRegistry's registry with its full record (whose settings the pre-flight before publishing reads). */
+async function servingRegistry(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions): Promise<PaletteRegistryDetails> {
   const where = `${target.host}${target.basePath === '' ? '' : `/${target.basePath}`}`;
   if (options.registry !== undefined) {
     const all = await client.listOciRegistries(options.deadline);
@@ -143,7 +148,7 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
         hint: `name the Palette registry whose endpoint is ${target.host} and whose base content path is ${trimSlashes(target.basePath) || '(empty)'}; packpub palette doctor lists them`,
       });
     }
-    return resolved;
+    return details;
   }
   const found = matchingRegistries(target, await registriesOnHost(client, target, options.deadline));
   if (found.length === 0) {
@@ -156,7 +161,24 @@ export async function resolvePaletteRegistry(client: PaletteClient, target: Pale
       hint: 'choose one with --palette-registry NAME|UID (or palette.registry of the target in packpub.yaml)',
     });
   }
-  return toResolved(found[0] as PaletteRegistryDetails);
+  return found[0] as PaletteRegistryDetails;
+}
+
+/**
+ * push --palette-sync's pre-flight, before anything is published: the one Palette registry serving the target
+ * (resolvePaletteRegistry), refused when its record (read to find it) says its sync is off (CONFIG, exit 2): Palette
+ * would list none of the packs. Before, the packs were published, then the run ended with exit 3.
+ */
+export async function paletteRegistryBeforePublish(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
+  const details = await servingRegistry(client, target, options);
+  const registry = toResolved(details);
+  if (details.record?.spec.isSyncSupported === false) {
+    const where = `${target.host}/${trimSlashes(target.basePath)}`;
+    throw new PackpubError('CONFIG', `sync is off for Palette registry ${registry.name} (${registry.uid}), which serves ${where}: Palette would list none of the packs`, {
+      hint: `turn sync on for ${registry.name} in Palette (Tenant Settings > Registries > OCI Registries; packpub palette doctor checks its settings)`,
+    });
+  }
+  return registry;
 }
 
 /** A published version to confirm in Palette. */

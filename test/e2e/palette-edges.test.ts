@@ -12,8 +12,8 @@ import { setup } from '../support/stage.js';
 import { makeTestCertificates } from '../support/tls.js';
 
 /*
- * Two corners of the Palette closed loop, through the CLI: a Pack registry whose sync is off (published,
- * not visible: exit 3, and no sync is asked of Palette), and a self-hosted Palette served over HTTPS with
+ * Two corners of the Palette closed loop, through the CLI: a Pack registry whose sync is off (palette sync: exit 3,
+ * and no sync is asked of Palette; push --palette-sync: refused before publishing, exit 2), and a self-hosted Palette served over HTTPS with
  * a private CA (--palette-ca-file). One real registry without auth; one Palette stand-in over HTTP and one
  * over HTTPS, both reading that registry. The client's pacing and polls wait on a skipping clock, which the
  * stand-ins count their rate limit in (support/clock.ts).
@@ -87,16 +87,14 @@ describe('a Palette registry with sync off', () => {
     expect(w.palette.registries.get(w.syncOffUid)?.index.size).toBe(0);
   });
 
-  it('push --palette-sync publishes, then exits 3 with the reason in its --json report', async () => {
+  it('push --palette-sync refuses it before publishing: exit 2, nothing published (was: published, then exit 3)', async () => {
     const run = await runCli(['push', w.packs.two, ...at('syncoff'), '--palette-sync', '--json', ...fast], { env: env(w.palette.url) });
-    expect(run.code, run.stderr).toBe(3);
-    const report = JSON.parse(run.stdout) as { ok: boolean; results: { status: string }[]; palette: { status: string; targets: { sync: { outcome: string }; packs: { status: string; reason: string }[] }[] } };
-    expect(report.ok).toBe(false);
-    expect(report.results.map((r) => r.status)).toEqual(['published']);
-    expect(report.palette.status).toBe('published-not-visible');
-    expect(report.palette.targets[0]?.sync.outcome).toBe('not-supported');
-    expect(report.palette.targets[0]?.packs).toEqual([{ name: 'edge-two', version: '2.0.0', status: 'not-visible', reason }]);
-    expect(await versionsAt('syncoff')).toEqual(['edge-one:1.0.0', 'edge-two:2.0.0']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `error: sync is off for Palette registry sync-off (${w.syncOffUid}), which serves ${w.registry.host}/syncoff: Palette would list none of the packs; nothing was published (push --palette-sync checks Palette first)\n`,
+    );
+    expect(await versionsAt('syncoff')).toEqual(['edge-one:1.0.0']);
     expect(syncCalls(w.palette)).toEqual([]);
   });
 
@@ -247,16 +245,11 @@ describe('push --dry-run --palette-sync checks Palette with reads only, and says
     expect(await versionsAt('nobase')).toEqual([]);
   });
 
-  it('a registry with sync off: exit 3 and the reason, as the real run would end; nothing synced', async () => {
-    const run = await runCli(['push', w.packs.dry, ...at('syncoff'), '--dry-run', '--palette-sync', ...fast], { env: env(w.palette.url) });
-    expect(run.code, run.stderr).toBe(3);
-    expect(run.stdout).toContain('WOULD NOT BE VISIBLE in Palette edge-dry:1.0.0: sync is off for Palette registry sync-off: turn it on');
-    expect(run.stderr).toContain('error: would be published, but not visible in Palette (exit 3)');
-    const json = await runCli(['push', w.packs.dry, ...at('syncoff'), '--dry-run', '--palette-sync', '--json', ...fast], { env: env(w.palette.url) });
-    expect(json.code).toBe(3);
-    const report = JSON.parse(json.stdout) as { ok: boolean; palette: { status: string } };
-    expect(report.ok).toBe(false);
-    expect(report.palette.status).toBe('would-not-be-visible');
+  it('a registry with sync off: exit 2, as the real run is refused; nothing synced (was: exit 3, WOULD NOT BE VISIBLE)', async () => {
+    const run = await runCli(['push', w.packs.dry, ...at('syncoff'), '--dry-run', '--palette-sync', '--json', ...fast], { env: env(w.palette.url) });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`error: sync is off for Palette registry sync-off (${w.syncOffUid}), which serves ${w.registry.host}/syncoff: Palette would list none of the packs; nothing was published`);
     expect(syncCalls(w.palette)).toEqual([]);
     expect(await versionsAt('syncoff')).not.toContain('edge-dry:1.0.0');
   });

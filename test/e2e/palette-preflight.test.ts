@@ -141,6 +141,26 @@ describe('push --palette-sync checks Palette before publishing', () => {
     await expectNoRegistry('dry-nowhere', result);
   });
 
+  it('the registry serving the target has sync off: exit 2, nothing published, no sync asked; the dry run the same (was: published, then exit 3)', async () => {
+    const off = w.palette.addRegistry('basic', 'sync-off', { endpoint: `http://${w.registry.host}`, baseContentPath: w.under('off'), providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
+    try {
+      const before = syncs();
+      const message = `sync is off for Palette registry sync-off (${off}), which serves ${w.registry.host}/${w.under('off')}: Palette would list none of the packs`;
+      const hint = 'turn sync on for sync-off in Palette (Tenant Settings > Registries > OCI Registries; packpub palette doctor checks its settings)';
+      await expectNothingPublished('off', await push('off', []), 2, 'CONFIG', message, hint);
+      const dry = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.under('off')}`, '--palette-sync', '--dry-run', ...fast], { env: w.env });
+      expect(dry.code, dry.stderr).toBe(2);
+      expect(dry.stdout).toBe('');
+      expect(dry.stderr).toContain(`error: ${message}${NOTHING}\n`);
+      expect(dry.stderr).toContain(`hint: ${hint}; ${WITHOUT}\n`);
+      expect(dry.stderr).not.toContain('WOULD NOT BE VISIBLE');
+      expect(syncs()).toBe(before);
+      expect(w.palette.registries.get(off)?.index.size).toBe(0);
+    } finally {
+      w.palette.registries.delete(off);
+    }
+  });
+
   it('the registry found before publishing is the one synced: Palette is asked for its registries once per run', async () => {
     const registryReads = (from: number) => w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/registries' && r.method === 'GET' && !r.path.endsWith('/sync')).map((r) => r.path.replace(w.uid, 'UID'));
     const dry = w.palette.requests.length;
