@@ -234,6 +234,24 @@ function crdDocumentRefusal(bytes: Buffer, from: number, to: number, rel: string
   return { why: `the document at line ${firstLine} has no kind (Kubernetes: "Object 'Kind' is missing")`, hint: CRD_OBJECT_HINT };
 }
 
+/**
+ * Whether a crds/ file holds a CustomResourceDefinition of apiextensions.k8s.io/v1beta1 (a top-level
+ * `apiVersion:` line of that value, quoted or not), an API Kubernetes 1.22 and later no longer serve:
+ * Helm's install then fails ("no matches for kind "CustomResourceDefinition" in version
+ * "apiextensions.k8s.io/v1beta1""). Older clusters take it, so this is no refusal.
+ */
+export function holdsRemovedCrdApi(bytes: Buffer): boolean {
+  if (bytes.indexOf(REMOVED_CRD_API) === -1) return false;
+  for (let at = lineStarting(bytes, 'apiVersion', 0); at !== -1; at = lineStarting(bytes, 'apiVersion', at + 10)) {
+    const end = bytes.indexOf(0x0a, at);
+    const value = bytes.toString('latin1', at + 10, end === -1 ? bytes.length : end).trim();
+    if (/^:\s*(["']?)apiextensions\.k8s\.io\/v1beta1\1\s*(?:#.*)?$/.test(value)) return true;
+  }
+  return false;
+}
+
+const REMOVED_CRD_API = 'apiextensions.k8s.io/v1beta1';
+
 function lineAt(bytes: Buffer, offset: number): number {
   let line = 1;
   for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;

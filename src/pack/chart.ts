@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
-import { crdRefusal, helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
+import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
@@ -99,6 +99,8 @@ export interface HelmChart {
    * set on the chart readChart returns, when there are any.
    */
   oversizedFiles?: Array<{ name: string; size: number }>;
+  /** The top chart's crds/ files holding an apiextensions.k8s.io/v1beta1 CRD, which Kubernetes 1.22+ do not serve. */
+  removedApiCrdFiles?: string[];
   /**
    * Unquoted numbers and booleans in this chart's Chart.yaml (or requirements.yaml) string fields that Helm
    * reads as other text than written (`appVersion: 1.20` is "1.2"), when there are any.
@@ -174,7 +176,7 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
   } catch (err) {
     throw new PackpubError('NOT_FOUND', `chart ${source} does not exist`, { hint: 'give a chart .tgz (from `helm package`) or an unpacked chart directory', cause: err });
   }
-  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [] };
+  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [], removedApiCrds: [] };
   if (info.isDirectory()) return readChartDirectory(source, budget);
   return withOversized(await readArchiveFile(source, budget, 0), budget);
 }
@@ -184,7 +186,7 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
  * feature it leaves aside (GNU sparse files) is read again, whole, with tar-stream.
  */
 async function readArchiveFile(path: string, budget: Budget, depth: number): Promise<HelmChart> {
-  const start = { entries: budget.entries, bytes: budget.bytes, oversized: budget.oversized.length };
+  const start = { entries: budget.entries, bytes: budget.bytes, oversized: budget.oversized.length, removedApiCrds: budget.removedApiCrds.length };
   try {
     return await readArchive({ file: path }, path, budget, depth);
   } catch (err) {
@@ -192,14 +194,16 @@ async function readArchiveFile(path: string, budget: Budget, depth: number): Pro
     budget.entries = start.entries;
     budget.bytes = start.bytes;
     budget.oversized.length = start.oversized;
+    budget.removedApiCrds.length = start.removedApiCrds;
     return readArchiveWithTarStream(() => createReadStream(path), path, budget, depth);
   }
 }
 
-type Budget = Required<ChartReadOptions> & { entries: number; bytes: number; oversized: Array<{ name: string; size: number }> };
+type Budget = Required<ChartReadOptions> & { entries: number; bytes: number; oversized: Array<{ name: string; size: number }>; removedApiCrds: string[] };
 
 function withOversized(chart: HelmChart, budget: Budget): HelmChart {
-  return budget.oversized.length === 0 ? chart : { ...chart, oversizedFiles: budget.oversized };
+  const withCrds = budget.removedApiCrds.length === 0 ? chart : { ...chart, removedApiCrdFiles: budget.removedApiCrds };
+  return budget.oversized.length === 0 ? withCrds : { ...withCrds, oversizedFiles: budget.oversized };
 }
 
 interface ChartSlot {
@@ -562,8 +566,9 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
 }
 
 /** Refuses a crds/ file of the top chart that Helm's install cannot apply, whatever the cluster holds (chart-manifests.ts crdRefusal). */
-function checkCrd(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer): void {
+function checkCrd(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer, budget: Budget): void {
   if (use.file !== 'crd') return;
+  if (holdsRemovedCrdApi(bytes)) budget.removedApiCrds.push(use.rel);
   const refusal = crdRefusal(bytes, use.rel);
   if (refusal === undefined) return;
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${use.label}: Helm cannot install this chart: it applies ${use.rel} as it is, never rendered, and cannot read it ("failed to install CRD ${use.rel}"): ${refusal.why}`, {
@@ -613,7 +618,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           if (!use.refs && use.file !== 'crd') return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
-          checkCrd(use, bytes);
+          checkCrd(use, bytes, budget);
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
@@ -650,7 +655,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
-        checkCrd(use, bytes);
+        checkCrd(use, bytes, budget);
         if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
       }
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));

@@ -344,6 +344,16 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
               findings.push(...readAsTextFindings(entry, status.realPath, read.chart));
               findings.push(...ignoredAliasFindings(entry, status.realPath, read.chart));
               if (read.chart.metadata['type'] === 'library') findings.push(libraryChartFinding(entry, read.chart));
+              const oldCrds = read.chart.removedApiCrdFiles ?? [];
+              if (oldCrds.length > 0) {
+                const named = oldCrds.length <= 3 ? oldCrds.join(', ') : `${oldCrds.slice(0, 3).join(', ')} and ${oldCrds.length - 3} more`;
+                findings.push({
+                  severity: 'warning',
+                  rule: 'chart-crd-removed-api',
+                  file: entry,
+                  message: `${named} hold apiextensions.k8s.io/v1beta1 CustomResourceDefinitions, an API Kubernetes 1.22 and later no longer serve: Helm's install of this chart fails on such clusters ("failed to install CRD ${oldCrds[0]}: ... no matches for kind \"CustomResourceDefinition\" in version \"apiextensions.k8s.io/v1beta1\""); use a chart version whose CRDs are apiextensions.k8s.io/v1`,
+                });
+              }
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
                   severity: 'warning',

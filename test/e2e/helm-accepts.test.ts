@@ -29,6 +29,16 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     },
   },
   {
+    // Clusters before Kubernetes 1.22 serve apiextensions.k8s.io/v1beta1 CRDs: a warning, not a refusal.
+    name: 'a chart whose crds/ hold apiextensions.k8s.io/v1beta1 CRDs',
+    chart: {
+      'web/crds/widgets.yaml': 'apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n',
+      'web/crds/gadgets.yaml': 'apiVersion: "apiextensions.k8s.io/v1beta1"\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\n',
+      'web/crds/things.yaml': 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\n  annotations:\n    note: apiextensions.k8s.io/v1beta1\n',
+    },
+    warning: 'warning charts/web-1.0.0.tgz: crds/widgets.yaml, crds/gadgets.yaml hold apiextensions.k8s.io/v1beta1 CustomResourceDefinitions, an API Kubernetes 1.22 and later no longer serve: Helm\'s install of this chart fails on such clusters ("failed to install CRD crds/widgets.yaml: ... no matches for kind "CustomResourceDefinition" in version "apiextensions.k8s.io/v1beta1""); use a chart version whose CRDs are apiextensions.k8s.io/v1',
+  },
+  {
     name: 'a chart values.yaml with NEL line ends (is_break: NEL ends a line)',
     chart: { 'web/values.yaml': `replicas: 1${NEL}image:${NEL}  tag: "1.0"${NEL}` },
   },
