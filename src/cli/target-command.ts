@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { PackRef } from '../oci/reference.js';
-import type { PackTarget } from '../targets/open.js';
+import type { OpenTargetOptions, PackTarget } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
 import { argsForPack, parsePackArgument } from './pack-ref.js';
 import { declareFlags, declareOwnFlags, READ_GROUPS, type FlagGroup, type OwnFlags } from './target-flags.js';
@@ -44,14 +44,21 @@ export function targetCommandFlags(y: Y, shape: TargetCommandShape = {}): Y {
 }
 
 /**
+ * How a command opens its target, given the options resolved and the opening itself: e.g. under stopAtOnce, so that
+ * an interrupt while a registry that does not answer is probed ends the run with the command's own words and report.
+ */
+export type Opening = (options: OpenTargetOptions, open: () => Promise<PackTarget>) => Promise<PackTarget>;
+
+/**
  * Open the one target the command's flags name (through `resolveOneTarget`, so `--config`, `--target` and the
  * environment apply), run `fn` on it, and close the target afterwards, also when `fn` throws. Returns what `fn`
  * returns (a command's exit code).
  */
-export async function withTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget) => Promise<T>): Promise<T> {
+export async function withTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget) => Promise<T>, opening?: Opening): Promise<T> {
   // Imported when a command runs, so that `--help` and completion stay fast.
   const [{ openTarget }, { resolveOneTarget, hintFlags }] = await Promise.all([import('../targets/open.js'), import('./target-options.js')]);
-  const target = await openTarget(await resolveOneTarget(args, ctx));
+  const options = await resolveOneTarget(args, ctx);
+  const target = await (opening === undefined ? openTarget(options) : opening(options, () => openTarget(options)));
   target.flags = hintFlags(args);
   try {
     return await fn(target);
@@ -65,7 +72,7 @@ export async function withTarget<T>(args: Args, ctx: CliContext, fn: (target: Pa
  * nothing), and a full reference (`host/base/spectro-packs/archive/name:version`, `oci:DIR/...`) chooses the
  * target itself; a flag naming another target is refused (`argsForPack`).
  */
-export async function withPackTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget, ref: PackRef) => Promise<T>): Promise<T> {
+export async function withPackTarget<T>(args: Args, ctx: CliContext, fn: (target: PackTarget, ref: PackRef) => Promise<T>, opening?: Opening): Promise<T> {
   const pack = parsePackArgument(args['ref'] as string);
-  return withTarget(argsForPack(args, pack), ctx, (target) => fn(target, pack.ref));
+  return withTarget(argsForPack(args, pack), ctx, (target) => fn(target, pack.ref), opening);
 }

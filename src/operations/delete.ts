@@ -285,6 +285,23 @@ export function abandonedDeleteReport(plan: DeletePlan): DeleteReport {
   });
 }
 
+/**
+ * A delete interrupted before its plan was made (its registry probed, the versions looked up): every version named
+ * `cancelled`, none tried. `target.reference`: a version's full reference, as its store writes it (it may not be open yet).
+ */
+export function unplannedDeleteReport(
+  target: { display: string; basePath: string; reference: (repository: string, version: string) => string },
+  refs: readonly PackRef[],
+  options: { ignoreMissing: boolean; started: number },
+): DeleteReport {
+  const versions = checkRefs(refs).map((ref): PlannedVersion => {
+    const repository = packRepository(target.basePath, ref.name);
+    const result: DeleteResult = { name: ref.name, version: ref.version, reference: target.reference(repository, ref.version), status: 'planned' };
+    return { ref, repository, result: cancelled(result, 'interrupted before this version was tried') };
+  });
+  return deleteReportOf({ target: target.display, ignoreMissing: options.ignoreMissing, started: options.started, versions, ready: false });
+}
+
 /** A planned version that is not deleted after all (another failed, or the user said no). */
 export function cancelled(r: DeleteResult, message: string): DeleteResult {
   return { ...r, status: 'cancelled', error: { code: 'CANCELLED', message } };

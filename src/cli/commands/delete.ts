@@ -4,7 +4,7 @@ import type { DeleteReport, DeleteResult } from '../../operations/delete.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, printable, writeLine } from '../io.js';
 import { argsForPack, parsePackArgument } from '../pack-ref.js';
 import { confirm, stdinIsTty } from '../prompt.js';
-import { targetCommandFlags, withTarget } from '../target-command.js';
+import { targetCommandFlags, withTarget, type Opening } from '../target-command.js';
 import type { OwnFlags } from '../target-flags.js';
 
 /** The flags, env and config of the command, with the target the references name (all of them the same one). */
@@ -32,7 +32,7 @@ export const deleteCommand: CommandSpec = {
   describe: 'Delete published pack versions (asks first; Palette caches digests: prefer publishing a new version)',
   builder: (y) => targetCommandFlags(y, { json: true, own: DELETE_FLAGS }),
   run: async (args, ctx) => {
-    const { PALETTE_DELETE_WARNING, abandonedDeleteReport, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf } = await import('../../operations/delete.js');
+    const { PALETTE_DELETE_WARNING, abandonedDeleteReport, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf, unplannedDeleteReport } = await import('../../operations/delete.js');
     const dryRun = args['dryRun'] === true;
     const force = args['force'] === true;
     const { args: targetArgs, refs } = argsForRefs(args);
@@ -44,15 +44,47 @@ export const deleteCommand: CommandSpec = {
     }
     const json = args['json'] === true;
     const ignoreMissing = args['ignoreMissing'] === true;
+    const started = Date.now();
+    const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport, renderDeleteResult }, { stopAtOnce, withInterrupt }] = await Promise.all([
+      import('../report.js'),
+      import('../render.js'),
+      import('../signals.js'),
+    ]);
+    // What stdout and the annotations say of a run (finished, or abandoned after an interrupt).
+    const reportOut = async (report: DeleteReport) => {
+      if (json) {
+        writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
+        // stdout is the document; a failing step's log still says why.
+        for (const r of report.results) {
+          if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${printable(r.error?.message ?? r.status)}`);
+        }
+      }
+      // In GitHub Actions, a version not deleted is an annotation, as push's and copy's failures are (the log alone had it).
+      if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+        const { deleteAnnotations } = await import('../ci-output/github.js');
+        for (const line of deleteAnnotations(report, ignoreMissing)) writeLine(ctx.io.stderr, line);
+      }
+    };
+    // The registry probed and the versions looked up (reads only; the grace refused before them, not after the user
+    // said yes): an interrupt there ends the run at once, every version cancelled, exit 130. It said "SIGINT:
+    // interrupted" alone, with no --json report.
+    const unplanned = (target: Parameters<typeof unplannedDeleteReport>[0]) => reportOut(unplannedDeleteReport(target, refs, { ignoreMissing, started }));
+    const beforePlan = { abandonNote: 'nothing was deleted' };
+    const opening: Opening = async (options, open) => {
+      const [{ DEFAULT_OCI_LAYOUT, targetDisplay }, { parseRegistryLocation, formatReference }, { join }] = await Promise.all([import('../../targets/open.js'), import('../../oci/reference.js'), import('node:path')]);
+      const location = options.registry === undefined ? undefined : parseRegistryLocation(options.registry);
+      const target = {
+        display: targetDisplay(options),
+        basePath: location?.basePath ?? '',
+        reference: (repository: string, version: string) => (location === undefined ? `oci:${join(options.ociLayout ?? DEFAULT_OCI_LAYOUT, repository)}:${version}` : formatReference(location.host, repository, version)),
+      };
+      return stopAtOnce(ctx, 'while the target was opened', open, { ...beforePlan, onAbandon: () => unplanned(target) });
+    };
     return withTarget(targetArgs, ctx, async (target) => {
-      const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport, renderDeleteResult }, { interruptGraceMs, withInterrupt }] = await Promise.all([
-        import('../report.js'),
-        import('../render.js'),
-        import('../signals.js'),
-      ]);
-      // A grace refused before the plan and the question, not after the user said yes.
-      interruptGraceMs(ctx.io.env);
-      const plan = await planDelete(target, refs, { ignoreMissing });
+      const plan = await stopAtOnce(ctx, 'while the versions to delete were looked up', () => planDelete(target, refs, { ignoreMissing }), {
+        ...beforePlan,
+        onAbandon: () => unplanned({ display: target.display, basePath: target.basePath, reference: (repository, version) => target.store.reference(repository, version) }),
+      });
       const planned = deleteReportOf(plan);
       // Each version's line as soon as it is done, so an interrupted run has said what is gone.
       const shown = new Set<DeleteResult>();
@@ -60,21 +92,6 @@ export const deleteCommand: CommandSpec = {
         if (json) return;
         shown.add(r);
         renderDeleteResult(ctx.io, r, false, ignoreMissing);
-      };
-      // What stdout and the annotations say of a run (finished, or abandoned after an interrupt).
-      const reportOut = async (report: DeleteReport) => {
-        if (json) {
-          writeLine(ctx.io.stdout, JSON.stringify(deleteReportJson(report), null, 2));
-          // stdout is the document; a failing step's log still says why.
-          for (const r of report.results) {
-            if (isDeleteProblem(r, ignoreMissing) && r.status !== 'cancelled') writeLine(ctx.io.stderr, `error: ${r.name}:${r.version}: ${printable(r.error?.message ?? r.status)}`);
-          }
-        }
-        // In GitHub Actions, a version not deleted is an annotation, as push's and copy's failures are (the log alone had it).
-        if (ctx.io.env['GITHUB_ACTIONS'] === 'true') {
-          const { deleteAnnotations } = await import('../ci-output/github.js');
-          for (const line of deleteAnnotations(report, ignoreMissing)) writeLine(ctx.io.stderr, line);
-        }
       };
       const apply = () =>
         withInterrupt(ctx, (signal) => applyDelete(target, plan, { signal, onResult }), {
@@ -97,6 +114,6 @@ export const deleteCommand: CommandSpec = {
       // Interrupted, yet every version done (the signal came during the last one): exit 0 as `ok` says, as push does.
       if (ctx.interrupted === true && !deleteSucceeded(report)) return EXIT_INTERRUPTED;
       return deleteSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
-    });
+    }, opening);
   },
 };

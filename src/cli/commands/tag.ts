@@ -1,6 +1,6 @@
-import type { CommandSpec } from '../context.js';
+import type { CliContext, CommandSpec } from '../context.js';
 import { EXIT_OK, writeLine } from '../io.js';
-import { targetCommandFlags, withPackTarget } from '../target-command.js';
+import { targetCommandFlags, withPackTarget, type Opening } from '../target-command.js';
 
 export const tagCommand: CommandSpec = {
   command: 'tag <ref> <tags...>',
@@ -39,5 +39,14 @@ export const tagCommand: CommandSpec = {
         { abandonNote: 'the tags printed above were written, and the one being written may have landed; the others were not: run tag again (tags already written answer "already tagged")' },
       );
       return EXIT_OK;
-    }),
+    }, openingOf(ctx)),
 };
+
+/**
+ * The target opened (a registry that does not answer probed up to --retry-deadline): an interrupt there ends the run
+ * at once, exit 130, saying no tag was written ("SIGINT: interrupted" alone before); PACKPUB_INTERRUPT_GRACE is
+ * refused before the probe.
+ */
+function openingOf(ctx: CliContext): Opening {
+  return async (_options, open) => (await import('../signals.js')).stopAtOnce(ctx, 'while the target was opened', open, { abandonNote: 'no tag was written' });
+}
