@@ -167,7 +167,8 @@ async function servingRegistry(client: PaletteClient, target: PaletteTargetRef, 
 /**
  * push --palette-sync's pre-flight, before anything is published: the one Palette registry serving the target
  * (resolvePaletteRegistry), refused when its record (read to find it) says its sync is off (CONFIG, exit 2): Palette
- * would list none of the packs. Before, the packs were published, then the run ended with exit 3.
+ * would list none of the packs; and with a project, when the project cannot show the registry's packs
+ * (projectBeforePublish: USAGE, exit 2). Before, the packs were published, then the run ended with exit 3.
  */
 export async function paletteRegistryBeforePublish(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
   const details = await servingRegistry(client, target, options);
@@ -178,7 +179,27 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
       hint: `turn sync on for ${registry.name} in Palette (Tenant Settings > Registries > OCI Registries; packpub palette doctor checks its settings)`,
     });
   }
+  const wrong = await projectBeforePublish(client, registry, options.deadline);
+  if (wrong !== undefined) throw wrong;
   return registry;
+}
+
+/**
+ * With a project (--palette-project), before anything is published (pack names are not needed): a pack search of the
+ * registry refused there (403), or finding no pack of it there while the same search at tenant scope finds some, means
+ * the project cannot show the registry's packs (a uid Palette does not know, or the registry not available in it). One
+ * search, two when the project's finds none. A registry Palette lists no pack through yet, or an answer that tells
+ * nothing, is left to the checks before and after the sync, as before.
+ */
+async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline?: number): Promise<PackpubError | undefined> {
+  const project = client.projectUid;
+  if (project === undefined) return undefined;
+  const own = await client.listsPacksThrough('project', registry.uid, deadline);
+  if (own.refused !== undefined) return wrongProject(project, registry, `Palette refused a pack search there (${own.refused.message})`, own.refused);
+  if (own.listed !== false) return undefined;
+  const tenant = await client.listsPacksThrough('tenant', registry.uid, deadline);
+  if (tenant.listed !== true) return undefined;
+  return wrongProject(project, registry, 'Palette lists packs through that registry at tenant scope, but none in the project');
 }
 
 /** A published version to confirm in Palette. */

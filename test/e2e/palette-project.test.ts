@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -10,11 +11,14 @@ import { setup } from '../support/stage.js';
  * A wrong --palette-project: a project uid Palette does not know, or a project that does not show the
  * registry's packs. Registries are tenant-level, so the sync itself works; only the project-scoped pack
  * reads never list the packs. packpub compares them with the same read at tenant scope (and reads Palette's
- * 403). A push has published by then: it still syncs (the registry's packs show in the projects that have it)
- * and ends with exit 3 (published, not visible), each pack's reason naming the project, one poll after the sync
- * (before it, when a version of the pack is already listed), not after --palette-timeout (600 s). palette sync
- * and a dry run, which changed nothing when the project is found wrong before the sync, end with a usage error
- * (exit 2). Time is judged on the stand-in's clock (the skipping clock the client waits on) and by request counts.
+ * 403). push --palette-sync (and its dry run) asks before publishing, with a pack search of the registry in the
+ * project (and at tenant scope when it finds none): found wrong, the run ends there, exit 2, nothing published.
+ * When that search cannot tell (Palette lists no pack through the registry yet, or the search shows none), a push
+ * finds it as before: after publishing, it still syncs (the registry's packs show in the projects that have it) and
+ * ends with exit 3 (published, not visible), each pack's reason naming the project, one poll after the sync (before
+ * it, when a version of the pack is already listed), not after --palette-timeout (600 s). palette sync, which changed
+ * nothing when the project is found wrong before the sync, ends with a usage error (exit 2). Time is judged on the
+ * stand-in's clock (the skipping clock the client waits on) and by request counts.
  */
 
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
@@ -53,6 +57,23 @@ function requestsSince(from: number) {
   };
 }
 
+const NOTHING = '; nothing was published (push --palette-sync checks Palette first)';
+const WITHOUT = 'or drop --palette-sync to publish without confirming the packs in Palette';
+const cannotShow = (project: string, why: string) => `Palette project ${project} (--palette-project) cannot show the packs of registry project-lab: ${why}`;
+
+/**
+ * `fn` while the pack search shows no pack (as for a registry Palette lists none through yet, or a default filter
+ * hiding them): push's check before publishing cannot tell the project is wrong, and the run goes on as before it.
+ */
+async function searchShowingNothing<T>(fn: () => Promise<T>): Promise<T> {
+  w.palette.searchItemsAnswer = () => [];
+  try {
+    return await fn();
+  } finally {
+    w.palette.searchItemsAnswer = undefined;
+  }
+}
+
 async function versionsAt(): Promise<string[]> {
   const list = await runCli(['list', ...at(), '--json'], { env: env() });
   expect(list.code, list.stderr).toBe(0);
@@ -67,9 +88,37 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(w.palette.requests.filter((r) => r.prefix === '/v1/packs').every((r) => r.projectUid === 'p-all' || r.projectUid === undefined)).toBe(true);
   });
 
-  it('a project that does not show the registry, first version of a pack: exit 3 one poll after the sync, each pack naming the project', async () => {
+  it('a project that does not show the registry: push --palette-sync and its dry run end before publishing, exit 2 (was: published, then exit 3)', async () => {
     const from = w.palette.requests.length;
-    const run = await runCli(['push', w.packs.fresh, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() });
+    const junit = join(w.root, 'hidden.xml');
+    const message = `error: ${cannotShow('p-hidden', 'Palette lists packs through that registry at tenant scope, but none in the project')}${NOTHING}\n`;
+    const hintLine = `${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`;
+    // A new version of a pack Palette lists, and a pack new to Palette: the search needs no pack name.
+    for (const pack of [w.packs.second, w.packs.fresh]) {
+      const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-hidden', '--json', '--junit', junit], { env: env() });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(message);
+      expect(run.stderr).toContain(hintLine);
+      const report = await readFile(junit, 'utf8');
+      expect(report).toContain('<testsuite name="refused" tests="1" failures="0" errors="1"');
+      expect(report).toMatch(/<error message="refused: Palette project p-hidden [^"]*nothing was published \(push --palette-sync checks Palette first\)" type="USAGE">/);
+    }
+    const dry = await runCli(['push', w.packs.second, ...at(), '--palette-sync', '--palette-project', 'p-hidden', '--dry-run'], { env: env() });
+    expect(dry.code, dry.stderr).toBe(2);
+    expect(dry.stderr).toContain(message);
+    expect(await versionsAt()).toEqual(['proj-first:1.0.0']);
+    const made = requestsSince(from);
+    expect(made.triggers).toBe(0);
+    expect(made.polls).toBe(0);
+    // One search in the project, one at tenant scope (the project's found none), per run; no pack read.
+    const asked = w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs');
+    expect(asked.map((r) => `${r.path} ${r.projectUid ?? 'tenant'}`)).toEqual(Array.from({ length: 3 }, () => ['/v1/packs/search p-hidden', '/v1/packs/search tenant']).flat());
+  });
+
+  it('a project that does not show the registry, the search telling nothing, first version of a pack: exit 3 one poll after the sync, each pack naming the project', async () => {
+    const from = w.palette.requests.length;
+    const run = await searchShowingNothing(() => runCli(['push', w.packs.fresh, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() }));
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toContain(
       'NOT VISIBLE in Palette proj-fresh:1.0.0: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-fresh:1.0.0 through that registry at tenant scope, but not in the project; ',
@@ -82,7 +131,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
     expect(made.polls).toBeLessThanOrEqual(4);
-    expect(made.count).toBeLessThanOrEqual(12);
+    expect(made.count).toBeLessThanOrEqual(14);
     expect(made.spanMs).toBeLessThan(60_000);
     // Read in the project, then at tenant scope: before the sync (nothing listed yet), then on two rounds
     // after it (one round of grace, should the project's listing lag the tenant's).
@@ -90,9 +139,9 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(reads.map((r) => r.projectUid ?? 'tenant')).toEqual(['p-hidden', 'tenant', 'p-hidden', 'tenant', 'p-hidden', 'tenant']);
   });
 
-  it('push of a new version of a pack the project already fails to show: still synced, exit 3 right after the sync, the JSON report saying why', async () => {
+  it('the search telling nothing, push of a new version of a pack the project already fails to show: still synced, exit 3 right after the sync, the JSON report saying why', async () => {
     const from = w.palette.requests.length;
-    const run = await runCli(['push', w.packs.second, ...at(), '--palette-sync', '--palette-project', 'p-hidden', '--json'], { env: env() });
+    const run = await searchShowingNothing(() => runCli(['push', w.packs.second, ...at(), '--palette-sync', '--palette-project', 'p-hidden', '--json'], { env: env() }));
     expect(run.code, run.stderr).toBe(3);
     const doc = JSON.parse(run.stdout) as { ok: boolean; results: { status: string }[]; palette: { status: string; targets: { sync: { outcome: string }; packs: { name: string; version: string; status: string; reason?: string }[] }[] } };
     expect(doc.ok).toBe(false);
@@ -117,11 +166,11 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(((await tenant.json()) as { tags: { version: string }[] }).tags.map((t) => t.version)).toContain('1.1.0');
   });
 
-  it('palette sync (and push --dry-run --palette-sync) for a pack already listed: exit 2 before any sync is asked of Palette', async () => {
+  it('palette sync (and push --dry-run --palette-sync, the search telling nothing) for a pack already listed: exit 2 before any sync is asked of Palette', async () => {
     const runs = [['palette', 'sync', 'proj-first:1.0.0'], ['push', w.packs.first, '--dry-run', '--palette-sync']];
     for (const command of runs) {
       const from = w.palette.requests.length;
-      const run = await runCli([...command, ...at(), '--palette-project', 'p-hidden'], { env: env() });
+      const run = await searchShowingNothing(() => runCli([...command, ...at(), '--palette-project', 'p-hidden'], { env: env() }));
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('error: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project\n');
       expect(run.stdout).not.toContain('Palette proj-first');
@@ -143,13 +192,16 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(requestsSince(from).spanMs).toBeLessThan(60_000);
   });
 
-  it('a project uid Palette does not know, answered 404: push exits 3 naming it; answered 403: push exits 3, palette sync 2, with Palette\'s refusal', async () => {
+  it('a project uid Palette does not know, answered 404 or 403: push exits 2 before publishing (was: published, exit 3); palette sync 2 with Palette\'s refusal', async () => {
     let from = w.palette.requests.length;
     const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
-    expect(missing.code, missing.stderr).toBe(3);
-    expect(missing.stdout).toContain('NOT VISIBLE in Palette proj-nosuch:1.0.0: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-nosuch:1.0.0 through that registry at tenant scope, but not in the project; ');
-    expect(await versionsAt()).toContain('proj-nosuch:1.0.0');
-    expect(requestsSince(from).spanMs).toBeLessThan(60_000);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette lists packs through that registry at tenant scope, but none in the project')}${NOTHING}\n`);
+    expect(await versionsAt()).not.toContain('proj-nosuch:1.0.0');
+    expect(requestsSince(from).triggers).toBe(0);
+    // Published without a sync, for palette sync below to name.
+    const published = await runCli(['push', w.packs.nosuch, ...at()], { env: env() });
+    expect(published.code, published.stderr).toBe(0);
 
     w.palette.unknownProjectStatus = 403;
     try {
@@ -163,23 +215,24 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(requestsSince(from).triggers).toBe(0);
 
       from = w.palette.requests.length;
-      const pushed = await runCli(['push', w.packs.refused, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
-      expect(pushed.code, pushed.stderr).toBe(3);
-      expect(pushed.stdout).toContain(
-        'NOT VISIBLE in Palette proj-refused:1.0.0: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab: Palette refused a pack read there (the Palette API key may not read pack proj-refused in project p-nosuch (403): User is not authorized to access the resource); ',
+      const pushed = await runCli(['push', w.packs.refused, ...at(), '--palette-sync', '--palette-project', 'p-nosuch', '--json'], { env: env() });
+      expect(pushed.code, pushed.stderr).toBe(2);
+      expect(pushed.stdout).toBe('');
+      expect(pushed.stderr).toContain(
+        `error: ${cannotShow('p-nosuch', `Palette refused a pack search there (the Palette API key may not search the packs of registry ${w.uid} in project p-nosuch (403): User is not authorized to access the resource)`)}${NOTHING}\n`,
       );
-      expect(await versionsAt()).toContain('proj-refused:1.0.0');
-      expect(requestsSince(from).triggers).toBe(1);
-      expect(requestsSince(from).spanMs).toBeLessThan(60_000);
+      expect(pushed.stderr).toContain(`${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`);
+      expect(await versionsAt()).not.toContain('proj-refused:1.0.0');
+      expect(requestsSince(from).triggers).toBe(0);
     } finally {
       w.palette.unknownProjectStatus = 404;
     }
   });
 
-  it('push of a new version while the project is wrong, and the sync fails: each pack gives both reasons, exit 3 (was: the sync\'s only)', async () => {
+  it('the search telling nothing, push of a new version while the project is wrong, and the sync fails: each pack gives both reasons, exit 3 (was: the sync\'s only)', async () => {
     w.palette.failSyncs = 'cannot reach the registry';
     const pack = await writePack(join(w.root, 'failed-sync'), { name: 'proj-first', version: '1.2.0' });
-    const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() });
+    const run = await searchShowingNothing(() => runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() }));
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toContain(
       "NOT VISIBLE in Palette proj-first:1.2.0: Palette's sync of project-lab failed: cannot reach the registry; and Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project; ",
