@@ -185,21 +185,20 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
 }
 
 /**
- * With a project (--palette-project), before anything is published (pack names are not needed): a pack search of the
- * registry refused there (403), or finding no pack of it there while the same search at tenant scope finds some, means
- * the project cannot show the registry's packs (a uid Palette does not know, or the registry not available in it). One
- * search, two when the project's finds none. A registry Palette lists no pack through yet, or an answer that tells
- * nothing, is left to the checks before and after the sync, as before.
+ * With a project (--palette-project), before anything is published, with no pack name of the run needed: one pack
+ * search of the registry in the project; finding none (or refused there), one at tenant scope for a pack Palette lists
+ * through the registry, and that pack judged as the check before a sync judges the run's first pack
+ * (projectScopeError: read in the project, then at tenant scope). So the refusal rests on the same pack reads as
+ * before, not on how Palette's search treats projects (undocumented). A registry Palette lists no pack through yet,
+ * or a search answer that tells nothing, is left to the checks before and after the sync, as before.
  */
-async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline?: number): Promise<PackpubError | undefined> {
-  const project = client.projectUid;
-  if (project === undefined) return undefined;
-  const own = await client.listsPacksThrough('project', registry.uid, deadline);
-  if (own.refused !== undefined) return wrongProject(project, registry, `Palette refused a pack search there (${own.refused.message})`, own.refused);
-  if (own.listed !== false) return undefined;
-  const tenant = await client.listsPacksThrough('tenant', registry.uid, deadline);
-  if (tenant.listed !== true) return undefined;
-  return wrongProject(project, registry, 'Palette lists packs through that registry at tenant scope, but none in the project');
+async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity): Promise<PackpubError | undefined> {
+  if (client.projectUid === undefined) return undefined;
+  const own = await client.packThrough('project', registry.uid, deadline);
+  if (own !== false) return undefined;
+  const listed = await client.packThrough('tenant', registry.uid, deadline);
+  if (typeof listed !== 'string') return undefined;
+  return projectScopeError(client, registry, listed, undefined, deadline);
 }
 
 /** A published version to confirm in Palette. */

@@ -429,23 +429,22 @@ export class PaletteClient {
   }
 
   /**
-   * (h) at the client's scope (`project`) or at tenant scope, one item asked for: whether Palette lists any pack
-   * through the registry there (`listed`; a 404, as Palette's Go SDK reads it, is none), or for a 403 the refusal
-   * (`refused`). Neither: an answer that tells nothing (400, or not as documented).
+   * (h) at the client's scope (`project`) or at tenant scope, one item asked for: the name of a pack Palette lists
+   * through the registry there; false for none (no item, a 404 as Palette's Go SDK reads it, or a 403: the search
+   * refused there); undefined for an answer that tells nothing (400, or not as documented).
    */
-  async listsPacksThrough(scope: 'project' | 'tenant', registryUid: string, deadline?: number): Promise<{ listed?: boolean; refused?: PackpubError }> {
+  async packThrough(scope: 'project' | 'tenant', registryUid: string, deadline?: number): Promise<string | false | undefined> {
     const what = `search the packs of registry ${registryUid}`;
-    const path = '/v1/packs/search';
     const body = { filter: { registryUid: [registryUid] }, sort: [{ field: 'name', order: 'asc' }] };
-    const res = await this.call<unknown>('POST', path, { what, body, query: { limit: '1' }, deadline, allow: [400, 403, 404], tenant: scope === 'tenant' });
-    if (res.status === 404) return { listed: false };
-    if (res.status === 403) {
-      const said = isObject(res.body) && typeof res.body['message'] === 'string' ? { message: res.body['message'] } : undefined;
-      return { refused: this.errorFor(403, said, '', path, what, scope === 'project' ? this.projectUid : undefined) };
+    const res = await this.call<unknown>('POST', '/v1/packs/search', { what, body, query: { limit: '1' }, deadline, allow: [400, 403, 404], tenant: scope === 'tenant' });
+    if (res.status === 403 || res.status === 404) return false;
+    if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
+    for (const item of res.body['items'] as unknown[]) {
+      const spec = isObject(item) ? item['spec'] : undefined;
+      if (!isObject(spec) || typeof spec['name'] !== 'string' || spec['name'] === '' || !Array.isArray(spec['registries'])) continue;
+      if ((spec['registries'] as unknown[]).some((r) => isObject(r) && r['uid'] === registryUid)) return spec['name'];
     }
-    if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return {};
-    const throughIt = (item: unknown) => isObject(item) && isObject(item['spec']) && Array.isArray(item['spec']['registries']) && (item['spec']['registries'] as unknown[]).some((r) => isObject(r) && r['uid'] === registryUid);
-    return { listed: (res.body['items'] as unknown[]).some(throughIt) };
+    return false;
   }
 
   private bucket(path: string): TokenBucket {

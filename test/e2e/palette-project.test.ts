@@ -91,7 +91,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
   it('a project that does not show the registry: push --palette-sync and its dry run end before publishing, exit 2 (was: published, then exit 3)', async () => {
     const from = w.palette.requests.length;
     const junit = join(w.root, 'hidden.xml');
-    const message = `error: ${cannotShow('p-hidden', 'Palette lists packs through that registry at tenant scope, but none in the project')}${NOTHING}\n`;
+    const message = `error: ${cannotShow('p-hidden', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}${NOTHING}\n`;
     const hintLine = `${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`;
     // A new version of a pack Palette lists, and a pack new to Palette: the search needs no pack name.
     for (const pack of [w.packs.second, w.packs.fresh]) {
@@ -111,9 +111,13 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const made = requestsSince(from);
     expect(made.triggers).toBe(0);
     expect(made.polls).toBe(0);
-    // One search in the project, one at tenant scope (the project's found none), per run; no pack read.
+    // Per run: one search in the project, one at tenant scope (the project's found none) naming a pack listed through
+    // the registry, which is read in the project and at tenant scope, as the check before a sync reads a pack.
     const asked = w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs');
-    expect(asked.map((r) => `${r.path} ${r.projectUid ?? 'tenant'}`)).toEqual(Array.from({ length: 3 }, () => ['/v1/packs/search p-hidden', '/v1/packs/search tenant']).flat());
+    const read = `/v1/packs/proj-first/registries/${w.uid}`;
+    expect(asked.map((r) => `${r.path} ${r.projectUid ?? 'tenant'}`)).toEqual(
+      Array.from({ length: 3 }, () => ['/v1/packs/search p-hidden', '/v1/packs/search tenant', `${read} p-hidden`, `${read} tenant`]).flat(),
+    );
   });
 
   it('a project that does not show the registry, the search telling nothing, first version of a pack: exit 3 one poll after the sync, each pack naming the project', async () => {
@@ -196,7 +200,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     let from = w.palette.requests.length;
     const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
     expect(missing.code, missing.stderr).toBe(2);
-    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette lists packs through that registry at tenant scope, but none in the project')}${NOTHING}\n`);
+    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}${NOTHING}\n`);
     expect(await versionsAt()).not.toContain('proj-nosuch:1.0.0');
     expect(requestsSince(from).triggers).toBe(0);
     // Published without a sync, for palette sync below to name.
@@ -219,7 +223,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(pushed.code, pushed.stderr).toBe(2);
       expect(pushed.stdout).toBe('');
       expect(pushed.stderr).toContain(
-        `error: ${cannotShow('p-nosuch', `Palette refused a pack search there (the Palette API key may not search the packs of registry ${w.uid} in project p-nosuch (403): User is not authorized to access the resource)`)}${NOTHING}\n`,
+        `error: ${cannotShow('p-nosuch', 'Palette refused a pack read there (the Palette API key may not read pack proj-first in project p-nosuch (403): User is not authorized to access the resource)')}${NOTHING}\n`,
       );
       expect(pushed.stderr).toContain(`${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`);
       expect(await versionsAt()).not.toContain('proj-refused:1.0.0');
@@ -238,5 +242,20 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       "NOT VISIBLE in Palette proj-first:1.2.0: Palette's sync of project-lab failed: cannot reach the registry; and Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project; ",
     );
     expect(await versionsAt()).toContain('proj-first:1.2.0');
+  });
+
+  it('a search in the project showing no pack while the project\'s pack reads show them: not refused, published and confirmed (exit 0)', async () => {
+    // How Palette's search treats a project is not documented: the refusal rests on the pack reads, as after a sync.
+    let searches = 0;
+    w.palette.searchItemsAnswer = (page) => (searches++ === 0 ? [] : page);
+    try {
+      const pack = await writePack(join(w.root, 'search-blind'), { name: 'proj-first', version: '1.3.0' });
+      const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-all'], { env: env() });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^visible in Palette proj-first:1\.3\.0 \(packUid [0-9a-f]+\)$/m);
+      expect(await versionsAt()).toContain('proj-first:1.3.0');
+    } finally {
+      w.palette.searchItemsAnswer = undefined;
+    }
   });
 });
