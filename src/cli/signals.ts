@@ -1,5 +1,6 @@
 import { PackpubError, errorMessage } from '../errors.js';
 import type { CliContext } from './context.js';
+import type { Opening } from './target-command.js';
 import { EXIT_INTERRUPTED, writeLine } from './io.js';
 
 /** How long in-flight requests may run after an interrupt before they are abandoned, unless GRACE_ENV says otherwise. */
@@ -269,6 +270,15 @@ export async function stopAtOnce<T>(ctx: CliContext, when: string, fn: () => Pro
   } finally {
     stopListening();
   }
+}
+
+/**
+ * A one-target command's opening (target-command.ts withTarget) under stopAtOnce: an interrupt while a registry that
+ * does not answer is probed (up to --retry-deadline) ends the run at once, `<SIGNAL>: interrupted while the target was
+ * opened; <abandonNote>`, exit 130 (before: "SIGINT: interrupted" alone). Also refuses a bad grace before the probe.
+ */
+export function openingAtOnce(ctx: CliContext, abandonNote: string): Opening {
+  return (_options, open) => stopAtOnce(ctx, 'while the target was opened', open, { abandonNote });
 }
 
 /** Calls `heed` on SIGINT and SIGTERM, but not for one within SIGNAL_ECHO_MS of the last heeded; returns the undo. */

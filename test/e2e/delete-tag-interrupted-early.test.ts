@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitFor } from '../support/cli.js';
 import { silentServer } from '../support/published.js';
@@ -8,7 +10,7 @@ import { setup } from '../support/stage.js';
 
 /*
  * review8 (s26; review7's left item): delete interrupted while its registry was probed or its versions looked up, and
- * tag interrupted while its registry was probed, said "SIGINT: interrupted" alone: no --json report (a CI job reading
+ * tag and pull interrupted while their registry was probed, said "SIGINT: interrupted" alone: no --json report (a CI job reading
  * it found nothing), no annotation, nothing said about what was done. Now they stop at once (nothing was changed
  * yet) saying so; delete prints its report, every version `cancelled`, not ok; exit 130.
  */
@@ -29,7 +31,7 @@ describe.concurrent('delete and tag interrupted before they change anything', ()
     const work = await packTree(stack, 1, { seed: 826, prefix: 'early' });
     const pushed = await runCli(['push', work.tree, '--recursive', '--registry', `${reg.registry.host}/del`], { env: work.env });
     expect(pushed.code, pushed.stderr).toBe(0);
-    return { reg, work, deleteProbe: await silentServer(stack), tagProbe: await silentServer(stack) };
+    return { reg, work, deleteProbe: await silentServer(stack), tagProbe: await silentServer(stack), pullProbe: await silentServer(stack) };
   });
 
   it('delete --json: SIGTERM while the registry is probed: exit 130 at once, the report cancels every version, not ok', async () => {
@@ -89,6 +91,23 @@ describe.concurrent('delete and tag interrupted before they change anything', ()
       expect(result.stderr).toContain('SIGINT: interrupted while the target was opened; no tag was written\n');
       expect(result.stdout).toBe('');
       expect(stackLines(result.stderr)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('pull --json: SIGTERM while the registry is probed: exit 130 at once, saying nothing was written; no folder', async () => {
+    const out = join(w.work.root, 'pulled');
+    const run = spawnCli(['pull', 'early-000:1.0.0', '--registry', `${w.pullProbe.silent.host}/del`, '--plain-http', '-o', out, '--json'], { env: w.work.env });
+    try {
+      await waitFor(() => w.pullProbe.asked.length > 0, 'the probe to reach the silent registry');
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain('SIGTERM: interrupted while the target was opened; nothing was written\n');
+      expect(result.stdout).toBe('');
+      expect(stackLines(result.stderr)).toEqual([]);
+      expect(existsSync(out)).toBe(false);
     } finally {
       run.child.kill('SIGKILL');
     }

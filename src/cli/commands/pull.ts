@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import type { CommandSpec } from '../context.js';
+import type { CliContext, CommandSpec } from '../context.js';
 import { defaultPullFolder } from '../pack-ref.js';
 import { EXIT_OK, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { targetCommandFlags, withPackTarget } from '../target-command.js';
+import { targetCommandFlags, withPackTarget, type Opening } from '../target-command.js';
 import { numberFlag } from '../target-flags.js';
 
 export const pullCommand: CommandSpec = {
@@ -40,5 +40,10 @@ export const pullCommand: CommandSpec = {
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
       else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
       return EXIT_OK;
-    }),
+    }, openingOf(ctx)),
 };
+
+/** The target opened under stopAtOnce (signals.ts openingAtOnce): an interrupt while it is probed says nothing was written. */
+function openingOf(ctx: CliContext): Opening {
+  return async (options, open) => (await import('../signals.js')).openingAtOnce(ctx, 'nothing was written')(options, open);
+}

@@ -42,11 +42,7 @@ export const tagCommand: CommandSpec = {
     }, openingOf(ctx)),
 };
 
-/**
- * The target opened (a registry that does not answer probed up to --retry-deadline): an interrupt there ends the run
- * at once, exit 130, saying no tag was written ("SIGINT: interrupted" alone before); PACKPUB_INTERRUPT_GRACE is
- * refused before the probe.
- */
+/** The target opened under stopAtOnce (signals.ts openingAtOnce): an interrupt while it is probed says no tag was written. */
 function openingOf(ctx: CliContext): Opening {
-  return async (_options, open) => (await import('../signals.js')).stopAtOnce(ctx, 'while the target was opened', open, { abandonNote: 'no tag was written' });
+  return async (options, open) => (await import('../signals.js')).openingAtOnce(ctx, 'no tag was written')(options, open);
 }
