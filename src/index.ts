@@ -121,6 +121,7 @@ export {
   isNotVisible,
   PaletteSyncStopped,
   palettePacksFromPush,
+  paletteRegistryBeforePublish,
   paletteRegistrySpec,
   paletteSyncOptionsFromPush,
   planPaletteSync,

@@ -188,6 +188,17 @@ describe('Palette closed loop (library)', () => {
     expect(chosen.name).toBe('twin-2');
   });
 
+  it('paletteRegistryBeforePublish (src/index.js): the registry serving the target, or refused when its sync is off', async () => {
+    const on = palette.addRegistry('basic', 'before-on', { endpoint: `http://${registry.host}`, baseContentPath: 'before-on', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    expect(await lib.paletteRegistryBeforePublish(client(), ref('before-on'))).toEqual(await resolvePaletteRegistry(client(), ref('before-on')));
+    expect((await lib.paletteRegistryBeforePublish(client(), ref('before-on'))).uid).toBe(on);
+    const off = palette.addRegistry('basic', 'before-off', { endpoint: `http://${registry.host}`, baseContentPath: 'before-off', providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
+    const refused = await failure(lib.paletteRegistryBeforePublish(client(), ref('before-off')));
+    expect(refused.code).toBe('CONFIG');
+    expect(refused.message).toBe(`sync is off for Palette registry before-off (${off}), which serves ${registry.host}/before-off: Palette would list none of the packs`);
+    expect(refused.hint).toContain('turn sync on for before-off in Palette');
+  });
+
   it('--palette-registry must serve the target, and a name two registries share is refused', async () => {
     // Another host's registry with the same base path, and one of the target's: both may list the same name:version.
     const elsewhere = palette.addRegistry('basic', 'shared-name', { endpoint: 'https://mirror.example.test:5000', baseContentPath: 'chosen', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
