@@ -107,8 +107,8 @@ function errorOf(err: unknown): NonNullable<DeleteResult['error']> {
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Versions are tags: a digest names content, which may be published under several versions. */
-function checkRefs(refs: readonly PackRef[]): PackRef[] {
+/** Versions are tags: a digest names content, which may be published under several versions. Also before the target is opened (cli delete). */
+export function checkRefs(refs: readonly PackRef[]): PackRef[] {
   const seen = new Map<string, PackRef>();
   for (const ref of refs) {
     if (isDigest(ref.version)) {

@@ -31,7 +31,7 @@ describe.concurrent('delete and tag interrupted before they change anything', ()
     const work = await packTree(stack, 1, { seed: 826, prefix: 'early' });
     const pushed = await runCli(['push', work.tree, '--recursive', '--registry', `${reg.registry.host}/del`], { env: work.env });
     expect(pushed.code, pushed.stderr).toBe(0);
-    return { reg, work, deleteProbe: await silentServer(stack), tagProbe: await silentServer(stack), pullProbe: await silentServer(stack) };
+    return { reg, work, deleteProbe: await silentServer(stack), tagProbe: await silentServer(stack), pullProbe: await silentServer(stack), digestProbe: await silentServer(stack) };
   });
 
   it('delete --json: SIGTERM while the registry is probed: exit 130 at once, the report cancels every version, not ok', async () => {
@@ -79,6 +79,14 @@ describe.concurrent('delete and tag interrupted before they change anything', ()
     }
     expect(await w.reg.reader.tags('del/spectro-packs/archive/early-000')).toContain('1.0.0');
     expect(w.reg.proxy.requests.filter((r) => r.kind === 'manifest-delete')).toEqual([]);
+  });
+
+  it('delete NAME@DIGEST: refused before the registry is probed, exit 2 (was: after the probe; an interrupt there could not write its report)', async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const result = await runCli(['delete', `early-000@${digest}`, '--registry', `${w.digestProbe.silent.host}/del`, '--plain-http', '--force', '--json'], { env: w.work.env });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`error: delete takes <name>:<version>, not a digest (early-000@${digest})\n`);
+    expect(w.digestProbe.asked).toEqual([]);
   });
 
   it('tag: SIGINT while the registry is probed: exit 130 at once, saying no tag was written', async () => {

@@ -32,10 +32,12 @@ export const deleteCommand: CommandSpec = {
   describe: 'Delete published pack versions (asks first; Palette caches digests: prefer publishing a new version)',
   builder: (y) => targetCommandFlags(y, { json: true, own: DELETE_FLAGS }),
   run: async (args, ctx) => {
-    const { PALETTE_DELETE_WARNING, abandonedDeleteReport, applyDelete, cancelled, deleteSucceeded, planDelete, deleteReportOf, unplannedDeleteReport } = await import('../../operations/delete.js');
+    const { PALETTE_DELETE_WARNING, abandonedDeleteReport, applyDelete, cancelled, checkRefs, deleteSucceeded, planDelete, deleteReportOf, unplannedDeleteReport } = await import('../../operations/delete.js');
     const dryRun = args['dryRun'] === true;
     const force = args['force'] === true;
     const { args: targetArgs, refs } = argsForRefs(args);
+    // A digest where a version belongs: refused before the registry is probed (it was refused after).
+    checkRefs(refs);
     // Refused before any request: in a pipeline nobody can answer, and a delete cannot be undone.
     if (!dryRun && !force && !stdinIsTty(ctx.io)) {
       throw new PackpubError('USAGE', 'delete asks for confirmation and standard input is not a terminal: pass --force to delete without asking', {
