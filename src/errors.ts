@@ -4,7 +4,7 @@
  */
 export type ErrorCode =
   | 'USAGE' // bad flags, arguments or configuration (exit 2)
-  | 'CONFIG' // configuration file problems (exit 2)
+  | 'CONFIG' // configuration problems found before any write (exit 2): packpub.yaml and what it names, packpub's work folder, a service's setting it needs (push --palette-sync: a Palette registry whose sync is off)
   | 'PACK_INVALID' // validation found errors
   | 'IMAGE_NOT_FOUND' // push --check-images: an image the pack lists does not exist; nothing published
   | 'PACK_FILE' // a file in the pack cannot be archived (symlink escape, special file, ...)
