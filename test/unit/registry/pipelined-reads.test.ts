@@ -158,7 +158,7 @@ describe('a run reading many manifests at once (a push looking its packs up)', (
   });
 
   it('a registry that answers slowly (far away): every read answered, later reads one per connection', async () => {
-    const registry = await startPipelineRegistry({ delayMs: 60 });
+    const registry = await startPipelineRegistry({ delayMs: 150 });
     const client = clientOf(registry);
     await readAll(client, reposNamed('far'));
     const before = registry.connections.length;
