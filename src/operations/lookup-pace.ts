@@ -1,26 +1,20 @@
 /*
  * How many of push's early look-ups (one manifest read per remembered pack and target, push.ts) are in flight
- * at once (issue 16). While the registry answers at once they share two pipelined connections (registry/http.ts);
- * once it does not, each one in flight beyond the connections already open makes the transport open another (up
- * to 32 per registry): ~1.2 M instructions of connect, undici client and parser instance on the thread that also
- * reads the answers, and the registry's side of it, for an answer that on a registry nearby takes a millisecond.
- * So the look-ups start fewer at a time and go up to the most at once only
+ * at once (issue 16). Each one in flight beyond the connections already open makes the transport open another
+ * (registry/http.ts keeps up to 32 per registry): ~1.2 M instructions of connect, undici client and parser
+ * instance on the thread that also reads the answers, and the registry's side of it, for an answer that on a
+ * registry nearby takes a millisecond. So the look-ups start few at a time and go up to the most at once only
  * when the answers show the registry is far: while a look-up was in flight, this thread's event loop waited
  * (idle: time it spent busy does not count, so a loaded run's own work does not look like distance) longer than
  * LOOKUP_SLOW_MS for each look-up on its target in flight when it was sent, itself included. Waiting its turn
  * behind others (a registry busy with the ones sent before) takes about the same per look-up ahead whatever
  * their number, so a near registry keeps the few; a far one's wait is its distance, the same for the first
- * look-up alone as for the sixteenth, and the first answers already widen the limit. Measured answer times
+ * look-up alone as for the eighth, and the first answers already widen the limit. Measured answer times
  * decide, never a host name.
  */
 
-/**
- * Look-ups in flight at once until the answers show a far registry. They share the transport's two connections of
- * pipelined reads (registry/http.ts) while the registry answers at once: 16 rather than the 8 each on its own
- * connection before, which let the registry's server wake less often per read (an unchanged re-run of the bench
- * tree, 3 x 6 interleaved pairs: -46..-85 ms wall, registry -45..-58 CPU-ms; 32 no better than 16).
- */
-export const LOOKUPS_AT_FIRST = 16;
+/** Look-ups in flight at once until the answers show a far registry. */
+export const LOOKUPS_AT_FIRST = 8;
 /** Look-ups in flight at once for a far registry (as many as the transport keeps connections to one registry). */
 export const LOOKUPS_AT_MOST = 32;
 /**

@@ -162,8 +162,6 @@ export interface CallSpec {
   subject?: string;
   followRedirects?: boolean;
   signal?: AbortSignal;
-  /** A small read that may share a connection with others in flight (http.ts HttpRequest `pipelined`). */
-  pipelined?: boolean;
 }
 
 export type { ClientDeps, RegistryClientOptions } from './stack.js';
@@ -232,8 +230,6 @@ export class RegistryClient {
   private readonly deadlines = new DeadlineControllers();
   /** notFoundOnRegistry's one look at `GET /v2/`: the 404 it answered, or undefined when it is a registry API. */
   private apiChecked: Promise<RegistryError | undefined> | undefined;
-  /** Whether getManifest still sends a read offered a `known` manifest pipelined (until one answer is not that manifest). */
-  private pipelinedLookups = true;
 
   constructor(readonly stack: RegistryStack) {
     this.host = stack.host;
@@ -800,29 +796,9 @@ export class RegistryClient {
    * are not offered.
    */
   async getManifest(repository: string, reference: string, signal?: AbortSignal, known?: FetchedManifest): Promise<FetchedManifest> {
-    let offered = known !== undefined && isDigest(known.descriptor.digest) && sha256Digest(known.bytes) === known.descriptor.digest ? known : undefined;
+    const offered = known !== undefined && isDigest(known.descriptor.digest) && sha256Digest(known.bytes) === known.descriptor.digest ? known : undefined;
     // --retry-deadline bounds the manifest read whole, the second read below included.
     const until = Date.now() + this.retry.deadlineMs;
-    // A push's look-up (a manifest offered: what the cache saw under the tag last) is first read pipelined (http.ts
-    // PIPELINED_CONNECTIONS: several reads in flight on one connection, issue 16). An intermediary that mixes up
-    // pipelined answers (HTTP/1.1 pipelining's known failure) could hand this read another's answer, so the answer is
-    // believed only when it is the manifest offered, by its digest: another tag's manifest does not hash to it, and
-    // the read asks for the manifest itself (no If-None-Match: a 304 would say nothing about which request it
-    // answers; distribution sends it without ETag). Any other answer (other content, a 304, not found, a refusal) is
-    // not believed: the manifest is read again on a connection of its own, without the condition (the answer then
-    // says what the tag holds, whatever a 304 would claim), and no later look-up of this client is pipelined. A
-    // failure that outlasted the retries (the connection, the TLS handshake, a registry answering 5xx or 429 each
-    // time) or an interrupt is the run's, whichever read it hit: not read again.
-    if (offered !== undefined && this.pipelinedLookups) {
-      const pipelined = await this.getManifestOnce(repository, reference, signal, undefined, undefined, true).catch((err: unknown) => {
-        if ((isRegistryError(err) && err.retryable) || isPackpubError(err, 'NETWORK') || isPackpubError(err, 'TLS') || isPackpubError(err, 'ABORTED')) throw err;
-        return undefined;
-      });
-      if (pipelined?.descriptor.digest === offered.descriptor.digest) return offered;
-      this.pipelinedLookups = false;
-      this.debug?.(`manifest ${reference} of ${repository}: the pipelined read did not answer ${offered.descriptor.digest}; read again on a connection of its own`);
-      offered = undefined;
-    }
     try {
       const read = await this.getManifestOnce(repository, reference, signal, undefined, offered);
       // A 304 naming another manifest than the one offered: read again, without the condition.
@@ -843,7 +819,7 @@ export class RegistryClient {
     }
   }
 
-  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number, known?: FetchedManifest, pipelined = false): Promise<FetchedManifest> {
+  private async getManifestOnce(repository: string, reference: string, signal?: AbortSignal, leftMs?: number, known?: FetchedManifest): Promise<FetchedManifest> {
     const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
     // The ETag distribution sends for a manifest is its digest in quotes. no-cache: an HTTP cache on the way must
     // ask the registry (RFC 9111 5.2.1.4), not answer 304 from a copy of what the tag held before it moved.
@@ -852,7 +828,6 @@ export class RegistryClient {
       ...this.manifestCall(repository, reference, intent, signal),
       headers: known === undefined ? MANIFEST_READ_HEADERS : { ...MANIFEST_READ_HEADERS, 'if-none-match': `"${known.descriptor.digest}"` },
       expect: known === undefined ? OK : NOT_MODIFIED_OR_OK,
-      ...(pipelined ? { pipelined } : {}),
     };
     return this.requestWithinDeadline(call, async (res) => {
       if (res.status === 304 && known !== undefined) {

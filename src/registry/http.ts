@@ -43,11 +43,6 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Attempt number for the debug trace (1 = first). */
   attempt?: number;
-  /**
-   * A small read (GET or HEAD of a manifest) that may wait on a connection behind others in flight (HTTP/1.1
-   * pipelining, RFC 9112 9.3.2) instead of opening one of its own. Ignored for other methods.
-   */
-  pipelined?: boolean;
 }
 
 export interface HttpResponse {
@@ -157,30 +152,6 @@ const CLOSE_GRACE_MS = 2_000;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
-/*
- * Pipelined reads (HttpRequest `pipelined`: push's look-ups of what each pack's version holds, one manifest read per
- * pack and target, each answer checked to be the manifest it expects: client.ts getManifest) share two connections of their own, each carrying several requests at once (HTTP/1.1
- * pipelining: the server answers them in order, RFC 9112 9.3.2), while the server answers them at once. On their own
- * connection each, a re-run that found the bench tree's 220 packs unchanged opened 8 connections to the registry on
- * loopback, and the registry's Go server woke for every request (issue 16). A server answers one connection's requests
- * one after the other, so a far or slow one (an answer's head waited for longer than PIPELINED_SLOW_MS)
- * gets every later read on a connection of its own again, up to 32 in flight as before (lookup-pace.ts), and so does
- * one that ends connections (an answer saying `Connection: close`, or a pipelined read failing): undici sends the
- * reads queued behind a closed connection again, and the retry layer the one cut off. Only reads: undici sends a
- * write alone on its connection, and only reads here ask.
- */
-/** Connections of the pipelined reads at most, per origin. */
-const PIPELINED_CONNECTIONS = 2;
-/** Reads in flight per connection at most. */
-const PIPELINED_DEPTH = 16;
-/**
- * A pipelined read whose answer's head this thread's event loop waited for longer than this (idle ms while it was in
- * flight: time the thread spent busy, its answer already there, does not count) ends pipelining for the transport.
- * Idle time also runs while a loaded machine gives the registry no core: at 25 ms, 6 of 8 unchanged re-runs of the
- * bench tree at load ~6 fell back (and then opened up to 34 connections), at 100 ms 1 of 8. A registry that serves
- * one connection's reads tens of ms each still falls back within its first few answers.
- */
-const PIPELINED_SLOW_MS = 100;
 /** Headers that carry credentials; never forwarded to another origin. */
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
@@ -363,15 +334,8 @@ class UndiciTransport implements HttpTransport {
   readonly plainHttpExplicit: boolean;
   readonly requestTimeoutMs: number;
   private readonly agent: UndiciAgent;
-  /** The agent of pipelined reads (HttpRequest `pipelined`, PIPELINED_CONNECTIONS), made for the first. */
-  private readsAgent: UndiciAgent | undefined;
-  private readonly newReadsAgent: () => UndiciAgent;
-  /** Whether pipelined reads still go through `readsAgent`: not after one was slow, failed, or its server said it ends the connection. */
-  private pipelining = true;
-  /** Whether a pipelined read was sent: the ones after the first are timed (PIPELINED_SLOW_MS). */
-  private readsTimed = false;
   /**
-   * The connection pools the agents made (one per origin), kept to destroy them in close(): undici's Agent forgets
+   * The connection pools the agent made (one per origin), kept to destroy them in close(): undici's Agent forgets
    * its pools as soon as a graceful close begins, so its own destroy after that reaches none.
    */
   private readonly pools = new Set<UndiciPool>();
@@ -480,9 +444,9 @@ class UndiciTransport implements HttpTransport {
       connectorFor(address, clientCert, https)(opts, callback);
     };
     const pools = this.pools;
-    const agentOptions = {
+    this.agent = new Agent({
       // The Agent's default factory for more than one connection per origin, keeping each pool (close()).
-      factory: (origin: string | URL, opts: object) => {
+      factory: (origin, opts) => {
         for (const pool of pools) if (pool.destroyed) pools.delete(pool);
         const pool = new Pool(origin, opts);
         pools.add(pool);
@@ -493,9 +457,8 @@ class UndiciTransport implements HttpTransport {
       keepAliveMaxTimeout: 60_000,
       headersTimeout: this.requestTimeoutMs,
       bodyTimeout: this.requestTimeoutMs,
-    };
-    this.agent = new Agent({ ...agentOptions, connections: 32 });
-    this.newReadsAgent = () => new Agent({ ...agentOptions, connections: PIPELINED_CONNECTIONS, pipelining: PIPELINED_DEPTH });
+      connections: 32,
+    });
   }
 
   origin(host: string): string {
@@ -512,14 +475,11 @@ class UndiciTransport implements HttpTransport {
     const body = req.body;
     const read = method === 'GET' || method === 'HEAD';
     const follow = req.followRedirects ?? read;
-    const pipelined = read && req.pipelined === true;
     for (let hop = 0; ; hop++) {
       const res =
-        hop === 0
-          ? await this.once(method, url, headers, body, req.signal, req.attempt, pipelined)
-          : await this.once(method, url, headers, body, req.signal, req.attempt, pipelined).catch((err: unknown) => {
-              throw redirectUnreachable(req.url, url, err);
-            });
+        hop === 0 ? await this.once(method, url, headers, body, req.signal, req.attempt) : await this.once(method, url, headers, body, req.signal, req.attempt).catch((err: unknown) => {
+          throw redirectUnreachable(req.url, url, err);
+        });
       const location = getHeader(res, 'location');
       if (!follow || !REDIRECT_STATUSES.has(res.status) || location === undefined) return res;
       if (!read && res.status !== 307 && res.status !== 308) return res;
@@ -551,7 +511,6 @@ class UndiciTransport implements HttpTransport {
     body: RequestBody | undefined,
     signal: AbortSignal | undefined,
     attempt: number | undefined,
-    pipelined: boolean,
   ): Promise<HttpResponse> {
     const started = this.debug === undefined ? 0 : Date.now();
     const origin = url.origin;
@@ -587,15 +546,6 @@ class UndiciTransport implements HttpTransport {
     // body anyway); registries answer HEAD without one, and a new connection per existence check
     // cost more than the check (one TCP connect per HEAD: 1,100 per 220-pack publish).
     if (method === 'HEAD') options.reset = false;
-    // A pipelined read does not hold back the requests behind it until its answer's head arrives (undici's
-    // `blocking`, on by default for all but HEAD): its answer is small.
-    const dispatcher = pipelined && this.pipelining ? (this.readsAgent ??= this.newReadsAgent()) : this.agent;
-    if (dispatcher !== this.agent) options.blocking = false;
-    // The first pipelined read is not timed: its wait includes opening the connection (and the first look-up of a
-    // run is sent alone, the others waiting for its answer: push.ts firstContact).
-    const timed = dispatcher !== this.agent && this.readsTimed;
-    this.readsTimed ||= dispatcher !== this.agent;
-    const idleAtSend = timed ? performance.nodeTiming.idleTime : 0;
     // undici starts its headers timeout again at each interim answer (1xx): a server (or proxy) sending a `103 Early
     // Hints` now and then, never the answer, held the request for ever, whatever the timeouts. Interim answers get
     // the request timeout from the request on, no more: an error thrown from onInfo aborts the request (undici's
@@ -621,10 +571,9 @@ class UndiciTransport implements HttpTransport {
     };
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(dispatcher, options);
+      res = await request(this.agent, options);
     } catch (err) {
       clearTimeout(timer);
-      if (dispatcher !== this.agent) this.pipelining = false;
       if (payload instanceof Readable) payload.destroy();
       const code = (err as { code?: string }).code;
       if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
@@ -643,7 +592,6 @@ class UndiciTransport implements HttpTransport {
       throw mapped;
     }
     clearTimeout(timer);
-    if (dispatcher !== this.agent && ((timed && performance.nodeTiming.idleTime - idleAtSend > PIPELINED_SLOW_MS) || /\bclose\b/i.test(String(res.headers['connection'] ?? '')))) this.pipelining = false;
     if (this.debug !== undefined) trace(String(res.statusCode));
     this.answered.add(origin);
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
@@ -657,8 +605,7 @@ class UndiciTransport implements HttpTransport {
    */
   async close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const agents = this.readsAgent === undefined ? [this.agent] : [this.agent, this.readsAgent];
-    const graceful = Promise.all(agents.map((agent) => agent.close())).then(() => true);
+    const graceful = this.agent.close().then(() => true);
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
       timer.unref();
@@ -668,7 +615,7 @@ class UndiciTransport implements HttpTransport {
     if (closed) return;
     await Promise.all([...this.pools].map((pool) => pool.destroy().catch(() => undefined)));
     this.pools.clear();
-    await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)));
+    await this.agent.destroy().catch(() => undefined);
   }
 }
 

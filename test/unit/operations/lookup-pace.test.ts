@@ -75,9 +75,9 @@ describe('the pace of push early look-ups', () => {
   it('does not widen for an answer that waited its turn behind the others sent before it', async () => {
     let idle = 0;
     const pace = new LookupPace(() => idle);
-    const run = lookUps(pace, LOOKUPS_AT_FIRST + 1);
+    const run = lookUps(pace, 9);
     await turns();
-    // The last of the first LOOKUPS_AT_FIRST waited for the ones before it: a little under the limit for each.
+    // The last of the first eight waited for the seven before it: a little under the limit for each.
     idle += LOOKUPS_AT_FIRST * LOOKUP_SLOW_MS - 1;
     run.sent[LOOKUPS_AT_FIRST - 1]?.answer.resolve();
     await turns();
