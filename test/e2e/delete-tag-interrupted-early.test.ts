@@ -36,24 +36,17 @@ describe.concurrent('delete and tag interrupted before they change anything', ()
 
   it('delete --json: SIGTERM while the registry is probed: exit 130 at once, the report cancels every version, not ok', async () => {
     const host = w.deleteProbe.silent.host;
-    const run = spawnCli(['delete', 'early-000:1.0.0', 'other:2.0.0', '--registry', `${host}/del`, '--plain-http', '--force', '--json'], { env: w.work.env });
-    try {
-      await waitFor(() => w.deleteProbe.asked.length > 0, 'the probe to reach the silent registry');
-      run.child.kill('SIGTERM');
-      const result = await run.done;
-      expect(result.code, result.stderr).toBe(130);
-      expect(result.stderr).toContain('SIGTERM: interrupted while the target was opened; nothing was deleted\n');
-      expect(stackLines(result.stderr)).toEqual([]);
-      const report = JSON.parse(result.stdout) as Report;
-      expectReportValid(report);
-      expect(report).toMatchObject({ operation: 'delete', ok: false, target: `registry ${host}/del`, summary: { total: 2, cancelled: 2 } });
-      expect(report.results.map((r) => [r.reference, r.status, r.error?.message])).toEqual([
-        [`${host}/del/spectro-packs/archive/early-000:1.0.0`, 'cancelled', NOT_TRIED],
-        [`${host}/del/spectro-packs/archive/other:2.0.0`, 'cancelled', NOT_TRIED],
-      ]);
-    } finally {
-      run.child.kill('SIGKILL');
-    }
+    const result = await signalledAtProbe(['delete', 'early-000:1.0.0', 'other:2.0.0', '--registry', `${host}/del`, '--plain-http', '--force', '--json'], w.deleteProbe, 'SIGTERM', w.work.env);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGTERM: interrupted while the target was opened; nothing was deleted\n');
+    expect(stackLines(result.stderr)).toEqual([]);
+    const report = JSON.parse(result.stdout) as Report;
+    expectReportValid(report);
+    expect(report).toMatchObject({ operation: 'delete', ok: false, target: `registry ${host}/del`, summary: { total: 2, cancelled: 2 } });
+    expect(report.results.map((r) => [r.reference, r.status, r.error?.message])).toEqual([
+      [`${host}/del/spectro-packs/archive/early-000:1.0.0`, 'cancelled', NOT_TRIED],
+      [`${host}/del/spectro-packs/archive/other:2.0.0`, 'cancelled', NOT_TRIED],
+    ]);
   });
 
   it('delete --json: SIGINT while its versions are looked up: exit 130 at once, the report, the version still published', async () => {
@@ -90,34 +83,32 @@ describe.concurrent('delete and tag interrupted before they change anything', ()
   });
 
   it('tag: SIGINT while the registry is probed: exit 130 at once, saying no tag was written', async () => {
-    const run = spawnCli(['tag', 'early-000:1.0.0', 'latest', '--registry', `${w.tagProbe.silent.host}/del`, '--plain-http'], { env: w.work.env });
-    try {
-      await waitFor(() => w.tagProbe.asked.length > 0, 'the probe to reach the silent registry');
-      run.child.kill('SIGINT');
-      const result = await run.done;
-      expect(result.code, result.stderr).toBe(130);
-      expect(result.stderr).toContain('SIGINT: interrupted while the target was opened; no tag was written\n');
-      expect(result.stdout).toBe('');
-      expect(stackLines(result.stderr)).toEqual([]);
-    } finally {
-      run.child.kill('SIGKILL');
-    }
+    const result = await signalledAtProbe(['tag', 'early-000:1.0.0', 'latest', '--registry', `${w.tagProbe.silent.host}/del`, '--plain-http'], w.tagProbe, 'SIGINT', w.work.env);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGINT: interrupted while the target was opened; no tag was written\n');
+    expect(result.stdout).toBe('');
+    expect(stackLines(result.stderr)).toEqual([]);
   });
 
   it('pull --json: SIGTERM while the registry is probed: exit 130 at once, saying nothing was written; no folder', async () => {
     const out = join(w.work.root, 'pulled');
-    const run = spawnCli(['pull', 'early-000:1.0.0', '--registry', `${w.pullProbe.silent.host}/del`, '--plain-http', '-o', out, '--json'], { env: w.work.env });
-    try {
-      await waitFor(() => w.pullProbe.asked.length > 0, 'the probe to reach the silent registry');
-      run.child.kill('SIGTERM');
-      const result = await run.done;
-      expect(result.code, result.stderr).toBe(130);
-      expect(result.stderr).toContain('SIGTERM: interrupted while the target was opened; nothing was written\n');
-      expect(result.stdout).toBe('');
-      expect(stackLines(result.stderr)).toEqual([]);
-      expect(existsSync(out)).toBe(false);
-    } finally {
-      run.child.kill('SIGKILL');
-    }
+    const result = await signalledAtProbe(['pull', 'early-000:1.0.0', '--registry', `${w.pullProbe.silent.host}/del`, '--plain-http', '-o', out, '--json'], w.pullProbe, 'SIGTERM', w.work.env);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGTERM: interrupted while the target was opened; nothing was written\n');
+    expect(result.stdout).toBe('');
+    expect(stackLines(result.stderr)).toEqual([]);
+    expect(existsSync(out)).toBe(false);
   });
 });
+
+/** Run the CLI with `args` against a silent registry and send `signal` once its probe arrived there: the finished run. */
+async function signalledAtProbe(args: string[], probe: { asked: unknown[] }, signal: NodeJS.Signals, env: NodeJS.ProcessEnv) {
+  const run = spawnCli(args, { env });
+  try {
+    await waitFor(() => probe.asked.length > 0, 'the probe to reach the silent registry');
+    run.child.kill(signal);
+    return await run.done;
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+}
