@@ -3,10 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { startHostileRegistry } from '../support/hostile-registry.js';
+import { HOSTILE_PACK_REPO, hostileWithPack } from '../support/hostile-registry.js';
 import { runCli, spawnCli, type CliRun } from '../support/cli.js';
 import { craftTar, type CraftEntry } from '../support/files.js';
-import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -17,16 +16,11 @@ import { setup } from '../support/stage.js';
  * writes nothing.
  */
 
-const REPO = 'evil/spectro-packs/archive/hello';
+const REPO = HOSTILE_PACK_REPO;
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-hostile-pull-tar-');
-  const hostile = stack.add(await startHostileRegistry({}));
-  const R = `${hostile.host}/evil`;
-  const pack = await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' });
-  const push = await runCli(['push', pack, '--registry', R]);
-  if (push.code !== 0) throw new Error(push.stderr);
+  const { hostile, registry: R, root } = await hostileWithPack(stack, 'packpub-hostile-pull-tar-');
   const manifest = await (await fetch(`${hostile.url}/v2/${REPO}/manifests/1.0.0`, { headers: { accept: MANIFEST_TYPE } })).text();
   const doc = JSON.parse(manifest) as { layers: Array<Record<string, unknown>> };
   return { root, hostile, R, doc };

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startHostileRegistry } from '../support/hostile-registry.js';
+import { hostileWithPack } from '../support/hostile-registry.js';
 import { runCli, type CliRun } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -13,11 +11,7 @@ import { setup } from '../support/stage.js';
  */
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-hostile-token-size-');
-  const hostile = stack.add(await startHostileRegistry({}));
-  const R = `${hostile.host}/evil`;
-  const push = await runCli(['push', await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' }), '--registry', R]);
-  if (push.code !== 0) throw new Error(push.stderr);
+  const { hostile, registry: R } = await hostileWithPack(stack, 'packpub-hostile-token-size-');
   return { hostile, R };
 });
 

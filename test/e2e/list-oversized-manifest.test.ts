@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startHostileRegistry } from '../support/hostile-registry.js';
-import { writePack } from '../support/packs.js';
+import { HOSTILE_PACK_REPO, hostileWithPack } from '../support/hostile-registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -13,14 +11,10 @@ import { setup } from '../support/stage.js';
  */
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const REPO = 'evil/spectro-packs/archive/hello';
+const REPO = HOSTILE_PACK_REPO;
 
 const w = setup(async (stack) => {
-  const root = await stack.tempDir('packpub-list-oversized-');
-  const hostile = stack.add(await startHostileRegistry({}));
-  const R = `${hostile.host}/evil`;
-  const push = await runCli(['push', await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' }), '--registry', R]);
-  if (push.code !== 0) throw new Error(push.stderr);
+  const { hostile, registry: R } = await hostileWithPack(stack, 'packpub-list-oversized-');
   const manifest = JSON.parse(await (await fetch(`${hostile.url}/v2/${REPO}/manifests/1.0.0`, { headers: { accept: MANIFEST } })).text()) as Record<string, unknown>;
   hostile.putManifest(REPO, '2.0.0', Buffer.from(JSON.stringify({ ...manifest, annotations: { big: 'x'.repeat(5 << 20) } })), MANIFEST);
   return { R };

@@ -1,6 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { runCli } from './cli.js';
 import { listenOnLoopback, readBody, type ListeningServer } from './loopback.js';
+import { writePack } from './packs.js';
+import type { Stage } from './stage.js';
 
 /*
  * A registry an attacker controls, on 127.0.0.1: an in-memory distribution-API server (the ORAS 1.0 push
@@ -103,6 +107,22 @@ export interface HostileRegistry {
 interface Repo {
   manifests: Map<string, { bytes: Buffer; mediaType: string }>;
   blobs: Map<string, Buffer>;
+}
+
+/** The repository of the pack hostileWithPack pushes (hello:1.0.0 under the base path `evil`). */
+export const HOSTILE_PACK_REPO = 'evil/spectro-packs/archive/hello';
+
+/**
+ * A hostile registry (answering honestly until told otherwise) that packpub has published pack hello:1.0.0 to
+ * under the base path `evil`; `registry` is the --registry value, `root` a temp folder of the stage's.
+ */
+export async function hostileWithPack(stack: Stage, prefix: string): Promise<{ hostile: HostileRegistry; registry: string; root: string }> {
+  const root = await stack.tempDir(prefix);
+  const hostile = stack.add(await startHostileRegistry({}));
+  const registry = `${hostile.host}/evil`;
+  const push = await runCli(['push', await writePack(join(root, 'p'), { name: 'hello', version: '1.0.0' }), '--registry', registry]);
+  if (push.code !== 0) throw new Error(push.stderr);
+  return { hostile, registry, root };
 }
 
 /** The one token the stand-in accepts in `bearer` mode. */
