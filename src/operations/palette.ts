@@ -201,6 +201,20 @@ async function projectBeforePublish(client: PaletteClient, registry: ResolvedPal
   return projectScopeError(client, registry, listed, undefined, deadline);
 }
 
+/**
+ * palette sync, before its trigger: projectBeforePublish's check, unless the first pack's read in the project (`read`,
+ * already made by wrongProjectBefore) shows the pack there, which says the project shows the registry.
+ */
+async function projectBeforeTrigger(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number, read: (name: string) => Promise<PackRead>): Promise<PackpubError | undefined> {
+  if (client.projectUid === undefined) return undefined;
+  const first = packs[0];
+  if (first !== undefined) {
+    const { entity } = await read(first.name);
+    if (entity !== undefined && isOwnEntity(entity, first.name, registry.uid) && (entity.tags ?? []).length > 0) return undefined;
+  }
+  return projectBeforePublish(client, registry, deadline);
+}
+
 /** A published version to confirm in Palette. */
 export interface PalettePackRef {
   name: string;
@@ -584,6 +598,13 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
 
   const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline, readBefore);
   if (wrongBefore !== undefined && options.afterPublish !== true) throw wrongBefore;
+  // palette sync (a push has made this check before publishing): the first pack not shown in the project tells
+  // nothing, so the registry's pack search in the project too, before the trigger (a wrong project ended the run only
+  // after the sync it had asked for, exit 3).
+  if (options.afterPublish !== true) {
+    const wrong = await projectBeforeTrigger(client, registry, options.packs, deadline, readBefore);
+    if (wrong !== undefined) throw wrong;
+  }
   const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
   if (before.isSyncSupported === false) {
     const packs = notVisible(syncOffReason(registry));

@@ -184,16 +184,47 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     }
   });
 
-  it('palette sync of a version published without a sync: found wrong only after the sync it triggered, exit 3', async () => {
+  it('palette sync of a version Palette lists no entry of yet: exit 2 before the sync when the registry\'s pack search tells it (was: after the sync it triggered, exit 3)', async () => {
     const pushed = await runCli(['push', w.packs.later, ...at()], { env: env() });
     expect(pushed.code, pushed.stderr).toBe(0);
-    const from = w.palette.requests.length;
-    const run = await runCli(['palette', 'sync', 'proj-later:1.0.0', ...at(), '--palette-project', 'p-hidden'], { env: env() });
+    let from = w.palette.requests.length;
+    const json = await runCli(['palette', 'sync', 'proj-later:1.0.0', ...at(), '--palette-project', 'p-hidden', '--json'], { env: env() });
+    expect(json.code, json.stderr).toBe(2);
+    expect(json.stdout).toBe('');
+    expect(json.stderr).toContain(`error: ${cannotShow('p-hidden', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}\n`);
+    expect(json.stderr).toContain(`${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope\n`);
+    let made = requestsSince(from);
+    expect(made.triggers).toBe(0);
+    expect(made.polls).toBe(0);
+    // The first pack read in the project (and at tenant scope), then the registry's search in the project, at tenant
+    // scope, and the pack it names read in the project and at tenant scope.
+    const read = (name: string) => `/v1/packs/${name}/registries/${w.uid}`;
+    expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.path} ${r.projectUid ?? 'tenant'}`)).toEqual([
+      `${read('proj-later')} p-hidden`,
+      `${read('proj-later')} tenant`,
+      '/v1/packs/search p-hidden',
+      '/v1/packs/search tenant',
+      `${read('proj-first')} p-hidden`,
+      `${read('proj-first')} tenant`,
+    ]);
+
+    // The search telling nothing (a registry Palette lists no pack through yet): found after the sync, exit 3, as before.
+    from = w.palette.requests.length;
+    const run = await searchShowingNothing(() => runCli(['palette', 'sync', 'proj-later:1.0.0', ...at(), '--palette-project', 'p-hidden'], { env: env() }));
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toContain('NOT VISIBLE in Palette proj-later:1.0.0: Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-later:1.0.0 through that registry at tenant scope, but not in the project; ');
     expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
-    expect(requestsSince(from).triggers).toBe(1);
-    expect(requestsSince(from).spanMs).toBeLessThan(60_000);
+    made = requestsSince(from);
+    expect(made.triggers).toBe(1);
+    expect(made.spanMs).toBeLessThan(60_000);
+  });
+
+  it('palette sync in a project that shows the pack: no search before the sync (one read of the first pack)', async () => {
+    const from = w.palette.requests.length;
+    const run = await runCli(['palette', 'sync', 'proj-first:1.0.0', ...at(), '--palette-project', 'p-all'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^visible in Palette proj-first:1\.0\.0 \(packUid [0-9a-f]+\)$/m);
+    expect(w.palette.requests.slice(from).filter((r) => r.path === '/v1/packs/search')).toEqual([]);
   });
 
   it('a project uid Palette does not know, answered 404 or 403: push exits 2 before publishing (was: published, exit 3); palette sync 2 with Palette\'s refusal', async () => {
