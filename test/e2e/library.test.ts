@@ -32,4 +32,13 @@ describe('the library API', () => {
     });
     expect(stdout.trim()).toBe('function function');
   });
+
+  it('is loadable by require() from a CommonJS program (Node 20.19+ and 22.12+ load an ES module that way)', async () => {
+    // Before, `exports` named only the "import" condition: require('packpub') failed with ERR_PACKAGE_PATH_NOT_EXPORTED
+    // on every Node, so a CommonJS script (a Jenkins step, a TypeScript project compiled to CommonJS) could not use it.
+    const { stdout } = await runChildText(process.execPath, ['-e', "const m = require('packpub'); console.log(typeof m.pushPacks, typeof m.openTarget)"], {
+      cwd: join(import.meta.dirname, '../..'),
+    });
+    expect(stdout.trim()).toBe('function function');
+  });
 });
