@@ -193,9 +193,9 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
 }
 
 /**
- * SIGINT or SIGTERM to a command that does not handle it itself (list, inspect, validate, login, ...; push,
- * copy, pull, tag, delete and palette sync stop their work through withInterrupt, whose handler is then also
- * listening) ends the process with exit 130, as docs/report.md says of an interrupted run, instead of Node's
+ * SIGINT or SIGTERM to a command that does not handle it itself (validate, login, ...; push, copy, pull, tag,
+ * delete and palette sync stop their work through withInterrupt or stopAtOnce, list and inspect through
+ * readingAtOnce, whose handler is then also listening) ends the process with exit 130, as docs/report.md says of an interrupted run, instead of Node's
  * default death by the signal (SIGTERM, a cancelled CI job: 143, and nothing said). What those commands write
  * (login's Docker config, build's archive, init's files) goes to a temporary name and is renamed: no file is left
  * half-written.

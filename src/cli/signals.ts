@@ -260,6 +260,15 @@ function abandoner(ctx: CliContext, hooks: InterruptHooks): (reason: string) => 
 export async function stopAtOnce<T>(ctx: CliContext, when: string, fn: () => Promise<T>, hooks: InterruptHooks): Promise<T> {
   // The grace of the work that follows, refused before this step's requests (a registry probed for minutes first).
   interruptGraceMs(ctx.io.env);
+  return readingAtOnce(ctx, when, fn, hooks);
+}
+
+/**
+ * stopAtOnce for a command that only reads and has no grace (list, inspect: PACKPUB_INTERRUPT_GRACE is not theirs, so
+ * not checked): the first SIGINT or SIGTERM ends it at once, `<SIGNAL>: interrupted <when>; <abandonNote>`, exit 130
+ * (before: `SIGINT: interrupted` alone, main.ts's handler).
+ */
+export async function readingAtOnce<T>(ctx: CliContext, when: string, fn: () => Promise<T>, hooks: InterruptHooks): Promise<T> {
   const abandon = abandoner(ctx, hooks);
   const stopListening = onInterrupt((sig) => {
     ctx.interrupted = true;
@@ -277,8 +286,16 @@ export async function stopAtOnce<T>(ctx: CliContext, when: string, fn: () => Pro
  * does not answer is probed (up to --retry-deadline) ends the run at once, `<SIGNAL>: interrupted while the target was
  * opened; <abandonNote>`, exit 130 (before: "SIGINT: interrupted" alone). Also refuses a bad grace before the probe.
  */
-export function openingAtOnce(ctx: CliContext, abandonNote: string): Opening {
-  return (_options, open) => stopAtOnce(ctx, 'while the target was opened', open, { abandonNote });
+export function openingAtOnce(ctx: CliContext, abandonNote: string, stop: typeof stopAtOnce = stopAtOnce): Opening {
+  return (_options, open) => stop(ctx, 'while the target was opened', open, { abandonNote });
+}
+
+/** What list and inspect say when interrupted (stdout stays empty: their documents are printed only on exit 0). */
+export const NOTHING_PRINTED = 'nothing was printed';
+
+/** openingAtOnce for list and inspect, which only read: `<SIGNAL>: interrupted while the target was opened; nothing was printed`. */
+export function readingOpening(ctx: CliContext): Opening {
+  return openingAtOnce(ctx, NOTHING_PRINTED, readingAtOnce);
 }
 
 /** Calls `heed` on SIGINT and SIGTERM, but not for one within SIGNAL_ECHO_MS of the last heeded; returns the undo. */

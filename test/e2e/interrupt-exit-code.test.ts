@@ -8,7 +8,8 @@ import { setup } from '../support/stage.js';
 /*
  * A command with no interrupt handling of its own (list, inspect, validate, login, ...) ended on SIGTERM (a
  * cancelled CI job) by Node's default: death by the signal, exit status 143 to the shell, nothing said; the README
- * and docs/report.md give 130 for an interrupted run. Now it says so on stderr and exits 130.
+ * and docs/report.md give 130 for an interrupted run. Now it says so on stderr and exits 130. (list now also says what
+ * it was doing, `... interrupted while the versions of <name> were listed; ...`: list-inspect-interrupted.test.ts.)
  */
 
 describe('a command without interrupt handling of its own, interrupted', () => {

@@ -1,8 +1,8 @@
 import { ANNOTATION_CREATED } from '../../oci/media-types.js';
-import type { CommandSpec } from '../context.js';
+import type { CliContext, CommandSpec } from '../context.js';
 import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { targetCommandFlags, withPackTarget } from '../target-command.js';
+import { targetCommandFlags, withPackTarget, type Opening } from '../target-command.js';
 
 export const inspectCommand: CommandSpec = {
   command: 'inspect <ref>',
@@ -10,8 +10,10 @@ export const inspectCommand: CommandSpec = {
   builder: (y) => targetCommandFlags(y, { ref: true, json: true }),
   run: (args, ctx) =>
     withPackTarget(args, ctx, async (target, ref) => {
-      const { inspectPack } = await import('../../operations/inspect.js');
-      const result = await inspectPack(target, ref);
+      const [{ inspectPack }, { readingAtOnce, NOTHING_PRINTED }] = await Promise.all([import('../../operations/inspect.js'), import('../signals.js')]);
+      // Interrupted while reading (a registry slow to answer): said at once, exit 130 (was: "SIGINT: interrupted" alone).
+      const shownRef = `${printable(ref.name)}${ref.version.startsWith('sha256:') ? '@' : ':'}${printable(ref.version)}`;
+      const result = await readingAtOnce(ctx, `while ${shownRef} was read`, () => inspectPack(target, ref), { abandonNote: NOTHING_PRINTED });
       if (args['json'] === true) {
         writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
         return EXIT_OK;
@@ -34,5 +36,10 @@ export const inspectCommand: CommandSpec = {
       writeLine(out, '  pack.json');
       for (const line of JSON.stringify(result.packJson ?? null, null, 2).split('\n')) writeLine(out, `    ${line}`);
       return EXIT_OK;
-    }),
+    }, openingOf(ctx)),
 };
+
+/** The target opened under readingAtOnce (signals.ts readingOpening): an interrupt while it is probed says nothing was printed. */
+function openingOf(ctx: CliContext): Opening {
+  return async (options, open) => (await import('../signals.js')).readingOpening(ctx)(options, open);
+}

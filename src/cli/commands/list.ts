@@ -2,10 +2,10 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ListedPack } from '../../operations/list.js';
-import type { CommandSpec } from '../context.js';
+import type { CliContext, CommandSpec } from '../context.js';
 import { EXIT_OK, printable, writeLine } from '../io.js';
 import { formatBytes, renderTable, shortDigest } from '../render.js';
-import { targetCommandFlags, withTarget } from '../target-command.js';
+import { targetCommandFlags, withTarget, type Opening } from '../target-command.js';
 import { retryDelayRereadHelp } from '../target-flags.js';
 
 /** Why a layout path shows no packs, when it is not a layout's top folder ('' when it is one, or may be). */
@@ -29,12 +29,20 @@ export const listCommand: CommandSpec = {
     }),
   run: (args, ctx) =>
     withTarget(args, ctx, async (target) => {
-      const [{ listPacks, cosignAttachment, tagsNotServedNote, MAX_DETAILS, MAX_DETAILS_PER_RUN, NOT_SERVED }, { retryFlags }] = await Promise.all([
+      const [{ listPacks, cosignAttachment, tagsNotServedNote, MAX_DETAILS, MAX_DETAILS_PER_RUN, NOT_SERVED }, { retryFlags }, { readingAtOnce, NOTHING_PRINTED }] = await Promise.all([
         import('../../operations/list.js'),
         import('../target-options.js'),
+        import('../signals.js'),
       ]);
       const delay = retryFlags(args)?.initialDelayMs;
-      const packs = await listPacks(target, { ...(args['name'] === undefined ? {} : { name: args['name'] as string }), ...(delay === undefined ? {} : { rereadDelayMs: delay }) });
+      // Interrupted while reading (a registry slow to answer): said at once, exit 130 (was: "SIGINT: interrupted" alone).
+      const when = args['name'] === undefined ? 'while the packs were listed' : `while the versions of ${printable(String(args['name']))} were listed`;
+      const packs = await readingAtOnce(
+        ctx,
+        when,
+        () => listPacks(target, { ...(args['name'] === undefined ? {} : { name: args['name'] as string }), ...(delay === undefined ? {} : { rereadDelayMs: delay }) }),
+        { abandonNote: NOTHING_PRINTED },
+      );
       // A repository the catalog names whose tag list answers 404: said, not left out unseen (also with --json).
       const notServed = () => {
         for (const p of packs) if (p.tagsNotServed === true) writeLine(ctx.io.stderr, tagsNotServedNote(p.name, target.store.location, 'list'));
@@ -85,8 +93,13 @@ export const listCommand: CommandSpec = {
       budgetNote(packs, ctx.io.stderr, MAX_DETAILS, MAX_DETAILS_PER_RUN);
       notServed();
       return EXIT_OK;
-    }),
+    }, openingOf(ctx)),
 };
+
+/** The target opened under readingAtOnce (signals.ts readingOpening): an interrupt while it is probed says nothing was printed. */
+function openingOf(ctx: CliContext): Opening {
+  return async (options, open) => (await import('../signals.js')).readingOpening(ctx)(options, open);
+}
 
 /** Past the run's budget every pack gets the same number of newest versions read: one line for all, not one per pack. */
 function budgetNote(packs: ListedPack[], stderr: Writable, perPack: number, perRun: number): void {
