@@ -491,6 +491,7 @@ export class PaletteClient {
     let retryAfter: string | undefined;
     let serverDate: string | undefined;
     let contentType = '';
+    let location: string | undefined;
     // The whole answer, body included, within the timeout: a body dripping in never trips bodyTimeout.
     const whole = AbortSignal.timeout(timeout);
     try {
@@ -517,6 +518,8 @@ export class PaletteClient {
       serverDate = Array.isArray(date) ? date[0] : date;
       const ct = res.headers['content-type'];
       contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
+      const loc = res.headers['location'];
+      location = Array.isArray(loc) ? loc[0] : loc;
     } catch (err) {
       if (err instanceof PackpubError) throw err;
       if (this.aborted()) throw this.cancelled(options.what, err);
@@ -558,6 +561,13 @@ export class PaletteClient {
       });
     }
     this.debug?.(`palette: ${method} ${redactText(url.toString())} -> ${status} ${this.clock.now() - started}ms`);
+    // A redirect (never followed: the key goes to the endpoint only), or an error answered with an HTML page: not
+    // Palette's API, whose errors are v1Error JSON, but a proxy, gateway or sign-in page in front of it. A 401 page
+    // read as "rejected the API key" had users replace a good key; a 404 page on a pack read as "not listed yet" was
+    // waited on until --palette-timeout, then exit 3 as a pack Palette may have refused.
+    if ((status >= 300 && status < 400) || (status >= 400 && status < 500 && status !== 429 && isHtmlPage(text, contentType))) {
+      throw this.notTheApi(status, options.what, text, contentType, location === undefined ? undefined : redirectTarget(location, url));
+    }
     if (status === 429 || status >= 500) {
       // Retry-After is honoured up to 60 s (MAX_RETRY_AFTER_MS); what was asked goes into the message if it ends the call.
       // A Retry-After date is read against the answer's own Date (RFC 9110 10.2.3), not this machine's clock: with the
@@ -601,6 +611,16 @@ export class PaletteClient {
     if (options.once === undefined) return failed;
     const err = failed.final(attempt, '');
     return new PackpubError(err.code, `${err.message} (not sent again)`, { hint: options.once.hint, cause: err });
+  }
+
+  /** A redirect or an HTML error page: something in front of the API answered (attempt). */
+  private notTheApi(status: number, what: string, text: string, contentType: string, redirect: string | undefined): PackpubError {
+    const title = /<title[^>]*>([^<]*)</i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim().slice(0, 80) ?? '';
+    const page = isHtmlPage(text, contentType) ? ` and an HTML page${title === '' ? '' : ` ("${redactText(title)}")`}` : '';
+    const moved = status < 400 ? ` (a redirect${redirect === undefined ? '' : ` to ${redirect}`}, which packpub does not follow: the API key goes to the Palette endpoint only)` : '';
+    return new PackpubError('PALETTE', `Palette at ${this.host} answered ${what} with ${status}${moved}${page}: not an answer of the Palette API, but of a proxy, gateway or sign-in page in front of it`, {
+      hint: "check --palette-endpoint (or SPECTROCLOUD_HOST): the API host itself (the SaaS API is https://api.spectrocloud.com), not the console's or a sign-in page's, and that a proxy between this machine and Palette lets the API through",
+    });
   }
 
   /** A JSON object answer; `emptyOk`: no body reads as `{}`. */
@@ -666,6 +686,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+}
+
+/** An HTML page (by its content type, or a body starting with a tag), not JSON: Palette's API answers JSON. */
+function isHtmlPage(text: string, contentType: string): boolean {
+  if (parseJson(text) !== undefined) return false;
+  return /html/i.test(contentType) || /^\s*</.test(text);
+}
+
+/** Where a redirect points, without its query or fragment (a sign-in page's may carry a token): origin and path. */
+function redirectTarget(location: string, from: URL): string | undefined {
+  try {
+    const to = new URL(location, from);
+    return redactText(`${to.origin}${to.pathname}`).slice(0, 200);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson<T>(text: string): T | undefined {

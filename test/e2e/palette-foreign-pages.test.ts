@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { startPaletteLab } from '../support/palette-lab.js';
+import { writePacks } from '../support/packs.js';
+import { startRecordingProxy, type ProxyAction } from '../support/recording-proxy.js';
+import { expectReportValid } from '../support/report-schema.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * Something in front of Palette's API answering for it: a sign-in redirect, a proxy's or gateway's HTML error page.
+ * Palette answers JSON (its errors are v1Error, palette-api.md 1), and packpub follows no redirect (the key goes to
+ * the endpoint only). Before: a 302 read "Palette could not list OCI registries (302): <html>...", a 401 page "rejected
+ * the API key" (a good key replaced), and an HTML 404 on a pack read "not listed yet", waited on until --palette-timeout,
+ * then exit 3 as a pack Palette may have refused. Now each ends the run naming what answered: exit 1, nothing
+ * published when it comes before publishing. The stand-in (Palette) sits behind a recording proxy that answers for it.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+
+const w = setup(async (stack) => {
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-foreign-', key: KEY, name: 'foreign-lab', base: 'foreign', clock, shared: true });
+  const proxy = stack.add(await startRecordingProxy(lab.palette.url));
+  const packs = await writePacks(lab.root, { a: 'foreign-a:1.0.0', b: 'foreign-b:1.0.0', c: 'foreign-c:1.0.0' });
+  return { ...lab, proxy, packs };
+});
+
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.proxy.url, SPECTROCLOUD_APIKEY: KEY });
+const at = () => ['--registry', `${w.registry.host}/${w.under('foreign')}`];
+const HINT = "hint: check --palette-endpoint (or SPECTROCLOUD_HOST): the API host itself (the SaaS API is https://api.spectrocloud.com), not the console's or a sign-in page's, and that a proxy between this machine and Palette lets the API through";
+const SIGN_IN = '<!DOCTYPE html>\n<html><head><title>Sign in | Example Corp</title></head><body><form>Please sign in to continue.</form></body></html>';
+
+async function answering<T>(hook: (path: string) => ProxyAction, fn: () => Promise<T>): Promise<T> {
+  w.proxy.onRequest = (req) => hook(req.path);
+  try {
+    return await fn();
+  } finally {
+    w.proxy.onRequest = undefined;
+  }
+}
+
+async function published(): Promise<string[]> {
+  const list = await runCli(['list', ...at(), '--json'], { env: env() });
+  expect(list.code, list.stderr).toBe(0);
+  return (JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] }).packs.flatMap((p) => p.versions.map((v) => `${p.name}:${v.version}`)).sort();
+}
+
+describe('a proxy or sign-in page answering for Palette', () => {
+  it('a redirect to a sign-in page: exit 1 before publishing, naming the redirect without its query (was: "Palette could not list OCI registries (302): <html>...")', async () => {
+    const junit = join(w.root, 'redirect.xml');
+    const run = await answering(
+      () => ({ status: 302, headers: { location: 'https://login.example.com/sso/start?state=s3cr3t-state&redirect=x', 'content-type': 'text/html' }, body: SIGN_IN }),
+      () => runCli(['push', w.packs.a, ...at(), '--palette-sync', '--json', '--junit', junit], { env: env() }),
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `error: Palette at ${w.proxy.host} answered list OCI registries with 302 (a redirect to https://login.example.com/sso/start, which packpub does not follow: the API key goes to the Palette endpoint only) and an HTML page ("Sign in | Example Corp"): not an answer of the Palette API, but of a proxy, gateway or sign-in page in front of it; nothing was published (push --palette-sync checks Palette first)\n`,
+    );
+    expect(run.stderr).toContain(`${HINT}; or drop --palette-sync to publish without confirming the packs in Palette\n`);
+    expect(run.stderr).not.toContain('s3cr3t-state');
+    expect(run.stderr).not.toContain('<form>');
+    expect(await readFile(junit, 'utf8')).toContain('type="PALETTE"');
+    expect(await published()).toEqual([]);
+  });
+
+  it('a 401 sign-in page is not read as Palette rejecting the key: exit 1 before publishing', async () => {
+    const run = await answering(
+      () => ({ status: 401, headers: { 'content-type': 'text/html; charset=utf-8' }, body: SIGN_IN }),
+      () => runCli(['push', w.packs.a, ...at(), '--palette-sync'], { env: env() }),
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: Palette at ${w.proxy.host} answered list OCI registries with 401 and an HTML page ("Sign in | Example Corp"): not an answer of the Palette API, but of a proxy, gateway or sign-in page in front of it; nothing was published`);
+    expect(run.stderr).not.toContain('rejected the API key');
+    expect(run.stderr).not.toContain('Profile > My API Keys');
+    expect(run.stderr).toContain(HINT);
+    expect(await published()).toEqual([]);
+  });
+
+  it('Palette\'s own 401 (v1Error JSON) still says the key was rejected', async () => {
+    const run = await runCli(['palette', 'sync', ...at()], { env: { ...env(), SPECTROCLOUD_APIKEY: 'not-a-key-of-this-palette' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: Palette at ${w.proxy.host} rejected the API key (401)`);
+  });
+
+  it('an HTML 404 on the pack reads (after publishing): exit 1 at once, the packs published, the report naming it (was: waited until --palette-timeout, exit 3)', async () => {
+    const junit = join(w.root, 'pack-404.xml');
+    const run = await answering(
+      (path) => (path.startsWith('/v1/packs/') && path !== '/v1/packs/search' ? { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><head><title>404 Not Found</title></head><body><center>nginx</center></body></html>' } : 'pass'),
+      () => runCli(['push', w.packs.b, ...at(), '--palette-sync', '--palette-poll-interval', '1', '--json', '--junit', junit], { env: env() }),
+    );
+    expect(run.code, run.stderr).toBe(1);
+    const message = `Palette at ${w.proxy.host} answered read pack foreign-b with 404 and an HTML page ("404 Not Found"): not an answer of the Palette API, but of a proxy, gateway or sign-in page in front of it`;
+    expect(run.stderr).toContain(`error: ${message}\n`);
+    const report = JSON.parse(run.stdout) as { ok: boolean; palette: { status: string; error: { code: string; message: string } } };
+    expectReportValid(report);
+    expect(report.palette.status).toBe('error');
+    expect(report.palette.error).toMatchObject({ code: 'PALETTE', message });
+    expect(await published()).toEqual(['foreign-b:1.0.0']);
+    // One read of the pack, no wait for --palette-timeout (600 s).
+    expect(w.proxy.requests.filter((r) => r.path.startsWith('/v1/packs/foreign-b/')).length).toBe(1);
+  });
+
+  it('a plain-text 404 (not an HTML page) on a pack read is still "not listed yet"', async () => {
+    const run = await answering(
+      (path) => (path.startsWith('/v1/packs/foreign-c/') ? { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' } : 'pass'),
+      () => runCli(['push', w.packs.c, ...at(), '--palette-sync', '--palette-timeout', '30', '--palette-poll-interval', '5'], { env: env() }),
+    );
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain("NOT VISIBLE in Palette foreign-c:1.0.0: Palette's sync of foreign-lab finished but does not list foreign-c:1.0.0");
+  });
+});
