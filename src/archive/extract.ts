@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { ArchiveDataError, ByteReader, gunzipChunks, readTar, UnusualTarError } from '../pack/chart-archive.js';
+import { ArchiveDataError, ByteReader, checksumMatches, gunzipChunks, readTar, tarNumber, UnusualTarError } from '../pack/chart-archive.js';
 import { localWriteError, makeDirs } from '../util/fs.js';
 import { drainedOrClosed } from '../util/stream.js';
 
@@ -445,9 +445,14 @@ export class GoTarView {
   }
 }
 
-/** tar-stream's internals that tarReader hooks: where it puts the names of GNU long-name (L, K) and pax headers on the entry's header. */
+/**
+ * tar-stream's internals that tarReader hooks: where it puts the names of GNU long-name (L, K) and pax headers on the
+ * entry's header; the method reading a header block, and the buffer it takes the block from.
+ */
 interface LongHeaders {
   _applyLongHeaders?: () => void;
+  _consumeHeader?: () => boolean;
+  _buffer?: { shift?: (size: number) => Buffer | null };
   _gnuLongPath: string | null;
   _gnuLongLinkPath: string | null;
   _header: Header;
@@ -459,14 +464,39 @@ interface LongHeaders {
  * - a GNU long name (L) or long link name (K) wins over a pax path or linkpath before the same entry, as in Go
  *   ("the GNU long name takes precedence"); tar-stream let the pax record win, so that an entry Go reads as
  *   hello/pack.json was pulled as another file and the pack.json before it kept.
- * The hook is on a method of tar-stream's own: a version without it fails every read here, never reads otherwise.
+ * - a header whose checksum is the signed sum (each byte read as a signed char: old tars, some Java libraries) too, as
+ *   Go's block.getFormat takes either sum (format.go: computeChecksum returns both); tar-stream checked the unsigned
+ *   one only, so such a layer, which Palette reads, was refused ("Invalid tar header"). The header block is given to
+ *   tar-stream with the unsigned sum written in (withUnsignedChecksum); Go's view still reads the bytes as served.
+ * The hooks are on methods of tar-stream's own: a version without them fails every read here, never reads otherwise.
  */
 export function tarReader(): Extract {
   // (@types/tar-stream does not list the option that tar-stream's extract takes.)
   const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
   const inner = extract as unknown as LongHeaders;
   const apply = inner._applyLongHeaders;
-  if (typeof apply !== 'function') throw new Error('tar-stream no longer has _applyLongHeaders: tarReader must be updated');
+  const consume = inner._consumeHeader;
+  const buffer = inner._buffer;
+  const shift = buffer?.shift;
+  if (typeof apply !== 'function' || typeof consume !== 'function' || buffer === undefined || typeof shift !== 'function') {
+    throw new Error('tar-stream no longer has _applyLongHeaders, _consumeHeader or _buffer.shift: tarReader must be updated');
+  }
+  // The block _consumeHeader takes (its first shift: the header), its checksum as tar-stream checks it.
+  let header = false;
+  buffer.shift = (size) => {
+    const block = shift.call(buffer, size);
+    if (!header) return block;
+    header = false;
+    return block !== null && size === 512 ? withUnsignedChecksum(block) : block;
+  };
+  inner._consumeHeader = function (this: LongHeaders) {
+    header = true;
+    try {
+      return consume.call(this);
+    } finally {
+      header = false;
+    }
+  };
   inner._applyLongHeaders = function (this: LongHeaders) {
     const longPath = this._gnuLongPath;
     const longLink = this._gnuLongLinkPath;
@@ -475,6 +505,25 @@ export function tarReader(): Extract {
     if (longLink) this._header.linkname = longLink;
   };
   return extract;
+}
+
+/**
+ * `block` itself, or, when its checksum field holds the signed sum of a header Go takes (and not the unsigned one, as
+ * when a byte is 0x80 or more), a copy with the unsigned sum written there: what tar-stream checks. The field counts
+ * as eight spaces in either sum, so the rest of the header is unchanged. Anything else (a sum that matches neither) is
+ * left for tar-stream to refuse.
+ */
+export function withUnsignedChecksum(block: Buffer): Buffer {
+  const stored = tarNumber(block, 148, 8, true);
+  if (Number.isNaN(stored) || !checksumMatches(block, stored)) return block;
+  let unsigned = 8 * 0x20;
+  for (let i = 0; i < 148; i++) unsigned += block[i] as number;
+  for (let i = 156; i < 512; i++) unsigned += block[i] as number;
+  if (stored === unsigned) return block;
+  const fixed = Buffer.from(block);
+  // Six octal digits, NUL, space (as Go's writer and GNU tar write it): tar-stream's decodeOct reads them.
+  fixed.write(`${unsigned.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return fixed;
 }
 
 /**

@@ -459,7 +459,7 @@ const unexpectedEnd = (): ArchiveDataError => new ArchiveDataError('unexpected e
  * without a test per byte: V8 optimises a small hot function early, and this runs for every tar header (the
  * bench tree: ~12,000), where the loop inside readTar ran mostly unoptimised (issue 16: ~2.3x the CPU).
  */
-function checksumMatches(block: Buffer, stored: number): boolean {
+export function checksumMatches(block: Buffer, stored: number): boolean {
   let unsigned = 8 * 0x20;
   let high = 0;
   for (let i = 0; i < 148; i++) {
@@ -487,7 +487,7 @@ function cString(bytes: Buffer): string {
 }
 
 /** Go's parser.parseNumeric: base-256 when the high bit is set, else octal trimmed of spaces and NULs. NaN when Go refuses it. */
-function tarNumber(block: Buffer, start: number, length: number, octalOnly = false): number {
+export function tarNumber(block: Buffer, start: number, length: number, octalOnly = false): number {
   const first = block[start] as number;
   if (first & 0x80 && !octalOnly) {
     const negative = (first & 0x40) !== 0;
