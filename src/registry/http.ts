@@ -11,7 +11,7 @@ import { isLoopbackHost, shown } from '../oci/reference.js';
 import { RegistryError, errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode, unreachableHandedOut } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
-import { Agent, Pool, buildConnector, request } from './undici.js';
+import { Agent, Pool, buildConnector, refuseWithoutWebAssembly, request } from './undici.js';
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { RETRY_DEFAULTS } from './retry.js';
 import type { RegistryClientOptions, TlsSettingNames } from './stack.js';
@@ -359,6 +359,7 @@ class UndiciTransport implements HttpTransport {
   private readonly certificateAlerts = new Map<string, Error>();
 
   constructor(options: TransportOptions) {
+    refuseWithoutWebAssembly();
     this.scheme = (options.plainHttp ?? isLoopbackHost(options.host)) ? 'http' : 'https';
     this.plainHttpExplicit = options.plainHttp === true;
     this.requestTimeoutMs = options.requestTimeoutMs ?? RETRY_DEFAULTS.requestTimeoutMs;

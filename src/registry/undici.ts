@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Agent as UndiciAgent, Dispatcher, Pool as UndiciPool, buildConnector as undiciBuildConnector } from 'undici';
+import { PackpubError } from '../errors.js';
 
 /*
  * The four parts of undici the registry transport uses, loaded without undici's index. The index loads
@@ -32,8 +33,23 @@ const apiRequest = load('undici/lib/api/api-request.js') as (this: Dispatcher, o
  * Held for the process's lifetime, as undici holds its own. A failure here changes nothing: undici
  * compiles (or falls back) itself.
  */
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } };
-export const parserCompiledAhead: Promise<unknown> = wasm.compile(load('undici/lib/llhttp/llhttp_simd-wasm.js') as Uint8Array).catch(() => undefined);
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly?: { compile(bytes: Uint8Array): Promise<unknown> } };
+export const parserCompiledAhead: Promise<unknown> =
+  wasm === undefined ? Promise.resolve(undefined) : wasm.compile(load('undici/lib/llhttp/llhttp_simd-wasm.js') as Uint8Array).catch(() => undefined);
+
+/**
+ * A Node without WebAssembly (run with --jitless, in NODE_OPTIONS or on node's line, as where the system forbids
+ * memory that is both written and run) can make no request: undici's HTTP parser is WebAssembly. Said as such
+ * (CONFIG, exit 2) before any is tried; the line above read `WebAssembly.compile` of undefined, and every command
+ * that reaches a registry ended with "Cannot read properties of undefined (reading 'compile')" and "this is a
+ * bug in packpub". What needs no network (validate, build, a push into an OCI layout) still runs.
+ */
+export function refuseWithoutWebAssembly(): void {
+  if (wasm !== undefined) return;
+  throw new PackpubError('CONFIG', "this Node.js runs without WebAssembly (--jitless), which packpub's HTTP client needs: its HTTP parser (llhttp, in undici) is WebAssembly", {
+    hint: 'run packpub without --jitless (check NODE_OPTIONS); validate, build and push --oci-layout need no network and run with it',
+  });
+}
 
 /** `dispatcher.request(options)` of undici's full API. */
 export function request(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
