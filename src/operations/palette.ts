@@ -15,6 +15,7 @@ import {
   tlsEnabledOf,
 } from '../palette/endpoint.js';
 import type { PaletteClient } from '../palette/client.js';
+import { PaletteUnavailable } from '../palette/errors.js';
 import {
   isKnownSyncStatus,
   syncPhase,
@@ -638,6 +639,23 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   let ended: PaletteSyncOutcome = 'error';
   progress.stopped = (err) =>
     report(ended, options.packs.map((p) => results.get(key(p)) ?? { ...p, status: 'not-visible', reason: `not confirmed: ${err.message}` }), statusFields(last));
+  // A read of the wait that Palette did not answer through its retries (an outage of a minute, a gateway restarting)
+  // is asked again at the next poll while another fits before the deadline: it ended a wait of up to --palette-timeout
+  // after ~7 s of retries, exit 1, though the sync went on. The last such read is said; past the deadline, it ends the run.
+  const unanswered = new Map<string, string>();
+  const orNextPoll = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      const answer = await read();
+      unanswered.delete(what);
+      return answer;
+    } catch (err) {
+      if (!(err instanceof PaletteUnavailable) || clock.now() + interval > deadline) throw err;
+      // Said once while the same failure repeats, as a sync status is.
+      if (unanswered.get(what) !== err.message) options.onEvent?.({ type: 'palette-sync-waiting', reason: `${err.message}; asking again at the next poll` });
+      unanswered.set(what, err.message);
+      return undefined;
+    }
+  };
   for (;;) {
     if (clock.now() >= deadline) {
       const waited = Math.round((clock.now() - started) / 1000);
@@ -649,7 +667,9 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       return report('timeout', packs, statusFields(last));
     }
     await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), options.signal);
-    last = await client.syncStatus(registry.uid, registry.flavour, deadline);
+    const polled = await orNextPoll('', () => client.syncStatus(registry.uid, registry.flavour, deadline));
+    if (polled === undefined) continue;
+    last = polled;
     const shown = `${last.status ?? ''}|${last.message ?? ''}`;
     if (shown !== lastShown) {
       lastShown = shown;
@@ -722,8 +742,12 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
         still.push(...refs);
         continue;
       }
+      const inProject = await orNextPoll(name, () => client.packTagsIn('project', name, registry.uid, deadline));
+      if (inProject === undefined) {
+        still.push(...refs);
+        continue;
+      }
       for (const ref of refs) asked.add(key(ref));
-      const inProject = await client.packTagsIn('project', name, registry.uid, deadline);
       if (inProject.refused !== undefined) {
         wrongAfter = await projectScopeError(client, registry, name, undefined, deadline, inProject);
         if (wrongAfter === undefined) throw inProject.refused;
@@ -792,7 +816,9 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
         const missing: PalettePackVisibility = {
           ...ref,
           status: 'not-visible',
-          reason: !asked.has(key(ref))
+          reason: unanswered.has(ref.name)
+            ? `timed out after ${waited} s: Palette's sync of ${registry.name} finished${msg}, but Palette did not answer the last read of ${ref.name}:${ref.version} (${unanswered.get(ref.name) ?? ''})`
+            : !asked.has(key(ref))
             ? `timed out after ${waited} s before Palette was asked for ${ref.name}:${ref.version} (--palette-timeout); its sync of ${registry.name} finished${msg}`
             : unread.has(key(ref))
               ? `${unread.get(key(ref)) ?? ''}${msg}${late.has(key(ref)) ? '; raise --palette-timeout, or check the registry' : `; a forced sync (packpub palette sync --force-sync ${ref.name}:${ref.version}) asks Palette to read it again`}`

@@ -5,6 +5,7 @@ import { isCertificateVerifyError, RegistryError, systemErrorCode } from '../reg
 import { loadCaFile, makeSecureContext } from '../registry/http.js';
 import { currentRetryClock, MAX_RETRY_AFTER_MS, parseRetryAfter, RETRY_DEFAULTS, RetryBudget, RetryPolicy, type RetryClock, type RetryOptions } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
+import { PaletteUnavailable } from './errors.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
 import type {
   PaletteBasicSpec,
@@ -475,7 +476,7 @@ export class PaletteClient {
         const which = waitEnds ? "the wait's deadline (--palette-timeout)" : `--retry-deadline (${seconds(this.retry.deadlineMs)})`;
         stopped = err.askedMs === undefined ? `, when ${which} came` : `; it asked to wait ${seconds(err.askedMs)} (Retry-After), past ${which}`;
       }
-      throw err.final(budget.failures, stopped);
+      throw new PaletteUnavailable(err.final(budget.failures, stopped));
     }
   }
 
