@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { constants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 import { PackpubError } from '../errors.js';
+import { cpuThreads } from '../util/cores.js';
 
 /**
  * Deterministic, block-parallel gzip.
@@ -45,11 +45,11 @@ export interface GzipOptions {
 }
 
 /**
- * Blocks in flight: twice the cores (at least 4), so the threadpool always has a block to deflate while
+ * Blocks in flight: twice cpuThreads() (at least 4), so the threadpool always has a block to deflate while
  * this thread reads files, writes tar headers and hashes output. Does not change the bytes.
  */
 export function defaultConcurrency(): number {
-  return Math.max(4, 2 * availableParallelism());
+  return Math.max(4, 2 * cpuThreads());
 }
 
 export function checkGzipOptions(options: GzipOptions): Required<Omit<GzipOptions, 'signal' | 'onThisThread'>> {

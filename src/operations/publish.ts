@@ -1,7 +1,7 @@
-import { availableParallelism } from 'node:os';
 import { Readable, Transform } from 'node:stream';
 import { errorMessage, isPackpubError, type PackpubError } from '../errors.js';
 import { localWriteError } from '../util/fs.js';
+import { usableCpus } from '../util/cores.js';
 import { sha256Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, emptyArtifactManifest, serializeManifest, type Descriptor } from '../oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
@@ -12,9 +12,9 @@ import type { StoreWarning, WritableStore } from '../targets/artifact-store.js';
  * how many at once, and how a failure is reported.
  */
 
-/** Packs (or versions) in flight: four per core (4 to 16), since each alternates between I/O, compression and round trips. */
+/** Packs (or versions) in flight: four per usable core (usableCpus: within a container's CPU quota; 4 to 16), since each alternates between I/O, compression and round trips. */
 export function defaultConcurrency(): number {
-  return Math.max(4, Math.min(16, 4 * availableParallelism()));
+  return Math.max(4, Math.min(16, 4 * usableCpus()));
 }
 
 /** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */

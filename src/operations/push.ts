@@ -1,7 +1,6 @@
 import { createReadStream, rmdirSync, rmSync } from 'node:fs';
 import type { Finding } from '../pack/findings.js';
 import { rm } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { BuiltArchive } from '../archive/build.js';

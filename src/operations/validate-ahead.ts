@@ -1,8 +1,8 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WORKER_YOUNG_GENERATION_MB, worthWorkers, type WorkersAhead } from './validate-work.js';
+import { cpuThreads } from '../util/cores.js';
 
 /*
  * The validation workers bin/packpub.js starts for `packpub validate` before it loads the program (issue 16),
@@ -43,14 +43,14 @@ interface Started {
 
 /**
  * Start the workers startValidation would start for `packpub validate` with these words after the command
- * (one per core but one, one per pack but one, none unless the packs are worth workers: worthWorkers), or
+ * (one per usable core but one (cpuThreads), one per pack but one, none unless the packs are worth workers: worthWorkers), or
  * undefined when it would start none. `flags` runs once those taken have loaded their built-ins (bin/packpub.js: its V8 flags). A worker
  * never keeps the process alive before it is taken (a command line refused first), and one that fails is
  * not taken.
  */
 export function startValidationAhead(words: readonly string[], flags: () => void): WorkersAhead | undefined {
   const dirs = packDirsOf(words, process.cwd());
-  const count = Math.min(availableParallelism(), dirs.length) - 1;
+  const count = Math.min(cpuThreads(), dirs.length) - 1;
   if (count < 1 || !worthWorkers(dirs)) return undefined;
   const started: Started[] = [];
   for (let i = 0; i < count; i++) {

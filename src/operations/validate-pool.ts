@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { BuildOptions, BuiltArchive } from '../archive/build.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { archiveFileName } from '../pack/naming.js';
+import { cpuThreads } from '../util/cores.js';
 import type { ValidateOptions, ValidationReport } from '../pack/validate.js';
 import { WORKER_YOUNG_GENERATION_MB, WORKERS_AHEAD, worthWorkers, type WorkersAhead } from './validate-work.js';
 
@@ -92,7 +92,7 @@ export interface ValidatePoolOptions {
    * MIN_WORK_FOR_WORKERS of work (estimated on the first validation, so a run that validates none pays nothing).
    */
   dirs: readonly string[];
-  /** Threads at most (default: one per core). */
+  /** Threads at most (default: cpuThreads(), one per usable core, at most MAX_CPU_THREADS). */
   threads?: number;
 }
 
@@ -143,11 +143,11 @@ interface PoolWorker {
 }
 
 /**
- * A pool of validation workers, started on first use, at most one per core and one per pack; or, when the
+ * A pool of validation workers, started on first use, at most one per usable core (cpuThreads) and one per pack; or, when the
  * packs are less work than MIN_WORK_FOR_WORKERS (decided on the first validation), none: all on this thread.
  */
 export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
-  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), options.dirs.length));
+  const threads = Math.max(1, Math.min(options.threads ?? cpuThreads(), options.dirs.length));
   const validateAndBuildHere = async (dir: string, validateOptions: ValidateOptions) => ({ report: await validateHere(dir, validateOptions) });
   if (!existsSync(WORKER_FILE)) return { validate: validateHere, validateAndBuild: validateAndBuildHere, build: buildHere, close: async () => undefined };
   let here: boolean | undefined;
@@ -315,7 +315,7 @@ export interface ValidationCrew {
  * less work than MIN_WORK_FOR_WORKERS. In a `packpub validate` run, the workers bin/packpub.js started ahead
  * (validate-ahead.ts) are taken first: they loaded their built-in modules before bin set its V8 flags.
  */
-export function startValidation(dirs: readonly string[], threads = availableParallelism()): ValidationCrew {
+export function startValidation(dirs: readonly string[], threads = cpuThreads()): ValidationCrew {
   const workerCount = Math.max(1, Math.min(threads, dirs.length)) - 1;
   const workers: StartedWorker[] = [];
   const worth = workerCount > 0 && existsSync(WORKER_FILE) && worthWorkers(dirs);
@@ -362,7 +362,7 @@ export function startValidation(dirs: readonly string[], threads = availablePara
  * the end of the list until one has it: validateOnThreads).
  * Less work than MIN_WORK_FOR_WORKERS, or no worker file: all on this thread.
  */
-export async function validateMany(dirs: readonly string[], options: ValidateOptions, threads = availableParallelism()): Promise<ValidationReport[]> {
+export async function validateMany(dirs: readonly string[], options: ValidateOptions, threads = cpuThreads()): Promise<ValidationReport[]> {
   const crew = startValidation(dirs, threads);
   try {
     return await crew.run(dirs, options);
