@@ -301,8 +301,12 @@ const NO_CREDENTIALS_HINT =
  * Turn an SDK error into a PackpubError that says what to do. `action` is the IAM action the call needs
  * (e.g. `ecr:CreateRepository`): a missing permission often surfaces vaguely, so name it.
  */
-export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string; repository?: string }): PackpubError {
+export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string; repository?: string; api?: { name: string; setting: string } }): PackpubError {
   if (err instanceof PackpubError) return err;
+  // Which API answered, and the settings that point at it: ECR's, unless the caller names another (ECR Public's).
+  const api = context.api?.name ?? 'the ECR API';
+  const setting = context.api?.setting ?? '--ecr-endpoint / AWS_ENDPOINT_URL_ECR';
+  const notAnswer = context.api === undefined ? 'not an ECR API answer' : `not an answer of ${api}`;
   if (name_(err) === 'ThrottlingException' && action === 'ecr:GetAuthorizationToken') {
     // The run's one token: a cause of the whole target (one line for every pack it stopped), not of a pack.
     return new PackpubError('CREDENTIALS', `ECR provider: AWS throttled ${action} for ${context.host} (ThrottlingException), after the SDK's retries`, {
@@ -375,35 +379,35 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
     });
   }
   if (name === CALL_TIMEOUT) {
-    return new PackpubError('NETWORK', `the ECR API at ${context.endpoint ?? 'the regional ECR endpoint'} did not answer ${action} for ${context.host}: ${message}`, {
-      hint: 'the ECR API (or a proxy or VPC endpoint in front of it) accepts connections but stalls; check --ecr-endpoint / AWS_ENDPOINT_URL_ECR and the network, or raise --request-timeout',
+    return new PackpubError('NETWORK', `${api} at ${context.endpoint ?? 'the regional ECR endpoint'} did not answer ${action} for ${context.host}: ${message}`, {
+      hint: `${api} (or a proxy or VPC endpoint in front of it) accepts connections but stalls; check ${setting} and the network, or raise --request-timeout`,
       cause: err,
     });
   }
   // The SDK could not read the answer: something other than the ECR API answered (a proxy page, another service).
   if (name === 'SyntaxError' || name === 'TypeError') {
-    return new PackpubError('REGISTRY', `the ECR API at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with something that is not an ECR API answer (${message})`, {
-      hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API (a proxy or another service may answer instead)',
+    return new PackpubError('REGISTRY', `${api} at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with something that is ${notAnswer} (${message})`, {
+      hint: `check ${setting} points at ${api} (a proxy or another service may answer instead)`,
       cause: err,
     });
   }
   // An HTTP status without an AWS error type (__type / x-amzn-ErrorType): the SDK calls it "Unknown".
   const status = e.$metadata?.httpStatusCode;
   if ((name === 'Unknown' || name === 'UnknownError') && status !== undefined) {
-    return new PackpubError('REGISTRY', `the ECR API at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with HTTP ${status} and no AWS error type: not an ECR API answer`, {
-      hint: 'check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API (a proxy or another service may answer instead)',
+    return new PackpubError('REGISTRY', `${api} at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with HTTP ${status} and no AWS error type: ${notAnswer}`, {
+      hint: `check ${setting} points at ${api} (a proxy or another service may answer instead)`,
       cause: err,
     });
   }
   const netCode = e.code ?? (err as { cause?: { code?: string } }).cause?.code;
   if (name === 'TimeoutError' || (netCode !== undefined && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(netCode))) {
     const where = context.endpoint ?? 'the regional ECR endpoint';
-    return new PackpubError('NETWORK', `cannot reach the ECR API at ${where} (${netCode ?? name})`, {
-      hint: 'check the network, proxy settings, --ecr-endpoint / AWS_ENDPOINT_URL_ECR and the VPC endpoint for ECR',
+    return new PackpubError('NETWORK', `cannot reach ${api} at ${where} (${netCode ?? name})`, {
+      hint: `check the network, proxy settings, ${setting} and the VPC endpoint for ${context.api === undefined ? 'ECR' : 'it'}`,
       cause: err,
     });
   }
-  return new PackpubError('REGISTRY', `ECR API call for ${action} failed (${name || 'error'}): ${message}`, {
+  return new PackpubError('REGISTRY', `${context.api === undefined ? 'ECR API' : context.api.name.replace(/^the /, '')} call for ${action} failed (${name || 'error'}): ${message}`, {
     hint: 'run again with --debug for the cause',
     cause: err,
   });

@@ -54,7 +54,7 @@ const GROUP_TITLE: Record<FlagGroup, string> = {
 
 const sideName = (side: Side) => (side === 'from' ? 'source' : 'destination');
 const REGISTRY_TYPE_HELP =
-  "Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor's /api/v2.0/systeminfo, else generic (public.ecr.aws: ECR Public, whose repositories must exist before a push, unless this is given)";
+  "Registry flavour; default: ecr for ECR host names, harbor when the registry answers Harbor's /api/v2.0/systeminfo, else generic (public.ecr.aws: ECR Public, whose missing repositories packpub creates with its API, unless this is given)";
 
 /** Ranges of numeric flags; the same as packpub.yaml where the file has the setting (concurrency: 1 to 64). */
 export const NUMBER_RANGES: Record<string, NumberRange> = {
@@ -206,7 +206,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE); named, its ECR token comes before a Docker config login of the host' },
   { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR; its ECR token comes before a Docker config login of the host' },
   { name: 'ecr-endpoint', group: 'ecr', type: 'string', describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint); http:// only on a loopback address or with --plain-http (copy: --from-plain-http or --to-plain-http, for that side)' },
-  { name: 'create-repositories', group: 'ecr-create', type: 'boolean', default: true, describe: 'Create missing ECR repositories before pushing (--no-create-repositories to turn off)' },
+  { name: 'create-repositories', group: 'ecr-create', type: 'boolean', default: true, describe: 'Create missing ECR and ECR Public repositories before pushing (--no-create-repositories to turn off)' },
   {
     name: 'ecr-tag-mutability',
     group: 'ecr-create',

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isEcrHost } from '../aws/ecr-host.js';
+import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
 import type { PathSegment, SourcePosition } from '../pack/json-source.js';
@@ -267,7 +267,12 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
     problems.push({ path: at('ecr', 'tagMutabilityExclusions'), message: 'needs ecr.tagMutability: MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION' });
   }
   const isEcr = t.type === 'ecr' || (t.type === undefined && host !== undefined && isEcrHost(host));
-  if (t.ecr !== undefined && t.registry !== undefined && !isEcr) {
+  // ECR Public (no type given) takes createRepositories alone: packpub creates missing repositories there, with no settings.
+  const ecrPublic = t.type === undefined && host !== undefined && isEcrPublicHost(host);
+  const unused = Object.keys(t.ecr ?? {}).filter((k) => k !== 'createRepositories');
+  if (ecrPublic && unused.length > 0) {
+    warnings.push(`${where}: targets.${name}.ecr.${unused.join(', ')} ignored: ${t.registry ?? ''} is ECR Public, where packpub only creates missing repositories (ecr.createRepositories)`);
+  } else if (t.ecr !== undefined && t.registry !== undefined && !isEcr && !ecrPublic) {
     warnings.push(`${where}: targets.${name}.ecr is ignored: ${t.registry} is not an ECR registry (set type: ecr if it is one)`);
   }
   if (t.harbor !== undefined && t.registry !== undefined && t.type !== 'harbor') {

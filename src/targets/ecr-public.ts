@@ -7,15 +7,18 @@ import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { RegistryConnectionOptions } from './options.js';
 import { probeRepository } from './ecr.js';
 import { GenericRegistryStore } from './registry-store.js';
+import { EcrPublicApi } from '../aws/ecr-public-api.js';
 
 /*
  * Amazon ECR Public (public.ecr.aws/<registry alias>/<repository>), as its user guide documents it:
- * - a repository must exist before a push: created with the ECR Public API in us-east-1 (aws ecr-public
- *   create-repository), not on push; a push into a missing one answers NAME_UNKNOWN "The repository with name
- *   '<repo>' does not exist in the registry with id '<id>'" (packpub does not create them: the ECR Public API is
- *   another AWS service than ECR's);
+ * - a repository must exist before a push: ECR Public creates none on push, and a push into a missing one answers
+ *   NAME_UNKNOWN "The repository with name '<repo>' does not exist in the registry with id '<id>'". packpub creates it
+ *   then (unless --no-create-repositories) with the ECR Public API (us-east-1; aws/ecr-public-api.ts), in the caller's own
+ *   registry only, and sends the refused write again; a run into existing repositories makes no API call and needs no
+ *   AWS credentials;
  * - credentials: an authorization token of the ECR Public API (`aws ecr-public get-login-password --region
  *   us-east-1`, user AWS, 12 hours), given as to any registry (packpub login, the Docker config);
  * - the first path segment is the registry alias, which names no repository.
@@ -28,12 +31,17 @@ export { ECR_PUBLIC_HOST, isEcrPublicHost };
 const LOGIN = `aws ecr-public get-login-password --region us-east-1 | packpub login ${ECR_PUBLIC_HOST} --username AWS --password-stdin`;
 
 export class EcrPublicStore extends GenericRegistryStore {
-  /** `basePath`: `<alias>[/<base>]`, as --registry named it. */
+  /** `basePath`: `<alias>[/<base>]`, as --registry named it; `api`: undefined when creation is off (--no-create-repositories). */
   constructor(
     client: RegistryClient,
     private readonly basePath: string,
+    private readonly api?: EcrPublicApi,
   ) {
     super(client);
+  }
+
+  private get alias(): string {
+    return this.basePath.split('/')[0] ?? '';
   }
 
   /** The registry's word that a repository exists, once per repository and run (a missing one: thrown). */
@@ -44,21 +52,48 @@ export class EcrPublicStore extends GenericRegistryStore {
   });
 
   /**
-   * A dry run's check that the repository exists, as the real run finds out at its first write (NAME_UNKNOWN, said
-   * by explain): a manifest read of a digest nothing has, which ECR answers NAME_UNKNOWN in a missing repository and
-   * MANIFEST_UNKNOWN in an existing one (ecr.ts probeRepository). The real run asks nothing more: the write's answer is
-   * ECR Public's own word.
+   * A dry run's check that the repository exists, with creation off (--no-create-repositories), as the real run finds
+   * out at its first write (NAME_UNKNOWN, said by explain): a manifest read of a digest nothing has, which ECR answers
+   * NAME_UNKNOWN in a missing repository and MANIFEST_UNKNOWN in an existing one (ecr.ts probeRepository). With creation
+   * on, the real run creates what is missing, and the dry run, as ECR's, checks nothing.
    */
-  checkRepository(repository: string): Promise<void> {
-    return this.exists(repository);
+  async checkRepository(repository: string): Promise<void> {
+    if (this.api === undefined) await this.exists(repository);
   }
 
+  /** The aliases of the caller's own registry (DescribeRegistries), asked once per run. */
+  private ownAliases: Promise<string[]> | undefined;
+
+  /**
+   * The missing repository created in the caller's own ECR Public registry (once per repository and run), or thrown as
+   * missing with why packpub could not: another account's alias, or the API's refusal (no AWS credentials, a denial).
+   */
+  private readonly create = onceper(async (repository: string) => {
+    const api = this.api as EcrPublicApi;
+    const name = repository.slice(this.alias.length + 1);
+    let aliases: string[];
+    try {
+      aliases = await (this.ownAliases ??= api.ownAliases());
+    } catch (err) {
+      throw this.missing(repository, err, `packpub could not tell whether ${ECR_PUBLIC_HOST}/${this.alias} is the registry of its AWS identity, so it created nothing: ${(err as Error).message}`);
+    }
+    if (!aliases.includes(this.alias)) {
+      const own = aliases.length === 0 ? 'has no registry alias' : `has the registry alias${aliases.length === 1 ? '' : 'es'} ${aliases.join(', ')}`;
+      throw this.missing(repository, undefined, `the ECR Public registry of the AWS identity packpub runs as ${own}, not ${this.alias}, and CreateRepository creates in that registry only, so packpub created nothing`);
+    }
+    try {
+      await api.createRepository(name);
+    } catch (err) {
+      throw this.missing(repository, err, `packpub could not create it: ${(err as Error).message}`);
+    }
+  });
+
   override pushBlob(...args: Parameters<ArtifactStore['pushBlob']>): Promise<void> {
-    return this.said(args[0], super.pushBlob(...args));
+    return this.written(args[0], () => super.pushBlob(...args));
   }
 
   override pushManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
-    return this.said(repository, super.pushManifest(repository, reference, bytes, mediaType));
+    return this.written(repository, () => super.pushManifest(repository, reference, bytes, mediaType));
   }
 
   /** Reads too: a push's first request is its look-up, where refused credentials show first. */
@@ -72,6 +107,25 @@ export class EcrPublicStore extends GenericRegistryStore {
 
   override hasBlob(repository: string, digest: Digest): Promise<boolean> {
     return this.said(repository, super.hasBlob(repository, digest));
+  }
+
+  /**
+   * A write, and where ECR Public answers that the repository does not exist (NAME_UNKNOWN), the repository created
+   * (create) and the write sent once more. Still NAME_UNKNOWN then: said with the creation this run made.
+   */
+  private async written<T>(repository: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (this.api === undefined || !isRegistryError(err) || err.ociCode !== 'NAME_UNKNOWN') throw this.explain(err, repository);
+    }
+    await this.create(repository);
+    try {
+      return await write();
+    } catch (err) {
+      if (!isRegistryError(err) || err.ociCode !== 'NAME_UNKNOWN') throw this.explain(err, repository);
+      throw this.missing(repository, err, 'packpub created it in this run (the ECR Public API answered CreateRepository), and the registry does not know it yet; run again in a minute');
+    }
   }
 
   /** `call`'s answer, or its failure said with ECR Public's way out (explain). */
@@ -93,14 +147,20 @@ export class EcrPublicStore extends GenericRegistryStore {
     });
   }
 
-  private missing(repository: string, cause: unknown): PackpubError {
-    const [alias = ''] = this.basePath.split('/');
-    const name = repository.slice(alias.length + 1);
-    const base = baseRepository(this.basePath).slice(alias.length + 1);
-    return new PackpubError('NOT_FOUND', `ECR Public repository ${name} does not exist in registry ${ECR_PUBLIC_HOST}/${alias}: ECR Public creates no repository on push, and packpub does not create them there`, {
-      hint: `create it: aws ecr-public create-repository --repository-name ${name} --region us-east-1, then run again (packpub publishes to ${base} and to ${base}/<pack name> for each pack: each must exist)`,
-      cause,
+  /** A repository that is not there and was not created: `why` packpub did not (creation off: that it does not). */
+  private missing(repository: string, cause: unknown, why?: string): PackpubError {
+    const name = repository.slice(this.alias.length + 1);
+    const base = baseRepository(this.basePath).slice(this.alias.length + 1);
+    const reason = why ?? `ECR Public creates no repository on push${this.api === undefined ? ', and --no-create-repositories was given' : ''}`;
+    return new PackpubError('NOT_FOUND', `ECR Public repository ${name} does not exist in registry ${ECR_PUBLIC_HOST}/${this.alias}: ${reason}`, {
+      hint: `create it: aws ecr-public create-repository --repository-name ${name} --region us-east-1, then run again (packpub publishes to ${base} and to ${base}/<pack name> for each pack: each must exist${this.api === undefined ? '; without --no-create-repositories packpub creates them, given AWS credentials allowed ecr-public:DescribeRegistries and ecr-public:CreateRepository' : ''})`,
+      ...(cause === undefined ? {} : { cause }),
     });
+  }
+
+  override async close(): Promise<void> {
+    this.api?.close();
+    await super.close();
   }
 }
 
@@ -108,11 +168,20 @@ export class EcrPublicStore extends GenericRegistryStore {
  * ECR Public's store, over the generic one. The first segment of the base path must be the registry alias:
  * without one, every repository name would be taken for an alias.
  */
-export function openEcrPublicStore(basePath: string, generic: GenericRegistryStore): EcrPublicStore {
+export function openEcrPublicStore(basePath: string, generic: GenericRegistryStore, options: Pick<RegistryConnectionOptions, 'env' | 'awsProfile' | 'plainHttp' | 'ecrRepositories' | 'retry'> = {}): EcrPublicStore {
   if (basePath === '') {
     throw new PackpubError('USAGE', `${ECR_PUBLIC_HOST} needs the registry alias as the first segment of the base path`, {
       hint: `--registry ${ECR_PUBLIC_HOST}/<alias>[/<base path>] (the alias is shown in the ECR Public console, e.g. public.ecr.aws/a1b2c3d4)`,
     });
   }
-  return new EcrPublicStore(generic.client, basePath);
+  const api =
+    options.ecrRepositories?.create === false
+      ? undefined
+      : new EcrPublicApi({
+          env: options.env ?? process.env,
+          ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+          ...(options.plainHttp === undefined ? {} : { plainHttp: options.plainHttp }),
+          ...(options.retry?.requestTimeoutMs === undefined ? {} : { timeoutMs: options.retry.requestTimeoutMs }),
+        });
+  return new EcrPublicStore(generic.client, basePath, api);
 }

@@ -104,7 +104,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   // ECR Public: no Harbor probe (a request to AWS for nothing); its own store says what a generic one could not.
   const store =
     options.type === undefined && isEcrPublicHost(host)
-      ? (await import('./ecr-public.js')).openEcrPublicStore(basePath, await openGenericRegistryStore({ ...options, host, credentials, ecrClients }, deps))
+      ? (await import('./ecr-public.js')).openEcrPublicStore(basePath, await openGenericRegistryStore({ ...options, host, credentials, ecrClients }, deps), options)
       : await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
   if (options.createProject === true && store.kind !== 'harbor') {
     // Dropped without a word, a Harbor packpub did not recognise (its systeminfo probe failed) then refused the push

@@ -4,15 +4,18 @@ import { startHostileRegistry, type HostileAnswer } from '../support/hostile-reg
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
+import { startEcrPublicStandin } from '../support/ecr-public-standin.js';
+import { useFakeAwsEnvironment } from '../support/ecr-standin.js';
 
 /*
  * Amazon ECR Public (public.ecr.aws/<registry alias>/<repository>) as its user guide documents it: a repository must
- * be created (aws ecr-public create-repository, us-east-1) before a push, which into a missing one answers 404
+ * be created (ECR Public API CreateRepository, us-east-1 only) before a push, which into a missing one answers 404
  * NAME_UNKNOWN "The repository with name '<repo>' does not exist in the registry with id '<id>'"; the password is a
- * token of the ECR Public API (user AWS). The stand-in: an in-memory registry under the real host name (--resolve),
- * answering as ECR Public for repositories not created. packpub took public.ecr.aws for a generic registry: the
- * push uploaded, then failed "repository ... not found ... (packpub creates it unless --no-create-repositories)",
- * a dry run planned "new", exit 0, and a base path without the alias pushed under repositories named as aliases.
+ * token of the ECR Public API (user AWS). The stand-ins: an in-memory registry under the real host name (--resolve),
+ * answering as ECR Public for repositories not created, and the ECR Public API (test/support/ecr-public-standin.ts),
+ * whose CreateRepository makes them, called by the real @aws-sdk/client-ecr-public. packpub took public.ecr.aws for a
+ * generic registry (the push failed "... packpub creates it unless --no-create-repositories"; a dry run planned "new",
+ * exit 0), then named missing repositories without creating them; now it creates them in its identity's own registry.
  */
 
 const TOKEN = 'ecr-public-token-not-real-0123';
@@ -28,10 +31,13 @@ const w = setup(async (stack) => {
     const body = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${m[1] ?? ''}' does not exist in the registry with id 'myalias'` }] });
     return { status: 404, headers: { 'content-type': 'application/json' }, body };
   };
+  const api = stack.add(await startEcrPublicStandin({ repositories: created }));
   const port = registry.host.split(':')[1] ?? '';
-  return { root, pack, registry, created, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
+  return { root, pack, registry, created, api, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
 });
 const env = (password = TOKEN) => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), PACKPUB_USERNAME: 'AWS', PACKPUB_PASSWORD: password });
+/** For runs that create repositories: the ECR Public API stand-in (AWS credentials: useFakeAwsEnvironment, in process.env where the SDK reads them). */
+const awsEnv = () => ({ ...env(), AWS_ENDPOINT_URL_ECR_PUBLIC: w.api.url });
 const target = (base: string) => ['--registry', base === '' ? w.host : `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http'];
 const writes = (since: number) => w.registry.requests.slice(since).filter((r) => r.method !== 'GET' && r.method !== 'HEAD');
 
@@ -51,30 +57,121 @@ describe('ECR Public (public.ecr.aws)', () => {
     expect(w.registry.requests.slice(since)).toEqual([]);
   });
 
-  it('repositories not created: push and --dry-run fail naming the repository and the command, nothing stored (was: "packpub creates it unless --no-create-repositories"; dry run exit 0)', async () => {
+  it('--no-create-repositories, repositories not created: push and --dry-run fail naming the repository and the command, nothing stored (was: "packpub creates it unless --no-create-repositories"; dry run exit 0)', async () => {
     const since = w.registry.requests.length;
-    const said = (repo: string) => `ECR Public repository ${repo} does not exist in registry public.ecr.aws/myalias: ECR Public creates no repository on push, and packpub does not create them there`;
+    const said = (repo: string) => `ECR Public repository ${repo} does not exist in registry public.ecr.aws/myalias: ECR Public creates no repository on push, and --no-create-repositories was given`;
     // The dry run asks the registry (a manifest read: NAME_UNKNOWN), the base repository first; so does the real
     // run, by its first write (the base's {} config upload, refused): each names one repository, the hint both.
-    const dry = await runCli(['push', w.pack, ...target('myalias/packs'), '--dry-run'], { env: env() });
+    const dry = await runCli(['push', w.pack, ...target('myalias/packs'), '--no-create-repositories', '--dry-run'], { env: env() });
     expect(dry.code, dry.stdout + dry.stderr).toBe(1);
     expect(dry.stderr).toContain(said('packs/spectro-packs/archive'));
     expect(writes(since)).toEqual([]);
-    const run = await runCli(['push', w.pack, ...target('myalias/packs')], { env: env() });
+    const run = await runCli(['push', w.pack, ...target('myalias/packs'), '--no-create-repositories'], { env: env() });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stderr).toContain(said('packs/spectro-packs/archive'));
-    expect(run.stderr).toContain('hint: create it: aws ecr-public create-repository --repository-name packs/spectro-packs/archive --region us-east-1, then run again (packpub publishes to packs/spectro-packs/archive and to packs/spectro-packs/archive/<pack name> for each pack: each must exist)');
-    expect(run.stderr).not.toContain('--no-create-repositories');
+    expect(run.stderr).toContain('hint: create it: aws ecr-public create-repository --repository-name packs/spectro-packs/archive --region us-east-1, then run again (packpub publishes to packs/spectro-packs/archive and to packs/spectro-packs/archive/<pack name> for each pack: each must exist; without --no-create-repositories packpub creates them, given AWS credentials allowed ecr-public:DescribeRegistries and ecr-public:CreateRepository)');
 
     // The base made, the pack's repository not yet: said for it, before its layer is sent.
     w.created.add('packs/spectro-packs/archive');
-    const pack = await runCli(['push', w.pack, ...target('myalias/packs')], { env: env() });
+    const pack = await runCli(['push', w.pack, ...target('myalias/packs'), '--no-create-repositories'], { env: env() });
     expect(pack.code, pack.stdout + pack.stderr).toBe(1);
     expect(pack.stderr).toContain(said('packs/spectro-packs/archive/hello'));
     // Its writes were refused (404 NAME_UNKNOWN) from the first: nothing stored in it.
     const intoPack = writes(since).filter((r) => r.path.startsWith('/v2/myalias/packs/spectro-packs/archive/hello/'));
     expect(intoPack.length).toBeGreaterThan(0);
     expect(intoPack.every((r) => r.status === 404)).toBe(true);
+    // Creation off: the ECR Public API was never called.
+    expect(w.api.calls).toEqual([]);
+  });
+
+  it('repositories not created: packpub creates both in its own registry (ECR Public API, us-east-1 whatever AWS_REGION says) and publishes, exit 0; the dry run plans it, calling nothing (was: exit 1, "packpub does not create them there")', async () => {
+    const restore = useFakeAwsEnvironment('test-ecr-public');
+    process.env['AWS_REGION'] = 'eu-west-1';
+    try {
+      const dry = await runCli(['push', w.pack, ...target('myalias/made'), '--dry-run'], { env: awsEnv() });
+      expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+      expect(w.api.calls).toEqual([]);
+
+      const run = await runCli(['push', w.pack, ...target('myalias/made')], { env: awsEnv() });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('published');
+      expect([...w.created].filter((r) => r.startsWith('made/')).sort()).toEqual(['made/spectro-packs/archive', 'made/spectro-packs/archive/hello']);
+      // The alias checked once, each repository created once, every call signed for us-east-1.
+      expect(w.api.calls.map((c) => `${c.op} ${String(c.body['repositoryName'] ?? '')}`)).toEqual([
+        'DescribeRegistries ',
+        'CreateRepository made/spectro-packs/archive',
+        'CreateRepository made/spectro-packs/archive/hello',
+      ]);
+      expect(w.api.calls.every((c) => c.region === 'us-east-1')).toBe(true);
+      const held = await fetch(`${w.registry.url}/v2/myalias/made/spectro-packs/archive/hello/manifests/1.0.0`, { method: 'HEAD', headers: { authorization: `Basic ${Buffer.from(`AWS:${TOKEN}`).toString('base64')}` } });
+      expect(held.status).toBe(200);
+
+      // Into existing repositories: no API call.
+      const calls = w.api.calls.length;
+      const again = await runCli(['push', w.pack, ...target('myalias/made')], { env: awsEnv() });
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toContain('unchanged');
+      expect(w.api.calls.length).toBe(calls);
+    } finally {
+      w.api.calls.length = 0;
+      restore();
+    }
+  });
+
+  it('creation refused (another account\'s alias, no AWS credentials, IAM, quota): exit 1 with why and the command, nothing created or stored', async () => {
+    const restore = useFakeAwsEnvironment('test-ecr-public');
+    const since = w.registry.requests.length;
+    const said = (why: string) => `ECR Public repository refused/spectro-packs/archive does not exist in registry public.ecr.aws/myalias: ${why}`;
+    const hint = 'hint: create it: aws ecr-public create-repository --repository-name refused/spectro-packs/archive --region us-east-1, then run again';
+    try {
+      w.api.aliases = ['otheralias'];
+      const other = await runCli(['push', w.pack, ...target('myalias/refused')], { env: awsEnv() });
+      expect(other.code, other.stdout + other.stderr).toBe(1);
+      expect(other.stderr).toContain(said('the ECR Public registry of the AWS identity packpub runs as has the registry alias otheralias, not myalias, and CreateRepository creates in that registry only, so packpub created nothing'));
+      expect(other.stderr).toContain(hint);
+      expect(w.api.calls.map((c) => c.op)).toEqual(['DescribeRegistries']);
+      w.api.aliases = ['myalias'];
+
+      w.api.deny('CreateRepository');
+      const denied = await runCli(['push', w.pack, ...target('myalias/refused')], { env: awsEnv() });
+      expect(denied.code, denied.stdout + denied.stderr).toBe(1);
+      expect(denied.stderr).toContain(said('packpub could not create it: AWS denied ecr-public:CreateRepository for public.ecr.aws: User: arn:aws:iam::123456789012:user/packpub-test is not authorized to perform: ecr-public:CreateRepository'));
+      expect(denied.stderr).toContain(hint);
+      w.api.allow('CreateRepository');
+
+      // LimitExceededException: repositories per registry (ECR Public service quotas).
+      w.api.fail('CreateRepository', 'LimitExceededException', 'The operation did not succeed because it would cause a service quota to be exceeded.');
+      const quota = await runCli(['push', w.pack, ...target('myalias/refused')], { env: { ...awsEnv(), AWS_MAX_ATTEMPTS: '1' } });
+      expect(quota.code, quota.stdout + quota.stderr).toBe(1);
+      expect(quota.stderr).toContain(said('packpub could not create it: ECR refused ecr-public:CreateRepository for public.ecr.aws: a service quota of this account and region is reached (LimitExceededException)'));
+      w.api.allow('CreateRepository');
+
+      delete process.env['AWS_ACCESS_KEY_ID'];
+      delete process.env['AWS_SECRET_ACCESS_KEY'];
+      const none = await runCli(['push', w.pack, ...target('myalias/refused')], { env: awsEnv() });
+      expect(none.code, none.stdout + none.stderr).toBe(1);
+      expect(none.stderr).toContain(said('packpub could not tell whether public.ecr.aws/myalias is the registry of its AWS identity, so it created nothing: ECR provider: no AWS credentials found to call ecr-public:DescribeRegistries for public.ecr.aws'));
+      expect(none.stderr).toContain(hint);
+
+      expect([...w.created].some((r) => r.startsWith('refused/'))).toBe(false);
+      expect(writes(since).every((r) => r.status === 404)).toBe(true);
+
+      // CreateRepository answered, and the registry still does not know the repository (another registry behind the API).
+      process.env['AWS_ACCESS_KEY_ID'] = 'test-ecr-public';
+      process.env['AWS_SECRET_ACCESS_KEY'] = 'test-ecr-public-secret-not-real';
+      w.api.calls.length = 0;
+      w.api.repositories = new Set();
+      const late = await runCli(['push', w.pack, ...target('myalias/refused')], { env: awsEnv() });
+      expect(late.code, late.stdout + late.stderr).toBe(1);
+      expect(late.stderr).toContain(said('packpub created it in this run (the ECR Public API answered CreateRepository), and the registry does not know it yet; run again in a minute'));
+      expect(w.api.calls.map((c) => c.op)).toEqual(['DescribeRegistries', 'CreateRepository']);
+    } finally {
+      w.api.repositories = w.created;
+      w.api.aliases = ['myalias'];
+      w.api.allow('CreateRepository');
+      w.api.calls.length = 0;
+      restore();
+    }
   });
 
   it('with both repositories created: published (exit 0), then unchanged; a refused token says how to get one', async () => {

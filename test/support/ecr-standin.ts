@@ -119,7 +119,8 @@ export function tagIsImmutable(repo: Pick<EcrStandinRepository, 'imageTagMutabil
 // ECR's repository name pattern (API reference, CreateRepository.repositoryName).
 const REPO_NAME_RE = /^(?=.{2,256}$)((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
 
-class AwsError extends Error {
+/** An AWS API error answer: its `__type`, message and HTTP status (400 unless said). */
+export class AwsError extends Error {
   constructor(
     readonly type: string,
     message: string,
@@ -315,16 +316,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const send = (status: number, payload: unknown, type?: string) => {
-      const text = JSON.stringify(payload);
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': randomBytes(16).toString('hex'),
-        ...(type === undefined ? {} : { 'x-amzn-errortype': type }),
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
-    };
+    const send = (status: number, payload: unknown, type?: string) => sendAwsJson(res, status, payload, type);
     try {
       const raw = (await readBody(req)).toString('utf8');
       if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return assumeRole(req, res, raw);
@@ -414,6 +406,18 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
       }),
   };
   return standin;
+}
+
+/** An AWS JSON 1.1 answer (an error's `type` also in `x-amzn-ErrorType`), as the AWS APIs send it (this stand-in, ECR Public's). */
+export function sendAwsJson(res: ServerResponse, status: number, payload: unknown, type?: string): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amzn-requestid': randomBytes(16).toString('hex'),
+    ...(type === undefined ? {} : { 'x-amzn-errortype': type }),
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
 }
 
 /** The ECR host name the tests use (reached through --resolve or the ECR-like proxy, never the network). */

@@ -178,6 +178,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('ECR Public: ecr.createRepositories is used, no warning (was: "targets.p.ecr is ignored: ... not an ECR registry"); other ecr settings are named as ignored', async () => {
+    const used = await loadConfig({ cwd: await withConfig('targets:\n  p:\n    registry: public.ecr.aws/myalias/packs\n    ecr:\n      createRepositories: false\n'), env: {} });
+    expect(used.warnings).toEqual([]);
+    const unused = await loadConfig({ cwd: await withConfig('targets:\n  p:\n    registry: public.ecr.aws/myalias/packs\n    ecr:\n      createRepositories: true\n      tagMutability: IMMUTABLE\n      encryption: KMS\n'), env: {} });
+    expect(unused.warnings).toEqual(['packpub.yaml: targets.p.ecr.tagMutability, encryption ignored: public.ecr.aws/myalias/packs is ECR Public, where packpub only creates missing repositories (ecr.createRepositories)']);
+  });
+
   it('accepts an empty file with a warning', async () => {
     const cwd = await withConfig('# nothing yet\n');
     expect(await loadConfig({ cwd, env: {} })).toEqual({ config: {}, file: join(cwd, 'packpub.yaml'), warnings: ['packpub.yaml is empty; using no configuration'] });

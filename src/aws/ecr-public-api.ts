@@ -1,0 +1,141 @@
+import { isLoopbackHost } from '../oci/reference.js';
+import { PackpubError } from '../errors.js';
+import { awsFilesOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError } from './ecr-sdk.js';
+
+/*
+ * The two ECR Public API calls packpub makes to create a missing repository (ECR Public API reference): DescribeRegistries,
+ * whose registries' aliases tell whether `public.ecr.aws/<alias>` is the caller's own registry (CreateRepository takes no
+ * alias: it creates in the caller's registry, so a repository made for another account's alias would be a stray one of
+ * the caller's), and CreateRepository (RepositoryAlreadyExistsException: there already). The API answers in us-east-1
+ * only, whatever region the environment names. AWS credentials come from the SDK's default chain (or --aws-profile), as
+ * for ECR; the endpoint from AWS_ENDPOINT_URL_ECR_PUBLIC (else AWS_ENDPOINT_URL), as the SDK reads them.
+ *
+ * @aws-sdk/client-ecr-public (one package of ~0.5 MB, whose dependencies the ECR client brings anyway) is loaded here
+ * only when a repository is missing: start-up and runs into existing repositories never load it. It is loaded by a name
+ * the type checker does not resolve; the few of its shapes used here are declared below.
+ */
+
+/** The region of the ECR Public API (its user guide: "the Amazon ECR Public API is only available in us-east-1"). */
+export const ECR_PUBLIC_API_REGION = 'us-east-1';
+
+const ECR_PUBLIC_SDK = '@aws-sdk/client-ecr-public';
+
+interface EcrPublicSdk {
+  ECRPUBLICClient: new (config: Record<string, unknown>) => { send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>; destroy(): void };
+  DescribeRegistriesCommand: new (input: Record<string, unknown>) => object;
+  CreateRepositoryCommand: new (input: Record<string, unknown>) => object;
+}
+
+interface DescribeRegistriesAnswer {
+  registries?: Array<{ registryId?: string; aliases?: Array<{ name?: string; status?: string }> }>;
+  nextToken?: string;
+}
+
+/** Where the ECR Public API is called: AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS_ENDPOINT_URL, of the run's environment. */
+export function ecrPublicEndpoint(env: NodeJS.ProcessEnv): { name: string; url: string } | undefined {
+  for (const name of ['AWS_ENDPOINT_URL_ECR_PUBLIC', 'AWS_ENDPOINT_URL']) {
+    const value = env[name]?.trim();
+    if (value !== undefined && value !== '') return { name, url: value };
+  }
+  return undefined;
+}
+
+export interface EcrPublicApiOptions {
+  env: NodeJS.ProcessEnv;
+  awsProfile?: string;
+  /** --plain-http for the registry: an endpoint of plain HTTP off this machine is allowed then, as for ECR's. */
+  plainHttp?: boolean;
+  timeoutMs?: number;
+}
+
+export class EcrPublicApi {
+  private opened: Promise<{ sdk: EcrPublicSdk; client: InstanceType<EcrPublicSdk['ECRPUBLICClient']> }> | undefined;
+  private readonly endpoint: { name: string; url: string } | undefined;
+
+  /** Refuses (USAGE) an endpoint of plain HTTP off this machine before any request: see refusePlainHttp. */
+  constructor(private readonly options: EcrPublicApiOptions) {
+    this.endpoint = ecrPublicEndpoint(options.env);
+    this.refusePlainHttp();
+  }
+
+  /** The registry aliases of the caller's own ECR Public registry (DescribeRegistries, every page). */
+  async ownAliases(): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const answer = (await this.call('DescribeRegistriesCommand', nextToken === undefined ? {} : { nextToken }, 'ecr-public:DescribeRegistries')) as DescribeRegistriesAnswer;
+      for (const registry of answer.registries ?? []) for (const alias of registry.aliases ?? []) if (typeof alias.name === 'string') names.push(alias.name);
+      nextToken = answer.nextToken;
+      if (nextToken === undefined || nextToken === '') break;
+    }
+    return names;
+  }
+
+  /** CreateRepository in the caller's registry; 'exists' when it is there already. */
+  async createRepository(name: string): Promise<'created' | 'exists'> {
+    try {
+      await this.call('CreateRepositoryCommand', { repositoryName: name }, 'ecr-public:CreateRepository', name);
+      return 'created';
+    } catch (err) {
+      if ((err as { cause?: { name?: string } }).cause?.name === 'RepositoryAlreadyExistsException') return 'exists';
+      throw err;
+    }
+  }
+
+  close(): void {
+    void this.opened?.then(({ client }) => client.destroy(), () => undefined);
+  }
+
+  private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
+    try {
+      const { sdk, client } = await this.open();
+      return await client.send(new sdk[command](input), { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS) });
+    } catch (err) {
+      throw mapAwsError(err, action, {
+        host: 'public.ecr.aws',
+        endpoint: this.endpoint?.url ?? `its ${ECR_PUBLIC_API_REGION} endpoint`,
+        api: { name: 'the ECR Public API', setting: 'AWS_ENDPOINT_URL_ECR_PUBLIC' },
+        ...(this.options.awsProfile === undefined ? {} : { profile: this.options.awsProfile }),
+        ...(repository === undefined ? {} : { repository }),
+      });
+    }
+  }
+
+  private open(): Promise<{ sdk: EcrPublicSdk; client: InstanceType<EcrPublicSdk['ECRPUBLICClient']> }> {
+    this.opened ??= (async () => {
+      process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+      const [sdk, providers] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers')]);
+      const files = awsFilesOf(this.options.env);
+      const credentials = providers.fromNodeProviderChain({
+        ...(this.options.awsProfile === undefined ? {} : { profile: this.options.awsProfile }),
+        ...(files.credentialsFile === undefined ? {} : { filepath: files.credentialsFile }),
+        ...(files.configFile === undefined ? {} : { configFilepath: files.configFile }),
+        clientConfig: { region: ECR_PUBLIC_API_REGION },
+      });
+      const client = new sdk.ECRPUBLICClient({
+        region: ECR_PUBLIC_API_REGION,
+        credentials,
+        ...(this.endpoint === undefined ? {} : { endpoint: this.endpoint.url }),
+        ...(files.maxAttempts === undefined ? {} : { maxAttempts: files.maxAttempts }),
+      });
+      return { sdk, client };
+    })();
+    this.opened.catch(() => (this.opened = undefined));
+    return this.opened;
+  }
+
+  /** As refusePlainHttpEcrEndpoint for ECR's: request signatures, the session token, in clear text to whatever answers. */
+  private refusePlainHttp(): void {
+    if (this.endpoint === undefined || this.options.plainHttp === true) return;
+    let url: URL;
+    try {
+      url = new URL(this.endpoint.url);
+    } catch {
+      return; // the SDK says what is wrong with it
+    }
+    if (url.protocol !== 'http:' || isLoopbackHost(url.host)) return;
+    throw new PackpubError('USAGE', `refusing to call the ECR Public API at ${url.origin} over plain HTTP (${this.endpoint.name}): the AWS request signatures and session token would cross the network in clear text`, {
+      hint: 'use https://; a stand-in of the ECR Public API may use http:// on a loopback address',
+    });
+  }
+}

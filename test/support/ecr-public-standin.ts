@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { AwsError, sendAwsJson } from './ecr-standin.js';
+import { listenOnLoopback, readBody } from './loopback.js';
+
+/*
+ * A loopback stand-in for the Amazon ECR Public API as the real @aws-sdk/client-ecr-public talks to it (ECR Public API
+ * reference): AWS JSON 1.1, `POST /`, `X-Amz-Target: SpencerFrontendService.<Op>`, SigV4 scoped to us-east-1 and the
+ * signing name `ecr-public` (the API answers in us-east-1 only: a request signed for another region is refused as AWS
+ * refuses it), errors as `{"__type": "<Exception>", "message": "..."}` with the `x-amzn-ErrorType` header.
+ * DescribeRegistries answers the caller's one registry with its aliases; CreateRepository creates in it (names checked
+ * against the API's pattern), RepositoryAlreadyExistsException when there. Faults: an AWS error per operation (`fail`:
+ * LimitExceededException...), an IAM denial (`deny`).
+ */
+
+/** ECR Public's repositoryName pattern and length (API reference, CreateRepository). */
+const REPOSITORY_NAME = /^(?=.{2,205}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+export interface EcrPublicStandin {
+  /** `http://127.0.0.1:<port>`: AWS_ENDPOINT_URL_ECR_PUBLIC for the run. */
+  url: string;
+  accountId: string;
+  /** The aliases of the caller's registry, as DescribeRegistries answers them. */
+  aliases: string[];
+  /** Repositories of the caller's registry, by name (without the alias); shared with the registry stand-in. */
+  repositories: Set<string>;
+  /** Each call: operation, its JSON body, and the SigV4 scope's region. */
+  calls: Array<{ op: string; body: Record<string, unknown>; region: string | undefined }>;
+  fail(op: string, type: string, message: string): void;
+  deny(op: string): void;
+  /** Undo fail / deny. */
+  allow(op: string): void;
+  close(): Promise<void>;
+}
+
+export async function startEcrPublicStandin(options: { accountId?: string; aliases?: string[]; repositories?: Set<string> } = {}): Promise<EcrPublicStandin> {
+  const accountId = options.accountId ?? '123456789012';
+  const failures = new Map<string, { type: string; message: string }>();
+  const denied = new Set<string>();
+  // Read by the operations when called: the aliases may be changed by a test.
+  let standin: EcrPublicStandin;
+
+  const ops: Record<string, (body: Record<string, unknown>) => unknown> = {
+    DescribeRegistries: () => ({
+      registries: [
+        {
+          registryId: accountId,
+          registryArn: `arn:aws:ecr-public::${accountId}:registry/${accountId}`,
+          registryUri: `public.ecr.aws/${standin.aliases[0] ?? accountId}`,
+          verified: false,
+          aliases: standin.aliases.map((name, i) => ({ name, status: 'ACTIVE', primaryRegistryAlias: i === 0, defaultRegistryAlias: i === 0 })),
+        },
+      ],
+    }),
+    CreateRepository: (body) => {
+      const name = String(body['repositoryName'] ?? '');
+      if (!REPOSITORY_NAME.test(name)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression pattern'`);
+      if (standin.repositories.has(name)) throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${accountId}'`);
+      standin.repositories.add(name);
+      return {
+        repository: { repositoryArn: `arn:aws:ecr-public::${accountId}:repository/${name}`, registryId: accountId, repositoryName: name, repositoryUri: `public.ecr.aws/${standin.aliases[0] ?? ''}/${name}`, createdAt: Date.now() / 1000 },
+        catalogData: {},
+      };
+    },
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const raw = (await readBody(req)).toString('utf8');
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (req.method !== 'POST' || !target.startsWith('SpencerFrontendService.')) throw new AwsError('UnknownOperationException', `unknown operation ${target || req.method}`);
+      const op = target.slice('SpencerFrontendService.'.length);
+      const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(String(req.headers['authorization'] ?? ''));
+      const body = raw === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
+      standin.calls.push({ op, body, region: auth?.[2] });
+      if (auth === null) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+      if (auth[3] !== 'ecr-public') throw new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: 'ecr-public'.`);
+      if (auth[2] !== 'us-east-1') throw new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${auth[2] ?? ''}'.`);
+      const impl = ops[op];
+      if (impl === undefined) throw new AwsError('UnknownOperationException', `operation ${op} is not implemented by the stand-in`);
+      if (denied.has(op)) {
+        throw new AwsError('AccessDeniedException', `User: arn:aws:iam::${accountId}:user/packpub-test is not authorized to perform: ecr-public:${op} on resource: * because no identity-based policy allows the ecr-public:${op} action`);
+      }
+      const injected = failures.get(op);
+      if (injected !== undefined) throw new AwsError(injected.type, injected.message);
+      sendAwsJson(res, 200, impl(body));
+    } catch (err) {
+      if (err instanceof AwsError) sendAwsJson(res, err.status, { __type: err.type, message: err.message }, err.type);
+      else sendAwsJson(res, 500, { __type: 'ServerException', message: (err as Error).message }, 'ServerException');
+    }
+  };
+
+  const listening = await listenOnLoopback(createServer((req, res) => void handle(req, res)));
+  standin = {
+    accountId,
+    aliases: options.aliases ?? ['myalias'],
+    repositories: options.repositories ?? new Set<string>(),
+    calls: [],
+    url: listening.url,
+    fail: (op, type, message) => void failures.set(op, { type, message }),
+    deny: (op) => void denied.add(op),
+    allow: (op) => {
+      denied.delete(op);
+      failures.delete(op);
+    },
+    close: () => listening.close(),
+  };
+  return standin;
+}
