@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
 import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
-import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from './chart-manifests.js';
+import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type CrdRefusal, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
@@ -101,6 +101,13 @@ export interface HelmChart {
   oversizedFiles?: Array<{ name: string; size: number }>;
   /** The top chart's crds/ files holding an apiextensions.k8s.io/v1beta1 CRD, which Kubernetes 1.22+ do not serve. */
   removedApiCrdFiles?: string[];
+  /**
+   * A subchart's crds/ files Helm's install cannot apply (chart-manifests.ts crdRefusal), when it has any.
+   * Helm applies a subchart's crds/ only when the subchart is enabled (pkg/action/install.go runs
+   * ProcessDependencies, then CRDObjects): whether it is depends on the values, so the refusal is judged
+   * there (values-schema.ts subchartCrdRefusals). The top chart's refuse the chart as it is read.
+   */
+  crdRefusals?: Array<CrdRefusal & { file: string }>;
   /**
    * Unquoted numbers and booleans in this chart's Chart.yaml (or requirements.yaml) string fields that Helm
    * reads as other text than written (`appVersion: 1.20` is "1.2"), when there are any.
@@ -221,6 +228,8 @@ interface ChartSlot {
    */
   earlier?: Array<{ field: TextField; text: string }>;
   templateRefs?: Set<string>;
+  /** This subchart's crds/ files Helm's install cannot apply (HelmChart.crdRefusals). */
+  crdRefusals?: Array<CrdRefusal & { file: string }>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
 }
@@ -433,6 +442,8 @@ type EntryUse =
   | { kind: 'template'; slot: ChartSlot; label: string }
   /** A file the chart's install parses as YAML (chart-manifests.ts); `refs`: also scanned as a template. */
   | { kind: 'yaml'; file: HelmYamlFile; rel: string; slot: ChartSlot; label: string; refs: boolean }
+  /** A crds/ file of a subchart: applied only when the subchart is enabled (HelmChart.crdRefusals). */
+  | { kind: 'subchart-crd'; rel: string; slot: ChartSlot; label: string }
   | { kind: 'archive'; slot: ChartSlot; label: string };
 
 /**
@@ -507,6 +518,7 @@ class ArchiveCollector {
       const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
       if (yaml !== undefined) return { kind: 'yaml', file: yaml, rel, slot, label: entryLabel, refs };
       if (refs) return { kind: 'template', slot, label: entryLabel };
+      if (size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') return { kind: 'subchart-crd', rel, slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
     } else if (placed.kind === 'archive') {
       if (this.depth + 1 > budget.maxNesting) {
@@ -576,6 +588,15 @@ function checkCrd(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer, budge
   });
 }
 
+/** Notes a subchart's crds/ file that Helm's install cannot apply, should the subchart be enabled. */
+function noteSubchartCrd(use: Extract<EntryUse, { kind: 'subchart-crd' }>, bytes: Buffer): void {
+  const yaml = helmYamlRefusal(bytes, 'crd');
+  const refusal = yaml !== undefined ? { why: `Go's YAML reader refuses it (${yaml})`, hint: CRD_FIX_HINT } : crdRefusal(bytes, use.rel);
+  if (refusal !== undefined) (use.slot.crdRefusals ??= []).push({ file: use.rel, ...refusal });
+}
+
+const CRD_FIX_HINT = 'fix or remove that crds/ file of the subchart, then rebuild the archive';
+
 /** Text of an entry as chartText reads it (`yaml` false for templates), refused over `limit` bytes. */
 function entryText(bytes: Buffer, limit: number, what: string, nested: boolean, yaml = true): string {
   if (bytes.length > limit) throw tooLargeText(what, limit, nested);
@@ -622,6 +643,8 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
+        case 'subchart-crd':
+          return noteSubchartCrd(use, await data.bytes());
         case 'archive':
           use.slot.archives.push(await readArchive({ chunks: data.chunks() }, use.label, budget, depth + 1));
       }
@@ -658,6 +681,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
         checkCrd(use, bytes, budget);
         if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
       }
+      else if (use.kind === 'subchart-crd') noteSubchartCrd(use, await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, true));
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
       else await drain(entry);
     }
@@ -986,6 +1010,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     metadata,
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
     ...(slot.schema === undefined ? {} : { valuesSchemaText: slot.schema }),
+    ...(slot.crdRefusals === undefined ? {} : { crdRefusals: slot.crdRefusals }),
     dependencies: parseDependencies(dependencies),
     subcharts,
     // Split only when asked for: the deep checks read the dotted paths (templateReferences).

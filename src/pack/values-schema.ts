@@ -1189,3 +1189,75 @@ export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesT
   }
   return findings;
 }
+
+/** A crds/ file of a subchart the values as published enable, which Helm's install cannot apply. */
+export interface SubchartCrdRefusal {
+  /** The subchart's name, with its parents' (`web/redis`), as ProcessDependencies names it (an alias). */
+  chart: string;
+  file: string;
+  why: string;
+  hint: string;
+}
+
+function holdsCrdRefusal(chart: HelmChart): boolean {
+  return chart.crdRefusals !== undefined || chart.subcharts.some(holdsCrdRefusal);
+}
+
+/**
+ * The crds/ files Helm's install of `chart` cannot apply (HelmChart.crdRefusals), given the values Palette
+ * passes it (`given`, the pack's `charts.<name>`): Helm installs the CRDs of every subchart
+ * ProcessDependencies keeps (helm/helm pkg/action/install.go: ProcessDependencies, then chrt.CRDObjects(),
+ * which walks the chart's dependencies) and fails on the first it cannot read ("failed to install CRD ...").
+ * A subchart counts only when every Helm 3 era keeps it (conditions and tags read in the coalesced values);
+ * none when a condition cannot be judged here (a Palette macro, a constraint Helm reads otherwise).
+ */
+export function subchartCrdRefusals(chart: HelmChart, given: unknown): SubchartCrdRefusal[] {
+  if (!holdsCrdRefusal(chart)) return [];
+  const start = isMap(given) ? given : {};
+  let kept: Map<string, Node> | undefined;
+  try {
+    const root = nodeOf(chart);
+    for (const era of ERAS) {
+      if (era.importsOnly === true) continue; // import-values decide nothing about which subcharts install
+      const here = new Map<string, Node>();
+      const walk = (tree: Tree, names: string[]): void => {
+        for (const sub of tree.subs) {
+          const at = [...names, sub.name];
+          if (sub.node.chart.crdRefusals !== undefined) here.set(at.join('/'), sub.node);
+          walk(sub, at);
+        }
+      };
+      walk(enabledTree(root, chart.name, () => start, '', era, new Map()), [chart.name]);
+      kept = kept === undefined ? here : new Map([...kept].filter(([at, node]) => here.get(at) === node));
+    }
+  } catch (err) {
+    if (err instanceof NotJudged) return [];
+    throw err;
+  }
+  return [...(kept ?? [])].flatMap(([at, node]) => (node.chart.crdRefusals ?? []).map((r) => ({ chart: at, ...r })));
+}
+
+/**
+ * Errors for the charts pack.json lists whose install fails on a subchart's crds/ file, the subchart being
+ * enabled by the chart's values with the pack's `charts.<chart name>` over them (subchartCrdRefusals).
+ */
+export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: string): Finding[] {
+  const judged = charts.filter((c) => holdsCrdRefusal(c.chart));
+  if (judged.length === 0) return [];
+  const check = valuesText.trim() === '' ? undefined : checkYamlText(valuesText, PACK_FILES.values);
+  const packValues = check?.ok === true ? check.documents[0] : undefined;
+  const findings: Finding[] = [];
+  for (const { rel, chart } of judged) {
+    const given = isMap(packValues) && isMap(packValues['charts']) ? packValues['charts'][chart.name] : undefined;
+    for (const r of subchartCrdRefusals(chart, given)) {
+      const sub = r.chart.split('/').slice(1).join('/');
+      findings.push({
+        severity: 'error',
+        rule: 'chart-refused-by-helm',
+        file: rel,
+        message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and Helm applies the subchart's ${r.file} as it is, never rendered, and cannot read it ("failed to install CRD ${r.file}"): ${r.why}; ${r.hint}; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
+      });
+    }
+  }
+  return findings;
+}

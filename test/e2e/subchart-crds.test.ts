@@ -1,0 +1,78 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { putFile, tgz } from '../support/files.js';
+import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
+import { layoutHoldings } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A subchart's crds/ file Helm's install cannot apply (here a templated CRD: Helm never renders crds/, as
+ * in spotahome/redis-operator chart 3.3.0). Helm applies a subchart's CRDs only when ProcessDependencies
+ * keeps the subchart (helm/helm pkg/action/install.go: ProcessDependencies, then chrt.CRDObjects()), so
+ * the verdict follows the values Palette installs with: the chart's values.yaml, the pack's charts.web over it.
+ */
+const TEMPLATED_CRD = 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n  annotations:\n    {{- with .Values.annotations }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\n';
+const REDIS_CHART = 'apiVersion: v2\nname: redis\nversion: 1.2.0\n';
+/** web's Chart.yaml with one dependency on redis, `gate` its condition / tags lines. */
+const webChart = (gate: string): string => `apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n${gate}`;
+/** The pack's values.yaml with `extra` under charts.web. */
+const packValues = (extra: string): string => VALID_VALUES.replace('    replicas: 1\n', `    replicas: 1\n${extra}`);
+
+interface Case {
+  name: string;
+  chart: Record<string, string | Buffer>;
+  values?: string;
+  /** validate's error (after `error   charts/web-1.0.0.tgz: `); none: validate exits 0 and push publishes. */
+  says?: string;
+}
+
+/** The subchart unpacked in web's archive (web/charts/redis/), as `helm package` of a vendored folder writes it. */
+const folder = { 'web/charts/redis/Chart.yaml': REDIS_CHART, 'web/charts/redis/crds/widgets.yaml': TEMPLATED_CRD };
+const REFUSAL =
+  'Helm cannot install this chart with the values as published: its subchart redis is enabled (no condition or tag in the chart\'s values with the pack\'s charts.web over them leaves it out), and Helm applies the subchart\'s crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml"): line 6: not valid YAML';
+
+const CASES: Case[] = [
+  { name: 'condition true in the chart values', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, says: REFUSAL },
+  { name: 'no condition, subchart as a nested .tgz', chart: { 'web/Chart.yaml': webChart('') }, says: REFUSAL },
+  { name: 'condition false in the chart, the pack turns it on', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', ...folder }, values: '    redis:\n      enabled: true\n', says: REFUSAL },
+  { name: 'condition true in the chart, the pack turns it off', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, values: '    redis:\n      enabled: false\n' },
+  { name: 'condition false in the chart values', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', ...folder } },
+  { name: 'a tag the pack sets false', chart: { 'web/Chart.yaml': webChart('  tags: [cache]\n'), ...folder }, values: '    tags:\n      cache: false\n' },
+  // Palette replaces a macro before Helm reads the values: it may turn the subchart on or off, so no verdict.
+  { name: 'a condition set by a Palette macro', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, values: '    redis:\n      enabled: "{{ .spectro.var.cache }}"\n' },
+];
+
+describe("a subchart's crds/ file Helm cannot apply", () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-subcrds-');
+    const nested = await tgz({ 'redis/Chart.yaml': REDIS_CHART, 'redis/crds/widgets.yaml': TEMPLATED_CRD });
+    await writeValidPackPerCase(root, CASES, async (dir, c) => {
+      const chart: Record<string, string | Buffer> = { ...CHART_FILES, ...c.chart };
+      if (!Object.keys(c.chart).some((k) => k.startsWith('web/charts/'))) chart['web/charts/redis-1.2.0.tgz'] = nested;
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
+      if (c.values !== undefined) await putFile(dir, 'values.yaml', packValues(c.values));
+    });
+    return { root };
+  });
+
+  it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says }) => {
+    const dir = join(w.root, `case-${i}`);
+    const layout = join(w.root, `layout-${i}`);
+    const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+    const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
+    if (says !== undefined) {
+      expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   charts/web-1.0.0.tgz: ${says}`, 'or, if the pack does not need subchart redis, turn it off in values.yaml (its condition)'] });
+      expect(push.code).toBe(1);
+      expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
+      await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+    } else {
+      expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] });
+      expect(push.code).toBe(0);
+      const held = await layoutHoldings(layout);
+      expect(held.problems).toEqual([]);
+      expect([...held.tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
+    }
+  });
+});
