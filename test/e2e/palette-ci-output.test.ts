@@ -6,7 +6,7 @@ import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
-import { writePack } from '../support/packs.js';
+import { writePack, writePacks } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 import { runChildText } from '../support/spawner.js';
 
@@ -80,5 +80,43 @@ describe('push --palette-sync in the CI outputs', () => {
     expect(xml).toContain(`<testcase name="ci-gamma:1.0.0" classname="palette ${w.ci}" time="0.000">\n      <system-out>visible in Palette`);
     expect(xml).toContain(`<failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
     await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+  });
+
+  it('palette sync of packs Palette does not list (exit 3): one annotation per pack, at most 10 (was: none)', async () => {
+    const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
+    const at = ['--registry', `${w.ci}`];
+    expect((await runCli(['palette', 'register', ...at], { env })).code).toBeLessThan(2);
+    w.palette.failSyncsAfterIndexing = undefined;
+    w.palette.failSyncs = 'cannot reach the registry';
+    try {
+      const gha = { ...env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root };
+      const why = `not visible in Palette: Palette's sync of 127-0-0-1-${w.registry.base}-ci failed: cannot reach the registry`;
+      const delta = await writePack(join(w.root, 'packs/delta'), { name: 'ci-delta', version: '1.0.0' });
+      expect((await runCli(['push', delta, ...at], { env })).code).toBe(0);
+      const run = await runCli(['palette', 'sync', 'ci-delta:1.0.0', ...at, '--palette-poll-interval', '0.02', '--json'], { env: gha });
+      expect(run.code, run.stderr).toBe(3);
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'published-not-visible' });
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette::ci-delta:1.0.0 (${w.ci}): ${why}`]);
+      // Every version under the base path, more than GitHub shows: 9 named, the 10th says how many more.
+      const more = await writePacks(join(w.root, 'many'), Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`m${i}`, `ci-many-${i}:1.0.0`])));
+      expect((await runCli(['push', ...Object.values(more), ...at], { env })).code).toBe(0);
+      // failSyncs fails the next sync of each registry: set again for each run.
+      w.palette.failSyncs = 'cannot reach the registry';
+      const all = await runCli(['palette', 'sync', ...at, '--palette-poll-interval', '0.02'], { env: gha });
+      expect(all.code, all.stderr).toBe(3);
+      const lines = all.stderr.split('\n').filter((l) => l.startsWith('::'));
+      expect(lines).toHaveLength(10);
+      expect(lines.slice(0, 9).every((l) => l.startsWith('::error title=packpub palette::ci-'))).toBe(true);
+      const notVisible = all.stdout.split('\n').filter((l) => l.startsWith('NOT VISIBLE in Palette ')).length;
+      expect(notVisible).toBeGreaterThanOrEqual(11);
+      expect(lines[9]).toBe(`::error title=packpub palette::${notVisible - 9} more errors are not annotated (GitHub shows 10 per step): they are in the log above`);
+      // Outside GitHub Actions: none.
+      w.palette.failSyncs = 'cannot reach the registry';
+      const plain = await runCli(['palette', 'sync', 'ci-delta:1.0.0', ...at, '--palette-poll-interval', '0.02'], { env });
+      expect(plain.code).toBe(3);
+      expect(plain.stderr).not.toContain('::error');
+    } finally {
+      w.palette.failSyncs = undefined;
+    }
   });
 });

@@ -179,6 +179,16 @@ export function annotations(report: PushReport, workspace: string, palette?: Pal
 }
 
 /**
+ * `palette sync` in GitHub Actions: an error per pack Palette does not list (exit code 3), or for the sync itself when
+ * no pack says why, as push --palette-sync annotates them; at most 10 (it writes no job summary). Was: none, the step
+ * failing with exit 3 and no annotation naming a pack.
+ */
+export function paletteSyncAnnotations(palette: PaletteOutcome): string[] {
+  const all = paletteProblems(palette).map((p): Annotation => ({ kind: 'error', rank: 0, line: workflowCommand('error', { title: 'packpub palette' }, withHint(paletteLine(p), p.hint)) }));
+  return withinLimits(all, 'packpub palette', false);
+}
+
+/**
  * `copy` in GitHub Actions: an error per version that failed or conflicted, a warning per repository setting
  * kept (push's vocabulary: `packpub <status>`, `packpub repository settings`); at most 10 of each kind.
  */

@@ -248,6 +248,10 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
     throw err;
   });
   if (json) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
+  if (result.status !== 'visible') {
+    const { inGitHubActions, paletteSyncAnnotations } = await import('../ci-output/github.js');
+    if (inGitHubActions(ctx.io.env)) for (const line of paletteSyncAnnotations(result)) writeLine(ctx.io.stderr, line);
+  }
   return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
 }
 
