@@ -36,7 +36,7 @@ if (args.length === 1 && args[0] === '--version') {
     process.stderr.write(`${sig}: interrupted\n`);
     process.exit(130);
   };
-  process.on('SIGINT', early).on('SIGTERM', early);
+  process.on('SIGINT', early).on('SIGTERM', early).on('SIGHUP', early);
   // File reads and deflate jobs share libuv's threadpool (4 threads by default); a few more keep small
   // reads from queueing behind compression. Must be set before the pool is first used.
   process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -77,7 +77,7 @@ if (args.length === 1 && args[0] === '--version') {
   runAsProcess(main(args, undefined, { ...hooks, endsProcess: true, ...(ahead === undefined ? {} : { checksAhead: ahead.port }) }));
   // Only once runAsProcess listens: a signal that came while the program loaded is handled at the event loop's first
   // turn, by the listeners there then; with none left for a moment, Node would stop listening and drop it.
-  process.off('SIGINT', early).off('SIGTERM', early);
+  process.off('SIGINT', early).off('SIGTERM', early).off('SIGHUP', early);
 }
 
 /**

@@ -19,7 +19,7 @@ export type ErrorCode =
   | 'DIGEST_MISMATCH' // content did not match its digest
   | 'LOCAL_WRITE' // a local file or folder could not be written: disk full, quota, read-only filesystem, I/O error
   | 'UNSAFE_ARCHIVE' // an archive tried to write outside its target, a device file, a bomb
-  | 'ABORTED' // interrupted by the user (SIGINT/SIGTERM)
+  | 'ABORTED' // interrupted by the user (SIGINT, SIGTERM, SIGHUP: cli/io.ts INTERRUPT_SIGNALS)
   | 'PALETTE' // Palette's API answered an error, or a Palette registry sync failed
   | 'PALETTE_NOT_VISIBLE' // published, but Palette does not list the pack (exit 3)
   | 'INTERNAL';

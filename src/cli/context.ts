@@ -7,7 +7,7 @@ export interface CliContext {
   io: CliIo;
   /** Set by a command handler; main() returns it. */
   exitCode: number;
-  /** Set when SIGINT/SIGTERM arrived during the command. */
+  /** Set when an interrupt (io.ts INTERRUPT_SIGNALS) arrived during the command. */
   interrupted?: boolean;
   /** Where a worker started with the process posts the checks it made ahead (MainOptions `checksAhead`). */
   checksAhead?: MessagePort;

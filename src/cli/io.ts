@@ -125,8 +125,16 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Published, but Palette does not show every pack (push --palette-sync, palette sync). */
 export const EXIT_NOT_VISIBLE = 3;
-/** Interrupted by SIGINT/SIGTERM. */
+/** Interrupted by one of INTERRUPT_SIGNALS. */
 export const EXIT_INTERRUPTED = 130;
+
+/**
+ * The signals that interrupt a run: Ctrl-C (SIGINT), a cancelled CI job (SIGTERM), and a hang-up (SIGHUP: the
+ * terminal or ssh session closed, a runner's session ended), which Node's default turned into death by the signal:
+ * nothing said, no report, the work folder left in the temp folder (exit 129). (`nohup` does not keep a Node program
+ * alive: Node sets SIGHUP back to its default as it starts; `setsid` does.)
+ */
+export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

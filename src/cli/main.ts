@@ -3,7 +3,7 @@ import { PackpubError } from '../errors.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import type { Argv } from 'yargs';
 import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } from './context.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, INTERRUPT_SIGNALS, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
 import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
 import { usageError } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
@@ -146,7 +146,7 @@ export function newParser(yargs: typeof import('yargs').default, argv: string[],
     })
     .epilogue(
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +
-        'After SIGINT or SIGTERM, work in flight may finish for 5 s (PACKPUB_INTERRUPT_GRACE=SECONDS: another grace, e.g. 2 where the runner kills 5 s after its SIGTERM).\n' +
+        'After SIGINT, SIGTERM or SIGHUP, work in flight may finish for 5 s (PACKPUB_INTERRUPT_GRACE=SECONDS: another grace, e.g. 2 where the runner kills 5 s after its SIGTERM).\n' +
         'Docs: README.md',
     );
   const checkSwitches = (args: unknown, y: unknown): void => checkFlags(argv, ctx.io, args as Args, (y as { getOptions(): FlagTables }).getOptions());
@@ -193,7 +193,7 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
 }
 
 /**
- * SIGINT or SIGTERM to a command that does not handle it itself (validate, login, ...; push, copy, pull, tag,
+ * SIGINT, SIGTERM or SIGHUP (INTERRUPT_SIGNALS) to a command that does not handle it itself (validate, login, ...; push, copy, pull, tag,
  * delete and palette sync stop their work through withInterrupt or stopAtOnce, list and inspect through
  * readingAtOnce, whose handler is then also listening) ends the process with exit 130, as docs/report.md says of an interrupted run, instead of Node's
  * default death by the signal (SIGTERM, a cancelled CI job: 143, and nothing said). What those commands write
@@ -206,8 +206,7 @@ function interruptedAsDocumented(io: CliIo): void {
     writeLine(io.stderr, `${sig}: interrupted`);
     process.exit(EXIT_INTERRUPTED);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of INTERRUPT_SIGNALS) process.on(sig, onSignal);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PackpubError, errorMessage } from '../errors.js';
 import type { CliContext } from './context.js';
 import type { Opening } from './target-command.js';
-import { EXIT_INTERRUPTED, writeLine } from './io.js';
+import { EXIT_INTERRUPTED, INTERRUPT_SIGNALS, writeLine } from './io.js';
 
 /** How long in-flight requests may run after an interrupt before they are abandoned, unless GRACE_ENV says otherwise. */
 export const GRACE_MS = 5_000;
@@ -22,7 +22,7 @@ export function interruptGraceMs(env: NodeJS.ProcessEnv): number {
   const seconds = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(seconds <= MAX_GRACE_S)) {
     throw new PackpubError('USAGE', `${GRACE_ENV} must be a number of seconds from 0 to ${MAX_GRACE_S}, got "${raw}"`, {
-      hint: `give the seconds packs in flight may finish in after SIGINT or SIGTERM (default ${GRACE_MS / 1000}), or unset ${GRACE_ENV}`,
+      hint: `give the seconds packs in flight may finish in after SIGINT, SIGTERM or SIGHUP (default ${GRACE_MS / 1000}), or unset ${GRACE_ENV}`,
     });
   }
   return Math.round(seconds * 1000);
@@ -298,7 +298,7 @@ export function readingOpening(ctx: CliContext): Opening {
   return openingAtOnce(ctx, NOTHING_PRINTED, readingAtOnce);
 }
 
-/** Calls `heed` on SIGINT and SIGTERM, but not for one within SIGNAL_ECHO_MS of the last heeded; returns the undo. */
+/** Calls `heed` on INTERRUPT_SIGNALS, but not for one within SIGNAL_ECHO_MS of the last heeded; returns the undo. */
 function onInterrupt(heed: (sig: NodeJS.Signals) => void): () => void {
   let heeded = -Infinity;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -307,11 +307,9 @@ function onInterrupt(heed: (sig: NodeJS.Signals) => void): () => void {
     heeded = now;
     heed(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of INTERRUPT_SIGNALS) process.on(sig, onSignal);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of INTERRUPT_SIGNALS) process.off(sig, onSignal);
   };
 }
 

@@ -129,7 +129,7 @@ describe('push abandoned after an interrupt', () => {
       expect(all.filter((c) => c.passed)).toHaveLength(holdings.tags.size);
       expect(holdings.tags.size).toBe(2);
       for (const c of all.filter((x) => !x.passed)) expect(c.message).toBe('failed: not started: the run was stopped');
-      expect(await readFile(s.junit, 'utf8')).toContain('<error message="interrupted: interrupted by SIGINT or SIGTERM: the packs in flight finished, the others were not started; run again to finish" type="INTERRUPTED">');
+      expect(await readFile(s.junit, 'utf8')).toContain('<error message="interrupted: interrupted by SIGINT, SIGTERM or SIGHUP: the packs in flight finished, the others were not started; run again to finish" type="INTERRUPTED">');
       expect((await readFile(s.summary, 'utf8')).split('\n')[0]).toBe('### packpub push: interrupted');
     } finally {
       s.release();

@@ -26,7 +26,7 @@ describe('a command without interrupt handling of its own, interrupted', () => {
     return { hostile, held, root: await stack.tempDir() };
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
     const name = `held-${sig.toLowerCase()}`;
     const run = spawnCli(['list', name, '--registry', `${w.hostile.host}/base`]);
     await waitFor(() => [...w.held].some((p) => p.includes(`/${name}/`)), `list to ask for the tags of ${name}`);

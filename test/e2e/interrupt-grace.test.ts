@@ -31,7 +31,7 @@ describe('PACKPUB_INTERRUPT_GRACE', () => {
   it('packpub --help names it (the variables packpub reads are in --help)', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout.replace(/\s+/g, ' ')).toContain(`After SIGINT or SIGTERM, work in flight may finish for ${GRACE_MS / 1000} s (${GRACE_ENV}=SECONDS: another grace`);
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(`After SIGINT, SIGTERM or SIGHUP, work in flight may finish for ${GRACE_MS / 1000} s (${GRACE_ENV}=SECONDS: another grace`);
   });
 
   it.each([
@@ -47,7 +47,7 @@ describe('PACKPUB_INTERRUPT_GRACE', () => {
     expectRun(run, {
       code: 2,
       stdout: '',
-      stderr: ['error: PACKPUB_INTERRUPT_GRACE must be a number of seconds from 0 to 300, got "5s"', 'hint: give the seconds packs in flight may finish in after SIGINT or SIGTERM (default 5), or unset PACKPUB_INTERRUPT_GRACE'],
+      stderr: ['error: PACKPUB_INTERRUPT_GRACE must be a number of seconds from 0 to 300, got "5s"', 'hint: give the seconds packs in flight may finish in after SIGINT, SIGTERM or SIGHUP (default 5), or unset PACKPUB_INTERRUPT_GRACE'],
     });
     expect(await readdir(join(w.layout, 'spectro-packs/archive/grace-refused')).catch(() => [])).toEqual(before);
   });

@@ -6,7 +6,8 @@ import { spawnChild } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
 /*
- * issue 6: on SIGINT (or SIGTERM) the CLI starts no new packs, lets the ones in flight finish, prints what
+ * issue 6: on SIGINT (or SIGTERM, or SIGHUP: the terminal or a runner's session closed, which killed it at once, nothing
+ * said) the CLI starts no new packs, lets the ones in flight finish, prints what
  * was and was not published and exits 130; a second signal abandons at once. Uploads go through a proxy
  * that slows them, so the run is still busy when the signal comes.
  */
@@ -35,7 +36,7 @@ describe.concurrent('push interrupted by a signal', () => {
   const args = (base: string) => ['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${base}`, '--concurrency', '2'];
   const push = (base: string) => spawnCli(args(base), { env: w.work.env });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('on %s: finishes the packs in flight, says what was and was not published, exits 130', async (signal) => {
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('on %s: finishes the packs in flight, says what was and was not published, exits 130', async (signal) => {
     const base = signal.toLowerCase();
     const run = push(base);
     await waitFor(() => run.stdout().includes('published '), 'the first published pack');

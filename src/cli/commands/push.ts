@@ -374,9 +374,9 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     const paletteStopped = ctx.interrupted === true && 'error' in synced && isPackpubError(synced.error, 'ABORTED');
     const interrupted =
       report.aborted && ctx.interrupted === true
-        ? { interrupted: ['interrupted by SIGINT or SIGTERM: the packs in flight finished, the others were not started; run again to finish'] }
+        ? { interrupted: ['interrupted by SIGINT, SIGTERM or SIGHUP: the packs in flight finished, the others were not started; run again to finish'] }
         : paletteStopped
-          ? { interrupted: ['interrupted by SIGINT or SIGTERM while Palette was asked: the packs above are published, their visibility in Palette not confirmed; run packpub palette sync for them'] }
+          ? { interrupted: ['interrupted by SIGINT, SIGTERM or SIGHUP while Palette was asked: the packs above are published, their visibility in Palette not confirmed; run packpub palette sync for them'] }
           : {};
     const reportLost = await writeCiOutputs(ctx.io, reported, { ...ciOutputs, ...palette, ...interrupted }).then(
       () => false,
