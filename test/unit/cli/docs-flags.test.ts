@@ -33,6 +33,7 @@ const NOT_PACKPUB: Record<string, string> = {
   '--semi-space-growth-factor': "a V8 flag bin/packpub.js sets (README, the build)",
   '--no-use-osr': "a V8 flag bin/packpub.js sets for validate (README, the build)",
   '--max-http-header-size': "Node's option (errors.md)",
+  '--jitless': "Node's option (errors.md: packpub's HTTP client needs the WebAssembly it takes away)",
   '--password': 'a flag packpub refuses on purpose (errors.md: there is no --password flag)',
   '--skip-exisitng': 'a typo, as the example of a suggestion (errors.md)',
   '--sparse': "GNU tar --sparse, in pull's refusal of a sparse file (errors.md)",
