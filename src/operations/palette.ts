@@ -662,7 +662,12 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       const refused = conflict === undefined ? '' : `; Palette refused to start one (409: ${conflict})`;
       // A word packpub does not know is waited on as pending: say so, rather than leave "did not finish" unexplained.
       const unknown = isKnownSyncStatus(last.status) ? '' : `; packpub does not know status "${last.status ?? ''}" as done or failed (it knows Success, Completed, Failed, Error, as Terraform's provider), so it waited on it`;
-      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})${refused}${unknown}`);
+      // A status that never left the run before the request (no pending or running seen, no later run time): the
+      // sync asked for never started, which "last status Success" left to be guessed.
+      const lastRun = last.lastRunTime ?? last.lastSyncedTime;
+      const notStarted = conflict === undefined && !startedSince && !isNewer(lastRun, previousRun) ? `; Palette showed no sync started after it was asked for one: its status still shows the run before${lastRun === undefined ? '' : ` (${lastRun})`}` : '';
+      const after = `; Palette goes on with what it started: packpub palette sync confirms the packs later, or raise --palette-timeout`;
+      const packs = notVisible(`timed out after ${waited} s waiting for Palette's sync of ${registry.name} (last status ${last.status === undefined || last.status === '' ? 'none' : last.status})${refused}${unknown}${notStarted}${notStarted === '' && refused === '' ? after : ''}`);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('timeout', packs, statusFields(last));
     }

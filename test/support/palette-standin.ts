@@ -180,6 +180,11 @@ export interface PaletteStandin {
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
   /**
+   * A sync asked for is answered 202 but never starts: the status keeps showing the previous run (a queue that is
+   * stuck; what Palette does then is not documented, palette-api.md 5).
+   */
+  syncsNeverStart: boolean;
+  /**
    * While set, the word the sync status answer (f) gives for each status ('', InProgress, Success, Failed): the 4.8
    * spec lists no values, and Terraform's provider knows only some (palette-api.md 2(f)).
    */
@@ -449,6 +454,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
+    syncsNeverStart: false,
     statusWord: undefined,
     busySyncs: 'restart',
     dropValues: false,
@@ -511,7 +517,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     const run = reg.run;
     if (run === undefined || run.settled) return reg.sync;
     run.polls++;
-    if (run.polls <= startDelay) return run.previous;
+    if (run.polls <= startDelay || standin.syncsNeverStart) return run.previous;
     const running: StoredSync = { ...reg.sync, status: 'InProgress', message: 'Sync in progress', lastRunTime: run.startedAt.toISOString() };
     if (run.polls <= startDelay + inProgressPolls || standin.hangSyncs) return running;
     const outcome = await run.indexing;
