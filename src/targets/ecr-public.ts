@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { RegistryConnectionOptions } from './options.js';
-import { probeRepository } from './ecr.js';
+import { imageLimitReached, probeRepository } from './ecr.js';
 import { GenericRegistryStore } from './registry-store.js';
 import { EcrPublicApi } from '../aws/ecr-public-api.js';
 
@@ -140,6 +140,8 @@ export class EcrPublicStore extends GenericRegistryStore {
   /** A missing repository or refused credentials, said with ECR Public's way out. */
   private explain(err: unknown, repository: string): unknown {
     if (isRegistryError(err) && err.ociCode === 'NAME_UNKNOWN') return this.missing(repository, err);
+    const full = imageLimitReached(err, repository, this.location);
+    if (full !== undefined) return full;
     if (!isPackpubError(err, 'AUTH')) return err;
     return new PackpubError('AUTH', err.message, {
       hint: `ECR Public takes a token of the ECR Public API as the password: ${LOGIN} (it lasts 12 hours; the identity needs ecr-public:GetAuthorizationToken, sts:GetServiceBearerToken and push rights on the repository)`,

@@ -292,6 +292,8 @@ export class EcrStore extends GenericRegistryStore {
 
   /** An IAM denial the registry API names (403 DENIED "... not authorized to perform: ecr:<action> ..."), said as such; else `err`. */
   private denied(err: unknown, repository: string): unknown {
+    const full = imageLimitReached(err, repository, this.location);
+    if (full !== undefined) return full;
     // A HEAD's 403 carries no body, so no reason: IAM refusing the action the HEAD needs (ecr:BatchGetImage for a
     // manifest, ecr:BatchCheckLayerAvailability for a blob, which every upload asks first), or a token that expired (a
     // stale `docker login` one in the Docker config; packpub renews its own long before). A blob HEAD's read as
@@ -339,6 +341,23 @@ export async function probeRepository(client: RegistryClient, repository: string
     if (isRegistryError(error) && error.ociCode === 'NAME_UNKNOWN') return { there: false, error };
     return isPackpubError(error, 'NOT_FOUND') ? { there: true } : { there: undefined, error };
   }
+}
+
+/**
+ * ECR's (and ECR Public's) "Images per repository" quota: a manifest PUT of a new image into a full repository is answered
+ * 403 DENIED "The repository with name '<r>' in registry with id '<id>' already has the maximum allowed number of images
+ * which is '<n>'" (aws/containers-roadmap#2159, kubernetes-sigs/aws-ebs-csi-driver#1998, vllm-project/vllm#48065), which
+ * read "credentials rejected or no push permission ...", with a hint to check the identity's permissions (or, on ECR
+ * Public, to log in again). Undefined for any other failure.
+ */
+export function imageLimitReached(err: unknown, repository: string, location: string): PackpubError | undefined {
+  if (!isRegistryError(err) || err.status !== 403) return undefined;
+  const limit = /already has the maximum allowed number of images which is '(\d+)'/.exec(err.ociMessage ?? '')?.[1];
+  if (limit === undefined) return undefined;
+  return new PackpubError('REGISTRY', `${location} refused a new image in ${repository}: the repository already holds the maximum number of images, ${limit} (the "Images per repository" service quota)`, {
+    hint: 'delete images no longer needed from it (packpub delete, or a lifecycle policy that expires old ones), or ask for a higher "Images per repository" quota in Service Quotas; a retry does not help',
+    cause: err,
+  });
 }
 
 /** ECR refusing to replace a tag of an immutable repository (400 TAG_INVALID), as a conflict. */

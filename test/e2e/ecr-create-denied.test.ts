@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
+import { writePack } from '../support/packs.js';
 
 /*
  * A least-privilege CI role may push to ECR repositories made beforehand (Terraform, an admin) but not create any.
@@ -82,6 +83,25 @@ describe('ECR: CreateRepository refused for a quota or the resource tags', () =>
       expect([...w.standin.repositories.keys()].filter((r) => r.startsWith(`${base}/`))).toEqual([]);
       expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith(`/v2/${base}/`))).toBe(false);
     }
+  });
+
+  it('a repository at its "Images per repository" quota: said as the quota, exit 1, the version not published (was: "credentials rejected or no push permission", a permissions hint)', async () => {
+    const next = await writePack(join(w.root, 'hello-1.0.1'), { name: 'hello', version: '1.0.1' });
+    const first = await runCli(['push', w.pack, ...ecrArgs('full')], { env: env() });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    w.standin.maxImagesPerRepository = 1;
+    try {
+      const push = await runCli(['push', next, ...ecrArgs('full')], { env: env() });
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`FAILED hello:1.0.1: ${w.host} refused a new image in full/spectro-packs/archive/hello: the repository already holds the maximum number of images, 1 (the "Images per repository" service quota)`);
+      expect(push.stderr).toContain('hint: delete images no longer needed from it (packpub delete, or a lifecycle policy that expires old ones), or ask for a higher "Images per repository" quota in Service Quotas; a retry does not help');
+      expect(push.stderr).not.toContain('credentials rejected');
+      // The proxy refused the manifest PUT, as ECR does.
+      expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path === '/v2/full/spectro-packs/archive/hello/manifests/1.0.1' && r.status === 403)).toBe(true);
+    } finally {
+      w.standin.maxImagesPerRepository = undefined;
+    }
+    expect(await tagsIn('full/spectro-packs/archive/hello')).toEqual(['1.0.0']);
   });
 
   it('tags ECR would refuse are a usage error before any call (exit 2)', async () => {

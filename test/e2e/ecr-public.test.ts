@@ -184,6 +184,22 @@ describe('ECR Public (public.ecr.aws)', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('unchanged');
 
+    // The repository at its images quota: ECR Public answers the new version's manifest PUT 403 DENIED (vllm-project/vllm#48065).
+    const next = await writePack(join(w.root, 'hello-1.0.1'), { name: 'hello', version: '1.0.1' });
+    const missing = w.registry.behaviour.answer;
+    w.registry.behaviour.answer = (req) =>
+      req.method === 'PUT' && req.path === '/v2/myalias/pub/spectro-packs/archive/hello/manifests/1.0.1'
+        ? { status: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'DENIED', message: "The repository with name 'pub/spectro-packs/archive/hello' in registry with id 'myalias' already has the maximum allowed number of images which is '100000'" }] }) }
+        : missing?.(req);
+    try {
+      const full = await runCli(['push', next, ...target('myalias/pub')], { env: env() });
+      expect(full.code, full.stdout + full.stderr).toBe(1);
+      expect(full.stderr).toContain(`${w.host} refused a new image in myalias/pub/spectro-packs/archive/hello: the repository already holds the maximum number of images, 100000 (the "Images per repository" service quota)`);
+      expect(full.stderr).not.toContain('get-login-password');
+    } finally {
+      w.registry.behaviour.answer = missing;
+    }
+
     const wrong = await runCli(['push', w.pack, ...target('myalias/pub')], { env: env('expired-token') });
     expect(wrong.code, wrong.stdout + wrong.stderr).toBe(1);
     expect(wrong.stderr).toContain('aws ecr-public get-login-password --region us-east-1 | packpub login public.ecr.aws --username AWS --password-stdin');

@@ -189,6 +189,24 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
       r.end();
     });
 
+  /** How many tags the upstream repository holds (0 when it has none or is missing). */
+  const upstreamTags = (path: string): Promise<number> =>
+    new Promise((resolve) => {
+      const r = httpRequest({ host: upstream.hostname, port: upstream.port, method: 'GET', path }, (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          try {
+            resolve(up.statusCode === 200 ? ((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { tags?: string[] | null }).tags ?? []).length : 0);
+          } catch {
+            resolve(0);
+          }
+        });
+      });
+      r.on('error', () => resolve(0));
+      r.end();
+    });
+
   let s3Port = 0;
   const s3 = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://s3');
@@ -294,6 +312,13 @@ export async function startEcrProxy(options: EcrProxyOptions): Promise<EcrProxy>
         await drain(req);
         record(403);
         sendEcrJson(res, 403, ociError('DENIED', standin.denialMessage(action, `arn:aws:ecr:${standin.region}:${standin.accountId}:repository/${repo}`)));
+        return;
+      }
+      const limit = standin.maxImagesPerRepository;
+      if (method === 'PUT' && rest.startsWith('manifests/') && limit !== undefined && !(await upstreamHas(map.up(repo, rest, ''))) && (await upstreamTags(map.up(repo, 'tags/list', ''))) >= limit) {
+        await drain(req);
+        record(403);
+        sendEcrJson(res, 403, ociError('DENIED', `The repository with name '${repo}' in registry with id '${standin.accountId}' already has the maximum allowed number of images which is '${limit}'`));
         return;
       }
       if (method === 'PUT' && rest.startsWith('manifests/') && !rest.slice('manifests/'.length).includes(':') && tagIsImmutable(known, rest.slice('manifests/'.length))) {

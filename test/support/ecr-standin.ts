@@ -97,6 +97,13 @@ export interface EcrStandin {
   answerOverride: ((op: string, normal: unknown) => unknown) | undefined;
   /** An operation (`sts:AssumeRole` for STS) that never answers (`hang`) or answers one byte every `dripMs` (`drip`). */
   stall: { op: string; mode: 'hang' | 'drip'; dripMs?: number } | undefined;
+  /**
+   * ECR's "Images per repository" quota as the registry behind the ECR proxy enforces it (undefined: none): a manifest
+   * PUT of a new reference into a repository already holding this many tagged images is answered 403 DENIED "The
+   * repository with name '<r>' in registry with id '<id>' already has the maximum allowed number of images which is
+   * '<n>'" (aws/containers-roadmap#2159, kubernetes-sigs/aws-ebs-csi-driver#1998; ECR Public alike, vllm-project/vllm#48065).
+   */
+  maxImagesPerRepository: number | undefined;
   /** Make BatchDeleteImage answer this failure for `repository:tag` (a fault ECR reports in `failures`, e.g. KmsError). */
   failImage(repository: string, tag: string, failureCode: string, failureReason: string): void;
   /** 'valid' | 'expired' | 'unknown' for a registry password. */
@@ -390,6 +397,7 @@ export async function startEcrStandin(options: EcrStandinOptions = {}): Promise<
     fail: (op, type, message) => void failures.set(op, { type, message }),
     answerOverride: undefined,
     stall: undefined,
+    maxImagesPerRepository: undefined,
     checkPassword(password) {
       const expiresAt = passwords.get(password);
       if (expiresAt === undefined) return 'unknown';
