@@ -35,7 +35,9 @@ export function processIo(): CliIo {
 /**
  * The process's folder. One removed after the shell entered it (a step that deleted and recreated the workspace, a
  * temp folder cleaned under a job) cannot be read: Node threw at the first relative path, and packpub ended
- * with Node's stack trace. Said instead, exit 2, before anything is done.
+ * with Node's stack trace. Said instead, exit 2, before anything is done. So is one whose path is longer than the
+ * system gives a process (ERANGE: PATH_MAX, 4096 bytes on Linux; a shell reaches it one `cd` at a time), which was
+ * said to be removed or moved.
  */
 function workingFolder(): string {
   try {
@@ -43,8 +45,11 @@ function workingFolder(): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     process.stderr.write(
-      `error: the working folder cannot be read (${code}: it was removed or moved after this shell entered it)\n` +
-        `hint: cd into a folder that exists (cd "$PWD" enters a folder made again under the same name), then run packpub again\n`,
+      code === 'ERANGE' || code === 'ENAMETOOLONG'
+        ? `error: the working folder cannot be read (${code}: its path is longer than the system allows, 4096 bytes on Linux)\n` +
+            'hint: cd into a folder with a shorter path (nearer the top of the tree), then run packpub again with the pack folders named from there\n'
+        : `error: the working folder cannot be read (${code}: it was removed or moved after this shell entered it)\n` +
+            `hint: cd into a folder that exists (cd "$PWD" enters a folder made again under the same name), then run packpub again\n`,
     );
     process.exit(EXIT_USAGE);
   }

@@ -27,4 +27,21 @@ describe('a working folder removed after the shell entered it', () => {
         'hint: cd into a folder that exists (cd "$PWD" enters a folder made again under the same name), then run packpub again\n',
     );
   });
+
+  it('one whose path is longer than the system allows (reached one cd at a time): exit 2, said as such (was: "removed or moved")', async () => {
+    const root = await stack.tempDir('packpub-cwd-long-');
+    // 21 levels of 200 bytes: past Linux's PATH_MAX (4096), where getcwd() answers ERANGE. The script removes them
+    // (rm walks a tree that deep; the temp folder's removal by path could not).
+    const script = 'top=$PWD; for i in $(seq 21); do mkdir "$1" && cd "$1" || exit 9; done; d=$1; shift; "$@"; code=$?; cd "$top" && rm -rf "$d"; exit $code';
+    const failure = await runChild('bash', ['--noprofile', '--norc', '-c', script, 'bash', 'd'.repeat(200), process.execPath, BIN, 'validate', 'pack'], { cwd: root, env: cliBaseEnv() }).then(
+      () => undefined,
+      (err: ChildFailure) => err,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stdout.toString()).toBe('');
+    expect(failure?.stderr.toString()).toBe(
+      'error: the working folder cannot be read (ERANGE: its path is longer than the system allows, 4096 bytes on Linux)\n' +
+        'hint: cd into a folder with a shorter path (nearer the top of the tree), then run packpub again with the pack folders named from there\n',
+    );
+  });
 });
