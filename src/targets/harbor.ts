@@ -191,7 +191,11 @@ export class HarborStore extends GenericRegistryStore {
     if (!isRegistryError(err) || err.status !== 403) return err;
     const project = projectOf(repository);
     if (/quota/i.test(`${err.ociMessage ?? ''} ${err.message}`)) {
-      return new PackpubError('REGISTRY', `project ${project} quota exceeded on ${this.location}`, {
+      // Harbor's words (pkg/quota/errors.go): "... adding <size> of storage resource, which when updated to current usage
+      // of <used> will exceed the configured upper limit of <limit>." How far over it is tells what to delete.
+      const over = /adding (\S+(?: \S+)?) of storage resource, which when updated to current usage of (\S+(?: \S+)?) will exceed the configured upper limit of (.+?)\.?$/.exec(err.ociMessage ?? '');
+      const detail = over === null ? '' : `: adding ${over[1] ?? ''} to the ${over[2] ?? ''} it holds would pass its limit of ${over[3] ?? ''}`;
+      return new PackpubError('REGISTRY', `project ${project} quota exceeded on ${this.location}${detail}`, {
         hint: 'delete old artifacts from the project or ask a Harbor admin to raise its storage quota',
         cause: err,
       });

@@ -135,6 +135,21 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
   });
 
+  it('the project\'s storage quota: push fails exit 1 saying so with Harbor\'s figures (was: no figures), the version not tagged', async () => {
+    w.harbor.policy.overQuotaProjects.add('packs');
+    try {
+      const push = await run(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, ...login]);
+      expect(push.code, push.stdout + push.stderr).toBe(1);
+      expect(push.stderr).toContain(`FAILED other:1.0.0: project packs quota exceeded on ${w.harbor.host}: adding 1.2 KiB to the 10.0 MiB it holds would pass its limit of 10.0 MiB`);
+      expect(push.stderr).toContain('hint: delete old artifacts from the project or ask a Harbor admin to raise its storage quota');
+      expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
+      expect(w.harbor.refusals.some((r) => r.code === 'DENIED' && r.path.startsWith('/v2/packs/spectro-packs/archive/other/'))).toBe(true);
+    } finally {
+      w.harbor.policy.overQuotaProjects.delete('packs');
+    }
+    expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
+  });
+
   it('a proxy cache project: push and push --dry-run are refused before anything is uploaded (was: "no push permission")', async () => {
     w.harbor.policy.proxyCacheProjects.add('dockerhub-cache');
     const where = ['--registry', `${w.harbor.host}/dockerhub-cache`, ...login];

@@ -158,7 +158,7 @@ describe('Harbor store (Harbor REST stand-in + token-auth registry)', () => {
     w.harbor.policy.overQuotaProjects.add('spectro');
     const err = await failure(pushArtifact(store, 'spectro/spectro-packs/archive/quota', '1.0.0', 'too big'));
     expect(err.code).toBe('REGISTRY');
-    expect(err.message).toBe(`project spectro quota exceeded on ${w.harbor.host}`);
+    expect(err.message).toBe(`project spectro quota exceeded on ${w.harbor.host}: adding 1.2 KiB to the 10.0 MiB it holds would pass its limit of 10.0 MiB`);
   });
 
   it('trusts the PUT when a signature/vulnerability policy blocks the read-back, and explains it otherwise', async () => {
