@@ -198,8 +198,16 @@ async function projectBeforePublish(client: PaletteClient, registry: ResolvedPal
   const own = await client.packThrough('project', registry.uid, deadline);
   if (own !== false) return undefined;
   const listed = await client.packThrough('tenant', registry.uid, deadline);
-  if (typeof listed !== 'string') return undefined;
-  return projectScopeError(client, registry, listed, undefined, deadline);
+  if (typeof listed === 'string') return projectScopeError(client, registry, listed, undefined, deadline);
+  if (listed !== false) return undefined;
+  // The registry lists no pack yet (its first publish): a pack of any registry, read in the project. Refused there
+  // (403: a uid Palette does not know, or a project the key's user is not in), the project is wrong whatever the
+  // registry, as projectScopeError judges a refused read; a 404 says nothing of this registry, and is left to the
+  // checks after publishing.
+  const other = await client.anyPack(deadline);
+  if (other === undefined || client.projectUid === undefined) return undefined;
+  const read = await client.packTagsIn('project', other.name, other.registryUid, deadline);
+  return read.refused === undefined ? undefined : wrongProject(client.projectUid, registry, `Palette refused a pack read there (${read.refused.message})`, read.refused);
 }
 
 /**

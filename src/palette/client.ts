@@ -448,6 +448,23 @@ export class PaletteClient {
     return false;
   }
 
+  /**
+   * (h) at tenant scope, one item asked for, no filter: a pack Palette lists through any registry, as its name and the
+   * uid of a registry listing it; undefined when there is none or the answer tells nothing (as packThrough's).
+   */
+  async anyPack(deadline?: number): Promise<{ name: string; registryUid: string } | undefined> {
+    const what = 'search the packs of every registry';
+    const res = await this.call<unknown>('POST', '/v1/packs/search', { what, body: { filter: {}, sort: [{ field: 'name', order: 'asc' }] }, query: { limit: '1' }, deadline, allow: [400, 403, 404], tenant: true });
+    if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
+    for (const item of res.body['items'] as unknown[]) {
+      const spec = isObject(item) ? item['spec'] : undefined;
+      if (!isObject(spec) || typeof spec['name'] !== 'string' || spec['name'] === '' || !Array.isArray(spec['registries'])) continue;
+      const through = (spec['registries'] as unknown[]).find((r): r is Record<string, unknown> => isObject(r) && typeof r['uid'] === 'string' && r['uid'] !== '');
+      if (through !== undefined) return { name: spec['name'], registryUid: through['uid'] as string };
+    }
+    return undefined;
+  }
+
   private bucket(path: string): TokenBucket {
     return sharedBucket(this.baseUrl.origin, path, this.rate, this.clock);
   }

@@ -182,7 +182,7 @@ describe('Palette closed loop through the CLI', () => {
     w.palette.hangSyncs = true;
     try {
       const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', ...at('journey'), '--palette-timeout', '0.4', '--palette-poll-interval', '0.1', '--json'], { env: env() });
-      expect(run.code).toBe(3);
+      expect(run.code, run.stderr).toBe(3);
       const out = JSON.parse(run.stdout) as { status: string; targets: { sync: { outcome: string }; packs: { status: string; reason: string }[] }[] };
       expectReportValid(out, '#/$defs/paletteRun');
       expect(out.status).toBe('published-not-visible');

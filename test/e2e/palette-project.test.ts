@@ -135,7 +135,8 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
     expect(made.polls).toBeLessThanOrEqual(4);
-    expect(made.count).toBeLessThanOrEqual(14);
+    // 15: the search of every registry (the check before publishing, when the registry's shows none) came in with it.
+    expect(made.count).toBeLessThanOrEqual(15);
     expect(made.spanMs).toBeLessThan(60_000);
     // Read in the project, then at tenant scope: before the sync (nothing listed yet), then on two rounds
     // after it (one round of grace, should the project's listing lag the tenant's).
@@ -262,6 +263,42 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     } finally {
       w.palette.unknownProjectStatus = 404;
     }
+  });
+
+  it('a registry Palette lists no pack through yet, and a project uid Palette refuses (403): exit 2 before publishing, from a pack of another registry read there (was: published, then exit 3)', async () => {
+    // Palette lists a pack through the lab's registry (the read the check borrows); empty-lab serves a base path with none.
+    expect((await runCli(['push', w.packs.first, ...at(), '--palette-sync'], { env: env() })).code).toBe(0);
+    const empty = ['--registry', `${w.registry.host}/${w.under('emptybase')}`];
+    w.palette.addRegistry('basic', 'empty-lab', { endpoint: `http://${w.registry.host}`, baseContentPath: w.under('emptybase'), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const pack = await writePack(join(w.root, 'empty-first'), { name: 'proj-empty', version: '1.0.0' });
+    w.palette.unknownProjectStatus = 403;
+    try {
+      const from = w.palette.requests.length;
+      const run = await runCli(['push', pack, ...empty, '--palette-sync', '--palette-project', 'p-nosuch', '--json'], { env: env() });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(
+        /^error: Palette project p-nosuch \(--palette-project\) cannot show the packs of registry empty-lab: Palette refused a pack read there \(the Palette API key may not read pack proj-[a-z]+ in project p-nosuch \(403\): User is not authorized to access the resource\); nothing was published \(push --palette-sync checks Palette first\)$/m,
+      );
+      expect(run.stderr).toContain(`${hint}, that the key's user belongs to it and that registry empty-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`);
+      const list = await runCli(['list', ...empty, '--json'], { env: env() });
+      expect(list.code === 0 ? (JSON.parse(list.stdout) as { packs: unknown[] }).packs : []).toEqual([]);
+      const made = requestsSince(from);
+      expect(made.triggers).toBe(0);
+      // The registry's search in the project and at tenant scope, one of every registry at tenant scope, its pack read in the project.
+      expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
+        '/v1/packs/search p-nosuch',
+        '/v1/packs/search tenant',
+        '/v1/packs/search tenant',
+        `/v1/packs/P/registries/${w.uid} p-nosuch`,
+      ]);
+    } finally {
+      w.palette.unknownProjectStatus = 404;
+    }
+    // Answered 404 (a pack not shown there tells nothing of this registry): published, found after the sync, as before.
+    const shown = await runCli(['push', pack, ...empty, '--palette-sync', '--palette-project', 'p-nosuch', '--palette-poll-interval', '1'], { env: env() });
+    expect(shown.code, shown.stderr).toBe(3);
+    expect(shown.stdout).toContain('NOT VISIBLE in Palette proj-empty:1.0.0: Palette project p-nosuch (--palette-project) cannot show the packs of registry empty-lab');
   });
 
   it('the search telling nothing, push of a new version while the project is wrong, and the sync fails: each pack gives both reasons, exit 3 (was: the sync\'s only)', async () => {
