@@ -465,9 +465,10 @@ interface LongHeaders {
  *   ("the GNU long name takes precedence"); tar-stream let the pax record win, so that an entry Go reads as
  *   hello/pack.json was pulled as another file and the pack.json before it kept.
  * - a header whose checksum is the signed sum (each byte read as a signed char: old tars, some Java libraries) too, as
- *   Go's block.getFormat takes either sum (format.go: computeChecksum returns both); tar-stream checked the unsigned
- *   one only, so such a layer, which Palette reads, was refused ("Invalid tar header"). The header block is given to
- *   tar-stream with the unsigned sum written in (withUnsignedChecksum); Go's view still reads the bytes as served.
+ *   Go's block.getFormat takes either sum (format.go: computeChecksum returns both), and a checksum field Go reads
+ *   and tar-stream does not (a leading NUL); tar-stream checked the unsigned sum, read its own way, so such a layer,
+ *   which Palette reads, was refused ("Invalid tar header"). The header block is given to tar-stream with the
+ *   unsigned sum written in (withUnsignedChecksum); Go's view still reads the bytes as served.
  * The hooks are on methods of tar-stream's own: a version without them fails every read here, never reads otherwise.
  */
 export function tarReader(): Extract {
@@ -508,10 +509,11 @@ export function tarReader(): Extract {
 }
 
 /**
- * `block` itself, or, when its checksum field holds the signed sum of a header Go takes (and not the unsigned one, as
- * when a byte is 0x80 or more), a copy with the unsigned sum written there: what tar-stream checks. The field counts
- * as eight spaces in either sum, so the rest of the header is unchanged. Anything else (a sum that matches neither) is
- * left for tar-stream to refuse.
+ * `block` itself, or a copy whose checksum field holds the unsigned sum as tar-stream reads it, when Go's archive/tar
+ * takes the header's checksum and tar-stream would not: the field holds the signed sum (each byte read as a signed
+ * char, as when a byte is 0x80 or more), or the unsigned one written as Go reads it and tar-stream does not (Go trims
+ * spaces and NULs at both ends: a leading NUL, `\0 012345`, reads as 0 to tar-stream). The field counts as eight
+ * spaces in either sum, so the rest of the header is unchanged. A checksum Go refuses is left for both to refuse.
  */
 export function withUnsignedChecksum(block: Buffer): Buffer {
   const stored = tarNumber(block, 148, 8, true);
@@ -519,11 +521,22 @@ export function withUnsignedChecksum(block: Buffer): Buffer {
   let unsigned = 8 * 0x20;
   for (let i = 0; i < 148; i++) unsigned += block[i] as number;
   for (let i = 156; i < 512; i++) unsigned += block[i] as number;
-  if (stored === unsigned) return block;
+  if (tarStreamOctal(block, 148, 8) === unsigned) return block;
   const fixed = Buffer.from(block);
   // Six octal digits, NUL, space (as Go's writer and GNU tar write it): tar-stream's decodeOct reads them.
   fixed.write(`${unsigned.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   return fixed;
+}
+
+/** An octal field as tar-stream's decodeOct reads it (leading spaces skipped, up to the first space, then leading NULs skipped; 0 when empty). */
+function tarStreamOctal(block: Buffer, start: number, length: number): number {
+  const end = start + length;
+  let from = start;
+  while (from < end && block[from] === 0x20) from++;
+  let to = block.indexOf(0x20, from);
+  if (to === -1 || to > end) to = end;
+  while (from < to && block[from] === 0) from++;
+  return from === to ? 0 : parseInt(block.toString('latin1', from, to), 8);
 }
 
 /**
