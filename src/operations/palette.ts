@@ -196,14 +196,14 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
 async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity): Promise<PackpubError | undefined> {
   if (client.projectUid === undefined) return undefined;
   const own = await client.packThrough('project', registry.uid, deadline);
-  if (own !== false) return undefined;
+  if (own !== false && own !== 'refused') return undefined;
   const listed = await client.packThrough('tenant', registry.uid, deadline);
-  if (typeof listed === 'string') return projectScopeError(client, registry, listed, undefined, deadline);
-  if (listed !== false) return undefined;
-  // The registry lists no pack yet (its first publish): a pack of any registry, read in the project. Refused there
-  // (403: a uid Palette does not know, or a project the key's user is not in), the project is wrong whatever the
-  // registry, as projectScopeError judges a refused read; a 404 says nothing of this registry, and is left to the
-  // checks after publishing.
+  if (typeof listed === 'object') return projectScopeError(client, registry, listed.name, undefined, deadline);
+  // The registry lists no pack yet (its first publish), and the project refused its search (403): a pack of any
+  // registry, read in the project. Refused there too, the project itself is refused (a uid Palette does not know, or
+  // a project the key's user is not in), whatever the registry. Either alone could be the other registry's or the
+  // search's own rule (undocumented), so both are needed; anything else is left to the checks after publishing.
+  if (listed !== false || own !== 'refused') return undefined;
   const other = await client.anyPack(deadline);
   if (other === undefined || client.projectUid === undefined) return undefined;
   const read = await client.packTagsIn('project', other.name, other.registryUid, deadline);

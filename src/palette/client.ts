@@ -431,19 +431,20 @@ export class PaletteClient {
 
   /**
    * (h) at the client's scope (`project`) or at tenant scope, one item asked for: the name of a pack Palette lists
-   * through the registry there; false for none (no item, a 404 as Palette's Go SDK reads it, or a 403: the search
-   * refused there); undefined for an answer that tells nothing (400, or not as documented).
+   * through the registry there; false for none (no item, or a 404 as Palette's Go SDK reads it); `refused` for a 403
+   * (the search refused there); undefined for an answer that tells nothing (400, or not as documented).
    */
-  async packThrough(scope: 'project' | 'tenant', registryUid: string, deadline?: number): Promise<string | false | undefined> {
+  async packThrough(scope: 'project' | 'tenant', registryUid: string, deadline?: number): Promise<{ name: string } | false | 'refused' | undefined> {
     const what = `search the packs of registry ${registryUid}`;
     const body = { filter: { registryUid: [registryUid] }, sort: [{ field: 'name', order: 'asc' }] };
     const res = await this.call<unknown>('POST', '/v1/packs/search', { what, body, query: { limit: '1' }, deadline, allow: [400, 403, 404], tenant: scope === 'tenant' });
-    if (res.status === 403 || res.status === 404) return false;
+    if (res.status === 403) return 'refused';
+    if (res.status === 404) return false;
     if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
     for (const item of res.body['items'] as unknown[]) {
       const spec = isObject(item) ? item['spec'] : undefined;
       if (!isObject(spec) || typeof spec['name'] !== 'string' || spec['name'] === '' || !Array.isArray(spec['registries'])) continue;
-      if ((spec['registries'] as unknown[]).some((r) => isObject(r) && r['uid'] === registryUid)) return spec['name'];
+      if ((spec['registries'] as unknown[]).some((r) => isObject(r) && r['uid'] === registryUid)) return { name: spec['name'] };
     }
     return false;
   }

@@ -135,8 +135,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
     expect(made.polls).toBeLessThanOrEqual(4);
-    // 15: the search of every registry (the check before publishing, when the registry's shows none) came in with it.
-    expect(made.count).toBeLessThanOrEqual(15);
+    expect(made.count).toBeLessThanOrEqual(14);
     expect(made.spanMs).toBeLessThan(60_000);
     // Read in the project, then at tenant scope: before the sync (nothing listed yet), then on two rounds
     // after it (one round of grace, should the project's listing lag the tenant's).
@@ -285,7 +284,8 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(list.code === 0 ? (JSON.parse(list.stdout) as { packs: unknown[] }).packs : []).toEqual([]);
       const made = requestsSince(from);
       expect(made.triggers).toBe(0);
-      // The registry's search in the project and at tenant scope, one of every registry at tenant scope, its pack read in the project.
+      // The registry's search in the project (refused, 403) and at tenant scope (none), one of every registry at tenant
+      // scope, and its pack read in the project (refused too).
       expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
         '/v1/packs/search p-nosuch',
         '/v1/packs/search tenant',
