@@ -64,10 +64,15 @@ describe('the composite action (action.yml)', () => {
     // the rest of the action's run and the tests below (the last test checks what it installed).
     let release: Promise<Release> | undefined;
     stack.defer(() => release?.catch(() => undefined)); // settled before the temp folder goes
+    // As on a macOS runner, which has no sha256sum (the install step failed there): one that fails comes first in PATH.
+    const macos = join(root, 'macos-bin');
+    await mkdir(macos);
+    await writeFile(join(macos, 'sha256sum'), '#!/bin/sh\necho "sha256sum: command not found (as on a macOS runner)" >&2\nexit 127\n', { mode: 0o755 });
     const first = await runAction({
       actionPath,
       workspace,
       runnerTemp,
+      path: [macos],
       env: { SOURCE_DATE_EPOCH: '946684800', npm_config_prefer_offline: 'true' },
       inputs: {
         packs: 'packs/hello world\npacks/clash\n',
