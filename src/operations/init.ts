@@ -9,6 +9,7 @@ import { packChartDirectory } from '../archive/chart-package.js';
 import { isAlwaysExcluded, packignoreLeavesOut } from '../archive/walk.js';
 import { isChartArchiveName, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
 import { placeholderLogo } from '../pack/logo.js';
+import { goSemverProblem } from '../pack/go-semver.js';
 import { PACK_FILES, PACK_LAYERS, type PackLayer } from '../pack/model.js';
 import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
 import { checkYamlText } from '../pack/yaml-source.js';
@@ -134,9 +135,12 @@ function packVersion(version: string, fromChart: boolean): string {
   if (bare !== version) {
     throw new PackpubError('USAGE', `pack version "${version}" starts with "v", which pack-central rejects`, { hint: `pass --version ${bare}` });
   }
-  if (semver.parse(version) === null) {
+  // The reader validate's version-not-semver uses (Palette's and Helm's: Masterminds semver), so a chart
+  // version such as 23.07.1 (NetApp's trident-operator, published in pack-central) or 1.5 is taken.
+  const problem = goSemverProblem(version);
+  if (problem !== undefined) {
     const guess = semver.coerce(version)?.version ?? '1.0.0';
-    throw new PackpubError('USAGE', `pack version "${version}" is not a semantic version (MAJOR.MINOR.PATCH[-PRERELEASE])`, {
+    throw new PackpubError('USAGE', `pack version "${version}" is not a semantic version Palette can order (${problem}); Palette reads MAJOR[.MINOR[.PATCH]][-PRERELEASE]`, {
       hint: `pass --version ${guess}${fromChart ? ', or --chart-version-from with the other Chart.yaml field' : ''}`,
     });
   }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRegistry, startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -391,7 +391,7 @@ describe('mistakes get a clear answer', () => {
   it('item 9: init refuses a version validate --strict would reject, writing nothing', async () => {
     for (const [version, message, hint] of [
       ['v1.0.0', 'pack version "v1.0.0" starts with "v", which pack-central rejects', 'hint: pass --version 1.0.0'],
-      ['1.5', 'pack version "1.5" is not a semantic version', 'hint: pass --version 1.5.0'],
+      ['1.2.3.4', 'pack version "1.2.3.4" is not a semantic version Palette can order (more than three numeric parts)', 'hint: pass --version 1.2.3'],
     ] as const) {
       const dir = join(w.root, `init-${version}`);
       const run = await runCli(['init', dir, '--name', 'x', '--version', version]);
@@ -400,10 +400,15 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(hint);
       await expect(readdir(dir)).rejects.toThrow();
     }
-    const dir = join(w.root, 'init-ok');
-    expect((await runCli(['init', dir, '--name', 'x', '--version', '1.0.0'])).code).toBe(0);
-    const checked = JSON.parse((await runCli(['validate', dir, '--strict', '--json'])).stdout) as Array<{ findings: Array<{ rule: string }> }>;
-    expect(checked[0]?.findings.filter((f) => f.rule.startsWith('version-'))).toEqual([]);
+    // Versions Palette and Helm read (Masterminds semver: leading zeros, one to three parts), as validate --strict
+    // does: NetApp's trident-operator chart 23.07.1 is a pack-central pack.
+    for (const version of ['1.0.0', '23.07.1', '1.5']) {
+      const dir = join(w.root, `init-ok-${version}`);
+      expect((await runCli(['init', dir, '--name', 'x', '--version', version])).code).toBe(0);
+      expect(JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')).version).toBe(version);
+      const checked = JSON.parse((await runCli(['validate', dir, '--strict', '--json'])).stdout) as Array<{ findings: Array<{ rule: string }> }>;
+      expect(checked[0]?.findings.filter((f) => f.rule.startsWith('version-'))).toEqual([]);
+    }
   });
 
   it('item 21: inspect, pull and tag take the full reference push prints, and name@sha256:<digest>', async () => {
