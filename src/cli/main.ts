@@ -69,9 +69,9 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
       await runCommand(solo, quick.args, ctx);
     } catch (err) {
       await reportUnreadLine(argv, ctx.io, err, started);
-      return withLostOutput(io, renderError(io, err, debug));
+      return withLostOutput(io, renderError(io, err, debug), argv);
     }
-    return withLostOutput(io, ctx.exitCode);
+    return withLostOutput(io, ctx.exitCode, argv);
   }
   const [{ default: yargs }, commands] = await Promise.all([import('yargs'), solo === undefined ? loadCommands() : [solo]]);
   const parser = newParser(yargs, argv, ctx, commands);
@@ -84,9 +84,9 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
     });
   } catch (err) {
     await reportUnreadLine(argv, ctx.io, err, started);
-    return withLostOutput(io, renderError(io, err, debug));
+    return withLostOutput(io, renderError(io, err, debug), argv);
   }
-  return withLostOutput(io, ctx.exitCode);
+  return withLostOutput(io, ctx.exitCode, argv);
 }
 
 /**
@@ -239,14 +239,16 @@ function exitOnceWritten(): void {
 /**
  * A run whose standard output could not be written (a full disk under `--json > report.json`) did not do
  * what was asked, whatever it published: say so on stderr and fail. Write errors surface a tick after the
- * write, so wait one turn of the event loop first.
+ * write, so wait one turn of the event loop first. Only a run that publishes (push, copy) is told what its re-run
+ * shows (`list > /dev/full`, `validate`, `--help` were told "a re-run reports what is already published as unchanged").
  */
-async function withLostOutput(io: CliIo, code: number): Promise<number> {
+async function withLostOutput(io: CliIo, code: number, argv: readonly string[]): Promise<number> {
   await new Promise((resolve) => setImmediate(resolve));
   const lost = outputLost(io.stdout);
   if (lost === undefined) return code;
   writeLine(io.stderr, `error: cannot write to standard output: ${lost.message} (what it should have shown of this run is lost)`);
-  writeLine(io.stderr, 'hint: free space where standard output goes, or send it elsewhere, then run again (a re-run reports what is already published as unchanged)');
+  const publishes = argv[0] === 'push' || argv[0] === 'copy';
+  writeLine(io.stderr, `hint: free space where standard output goes, or send it elsewhere, then run again${publishes ? ' (a re-run reports what is already published as unchanged)' : ''}`);
   return code === 0 ? EXIT_FAILURE : code;
 }
 

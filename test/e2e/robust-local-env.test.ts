@@ -68,8 +68,18 @@ describe('a local environment packpub cannot use', () => {
     expect(run.stderr).toContain('error: cannot write to standard output: ENOSPC');
     expect(stackLines(run.stderr)).toEqual([]);
     expect(run.stderr).not.toContain('bug in packpub');
+    expect(run.stderr).toContain('(a re-run reports what is already published as unchanged)');
     // What the lost report would have said is true: the pack was published.
     expect(await tagsOf(w.layout)).toEqual(['spectro-packs/archive/robust-full-stdout:1.0.0']);
+    // A command that publishes nothing is not told about a re-run's "unchanged" (it was).
+    const list = await runWithStdout(['list', '--oci-layout', w.layout], '/dev/full', w.env);
+    expect(list).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'error: cannot write to standard output: ENOSPC: no space left on device, write (what it should have shown of this run is lost)\n' +
+        'hint: free space where standard output goes, or send it elsewhere, then run again\n',
+    });
   });
 
   it('--junit into a folder that exists but cannot be written: refused before anything is published', async () => {
