@@ -24,6 +24,7 @@ interface EcrPublicSdk {
   ECRPUBLICClient: new (config: Record<string, unknown>) => { send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>; destroy(): void };
   DescribeRegistriesCommand: new (input: Record<string, unknown>) => object;
   CreateRepositoryCommand: new (input: Record<string, unknown>) => object;
+  GetAuthorizationTokenCommand: new (input: Record<string, unknown>) => object;
 }
 
 interface DescribeRegistriesAnswer {
@@ -71,6 +72,15 @@ export class EcrPublicApi {
     return names;
   }
 
+  /**
+   * GetAuthorizationToken: the registry password (base64 `AWS:<password>`, 12 hours) and when it expires; needs
+   * ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken.
+   */
+  async authorizationToken(): Promise<{ authorizationToken?: string; expiresAt?: Date }> {
+    const answer = (await this.call('GetAuthorizationTokenCommand', {}, 'ecr-public:GetAuthorizationToken')) as { authorizationData?: { authorizationToken?: string; expiresAt?: Date } };
+    return answer.authorizationData ?? {};
+  }
+
   /** CreateRepository in the caller's registry; 'exists' when it is there already. */
   async createRepository(name: string): Promise<'created' | 'exists'> {
     try {
@@ -86,7 +96,7 @@ export class EcrPublicApi {
     void this.opened?.then(({ client }) => client.destroy(), () => undefined);
   }
 
-  private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
+  private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand' | 'GetAuthorizationTokenCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
     try {
       const { sdk, client } = await this.open();
       return await client.send(new sdk[command](input), { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS) });

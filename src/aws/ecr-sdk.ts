@@ -106,6 +106,11 @@ export interface EcrApiClient {
  */
 export class EcrClients {
   private readonly opened = new Map<string, Promise<EcrApiClient>>();
+  /**
+   * Why the credential chain got no ECR Public token with the run's AWS identity (credentials/ecr-public-token.ts), for
+   * the ECR Public store to say when the registry then refuses the anonymous requests; undefined when it got one.
+   */
+  ecrPublicTokenRefusal: PackpubError | undefined;
 
   constructor(readonly timeoutMs: number = DEFAULT_ECR_CALL_TIMEOUT_MS) {}
 

@@ -4,6 +4,7 @@ import { dockerConfigProvider } from './docker-config.js';
 import { envCredential } from './env.js';
 import { awsFilesOf } from '../aws/ecr-sdk.js';
 import { ecrCredentialProvider, type EcrTokenProviderOptions } from './ecr-token.js';
+import { ecrPublicCredentialProvider } from './ecr-public-token.js';
 import type { Credential, CredentialProvider } from './types.js';
 
 export interface DefaultChainOptions {
@@ -27,6 +28,12 @@ export interface DefaultChainOptions {
    * helper on the default chain) was used instead, and the named identity only for the ECR API calls.
    */
   ecrFirst?: boolean;
+  /**
+   * Mint ECR Public tokens (public.ecr.aws) with the AWS identity (credentials/ecr-public-token.ts): for a target of
+   * ECR Public (openTarget), not for the images a check looks up there, which are public: the SDK's credential chain
+   * would be asked on every such run (on a machine without AWS credentials it probes the EC2 instance metadata).
+   */
+  ecrPublic?: boolean;
   /** Credential helper process settings (timeout, a custom runner). */
   helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
   /** ECR token provider extras (injectable clock or token source, for tests and embedding). */
@@ -36,7 +43,8 @@ export interface DefaultChainOptions {
 /**
  * The documented credential chain, first answer wins:
  * flags -> environment (PACKPUB_USERNAME / PACKPUB_PASSWORD) -> the configuration file's auth -> Docker config
- * (`auths`, `credHelpers`, `credsStore`) -> ECR (ECR hosts only) -> anonymous. Half of the environment's pair
+ * (`auths`, `credHelpers`, `credsStore`) -> ECR (ECR hosts only) -> ECR Public (public.ecr.aws, a token minted with the
+ * AWS identity, when it gets one) -> anonymous. Half of the environment's pair
  * (envCredential) throws USAGE here, before any request.
  * To add a provider of your own, compose: `chainProviders(myProvider, defaultCredentialChain(options))`.
  */
@@ -64,7 +72,12 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
     ...awsFilesOf(env),
     ...options.ecr,
   });
-  // The ECR provider answers only for ECR hosts: any other host still reaches the Docker config.
-  providers.push(...(options.ecrFirst === true ? [ecr, docker] : [docker, ecr]));
+  // ECR Public's token (public.ecr.aws only), minted with the same AWS identity; none without AWS credentials.
+  const ecrPublic =
+    options.ecrPublic === true
+      ? [ecrPublicCredentialProvider({ env, ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }), ...(options.ecr?.clients === undefined ? {} : { notes: options.ecr.clients }) })]
+      : [];
+  // The ECR providers answer only for their hosts: any other host still reaches the Docker config.
+  providers.push(...(options.ecrFirst === true ? [ecr, ...ecrPublic, docker] : [docker, ecr, ...ecrPublic]));
   return chainProviders(...providers);
 }

@@ -123,33 +123,61 @@ interface CacheEntry {
 export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): CredentialProvider {
   const now = options.now ?? Date.now;
   const fetchToken = options.fetchToken ?? ((host: EcrHost, hostName: string) => fetchEcrToken(host, hostName, options, options.clients, now));
-  const cache = new Map<string, CacheEntry>();
-  const pending = new Map<string, Promise<Credential>>();
-  // A token call that failed (after the SDK's retries, within --request-timeout) is not made again for a while:
-  // every pack would ask in turn, each wave waiting as long, and spend the rate a throttled account has left.
-  // Not for the rest of the run: a long run (or a program holding the store) asks again once the throttle or
-  // the network blip is likely over, rather than failing everything after one bad minute.
-  const failed = new Map<string, { error: unknown; at: number }>();
-  const keyOf = (h: EcrHost) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`;
-  return {
+  return mintingProvider<EcrHost>({
     name: 'ECR',
+    now,
+    hostOf: parseEcrHost,
+    keyOf: (h) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`,
+    fetch: fetchToken,
+    ...(options.refusePlainHttpIn === undefined ? {} : { before: () => refusePlainHttpEcrEndpoint(options.endpoint, options.refusePlainHttpIn as NodeJS.ProcessEnv, false) }),
+  });
+}
+
+/**
+ * A provider of tokens an AWS API mints for registry hosts `hostOf` recognises (ECR's, ECR Public's): cached per `keyOf`
+ * key, renewed at half their life or after `invalidate`; concurrent callers share one fetch; a fetch that failed is not
+ * made again for FAILED_FOR_MS (its error is the answer meanwhile); one that answers undefined (no credential to mint
+ * with) stays the answer for the run. Every pack would otherwise ask in turn, each wave waiting as long, and spend the
+ * rate a throttled account has left; not for the rest of the run: a long run asks again once a blip is likely over.
+ */
+export function mintingProvider<H>(options: {
+  name: string;
+  now: () => number;
+  hostOf: (hostName: string) => H | undefined;
+  keyOf: (host: H) => string;
+  fetch: (host: H, hostName: string) => Promise<EcrToken | undefined>;
+  /** Checked before each answer (a refusal of the endpoint). */
+  before?: () => void;
+}): CredentialProvider {
+  const { now } = options;
+  const cache = new Map<string, CacheEntry | 'none'>();
+  const pending = new Map<string, Promise<Credential | undefined>>();
+  const failed = new Map<string, { error: unknown; at: number }>();
+  return {
+    name: options.name,
     async resolve(hostName: string): Promise<Credential | undefined> {
-      const host = parseEcrHost(hostName);
+      const host = options.hostOf(hostName);
       if (host === undefined) return undefined;
-      if (options.refusePlainHttpIn !== undefined) refusePlainHttpEcrEndpoint(options.endpoint, options.refusePlainHttpIn, false);
-      const key = keyOf(host);
+      options.before?.();
+      const key = options.keyOf(host);
       const cached = cache.get(key);
+      if (cached === 'none') return undefined;
       if (cached !== undefined && now() < cached.renewAt) return cached.credential;
       const failure = failed.get(key);
       if (failure !== undefined && now() - failure.at < FAILED_FOR_MS) throw failure.error;
       let inflight = pending.get(key);
       if (inflight === undefined) {
         const started = now();
-        inflight = fetchToken(host, hostName)
+        inflight = options
+          .fetch(host, hostName)
           .then((token) => {
-            const credential: Credential = { username: token.username, password: token.password, expiresAt: token.expiresAt, source: 'ECR' };
-            cache.set(key, { credential, renewAt: started + (token.expiresAt.getTime() - started) / 2 });
             failed.delete(key);
+            if (token === undefined) {
+              cache.set(key, 'none');
+              return undefined;
+            }
+            const credential: Credential = { username: token.username, password: token.password, expiresAt: token.expiresAt, source: options.name };
+            cache.set(key, { credential, renewAt: started + (token.expiresAt.getTime() - started) / 2 });
             return credential;
           })
           .catch((err: unknown) => {
@@ -162,8 +190,8 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
       return inflight;
     },
     invalidate(hostName: string): void {
-      const host = parseEcrHost(hostName);
-      if (host !== undefined) cache.delete(keyOf(host));
+      const host = options.hostOf(hostName);
+      if (host !== undefined) cache.delete(options.keyOf(host));
     },
   };
 }

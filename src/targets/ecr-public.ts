@@ -11,6 +11,7 @@ import type { RegistryConnectionOptions } from './options.js';
 import { imageLimitReached, probeRepository } from './ecr.js';
 import { GenericRegistryStore } from './registry-store.js';
 import { EcrPublicApi } from '../aws/ecr-public-api.js';
+import type { EcrClients } from '../aws/ecr-sdk.js';
 
 /*
  * Amazon ECR Public (public.ecr.aws/<registry alias>/<repository>), as its user guide documents it:
@@ -36,6 +37,8 @@ export class EcrPublicStore extends GenericRegistryStore {
     client: RegistryClient,
     private readonly basePath: string,
     private readonly api?: EcrPublicApi,
+    /** The run's AWS clients, where the credential chain noted why it got no ECR Public token (credentials/ecr-public-token.ts). */
+    private readonly notes?: Pick<EcrClients, 'ecrPublicTokenRefusal'>,
   ) {
     super(client);
   }
@@ -143,8 +146,10 @@ export class EcrPublicStore extends GenericRegistryStore {
     const full = imageLimitReached(err, repository, this.location);
     if (full !== undefined) return full;
     if (!isPackpubError(err, 'AUTH')) return err;
+    const refusal = this.notes?.ecrPublicTokenRefusal;
+    const own = refusal === undefined ? 'packpub gets one itself with AWS credentials' : `packpub got none with its AWS identity (${refusal.message})`;
     return new PackpubError('AUTH', err.message, {
-      hint: `ECR Public takes a token of the ECR Public API as the password: ${LOGIN} (it lasts 12 hours; the identity needs ecr-public:GetAuthorizationToken, sts:GetServiceBearerToken and push rights on the repository)`,
+      hint: `ECR Public takes a token of the ECR Public API as the password, and ${own}: give it AWS credentials allowed ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken, or log in with a token: ${LOGIN} (it lasts 12 hours; the identity also needs push rights on the repository)`,
       cause: err,
     });
   }
@@ -170,7 +175,7 @@ export class EcrPublicStore extends GenericRegistryStore {
  * ECR Public's store, over the generic one. The first segment of the base path must be the registry alias:
  * without one, every repository name would be taken for an alias.
  */
-export function openEcrPublicStore(basePath: string, generic: GenericRegistryStore, options: Pick<RegistryConnectionOptions, 'env' | 'awsProfile' | 'plainHttp' | 'ecrRepositories' | 'retry'> = {}): EcrPublicStore {
+export function openEcrPublicStore(basePath: string, generic: GenericRegistryStore, options: Pick<RegistryConnectionOptions, 'env' | 'awsProfile' | 'plainHttp' | 'ecrRepositories' | 'retry' | 'ecrClients'> = {}): EcrPublicStore {
   if (basePath === '') {
     throw new PackpubError('USAGE', `${ECR_PUBLIC_HOST} needs the registry alias as the first segment of the base path`, {
       hint: `--registry ${ECR_PUBLIC_HOST}/<alias>[/<base path>] (the alias is shown in the ECR Public console, e.g. public.ecr.aws/a1b2c3d4)`,
@@ -185,5 +190,5 @@ export function openEcrPublicStore(basePath: string, generic: GenericRegistrySto
           ...(options.plainHttp === undefined ? {} : { plainHttp: options.plainHttp }),
           ...(options.retry?.requestTimeoutMs === undefined ? {} : { timeoutMs: options.retry.requestTimeoutMs }),
         });
-  return new EcrPublicStore(generic.client, basePath, api);
+  return new EcrPublicStore(generic.client, basePath, api, options.ecrClients);
 }

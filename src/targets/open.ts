@@ -100,11 +100,11 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   const { openRegistryStore, openGenericRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
   const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs);
-  const credentials = options.credentials ?? targetCredentialChain(options, ecrClients);
+  const credentials = options.credentials ?? targetCredentialChain(options, ecrClients, true);
   // ECR Public: no Harbor probe (a request to AWS for nothing); its own store says what a generic one could not.
   const store =
     options.type === undefined && isEcrPublicHost(host)
-      ? (await import('./ecr-public.js')).openEcrPublicStore(basePath, await openGenericRegistryStore({ ...options, host, credentials, ecrClients }, deps), options)
+      ? (await import('./ecr-public.js')).openEcrPublicStore(basePath, await openGenericRegistryStore({ ...options, host, credentials, ecrClients }, deps), { ...options, ecrClients })
       : await openRegistryStore({ ...options, host, credentials, ecrClients }, deps);
   if (options.createProject === true && store.kind !== 'harbor') {
     // Dropped without a word, a Harbor packpub did not recognise (its systeminfo probe failed) then refused the push
@@ -124,9 +124,10 @@ export function targetDisplay(options: Pick<OpenTargetOptions, 'registry' | 'oci
 /**
  * The credential chain a registry target sends from when the caller gives no provider: the explicit
  * login, PACKPUB_USERNAME / PACKPUB_PASSWORD, the configuration file's credential, the Docker config,
- * then ECR tokens (ECR hosts only), else anonymous.
+ * then ECR tokens (ECR hosts only), ECR Public tokens minted with the AWS identity (`ecrPublic`: for a target of
+ * public.ecr.aws, which openTarget asks; not for the images a check looks up there), else anonymous.
  */
-export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: EcrClients): CredentialProvider {
+export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: EcrClients, ecrPublic = false): CredentialProvider {
   return defaultCredentialChain({
     env: options.env ?? process.env,
     ...(options.login === undefined ? {} : { credential: options.login }),
@@ -137,5 +138,6 @@ export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: E
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
     ...(options.awsIdentityNamed === true ? { ecrFirst: true } : {}),
     ...(ecrClients === undefined ? {} : { ecr: { clients: ecrClients } }),
+    ...(ecrPublic ? { ecrPublic } : {}),
   });
 }

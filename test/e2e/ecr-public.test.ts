@@ -31,7 +31,7 @@ const w = setup(async (stack) => {
     const body = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${m[1] ?? ''}' does not exist in the registry with id 'myalias'` }] });
     return { status: 404, headers: { 'content-type': 'application/json' }, body };
   };
-  const api = stack.add(await startEcrPublicStandin({ repositories: created }));
+  const api = stack.add(await startEcrPublicStandin({ repositories: created, password: TOKEN }));
   const port = registry.host.split(':')[1] ?? '';
   return { root, pack, registry, created, api, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
 });
@@ -169,6 +169,33 @@ describe('ECR Public (public.ecr.aws)', () => {
       w.api.repositories = w.created;
       w.api.aliases = ['myalias'];
       w.api.allow('CreateRepository');
+      w.api.calls.length = 0;
+      restore();
+    }
+  });
+
+  it('no login given: the registry token is minted with the AWS identity (GetAuthorizationToken, us-east-1), exit 0; without one that works, the refusal names why (was: anonymous, "authentication required")', async () => {
+    w.created.add('minted/spectro-packs/archive').add('minted/spectro-packs/archive/hello');
+    const noLogin = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), AWS_ENDPOINT_URL_ECR_PUBLIC: w.api.url });
+    const restore = useFakeAwsEnvironment('test-ecr-public');
+    try {
+      const run = await runCli(['push', w.pack, ...target('myalias/minted')], { env: noLogin() });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('published');
+      expect(w.api.calls.map((c) => `${c.op} ${c.region ?? ''}`)).toEqual(['GetAuthorizationToken us-east-1']);
+      expect(run.stdout + run.stderr).not.toContain(TOKEN);
+      const held = await fetch(`${w.registry.url}/v2/myalias/minted/spectro-packs/archive/hello/manifests/1.0.0`, { method: 'HEAD', headers: { authorization: `Basic ${Buffer.from(`AWS:${TOKEN}`).toString('base64')}` } });
+      expect(held.status).toBe(200);
+
+      // IAM refuses the token: the run goes on anonymous (reads of public repositories would work), and the write's
+      // refusal says why packpub had no token, exit 1.
+      w.api.deny('GetAuthorizationToken');
+      const denied = await runCli(['push', w.pack, ...target('myalias/minted'), '--force'], { env: noLogin() });
+      expect(denied.code, denied.stdout + denied.stderr).toBe(1);
+      expect(denied.stderr).toContain('packpub got none with its AWS identity (AWS denied ecr-public:GetAuthorizationToken for public.ecr.aws: User: arn:aws:iam::123456789012:user/packpub-test is not authorized to perform: ecr-public:GetAuthorizationToken');
+      expect(denied.stderr).toContain('aws ecr-public get-login-password --region us-east-1 | packpub login public.ecr.aws --username AWS --password-stdin');
+    } finally {
+      w.api.allow('GetAuthorizationToken');
       w.api.calls.length = 0;
       restore();
     }

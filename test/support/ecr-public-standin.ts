@@ -7,7 +7,7 @@ import { listenOnLoopback, readBody } from './loopback.js';
  * reference): AWS JSON 1.1, `POST /`, `X-Amz-Target: SpencerFrontendService.<Op>`, SigV4 scoped to us-east-1 and the
  * signing name `ecr-public` (the API answers in us-east-1 only: a request signed for another region is refused as AWS
  * refuses it), errors as `{"__type": "<Exception>", "message": "..."}` with the `x-amzn-ErrorType` header.
- * DescribeRegistries answers the caller's one registry with its aliases; CreateRepository creates in it (names checked
+ * GetAuthorizationToken mints the registry password (`password`); DescribeRegistries answers the caller's one registry with its aliases; CreateRepository creates in it (names checked
  * against the API's pattern), RepositoryAlreadyExistsException when there. Faults: an AWS error per operation (`fail`:
  * LimitExceededException...), an IAM denial (`deny`).
  */
@@ -25,6 +25,8 @@ export interface EcrPublicStandin {
   repositories: Set<string>;
   /** Each call: operation, its JSON body, and the SigV4 scope's region. */
   calls: Array<{ op: string; body: Record<string, unknown>; region: string | undefined }>;
+  /** What GetAuthorizationToken answers as authorizationToken instead of a minted one (an endpoint that is no ECR Public API). */
+  tokenOverride: string | undefined;
   fail(op: string, type: string, message: string): void;
   deny(op: string): void;
   /** Undo fail / deny. */
@@ -32,7 +34,11 @@ export interface EcrPublicStandin {
   close(): Promise<void>;
 }
 
-export async function startEcrPublicStandin(options: { accountId?: string; aliases?: string[]; repositories?: Set<string> } = {}): Promise<EcrPublicStandin> {
+/**
+ * `password`: what GetAuthorizationToken mints (base64 `AWS:<password>`, 12 hours), the registry stand-in's password
+ * for user AWS.
+ */
+export async function startEcrPublicStandin(options: { accountId?: string; aliases?: string[]; repositories?: Set<string>; password?: string } = {}): Promise<EcrPublicStandin> {
   const accountId = options.accountId ?? '123456789012';
   const failures = new Map<string, { type: string; message: string }>();
   const denied = new Set<string>();
@@ -50,6 +56,9 @@ export async function startEcrPublicStandin(options: { accountId?: string; alias
           aliases: standin.aliases.map((name, i) => ({ name, status: 'ACTIVE', primaryRegistryAlias: i === 0, defaultRegistryAlias: i === 0 })),
         },
       ],
+    }),
+    GetAuthorizationToken: () => ({
+      authorizationData: { authorizationToken: standin.tokenOverride ?? Buffer.from(`AWS:${options.password ?? 'ecr-public-password'}`).toString('base64'), expiresAt: Date.now() / 1000 + 12 * 3600 },
     }),
     CreateRepository: (body) => {
       const name = String(body['repositoryName'] ?? '');
@@ -95,6 +104,7 @@ export async function startEcrPublicStandin(options: { accountId?: string; alias
     aliases: options.aliases ?? ['myalias'],
     repositories: options.repositories ?? new Set<string>(),
     calls: [],
+    tokenOverride: undefined,
     url: listening.url,
     fail: (op, type, message) => void failures.set(op, { type, message }),
     deny: (op) => void denied.add(op),
