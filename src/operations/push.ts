@@ -976,7 +976,9 @@ async function publishTo(
   if (digest === local) remember();
   // Checked just above (each version-like tag read once, not again here); the read-back at the end of the run reads them all.
   await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force, true);
-  return done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
+  const result = done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
+  if (before !== null) OVERWROTE.set(result, before);
+  return result;
 }
 
 /** Another run wrote this version while this one was publishing it. */
@@ -993,9 +995,18 @@ function raced(reference: string, holds: Digest | null, ours: Digest): PackpubEr
  */
 const CONFIRMED_WITHOUT_WRITE = new WeakSet<PackResult>();
 
+/**
+ * What the version held before this run's --force write replaced it, by result: a replica lagging behind that write
+ * still serves it for a moment, which the read-back waits out (tagHoldsAfterWrite) instead of calling it another
+ * publisher's.
+ */
+const OVERWROTE = new WeakMap<PackResult, Digest>();
+
 /** `copy` of `result`, confirmed as it was. */
 function sameConfirmation(result: PackResult, copy: PackResult): PackResult {
   if (CONFIRMED_WITHOUT_WRITE.has(result)) CONFIRMED_WITHOUT_WRITE.add(copy);
+  const before = OVERWROTE.get(result);
+  if (before !== undefined) OVERWROTE.set(copy, before);
   return copy;
 }
 
@@ -1029,11 +1040,12 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
    * block reads): the accepted write stands. Bytes that do not hash to the digest served with them (twice)
    * are an answer, and not this run's manifest: a failure.
    */
-  const heldAt = (i: number, store: ArtifactStore, repo: string, tag: string) => {
+  const heldAt = (i: number, store: ArtifactStore, repo: string, tag: string, before: Digest | undefined) => {
     const key = `${i}\n${repo}\n${tag}`;
     let read = reads.get(key);
     if (read === undefined) {
-      read = tagHoldsAfterWrite(store, repo, tag, (h) => h === null).catch((err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined));
+      // Nothing, or (a version this run overwrote) what it held before: a replica that has not caught up yet.
+      read = tagHoldsAfterWrite(store, repo, tag, (h) => h === null || h === before).catch((err: unknown) => (isPackpubError(err, 'DIGEST_MISMATCH') ? err : undefined));
       reads.set(key, read);
     }
     return read;
@@ -1047,7 +1059,8 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           const store = state.target.store;
           const repo = packRepository(state.target.basePath, r.name);
           const tags = CONFIRMED_WITHOUT_WRITE.has(r) ? extraTags : [r.version, ...extraTags];
-          const held = await Promise.all(tags.map((tag) => heldAt(i, store, repo, tag)));
+          const before = OVERWROTE.get(r);
+          const held = await Promise.all(tags.map((tag) => heldAt(i, store, repo, tag, tag === r.version ? before : undefined)));
           const kept = (tag: string, h: Digest | null | undefined | PackpubError) =>
             h === undefined || h === r.digest || (typeof h === 'string' && tag !== r.version && ours.get(`${i}\n${repo}\n${tag}`)?.has(h) === true);
           const at = tags.findIndex((tag, k) => !kept(tag, held[k]));
@@ -1065,8 +1078,8 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           }
           const reference = tag === r.version ? (r.reference ?? `${r.name}:${r.version}`) : store.reference(repo, tag);
           const h = held[at] ?? null;
-          const err = h instanceof PackpubError ? h : readBackError(reference, r.digest, h, notKept(reference, r.digest, tag !== r.version));
-          const changed: PackResult = { ...r, status: typeof h === 'string' ? 'conflict' : 'failed', error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
+          const err = h instanceof PackpubError ? h : readBackError(reference, r.digest, h, notKept(reference, r.digest, tag !== r.version), tag === r.version ? before : undefined);
+          const changed: PackResult = { ...r, status: err.code === 'CONFLICT' ? 'conflict' : 'failed', error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
           emit({ type: 'pack-done', result: changed }); // supersedes the earlier result of this pack and target
           return changed;
         }),

@@ -92,6 +92,38 @@ describe('a tag read back right after its write, while a replica has not caught 
     expect(await w.reader.manifest(`${w.REPO}/${name}`, '1.0.0')).toBeUndefined();
   });
 
+  it('push --force: two reads still serve what the version held before, then the new manifest: overwritten, exit 0 (was: "replaced by another publisher", exit 1)', async () => {
+    const name = `f${n++}`;
+    expectRun(await runCli(['push', await writePack(join(w.root, `${name}-old`), { name, version: '1.0.0', files: { 'a.txt': 'old' } }), '--registry', w.R]), 0);
+    const old = (await w.reader.manifest(`${w.REPO}/${name}`, '1.0.0')) as Buffer;
+    const lag = lagging(`/v2/${w.REPO}/${name}/manifests/1.0.0`, 2, {
+      stale: () => ({ status: 200, headers: { 'content-type': MANIFEST, 'docker-content-digest': sha256(old) }, body: old }),
+    });
+    const run = await runCli(['push', await writePack(join(w.root, `${name}-new`), { name, version: '1.0.0', files: { 'a.txt': 'new' } }), '--registry', w.P, '--force', '--json']);
+    expectRun(run, 0);
+    const [result] = (JSON.parse(run.stdout) as { results: Array<{ status: string; digest: string }> }).results;
+    expect(result?.status).toBe('overwritten');
+    expect(lag.after()).toBe(3);
+    const held = (await w.reader.manifest(`${w.REPO}/${name}`, '1.0.0')) as Buffer;
+    expect(sha256(held)).toBe(result?.digest);
+    expect(sha256(held)).not.toBe(sha256(old));
+  });
+
+  it('push --force: a write the registry never kept, the old manifest served on every read: exit 1, "still holds" the old one, not another publisher', async () => {
+    const name = `f${n++}`;
+    expectRun(await runCli(['push', await writePack(join(w.root, `${name}-old`), { name, version: '1.0.0', files: { 'a.txt': 'old' } }), '--registry', w.R]), 0);
+    const old = (await w.reader.manifest(`${w.REPO}/${name}`, '1.0.0')) as Buffer;
+    const lag = lagging(`/v2/${w.REPO}/${name}/manifests/1.0.0`, 0, { keep: false });
+    const run = await runCli(['push', await writePack(join(w.root, `${name}-new`), { name, version: '1.0.0', files: { 'a.txt': 'new' } }), '--registry', w.P, '--force']);
+    expectRun(run, 1);
+    expect(run.stderr).toContain(`still holds ${sha256(old)} at the end of this run`);
+    expect(run.stderr).toContain('accepted the manifest without keeping it');
+    expect(run.stderr).not.toContain('another publisher');
+    // The read after the write, three rereads, and the read asking whether it holds this very pack (its layer).
+    expect(lag.after()).toBe(5);
+    expect(sha256((await w.reader.manifest(`${w.REPO}/${name}`, '1.0.0')) as Buffer)).toBe(sha256(old));
+  });
+
   it('tag: two reads answer 404, then the manifest: tagged, exit 0 (was: exit 1)', async () => {
     const name = `t${n++}`;
     expectRun(await runCli(['push', await pack(name), '--registry', w.R]), 0);
