@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher, Pool as UndiciPool, buildConnector as Connector } from 'undici';
@@ -11,6 +11,7 @@ import { isLoopbackHost, shown } from '../oci/reference.js';
 import { RegistryError, errorFromNetwork, isClientCertificateAlert, plainHttpFlags, systemErrorCode, unreachableHandedOut } from './errors.js';
 import { redactUrl } from '../util/redact.js';
 import { ResolveMap } from './host-overrides.js';
+import { ProxyError, proxyConnectFailure, proxyRefusal, proxySettings, tunnelIfProxied, urlPort, type ProxySettings } from '../net/proxy.js';
 import { Agent, Pool, buildConnector, refuseWithoutWebAssembly, request } from './undici.js';
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { RETRY_DEFAULTS } from './retry.js';
@@ -147,6 +148,14 @@ export function withBufferedBody<T extends HttpResponse>(res: T, bytes: Buffer):
   return { ...res, body: Readable.from(bytes.length === 0 ? [] : [bytes]) };
 }
 
+/** Errors of the connection to an HTTP_PROXY itself (a plain-HTTP request sent to it): about the proxy, not the registry. */
+const PROXY_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROTO', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/** A proxy's failure as the registry stack's error (RegistryError: its retry layer reads `retryable`). */
+function fromProxy(err: ProxyError, method: HttpMethod, url: URL): RegistryError {
+  return new RegistryError(err.code as 'NETWORK' | 'TLS', err.message, { method, url, retryable: err.retryable, ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err });
+}
+
 /** How long close() waits for requests still in flight before it gives them up. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -171,6 +180,8 @@ export interface TransportOptions {
   requestTimeoutMs?: number | undefined;
   userAgent?: string | undefined;
   debug?: ((line: string) => void) | undefined;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (net/proxy.ts); default process.env. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /**
@@ -357,6 +368,8 @@ class UndiciTransport implements HttpTransport {
    * the alert itself is an 'error' on the socket, seen here.
    */
   private readonly certificateAlerts = new Map<string, Error>();
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as read when the transport was made (net/proxy.ts). */
+  private readonly proxies: ProxySettings;
 
   constructor(options: TransportOptions) {
     refuseWithoutWebAssembly();
@@ -383,6 +396,9 @@ class UndiciTransport implements HttpTransport {
     this.clientCertificate = identity !== undefined;
     const registryHost = bare(registry.hostname);
     const registryPort = Number(registry.port) || 443;
+    // A proxy that cannot be used for the registry (SOCKS, no host) is refused now, before any request.
+    const proxies = (this.proxies = proxySettings(options.env));
+    proxies.routeFor(registry.protocol, registryHost, urlPort(registry));
 
     // Read and checked now (a bad file is refused before any request); made into a context on the first HTTPS connection.
     const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, names.caFile);
@@ -442,6 +458,13 @@ class UndiciTransport implements HttpTransport {
         connectorFor(undefined, clientCert, https)({ ...opts, hostname: address }, callback);
         return;
       }
+      // Through the proxy the environment names (HTTPS_PROXY), unless NO_PROXY or a loopback host says otherwise: a
+      // CONNECT tunnel, and TLS with the registry on top of it (undici's connector takes the tunnel as `httpSocket`).
+      // --resolve does not apply there: the proxy resolves the name. Plain-HTTP requests go to an HTTP_PROXY as
+      // requests of their own (once()), so a connection over plain HTTP is never tunnelled here.
+      // (An https:// proxy is trusted as the registry is, without the client certificate.)
+      const tunnel = () => ({ timeoutMs: tlsOptions.timeout, secureContext: contextFor(false) });
+      if (https && proxies.any && tunnelIfProxied(proxies, hostname, port, tunnel(), (httpSocket) => connectorFor(undefined, clientCert, true)({ ...opts, httpSocket: httpSocket as Socket }, callback), (err) => callback(err, null))) return;
       connectorFor(address, clientCert, https)(opts, callback);
     };
     const pools = this.pools;
@@ -519,7 +542,10 @@ class UndiciTransport implements HttpTransport {
     // Extra headers go to the registry's origin only; the names packpub sets are refused in them. `headers` is
     // request()'s own copy, changed only between hops (undici reads it when the request is made): sent as it is
     // when nothing is added to it (a manifest read or HEAD without -H: issue 16).
-    const sendHeaders = this.hasExtraHeaders && origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : sized ? { ...headers } : headers;
+    let sendHeaders = this.hasExtraHeaders && origin === this.registryOrigin ? { ...headers, ...this.extraHeaders } : sized ? { ...headers } : headers;
+    // A plain-HTTP request through HTTP_PROXY goes to the proxy, in absolute form (RFC 9112 3.2.2), as Go sends it.
+    const via = this.proxies.any && url.protocol === 'http:' ? this.proxies.routeFor('http:', url.hostname, urlPort(url)) : undefined;
+    if (via !== undefined) sendHeaders = { ...sendHeaders, host: url.host, ...(via.authorization === undefined ? {} : { 'proxy-authorization': via.authorization }) };
     let payload: Buffer | Readable | undefined;
     if (body === undefined) {
       if (sized) sendHeaders['content-length'] = '0';
@@ -535,9 +561,10 @@ class UndiciTransport implements HttpTransport {
       const retry = attempt !== undefined && attempt > 1 ? ` (attempt ${attempt})` : '';
       this.debug(`${method} ${redactUrl(url)} -> ${outcome} ${Date.now() - started}ms${retry}`);
     };
+    const path = url.search === '' ? url.pathname : url.pathname + url.search;
     const options: Dispatcher.RequestOptions = {
-      origin,
-      path: url.search === '' ? url.pathname : url.pathname + url.search,
+      origin: via === undefined ? origin : via.origin,
+      path: via === undefined ? path : `${url.protocol}//${url.host}${path}`,
       method,
       headers: sendHeaders,
       body: payload ?? null,
@@ -584,6 +611,12 @@ class UndiciTransport implements HttpTransport {
           cause: err,
         });
       }
+      // The proxy's own failures (a tunnel refused, a proxy that is down): named as such, retried when they may pass.
+      const proxyFailure = err instanceof ProxyError ? err : via !== undefined && PROXY_CONNECT_CODES.has(systemErrorCode(err) ?? '') ? proxyConnectFailure(via, url.host, err) : undefined;
+      if (proxyFailure !== undefined) {
+        trace(`error proxy ${code ?? proxyFailure.code}`);
+        throw fromProxy(proxyFailure, method, url);
+      }
       const alertKey = `${bare(url.hostname)}:${Number(url.port) || 443}`;
       const alert = this.certificateAlerts.get(alertKey);
       this.certificateAlerts.delete(alertKey);
@@ -594,6 +627,10 @@ class UndiciTransport implements HttpTransport {
     }
     clearTimeout(timer);
     if (this.debug !== undefined) trace(String(res.statusCode));
+    if (via !== undefined && res.statusCode === 407) {
+      await discardBody({ status: 407, headers: res.headers, url, body: res.body });
+      throw fromProxy(proxyRefusal(via, url.host, 407, 'Proxy Authentication Required', false), method, url);
+    }
     this.answered.add(origin);
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
   }
@@ -654,5 +691,6 @@ export function createHttpTransport(options: RegistryClientOptions | TransportOp
     requestTimeoutMs: 'requestTimeoutMs' in options ? options.requestTimeoutMs : retry?.requestTimeoutMs,
     userAgent: options.userAgent,
     debug: options.debug,
+    env: options.env,
   });
 }

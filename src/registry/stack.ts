@@ -44,6 +44,8 @@ export interface RegistryClientOptions {
   /** Debug trace sink: redacted request lines. */
   debug?: (line: string) => void;
   userAgent?: string;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (net/proxy.ts); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Names of the TLS settings as the user gave them (see RegistryClientOptions.settingNames). */

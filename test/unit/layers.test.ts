@@ -14,7 +14,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 /** Lowest first. A part may import its own layer's other parts only where listed in SAME_LAYER_OK. */
 const LAYERS: string[][] = [
   ['errors', 'version', 'util'],
-  ['oci'],
+  ['oci', 'net'],
   ['pack', 'aws'],
   ['archive', 'credentials'],
   ['registry'],

@@ -1,0 +1,127 @@
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type SecureContext } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { proxyConnectFailure, proxyError, proxyRefusal, tunnelIfProxied, type ProxyError, type ProxyRoute, type ProxySettings } from './proxy.js';
+
+/*
+ * A tunnel through a forward proxy (HTTP CONNECT, RFC 9110 9.3.6): a connection to the proxy (over TLS for an
+ * https:// proxy), `CONNECT host:port`, and on a 2xx the connection is the target's, for TLS to the target on top.
+ * Loaded only when a request goes through a proxy (net/proxy.ts decides): a run without one loads neither this
+ * module nor Node's TLS for it.
+ */
+
+/** The most a proxy's answer to CONNECT may hold before its blank line (as Node's header limit). */
+const MAX_ANSWER_HEAD = 16 * 1024;
+
+export interface TunnelOptions {
+  /** How long connecting to the proxy and its answer to CONNECT may take. */
+  timeoutMs: number;
+  /** For an https:// proxy: the trust store (a CA file's context) and whether its certificate is checked. */
+  secureContext?: SecureContext | undefined;
+  rejectUnauthorized?: boolean | undefined;
+}
+
+/** `host:port` as CONNECT and Host take it (an IPv6 address in brackets). */
+function authority(hostname: string, port: number): string {
+  return `${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** Opens a tunnel to `hostname`:`port` through `route`: the socket, connected to the target once it resolves. */
+export function openTunnel(route: ProxyRoute, hostname: string, port: number, options: TunnelOptions): Promise<Duplex> {
+  const target = authority(hostname, port);
+  return new Promise<Duplex>((resolve, reject) => {
+    let socket: Socket;
+    if (route.protocol === 'https:') {
+      const tlsOptions: ConnectionOptions = {
+        host: route.hostname,
+        port: route.port,
+        ALPNProtocols: ['http/1.1'],
+        rejectUnauthorized: options.rejectUnauthorized !== false,
+        ...(options.secureContext === undefined ? {} : { secureContext: options.secureContext }),
+      };
+      // SNI is for names only (RFC 6066 3).
+      if (!/^[\d.]+$/.test(route.hostname) && !route.hostname.includes(':')) tlsOptions.servername = route.hostname;
+      socket = tlsConnect(tlsOptions);
+    } else {
+      socket = netConnect({ host: route.hostname, port: route.port });
+    }
+    let settled = false;
+    const fail = (err: ProxyError) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      reject(err);
+    };
+    socket.setTimeout(options.timeoutMs, () =>
+      fail(proxyError(route, target, `did not answer CONNECT within ${Math.round(options.timeoutMs / 100) / 10} s`, { retryable: true })),
+    );
+    socket.once('error', (err) => fail(proxyConnectFailure(route, target, err)));
+    socket.once('close', () => fail(proxyError(route, target, 'closed the connection before answering CONNECT', { retryable: true })));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      const head = Buffer.concat(chunks, size);
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (size > MAX_ANSWER_HEAD) fail(proxyError(route, target, `answered CONNECT with more than ${MAX_ANSWER_HEAD >> 10} KiB of headers`));
+        return;
+      }
+      socket.off('data', onData);
+      const statusLine = head.subarray(0, Math.min(end, head.indexOf('\r\n'))).toString('latin1');
+      const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+      if (status === null) {
+        fail(proxyError(route, target, `answered CONNECT with something that is not HTTP (${JSON.stringify(statusLine.slice(0, 60))})`, { hint: `check ${route.variable} names an HTTP proxy` }));
+        return;
+      }
+      const code = Number(status[1]);
+      if (code < 200 || code > 299) {
+        fail(proxyRefusal(route, target, code, status[2] ?? ''));
+        return;
+      }
+      settled = true;
+      socket.setTimeout(0);
+      socket.removeAllListeners('timeout');
+      socket.removeAllListeners('error');
+      socket.removeAllListeners('close');
+      const rest = head.subarray(end + 4);
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(socket);
+    };
+    const ready = () => {
+      socket.on('data', onData);
+      const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`];
+      if (route.authorization !== undefined) lines.push(`Proxy-Authorization: ${route.authorization}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    };
+    socket.once(route.protocol === 'https:' ? 'secureConnect' : 'connect', ready);
+  });
+}
+
+/**
+ * An https.Agent for the AWS SDK's NodeHttpHandler whose connections go through the proxy the environment
+ * names for their host (and directly where NO_PROXY or loopback says so). The SDK reads no proxy variable
+ * itself; its handler takes any https.Agent. Node's Agent waits for the callback when createConnection
+ * returns nothing (http's Agent.createSocket), so the tunnel is opened asynchronously.
+ */
+export function tunnellingHttpsAgent(settings: ProxySettings, timeoutMs: number, options: AgentOptions = {}): HttpsAgent {
+  const agent = new HttpsAgent({ keepAlive: true, ...options });
+  const direct = agent.createConnection.bind(agent);
+  agent.createConnection = (connectOptions, callback) => {
+    const host = connectOptions.host ?? connectOptions.hostname ?? 'localhost';
+    const port = Number(connectOptions.port) || 443;
+    const done = (err: Error | null, socket?: Duplex) => callback?.(err, socket as Duplex);
+    const tunnelled = tunnelIfProxied(
+      settings,
+      host,
+      port,
+      { timeoutMs },
+      (socket) => done(null, tlsConnect({ ...(connectOptions as ConnectionOptions), socket, ...(connectOptions.servername == null && isIP(host) === 0 ? { servername: host } : {}) })),
+      done,
+    );
+    return tunnelled ? undefined : direct(connectOptions, callback);
+  };
+  return agent;
+}
