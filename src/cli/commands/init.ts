@@ -3,7 +3,7 @@ import type { InitOptions } from '../../operations/init.js';
 import { PACK_LAYERS, type PackLayer } from '../../pack/model.js';
 import type { CommandSpec } from '../context.js';
 import { declareFlags, type OwnFlags } from '../target-flags.js';
-import { EXIT_OK, userPath, writeLine } from '../io.js';
+import { EXIT_OK, printable, userPath, writeLine } from '../io.js';
 import { PackpubError } from '../../errors.js';
 
 const INIT_FLAGS: OwnFlags = {
@@ -82,22 +82,25 @@ export const initCommand: CommandSpec = {
       return EXIT_OK;
     }
     const shown = relative(cwd, result.dir) || '.';
-    writeLine(out, `created pack ${result.name}:${result.version} in ${shown}`);
-    for (const file of result.files) writeLine(out, `  ${file}`);
+    // The folder and what the chart holds (its name, subcharts, image values) as printable() shows a registry's text: a
+    // line break and "::error::..." in one printed a line the GitHub runner took as a workflow command.
+    const say = (stream: typeof out, text: string): void => writeLine(stream, printable(text));
+    say(out, `created pack ${result.name}:${result.version} in ${shown}`);
+    for (const file of result.files) say(out, `  ${file}`);
     if (result.chart !== undefined) {
       const c = result.chart;
-      writeLine(out, `chart ${c.name}${c.version === undefined ? '' : ` ${c.version}`} ${c.packed ? 'packed into' : 'copied to'} ${c.archive}; its default values are under charts.${c.name} in values.yaml`);
-      if (c.subcharts.length > 0) writeLine(out, `  subcharts: ${c.subcharts.join(', ')}`);
-      writeLine(out, `images listed in pack.content.images: ${result.images.length}`);
+      say(out, `chart ${c.name}${c.version === undefined ? '' : ` ${c.version}`} ${c.packed ? 'packed into' : 'copied to'} ${c.archive}; its default values are under charts.${c.name} in values.yaml`);
+      if (c.subcharts.length > 0) say(out, `  subcharts: ${c.subcharts.join(', ')}`);
+      say(out, `images listed in pack.content.images: ${result.images.length}`);
     }
     const err = ctx.io.stderr;
     if (result.review.length > 0) {
-      writeLine(err, `review these images in values.yaml (pack.content.images):`);
-      for (const i of result.review) writeLine(err, `  ${i.image} (from ${i.path}): ${i.review ?? ''}`);
+      say(err, `review these images in values.yaml (pack.content.images):`);
+      for (const i of result.review) say(err, `  ${i.image} (from ${i.path}): ${i.review ?? ''}`);
     }
-    for (const note of result.notes) writeLine(err, `note: ${note}`);
+    for (const note of result.notes) say(err, `note: ${note}`);
     const listImages = result.images.length === 0 && result.layer !== 'os' && result.layer !== 'k8s' ? 'list the images in values.yaml (pack.content.images), then ' : '';
-    writeLine(out, `next: ${listImages}packpub validate ${shown} --strict, then packpub push ${shown}`);
+    say(out, `next: ${listImages}packpub validate ${shown} --strict, then packpub push ${shown}`);
     return EXIT_OK;
   },
 };

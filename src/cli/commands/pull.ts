@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { CliContext, CommandSpec } from '../context.js';
 import { defaultPullFolder } from '../pack-ref.js';
-import { EXIT_OK, userPath, writeLine } from '../io.js';
+import { EXIT_OK, printable, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetCommandFlags, withPackTarget, type Opening } from '../target-command.js';
 import { numberFlag } from '../target-flags.js';
@@ -38,7 +38,7 @@ export const pullCommand: CommandSpec = {
         },
       );
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
-      else writeLine(ctx.io.stdout, `pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`);
+      else writeLine(ctx.io.stdout, printable(`pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`));
       return EXIT_OK;
     }, openingOf(ctx)),
 };

@@ -24,7 +24,9 @@ function renderHuman(io: CliIo, shown: string[], reports: ValidationReport[], st
   reports.forEach((report, i) => {
     const id = report.pack === undefined ? '' : ` ${report.pack.name}:${report.pack.version}`;
     const verdict = report.passed ? paint('32', 'OK') : paint('31', 'FAILED');
-    writeLine(io.stdout, `${shown[i] ?? report.dir}:${id} ${verdict}`);
+    // The folder as named (a glob's match: a folder of the repository) as printable() shows it: a line break and
+    // "::error::..." in its name printed a line the GitHub runner took as a workflow command.
+    writeLine(io.stdout, `${printable(shown[i] ?? report.dir)}:${id} ${verdict}`);
     for (const f of report.findings) writeLine(io.stdout, formatFinding(f));
   });
   const failed = reports.filter((r) => !r.passed).length;
