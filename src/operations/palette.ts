@@ -650,7 +650,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   // A read of the wait that Palette did not answer through its retries (an outage of a minute, a gateway restarting)
   // is asked again at the next poll while another fits before the deadline: it ended a wait of up to --palette-timeout
   // after ~7 s of retries, exit 1, though the sync went on. The last such read is said; past the deadline, it ends the run.
-  const unanswered = new Map<string, string>();
+  const unanswered = new Map<string, PaletteUnavailable>();
   const orNextPoll = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
     try {
       const answer = await read();
@@ -659,8 +659,8 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     } catch (err) {
       if (!(err instanceof PaletteUnavailable) || clock.now() + interval > deadline) throw err;
       // Said once while the same failure repeats, as a sync status is.
-      if (unanswered.get(what) !== err.message) options.onEvent?.({ type: 'palette-sync-waiting', reason: `${err.message}; asking again at the next poll` });
-      unanswered.set(what, err.message);
+      if (unanswered.get(what)?.message !== err.message) options.onEvent?.({ type: 'palette-sync-waiting', reason: `${err.message}; asking again at the next poll` });
+      unanswered.set(what, err);
       return undefined;
     }
   };
@@ -823,15 +823,17 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       break;
     }
     if (clock.now() + interval > deadline) {
+      // The deadline came while Palette did not answer a pending pack's last read: the outage ends the run, as a
+      // read failing on the last poll does (not a timeout, whether the deadline fell before or after that poll).
+      const outage = pending.map((ref) => unanswered.get(ref.name)).find((err) => err !== undefined);
+      if (outage !== undefined) throw outage;
       const msg = last.message === undefined || last.message === '' ? '' : ` (sync message: ${last.message})`;
       const waited = Math.round((clock.now() - started) / 1000);
       for (const ref of pending) {
         const missing: PalettePackVisibility = {
           ...ref,
           status: 'not-visible',
-          reason: unanswered.has(ref.name)
-            ? `timed out after ${waited} s: Palette's sync of ${registry.name} finished${msg}, but Palette did not answer the last read of ${ref.name}:${ref.version} (${unanswered.get(ref.name) ?? ''})`
-            : !asked.has(key(ref))
+          reason: !asked.has(key(ref))
             ? `timed out after ${waited} s before Palette was asked for ${ref.name}:${ref.version} (--palette-timeout); its sync of ${registry.name} finished${msg}`
             : unread.has(key(ref))
               ? `${unread.get(key(ref)) ?? ''}${msg}${late.has(key(ref)) ? '; raise --palette-timeout, or check the registry' : `; a forced sync (packpub palette sync --force-sync ${ref.name}:${ref.version}) asks Palette to read it again`}`
