@@ -110,6 +110,22 @@ describe('push --palette-sync in the CI outputs', () => {
       const notVisible = all.stdout.split('\n').filter((l) => l.startsWith('NOT VISIBLE in Palette ')).length;
       expect(notVisible).toBeGreaterThanOrEqual(11);
       expect(lines[9]).toBe(`::error title=packpub palette::${notVisible - 9} more errors are not annotated (GitHub shows 10 per step): they are in the log above`);
+      // --junit: the Palette suite, as push --palette-sync writes it, valid against Jenkins' schema.
+      w.palette.failSyncs = 'cannot reach the registry';
+      const junit = join(w.root, 'sync-junit.xml');
+      const reported = await runCli(['palette', 'sync', 'ci-delta:1.0.0', ...at, '--palette-poll-interval', '0.02', '--junit', junit], { env });
+      expect(reported.code, reported.stderr).toBe(3);
+      const xml = await readFile(junit, 'utf8');
+      expect(xml).toMatch(/<testsuites name="packpub palette sync" tests="1" failures="1" errors="0"/);
+      expect(xml).toContain(`<testcase name="ci-delta:1.0.0" classname="palette ${w.ci}" time="0.000">\n      <failure message="${why.replace(/'/g, '&apos;')}" type="PALETTE_NOT_VISIBLE">`);
+      await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+      // Refused before any sync (a version the target does not hold): one error case, suite `stopped`.
+      const missing = await runCli(['palette', 'sync', 'ci-delta:9.9.9', ...at, '--junit', junit], { env });
+      expect(missing.code).toBe(1);
+      const refusal = await readFile(junit, 'utf8');
+      expect(refusal).toContain('<testsuite name="stopped" tests="1" failures="0" errors="1"');
+      expect(refusal).toMatch(/<error message="stopped: [^"]*ci-delta:9\.9\.9 does not exist: nothing was synced" type="NOT_FOUND">/);
+      await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
       // Outside GitHub Actions: none.
       w.palette.failSyncs = 'cannot reach the registry';
       const plain = await runCli(['palette', 'sync', 'ci-delta:1.0.0', ...at, '--palette-poll-interval', '0.02'], { env });

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -71,7 +72,8 @@ describe('a Palette sync stopped by a Palette error while it confirms the packs'
   it('palette sync --json: the same object, printed with the error (was: nothing on stdout)', async () => {
     w.palette.fault = { method: 'GET', path: /^\/v1\/packs\/beta\//, status: 503, times: 1000 };
     try {
-      const run = await runCli(['palette', 'sync', 'alpha:1.0.0', 'beta:2.0.0', '--registry', `${w.registry.host}/${w.under('packs')}`, '--json', '--retry-attempts', '2', '--palette-poll-interval', '0.02', '--palette-timeout', '2'], { env: w.env });
+      const junit = join(w.root, 'stopped.xml');
+      const run = await runCli(['palette', 'sync', 'alpha:1.0.0', 'beta:2.0.0', '--registry', `${w.registry.host}/${w.under('packs')}`, '--json', '--junit', junit, '--retry-attempts', '2', '--palette-poll-interval', '0.02', '--palette-timeout', '2'], { env: w.env });
       expect(run.code, run.stderr).toBe(1);
       const out = JSON.parse(run.stdout) as Report['palette'];
       expectReportValid(out, '#/$defs/paletteRun');
@@ -79,6 +81,10 @@ describe('a Palette sync stopped by a Palette error while it confirms the packs'
       expect(out.error.code).toBe('PALETTE');
       expect(run.stderr).toContain(`error: ${out.error.message}\n`);
       expect(out.targets.map((t) => t.packs.map((p) => [p.name, p.status]))).toEqual([[['alpha', 'visible'], ['beta', 'not-visible']]]);
+      // --junit: the Palette suite with the error that stopped the sync (not the suite of a run refused before it).
+      const xml = await readFile(junit, 'utf8');
+      expect(xml).toMatch(/<testsuites name="packpub palette sync" tests="1" failures="1" errors="0"/);
+      expect(xml).toContain('<testcase name="palette sync" classname="palette" time="0.000">\n      <failure message="Palette sync stopped: Palette answered 503 to read pack beta after ');
     } finally {
       w.palette.fault = undefined;
     }

@@ -11,7 +11,7 @@ import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import type { ValidationReport } from '../../pack/validate.js';
 import { annotations, inGitHubActions, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
-import { junitXml, refusalJunitXml, unfinishedJunitXml, validateJunitXml } from './junit.js';
+import { junitXml, paletteSyncJunitXml, refusalJunitXml, unfinishedJunitXml, validateJunitXml } from './junit.js';
 
 /** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
 export function failureLine(r: PackResult): string {
@@ -102,7 +102,7 @@ const reported = new WeakSet<CliIo>();
  * GitHub Actions the job summary says so (the ::error annotation is renderError's). Best effort: a report that cannot
  * be written (the --junit path was the refusal) is left out; the error itself is what the run prints.
  */
-export async function reportRefusal(io: CliIo, command: 'push' | 'validate', junit: unknown, thrown: unknown, started: Date): Promise<void> {
+export async function reportRefusal(io: CliIo, command: 'push' | 'validate' | 'palette sync', junit: unknown, thrown: unknown, started: Date): Promise<void> {
   if (reported.has(io)) return;
   reported.add(io);
   const err = thrown instanceof PackpubError ? thrown : new PackpubError('INTERNAL', errorMessage(thrown), { hint: 'this is a bug in packpub; run again with --debug and report the output' });
@@ -134,6 +134,12 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
   if (options.junit !== undefined) {
     await writeJunit(io, options.junit, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }), ...interrupted }));
   }
+}
+
+/** `palette sync --junit FILE`: its report, the Palette suite alone (paletteSyncJunitXml). */
+export async function writePaletteSyncJunit(io: CliIo, file: string, palette: PaletteOutcome, started: Date): Promise<void> {
+  reported.add(io);
+  await writeJunit(io, file, paletteSyncJunitXml(palette, { started, durationMs: Date.now() - started.getTime(), hostname: hostname() }));
 }
 
 /** The job summary appended to GITHUB_STEP_SUMMARY, when set; a failure to is a warning (the run's outcome stands). */

@@ -175,6 +175,16 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
   ].join('\n');
 }
 
+/**
+ * `palette sync --junit`: the Palette suite push --palette-sync adds (a case per pack, failing where Palette does not
+ * list it, exit code 3; one failing case for an error that stopped the sync), alone.
+ */
+export function paletteSyncJunitXml(palette: PaletteOutcome, options: { started: Date; durationMs: number; hostname?: string }): string {
+  const stamp = { timestamp: options.started.toISOString().replace(/\.\d{3}Z$/, ''), hostname: options.hostname ?? 'localhost' };
+  const suite = paletteSuite(palette, stamp);
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attrs({ name: 'packpub palette sync', tests: suite.tests, failures: suite.failures, errors: 0, time: seconds(options.durationMs) })}>`, suite.xml, '</testsuites>', ''].join('\n');
+}
+
 /** A suite of one case, `run`, that is an error (the run itself, not a pack, did not do what was asked). */
 function errorSuite(name: string, message: string, type: string, body: string, stamp: Record<string, string>, ms: number): string {
   return [

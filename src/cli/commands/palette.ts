@@ -5,7 +5,7 @@ import type { Args, CliContext, CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags } from '../palette-flags.js';
 import type { PaletteTarget } from '../palette-options.js';
-import type { PaletteRunJson } from '../palette-run.js';
+import type { PaletteErrorJson, PaletteRunJson } from '../palette-run.js';
 import { declareFlags, declareOwnFlags, READ_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** Environment variables with the AWS credentials Palette stores for an ECR registry (never packpub's own). */
@@ -148,6 +148,26 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
 }
 
 async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
+  const started = new Date();
+  const junit = args['junit'] === undefined ? undefined : String(args['junit']);
+  const ci = await import('../ci-output/index.js');
+  // The file is checked (and marked unfinished) before anything is read; an error ending the run writes what it can:
+  // the Palette suite once a sync was asked for (PaletteSyncStopped's targets), else one error case.
+  let stopped: PaletteRunJson | PaletteErrorJson | undefined;
+  try {
+    if (junit !== undefined) await ci.checkJunitPath(ctx.io, junit);
+    const result = await syncAndConfirm(args, ctx, targets, (json) => (stopped = json));
+    if (junit !== undefined) await ci.writePaletteSyncJunit(ctx.io, junit, result, started);
+    return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
+  } catch (err) {
+    if (junit !== undefined && stopped !== undefined) await ci.writePaletteSyncJunit(ctx.io, junit, stopped, started).catch(() => undefined);
+    else await ci.reportRefusal(ctx.io, 'palette sync', junit, err, started);
+    throw err;
+  }
+}
+
+/** palette sync's work: read the targets, sync, confirm; prints the result; `onStopped`: the JSON of an error after a sync was asked for. */
+async function syncAndConfirm(args: Args, ctx: CliContext, targets: PaletteTarget[], onStopped: (json: PaletteErrorJson) => void): Promise<PaletteRunJson> {
   const [{ runPaletteSyncs, paletteErrorJson }, { listPacks, cosignAttachment, refusedByPolicy, NOT_SERVED }, { heldManifest }, { openTarget }, { parsePackRef }, { packRepository }, { mapConcurrent }, { retryFlags }] = await Promise.all([
     import('../palette-run.js'),
     import('../../operations/list.js'),
@@ -244,7 +264,11 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
   // targets done before it, and what it stopped, in the JSON printed with the error.
   const done: PaletteRunJson['targets'] = [];
   const result = await runPaletteSyncs(args, ctx, items, json, 'sync', done).catch((err: unknown) => {
-    if (json && done.length > 0) writeLine(ctx.io.stdout, JSON.stringify(paletteErrorJson(err, done), null, 2));
+    if (done.length > 0) {
+      const stopped = paletteErrorJson(err, done);
+      onStopped(stopped);
+      if (json) writeLine(ctx.io.stdout, JSON.stringify(stopped, null, 2));
+    }
     throw err;
   });
   if (json) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
@@ -252,7 +276,7 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
     const { inGitHubActions, paletteSyncAnnotations } = await import('../ci-output/github.js');
     if (inGitHubActions(ctx.io.env)) for (const line of paletteSyncAnnotations(result)) writeLine(ctx.io.stderr, line);
   }
-  return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
+  return result;
 }
 
 /**
@@ -289,6 +313,7 @@ async function publishedValuesOf(target: PaletteTarget, ref: PackRef, signal: Ab
 function refuseFlagsOfOtherActions(args: Args, action: string): void {
   const only: [string, string, string[]][] = [
     ['forceSync', '--force-sync', ['sync']],
+    ['junit', '--junit', ['sync']],
     ['paletteRegistryName', '--palette-registry-name', ['register']],
     ['paletteEcrRoleArn', '--palette-ecr-role-arn', ['register', 'doctor']],
     ['paletteEcrExternalId', '--palette-ecr-external-id', ['register', 'doctor']],
@@ -325,6 +350,7 @@ const PALETTE_COMMAND_FLAGS: OwnFlags = {
   },
   options: {
     'force-sync': { type: 'boolean', default: false, describe: 'sync: send forceSync=true (after replacing a version)' },
+    junit: { type: 'string', describe: "sync: write a JUnit XML report to FILE: push --palette-sync's Palette suite, a case per pack, failing (PALETTE_NOT_VISIBLE) where Palette does not list it; one error case for a run refused or stopped" },
     'palette-registry-name': { type: 'string', describe: 'register: name of the new registry (default: from host and base path)' },
     'palette-ecr-role-arn': { type: 'string', describe: `register/doctor, ECR: IAM role Palette assumes (STS), instead of ${PALETTE_ECR_ENV.accessKey}/${PALETTE_ECR_ENV.secretKey}` },
     'palette-ecr-external-id': { type: 'string', describe: 'register/doctor, ECR: external id of the STS trust (from Palette)' },
