@@ -657,7 +657,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       unanswered.delete(what);
       return answer;
     } catch (err) {
-      if (!(err instanceof PaletteUnavailable) || clock.now() + interval > deadline) throw err;
+      if (!(err instanceof PaletteUnavailable) || err.atDeadline || clock.now() + interval > deadline) throw err;
       // Said once while the same failure repeats, as a sync status is.
       if (unanswered.get(what)?.message !== err.message) options.onEvent?.({ type: 'palette-sync-waiting', reason: `${err.message}; asking again at the next poll` });
       unanswered.set(what, err);

@@ -494,7 +494,7 @@ export class PaletteClient {
         const which = waitEnds ? "the wait's deadline (--palette-timeout)" : `--retry-deadline (${seconds(this.retry.deadlineMs)})`;
         stopped = err.askedMs === undefined ? `, when ${which} came` : `; it asked to wait ${seconds(err.askedMs)} (Retry-After), past ${which}`;
       }
-      throw new PaletteUnavailable(err.final(budget.failures, stopped));
+      throw new PaletteUnavailable(err.final(budget.failures, stopped), waitEnds && budget.failures < this.retry.attempts);
     }
   }
 

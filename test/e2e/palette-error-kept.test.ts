@@ -44,6 +44,8 @@ describe('a Palette sync stopped by a Palette error while it confirms the packs'
       const run = await runCli(['push', alpha, beta, ...at, '--palette-sync', '--json', '--retry-attempts', '2', '--palette-poll-interval', '0.02', '--palette-timeout', '2', '--no-cache'], { env: w.env });
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(/^error: Palette answered 503 to read pack beta after (2 attempts|1 attempt, when the wait's deadline \(--palette-timeout\) came)/m);
+      // Never "asking again" when the wait's deadline cut the retries: no later poll would come.
+      expect(run.stderr).not.toMatch(/deadline \(--palette-timeout\) came: .*; asking again at the next poll/);
       const report = JSON.parse(run.stdout) as Report;
       expectReportValid(report);
       expect(report.ok).toBe(false);
