@@ -92,7 +92,8 @@ export const buildCommand: CommandSpec = {
     writeLine(out, `  reference  ${result.reference}`);
     writeLine(out, `  layer      ${result.archive.digest} (${formatBytes(result.archive.size)}, ${result.archive.entries} entries)`);
     writeLine(out, `  manifest   ${result.manifest.digest} (${result.manifest.size} bytes)`);
-    if (ctx.io.env['SOURCE_DATE_EPOCH'] === undefined) {
+    // Set but empty (an unset CI variable passed on) stamps the current time too (oci/manifest.ts createdTime).
+    if ((ctx.io.env['SOURCE_DATE_EPOCH'] ?? '') === '') {
       writeLine(out, '  note: the manifest digest includes the current time; set SOURCE_DATE_EPOCH for a reproducible one');
     }
     return EXIT_OK;
