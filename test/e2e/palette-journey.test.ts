@@ -181,7 +181,9 @@ describe('Palette closed loop through the CLI', () => {
   it('a sync that does not finish in --palette-timeout exits 3 with status published-not-visible', async () => {
     w.palette.hangSyncs = true;
     try {
-      const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', ...at('journey'), '--palette-timeout', '0.4', '--palette-poll-interval', '0.1', '--json'], { env: env() });
+      // Waits are skipped (the skipping clock), so a timeout of 30 s costs six polls; 0.4 s was shorter than one request
+      // under a loaded machine (each request gets at least 1 s), which ended the run on that request's error (exit 1).
+      const run = await runCli(['palette', 'sync', 'e2e-beta:0.3.1', ...at('journey'), '--palette-timeout', '30', '--palette-poll-interval', '5', '--json'], { env: env() });
       expect(run.code, run.stderr).toBe(3);
       const out = JSON.parse(run.stdout) as { status: string; targets: { sync: { outcome: string }; packs: { status: string; reason: string }[] }[] };
       expectReportValid(out, '#/$defs/paletteRun');
