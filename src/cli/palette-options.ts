@@ -295,5 +295,6 @@ export async function paletteClient(
     ...(caFlag === undefined && caFile !== undefined ? { caFileSource: `palette.caFile (${where ?? 'packpub.yaml'})` } : {}),
     ...(args['debug'] === true ? { debug: (line: string) => writeLine(ctx.io.stderr, `debug: ${line}`) } : {}),
     ...(keyAccepted ? { keyAccepted } : {}),
+    env,
   });
 }

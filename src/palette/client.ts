@@ -5,6 +5,7 @@ import { isCertificateVerifyError, RegistryError, systemErrorCode } from '../reg
 import { loadCaFile, makeSecureContext } from '../registry/http.js';
 import { currentRetryClock, MAX_RETRY_AFTER_MS, parseRetryAfter, RETRY_DEFAULTS, RetryBudget, RetryPolicy, type RetryClock, type RetryOptions } from '../registry/retry.js';
 import { paletteBaseUrl } from './endpoint.js';
+import { ProxyError, proxySettings, tunnelIfProxied, urlPort } from '../net/proxy.js';
 import { PaletteUnavailable } from './errors.js';
 import { PALETTE_CLIENT_RATE, sharedBucket, type RateLimit, type TokenBucket } from './rate-limit.js';
 import type {
@@ -55,6 +56,8 @@ export interface PaletteClientOptions {
    * then says the key expired or was revoked, as after a call of this client.
    */
   keyAccepted?: boolean;
+  /** Where HTTPS_PROXY / NO_PROXY are read from (net/proxy.ts); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface CallOptions {
@@ -174,12 +177,26 @@ export class PaletteClient {
     // (issue 16), and shared with later clients of this process given the same file (makeSecureContext); the
     // connector, and so its TLS sessions, is this client's own. A client made only to check the settings
     // (push --palette-sync) never makes it.
+    // Through the proxy HTTPS_PROXY names (unless NO_PROXY, or a loopback Palette): a CONNECT tunnel with TLS to
+    // Palette on top (net/proxy.ts). A proxy that cannot be used (SOCKS) is refused now, before any call.
+    const proxies = proxySettings(options.env);
+    proxies.routeFor(this.baseUrl.protocol, this.baseUrl.hostname, urlPort(this.baseUrl));
     let connector: buildConnector.connector | undefined;
+    const direct: buildConnector.connector = (opts, callback) =>
+      (connector ??= buildConnector(ca === undefined ? { rejectUnauthorized } : { rejectUnauthorized, secureContext: makeSecureContext({ ca }) }))(opts, callback);
+    const timeoutMs = Math.min(this.timeoutMs, 30_000);
     this.agent = new Agent({
       connect:
-        ca === undefined
+        ca === undefined && !proxies.any
           ? { rejectUnauthorized }
-          : (opts, callback) => (connector ??= buildConnector({ rejectUnauthorized, secureContext: makeSecureContext({ ca }) }))(opts, callback),
+          : (opts, callback) => {
+              const https = opts.protocol === 'https:';
+              const port = Number(opts.port) || (https ? 443 : 80);
+              const tunnel = () => ({ timeoutMs, secureContext: ca === undefined ? undefined : makeSecureContext({ ca }) });
+              const through = (httpSocket: unknown) => direct({ ...opts, httpSocket } as buildConnector.Options, callback);
+              if (https && proxies.any && tunnelIfProxied(proxies, opts.hostname, port, tunnel(), through, (err) => callback(err, null))) return;
+              direct(opts, callback);
+            },
       connections: 4,
     });
   }
@@ -540,6 +557,8 @@ export class PaletteClient {
       const loc = res.headers['location'];
       location = Array.isArray(loc) ? loc[0] : loc;
     } catch (err) {
+      // A proxy that may let the next attempt through (a reset, a 502 to CONNECT) is asked again; its other failures end the call.
+      if (err instanceof ProxyError && err.retryable && !this.aborted()) throw this.unlessOnce(new PaletteRetryable('proxy', () => err, { cause: err }), attempt, options);
       if (err instanceof PackpubError) throw err;
       if (this.aborted()) throw this.cancelled(options.what, err);
       // Past the whole-answer timeout: as an answer that did not come in time (retried, then named so).
