@@ -41,7 +41,7 @@ describe('a Palette sync stopped by a Palette error while it confirms the packs'
     // Every read of beta answered 503, through the retries; alpha's read goes first and is answered.
     w.palette.fault = { method: 'GET', path: /^\/v1\/packs\/beta\//, status: 503, times: 1000 };
     try {
-      const run = await runCli(['push', alpha, beta, ...at, '--palette-sync', '--json', '--retry-attempts', '2', '--palette-poll-interval', '0.02', '--palette-timeout', '2', '--no-cache'], { env: w.env });
+      const run = await runCli(['push', alpha, beta, ...at, '--palette-sync', '--json', '--retry-attempts', '2', '--palette-poll-interval', '5', '--palette-timeout', '60', '--no-cache'], { env: w.env });
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(/^error: Palette answered 503 to read pack beta after (2 attempts|1 attempt, when the wait's deadline \(--palette-timeout\) came)/m);
       // Never "asking again" when the wait's deadline cut the retries: no later poll would come.
@@ -75,7 +75,7 @@ describe('a Palette sync stopped by a Palette error while it confirms the packs'
     w.palette.fault = { method: 'GET', path: /^\/v1\/packs\/beta\//, status: 503, times: 1000 };
     try {
       const junit = join(w.root, 'stopped.xml');
-      const run = await runCli(['palette', 'sync', 'alpha:1.0.0', 'beta:2.0.0', '--registry', `${w.registry.host}/${w.under('packs')}`, '--json', '--junit', junit, '--retry-attempts', '2', '--palette-poll-interval', '0.02', '--palette-timeout', '2'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'alpha:1.0.0', 'beta:2.0.0', '--registry', `${w.registry.host}/${w.under('packs')}`, '--json', '--junit', junit, '--retry-attempts', '2', '--palette-poll-interval', '5', '--palette-timeout', '60'], { env: w.env });
       expect(run.code, run.stderr).toBe(1);
       const out = JSON.parse(run.stdout) as Report['palette'];
       expectReportValid(out, '#/$defs/paletteRun');
