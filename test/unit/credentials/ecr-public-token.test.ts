@@ -36,14 +36,15 @@ describe('ecrPublicCredentialProvider', () => {
     expect(api.calls.map((c) => `${c.op} ${c.region ?? ''}`)).toEqual(['GetAuthorizationToken us-east-1']);
   });
 
-  it('no AWS credentials, or IAM denies the token: none (the run goes on anonymous), and why is noted', async () => {
+  it('no AWS identity configured, or IAM denies the token: none (the run goes on anonymous), and why is noted; the first asks nothing (the SDK chain, which would end probing the EC2 instance metadata, is not run: the note is not the SDK error)', async () => {
     restore = useFakeAwsEnvironment('test-ecr-public');
     delete process.env['AWS_ACCESS_KEY_ID'];
     delete process.env['AWS_SECRET_ACCESS_KEY'];
     const notes: { ecrPublicTokenRefusal: PackpubError | undefined } = { ecrPublicTokenRefusal: undefined };
-    const none = ecrPublicCredentialProvider({ env: { AWS_ENDPOINT_URL_ECR_PUBLIC: api.url }, notes });
+    const none = ecrPublicCredentialProvider({ env: { AWS_ENDPOINT_URL_ECR_PUBLIC: api.url, HOME: '/nonexistent/packpub-test-home' }, notes });
     expect(await none.resolve('public.ecr.aws')).toBeUndefined();
-    expect(notes.ecrPublicTokenRefusal?.message).toBe('ECR provider: no AWS credentials found to call ecr-public:GetAuthorizationToken for public.ecr.aws');
+    expect(notes.ecrPublicTokenRefusal?.message).toBe('no AWS credentials in the environment, a shared credentials or config file, or --aws-profile; an EC2 instance role alone is not asked for ECR Public tokens');
+    expect(api.calls).toEqual([]);
 
     process.env['AWS_ACCESS_KEY_ID'] = 'test-ecr-public';
     process.env['AWS_SECRET_ACCESS_KEY'] = 'test-ecr-public-secret-not-real';
