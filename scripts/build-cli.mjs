@@ -93,6 +93,39 @@ const common = {
       },
     },
     {
+      // Two of undici's modules load Node's HTTP module (node:http and the nine modules it loads, its server's
+      // among them: ~3-4 ms of CPU on every registry run, issue 16) for two values they rarely read:
+      // - core/util.js, IncomingMessage: destroy() of a request body clears the socket of one that is Node's
+      //   IncomingMessage. Compared here only with a class of that name (an IncomingMessage exists only once
+      //   node:http is loaded), the same test.
+      // - dispatcher/client.js, http.maxHeaderSize: the default header limit of a Client not given one,
+      //   read (node:http loaded) only then; registry/http.ts gives its Agent the limit whenever it is
+      //   certainly Node's default (no --max-http-header-size in the command line or NODE_OPTIONS).
+      // Each swap keeps the line count (map: null) and fails the build if its text is no longer there.
+      name: 'packpub-undici-http',
+      transform(code, id) {
+        if (id.endsWith('/node_modules/undici/lib/core/util.js')) {
+          if ((code.match(/\bIncomingMessage\b/g) ?? []).length !== 2) throw new Error(`${id}: undici uses IncomingMessage other than in destroy()`);
+          const swaps = [
+            ["const { IncomingMessage } = require('node:http')", "const isIncomingMessage = (type) => type?.name === 'IncomingMessage' && type === require('node:http').IncomingMessage"],
+            ['if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {', 'if (isIncomingMessage(Object.getPrototypeOf(stream).constructor)) {'],
+          ];
+          return { code: swapped(code, `${id}: undici's util`, swaps), map: null };
+        }
+        if (id.endsWith('/node_modules/undici/lib/dispatcher/client.js')) {
+          if ((code.match(/\bhttp\b(?!:)/g) ?? []).length !== 10) throw new Error(`${id}: undici uses node:http other than for maxHeaderSize`);
+          const swaps = [
+            ["const http = require('node:http')", "const http = { get maxHeaderSize () { return require('node:http').maxHeaderSize } }"],
+            ['const getDefaultNodeMaxHeaderSize = http &&\n', 'const getDefaultNodeMaxHeaderSize = () => http &&\n'],
+            ['  ? () => http.maxHeaderSize\n  : () => { throw', '  ? http.maxHeaderSize\n  : (() => { throw'],
+            ["http.maxHeaderSize invalid') }", "http.maxHeaderSize invalid') })()"],
+          ];
+          return { code: swapped(code, `${id}: undici's client`, swaps), map: null };
+        }
+        return null;
+      },
+    },
+    {
       // src/version.ts reads ../package.json next to itself; a chunk is one level deeper. The bundle is
       // built from this package.json, so its version is written in.
       name: 'packpub-version',

@@ -1,4 +1,3 @@
-import { maxHeaderSize } from 'node:http';
 import type { Readable } from 'node:stream';
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
@@ -616,7 +615,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
     });
   }
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
-    return new RegistryError('REGISTRY', `${host} answered with headers larger than ${Math.round(maxHeaderSize / 1024)} KiB`, {
+    return new RegistryError('REGISTRY', `${host} answered with headers larger than ${Math.round(process.getBuiltinModule('node:http').maxHeaderSize / 1024)} KiB`, {
       ...base,
       hint: 'the registry or a proxy in front of it sends oversized headers; report it to its owner',
     });

@@ -191,6 +191,19 @@ export interface TransportOptions {
  */
 const load = createRequire(import.meta.url);
 
+/** Node's limit on an answer's headers, http.maxHeaderSize, when no --max-http-header-size sets another (Node's docs: 16 KiB). */
+export const NODE_DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+
+/**
+ * The header limit the transport gives undici: Node's (http.maxHeaderSize), when it is certainly the default:
+ * neither the command line nor NODE_OPTIONS names --max-http-header-size (Node takes `_` for `-` in option
+ * names). Otherwise undefined: undici reads http.maxHeaderSize itself. Given, undici need not load Node's HTTP
+ * module for it (the CLI bundle's undici reads it only then: scripts/build-cli.mjs; issue 16).
+ */
+export function defaultHeaderLimit(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): number | undefined {
+  return [...execArgv, nodeOptions].some((arg) => /max[-_]http[-_]header[-_]size/.test(arg)) ? undefined : NODE_DEFAULT_MAX_HEADER_SIZE;
+}
+
 /** The certificates of NODE_EXTRA_CA_CERTS (undefined: none), read once per process (nodeExtraCaCerts). */
 let extraCaCerts: { pem: string | undefined } | undefined;
 
@@ -468,6 +481,7 @@ class UndiciTransport implements HttpTransport {
       connectorFor(address, clientCert, https)(opts, callback);
     };
     const pools = this.pools;
+    const headerLimit = defaultHeaderLimit();
     this.agent = new Agent({
       // The Agent's default factory for more than one connection per origin, keeping each pool (close()).
       factory: (origin, opts) => {
@@ -477,6 +491,7 @@ class UndiciTransport implements HttpTransport {
         return pool;
       },
       connect,
+      ...(headerLimit === undefined ? {} : { maxHeaderSize: headerLimit }),
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       headersTimeout: this.requestTimeoutMs,

@@ -139,6 +139,8 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(again.required.filter((f) => f.includes('node_modules/undici/'))).toEqual([]);
     expect(again.builtins).toContain('net');
     expect(again.builtins).not.toContain('http2');
+    // Nor Node's HTTP module (its client and server: undici reads its header limit, given: scripts/build-cli.mjs).
+    expect(again.builtins).not.toContain('http');
     // Nor, against a plain-HTTP registry, Node's TLS modules, nor node:assert for undici's internal checks
     // (both loaded after the V8 flags, so compiled without Node's code cache).
     expect(again.builtins).not.toContain('tls');

@@ -160,14 +160,11 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
     cwd: ctx.io.cwd,
   });
-  // A push to a registry needs Node's HTTP module (undici loads it with the registry client, after this point):
-  // loaded now, before bin/packpub.js sets its V8 flags, it comes from Node's code cache; loaded after, it and
-  // the seven modules it loads were compiled from their source (~4 ms of an unchanged re-run's CPU, issue 16).
-  // So does perf_hooks, whose event-loop idle time paces the early look-ups (operations/lookup-pace.ts).
-  if (ctx.beforeNetwork !== undefined && args['ociLayout'] === undefined) {
-    process.getBuiltinModule('node:http');
-    process.getBuiltinModule('node:perf_hooks');
-  }
+  // A push to a registry needs perf_hooks, whose event-loop idle time paces the early look-ups
+  // (operations/lookup-pace.ts): loaded now, before bin/packpub.js sets its V8 flags, it comes from Node's code
+  // cache; loaded after, it and the modules it loads were compiled from their source (issue 16). (Node's HTTP
+  // module is not loaded at all: scripts/build-cli.mjs, registry/http.ts defaultHeaderLimit.)
+  if (ctx.beforeNetwork !== undefined && args['ociLayout'] === undefined) process.getBuiltinModule('node:perf_hooks');
   ctx.beforeNetwork?.();
   // With --dry-run, --palette-sync still checks Palette (reads only) and says it did not sync.
   const paletteSync = args['paletteSync'] === true;
