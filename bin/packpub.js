@@ -34,6 +34,15 @@ if (args.length === 1 && args[0] === '--version') {
   // as one after it does (cli/main.ts runAsProcess): exit 130, said, instead of Node's default death by the signal.
   const early = (sig) => {
     process.stderr.write(`${sig}: interrupted\n`);
+    // A terminal that hung up: closed first, or Node aborts as it exits setting it back (cli/io.ts closeHungUpTerminalAtExit).
+    if (sig === 'SIGHUP') {
+      const { closeSync, fstatSync } = require('node:fs');
+      for (const fd of [0, 1, 2]) {
+        try {
+          if (fstatSync(fd).isCharacterDevice() && !require('node:tty').isatty(fd)) closeSync(fd);
+        } catch {}
+      }
+    }
     process.exit(130);
   };
   process.on('SIGINT', early).on('SIGTERM', early).on('SIGHUP', early);

@@ -3,7 +3,7 @@ import { PackpubError } from '../errors.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import type { Argv } from 'yargs';
 import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } from './context.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, INTERRUPT_SIGNALS, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, INTERRUPT_SIGNALS, closeHungUpTerminalAtExit, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
 import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
 import { usageError } from './suggest.js';
 import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
@@ -202,6 +202,7 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
  */
 function interruptedAsDocumented(io: CliIo): void {
   const onSignal = (sig: NodeJS.Signals): void => {
+    if (sig === 'SIGHUP') closeHungUpTerminalAtExit();
     if (process.listenerCount(sig) > 1) return;
     writeLine(io.stderr, `${sig}: interrupted`);
     process.exit(EXIT_INTERRUPTED);

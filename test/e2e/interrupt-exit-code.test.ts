@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRun, spawnCli, waitFor } from '../support/cli.js';
+import { BIN, cliBaseEnv, expectRun, spawnCli, waitFor } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
+import { spawnChild } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -34,6 +35,27 @@ describe('a command without interrupt handling of its own, interrupted', () => {
     const done = await run.done;
     expect(done.signal, done.stderr).toBe(null);
     expectRun(done, { code: 130, stdout: '', stderr: [`${sig}: interrupted`] });
+  });
+
+  it('SIGHUP from a terminal that hung up (list on a pseudo-terminal whose session closed): exit 130 (was: Node aborted as it exited, 134)', async () => {
+    // util-linux `script` gives list a terminal for standard input; a shell that ignores SIGHUP records its exit status.
+    // Killing `script` hangs the terminal up; then list gets SIGHUP, as the kernel sends it to a hung-up session's
+    // foreground (sent here by pid; a second one from the kernel within 0.5 s is the same interrupt).
+    const name = 'held-hangup';
+    const at = (file: string) => join(w.root, file);
+    const line = `'${process.execPath}' '${BIN}' list ${name} --registry ${w.hostile.host}/base`;
+    writeFileSync(at('hup.sh'), `trap '' HUP\nexec 3<&0\n${line} <&3 2>'${at('hup.err')}' &\necho $! > '${at('hup.pid')}'\nwait $!\necho $? > '${at('hup.code')}'\n`);
+    const terminal = spawnChild('script', ['-qfc', `sh '${at('hup.sh')}'`, '/dev/null'], { env: { ...cliBaseEnv(), SHELL: '/bin/sh' } });
+    await waitFor(() => [...w.held].some((p) => p.includes(`/${name}/`)), `list to ask for the tags of ${name}`);
+    terminal.kill('SIGKILL');
+    const pid = Number(readFileSync(at('hup.pid'), 'utf8'));
+    expect(pid).toBeGreaterThan(1); // never 0: that would signal this test's own process group
+    process.kill(pid, 'SIGHUP');
+    await waitFor(() => existsSync(at('hup.code')) && readFileSync(at('hup.code'), 'utf8').endsWith('\n'), 'list to end');
+    const stderr = readFileSync(at('hup.err'), 'utf8');
+    expect(readFileSync(at('hup.code'), 'utf8'), stderr).toBe('130\n');
+    expect(stderr).toContain('SIGHUP: interrupted');
+    expect(stderr).not.toContain('Assertion failed');
   });
 
   it('SIGTERM while bin loads the bundle (before main() listens): exit 130, "interrupted" (was: killed by the signal, nothing said)', async () => {
