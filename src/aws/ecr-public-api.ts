@@ -1,6 +1,7 @@
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
 import { awsFilesOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError } from './ecr-sdk.js';
+import { awsRequestHandler } from '../net/proxy.js';
 
 /*
  * The two ECR Public API calls packpub makes to create a missing repository (ECR Public API reference): DescribeRegistries,
@@ -114,17 +115,20 @@ export class EcrPublicApi {
   private open(): Promise<{ sdk: EcrPublicSdk; client: InstanceType<EcrPublicSdk['ECRPUBLICClient']> }> {
     this.opened ??= (async () => {
       process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-      const [sdk, providers] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers')]);
+      // Through HTTPS_PROXY / NO_PROXY as ECR's calls (ecr-sdk.ts openEcrClient).
+      const [sdk, providers, proxied] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers'), awsRequestHandler(DEFAULT_ECR_CALL_TIMEOUT_MS)]);
+      const requestHandler = proxied === undefined ? {} : { requestHandler: proxied };
       const files = awsFilesOf(this.options.env);
       const credentials = providers.fromNodeProviderChain({
         ...(this.options.awsProfile === undefined ? {} : { profile: this.options.awsProfile }),
         ...(files.credentialsFile === undefined ? {} : { filepath: files.credentialsFile }),
         ...(files.configFile === undefined ? {} : { configFilepath: files.configFile }),
-        clientConfig: { region: ECR_PUBLIC_API_REGION },
+        clientConfig: { region: ECR_PUBLIC_API_REGION, ...requestHandler },
       });
       const client = new sdk.ECRPUBLICClient({
         region: ECR_PUBLIC_API_REGION,
         credentials,
+        ...requestHandler,
         ...(this.endpoint === undefined ? {} : { endpoint: this.endpoint.url }),
         ...(files.maxAttempts === undefined ? {} : { maxAttempts: files.maxAttempts }),
       });

@@ -6,6 +6,7 @@ import { iamDenialHint } from './iam-denial.js';
 import { PackpubError } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, registerSecret } from '../util/redact.js';
+import { awsRequestHandler } from '../net/proxy.js';
 
 /*
  * Every AWS SDK touch: loading the SDK (only when an ECR host is used, so CLI start-up does not pay for
@@ -237,13 +238,16 @@ function boundedStsHandler(ecrHandler: () => HttpHandlerLike, timeoutMs: number)
 
 /** An ECR API client for the host's region (and FIPS / dual-stack endpoint flavour), with the SDK loaded. */
 export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, timeoutMs = DEFAULT_ECR_CALL_TIMEOUT_MS): Promise<OpenedEcrClient> {
-  const [sdk, providers] = await Promise.all([loadEcrSdk(), import('@aws-sdk/credential-providers')]);
+  // HTTPS_PROXY / NO_PROXY (net/proxy.ts): the ECR calls, STS for --aws-role-arn (through the ECR client's handler)
+  // and the credential chain's own clients (web identity, SSO) tunnel through the proxy; none when no variable is set.
+  const [sdk, providers, proxied] = await Promise.all([loadEcrSdk(), import('@aws-sdk/credential-providers'), awsRequestHandler(timeoutMs)]);
+  const requestHandler = proxied === undefined ? {} : { requestHandler: proxied };
   const region = host.region;
   const base = providers.fromNodeProviderChain({
     ...(aws.awsProfile === undefined ? {} : { profile: aws.awsProfile }),
     ...(aws.credentialsFile === undefined ? {} : { filepath: aws.credentialsFile }),
     ...(aws.configFile === undefined ? {} : { configFilepath: aws.configFile }),
-    clientConfig: { region },
+    clientConfig: { region, ...requestHandler },
   });
   let client: ECRClient | undefined;
   const sts = boundedStsHandler(() => client?.config.requestHandler as unknown as HttpHandlerLike, timeoutMs);
@@ -260,6 +264,7 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
   client = new sdk.ECRClient({
     region,
     credentials: registered(credentials),
+    ...requestHandler,
     ...(aws.endpoint === undefined || aws.endpoint === '' ? {} : { endpoint: aws.endpoint }),
     ...(host.fips ? { useFipsEndpoint: true } : {}),
     ...(host.dualStack ? { useDualstackEndpoint: true } : {}),

@@ -232,6 +232,18 @@ export function proxySettings(env: Env = process.env): ProxySettings {
 const NO_PROXY_SETTINGS: ProxySettings = { any: false, routeFor: () => undefined };
 
 /**
+ * The request handler options the AWS SDK clients get (NodeHttpHandler's `httpsAgent`) so their HTTPS calls follow
+ * HTTPS_PROXY / NO_PROXY as the registry's do: the SDK reads no proxy variable itself. Undefined when no proxy
+ * variable is set (the SDK's own handler, and proxy-tunnel.ts is not loaded). `timeoutMs` bounds the tunnel's setup.
+ */
+export async function awsRequestHandler(timeoutMs: number, env: Env = process.env): Promise<{ httpsAgent: import('node:https').Agent } | undefined> {
+  const proxies = proxySettings(env);
+  if (!proxies.any) return undefined;
+  const { tunnellingHttpsAgent } = await import('./proxy-tunnel.js');
+  return { httpsAgent: tunnellingHttpsAgent(proxies, Math.min(timeoutMs, 30_000)) };
+}
+
+/**
  * Where the environment names a proxy for `https://hostname:port`: opens a CONNECT tunnel through it (loading
  * proxy-tunnel.ts then) and hands it to `then` (or the error to `fail`), and answers true; false when the
  * connection goes directly. For undici connectors, which take the tunnel as `httpSocket` for TLS on top.

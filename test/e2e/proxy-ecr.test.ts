@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { runBin } from '../support/cli.js';
+import { startEcrPackWorld } from '../support/ecr-proxy.js';
+import { startForwardProxy } from '../support/forward-proxy.js';
+import { freePort, skopeoInspectRaw } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+import { makeTestCertificates } from '../support/tls.js';
+
+/*
+ * The AWS SDK's calls through HTTPS_PROXY (src/net/proxy.ts awsRequestHandler): the SDK reads no proxy variable
+ * itself, so before, GetAuthorizationToken, CreateRepository and STS AssumeRole went direct and failed on a runner
+ * that reaches AWS only through a proxy. The real SDK (the built CLI as a process, so NODE_EXTRA_CA_CERTS is read
+ * as Node starts) calls `https://api.ecr.test` and `https://sts.test`: names only the proxy stand-in knows, which
+ * answers their CONNECT itself with TLS (the test CA) and hands what is inside to the plain-HTTP ECR stand-in.
+ * The registry (ECR's front of a real docker-registry) is plain HTTP here (--plain-http, no HTTP_PROXY): direct.
+ */
+
+const ROLE = 'arn:aws:iam::123456789012:role/packs';
+
+describe('the AWS API through a forward proxy', () => {
+  const w = setup(async (stack) => {
+    const world = await startEcrPackWorld(stack, 'testAKIDPROXY');
+    const certs = stack.add(await makeTestCertificates({ hosts: ['api.ecr.test', 'sts.test'] }));
+    const standin = new URL(world.standin.url).host;
+    const proxy = stack.add(await startForwardProxy({ terminate: { 'api.ecr.test:443': { to: standin, certs }, 'sts.test:443': { to: standin, certs } } }));
+    return { ...world, certs, proxy };
+  });
+
+  /** The built CLI with the fake AWS identity, the test CA, and `env` (the proxy). */
+  const run = (base: string, env: Record<string, string>, extra: string[] = []) =>
+    runBin(['push', w.pack, '--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', 'https://api.ecr.test', '--json', ...extra], {
+      env: {
+        ...w.env(),
+        AWS_ACCESS_KEY_ID: 'testAKIDPROXY',
+        AWS_SECRET_ACCESS_KEY: 'testAKIDPROXY-secret-not-real',
+        AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        NODE_EXTRA_CA_CERTS: w.certs.caFile,
+        ...env,
+      },
+    });
+  const held = (base: string) => skopeoInspectRaw(`${w.registry.host}/${base}/spectro-packs/archive/hello:1.0.0`);
+
+  it('a proxy that is down: exit 1 naming it and the ECR API host; no repository created, nothing published', async () => {
+    const down = `127.0.0.1:${await freePort()}`;
+    const calls = w.standin.calls.length;
+    const refused = await run('down', { HTTPS_PROXY: `http://${down}` });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the proxy ${down} (HTTPS_PROXY) refused the connection (on the way to api.ecr.test:443)`);
+    expect(w.standin.calls.length).toBe(calls);
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('down/'))).toEqual([]);
+    await expect(held('down')).rejects.toThrow(/manifest unknown|not found|name unknown/i);
+  });
+
+  it('HTTPS_PROXY: the ECR token and CreateRepository go through CONNECT with the real SDK; exit 0, the registry holds the pack', async () => {
+    const pushed = await run('viaproxy', { HTTPS_PROXY: w.proxy.url });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const result = (JSON.parse(pushed.stdout) as { results: Array<{ status: string; digest: string }> }).results[0];
+    expect(result?.status).toBe('published');
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('viaproxy/')).sort()).toEqual(['viaproxy/spectro-packs/archive', 'viaproxy/spectro-packs/archive/hello']);
+    expect(w.standin.calls.map((c) => c.op)).toEqual(expect.arrayContaining(['GetAuthorizationToken', 'CreateRepository']));
+    expect(w.proxy.requests.length).toBeGreaterThan(0);
+    expect(w.proxy.requests.every((r) => r.kind === 'connect' && r.target === 'api.ecr.test:443' && r.status === 200)).toBe(true);
+    expect(`sha256:${createHash('sha256').update(await held('viaproxy')).digest('hex')}`).toBe(result?.digest);
+  });
+
+  it('--aws-role-arn: STS AssumeRole goes through the proxy too; NO_PROXY=.test sends the SDK direct (and it cannot resolve api.ecr.test)', async () => {
+    const before = w.proxy.requests.length;
+    const assumed = await run('role', { HTTPS_PROXY: w.proxy.url, AWS_ENDPOINT_URL_STS: 'https://sts.test' }, ['--aws-role-arn', ROLE]);
+    expect(assumed.code, assumed.stderr).toBe(0);
+    const tunnels = w.proxy.requests.slice(before).map((r) => r.target);
+    expect(tunnels).toContain('sts.test:443');
+    expect(tunnels).toContain('api.ecr.test:443');
+    expect(w.standin.calls.some((c) => c.op === 'AssumeRole' || c.op === 'sts:AssumeRole')).toBe(true);
+    await held('role');
+
+    const tunnelled = w.proxy.requests.length;
+    const bypass = await run('bypass', { HTTPS_PROXY: w.proxy.url, NO_PROXY: '.test' });
+    expect(bypass.code).toBe(1);
+    expect(bypass.stderr).toContain('cannot reach the ECR API at https://api.ecr.test (ENOTFOUND)');
+    expect(w.proxy.requests.length).toBe(tunnelled);
+  });
+});
