@@ -76,12 +76,22 @@ function isLoopback(hostname: string): boolean {
   if (hostname === 'localhost') return true;
   const family = isIP(hostname);
   if (family === 4) return hostname.startsWith('127.');
-  if (family === 6) return LOOPBACK6.check(hostname, 'ipv6');
+  if (family === 6) return loopback6().check(hostname, 'ipv6');
   return false;
 }
-const LOOPBACK6 = new BlockList();
-LOOPBACK6.addAddress('::1', 'ipv6');
-LOOPBACK6.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+/**
+ * ::1 and the IPv4-mapped loopback block, made on first use: a BlockList loads two of Node's internal modules,
+ * which a run without proxy variables (every unchanged re-run) must not compile (test/e2e/rerun-builtins.test.ts).
+ */
+let loopbackBlocks: BlockList | undefined;
+function loopback6(): BlockList {
+  if (loopbackBlocks === undefined) {
+    loopbackBlocks = new BlockList();
+    loopbackBlocks.addAddress('::1', 'ipv6');
+    loopbackBlocks.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+  }
+  return loopbackBlocks;
+}
 
 interface NoProxy {
   all: boolean;
