@@ -126,6 +126,12 @@ describe('push --palette-sync in the CI outputs', () => {
       expect(refusal).toContain('<testsuite name="stopped" tests="1" failures="0" errors="1"');
       expect(refusal).toMatch(/<error message="stopped: [^"]*ci-delta:9\.9\.9 does not exist: nothing was synced" type="NOT_FOUND">/);
       await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+      // Refused before anything is read (a base path Palette cannot use): the refusal case, suite `refused`.
+      const refused = await runCli(['palette', 'sync', '--registry', `${w.registry.host}/${w.registry.base}/ci/spectro-packs/archive`, '--junit', junit], { env });
+      expect(refused.code).toBe(2);
+      const refusedXml = await readFile(junit, 'utf8');
+      expect(refusedXml).toContain('<testsuite name="refused" tests="1" failures="0" errors="1"');
+      expect(refusedXml).toMatch(/<error message="refused: the base path [^"]* ends with spectro-packs\/archive, which packpub and Palette add themselves" type="USAGE">/);
       // Outside GitHub Actions: none.
       w.palette.failSyncs = 'cannot reach the registry';
       const plain = await runCli(['palette', 'sync', 'ci-delta:1.0.0', ...at, '--palette-poll-interval', '0.02'], { env });

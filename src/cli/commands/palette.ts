@@ -147,7 +147,7 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
   }
 }
 
-async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Promise<number> {
+async function sync(args: Args, ctx: CliContext, resolveTargets: () => Promise<PaletteTarget[]>): Promise<number> {
   const started = new Date();
   const junit = args['junit'] === undefined ? undefined : String(args['junit']);
   const ci = await import('../ci-output/index.js');
@@ -156,7 +156,8 @@ async function sync(args: Args, ctx: CliContext, targets: PaletteTarget[]): Prom
   let stopped: PaletteRunJson | PaletteErrorJson | undefined;
   try {
     if (junit !== undefined) await ci.checkJunitPath(ctx.io, junit);
-    const result = await syncAndConfirm(args, ctx, targets, (json) => (stopped = json));
+    // Inside: a target refused (an unknown --target, a registry Palette cannot use) gets its refusal case too.
+    const result = await syncAndConfirm(args, ctx, await resolveTargets(), (json) => (stopped = json));
     if (junit !== undefined) await ci.writePaletteSyncJunit(ctx.io, junit, result, started);
     return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
   } catch (err) {
@@ -377,9 +378,9 @@ export const paletteCommand: CommandSpec = {
     // `--palette-ecr-role-arn "$ROLE"` with the variable unset sent Palette an empty role ARN, and an empty
     // --palette-registry-name asked for a registry with no name: refused as the other empty Palette flags are.
     refuseEmptyPaletteFlags(args, PALETTE_ACTION_TEXT_FLAGS);
+    if (action === 'sync') return sync(args, ctx, () => paletteTargets(args, ctx));
     const targets = await paletteTargets(args, ctx);
     if (action === 'doctor') return doctor(args, ctx, oneTarget(targets));
-    if (action === 'register') return register(args, ctx, oneTarget(targets));
-    return sync(args, ctx, targets);
+    return register(args, ctx, oneTarget(targets));
   },
 };
