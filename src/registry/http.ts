@@ -16,6 +16,7 @@ import { Agent, Pool, buildConnector, refuseWithoutWebAssembly, request } from '
 import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { RETRY_DEFAULTS } from './retry.js';
 import type { RegistryClientOptions, TlsSettingNames } from './stack.js';
+import { resumeParserAtEnd } from './paused-parser.js';
 
 /*
  * The HTTP layer every registry call goes through: one pooled keep-alive undici Agent per run, TLS
@@ -459,6 +460,8 @@ class UndiciTransport implements HttpTransport {
           socket.on('error', (e: Error) => {
             if (isClientCertificateAlert(systemErrorCode(e))) this.certificateAlerts.set(`${hostname}:${port}`, e);
           });
+          // Before undici's own listener: an end while the body's backpressure paused the parser crashed undici 7.
+          resumeParserAtEnd(socket);
         }
         done(...args);
       };

@@ -22,6 +22,7 @@ import type { Stage } from './stage.js';
  *   hostile.behaviour = { linkLoop: 'endless' };         // a `Link` to a new page, forever
  *   hostile.behaviour = { linkTo: 'http://elsewhere/' }; // a `Link` to another host
  *   hostile.behaviour = { tagsBody: 'null' };            // a tag page that is not an object
+ *   hostile.behaviour = { closeAfterBlob: true };        // blob answers with `Connection: close`
  *   hostile.behaviour = { users: { u: 'pw' }, echoCredentials: true };  // a 401 body that echoes the password
  *
  * Everything it sends is counted in `requests`.
@@ -34,6 +35,8 @@ export interface HostileBehaviour {
   stallBlobAfter?: number;
   /** Upload PUTs whose body is longer stop being read after this many bytes, and are never answered. */
   stallUploadAfter?: number;
+  /** Blob GETs answer `Connection: close`: the whole body, then the connection closed (nginx with keepalive off, an HTTP/1.0 proxy). */
+  closeAfterBlob?: boolean;
   /** Every tag listing is one page of this many generated tags (`0.0.<n>`), streamed. */
   tagCount?: number;
   /** Tag listings carry a `Link: rel="next"`: back to the first page (`repeat`) or to a new page forever (`endless`). */
@@ -287,7 +290,7 @@ export async function startHostileRegistry(behaviour: HostileBehaviour = {}): Pr
       const blob = repos.get(m[1] as string)?.blobs.get(m[2] as string);
       if (blob === undefined) return ociError(res, 404, 'BLOB_UNKNOWN', 'blob unknown to registry');
       const body = b.blobSizeDelta === undefined ? blob : b.blobSizeDelta >= 0 ? Buffer.concat([blob, Buffer.alloc(b.blobSizeDelta, 0x41)]) : blob.subarray(0, blob.length + b.blobSizeDelta);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'docker-content-digest': m[2] as string });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'docker-content-digest': m[2] as string, ...(b.closeAfterBlob === true ? { connection: 'close' } : {}) });
       if (req.method === 'HEAD') return void res.end();
       if (b.stallBlobAfter !== undefined) return void res.write(body.subarray(0, b.stallBlobAfter)); // and never end
       return void res.end(body);
