@@ -105,10 +105,7 @@ function refusalIn(bytes: Buffer, kind: HelmYamlFile): string | undefined {
   const at = asciiEnd(fixed, fixed.length);
   if (at === undefined) return undefined;
   if ((fixed[at] as number) < 0x80) return controlCharacter(String.fromCharCode(fixed[at] as number));
-  if (isUtf8(fixed)) {
-    const control = REFUSED.exec(fixed.toString('utf8', at));
-    return control === null ? undefined : controlCharacter(control[0]);
-  }
+  if (isUtf8(fixed)) return refusedInUtf8(fixed, at);
   // Not UTF-8: whichever comes first, a control character or the first byte that is not UTF-8.
   for (let i = at; i < fixed.length; ) {
     const lead = fixed[i] as number;
@@ -118,6 +115,26 @@ function refusalIn(bytes: Buffer, kind: HelmYamlFile): string | undefined {
     const text = char.toString('utf8');
     if (REFUSED.test(text)) return controlCharacter(text);
     i += size;
+  }
+  return undefined;
+}
+
+/**
+ * REFUSED's first match in UTF-8 `bytes` from `from` on, found in the bytes rather than in decoded text
+ * (CRD files run to megabytes, some with a few non-ASCII characters in descriptions): besides the ASCII
+ * controls, the only characters of valid UTF-8 it refuses are U+0080-U+0084, U+0086-U+009F (C2 80-84,
+ * C2 86-9F) and U+FFFE, U+FFFF (EF BF BE, EF BF BF).
+ */
+function refusedInUtf8(bytes: Buffer, from: number): string | undefined {
+  for (let i = from; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x20 ? b < 0x09 || b > 0x0d : b === 0x7f) return controlCharacter(String.fromCharCode(b));
+    if (b === 0xc2) {
+      const c = bytes[i + 1] as number;
+      if (c <= 0x9f && c !== 0x85) return controlCharacter(String.fromCharCode(c));
+    } else if (b === 0xef && bytes[i + 1] === 0xbf && ((bytes[i + 2] as number) & 0xfe) === 0xbe) {
+      return controlCharacter(String.fromCharCode(0xfffe + (bytes[i + 2] as number) - 0xbe));
+    }
   }
   return undefined;
 }

@@ -43,6 +43,12 @@ describe('the files a chart install parses as YAML', () => {
     ['{ and { apart', Buffer.from('kind: A\nx: {\x00{'), 'template', 'control characters are not allowed (U+0000)'],
     ['UTF-8 text, then a control character', Buffer.from('kind: A\nname: café ☕ 𝄞\n\x7f\n'), 'crd', 'control characters are not allowed (U+007F)'],
     ['UTF-8 text, C1 controls but NEL', Buffer.from('kind: A\nname: caf\u00e9\u0085\u0086\n'), 'crd', 'control characters are not allowed (U+0086)'],
+    // Past the first non-ASCII character, found in the bytes (C2 80-9F but C2 85, EF BF BE/BF), not in decoded text.
+    ['UTF-8 text, then U+FFFF', Buffer.from('kind: A\nname: caf\u00e9 \u00a0\u00bf\ufeff\ufffd\u4e2d\uffff\ufffe\n'), 'crd', 'control characters are not allowed (U+FFFF)'],
+    ['UTF-8 text, then U+FFFE', Buffer.from('kind: A\nname: \u2019\ufffe\n'), 'crd', 'control characters are not allowed (U+FFFE)'],
+    ['UTF-8 text, then U+0080', Buffer.from('kind: A\nname: \u00e9\u00a0\u0080\n'), 'crd', 'control characters are not allowed (U+0080)'],
+    ['UTF-8 text, then an ASCII control character', Buffer.from('kind: A\nname: \u2019\ufeff\u{1d11e}\x1f\n'), 'crd', 'control characters are not allowed (U+001F)'],
+    ['UTF-8 text Go reads', Buffer.from('kind: A\nname: \u00e9\u0085\u00a0\ud7ff\ue000\ufeff\ufffd\u{10ffff}\t\r\n'), 'crd', undefined],
     ['Latin-1 text', Buffer.from('kind: A\nname: caf\xe9\n', 'latin1'), 'crd', 'bytes that are not UTF-8 text'],
     ['a control character before Latin-1 text', Buffer.from('kind: A\n\x01name: caf\xe9\n', 'latin1'), 'crd', 'control characters are not allowed (U+0001)'],
     ['Latin-1 text after the first {{', Buffer.from('kind: A\n{{ "caf\xe9" }}\n', 'latin1'), 'template', undefined],
