@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
 import { awsFilesOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError } from './ecr-sdk.js';
@@ -26,6 +28,7 @@ interface EcrPublicSdk {
   DescribeRegistriesCommand: new (input: Record<string, unknown>) => object;
   CreateRepositoryCommand: new (input: Record<string, unknown>) => object;
   GetAuthorizationTokenCommand: new (input: Record<string, unknown>) => object;
+  DescribeRepositoriesCommand: new (input: Record<string, unknown>) => object;
 }
 
 interface DescribeRegistriesAnswer {
@@ -41,6 +44,32 @@ export function ecrPublicEndpoint(env: NodeJS.ProcessEnv): { name: string; url: 
   }
   return undefined;
 }
+
+/** What names an AWS identity without asking the network: the SDK chain's sources but the EC2 instance metadata. */
+const IDENTITY_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI'];
+
+/**
+ * Whether an AWS identity is configured where the SDK reads it first: environment variables (keys, a profile, web
+ * identity (EKS, GitHub OIDC), container credentials (ECS, EKS Pod Identity, CodeBuild)), a shared credentials or config
+ * file, or --aws-profile. Not the EC2 instance metadata: on a machine without AWS credentials the SDK's chain ends
+ * probing it (up to its 1 s timeout) on every run that reads public.ecr.aws anonymously, as such runs did not before.
+ * Asked before the ECR Public token (credentials/ecr-public-token.ts) and listing; repository creation, on a push that
+ * needs it, uses the whole chain.
+ */
+export function awsIdentityConfigured(env: NodeJS.ProcessEnv, awsProfile: string | undefined): boolean {
+  if (awsProfile !== undefined) return true;
+  const envs = [env, process.env];
+  if (envs.some((env) => IDENTITY_VARIABLES.some((name) => (env[name] ?? '') !== ''))) return true;
+  return envs.some((env) => {
+    // Where the SDK reads them: the file a variable names, else the one in ~/.aws.
+    const home = env['HOME'] ?? '';
+    const file = (name: string, base: string) => (env[name] ?? '') !== '' ? env[name] : home === '' ? undefined : join(home, '.aws', base);
+    return [file('AWS_SHARED_CREDENTIALS_FILE', 'credentials'), file('AWS_CONFIG_FILE', 'config')].some((f) => f !== undefined && existsSync(f));
+  });
+}
+
+/** Why no ECR Public API call was made where no identity is configured (awsIdentityConfigured). */
+export const NO_AWS_IDENTITY = 'no AWS credentials in the environment, a shared credentials or config file, or --aws-profile';
 
 export interface EcrPublicApiOptions {
   env: NodeJS.ProcessEnv;
@@ -62,15 +91,35 @@ export class EcrPublicApi {
 
   /** The registry aliases of the caller's own ECR Public registry (DescribeRegistries, every page). */
   async ownAliases(): Promise<string[]> {
-    const names: string[] = [];
+    const pages = await this.pages<DescribeRegistriesAnswer>('DescribeRegistriesCommand', 'ecr-public:DescribeRegistries');
+    return pages.flatMap((p) => (p.registries ?? []).flatMap((r) => (r.aliases ?? []).flatMap((a) => (typeof a.name === 'string' ? [a.name] : []))));
+  }
+
+  /** The names of every repository of the caller's registry (DescribeRepositories, every page). */
+  async repositoryNames(): Promise<string[]> {
+    const pages = await this.pages<{ repositories?: Array<{ repositoryName?: string }>; nextToken?: string }>('DescribeRepositoriesCommand', 'ecr-public:DescribeRepositories', { maxResults: 1000 });
+    return pages.flatMap((p) => (p.repositories ?? []).flatMap((r) => (typeof r.repositoryName === 'string' ? [r.repositoryName] : [])));
+  }
+
+  /** Every page of a paged call, following nextToken; one that repeats a token, or more than 10 000 pages, is an error. */
+  private async pages<T extends { nextToken?: string }>(command: 'DescribeRegistriesCommand' | 'DescribeRepositoriesCommand', action: string, input: Record<string, unknown> = {}): Promise<T[]> {
+    const pages: T[] = [];
+    const seen = new Set<string>();
     let nextToken: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const answer = (await this.call('DescribeRegistriesCommand', nextToken === undefined ? {} : { nextToken }, 'ecr-public:DescribeRegistries')) as DescribeRegistriesAnswer;
-      for (const registry of answer.registries ?? []) for (const alias of registry.aliases ?? []) if (typeof alias.name === 'string') names.push(alias.name);
-      nextToken = answer.nextToken;
-      if (nextToken === undefined || nextToken === '') break;
-    }
-    return names;
+    do {
+      if (nextToken !== undefined) {
+        if (seen.has(nextToken) || seen.size >= 10_000) {
+          throw new PackpubError('REGISTRY', `the ECR Public API answered ${action} with a nextToken it had already given (or more than 10000 pages): the list would never end`, {
+            hint: 'check AWS_ENDPOINT_URL_ECR_PUBLIC points at the ECR Public API (a proxy or another service may answer instead)',
+          });
+        }
+        seen.add(nextToken);
+      }
+      const page = (await this.call(command, { ...input, ...(nextToken === undefined ? {} : { nextToken }) }, action)) as T;
+      pages.push(page);
+      nextToken = page.nextToken === '' ? undefined : page.nextToken;
+    } while (nextToken !== undefined);
+    return pages;
   }
 
   /**
@@ -97,7 +146,7 @@ export class EcrPublicApi {
     void this.opened?.then(({ client }) => client.destroy(), () => undefined);
   }
 
-  private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand' | 'GetAuthorizationTokenCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
+  private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand' | 'GetAuthorizationTokenCommand' | 'DescribeRepositoriesCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
     try {
       const { sdk, client } = await this.open();
       return await client.send(new sdk[command](input), { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS) });

@@ -10,7 +10,7 @@ import type { RegistryClient } from '../registry/client.js';
 import type { RegistryConnectionOptions } from './options.js';
 import { imageLimitReached, probeRepository } from './ecr.js';
 import { GenericRegistryStore } from './registry-store.js';
-import { EcrPublicApi } from '../aws/ecr-public-api.js';
+import { awsIdentityConfigured, EcrPublicApi, NO_AWS_IDENTITY } from '../aws/ecr-public-api.js';
 import type { EcrClients } from '../aws/ecr-sdk.js';
 
 /*
@@ -32,11 +32,15 @@ export { ECR_PUBLIC_HOST, isEcrPublicHost };
 const LOGIN = `aws ecr-public get-login-password --region us-east-1 | packpub login ${ECR_PUBLIC_HOST} --username AWS --password-stdin`;
 
 export class EcrPublicStore extends GenericRegistryStore {
-  /** `basePath`: `<alias>[/<base>]`, as --registry named it; `api`: undefined when creation is off (--no-create-repositories). */
+  /** `basePath`: `<alias>[/<base>]`, as --registry named it; `creates`: false with --no-create-repositories. */
   constructor(
     client: RegistryClient,
     private readonly basePath: string,
-    private readonly api?: EcrPublicApi,
+    private readonly api: EcrPublicApi,
+    private readonly creates: boolean,
+    /** The run's environment and --aws-profile: whether an AWS identity is configured (awsIdentityConfigured). */
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly awsProfile: string | undefined,
     /** The run's AWS clients, where the credential chain noted why it got no ECR Public token (credentials/ecr-public-token.ts). */
     private readonly notes?: Pick<EcrClients, 'ecrPublicTokenRefusal'>,
   ) {
@@ -61,22 +65,55 @@ export class EcrPublicStore extends GenericRegistryStore {
    * on, the real run creates what is missing, and the dry run, as ECR's, checks nothing.
    */
   async checkRepository(repository: string): Promise<void> {
-    if (this.api === undefined) await this.exists(repository);
+    if (!this.creates) await this.exists(repository);
   }
 
   /** The aliases of the caller's own registry (DescribeRegistries), asked once per run. */
   private ownAliases: Promise<string[]> | undefined;
+
+  private aliases(): Promise<string[]> {
+    return (this.ownAliases ??= this.api.ownAliases());
+  }
+
+  /**
+   * The repositories under `prefix`: ECR Public's registry API is not documented to serve a catalog, and its API lists
+   * the repositories of the caller's own registry (DescribeRepositories), so that is asked when the alias is the AWS
+   * identity's. Otherwise (another account's alias, no AWS identity, no right to list) the registry's catalog, as for any
+   * registry, whose refusal then says why the API was not used.
+   */
+  override async listRepositories(prefix: string): Promise<string[]> {
+    let names: string[] | undefined;
+    let why: string | undefined;
+    if (!awsIdentityConfigured(this.env, this.awsProfile)) why = NO_AWS_IDENTITY;
+    else {
+      try {
+        names = (await this.aliases()).includes(this.alias) ? await this.api.repositoryNames() : undefined;
+        if (names === undefined) why = `${ECR_PUBLIC_HOST}/${this.alias} is not the registry of packpub's AWS identity`;
+      } catch (err) {
+        why = (err as Error).message;
+      }
+    }
+    if (names === undefined) {
+      return super.listRepositories(prefix).catch((err: unknown) => {
+        if (!isPackpubError(err)) throw err;
+        throw new PackpubError(err.code, err.message, { hint: `${err.hint === undefined ? '' : `${err.hint}; `}packpub lists ECR Public repositories with the ECR Public API (DescribeRepositories), which it could not use: ${why ?? ''}`, cause: err });
+      });
+    }
+    const clean = prefix.replace(/\/+$/, '');
+    const full = names.map((name) => `${this.alias}/${name}`);
+    return [...new Set(clean === '' ? full : full.filter((r) => r.startsWith(`${clean}/`)))].sort();
+  }
 
   /**
    * The missing repository created in the caller's own ECR Public registry (once per repository and run), or thrown as
    * missing with why packpub could not: another account's alias, or the API's refusal (no AWS credentials, a denial).
    */
   private readonly create = onceper(async (repository: string) => {
-    const api = this.api as EcrPublicApi;
+    const api = this.api;
     const name = repository.slice(this.alias.length + 1);
     let aliases: string[];
     try {
-      aliases = await (this.ownAliases ??= api.ownAliases());
+      aliases = await this.aliases();
     } catch (err) {
       throw this.missing(repository, err, `packpub could not tell whether ${ECR_PUBLIC_HOST}/${this.alias} is the registry of its AWS identity, so it created nothing: ${(err as Error).message}`);
     }
@@ -120,7 +157,7 @@ export class EcrPublicStore extends GenericRegistryStore {
     try {
       return await write();
     } catch (err) {
-      if (this.api === undefined || !isRegistryError(err) || err.ociCode !== 'NAME_UNKNOWN') throw this.explain(err, repository);
+      if (!this.creates || !isRegistryError(err) || err.ociCode !== 'NAME_UNKNOWN') throw this.explain(err, repository);
     }
     await this.create(repository);
     try {
@@ -158,15 +195,15 @@ export class EcrPublicStore extends GenericRegistryStore {
   private missing(repository: string, cause: unknown, why?: string): PackpubError {
     const name = repository.slice(this.alias.length + 1);
     const base = baseRepository(this.basePath).slice(this.alias.length + 1);
-    const reason = why ?? `ECR Public creates no repository on push${this.api === undefined ? ', and --no-create-repositories was given' : ''}`;
+    const reason = why ?? `ECR Public creates no repository on push${this.creates ? '' : ', and --no-create-repositories was given'}`;
     return new PackpubError('NOT_FOUND', `ECR Public repository ${name} does not exist in registry ${ECR_PUBLIC_HOST}/${this.alias}: ${reason}`, {
-      hint: `create it: aws ecr-public create-repository --repository-name ${name} --region us-east-1, then run again (packpub publishes to ${base} and to ${base}/<pack name> for each pack: each must exist${this.api === undefined ? '; without --no-create-repositories packpub creates them, given AWS credentials allowed ecr-public:DescribeRegistries and ecr-public:CreateRepository' : ''})`,
+      hint: `create it: aws ecr-public create-repository --repository-name ${name} --region us-east-1, then run again (packpub publishes to ${base} and to ${base}/<pack name> for each pack: each must exist${this.creates ? '' : '; without --no-create-repositories packpub creates them, given AWS credentials allowed ecr-public:DescribeRegistries and ecr-public:CreateRepository'})`,
       ...(cause === undefined ? {} : { cause }),
     });
   }
 
   override async close(): Promise<void> {
-    this.api?.close();
+    this.api.close();
     await super.close();
   }
 }
@@ -181,14 +218,11 @@ export function openEcrPublicStore(basePath: string, generic: GenericRegistrySto
       hint: `--registry ${ECR_PUBLIC_HOST}/<alias>[/<base path>] (the alias is shown in the ECR Public console, e.g. public.ecr.aws/a1b2c3d4)`,
     });
   }
-  const api =
-    options.ecrRepositories?.create === false
-      ? undefined
-      : new EcrPublicApi({
-          env: options.env ?? process.env,
-          ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
-          ...(options.plainHttp === undefined ? {} : { plainHttp: options.plainHttp }),
-          ...(options.retry?.requestTimeoutMs === undefined ? {} : { timeoutMs: options.retry.requestTimeoutMs }),
-        });
-  return new EcrPublicStore(generic.client, basePath, api, options.ecrClients);
+  const api = new EcrPublicApi({
+    env: options.env ?? process.env,
+    ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
+    ...(options.plainHttp === undefined ? {} : { plainHttp: options.plainHttp }),
+    ...(options.retry?.requestTimeoutMs === undefined ? {} : { timeoutMs: options.retry.requestTimeoutMs }),
+  });
+  return new EcrPublicStore(generic.client, basePath, api, options.ecrRepositories?.create !== false, options.env ?? process.env, options.awsProfile, options.ecrClients);
 }

@@ -227,6 +227,30 @@ describe('ECR Public (public.ecr.aws)', () => {
       w.registry.behaviour.answer = missing;
     }
 
+    // list: the ECR Public API names the repositories of the identity's own registry (DescribeRepositories, pages of 1
+    // here), the registry their tags. Another account's alias: the registry's catalog, as for any registry.
+    const restore = useFakeAwsEnvironment('test-ecr-public');
+    w.api.pageSize = 1;
+    try {
+      const list = await runCli(['list', ...target('myalias/pub'), '--json'], { env: awsEnv() });
+      expect(list.code, list.stdout + list.stderr).toBe(0);
+      const listed = JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] };
+      expect(listed.packs.map((p) => [p.name, p.versions.map((v) => v.version).sort()])).toEqual([['hello', ['1.0.0']]]);
+      expect(w.api.calls.filter((c) => c.op === 'DescribeRepositories').length).toBeGreaterThan(1);
+
+      // No AWS identity configured: the registry's catalog, whose refusal says why the API was not asked (nothing asked).
+      delete process.env['AWS_ACCESS_KEY_ID'];
+      w.api.calls.length = 0;
+      const anonymous = await runCli(['list', ...target('myalias/pub')], { env: awsEnv() });
+      expect(anonymous.code, anonymous.stdout + anonymous.stderr).toBe(1);
+      expect(anonymous.stderr).toContain('packpub lists ECR Public repositories with the ECR Public API (DescribeRepositories), which it could not use: no AWS credentials in the environment, a shared credentials or config file, or --aws-profile');
+      expect(w.api.calls).toEqual([]);
+    } finally {
+      w.api.pageSize = 1000;
+      w.api.calls.length = 0;
+      restore();
+    }
+
     const wrong = await runCli(['push', w.pack, ...target('myalias/pub')], { env: env('expired-token') });
     expect(wrong.code, wrong.stdout + wrong.stderr).toBe(1);
     expect(wrong.stderr).toContain('aws ecr-public get-login-password --region us-east-1 | packpub login public.ecr.aws --username AWS --password-stdin');

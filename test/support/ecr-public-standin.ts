@@ -7,7 +7,7 @@ import { listenOnLoopback, readBody } from './loopback.js';
  * reference): AWS JSON 1.1, `POST /`, `X-Amz-Target: SpencerFrontendService.<Op>`, SigV4 scoped to us-east-1 and the
  * signing name `ecr-public` (the API answers in us-east-1 only: a request signed for another region is refused as AWS
  * refuses it), errors as `{"__type": "<Exception>", "message": "..."}` with the `x-amzn-ErrorType` header.
- * GetAuthorizationToken mints the registry password (`password`); DescribeRegistries answers the caller's one registry with its aliases; CreateRepository creates in it (names checked
+ * GetAuthorizationToken mints the registry password (`password`); DescribeRegistries answers the caller's one registry with its aliases; DescribeRepositories pages its repositories; CreateRepository creates in it (names checked
  * against the API's pattern), RepositoryAlreadyExistsException when there. Faults: an AWS error per operation (`fail`:
  * LimitExceededException...), an IAM denial (`deny`).
  */
@@ -25,6 +25,8 @@ export interface EcrPublicStandin {
   repositories: Set<string>;
   /** Each call: operation, its JSON body, and the SigV4 scope's region. */
   calls: Array<{ op: string; body: Record<string, unknown>; region: string | undefined }>;
+  /** Largest DescribeRepositories page, below what the caller asks, so tests see several pages. */
+  pageSize: number;
   /** What GetAuthorizationToken answers as authorizationToken instead of a minted one (an endpoint that is no ECR Public API). */
   tokenOverride: string | undefined;
   fail(op: string, type: string, message: string): void;
@@ -60,6 +62,17 @@ export async function startEcrPublicStandin(options: { accountId?: string; alias
     GetAuthorizationToken: () => ({
       authorizationData: { authorizationToken: standin.tokenOverride ?? Buffer.from(`AWS:${options.password ?? 'ecr-public-password'}`).toString('base64'), expiresAt: Date.now() / 1000 + 12 * 3600 },
     }),
+    // One page per call of at most maxResults (real: up to 1000), nextToken the index of the next one.
+    DescribeRepositories: (body) => {
+      const all = [...standin.repositories].sort();
+      const from = Number(body['nextToken'] ?? 0);
+      const size = Math.min(Number(body['maxResults'] ?? 100), standin.pageSize);
+      const page = all.slice(from, from + size);
+      return {
+        repositories: page.map((name) => ({ repositoryArn: `arn:aws:ecr-public::${accountId}:repository/${name}`, registryId: accountId, repositoryName: name, repositoryUri: `public.ecr.aws/${standin.aliases[0] ?? ''}/${name}` })),
+        ...(from + size < all.length ? { nextToken: String(from + size) } : {}),
+      };
+    },
     CreateRepository: (body) => {
       const name = String(body['repositoryName'] ?? '');
       if (!REPOSITORY_NAME.test(name)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression pattern'`);
@@ -105,6 +118,7 @@ export async function startEcrPublicStandin(options: { accountId?: string; alias
     repositories: options.repositories ?? new Set<string>(),
     calls: [],
     tokenOverride: undefined,
+    pageSize: 1000,
     url: listening.url,
     fail: (op, type, message) => void failures.set(op, { type, message }),
     deny: (op) => void denied.add(op),
