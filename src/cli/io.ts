@@ -143,22 +143,22 @@ export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 let hangUpHandled = false;
 /**
- * After a SIGHUP, at exit: close standard input, output and error where they are a terminal that hung up (a character
- * device that no longer answers as a terminal; /dev/null too, harmlessly). As it exits, Node sets back the settings
- * of each that was a terminal at start, and aborts when that terminal is gone: a run stopped by a closed terminal or
- * ssh session ended with "Assertion failed" in node::ResetStdio, exit 134 (SIGABRT) instead of 130, and a core file
- * where the system keeps them. A closed descriptor it skips. A live terminal (a SIGHUP sent by hand) is left open,
- * so its settings are still set back. (bin/packpub.js does the same for a SIGHUP while the program loads.)
+ * At exit: close standard input, output and error where they are a terminal that hung up (a character device that no
+ * longer answers as a terminal; /dev/null too, harmlessly; a pipe or file is not looked at further). As it exits,
+ * Node sets back the settings of each that was a terminal at start, and aborts when that terminal is gone: a run
+ * whose terminal or ssh session closed (stopped by the SIGHUP, or going on under `setsid`) ended with "Assertion
+ * failed" in node::ResetStdio, exit 134 (SIGABRT) instead of its own code, and a core file where the system keeps
+ * them. A closed descriptor it skips. A live terminal is left open, so its settings are still set back.
+ * (bin/packpub.js does the same for a SIGHUP while the program loads.)
  */
 export function closeHungUpTerminalAtExit(): void {
   if (hangUpHandled) return;
   hangUpHandled = true;
   process.once('exit', () => {
     const { closeSync, fstatSync } = process.getBuiltinModule('node:fs');
-    const { isatty } = process.getBuiltinModule('node:tty');
     for (const fd of [0, 1, 2]) {
       try {
-        if (fstatSync(fd).isCharacterDevice() && !isatty(fd)) closeSync(fd);
+        if (fstatSync(fd).isCharacterDevice() && !process.getBuiltinModule('node:tty').isatty(fd)) closeSync(fd);
       } catch {
         // Closed already: Node skips it too.
       }

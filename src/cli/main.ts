@@ -176,6 +176,7 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
     );
   };
   process.on('beforeExit', unfinished);
+  closeHungUpTerminalAtExit();
   interruptedAsDocumented(io);
   run.then(
     (code) => {
@@ -202,7 +203,6 @@ export function runAsProcess(run: Promise<number>, io: CliIo = processIo()): voi
  */
 function interruptedAsDocumented(io: CliIo): void {
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (sig === 'SIGHUP') closeHungUpTerminalAtExit();
     if (process.listenerCount(sig) > 1) return;
     writeLine(io.stderr, `${sig}: interrupted`);
     process.exit(EXIT_INTERRUPTED);

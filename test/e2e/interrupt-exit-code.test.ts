@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cliBaseEnv, expectRun, spawnCli, waitFor } from '../support/cli.js';
@@ -16,15 +17,16 @@ import { setup } from '../support/stage.js';
 describe('a command without interrupt handling of its own, interrupted', () => {
   const w = setup(async (stack) => {
     const hostile = stack.add(await startHostileRegistry({}));
-    // Every tag listing is held: its headers are sent, its body never ends.
+    // Every tag listing is held: its headers are sent, its body never ends (unless a test ends it: `answers`).
     const held = new Set<string>();
+    const answers = new Map<string, ServerResponse>();
     hostile.behaviour = {
       answer: ({ method, path }) => {
         if (method !== 'GET' || !path.includes('/tags/list')) return undefined;
-        return { status: 200, body: () => void held.add(path) };
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: (res) => void (held.add(path), answers.set(path, res)) };
       },
     };
-    return { hostile, held, root: await stack.tempDir() };
+    return { hostile, held, answers, root: await stack.tempDir() };
   });
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
@@ -56,6 +58,28 @@ describe('a command without interrupt handling of its own, interrupted', () => {
     expect(readFileSync(at('hup.code'), 'utf8'), stderr).toBe('130\n');
     expect(stderr).toContain('SIGHUP: interrupted');
     expect(stderr).not.toContain('Assertion failed');
+  });
+
+  it('a run that goes on under setsid after its terminal hung up ends with its own exit code (was: Node aborted as it exited, 134)', async () => {
+    // As errors.md advises for a run that should outlive its terminal: `setsid packpub ...`. Its standard input is
+    // still the terminal, which hangs up when `script` is killed; the run then finishes (the registry answers).
+    const name = 'held-setsid';
+    const at = (file: string) => join(w.root, file);
+    const line = `setsid '${process.execPath}' '${BIN}' list ${name} --registry ${w.hostile.host}/base`;
+    writeFileSync(at('setsid.sh'), `trap '' HUP\nexec 3<&0\n${line} <&3 >'${at('setsid.out')}' 2>'${at('setsid.err')}' &\nwait $!\necho $? > '${at('setsid.code')}'\n`);
+    const terminal = spawnChild('script', ['-qfc', `sh '${at('setsid.sh')}'`, '/dev/null'], { env: { ...cliBaseEnv(), SHELL: '/bin/sh' } });
+    const ended = new Promise((resolve) => terminal.once('exit', resolve));
+    await waitFor(() => [...w.held].some((p) => p.includes(`/${name}/`)), `list to ask for the tags of ${name}`);
+    terminal.kill('SIGKILL');
+    await ended;
+    const path = [...w.held].find((p) => p.includes(`/${name}/`)) ?? '';
+    w.answers.get(path)?.end(JSON.stringify({ name: `base/spectro-packs/archive/${name}`, tags: [] }));
+    await waitFor(() => existsSync(at('setsid.code')) && readFileSync(at('setsid.code'), 'utf8').endsWith('\n'), 'list to end');
+    const stderr = readFileSync(at('setsid.err'), 'utf8');
+    expect(stderr).not.toContain('Assertion failed');
+    expect(readFileSync(at('setsid.code'), 'utf8'), stderr).toBe('0\n');
+    expect(readFileSync(at('setsid.out'), 'utf8')).toBe('');
+    expect(stderr).toBe(`no pack ${name} in registry ${w.hostile.host}/base\n`);
   });
 
   it('SIGTERM while bin loads the bundle (before main() listens): exit 130, "interrupted" (was: killed by the signal, nothing said)', async () => {
