@@ -181,10 +181,15 @@ export function exitCodeFor(code: ErrorCode): number {
   }
 }
 
-/** Colours and live redraws only on a TTY, never with NO_COLOR (no-color.org) or TERM=dumb. */
+/**
+ * Colours and live redraws only on a TTY, never with NO_COLOR (no-color.org), FORCE_COLOR=0 or false (as Node's
+ * tty.getColorDepth and chalk read it: a CI or a user turning colours off that way got them on a terminal) or
+ * TERM=dumb. A FORCE_COLOR asking for colours does not draw live progress into a log that is no terminal.
+ */
 export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boolean {
   const env = io.env;
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
+  if (env['FORCE_COLOR'] === '0' || env['FORCE_COLOR'] === 'false') return false;
   if (env['TERM'] === 'dumb') return false;
   return io.noTty !== true && io[stream].isTTY === true;
 }
