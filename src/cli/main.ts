@@ -90,15 +90,15 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
 }
 
 /**
- * A push or validate line refused before its command could read it (an unknown flag, a bad value, contradicting
+ * A push, validate or palette sync line refused before its command could read it (an unknown flag, a bad value, contradicting
  * flags): the --junit file it names gets the refused run's report, as a refusal inside the command does
  * (reportRefusal: one error case; nothing when the command already wrote its report). Without it a CI job keeping
  * its workspace read an earlier run's file as this run's. The file is taken from the line as typed, when it names
  * exactly one (`--junit FILE` or `--junit=FILE`, before any `--`) that is no flag.
  */
 async function reportUnreadLine(argv: readonly string[], io: CliIo, err: unknown, started: Date): Promise<void> {
-  const command = argv[0];
-  if (command !== 'push' && command !== 'validate') return;
+  const command = argv[0] === 'palette' && argv[1] === 'sync' ? 'palette sync' : argv[0];
+  if (command !== 'push' && command !== 'validate' && command !== 'palette sync') return;
   const end = argv.indexOf('--');
   const line = end === -1 ? argv : argv.slice(0, end);
   const named = line.flatMap((a, i) => (a === '--junit' ? [line[i + 1] ?? ''] : a.startsWith('--junit=') ? [a.slice('--junit='.length)] : []));
