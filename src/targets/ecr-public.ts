@@ -59,13 +59,30 @@ export class EcrPublicStore extends GenericRegistryStore {
   });
 
   /**
-   * A dry run's check that the repository exists, with creation off (--no-create-repositories), as the real run finds
-   * out at its first write (NAME_UNKNOWN, said by explain): a manifest read of a digest nothing has, which ECR answers
-   * NAME_UNKNOWN in a missing repository and MANIFEST_UNKNOWN in an existing one (ecr.ts probeRepository). With creation
-   * on, the real run creates what is missing, and the dry run, as ECR's, checks nothing.
+   * A dry run's check that the repository exists, as the real run finds out at its first write (NAME_UNKNOWN, said by
+   * explain): a manifest read of a digest nothing has, which ECR answers NAME_UNKNOWN in a missing repository and
+   * MANIFEST_UNKNOWN in an existing one (ecr.ts probeRepository). With creation on, a missing one is checked as the real
+   * run would before creating it (creatable: the alias is the identity's own, by DescribeRegistries, a read): the plan
+   * of a push into another account's alias ended exit 0, and the real run, exit 1.
    */
   async checkRepository(repository: string): Promise<void> {
-    if (!this.creates) await this.exists(repository);
+    if (!this.creates) return this.exists(repository);
+    const { there } = await probeRepository(this.client, repository);
+    if (there === false) await this.creatable(repository);
+  }
+
+  /** Whether the real run may create `repository` (the alias is the AWS identity's own): thrown as missing, with why, if not. */
+  private async creatable(repository: string): Promise<void> {
+    let aliases: string[];
+    try {
+      aliases = await this.aliases();
+    } catch (err) {
+      throw this.missing(repository, err, `packpub could not tell whether ${ECR_PUBLIC_HOST}/${this.alias} is the registry of its AWS identity, so it created nothing: ${(err as Error).message}`);
+    }
+    if (!aliases.includes(this.alias)) {
+      const own = aliases.length === 0 ? 'has no registry alias' : `has the registry alias${aliases.length === 1 ? '' : 'es'} ${aliases.join(', ')}`;
+      throw this.missing(repository, undefined, `the ECR Public registry of the AWS identity packpub runs as ${own}, not ${this.alias}, and CreateRepository creates in that registry only, so packpub created nothing`);
+    }
   }
 
   /** The aliases of the caller's own registry (DescribeRegistries), asked once per run. */
@@ -109,20 +126,9 @@ export class EcrPublicStore extends GenericRegistryStore {
    * missing with why packpub could not: another account's alias, or the API's refusal (no AWS credentials, a denial).
    */
   private readonly create = onceper(async (repository: string) => {
-    const api = this.api;
-    const name = repository.slice(this.alias.length + 1);
-    let aliases: string[];
+    await this.creatable(repository);
     try {
-      aliases = await this.aliases();
-    } catch (err) {
-      throw this.missing(repository, err, `packpub could not tell whether ${ECR_PUBLIC_HOST}/${this.alias} is the registry of its AWS identity, so it created nothing: ${(err as Error).message}`);
-    }
-    if (!aliases.includes(this.alias)) {
-      const own = aliases.length === 0 ? 'has no registry alias' : `has the registry alias${aliases.length === 1 ? '' : 'es'} ${aliases.join(', ')}`;
-      throw this.missing(repository, undefined, `the ECR Public registry of the AWS identity packpub runs as ${own}, not ${this.alias}, and CreateRepository creates in that registry only, so packpub created nothing`);
-    }
-    try {
-      await api.createRepository(name);
+      await this.api.createRepository(repository.slice(this.alias.length + 1));
     } catch (err) {
       throw this.missing(repository, err, `packpub could not create it: ${(err as Error).message}`);
     }

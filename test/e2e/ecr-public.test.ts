@@ -84,13 +84,17 @@ describe('ECR Public (public.ecr.aws)', () => {
     expect(w.api.calls).toEqual([]);
   });
 
-  it('repositories not created: packpub creates both in its own registry (ECR Public API, us-east-1 whatever AWS_REGION says) and publishes, exit 0; the dry run plans it, calling nothing (was: exit 1, "packpub does not create them there")', async () => {
+  it('repositories not created: packpub creates both in its own registry (ECR Public API, us-east-1 whatever AWS_REGION says) and publishes, exit 0; the dry run plans it, creating nothing (was: exit 1, "packpub does not create them there")', async () => {
     const restore = useFakeAwsEnvironment('test-ecr-public');
     process.env['AWS_REGION'] = 'eu-west-1';
     try {
+      // The dry run reads only: the alias is checked (DescribeRegistries), nothing created or written.
+      const since = w.registry.requests.length;
       const dry = await runCli(['push', w.pack, ...target('myalias/made'), '--dry-run'], { env: awsEnv() });
       expect(dry.code, dry.stdout + dry.stderr).toBe(0);
-      expect(w.api.calls).toEqual([]);
+      expect(w.api.calls.map((c) => c.op)).toEqual(['DescribeRegistries']);
+      expect(writes(since)).toEqual([]);
+      w.api.calls.length = 0;
 
       const run = await runCli(['push', w.pack, ...target('myalias/made')], { env: awsEnv() });
       expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -125,6 +129,11 @@ describe('ECR Public (public.ecr.aws)', () => {
     const hint = 'hint: create it: aws ecr-public create-repository --repository-name refused/spectro-packs/archive --region us-east-1, then run again';
     try {
       w.api.aliases = ['otheralias'];
+      // The dry run says what the real run will (was: planned, exit 0).
+      const otherDry = await runCli(['push', w.pack, ...target('myalias/refused'), '--dry-run'], { env: awsEnv() });
+      expect(otherDry.code, otherDry.stdout + otherDry.stderr).toBe(1);
+      expect(otherDry.stderr).toContain(said('the ECR Public registry of the AWS identity packpub runs as has the registry alias otheralias, not myalias, and CreateRepository creates in that registry only, so packpub created nothing'));
+      w.api.calls.length = 0;
       const other = await runCli(['push', w.pack, ...target('myalias/refused')], { env: awsEnv() });
       expect(other.code, other.stdout + other.stderr).toBe(1);
       expect(other.stderr).toContain(said('the ECR Public registry of the AWS identity packpub runs as has the registry alias otheralias, not myalias, and CreateRepository creates in that registry only, so packpub created nothing'));
