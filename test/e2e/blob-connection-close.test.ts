@@ -18,7 +18,7 @@ import { setup } from '../support/stage.js';
  * run reads the pack. Real processes: the crash was the process's.
  */
 
-const README = randomBytes(1_000_000).toString('base64');
+const README = randomBytes(500_000).toString('base64');
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-blob-connection-close-');
@@ -31,12 +31,12 @@ const w = setup(async (stack) => {
 });
 
 describe('blob downloads answered with Connection: close', () => {
-  it.each([1, 2])('inspect and pull read the pack, exit 0 (run %i; was: an uncaught AssertionError now and then)', async (run) => {
+  it('inspect and pull read the pack, exit 0 (was: an uncaught AssertionError now and then)', async () => {
     const inspect = await spawnCli(['inspect', 'hello:1.0.0', '--registry', w.registry, '--json']).done;
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(stackLines(inspect.stderr)).toEqual([]);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ packJson: { name: 'hello', version: '1.0.0' } });
-    const out = join(w.root, `pulled-${run}`);
+    const out = join(w.root, 'pulled');
     const pull = await spawnCli(['pull', 'hello:1.0.0', '--registry', w.registry, '-o', out]).done;
     expect(pull.code, pull.stderr).toBe(0);
     expect(stackLines(pull.stderr)).toEqual([]);
