@@ -67,6 +67,8 @@ function firstSet(env: Env, names: readonly string[]): { name: string; value: st
 /** A host name (or IP) without brackets, lowercase, in ASCII (IDNA). */
 function canonicalHost(host: string): string {
   const bare = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  // An IPv6 address in its one short form (2001:0db8::0001 is 2001:db8::1), as Go compares IPs by value.
+  if (isIP(bare) === 6) return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
   if (isIP(bare) !== 0 || /^[\x00-\x7f]*$/.test(bare)) return bare;
   const ascii = domainToASCII(bare);
   return ascii === '' ? bare : ascii;
@@ -141,7 +143,7 @@ function parseNoProxy(value: string): NoProxy {
     const family = isIP(host);
     if (family !== 0) {
       if (port === '') rules.blocks.addAddress(host, family === 4 ? 'ipv4' : 'ipv6');
-      else rules.ipPorts.add(`${host}|${port}`);
+      else rules.ipPorts.add(`${canonicalHost(host)}|${port}`);
       continue;
     }
     if (host === '') continue;
@@ -160,6 +162,15 @@ function bypassed(rules: NoProxy, hostname: string, port: string): boolean {
     if (rules.ipPorts.has(`${hostname}|${port}`)) return true;
   }
   return rules.domains.some((d) => (hostname.endsWith(d.suffix) || (d.bare && hostname === d.suffix.slice(1))) && (d.port === '' || d.port === port));
+}
+
+/**
+ * User info's percent-escapes decoded to the bytes they stand for, as Go's url.Unescape does (a `%ff` is the byte,
+ * not an error); undefined for a `%` not followed by two hex digits, which Go refuses.
+ */
+function percentDecoded(text: string): Buffer | undefined {
+  if (/%(?![\da-f]{2})/i.test(text)) return undefined;
+  return Buffer.from(text.replace(/%([\da-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
 }
 
 /** A proxy variable's value read into a route, or a refusal to throw when it is used. */
@@ -192,11 +203,17 @@ function parseProxy(name: string, value: string): ProxyRoute | PackpubError {
   const hostname = canonicalHost(url.hostname);
   let authorization: string | undefined;
   if (url.username !== '' || url.password !== '') {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    registerSecret(password);
+    const user = percentDecoded(url.username);
+    const password = percentDecoded(url.password);
     registerSecret(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    if (user === undefined || password === undefined) {
+      // Go's url.Parse refuses it too ("invalid URL escape"): a lone % is not sent as it stands.
+      return new PackpubError('USAGE', `${name} is not a proxy URL (${shownValue}): its user or password has a % not followed by two hex digits`, {
+        hint: `percent-encode special characters in ${name}'s USER:PASSWORD@ (% as %25, @ as %40, : as %3A)`,
+      });
+    }
+    registerSecret(password.toString('utf8'));
+    authorization = `Basic ${Buffer.concat([user, Buffer.from(':'), password]).toString('base64')}`;
     registerSecret(authorization.slice(6));
   }
   const origin = `${protocol}//${url.host}`;

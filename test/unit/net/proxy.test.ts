@@ -56,6 +56,8 @@ describe('proxy settings from the environment', () => {
       ['10.0.0.0/8', 'https://11.0.0.1/', true],
       ['fd00::/8', 'https://[fd12::1]/', false],
       ['[fd12::1]:443', 'https://[fd12::1]/', false],
+      ['[fd12:0::0001]:443', 'https://[fd12::1]/', false],
+      ['fd12:0000::1', 'https://[fd12::1]:5000/', false],
       ['a.example, *, b.example', 'https://anything.else/', false],
       ['', 'https://anything.else/', true],
       [',, ,', 'https://anything.else/', true],
@@ -71,6 +73,23 @@ describe('proxy settings from the environment', () => {
     expect(route?.shown).toBe('proxy.corp:3128 (HTTPS_PROXY)');
     expect(route?.origin).toBe('http://proxy.corp:3128');
     expect(redactText('said p:ss@w0rd and p%3Ass%40w0rd')).not.toMatch(/w0rd/);
+    forgetSecrets();
+  });
+
+  it('a lone % in the user info is refused (USAGE) as Go refuses it, never a crash; %XX is the byte it stands for', () => {
+    forgetSecrets();
+    let err: unknown;
+    try {
+      proxySettings({ HTTPS_PROXY: 'http://ci:50%off@proxy.corp:3128' }).routeFor('https:', 'r.corp', 443);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PackpubError);
+    expect((err as PackpubError).code).toBe('USAGE');
+    expect((err as Error).message).toBe('HTTPS_PROXY is not a proxy URL (http://***@proxy.corp:3128): its user or password has a % not followed by two hex digits');
+    expect((err as PackpubError).hint).toMatch(/% as %25/);
+    const latin1 = proxySettings({ HTTPS_PROXY: 'http://ci:caf%e9@proxy.corp:3128' }).routeFor('https:', 'r.corp', 443);
+    expect(latin1?.authorization).toBe(`Basic ${Buffer.from([...Buffer.from('ci:caf'), 0xe9]).toString('base64')}`);
     forgetSecrets();
   });
 
