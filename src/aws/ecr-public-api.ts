@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
-import { awsFilesOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError } from './ecr-sdk.js';
+import { awsFilesOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome } from './ecr-sdk.js';
 import { awsRequestHandler } from '../net/proxy.js';
 
 /*
@@ -163,6 +163,7 @@ export class EcrPublicApi {
 
   private open(): Promise<{ sdk: EcrPublicSdk; client: InstanceType<EcrPublicSdk['ECRPUBLICClient']> }> {
     this.opened ??= (async () => {
+      refuseAwsWithoutHome();
       process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
       // Through HTTPS_PROXY / NO_PROXY as ECR's calls (ecr-sdk.ts openEcrClient).
       const [sdk, providers, proxied] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers'), awsRequestHandler(DEFAULT_ECR_CALL_TIMEOUT_MS)]);

@@ -7,6 +7,7 @@ import { PackpubError } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { awsRequestHandler } from '../net/proxy.js';
+import { noHomeReason, systemHome } from '../util/home.js';
 
 /*
  * Every AWS SDK touch: loading the SDK (only when an ECR host is used, so CLI start-up does not pay for
@@ -79,7 +80,21 @@ export function awsFilesOf(env: NodeJS.ProcessEnv | undefined): Pick<EcrAwsOptio
 
 export type EcrSdk = typeof import('@aws-sdk/client-ecr');
 
+/**
+ * The AWS SDK looks for its shared files under the home folder (HOME, else USERPROFILE, else HOMEPATH, else the
+ * system's record) however they are named, and where there is none (a container run as a user its image does not
+ * know, HOME unset) it throws, once where packpub catches it and once where no one does: "ECR API call ... failed
+ * (SystemError): uv_os_homedir returned ENOENT", then Node's stack trace. Said up front instead (CONFIG, exit 2).
+ */
+export function refuseAwsWithoutHome(env: NodeJS.ProcessEnv = process.env): void {
+  if (env['HOME'] || env['USERPROFILE'] || env['HOMEPATH'] || systemHome() !== undefined) return;
+  throw new PackpubError('CONFIG', `the AWS SDK needs a home folder: ${noHomeReason()}`, {
+    hint: 'set HOME to a folder (the SDK reads .aws/config and .aws/credentials there, when present)',
+  });
+}
+
 export async function loadEcrSdk(): Promise<EcrSdk> {
+  refuseAwsWithoutHome();
   // The SDK warns on every run under Node 20 about its releases after January 2027; packpub pins its SDK
   // version and supports Node 20, so that warning would only be noise on stderr. Set it to "false" to see it.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';

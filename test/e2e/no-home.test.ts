@@ -25,8 +25,8 @@ interface Run {
 }
 
 /** The built CLI as that user, HOME unset, in `cwd`; TMPDIR a folder it may write. */
-async function runHomeless(args: string[], cwd: string, stdin = ''): Promise<Run> {
-  const env = { PATH: process.env['PATH'], TMPDIR: cwd };
+async function runHomeless(args: string[], cwd: string, stdin = '', more: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const env = { PATH: process.env['PATH'], TMPDIR: cwd, ...more };
   // The capabilities that let it read and write the test's folders (root's, mode 0700) are kept: only the home folder is missing.
   const caps = '+dac_override,+dac_read_search';
   const setpriv = ['--reuid', NOBODY_KNOWN, '--regid', NOBODY_KNOWN, '--clear-groups', '--inh-caps', caps, '--ambient-caps', caps, process.execPath, BIN, ...args];
@@ -62,5 +62,20 @@ describe('HOME unset, and a user the system has no home folder for', () => {
     const login = await runHomeless(['login', registry.host, '-u', 'ci', '--password-stdin'], root, 'no-home-secret');
     expect(login).toMatchObject({ code: 1, stdout: '' });
     expect(login.stderr).toBe("error: no Docker config: HOME is not set, and this user (uid 48611) has no home folder in the system's records\nhint: set HOME or DOCKER_CONFIG, or give --registry-config FILE\n");
+  });
+
+  it('an ECR registry says the AWS SDK needs a home folder (exit 2; was: the SDK\'s error, then Node\'s stack trace of an uncaught one)', async () => {
+    const root = await stack.tempDir('packpub-no-home-');
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    // Nothing leaves the machine: the registry host is mapped to loopback, the ECR API is a closed loopback port.
+    const aws = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIANOHOMEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'no-home-secret' };
+    const list = await runHomeless(['list', '--registry', `${host}/packs`, '--resolve', `${host}:443:127.0.0.1`, '--ecr-endpoint', 'http://127.0.0.1:1', '--retry-attempts', '1'], root, '', aws);
+    expect(list).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "error: the AWS SDK needs a home folder: HOME is not set, and this user (uid 48611) has no home folder in the system's records\n" +
+        'hint: set HOME to a folder (the SDK reads .aws/config and .aws/credentials there, when present)\n',
+    });
   });
 });
