@@ -275,7 +275,16 @@ export async function awsRequestHandler(timeoutMs: number, env: Env = process.en
  * proxy-tunnel.ts then) and hands it to `then` (or the error to `fail`), and answers true; false when the
  * connection goes directly. For undici connectors, which take the tunnel as `httpSocket` for TLS on top.
  */
-export function tunnelIfProxied(proxies: ProxySettings, hostname: string, port: number, options: TunnelOptions, then: (tunnel: Duplex) => void, fail: (err: Error) => void): boolean {
+export function tunnelIfProxied(
+  proxies: ProxySettings,
+  hostname: string,
+  port: number,
+  options: TunnelOptions,
+  then: (tunnel: Duplex) => void,
+  fail: (err: Error) => void,
+  /** Told which proxy the tunnel goes through (a --debug line). */
+  onRoute?: (route: ProxyRoute) => void,
+): boolean {
   if (!proxies.any) return false;
   let route: ProxyRoute | undefined;
   try {
@@ -285,6 +294,7 @@ export function tunnelIfProxied(proxies: ProxySettings, hostname: string, port: 
     return true;
   }
   if (route === undefined) return false;
+  onRoute?.(route);
   const through = route;
   import('./proxy-tunnel.js').then(({ openTunnel }) => openTunnel(through, hostname, port, options)).then(then, fail);
   return true;

@@ -480,7 +480,7 @@ class UndiciTransport implements HttpTransport {
       // requests of their own (once()), so a connection over plain HTTP is never tunnelled here.
       // (An https:// proxy is trusted as the registry is, without the client certificate.)
       const tunnel = () => ({ timeoutMs: tlsOptions.timeout, secureContext: contextFor(false) });
-      if (https && proxies.any && tunnelIfProxied(proxies, hostname, port, tunnel(), (httpSocket) => connectorFor(undefined, clientCert, true)({ ...opts, httpSocket: httpSocket as Socket }, callback), (err) => callback(err, null))) return;
+      if (https && proxies.any && tunnelIfProxied(proxies, hostname, port, tunnel(), (httpSocket) => connectorFor(undefined, clientCert, true)({ ...opts, httpSocket: httpSocket as Socket }, callback), (err) => callback(err, null), (route) => this.debug?.(`CONNECT ${hostname}:${port} through the proxy ${route.shown}`))) return;
       connectorFor(address, clientCert, https)(opts, callback);
     };
     const pools = this.pools;
@@ -577,7 +577,7 @@ class UndiciTransport implements HttpTransport {
     const trace = (outcome: string) => {
       if (this.debug === undefined) return;
       const retry = attempt !== undefined && attempt > 1 ? ` (attempt ${attempt})` : '';
-      this.debug(`${method} ${redactUrl(url)} -> ${outcome} ${Date.now() - started}ms${retry}`);
+      this.debug(`${method} ${redactUrl(url)} -> ${outcome} ${Date.now() - started}ms${retry}${via === undefined ? '' : ` via the proxy ${via.shown}`}`);
     };
     const path = url.search === '' ? url.pathname : url.pathname + url.search;
     const options: Dispatcher.RequestOptions = {

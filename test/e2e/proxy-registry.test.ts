@@ -54,8 +54,9 @@ describe('registries through a forward proxy', () => {
     expect(tunnels.length).toBeGreaterThan(0);
     expect(tunnels.every((r) => r.target === tlsHost() && r.status === 200 && r.authorization === undefined)).toBe(true);
 
-    const list = await runCli(['list', '--registry', `${tlsHost()}/viaconnect`, ...tls, '--json'], { env });
+    const list = await runCli(['list', '--registry', `${tlsHost()}/viaconnect`, ...tls, '--json', '--debug'], { env });
     expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toContain(`debug: CONNECT ${tlsHost()} through the proxy ${w.proxy.host} (HTTPS_PROXY)`);
     expect((JSON.parse(list.stdout) as { packs: Array<{ name: string }> }).packs.map((p) => p.name)).toEqual(['proxied']);
 
     const out = join(w.root, 'pulled');
@@ -73,6 +74,7 @@ describe('registries through a forward proxy', () => {
     const proxyUrl = w.guarded.url.replace('http://', `http://${PROXY_USER}:${encodedPassword}@`);
     const push = await runCli(['push', w.pack, '--registry', `${plainHost()}/${w.plain.base}/absolute`, '--plain-http', '--json', '--debug'], { env: { http_proxy: proxyUrl } });
     expect(push.code, push.stderr).toBe(0);
+    expect(push.stderr).toMatch(new RegExp(`debug: HEAD http://${plainHost()}/v2/\\S+ -> \\d+ \\d+ms via the proxy ${w.guarded.host.replace(/\./g, '\\.')} \\(http_proxy\\)`));
     const [published] = results(push.stdout);
     expect(published?.status).toBe('published');
     expect(digestOf(await skopeoInspectRaw(`${w.plain.host}/${w.plain.base}/absolute/spectro-packs/archive/proxied:1.0.0`))).toBe(published?.digest);
@@ -81,6 +83,20 @@ describe('registries through a forward proxy', () => {
     const basic = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
     expect(forwarded.every((r) => r.kind === 'forward' && r.authorization === basic && r.status !== 407 && r.status !== 502)).toBe(true);
     for (const secret of [PROXY_PASSWORD, encodedPassword, basic.slice(6)]) expect(`${push.stdout}${push.stderr}`).not.toContain(secret);
+  });
+
+  it('HTTP_PROXY without the credentials it asks for (407), and one that is down: exit 1 naming the proxy, not the registry; nothing published', async () => {
+    const args = (base: string) => ['push', w.pack, '--registry', `${plainHost()}/${w.plain.base}/${base}`, '--plain-http'];
+    const asked = await runCli(args('absolute407'), { env: { HTTP_PROXY: w.guarded.url } });
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toContain(`the proxy ${w.guarded.host} (HTTP_PROXY) asks for credentials (answered 407 Proxy Authentication Required) (on the way to ${plainHost()})`);
+    const down = `127.0.0.1:${await freePort()}`;
+    const refused = await runCli(args('absolutedown'), { env: { HTTP_PROXY: `http://${down}` } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the proxy ${down} (HTTP_PROXY) refused the connection (on the way to ${plainHost()})`);
+    for (const base of ['absolute407', 'absolutedown']) {
+      await expect(skopeoInspectRaw(`${w.plain.host}/${w.plain.base}/${base}/spectro-packs/archive/proxied:1.0.0`)).rejects.toThrow(/manifest unknown|not found|name unknown/i);
+    }
   });
 
   it('an https:// proxy is spoken to over TLS, trusted through the registry CA file given', async () => {
