@@ -147,6 +147,7 @@ export function newParser(yargs: typeof import('yargs').default, argv: string[],
     .epilogue(
       'Exit codes: 0 success (published or unchanged), 1 some pack failed, 2 usage or configuration error, 3 published but not visible in Palette, 130 interrupted.\n' +
         'After SIGINT, SIGTERM or SIGHUP, work in flight may finish for 5 s (PACKPUB_INTERRUPT_GRACE=SECONDS: another grace, e.g. 2 where the runner kills 5 s after its SIGTERM).\n' +
+        'A forward proxy is taken from HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as Go\'s clients read them (docs/configuration.md, "Proxies").\n' +
         'Docs: README.md',
     );
   const checkSwitches = (args: unknown, y: unknown): void => checkFlags(argv, ctx.io, args as Args, (y as { getOptions(): FlagTables }).getOptions());

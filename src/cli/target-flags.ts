@@ -171,7 +171,7 @@ export const FLAGS: readonly FlagSpec[] = [
     describe: "Extra HTTP header 'Name: value' for the registry host only (repeatable); never printed",
     sideDescribe: (side) => `Extra HTTP header 'Name: value' for the ${sideName(side)} registry host only (repeatable); never printed`,
   },
-  { name: 'resolve', group: 'network', type: 'string', array: true, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS' },
+  { name: 'resolve', group: 'network', type: 'string', array: true, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable): HOST:PORT:ADDRESS; not for a host reached through a proxy (HTTPS_PROXY), which resolves it' },
   {
     name: 'retry-attempts',
     group: 'network',

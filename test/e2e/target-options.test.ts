@@ -193,6 +193,7 @@ describe('--help shows exactly the flags of the command', () => {
     expect(help.code).toBe(0);
     expect(help.stderr).toBe('');
     expect(help.stdout).toMatch(/^packpub <command> \[options\]\n\nPublish Spectro Cloud Palette packs to OCI registries\.\n/);
+    expect(help.stdout).toMatch(/A forward proxy is taken from HTTPS_PROXY \/ HTTP_PROXY \/ NO_PROXY/);
     expect(help.stdout).toMatch(/Docs: README\.md\n$/);
   });
 
