@@ -52,6 +52,11 @@ export interface ProxySettings {
    * directly. Throws (USAGE) when the proxy that applies cannot be used (SOCKS, an unknown scheme, no host).
    */
   routeFor(protocol: string, hostname: string, port: number): ProxyRoute | undefined;
+  /**
+   * True when `hostname`:`port` is an https:// HTTP_PROXY: a TLS connection there is to the proxy itself (plain-HTTP
+   * requests in absolute form), direct, with the proxy's name for SNI and its certificate's check.
+   */
+  carries(hostname: string, port: number): boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -237,13 +242,22 @@ export function proxySettings(env: Env = process.env): ProxySettings {
     if (route === undefined) parsed.set(set.name, (route = parseProxy(set.name, set.value)));
     return route;
   };
+  const carries = (hostname: string, port: number): boolean => {
+    if (http === undefined || cgi) return false;
+    const carrier = parse(http);
+    return !(carrier instanceof PackpubError) && carrier.protocol === 'https:' && carrier.hostname === canonicalHost(hostname) && carrier.port === port;
+  };
   return {
     any: true,
+    carries,
     routeFor(protocol, hostname, port) {
       const set = protocol === 'https:' ? https : protocol === 'http:' ? http : undefined;
       if (set === undefined) return undefined;
       const host = canonicalHost(hostname);
       if (isLoopback(host) || bypassed(noProxy, host, String(port))) return undefined;
+      // The TLS connection to an https:// HTTP_PROXY (carrying a plain-HTTP request) is the proxy's own: never
+      // tunnelled through HTTPS_PROXY, which is most often that same proxy (Go dials a proxy directly).
+      if (protocol === 'https:' && carries(host, port)) return undefined;
       if (protocol === 'http:' && cgi) {
         throw new PackpubError('USAGE', `refusing to use ${set.name} where REQUEST_METHOD is set (a CGI environment, where a client can set it)`, {
           hint: 'unset REQUEST_METHOD, or list the host in NO_PROXY (Go refuses it the same way: golang.org/s/cgihttpproxy)',
@@ -256,7 +270,7 @@ export function proxySettings(env: Env = process.env): ProxySettings {
   };
 }
 
-const NO_PROXY_SETTINGS: ProxySettings = { any: false, routeFor: () => undefined };
+const NO_PROXY_SETTINGS: ProxySettings = { any: false, routeFor: () => undefined, carries: () => false };
 
 /**
  * The request handler options the AWS SDK clients get (NodeHttpHandler's `httpsAgent`) so their HTTPS calls follow

@@ -481,7 +481,9 @@ class UndiciTransport implements HttpTransport {
       // (An https:// proxy is trusted as the registry is, without the client certificate.)
       const tunnel = () => ({ timeoutMs: tlsOptions.timeout, secureContext: contextFor(false) });
       if (https && proxies.any && tunnelIfProxied(proxies, hostname, port, tunnel(), (httpSocket) => connectorFor(undefined, clientCert, true)({ ...opts, httpSocket: httpSocket as Socket }, callback), (err) => callback(err, null), (route) => this.debug?.(`CONNECT ${hostname}:${port} through the proxy ${route.shown}`))) return;
-      connectorFor(address, clientCert, https)(opts, callback);
+      // To an https:// HTTP_PROXY: undici names the server by the request's Host (the registry); the proxy's own name
+      // is the one its certificate holds ('' lets undici take it from the proxy's host, none for an IP).
+      connectorFor(address, clientCert, https)(https && proxies.any && proxies.carries(hostname, port) ? { ...opts, servername: '' } : opts, callback);
     };
     const pools = this.pools;
     const headerLimit = defaultHeaderLimit();
