@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin } from '../support/cli.js';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { startForwardProxy } from '../support/forward-proxy.js';
+import { startEcrPublicStandin } from '../support/ecr-public-standin.js';
+import { startHostileRegistry } from '../support/hostile-registry.js';
+import { writePack } from '../support/packs.js';
 import { freePort, skopeoInspectRaw } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 import { makeTestCertificates } from '../support/tls.js';
@@ -81,5 +85,53 @@ describe('the AWS API through a forward proxy', () => {
     expect(bypass.code).toBe(1);
     expect(bypass.stderr).toContain('cannot reach the ECR API at https://api.ecr.test (ENOTFOUND)');
     expect(w.proxy.requests.length).toBe(tunnelled);
+  });
+});
+
+describe('the ECR Public API through a forward proxy', () => {
+  const TOKEN = 'ecr-public-token-not-real-proxy';
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-proxy-ecr-public-');
+    const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
+    const registry = stack.add(await startHostileRegistry({ users: { AWS: TOKEN } }));
+    const created = new Set<string>();
+    // As ECR Public answers for a repository not created (test/e2e/ecr-public.test.ts).
+    registry.behaviour.answer = (req) => {
+      const m = /^\/v2\/myalias\/(.+?)\/(?:manifests|blobs|tags)\//.exec(req.path);
+      if (m === null || created.has(m[1] ?? '')) return undefined;
+      const body = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${m[1] ?? ''}' does not exist in the registry with id 'myalias'` }] });
+      return { status: 404, headers: { 'content-type': 'application/json' }, body };
+    };
+    const api = stack.add(await startEcrPublicStandin({ repositories: created, password: TOKEN }));
+    const certs = stack.add(await makeTestCertificates({ hosts: ['api.ecr-public.test'] }));
+    const proxy = stack.add(await startForwardProxy({ terminate: { 'api.ecr-public.test:443': { to: new URL(api.url).host, certs } } }));
+    const port = registry.host.split(':')[1] ?? '';
+    return { root, pack, registry, created, api, certs, proxy, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
+  });
+
+  it('CreateRepository of ECR Public tunnels through HTTPS_PROXY with the real SDK: exit 0, both repositories made, the pack published', async () => {
+    const run = await runBin(['push', w.pack, '--registry', `${w.host}/myalias/viaproxy`, '--resolve', w.resolve, '--plain-http', '--json'], {
+      env: {
+        HOME: join(w.root, 'home'),
+        DOCKER_CONFIG: join(w.root, 'docker'),
+        PACKPUB_USERNAME: 'AWS',
+        PACKPUB_PASSWORD: TOKEN,
+        AWS_ACCESS_KEY_ID: 'testAKIDPUBLICPROXY',
+        AWS_SECRET_ACCESS_KEY: 'testAKIDPUBLICPROXY-secret-not-real',
+        AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_ECR_PUBLIC: 'https://api.ecr-public.test',
+        NODE_EXTRA_CA_CERTS: w.certs.caFile,
+        HTTPS_PROXY: w.proxy.url,
+      },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published']);
+    expect([...w.created].sort()).toEqual(['viaproxy/spectro-packs/archive', 'viaproxy/spectro-packs/archive/hello']);
+    expect(w.api.calls.map((c) => c.op)).toEqual(expect.arrayContaining(['CreateRepository']));
+    expect(w.proxy.requests.length).toBeGreaterThan(0);
+    expect(w.proxy.requests.every((r) => r.kind === 'connect' && r.target === 'api.ecr-public.test:443' && r.status === 200)).toBe(true);
+    expect(w.registry.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1.0.0'))).toBe(true);
   });
 });
