@@ -54,7 +54,7 @@ const PUSH_FLAGS: OwnFlags = {
       type: 'boolean',
       group: PALETTE_GROUP,
       describe:
-        'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); that registry is found before anything is published (none, several, a key refused, its sync off or a --palette-project that cannot show its packs: nothing is published); with --dry-run, only check the key, the registry and that its sync is on (nothing is synced)',
+        'After publishing, sync the Palette registry serving each target and wait until Palette lists every pack (exit 3 when one stays invisible); that registry is found before anything is published (none, several, a key refused, its sync off or a --palette-project that cannot show its packs: nothing is published); with --dry-run, only check the key, the registry, that its sync is on and the project (nothing is synced)',
     },
     junit: { type: 'string', describe: 'Also write a JUnit XML report to FILE (one test case per pack and target; a run refused or stopped before its report: one error case saying why). Its folder must exist' },
   },
