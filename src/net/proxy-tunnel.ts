@@ -107,7 +107,8 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
  * returns nothing (http's Agent.createSocket), so the tunnel is opened asynchronously.
  */
 export function tunnellingHttpsAgent(settings: ProxySettings, timeoutMs: number, options: AgentOptions = {}): HttpsAgent {
-  const agent = new HttpsAgent({ keepAlive: true, ...options });
+  // As the SDK's own agent (NodeHttpHandler: keep-alive, at most 50 sockets per host), so a proxy changes no limit.
+  const agent = new HttpsAgent({ keepAlive: true, maxSockets: 50, ...options });
   const direct = agent.createConnection.bind(agent);
   agent.createConnection = (connectOptions, callback) => {
     const host = connectOptions.host ?? connectOptions.hostname ?? 'localhost';
