@@ -64,13 +64,14 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
       chunks.push(chunk);
       size += chunk.length;
       const head = Buffer.concat(chunks, size);
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) {
+      // The blank line ends the answer; a bare LF ends a line too, as Go's and curl's readers take it.
+      const blank = /\r?\n\r?\n/.exec(head.toString('latin1'));
+      if (blank === null) {
         if (size > MAX_ANSWER_HEAD) fail(proxyError(route, target, `answered CONNECT with more than ${MAX_ANSWER_HEAD >> 10} KiB of headers`));
         return;
       }
       socket.off('data', onData);
-      const statusLine = head.subarray(0, Math.min(end, head.indexOf('\r\n'))).toString('latin1');
+      const statusLine = head.subarray(0, head.indexOf('\n')).toString('latin1').replace(/\r$/, '');
       const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
       if (status === null) {
         fail(proxyError(route, target, `answered CONNECT with something that is not HTTP (${JSON.stringify(statusLine.slice(0, 60))})`, { hint: `check ${route.variable} names an HTTP proxy` }));
@@ -86,7 +87,7 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
       socket.removeAllListeners('timeout');
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
-      const rest = head.subarray(end + 4);
+      const rest = head.subarray(blank.index + blank[0].length);
       if (rest.length > 0) socket.unshift(rest);
       resolve(socket);
     };

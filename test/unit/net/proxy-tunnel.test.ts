@@ -1,0 +1,61 @@
+import { createServer, type Socket } from 'node:net';
+import type { Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openTunnel } from '../../../src/net/proxy-tunnel.js';
+import { proxySettings } from '../../../src/net/proxy.js';
+import { listenOnLoopback, type ListeningServer } from '../../support/loopback.js';
+
+/*
+ * The CONNECT answer as Go's transport reads it (http.ReadResponse: a line ends at LF, its CR optional), so a proxy
+ * that ends its lines with a bare LF opens a tunnel as it does for ORAS and curl. Before, packpub looked for CR LF CR LF
+ * only and waited for the proxy until its timeout, then failed "did not answer CONNECT".
+ */
+
+let proxy: ListeningServer | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+});
+
+/** A proxy that answers CONNECT with `answer`, then echoes what comes through the tunnel. */
+async function proxyAnswering(answer: string): Promise<ListeningServer> {
+  const server = createServer((socket: Socket) => {
+    socket.once('data', () => {
+      socket.write(answer);
+      socket.pipe(socket);
+    });
+  });
+  return await listenOnLoopback(server as unknown as Server);
+}
+
+async function tunnelThrough(answer: string): Promise<string> {
+  proxy = await proxyAnswering(answer);
+  // A route to the loopback proxy for a non-loopback target (routeFor leaves loopback targets direct).
+  const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443);
+  if (route === undefined) throw new Error('no route');
+  const socket = await openTunnel(route, 'registry.corp', 443, { timeoutMs: 5_000 });
+  const seen: Buffer[] = [];
+  socket.on('data', (c: Buffer) => seen.push(c));
+  socket.write('world');
+  await expect.poll(() => Buffer.concat(seen).toString()).toBe('world');
+  socket.destroy();
+  return Buffer.concat(seen).toString();
+}
+
+describe('openTunnel reads the proxy answer to CONNECT', () => {
+  it('CR LF line ends: the tunnel opens', async () => {
+    expect(await tunnelThrough('HTTP/1.1 200 Connection established\r\nVia: test\r\n\r\n')).toBe('world');
+  });
+
+  it('bare LF line ends (HTTP/1.0 200, a header, LF LF): the tunnel opens', async () => {
+    expect(await tunnelThrough('HTTP/1.0 200 Connection established\nProxy-Agent: test\n\n')).toBe('world');
+  });
+
+  it('a refusal with bare LF line ends is read as the refusal it is', async () => {
+    proxy = await proxyAnswering('HTTP/1.0 403 Forbidden\n\n');
+    const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443)!;
+    await expect(openTunnel(route, 'registry.corp', 443, { timeoutMs: 5_000 })).rejects.toThrow(
+      `the proxy ${proxy.host} (HTTPS_PROXY) refused to open a tunnel (answered CONNECT 403 Forbidden) (on the way to registry.corp:443)`,
+    );
+  });
+});
