@@ -1,4 +1,5 @@
-import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { noHomeReason, systemHome } from '../util/home.js';
 import { basename, dirname, join } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
@@ -41,6 +42,22 @@ export interface DockerConfigLocation {
 
 /** Docker Hub's key in `auths` and the server URL its helpers are asked about. */
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
+
+/** Whether this user may look into `dir` (search permission on it and every folder above). */
+async function searchable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether dockerConfigPath's answer is the default `~/.docker/config.json` (neither --registry-config nor DOCKER_CONFIG). */
+function isDefaultLocation(location: DockerConfigLocation): boolean {
+  const env = location.env ?? process.env;
+  return (location.registryConfig === undefined || location.registryConfig === '') && (env['DOCKER_CONFIG'] === undefined || env['DOCKER_CONFIG'] === '');
+}
 
 /** `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function dockerConfigPath(location: DockerConfigLocation = {}): string {
@@ -107,13 +124,20 @@ export function decodeAuth(auth: string): { username: string; password: string }
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-/** The config at `path`, or undefined when there is no such file. Throws CREDENTIALS when it cannot be parsed. */
-export async function readDockerConfig(path: string): Promise<DockerConfig | undefined> {
+/**
+ * The config at `path`, or undefined when there is no such file. Throws CREDENTIALS when it cannot be parsed.
+ * `unsearchableIsNone`: a folder on the way this user may not search (EACCES before the file itself: a non-root
+ * user whose HOME is /root, as in a container run with --user) hides whether the file is there: read as none, as
+ * Docker's CLI goes on without it, so anonymous and ECR runs still work (the default path only: a path the user
+ * named is refused as unreadable). A file this user may see but not read is refused either way.
+ */
+export async function readDockerConfig(path: string, unsearchableIsNone = false): Promise<DockerConfig | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (unsearchableIsNone && (err as NodeJS.ErrnoException).code === 'EACCES' && !(await searchable(dirname(path)))) return undefined;
     throw new PackpubError('CREDENTIALS', `docker config ${path} cannot be read: ${(err as Error).message}`, {
       hint: 'fix its permissions, or point --registry-config at another file',
       cause: err,
@@ -245,7 +269,7 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
   return {
     name,
     async resolve(host: string): Promise<Credential | undefined> {
-      loaded ??= readDockerConfig(path);
+      loaded ??= readDockerConfig(path, isDefaultLocation(options));
       const config = await loaded;
       if (config === undefined) {
         if (options.registryConfig !== undefined && options.registryConfig !== '') {
