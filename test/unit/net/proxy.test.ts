@@ -54,6 +54,7 @@ describe('proxy settings from the environment', () => {
       ['10.1.2.3:443', 'https://10.1.2.3:5000/', true],
       ['10.0.0.0/8', 'https://10.200.0.1/', false],
       ['10.0.0.0/8', 'https://11.0.0.1/', true],
+      ['10.0.0.0/8:443', 'https://10.1.1.1/', true],
       ['fd00::/8', 'https://[fd12::1]/', false],
       ['[fd12::1]:443', 'https://[fd12::1]/', false],
       ['[fd12:0::0001]:443', 'https://[fd12::1]/', false],
