@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { systemHome } from '../util/home.js';
 import type { Finding } from '../pack/findings.js';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
@@ -274,10 +274,19 @@ class Index {
 
 function readIndex(path: string): Index {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    // Only this user's own index, which no one else may write, is believed: another local user who could write it
+    // (a cache folder made under umask 000, a shared folder) could make a changed pack read "unchanged". Such an
+    // index is read as none, and the next save replaces it with this user's own (mode 0600).
+    if (!st.isFile() || (typeof process.getuid === 'function' && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0))) return new Index();
+    text = readFileSync(fd, 'utf8');
   } catch {
     return new Index();
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return new Index(currentLines(text));
 }
@@ -554,8 +563,8 @@ export class ArchiveCache {
       for (const [k, v] of this.learned[kind]) touch(onDisk.get(kind) as Map<string, unknown>, k, v);
     }
     const text = indexText({ folders: onDisk.get('folders'), archives: onDisk.get('archives'), verdicts: onDisk.get('verdicts'), manifests: onDisk.get('manifests') });
-    await makeDirs(this.dir).catch(() => undefined);
-    await writeFileAtomic(this.indexPath, text).catch(() => undefined);
+    await makeDirs(this.dir, { mode: 0o700 }).catch(() => undefined);
+    await writeFileAtomic(this.indexPath, text, { mode: 0o600 }).catch(() => undefined);
     for (const map of [folders, archives, verdicts, manifests]) map.clear();
   }
 }
