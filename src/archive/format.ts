@@ -29,7 +29,7 @@ export function archiveMtime(env: Record<string, string | undefined> = process.e
   const value = raw.trim();
   if (!/^\d+$/.test(value) || Number(value) > MAX_MTIME_SECONDS) {
     throw new PackpubError('USAGE', `SOURCE_DATE_EPOCH="${raw}" is not a number of seconds between 0 and ${MAX_MTIME_SECONDS}`, {
-      hint: 'set it to a Unix timestamp such as $(git log -1 --format=%ct), or unset it',
+      hint: 'set it to a fixed Unix timestamp kept the same on every run (e.g. 946684800, 2000-01-01), not the commit time, which would change every archive; or unset it',
     });
   }
   return new Date(Number(value) * 1000);

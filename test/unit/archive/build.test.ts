@@ -98,6 +98,10 @@ describe('archiveMtime', () => {
     }
     expect(isPackpubError(caught, 'USAGE')).toBe(true);
     expect((caught as Error).message).toContain('SOURCE_DATE_EPOCH');
+    // README, "Reproducibility": a value that changes per commit would turn every published version into a conflict.
+    const hint = (caught as { hint?: string }).hint ?? '';
+    expect(hint).toContain('a fixed Unix timestamp kept the same on every run');
+    expect(hint).not.toContain('git log');
   });
 });
 

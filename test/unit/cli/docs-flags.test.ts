@@ -23,7 +23,6 @@ const NOT_PACKPUB: Record<string, string> = {
   '--omit': 'npm ci --omit=dev (examples/ci)',
   '--allow-scripts': "npm's install-scripts setting (README install)",
   '--raw': 'skopeo inspect --raw (README)',
-  '--format': 'git log -1 --format=%ct (SOURCE_DATE_EPOCH)',
   '--image-tag-mutability': 'aws ecr put-image-tag-mutability (errors.md fix)',
   '--repository-name': 'aws ecr ... --repository-name (errors.md fix)',
   '--key-id': 'aws kms describe-key --key-id (errors.md fix)',
