@@ -206,7 +206,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'aws-profile', group: 'ecr', type: 'string', describe: 'AWS profile for ECR (default: the SDK chain, AWS_PROFILE); named, its ECR token comes before a Docker config login of the host' },
   { name: 'aws-role-arn', group: 'ecr', type: 'string', describe: 'Assume this IAM role (STS) before calling ECR; its ECR token comes before a Docker config login of the host' },
   { name: 'ecr-endpoint', group: 'ecr', type: 'string', describe: 'ECR API endpoint URL (default: AWS_ENDPOINT_URL_ECR, else the regional endpoint); http:// only on a loopback address or with --plain-http (copy: --from-plain-http or --to-plain-http, for that side)' },
-  { name: 'create-repositories', group: 'ecr-create', type: 'boolean', default: true, describe: 'Create missing ECR and ECR Public repositories before pushing (--no-create-repositories to turn off)' },
+  { name: 'create-repositories', group: 'ecr-create', type: 'boolean', default: true, describe: 'Create missing ECR repositories before pushing, and ECR Public ones where the registry refuses a write into them (--no-create-repositories to turn off)' },
   {
     name: 'ecr-tag-mutability',
     group: 'ecr-create',
