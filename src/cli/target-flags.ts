@@ -496,7 +496,7 @@ export function refuseFlagLookalikeEnv(env: NodeJS.ProcessEnv, flags: readonly s
     const name = `PACKPUB_${flag.toUpperCase().replace(/-/g, '_')}`;
     if (env[name] === undefined || FLAG_ENV.has(name)) continue;
     throw new PackpubError('USAGE', `${name} is set, but packpub reads no environment variable for --${flag}`, {
-      hint: `give --${flag} on the command line instead, and unset ${name} (--help names the variables packpub reads)`,
+      hint: `give --${flag} on the command line instead, and unset ${name} (the variables packpub reads: docs/configuration.md, "Environment variables")`,
     });
   }
 }

@@ -191,7 +191,7 @@ describe('mistakes get a clear answer', () => {
       const run = await runCli(['push', w.pack, '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: { ...env(), ...vars } });
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toContain(`error: ${name} is set, but packpub reads no environment variable for --${flag}\n`);
-      expect(run.stderr).toContain(`hint: give --${flag} on the command line instead, and unset ${name} (--help names the variables packpub reads)`);
+      expect(run.stderr).toContain(`hint: give --${flag} on the command line instead, and unset ${name} (the variables packpub reads: docs/configuration.md, "Environment variables")`);
     }
     expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/envflag`)).tags.keys()]).toEqual([]);
     // The variables that do stand for a flag, and unrelated PACKPUB_ names, are read as before.
