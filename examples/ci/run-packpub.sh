@@ -7,7 +7,7 @@
 # Why: a cancelled job signals the step's shell (GitLab's Docker and Kubernetes executors, `docker stop`, GitHub's
 # runner), and a shell waiting for a command in the foreground passes no signal on to it: packpub was killed
 # with the step, without its grace period, its interrupt summary or its reports (the JSON report empty, no
-# JUnit file). Here packpub runs in the background, every SIGINT and SIGTERM the shell gets is passed on, and
+# JUnit file). Here packpub runs in the background, every SIGINT, SIGTERM and SIGHUP the shell gets is passed on, and
 # the shell waits until packpub has ended, with packpub's exit code (130 when interrupted, its reports written).
 # Where every process of the job is signalled at once (Jenkins' abort, GitLab's runner signalling all of the
 # step's processes), packpub gets the same signal twice at once and reads it as one interrupt.
@@ -18,6 +18,7 @@ packpub "$@" <&0 &
 pid=$!
 trap 'kill -INT "$pid" 2>/dev/null' INT
 trap 'kill -TERM "$pid" 2>/dev/null' TERM
+trap 'kill -HUP "$pid" 2>/dev/null' HUP
 # wait returns early (above 128) when a signal comes: wait again until packpub has ended.
 while :; do
   wait "$pid"

@@ -12,7 +12,7 @@ import { setup } from '../support/stage.js';
  * review5 (s24): a user's own shell step in GitLab CI or Jenkins had the signal problem the action had (s23): a
  * cancelled job signals the step's shell, which passes nothing on to the command it waits for, so packpub was
  * killed without its grace period or its reports. examples/ci had no GitLab or Jenkins example to show the way.
- * Now examples/ci/run-packpub.sh runs packpub with every SIGINT/SIGTERM passed on and its exit code kept, and the
+ * Now examples/ci/run-packpub.sh runs packpub with every SIGINT/SIGTERM/SIGHUP passed on and its exit code kept, and the
  * GitLab and Jenkins examples call it. Run here under bash as a step runs it, signalled as the runners signal.
  */
 
@@ -56,17 +56,19 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
   };
 
   it.each([
-    ['the step\'s shell only (GitLab\'s Docker executor, docker stop)', false],
-    ['every process of the step at once (Jenkins\' abort, GitLab signalling all of the step\'s processes)', true],
-  ])('SIGTERM to %s: packpub hears it once, finishes the pack in flight, exit 130, its JSON report says interrupted', async (_, group) => {
-    const base = group ? 'group' : 'shell';
+    ['SIGTERM', 'the step\'s shell only (GitLab\'s Docker executor, docker stop)', false],
+    ['SIGTERM', 'every process of the step at once (Jenkins\' abort, GitLab signalling all of the step\'s processes)', true],
+    // The shell's session ending (an ssh session or terminal closed): passed on as packpub reads it, an interrupt.
+    ['SIGHUP', 'the step\'s shell only (its session ended)', false],
+  ] as const)('%s to %s: packpub hears it once, finishes the pack in flight, exit 130, its JSON report says interrupted', async (signal, _, group) => {
+    const base = group ? 'group' : signal === 'SIGHUP' ? 'hangup' : 'shell';
     const h = hold(base);
     const s = step(base);
     try {
       await waitFor(h.held, `an upload to be held: ${s.stderr()}`);
-      if (group) process.kill(-(s.shell.pid ?? 0), 'SIGTERM');
-      else s.shell.kill('SIGTERM');
-      await waitFor(() => s.stderr().includes('SIGTERM: starting no new work'), `packpub to hear the SIGTERM: ${s.stderr()}`);
+      if (group) process.kill(-(s.shell.pid ?? 0), signal);
+      else s.shell.kill(signal);
+      await waitFor(() => s.stderr().includes(`${signal}: starting no new work`), `packpub to hear the ${signal}: ${s.stderr()}`);
       h.release();
       expect(await s.exited, s.stderr()).toBe(130);
     } finally {
@@ -75,7 +77,7 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
       s.shell.kill('SIGKILL');
     }
     // Heard once: the pack in flight was let finish (with the signal twice, it was abandoned at once).
-    expect(s.stderr()).not.toContain('SIGTERM again');
+    expect(s.stderr()).not.toContain(`${signal} again`);
     const report = s.report();
     expect(report).toMatchObject({ ok: false, aborted: true });
     expect(report.results.map((r) => r.status)).toEqual(['published', 'failed', 'failed']);
