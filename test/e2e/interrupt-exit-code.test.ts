@@ -50,6 +50,10 @@ describe('a command without interrupt handling of its own, interrupted', () => {
     const terminal = spawnChild('script', ['-qfc', `sh '${at('hup.sh')}'`, '/dev/null'], { env: { ...cliBaseEnv(), SHELL: '/bin/sh' } });
     await waitFor(() => [...w.held].some((p) => p.includes(`/${name}/`)), `list to ask for the tags of ${name}`);
     terminal.kill('SIGKILL');
+    // The terminal hangs up when `script` is gone (its end of the pseudo-terminal closed): only then is the SIGHUP below
+    // the one a hung-up session gets. Sent before, list could exit while the terminal still answered, and be left
+    // open for Node to set back, then hang up under it (CI saw Node's abort, 139, once in four runs).
+    await waitFor(() => terminal.exitCode !== null || terminal.signalCode !== null, 'the terminal (script) to be gone');
     const pid = Number(readFileSync(at('hup.pid'), 'utf8'));
     expect(pid).toBeGreaterThan(1); // never 0: that would signal this test's own process group
     // The kernel's own SIGHUP may have ended list already (ESRCH): the outcome checked below is the same.
