@@ -53,23 +53,22 @@ async function searchable(dir: string): Promise<boolean> {
   }
 }
 
-/** Whether dockerConfigPath's answer is the default `~/.docker/config.json` (neither --registry-config nor DOCKER_CONFIG). */
-function isDefaultLocation(location: DockerConfigLocation): boolean {
-  const env = location.env ?? process.env;
-  return (location.registryConfig === undefined || location.registryConfig === '') && (env['DOCKER_CONFIG'] === undefined || env['DOCKER_CONFIG'] === '');
-}
-
-/** `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
-export function dockerConfigPath(location: DockerConfigLocation = {}): string {
-  if (location.registryConfig !== undefined && location.registryConfig !== '') return location.registryConfig;
+/** Where the Docker config is, and whether the user named it (--registry-config, DOCKER_CONFIG) or it is the default. */
+function dockerConfigPlace(location: DockerConfigLocation): { path: string; named: boolean } {
+  if (location.registryConfig !== undefined && location.registryConfig !== '') return { path: location.registryConfig, named: true };
   const env = location.env ?? process.env;
   const dockerConfig = env['DOCKER_CONFIG'];
-  if (dockerConfig !== undefined && dockerConfig !== '') return join(dockerConfig, 'config.json');
+  if (dockerConfig !== undefined && dockerConfig !== '') return { path: join(dockerConfig, 'config.json'), named: true };
   const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : systemHome();
   if (home === undefined) {
     throw new PackpubError('CREDENTIALS', `no Docker config: ${noHomeReason()}`, { hint: 'set HOME or DOCKER_CONFIG, or give --registry-config FILE' });
   }
-  return join(home, '.docker', 'config.json');
+  return { path: join(home, '.docker', 'config.json'), named: false };
+}
+
+/** `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+export function dockerConfigPath(location: DockerConfigLocation = {}): string {
+  return dockerConfigPlace(location).path;
 }
 
 export { normalizeRegistryKey };
@@ -257,19 +256,20 @@ export interface DockerConfigProviderOptions extends DockerConfigLocation {
  */
 export function dockerConfigProvider(options: DockerConfigProviderOptions = {}): CredentialProvider {
   // No home folder to hold the default config (and none named): nothing stored there, as for a missing file.
-  let path: string;
+  let place: { path: string; named: boolean };
   try {
-    path = dockerConfigPath(options);
+    place = dockerConfigPlace(options);
   } catch (err) {
     if (!isPackpubError(err, 'CREDENTIALS')) throw err;
     return { name: 'docker config (none: no home folder)', resolve: () => Promise.resolve(undefined) };
   }
+  const { path, named } = place;
   const name = `docker config ${path}`;
   let loaded: Promise<DockerConfig | undefined> | undefined;
   return {
     name,
     async resolve(host: string): Promise<Credential | undefined> {
-      loaded ??= readDockerConfig(path, isDefaultLocation(options));
+      loaded ??= readDockerConfig(path, !named);
       const config = await loaded;
       if (config === undefined) {
         if (options.registryConfig !== undefined && options.registryConfig !== '') {

@@ -68,13 +68,19 @@ export function cgroupCpus(files: CgroupFiles = SYSTEM): number | undefined {
   if (v1 !== undefined) {
     const controllers = v1[1]!;
     const path = v1.slice(2).join(':');
+    // The controller's mount, by its list's name or the usual links to it: the first one holding quota files (the
+    // others, links to the same folder, would read the same files again).
     for (const mount of new Set([controllers, 'cpu', 'cpu,cpuacct'])) {
+      let found = false;
       for (const dir of withAncestors(path)) {
         const base = `${files.root}/${mount}${dir}`;
         const quota = files.read(`${base}/cpu.cfs_quota_us`);
         const period = files.read(`${base}/cpu.cfs_period_us`);
-        if (quota !== undefined && period !== undefined) take(quotaCpus(Number(quota.trim()), Number(period.trim())));
+        if (quota === undefined || period === undefined) continue;
+        found = true;
+        take(quotaCpus(Number(quota.trim()), Number(period.trim())));
       }
+      if (found) break;
     }
     return smallest;
   }
