@@ -30,11 +30,21 @@ describe('a re-run stopped while its lookups are in flight', () => {
       await layout.store.close();
     }
 
-    // A registry that answers its probes and never a manifest read.
+    // A registry that answers its probes and never a manifest read. The run is stopped once a lookup is held there and
+    // the first folder has its verdict, whichever comes last (on a loaded machine the lookup can reach the registry after
+    // the verdict).
     const held = new Set<ServerResponse>();
+    const stop = new AbortController();
+    let validated = false;
+    const stopOnceBoth = (): void => {
+      if (validated && held.size > 0) stop.abort();
+    };
     const server = createServer((req, res) => {
       if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      else if (req.url?.includes('/manifests/') === true) held.add(res);
+      else if (req.url?.includes('/manifests/') === true) {
+        held.add(res);
+        stopOnceBoth();
+      }
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,7 +55,6 @@ describe('a re-run stopped while its lookups are in flight', () => {
     });
     const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const target = await openTarget({ registry: `${host}/base`, env: {}, retry: { requestTimeoutMs: 600_000 } });
-    const stop = new AbortController();
     let report;
     try {
       report = await pushPacks(target, {
@@ -53,9 +62,11 @@ describe('a re-run stopped while its lookups are in flight', () => {
         cacheDir,
         env: {},
         signal: stop.signal,
-        // The lookups were sent before the first folder's verdict: stop then.
+        // The lookups were sent before the first folder's verdict.
         onEvent: (e: PushEvent) => {
-          if (e.type === 'validated') stop.abort();
+          if (e.type !== 'validated') return;
+          validated = true;
+          stopOnceBoth();
         },
       });
     } finally {
