@@ -1,4 +1,5 @@
 import { PackpubError } from '../errors.js';
+import { MAX_SOURCE_DATE_EPOCH, sourceDateEpoch } from '../util/source-date-epoch.js';
 
 /*
  * What archive bytes and cached content keys depend on besides the files: the format version and the
@@ -17,22 +18,15 @@ export const ARCHIVE_FORMAT_VERSION = 3;
 export const DEFAULT_ARCHIVE_MTIME = new Date(Date.UTC(2000, 0, 1, 0, 0, 0));
 
 // The tar header's mtime is written as `(ms / 1000) | 0` (as tar-stream did), a signed 32-bit integer: later dates would wrap.
-const MAX_MTIME_SECONDS = 2 ** 31 - 1;
+const MAX_MTIME_SECONDS = MAX_SOURCE_DATE_EPOCH;
 
 /**
- * The archive mtime: SOURCE_DATE_EPOCH (reproducible-builds.org: integer seconds since the epoch)
- * when set and not empty, else DEFAULT_ARCHIVE_MTIME. An invalid value is an error, not ignored.
+ * The archive mtime: SOURCE_DATE_EPOCH (reproducible-builds.org: integer seconds since the epoch) when set and
+ * not empty, else DEFAULT_ARCHIVE_MTIME. A malformed value is refused (util/source-date-epoch.ts), not ignored.
  */
 export function archiveMtime(env: Record<string, string | undefined> = process.env): Date {
-  const raw = env['SOURCE_DATE_EPOCH'];
-  if (raw === undefined || raw.trim() === '') return DEFAULT_ARCHIVE_MTIME;
-  const value = raw.trim();
-  if (!/^\d+$/.test(value) || Number(value) > MAX_MTIME_SECONDS) {
-    throw new PackpubError('USAGE', `SOURCE_DATE_EPOCH="${raw}" is not a number of seconds between 0 and ${MAX_MTIME_SECONDS}`, {
-      hint: 'set it to a fixed Unix timestamp kept the same on every run (e.g. 946684800, 2000-01-01), not the commit time, which would change every archive; or unset it',
-    });
-  }
-  return new Date(Number(value) * 1000);
+  const epoch = sourceDateEpoch(env);
+  return epoch === undefined ? DEFAULT_ARCHIVE_MTIME : new Date(epoch * 1000);
 }
 
 /** Whole seconds, checked to fit the tar header. */

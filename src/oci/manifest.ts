@@ -1,4 +1,5 @@
 import { PackpubError } from '../errors.js';
+import { sourceDateEpoch } from '../util/source-date-epoch.js';
 import { isDigest, sha256Digest, type Digest } from './digest.js';
 import {
   ANNOTATION_CREATED,
@@ -98,16 +99,12 @@ export function formatCreated(date: Date): string {
 }
 
 /**
- * The creation time to stamp: `SOURCE_DATE_EPOCH` (reproducible-builds.org) when set, else now.
- * An unparsable SOURCE_DATE_EPOCH is an error rather than silently ignored.
+ * The creation time to stamp: `SOURCE_DATE_EPOCH` (reproducible-builds.org) when set and not empty, else now.
+ * A malformed SOURCE_DATE_EPOCH is refused (util/source-date-epoch.ts: the one rule for every use of it).
  */
 export function createdTime(env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): Date {
-  const raw = env['SOURCE_DATE_EPOCH'];
-  if (raw === undefined || raw === '') return now();
-  if (!/^\d{1,12}$/.test(raw)) {
-    throw new PackpubError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds since 1970, got "${raw}"`);
-  }
-  return new Date(Number(raw) * 1000);
+  const epoch = sourceDateEpoch(env);
+  return epoch === undefined ? now() : new Date(epoch * 1000);
 }
 
 export interface PackManifestInput {

@@ -5,6 +5,7 @@ import type { CommandSpec } from '../context.js';
 import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, printable, userPath, writeLine } from '../io.js';
 import { PackpubError } from '../../errors.js';
+import { sourceDateEpoch } from '../../util/source-date-epoch.js';
 
 const INIT_FLAGS: OwnFlags = {
   positionals: { dir: { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' } },
@@ -72,8 +73,10 @@ export const initCommand: CommandSpec = {
       const value = str(flag);
       if (value !== undefined) options[key] = value;
     }
-    const epoch = Number(ctx.io.env['SOURCE_DATE_EPOCH']);
-    if (ctx.io.env['SOURCE_DATE_EPOCH'] !== undefined && Number.isInteger(epoch) && epoch >= 0) options.sourceDateEpoch = epoch;
+    // The entry times of a chart packed from a folder: as push and build read it (a malformed value refused
+    // before anything is written, not ignored). A plain init packs nothing.
+    const epoch = fromChart === undefined ? undefined : sourceDateEpoch(ctx.io.env);
+    if (epoch !== undefined) options.sourceDateEpoch = epoch;
 
     const result = await initPack(options);
     const out = ctx.io.stdout;
