@@ -1194,6 +1194,8 @@ export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesT
 export interface SubchartCrdRefusal {
   /** The subchart's name, with its parents' (`web/redis`), as ProcessDependencies names it (an alias). */
   chart: string;
+  /** The subchart as read. */
+  subchart: HelmChart;
   file: string;
   why: string;
   hint: string;
@@ -1234,12 +1236,22 @@ export function subchartCrdRefusals(chart: HelmChart, given: unknown): SubchartC
     if (err instanceof NotJudged) return [];
     throw err;
   }
-  return [...(kept ?? [])].flatMap(([at, node]) => (node.chart.crdRefusals ?? []).map((r) => ({ chart: at, ...r })));
+  return [...(kept ?? [])].flatMap(([at, node]) => (node.chart.crdRefusals ?? []).map((r) => ({ chart: at, subchart: node.chart, ...r })));
+}
+
+/** Every subchart below `chart` holding crds/ files Helm cannot apply, named by its chart names (`redis`, `a/b`). */
+function crdRefusingSubcharts(chart: HelmChart, names: string[] = []): Array<{ at: string[]; sub: HelmChart }> {
+  return chart.subcharts.flatMap((sub) => {
+    const at = [...names, sub.name];
+    return [...(sub.crdRefusals === undefined ? [] : [{ at, sub }]), ...crdRefusingSubcharts(sub, at)];
+  });
 }
 
 /**
  * Errors for the charts pack.json lists whose install fails on a subchart's crds/ file, the subchart being
  * enabled by the chart's values with the pack's `charts.<chart name>` over them (subchartCrdRefusals).
+ * Warnings for such a subchart the values as published leave out (or whose condition a Palette macro sets):
+ * Palette's values editor lets a user turn it on, and the install then fails on that file.
  */
 export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: string): Finding[] {
   const judged = charts.filter((c) => holdsCrdRefusal(c.chart));
@@ -1249,7 +1261,8 @@ export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: st
   const findings: Finding[] = [];
   for (const { rel, chart } of judged) {
     const given = isMap(packValues) && isMap(packValues['charts']) ? packValues['charts'][chart.name] : undefined;
-    for (const r of subchartCrdRefusals(chart, given)) {
+    const refusals = subchartCrdRefusals(chart, given);
+    for (const r of refusals) {
       const sub = r.chart.split('/').slice(1).join('/');
       findings.push({
         severity: 'error',
@@ -1257,6 +1270,21 @@ export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: st
         file: rel,
         message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and Helm applies the subchart's ${r.file} as it is, never rendered, and cannot read it ("failed to install CRD ${r.file}"): ${r.why}; ${r.hint}; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
       });
+    }
+    const refused = new Set(refusals.map((r) => r.subchart));
+    for (const { at, sub } of crdRefusingSubcharts(chart)) {
+      if (refused.has(sub)) continue;
+      const name = at.join('/');
+      const dep = at.length === 1 ? chart.dependencies.find((d) => d.name === sub.name && (d.condition ?? '').trim() !== '') : undefined;
+      const turnOn = dep === undefined ? 'its condition or tags' : `charts.${chart.name}.${(dep.condition ?? '').trim().split(',')[0]}`;
+      for (const r of sub.crdRefusals ?? []) {
+        findings.push({
+          severity: 'warning',
+          rule: 'chart-subchart-crd-unreadable',
+          file: rel,
+          message: `Helm cannot install this chart once its subchart ${name} is enabled: Helm then applies the subchart's ${r.file} as it is, never rendered, and cannot read it ("failed to install CRD ${r.file}"): ${r.why}; ${r.hint}. The values as published leave the subchart out (or a Palette macro decides), but a user can turn it on (${turnOn}) in Palette's values editor`,
+        });
+      }
     }
   }
   return findings;

@@ -26,6 +26,8 @@ interface Case {
   values?: string;
   /** validate's error (after `error   charts/web-1.0.0.tgz: `); none: validate exits 0 and push publishes. */
   says?: string;
+  /** Otherwise the warning's way to turn the subchart on, and the subchart it names. */
+  warns?: { turnOn: string; sub?: string };
 }
 
 /** The subchart unpacked in web's archive (web/charts/redis/), as `helm package` of a vendored folder writes it. */
@@ -37,11 +39,17 @@ const CASES: Case[] = [
   { name: 'condition true in the chart values', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, says: REFUSAL },
   { name: 'no condition, subchart as a nested .tgz', chart: { 'web/Chart.yaml': webChart('') }, says: REFUSAL },
   { name: 'condition false in the chart, the pack turns it on', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', ...folder }, values: '    redis:\n      enabled: true\n', says: REFUSAL },
-  { name: 'condition true in the chart, the pack turns it off', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, values: '    redis:\n      enabled: false\n' },
-  { name: 'condition false in the chart values', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', ...folder } },
-  { name: 'a tag the pack sets false', chart: { 'web/Chart.yaml': webChart('  tags: [cache]\n'), ...folder }, values: '    tags:\n      cache: false\n' },
+  { name: 'condition true in the chart, the pack turns it off', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, values: '    redis:\n      enabled: false\n', warns: { turnOn: 'charts.web.redis.enabled' } },
+  { name: 'condition false in the chart values', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', ...folder }, warns: { turnOn: 'charts.web.redis.enabled' } },
+  { name: 'a tag the pack sets false', chart: { 'web/Chart.yaml': webChart('  tags: [cache]\n'), ...folder }, values: '    tags:\n      cache: false\n', warns: { turnOn: 'its condition or tags' } },
   // Palette replaces a macro before Helm reads the values: it may turn the subchart on or off, so no verdict.
-  { name: 'a condition set by a Palette macro', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, values: '    redis:\n      enabled: "{{ .spectro.var.cache }}"\n' },
+  { name: 'a condition set by a Palette macro', chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n', ...folder }, values: '    redis:\n      enabled: "{{ .spectro.var.cache }}"\n', warns: { turnOn: 'charts.web.redis.enabled' } },
+  // A subchart of a subchart the values leave out: named with its parent.
+  {
+    name: "a disabled subchart's own subchart",
+    chart: { 'web/Chart.yaml': webChart('  condition: redis.enabled\n'), 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', 'web/charts/redis/Chart.yaml': REDIS_CHART, 'web/charts/redis/charts/sentinel/Chart.yaml': 'apiVersion: v2\nname: sentinel\nversion: 0.1.0\n', 'web/charts/redis/charts/sentinel/crds/widgets.yaml': TEMPLATED_CRD },
+    warns: { turnOn: 'its condition or tags', sub: 'redis/sentinel' },
+  },
 ];
 
 describe("a subchart's crds/ file Helm cannot apply", () => {
@@ -57,7 +65,7 @@ describe("a subchart's crds/ file Helm cannot apply", () => {
     return { root };
   });
 
-  it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says }) => {
+  it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says, warns }) => {
     const dir = join(w.root, `case-${i}`);
     const layout = join(w.root, `layout-${i}`);
     const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
@@ -68,7 +76,18 @@ describe("a subchart's crds/ file Helm cannot apply", () => {
       expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
       await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
     } else {
-      expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] });
+      if (warns === undefined) throw new Error('a case either refuses or warns');
+      // The values leave the subchart out: a warning, as a user may turn it on in Palette's values editor.
+      const sub = warns.sub ?? 'redis';
+      expectRun(validate, {
+        code: 0,
+        stdout: [
+          `${dir}: web:1.0.0 OK\n`,
+          `  warning charts/web-1.0.0.tgz: Helm cannot install this chart once its subchart ${sub} is enabled: Helm then applies the subchart's crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml"): line 6: not valid YAML`,
+          `then rebuild the archive. The values as published leave the subchart out (or a Palette macro decides), but a user can turn it on (${warns.turnOn}) in Palette's values editor\n`,
+          '1 passed, 0 failed (0 errors, 1 warning)',
+        ],
+      });
       expect(push.code).toBe(0);
       const held = await layoutHoldings(layout);
       expect(held.problems).toEqual([]);
