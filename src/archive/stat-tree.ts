@@ -13,7 +13,8 @@ import type { PackEntry } from './walk.js';
  * unchanged from stat calls alone, without listing folders or reading a byte.
  *
  * A stale match would need a file rewritten with the same size within the timestamp tick of its previous
- * change: the walk records no signature for anything changed within RACY_MARGIN_MS of its start (so such a
+ * change: the walk records no signature for anything changed within RACY_MARGIN_MS of its start (3 s,
+ * COARSE_RACY_MARGIN_MS, for times in whole seconds: a file system that keeps no more; so such a
  * pack has no stat tree and is read next run), and a change made while the archive was being built only
  * makes a later check miss.
  */

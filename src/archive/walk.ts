@@ -64,9 +64,10 @@ export interface WalkOptions {
   maxTotalBytes?: number;
   /**
    * Record stat signatures only for what was last changed (mtime or ctime) before this time, in ms since
-   * the epoch. Default: the walk's start minus RACY_MARGIN_MS. A file changed within one timestamp tick of
-   * the walk can be changed again in that tick with the same size and times ("racily clean", as git calls
-   * it), so its signature would not prove its content: such an entry gets none and is read on later runs.
+   * the epoch. Default: the walk's start minus RACY_MARGIN_MS (and COARSE_RACY_MARGIN_MS less that again for an
+   * entry with whole-second times). A file changed within one timestamp tick of the walk can be changed again in
+   * that tick with the same size and times ("racily clean", as git calls it), so its signature would not prove
+   * its content: such an entry gets none and is read on later runs.
    */
   statCutoffMs?: number;
   /**
@@ -85,24 +86,44 @@ export const WALK_DEFAULTS = {
 } as const satisfies Required<Omit<WalkOptions, 'topFolder' | 'statCutoffMs'>>;
 
 /**
- * How long before a walk a change must be for its stat signature to count. Linux file times come from a
- * clock that advances in ticks of a few milliseconds, and some filesystems keep whole seconds: 1 s covers
- * both with room, and costs only that a pack edited within a second of a build is read again next run.
+ * How long before a walk a change must be for its stat signature to count, on a file system with fine file times
+ * (ext4, xfs, btrfs, tmpfs: nanoseconds). Their times come from a clock that advances in ticks of a few
+ * milliseconds: 1 s covers that with room, and costs only that a pack edited within a second of a build is read
+ * again next run.
  */
 export const RACY_MARGIN_MS = 1000;
 
-/** When a file or folder was last changed: the later of its mtime and ctime. */
-function changedMs(st: Stats): number {
-  return Math.max(st.mtimeMs, st.ctimeMs);
+/**
+ * The same for an entry whose mtime and ctime are both whole seconds: a file system that keeps no more (ext3,
+ * HFS+, ext4 with 128-byte inodes, some NFS and overlay set-ups: 1 s; FAT: 2 s, rounded down). There a file is
+ * stamped with the start of its tick, up to 2 s before it was written: with 1 s, a walk more than 1 s into a 2 s
+ * tick recorded a file written early in that tick, and a rewrite of the same size later in the same tick (a
+ * version's last digit) kept every number of its signature: the next run read the pack as unchanged, exit 0, the
+ * old content left published. git's racy-git rule compares a file's time with its index file's, stamped by the
+ * same file system; a pack folder may be read-only, so packpub cannot stamp a file there: it takes the coarsest
+ * tick (2 s), a clock tick and 1 s of difference between this machine's clock and a file server's. A time in the
+ * future (a server ahead of this clock) is never settled either way.
+ */
+export const COARSE_RACY_MARGIN_MS = 3000;
+
+/**
+ * Whether a change at `st`'s times is old enough, before a walk whose fine-grained cutoff (the walk's start less
+ * RACY_MARGIN_MS) is `cutoff`, for its signature to prove its content (see COARSE_RACY_MARGIN_MS).
+ */
+export function settledBefore(st: { mtimeMs: number; ctimeMs: number }, cutoff: number): boolean {
+  const coarse = st.mtimeMs % 1000 === 0 && st.ctimeMs % 1000 === 0;
+  return Math.max(st.mtimeMs, st.ctimeMs) < (coarse ? cutoff - (COARSE_RACY_MARGIN_MS - RACY_MARGIN_MS) : cutoff);
 }
 
-/** When the pack folder's .packignore last changed; 0 when there is none. */
-function packignoreChangedMs(root: string): number {
+/** Whether the pack folder's .packignore, if any, changed before `cutoff` (settledBefore). */
+function packignoreSettled(root: string, cutoff: number): boolean {
+  let st: Stats;
   try {
-    return changedMs(lstatSync(join(root, PACKIGNORE_FILE)));
+    st = lstatSync(join(root, PACKIGNORE_FILE));
   } catch {
-    return 0;
+    return true;
   }
+  return settledBefore(st, cutoff);
 }
 
 /** Names left out of every archive, at any depth. */
@@ -274,7 +295,7 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
   const entries: PackEntry[] = [];
   const state: WalkState = { root, name, ig: await loadPackignore(root, blocking), opts, cutoff, entries, blocking, count: 1, totalBytes: 0 };
   const rootStat = blocking ? statSync(root) : await stat(root);
-  const settledRoot = changedMs(rootStat) < cutoff && packignoreChangedMs(root) < cutoff;
+  const settledRoot = settledBefore(rootStat, cutoff) && packignoreSettled(root, cutoff);
   entries.push({
     type: 'directory',
     archivePath: `${name}/`,
@@ -387,7 +408,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
         source,
         mode: normaliseMode(type, stats.mode),
         size,
-        ...(changedMs(stats) < state.cutoff ? { signature: statSignature(stats) } : {}),
+        ...(settledBefore(stats, state.cutoff) ? { signature: statSignature(stats) } : {}),
       });
     }
 
