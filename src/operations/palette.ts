@@ -193,20 +193,20 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
  * before, not on how Palette's search treats projects (undocumented). A registry Palette lists no pack through yet,
  * or a search answer that tells nothing, is left to the checks before and after the sync, as before.
  */
-async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity): Promise<PackpubError | undefined> {
+async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity, ask: UntilAnswered = atOnce): Promise<PackpubError | undefined> {
   if (client.projectUid === undefined) return undefined;
-  const own = await client.packThrough('project', registry.uid, deadline);
+  const own = await ask('project search', () => client.packThrough('project', registry.uid, deadline));
   if (own !== false && own !== 'refused') return undefined;
-  const listed = await client.packThrough('tenant', registry.uid, deadline);
-  if (typeof listed === 'object') return projectScopeError(client, registry, listed.name, undefined, deadline);
+  const listed = await ask('tenant search', () => client.packThrough('tenant', registry.uid, deadline));
+  if (typeof listed === 'object') return projectScopeError(client, registry, listed.name, undefined, deadline, undefined, ask);
   // The registry lists no pack yet (its first publish), and the project refused its search (403): a pack of any
   // registry, read in the project. Refused there too, the project itself is refused (a uid Palette does not know, or
   // a project the key's user is not in), whatever the registry. Either alone could be the other registry's or the
   // search's own rule (undocumented), so both are needed; anything else is left to the checks after publishing.
   if (listed !== false || own !== 'refused') return undefined;
-  const other = await client.anyPack(deadline);
+  const other = await ask('any pack', () => client.anyPack(deadline));
   if (other === undefined || client.projectUid === undefined) return undefined;
-  const read = await client.packTagsIn('project', other.name, other.registryUid, deadline);
+  const read = await ask(`project:${other.name}`, () => client.packTagsIn('project', other.name, other.registryUid, deadline));
   return read.refused === undefined ? undefined : wrongProject(client.projectUid, registry, `Palette refused a pack read there (${read.refused.message})`, read.refused);
 }
 
@@ -214,15 +214,23 @@ async function projectBeforePublish(client: PaletteClient, registry: ResolvedPal
  * palette sync, before its trigger: projectBeforePublish's check, unless the first pack's read in the project (`read`,
  * already made by wrongProjectBefore) shows the pack there, which says the project shows the registry.
  */
-async function projectBeforeTrigger(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number, read: (name: string) => Promise<PackRead>): Promise<PackpubError | undefined> {
+async function projectBeforeTrigger(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number, read: (name: string) => Promise<PackRead>, ask: UntilAnswered): Promise<PackpubError | undefined> {
   if (client.projectUid === undefined) return undefined;
   const first = packs[0];
   if (first !== undefined) {
     const { entity } = await read(first.name);
     if (entity !== undefined && isOwnEntity(entity, first.name, registry.uid) && (entity.tags ?? []).length > 0) return undefined;
   }
-  return projectBeforePublish(client, registry, deadline);
+  return projectBeforePublish(client, registry, deadline, ask);
 }
+
+/**
+ * How a Palette call of the sync step is made: at once, its error ending the run (a check before publishing or of a
+ * dry run), or, once the sync step runs (syncOnce), asked again at the next poll while Palette does not answer it
+ * through its retries (PaletteUnavailable), until the deadline. `what` tells one call from another, to say its failure once.
+ */
+type UntilAnswered = <T>(what: string, call: () => Promise<T>) => Promise<T>;
+const atOnce: UntilAnswered = (_what, call) => call();
 
 /** A published version to confirm in Palette. */
 export interface PalettePackRef {
@@ -449,15 +457,16 @@ async function projectScopeError(
   version: string | undefined,
   deadline: number,
   inProject?: PackRead,
+  ask: UntilAnswered = atOnce,
 ): Promise<PackpubError | undefined> {
   const project = client.projectUid;
   if (project === undefined) return undefined;
-  const own = inProject ?? (await client.packTagsIn('project', name, registry.uid, deadline));
+  const own = inProject ?? (await ask(name, () => client.packTagsIn('project', name, registry.uid, deadline)));
   if (own.refused !== undefined) return wrongProject(project, registry, `Palette refused a pack read there (${own.refused.message})`, own.refused);
   const lists = (entity: PalettePackTags | undefined) =>
     entity !== undefined && isOwnEntity(entity, name, registry.uid) && (version === undefined ? (entity.tags ?? []).length > 0 : findVersion(entity.tags, version) !== undefined);
   if (lists(own.entity)) return undefined;
-  const tenant = await client.packTagsIn('tenant', name, registry.uid, deadline);
+  const tenant = await ask(`tenant:${name}`, () => client.packTagsIn('tenant', name, registry.uid, deadline));
   if (tenant.refused !== undefined || !lists(tenant.entity)) return undefined;
   return wrongProject(project, registry, `Palette lists ${version === undefined ? name : `${name}:${version}`} through that registry at tenant scope, but not in the project`);
 }
@@ -469,10 +478,10 @@ type PackRead = { entity?: PalettePackTags; refused?: PackpubError };
  * Before the sync (and in a dry run): the first pack's earlier versions show whether the project is wrong. `read`:
  * the read of a pack at the client's scope already made before the sync (listedBefore's), not sent again.
  */
-async function wrongProjectBefore(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number, read?: (name: string) => Promise<PackRead>): Promise<PackpubError | undefined> {
+async function wrongProjectBefore(client: PaletteClient, registry: ResolvedPaletteRegistry, packs: PalettePackRef[], deadline: number, read?: (name: string) => Promise<PackRead>, ask: UntilAnswered = atOnce): Promise<PackpubError | undefined> {
   const first = packs[0];
   if (first === undefined || client.projectUid === undefined) return undefined;
-  return await projectScopeError(client, registry, first.name, undefined, deadline, await read?.(first.name));
+  return await projectScopeError(client, registry, first.name, undefined, deadline, await read?.(first.name), ask);
 }
 
 /**
@@ -489,11 +498,12 @@ async function listedBefore(
   newVersions: ReadonlySet<string> | undefined,
   read: (name: string) => Promise<PackRead>,
   deadline: number,
+  ask: UntilAnswered,
 ): Promise<string[]> {
   if (newVersions === undefined || newVersions.size === 0) return [];
   let names = [...new Set(packs.filter((p) => newVersions.has(`${p.name}:${p.version}`)).map((p) => p.name))];
   // At most half as many pages as names: the search never costs more than half the reads it may save.
-  const listed = names.length > SEARCH_FROM ? await client.packNamesIn(registry.uid, Math.floor(names.length / 2), deadline) : undefined;
+  const listed = names.length > SEARCH_FROM ? await ask('pack search', () => client.packNamesIn(registry.uid, Math.floor(names.length / 2), deadline)) : undefined;
   if (listed !== undefined) names = names.filter((name) => listed.has(name));
   const out: string[] = [];
   for (const name of names) {
@@ -570,14 +580,41 @@ async function startOn(
 async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions, progress: SyncProgress): Promise<PaletteSyncReport> {
   const { clock, started, deadline, registry } = await startOn(client, target, options);
   const interval = options.pollIntervalMs ?? DEFAULT_PALETTE_POLL_MS;
+  // A read (or the sync request) that Palette did not answer through its retries (an outage of a minute, a gateway
+  // restarting) is asked again at the next poll while another fits before the deadline: it ended a wait of up to
+  // --palette-timeout after ~7 s of retries, exit 1, though the sync went on. The last such read is said; past the
+  // deadline, it ends the run. Every call from here on goes through one of the two below: the status polls and pack
+  // reads of the wait skip to the next poll (orNextPoll), a call the run cannot go on without is waited for (untilAnswered).
+  const unanswered = new Map<string, PaletteUnavailable>();
+  const answerOf = async <T>(what: string, read: () => Promise<T>): Promise<{ answer: T } | undefined> => {
+    try {
+      const answer = await read();
+      unanswered.delete(what);
+      return { answer };
+    } catch (err) {
+      if (!(err instanceof PaletteUnavailable) || err.atDeadline || clock.now() + interval > deadline) throw err;
+      // Said once while the same failure repeats, as a sync status is.
+      if (unanswered.get(what)?.message !== err.message) options.onEvent?.({ type: 'palette-sync-waiting', reason: `${err.message}; asking again at the next poll` });
+      unanswered.set(what, err);
+      return undefined;
+    }
+  };
+  const orNextPoll = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => (await answerOf(what, read))?.answer;
+  const untilAnswered: UntilAnswered = async (what, read) => {
+    for (;;) {
+      const got = await answerOf(what, read);
+      if (got !== undefined) return got.answer;
+      await clock.sleep(interval, options.signal);
+    }
+  };
   // Pack reads before the sync, once per name: whether Palette already lists a new version, and the project check.
   const reads = new Map<string, Promise<PackRead>>();
   const readBefore = (name: string): Promise<PackRead> => {
     let read = reads.get(name);
-    if (read === undefined) reads.set(name, (read = client.packTagsIn('project', name, registry.uid, deadline)));
+    if (read === undefined) reads.set(name, (read = untilAnswered(name, () => client.packTagsIn('project', name, registry.uid, deadline))));
     return read;
   };
-  const stale = options.force === true ? [] : await listedBefore(client, registry, options.packs, options.newVersions, readBefore, deadline);
+  const stale = options.force === true ? [] : await listedBefore(client, registry, options.packs, options.newVersions, readBefore, deadline, untilAnswered);
   const forced = options.force === true || stale.length > 0;
   const report = (outcome: PaletteSyncOutcome, packs: PalettePackVisibility[], extra: Partial<PaletteSyncReport['sync']> = {}): PaletteSyncReport => ({
     // Only a sync that ran counts: with no version to confirm (an empty base path), a failed, timed-out or switched-off
@@ -605,16 +642,16 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     return kind;
   };
 
-  const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline, readBefore);
+  const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline, readBefore, untilAnswered);
   if (wrongBefore !== undefined && options.afterPublish !== true) throw wrongBefore;
   // palette sync (a push has made this check before publishing): the first pack not shown in the project tells
   // nothing, so the registry's pack search in the project too, before the trigger (a wrong project ended the run only
   // after the sync it had asked for, exit 3).
   if (options.afterPublish !== true) {
-    const wrong = await projectBeforeTrigger(client, registry, options.packs, deadline, readBefore);
+    const wrong = await projectBeforeTrigger(client, registry, options.packs, deadline, readBefore, untilAnswered);
     if (wrong !== undefined) throw wrong;
   }
-  const before = await client.syncStatus(registry.uid, registry.flavour, deadline);
+  const before = await untilAnswered('', () => client.syncStatus(registry.uid, registry.flavour, deadline));
   if (before.isSyncSupported === false) {
     const packs = notVisible(syncOffReason(registry));
     for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
@@ -631,7 +668,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   let conflict: string | undefined;
   const why = stale.length === 0 ? undefined : `Palette lists ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''} from an earlier artifact, since deleted, and keeps its digest unless forced`;
   const trigger = async (again: boolean): Promise<void> => {
-    conflict = (await client.triggerSync(registry.uid, registry.flavour, forced, deadline))?.conflict;
+    conflict = (await untilAnswered('sync', () => client.triggerSync(registry.uid, registry.flavour, forced, deadline)))?.conflict;
     if (conflict !== undefined) options.onEvent?.({ type: 'palette-sync-waiting', reason: `Palette did not start a sync of ${registry.name} (409: ${conflict}); asking again once the sync running ends` });
     else options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }), ...(again ? { again } : {}) });
   };
@@ -647,23 +684,6 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   let ended: PaletteSyncOutcome = 'error';
   progress.stopped = (err) =>
     report(ended, options.packs.map((p) => results.get(key(p)) ?? { ...p, status: 'not-visible', reason: `not confirmed: ${err.message}` }), statusFields(last));
-  // A read of the wait that Palette did not answer through its retries (an outage of a minute, a gateway restarting)
-  // is asked again at the next poll while another fits before the deadline: it ended a wait of up to --palette-timeout
-  // after ~7 s of retries, exit 1, though the sync went on. The last such read is said; past the deadline, it ends the run.
-  const unanswered = new Map<string, PaletteUnavailable>();
-  const orNextPoll = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      const answer = await read();
-      unanswered.delete(what);
-      return answer;
-    } catch (err) {
-      if (!(err instanceof PaletteUnavailable) || err.atDeadline || clock.now() + interval > deadline) throw err;
-      // Said once while the same failure repeats, as a sync status is.
-      if (unanswered.get(what)?.message !== err.message) options.onEvent?.({ type: 'palette-sync-waiting', reason: `${err.message}; asking again at the next poll` });
-      unanswered.set(what, err);
-      return undefined;
-    }
-  };
   for (;;) {
     if (clock.now() >= deadline) {
       const waited = Math.round((clock.now() - started) / 1000);
@@ -714,7 +734,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       const packs =
         wrongBefore !== undefined
           ? notVisible(`Palette's sync of ${registry.name} failed: ${said}; and ${wrongProjectReason(wrongBefore)}`)
-          : await packsAfterFailedSync(client, registry, options, said, deadline, unsure, publishedValues);
+          : await packsAfterFailedSync(client, registry, options, said, deadline, unsure, publishedValues, untilAnswered);
       for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
       return report('failed', packs, statusFields(last));
     }
@@ -762,7 +782,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       }
       for (const ref of refs) asked.add(key(ref));
       if (inProject.refused !== undefined) {
-        wrongAfter = await projectScopeError(client, registry, name, undefined, deadline, inProject);
+        wrongAfter = await projectScopeError(client, registry, name, undefined, deadline, inProject, untilAnswered);
         if (wrongAfter === undefined) throw inProject.refused;
         break;
       }
@@ -775,7 +795,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
           unread.delete(key(ref));
           // The sync is done: a version listed at tenant scope but not in the project will never show there.
           if (still.length === 0) {
-            const wrong = await projectScopeError(client, registry, name, ref.version, deadline, inProject);
+            const wrong = await projectScopeError(client, registry, name, ref.version, deadline, inProject, untilAnswered);
             if (wrong !== undefined && mismatched === key(ref)) wrongAfter = wrong;
             else if (wrong !== undefined) mismatchedNow = key(ref);
           }
@@ -864,20 +884,21 @@ async function packsAfterFailedSync(
   deadline: number,
   unsure: (ref: PalettePackRef) => boolean,
   publishedValues: (ref: PalettePackRef) => Promise<ValuesRead>,
+  ask: UntilAnswered,
 ): Promise<PalettePackVisibility[]> {
   const failed = `Palette's sync of ${registry.name} failed: ${said}`;
   const clock = options.clock ?? currentRetryClock();
   const seen = new Map<string, PalettePackTags | undefined>();
   // Many names: one pack search first, and a name it does not list is not read (as before the sync, listedBefore).
   const names = new Set(options.packs.map((p) => p.name));
-  const listed = names.size > SEARCH_FROM && clock.now() < deadline ? await client.packNamesIn(registry.uid, Math.floor(names.size / 2), deadline) : undefined;
+  const listed = names.size > SEARCH_FROM && clock.now() < deadline ? await ask('pack search', () => client.packNamesIn(registry.uid, Math.floor(names.size / 2), deadline)) : undefined;
   if (listed !== undefined) for (const name of names) if (!listed.has(name)) seen.set(name, undefined);
   const out: PalettePackVisibility[] = [];
   for (const ref of options.packs) {
     const no = (why = ''): PalettePackVisibility => ({ ...ref, status: 'not-visible', reason: `${failed}${why}` });
     if (!seen.has(ref.name)) {
       // Never past the deadline; a refused read (a wrong project) leaves the pack as the sync's failure says.
-      const read = clock.now() >= deadline ? {} : await client.packTagsIn('project', ref.name, registry.uid, deadline);
+      const read = clock.now() >= deadline ? {} : await ask(ref.name, () => client.packTagsIn('project', ref.name, registry.uid, deadline));
       seen.set(ref.name, read.entity !== undefined && isOwnEntity(read.entity, ref.name, registry.uid) ? read.entity : undefined);
     }
     const entity = seen.get(ref.name);
