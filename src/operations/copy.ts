@@ -15,7 +15,7 @@ import { isArchiveVerdict } from './archive-pack-json.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult, type NotServedPack } from './copy-report.js';
-import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
+import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning, sparedOnItsWord } from './publish.js';
 import type { PlannedAction } from './push-report.js';
 
 export interface CopyOptions {
@@ -165,13 +165,13 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     const { digest, size } = descriptor;
     let sent = 0;
     const work = (async () => {
+      const open = () => openSourceBlob(from.store, srcRepo, descriptor, (bytes) => emit({ type: 'blob-upload-progress', name, version, digest, bytes, size }));
       if (await to.store.hasBlob(repo, digest, size)) {
+        sparedOnItsWord(to.store, repo, descriptor, open);
         emit({ type: 'blob-upload-done', name, version, digest, size, skipped: true });
         return;
       }
-      await to.store.pushBlob(repo, descriptor, () =>
-        openSourceBlob(from.store, srcRepo, descriptor, (bytes) => emit({ type: 'blob-upload-progress', name, version, digest, bytes, size })),
-      );
+      await to.store.pushBlob(repo, descriptor, open);
       sent = size;
       emit({ type: 'blob-upload-done', name, version, digest, size, skipped: false });
     })();
@@ -464,7 +464,9 @@ async function copyOne(
         },
       });
     }
-    const written = await to.store.pushManifest(dstRepo, item.version, fetched.bytes, fetched.descriptor.mediaType, { ifTagHolds: expected });
+    const put = await pushManifestOwed(to.store, dstRepo, item.version, fetched.bytes, fetched.descriptor.mediaType, { ifTagHolds: expected });
+    const written = put.digest;
+    copiedBytes += put.resentBytes;
     if (written !== digest) {
       throw new PackpubError('DIGEST_MISMATCH', `${base.destination}: the destination stored the manifest as ${written}, not ${digest}`, {
         hint: 'the destination rewrote the manifest; Palette would see another digest than the source has',

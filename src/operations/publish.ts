@@ -1,11 +1,12 @@
 import { Readable, Transform } from 'node:stream';
-import { errorMessage, isPackpubError, type PackpubError } from '../errors.js';
+import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { localWriteError } from '../util/fs.js';
 import { usableCpus } from '../util/cores.js';
-import { sha256Digest } from '../oci/digest.js';
+import { sha256Digest, type Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, emptyArtifactManifest, serializeManifest, type Descriptor } from '../oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
-import type { StoreWarning, WritableStore } from '../targets/artifact-store.js';
+import { isRegistryError } from '../registry/errors.js';
+import type { PushManifestOptions, StoreWarning, WritableStore } from '../targets/artifact-store.js';
 
 /*
  * The publishing steps push and copy share: blobs before manifests, the base repository Palette expects,
@@ -108,9 +109,83 @@ export async function ensureBlob(
     return descriptor.size;
   }
   const ask = !likelyNew || descriptor.size > ASK_FIRST_BYTES || ALWAYS_ASK.has(store.kind);
-  if (ask && (await store.hasBlob(repo, descriptor.digest, descriptor.size))) return 0;
+  if (ask && (await store.hasBlob(repo, descriptor.digest, descriptor.size))) {
+    sparedOnItsWord(store, repo, descriptor, open);
+    return 0;
+  }
   await store.pushBlob(repo, descriptor, open);
   return descriptor.size;
+}
+
+/** A blob not sent because the store said it holds it, and how to send it after all. */
+interface SparedBlob {
+  descriptor: Descriptor;
+  open: () => Readable;
+}
+
+/** The blobs of each store not sent on its word (sparedOnItsWord), by `<repository>\0<digest>`, until a manifest naming them is taken. */
+const spared = new WeakMap<object, Map<string, SparedBlob>>();
+
+/**
+ * Remember that the blob `descriptor` of `repo` was not sent because `store` said it holds it (a HEAD answered 200),
+ * for pushManifestOwed: a cache or proxy in front of a registry can say so of a blob the registry does not hold.
+ * Not for the OCI layout, whose answer is a look at the file itself.
+ */
+export function sparedOnItsWord(store: Pick<WritableStore, 'kind'>, repo: string, descriptor: Descriptor, open: () => Readable): void {
+  if (store.kind === 'oci-layout') return;
+  let blobs = spared.get(store);
+  if (blobs === undefined) spared.set(store, (blobs = new Map()));
+  blobs.set(`${repo}\0${descriptor.digest}`, { descriptor, open });
+}
+
+/** The blobs of `repo` the manifest `bytes` names that were not sent on the store's word (sparedOnItsWord). */
+function sparedFor(store: object, repo: string, bytes: Buffer): Array<[string, SparedBlob]> {
+  const blobs = spared.get(store);
+  if (blobs === undefined) return [];
+  const text = bytes.toString('utf8');
+  return [...blobs].filter(([key, blob]) => key.startsWith(`${repo}\0`) && text.includes(blob.descriptor.digest));
+}
+
+/**
+ * `store.pushManifest`, and when the registry refuses it as naming a blob it does not hold (MANIFEST_BLOB_UNKNOWN)
+ * while this run left out such a blob because the registry said it held it (sparedOnItsWord: a cache or proxy in
+ * front of the registry answering HEAD for a blob the registry lost or never had), those blobs are sent and the
+ * manifest once more. Before, the pack failed on every run ("answered 400 MANIFEST_BLOB_UNKNOWN"), each run asking
+ * the same HEAD. The digest written, and the bytes sent for it besides.
+ */
+export async function pushManifestOwed(
+  store: WritableStore,
+  repo: string,
+  reference: string,
+  bytes: Buffer,
+  mediaType: string,
+  options?: PushManifestOptions,
+): Promise<{ digest: Digest; resentBytes: number }> {
+  const put = () => (options === undefined ? store.pushManifest(repo, reference, bytes, mediaType) : store.pushManifest(repo, reference, bytes, mediaType, options));
+  let resentBytes = 0;
+  try {
+    const digest = await put();
+    for (const [key] of sparedFor(store, repo, bytes)) spared.get(store)?.delete(key);
+    return { digest, resentBytes };
+  } catch (err) {
+    if (!isRegistryError(err) || err.ociCode !== 'MANIFEST_BLOB_UNKNOWN') throw err;
+    const owed = sparedFor(store, repo, bytes);
+    if (owed.length === 0) throw err;
+    for (const [key, blob] of owed) {
+      await store.pushBlob(repo, blob.descriptor, blob.open);
+      spared.get(store)?.delete(key);
+      resentBytes += blob.descriptor.size;
+    }
+  }
+  try {
+    return { digest: await put(), resentBytes };
+  } catch (err) {
+    if (!isRegistryError(err) || err.ociCode !== 'MANIFEST_BLOB_UNKNOWN') throw err;
+    throw new PackpubError('REGISTRY', `${store.location} refused the manifest of ${store.reference(repo, reference)} as naming a blob it does not hold, after saying it held it and being sent it again`, {
+      hint: 'the registry, or a cache or proxy in front of it, answers for blobs it does not keep; bypass the cache or proxy, and report it to the registry owner',
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -123,5 +198,5 @@ export async function ensureBaseRepository(store: WritableStore, repo: string): 
   const digest = sha256Digest(bytes);
   if ((await store.headManifest(repo, digest)) !== undefined) return;
   await ensureBlob(store, repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
-  await store.pushManifest(repo, digest, bytes, MEDIA_TYPE_OCI_MANIFEST);
+  await pushManifestOwed(store, repo, digest, bytes, MEDIA_TYPE_OCI_MANIFEST);
 }

@@ -27,7 +27,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableS
 import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice } from './discover.js';
-import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, refusalWarning } from './publish.js';
+import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning } from './publish.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
@@ -905,7 +905,7 @@ async function publishTo(
   const { path: archivePath, bytes: archiveBytes } = built;
   const archive = (): Readable => (archiveBytes !== undefined ? Readable.from([archiveBytes], { objectMode: false }) : createReadStream(archivePath ?? ''));
   // A version the target does not hold yet has a new layer (the archive holds pack.json with this version).
-  const uploadedBytes = await ensureBlob(store, where.repo, built.manifest.layers[0] as Descriptor, () => {
+  let uploadedBytes = await ensureBlob(store, where.repo, built.manifest.layers[0] as Descriptor, () => {
     let sent = 0;
     ctx.emit({ type: 'blob-upload-start', name, version, digest: built.digest, size: built.size });
     return archive().pipe(
@@ -967,7 +967,9 @@ async function publishTo(
   if (ctx.extraTags !== undefined && ctx.extraTags.length > 0) await keepVersionTags(store, where.repo, built.manifestBytes, ctx.extraTags, ctx.force);
   let digest: Digest;
   try {
-    digest = await store.pushManifest(where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
+    const put = await pushManifestOwed(store, where.repo, version, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, { ifTagHolds: expected });
+    digest = put.digest;
+    uploadedBytes += put.resentBytes;
   } catch (err) {
     // The OCI layout checks `ifTagHolds` under its lock: another publisher's write there is this conflict.
     if (!isPackpubError(err, 'CONFLICT')) throw err;

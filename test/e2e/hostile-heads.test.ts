@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { startRecordingProxy, type ProxyHook } from '../support/recording-proxy.js';
+import { startRecordingProxy, type ProxyHook, type ProxyRequestInfo } from '../support/recording-proxy.js';
 import { RegistryReader } from '../support/registry-reader.js';
-import { startRegistry } from '../support/registry.js';
+import { skopeoSyncManifests, startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -293,5 +294,76 @@ describe("push's read-back against a cache, and a registry that accepts what it 
     const both = await runCli(['push', p.dir, two, '--registry', w.proxy.host, '--no-cache', '--tag', 'newest'], { env: EPOCH });
     expectClean(both, 0);
     expect([p.digest, await held(p.name, '2.0.0')]).toContain(await held(p.name, 'newest'));
+  });
+});
+
+/*
+ * A HEAD of a blob answered 200 by the proxy itself, as a cache or proxy that lies may: push and copy leave the blob
+ * out on its word, and the registry refuses the manifest (MANIFEST_BLOB_UNKNOWN). The blobs left out are sent then,
+ * and the manifest again: exit 0 means skopeo pulls every blob straight from the registry. A registry that still
+ * refuses is a clear exit 1 with nothing tagged.
+ */
+/** A pack whose layer is over 1 MiB (push asks the registry before sending a layer that large). */
+async function bigPack(): Promise<{ dir: string; name: string }> {
+  const name = `hd-big-${n++}`;
+  return { dir: await writePack(join(w.root, name), { name, version: '1.0.0', files: { 'payload.bin': randomBytes(1_200_000) } }), name };
+}
+/** The proxy says it holds every blob asked about. */
+const lyingBlobHead = (r: ProxyRequestInfo) =>
+  r.kind === 'blob-head' ? { status: 200, headers: { 'content-length': '2', 'docker-content-digest': r.path.split('/').pop() ?? '' } } : ('pass' as const);
+/** skopeo copies the version straight from the registry, every blob fetched and checked against its digest. */
+async function pulls(repo: string): Promise<void> {
+  const out = await mkdtemp(join(w.root, 'sync-'));
+  const manifests = await skopeoSyncManifests(w.registry.host, [{ repo, tag: '1.0.0' }], out);
+  expect(manifests.get(`${repo}:1.0.0`)).toBeDefined();
+}
+
+describe('a HEAD that says the registry holds a blob it does not', () => {
+  it('push sends the blobs it left out when the registry refuses the manifest, and the manifest again: exit 0, pullable (was: exit 1, MANIFEST_BLOB_UNKNOWN on every run)', async () => {
+    const p = await bigPack();
+    w.proxy.clear();
+    const run = await through(lyingBlobHead, () => runCli(['push', p.dir, '--registry', w.proxy.host, '--no-cache', '--json']));
+    expectClean(run, 0);
+    const report = JSON.parse(run.stdout) as { results: Array<{ status: string; uploadedBytes: number; size: number }> };
+    expect(report.results[0]?.status).toBe('published');
+    // the layer was sent (after the refusal), and counted
+    expect(report.results[0]?.uploadedBytes).toBe(report.results[0]?.size);
+    // refused once, then taken
+    expect(w.proxy.requests.filter((r) => r.kind === 'manifest-put' && r.path.includes(`/${p.name}/`)).map((r) => r.status)).toEqual([400, 201]);
+    await pulls(`${REPO}/${p.name}`);
+  });
+
+  it('copy does the same for the blobs its destination said it held', async () => {
+    const p = await bigPack();
+    expectClean(await runCli(['push', p.dir, '--registry', w.registry.host, '--no-cache']), 0);
+    w.proxy.clear();
+    const run = await through(lyingBlobHead, () => runCli(['copy', `${p.name}:1.0.0`, '--from', w.registry.host, '--to', `${w.proxy.host}/dest`]));
+    expectClean(run, 0);
+    expect(w.proxy.requests.filter((r) => r.kind === 'manifest-put' && r.path.startsWith(`/v2/dest/${REPO}/${p.name}/`)).map((r) => r.status)).toEqual([400, 201]);
+    await pulls(`dest/${REPO}/${p.name}`);
+  });
+
+  it('a registry that still refuses the manifest after the blobs were sent: exit 1 naming it, nothing tagged', async () => {
+    const p = await bigPack();
+    const refused = { status: 400, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}' };
+    const run = await through(
+      (r) => (r.kind === 'manifest-put' && r.path.includes(`/${p.name}/`) ? refused : lyingBlobHead(r)),
+      () => runCli(['push', p.dir, '--registry', w.proxy.host, '--no-cache']),
+    );
+    expectClean(run, 1);
+    expect(run.stderr).toContain(`${w.proxy.host} refused the manifest of ${w.proxy.host}/${REPO}/${p.name}:1.0.0 as naming a blob it does not hold, after saying it held it and being sent it again`);
+    expect(run.stderr).toContain('bypass the cache or proxy');
+    expect(await w.reader.tags(`${REPO}/${p.name}`)).toEqual([]);
+  });
+
+  it('a refusal naming a blob push sent anyway is told with a hint (no second attempt)', async () => {
+    const p = await bigPack();
+    const refused = { status: 400, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}' };
+    const run = await through((r) => (r.kind === 'manifest-put' && r.path.includes(`/${p.name}/`) ? refused : 'pass'), () => runCli(['push', p.dir, '--registry', w.proxy.host, '--no-cache']));
+    expectClean(run, 1);
+    expect(run.stderr).toContain('answered 400 MANIFEST_BLOB_UNKNOWN: blob unknown to registry');
+    expect(run.stderr).toContain('the registry says it does not hold a blob the manifest names');
+    expect(w.proxy.count((r) => r.kind === 'manifest-put' && r.path.includes(`/${p.name}/`))).toBe(1);
+    expect(await w.reader.tags(`${REPO}/${p.name}`)).toEqual([]);
   });
 });
