@@ -286,6 +286,9 @@ function metadataFindings(json: Json, positions: Map<string, SourcePosition>): F
 
 async function referencedFileFindings(root: string, json: Json, positions: Map<string, SourcePosition>, charts: ReadChart[], deep: boolean): Promise<Finding[]> {
   const findings: Finding[] = [];
+  /** The chart archives read so far, by real path and by chart name: Palette installs each as one release. */
+  const listed = new Map<string, string>();
+  const named = new Map<string, string>();
   for (const field of ['charts', 'kubeManifests'] as const) {
     const entries = json[field];
     if (!Array.isArray(entries)) continue;
@@ -337,8 +340,17 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
           continue;
         case 'file':
           if (field === 'charts') {
+            const first = listed.get(status.realPath);
+            if (first !== undefined) {
+              findings.push(chartListedTwice(base, entry, first));
+              continue;
+            }
+            listed.set(status.realPath, `"${entry}" (${base.path})`);
             const read = await readPackChart(entry, status.realPath, deep);
             if ('chart' in read) {
+              const same = named.get(read.chart.name);
+              if (same !== undefined) findings.push(chartNameTwice(base, entry, read.chart.name, same));
+              else named.set(read.chart.name, `"${entry}" (${base.path})`);
               charts.push({ rel: entry, chart: read.chart });
               const missing = missingDependencies(read.chart);
               if (missing.length > 0) findings.push(missingDependencyFinding(entry, missing));
@@ -369,6 +381,33 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
     }
   }
   return findings;
+}
+
+/**
+ * Palette installs each chart pack.json lists as one Helm release, named `<pack name>-<chart name>` unless
+ * `pack.releaseNameOverride.<chart name>` names it (docs: create an add-on profile), in the pack's
+ * namespace, with the values under `charts.<chart name>`: every handle is the chart's name.
+ */
+const ONE_RELEASE = "Palette installs each chart pack.json lists as one Helm release, named after the pack and the chart's name (pack.releaseNameOverride and values.yaml's charts.<chart name> are keyed by that name too), in the pack's namespace";
+
+/** The same archive (the same file, whatever the path says) listed again: a second install of one release. */
+function chartListedTwice(base: Omit<Finding, 'severity' | 'rule' | 'message'>, entry: string, first: string): Finding {
+  return {
+    severity: 'warning',
+    rule: 'chart-listed-twice',
+    ...base,
+    message: `chart archive "${entry}" is listed already, as ${first}: ${ONE_RELEASE}, so this entry installs the same release again: Helm refuses a second install ("cannot re-use a name that is still in use"), an upgrade in place changes nothing; list it once`,
+  };
+}
+
+/** Another archive holding a chart of the same name: two charts, one release, one values block. */
+function chartNameTwice(base: Omit<Finding, 'severity' | 'rule' | 'message'>, entry: string, name: string, first: string): Finding {
+  return {
+    severity: 'error',
+    rule: 'chart-name-twice',
+    ...base,
+    message: `chart archive "${entry}" holds chart ${name}, as ${first} does: ${ONE_RELEASE}, so both are one release with the values of charts.${name}: Helm refuses the second install ("cannot re-use a name that is still in use"), or it replaces the first chart; list one of them (for two versions of a chart, publish one pack version per chart version)`,
+  };
 }
 
 /**

@@ -425,6 +425,28 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: '(Chart.yaml: web 1.0.1), but Palette installs only the chart archives pack.json lists: package it with `helm package charts/web -d charts`, then list "charts/web-1.0.1.tgz" (the file it writes) in pack.json' },
   },
   {
+    // Palette installs each listed chart as the release <pack>-<chart name>: one name, one release.
+    name: 'two chart archives holding charts of one name',
+    mutate: async (dir) => {
+      await putFile(dir, 'charts/web-2.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 2.0.0\n', 'web/values.yaml': 'replicas: 1\n' }));
+      await writeJson((json) => (json['charts'] = ['charts/web-1.0.0.tgz', 'charts/web-2.0.0.tgz']))(dir);
+    },
+    expect: {
+      severity: 'error',
+      rule: 'chart-name-twice',
+      file: 'pack.json',
+      path: 'charts[1]',
+      line: 12,
+      message: 'chart archive "charts/web-2.0.0.tgz" holds chart web, as "charts/web-1.0.0.tgz" (charts[0]) does: Palette installs each chart pack.json lists as one Helm release, named after the pack and the chart\'s name',
+    },
+  },
+  {
+    // The same file however written: read once, warned once.
+    name: 'one chart archive listed twice',
+    mutate: writeJson((json) => (json['charts'] = ['charts/web-1.0.0.tgz', './charts/web-1.0.0.tgz'])),
+    expect: { severity: 'warning', rule: 'chart-listed-twice', file: 'pack.json', path: 'charts[1]', line: 12, message: 'chart archive "./charts/web-1.0.0.tgz" is listed already, as "charts/web-1.0.0.tgz" (charts[0]):' },
+  },
+  {
     name: 'chart archive missing, an archive of another version beside it',
     mutate: replaced('charts/web-1.0.0.tgz', 'charts/web-1.0.1.tgz', () => tgz({ 'web/Chart.yaml': 'name: web\nversion: 1.0.1\n' })),
     expect: { severity: 'error', rule: 'chart-missing', file: 'pack.json', path: 'charts[0]', message: 'does not exist in the pack; found "charts/web-1.0.1.tgz": list that file in pack.json, or add "charts/web-1.0.0.tgz"' },
