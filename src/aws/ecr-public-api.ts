@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
-import { awsFilesOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome } from './ecr-sdk.js';
-import { awsRequestHandler } from '../net/proxy.js';
+import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, type AwsConnection } from './ecr-sdk.js';
 
 /*
  * The two ECR Public API calls packpub makes to create a missing repository (ECR Public API reference): DescribeRegistries,
@@ -77,6 +76,8 @@ export interface EcrPublicApiOptions {
   /** --plain-http for the registry: an endpoint of plain HTTP off this machine is allowed then, as for ECR's. */
   plainHttp?: boolean;
   timeoutMs?: number;
+  /** The target's CA file's trust store, for the API's connections (AwsConnection). */
+  trust?: AwsConnection['trust'];
 }
 
 export class EcrPublicApi {
@@ -166,7 +167,7 @@ export class EcrPublicApi {
       refuseAwsWithoutHome();
       process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
       // Through HTTPS_PROXY / NO_PROXY as ECR's calls (ecr-sdk.ts openEcrClient).
-      const [sdk, providers, proxied] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers'), awsRequestHandler(DEFAULT_ECR_CALL_TIMEOUT_MS)]);
+      const [sdk, providers, proxied] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers'), awsHandlerOf({ env: this.options.env, trust: this.options.trust }, DEFAULT_ECR_CALL_TIMEOUT_MS)]);
       const requestHandler = proxied === undefined ? {} : { requestHandler: proxied };
       const files = awsFilesOf(this.options.env);
       const credentials = providers.fromNodeProviderChain({

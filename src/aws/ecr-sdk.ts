@@ -78,6 +78,24 @@ export function awsFilesOf(env: NodeJS.ProcessEnv | undefined): Pick<EcrAwsOptio
   return { ...(credentialsFile === undefined ? {} : { credentialsFile }), ...(configFile === undefined ? {} : { configFile }), ...(maxAttempts === undefined ? {} : { maxAttempts }) };
 }
 
+/**
+ * How a target's AWS API clients connect (ECR's, ECR Public's): the proxy variables of `env` (default the process's:
+ * the SDK reads none itself, net/proxy.ts) and the target's --ca-file. A runner behind a TLS-intercepting proxy
+ * gives packpub the proxy's CA as --ca-file: the registry's connections trusted it, the AWS SDK's did not, so every
+ * ECR call failed on the proxy's certificate.
+ */
+export interface AwsConnection {
+  env?: NodeJS.ProcessEnv | undefined;
+  /** The trust store (Node's roots, NODE_EXTRA_CA_CERTS's and the file's certificates), read when a client is opened. */
+  trust?: (() => Promise<readonly string[]>) | undefined;
+}
+
+/** The request handler options of `connection` (net/proxy.ts awsRequestHandler). */
+export async function awsHandlerOf(connection: AwsConnection, timeoutMs: number): Promise<{ httpsAgent: import('node:https').Agent } | undefined> {
+  const ca = await connection.trust?.();
+  return awsRequestHandler(timeoutMs, connection.env ?? process.env, ca);
+}
+
 export type EcrSdk = typeof import('@aws-sdk/client-ecr');
 
 /**
@@ -128,13 +146,17 @@ export class EcrClients {
    */
   ecrPublicTokenRefusal: PackpubError | undefined;
 
-  constructor(readonly timeoutMs: number = DEFAULT_ECR_CALL_TIMEOUT_MS) {}
+  constructor(
+    readonly timeoutMs: number = DEFAULT_ECR_CALL_TIMEOUT_MS,
+    /** How the clients connect: the proxy variables and the trust store of the target they serve (AwsConnection). */
+    readonly connection: AwsConnection = {},
+  ) {}
 
   get(host: EcrHost, aws: EcrAwsOptions = {}): Promise<EcrApiClient> {
     const key = JSON.stringify([host.region, host.fips, host.dualStack, host.dnsSuffix, aws.endpoint, aws.awsProfile, aws.awsRoleArn, aws.credentialsFile, aws.configFile, aws.maxAttempts]);
     let pending = this.opened.get(key);
     if (pending === undefined) {
-      pending = openEcrClient(host, aws, this.timeoutMs).then((opened) => ({
+      pending = openEcrClient(host, aws, this.timeoutMs, this.connection).then((opened) => ({
         sdk: opened.sdk,
         client: opened.client,
         send: <Out>(command: object) => sendWithin<Out>(opened, command, this.timeoutMs),
@@ -252,10 +274,11 @@ function boundedStsHandler(ecrHandler: () => HttpHandlerLike, timeoutMs: number)
 }
 
 /** An ECR API client for the host's region (and FIPS / dual-stack endpoint flavour), with the SDK loaded. */
-export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, timeoutMs = DEFAULT_ECR_CALL_TIMEOUT_MS): Promise<OpenedEcrClient> {
+export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, timeoutMs = DEFAULT_ECR_CALL_TIMEOUT_MS, connection: AwsConnection = {}): Promise<OpenedEcrClient> {
   // HTTPS_PROXY / NO_PROXY (net/proxy.ts): the ECR calls, STS for --aws-role-arn (through the ECR client's handler)
-  // and the credential chain's own clients (web identity, SSO) tunnel through the proxy; none when no variable is set.
-  const [sdk, providers, proxied] = await Promise.all([loadEcrSdk(), import('@aws-sdk/credential-providers'), awsRequestHandler(timeoutMs)]);
+  // and the credential chain's own clients (web identity, SSO) tunnel through the proxy, and trust the target's CA
+  // file; the SDK's own handler when no variable is set and no file given.
+  const [sdk, providers, proxied] = await Promise.all([loadEcrSdk(), import('@aws-sdk/credential-providers'), awsHandlerOf(connection, timeoutMs)]);
   const requestHandler = proxied === undefined ? {} : { requestHandler: proxied };
   const region = host.region;
   const base = providers.fromNodeProviderChain({

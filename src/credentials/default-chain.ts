@@ -75,7 +75,7 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
   // ECR Public's token (public.ecr.aws only), minted with the same AWS identity; none without AWS credentials.
   const ecrPublic =
     options.ecrPublic === true
-      ? [ecrPublicCredentialProvider({ env, ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }), ...(options.ecr?.clients === undefined ? {} : { notes: options.ecr.clients }) })]
+      ? [ecrPublicCredentialProvider({ env, ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }), ...(options.ecr?.clients === undefined ? {} : { notes: options.ecr.clients, trust: options.ecr.clients.connection.trust }) })]
       : [];
   // The ECR providers answer only for their hosts: any other host still reaches the Docker config.
   providers.push(...(options.ecrFirst === true ? [ecr, ...ecrPublic, docker] : [docker, ecr, ...ecrPublic]));

@@ -1,7 +1,7 @@
 import { isEcrPublicHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import { registerSecret } from '../util/redact.js';
-import type { EcrClients } from '../aws/ecr-sdk.js';
+import type { AwsConnection, EcrClients } from '../aws/ecr-sdk.js';
 import { awsIdentityConfigured, EcrPublicApi, NO_AWS_IDENTITY } from '../aws/ecr-public-api.js';
 import { decodeEcrToken, mintingProvider, type EcrToken } from './ecr-token.js';
 import type { CredentialProvider } from './types.js';
@@ -21,6 +21,8 @@ export interface EcrPublicTokenOptions {
   now?: () => number;
   /** Where why no token was got is noted (EcrClients.ecrPublicTokenRefusal). */
   notes?: Pick<EcrClients, 'ecrPublicTokenRefusal'>;
+  /** The target's CA file's trust store, for the API's connections (aws/ecr-sdk.ts AwsConnection). */
+  trust?: AwsConnection['trust'];
 }
 
 export function ecrPublicCredentialProvider(options: EcrPublicTokenOptions = {}): CredentialProvider {
@@ -39,7 +41,7 @@ async function fetchEcrPublicToken(options: EcrPublicTokenOptions, now: () => nu
     if (options.notes !== undefined) options.notes.ecrPublicTokenRefusal = new PackpubError('CREDENTIALS', `${NO_AWS_IDENTITY}; an EC2 instance role alone is not asked for ECR Public tokens`);
     return undefined;
   }
-  const api = new EcrPublicApi({ env: options.env ?? process.env, ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }) });
+  const api = new EcrPublicApi({ env: options.env ?? process.env, ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }), trust: options.trust });
   try {
     let data: { authorizationToken?: string; expiresAt?: Date };
     try {

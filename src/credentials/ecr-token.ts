@@ -1,5 +1,5 @@
 import type { GetAuthorizationTokenCommandOutput } from '@aws-sdk/client-ecr';
-import { EcrClients, mapAwsError, refusePlainHttpEcrEndpoint, type EcrAwsOptions } from '../aws/ecr-sdk.js';
+import { EcrClients, mapAwsError, refusePlainHttpEcrEndpoint, type AwsConnection, type EcrAwsOptions } from '../aws/ecr-sdk.js';
 import { registerSecret } from '../util/redact.js';
 import { PackpubError } from '../errors.js';
 import { parseEcrHost, type EcrHost } from '../aws/ecr-host.js';
@@ -23,6 +23,8 @@ export interface EcrTokenProviderOptions extends EcrAwsOptions {
    * for a caller that opens no target, whose opening refuses it: push --check-images's look-ups of images on ECR hosts.
    */
   refusePlainHttpIn?: NodeJS.ProcessEnv;
+  /** Without `clients`: how the client opened for each token connects (its proxy variables' environment). */
+  connection?: AwsConnection;
 }
 
 export interface EcrToken {
@@ -63,9 +65,9 @@ function proxyHost(endpoint: string | undefined): string | undefined {
 }
 
 /** One GetAuthorizationToken call through the SDK, on the run's client for this host when `clients` is given. */
-export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions, clients?: EcrClients, now: () => number = Date.now): Promise<EcrToken> {
+export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAwsOptions & { connection?: AwsConnection }, clients?: EcrClients, now: () => number = Date.now): Promise<EcrToken> {
   const context = { host: hostName, ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }), ...(aws.awsRoleArn === undefined ? {} : { roleArn: aws.awsRoleArn }), ...(aws.awsProfile === undefined ? {} : { profile: aws.awsProfile }) };
-  const own = clients === undefined ? new EcrClients() : undefined;
+  const own = clients === undefined ? new EcrClients(undefined, aws.connection) : undefined;
   // The run's one token (asked once, see ecrCredentialProvider): a cause of the whole target, told once for the
   // packs it stopped, not once per pack.
   const unusable = (why: string) =>

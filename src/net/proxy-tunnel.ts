@@ -1,6 +1,6 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { proxyConnectFailure, proxyError, proxyRefusal, tunnelIfProxied, type ProxyError, type ProxyRoute, type ProxySettings } from './proxy.js';
 
@@ -105,12 +105,20 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
  * An https.Agent for the AWS SDK's NodeHttpHandler whose connections go through the proxy the environment
  * names for their host (and directly where NO_PROXY or loopback says so). The SDK reads no proxy variable
  * itself; its handler takes any https.Agent. Node's Agent waits for the callback when createConnection
- * returns nothing (http's Agent.createSocket), so the tunnel is opened asynchronously.
+ * returns nothing (http's Agent.createSocket), so the tunnel is opened asynchronously. A `ca` among `options`
+ * is the trust store of every TLS connection the agent makes: to the API (direct, or inside the tunnel) and to
+ * an https:// proxy itself.
  */
 export function tunnellingHttpsAgent(settings: ProxySettings, timeoutMs: number, options: AgentOptions = {}): HttpsAgent {
   // As the SDK's own agent (NodeHttpHandler: keep-alive, at most 50 sockets per host), so a proxy changes no limit.
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: 50, ...options });
   const direct = agent.createConnection.bind(agent);
+  // The proxy's own TLS (an https:// proxy) trusts what the agent trusts; made once, on the first tunnel.
+  let proxyContext: SecureContext | undefined;
+  const tunnelOptions = (): TunnelOptions => {
+    if (options.ca !== undefined) proxyContext ??= createSecureContext({ ca: options.ca });
+    return { timeoutMs, ...(proxyContext === undefined ? {} : { secureContext: proxyContext }) };
+  };
   agent.createConnection = (connectOptions, callback) => {
     const host = connectOptions.host ?? connectOptions.hostname ?? 'localhost';
     const port = Number(connectOptions.port) || 443;
@@ -119,7 +127,7 @@ export function tunnellingHttpsAgent(settings: ProxySettings, timeoutMs: number,
       settings,
       host,
       port,
-      { timeoutMs },
+      tunnelOptions(),
       (socket) => done(null, tlsConnect({ ...(connectOptions as ConnectionOptions), socket, ...(connectOptions.servername == null && isIP(host) === 0 ? { servername: host } : {}) })),
       done,
     );

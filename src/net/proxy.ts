@@ -274,14 +274,17 @@ const NO_PROXY_SETTINGS: ProxySettings = { any: false, routeFor: () => undefined
 
 /**
  * The request handler options the AWS SDK clients get (NodeHttpHandler's `httpsAgent`) so their HTTPS calls follow
- * HTTPS_PROXY / NO_PROXY as the registry's do: the SDK reads no proxy variable itself. Undefined when no proxy
- * variable is set (the SDK's own handler, and proxy-tunnel.ts is not loaded). `timeoutMs` bounds the tunnel's setup.
+ * HTTPS_PROXY / NO_PROXY as the registry's do (the SDK reads no proxy variable itself), and trust what the
+ * registry's connections trust: `ca`, the trust store of the target's --ca-file (Node's roots, NODE_EXTRA_CA_CERTS's
+ * certificates and the file's), for the connection to an https:// proxy and for the API's TLS, direct or inside
+ * the tunnel (a TLS-intercepting proxy signs it with the CA the file holds). Undefined when no proxy variable is set
+ * and no `ca` given (the SDK's own handler, and proxy-tunnel.ts is not loaded). `timeoutMs` bounds the tunnel's setup.
  */
-export async function awsRequestHandler(timeoutMs: number, env: Env = process.env): Promise<{ httpsAgent: import('node:https').Agent } | undefined> {
+export async function awsRequestHandler(timeoutMs: number, env: Env = process.env, ca?: readonly string[]): Promise<{ httpsAgent: import('node:https').Agent } | undefined> {
   const proxies = proxySettings(env);
-  if (!proxies.any) return undefined;
+  if (!proxies.any && ca === undefined) return undefined;
   const { tunnellingHttpsAgent } = await import('./proxy-tunnel.js');
-  return { httpsAgent: tunnellingHttpsAgent(proxies, Math.min(timeoutMs, 30_000)) };
+  return { httpsAgent: tunnellingHttpsAgent(proxies, Math.min(timeoutMs, 30_000), ca === undefined ? {} : { ca: [...ca] }) };
 }
 
 /**

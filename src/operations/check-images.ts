@@ -76,6 +76,10 @@ export async function packImages(dir: string): Promise<string[]> {
 export type ImageStatus = { status: 'found' } | { status: 'missing' } | { status: 'gated' } | { status: 'unreachable' } | { status: 'unchecked'; reason: string };
 
 export interface ImageCheckOptions {
+  /**
+   * The environment the check reads (default the process's): the Docker config's place, the proxy variables
+   * (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) and the ECR API endpoint variables, as the run's targets read theirs.
+   */
   env?: NodeJS.ProcessEnv;
   /** Images resolved at once (default 8). */
   concurrency?: number;
@@ -111,7 +115,7 @@ export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit
  */
 function imageHostCredentials(env: NodeJS.ProcessEnv): CredentialProvider {
   // An ECR API endpoint of plain HTTP off this machine (AWS_ENDPOINT_URL_ECR) is refused as for a target: the image is 'not checked'.
-  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider({ refusePlainHttpIn: env }));
+  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider({ refusePlainHttpIn: env, connection: { env } }));
 }
 
 /**
@@ -146,6 +150,9 @@ export class ImageChecker {
       const own = this.options.registries?.get(host);
       client = RegistryClient.create({
         ...(own ?? { credentials: imageHostCredentials(env) }),
+        // HTTPS_PROXY / HTTP_PROXY / NO_PROXY of the caller's environment (a target's own, else this checker's), as
+        // every other client of the run reads them: not the process's, which a library caller's may not be.
+        env: own?.env ?? env,
         host: host === 'docker.io' ? 'registry-1.docker.io' : host,
         retry: { attempts: this.options.attempts ?? 2, requestTimeoutMs: 20_000, deadlineMs: 60_000 },
       });

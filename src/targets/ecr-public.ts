@@ -7,7 +7,7 @@ import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { RegistryConnectionOptions } from './options.js';
+import { awsConnectionOf, type RegistryConnectionOptions } from './options.js';
 import { imageLimitReached, probeRepository } from './ecr.js';
 import { GenericRegistryStore } from './registry-store.js';
 import { awsIdentityConfigured, EcrPublicApi, NO_AWS_IDENTITY } from '../aws/ecr-public-api.js';
@@ -218,7 +218,7 @@ export class EcrPublicStore extends GenericRegistryStore {
  * ECR Public's store, over the generic one. The first segment of the base path must be the registry alias:
  * without one, every repository name would be taken for an alias.
  */
-export function openEcrPublicStore(basePath: string, generic: GenericRegistryStore, options: Pick<RegistryConnectionOptions, 'env' | 'awsProfile' | 'plainHttp' | 'ecrRepositories' | 'retry' | 'ecrClients'> = {}): EcrPublicStore {
+export function openEcrPublicStore(basePath: string, generic: GenericRegistryStore, options: Pick<RegistryConnectionOptions, 'env' | 'awsProfile' | 'plainHttp' | 'ecrRepositories' | 'retry' | 'ecrClients' | 'caFile' | 'settingNames'> = {}): EcrPublicStore {
   if (basePath === '') {
     throw new PackpubError('USAGE', `${ECR_PUBLIC_HOST} needs the registry alias as the first segment of the base path`, {
       hint: `--registry ${ECR_PUBLIC_HOST}/<alias>[/<base path>] (the alias is shown in the ECR Public console, e.g. public.ecr.aws/a1b2c3d4)`,
@@ -229,6 +229,7 @@ export function openEcrPublicStore(basePath: string, generic: GenericRegistrySto
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.plainHttp === undefined ? {} : { plainHttp: options.plainHttp }),
     ...(options.retry?.requestTimeoutMs === undefined ? {} : { timeoutMs: options.retry.requestTimeoutMs }),
+    trust: awsConnectionOf(options).trust,
   });
   return new EcrPublicStore(generic.client, basePath, api, options.ecrRepositories?.create !== false, options.env ?? process.env, options.awsProfile, options.ecrClients);
 }

@@ -6,7 +6,7 @@ import { sha256Digest, type Digest } from '../oci/digest.js';
 import { isRegistryError, type RegistryError } from '../registry/errors.js';
 import { redactText } from '../util/redact.js';
 import { EcrApi, type EcrRepositoryDetails } from './ecr-api.js';
-import type { EcrRepositoryOptions, RegistryConnectionOptions } from './options.js';
+import { awsConnectionOf, type EcrRepositoryOptions, type RegistryConnectionOptions } from './options.js';
 import { onceper } from '../util/concurrency.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { ArtifactStore, DeleteTagRequest, FetchedManifest, PrepareRepositoryOptions, StoreWarning } from './artifact-store.js';
@@ -464,6 +464,6 @@ export async function openEcrStore(
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
     ...awsFilesOf(options.env),
-  }, options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs));
+  }, options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs, awsConnectionOf(options)));
   return new EcrStore(openClient(), api, settings);
 }

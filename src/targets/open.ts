@@ -8,7 +8,7 @@ import { parseRegistryLocation } from '../oci/reference.js';
 import { PACKS_NAMESPACE } from '../pack/naming.js';
 import type { ClientDeps } from '../registry/stack.js';
 import { OciLayoutStore } from './oci-layout.js';
-import { DEFAULT_OCI_LAYOUT, type RegistryConnectionOptions } from './options.js';
+import { awsConnectionOf, DEFAULT_OCI_LAYOUT, type RegistryConnectionOptions } from './options.js';
 import type { ArtifactStore, DeletableStore, ReadableStore, WritableStore } from './artifact-store.js';
 
 /** A target an operation only reads from. */
@@ -99,7 +99,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   if (isEcrHost(host)) refusePlainHttpEcrEndpoint(options.ecrEndpoint, options.env ?? process.env, options.plainHttp === true);
   const { openRegistryStore, openGenericRegistryStore } = await import('./registry-store.js');
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
-  const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs);
+  const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs, awsConnectionOf(options));
   const credentials = options.credentials ?? targetCredentialChain(options, ecrClients, true);
   // ECR Public: no Harbor probe (a request to AWS for nothing); its own store says what a generic one could not.
   const store =

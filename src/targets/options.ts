@@ -1,4 +1,4 @@
-import type { EcrClients } from '../aws/ecr-sdk.js';
+import type { AwsConnection, EcrClients } from '../aws/ecr-sdk.js';
 import type { RegistryClientOptions } from '../registry/stack.js';
 
 export type { RetryOptions } from '../registry/retry.js';
@@ -36,4 +36,17 @@ export interface RegistryConnectionOptions extends RegistryClientOptions {
   /** Warnings for the user (e.g. --insecure). */
   warn?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * How a registry target's AWS API clients connect (ECR's, ECR Public's): the proxy variables of its environment, and
+ * its CA file (--ca-file, tls.caFile), trusted besides Node's roots as its registry connections trust it; read (and
+ * refused as they refuse it) only when an AWS client is opened.
+ */
+export function awsConnectionOf(options: Pick<RegistryConnectionOptions, 'env' | 'caFile' | 'settingNames'>): AwsConnection {
+  const caFile = options.caFile;
+  return {
+    env: options.env ?? process.env,
+    ...(caFile === undefined ? {} : { trust: async () => (await import('../registry/http.js')).loadCaFile(caFile, options.settingNames?.caFile) }),
+  };
 }

@@ -25,10 +25,13 @@ const ROLE = 'arn:aws:iam::123456789012:role/packs';
 describe('the AWS API through a forward proxy', () => {
   const w = setup(async (stack) => {
     const world = await startEcrPackWorld(stack, 'testAKIDPROXY');
-    const certs = stack.add(await makeTestCertificates({ hosts: ['api.ecr.test', 'sts.test'] }));
+    const certs = stack.add(await makeTestCertificates({ hosts: ['api.ecr.test', 'sts.test', '127.0.0.1'] }));
     const standin = new URL(world.standin.url).host;
-    const proxy = stack.add(await startForwardProxy({ terminate: { 'api.ecr.test:443': { to: standin, certs }, 'sts.test:443': { to: standin, certs } } }));
-    return { ...world, certs, proxy };
+    const terminate = { 'api.ecr.test:443': { to: standin, certs }, 'sts.test:443': { to: standin, certs } };
+    const proxy = stack.add(await startForwardProxy({ terminate }));
+    // A TLS-intercepting proxy spoken to over TLS: its own certificate and the one it shows for the ECR API signed by the CA a runner is given.
+    const tlsProxy = stack.add(await startForwardProxy({ terminate, tls: certs }));
+    return { ...world, certs, proxy, tlsProxy };
   });
 
   /** The built CLI with the fake AWS identity, the test CA, and `env` (the proxy). */
@@ -68,6 +71,25 @@ describe('the AWS API through a forward proxy', () => {
     expect(w.proxy.requests.length).toBeGreaterThan(0);
     expect(w.proxy.requests.every((r) => r.kind === 'connect' && r.target === 'api.ecr.test:443' && r.status === 200)).toBe(true);
     expect(`sha256:${createHash('sha256').update(await held('viaproxy')).digest('hex')}`).toBe(result?.digest);
+  });
+
+  it('an https:// proxy whose CA is given as --ca-file (not NODE_EXTRA_CA_CERTS): the ECR calls trust it as the registry does; exit 0, the pack published', async () => {
+    const before = w.tlsProxy.requests.length;
+    // Was: exit 1, every ECR call refused on the proxy's certificate, though the registry's connections trusted the file.
+    const pushed = await run('tlsproxy', { HTTPS_PROXY: w.tlsProxy.url, NODE_EXTRA_CA_CERTS: '', AWS_ENDPOINT_URL_STS: 'https://sts.test' }, ['--ca-file', w.certs.caFile, '--aws-role-arn', ROLE]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect((JSON.parse(pushed.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published']);
+    const tunnels = w.tlsProxy.requests.slice(before);
+    expect(tunnels.map((r) => r.target)).toEqual(expect.arrayContaining(['api.ecr.test:443', 'sts.test:443']));
+    expect(tunnels.every((r) => r.kind === 'connect' && r.status === 200)).toBe(true);
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsproxy/')).sort()).toEqual(['tlsproxy/spectro-packs/archive', 'tlsproxy/spectro-packs/archive/hello']);
+    await held('tlsproxy');
+
+    // Without the file, the proxy's certificate is refused: exit 1 naming it, nothing created.
+    const refused = await run('tlsnoca', { HTTPS_PROXY: w.tlsProxy.url, NODE_EXTRA_CA_CERTS: '' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the proxy ${w.tlsProxy.host} (HTTPS_PROXY, over TLS) has a TLS certificate packpub could not verify`);
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsnoca/'))).toEqual([]);
   });
 
   it('--aws-role-arn: STS AssumeRole goes through the proxy too; NO_PROXY=.test sends the SDK direct (and it cannot resolve api.ecr.test)', async () => {
