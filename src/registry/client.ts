@@ -415,6 +415,37 @@ export class RegistryClient {
   }
 
   /**
+   * Whether the repository serves the blob: a GET of its first byte (`Range: bytes=0-0`), for a blob a HEAD said it
+   * holds (a cache or proxy in front of a registry can say so of a blob the registry lost or never had, and a
+   * registry may take a manifest naming blobs it lacks). False for a 404 only; any other answer, or a failure (a 403
+   * to an identity that may push but not pull), leaves it to the HEAD's word. A server ignoring Range sends the whole
+   * blob, of which a bounded part is read before the connection is dropped (discardBody).
+   */
+  async blobServed(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    parseDigest(digest);
+    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
+    const spec: CallSpec = {
+      method: 'GET',
+      url: this.repoUrl(repository, `blobs/${digest}`),
+      headers: { range: 'bytes=0-0' },
+      expect: [200, 206, 404],
+      scopes: this.scopesFor(repository, intent),
+      repository,
+      intent,
+      subject: `blob ${digest}`,
+      followRedirects: true,
+      ...(signal ? { signal } : {}),
+    };
+    return this.request(spec, async (res) => {
+      await discardBody(res);
+      return res.status !== 404;
+    }).catch((err: unknown) => {
+      this.debug?.(`could not read the first byte of blob ${digest} in ${repository} (${errorMessage(err)}); taking the registry's word that it holds it`);
+      return true;
+    });
+  }
+
+  /**
    * Upload a blob as ORAS 1.0 does: `POST /v2/<repo>/blobs/uploads/`, then one monolithic `PUT <Location>`
    * with `digest=` added (oras-1.0-push.md; never PATCH). A failed attempt starts over with a new upload
    * session and a fresh stream from `open`, after checking that the blob did not arrive after all.

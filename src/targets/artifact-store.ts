@@ -99,6 +99,11 @@ export interface ArtifactStore {
    */
   hasBlob(repository: string, digest: Digest, size?: number): Promise<boolean>;
   /**
+   * Whether the store serves a blob hasBlob said it holds, by reading its first byte (a registry's HEAD may be answered
+   * by a cache or proxy that lies): false only when the blob is not there. Absent where hasBlob looks at the blob itself.
+   */
+  servesBlob?(repository: string, digest: Digest): Promise<boolean>;
+  /**
    * Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream.
    * `mountFrom`: a repository of the same store that holds the blob; a registry may then link it from
    * there without the bytes being sent (stores that cannot, upload).
@@ -200,6 +205,7 @@ export type WritableStore = Pick<
   | 'getManifest'
   | 'headManifest'
   | 'hasBlob'
+  | 'servesBlob'
   | 'pushBlob'
   | 'pushManifest'
   | 'prepareRepository'

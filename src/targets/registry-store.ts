@@ -135,6 +135,10 @@ export class GenericRegistryStore implements ArtifactStore {
     return this.client.blobExists(repository, digest);
   }
 
+  servesBlob(repository: string, digest: Digest): Promise<boolean> {
+    return this.client.blobServed(repository, digest);
+  }
+
   /** Uploads (or mounts, with `mountFrom`): the push operation asks hasBlob first where a blob may be there already. */
   pushBlob(repository: string, descriptor: Descriptor, open: () => Readable, options: PushBlobOptions = {}): Promise<void> {
     return this.client.uploadBlob(repository, descriptor, open, undefined, options.mountFrom);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_TOKEN, startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
@@ -112,6 +112,19 @@ describe('upload answers', () => {
     expect(there.filter((r) => r.method === 'PUT' && r.status === 201).length).toBeGreaterThan(0);
     expect(there.map((r) => r.authorization)).toEqual(there.map(() => undefined));
     expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('a HEAD saying it holds a blob it lacks, on a registry that takes manifests naming blobs it lacks: the blob is read, sent, exit 0 with every blob there (was: exit 0, tagged over a missing layer)', async () => {
+    const name = `hello-${n++}`;
+    const dir = await writePack(join(w.root, name), { name, version: '1.0.0', files: { 'payload.bin': randomBytes(1_200_000) } });
+    const run = await answering(
+      (r) => (r.method === 'HEAD' && r.path.includes(`/${name}/blobs/sha256:`) ? { status: 200, headers: { 'content-length': '2' } } : undefined),
+      () => push(dir),
+    );
+    expectClear(run, 0, '');
+    expect(run.stdout).toContain('1 published');
+    const manifest = (await (await fetch(`${w.hostile.url}/v2/${BASE}/${name}/manifests/1.0.0`)).json()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+    for (const { digest } of [manifest.config, ...manifest.layers]) expect((await fetch(`${w.hostile.url}/v2/${BASE}/${name}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
   });
 
   it('an upload started without a Location is a clear error, untagged (held)', async () => {
