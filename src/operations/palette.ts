@@ -190,24 +190,33 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
  * search of the registry in the project; finding none (or refused there), one at tenant scope for a pack Palette lists
  * through the registry, and that pack judged as the check before a sync judges the run's first pack
  * (projectScopeError: read in the project, then at tenant scope). So the refusal rests on the same pack reads as
- * before, not on how Palette's search treats projects (undocumented). A registry Palette lists no pack through yet,
- * or a search answer that tells nothing, is left to the checks before and after the sync, as before.
+ * before, not on how Palette's search treats projects (undocumented). Palette listing no pack through the registry yet
+ * (its first publish), the project itself is read at tenant scope: one Palette does not know (404) is refused; else
+ * only Palette refusing both the search and a pack read in the project tells it. A search answer that tells nothing
+ * is left to the checks before and after the sync, as before.
  */
 async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity, ask: UntilAnswered = atOnce): Promise<PackpubError | undefined> {
-  if (client.projectUid === undefined) return undefined;
+  const project = client.projectUid;
+  if (project === undefined) return undefined;
   const own = await ask('project search', () => client.packThrough('project', registry.uid, deadline));
   if (own !== false && own !== 'refused') return undefined;
   const listed = await ask('tenant search', () => client.packThrough('tenant', registry.uid, deadline));
   if (typeof listed === 'object') return projectScopeError(client, registry, listed.name, undefined, deadline, undefined, ask);
-  // The registry lists no pack yet (its first publish), and the project refused its search (403): a pack of any
-  // registry, read in the project. Refused there too, the project itself is refused (a uid Palette does not know, or
-  // a project the key's user is not in), whatever the registry. Either alone could be the other registry's or the
-  // search's own rule (undocumented), so both are needed; anything else is left to the checks after publishing.
-  if (listed !== false || own !== 'refused') return undefined;
+  if (listed !== false) return undefined;
+  // The registry lists no pack yet (its first publish): no pack read tells whether the project shows it. A project
+  // Palette does not know at all (its read at tenant scope answered 404) shows nothing: before, when Palette answered
+  // the project's pack calls 404 as well, this was found only after publishing and the sync, exit 3.
+  const known = await ask('project', () => client.projectKnown(project, deadline));
+  if (known === false) return wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404)`);
+  // The project refused the registry's search (403): a pack of any registry, read in the project. Refused there too,
+  // the project itself is refused (a uid Palette does not know, or a project the key's user is not in), whatever the
+  // registry. Either alone could be the other registry's or the search's own rule (undocumented), so both are needed;
+  // anything else is left to the checks after publishing.
+  if (own !== 'refused') return undefined;
   const other = await ask('any pack', () => client.anyPack(deadline));
-  if (other === undefined || client.projectUid === undefined) return undefined;
+  if (other === undefined) return undefined;
   const read = await ask(`project:${other.name}`, () => client.packTagsIn('project', other.name, other.registryUid, deadline));
-  return read.refused === undefined ? undefined : wrongProject(client.projectUid, registry, `Palette refused a pack read there (${read.refused.message})`, read.refused);
+  return read.refused === undefined ? undefined : wrongProject(project, registry, `Palette refused a pack read there (${read.refused.message})`, read.refused);
 }
 
 /**

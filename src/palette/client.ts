@@ -483,6 +483,19 @@ export class PaletteClient {
     return undefined;
   }
 
+  /**
+   * GET /v1/projects/{uid} at tenant scope (Palette's user service, as its Go SDK's GetProjectByUID; not in the
+   * subset packpub's pack and registry calls use): whether Palette knows the project. True for an answer naming it,
+   * false for a 404 (no such project, ResourceNotFound); undefined when it tells nothing (a 403: the key may not read
+   * projects; or an answer not as expected), for the caller to judge by the pack reads instead.
+   */
+  async projectKnown(uid: string, deadline?: number): Promise<boolean | undefined> {
+    const res = await this.call<unknown>('GET', `/v1/projects/${encodeURIComponent(uid)}`, { what: `read project ${uid}`, allow: [400, 403, 404], deadline });
+    if (res.status === 404) return false;
+    if (res.status !== 200 || !isObject(res.body) || !isObject(res.body['metadata'])) return undefined;
+    return res.body['metadata']['uid'] === uid ? true : undefined;
+  }
+
   private bucket(path: string): TokenBucket {
     return sharedBucket(this.baseUrl.origin, path, this.rate, this.clock);
   }

@@ -135,7 +135,8 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
     expect(made.polls).toBeLessThanOrEqual(4);
-    expect(made.count).toBeLessThanOrEqual(14);
+    // 14, and the project's own read before publishing (Palette knows it).
+    expect(made.count).toBeLessThanOrEqual(15);
     expect(made.spanMs).toBeLessThan(60_000);
     // Read in the project, then at tenant scope: before the sync (nothing listed yet), then on two rounds
     // after it (one round of grace, should the project's listing lag the tenant's).
@@ -271,6 +272,8 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     w.palette.addRegistry('basic', 'empty-lab', { endpoint: `http://${w.registry.host}`, baseContentPath: w.under('emptybase'), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
     const pack = await writePack(join(w.root, 'empty-first'), { name: 'proj-empty', version: '1.0.0' });
     w.palette.unknownProjectStatus = 403;
+    // A key that may not read the project itself (403): the pack reads tell it.
+    w.palette.projectReadsRefused = true;
     try {
       const from = w.palette.requests.length;
       const run = await runCli(['push', pack, ...empty, '--palette-sync', '--palette-project', 'p-nosuch', '--json'], { env: env() });
@@ -286,19 +289,41 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(made.triggers).toBe(0);
       // The registry's search in the project (refused, 403) and at tenant scope (none), one of every registry at tenant
       // scope, and its pack read in the project (refused too).
-      expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
+      expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs' || r.prefix === '/v1/projects').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
         '/v1/packs/search p-nosuch',
         '/v1/packs/search tenant',
+        '/v1/projects/p-nosuch tenant',
         '/v1/packs/search tenant',
         `/v1/packs/P/registries/${w.uid} p-nosuch`,
       ]);
     } finally {
       w.palette.unknownProjectStatus = 404;
+      w.palette.projectReadsRefused = false;
     }
-    // Answered 404 (a pack not shown there tells nothing of this registry): published, found after the sync, as before.
-    const shown = await runCli(['push', pack, ...empty, '--palette-sync', '--palette-project', 'p-nosuch', '--palette-poll-interval', '1'], { env: env() });
-    expect(shown.code, shown.stderr).toBe(3);
-    expect(shown.stdout).toContain('NOT VISIBLE in Palette proj-empty:1.0.0: Palette project p-nosuch (--palette-project) cannot show the packs of registry empty-lab');
+    // Answered 404 (a pack not shown there tells nothing of this registry): the project itself, read at tenant scope,
+    // is not known (404) either: exit 2 before publishing (was: published, then exit 3 after the sync it asked for).
+    const from = w.palette.requests.length;
+    const unknown = await runCli(['push', pack, ...empty, '--palette-sync', '--palette-project', 'p-nosuch', '--json'], { env: env() });
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404)').replace('project-lab', 'empty-lab')}${NOTHING}\n`);
+    const list = await runCli(['list', ...empty, '--json'], { env: env() });
+    expect(list.code === 0 ? (JSON.parse(list.stdout) as { packs: unknown[] }).packs : []).toEqual([]);
+    expect(requestsSince(from).triggers).toBe(0);
+    expect(w.palette.requests.slice(from).filter((r) => r.path.startsWith('/v1/projects/')).map((r) => `${r.path} ${r.status} ${r.projectUid ?? 'tenant'}`)).toEqual(['/v1/projects/p-nosuch 404 tenant']);
+    // palette sync of what is published there: refused before the sync is asked for, exit 2.
+    expect((await runCli(['push', pack, ...empty], { env: env() })).code).toBe(0);
+    const before = w.palette.requests.length;
+    const sync = await runCli(['palette', 'sync', 'proj-empty:1.0.0', ...empty, '--palette-project', 'p-nosuch'], { env: env() });
+    expect(sync.code, sync.stderr).toBe(2);
+    expect(sync.stderr).toContain('error: Palette project p-nosuch (--palette-project) cannot show the packs of registry empty-lab: Palette has no project with that uid (reading project p-nosuch answered 404)\n');
+    expect(requestsSince(before).triggers).toBe(0);
+    // A project Palette knows that shows no pack of the registry yet (its first publish) is not refused: published, confirmed after the sync.
+    w.palette.projects?.set('p-new', undefined);
+    const fresh = await writePack(join(w.root, 'empty-fresh'), { name: 'proj-empty-fresh', version: '1.0.0' });
+    const known = await runCli(['push', fresh, ...empty, '--palette-sync', '--palette-project', 'p-new'], { env: env() });
+    expect(known.code, known.stderr).toBe(0);
+    expect(known.stdout).toMatch(/^visible in Palette proj-empty-fresh:1\.0\.0 /m);
   });
 
   it('the search telling nothing, push of a new version while the project is wrong, and the sync fails: each pack gives both reasons, exit 3 (was: the sync\'s only)', async () => {

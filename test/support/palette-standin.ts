@@ -32,7 +32,7 @@ import { load as loadYaml } from 'js-yaml';
  *     and (`repeatContinue`) a server that hands out the same continue token forever;
  *   - an outage (`outage`): every request answered 503 (or 429), with a Retry-After when given;
  *   - projects (`projects`): pack calls with an unknown ProjectUid refused, and a project that does not show
- *     a registry's packs;
+ *     a registry's packs; a project read (GET /v1/projects/{uid}) answers 404 for a uid it does not know;
  *   - the pack search (h): one item per pack name with the registries (this scope shows) listing it and each one's
  *     latest version, filtered by registryUid and name, sorted by name, in pages of at most 50 (listmeta.continue).
  */
@@ -227,6 +227,8 @@ export interface PaletteStandin {
    */
   projects: Map<string, Set<string> | undefined> | undefined;
   unknownProjectStatus: 403 | 404;
+  /** A project read (GET /v1/projects/{uid}) is refused (403), as for a key whose role may not read projects. */
+  projectReadsRefused: boolean;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -463,6 +465,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     packValuesAnswer: undefined,
     projects: undefined,
     unknownProjectStatus: 404,
+    projectReadsRefused: false,
     outage: undefined,
     fault: undefined,
     maxPerSecond(prefix) {
@@ -669,6 +672,13 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     };
 
     let m: RegExpExecArray | null;
+    // A project read at tenant scope (GET /v1/projects/{uid}, Palette's user service): known, or 404 ResourceNotFound.
+    if (req.method === 'GET' && (m = /^\/v1\/projects\/([^/]+)$/.exec(path)) !== null) {
+      const asked = decodeURIComponent(m[1] ?? '');
+      if (standin.projectReadsRefused || (key.role !== 'tenant-admin' && !(key.projects ?? []).includes(asked))) return error(403, 'Forbidden', 'User is not authorized to access the resource');
+      if (projects !== undefined && !projects.has(asked)) return error(404, 'ResourceNotFound', 'Resource not found');
+      return answer(200, { metadata: { uid: asked, name: asked }, spec: {}, status: {} });
+    }
     if (req.method === 'GET' && path === '/v1/registries/oci/summary') {
       const all = [...registries.values()];
       const size = options.summaryPageSize;
