@@ -32,7 +32,7 @@ import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from 
 import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
 import { LookupPace, type LookupTimer } from './lookup-pace.js';
-import { createWorkDir } from './work-dir.js';
+import { createWorkDir, unmadeWorkDir, workDirRefusal } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 
 export interface PushOptions {
@@ -273,22 +273,34 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // An extra tag that reads as another version than a pack's (version-tags.ts) makes the run a usage error, as two
   // folders of one version do: before anything is written. The rule's module is loaded only for version-like tags.
   const tagRule = (options.extraTags ?? []).some(versionLike) && options.allowOtherVersion !== true ? import('./version-tags.js') : undefined;
-  const verdicts = validation.then(async (reports) => decide(reports, strict, options.continueOnError === true, options.extraTags ?? [], tagRule === undefined ? undefined : await tagRule));
+  const verdicts = validation.then(async (reports) => {
+    const verdict = decide(reports, strict, options.continueOnError === true, options.extraTags ?? [], tagRule === undefined ? undefined : await tagRule);
+    if (verdict.usage !== undefined || verdict.blockAll) return verdict;
+    // No work folder (TMPDIR unusable): refused only when a pack's archive may not fit in memory (work-dir.ts).
+    const unusable = await workDirMade.then(
+      () => undefined,
+      (err: unknown) => workDirRefusal(err, reports.flatMap((r) => (r.pack === undefined || isFailing(r, strict) ? [] : [{ dir: r.dir, ...r.pack, knownSize: rememberedSize(r.dir) }])), IN_MEMORY_ARCHIVE_BYTES),
+    );
+    return unusable === undefined ? verdict : { ...verdict, blockAll: true, usage: unusable };
+  });
+  /** The size of the archive the cache remembers for a folder's content, when it does. */
+  const rememberedSize = (dir: string): number | undefined => {
+    const key = contentKeys.get(dir);
+    return key === undefined ? undefined : cache?.get(key)?.size;
+  };
   // Failures surface through `verdicts` (awaited below); these copies must not count as unhandled.
   verdicts.catch(() => undefined);
   for (const r of reportOf) r.promise.catch(() => undefined);
 
-  let workDir: string;
-  try {
-    workDir = await workDirMade;
-  } catch (err) {
-    await pool.close(); // its workers would keep the process alive; the checks in flight are not needed
-    throw err;
-  }
+  // Without one (TMPDIR unusable), archives kept in memory need none: the verdicts refuse the run when a pack's may
+  // not fit (workDirRefusal), and the name below is never written into.
+  const made = await workDirMade.catch(() => undefined);
+  const workDir = made ?? unmadeWorkDir();
   // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind. An empty
   // folder (each pack removed its archive; a re-run of an unchanged tree built none) goes with one call: the
   // recursive removal loads Node's rimraf module, compiled from its source once the V8 flags are set (issue 16).
   const removeWorkDir = () => {
+    if (made === undefined) return;
     try {
       rmdirSync(workDir);
     } catch {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
@@ -51,14 +51,37 @@ function runWithStdout(args: string[], stdoutPath: string, env: NodeJS.ProcessEn
 }
 
 describe('a local environment packpub cannot use', () => {
-  it('TMPDIR that is not a folder: exit 2 naming it, nothing published', async () => {
+  it('TMPDIR that is not a folder: packs built in memory publish (exit 0); one whose archive may pass 1 MiB is refused, exit 2 naming TMPDIR, nothing published', async () => {
     const w = await world('robust-tmpdir');
     const notAFolder = join(w.root, 'tmp-file');
     await writeFile(notAFolder, 'a file, not a folder\n');
-    const run = await runCli(['push', w.pack, '--oci-layout', w.layout], { env: w.env, tmpdir: notAFolder });
-    expectRun(run, { code: 2, stderr: [`cannot create packpub's work folder in ${notAFolder}`, 'hint: set TMPDIR'] });
-    expect(run.stderr).not.toContain('bug in packpub');
-    expect(await tagsOf(w.layout)).toEqual([]);
+    // Was: exit 2 for any pack, though an archive within 1 MiB is kept in memory from its build to its upload.
+    const small = await runCli(['push', w.pack, '--oci-layout', w.layout], { env: w.env, tmpdir: notAFolder });
+    expectRun(small, { code: 0, stdout: ['published robust-tmpdir:1.0.0'] });
+    expect(small.stderr).toBe('');
+    expect(await tagsOf(w.layout)).toEqual(['spectro-packs/archive/robust-tmpdir:1.0.0']);
+
+    // 1.5 MiB that does not compress: the archive goes through a file in the work folder.
+    const big = await writePack(join(w.root, 'big'), { name: 'robust-tmpdir-big', version: '1.0.0', files: { 'charts/blob.bin': randomBytes(1536 * 1024) } });
+    const other = await writePack(join(w.root, 'other'), { name: 'robust-tmpdir-other', version: '1.0.0' });
+    const layout = join(w.root, 'layout-big');
+    const refused = await runCli(['push', other, big, '--oci-layout', layout], { env: w.env, tmpdir: notAFolder });
+    expectRun(refused, {
+      code: 2,
+      stderr: [
+        `cannot create packpub's work folder in ${notAFolder} (the temp folder, TMPDIR): `,
+        `${big} (robust-tmpdir-big:1.0.0) needs it: its archive can be larger than the 1 MiB push keeps in memory`,
+        'hint: set TMPDIR to a writable folder',
+        'nothing was published',
+      ],
+    });
+    expect(refused.stderr).not.toContain('bug in packpub');
+    expect(existsSync(layout)).toBe(false);
+
+    // The same run with a usable temp folder publishes both.
+    const ok = await runCli(['push', other, big, '--oci-layout', layout], { env: w.env, tmpdir: await stack.tempDir('packpub-robust-tmp-') });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await tagsOf(layout)).sort()).toEqual(['spectro-packs/archive/robust-tmpdir-big:1.0.0', 'spectro-packs/archive/robust-tmpdir-other:1.0.0']);
   });
 
   it('standard output on a full disk (--json > /dev/full): exit 1 saying the report was lost, the push itself stands', async () => {
@@ -123,11 +146,11 @@ describe('folders that cannot be made', () => {
     expectRun(run, { code: 1, stderr: ['FAILED robust-proc-layout:1.0.0', 'ENOENT'] });
   });
 
-  it('TMPDIR under /proc: the push ends, exit 2 naming TMPDIR', async () => {
+  it('TMPDIR under /proc: the push ends; a pack built in memory needs no temp folder, exit 0', async () => {
     const w = await world('robust-proc-tmp');
     const run = await runBounded(['push', w.pack, '--oci-layout', w.layout], { ...w.env, TMPDIR: '/proc/packpub-tmp' });
-    expectRun(run, { code: 2, stderr: ["cannot create packpub's work folder in /proc/packpub-tmp"] });
-    expect(await tagsOf(w.layout)).toEqual([]);
+    expectRun(run, { code: 0, stdout: ['published robust-proc-tmp:1.0.0'] });
+    expect(await tagsOf(w.layout)).toEqual(['spectro-packs/archive/robust-proc-tmp:1.0.0']);
   });
 
   it('the cache folder under /proc: the push publishes and the process ends, exit 0', async () => {

@@ -56,7 +56,7 @@ describe('a work folder parent another user made', () => {
     const run = await runBin(['push', w.pack, '--oci-layout', w.layout], { env: w.env, modesBind: true });
     expectRun(run, {
       code: 2,
-      stderr: [`error: cannot create packpub's work folder in ${w.tmp}: ${w.tmp}/packpub-work-${uid} is not a folder of this user (uid ${uid})`, 'hint: set TMPDIR to a writable folder'],
+      stderr: [`error: cannot create packpub's work folder in ${w.tmp} (the temp folder, TMPDIR): ${w.tmp}/packpub-work-${uid} is not a folder of this user (uid ${uid}): another user made it; ${w.pack} (work-other-user-twice:1.0.0) needs it`, 'hint: set TMPDIR to a writable folder'],
     });
     expect([...(await layoutHoldings(w.layout)).tags.keys()]).toEqual([]);
     expect(await readdir(join(w.tmp, `packpub-work-${uid}`))).toEqual([]);
