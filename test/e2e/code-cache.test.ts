@@ -1,9 +1,9 @@
 import { chown, cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
+import { usableCpus } from '../../src/util/cores.js';
 import { expectRun, runBin, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -171,7 +171,7 @@ describe("the bundle's code cache never changes what a run does, and the runs th
     expect(files.every((f) => f.whole)).toBe(true);
     const names = files.map((f) => f.name);
     const worker = names.filter((name) => name.startsWith('validate-worker.cjs-'));
-    expect(worker.length).toBe(availableParallelism() > 1 ? 1 : 0);
+    expect(worker.length).toBe(usableCpus() > 1 ? 1 : 0);
     const workerFile = join(c.dir, worker[0] ?? 'none');
     const workerWritten = worker.length === 0 ? undefined : (await stat(workerFile)).mtimeMs;
 

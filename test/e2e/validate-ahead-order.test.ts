@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
+import { usableCpus } from '../../src/util/cores.js';
 import { expectRun, runBin } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -49,7 +49,7 @@ if (!isMainThread) {
 });
 
 describe('packpub validate: the main thread while a worker started ahead loads', () => {
-  it.runIf(availableParallelism() > 1)('checks packs from the end of the list until the worker has it; every pack is checked once and reported in the order given', async () => {
+  it.runIf(usableCpus() > 1)('checks packs from the end of the list until the worker has it; every pack is checked once and reported in the order given', async () => {
     const log = join(world.root, 'packs.txt');
     await writeFile(log, '');
     const run = await runBin(['validate', ...world.dirs], { nodeArgs: ['--require', world.logger], env: { PACKPUB_TEST_PACK_LOG: log } });

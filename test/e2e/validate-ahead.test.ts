@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIN_WORK_FOR_WORKERS } from '../../src/operations/validate-pool.js';
+import { usableCpus } from '../../src/util/cores.js';
 import { expectRun, runBin } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -67,11 +67,11 @@ async function logged(dirs: string[]) {
 const { runFlags } = createRequire(import.meta.url)('../../bin/v8-flags.cjs') as { runFlags(validating: boolean): { flags: string[] } };
 
 describe('packpub validate: validation workers started ahead', () => {
-  it.runIf(availableParallelism() > 1)('a worker starts and loads its built-in modules before bin sets its V8 flags, then checks packs as any worker', async () => {
+  it.runIf(usableCpus() > 1)('a worker starts and loads its built-in modules before bin sets its V8 flags, then checks packs as any worker', async () => {
     const { run, lines, before, after } = await logged([world.big, world.good, world.bad]);
     expectRun(run, { code: 1, stdout: ['ahead-big:1.0.0 OK', 'ahead-good:1.0.0 OK', 'ahead-bad:1.0.0 FAILED', '3 packs checked: 2 passed, 1 failed'] });
     // One worker (one per core but one, one per pack but one), started before the flags were set...
-    expect(lines.filter((l) => l === 'worker-start')).toHaveLength(Math.min(availableParallelism(), 3) - 1);
+    expect(lines.filter((l) => l === 'worker-start')).toHaveLength(Math.min(usableCpus(), 3) - 1);
     expect(before).toContain('worker-start');
     expect(after[0]).toBe('v8-flags:--liftoff-only');
     // ...with the built-ins its file needs (the validator reads chart archives with zlib) loaded before them,
