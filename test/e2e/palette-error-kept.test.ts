@@ -83,10 +83,13 @@ describe('a Palette sync stopped by a Palette error while it confirms the packs'
       expect(out.error.code).toBe('PALETTE');
       expect(run.stderr).toContain(`error: ${out.error.message}\n`);
       expect(out.targets.map((t) => t.packs.map((p) => [p.name, p.status]))).toEqual([[['alpha', 'visible'], ['beta', 'not-visible']]]);
-      // --junit: the Palette suite with the error that stopped the sync (not the suite of a run refused before it).
+      // --junit: the Palette suite with the error that stopped the sync (not the suite of a run refused before it), and
+      // each pack as it stood: alpha confirmed (passing), beta not (was: the error's case alone).
       const xml = await readFile(junit, 'utf8');
-      expect(xml).toMatch(/<testsuites name="packpub palette sync" tests="1" failures="1" errors="0"/);
+      expect(xml).toMatch(/<testsuites name="packpub palette sync" tests="3" failures="2" errors="0"/);
       expect(xml).toContain('<testcase name="palette sync" classname="palette" time="0.000">\n      <failure message="Palette sync stopped: Palette answered 503 to read pack beta after ');
+      expect(xml).toMatch(/<testcase name="alpha:1\.0\.0" classname="palette [^"]+" time="0\.000">\n {6}<system-out>visible in Palette \(packUid [0-9a-f]+\)<\/system-out>/);
+      expect(xml).toMatch(/<testcase name="beta:2\.0\.0" classname="palette [^"]+" time="0\.000">\n {6}<failure message="not visible in Palette: not confirmed: Palette answered 503 to read pack beta/);
     } finally {
       w.palette.fault = undefined;
     }

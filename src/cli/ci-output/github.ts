@@ -344,8 +344,58 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
     out.push('', `**Palette:** ${listed ? 'every pack is visible, but the sync failed' : problems.length > 0 ? 'not every pack is visible' : palette.status === 'dry-run' ? 'checked, nothing synced (dry run)' : 'every pack is visible'}`);
     for (const p of problems.slice(0, MAX_PALETTE_LINES)) out.push(`- ${markdownCell(cut(paletteLine(p)))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`);
     if (problems.length > MAX_PALETTE_LINES) out.push(`- and ${problems.length - MAX_PALETTE_LINES} more (the JSON report's \`palette\`)`);
+    // Stopped by an error: what it had confirmed by then (the JSON report's `palette.targets`), not only the error.
+    if (palette.status === 'error') for (const t of palette.targets ?? []) out.push(`- ${markdownCell(cut(confirmedBefore(t)))}`);
   }
   out.push('');
+  return `${out.join('\n')}\n`;
+}
+
+/** A target an error stopped the Palette step on: which of its packs Palette had been seen to list by then. */
+function confirmedBefore(t: { target: string; packs: { name: string; version: string; status: string }[] }): string {
+  const seen = t.packs.filter((p) => p.status === 'visible').map((p) => `${p.name}:${p.version}`);
+  return `(${t.target}): before the error, Palette was seen to list ${seen.length} of the ${t.packs.length} versions asked for${seen.length === 0 ? '' : ` (${seen.slice(0, 20).join(', ')}${seen.length > 20 ? ` and ${seen.length - 20} more` : ''})`}; the others are not confirmed`;
+}
+
+/**
+ * `palette sync`'s job summary, for every outcome once a sync was asked for (a run refused or stopped before gets
+ * refusalSummary): a heading saying it (every pack visible, exit 0; not every pack visible or the sync failed, exit 3;
+ * stopped by an error, with it), then for each target its Palette registry, how its sync ended, and a table of its
+ * packs (status, packUid, why not). Was: none, but for a run refused or stopped before the sync: a step failing with
+ * exit 3 said nothing in the job's page.
+ */
+export function paletteSyncSummary(palette: PaletteOutcome): string {
+  const problems = paletteProblems(palette);
+  const heading =
+    palette.status === 'error'
+      ? 'stopped by an error'
+      : problems.length === 0
+        ? 'every pack is visible in Palette'
+        : problems.every((p) => p.everyPackListed === true)
+          ? 'Palette lists every pack, but its sync failed (exit 3)'
+          : 'not every pack is visible in Palette (exit 3)';
+  const out = [`### packpub palette sync: ${heading}`, ''];
+  if (palette.status === 'error') {
+    out.push(`- ${markdownCell(cut(palette.error.message))}`);
+    if (palette.error.hint !== undefined) out.push(`- hint: ${markdownCell(cut(palette.error.hint))}`);
+    out.push('');
+  }
+  let rows = 0;
+  for (const t of palette.targets ?? []) {
+    const said = t.sync.message === undefined ? '' : `: ${t.sync.message}`;
+    out.push(`**${markdownCell(t.target)}**: Palette registry ${markdownCell(t.registry.name)} (${markdownCell(t.registry.uid)}), sync ${t.sync.outcome}${markdownCell(cut(said))}${t.forced ? ' (forceSync)' : ''}`, '');
+    for (const p of problems.filter((x) => x.target === t.target && x.pack === undefined)) out.push(`- ${markdownCell(cut(p.message))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`, '');
+    if (t.packs.length === 0) continue;
+    out.push('| pack | version | status | packUid | reason |', '| --- | --- | --- | --- | --- |');
+    for (const pack of t.packs) {
+      if (rows === MAX_ROWS) break;
+      rows++;
+      out.push(`| ${[pack.name, pack.version, pack.status, pack.packUid ?? '', cut(pack.reason ?? '')].map(markdownCell).join(' | ')} |`);
+    }
+    out.push('');
+  }
+  const all = (palette.targets ?? []).reduce((n, t) => n + t.packs.length, 0);
+  if (all > rows) out.push(`${all - rows} more packs are in the log above and in the --json report.`, '');
   return `${out.join('\n')}\n`;
 }
 

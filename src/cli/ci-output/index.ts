@@ -10,7 +10,7 @@ import { resultWarningLines } from '../render.js';
 import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import type { ValidationReport } from '../../pack/validate.js';
-import { annotations, inGitHubActions, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
+import { annotations, inGitHubActions, paletteSyncSummary, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
 import { junitXml, paletteSyncJunitXml, refusalJunitXml, unfinishedJunitXml, validateJunitXml } from './junit.js';
 
 /** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
@@ -136,10 +136,14 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
   }
 }
 
-/** `palette sync --junit FILE`: its report, the Palette suite alone (paletteSyncJunitXml). */
-export async function writePaletteSyncJunit(io: CliIo, file: string, palette: PaletteOutcome, started: Date): Promise<void> {
+/**
+ * `palette sync`'s reports once a sync was asked for, whatever came of it (visible, not, stopped by an error): in GitHub
+ * Actions the job summary (paletteSyncSummary), and with --junit FILE the Palette suite alone (paletteSyncJunitXml).
+ */
+export async function writePaletteSyncOutputs(io: CliIo, file: string | undefined, palette: PaletteOutcome, started: Date): Promise<void> {
   reported.add(io);
-  await writeJunit(io, file, paletteSyncJunitXml(palette, { started, durationMs: Date.now() - started.getTime(), hostname: hostname() }));
+  if (inGitHubActions(io.env)) await appendSummary(io, () => paletteSyncSummary(palette));
+  if (file !== undefined) await writeJunit(io, file, paletteSyncJunitXml(palette, { started, durationMs: Date.now() - started.getTime(), hostname: hostname() }));
 }
 
 /** The job summary appended to GITHUB_STEP_SUMMARY, when set; a failure to is a warning (the run's outcome stands). */

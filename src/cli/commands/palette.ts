@@ -158,10 +158,10 @@ async function sync(args: Args, ctx: CliContext, resolveTargets: () => Promise<P
     if (junit !== undefined) await ci.checkJunitPath(ctx.io, junit);
     // Inside: a target refused (an unknown --target, a registry Palette cannot use) gets its refusal case too.
     const result = await syncAndConfirm(args, ctx, await resolveTargets(), (json) => (stopped = json));
-    if (junit !== undefined) await ci.writePaletteSyncJunit(ctx.io, junit, result, started);
+    await ci.writePaletteSyncOutputs(ctx.io, junit, result, started);
     return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
   } catch (err) {
-    if (junit !== undefined && stopped !== undefined) await ci.writePaletteSyncJunit(ctx.io, junit, stopped, started).catch(() => undefined);
+    if (stopped !== undefined) await ci.writePaletteSyncOutputs(ctx.io, junit, stopped, started).catch(() => undefined);
     else await ci.reportRefusal(ctx.io, 'palette sync', junit, err, started);
     throw err;
   }

@@ -54,6 +54,24 @@ describe('the Palette step in the CI outputs', () => {
     expect(xml).toContain('<testcase name="palette sync" classname="palette" time="0.000">\n      <failure message="Palette sync stopped: Palette rejected the API key" type="AUTH">');
   });
 
+  it('an error after some packs were confirmed: the summary and the JUnit report keep them (was: the error alone)', () => {
+    const b = { name: 'b', version: '2.0.0', status: 'not-visible', reason: 'not confirmed: Palette answered 503 to read pack b after 6 attempts' };
+    const kept = target('published-not-visible', { status: 'visible', packUid: 'u-1' });
+    const first = kept.status === 'error' ? undefined : kept.targets[0];
+    const stopped: PaletteOutcome = {
+      status: 'error',
+      error: { code: 'PALETTE', message: 'Palette answered 503 to read pack b after 6 attempts' },
+      targets: first === undefined ? [] : [{ ...first, sync: { outcome: 'success' }, packs: [...first.packs, b as never] }],
+    };
+    const summary = stepSummary(report, stopped);
+    expect(summary).toContain('- Palette sync stopped: Palette answered 503 to read pack b after 6 attempts\n');
+    expect(summary).toContain('- (h:5000/b): before the error, Palette was seen to list 1 of the 2 versions asked for (a:1.0.0); the others are not confirmed\n');
+    const xml = junitXml(report, { ...options, palette: stopped });
+    expect(xml).toContain('<testsuite name="Palette" tests="3" failures="2"');
+    expect(xml).toContain('<testcase name="a:1.0.0" classname="palette h:5000/b" time="0.000">\n      <system-out>visible in Palette (packUid u-1)</system-out>');
+    expect(xml).toContain('<testcase name="b:2.0.0" classname="palette h:5000/b" time="0.000">\n      <failure message="not visible in Palette: not confirmed: Palette answered 503 to read pack b after 6 attempts" type="PALETTE">');
+  });
+
   it('every pack visible: succeeded, no annotation, a passing case', () => {
     expect(stepSummary(report, visible).split('\n')[0]).toBe('### packpub push: succeeded');
     expect(stepSummary(report, visible)).toContain('**Palette:** every pack is visible\n');

@@ -1,0 +1,117 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { startPaletteLab } from '../support/palette-lab.js';
+import { writePacks } from '../support/packs.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
+import { runChildText } from '../support/spawner.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * What each CI output says for each outcome of the Palette loop. palette sync wrote no job summary once a sync was
+ * asked for: exit 0, exit 3 (not visible by the deadline, or the sync failed) and an error after the sync (Palette
+ * unreachable through the deadline, exit 1, with --junit) left the job's page empty. A push or palette sync stopped by
+ * a Palette error wrote a JUnit report of the one failing case, the packs Palette had confirmed before it left out, and
+ * push's summary did not say them either. Now: palette sync's summary for every outcome (heading, each target's
+ * registry and sync, a table of packs); the JUnit Palette suite and push's summary keep the packs confirmed before an error.
+ */
+
+const XSD = fileURLToPath(new URL('../fixtures/junit-jenkins.xsd', import.meta.url));
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup(async (stack) => {
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-ci-outcomes-', key: KEY, name: 'outcomes-lab', base: 'outcomes', clock, shared: true });
+  // In front of Palette: answers for it once the sync was asked for (an outage after the trigger).
+  const proxy = stack.add(await startRecordingProxy(lab.palette.url));
+  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0' });
+  return { ...lab, proxy, packs };
+});
+
+const target = () => `${w.registry.host}/${w.under('outcomes')}`;
+const at = () => ['--registry', target()];
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.proxy.url, SPECTROCLOUD_APIKEY: KEY });
+let n = 0;
+
+/** `palette sync ...args` in GitHub Actions with --junit: exit code, stderr's workflow commands, the summary and the JUnit file. */
+async function syncInCi(args: string[]): Promise<{ code: number; stderr: string; commands: string[]; md: string; xml: string }> {
+  const summary = join(w.root, `summary-${++n}.md`);
+  const junit = join(w.root, `junit-${n}.xml`);
+  await writeFile(summary, '');
+  const run = await runCli(['palette', 'sync', ...args, ...at(), '--palette-poll-interval', '1', '--junit', junit], {
+    env: { ...env(), GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
+  });
+  await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+  return { code: run.code, stderr: run.stderr, commands: run.stderr.split('\n').filter((l) => l.startsWith('::')), md: await readFile(summary, 'utf8'), xml: await readFile(junit, 'utf8') };
+}
+
+const packUid = (name: string) => w.palette.registries.get(w.uid)?.index.get(name)?.get('1.0.0')?.packUid ?? 'none';
+
+describe('palette sync in CI, each outcome of the loop', () => {
+  it('every pack visible (exit 0): a summary saying so with each pack\'s packUid, a passing JUnit case, no annotation (was: no summary)', async () => {
+    expect((await runCli(['push', w.packs.a, ...at()], { env: env() })).code).toBe(0);
+    const run = await syncInCi(['oc-a:1.0.0']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.commands).toEqual([]);
+    const lines = run.md.split('\n');
+    expect(lines[0]).toBe('### packpub palette sync: every pack is visible in Palette');
+    expect(run.md).toContain(`**${target()}**: Palette registry outcomes-lab (${w.uid}), sync success: Synced 1 pack versions\n`);
+    expect(run.md).toContain(`| oc-a | 1.0.0 | visible | ${packUid('oc-a')} |  |\n`);
+    expect(run.xml).toMatch(/<testsuites name="packpub palette sync" tests="1" failures="0" errors="0"/);
+  });
+
+  it('a sync that failed on another pack while Palette lists this one (exit 3): the summary says the pack is there and the sync failed', async () => {
+    expect((await runCli(['push', w.packs.c, ...at()], { env: env() })).code).toBe(0);
+    w.palette.failSyncsAfterIndexing = 'failed to pull other-team:2.0.0: manifest unknown';
+    const run = await syncInCi(['oc-c:1.0.0']);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.md.split('\n')[0]).toBe('### packpub palette sync: Palette lists every pack, but its sync failed (exit 3)');
+    expect(run.md).toContain(`**${target()}**: Palette registry outcomes-lab (${w.uid}), sync failed: failed to pull other-team:2.0.0: manifest unknown\n`);
+    expect(run.md).toContain('- Palette lists every version asked for (1) with the content published, but its sync of outcomes-lab failed');
+    expect(run.md).toContain(`| oc-c | 1.0.0 | visible | ${packUid('oc-c')} |  |\n`);
+  });
+
+  it('Palette unreachable after the sync was asked for, through the deadline (exit 1, --junit): the summary says the error and the pack not confirmed (was: none); the JUnit report keeps the pack\'s case', async () => {
+    expect((await runCli(['push', w.packs.d, ...at()], { env: env() })).code).toBe(0);
+    // Every status read after the sync was asked for answered 503, until the deadline.
+    let triggered = false;
+    w.proxy.onRequest = (req) => {
+      if (req.method === 'POST' && /\/sync(\?|$)/.test(req.path)) triggered = true;
+      else if (triggered && req.path.endsWith('/sync/status')) return { status: 503, headers: { 'content-type': 'application/json' }, body: '{"code":"ServiceUnavailable","message":"upstream restarting"}' };
+      return 'pass';
+    };
+    try {
+      const run = await syncInCi(['oc-d:1.0.0', '--palette-timeout', '30', '--retry-attempts', '2']);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.md.split('\n')[0]).toBe('### packpub palette sync: stopped by an error');
+      expect(run.md).toMatch(/\n- Palette answered 503 to read the sync status of registry [0-9a-f]+ after/);
+      expect(run.md).toMatch(/\| oc-d \| 1\.0\.0 \| not-visible \|  \| not confirmed: Palette answered 503/);
+      expect(run.xml).toMatch(/<testsuites name="packpub palette sync" tests="2" failures="2" errors="0"/);
+      expect(run.xml).toContain(`<testcase name="oc-d:1.0.0" classname="palette ${target()}" time="0.000">\n      <failure message="not visible in Palette: not confirmed: Palette answered 503`);
+      // The error that ends the run is its annotation.
+      expect(run.commands.some((l) => l.startsWith('::error') && l.includes('Palette answered 503 to read the sync status'))).toBe(true);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+  });
+
+  // Last: the sync left running is settled by the next status read, which would take another test's failSyncsAfterIndexing.
+  it('not visible by the deadline (exit 3): the summary says it, with the reason; one annotation; a failing case (was: no summary)', async () => {
+    expect((await runCli(['push', w.packs.b, ...at()], { env: env() })).code).toBe(0);
+    w.palette.hangSyncs = true;
+    try {
+      const run = await syncInCi(['oc-b:1.0.0', '--palette-timeout', '30']);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.md.split('\n')[0]).toBe('### packpub palette sync: not every pack is visible in Palette (exit 3)');
+      expect(run.md).toContain(`**${target()}**: Palette registry outcomes-lab (${w.uid}), sync timeout: Sync in progress\n`);
+      expect(run.md).toMatch(/\n\| oc-b \| 1\.0\.0 \| not-visible \|  \| timed out after \d+ s waiting for Palette's sync of outcomes-lab \(last status InProgress\)/);
+      expect(run.commands).toHaveLength(1);
+      expect(run.commands[0]).toMatch(/^::error title=packpub palette::oc-b:1\.0\.0 \(.*\): not visible in Palette: timed out after/);
+      expect(run.xml).toMatch(/<testsuites name="packpub palette sync" tests="1" failures="1" errors="0"/);
+    } finally {
+      w.palette.hangSyncs = false;
+    }
+  });
+});
