@@ -592,9 +592,10 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
     });
   }
   if (code === 'UND_ERR_SOCKET' && (message === 'bad response' || message === 'bad upgrade')) {
-    // undici drops the connection on an interim `100 Continue` (it never asks for one) and on an answer that switches
-    // protocols unasked: not a connection the registry dropped, as the reset below would say.
-    const what = message === 'bad upgrade' ? 'a switch to another protocol (101)' : 'an interim 100 Continue, or an answer to no request';
+    // undici drops the connection on bytes that answer no request (a 100 Continue after the answer, say: one before it
+    // is read past, unasked-continue.ts, unless its head is over 16 KiB) and on an answer that switches protocols
+    // unasked: not a connection the registry dropped, as the reset below would say.
+    const what = message === 'bad upgrade' ? 'a switch to another protocol (101)' : 'an answer to no request (or a 100 Continue whose head is over 16 KiB)';
     return new RegistryError('NETWORK', `${host} answered ${ctx.method} ${redactUrl(ctx.url)} with ${what}, which packpub did not ask for and cannot read`, {
       ...base,
       retryable: true,

@@ -17,6 +17,7 @@ import { checkExtraHeaders, loadClientIdentity } from './registry-only.js';
 import { RETRY_DEFAULTS } from './retry.js';
 import type { RegistryClientOptions, TlsSettingNames } from './stack.js';
 import { resumeParserAtEnd } from './paused-parser.js';
+import { readPastUnaskedContinue } from './unasked-continue.js';
 
 /*
  * The HTTP layer every registry call goes through: one pooled keep-alive undici Agent per run, TLS
@@ -462,6 +463,8 @@ class UndiciTransport implements HttpTransport {
           });
           // Before undici's own listener: an end while the body's backpressure paused the parser crashed undici 7.
           resumeParserAtEnd(socket);
+          // An unasked 100 Continue before an answer (a proxy's): undici 7 drops the connection on it.
+          readPastUnaskedContinue(socket, this.debug);
         }
         done(...args);
       };
