@@ -7,6 +7,7 @@ import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack, writePacks } from '../support/packs.js';
+import { listedVersions } from '../support/published.js';
 import { holdVersions } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 import { makeTestCertificates } from '../support/tls.js';
@@ -53,11 +54,6 @@ const env = (endpoint: string) => ({
 const at = (base: string) => ['--registry', `${w.registry.host}/${base}`];
 const fast = ['--palette-poll-interval', '0.02'];
 const syncCalls = (palette: typeof w.palette) => palette.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sync'));
-async function versionsAt(base: string): Promise<string[]> {
-  const list = await runCli(['list', ...at(base), '--json'], { env: env(w.palette.url) });
-  expect(list.code, list.stderr).toBe(0);
-  return (JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] }).packs.flatMap((p) => p.versions.map((v) => `${p.name}:${v.version}`));
-}
 
 describe('a Palette registry with sync off', () => {
   const reason = 'sync is off for Palette registry sync-off: turn it on (Palette lists packs only from synced registries)';
@@ -94,7 +90,7 @@ describe('a Palette registry with sync off', () => {
     expect(run.stderr).toContain(
       `error: sync is off for Palette registry sync-off (${w.syncOffUid}), which serves ${w.registry.host}/syncoff: Palette would list none of the packs; nothing was published (push --palette-sync checks Palette first)\n`,
     );
-    expect(await versionsAt('syncoff')).toEqual(['edge-one:1.0.0']);
+    expect(await listedVersions(at('syncoff'), env(w.palette.url))).toEqual(['edge-one:1.0.0']);
     expect(syncCalls(w.palette)).toEqual([]);
   });
 
@@ -185,7 +181,7 @@ describe('a self-hosted Palette over HTTPS with a private CA (--palette-ca-file)
       expect(w.tlsPalette.requests.length).toBe(requests);
     }
     // The refused pushes published nothing.
-    expect(await versionsAt('tlsbase')).toEqual(['edge-tls:1.0.0']);
+    expect(await listedVersions(at('tlsbase'), env(w.palette.url))).toEqual(['edge-tls:1.0.0']);
   });
 
   it('a bad palette.caFile in packpub.yaml is named as that setting, not as a flag the user never gave', async () => {
@@ -217,7 +213,7 @@ describe('push --dry-run --palette-sync checks Palette with reads only, and says
     expect(w.palette.requests.length).toBeGreaterThan(before);
     expect(paletteWrites(w.palette, before)).toEqual([]);
     expect(w.palette.registries.get(w.dryUid)?.syncRequests).toEqual([]);
-    expect(await versionsAt('drybase')).toEqual([]);
+    expect(await listedVersions(at('drybase'), env(w.palette.url))).toEqual([]);
 
     const json = await runCli(['push', w.packs.dry, ...at('drybase'), '--dry-run', '--palette-sync', '--json', ...fast], { env: env(w.palette.url) });
     expect(json.code, json.stderr).toBe(0);
@@ -229,7 +225,7 @@ describe('push --dry-run --palette-sync checks Palette with reads only, and says
     expect(report.palette.targets[0]?.forced).toBe(false);
     expect(report.palette.targets[0]?.packs).toEqual([{ name: 'edge-dry', version: '1.0.0', status: 'planned' }]);
     expect(paletteWrites(w.palette, before)).toEqual([]);
-    expect(await versionsAt('drybase')).toEqual([]);
+    expect(await listedVersions(at('drybase'), env(w.palette.url))).toEqual([]);
   });
 
   it('no API key, or no registry serving the target, fails the dry run as it would fail the push', async () => {
@@ -242,7 +238,7 @@ describe('push --dry-run --palette-sync checks Palette with reads only, and says
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/nobase`);
     expect(paletteWrites(w.palette, before)).toEqual([]);
-    expect(await versionsAt('nobase')).toEqual([]);
+    expect(await listedVersions(at('nobase'), env(w.palette.url))).toEqual([]);
   });
 
   it('a registry with sync off: exit 2, as the real run is refused; nothing synced (was: exit 3, WOULD NOT BE VISIBLE)', async () => {
@@ -251,7 +247,7 @@ describe('push --dry-run --palette-sync checks Palette with reads only, and says
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`error: sync is off for Palette registry sync-off (${w.syncOffUid}), which serves ${w.registry.host}/syncoff: Palette would list none of the packs; nothing was published`);
     expect(syncCalls(w.palette)).toEqual([]);
-    expect(await versionsAt('syncoff')).not.toContain('edge-dry:1.0.0');
+    expect(await listedVersions(at('syncoff'), env(w.palette.url))).not.toContain('edge-dry:1.0.0');
   });
 });
 
@@ -262,7 +258,7 @@ describe('Palette flags that would be ignored are refused before anything is pub
     expect(push.code).toBe(2);
     expect(push.stderr).toContain('error: --palette-registry, --palette-timeout apply only with --palette-sync, which is not given: Palette would not be synced');
     expect(push.stderr).toContain('hint: add --palette-sync');
-    expect(await versionsAt('ignoredbase')).toEqual([]);
+    expect(await listedVersions(at('ignoredbase'), env(w.palette.url))).toEqual([]);
     const cases: [string[], string][] = [
       [['palette', 'doctor', ...at('drybase'), '--force-sync'], '--force-sync applies to palette sync, not palette doctor: it would be ignored'],
       [['palette', 'sync', ...at('drybase'), '--palette-registry-name', 'x'], '--palette-registry-name applies to palette register, not palette sync: it would be ignored'],
@@ -283,7 +279,7 @@ describe('Palette flags that would be ignored are refused before anything is pub
     expect(push.code, push.stderr).toBe(2);
     expect(push.stderr).toContain('error: --palette-timeout must be a number above 0 and at most 86400, got "0"\n');
     expect(push.stdout).toBe('');
-    expect(await versionsAt('badseconds')).toEqual([]);
+    expect(await listedVersions(at('badseconds'), env(w.palette.url))).toEqual([]);
     const sync = await runCli(['palette', 'sync', ...at('badseconds'), '--palette-poll-interval', '-1'], { env: env(w.palette.url) });
     expect(sync.code, sync.stderr).toBe(2);
     expect(sync.stderr).toContain('error: --palette-poll-interval must be a number above 0 and at most 3600, got "-1"\n');
@@ -299,7 +295,7 @@ describe('Palette flags that would be ignored are refused before anything is pub
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`palette: no version was published to ${w.registry.host}/drybase: Palette was not synced\n`);
     expect(w.palette.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
-    expect(await versionsAt('drybase')).toEqual([]);
+    expect(await listedVersions(at('drybase'), env(w.palette.url))).toEqual([]);
   });
 });
 
@@ -311,7 +307,7 @@ describe('a Palette that pages its registry list', () => {
     expect(run.stdout).toContain(`visible in Palette edge-paged:1.0.0 (packUid ${packUid})`);
     expect(w.pagedPalette.registries.get(w.pagedUid)?.syncRequests).toHaveLength(1);
     expect(w.pagedPalette.requests.filter((r) => r.path === '/v1/registries/oci/summary' && r.query.startsWith('?continue='))).toHaveLength(4);
-    expect(await versionsAt('pagedbase')).toEqual(['edge-paged:1.0.0']);
+    expect(await listedVersions(at('pagedbase'), env(w.palette.url))).toEqual(['edge-paged:1.0.0']);
   });
 });
 
@@ -368,7 +364,7 @@ describe('a Palette answering 503 or 429: --retry-attempts and --retry-deadline 
     const packUid = w.palette.registries.get(uid)?.index.get('edge-retry')?.get('1.0.0')?.packUid;
     expect(packUid).toMatch(/^[0-9a-f]{24}$/);
     expect(run.stdout).toContain(`visible in Palette edge-retry:1.0.0 (packUid ${packUid})`);
-    expect(await versionsAt('retrybase')).toEqual(['edge-retry:1.0.0']);
+    expect(await listedVersions(at('retrybase'), env(w.palette.url))).toEqual(['edge-retry:1.0.0']);
     // Without the outage ending, the default gives up after 6 requests.
     const { run: down, saw: downSaw } = await during({ status: 503 }, ['palette', 'sync', 'edge-retry:1.0.0', ...at('retrybase'), ...fast]);
     expect(down.code).toBe(1);
@@ -396,7 +392,7 @@ describe('a Palette answering 5xx: reads retried, a create not sent twice', () =
     expect(seen(since).filter((r) => r.includes('/sync/status')).slice(0, 3)).toEqual([`GET ${status} 500`, `GET ${status} 500`, `GET ${status} 200`]);
     const packUid = w.palette.registries.get(uid)?.index.get('edge-five')?.get('1.0.0')?.packUid;
     expect(run.stdout).toContain(`visible in Palette edge-five:1.0.0 (packUid ${packUid})`);
-    expect(await versionsAt('fivebase')).toEqual(['edge-five:1.0.0']);
+    expect(await listedVersions(at('fivebase'), env(w.palette.url))).toEqual(['edge-five:1.0.0']);
   });
 
   it.each<{ status: 502 | 500 | 'reset'; says: string }>([

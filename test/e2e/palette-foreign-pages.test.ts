@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
-import { startPaletteLab } from '../support/palette-lab.js';
-import { writePacks } from '../support/packs.js';
-import { startRecordingProxy, type ProxyAction } from '../support/recording-proxy.js';
+import { listedVersions, proxiedPaletteLab } from '../support/published.js';
+import { type ProxyAction } from '../support/recording-proxy.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 
@@ -21,15 +20,9 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
-const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-foreign-', key: KEY, name: 'foreign-lab', base: 'foreign', clock, shared: true });
-  const proxy = stack.add(await startRecordingProxy(lab.palette.url));
-  const packs = await writePacks(lab.root, { a: 'foreign-a:1.0.0', b: 'foreign-b:1.0.0', c: 'foreign-c:1.0.0' });
-  return { ...lab, proxy, packs };
-});
-
-const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.proxy.url, SPECTROCLOUD_APIKEY: KEY });
-const at = () => ['--registry', `${w.registry.host}/${w.under('foreign')}`];
+const w = setup((stack) => proxiedPaletteLab(stack, 'foreign', KEY, clock));
+const env = () => w.env;
+const at = () => w.at;
 const HINT = "hint: check --palette-endpoint (or SPECTROCLOUD_HOST): the API host itself (the SaaS API is https://api.spectrocloud.com), not the console's or a sign-in page's, and that a proxy between this machine and Palette lets the API through";
 const SIGN_IN = '<!DOCTYPE html>\n<html><head><title>Sign in | Example Corp</title></head><body><form>Please sign in to continue.</form></body></html>';
 
@@ -40,12 +33,6 @@ async function answering<T>(hook: (path: string) => ProxyAction, fn: () => Promi
   } finally {
     w.proxy.onRequest = undefined;
   }
-}
-
-async function published(): Promise<string[]> {
-  const list = await runCli(['list', ...at(), '--json'], { env: env() });
-  expect(list.code, list.stderr).toBe(0);
-  return (JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] }).packs.flatMap((p) => p.versions.map((v) => `${p.name}:${v.version}`)).sort();
 }
 
 describe('a proxy or sign-in page answering for Palette', () => {
@@ -64,7 +51,7 @@ describe('a proxy or sign-in page answering for Palette', () => {
     expect(run.stderr).not.toContain('s3cr3t-state');
     expect(run.stderr).not.toContain('<form>');
     expect(await readFile(junit, 'utf8')).toContain('type="PALETTE"');
-    expect(await published()).toEqual([]);
+    expect(await listedVersions(at(), env())).toEqual([]);
   });
 
   it('a 401 sign-in page is not read as Palette rejecting the key: exit 1 before publishing', async () => {
@@ -77,7 +64,7 @@ describe('a proxy or sign-in page answering for Palette', () => {
     expect(run.stderr).not.toContain('rejected the API key');
     expect(run.stderr).not.toContain('Profile > My API Keys');
     expect(run.stderr).toContain(HINT);
-    expect(await published()).toEqual([]);
+    expect(await listedVersions(at(), env())).toEqual([]);
   });
 
   it('Palette\'s own 401 (v1Error JSON) still says the key was rejected', async () => {
@@ -99,7 +86,7 @@ describe('a proxy or sign-in page answering for Palette', () => {
     expectReportValid(report);
     expect(report.palette.status).toBe('error');
     expect(report.palette.error).toMatchObject({ code: 'PALETTE', message });
-    expect(await published()).toEqual(['foreign-b:1.0.0']);
+    expect(await listedVersions(at(), env())).toEqual(['foreign-b:1.0.0']);
     // One read of the pack, no wait for --palette-timeout (600 s).
     expect(w.proxy.requests.filter((r) => r.path.startsWith('/v1/packs/foreign-b/')).length).toBe(1);
   });

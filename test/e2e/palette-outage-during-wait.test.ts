@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
-import { startPaletteLab } from '../support/palette-lab.js';
-import { writePacks } from '../support/packs.js';
-import { startRecordingProxy, type ProxyAction, type ProxyRequestInfo } from '../support/recording-proxy.js';
+import { proxiedPaletteLab } from '../support/published.js';
+import { type ProxyAction, type ProxyRequestInfo } from '../support/recording-proxy.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -18,27 +17,9 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 
-const w = setup(async (stack) => {
-  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-outage-', key: KEY, name: 'outage-lab', base: 'outage', clock, shared: true });
-  const proxy = stack.add(await startRecordingProxy(lab.palette.url));
-  const packs = await writePacks(lab.root, {
-    a: 'outage-a:1.0.0',
-    b: 'outage-b:1.0.0',
-    c: 'outage-c:1.0.0',
-    d: 'outage-d:1.0.0',
-    e1: 'outage-e1:1.0.0',
-    e2: 'outage-e2:1.0.0',
-    e3: 'outage-e3:1.0.0',
-    f: 'outage-f:1.0.0',
-    g1: 'outage-g1:1.0.0',
-    g2: 'outage-g2:1.0.0',
-    g3: 'outage-g3:1.0.0',
-  });
-  return { ...lab, proxy, packs };
-});
-
-const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.proxy.url, SPECTROCLOUD_APIKEY: KEY });
-const at = () => ['--registry', `${w.registry.host}/${w.under('outage')}`];
+const w = setup((stack) => proxiedPaletteLab(stack, 'outage', KEY, clock, ['a', 'b', 'c', 'd', 'e1', 'e2', 'e3', 'f', 'g1', 'g2', 'g3']));
+const env = () => w.env;
+const at = () => w.at;
 const UNAVAILABLE: ProxyAction = { status: 503, headers: { 'content-type': 'application/json' }, body: '{"code":"ServiceUnavailable","message":"upstream restarting"}' };
 
 /** After the sync was asked for, the next `times` requests whose path matches `path` answered 503. */

@@ -5,6 +5,7 @@ import { skipWaits } from '../support/clock.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
 import { writePack, writePacks } from '../support/packs.js';
+import { listedVersions } from '../support/published.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -74,12 +75,6 @@ async function searchShowingNothing<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function versionsAt(): Promise<string[]> {
-  const list = await runCli(['list', ...at(), '--json'], { env: env() });
-  expect(list.code, list.stderr).toBe(0);
-  return (JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] }).packs.flatMap((p) => p.versions.map((v) => `${p.name}:${v.version}`)).sort();
-}
-
 describe('push --palette-sync / palette sync with a wrong --palette-project', () => {
   it('a project that shows the registry: the packs are confirmed there (exit 0)', async () => {
     const run = await runCli(['push', w.packs.first, ...at(), '--palette-sync', '--palette-project', 'p-all'], { env: env() });
@@ -107,7 +102,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const dry = await runCli(['push', w.packs.second, ...at(), '--palette-sync', '--palette-project', 'p-hidden', '--dry-run'], { env: env() });
     expect(dry.code, dry.stderr).toBe(2);
     expect(dry.stderr).toContain(message);
-    expect(await versionsAt()).toEqual(['proj-first:1.0.0']);
+    expect(await listedVersions(at(), env())).toEqual(['proj-first:1.0.0']);
     const made = requestsSince(from);
     expect(made.triggers).toBe(0);
     expect(made.polls).toBe(0);
@@ -131,7 +126,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
     expect(run.stderr).not.toContain('error: Palette project');
     // Published: the registry holds it.
-    expect(await versionsAt()).toEqual(['proj-first:1.0.0', 'proj-fresh:1.0.0']);
+    expect(await listedVersions(at(), env())).toEqual(['proj-first:1.0.0', 'proj-fresh:1.0.0']);
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
     expect(made.polls).toBeLessThanOrEqual(4);
@@ -161,7 +156,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
         reason: `Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project; ${reasonHint}, that the key's user belongs to it and that registry project-lab is available there`,
       },
     ]);
-    expect(await versionsAt()).toEqual(['proj-first:1.0.0', 'proj-first:1.1.0', 'proj-fresh:1.0.0']);
+    expect(await listedVersions(at(), env())).toEqual(['proj-first:1.0.0', 'proj-first:1.1.0', 'proj-fresh:1.0.0']);
     // The sync ran (the tenant now lists 1.1.0), and no pack read was made after it: the check before it had the answer.
     const made = requestsSince(from);
     expect(made.triggers).toBe(1);
@@ -233,7 +228,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
     expect(missing.code, missing.stderr).toBe(2);
     expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}${NOTHING}\n`);
-    expect(await versionsAt()).not.toContain('proj-nosuch:1.0.0');
+    expect(await listedVersions(at(), env())).not.toContain('proj-nosuch:1.0.0');
     expect(requestsSince(from).triggers).toBe(0);
     // Published without a sync, for palette sync below to name.
     const published = await runCli(['push', w.packs.nosuch, ...at()], { env: env() });
@@ -258,7 +253,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
         `error: ${cannotShow('p-nosuch', 'Palette refused a pack read there (the Palette API key may not read pack proj-first in project p-nosuch (403): User is not authorized to access the resource)')}${NOTHING}\n`,
       );
       expect(pushed.stderr).toContain(`${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`);
-      expect(await versionsAt()).not.toContain('proj-refused:1.0.0');
+      expect(await listedVersions(at(), env())).not.toContain('proj-refused:1.0.0');
       expect(requestsSince(from).triggers).toBe(0);
     } finally {
       w.palette.unknownProjectStatus = 404;
@@ -334,7 +329,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(run.stdout).toContain(
       "NOT VISIBLE in Palette proj-first:1.2.0: Palette's sync of project-lab failed: cannot reach the registry; and Palette project p-hidden (--palette-project) cannot show the packs of registry project-lab: Palette lists proj-first through that registry at tenant scope, but not in the project; ",
     );
-    expect(await versionsAt()).toContain('proj-first:1.2.0');
+    expect(await listedVersions(at(), env())).toContain('proj-first:1.2.0');
   });
 
   it('a search in the project showing no pack while the project\'s pack reads show them: not refused, published and confirmed (exit 0)', async () => {
@@ -346,7 +341,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-all'], { env: env() });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^visible in Palette proj-first:1\.3\.0 \(packUid [0-9a-f]+\)$/m);
-      expect(await versionsAt()).toContain('proj-first:1.3.0');
+      expect(await listedVersions(at(), env())).toContain('proj-first:1.3.0');
     } finally {
       w.palette.searchItemsAnswer = undefined;
     }

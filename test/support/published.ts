@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { runCli } from './cli.js';
 import { listenOnLoopback, type ListeningServer } from './loopback.js';
-import { writePack } from './packs.js';
+import { writePack, writePacks } from './packs.js';
 import { startPaletteLab } from './palette-lab.js';
 import { sharedProxiedRegistry, type ProxiedRegistry } from './push-setup.js';
+import { startRecordingProxy } from './recording-proxy.js';
 import type { Stage } from './stage.js';
 
 /*
@@ -69,6 +71,28 @@ export async function paletteLabWithHello(stack: Stage, prefix: string, key: str
   const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: key };
   return { ...lab, pack, env };
+}
+
+/**
+ * A Palette lab on the worker's shared registry (startPaletteLab: a registry `<base>-lab` under `under(base)`,
+ * Palette's clock `clock`) whose stand-in a user reaches through a recording proxy (`proxy`: a test makes it
+ * answer for Palette), a pack `<base>-<name>` 1.0.0 per name of `names` (default a, b, c) written beside it
+ * (`packs.a` ...), not yet published; `env`: a user of that Palette (through the proxy) with the API key `key`;
+ * `at`: the registry's target flags.
+ */
+export async function proxiedPaletteLab<K extends string = 'a' | 'b' | 'c'>(stack: Stage, base: string, key: string, clock: { now(): number }, names: K[] = ['a', 'b', 'c'] as K[]) {
+  const lab = await startPaletteLab(stack, { prefix: `packpub-palette-${base}-`, key, name: `${base}-lab`, base, clock, shared: true });
+  const proxy = stack.add(await startRecordingProxy(lab.palette.url));
+  const packs = await writePacks(lab.root, Object.fromEntries(names.map((n) => [n, `${base}-${n}:1.0.0`])) as Record<K, string>);
+  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: proxy.url, SPECTROCLOUD_APIKEY: key };
+  return { ...lab, proxy, packs, env, at: ['--registry', `${lab.registry.host}/${lab.under(base)}`] };
+}
+
+/** What `packpub list <target> --json` shows, as sorted `name:version`s; the list must exit 0. */
+export async function listedVersions(target: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const list = await runCli(['list', ...target, '--json'], { env });
+  expect(list.code, list.stderr).toBe(0);
+  return (JSON.parse(list.stdout) as { packs: { name: string; versions: { version: string }[] }[] }).packs.flatMap((p) => p.versions.map((v) => `${p.name}:${v.version}`)).sort();
 }
 
 /** A temp folder of the test's own (`root`) holding hello 1.0.0 at `pack`, not yet published. */
