@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
-import { startEcrPublicStandin } from '../support/ecr-public-standin.js';
+import { startEcrPublicWorld } from '../support/ecr-public-standin.js';
 import { useFakeAwsEnvironment } from '../support/ecr-standin.js';
 
 /*
@@ -23,17 +22,7 @@ const TOKEN = 'ecr-public-token-not-real-0123';
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-ecr-public-');
   const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
-  const registry = stack.add(await startHostileRegistry({ users: { AWS: TOKEN } }));
-  const created = new Set<string>();
-  registry.behaviour.answer = (req): HostileAnswer | undefined => {
-    const m = /^\/v2\/myalias\/(.+?)\/(?:manifests|blobs|tags)\//.exec(req.path);
-    if (m === null || created.has(m[1] ?? '')) return undefined;
-    const body = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${m[1] ?? ''}' does not exist in the registry with id 'myalias'` }] });
-    return { status: 404, headers: { 'content-type': 'application/json' }, body };
-  };
-  const api = stack.add(await startEcrPublicStandin({ repositories: created, password: TOKEN }));
-  const port = registry.host.split(':')[1] ?? '';
-  return { root, pack, registry, created, api, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
+  return { root, pack, ...(await startEcrPublicWorld(stack, TOKEN)) };
 });
 const env = (password = TOKEN) => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), PACKPUB_USERNAME: 'AWS', PACKPUB_PASSWORD: password });
 /** For runs that create repositories: the ECR Public API stand-in (AWS credentials: useFakeAwsEnvironment, in process.env where the SDK reads them). */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
+import { expectSyncedVisible } from '../support/palette-lab.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -93,11 +94,6 @@ describe('NODE_EXTRA_CA_CERTS and --ca-file together', () => {
     expect(w.palette.registries.get(w.paletteUid)?.syncRequests).toHaveLength(0);
 
     const run = await sync({ NODE_EXTRA_CA_CERTS: w.corporate.caFile });
-    expect(run.code, run.stderr).toBe(0);
-    const packUid = w.palette.registries.get(w.paletteUid)?.index.get('extraca')?.get('1.0.0')?.packUid;
-    expect(packUid).toMatch(/^[0-9a-f]{24}$/);
-    expect(run.stdout).toBe(`visible in Palette extraca:1.0.0 (packUid ${packUid})\n`);
-    expect(w.palette.registries.get(w.paletteUid)?.syncRequests).toHaveLength(1);
-    expect(w.palette.violations()).toEqual([]);
+    expectSyncedVisible(run, w.palette, w.paletteUid, 'extraca');
   });
 });

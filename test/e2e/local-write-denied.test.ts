@@ -30,6 +30,15 @@ async function world(name: string): Promise<{ root: string; pack: string; denied
   return { root, pack, denied, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), TMPDIR: root } };
 }
 
+/** world(name) with its pack pushed (as this user may) to an OCI layout of its own, `published`. */
+async function publishedWorld(name: string): Promise<Awaited<ReturnType<typeof world>> & { published: string }> {
+  const w = await world(name);
+  const published = join(w.root, 'published');
+  const pushed = await runCli(['push', w.pack, '--oci-layout', published], { env: w.env });
+  expect(pushed.code, pushed.stderr).toBe(0);
+  return { ...w, published };
+}
+
 function expectDenied(run: CliRun, path: string): void {
   expectLocalWriteRefused(run, path, 'permission denied (EACCES)', 'write to a folder this user may write to');
 }
@@ -46,12 +55,9 @@ describe('a folder this user may not write into (EACCES)', () => {
   });
 
   it('copy --to oci: into it: exit 1, every version failed LOCAL_WRITE', async () => {
-    const w = await world('eacces-copy');
-    const source = join(w.root, 'source');
-    const pushed = await runCli(['push', w.pack, '--oci-layout', source], { env: w.env });
-    expect(pushed.code, pushed.stderr).toBe(0);
+    const w = await publishedWorld('eacces-copy');
     const layout = join(w.denied, 'layout');
-    const run = await runBinDenied(['copy', '--all', '--from', `oci:${source}`, '--to', `oci:${layout}`, '--json'], w.env, w.root);
+    const run = await runBinDenied(['copy', '--all', '--from', `oci:${w.published}`, '--to', `oci:${layout}`, '--json'], w.env, w.root);
     expectDenied(run, layout);
     const report = JSON.parse(run.stdout) as { ok: boolean; results: Array<{ status: string; error?: { code: string } }> };
     expect(report.ok).toBe(false);
@@ -60,13 +66,10 @@ describe('a folder this user may not write into (EACCES)', () => {
   });
 
   it('pull -o into it and build -o into it: exit 1 naming the folder or file asked for', async () => {
-    const w = await world('eacces-out');
-    const layout = join(w.root, 'layout');
-    const pushed = await runCli(['push', w.pack, '--oci-layout', layout], { env: w.env });
-    expect(pushed.code, pushed.stderr).toBe(0);
-    expect([...(await layoutHoldings(layout)).tags.keys()]).toEqual(['spectro-packs/archive/eacces-out:1.0.0']);
+    const w = await publishedWorld('eacces-out');
+    expect([...(await layoutHoldings(w.published)).tags.keys()]).toEqual(['spectro-packs/archive/eacces-out:1.0.0']);
     const pulled = join(w.denied, 'pulled');
-    const pull = await runBinDenied(['pull', `oci:${layout}/spectro-packs/archive/eacces-out:1.0.0`, '-o', pulled], w.env, w.root);
+    const pull = await runBinDenied(['pull', `oci:${w.published}/spectro-packs/archive/eacces-out:1.0.0`, '-o', pulled], w.env, w.root);
     expectDenied(pull, pulled);
     const archive = join(w.denied, 'pack.tar.gz');
     const build = await runBinDenied(['build', w.pack, '-o', archive], w.env, w.root);

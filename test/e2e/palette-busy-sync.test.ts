@@ -18,9 +18,7 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-busy-', KEY, clock, { shared: true }));
-const at = () => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
-const registry = () => w.palette.registries.get(w.uid);
 
 /** A sync of the lab's registry started by someone else, before the packs are pushed: it never sees them. */
 async function syncRunningElsewhere(): Promise<void> {
@@ -33,34 +31,34 @@ describe('a sync already running when packpub asks for one', () => {
     w.palette.busySyncs = 'ignore';
     try {
       await syncRunningElsewhere();
-      const pushed = await runCli(['push', w.pack, ...at()], { env: w.env });
+      const pushed = await runCli(['push', w.pack, ...w.at], { env: w.env });
       expect(pushed.code, pushed.stderr).toBe(0);
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), ...fast], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.stderr).toContain('palette: sync asked for again: the sync running when it was asked for ended, and none started after it');
       expect(run.stdout).toMatch(/visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
     } finally {
       w.palette.busySyncs = 'restart';
     }
-    expect(registry()?.syncRequests.map((r) => r.busy ?? 'started')).toEqual(['started', 'ignore', 'started']);
-    expect(registry()?.index.get('hello')?.has('1.0.0')).toBe(true);
+    expect(w.packRegistry()?.syncRequests.map((r) => r.busy ?? 'started')).toEqual(['started', 'ignore', 'started']);
+    expect(w.packRegistry()?.index.get('hello')?.has('1.0.0')).toBe(true);
   });
 
   it('refused (409): push --palette-sync waits for it to end and asks again: exit 0 (was: exit 1 after publishing)', async () => {
     const pack = await writePack(join(w.root, 'hello-2'), { name: 'hello', version: '2.0.0' });
-    const asked = registry()?.syncRequests.length ?? 0;
+    const asked = w.packRegistry()?.syncRequests.length ?? 0;
     w.palette.busySyncs = 409;
     try {
       await syncRunningElsewhere();
-      const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast], { env: w.env });
+      const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.stderr).toContain('palette: Palette did not start a sync of lab (409: registry lab sync is already in progress); asking again once the sync running ends');
       expect(run.stdout).toMatch(/visible in Palette hello:2\.0\.0 \(packUid [0-9a-f]{24}\)/);
     } finally {
       w.palette.busySyncs = 'restart';
     }
-    expect(registry()?.syncRequests.slice(asked).map((r) => r.busy ?? 'started')).toEqual(['started', 409, 'started']);
-    expect(registry()?.index.get('hello')?.has('2.0.0')).toBe(true);
+    expect(w.packRegistry()?.syncRequests.slice(asked).map((r) => r.busy ?? 'started')).toEqual(['started', 409, 'started']);
+    expect(w.packRegistry()?.index.get('hello')?.has('2.0.0')).toBe(true);
   });
 
   it('refused (409) for ever: exit 3 at --palette-timeout, saying Palette refused to start one', async () => {
@@ -68,7 +66,7 @@ describe('a sync already running when packpub asks for one', () => {
     w.palette.hangSyncs = true;
     try {
       await syncRunningElsewhere();
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.25', '--palette-timeout', '5'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, '--palette-poll-interval', '0.25', '--palette-timeout', '5'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(3);
       expect(run.stdout).toMatch(/NOT VISIBLE in Palette hello:1\.0\.0: timed out after \d+ s waiting for Palette's sync of lab \(last status InProgress\); Palette refused to start one \(409: registry lab sync is already in progress\)/);
     } finally {
@@ -85,10 +83,10 @@ describe('a sync already running when packpub asks for one', () => {
  */
 describe('a sync status word packpub does not know', () => {
   it('is waited on until --palette-timeout, and the reason says packpub does not know it: exit 3', async () => {
-    expect((await runCli(['push', w.pack, ...at()], { env: w.env })).code).toBe(0);
+    expect((await runCli(['push', w.pack, ...w.at], { env: w.env })).code).toBe(0);
     w.palette.statusWord = (status) => (status === 'Success' ? 'PartiallySucceeded' : status);
     try {
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '0.25', '--palette-timeout', '5'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, '--palette-poll-interval', '0.25', '--palette-timeout', '5'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(3);
       expect(run.stderr).toContain('palette: sync status PartiallySucceeded');
       expect(run.stdout).toMatch(
@@ -98,7 +96,7 @@ describe('a sync status word packpub does not know', () => {
       w.palette.statusWord = undefined;
     }
     // Palette itself ended the sync (the stand-in's own record says Success).
-    expect(registry()?.sync.status).toBe('Success');
+    expect(w.packRegistry()?.sync.status).toBe('Success');
   });
 });
 
@@ -111,7 +109,7 @@ describe('a sync that does not finish within --palette-timeout', () => {
   it('never started: exit 3, the reason says Palette showed no sync started after the request (was: "last status Success" alone)', async () => {
     w.palette.syncsNeverStart = true;
     try {
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '5', '--palette-timeout', '60', '--json'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, '--palette-poll-interval', '5', '--palette-timeout', '60', '--json'], { env: w.env });
       expect(run.code, run.stderr).toBe(3);
       const out = JSON.parse(run.stdout) as { targets: { sync: { outcome: string; lastRunTime?: string }; packs: { reason: string }[] }[] };
       expect(out.targets[0]?.sync.outcome).toBe('timeout');
@@ -128,7 +126,7 @@ describe('a sync that does not finish within --palette-timeout', () => {
   it('started and still running: exit 3, the reason says how to confirm the packs later', async () => {
     w.palette.hangSyncs = true;
     try {
-      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...at(), '--palette-poll-interval', '5', '--palette-timeout', '60'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, '--palette-poll-interval', '5', '--palette-timeout', '60'], { env: w.env });
       expect(run.code, run.stderr).toBe(3);
       expect(run.stdout).toMatch(
         /^NOT VISIBLE in Palette hello:1\.0\.0: timed out after \d+ s waiting for Palette's sync of lab \(last status InProgress\); Palette goes on with what it started: packpub palette sync confirms the packs later, or raise --palette-timeout$/m,

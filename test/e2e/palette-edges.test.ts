@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
+import { expectSyncedVisible } from '../support/palette-lab.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
@@ -152,12 +153,7 @@ describe('a self-hosted Palette over HTTPS with a private CA (--palette-ca-file)
     expect(w.tlsPalette.requests).toEqual([]);
 
     const run = await runCli(['palette', 'sync', 'edge-tls:1.0.0', ...at('tlsbase'), '--palette-ca-file', w.certs.caFile, ...fast], { env: env(w.tlsPalette.url) });
-    expect(run.code, run.stderr).toBe(0);
-    const packUid = w.tlsPalette.registries.get(w.tlsUid)?.index.get('edge-tls')?.get('1.0.0')?.packUid;
-    expect(packUid).toMatch(/^[0-9a-f]{24}$/);
-    expect(run.stdout).toBe(`visible in Palette edge-tls:1.0.0 (packUid ${packUid})\n`);
-    expect(w.tlsPalette.registries.get(w.tlsUid)?.syncRequests).toHaveLength(1);
-    expect(w.tlsPalette.violations()).toEqual([]);
+    expectSyncedVisible(run, w.tlsPalette, w.tlsUid, 'edge-tls');
   });
 
   it('an unreadable or non-PEM CA file is refused with exit 2 before anything is published or sent', async () => {

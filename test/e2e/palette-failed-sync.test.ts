@@ -19,15 +19,13 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-failed-', KEY, clock, { shared: true }));
-const at = () => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60'];
-const registry = () => w.palette.registries.get(w.uid);
 const BROKEN = 'failed to pull other-team:2.0.0: manifest unknown';
 
 describe('a Palette sync that ends Failed', () => {
   it('our pack read by it before it failed: visible, exit 3 still, and stderr says the failure is another pack\'s', async () => {
     w.palette.failSyncsAfterIndexing = BROKEN;
-    const run = await runCli(['push', await writePack(join(w.root, 'a1'), { name: 'app', version: '1.0.0' }), ...at(), '--palette-sync', ...fast, '--no-cache'], { env: w.env });
+    const run = await runCli(['push', await writePack(join(w.root, 'a1'), { name: 'app', version: '1.0.0' }), ...w.at, '--palette-sync', ...fast, '--no-cache'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stdout).toMatch(/^visible in Palette app:1\.0\.0 \(packUid [0-9a-f]{24}\)$/m);
     expect(run.stdout).not.toContain('NOT VISIBLE');
@@ -38,26 +36,26 @@ describe('a Palette sync that ends Failed', () => {
     expect(run.stderr).not.toContain('error: published, but not visible in Palette');
     // Palette holds the artifact published.
     const digest = await registryAdmin(w.registry).digestOf(`${w.under('packs')}/spectro-packs/archive/app`, '1.0.0');
-    expect(registry()?.index.get('app')?.get('1.0.0')?.digest).toBe(digest);
-    expect(registry()?.sync.status).toBe('Failed');
+    expect(w.packRegistry()?.index.get('app')?.get('1.0.0')?.digest).toBe(digest);
+    expect(w.packRegistry()?.sync.status).toBe('Failed');
   });
 
   it('--json: the run is published-not-visible with outcome failed; each pack says what Palette lists', async () => {
     w.palette.failSyncsAfterIndexing = BROKEN;
-    const run = await runCli(['palette', 'sync', 'app:1.0.0', ...at(), ...fast, '--json'], { env: w.env });
+    const run = await runCli(['palette', 'sync', 'app:1.0.0', ...w.at, ...fast, '--json'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     const out = JSON.parse(run.stdout) as { status: string; targets: { sync: { outcome: string; message: string }; packs: { status: string; packUid?: string }[] }[] };
     expectReportValid(out, '#/$defs/paletteRun');
     expect(out.status).toBe('published-not-visible');
     expect(out.targets[0]?.sync).toMatchObject({ outcome: 'failed', message: BROKEN });
-    expect(out.targets[0]?.packs).toEqual([{ name: 'app', version: '1.0.0', status: 'visible', packUid: registry()?.index.get('app')?.get('1.0.0')?.packUid }]);
+    expect(out.targets[0]?.packs).toEqual([{ name: 'app', version: '1.0.0', status: 'visible', packUid: w.packRegistry()?.index.get('app')?.get('1.0.0')?.packUid }]);
   });
 
   it('a pack the failed sync\'s message names is not visible, though Palette lists it from an earlier sync', async () => {
     w.palette.failSyncs = 'failed to pull app:1.0.0: manifest unknown';
-    const run = await runCli(['palette', 'sync', 'app:1.0.0', ...at(), ...fast], { env: w.env });
+    const run = await runCli(['palette', 'sync', 'app:1.0.0', ...w.at, ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
-    const packUid = registry()?.index.get('app')?.get('1.0.0')?.packUid ?? '';
+    const packUid = w.packRegistry()?.index.get('app')?.get('1.0.0')?.packUid ?? '';
     expect(run.stdout).toBe(
       `NOT VISIBLE in Palette app:1.0.0: Palette's sync of lab failed: failed to pull app:1.0.0: manifest unknown; Palette lists app:1.0.0 (packUid ${packUid}), but the sync's message names it: Palette could not read it this time\n`,
     );
@@ -66,12 +64,12 @@ describe('a Palette sync that ends Failed', () => {
 
   it('a sync failing before it read anything: our new pack NOT VISIBLE with the sync\'s message, as before', async () => {
     w.palette.failSyncs = 'cannot reach the registry';
-    const run = await runCli(['push', await writePack(join(w.root, 'b1'), { name: 'app', version: '1.1.0' }), ...at(), '--palette-sync', ...fast, '--no-cache'], { env: w.env });
+    const run = await runCli(['push', await writePack(join(w.root, 'b1'), { name: 'app', version: '1.1.0' }), ...w.at, '--palette-sync', ...fast, '--no-cache'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stdout).toContain("NOT VISIBLE in Palette app:1.1.0: Palette's sync of lab failed: cannot reach the registry\n");
     expect(run.stderr).toContain("palette: Palette's sync of lab failed: cannot reach the registry; it lists none of the versions asked for with the content published\n");
     expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
-    expect(registry()?.index.get('app')?.has('1.1.0')).toBe(false);
+    expect(w.packRegistry()?.index.get('app')?.has('1.1.0')).toBe(false);
   });
 
   it('many packs after a failed sync: one pack search, no read of a name Palette does not list (was: a read per name)', async () => {
@@ -79,13 +77,13 @@ describe('a Palette sync that ends Failed', () => {
     const from = w.palette.requests.length;
     const names = ['f1', 'f2', 'f3'];
     const dirs = await Promise.all(names.map((n) => writePack(join(w.root, 'many', n), { name: n, version: '1.0.0' })));
-    const run = await runCli(['push', ...dirs, ...at(), '--palette-sync', ...fast, '--no-cache'], { env: w.env });
+    const run = await runCli(['push', ...dirs, ...w.at, '--palette-sync', ...fast, '--no-cache'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     for (const n of names) expect(run.stdout).toContain(`NOT VISIBLE in Palette ${n}:1.0.0: Palette's sync of lab failed: cannot reach the registry\n`);
     // One search before the sync (new names), one after its failure, each with its search of deprecated packs; no pack read.
     const packCalls = w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs').map((r) => `${r.method} ${r.path}`);
     expect(packCalls).toEqual(Array(4).fill('POST /v1/packs/search'));
-    for (const n of names) expect(registry()?.index.has(n)).toBe(false);
+    for (const n of names) expect(w.packRegistry()?.index.has(n)).toBe(false);
   });
 
   it('a replaced version Palette lists from before a forced sync that failed: NOT VISIBLE, saying the content is not known', async () => {
@@ -93,17 +91,17 @@ describe('a Palette sync that ends Failed', () => {
     const repo = `${w.under('packs')}/spectro-packs/archive/app`;
     const old = await admin.digestOf(repo, '1.0.0');
     w.palette.failSyncs = BROKEN;
-    const run = await runCli(['push', await writePack(join(w.root, 'a2'), { name: 'app', version: '1.0.0', files: { 'b.txt': 'changed' } }), ...at(), '--force', '--palette-sync', ...fast, '--no-cache'], { env: w.env });
+    const run = await runCli(['push', await writePack(join(w.root, 'a2'), { name: 'app', version: '1.0.0', files: { 'b.txt': 'changed' } }), ...w.at, '--force', '--palette-sync', ...fast, '--no-cache'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stdout).toContain('overwritten app:1.0.0');
-    const packUid = registry()?.index.get('app')?.get('1.0.0')?.packUid ?? '';
+    const packUid = w.packRegistry()?.index.get('app')?.get('1.0.0')?.packUid ?? '';
     expect(run.stdout).toContain(
       `NOT VISIBLE in Palette app:1.0.0: Palette's sync of lab failed: ${BROKEN}; Palette lists app:1.0.0 (packUid ${packUid}), but maybe from before this sync, which was to read it again: whether it holds the content published is not known\n`,
     );
     expect(run.stderr).toContain('error: published, but not visible in Palette (exit 3)\n');
     // Palette still holds the earlier artifact; the registry the new one.
-    expect(registry()?.index.get('app')?.get('1.0.0')?.digest).toBe(old);
+    expect(w.packRegistry()?.index.get('app')?.get('1.0.0')?.digest).toBe(old);
     expect(await admin.digestOf(repo, '1.0.0')).not.toBe(old);
-    expect(registry()?.syncRequests.at(-1)?.force).toBe(true);
+    expect(w.packRegistry()?.syncRequests.at(-1)?.force).toBe(true);
   });
 });

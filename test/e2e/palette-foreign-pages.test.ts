@@ -6,7 +6,7 @@ import { runCli } from '../support/cli.js';
 import { listedVersions, proxiedPaletteLab } from '../support/published.js';
 import { type ProxyAction } from '../support/recording-proxy.js';
 import { expectReportValid } from '../support/report-schema.js';
-import { setup } from '../support/stage.js';
+import { setup, thenUndo } from '../support/stage.js';
 
 /*
  * Something in front of Palette's API answering for it: a sign-in redirect, a proxy's or gateway's HTML error page.
@@ -28,11 +28,9 @@ const SIGN_IN = '<!DOCTYPE html>\n<html><head><title>Sign in | Example Corp</tit
 
 async function answering<T>(hook: (path: string) => ProxyAction, fn: () => Promise<T>): Promise<T> {
   w.proxy.onRequest = (req) => hook(req.path);
-  try {
-    return await fn();
-  } finally {
+  return thenUndo(fn, () => {
     w.proxy.onRequest = undefined;
-  }
+  });
 }
 
 describe('a proxy or sign-in page answering for Palette', () => {

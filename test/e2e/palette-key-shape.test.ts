@@ -18,19 +18,18 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-key-shape-', KEY, clock, { shared: true }));
 const REPO = () => `${w.under('packs')}/spectro-packs/archive/hello`;
-const at = () => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 
 describe('a Palette API key that is not one', () => {
   it('a line break inside: exit 2 naming it, before anything is published or sent (was: published, then "cannot reach Palette")', async () => {
     const asked = w.palette.requests.length;
     const env = { ...w.env, SPECTROCLOUD_APIKEY: `${KEY}\n${KEY}` };
-    const push = await runCli(['push', w.pack, ...at(), '--palette-sync', '--palette-poll-interval', '0.02'], { env });
+    const push = await runCli(['push', w.pack, ...w.at, '--palette-sync', '--palette-poll-interval', '0.02'], { env });
     expect(push.code, push.stdout + push.stderr).toBe(2);
     expect(push.stderr).toContain('error: the Palette API key holds a line break: it is not an API key');
     expect(push.stderr).toContain('a secret saved with two lines or with quotes often does this');
     expect(push.stderr).not.toContain(KEY);
     expect(await registryAdmin(w.registry).digestOf(REPO(), '1.0.0')).toBeUndefined();
-    const sync = await runCli(['palette', 'sync', ...at()], { env: { ...w.env, SPECTROCLOUD_APIKEY: `${KEY}\u2603` } });
+    const sync = await runCli(['palette', 'sync', ...w.at], { env: { ...w.env, SPECTROCLOUD_APIKEY: `${KEY}\u2603` } });
     expect(sync.code, sync.stdout + sync.stderr).toBe(2);
     expect(sync.stderr).toContain('error: the Palette API key holds a character that cannot be sent in an HTTP header: it is not an API key');
     expect(w.palette.requests.length).toBe(asked);
@@ -39,7 +38,7 @@ describe('a Palette API key that is not one', () => {
   it('a session token (JWT): Palette answers 401 and the hint says packpub sends an API key', async () => {
     const asked = w.palette.requests.length;
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl';
-    const run = await runCli(['palette', 'sync', ...at()], { env: { ...w.env, SPECTROCLOUD_APIKEY: jwt } });
+    const run = await runCli(['palette', 'sync', ...w.at], { env: { ...w.env, SPECTROCLOUD_APIKEY: jwt } });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stderr).toContain('rejected the API key (401)');
     expect(run.stderr).toContain('looks like a Palette session token (a JWT, which Palette takes in an Authorization header and expires after 15 minutes), not an API key');

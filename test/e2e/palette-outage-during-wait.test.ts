@@ -4,7 +4,7 @@ import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { proxiedPaletteLab } from '../support/published.js';
 import { type ProxyAction, type ProxyRequestInfo } from '../support/recording-proxy.js';
-import { setup } from '../support/stage.js';
+import { setup, thenUndo } from '../support/stage.js';
 
 /*
  * Palette unavailable for a while (503s, as a gateway restarting answers) while packpub waits for its sync: a read
@@ -43,11 +43,9 @@ async function outageOf<T>(matches: (req: ProxyRequestInfo) => boolean, times: n
     }
     return 'pass';
   };
-  try {
-    return await fn();
-  } finally {
+  return thenUndo(fn, () => {
     w.proxy.onRequest = undefined;
-  }
+  });
 }
 
 /** Where the proxy's requests matching `path` stand among them, and where the sync requests do. */

@@ -6,7 +6,7 @@ import { startPaletteLab } from '../support/palette-lab.js';
 import { runCli } from '../support/cli.js';
 import { writePack, writePacks } from '../support/packs.js';
 import { listedVersions } from '../support/published.js';
-import { setup } from '../support/stage.js';
+import { setup, thenUndo } from '../support/stage.js';
 
 /*
  * A wrong --palette-project: a project uid Palette does not know, or a project that does not show the
@@ -68,11 +68,9 @@ const cannotShow = (project: string, why: string) => `Palette project ${project}
  */
 async function searchShowingNothing<T>(fn: () => Promise<T>): Promise<T> {
   w.palette.searchItemsAnswer = () => [];
-  try {
-    return await fn();
-  } finally {
+  return thenUndo(fn, () => {
     w.palette.searchItemsAnswer = undefined;
-  }
+  });
 }
 
 describe('push --palette-sync / palette sync with a wrong --palette-project', () => {

@@ -17,9 +17,7 @@ import { setup } from '../support/stage.js';
 const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-search-', KEY, clock, { shared: true }));
-const at = () => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '60', '--no-cache'];
-const registry = () => w.palette.registries.get(w.uid);
 
 /** The pack calls (method and path) a run made before its first sync request. */
 function packCallsBeforeSync(from: number): string[] {
@@ -33,17 +31,31 @@ async function packs(dir: string, names: string[], files: Record<string, string>
   return Promise.all(names.map((name) => writePack(join(w.root, dir, name), { name, version: '1.0.0', files })));
 }
 
+/**
+ * Push of the packs `names` written under `dir`, the first of them deleted from the registry before (a version
+ * published again): exit 0, only that name read besides the two searches, and the sync forced.
+ */
+async function pushDeletedAgain(dir: string, names: string[], files: Record<string, string>): Promise<void> {
+  const again = names[0] ?? '';
+  const from = w.palette.requests.length;
+  const run = await runCli(['push', ...(await packs(dir, names, files)), ...w.at, '--palette-sync', ...fast], { env: w.env });
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  expect(run.stderr).toContain(`palette: sync started with forceSync (Palette lists ${again}:1.0.0 from an earlier artifact, since deleted, and keeps its digest unless forced)`);
+  expect(packCallsBeforeSync(from)).toEqual(['POST /v1/packs/search', 'POST /v1/packs/search', `GET /v1/packs/${again}/registries/UID`]);
+  expect(w.packRegistry()?.syncRequests.at(-1)?.force).toBe(true);
+}
+
 describe('push --palette-sync of many new packs', () => {
   it('one search instead of a read per name; each pack visible, the sync plain (was: 5 reads)', async () => {
     const from = w.palette.requests.length;
     const names = ['s1', 's2', 's3', 's4', 's5'];
-    const run = await runCli(['push', ...(await packs('first', names)), ...at(), '--palette-sync', ...fast], { env: w.env });
+    const run = await runCli(['push', ...(await packs('first', names)), ...w.at, '--palette-sync', ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const n of names) expect(run.stdout).toMatch(new RegExp(`^visible in Palette ${n}:1\\.0\\.0 \\(packUid [0-9a-f]{24}\\)$`, 'm'));
     // The search, then the search of deprecated packs (which Palette's default filter may leave out).
     expect(packCallsBeforeSync(from)).toEqual(['POST /v1/packs/search', 'POST /v1/packs/search']);
-    expect(registry()?.syncRequests.map((r) => r.force)).toEqual([false]);
-    expect([...(registry()?.index.keys() ?? [])].sort()).toEqual(names);
+    expect(w.packRegistry()?.syncRequests.map((r) => r.force)).toEqual([false]);
+    expect([...(w.packRegistry()?.index.keys() ?? [])].sort()).toEqual(names);
     expect(w.palette.violations()).toEqual([]);
   });
 
@@ -52,16 +64,11 @@ describe('push --palette-sync of many new packs', () => {
     const repo = `${w.under('packs')}/spectro-packs/archive/s1`;
     const old = await admin.digestOf(repo, '1.0.0');
     await admin.deleteManifest(repo, old as string);
-    const from = w.palette.requests.length;
-    const run = await runCli(['push', ...(await packs('second', ['s1', 't1', 't2'], { 'a.txt': 'second' })), ...at(), '--palette-sync', ...fast], { env: w.env });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stderr).toContain('palette: sync started with forceSync (Palette lists s1:1.0.0 from an earlier artifact, since deleted, and keeps its digest unless forced)');
-    expect(packCallsBeforeSync(from)).toEqual(['POST /v1/packs/search', 'POST /v1/packs/search', 'GET /v1/packs/s1/registries/UID']);
-    expect(registry()?.syncRequests.at(-1)?.force).toBe(true);
+    await pushDeletedAgain('second', ['s1', 't1', 't2'], { 'a.txt': 'second' });
     const now = await admin.digestOf(repo, '1.0.0');
     expect(now).not.toBe(old);
-    expect(registry()?.index.get('s1')?.get('1.0.0')?.digest).toBe(now);
-    expect(registry()?.staleVersions).toEqual([]);
+    expect(w.packRegistry()?.index.get('s1')?.get('1.0.0')?.digest).toBe(now);
+    expect(w.packRegistry()?.staleVersions).toEqual([]);
   });
 
   it('a deprecated pack a Palette search leaves out by default, deleted and published again: still read, and the sync forced', async () => {
@@ -72,13 +79,8 @@ describe('push --palette-sync of many new packs', () => {
       const admin = registryAdmin(w.registry);
       const repo = `${w.under('packs')}/spectro-packs/archive/s2`;
       await admin.deleteManifest(repo, (await admin.digestOf(repo, '1.0.0')) as string);
-      const from = w.palette.requests.length;
-      const run = await runCli(['push', ...(await packs('deprecated', ['s2', 'd1', 'd2'], { 'a.txt': 'again' })), ...at(), '--palette-sync', ...fast], { env: w.env });
-      expect(run.code, run.stdout + run.stderr).toBe(0);
-      expect(run.stderr).toContain('palette: sync started with forceSync (Palette lists s2:1.0.0 from an earlier artifact, since deleted, and keeps its digest unless forced)');
-      expect(packCallsBeforeSync(from)).toEqual(['POST /v1/packs/search', 'POST /v1/packs/search', 'GET /v1/packs/s2/registries/UID']);
-      expect(registry()?.syncRequests.at(-1)?.force).toBe(true);
-      expect(registry()?.index.get('s2')?.get('1.0.0')?.digest).toBe(await admin.digestOf(repo, '1.0.0'));
+      await pushDeletedAgain('deprecated', ['s2', 'd1', 'd2'], { 'a.txt': 'again' });
+      expect(w.packRegistry()?.index.get('s2')?.get('1.0.0')?.digest).toBe(await admin.digestOf(repo, '1.0.0'));
     } finally {
       w.palette.deprecated = new Set();
       w.palette.searchHidesDeprecated = false;
@@ -104,7 +106,7 @@ describe('push --palette-sync of many new packs', () => {
 
   it('two new names: read each, as before (a search would save nothing)', async () => {
     const from = w.palette.requests.length;
-    const run = await runCli(['push', ...(await packs('fourth', ['v1', 'v2'])), ...at(), '--palette-sync', ...fast], { env: w.env });
+    const run = await runCli(['push', ...(await packs('fourth', ['v1', 'v2'])), ...w.at, '--palette-sync', ...fast], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(packCallsBeforeSync(from)).toEqual(['GET /v1/packs/v1/registries/UID', 'GET /v1/packs/v2/registries/UID']);
   });

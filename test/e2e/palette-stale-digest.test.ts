@@ -19,7 +19,6 @@ const clock = skipWaits();
 const w = setup((stack) => paletteLabWithHello(stack, 'packpub-palette-stale-', KEY, clock, { shared: true }));
 const REPO = () => `${w.under('packs')}/spectro-packs/archive/app`;
 const push = (pack: string) => runCli(['push', pack, '--registry', `${w.registry.host}/${w.under('packs')}`, '--palette-sync', '--palette-poll-interval', '0.02', '--palette-timeout', '60', '--no-cache'], { env: w.env });
-const registry = () => w.palette.registries.get(w.uid);
 
 describe('a version deleted from the registry and published again', () => {
   it('push --palette-sync forces the sync, and Palette then holds the new digest (was: a plain sync, the old digest kept, exit 0)', async () => {
@@ -27,7 +26,7 @@ describe('a version deleted from the registry and published again', () => {
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const admin = registryAdmin(w.registry);
     const old = await admin.digestOf(REPO(), '1.0.0');
-    expect(registry()?.index.get('app')?.get('1.0.0')?.digest).toBe(old);
+    expect(w.packRegistry()?.index.get('app')?.get('1.0.0')?.digest).toBe(old);
     await admin.deleteManifest(REPO(), old as string);
 
     const again = await push(await writePack(join(w.root, 'second'), { name: 'app', version: '1.0.0', files: { 'a.txt': 'second' } }));
@@ -38,15 +37,15 @@ describe('a version deleted from the registry and published again', () => {
     const now = await admin.digestOf(REPO(), '1.0.0');
     expect(now).not.toBe(old);
     // Palette holds the artifact published now, read by a forced sync; it kept no stale digest.
-    expect(registry()?.index.get('app')?.get('1.0.0')?.digest).toBe(now);
-    expect(registry()?.syncRequests.map((r) => r.force)).toEqual([false, true]);
-    expect(registry()?.staleVersions).toEqual([]);
+    expect(w.packRegistry()?.index.get('app')?.get('1.0.0')?.digest).toBe(now);
+    expect(w.packRegistry()?.syncRequests.map((r) => r.force)).toEqual([false, true]);
+    expect(w.packRegistry()?.staleVersions).toEqual([]);
   });
 
   it('a new version Palette does not list yet is synced plainly, as before', async () => {
     const run = await push(await writePack(join(w.root, 'third'), { name: 'app', version: '1.1.0' }));
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stderr).toContain('palette: sync started\n');
-    expect(registry()?.syncRequests.at(-1)?.force).toBe(false);
+    expect(w.packRegistry()?.syncRequests.at(-1)?.force).toBe(false);
   });
 });

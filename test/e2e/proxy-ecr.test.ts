@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runBin } from '../support/cli.js';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { startForwardProxy } from '../support/forward-proxy.js';
-import { startEcrPublicStandin } from '../support/ecr-public-standin.js';
-import { startHostileRegistry } from '../support/hostile-registry.js';
+import { startEcrPublicWorld } from '../support/ecr-public-standin.js';
 import { writePack } from '../support/packs.js';
 import { freePort, skopeoInspectRaw } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -115,20 +114,10 @@ describe('the ECR Public API through a forward proxy', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-proxy-ecr-public-');
     const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
-    const registry = stack.add(await startHostileRegistry({ users: { AWS: TOKEN } }));
-    const created = new Set<string>();
-    // As ECR Public answers for a repository not created (test/e2e/ecr-public.test.ts).
-    registry.behaviour.answer = (req) => {
-      const m = /^\/v2\/myalias\/(.+?)\/(?:manifests|blobs|tags)\//.exec(req.path);
-      if (m === null || created.has(m[1] ?? '')) return undefined;
-      const body = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${m[1] ?? ''}' does not exist in the registry with id 'myalias'` }] });
-      return { status: 404, headers: { 'content-type': 'application/json' }, body };
-    };
-    const api = stack.add(await startEcrPublicStandin({ repositories: created, password: TOKEN }));
+    const world = await startEcrPublicWorld(stack, TOKEN);
     const certs = stack.add(await makeTestCertificates({ hosts: ['api.ecr-public.test'] }));
-    const proxy = stack.add(await startForwardProxy({ terminate: { 'api.ecr-public.test:443': { to: new URL(api.url).host, certs } } }));
-    const port = registry.host.split(':')[1] ?? '';
-    return { root, pack, registry, created, api, certs, proxy, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
+    const proxy = stack.add(await startForwardProxy({ terminate: { 'api.ecr-public.test:443': { to: new URL(world.api.url).host, certs } } }));
+    return { root, pack, ...world, certs, proxy };
   });
 
   it('CreateRepository of ECR Public tunnels through HTTPS_PROXY with the real SDK: exit 0, both repositories made, the pack published', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startForwardProxy } from '../support/forward-proxy.js';
 import { writePack } from '../support/packs.js';
+import { expectSyncedVisible } from '../support/palette-lab.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { freePort, startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -47,11 +48,7 @@ describe('Palette through a forward proxy', () => {
 
   it('HTTPS_PROXY: every Palette call tunnels through CONNECT; exit 0 and the pack is visible in Palette', async () => {
     const run = await sync({ HTTPS_PROXY: w.proxy.url });
-    expect(run.code, run.stderr).toBe(0);
-    const packUid = w.palette.registries.get(w.uid)?.index.get('viaproxy')?.get('1.0.0')?.packUid;
-    expect(packUid).toMatch(/^[0-9a-f]{24}$/);
-    expect(run.stdout).toBe(`visible in Palette viaproxy:1.0.0 (packUid ${packUid})\n`);
-    expect(w.palette.registries.get(w.uid)?.syncRequests).toHaveLength(1);
+    expectSyncedVisible(run, w.palette, w.uid, 'viaproxy');
     const tunnels = w.proxy.requests.filter((r) => r.kind === 'connect');
     expect(tunnels.length).toBeGreaterThan(0);
     expect(tunnels.every((r) => r.target === `palette.test:${new URL(w.endpoint).port}` && r.status === 200)).toBe(true);

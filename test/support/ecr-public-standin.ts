@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AwsError, sendAwsJson } from './ecr-standin.js';
+import { startHostileRegistry, type HostileRegistry } from './hostile-registry.js';
 import { listenOnLoopback, readBody } from './loopback.js';
+import type { Stage } from './stage.js';
 
 /*
  * A loopback stand-in for the Amazon ECR Public API as the real @aws-sdk/client-ecr-public talks to it (ECR Public API
@@ -129,4 +131,27 @@ export async function startEcrPublicStandin(options: { accountId?: string; alias
     close: () => listening.close(),
   };
   return standin;
+}
+
+/**
+ * ECR Public as a user reaches it: a registry stand-in (`registry`: user AWS, password `token`) under the host name
+ * public.ecr.aws (`host`, reached through `--resolve <resolve>`) that answers as ECR Public does (404 NAME_UNKNOWN)
+ * for a repository of the registry alias `myalias` not created yet, and the ECR Public API (`api`, minting `token`)
+ * whose CreateRepository creates it (`created`, names without the alias). Torn down with the stage.
+ */
+export async function startEcrPublicWorld(
+  stack: Stage,
+  token: string,
+): Promise<{ registry: HostileRegistry; created: Set<string>; api: EcrPublicStandin; host: string; resolve: string }> {
+  const registry = stack.add(await startHostileRegistry({ users: { AWS: token } }));
+  const created = new Set<string>();
+  registry.behaviour.answer = (req) => {
+    const m = /^\/v2\/myalias\/(.+?)\/(?:manifests|blobs|tags)\//.exec(req.path);
+    if (m === null || created.has(m[1] ?? '')) return undefined;
+    const body = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `The repository with name '${m[1] ?? ''}' does not exist in the registry with id 'myalias'` }] });
+    return { status: 404, headers: { 'content-type': 'application/json' }, body };
+  };
+  const api = stack.add(await startEcrPublicStandin({ repositories: created, password: token }));
+  const port = registry.host.split(':')[1] ?? '';
+  return { registry, created, api, host: `public.ecr.aws:${port}`, resolve: `public.ecr.aws:${port}:127.0.0.1` };
 }

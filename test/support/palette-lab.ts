@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import type { CliRun } from './cli.js';
 import { startPaletteStandin, type PaletteStandin } from './palette-standin.js';
 import { sharedRegistry, startRegistry, type RunningRegistry } from './registry.js';
 import type { Stage } from './stage.js';
@@ -37,4 +39,17 @@ export async function startPaletteLab(
   );
   const uid = palette.addRegistry('basic', options.name, { endpoint: `http://${registry.host}`, baseContentPath: under(options.base), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
   return { root, registry, palette, uid, under };
+}
+
+/**
+ * A run that synced registry `uid` once and confirmed the one pack `name` 1.0.0 (`palette sync`): exit 0, its
+ * output exactly the `visible in Palette` line with the packUid Palette gave the pack, nothing Palette's API refuses.
+ */
+export function expectSyncedVisible(run: CliRun, palette: PaletteStandin, uid: string, name: string): void {
+  expect(run.code, run.stderr).toBe(0);
+  const packUid = palette.registries.get(uid)?.index.get(name)?.get('1.0.0')?.packUid;
+  expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+  expect(run.stdout).toBe(`visible in Palette ${name}:1.0.0 (packUid ${packUid})\n`);
+  expect(palette.registries.get(uid)?.syncRequests).toHaveLength(1);
+  expect(palette.violations()).toEqual([]);
 }

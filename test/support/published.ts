@@ -64,13 +64,15 @@ export async function publishedLayout(stack: Stage, prefix: string): Promise<{ r
 /**
  * A Palette lab (startPaletteLab: a registry named `lab` under the base path `under('packs')`, Palette's clock `clock`),
  * hello 1.0.0 written beside it, not yet published, and the environment of a user of that Palette with the API key
- * `key`. `shared`: the lab serves a base path on the worker's shared registry (startPaletteLab's `shared`).
+ * `key`; `at`: the lab registry's target flags; `packRegistry()`: what the stand-in holds for it (its index, its
+ * syncs). `shared`: the lab serves a base path on the worker's shared registry (startPaletteLab's `shared`).
  */
 export async function paletteLabWithHello(stack: Stage, prefix: string, key: string, clock: { now(): number }, options: { shared?: boolean } = {}) {
   const lab = await startPaletteLab(stack, { prefix, key, name: 'lab', base: 'packs', clock, ...options });
   const pack = await writePack(join(lab.root, 'hello'), { name: 'hello', version: '1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: key };
-  return { ...lab, pack, env };
+  const packRegistry = () => lab.palette.registries.get(lab.uid);
+  return { ...lab, pack, env, at: ['--registry', `${lab.registry.host}/${lab.under('packs')}`], packRegistry };
 }
 
 /**

@@ -85,3 +85,12 @@ export function setup<T extends object>(build: (stack: Stage) => Promise<T>, tim
     set: (_target, key, value) => Reflect.set(built(), key, value),
   });
 }
+
+/** `fn()`, then `undo()` however it ended: a hook a test sets on a stand-in or proxy for one run, taken off after it. */
+export async function thenUndo<T>(fn: () => Promise<T>, undo: () => void): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    undo();
+  }
+}

@@ -22,6 +22,17 @@ import { deadPid, runChildText, startChild } from '../../support/spawner.js';
 
 const busy = () => new Error('busy');
 
+/** withLockFile on `lock` (stale after `staleMs`) waits its 150 ms and ends with the caller's busy error, its `fn` never run. */
+async function expectBusy(lock: string, staleMs: number): Promise<void> {
+  let ran = false;
+  await expect(
+    withLockFile(lock, { staleMs, waitMs: 150, busy }, async () => {
+      ran = true;
+    }),
+  ).rejects.toThrow('busy');
+  expect(ran).toBe(false);
+}
+
 describe('the lock file of the OCI layout index and the Docker config', () => {
   const w = setup(async (stack) => {
     const dir = await stack.tempDir();
@@ -36,14 +47,8 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
     await writeFile(lock, `${w.live.pid} ${hostname()}`);
     const old = new Date(Date.now() - 10 * 60_000);
     await utimes(lock, old, old);
-    let ran = false;
     // Was: taken over at once (older than staleMs), `fn` ran beside the live writer.
-    await expect(
-      withLockFile(lock, { staleMs: 10, waitMs: 150, busy }, async () => {
-        ran = true;
-      }),
-    ).rejects.toThrow('busy');
-    expect(ran).toBe(false);
+    await expectBusy(lock, 10);
     expect(await readFile(lock, 'utf8')).toBe(`${w.live.pid} ${hostname()}`);
   });
 
@@ -54,13 +59,8 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
     const other = `ns${Number(pidNamespace() ?? '0') + 1}`;
     const lock = join(w.dir, 'other-ns.lock');
     await writeFile(lock, `${dead} ${hostname()} 0123456789abcdef ${other}`);
+    await expectBusy(lock, 30_000);
     let ran = false;
-    await expect(
-      withLockFile(lock, { staleMs: 30_000, waitMs: 150, busy }, async () => {
-        ran = true;
-      }),
-    ).rejects.toThrow('busy');
-    expect(ran).toBe(false);
     // One of this namespace whose pid is gone (a killed run here), or of an older packpub (no namespace): taken at once.
     for (const text of [`${dead} ${hostname()} 0123456789abcdef ns${pidNamespace() ?? '-'}`, `${dead} ${hostname()}`]) {
       await writeFile(lock, text);
@@ -77,15 +77,9 @@ describe('the lock file of the OCI layout index and the Docker config', () => {
     const dead = await deadPid();
     await writeFile(lock, `${dead} ${hostname()}`);
     await writeFile(`${lock}.takeover`, '');
-    let ran = false;
     const started = Date.now();
     // Was: retried at once without waiting and without looking at waitMs, until the takeover lock was staleMs old.
-    await expect(
-      withLockFile(lock, { staleMs: 5_000, waitMs: 150, busy }, async () => {
-        ran = true;
-      }),
-    ).rejects.toThrow('busy');
-    expect(ran).toBe(false);
+    await expectBusy(lock, 5_000);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
