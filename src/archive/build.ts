@@ -141,7 +141,10 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
           await makeDirs(dirname(path));
           const place = await outputPlace(path);
           tmp = place.special ? join(tmpdir(), `packpub-archive-${process.pid}-${randomBytes(4).toString('hex')}`) : tempPathFor(place.path);
-          file = { handle: await open(tmp, 'wx', 0o644), tmp };
+          file = { handle: await open(tmp, 'wx', 0o644).catch((err: unknown) => {
+            tmp = undefined;
+            throw place.special ? tempFolderError(err, path) : err;
+          }), tmp };
         }
         await writeAll(file.handle, held.length === 0 ? parts : [...held, ...parts]);
         held = [];
@@ -164,7 +167,8 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     }
   } catch (err) {
     await file?.handle.close().catch(() => undefined);
-    if (tmp !== undefined) await rm(tmp, { force: true });
+    // A removal that fails too (its folder gone or not one) must not hide why the build failed.
+    if (tmp !== undefined) await rm(tmp, { force: true }).catch(() => undefined);
     if (err instanceof Error && err.name === 'AbortError') {
       throw new PackpubError('ABORTED', `building ${archiveFileName(options.name, options.version)} was interrupted`, { cause: err });
     }
@@ -187,6 +191,19 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     ),
     tree: statTreeOf(entries),
   };
+}
+
+/**
+ * The archive written into a pipe or device (`build -o /dev/stdout`) goes through a temp file first, so that a failed
+ * build writes nothing there: a temp folder it cannot be made in (TMPDIR not a folder, read-only, another user's) is
+ * said as such (CONFIG, exit 2, nothing written), not as an error of the pipe or "a bug".
+ */
+function tempFolderError(err: unknown, path: string): PackpubError {
+  const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+  return new PackpubError('CONFIG', `cannot make the temp file an archive for ${path} is written through, in ${tmpdir()} (the temp folder, TMPDIR): ${why}`, {
+    hint: 'set TMPDIR to a writable folder with room for the archive, or give -o a file',
+    cause: err,
+  });
 }
 
 /** Write every part, as many calls as the file takes (writev may write fewer bytes than asked). */

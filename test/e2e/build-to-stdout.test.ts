@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -18,15 +18,15 @@ import { stage } from '../support/stage.js';
 const stack = stage();
 
 /** packpub with its standard output a pipe, as a shell's `| tar xz` makes it (the spawner's is a socket, which /dev/stdout cannot open). */
-async function piped(args: string[], cwd: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  const env = { ...cliBaseEnv(), SOURCE_DATE_EPOCH: '1700000000' };
+async function piped(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const env = { ...cliBaseEnv(), SOURCE_DATE_EPOCH: '1700000000', ...extraEnv };
   return runChild('bash', ['--noprofile', '--norc', '-c', 'set -o pipefail; "$@" | cat', 'bash', process.execPath, BIN, ...args], { cwd, env }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr.toString() }),
     (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr.toString() }),
   );
 }
 
-const build = (args: string[], cwd: string) => piped(['build', ...args], cwd);
+const build = (args: string[], cwd: string, env?: NodeJS.ProcessEnv) => piped(['build', ...args], cwd, env);
 
 describe('build -o /dev/stdout', () => {
   it('standard output holds the archive, byte for byte the one -o FILE writes; the lines go to stderr', async () => {
@@ -49,6 +49,22 @@ describe('build -o /dev/stdout', () => {
     const run = await build([pack, '-o', '/dev/stdout', '--json'], root);
     expect(run).toMatchObject({ code: 2, stderr: 'error: -o /dev/stdout and --json both write to standard output\nhint: write the archive to a file with -o, or leave --json out\n' });
     expect(run.stdout.length).toBe(0);
+  });
+});
+
+describe('build -o /dev/stdout with a temp folder it cannot use', () => {
+  it('TMPDIR a file: exit 2 naming TMPDIR, standard output empty (was: "a bug in packpub", the removal of the temp file hiding why)', async () => {
+    const root = await stack.tempDir('packpub-build-stdout-');
+    const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0' });
+    const notAFolder = join(root, 'tmp-file');
+    await writeFile(notAFolder, 'a file\n');
+    const run = await build([pack, '-o', '/dev/stdout'], root, { TMPDIR: notAFolder });
+    expect(run).toMatchObject({
+      code: 2,
+      stderr: `error: cannot make the temp file an archive for /dev/stdout is written through, in ${notAFolder} (the temp folder, TMPDIR): ENOTDIR\nhint: set TMPDIR to a writable folder with room for the archive, or give -o a file\n`,
+    });
+    expect(run.stdout.length).toBe(0);
+    expect(await readFile(notAFolder, 'utf8')).toBe('a file\n');
   });
 });
 
