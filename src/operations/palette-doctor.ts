@@ -1,11 +1,12 @@
 import { errorMessage, isPackpubError } from '../errors.js';
 import { baseRepository, packNameOf } from '../pack/naming.js';
 import type { PaletteClient } from '../palette/client.js';
-import { connectionMismatch, endpointHasScheme, flavourForHost, includesPacksNamespace, paletteEndpointFor, tlsEnabledOf, trimSlashes } from '../palette/endpoint.js';
+import { connectionMismatch, endpointHasScheme, endpointParts, flavourForHost, includesPacksNamespace, paletteEndpointFor, tlsEnabledOf, trimSlashes } from '../palette/endpoint.js';
 import type { PackTarget } from '../targets/open.js';
 import {
   matchingRegistries,
   paletteRegistrySpec,
+  pathInEndpoint,
   registriesOnHost,
   type PaletteRegistryCredentials,
   type PaletteRegistryDetails,
@@ -138,6 +139,17 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
       message: `Palette registry ${name} has endpoint ${spec?.endpoint ?? ''}; Palette wants an ECR endpoint without https://`,
       fix: `edit ${d.summary.metadata.name}: Endpoint ${target.host}`,
     });
+  }
+  const inEndpoint = endpointParts(spec?.endpoint ?? d.summary.spec?.endpoint).path;
+  if (inEndpoint !== '') {
+    // A path in the Endpoint: the registry serves no target (endpointParts); the one meant for this target is a problem.
+    const [near] = pathInEndpoint(target, [d]);
+    out.push(
+      near === undefined
+        ? { check: 'palette-endpoint', ok: true, message: `Palette registry ${name} on this host has a path in its Endpoint (${inEndpoint}): it serves no target of packpub's (Palette takes the Endpoint as the host)` }
+        : { check: 'palette-endpoint', ok: false, message: near.problem, fix: `edit ${d.summary.metadata.name}: ${near.fix}` },
+    );
+    return out;
   }
   const theirs = trimSlashes(spec?.baseContentPath);
   if (includesPacksNamespace(theirs)) {

@@ -6,6 +6,7 @@ import {
   DEFAULT_PALETTE_TIMEOUT_MS,
   ecrRegion,
   endpointHost,
+  endpointParts,
   flavourForHost,
   flavourOf,
   includesPacksNamespace,
@@ -67,12 +68,15 @@ export interface PaletteRegistryDetails {
   record: PaletteRegistry | undefined;
 }
 
-/** Every OCI registry on the target's host, with the per-registry record (which holds baseContentPath). */
+/**
+ * Every OCI registry on the target's host, with the per-registry record (which holds baseContentPath); also one whose
+ * endpoint carries a path after the host (endpointParts), which serves no target but is named (pathInEndpoint).
+ */
 export async function registriesOnHost(client: PaletteClient, target: Pick<PaletteTargetRef, 'host' | 'plainHttp'>, deadline?: number): Promise<PaletteRegistryDetails[]> {
   const wanted = endpointHost(target.host, target.plainHttp === true);
   const out: PaletteRegistryDetails[] = [];
   for (const summary of await client.listOciRegistries(deadline)) {
-    if (endpointHost(summary.spec?.endpoint) !== wanted) continue;
+    if (endpointParts(summary.spec?.endpoint).host !== wanted) continue;
     out.push(await readDetails(client, summary, deadline));
   }
   return out;
@@ -102,9 +106,26 @@ function toResolved(d: PaletteRegistryDetails): ResolvedPaletteRegistry {
   };
 }
 
-/** The Pack registries on the target's host whose base content path is the target's base path. */
+/** The Pack registries on the target's host (an endpoint of the host alone) whose base content path is the target's base path. */
 export function matchingRegistries(target: PaletteTargetRef, details: PaletteRegistryDetails[]): PaletteRegistryDetails[] {
-  return details.filter((d) => d.record !== undefined && isPackProvider(d) && trimSlashes(d.record.spec.baseContentPath) === trimSlashes(target.basePath));
+  return details.filter((d) => d.record !== undefined && isPackProvider(d) && endpointParts(d.record.spec.endpoint ?? d.summary.spec?.endpoint).path === '' && trimSlashes(d.record.spec.baseContentPath) === trimSlashes(target.basePath));
+}
+
+/**
+ * The Pack registries on the target's host entered with the target's base path (or part of it) in the Endpoint
+ * (`https://h/spectro-oci-registry`), the rest in Base Content Path: they serve no target (endpointParts), and
+ * `problem` says what to edit. Before, such a registry was not seen at all: push said no registry serves the target,
+ * doctor listed none, and register created a second one beside it.
+ */
+export function pathInEndpoint(target: PaletteTargetRef, details: PaletteRegistryDetails[]): { details: PaletteRegistryDetails; problem: string; fix: string }[] {
+  const base = trimSlashes(target.basePath);
+  return details.flatMap((d) => {
+    const endpoint = d.record?.spec.endpoint ?? d.summary.spec?.endpoint;
+    const path = endpointParts(endpoint).path;
+    if (d.record === undefined || !isPackProvider(d) || path === '' || trimSlashes(`${path}/${trimSlashes(d.record.spec.baseContentPath)}`) !== base) return [];
+    const problem = `Palette registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) has Endpoint ${endpoint ?? ''}, with a path: Palette takes the Endpoint as the registry's host, the path under it as Base Content Path`;
+    return [{ details: d, problem, fix: `Endpoint ${paletteEndpointFor(target.host, target.plainHttp === true)}, Base Content Path ${base}` }];
+  });
 }
 
 /**
@@ -151,8 +172,11 @@ async function servingRegistry(client: PaletteClient, target: PaletteTargetRef, 
     }
     return details;
   }
-  const found = matchingRegistries(target, await registriesOnHost(client, target, options.deadline));
+  const onHost = await registriesOnHost(client, target, options.deadline);
+  const found = matchingRegistries(target, onHost);
   if (found.length === 0) {
+    const [near] = pathInEndpoint(target, onHost);
+    if (near !== undefined) throw new PackpubError('NOT_FOUND', `no Pack registry in Palette serves ${where}: ${near.problem}`, { hint: `edit ${near.details.summary.metadata.name} in Palette: ${near.fix}; packpub palette doctor checks its settings` });
     throw new PackpubError('NOT_FOUND', `no Pack registry in Palette serves ${where}`, {
       hint: 'run packpub palette doctor to see the settings Palette needs, or packpub palette register to add it',
     });
@@ -1105,12 +1129,15 @@ export function defaultRegistryName(target: PaletteTargetRef): string {
  */
 export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): Promise<RegisterResult> {
   checkPaletteTarget(target);
-  const existing = matchingRegistries(target, await registriesOnHost(client, target));
-  const [found] = existing;
+  const onHost = await registriesOnHost(client, target);
+  const existing = matchingRegistries(target, onHost);
+  // One entered with the base path in its Endpoint is the one meant: not added again beside it, but said how to fix.
+  const near = existing.length === 0 ? pathInEndpoint(target, onHost)[0] : undefined;
+  const found = existing[0] ?? near?.details;
   if (found !== undefined) {
     // Nothing is created beside it (two would make every sync ask which), but what keeps it from syncing is said.
     const registry = toResolved(found);
-    const problems: string[] = [];
+    const problems: string[] = near === undefined ? [] : [`${near.problem}; it needs ${near.fix}`];
     const warnings: string[] = [];
     // Two serving the target: every sync asks which one (--palette-registry) until one is removed.
     if (existing.length > 1) {

@@ -64,6 +64,21 @@ export function endpointHost(endpoint: string | undefined, plainHttp = false): s
   return defaultPort !== undefined && host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
 }
 
+/**
+ * An endpoint split into its `host[:port]` (as endpointHost reduces it) and the path after the host, slashes trimmed
+ * (`https://h/spectro-oci-registry/` -> `h`, `spectro-oci-registry`; '' for none). Palette's docs give the Endpoint as
+ * the registry's host alone, the path under it going into Base Content Path: whether its sync reads `<endpoint path>/<base
+ * content path>` is not documented, so a registry entered with a path serves no target, but is told apart from none.
+ */
+export function endpointParts(endpoint: string | undefined, plainHttp = false): { host: string; path: string } {
+  const raw = (endpoint ?? '').trim();
+  const scheme = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(raw)?.[1] ?? '';
+  const rest = raw.slice(scheme.length);
+  const slash = rest.indexOf('/');
+  const host = slash < 0 ? rest : rest.slice(0, slash);
+  return { host: endpointHost(`${scheme}${host}`, plainHttp), path: slash < 0 ? '' : trimSlashes(rest.slice(slash)) };
+}
+
 /** True when an endpoint carries a scheme (`https://...`), which Palette does not want for ECR. */
 export function endpointHasScheme(endpoint: string | undefined): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test((endpoint ?? '').trim());

@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { startPaletteLab } from '../support/palette-lab.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A Pack registry entered in Palette with the base path in its Endpoint (`http://host/<base>`, Base Content Path
+ * empty), not as the docs give it (Endpoint the host, the path in Base Content Path). packpub compared endpoints with
+ * their path, so the registry was not seen on the host at all: push --palette-sync said no registry serves the
+ * target (pointing to register), doctor listed none, and palette register created a second registry beside it. Now
+ * it is named in each, with what to edit; register creates nothing (exit 1).
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup(async (stack) => {
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-endpoint-path-', key: KEY, name: 'path-lab', base: 'other', clock, shared: true });
+  const base = lab.under('pathbase');
+  const uid = lab.palette.addRegistry('basic', 'path-in-endpoint', { endpoint: `http://${lab.registry.host}/${base}/`, baseContentPath: '', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+  const pack = await writePack(join(lab.root, 'p'), { name: 'path-a', version: '1.0.0' });
+  return { ...lab, base, pathUid: uid, pack };
+});
+
+const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY });
+const at = () => ['--registry', `${w.registry.host}/${w.base}`];
+const problem = () =>
+  `Palette registry path-in-endpoint (${w.pathUid}) has Endpoint http://${w.registry.host}/${w.base}/, with a path: Palette takes the Endpoint as the registry's host, the path under it as Base Content Path`;
+const fix = () => `Endpoint http://${w.registry.host}, Base Content Path ${w.base}`;
+
+describe('a Pack registry whose Endpoint holds the base path', () => {
+  it('push --palette-sync: named, with what to edit, before publishing (was: "no Pack registry serves", pointing to register)', async () => {
+    const run = await runCli(['push', w.pack, ...at(), '--palette-sync'], { env: env() });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/${w.base}: ${problem()}; nothing was published (push --palette-sync checks Palette first)\n`);
+    expect(run.stderr).toContain(`hint: edit path-in-endpoint in Palette: ${fix()}; packpub palette doctor checks its settings`);
+    expect(w.palette.registries.get(w.pathUid)?.syncRequests).toEqual([]);
+  });
+
+  it('palette register: creates no second registry beside it, exit 1 saying what to edit (was: created one)', async () => {
+    const before = w.palette.registries.size;
+    const run = await runCli(['palette', 'register', ...at()], { env: env() });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain(`Palette registry path-in-endpoint (${w.pathUid}) is registered for ${w.registry.host}/${w.base} but cannot sync it as it is: nothing created`);
+    expect(run.stderr).toContain(`error: ${problem()}; it needs ${fix()}; edit it in Palette (packpub palette doctor checks it)\n`);
+    expect(w.palette.registries.size).toBe(before);
+    expect(w.palette.requests.filter((r) => r.method === 'POST' && /^\/v1\/registries\/oci\/(basic|ecr)$/.test(r.path))).toEqual([]);
+  });
+
+  it('palette doctor: lists it and names the problem (was: no registry on the host)', async () => {
+    const run = await runCli(['palette', 'doctor', ...at(), '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as { palette: { registries: { uid: string }[] }; findings: { check: string; ok: boolean; message: string; fix?: string }[] };
+    expect(report.palette.registries.map((r) => r.uid)).toContain(w.pathUid);
+    expect(report.findings).toContainEqual({ check: 'palette-endpoint', ok: false, message: problem(), fix: `edit path-in-endpoint: ${fix()}` });
+  });
+});
