@@ -37,7 +37,7 @@ export interface DefaultChainOptions {
   /** Credential helper process settings (timeout, a custom runner). */
   helper?: Omit<CredentialHelperOptions, 'configuredIn'>;
   /** ECR token provider extras (injectable clock or token source, for tests and embedding). */
-  ecr?: Pick<EcrTokenProviderOptions, 'now' | 'fetchToken' | 'clients'>;
+  ecr?: Pick<EcrTokenProviderOptions, 'now' | 'fetchToken' | 'clients' | 'connection'>;
 }
 
 /**
@@ -68,8 +68,10 @@ export function defaultCredentialChain(options: DefaultChainOptions = {}): Crede
     ...(options.ecrEndpoint === undefined ? {} : { endpoint: options.ecrEndpoint }),
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
-    // The SDK reads the process's environment: the files `env` names are handed to it.
+    // The SDK reads the process's environment: the files `env` names are handed to it, and its calls go through the
+    // proxy `env` names (unless the caller's clients, or connection, say how).
     ...awsFilesOf(env),
+    connection: { env },
     ...options.ecr,
   });
   // ECR Public's token (public.ecr.aws only), minted with the same AWS identity; none without AWS credentials.

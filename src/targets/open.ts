@@ -137,7 +137,8 @@ export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: E
     ...(options.awsProfile === undefined ? {} : { awsProfile: options.awsProfile }),
     ...(options.awsRoleArn === undefined ? {} : { awsRoleArn: options.awsRoleArn }),
     ...(options.awsIdentityNamed === true ? { ecrFirst: true } : {}),
-    ...(ecrClients === undefined ? {} : { ecr: { clients: ecrClients } }),
+    // Without the target's clients (a caller resolving its credentials alone), ECR tokens connect as its clients would.
+    ecr: ecrClients === undefined ? { connection: awsConnectionOf(options) } : { clients: ecrClients },
     ...(ecrPublic ? { ecrPublic } : {}),
   });
 }

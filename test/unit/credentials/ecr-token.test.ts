@@ -1,6 +1,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EcrClients } from '../../../src/aws/ecr-sdk.js';
 import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
+import { targetCredentialChain } from '../../../src/targets/open.js';
+import { startForwardProxy } from '../../support/forward-proxy.js';
+import { makeTestCertificates } from '../../support/tls.js';
 import { iamDenial, startEcrStandin, type EcrStandin, useFakeAwsEnvironment } from '../../support/ecr-standin.js';
 import { failure } from '../../support/errors.js';
 import { stage } from '../../support/stage.js';
@@ -242,5 +245,19 @@ describe('ECR token provider on odd GetAuthorizationToken answers', () => {
         clients.destroy();
       }
     }
+  });
+});
+
+describe('ECR tokens of a credential chain resolved alone (a library caller; palette register)', () => {
+  it("go through the proxy of the chain's env and trust the target's CA file, not the process's settings", async () => {
+    const certs = stack.add(await makeTestCertificates({ hosts: ['api.ecr.test'] }));
+    const proxy = stack.add(await startForwardProxy({ terminate: { 'api.ecr.test:443': { to: new URL(standin.url).host, certs } } }));
+    expect(process.env['HTTPS_PROXY'] ?? process.env['https_proxy']).toBeUndefined();
+    const chain = targetCredentialChain({ registry: `${HOST}/packs`, ecrEndpoint: 'https://api.ecr.test', caFile: certs.caFile, env: { HTTPS_PROXY: proxy.url } });
+    // Was: the SDK connected directly, as the process's environment says (no proxy), and api.ecr.test did not resolve.
+    const credential = await chain.resolve(HOST);
+    expect(credential?.username).toBe('AWS');
+    expect(standin.calls.map((c) => c.op)).toContain('GetAuthorizationToken');
+    expect(proxy.requests.map((r) => [r.kind, r.target, r.status])).toContainEqual(['connect', 'api.ecr.test:443', 200]);
   });
 });
