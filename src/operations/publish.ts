@@ -121,6 +121,8 @@ export async function ensureBlob(
 interface SparedBlob {
   descriptor: Descriptor;
   open: () => Readable;
+  /** Its check (read, and sent when not served): the bytes sent. Once, for the manifests of every version that name it. */
+  checked?: Promise<number>;
 }
 
 /** The blobs of each store not sent on its word (sparedOnItsWord), by `<repository>\0<digest>`, until a manifest naming them is taken. */
@@ -171,10 +173,25 @@ export async function pushManifestOwed(
   };
   // A registry may take a manifest naming blobs it lacks (distribution-spec: it MAY refuse it): each blob left out on a
   // HEAD's word is read (its first byte) before the manifest names it. Before, such a registry was left with a tag over
-  // a missing blob, exit 0, and the read-back (the manifest) saw nothing wrong. One request, for the rare blob a HEAD
-  // said was there already (a run after an interrupted one, the config of a repository copied into).
-  for (const [key, blob] of sparedFor(store, repo, bytes)) {
-    if (store.servesBlob !== undefined && !(await store.servesBlob(repo, blob.descriptor.digest))) await send(key, blob);
+  // a missing blob, exit 0, and the read-back (the manifest) saw nothing wrong. One request per blob a HEAD said was
+  // there already (a run after an interrupted one; the config of a repository copied into: once per repository and
+  // run, the versions written together waiting for the one check), none on push's usual path.
+  const servesBlob = store.servesBlob;
+  if (servesBlob !== undefined) {
+    for (const [key, blob] of sparedFor(store, repo, bytes)) {
+      const first = blob.checked === undefined;
+      blob.checked ??= (async () => {
+        if (await servesBlob.call(store, repo, blob.descriptor.digest)) return 0;
+        await store.pushBlob(repo, blob.descriptor, blob.open);
+        spared.get(store)?.delete(key);
+        return blob.descriptor.size;
+      })().catch((err: unknown) => {
+        blob.checked = undefined; // a later version checks again
+        throw err;
+      });
+      const sent = await blob.checked;
+      if (first) resentBytes += sent;
+    }
   }
   try {
     const digest = await put();

@@ -360,6 +360,19 @@ describe('a HEAD that says the registry holds a blob it does not', () => {
     }
   });
 
+  it('copy --all of versions into a repository holding the config reads its first byte once, whatever the number of versions', async () => {
+    const name = `hd-many-${n++}`;
+    for (const version of ['1.0.0', '1.1.0', '1.2.0', '1.3.0']) {
+      const dir = await writePack(join(w.root, `${name}-${version}`), { name, version });
+      expectClean(await runCli(['push', dir, '--registry', w.registry.host, '--no-cache']), 0);
+    }
+    expectClean(await runCli(['copy', `${name}:1.0.0`, '--from', w.registry.host, '--to', `${w.proxy.host}/many`]), 0);
+    w.proxy.clear();
+    expectClean(await runCli(['copy', name, '--all', '--from', w.registry.host, '--to', `${w.proxy.host}/many`]), 0);
+    expect(w.proxy.count((r) => r.kind === 'blob-get')).toBe(1);
+    expect(manifestPuts(`/v2/many/${REPO}/${name}/`)).toEqual([201, 201, 201]);
+  });
+
   it('a registry that still refuses the manifest after the blobs were sent: exit 1 naming it, nothing tagged', async () => {
     const p = await bigPack();
     const run = await through(
