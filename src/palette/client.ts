@@ -715,6 +715,13 @@ export class PaletteClient {
           : 'check SPECTROCLOUD_APIKEY (or --palette-api-key-stdin): create a key in Palette under Profile > My API Keys; for a self-hosted Palette set --palette-endpoint',
       });
     }
+    if (status === 403 && path.startsWith('/v1/registries') && this.accepted) {
+      // The key read registries earlier in the run (the look-up before publishing): not a project-scoped key, but a role
+      // that lacks this one action (syncing, adding), which "use a tenant admin's key" left the user to guess.
+      return new PackpubError('AUTH', `the Palette API key may not ${what} (403), though Palette let it read registries earlier in this run${detail}`, {
+        hint: "the key's user has a role that reads registries but may not do this: use an API key of a tenant admin (Tenant Admin role), or ask for that permission; what was published stays published, and packpub palette sync confirms it",
+      });
+    }
     if (status === 403 && path.startsWith('/v1/registries')) {
       return new PackpubError('AUTH', `the Palette API key may not ${what} (403)${detail}`, {
         hint: 'registries are tenant-level in Palette: use an API key of a tenant admin (a key of a project-scoped user cannot read, add or sync registries)',

@@ -26,7 +26,7 @@ const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-ci-outcomes-', key: KEY, name: 'outcomes-lab', base: 'outcomes', clock, shared: true });
   // In front of Palette: answers for it once the sync was asked for (an outage after the trigger).
   const proxy = stack.add(await startRecordingProxy(lab.palette.url));
-  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0' });
   return { ...lab, proxy, packs };
 });
 
@@ -92,6 +92,38 @@ describe('palette sync in CI, each outcome of the loop', () => {
       expect(run.xml).toContain(`<testcase name="oc-d:1.0.0" classname="palette ${target()}" time="0.000">\n      <failure message="not visible in Palette: not confirmed: Palette answered 503`);
       // The error that ends the run is its annotation.
       expect(run.commands.some((l) => l.startsWith('::error') && l.includes('Palette answered 503 to read the sync status'))).toBe(true);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+  });
+
+  it('push --palette-sync whose sync Palette refuses (403, a role that reads registries but may not sync): published, exit 1; every output says it, the hint not blaming a project-scoped key', async () => {
+    const summary = join(w.root, 'summary-refused.md');
+    const junit = join(w.root, 'junit-refused.xml');
+    await writeFile(summary, '');
+    const syncsBefore = w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
+    w.proxy.onRequest = (req) =>
+      req.method === 'POST' && /\/sync(\?|$)/.test(req.path) ? { status: 403, headers: { 'content-type': 'application/json' }, body: '{"code":"Forbidden","message":"User is not authorized to sync the registry"}' } : 'pass';
+    try {
+      const run = await runCli(['push', w.packs.e, ...at(), '--palette-sync', '--json', '--junit', junit], {
+        env: { ...env(), GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
+      });
+      expect(run.code, run.stderr).toBe(1);
+      const message = `the Palette API key may not sync registry ${w.uid} (403), though Palette let it read registries earlier in this run: User is not authorized to sync the registry`;
+      expect(run.stderr).toContain(`error: ${message}\n`);
+      expect(run.stderr).toContain("hint: the key's user has a role that reads registries but may not do this: use an API key of a tenant admin (Tenant Admin role), or ask for that permission; what was published stays published, and packpub palette sync confirms it\n");
+      const report = JSON.parse(run.stdout) as { results: { status: string }[]; palette: { status: string; error: { code: string; message: string } } };
+      expect(report.results.map((r) => r.status)).toEqual(['published']);
+      expect(report.palette).toMatchObject({ status: 'error', error: { code: 'AUTH', message } });
+      const md = await readFile(summary, 'utf8');
+      expect(md.split('\n')[0]).toBe('### packpub push: published, Palette sync failed');
+      expect(md).toContain(`- Palette sync stopped: ${message.replace(/_/g, '\\_')}`);
+      const xml = await readFile(junit, 'utf8');
+      expect(xml).toContain(`<failure message="Palette sync stopped: ${message}" type="AUTH">`);
+      await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('::error'))).not.toEqual([]);
+      // The 403 came from in front of Palette's sync: it never got a sync request.
+      expect(w.palette.registries.get(w.uid)?.syncRequests.length).toBe(syncsBefore);
     } finally {
       w.proxy.onRequest = undefined;
     }
