@@ -279,7 +279,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     // No work folder (TMPDIR unusable): refused only when a pack's archive may not fit in memory (work-dir.ts).
     const unusable = await workDirMade.then(
       () => undefined,
-      (err: unknown) => workDirRefusal(err, reports.flatMap((r) => (r.pack === undefined || isFailing(r, strict) ? [] : [{ dir: r.dir, ...r.pack, knownSize: rememberedSize(r.dir) }])), IN_MEMORY_ARCHIVE_BYTES),
+      (err: unknown) => workDirRefusal(err, reports.flatMap((r) => (r.pack === undefined || isFailing(r, strict) ? [] : [{ dir: r.dir, ...r.pack, knownSize: rememberedSize(r.dir) }])), IN_MEMORY_ARCHIVE_BYTES, mtime),
     );
     return unusable === undefined ? verdict : { ...verdict, blockAll: true, usage: unusable };
   });

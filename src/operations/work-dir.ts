@@ -94,46 +94,61 @@ export async function createWorkDir(given?: string): Promise<string> {
 }
 
 /**
- * The refusal of a push whose work folder could not be made (`made`: createWorkDir's error), when a pack of it may
- * need one: undefined when every pack's archive is certain to stay within `inMemoryBytes`, kept in memory from its
- * build to its upload (most packs), so the run goes on without a temp folder. Certain from a bound on its size:
- * the archive the cache remembers for its content (`knownSize`), else its files' sizes as the walk lists them
- * (tar headers, pax records and padding, deflate's worst case of stored blocks, each gzip member's header and
- * trailer). Asked only when the temp folder is unusable: a run that has one never walks for it.
+ * The refusal of a push whose work folder could not be made (`made`: createWorkDir's error), when a pack of it needs
+ * one: undefined when every pack's archive stays within `inMemoryBytes`, kept in memory from its build to its upload
+ * (most packs), so the run goes on without a temp folder. Known from the size the cache remembers for the pack's
+ * content (`knownSize`), else certain from a bound on its files' sizes (tar headers, pax records and padding,
+ * deflate's worst case of stored blocks, each gzip member's framing), else measured: the archive compressed as push
+ * would build it (`mtime`), in memory and given up as soon as it passes `inMemoryBytes`, nothing written (a Helm pack
+ * of a thousand small files is far over the bound, and far under the limit once compressed). Asked only when the
+ * temp folder is unusable: a run that has one never walks or compresses for it.
  */
 export async function workDirRefusal(
   made: unknown,
   packs: ReadonlyArray<{ dir: string; name: string; version: string; knownSize?: number | undefined }>,
   inMemoryBytes: number,
+  mtime: Date,
 ): Promise<PackpubError | undefined> {
   const needing: string[] = [];
   for (const pack of packs) {
-    const bound = pack.knownSize ?? (await archiveSizeBound(pack.dir, `${pack.name}-${pack.version}`));
-    if (bound > inMemoryBytes) needing.push(`${pack.dir} (${pack.name}:${pack.version})`);
+    const fits = pack.knownSize !== undefined ? pack.knownSize <= inMemoryBytes : await archiveFits(pack.dir, pack.name, pack.version, inMemoryBytes, mtime);
+    if (!fits) needing.push(`${pack.dir} (${pack.name}:${pack.version})`);
   }
   if (needing.length === 0) return undefined;
   const reason = made instanceof PackpubError ? made.message : `cannot create packpub's work folder in ${tmpdir()} (the temp folder, TMPDIR): ${errorMessage(made)}`;
   const mib = Math.round((inMemoryBytes / 1024 / 1024) * 10) / 10;
-  return new PackpubError('CONFIG', `${reason}; ${needing.length === 1 ? `${needing[0]} needs it: its archive` : `${needing.length} packs need it (${needing.join(', ')}): their archives`} can be larger than the ${mib} MiB push keeps in memory`, {
+  return new PackpubError('CONFIG', `${reason}; ${needing.length === 1 ? `${needing[0]} needs it: its archive is` : `${needing.length} packs need it (${needing.join(', ')}): their archives are`} larger than the ${mib} MiB push keeps in memory`, {
     hint: `set TMPDIR to a writable folder with room for the archives being built (packs whose archives stay within ${mib} MiB are built in memory and need none); nothing was published`,
     cause: made,
   });
 }
 
-/** The most bytes the archive of `dir` can take (Infinity when its walk fails: validation would have said why). */
-async function archiveSizeBound(dir: string, topFolder: string): Promise<number> {
-  const { listPackEntries } = await import('../archive/walk.js');
-  let tar = 1024 + 10_240; // the end-of-archive blocks, and room for padding to a record
+/** Whether the archive of the pack in `dir` takes at most `limit` bytes (false when its walk or build fails: validation or the build would say why). */
+async function archiveFits(dir: string, name: string, version: string, limit: number, mtime: Date): Promise<boolean> {
+  const [{ listPackEntries }, { buildArchive }] = await Promise.all([import('../archive/walk.js'), import('../archive/build.js')]);
   try {
-    for (const entry of await listPackEntries(dir, { topFolder })) {
-      const pathBytes = Buffer.byteLength(entry.archivePath);
-      tar += 512 + Math.ceil(entry.size / 512) * 512 + 512 + Math.ceil((pathBytes + 32) / 512) * 512;
-    }
+    const entries = await listPackEntries(dir, { topFolder: `${name}-${version}` });
+    let tar = 1024 + 10_240; // the end-of-archive blocks, and room for padding to a record
+    for (const entry of entries) tar += 512 + Math.ceil(entry.size / 512) * 512 + 512 + Math.ceil((Buffer.byteLength(entry.archivePath) + 32) / 512) * 512;
+    // zlib's deflateBound for stored blocks, and a gzip member's header and trailer per 1 MiB block.
+    if (tar + (tar >> 12) + (tar >> 14) + (tar >> 25) + 64 * (Math.ceil(tar / (1024 * 1024)) + 1) <= limit) return true;
+    const over = new AbortController();
+    const built = await buildArchive(dir, join(workParent(), 'unwritten'), {
+      name,
+      version,
+      mtime,
+      entries,
+      // Held in memory (never written), and given up once past the limit: at most the limit and one member held.
+      inMemoryUpTo: Number.POSITIVE_INFINITY,
+      signal: over.signal,
+      onProgress: ({ writtenBytes }) => {
+        if (writtenBytes > limit) over.abort();
+      },
+    });
+    return built.size <= limit;
   } catch {
-    return Number.POSITIVE_INFINITY;
+    return false;
   }
-  // zlib's deflateBound for stored blocks, and a gzip member's header and trailer per 1 MiB block.
-  return tar + (tar >> 12) + (tar >> 14) + (tar >> 25) + 64 * (Math.ceil(tar / (1024 * 1024)) + 1);
 }
 
 /** A work folder's name for a run that could not make one (workDirRefusal): nothing is written there, and nothing is there to remove. */

@@ -70,13 +70,20 @@ describe('a local environment packpub cannot use', () => {
       code: 2,
       stderr: [
         `cannot create packpub's work folder in ${notAFolder} (the temp folder, TMPDIR): `,
-        `${big} (robust-tmpdir-big:1.0.0) needs it: its archive can be larger than the 1 MiB push keeps in memory`,
+        `${big} (robust-tmpdir-big:1.0.0) needs it: its archive is larger than the 1 MiB push keeps in memory`,
         'hint: set TMPDIR to a writable folder',
         'nothing was published',
       ],
     });
     expect(refused.stderr).not.toContain('bug in packpub');
     expect(existsSync(layout)).toBe(false);
+
+    // 1,500 small files: over 3 MiB of tar headers and padding, a few KiB once compressed: measured, kept in memory, published.
+    const files = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`manifests/m${i}.yaml`, `kind: ConfigMap\nmetadata:\n  name: m${i}\n`]));
+    const many = await writePack(join(w.root, 'many'), { name: 'robust-tmpdir-many', version: '1.0.0', files });
+    const measured = await runCli(['push', many, '--oci-layout', w.layout], { env: w.env, tmpdir: notAFolder });
+    expectRun(measured, { code: 0, stdout: ['published robust-tmpdir-many:1.0.0'] });
+    expect(await tagsOf(w.layout)).toContain('spectro-packs/archive/robust-tmpdir-many:1.0.0');
 
     // The same run with a usable temp folder publishes both.
     const ok = await runCli(['push', other, big, '--oci-layout', layout], { env: w.env, tmpdir: await stack.tempDir('packpub-robust-tmp-') });
