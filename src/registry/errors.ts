@@ -617,6 +617,17 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
       hint: 'the registry or a proxy cut the answer short; run again, and check proxies or firewalls if it persists',
     });
   }
+  if (err instanceof Error && err.name === 'HTTPParserError' && !/Expected HTTP\//.test(message)) {
+    // An HTTP answer HTTP/1.1 does not allow (Content-Length beside Transfer-Encoding, a bare LF ending a line): was
+    // "request to <host> failed: ...", hinted "check the registry address and your network". Not HTTP at all (a TLS
+    // port asked in plain HTTP) keeps that below.
+    const why = /\((.*)\)\s*$/.exec(message)?.[1] ?? message;
+    return new RegistryError('NETWORK', `${host} answered ${ctx.method} ${redactUrl(ctx.url)} in a way HTTP/1.1 does not allow (${redactText(why).slice(0, 200)})`, {
+      ...base,
+      retryable: true,
+      hint: 'the registry or a proxy in front of it does not answer as plain HTTP/1.1 (the request may have been carried out all the same): bypass the proxy, or report it to the registry owner',
+    });
+  }
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
     return new RegistryError('REGISTRY', `${host} answered with headers larger than ${Math.round(process.getBuiltinModule('node:http').maxHeaderSize / 1024)} KiB`, {
       ...base,

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { proxiedSharedRegistry, pushTagCopyLand } from '../support/proxied-writes.js';
+import { stackLines } from '../support/secrets.js';
+import { setup } from '../support/stage.js';
+import { rawAnswer, type UpstreamAnswer } from '../support/wire-proxy.js';
+
+/*
+ * Registry answers in HTTP that is odd, or not HTTP/1.1 at all, written on the wire by a proxy in front of a real
+ * registry: a chunked body with trailers is read as any other; an answer with both Content-Length and
+ * Transfer-Encoding (RFC 9112 6.3: to be handled as an error) is named as such, not as the network's fault.
+ */
+
+const w = setup((stack) => proxiedSharedRegistry(stack, 'packpub-odd-http-'));
+
+/** The registry's answer sent again chunked, with a trailer, and with `extra` headers. */
+function chunked(a: UpstreamAnswer, extra: Record<string, string> = {}): Buffer {
+  const headers = Object.fromEntries(Object.entries(a.headers).filter(([k]) => !['content-length', 'transfer-encoding', 'connection'].includes(k)));
+  const body = Buffer.concat([Buffer.from(a.body.length === 0 ? '' : `${a.body.length.toString(16)}\r\n`, 'latin1'), a.body, Buffer.from(`${a.body.length === 0 ? '' : '\r\n'}0\r\nX-Checksum: abc\r\n\r\n`, 'latin1')]);
+  return rawAnswer(a.status, 'X', { ...headers, 'transfer-encoding': 'chunked', trailer: 'X-Checksum', ...extra }, body);
+}
+
+describe('odd HTTP answers', () => {
+  it('every read answered chunked with a trailer: push, tag and copy land', async () => {
+    await pushTagCopyLand(w, 'odd-chunked', (r) => (r.method === 'GET' ? { after: (a) => ({ raw: chunked(a) }) } : 'pass'));
+  });
+
+  it('a manifest read answered with Content-Length and Transfer-Encoding both: exit 1 naming it (was: "request to ... failed", "check the registry address and your network")', async () => {
+    const dir = await writePack(join(w.root, 'odd-both'), { name: 'odd-both', version: '1.0.0' });
+    expect((await runCli(['push', dir, '--registry', w.R, '--no-cache'])).code).toBe(0);
+    w.proxy.onRequest = (r) => (r.method === 'GET' && r.path.includes('/manifests/') ? { after: (a) => ({ raw: chunked(a, { 'content-length': String(a.body.length) }) }) } : 'pass');
+    const out = join(w.root, 'odd-both-out');
+    let run;
+    try {
+      run = await runCli(['pull', 'odd-both:1.0.0', '-o', out, '--registry', w.R, '--retry-attempts', '1']);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`${w.proxy.host} answered GET http://${w.proxy.host}/v2/${w.registry.base}/spectro-packs/archive/odd-both/manifests/1.0.0 in a way HTTP/1.1 does not allow (Content-Length can't be present with Transfer-Encoding)`);
+    expect(run.stderr).toContain('does not answer as plain HTTP/1.1');
+    expect(stackLines(run.stderr)).toEqual([]);
+  });
+});
