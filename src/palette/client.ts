@@ -249,7 +249,10 @@ export class PaletteClient {
         // A registry shifted across a page boundary meanwhile comes twice: it is still one registry.
         if (uids.has(uid)) continue;
         uids.add(uid);
-        out.push(item as unknown as PaletteRegistrySummary);
+        // One with no name (left out, null, empty) is named by its uid in every message: its name printed crashed the run.
+        const meta = (item as { metadata: Record<string, unknown> }).metadata;
+        const named = typeof meta['name'] === 'string' && meta['name'] !== '' ? item : { ...(item as Record<string, unknown>), metadata: { ...meta, name: uid } };
+        out.push(named as unknown as PaletteRegistrySummary);
       }
       const next = this.nextPage(body, what);
       if (next === undefined) return out;

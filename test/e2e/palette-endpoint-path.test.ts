@@ -57,3 +57,17 @@ describe('a Pack registry whose Endpoint holds the base path', () => {
     expect(report.findings).toContainEqual({ check: 'palette-endpoint', ok: false, message: problem(), fix: `edit path-in-endpoint: ${fix()}` });
   });
 });
+
+describe('a registry record with no name', () => {
+  it('push --palette-sync to the registry it serves: the uid stands for the name, exit 0 (was: a crash, TypeError, after publishing)', async () => {
+    const base = w.under('nameless');
+    const uid = w.palette.addRegistry('basic', 'nameless', { endpoint: `http://${w.registry.host}`, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    // The summary then carries metadata without name (JSON leaves the undefined field out).
+    (w.palette.registries.get(uid) as { name: unknown }).name = undefined;
+    const pack = await writePack(join(w.root, 'nameless'), { name: 'nameless-a', version: '1.0.0' });
+    const run = await runCli(['push', pack, '--registry', `${w.registry.host}/${base}`, '--palette-sync'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`palette: ${w.registry.host}/${base} is served by Palette registry ${uid} (${uid}) at `);
+    expect(run.stdout).toMatch(/^visible in Palette nameless-a:1\.0\.0 \(packUid [0-9a-f]+\)$/m);
+  });
+});
