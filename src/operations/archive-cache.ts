@@ -6,7 +6,7 @@ import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { FetchedManifest } from '../oci/manifest.js';
-import { makeDirs, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, makeDirs, removeOldFiles, writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 
 export interface CachedArchive {
@@ -90,6 +90,8 @@ const MAX_MANIFEST_TEXT = 16 * 1024;
 /** Entries kept of each kind (oldest dropped); a folder record is about 25 bytes per file of the pack. */
 const MAX_ENTRIES = 20_000;
 const INDEX_FILE = 'index.json';
+/** How long a dead run's temp copy of the index stays (a run of another PID namespace may still be writing one under a pid gone here). */
+const DEAD_TEMP_MS = 10 * 60_000;
 // 3: stat tree digests hash the signatures as numbers (archive/signature.ts). 4: paths front-coded.
 // 5: one JSON text per line (INDEX_LINES). An older index is one line: ignored without being parsed.
 const INDEX_VERSION = 5;
@@ -565,6 +567,9 @@ export class ArchiveCache {
     const text = indexText({ folders: onDisk.get('folders'), archives: onDisk.get('archives'), verdicts: onDisk.get('verdicts'), manifests: onDisk.get('manifests') });
     await makeDirs(this.dir, { mode: 0o700 }).catch(() => undefined);
     await writeFileAtomic(this.indexPath, text, { mode: 0o600 }).catch(() => undefined);
+    // What a run killed while saving left (SIGKILL, a CI runner's hard stop): its temp copy of the index, whole or
+    // not, is nobody's once its process is gone; without this each such kill left one in the folder for good.
+    await removeOldFiles(this.dir, DEAD_TEMP_MS, (name) => name.startsWith(`${INDEX_FILE}.tmp-`) && isDeadTempName(name));
     for (const map of [folders, archives, verdicts, manifests]) map.clear();
   }
 }

@@ -1,4 +1,4 @@
-import { chmod, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, realpath, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
@@ -10,6 +10,7 @@ import { checkAhead, namedFolders, PortChecksAhead } from '../../../src/operatio
 import { SMALL_PACK, TRUST_RECENT } from '../archive/fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
+import { deadPid } from '../../support/spawner.js';
 import { binaryUnit } from '../../support/fuzz-text.js';
 
 const temp = stage();
@@ -96,6 +97,22 @@ describe('ArchiveCache (one index file per cache folder)', () => {
     const after = new ArchiveCache(cacheDir);
     expect(after.folderKey(a.dir, MTIME)?.key).toBe(a.key);
     expect(after.get('b'.repeat(64))).toEqual({ digest: other, size: 5 });
+  });
+
+  it("removes the temp copy of the index a run killed while saving left, once old; a live run's and a fresh one stay", async () => {
+    const a = await builtPack();
+    await mkdir(a.cacheDir, { recursive: true });
+    const gone = await deadPid();
+    const names = { dead: `index.json.tmp-${gone}-0123abcd`, fresh: `index.json.tmp-${gone}-4567abcd`, live: `index.json.tmp-${process.ppid}-89abcdef`, other: `notes.tmp-${gone}-0123abcd` };
+    for (const name of Object.values(names)) await writeFile(join(a.cacheDir, name), '{"half');
+    const old = new Date(Date.now() - 3600_000);
+    for (const name of [names.dead, names.live, names.other]) await utimes(join(a.cacheDir, name), old, old);
+    const run = new ArchiveCache(a.cacheDir);
+    a.learn(run);
+    await run.save();
+    // Was: every one stayed, one more per run killed while saving.
+    expect((await readdir(a.cacheDir)).sort()).toEqual(['index.json', names.fresh, names.live, names.other].sort());
+    expect(new ArchiveCache(a.cacheDir).folderKey(a.dir, MTIME)?.key).toBe(a.key);
   });
 
   it('ignores an index written by another packpub build, and a damaged one', async () => {
