@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin } from '../support/cli.js';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { startForwardProxy } from '../support/forward-proxy.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { startEcrPublicWorld } from '../support/ecr-public-standin.js';
 import { writePack } from '../support/packs.js';
 import { freePort, skopeoInspectRaw } from '../support/registry.js';
@@ -30,12 +35,24 @@ describe('the AWS API through a forward proxy', () => {
     const proxy = stack.add(await startForwardProxy({ terminate }));
     // A TLS-intercepting proxy spoken to over TLS: its own certificate and the one it shows for the ECR API signed by the CA a runner is given.
     const tlsProxy = stack.add(await startForwardProxy({ terminate, tls: certs }));
-    return { ...world, certs, proxy, tlsProxy };
+    // The ECR API behind a TLS front this machine reaches directly (an interception it is not told about): its certificate signed by the same CA.
+    const front = createTlsServer({ cert: readFileSync(certs.certFile), key: readFileSync(certs.keyFile) }, (clear) => {
+      const upstream = netConnect({ host: '127.0.0.1', port: Number(standin.split(':')[1]) });
+      const drop = () => {
+        clear.destroy();
+        upstream.destroy();
+      };
+      clear.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      clear.pipe(upstream).pipe(clear);
+    });
+    const tlsFront = stack.add(await listenOnLoopback(front as unknown as Server));
+    return { ...world, certs, proxy, tlsProxy, tlsFront };
   });
 
   /** The built CLI with the fake AWS identity, the test CA, and `env` (the proxy). */
-  const run = (base: string, env: Record<string, string>, extra: string[] = []) =>
-    runBin(['push', w.pack, '--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', 'https://api.ecr.test', '--json', ...extra], {
+  const run = (base: string, env: Record<string, string>, extra: string[] = [], endpoint = 'https://api.ecr.test') =>
+    runBin(['push', w.pack, '--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', endpoint, '--json', ...extra], {
       env: {
         ...w.env(),
         AWS_ACCESS_KEY_ID: 'testAKIDPROXY',
@@ -89,6 +106,17 @@ describe('the AWS API through a forward proxy', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`the proxy ${w.tlsProxy.host} (HTTPS_PROXY, over TLS) has a TLS certificate packpub could not verify`);
     expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsnoca/'))).toEqual([]);
+  });
+
+  it('no proxy, the ECR API behind a TLS front signed by the --ca-file CA: the SDK trusts the file as the registry does; exit 0', async () => {
+    const calls = w.standin.calls.length;
+    const endpoint = `https://${w.tlsFront.host}`;
+    // Was: exit 1, the ECR calls refused on the front's certificate (the SDK trusted Node's roots only).
+    const pushed = await run('tlsfront', { NODE_EXTRA_CA_CERTS: '' }, ['--ca-file', w.certs.caFile], endpoint);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsfront/')).sort()).toEqual(['tlsfront/spectro-packs/archive', 'tlsfront/spectro-packs/archive/hello']);
+    expect(w.standin.calls.slice(calls).map((c) => c.op)).toEqual(expect.arrayContaining(['GetAuthorizationToken', 'CreateRepository']));
+    await held('tlsfront');
   });
 
   it('--aws-role-arn: STS AssumeRole goes through the proxy too; NO_PROXY=.test sends the SDK direct (and it cannot resolve api.ecr.test)', async () => {
