@@ -6,6 +6,7 @@ import { sha256Digest, type Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, emptyArtifactManifest, serializeManifest, type Descriptor } from '../oci/manifest.js';
 import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
 import { isRegistryError } from '../registry/errors.js';
+import { backoffDelayMs, currentRetryClock } from '../registry/retry.js';
 import type { PushManifestOptions, StoreWarning, WritableStore } from '../targets/artifact-store.js';
 
 /*
@@ -193,25 +194,43 @@ export async function pushManifestOwed(
       if (first) resentBytes += sent;
     }
   }
+  let owed: Array<[string, SparedBlob]>;
   try {
     const digest = await put();
     for (const [key] of sparedFor(store, repo, bytes)) spared.get(store)?.delete(key);
     return { digest, resentBytes };
   } catch (err) {
-    if (!isRegistryError(err) || err.ociCode !== 'MANIFEST_BLOB_UNKNOWN') throw err;
-    const owed = sparedFor(store, repo, bytes);
-    if (owed.length === 0) throw err;
+    if (!blobUnknown(err)) throw err;
+    owed = sparedFor(store, repo, bytes);
     for (const [key, blob] of owed) await send(key, blob);
   }
-  try {
-    return { digest: await put(), resentBytes };
-  } catch (err) {
-    if (!isRegistryError(err) || err.ociCode !== 'MANIFEST_BLOB_UNKNOWN') throw err;
-    throw new PackpubError('REGISTRY', `${store.location} refused the manifest of ${store.reference(repo, reference)} as naming a blob it does not hold, after saying it held it and being sent it again`, {
-      hint: 'the registry, or a cache or proxy in front of it, answers for blobs it does not keep; bypass the cache or proxy, and report it to the registry owner',
-      cause: err,
-    });
+  // Sent again, the manifest goes at once; every blob it names was sent (in this run or an earlier one), the refusal
+  // may be a replica that has not caught up with an upload it took (a registry's nodes behind a load balancer, each
+  // with a cache of its own): asked again after the retry backoff's pauses (about 0.25, 0.5 and 1 s), as the read-back
+  // waits for a lagging tag. Before, such a push failed where a re-run a second later passed.
+  const clock = currentRetryClock();
+  let refused: unknown;
+  for (let again = 0; again < BLOB_LAG_REPUTS; again++) {
+    if (again > 0 || owed.length === 0) await clock.sleep(backoffDelayMs(again, () => clock.random()));
+    try {
+      return { digest: await put(), resentBytes };
+    } catch (err) {
+      if (!blobUnknown(err)) throw err;
+      refused = err;
+    }
   }
+  if (owed.length === 0) throw refused;
+  throw new PackpubError('REGISTRY', `${store.location} refused the manifest of ${store.reference(repo, reference)} as naming a blob it does not hold, after saying it held it and being sent it again`, {
+    hint: 'the registry, or a cache or proxy in front of it, answers for blobs it does not keep; bypass the cache or proxy, and report it to the registry owner',
+    cause: refused,
+  });
+}
+
+/** How many times pushManifestOwed sends a manifest again that the registry refused as naming a blob it lacks. */
+const BLOB_LAG_REPUTS = 3;
+
+function blobUnknown(err: unknown): boolean {
+  return isRegistryError(err) && err.ociCode === 'MANIFEST_BLOB_UNKNOWN';
 }
 
 /**

@@ -385,14 +385,28 @@ describe('a HEAD that says the registry holds a blob it does not', () => {
     expect(await w.reader.tags(`${REPO}/${p.name}`)).toEqual([]);
   });
 
-  it('a refusal naming a blob push sent anyway is told with a hint (no second attempt)', async () => {
+  it('a refusal naming blobs push sent: the manifest again after pauses (a replica catching up), then exit 1 with a hint', async () => {
     const p = await bigPack();
     w.proxy.clear();
     const run = await through((r) => (r.kind === 'manifest-put' && r.path.includes(`/${p.name}/`) ? REFUSED : 'pass'), () => runCli(['push', p.dir, '--registry', w.proxy.host, '--no-cache']));
     expectClean(run, 1);
     expect(run.stderr).toContain('answered 400 MANIFEST_BLOB_UNKNOWN: blob unknown to registry');
     expect(run.stderr).toContain('the registry says it does not hold a blob the manifest names');
-    expect(manifestPuts(`/v2/${REPO}/${p.name}/`)).toEqual([400]);
+    expect(manifestPuts(`/v2/${REPO}/${p.name}/`)).toEqual([400, 400, 400, 400]);
     expect(await w.reader.tags(`${REPO}/${p.name}`)).toEqual([]);
+  });
+
+  it('a refusal that passes (a replica that had not caught up with the upload): published, exit 0 (was: exit 1)', async () => {
+    const p = await bigPack();
+    w.proxy.clear();
+    let refusals = 0;
+    const run = await through(
+      (r) => (r.kind === 'manifest-put' && r.path.includes(`/${p.name}/`) && refusals++ < 2 ? REFUSED : 'pass'),
+      () => runCli(['push', p.dir, '--registry', w.proxy.host, '--no-cache']),
+    );
+    expectClean(run, 0);
+    expect(run.stdout).toContain(`published ${p.name}:1.0.0`);
+    expect(manifestPuts(`/v2/${REPO}/${p.name}/`)).toEqual([400, 400, 201]);
+    await pulls(`${REPO}/${p.name}`);
   });
 });
