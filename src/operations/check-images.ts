@@ -10,6 +10,7 @@ import type { Finding } from '../pack/findings.js';
 import { loadPack, PACK_FILES } from '../pack/model.js';
 import { packRepository } from '../pack/naming.js';
 import { parseRegistryLocation } from '../oci/reference.js';
+import { ProxyError } from '../net/proxy.js';
 import { RegistryClient } from '../registry/client.js';
 import type { RegistryClientOptions } from '../registry/stack.js';
 import { targetCredentialChain, type OpenTargetOptions, type PackTarget } from '../targets/open.js';
@@ -168,7 +169,9 @@ export class ImageChecker {
     } catch (err) {
       if (isPackpubError(err, 'NOT_FOUND')) return { status: 'missing' };
       if (isPackpubError(err, 'AUTH')) return { status: 'gated' };
-      if (isPackpubError(err, 'NETWORK')) return { status: 'unreachable' };
+      // A proxy's refusal (credentials it wants, a host it will not tunnel to) is said as the proxy's: "<host>
+      // unreachable" sent the user after every image host while the proxy setting was what to fix.
+      if (isPackpubError(err, 'NETWORK')) return err instanceof ProxyError || (err as { cause?: unknown }).cause instanceof ProxyError ? { status: 'unchecked', reason: (err as Error).message } : { status: 'unreachable' };
       return { status: 'unchecked', reason: (err as Error).message };
     }
   }

@@ -32,11 +32,12 @@ const w = setup(async (stack) => {
     await seed.close();
   }
   const proxy = stack.add(await startForwardProxy({ hosts: { 'images.test': '127.0.0.1' } }));
+  const guarded = stack.add(await startForwardProxy({ hosts: { 'images.test': '127.0.0.1' }, credentials: { user: 'ci', password: 'pr0xy-secret' } }));
   const host = `images.test:${registry.port}`;
   const values = (tag: string) => ['pack:', '  namespace: app', '  content:', '    images:', `      - image: ${host}/team/app:${tag}`, ''].join('\n');
   const present = await writePack(join(root, 'present'), { name: 'present', version: '1.0.0', files: { 'values.yaml': values('1.0.0') } });
   const missing = await writePack(join(root, 'missing'), { name: 'missing', version: '1.0.0', files: { 'values.yaml': values('9.9.9') } });
-  return { root, certs, proxy, host, present, missing };
+  return { root, certs, proxy, guarded, host, present, missing };
 });
 
 describe('--check-images through a forward proxy', () => {
@@ -81,5 +82,18 @@ describe('--check-images through a forward proxy', () => {
       await checker.close();
     }
     expect(w.proxy.requests.slice(before).map((r) => [r.kind, r.target, r.status])).toContainEqual(['connect', w.host, 200]);
+  });
+
+  it('a proxy that refuses the check (407: it wants credentials) is named in the note, not "<host> unreachable"; the note never fails the run', async () => {
+    const checker = new ImageChecker({ env: { HTTPS_PROXY: w.guarded.url } });
+    try {
+      const status = await checker.check(`${w.host}/team/app:9.9.9`);
+      expect(status).toEqual({ status: 'unchecked', reason: expect.stringContaining(`the proxy ${w.guarded.host} (HTTPS_PROXY) asks for credentials (answered CONNECT 407`) });
+      const findings = await checker.findings(w.missing);
+      expect(findings.map((f) => [f.severity, f.rule])).toEqual([['info', 'image-unchecked']]);
+      expect(findings[0]?.message).toContain(`image ${w.host}/team/app:9.9.9: cannot check: the proxy ${w.guarded.host} (HTTPS_PROXY) asks for credentials`);
+    } finally {
+      await checker.close();
+    }
   });
 });
