@@ -432,7 +432,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   else if (codes.has('TAG_INVALID') && /immutable|overwritten/i.test(first?.message ?? '')) {
     hint = 'the tag is immutable on this registry; publish a new version instead';
   } else if (codes.has('MANIFEST_BLOB_UNKNOWN')) {
-    hint = 'the registry says it does not hold a blob the manifest names, which packpub sent it (or it said it held): push again, and if it persists check the cache or proxy in front of the registry, and report it to the registry owner';
+    hint = 'the registry says it does not hold a blob the manifest names (push and copy send every blob it does not say it holds, and read a blob it says it holds: it lost it, or a replica or cache in front of it answers for it): run again; if it persists, check the cache or proxy in front of the registry and report it to the registry owner';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
   else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
   else if (ctx.status === 413) {
