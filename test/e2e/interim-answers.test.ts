@@ -71,6 +71,20 @@ describe('interim answers without end', () => {
     expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`)).toEqual([]);
   });
 
+  it('push: a manifest HEAD answered only with 100 Continue, read past each time, ends at the request timeout of each attempt, exit 1, nothing tagged', async () => {
+    const { dir, name } = await freshPack();
+    w.proxy.onRequest = (r) => (r.method === 'HEAD' && r.path.includes('/manifests/') ? { repeat: 'HTTP/1.1 100 Continue\r\n\r\n', everyMs: 200 } : 'pass');
+    try {
+      const run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${w.proxy.host}`);
+      expect(stackLines(run.stderr)).toEqual([]);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`)).toEqual([]);
+  });
+
   it('login: a /v2/ check answered only with 103 ends the same way and saves nothing (was: held for ever)', async () => {
     const config = join(w.root, 'docker-config.json');
     answering((r) => r.path === '/v2/');
