@@ -14,6 +14,7 @@ import { ProxyError } from '../net/proxy.js';
 import { RegistryClient } from '../registry/client.js';
 import type { RegistryClientOptions } from '../registry/stack.js';
 import { targetCredentialChain, type OpenTargetOptions, type PackTarget } from '../targets/open.js';
+import { awsConnectionOf } from '../targets/options.js';
 import { summarize, type PackResult, type PushReport } from './push-report.js';
 import { mapConcurrent } from '../util/concurrency.js';
 
@@ -116,7 +117,7 @@ export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit
  */
 function imageHostCredentials(env: NodeJS.ProcessEnv): CredentialProvider {
   // An ECR API endpoint of plain HTTP off this machine (AWS_ENDPOINT_URL_ECR) is refused as for a target: the image is 'not checked'.
-  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider({ refusePlainHttpIn: env, connection: { env } }));
+  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider({ refusePlainHttpIn: env, connection: awsConnectionOf({ env }) }));
 }
 
 /**

@@ -40,13 +40,24 @@ export interface RegistryConnectionOptions extends RegistryClientOptions {
 
 /**
  * How a registry target's AWS API clients connect (ECR's, ECR Public's): the proxy variables of its environment, and
- * its CA file (--ca-file, tls.caFile), trusted besides Node's roots as its registry connections trust it; read (and
- * refused as they refuse it) only when an AWS client is opened.
+ * its CA file (--ca-file, tls.caFile), trusted besides Node's roots as its registry connections trust it, with the
+ * bundle its environment's AWS_CA_BUNDLE names, as the aws CLI trusts it (the AWS SDK for JavaScript reads no such
+ * variable: a runner set up for the aws CLI behind a TLS-intercepting proxy had every ECR call refused). Read (and
+ * refused as --ca-file is) only when an AWS client is opened.
  */
 export function awsConnectionOf(options: Pick<RegistryConnectionOptions, 'env' | 'caFile' | 'settingNames'>): AwsConnection {
+  const env = options.env ?? process.env;
   const caFile = options.caFile;
+  const bundle = env['AWS_CA_BUNDLE'] === '' ? undefined : env['AWS_CA_BUNDLE'];
+  if (caFile === undefined && bundle === undefined) return { env };
   return {
-    env: options.env ?? process.env,
-    ...(caFile === undefined ? {} : { trust: async () => (await import('../registry/http.js')).loadCaFile(caFile, options.settingNames?.caFile) }),
+    env,
+    trust: async () => {
+      const { loadCaFile } = await import('../registry/http.js');
+      const own = caFile === undefined ? undefined : loadCaFile(caFile, options.settingNames?.caFile);
+      const aws = bundle === undefined ? undefined : loadCaFile(bundle, 'AWS_CA_BUNDLE', "the AWS API's certificate (or a TLS-intercepting proxy's)");
+      // Each is Node's roots and NODE_EXTRA_CA_CERTS's certificates, then the file's: the roots once, then both files.
+      return own === undefined ? (aws as string[]) : aws === undefined ? own : [...own, aws[aws.length - 1] as string];
+    },
   };
 }

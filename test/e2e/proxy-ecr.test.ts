@@ -119,6 +119,20 @@ describe('the AWS API through a forward proxy', () => {
     await held('tlsfront');
   });
 
+  it('AWS_CA_BUNDLE, as the aws CLI reads it, is trusted for the ECR calls (the SDK reads no such variable); a bundle that cannot be read is named', async () => {
+    const endpoint = `https://${w.tlsFront.host}`;
+    // Was: exit 1, the front's certificate refused: only the aws CLI read the variable.
+    const pushed = await run('cabundle', { NODE_EXTRA_CA_CERTS: '', AWS_CA_BUNDLE: w.certs.caFile }, [], endpoint);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('cabundle/')).sort()).toEqual(['cabundle/spectro-packs/archive', 'cabundle/spectro-packs/archive/hello']);
+    await held('cabundle');
+
+    const missing = await run('cabundlemissing', { NODE_EXTRA_CA_CERTS: '', AWS_CA_BUNDLE: '/nonexistent/packpub-test/ca.pem' }, [], endpoint);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read AWS_CA_BUNDLE /nonexistent/packpub-test/ca.pem: ');
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('cabundlemissing/'))).toEqual([]);
+  });
+
   it('--aws-role-arn: STS AssumeRole goes through the proxy too; NO_PROXY=.test sends the SDK direct (and it cannot resolve api.ecr.test)', async () => {
     const before = w.proxy.requests.length;
     const assumed = await run('role', { HTTPS_PROXY: w.proxy.url, AWS_ENDPOINT_URL_STS: 'https://sts.test' }, ['--aws-role-arn', ROLE]);
