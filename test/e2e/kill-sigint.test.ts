@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GRACE_ENV, MAX_GRACE_S } from '../../src/cli/signals.js';
 import { BIN, cliBaseEnv, runCli, spawnCli, waitFor } from '../support/cli.js';
 import { packTree, proxiedRegistry, type PackTree, type ProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
@@ -34,7 +35,11 @@ describe.concurrent('push interrupted by a signal', () => {
   });
 
   const args = (base: string) => ['push', w.work.tree, '--recursive', '--registry', `${w.reg.proxy.host}/${base}`, '--concurrency', '2'];
-  const push = (base: string) => spawnCli(args(base), { env: w.work.env });
+  // The packs in flight finish within the grace period however long a loaded machine makes them take: its end is not
+  // what these tests are about (interrupt-grace.test.ts, ci-examples-signals.test.ts), and at the default 5 s it could
+  // abandon a pack still uploading through the slowed proxy, which then counts as neither published nor not started.
+  const signalled = () => ({ ...w.work.env, [GRACE_ENV]: String(MAX_GRACE_S) });
+  const push = (base: string) => spawnCli(args(base), { env: signalled() });
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('on %s: finishes the packs in flight, says what was and was not published, exits 130', async (signal) => {
     const base = signal.toLowerCase();
@@ -69,9 +74,16 @@ describe.concurrent('push interrupted by a signal', () => {
 
   it('Ctrl-C on `npm run`: the SIGINT delivered twice at once (the terminal\'s, and npm passing its own on) is one interrupt, not "signal again"', async () => {
     // As npm's run-script does: the child in the caller's process group, every SIGINT the parent gets passed on to it,
-    // a moment later (0.1 s here, a busy runner's delay: passed on at once, the kernel may merge the two into one).
-    const forwarder = 'trap \'sleep 0.1; kill -INT "$pid" 2>/dev/null\' INT; "$0" "$@" & pid=$!; wait "$pid"; wait "$pid"';
-    const group = spawnChild('bash', ['--noprofile', '--norc', '-c', forwarder, process.execPath, BIN, ...args('echo')], { env: { ...cliBaseEnv(), ...w.work.env }, detached: true });
+    // as soon as packpub has taken the terminal's (its pending signals, /proc/PID/status ShdPnd, no longer hold SIGINT:
+    // passed on before, the kernel merges the two into one). Was: a fixed 0.1 s first (sleep), which on a loaded
+    // machine now and then came more than SIGNAL_ECHO_MS after packpub heard the first, read as a second Ctrl-C.
+    const forwarder = [
+      // Whether SIGINT (bit 2) is pending for $pid; bash built-ins only, so the wait forks nothing.
+      'pending() { local l; while read -r l; do [[ $l == ShdPnd:* ]] && { (( 0x${l##*[[:space:]]} & 2 )); return; }; done < "/proc/$pid/status"; return 1; }',
+      'trap \'while pending; do :; done; kill -INT "$pid" 2>/dev/null\' INT',
+      '"$0" "$@" & pid=$!; wait "$pid"; wait "$pid"',
+    ].join('\n');
+    const group = spawnChild('bash', ['--noprofile', '--norc', '-c', forwarder, process.execPath, BIN, ...args('echo')], { env: { ...cliBaseEnv(), ...signalled() }, detached: true });
     let stdout = '';
     let stderr = '';
     group.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
