@@ -233,6 +233,12 @@ export class PaletteClient {
     const tokens = new Set<string>();
     let query: Record<string, string> | undefined;
     for (let page = 1; ; page++) {
+      // A next page past the deadline: each request would still get a second or more (call), up to MAX_LIST_PAGES of them.
+      if (page > 1 && deadline !== undefined && this.clock.now() >= deadline) {
+        throw new PackpubError('PALETTE', `Palette at ${this.host} did not finish answering ${what} by the deadline (--palette-timeout): ${page - 1} page${page === 2 ? '' : 's'} read, and it asks for more`, {
+          hint: 'Palette (or a proxy in front of it) pages the list slowly: raise --palette-timeout, or check --palette-endpoint; run with --debug to see each page',
+        });
+      }
       const res = await this.call<{ items?: PaletteRegistrySummary[] }>('GET', '/v1/registries/oci/summary', { what, deadline, ...(query === undefined ? {} : { query }) });
       // Only a first answer may be empty (no registries); a page asked for with a continue token must be a list.
       const body = this.expectObject(res.body, what, page === 1);

@@ -9,6 +9,7 @@ import { startRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack, writePacks } from '../support/packs.js';
 import { listedVersions } from '../support/published.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 import { holdVersions } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 import { makeTestCertificates } from '../support/tls.js';
@@ -39,10 +40,12 @@ const w = setup(async (stack) => {
   const pagedPalette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs, summaryPageSize: 1, clock }));
   for (const i of [1, 2, 3]) pagedPalette.addRegistry('basic', `filler-${i}`, { ...spec('other', true), endpoint: `https://filler-${i}.example.test` });
   const pagedUid = pagedPalette.addRegistry('basic', 'paged-lab', spec('pagedbase', true));
+  // The same Palette behind a proxy that answers each page of the registry list 400 ms late.
+  const slowPages = stack.add(await startRecordingProxy(pagedPalette.url, { onRequest: (r) => (r.path.startsWith('/v1/registries/oci/summary') ? { delayMs: 400 } : 'pass') }));
   const packs = await writePacks(root, {
     one: 'edge-one:1.0.0', two: 'edge-two:2.0.0', tls: 'edge-tls:1.0.0', dry: 'edge-dry:1.0.0', retry: 'edge-retry:1.0.0', paged: 'edge-paged:1.0.0',
   });
-  return { root, registry, certs, palette, tlsPalette, pagedPalette, syncOffUid, tlsUid, dryUid, pagedUid, packs };
+  return { root, registry, certs, palette, tlsPalette, pagedPalette, slowPages, syncOffUid, tlsUid, dryUid, pagedUid, packs };
 });
 
 const env = (endpoint: string) => ({
@@ -304,6 +307,16 @@ describe('a Palette that pages its registry list', () => {
     expect(w.pagedPalette.registries.get(w.pagedUid)?.syncRequests).toHaveLength(1);
     expect(w.pagedPalette.requests.filter((r) => r.path === '/v1/registries/oci/summary' && r.query.startsWith('?continue='))).toHaveLength(4);
     expect(await listedVersions(at('pagedbase'), env(w.palette.url))).toEqual(['edge-paged:1.0.0']);
+  });
+
+  it('a list paged slower than --palette-timeout: no page asked for past the deadline, exit 1 saying so (was: every page, each given a second or more, then the sync)', async () => {
+    const syncsBefore = w.pagedPalette.registries.get(w.pagedUid)?.syncRequests.length ?? 0;
+    const run = await runCli(['palette', 'sync', ...at('pagedbase'), '--palette-timeout', '1', ...fast], { env: env(w.slowPages.url) });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^error: Palette at 127\.0\.0\.1:\d+ did not finish answering list OCI registries by the deadline \(--palette-timeout\): [123] pages? read, and it asks for more$/m);
+    // 4 pages in all, 400 ms each: the deadline (1 s) came before the last was asked for.
+    expect(w.slowPages.requests.filter((r) => r.path.startsWith('/v1/registries/oci/summary')).length).toBeLessThan(4);
+    expect(w.pagedPalette.registries.get(w.pagedUid)?.syncRequests.length).toBe(syncsBefore);
   });
 });
 
