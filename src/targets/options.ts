@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AwsConnection, EcrClients } from '../aws/ecr-sdk.js';
 import type { RegistryClientOptions } from '../registry/stack.js';
 
@@ -48,7 +49,9 @@ export interface RegistryConnectionOptions extends RegistryClientOptions {
 export function awsConnectionOf(options: Pick<RegistryConnectionOptions, 'env' | 'caFile' | 'settingNames'>): AwsConnection {
   const env = options.env ?? process.env;
   const caFile = options.caFile;
-  const bundle = env['AWS_CA_BUNDLE'] === '' ? undefined : env['AWS_CA_BUNDLE'];
+  const named = env['AWS_CA_BUNDLE'];
+  // A leading `~/` is the home folder's, as the AWS shared files' (awsFilesOf).
+  const bundle = named === undefined || named === '' ? undefined : named.startsWith('~/') && (env['HOME'] ?? '') !== '' ? join(env['HOME'] as string, named.slice(2)) : named;
   if (caFile === undefined && bundle === undefined) return { env };
   return {
     env,
