@@ -10,10 +10,12 @@ import { isValidRepositoryPath, isValidTag, shown, validateHost, validateReposit
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
 import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpResponse, type HttpTransport, type RequestBody } from './http.js';
-import { DeadlineControllers, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
+import { DeadlineControllers, backoffDelayMs, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
 import { parseNextLink, resolveLocation, withDigestParam } from './urls.js';
 
+/** How many times a blob a manifest names that the registry answers 404 for is asked for again, after pauses (fetchBlob). */
+const BLOB_LAG_REREADS = 3;
 /** A conditional manifest read: 304 (still the digest offered) or the manifest. */
 const NOT_MODIFIED_OR_OK: readonly number[] = [200, 304];
 const OK: readonly number[] = [200];
@@ -718,12 +720,28 @@ export class RegistryClient {
     const failed = (err: unknown): unknown => (deadline.signal.aborted && signal?.aborted !== true ? deadline.signal.reason : err);
     let first: { body: Readable; skip: number; url: URL; coding: string | undefined };
     try {
-      first = await this.openBlob(repository, digest, size, 0, both, budget).catch((err: unknown) => {
+      first = await this.openBlob(repository, digest, size, 0, both, budget).catch(async (err: unknown) => {
+        if (deadline.signal.aborted) throw err;
         // An answer of another length than the descriptor's is not this blob (a cache or a proxy on the way answered):
         // a GET is safe to repeat, so once more before failing, as a manifest read is.
-        if (!isPackpubError(err, 'DIGEST_MISMATCH') || deadline.signal.aborted) throw err;
-        this.debug?.(`${errorMessage(err)}; asking for the blob once more`);
-        return this.openBlob(repository, digest, size, 0, both, budget);
+        if (isPackpubError(err, 'DIGEST_MISMATCH')) {
+          this.debug?.(`${errorMessage(err)}; asking for the blob once more`);
+          return this.openBlob(repository, digest, size, 0, both, budget);
+        }
+        // A blob a manifest names, not there: a replica that has not caught up with a push yet (registry nodes behind a
+        // load balancer, storage replicated after the manifest) serves it a moment later. Read again after the
+        // backoff's pauses (about 0.25, 0.5 and 1 s), as the read-back waits for a lagging tag; before, a pull right
+        // after a push failed there ("not found ... push the pack again") where one a second later passed.
+        if (!isPackpubError(err, 'NOT_FOUND')) throw err;
+        for (let again = 0; ; again++) {
+          await retry.clock.sleep(backoffDelayMs(again, () => retry.clock.random(), retry.initialDelayMs), both);
+          this.debug?.(`${errorMessage(err)}; asking for the blob again (${again + 1} of ${BLOB_LAG_REREADS})`);
+          try {
+            return await this.openBlob(repository, digest, size, 0, both, budget);
+          } catch (again404) {
+            if (!isPackpubError(again404, 'NOT_FOUND') || again + 1 >= BLOB_LAG_REREADS) throw again404;
+          }
+        }
       });
     } catch (err) {
       clearTimeout(timer);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -166,5 +167,39 @@ describe('a tag read back right after its write, while a replica has not caught 
     expectRun(await runCli(['copy', `${name}:1.0.0`, '--from', w.R, '--to', `${w.proxy.host}/${dest}`]), 0);
     expect(lag.after()).toBe(3);
     expect(await w.reader.manifest(`${dest}/spectro-packs/archive/${name}`, '1.0.0')).toBeDefined();
+  });
+});
+
+describe('a blob read right after a push, while a replica has not caught up', () => {
+  const BLOB_UNKNOWN = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}' };
+  /** The layer's first `misses` GETs answer 404; the number of its GETs. */
+  function laggingBlob(name: string, misses: number): () => number {
+    let gets = 0;
+    w.proxy.onRequest = (r) => (r.kind === 'blob-get' && r.path.startsWith(`/v2/${w.REPO}/${name}/blobs/`) && ++gets <= misses ? BLOB_UNKNOWN : 'pass');
+    return () => gets;
+  }
+
+  it('pull: the layer answers 404 twice, then comes: pulled, exit 0 (was: "not found ... push the pack again", exit 1)', async () => {
+    const name = `b${n++}`;
+    expectRun(await runCli(['push', await pack(name), '--registry', w.R]), 0);
+    const gets = laggingBlob(name, 2);
+    const waits = clock.slept.length;
+    const out = join(w.root, `${name}-out`);
+    expectRun(await runCli(['pull', `${name}:1.0.0`, '-o', out, '--registry', w.P]), 0);
+    expect(gets()).toBe(3);
+    expect(clock.slept.length - waits).toBeGreaterThanOrEqual(2);
+    expect(existsSync(join(out, 'pack.json'))).toBe(true);
+  });
+
+  it('pull: a layer that stays 404 is still a failure, after three more reads, nothing written', async () => {
+    const name = `b${n++}`;
+    expectRun(await runCli(['push', await pack(name), '--registry', w.R]), 0);
+    const gets = laggingBlob(name, 100);
+    const out = join(w.root, `${name}-out`);
+    const run = await runCli(['pull', `${name}:1.0.0`, '-o', out, '--registry', w.P]);
+    expectRun(run, 1);
+    expect(run.stderr).toMatch(/blob sha256:[0-9a-f]{64} not found in /);
+    expect(gets()).toBe(4);
+    expect(existsSync(out)).toBe(false);
   });
 });
