@@ -345,7 +345,7 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
     for (const p of problems.slice(0, MAX_PALETTE_LINES)) out.push(`- ${markdownCell(cut(paletteLine(p)))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`);
     if (problems.length > MAX_PALETTE_LINES) out.push(`- and ${problems.length - MAX_PALETTE_LINES} more (the JSON report's \`palette\`)`);
     // Stopped by an error: what it had confirmed by then (the JSON report's `palette.targets`), not only the error.
-    if (palette.status === 'error') for (const t of palette.targets ?? []) out.push(`- ${markdownCell(cut(confirmedBefore(t)))}`);
+    if (palette.status === 'error') for (const t of palette.targets ?? []) if (t.packs.length > 0) out.push(`- ${markdownCell(cut(confirmedBefore(t)))}`);
   }
   out.push('');
   return `${out.join('\n')}\n`;
