@@ -52,18 +52,37 @@ const MAX_CONSTRAINT = 4096;
 const isX = (part: string): boolean => part === 'x' || part === 'X' || part === '*';
 
 /**
+ * The `||` parts of a constraint once NewConstraint rewrote its `a - b` ranges (`>= a, <= b`). The patterns
+ * only ever take white space as runs (\s* or \s+): one space for each run keeps every verdict and keeps
+ * JavaScript's backtracking linear where Go's RE2 is (runs of spaces split between two \s).
+ */
+function orParts(constraint: string): string[] {
+  const text = constraint.replace(/[\t\n\f\r ]+/g, ' ');
+  let rewritten = text;
+  for (const m of text.matchAll(RANGE)) rewritten = rewritten.replace(m[0], `>= ${m[1]}, <= ${m[11]} `);
+  return rewritten.split('||');
+}
+
+/**
+ * Whether a constraint NewConstraint reads lets any pre-release version through (`1.29.4-eks-036c24b`):
+ * only when one of its `||` parts holds a version with a pre-release (`>= 1.21.0-0`). Every operator's
+ * check refuses a pre-release version otherwise: per constraint up to Masterminds semver v3.3.x, per `||`
+ * part since v3.4.0 (Helm 3.19), so a part without one refuses it in every Helm 3 and 4. Undefined for a
+ * constraint it does not read or too long to judge.
+ */
+export function goSemverConstraintTakesPrerelease(constraint: string): boolean | undefined {
+  if (constraint.length > MAX_CONSTRAINT || goSemverConstraintProblem(constraint) !== undefined) return undefined;
+  return orParts(constraint).some((part) => [...part.matchAll(FIND)].some(([one]) => (CONSTRAINT.exec(one)?.[6] ?? '') !== ''));
+}
+
+/**
  * Why Masterminds semver's NewConstraint refuses `constraint`, in its words, or undefined when it reads it:
  * `a - b` ranges are rewritten first, then each `||` part must be a list of operator + version pairs, and
  * each version (its missing or `x` parts made 0) must be one NewVersion reads.
  */
 export function goSemverConstraintProblem(constraint: string): string | undefined {
-  // The patterns only ever take white space as runs (\s* or \s+): one space for each run keeps every verdict
-  // and keeps JavaScript's backtracking linear where Go's RE2 is (runs of spaces split between two \s).
   if (constraint.length > MAX_CONSTRAINT) return undefined;
-  const text = constraint.replace(/[\t\n\f\r ]+/g, ' ');
-  let rewritten = text;
-  for (const m of text.matchAll(RANGE)) rewritten = rewritten.replace(m[0], `>= ${m[1]}, <= ${m[11]} `);
-  for (const part of rewritten.split('||')) {
+  for (const part of orParts(constraint)) {
     if (!VALID.test(part)) return `improper constraint: ${part}`;
     for (const [one] of part.matchAll(FIND)) {
       const m = CONSTRAINT.exec(one);
@@ -200,10 +219,7 @@ export function goSemverMatches(constraint: string, version: string): boolean | 
   if (constraint.length > MAX_CONSTRAINT) return undefined;
   const v = goVersion(version);
   if (v === undefined || goSemverConstraintProblem(constraint) !== undefined) return false;
-  const text = constraint.replace(/[\t\n\f\r ]+/g, ' ');
-  let rewritten = text;
-  for (const m of text.matchAll(RANGE)) rewritten = rewritten.replace(m[0], `>= ${m[1]}, <= ${m[11]} `);
-  return rewritten.split('||').some((part) =>
+  return orParts(constraint).some((part) =>
     [...part.matchAll(FIND)].every(([one]) => {
       const m = CONSTRAINT.exec(one);
       if (m === null) return false;

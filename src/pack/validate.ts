@@ -12,7 +12,7 @@ import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BY
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
-import { goSemverProblem } from './go-semver.js';
+import { goSemverConstraintTakesPrerelease, goSemverProblem } from './go-semver.js';
 import { checkPng } from './png.js';
 import { locate, schemaFindings } from './schema.js';
 import { firstDocumentKind } from './yaml-go.js';
@@ -367,6 +367,8 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
                   message: `${named} hold apiextensions.k8s.io/v1beta1 CustomResourceDefinitions, an API Kubernetes 1.22 and later no longer serve: Helm's install of this chart fails on such clusters ("failed to install CRD ${oldCrds[0]}: ... no matches for kind \"CustomResourceDefinition\" in version \"apiextensions.k8s.io/v1beta1\""); use a chart version whose CRDs are apiextensions.k8s.io/v1`,
                 });
               }
+              const kube = kubeVersionFinding(entry, read.chart, json);
+              if (kube !== undefined) findings.push(kube);
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
                   severity: 'warning',
@@ -381,6 +383,31 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
     }
   }
   return findings;
+}
+
+/** Cloud types whose clusters report a Kubernetes version with a pre-release part (EKS, GKE), `all` among them. */
+const PRERELEASE_CLOUDS = ['all', 'eks', 'gke'];
+
+/**
+ * A top chart whose `kubeVersion` lets no pre-release version through (go-semver.ts
+ * goSemverConstraintTakesPrerelease): every install checks it against the cluster's version as the API
+ * server reports it (helm/helm pkg/action renderResources, chartutil.IsCompatibleRange with
+ * KubeVersion.String(), the full GitVersion), and EKS (`v1.29.4-eks-036c24b`) and GKE (`v1.33.5-gke.2392000`)
+ * report one (helm/helm#10375; chart authors fix it with `-0`, as NVIDIA's network-operator 26.1.0
+ * did). Other clusters take it, so a warning, and none when pack.json's cloud types leave those out.
+ */
+function kubeVersionFinding(entry: string, chart: HelmChart, json: Json): Finding | undefined {
+  const constraint = chart.metadata['kubeVersion'];
+  if (typeof constraint !== 'string' || constraint.trim() === '' || goSemverConstraintTakesPrerelease(constraint) !== false) return undefined;
+  const { cloudTypes, cloudType } = json;
+  const clouds = Array.isArray(cloudTypes) ? cloudTypes : typeof cloudType === 'string' ? [cloudType] : undefined;
+  if (clouds !== undefined && !clouds.some((c) => typeof c === 'string' && PRERELEASE_CLOUDS.includes(c))) return undefined;
+  return {
+    severity: 'warning',
+    rule: 'chart-kube-version-prerelease',
+    file: entry,
+    message: `the chart's kubeVersion ${JSON.stringify(constraint)} has no pre-release part, so Helm's install refuses every cluster whose Kubernetes version has one, as EKS and GKE report theirs (on EKS: "chart requires kubeVersion: ${constraint} which is incompatible with Kubernetes v1.29.4-eks-036c24b"); give each version in it a -0 pre-release (">= 1.21.0-0" for ">= 1.21.0"), then rebuild the archive, or leave all, eks and gke out of pack.json's cloudTypes`,
+  };
 }
 
 /**

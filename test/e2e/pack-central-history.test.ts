@@ -37,6 +37,20 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    // nvidia-network-operator-25.7.0 and 25.10.0 (on main): the chart's kubeVersion ">= 1.21.0" refuses EKS and
+    // GKE clusters (v1.29.4-eks-036c24b is a pre-release to Helm); NVIDIA's 26.1.0 chart wrote ">= 1.21.0-0".
+    name: 'a chart whose kubeVersion has no pre-release part, in a pack for all clouds',
+    change: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/Chart.yaml': "apiVersion: v2\nname: web\nversion: 1.0.0\nkubeVersion: '>= 1.21.0'\n" })),
+    warnings: [
+      'chart-kube-version-prerelease: the chart\'s kubeVersion ">= 1.21.0" has no pre-release part, so Helm\'s install refuses every cluster whose Kubernetes version has one, as EKS and GKE report theirs (on EKS: "chart requires kubeVersion: >= 1.21.0 which is incompatible with Kubernetes v1.29.4-eks-036c24b"); give each version in it a -0 pre-release (">= 1.21.0-0" for ">= 1.21.0"), then rebuild the archive, or leave all, eks and gke out of pack.json\'s cloudTypes',
+    ],
+  },
+  {
+    // nvidia-network-operator-26.1.0, the fix.
+    name: 'a chart whose kubeVersion has a pre-release part',
+    change: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/Chart.yaml': "apiVersion: v2\nname: web\nversion: 1.0.0\nkubeVersion: '>= 1.21.0-0'\n" })),
+  },
+  {
     // karpenter-1.4.0 (2025, a branch; the pack as merged has archives made without the extra entries).
     name: 'a chart archive made on macOS, with an AppleDouble `._web` entry beside the chart folder',
     change: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ '._web': APPLE_DOUBLE, ...CHART_FILES, 'web/._Chart.yaml': APPLE_DOUBLE })),

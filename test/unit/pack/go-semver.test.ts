@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from '../../../src/pack/go-semver.js';
+import { goSemverConstraintProblem, goSemverConstraintTakesPrerelease, goSemverMatches, goSemverProblem } from '../../../src/pack/go-semver.js';
 
 /*
  * Masterminds semver v3 NewVersion (Helm's Chart.yaml version, Palette's order of pack versions) reads each
@@ -113,5 +113,37 @@ describe('goSemverMatches', () => {
 
   it('a constraint too long to judge is not judged', () => {
     expect(goSemverMatches(`${'>=1.0.0, '.repeat(500)}<2`, '1.5.0')).toBeUndefined();
+  });
+});
+
+/*
+ * A chart's kubeVersion against a cluster reporting a pre-release version (EKS v1.29.4-eks-036c24b): only a
+ * `||` part holding a pre-release lets one through, in every Masterminds semver Helm 3 and 4 used.
+ */
+describe('goSemverConstraintTakesPrerelease', () => {
+  it.each([
+    ['>= 1.21.0', false],
+    ['>=1.19', false],
+    ['^1.10.0', false],
+    ['1.20.0 - 1.30.0', false],
+    ['v1.25.0', false],
+    ['*', false],
+    ['>= 1.21.0-0', true],
+    ['>=1.19-0', true],
+    ['^1.10.0-0', true],
+    ['>= 1.21.0 || >= 1.21.0-0', true],
+    // These two: taken since Masterminds semver v3.4.0 (Helm 3.19), where one pre-release counts for its whole part;
+    // goSemverMatches reads constraints as the earlier ones, where `<1.40.0` (`<= 1.30.0`) alone refuses it.
+    ['>=v1.23.0-0 <1.40.0', true],
+    ['1.20.0-0 - 1.30.0', true],
+  ])('%j: %s', (constraint, want) => {
+    expect(goSemverConstraintTakesPrerelease(constraint)).toBe(want);
+    // What Helm's check says of an EKS cluster of a version each of these takes otherwise.
+    if (!['v1.25.0', '>=v1.23.0-0 <1.40.0', '1.20.0-0 - 1.30.0'].includes(constraint)) expect(goSemverMatches(constraint, '1.29.4-eks-036c24b')).toBe(want);
+  });
+
+  it('an unreadable constraint, or one too long, is not judged', () => {
+    expect(goSemverConstraintTakesPrerelease('>=1.21 && <2')).toBeUndefined();
+    expect(goSemverConstraintTakesPrerelease(`${'>=1.0.0, '.repeat(500)}<2`)).toBeUndefined();
   });
 });

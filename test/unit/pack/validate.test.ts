@@ -441,6 +441,17 @@ const cases: Case[] = [
     },
   },
   {
+    // nvidia-network-operator 25.7.0 and 25.10.0 in pack-central (">= 1.21.0"; 26.1.0 made it ">= 1.21.0-0").
+    name: "a chart whose kubeVersion takes no pre-release cluster version (EKS's, GKE's)",
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\nkubeVersion: ">= 1.21.0"\n', 'web/values.yaml': 'replicas: 1\n' })),
+    expect: {
+      severity: 'warning',
+      rule: 'chart-kube-version-prerelease',
+      file: 'charts/web-1.0.0.tgz',
+      message: 'the chart\'s kubeVersion ">= 1.21.0" has no pre-release part, so Helm\'s install refuses every cluster whose Kubernetes version has one, as EKS and GKE report theirs',
+    },
+  },
+  {
     // The same file however written: read once, warned once.
     name: 'one chart archive listed twice',
     mutate: writeJson((json) => (json['charts'] = ['charts/web-1.0.0.tgz', './charts/web-1.0.0.tgz'])),
@@ -717,6 +728,16 @@ describe('validatePack accepts what real packs do', () => {
       expect(report.pack).toEqual({ name: 'web', version });
     },
   );
+
+  it("accepts a kubeVersion with a pre-release part, or without one in a pack for clouds that report none (vSphere, edge)", async () => {
+    for (const [kubeVersion, cloudTypes] of [['>= 1.21.0-0', ['all']], ['^1.10.0-0', ['eks']], ['>= 1.21.0', ['vsphere', 'edge-native']]] as const) {
+      const dir = await freshPack();
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ 'web/Chart.yaml': `apiVersion: v2\nname: web\nversion: 1.0.0\nkubeVersion: "${kubeVersion}"\n`, 'web/values.yaml': 'replicas: 1\n' }));
+      await putFile(dir, 'pack.json', packJsonWith((j) => (j['cloudTypes'] = cloudTypes)));
+      const report = await validatePack(dir, { strict: true });
+      expect(ownFindings(report.findings), kubeVersion).toEqual([]);
+    }
+  });
 
   it('accepts an OS pack with a comment-only values.yaml and no image list', async () => {
     const dir = await freshPack();
