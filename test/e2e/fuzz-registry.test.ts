@@ -388,7 +388,9 @@ describe('answers that stall or drip end within the documented timeouts', () => 
 
   it('an answer that never comes fails after the request timeout of each attempt, naming the wait', async () => {
     const pack = w.work.packs[0]!;
-    const r = await run({ kind: 'stall-head' }, ['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, '--request-timeout', '0.3']);
+    // 1 s, not less: the /v2/ probe before the stalled manifest read must be answered within it on one of the two
+    // attempts (at 0.3 s, a registry a loaded machine left without a core for longer could fail the run there).
+    const r = await run({ kind: 'stall-head' }, ['inspect', `${pack.name}:${pack.version}`, '--registry', `${w.fuzz.host}/ref`, '--request-timeout', '1']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`error: timed out waiting for ${w.fuzz.host}`);
     expect(w.fuzz.applied.length).toBe(2);
