@@ -178,26 +178,28 @@ describe('a hostile registry', () => {
     it('item 12: a body that stalls ends at --retry-deadline, every resume included', async () => {
       slow.stalled.hostile.behaviour = { stallBlobAfter: 100 };
       const out = join(slow.stalled.root, 'out');
-      // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline.
-      const run = await runCli(['pull', 'hello:1.0.0', '--registry', slow.stalled.R, '-o', out, '--request-timeout', '0.3', '--retry-deadline', '0.9']);
+      // Each attempt stalls for the request timeout, then resumes: three attempts fit in the deadline. (1 s each, not
+      // less: the /v2/ probe and the manifest read before the blob must be answered within them on a loaded machine.)
+      const run = await runCli(['pull', 'hello:1.0.0', '--registry', slow.stalled.R, '-o', out, '--request-timeout', '1', '--retry-deadline', '3']);
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 0\.9 s \(\d+ of \d+ bytes received\)/);
+      expect(run.stderr).toMatch(/error: blob sha256:[0-9a-f]{64} from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 3 s \(\d+ of \d+ bytes received\)/);
       expect(run.stderr).toContain('--retry-deadline');
       await expect(readdir(out)).rejects.toThrow();
       expect((await readdir(slow.stalled.root)).filter((f) => f.includes('.packpub-'))).toEqual([]);
     });
 
     it('a manifest or tag page that drips in byte by byte ends at --retry-deadline, the Harbor probe at --request-timeout (a chunk timeout alone never fires)', async () => {
-      // A byte every 100 ms: well inside the request timeout of 0.5 s between chunks, never done by the deadline.
+      // A byte every 100 ms: well inside the request timeout of 1 s between chunks, never done by the deadline (the
+      // /v2/ probe before it must be answered within that 1 s on a loaded machine: at 0.5 s it could fail there).
       slow.dripped.hostile.behaviour = { dripMs: 100 };
-      const flags = ['--registry', slow.dripped.R, '--request-timeout', '0.5', '--retry-deadline', '1'];
+      const flags = ['--registry', slow.dripped.R, '--request-timeout', '1', '--retry-deadline', '2'];
       // The two reads share nothing but the stand-in's behaviour: they wait out their deadlines side by side.
       const [inspect, list] = await Promise.all([runCli(['inspect', 'hello:1.0.0', ...flags]), runCli(['list', 'hello', ...flags])]);
       expect(inspect.code, inspect.stderr).toBe(1);
-      expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
+      expect(inspect.stderr).toMatch(/^error: manifest 1\.0\.0 from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
       expect(stackLines(inspect.stderr)).toEqual([]);
       expect(list.code, list.stderr).toBe(1);
-      expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 1 s$/m);
+      expect(list.stderr).toMatch(/^error: tags of evil\/spectro-packs\/archive\/hello from 127\.0\.0\.1:\d+ did not arrive within the retry deadline of 2 s$/m);
       expect(list.stdout).toBe('');
     }, 40_000); // a manifest alone would take minutes
 
@@ -277,10 +279,11 @@ describe('a hostile token service', () => {
       slow.token.hostile.behaviour = { bearer: { dripTokenMs: 300 } };
       slow.token.hostile.requests.length = 0;
       const pack = await writePack(join(slow.token.root, 'drip'), { name: 'dripped', version: '1.0.0' });
-      const run = await runCli(['push', pack, '--registry', slow.token.R, '--username', 'robot', '--password-stdin', '--request-timeout', '0.5', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
+      // 1 s per attempt, not less: the /v2/ probe before the token must be answered within it on a loaded machine.
+      const run = await runCli(['push', pack, '--registry', slow.token.R, '--username', 'robot', '--password-stdin', '--request-timeout', '1', '--retry-attempts', '2'], { stdin: 'pw-Secret-1' });
       slow.token.hostile.behaviour = { bearer: {} };
       expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 0\.5 s$/m);
+      expect(run.stderr).toMatch(/^FAILED dripped:1\.0\.0: token service 127\.0\.0\.1:\d+ did not finish its answer within the request timeout of 1 s$/m);
       expect(stackLines(run.stderr)).toEqual([]);
       expect(slow.token.hostile.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
     }, 20_000); // the token alone would take 10 s per request
