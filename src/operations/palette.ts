@@ -470,8 +470,10 @@ function isOwnEntity(entity: { name?: string; registryUid?: string }, name: stri
 
 /** The project check's error: the pack reads of `--palette-project` cannot show this registry's packs. */
 function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown): PackpubError {
+  // Palette's uids are lowercase hexadecimal: a capital or a space is a name, such as every tenant's "Default" project.
+  const named = /[A-Z\s]/.test(project) ? `"${project}" reads as a project's name, and --palette-project takes the project's uid, not its name: ` : '';
   return new PackpubError('USAGE', `Palette project ${project} (--palette-project) cannot show the packs of registry ${registry.name}: ${why}`, {
-    hint: `check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml), that the key's user belongs to it and that registry ${registry.name} is available there; without a project packpub confirms the packs at tenant scope`,
+    hint: `${named}check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml), that the key's user belongs to it and that registry ${registry.name} is available there; without a project packpub confirms the packs at tenant scope`,
     ...(cause === undefined ? {} : { cause }),
   });
 }

@@ -258,6 +258,15 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     }
   });
 
+  it('a project given by its name (Default): refused before publishing, exit 2, the hint saying the flag takes the uid', async () => {
+    const pack = await writePack(join(w.root, 'by-name'), { name: 'proj-by-name', version: '1.0.0' });
+    const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'Default'], { env: env() });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/^error: Palette project Default \(--palette-project\) cannot show the packs of registry project-lab: .*; nothing was published/m);
+    expect(run.stderr).toContain(`hint: "Default" reads as a project's name, and --palette-project takes the project's uid, not its name: ${hint.slice('hint: '.length)}`);
+    expect(await listedVersions(at(), env())).not.toContain('proj-by-name:1.0.0');
+  });
+
   it('a registry Palette lists no pack through yet, and a project uid Palette refuses (403): exit 2 before publishing, from a pack of another registry read there (was: published, then exit 3)', async () => {
     // Palette lists a pack through the lab's registry (the read the check borrows); empty-lab serves a base path with none.
     expect((await runCli(['push', w.packs.first, ...at(), '--palette-sync'], { env: env() })).code).toBe(0);
