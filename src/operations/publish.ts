@@ -154,8 +154,9 @@ function sparedFor(store: object, repo: string, bytes: Buffer): Array<[string, S
  * 200, which a cache or proxy in front of a registry can say of a blob the registry lost or never had) that the
  * store does not serve after all. When the registry refuses the manifest all the same as naming a blob it does not
  * hold (MANIFEST_BLOB_UNKNOWN: a cache that serves it too), those blobs are sent and the manifest once more. Before,
- * the pack failed on every run ("answered 400 MANIFEST_BLOB_UNKNOWN"), each run asking the same HEAD. The digest
- * written, and the bytes sent for it besides.
+ * the pack failed on every run ("answered 400 MANIFEST_BLOB_UNKNOWN"), each run asking the same HEAD. A refusal that
+ * lasts (or names only blobs that were sent: a lagging replica) is sent again after pauses (BLOB_LAG_REPUTS). The
+ * digest written, and the bytes sent for it besides.
  */
 export async function pushManifestOwed(
   store: WritableStore,
