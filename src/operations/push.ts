@@ -201,7 +201,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
   // Made while the first packs are checked: a pack that passes on a worker is built there at once, into it
   // when its archive is too large to hold.
-  const workDirMade = createWorkDir();
+  const workDirMade = createWorkDir(undefined, env);
   workDirMade.catch(() => undefined); // awaited below
   // Compression does not wait for the other verdicts: a pack that passed is built at once when its build
   // is needed anyway (no archive remembered for its content), while others are still being checked, as
@@ -295,7 +295,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   // Without one (TMPDIR unusable), archives kept in memory need none: the verdicts refuse the run when a pack's may
   // not fit (workDirRefusal), and the name below is never written into.
   const made = await workDirMade.catch(() => undefined);
-  const workDir = made ?? unmadeWorkDir();
+  const workDir = made ?? unmadeWorkDir(env);
   // An interrupted run exits through process.exit (cli/signals.ts): still leave no archives behind. An empty
   // folder (each pack removed its archive; a re-run of an unchanged tree built none) goes with one call: the
   // recursive removal loads Node's rimraf module, compiled from its source once the V8 flags are set (issue 16).

@@ -18,8 +18,19 @@ import { isGone, pidNamespace } from '../util/pid.js';
 /** A work folder of another PID namespace (its pid cannot be asked about) untouched this long is a dead run's. */
 export const STALE_FOREIGN_MS = 24 * 3_600_000;
 
-export function workParent(): string {
-  return join(tmpdir(), 'packpub-work');
+/**
+ * The temp folder of `env`: os.tmpdir() for the process's own environment (and on Windows); for another (a library
+ * caller's `env`, an embedded run's), read from it as Node reads the process's on POSIX: TMPDIR, else TMP, else TEMP,
+ * else /tmp, a trailing slash dropped.
+ */
+export function tempFolder(env: NodeJS.ProcessEnv = process.env): string {
+  if (env === process.env || process.platform === 'win32') return tmpdir();
+  const path = env['TMPDIR'] || env['TMP'] || env['TEMP'] || '/tmp';
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+export function workParent(env: NodeJS.ProcessEnv = process.env): string {
+  return join(tempFolder(env), 'packpub-work');
 }
 
 /**
@@ -28,9 +39,9 @@ export function workParent(): string {
  * a link, `packpub-work-<uid>` beside it, which must be this user's own folder. Without this, every later push by
  * another user failed with "cannot create packpub's work folder" (EACCES) until someone removed it.
  */
-async function ownWorkParent(): Promise<string> {
+async function ownWorkParent(env: NodeJS.ProcessEnv): Promise<string> {
   const uid = process.getuid?.();
-  const shared = workParent();
+  const shared = workParent(env);
   if (uid === undefined) return shared;
   await makeDirs(shared).catch(() => undefined);
   if (await ownFolder(shared, uid)) return shared;
@@ -79,14 +90,14 @@ export async function removeStaleWorkDirs(parent = workParent(), now = Date.now(
 }
 
 /** A fresh work folder owned by this process, after removing stale ones; CONFIG when the temp folder cannot hold one. */
-export async function createWorkDir(given?: string): Promise<string> {
+export async function createWorkDir(given?: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   try {
-    const parent = given ?? (await ownWorkParent());
+    const parent = given ?? (await ownWorkParent(env));
     await makeDirs(parent);
     await removeStaleWorkDirs(parent);
     return await mkdtemp(join(parent, ownerTag()));
   } catch (err) {
-    throw new PackpubError('CONFIG', `cannot create packpub's work folder in ${tmpdir()} (the temp folder, TMPDIR): ${errorMessage(err)}`, {
+    throw new PackpubError('CONFIG', `cannot create packpub's work folder in ${tempFolder(env)} (the temp folder, TMPDIR): ${errorMessage(err)}`, {
       hint: 'set TMPDIR to a writable folder with room for the archives being built',
       cause: err,
     });
@@ -152,6 +163,6 @@ async function archiveFits(dir: string, name: string, version: string, limit: nu
 }
 
 /** A work folder's name for a run that could not make one (workDirRefusal): nothing is written there, and nothing is there to remove. */
-export function unmadeWorkDir(): string {
-  return join(workParent(), `${ownerTag()}unmade-${process.hrtime.bigint()}`);
+export function unmadeWorkDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(workParent(env), `${ownerTag()}unmade-${process.hrtime.bigint()}`);
 }

@@ -91,6 +91,22 @@ describe('a local environment packpub cannot use', () => {
     expect((await tagsOf(layout)).sort()).toEqual(['spectro-packs/archive/robust-tmpdir-big:1.0.0', 'spectro-packs/archive/robust-tmpdir-other:1.0.0']);
   });
 
+  it("an embedded run's TMPDIR (io.env, a library caller's env) is where push builds, not the process's", async () => {
+    const w = await world('robust-env-tmpdir');
+    const big = await writePack(join(w.root, 'big'), { name: 'robust-env-tmpdir-big', version: '1.0.0', files: { 'charts/blob.bin': randomBytes(1536 * 1024) } });
+    const own = join(w.root, 'own-tmp');
+    await mkdir(own);
+    // Was: the process's temp folder, whatever the run's environment said.
+    const run = await runCli(['push', big, '--oci-layout', w.layout], { env: { ...w.env, TMPDIR: own } });
+    expectRun(run, { code: 0, stdout: ['published robust-env-tmpdir-big:1.0.0'] });
+    expect(await readdir(own)).toEqual(['packpub-work']);
+    expect(await readdir(join(own, 'packpub-work'))).toEqual([]); // the run's own folder removed
+    const notAFolder = join(w.root, 'tmp-file');
+    await writeFile(notAFolder, 'a file\n');
+    const refused = await runCli(['push', big, '--oci-layout', join(w.root, 'layout-2')], { env: { ...w.env, TMPDIR: notAFolder } });
+    expectRun(refused, { code: 2, stderr: [`cannot create packpub's work folder in ${notAFolder} (the temp folder, TMPDIR)`] });
+  });
+
   it('standard output on a full disk (--json > /dev/full): exit 1 saying the report was lost, the push itself stands', async () => {
     const w = await world('robust-full-stdout');
     const run = await runWithStdout(['push', w.pack, '--oci-layout', w.layout, '--json'], '/dev/full', w.env);
