@@ -293,6 +293,18 @@ function nameUnknownHint(host: string, repo: string | undefined): string {
   return `Artifact Registry creates no repository on push: create ${repository} in project ${project} (gcloud artifacts repositories create ${repository} --repository-format=docker --location=${location} --project=${project}), or check the base path (<project>/<repository>/...)`;
 }
 
+/**
+ * What a body that is no OCI error says, for a message: the title of a web page, else its first words; undefined for
+ * an empty body or one that is JSON (a registry's own shape it does not use for errors).
+ */
+function pageWords(body: Buffer): string | undefined {
+  const text = body.subarray(0, 4096).toString('utf8').trim();
+  if (text === '' || text.startsWith('{') || text.startsWith('[')) return undefined;
+  const title = /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1]?.trim();
+  const words = (title !== undefined && title !== '' ? title : text.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return JSON.stringify(redactText(words.slice(0, 100)));
+}
+
 /** Map a non-success registry response to one clear, typed, secret-free error. */
 export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   const errors = parseOciErrors(ctx.body);
@@ -311,6 +323,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   const auth = ctx.auth;
 
   if (ctx.status === 401 || ctx.status === 403 || codes.has('DENIED') || codes.has('UNAUTHORIZED')) {
+    const page = ctx.status === 403 && first === undefined ? pageWords(ctx.body) : undefined;
+    if (page !== undefined) {
+      // A registry refuses with an OCI error body (DENIED ...); a 403 with a web page or other text is a proxy's or a
+      // firewall's in front of it (a corporate proxy blocking the host, nginx's deny). Was "authentication required
+      // by <host> ... pass --username", with --username given: no registry asked for credentials.
+      return new RegistryError('REGISTRY', `${ctx.host} refused ${ctx.method} ${redactUrl(ctx.url)} with 403 and a page that is no registry's answer (${page})`, {
+        ...base,
+        hint: 'a proxy or firewall between packpub and the registry blocks the request (a registry refuses with an OCI error): check its policy for this host, or bypass it',
+      });
+    }
     if (first !== undefined && /expired/i.test(first.message)) {
       return new RegistryError('AUTH', `credentials for ${ctx.host} have expired`, {
         ...base,

@@ -43,4 +43,25 @@ describe('odd HTTP answers', () => {
     expect(run.stderr).toContain('does not answer as plain HTTP/1.1');
     expect(stackLines(run.stderr)).toEqual([]);
   });
+
+  it('a 403 with a web page (a proxy or firewall blocking the host) is named as such, with credentials given or not (was: "authentication required ... pass --username")', async () => {
+    const dir = await writePack(join(w.root, 'odd-403'), { name: 'odd-403', version: '1.0.0' });
+    const html = '<html><head><title>Access Denied</title></head><body>Blocked by policy</body></html>';
+    w.proxy.onRequest = () => ({ raw: rawAnswer(403, 'Forbidden', { 'content-type': 'text/html', 'content-length': html.length }, html) });
+    const runs = [];
+    try {
+      runs.push(await runCli(['push', dir, '--registry', w.R, '--no-cache']));
+      runs.push(await runCli(['push', dir, '--registry', w.R, '--no-cache', '--username', 'u', '--password-stdin'], { stdin: 'pw-odd-403' }));
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`FAILED odd-403:1.0.0: ${w.proxy.host} refused GET http://${w.proxy.host}/v2/${w.registry.base}/spectro-packs/archive/odd-403/manifests/1.0.0 with 403 and a page that is no registry's answer ("Access Denied")`);
+      expect(run.stderr).toContain('a proxy or firewall between packpub and the registry blocks the request');
+      expect(run.stderr).not.toContain('authentication required');
+      expect(stackLines(run.stderr)).toEqual([]);
+    }
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/odd-403`)).toEqual([]);
+  });
 });
