@@ -2,6 +2,7 @@ import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { validateTag, type PackRef } from '../oci/reference.js';
 import type { PackTarget } from '../targets/open.js';
+import { pushManifestOwed } from './publish.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite } from './read-back.js';
 import { resolvePack } from './resolve-pack.js';
 import { isVersionTag, otherVersionRefusal, otherVersionTags } from './version-tags.js';
@@ -87,7 +88,8 @@ export async function tagPack(target: PackTarget, ref: PackRef, given: string[],
         hint: `tags before ${tag} were written; check what it holds (packpub inspect), then tag again (--force moves it)`,
       });
     }
-    await store.pushManifest(repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: options.force === true ? now : previous });
+    // As push's: a refusal naming a blob (a replica that has not caught up with the version's push) is sent again after pauses.
+    await pushManifestOwed(store, repository, tag, resolved.fetched.bytes, resolved.fetched.descriptor.mediaType, { ifTagHolds: options.force === true ? now : previous });
     // Read back (read-back.ts): a write accepted and not kept, or a publisher right after, is not "tagged".
     const after = await tagHoldsAfterWrite(store, repository, tag, (held) => held !== digest && (held === null || held === now));
     if (after !== digest) {

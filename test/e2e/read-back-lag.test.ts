@@ -203,3 +203,21 @@ describe('a blob read right after a push, while a replica has not caught up', ()
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('a manifest refused as naming a blob a replica has not caught up with', () => {
+  it('tag: its PUT refused MANIFEST_BLOB_UNKNOWN twice, then taken after pauses: tagged, exit 0 (was: exit 1)', async () => {
+    const name = `m${n++}`;
+    expectRun(await runCli(['push', await pack(name), '--registry', w.R]), 0);
+    let refusals = 0;
+    const path = `/v2/${w.REPO}/${name}/manifests/stable`;
+    w.proxy.onRequest = (r) =>
+      r.method === 'PUT' && r.path === path && refusals++ < 2
+        ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}' }
+        : 'pass';
+    const waits = clock.slept.length;
+    expectRun(await runCli(['tag', `${name}:1.0.0`, 'stable', '--registry', w.P]), 0);
+    expect(refusals).toBe(3);
+    expect(clock.slept.length - waits).toBeGreaterThanOrEqual(2);
+    expect(await w.reader.manifest(`${w.REPO}/${name}`, 'stable')).toEqual(await w.reader.manifest(`${w.REPO}/${name}`, '1.0.0'));
+  });
+});
