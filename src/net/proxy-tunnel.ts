@@ -63,20 +63,34 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
-      const head = Buffer.concat(chunks, size);
-      // The blank line ends the answer; a bare LF ends a line too, as Go's and curl's readers take it.
-      const blank = /\r?\n\r?\n/.exec(head.toString('latin1'));
-      if (blank === null) {
-        if (size > MAX_ANSWER_HEAD) fail(proxyError(route, target, `answered CONNECT with more than ${MAX_ANSWER_HEAD >> 10} KiB of headers`));
-        return;
+      let head = Buffer.concat(chunks, size);
+      let blank: RegExpExecArray | null;
+      let status: RegExpExecArray | null;
+      for (;;) {
+        // The blank line ends the answer; a bare LF ends a line too, as Go's and curl's readers take it.
+        blank = /\r?\n\r?\n/.exec(head.toString('latin1'));
+        if (blank === null) {
+          if (head.length > MAX_ANSWER_HEAD) fail(proxyError(route, target, `answered CONNECT with more than ${MAX_ANSWER_HEAD >> 10} KiB of headers`));
+          // What is left of the answer after the interim ones read past, kept for the next piece.
+          chunks.length = 0;
+          chunks.push(head);
+          size = head.length;
+          return;
+        }
+        const statusLine = head.subarray(0, head.indexOf('\n')).toString('latin1').replace(/\r$/, '');
+        status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+        if (status === null) {
+          socket.off('data', onData);
+          fail(proxyError(route, target, `answered CONNECT with something that is not HTTP (${JSON.stringify(statusLine.slice(0, 60))})`, { hint: `check ${route.variable} names an HTTP proxy` }));
+          return;
+        }
+        // An interim answer (100 Continue, 103 ...) before the answer: read past, as a client must (RFC 9110 15.2).
+        // It was taken for a refusal ("answered CONNECT 100 Continue").
+        const interim = Number(status[1]);
+        if (interim < 100 || interim > 199 || interim === 101) break;
+        head = head.subarray(blank.index + blank[0].length);
       }
       socket.off('data', onData);
-      const statusLine = head.subarray(0, head.indexOf('\n')).toString('latin1').replace(/\r$/, '');
-      const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
-      if (status === null) {
-        fail(proxyError(route, target, `answered CONNECT with something that is not HTTP (${JSON.stringify(statusLine.slice(0, 60))})`, { hint: `check ${route.variable} names an HTTP proxy` }));
-        return;
-      }
       const code = Number(status[1]);
       if (code < 200 || code > 299) {
         fail(proxyRefusal(route, target, code, status[2] ?? ''));

@@ -51,6 +51,10 @@ describe('openTunnel reads the proxy answer to CONNECT', () => {
     expect(await tunnelThrough('HTTP/1.0 200 Connection established\nProxy-Agent: test\n\n')).toBe('world');
   });
 
+  it('interim answers before the 200 (100 Continue, 103 with a header) are read past: the tunnel opens (was: "refused ... answered CONNECT 100 Continue")', async () => {
+    expect(await tunnelThrough('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n')).toBe('world');
+  });
+
   it('a refusal with bare LF line ends is read as the refusal it is', async () => {
     proxy = await proxyAnswering('HTTP/1.0 403 Forbidden\n\n');
     const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443)!;
