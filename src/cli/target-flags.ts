@@ -133,8 +133,8 @@ export const FLAGS: readonly FlagSpec[] = [
     group: 'network',
     type: 'string',
     perSide: true,
-    describe: 'PEM file of CA certificates to trust for the registry',
-    sideDescribe: (side) => `PEM file of CA certificates to trust for the ${sideName(side)} registry`,
+    describe: "PEM file of CA certificates to trust for the registry, and for an ECR or ECR Public target its AWS API calls (a TLS-intercepting proxy's CA)",
+    sideDescribe: (side) => `PEM file of CA certificates to trust for the ${sideName(side)} registry, and for ECR or ECR Public its AWS API calls`,
   },
   {
     name: 'insecure',
