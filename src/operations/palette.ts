@@ -214,24 +214,21 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
  * search of the registry in the project; finding none (or refused there), one at tenant scope for a pack Palette lists
  * through the registry, and that pack judged as the check before a sync judges the run's first pack
  * (projectScopeError: read in the project, then at tenant scope). So the refusal rests on the same pack reads as
- * before, not on how Palette's search treats projects (undocumented). Palette listing no pack through the registry yet
- * (its first publish), the project itself is read at tenant scope: one Palette does not know (404) is refused; else
- * only Palette refusing both the search and a pack read in the project tells it. A search answer that tells nothing
- * is left to the checks before and after the sync, as before.
+ * before, not on how Palette's search treats projects (undocumented). First, the project itself is read at tenant
+ * scope (unknownProject; not again when `readProject` is false): one Palette does not know (404) is refused. Palette
+ * listing no pack through the registry yet, only Palette refusing both the search and a pack read in the project tells
+ * the rest. A search answer that tells nothing is left to the checks before and after the sync, as before.
  */
-async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity, ask: UntilAnswered = atOnce): Promise<PackpubError | undefined> {
+async function projectBeforePublish(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline = Infinity, ask: UntilAnswered = atOnce, readProject = true): Promise<PackpubError | undefined> {
   const project = client.projectUid;
   if (project === undefined) return undefined;
+  const unknown = readProject ? await unknownProject(client, registry, deadline, ask) : undefined;
+  if (unknown !== undefined) return unknown;
   const own = await ask('project search', () => client.packThrough('project', registry.uid, deadline));
   if (own !== false && own !== 'refused') return undefined;
   const listed = await ask('tenant search', () => client.packThrough('tenant', registry.uid, deadline));
   if (typeof listed === 'object') return projectScopeError(client, registry, listed.name, undefined, deadline, undefined, ask);
   if (listed !== false) return undefined;
-  // The registry lists no pack yet (its first publish): no pack read tells whether the project shows it. A project
-  // Palette does not know at all (its read at tenant scope answered 404) shows nothing: before, when Palette answered
-  // the project's pack calls 404 as well, this was found only after publishing and the sync, exit 3.
-  const known = await ask('project', () => client.projectKnown(project, deadline));
-  if (known === false) return wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404)`);
   // The project refused the registry's search (403): a pack of any registry, read in the project. Refused there too,
   // the project itself is refused (a uid Palette does not know, or a project the key's user is not in), whatever the
   // registry. Either alone could be the other registry's or the search's own rule (undocumented), so both are needed;
@@ -254,7 +251,21 @@ async function projectBeforeTrigger(client: PaletteClient, registry: ResolvedPal
     const { entity } = await read(first.name);
     if (entity !== undefined && isOwnEntity(entity, first.name, registry.uid) && (entity.tags ?? []).length > 0) return undefined;
   }
-  return projectBeforePublish(client, registry, deadline, ask);
+  return projectBeforePublish(client, registry, deadline, ask, false);
+}
+
+/**
+ * With a project (--palette-project): Palette's own read of it at tenant scope (GET /v1/projects/{uid}); one it does
+ * not know (404) is the error, whatever its pack calls answer. Before, that rested on the pack reads alone: a registry
+ * with no pack yet, with Palette answering the project's pack calls 404, was found only after publishing and the sync
+ * (exit 3), and a Palette answering them at tenant scope would have shown the packs (exit 0). A 403 (the key may not
+ * read projects) or an odd answer tells nothing: the pack reads decide.
+ */
+async function unknownProject(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline: number, ask: UntilAnswered): Promise<PackpubError | undefined> {
+  const project = client.projectUid;
+  if (project === undefined) return undefined;
+  const known = await ask('project', () => client.projectKnown(project, deadline));
+  return known === false ? wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404)`) : undefined;
 }
 
 /**
@@ -677,6 +688,9 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     return kind;
   };
 
+  // palette sync: a project Palette does not know is refused first (push read it before publishing).
+  const unknown = options.afterPublish === true ? undefined : await unknownProject(client, registry, deadline, untilAnswered);
+  if (unknown !== undefined) throw unknown;
   const wrongBefore = await wrongProjectBefore(client, registry, options.packs, deadline, readBefore, untilAnswered);
   if (wrongBefore !== undefined && options.afterPublish !== true) throw wrongBefore;
   // palette sync (a push has made this check before publishing): the first pack not shown in the project tells

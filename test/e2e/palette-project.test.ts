@@ -225,14 +225,26 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     let from = w.palette.requests.length;
     const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
     expect(missing.code, missing.stderr).toBe(2);
-    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}${NOTHING}\n`);
+    // Palette's read of the project itself answers 404: said first, whatever its pack calls answer.
+    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404)')}${NOTHING}\n`);
     expect(await listedVersions(at(), env())).not.toContain('proj-nosuch:1.0.0');
     expect(requestsSince(from).triggers).toBe(0);
+    // A key that may not read projects (403): the pack reads tell it, as before.
+    w.palette.projectReadsRefused = true;
+    try {
+      const byPacks = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
+      expect(byPacks.code, byPacks.stderr).toBe(2);
+      expect(byPacks.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}${NOTHING}\n`);
+    } finally {
+      w.palette.projectReadsRefused = false;
+    }
     // Published without a sync, for palette sync below to name.
     const published = await runCli(['push', w.packs.nosuch, ...at()], { env: env() });
     expect(published.code, published.stderr).toBe(0);
 
     w.palette.unknownProjectStatus = 403;
+    // The project read refused too (403): the pack reads Palette refuses tell it.
+    w.palette.projectReadsRefused = true;
     try {
       from = w.palette.requests.length;
       const refused = await runCli(['palette', 'sync', 'proj-nosuch:1.0.0', ...at(), '--palette-project', 'p-nosuch'], { env: env() });
@@ -252,6 +264,30 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       );
       expect(pushed.stderr).toContain(`${hint}, that the key's user belongs to it and that registry project-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`);
       expect(await listedVersions(at(), env())).not.toContain('proj-refused:1.0.0');
+      expect(requestsSince(from).triggers).toBe(0);
+    } finally {
+      w.palette.unknownProjectStatus = 404;
+      w.palette.projectReadsRefused = false;
+    }
+    // palette sync of a project Palette does not know: refused before the sync, the project read first (exit 2).
+    from = w.palette.requests.length;
+    const sync = await runCli(['palette', 'sync', 'proj-nosuch:1.0.0', ...at(), '--palette-project', 'p-nosuch'], { env: env() });
+    expect(sync.code, sync.stderr).toBe(2);
+    expect(sync.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404)')}\n`);
+    expect(requestsSince(from).triggers).toBe(0);
+  });
+
+  it('a Palette that answers pack calls of a project it does not know at tenant scope: still refused before publishing, exit 2 (was: exit 0, the packs confirmed)', async () => {
+    // Palette lists a pack through the registry (its search in the project, answered at tenant scope, finds it).
+    expect((await runCli(['push', w.packs.first, ...at(), '--palette-sync'], { env: env() })).code).toBe(0);
+    w.palette.unknownProjectStatus = 'ignore';
+    try {
+      const pack = await writePack(join(w.root, 'ghost'), { name: 'proj-ghost', version: '1.0.0' });
+      const from = w.palette.requests.length;
+      const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-ghost'], { env: env() });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: ${cannotShow('p-ghost', 'Palette has no project with that uid (reading project p-ghost answered 404)')}${NOTHING}\n`);
+      expect(await listedVersions(at(), env())).not.toContain('proj-ghost:1.0.0');
       expect(requestsSince(from).triggers).toBe(0);
     } finally {
       w.palette.unknownProjectStatus = 404;
@@ -292,9 +328,9 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       // The registry's search in the project (refused, 403) and at tenant scope (none), one of every registry at tenant
       // scope, and its pack read in the project (refused too).
       expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs' || r.prefix === '/v1/projects').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
+        '/v1/projects/p-nosuch tenant',
         '/v1/packs/search p-nosuch',
         '/v1/packs/search tenant',
-        '/v1/projects/p-nosuch tenant',
         '/v1/packs/search tenant',
         `/v1/packs/P/registries/${w.uid} p-nosuch`,
       ]);

@@ -222,11 +222,11 @@ export interface PaletteStandin {
    * Projects Palette knows, each with the uids of the registries whose packs it shows (undefined: every
    * registry). Unset (the default): any ProjectUid is taken and shows every registry. A pack call with a
    * ProjectUid it does not know is answered `unknownProjectStatus` (the answer is undocumented: 404
-   * ResourceNotFound, or 403 Forbidden); a pack of a registry the project does not show is 404, as a pack
+   * ResourceNotFound, or 403 Forbidden, or `ignore`: answered at tenant scope); a pack of a registry the project does not show is 404, as a pack
    * not indexed yet.
    */
   projects: Map<string, Set<string> | undefined> | undefined;
-  unknownProjectStatus: 403 | 404;
+  unknownProjectStatus: 403 | 404 | 'ignore';
   /** A project read (GET /v1/projects/{uid}) is refused (403), as for a key whose role may not read projects. */
   projectReadsRefused: boolean;
   /** The largest number of requests to one prefix within any 1-second window. */
@@ -649,7 +649,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       return error(403, 'Forbidden', 'User is not authorized to access the resource');
     }
     const projects = standin.projects;
-    if (prefix === '/v1/packs' && projectUid !== undefined && projects !== undefined && !projects.has(projectUid)) {
+    // 'ignore': the unknown ProjectUid is not looked at, the call answered at tenant scope (as a Palette might).
+    if (prefix === '/v1/packs' && projectUid !== undefined && projects !== undefined && !projects.has(projectUid) && standin.unknownProjectStatus !== 'ignore') {
       return standin.unknownProjectStatus === 403 ? error(403, 'Forbidden', 'User is not authorized to access the resource') : error(404, 'ResourceNotFound', 'Resource not found');
     }
     /** Whether the request's scope shows this registry's packs (tenant scope shows every registry). */
