@@ -14,6 +14,7 @@ import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
 import { goSemverConstraintTakesPrerelease, goSemverProblem } from './go-semver.js';
 import { checkPng } from './png.js';
+import { kubernetesName } from './scaffold.js';
 import { locate, schemaFindings } from './schema.js';
 import { firstDocumentKind } from './yaml-go.js';
 import type { KeyPaths } from './yaml-fast.js';
@@ -45,7 +46,7 @@ export interface ValidationReport {
 /** Layers that need no image inventory (pack-central's rule for pack.content.images). */
 const LAYERS_WITHOUT_IMAGES = new Set(['os', 'k8s']);
 /** What the checks read of a pack's values.yaml documents (checkYamlText `only`). */
-const IMAGES_ONLY: KeyPaths = new Map([['pack', new Map([['content', new Map([['images', true]])]])]]);
+const PACK_KEYS_READ: KeyPaths = new Map([['pack', new Map<string, KeyPaths | true>([['content', new Map([['images', true]])], ['namespace', true]])]]);
 /** Tab and indentation warnings listed per file before they are summarised. */
 const MAX_LAYOUT_FINDINGS = 10;
 
@@ -664,9 +665,9 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   }
   const file = await readPackText(PACK_FILES.values, stat.status);
   if (!file.ok) return { findings: file.findings, usableText: '' };
-  // Of the documents, only pack.content.images is read (and the whole first one for .inf / .nan).
+  // Of the documents, only pack.content.images and pack.namespace are read (and the whole first one for .inf / .nan).
   const mayHoldNonFiniteValue = mayHoldNonFinite(file.text);
-  const check = checkYamlText(file.text, PACK_FILES.values, { nullKeys: 'record', ...(mayHoldNonFiniteValue ? {} : { only: IMAGES_ONLY }) });
+  const check = checkYamlText(file.text, PACK_FILES.values, { nullKeys: 'record', ...(mayHoldNonFiniteValue ? {} : { only: PACK_KEYS_READ }) });
   const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
   if (!check.ok) return { findings, usableText: '' };
   const parsed = { text: file.text, parsed: check.parsed };
@@ -743,7 +744,32 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
       });
     }
   }
+  const namespace = namespaceFinding(doc, check.keyPositions);
+  if (namespace !== undefined) findings.push(namespace);
   return { findings, usableText: file.text, parsed };
+}
+
+/** What the Kubernetes API takes as a Namespace's name: a lowercase RFC 1123 label. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * pack.namespace: Palette deploys the pack into it and creates it when it does not exist (docs: profile
+ * customization), so a name the Kubernetes API refuses for a Namespace fails every deploy. A Palette macro
+ * (`{{ ... }}`) is replaced before: not judged; nor a value that is not a string.
+ */
+function namespaceFinding(doc: unknown, positions: YamlCheck['keyPositions']): Finding | undefined {
+  const pack = isObject(doc) ? doc['pack'] : undefined;
+  const namespace = isObject(pack) ? pack['namespace'] : undefined;
+  if (typeof namespace !== 'string' || namespace === '' || namespace.includes('{{')) return undefined;
+  if (namespace.length <= 63 && NAMESPACE_NAME.test(namespace)) return undefined;
+  return {
+    severity: 'error',
+    rule: 'values-namespace-invalid',
+    file: PACK_FILES.values,
+    path: 'pack.namespace',
+    ...at(positions.get('pack.namespace')),
+    message: `pack.namespace ${JSON.stringify(namespace)} is no name Kubernetes takes for a namespace (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters): Palette creates the namespace the pack deploys into, and the Kubernetes API refuses this one ("metadata.name: Invalid value: ${JSON.stringify(namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-' ..."), so every deploy fails; use ${JSON.stringify(kubernetesName(namespace))}`,
+  };
 }
 
 /** A limited list of findings of one kind, with a closing "and N more" line. */

@@ -452,6 +452,12 @@ const cases: Case[] = [
     },
   },
   {
+    // Palette creates the pack's namespace; the Kubernetes API takes only a lowercase RFC 1123 label.
+    name: 'pack.namespace that is no Kubernetes namespace name',
+    mutate: async (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', '  namespace: Web_App\n')),
+    expect: { severity: 'error', rule: 'values-namespace-invalid', file: 'values.yaml', path: 'pack.namespace', line: 2, message: 'pack.namespace "Web_App" is no name Kubernetes takes for a namespace' },
+  },
+  {
     // The same file however written: read once, warned once.
     name: 'one chart archive listed twice',
     mutate: writeJson((json) => (json['charts'] = ['charts/web-1.0.0.tgz', './charts/web-1.0.0.tgz'])),
@@ -736,6 +742,15 @@ describe('validatePack accepts what real packs do', () => {
       await putFile(dir, 'pack.json', packJsonWith((j) => (j['cloudTypes'] = cloudTypes)));
       const report = await validatePack(dir, { strict: true });
       expect(ownFindings(report.findings), kubeVersion).toEqual([]);
+    }
+  });
+
+  it('accepts a pack.namespace set by a Palette macro, or 63 characters long', async () => {
+    for (const namespace of ['"cluster-{{ .spectro.system.cluster.uid }}"', 'a'.repeat(63), 'web-1']) {
+      const dir = await freshPack();
+      await putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', `  namespace: ${namespace}\n`));
+      const report = await validatePack(dir, { strict: true });
+      expect(ownFindings(report.findings), namespace).toEqual([]);
     }
   });
 
