@@ -74,15 +74,18 @@ if (args.length === 1 && args[0] === '--version') {
   if (debug) process.setSourceMapsEnabled(true);
   const cacheOff = noCache(args);
   const coverage = (process.env.NODE_V8_COVERAGE ?? '') !== '';
+  // Whether a push checks its remembered folders ahead on a worker (below): decided before the code cache is in
+  // place, so the small file spareCore reads is compiled as Node does, its code not cached (nor saved at exit).
+  const checkAhead = args[0] === 'push' && !cacheOff && remembers() && spareCore(require('node:os'));
   const { pathToFileURL } = require('node:url');
   const codeCache = debug || cacheOff || coverage ? undefined : require('./code-cache.cjs').useCodeCache(new URL('../dist/bundle/', pathToFileURL(__filename)));
   // A push checks the archive cache's remembered folders first on a worker thread, while this thread loads
   // the program (src/operations/precheck.ts): an unchanged pack costs one lstat per file and folder. Only
-  // with more than one core and a machine not saturated (load average below twice its cores): on one that is,
+  // with more than one usable core (spareCore) and a machine not saturated (load average below twice them): on one that is,
   // the worker would only add its own start and checks to the CPU the run competes for. And only when the
   // cache folder holds an index: a first publish (a CI job without a kept cache) remembers no folder, and the
   // worker would only start, find nothing and stop (~60 ms of CPU, and this thread waits for its built-ins).
-  const ahead = args[0] === 'push' && !cacheOff && spareCore(require('node:os')) && remembers() ? startChecksAhead() : undefined;
+  const ahead = checkAhead ? startChecksAhead() : undefined;
   const v8 = require('node:v8');
   const flags = () => setV8Flags(v8, ahead?.loaded, codeCache, args[0] === 'validate');
   // `packpub validate` of packs worth validation workers starts them now (src/operations/validate-ahead.ts), as
@@ -120,12 +123,20 @@ function noCache(line) {
 }
 
 /**
- * Whether a worker thread is likely to find a core: more than one, and a 1-minute load average below twice
- * their number. The runs just before count in the average (a first publish keeps it near 1.5 on 2 cores for
- * a minute, a CI job's earlier steps too), and there the worker still pays; at 8-10 times the cores it did not.
+ * Whether a worker thread is likely to find a core: more than one usable, and a 1-minute load average below twice
+ * their number. Usable as the validation pool counts them (src/util/cores.ts usableCpus, built as
+ * dist/bundle/cores.cjs): the CPUs the process may run on, within its cgroup's CPU quota (a container limited to
+ * 1 CPU on a large host, where Node 20 counts the host's). Read only here, for a push whose cache remembers
+ * folders. The runs just before count in the average (a first publish keeps it near 1.5 on 2 cores for a
+ * minute, a CI job's earlier steps too), and there the worker still pays; at 8-10 times the cores it did not.
  */
 function spareCore(os) {
-  const cores = os.availableParallelism();
+  let cores;
+  try {
+    cores = require('../dist/bundle/cores.cjs').usableCpus();
+  } catch {
+    return false;
+  }
   return cores > 1 && os.loadavg()[0] < 2 * cores;
 }
 

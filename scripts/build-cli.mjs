@@ -21,6 +21,8 @@
 //   validation workers ahead (src/operations/validate-ahead.ts), in one CommonJS file;
 // - precheck-worker.cjs: the worker bin/packpub.js starts for a push (through bin/checks-ahead.cjs), checking
 //   the archive cache's folders ahead (src/operations/precheck.ts), in one CommonJS file;
+// - cores.cjs: the CPUs the process may use, its cgroup's CPU quota included (src/util/cores.ts), for bin/packpub.js's
+//   choice of starting the check-ahead worker: the same rule as the validation pool's, in one CommonJS file;
 // - yargs-help.cjs: yargs' help text layout (cliui, string-width), required only by a run that prints a help text.
 // External, loaded from node_modules as before: the AWS SDK (large, needed only for ECR, loaded by name
 // on demand) and undici's index (the Palette API client's). The three files of undici the registry
@@ -341,6 +343,12 @@ await build({
   ...common,
   input: { 'precheck-worker': join(root, 'src/operations/precheck-worker.ts') },
   // CommonJS, required by bin/checks-ahead.cjs: no ES module loader in that worker.
+  output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+});
+await build({
+  ...common,
+  input: { cores: join(root, 'src/util/cores.ts') },
+  // CommonJS, required by bin/packpub.js (spareCore) for a push whose cache remembers folders.
   output: { ...output, format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
 });
 asciiOnly(outDir);

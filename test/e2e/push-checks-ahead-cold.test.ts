@@ -11,8 +11,10 @@ import { setup } from '../support/stage.js';
  * bin/packpub.js starts a worker that checks the archive cache's remembered folders ahead of a push (issue 16).
  * A push whose cache folder holds no index (a first publish, a CI job without a kept cache) has nothing
  * remembered: it starts no such worker (was: started it, ~60 ms of CPU for nothing); the re-run, which has
- * an index, does. The built CLI as users run it, with a preload (NODE_OPTIONS, as a user could give it) that
- * makes the machine look idle and records the worker's start.
+ * an index, does. Nor does a re-run whose cgroup's CPU quota grants one CPU (a container limited to 1 CPU on a
+ * large host, where Node 20 counts the host's CPUs): bin/packpub.js counts usable CPUs as the validation pool does
+ * (was: every CPU Node counted). The built CLI as users run it, with a preload (NODE_OPTIONS, as a user could give
+ * it) that makes the machine look idle with 4 CPUs, gives its cgroup the quota asked for, and records the worker's start.
  */
 
 const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/checks-ahead-started.cjs', import.meta.url));
@@ -39,4 +41,26 @@ describe('the check-ahead worker of a push', () => {
     expect(report.summary.uploadedBytes).toBe(0);
     expect(await started()).toBe(1);
   });
+
+  it('is not started under a cgroup CPU quota of one CPU: the re-run finds both packs unchanged on its own', async () => {
+    const { work } = world;
+    const args = world.pushArgs('quota');
+    const log = join(work.root, 'checks-ahead-quota.log');
+    const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_CHECKS_AHEAD_LOG: log };
+    const started = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
+    const first = await runBin(args, { env });
+    expectRun(first, { code: 0 });
+    expect(pushStatuses(first.stdout)).toEqual(['published', 'published']);
+
+    for (const [quota, workers] of [['100000 100000', 0], ['150000 100000', 0], ['200000 100000', 1]] as const) {
+      const before = await started();
+      const again = await runBin(args, { env: { ...env, PACKPUB_TEST_CPU_QUOTA: quota } });
+      expectRun(again, { code: 0 });
+      const report = JSON.parse(again.stdout) as { summary: { uploadedBytes: number }; results: Array<{ status: string }> };
+      expect(report.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+      expect(report.summary.uploadedBytes).toBe(0);
+      expect({ quota, started: (await started()) - before }).toEqual({ quota, started: workers });
+    }
+  });
 });
+
