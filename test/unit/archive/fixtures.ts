@@ -3,7 +3,10 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import type { TreeSpec } from '../../support/files.js';
+import { join } from 'node:path';
+import { buildArchive, type StatTree } from '../../../src/archive/index.js';
+import { writeFiles, type TreeSpec } from '../../support/files.js';
+import type { Stage } from '../../support/stage.js';
 import { type ChildFailure, runChildText } from '../../support/spawner.js';
 
 /**
@@ -60,4 +63,17 @@ export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * `files` written as a pack folder (`dir`, in a temp folder of `temp`), `prepare`d, then built once as hello 1.0.0
+ * trusting every stat (TRUST_RECENT): its stat tree and content key.
+ */
+export async function builtWithStatTree(temp: Stage, files: TreeSpec, prepare?: (dir: string) => Promise<void>): Promise<{ dir: string; tree: StatTree; key: string }> {
+  const dir = join(await temp.tempDir(), 'hello-pack');
+  await writeFiles(dir, files);
+  await prepare?.(dir);
+  const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', walk: TRUST_RECENT });
+  if (archive.tree === undefined) throw new Error('no stat tree');
+  return { dir, tree: archive.tree, key: archive.contentKey };
 }

@@ -1,9 +1,8 @@
 import { rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildArchive, packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
-import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
-import { writeFiles } from '../../support/files.js';
+import { packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
+import { builtWithStatTree, SMALL_PACK } from './fixtures.js';
 import { stage } from '../../support/stage.js';
 
 /*
@@ -17,14 +16,11 @@ import { stage } from '../../support/stage.js';
 const temp = stage();
 const TIME = 1_700_000_000;
 
-async function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
-  const dir = join(await temp.tempDir(), 'hello-pack');
-  await writeFiles(dir, SMALL_PACK);
+function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
   // Whole seconds, which utimes sets back exactly (a Date keeps milliseconds only, a file's times hold nanoseconds).
-  for (const path of ['values.yaml', 'manifests/nested/deep.yaml', 'manifests/nested']) await utimes(join(dir, path), TIME, TIME);
-  const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', walk: TRUST_RECENT });
-  if (archive.tree === undefined) throw new Error('no stat tree');
-  return { dir, tree: archive.tree, key: archive.contentKey };
+  return builtWithStatTree(temp, SMALL_PACK, async (dir) => {
+    for (const path of ['values.yaml', 'manifests/nested/deep.yaml', 'manifests/nested']) await utimes(join(dir, path), TIME, TIME);
+  });
 }
 
 describe('the stat tree sees an edit whose times were put back', () => {

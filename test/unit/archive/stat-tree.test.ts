@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildArchive, packContentKey, statTreeHolds, type StatTree } from '../../../src/archive/index.js';
 import { rawLstatCallable, useRawLstat } from '../../../src/archive/stat-tree.js';
 import { lstatSync } from 'node:fs';
-import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
+import { builtWithStatTree, SMALL_PACK, TRUST_RECENT } from './fixtures.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 
@@ -21,13 +21,9 @@ function withLstatSync<T>(check: () => T): T {
 }
 
 /** A pack with a symlink and a .packignore, built once: its stat tree and content key. */
-async function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
-  const dir = join(await temp.tempDir(), 'hello-pack');
-  await writeFiles(dir, { ...SMALL_PACK, '.packignore': 'ignored/\n', 'ignored/big.bin': 'not archived\n', 'docs/a.md': 'A\n', 'docs/b.md': 'B\n' });
-  await symlink('docs/a.md', join(dir, 'NOTES.md'));
-  const archive = await buildArchive(dir, join(await temp.tempDir(), 'out.tar.gz'), { name: 'hello', version: '1.0.0', walk: TRUST_RECENT });
-  if (archive.tree === undefined) throw new Error('no stat tree');
-  return { dir, tree: archive.tree, key: archive.contentKey };
+function built(): Promise<{ dir: string; tree: StatTree; key: string }> {
+  const files = { ...SMALL_PACK, '.packignore': 'ignored/\n', 'ignored/big.bin': 'not archived\n', 'docs/a.md': 'A\n', 'docs/b.md': 'B\n' };
+  return builtWithStatTree(temp, files, (dir) => symlink('docs/a.md', join(dir, 'NOTES.md')));
 }
 
 describe('statTreeOf / statTreeHolds (the git-index check of an unchanged pack)', () => {
