@@ -21,46 +21,43 @@ const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/checks-ahead-sta
 
 const world = setup((stack) => rerunTree(stack, 2, { seed: 29, prefix: 'checks-ahead-cold' }));
 
+/** Pushes of the tree to the registry path `sub`, with the preload; how many check-ahead workers they started; an unchanged re-run's checks. */
+function pushes(sub: string) {
+  const log = join(world.work.root, `checks-ahead-${sub}.log`);
+  const env = { ...world.work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_CHECKS_AHEAD_LOG: log };
+  const push = (extra: NodeJS.ProcessEnv = {}) => runBin(world.pushArgs(sub), { env: { ...env, ...extra } });
+  const started = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
+  const unchanged = (run: Awaited<ReturnType<typeof runBin>>) => {
+    expectRun(run, { code: 0 });
+    const report = JSON.parse(run.stdout) as { summary: { uploadedBytes: number }; results: Array<{ status: string }> };
+    expect(report.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
+    expect(report.summary.uploadedBytes).toBe(0);
+  };
+  return { push, started, unchanged };
+}
+
 describe('the check-ahead worker of a push', () => {
   it('is not started without a cache index; the re-run starts it and finds both packs unchanged', async () => {
-    const { work } = world;
-    const args = world.pushArgs('cold');
-    const log = join(work.root, 'checks-ahead.log');
-    const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_CHECKS_AHEAD_LOG: log };
-    const started = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
-
-    const first = await runBin(args, { env });
+    const { push, started, unchanged } = pushes('cold');
+    const first = await push();
     expectRun(first, { code: 0 });
     expect(pushStatuses(first.stdout)).toEqual(['published', 'published']);
     expect(await started()).toBe(0);
 
-    const again = await runBin(args, { env });
-    expectRun(again, { code: 0 });
-    const report = JSON.parse(again.stdout) as { summary: { uploadedBytes: number }; results: Array<{ status: string }> };
-    expect(report.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
-    expect(report.summary.uploadedBytes).toBe(0);
+    unchanged(await push());
     expect(await started()).toBe(1);
   });
 
   it('is not started under a cgroup CPU quota of one CPU: the re-run finds both packs unchanged on its own', async () => {
-    const { work } = world;
-    const args = world.pushArgs('quota');
-    const log = join(work.root, 'checks-ahead-quota.log');
-    const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_CHECKS_AHEAD_LOG: log };
-    const started = async () => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').length : 0);
-    const first = await runBin(args, { env });
+    const { push, started, unchanged } = pushes('quota');
+    const first = await push();
     expectRun(first, { code: 0 });
     expect(pushStatuses(first.stdout)).toEqual(['published', 'published']);
 
     for (const [quota, workers] of [['100000 100000', 0], ['150000 100000', 0], ['200000 100000', 1]] as const) {
       const before = await started();
-      const again = await runBin(args, { env: { ...env, PACKPUB_TEST_CPU_QUOTA: quota } });
-      expectRun(again, { code: 0 });
-      const report = JSON.parse(again.stdout) as { summary: { uploadedBytes: number }; results: Array<{ status: string }> };
-      expect(report.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
-      expect(report.summary.uploadedBytes).toBe(0);
+      unchanged(await push({ PACKPUB_TEST_CPU_QUOTA: quota }));
       expect({ quota, started: (await started()) - before }).toEqual({ quota, started: workers });
     }
   });
 });
-
