@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../support/cli.js';
+import { boundedRun, type CliRun, runCli } from '../support/cli.js';
 import { startHarborStandin } from '../support/harbor-standin.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
@@ -21,17 +21,7 @@ const w = setup(async (stack) => {
 
 const BOUND_MS = 20_000;
 
-async function bounded(run: Promise<CliRun>): Promise<CliRun> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${BOUND_MS} ms`)), BOUND_MS);
-  });
-  try {
-    return await Promise.race([run, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = (run: Promise<CliRun>): Promise<CliRun> => boundedRun(run, BOUND_MS);
 
 describe('a Harbor API error answer whose body drips in', () => {
   it('ends the push within the timeouts, exit 1 with the status and what arrived, nothing published (was: held until the whole body came)', async () => {

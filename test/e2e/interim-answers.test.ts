@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../support/cli.js';
+import { boundedRun, type CliRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { proxiedSharedRegistry } from '../support/proxied-writes.js';
@@ -32,18 +32,7 @@ const ANSWERED = ['--retry-attempts', '2', '--retry-delay', '0'];
 /** What LIMITS allow, with room for a loaded machine: two attempts of 2 s each. */
 const BOUND_MS = 20_000;
 
-/** The run's outcome, or a failure naming the hang once BOUND_MS has passed. */
-async function bounded(run: Promise<CliRun>): Promise<CliRun> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${BOUND_MS} ms`)), BOUND_MS);
-  });
-  try {
-    return await Promise.race([run, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = (run: Promise<CliRun>): Promise<CliRun> => boundedRun(run, BOUND_MS);
 
 let n = 0;
 async function freshPack(): Promise<{ dir: string; name: string }> {

@@ -281,6 +281,19 @@ export function expectLocalWriteRefused(run: CliRun, path: string, cause: string
   expect(run.stderr).not.toContain('bug in packpub');
 }
 
+/** `run`'s outcome, or a failure naming the hang once `boundMs` have passed (a run that must end, not wait for ever). */
+export async function boundedRun(run: Promise<CliRun>, boundMs: number): Promise<CliRun> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${boundMs} ms`)), boundMs);
+  });
+  try {
+    return await Promise.race([run, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolve once `check` holds (polled every 20 ms); reject after `timeoutMs` with `what` in the message. */
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
