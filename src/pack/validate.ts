@@ -46,7 +46,7 @@ export interface ValidationReport {
 /** Layers that need no image inventory (pack-central's rule for pack.content.images). */
 const LAYERS_WITHOUT_IMAGES = new Set(['os', 'k8s']);
 /** What the checks read of a pack's values.yaml documents (checkYamlText `only`). */
-const PACK_KEYS_READ: KeyPaths = new Map([['pack', new Map<string, KeyPaths | true>([['content', new Map([['images', true]])], ['namespace', true]])]]);
+const PACK_KEYS_READ: KeyPaths = new Map([['pack', new Map<string, KeyPaths | true>([['content', new Map([['images', true]])], ['namespace', true], ['releaseNameOverride', true]])]]);
 /** Tab and indentation warnings listed per file before they are summarised. */
 const MAX_LAYOUT_FINDINGS = 10;
 
@@ -665,7 +665,7 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   }
   const file = await readPackText(PACK_FILES.values, stat.status);
   if (!file.ok) return { findings: file.findings, usableText: '' };
-  // Of the documents, only pack.content.images and pack.namespace are read (and the whole first one for .inf / .nan).
+  // Of the documents, only pack.content.images, pack.namespace and pack.releaseNameOverride are read (and the whole first one for .inf / .nan).
   const mayHoldNonFiniteValue = mayHoldNonFinite(file.text);
   const check = checkYamlText(file.text, PACK_FILES.values, { nullKeys: 'record', ...(mayHoldNonFiniteValue ? {} : { only: PACK_KEYS_READ }) });
   const findings: Finding[] = [...check.findings, ...layoutFindings(file.text, check.scalarContentLines)];
@@ -746,7 +746,36 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
   }
   const namespace = namespaceFinding(doc, check.keyPositions);
   if (namespace !== undefined) findings.push(namespace);
+  findings.push(...releaseNameFindings(doc, check.keyPositions));
   return { findings, usableText: file.text, parsed };
+}
+
+/** Helm's release names (pkg/chartutil validate_name.go ValidateReleaseName): this pattern, 53 characters at most. */
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * pack.releaseNameOverride.<chart name>: the name of the Helm release Palette installs that chart as (docs:
+ * create an add-on profile). Helm's install refuses a name that is not a lowercase DNS name of at most 53
+ * characters, whatever the chart. A Palette macro (`{{ ... }}`) is replaced before: not judged.
+ */
+function releaseNameFindings(doc: unknown, positions: YamlCheck['keyPositions']): Finding[] {
+  const pack = isObject(doc) ? doc['pack'] : undefined;
+  const overrides = isObject(pack) ? pack['releaseNameOverride'] : undefined;
+  if (!isObject(overrides)) return [];
+  return Object.entries(overrides).flatMap(([chart, name]): Finding[] => {
+    if (typeof name !== 'string' || name.includes('{{') || (name.length <= 53 && RELEASE_NAME.test(name))) return [];
+    const path = formatPath(['pack', 'releaseNameOverride', chart]);
+    return [
+      {
+        severity: 'error',
+        rule: 'values-release-name-invalid',
+        file: PACK_FILES.values,
+        path,
+        ...at(positions.get(path) ?? positions.get('pack.releaseNameOverride')),
+        message: `${path} ${JSON.stringify(name)} is no Helm release name (lowercase letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit, at most 53 characters): Palette installs chart ${chart} as that release, and Helm refuses it ("invalid release name, must match regex ... and the length must not be longer than 53"), so every deploy fails; use ${JSON.stringify(kubernetesName(name).slice(0, 53).replace(/-+$/, ''))}`,
+      },
+    ];
+  });
 }
 
 /** What the Kubernetes API takes as a Namespace's name: a lowercase RFC 1123 label. */

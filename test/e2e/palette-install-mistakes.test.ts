@@ -12,7 +12,8 @@ import { setup } from '../support/stage.js';
  * pack.json listing a chart twice: Palette installs each listed chart as one Helm release named after the
  * pack and the chart (pack.releaseNameOverride and charts.<chart name> keyed by the chart's name): two
  * archives of one chart name are one release (refused); one archive listed twice installs that release
- * again (warned). pack.namespace: Palette creates it, and Kubernetes takes only a lowercase RFC 1123 label.
+ * again (warned). pack.namespace: Palette creates it, and Kubernetes takes only a lowercase RFC 1123 label;
+ * pack.releaseNameOverride.<chart>: the release name, which Helm's install checks (ValidateReleaseName).
  */
 interface Case {
   name: string;
@@ -45,6 +46,12 @@ const CASES: Case[] = [
     name: 'pack.namespace that is no Kubernetes namespace name',
     change: (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', '  namespace: Web_App\n')),
     says: `values.yaml:2:3 pack.namespace: pack.namespace "Web_App" is no name Kubernetes takes for a namespace (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters): Palette creates the namespace the pack deploys into, and the Kubernetes API refuses this one ("metadata.name: Invalid value: "Web_App": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-' ..."), so every deploy fails; use "web-app"`,
+    refused: true,
+  },
+  {
+    name: 'pack.releaseNameOverride naming no Helm release name',
+    change: (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', '  namespace: web\n  releaseNameOverride:\n    web: Web_Release\n')),
+    says: `values.yaml:4:5 pack.releaseNameOverride.web: pack.releaseNameOverride.web "Web_Release" is no Helm release name (lowercase letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit, at most 53 characters): Palette installs chart web as that release, and Helm refuses it ("invalid release name, must match regex ... and the length must not be longer than 53"), so every deploy fails; use "web-release"`,
     refused: true,
   },
 ];

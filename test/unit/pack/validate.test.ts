@@ -458,6 +458,12 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'values-namespace-invalid', file: 'values.yaml', path: 'pack.namespace', line: 2, message: 'pack.namespace "Web_App" is no name Kubernetes takes for a namespace' },
   },
   {
+    // The name Palette installs the chart as (docs: releaseNameOverride); Helm's ValidateReleaseName refuses it.
+    name: 'pack.releaseNameOverride naming no Helm release name',
+    mutate: async (dir) => putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', `  namespace: web\n  releaseNameOverride:\n    web: ${'w'.repeat(54)}\n`)),
+    expect: { severity: 'error', rule: 'values-release-name-invalid', file: 'values.yaml', path: 'pack.releaseNameOverride.web', line: 4, message: `pack.releaseNameOverride.web "${'w'.repeat(54)}" is no Helm release name` },
+  },
+  {
     // The same file however written: read once, warned once.
     name: 'one chart archive listed twice',
     mutate: writeJson((json) => (json['charts'] = ['charts/web-1.0.0.tgz', './charts/web-1.0.0.tgz'])),
@@ -745,10 +751,12 @@ describe('validatePack accepts what real packs do', () => {
     }
   });
 
-  it('accepts a pack.namespace set by a Palette macro, or 63 characters long', async () => {
+  it('accepts a pack.namespace set by a Palette macro, or 63 characters long, and release names Helm takes', async () => {
     for (const namespace of ['"cluster-{{ .spectro.system.cluster.uid }}"', 'a'.repeat(63), 'web-1']) {
       const dir = await freshPack();
-      await putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', `  namespace: ${namespace}\n`));
+      // With release names Helm takes: 53 characters, dots, a macro.
+      const releases = `  releaseNameOverride:\n    web: ${'r'.repeat(53)}\n    api: api.v2\n    db: "{{ .spectro.var.db }}"\n`;
+      await putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', `  namespace: ${namespace}\n${releases}`));
       const report = await validatePack(dir, { strict: true });
       expect(ownFindings(report.findings), namespace).toEqual([]);
     }
