@@ -18,13 +18,14 @@ import { runChildText } from '../support/spawner.js';
 
 const stack = stage();
 
-/** A folder on a tmpfs of its own of `size` (mount's size=), unmounted when the file's tests end. */
-async function smallDisk(root: string, name: string, size: string): Promise<string> {
-  const dir = join(root, name);
-  await mkdir(dir);
-  await runChildText('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  stack.defer(() => runChildText('umount', [dir]));
-  return dir;
+/** A temp folder of the test's own (`root`) and in it `disk`, a tmpfs of its own of `size` (mount's size=), unmounted when the file's tests end. */
+async function smallDisk(name: string, size: string): Promise<{ root: string; disk: string }> {
+  const root = await stack.tempDir('packpub-disk-full-');
+  const disk = join(root, name);
+  await mkdir(disk);
+  await runChildText('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', disk]);
+  stack.defer(() => runChildText('umount', [disk]));
+  return { root, disk };
 }
 
 const grow = (dir: string) => runChildText('mount', ['-o', 'remount,size=8m', dir]);
@@ -41,8 +42,7 @@ async function leftovers(dir: string): Promise<string[]> {
 
 describe('a disk that fills while packpub writes', () => {
   it('the layout folder: exit 1 naming the blob, the layout keeps its old tag whole; after space is freed the re-run publishes', async () => {
-    const root = await stack.tempDir('packpub-disk-full-');
-    const disk = await smallDisk(root, 'layout-disk', '384k');
+    const { root, disk } = await smallDisk('layout-disk', '384k');
     const layout = join(disk, 'layout');
     const env = { PACKPUB_CACHE_DIR: join(root, 'cache') };
     const v1 = await packOf(root, 'full-lay', '1.0.0', 60_000);
@@ -69,8 +69,7 @@ describe('a disk that fills while packpub writes', () => {
   });
 
   it('the work folder (TMPDIR): exit 1 naming the archive being built there, nothing tagged; with room the re-run publishes', async () => {
-    const root = await stack.tempDir('packpub-disk-full-');
-    const tmp = await smallDisk(root, 'tmp-disk', '256k');
+    const { root, disk: tmp } = await smallDisk('tmp-disk', '256k');
     const layout = join(root, 'layout');
     const env = { PACKPUB_CACHE_DIR: join(root, 'cache') };
     // Above 1 MiB an archive is built into a file of the work folder, not in memory (push.ts IN_MEMORY_ARCHIVE_BYTES).
@@ -91,8 +90,7 @@ describe('a disk that fills while packpub writes', () => {
   });
 
   it('the cache folder: the push stands (exit 0, nothing said), and the re-run finds the tag unchanged', async () => {
-    const root = await stack.tempDir('packpub-disk-full-');
-    const disk = await smallDisk(root, 'cache-disk', '64k');
+    const { root, disk } = await smallDisk('cache-disk', '64k');
     await runChildText('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4096', 'count=64']).catch(() => undefined);
     const layout = join(root, 'layout');
     const env = { PACKPUB_CACHE_DIR: join(disk, 'cache') };
