@@ -47,14 +47,23 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
       socket = netConnect({ host: route.hostname, port: route.port });
     }
     let settled = false;
+    /**
+     * Set once an interim answer was read past: each one puts the idle timeout off, so a proxy sending them without end
+     * held the tunnel, and the run, for ever (no retry deadline reaches a connection being made). From the first one,
+     * the answer must come within the timeout.
+     */
+    let interimTimer: NodeJS.Timeout | undefined;
     const fail = (err: ProxyError) => {
+      clearTimeout(interimTimer);
       if (settled) return;
       settled = true;
       socket.destroy();
       reject(err);
     };
+    const seconds = Math.round(options.timeoutMs / 100) / 10;
+    const onlyInterim = () => proxyError(route, target, `sent only interim answers (HTTP 1xx) to CONNECT for ${seconds} s, never its answer`, { retryable: true });
     socket.setTimeout(options.timeoutMs, () =>
-      fail(proxyError(route, target, `did not answer CONNECT within ${Math.round(options.timeoutMs / 100) / 10} s`, { retryable: true })),
+      fail(interimTimer !== undefined ? onlyInterim() : proxyError(route, target, `did not answer CONNECT within ${seconds} s`, { retryable: true })),
     );
     socket.once('error', (err) => fail(proxyConnectFailure(route, target, err)));
     socket.once('close', () => fail(proxyError(route, target, 'closed the connection before answering CONNECT', { retryable: true })));
@@ -88,6 +97,7 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
         // It was taken for a refusal ("answered CONNECT 100 Continue").
         const interim = Number(status[1]);
         if (interim < 100 || interim > 199 || interim === 101) break;
+        interimTimer ??= setTimeout(() => fail(onlyInterim()), options.timeoutMs);
         head = head.subarray(blank.index + blank[0].length);
       }
       socket.off('data', onData);
@@ -97,6 +107,7 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
         return;
       }
       settled = true;
+      clearTimeout(interimTimer);
       socket.setTimeout(0);
       socket.removeAllListeners('timeout');
       socket.removeAllListeners('error');

@@ -55,6 +55,31 @@ describe('openTunnel reads the proxy answer to CONNECT', () => {
     expect(await tunnelThrough('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n')).toBe('world');
   });
 
+  it('interim answers without end (a 100 Continue every 50 ms, never the 200): rejected once the timeout has passed since the first, retryable (was: held for ever, the idle timeout put off by each)', async () => {
+    const server = createServer((socket: Socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        const timer = setInterval(() => socket.write('HTTP/1.1 100 Continue\r\n\r\n'), 50);
+        socket.once('close', () => clearInterval(timer));
+      });
+    });
+    proxy = await listenOnLoopback(server as unknown as Server);
+    const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443)!;
+    let guard: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      guard = setTimeout(() => reject(new Error('still waiting for the tunnel after 20 s')), 20_000);
+    });
+    try {
+      const opened = openTunnel(route, 'registry.corp', 443, { timeoutMs: 500 });
+      await expect(Promise.race([opened, hung])).rejects.toThrow(
+        `the proxy ${proxy.host} (HTTPS_PROXY) sent only interim answers (HTTP 1xx) to CONNECT for 0.5 s, never its answer (on the way to registry.corp:443)`,
+      );
+      await expect(opened).rejects.toMatchObject({ retryable: true });
+    } finally {
+      clearTimeout(guard);
+    }
+  });
+
   it('a refusal with bare LF line ends is read as the refusal it is', async () => {
     proxy = await proxyAnswering('HTTP/1.0 403 Forbidden\n\n');
     const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443)!;
