@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { sharedRegistry } from '../support/registry.js';
-import { runCli } from '../support/cli.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { writePack, writePacks } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 import { runChildText } from '../support/spawner.js';
@@ -27,23 +27,32 @@ const w = setup(async (stack) => {
   return { registry, palette, root, pack, ci: `${registry.host}/${registry.base}/ci` };
 });
 
+/**
+ * `push <pack> --palette-sync` to the file's registry as a GitHub Actions step (a job summary file and a JUnit report
+ * named after `name`): the run, the summary's text (read when asked) and the report's path.
+ */
+async function pushInActions(pack: string, name: string, env: NodeJS.ProcessEnv, at: string[]): Promise<{ run: CliRun; summary: () => Promise<string>; junit: string }> {
+  const summary = join(w.root, `summary${name}.md`);
+  await writeFile(summary, '');
+  const junit = join(w.root, `junit${name}.xml`);
+  const run = await runCli(['push', pack, ...at, '--palette-sync', '--palette-poll-interval', '0.02', '--junit', junit], {
+    env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
+  });
+  return { run, summary: () => readFile(summary, 'utf8'), junit };
+}
+
 describe('push --palette-sync in the CI outputs', () => {
   it('a pack Palette does not list (exit 3): the summary, an annotation and the JUnit report say so', async () => {
     const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
     const at = ['--registry', `${w.ci}`];
     expect((await runCli(['palette', 'register', ...at], { env })).code).toBe(0);
     w.palette.failSyncs = 'failed to pull ci-beta:0.3.1: manifest unknown';
-    const summary = join(w.root, 'summary.md');
-    await writeFile(summary, '');
-    const junit = join(w.root, 'junit.xml');
-    const run = await runCli(['push', w.pack, ...at, '--palette-sync', '--palette-poll-interval', '0.02', '--junit', junit], {
-      env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
-    });
+    const { run, summary, junit } = await pushInActions(w.pack, '', env, at);
     expect(run.code).toBe(3);
     // palette register names the Palette registry after the host and path it serves.
     const why = `not visible in Palette: Palette's sync of 127-0-0-1-${w.registry.base}-ci failed: failed to pull ci-beta:0.3.1: manifest unknown`;
     expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette::ci-beta:0.3.1 (${w.ci}): ${why}`]);
-    const md = await readFile(summary, 'utf8');
+    const md = await summary();
     expect(md.split('\n')[0]).toBe('### packpub push: published, not visible in Palette');
     expect(md).toContain(`| ci-beta | 0.3.1 | registry ${w.ci} | published |`);
     expect(md).toContain(`**Palette:** not every pack is visible\n- ci-beta:0.3.1 (${w.ci}): ${why}\n`);
@@ -60,12 +69,7 @@ describe('push --palette-sync in the CI outputs', () => {
     w.palette.failSyncs = undefined;
     w.palette.failSyncsAfterIndexing = 'failed to pull other-team:2.0.0: manifest unknown';
     const pack = await writePack(join(w.root, 'packs/gamma'), { name: 'ci-gamma', version: '1.0.0' });
-    const summary = join(w.root, 'summary-listed.md');
-    await writeFile(summary, '');
-    const junit = join(w.root, 'junit-listed.xml');
-    const run = await runCli(['push', pack, ...at, '--palette-sync', '--palette-poll-interval', '0.02', '--junit', junit], {
-      env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
-    });
+    const { run, summary, junit } = await pushInActions(pack, '-listed', env, at);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toContain('visible in Palette ci-gamma:1.0.0');
     const why = `Palette lists every version asked for (1) with the content published, but its sync of 127-0-0-1-${w.registry.base}-ci failed: failed to pull other-team:2.0.0: manifest unknown; what failed is another pack of the registry or the registry itself`;
@@ -73,7 +77,7 @@ describe('push --palette-sync in the CI outputs', () => {
       `::error title=packpub palette::(${w.ci}): ${why}%0Ahint: fix what the sync's message names, then packpub palette sync`,
     ]);
     expect(run.stderr).not.toContain('not visible in Palette:');
-    const md = await readFile(summary, 'utf8');
+    const md = await summary();
     expect(md.split('\n')[0]).toBe('### packpub push: published, Palette lists every pack, but its sync failed');
     expect(md).toContain(`**Palette:** every pack is visible, but the sync failed\n- (${w.ci}): ${why}`);
     const xml = await readFile(junit, 'utf8');
