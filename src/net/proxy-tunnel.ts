@@ -48,23 +48,27 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
     }
     let settled = false;
     /**
-     * Set once an interim answer was read past: each one puts the idle timeout off, so a proxy sending them without end
-     * held the tunnel, and the run, for ever (no retry deadline reaches a connection being made). From the first one,
-     * the answer must come within the timeout.
+     * The answer to CONNECT, once it is sent, must be whole within the timeout: the socket's idle timeout alone was put
+     * off by every byte, so a proxy sending interim answers without end, or its head a byte at a time, held the tunnel,
+     * and the run, for ever (no retry deadline reaches a connection being made).
      */
-    let interimTimer: NodeJS.Timeout | undefined;
+    let answerTimer: NodeJS.Timeout | undefined;
+    let interims = 0;
     const fail = (err: ProxyError) => {
-      clearTimeout(interimTimer);
+      clearTimeout(answerTimer);
       if (settled) return;
       settled = true;
       socket.destroy();
       reject(err);
     };
     const seconds = Math.round(options.timeoutMs / 100) / 10;
-    const onlyInterim = () => proxyError(route, target, `sent only interim answers (HTTP 1xx) to CONNECT for ${seconds} s, never its answer`, { retryable: true });
-    socket.setTimeout(options.timeoutMs, () =>
-      fail(interimTimer !== undefined ? onlyInterim() : proxyError(route, target, `did not answer CONNECT within ${seconds} s`, { retryable: true })),
-    );
+    const late = () =>
+      fail(
+        interims > 0
+          ? proxyError(route, target, `sent only interim answers (HTTP 1xx) to CONNECT for ${seconds} s, never its answer`, { retryable: true })
+          : proxyError(route, target, `did not answer CONNECT within ${seconds} s`, { retryable: true }),
+      );
+    socket.setTimeout(options.timeoutMs, late);
     socket.once('error', (err) => fail(proxyConnectFailure(route, target, err)));
     socket.once('close', () => fail(proxyError(route, target, 'closed the connection before answering CONNECT', { retryable: true })));
     const chunks: Buffer[] = [];
@@ -97,7 +101,7 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
         // It was taken for a refusal ("answered CONNECT 100 Continue").
         const interim = Number(status[1]);
         if (interim < 100 || interim > 199 || interim === 101) break;
-        interimTimer ??= setTimeout(() => fail(onlyInterim()), options.timeoutMs);
+        interims++;
         head = head.subarray(blank.index + blank[0].length);
       }
       socket.off('data', onData);
@@ -107,7 +111,7 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
         return;
       }
       settled = true;
-      clearTimeout(interimTimer);
+      clearTimeout(answerTimer);
       socket.setTimeout(0);
       socket.removeAllListeners('timeout');
       socket.removeAllListeners('error');
@@ -117,6 +121,7 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
       resolve(socket);
     };
     const ready = () => {
+      answerTimer = setTimeout(late, options.timeoutMs);
       socket.on('data', onData);
       const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`];
       if (route.authorization !== undefined) lines.push(`Proxy-Authorization: ${route.authorization}`);

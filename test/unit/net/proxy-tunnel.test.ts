@@ -80,6 +80,29 @@ describe('openTunnel reads the proxy answer to CONNECT', () => {
     }
   });
 
+  it('an answer head sent a byte every 50 ms, never whole: rejected once the timeout has passed since CONNECT (was: held until 16 KiB had come, ~14 minutes, each byte putting off the idle timeout)', async () => {
+    const server = createServer((socket: Socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        const timer = setInterval(() => socket.write('H'), 50);
+        socket.once('close', () => clearInterval(timer));
+      });
+    });
+    proxy = await listenOnLoopback(server as unknown as Server);
+    const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443)!;
+    let guard: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      guard = setTimeout(() => reject(new Error('still waiting for the tunnel after 20 s')), 20_000);
+    });
+    try {
+      await expect(Promise.race([openTunnel(route, 'registry.corp', 443, { timeoutMs: 500 }), hung])).rejects.toThrow(
+        `the proxy ${proxy.host} (HTTPS_PROXY) did not answer CONNECT within 0.5 s (on the way to registry.corp:443)`,
+      );
+    } finally {
+      clearTimeout(guard);
+    }
+  });
+
   it('a refusal with bare LF line ends is read as the refusal it is', async () => {
     proxy = await proxyAnswering('HTTP/1.0 403 Forbidden\n\n');
     const route = proxySettings({ HTTPS_PROXY: proxy.url }).routeFor('https:', 'registry.corp', 443)!;
